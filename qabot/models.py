@@ -1,0 +1,120 @@
+"""Typed values that cross module and API boundaries.
+
+``Document`` and ``Passage`` flow from the corpus loader through chunking into the
+index; ``Citation``, ``Excerpt`` and ``Answer`` are what ``QABot.ask`` returns. All are
+pydantic models, so they validate on the way in and serialise with
+``model_dump_json()`` on the way out.
+
+Offsets are character offsets (Python ``str`` indices) into the source text: the
+file as ``Path.read_text(encoding="utf-8")`` returns it, or the ``"text"`` field of a
+``.jsonl`` document. ``source_text[start:end]`` is always exactly the quoted text.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Document(BaseModel):
+    """One loaded document: a whole .txt/.md file, or one line of a .jsonl file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    source: str = Field(description="file path relative to the corpus folder, '/'-separated")
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    url: str | None = None
+    text: str = Field(description="the full source text that offsets point into")
+    body_start: int = Field(0, description="offset where the body begins, after any front matter")
+
+
+class Paragraph(BaseModel):
+    """A paragraph (or heading) of a document, as exact offsets into its text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    end: int
+    number: int = Field(description="1-based paragraph number within the document; 0 for headings")
+    section: str | None = None
+    heading: bool = False
+    duplicate: bool = Field(False, description="repeats an earlier paragraph; not indexed")
+
+
+class Passage(BaseModel):
+    """A retrievable unit: whole sentences of one paragraph, at most ``max_chars`` long.
+
+    ``sentences`` holds the (start, end) offsets of the sentence units inside the
+    passage; they are the candidates for the highlight.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    source: str
+    title: str | None = None
+    section: str | None = None
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]]
+
+
+class Citation(BaseModel):
+    """Where an excerpt came from, precisely enough for a reader to check it."""
+
+    source: str = Field(description="the document's file name, relative to the corpus folder")
+    doc_id: str = Field(description="file name for .txt/.md; the '_id' of a .jsonl line")
+    title: str | None = None
+    section: str | None = None
+    paragraph: int = Field(description="1-based paragraph number within the document")
+    location: str = Field(description="readable place, e.g. '§ Early years, ¶ 12'")
+    start: int = Field(description="offset of the excerpt's first character in the source text")
+    end: int = Field(description="offset just past the excerpt's last character")
+    url: str | None = None
+
+
+class Excerpt(BaseModel):
+    """A verbatim excerpt of the corpus, with the sentence(s) that answer highlighted."""
+
+    text: str = Field(description="verbatim source text, at most 600 characters")
+    highlight: str = Field(description="the sentence(s) of text that best answer, at most 300 characters")
+    highlight_start: int = Field(description="offset of the highlight within text")
+    highlight_end: int = Field(description="text[highlight_start:highlight_end] == highlight")
+    score: float
+    citation: Citation
+    passage_id: int = Field(description="row of the best-matching passage in the index")
+
+
+class Answer(BaseModel):
+    """The result of one question.
+
+    ``answered`` is False when nothing in the corpus answers; ``excerpts`` may then
+    still hold the closest passages, which front-ends offer only as such.
+    """
+
+    question: str
+    query: str = Field(description="the text actually searched, after follow-up resolution")
+    answered: bool
+    excerpts: list[Excerpt]
+
+
+class SourceInfo(BaseModel):
+    """One indexed corpus file, for listings such as ``/sources``."""
+
+    source: str
+    title: str | None = None
+    documents: int
+    passages: int
+
+
+class PassageContext(BaseModel):
+    """The whole paragraph around an excerpt, with its neighbours, for reading on."""
+
+    citation: Citation
+    before: list[str]
+    paragraph: str
+    after: list[str]

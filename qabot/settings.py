@@ -1,0 +1,152 @@
+"""qabot's one settings class: the only place the environment is read.
+
+Precedence, highest first: keyword arguments, ``QABOT_*`` environment variables, the
+``.env`` file in the working directory, the defaults below. ``.env.example`` documents
+every field. ``load_settings`` turns a validation failure into a ``SettingsError``
+whose one-line message names the variable, so a bad value stops the program at start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from qabot.errors import SettingsError
+
+log = logging.getLogger(__name__)
+
+ENV_PREFIX = "QABOT_"
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+
+
+def _default_history_file() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "qabot" / "history"
+
+
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every qabot setting. Field ``foo_bar`` is read from ``QABOT_FOO_BAR``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # -- corpus and index -------------------------------------------------------------
+    corpus_dir: Path = Field(Path("corpus"), description="folder of .txt, .md and .jsonl documents")
+    index_dir: Path = Field(Path("embeddings"), description="where the index is built and kept")
+    passage_chars: int = Field(600, ge=100, le=600, description="maximum passage length in characters")
+    index_factory: str = Field(
+        "Flat",
+        description="FAISS index type: 'Flat' (exact), or e.g. 'HNSW32' or 'IVF4096,PQ32' for large corpora",
+    )
+
+    # -- embedding model --------------------------------------------------------------
+    embedding_model: str = Field(
+        PACKAGED_MODEL,
+        description="'all-MiniLM-L6-v2' (the packaged model), a local model folder, or a cached hub name",
+    )
+    embedding_backend: Literal["torch", "onnx", "openvino"] = Field(
+        "torch", description="inference backend; 'onnx' uses an int8 model exported locally beside the index"
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_cache: bool = Field(True, description="reuse vectors of unchanged passages when re-indexing")
+    device: str = Field("cpu", description="torch device for the model: 'cpu', 'cuda', 'mps'")
+
+    # -- retrieval --------------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, description="excerpts per answer when k is not given")
+    max_question_chars: int = Field(2000, ge=10, description="longer questions are refused")
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid", description="'dense' or 'bm25' alone are plain baselines, for comparison"
+    )
+    fusion: Literal["rrf", "convex"] = Field("rrf", description="how dense and BM25 rankings are combined")
+    dense_weight: float = Field(1.0, ge=0.0, description="weight of the dense (embedding) ranking")
+    lexical_weight: float = Field(1.0, ge=0.0, description="weight of the BM25 ranking")
+    rrf_k: int = Field(60, ge=1, description="the k constant of reciprocal rank fusion")
+    answer_threshold: float = Field(
+        0.35, ge=-1.0, le=1.0, description="below this relevance the answer is 'not found in the corpus'"
+    )
+
+    # -- Discord ----------------------------------------------------------------------
+    discord_token: SecretStr | None = Field(None, description="bot token from the Discord developer portal")
+    discord_guild_ids: IdList = Field(default_factory=list, description="comma-separated; sync commands here")
+    discord_allowed_channel_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
+    discord_allowed_guild_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
+    discord_cooldown_seconds: float = Field(5.0, ge=0.0, description="per-user pause between questions")
+    discord_max_question_chars: int = Field(500, ge=10, le=4000)
+    discord_max_concurrent: int = Field(2, ge=1, le=64, description="questions answered at once")
+    discord_queue_limit: int = Field(50, ge=1, description="questions waiting before new ones are refused")
+    discord_shard_count: int | None = Field(None, ge=1, description="unset: Discord decides (AutoShardedBot)")
+    discord_shard_ids: IdList = Field(default_factory=list, description="comma-separated shard ids of this process")
+
+    # -- REPL -------------------------------------------------------------------------
+    history_file: Path = Field(default_factory=_default_history_file, description="REPL history")
+
+    # -- logging ----------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING")
+
+    @field_validator("discord_guild_ids", "discord_allowed_channel_ids", "discord_allowed_guild_ids", "discord_shard_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("index_factory")
+    @classmethod
+    def _factory(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty; use 'Flat' for exact search")
+        return value
+
+
+def env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build ``Settings`` from overrides, the environment and ``.env``.
+
+    Raises ``SettingsError`` with a one-line message naming the first bad variable.
+    ``_env_file=None`` in ``overrides`` skips the ``.env`` file (tests use it).
+    """
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None
+    _warn_unknown_env()
+    return settings
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else "?"
+    message = first["msg"]
+    value = first.get("input")
+    shown = "" if "token" in field or isinstance(value, (dict, list)) else f" (got {value!r})"
+    extra = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
+    return f"bad setting {env_name(field)}: {message}{shown}{extra}"
+
+
+def _warn_unknown_env() -> None:
+    known = {env_name(name) for name in Settings.model_fields}
+    for key in os.environ:
+        if key.startswith(ENV_PREFIX) and key.upper() not in known:
+            log.warning("ignoring unknown setting %s", key)
