@@ -1,0 +1,152 @@
+"""Sentence-aware passages with exact character offsets.
+
+A paragraph is split into sentences (a rule-based splitter that knows common
+abbreviations and initials), sentences longer than ``MAX_SENTENCE_CHARS`` are split
+further at clause breaks, and consecutive sentences are packed into passages of at
+most ``max_chars`` characters, balanced so that a paragraph does not end in a stub.
+Every span is an offset pair into the document text: ``text[start:end]`` is the
+passage, with no characters added, removed or normalised.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+
+from qabot.models import Document, Paragraph, Passage
+
+MAX_SENTENCE_CHARS = 300  # a highlight is at most this long, so sentence units are too
+
+Span = tuple[int, int]
+
+# A sentence ends at . ! ? or … (possibly repeated), then closing quotes or brackets,
+# then whitespace; the next sentence starts with something that is not a lowercase letter.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[^\s])")
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs
+    no nos vol vols pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon
+    inc ltd co corp bros jan feb mar apr jun jul aug sep sept oct nov dec u.s e.g i.e
+    a.m p.m ca op ed eds trans univ""".split()
+)
+_CLAUSE_BREAK = re.compile(r"[;:—–]\s*|,\s+|\s+-\s+")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentence spans within ``text[start:end]``, whitespace-trimmed, in order."""
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    cursor = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        stop = match.end()
+        if _is_abbreviation(text, cursor, match.start()) or not _next_starts_sentence(text, stop, end):
+            continue
+        spans.append((cursor, stop))
+        cursor = stop
+    spans.append((cursor, end))
+    return [trimmed for span in spans if (trimmed := _trim(text, *span))[0] < trimmed[1]]
+
+
+def _is_abbreviation(text: str, floor: int, dot: int) -> bool:
+    if text[dot] != ".":
+        return False
+    word_start = dot
+    while word_start > floor and not text[word_start - 1].isspace() and text[word_start - 1] not in "(\"“'‘[":
+        word_start -= 1
+    word = text[word_start:dot].lower()
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "Leon D. Trotsky", "J. Edgar Hoover"
+    return word in _ABBREVIATIONS or word.rstrip(".") in _ABBREVIATIONS
+
+
+def _next_starts_sentence(text: str, pos: int, end: int) -> bool:
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return pos < end and not text[pos].islower()
+
+
+def _trim(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def sentence_units(text: str, start: int, end: int, limit: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """Sentences of ``text[start:end]``, with any longer than ``limit`` cut at clause breaks."""
+    units: list[Span] = []
+    for span in split_sentences(text, start, end):
+        units.extend(_cut_long(text, span, limit))
+    return units
+
+
+def _cut_long(text: str, span: Span, limit: int) -> list[Span]:
+    start, end = span
+    if end - start <= limit:
+        return [span]
+    pieces = math.ceil((end - start) / limit)
+    target = start + (end - start) // pieces
+    # The clause break closest to an even split, within the limit; else the nearest space.
+    window_lo, window_hi = start + limit // 3, min(end - 1, start + limit)
+    best = None
+    for match in _CLAUSE_BREAK.finditer(text, window_lo, window_hi):
+        if match.end() - start > limit:
+            continue
+        if best is None or abs(match.end() - target) < abs(best - target):
+            best = match.end()
+    if best is None:
+        space = text.rfind(" ", window_lo, window_hi)
+        best = space + 1 if space > start else start + limit
+    head = _trim(text, start, best)
+    tail = _trim(text, best, end)
+    return [head] + _cut_long(text, tail, limit) if head[0] < head[1] else _cut_long(text, tail, limit)
+
+
+def pack(units: list[Span], max_chars: int) -> list[list[Span]]:
+    """Group consecutive units into runs whose total span is at most ``max_chars``.
+
+    The target length is the paragraph divided evenly, so a 700-character paragraph
+    becomes two passages of about 350, not one of 600 and a stub of 100.
+    """
+    if not units:
+        return []
+    total = units[-1][1] - units[0][0]
+    target = total / max(1, math.ceil(total / max_chars))
+    groups: list[list[Span]] = []
+    current: list[Span] = []
+    for unit in units:
+        if current:
+            length = unit[1] - current[0][0]
+            if length > max_chars or (current[-1][1] - current[0][0]) >= target * 0.9:
+                groups.append(current)
+                current = []
+        current.append(unit)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iterator[Passage]:
+    """The passages of a document: whole sentences of one paragraph, at most ``max_chars`` long.
+
+    Headings and repeated paragraphs are not indexed.
+    """
+    text = document.text
+    for para in paras:
+        if para.heading or para.duplicate:
+            continue
+        units = sentence_units(text, para.start, para.end, min(MAX_SENTENCE_CHARS, max_chars))
+        for group in pack(units, max_chars):
+            start, end = group[0][0], group[-1][1]
+            yield Passage(
+                doc_id=document.doc_id,
+                source=document.source,
+                title=document.title,
+                section=para.section,
+                paragraph=para.number,
+                start=start,
+                end=end,
+                text=text[start:end],
+                sentences=group,
+            )

@@ -1,0 +1,110 @@
+"""Lexical matching: one tokenizer for passages and questions, and a BM25 index (bm25s).
+
+Tokens are casefolded, accent-stripped words with English stopwords removed and a
+Snowball stem applied, so "assassinated" matches "assassination" and "Coyoacán"
+matches "Coyoacan". The BM25 index is bm25s's sparse matrix, saved beside the FAISS
+index and loaded memory-mapped when it is large.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\d+", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself nor of off on once only or other our ours ourselves
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves s t d ll m re ve
+    also whose within without upon""".split()
+)
+
+_stemmer_lock = threading.Lock()
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents: the form both sides of a lexical match are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Folded words of ``text`` without stopwords, unstemmed."""
+    return [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content words: the BM25 vocabulary."""
+    found = words(text)
+    if not found:
+        return []
+    with _stemmer_lock:  # PyStemmer objects are not thread-safe
+        return _stemmer().stemWords(found)
+
+
+class LexicalIndex:
+    """BM25 scores over the passages, in passage-row order."""
+
+    K1 = 1.2
+    B = 0.75
+
+    def __init__(self, retriever) -> None:  # noqa: ANN001 - bm25s.BM25
+        self._bm25 = retriever
+        self.size = int(retriever.scores["num_docs"])
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        retriever = bm25s.BM25(k1=cls.K1, b=cls.B, method="lucene")
+        # An empty passage still needs a row, so that rows line up with FAISS ids.
+        retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        return cls(bm25s.BM25.load(str(folder), mmap=mmap, load_corpus=False))
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every passage for these query tokens (zeros when none is known)."""
+        ids = self._bm25.get_tokens_ids(tokens)
+        if not ids:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def top(self, tokens: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and scores of the ``n`` best passages, best first; rows scoring 0 are left out."""
+        scores = self.scores(tokens)
+        n = min(n, scores.shape[0])
+        if n <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        rows = np.argpartition(-scores, n - 1)[:n]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        keep = scores[rows] > 0
+        return rows[keep].astype(np.int64), scores[rows][keep]
