@@ -1,0 +1,152 @@
+"""The embedding cache: vectors of passages already embedded, keyed by text and model.
+
+Re-indexing after one document changes re-embeds only that document's passages: every
+other passage's text vector and sentence vectors come from here. The key hashes the
+model name, the exact text given to the model and the sentence spans inside it.
+
+The cache lives in ``<index_dir>/cache/<model>/`` as shard folders of ``.npy`` files.
+A shard is written to a temporary folder and renamed into place, so a crash loses at
+most the newest vectors, never corrupts older ones. When shards pile up they are
+merged into one that keeps only the entries the latest build used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MAX_SHARDS = 8
+
+
+def cache_key(model: str, text: str, spans: Sequence[tuple[int, int]]) -> bytes:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(model.encode())
+    digest.update(b"\0")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(json.dumps(list(spans)).encode())
+    return digest.digest()
+
+
+@dataclass
+class _Shard:
+    folder: Path
+    keys: np.ndarray
+    text_vectors: np.ndarray
+    span_offsets: np.ndarray
+    span_vectors: np.ndarray
+
+
+class EmbeddingCache:
+    """Look up and remember (text vector, span vectors) pairs."""
+
+    def __init__(self, folder: Path, model: str) -> None:
+        safe = hashlib.blake2b(model.encode(), digest_size=8).hexdigest()
+        self.folder = folder / safe
+        self.model = model
+        self._shards: list[_Shard] = []
+        self._where: dict[bytes, tuple[int, int]] = {}
+        self._new: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._used: set[bytes] = set()
+        self.hits = 0
+        self.misses = 0
+        self._load()
+
+    def _load(self) -> None:
+        if not self.folder.is_dir():
+            return
+        for shard_dir in sorted(self.folder.glob("shard-*")):
+            try:
+                shard = _Shard(
+                    shard_dir,
+                    np.load(shard_dir / "keys.npy"),
+                    np.load(shard_dir / "text.npy", mmap_mode="r"),
+                    np.load(shard_dir / "offsets.npy"),
+                    np.load(shard_dir / "spans.npy", mmap_mode="r"),
+                )
+                if not (len(shard.keys) == len(shard.text_vectors) == len(shard.span_offsets) - 1):
+                    raise ValueError("inconsistent shard")
+            except (OSError, ValueError) as exc:
+                log.warning("ignoring damaged embedding cache shard %s (%s)", shard_dir.name, exc)
+                continue
+            number = len(self._shards)
+            self._shards.append(shard)
+            raw = shard.keys.tobytes()
+            for row in range(len(shard.keys)):
+                self._where[raw[row * 16 : (row + 1) * 16]] = (number, row)
+
+    def __len__(self) -> int:
+        return len(self._where) + len(self._new)
+
+    def get(self, key: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        if key in self._new:
+            self._used.add(key)
+            self.hits += 1
+            return self._new[key]
+        where = self._where.get(key)
+        if where is None:
+            self.misses += 1
+            return None
+        shard = self._shards[where[0]]
+        row = where[1]
+        lo, hi = shard.span_offsets[row], shard.span_offsets[row + 1]
+        self._used.add(key)
+        self.hits += 1
+        return np.asarray(shard.text_vectors[row], dtype=np.float32), np.asarray(shard.span_vectors[lo:hi], dtype=np.float32)
+
+    def put(self, key: bytes, text_vector: np.ndarray, span_vectors: np.ndarray) -> None:
+        self._new[key] = (text_vector.astype(np.float32), span_vectors.astype(np.float16))
+        self._used.add(key)
+
+    def flush(self) -> None:
+        """Write new entries as a shard; merge shards into one when there are too many."""
+        if not self._new and len(self._shards) <= MAX_SHARDS:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if len(self._shards) + 1 > MAX_SHARDS:
+            entries = {key: self.get_raw(key) for key in self._used}
+            old = [shard.folder for shard in self._shards]
+            self._write(entries)
+            for folder in old:
+                shutil.rmtree(folder, ignore_errors=True)
+        else:
+            self._write(self._new)
+        self._new = {}
+
+    def get_raw(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:
+        if key in self._new:
+            return self._new[key]
+        number, row = self._where[key]
+        shard = self._shards[number]
+        lo, hi = shard.span_offsets[row], shard.span_offsets[row + 1]
+        return np.asarray(shard.text_vectors[row]), np.asarray(shard.span_vectors[lo:hi])
+
+    def _write(self, entries: dict[bytes, tuple[np.ndarray, np.ndarray]]) -> None:
+        if not entries:
+            return
+        keys = list(entries)
+        text = np.stack([entries[k][0] for k in keys]).astype(np.float32)
+        spans = [entries[k][1] for k in keys]
+        offsets = np.zeros(len(keys) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(s) for s in spans])
+        span_matrix = (
+            np.concatenate(spans).astype(np.float16) if offsets[-1] else np.zeros((0, text.shape[1]), np.float16)
+        )
+        name = f"shard-{uuid.uuid4().hex[:12]}"
+        tmp = self.folder / f".tmp-{name}"
+        tmp.mkdir(parents=True)
+        np.save(tmp / "keys.npy", np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(-1, 16))
+        np.save(tmp / "text.npy", text)
+        np.save(tmp / "offsets.npy", offsets)
+        np.save(tmp / "spans.npy", span_matrix)
+        tmp.rename(self.folder / name)
