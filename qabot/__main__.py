@@ -1,0 +1,5 @@
+"""``python -m qabot`` runs the command-line interface."""
+
+from qabot.cli import main
+
+main()

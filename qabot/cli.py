@@ -1,0 +1,189 @@
+"""The ``qabot`` command: index | ask | sources | repl | discord | eval | bench.
+
+The CLI only parses arguments, calls the library and prints. A ``QABotError`` becomes
+one line on stderr and exit status 1, never a traceback. Heavy libraries (torch,
+FAISS, discord.py) are imported inside the commands, so ``qabot --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qabot.errors import QABotError
+
+log = logging.getLogger("qabot")
+
+
+class _LineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("qabot").setLevel(level)
+
+
+def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into 'error: ...' and exit 1; Ctrl-C exits 130 quietly."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QABotError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            sys.exit(130)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+            log.debug("unexpected error", exc_info=True)
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {message} (QABOT_LOG_LEVEL=DEBUG shows details)"
+            ) from None
+
+    return wrapper
+
+
+class _Context:
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings = None
+
+    @property
+    def settings(self):  # noqa: ANN201 - qabot.settings.Settings
+        if self._settings is None:
+            from qabot.settings import load_settings
+
+            self._settings = load_settings(**self.overrides)
+            _setup_logging(self._settings.log_level)
+        return self._settings
+
+    def bot(self, **kwargs: Any):  # noqa: ANN201 - QABot
+        from qabot.bot import QABot
+
+        return QABot.from_settings(self.settings, **kwargs)
+
+
+pass_context = click.make_pass_decorator(_Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [QABOT_CORPUS_DIR].")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [QABOT_INDEX_DIR].")
+@click.version_option(package_name="qabot", message="qabot %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> None:
+    """Answer questions about a folder of documents with cited excerpts.
+
+    Settings come from QABOT_* environment variables and .env (see .env.example).
+    """
+    _setup_logging("WARNING")
+    overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir}.items() if v is not None}
+    ctx.obj = _Context(overrides)
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild even if the index is up to date.")
+@pass_context
+@_one_line_errors
+def index(ctx: _Context, rebuild: bool) -> None:
+    """Build the index, or check that it matches the corpus."""
+    from qabot.bot import build_config, make_embedder
+    from qabot.index import check, open_index
+
+    settings = ctx.settings
+    embedder = make_embedder(settings)
+    status = check(build_config(settings), embedder.name)
+    if status.fresh and not rebuild:
+        click.echo(f"Index in {settings.index_dir} is up to date ({status.manifest.passages} passages).")
+        return
+    loaded = open_index(build_config(settings), embedder, rebuild=True, notify=lambda _m: None)
+    m = loaded.manifest
+    reason = "" if rebuild else f" ({status.reason})"
+    click.echo(
+        f"Indexed {len(m.files)} file(s), {m.documents} document(s), {m.passages} passages "
+        f"in {m.seconds:.1f} s{reason} -> {settings.index_dir}"
+    )
+    for message in m.skipped:
+        click.echo(f"  {message}", err=True)
+    loaded.close()
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "--k", "k", type=click.IntRange(1, 50), default=None, help="How many excerpts [QABOT_TOP_K].")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@click.option("--history", multiple=True, help="An earlier question of the conversation (repeatable).")
+@pass_context
+@_one_line_errors
+def ask(ctx: _Context, question: str, k: int | None, as_json: bool, history: tuple[str, ...]) -> None:
+    """Answer QUESTION with cited excerpts."""
+    bot = ctx.bot()
+    answer = bot.ask(question, k=k, history=list(history))
+    if as_json:
+        click.echo(answer.model_dump_json(indent=2))
+        return
+    from rich.console import Console
+
+    from qabot.adapters.terminal import print_answer
+
+    print_answer(Console(), answer)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@pass_context
+@_one_line_errors
+def sources(ctx: _Context, as_json: bool) -> None:
+    """List the indexed documents."""
+    from qabot.adapters.terminal import plain_sources
+
+    found = ctx.bot().sources()
+    if as_json:
+        click.echo(json.dumps([s.model_dump() for s in found], indent=2))
+    else:
+        click.echo(plain_sources(found))
+
+
+@cli.command()
+@pass_context
+@_one_line_errors
+def repl(ctx: _Context) -> None:
+    """Chat with the corpus in the terminal (reads lines from stdin when piped)."""
+    from qabot.adapters.repl import run
+
+    run(ctx.settings)
+
+
+@cli.command()
+@pass_context
+@_one_line_errors
+def discord(ctx: _Context) -> None:
+    """Run the Discord bot (token from QABOT_DISCORD_TOKEN)."""
+    from qabot.adapters.discord_bot import run
+
+    run(ctx.settings)
+
+
+def main() -> None:
+    cli(prog_name="qabot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""From a question to cited excerpts: search, fuse, rerank, highlight, abstain.
+
+1. **Candidates.** The question is embedded once. FAISS returns the nearest passages
+   by cosine; BM25 (bm25s) scores every passage lexically. The two rankings are fused
+   (reciprocal rank fusion by default, or a convex combination of normalised scores).
+2. **Rerank.** For the best fused candidates, every sentence is scored against the
+   question using sentence vectors computed at index time (no extra model call) and
+   lexical coverage of the question's words. A passage's final score blends its fused
+   score with its best sentence.
+3. **Excerpts.** Near-duplicate passages appear once. The highlight is the best one or
+   two sentences (at most 300 characters); the excerpt is the window of source text
+   around it, at most 600 characters, following the source across passage edges.
+4. **Abstention.** ``answered`` is False when the best evidence is weaker than the
+   calibrated threshold; the closest excerpts are still returned.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qabot import followup
+from qabot.errors import QuestionError
+from qabot.index import Index
+from qabot.lexical import fold, tokenize
+from qabot.models import Answer, Citation, Excerpt
+from qabot.store import PassageRow
+
+MAX_EXCERPT_CHARS = 600
+MAX_HIGHLIGHT_CHARS = 300
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """Knobs of the ranking; ``Settings`` supplies them (see .env.example)."""
+
+    mode: str = "hybrid"  # "dense" or "bm25" alone: the plain baselines of the evaluation
+    fusion: str = "rrf"
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    rrf_k: int = 60
+    answer_threshold: float = 0.35
+    max_question_chars: int = 2000
+    candidates: int = 100  # from each of dense and BM25
+    rerank: int = 30  # fused candidates whose sentences are scored
+    sentence_weight: float = 1.0
+
+
+@dataclass
+class Candidate:
+    row: int
+    dense: float = 0.0
+    lexical: float = 0.0
+    fused: float = 0.0
+    score: float = 0.0
+    sentence_scores: np.ndarray | None = None
+    passage: PassageRow | None = None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+
+
+def clean_question(question: str, limit: int) -> str:
+    """The question with control characters removed and whitespace collapsed.
+
+    Raises ``QuestionError`` when nothing is left or it is longer than ``limit``.
+    """
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", question))
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty")
+    if len(text) > limit:
+        raise QuestionError(f"the question is too long ({len(text):,} characters; the limit is {limit:,})")
+    return text
+
+
+class Retriever:
+    """Answers questions from a loaded ``Index`` with an ``Embedder``."""
+
+    def __init__(self, index: Index, embedder, config: RetrievalConfig) -> None:  # noqa: ANN001
+        self.index = index
+        self.embedder = embedder
+        self.config = config
+
+    # -- public -------------------------------------------------------------------------
+
+    def ask(self, question: str, k: int = 5, history: Sequence[str] | None = None) -> Answer:
+        cleaned = clean_question(question, self.config.max_question_chars)
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise QuestionError(f"k must be a positive whole number, not {k!r}")
+        k = min(k, 50)
+        past = [clean for h in (history or []) if isinstance(h, str) and (clean := " ".join(_CONTROL.sub(" ", h).split()))]
+        query = followup.resolve(cleaned, past)
+        vector = self.embedder.embed([query])[0]
+        tokens = tokenize(query)
+        ranked = self._rank(vector, tokens, k)
+        excerpts = [self._excerpt(c, vector, tokens) for c in ranked]
+        answered = bool(ranked) and self._confidence(ranked[0]) >= self.config.answer_threshold
+        return Answer(question=question, query=query, answered=answered, excerpts=excerpts)
+
+    def rank_documents(self, question: str, n: int = 100) -> list[tuple[str, float]]:
+        """Document ids by their best passage's score, best first (for document-level evaluation)."""
+        query = clean_question(question, self.config.max_question_chars)
+        vector = self.embedder.embed([query])[0]
+        pool = self._scored_pool(vector, tokenize(query), n, rerank_all=True)
+        best: dict[str, float] = {}
+        for cand in pool:
+            doc_id = cand.passage.doc_id
+            if doc_id not in best:
+                best[doc_id] = cand.score
+        return list(best.items())[:n]
+
+    # -- ranking ------------------------------------------------------------------------
+
+    def _rank(self, vector: np.ndarray, tokens: list[str], k: int) -> list[Candidate]:
+        return _dedup(self._scored_pool(vector, tokens, k), self.index, k)
+
+    def _scored_pool(self, vector: np.ndarray, tokens: list[str], k: int, rerank_all: bool = False) -> list[Candidate]:
+        """Fused candidates, the best of them rescored with their sentences, best first."""
+        cfg = self.config
+        total = self.index.manifest.passages
+        n = min(total, max(cfg.candidates, 4 * k))
+        dense_rows: list[int] = []
+        lexical_rows: list[int] = []
+        lexical_all = self.index.lexical.scores(tokens) if cfg.mode != "dense" else None
+        if cfg.mode != "bm25":
+            _, rows = self.index.dense.search(vector[None, :].astype(np.float32), n)
+            dense_rows = [int(r) for r in rows[0] if r >= 0]
+        if lexical_all is not None:
+            lexical_rows = _top_rows(lexical_all, n)
+
+        candidates: dict[int, Candidate] = {}
+        for row in (*dense_rows, *lexical_rows):
+            candidates.setdefault(row, Candidate(row))
+        if not candidates:
+            return []
+        ids = np.fromiter(candidates, dtype=np.int64)
+        dense = self.index.passage_vectors[ids] @ vector
+        for cand, d in zip(candidates.values(), dense):
+            cand.dense = float(d)
+            cand.lexical = float(lexical_all[cand.row]) if lexical_all is not None else 0.0
+        self._fuse(candidates, dense_rows, lexical_rows, lexical_all)
+
+        ordered = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
+        pool = ordered if rerank_all else ordered[: max(cfg.rerank, 3 * k)]
+        stored = self.index.store.passages([c.row for c in pool])
+        query_words = set(tokens)
+        for cand in pool:
+            cand.passage = stored[cand.row]
+            count = len(cand.passage.sentences)
+            sentence_vectors = np.asarray(
+                self.index.sentence_vectors[cand.passage.sent0 : cand.passage.sent0 + count], dtype=np.float32
+            )
+            dense_s = sentence_vectors @ vector
+            lexical_s = np.array([_coverage(query_words, cand.passage, s, e) for s, e in cand.passage.sentences])
+            cand.sentence_scores = dense_s + 0.25 * lexical_s
+            cand.score = cand.fused
+        pool.sort(key=lambda c: c.score, reverse=True)
+        return pool
+
+    def _fuse(self, candidates: dict[int, Candidate], dense_rows, lexical_rows, lexical_all) -> None:  # noqa: ANN001
+        cfg = self.config
+        if cfg.mode == "dense":
+            for cand in candidates.values():
+                cand.fused = cand.dense
+            return
+        if cfg.mode == "bm25":
+            for cand in candidates.values():
+                cand.fused = cand.lexical
+            return
+        if cfg.fusion == "rrf":
+            for rank, row in enumerate(dense_rows, start=1):
+                candidates[row].fused += cfg.dense_weight / (cfg.rrf_k + rank)
+            for rank, row in enumerate(lexical_rows, start=1):
+                candidates[row].fused += cfg.lexical_weight / (cfg.rrf_k + rank)
+            return
+        top = float(lexical_all.max(initial=0.0)) or 1.0
+        for cand in candidates.values():
+            cand.fused = cfg.dense_weight * cand.dense + cfg.lexical_weight * cand.lexical / top
+
+    def _confidence(self, best: Candidate) -> float:
+        return best.dense
+
+    # -- excerpts -----------------------------------------------------------------------
+
+    def _excerpt(self, cand: Candidate, vector: np.ndarray, tokens: list[str]) -> Excerpt:
+        passage = cand.passage
+        assert passage is not None and cand.sentence_scores is not None
+        best = int(np.argmax(cand.sentence_scores))
+        units = list(passage.sentences)
+        hl_start, hl_end = units[best]
+        # A short best sentence takes its better neighbour along, if both fit.
+        if hl_end - hl_start < 80:
+            options = [j for j in (best - 1, best + 1) if 0 <= j < len(units)]
+            options.sort(key=lambda j: cand.sentence_scores[j], reverse=True)
+            for j in options:
+                lo, hi = min(hl_start, units[j][0]), max(hl_end, units[j][1])
+                if hi - lo <= MAX_HIGHLIGHT_CHARS:
+                    hl_start, hl_end = lo, hi
+                    break
+        start, end = self._window(passage, hl_start, hl_end)
+        text = self.index.store.text(passage.doc, start, end)
+        highlight = text[hl_start - start : hl_end - start]
+        citation = Citation(
+            source=passage.source,
+            doc_id=passage.doc_id,
+            title=passage.title,
+            section=passage.section,
+            paragraph=passage.paragraph,
+            location=location(passage.section, passage.paragraph),
+            start=start,
+            end=end,
+            url=passage.url,
+        )
+        return Excerpt(
+            text=text,
+            highlight=highlight,
+            highlight_start=hl_start - start,
+            highlight_end=hl_end - start,
+            score=round(cand.score, 6),
+            citation=citation,
+            passage_id=passage.row,
+        )
+
+    def _window(self, passage: PassageRow, hl_start: int, hl_end: int) -> tuple[int, int]:
+        """At most 600 characters of whole sentences around the highlight, within its paragraph."""
+        near = self.index.store.passages_near(passage.doc, passage.start, passage.end)
+        units = sorted({u for p in near if p.paragraph == passage.paragraph for u in p.sentences})
+        start, end = hl_start, hl_end
+        before = [u for u in units if u[1] <= hl_start][::-1]
+        after = [u for u in units if u[0] >= hl_end]
+        while before or after:
+            grew = False
+            for side in (after, before):
+                if side and max(end, side[0][1]) - min(start, side[0][0]) <= MAX_EXCERPT_CHARS:
+                    unit = side.pop(0)
+                    start, end = min(start, unit[0]), max(end, unit[1])
+                    grew = True
+                elif side:
+                    side.clear()
+            if not grew:
+                break
+        return start, end
+
+
+def location(section: str | None, paragraph: int) -> str:
+    return f"§ {section}, ¶ {paragraph}" if section else f"¶ {paragraph}"
+
+
+def _top_rows(scores: np.ndarray, n: int) -> list[int]:
+    n = min(n, scores.shape[0])
+    if n <= 0:
+        return []
+    rows = np.argpartition(-scores, n - 1)[:n]
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    return [int(r) for r in rows if scores[r] > 0]
+
+
+def _coverage(query_words: set[str], passage: PassageRow, start: int, end: int) -> float:
+    if not query_words:
+        return 0.0
+    found = set(tokenize(passage.text[start - passage.start : end - passage.start]))
+    return len(query_words & found) / len(query_words)
+
+
+def _dedup(pool: list[Candidate], index: Index, k: int) -> list[Candidate]:
+    """The best ``k`` candidates, leaving out any whose text repeats one already chosen."""
+    chosen: list[Candidate] = []
+    seen: set[str] = set()
+    for cand in pool:
+        key = "".join(ch for ch in fold(cand.passage.text) if ch.isalnum())
+        if key in seen:
+            continue
+        vector = index.passage_vectors[cand.row]
+        if any(float(index.passage_vectors[c.row] @ vector) > 0.97 for c in chosen):
+            continue
+        seen.add(key)
+        chosen.append(cand)
+        if len(chosen) == k:
+            break
+    return chosen
