@@ -1,0 +1,135 @@
+"""The library contract used by external checks, and bad input through the library."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import qabot
+from qabot import Answer, Citation, Excerpt, QABot, QuestionError
+from qabot.errors import CorpusError
+from tests.conftest import DEFAULT_CORPUS
+
+
+def test_exported_names() -> None:
+    for name in ("QABot", "Answer", "Excerpt", "Citation", "QABotError", "Settings"):
+        assert name in qabot.__all__
+        assert getattr(qabot, name) is not None
+    assert all(hasattr(qabot, name) for name in qabot.__all__)
+
+
+def test_ask_returns_cited_excerpts(default_bot: QABot) -> None:
+    answer = default_bot.ask("Who killed Trotsky?", k=5)
+    assert isinstance(answer, Answer) and answer.answered
+    assert 1 <= len(answer.excerpts) <= 5
+    for ex in answer.excerpts:
+        assert isinstance(ex, Excerpt) and isinstance(ex.citation, Citation)
+        assert 0 < len(ex.text) <= 600 and 0 < len(ex.highlight) <= 300
+        assert ex.highlight in ex.text
+        assert ex.text[ex.highlight_start : ex.highlight_end] == ex.highlight
+        source = (DEFAULT_CORPUS / ex.citation.source).read_text(encoding="utf-8")
+        assert source[ex.citation.start : ex.citation.end] == ex.text
+        assert ex.citation.doc_id == ex.citation.source
+        assert ex.citation.title is None  # the default files have no front matter
+        assert "¶" in ex.citation.location
+    scores = [ex.score for ex in answer.excerpts]
+    assert scores == sorted(scores, reverse=True)
+    assert any("Mercader" in ex.text or "Jacson" in ex.text for ex in answer.excerpts[:3])
+
+
+def test_answer_serialises_to_json(default_bot: QABot) -> None:
+    answer = default_bot.ask("What weapon was used to kill Trotsky?", k=2)
+    data = json.loads(answer.model_dump_json())
+    assert set(data) >= {"answered", "excerpts"}
+    first = data["excerpts"][0]
+    assert set(first) >= {"text", "highlight", "score", "citation"}
+    assert set(first["citation"]) >= {"source", "doc_id", "title", "location", "start", "end"}
+    assert Answer.model_validate_json(answer.model_dump_json()) == answer
+
+
+def test_k_limits_the_number_of_excerpts(default_bot: QABot) -> None:
+    assert len(default_bot.ask("Trotsky in Mexico", k=1).excerpts) == 1
+    assert len(default_bot.ask("Trotsky in Mexico", k=8).excerpts) == 8
+
+
+def test_repeated_captions_never_appear_twice(default_bot: QABot) -> None:
+    answer = default_bot.ask("Bolshevik painting by Boris Kustodiev", k=10)
+    texts = [ex.text for ex in answer.excerpts]
+    assert sum("Kustodiev" in t for t in texts) == 1
+
+
+def test_unrelated_question_is_not_answered(default_bot: QABot) -> None:
+    answer = default_bot.ask("How do I bake sourdough bread?")
+    assert answer.answered is False
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t  "])
+def test_empty_question_is_a_clear_error(default_bot: QABot, question: str) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        default_bot.ask(question)
+
+
+def test_huge_question_is_a_clear_error(default_bot: QABot) -> None:
+    with pytest.raises(QuestionError, match="too long"):
+        default_bot.ask("Trotsky " * 12_500)  # 100,000 characters
+
+
+def test_control_characters_are_ignored(default_bot: QABot) -> None:
+    answer = default_bot.ask("Who\x00 killed\x1b[31m Trotsky?\x07\u200b")
+    assert answer.excerpts and "\x00" not in answer.query and "\x1b" not in answer.query
+
+
+def test_non_english_question_gets_a_sensible_answer(default_bot: QABot) -> None:
+    for question in ("¿Quién mató a Trotsky?", "Кто убил Троцкого?", "谁杀了托洛茨基？"):
+        answer = default_bot.ask(question, k=3)
+        assert isinstance(answer, Answer) and len(answer.excerpts) == 3
+
+
+def test_bad_k_is_a_clear_error(default_bot: QABot) -> None:
+    with pytest.raises(QuestionError, match="k must be"):
+        default_bot.ask("Trotsky", k=0)
+
+
+def test_sources_and_context(default_bot: QABot) -> None:
+    sources = default_bot.sources()
+    assert [s.source for s in sources] == ["000_7a1bfeddec75252f.txt", "003_3ab6160fc76f5c58.txt"]
+    assert all(s.passages > 50 for s in sources)
+    excerpt = default_bot.ask("Where was Trotsky born?", k=1).excerpts[0]
+    context = default_bot.context(excerpt)
+    assert excerpt.text in context.paragraph
+    assert context.before or context.after
+
+
+def test_from_settings_keyword_overrides_win(monkeypatch, make_corpus, tmp_path, embedder) -> None:
+    corpus = make_corpus({"a.txt": "The capital of Norway is Oslo."})
+    monkeypatch.setenv("QABOT_CORPUS_DIR", str(tmp_path / "elsewhere"))
+    bot = QABot.from_settings(corpus_dir=corpus, index_dir=tmp_path / "idx", embedder=embedder, progress=False)
+    assert bot.settings.corpus_dir == corpus
+    assert "Oslo" in bot.ask("What is the capital of Norway?").excerpts[0].text
+    bot.close()
+
+
+def test_missing_corpus_through_the_library(tmp_path, embedder) -> None:
+    with pytest.raises(CorpusError):
+        QABot.from_settings(corpus_dir=tmp_path / "none", index_dir=tmp_path / "idx", embedder=embedder)
+
+
+def test_unreadable_file_among_good_ones(make_corpus, bot_for, caplog) -> None:
+    corpus = make_corpus({"good.txt": "Natalia Sedova was married to Trotsky.", "bad.txt": b"\xff\xfe\x00bad bytes \x81"})
+    bot = bot_for(corpus)
+    assert "bad.txt" in caplog.text
+    assert any("bad.txt" in s for s in bot.manifest.skipped)
+    assert "Natalia" in bot.ask("Who was Trotsky's wife?").excerpts[0].text
+
+
+def test_jsonl_citations_use_the_document_id(make_corpus, bot_for) -> None:
+    corpus = make_corpus(
+        {
+            "beir.jsonl": '{"_id": "doc-7", "title": "Ice axes", "text": "An ice axe has a pick and an adze."}\n'
+            '{"_id": "doc-8", "title": "Sourdough", "text": "Sourdough bread rises with wild yeast."}\n'
+        }
+    )
+    ex = bot_for(corpus).ask("What rises with wild yeast?", k=1).excerpts[0]
+    assert (ex.citation.source, ex.citation.doc_id, ex.citation.title) == ("beir.jsonl", "doc-8", "Sourdough")
+    assert "Sourdough bread rises with wild yeast."[ex.citation.start : ex.citation.end] == ex.text

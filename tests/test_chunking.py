@@ -1,0 +1,59 @@
+"""Passages: sentence boundaries, exact offsets, length limits."""
+
+from __future__ import annotations
+
+from qabot.chunking import MAX_SENTENCE_CHARS, pack, passages, sentence_units, split_sentences
+from qabot.corpus import CorpusFile, load_file, paragraphs
+from qabot.models import Document
+from tests.conftest import DEFAULT_CORPUS
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_sentence_split_respects_abbreviations_and_initials() -> None:
+    text = 'Mr. Hansen met Leon D. Trotsky at 5 p.m. in Coyoacán. He said: “Go!” Then he left. e.g. this stays.'
+    assert _sentences(text) == [
+        "Mr. Hansen met Leon D. Trotsky at 5 p.m. in Coyoacán.",
+        "He said: “Go!”",
+        "Then he left. e.g. this stays.",
+    ]
+
+
+def test_long_sentences_are_cut_at_clause_breaks() -> None:
+    text = "; ".join(f"clause number {i} of a very long sentence that keeps going" for i in range(20)) + "."
+    units = sentence_units(text, 0, len(text))
+    assert len(units) > 1
+    assert all(e - s <= MAX_SENTENCE_CHARS for s, e in units)
+    assert units[0][0] == 0 and units[-1][1] == len(text)
+
+
+def test_pack_balances_and_limits() -> None:
+    units = [(i * 100, i * 100 + 95) for i in range(7)]  # a 695-character paragraph
+    groups = pack(units, 600)
+    lengths = [g[-1][1] - g[0][0] for g in groups]
+    assert len(groups) == 2 and max(lengths) <= 600 and min(lengths) >= 200
+
+
+def test_offsets_round_trip_on_the_default_corpus() -> None:
+    count = 0
+    for path in sorted(DEFAULT_CORPUS.glob("*.txt")):
+        (doc,) = load_file(CorpusFile(path, path.name))
+        source = path.read_text(encoding="utf-8")
+        for passage in passages(doc, paragraphs(doc.text, doc.body_start), 600):
+            assert source[passage.start : passage.end] == passage.text
+            assert 0 < len(passage.text) <= 600
+            assert passage.text == passage.text.strip()
+            for start, end in passage.sentences:
+                assert passage.start <= start < end <= passage.end and end - start <= MAX_SENTENCE_CHARS
+            count += 1
+    assert count > 150
+
+
+def test_smaller_passage_limit_is_respected() -> None:
+    text = " ".join(f"Sentence {i} is here and it is moderately long." for i in range(40))
+    doc = Document(doc_id="x", source="x.txt", text=text)
+    found = list(passages(doc, paragraphs(text), 150))
+    assert found and all(len(p.text) <= 150 for p in found)
+    assert all(text[p.start : p.end] == p.text for p in found)

@@ -1,0 +1,123 @@
+"""Loading documents: formats, front matter, paragraph styles, headings, repeats, bad files."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from qabot.corpus import CorpusFile, find_files, load_file, paragraphs, parse_front_matter
+from qabot.errors import CorpusError
+from tests.conftest import DEFAULT_CORPUS
+
+
+def _load(path: Path):
+    return list(load_file(CorpusFile(path, path.name)))
+
+
+def _texts(doc) -> list[str]:
+    return [doc.text[p.start : p.end] for p in paragraphs(doc.text, doc.body_start) if not p.heading]
+
+
+def test_blank_line_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text("First paragraph, one line.\n\nSecond paragraph.\nStill the second? No: one per line.\n")
+    (doc,) = _load(path)
+    assert _texts(doc) == ["First paragraph, one line.", "Second paragraph.", "Still the second? No: one per line."]
+
+
+def test_hard_wrapped_paragraphs_are_joined(tmp_path: Path) -> None:
+    wrapped = (
+        "Leon Trotsky was born in 1879 in the village of Yanovka, in the Kherson\n"
+        "province of the Russian Empire, the fifth child of a family of farmers.\n"
+        "\n"
+        "He was exiled to Siberia in 1900 and escaped two years later to London,\n"
+        "where he met Lenin and wrote for the paper Iskra.\n"
+    )
+    path = tmp_path / "wrapped.txt"
+    path.write_text(wrapped)
+    (doc,) = _load(path)
+    texts = _texts(doc)
+    assert len(texts) == 2
+    assert texts[0].startswith("Leon Trotsky was born") and texts[0].endswith("family of farmers.")
+
+
+def test_both_default_files_give_proper_paragraphs() -> None:
+    for path in sorted(DEFAULT_CORPUS.glob("*.txt")):
+        (doc,) = _load(path)
+        paras = [p for p in paragraphs(doc.text, doc.body_start) if not p.heading]
+        assert len(paras) > 80, path.name  # neither file collapses into a few giant blocks
+        assert all("\n" not in doc.text[p.start : p.end] for p in paras)
+
+
+def test_front_matter_fenced(tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text('---\ntitle: "The Assassin"\nauthor: A. Writer\nurl: https://example.org/a\n---\n# Part one\n\nBody text here.\n')
+    (doc,) = _load(path)
+    assert (doc.title, doc.author, doc.url) == ("The Assassin", "A. Writer", "https://example.org/a")
+    paras = paragraphs(doc.text, doc.body_start)
+    assert paras[0].heading and paras[0].section == "Part one"
+    assert doc.text[paras[1].start : paras[1].end] == "Body text here."
+    assert paras[1].section == "Part one"
+
+
+def test_front_matter_unfenced() -> None:
+    meta, start = parse_front_matter("Title: Short history\nDate: 2020-01-01\n\nThe body.\n")
+    assert meta == {"title": "Short history", "date": "2020-01-01"}
+    assert start == len("Title: Short history\nDate: 2020-01-01\n\n")
+    # Ordinary text that happens to contain a colon is not front matter.
+    assert parse_front_matter("Note: this is prose.\n\nMore.") == ({}, 0)
+
+
+def test_jsonl_beir_documents(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.jsonl"
+    rows = [
+        {"_id": "d1", "title": "Ice picks", "text": "An ice pick is a tool."},
+        {"_id": "d2", "title": "", "text": "No title here."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
+    messages: list[str] = []
+    docs = list(load_file(CorpusFile(path, "corpus.jsonl"), messages.append))
+    assert [(d.doc_id, d.title, d.source) for d in docs] == [("d1", "Ice picks", "corpus.jsonl"), ("d2", None, "corpus.jsonl")]
+    assert messages and "corpus.jsonl line 3" in messages[0]
+
+
+def test_headings_name_sections() -> None:
+    (doc,) = _load(DEFAULT_CORPUS / "003_3ab6160fc76f5c58.txt")
+    paras = paragraphs(doc.text, doc.body_start)
+    headings = [p.section for p in paras if p.heading]
+    assert headings[:4] == ["Early years", "War and revolution", "Defeat in victory", "Challenging the Stalinist Bureaucracy"]
+    born = next(p for p in paras if "Trotsky was born in the Ukraine" in doc.text[p.start : p.end])
+    assert born.section == "Early years"
+
+
+def test_repeated_captions_are_marked_duplicate() -> None:
+    (doc,) = _load(DEFAULT_CORPUS / "000_7a1bfeddec75252f.txt")
+    paras = paragraphs(doc.text, doc.body_start)
+    kustodiev = [p for p in paras if doc.text[p.start : p.end] == "Bolshevik (1920) by Boris Kustodiev"]
+    assert [p.duplicate for p in kustodiev] == [False, True]
+    # The caption that differs by one letter the second time ("Ignae" / "Ignace") also counts.
+    reiss = [p for p in paras if "Reiss, amongst the leading" in doc.text[p.start : p.end]]
+    assert [p.duplicate for p in reiss] == [False, True]
+    assert not any(p.heading for p in kustodiev + reiss)
+
+
+def test_unknown_and_undecodable_files_are_skipped_with_a_warning(tmp_path: Path, caplog) -> None:
+    (tmp_path / "good.txt").write_text("Good text.")
+    (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / ".hidden.txt").write_text("ignored silently")
+    with caplog.at_level(logging.WARNING):
+        files = find_files(tmp_path)
+        docs = [d for f in files for d in load_file(f)]
+    assert [f.name for f in files] == ["good.txt", "latin1.txt"]
+    assert [d.doc_id for d in docs] == ["good.txt"]
+    assert "photo.png" in caplog.text and "latin1.txt" in caplog.text
+    assert ".hidden" not in caplog.text
+
+
+def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        find_files(tmp_path / "nope")

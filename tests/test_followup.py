@@ -1,0 +1,35 @@
+"""Follow-up resolution (pure logic)."""
+
+from __future__ import annotations
+
+from qabot.followup import names, needs_history, resolve
+
+
+def test_names_skip_question_words() -> None:
+    assert names("Who was Rudolf Klement?") == ["Rudolf Klement"]
+    assert names("What did Lenin's testament say about Trotsky?") == ["Lenin's", "Trotsky"]
+    assert names("how did he die?") == []
+
+
+def test_pronoun_is_replaced_by_the_earlier_subject() -> None:
+    assert resolve("How did he die?", ["Who was Rudolf Klement?"]) == "How did Rudolf Klement die?"
+    assert resolve("What alias did he use?", ["Who was Ramon Mercader?"]) == "What alias did Ramon Mercader use?"
+    assert resolve("Whose secretary did she become?", ["Who was Sylvia Franklin?"]) == (
+        "Whose secretary did Sylvia Franklin become?"
+    )
+    assert resolve("What was his wife's name?", ["Who killed Trotsky?"]) == "What was Trotsky's wife's name?"
+
+
+def test_standalone_questions_are_left_alone() -> None:
+    assert not needs_history("Where was Trotsky born?")
+    assert resolve("Where was Trotsky born?", ["Who was Rudolf Klement?"]) == "Where was Trotsky born?"
+    assert resolve("How did he die?", []) == "How did he die?"
+
+
+def test_most_recent_named_subject_wins() -> None:
+    history = ["Who was Rudolf Klement?", "Who was Sylvia Franklin?", "and then?"]
+    assert resolve("Where did she work?", history) == "Where did Sylvia Franklin work?"
+
+
+def test_elliptical_question_gets_the_subject() -> None:
+    assert resolve("When?", ["Who killed Trotsky?"]) == "Trotsky: When?"

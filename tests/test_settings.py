@@ -1,0 +1,69 @@
+"""Settings: precedence, .env, secrets, and errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from qabot.errors import SettingsError
+from qabot.settings import Settings, load_settings
+
+
+def test_defaults() -> None:
+    settings = load_settings(_env_file=None)
+    assert str(settings.corpus_dir) == "corpus" and str(settings.index_dir) == "embeddings"
+    assert settings.embedding_model == "all-MiniLM-L6-v2"
+    assert settings.discord_token is None
+
+
+def test_precedence_keyword_over_env_over_dotenv(monkeypatch, tmp_path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("QABOT_TOP_K=7\nQABOT_CORPUS_DIR=from-dotenv\nQABOT_INDEX_DIR=dotenv-index\n")
+    monkeypatch.setenv("QABOT_TOP_K", "3")
+    settings = load_settings(_env_file=env_file, index_dir="kw-index")
+    assert settings.top_k == 3  # env beats .env
+    assert str(settings.corpus_dir) == "from-dotenv"  # .env beats the default
+    assert str(settings.index_dir) == "kw-index"  # keywords beat everything
+
+
+def test_dotenv_in_working_directory_is_read(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QABOT_TOP_K=9\n")
+    assert load_settings().top_k == 9
+
+
+def test_token_is_secret(monkeypatch) -> None:
+    monkeypatch.setenv("QABOT_DISCORD_TOKEN", "abc.def.ghi")
+    settings = load_settings(_env_file=None)
+    assert settings.discord_token.get_secret_value() == "abc.def.ghi"
+    assert "abc.def.ghi" not in repr(settings) and "abc.def.ghi" not in str(settings.model_dump())
+
+
+def test_id_lists_accept_commas(monkeypatch) -> None:
+    monkeypatch.setenv("QABOT_DISCORD_GUILD_IDS", "123, 456")
+    assert load_settings(_env_file=None).discord_guild_ids == [123, 456]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("QABOT_TOP_K", "many"), ("QABOT_PASSAGE_CHARS", "5000"), ("QABOT_EMBEDDING_BACKEND", "tpu"), ("QABOT_FUSION", "x")],
+)
+def test_bad_values_name_the_variable(monkeypatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert variable in message and "\n" not in message
+
+
+def test_bad_token_value_is_not_echoed() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None, discord_token=987654321)
+    assert "QABOT_DISCORD_TOKEN" in str(caught.value) and "987654321" not in str(caught.value)
+
+
+def test_env_example_documents_every_setting() -> None:
+    from tests.conftest import REPO
+
+    example = (REPO / ".env.example").read_text()
+    missing = [f"QABOT_{name.upper()}" for name in Settings.model_fields if f"QABOT_{name.upper()}=" not in example]
+    assert missing == []
