@@ -1,16 +1,19 @@
 """Rendering answers for a terminal: rich on a TTY, plain text when piped.
 
 Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` so it
-stays visible in a log or a pipe; rich shows it in bold yellow.
+stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
+function picks the form from ``console.is_terminal``, so a caller chooses plain output
+by handing in a ``Console(force_terminal=False)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qabot.models import Answer, Citation, Excerpt, SourceInfo
+from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
 
 NOT_FOUND = "Not found in the corpus."
+HIGHLIGHT_STYLE = "bold yellow"
 
 
 def cite(citation: Citation) -> str:
@@ -19,11 +22,28 @@ def cite(citation: Citation) -> str:
     return f"{citation.title} — {where}" if citation.title else where
 
 
+def _flat(text: str) -> str:
+    # Source paragraphs may be hard-wrapped; one line per paragraph reads better on screen.
+    return " ".join(text.split())
+
+
+def _plain_marked(text: str, start: int, end: int) -> str:
+    """``text`` on one line with ``text[start:end]`` between ``**``."""
+    marked = _flat(text[start:end])
+    parts = (_flat(text[:start]), f"**{marked}**" if marked else "", _flat(text[end:]))
+    return " ".join(part for part in parts if part)
+
+
+def _rich_marked(text: str, start: int, end: int, style: str = ""):  # noqa: ANN202 - rich Text
+    """``text`` on one line with ``text[start:end]`` in the highlight style."""
+    from rich.text import Text
+
+    parts = [(_flat(text[:start]), style), (_flat(text[start:end]), HIGHLIGHT_STYLE), (_flat(text[end:]), style)]
+    return Text(" ").join(Text(part, style=part_style) for part, part_style in parts if part)
+
+
 def plain_excerpt(number: int, excerpt: Excerpt) -> str:
-    text = " ".join(excerpt.text[: excerpt.highlight_start].split())
-    highlight = " ".join(excerpt.highlight.split())
-    rest = " ".join(excerpt.text[excerpt.highlight_end :].split())
-    body = " ".join(part for part in (text, f"**{highlight}**", rest) if part)
+    body = _plain_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
     return f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n    {body}"
 
 
@@ -42,16 +62,42 @@ def plain_sources(sources: Iterable[SourceInfo]) -> str:
     )
 
 
+def _highlight_span(paragraph: str, highlight: str) -> tuple[int, int]:
+    """Where ``highlight`` sits in ``paragraph``; an empty span when it is not there."""
+    start = paragraph.find(highlight) if highlight else -1
+    return (start, start + len(highlight)) if start >= 0 else (0, 0)
+
+
+def plain_context(number: int, context: PassageContext, highlight: str = "") -> str:
+    """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
+    start, end = _highlight_span(context.paragraph, highlight)
+    blocks = [f"    {_flat(text)}" for text in context.before]
+    blocks.append(f"  > {_plain_marked(context.paragraph, start, end)}")
+    blocks.extend(f"    {_flat(text)}" for text in context.after)
+    return f"[{number}] {cite(context.citation)}\n" + "\n\n".join(blocks)
+
+
 def rich_excerpt(number: int, excerpt: Excerpt):  # noqa: ANN201 - rich renderable
     from rich.panel import Panel
     from rich.text import Text
 
-    body = Text()
-    body.append(" ".join(excerpt.text[: excerpt.highlight_start].split()) + " ")
-    body.append(" ".join(excerpt.highlight.split()), style="bold yellow")
-    body.append(" " + " ".join(excerpt.text[excerpt.highlight_end :].split()))
+    body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
     title = Text(f"[{number}] ", style="bold") + Text(cite(excerpt.citation), style="cyan")
     return Panel(body, title=title, title_align="left", subtitle=f"score {excerpt.score:.3f}", subtitle_align="right")
+
+
+def rich_context(number: int, context: PassageContext, highlight: str = ""):  # noqa: ANN201 - rich renderable
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    start, end = _highlight_span(context.paragraph, highlight)
+    blocks = [Text(_flat(text), style="dim") for text in context.before]
+    blocks.append(_rich_marked(context.paragraph, start, end))
+    blocks.extend(Text(_flat(text), style="dim") for text in context.after)
+    spaced = [part for block in blocks for part in (block, Text())][:-1]
+    title = Text(f"[{number}] ", style="bold") + Text(cite(context.citation), style="cyan")
+    return Panel(Group(*spaced), title=title, title_align="left")
 
 
 def print_answer(console, answer: Answer, first: int = 1) -> None:  # noqa: ANN001 - rich Console
@@ -64,3 +110,24 @@ def print_answer(console, answer: Answer, first: int = 1) -> None:  # noqa: ANN0
         console.print(note, style="bold red")
     for i, excerpt in enumerate(answer.excerpts):
         console.print(rich_excerpt(first + i, excerpt))
+
+
+def print_context(console, number: int, context: PassageContext, highlight: str = "") -> None:  # noqa: ANN001
+    """Print the paragraph around excerpt ``number``, with ``highlight`` marked where it occurs."""
+    if not console.is_terminal:
+        console.print(plain_context(number, context, highlight), markup=False, highlight=False, soft_wrap=True)
+        return
+    console.print(rich_context(number, context, highlight))
+
+
+def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console
+    """Print the indexed files: a table on a terminal, ``plain_sources`` lines otherwise."""
+    if not console.is_terminal:
+        console.print(plain_sources(sources), markup=False, highlight=False, soft_wrap=True)
+        return
+    from rich.table import Table
+
+    table = Table("source", "title", "documents", "passages")
+    for s in sources:
+        table.add_row(s.source, s.title or "", str(s.documents), str(s.passages))
+    console.print(table)

@@ -1,0 +1,268 @@
+"""The terminal chat behind ``qabot repl``.
+
+A plain line is a question; a line starting with ``:`` or ``/`` is a command (``:help``
+lists them); an error prints one line and the loop goes on. Questions of one session
+are passed to ``QABot.ask`` as ``history``, so "What alias did he use?" follows on from
+"Who was Ramon Mercader?" until ``:reset``.
+
+On a terminal, input comes from prompt_toolkit (history kept in ``Settings.history_file``,
+up-arrow recall, Ctrl-R search, Tab completion of commands) and answers are drawn by
+rich. When stdin or stdout is not a terminal, each input line is handled the same way
+but the output is plain text with no prompt or banner, so ``echo "question" | qabot
+repl`` can be scripted.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Literal
+
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from rich.console import Console
+
+from qabot.adapters.terminal import print_answer, print_context, print_sources
+from qabot.bot import QABot
+from qabot.errors import QABotError
+from qabot.models import Answer, Excerpt
+from qabot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PREFIXES = (":", "/")
+MAX_K = 50  # QABot.ask caps k here too
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    usage: str
+    help: str
+    number: Literal["none", "optional", "required"] = "none"
+
+
+COMMANDS: dict[str, CommandSpec] = {
+    "help": CommandSpec("help", "show this list"),
+    "k": CommandSpec("k N", "show N excerpts per answer (no N: show the current number)", "optional"),
+    "more": CommandSpec("more", "the next excerpts for the last question"),
+    "open": CommandSpec("open N", "the whole paragraph around excerpt N, with its neighbours", "required"),
+    "sources": CommandSpec("sources", "list the indexed documents"),
+    "reset": CommandSpec("reset", "forget the conversation: the next question starts afresh"),
+    "json": CommandSpec("json", "the last answer as raw JSON"),
+    "quit": CommandSpec("quit", "leave (also :exit, or Ctrl-D on an empty line)"),
+}
+ALIASES = {"exit": "quit"}
+
+
+class CommandError(Exception):
+    """A command was mistyped or cannot run now; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    number: int | None = None
+
+
+def parse(line: str) -> str | Command | None:
+    """A blank line is None, a line starting with ':' or '/' a ``Command``, anything else the question.
+
+    Raises ``CommandError`` for an unknown command or a bad argument.
+    """
+    text = line.strip()
+    if not text:
+        return None
+    if not text.startswith(PREFIXES):
+        return text
+    prefix = text[0]
+    word, _, argument = text[1:].partition(" ")
+    name = ALIASES.get(word.lower(), word.lower())
+    spec = COMMANDS.get(name)
+    if spec is None:
+        raise CommandError(f"unknown command {text.split()[0]!r}; {prefix}help lists the commands")
+    argument = argument.strip()
+    if not argument and spec.number != "required":
+        return Command(name)
+    if spec.number == "none" or not argument.isdecimal() or not 1 <= int(argument) <= MAX_K:
+        expects = f"; N is a whole number from 1 to {MAX_K}" if spec.number != "none" else ""
+        raise CommandError(f"usage: {prefix}{spec.usage}{expects}")
+    return Command(name, int(argument))
+
+
+def help_text() -> str:
+    lines = ["Type a question, or one of these commands (':' or '/' before each):"]
+    lines += [f"  :{spec.usage:<8} {spec.help}" for spec in COMMANDS.values()]
+    return "\n".join(lines)
+
+
+class CommandCompleter(Completer):
+    """Completes a command name after the ':' or '/' that starts the line."""
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith(PREFIXES) or " " in text:
+            return
+        for name, spec in COMMANDS.items():
+            if name.startswith(text[1:].lower()):
+                yield Completion(text[0] + name, start_position=-len(text), display_meta=spec.help)
+
+
+class Session:
+    """One conversation: the state behind the commands, printing to a rich ``Console``."""
+
+    def __init__(self, bot: QABot, console: Console, errors: Console) -> None:
+        self.bot = bot
+        self.console = console
+        self.errors = errors
+        self.k = bot.settings.top_k
+        self.history: list[str] = []  # questions since the last reset, for follow-ups
+        self.answer: Answer | None = None
+        self.asked_with: list[str] = []  # the history the last answer was asked with; :more repeats it
+        self.shown: list[Excerpt] = []  # every excerpt shown for the last question, in the order numbered
+
+    def handle(self, line: str) -> bool:
+        """Act on one input line; False when the session should end. Errors print one line."""
+        try:
+            parsed = parse(line)
+            if isinstance(parsed, Command):
+                return self.command(parsed)
+            if parsed is not None:
+                self.ask(parsed)
+        except (QABotError, CommandError) as exc:
+            self.error(str(exc))
+        except Exception as exc:  # noqa: BLE001 - a REPL outlives its bugs; details at QABOT_LOG_LEVEL=DEBUG
+            log.debug("unexpected error", exc_info=True)
+            self.error(f"unexpected {type(exc).__name__}: {exc}")
+        return True
+
+    def ask(self, question: str) -> None:
+        with self.working():
+            answer = self.bot.ask(question, k=self.k, history=self.history)
+        self.asked_with = list(self.history)
+        self.history.append(question)
+        self.answer, self.shown = answer, list(answer.excerpts)
+        print_answer(self.console, answer)
+
+    def command(self, command: Command) -> bool:
+        name = command.name
+        if name == "quit":
+            return False
+        if name == "help":
+            self.say(help_text())
+        elif name == "k":
+            if command.number is not None:
+                self.k = command.number
+            self.say(f"Showing {self.k} excerpt{'' if self.k == 1 else 's'} per answer.")
+        elif name == "sources":
+            print_sources(self.console, self.bot.sources())
+        elif name == "reset":
+            self.history, self.asked_with, self.answer, self.shown = [], [], None, []
+            self.say("Conversation forgotten; the next question starts afresh.")
+        elif name == "json":
+            self.say(self.last_answer().model_dump_json(indent=2))
+        elif name == "more":
+            self.more()
+        elif name == "open":
+            self.open(command.number or 0)
+        return True
+
+    def more(self) -> None:
+        answer = self.last_answer()
+        # A larger k can reorder the pool, so "new" means not shown yet rather than past position n.
+        seen = {excerpt.passage_id for excerpt in self.shown}
+        with self.working():
+            wider = self.bot.ask(answer.question, k=min(len(self.shown) + self.k, MAX_K), history=self.asked_with)
+        fresh = [excerpt for excerpt in wider.excerpts if excerpt.passage_id not in seen][: self.k]
+        if not fresh:
+            self.say("No more excerpts for this question.")
+            return
+        print_answer(self.console, wider.model_copy(update={"excerpts": fresh}), first=len(self.shown) + 1)
+        self.answer, self.shown = wider, self.shown + fresh
+
+    def open(self, number: int) -> None:
+        self.last_answer()
+        if not 1 <= number <= len(self.shown):
+            raise CommandError(f"there is no excerpt {number}; the last answer has 1 to {len(self.shown)}")
+        excerpt = self.shown[number - 1]
+        print_context(self.console, number, self.bot.context(excerpt), excerpt.highlight)
+
+    def last_answer(self) -> Answer:
+        if self.answer is None:
+            raise CommandError("ask a question first")
+        return self.answer
+
+    def working(self) -> AbstractContextManager[object]:
+        """A spinner on a terminal: the first question also loads the model, which takes seconds."""
+        return self.console.status("Searching…") if self.console.is_terminal else nullcontext()
+
+    def say(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    def error(self, message: str) -> None:
+        self.errors.print(f"error: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+
+
+def run(settings: Settings) -> None:
+    """Load (or build) the index, then answer lines until quit, Ctrl-D or the end of input."""
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    bot = QABot.from_settings(settings)
+    try:
+        # Piped mode forces plain output even when stdout happens to be a terminal.
+        terminal = None if interactive else False
+        session = Session(bot, Console(force_terminal=terminal), Console(stderr=True, force_terminal=terminal))
+        if interactive:
+            _interactive(session, settings)
+        else:
+            _lines(session, sys.stdin)
+    finally:
+        bot.close()
+
+
+def _lines(session: Session, lines: Iterable[str]) -> None:
+    for line in lines:
+        if not session.handle(line):
+            return
+        if line.strip():
+            session.say("")  # a blank line between answers keeps a transcript readable
+
+
+def _interactive(session: Session, settings: Settings) -> None:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+    from prompt_toolkit.styles import Style
+
+    history: History
+    try:
+        settings.history_file.parent.mkdir(parents=True, exist_ok=True)
+        history = FileHistory(settings.history_file)
+    except OSError as exc:
+        log.warning("history will not be kept: %s", exc)
+        history = InMemoryHistory()
+    prompt = PromptSession(
+        history=history,
+        completer=CommandCompleter(),
+        complete_while_typing=False,  # Tab completes; and history search needs it off
+        enable_history_search=True,
+        style=Style.from_dict({"prompt": "ansicyan bold"}),
+    )
+    sources = session.bot.sources()
+    session.console.print(
+        f"[bold]qabot[/bold] · {len(sources)} file(s), {sum(s.passages for s in sources)} passages. "
+        "Ask a question, or type [bold]:help[/bold]. Ctrl-D leaves.",
+        highlight=False,
+    )
+    while True:
+        try:
+            line = prompt.prompt([("class:prompt", "qabot> ")])
+        except KeyboardInterrupt:
+            continue  # Ctrl-C drops the line, as in a shell
+        except EOFError:
+            return
+        try:
+            if not session.handle(line):
+                return
+        except KeyboardInterrupt:
+            session.error("interrupted")
