@@ -97,8 +97,10 @@ class QABot:
         if passage is None:
             raise QABotError(f"passage {excerpt.passage_id} is not in the current index")
         paragraphs = [p for p in store.paragraphs(passage.doc) if not p.duplicate]
+        # The paragraph that holds the highlight: an excerpt may reach across paragraph edges.
+        anchor = excerpt.citation.start + excerpt.highlight_start
         position = next(
-            (i for i, p in enumerate(paragraphs) if p.start <= passage.start < p.end + 1 and not p.heading), None
+            (i for i, p in enumerate(paragraphs) if p.start <= anchor < p.end + 1 and not p.heading), None
         )
         if position is None:
             raise QABotError(f"the paragraph of passage {excerpt.passage_id} is not in the index")

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from qabot.models import Document, Paragraph, Passage
 
 MAX_SENTENCE_CHARS = 300  # a highlight is at most this long, so sentence units are too
+MIN_PARAGRAPH_CHARS = 150  # shorter paragraphs share a passage with the ones after them
 
 Span = tuple[int, int]
 
@@ -128,25 +129,43 @@ def pack(units: list[Span], max_chars: int) -> list[list[Span]]:
 
 
 def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iterator[Passage]:
-    """The passages of a document: whole sentences of one paragraph, at most ``max_chars`` long.
+    """The passages of a document: runs of whole sentences, at most ``max_chars`` long.
 
-    Headings and repeated paragraphs are not indexed.
+    A paragraph shorter than ``MIN_PARAGRAPH_CHARS`` (a quote's introduction, a one-line
+    answer) is packed together with the paragraphs after it, so that it is found with
+    its context; runs never cross a heading or a skipped repeat. Headings and repeated
+    paragraphs are not indexed. ``paragraph`` is the number of the passage's first one.
     """
     text = document.text
-    for para in paras:
-        if para.heading or para.duplicate:
-            continue
-        units = sentence_units(text, para.start, para.end, min(MAX_SENTENCE_CHARS, max_chars))
-        for group in pack(units, max_chars):
+    limit = min(MAX_SENTENCE_CHARS, max_chars)
+    run: list[Paragraph] = []
+
+    def flush() -> Iterator[Passage]:
+        units: list[tuple[Span, Paragraph]] = [
+            (unit, para) for para in run for unit in sentence_units(text, para.start, para.end, limit)
+        ]
+        owner = dict(units)
+        run.clear()
+        for group in pack([unit for unit, _ in units], max_chars):
             start, end = group[0][0], group[-1][1]
+            first = owner[group[0]]
             yield Passage(
                 doc_id=document.doc_id,
                 source=document.source,
                 title=document.title,
-                section=para.section,
-                paragraph=para.number,
+                section=first.section,
+                paragraph=first.number,
                 start=start,
                 end=end,
                 text=text[start:end],
                 sentences=group,
             )
+
+    for para in paras:
+        if para.heading or para.duplicate:
+            yield from flush()
+            continue
+        run.append(para)
+        if run[-1].end - run[0].start >= MIN_PARAGRAPH_CHARS:
+            yield from flush()
+    yield from flush()

@@ -9,6 +9,7 @@ index and loaded memory-mapped when it is large.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import unicodedata
@@ -97,6 +98,17 @@ class LexicalIndex:
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each known token: how much a match on it says."""
+        indptr = self._bm25.scores["indptr"]
+        out: dict[str, float] = {}
+        for token in tokens:
+            token_id = self._bm25.vocab_dict.get(token)
+            if token_id is not None and token:
+                df = int(indptr[token_id + 1] - indptr[token_id])
+                out[token] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+        return out
 
     def top(self, tokens: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of the ``n`` best passages, best first; rows scoring 0 are left out."""

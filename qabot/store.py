@@ -163,6 +163,15 @@ class Store:
         )
         return [ParagraphRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in rows]
 
+    def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
+        """The paragraph of ``doc`` that contains ``offset``."""
+        rows = self._query(
+            "SELECT number, start, end, section, heading, duplicate FROM paragraphs"
+            " WHERE doc = ? AND start <= ? ORDER BY start DESC LIMIT 1",
+            (doc, offset),
+        )
+        return ParagraphRow(rows[0][0], rows[0][1], rows[0][2], rows[0][3], bool(rows[0][4]), bool(rows[0][5])) if rows else None
+
     def sources(self) -> list[tuple[str, str | None, int, int]]:
         """(source, title if the file has one document, documents, passages) per corpus file."""
         return [

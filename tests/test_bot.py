@@ -97,8 +97,11 @@ def test_sources_and_context(default_bot: QABot) -> None:
     assert all(s.passages > 50 for s in sources)
     excerpt = default_bot.ask("Where was Trotsky born?", k=1).excerpts[0]
     context = default_bot.context(excerpt)
-    assert excerpt.text in context.paragraph
+    assert excerpt.highlight in context.paragraph
+    assert "born in the Ukraine" in context.paragraph
     assert context.before or context.after
+    source = (DEFAULT_CORPUS / context.citation.source).read_text(encoding="utf-8")
+    assert source[context.citation.start : context.citation.end] == context.paragraph
 
 
 def test_from_settings_keyword_overrides_win(monkeypatch, make_corpus, tmp_path, embedder) -> None:
