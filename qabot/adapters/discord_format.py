@@ -1,0 +1,311 @@
+"""Discord formatting: answers, sources and help as embeds that always fit Discord's limits.
+
+Pure functions, no network: the bot (``discord_bot``) calls them and sends what they
+return. Every string that reaches Discord goes through ``clip`` or ``marked``, so no
+message, title, description or field can exceed its limit, and ``fit_embed`` keeps
+the whole embed under 6,000 characters. Discord counts characters as code points,
+as Python's ``len`` does.
+
+Corpus text is quoted verbatim but escaped with discord.py's ``escape_markdown``, so a
+``*`` or ``_`` in a document can never break the bold highlight or format the rest of
+the answer. Cuts fall on a word boundary when there is one, never inside a character
+cluster (a letter and its accents, an emoji sequence), and are marked with an ellipsis.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import discord
+
+from qabot.models import Answer, Citation, Excerpt, SourceInfo
+
+# Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
+MESSAGE_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FIELD_NAME_LIMIT = 256
+FIELD_VALUE_LIMIT = 1024
+FOOTER_LIMIT = 2048
+FIELD_COUNT_LIMIT = 25
+EMBED_LIMIT = 6000
+
+ELLIPSIS = "…"
+SHORT_NAME = 120  # a "more sources" field: the citation ...
+SHORT_VALUE = 200  # ... and the start of its highlighted sentence
+SOURCE_VALUE = 512  # the citation of the best excerpt
+
+ANSWER_COLOUR = discord.Colour.blurple()
+NOT_FOUND_COLOUR = discord.Colour.light_grey()
+NOT_FOUND = (
+    "I couldn't find an answer to that in the documents I have. "
+    "Try other words, or `/sources` to see what I can quote from."
+)
+
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
+_SPACE = re.compile(r"\s")
+
+
+def flat(text: str) -> str:
+    """One line: sources may be hard-wrapped, and Discord would show every line break."""
+    return " ".join(text.split())
+
+
+def _continues(char: str) -> bool:
+    """True for a character that belongs to the cluster before it (an accent, a skin tone, a joiner)."""
+    return (
+        unicodedata.category(char) in ("Mn", "Mc", "Me")
+        or char in _JOINERS
+        or 0x1F3FB <= ord(char) <= 0x1F3FF
+        or 0xE0020 <= ord(char) <= 0xE007F  # emoji tag sequences
+    )
+
+
+def _flag(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF  # regional indicators: a flag is a pair of them
+
+
+def _splits(text: str, cut: int) -> bool:
+    """True when cutting ``text`` at ``cut`` would split a character cluster."""
+    if not 0 < cut < len(text):
+        return False
+    if _continues(text[cut]) or text[cut - 1] == "\u200d":
+        return True
+    if _flag(text[cut]) and _flag(text[cut - 1]):
+        run = 0
+        while run < cut and _flag(text[cut - 1 - run]):
+            run += 1
+        return run % 2 == 1  # an odd number of indicators before the cut: inside a flag
+    return False
+
+
+def _cluster_end(text: str, end: int) -> int:
+    """The largest cut position <= ``end`` that does not split a character cluster."""
+    while _splits(text, end):
+        end -= 1
+    return end
+
+
+def _cluster_start(text: str, start: int) -> int:
+    """The smallest cut position >= ``start`` that does not split a character cluster."""
+    while _splits(text, start):
+        start += 1
+    return start
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'."""
+    if len(text) <= limit:
+        return text
+    if limit < 2:
+        return ELLIPSIS[:limit]
+    end = limit - len(ELLIPSIS)
+    if not text[end].isspace():  # the cut would fall inside a word: go back to the last space
+        space = max((m.start() for m in _SPACE.finditer(text, 0, end)), default=-1)
+        if space > 0:
+            end = space
+    end = _cluster_end(text, end)
+    return text[:end].rstrip() + ELLIPSIS
+
+
+def clip_start(text: str, limit: int) -> str:
+    """``text`` if it fits, else its end (cut at a word boundary), after '…'."""
+    if len(text) <= limit:
+        return text
+    if limit < 2:
+        return ELLIPSIS[:limit]
+    start = len(text) - (limit - len(ELLIPSIS))
+    if not text[start - 1].isspace():  # inside a word: go forward to the next space
+        space = _SPACE.search(text, start)
+        if space is not None:
+            start = space.end()
+    start = _cluster_start(text, start)
+    return ELLIPSIS + text[start:].lstrip()
+
+
+def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
+    """``text`` with its markdown escaped, clipped so that the escaped form fits in ``limit``."""
+    cut = clip_start if keep_end else clip
+    room = limit
+    while True:
+        shown = discord.utils.escape_markdown(cut(text, room))
+        if len(shown) <= limit or room <= 1:
+            return shown if len(shown) <= limit else ""
+        room -= max(1, len(shown) - limit)  # escaping added characters: cut more
+
+
+def markdown(text: str, limit: int) -> str:
+    """Verbatim text on one line, markdown escaped, within ``limit`` characters."""
+    return _escaped(flat(text), limit)
+
+
+def marked(excerpt: Excerpt, limit: int) -> str:
+    """The excerpt on one line with its highlight in bold, within ``limit`` characters.
+
+    When it is too long the highlight is kept first, then as much of the text before
+    and after it as fits, each cut at a word boundary and marked with '…'.
+    """
+    text, start, end = excerpt.text, excerpt.highlight_start, excerpt.highlight_end
+    before, highlight, after = flat(text[:start]), flat(text[start:end]), flat(text[end:])
+    if not highlight:
+        return markdown(text, limit)
+    # Keep the source's own spacing around the highlight: it may start or end mid-word.
+    left = " " if before and text[:start][-1:].isspace() else ""
+    right = " " if after and text[end:][:1].isspace() else ""
+
+    bold = "**" + _escaped(highlight, max(0, limit - 4)) + "**"
+    room = limit - len(bold) - len(left) - len(right)
+    shown_before = _escaped(before, max(0, room // 2), keep_end=True)
+    shown_after = _escaped(after, max(0, room - len(shown_before)))
+    shown_before = _escaped(before, max(0, room - len(shown_after)), keep_end=True)  # give back what after left
+    return (shown_before + left if shown_before else "") + bold + (right + shown_after if shown_after else "")
+
+
+def cite(citation: Citation) -> str:
+    """'Title — source, § Section, ¶ 3' (plain text; the title only when the document has one)."""
+    where = f"{citation.source}, {citation.location}"
+    return f"{citation.title} — {where}" if citation.title else where
+
+
+def file_name(name: str, limit: int) -> str:
+    """A file name as inline code (it needs no escaping there), or escaped when it holds a backtick."""
+    if "`" not in name and len(name) + 2 <= limit:
+        return f"`{name}`"
+    return _escaped(name, limit)
+
+
+def cite_markdown(citation: Citation, limit: int) -> str:
+    """The citation for a field value: the title in bold (a link when the document has a url), the file as code."""
+    source = file_name(citation.source, limit // 2)
+    where = f"{source}, " + _escaped(flat(citation.location), limit - len(source) - 2)
+    if not citation.title:
+        return where
+    title = _escaped(flat(citation.title), max(0, limit - len(where) - 10))
+    if citation.url and citation.url.startswith(("http://", "https://")):
+        linked = f"**[{title}](<{citation.url}>)** — {where}"
+        if len(linked) <= limit:
+            return linked
+    return f"**{title}** — {where}" if title else where
+
+
+def question_title(question: str) -> str:
+    return _escaped(flat(question), TITLE_LIMIT)
+
+
+def default_shown(top_k: int) -> int:
+    """Sources in an answer when the user does not ask for a number: the best and up to 3 more."""
+    return max(1, min(top_k, 4))
+
+
+def answer_embed(answer: Answer, shown: int) -> discord.Embed:
+    """The best excerpt (highlight in bold) with its citation, then up to ``shown - 1`` more sources.
+
+    When the corpus does not answer, the embed says so and quotes nothing: a weak
+    passage is never presented as the answer.
+    """
+    embed = discord.Embed(title=question_title(answer.question), colour=ANSWER_COLOUR)
+    if not answer.answered or not answer.excerpts:
+        embed.description = NOT_FOUND
+        embed.colour = NOT_FOUND_COLOUR
+        return embed
+    best = answer.excerpts[0]
+    embed.add_field(name="Source", value=cite_markdown(best.citation, SOURCE_VALUE), inline=False)
+    for number, excerpt in enumerate(answer.excerpts[1:shown], start=2):
+        embed.add_field(
+            name=clip(f"[{number}] {cite(excerpt.citation)}", SHORT_NAME),
+            value=markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS,
+            inline=False,
+        )
+    embed.set_footer(text="Quoted word for word from the documents")
+    room = EMBED_LIMIT - len(embed)
+    embed.description = marked(best, min(DESCRIPTION_LIMIT, room))
+    return fit_embed(embed)
+
+
+def more_embed(answer: Answer, first: int) -> discord.Embed:
+    """Excerpts ``first + 1`` onwards, each in full (highlight in bold) under its citation."""
+    embed = discord.Embed(title=clip(f"More sources: {flat(answer.question)}", TITLE_LIMIT), colour=ANSWER_COLOUR)
+    rest = list(enumerate(answer.excerpts, start=1))[first : first + FIELD_COUNT_LIMIT]
+    if not rest:
+        embed.description = "There are no more sources for this question."
+        return embed
+    names = [clip(f"[{number}] {cite(excerpt.citation)}", SHORT_NAME) for number, excerpt in rest]
+    share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
+    for name, (_, excerpt) in zip(names, rest):
+        embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)
+    return fit_embed(embed)
+
+
+def sources_embed(sources: Sequence[SourceInfo]) -> discord.Embed:
+    """The indexed files, one line each, as many as fit; the rest are counted."""
+    passages = sum(s.passages for s in sources)
+    embed = discord.Embed(title="Indexed documents", colour=ANSWER_COLOUR)
+    embed.set_footer(text=f"{len(sources)} file(s), {passages} passages")
+    lines: list[str] = []
+    used = 0
+    for position, source in enumerate(sources):
+        line = "• " + file_name(source.source, 200)
+        if source.title:
+            line += " — " + _escaped(flat(source.title), 200)
+        line += f" ({source.passages} passages)"
+        left = len(sources) - position
+        reserve = len(f"\n… and {left} more") if left > 1 else 0
+        if used + len(line) + 1 + reserve > DESCRIPTION_LIMIT:
+            lines.append(f"… and {left} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    embed.description = "\n".join(lines) or "No documents are indexed."
+    return fit_embed(embed)
+
+
+def help_embed(*, max_chars: int, cooldown: float, max_k: int) -> discord.Embed:
+    """How to use the bot."""
+    embed = discord.Embed(title="How to ask me", colour=ANSWER_COLOUR)
+    embed.description = (
+        "I answer questions about a set of documents by quoting the passage that answers, "
+        "with the answering sentence in **bold** and where it comes from. I never write text of my own."
+    )
+    embed.add_field(
+        name="Ask",
+        value=(
+            "`/ask question: Who killed Trotsky?`\n"
+            "or mention me: `@me who killed Trotsky?`\n"
+            "or send me a direct message."
+        ),
+        inline=False,
+    )
+    embed.add_field(
+        name="More sources",
+        value=f"Press **More sources** under an answer, or ask with `/ask k:` (1–{max_k}).",
+        inline=False,
+    )
+    embed.add_field(
+        name="Follow-up questions",
+        value="Ask in a thread, or reply to one of my answers (with the mention on): "
+        "I read your earlier questions there, so “When did he die?” works.",
+        inline=False,
+    )
+    embed.add_field(name="What I know", value="`/sources` lists the documents.", inline=False)
+    embed.set_footer(text=f"Questions up to {max_chars} characters; one every {cooldown:g} s per person.")
+    return fit_embed(embed)
+
+
+def notice(text: str) -> str:
+    """A plain message, within Discord's 2,000 characters."""
+    return clip(text, MESSAGE_LIMIT)
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """The last guard before sending: at most 25 fields and 6,000 characters in all.
+
+    The formatters above already stay within the limits; this drops trailing fields
+    (the least relevant sources) rather than let Discord reject the whole answer.
+    """
+    while len(embed.fields) > FIELD_COUNT_LIMIT or (len(embed) > EMBED_LIMIT and embed.fields):
+        embed.remove_field(len(embed.fields) - 1)
+    if len(embed) > EMBED_LIMIT and embed.description:
+        embed.description = clip(embed.description, max(0, len(embed.description) - (len(embed) - EMBED_LIMIT)))
+    return embed

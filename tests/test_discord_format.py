@@ -1,0 +1,180 @@
+"""Discord formatting: embeds from real answers, within every Discord limit, cut cleanly."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from qabot.adapters.discord_format import (
+    DESCRIPTION_LIMIT,
+    ELLIPSIS,
+    EMBED_LIMIT,
+    FIELD_COUNT_LIMIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
+    NOT_FOUND,
+    TITLE_LIMIT,
+    answer_embed,
+    clip,
+    clip_start,
+    default_shown,
+    help_embed,
+    marked,
+    more_embed,
+    notice,
+    sources_embed,
+)
+from qabot.models import Answer, SourceInfo
+
+
+def assert_within_limits(embed) -> None:  # noqa: ANN001 - discord.Embed
+    assert len(embed.title or "") <= TITLE_LIMIT
+    assert len(embed.description or "") <= DESCRIPTION_LIMIT
+    assert len(embed.fields) <= FIELD_COUNT_LIMIT
+    for item in embed.fields:
+        assert 0 < len(item.name) <= FIELD_NAME_LIMIT and 0 < len(item.value) <= FIELD_VALUE_LIMIT
+    assert len(embed.footer.text or "") <= FOOTER_LIMIT
+    assert len(embed) <= EMBED_LIMIT
+
+
+@pytest.fixture(scope="module")
+def answer(default_bot) -> Answer:
+    return default_bot.ask("Who killed Trotsky?", k=10)
+
+
+def oversized(answer: Answer, factor: int = 40) -> Answer:
+    """The real answer with every excerpt (and its highlight) blown up far past Discord's limits."""
+    excerpts = []
+    for excerpt in answer.excerpts:
+        before = excerpt.text[: excerpt.highlight_start] * factor
+        highlight = excerpt.highlight * factor
+        text = before + highlight + excerpt.text[excerpt.highlight_end :] * factor
+        citation = excerpt.citation.model_copy(update={"title": "A very long title " * 40, "location": "¶ 1" * 200})
+        excerpts.append(
+            excerpt.model_copy(
+                update={
+                    "text": text,
+                    "highlight": highlight,
+                    "highlight_start": len(before),
+                    "highlight_end": len(before) + len(highlight),
+                    "citation": citation,
+                }
+            )
+        )
+    return answer.model_copy(update={"question": "why " * 2000, "excerpts": excerpts})
+
+
+def test_answer_embed_quotes_the_best_excerpt_with_the_highlight_in_bold(answer: Answer) -> None:
+    best = answer.excerpts[0]
+    embed = answer_embed(answer, shown=4)
+    assert embed.title == "Who killed Trotsky?"
+    highlight = " ".join(best.highlight.split())
+    assert f"**{highlight}**" in embed.description.replace("\\", "")
+    assert embed.fields[0].name == "Source" and best.citation.source in embed.fields[0].value
+    assert best.citation.location in embed.fields[0].value
+    # up to 3 more sources, as short fields naming their citation
+    assert [f.name[:3] for f in embed.fields[1:]] == ["[2]", "[3]", "[4]"]
+    assert answer.excerpts[1].citation.source in embed.fields[1].name
+    assert_within_limits(embed)
+
+
+def test_k_shows_more_sources_and_more_embed_shows_the_rest(answer: Answer) -> None:
+    assert len(answer_embed(answer, shown=1).fields) == 1
+    assert len(answer_embed(answer, shown=10).fields) == 10
+    more = more_embed(answer, first=4)
+    assert [f.name.split("]")[0] for f in more.fields] == [f"[{n}" for n in range(5, len(answer.excerpts) + 1)]
+    assert all("**" in f.value for f in more.fields)  # each excerpt in full, its highlight in bold
+    assert_within_limits(more)
+    assert "no more" in more_embed(answer, first=len(answer.excerpts)).description
+
+
+def test_oversized_excerpts_stay_within_every_limit_and_keep_the_highlight(answer: Answer) -> None:
+    big = oversized(answer)
+    assert len(big.excerpts[0].text) > 3 * EMBED_LIMIT
+    for shown in (1, 4, 10):
+        embed = answer_embed(big, shown=shown)
+        assert_within_limits(embed)
+        assert embed.description.count("**") == 2  # the highlight is still there, in bold
+        assert embed.title.endswith(ELLIPSIS)
+    more = more_embed(big, first=1)
+    assert_within_limits(more)
+    assert len(more.fields) == len(big.excerpts) - 1
+
+
+def test_unanswered_says_so_and_quotes_nothing(default_bot) -> None:
+    answer = default_bot.ask("What is the capital of Australia?", k=10)
+    assert not answer.answered and answer.excerpts  # the core still offers its closest passages ...
+    embed = answer_embed(answer, shown=4)
+    assert embed.description == NOT_FOUND  # ... which the bot does not present as the answer
+    assert not embed.fields
+    assert answer.excerpts[0].highlight[:40] not in str(embed.to_dict())
+
+
+def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
+    best = answer.excerpts[0]
+    text = "*Note* the __real__ ~~story~~ `code` > quote. " + best.text
+    shift = len(text) - len(best.text)
+    tricky = best.model_copy(
+        update={"text": text, "highlight_start": best.highlight_start + shift, "highlight_end": best.highlight_end + shift}
+    )
+    shown = marked(tricky, DESCRIPTION_LIMIT)
+    assert shown.startswith(r"\*Note\* the \_\_real\_\_ \~\~story\~\~ \`code\`")
+    assert shown.count("**") == 2
+
+
+def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
+    text = "The assassin struck Trotsky from behind with an ice axe."
+    assert clip(text, 100) == text
+    cut = clip(text, 30)
+    assert cut == "The assassin struck Trotsky…" and len(cut) <= 30
+    kept = clip_start(text, 30)
+    assert kept == "…from behind with an ice axe." and len(kept) <= 30
+    assert len(clip("x" * 5000, 1024)) == 1024  # one long word: cut inside it, still within the limit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cafe\u0301 " * 300,  # a letter and its combining accent
+        "👩\u200d👩\u200d👧\u200d👦 " * 300,  # an emoji family joined with zero-width joiners
+        "👍🏽" * 600,  # skin-tone modifiers, no spaces at all
+        "🇫🇷" * 600,  # flags
+    ],
+)
+def test_clip_never_splits_a_character_cluster(text: str) -> None:
+    for limit in range(5, 60):
+        cut = clip(text, limit)
+        assert len(cut) <= limit and cut.endswith(ELLIPSIS)
+        body = cut[: -len(ELLIPSIS)]
+        assert text.startswith(body)
+        after = text[len(body)]  # the first character left out must start a new cluster
+        assert not (unicodedata.category(after).startswith("M") or after in "\u200d\U0001f3fd")
+        assert not body.endswith("\u200d")
+        if "\U0001f3fd" in text:
+            assert not body.endswith("👍")  # never the hand without its skin tone
+        if "🇫" in text:
+            assert len(body) % 2 == 0  # never half a flag
+        start = clip_start(text.strip(), limit)
+        assert len(start) <= limit and start.startswith(ELLIPSIS) and text.strip().endswith(start[len(ELLIPSIS) :])
+        rest = start[len(ELLIPSIS) :]
+        assert not rest or not (unicodedata.category(rest[0]).startswith("M") or rest[0] in "\u200d\U0001f3fd")
+
+
+def test_sources_embed_lists_files_and_counts_what_does_not_fit(default_bot) -> None:
+    found = default_bot.sources()
+    embed = sources_embed(found)
+    assert all(s.source in embed.description for s in found)
+    many = [SourceInfo(source=f"folder/file_{n:05}.txt", title="Minutes " * 10, documents=1, passages=3) for n in range(5000)]
+    big = sources_embed(many)
+    assert_within_limits(big)
+    assert big.description.splitlines()[-1].startswith("… and ") and "5000 file(s)" in big.footer.text
+
+
+def test_help_and_notices_fit() -> None:
+    embed = help_embed(max_chars=500, cooldown=5, max_k=10)
+    assert "/ask" in str(embed.to_dict()) and "/sources" in str(embed.to_dict())
+    assert_within_limits(embed)
+    assert len(notice("@everyone " * 1000)) <= 2000
+    assert default_shown(5) == 4 and default_shown(1) == 1
