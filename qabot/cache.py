@@ -6,8 +6,10 @@ model name, the exact text given to the model and the sentence spans inside it.
 
 The cache lives in ``<index_dir>/cache/<model>/`` as shard folders of ``.npy`` files.
 A shard is written to a temporary folder and renamed into place, so a crash loses at
-most the newest vectors, never corrupts older ones. When shards pile up they are
-merged into one that keeps only the entries the latest build used.
+most the newest vectors, never corrupts older ones. New vectors are written out every
+``SHARD_ROWS`` entries, so a build of a million passages never holds them all in
+memory; old shards are read memory-mapped. When shards pile up they are compacted,
+chunk by chunk, into shards that keep only the entries the latest build used.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import shutil
 import uuid
 from collections.abc import Sequence
@@ -26,6 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 MAX_SHARDS = 8
+SHARD_ROWS = 65_536  # new entries held in memory before they are written as a shard
 
 
 def cache_key(model: str, text: str, spans: Sequence[tuple[int, int]]) -> bytes:
@@ -66,24 +70,27 @@ class EmbeddingCache:
         if not self.folder.is_dir():
             return
         for shard_dir in sorted(self.folder.glob("shard-*")):
-            try:
-                shard = _Shard(
-                    shard_dir,
-                    np.load(shard_dir / "keys.npy"),
-                    np.load(shard_dir / "text.npy", mmap_mode="r"),
-                    np.load(shard_dir / "offsets.npy"),
-                    np.load(shard_dir / "spans.npy", mmap_mode="r"),
-                )
-                if not (len(shard.keys) == len(shard.text_vectors) == len(shard.span_offsets) - 1):
-                    raise ValueError("inconsistent shard")
-            except (OSError, ValueError) as exc:
-                log.warning("ignoring damaged embedding cache shard %s (%s)", shard_dir.name, exc)
-                continue
-            number = len(self._shards)
-            self._shards.append(shard)
-            raw = shard.keys.tobytes()
-            for row in range(len(shard.keys)):
-                self._where[raw[row * 16 : (row + 1) * 16]] = (number, row)
+            self._open(shard_dir)
+
+    def _open(self, shard_dir: Path) -> None:
+        try:
+            shard = _Shard(
+                shard_dir,
+                np.load(shard_dir / "keys.npy"),
+                np.load(shard_dir / "text.npy", mmap_mode="r"),
+                np.load(shard_dir / "offsets.npy"),
+                np.load(shard_dir / "spans.npy", mmap_mode="r"),
+            )
+            if not (len(shard.keys) == len(shard.text_vectors) == len(shard.span_offsets) - 1):
+                raise ValueError("inconsistent shard")
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring damaged embedding cache shard %s (%s)", shard_dir.name, exc)
+            return
+        number = len(self._shards)
+        self._shards.append(shard)
+        raw = shard.keys.tobytes()
+        for row in range(len(shard.keys)):
+            self._where[raw[row * 16 : (row + 1) * 16]] = (number, row)
 
     def __len__(self) -> int:
         return len(self._where) + len(self._new)
@@ -107,21 +114,35 @@ class EmbeddingCache:
     def put(self, key: bytes, text_vector: np.ndarray, span_vectors: np.ndarray) -> None:
         self._new[key] = (text_vector.astype(np.float32), span_vectors.astype(np.float16))
         self._used.add(key)
+        if len(self._new) >= SHARD_ROWS:
+            self._write_new()
 
     def flush(self) -> None:
-        """Write new entries as a shard; merge shards into one when there are too many."""
-        if not self._new and len(self._shards) <= MAX_SHARDS:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if len(self._shards) + 1 > MAX_SHARDS:
-            entries = {key: self.get_raw(key) for key in self._used}
-            old = [shard.folder for shard in self._shards]
-            self._write(entries)
-            for folder in old:
-                shutil.rmtree(folder, ignore_errors=True)
-        else:
-            self._write(self._new)
-        self._new = {}
+        """Write new entries as a shard; compact the shards when most of them is stale or they are many."""
+        self._write_new()
+        needed = max(1, math.ceil(len(self._used) / SHARD_ROWS))
+        stored = sum(len(shard.keys) for shard in self._shards)
+        if len(self._shards) > max(MAX_SHARDS, 2 * needed) or stored > 2 * max(len(self._used), SHARD_ROWS):
+            self._compact()
+
+    def _write_new(self) -> None:
+        if self._new:
+            self._open(self._write(self._new))
+            self._new = {}
+
+    def _compact(self) -> None:
+        """Rewrite the entries the latest build used into fresh shards, a chunk at a time; drop the rest."""
+        old = self._shards
+        used = sorted((self._where[key], key) for key in self._used if key in self._where)
+        written = [
+            self._write({key: self.get_raw(key) for _, key in used[lo : lo + SHARD_ROWS]})
+            for lo in range(0, len(used), SHARD_ROWS)
+        ]
+        self._shards, self._where = [], {}
+        for shard in old:
+            shutil.rmtree(shard.folder, ignore_errors=True)
+        for folder in written:
+            self._open(folder)
 
     def get_raw(self, key: bytes) -> tuple[np.ndarray, np.ndarray]:
         if key in self._new:
@@ -131,9 +152,7 @@ class EmbeddingCache:
         lo, hi = shard.span_offsets[row], shard.span_offsets[row + 1]
         return np.asarray(shard.text_vectors[row]), np.asarray(shard.span_vectors[lo:hi])
 
-    def _write(self, entries: dict[bytes, tuple[np.ndarray, np.ndarray]]) -> None:
-        if not entries:
-            return
+    def _write(self, entries: dict[bytes, tuple[np.ndarray, np.ndarray]]) -> Path:
         keys = list(entries)
         text = np.stack([entries[k][0] for k in keys]).astype(np.float32)
         spans = [entries[k][1] for k in keys]
@@ -150,3 +169,4 @@ class EmbeddingCache:
         np.save(tmp / "offsets.npy", offsets)
         np.save(tmp / "spans.npy", span_matrix)
         tmp.rename(self.folder / name)
+        return self.folder / name

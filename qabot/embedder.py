@@ -9,6 +9,10 @@ imported, so nothing is downloaded at run time.
 ``embed_with_spans`` also returns one vector per character span of each text, pooled
 from the token embeddings of the same forward pass ("late chunking"): the highlight
 gets sentence vectors at index time for free instead of a second model call per query.
+
+``backend="onnx"`` runs the same model exported to int8 ONNX (``qabot.accelerate``);
+everything above holds for it too, and neither torch nor sentence-transformers is
+imported on that path.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -30,6 +35,15 @@ log = logging.getLogger(__name__)
 Spans = Sequence[tuple[int, int]]
 
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
+
+
+@dataclass(frozen=True)
+class Forward:
+    """What one forward pass gives for one text: its pooled vector and its token embeddings."""
+
+    vector: np.ndarray  # pooled; normalised later
+    tokens: np.ndarray  # (n_tokens, dim), special tokens included
+    offsets: np.ndarray  # (n_tokens, 2) character offsets into the text; (0, 0) for special tokens
 
 
 @runtime_checkable
@@ -100,16 +114,21 @@ class SentenceTransformerEmbedder:
                     self._model = self._load()
         return self._model
 
-    def _load(self):  # noqa: ANN202
+    @property
+    def location(self) -> str:
+        """The folder (or cached hub name) the model is loaded from."""
+        return self._location
+
+    def _load(self):  # noqa: ANN202 - SentenceTransformer, or qabot.accelerate.OnnxModel
         offline_environment()
+        if self.backend != "torch":
+            from qabot.accelerate import load_accelerated
+
+            return load_accelerated(self)
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - a broken install
             raise ModelError(f"sentence-transformers cannot be imported: {exc}") from exc
-        if self.backend != "torch":
-            from qabot.accelerate import load_accelerated
-
-            return load_accelerated(self, SentenceTransformer)
         try:
             return SentenceTransformer(self._location, device=self.device)
         except Exception as exc:  # noqa: BLE001 - many libraries, many error types
@@ -117,6 +136,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
+        if self.backend != "torch":
+            return int(self.model.dimension)
         size = self.model.get_sentence_embedding_dimension()
         if not size:
             size = int(self.embed(["dimension probe"]).shape[1])
@@ -124,6 +145,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        if self.backend != "torch":
+            return int(self.model.max_tokens)
         return int(getattr(self.model, "max_seq_length", 256) or 256)
 
     # -- embedding ----------------------------------------------------------------------
@@ -132,6 +155,10 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
+            if self.backend != "torch":
+                vectors = np.stack([f.vector for f in self.model.forward(texts, self.batch_size)])
+                _normalise(vectors)
+                return vectors
             vectors = self.model.encode(
                 list(texts),
                 batch_size=self.batch_size,
@@ -151,25 +178,14 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
         with self._lock:
-            model = self.model
-            outputs = model.encode(
-                list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False
-            )
-            encoded = model.tokenizer(
-                list(texts),
-                return_offsets_mapping=True,
-                truncation=True,
-                max_length=self.max_tokens,
-                add_special_tokens=True,
-            )
-        text_vectors = np.empty((len(texts), outputs[0]["sentence_embedding"].shape[-1]), dtype=np.float32)
+            passes = self._forward(texts)
+        text_vectors = np.empty((len(texts), passes[0].vector.shape[-1]), dtype=np.float32)
         span_vectors: list[np.ndarray] = []
         missing: list[tuple[int, int, str]] = []
-        for i, (output, offsets) in enumerate(zip(outputs, encoded["offset_mapping"])):
-            text_vectors[i] = _as_numpy(output["sentence_embedding"])
-            tokens = _as_numpy(output["token_embeddings"])[: len(offsets)]
-            starts = np.fromiter((s for s, _ in offsets), dtype=np.int64, count=len(offsets))
-            ends = np.fromiter((e for _, e in offsets), dtype=np.int64, count=len(offsets))
+        for i, forward in enumerate(passes):
+            text_vectors[i] = forward.vector
+            tokens = forward.tokens[: len(forward.offsets)]
+            starts, ends = forward.offsets[:, 0], forward.offsets[:, 1]
             real = ends > starts  # special tokens have (0, 0)
             vectors = np.zeros((len(spans[i]), tokens.shape[1]), dtype=np.float32)
             for j, (lo, hi) in enumerate(spans[i]):
@@ -187,6 +203,28 @@ class SentenceTransformerEmbedder:
         for vectors in span_vectors:
             _normalise(vectors)
         return text_vectors, span_vectors
+
+    def _forward(self, texts: Sequence[str]) -> list[Forward]:
+        """Pooled vectors, token embeddings and token offsets of ``texts``: one model pass."""
+        model = self.model
+        if self.backend != "torch":
+            return model.forward(texts, self.batch_size)
+        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        encoded = model.tokenizer(
+            list(texts),
+            return_offsets_mapping=True,
+            truncation=True,
+            max_length=self.max_tokens,
+            add_special_tokens=True,
+        )
+        return [
+            Forward(
+                _as_numpy(output["sentence_embedding"]),
+                _as_numpy(output["token_embeddings"]),
+                np.asarray(offsets, dtype=np.int64).reshape(-1, 2),
+            )
+            for output, offsets in zip(outputs, encoded["offset_mapping"])
+        ]
 
 
 def _as_numpy(value) -> np.ndarray:  # noqa: ANN001 - torch tensor or numpy array

@@ -14,6 +14,14 @@ at any point leaves the previous manifest naming the previous, complete build. L
 checks every artifact's size (and checksum, when the index is small enough to hash
 quickly), so a damaged index is reported and rebuilt, never half-loaded.
 
+A build streams: passages are embedded in batches of ``BATCH`` and their vectors
+appended to ``passages.f32`` and ``sentences.f16``, their BM25 terms spilled to disk
+(``LexicalBuilder``), their rows written to SQLite; FAISS is filled from the vector
+file memory-mapped. Memory stays flat from two documents to a million passages.
+Loading memory-maps what FAISS can map (flat codes, HNSW storage, IVF lists), the
+vector files and, for large indexes, the BM25 matrix, so several processes serving the
+same index share one copy in the page cache.
+
 ``open_index`` is what every entry point calls: it builds a missing or stale index
 (a corpus file added, changed or removed; another model or chunking), rebuilds a
 corrupt one, and returns a loaded ``Index``.
@@ -41,7 +49,7 @@ from pydantic import BaseModel, ValidationError
 
 from qabot import chunking, corpus
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
-from qabot.lexical import LexicalIndex, tokenize
+from qabot.lexical import LexicalBuilder, LexicalIndex, tokenize
 from qabot.models import Document, Passage
 from qabot.store import Store, StoreWriter
 
@@ -52,6 +60,10 @@ INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the mode
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this
 BATCH = 256  # passages embedded per model call
+LARGE = 200_000  # passages from which BM25 is loaded memory-mapped too
+# Query-time accuracy of approximate FAISS indexes: candidates HNSW visits, IVF lists
+# probed. Chosen on the 1M-passage benchmark (docs/performance.md) for recall@10 >= 0.95.
+SEARCH_PARAMS = {"efSearch": 128, "nprobe": 64}
 
 
 class Artifact(BaseModel):
@@ -242,7 +254,7 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
 
     store = StoreWriter(tmp / "passages.sqlite")
     cache = EmbeddingCache(config.index_dir / "cache", embedder.name) if config.use_cache else None
-    token_lists: list[list[str]] = []
+    lexical = LexicalBuilder(tmp / ".bm25-spill")
     total_bytes = sum(f.path.stat().st_size for f in found)
     bar = tqdm(
         total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=not progress,
@@ -278,7 +290,7 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
                 text_out.write(np.asarray(vector, dtype=np.float32).tobytes())
                 span_out.write(np.asarray(span_vectors, dtype=np.float16).tobytes())
                 store.add_passages(doc_row, [passage])
-                token_lists.append(tokenize(text))
+                lexical.add(tokenize(text))
             pending.clear()
 
         for document in corpus.load_corpus(found, note):
@@ -299,7 +311,7 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
     vectors = np.memmap(tmp / "passages.f32", dtype=np.float32, mode="r", shape=(store.passages, dimension))
     factory_used = _build_faiss(vectors, config.index_factory, tmp / "dense.faiss")
     del vectors
-    LexicalIndex.build(token_lists).save(tmp / "bm25")
+    lexical.build(LexicalIndex.K1, LexicalIndex.B).save(tmp / "bm25")
     if cache is not None:
         cache.flush()
 
@@ -440,15 +452,16 @@ class Index:
         self.manifest = manifest
         self._verify()
         try:
-            large = manifest.passages > 200_000
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if large else 0
+            # MMAP maps IVF lists, MMAP_IFC flat codes (Flat, HNSW storage): read-only, shared.
+            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
             self.dense = faiss.read_index(str(folder / "dense.faiss"), flags)
+            self.tune(**SEARCH_PARAMS)
             shape = (manifest.passages, manifest.dimension)
             self.passage_vectors = np.memmap(folder / "passages.f32", dtype=np.float32, mode="r", shape=shape)
             self.sentence_vectors = np.memmap(
                 folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
             )
-            self.lexical = LexicalIndex.load(folder / "bm25", mmap=large)
+            self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
             self.store = Store(folder / "passages.sqlite")
         except CorruptIndexError:
             raise
@@ -466,6 +479,17 @@ class Index:
                 raise CorruptIndexError(f"index file {path} has the wrong size")
             if artifact.blake2b and _blake2b(path) != artifact.blake2b:
                 raise CorruptIndexError(f"index file {path} is damaged (checksum mismatch)")
+
+    def tune(self, efSearch: int | None = None, nprobe: int | None = None) -> None:  # noqa: N803 - FAISS's names
+        """Set how hard an approximate FAISS index searches; exact (Flat) indexes ignore it."""
+        import faiss
+
+        index = faiss.downcast_index(self.dense)
+        if efSearch is not None and hasattr(index, "hnsw"):
+            index.hnsw.efSearch = int(efSearch)
+        ivf = faiss.try_extract_index_ivf(index)
+        if nprobe is not None and ivf is not None:
+            ivf.nprobe = min(int(nprobe), ivf.nlist)
 
     def close(self) -> None:
         self.store.close()

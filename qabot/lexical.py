@@ -4,6 +4,12 @@ Tokens are casefolded, accent-stripped words with English stopwords removed and 
 Snowball stem applied, so "assassinated" matches "assassination" and "Coyoacán"
 matches "Coyoacan". The BM25 index is bm25s's sparse matrix, saved beside the FAISS
 index and loaded memory-mapped when it is large.
+
+``LexicalBuilder`` makes that same matrix while a build streams its passages: each
+passage's tokens become (term id, count) pairs appended to spill files on disk, so a
+million passages never sit in memory as Python lists of strings. At the end the pairs
+are read back as numpy arrays and scored with bm25s's own Lucene formulas; the result
+is saved and loaded by bm25s exactly as if ``bm25s.BM25.index`` had built it.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import shutil
 import threading
 import unicodedata
+from array import array
 from functools import lru_cache
 from pathlib import Path
 
@@ -120,3 +128,78 @@ class LexicalIndex:
         rows = rows[np.argsort(-scores[rows], kind="stable")]
         keep = scores[rows] > 0
         return rows[keep].astype(np.int64), scores[rows][keep]
+
+
+class LexicalBuilder:
+    """Builds a ``LexicalIndex`` from passages added one at a time, spilling to ``folder``."""
+
+    FLUSH = 1 << 20  # (term, count) pairs buffered before they are appended to disk
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.vocab: dict[str, int] = {}
+        self.size = 0
+        # Per passage: its length in tokens and its number of distinct terms (4 bytes each).
+        self._lengths = array("i")
+        self._distinct = array("i")
+        self._terms = array("i")
+        self._counts = array("i")
+
+    def add(self, tokens: list[str]) -> None:
+        # An empty passage still needs a row, so that rows line up with FAISS ids; bm25s
+        # gives it the empty token, and so does this.
+        tokens = tokens or [""]
+        ids = np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for t in tokens), dtype=np.int32, count=len(tokens))
+        terms, counts = np.unique(ids, return_counts=True)
+        self._terms.frombytes(terms.astype(np.int32).tobytes())
+        self._counts.frombytes(counts.astype(np.int32).tobytes())
+        self._lengths.append(len(tokens))
+        self._distinct.append(len(terms))
+        self.size += 1
+        if len(self._terms) >= self.FLUSH:
+            self._spill()
+
+    def _spill(self) -> None:
+        with open(self.folder / "terms.i32", "ab") as handle:
+            self._terms.tofile(handle)
+        with open(self.folder / "counts.i32", "ab") as handle:
+            self._counts.tofile(handle)
+        self._terms, self._counts = array("i"), array("i")
+
+    def build(self, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """Score the spilled pairs (bm25s's Lucene variant) into its CSC matrix; removes the spill files."""
+        import bm25s
+        from bm25s.scoring import _score_tfc_lucene
+
+        self._spill()
+        terms = np.fromfile(self.folder / "terms.i32", dtype=np.int32)
+        counts = np.fromfile(self.folder / "counts.i32", dtype=np.int32).astype(np.float32)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        lengths = np.frombuffer(self._lengths, dtype=np.int32)
+        distinct = np.frombuffer(self._distinct, dtype=np.int32)
+        if "" not in self.vocab:
+            self.vocab[""] = len(self.vocab)  # as bm25s's create_empty_token does
+        n_vocab = len(self.vocab)
+        df = np.bincount(terms, minlength=n_vocab)
+        # bm25s.scoring._score_idf_lucene, for all terms at once (0 for the unused empty token).
+        idf = np.where(df > 0, np.log(1 + (self.size - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
+        average = float(lengths.mean()) if self.size else 0.0
+        tfc = _score_tfc_lucene(counts, l_d=np.repeat(lengths, distinct), l_avg=average, k1=k1, b=b)
+        scores = (idf[terms] * tfc).astype(np.float32)
+        # Column-major by term, rows (passages) ascending within a term: bm25s's CSC layout.
+        order = np.argsort(terms, kind="stable")
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+        retriever.scores = {
+            "data": scores[order],
+            "indices": np.repeat(np.arange(self.size, dtype=np.int32), distinct)[order],
+            "indptr": indptr,
+            "num_docs": self.size,
+        }
+        retriever.vocab_dict = self.vocab
+        retriever.unique_token_ids_set = set(self.vocab.values())
+        retriever.nonoccurrence_array = None
+        return LexicalIndex(retriever)
+
