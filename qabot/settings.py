@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from qabot.errors import SettingsError
@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     discord_guild_ids: IdList = Field(default_factory=list, description="comma-separated; sync commands here")
     discord_allowed_channel_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
     discord_allowed_guild_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
+    discord_dms: bool = Field(True, description="answer direct messages")
     discord_cooldown_seconds: float = Field(5.0, ge=0.0, description="per-user pause between questions")
     discord_max_question_chars: int = Field(500, ge=10, le=4000)
     discord_max_concurrent: int = Field(2, ge=1, le=64, description="questions answered at once")
@@ -101,6 +102,16 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("discord_shard_ids")
+    @classmethod
+    def _shards(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        count = info.data.get("discord_shard_count")
+        if value and count is None:
+            raise ValueError("needs QABOT_DISCORD_SHARD_COUNT, the total number of shards")
+        if count is not None and any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"shard ids run from 0 to {count - 1} (QABOT_DISCORD_SHARD_COUNT={count})")
         return value
 
     @field_validator("log_level", mode="before")

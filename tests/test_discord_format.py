@@ -117,7 +117,11 @@ def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
     text = "*Note* the __real__ ~~story~~ `code` > quote. " + best.text
     shift = len(text) - len(best.text)
     tricky = best.model_copy(
-        update={"text": text, "highlight_start": best.highlight_start + shift, "highlight_end": best.highlight_end + shift}
+        update={
+            "text": text,
+            "highlight_start": best.highlight_start + shift,
+            "highlight_end": best.highlight_end + shift,
+        }
     )
     shown = marked(tricky, DESCRIPTION_LIMIT)
     assert shown.startswith(r"\*Note\* the \_\_real\_\_ \~\~story\~\~ \`code\`")
@@ -166,7 +170,8 @@ def test_sources_embed_lists_files_and_counts_what_does_not_fit(default_bot) -> 
     found = default_bot.sources()
     embed = sources_embed(found)
     assert all(s.source in embed.description for s in found)
-    many = [SourceInfo(source=f"folder/file_{n:05}.txt", title="Minutes " * 10, documents=1, passages=3) for n in range(5000)]
+    title = "Minutes " * 10
+    many = [SourceInfo(source=f"folder/file_{n:05}.txt", title=title, documents=1, passages=3) for n in range(5000)]
     big = sources_embed(many)
     assert_within_limits(big)
     assert big.description.splitlines()[-1].startswith("… and ") and "5000 file(s)" in big.footer.text

@@ -1,0 +1,611 @@
+"""A loopback double of Discord's API, for driving the real, unmodified discord.py client.
+
+The double is an aiohttp server on 127.0.0.1 that runs in its own thread with its own
+event loop, so the bot under test and the "Discord" it talks to never share a loop: a
+bot that blocks its loop misses heartbeats here exactly as it would against Discord.
+
+- **REST**: point ``discord.http.Route.BASE`` at ``double.api``. It answers the calls
+  qabot's bot makes (login, application info, ``GET /gateway/bot``, command sync,
+  interaction callbacks, webhook follow-ups and edits, channel messages, typing) and
+  records every request with its JSON body in ``double.requests``.
+- **Gateway**: ``GET /gateway/bot`` hands out ``ws://.../gateway`` and a shard count.
+  Each socket gets HELLO; IDENTIFY is answered with READY and a GUILD_CREATE per guild
+  of that shard, RESUME with RESUMED and a replay of what was missed, HEARTBEAT with
+  an ACK (heartbeat times are recorded). ``slash``, ``message`` and ``click`` dispatch
+  INTERACTION_CREATE and MESSAGE_CREATE; ``drop`` closes a socket mid-session.
+- Like Discord, it blanks ``content`` of a guild message that does not mention the bot
+  when the bot did not ask for the message-content intent.
+
+Test code calls it from another thread: every method that touches the server is
+handed to its loop; ``until`` / ``until_sync`` poll for a condition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+APPLICATION_ID = 1_200_000_000_000_000_001
+BOT_ID = APPLICATION_ID  # a bot user shares its application's id
+GUILD_ID = 1_200_000_000_000_000_100
+CHANNEL_ID = 1_200_000_000_000_000_200
+OTHER_CHANNEL_ID = 1_200_000_000_000_000_201
+THREAD_ID = 1_200_000_000_000_000_300
+DM_CHANNEL_ID = 1_200_000_000_000_000_400
+EVERYONE_ROLE_ID = GUILD_ID
+MOD_ROLE_ID = 1_200_000_000_000_000_500
+USER_BASE = 1_300_000_000_000_000_000
+MESSAGE_CONTENT_INTENT = 1 << 15
+ALL_PERMISSIONS = str((1 << 41) - 1)
+EPHEMERAL = 1 << 6
+
+BOT_USER = {
+    "id": str(BOT_ID),
+    "username": "qabot",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
+
+
+def user(n: int) -> dict[str, Any]:
+    return {"id": str(USER_BASE + n), "username": f"user{n}", "discriminator": "0", "global_name": None, "avatar": None}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    # discord.py parses a body as JSON only when the content type is exactly application/json.
+    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+
+@dataclass
+class Request:
+    """One REST request as discord.py sent it."""
+
+    method: str
+    path: str  # after /api/v10
+    query: dict[str, str]
+    body: Any
+    wall: float = field(default_factory=time.time)  # before ``time``, which hides the module in this class
+    time: float = field(default_factory=time.monotonic)
+    response: Any = None  # what the double answered
+
+
+@dataclass
+class Connection:
+    socket: web.WebSocketResponse
+    shard: int | None = None
+    outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+
+
+@dataclass
+class Session:
+    """A gateway session of one shard: it survives a dropped socket and is resumed."""
+
+    session_id: str
+    shard: int
+    intents: int
+    seq: int = 0
+    connection: Connection | None = None
+    missed: list[dict[str, Any]] = field(default_factory=list)
+
+
+class DiscordDouble:
+    def __init__(self, *, shards: int = 1, heartbeat_interval: float = 41.25, guild_ids: tuple[int, ...] = (GUILD_ID,)):
+        self.shards = shards
+        self.heartbeat_interval = heartbeat_interval
+        self.guild_ids = guild_ids
+        self.requests: list[Request] = []
+        self.identifies: list[dict[str, Any]] = []
+        self.resumes: list[dict[str, Any]] = []
+        self.heartbeats: list[float] = []
+        self.sessions: dict[int, Session] = {}
+        self.messages: dict[int, dict[str, Any]] = {}  # every message the double knows, by id
+        self.interactions: dict[str, dict[str, Any]] = {}  # by token
+        self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
+        self._ids = itertools.count(1_400_000_000_000_000_000)
+        self._sessions = itertools.count(1)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def start(self) -> DiscordDouble:
+        started = threading.Event()
+
+        def serve() -> None:
+            self.loop = asyncio.new_event_loop()
+            self.loop.run_until_complete(self._start())
+            started.set()
+            self.loop.run_forever()
+            self.loop.run_until_complete(self._runner.cleanup())
+            self.loop.close()
+
+        self._thread = threading.Thread(target=serve, name="discord-double", daemon=True)
+        self._thread.start()
+        if not started.wait(10):
+            raise RuntimeError("the Discord double did not start")
+        return self
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
+
+    async def _start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/gateway", self._socket)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+
+    def _call(self, func: Callable[..., Any], *args: Any) -> None:
+        self.loop.call_soon_threadsafe(func, *args)
+
+    # -- waiting (test side) --------------------------------------------------------------
+
+    async def until(self, condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while not (result := condition()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            await asyncio.sleep(0.01)
+        return result
+
+    def until_sync(self, condition: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+        deadline = time.monotonic() + timeout
+        while not (result := condition()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            time.sleep(0.01)
+        return result
+
+    def ready(self, shard: int = 0) -> bool:
+        session = self.sessions.get(shard)
+        return session is not None and session.connection is not None and session.seq >= 1 + len(self._guilds_of(shard))
+
+    # -- what the bot sent (test side) ----------------------------------------------------
+
+    def sent(self, method: str | None = None, contains: str = "") -> list[Request]:
+        return [r for r in list(self.requests) if (method is None or r.method == method) and contains in r.path]
+
+    def callbacks(self, interaction_id: int | None = None) -> list[Request]:
+        """Interaction responses (POST /interactions/{id}/{token}/callback)."""
+        wanted = "/interactions/" + (f"{interaction_id}/" if interaction_id else "")
+        return [r for r in self.sent("POST", wanted) if r.path.endswith("/callback")]
+
+    def followups(self, token: str | None = None) -> list[Request]:
+        """Follow-up messages (POST /webhooks/{application}/{token})."""
+        prefix = f"/webhooks/{APPLICATION_ID}/" + (token or "")
+        return [r for r in self.sent("POST", prefix) if "/messages" not in r.path]
+
+    def replies(self, channel_id: int | None = None) -> list[Request]:
+        """Channel messages (POST /channels/{id}/messages)."""
+        return [r for r in self.sent("POST", "/channels/") if r.path.endswith("/messages")
+                and (channel_id is None or r.path == f"/channels/{channel_id}/messages")]
+
+    def responses_to(self, token: str) -> list[dict[str, Any]]:
+        """Every message body sent in answer to the interaction with ``token``: its callback data, then follow-ups."""
+        bodies = [r.body.get("data") or {} for r in self.sent("POST", f"/{token}/callback")]
+        return [b for b in bodies if b] + [r.body for r in self.followups(token)]
+
+    # -- REST -----------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            if request.content_type == "application/json":
+                body = json.loads(raw)
+            elif request.content_type.startswith("multipart/"):
+                body = {"multipart": True}
+        recorded = Request(request.method, path, dict(request.query), body)
+        self.requests.append(recorded)
+        parts = path.strip("/").split("/")
+        handler = self._route(request.method, parts)
+        if handler is None:
+            return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
+        result = recorded.response = handler(parts, body or {})
+        if result is None:
+            return web.Response(status=204)
+        return _json(result)
+
+    def _route(self, method: str, parts: list[str]) -> Callable[[list[str], Any], Any] | None:
+        n = len(parts)
+        match (method, parts[0] if parts else "", n):
+            case ("GET", "users", 2) if parts[1] == "@me":
+                return lambda _p, _b: BOT_USER
+            case ("GET", "oauth2", 3):
+                return lambda _p, _b: self._application()
+            case ("GET", "gateway", 2):
+                return lambda _p, _b: {
+                    "url": self.gateway,
+                    "shards": self.shards,
+                    "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+                }
+            case ("PUT", "applications", _) if parts[-1] == "commands":
+                return self._sync
+            case ("POST", "interactions", 4):
+                return self._callback
+            case ("POST", "webhooks", 3):
+                return self._followup
+            case ("PATCH", "webhooks", 5) | ("PATCH", "channels", 4):
+                return self._edit
+            case ("GET", "webhooks", 5) | ("GET", "channels", 4):
+                return lambda p, _b: self.messages.get(self._message_id(p))
+            case ("DELETE", "channels", 4) | ("DELETE", "webhooks", 5):
+                return lambda _p, _b: None
+            case ("POST", "channels", 3) if parts[2] == "typing":
+                return lambda _p, _b: None
+            case ("POST", "channels", 3) if parts[2] == "messages":
+                return self._channel_message
+        return None
+
+    def _application(self) -> dict[str, Any]:
+        return {
+            "id": str(APPLICATION_ID),
+            "name": "qabot",
+            "description": "",
+            "icon": None,
+            "bot_public": True,
+            "bot_require_code_grant": False,
+            "owner": user(0),
+            "verify_key": "0" * 64,
+            "flags": 0,
+            "bot": BOT_USER,
+        }
+
+    def _sync(self, parts: list[str], body: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        synced = []
+        for command in body:
+            stored = {
+                **command,
+                "id": str(next(self._ids)),
+                "application_id": str(APPLICATION_ID),
+                "version": "1",
+                "type": command.get("type", 1),
+                "description": command.get("description", ""),
+            }
+            if len(parts) == 5:  # applications/{id}/guilds/{guild}/commands
+                stored["guild_id"] = parts[3]
+            self.commands[command["name"]] = stored
+            synced.append(stored)
+        return synced
+
+    def _callback(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any]:
+        interaction = self.interactions.get(parts[2], {})
+        kind = body.get("type")
+        data = body.get("data") or {}
+        message = None
+        if kind in (4, 7):  # a message now (4), or an update of the clicked message (7)
+            message = self._store_message(data, interaction.get("channel_id", CHANNEL_ID), webhook=True)
+            interaction.setdefault("original", message)
+        elif kind == 5:  # deferred: the first follow-up becomes the original response
+            interaction["deferred"] = True
+        resource: dict[str, Any] = {"type": kind}
+        if message is not None:
+            resource["message"] = message
+        return {
+            "interaction": {
+                "id": parts[1],
+                "type": interaction.get("type", 2),
+                "response_message_id": message["id"] if message else None,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL),
+            },
+            "resource": resource,
+        }
+
+    def _followup(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any]:
+        interaction = self.interactions.get(parts[2], {})
+        message = self._store_message(body, interaction.get("channel_id", CHANNEL_ID), webhook=True)
+        interaction.setdefault("original", message)
+        return message
+
+    def _edit(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any] | None:
+        message_id = self._message_id(parts)
+        message = self.messages.get(message_id)
+        if message is None:
+            return None
+        message.update({k: v for k, v in body.items() if k in ("content", "embeds", "components", "flags")})
+        return message
+
+    def _message_id(self, parts: list[str]) -> int:
+        if parts[-1] == "@original":
+            original = self.interactions.get(parts[2], {}).get("original")
+            return int(original["id"]) if original else 0
+        return int(parts[-1])
+
+    def _channel_message(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any]:
+        return self._store_message(body, int(parts[1]))
+
+    def _store_message(self, body: dict[str, Any], channel_id: int, *, webhook: bool = False) -> dict[str, Any]:
+        message = self._message_payload(
+            author=BOT_USER,
+            content=body.get("content") or "",
+            channel_id=int(channel_id),
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=body.get("flags", 0),
+        )
+        if webhook:
+            message["webhook_id"] = str(APPLICATION_ID)
+        reference = body.get("message_reference")
+        if reference:
+            message["type"] = 19
+            message["message_reference"] = reference
+            message["referenced_message"] = self.messages.get(int(reference["message_id"]))
+        self.messages[int(message["id"])] = message
+        return message
+
+    def _message_payload(
+        self, *, author: dict[str, Any], content: str, channel_id: int, **extra: Any
+    ) -> dict[str, Any]:
+        message = {
+            "id": str(next(self._ids)),
+            "channel_id": str(channel_id),
+            "author": author,
+            "content": content,
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+        }
+        if channel_id != DM_CHANNEL_ID:
+            message["guild_id"] = str(GUILD_ID)
+        message.update(extra)
+        return message
+
+    # -- gateway --------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        connection = Connection(socket)
+        writer = asyncio.create_task(self._write(connection))
+        await connection.outbox.put({"op": 10, "d": {"heartbeat_interval": int(self.heartbeat_interval * 1000)}})
+        try:
+            async for frame in socket:
+                if frame.type is not WSMsgType.TEXT:
+                    continue
+                payload = json.loads(frame.data)
+                self._receive(connection, payload)
+        finally:
+            writer.cancel()
+            for session in self.sessions.values():
+                if session.connection is connection:
+                    session.connection = None
+        return socket
+
+    async def _write(self, connection: Connection) -> None:
+        while True:
+            payload = await connection.outbox.get()
+            await connection.socket.send_str(json.dumps(payload))
+
+    def _receive(self, connection: Connection, payload: dict[str, Any]) -> None:
+        op, data = payload.get("op"), payload.get("d")
+        if op == 1:  # heartbeat
+            self.heartbeats.append(time.monotonic())
+            connection.outbox.put_nowait({"op": 11})
+        elif op == 2:  # identify
+            self.identifies.append(data)
+            shard = (data.get("shard") or [0, 1])[0]
+            session = Session(f"session-{next(self._sessions)}", shard, data.get("intents", 0), connection=connection)
+            self.sessions[shard] = session
+            connection.shard = shard
+            guilds = self._guilds_of(shard)
+            self._send(session, "READY", {
+                "v": 10,
+                "user": BOT_USER,
+                "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
+                "session_id": session.session_id,
+                "resume_gateway_url": self.gateway,
+                "shard": [shard, self.shards],
+                "application": {"id": str(APPLICATION_ID), "flags": 0},
+            })
+            for guild in guilds:
+                self._send(session, "GUILD_CREATE", self._guild(guild))
+        elif op == 6:  # resume
+            self.resumes.append(data)
+            session = next((s for s in self.sessions.values() if s.session_id == data.get("session_id")), None)
+            if session is None:
+                connection.outbox.put_nowait({"op": 9, "d": False})
+                return
+            session.connection = connection
+            connection.shard = session.shard
+            missed, session.missed = session.missed, []
+            for event in missed:
+                connection.outbox.put_nowait(event)
+            self._send(session, "RESUMED", {})
+
+    def _send(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        session.seq += 1
+        payload = {"op": 0, "t": event, "s": session.seq, "d": data}
+        if session.connection is None:
+            session.missed.append(payload)  # replayed on RESUME, as Discord does
+        else:
+            session.connection.outbox.put_nowait(payload)
+
+    def _guilds_of(self, shard: int) -> list[int]:
+        return [g for g in self.guild_ids if (g >> 22) % self.shards == shard]
+
+    def _guild(self, guild_id: int) -> dict[str, Any]:
+        def channel(channel_id: int, name: str) -> dict[str, Any]:
+            return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0,
+                    "permission_overwrites": [], "nsfw": False, "parent_id": None, "last_message_id": None,
+                    "rate_limit_per_user": 0, "topic": None}
+
+        return {
+            "id": str(guild_id), "name": f"Guild {guild_id}", "icon": None, "owner_id": str(USER_BASE),
+            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "features": [], "mfa_level": 0, "system_channel_flags": 0,
+            "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0, "premium_progress_bar_enabled": False,
+            "roles": [
+                {"id": str(guild_id), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0, "color": 0,
+                 "hoist": False, "managed": False, "mentionable": False, "flags": 0},
+                {"id": str(MOD_ROLE_ID), "name": "mods", "permissions": "0", "position": 1, "color": 0,
+                 "hoist": False, "managed": False, "mentionable": True, "flags": 0},
+            ],
+            "emojis": [], "stickers": [],
+            "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere")]
+            if guild_id == GUILD_ID else [],
+            "threads": [self._thread_channel()] if guild_id == GUILD_ID else [],
+            "members": [{"user": BOT_USER, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
+            "member_count": 2, "large": False, "unavailable": False, "joined_at": _now(),
+            "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    def _thread_channel(self) -> dict[str, Any]:
+        return {
+            "id": str(THREAD_ID), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(CHANNEL_ID),
+            "owner_id": str(USER_BASE), "name": "follow-ups", "last_message_id": None, "rate_limit_per_user": 0,
+            "message_count": 0, "member_count": 1, "flags": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": _now(),
+                                "locked": False},
+        }
+
+    def _channel_of(self, channel_id: int, author: dict[str, Any]) -> dict[str, Any]:
+        if channel_id == DM_CHANNEL_ID:
+            return {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [author]}
+        if channel_id == THREAD_ID:
+            return self._thread_channel()
+        return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": "general", "position": 0,
+                "permission_overwrites": [], "nsfw": False, "parent_id": None}
+
+    # -- events (test side) ---------------------------------------------------------------
+
+    def dispatch(self, event: str, data: dict[str, Any], shard: int = 0) -> None:
+        """Send a gateway event to ``shard`` (kept for replay while its socket is down)."""
+        self._call(lambda: self._send(self.sessions[shard], event, data))
+
+    def drop(self, shard: int = 0, code: int = 4000) -> None:
+        """Close the shard's socket, as Discord does now and then; the session can be resumed."""
+
+        def close() -> None:
+            session = self.sessions[shard]
+            connection, session.connection = session.connection, None
+            if connection is not None:
+                asyncio.ensure_future(connection.socket.close(code=code))
+
+        self._call(close)
+
+    def slash(
+        self,
+        name: str,
+        user_n: int = 1,
+        *,
+        channel_id: int = CHANNEL_ID,
+        shard: int = 0,
+        **options: str | int,
+    ) -> str:
+        """Dispatch a slash command as user ``user_n``; returns the interaction token."""
+        command = self.commands.get(name, {})
+        kinds = {str: 3, int: 4}
+        data: dict[str, Any] = {
+            "id": command.get("id", str(next(self._ids))),
+            "name": name,
+            "type": 1,
+            "options": [{"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()],
+        }
+        return self._interaction(2, data, user_n, channel_id, shard)
+
+    def click(self, message: dict[str, Any], user_n: int = 1, *, shard: int = 0) -> str:
+        """Press the first button of a message the bot sent; returns the interaction token."""
+        button = message["components"][0]["components"][0]
+        data = {"custom_id": button["custom_id"], "component_type": 2}
+        return self._interaction(3, data, user_n, int(message["channel_id"]), shard, message=message)
+
+    def _interaction(
+        self, kind: int, data: dict[str, Any], user_n: int, channel_id: int, shard: int, **extra: Any
+    ) -> str:
+        interaction_id = next(self._ids)
+        token = f"token-{interaction_id}"
+        author = user(user_n)
+        payload: dict[str, Any] = {
+            "id": str(interaction_id), "application_id": str(APPLICATION_ID), "type": kind, "token": token,
+            "version": 1, "data": data, "channel_id": str(channel_id), "channel": self._channel_of(channel_id, author),
+            "app_permissions": ALL_PERMISSIONS, "locale": "en-US", "entitlements": [],
+            "attachment_size_limit": 8 * 1024 * 1024, **extra,
+        }
+        if channel_id == DM_CHANNEL_ID:
+            payload |= {"user": author, "context": 1, "authorizing_integration_owners": {"0": str(USER_BASE)}}
+        else:
+            payload |= {
+                "guild_id": str(GUILD_ID), "guild_locale": "en-US", "context": 0,
+                "authorizing_integration_owners": {"0": str(GUILD_ID)},
+                "member": {"user": author, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
+                           "flags": 0, "permissions": ALL_PERMISSIONS},
+            }
+        self.interactions[token] = {"id": interaction_id, "type": kind, "channel_id": channel_id}
+        self.dispatch("INTERACTION_CREATE", payload, shard)
+        return token
+
+    def message(
+        self,
+        content: str,
+        user_n: int = 1,
+        *,
+        channel_id: int = CHANNEL_ID,
+        mention_bot: bool = True,
+        reply_to: dict[str, Any] | None = None,
+        author: dict[str, Any] | None = None,
+        shard: int = 0,
+    ) -> dict[str, Any]:
+        """Dispatch MESSAGE_CREATE; ``mention_bot`` puts the bot in ``mentions`` (and ``<@id>`` in the text,
+        unless the message is a reply, which mentions by pinging the replied-to author)."""
+        author = author or user(user_n)
+        if mention_bot and f"<@{BOT_ID}>" not in content and reply_to is None:
+            content = f"<@{BOT_ID}> {content}"
+        message = self._message_payload(author=author, content=content, channel_id=channel_id)
+        if channel_id != DM_CHANNEL_ID:
+            message["member"] = {"roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
+        if mention_bot:
+            message["mentions"] = [BOT_USER]
+        if reply_to is not None:
+            message["type"] = 19
+            message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
+                                            "guild_id": str(GUILD_ID)}
+            message["referenced_message"] = reply_to
+        self.messages[int(message["id"])] = message
+        session = self.sessions[shard]
+        sent = dict(message)
+        if not (session.intents & MESSAGE_CONTENT_INTENT) and not mention_bot and channel_id != DM_CHANNEL_ID:
+            sent["content"] = ""  # Discord withholds the text of other messages without the intent
+        self.dispatch("MESSAGE_CREATE", sent, shard)
+        return message
