@@ -104,8 +104,16 @@ class Session:
 
 
 class DiscordDouble:
-    def __init__(self, *, shards: int = 1, heartbeat_interval: float = 41.25, guild_ids: tuple[int, ...] = (GUILD_ID,)):
+    def __init__(
+        self,
+        *,
+        shards: int = 1,
+        heartbeat_interval: float = 41.25,
+        guild_ids: tuple[int, ...] = (GUILD_ID,),
+        token: str | None = None,
+    ):
         self.shards = shards
+        self.token = token  # when set, REST calls with another token get 401 Unauthorized
         self.heartbeat_interval = heartbeat_interval
         self.guild_ids = guild_ids
         self.requests: list[Request] = []
@@ -228,6 +236,9 @@ class DiscordDouble:
                 body = {"multipart": True}
         recorded = Request(request.method, path, dict(request.query), body)
         self.requests.append(recorded)
+        auth = request.headers.get("Authorization")  # interaction callbacks and webhooks carry none
+        if self.token is not None and auth is not None and auth != f"Bot {self.token}":
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         parts = path.strip("/").split("/")
         handler = self._route(request.method, parts)
         if handler is None:

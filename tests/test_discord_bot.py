@@ -489,6 +489,15 @@ def test_run_builds_the_index_before_connecting_and_stops_on_sigterm(make_corpus
     assert "Mercader" in answers[0]["embeds"][0]["description"]
 
 
+async def test_a_token_discord_rejects_is_one_line_that_never_shows_it(default_bot, discord_api) -> None:
+    double = discord_api(token="MTIwMDAwMDAwMDAwMDAwMDAwMQ.GhIjKl.the-real-one-is-different-000000")
+    bot = build_bot(default_bot, load_settings(_env_file=None))
+    with pytest.raises(SettingsError) as caught:
+        await asyncio.wait_for(serve(bot, TOKEN), 20)
+    assert "rejected QABOT_DISCORD_TOKEN" in str(caught.value) and TOKEN not in str(caught.value)
+    assert bot.is_closed() and not double.identifies
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
     [(None, "QABOT_DISCORD_TOKEN is not set"), ("not-a-token-but-secret", "QABOT_DISCORD_TOKEN is malformed")],

@@ -103,6 +103,16 @@ def test_oversized_excerpts_stay_within_every_limit_and_keep_the_highlight(answe
     assert len(more.fields) == len(big.excerpts) - 1
 
 
+def test_the_citation_names_title_file_and_place(answer: Answer) -> None:
+    best = answer.excerpts[0]
+    titled = best.citation.model_copy(update={"title": "The *Murder* of Trotsky", "url": "https://example.org/t"})
+    named = answer.model_copy(update={"excerpts": [best.model_copy(update={"citation": titled})]})
+    source = answer_embed(named, shown=4).fields[0].value
+    assert source == f"**[The \\*Murder\\* of Trotsky](<https://example.org/t>)** — `{best.citation.source}`, " + (
+        best.citation.location
+    )
+
+
 def test_unanswered_says_so_and_quotes_nothing(default_bot) -> None:
     answer = default_bot.ask("What is the capital of Australia?", k=10)
     assert not answer.answered and answer.excerpts  # the core still offers its closest passages ...
