@@ -7,15 +7,19 @@ are passed to ``QABot.ask`` as ``history``, so "What alias did he use?" follows 
 
 On a terminal, input comes from prompt_toolkit (history kept in ``Settings.history_file``,
 up-arrow recall, Ctrl-R search, Tab completion of commands) and answers are drawn by
-rich. When stdin or stdout is not a terminal, each input line is handled the same way
-but the output is plain text with no prompt or banner, so ``echo "question" | qabot
-repl`` can be scripted.
+rich. The embedding model takes seconds to load, so it loads in a background thread
+while the user types the first question. When stdin or stdout is not a terminal, each
+input line is handled the same way but the output is plain text with no prompt or
+banner, so ``echo "question" | qabot repl`` can be scripted.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -78,12 +82,11 @@ def parse(line: str) -> str | Command | None:
     if not text.startswith(PREFIXES):
         return text
     prefix = text[0]
-    word, _, argument = text[1:].partition(" ")
-    name = ALIASES.get(word.lower(), word.lower())
-    spec = COMMANDS.get(name)
-    if spec is None:
+    word, argument = [*text[1:].split(maxsplit=1), "", ""][:2]
+    name = _command_name(word.lower())
+    if name is None:
         raise CommandError(f"unknown command {text.split()[0]!r}; {prefix}help lists the commands")
-    argument = argument.strip()
+    spec = COMMANDS[name]
     if not argument and spec.number != "required":
         return Command(name)
     if spec.number == "none" or not argument.isdecimal() or not 1 <= int(argument) <= MAX_K:
@@ -92,8 +95,17 @@ def parse(line: str) -> str | Command | None:
     return Command(name, int(argument))
 
 
+def _command_name(word: str) -> str | None:
+    """The command ``word`` names: in full, by an alias, or by the first letters of only one name (:q, :o 2)."""
+    word = ALIASES.get(word, word)
+    if word in COMMANDS:
+        return word
+    starting = [name for name in COMMANDS if word and name.startswith(word)]
+    return starting[0] if len(starting) == 1 else None
+
+
 def help_text() -> str:
-    lines = ["Type a question, or one of these commands (':' or '/' before each):"]
+    lines = ["Type a question, or one of these commands (':' or '/' before each; the first letters will do):"]
     lines += [f"  :{spec.usage:<8} {spec.help}" for spec in COMMANDS.values()]
     return "\n".join(lines)
 
@@ -122,6 +134,23 @@ class Session:
         self.answer: Answer | None = None
         self.asked_with: list[str] = []  # the history the last answer was asked with; :more repeats it
         self.shown: list[Excerpt] = []  # every excerpt shown for the last question, in the order numbered
+        self._warming: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start loading the model in the background, so the first answer does not wait for it."""
+        self._warming = threading.Thread(target=self._warm, name="qabot-warm-up", daemon=True)
+        self._warming.start()
+
+    def _warm(self) -> None:
+        try:
+            self.bot.embedder.embed(["warm up"])
+        except Exception:  # noqa: BLE001 - the first question meets the same error and prints it as one line
+            log.debug("warming up the model failed", exc_info=True)
+
+    def finish(self) -> None:
+        """Wait for a warm-up still loading: a thread cut off inside torch at exit can abort the process."""
+        if self._warming is not None:
+            self._warming.join()
 
     def handle(self, line: str) -> bool:
         """Act on one input line; False when the session should end. Errors print one line."""
@@ -135,7 +164,8 @@ class Session:
             self.error(str(exc))
         except Exception as exc:  # noqa: BLE001 - a REPL outlives its bugs; details at QABOT_LOG_LEVEL=DEBUG
             log.debug("unexpected error", exc_info=True)
-            self.error(f"unexpected {type(exc).__name__}: {exc}")
+            first_line = next(iter(str(exc).strip().splitlines()), "")
+            self.error(f"unexpected {type(exc).__name__}: {first_line} (QABOT_LOG_LEVEL=DEBUG shows details)")
         return True
 
     def ask(self, question: str) -> None:
@@ -179,15 +209,21 @@ class Session:
         if not fresh:
             self.say("No more excerpts for this question.")
             return
-        print_answer(self.console, wider.model_copy(update={"excerpts": fresh}), first=len(self.shown) + 1)
-        self.answer, self.shown = wider, self.shown + fresh
+        print_answer(
+            self.console, wider.model_copy(update={"excerpts": fresh}), first=len(self.shown) + 1, note_query=False
+        )
+        self.shown = self.shown + fresh
+        # :json shows what is on screen, numbered as shown, not the wider search's own order.
+        self.answer = wider.model_copy(update={"excerpts": self.shown})
 
     def open(self, number: int) -> None:
         self.last_answer()
+        if not self.shown:
+            raise CommandError("the last answer has no excerpts to open")
         if not 1 <= number <= len(self.shown):
             raise CommandError(f"there is no excerpt {number}; the last answer has 1 to {len(self.shown)}")
         excerpt = self.shown[number - 1]
-        print_context(self.console, number, self.bot.context(excerpt), excerpt.highlight)
+        print_context(self.console, number, self.bot.context(excerpt), excerpt)
 
     def last_answer(self) -> Answer:
         if self.answer is None:
@@ -195,8 +231,11 @@ class Session:
         return self.answer
 
     def working(self) -> AbstractContextManager[object]:
-        """A spinner on a terminal: the first question also loads the model, which takes seconds."""
-        return self.console.status("Searching…") if self.console.is_terminal else nullcontext()
+        """A spinner on a terminal, saying why the first answer may take seconds."""
+        if not self.console.is_terminal:
+            return nullcontext()
+        loading = self._warming is not None and self._warming.is_alive()
+        return self.console.status("Loading the model…" if loading else "Searching…")
 
     def say(self, text: str) -> None:
         self.console.print(text, markup=False, highlight=False, soft_wrap=True)
@@ -208,16 +247,20 @@ class Session:
 def run(settings: Settings) -> None:
     """Load (or build) the index, then answer lines until quit, Ctrl-D or the end of input."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    bot = QABot.from_settings(settings)
+    bot = QABot.from_settings(settings)  # a first start builds the index, with a progress bar on stderr
+    # Piped mode forces plain output even when stdout happens to be a terminal.
+    terminal = None if interactive else False
+    session = Session(bot, Console(force_terminal=terminal), Console(stderr=True, force_terminal=terminal))
     try:
-        # Piped mode forces plain output even when stdout happens to be a terminal.
-        terminal = None if interactive else False
-        session = Session(bot, Console(force_terminal=terminal), Console(stderr=True, force_terminal=terminal))
         if interactive:
+            session.warm_up()
             _interactive(session, settings)
         else:
+            if isinstance(sys.stdin, io.TextIOWrapper):
+                sys.stdin.reconfigure(errors="replace")  # one badly encoded line must not end a script
             _lines(session, sys.stdin)
     finally:
+        session.finish()
         bot.close()
 
 
@@ -237,6 +280,9 @@ def _interactive(session: Session, settings: Settings) -> None:
     history: History
     try:
         settings.history_file.parent.mkdir(parents=True, exist_ok=True)
+        # Fail here rather than inside the prompt; and questions can be private, so, as bash
+        # does, only the user may read the file.
+        os.close(os.open(settings.history_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
         history = FileHistory(settings.history_file)
     except OSError as exc:
         log.warning("history will not be kept: %s", exc)
@@ -265,4 +311,4 @@ def _interactive(session: Session, settings: Settings) -> None:
             if not session.handle(line):
                 return
         except KeyboardInterrupt:
-            session.error("interrupted")
+            session.say("Interrupted.")  # Ctrl-C while answering stops the answer, not the chat

@@ -4,6 +4,10 @@ Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**``
 stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
 function picks the form from ``console.is_terminal``, so a caller chooses plain output
 by handing in a ``Console(force_terminal=False)``.
+
+When a follow-up question was rewritten from the conversation ("Where did he live?"
+searched as "Where did Trotsky live?"), the answer starts with the text actually
+searched, so the reader can tell what the excerpts answer.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
 
 NOT_FOUND = "Not found in the corpus."
 HIGHLIGHT_STYLE = "bold yellow"
+SEARCHED_FOR = "Searched for:"
 
 
 def cite(citation: Citation) -> str:
@@ -47,8 +52,15 @@ def plain_excerpt(number: int, excerpt: Excerpt) -> str:
     return f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n    {body}"
 
 
-def plain_answer(answer: Answer, first: int = 1) -> str:
+def searched_for(answer: Answer) -> str | None:
+    """The text searched when it is not just the question: a follow-up completed from history."""
+    return None if " ".join(answer.question.split()) == answer.query else answer.query
+
+
+def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str:
     lines = []
+    if note_query and (query := searched_for(answer)):
+        lines.append(f"({SEARCHED_FOR} {query})")
     if not answer.answered:
         lines.append(NOT_FOUND + (" Closest passages:" if answer.excerpts else ""))
     lines.extend(plain_excerpt(first + i, ex) for i, ex in enumerate(answer.excerpts))
@@ -62,15 +74,21 @@ def plain_sources(sources: Iterable[SourceInfo]) -> str:
     )
 
 
-def _highlight_span(paragraph: str, highlight: str) -> tuple[int, int]:
-    """Where ``highlight`` sits in ``paragraph``; an empty span when it is not there."""
-    start = paragraph.find(highlight) if highlight else -1
-    return (start, start + len(highlight)) if start >= 0 else (0, 0)
+def _highlight_span(context: PassageContext, excerpt: Excerpt) -> tuple[int, int]:
+    """Where the excerpt's highlight falls inside the context paragraph; (0, 0) when it does not.
+
+    Both carry offsets into the same source text, so this is exact: searching the paragraph
+    for the highlight's text could land on an earlier repeat of the same sentence.
+    """
+    shift = excerpt.citation.start - context.citation.start
+    start = max(shift + excerpt.highlight_start, 0)
+    end = min(shift + excerpt.highlight_end, len(context.paragraph))
+    return (start, end) if start < end else (0, 0)
 
 
-def plain_context(number: int, context: PassageContext, highlight: str = "") -> str:
+def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str:
     """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
-    start, end = _highlight_span(context.paragraph, highlight)
+    start, end = _highlight_span(context, excerpt)
     blocks = [f"    {_flat(text)}" for text in context.before]
     blocks.append(f"  > {_plain_marked(context.paragraph, start, end)}")
     blocks.extend(f"    {_flat(text)}" for text in context.after)
@@ -86,12 +104,12 @@ def rich_excerpt(number: int, excerpt: Excerpt):  # noqa: ANN201 - rich renderab
     return Panel(body, title=title, title_align="left", subtitle=f"score {excerpt.score:.3f}", subtitle_align="right")
 
 
-def rich_context(number: int, context: PassageContext, highlight: str = ""):  # noqa: ANN201 - rich renderable
+def rich_context(number: int, context: PassageContext, excerpt: Excerpt):  # noqa: ANN201 - rich renderable
     from rich.console import Group
     from rich.panel import Panel
     from rich.text import Text
 
-    start, end = _highlight_span(context.paragraph, highlight)
+    start, end = _highlight_span(context, excerpt)
     blocks = [Text(_flat(text), style="dim") for text in context.before]
     blocks.append(_rich_marked(context.paragraph, start, end))
     blocks.extend(Text(_flat(text), style="dim") for text in context.after)
@@ -100,11 +118,17 @@ def rich_context(number: int, context: PassageContext, highlight: str = ""):  # 
     return Panel(Group(*spaced), title=title, title_align="left")
 
 
-def print_answer(console, answer: Answer, first: int = 1) -> None:  # noqa: ANN001 - rich Console
-    """Print an answer to a rich console; plain text when the console is not a terminal."""
+def print_answer(console, answer: Answer, first: int = 1, note_query: bool = True) -> None:  # noqa: ANN001
+    """Print an answer to a rich console; plain text when the console is not a terminal.
+
+    ``first`` numbers the excerpts on from an earlier listing; ``note_query`` says whether
+    to show the searched text when a follow-up was rewritten (once per question is enough).
+    """
     if not console.is_terminal:
-        console.print(plain_answer(answer, first), markup=False, highlight=False, soft_wrap=True)
+        console.print(plain_answer(answer, first, note_query), markup=False, highlight=False, soft_wrap=True)
         return
+    if note_query and (query := searched_for(answer)):
+        console.print(f"{SEARCHED_FOR} {query}", style="dim italic", markup=False, highlight=False)
     if not answer.answered:
         note = NOT_FOUND + (" These are only the closest passages:" if answer.excerpts else "")
         console.print(note, style="bold red")
@@ -112,12 +136,12 @@ def print_answer(console, answer: Answer, first: int = 1) -> None:  # noqa: ANN0
         console.print(rich_excerpt(first + i, excerpt))
 
 
-def print_context(console, number: int, context: PassageContext, highlight: str = "") -> None:  # noqa: ANN001
-    """Print the paragraph around excerpt ``number``, with ``highlight`` marked where it occurs."""
+def print_context(console, number: int, context: PassageContext, excerpt: Excerpt) -> None:  # noqa: ANN001
+    """Print the paragraph around excerpt ``number``, with the excerpt's highlight marked in it."""
     if not console.is_terminal:
-        console.print(plain_context(number, context, highlight), markup=False, highlight=False, soft_wrap=True)
+        console.print(plain_context(number, context, excerpt), markup=False, highlight=False, soft_wrap=True)
         return
-    console.print(rich_context(number, context, highlight))
+    console.print(rich_context(number, context, excerpt))
 
 
 def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console

@@ -1,0 +1,125 @@
+"""Rendering answers for a terminal: plain text for pipes, rich on a terminal.
+
+The answers here are built by hand so every character of the output is known; the
+REPL tests render real answers from a real index.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from qabot.adapters.terminal import plain_answer, plain_sources, print_answer, print_context
+from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
+
+BOLD_YELLOW = "\x1b[1;33m"
+
+
+def _excerpt(text: str, highlight: str, *, start: int = 100, title: str | None = "The Quillon Light") -> Excerpt:
+    at = text.index(highlight)
+    citation = Citation(
+        source="lighthouse.md", doc_id="lighthouse.md", title=title, section="The keepers", paragraph=2,
+        location="§ The keepers, ¶ 2", start=start, end=start + len(text),
+    )
+    return Excerpt(
+        text=text, highlight=highlight, highlight_start=at, highlight_end=at + len(highlight),
+        score=0.5, citation=citation, passage_id=7,
+    )
+
+
+WREN = _excerpt(
+    "The first keeper was Tobias Wren.\nHe kept the light for forty years. He rowed\nto the mainland.",
+    "He kept the light for forty years.",
+)
+
+
+def _console(terminal: bool) -> tuple[Console, io.StringIO]:
+    out = io.StringIO()
+    return Console(file=out, force_terminal=terminal, color_system="standard" if terminal else None, width=100), out
+
+
+def test_plain_answer_cites_and_marks_the_highlight_on_one_line() -> None:
+    answer = Answer(question="How long?", query="How long?", answered=True, excerpts=[WREN])
+    assert plain_answer(answer) == (
+        "[1] The Quillon Light — lighthouse.md, § The keepers, ¶ 2 (score 0.500)\n"
+        "    The first keeper was Tobias Wren. **He kept the light for forty years.** He rowed to the mainland."
+    )
+    untitled = _excerpt("Rye bread with caraway.", "Rye bread with caraway.", title=None)
+    assert plain_answer(answer.model_copy(update={"excerpts": [untitled]}), first=4).startswith(
+        "[4] lighthouse.md, § The keepers, ¶ 2 (score 0.500)"
+    )
+
+
+def test_not_found_offers_the_closest_passages_only_as_such() -> None:
+    answer = Answer(question="Capital of Peru?", query="Capital of Peru?", answered=False, excerpts=[WREN])
+    assert plain_answer(answer).splitlines()[0] == "Not found in the corpus. Closest passages:"
+    empty = answer.model_copy(update={"excerpts": []})
+    assert plain_answer(empty) == "Not found in the corpus."
+
+    console, out = _console(terminal=True)
+    print_answer(console, answer)
+    assert "Not found in the corpus. These are only the closest passages:" in out.getvalue()
+
+
+def test_a_rewritten_follow_up_shows_what_was_searched() -> None:
+    answer = Answer(question="How long did he keep it?", query="How long did Tobias Wren keep it?", answered=True, excerpts=[WREN])
+    assert plain_answer(answer).splitlines()[0] == "(Searched for: How long did Tobias Wren keep it?)"
+    assert "Searched for" not in plain_answer(answer, note_query=False)
+    # Only the question's own spacing differs: nothing was rewritten, nothing to say.
+    same = answer.model_copy(update={"question": "  How long did Tobias Wren   keep it? "})
+    assert "Searched for" not in plain_answer(same)
+
+    console, out = _console(terminal=True)
+    print_answer(console, answer)
+    assert "Searched for: How long did Tobias Wren keep it?" in out.getvalue()
+
+
+def test_print_answer_is_plain_off_a_terminal_and_styled_on_one() -> None:
+    answer = Answer(question="How long?", query="How long?", answered=True, excerpts=[WREN])
+    console, out = _console(terminal=False)
+    print_answer(console, answer)  # what `qabot ask ... | cat` prints
+    assert out.getvalue() == plain_answer(answer) + "\n"
+
+    console, out = _console(terminal=True)
+    print_answer(console, answer)
+    shown = out.getvalue()
+    assert BOLD_YELLOW + "He kept the light for forty years." in shown
+    assert "**" not in shown
+    assert "The Quillon Light — lighthouse.md, § The keepers, ¶ 2" in shown and "score 0.500" in shown
+
+
+def test_open_marks_the_excerpts_own_sentence_even_when_the_paragraph_repeats_it() -> None:
+    # The paragraph says "Wren kept the light." twice; the excerpt's highlight is the second.
+    paragraph = "Wren kept the light. Storms came. Wren kept the light."
+    excerpt = _excerpt("Storms came. Wren kept the light.", "Wren kept the light.", start=1021)
+    context = PassageContext(
+        citation=excerpt.citation.model_copy(update={"start": 1000, "end": 1000 + len(paragraph)}),
+        before=["# The keepers"],
+        paragraph=paragraph,
+        after=["In the great storm\nthe glass shattered."],
+    )
+    console, out = _console(terminal=False)
+    print_context(console, 3, context, excerpt)
+    assert out.getvalue() == (
+        "[3] The Quillon Light — lighthouse.md, § The keepers, ¶ 2\n"
+        "    # The keepers\n\n"
+        "  > Wren kept the light. Storms came. **Wren kept the light.**\n\n"
+        "    In the great storm the glass shattered.\n"
+    )
+
+    console, out = _console(terminal=True)
+    print_context(console, 3, context, excerpt)
+    shown = out.getvalue()
+    assert shown.count("Wren kept the light.") == 2
+    assert shown.index(BOLD_YELLOW + "Wren kept the light.") > shown.index("Storms came.")
+
+
+def test_sources_are_listed_one_per_line_off_a_terminal() -> None:
+    sources = [
+        SourceInfo(source="bakery.txt", documents=1, passages=1),
+        SourceInfo(source="lighthouse.md", title="The Quillon Light", documents=1, passages=3),
+    ]
+    assert plain_sources(sources) == (
+        "bakery.txt (1 document(s), 1 passages)\nlighthouse.md — The Quillon Light (1 document(s), 3 passages)"
+    )
