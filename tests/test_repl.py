@@ -1,0 +1,345 @@
+"""The terminal chat, ``qabot repl``.
+
+Three layers, each with real parts: command parsing and Tab completion; a ``Session``
+over a real index of a small corpus, printing plain text into strings; and the real
+``qabot repl`` process, driven through a pseudo-terminal as a person would type, and
+through a pipe as a script would.
+
+The corpus is written here, so the assertions name its own words. They check what a
+reader would notice (the cited file, a distinctive word, the follow-up's rewritten
+question), never exact scores, so better retrieval does not break them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pexpect
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
+from rich.console import Console
+
+from qabot.adapters.repl import Command, CommandCompleter, CommandError, Session, parse
+from tests.conftest import QABOT
+
+CORPUS = {
+    "lighthouse.md": """---
+title: The Quillon Light
+---
+# Building the light
+
+Granite for the tower was quarried on the skerry itself, and the masons worked only in the calm months between \
+May and September. The Quillon lighthouse was finished in 1872 by the engineer Margit Olsen, who had trained in \
+Glasgow and designed four other towers along the coast. Its lamp burned whale oil until 1904, when a paraffin \
+burner replaced it, and the beam could be seen for nineteen nautical miles on a clear night.
+
+# The keepers
+
+The first keeper was Tobias Wren, a former ferryman from Arnsay, who kept the light for forty years with his \
+sister Ingrid. Every Sunday he rowed to the mainland to hear the choir at Saint Brannoc's and to collect the post, \
+whatever the weather. He kept a logbook of every ship that passed, and the logbook survives in the county archive; \
+it records more than eleven thousand sailings between 1872 and 1912.
+
+In the great storm of January 1911 the lantern glass shattered and the light went dark for a single night. Wren \
+climbed the tower at dawn and replaced the broken panes with glass taken from the windows of the keepers' small \
+chapel. The chapel stayed boarded up for the rest of his service, and the repair held until the lantern was \
+rebuilt in steel and bronze in 1925.
+""",
+    "bakery.txt": (
+        "The Fennel Street bakery opened in 1923. Its founder, Agnes Pirrie, baked rye bread with caraway seeds "
+        "and sold it before dawn to the dockers.\n\nThe bakery closed in 1968 when the street was rebuilt.\n"
+    ),
+}
+WREN_SOURCE = "The Quillon Light — lighthouse.md"
+SISTER = "Who was Tobias Wren's sister?"  # what "Who was his sister?" means after "Who was Tobias Wren?"
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- parsing and completion -----------------------------------------------------------
+
+
+def test_lines_are_questions_commands_or_mistakes() -> None:
+    assert parse("  Who was Tobias Wren?  ") == "Who was Tobias Wren?"
+    assert parse("   ") is None
+    assert parse(":k 2") == Command("k", 2) == parse("/K 2")
+    assert parse(":k") == Command("k")
+    assert parse("/open 3") == Command("open", 3)
+    assert parse(":exit") == Command("quit") == parse("/quit")
+    assert parse(":q") == Command("quit") and parse("/o 2") == Command("open", 2)  # the first letters will do
+    for line, message in [
+        (":open", "usage: :open N"),
+        (":k 0", "N is a whole number from 1 to 50"),
+        ("/k many", "usage: /k N"),
+        (":more 2", "usage: :more"),
+        (":frobnicate now", "unknown command ':frobnicate'; :help lists the commands"),
+    ]:
+        with pytest.raises(CommandError, match=re.escape(message)):
+            parse(line)
+
+
+def test_tab_completes_command_names_after_either_prefix() -> None:
+    def complete(text: str) -> list[str]:
+        event = CompleteEvent(completion_requested=True)
+        return [c.text for c in CommandCompleter().get_completions(Document(text), event)]
+
+    assert complete(":so") == [":sources"]
+    assert complete("/o") == ["/open"]
+    assert complete(":") == [":help", ":k", ":more", ":open", ":sources", ":reset", ":json", ":quit"]
+    assert complete("so") == []  # a question is not completed
+    assert complete(":open 1") == []
+
+
+# -- a session over a real index, printing plain text ---------------------------------
+
+
+class Chat:
+    """A ``Session`` as piped mode runs it: plain text, stdout and stderr kept apart."""
+
+    def __init__(self, bot) -> None:  # noqa: ANN001 - QABot
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self.session = Session(
+            bot, Console(file=self.out, force_terminal=False), Console(file=self.err, force_terminal=False)
+        )
+        self.bot = bot
+
+    def __call__(self, line: str) -> str:
+        """Type ``line``; return what it printed on stdout."""
+        self.out.seek(0)
+        self.out.truncate()
+        assert self.session.handle(line) is True
+        return self.out.getvalue()
+
+    def errors(self) -> list[str]:
+        return self.err.getvalue().splitlines()
+
+
+@pytest.fixture
+def chat(make_corpus, bot_for) -> Chat:  # noqa: ANN001
+    return Chat(bot_for(make_corpus(CORPUS)))
+
+
+def test_follow_ups_use_the_earlier_questions_until_reset(chat: Chat) -> None:
+    first = chat("Who was Tobias Wren?")
+    assert "Searched for" not in first and "lighthouse.md" in first
+    follow_up = chat("Who was his sister?")
+    assert chat.session.answer.query == SISTER
+    assert follow_up.startswith(f"(Searched for: {SISTER})\n")
+    assert "Ingrid" in follow_up
+
+    assert chat(":reset") == "Conversation forgotten; the next question starts afresh.\n"
+    chat("Who was his sister?")
+    assert chat.session.answer.query == "Who was his sister?"
+    assert chat.errors() == []
+
+
+def test_k_more_and_json_agree_with_what_was_shown(chat: Chat) -> None:
+    assert chat(":k 1") == "Showing 1 excerpt per answer.\n"
+    first = chat("Who was Tobias Wren?")
+    assert first.count("\n[") == 0 and first.startswith("[1] ")
+
+    more = chat(":more")
+    assert more.startswith("[2] ") and "[1]" not in more
+    for _ in range(5):  # four passages in all: the rest, one at a time, then no more
+        if chat(":more") == "No more excerpts for this question.\n":
+            break
+    else:
+        pytest.fail(":more never ran out")
+    shown = chat.session.shown
+    assert len(shown) == len({e.passage_id for e in shown}) >= 3  # each excerpt once
+
+    raw = json.loads(chat(":json"))
+    assert raw["question"] == "Who was Tobias Wren?"
+    assert [e["passage_id"] for e in raw["excerpts"]] == [e.passage_id for e in shown]  # numbered as on screen
+    assert chat.errors() == []
+
+
+def test_open_shows_the_whole_paragraph_and_its_neighbours(chat: Chat) -> None:
+    chat(SISTER)
+    excerpt = chat.session.shown[0]
+    assert excerpt.citation.location == "§ The keepers, ¶ 2"
+    opened = chat(":open 1")
+    assert opened.startswith(f"[1] {WREN_SOURCE}, § The keepers, ¶ 2\n")
+    context = chat.bot.context(excerpt)
+    for neighbour in [*context.before, *context.after]:
+        assert f"    {_flat(neighbour)}" in opened
+    assert "rebuilt in steel and bronze in 1925." in opened  # the next paragraph's end: not in the excerpt
+    assert "bronze" not in excerpt.text
+    marked = next(line for line in opened.splitlines() if line.startswith("  > "))
+    assert marked.replace("**", "") == f"  > {_flat(context.paragraph)}"
+    assert f"**{_flat(excerpt.highlight)}**" in marked
+
+
+def test_mistakes_print_one_line_and_the_session_goes_on(chat: Chat) -> None:
+    assert chat(":open 1") == ""
+    assert chat(":frobnicate") == ""
+    assert chat(":k 99") == ""
+    assert chat("?" * 3000) == ""  # longer than QABOT_MAX_QUESTION_CHARS
+    errors = chat.errors()
+    assert errors[:3] == [
+        "error: ask a question first",
+        "error: unknown command ':frobnicate'; :help lists the commands",
+        "error: usage: :k N; N is a whole number from 1 to 50",
+    ]
+    assert len(errors) == 4 and errors[3].startswith("error: ")
+    answer = chat("What did Agnes Pirrie bake?")
+    assert answer.startswith("[1] bakery.txt, ¶ 1 (score ")
+    assert "**" in answer
+    assert chat(":open 9") == ""
+    assert chat.errors()[-1] == f"error: there is no excerpt 9; the last answer has 1 to {len(chat.session.shown)}"
+    assert chat.session.handle(":quit") is False
+    assert chat.session.handle("/exit") is False
+
+
+def test_a_question_the_corpus_does_not_answer_says_so(chat: Chat) -> None:
+    shown = chat("What is the capital of Peru?")
+    assert shown.startswith("Not found in the corpus. Closest passages:\n[1] ")
+
+
+def test_help_and_sources(chat: Chat) -> None:
+    shown = chat(":help")
+    for usage in ("help", "k N", "more", "open N", "sources", "reset", "json", "quit"):
+        assert f"\n  :{usage} " in shown
+    listed = chat("/sources").splitlines()
+    assert [line.split(" ")[0] for line in listed] == ["bakery.txt", "lighthouse.md"]
+    assert listed[1].startswith("lighthouse.md — The Quillon Light (1 document(s), ")
+
+
+# -- the real command in a pseudo-terminal --------------------------------------------
+
+# prompt_toolkit turns bracketed paste on each time a new prompt starts. That marks the
+# end of the previous command's output; the prompt text itself is redrawn as keys arrive.
+NEW_PROMPT = "\x1b[?2004h"
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\r")
+
+
+def _environment(tmp_path: Path, corpus: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR")}
+    return {
+        **env,
+        "QABOT_CORPUS_DIR": str(corpus),
+        "QABOT_INDEX_DIR": str(tmp_path / "index"),  # fresh: the first start builds it
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "HF_HUB_OFFLINE": "1",
+        "TERM": "xterm-256color",
+        # No terminal answers cursor-position requests here; real ones do.
+        "PROMPT_TOOLKIT_NO_CPR": "1",
+    }
+
+
+class Terminal:
+    """``qabot repl`` in a 40x120 pseudo-terminal; ``keys`` returns what one input printed.
+
+    Everything the program drew is also kept in ``terminal.log`` in the test's tmp folder.
+    """
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.child = pexpect.spawn(QABOT, ["repl"], env=env, dimensions=(40, 120), encoding="utf-8", timeout=60)
+        self.child.logfile_read = log.open("w", encoding="utf-8")
+        self.raw = ""
+
+    def until_prompt(self) -> str:
+        self.child.expect_exact(NEW_PROMPT)
+        self.raw = self.child.before
+        return ESCAPES.sub("", self.raw)
+
+    def keys(self, keys: str) -> str:
+        self.child.send(keys)
+        return self.until_prompt()
+
+    def leave(self, keys: str) -> int:
+        self.child.send(keys)
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return self.child.exitstatus
+
+
+@pytest.fixture
+def terminal(tmp_path: Path, make_corpus):  # noqa: ANN001, ANN201
+    """Start ``qabot repl`` in a terminal, on a fresh index; a history file may be written first."""
+    term = Terminal(_environment(tmp_path, make_corpus(CORPUS)), tmp_path / "terminal.log")
+    yield term
+    term.child.close(force=True)
+    term.child.logfile_read.close()
+
+
+def test_a_terminal_session(terminal: Terminal, tmp_path: Path) -> None:
+    # A question from an earlier session, in the history file under XDG_STATE_HOME.
+    history_file = tmp_path / "state" / "qabot" / "history"
+    history_file.parent.mkdir(parents=True)
+    FileHistory(str(history_file)).store_string("What did Agnes Pirrie bake?")
+
+    term = terminal
+    start = term.until_prompt()
+    assert "Indexing: 100%" in start  # the first start builds the index, with a progress bar
+    assert "qabot · 2 file(s)" in start and ":help" in start
+
+    answer = term.keys("Who was Tobias Wren?\r")
+    assert "lighthouse.md" in answer and "Wren" in answer
+    assert "\x1b[1;33m" in term.raw  # the highlight is emphasised
+
+    assert "Showing 2 excerpts per answer." in term.keys(":k 2\r")
+    follow_up = term.keys("Who was his sister?\r")
+    assert f"Searched for: {SISTER}" in follow_up
+    assert "[1] " in follow_up and "[2] " in follow_up and "[3] " not in follow_up
+    assert "Ingrid" in follow_up
+
+    opened = term.keys(":open 1\r")
+    assert f"{WREN_SOURCE}, § The keepers, ¶ 2" in opened
+    assert "bronze" in opened  # the neighbouring paragraph, beyond the excerpt
+
+    shown = term.keys(":json\r")
+    raw = json.loads(shown[shown.index("{\n") : shown.rindex("\n}") + 2])
+    assert raw["query"] == SISTER and len(raw["excerpts"]) == 2
+    assert raw["excerpts"][0]["citation"]["source"] == "lighthouse.md"
+
+    term.child.send("Who ran the bak")
+    term.keys("\x03")  # Ctrl-C drops the line...
+    assert "Showing 2 excerpts" in term.keys(":k\r")  # ...so this line is ":k", not "Who ran the bak:k"
+    term.child.send("\x1b[A")  # up-arrow recalls it
+    assert "Showing 2 excerpts" in term.keys("\r")
+
+    term.child.send(":sou\t")
+    term.child.expect_exact("rces")  # Tab completed the name (the screen may redraw only the new letters)
+    listed = term.keys("\r")
+    assert "bakery.txt" in listed and "The Quillon Light" in listed
+
+    assert "error: there is no excerpt 7; the last answer has 1 to 2" in term.keys(":open 7\r")
+
+    term.child.send("\x12Pirrie")  # Ctrl-R finds the earlier session's question
+    term.child.expect_exact("(reverse-i-search)`Pirrie': What did Agnes ")
+    assert "bakery.txt" in term.keys("\r\r")  # accept the search, then the line; the loop went on
+
+    assert term.leave("\x04") == 0  # Ctrl-D on an empty line leaves
+    history = history_file.read_text(encoding="utf-8")
+    for line in ("Who was Tobias Wren?", "Who was his sister?", ":open 1", ":sources", "What did Agnes Pirrie bake?"):
+        assert f"\n+{line}\n" in history
+    assert "Who ran the bak" not in history
+
+
+# -- the real command in a pipe -------------------------------------------------------
+
+
+def test_piped_lines_are_answered_in_plain_text(tmp_path: Path, make_corpus) -> None:  # noqa: ANN001
+    env = _environment(tmp_path, make_corpus(CORPUS))
+    script = "Who was Tobias Wren?\n:k 1\n:bogus\nWho was his sister?\n:json\n:quit\nWhat did Agnes Pirrie bake?\n"
+    result = subprocess.run([QABOT, "repl"], input=script, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "\x1b[" not in out and "qabot>" not in out  # no colours, no prompt
+    assert out.startswith(f"[1] {WREN_SOURCE}, § The keepers, ¶ ")
+    assert "**" in out.splitlines()[1]  # the highlight stays visible as text
+    assert "error: unknown command ':bogus'; :help lists the commands\n" in result.stderr
+    assert f"(Searched for: {SISTER})\n[1] " in out
+    raw = json.loads(out[out.index("\n{\n") : out.rindex("\n}\n") + 2])
+    assert raw["query"] == SISTER and len(raw["excerpts"]) == 1
+    assert out.rstrip().endswith("}")  # :quit ended the session: the last line was not answered
