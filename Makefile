@@ -23,9 +23,12 @@ install: $(STAMP)
 index: install
 	$(BIN)/qabot index
 
+# After the sample answer, the terminal chat; only when a person is at the keyboard, so a
+# scripted or CI `make run` still ends by itself.
 run: install
 	$(BIN)/qabot index
 	$(BIN)/qabot ask "$(QUESTION)"
+	@if [ -t 0 ] && [ -t 1 ]; then $(BIN)/qabot repl; fi
 
 test: install
 	$(BIN)/python -m pytest -q
