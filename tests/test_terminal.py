@@ -63,7 +63,9 @@ def test_not_found_offers_the_closest_passages_only_as_such() -> None:
 
 
 def test_a_rewritten_follow_up_shows_what_was_searched() -> None:
-    answer = Answer(question="How long did he keep it?", query="How long did Tobias Wren keep it?", answered=True, excerpts=[WREN])
+    answer = Answer(
+        question="How long did he keep it?", query="How long did Tobias Wren keep it?", answered=True, excerpts=[WREN]
+    )
     assert plain_answer(answer).splitlines()[0] == "(Searched for: How long did Tobias Wren keep it?)"
     assert "Searched for" not in plain_answer(answer, note_query=False)
     # Only the question's own spacing differs: nothing was rewritten, nothing to say.
