@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the CPU wheel, never the multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# onnx: the int8 backend and its tests; bench: the txtai peer of `qabot bench --peer`.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,onnx,bench]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -35,6 +36,10 @@ test: install
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
+
+# Speed against the model's own cost (docs/performance.md). BENCH_ARGS="--peer --scale 1000000" for all of it.
+bench: install
+	$(BIN)/qabot bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) embeddings/manifest.json embeddings/build-* embeddings/.tmp-* embeddings/cache embeddings/models

@@ -181,6 +181,55 @@ def discord(ctx: _Context) -> None:
     run(ctx.settings)
 
 
+@cli.command()
+@click.option("--runs", type=click.IntRange(1), default=5, show_default=True, help="Repetitions; figures are medians.")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["onnx", "torch"]),
+              help="Backend to measure (repeatable) [both when onnxruntime is installed].")
+@click.option("--dev", type=click.Path(path_type=Path), default=Path("../shared/eval/dev.jsonl"), show_default=True,
+              help="Questions about the corpus (dev.jsonl form), timed and scored for hit@1.")
+@click.option("--scifact", type=click.Path(path_type=Path), default=Path("../shared/eval/external/scifact"),
+              show_default=True, help="A BEIR folder: build, re-index, latency and nDCG@10.")
+@click.option("--scifact-docs", type=click.IntRange(1), help="Only its first N documents (a quicker run).")
+@click.option("--queries", type=click.IntRange(1), default=100, show_default=True, help="Questions timed per corpus.")
+@click.option("--peer", is_flag=True, help="Also measure txtai's hybrid Embeddings on SciFact (the bench extra).")
+@click.option("--scale", type=click.IntRange(1000), help="Also build N synthetic passages (1000000: minutes, GBs).")
+@click.option("--scale-only", is_flag=True, help="Only the --scale part.")
+@click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
+@click.option("--work", type=click.Path(path_type=Path), default=Path("bench-results/work"), show_default=True,
+              help="Scratch folder for the indexes the benchmark builds.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results/latest.json"), show_default=True,
+              help="Where the JSON report is written.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report instead of the tables.")
+@pass_context
+@_one_line_errors
+def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
+          queries: int, peer: bool, scale: int | None, scale_only: bool, factories: tuple[str, ...], work: Path,
+          out: Path, as_json: bool) -> None:
+    """Measure latency, build time, cold start and memory against the model's own cost."""
+    from qabot import bench as harness
+
+    settings = ctx.settings
+    if not backends:
+        import importlib.util
+
+        backends = ("onnx", "torch") if importlib.util.find_spec("onnxruntime") else ("torch",)
+    say = lambda message: click.echo(f"-- {message}", err=True)  # noqa: E731
+    if scale_only:
+        if not scale:
+            raise click.UsageError("--scale-only needs --scale N")
+        report = harness.run_scale_only(scale, factories or ("HNSW32",), work)
+    else:
+        report = harness.run(
+            corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
+            default_backend=settings.embedding_backend if settings.embedding_backend in backends else backends[0],
+            scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
+            scale_factories=factories or ("HNSW32",), say=say,
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
+    click.echo(report.model_dump_json(indent=2) if as_json else harness.table(report))
+
+
 def main() -> None:
     cli(prog_name="qabot")
 

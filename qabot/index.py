@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -285,11 +286,12 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
                     results[i] = (vectors[slot], span_vectors[slot])
                     if cache is not None:
                         cache.put(keys[i], vectors[slot], span_vectors[slot])
-            for (doc_row, passage), (vector, span_vectors), text in zip(pending, results, texts):
-                dimension = vector.shape[0]
-                text_out.write(np.asarray(vector, dtype=np.float32).tobytes())
-                span_out.write(np.asarray(span_vectors, dtype=np.float16).tobytes())
-                store.add_passages(doc_row, [passage])
+            dimension = results[0][0].shape[0]
+            text_out.write(np.stack([vector for vector, _ in results]).astype(np.float32).tobytes())
+            span_out.write(np.concatenate([spans for _, spans in results]).astype(np.float16).tobytes())
+            for doc_row, run in itertools.groupby(pending, key=lambda item: item[0]):
+                store.add_passages(doc_row, [passage for _, passage in run])
+            for text in texts:
                 lexical.add(tokenize(text))
             pending.clear()
 
@@ -452,8 +454,9 @@ class Index:
         self.manifest = manifest
         self._verify()
         try:
-            # MMAP maps IVF lists, MMAP_IFC flat codes (Flat, HNSW storage): read-only, shared.
-            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+            # MMAP_IFC maps the codes in place (Flat, HNSW storage, IVF lists): read-only and
+            # shared between processes. Combined with IO_FLAG_MMAP, IVF indexes fail to load.
+            flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
             self.dense = faiss.read_index(str(folder / "dense.faiss"), flags)
             self.tune(**SEARCH_PARAMS)
             shape = (manifest.passages, manifest.dimension)

@@ -1,0 +1,114 @@
+"""The int8 ONNX backend: exported locally once, reused, and answering like torch."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qabot.embedder import SentenceTransformerEmbedder
+from qabot.errors import ModelError
+from tests.conftest import make_bot
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+SENTENCES = [
+    "Who killed Trotsky?",
+    "Ramón Mercader killed Leon Trotsky with an ice axe in Coyoacán in 1940.",
+    "The harvest festival is held in the village every autumn.",
+]
+
+
+@pytest.fixture(scope="session")
+def onnx_embedder(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
+    """The packaged model exported to int8 ONNX once, into a temporary models folder."""
+    model = SentenceTransformerEmbedder(backend="onnx", export_dir=tmp_path_factory.mktemp("models"))
+    model.embed(["warm up"])
+    return model
+
+
+def test_the_export_is_written_once_and_reused(onnx_embedder) -> None:
+    exported = list(onnx_embedder.export_dir.glob("*/model-int8.onnx"))
+    assert len(exported) == 1
+    assert not list(onnx_embedder.export_dir.glob(".tmp-*"))  # nothing half-written is left behind
+    modified = exported[0].stat().st_mtime_ns
+    again = SentenceTransformerEmbedder(backend="onnx", export_dir=onnx_embedder.export_dir)
+    started = time.perf_counter()
+    again.embed(["a second process finds the export"])
+    assert time.perf_counter() - started < 5  # loaded, not exported again
+    assert exported[0].stat().st_mtime_ns == modified
+
+
+def test_onnx_vectors_match_torch(onnx_embedder, embedder) -> None:
+    assert onnx_embedder.name == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8" != embedder.name
+    fast, exact = onnx_embedder.embed(SENTENCES), embedder.embed(SENTENCES)
+    assert fast.shape == exact.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-5)
+    assert (fast * exact).sum(axis=1).min() > 0.97
+    # The question is still nearest the sentence that answers it.
+    assert int(np.argmax(fast[1:] @ fast[0])) == 0
+
+
+def test_onnx_sentence_vectors_match_torch(onnx_embedder, embedder) -> None:
+    text = "Leon Trotsky lived in Coyoacán. Ramón Mercader killed him with an ice axe in 1940."
+    spans = [[(0, 31), (32, len(text))]]
+    fast_text, fast_spans = onnx_embedder.embed_with_spans([text], spans)
+    exact_text, exact_spans = embedder.embed_with_spans([text], spans)
+    assert fast_spans[0].shape == exact_spans[0].shape == (2, 384)
+    assert float(fast_text[0] @ exact_text[0]) > 0.97
+    assert (fast_spans[0] * exact_spans[0]).sum(axis=1).min() > 0.95
+
+
+def test_onnx_backend_finds_the_same_answer_as_torch(onnx_embedder, embedder, make_corpus, tmp_path) -> None:
+    corpus = make_corpus({
+        "trotsky.txt": "Leon Trotsky lived in exile in Coyoacán, Mexico.\n\n"
+        "Ramón Mercader killed him with an ice axe in August 1940.\n\n"
+        "His wife Natalia Sedova lived on in the house until 1962.\n",
+        "harbour.txt": "The harbour was dredged in 1911 so that larger ships could dock.\n",
+    })
+    fast = make_bot(corpus, tmp_path / "onnx", onnx_embedder, embedding_backend="onnx")
+    exact = make_bot(corpus, tmp_path / "torch", embedder)
+    try:
+        assert fast.manifest.model.endswith("@onnx-int8")
+        for question in ("Who killed Trotsky?", "When was the harbour dredged?", "Who was his wife?"):
+            a, b = fast.ask(question, k=1), exact.ask(question, k=1)
+            assert a.excerpts[0].citation.source == b.excerpts[0].citation.source
+            assert a.excerpts[0].highlight == b.excerpts[0].highlight
+    finally:
+        fast.close()
+        exact.close()
+
+
+def test_onnx_backend_without_onnxruntime_is_a_clear_error(monkeypatch, tmp_path) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the extra were not installed
+    model = SentenceTransformerEmbedder(backend="onnx", export_dir=tmp_path / "models")
+    with pytest.raises(ModelError, match=r"onnxruntime.*\[onnx\]"):
+        model.embed(["hello"])
+    assert not (tmp_path / "models").exists()
+
+
+def test_an_unavailable_backend_is_a_clear_error(tmp_path) -> None:
+    model = SentenceTransformerEmbedder(backend="openvino", export_dir=tmp_path / "models")
+    with pytest.raises(ModelError, match="openvino"):
+        model.embed(["hello"])
+
+
+def test_a_model_folder_without_weights_cannot_be_exported(tmp_path) -> None:
+    folder = tmp_path / "broken-model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    model = SentenceTransformerEmbedder(str(folder), backend="onnx", export_dir=tmp_path / "models")
+    with pytest.raises(ModelError, match="cannot export"):
+        model.embed(["hello"])
+    assert not list((tmp_path / "models").glob("*"))  # the failed export left nothing behind
+
+
+def test_export_dir_defaults_beside_the_index(tmp_path) -> None:
+    from qabot.bot import make_embedder
+    from qabot.settings import load_settings
+
+    settings = load_settings(_env_file=None, index_dir=tmp_path / "idx", embedding_backend="onnx")
+    assert make_embedder(settings).export_dir == Path(tmp_path / "idx" / "models")

@@ -1,0 +1,118 @@
+"""The benchmark harness, run tiny: every figure is there, positive, and the re-index re-embeds one document.
+
+Timings are not asserted here (they belong to the benchmark); the shape and the
+behaviour the figures rest on are.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from qabot import bench
+from qabot.cli import cli
+
+DOCS = [
+    ("d1", "Vitamin D", "Vitamin D supplements increased bone density in elderly women over two years."),
+    ("d2", "Statins", "Statin therapy lowered LDL cholesterol and reduced cardiovascular events."),
+    ("d3", "Sleep", "Short sleep duration was associated with higher body mass index in adolescents."),
+    ("d4", "Malaria", "Artemisinin combination therapy cured uncomplicated malaria in most children."),
+    ("d5", "Smoking", "Smoking cessation reduced the risk of lung cancer within ten years."),
+    ("d6", "Exercise", "Aerobic exercise improved memory scores in older adults with mild impairment."),
+]
+
+
+@pytest.fixture
+def beir_folder(tmp_path):
+    folder = tmp_path / "tinybeir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, t, x in DOCS), encoding="utf-8"
+    )
+    questions = {"q1": "Does vitamin D help bones?", "q2": "Does quitting smoking reduce cancer?", "q3": "Malaria cure"}
+    (folder / "queries.jsonl").write_text(
+        "".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in questions.items()), encoding="utf-8"
+    )
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td5\t1\nq3\td4\t1\n")
+    return folder
+
+
+@pytest.fixture
+def dev_file(tmp_path):
+    path = tmp_path / "dev.jsonl"
+    items = [
+        {"id": "a", "question": "Who killed Trotsky?", "answers": ["Mercader"]},
+        {"id": "b", "question": "Where did Trotsky live?", "answers": ["Coyoac"]},
+    ]
+    path.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    return path
+
+
+def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp_path, embedder) -> None:
+    corpus = make_corpus({
+        "trotsky.txt": "Leon Trotsky lived in Coyoacán.\n\nRamón Mercader killed him with an ice axe in 1940.\n"
+    })
+    report = bench.run(
+        corpus_dir=corpus, dev=dev_file, scifact=beir_folder, work=tmp_path / "work", runs=2, backends=("torch",),
+        default_backend="torch", query_limit=3, cold=False, embedders={"torch": embedder}, progress=False,
+    )
+    assert [(q.corpus, q.backend) for q in report.query] == [("default", "torch"), ("tinybeir", "torch")]
+    for q in report.query:
+        assert q.questions == (2 if q.corpus == "default" else 3)
+        assert 0 < q.embed.p50_ms <= q.embed.p95_ms and 0 < q.ask.p50_ms <= q.ask.p95_ms
+        assert q.ratio_p50 > 0
+    (build,) = report.build
+    assert build.passages == len(DOCS) and build.build_s > 0 and build.embed_s > 0 and build.ratio > 0
+    # The edited document is the only one embedded again.
+    assert build.reembedded == build.changed_passages == 1
+    assert 0 < build.reindex_share
+    (quality,) = report.quality
+    assert quality.dev_hit_at_1 == 1.0  # two easy questions about a two-sentence corpus
+    assert 0.5 < quality.scifact_ndcg_at_10 <= 1.0
+    assert report.machine.cores >= 1 and report.machine.load_before and report.seconds > 0
+    # The corpus on disk is back as it was after the re-index measurement.
+    assert (tmp_path / "work" / "tinybeir-corpus" / "corpus.jsonl").read_text() == (beir_folder / "corpus.jsonl").read_text()
+    text = bench.table(report)
+    assert "query latency" in text and "index build" in text and "tinybeir" in text
+    assert bench.BenchReport.model_validate_json(report.model_dump_json()) == report
+
+
+def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, embedder) -> None:
+    corpus = make_corpus({"a.txt": "Leon Trotsky lived in Coyoacán, Mexico, from 1937."})
+    report = bench.run(
+        corpus_dir=corpus, dev=None, scifact=tmp_path / "nowhere", work=tmp_path / "work", runs=1,
+        backends=("torch",), default_backend="torch", query_limit=2, cold=False, embedders={"torch": embedder},
+        progress=False,
+    )
+    assert len(report.query) == 1 and not report.build
+    assert any("SciFact not found" in note for note in report.notes)
+
+
+def test_synthetic_vectors_are_unit_length_and_spans_follow_their_passage() -> None:
+    import numpy as np
+
+    model = bench.SyntheticEmbedder()
+    vectors, spans = model.embed_with_spans(["a", "b", "c"], [[(0, 1)], [(0, 1), (1, 2)], [(0, 1)] * 3])
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert [s.shape[0] for s in spans] == [1, 2, 3]
+    assert min(float(s @ v) for v, group in zip(vectors, spans) for s in group) > 0.8
+
+
+def test_bench_command_is_registered_and_validates_options() -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["bench", "--help"])
+    assert result.exit_code == 0 and "--scale" in result.output and "--peer" in result.output
+    result = runner.invoke(cli, ["bench", "--scale-only"])
+    assert result.exit_code != 0 and "--scale" in result.output
+
+
+@pytest.mark.slow
+def test_cold_start_is_measured_against_the_bare_imports(make_corpus, tmp_path, embedder) -> None:
+    from qabot.index import BuildConfig, open_index
+
+    corpus = make_corpus({"a.txt": "Ramón Mercader killed Trotsky with an ice axe in 1940."})
+    open_index(BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx"), embedder, progress=False).close()
+    cold = bench.bench_cold(corpus, tmp_path / "idx", "torch", runs=1, question="Who killed Trotsky?")
+    assert cold.ask_s > cold.imports_s > 0 and cold.ask_peak_rss_mb > 50
