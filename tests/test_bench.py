@@ -66,7 +66,7 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     (build,) = report.build
     assert build.passages == len(DOCS) and build.build_s > 0 and build.embed_s > 0 and build.ratio > 0
     # The edited document is the only one embedded again.
-    assert build.reembedded == build.changed_passages == 1
+    assert build.reembedded == build.document_passages == 1
     assert 0 < build.reindex_share
     (quality,) = report.quality
     assert quality.dev_hit_at_1 == 1.0  # two easy questions about a two-sentence corpus
