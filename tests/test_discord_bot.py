@@ -456,6 +456,14 @@ async def test_sharding_is_discord_pys_own(default_bot, discord_api) -> None:
     assert (bot.shard_count, bot.shard_ids) == (4, [1, 3])
 
 
+def test_build_bot_returns_a_complete_bot_without_starting_it(default_bot) -> None:
+    bot = build_bot(default_bot, load_settings(_env_file=None))
+    assert isinstance(bot, commands.Bot) and not bot.is_ready()
+    assert sorted(c.name for c in bot.tree.get_commands()) == ["ask", "help", "sources"]
+    assert bot.allowed_mentions.everyone is False and bot.allowed_mentions.roles is False
+    assert bot.intents.message_content is False
+
+
 # -- starting and stopping ----------------------------------------------------------------
 
 

@@ -16,8 +16,9 @@
 - only unprivileged intents: the text of a message that mentions the bot, and of a
   direct message, arrives without the message-content intent;
 - ``AllowedMentions.none()`` as the default of every message it sends;
-- a setup hook that adds the cog (``discord_cog``: commands, mentions, limits) and
-  syncs the slash commands, to ``QABOT_DISCORD_GUILD_IDS`` (instant) or globally.
+- the cog (``discord_cog``: commands, mentions, limits), its slash commands already in
+  ``bot.tree``; the setup hook attaches it and syncs the commands, to
+  ``QABOT_DISCORD_GUILD_IDS`` (instant) or globally.
 
 Formatting lives in ``discord_format``; retrieval lives in the core, never here.
 """
@@ -33,7 +34,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from qabot.adapters.discord_cog import NO_MENTIONS, setup
+from qabot.adapters.discord_cog import NO_MENTIONS, AskCog
 from qabot.bot import QABot
 from qabot.errors import SettingsError
 from qabot.settings import Settings
@@ -66,9 +67,14 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         )
         self.qa = qa
         self.qa_settings = settings
+        # The slash commands are in the tree from the start, so the bot build_bot returns is
+        # complete before it connects; setup_hook then attaches the cog's listeners.
+        self.questions = AskCog(self, qa, settings)
+        for command in self.questions.__cog_app_commands__:
+            self.tree.add_command(command)
 
     async def setup_hook(self) -> None:
-        await setup(self)
+        await self.add_cog(self.questions, override=True)
         await sync_commands(self, self.qa_settings.discord_guild_ids)
 
     async def on_message(self, message: discord.Message, /) -> None:
