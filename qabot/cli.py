@@ -161,6 +161,46 @@ def sources(ctx: _Context, as_json: bool) -> None:
         click.echo(plain_sources(found))
 
 
+@cli.command("eval")
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--beir", "beir_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/): nDCG@10 and Recall@100.")
+@click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A SQuAD json file: its paragraphs are the corpus, its questions are asked.")
+@click.option("--split", default="test", show_default=True, help="BEIR qrels split.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25", "all"]), default="hybrid", show_default=True,
+              help="Retrieval to measure; 'all' adds the plain dense-only and BM25-only baselines, same run.")
+@click.option("--limit", type=click.IntRange(1), help="Only the first N SQuAD questions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+@pass_context
+@_one_line_errors
+def evaluate(
+    ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None,
+    split: str, mode: str, limit: int | None, as_json: bool,
+) -> None:
+    """Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or --squad FILE.
+
+    FILE is asked of the configured corpus; BEIR and SQuAD corpora get their own index
+    under the index folder (eval/), built once and reused.
+    """
+    from qabot import evaluation
+
+    if sum(x is not None for x in (file, beir_dir, squad_file)) != 1:
+        raise click.UsageError("give exactly one of FILE, --beir DIR or --squad FILE")
+    modes = ("hybrid", "dense", "bm25") if mode == "all" else (mode,)
+    settings = ctx.settings
+    if beir_dir is not None:
+        reports = evaluation.evaluate_beir(beir_dir, settings, split=split, modes=modes)
+    elif squad_file is not None:
+        reports = evaluation.evaluate_squad(squad_file, settings, modes=modes, limit=limit)
+    else:
+        reports = evaluation.evaluate_file(file, settings, modes=modes)
+    if as_json:
+        click.echo(json.dumps([r.model_dump() for r in reports], indent=2))
+    else:
+        click.echo(evaluation.table(reports))
+
+
 @cli.command()
 @pass_context
 @_one_line_errors

@@ -23,7 +23,7 @@ import math
 import os
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -162,6 +162,28 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
     )
 
 
+# -- running several modes on one index --------------------------------------------
+
+
+def bots(settings: Settings, modes: Iterable[str], progress: bool = True) -> Iterator:
+    """One ``QABot`` per retrieval mode, all over the same index and model (loaded once)."""
+    from qabot.bot import QABot
+
+    first = QABot.from_settings(settings, progress=progress)
+    try:
+        for mode in modes:
+            yield QABot(settings.model_copy(update={"retrieval_mode": mode}), first.index, first.embedder)
+    finally:
+        first.close()
+
+
+def evaluate_file(path: Path, settings: Settings, modes: Iterable[str] = ("hybrid",), progress: bool = True) -> list[QAReport]:
+    """A QA file in the form of dev.jsonl, asked of the corpus in ``settings``."""
+    items = load_items(Path(path))
+    return [evaluate_items(bot, items, name=Path(path).stem, mode=bot.settings.retrieval_mode)
+            for bot in bots(settings, modes, progress)]
+
+
 # -- BEIR ---------------------------------------------------------------------------
 
 
@@ -188,6 +210,16 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return dict(qrels)
 
 
+def read_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                queries[str(record["_id"])] = record["text"]
+    return queries
+
+
 def ndcg_at(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
     dcg = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
     ideal = sorted(relevant.values(), reverse=True)[:k]
@@ -201,41 +233,43 @@ def recall_at(ranked: list[str], relevant: dict[str, int], k: int = 100) -> floa
 
 
 def evaluate_beir(
-    folder: Path, settings: Settings | None = None, split: str = "test", mode: str = "hybrid", progress: bool = True
-) -> BeirReport:
-    from qabot.bot import QABot
-
+    folder: Path,
+    settings: Settings | None = None,
+    split: str = "test",
+    modes: Iterable[str] = ("hybrid",),
+    progress: bool = True,
+) -> list[BeirReport]:
+    """nDCG@10 and Recall@100 at the document level, for each mode, on an index built (or reused) for the corpus."""
     folder = Path(folder)
     for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
         if not (folder / needed).is_file():
             raise QABotError(f"{folder} is not a BEIR folder: {needed} is missing")
-    settings = _eval_settings(settings or load_settings(), folder.name, folder / "corpus.jsonl")
-    bot = QABot.from_settings(settings, progress=progress, retrieval_mode=mode)
     qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
-    queries = {}
-    with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                record = json.loads(line)
-                queries[str(record["_id"])] = record["text"]
-    started = time.perf_counter()
-    ndcg, recall = [], []
-    for query_id, relevant in qrels.items():
-        if query_id not in queries:
-            continue
-        ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
-        ndcg.append(ndcg_at(ranked, relevant))
-        recall.append(recall_at(ranked, relevant))
-    return BeirReport(
-        name=folder.name,
-        mode=mode,
-        split=split,
-        queries=len(ndcg),
-        documents=bot.manifest.documents,
-        ndcg_at_10=round(sum(ndcg) / len(ndcg), 4) if ndcg else 0.0,
-        recall_at_100=round(sum(recall) / len(recall), 4) if recall else 0.0,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    queries = read_queries(folder / "queries.jsonl")
+    settings = _eval_settings(settings or load_settings(), folder.name, folder / "corpus.jsonl")
+    reports = []
+    for bot in bots(settings, modes, progress):
+        started = time.perf_counter()
+        ndcg, recall = [], []
+        for query_id, relevant in qrels.items():
+            if query_id not in queries:
+                continue
+            ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
+            ndcg.append(ndcg_at(ranked, relevant))
+            recall.append(recall_at(ranked, relevant))
+        reports.append(
+            BeirReport(
+                name=folder.name,
+                mode=bot.settings.retrieval_mode,
+                split=split,
+                queries=len(ndcg),
+                documents=bot.manifest.documents,
+                ndcg_at_10=round(sum(ndcg) / len(ndcg), 4) if ndcg else 0.0,
+                recall_at_100=round(sum(recall) / len(recall), 4) if recall else 0.0,
+                seconds=round(time.perf_counter() - started, 2),
+            )
+        )
+    return reports
 
 
 # -- SQuAD --------------------------------------------------------------------------
@@ -270,15 +304,50 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
 
 
 def evaluate_squad(
-    path: Path, settings: Settings | None = None, mode: str = "hybrid", limit: int | None = None, progress: bool = True
-) -> QAReport:
-    from qabot.bot import QABot
-
+    path: Path,
+    settings: Settings | None = None,
+    modes: Iterable[str] = ("hybrid",),
+    limit: int | None = None,
+    progress: bool = True,
+) -> list[QAReport]:
+    """SQuAD's paragraphs as the corpus, its questions asked of it: paragraph hit@1/5, answer in excerpt/highlight."""
     base = settings or load_settings()
     name = Path(path).stem
     generated = base.index_dir / "eval" / "generated" / f"{name}.jsonl"
     items = squad_items(Path(path), generated)
     if limit:
         items = items[:limit]
-    bot = QABot.from_settings(_eval_settings(base, name, generated), progress=progress, retrieval_mode=mode)
-    return evaluate_items(bot, items, name=name, mode=mode)
+    return [evaluate_items(bot, items, name=name, mode=bot.settings.retrieval_mode)
+            for bot in bots(_eval_settings(base, name, generated), modes, progress)]
+
+
+# -- tables -------------------------------------------------------------------------
+
+_QA_COLUMNS = (
+    ("mode", "mode"), ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"), ("hit@5", "hit_at_5"),
+    ("MRR@10", "mrr_at_10"), ("highlight@1", "highlight_at_1"), ("answered", "answered_rate"),
+    ("abstained", "abstention_rate"), ("doc hit@1", "doc_hit_at_1"), ("doc hit@5", "doc_hit_at_5"),
+)
+_BEIR_COLUMNS = (("mode", "mode"), ("nDCG@10", "ndcg_at_10"), ("Recall@100", "recall_at_100"), ("queries", "queries"))
+
+
+def table(reports: list[QAReport] | list[BeirReport]) -> str:
+    """The reports as an aligned plain-text table, one row per mode."""
+    if not reports:
+        return ""
+    columns = _BEIR_COLUMNS if isinstance(reports[0], BeirReport) else _QA_COLUMNS
+    columns = tuple(c for c in columns if any(getattr(r, c[1]) is not None for r in reports))
+
+    def cell(value: object) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    rows = [[label for label, _ in columns]] + [[cell(getattr(r, field)) for _, field in columns] for r in reports]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    lines = ["  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip() for row in rows]
+    first = reports[0]
+    count = f"{first.queries} queries" if isinstance(first, BeirReport) else (
+        f"{first.answerable} answerable, {first.unanswerable} unanswerable questions"
+    )
+    return f"{first.name}: {count}\n" + "\n".join(lines)

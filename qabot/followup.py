@@ -21,6 +21,10 @@ _PRONOUNS = {
 }
 _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"(?:[A-Z][\w’'.-]*|(?<=\s)(?:de|da|del|van|von|la|le|di)(?=\s+[A-Z]))(?:\s+(?:[A-Z][\w’'.-]*|de|da|del|van|von|la|le|di)(?=\s|\?|$|[,.;:!]))*")
+_NOT_NAMES = frozenset(
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
+    "august september october november december i".split()
+)
 _QUESTION_WORDS = frozenset(
     "who whom whose what which when where why how is are was were did do does can could should would will "
     "in on at of for to from by with and but or the a an tell name list give".split()
@@ -35,7 +39,8 @@ def names(text: str) -> list[str]:
         tokens = phrase.split()
         while tokens and tokens[0].lower() in _QUESTION_WORDS:
             tokens = tokens[1:]
-        if tokens:
+        # "Sunday", "May" or "I" are capitalised without naming anyone the question is about.
+        if tokens and not all(t.lower() in _NOT_NAMES for t in tokens):
             found.append(" ".join(tokens))
     return found
 

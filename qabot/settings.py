@@ -70,12 +70,14 @@ class Settings(BaseSettings):
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field(
         "hybrid", description="'dense' or 'bm25' alone are plain baselines, for comparison"
     )
-    fusion: Literal["rrf", "convex"] = Field("rrf", description="how dense and BM25 rankings are combined")
-    dense_weight: float = Field(1.0, ge=0.0, description="weight of the dense (embedding) ranking")
-    lexical_weight: float = Field(1.0, ge=0.0, description="weight of the BM25 ranking")
+    fusion: Literal["convex", "rrf"] = Field(
+        "convex", description="how dense and BM25 scores are combined: weighted sum of normalised scores, or RRF"
+    )
+    dense_weight: float = Field(0.5, ge=0.0, description="weight of the dense (embedding) score")
+    lexical_weight: float = Field(0.2, ge=0.0, description="weight of the BM25 score (scaled by the best one)")
     rrf_k: int = Field(60, ge=1, description="the k constant of reciprocal rank fusion")
     answer_threshold: float = Field(
-        0.35, ge=-1.0, le=1.0, description="below this relevance the answer is 'not found in the corpus'"
+        0.7, ge=-1.0, le=3.0, description="below this confidence the answer is 'not found in the corpus'"
     )
 
     # -- Discord ----------------------------------------------------------------------

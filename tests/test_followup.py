@@ -33,3 +33,9 @@ def test_most_recent_named_subject_wins() -> None:
 
 def test_elliptical_question_gets_the_subject() -> None:
     assert resolve("When?", ["Who killed Trotsky?"]) == "Trotsky: When?"
+
+
+def test_days_and_months_are_not_names() -> None:
+    assert names("Where did he row every Sunday?") == []
+    assert resolve("Where did he row every Sunday?", ["Who was Tobias Wren?"]) == "Where did Tobias Wren row every Sunday?"
+    assert resolve("What happened to her in May?", ["Who was Sylvia Franklin?"]) == "What happened to Sylvia Franklin in May?"

@@ -1,0 +1,145 @@
+"""The evaluation harness: metrics, the three data forms, the CLI, and (slow) the dev targets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qabot.evaluation import (
+    EvalItem,
+    contains,
+    evaluate_beir,
+    evaluate_file,
+    evaluate_items,
+    evaluate_squad,
+    ndcg_at,
+    recall_at,
+    squad_items,
+    table,
+)
+from qabot.settings import load_settings
+from tests.conftest import DEFAULT_CORPUS, QABOT, SHARED_EVAL
+
+DOCS = {
+    "d1": ("Volcanoes", "Lava is molten rock that erupts from a volcano and cools into basalt."),
+    "d2": ("Glaciers", "A glacier is a slow river of ice that carves U-shaped valleys."),
+    "d3": ("Deserts", "Deserts receive less than 250 millimetres of rain in a year."),
+}
+
+
+def test_contains_ignores_case_accents_and_spacing() -> None:
+    assert contains("Ramón  MERCADER drove it", ["ramon mercader"])
+    assert not contains("Mercador", ["Mercader"])
+    assert not contains("anything", ["", "  "])
+
+
+def test_ndcg_and_recall() -> None:
+    assert ndcg_at(["a", "b"], {"a": 1}) == 1.0
+    assert ndcg_at(["x", "a"], {"a": 1}) == pytest.approx(1 / 1.5849625, rel=1e-6)
+    assert ndcg_at(["x"], {"a": 1}) == 0.0
+    assert recall_at(["a", "x", "b"], {"a": 1, "b": 1, "c": 1}) == pytest.approx(2 / 3)
+
+
+def test_qa_metrics_on_a_small_corpus(make_corpus, bot_for) -> None:
+    corpus = make_corpus({f"{key}.txt": text for key, (_, text) in DOCS.items()})
+    items = [
+        EvalItem(id="1", question="What does lava cool into?", answers=["basalt"], docs=["d1.txt"]),
+        EvalItem(id="2", question="What carves U-shaped valleys?", answers=["glacier"], docs=["d2.txt"]),
+        EvalItem(id="3", question="Who won the 1998 World Cup final?", answers=[]),
+    ]
+    report = evaluate_items(bot_for(corpus), items, name="small")
+    assert (report.answerable, report.unanswerable) == (2, 1)
+    assert report.hit_at_1 == report.hit_at_5 == report.mrr_at_10 == 1.0
+    assert report.highlight_at_1 == 1.0 and report.doc_hit_at_1 == 1.0
+    assert report.answered_rate == 1.0 and report.abstention_rate == 1.0
+    assert [r.rank for r in report.items] == [1, 1, None]
+    assert "hit@1" in table([report]) and "small: 2 answerable, 1 unanswerable" in table([report])
+
+
+def _beir_folder(root: Path) -> Path:
+    folder = root / "tiny-beir"
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": key, "title": title, "text": text}) + "\n" for key, (title, text) in DOCS.items())
+    )
+    queries = [{"_id": "q1", "text": "molten rock from volcanoes"}, {"_id": "q2", "text": "rivers of ice"}]
+    (folder / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n")
+    return folder
+
+
+def test_beir_reports_every_mode_from_one_index(tmp_path, embedder) -> None:
+    settings = load_settings(_env_file=None, index_dir=tmp_path / "idx")
+    reports = evaluate_beir(_beir_folder(tmp_path), settings, modes=("hybrid", "dense", "bm25"), progress=False)
+    assert [r.mode for r in reports] == ["hybrid", "dense", "bm25"]
+    assert all(r.queries == 2 and r.documents == 3 and r.ndcg_at_10 == 1.0 for r in reports)
+    assert (tmp_path / "idx" / "eval" / "tiny-beir" / "manifest.json").is_file()
+    assert "nDCG@10" in table(reports)
+
+
+def test_squad_mode(tmp_path) -> None:
+    squad = {
+        "version": "v2.0",
+        "data": [
+            {
+                "title": "Rivers_of_Europe",
+                "paragraphs": [
+                    {
+                        "context": "The Rhine rises in the Swiss Alps and flows into the North Sea.",
+                        "qas": [
+                            {"id": "a", "question": "Where does the Rhine rise?", "answers": [{"text": "Swiss Alps"}]},
+                            {"id": "b", "question": "Who swam the Rhine?", "answers": [], "is_impossible": True},
+                        ],
+                    },
+                    {
+                        "context": "The Danube flows through ten countries to the Black Sea.",
+                        "qas": [{"id": "c", "question": "Where does the Danube end?", "answers": [{"text": "Black Sea"}]}],
+                    },
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps(squad))
+    items = squad_items(path, tmp_path / "out.jsonl")
+    assert [(i.id, i.answers, i.docs) for i in items] == [
+        ("a", ["Swiss Alps"], ["Rivers_of_Europe#0"]),
+        ("b", [], ["Rivers_of_Europe#0"]),
+        ("c", ["Black Sea"], ["Rivers_of_Europe#1"]),
+    ]
+    corpus = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert corpus[0] == {"_id": "Rivers_of_Europe#0", "title": "Rivers of Europe", "text": squad["data"][0]["paragraphs"][0]["context"]}
+    (report,) = evaluate_squad(path, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False)
+    assert report.hit_at_1 == 1.0 and report.doc_hit_at_1 == 1.0 and report.answerable == 2
+
+
+def test_qabot_eval_command(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({f"{key}.txt": text for key, (_, text) in DOCS.items()})
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "What does lava cool into?", "answers": ["basalt"]}) + "\n")
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    run = subprocess.run([QABOT, "eval", str(questions), "--mode", "all", "--json"], capture_output=True, text=True,
+                         timeout=300, env=env)
+    assert run.returncode == 0, run.stderr
+    reports = json.loads(run.stdout)
+    assert [r["mode"] for r in reports] == ["hybrid", "dense", "bm25"]
+    assert reports[0]["hit_at_1"] == 1.0
+    usage = subprocess.run([QABOT, "eval"], capture_output=True, text=True, timeout=60, env=env)
+    assert usage.returncode != 0 and "exactly one of" in usage.stderr
+
+
+@pytest.mark.slow
+def test_dev_set_meets_the_targets(tmp_path) -> None:
+    """The targets of the quality issue, measured through the library API on ../shared/eval."""
+    settings = load_settings(_env_file=None, corpus_dir=DEFAULT_CORPUS, index_dir=tmp_path / "idx")
+    (dev,) = evaluate_file(SHARED_EVAL / "dev.jsonl", settings, progress=False)
+    assert dev.hit_at_1 >= 0.90 and dev.hit_at_5 >= 0.98
+    assert dev.highlight_at_1 >= 0.80
+    assert dev.abstention_rate == 1.0  # every unrelated question abstains
+    assert dev.answered_rate >= 0.95
+    (followups,) = evaluate_file(SHARED_EVAL / "dev_followups.jsonl", settings, progress=False)
+    assert followups.hit_at_3 == 1.0

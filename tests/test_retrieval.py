@@ -1,0 +1,168 @@
+"""Answer quality on small real corpora: hybrid search, dedup, diversity, titles, highlights,
+windows, abstention and follow-ups. Real model, real FAISS and BM25, real indexes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qabot import QABot
+from qabot.retrieval import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, clean_question, location
+
+LIGHTHOUSE = (
+    "The Skerry Point lighthouse was built in 1871 on a rock north of the harbour. "
+    "Its first keeper was Tobias Wren, who kept the lamp for thirty-one years. "
+    "The tower is forty metres tall and painted with red and white bands. "
+    "Wren's logbook records the storm of 1894, when the lantern glass cracked. "
+    "The light was automated in 1962 and the keeper's cottage became a museum. "
+    "Visitors can climb the stairs on summer weekends. "
+    "The fog signal, a compressed-air horn, was removed in 1988 after complaints from the town. "
+    "A replica of the original lens stands in the museum's front room. "
+    "The rock is reached by a causeway that floods at high tide. "
+    "Local fishermen still call the lighthouse the Old Candle."
+)
+
+
+def _source(corpus, excerpt) -> str:  # noqa: ANN001
+    path = corpus / excerpt.citation.source
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".jsonl":
+        return text
+    for line in text.splitlines():
+        record = json.loads(line)
+        if record["_id"] == excerpt.citation.doc_id:
+            return record["text"]
+    raise AssertionError(excerpt.citation.doc_id)
+
+
+def _check_offsets(corpus, answer) -> None:  # noqa: ANN001
+    for ex in answer.excerpts:
+        assert _source(corpus, ex)[ex.citation.start : ex.citation.end] == ex.text
+        assert ex.text[ex.highlight_start : ex.highlight_end] == ex.highlight
+        assert 0 < len(ex.highlight) <= MAX_HIGHLIGHT_CHARS and len(ex.text) <= MAX_EXCERPT_CHARS
+
+
+def test_the_highlight_is_the_answering_sentence(make_corpus, bot_for) -> None:
+    corpus = make_corpus({"lighthouse.txt": LIGHTHOUSE})
+    bot = bot_for(corpus)
+    answer = bot.ask("Who was the first keeper of the lighthouse?", k=3)
+    assert answer.answered
+    assert "Tobias Wren" in answer.excerpts[0].highlight
+    answer = bot.ask("When was the fog signal removed?", k=3)
+    assert "1988" in answer.excerpts[0].highlight
+    _check_offsets(corpus, answer)
+
+
+def test_the_window_follows_the_source_across_a_passage_edge(make_corpus, bot_for) -> None:
+    corpus = make_corpus({"lighthouse.txt": LIGHTHOUSE})
+    bot = bot_for(corpus)
+    store = bot.index.store
+    passages = sorted(store.passages(range(bot.manifest.passages)).values(), key=lambda p: p.start)
+    assert len(passages) >= 2, "the paragraph must be split for this test to mean anything"
+    edge = passages[0].end  # the last sentence of the first passage ends here
+    last = LIGHTHOUSE[passages[0].sentences[-1][0] : edge]
+    answer = bot.ask(last, k=1)  # asks for exactly that sentence
+    ex = answer.excerpts[0]
+    assert ex.highlight.endswith(last)  # a short sentence may bring its neighbour along
+    assert ex.citation.end > edge, "the excerpt should reach into the next passage"
+    _check_offsets(corpus, answer)
+
+
+def test_hybrid_finds_a_rare_code_word_and_a_paraphrase(make_corpus, bot_for) -> None:
+    corpus = make_corpus(
+        {
+            "ops.txt": "The backup job is called QX-7731 and runs every night at two.\n\n"
+            "Our office dog, a spaniel named Biscuit, greets everyone at the door.\n\n"
+            "Invoices are paid within thirty days of receipt.\n",
+        }
+    )
+    bot = bot_for(corpus)
+    assert "QX-7731" in bot.ask("QX-7731", k=1).excerpts[0].text  # lexical
+    assert "Biscuit" in bot.ask("Which animal welcomes visitors at the entrance?", k=1).excerpts[0].text  # semantic
+
+
+def test_near_duplicates_appear_once(make_corpus, bot_for) -> None:
+    repeated = "The harbour wall was rebuilt in stone after the great flood of 1953."
+    corpus = make_corpus(
+        {
+            "a.txt": f"{repeated}\n\nThe fish market opens at dawn.\n",
+            "b.txt": f"Minutes of the council.\n\n{repeated}\n\nThe meeting closed at nine.\n",
+            "c.txt": f"Photo: the harbour wall\n\nPhoto: the harbour wall\n\n{LIGHTHOUSE}\n",
+        }
+    )
+    answer = bot_for(corpus).ask("When was the harbour wall rebuilt?", k=6)
+    texts = [ex.text for ex in answer.excerpts]
+    assert sum("rebuilt in stone" in t for t in texts) == 1
+    assert sum(t.count("Photo: the harbour wall") for t in texts) <= 1
+    highlights = [(ex.citation.source, ex.citation.start + ex.highlight_start) for ex in answer.excerpts]
+    assert len(highlights) == len(set(highlights))
+
+
+def test_several_documents_answer(make_corpus, bot_for) -> None:
+    corpus = make_corpus(
+        {
+            "north.txt": "The northern ferry to the island leaves at seven in the morning. "
+            "It carries cars and bicycles. " * 3,
+            "south.txt": "From the south quay a smaller ferry to the island leaves at noon. "
+            "It takes foot passengers only. " * 3,
+        }
+    )
+    answer = bot_for(corpus).ask("When does the ferry to the island leave?", k=3)
+    assert {ex.citation.source for ex in answer.excerpts} == {"north.txt", "south.txt"}
+
+
+def test_titles_help_match_their_passages(make_corpus, bot_for) -> None:
+    rows = [
+        {"_id": "n1", "title": "Norway", "text": "The capital is Oslo. It lies at the head of a fjord."},
+        {"_id": "s1", "title": "Sweden", "text": "The capital is Stockholm. It is built on fourteen islands."},
+        {"_id": "f1", "title": "Finland", "text": "The capital is Helsinki. It faces the Gulf of Finland."},
+    ]
+    corpus = make_corpus({"countries.jsonl": "".join(json.dumps(r) + "\n" for r in rows)})
+    answer = bot_for(corpus).ask("What is the capital of Sweden?", k=3)
+    first = answer.excerpts[0]
+    assert (first.citation.doc_id, first.citation.title) == ("s1", "Sweden")
+    assert "Stockholm" in first.highlight
+    _check_offsets(corpus, answer)
+
+
+def test_unrelated_questions_abstain_but_offer_the_closest_passages(make_corpus, bot_for) -> None:
+    corpus = make_corpus({"lighthouse.txt": LIGHTHOUSE, "ferry.txt": "The ferry leaves at seven.\n\nIt carries cars."})
+    bot = bot_for(corpus)
+    for question in ("How do I reset my router password?", "What is the boiling point of ethanol?"):
+        answer = bot.ask(question, k=2)
+        assert answer.answered is False
+        assert answer.excerpts  # offered as "closest passages" by the front-ends
+    assert bot.ask("How tall is the lighthouse tower?").answered
+
+
+def test_scores_are_best_first(default_bot: QABot) -> None:
+    for question in ("Who assassinated Trotsky?", "What weapon was used?", "Where was Trotsky born?"):
+        scores = [ex.score for ex in default_bot.ask(question, k=10).excerpts]
+        assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "gold"),
+    [
+        (["Who killed Trotsky?"], "When did he die?", "1940"),
+        (["Who was Ramon Mercader?"], "What alias did he use?", "Jacson"),
+        (["Who was Sylvia Franklin?"], "Whose secretary did she become?", "Cannon"),
+    ],
+)
+def test_follow_ups_use_the_history(default_bot: QABot, history, question, gold) -> None:  # noqa: ANN001
+    answer = default_bot.ask(question, k=3, history=history)
+    assert any(gold in ex.text for ex in answer.excerpts), answer.query
+
+
+def test_a_standalone_question_is_not_spoiled_by_its_history(default_bot: QABot) -> None:
+    alone = default_bot.ask("Where was Trotsky born?", k=3)
+    after = default_bot.ask("Where was Trotsky born?", k=3, history=["Who was Rudolf Klement?"])
+    assert after.query == alone.query == "Where was Trotsky born?"
+    assert [ex.passage_id for ex in after.excerpts] == [ex.passage_id for ex in alone.excerpts]
+
+
+def test_clean_question_and_location() -> None:
+    assert clean_question("  Who\x00 killed\u200b  Trotsky? ", 100) == "Who killed Trotsky?"
+    assert location("Early years", 12) == "§ Early years, ¶ 12"
+    assert location(None, 3) == "¶ 3"
