@@ -325,10 +325,12 @@ def _looks_like_heading(line: str) -> bool:
     return first.isupper() or first.isdigit() or not first.isalpha()
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def normalise_for_dedup(text: str) -> str:
     """Casefolded letters and digits only: two paragraphs with the same key are the same."""
-    text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in text if ch.isalnum())
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
 
 
 def _near_duplicate(a: str, b: str) -> bool:

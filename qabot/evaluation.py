@@ -21,6 +21,7 @@ import csv
 import json
 import math
 import os
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -108,11 +109,21 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def evaluate_items(bot, items: list[EvalItem], name: str = "qa", mode: str = "hybrid") -> QAReport:  # noqa: ANN001
+def _progress(iterable: Iterable, total: int, label: str, show: bool) -> Iterable:
+    """A progress bar on stderr for long runs (hidden when ``show`` is False)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=label, unit="q", disable=not show or total < 50, file=sys.stderr,
+                dynamic_ncols=True, mininterval=1.0, leave=False)
+
+
+def evaluate_items(
+    bot, items: list[EvalItem], name: str = "qa", mode: str = "hybrid", progress: bool = False  # noqa: ANN001
+) -> QAReport:
     """Ask every item through ``bot.ask`` (k=10) and score the answers."""
     started = time.perf_counter()
     results = []
-    for item in items:
+    for item in _progress(items, len(items), f"{name} ({mode})", progress):
         answer = bot.ask(item.question, k=10, history=item.history or None)
         rank = next((i for i, ex in enumerate(answer.excerpts, 1) if contains(ex.text, item.answers)), None)
         doc_rank = next((i for i, ex in enumerate(answer.excerpts, 1) if ex.citation.doc_id in item.docs), None)
@@ -180,7 +191,7 @@ def bots(settings: Settings, modes: Iterable[str], progress: bool = True) -> Ite
 def evaluate_file(path: Path, settings: Settings, modes: Iterable[str] = ("hybrid",), progress: bool = True) -> list[QAReport]:
     """A QA file in the form of dev.jsonl, asked of the corpus in ``settings``."""
     items = load_items(Path(path))
-    return [evaluate_items(bot, items, name=Path(path).stem, mode=bot.settings.retrieval_mode)
+    return [evaluate_items(bot, items, name=Path(path).stem, mode=bot.settings.retrieval_mode, progress=progress)
             for bot in bots(settings, modes, progress)]
 
 
@@ -251,7 +262,8 @@ def evaluate_beir(
     for bot in bots(settings, modes, progress):
         started = time.perf_counter()
         ndcg, recall = [], []
-        for query_id, relevant in qrels.items():
+        label = f"{folder.name} ({bot.settings.retrieval_mode})"
+        for query_id, relevant in _progress(qrels.items(), len(qrels), label, progress):
             if query_id not in queries:
                 continue
             ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
@@ -317,7 +329,7 @@ def evaluate_squad(
     items = squad_items(Path(path), generated)
     if limit:
         items = items[:limit]
-    return [evaluate_items(bot, items, name=name, mode=bot.settings.retrieval_mode)
+    return [evaluate_items(bot, items, name=name, mode=bot.settings.retrieval_mode, progress=progress)
             for bot in bots(_eval_settings(base, name, generated), modes, progress)]
 
 

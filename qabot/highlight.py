@@ -5,9 +5,10 @@ find the sentence that actually answers:
 
 - **coverage**: the share of the question's content words (weighted by their rarity in
   the corpus) that the sentence contains;
-- **answer type**: a "when" question wants a date, "how many" a number, "who" a name,
-  "where" a place; a sentence that holds such a thing, not already in the question,
-  is more likely the answer.
+- **answer type**: a "when" question wants a date, "how many" a number, "who" a
+  person's name (two capitalised words, or one after "by"), "where" a place; a
+  sentence that holds such a thing, not already in the question, is more likely the
+  answer.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _CAPITALISED = re.compile(r"\b[A-Z][\w’'-]+")
+# A person's name: two or more capitalised words ("Ramón Mercader", "Robert Sheldon Harte"),
+# or one right after "by", "named", "called" or "alias" ("written by Jacson").
+_PARTICLE = r"(?:de|da|del|della|van|von|der|la|le|di|du|bin|ibn)"
+_NAME_PHRASE = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:{_PARTICLE}\s+)?[A-Z][\w’'.-]*)+")
+_AGENT = re.compile(r"\b(?:by|named|called|alias)\s+[“\"‘']?([A-Z][\w’'-]+)")
+_NOT_NAMES = frozenset(
+    f"{_MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday".split("|")
+)
 
 _TYPES = (
     ("date", re.compile(r"^\s*(when\b|(in |on |by )?what (year|date|month|day|century|decade)|"
@@ -54,9 +63,22 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
         found = (m.group(0) for m in _DATE.finditer(sentence))
     elif kind == "number":
         found = (m.group(0) for m in _NUMBER.finditer(sentence))
-    else:  # names and places: capitalised words, other than a capitalised "The" or "In"
+    elif kind == "name":
+        return any(_new_name(m.group(0), asked) for m in _NAME_PHRASE.finditer(sentence)) or any(
+            _new_name(m.group(1), asked) for m in _AGENT.finditer(sentence)
+        )
+    else:  # places: capitalised words, other than a capitalised "The" or "In"
         found = (m.group(0) for m in _CAPITALISED.finditer(sentence) if fold(m.group(0)) not in STOPWORDS)
     return any(fold(item) not in asked for item in found)
+
+
+def _new_name(phrase: str, asked: str) -> bool:
+    """A name the question does not already use: none of its words is in the question,
+    and it is more than capitalised stopwords, months and days ("In January")."""
+    words = [fold(w.strip("’'.")) for w in phrase.split()]
+    if any(w in asked for w in words if len(w) > 2):
+        return False
+    return any(w not in STOPWORDS and w not in _NOT_NAMES for w in words)
 
 
 def coverage(sentence_tokens: set[str], weights: Mapping[str, float]) -> float:

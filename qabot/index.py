@@ -4,7 +4,10 @@ Layout of the index folder (``embeddings/`` by default)::
 
     manifest.json      the commit point: names the live build and everything it was built from
     build-<id>/        passages.sqlite (chunk store), dense.faiss, passages.f32 and
-                       sentences.f16 (vectors), bm25/ (bm25s)
+                       sentences.f16 (vectors), bm25/ (bm25s), and what the rerank
+                       reads per question without touching SQLite: passage_sentences.u32
+                       (sentences per passage), sentence_terms.u32 with
+                       sentence_terms_count.u32 (each sentence's term ids)
     cache/             embedding cache, reused by later builds
     models/            locally exported accelerated models (see qabot.accelerate)
 
@@ -50,13 +53,13 @@ from pydantic import BaseModel, ValidationError
 
 from qabot import chunking, corpus
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
-from qabot.lexical import LexicalBuilder, LexicalIndex, tokenize
+from qabot.lexical import LexicalBuilder, LexicalIndex, term_ids, tokenize
 from qabot.models import Document, Passage
 from qabot.store import Store, StoreWriter
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence term ids and per-passage sentence counts
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this
@@ -264,7 +267,13 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
     )
     dimension = 0
     embedded = 0
-    with open(tmp / "passages.f32", "wb") as text_out, open(tmp / "sentences.f16", "wb") as span_out:
+    with (
+        open(tmp / "passages.f32", "wb") as text_out,
+        open(tmp / "sentences.f16", "wb") as span_out,
+        open(tmp / "passage_sentences.u32", "wb") as counts_out,
+        open(tmp / "sentence_terms.u32", "wb") as terms_out,
+        open(tmp / "sentence_terms_count.u32", "wb") as term_counts_out,
+    ):
         pending: list[tuple[int, Passage]] = []
 
         def flush() -> None:
@@ -292,8 +301,19 @@ def _build_into(tmp, build_id, config, embedder, found, files, skipped, note, pr
             span_out.write(np.concatenate([spans for _, spans in results]).astype(np.float16).tobytes())
             for doc_row, run in itertools.groupby(pending, key=lambda item: item[0]):
                 store.add_passages(doc_row, [passage for _, passage in run])
-            for text in texts:
-                lexical.add(tokenize(text))
+            for (_, passage), text, relative in zip(pending, texts, spans):
+                # BM25 sees the title and the passage; each sentence keeps its own term ids.
+                words = tokenize(text[: relative[0][0]]) if relative else []
+                sentence_ids = []
+                for start, end in relative:
+                    tokens = tokenize(text[start:end])
+                    words += tokens
+                    sentence_ids.append(term_ids(tokens))
+                lexical.add(words)
+                counts_out.write(np.uint32(len(relative)).tobytes())
+                term_counts_out.write(np.array([len(ids) for ids in sentence_ids], dtype=np.uint32).tobytes())
+                if sentence_ids:
+                    terms_out.write(np.concatenate(sentence_ids).tobytes())
             pending.clear()
 
         for document in corpus.load_corpus(found, note):
@@ -467,12 +487,24 @@ class Index:
             )
             self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
             self.store = Store(folder / "passages.sqlite")
+            # Where each passage's sentences, and each sentence's term ids, start.
+            self.sentence_start = _offsets(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
+            self.term_start = _offsets(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
+            self.terms = np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r") if self.term_start[-1] else (
+                np.zeros(0, dtype=np.uint32)
+            )
         except CorruptIndexError:
             raise
         except Exception as exc:  # noqa: BLE001 - faiss, numpy, sqlite and json all fail differently
             raise CorruptIndexError(f"index in {folder} cannot be read ({_first_line(exc)})") from exc
-        if self.dense.ntotal != manifest.passages or self.lexical.size != manifest.passages:
-            raise CorruptIndexError(f"index in {folder} is inconsistent (passage counts differ)")
+        if (
+            self.dense.ntotal != manifest.passages
+            or self.lexical.size != manifest.passages
+            or len(self.sentence_start) != manifest.passages + 1
+            or self.sentence_start[-1] != manifest.sentences
+            or len(self.term_start) != manifest.sentences + 1
+        ):
+            raise CorruptIndexError(f"index in {folder} is inconsistent (passage or sentence counts differ)")
 
     def _verify(self) -> None:
         for name, artifact in self.manifest.artifacts.items():
@@ -497,6 +529,13 @@ class Index:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    """[0, c0, c0+c1, ...]: where each run starts in the flat array the counts describe."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
 
 
 def load(index_dir: Path) -> Index:

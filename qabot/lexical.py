@@ -20,6 +20,7 @@ import re
 import shutil
 import threading
 import unicodedata
+import zlib
 from array import array
 from collections import Counter
 from functools import lru_cache
@@ -80,6 +81,16 @@ def tokenize(text: str) -> list[str]:
         return []
     with _stemmer_lock:  # PyStemmer objects are not thread-safe
         return _stemmer().stemWords(found)
+
+
+def term_ids(tokens: list[str]) -> np.ndarray:
+    """Stable 32-bit ids (CRC-32) of tokens, sorted and unique.
+
+    Each sentence's words are stored this way at index time, so a question's coverage of
+    a sentence is an array lookup instead of re-tokenizing the sentence per question.
+    Two words sharing an id is possible but rare, and would only blur one coverage score.
+    """
+    return np.unique(np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in tokens), dtype=np.uint32))
 
 
 class LexicalIndex:

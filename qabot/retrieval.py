@@ -26,13 +26,15 @@ import numpy as np
 from qabot import followup, highlight
 from qabot.errors import QuestionError
 from qabot.index import Index
-from qabot.lexical import fold, tokenize
+from qabot.lexical import fold, term_ids, tokenize
 from qabot.models import Answer, Citation, Excerpt
 from qabot.store import PassageRow
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
+SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
+_ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
 
 
 @dataclass(frozen=True)
@@ -68,25 +70,25 @@ class RetrievalConfig:
     rrf_k: int = 60
     answer_threshold: float = 0.7
     max_question_chars: int = 2000
-    candidates: int = 100  # from each of dense and BM25
-    rerank: int = 100  # fused candidates whose sentences are scored
+    candidates: int = 100  # from each of dense and BM25; every one gets its sentences scored
+    typed: int = 15  # the best candidates whose sentences are also checked for the answer type
     sentence_weight: float = 0.5
     coverage_weight: float = 0.3
-    type_weight: float = 0.1
+    type_weight: float = 0.15
     passage_coverage_weight: float = 0.3
     confidence_dense_weight: float = 0.5  # confidence = this * cosine(passage) + the passage's sentence support
 
 
 @dataclass
 class Candidate:
+    """A passage that may answer: its scores, and (once fetched) its stored row."""
+
     row: int
-    dense: float = 0.0
-    lexical: float = 0.0
-    fused: float = 0.0
-    evidence: float = 0.0
-    score: float = 0.0  # what the mode ranks by
-    confidence: float = 0.0  # the hybrid score, whatever the mode: what abstention compares
-    sentence_scores: np.ndarray | None = None
+    dense: float
+    lexical: float
+    score: float  # what the mode ranks by
+    confidence: float  # the hybrid evidence, whatever the mode: what abstention compares
+    sentence_scores: np.ndarray  # one per sentence of the passage
     passage: PassageRow | None = None
 
 
@@ -137,13 +139,14 @@ class Retriever:
         """Document ids by their best passage's score, best first (for document-level evaluation)."""
         query = clean_question(question, self.config.max_question_chars)
         vector = self.embedder.embed([query])[0]
-        pool = self._scored_pool(vector, tokenize(query), query, n, rerank_all=True)
-        best: dict[str, float] = {}
-        for cand in pool:
-            doc_id = cand.passage.doc_id
-            if doc_id not in best:
-                best[doc_id] = cand.score
-        return list(best.items())[:n]
+        pool = self._scored_pool(vector, tokenize(query), query, n)
+        doc_ids = self.index.store.doc_ids([c.row for c in pool])
+        scores: dict[str, list[float]] = {}
+        for cand in pool:  # best first, so each list is too
+            scores.setdefault(doc_ids[cand.row], []).append(cand.score)
+        # A document is as good as its best passage; a second good one breaks near-ties.
+        ranked = {doc: s[0] + SECOND_PASSAGE_WEIGHT * (s[1] if len(s) > 1 else 0.0) for doc, s in scores.items()}
+        return sorted(ranked.items(), key=lambda item: item[1], reverse=True)[:n]
 
     # -- ranking ------------------------------------------------------------------------
 
@@ -162,110 +165,148 @@ class Retriever:
         highlights: set[str] = set()
         shown: dict[int, int] = {}
         remaining = list(pool)
+        self._fetch(remaining[: 2 * k + 4])
         while remaining and len(chosen) < k:
-            adjusted = [c.score - DOCUMENT_PENALTY * shown.get(c.passage.doc, 0) for c in remaining]
+            self._fetch(remaining[:1])
+            adjusted = [
+                c.score - DOCUMENT_PENALTY * shown.get(c.passage.doc, 0) if c.passage else c.score for c in remaining
+            ]
             best = int(np.argmax(adjusted))
             score = adjusted[best]  # never above an earlier pick's: penalties only grow
             cand = remaining.pop(best)
-            key = "".join(ch for ch in fold(cand.passage.text) if ch.isalnum())
+            self._fetch([cand])
+            passage = cand.passage
+            key = _key(passage.text)
             if key in keys or self._repeats_vector(cand, chosen):
                 continue
             keys.add(key)
             excerpt = self._excerpt(cand, score)
-            start, end = cand.passage.sentences[int(np.argmax(cand.sentence_scores))]
-            said = "".join(ch for ch in fold(cand.passage.text[start - cand.passage.start : end - cand.passage.start]) if ch.isalnum())
+            start, end = passage.sentences[int(np.argmax(cand.sentence_scores))]
+            said = _key(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(_overlaps(excerpt, other) for _, other in chosen):
                 continue
             highlights.add(said)
             chosen.append((cand, excerpt))
-            shown[cand.passage.doc] = shown.get(cand.passage.doc, 0) + 1
+            shown[passage.doc] = shown.get(passage.doc, 0) + 1
         return chosen
+
+    def _fetch(self, candidates: list[Candidate]) -> None:
+        """Read the stored rows of the candidates that do not have theirs yet (one query)."""
+        missing = [c for c in candidates if c.passage is None]
+        if missing:
+            stored = self.index.store.passages([c.row for c in missing])
+            for cand in missing:
+                cand.passage = stored[cand.row]
 
     def _repeats_vector(self, cand: Candidate, chosen: list[tuple[Candidate, Excerpt]]) -> bool:
         vectors = self.index.passage_vectors
         return any(float(vectors[c.row] @ vectors[cand.row]) > 0.97 for c, _ in chosen)
 
-    def _scored_pool(
-        self, vector: np.ndarray, tokens: list[str], query: str, k: int, rerank_all: bool = False
-    ) -> list[Candidate]:
-        """Candidates from FAISS and BM25, fused, the best of them rescored with their sentences, best first."""
+    def _scored_pool(self, vector: np.ndarray, tokens: list[str], query: str, k: int) -> list[Candidate]:
+        """Candidates from FAISS and BM25, fused and rescored with their sentences, best first.
+
+        Everything but the answer-type check works on arrays the index keeps for this
+        (sentence vectors, sentence term ids, sentences per passage), so the cost per
+        question stays small next to embedding it; the answer type needs the text, and
+        is checked only for the best ``typed`` candidates.
+        """
         cfg = self.config
-        total = self.index.manifest.passages
-        n = min(total, max(cfg.candidates, 4 * k))
-        lexical_all = self.index.lexical.scores(tokens)
-        dense_rows: list[int] = []
-        lexical_rows: list[int] = []
+        index = self.index
+        n = min(index.manifest.passages, max(cfg.candidates, 4 * k))
+        lexical_all = index.lexical.scores(tokens)
+        dense_rows = np.empty(0, dtype=np.int64)
+        lexical_rows = np.empty(0, dtype=np.int64)
         if cfg.mode != "bm25":
-            _, rows = self.index.dense.search(vector[None, :].astype(np.float32), n)
-            dense_rows = [int(r) for r in rows[0] if r >= 0]
+            _, found = index.dense.search(vector[None, :].astype(np.float32), n)
+            dense_rows = found[0][found[0] >= 0].astype(np.int64)
         if cfg.mode != "dense":
-            lexical_rows = _top_rows(lexical_all, n)
-
-        candidates: dict[int, Candidate] = {}
-        for row in (*dense_rows, *lexical_rows):
-            candidates.setdefault(row, Candidate(row))
-        if not candidates:
+            lexical_rows = np.asarray(_top_rows(lexical_all, n), dtype=np.int64)
+        rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
+        if not len(rows):
             return []
-        ids = np.fromiter(candidates, dtype=np.int64)
-        dense = self.index.passage_vectors[ids] @ vector
-        for cand, d in zip(candidates.values(), dense):
-            cand.dense = float(d)
-            cand.lexical = float(lexical_all[cand.row])
-        self._fuse(candidates, dense_rows, lexical_rows, float(lexical_all.max(initial=0.0)) or 1.0)
+        dense = index.passage_vectors[rows] @ vector
+        lexical = lexical_all[rows].astype(np.float32)
+        fused = self._fuse(rows, dense, lexical, dense_rows, lexical_rows, float(lexical_all.max(initial=0.0)) or 1.0)
 
-        ordered = sorted(candidates.values(), key=lambda c: c.fused, reverse=True)
-        pool = ordered if rerank_all else ordered[: max(cfg.rerank, 3 * k)]
-        stored = self.index.store.passages([c.row for c in pool])
-        for cand in pool:
-            cand.passage = stored[cand.row]
-        self._rescore(pool, vector, tokens, query)
+        # Every sentence of every candidate: cosine, and the share of the question it covers.
+        first, last = index.sentence_start[rows], index.sentence_start[rows + 1]
+        counts = (last - first).astype(np.int64)
+        sentences = _ranges(first, counts)
+        starts = np.zeros(len(rows), dtype=np.int64)
+        np.cumsum(counts[:-1], out=starts[1:])
+        cosine = np.asarray(index.sentence_vectors[sentences], dtype=np.float32) @ vector
+        present, weights = self._terms_present(sentences, tokens)  # [sentences, query terms], idf
+        total = float(weights.sum()) or 1.0
+        coverage = present @ weights / total
+        passage_coverage = np.maximum.reduceat(present, starts, axis=0) @ weights / total if present.size else np.zeros(len(rows))
+        sentence_scores = cfg.sentence_weight * cosine + cfg.coverage_weight * coverage
+
+        pool = [
+            Candidate(int(row), float(d), float(lx), 0.0, 0.0, sentence_scores[a : a + c])
+            for row, d, lx, a, c in zip(rows, dense, lexical, starts, counts)
+        ]
+        extra = cfg.passage_coverage_weight * passage_coverage
+        for cand, f, x in zip(pool, fused, extra):
+            self._score(cand, float(f), float(x))
         pool.sort(key=lambda c: c.score, reverse=True)
+
+        kind = highlight.expected_type(query)
+        if kind and cfg.type_weight:
+            top = pool[: max(cfg.typed, 2 * k)]
+            self._fetch(top)
+            for cand, f, x in zip(top, (fused[np.searchsorted(rows, c.row)] for c in top),
+                                  (extra[np.searchsorted(rows, c.row)] for c in top)):
+                passage = cand.passage
+                for i, (start, end) in enumerate(passage.sentences):
+                    if highlight.has_type(passage.text[start - passage.start : end - passage.start], kind, query):
+                        cand.sentence_scores[i] += cfg.type_weight
+                self._score(cand, float(f), float(x))
+            pool.sort(key=lambda c: c.score, reverse=True)
         return pool
 
-    def _fuse(self, candidates: dict[int, Candidate], dense_rows: list[int], lexical_rows: list[int], top_lexical: float) -> None:
+    def _score(self, cand: Candidate, fused: float, passage_coverage: float) -> None:
+        cfg = self.config
+        support = float(cand.sentence_scores.max(initial=0.0)) + passage_coverage
+        # Absolute, unlike ``fused`` (BM25 is scaled by the query's best score, so some
+        # passage always gets the full lexical weight): comparable across questions.
+        cand.confidence = cfg.confidence_dense_weight * cand.dense + support
+        cand.score = {"dense": cand.dense, "bm25": cand.lexical}.get(cfg.mode, fused + support)
+
+    def _terms_present(self, sentences: np.ndarray, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the question's terms each sentence holds ([sentences, terms] of 0/1), and their idf."""
+        weights = self.index.lexical.idf(list(dict.fromkeys(tokens)))
+        if not weights:
+            return np.zeros((len(sentences), 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
+        ids = term_ids(list(weights))  # sorted, unique
+        by_id = {int(term_ids([t])[0]): w for t, w in weights.items()}
+        idf = np.array([by_id[int(i)] for i in ids], dtype=np.float32)
+        lo, hi = self.index.term_start[sentences], self.index.term_start[sentences + 1]
+        flat = np.asarray(self.index.terms[_ranges(lo, hi - lo)])
+        owner = np.repeat(np.arange(len(sentences)), hi - lo)
+        slot = np.minimum(np.searchsorted(ids, flat), len(ids) - 1)
+        hit = ids[slot] == flat
+        present = np.zeros((len(sentences), len(ids)), dtype=np.float32)
+        present[owner[hit], slot[hit]] = 1.0
+        return present, idf
+
+    def _fuse(self, rows: np.ndarray, dense: np.ndarray, lexical: np.ndarray, dense_rows: np.ndarray,
+              lexical_rows: np.ndarray, top_lexical: float) -> np.ndarray:
         cfg = self.config
         if cfg.fusion == "rrf":
             # Scaled so that a passage ranked first by both scores dense_weight + lexical_weight.
-            for rank, row in enumerate(dense_rows, start=1):
-                candidates[row].fused += cfg.dense_weight * (cfg.rrf_k + 1) / (cfg.rrf_k + rank)
-            for rank, row in enumerate(lexical_rows, start=1):
-                candidates[row].fused += cfg.lexical_weight * (cfg.rrf_k + 1) / (cfg.rrf_k + rank)
-            return
-        for cand in candidates.values():
-            cand.fused = cfg.dense_weight * cand.dense + cfg.lexical_weight * cand.lexical / top_lexical
-
-    def _rescore(self, pool: list[Candidate], vector: np.ndarray, tokens: list[str], query: str) -> None:
-        """Score every sentence of every candidate; the best sentence joins the passage's score."""
-        cfg = self.config
-        weights = self.index.lexical.idf(list(dict.fromkeys(tokens)))
-        kind = highlight.expected_type(query)
-        for cand in pool:
-            passage = cand.passage
-            count = len(passage.sentences)
-            vectors = np.asarray(self.index.sentence_vectors[passage.sent0 : passage.sent0 + count], dtype=np.float32)
-            scores = cfg.sentence_weight * (vectors @ vector)
-            seen: set[str] = set()
-            for i, (start, end) in enumerate(passage.sentences):
-                sentence = passage.text[start - passage.start : end - passage.start]
-                found = set(tokenize(sentence))
-                seen |= found
-                scores[i] += cfg.coverage_weight * highlight.coverage(found, weights)
-                if kind and highlight.has_type(sentence, kind, query):
-                    scores[i] += cfg.type_weight
-            cand.sentence_scores = scores
-            cand.evidence = float(scores.max(initial=0.0))
-            support = cand.evidence + cfg.passage_coverage_weight * highlight.coverage(seen, weights)
-            # Absolute, unlike ``fused`` (BM25 is scaled by the query's best score, so some
-            # passage always gets the full lexical weight): comparable across questions.
-            cand.confidence = cfg.confidence_dense_weight * cand.dense + support
-            cand.score = {"dense": cand.dense, "bm25": cand.lexical}.get(cfg.mode, cand.fused + support)
+            fused = np.zeros(len(rows), dtype=np.float32)
+            for weight, ranked in ((cfg.dense_weight, dense_rows), (cfg.lexical_weight, lexical_rows)):
+                at = np.searchsorted(rows, ranked)
+                fused[at] += weight * (cfg.rrf_k + 1) / (cfg.rrf_k + np.arange(1, len(ranked) + 1))
+            return fused
+        return cfg.dense_weight * dense + cfg.lexical_weight * lexical / top_lexical
 
     # -- excerpts -----------------------------------------------------------------------
 
     def _excerpt(self, cand: Candidate, score: float) -> Excerpt:
         passage = cand.passage
         units, text_start, text = self._neighbourhood(passage)
-        hl_start, hl_end = _highlight_span(passage, cand.sentence_scores)
+        hl_start, hl_end = _highlight_span(passage, cand.sentence_scores, units, text, text_start)
         start, end = _window(units, hl_start, hl_end, text, text_start)
         excerpt_text = text[start - text_start : end - text_start]
         para = self.index.store.paragraph_at(passage.doc, hl_start)
@@ -303,17 +344,32 @@ class Retriever:
         return units, lo, self.index.store.text(passage.doc, lo, hi)
 
 
-def _highlight_span(passage: PassageRow, scores: np.ndarray) -> tuple[int, int]:
-    """The best sentence; a short one takes its better neighbour in the same paragraph along,
-    when both fit in 300 characters (a one-line answer often needs the sentence before it)."""
-    units = passage.sentences
+def _highlight_span(
+    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int
+) -> tuple[int, int]:
+    """The best sentence, with what it needs from its paragraph, in at most 300 characters.
+
+    A short sentence (a one-line answer) takes its better-scoring neighbour along; a
+    sentence that opens with a pronoun ("He became ...") takes the sentence before it,
+    which says who "he" is, even from the passage before. ``units`` and ``text`` (from
+    ``offset``) are the sentences and source text around the passage.
+    """
+    own = passage.sentences
     best = int(np.argmax(scores))
-    start, end = units[best]
+    start, end = own[best]
+
+    def joinable(lo: int, hi: int) -> bool:
+        return hi - lo <= MAX_HIGHLIGHT_CHARS and "\n" not in text[lo - offset : hi - offset]
+
     if end - start < 80:
-        for j in sorted((j for j in (best - 1, best + 1) if 0 <= j < len(units)), key=lambda j: -scores[j]):
-            lo, hi = min(start, units[j][0]), max(end, units[j][1])
-            if hi - lo <= MAX_HIGHLIGHT_CHARS and "\n" not in passage.text[lo - passage.start : hi - passage.start]:
+        for j in sorted((j for j in (best - 1, best + 1) if 0 <= j < len(own)), key=lambda j: -scores[j]):
+            lo, hi = min(start, own[j][0]), max(end, own[j][1])
+            if joinable(lo, hi):
                 return lo, hi
+    if _ANAPHOR.match(text, start - offset):
+        before = [u for u in units if u[1] <= start]
+        if before and joinable(before[-1][0], end):
+            return before[-1][0], end
     return start, end
 
 
@@ -364,3 +420,26 @@ def _overlaps(excerpt: Excerpt, other: Excerpt) -> bool:
         return False
     overlap = min(a.start + excerpt.highlight_end, b.end) - max(a.start + excerpt.highlight_start, b.start)
     return overlap >= 0.9 * (excerpt.highlight_end - excerpt.highlight_start)
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def _key(text: str) -> str:
+    """Letters and digits only, casefolded: two texts with the same key say the same thing."""
+    return _NOT_ALNUM.sub("", fold(text))
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(start, start + count)`` for each pair, without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    keep = counts > 0
+    starts, counts = np.asarray(starts, dtype=np.int64)[keep], counts[keep]
+    if not len(counts):
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    steps = np.ones(int(ends[-1]), dtype=np.int64)
+    steps[0] = starts[0]
+    # Where each run begins, jump from the previous run's last value to this run's start.
+    steps[ends[:-1]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps)

@@ -134,6 +134,17 @@ class Store:
         )
         return {r[0]: PassageRow(*r[:12], tuple(tuple(s) for s in json.loads(r[12]))) for r in found}
 
+    def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
+        """The document id of each passage row (without reading the passages' text)."""
+        if not rows:
+            return {}
+        marks = ",".join("?" * len(rows))
+        found = self._query(
+            f"SELECT p.row, d.doc_id FROM passages p JOIN documents d ON d.row = p.doc WHERE p.row IN ({marks})",
+            [int(r) for r in rows],
+        )
+        return dict(found)
+
     def passage_count(self) -> int:
         return int(self._query("SELECT count(*) FROM passages")[0][0])
 
