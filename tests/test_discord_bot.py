@@ -421,9 +421,11 @@ async def test_a_burst_of_50_is_answered_or_politely_refused_and_the_bot_stays_c
     assert len(spy.calls) == 20 and end - start > 0.9  # 10 rounds of slow retrieval, 2 at a time
 
     beats = [t for t in double.heartbeats if start <= t <= end]
-    # Heartbeats kept coming every 0.2 s during the burst: retrieval never held up the event loop.
-    assert len(beats) >= (end - start) / 0.2 - 2
-    assert max(b - a for a, b in zip(beats, beats[1:])) < 0.6
+    # Heartbeats kept coming every 0.2 s during the burst: retrieval never held up the event
+    # loop. (Retrieval on the loop itself gives one beat in the whole burst.) The margins
+    # allow for a machine busy with other work, where a beat can come late.
+    assert len(beats) >= 0.5 * (end - start) / 0.2
+    assert max(b - a for a, b in zip(beats, beats[1:])) < 1.0
     assert len(double.identifies) == 1 and not double.resumes  # never disconnected
 
 
