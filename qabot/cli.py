@@ -171,12 +171,14 @@ def sources(ctx: _Context, as_json: bool) -> None:
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25", "all"]), default="hybrid", show_default=True,
               help="Retrieval to measure; 'all' adds the plain dense-only and BM25-only baselines, same run.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N SQuAD questions.")
+@click.option("--calibrate", is_flag=True,
+              help="Also show how answered and abstention rates move with QABOT_ANSWER_THRESHOLD.")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @pass_context
 @_one_line_errors
 def evaluate(
     ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None,
-    split: str, mode: str, limit: int | None, as_json: bool,
+    split: str, mode: str, limit: int | None, calibrate: bool, as_json: bool,
 ) -> None:
     """Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or --squad FILE.
 
@@ -199,6 +201,8 @@ def evaluate(
         click.echo(json.dumps([r.model_dump() for r in reports], indent=2))
     else:
         click.echo(evaluation.table(reports))
+        if calibrate and reports and isinstance(reports[0], evaluation.QAReport):
+            click.echo("\n" + evaluation.calibration_table(reports[0]))
 
 
 @cli.command()

@@ -56,6 +56,15 @@ class ItemResult(BaseModel):
     doc_rank: int | None = None
     top_source: str | None = None
     top_highlight: str | None = None
+    confidence: float = 0.0
+
+
+class Calibration(BaseModel):
+    """What one value of QABOT_ANSWER_THRESHOLD would have done on these questions."""
+
+    threshold: float
+    answered_rate: float  # of the answerable questions
+    abstention_rate: float  # of the unanswerable ones
 
 
 class QAReport(BaseModel):
@@ -74,6 +83,10 @@ class QAReport(BaseModel):
     doc_hit_at_1: float | None = None
     doc_hit_at_5: float | None = None
     seconds: float
+    calibration: list[Calibration] = Field(default_factory=list)
+    suggested_threshold: float | None = Field(
+        None, description="the highest threshold that still answers 95% of the answerable questions"
+    )
     items: list[ItemResult] = Field(default_factory=list, exclude=True)
 
 
@@ -140,6 +153,7 @@ def evaluate_items(
                 doc_rank=doc_rank,
                 top_source=first.citation.source if first else None,
                 top_highlight=first.highlight if first else None,
+                confidence=answer.confidence,
             )
         )
     return summarise(results, name, mode, time.perf_counter() - started)
@@ -153,6 +167,18 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
         return round(sum(map(test, rows)) / len(rows), 4) if rows else 0.0
 
     with_docs = [r for r in answerable if r.has_docs]
+    calibration: list[Calibration] = []
+    if answerable and unanswerable:
+        for step in range(0, 31):
+            threshold = round(0.4 + 0.03 * step, 2)
+            calibration.append(
+                Calibration(
+                    threshold=threshold,
+                    answered_rate=share(answerable, lambda r: r.confidence >= threshold),
+                    abstention_rate=share(unanswerable, lambda r: r.confidence < threshold),
+                )
+            )
+    keeping = [c.threshold for c in calibration if c.answered_rate >= 0.95]
     return QAReport(
         name=name,
         mode=mode,
@@ -169,6 +195,8 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
         doc_hit_at_1=share(with_docs, lambda r: r.doc_rank == 1) if with_docs else None,
         doc_hit_at_5=share(with_docs, lambda r: r.doc_rank is not None and r.doc_rank <= 5) if with_docs else None,
         seconds=round(seconds, 2),
+        calibration=calibration,
+        suggested_threshold=max(keeping) if keeping else None,
         items=results,
     )
 
@@ -341,6 +369,17 @@ _QA_COLUMNS = (
     ("abstained", "abstention_rate"), ("doc hit@1", "doc_hit_at_1"), ("doc hit@5", "doc_hit_at_5"),
 )
 _BEIR_COLUMNS = (("mode", "mode"), ("nDCG@10", "ndcg_at_10"), ("Recall@100", "recall_at_100"), ("queries", "queries"))
+
+
+def calibration_table(report: QAReport) -> str:
+    """How the answered and abstention rates trade off as QABOT_ANSWER_THRESHOLD moves."""
+    if not report.calibration:
+        return f"{report.name}: calibration needs both answerable and unanswerable questions"
+    lines = [f"{report.name} ({report.mode}): QABOT_ANSWER_THRESHOLD", "threshold  answered  abstained"]
+    lines += [f"{c.threshold:<9.2f}  {c.answered_rate:<8.3f}  {c.abstention_rate:.3f}" for c in report.calibration]
+    if report.suggested_threshold is not None:
+        lines.append(f"highest threshold that still answers 95% of the answerable questions: {report.suggested_threshold:.2f}")
+    return "\n".join(lines)
 
 
 def table(reports: list[QAReport] | list[BeirReport]) -> str:

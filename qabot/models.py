@@ -99,6 +99,7 @@ class Answer(BaseModel):
     question: str
     query: str = Field(description="the text actually searched, after follow-up resolution")
     answered: bool
+    confidence: float = Field(0.0, description="how well the best excerpt answers; answered = confidence >= threshold")
     excerpts: list[Excerpt]
 
 

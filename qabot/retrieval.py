@@ -132,8 +132,9 @@ class Retriever:
         tokens = tokenize(query)
         ranked = self._select(self._scored_pool(vector, tokens, query, k), k)
         excerpts = [excerpt for _, excerpt in ranked]
-        answered = bool(ranked) and ranked[0][0].confidence >= self.config.answer_threshold
-        return Answer(question=question, query=query, answered=answered, excerpts=excerpts)
+        confidence = round(ranked[0][0].confidence, 6) if ranked else 0.0
+        answered = bool(ranked) and confidence >= self.config.answer_threshold
+        return Answer(question=question, query=query, answered=answered, confidence=confidence, excerpts=excerpts)
 
     def rank_documents(self, question: str, n: int = 100) -> list[tuple[str, float]]:
         """Document ids by their best passage's score, best first (for document-level evaluation)."""

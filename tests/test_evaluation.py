@@ -11,6 +11,7 @@ import pytest
 
 from qabot.evaluation import (
     EvalItem,
+    calibration_table,
     contains,
     evaluate_beir,
     evaluate_file,
@@ -58,6 +59,11 @@ def test_qa_metrics_on_a_small_corpus(make_corpus, bot_for) -> None:
     assert report.answered_rate == 1.0 and report.abstention_rate == 1.0
     assert [r.rank for r in report.items] == [1, 1, None]
     assert "hit@1" in table([report]) and "small: 2 answerable, 1 unanswerable" in table([report])
+    # The calibration sweep shows the threshold trade-off on these very questions.
+    low, high = report.calibration[0], report.calibration[-1]
+    assert low.threshold < high.threshold and low.answered_rate >= high.answered_rate
+    assert low.abstention_rate <= high.abstention_rate
+    assert report.suggested_threshold is not None and "highest threshold" in calibration_table(report)
 
 
 def _beir_folder(root: Path) -> Path:
