@@ -87,3 +87,14 @@ def coverage(sentence_tokens: set[str], weights: Mapping[str, float]) -> float:
     if total <= 0:
         return 0.0
     return sum(w for token, w in weights.items() if token in sentence_tokens) / total
+
+
+_CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
+
+
+def is_caption(sentence: str) -> bool:
+    """A short line with no closing punctuation: an image caption, a heading, a byline.
+
+    It names a topic without saying anything about it, so it is never the answer.
+    """
+    return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)

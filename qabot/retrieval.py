@@ -75,6 +75,7 @@ class RetrievalConfig:
     sentence_weight: float = 0.5
     coverage_weight: float = 0.3
     type_weight: float = 0.15
+    caption_penalty: float = 0.1  # a caption-like unit (short, no closing punctuation) as the best sentence
     passage_coverage_weight: float = 0.3
     confidence_dense_weight: float = 0.5  # confidence = this * cosine(passage) + the passage's sentence support
 
@@ -251,17 +252,22 @@ class Retriever:
             self._score(cand, float(f), float(x))
         pool.sort(key=lambda c: c.score, reverse=True)
 
+        # The best candidates' sentences, read as text: a caption or a heading is no answer,
+        # and a sentence holding the kind of thing asked for ("when": a date) is a likelier one.
         kind = highlight.expected_type(query)
-        if kind and cfg.type_weight:
+        if cfg.mode == "hybrid" and (cfg.caption_penalty or (kind and cfg.type_weight)):
             top = pool[: max(cfg.typed, 2 * k)]
             self._fetch(top)
-            for cand, f, x in zip(top, (fused[np.searchsorted(rows, c.row)] for c in top),
-                                  (extra[np.searchsorted(rows, c.row)] for c in top)):
+            for cand in top:
                 passage = cand.passage
                 for i, (start, end) in enumerate(passage.sentences):
-                    if highlight.has_type(passage.text[start - passage.start : end - passage.start], kind, query):
+                    sentence = passage.text[start - passage.start : end - passage.start]
+                    if highlight.is_caption(sentence):
+                        cand.sentence_scores[i] -= cfg.caption_penalty
+                    elif kind and highlight.has_type(sentence, kind, query):
                         cand.sentence_scores[i] += cfg.type_weight
-                self._score(cand, float(f), float(x))
+                at = np.searchsorted(rows, cand.row)
+                self._score(cand, float(fused[at]), float(extra[at]))
             pool.sort(key=lambda c: c.score, reverse=True)
         return pool
 

@@ -166,3 +166,14 @@ def test_clean_question_and_location() -> None:
     assert clean_question("  Who\x00 killed\u200b  Trotsky? ", 100) == "Who killed Trotsky?"
     assert location("Early years", 12) == "§ Early years, ¶ 12"
     assert location(None, 3) == "¶ 3"
+
+
+def test_a_caption_is_not_offered_as_the_answer(make_corpus, bot_for) -> None:
+    corpus = make_corpus(
+        {
+            "harbour.txt": "The harbour lighthouse at dusk\n\n"
+            "The harbour lighthouse was lit for the first time in 1871, after four years of building.\n",
+        }
+    )
+    answer = bot_for(corpus).ask("When was the harbour lighthouse first lit?", k=1)
+    assert "1871" in answer.excerpts[0].highlight
