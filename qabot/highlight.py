@@ -95,6 +95,8 @@ _CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
 def is_caption(sentence: str) -> bool:
     """A short line with no closing punctuation: an image caption, a heading, a byline.
 
-    It names a topic without saying anything about it, so it is never the answer.
+    It names a topic without saying much about it, so it is rarely the answer; the rerank
+    lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out, since a
+    caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev").
     """
     return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)
