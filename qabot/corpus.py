@@ -188,6 +188,9 @@ _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _ENDS_SENTENCE = re.compile(r"[.!?…,;\"”’'»)\]]\s*$")
 _WRAP_LIMIT = 120  # lines no longer than this, in a file whose lines all are, were hard-wrapped
+# "... by Jane Roe" at the end of a short line: a byline or a credit. A later line that is
+# only that name is the author signing off, not a section heading.
+_BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 
@@ -282,6 +285,7 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
     section: str | None = None
     number = 0
     seen: set[str] = set()
+    signatures: set[str] = set()  # names from earlier bylines
     for index, (start, end, md_heading) in enumerate(raw):
         if md_heading:
             section = _MD_HEADING.sub(r"\2", bodies[index]).strip() or section
@@ -289,7 +293,10 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
             continue
         key = keys[index]
         repeated = key in seen or (index > 0 and _near_duplicate(key, keys[index - 1]))
-        if not repeated and _starts_section(index, keys, heading_like):
+        byline = _BYLINE.search(bodies[index]) if len(bodies[index]) <= 300 else None
+        if byline:
+            signatures.add(normalise_for_dedup(byline.group(1)))
+        if not repeated and key not in signatures and _starts_section(index, keys, heading_like):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue

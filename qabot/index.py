@@ -59,7 +59,7 @@ from qabot.store import Store, StoreWriter
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: sentence term ids and per-passage sentence counts
+FORMAT_VERSION = 3  # 2: sentence term ids and per-passage sentence counts; 3: sign-offs are not headings
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this

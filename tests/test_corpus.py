@@ -93,6 +93,21 @@ def test_headings_name_sections() -> None:
     assert born.section == "Early years"
 
 
+def test_an_authors_sign_off_is_not_a_heading() -> None:
+    text = (
+        "Notes on the archive\n\nA perspective, 3 May 2020 by Jane Roe\n\n"
+        "The archive opened in 1921 and holds letters.\n\nJane Roe\n\n"
+        "The second article begins here and continues.\n\nLater years\n\nThe archive moved in 1960.\n"
+    )
+    paras = paragraphs(text)
+    assert [p.section for p in paras if p.heading] == ["Notes on the archive", "Later years"]
+    sign_off = next(p for p in paras if text[p.start : p.end] == "Jane Roe")
+    assert not sign_off.heading and sign_off.section == "Notes on the archive"
+    # The default corpus: "David North" closes one article and is not the next one's section.
+    (doc,) = _load(DEFAULT_CORPUS / "000_7a1bfeddec75252f.txt")
+    assert "David North" not in {p.section for p in paragraphs(doc.text, doc.body_start)}
+
+
 def test_repeated_captions_are_marked_duplicate() -> None:
     (doc,) = _load(DEFAULT_CORPUS / "000_7a1bfeddec75252f.txt")
     paras = paragraphs(doc.text, doc.body_start)
