@@ -189,7 +189,7 @@ _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 _ENDS_SENTENCE = re.compile(r"[.!?…,;\"”’'»)\]]\s*$")
 _WRAP_LIMIT = 120  # lines no longer than this, in a file whose lines all are, were hard-wrapped
 # "... by Jane Roe" at the end of a short line: a byline or a credit. A later line that is
-# only that name is the author signing off, not a section heading.
+# only that name is the author signing off: it closes the piece and names no section.
 _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
@@ -296,7 +296,13 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
         byline = _BYLINE.search(bodies[index]) if len(bodies[index]) <= 300 else None
         if byline:
             signatures.add(normalise_for_dedup(byline.group(1)))
-        if not repeated and key not in signatures and _starts_section(index, keys, heading_like):
+        if key in signatures and heading_like[index]:
+            # An author signing off: it closes the piece (like a heading, it is not passage
+            # text), and what follows is not part of the signed piece's section.
+            section = None
+            result.append(Paragraph(start=start, end=end, number=0, section=None, heading=True))
+            continue
+        if not repeated and _starts_section(index, keys, heading_like):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue

@@ -39,7 +39,7 @@ class Paragraph(BaseModel):
     end: int
     number: int = Field(description="1-based paragraph number within the document; 0 for headings")
     section: str | None = None
-    heading: bool = False
+    heading: bool = Field(False, description="a heading, or an author's sign-off: structure, not passage text")
     duplicate: bool = Field(False, description="repeats an earlier paragraph; not indexed")
 
 

@@ -100,9 +100,12 @@ def test_an_authors_sign_off_is_not_a_heading() -> None:
         "The second article begins here and continues.\n\nLater years\n\nThe archive moved in 1960.\n"
     )
     paras = paragraphs(text)
-    assert [p.section for p in paras if p.heading] == ["Notes on the archive", "Later years"]
+    assert [p.section for p in paras if p.heading and p.section] == ["Notes on the archive", "Later years"]
+    # The sign-off closes the signed piece: not passage text, and the next piece is not in its section.
     sign_off = next(p for p in paras if text[p.start : p.end] == "Jane Roe")
-    assert not sign_off.heading and sign_off.section == "Notes on the archive"
+    assert sign_off.heading and sign_off.section is None
+    after = next(p for p in paras if text[p.start : p.end].startswith("The second article"))
+    assert not after.heading and after.section is None
     # The default corpus: "David North" closes one article and is not the next one's section.
     (doc,) = _load(DEFAULT_CORPUS / "000_7a1bfeddec75252f.txt")
     assert "David North" not in {p.section for p in paragraphs(doc.text, doc.body_start)}
