@@ -131,11 +131,11 @@ class QABot:
 
 
 def make_embedder(settings: Settings):  # noqa: ANN201 - SentenceTransformerEmbedder
-    from qabot.embedder import SentenceTransformerEmbedder
+    from qabot.embedder import SentenceTransformerEmbedder, resolve_backend
 
     return SentenceTransformerEmbedder(
         settings.embedding_model,
-        backend=settings.embedding_backend,
+        backend=resolve_backend(settings.embedding_backend),
         device=settings.device,
         batch_size=settings.embedding_batch_size,
         export_dir=settings.index_dir / "models",

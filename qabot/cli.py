@@ -251,12 +251,12 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
           out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
+    from qabot.embedder import resolve_backend
 
     settings = ctx.settings
+    default_backend = resolve_backend(settings.embedding_backend)
     if not backends:
-        import importlib.util
-
-        backends = ("onnx", "torch") if importlib.util.find_spec("onnxruntime") else ("torch",)
+        backends = ("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",)
     say = lambda message: click.echo(f"-- {message}", err=True)  # noqa: E731
     if scale_only:
         if not scale:
@@ -265,7 +265,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     else:
         report = harness.run(
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
-            default_backend=settings.embedding_backend if settings.embedding_backend in backends else backends[0],
+            default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
             scale_factories=factories or ("HNSW32",), say=say,
         )

@@ -12,11 +12,13 @@ gets sentence vectors at index time for free instead of a second model call per 
 
 ``backend="onnx"`` runs the same model exported to int8 ONNX (``qabot.accelerate``);
 everything above holds for it too, and neither torch nor sentence-transformers is
-imported on that path.
+imported on that path. The ``auto`` setting (the default) picks it whenever onnxruntime
+is installed: docs/performance.md has the measurements behind that choice.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -33,6 +35,22 @@ from qabot.settings import PACKAGED_MODEL
 log = logging.getLogger(__name__)
 
 Spans = Sequence[tuple[int, int]]
+
+
+def _export_recipe(backend: str) -> str:
+    if backend == "onnx":
+        from qabot.accelerate import RECIPE  # a light import: numpy only
+
+        return RECIPE
+    return f"{backend}-int8"
+
+
+def resolve_backend(backend: str) -> str:
+    """The backend ``backend`` names: ``auto`` is onnx when onnxruntime is installed, else torch."""
+    if backend != "auto":
+        return backend
+    return "onnx" if importlib.util.find_spec("onnxruntime") is not None else "torch"
+
 
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 
@@ -100,7 +118,9 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.batch_size = batch_size
         self.export_dir = export_dir
-        self.name = self.model_name if backend == "torch" else f"{self.model_name}@{backend}-int8"
+        # The name is recorded in the manifest: another backend or export recipe means other
+        # vectors, so the index is rebuilt rather than mixed.
+        self.name = self.model_name if backend == "torch" else f"{self.model_name}@{_export_recipe(backend)}"
         self._model = None
         self._lock = threading.RLock()  # HF fast tokenizers fail when used from two threads at once
 

@@ -57,8 +57,10 @@ class Settings(BaseSettings):
         PACKAGED_MODEL,
         description="'all-MiniLM-L6-v2' (the packaged model), a local model folder, or a cached hub name",
     )
-    embedding_backend: Literal["torch", "onnx", "openvino"] = Field(
-        "torch", description="inference backend; 'onnx' uses an int8 model exported locally beside the index"
+    embedding_backend: Literal["auto", "torch", "onnx"] = Field(
+        "auto",
+        description="inference backend; 'onnx' runs an int8 export made locally beside the index; "
+        "'auto' is onnx when onnxruntime is installed (the onnx extra), else torch",
     )
     embedding_batch_size: int = Field(64, ge=1, le=4096)
     embedding_cache: bool = Field(True, description="reuse vectors of unchanged passages when re-indexing")

@@ -1,7 +1,11 @@
 """Shared fixtures: a clean environment, the real packaged model, small real corpora.
 
-Every test runs with no QABOT_* variables and no .env file in play. The model is
-loaded once per session; indexes are built for real, in temporary folders.
+Every test runs with no QABOT_* variables and no .env file in play, except one: the
+embedding backend is pinned to torch, so that a `qabot` child process embeds exactly as
+the session's in-process model does and no test pays for an ONNX export into its fresh
+index folder. The default ("auto", which picks onnx when onnxruntime is installed) is
+tested end to end in test_accelerate.py. The model is loaded once per session; indexes
+are built for real, in temporary folders.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     for key in list(os.environ):
         if key.startswith("QABOT_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("QABOT_EMBEDDING_BACKEND", "torch")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     # A .env in the working directory would leak into Settings(): work from an empty folder.

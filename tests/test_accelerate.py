@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -11,7 +14,7 @@ import pytest
 
 from qabot.embedder import SentenceTransformerEmbedder
 from qabot.errors import ModelError
-from tests.conftest import make_bot
+from tests.conftest import QABOT, make_bot
 
 pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
@@ -43,7 +46,7 @@ def test_the_export_is_written_once_and_reused(onnx_embedder) -> None:
 
 
 def test_onnx_vectors_match_torch(onnx_embedder, embedder) -> None:
-    assert onnx_embedder.name == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8" != embedder.name
+    assert onnx_embedder.name == "sentence-transformers/all-MiniLM-L6-v2@onnx-int8-v2" != embedder.name
     fast, exact = onnx_embedder.embed(SENTENCES), embedder.embed(SENTENCES)
     assert fast.shape == exact.shape == (3, 384)
     assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-5)
@@ -72,7 +75,7 @@ def test_onnx_backend_finds_the_same_answer_as_torch(onnx_embedder, embedder, ma
     fast = make_bot(corpus, tmp_path / "onnx", onnx_embedder, embedding_backend="onnx")
     exact = make_bot(corpus, tmp_path / "torch", embedder)
     try:
-        assert fast.manifest.model.endswith("@onnx-int8")
+        assert fast.manifest.model.endswith("@onnx-int8-v2")
         for question in ("Who killed Trotsky?", "When was the harbour dredged?", "Who was his wife?"):
             a, b = fast.ask(question, k=1), exact.ask(question, k=1)
             assert a.excerpts[0].citation.source == b.excerpts[0].citation.source
@@ -112,3 +115,28 @@ def test_export_dir_defaults_beside_the_index(tmp_path) -> None:
 
     settings = load_settings(_env_file=None, index_dir=tmp_path / "idx", embedding_backend="onnx")
     assert make_embedder(settings).export_dir == Path(tmp_path / "idx" / "models")
+
+
+def test_the_default_backend_is_onnx_end_to_end(make_corpus, tmp_path) -> None:
+    """`qabot ask` with no backend setting: exports once beside the index, answers, reuses the export."""
+    corpus = make_corpus(
+        {
+            "history.txt": "The archive opened in 1921.\n\nRamón Mercader killed Leon Trotsky with an ice axe in 1940.\n",
+            "other.txt": "The harvest festival is held in the village every autumn.\n",
+        }
+    )
+    index = tmp_path / "index"
+    env = {k: v for k, v in os.environ.items() if k != "QABOT_EMBEDDING_BACKEND"}
+    env.update(QABOT_CORPUS_DIR=str(corpus), QABOT_INDEX_DIR=str(index))
+    ask = [QABOT, "ask", "--json", "Who killed Trotsky?"]
+    first = subprocess.run(ask, capture_output=True, text=True, timeout=300, env=env)
+    assert first.returncode == 0, first.stderr
+    answer = json.loads(first.stdout)
+    assert answer["answered"] and "Mercader" in answer["excerpts"][0]["highlight"]
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert manifest["model"].endswith("@onnx-int8-v2")
+    (export,) = (index / "models").glob("*/model-int8.onnx")
+    stamp = export.stat().st_mtime_ns
+    again = subprocess.run(ask, capture_output=True, text=True, timeout=300, env=env)
+    assert again.returncode == 0 and json.loads(again.stdout) == answer
+    assert export.stat().st_mtime_ns == stamp  # exported once, reused

@@ -8,11 +8,26 @@ from qabot.errors import SettingsError
 from qabot.settings import Settings, load_settings
 
 
-def test_defaults() -> None:
+def test_defaults(monkeypatch) -> None:
+    monkeypatch.delenv("QABOT_EMBEDDING_BACKEND")  # conftest pins torch for the suite
     settings = load_settings(_env_file=None)
     assert str(settings.corpus_dir) == "corpus" and str(settings.index_dir) == "embeddings"
     assert settings.embedding_model == "all-MiniLM-L6-v2"
+    assert settings.embedding_backend == "auto"
     assert settings.discord_token is None
+
+
+def test_auto_backend_is_onnx_only_when_onnxruntime_is_installed(monkeypatch) -> None:
+    import importlib.util
+
+    from qabot.embedder import resolve_backend
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "onnxruntime" else real(name, *a))
+    assert resolve_backend("auto") == "onnx"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    assert resolve_backend("auto") == "torch"
+    assert resolve_backend("onnx") == "onnx" and resolve_backend("torch") == "torch"
 
 
 def test_precedence_keyword_over_env_over_dotenv(monkeypatch, tmp_path) -> None:
