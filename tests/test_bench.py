@@ -115,4 +115,7 @@ def test_cold_start_is_measured_against_the_bare_imports(make_corpus, tmp_path, 
     corpus = make_corpus({"a.txt": "Ramón Mercader killed Trotsky with an ice axe in 1940."})
     open_index(BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx"), embedder, progress=False).close()
     cold = bench.bench_cold(corpus, tmp_path / "idx", "torch", runs=1, question="Who killed Trotsky?")
-    assert cold.ask_s > cold.imports_s > 0 and cold.ask_peak_rss_mb > 50
+    # Behaviour, not speed (a busy machine can make either side slower): both timed, the
+    # difference reported, and the child's own memory measured.
+    assert cold.ask_s > 0 and cold.imports_s > 0 and cold.ask_peak_rss_mb > 50
+    assert cold.extra_s == pytest.approx(cold.ask_s - cold.imports_s, abs=0.01)

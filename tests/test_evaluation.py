@@ -139,8 +139,13 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_dev_set_meets_the_targets(tmp_path) -> None:
-    """The targets of the quality issue, measured through the library API on ../shared/eval."""
+@pytest.mark.parametrize("backend", ["auto", "torch"])
+def test_dev_set_meets_the_targets(tmp_path, monkeypatch, backend: str) -> None:
+    """The targets of the quality issue, measured through the library API on ../shared/eval.
+
+    On the default backend (onnx when the extra is installed) and on torch.
+    """
+    monkeypatch.setenv("QABOT_EMBEDDING_BACKEND", backend)
     settings = load_settings(_env_file=None, corpus_dir=DEFAULT_CORPUS, index_dir=tmp_path / "idx")
     (dev,) = evaluate_file(SHARED_EVAL / "dev.jsonl", settings, progress=False)
     assert dev.hit_at_1 >= 0.90 and dev.hit_at_5 >= 0.98
