@@ -63,7 +63,7 @@ FORMAT_VERSION = 3  # 2: sentence term ids and per-passage sentence counts; 3: s
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this
-BATCH = 256  # passages embedded per model call
+BATCH = 1024  # passages per model call: sorted by length within it, so fewer padded tokens (19 % at 256, 5 % at 1024 on SciFact)
 LARGE = 200_000  # passages from which BM25 is loaded memory-mapped too
 # Query-time accuracy of approximate FAISS indexes: candidates HNSW visits, IVF lists
 # probed. efSearch=256 is the 1M-passage benchmark's choice (docs/performance.md): recall@10
