@@ -326,6 +326,16 @@ def test_a_terminal_session(terminal: Terminal, tmp_path: Path) -> None:
     assert "Who ran the bak" not in history
 
 
+def test_quit_leaves_with_status_0_and_the_history_is_private(terminal: Terminal, tmp_path: Path) -> None:
+    term = terminal
+    term.until_prompt()
+    assert "Showing 1 excerpt per answer." in term.keys(":k 1\r")
+    assert term.leave(":quit\r") == 0
+    history_file = tmp_path / "state" / "qabot" / "history"
+    assert "\n+:k 1\n" in history_file.read_text(encoding="utf-8")
+    assert history_file.stat().st_mode & 0o777 == 0o600  # questions can be private: only the user reads them
+
+
 # -- the real command in a pipe -------------------------------------------------------
 
 
