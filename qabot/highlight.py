@@ -4,7 +4,8 @@ Dense similarity finds sentences about the right thing; these two cheap, pure si
 find the sentence that actually answers:
 
 - **coverage**: the share of the question's content words (weighted by their rarity in
-  the corpus) that the sentence contains;
+  the corpus) that the sentence contains; computed over the term ids the index stores
+  per sentence (``Retriever._terms_present``), so it lives in retrieval.py;
 - **answer type**: a "when" question wants a date, "how many" a number, "who" a
   person's name (two capitalised words, or one after "by"), "where" a place; a
   sentence that holds such a thing, not already in the question, is more likely the
@@ -14,7 +15,6 @@ find the sentence that actually answers:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from qabot.lexical import STOPWORDS, fold
 
@@ -79,14 +79,6 @@ def _new_name(phrase: str, asked: str) -> bool:
     if any(w in asked for w in words if len(w) > 2):
         return False
     return any(w not in STOPWORDS and w not in _NOT_NAMES for w in words)
-
-
-def coverage(sentence_tokens: set[str], weights: Mapping[str, float]) -> float:
-    """Weighted share of the question's tokens that the sentence contains (0 to 1)."""
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for token, w in weights.items() if token in sentence_tokens) / total
 
 
 _CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")

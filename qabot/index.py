@@ -488,8 +488,8 @@ class Index:
             self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
             self.store = Store(folder / "passages.sqlite")
             # Where each passage's sentences, and each sentence's term ids, start.
-            self.sentence_start = _offsets(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
-            self.term_start = _offsets(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
+            self.sentence_start = run_starts(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
+            self.term_start = run_starts(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
             self.terms = np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r") if self.term_start[-1] else (
                 np.zeros(0, dtype=np.uint32)
             )
@@ -531,7 +531,7 @@ class Index:
         self.store.close()
 
 
-def _offsets(counts: np.ndarray) -> np.ndarray:
+def run_starts(counts: np.ndarray) -> np.ndarray:
     """[0, c0, c0+c1, ...]: where each run starts in the flat array the counts describe."""
     out = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=out[1:])

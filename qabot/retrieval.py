@@ -24,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot import followup, highlight
+from qabot.corpus import normalise_for_dedup
 from qabot.errors import QuestionError
-from qabot.index import Index
-from qabot.lexical import fold, term_ids, tokenize
+from qabot.index import Index, run_starts
+from qabot.lexical import term_ids, tokenize
 from qabot.models import Answer, Citation, Excerpt
 from qabot.store import PassageRow
 
@@ -178,13 +179,13 @@ class Retriever:
             cand = remaining.pop(best)
             self._fetch([cand])
             passage = cand.passage
-            key = _key(passage.text)
+            key = normalise_for_dedup(passage.text)
             if key in keys or self._repeats_vector(cand, chosen):
                 continue
             keys.add(key)
             excerpt = self._excerpt(cand, score)
             start, end = passage.sentences[int(np.argmax(cand.sentence_scores))]
-            said = _key(passage.text[start - passage.start : end - passage.start])
+            said = normalise_for_dedup(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(_overlaps(excerpt, other) for _, other in chosen):
                 continue
             highlights.add(said)
@@ -234,8 +235,7 @@ class Retriever:
         first, last = index.sentence_start[rows], index.sentence_start[rows + 1]
         counts = (last - first).astype(np.int64)
         sentences = _ranges(first, counts)
-        starts = np.zeros(len(rows), dtype=np.int64)
-        np.cumsum(counts[:-1], out=starts[1:])
+        starts = run_starts(counts)[:-1]  # where each candidate's sentences start in ``sentences``
         cosine = np.asarray(index.sentence_vectors[sentences], dtype=np.float32) @ vector
         present, weights = self._terms_present(sentences, tokens)  # [sentences, query terms], idf
         total = float(weights.sum()) or 1.0
@@ -284,8 +284,8 @@ class Retriever:
         weights = self.index.lexical.idf(list(dict.fromkeys(tokens)))
         if not weights:
             return np.zeros((len(sentences), 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
-        ids = term_ids(list(weights))  # sorted, unique
         by_id = {int(term_ids([t])[0]): w for t, w in weights.items()}
+        ids = np.array(sorted(by_id), dtype=np.uint32)
         idf = np.array([by_id[int(i)] for i in ids], dtype=np.float32)
         lo, hi = self.index.term_start[sentences], self.index.term_start[sentences + 1]
         flat = np.asarray(self.index.terms[_ranges(lo, hi - lo)])
@@ -427,14 +427,6 @@ def _overlaps(excerpt: Excerpt, other: Excerpt) -> bool:
         return False
     overlap = min(a.start + excerpt.highlight_end, b.end) - max(a.start + excerpt.highlight_start, b.start)
     return overlap >= 0.9 * (excerpt.highlight_end - excerpt.highlight_start)
-
-
-_NOT_ALNUM = re.compile(r"[\W_]+")
-
-
-def _key(text: str) -> str:
-    """Letters and digits only, casefolded: two texts with the same key say the same thing."""
-    return _NOT_ALNUM.sub("", fold(text))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
