@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run index test test-slow eval bench clean
+.PHONY: install run index check test test-fast test-slow eval bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,17 @@ run: install
 	$(BIN)/qabot ask "$(QUESTION)"
 	@if [ -t 0 ] && [ -t 1 ]; then $(BIN)/qabot repl; fi
 
-test: install
+# Lint: ruff (pinned in the dev extra) fails the build on any finding.
+check: install
+	$(BIN)/ruff check .
+
+# Lint, then the suite: the fast tier (fake embedder) and the real-model tier.
+test: check
 	$(BIN)/python -m pytest -q
+
+# Only the fast tier: no test here loads the model (tests/conftest.py enforces it).
+test-fast: check
+	$(BIN)/python -m pytest -q -m "not model"
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow

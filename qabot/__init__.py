@@ -6,19 +6,14 @@ The public API::
     bot = QABot.from_settings(corpus_dir="corpus", index_dir="embeddings")
     answer = bot.ask("Who killed Trotsky?", k=5)
 
-Importing qabot is cheap: torch, FAISS and the model load on first use.
+Importing qabot is cheap and changes nothing else (no environment variables, no log
+levels): torch, FAISS and the model load on first use.
 """
 
 from __future__ import annotations
 
-import os
-
-# Before any Hugging Face library is imported: the model is packaged, nothing is downloaded.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
-from qabot.bot import QABot  # noqa: E402
-from qabot.errors import (  # noqa: E402
+from qabot.bot import QABot
+from qabot.errors import (
     CorpusError,
     CorruptIndexError,
     IndexStoreError,
@@ -27,8 +22,8 @@ from qabot.errors import (  # noqa: E402
     QuestionError,
     SettingsError,
 )
-from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo  # noqa: E402
-from qabot.settings import Settings, load_settings  # noqa: E402
+from qabot.models import Answer, Citation, Excerpt, PassageContext, RankedDocument, SourceInfo
+from qabot.settings import Settings, load_settings
 
 __version__ = "0.1.0"
 
@@ -44,7 +39,9 @@ __all__ = [
     "QABot",
     "QABotError",
     "QuestionError",
+    "RankedDocument",
     "Settings",
+    "SettingsError",
     "SourceInfo",
     "__version__",
     "load_settings",

@@ -25,10 +25,9 @@ Span = tuple[int, int]
 # then whitespace; the next sentence starts with something that is not a lowercase letter.
 _BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[^\s])")
 _ABBREVIATIONS = frozenset(
-    """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs
-    no nos vol vols pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon
-    inc ltd co corp bros jan feb mar apr jun jul aug sep sept oct nov dec u.s e.g i.e
-    a.m p.m ca op ed eds trans univ""".split()
+    """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs no nos vol vols
+    pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon inc ltd co corp bros jan feb
+    mar apr jun jul aug sep sept oct nov dec u.s e.g i.e a.m p.m ca op ed eds trans univ""".split()
 )
 _CLAUSE_BREAK = re.compile(r"[;:—–]\s*|,\s+|\s+-\s+")
 

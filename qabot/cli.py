@@ -13,11 +13,16 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qabot.errors import QABotError
+from qabot.text import first_line
+
+if TYPE_CHECKING:
+    from qabot.bot import QABot
+    from qabot.settings import Settings
 
 log = logging.getLogger("qabot")
 
@@ -50,11 +55,10 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(130)
         except click.ClickException:
             raise
-        except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks for users
+        except Exception as exc:
             log.debug("unexpected error", exc_info=True)
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {message} (QABOT_LOG_LEVEL=DEBUG shows details)"
+                f"unexpected {type(exc).__name__}: {first_line(exc)} (QABOT_LOG_LEVEL=DEBUG shows details)"
             ) from None
 
     return wrapper
@@ -66,7 +70,7 @@ class _Context:
         self._settings = None
 
     @property
-    def settings(self):  # noqa: ANN201 - qabot.settings.Settings
+    def settings(self) -> Settings:
         if self._settings is None:
             from qabot.settings import load_settings
 
@@ -74,7 +78,7 @@ class _Context:
             _setup_logging(self._settings.log_level)
         return self._settings
 
-    def bot(self, **kwargs: Any):  # noqa: ANN201 - QABot
+    def bot(self, **kwargs: Any) -> QABot:
         from qabot.bot import QABot
 
         return QABot.from_settings(self.settings, **kwargs)
@@ -104,16 +108,17 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> 
 @_one_line_errors
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or check that it matches the corpus."""
-    from qabot.bot import build_config, make_embedder
-    from qabot.index import check, open_index
+    from qabot import embedding
+    from qabot.index import BuildConfig, check, open_index
 
     settings = ctx.settings
-    embedder = make_embedder(settings)
-    status = check(build_config(settings), embedder.name)
+    embedder = embedding.make_embedder(settings)
+    config = BuildConfig.from_settings(settings)
+    status = check(config, embedder.name)
     if status.fresh and not rebuild:
         click.echo(f"Index in {settings.index_dir} is up to date ({status.manifest.passages} passages).")
         return
-    loaded = open_index(build_config(settings), embedder, rebuild=True, notify=lambda _m: None)
+    loaded = open_index(config, embedder, rebuild=True, notify=lambda _m: None)
     m = loaded.manifest
     reason = "" if rebuild else f" ({status.reason})"
     click.echo(
@@ -185,7 +190,7 @@ def evaluate(
     FILE is asked of the configured corpus; BEIR and SQuAD corpora get their own index
     under the index folder (eval/), built once and reused.
     """
-    from qabot import evaluation
+    from qabot import eval as evaluation
 
     if sum(x is not None for x in (file, beir_dir, squad_file)) != 1:
         raise click.UsageError("give exactly one of FILE, --beir DIR or --squad FILE")
@@ -251,13 +256,13 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
           out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
-    from qabot.embedder import resolve_backend
+    from qabot.embedding import resolve_backend
 
     settings = ctx.settings
     default_backend = resolve_backend(settings.embedding_backend)
     if not backends:
         backends = ("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",)
-    say = lambda message: click.echo(f"-- {message}", err=True)  # noqa: E731
+    say = lambda message: click.echo(f"-- {message}", err=True)
     if scale_only:
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")

@@ -12,6 +12,8 @@ file as ``Path.read_text(encoding="utf-8")`` returns it, or the ``"text"`` field
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -101,6 +103,13 @@ class Answer(BaseModel):
     answered: bool
     confidence: float = Field(0.0, description="how well the best excerpt answers; answered = confidence >= threshold")
     excerpts: list[Excerpt]
+
+
+class RankedDocument(NamedTuple):
+    """A document and how well its passages match a question (``QABot.rank_documents``)."""
+
+    doc_id: str
+    score: float
 
 
 class SourceInfo(BaseModel):

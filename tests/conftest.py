@@ -1,26 +1,46 @@
-"""Shared fixtures: a clean environment, the real packaged model, small real corpora.
+"""Shared fixtures: a clean environment, the fake and the real embedder, small real corpora.
+
+Two tiers, both in ``make test``:
+
+- **fast**: everything where the model is not what is tested (formatting, adapters,
+  chunking, the store, the manifest, the CLI) runs on ``tests.fakes.HashEmbedder``
+  with real FAISS and real indexes in temporary folders. A fast test that tries to load
+  the real model fails (see ``no_model_outside_the_model_tier``);
+- **model**: tests that use the real packaged model (the ``embedder``, ``default_bot``,
+  ``bot_for`` and ``onnx_embedder`` fixtures, or the ``model`` mark) check what the model
+  decides: retrieval, highlights, abstention, the ONNX backend. ``pytest -m "not model"``
+  runs the fast tier alone.
 
 Every test runs with no QABOT_* variables and no .env file in play, except one: the
-embedding backend is pinned to torch, so that a `qabot` child process embeds exactly as
-the session's in-process model does and no test pays for an ONNX export into its fresh
-index folder. The default ("auto", which picks onnx when onnxruntime is installed) is
-tested end to end in test_accelerate.py. The model is loaded once per session; indexes
-are built for real, in temporary folders.
+embedding backend is pinned to torch, so that a ``qabot`` child process embeds exactly
+as the session's in-process model does and no test pays for an ONNX export. The
+default (``auto``) is tested end to end in test_accelerate.py.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests.fakes import HashEmbedder
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO / "corpus"
 SHARED_EVAL = REPO.parent / "shared" / "eval"
 QABOT = str(Path(sys.executable).with_name("qabot"))
+FAKE_QABOT = [sys.executable, str(REPO / "tests" / "fake_qabot.py")]  # `qabot` on the fake embedder
+MODEL_FIXTURES = {"real_model", "embedder", "default_bot", "bot_for", "onnx_embedder"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(autouse=True)
@@ -35,14 +55,45 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
-@pytest.fixture(scope="session")
-def embedder():
-    """The real packaged all-MiniLM-L6-v2, loaded once."""
-    from qabot.embedder import SentenceTransformerEmbedder
+@pytest.fixture(autouse=True)
+def no_model_outside_the_model_tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fast test that would load the real model fails at once, naming the way out."""
+    if request.node.get_closest_marker("model"):
+        return
+    from qabot.embedding.onnx import OnnxEmbedder
+    from qabot.embedding.torch import TorchEmbedder
 
-    model = SentenceTransformerEmbedder()
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("a fast test loaded the real model: use fake_embedder, or mark the test 'model'")
+
+    monkeypatch.setattr(TorchEmbedder, "_load", refuse)
+    monkeypatch.setattr(OnnxEmbedder, "_load", refuse)
+
+
+# -- embedders ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_model() -> Any:
+    from qabot.embedding.torch import TorchEmbedder
+
+    model = TorchEmbedder()
     model.embed(["warm up"])
     return model
+
+
+@pytest.fixture
+def embedder(real_model: Any) -> Any:
+    """The real packaged all-MiniLM-L6-v2 on torch, loaded once per session."""
+    return real_model
+
+
+# -- corpora and bots ---------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -64,23 +115,7 @@ def make_corpus(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
     return make
 
 
-@pytest.fixture(scope="session")
-def default_bot(tmp_path_factory: pytest.TempPathFactory, embedder):
-    """A QABot over the default corpus, its index built once in a temporary folder."""
-    from qabot import QABot
-
-    bot = QABot.from_settings(
-        corpus_dir=DEFAULT_CORPUS,
-        index_dir=tmp_path_factory.mktemp("default-index"),
-        embedder=embedder,
-        progress=False,
-        _env_file=None,
-    )
-    yield bot
-    bot.close()
-
-
-def make_bot(corpus: Path, index: Path, embedder, **overrides):  # noqa: ANN001, ANN201
+def make_bot(corpus: Path, index: Path, embedder: Any, **overrides: Any) -> Any:
     from qabot import QABot
 
     return QABot.from_settings(
@@ -88,12 +123,35 @@ def make_bot(corpus: Path, index: Path, embedder, **overrides):  # noqa: ANN001,
     )
 
 
+@pytest.fixture(scope="session")
+def _default_bot(tmp_path_factory: pytest.TempPathFactory, real_model: Any) -> Iterator[Any]:
+    bot = make_bot(DEFAULT_CORPUS, tmp_path_factory.mktemp("default-index"), real_model)
+    yield bot
+    bot.close()
+
+
 @pytest.fixture
-def bot_for(tmp_path: Path, embedder):
-    """Build a QABot over a corpus folder, with its index in this test's tmp folder."""
+def default_bot(_default_bot: Any) -> Any:
+    """A QABot over the default corpus on the real model, its index built once per session."""
+    return _default_bot
+
+
+@pytest.fixture(scope="session")
+def fake_default_bot(tmp_path_factory: pytest.TempPathFactory, fake_embedder: HashEmbedder) -> Iterator[Any]:
+    """A QABot over the default corpus on the fake embedder: real index, real retrieval code, no model.
+
+    It answers every question (threshold 0): whether to abstain is the model's call, tested
+    in the model tier; front-end tests make an abstention by hand when they need one.
+    """
+    bot = make_bot(DEFAULT_CORPUS, tmp_path_factory.mktemp("fake-default-index"), fake_embedder, answer_threshold=0.0)
+    yield bot
+    bot.close()
+
+
+def _bots(tmp_path: Path, embedder: Any) -> Iterator[Callable[..., Any]]:
     made = []
 
-    def build(corpus: Path, **overrides):  # noqa: ANN202
+    def build(corpus: Path, **overrides: Any) -> Any:
         bot = make_bot(corpus, tmp_path / "index", embedder, **overrides)
         made.append(bot)
         return bot
@@ -101,3 +159,15 @@ def bot_for(tmp_path: Path, embedder):
     yield build
     for bot in made:
         bot.close()
+
+
+@pytest.fixture
+def bot_for(tmp_path: Path, real_model: Any) -> Iterator[Callable[..., Any]]:
+    """Build a QABot on the real model over a corpus folder, its index in this test's tmp folder."""
+    yield from _bots(tmp_path, real_model)
+
+
+@pytest.fixture
+def fake_bot_for(tmp_path: Path, fake_embedder: HashEmbedder) -> Iterator[Callable[..., Any]]:
+    """Build a QABot on the fake embedder over a corpus folder, its index in this test's tmp folder."""
+    yield from _bots(tmp_path, fake_embedder)

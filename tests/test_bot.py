@@ -6,17 +6,9 @@ import json
 
 import pytest
 
-import qabot
 from qabot import Answer, Citation, Excerpt, QABot, QuestionError
 from qabot.errors import CorpusError
 from tests.conftest import DEFAULT_CORPUS
-
-
-def test_exported_names() -> None:
-    for name in ("QABot", "Answer", "Excerpt", "Citation", "QABotError", "Settings"):
-        assert name in qabot.__all__
-        assert getattr(qabot, name) is not None
-    assert all(hasattr(qabot, name) for name in qabot.__all__)
 
 
 def test_ask_returns_cited_excerpts(default_bot: QABot) -> None:

@@ -1,4 +1,4 @@
-"""The `qabot` command, run as a real process."""
+"""The `qabot` command, run as a real process (on the fake embedder: the CLI is tested, not the model)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import QABOT
+from tests.conftest import FAKE_QABOT
 
 
-def _run(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:  # noqa: ANN001
+def _run(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [QABOT, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}, cwd=cwd
+        [*FAKE_QABOT, *args], capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}, cwd=cwd
     )
 
 

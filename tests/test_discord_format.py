@@ -1,4 +1,4 @@
-"""Discord formatting: embeds from real answers, within every Discord limit, cut cleanly."""
+"""Discord formatting: embeds from answers built by hand, within every Discord limit, cut cleanly."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from qabot.adapters.discord_format import (
+from qabot.adapters.discord.format import (
     DESCRIPTION_LIMIT,
     ELLIPSIS,
     EMBED_LIMIT,
@@ -27,9 +27,10 @@ from qabot.adapters.discord_format import (
     sources_embed,
 )
 from qabot.models import Answer, SourceInfo
+from tests import answers
 
 
-def assert_within_limits(embed) -> None:  # noqa: ANN001 - discord.Embed
+def assert_within_limits(embed) -> None:
     assert len(embed.title or "") <= TITLE_LIMIT
     assert len(embed.description or "") <= DESCRIPTION_LIMIT
     assert len(embed.fields) <= FIELD_COUNT_LIMIT
@@ -39,12 +40,12 @@ def assert_within_limits(embed) -> None:  # noqa: ANN001 - discord.Embed
     assert len(embed) <= EMBED_LIMIT
 
 
-@pytest.fixture(scope="module")
-def answer(default_bot) -> Answer:
-    return default_bot.ask("Who killed Trotsky?", k=10)
+@pytest.fixture
+def answer() -> Answer:
+    return answers.answer("Who killed Trotsky?", k=10)
 
 
-def oversized(answer: Answer, factor: int = 40) -> Answer:
+def oversized(answer: Answer, factor: int = 100) -> Answer:
     """The real answer with every excerpt (and its highlight) blown up far past Discord's limits."""
     excerpts = []
     for excerpt in answer.excerpts:
@@ -113,9 +114,8 @@ def test_the_citation_names_title_file_and_place(answer: Answer) -> None:
     )
 
 
-def test_unanswered_says_so_and_quotes_nothing(default_bot) -> None:
-    answer = default_bot.ask("What is the capital of Australia?", k=10)
-    assert not answer.answered and answer.excerpts  # the core still offers its closest passages ...
+def test_unanswered_says_so_and_quotes_nothing() -> None:
+    answer = answers.answer("What is the capital of Australia?", k=10, answered=False)  # the closest passages ...
     embed = answer_embed(answer, shown=4)
     assert embed.description == NOT_FOUND  # ... which the bot does not present as the answer
     assert not embed.fields
@@ -176,8 +176,9 @@ def test_clip_never_splits_a_character_cluster(text: str) -> None:
         assert not rest or not (unicodedata.category(rest[0]).startswith("M") or rest[0] in "\u200d\U0001f3fd")
 
 
-def test_sources_embed_lists_files_and_counts_what_does_not_fit(default_bot) -> None:
-    found = default_bot.sources()
+def test_sources_embed_lists_files_and_counts_what_does_not_fit() -> None:
+    found = [SourceInfo(source="000_7a1bfeddec75252f.txt", documents=1, passages=120),
+             SourceInfo(source="notes/minutes.md", title="Minutes", documents=1, passages=4)]
     embed = sources_embed(found)
     assert all(s.source in embed.description for s in found)
     title = "Minutes " * 10

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.evaluation import (
+from qabot.eval import (
     EvalItem,
     calibration_table,
     contains,
@@ -23,7 +23,7 @@ from qabot.evaluation import (
     table,
 )
 from qabot.settings import load_settings
-from tests.conftest import DEFAULT_CORPUS, QABOT, SHARED_EVAL
+from tests.conftest import DEFAULT_CORPUS, FAKE_QABOT, SHARED_EVAL
 
 DOCS = {
     "d1": ("Volcanoes", "Lava is molten rock that erupts from a volcano and cools into basalt."),
@@ -78,16 +78,18 @@ def _beir_folder(root: Path) -> Path:
     return folder
 
 
-def test_beir_reports_every_mode_from_one_index(tmp_path, embedder) -> None:
+def test_beir_reports_every_mode_from_one_index(tmp_path, fake_embedder) -> None:
     settings = load_settings(_env_file=None, index_dir=tmp_path / "idx")
-    reports = evaluate_beir(_beir_folder(tmp_path), settings, modes=("hybrid", "dense", "bm25"), progress=False)
+    reports = evaluate_beir(
+        _beir_folder(tmp_path), settings, modes=("hybrid", "dense", "bm25"), progress=False, embedder=fake_embedder
+    )
     assert [r.mode for r in reports] == ["hybrid", "dense", "bm25"]
     assert all(r.queries == 2 and r.documents == 3 and r.ndcg_at_10 == 1.0 for r in reports)
     assert (tmp_path / "idx" / "eval" / "tiny-beir" / "manifest.json").is_file()
     assert "nDCG@10" in table(reports)
 
 
-def test_squad_mode(tmp_path) -> None:
+def test_squad_mode(tmp_path, fake_embedder) -> None:
     squad = {
         "version": "v2.0",
         "data": [
@@ -119,7 +121,8 @@ def test_squad_mode(tmp_path) -> None:
     ]
     corpus = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert corpus[0] == {"_id": "Rivers_of_Europe#0", "title": "Rivers of Europe", "text": squad["data"][0]["paragraphs"][0]["context"]}
-    (report,) = evaluate_squad(path, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False)
+    settings = load_settings(_env_file=None, index_dir=tmp_path / "idx")
+    (report,) = evaluate_squad(path, settings, progress=False, embedder=fake_embedder)
     assert report.hit_at_1 == 1.0 and report.doc_hit_at_1 == 1.0 and report.answerable == 2
 
 
@@ -128,17 +131,18 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps({"id": "1", "question": "What does lava cool into?", "answers": ["basalt"]}) + "\n")
     env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
-    run = subprocess.run([QABOT, "eval", str(questions), "--mode", "all", "--json"], capture_output=True, text=True,
+    run = subprocess.run([*FAKE_QABOT, "eval", str(questions), "--mode", "all", "--json"], capture_output=True, text=True,
                          timeout=300, env=env)
     assert run.returncode == 0, run.stderr
     reports = json.loads(run.stdout)
     assert [r["mode"] for r in reports] == ["hybrid", "dense", "bm25"]
     assert reports[0]["hit_at_1"] == 1.0
-    usage = subprocess.run([QABOT, "eval"], capture_output=True, text=True, timeout=60, env=env)
+    usage = subprocess.run([*FAKE_QABOT, "eval"], capture_output=True, text=True, timeout=60, env=env)
     assert usage.returncode != 0 and "exactly one of" in usage.stderr
 
 
 @pytest.mark.slow
+@pytest.mark.model
 @pytest.mark.parametrize("backend", ["auto", "torch"])
 def test_dev_set_meets_the_targets(tmp_path, monkeypatch, backend: str) -> None:
     """The targets of the quality issue, measured through the library API on ../shared/eval.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qabot.followup import names, needs_history, resolve
+from qabot.search.followup import names, needs_history, resolve
 
 
 def test_names_skip_question_words() -> None:

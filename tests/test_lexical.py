@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qabot.lexical import fold, tokenize
+from qabot.index.lexical import tokenize
+from qabot.text import fold
 
 
 def test_fold_strips_case_and_accents() -> None:

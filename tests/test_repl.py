@@ -27,7 +27,7 @@ from prompt_toolkit.history import FileHistory
 from rich.console import Console
 
 from qabot.adapters.repl import Command, CommandCompleter, CommandError, Session, parse
-from tests.conftest import QABOT
+from tests.conftest import FAKE_QABOT
 
 CORPUS = {
     "lighthouse.md": """---
@@ -105,7 +105,7 @@ def test_tab_completes_command_names_after_either_prefix() -> None:
 class Chat:
     """A ``Session`` as piped mode runs it: plain text, stdout and stderr kept apart."""
 
-    def __init__(self, bot) -> None:  # noqa: ANN001 - QABot
+    def __init__(self, bot) -> None:
         self.out, self.err = io.StringIO(), io.StringIO()
         self.session = Session(
             bot, Console(file=self.out, force_terminal=False), Console(file=self.err, force_terminal=False)
@@ -124,8 +124,8 @@ class Chat:
 
 
 @pytest.fixture
-def chat(make_corpus, bot_for) -> Chat:  # noqa: ANN001
-    return Chat(bot_for(make_corpus(CORPUS)))
+def chat(make_corpus, fake_bot_for) -> Chat:
+    return Chat(fake_bot_for(make_corpus(CORPUS)))
 
 
 def test_follow_ups_use_the_earlier_questions_until_reset(chat: Chat) -> None:
@@ -243,7 +243,9 @@ class Terminal:
     """
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.child = pexpect.spawn(QABOT, ["repl"], env=env, dimensions=(40, 120), encoding="utf-8", timeout=60)
+        self.child = pexpect.spawn(
+            FAKE_QABOT[0], [*FAKE_QABOT[1:], "repl"], env=env, dimensions=(40, 120), encoding="utf-8", timeout=60
+        )
         self.child.logfile_read = log.open("w", encoding="utf-8")
         self.raw = ""
 
@@ -264,7 +266,7 @@ class Terminal:
 
 
 @pytest.fixture
-def terminal(tmp_path: Path, make_corpus):  # noqa: ANN001, ANN201
+def terminal(tmp_path: Path, make_corpus):
     """Start ``qabot repl`` in a terminal, on a fresh index; a history file may be written first."""
     term = Terminal(_environment(tmp_path, make_corpus(CORPUS)), tmp_path / "terminal.log")
     yield term
@@ -339,10 +341,10 @@ def test_quit_leaves_with_status_0_and_the_history_is_private(terminal: Terminal
 # -- the real command in a pipe -------------------------------------------------------
 
 
-def test_piped_lines_are_answered_in_plain_text(tmp_path: Path, make_corpus) -> None:  # noqa: ANN001
+def test_piped_lines_are_answered_in_plain_text(tmp_path: Path, make_corpus) -> None:
     env = _environment(tmp_path, make_corpus(CORPUS))
     script = "Who was Tobias Wren?\n:k 1\n:bogus\nWho was his sister?\n:json\n:quit\nWhat did Agnes Pirrie bake?\n"
-    result = subprocess.run([QABOT, "repl"], input=script, capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run([*FAKE_QABOT, "repl"], input=script, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "\x1b[" not in out and "qabot>" not in out  # no colours, no prompt

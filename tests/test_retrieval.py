@@ -8,8 +8,9 @@ import json
 import pytest
 
 from qabot import QABot
-from qabot.highlight import is_caption
-from qabot.retrieval import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, clean_question, location
+from qabot.search.evidence import is_caption
+from qabot.search.excerpts import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, location
+from qabot.search.inputs import clean_question
 
 LIGHTHOUSE = (
     "The Skerry Point lighthouse was built in 1871 on a rock north of the harbour. "
@@ -25,7 +26,7 @@ LIGHTHOUSE = (
 )
 
 
-def _source(corpus, excerpt) -> str:  # noqa: ANN001
+def _source(corpus, excerpt) -> str:
     path = corpus / excerpt.citation.source
     text = path.read_text(encoding="utf-8")
     if path.suffix != ".jsonl":
@@ -37,7 +38,7 @@ def _source(corpus, excerpt) -> str:  # noqa: ANN001
     raise AssertionError(excerpt.citation.doc_id)
 
 
-def _check_offsets(corpus, answer) -> None:  # noqa: ANN001
+def _check_offsets(corpus, answer) -> None:
     for ex in answer.excerpts:
         assert _source(corpus, ex)[ex.citation.start : ex.citation.end] == ex.text
         assert ex.text[ex.highlight_start : ex.highlight_end] == ex.highlight
@@ -151,7 +152,7 @@ def test_scores_are_best_first(default_bot: QABot) -> None:
         (["Who was Sylvia Franklin?"], "Whose secretary did she become?", "Cannon"),
     ],
 )
-def test_follow_ups_use_the_history(default_bot: QABot, history, question, gold) -> None:  # noqa: ANN001
+def test_follow_ups_use_the_history(default_bot: QABot, history, question, gold) -> None:
     answer = default_bot.ask(question, k=3, history=history)
     assert any(gold in ex.text for ex in answer.excerpts), answer.query
 

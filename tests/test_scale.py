@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qabot import cache as cache_module
-from qabot.bench import SyntheticEmbedder, _exact_top10, write_synthetic_corpus
+from qabot.bench.scale import exact_top10
+from qabot.bench.synthetic import SyntheticEmbedder, write_synthetic_corpus
 from qabot.index import BuildConfig, build, load, open_index
-from qabot.lexical import LexicalBuilder, LexicalIndex, tokenize
+from qabot.index import cache as cache_module
+from qabot.index.lexical import LexicalBuilder, LexicalIndex, tokenize
 
 PASSAGES = 3000
 
@@ -26,29 +27,29 @@ def synthetic_corpus(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.mark.parametrize(("factory", "kind"), [("HNSW32", "IndexHNSWFlat"), ("IVF32,Flat", "IndexIVFFlat")])
 def test_an_approximate_index_keeps_recall_against_exact_search(factory, kind, synthetic_corpus, tmp_path) -> None:
-    config = BuildConfig(corpus_dir=synthetic_corpus, index_dir=tmp_path / "idx", index_factory=factory, use_cache=False)
+    config = BuildConfig(corpus_dir=synthetic_corpus, index_dir=tmp_path / "idx", index_factory=factory, embedding_cache=False)
     manifest = build(config, SyntheticEmbedder(), progress=False)
     assert manifest.passages == PASSAGES and manifest.index_factory_used == factory
     index = load(tmp_path / "idx")
     try:
         assert type(index.dense).__name__ == kind
         queries = SyntheticEmbedder(seed=7).draw(50)
-        exact = _exact_top10(index.passage_vectors, queries)
+        exact = exact_top10(index.passage_vectors, queries)
         _, found = index.dense.search(queries, 10)
-        recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)])
+        recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)])
         assert recall >= 0.95
         # Searching less hard loses recall: the tuned parameters are what keeps it.
         index.tune(efSearch=1, nprobe=1)
         _, rough = index.dense.search(queries, 10)
-        assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(rough, exact)]) < recall
+        assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(rough, exact, strict=True)]) < recall
     finally:
         index.close()
 
 
-def test_too_few_passages_to_train_fall_back_to_exact_search(make_corpus, tmp_path, embedder) -> None:
+def test_too_few_passages_to_train_fall_back_to_exact_search(make_corpus, tmp_path, fake_embedder) -> None:
     corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán.\n\nMercader killed him in 1940.\n"})
     config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx", index_factory="IVF4096,PQ32")
-    index = open_index(config, embedder, progress=False)
+    index = open_index(config, fake_embedder, progress=False)
     assert index.manifest.index_factory_used == "Flat" and index.manifest.index_factory == "IVF4096,PQ32"
     index.close()
 
@@ -75,22 +76,22 @@ def test_streaming_bm25_scores_exactly_like_bm25s(synthetic_corpus, tmp_path) ->
     assert loaded.idf(tokenize("harbour museum")) == in_memory.idf(tokenize("harbour museum"))
 
 
-def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, embedder, monkeypatch) -> None:
+def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
     monkeypatch.setattr(cache_module, "SHARD_ROWS", 4)  # a shard every 4 new passages
     corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(12)})
     config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
-    open_index(config, embedder, progress=False).close()
+    open_index(config, fake_embedder, progress=False).close()
     shards = list((tmp_path / "idx" / "cache").glob("*/shard-*"))
     assert len(shards) == 3
     for round_ in range(6):  # every re-index adds a shard for the changed document
         (corpus / "doc3.txt").write_text(f"Document three, revision {round_}.")
-        index = open_index(config, embedder, progress=False)
+        index = open_index(config, fake_embedder, progress=False)
         assert index.manifest.embedded == 1 and index.manifest.cached == 11
         index.close()
     # Past MAX_SHARDS the shards were compacted: stale revisions dropped, the 12 in use kept.
-    cache = cache_module.EmbeddingCache(tmp_path / "idx" / "cache", embedder.name)
+    cache = cache_module.EmbeddingCache(tmp_path / "idx" / "cache", fake_embedder.name)
     assert len(cache) == 12 and len(cache._shards) == 3
     (corpus / "doc5.txt").write_text("Document five is new.")
-    index = open_index(config, embedder, progress=False)
+    index = open_index(config, fake_embedder, progress=False)
     assert index.manifest.embedded == 1 and index.manifest.cached == 11
     index.close()

@@ -20,7 +20,7 @@ def test_defaults(monkeypatch) -> None:
 def test_auto_backend_is_onnx_only_when_onnxruntime_is_installed(monkeypatch) -> None:
     import importlib.util
 
-    from qabot.embedder import resolve_backend
+    from qabot.embedding import resolve_backend
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "onnxruntime" else real(name, *a))

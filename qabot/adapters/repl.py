@@ -31,9 +31,11 @@ from rich.console import Console
 
 from qabot.adapters.terminal import print_answer, print_context, print_sources
 from qabot.bot import QABot
+from qabot.embedding import Embedder
 from qabot.errors import QABotError
 from qabot.models import Answer, Excerpt
 from qabot.settings import Settings
+from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +146,7 @@ class Session:
     def _warm(self) -> None:
         try:
             self.bot.embedder.embed(["warm up"])
-        except Exception:  # noqa: BLE001 - the first question meets the same error and prints it as one line
+        except Exception:
             log.debug("warming up the model failed", exc_info=True)
 
     def finish(self) -> None:
@@ -162,10 +164,9 @@ class Session:
                 self.ask(parsed)
         except (QABotError, CommandError) as exc:
             self.error(str(exc))
-        except Exception as exc:  # noqa: BLE001 - a REPL outlives its bugs; details at QABOT_LOG_LEVEL=DEBUG
+        except Exception as exc:
             log.debug("unexpected error", exc_info=True)
-            first_line = next(iter(str(exc).strip().splitlines()), "")
-            self.error(f"unexpected {type(exc).__name__}: {first_line} (QABOT_LOG_LEVEL=DEBUG shows details)")
+            self.error(f"unexpected {type(exc).__name__}: {first_line(exc)} (QABOT_LOG_LEVEL=DEBUG shows details)")
         return True
 
     def ask(self, question: str) -> None:
@@ -244,10 +245,10 @@ class Session:
         self.errors.print(f"error: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """Load (or build) the index, then answer lines until quit, Ctrl-D or the end of input."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    bot = QABot.from_settings(settings)  # a first start builds the index, with a progress bar on stderr
+    bot = QABot.from_settings(settings, embedder=embedder)  # a first start builds the index, with a progress bar on stderr
     # Piped mode forces plain output even when stdout happens to be a terminal.
     terminal = None if interactive else False
     session = Session(bot, Console(force_terminal=terminal), Console(stderr=True, force_terminal=terminal))

@@ -14,28 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
+from qabot.adapters.render import cite
+from qabot.models import Answer, Excerpt, PassageContext, SourceInfo
+from qabot.text import flat
 
 NOT_FOUND = "Not found in the corpus."
 HIGHLIGHT_STYLE = "bold yellow"
 SEARCHED_FOR = "Searched for:"
 
 
-def cite(citation: Citation) -> str:
-    """'Title — source, § Section, ¶ 3' (title only when the document has one)."""
-    where = f"{citation.source}, {citation.location}"
-    return f"{citation.title} — {where}" if citation.title else where
-
-
-def _flat(text: str) -> str:
-    # Source paragraphs may be hard-wrapped; one line per paragraph reads better on screen.
-    return " ".join(text.split())
-
-
 def _plain_marked(text: str, start: int, end: int) -> str:
     """``text`` on one line with ``text[start:end]`` between ``**``."""
-    marked = _flat(text[start:end])
-    parts = (_flat(text[:start]), f"**{marked}**" if marked else "", _flat(text[end:]))
+    marked = flat(text[start:end])
+    parts = (flat(text[:start]), f"**{marked}**" if marked else "", flat(text[end:]))
     return " ".join(part for part in parts if part)
 
 
@@ -43,7 +34,7 @@ def _rich_marked(text: str, start: int, end: int, style: str = ""):  # noqa: ANN
     """``text`` on one line with ``text[start:end]`` in the highlight style."""
     from rich.text import Text
 
-    parts = [(_flat(text[:start]), style), (_flat(text[start:end]), HIGHLIGHT_STYLE), (_flat(text[end:]), style)]
+    parts = [(flat(text[:start]), style), (flat(text[start:end]), HIGHLIGHT_STYLE), (flat(text[end:]), style)]
     return Text(" ").join(Text(part, style=part_style) for part, part_style in parts if part)
 
 
@@ -89,9 +80,9 @@ def _highlight_span(context: PassageContext, excerpt: Excerpt) -> tuple[int, int
 def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str:
     """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
     start, end = _highlight_span(context, excerpt)
-    blocks = [f"    {_flat(text)}" for text in context.before]
+    blocks = [f"    {flat(text)}" for text in context.before]
     blocks.append(f"  > {_plain_marked(context.paragraph, start, end)}")
-    blocks.extend(f"    {_flat(text)}" for text in context.after)
+    blocks.extend(f"    {flat(text)}" for text in context.after)
     return f"[{number}] {cite(context.citation)}\n" + "\n\n".join(blocks)
 
 
@@ -110,9 +101,9 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt):  # noq
     from rich.text import Text
 
     start, end = _highlight_span(context, excerpt)
-    blocks = [Text(_flat(text), style="dim") for text in context.before]
+    blocks = [Text(flat(text), style="dim") for text in context.before]
     blocks.append(_rich_marked(context.paragraph, start, end))
-    blocks.extend(Text(_flat(text), style="dim") for text in context.after)
+    blocks.extend(Text(flat(text), style="dim") for text in context.after)
     spaced = [part for block in blocks for part in (block, Text())][:-1]
     title = Text(f"[{number}] ", style="bold") + Text(cite(context.citation), style="cyan")
     return Panel(Group(*spaced), title=title, title_align="left")

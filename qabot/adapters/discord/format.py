@@ -20,7 +20,9 @@ from collections.abc import Sequence
 
 import discord
 
+from qabot.adapters.render import cite
 from qabot.models import Answer, Citation, Excerpt, SourceInfo
+from qabot.text import flat
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 MESSAGE_LIMIT = 2000
@@ -46,11 +48,6 @@ NOT_FOUND = (
 
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
 _SPACE = re.compile(r"\s")
-
-
-def flat(text: str) -> str:
-    """One line: sources may be hard-wrapped, and Discord would show every line break."""
-    return " ".join(text.split())
 
 
 def _continues(char: str) -> bool:
@@ -163,12 +160,6 @@ def marked(excerpt: Excerpt, limit: int) -> str:
     return (shown_before + left if shown_before else "") + bold + (right + shown_after if shown_after else "")
 
 
-def cite(citation: Citation) -> str:
-    """'Title — source, § Section, ¶ 3' (plain text; the title only when the document has one)."""
-    where = f"{citation.source}, {citation.location}"
-    return f"{citation.title} — {where}" if citation.title else where
-
-
 def file_name(name: str, limit: int) -> str:
     """A file name as inline code (it needs no escaping there), or escaped when it holds a backtick."""
     if "`" not in name and len(name) + 2 <= limit:
@@ -233,7 +224,7 @@ def more_embed(answer: Answer, first: int) -> discord.Embed:
         return embed
     names = [clip(f"[{number}] {cite(excerpt.citation)}", SHORT_NAME) for number, excerpt in rest]
     share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
-    for name, (_, excerpt) in zip(names, rest):
+    for name, (_, excerpt) in zip(names, rest, strict=True):
         embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)
     return fit_embed(embed)
 

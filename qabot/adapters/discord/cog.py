@@ -12,7 +12,7 @@ Every question takes the same path, from a slash command or from a message:
    loop, so the gateway heartbeat is never late;
 5. **context**: in a thread, or in a reply to one of the bot's answers, the earlier
    questions of that conversation go to ``QABot.ask`` as ``history``;
-6. **answer**: ``discord_format`` builds the embed; everything is sent with
+6. **answer**: ``format`` builds the embed; everything is sent with
    ``AllowedMentions.none()``, so quoted text or an echoed question never pings anyone.
 
 A refused slash command gets a private (ephemeral) reply; an accepted one defers at
@@ -27,16 +27,15 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import discord
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord_format import (
+from qabot.adapters.discord.conversations import Conversations
+from qabot.adapters.discord.format import (
     answer_embed,
     default_shown,
     help_embed,
@@ -44,6 +43,7 @@ from qabot.adapters.discord_format import (
     notice,
     sources_embed,
 )
+from qabot.adapters.discord.limits import Cooldowns, Gate, QueueFull
 from qabot.bot import QABot
 from qabot.errors import QuestionError
 from qabot.models import Answer
@@ -51,11 +51,8 @@ from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
-HISTORY_DEPTH = 5  # earlier questions passed as history
 MORE_TIMEOUT = 14 * 60.0  # the button outlives neither the view nor the 15-minute interaction token
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
 
@@ -65,94 +62,6 @@ TOO_LONG = "That question is {length} characters long; I take up to {limit}. Cou
 COOLDOWN = "One moment, please: you can ask again in {seconds} s."
 BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
 APOLOGY = "Sorry, something went wrong while answering that. It has been logged."
-
-
-class QueueFull(Exception):
-    """As many questions are waiting as the queue allows."""
-
-
-class Gate:
-    """Bounded concurrency in front of worker threads, with a bounded queue.
-
-    ``admit()`` takes a place or raises ``QueueFull`` at once (no waiting); inside it,
-    ``run()`` waits for one of ``concurrent`` slots and calls the function in a thread.
-    """
-
-    def __init__(self, *, concurrent: int, queue_limit: int) -> None:
-        self._slots = asyncio.Semaphore(concurrent)
-        self.capacity = concurrent + queue_limit
-        self.inside = 0
-
-    @contextlib.contextmanager
-    def admit(self) -> Iterator[None]:
-        if self.inside >= self.capacity:
-            raise QueueFull
-        self.inside += 1
-        try:
-            yield
-        finally:
-            self.inside -= 1
-
-    async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        async with self._slots:
-            return await asyncio.to_thread(func, *args, **kwargs)
-
-
-class Cooldowns:
-    """One question per user every ``seconds`` (0: no cooldown)."""
-
-    def __init__(self, seconds: float) -> None:
-        self._mapping: commands.CooldownMapping[int] | None = (
-            commands.CooldownMapping(commands.Cooldown(1, seconds), _same) if seconds > 0 else None
-        )
-
-    def retry_after(self, user_id: int) -> float:
-        """0 when the user may ask now (and starts their cooldown), else the seconds left."""
-        if self._mapping is None:
-            return 0.0
-        return self._mapping.update_rate_limit(user_id) or 0.0
-
-
-def _same(key: int) -> int:
-    return key
-
-
-class Conversations:
-    """The earlier questions of each thread and reply chain, kept in memory.
-
-    A reply chain is keyed by every message of it that the bot knows (the question and
-    the answer), so replying to either continues the conversation. The oldest entries
-    go first once ``capacity`` is reached; a restart forgets them all.
-    """
-
-    def __init__(self, depth: int = HISTORY_DEPTH, capacity: int = 10_000) -> None:
-        self.depth = depth
-        self.capacity = capacity
-        self._chains: OrderedDict[int, tuple[str, ...]] = OrderedDict()
-        self._threads: OrderedDict[int, tuple[str, ...]] = OrderedDict()
-
-    def history(self, *, thread_id: int | None = None, reply_to: int | None = None) -> list[str]:
-        """Earlier questions, oldest first: the reply chain's if there is one, else the thread's."""
-        if reply_to is not None and reply_to in self._chains:
-            return list(self._chains[reply_to])
-        if thread_id is not None and thread_id in self._threads:
-            return list(self._threads[thread_id])
-        return []
-
-    def remember(
-        self, question: str, history: Iterable[str], *, thread_id: int | None, message_ids: Iterable[int]
-    ) -> None:
-        chain = (*history, question)[-self.depth :]
-        for message_id in message_ids:
-            self._put(self._chains, message_id, chain)
-        if thread_id is not None:
-            self._put(self._threads, thread_id, (*self._threads.get(thread_id, ()), question)[-self.depth :])
-
-    def _put(self, table: OrderedDict[int, tuple[str, ...]], key: int, value: tuple[str, ...]) -> None:
-        table[key] = value
-        table.move_to_end(key)
-        while len(table) > self.capacity:
-            table.popitem(last=False)
 
 
 @dataclass(frozen=True)
@@ -297,7 +206,7 @@ class AskCog(commands.Cog, name="Questions"):
             return
         try:
             await self._answer_message(message, place, me)
-        except Exception as exc:  # noqa: BLE001 - a handler must never take the bot down
+        except Exception as exc:
             log.error("error answering message %s: %s", message.id, exc, exc_info=exc)
             await self._notice(message, APOLOGY)
 

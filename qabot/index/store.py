@@ -12,10 +12,10 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from qabot.models import Document, Paragraph, Passage
+from qabot.index.engine import ParagraphRow, PassageRow
+from qabot.models import Document, Paragraph, Passage, SourceInfo
 
 _SCHEMA = """
 CREATE TABLE documents (
@@ -37,35 +37,6 @@ CREATE INDEX paragraphs_by_doc ON paragraphs (doc, start);
 CREATE INDEX passages_by_doc ON passages (doc, start);
 CREATE INDEX documents_by_source ON documents (source);
 """
-
-
-@dataclass(frozen=True)
-class PassageRow:
-    """A stored passage, joined with what its citation needs from its document."""
-
-    row: int
-    doc: int
-    doc_id: str
-    source: str
-    title: str | None
-    url: str | None
-    section: str | None
-    paragraph: int
-    start: int
-    end: int
-    text: str
-    sent0: int  # row of its first sentence vector
-    sentences: tuple[tuple[int, int], ...]  # absolute offsets into the document text
-
-
-@dataclass(frozen=True)
-class ParagraphRow:
-    number: int
-    start: int
-    end: int
-    section: str | None
-    heading: bool
-    duplicate: bool
 
 
 class StoreWriter:
@@ -183,10 +154,10 @@ class Store:
         )
         return ParagraphRow(rows[0][0], rows[0][1], rows[0][2], rows[0][3], bool(rows[0][4]), bool(rows[0][5])) if rows else None
 
-    def sources(self) -> list[tuple[str, str | None, int, int]]:
-        """(source, title if the file has one document, documents, passages) per corpus file."""
+    def sources(self) -> list[SourceInfo]:
+        """Each corpus file, with its title when it holds one document, and its counts."""
         return [
-            (r[0], r[1] if r[2] == 1 else None, r[2], r[3])
+            SourceInfo(source=r[0], title=r[1] if r[2] == 1 else None, documents=r[2], passages=r[3])
             for r in self._query(
                 "SELECT source, max(title), count(*), sum(passages) FROM documents GROUP BY source ORDER BY source"
             )

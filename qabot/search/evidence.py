@@ -1,22 +1,74 @@
-"""Sentence evidence: how well one sentence answers a question, beyond topical similarity.
+"""Sentence evidence: how well each sentence of a candidate answers the question.
 
-Dense similarity finds sentences about the right thing; these two cheap, pure signals
-find the sentence that actually answers:
+Dense similarity finds sentences about the right thing; cheap, pure signals find the
+sentence that actually answers:
 
+- **cosine**: the question's vector against each sentence's, computed at index time
+  from the passage's own forward pass (``Evidence.vectors``);
 - **coverage**: the share of the question's content words (weighted by their rarity in
-  the corpus) that the sentence contains; computed over the term ids the index stores
-  per sentence (``Retriever._terms_present``), so it lives in retrieval.py;
+  the corpus) that the sentence holds, over the term ids the index stores per sentence;
 - **answer type**: a "when" question wants a date, "how many" a number, "who" a
   person's name (two capitalised words, or one after "by"), "where" a place; a
   sentence that holds such a thing, not already in the question, is more likely the
-  answer.
+  answer;
+- **captions**: a short line without closing punctuation (a caption, a heading, a
+  byline) names a topic without saying much about it, so it is rarely the answer.
 """
 
 from __future__ import annotations
 
 import re
 
-from qabot.lexical import STOPWORDS, fold
+import numpy as np
+
+from qabot.index.engine import Evidence, PassageRow, run_starts
+from qabot.index.lexical import STOPWORDS, term_ids
+from qabot.search.config import RetrievalConfig
+from qabot.text import fold
+
+
+def sentence_scores(
+    evidence: Evidence, vector: np.ndarray, idf: dict[str, float], config: RetrievalConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every sentence's score (cosine and coverage), and each passage's own coverage of the question."""
+    starts = run_starts(evidence.counts)[:-1]
+    cosine = evidence.vectors @ vector
+    present, weights = terms_present(evidence, idf)  # [sentences, query terms], idf
+    total = float(weights.sum()) or 1.0
+    coverage = present @ weights / total
+    passage_coverage = (
+        np.maximum.reduceat(present, starts, axis=0) @ weights / total if present.size else np.zeros(len(starts))
+    )
+    return config.sentence_weight * cosine + config.coverage_weight * coverage, passage_coverage
+
+
+def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Which of the question's terms each sentence holds ([sentences, terms] of 0/1), and their idf."""
+    sentences = int(evidence.counts.sum())
+    if not idf:
+        return np.zeros((sentences, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
+    by_id = {int(term_ids([t])[0]): w for t, w in idf.items()}
+    ids = np.array(sorted(by_id), dtype=np.uint32)
+    weights = np.array([by_id[int(i)] for i in ids], dtype=np.float32)
+    flat = evidence.terms
+    owner = np.repeat(np.arange(sentences), evidence.term_counts)
+    slot = np.minimum(np.searchsorted(ids, flat), len(ids) - 1)
+    hit = ids[slot] == flat
+    present = np.zeros((sentences, len(ids)), dtype=np.float32)
+    present[owner[hit], slot[hit]] = 1.0
+    return present, weights
+
+
+def adjust_for_text(scores: np.ndarray, passage: PassageRow, kind: str | None, question: str,
+                    config: RetrievalConfig) -> None:
+    """Lower caption-like sentences and raise those holding the asked-for kind of thing, in place."""
+    for i, (start, end) in enumerate(passage.sentences):
+        sentence = passage.text[start - passage.start : end - passage.start]
+        if is_caption(sentence):
+            scores[i] -= config.caption_penalty
+        elif kind and has_type(sentence, kind, question):
+            scores[i] += config.type_weight
+
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b\d{{1,2}}(st|nd|rd|th)\b", re.IGNORECASE)
@@ -37,12 +89,12 @@ _NOT_NAMES = frozenset(
 
 _TYPES = (
     ("date", re.compile(r"^\s*(when\b|(in |on |by )?what (year|date|month|day|century|decade)|"
-                        r"(in |on )?which (year|date|month|day|century|decade)|what time)", re.I)),
+                        r"(in |on )?which (year|date|month|day|century|decade)|what time)", re.IGNORECASE)),
     ("number", re.compile(r"^\s*(how (many|much|long|old|far|big|large|often)|what (number|percentage|"
-                          r"proportion|amount)|which number)", re.I)),
-    ("name", re.compile(r"^\s*(who|whom|whose)\b|^\s*(what|which) (is|was) the name", re.I)),
+                          r"proportion|amount)|which number)", re.IGNORECASE)),
+    ("name", re.compile(r"^\s*(who|whom|whose)\b|^\s*(what|which) (is|was) the name", re.IGNORECASE)),
     ("place", re.compile(r"^\s*(where\b|(in |to |from )?(what|which) (country|city|town|place|state|region|"
-                         r"continent|village|street|nation))", re.I)),
+                         r"continent|village|street|nation))", re.IGNORECASE)),
 )
 
 
@@ -87,8 +139,7 @@ _CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
 def is_caption(sentence: str) -> bool:
     """A short line with no closing punctuation: an image caption, a heading, a byline.
 
-    It names a topic without saying much about it, so it is rarely the answer; the rerank
-    lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out, since a
-    caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev").
+    The rerank lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out,
+    since a caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev").
     """
     return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)

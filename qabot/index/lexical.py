@@ -19,7 +19,6 @@ import math
 import re
 import shutil
 import threading
-import unicodedata
 import zlib
 from array import array
 from collections import Counter
@@ -28,21 +27,22 @@ from pathlib import Path
 
 import numpy as np
 
+from qabot.text import fold
+
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|\d+", re.UNICODE)
 
 STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself nor of off on once only or other our ours ourselves
-    out over own same she should so some such than that the their theirs them themselves then
-    there these they this those through to too under until up very was we were what when where
-    which while who whom why will with would you your yours yourself yourselves s t d ll m re ve
-    also whose within without upon""".split()
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself nor of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these
+    they this those through to too under until up very was we were what when where which while
+    who whom why will with would you your yours yourself yourselves s t d ll m re ve also whose
+    within without upon""".split()
 )
 
 _stemmer_lock = threading.Lock()
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
 
 @lru_cache(maxsize=1)
@@ -52,21 +52,11 @@ def _stemmer():  # noqa: ANN202 - PyStemmer has no type hints
     return Stemmer.Stemmer("english")
 
 
-@lru_cache(maxsize=1)
-def _combining() -> dict[int, None]:
-    """A str.translate table deleting every combining mark (built once, in about 0.05 s)."""
-    # No code point past plane 1 has a combining class (the last is U+1E94A in Unicode 14).
-    return {cp: None for cp in range(0x20000) if unicodedata.combining(chr(cp))}
+def _bm25s():  # noqa: ANN202 - the bm25s module, imported on first use
+    import bm25s
 
-
-def fold(text: str) -> str:
-    """Casefold and strip accents: the form both sides of a lexical match are compared in."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    if decomposed.isascii():  # nothing to strip
-        return decomposed
-    # The same as dropping each character with unicodedata.combining(ch), in one C loop:
-    # this runs for every sentence the highlight scores, so it is worth the table.
-    return decomposed.translate(_combining())
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+    return bm25s
 
 
 def words(text: str) -> list[str]:
@@ -105,9 +95,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        bm25s = _bm25s()
         retriever = bm25s.BM25(k1=cls.K1, b=cls.B, method="lucene")
         # An empty passage still needs a row, so that rows line up with FAISS ids.
         retriever.index([tokens or [""] for tokens in token_lists], show_progress=False)
@@ -118,10 +106,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path, mmap: bool = False) -> LexicalIndex:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        return cls(bm25s.BM25.load(str(folder), mmap=mmap, load_corpus=False))
+        return cls(_bm25s().BM25.load(str(folder), mmap=mmap, load_corpus=False))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every passage for these query tokens (zeros when none is known)."""
@@ -197,7 +182,7 @@ class LexicalBuilder:
 
     def build(self, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         """Score the spilled pairs (bm25s's Lucene variant) into its CSC matrix; removes the spill files."""
-        import bm25s
+        bm25s = _bm25s()
         from bm25s.scoring import _score_tfc_lucene
 
         self._spill()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from qabot.lexical import words
+from qabot.index.lexical import words
 
 _PRONOUNS = {
     "he": "{}", "she": "{}", "they": "{}", "him": "{}", "them": "{}", "it": "{}",
@@ -22,12 +22,12 @@ _PRONOUNS = {
 _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"(?:[A-Z][\w’'.-]*|(?<=\s)(?:de|da|del|van|von|la|le|di)(?=\s+[A-Z]))(?:\s+(?:[A-Z][\w’'.-]*|de|da|del|van|von|la|le|di)(?=\s|\?|$|[,.;:!]))*")
 _NOT_NAMES = frozenset(
-    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july "
-    "august september october november december i".split()
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december i""".split()
 )
 _QUESTION_WORDS = frozenset(
-    "who whom whose what which when where why how is are was were did do does can could should would will "
-    "in on at of for to from by with and but or the a an tell name list give".split()
+    """who whom whose what which when where why how is are was were did do does can could should would
+    will in on at of for to from by with and but or the a an tell name list give""".split()
 )
 
 

@@ -1,0 +1,97 @@
+"""``qabot bench --scale N``: N synthetic passages through qabot's own build, then searched.
+
+FAISS search p50/p95 and recall@10 against exact search, BM25 time, build peak RSS,
+the RSS that loading (memory-mapped) adds, and the size on disk.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qabot.bench.probes import ms, peak_rss_mb, reset_peak_rss, rss_mb, timed
+from qabot.bench.report import ScaleResult
+from qabot.bench.synthetic import WORDS, SyntheticEmbedder, write_synthetic_corpus
+from qabot.index import BuildConfig, build, load
+from qabot.index.dense import SEARCH_PARAMS, uses
+from qabot.index.lexical import tokenize
+
+
+def bench_scale(
+    passages: int, factories: Sequence[str], work: Path, queries: int = 200, progress: bool = True
+) -> list[ScaleResult]:
+    """Build ``passages`` synthetic passages per index factory through qabot's own build; search them."""
+    corpus_dir = work / f"scale-{passages}-corpus"
+    jsonl = corpus_dir / "synthetic.jsonl"
+    if not jsonl.is_file():
+        write_synthetic_corpus(jsonl, passages)
+    probe = SyntheticEmbedder(seed=99)
+    query_vectors = probe.draw(queries)
+    query_tokens = [tokenize(" ".join(np.random.default_rng(i).choice(WORDS, 4))) for i in range(queries)]
+    exact: np.ndarray | None = None
+    results = []
+    for factory in factories:
+        index_dir = work / f"scale-{passages}-{factory.replace(',', '_')}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        config = BuildConfig(corpus_dir=corpus_dir, index_dir=index_dir, index_factory=factory, embedding_cache=False)
+        reset_peak_rss()
+        started = time.perf_counter()
+        build(config, SyntheticEmbedder(), progress=progress)
+        build_s = time.perf_counter() - started
+        build_peak = peak_rss_mb()
+        before = rss_mb()
+        started = time.perf_counter()
+        index = load(index_dir)
+        load_s = time.perf_counter() - started
+        load_rss = rss_mb() - before
+        if exact is None:
+            exact = exact_top10(index.passage_vectors, query_vectors)
+        found10, times10, times100, bm25 = [], [], [], []
+        for i, vector in enumerate(query_vectors):
+            q = vector[None, :]
+            started = time.perf_counter()
+            _, rows = index.dense.search(q, 10)
+            times10.append(time.perf_counter() - started)
+            found10.append(rows[0])
+            times100.append(timed(lambda q=q, index=index: index.dense.search(q, 100)))
+            bm25.append(timed(lambda t=query_tokens[i], index=index: index.lexical.top(t, 100)))
+        recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found10, exact, strict=True)]))
+        disk = sum(p.stat().st_size for p in (index_dir / index.manifest.build).rglob("*") if p.is_file())
+        results.append(
+            ScaleResult(
+                passages=index.manifest.passages,
+                factory=index.manifest.index_factory_used,
+                build_s=round(build_s, 1),
+                build_peak_rss_mb=build_peak,
+                load_s=round(load_s, 3),
+                load_rss_mb=round(load_rss, 1),
+                search_k10=ms(times10),
+                search_k100=ms(times100),
+                recall_at_10=round(recall, 4),
+                bm25=ms(bm25),
+                search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(index.dense, k)},
+                disk_mb=round(disk / (1 << 20), 1),
+            )
+        )
+        index.close()
+    return results
+
+
+def exact_top10(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Exact top 10 by inner product, reading the memory-mapped vectors in blocks."""
+    best_scores = np.full((len(queries), 10), -np.inf, dtype=np.float32)
+    best_rows = np.zeros((len(queries), 10), dtype=np.int64)
+    for lo in range(0, len(vectors), 200_000):
+        block = np.asarray(vectors[lo : lo + 200_000], dtype=np.float32)
+        scores = queries @ block.T
+        top = np.argpartition(-scores, 9, axis=1)[:, :10]
+        merged_scores = np.concatenate([best_scores, np.take_along_axis(scores, top, 1)], axis=1)
+        merged_rows = np.concatenate([best_rows, top + lo], axis=1)
+        keep = np.argsort(-merged_scores, axis=1)[:, :10]
+        best_scores = np.take_along_axis(merged_scores, keep, 1)
+        best_rows = np.take_along_axis(merged_rows, keep, 1)
+    return best_rows

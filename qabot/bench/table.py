@@ -1,0 +1,79 @@
+"""The ``qabot bench`` report as plain-text tables, each target beside its figure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from qabot.bench.report import BenchReport
+from qabot.text import render_table
+
+
+def table(report: BenchReport) -> str:
+    """The report as plain-text tables, targets beside the figures."""
+    m = report.machine
+    lines = [
+        f"machine: {m.cpu}, {m.cores} cores, {m.memory_gib} GiB; python {m.python}",
+        (
+            f"load average before {m.load_before}, after {m.load_after}; CPU stolen by the hypervisor: "
+            f"{'?' if m.steal_share is None else f'{m.steal_share:.0%}'}; medians of {report.runs} runs"
+        ),
+        "",
+    ]
+
+    def block(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+        cells = [[str(c) for c in row] for row in rows]
+        if cells:
+            lines.extend([render_table(title, list(header), cells), ""])
+
+    block(
+        "query latency (bot.ask vs embedding the question alone; target ratio <= 1.5)",
+        ["corpus", "backend", "passages", "ask p50 ms", "ask p95 ms", "embed p50 ms", "embed p95 ms", "ratio"],
+        ([q.corpus, q.backend, q.passages, q.ask.p50_ms, q.ask.p95_ms, q.embed.p50_ms, q.embed.p95_ms, q.ratio_p50]
+         for q in report.query),
+    )
+    block(
+        "index build (vs embedding the same passages alone; target <= 1.3) and re-index after one change (target <= 5%)",
+        ["corpus", "backend", "passages", "build s", "embed s", "ratio", "passages/s", "re-index s", "share",
+         "re-embedded/doc", "peak RSS MB"],
+        ([b.corpus, b.backend, b.passages, b.build_s, b.embed_s, b.ratio, b.passages_per_s, b.reindex_s,
+          "-" if b.reindex_share is None else f"{b.reindex_share:.1%}", f"{b.reembedded}/{b.document_passages}",
+          b.peak_rss_mb] for b in report.build),
+    )
+    block(
+        "cold start (qabot ask as a process vs import sentence_transformers, faiss; target extra <= 1.5 s)",
+        ["backend", "qabot ask s", "imports s", "extra s", "peak RSS MB"],
+        ([c.backend, c.ask_s, c.imports_s, c.extra_s, c.ask_peak_rss_mb] for c in report.cold),
+    )
+    block(
+        "quality",
+        ["backend", "SciFact nDCG@10", "dev hit@1"],
+        ([q.backend, q.scifact_ndcg_at_10, q.dev_hit_at_1] for q in report.quality),
+    )
+    if report.backends:
+        b = report.backends
+        block(
+            f"{b.fast} vs {b.base} (targets: speedups >= 2, nDCG loss <= 0.01, hit@1 loss <= 0.02)",
+            ["query embed speedup", "build embed speedup", "nDCG@10 loss", "hit@1 loss"],
+            iter([[b.query_embed_speedup, b.build_embed_speedup, b.ndcg_loss, b.hit_at_1_loss]]),
+        )
+    if report.peer:
+        p = report.peer
+        block(
+            f"peer on SciFact: qabot ({p.backend}) vs {p.peer} (targets: ratios <= 0.5 at equal or better nDCG@10)",
+            ["", "build s", "query p50 ms", "nDCG@10"],
+            iter([["qabot", p.qabot_build_s, p.qabot_query_p50_ms, p.qabot_ndcg_at_10],
+                  ["txtai", p.peer_build_s, p.peer_query_p50_ms, p.peer_ndcg_at_10],
+                  ["ratio", p.build_ratio, p.query_ratio, ""]]),
+        )
+    block(
+        "scale (synthetic passages, random vectors; targets: search p95 <= 20 ms, recall@10 >= 0.95)",
+        ["passages", "factory", "params", "build s", "build peak MB", "load s", "load RSS MB", "k=10 p50/p95 ms",
+         "k=100 p50/p95 ms", "recall@10", "BM25 p50/p95 ms", "disk MB"],
+        ([s.passages, s.factory, ",".join(f"{k}={v}" for k, v in s.search_params.items()) or "-", s.build_s,
+          s.build_peak_rss_mb, s.load_s, s.load_rss_mb, f"{s.search_k10.p50_ms}/{s.search_k10.p95_ms}",
+          f"{s.search_k100.p50_ms}/{s.search_k100.p95_ms}", s.recall_at_10, f"{s.bm25.p50_ms}/{s.bm25.p95_ms}",
+          s.disk_mb] for s in report.scale),
+    )
+    lines.extend(f"note: {n}" for n in report.notes)
+    lines.append(f"total {report.seconds:.0f} s")
+    return "\n".join(lines)

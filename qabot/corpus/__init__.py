@@ -1,0 +1,68 @@
+"""Reading a corpus folder: find its files, turn each into ``Document`` values, split paragraphs.
+
+One reader module per format, each with ``SUFFIXES`` and ``read(file, warn)``, which
+yields the file's documents. Everything downstream (chunking, the index, retrieval,
+citations) sees only ``Document`` and ``Paragraph``, whatever the format::
+
+    files = find_files(Path("corpus"))
+    for document in load_corpus(files):
+        paras = document_paragraphs(document)
+
+A file a reader cannot handle is skipped with a warning that names it; the rest of the
+corpus is still read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+from qabot.corpus import jsonl, plaintext
+from qabot.corpus.files import CorpusFile, Warn, describe, file_digest, parse_front_matter
+from qabot.corpus.files import find_files as _find_files
+from qabot.corpus.paragraphs import paragraphs
+from qabot.models import Document, Paragraph
+
+log = logging.getLogger(__name__)
+
+READERS: dict[str, ModuleType] = {suffix: reader for reader in (plaintext, jsonl) for suffix in reader.SUFFIXES}
+
+__all__ = [
+    "READERS",
+    "CorpusFile",
+    "describe_types",
+    "document_paragraphs",
+    "file_digest",
+    "find_files",
+    "load_corpus",
+    "load_file",
+    "paragraphs",
+    "parse_front_matter",
+]
+
+
+def find_files(corpus_dir: Path, warn: Warn | None = None) -> list[CorpusFile]:
+    """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning."""
+    return _find_files(corpus_dir, READERS, warn)
+
+
+def describe_types() -> str:
+    """'.jsonl, .md and .txt': the file types qabot reads."""
+    return describe(READERS)
+
+
+def load_file(file: CorpusFile, warn: Warn | None = None) -> Iterator[Document]:
+    """The documents of one corpus file, read by the reader for its type."""
+    yield from READERS[file.suffix].read(file, warn or log.warning)
+
+
+def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterator[Document]:
+    for file in files:
+        yield from load_file(file, warn)
+
+
+def document_paragraphs(document: Document) -> list[Paragraph]:
+    """The paragraphs of a document: its reader's own, when it gives them, or found in its text."""
+    return paragraphs(document.text, document.body_start)

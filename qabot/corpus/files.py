@@ -1,0 +1,122 @@
+"""Finding the files of a corpus folder, hashing them, and reading text files' front matter.
+
+A corpus file is any file below the folder whose suffix has a reader (see
+``qabot.corpus.READERS``). Hidden files and folders (``.git``, ``.DS_Store``) are ignored
+silently; other file types are skipped with a warning that names them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from qabot.errors import CorpusError
+
+log = logging.getLogger(__name__)
+
+Warn = Callable[[str], None]
+FRONT_MATTER_KEYS = ("title", "author", "date", "url")
+
+
+@dataclass(frozen=True)
+class CorpusFile:
+    """A file of the corpus folder that qabot will index."""
+
+    path: Path
+    name: str  # relative to the corpus folder, '/'-separated: the citation's ``source``
+
+    @property
+    def suffix(self) -> str:
+        return self.path.suffix.lower()
+
+
+def find_files(corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None) -> list[CorpusFile]:
+    """Every file below ``corpus_dir`` with one of ``suffixes``, sorted; other types are skipped with a warning."""
+    warn = warn or log.warning
+    if not corpus_dir.exists():
+        raise CorpusError(f"corpus folder {str(corpus_dir)!r} does not exist (set QABOT_CORPUS_DIR)")
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"corpus path {str(corpus_dir)!r} is not a folder (set QABOT_CORPUS_DIR)")
+    found: list[CorpusFile] = []
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if path.suffix.lower() not in suffixes:
+            warn(f"skipping {rel.as_posix()}: unknown file type (qabot reads {describe(suffixes)})")
+            continue
+        found.append(CorpusFile(path=path, name=rel.as_posix()))
+    return found
+
+
+def describe(suffixes: Collection[str]) -> str:
+    """'.jsonl, .md and .txt': the readable types, for messages."""
+    shown = sorted(s for s in suffixes if s != ".markdown")
+    return ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else "".join(shown)
+
+
+def read_text(file: CorpusFile, warn: Warn) -> str | None:
+    """The file's text, decoded as UTF-8; None, with a warning that names the file, when it cannot be."""
+    try:
+        return file.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        warn(f"skipping {file.name}: not valid UTF-8 text (byte {exc.start})")
+    except OSError as exc:
+        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+    return None
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, for the manifest's staleness check."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+# -- front matter -----------------------------------------------------------------------
+
+_FENCE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
+_META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
+
+
+def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
+    """Front matter fields and the offset where the body starts (0 when there is none).
+
+    Either fenced by ``---`` lines, or plain ``Key: value`` lines of the known keys
+    (title, author, date, url) at the very top, followed by a blank line.
+    """
+    fenced = _FENCE.match(text)
+    if fenced:
+        return _meta_fields(fenced.group(1).splitlines()), fenced.end()
+    fields: dict[str, str] = {}
+    offset = 1 if text.startswith("\ufeff") else 0
+    for line in text.split("\n"):
+        match = _META_LINE.match(line.lstrip("\ufeff"))
+        if not line.strip():
+            if fields:
+                return fields, offset + len(line) + 1
+            break
+        if not match or match.group(1).lower() not in FRONT_MATTER_KEYS:
+            break
+        fields[match.group(1).lower()] = _unquote(match.group(2))
+        offset += len(line) + 1
+    return {}, 0
+
+
+def _meta_fields(lines: list[str]) -> dict[str, str]:
+    fields = {}
+    for line in lines:
+        match = _META_LINE.match(line)
+        if match and match.group(1).lower() in FRONT_MATTER_KEYS and match.group(2):
+            fields[match.group(1).lower()] = _unquote(match.group(2))
+    return fields
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    return value

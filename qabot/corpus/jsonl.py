@@ -1,0 +1,53 @@
+"""The reader for ``.jsonl`` files: one BEIR-style document per line, ``{"_id", "title", "text"}``.
+
+``id`` or ``doc_id`` may stand for ``_id``; ``author``, ``date`` and ``url`` are kept when
+present. A line that is not a JSON object with a ``"text"`` string, or that repeats an
+earlier id, is skipped with a warning naming the file and the line; the rest is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from qabot.corpus.files import CorpusFile, Warn, read_text
+from qabot.models import Document
+
+SUFFIXES = frozenset({".jsonl"})
+
+
+def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
+    text = read_text(file, warn)
+    if text is None:
+        return
+    yield from documents(file.name, text, warn)
+
+
+def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
+    seen: set[str] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            warn(f"skipping {name} line {number}: not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            warn(f'skipping {name} line {number}: expected an object with a "text" string')
+            continue
+        doc_id = record.get("_id", record.get("id", record.get("doc_id")))
+        doc_id = str(doc_id) if doc_id is not None else f"{name}:{number}"
+        if doc_id in seen:
+            warn(f"skipping {name} line {number}: duplicate _id {doc_id!r}")
+            continue
+        seen.add(doc_id)
+        title = record.get("title")
+        meta = {key: str(record[key]) for key in ("author", "date", "url") if record.get(key)}
+        yield Document(
+            doc_id=doc_id,
+            source=name,
+            title=str(title).strip() or None if title else None,
+            text=record["text"],
+            **meta,
+        )

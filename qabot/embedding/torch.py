@@ -1,0 +1,88 @@
+"""The torch backend: the model run by sentence-transformers on torch (``QABOT_EMBEDDING_BACKEND=torch``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qabot.embedding.base import Forward, TokenEmbedder
+from qabot.embedding.model import model_error, offline_environment, resolve_model
+from qabot.errors import ModelError
+from qabot.settings import PACKAGED_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+
+class TorchEmbedder(TokenEmbedder):
+    """A sentence-transformers model, loaded on first use."""
+
+    def __init__(self, model: str = PACKAGED_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
+        super().__init__()
+        self.model_name, self.location = resolve_model(model)
+        self.name = self.model_name  # the manifest's model: another backend's vectors differ
+        self.device = device
+        self.batch_size = batch_size
+        self._model: SentenceTransformer | None = None
+
+    @property
+    def model(self) -> SentenceTransformer:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> SentenceTransformer:
+        offline_environment()
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - a broken install
+            raise ModelError(f"sentence-transformers cannot be imported: {exc}") from exc
+        try:
+            return SentenceTransformer(self.location, device=self.device, local_files_only=True)
+        except Exception as exc:
+            raise ModelError(model_error(self.location, exc)) from exc
+
+    @property
+    def dimension(self) -> int:
+        size = self.model.get_embedding_dimension()
+        return int(size) if size else int(self.embed(["dimension probe"]).shape[1])
+
+    @property
+    def max_tokens(self) -> int:
+        return int(getattr(self.model, "max_seq_length", 256) or 256)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _forward(self, texts: Sequence[str]) -> list[Forward]:
+        model = self.model
+        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+        encoded = model.tokenizer(
+            list(texts), return_offsets_mapping=True, truncation=True, max_length=self.max_tokens, add_special_tokens=True
+        )
+        return [
+            Forward(
+                _as_numpy(output["sentence_embedding"]),
+                _as_numpy(output["token_embeddings"]),
+                np.asarray(offsets, dtype=np.int64).reshape(-1, 2),
+            )
+            for output, offsets in zip(outputs, encoded["offset_mapping"], strict=True)
+        ]
+
+
+def _as_numpy(tensor: Any) -> np.ndarray:
+    return tensor.detach().float().cpu().numpy()

@@ -1,0 +1,92 @@
+"""The evaluation data qabot reads: QA files in the form of dev.jsonl, BEIR folders, SQuAD files.
+
+- **QA files**: one JSON object per line, ``{"id", "question", "answers", "docs",
+  "history"?}``; ``answers`` are strings a correct excerpt contains, and an empty list
+  means the corpus does not answer the question.
+- **BEIR**: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``. qabot keeps
+  its own qrels reader: bm25s's keeps only one relevant document per query.
+- **SQuAD** (v1.1, or v2.0 with unanswerable questions): the paragraphs become a
+  ``.jsonl`` corpus, the questions QA items.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from qabot.errors import QABotError
+
+
+class EvalItem(BaseModel):
+    id: str = ""
+    question: str
+    answers: list[str] = Field(default_factory=list)
+    docs: list[str] = Field(default_factory=list)
+    history: list[str] = Field(default_factory=list)
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    items = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QABotError(f"cannot read {path}: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                items.append(EvalItem.model_validate_json(line))
+            except ValueError as exc:
+                raise QABotError(f"{path} line {number} is not an evaluation item: {str(exc).splitlines()[0]}") from None
+    return items
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) < 3 or row[0] == "query-id":
+                continue
+            qrels[row[0]][row[1]] = int(row[2])
+    return dict(qrels)
+
+
+def read_queries(path: Path) -> dict[str, str]:
+    queries = {}
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                record = json.loads(line)
+                queries[str(record["_id"])] = record["text"]
+    return queries
+
+
+def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
+    """Write the paragraphs of a SQuAD file as a jsonl corpus; return its questions.
+
+    A paragraph's id is ``<title>#<n>``; an unanswerable (v2.0) question has no answers.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise QABotError(f"{path} is not a SQuAD file: {exc}") from None
+    items: list[EvalItem] = []
+    lines = []
+    for article in data:
+        title = article["title"].replace("_", " ")
+        for number, paragraph in enumerate(article["paragraphs"]):
+            doc_id = f"{article['title']}#{number}"
+            lines.append(json.dumps({"_id": doc_id, "title": title, "text": paragraph["context"]}, ensure_ascii=False))
+            for qa in paragraph["qas"]:
+                answers = [] if qa.get("is_impossible") else sorted({a["text"] for a in qa["answers"]})
+                items.append(EvalItem(id=qa["id"], question=qa["question"], answers=answers, docs=[doc_id]))
+    text = "\n".join(lines) + "\n"
+    if not corpus_out.exists() or corpus_out.read_text(encoding="utf-8") != text:
+        corpus_out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = corpus_out.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(corpus_out)
+    return items

@@ -1,0 +1,164 @@
+"""Running an evaluation through the same library calls users make: ``QABot.ask`` and ``rank_documents``.
+
+``mode`` selects hybrid retrieval (what qabot ships) or the plain dense-only and
+BM25-only baselines, so that all three come from the same run and the same index.
+BEIR and SQuAD corpora get their own index under ``<index_dir>/eval/``, built once and
+reused. Every function takes an ``embedder`` to use instead of the one the settings
+describe.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from qabot.bot import QABot
+from qabot.embedding import Embedder
+from qabot.errors import QABotError
+from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
+from qabot.eval.metrics import contains, ndcg_at, recall_at, summarise
+from qabot.eval.reports import BeirReport, ItemResult, QAReport
+from qabot.settings import Settings, load_settings
+
+
+def _progress(iterable: Iterable, total: int, label: str, show: bool) -> Iterable:
+    """A progress bar on stderr for long runs (hidden when ``show`` is False)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=label, unit="q", disable=not show or total < 50, file=sys.stderr,
+                dynamic_ncols=True, mininterval=1.0, leave=False)
+
+
+def evaluate_items(
+    bot: QABot, items: list[EvalItem], name: str = "qa", mode: str = "hybrid", progress: bool = False
+) -> QAReport:
+    """Ask every item through ``bot.ask`` (k=10) and score the answers."""
+    started = time.perf_counter()
+    results = []
+    for item in _progress(items, len(items), f"{name} ({mode})", progress):
+        answer = bot.ask(item.question, k=10, history=item.history or None)
+        rank = next((i for i, ex in enumerate(answer.excerpts, 1) if contains(ex.text, item.answers)), None)
+        doc_rank = next((i for i, ex in enumerate(answer.excerpts, 1) if ex.citation.doc_id in item.docs), None)
+        first = answer.excerpts[0] if answer.excerpts else None
+        results.append(
+            ItemResult(
+                id=item.id,
+                question=item.question,
+                answerable=bool(item.answers),
+                answered=answer.answered,
+                rank=rank,
+                highlight_hit=bool(first and contains(first.highlight, item.answers)),
+                has_docs=bool(item.docs),
+                doc_rank=doc_rank,
+                top_source=first.citation.source if first else None,
+                top_highlight=first.highlight if first else None,
+                confidence=answer.confidence,
+            )
+        )
+    return summarise(results, name, mode, time.perf_counter() - started)
+
+
+def bots(
+    settings: Settings, modes: Iterable[str], progress: bool = True, embedder: Embedder | None = None
+) -> Iterator[QABot]:
+    """One ``QABot`` per retrieval mode, all over the same index and model (loaded once)."""
+    first = QABot.from_settings(settings, progress=progress, embedder=embedder)
+    try:
+        for mode in modes:
+            yield QABot(settings.model_copy(update={"retrieval_mode": mode}), first.index, first.embedder)
+    finally:
+        first.close()
+
+
+def evaluate_file(
+    path: Path,
+    settings: Settings,
+    modes: Iterable[str] = ("hybrid",),
+    progress: bool = True,
+    embedder: Embedder | None = None,
+) -> list[QAReport]:
+    """A QA file in the form of dev.jsonl, asked of the corpus in ``settings``."""
+    items = load_items(Path(path))
+    return [
+        evaluate_items(bot, items, name=Path(path).stem, mode=bot.settings.retrieval_mode, progress=progress)
+        for bot in bots(settings, modes, progress, embedder)
+    ]
+
+
+def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
+    """Settings for an evaluation corpus: its own corpus folder and index under the index folder."""
+    root = base.index_dir / "eval"
+    corpus_dir = root / f"{name}-corpus"
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    link = corpus_dir / corpus_file.name
+    target = corpus_file.resolve()
+    if not (link.is_symlink() and Path(os.readlink(link)) == target):
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+    return load_settings(_env_file=None, **{**base.model_dump(), "corpus_dir": corpus_dir, "index_dir": root / name})
+
+
+def evaluate_beir(
+    folder: Path,
+    settings: Settings | None = None,
+    split: str = "test",
+    modes: Iterable[str] = ("hybrid",),
+    progress: bool = True,
+    embedder: Embedder | None = None,
+) -> list[BeirReport]:
+    """nDCG@10 and Recall@100 at the document level, for each mode, on an index built (or reused) for the corpus."""
+    folder = Path(folder)
+    for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
+        if not (folder / needed).is_file():
+            raise QABotError(f"{folder} is not a BEIR folder: {needed} is missing")
+    qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
+    queries = read_queries(folder / "queries.jsonl")
+    settings = _eval_settings(settings or load_settings(), folder.name, folder / "corpus.jsonl")
+    reports = []
+    for bot in bots(settings, modes, progress, embedder):
+        started = time.perf_counter()
+        ndcg, recall = [], []
+        label = f"{folder.name} ({bot.settings.retrieval_mode})"
+        for query_id, relevant in _progress(qrels.items(), len(qrels), label, progress):
+            if query_id not in queries:
+                continue
+            ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
+            ndcg.append(ndcg_at(ranked, relevant))
+            recall.append(recall_at(ranked, relevant))
+        reports.append(
+            BeirReport(
+                name=folder.name,
+                mode=bot.settings.retrieval_mode,
+                split=split,
+                queries=len(ndcg),
+                documents=bot.manifest.documents,
+                ndcg_at_10=round(sum(ndcg) / len(ndcg), 4) if ndcg else 0.0,
+                recall_at_100=round(sum(recall) / len(recall), 4) if recall else 0.0,
+                seconds=round(time.perf_counter() - started, 2),
+            )
+        )
+    return reports
+
+
+def evaluate_squad(
+    path: Path,
+    settings: Settings | None = None,
+    modes: Iterable[str] = ("hybrid",),
+    limit: int | None = None,
+    progress: bool = True,
+    embedder: Embedder | None = None,
+) -> list[QAReport]:
+    """SQuAD's paragraphs as the corpus, its questions asked of it: paragraph hit@1/5, answer in excerpt/highlight."""
+    base = settings or load_settings()
+    name = Path(path).stem
+    generated = base.index_dir / "eval" / "generated" / f"{name}.jsonl"
+    items = squad_items(Path(path), generated)
+    if limit:
+        items = items[:limit]
+    return [
+        evaluate_items(bot, items, name=name, mode=bot.settings.retrieval_mode, progress=progress)
+        for bot in bots(_eval_settings(base, name, generated), modes, progress, embedder)
+    ]

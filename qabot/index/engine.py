@@ -1,0 +1,137 @@
+"""The search-engine contract: what retrieval needs from an index, whatever stores it.
+
+``qabot.search`` ranks, reranks and quotes; an engine only finds and fetches. The default
+engine is ``qabot.index.load.Index`` (FAISS + bm25s + a SQLite chunk store, embedded, in
+local files); a distributed engine implements the same methods against a server.
+
+Every method takes passage rows in bulk, so that an engine behind a network answers a
+question in a few round trips, never one per candidate:
+
+- ``candidates``: the dense and BM25 searches, as arrays (fusion happens in the core);
+- ``evidence``: what the sentence rerank reads for the candidates (sentence vectors and
+  each sentence's term ids), stored at index time so that no text is re-read;
+- ``passages``, ``neighbours``, ``text``, ``paragraph_at``: what an excerpt and its
+  citation are cut from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from qabot.index.manifest import Manifest
+    from qabot.models import SourceInfo
+
+
+@dataclass(frozen=True)
+class PassageRow:
+    """A stored passage, joined with what its citation needs from its document."""
+
+    row: int
+    doc: int
+    doc_id: str
+    source: str
+    title: str | None
+    url: str | None
+    section: str | None
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    sent0: int  # row of its first sentence vector
+    sentences: tuple[tuple[int, int], ...]  # absolute offsets into the document text
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    number: int
+    start: int
+    end: int
+    section: str | None
+    heading: bool
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the dense and BM25 searches found for one question, as parallel arrays over ``rows``."""
+
+    rows: np.ndarray  # sorted, unique passage rows
+    vectors: np.ndarray  # their passage vectors
+    dense: np.ndarray  # cosine of each with the question
+    lexical: np.ndarray  # BM25 score of each (0 when no query term matches)
+    dense_rows: np.ndarray  # the dense ranking, best first
+    lexical_rows: np.ndarray  # the BM25 ranking, best first
+    top_lexical: float  # the best BM25 score of any passage (1.0 when nothing matched)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The sentences of some passages, as the rerank reads them: candidate by candidate, in order."""
+
+    counts: np.ndarray  # sentences per passage
+    vectors: np.ndarray  # (sum(counts), dim) float32 sentence vectors
+    term_counts: np.ndarray  # term ids per sentence
+    terms: np.ndarray  # every sentence's term ids (uint32), sentence by sentence
+
+
+class SearchEngine(Protocol):
+    """An index that retrieval can search and quote from."""
+
+    manifest: Manifest
+
+    def candidates(self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool) -> Candidates:
+        """The ``n`` nearest passages by cosine (when ``dense``) and the ``n`` best by BM25 (when ``lexical``)."""
+        ...
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """Inverse document frequency of each token; the highest for a token no passage holds."""
+        ...
+
+    def evidence(self, rows: np.ndarray) -> Evidence: ...
+
+    def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]: ...
+
+    def neighbours(self, passage: PassageRow) -> list[PassageRow]:
+        """The passage and the passages either side of it in its document, in order."""
+        ...
+
+    def text(self, doc: int, start: int, end: int) -> str:
+        """``document.text[start:end]``, without loading the whole document."""
+        ...
+
+    def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None: ...
+
+    def paragraphs(self, doc: int) -> list[ParagraphRow]: ...
+
+    def doc_ids(self, rows: Sequence[int]) -> dict[int, str]: ...
+
+    def sources(self) -> list[SourceInfo]: ...
+
+    def close(self) -> None: ...
+
+
+def run_starts(counts: np.ndarray) -> np.ndarray:
+    """[0, c0, c0+c1, ...]: where each run starts in the flat array the counts describe."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(start, start + count)`` for each pair, without a Python loop."""
+    counts = np.asarray(counts, dtype=np.int64)
+    keep = counts > 0
+    starts, counts = np.asarray(starts, dtype=np.int64)[keep], counts[keep]
+    if not len(counts):
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    steps = np.ones(int(ends[-1]), dtype=np.int64)
+    steps[0] = starts[0]
+    # Where each run begins, jump from the previous run's last value to this run's start.
+    steps[ends[:-1]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps)

@@ -1,0 +1,196 @@
+"""Loading the default engine, and ``open_index``: load a fresh index, or build it first.
+
+``Index`` is the embedded engine of ``qabot.index.engine``: FAISS for dense search, bm25s
+for BM25, the SQLite chunk store for text, and the flat arrays the rerank reads. Loading
+checks every artifact's size (and checksum, when the index is small enough to hash
+quickly), so a damaged index is reported and rebuilt, never half-loaded. What can be
+memory-mapped is (FAISS codes, the vector files, and for large indexes the BM25 matrix),
+so several processes serving one index share one copy in the page cache.
+
+``open_index`` is what every entry point calls: it builds a missing or stale index (a
+corpus file added, changed or removed; another model or chunking), rebuilds a corrupt
+one, and returns a loaded ``Index``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qabot.embedding import Embedder
+from qabot.errors import CorruptIndexError
+from qabot.index import dense as dense_index
+from qabot.index.build import build, build_lock
+from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, ranges, run_starts
+from qabot.index.lexical import LexicalIndex
+from qabot.index.manifest import BuildConfig, Manifest, check, read_manifest, verify_artifacts
+from qabot.index.store import Store
+from qabot.models import SourceInfo
+from qabot.text import first_line
+
+log = logging.getLogger(__name__)
+
+LARGE = 200_000  # passages from which BM25 is loaded memory-mapped too
+
+
+class Index:
+    """A loaded, verified index: FAISS, vectors, BM25 and the chunk store (a ``SearchEngine``)."""
+
+    def __init__(self, folder: Path, manifest: Manifest) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        verify_artifacts(folder, manifest)
+        try:
+            self.dense: Any = dense_index.read_faiss(folder / "dense.faiss")
+            shape = (manifest.passages, manifest.dimension)
+            self.passage_vectors = np.memmap(folder / "passages.f32", dtype=np.float32, mode="r", shape=shape)
+            self.sentence_vectors = np.memmap(
+                folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
+            )
+            self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
+            self.store = Store(folder / "passages.sqlite")
+            # Where each passage's sentences, and each sentence's term ids, start.
+            self.sentence_start = run_starts(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
+            self.term_start = run_starts(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
+            self.terms = (
+                np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r")
+                if self.term_start[-1]
+                else np.zeros(0, dtype=np.uint32)
+            )
+        except CorruptIndexError:
+            raise
+        except Exception as exc:
+            raise CorruptIndexError(f"index in {folder} cannot be read ({first_line(exc)})") from exc
+        if (
+            self.dense.ntotal != manifest.passages
+            or self.lexical.size != manifest.passages
+            or len(self.sentence_start) != manifest.passages + 1
+            or self.sentence_start[-1] != manifest.sentences
+            or len(self.term_start) != manifest.sentences + 1
+        ):
+            raise CorruptIndexError(f"index in {folder} is inconsistent (passage or sentence counts differ)")
+
+    def tune(self, efSearch: int | None = None, nprobe: int | None = None) -> None:
+        """Set how hard an approximate FAISS index searches; exact (Flat) indexes ignore it."""
+        dense_index.tune(self.dense, efSearch=efSearch, nprobe=nprobe)
+
+    # -- the SearchEngine contract ------------------------------------------------------
+
+    def candidates(self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool) -> Candidates:
+        lexical_all = self.lexical.scores(tokens)
+        dense_rows = np.empty(0, dtype=np.int64)
+        lexical_rows = np.empty(0, dtype=np.int64)
+        if dense:
+            _, found = self.dense.search(vector[None, :].astype(np.float32), n)
+            dense_rows = found[0][found[0] >= 0].astype(np.int64)
+        if lexical:
+            lexical_rows = top_rows(lexical_all, n)
+        rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
+        vectors = np.asarray(self.passage_vectors[rows], dtype=np.float32)
+        return Candidates(
+            rows=rows,
+            vectors=vectors,
+            dense=vectors @ vector,
+            lexical=lexical_all[rows].astype(np.float32),
+            dense_rows=dense_rows,
+            lexical_rows=lexical_rows,
+            top_lexical=float(lexical_all.max(initial=0.0)) or 1.0,
+        )
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        return self.lexical.idf(tokens)
+
+    def evidence(self, rows: np.ndarray) -> Evidence:
+        first, last = self.sentence_start[rows], self.sentence_start[rows + 1]
+        counts = (last - first).astype(np.int64)
+        sentences = ranges(first, counts)
+        lo, hi = self.term_start[sentences], self.term_start[sentences + 1]
+        return Evidence(
+            counts=counts,
+            vectors=np.asarray(self.sentence_vectors[sentences], dtype=np.float32),
+            term_counts=hi - lo,
+            terms=np.asarray(self.terms[ranges(lo, hi - lo)]),
+        )
+
+    def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:
+        return self.store.passages(rows)
+
+    def neighbours(self, passage: PassageRow) -> list[PassageRow]:
+        return self.store.passages_near(passage.doc, passage.start, passage.end)
+
+    def text(self, doc: int, start: int, end: int) -> str:
+        return self.store.text(doc, start, end)
+
+    def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
+        return self.store.paragraph_at(doc, offset)
+
+    def paragraphs(self, doc: int) -> list[ParagraphRow]:
+        return self.store.paragraphs(doc)
+
+    def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
+        return self.store.doc_ids(rows)
+
+    def sources(self) -> list[SourceInfo]:
+        return self.store.sources()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
+    """Rows of the ``n`` highest scores, best first, leaving out rows that score 0 or less."""
+    n = min(n, scores.shape[0])
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    rows = np.argpartition(-scores, n - 1)[:n]
+    rows = rows[np.argsort(-scores[rows], kind="stable")]
+    return rows[scores[rows] > 0].astype(np.int64)
+
+
+def load(index_dir: Path) -> Index:
+    """Load the committed index in ``index_dir``; raises ``CorruptIndexError`` if it is damaged."""
+    manifest = read_manifest(index_dir)
+    if manifest is None:
+        raise CorruptIndexError(f"no index in {index_dir}")
+    folder = index_dir / manifest.build
+    if not folder.is_dir():
+        raise CorruptIndexError(f"index build folder {folder} is missing")
+    return Index(folder, manifest)
+
+
+def open_index(
+    config: BuildConfig,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: bool = True,
+    notify: Callable[[str], None] | None = None,
+) -> Index:
+    """Load the index, building it first when it is missing, stale, corrupt or ``rebuild`` is set."""
+    notify = notify or log.warning
+    status = check(config, embedder.name)
+    if status.fresh and not rebuild:
+        try:
+            return load(config.index_dir)
+        except CorruptIndexError as exc:
+            notify(f"rebuilding the index: {exc}")
+    elif (not rebuild and status.manifest is not None) or (status.reason or "").startswith("index manifest"):
+        notify(f"rebuilding the index: {status.reason}")
+    with build_lock(config.index_dir):
+        # Another process may have built it while this one waited for the lock.
+        status = check(config, embedder.name)
+        if rebuild or not status.fresh or not _loads(config.index_dir):
+            build(config, embedder, files=status.files, progress=progress)
+    return load(config.index_dir)
+
+
+def _loads(index_dir: Path) -> bool:
+    try:
+        load(index_dir).close()
+    except CorruptIndexError:
+        return False
+    return True

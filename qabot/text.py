@@ -1,0 +1,79 @@
+"""Small text helpers shared across the pipeline: one home for each, no copies.
+
+- ``fold``: casefolded, accent-stripped text, the form lexical matching compares in;
+- ``dedup_key``: letters and digits only, casefolded: two texts with the same key repeat;
+- ``flat``: text on one line, whitespace runs collapsed (sources may be hard-wrapped);
+- ``first_line``: the first line of an exception's message, for one-line errors;
+- ``strip_controls``: control and invisible format characters replaced by spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# C0 and C1 controls (but tab and newline), zero-width and bidi format characters, BOM.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=1)
+def _combining() -> dict[int, None]:
+    """A str.translate table deleting every combining mark (built once, in about 0.05 s)."""
+    # No code point past plane 1 has a combining class (the last is U+1E94A in Unicode 14).
+    return {cp: None for cp in range(0x20000) if unicodedata.combining(chr(cp))}
+
+
+def fold(text: str) -> str:
+    """Casefold and strip accents: the form both sides of a lexical match are compared in."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if decomposed.isascii():  # nothing to strip
+        return decomposed
+    # The same as dropping each character with unicodedata.combining(ch), in one C loop:
+    # this runs for every sentence the highlight scores, so it is worth the table.
+    return decomposed.translate(_combining())
+
+
+def dedup_key(text: str) -> str:
+    """Casefolded letters and digits only: two paragraphs with the same key are the same."""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
+
+
+def flat(text: str) -> str:
+    """One line: whitespace runs, line breaks included, become single spaces."""
+    return " ".join(text.split())
+
+
+def strip_controls(text: str) -> str:
+    """``text`` with control and invisible format characters replaced by spaces."""
+    return CONTROL.sub(" ", text)
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message, or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def render_table(title: str, header: list[str], rows: list[list[str]]) -> str:
+    """A plain-text table (rich's, without colour), for reports printed by the CLI."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*header, title=title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for row in rows:
+        table.add_row(*row)
+    out = io.StringIO()
+    Console(file=out, width=max(80, table_width(header, rows)), color_system=None, emoji=False,
+            markup=False, highlight=False).print(table)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()).strip("\n")
+
+
+def table_width(header: list[str], rows: list[list[str]]) -> int:
+    """Wide enough that no cell wraps: the widest cell of each column, plus padding."""
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    return sum(widths) + 3 * len(widths) + 2

@@ -1,0 +1,44 @@
+"""``qabot.__all__`` is exactly what ``import qabot`` offers, and the names other code imports are there."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import qabot
+
+CONTRACT = ("QABot", "Answer", "Excerpt", "Citation", "QABotError", "Settings")
+
+
+def test_all_exports_are_listed_and_all_listed_names_exist() -> None:
+    public = {
+        name for name, value in vars(qabot).items()
+        if (not name.startswith("_") or name == "__version__")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"  # from __future__ import annotations
+    }
+    assert public == set(qabot.__all__)
+    assert set(CONTRACT) <= public
+
+
+def test_the_names_other_code_imports_keep_working() -> None:
+    from qabot.adapters.discord import build_bot as same
+    from qabot.adapters.discord_bot import build_bot
+
+    assert build_bot is same
+
+
+def test_importing_qabot_changes_no_environment_or_log_level() -> None:
+    code = (
+        "import logging, os\n"
+        "before = dict(os.environ)\n"
+        "levels = {n: logging.getLogger(n).level for n in ('', 'bm25s', 'qabot')}\n"
+        "import qabot, qabot.cli, qabot.index, qabot.search, qabot.embedding\n"
+        "assert dict(os.environ) == before, set(os.environ) ^ set(before)\n"
+        "assert {n: logging.getLogger(n).level for n in levels} == levels\n"
+        "print('clean')\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.stdout.strip() == "clean", result.stderr
