@@ -7,34 +7,49 @@
 
 ``from_settings`` checks the index against the corpus and builds it when it is
 missing, stale or corrupt (with a progress bar), so the first question always runs
-against an index that matches the documents.
+against an index that matches the documents. With ``watch=True`` (the default of
+``qabot repl`` and ``qabot discord``) it also watches the corpus folder: an edit is
+rebuilt incrementally in the background and swapped in atomically, so questions in
+flight finish on the old index and new ones see the new one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Self
 
 from qabot import embedding
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
-from qabot.index import BuildConfig, Manifest, SearchEngine, open_index
+from qabot.index import MANIFEST, BuildConfig, Manifest, SearchEngine, leases, open_index
+from qabot.live import Serving, Watcher
 from qabot.models import Answer, Excerpt, PassageContext, RankedDocument, SourceInfo
 from qabot.search import RetrievalConfig, Retriever
 from qabot.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
+Notify = Callable[[str], None]
+
 
 class QABot:
     """Answers questions about a corpus with cited excerpts. Safe to call from several threads."""
 
-    def __init__(self, settings: Settings, index: SearchEngine, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, index: SearchEngine, embedder: Embedder, *,
+                 notify: Notify | None = None) -> None:
         self.settings = settings
-        self.index = index
         self.embedder = embedder
-        self._retriever = Retriever(index, embedder, RetrievalConfig.from_settings(settings))
+        self._config = RetrievalConfig.from_settings(settings)
+        self.notify: Notify = notify or log.info  # hears what happens to the index while the bot runs
+        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self._closed = False
+        self._serving = Serving(index, Retriever(index, embedder, self._config))
+        self._watcher: Watcher | None = None
 
     @classmethod
     def from_settings(
@@ -43,74 +58,175 @@ class QABot:
         *,
         rebuild: bool = False,
         progress: bool = True,
-        notify: Callable[[str], None] | None = None,
+        notify: Notify | None = None,
         embedder: Embedder | None = None,
+        watch: bool | None = None,
         **overrides: Any,
     ) -> QABot:
         """Load settings (overrides > environment > .env > defaults), then load or build the index.
 
-        ``embedder`` replaces the one the settings describe (tests and benchmarks inject one).
+        ``embedder`` replaces the one the settings describe (tests and benchmarks inject
+        one). ``watch`` (default: the ``QABOT_WATCH`` setting, off when unset) keeps the
+        index in step with the corpus folder while the bot runs; ``notify`` hears what
+        happens to the index (a rebuild, why it happened, a rebuild that failed).
         """
         if settings is None:
             settings = load_settings(**overrides)
         elif overrides:
             settings = load_settings(_env_file=None, **{**settings.model_dump(), **overrides})
         embedder = embedder or embedding.make_embedder(settings)
-        index = open_index(BuildConfig.from_settings(settings), embedder, rebuild=rebuild, progress=progress, notify=notify)
-        return cls(settings, index, embedder)
+        index = open_index(BuildConfig.from_settings(settings), embedder, rebuild=rebuild, progress=progress,
+                           notify=notify)
+        bot = cls(settings, index, embedder, notify=notify)
+        if watch if watch is not None else bool(settings.watch):
+            bot.watch()
+        return bot
 
     # -- questions ----------------------------------------------------------------------
 
-    def ask(self, question: str, k: int | None = None, history: Sequence[str] | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, history: Sequence[str] | str | None = None) -> Answer:
         """The best ``k`` excerpts for ``question``; ``history`` holds earlier questions of the conversation.
 
-        Raises ``QuestionError`` for an empty or overlong question.
+        Raises ``QuestionError`` for a question that is not text, is empty or too long, for
+        a bad ``k`` and for a ``history`` that is not text (one string is one earlier question).
         """
-        return self._retriever.ask(question, k=self.settings.top_k if k is None else k, history=history)
+        with self._using() as serving:
+            return serving.retriever.ask(question, k=self.settings.top_k if k is None else k, history=history)
 
     def rank_documents(self, question: str, n: int = 100) -> list[RankedDocument]:
-        """The documents whose passages best match ``question``, best first: (doc_id, score) pairs."""
-        return self._retriever.rank_documents(question, n)
+        """The ``n`` documents whose passages best match ``question``, best first: (doc_id, score) pairs."""
+        with self._using() as serving:
+            return serving.retriever.rank_documents(question, n)
 
     # -- browsing -----------------------------------------------------------------------
 
     def sources(self) -> list[SourceInfo]:
         """The indexed corpus files, with how many documents and passages each holds."""
-        return self.index.sources()
+        with self._using() as serving:
+            return serving.engine.sources()
 
     def context(self, excerpt: Excerpt, neighbours: int = 1) -> PassageContext:
         """The whole paragraph an excerpt comes from, with ``neighbours`` paragraphs either side."""
-        index = self.index
-        passage = index.passages([excerpt.passage_id]).get(excerpt.passage_id)
-        if passage is None:
-            raise QABotError(f"passage {excerpt.passage_id} is not in the current index")
-        paragraphs = [p for p in index.paragraphs(passage.doc) if not p.duplicate]
-        # The paragraph that holds the highlight: an excerpt may reach across paragraph edges.
-        anchor = excerpt.citation.start + excerpt.highlight_start
-        position = next(
-            (i for i, p in enumerate(paragraphs) if p.start <= anchor < p.end + 1 and not p.heading), None
-        )
-        if position is None:
-            raise QABotError(f"the paragraph of passage {excerpt.passage_id} is not in the index")
-        para = paragraphs[position]
-        before = paragraphs[max(0, position - neighbours) : position]
-        after = paragraphs[position + 1 : position + 1 + neighbours]
-        return PassageContext(
-            citation=excerpt.citation.model_copy(update={"start": para.start, "end": para.end}),
-            before=[index.text(passage.doc, p.start, p.end) for p in before],
-            paragraph=index.text(passage.doc, para.start, para.end),
-            after=[index.text(passage.doc, p.start, p.end) for p in after],
-        )
+        if not isinstance(excerpt, Excerpt):
+            raise QABotError(f"context() takes an Excerpt from an answer, not {type(excerpt).__name__}")
+        if not isinstance(neighbours, int) or isinstance(neighbours, bool) or neighbours < 0:
+            raise QABotError(f"neighbours must be a whole number of at least 0, not {neighbours!r}")
+        with self._using() as serving:
+            return _context(serving.engine, excerpt, neighbours)
+
+    @property
+    def index(self) -> SearchEngine:
+        """The index questions are answered from now."""
+        return self._serving.engine
 
     @property
     def manifest(self) -> Manifest:
-        return self.index.manifest
+        return self._serving.engine.manifest
+
+    # -- staying in step with the corpus ------------------------------------------------
+
+    def watch(self) -> None:
+        """Watch the corpus folder from now on: edits are rebuilt and swapped in, in the background."""
+        with self._lock:
+            if self._closed:
+                raise QABotError("this QABot is closed; make a new one with QABot.from_settings()")
+            if self._watcher is None:
+                self._watcher = Watcher(self.settings.corpus_dir, self.settings.index_dir, self._changed).start()
+
+    def _changed(self, paths: set[Path]) -> None:
+        manifest = self.settings.index_dir.resolve() / MANIFEST
+        if paths == {manifest} and leases.current_build(self.settings.index_dir) == self.manifest.build:
+            return  # the manifest of the build already in use (this process committed it)
+        log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)))
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Bring the index in step with the corpus now; True when a new build was swapped in.
+
+        Only changed passages are embedded again. If the rebuild fails, the index in use
+        keeps serving and ``notify`` hears why.
+        """
+        with self._refreshing:
+            if self._closed:
+                return False
+            current = self.manifest
+            fresh = open_index(BuildConfig.from_settings(self.settings), self.embedder, progress=False,
+                               notify=self.notify, warn=self.notify)
+            if fresh.manifest.build == current.build:
+                fresh.close()
+                return False
+            self._swap(fresh)
+        m = fresh.manifest
+        self.notify(f"index refreshed: {m.indexed_files} file(s), {m.passages} passages "
+                     f"({m.embedded} embedded again, in {m.seconds:.1f} s)")
+        return True
+
+    def _swap(self, engine: SearchEngine) -> None:
+        """Serve ``engine`` from now on; the old index closes when its last question ends."""
+        with self._lock:
+            if self._closed:
+                engine.close()
+                return
+            old, self._serving = self._serving, Serving(engine, Retriever(engine, self.embedder, self._config))
+            old.retired = True
+            idle = old.close_if_idle()
+        if idle:
+            old.engine.close()
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[Serving]:
+        with self._lock:
+            if self._closed:
+                raise QABotError("this QABot is closed; make a new one with QABot.from_settings()")
+            serving = self._serving
+            serving.users += 1
+        try:
+            yield serving
+        finally:
+            with self._lock:
+                serving.users -= 1
+                idle = serving.close_if_idle()
+            if idle:
+                serving.engine.close()
 
     def close(self) -> None:
-        self.index.close()
+        """Stop watching and close the index (once the questions in flight have finished)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+        with self._refreshing, self._lock:
+            self._serving.retired = True
+            idle = self._serving.close_if_idle()
+        if idle:
+            self._serving.engine.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _context(engine: SearchEngine, excerpt: Excerpt, neighbours: int) -> PassageContext:
+    passage = engine.passages([excerpt.passage_id]).get(excerpt.passage_id)
+    if passage is None or (passage.source, passage.doc_id) != (excerpt.citation.source, excerpt.citation.doc_id):
+        raise QABotError("the passage of this excerpt is not in the current index (it may have changed since)")
+    paragraphs = [p for p in engine.paragraphs(passage.doc) if not p.duplicate]
+    # The paragraph that holds the highlight: an excerpt may reach across paragraph edges.
+    anchor = excerpt.citation.start + excerpt.highlight_start
+    position = next((i for i, p in enumerate(paragraphs) if p.start <= anchor < p.end + 1 and not p.heading), None)
+    if position is None:
+        raise QABotError(f"the paragraph of passage {excerpt.passage_id} is not in the index")
+    para = paragraphs[position]
+    before = paragraphs[max(0, position - neighbours) : position]
+    after = paragraphs[position + 1 : position + 1 + neighbours]
+    return PassageContext(
+        citation=excerpt.citation.model_copy(update={"start": para.start, "end": para.end}),
+        before=[engine.text(passage.doc, p.start, p.end) for p in before],
+        paragraph=engine.text(passage.doc, para.start, para.end),
+        after=[engine.text(passage.doc, p.start, p.end) for p in after],
+    )

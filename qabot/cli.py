@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qabot.errors import QABotError
-from qabot.text import first_line
+from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
     from qabot.bot import QABot
@@ -28,8 +28,10 @@ log = logging.getLogger("qabot")
 
 
 class _LineFormatter(logging.Formatter):
+    """'warning: skipping notes.txt: ...', with anything a file name could smuggle in made visible."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+        return f"{record.levelname.lower()}: {visible(record.getMessage())}"
 
 
 def _setup_logging(level: str) -> None:
@@ -49,7 +51,7 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except QABotError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(visible(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("", err=True)
             sys.exit(130)
@@ -58,7 +60,7 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception as exc:
             log.debug("unexpected error", exc_info=True)
             raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {first_line(exc)} (QABOT_LOG_LEVEL=DEBUG shows details)"
+                f"unexpected {type(exc).__name__}: {visible(first_line(exc))} (QABOT_LOG_LEVEL=DEBUG shows details)"
             ) from None
 
     return wrapper
@@ -116,18 +118,30 @@ def index(ctx: _Context, rebuild: bool) -> None:
     config = BuildConfig.from_settings(settings)
     status = check(config, embedder.name)
     if status.fresh and not rebuild:
-        click.echo(f"Index in {settings.index_dir} is up to date ({status.manifest.passages} passages).")
+        m = status.manifest
+        assert m is not None
+        click.echo(f"Index in {settings.index_dir} is up to date: {m.indexed_files} file(s), {m.passages} passages.")
+        _print_skipped(m.skipped)
         return
-    loaded = open_index(config, embedder, rebuild=True, notify=lambda _m: None)
+    quiet = lambda _message: None
+    loaded = open_index(config, embedder, rebuild=True, notify=quiet, warn=quiet, fallback=False)
     m = loaded.manifest
-    reason = "" if rebuild else f" ({status.reason})"
-    click.echo(
-        f"Indexed {len(m.files)} file(s), {m.documents} document(s), {m.passages} passages "
-        f"in {m.seconds:.1f} s{reason} -> {settings.index_dir}"
-    )
-    for message in m.skipped:
-        click.echo(f"  {message}", err=True)
     loaded.close()
+    reason = "" if rebuild else f" ({status.reason})"
+    click.echo(visible(
+        f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
+        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {settings.index_dir}"
+    ))
+    _print_skipped(m.skipped)
+
+
+def _print_skipped(messages: list[str]) -> None:
+    """The files a build skipped, and why, one line each (on stderr)."""
+    skipped = [m for m in messages if m.startswith("skipping ")]
+    if skipped:
+        click.echo(f"Skipped {len(skipped)}:", err=True)
+    for message in messages:
+        click.echo(f"  {visible(message)}", err=True)
 
 
 @cli.command()
@@ -142,13 +156,13 @@ def ask(ctx: _Context, question: str, k: int | None, as_json: bool, history: tup
     bot = ctx.bot()
     answer = bot.ask(question, k=k, history=list(history))
     if as_json:
-        click.echo(answer.model_dump_json(indent=2))
+        click.echo(json_safe(answer.model_dump_json(indent=2)))
         return
     from rich.console import Console
 
     from qabot.adapters.terminal import print_answer
 
-    print_answer(Console(), answer)
+    print_answer(Console(emoji=False), answer)
 
 
 @cli.command()
@@ -161,7 +175,7 @@ def sources(ctx: _Context, as_json: bool) -> None:
 
     found = ctx.bot().sources()
     if as_json:
-        click.echo(json.dumps([s.model_dump() for s in found], indent=2))
+        click.echo(json_safe(json.dumps([s.model_dump() for s in found], indent=2, ensure_ascii=False)))
     else:
         click.echo(plain_sources(found))
 
@@ -203,7 +217,7 @@ def evaluate(
     else:
         reports = evaluation.evaluate_file(file, settings, modes=modes)
     if as_json:
-        click.echo(json.dumps([r.model_dump() for r in reports], indent=2))
+        click.echo(json_safe(json.dumps([r.model_dump() for r in reports], indent=2, ensure_ascii=False)))
     else:
         click.echo(evaluation.table(reports))
         if calibrate and reports and isinstance(reports[0], evaluation.QAReport):
@@ -243,6 +257,8 @@ def discord(ctx: _Context) -> None:
 @click.option("--peer", is_flag=True, help="Also measure txtai's hybrid Embeddings on SciFact (the bench extra).")
 @click.option("--scale", type=click.IntRange(1000), help="Also build N synthetic passages (1000000: minutes, GBs).")
 @click.option("--scale-only", is_flag=True, help="Only the --scale part.")
+@click.option("--live/--no-live", default=True, show_default=True,
+              help="Edit a SciFact document while a watching bot answers; time until it is quoted.")
 @click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
 @click.option("--work", type=click.Path(path_type=Path), default=Path("bench-results/work"), show_default=True,
               help="Scratch folder for the indexes the benchmark builds.")
@@ -252,7 +268,7 @@ def discord(ctx: _Context) -> None:
 @pass_context
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
-          queries: int, peer: bool, scale: int | None, scale_only: bool, factories: tuple[str, ...], work: Path,
+          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...], work: Path,
           out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
@@ -272,7 +288,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
-            scale_factories=factories or ("HNSW32",), say=say,
+            scale_factories=factories or ("HNSW32",), live=live, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

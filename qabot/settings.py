@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # -- corpus and index -------------------------------------------------------------
     corpus_dir: Path = Field(Path("corpus"), description="folder of .txt, .md and .jsonl documents")
     index_dir: Path = Field(Path("embeddings"), description="where the index is built and kept")
+    corpus_external_links: bool = Field(
+        False, description="follow links in the corpus folder that point outside it (by default they are skipped)"
+    )
+    watch: bool | None = Field(
+        None, description="watch the corpus folder and serve edits within seconds; unset: on for qabot repl "
+        "and qabot discord, off for the library"
+    )
     passage_chars: int = Field(600, ge=100, le=600, description="maximum passage length in characters")
     index_factory: str = Field(
         "Flat",
@@ -142,6 +149,9 @@ def load_settings(**overrides: Any) -> Settings:
     Raises ``SettingsError`` with a one-line message naming the first bad variable.
     ``_env_file=None`` in ``overrides`` skips the ``.env`` file (tests use it).
     """
+    unknown = sorted(set(overrides) - set(Settings.model_fields) - {"_env_file"})
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]!r} (the settings are listed in .env.example)")
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:

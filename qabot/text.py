@@ -4,7 +4,9 @@
 - ``dedup_key``: letters and digits only, casefolded: two texts with the same key repeat;
 - ``flat``: text on one line, whitespace runs collapsed (sources may be hard-wrapped);
 - ``first_line``: the first line of an exception's message, for one-line errors;
-- ``strip_controls``: control and invisible format characters replaced by spaces.
+- ``strip_controls``: control and invisible format characters replaced by spaces;
+- ``visible``: the same characters shown as harmless visible text, for output;
+  ``json_safe`` escapes them in JSON output.
 """
 
 from __future__ import annotations
@@ -48,6 +50,43 @@ def flat(text: str) -> str:
 def strip_controls(text: str) -> str:
     """``text`` with control and invisible format characters replaced by spaces."""
     return CONTROL.sub(" ", text)
+
+
+def _visible_table() -> dict[int, str]:
+    table = {cp: chr(0x2400 + cp) for cp in range(0x20)}  # C0 controls: their Control Pictures, ␛ for ESC
+    table[0x7F] = "\u2421"  # ␡
+    table.update({cp: f"\\x{cp:02x}" for cp in range(0x80, 0xA0)})  # C1 controls, CSI (0x9b) among them
+    # Bidi overrides and isolates, and the other invisible format characters: shown by name,
+    # so that text cannot be reordered or hidden on screen.
+    for cp in (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF):
+        table[cp] = f"\\u{cp:04x}"
+    return table
+
+
+_VISIBLE = _visible_table()
+_VISIBLE_KEEP_LINES = {cp: v for cp, v in _VISIBLE.items() if cp not in (0x09, 0x0A)}
+
+
+def visible(text: str, *, lines: bool = False) -> str:
+    """``text`` with every control and invisible format character shown as visible text.
+
+    ESC becomes ␛, NUL ␀, a C1 control ``\\x9b``, a bidi override ``\\u202e``: nothing a
+    document holds can then move the cursor, recolour, retitle or reorder a terminal.
+    Tab and newline are kept when ``lines`` is set.
+    """
+    return text.translate(_VISIBLE_KEEP_LINES if lines else _VISIBLE)
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters JSON leaves raw but a terminal may act on escaped as ``\\uXXXX``.
+
+    Still the same JSON: those characters can only stand inside strings, where any
+    character may be written escaped.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def first_line(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ Two tiers, both in ``make test``:
 Every test runs with no QABOT_* variables and no .env file in play, except one: the
 embedding backend is pinned to torch, so that a ``qabot`` child process embeds exactly
 as the session's in-process model does and no test pays for an ONNX export. The
-default (``auto``) is tested end to end in test_accelerate.py.
+default (``auto``) is tested end to end in test_onnx.py.
 """
 
 from __future__ import annotations

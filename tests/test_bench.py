@@ -59,6 +59,7 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     report = bench.run(
         corpus_dir=corpus, dev=dev_file, scifact=beir_folder, work=tmp_path / "work", runs=2, backends=("torch",),
         default_backend="torch", query_limit=3, cold=False, embedders={"torch": fake_embedder}, progress=False,
+        live_edits=1,
     )
     assert [(q.corpus, q.backend) for q in report.query] == [("default", "torch"), ("tinybeir", "torch")]
     for q in report.query:
@@ -74,6 +75,9 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     assert len(report.machine.load_before) == 3
     # The corpus on disk is back as it was after the re-index measurement.
     assert (tmp_path / "work" / "tinybeir-corpus" / "corpus.jsonl").read_text() == (beir_folder / "corpus.jsonl").read_text()
+    (live,) = report.live  # an edit made while a watching bot answered was served, and nothing failed
+    assert live.edits == 1 and live.errors == 0 and live.questions > 0
+    assert live.served_s >= live.rebuild_s > 0
     text = bench.table(report)
     assert "query latency" in text and "index build" in text and "tinybeir" in text
     assert BenchReport.model_validate_json(report.model_dump_json()) == report

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from qabot.errors import CorpusError
-from qabot.index import MANIFEST, BuildConfig, check, load, open_index
+from qabot.index import MANIFEST, BuildConfig, check, open_index
+from qabot.index.load import load
 from tests.conftest import FAKE_QABOT, make_bot
 from tests.fakes import DIMENSION, HashEmbedder
 
@@ -36,7 +37,7 @@ def test_build_writes_manifest_and_artifacts(make_corpus, tmp_path, fake_embedde
     assert manifest["passage_chars"] == 600
     assert set(manifest["files"]) == {"trotsky.txt", "notes.md", "extra.jsonl"}
     assert all(len(h) == 64 for h in manifest["files"].values())
-    assert {"dense.faiss", "passages.sqlite"} <= set(manifest["artifacts"])
+    assert {"dense.faiss", "text.u32", "passages.bin", "documents.sqlite"} <= set(manifest["artifacts"])
     # "Leon Trotsky lived in Coyoacán." is short, so it shares a passage with the paragraph after it.
     assert index.dense.ntotal == manifest["passages"] == 3
     index.close()

@@ -142,3 +142,17 @@ def test_the_default_backend_is_onnx_end_to_end(make_corpus, tmp_path) -> None:
     again = subprocess.run(ask, capture_output=True, text=True, timeout=300, env=env)
     assert again.returncode == 0 and json.loads(again.stdout) == answer
     assert export.stat().st_mtime_ns == stamp  # exported once, reused
+
+
+def test_a_truncated_export_is_redone(onnx_embedder, tmp_path, caplog) -> None:
+    import shutil
+
+    copy = tmp_path / "models"
+    shutil.copytree(onnx_embedder.export_dir, copy)
+    (model_file,) = copy.glob("*/model-int8.onnx")
+    size = model_file.stat().st_size
+    model_file.write_bytes(model_file.read_bytes()[: size // 3])  # a copy cut short, a full disk
+    again = OnnxEmbedder(export_dir=copy)
+    assert np.allclose(again.embed(SENTENCES), onnx_embedder.embed(SENTENCES), atol=1e-5)
+    assert "exporting it again" in caplog.text
+    assert model_file.stat().st_size == size

@@ -11,9 +11,11 @@ import pytest
 
 from qabot.bench.scale import exact_top10
 from qabot.bench.synthetic import SyntheticEmbedder, write_synthetic_corpus
-from qabot.index import BuildConfig, build, load, open_index
+from qabot.index import BuildConfig, open_index
 from qabot.index import cache as cache_module
+from qabot.index.build import build
 from qabot.index.lexical import LexicalBuilder, LexicalIndex, tokenize
+from qabot.index.load import load
 
 PASSAGES = 3000
 

@@ -15,6 +15,7 @@ banner, so ``echo "question" | qabot repl`` can be scripted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -25,17 +26,19 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Literal
 
+from prompt_toolkit import PromptSession
+from prompt_toolkit.application import Application, run_in_terminal
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.console import Console
 
-from qabot.adapters.terminal import print_answer, print_context, print_sources
+from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
 from qabot.models import Answer, Excerpt
 from qabot.settings import Settings
-from qabot.text import first_line
+from qabot.text import first_line, json_safe, visible
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +140,7 @@ class Session:
         self.asked_with: list[str] = []  # the history the last answer was asked with; :more repeats it
         self.shown: list[Excerpt] = []  # every excerpt shown for the last question, in the order numbered
         self._warming: threading.Thread | None = None
+        self.prompt_app: Application | None = None  # the prompt while one is shown (interactive mode)
 
     def warm_up(self) -> None:
         """Start loading the model in the background, so the first answer does not wait for it."""
@@ -193,7 +197,7 @@ class Session:
             self.history, self.asked_with, self.answer, self.shown = [], [], None, []
             self.say("Conversation forgotten; the next question starts afresh.")
         elif name == "json":
-            self.say(self.last_answer().model_dump_json(indent=2))
+            self.say(json_safe(self.last_answer().model_dump_json(indent=2)))
         elif name == "more":
             self.more()
         elif name == "open":
@@ -238,20 +242,40 @@ class Session:
         loading = self._warming is not None and self._warming.is_alive()
         return self.console.status("Loading the model…" if loading else "Searching…")
 
+    def notice(self, message: str) -> None:
+        """A one-line note about the index (refreshed, or a rebuild that failed), from any thread.
+
+        At the prompt it is printed above the line being typed, which is drawn again after it.
+        """
+        app = self.prompt_app
+        if app is not None and app.is_running and app.loop is not None:
+            with contextlib.suppress(RuntimeError):  # the prompt ended meanwhile: print it plainly
+                app.loop.call_soon_threadsafe(lambda: run_in_terminal(lambda: self._print_notice(message)))
+                return
+        self._print_notice(message)
+
+    def _print_notice(self, message: str) -> None:
+        self.errors.print(f"qabot: {visible(message)}", style="dim", **INERT, soft_wrap=True)
+
     def say(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        self.console.print(text, **INERT, soft_wrap=True)
 
     def error(self, message: str) -> None:
-        self.errors.print(f"error: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+        self.errors.print(f"error: {visible(message)}", style="bold red", **INERT, soft_wrap=True)
 
 
 def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """Load (or build) the index, then answer lines until quit, Ctrl-D or the end of input."""
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
-    bot = QABot.from_settings(settings, embedder=embedder)  # a first start builds the index, with a progress bar on stderr
+    # A first start builds the index, with a progress bar on stderr. Unless QABOT_WATCH=false,
+    # the corpus folder is watched: an edited file is re-indexed in the background.
+    bot = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
     # Piped mode forces plain output even when stdout happens to be a terminal.
     terminal = None if interactive else False
-    session = Session(bot, Console(force_terminal=terminal), Console(stderr=True, force_terminal=terminal))
+    session = Session(
+        bot, Console(force_terminal=terminal, emoji=False), Console(stderr=True, force_terminal=terminal, emoji=False)
+    )
+    bot.notify = session.notice
     try:
         if interactive:
             session.warm_up()
@@ -274,7 +298,6 @@ def _lines(session: Session, lines: Iterable[str]) -> None:
 
 
 def _interactive(session: Session, settings: Settings) -> None:
-    from prompt_toolkit import PromptSession
     from prompt_toolkit.history import FileHistory, History, InMemoryHistory
     from prompt_toolkit.styles import Style
 
@@ -301,6 +324,11 @@ def _interactive(session: Session, settings: Settings) -> None:
         "Ask a question, or type [bold]:help[/bold]. Ctrl-D leaves.",
         highlight=False,
     )
+    _loop(session, prompt)
+
+
+def _loop(session: Session, prompt: PromptSession) -> None:
+    session.prompt_app = prompt.app
     while True:
         try:
             line = prompt.prompt([("class:prompt", "qabot> ")])

@@ -8,25 +8,40 @@ by handing in a ``Console(force_terminal=False)``.
 When a follow-up question was rewritten from the conversation ("Where did he live?"
 searched as "Where did Trotsky live?"), the answer starts with the text actually
 searched, so the reader can tell what the excerpts answer.
+
+Output is verbatim and inert: document text (excerpts, titles, file names, sections) is
+never read as rich markup or emoji codes (``:thumbs_up:`` stays as it is), and control
+characters and escape sequences are shown as visible text (``qabot.text.visible``), so a
+document can never move the cursor, recolour, clear or retitle the terminal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qabot.adapters.render import cite
-from qabot.models import Answer, Excerpt, PassageContext, SourceInfo
-from qabot.text import flat
+from qabot.adapters import render
+from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
+from qabot.text import flat, visible
 
 NOT_FOUND = "Not found in the corpus."
 HIGHLIGHT_STYLE = "bold yellow"
 SEARCHED_FOR = "Searched for:"
+INERT = {"markup": False, "highlight": False, "emoji": False}  # console.print: text is text
+
+
+def _line(text: str) -> str:
+    """Document text on one line, its control characters made visible."""
+    return visible(flat(text))
+
+
+def cite(citation: Citation) -> str:
+    return visible(render.cite(citation))
 
 
 def _plain_marked(text: str, start: int, end: int) -> str:
     """``text`` on one line with ``text[start:end]`` between ``**``."""
-    marked = flat(text[start:end])
-    parts = (flat(text[:start]), f"**{marked}**" if marked else "", flat(text[end:]))
+    marked = _line(text[start:end])
+    parts = (_line(text[:start]), f"**{marked}**" if marked else "", _line(text[end:]))
     return " ".join(part for part in parts if part)
 
 
@@ -34,7 +49,7 @@ def _rich_marked(text: str, start: int, end: int, style: str = ""):  # noqa: ANN
     """``text`` on one line with ``text[start:end]`` in the highlight style."""
     from rich.text import Text
 
-    parts = [(flat(text[:start]), style), (flat(text[start:end]), HIGHLIGHT_STYLE), (flat(text[end:]), style)]
+    parts = [(_line(text[:start]), style), (_line(text[start:end]), HIGHLIGHT_STYLE), (_line(text[end:]), style)]
     return Text(" ").join(Text(part, style=part_style) for part, part_style in parts if part)
 
 
@@ -45,7 +60,7 @@ def plain_excerpt(number: int, excerpt: Excerpt) -> str:
 
 def searched_for(answer: Answer) -> str | None:
     """The text searched when it is not just the question: a follow-up completed from history."""
-    return None if " ".join(answer.question.split()) == answer.query else answer.query
+    return None if flat(answer.question) == answer.query else visible(answer.query)
 
 
 def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str:
@@ -60,7 +75,9 @@ def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str
 
 def plain_sources(sources: Iterable[SourceInfo]) -> str:
     return "\n".join(
-        f"{s.source}" + (f" — {s.title}" if s.title else "") + f" ({s.documents} document(s), {s.passages} passages)"
+        visible(s.source)
+        + (f" — {_line(s.title)}" if s.title else "")
+        + f" ({s.documents} document(s), {s.passages} passages)"
         for s in sources
     )
 
@@ -80,9 +97,9 @@ def _highlight_span(context: PassageContext, excerpt: Excerpt) -> tuple[int, int
 def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str:
     """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
     start, end = _highlight_span(context, excerpt)
-    blocks = [f"    {flat(text)}" for text in context.before]
+    blocks = [f"    {_line(text)}" for text in context.before]
     blocks.append(f"  > {_plain_marked(context.paragraph, start, end)}")
-    blocks.extend(f"    {flat(text)}" for text in context.after)
+    blocks.extend(f"    {_line(text)}" for text in context.after)
     return f"[{number}] {cite(context.citation)}\n" + "\n\n".join(blocks)
 
 
@@ -101,9 +118,9 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt):  # noq
     from rich.text import Text
 
     start, end = _highlight_span(context, excerpt)
-    blocks = [Text(flat(text), style="dim") for text in context.before]
+    blocks = [Text(_line(text), style="dim") for text in context.before]
     blocks.append(_rich_marked(context.paragraph, start, end))
-    blocks.extend(Text(flat(text), style="dim") for text in context.after)
+    blocks.extend(Text(_line(text), style="dim") for text in context.after)
     spaced = [part for block in blocks for part in (block, Text())][:-1]
     title = Text(f"[{number}] ", style="bold") + Text(cite(context.citation), style="cyan")
     return Panel(Group(*spaced), title=title, title_align="left")
@@ -116,10 +133,10 @@ def print_answer(console, answer: Answer, first: int = 1, note_query: bool = Tru
     to show the searched text when a follow-up was rewritten (once per question is enough).
     """
     if not console.is_terminal:
-        console.print(plain_answer(answer, first, note_query), markup=False, highlight=False, soft_wrap=True)
+        console.print(plain_answer(answer, first, note_query), **INERT, soft_wrap=True)
         return
     if note_query and (query := searched_for(answer)):
-        console.print(f"{SEARCHED_FOR} {query}", style="dim italic", markup=False, highlight=False)
+        console.print(f"{SEARCHED_FOR} {query}", style="dim italic", **INERT)
     if not answer.answered:
         note = NOT_FOUND + (" These are only the closest passages:" if answer.excerpts else "")
         console.print(note, style="bold red")
@@ -130,7 +147,7 @@ def print_answer(console, answer: Answer, first: int = 1, note_query: bool = Tru
 def print_context(console, number: int, context: PassageContext, excerpt: Excerpt) -> None:  # noqa: ANN001
     """Print the paragraph around excerpt ``number``, with the excerpt's highlight marked in it."""
     if not console.is_terminal:
-        console.print(plain_context(number, context, excerpt), markup=False, highlight=False, soft_wrap=True)
+        console.print(plain_context(number, context, excerpt), **INERT, soft_wrap=True)
         return
     console.print(rich_context(number, context, excerpt))
 
@@ -138,11 +155,12 @@ def print_context(console, number: int, context: PassageContext, excerpt: Excerp
 def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console
     """Print the indexed files: a table on a terminal, ``plain_sources`` lines otherwise."""
     if not console.is_terminal:
-        console.print(plain_sources(sources), markup=False, highlight=False, soft_wrap=True)
+        console.print(plain_sources(sources), **INERT, soft_wrap=True)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table("source", "title", "documents", "passages")
     for s in sources:
-        table.add_row(s.source, s.title or "", str(s.documents), str(s.passages))
+        table.add_row(Text(visible(s.source)), Text(_line(s.title or "")), str(s.documents), str(s.passages))
     console.print(table)

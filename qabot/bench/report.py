@@ -83,6 +83,17 @@ class PeerResult(BaseModel):
     query_ratio: float = Field(description="qabot / peer (target <= 0.5)")
 
 
+class LiveResult(BaseModel):
+    corpus: str
+    backend: str
+    edits: int
+    served_s: float = Field(description="median: a document edited on disk until a question quotes the new text")
+    rebuild_s: float = Field(description="median: the incremental rebuild that the edit caused")
+    overhead_s: float = Field(description="median: served - rebuild, the watching and swapping (target <= 2)")
+    questions: int = Field(description="questions asked by another thread throughout")
+    errors: int = Field(description="of those, how many failed (target 0)")
+
+
 class ScaleResult(BaseModel):
     passages: int
     factory: str
@@ -109,5 +120,6 @@ class BenchReport(BaseModel):
     backends: BackendComparison | None = None
     peer: PeerResult | None = None
     scale: list[ScaleResult] = Field(default_factory=list)
+    live: list[LiveResult] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qabot.bench.corpora import Corpus, beir_corpus, default_corpus
+from qabot.bench.live import bench_live
 from qabot.bench.peer import bench_txtai
 from qabot.bench.phases import beir_ndcg, bench_build, bench_cold, bench_query, dev_hit_at_1
 from qabot.bench.probes import close_report, cpu_times, machine_info
@@ -48,6 +49,8 @@ def run(
     peer: bool = False,
     scale: int | None = None,
     scale_factories: Sequence[str] = ("HNSW32",),
+    live: bool = True,
+    live_edits: int = 3,
     progress: bool = True,
     say: Callable[[str], None] = lambda _m: None,
 ) -> BenchReport:
@@ -78,6 +81,12 @@ def run(
         for corpus in corpora:
             _measure(report, quality, floors, corpus, backend, embedder, work, runs, query_limit, dev, progress, say)
         report.quality.append(quality)
+        if live and backend == default_backend and len(corpora) > 1:
+            say(f"{backend}: live edits of {corpora[1].name} while a bot answers")
+            corpus = corpora[1]
+            settings = bench_settings(corpus_dir=corpus.folder, index_dir=work / backend / corpus.name,
+                                      embedding_backend=backend)
+            report.live.append(bench_live(corpus, embedder, backend, settings, edits=live_edits))
         if cold:
             say(f"{backend}: cold start of qabot ask")
             first = corpora[0]

@@ -16,9 +16,11 @@ import numpy as np
 from qabot.bench.probes import ms, peak_rss_mb, reset_peak_rss, rss_mb, timed
 from qabot.bench.report import ScaleResult
 from qabot.bench.synthetic import WORDS, SyntheticEmbedder, write_synthetic_corpus
-from qabot.index import BuildConfig, build, load
+from qabot.index import BuildConfig
+from qabot.index.build import build
 from qabot.index.dense import SEARCH_PARAMS, uses
 from qabot.index.lexical import tokenize
+from qabot.index.load import load
 
 
 def bench_scale(

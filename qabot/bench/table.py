@@ -66,6 +66,12 @@ def table(report: BenchReport) -> str:
                   ["ratio", p.build_ratio, p.query_ratio, ""]]),
         )
     block(
+        "live edits (a watching bot; a document edited on disk until it is quoted; target overhead <= 2 s, 0 errors)",
+        ["corpus", "backend", "edits", "served s", "rebuild s", "overhead s", "questions meanwhile", "errors"],
+        ([r.corpus, r.backend, r.edits, r.served_s, r.rebuild_s, r.overhead_s, r.questions, r.errors]
+         for r in report.live),
+    )
+    block(
         "scale (synthetic passages, random vectors; targets: search p95 <= 20 ms, recall@10 >= 0.95)",
         ["passages", "factory", "params", "build s", "build peak MB", "load s", "load RSS MB", "k=10 p50/p95 ms",
          "k=100 p50/p95 ms", "recall@10", "BM25 p50/p95 ms", "disk MB"],

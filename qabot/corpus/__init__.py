@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 from qabot.corpus import jsonl, plaintext
-from qabot.corpus.files import CorpusFile, Warn, describe, file_digest, parse_front_matter
+from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.paragraphs import paragraphs
 from qabot.models import Document, Paragraph
@@ -33,6 +33,7 @@ __all__ = [
     "READERS",
     "CorpusFile",
     "describe_types",
+    "digests",
     "document_paragraphs",
     "file_digest",
     "find_files",
@@ -43,9 +44,9 @@ __all__ = [
 ]
 
 
-def find_files(corpus_dir: Path, warn: Warn | None = None) -> list[CorpusFile]:
+def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bool = False) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning."""
-    return _find_files(corpus_dir, READERS, warn)
+    return _find_files(corpus_dir, READERS, warn, external_links=external_links)
 
 
 def describe_types() -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,23 +35,92 @@ class CorpusFile:
         return self.path.suffix.lower()
 
 
-def find_files(corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None) -> list[CorpusFile]:
-    """Every file below ``corpus_dir`` with one of ``suffixes``, sorted; other types are skipped with a warning."""
+def find_files(
+    corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False
+) -> list[CorpusFile]:
+    """Every file below ``corpus_dir`` with one of ``suffixes``, sorted by path.
+
+    Hidden files and folders are ignored silently. Everything else that cannot be read
+    is skipped with a one-line warning that names it: another file type, a folder that
+    cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
+    folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
+    """
     warn = warn or log.warning
     if not corpus_dir.exists():
         raise CorpusError(f"corpus folder {str(corpus_dir)!r} does not exist (set QABOT_CORPUS_DIR)")
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path {str(corpus_dir)!r} is not a folder (set QABOT_CORPUS_DIR)")
-    found: list[CorpusFile] = []
-    for path in sorted(corpus_dir.rglob("*")):
-        rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        if path.suffix.lower() not in suffixes:
-            warn(f"skipping {rel.as_posix()}: unknown file type (qabot reads {describe(suffixes)})")
-            continue
-        found.append(CorpusFile(path=path, name=rel.as_posix()))
-    return found
+    root = corpus_dir.resolve()
+
+    def relative(path: str | Path) -> str:
+        return display_name(Path(os.path.relpath(path, corpus_dir)).as_posix())
+
+    def allowed(path: Path) -> str | None:
+        """Why a link may not be followed, or None."""
+        target = Path(os.path.realpath(path))
+        if not target.exists():
+            return "a broken link"
+        if not external_links and not target.is_relative_to(root):
+            return f"a link to {target}, outside the corpus folder (QABOT_CORPUS_EXTERNAL_LINKS=true follows it)"
+        return None
+
+    def failed(error: OSError) -> None:
+        warn(f"skipping {relative(error.filename or corpus_dir)}: cannot be read ({error.strerror or error})")
+
+    found: list[tuple[tuple[str, ...], CorpusFile]] = []
+    seen_dirs = {root}
+    def folder_reason(path: Path) -> str | None:
+        reason = allowed(path) if path.is_symlink() else None
+        if reason is None:
+            real = Path(os.path.realpath(path))
+            if real in seen_dirs:
+                return ""  # a link to a folder already read: its files are indexed once
+            seen_dirs.add(real)
+        return reason
+
+    def file_reason(path: Path) -> str | None:
+        reason = allowed(path) if path.is_symlink() else None
+        if reason is None and not path.is_file():
+            reason = "not a regular file"
+        elif reason is None and path.suffix.lower() not in suffixes:
+            reason = f"unknown file type (qabot reads {describe(suffixes)})"
+        return reason
+
+    for folder, dirs, names in os.walk(corpus_dir, onerror=failed, followlinks=True):
+        kept = []
+        # Real folders before links, so that a folder is read under its own name.
+        for name in sorted(dirs, key=lambda n: (os.path.islink(os.path.join(folder, n)), n)):
+            path = Path(folder) / name
+            if name.startswith("."):
+                continue
+            try:
+                reason = folder_reason(path)
+            except OSError as exc:  # a path too long, a folder that vanished
+                reason = f"cannot be read ({exc.strerror or exc})"
+            if reason:
+                warn(f"skipping {relative(path)}/: {reason}")
+            if reason is None:
+                kept.append(name)
+        dirs[:] = kept
+        for name in names:
+            path = Path(folder) / name
+            if name.startswith("."):
+                continue
+            try:
+                reason = file_reason(path)
+            except OSError as exc:
+                reason = f"cannot be read ({exc.strerror or exc})"
+            if reason:
+                warn(f"skipping {relative(path)}: {reason}")
+                continue
+            rel = Path(os.path.relpath(path, corpus_dir))
+            found.append((rel.parts, CorpusFile(path=path, name=display_name(rel.as_posix()))))
+    return [file for _, file in sorted(found, key=lambda item: item[0])]
+
+
+def display_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the OS as surrogates) shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def describe(suffixes: Collection[str]) -> str:
@@ -74,6 +144,17 @@ def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes, for the manifest's staleness check."""
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def digests(files: Iterable[CorpusFile], warn: Warn) -> dict[str, str]:
+    """Each file's digest; a file that cannot be read is left out, with a warning that names it."""
+    out = {}
+    for file in files:
+        try:
+            out[file.name] = file_digest(file.path)
+        except OSError as exc:
+            warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+    return out
 
 
 # -- front matter -----------------------------------------------------------------------

@@ -3,17 +3,24 @@
 ``id`` or ``doc_id`` may stand for ``_id``; ``author``, ``date`` and ``url`` are kept when
 present. A line that is not a JSON object with a ``"text"`` string, or that repeats an
 earlier id, is skipped with a warning naming the file and the line; the rest is read.
+
+JSON can spell a lone surrogate (``"\\ud800"``), which is not a character and cannot be
+stored or printed as text: each becomes U+FFFD (one code point for one, so the offsets
+of everything else are unchanged), with a warning. The document text is then the
+record's text with that replacement, and citations point into it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from qabot.corpus.files import CorpusFile, Warn, read_text
 from qabot.models import Document
 
 SUFFIXES = frozenset({".jsonl"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -36,6 +43,9 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             warn(f'skipping {name} line {number}: expected an object with a "text" string')
             continue
+        if any(isinstance(value, str) and _SURROGATE.search(value) for value in record.values()):
+            warn(f"{name} line {number}: lone surrogate code points replaced by U+FFFD")
+            record = {key: _clean(value) if isinstance(value, str) else value for key, value in record.items()}
         doc_id = record.get("_id", record.get("id", record.get("doc_id")))
         doc_id = str(doc_id) if doc_id is not None else f"{name}:{number}"
         if doc_id in seen:
@@ -51,3 +61,7 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
             text=record["text"],
             **meta,
         )
+
+
+def _clean(value: str) -> str:
+    return _SURROGATE.sub("\ufffd", value)

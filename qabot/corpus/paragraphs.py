@@ -66,8 +66,19 @@ class _Markdown:
     """
 
     _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr")
+    # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
+    # of these, and a table's delimiter row is made of them: a text without any is plain.
+    _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
 
     def __init__(self, body: str) -> None:
+        self.headings: dict[int, str] = {}  # first line of a heading -> its text
+        self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
+        self.code: set[int] = set()  # lines of fenced code, the fences included
+        self.starts: set[int] = set()  # first lines of blocks other than paragraphs
+        if self._MAYBE.search(body):
+            self._parse(body)
+
+    def _parse(self, body: str) -> None:
         from markdown_it import MarkdownIt
 
         md = MarkdownIt("commonmark").enable("table")
@@ -75,10 +86,6 @@ class _Markdown:
         md.block.ruler.disable(["code", "html_block"])
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
-        self.headings: dict[int, str] = {}  # first line of a heading -> its text
-        self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
-        self.code: set[int] = set()  # lines of fenced code, the fences included
-        self.starts: set[int] = set()  # first lines of blocks other than paragraphs
         for i, token in enumerate(tokens):
             if token.map is None or token.type not in self._BLOCKS:
                 continue

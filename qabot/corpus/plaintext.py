@@ -17,11 +17,24 @@ SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
-    """The file as one document; an undecodable file warns and yields nothing."""
+    """The file as one document; an undecodable or binary file warns and yields nothing."""
     text = read_text(file, warn)
     if text is None:
         return
+    if looks_binary(text):
+        warn(f"skipping {file.name}: looks like a binary file ({text.count(chr(0)):,} NUL characters)")
+        return
     yield document(file.name, text)
+
+
+def looks_binary(text: str) -> bool:
+    """More than 1 % NUL characters (and more than a few): not text, though it decodes as UTF-8.
+
+    A UTF-16 file without a byte-order mark is the usual case. A text with a stray NUL or
+    two is text, and is indexed verbatim, NULs included.
+    """
+    nuls = text.count("\0")
+    return nuls > 8 and nuls > len(text) // 100
 
 
 def document(name: str, text: str) -> Document:

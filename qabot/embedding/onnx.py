@@ -12,7 +12,9 @@ needed once, to export), which also makes a cold start faster.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +25,9 @@ from qabot.embedding.export import RECIPE, export_int8, require_onnxruntime
 from qabot.embedding.model import cached_hub_folder, resolve_model
 from qabot.errors import ModelError
 from qabot.settings import PACKAGED_MODEL
+from qabot.text import first_line
+
+log = logging.getLogger(__name__)
 
 
 class OnnxEmbedder(TokenEmbedder):
@@ -51,7 +56,14 @@ class OnnxEmbedder(TokenEmbedder):
         if not source.is_dir():
             source = cached_hub_folder(self.location)
         export_dir = Path(self.export_dir) if self.export_dir else source.parent / ".qabot-models"
-        return OnnxRuntime(export_int8(source, export_dir, self.model_name), source)
+        model_file = export_int8(source, export_dir, self.model_name)
+        try:
+            return OnnxRuntime(model_file, source)
+        except ModelError as exc:
+            # A truncated or damaged export (a full disk, a copy cut short): redo it once.
+            log.warning("the ONNX export %s cannot be loaded (%s); exporting it again", model_file.parent.name, exc)
+            shutil.rmtree(model_file.parent, ignore_errors=True)
+            return OnnxRuntime(export_int8(source, export_dir, self.model_name), source)
 
     @property
     def dimension(self) -> int:
@@ -91,7 +103,7 @@ class OnnxRuntime:
             self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
             self.tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
         except Exception as exc:
-            raise ModelError(f"cannot load the ONNX model {model_file}: {exc}") from exc
+            raise ModelError(f"cannot load the ONNX model {model_file}: {first_line(exc)}") from exc
         self.max_tokens = _max_tokens(source)
         self.tokenizer.enable_truncation(self.max_tokens)
         self.tokenizer.no_padding()

@@ -98,7 +98,9 @@ def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
     if not (link.is_symlink() and Path(os.readlink(link)) == target):
         link.unlink(missing_ok=True)
         link.symlink_to(target)
-    return load_settings(_env_file=None, **{**base.model_dump(), "corpus_dir": corpus_dir, "index_dir": root / name})
+    # The corpus folder holds a link to the data file where it lies: follow it.
+    overrides = {"corpus_dir": corpus_dir, "index_dir": root / name, "corpus_external_links": True}
+    return load_settings(_env_file=None, **{**base.model_dump(), **overrides})
 
 
 def evaluate_beir(

@@ -3,11 +3,12 @@
 Layout of the index folder (``embeddings/`` by default)::
 
     manifest.json      the commit point: names the live build and everything it was built from
-    build-<id>/        passages.sqlite (chunk store), dense.faiss, passages.f32 and
-                       sentences.f16 (vectors), bm25/ (bm25s), and what the rerank
-                       reads per question without touching SQLite: passage_sentences.u32
-                       (sentences per passage), sentence_terms.u32 with
-                       sentence_terms_count.u32 (each sentence's term ids)
+    build-<id>/        the chunk store (text.u32, documents.*, paragraphs.bin,
+                       passages.bin, sentence_spans.i64, sections.json: see
+                       qabot.index.store), dense.faiss, passages.f32 and sentences.f16
+                       (vectors), bm25/ (bm25s), and what the rerank reads per question:
+                       passage_sentences.u32 (sentences per passage), sentence_terms.u32
+                       with sentence_terms_count.u32 (each sentence's term ids)
     cache/             embedding cache, reused by later builds
     models/            locally exported ONNX models (see qabot.embedding.export)
 
@@ -41,18 +42,19 @@ from filelock import FileLock, Timeout
 
 from qabot import chunking, corpus
 from qabot.embedding import Embedder
-from qabot.errors import CorpusError, IndexStoreError
+from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
+from qabot.index import leases
 from qabot.index.cache import EmbeddingCache, cache_key
 from qabot.index.dense import build_faiss
 from qabot.index.lexical import LexicalBuilder, LexicalIndex, term_ids, tokenize
 from qabot.index.manifest import (
     FORMAT_VERSION,
     INDEX_TEXT,
-    MANIFEST,
     BuildConfig,
     Manifest,
     corpus_files,
     describe_artifacts,
+    read_manifest,
     write_manifest,
 )
 from qabot.index.store import StoreWriter
@@ -95,11 +97,14 @@ def build(
     config: BuildConfig,
     embedder: Embedder,
     *,
-    files: dict[str, str] | None = None,
     progress: bool = True,
     warn: Callable[[str], None] | None = None,
 ) -> Manifest:
-    """Build the index for ``config.corpus_dir`` and commit it atomically. Returns its manifest."""
+    """Build the index for ``config.corpus_dir`` and commit it atomically. Returns its manifest.
+
+    A file that cannot be found, read, decoded or parsed is skipped with a warning that
+    names it (``warn``, and the manifest's ``skipped``); the rest is indexed.
+    """
     started = time.perf_counter()
     skipped: list[str] = []
 
@@ -107,10 +112,15 @@ def build(
         skipped.append(message)
         (warn or log.warning)(message)
 
-    found = corpus_files(config.corpus_dir, note)
-    if files is None:
-        files = {f.name: corpus.file_digest(f.path) for f in found}
+    found = corpus_files(config.corpus_dir, note, external_links=config.corpus_external_links)
+    files = corpus.digests(found, note)
+    found = [f for f in found if f.name in files]
     index_dir = config.index_dir
+    try:
+        before = read_manifest(index_dir)
+    except CorruptIndexError:
+        before = None
+    previous = before.files if before else {}
     index_dir.mkdir(parents=True, exist_ok=True)
     build_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
     tmp = index_dir / f".tmp-{build_id}"
@@ -118,29 +128,37 @@ def build(
     try:
         writer = _BuildWriter(tmp, config, embedder)
         try:
-            _stream(found, config, writer, note, progress)
+            indexed = _stream(found, config, writer, note, progress)
         finally:
             writer.close()
         manifest = writer.finish(build_id, files, skipped, started)
+        manifest.indexed_files = len(indexed)
+        manifest.unchanged_files = sum(1 for name in indexed if previous.get(name) == files[name])
+        (tmp / leases.LEASE).touch()  # not an artifact: readers hold a lock on it (qabot.index.leases)
         _fsync_tree(tmp)
         tmp.rename(index_dir / manifest.build)
         write_manifest(index_dir, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _remove_old_builds(index_dir, keep={manifest.build})
+    leases.remove_unused(index_dir, keep=manifest.build, temporary=True)
     return manifest
 
 
 def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildWriter,
-            note: Callable[[str], None], progress: bool) -> None:
-    """Read, chunk and hand every passage to ``writer``, with a progress bar over the corpus bytes."""
+            note: Callable[[str], None], progress: bool) -> set[str]:
+    """Read, chunk and hand every passage to ``writer``, with a progress bar over the corpus bytes.
+
+    Returns the files that gave at least one document.
+    """
     from tqdm.auto import tqdm
 
-    total_bytes = sum(f.path.stat().st_size for f in found)
+    total_bytes = sum(_size(f.path) for f in found)
     with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=not progress,
               file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+        sources: set[str] = set()
         for document in corpus.load_corpus(found, note):
+            sources.add(document.source)
             paras = corpus.document_paragraphs(document)
             doc_row = writer.store.add_document(document, paras)
             for passage in chunking.passages(document, paras, config.passage_chars):
@@ -148,6 +166,7 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
             bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
+    return sources
 
 
 class _BuildWriter:
@@ -159,8 +178,12 @@ class _BuildWriter:
         self.folder = folder
         self.config = config
         self.embedder = embedder
-        self.store = StoreWriter(folder / "passages.sqlite")
-        self.cache = EmbeddingCache(config.index_dir / "cache", embedder.name) if config.embedding_cache else None
+        self.store = StoreWriter(folder)
+        self.cache = (
+            EmbeddingCache(config.index_dir / "cache", embedder.name, lambda: embedder.dimension)
+            if config.embedding_cache
+            else None
+        )
         self.lexical = LexicalBuilder(folder / ".bm25-spill")
         self.out: dict[str, BinaryIO] = {name: open(folder / name, "wb") for name in self.FILES}  # noqa: SIM115
         self.pending: list[tuple[int, Passage]] = []
@@ -191,7 +214,9 @@ class _BuildWriter:
         name = self.embedder.name
         keys = [cache_key(name, text, spans) for text, spans in inputs] if self.cache is not None else None
         results: list[tuple[np.ndarray, np.ndarray] | None] = (
-            [self.cache.get(key) for key in keys] if self.cache is not None and keys is not None else [None] * len(inputs)
+            [self.cache.get(key, len(spans)) for key, (_, spans) in zip(keys, inputs, strict=True)]
+            if self.cache is not None and keys is not None
+            else [None] * len(inputs)
         )
         todo = [i for i, found in enumerate(results) if found is None]
         if todo:
@@ -258,18 +283,15 @@ class _BuildWriter:
         )
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the reader will say why it cannot read it
+
+
 def _fsync_tree(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
-
-
-def _remove_old_builds(index_dir: Path, keep: set[str]) -> None:
-    for path in index_dir.iterdir():
-        if path.name in keep:
-            continue
-        if path.name.startswith(("build-", ".tmp-")) and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.name.startswith(f".{MANIFEST}."):
-            path.unlink(missing_ok=True)

@@ -20,16 +20,34 @@ import logging
 import math
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from qabot.text import first_line
+
 log = logging.getLogger(__name__)
 
 MAX_SHARDS = 8
 SHARD_ROWS = 65_536  # new entries held in memory before they are written as a shard
+
+
+def _check(shard: _Shard) -> None:
+    """Raise ``ValueError`` unless the shard's arrays agree with one another."""
+    n = len(shard.keys)
+    offsets = shard.span_offsets
+    if shard.keys.dtype != np.uint8 or shard.keys.shape != (n, 16):
+        raise ValueError("keys are not 16-byte rows")
+    if shard.text_vectors.ndim != 2 or len(shard.text_vectors) != n or shard.span_vectors.ndim != 2:
+        raise ValueError("vectors have the wrong shape")
+    if shard.span_vectors.shape[1] != shard.text_vectors.shape[1]:
+        raise ValueError("sentence and passage vectors differ in width")
+    if offsets.ndim != 1 or len(offsets) != n + 1 or offsets[0] != 0 or offsets[-1] != len(shard.span_vectors):
+        raise ValueError("sentence offsets do not match the sentence vectors")
+    if (np.diff(offsets) < 0).any():
+        raise ValueError("sentence offsets go backwards")
 
 
 def cache_key(model: str, text: str, spans: Sequence[tuple[int, int]]) -> bytes:
@@ -54,10 +72,12 @@ class _Shard:
 class EmbeddingCache:
     """Look up and remember (text vector, span vectors) pairs."""
 
-    def __init__(self, folder: Path, model: str) -> None:
+    def __init__(self, folder: Path, model: str, dimension: Callable[[], int] | None = None) -> None:
         safe = hashlib.blake2b(model.encode(), digest_size=8).hexdigest()
         self.folder = folder / safe
         self.model = model
+        self._dimension = dimension  # when given, entries of another width are never returned
+        self._width: int | None = None
         self._shards: list[_Shard] = []
         self._where: dict[bytes, tuple[int, int]] = {}
         self._new: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
@@ -76,15 +96,16 @@ class EmbeddingCache:
         try:
             shard = _Shard(
                 shard_dir,
-                np.load(shard_dir / "keys.npy"),
-                np.load(shard_dir / "text.npy", mmap_mode="r"),
-                np.load(shard_dir / "offsets.npy"),
-                np.load(shard_dir / "spans.npy", mmap_mode="r"),
+                np.load(shard_dir / "keys.npy", allow_pickle=False),
+                np.load(shard_dir / "text.npy", mmap_mode="r", allow_pickle=False),
+                np.load(shard_dir / "offsets.npy", allow_pickle=False),
+                np.load(shard_dir / "spans.npy", mmap_mode="r", allow_pickle=False),
             )
-            if not (len(shard.keys) == len(shard.text_vectors) == len(shard.span_offsets) - 1):
-                raise ValueError("inconsistent shard")
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring damaged embedding cache shard %s (%s)", shard_dir.name, exc)
+            _check(shard)
+        except Exception as exc:  # noqa: BLE001 - a damaged .npy fails as EOFError, ValueError, OSError, ...
+            log.warning("discarding damaged embedding cache shard %s (%s); its vectors will be embedded again",
+                        shard_dir.name, first_line(exc))
+            shutil.rmtree(shard_dir, ignore_errors=True)
             return
         number = len(self._shards)
         self._shards.append(shard)
@@ -95,21 +116,32 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._where) + len(self._new)
 
-    def get(self, key: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    def get(self, key: bytes, spans: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The vectors stored for ``key``, if they are there and hold ``spans`` sentence vectors."""
         if key in self._new:
-            self._used.add(key)
-            self.hits += 1
-            return self._new[key]
-        where = self._where.get(key)
-        if where is None:
+            found = self._new[key]
+        elif (where := self._where.get(key)) is not None:
+            shard, row = self._shards[where[0]], where[1]
+            lo, hi = shard.span_offsets[row], shard.span_offsets[row + 1]
+            found = np.asarray(shard.text_vectors[row], dtype=np.float32), np.asarray(shard.span_vectors[lo:hi], dtype=np.float32)
+        else:
             self.misses += 1
             return None
-        shard = self._shards[where[0]]
-        row = where[1]
-        lo, hi = shard.span_offsets[row], shard.span_offsets[row + 1]
+        text, sentences = found
+        if self._width is None:
+            self._width = self._dimension() if self._dimension else text.shape[-1]
+        width = self._width
+        if (
+            len(sentences) != spans
+            or text.shape != (width,)
+            or sentences.shape[1:] != (width,)
+            or not (np.isfinite(text).all() and np.isfinite(sentences).all())
+        ):
+            self.misses += 1  # a crafted or damaged entry: never trusted, embedded again
+            return None
         self._used.add(key)
         self.hits += 1
-        return np.asarray(shard.text_vectors[row], dtype=np.float32), np.asarray(shard.span_vectors[lo:hi], dtype=np.float32)
+        return np.asarray(text, dtype=np.float32), np.asarray(sentences, dtype=np.float32)
 
     def put(self, key: bytes, text_vector: np.ndarray, span_vectors: np.ndarray) -> None:
         self._new[key] = (text_vector.astype(np.float32), span_vectors.astype(np.float16))

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from qabot.embedding import Embedder
-from qabot.errors import CorruptIndexError
+from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index import dense as dense_index
 from qabot.index.build import build, build_lock
 from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, ranges, run_starts
+from qabot.index.leases import Lease
 from qabot.index.lexical import LexicalIndex
 from qabot.index.manifest import BuildConfig, Manifest, check, read_manifest, verify_artifacts
 from qabot.index.store import Store
@@ -43,6 +44,14 @@ class Index:
     def __init__(self, folder: Path, manifest: Manifest) -> None:
         self.folder = folder
         self.manifest = manifest
+        self._lease = Lease(folder)  # first: the build cannot be removed while it is read
+        try:
+            self._open(folder, manifest)
+        except BaseException:
+            self._lease.release()
+            raise
+
+    def _open(self, folder: Path, manifest: Manifest) -> None:
         verify_artifacts(folder, manifest)
         try:
             self.dense: Any = dense_index.read_faiss(folder / "dense.faiss")
@@ -52,9 +61,9 @@ class Index:
                 folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
             )
             self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
-            self.store = Store(folder / "passages.sqlite")
             # Where each passage's sentences, and each sentence's term ids, start.
             self.sentence_start = run_starts(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
+            self.store = Store(folder, self.sentence_start)
             self.term_start = run_starts(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
             self.terms = (
                 np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r")
@@ -71,6 +80,9 @@ class Index:
             or len(self.sentence_start) != manifest.passages + 1
             or self.sentence_start[-1] != manifest.sentences
             or len(self.term_start) != manifest.sentences + 1
+            or len(self.store.passage_rows) != manifest.passages
+            or len(self.store.sentence_spans) != manifest.sentences
+            or self.store.document_count != manifest.documents
         ):
             raise CorruptIndexError(f"index in {folder} is inconsistent (passage or sentence counts differ)")
 
@@ -120,7 +132,7 @@ class Index:
         return self.store.passages(rows)
 
     def neighbours(self, passage: PassageRow) -> list[PassageRow]:
-        return self.store.passages_near(passage.doc, passage.start, passage.end)
+        return self.store.passages_near(passage)
 
     def text(self, doc: int, start: int, end: int) -> str:
         return self.store.text(doc, start, end)
@@ -138,7 +150,9 @@ class Index:
         return self.store.sources()
 
     def close(self) -> None:
+        """Stop serving from this build: it may be removed once no process reads it."""
         self.store.close()
+        self._lease.release()
 
 
 def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
@@ -153,13 +167,21 @@ def top_rows(scores: np.ndarray, n: int) -> np.ndarray:
 
 def load(index_dir: Path) -> Index:
     """Load the committed index in ``index_dir``; raises ``CorruptIndexError`` if it is damaged."""
-    manifest = read_manifest(index_dir)
-    if manifest is None:
-        raise CorruptIndexError(f"no index in {index_dir}")
-    folder = index_dir / manifest.build
-    if not folder.is_dir():
-        raise CorruptIndexError(f"index build folder {folder} is missing")
-    return Index(folder, manifest)
+    for _attempt in range(3):
+        manifest = read_manifest(index_dir)
+        if manifest is None:
+            raise CorruptIndexError(f"no index in {index_dir}")
+        folder = index_dir / manifest.build
+        try:
+            if not folder.is_dir():
+                raise CorruptIndexError(f"index build folder {folder} is missing")
+            return Index(folder, manifest)
+        except CorruptIndexError:
+            # Another process may have committed a new build, and removed this one, between
+            # reading the manifest and taking the lease: then read the new manifest.
+            if read_manifest(index_dir) == manifest:
+                raise
+    raise CorruptIndexError(f"the index in {index_dir} keeps changing while it is loaded")
 
 
 def open_index(
@@ -169,8 +191,16 @@ def open_index(
     rebuild: bool = False,
     progress: bool = True,
     notify: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] | None = None,
+    fallback: bool = True,
 ) -> Index:
-    """Load the index, building it first when it is missing, stale, corrupt or ``rebuild`` is set."""
+    """Load the index, building it first when it is missing, stale, corrupt or ``rebuild`` is set.
+
+    ``notify`` hears why a rebuild happens; ``warn`` hears each file the build skips. When
+    the build fails (disk full, a read-only folder, a bad setting) and ``fallback`` is on,
+    the previous build is served if it still loads, and ``notify`` says why; otherwise
+    the error is raised (an ``IndexStoreError`` for a failure of the file system).
+    """
     notify = notify or log.warning
     status = check(config, embedder.name)
     if status.fresh and not rebuild:
@@ -180,12 +210,34 @@ def open_index(
             notify(f"rebuilding the index: {exc}")
     elif (not rebuild and status.manifest is not None) or (status.reason or "").startswith("index manifest"):
         notify(f"rebuilding the index: {status.reason}")
-    with build_lock(config.index_dir):
-        # Another process may have built it while this one waited for the lock.
-        status = check(config, embedder.name)
-        if rebuild or not status.fresh or not _loads(config.index_dir):
-            build(config, embedder, files=status.files, progress=progress)
-    return load(config.index_dir)
+    try:
+        with build_lock(config.index_dir):
+            # Another process may have built it while this one waited for the lock.
+            status = check(config, embedder.name)
+            if rebuild or not status.fresh or not _loads(config.index_dir):
+                build(config, embedder, progress=progress, warn=warn)
+        return load(config.index_dir)
+    except (QABotError, OSError) as exc:
+        error = exc if isinstance(exc, QABotError) else IndexStoreError(
+            f"cannot build the index in {config.index_dir}: {exc.strerror or first_line(exc)}"
+        )
+        previous = _last_good(config.index_dir, embedder) if fallback else None
+        if previous is None:
+            raise error from exc
+        notify(f"could not rebuild the index ({error}); serving the previous build, from {previous.manifest.built_at}")
+        return previous
+
+
+def _last_good(index_dir: Path, embedder: Embedder) -> Index | None:
+    """The committed build, if it loads and holds vectors of ``embedder``'s model."""
+    try:
+        index = load(index_dir)
+    except (QABotError, OSError):
+        return None
+    if index.manifest.model != embedder.name:
+        index.close()
+        return None
+    return index
 
 
 def _loads(index_dir: Path) -> bool:

@@ -27,7 +27,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 3  # 2: sentence term ids and per-passage sentence counts; 3: sign-offs are not headings
+FORMAT_VERSION = 4  # 2: sentence term ids, sentences per passage; 3: sign-offs are not headings; 4: text and rows in flat files
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this
@@ -60,6 +60,8 @@ class Manifest(BaseModel):
     seconds: float
     embedded: int = 0
     cached: int = 0
+    indexed_files: int = 0  # files that gave at least one document
+    unchanged_files: int = 0  # files with the same contents as in the build before
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class BuildConfig:
     passage_chars: int = 600
     index_factory: str = "Flat"
     embedding_cache: bool = True
+    corpus_external_links: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildConfig:
@@ -117,8 +120,10 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
             os.close(directory)
 
 
-def corpus_files(corpus_dir: Path, warn: Callable[[str], None] | None = None) -> list[corpus.CorpusFile]:
-    files = corpus.find_files(corpus_dir, warn)
+def corpus_files(
+    corpus_dir: Path, warn: Callable[[str], None] | None = None, *, external_links: bool = False
+) -> list[corpus.CorpusFile]:
+    files = corpus.find_files(corpus_dir, warn, external_links=external_links)
     if not files:
         raise CorpusError(f"corpus folder {str(corpus_dir)!r} has no files to index (qabot reads {corpus.describe_types()})")
     return files
@@ -129,7 +134,9 @@ def check(config: BuildConfig, model: str) -> Status:
 
     Silent about skipped files: the build that follows a change reports them.
     """
-    files = {f.name: corpus.file_digest(f.path) for f in corpus_files(config.corpus_dir, lambda _m: None)}
+    quiet = lambda _message: None
+    found = corpus_files(config.corpus_dir, quiet, external_links=config.corpus_external_links)
+    files = corpus.digests(found, quiet)
     try:
         manifest = read_manifest(config.index_dir)
     except CorruptIndexError as exc:

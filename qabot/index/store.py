@@ -1,9 +1,22 @@
-"""The chunk store: documents, paragraphs and passages in one SQLite file.
+"""The chunk store: the documents' text, paragraphs and passages, as flat files read by offset.
 
 Passage rows are numbered from 0 in the order they were embedded, so a passage's row
-is also its FAISS id and its row in the vector files. The store is written once, while
-a build runs in its temporary folder, and then only read (opened immutable), so one
-connection guarded by a lock serves every thread.
+is also its FAISS id and its row in the vector files. Everything a question reads is an
+array or a memory-mapped file, so answering costs no SQL per candidate and no parsing:
+
+    text.u32            every document's text, UTF-32 (one 4-byte unit per code point),
+                        one after another: any slice by character offsets is exact, NUL,
+                        control characters and lone surrogates included
+    documents.i64       per document: where its text starts in text.u32, and where its
+                        paragraphs start in paragraphs.bin (one row more, at the end)
+    paragraphs.bin      per paragraph (by document, then offset): start, end, number,
+                        section, heading and repeat flags
+    passages.bin        per passage: document, start, end, paragraph number, section
+    sentence_spans.i64  per sentence (in passage order): start, end in its document
+    sections.json       the section names the two .bin files point into
+    documents.sqlite    per document: id, source file, title, author, date, url
+
+The store is written once, while a build runs in its temporary folder, then only read.
 """
 
 from __future__ import annotations
@@ -13,146 +26,207 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
 
 from qabot.index.engine import ParagraphRow, PassageRow
 from qabot.models import Document, Paragraph, Passage, SourceInfo
 
+PASSAGE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("paragraph", "<i4"), ("section", "<i4")])
+PARAGRAPH = np.dtype([("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1")])
+HEADING, DUPLICATE = 1, 2
+NO_SECTION = -1
+TEXT_CODEC = "utf-32-le"
+FILES = ("text.u32", "documents.i64", "paragraphs.bin", "passages.bin", "sentence_spans.i64")
 _SCHEMA = """
 CREATE TABLE documents (
     row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
-    author TEXT, date TEXT, url TEXT, text TEXT NOT NULL, passages INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE paragraphs (
-    doc INTEGER NOT NULL, number INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    section TEXT, heading INTEGER NOT NULL, duplicate INTEGER NOT NULL
-);
-CREATE TABLE passages (
-    row INTEGER PRIMARY KEY, doc INTEGER NOT NULL, section TEXT, paragraph INTEGER NOT NULL,
-    start INTEGER NOT NULL, end INTEGER NOT NULL, text TEXT NOT NULL,
-    sent0 INTEGER NOT NULL, sents TEXT NOT NULL
+    author TEXT, date TEXT, url TEXT, passages INTEGER NOT NULL DEFAULT 0
 );
 """
-_INDEXES = """
-CREATE INDEX paragraphs_by_doc ON paragraphs (doc, start);
-CREATE INDEX passages_by_doc ON passages (doc, start);
-CREATE INDEX documents_by_source ON documents (source);
-"""
+_CACHED_DOCUMENTS = 4096
+
+
+def encode(text: str) -> bytes:
+    """``text`` as the store keeps it: 4 bytes per code point, lone surrogates too."""
+    return text.encode(TEXT_CODEC, "surrogatepass")
+
+
+def decode(data: bytes) -> str:
+    return data.decode(TEXT_CODEC, "surrogatepass")
 
 
 class StoreWriter:
     """Appends documents and passages while a build runs."""
 
-    def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path)
+    def __init__(self, folder: Path) -> None:
+        self._db = sqlite3.connect(folder / "documents.sqlite")
         self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        self.folder = folder
+        self._out: dict[str, BinaryIO] = {name: open(folder / name, "wb") for name in FILES}  # noqa: SIM115
+        self._sections: dict[str, int] = {}
+        self._chars = 0
+        self._paragraphs = 0
+        self._counts: dict[int, int] = {}
         self.documents = 0
         self.passages = 0
         self.sentences = 0
 
+    def _section(self, name: str | None) -> int:
+        return NO_SECTION if name is None else self._sections.setdefault(name, len(self._sections))
+
     def add_document(self, document: Document, paragraphs: Sequence[Paragraph]) -> int:
         row = self.documents
         self._db.execute(
-            "INSERT INTO documents (row, doc_id, source, title, author, date, url, text) VALUES (?,?,?,?,?,?,?,?)",
-            (row, document.doc_id, document.source, document.title, document.author, document.date,
-             document.url, document.text),
+            "INSERT INTO documents (row, doc_id, source, title, author, date, url) VALUES (?,?,?,?,?,?,?)",
+            (row, document.doc_id, document.source, document.title, document.author, document.date, document.url),
         )
-        self._db.executemany(
-            "INSERT INTO paragraphs VALUES (?,?,?,?,?,?,?)",
-            [(row, p.number, p.start, p.end, p.section, int(p.heading), int(p.duplicate)) for p in paragraphs],
-        )
+        self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
+        self._out["text.u32"].write(encode(document.text))
+        self._chars += len(document.text)
+        records = np.zeros(len(paragraphs), dtype=PARAGRAPH)
+        for record, p in zip(records, paragraphs, strict=True):
+            record["start"], record["end"], record["number"] = p.start, p.end, p.number
+            record["section"] = self._section(p.section)
+            record["flags"] = (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0)
+        self._out["paragraphs.bin"].write(records.tobytes())
+        self._paragraphs += len(paragraphs)
         self.documents += 1
         return row
 
     def add_passages(self, doc_row: int, passages: Iterable[Passage]) -> None:
-        rows = []
-        for passage in passages:
-            rows.append((self.passages, doc_row, passage.section, passage.paragraph, passage.start,
-                         passage.end, passage.text, self.sentences, json.dumps(passage.sentences)))
-            self.passages += 1
+        passages = list(passages)
+        records = np.zeros(len(passages), dtype=PASSAGE)
+        for record, passage in zip(records, passages, strict=True):
+            record["doc"], record["start"], record["end"] = doc_row, passage.start, passage.end
+            record["paragraph"], record["section"] = passage.paragraph, self._section(passage.section)
+            if passage.sentences:
+                self._out["sentence_spans.i64"].write(np.asarray(passage.sentences, dtype="<i8").tobytes())
             self.sentences += len(passage.sentences)
-        self._db.executemany("INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        self._db.execute("UPDATE documents SET passages = passages + ? WHERE row = ?", (len(rows), doc_row))
+        self._out["passages.bin"].write(records.tobytes())
+        self.passages += len(passages)
+        self._counts[doc_row] = self._counts.get(doc_row, 0) + len(passages)
 
     def close(self) -> None:
-        self._db.executescript(_INDEXES)
+        self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
+        for handle in self._out.values():
+            handle.close()
+        (self.folder / "sections.json").write_text(json.dumps(list(self._sections)), encoding="utf-8")
+        self._db.executemany("UPDATE documents SET passages = ? WHERE row = ?", [(n, d) for d, n in self._counts.items()])
+        self._db.execute("CREATE INDEX documents_by_source ON documents (source)")
         self._db.commit()
         self._db.close()
+
+
+def _mapped(path: Path, dtype: np.dtype | str) -> np.ndarray:
+    """The file as a read-only array, memory-mapped (an empty file is an empty array)."""
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
 
 
 class Store:
     """Read access to a finished chunk store."""
 
-    def __init__(self, path: Path) -> None:
-        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    def __init__(self, folder: Path, sentence_start: np.ndarray) -> None:
+        self.sentence_start = sentence_start
+        self.documents = np.fromfile(folder / "documents.i64", dtype="<i8").reshape(-1, 2)
+        self._text = _mapped(folder / "text.u32", "<u4")
+        self.paragraph_rows = _mapped(folder / "paragraphs.bin", PARAGRAPH)
+        self.passage_rows = _mapped(folder / "passages.bin", PASSAGE)
+        self.sentence_spans = _mapped(folder / "sentence_spans.i64", "<i8").reshape(-1, 2)
+        self.sections: list[str] = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
+        uri = f"{(folder / 'documents.sqlite').resolve().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        self._lock = threading.Lock()
-        with self._lock:
-            # Reading the schema fails fast on a file that is not a qabot store.
-            self._db.execute("SELECT row, sent0, sents FROM passages LIMIT 1").fetchall()
+        self._lock = threading.RLock()
+        self._meta: dict[int, tuple[str, str, str | None, str | None]] = {}
+        # Reading the schema fails fast on a file that is not a qabot store.
+        self._query("SELECT row, doc_id, source, title, url FROM documents LIMIT 1")
 
-    def _query(self, sql: str, args: Sequence = ()) -> list[tuple]:
+    @property
+    def document_count(self) -> int:
+        return len(self.documents) - 1
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
+    def _section(self, number: int) -> str | None:
+        return self.sections[number] if number >= 0 else None
+
+    def _metadata(self, docs: Iterable[int]) -> dict[int, tuple[str, str, str | None, str | None]]:
+        """(doc_id, source, title, url) of each document: one query for those not seen lately."""
+        wanted = {int(d) for d in docs}
+        with self._lock:
+            missing = sorted(wanted - self._meta.keys())
+            if missing:
+                if len(self._meta) + len(missing) > _CACHED_DOCUMENTS:
+                    self._meta = {}
+                marks = ",".join("?" * len(missing))
+                sql = f"SELECT row, doc_id, source, title, url FROM documents WHERE row IN ({marks})"
+                for row, *meta in self._query(sql, missing):
+                    self._meta[row] = tuple(meta)  # type: ignore[assignment]
+            return {d: self._meta[d] for d in wanted}
+
+    def text(self, doc: int, start: int, end: int) -> str:
+        """``document.text[start:end]``, exact for any code point."""
+        base, stop = int(self.documents[doc, 0]), int(self.documents[doc + 1, 0])
+        lo, hi = min(base + max(start, 0), stop), min(base + max(end, 0), stop)
+        return decode(self._text[lo:hi].tobytes()) if hi > lo else ""
+
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:
+        rows = [int(r) for r in rows if 0 <= int(r) < len(self.passage_rows)]
         if not rows:
             return {}
-        marks = ",".join("?" * len(rows))
-        found = self._query(
-            "SELECT p.row, p.doc, d.doc_id, d.source, d.title, d.url, p.section, p.paragraph, p.start, p.end,"
-            f" p.text, p.sent0, p.sents FROM passages p JOIN documents d ON d.row = p.doc WHERE p.row IN ({marks})",
-            [int(r) for r in rows],
-        )
-        return {r[0]: PassageRow(*r[:12], tuple(tuple(s) for s in json.loads(r[12]))) for r in found}
+        records = self.passage_rows[rows]
+        meta = self._metadata(records["doc"])
+        out = {}
+        for row, record in zip(rows, records, strict=True):
+            doc, start, end = int(record["doc"]), int(record["start"]), int(record["end"])
+            doc_id, source, title, url = meta[doc]
+            first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
+            out[row] = PassageRow(
+                row=row, doc=doc, doc_id=doc_id, source=source, title=title, url=url,
+                section=self._section(int(record["section"])), paragraph=int(record["paragraph"]),
+                start=start, end=end, text=self.text(doc, start, end), sent0=first,
+                sentences=tuple((int(s), int(e)) for s, e in self.sentence_spans[first:last]),
+            )
+        return out
 
     def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
         """The document id of each passage row (without reading the passages' text)."""
-        if not rows:
-            return {}
-        marks = ",".join("?" * len(rows))
-        found = self._query(
-            f"SELECT p.row, d.doc_id FROM passages p JOIN documents d ON d.row = p.doc WHERE p.row IN ({marks})",
-            [int(r) for r in rows],
-        )
-        return dict(found)
+        rows = [int(r) for r in rows]
+        docs = self.passage_rows["doc"][rows] if rows else np.zeros(0, dtype="<i4")
+        meta = self._metadata(docs)
+        return {row: meta[int(doc)][0] for row, doc in zip(rows, docs, strict=True)}
 
-    def passage_count(self) -> int:
-        return int(self._query("SELECT count(*) FROM passages")[0][0])
+    def passages_near(self, passage: PassageRow) -> list[PassageRow]:
+        """Passages of ``passage``'s document that overlap or touch it, plus one on each side."""
+        lo, hi = max(0, passage.row - 3), min(len(self.passage_rows), passage.row + 4)
+        window = self.passage_rows[lo:hi]
+        near = [lo + i for i, p in enumerate(window)
+                if p["doc"] == passage.doc and p["end"] >= passage.start and p["start"] <= passage.end]
+        found = self.passages([r for r in (near[0] - 1, *near, near[-1] + 1) if r >= 0])
+        return [found[r] for r in sorted(found) if found[r].doc == passage.doc]
 
-    def text(self, doc: int, start: int, end: int) -> str:
-        """``document.text[start:end]`` without loading the whole document."""
-        found = self._query("SELECT substr(text, ?, ?) FROM documents WHERE row = ?", (start + 1, end - start, doc))
-        return found[0][0] if found else ""
+    def _paragraph_range(self, doc: int) -> tuple[int, int]:
+        return int(self.documents[doc, 1]), int(self.documents[doc + 1, 1])
 
-    def document_length(self, doc: int) -> int:
-        return int(self._query("SELECT length(text) FROM documents WHERE row = ?", (doc,))[0][0])
-
-    def passages_near(self, doc: int, start: int, end: int) -> list[PassageRow]:
-        """Passages of ``doc`` that overlap or touch [start, end], plus one on each side."""
-        rows = self._query(
-            "SELECT row FROM passages WHERE doc = ? AND end >= ? AND start <= ? ORDER BY start", (doc, start, end)
-        )
-        ids = [r[0] for r in rows]
-        if ids:
-            ids = [ids[0] - 1, *ids, ids[-1] + 1]
-        found = self.passages([i for i in ids if i >= 0])
-        return [found[i] for i in sorted(found) if found[i].doc == doc]
+    def _paragraph(self, record: np.void) -> ParagraphRow:
+        flags = int(record["flags"])
+        return ParagraphRow(int(record["number"]), int(record["start"]), int(record["end"]),
+                            self._section(int(record["section"])), bool(flags & HEADING), bool(flags & DUPLICATE))
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
-        rows = self._query(
-            "SELECT number, start, end, section, heading, duplicate FROM paragraphs WHERE doc = ? ORDER BY start",
-            (doc,),
-        )
-        return [ParagraphRow(r[0], r[1], r[2], r[3], bool(r[4]), bool(r[5])) for r in rows]
+        lo, hi = self._paragraph_range(doc)
+        return [self._paragraph(record) for record in self.paragraph_rows[lo:hi]]
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
-        """The paragraph of ``doc`` that contains ``offset``."""
-        rows = self._query(
-            "SELECT number, start, end, section, heading, duplicate FROM paragraphs"
-            " WHERE doc = ? AND start <= ? ORDER BY start DESC LIMIT 1",
-            (doc, offset),
-        )
-        return ParagraphRow(rows[0][0], rows[0][1], rows[0][2], rows[0][3], bool(rows[0][4]), bool(rows[0][5])) if rows else None
+        """The paragraph of ``doc`` that starts last at or before ``offset``."""
+        lo, hi = self._paragraph_range(doc)
+        at = int(np.searchsorted(self.paragraph_rows["start"][lo:hi], offset, side="right")) - 1
+        return self._paragraph(self.paragraph_rows[lo + at]) if at >= 0 else None
 
     def sources(self) -> list[SourceInfo]:
         """Each corpus file, with its title when it holds one document, and its counts."""

@@ -1,24 +1,40 @@
-"""Checking what a caller asks: the question, the conversation history, how many excerpts."""
+"""Checking what a caller asks: the question, the conversation history, how many results.
+
+Every argument gets a ``QuestionError`` with a one-line message, or a documented reading:
+
+- a question must be text; control characters, invisible format characters and lone
+  surrogates (a broken encoding, or undecodable bytes in a command-line argument) are
+  removed, whitespace is collapsed; empty or longer than the limit is an error;
+- ``history`` is the earlier questions of the conversation, oldest first: a list (or any
+  sequence) of text, or one question as a plain string; None is no history;
+- ``k`` and ``n`` are whole numbers from 1; ``k`` is capped at 50.
+"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from qabot.errors import QuestionError
 from qabot.text import flat, strip_controls
 
 MAX_K = 50
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def clean_question(question: str, limit: int) -> str:
+def _clean(text: str) -> str:
+    return flat(strip_controls(unicodedata.normalize("NFC", _SURROGATE.sub(" ", text))))
+
+
+def clean_question(question: object, limit: int) -> str:
     """The question with control characters removed and whitespace collapsed.
 
-    Raises ``QuestionError`` when nothing is left or it is longer than ``limit``.
+    Raises ``QuestionError`` when it is not text, nothing is left, or it is longer than ``limit``.
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
-    text = flat(strip_controls(unicodedata.normalize("NFC", question)))
+    text = _clean(question)
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > limit:
@@ -26,13 +42,33 @@ def clean_question(question: str, limit: int) -> str:
     return text
 
 
-def clean_history(history: Sequence[str] | None) -> list[str]:
-    """The earlier questions that are text, cleaned like a question; the others are ignored."""
-    return [clean for h in (history or []) if isinstance(h, str) and (clean := flat(strip_controls(h)))]
+def readable(question: str) -> str:
+    """The question as given, but with lone surrogates (which cannot be printed or sent) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", question)
 
 
-def check_k(k: int) -> int:
-    """``k`` as asked, at most ``MAX_K``; raises ``QuestionError`` unless it is a positive whole number."""
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise QuestionError(f"k must be a positive whole number, not {k!r}")
-    return min(k, MAX_K)
+def clean_history(history: object) -> list[str]:
+    """The earlier questions, cleaned like a question; empty ones are dropped."""
+    if history is None:
+        return []
+    if isinstance(history, str):
+        history = [history]  # one earlier question, not a sequence of characters
+    if not isinstance(history, Iterable) or isinstance(history, bytes | dict):
+        raise QuestionError(f"history must be a list of earlier questions, not {type(history).__name__}")
+    items = list(history)
+    if not all(isinstance(item, str) for item in items):
+        wrong = next(type(item).__name__ for item in items if not isinstance(item, str))
+        raise QuestionError(f"history must hold earlier questions as text, not {wrong}")
+    return [clean for item in items if (clean := _clean(item))]
+
+
+def check_count(value: object, name: str, cap: int | None = None) -> int:
+    """``value`` if it is a whole number of at least 1 (at most ``cap``); else ``QuestionError``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise QuestionError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return min(value, cap) if cap else value
+
+
+def check_k(k: object) -> int:
+    """``k`` as asked, at most ``MAX_K``."""
+    return check_count(k, "k", MAX_K)

@@ -27,7 +27,7 @@ from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, followup
 from qabot.search.candidates import Candidate, fuse
 from qabot.search.config import RetrievalConfig
-from qabot.search.inputs import check_k, clean_history, clean_question
+from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
 from qabot.text import dedup_key
 
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
@@ -45,7 +45,7 @@ class Retriever:
 
     # -- public -------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 5, history: Sequence[str] | None = None) -> Answer:
+    def ask(self, question: str, k: int = 5, history: Sequence[str] | str | None = None) -> Answer:
         cleaned = clean_question(question, self.config.max_question_chars)
         k = check_k(k)
         query = followup.resolve(cleaned, clean_history(history))
@@ -53,7 +53,7 @@ class Retriever:
         ranked = self._select(self._scored_pool(vector, tokenize(query), query, k), k)
         confidence = round(ranked[0][0].confidence, 6) if ranked else 0.0
         return Answer(
-            question=question,
+            question=readable(question),
             query=query,
             answered=bool(ranked) and confidence >= self.config.answer_threshold,
             confidence=confidence,
@@ -63,6 +63,7 @@ class Retriever:
     def rank_documents(self, question: str, n: int = 100) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
         query = clean_question(question, self.config.max_question_chars)
+        n = check_count(n, "n")
         vector = self.embedder.embed([query])[0]
         pool = self._scored_pool(vector, tokenize(query), query, n)
         doc_ids = self.engine.doc_ids([c.row for c in pool])

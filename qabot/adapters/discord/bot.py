@@ -144,7 +144,8 @@ def bot_token(settings: Settings) -> str:
 def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """``qabot discord``: check the token, load or build the index, then serve until a signal."""
     token = bot_token(settings)
-    qa = QABot.from_settings(settings, embedder=embedder)
+    # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
+    qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
     try:
         asyncio.run(serve(build_bot(qa, settings), token))
     finally:

@@ -8,7 +8,7 @@ as Python's ``len`` does.
 
 Corpus text is quoted verbatim but escaped with discord.py's ``escape_markdown``, so a
 ``*`` or ``_`` in a document can never break the bold highlight or format the rest of
-the answer. Cuts fall on a word boundary when there is one, never inside a character
+the answer; control characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word boundary when there is one, never inside a character
 cluster (a letter and its accents, an emoji sequence), and are marked with an ellipsis.
 """
 
@@ -22,7 +22,7 @@ import discord
 
 from qabot.adapters.render import cite
 from qabot.models import Answer, Citation, Excerpt, SourceInfo
-from qabot.text import flat
+from qabot.text import flat, visible
 
 # Discord's documented limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
 MESSAGE_LIMIT = 2000
@@ -48,6 +48,7 @@ NOT_FOUND = (
 
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
 _SPACE = re.compile(r"\s")
+_LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that cannot break out of <...>
 
 
 def _continues(char: str) -> bool:
@@ -123,7 +124,8 @@ def clip_start(text: str, limit: int) -> str:
 
 
 def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
-    """``text`` with its markdown escaped, clipped so that the escaped form fits in ``limit``."""
+    """``text`` with its markdown escaped and its control characters visible, clipped to fit in ``limit``."""
+    text = visible(text)
     cut = clip_start if keep_end else clip
     room = limit
     while True:
@@ -162,6 +164,7 @@ def marked(excerpt: Excerpt, limit: int) -> str:
 
 def file_name(name: str, limit: int) -> str:
     """A file name as inline code (it needs no escaping there), or escaped when it holds a backtick."""
+    name = visible(name)
     if "`" not in name and len(name) + 2 <= limit:
         return f"`{name}`"
     return _escaped(name, limit)
@@ -174,7 +177,7 @@ def cite_markdown(citation: Citation, limit: int) -> str:
     if not citation.title:
         return where
     title = _escaped(flat(citation.title), max(0, limit - len(where) - 10))
-    if citation.url and citation.url.startswith(("http://", "https://")):
+    if citation.url and _LINKABLE.fullmatch(citation.url):
         linked = f"**[{title}](<{citation.url}>)** — {where}"
         if len(linked) <= limit:
             return linked
@@ -205,7 +208,7 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
     embed.add_field(name="Source", value=cite_markdown(best.citation, SOURCE_VALUE), inline=False)
     for number, excerpt in enumerate(answer.excerpts[1:shown], start=2):
         embed.add_field(
-            name=clip(f"[{number}] {cite(excerpt.citation)}", SHORT_NAME),
+            name=clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME),
             value=markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS,
             inline=False,
         )
@@ -222,7 +225,7 @@ def more_embed(answer: Answer, first: int) -> discord.Embed:
     if not rest:
         embed.description = "There are no more sources for this question."
         return embed
-    names = [clip(f"[{number}] {cite(excerpt.citation)}", SHORT_NAME) for number, excerpt in rest]
+    names = [clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME) for number, excerpt in rest]
     share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
     for name, (_, excerpt) in zip(names, rest, strict=True):
         embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)

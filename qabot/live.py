@@ -1,0 +1,112 @@
+"""Watching the corpus folder, so that a long-running ``QABot`` serves edits within seconds.
+
+``Watcher`` runs watchfiles (inotify on Linux, the platform's own notifications
+elsewhere) in a daemon thread over the corpus folder and the index's manifest. Changes
+are debounced by watchfiles itself: a batch is handed on once no new change has come for
+``QUIET_MS`` (at most ``MAX_WAIT_MS`` after the first), so saving ten files is one
+rebuild. Hidden files, editors' swap files and the index folder's own writes are
+ignored, except the manifest, whose change means another process committed a build.
+
+``Serving`` is one loaded index in use: questions hold it while they run, so that a new
+build can be swapped in at any moment and the old one is closed only when the last
+question on it has finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qabot.index import SearchEngine
+from qabot.search import Retriever
+
+log = logging.getLogger(__name__)
+
+QUIET_MS = 400  # a batch of changes ends after this long without a new one
+MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
+MANIFEST = "manifest.json"
+
+
+class Watcher:
+    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes."""
+
+    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None]) -> None:
+        self.corpus_dir = corpus_dir.resolve()
+        self.index_dir = index_dir.resolve()
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qabot-watch", daemon=True)
+        self.started = threading.Event()  # set once the watch is in place
+
+    def start(self) -> Watcher:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def relevant(self, path: Path) -> bool:
+        """A change to a corpus file, or to the index's manifest; not the index's other writes."""
+        if path.is_relative_to(self.index_dir):
+            return path == self.index_dir / MANIFEST
+        if not path.is_relative_to(self.corpus_dir):
+            return False
+        parts = path.relative_to(self.corpus_dir).parts
+        return bool(parts) and not any(p.startswith(".") for p in parts) and not parts[-1].endswith(("~", ".swp"))
+
+    def _run(self) -> None:
+        import watchfiles
+
+        paths = [self.corpus_dir]
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        if not self.index_dir.is_relative_to(self.corpus_dir):
+            paths.append(self.index_dir)
+        try:
+            changes = watchfiles.watch(
+                *paths,
+                watch_filter=lambda _change, path: self.relevant(Path(path)),
+                debounce=MAX_WAIT_MS,
+                step=QUIET_MS,
+                stop_event=self._stop,
+                rust_timeout=500,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            )
+            for batch in changes:
+                self.started.set()
+                if batch:
+                    self._handle({Path(path) for _, path in batch})
+        except Exception as exc:  # noqa: BLE001 - a watcher that dies must say so, not take the process down
+            log.warning("stopped watching %s for changes: %s", self.corpus_dir, exc)
+        finally:
+            self.started.set()
+
+    def _handle(self, paths: Iterable[Path]) -> None:
+        try:
+            self.on_change(set(paths))
+        except Exception:
+            log.exception("refreshing the index after a change failed")
+
+
+@dataclass
+class Serving:
+    """One loaded index and its retriever, with the questions in flight on it."""
+
+    engine: SearchEngine
+    retriever: Retriever
+    users: int = 0
+    retired: bool = False
+    closed: bool = field(default=False, init=False)
+
+    def close_if_idle(self) -> bool:
+        """Close the engine once it is retired and no question uses it; True when closed now."""
+        if self.retired and self.users == 0 and not self.closed:
+            self.closed = True
+            return True
+        return False

@@ -1,0 +1,405 @@
+"""Messy corpora and hostile inputs: one bad file never stops a build, quotes stay verbatim, output stays inert.
+
+Real files in temporary folders and real indexes, on the fake embedder: what is tested
+is reading, storing, quoting and rendering, not the model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qabot import QABot, QABotError, QuestionError, SettingsError
+from qabot.chunking import passages
+from qabot.corpus import document_paragraphs
+from qabot.errors import IndexStoreError
+from qabot.index import BuildConfig, open_index
+from qabot.models import Document
+from tests.conftest import FAKE_QABOT, make_bot
+from tests.fakes import HashEmbedder
+
+GOOD = {"good.txt": "Natalia Sedova was married to Leon Trotsky.\n\nThey lived in Coyoacán.\n"}
+
+
+def _stored(bot: QABot, excerpt) -> str:
+    """The text the index holds for the excerpt's document, at the excerpt's offsets."""
+    passage = bot.index.passages([excerpt.passage_id])[excerpt.passage_id]
+    return bot.index.text(passage.doc, excerpt.citation.start, excerpt.citation.end)
+
+
+# -- one file never stops a build ---------------------------------------------------------
+
+
+def test_a_30_mb_line_without_punctuation_becomes_passages_at_word_boundaries() -> None:
+    words = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod " * 430_000)[:30_000_000]
+    document = Document(doc_id="big.txt", source="big.txt", text=words)
+    found = list(passages(document, document_paragraphs(document), 600))
+    assert len(found) > 50_000
+    assert max(len(p.text) for p in found) <= 600
+    for p in found[:2000]:
+        assert p.text == words[p.start : p.end]
+        assert (p.start == 0 or words[p.start - 1] == " ") and (p.end == len(words) or words[p.end] == " ")
+
+
+def test_a_300000_character_line_is_indexed_and_answered(make_corpus, fake_bot_for) -> None:
+    line = "the archive kept letters and ledgers " * 8_500 + "and the zebra ledger was in the vault"
+    assert len(line) > 300_000
+    bot = fake_bot_for(make_corpus({"long.txt": line, **GOOD}))
+    answer = bot.ask("zebra ledger vault", k=1)
+    (excerpt,) = answer.excerpts
+    assert "zebra" in excerpt.text and len(excerpt.text) <= 600
+    assert line[excerpt.citation.start : excerpt.citation.end] == excerpt.text
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_a_file_the_user_cannot_read_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
+    corpus = make_corpus({"secret.txt": "Hidden text.", **GOOD})
+    (corpus / "secret.txt").chmod(0)
+    bot = fake_bot_for(corpus)
+    assert "skipping secret.txt: cannot be read (Permission denied)" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+def test_a_file_that_fails_on_read_is_skipped_and_named(make_corpus, fake_bot_for, caplog) -> None:
+    corpus = make_corpus(GOOD)
+    (corpus / "memory.txt").symlink_to("/proc/self/mem")  # opens, then fails with an I/O error
+    bot = fake_bot_for(corpus, corpus_external_links=True)
+    assert "skipping memory.txt: cannot be read (Input/output error)" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    assert any("memory.txt" in m for m in bot.manifest.skipped)
+    again = fake_bot_for(corpus, corpus_external_links=True)  # the staleness check reads it too
+    assert again.manifest.build == bot.manifest.build
+
+
+def test_a_fifo_is_skipped_not_waited_on(make_corpus, fake_bot_for, caplog) -> None:
+    corpus = make_corpus(GOOD)
+    os.mkfifo(corpus / "pipe.txt")
+    bot = fake_bot_for(corpus)
+    assert "skipping pipe.txt: not a regular file" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+def test_a_path_longer_than_the_system_allows_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
+    corpus = make_corpus(GOOD)
+    fd = os.open(corpus, os.O_RDONLY)
+    try:
+        for _ in range(22):  # 22 folders of 200 characters: a path of over 4,400 (PATH_MAX is 4,096)
+            os.mkdir("d" * 200, dir_fd=fd)
+            inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as handle:
+            handle.write("Deep text about the harbour.")
+    finally:
+        os.close(fd)
+    bot = fake_bot_for(corpus)
+    assert "File name too long" in caplog.text and "skipping dddd" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+def test_a_jsonl_record_with_a_lone_surrogate(make_corpus, fake_bot_for, caplog) -> None:
+    record = {"_id": "s1", "title": "Broken \ud800 title", "text": "The harbour \ud800 was dredged in 1911."}
+    corpus = make_corpus({"data.jsonl": json.dumps(record) + "\n"})
+    assert "\\ud800" in (corpus / "data.jsonl").read_text()  # valid JSON that decodes to a lone surrogate
+    bot = fake_bot_for(corpus)
+    assert "data.jsonl line 1: lone surrogate code points replaced by U+FFFD" in caplog.text
+    (excerpt,) = bot.ask("When was the harbour dredged?", k=1).excerpts
+    assert excerpt.text == "The harbour \ufffd was dredged in 1911."
+    assert excerpt.citation.title == "Broken \ufffd title"
+    json.loads(bot.ask("harbour", k=1).model_dump_json())  # serialisable
+
+
+def test_qabot_index_ends_with_a_summary(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({**GOOD, "other.md": "# Notes\n\nThe harbour was dredged in 1911.\n", "bad.txt": b"\xff\xfe\x00"})
+    os.mkfifo(corpus / "pipe.txt")
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    first = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "Indexed 2 file(s) (0 unchanged)" in first.stdout
+    assert "skipping bad.txt: not valid UTF-8 text" in first.stderr and "skipping pipe.txt: not a regular file" in first.stderr
+    (corpus / "other.md").write_text("# Notes\n\nThe harbour was dredged in 1912.\n")
+    second = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert "Indexed 2 file(s) (1 unchanged)" in second.stdout and "changed other.md" in second.stdout
+
+
+# -- verbatim, for every code point -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["nul.txt", "nul.jsonl"])
+def test_nul_and_control_characters_are_quoted_verbatim(name, make_corpus, fake_bot_for) -> None:
+    text = ("\ufeffThe lighthouse keeper kept a log.\x00 It was\x07 written in ink. "
+            "The\u202e second keeper was named Ingrid Wren.\x1b[2J She rowed to the mainland.")
+    content = text if name.endswith(".txt") else json.dumps({"_id": "n1", "text": text}) + "\n"
+    bot = fake_bot_for(make_corpus({name: content, **GOOD}))
+    answer = bot.ask("Who was the second keeper named?", k=1)
+    (excerpt,) = answer.excerpts
+    assert excerpt.citation.source == name
+    assert text[excerpt.citation.start : excerpt.citation.end] == excerpt.text == _stored(bot, excerpt)
+    assert "Ingrid" in excerpt.highlight
+    assert excerpt.text[excerpt.highlight_start : excerpt.highlight_end] == excerpt.highlight
+
+
+def test_a_nul_heavy_file_is_skipped_as_binary(make_corpus, fake_bot_for, caplog) -> None:
+    utf16 = "Hello, this was saved as UTF-16 without a byte-order mark.".encode("utf-16-le")
+    bot = fake_bot_for(make_corpus({"utf16.txt": utf16, **GOOD}))
+    assert "skipping utf16.txt: looks like a binary file" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+# -- the last good index keeps serving ----------------------------------------------------
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path):
+    """A folder nobody can write, root included (the immutable attribute; chmod for other users)."""
+    if os.geteuid() == 0:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode:
+            pytest.skip("chattr +i is not available here")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+
+
+def test_a_read_only_index_folder_after_a_corpus_change_keeps_the_last_build(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(GOOD)
+    index = tmp_path / "idx"
+    first = make_bot(corpus, index, HashEmbedder())
+    build = first.manifest.build
+    first.close()
+    (corpus / "new.txt").write_text("The harbour was dredged in 1911.")
+    messages: list[str] = []
+    with _read_only(index):
+        bot = make_bot(corpus, index, HashEmbedder(), notify=messages.append)
+        try:
+            assert bot.manifest.build == build
+            assert "Natalia" in bot.ask("Who was married to Trotsky?", k=1).excerpts[0].text
+            (message,) = [m for m in messages if "could not rebuild" in m]
+            assert "serving the previous build" in message and "\n" not in message
+        finally:
+            bot.close()
+    with pytest.raises(IndexStoreError, match="cannot build the index"), _read_only(index):
+        open_index(BuildConfig(corpus_dir=corpus, index_dir=index), HashEmbedder(), progress=False, fallback=False)
+
+
+def test_a_failed_rebuild_of_any_kind_keeps_the_last_build(make_corpus, tmp_path, monkeypatch) -> None:
+    corpus = make_corpus(GOOD)
+    index = tmp_path / "idx"
+    make_bot(corpus, index, HashEmbedder()).close()
+    (corpus / "new.txt").write_text("The harbour was dredged in 1911.")
+    messages: list[str] = []
+    bad = make_bot(corpus, index, HashEmbedder(), index_factory="NotAFactory", notify=messages.append)
+    assert any("QABOT_INDEX_FACTORY" in m for m in messages)
+    bad.close()
+
+    import qabot.index.build as build_module
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, "_fsync_tree", disk_full)
+    messages.clear()
+    bot = make_bot(corpus, index, HashEmbedder(), notify=messages.append)
+    assert any("No space left on device" in m for m in messages)
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    assert not list(index.glob(".tmp-*"))  # the failed build left nothing behind
+    bot.close()
+
+
+def test_a_damaged_cache_is_discarded_and_rebuilt(make_corpus, tmp_path, caplog) -> None:
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    spans = shard / "spans.npy"
+    spans.write_bytes(spans.read_bytes()[:-40])  # truncated: np.load raises EOFError or ValueError
+    (corpus / "doc1.txt").write_text("Document one is new.")
+    with caplog.at_level(logging.WARNING):
+        index = open_index(config, HashEmbedder(), progress=False)
+    assert "discarding damaged embedding cache shard" in caplog.text
+    assert index.manifest.embedded == 6 and not shard.exists()
+    index.close()
+
+
+def test_a_crafted_cache_never_misaligns_the_sentence_vectors(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({"a.txt": "One short sentence. Another short sentence. A third one here."})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    # A shard that is consistent in itself, but gives the passage one sentence vector too few.
+    np.save(shard / "spans.npy", np.load(shard / "spans.npy")[:2])
+    np.save(shard / "offsets.npy", np.array([0, 2], dtype=np.int64))
+    index = open_index(config, HashEmbedder(), progress=False, rebuild=True)
+    assert index.manifest.embedded == 1  # not trusted: embedded again
+    assert index.manifest.sentences == len(index.sentence_vectors) == 3
+    index.close()
+
+
+# -- questions and API arguments ----------------------------------------------------------
+
+
+@pytest.fixture
+def bot(make_corpus, fake_bot_for) -> QABot:
+    return fake_bot_for(make_corpus(GOOD))
+
+
+def test_a_lone_surrogate_in_a_question_is_cleaned(bot) -> None:
+    answer = bot.ask("Who was \udc80married to\ud800 Trotsky?")
+    assert answer.excerpts and "\udc80" not in answer.query and "\ud800" not in answer.query
+
+
+def test_invalid_utf8_in_a_command_line_argument(make_corpus, tmp_path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(make_corpus(GOOD)), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    argv = [os.fsencode(a) for a in FAKE_QABOT] + [b"ask", b"Who was \xff married to Trotsky?", b"--json"]
+    result = subprocess.run(argv, capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["excerpts"]
+
+
+def test_history_as_a_string_is_one_earlier_question(bot) -> None:
+    assert bot.ask("When did she live there?", history="Who was Natalia Sedova?").query != "When did she live there?"
+    assert bot.ask("When did she live there?", history="Who was Natalia Sedova?") == bot.ask(
+        "When did she live there?", history=["Who was Natalia Sedova?"]
+    )
+
+
+@pytest.mark.parametrize("history", [5, [1, 2], b"bytes", {"a": 1}])
+def test_history_that_is_not_questions_is_a_clear_error(bot, history) -> None:
+    with pytest.raises(QuestionError, match="history must"):
+        bot.ask("Who was married to Trotsky?", history=history)
+
+
+def test_ask_after_close_is_a_clear_error(bot) -> None:
+    bot.close()
+    for call in (lambda: bot.ask("Who?"), bot.sources, lambda: bot.rank_documents("Who?")):
+        with pytest.raises(QABotError, match="closed"):
+            call()
+    bot.close()  # closing twice is harmless
+
+
+@pytest.mark.parametrize("n", [0, -1, 2.5, True])
+def test_rank_documents_needs_n_of_at_least_1(bot, n) -> None:
+    with pytest.raises(QuestionError, match="n must be"):
+        bot.rank_documents("Who was married to Trotsky?", n=n)
+
+
+@pytest.mark.parametrize("k", [0, -3, "5", 1.5])
+def test_bad_k_is_a_clear_error(bot, k) -> None:
+    with pytest.raises(QuestionError, match="k must be"):
+        bot.ask("Who was married to Trotsky?", k=k)
+
+
+def test_an_unknown_keyword_setting_is_a_clear_error(make_corpus, tmp_path) -> None:
+    with pytest.raises(SettingsError, match="unknown setting 'corpus'"):
+        QABot.from_settings(corpus=make_corpus(GOOD), index_dir=tmp_path / "idx", embedder=HashEmbedder())
+
+
+def test_context_of_something_else_is_a_clear_error(bot) -> None:
+    with pytest.raises(QABotError, match="Excerpt"):
+        bot.context("not an excerpt")
+    excerpt = bot.ask("Who was married to Trotsky?", k=1).excerpts[0]
+    with pytest.raises(QABotError, match="neighbours"):
+        bot.context(excerpt, neighbours=-1)
+
+
+# -- output is verbatim and inert ---------------------------------------------------------
+
+HOSTILE = (
+    "The signal was :thumbs_up: and the code 3:x:4 was sent.\x1b[2J\x1b]0;owned\x07 "
+    "The keeper wrote [bold red]in red[/] at \x9b31m dawn."
+)
+
+
+def test_piped_ask_is_verbatim_and_inert(make_corpus, tmp_path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(make_corpus({"signal.txt": HOSTILE, **GOOD})),
+           "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    plain = subprocess.run([*FAKE_QABOT, "ask", "What was the signal code sent?", "--k", "1"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    out = plain.stdout
+    assert ":thumbs_up:" in out and "3:x:4" in out and "[bold red]in red[/]" in out  # no emoji, no markup
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out  # no escape reaches the terminal
+    assert "␛[2J" in out and "␛]0;owned␇" in out and "\\x9b31m" in out  # shown, harmlessly
+    as_json = subprocess.run([*FAKE_QABOT, "ask", "What was the signal code sent?", "--k", "1", "--json"],
+                             capture_output=True, text=True, env=env, timeout=120)
+    assert "\x1b" not in as_json.stdout and "\x9b" not in as_json.stdout
+    assert json.loads(as_json.stdout)["excerpts"][0]["text"] == HOSTILE  # JSON still carries the exact text
+
+
+def test_piped_repl_is_verbatim_and_inert(make_corpus, tmp_path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(make_corpus({"signal.txt": HOSTILE, **GOOD})),
+           "QABOT_INDEX_DIR": str(tmp_path / "idx"), "XDG_STATE_HOME": str(tmp_path / "state")}
+    result = subprocess.run([*FAKE_QABOT, "repl"], input=":k 1\nWhat was the signal code sent?\n:open 1\n:json\n",
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ":thumbs_up:" in result.stdout and "3:x:4" in result.stdout
+    assert "\x1b" not in result.stdout and "\x9b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_the_terminal_shows_escapes_as_text(make_corpus, tmp_path) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(make_corpus({"signal.txt": HOSTILE, **GOOD})),
+           "QABOT_INDEX_DIR": str(tmp_path / "idx"), "XDG_STATE_HOME": str(tmp_path / "state"),
+           "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    child = pexpect.spawn(FAKE_QABOT[0], [*FAKE_QABOT[1:], "ask", "What was the signal code sent?", "--k", "1"],
+                          env=env, dimensions=(40, 200), encoding="utf-8", timeout=120)
+    child.expect(pexpect.EOF)
+    shown = child.before
+    assert "\x1b[1;33m" in shown  # rich's own styling is there: this is a terminal ...
+    assert "\x1b[2J" not in shown and "\x1b]0;" not in shown and "\x9b" not in shown  # ... the document's is not
+    assert "␛[2J" in shown and ":thumbs_up:" in shown and "[bold red]in red[/]" in shown
+
+
+def test_discord_output_escapes_control_characters() -> None:
+    from qabot.adapters.discord.format import answer_embed
+    from tests.answers import answer, excerpt
+
+    hostile = excerpt("x\x1b.txt", "Sec\x00tion", 1, "Before \x1b[2J.", "The code \x9b31m is :x:.", "After \u202e.")
+    embed = answer_embed(answer().model_copy(update={"excerpts": [hostile]}), shown=1)
+    shown = json.dumps(embed.to_dict(), ensure_ascii=False)
+    assert "\x1b" not in shown and "\x9b" not in shown and "\u202e" not in shown and "\\u0000" not in shown
+    assert "␛[2J" in shown
+
+
+# -- symlinks -----------------------------------------------------------------------------
+
+
+def test_links_outside_the_corpus_are_skipped_unless_allowed(make_corpus, tmp_path, fake_bot_for, caplog) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "passwords.txt").write_text("The secret password is swordfish.")
+    corpus = make_corpus(GOOD)
+    (corpus / "link.txt").symlink_to(outside / "passwords.txt")
+    (corpus / "folder").symlink_to(outside, target_is_directory=True)
+    (corpus / "inside.txt").symlink_to(corpus / "good.txt")
+    (corpus / "broken.txt").symlink_to(tmp_path / "nowhere.txt")
+    bot = fake_bot_for(corpus)
+    assert "skipping link.txt: a link to" in caplog.text and "outside the corpus folder" in caplog.text
+    assert "skipping folder/: a link to" in caplog.text and "skipping broken.txt: a broken link" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt", "inside.txt"]
+    assert all("swordfish" not in ex.text for ex in bot.ask("What is the secret password?", k=5).excerpts)
+    allowed = make_bot(corpus, tmp_path / "idx2", HashEmbedder(), corpus_external_links=True)
+    assert {"link.txt", "folder/passwords.txt"} <= {s.source for s in allowed.sources()}
+    allowed.close()
+
+
+def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:
+    corpus = make_corpus({"sub/a.txt": "The harbour was dredged in 1911."})
+    (corpus / "sub" / "loop").symlink_to(corpus, target_is_directory=True)
+    bot = fake_bot_for(corpus)
+    assert [s.source for s in bot.sources()] == ["sub/a.txt"]
+
