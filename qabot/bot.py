@@ -26,6 +26,7 @@ from qabot import embedding
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
 from qabot.index import MANIFEST, BuildConfig, Manifest, SearchEngine, leases, open_index
+from qabot.index.scope import Scope
 from qabot.live import Serving, Watcher
 from qabot.models import Answer, Excerpt, PassageContext, RankedDocument, SourceInfo
 from qabot.search import RetrievalConfig, Retriever
@@ -84,26 +85,40 @@ class QABot:
 
     # -- questions ----------------------------------------------------------------------
 
-    def ask(self, question: str, k: int | None = None, history: Sequence[str] | str | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        history: Sequence[str] | str | None = None,
+        sources: Sequence[str] | str | None = None,
+    ) -> Answer:
         """The best ``k`` excerpts for ``question``; ``history`` holds earlier questions of the conversation.
 
+        ``sources`` keeps the answer to part of the corpus: file or folder names, or glob
+        patterns, over citation sources (``"guides/"``, ``"*.pdf"``; see ``qabot.index.scope``).
         Raises ``QuestionError`` for a question that is not text, is empty or too long, for
-        a bad ``k`` and for a ``history`` that is not text (one string is one earlier question).
+        a bad ``k``, for a ``history`` that is not text (one string is one earlier question)
+        and for ``sources`` that are not patterns.
         """
+        scope = Scope.of(sources)
         with self._using() as serving:
-            return serving.retriever.ask(question, k=self.settings.top_k if k is None else k, history=history)
+            return serving.retriever.ask(question, k=self.settings.top_k if k is None else k, history=history,
+                                         scope=scope)
 
-    def rank_documents(self, question: str, n: int = 100) -> list[RankedDocument]:
+    def rank_documents(self, question: str, n: int = 100, sources: Sequence[str] | str | None = None
+                       ) -> list[RankedDocument]:
         """The ``n`` documents whose passages best match ``question``, best first: (doc_id, score) pairs."""
+        scope = Scope.of(sources)
         with self._using() as serving:
-            return serving.retriever.rank_documents(question, n)
+            return serving.retriever.rank_documents(question, n, scope=scope)
 
     # -- browsing -----------------------------------------------------------------------
 
-    def sources(self) -> list[SourceInfo]:
-        """The indexed corpus files, with how many documents and passages each holds."""
+    def sources(self, sources: Sequence[str] | str | None = None) -> list[SourceInfo]:
+        """The indexed corpus files (those ``sources`` patterns name), with their documents and passages."""
+        scope = Scope.of(sources)
         with self._using() as serving:
-            return serving.engine.sources()
+            return serving.engine.sources(scope)
 
     def context(self, excerpt: Excerpt, neighbours: int = 1) -> PassageContext:
         """The whole paragraph an excerpt comes from, with ``neighbours`` paragraphs either side."""

@@ -87,6 +87,23 @@ def tune(index: Any, efSearch: int | None = None, nprobe: int | None = None) -> 
         ivf.nprobe = min(int(nprobe), ivf.nlist)
 
 
+def restricted(index: Any, allowed: np.ndarray) -> Any:
+    """Search parameters that keep ``index`` to the rows ``allowed`` marks, with its tuning."""
+    import faiss
+
+    bits = np.packbits(allowed, bitorder="little")
+    selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "hnsw"):
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    elif (ivf := faiss.try_extract_index_ivf(inner)) is not None:
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+    else:
+        params = faiss.SearchParameters(sel=selector)
+    params.qabot_keep = (bits, selector)  # the C++ side holds pointers only: keep the arrays alive
+    return params
+
+
 def uses(index: Any, param: str) -> bool:
     """Whether ``param`` (efSearch or nprobe) means anything for ``index``."""
     import faiss

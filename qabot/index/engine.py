@@ -24,6 +24,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from qabot.index.manifest import Manifest
+    from qabot.index.scope import Scope
     from qabot.models import SourceInfo
 
 
@@ -84,8 +85,13 @@ class SearchEngine(Protocol):
 
     manifest: Manifest
 
-    def candidates(self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool) -> Candidates:
-        """The ``n`` nearest passages by cosine (when ``dense``) and the ``n`` best by BM25 (when ``lexical``)."""
+    def candidates(
+        self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool, scope: Scope | None = None
+    ) -> Candidates:
+        """The ``n`` nearest passages by cosine (when ``dense``) and the ``n`` best by BM25 (when ``lexical``).
+
+        With a ``scope``, both searches see only the passages of the sources in it.
+        """
         ...
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
@@ -110,7 +116,7 @@ class SearchEngine(Protocol):
 
     def doc_ids(self, rows: Sequence[int]) -> dict[int, str]: ...
 
-    def sources(self) -> list[SourceInfo]: ...
+    def sources(self, scope: Scope | None = None) -> list[SourceInfo]: ...
 
     def close(self) -> None: ...
 

@@ -15,6 +15,7 @@ one, and returns a loaded ``Index``.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, r
 from qabot.index.leases import Lease
 from qabot.index.lexical import LexicalIndex
 from qabot.index.manifest import BuildConfig, Manifest, check, read_manifest, verify_artifacts
+from qabot.index.scope import Scope
 from qabot.index.store import Store
 from qabot.models import SourceInfo
 from qabot.text import first_line
@@ -45,6 +47,8 @@ class Index:
         self.folder = folder
         self.manifest = manifest
         self._lease = Lease(folder)  # first: the build cannot be removed while it is read
+        self._scopes: dict[Scope, np.ndarray] = {}
+        self._scope_lock = threading.Lock()
         try:
             self._open(folder, manifest)
         except BaseException:
@@ -92,12 +96,18 @@ class Index:
 
     # -- the SearchEngine contract ------------------------------------------------------
 
-    def candidates(self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool) -> Candidates:
+    def candidates(
+        self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool, scope: Scope | None = None
+    ) -> Candidates:
         lexical_all = self.lexical.scores(tokens)
         dense_rows = np.empty(0, dtype=np.int64)
         lexical_rows = np.empty(0, dtype=np.int64)
+        allowed = self._allowed(scope)
+        if allowed is not None:
+            lexical_all = np.where(allowed, lexical_all, 0.0).astype(np.float32)
         if dense:
-            _, found = self.dense.search(vector[None, :].astype(np.float32), n)
+            params = dense_index.restricted(self.dense, allowed) if allowed is not None else None
+            _, found = self.dense.search(vector[None, :].astype(np.float32), n, params=params)
             dense_rows = found[0][found[0] >= 0].astype(np.int64)
         if lexical:
             lexical_rows = top_rows(lexical_all, n)
@@ -112,6 +122,21 @@ class Index:
             lexical_rows=lexical_rows,
             top_lexical=float(lexical_all.max(initial=0.0)) or 1.0,
         )
+
+    def _allowed(self, scope: Scope | None) -> np.ndarray | None:
+        """Which passages are in ``scope`` (a mask over all rows), remembered per scope."""
+        if scope is None:
+            return None
+        with self._scope_lock:
+            mask = self._scopes.get(scope)
+            if mask is None:
+                docs = np.zeros(self.store.document_count, dtype=bool)
+                docs[self.store.document_rows([s for s in self.store.source_names() if scope.matches(s)])] = True
+                mask = docs[self.store.passage_rows["doc"]] if len(self.store.passage_rows) else np.zeros(0, bool)
+                if len(self._scopes) >= 64:
+                    self._scopes.clear()
+                self._scopes[scope] = mask
+            return mask
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         return self.lexical.idf(tokens)
@@ -146,8 +171,9 @@ class Index:
     def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
         return self.store.doc_ids(rows)
 
-    def sources(self) -> list[SourceInfo]:
-        return self.store.sources()
+    def sources(self, scope: Scope | None = None) -> list[SourceInfo]:
+        found = self.store.sources()
+        return found if scope is None else [s for s in found if scope.matches(s.source)]
 
     def close(self) -> None:
         """Stop serving from this build: it may be removed once no process reads it."""

@@ -228,6 +228,19 @@ class Store:
         at = int(np.searchsorted(self.paragraph_rows["start"][lo:hi], offset, side="right")) - 1
         return self._paragraph(self.paragraph_rows[lo + at]) if at >= 0 else None
 
+    def source_names(self) -> list[str]:
+        """Every distinct source file."""
+        return [r[0] for r in self._query("SELECT DISTINCT source FROM documents")]
+
+    def document_rows(self, sources: Sequence[str]) -> list[int]:
+        """The rows of the documents of these source files."""
+        rows: list[int] = []
+        for lo in range(0, len(sources), 500):
+            part = list(sources[lo : lo + 500])
+            marks = ",".join("?" * len(part))
+            rows += [r[0] for r in self._query(f"SELECT row FROM documents WHERE source IN ({marks})", part)]
+        return rows
+
     def sources(self) -> list[SourceInfo]:
         """Each corpus file, with its title when it holds one document, and its counts."""
         return [

@@ -23,6 +23,7 @@ import numpy as np
 from qabot.embedding import Embedder
 from qabot.index.engine import SearchEngine, run_starts
 from qabot.index.lexical import tokenize
+from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, followup
 from qabot.search.candidates import Candidate, fuse
@@ -45,12 +46,14 @@ class Retriever:
 
     # -- public -------------------------------------------------------------------------
 
-    def ask(self, question: str, k: int = 5, history: Sequence[str] | str | None = None) -> Answer:
+    def ask(
+        self, question: str, k: int = 5, history: Sequence[str] | str | None = None, scope: Scope | None = None
+    ) -> Answer:
         cleaned = clean_question(question, self.config.max_question_chars)
         k = check_k(k)
         query = followup.resolve(cleaned, clean_history(history))
         vector = self.embedder.embed([query])[0]
-        ranked = self._select(self._scored_pool(vector, tokenize(query), query, k), k)
+        ranked = self._select(self._scored_pool(vector, tokenize(query), query, k, scope), k)
         confidence = round(ranked[0][0].confidence, 6) if ranked else 0.0
         return Answer(
             question=readable(question),
@@ -60,12 +63,12 @@ class Retriever:
             excerpts=[excerpt for _, excerpt in ranked],
         )
 
-    def rank_documents(self, question: str, n: int = 100) -> list[RankedDocument]:
+    def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
         query = clean_question(question, self.config.max_question_chars)
         n = check_count(n, "n")
         vector = self.embedder.embed([query])[0]
-        pool = self._scored_pool(vector, tokenize(query), query, n)
+        pool = self._scored_pool(vector, tokenize(query), query, n, scope)
         doc_ids = self.engine.doc_ids([c.row for c in pool])
         scores: dict[str, list[float]] = {}
         for cand in pool:  # best first, so each list is too
@@ -79,7 +82,9 @@ class Retriever:
 
     # -- ranking ------------------------------------------------------------------------
 
-    def _scored_pool(self, vector: np.ndarray, tokens: list[str], query: str, k: int) -> list[Candidate]:
+    def _scored_pool(
+        self, vector: np.ndarray, tokens: list[str], query: str, k: int, scope: Scope | None = None
+    ) -> list[Candidate]:
         """Candidates from both searches, fused and rescored with their sentences, best first.
 
         Everything but the answer-type check works on arrays the index keeps for this
@@ -90,7 +95,7 @@ class Retriever:
         cfg = self.config
         n = min(self.engine.manifest.passages, max(cfg.candidates, 4 * k))
         found = self.engine.candidates(
-            vector, tokens, n, dense=cfg.retrieval_mode != "bm25", lexical=cfg.retrieval_mode != "dense"
+            vector, tokens, n, dense=cfg.retrieval_mode != "bm25", lexical=cfg.retrieval_mode != "dense", scope=scope
         )
         if not len(found.rows):
             return []

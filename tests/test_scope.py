@@ -1,0 +1,43 @@
+"""Scopes: an answer quotes only the documents its source patterns name, and still gives k excerpts."""
+
+from __future__ import annotations
+
+import pytest
+
+from qabot import QuestionError
+from qabot.index.scope import Scope
+
+CORPUS = {
+    **{f"north/harbour{i}.txt": f"The north harbour crane number {i} lifted timber and coal." for i in range(6)},
+    **{f"south/harbour{i}.md": f"The south harbour crane number {i} lifted grain and wool." for i in range(6)},
+    "notes.txt": "A note about the harbour cranes of both towns.",
+}
+
+
+def test_patterns_name_files_folders_and_globs() -> None:
+    folder = Scope.of("north/")
+    assert folder.matches("north/a.txt") and folder.matches("north/deep/b.txt")
+    assert not folder.matches("northern/a.txt") and not folder.matches("south/north/a.txt")
+    assert Scope.of("notes.txt").matches("notes.txt") and not Scope.of("notes").matches("notes.txt")
+    glob = Scope.of(["*.md", "north/harbour1.txt"])
+    assert glob.matches("south/harbour3.md") and glob.matches("north/harbour1.txt") and not glob.matches("notes.txt")
+    assert Scope.of(None) is None and Scope.of("north") == Scope.of(["north/"])
+    for bad in ([], [""], [3]):
+        with pytest.raises(QuestionError, match="sources must"):
+            Scope.of(bad)
+
+
+@pytest.mark.parametrize("factory", ["Flat", "HNSW32"])
+def test_a_scoped_answer_quotes_only_its_scope_and_still_gives_k(factory, make_corpus, fake_bot_for) -> None:
+    bot = fake_bot_for(make_corpus(CORPUS), index_factory=factory)
+    assert bot.manifest.index_factory_used == factory
+    everything = bot.ask("What did the harbour crane lift?", k=8)
+    assert {ex.citation.source.split("/")[0] for ex in everything.excerpts} >= {"north", "south"}
+    for scope, prefix in (("south/", "south/"), (["north"], "north/"), ("*.md", "south/")):
+        answer = bot.ask("What did the harbour crane lift?", k=5, sources=scope)
+        assert len(answer.excerpts) == 5  # filtered inside retrieval, not dropped afterwards
+        assert all(ex.citation.source.startswith(prefix) for ex in answer.excerpts)
+    assert [s.source for s in bot.sources("north")] == [f"north/harbour{i}.txt" for i in range(6)]
+    assert bot.ask("What did the harbour crane lift?", sources="nowhere/").excerpts == []
+    ranked = bot.rank_documents("harbour crane timber", n=20, sources="south/")
+    assert ranked and all(doc.startswith("south/") for doc, _ in ranked)
