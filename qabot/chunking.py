@@ -177,3 +177,17 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
         if run[-1].end - run[0].start >= MIN_PARAGRAPH_CHARS:
             yield from flush()
     yield from flush()
+
+
+_CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
+
+
+def is_caption(sentence: str) -> bool:
+    """A short line with no closing punctuation: an image caption, a heading, a byline.
+
+    It names a topic without saying much about it, so it is rarely the answer; the rerank
+    lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out, since a
+    caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev"). The
+    index stores the answer per sentence (``sentence_flags.u8``), so no question re-reads it.
+    """
+    return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)

@@ -161,3 +161,17 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     assert bot.manifest.passages > 40
     assert not list(index_dir.glob(".tmp-*"))
     bot.close()
+
+
+def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
+    from qabot.index import store
+
+    monkeypatch.setattr(store, "_CACHED_DOCUMENTS", 3)  # far fewer than the documents asked about
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(8)})
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    rows = list(range(index.manifest.passages))
+    index.doc_ids(rows[:2])  # some documents cached, then more asked for than the cache holds
+    for _ in range(2):
+        assert index.doc_ids(rows) == {r: f"doc{r}.txt" for r in rows}
+        assert [index.passages([r])[r].source for r in rows] == [f"doc{r}.txt" for r in rows]
+    index.close()

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from qabot import QABot
-from qabot.search.evidence import is_caption
+from qabot.chunking import is_caption
 from qabot.search.excerpts import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, location
 from qabot.search.inputs import clean_question
 

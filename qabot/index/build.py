@@ -8,7 +8,8 @@ Layout of the index folder (``embeddings/`` by default)::
                        qabot.index.store), dense.faiss, passages.f32 and sentences.f16
                        (vectors), bm25/ (bm25s), and what the rerank reads per question:
                        passage_sentences.u32 (sentences per passage), sentence_terms.u32
-                       with sentence_terms_count.u32 (each sentence's term ids)
+                       with sentence_terms_count.u32 (each sentence's term ids),
+                       sentence_flags.u8 (caption-like sentences)
     cache/             embedding cache, reused by later builds
     models/            locally exported ONNX models (see qabot.embedding.export)
 
@@ -41,6 +42,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from qabot import chunking, corpus
+from qabot.chunking import is_caption
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
 from qabot.index import leases
@@ -172,7 +174,8 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
 class _BuildWriter:
     """Everything a build writes, fed one passage at a time and flushed ``BATCH`` passages at a time."""
 
-    FILES = ("passages.f32", "sentences.f16", "passage_sentences.u32", "sentence_terms.u32", "sentence_terms_count.u32")
+    FILES = ("passages.f32", "sentences.f16", "passage_sentences.u32", "sentence_terms.u32", "sentence_terms_count.u32",
+             "sentence_flags.u8")
 
     def __init__(self, folder: Path, config: BuildConfig, embedder: Embedder) -> None:
         self.folder = folder
@@ -241,6 +244,8 @@ class _BuildWriter:
         self.lexical.add(words)
         self.out["passage_sentences.u32"].write(np.uint32(len(spans)).tobytes())
         self.out["sentence_terms_count.u32"].write(np.array([len(ids) for ids in sentence_ids], dtype=np.uint32).tobytes())
+        captions = [is_caption(text[start:end]) for start, end in spans]
+        self.out["sentence_flags.u8"].write(np.array(captions, dtype=np.uint8).tobytes())
         if sentence_ids:
             self.out["sentence_terms.u32"].write(np.concatenate(sentence_ids).tobytes())
 

@@ -78,6 +78,7 @@ class Evidence:
     vectors: np.ndarray  # (sum(counts), dim) float32 sentence vectors
     term_counts: np.ndarray  # term ids per sentence
     terms: np.ndarray  # every sentence's term ids (uint32), sentence by sentence
+    captions: np.ndarray | None = None  # per sentence: caption-like (chunking.is_caption); None: not stored
 
 
 class SearchEngine(Protocol):

@@ -60,17 +60,19 @@ class Index:
         try:
             self.dense: Any = dense_index.read_faiss(folder / "dense.faiss")
             shape = (manifest.passages, manifest.dimension)
-            self.passage_vectors = np.memmap(folder / "passages.f32", dtype=np.float32, mode="r", shape=shape)
-            self.sentence_vectors = np.memmap(
+            # Plain ndarray views of the mapped files: indexing a np.memmap costs a Python call more.
+            self.passage_vectors = np.asarray(np.memmap(folder / "passages.f32", dtype=np.float32, mode="r", shape=shape))
+            self.sentence_vectors = np.asarray(np.memmap(
                 folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
-            )
+            ))
+            self.captions = np.fromfile(folder / "sentence_flags.u8", dtype=np.uint8).astype(bool)
             self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
             # Where each passage's sentences, and each sentence's term ids, start.
             self.sentence_start = run_starts(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
             self.store = Store(folder, self.sentence_start)
             self.term_start = run_starts(np.fromfile(folder / "sentence_terms_count.u32", dtype=np.uint32))
             self.terms = (
-                np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r")
+                np.asarray(np.memmap(folder / "sentence_terms.u32", dtype=np.uint32, mode="r"))
                 if self.term_start[-1]
                 else np.zeros(0, dtype=np.uint32)
             )
@@ -84,6 +86,7 @@ class Index:
             or len(self.sentence_start) != manifest.passages + 1
             or self.sentence_start[-1] != manifest.sentences
             or len(self.term_start) != manifest.sentences + 1
+            or len(self.captions) != manifest.sentences
             or len(self.store.passage_rows) != manifest.passages
             or len(self.store.sentence_spans) != manifest.sentences
             or self.store.document_count != manifest.documents
@@ -151,6 +154,7 @@ class Index:
             vectors=np.asarray(self.sentence_vectors[sentences], dtype=np.float32),
             term_counts=hi - lo,
             terms=np.asarray(self.terms[ranges(lo, hi - lo)]),
+            captions=self.captions[sentences],
         )
 
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:

@@ -53,8 +53,8 @@ def encode(text: str) -> bytes:
     return text.encode(TEXT_CODEC, "surrogatepass")
 
 
-def decode(data: bytes) -> str:
-    return data.decode(TEXT_CODEC, "surrogatepass")
+def decode(data: bytes | memoryview) -> str:
+    return str(data, TEXT_CODEC, "surrogatepass")
 
 
 class StoreWriter:
@@ -120,10 +120,13 @@ class StoreWriter:
 
 
 def _mapped(path: Path, dtype: np.dtype | str) -> np.ndarray:
-    """The file as a read-only array, memory-mapped (an empty file is an empty array)."""
+    """The file as a read-only array, memory-mapped (an empty file is an empty array).
+
+    A plain ndarray view of the map: indexing a np.memmap costs a Python call more each time.
+    """
     if path.stat().st_size == 0:
         return np.zeros(0, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
+    return np.asarray(np.memmap(path, dtype=dtype, mode="r"))
 
 
 class Store:
@@ -133,6 +136,8 @@ class Store:
         self.sentence_start = sentence_start
         self.documents = np.fromfile(folder / "documents.i64", dtype="<i8").reshape(-1, 2)
         self._text = _mapped(folder / "text.u32", "<u4")
+        # The same bytes, sliced without numpy: one memoryview slice per read.
+        self._bytes = memoryview(self._text).cast("B") if len(self._text) else memoryview(b"")  # type: ignore[arg-type]
         self.paragraph_rows = _mapped(folder / "paragraphs.bin", PARAGRAPH)
         self.passage_rows = _mapped(folder / "passages.bin", PASSAGE)
         self.sentence_spans = _mapped(folder / "sentence_spans.i64", "<i8").reshape(-1, 2)
@@ -163,6 +168,7 @@ class Store:
             if missing:
                 if len(self._meta) + len(missing) > _CACHED_DOCUMENTS:
                     self._meta = {}
+                    missing = sorted(wanted)
                 marks = ",".join("?" * len(missing))
                 sql = f"SELECT row, doc_id, source, title, url FROM documents WHERE row IN ({marks})"
                 for row, *meta in self._query(sql, missing):
@@ -173,24 +179,23 @@ class Store:
         """``document.text[start:end]``, exact for any code point."""
         base, stop = int(self.documents[doc, 0]), int(self.documents[doc + 1, 0])
         lo, hi = min(base + max(start, 0), stop), min(base + max(end, 0), stop)
-        return decode(self._text[lo:hi].tobytes()) if hi > lo else ""
+        return decode(self._bytes[4 * lo : 4 * hi]) if hi > lo else ""
 
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:
         rows = [int(r) for r in rows if 0 <= int(r) < len(self.passage_rows)]
         if not rows:
             return {}
-        records = self.passage_rows[rows]
-        meta = self._metadata(records["doc"])
+        records = np.asarray(self.passage_rows[rows]).tolist()  # plain tuples: no numpy per field
+        meta = self._metadata(r[0] for r in records)
         out = {}
-        for row, record in zip(rows, records, strict=True):
-            doc, start, end = int(record["doc"]), int(record["start"]), int(record["end"])
+        for row, (doc, start, end, paragraph, section) in zip(rows, records, strict=True):
             doc_id, source, title, url = meta[doc]
             first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
             out[row] = PassageRow(
                 row=row, doc=doc, doc_id=doc_id, source=source, title=title, url=url,
-                section=self._section(int(record["section"])), paragraph=int(record["paragraph"]),
-                start=start, end=end, text=self.text(doc, start, end), sent0=first,
-                sentences=tuple((int(s), int(e)) for s, e in self.sentence_spans[first:last]),
+                section=self._section(section), paragraph=paragraph, start=start, end=end,
+                text=self.text(doc, start, end), sent0=first,
+                sentences=tuple(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())),
             )
         return out
 
@@ -204,9 +209,9 @@ class Store:
     def passages_near(self, passage: PassageRow) -> list[PassageRow]:
         """Passages of ``passage``'s document that overlap or touch it, plus one on each side."""
         lo, hi = max(0, passage.row - 3), min(len(self.passage_rows), passage.row + 4)
-        window = self.passage_rows[lo:hi]
-        near = [lo + i for i, p in enumerate(window)
-                if p["doc"] == passage.doc and p["end"] >= passage.start and p["start"] <= passage.end]
+        window = np.asarray(self.passage_rows[lo:hi]).tolist()
+        near = [lo + i for i, (doc, start, end, _, _) in enumerate(window)
+                if doc == passage.doc and end >= passage.start and start <= passage.end]
         found = self.passages([r for r in (near[0] - 1, *near, near[-1] + 1) if r >= 0])
         return [found[r] for r in sorted(found) if found[r].doc == passage.doc]
 
@@ -220,7 +225,7 @@ class Store:
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         lo, hi = self._paragraph_range(doc)
-        return [self._paragraph(record) for record in self.paragraph_rows[lo:hi]]
+        return [self._paragraph(record) for record in np.asarray(self.paragraph_rows[lo:hi])]
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
         """The paragraph of ``doc`` that starts last at or before ``offset``."""

@@ -3,40 +3,20 @@
 ``fuse`` combines the two searches' scores in the core, the same for every engine:
 a convex combination of the cosine and of BM25 divided by the question's best BM25
 score (the default, what qabot is tuned for), or reciprocal rank fusion.
+
+``Pool`` holds every candidate of one question as parallel arrays (rows, vectors,
+scores, and each candidate's run of sentence scores in one flat array), so that scoring
+and ranking a hundred or more candidates is a few numpy operations, not a Python object
+and a method call per candidate. Stored rows are fetched only for the candidates that
+get looked at.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from qabot.index.engine import Candidates, PassageRow
+from qabot.index.engine import Candidates, Evidence, PassageRow, run_starts
 from qabot.search.config import RetrievalConfig
-
-
-@dataclass
-class Candidate:
-    """A passage that may answer: its scores, and (once fetched) its stored row."""
-
-    row: int
-    vector: np.ndarray
-    dense: float
-    lexical: float
-    fused: float
-    coverage: float  # passage_coverage_weight * the passage's coverage of the question
-    sentence_scores: np.ndarray  # one per sentence of the passage
-    score: float = 0.0  # what the mode ranks by
-    confidence: float = 0.0  # the hybrid evidence, whatever the mode: what abstention compares
-    passage: PassageRow | None = None
-
-    def rescore(self, config: RetrievalConfig) -> None:
-        """Score and confidence from the fused score and the sentence evidence."""
-        support = float(self.sentence_scores.max(initial=0.0)) + self.coverage
-        # Absolute, unlike ``fused`` (BM25 is scaled by the query's best score, so some
-        # passage always gets the full lexical weight): comparable across questions.
-        self.confidence = config.confidence_dense_weight * self.dense + support
-        self.score = {"dense": self.dense, "bm25": self.lexical}.get(config.retrieval_mode, self.fused + support)
 
 
 def fuse(found: Candidates, config: RetrievalConfig) -> np.ndarray:
@@ -49,3 +29,55 @@ def fuse(found: Candidates, config: RetrievalConfig) -> np.ndarray:
             fused[at] += weight * (config.rrf_k + 1) / (config.rrf_k + np.arange(1, len(ranked) + 1))
         return fused
     return config.dense_weight * found.dense + config.lexical_weight * found.lexical / found.top_lexical
+
+
+class Pool:
+    """The candidates of one question, best first after ``rank``.
+
+    Positions index the arrays (the engine's order); ``order`` lists the positions from
+    the best-scoring down. ``score`` is what the retrieval mode ranks by and
+    ``confidence`` the hybrid evidence that abstention compares, whatever the mode.
+    """
+
+    def __init__(self, found: Candidates, fused: np.ndarray, coverage: np.ndarray, evidence: Evidence,
+                 sentence_scores: np.ndarray, config: RetrievalConfig) -> None:
+        self.config = config
+        self.rows = found.rows
+        self.vectors = found.vectors
+        self.dense = found.dense.astype(np.float64)
+        self.lexical = found.lexical.astype(np.float64)
+        self.fused = np.asarray(fused).astype(np.float64)
+        self.coverage = np.asarray(config.passage_coverage_weight * coverage).astype(np.float64)
+        self.counts = evidence.counts
+        self.starts = run_starts(evidence.counts)
+        self.sentence_scores = sentence_scores  # flat, candidate by candidate; adjusted in place
+        self.passages: list[PassageRow | None] = [None] * len(self.rows)
+        self.doc = np.full(len(self.rows), -1)  # each candidate's document, once its row is read
+        self.score = np.zeros(len(self.rows))
+        self.confidence = np.zeros(len(self.rows))
+        self.order = np.arange(len(self.rows))
+        self.rescore()
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def sentences(self, position: int) -> np.ndarray:
+        """The sentence scores of the candidate at ``position`` (a view: adjusting it adjusts the pool)."""
+        return self.sentence_scores[self.starts[position] : self.starts[position + 1]]
+
+    def rescore(self) -> None:
+        """Score and confidence of every candidate, from its fused score and its sentence evidence."""
+        best = np.zeros(len(self.rows), dtype=self.sentence_scores.dtype)
+        has = self.counts > 0
+        if has.any():
+            best[has] = np.maximum.reduceat(self.sentence_scores, self.starts[:-1][has])
+        support = np.maximum(best, 0).astype(np.float64) + self.coverage
+        # Absolute, unlike ``fused`` (BM25 is scaled by the query's best score, so some
+        # passage always gets the full lexical weight): comparable across questions.
+        self.confidence = self.config.confidence_dense_weight * self.dense + support
+        mode = self.config.retrieval_mode
+        self.score = self.dense if mode == "dense" else self.lexical if mode == "bm25" else self.fused + support
+
+    def rank(self) -> None:
+        """Order the candidates best first; ties keep their current order."""
+        self.order = self.order[np.argsort(-self.score[self.order], kind="stable")]

@@ -12,7 +12,8 @@ sentence that actually answers:
   sentence that holds such a thing, not already in the question, is more likely the
   answer;
 - **captions**: a short line without closing punctuation (a caption, a heading, a
-  byline) names a topic without saying much about it, so it is rarely the answer.
+  byline) names a topic without saying much about it, so it is rarely the answer
+  (``chunking.is_caption``, stored per sentence at index time).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import re
 
 import numpy as np
 
+from qabot.chunking import is_caption
 from qabot.index.engine import Evidence, PassageRow, run_starts
 from qabot.index.lexical import STOPWORDS, term_ids
 from qabot.search.config import RetrievalConfig
@@ -59,15 +61,23 @@ def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray
     return present, weights
 
 
-def adjust_for_text(scores: np.ndarray, passage: PassageRow, kind: str | None, question: str,
-                    config: RetrievalConfig) -> None:
-    """Lower caption-like sentences and raise those holding the asked-for kind of thing, in place."""
-    for i, (start, end) in enumerate(passage.sentences):
-        sentence = passage.text[start - passage.start : end - passage.start]
-        if is_caption(sentence):
-            scores[i] -= config.caption_penalty
-        elif kind and has_type(sentence, kind, question):
-            scores[i] += config.type_weight
+def adjust_for_text(scores: np.ndarray, captions: np.ndarray | None, passage: PassageRow, kind: str | None,
+                    question: str, config: RetrievalConfig) -> None:
+    """Lower caption-like sentences and raise those holding the asked-for kind of thing, in place.
+
+    ``captions`` marks the caption-like sentences as the index stored them (None: decide here).
+    """
+    if captions is None:
+        captions = np.array([is_caption(_text(passage, span)) for span in passage.sentences], dtype=bool)
+    scores[captions] -= config.caption_penalty
+    if kind:
+        for i, span in enumerate(passage.sentences):
+            if not captions[i] and has_type(_text(passage, span), kind, question):
+                scores[i] += config.type_weight
+
+
+def _text(passage: PassageRow, span: tuple[int, int]) -> str:
+    return passage.text[span[0] - passage.start : span[1] - passage.start]
 
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -131,15 +141,3 @@ def _new_name(phrase: str, asked: str) -> bool:
     if any(w in asked for w in words if len(w) > 2):
         return False
     return any(w not in STOPWORDS and w not in _NOT_NAMES for w in words)
-
-
-_CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
-
-
-def is_caption(sentence: str) -> bool:
-    """A short line with no closing punctuation: an image caption, a heading, a byline.
-
-    The rerank lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out,
-    since a caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev").
-    """
-    return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)

@@ -21,12 +21,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from qabot.embedding import Embedder
-from qabot.index.engine import SearchEngine, run_starts
+from qabot.index.engine import SearchEngine
 from qabot.index.lexical import tokenize
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, followup
-from qabot.search.candidates import Candidate, fuse
+from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
 from qabot.text import dedup_key
@@ -54,7 +54,7 @@ class Retriever:
         query = followup.resolve(cleaned, clean_history(history))
         vector = self.embedder.embed([query])[0]
         ranked = self._select(self._scored_pool(vector, tokenize(query), query, k, scope), k)
-        confidence = round(ranked[0][0].confidence, 6) if ranked else 0.0
+        confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
             question=readable(question),
             query=query,
@@ -69,10 +69,13 @@ class Retriever:
         n = check_count(n, "n")
         vector = self.embedder.embed([query])[0]
         pool = self._scored_pool(vector, tokenize(query), query, n, scope)
-        doc_ids = self.engine.doc_ids([c.row for c in pool])
+        if pool is None:
+            return []
+        rows = pool.rows[pool.order]
+        doc_ids = self.engine.doc_ids(rows.tolist())
         scores: dict[str, list[float]] = {}
-        for cand in pool:  # best first, so each list is too
-            scores.setdefault(doc_ids[cand.row], []).append(cand.score)
+        for row, score in zip(rows.tolist(), pool.score[pool.order].tolist(), strict=True):  # best first
+            scores.setdefault(doc_ids[row], []).append(score)
         # A document is as good as its best passage; a second good one breaks near-ties.
         ranked = [
             RankedDocument(doc, s[0] + SECOND_PASSAGE_WEIGHT * (s[1] if len(s) > 1 else 0.0))
@@ -84,13 +87,13 @@ class Retriever:
 
     def _scored_pool(
         self, vector: np.ndarray, tokens: list[str], query: str, k: int, scope: Scope | None = None
-    ) -> list[Candidate]:
-        """Candidates from both searches, fused and rescored with their sentences, best first.
+    ) -> Pool | None:
+        """Candidates from both searches, fused and rescored with their sentences, ranked.
 
         Everything but the answer-type check works on arrays the index keeps for this
-        (sentence vectors, sentence term ids, sentences per passage), so the cost per
-        question stays small next to embedding it; the answer type needs the text, and
-        is checked only for the best ``typed`` candidates.
+        (sentence vectors, sentence term ids, caption flags, sentences per passage), so the
+        cost per question stays small next to embedding it; the answer type needs the text,
+        and is checked only for the best ``typed`` candidates.
         """
         cfg = self.config
         n = min(self.engine.manifest.passages, max(cfg.candidates, 4 * k))
@@ -98,36 +101,27 @@ class Retriever:
             vector, tokens, n, dense=cfg.retrieval_mode != "bm25", lexical=cfg.retrieval_mode != "dense", scope=scope
         )
         if not len(found.rows):
-            return []
-        fused = fuse(found, cfg)
+            return None
         seen = self.engine.evidence(found.rows)
         scores, coverage = evidence.sentence_scores(seen, vector, self.engine.idf(list(dict.fromkeys(tokens))), cfg)
-        starts = run_starts(seen.counts)[:-1]
-        pool = [
-            Candidate(int(row), vec, float(d), float(lx), float(f), float(cfg.passage_coverage_weight * c), scores[a : a + m])
-            for row, vec, d, lx, f, c, a, m in zip(
-                found.rows, found.vectors, found.dense, found.lexical, fused, coverage, starts, seen.counts, strict=True
-            )
-        ]
-        for cand in pool:
-            cand.rescore(cfg)
-        pool.sort(key=lambda c: c.score, reverse=True)
+        pool = Pool(found, fuse(found, cfg), coverage, seen, scores, cfg)
+        pool.rank()
 
         # The best candidates' sentences, read as text: a caption or a heading is no answer,
         # and a sentence holding the kind of thing asked for ("when": a date) is a likelier one.
         kind = evidence.expected_type(query)
         if cfg.retrieval_mode == "hybrid" and (cfg.caption_penalty or (kind and cfg.type_weight)):
-            top = pool[: max(cfg.typed, 2 * k)]
-            self._fetch(top)
-            for cand in top:
-                assert cand.passage is not None
-                evidence.adjust_for_text(cand.sentence_scores, cand.passage, kind, query, cfg)
-                cand.rescore(cfg)
-            pool.sort(key=lambda c: c.score, reverse=True)
+            top = pool.order[: max(cfg.typed, 2 * k)].tolist()
+            self._fetch(pool, top)
+            for position in top:
+                captions = None if seen.captions is None else seen.captions[pool.starts[position] : pool.starts[position + 1]]
+                evidence.adjust_for_text(pool.sentences(position), captions, pool.passages[position], kind, query, cfg)
+            pool.rescore()
+            pool.rank()
         return pool
 
-    def _select(self, pool: list[Candidate], k: int) -> list[tuple[Candidate, Excerpt]]:
-        """The best ``k`` excerpts, each showing something new.
+    def _select(self, pool: Pool | None, k: int) -> list[tuple[float, Excerpt]]:
+        """The best ``k`` excerpts, each showing something new, with the confidence of each.
 
         A passage whose text (or vector) repeats one already chosen is left out, and so is
         an excerpt whose highlight is already on screen: inside an excerpt chosen before
@@ -136,41 +130,53 @@ class Retriever:
         document's next candidates by ``DOCUMENT_PENALTY``, so that when several documents
         answer, more than one of them is shown.
         """
-        chosen: list[tuple[Candidate, Excerpt]] = []
+        if pool is None:
+            return []
+        chosen: list[tuple[float, Excerpt]] = []
+        chosen_vectors: list[np.ndarray] = []
         keys: set[str] = set()
         highlights: set[str] = set()
         shown: dict[int, int] = {}
-        remaining = list(pool)
-        self._fetch(remaining[: 2 * k + 4])
-        while remaining and len(chosen) < k:
-            self._fetch(remaining[:1])
-            adjusted = [
-                c.score - DOCUMENT_PENALTY * shown.get(c.passage.doc, 0) if c.passage else c.score for c in remaining
-            ]
-            best = int(np.argmax(adjusted))
-            score = adjusted[best]  # never above an earlier pick's: penalties only grow
-            cand = remaining.pop(best)
-            self._fetch([cand])
-            passage = cand.passage
+        order = pool.order
+        alive = np.ones(len(order), dtype=bool)  # by rank
+        self._fetch(pool, order[: 2 * k + 4].tolist())
+        while alive.any() and len(chosen) < k:
+            self._fetch(pool, [int(order[int(np.argmax(alive))])])
+            # The documents already shown lower their other candidates (those read so far).
+            penalty = np.zeros(len(order))
+            docs = pool.doc[order]
+            for r in np.flatnonzero(alive & (docs >= 0)).tolist() if shown else ():
+                penalty[r] = DOCUMENT_PENALTY * shown.get(int(docs[r]), 0)
+            adjusted = np.where(alive, pool.score[order] - penalty, -np.inf)
+            rank = int(np.argmax(adjusted))
+            score = float(adjusted[rank])  # never above an earlier pick's: penalties only grow
+            alive[rank] = False
+            position = int(order[rank])
+            self._fetch(pool, [position])
+            passage = pool.passages[position]
             assert passage is not None
             key = dedup_key(passage.text)
-            if key in keys or any(float(c.vector @ cand.vector) > REPEAT_COSINE for c, _ in chosen):
+            vector = pool.vectors[position]
+            if key in keys or any(float(v @ vector) > REPEAT_COSINE for v in chosen_vectors):
                 continue
             keys.add(key)
-            found = excerpts.excerpt(self.engine, passage, cand.sentence_scores, score)
-            start, end = passage.sentences[int(np.argmax(cand.sentence_scores))]
+            sentence_scores = pool.sentences(position)
+            found = excerpts.excerpt(self.engine, passage, sentence_scores, score)
+            start, end = passage.sentences[int(np.argmax(sentence_scores))]
             said = dedup_key(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(excerpts.overlaps(found, other) for _, other in chosen):
                 continue
             highlights.add(said)
-            chosen.append((cand, found))
+            chosen.append((float(pool.confidence[position]), found))
+            chosen_vectors.append(vector)
             shown[passage.doc] = shown.get(passage.doc, 0) + 1
         return chosen
 
-    def _fetch(self, candidates: list[Candidate]) -> None:
-        """Read the stored rows of the candidates that do not have theirs yet (one query)."""
-        missing = [c for c in candidates if c.passage is None]
+    def _fetch(self, pool: Pool, positions: list[int]) -> None:
+        """Read the stored rows of the candidates at ``positions`` that do not have theirs yet (one query)."""
+        missing = [p for p in positions if pool.passages[p] is None]
         if missing:
-            stored = self.engine.passages([c.row for c in missing])
-            for cand in missing:
-                cand.passage = stored[cand.row]
+            stored = self.engine.passages(pool.rows[missing].tolist())
+            for p in missing:
+                pool.passages[p] = passage = stored[int(pool.rows[p])]
+                pool.doc[p] = passage.doc
