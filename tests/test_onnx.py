@@ -43,7 +43,7 @@ def test_the_export_is_written_once_and_reused(onnx_embedder, monkeypatch) -> No
     def no_second_export(*_args: object) -> None:
         raise AssertionError("the model was exported again")
 
-    monkeypatch.setattr(export, "_export_fp32", no_second_export)
+    monkeypatch.setattr(export, "_run_export", no_second_export)
     again = OnnxEmbedder(export_dir=onnx_embedder.export_dir)
     assert again.embed(["a second process finds the export"]).shape == (1, 384)  # loaded, not exported again
     assert exported[0].stat().st_mtime_ns == modified

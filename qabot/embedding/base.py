@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -68,8 +68,11 @@ class TokenEmbedder(ABC):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
     @abstractmethod
-    def _forward(self, texts: Sequence[str]) -> list[Forward]:
-        """Pooled vectors, token embeddings and token offsets of ``texts``: one model pass each."""
+    def _forward(self, texts: Sequence[str]) -> Iterator[tuple[int, Forward]]:
+        """(position, forward pass) of each of ``texts``, in any order, a batch at a time.
+
+        A generator, so that only one batch's token embeddings are held at once.
+        """
 
     def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Text vectors, and for each text one vector per (start, end) character span.
@@ -80,24 +83,26 @@ class TokenEmbedder(ABC):
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
-        with self._lock:
-            passes = self._forward(texts)
-        text_vectors = np.empty((len(texts), passes[0].vector.shape[-1]), dtype=np.float32)
-        span_vectors: list[np.ndarray] = []
+        text_vectors: np.ndarray | None = None
+        span_vectors: list[np.ndarray] = [np.zeros(0)] * len(texts)
         missing: list[tuple[int, int, str]] = []
-        for i, forward in enumerate(passes):
-            text_vectors[i] = forward.vector
-            tokens = forward.tokens[: len(forward.offsets)]
-            starts, ends = forward.offsets[:, 0], forward.offsets[:, 1]
-            real = ends > starts  # special tokens have (0, 0)
-            vectors = np.zeros((len(spans[i]), tokens.shape[1]), dtype=np.float32)
-            for j, (lo, hi) in enumerate(spans[i]):
-                inside = real & (starts < hi) & (ends > lo)
-                if inside.any():
-                    vectors[j] = tokens[inside].mean(axis=0)
-                else:
-                    missing.append((i, j, texts[i][lo:hi]))
-            span_vectors.append(vectors)
+        with self._lock:
+            for i, forward in self._forward(texts):
+                if text_vectors is None:
+                    text_vectors = np.empty((len(texts), forward.vector.shape[-1]), dtype=np.float32)
+                text_vectors[i] = forward.vector
+                tokens = forward.tokens[: len(forward.offsets)]
+                starts, ends = forward.offsets[:, 0], forward.offsets[:, 1]
+                real = ends > starts  # special tokens have (0, 0)
+                vectors = np.zeros((len(spans[i]), tokens.shape[1]), dtype=np.float32)
+                for j, (lo, hi) in enumerate(spans[i]):
+                    inside = real & (starts < hi) & (ends > lo)
+                    if inside.any():
+                        vectors[j] = tokens[inside].mean(axis=0)
+                    else:
+                        missing.append((i, j, texts[i][lo:hi]))
+                span_vectors[i] = vectors
+        assert text_vectors is not None
         if missing:
             filled = self.embed([text for _, _, text in missing])
             for (i, j, _), vector in zip(missing, filled, strict=True):

@@ -14,8 +14,9 @@ same ones those functions take, done with the libraries underneath them.
 
 The export is cached in ``<index_dir>/models/<name>-<key>/``, written to a temporary
 folder and renamed into place, so a crash never leaves half a model; the key changes
-with the model's files and the export ``RECIPE``. Only this module imports torch on the
-ONNX path, and only to export.
+with the model's files and the export ``RECIPE``. It runs once, in a child process
+(``python -m qabot.embedding.export``): torch is imported there only, and the memory it
+takes to trace the model goes back to the system when the child exits.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import hashlib
 import json
 import logging
 import shutil
+import subprocess
+import sys
 import uuid
 import warnings
 from pathlib import Path
@@ -60,10 +63,7 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
     tmp.mkdir()
     try:
         log.info("exporting %s to ONNX int8 in %s (once)", name, target)
-        _export_fp32(source, tmp / "model.onnx")
-        _quantize(tmp / "model.onnx", tmp / MODEL_FILE)
-        (tmp / "model.onnx").unlink()
-        (tmp / "export.json").write_text(json.dumps({"model": name, "source": str(source), "recipe": RECIPE}))
+        _run_export(source, tmp, name)
         try:
             tmp.rename(target)
         except OSError:
@@ -77,6 +77,29 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return model_file
+
+
+def _run_export(source: Path, tmp: Path, name: str) -> None:
+    """Export in a child process: torch takes some 700 MB to trace the model, and a child
+    gives it all back when it exits, so neither a build nor a bot carries it."""
+    command = [sys.executable, "-m", "qabot.embedding.export", str(source), str(tmp), name]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        raise ModelError(lines[-1].removeprefix("error: ") if lines else f"cannot export {name} to ONNX")
+
+
+def export_into(source: Path, tmp: Path, name: str) -> None:
+    """The export itself (what the child process runs): fp32 graph, int8 weights, a note of what it is."""
+    try:
+        _export_fp32(source, tmp / "model.onnx")
+        _quantize(tmp / "model.onnx", tmp / MODEL_FILE)
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"cannot export {name} to ONNX: {first_line(exc)}") from exc
+    (tmp / "model.onnx").unlink()
+    (tmp / "export.json").write_text(json.dumps({"model": name, "source": str(source), "recipe": RECIPE}))
 
 
 def _export_fp32(source: Path, out: Path) -> None:
@@ -149,3 +172,11 @@ def _export_key(source: Path) -> str:
 
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.split("/")[-1])[:60]
+
+
+if __name__ == "__main__":  # the child process of _run_export
+    try:
+        export_into(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    except ModelError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

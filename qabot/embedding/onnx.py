@@ -15,7 +15,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,10 @@ from qabot.settings import PACKAGED_MODEL
 from qabot.text import first_line
 
 log = logging.getLogger(__name__)
+
+# Tokens in one model pass, padding included: 64 texts of 128 tokens, or 32 of 256. A pass
+# over 1,024 passages of 256 tokens at once held gigabytes of attention scores.
+TOKEN_BUDGET = 8192
 
 
 class OnnxEmbedder(TokenEmbedder):
@@ -76,12 +80,14 @@ class OnnxEmbedder(TokenEmbedder):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         with self._lock:
-            vectors = np.stack([f.vector for f in self.runtime.forward(texts, self.batch_size)])
+            for i, forward in self.runtime.forward(texts, self.batch_size):
+                vectors[i] = forward.vector
         normalise(vectors)
         return vectors
 
-    def _forward(self, texts: Sequence[str]) -> list[Forward]:
+    def _forward(self, texts: Sequence[str]) -> Iterator[tuple[int, Forward]]:
         return self.runtime.forward(texts, self.batch_size)
 
 
@@ -110,15 +116,24 @@ class OnnxRuntime:
         self.pooling = _pooling(source)
         self.inputs = {i.name for i in self.session.get_inputs()}
         width = self.session.get_outputs()[0].shape[-1]
-        self.dimension = width if isinstance(width, int) else int(self.forward(["dimension"])[0].vector.shape[0])
+        self.dimension = width if isinstance(width, int) else int(next(self.forward(["dimension"]))[1].vector.shape[0])
 
-    def forward(self, texts: Sequence[str], batch_size: int = 64) -> list[Forward]:
-        """One pass per batch; texts are grouped by length so that padding stays small."""
+    def forward(self, texts: Sequence[str], batch_size: int = 64) -> Iterator[tuple[int, Forward]]:
+        """(position, forward pass) of each text, a batch at a time, in no particular order.
+
+        Texts are grouped by length, so that padding stays small, and a batch holds at most
+        ``TOKEN_BUDGET`` tokens (fewer texts when they are long), so that the memory one
+        pass needs stays bounded whatever the texts; each batch's token embeddings are
+        dropped once the caller has taken what it needs from them.
+        """
         encodings = self.tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        out: list[Forward | None] = [None] * len(texts)
-        for lo in range(0, len(order), batch_size):
-            batch = order[lo : lo + batch_size]
+        lo = 0
+        while lo < len(order):
+            width = len(encodings[order[min(len(order), lo + batch_size) - 1]].ids)
+            rows = max(1, min(batch_size, TOKEN_BUDGET // max(1, width)))
+            batch = order[lo : lo + rows]
+            lo += rows
             width = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros_like(ids)
@@ -131,8 +146,7 @@ class OnnxRuntime:
             for row, i in enumerate(batch):
                 n = len(encodings[i].ids)
                 own = tokens[row, :n]
-                out[i] = Forward(self._pool(own), own, np.asarray(encodings[i].offsets, dtype=np.int64).reshape(-1, 2))
-        return out  # type: ignore[return-value]
+                yield i, Forward(self._pool(own), own, np.asarray(encodings[i].offsets, dtype=np.int64).reshape(-1, 2))
 
     def _pool(self, tokens: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":

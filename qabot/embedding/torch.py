@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,20 +68,24 @@ class TorchEmbedder(TokenEmbedder):
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def _forward(self, texts: Sequence[str]) -> list[Forward]:
+    def _forward(self, texts: Sequence[str]) -> Iterator[tuple[int, Forward]]:
+        """A batch at a time, texts sorted by length (as sentence-transformers sorts them), so
+        that only one batch's token embeddings are held at once."""
         model = self.model
-        outputs = model.encode(list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False)
-        encoded = model.tokenizer(
-            list(texts), return_offsets_mapping=True, truncation=True, max_length=self.max_tokens, add_special_tokens=True
-        )
-        return [
-            Forward(
-                _as_numpy(output["sentence_embedding"]),
-                _as_numpy(output["token_embeddings"]),
-                np.asarray(offsets, dtype=np.int64).reshape(-1, 2),
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for lo in range(0, len(order), self.batch_size):
+            batch = order[lo : lo + self.batch_size]
+            chunk = [texts[i] for i in batch]
+            outputs = model.encode(chunk, batch_size=self.batch_size, output_value=None, show_progress_bar=False)
+            encoded = model.tokenizer(
+                chunk, return_offsets_mapping=True, truncation=True, max_length=self.max_tokens, add_special_tokens=True
             )
-            for output, offsets in zip(outputs, encoded["offset_mapping"], strict=True)
-        ]
+            for i, output, offsets in zip(batch, outputs, encoded["offset_mapping"], strict=True):
+                yield i, Forward(
+                    _as_numpy(output["sentence_embedding"]),
+                    _as_numpy(output["token_embeddings"]),
+                    np.asarray(offsets, dtype=np.int64).reshape(-1, 2),
+                )
 
 
 def _as_numpy(tensor: Any) -> np.ndarray:

@@ -10,7 +10,7 @@ question in a few round trips, never one per candidate:
 - ``candidates``: the dense and BM25 searches, as arrays (fusion happens in the core);
 - ``evidence``: what the sentence rerank reads for the candidates (sentence vectors and
   each sentence's term ids), stored at index time so that no text is re-read;
-- ``passages``, ``neighbours``, ``text``, ``paragraph_at``: what an excerpt and its
+- ``passages``, ``neighbour_sentences``, ``text``, ``paragraph_at``: what an excerpt and its
   citation are cut from.
 """
 
@@ -103,8 +103,12 @@ class SearchEngine(Protocol):
 
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]: ...
 
-    def neighbours(self, passage: PassageRow) -> list[PassageRow]:
-        """The passage and the passages either side of it in its document, in order."""
+    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
+        """The sentence spans of the passage and of the passages either side of it, in order.
+
+        Only passages of the same document and section count (an excerpt's window grows
+        over them, never over a heading).
+        """
         ...
 
     def text(self, doc: int, start: int, end: int) -> str:

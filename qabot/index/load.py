@@ -160,8 +160,8 @@ class Index:
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:
         return self.store.passages(rows)
 
-    def neighbours(self, passage: PassageRow) -> list[PassageRow]:
-        return self.store.passages_near(passage)
+    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
+        return self.store.neighbour_sentences(passage)
 
     def text(self, doc: int, start: int, end: int) -> str:
         return self.store.text(doc, start, end)

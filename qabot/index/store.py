@@ -206,14 +206,18 @@ class Store:
         meta = self._metadata(docs)
         return {row: meta[int(doc)][0] for row, doc in zip(rows, docs, strict=True)}
 
-    def passages_near(self, passage: PassageRow) -> list[PassageRow]:
-        """Passages of ``passage``'s document that overlap or touch it, plus one on each side."""
-        lo, hi = max(0, passage.row - 3), min(len(self.passage_rows), passage.row + 4)
+    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
+        """Sentence spans of the passages that overlap or touch ``passage``, plus one on each side,
+        of its document and section, in order."""
+        lo, hi = max(0, passage.row - 4), min(len(self.passage_rows), passage.row + 5)
         window = np.asarray(self.passage_rows[lo:hi]).tolist()
         near = [lo + i for i, (doc, start, end, _, _) in enumerate(window)
                 if doc == passage.doc and end >= passage.start and start <= passage.end]
-        found = self.passages([r for r in (near[0] - 1, *near, near[-1] + 1) if r >= 0])
-        return [found[r] for r in sorted(found) if found[r].doc == passage.doc]
+        section = window[passage.row - lo][4]
+        rows = [r for r in range(near[0] - 1, near[-1] + 2)
+                if lo <= r < hi and window[r - lo][0] == passage.doc and window[r - lo][4] == section]
+        first, last = int(self.sentence_start[rows[0]]), int(self.sentence_start[rows[-1] + 1])
+        return sorted(set(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())))
 
     def _paragraph_range(self, doc: int) -> tuple[int, int]:
         return int(self.documents[doc, 1]), int(self.documents[doc + 1, 1])

@@ -54,8 +54,7 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:
     """Sentence units of the passage and its neighbours in the same section, and their text."""
-    near = [p for p in engine.neighbours(passage) if p.section == passage.section]
-    units = sorted({u for p in near for u in p.sentences})
+    units = engine.neighbour_sentences(passage)
     lo, hi = units[0][0], units[-1][1]
     return units, lo, engine.text(passage.doc, lo, hi)
 
