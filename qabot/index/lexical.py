@@ -92,6 +92,7 @@ class LexicalIndex:
     def __init__(self, retriever) -> None:  # noqa: ANN001 - bm25s.BM25
         self._bm25 = retriever
         self.size = int(retriever.scores["num_docs"])
+        self._csc = None
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> LexicalIndex:
@@ -109,11 +110,34 @@ class LexicalIndex:
         return cls(_bm25s().BM25.load(str(folder), mmap=mmap, load_corpus=False))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """BM25 score of every passage for these query tokens (zeros when none is known)."""
+        """BM25 score of every passage for these query tokens (zeros when none is known).
+
+        The same sums as bm25s's ``get_scores_from_ids``, in the same order (so the same
+        float32 values), but done by scipy's sparse kernels over the query terms' columns
+        of bm25s's own score matrix: about twice as fast at 1M passages (docs/performance.md).
+        """
         ids = self._bm25.get_tokens_ids(tokens)
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores_from_ids(ids), dtype=np.float32)
+        columns = self._matrix()[:, np.asarray(ids, dtype=np.int64)]
+        return np.asarray(columns @ np.ones(len(ids), dtype=np.float32), dtype=np.float32)
+
+    def _matrix(self):  # noqa: ANN202 - scipy.sparse.csc_matrix
+        """bm25s's (passages x terms) score matrix as scipy CSC, sharing its arrays (memory-mapped when large)."""
+        if self._csc is None:
+            import scipy.sparse
+
+            matrix = self._bm25.scores
+            indptr = np.asarray(matrix["indptr"])
+            indices = np.asarray(matrix["indices"])
+            # One index type for both, as scipy wants: int32 keeps the (large) indices shared, not copied.
+            index_type = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
+            self._csc = scipy.sparse.csc_matrix(
+                (np.asarray(matrix["data"]), indices.astype(index_type, copy=False), indptr.astype(index_type)),
+                shape=(self.size, len(indptr) - 1),
+                copy=False,
+            )
+        return self._csc
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of each token: how much a match on it says.
