@@ -45,16 +45,25 @@ class PassageRow:
     text: str
     sent0: int  # row of its first sentence vector
     sentences: tuple[tuple[int, int], ...]  # absolute offsets into the document text
+    page: int | None = None  # 1-based page of its first paragraph, in a paged document
 
 
 @dataclass(frozen=True)
 class ParagraphRow:
+    """A stored paragraph; the optional fields are what its reader knew of it (``qabot.models.Paragraph``)."""
+
     number: int
     start: int
     end: int
     section: str | None
     heading: bool
     duplicate: bool
+    page: int | None = None
+    page_label: str | None = None
+    anchor: str | None = None
+    url: str | None = None
+    author: str | None = None
+    date: str | None = None
 
 
 @dataclass(frozen=True)
