@@ -157,13 +157,19 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
     with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=not progress,
               file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
         sources: set[str] = set()
-        for document in corpus.load_corpus(found, note):
-            sources.add(document.source)
-            paras = corpus.document_paragraphs(document)
-            doc_row = writer.store.add_document(document, paras)
-            for passage in chunking.passages(document, paras, config.passage_chars):
-                writer.add(doc_row, passage)
-            bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
+        for file in found:
+            # The file being read: a large PDF takes a while before its first passage.
+            bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
+            done = bar.n
+            for document in corpus.load_file(file, note):
+                sources.add(document.source)
+                paras = corpus.document_paragraphs(document)
+                doc_row = writer.store.add_document(document, paras)
+                for passage in chunking.passages(document, paras, config.passage_chars):
+                    writer.add(doc_row, passage)
+                bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
+            # Derived text is shorter than its file (a PDF's bytes): the bar moves by the file's size.
+            bar.update(max(0, min(done + _size(file.path), total_bytes) - bar.n))
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
     return sources
