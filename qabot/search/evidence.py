@@ -12,7 +12,9 @@ sentence that actually answers:
   sentence that holds such a thing, not already in the question, is more likely the
   answer;
 - **captions**: a short line without closing punctuation (a caption, a heading, a
-  byline) names a topic without saying much about it, so it is rarely the answer.
+  byline) names a topic without saying much about it, so it is rarely the answer;
+- **questions**: a sentence that asks (in a chat, the question the next message
+  answers) matches a question best and answers it least, so it is lowered too.
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ def adjust_for_text(scores: np.ndarray, passage: PassageRow, kind: str | None, q
         sentence = passage.text[start - passage.start : end - passage.start]
         if is_caption(sentence):
             scores[i] -= config.caption_penalty
+        elif sentence.rstrip(_CLOSERS).endswith("?"):
+            scores[i] -= config.question_penalty
         elif kind and has_type(sentence, kind, question):
             scores[i] += config.type_weight
 
 
+_CLOSERS = "\"'”’»)] "
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b\d{{1,2}}(st|nd|rd|th)\b", re.IGNORECASE)
 _NUMBER = re.compile(
