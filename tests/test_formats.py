@@ -174,3 +174,14 @@ def test_qabot_ask_json_carries_page_and_link(folder: Path, tmp_path: Path) -> N
     citations = [ex["citation"] for ex in json.loads(result.stdout)["excerpts"]]
     pdf = next(c for c in citations if c["source"] == "manual.pdf")
     assert (pdf["page"], pdf["page_label"], pdf["location"]) == (3, "2", "p. 2, § 2.4. The glob files")
+
+
+def test_qabot_repl_answers_and_opens_derived_text(folder: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(folder), "QABOT_INDEX_DIR": str(tmp_path / "idx"),
+           "QABOT_ANSWER_THRESHOLD": "0", "QABOT_WATCH": "false"}
+    script = ":k 1\nHow is the glob tool installed with pip globtool?\n:open 1\n"
+    result = subprocess.run([*FAKE_QABOT, "repl"], input=script, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[1] Installing the glob tool — install.html, § Installing, ¶ 1" in result.stdout
+    assert "    link: https://docs.example.org/glob/install.html#installing:~:text=" in result.stdout
+    assert "  > **The glob tool is installed with pip install globtool" in result.stdout  # :open, the paragraph
