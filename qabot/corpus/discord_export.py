@@ -29,8 +29,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn, read_text
-from qabot.models import Document, Paragraph
+from qabot.models import Document
 
 SUFFIXES = frozenset({".json"})
 CHAT_TYPES = frozenset({"Default", "Reply"})
@@ -112,9 +113,7 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
     title = f"#{parent} › {channel_name}" if parent and str(channel.get("type", "")).endswith("Thread") else f"#{channel_name}"
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
-    parts: list[str] = []
-    paragraphs: list[Paragraph] = []
-    offset = 0
+    text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
     group = 0
     members: set[str] = set()  # the messages of the conversation under way
     last: float | None = None
@@ -127,7 +126,6 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}" if missing or author is None
                  else f"{name}: skipping message {index}: its content is not text")
             continue
-        text = _message_text(message, author)
         when = _seconds(str(message["timestamp"]))
         reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
         replying = str(reference.get("messageId")) in members if reference.get("messageId") else False
@@ -137,13 +135,8 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
             members = set()
         members.add(str(message["id"]))
         last = when if when is not None else last
-        paragraphs.append(Paragraph(
-            start=offset, end=offset + len(text), number=len(paragraphs) + 1, author=author,
-            date=str(message["timestamp"]), url=f"{where}/{message['id']}", group=group,
-        ))
-        parts.append(text)
-        offset += len(text) + 2
-    if not paragraphs:
+        text.paragraph(_message_text(message, author), author=author, date=str(message["timestamp"]),
+                       url=f"{where}/{message['id']}", group=group)
+    if not text.numbered:
         return None
-    return Document(doc_id=name, source=name, title=title, url=where, text="\n\n".join(parts),
-                    paragraphs=tuple(paragraphs))
+    return text.document(name, title=title, url=where)

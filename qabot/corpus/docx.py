@@ -17,9 +17,10 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.models import Document, Paragraph
-from qabot.text import dedup_key, first_line
+from qabot.models import Document
+from qabot.text import first_line
 
 SUFFIXES = frozenset({".docx"})
 _SPACES = re.compile(r"[^\S\n]+")
@@ -75,31 +76,13 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
 
 def document(name: str, word: Any) -> Document:
     props = word.core_properties
-    parts: list[str] = []
-    paragraphs: list[Paragraph] = []
-    offset, number = 0, 0
-    section: str | None = None
-    seen: set[str] = set()
-    for heading, text in _blocks(word):
-        if heading:
-            section = text
-            para = Paragraph(start=offset, end=offset + len(text), number=0, section=section, heading=True)
-        else:
-            number += 1
-            key = dedup_key(text)
-            para = Paragraph(start=offset, end=offset + len(text), number=number, section=section,
-                             duplicate=key in seen)
-            seen.add(key)
-        paragraphs.append(para)
-        parts.append(text)
-        offset += len(text) + 2
+    text = DerivedText()
+    for heading, block in _blocks(word):
+        (text.heading if heading else text.paragraph)(block)
     created = props.created
-    return Document(
-        doc_id=name,
-        source=name,
+    return text.document(
+        name,
         title=_flat(props.title or "") or None,
         author=_flat(props.author or "") or None,
         date=created.date().isoformat() if created else None,
-        text="\n\n".join(parts),
-        paragraphs=tuple(paragraphs),
     )

@@ -33,8 +33,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.models import Document, Paragraph
+from qabot.models import Document
 from qabot.text import dedup_key
 
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
@@ -91,32 +92,19 @@ def document(name: str, data: bytes) -> Document | None:
         return None
     blocks = list(_walk(body))
     blocks = _restore_headings(blocks, headings)
-    parts: list[str] = []
-    paragraphs: list[Paragraph] = []
-    offset, number = 0, 0
-    section: str | None = None
+    text = DerivedText()
     anchor: str | None = None
-    seen: set[str] = set()
-    for kind, text in blocks:
-        if kind == "text" and len(text) < 160 and _FURNITURE.search(text):
+    for kind, block in blocks:
+        if kind == "text" and len(block) < 160 and _FURNITURE.search(block):
             continue
         if kind == "head":
-            section = text
-            anchor = anchors.get(dedup_key(text), anchor)  # a heading without an id: the one above's
-            para = Paragraph(start=offset, end=offset + len(text), number=0, section=section, heading=True,
-                             anchor=anchor)
+            anchor = anchors.get(dedup_key(block), anchor)  # a heading without an id: the one above's
+            text.heading(block, anchor=anchor)
         else:
-            key = dedup_key(text)
-            number += 1
-            para = Paragraph(start=offset, end=offset + len(text), number=number, section=section,
-                             duplicate=key in seen, anchor=anchor)
-            seen.add(key)
-        paragraphs.append(para)
-        parts.append(text)
-        offset += len(text) + 2
-    if not number:
+            text.paragraph(block, anchor=anchor)
+    if not text.numbered:
         return None
-    return Document(doc_id=name, source=name, text="\n\n".join(parts), paragraphs=tuple(paragraphs), **meta)
+    return text.document(name, **meta)
 
 
 def _walk(element: Any) -> Iterator[tuple[str, str]]:

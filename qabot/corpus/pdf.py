@@ -32,9 +32,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.models import Document, Paragraph
-from qabot.text import dedup_key, first_line
+from qabot.models import Document
+from qabot.text import first_line
 
 SUFFIXES = frozenset({".pdf"})
 MAX_HEADING_CHARS = 100
@@ -263,57 +264,36 @@ def document(name: str, pages: list[list[_Line]], labels: list[str | None], meta
     """The document of a PDF's pages of lines: text, and paragraphs with their sections and pages."""
     layout = _Layout.of(pages)
     running = _running(pages)
-    parts: list[str] = []
-    paragraphs: list[Paragraph] = []
-    offset = 0
-    number = 0
-    section: str | None = None
-    seen: set[str] = set()
+    text = DerivedText()
     groups = 0
     last_size = 0.0  # the font size of the last paragraph: a footnote does not run on to the next page
     for page_index, page in enumerate(pages):
         drop = {i for p, i in running if p == page_index}
         first_on_page = True
         for block in _blocks(page, drop, layout):
-            text = _join(block)
-            if not text or (len(text) <= 4 and not any(ch.isalpha() for ch in text)):
+            joined = _join(block)
+            if not joined or (len(joined) <= 4 and not any(ch.isalpha() for ch in joined)):
                 continue  # nothing, or a lone footnote number
-            page_no, label = page_index + 1, labels[page_index]
-            if _is_heading(block, text, layout):
-                section = text
-                para = Paragraph(start=offset, end=offset + len(text), number=0, section=section, heading=True,
-                                 page=page_no, page_label=label)
+            where = {"page": page_index + 1, "page_label": labels[page_index]}
+            if _is_heading(block, joined, layout):
+                text.heading(joined, **where)
             else:
-                key = dedup_key(text)
-                group = None
-                previous = paragraphs[-1] if paragraphs else None
+                previous = text.paragraphs[-1] if text.paragraphs else None
                 body = abs(block[0].size - layout.size) <= 0.6 and abs(last_size - layout.size) <= 0.6
-                if first_on_page and body and previous is not None and not previous.heading and _runs_on(parts[-1], text):
+                if (first_on_page and body and previous is not None and not previous.heading
+                        and _runs_on(text.parts[-1], joined)):
                     if previous.group is None:
                         groups += 1
-                        paragraphs[-1] = previous.model_copy(update={"group": groups})
-                    group = groups
-                number += 1
-                para = Paragraph(start=offset, end=offset + len(text), number=number, section=section,
-                                 duplicate=key in seen, page=page_no, page_label=label, group=group)
-                seen.add(key)
+                        text.paragraphs[-1] = previous.model_copy(update={"group": groups})
+                    where["group"] = groups
+                text.paragraph(joined, **where)
             first_on_page = False
             last_size = block[-1].size
-            paragraphs.append(para)
-            parts.append(text)
-            offset += len(text) + 2
     title = " ".join(meta.get("Title", "").split()) or next(
-        (parts[i] for i, p in enumerate(paragraphs) if p.heading and p.page == 1), None
+        (text.parts[i] for i, p in enumerate(text.paragraphs) if p.heading and p.page == 1), None
     )
-    return Document(
-        doc_id=name,
-        source=name,
-        title=title,
-        author=meta.get("Author", "").strip() or None,
-        date=_date(meta.get("CreationDate", "")),
-        text="\n\n".join(parts),
-        paragraphs=tuple(paragraphs),
-    )
+    return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
+                         date=_date(meta.get("CreationDate", "")))
 
 
 def _runs_on(previous: str, text: str) -> bool:
