@@ -143,8 +143,9 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
     answer) is packed together with the paragraphs after it, so that it is found with
     its context; runs never cross a heading or a skipped repeat, and a reader's group
     of paragraphs (``Paragraph.group``) is one run of its own: never split unless it is
-    longer than a passage, never joined to what follows. Headings and repeated paragraphs are not indexed. ``paragraph`` is the
-    number of the passage's first one, ``page`` its page.
+    longer than a passage, never joined to what follows. Headings and repeated
+    paragraphs are not indexed. ``paragraph`` is the number of the passage's first one,
+    ``page`` its page.
     """
     text = document.text
     limit = min(MAX_SENTENCE_CHARS, max_chars)

@@ -107,8 +107,8 @@ def bench_read_share(folder: Path, embedder: Embedder, backend: str, work: Path,
     corpus_dir = work / "formats-pdf-corpus"
     shutil.rmtree(corpus_dir, ignore_errors=True)
     corpus_dir.mkdir(parents=True)
-    for file in pdfs:
-        os.symlink(file.path.resolve(), corpus_dir / file.path.name)
+    for number, file in enumerate(pdfs):  # numbered: two folders may hold files of the same name
+        os.symlink(file.path.resolve(), corpus_dir / f"{number:04d}-{file.path.name}")
     config = BuildConfig(corpus_dir=corpus_dir, index_dir=work / "formats-pdf-index", embedding_cache=False,
                          corpus_external_links=True)
     reads, builds, passages = [], [], 0

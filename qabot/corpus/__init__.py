@@ -5,8 +5,8 @@ yields the file's documents: ``plaintext`` (.txt, .md), ``jsonl`` (BEIR), ``pdf`
 (pypdfium2), ``html`` (trafilatura), ``docx`` (python-docx) and ``discord_export``
 (DiscordChatExporter's JSON). A reader of derived text (everything but plain text and
 .jsonl) builds the text and its paragraphs itself (``derived.DerivedText``), with the
-page, anchor or message each came from. Everything downstream (chunking, the index, retrieval,
-citations) sees only ``Document`` and ``Paragraph``, whatever the format::
+page, anchor or message each came from. Everything downstream (chunking, the index,
+retrieval, citations) sees only ``Document`` and ``Paragraph``, whatever the format::
 
     files = find_files(Path("corpus"))
     for document in load_corpus(files):
