@@ -185,3 +185,9 @@ def test_qabot_repl_answers_and_opens_derived_text(folder: Path, tmp_path: Path)
     assert "[1] Installing the glob tool — install.html, § Installing, ¶ 1" in result.stdout
     assert "    link: https://docs.example.org/glob/install.html#installing:~:text=" in result.stdout
     assert "  > **The glob tool is installed with pip install globtool" in result.stdout  # :open, the paragraph
+
+
+def test_an_excerpt_of_a_chat_stays_in_its_conversation(bot) -> None:
+    ex = _best(bot, "Ben how should patterns.glob be saved UTF-8?", "help.json")
+    assert "Ana: Has anyone got the glob tool working" in ex.text
+    assert "dome camera" not in ex.text  # the next day's message, another conversation

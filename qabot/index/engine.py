@@ -64,6 +64,7 @@ class ParagraphRow:
     url: str | None = None
     author: str | None = None
     date: str | None = None
+    group: int | None = None  # paragraphs kept in one passage (a conversation); an excerpt stays inside it
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 FORMAT_VERSION = 5  # 2: sentence term ids, sentences per passage; 3: sign-offs are not headings; 4: text and rows
-# in flat files; 5: paragraphs and passages keep a page, paragraphs a page label, anchor, url, author and date
+# in flat files; 5: paragraphs and passages keep a page, paragraphs a group, page label, anchor, url, author, date
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this

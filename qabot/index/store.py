@@ -10,8 +10,9 @@ array or a memory-mapped file, so answering costs no SQL per candidate and no pa
     documents.i64       per document: where its text starts in text.u32, and where its
                         paragraphs start in paragraphs.bin (one row more, at the end)
     paragraphs.bin      per paragraph (by document, then offset): start, end, number,
-                        section, heading and repeat flags, page (-1: none), and where
-                        the reader gave them the page label, anchor, url, author and date
+                        section, heading and repeat flags, page and group (-1: none),
+                        and where the reader gave them the page label, anchor, url,
+                        author and date
     passages.bin        per passage: document, start, end, paragraph number, section, page
     sentence_spans.i64  per sentence (in passage order): start, end in its document
     sections.json       the strings the two .bin files point into (section names,
@@ -41,12 +42,13 @@ PASSAGE = np.dtype(
 # Strings a reader may give a paragraph (qabot.models.Paragraph), each an id into sections.json.
 PARAGRAPH_STRINGS = ("page_label", "anchor", "url", "author", "date")
 PARAGRAPH = np.dtype(
-    [("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1"), ("page", "<i4")]
+    [("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1"), ("page", "<i4"),
+     ("group", "<i4")]
     + [(name, "<i4") for name in PARAGRAPH_STRINGS]
 )
 HEADING, DUPLICATE = 1, 2
 NO_SECTION = -1
-NO_PAGE = -1
+NO_PAGE = NO_GROUP = -1
 TEXT_CODEC = "utf-32-le"
 FILES = ("text.u32", "documents.i64", "paragraphs.bin", "passages.bin", "sentence_spans.i64")
 _SCHEMA = """
@@ -102,6 +104,7 @@ class StoreWriter:
             record["section"] = self._section(p.section)
             record["flags"] = (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0)
             record["page"] = NO_PAGE if p.page is None else p.page
+            record["group"] = NO_GROUP if p.group is None else p.group
             for name in PARAGRAPH_STRINGS:
                 record[name] = self._section(getattr(p, name))
         self._out["paragraphs.bin"].write(records.tobytes())
@@ -135,6 +138,7 @@ class StoreWriter:
 
 
 def _page(value: int) -> int | None:
+    """A stored page or group number: -1 is None."""
     return None if value == NO_PAGE else value
 
 
@@ -238,7 +242,8 @@ class Store:
         return ParagraphRow(int(record["number"]), int(record["start"]), int(record["end"]),
                             self._section(int(record["section"])), bool(flags & HEADING), bool(flags & DUPLICATE),
                             _page(int(record["page"])),
-                            *(self._section(int(record[name])) for name in PARAGRAPH_STRINGS))
+                            *(self._section(int(record[name])) for name in PARAGRAPH_STRINGS),
+                            _page(int(record["group"])))
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         lo, hi = self._paragraph_range(doc)

@@ -72,11 +72,22 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
 
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:
-    """Sentence units of the passage and its neighbours in the same section, and their text."""
-    near = [p for p in engine.neighbours(passage) if p.section == passage.section]
+    """Sentence units of the passage and its neighbours in the same section, and their text.
+
+    A neighbour of another group of paragraphs (another conversation of a chat) is left
+    out, so that an excerpt never runs on into it.
+    """
+    own = _group(engine, passage)
+    near = [p for p in engine.neighbours(passage) if p.section == passage.section
+            and (own is None or p.row == passage.row or _group(engine, p) in (None, own))]
     units = sorted({u for p in near for u in p.sentences})
     lo, hi = units[0][0], units[-1][1]
     return units, lo, engine.text(passage.doc, lo, hi)
+
+
+def _group(engine: SearchEngine, passage: PassageRow) -> int | None:
+    para = engine.paragraph_at(passage.doc, passage.start)
+    return para.group if para else None
 
 
 def highlight_span(
