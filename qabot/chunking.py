@@ -141,8 +141,11 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
 
     A paragraph shorter than ``MIN_PARAGRAPH_CHARS`` (a quote's introduction, a one-line
     answer) is packed together with the paragraphs after it, so that it is found with
-    its context; runs never cross a heading or a skipped repeat. Headings and repeated
-    paragraphs are not indexed. ``paragraph`` is the number of the passage's first one.
+    its context; runs never cross a heading or a skipped repeat, and a reader's group
+    of paragraphs (``Paragraph.group``) is one run of its own: never split unless it is
+    longer than a passage, never joined to what follows. Headings and repeated
+    paragraphs are not indexed. ``paragraph`` is the number of the passage's first one,
+    ``page`` its page.
     """
     text = document.text
     limit = min(MAX_SENTENCE_CHARS, max_chars)
@@ -167,14 +170,20 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
                 end=end,
                 text=text[start:end],
                 sentences=group,
+                page=first.page,
             )
 
-    for para in paras:
+    for index, para in enumerate(paras):
         if para.heading or para.duplicate:
             yield from flush()
             continue
         run.append(para)
-        if run[-1].end - run[0].start >= MIN_PARAGRAPH_CHARS:
+        following = paras[index + 1] if index + 1 < len(paras) else None
+        # A reader's group (a reply and what it answers, a paragraph cut by a page break)
+        # stays in one run; ``pack`` still cuts a run longer than ``max_chars``.
+        grouped = para.group is not None and following is not None and following.group == para.group
+        ends_group = para.group is not None and not grouped  # the end of a conversation: never joins the next
+        if ends_group or (run[-1].end - run[0].start >= MIN_PARAGRAPH_CHARS and not grouped):
             yield from flush()
     yield from flush()
 
@@ -191,3 +200,13 @@ def is_caption(sentence: str) -> bool:
     index stores the answer per sentence (``sentence_flags.u8``), so no question re-reads it.
     """
     return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)
+
+
+CAPTION, ASKS = 1, 2  # bits of sentence_flags
+_CLOSERS = "\"'”’»)] "
+
+
+def sentence_flags(sentence: str) -> int:
+    """What the rerank needs to know of a sentence's text, as bits: ``CAPTION`` (``is_caption``),
+    ``ASKS`` (it ends with a question mark: in a chat, the question the next message answers)."""
+    return (CAPTION if is_caption(sentence) else 0) | (ASKS if sentence.rstrip(_CLOSERS).endswith("?") else 0)

@@ -260,6 +260,9 @@ def discord(ctx: _Context) -> None:
 @click.option("--live/--no-live", default=True, show_default=True,
               help="Edit a SciFact document while a watching bot answers; time until it is quoted.")
 @click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
+@click.option("--formats", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="Also time the readers on this folder's PDF, HTML, DOCX and export files, and reading in a PDF build.")
+@click.option("--formats-only", is_flag=True, help="Only the --formats part.")
 @click.option("--work", type=click.Path(path_type=Path), default=Path("bench-results/work"), show_default=True,
               help="Scratch folder for the indexes the benchmark builds.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results/latest.json"), show_default=True,
@@ -268,8 +271,8 @@ def discord(ctx: _Context) -> None:
 @pass_context
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
-          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...], work: Path,
-          out: Path, as_json: bool) -> None:
+          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...],
+          formats: Path | None, formats_only: bool, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
     from qabot.embedding import resolve_backend
@@ -283,12 +286,17 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")
         report = harness.run_scale_only(scale, factories or ("HNSW32",), work)
+    elif formats_only:
+        if not formats:
+            raise click.UsageError("--formats-only needs --formats DIR")
+        report = harness.run_formats_only(formats, work, default_backend if default_backend in backends else backends[0],
+                                          runs, say=say)
     else:
         report = harness.run(
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
-            scale_factories=factories or ("HNSW32",), live=live, say=say,
+            scale_factories=factories or ("HNSW32",), live=live, formats=formats, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

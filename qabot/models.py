@@ -6,8 +6,10 @@ pydantic models, so they validate on the way in and serialise with
 ``model_dump_json()`` on the way out.
 
 Offsets are character offsets (Python ``str`` indices) into the source text: the
-file as ``Path.read_text(encoding="utf-8")`` returns it, or the ``"text"`` field of a
-``.jsonl`` document. ``source_text[start:end]`` is always exactly the quoted text.
+file as ``Path.read_text(encoding="utf-8")`` returns it, the ``"text"`` field of a
+``.jsonl`` document, or the text a reader extracted from a PDF, HTML page, Word file
+or chat export (which the index stores). ``source_text[start:end]`` is always exactly
+the quoted text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Document(BaseModel):
-    """One loaded document: a whole .txt/.md file, or one line of a .jsonl file."""
+    """One loaded document: a whole .txt/.md file, a line of a .jsonl file, a PDF, a page, a channel export."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -30,10 +32,17 @@ class Document(BaseModel):
     url: str | None = None
     text: str = Field(description="the full source text that offsets point into")
     body_start: int = Field(0, description="offset where the body begins, after any front matter")
+    paragraphs: tuple[Paragraph, ...] | None = Field(
+        None, description="the reader's own paragraphs, for text it derived; None: found in the text"
+    )
 
 
 class Paragraph(BaseModel):
-    """A paragraph (or heading) of a document, as exact offsets into its text."""
+    """A paragraph (or heading) of a document, as exact offsets into its text.
+
+    The optional fields say where a paragraph of derived text came from, for its
+    citation: a PDF page, an HTML heading's id, a chat message's link, author and time.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -43,6 +52,15 @@ class Paragraph(BaseModel):
     section: str | None = None
     heading: bool = Field(False, description="a heading, or an author's sign-off: structure, not passage text")
     duplicate: bool = Field(False, description="repeats an earlier paragraph; not indexed")
+    page: int | None = Field(None, description="1-based page of a paged document (PDF)")
+    page_label: str | None = Field(None, description="the page's printed label where it has one ('iv', '22')")
+    anchor: str | None = Field(None, description="id of the element to link to (an HTML heading's id)")
+    url: str | None = Field(None, description="a link of the paragraph's own (a chat message's jump link)")
+    author: str | None = Field(None, description="who wrote it, where that varies by paragraph (a chat message)")
+    date: str | None = Field(None, description="when, as ISO 8601, where that varies by paragraph")
+    group: int | None = Field(
+        None, description="consecutive paragraphs with the same group are kept in one passage where they fit"
+    )
 
 
 class Passage(BaseModel):
@@ -63,6 +81,7 @@ class Passage(BaseModel):
     end: int
     text: str
     sentences: list[tuple[int, int]]
+    page: int | None = None
 
 
 class Citation(BaseModel):
@@ -77,6 +96,13 @@ class Citation(BaseModel):
     start: int = Field(description="offset of the excerpt's first character in the source text")
     end: int = Field(description="offset just past the excerpt's last character")
     url: str | None = None
+    page: int | None = Field(None, description="1-based page of the highlight, in a paged document (PDF)")
+    page_label: str | None = Field(None, description="that page's printed label, where the document defines one")
+    author: str | None = Field(None, description="the author of the quoted paragraph, where it has its own (a chat message)")
+    date: str | None = Field(None, description="when the quoted paragraph was written, where it says (a chat message)")
+    link: str | None = Field(
+        None, description="a link that opens the source at the highlight: url#anchor:~:text=..., or the message's own link"
+    )
 
 
 class Excerpt(BaseModel):

@@ -124,3 +124,43 @@ def test_cold_start_is_measured_against_the_bare_imports(make_corpus, tmp_path, 
     # difference reported, and the child's own memory measured.
     assert cold.ask_s > 0 and cold.imports_s > 0 and cold.ask_peak_rss_mb > 50
     assert cold.extra_s == pytest.approx(cold.ask_s - cold.imports_s, abs=0.01)
+
+
+def test_formats_reading_figures_and_their_share_of_a_pdf_build(tmp_path, fake_embedder) -> None:
+    from qabot.bench.reading import bench_read_share, bench_reading
+    from tests import documents
+
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    documents.write_pdf(folder / "manual.pdf")
+    documents.write_pdf(folder / "other.pdf", sections={"1 Other": "Another manual, about something else entirely."})
+    documents.write_html(folder / "install.html")
+    documents.write_docx(folder / "minutes.docx")
+    documents.write_export(folder / "help.json")
+    reading = {r.format: r for r in bench_reading(folder, runs=1)}
+    assert sorted(reading) == ["discord", "docx", "html", "pdf"]
+    assert (reading["pdf"].files, reading["pdf"].pages) == (2, 5)
+    assert reading["pdf"].pages_per_s > 0 and reading["html"].pages is None
+    share = bench_read_share(folder, fake_embedder, "fake", tmp_path / "work", runs=1)
+    assert (share.files, share.pages) == (2, 5) and share.passages > 0
+    assert 0 < share.read_s < share.build_s and 0 < share.share < 1
+
+
+def test_bench_formats_only_through_the_cli(tmp_path, monkeypatch, fake_embedder) -> None:
+    import importlib
+
+    from tests import documents
+
+    harness = importlib.import_module("qabot.bench.run")  # the module: qabot.bench.run is also the function's name
+
+    folder = tmp_path / "formats"
+    folder.mkdir()
+    documents.write_pdf(folder / "manual.pdf")
+    monkeypatch.setattr(harness, "make_embedder", lambda _settings: fake_embedder)
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["bench", "--formats", str(folder), "--formats-only", "--runs", "1",
+                                      "--work", str(tmp_path / "work"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "reading in a build of the PDFs alone" in result.output
+    report = BenchReport.model_validate_json(out.read_text())
+    assert [r.format for r in report.reading] == ["pdf"] and report.reading_share.pages == 4

@@ -331,6 +331,33 @@ async def test_no_one_is_ever_pinged_by_quoted_text_or_an_echoed_question(make_c
     assert_no_pings(double)  # ... and every message forbids every ping
 
 
+async def test_a_folder_of_pdf_html_docx_and_exports_is_answered_with_links(tmp_path, fake_bot_for, double) -> None:
+    from tests import documents
+
+    corpus = tmp_path / "formats"
+    corpus.mkdir()
+    documents.write_pdf(corpus / "manual.pdf", labels=True)
+    documents.write_html(corpus / "install.html")
+    documents.write_docx(corpus / "minutes.docx")
+    chat = [*documents.CHAT, documents.message("1006", "Dan", "@everyone the glob tool 2.0 is out, upgrade with pip",
+                                              "2024-05-02T08:31:00+00:00")]
+    documents.write_export(corpus / "help.json", chat)
+    qa = fake_bot_for(corpus, answer_threshold=0.0)
+    async with running(qa, double):
+        html = await first_followup(double, double.slash("ask", question="How is the glob tool installed with pip?"))
+        pdf = await first_followup(double, double.slash("ask", question="Where does every project keep patterns.glob?",
+                                                        user_n=2))
+        chat = await first_followup(double, double.slash("ask", question="Is glob tool 2.0 out everyone upgrade?",
+                                                         user_n=3))
+    source = html["embeds"][0]["fields"][0]["value"]
+    assert source.startswith("**[Installing the glob tool](<https://docs.example.org/glob/install.html#installing:~:text=")
+    assert "`manual.pdf`, p. 2, § 2.4. The glob files" in pdf["embeds"][0]["fields"][0]["value"]
+    assert "(<https://discord.com/channels/81384788765712384/381889648827301889/1006>)" in (
+        chat["embeds"][0]["fields"][0]["value"])
+    assert "@everyone" in chat["embeds"][0]["description"]
+    assert_no_pings(double)
+
+
 async def test_oversized_excerpts_are_cut_to_discords_limits(fake_default_bot, double) -> None:
     async with running(Spy(fake_default_bot, inflate=True), double):
         answer = await first_followup(double, double.slash("ask", question="Who killed Trotsky?", k=10))

@@ -176,3 +176,20 @@ def test_captions_and_bylines_are_not_offered_as_answers(default_bot: QABot) -> 
     for question in ("Who killed Trotsky?", "Who assassinated Trotsky?"):
         highlights = [ex.highlight for ex in default_bot.ask(question, k=5).excerpts]
         assert not any(is_caption(h) for h in highlights), highlights
+
+
+def test_a_question_in_the_text_is_lowered_below_its_answer() -> None:
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.config import RetrievalConfig
+    from qabot.search.evidence import adjust_for_text
+
+    text = "Ana: which filter wheel position is the H-alpha filter in? Tomasz: Position 5, next to the OIII filter."
+    cut = text.index(" Tomasz")
+    passage = PassageRow(row=0, doc=0, doc_id="chat", source="chat.json", title=None, url=None, section=None,
+                         paragraph=1, start=0, end=len(text), text=text, sent0=0,
+                         sentences=((0, cut), (cut + 1, len(text))))
+    scores = np.array([0.62, 0.55], dtype=np.float32)  # the question matches the question best
+    adjust_for_text(scores, None, passage, None, "Which filter wheel position holds the H-alpha filter?", RetrievalConfig())
+    assert scores[1] > scores[0]

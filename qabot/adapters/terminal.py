@@ -53,9 +53,16 @@ def _rich_marked(text: str, start: int, end: int, style: str = ""):  # noqa: ANN
     return Text(" ").join(Text(part, style=part_style) for part, part_style in parts if part)
 
 
+def link(citation: Citation) -> str | None:
+    """Where a browser shows the excerpt (the highlight, a heading, a chat message), to print under it."""
+    target = citation.link or citation.url
+    return visible(flat(target)) if target else None
+
+
 def plain_excerpt(number: int, excerpt: Excerpt) -> str:
     body = _plain_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
-    return f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n    {body}"
+    shown = f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n    {body}"
+    return shown + (f"\n    link: {target}" if (target := link(excerpt.citation)) else "")
 
 
 def searched_for(answer: Answer) -> str | None:
@@ -108,6 +115,10 @@ def rich_excerpt(number: int, excerpt: Excerpt):  # noqa: ANN201 - rich renderab
     from rich.text import Text
 
     body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
+    if target := link(excerpt.citation):
+        from rich.console import Group
+
+        body = Group(body, Text(f"link: {target}", style="dim"))
     title = Text(f"[{number}] ", style="bold") + Text(cite(excerpt.citation), style="cyan")
     return Panel(body, title=title, title_align="left", subtitle=f"score {excerpt.score:.3f}", subtitle_align="right")
 

@@ -4,7 +4,8 @@ On a CPU the embedding model is the floor: one forward pass per question, one pe
 passage at indexing time. Every figure is therefore measured beside its floor, in the
 same process and the same run, and quoted as a ratio (see ``phases``); ``--peer`` adds
 txtai's hybrid ``Embeddings`` on the same model (``peer``), and ``--scale N`` builds N
-synthetic passages through the same build code (``scale``, ``synthetic``).
+synthetic passages through the same build code (``scale``, ``synthetic``), and
+``--formats DIR`` the readers' speed and their share of a PDF build (``reading``).
 
 Each figure is the median of ``--runs`` repetitions; machines are noisy, so the load
 average and the CPU time stolen by the hypervisor during the run are reported too
@@ -15,7 +16,7 @@ Timings live here, never in the tests.
 from __future__ import annotations
 
 from qabot.bench.report import BenchReport
-from qabot.bench.run import run, run_scale_only
+from qabot.bench.run import run, run_formats_only, run_scale_only
 from qabot.bench.table import table
 
-__all__ = ["BenchReport", "run", "run_scale_only", "table"]
+__all__ = ["BenchReport", "run", "run_formats_only", "run_scale_only", "table"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from qabot.bench.reading import ReadingResult, ReadingShare
+
 
 class Machine(BaseModel):
     cpu: str
@@ -121,5 +123,7 @@ class BenchReport(BaseModel):
     peer: PeerResult | None = None
     scale: list[ScaleResult] = Field(default_factory=list)
     live: list[LiveResult] = Field(default_factory=list)
+    reading: list[ReadingResult] = Field(default_factory=list)
+    reading_share: ReadingShare | None = None
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0

@@ -12,6 +12,7 @@ from qabot.bench.live import bench_live
 from qabot.bench.peer import bench_txtai
 from qabot.bench.phases import beir_ndcg, bench_build, bench_cold, bench_query, dev_hit_at_1
 from qabot.bench.probes import close_report, cpu_times, machine_info
+from qabot.bench.reading import bench_read_share, bench_reading
 from qabot.bench.report import BackendComparison, BenchReport, PeerResult, Quality
 from qabot.bench.scale import bench_scale
 from qabot.bot import QABot
@@ -51,6 +52,7 @@ def run(
     scale_factories: Sequence[str] = ("HNSW32",),
     live: bool = True,
     live_edits: int = 3,
+    formats: Path | None = None,
     progress: bool = True,
     say: Callable[[str], None] = lambda _m: None,
 ) -> BenchReport:
@@ -87,6 +89,8 @@ def run(
             settings = bench_settings(corpus_dir=corpus.folder, index_dir=work / backend / corpus.name,
                                       embedding_backend=backend)
             report.live.append(bench_live(corpus, embedder, backend, settings, edits=live_edits))
+        if formats is not None and backend == default_backend:
+            _formats(report, formats, embedder, backend, work, runs, say)
         if cold:
             say(f"{backend}: cold start of qabot ask")
             first = corpora[0]
@@ -171,6 +175,27 @@ def run_scale_only(passages: int, factories: Sequence[str], work: Path, progress
     cpu_before = cpu_times()
     report = BenchReport(machine=machine_info(), runs=1, default_backend="-")
     report.scale = bench_scale(passages, factories, work, progress=progress)
+    return close_report(report, cpu_before, started)
+
+
+def _formats(report: BenchReport, folder: Path, embedder: Embedder, backend: str, work: Path, runs: int,
+             say: Callable[[str], None]) -> None:
+    say(f"reading the files of {folder}")
+    report.reading = bench_reading(folder, runs)
+    say(f"{backend}: building the PDFs of {folder}, reading beside the whole build")
+    report.reading_share = bench_read_share(folder, embedder, backend, work / backend, runs)
+    if not report.reading:
+        report.notes.append(f"no PDF, HTML, DOCX or Discord export files in {folder}")
+
+
+def run_formats_only(folder: Path, work: Path, backend: str, runs: int = 5,
+                     say: Callable[[str], None] = lambda _m: None) -> BenchReport:
+    """Only the reading figures of ``--formats``: speed per format, and its share of a PDF build."""
+    started = time.perf_counter()
+    cpu_before = cpu_times()
+    report = BenchReport(machine=machine_info(), runs=runs, default_backend=backend)
+    embedder = make_embedder(bench_settings(index_dir=work / backend, embedding_backend=backend))
+    _formats(report, folder, embedder, backend, work, runs, say)
     return close_report(report, cpu_before, started)
 
 

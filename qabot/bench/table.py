@@ -80,6 +80,19 @@ def table(report: BenchReport) -> str:
           f"{s.search_k100.p50_ms}/{s.search_k100.p95_ms}", s.recall_at_10, f"{s.bm25.p50_ms}/{s.bm25.p95_ms}",
           s.disk_mb] for s in report.scale),
     )
+    block(
+        "reading (file to documents and paragraphs, as a build reads them)",
+        ["format", "files", "documents", "pages", "MB", "read s", "files/s", "pages/s"],
+        ([r.format, r.files, r.documents, "-" if r.pages is None else r.pages, r.mb, r.read_s, r.files_per_s,
+          "-" if r.pages_per_s is None else r.pages_per_s] for r in report.reading),
+    )
+    if report.reading_share:
+        r = report.reading_share
+        block(
+            "reading in a build of the PDFs alone (embedding cache off; target share <= 10%)",
+            ["backend", "files", "pages", "passages", "read s", "build s", "share"],
+            iter([[r.backend, r.files, r.pages, r.passages, r.read_s, r.build_s, f"{r.share:.1%}"]]),
+        )
     lines.extend(f"note: {n}" for n in report.notes)
     lines.append(f"total {report.seconds:.0f} s")
     return "\n".join(lines)

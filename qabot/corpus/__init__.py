@@ -1,8 +1,12 @@
 """Reading a corpus folder: find its files, turn each into ``Document`` values, split paragraphs.
 
 One reader module per format, each with ``SUFFIXES`` and ``read(file, warn)``, which
-yields the file's documents. Everything downstream (chunking, the index, retrieval,
-citations) sees only ``Document`` and ``Paragraph``, whatever the format::
+yields the file's documents: ``plaintext`` (.txt, .md), ``jsonl`` (BEIR), ``pdf``
+(pypdfium2), ``html`` (trafilatura), ``docx`` (python-docx) and ``discord_export``
+(DiscordChatExporter's JSON). A reader of derived text (everything but plain text and
+.jsonl) builds the text and its paragraphs itself (``derived.DerivedText``), with the
+page, anchor or message each came from. Everything downstream (chunking, the index,
+retrieval, citations) sees only ``Document`` and ``Paragraph``, whatever the format::
 
     files = find_files(Path("corpus"))
     for document in load_corpus(files):
@@ -19,15 +23,18 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import ModuleType
 
-from qabot.corpus import jsonl, plaintext
+from qabot.corpus import discord_export, docx, html, jsonl, pdf, plaintext
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.paragraphs import paragraphs
 from qabot.models import Document, Paragraph
+from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
-READERS: dict[str, ModuleType] = {suffix: reader for reader in (plaintext, jsonl) for suffix in reader.SUFFIXES}
+READERS: dict[str, ModuleType] = {
+    suffix: reader for reader in (plaintext, jsonl, pdf, html, docx, discord_export) for suffix in reader.SUFFIXES
+}
 
 __all__ = [
     "READERS",
@@ -55,8 +62,17 @@ def describe_types() -> str:
 
 
 def load_file(file: CorpusFile, warn: Warn | None = None) -> Iterator[Document]:
-    """The documents of one corpus file, read by the reader for its type."""
-    yield from READERS[file.suffix].read(file, warn or log.warning)
+    """The documents of one corpus file, read by the reader for its type.
+
+    A reader names what it cannot handle itself; anything a parsing library raises
+    beyond that (a file that breaks it in a way nobody foresaw) skips the file too,
+    with a warning that names it, so one file never stops a build.
+    """
+    warn = warn or log.warning
+    try:
+        yield from READERS[file.suffix].read(file, warn)
+    except Exception as exc:  # noqa: BLE001 - whatever a parser raises, the build goes on
+        warn(f"skipping {file.name}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
 
 
 def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterator[Document]:
@@ -66,4 +82,6 @@ def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterat
 
 def document_paragraphs(document: Document) -> list[Paragraph]:
     """The paragraphs of a document: its reader's own, when it gives them, or found in its text."""
+    if document.paragraphs is not None:
+        return list(document.paragraphs)
     return paragraphs(document.text, document.body_start)

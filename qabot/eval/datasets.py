@@ -1,8 +1,9 @@
 """The evaluation data qabot reads: QA files in the form of dev.jsonl, BEIR folders, SQuAD files.
 
 - **QA files**: one JSON object per line, ``{"id", "question", "answers", "docs",
-  "history"?}``; ``answers`` are strings a correct excerpt contains, and an empty list
-  means the corpus does not answer the question.
+  "history"?, "page"?}``; ``answers`` are strings a correct excerpt contains, and an
+  empty list means the corpus does not answer the question. ``page`` (1-based) is the
+  page of a PDF that a correct citation names.
 - **BEIR**: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``. qabot keeps
   its own qrels reader: bm25s's keeps only one relevant document per query.
 - **SQuAD** (v1.1, or v2.0 with unanswerable questions): the paragraphs become a
@@ -27,6 +28,7 @@ class EvalItem(BaseModel):
     answers: list[str] = Field(default_factory=list)
     docs: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
+    page: int | None = None
 
 
 def load_items(path: Path) -> list[EvalItem]:

@@ -35,6 +35,7 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
         return round(sum(map(test, rows)) / len(rows), 4) if rows else 0.0
 
     with_docs = [r for r in answerable if r.has_docs]
+    paged = [r for r in answerable if r.page is not None and r.rank == 1]
     calibration: list[Calibration] = []
     if answerable and unanswerable:
         for step in range(31):
@@ -62,6 +63,7 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
         abstention_rate=share(unanswerable, lambda r: not r.answered) if unanswerable else None,
         doc_hit_at_1=share(with_docs, lambda r: r.doc_rank == 1) if with_docs else None,
         doc_hit_at_5=share(with_docs, lambda r: r.doc_rank is not None and r.doc_rank <= 5) if with_docs else None,
+        page_at_1=share(paged, lambda r: r.top_page == r.page) if paged else None,
         seconds=round(seconds, 2),
         calibration=calibration,
         suggested_threshold=max(keeping) if keeping else None,

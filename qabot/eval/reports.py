@@ -19,6 +19,8 @@ class ItemResult(BaseModel):
     top_source: str | None = None
     top_highlight: str | None = None
     confidence: float = 0.0
+    page: int | None = None  # the page a correct citation names
+    top_page: int | None = None  # the page the first excerpt cites
 
 
 class Calibration(BaseModel):
@@ -44,6 +46,9 @@ class QAReport(BaseModel):
     abstention_rate: float | None
     doc_hit_at_1: float | None = None
     doc_hit_at_5: float | None = None
+    page_at_1: float | None = Field(
+        None, description="of the questions with a page whose first excerpt holds the answer: the share citing that page"
+    )
     seconds: float
     calibration: list[Calibration] = Field(default_factory=list)
     suggested_threshold: float | None = Field(
@@ -67,6 +72,7 @@ _QA_COLUMNS = (
     ("mode", "mode"), ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"), ("hit@5", "hit_at_5"),
     ("MRR@10", "mrr_at_10"), ("highlight@1", "highlight_at_1"), ("answered", "answered_rate"),
     ("abstained", "abstention_rate"), ("doc hit@1", "doc_hit_at_1"), ("doc hit@5", "doc_hit_at_5"),
+    ("page@1", "page_at_1"),
 )
 _BEIR_COLUMNS = (("mode", "mode"), ("nDCG@10", "ndcg_at_10"), ("Recall@100", "recall_at_100"), ("queries", "queries"))
 

@@ -56,6 +56,8 @@ def evaluate_items(
                 top_source=first.citation.source if first else None,
                 top_highlight=first.highlight if first else None,
                 confidence=answer.confidence,
+                page=item.page,
+                top_page=first.citation.page if first else None,
             )
         )
     return summarise(results, name, mode, time.perf_counter() - started)

@@ -9,7 +9,7 @@ Layout of the index folder (``embeddings/`` by default)::
                        (vectors), bm25/ (bm25s), and what the rerank reads per question:
                        passage_sentences.u32 (sentences per passage), sentence_terms.u32
                        with sentence_terms_count.u32 (each sentence's term ids),
-                       sentence_flags.u8 (caption-like sentences)
+                       sentence_flags.u8 (caption-like and asking sentences)
     cache/             embedding cache, reused by later builds
     models/            locally exported ONNX models (see qabot.embedding.export)
 
@@ -42,7 +42,7 @@ import numpy as np
 from filelock import FileLock, Timeout
 
 from qabot import chunking, corpus
-from qabot.chunking import is_caption
+from qabot.chunking import sentence_flags
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
 from qabot.index import leases
@@ -159,13 +159,19 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
     with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=not progress,
               file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
         sources: set[str] = set()
-        for document in corpus.load_corpus(found, note):
-            sources.add(document.source)
-            paras = corpus.document_paragraphs(document)
-            doc_row = writer.store.add_document(document, paras)
-            for passage in chunking.passages(document, paras, config.passage_chars):
-                writer.add(doc_row, passage)
-            bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
+        for file in found:
+            # The file being read: a large PDF takes a while before its first passage.
+            bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
+            done = bar.n
+            for document in corpus.load_file(file, note):
+                sources.add(document.source)
+                paras = corpus.document_paragraphs(document)
+                doc_row = writer.store.add_document(document, paras)
+                for passage in chunking.passages(document, paras, config.passage_chars):
+                    writer.add(doc_row, passage)
+                bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
+            # Derived text is shorter than its file (a PDF's bytes): the bar moves by the file's size.
+            bar.update(max(0, min(done + _size(file.path), total_bytes) - bar.n))
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
     return sources
@@ -244,8 +250,8 @@ class _BuildWriter:
         self.lexical.add(words)
         self.out["passage_sentences.u32"].write(np.uint32(len(spans)).tobytes())
         self.out["sentence_terms_count.u32"].write(np.array([len(ids) for ids in sentence_ids], dtype=np.uint32).tobytes())
-        captions = [is_caption(text[start:end]) for start, end in spans]
-        self.out["sentence_flags.u8"].write(np.array(captions, dtype=np.uint8).tobytes())
+        flags = [sentence_flags(text[start:end]) for start, end in spans]
+        self.out["sentence_flags.u8"].write(np.array(flags, dtype=np.uint8).tobytes())
         if sentence_ids:
             self.out["sentence_terms.u32"].write(np.concatenate(sentence_ids).tobytes())
 

@@ -45,16 +45,26 @@ class PassageRow:
     text: str
     sent0: int  # row of its first sentence vector
     sentences: tuple[tuple[int, int], ...]  # absolute offsets into the document text
+    page: int | None = None  # 1-based page of its first paragraph, in a paged document
 
 
 @dataclass(frozen=True)
 class ParagraphRow:
+    """A stored paragraph; the optional fields are what its reader knew of it (``qabot.models.Paragraph``)."""
+
     number: int
     start: int
     end: int
     section: str | None
     heading: bool
     duplicate: bool
+    page: int | None = None
+    page_label: str | None = None
+    anchor: str | None = None
+    url: str | None = None
+    author: str | None = None
+    date: str | None = None
+    group: int | None = None  # paragraphs kept in one passage (a conversation); an excerpt stays inside it
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,7 @@ class Evidence:
     vectors: np.ndarray  # (sum(counts), dim) float32 sentence vectors
     term_counts: np.ndarray  # term ids per sentence
     terms: np.ndarray  # every sentence's term ids (uint32), sentence by sentence
-    captions: np.ndarray | None = None  # per sentence: caption-like (chunking.is_caption); None: not stored
+    flags: np.ndarray | None = None  # per sentence: chunking.sentence_flags (uint8); None: not stored
 
 
 class SearchEngine(Protocol):
@@ -107,7 +117,8 @@ class SearchEngine(Protocol):
         """The sentence spans of the passage and of the passages either side of it, in order.
 
         Only passages of the same document and section count (an excerpt's window grows
-        over them, never over a heading).
+        over them, never over a heading), and of the same group of paragraphs, when the
+        passage's paragraph has one (``Paragraph.group``: a chat's conversation).
         """
         ...
 

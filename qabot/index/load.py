@@ -65,7 +65,7 @@ class Index:
             self.sentence_vectors = np.asarray(np.memmap(
                 folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
             ))
-            self.captions = np.fromfile(folder / "sentence_flags.u8", dtype=np.uint8).astype(bool)
+            self.flags = np.fromfile(folder / "sentence_flags.u8", dtype=np.uint8)
             self.lexical = LexicalIndex.load(folder / "bm25", mmap=manifest.passages > LARGE)
             # Where each passage's sentences, and each sentence's term ids, start.
             self.sentence_start = run_starts(np.fromfile(folder / "passage_sentences.u32", dtype=np.uint32))
@@ -86,7 +86,7 @@ class Index:
             or len(self.sentence_start) != manifest.passages + 1
             or self.sentence_start[-1] != manifest.sentences
             or len(self.term_start) != manifest.sentences + 1
-            or len(self.captions) != manifest.sentences
+            or len(self.flags) != manifest.sentences
             or len(self.store.passage_rows) != manifest.passages
             or len(self.store.sentence_spans) != manifest.sentences
             or self.store.document_count != manifest.documents
@@ -154,7 +154,7 @@ class Index:
             vectors=np.asarray(self.sentence_vectors[sentences], dtype=np.float32),
             term_counts=hi - lo,
             terms=np.asarray(self.terms[ranges(lo, hi - lo)]),
-            captions=self.captions[sentences],
+            flags=self.flags[sentences],
         )
 
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:

@@ -27,7 +27,8 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 5  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: caption flags
+FORMAT_VERSION = 6  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+# labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions)
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this

@@ -10,10 +10,13 @@ array or a memory-mapped file, so answering costs no SQL per candidate and no pa
     documents.i64       per document: where its text starts in text.u32, and where its
                         paragraphs start in paragraphs.bin (one row more, at the end)
     paragraphs.bin      per paragraph (by document, then offset): start, end, number,
-                        section, heading and repeat flags
-    passages.bin        per passage: document, start, end, paragraph number, section
+                        section, heading and repeat flags, page and group (-1: none),
+                        and where the reader gave them the page label, anchor, url,
+                        author and date
+    passages.bin        per passage: document, start, end, paragraph number, section, page
     sentence_spans.i64  per sentence (in passage order): start, end in its document
-    sections.json       the section names the two .bin files point into
+    sections.json       the strings the two .bin files point into (section names,
+                        page labels, anchors, urls, authors, dates; -1: none)
     documents.sqlite    per document: id, source file, title, author, date, url
 
 The store is written once, while a build runs in its temporary folder, then only read.
@@ -33,10 +36,19 @@ import numpy as np
 from qabot.index.engine import ParagraphRow, PassageRow
 from qabot.models import Document, Paragraph, Passage, SourceInfo
 
-PASSAGE = np.dtype([("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("paragraph", "<i4"), ("section", "<i4")])
-PARAGRAPH = np.dtype([("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1")])
+PASSAGE = np.dtype(
+    [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("paragraph", "<i4"), ("section", "<i4"), ("page", "<i4")]
+)
+# Strings a reader may give a paragraph (qabot.models.Paragraph), each an id into sections.json.
+PARAGRAPH_STRINGS = ("page_label", "anchor", "url", "author", "date")
+PARAGRAPH = np.dtype(
+    [("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1"), ("page", "<i4"),
+     ("group", "<i4")]
+    + [(name, "<i4") for name in PARAGRAPH_STRINGS]
+)
 HEADING, DUPLICATE = 1, 2
 NO_SECTION = -1
+NO_PAGE = NO_GROUP = -1
 TEXT_CODEC = "utf-32-le"
 FILES = ("text.u32", "documents.i64", "paragraphs.bin", "passages.bin", "sentence_spans.i64")
 _SCHEMA = """
@@ -74,6 +86,7 @@ class StoreWriter:
         self.sentences = 0
 
     def _section(self, name: str | None) -> int:
+        """The id of a string in sections.json (a section name, a page label, a url ...); -1 for None."""
         return NO_SECTION if name is None else self._sections.setdefault(name, len(self._sections))
 
     def add_document(self, document: Document, paragraphs: Sequence[Paragraph]) -> int:
@@ -90,6 +103,10 @@ class StoreWriter:
             record["start"], record["end"], record["number"] = p.start, p.end, p.number
             record["section"] = self._section(p.section)
             record["flags"] = (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0)
+            record["page"] = NO_PAGE if p.page is None else p.page
+            record["group"] = NO_GROUP if p.group is None else p.group
+            for name in PARAGRAPH_STRINGS:
+                record[name] = self._section(getattr(p, name))
         self._out["paragraphs.bin"].write(records.tobytes())
         self._paragraphs += len(paragraphs)
         self.documents += 1
@@ -101,6 +118,7 @@ class StoreWriter:
         for record, passage in zip(records, passages, strict=True):
             record["doc"], record["start"], record["end"] = doc_row, passage.start, passage.end
             record["paragraph"], record["section"] = passage.paragraph, self._section(passage.section)
+            record["page"] = NO_PAGE if passage.page is None else passage.page
             if passage.sentences:
                 self._out["sentence_spans.i64"].write(np.asarray(passage.sentences, dtype="<i8").tobytes())
             self.sentences += len(passage.sentences)
@@ -117,6 +135,11 @@ class StoreWriter:
         self._db.execute("CREATE INDEX documents_by_source ON documents (source)")
         self._db.commit()
         self._db.close()
+
+
+def _page(value: int) -> int | None:
+    """A stored page or group number: -1 is None."""
+    return None if value == NO_PAGE else value
 
 
 def _mapped(path: Path, dtype: np.dtype | str) -> np.ndarray:
@@ -188,7 +211,7 @@ class Store:
         records = np.asarray(self.passage_rows[rows]).tolist()  # plain tuples: no numpy per field
         meta = self._metadata(r[0] for r in records)
         out = {}
-        for row, (doc, start, end, paragraph, section) in zip(rows, records, strict=True):
+        for row, (doc, start, end, paragraph, section, page) in zip(rows, records, strict=True):
             doc_id, source, title, url = meta[doc]
             first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
             out[row] = PassageRow(
@@ -196,6 +219,7 @@ class Store:
                 section=self._section(section), paragraph=paragraph, start=start, end=end,
                 text=self.text(doc, start, end), sent0=first,
                 sentences=tuple(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())),
+                page=_page(page),
             )
         return out
 
@@ -211,13 +235,20 @@ class Store:
         of its document and section, in order."""
         lo, hi = max(0, passage.row - 4), min(len(self.passage_rows), passage.row + 5)
         window = np.asarray(self.passage_rows[lo:hi]).tolist()
-        near = [lo + i for i, (doc, start, end, _, _) in enumerate(window)
+        near = [lo + i for i, (doc, start, end, *_) in enumerate(window)
                 if doc == passage.doc and end >= passage.start and start <= passage.end]
         section = window[passage.row - lo][4]
         rows = [r for r in range(near[0] - 1, near[-1] + 2)
                 if lo <= r < hi and window[r - lo][0] == passage.doc and window[r - lo][4] == section]
-        first, last = int(self.sentence_start[rows[0]]), int(self.sentence_start[rows[-1] + 1])
-        return sorted(set(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())))
+        own = self._group_at(passage.doc, passage.start)
+        if own is not None:  # a group of paragraphs (a chat's conversation): stay inside it
+            rows = [r for r in rows if r == passage.row or self._group_at(passage.doc, window[r - lo][1]) in (None, own)]
+        spans = [self.sentence_spans[self.sentence_start[r] : self.sentence_start[r + 1]] for r in rows]
+        return sorted(set(map(tuple, np.concatenate(spans).tolist())))
+
+    def _group_at(self, doc: int, offset: int) -> int | None:
+        para = self.paragraph_at(doc, offset)
+        return para.group if para else None
 
     def _paragraph_range(self, doc: int) -> tuple[int, int]:
         return int(self.documents[doc, 1]), int(self.documents[doc + 1, 1])
@@ -225,7 +256,10 @@ class Store:
     def _paragraph(self, record: np.void) -> ParagraphRow:
         flags = int(record["flags"])
         return ParagraphRow(int(record["number"]), int(record["start"]), int(record["end"]),
-                            self._section(int(record["section"])), bool(flags & HEADING), bool(flags & DUPLICATE))
+                            self._section(int(record["section"])), bool(flags & HEADING), bool(flags & DUPLICATE),
+                            _page(int(record["page"])),
+                            *(self._section(int(record[name])) for name in PARAGRAPH_STRINGS),
+                            _page(int(record["group"])))
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         lo, hi = self._paragraph_range(doc)

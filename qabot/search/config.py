@@ -50,6 +50,7 @@ class RetrievalConfig:
     coverage_weight: float = 0.3
     type_weight: float = 0.15
     caption_penalty: float = 0.1  # a caption-like unit (short, no closing punctuation) as the best sentence
+    question_penalty: float = 0.2  # a sentence that asks (a chat question) as the best sentence
     passage_coverage_weight: float = 0.3
     confidence_dense_weight: float = 0.5  # confidence = this * cosine(passage) + the passage's sentence support
 

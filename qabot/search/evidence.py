@@ -12,8 +12,10 @@ sentence that actually answers:
   sentence that holds such a thing, not already in the question, is more likely the
   answer;
 - **captions**: a short line without closing punctuation (a caption, a heading, a
-  byline) names a topic without saying much about it, so it is rarely the answer
-  (``chunking.is_caption``, stored per sentence at index time).
+  byline) names a topic without saying much about it, so it is rarely the answer;
+- **questions**: a sentence that asks (in a chat, the question the next message
+  answers) matches a question best and answers it least, so it is lowered too.
+  Both are decided per sentence at index time (``chunking.sentence_flags``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 
 import numpy as np
 
-from qabot.chunking import is_caption
+from qabot.chunking import ASKS, CAPTION, sentence_flags
 from qabot.index.engine import Evidence, PassageRow, run_starts
 from qabot.index.lexical import STOPWORDS, term_ids
 from qabot.search.config import RetrievalConfig
@@ -61,24 +63,27 @@ def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray
     return present, weights
 
 
-def adjust_for_text(scores: np.ndarray, captions: np.ndarray | None, passage: PassageRow, kind: str | None,
+def adjust_for_text(scores: np.ndarray, flags: np.ndarray | None, passage: PassageRow, kind: str | None,
                     question: str, config: RetrievalConfig) -> None:
-    """Lower caption-like sentences and raise those holding the asked-for kind of thing, in place.
+    """Lower caption-like and asking sentences, and raise those holding the asked-for kind of thing, in place.
 
-    ``captions`` marks the caption-like sentences as the index stored them (None: decide here).
+    ``flags`` are the sentences' ``chunking.sentence_flags`` as the index stored them
+    (None: decide them here, from the text).
     """
-    if captions is None:
-        captions = np.array([is_caption(_text(passage, span)) for span in passage.sentences], dtype=bool)
+    if flags is None:
+        flags = np.array([sentence_flags(_text(passage, span)) for span in passage.sentences], dtype=np.uint8)
+    captions = (flags & CAPTION).astype(bool)
+    asks = ~captions & (flags & ASKS).astype(bool)
     scores[captions] -= config.caption_penalty
+    scores[asks] -= config.question_penalty
     if kind:
         for i, span in enumerate(passage.sentences):
-            if not captions[i] and has_type(_text(passage, span), kind, question):
+            if not (captions[i] or asks[i]) and has_type(_text(passage, span), kind, question):
                 scores[i] += config.type_weight
 
 
 def _text(passage: PassageRow, span: tuple[int, int]) -> str:
     return passage.text[span[0] - passage.start : span[1] - passage.start]
-
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b\d{{1,2}}(st|nd|rd|th)\b", re.IGNORECASE)

@@ -5,20 +5,31 @@ the window of whole sentences around it, at most 600 characters, following the s
 across passage and paragraph edges but never over text that is not indexed (a heading,
 a repeat). Every string is cut from the stored source text by offsets, so
 ``source_text[citation.start:citation.end] == excerpt.text``.
+
+The citation is built from the paragraph the highlight is in: its section, number and,
+where its reader knew them, its page (and printed page label), anchor, author, date and
+own link. ``link`` opens the source at the highlight: a paragraph's own link (a chat
+message's jump link) as it is; else the document's web address with the heading's
+anchor and a URL text fragment (``url#anchor:~:text=start,end``, percent-encoded as the
+WICG spec asks), which scrolls a browser to the sentence, or to the anchor where text
+fragments are not supported.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote, urldefrag
 
 import numpy as np
 
-from qabot.index.engine import PassageRow, SearchEngine
+from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
 _ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
+FRAGMENT_WORDS = 4  # words of the highlight's start and end that a text fragment names
+_WORD = re.compile(r"\S+")
 
 
 def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float) -> Excerpt:
@@ -30,16 +41,24 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
     para = engine.paragraph_at(passage.doc, hl_start)
     number = para.number if para else passage.paragraph
     section = para.section if para else passage.section
+    page = para.page if para else passage.page
+    label = para.page_label if para else None
     citation = Citation(
         source=passage.source,
         doc_id=passage.doc_id,
         title=passage.title,
         section=section,
         paragraph=number,
-        location=location(section, number),
+        location=location(section, number, page=page, page_label=label,
+                          author=para.author if para else None, date=para.date if para else None),
         start=start,
         end=end,
         url=passage.url,
+        page=page,
+        page_label=label,
+        author=para.author if para else None,
+        date=para.date if para else None,
+        link=deep_link(passage.url, para, text[hl_start - text_start : hl_end - text_start]),
     )
     return Excerpt(
         text=excerpt_text,
@@ -53,7 +72,11 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
 
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:
-    """Sentence units of the passage and its neighbours in the same section, and their text."""
+    """Sentence units of the passage and its neighbours in the same section and group, and their text.
+
+    A neighbour of another group of paragraphs (another conversation of a chat) is left
+    out by the engine, so that an excerpt never runs on into it.
+    """
     units = engine.neighbour_sentences(passage)
     lo, hi = units[0][0], units[-1][1]
     return units, lo, engine.text(passage.doc, lo, hi)
@@ -112,8 +135,70 @@ def window(units: list[tuple[int, int]], hl_start: int, hl_end: int, text: str, 
     return start, end
 
 
-def location(section: str | None, paragraph: int) -> str:
-    return f"§ {section}, ¶ {paragraph}" if section else f"¶ {paragraph}"
+def location(
+    section: str | None,
+    paragraph: int,
+    *,
+    page: int | None = None,
+    page_label: str | None = None,
+    author: str | None = None,
+    date: str | None = None,
+) -> str:
+    """'§ Early years, ¶ 12'; 'p. 12, § 2.4 The glob files' on a page; 'Ana, 2024-05-01 18:02, ¶ 7' in a chat."""
+    parts = []
+    if page is not None:
+        parts.append(f"p. {page_label or page}")
+    if section:
+        parts.append(f"§ {section}")
+    if author:
+        parts.append(author)
+    if date:
+        parts.append(_readable_date(date))
+    if page is None:
+        parts.append(f"¶ {paragraph}")
+    return ", ".join(parts)
+
+
+def _readable_date(date: str) -> str:
+    """'2024-05-01T18:02:33.120+00:00' as '2024-05-01 18:02 UTC'; anything else as it is."""
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)?", date)
+    if not match:
+        return date
+    zone = match.group(3)
+    return f"{match.group(1)} {match.group(2)}" + (" UTC" if zone in ("Z", "+00:00") else f" {zone}" if zone else "")
+
+
+def deep_link(url: str | None, para: ParagraphRow | None, highlight: str) -> str | None:
+    """Where a browser shows the highlight: the paragraph's own link, or ``url#anchor:~:text=...``."""
+    if para is not None and para.url:
+        return para.url
+    if not url:
+        return None
+    if not url.lower().startswith(("http://", "https://")):
+        return url
+    base, _fragment = urldefrag(url)
+    anchor = quote(para.anchor, safe="") if para is not None and para.anchor else ""
+    fragment = text_fragment(highlight)
+    return f"{base}#{anchor}:~:text={fragment}" if fragment else f"{base}#{anchor}" if anchor else base
+
+
+def text_fragment(text: str) -> str:
+    """``start,end`` (or the whole text, when short) of a URL text fragment naming ``text``.
+
+    Percent-encoded as https://wicg.github.io/scroll-to-text-fragment/ asks: ``-``, ``&``
+    and ``,`` (which the directive's syntax uses) among the rest, and parentheses too, so
+    the link survives in Markdown and in Discord's ``<...>`` links.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return ""
+    if len(words) <= 2 * FRAGMENT_WORDS:
+        return _encode(" ".join(words))
+    return _encode(" ".join(words[:FRAGMENT_WORDS])) + "," + _encode(" ".join(words[-FRAGMENT_WORDS:]))
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="").replace("-", "%2D")
 
 
 def overlaps(excerpt: Excerpt, other: Excerpt) -> bool:

@@ -114,8 +114,8 @@ class Retriever:
             top = pool.order[: max(cfg.typed, 2 * k)].tolist()
             self._fetch(pool, top)
             for position in top:
-                captions = None if seen.captions is None else seen.captions[pool.starts[position] : pool.starts[position + 1]]
-                evidence.adjust_for_text(pool.sentences(position), captions, pool.passages[position], kind, query, cfg)
+                flags = None if seen.flags is None else seen.flags[pool.starts[position] : pool.starts[position + 1]]
+                evidence.adjust_for_text(pool.sentences(position), flags, pool.passages[position], kind, query, cfg)
             pool.rescore()
             pool.rank()
         return pool

@@ -171,15 +171,23 @@ def file_name(name: str, limit: int) -> str:
 
 
 def cite_markdown(citation: Citation, limit: int) -> str:
-    """The citation for a field value: the title in bold (a link when the document has a url), the file as code."""
+    """The citation for a field value: the title in bold, the file as code.
+
+    The title (or, without one, the place) links to ``citation.link`` (the highlight in
+    the page, or a chat message), else to the document's url, when one is a plain web
+    address that fits.
+    """
     source = file_name(citation.source, limit // 2)
-    where = f"{source}, " + _escaped(flat(citation.location), limit - len(source) - 2)
+    place = _escaped(flat(citation.location), limit - len(source) - 2)
+    where = f"{source}, {place}"
+    links = [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
     if not citation.title:
-        return where
+        fitting = (f"{source}, [{place}](<{url}>)" for url in links)
+        return next((linked for linked in fitting if len(linked) <= limit), where)
     title = _escaped(flat(citation.title), max(0, limit - len(where) - 10))
-    if citation.url and _LINKABLE.fullmatch(citation.url):
-        linked = f"**[{title}](<{citation.url}>)** — {where}"
-        if len(linked) <= limit:
+    for url in links:
+        linked = f"**[{title}](<{url}>)** — {where}"
+        if title and len(linked) <= limit:
             return linked
     return f"**{title}** — {where}" if title else where
 

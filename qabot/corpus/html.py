@@ -1,0 +1,262 @@
+"""The reader for ``.html`` and ``.htm`` files: the page's main content, with trafilatura.
+
+trafilatura decides what is main content, so navigation, sidebars, theme pickers,
+keyboard-shortcut help, cookie banners, scripts and footers are never indexed. From its
+result (an XML tree of headings, paragraphs, lists, quotes, code and tables) this reader
+builds the document:
+
+- every paragraph, list item, quote, code block and table row is one paragraph of the
+  text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
+  ``<em>``) join the text around them, so sentences stay whole;
+- ``h1``-``h6`` become sections. trafilatura keeps headings only where it finds the
+  page's container (``<main>``, ``<article>`` ...); on a page without one (SQLite's
+  documentation, say) a heading it dropped is put back before the content that follows
+  it in the page;
+- a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
+  of its permalink) is the anchor of the paragraphs below it, for a citation link
+  ``url#section-id``; under a heading without one, the anchor above goes on. Permalink
+  markers (``¶``) are not text;
+- ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
+  ``<meta name=author>`` the author.
+
+Before trafilatura reads the page, text written straight into a container (old HTML
+without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
+as a browser lays it out, so that it is seen as text. trafilatura runs with
+``favor_recall``: on documentation pages its default drops lists and whole sections.
+
+A page with no main content is skipped with a warning that names it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from qabot.corpus.derived import DerivedText
+from qabot.corpus.files import CorpusFile, Warn
+from qabot.models import Document
+from qabot.text import dedup_key
+
+SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
+_SPACES = re.compile(r"\s+")
+_BLOCKS = {"p", "head", "quote", "code", "item", "row"}
+_INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
+                    "strong sub sup time tt u var wbr br".split())
+_CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
+# A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
+_FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
+_DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
+
+
+def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
+    try:
+        data = file.path.read_bytes()
+    except OSError as exc:
+        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+        return
+    result = document(file.name, data)
+    if result is None:
+        warn(f"skipping {file.name}: no main content found (only navigation, scripts or boilerplate)")
+        return
+    yield result
+
+
+def _flat(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def _text(element: Any) -> str:
+    return _flat("".join(element.itertext()))
+
+
+def document(name: str, data: bytes) -> Document | None:
+    """The document of a page's HTML, or None when it has no main content."""
+    import trafilatura
+
+    tree = trafilatura.load_html(data)
+    if tree is None:
+        return None
+    meta = _metadata(tree)
+    _wrap_loose_text(tree)
+    anchors, headings = _headings(tree)
+    _drop_permalinks(tree)
+    extracted = trafilatura.bare_extraction(
+        tree, favor_recall=True, include_formatting=True, include_tables=True, include_comments=False,
+        include_images=False, include_links=False, deduplicate=False,
+    )
+    body = getattr(extracted, "body", None)
+    if body is None:
+        return None
+    blocks = list(_walk(body))
+    blocks = _restore_headings(blocks, headings)
+    text = DerivedText()
+    anchor: str | None = None
+    for kind, block in blocks:
+        if kind == "text" and len(block) < 160 and _FURNITURE.search(block):
+            continue
+        if kind == "head":
+            anchor = anchors.get(dedup_key(block), anchor)  # a heading without an id: the one above's
+            text.heading(block, anchor=anchor)
+        else:
+            text.paragraph(block, anchor=anchor)
+    if not text.numbered:
+        return None
+    return text.document(name, **meta)
+
+
+def _walk(element: Any) -> Iterator[tuple[str, str]]:
+    """(kind, text) of every block of trafilatura's tree, in order: 'head' or 'text'."""
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag == "head":
+            if text := _text(child):
+                yield "head", text
+        elif tag == "row":
+            cells = [_text(cell) for cell in child if isinstance(cell.tag, str)]
+            if text := " | ".join(cell for cell in cells if cell):
+                yield "text", text
+        elif tag in ("list", "table", "div", "body") or (tag in _BLOCKS and _has_blocks(child)):
+            if tag in _BLOCKS and child.text and child.text.strip():
+                yield "text", _flat(child.text)
+            yield from _walk(child)
+        elif (tag in _BLOCKS or tag == "cell") and (text := _text(child)):
+            yield "text", text
+
+
+def _has_blocks(element: Any) -> bool:
+    return any(isinstance(c.tag, str) and c.tag in ("p", "list", "quote", "table", "head") for c in element)
+
+
+def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Put back each page heading trafilatura dropped, before the first block of the content after it."""
+    kept = {dedup_key(text) for kind, text in blocks if kind == "head"}
+    starts: dict[str, int] = {}
+    for index, (kind, text) in enumerate(blocks):
+        if kind == "text":
+            starts.setdefault(dedup_key(text)[:60], index)
+    before: dict[int, list[str]] = {}
+    for heading, following in headings:
+        key = dedup_key(heading)
+        at = starts.get(dedup_key(following)[:60]) if following else None
+        if key in kept or at is None:
+            continue
+        before.setdefault(at, []).append(heading)
+        kept.add(key)
+    if not before:
+        return blocks
+    out: list[tuple[str, str]] = []
+    for index, block in enumerate(blocks):
+        out.extend(("head", heading) for heading in before.get(index, ()))
+        out.append(block)
+    return out
+
+
+def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Each heading's anchor (by its text), and every heading with the text of the block after it.
+
+    Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
+    that no heading's text ends with one.
+    """
+    anchors: dict[str, str] = {}
+    headings: list[tuple[str, str]] = []
+    for heading in tree.iter(*_HEADINGS):
+        ident = heading.get("id")
+        for link in list(heading.iter("a")):
+            href = link.get("href") or ""
+            ident = ident or link.get("id") or link.get("name")
+            if href.startswith("#") and _flat(link.text_content()) in _PERMALINK:
+                ident = ident or href[1:]
+                link.drop_tree()
+        parent = heading.getparent()
+        if not ident and parent is not None and parent.get("id") and _first_child(parent) is heading:
+            ident = parent.get("id")
+        text = _text(heading)
+        if not text:
+            continue
+        if ident:
+            anchors.setdefault(dedup_key(text), ident)
+        headings.append((text, _following_text(heading)))
+    return anchors, headings
+
+
+def _drop_permalinks(tree: Any) -> None:
+    """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
+    for link in list(tree.iter("a")):
+        if (link.get("href") or "").startswith("#") and _flat(link.text_content()) in _PERMALINK - {""}:
+            link.drop_tree()
+
+
+def _wrap_loose_text(tree: Any) -> None:
+    """Wrap each run of text and inline elements that sits beside blocks in a ``<p>`` (two ``<br>`` end one)."""
+    from lxml import etree
+
+    for parent in list(tree.iter(*_CONTAINERS)):
+        children = [child for child in parent if isinstance(child.tag, str)]
+        if not any(child.tag not in _INLINE for child in children):
+            continue  # inline content alone: trafilatura reads it as a paragraph
+        items: list[Any] = [parent.text] if parent.text and parent.text.strip() else []
+        parent.text = None
+        for child in list(parent):
+            tail, child.tail = child.tail, None
+            parent.remove(child)
+            items.append(child)
+            if tail:
+                items.append(tail)  # whitespace too: it keeps "<tt>case</tt> <i>ident</i>" two words
+        paragraph, breaks = None, 0
+        for item in items:
+            if not isinstance(item, str) and (not isinstance(item.tag, str) or item.tag not in _INLINE):
+                parent.append(item)  # a block (or a comment): it ends the paragraph
+                paragraph, breaks = None, 0
+                continue
+            if not isinstance(item, str) and item.tag == "br":
+                breaks += 1
+                if breaks >= 2:
+                    paragraph = None
+                    continue
+            else:
+                breaks = 0
+            if paragraph is None:
+                paragraph = etree.SubElement(parent, "p")
+            if isinstance(item, str) and len(paragraph):
+                paragraph[-1].tail = (paragraph[-1].tail or "") + item
+            elif isinstance(item, str):
+                paragraph.text = (paragraph.text or "") + item
+            else:
+                paragraph.append(item)
+
+
+def _first_child(parent: Any) -> Any:
+    return next((child for child in parent if isinstance(child.tag, str)), None)
+
+
+def _following_text(heading: Any) -> str:
+    """The text of the first block after ``heading`` in the page."""
+    for element in heading.itersiblings():
+        if isinstance(element.tag, str) and element.tag not in _HEADINGS:
+            for block in element.iter("p", "li", "pre", "dd", "td", "blockquote"):
+                if text := _text(block):
+                    return text
+            if text := _text(element):
+                return text
+    return ""
+
+
+def _metadata(tree: Any) -> dict[str, str]:
+    def first(xpath: str) -> str | None:
+        for value in tree.xpath(xpath):
+            if (text := _flat(str(value))):
+                return text
+        return None
+
+    meta = {
+        "title": first("//head/title//text()") or first("//title//text()"),
+        "url": first("//link[@rel='canonical']/@href") or first("//meta[@property='og:url']/@content"),
+        "author": first("//meta[@name='author']/@content"),
+        "date": next((d for name in _DATE_META if (d := first(
+            f"//meta[@property='{name}' or translate(@name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+            f"'abcdefghijklmnopqrstuvwxyz')='{name}']/@content"))), None),
+    }
+    return {key: value for key, value in meta.items() if value}

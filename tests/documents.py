@@ -1,0 +1,291 @@
+"""Real files of every format qabot reads, made at test time: PDFs (fpdf2), Word files (python-docx),
+HTML pages and DiscordChatExporter exports.
+
+Each writer takes a path and returns it, so a test can build a corpus folder of mixed
+formats in a few lines.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+FORMATS = DATA / "formats"
+
+# Body text for the generated manual: one paragraph per section, long enough to wrap.
+MANUAL = {
+    "1 Introduction": (
+        "The glob tool finds files whose names match a pattern. It was written for the build system "
+        "of a small observatory, where nightly jobs collect images from three telescopes and sort them "
+        "into folders by date. This manual explains how the patterns work and how the glob files are kept."
+    ),
+    "2 Patterns": (
+        "A pattern is made of literal characters and wildcards. The star matches any run of characters "
+        "within one folder name, the question mark matches exactly one character, and a double star "
+        "matches any number of folders. Patterns are matched against paths relative to the working folder."
+    ),
+    "2.4. The glob files": (
+        "Every project keeps its patterns in a file named patterns.glob at the top of the repository. "
+        "Each line holds one pattern, and a line that starts with a hash sign is a comment. The tool reads "
+        "the glob files once at start-up and caches the compiled patterns in memory for the whole run."
+    ),
+    "3 Performance": (
+        "Matching ten thousand paths against a hundred patterns takes about forty milliseconds on the "
+        "observatory's oldest machine. The compiled patterns are shared between threads, so a parallel "
+        "scan costs no more memory than a single one, and the cache is emptied when the glob files change."
+    ),
+}
+
+
+def write_pdf(path: Path, *, labels: bool = False, header: str | None = "Glob Tool Manual",
+              title: str = "The Glob Tool Manual", password: str | None = None,
+              sections: dict[str, str] | None = None) -> Path:
+    """A four-page manual (``sections``, MANUAL by default): a numbered section per page, a running header, page numbers.
+
+    With ``labels``, the first page is labelled 'i' and the rest '1', '2', '3' (a front
+    page before the numbered ones). With ``password``, the PDF is encrypted.
+    """
+    from fpdf import FPDF
+
+    class Manual(FPDF):
+        def header(self) -> None:
+            if header:
+                self.set_font("Helvetica", size=9)
+                self.cell(0, 8, header, align="C")
+                self.ln(12)
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", size=9)
+            self.cell(0, 8, str(self.page_no()), align="C")
+
+    pdf = Manual(format="A4")
+    pdf.set_title(title)
+    pdf.set_author("Observatory software group")
+    if password:
+        pdf.set_encryption(owner_password="owner", user_password=password)
+    for number, (heading, body) in enumerate((sections or MANUAL).items()):
+        pdf.add_page()
+        if labels and number <= 1:
+            pdf.set_page_label("r" if number == 0 else "D", label_start=1)
+        pdf.set_font("Helvetica", "B", 16)
+        pdf.multi_cell(0, 9, heading)
+        pdf.ln(4)
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, body)
+        pdf.ln(4)
+        pdf.multi_cell(0, 6, f"This is the end of the part about {heading.split(' ', 1)[1].lower()}.")
+    pdf.output(str(path))
+    return path
+
+
+def write_scanned_pdf(path: Path) -> Path:
+    """A PDF whose only page is a picture: no text layer."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    image = path.with_suffix(".png")
+    Image.new("RGB", (200, 100), "white").save(image)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(str(image), x=10, y=10, w=100)
+    pdf.output(str(path))
+    image.unlink()
+    return path
+
+
+def write_zero_page_pdf(path: Path) -> Path:
+    """A well-formed PDF whose page tree is empty."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    path.write_bytes(bytes(out))
+    return path
+
+
+def write_docx(path: Path) -> Path:
+    """A Word file with a title, heading styles, paragraphs and a table (a merged cell included)."""
+    import docx
+
+    word = docx.Document()
+    word.core_properties.title = "Minutes of the 1998 general meeting"
+    word.core_properties.author = "The secretary"
+    word.add_heading("Minutes of the 1998 general meeting", level=0)
+    word.add_heading("Attendance", level=1)
+    word.add_paragraph("Fourteen members attended the meeting in the village hall; two sent apologies.")
+    word.add_heading("Treasurer's report", level=1)
+    word.add_paragraph(
+        "The treasurer reported a balance of 412 pounds at the end of the year. The roof repair "
+        "fund reached its target in October, and the repair itself is planned for the spring."
+    )
+    table = word.add_table(rows=3, cols=3)
+    for row, cells in zip(table.rows, [("Item", "Spent", "Budget"), ("Roof repair", "180", "200"),
+                                       ("Newsletter", "45", "60")], strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    word.add_heading("Any other business", level=2)
+    word.add_paragraph("The next meeting will be held on the first Monday of March.")
+    word.save(str(path))
+    return path
+
+
+def write_fake_docx(path: Path) -> Path:
+    """A .docx that is a zip of something else (a few text files)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a Word document")
+    return path
+
+
+PAGE = """<!DOCTYPE html>
+<html><head>
+<title>Installing the glob tool</title>
+<link rel="canonical" href="https://docs.example.org/glob/install.html">
+<meta name="author" content="Observatory software group">
+<script>window.theme = localStorage.getItem("theme"); function toggle() { return 42; }</script>
+<style>body { font-family: sans-serif; }</style>
+</head><body>
+<header><nav class="navbar"><a href="/">Home</a> <a href="/docs">Documentation</a> <a href="/blog">Blog</a>
+<button onclick="toggle()">Switch theme: light or dark</button></nav></header>
+<div class="cookie-banner">We use cookies to improve your experience. Accept all cookies?</div>
+<aside class="sidebar"><h3>Navigation</h3><ul><li><a href="a.html">Previous topic</a></li>
+<li><a href="b.html">Next topic</a></li></ul><p>Keyboard shortcuts: press ? for help, / to search.</p></aside>
+<main>
+<h1 id="installing">Installing<a class="headerlink" href="#installing">¶</a></h1>
+<p>The glob tool is installed with <code>pip install globtool</code> on any machine with Python 3.11 or later,
+and it needs <em>no</em> compiler.</p>
+<h2 id="configuration">Configuration</h2>
+<p>After installing, create a file named <code>patterns.glob</code> in the project folder; see the
+<a href="patterns.html">pattern guide</a> for the syntax. The tool reads it at start-up.</p>
+<section id="troubleshooting"><h2>Troubleshooting</h2>
+<p>If the tool reports that no patterns were found, check that the glob file is saved as UTF-8 and that its
+lines do not start with a space.</p>
+<table><tr><th>Error</th><th>Meaning</th></tr><tr><td>E101</td><td>the glob file is missing</td></tr></table>
+</section>
+</main>
+<footer><p>© 2024 Observatory software group. All rights reserved.</p></footer>
+<script>document.querySelectorAll("a").forEach(function (a) { a.rel = "noopener"; });</script>
+</body></html>
+"""
+
+BOILERPLATE = ("Home", "Documentation", "Switch theme", "cookies", "Navigation", "Previous topic",
+               "Keyboard shortcuts", "All rights reserved", "localStorage", "querySelectorAll", "¶")
+
+
+def write_html(path: Path, page: str = PAGE) -> Path:
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def export(messages: list[dict], *, guild: dict | None = None, channel: dict | None = None) -> dict:
+    """A DiscordChatExporter JSON export (as its JsonMessageWriter writes one) of ``messages``."""
+    return {
+        "guild": guild if guild is not None else {"id": "81384788765712384", "name": "Observatory",
+                                                  "iconUrl": "https://cdn.discordapp.com/icons/1.png"},
+        "channel": channel if channel is not None else {
+            "id": "381889648827301889", "type": "GuildTextChat", "categoryId": "381887113391505410",
+            "category": "Text channels", "name": "help", "topic": None,
+        },
+        "dateRange": {"after": None, "before": None},
+        "exportedAt": "2024-05-02T09:00:00+00:00",
+        "messages": messages,
+        "messageCount": len(messages),
+    }
+
+
+def message(id: str, author: str, content: str, timestamp: str, *, edited: str | None = None,
+            reply_to: str | None = None, attachments: tuple[str, ...] = (), type: str | None = None) -> dict:
+    """One message of an export, with every field DiscordChatExporter writes."""
+    record = {
+        "id": id,
+        "type": type or ("Reply" if reply_to else "Default"),
+        "timestamp": timestamp,
+        "timestampEdited": edited,
+        "callEndedTimestamp": None,
+        "isPinned": False,
+        "content": content,
+        "author": {"id": str(abs(hash(author)) % 10**18), "name": author.lower(), "discriminator": "0000",
+                   "nickname": author, "color": None, "isBot": False, "roles": [],
+                   "avatarUrl": "https://cdn.discordapp.com/embed/avatars/0.png"},
+        "attachments": [
+            {"id": f"{id}{i}", "url": f"https://cdn.discordapp.com/attachments/381889648827301889/{id}{i}/{name}",
+             "fileName": name, "fileSizeBytes": 2048}
+            for i, name in enumerate(attachments)
+        ],
+        "embeds": [],
+        "stickers": [],
+        "reactions": [],
+        "mentions": [],
+        "inlineEmojis": [],
+    }
+    if reply_to:
+        record["reference"] = {"type": "Default", "messageId": reply_to, "channelId": "381889648827301889",
+                               "guildId": "81384788765712384"}
+    return record
+
+
+CHAT = [
+    message("1001", "Ana", "Has anyone got the glob tool working on the new telescope machine?",
+            "2024-05-01T18:02:33.120+00:00"),
+    message("1002", "Ben", "Yes: the trick is to save patterns.glob as UTF-8, otherwise it silently finds nothing.",
+            "2024-05-01T18:04:10+00:00", reply_to="1001", edited="2024-05-01T18:06:00+00:00"),
+    message("1003", "Ana", "That was it, thanks! Here is my working file.", "2024-05-01T18:05:02+00:00",
+            attachments=("patterns.glob",)),
+    message("1004", "Cleo", "joined the server", "2024-05-01T19:00:00+00:00", type="GuildMemberJoin"),
+    message("1005", "Cleo", "Unrelated: the dome camera is offline until Thursday for a lens replacement.",
+            "2024-05-02T08:30:00+00:00"),
+]
+
+
+def write_export(path: Path, messages: list[dict] | None = None, **fields: dict) -> Path:
+    path.write_text(json.dumps(export(CHAT if messages is None else messages, **fields), indent=2),
+                    encoding="utf-8")
+    return path
+
+
+def write_docx_from(source: Path, path: Path) -> Path:
+    """A Word file with the text of a real page (``source``, read by qabot's HTML reader).
+
+    Headings get Word's heading styles, paragraphs stay paragraphs, and runs of table
+    rows (``a | b``) become a Word table again, so the file has what a real report has.
+    """
+    import docx
+
+    from qabot.corpus import CorpusFile, load_file
+
+    (page,) = load_file(CorpusFile(source, source.name))
+    word = docx.Document()
+    word.core_properties.title = page.title or source.stem
+    word.core_properties.author = "SQLite documentation (public domain)"
+    rows: list[list[str]] = []
+
+    def flush_table() -> None:
+        if rows:
+            width = max(map(len, rows))
+            table = word.add_table(rows=len(rows), cols=width)
+            for row, cells in zip(table.rows, rows, strict=True):
+                for cell, text in zip(row.cells, cells, strict=False):
+                    cell.text = text
+            rows.clear()
+
+    for para in page.paragraphs:
+        text = page.text[para.start : para.end]
+        if para.heading:
+            flush_table()
+            word.add_heading(text, level=min(3, text.split(" ", 1)[0].count(".") or 1))
+        elif " | " in text:
+            rows.append(text.split(" | "))
+        else:
+            flush_table()
+            word.add_paragraph(text)
+    flush_table()
+    word.save(str(path))
+    return path

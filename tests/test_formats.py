@@ -1,0 +1,193 @@
+"""A folder of PDF, HTML, Word and Discord export files, end to end: index, answers, citations, links.
+
+The fake embedder ranks by shared words, which is all these tests need: what they check
+is what each format gives the citation (page, section, anchor, author, jump link), that
+every excerpt is the stored text at its offsets, and that no boilerplate is indexed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+from qabot.adapters.discord.format import answer_embed
+from qabot.adapters.terminal import plain_answer
+from qabot.models import Excerpt
+from tests import documents
+from tests.conftest import FAKE_QABOT
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_pdf(corpus / "manual.pdf", labels=True)
+    documents.write_html(corpus / "install.html")
+    documents.write_docx(corpus / "minutes.docx")
+    documents.write_export(corpus / "help.json")
+    return corpus
+
+
+@pytest.fixture
+def bot(folder: Path, fake_bot_for):
+    return fake_bot_for(folder, answer_threshold=0.0)
+
+
+def _best(bot, question: str, source: str) -> Excerpt:
+    answer = bot.ask(question, k=5)
+    found = [ex for ex in answer.excerpts if ex.citation.source == source]
+    assert found, [ex.citation.source for ex in answer.excerpts]
+    return found[0]
+
+
+def _round_trips(bot, excerpt: Excerpt) -> None:
+    doc = bot.index.passages([excerpt.passage_id])[excerpt.passage_id].doc
+    assert bot.index.text(doc, excerpt.citation.start, excerpt.citation.end) == excerpt.text
+    assert excerpt.text[excerpt.highlight_start : excerpt.highlight_end] == excerpt.highlight
+
+
+def test_every_format_is_indexed(bot) -> None:
+    assert [s.source for s in bot.sources()] == ["help.json", "install.html", "manual.pdf", "minutes.docx"]
+    assert bot.manifest.indexed_files == 4 and not bot.manifest.skipped
+
+
+def test_a_pdf_citation_names_the_page_label_page_and_section(bot) -> None:
+    ex = _best(bot, "Where does every project keep its patterns.glob file?", "manual.pdf")
+    assert "patterns.glob at the top of the repository" in ex.text
+    citation = ex.citation
+    assert (citation.page, citation.page_label, citation.section) == (3, "2", "2.4. The glob files")
+    assert citation.location == "p. 2, § 2.4. The glob files"
+    assert citation.title == "The Glob Tool Manual" and citation.link is None
+    _round_trips(bot, ex)
+
+
+def test_an_html_citation_links_to_the_heading_and_the_sentence(bot) -> None:
+    ex = _best(bot, "How is the glob tool installed with pip?", "install.html")
+    citation = ex.citation
+    assert citation.location == "§ Installing, ¶ 1" and citation.page is None
+    assert citation.url == "https://docs.example.org/glob/install.html"
+    base, fragment = citation.link.split(":~:text=")
+    assert base == "https://docs.example.org/glob/install.html#installing"
+    start, end = (unquote(part) for part in fragment.split(","))
+    words = ex.highlight.split()
+    assert start == " ".join(words[:4]) and end == " ".join(words[-4:])
+    assert not set(fragment) & set(" ()-&")  # what would end the link or the directive is encoded
+    _round_trips(bot, ex)
+
+
+def test_a_docx_citation_names_its_section(bot) -> None:
+    ex = _best(bot, "What balance did the treasurer report at the end of the year?", "minutes.docx")
+    assert ex.citation.section == "Treasurer's report" and ex.citation.location.startswith("§ Treasurer's report, ¶ ")
+    assert ex.citation.title == "Minutes of the 1998 general meeting"
+    _round_trips(bot, ex)
+
+
+def test_a_discord_citation_is_the_message_its_author_and_time(bot) -> None:
+    ex = _best(bot, "Ben how should patterns.glob be saved UTF-8?", "help.json")
+    citation = ex.citation
+    assert "Ben: Yes: the trick is to save patterns.glob as UTF-8" in ex.highlight
+    assert (citation.author, citation.date) == ("Ben", "2024-05-01T18:04:10+00:00")
+    assert citation.link == "https://discord.com/channels/81384788765712384/381889648827301889/1002"
+    assert citation.location == "Ben, 2024-05-01 18:04 UTC, ¶ 2"
+    assert "Ana: Has anyone got the glob tool working" in ex.text  # the question it answers, in one passage
+    _round_trips(bot, ex)
+
+
+def test_no_boilerplate_is_stored_or_quoted(bot) -> None:
+    index = bot.index
+    rows = {p.source: p.doc for p in index.passages(range(bot.manifest.passages)).values()}
+    stored = index.text(rows["install.html"], 0, 10**6)
+    for junk in documents.BOILERPLATE:
+        assert junk not in stored, junk
+    for question in ("Switch theme light or dark", "Accept all cookies", "keyboard shortcuts help search"):
+        for ex in bot.ask(question, k=10).excerpts:
+            assert not any(junk in ex.text for junk in documents.BOILERPLATE), (question, ex.text)
+
+
+def test_context_opens_the_paragraph_of_derived_text(bot) -> None:
+    ex = _best(bot, "How is the glob tool installed with pip?", "install.html")
+    context = bot.context(ex)
+    assert context.paragraph.startswith("The glob tool is installed with pip install globtool")
+    assert context.citation.link == ex.citation.link
+    assert context.after == ["Configuration"]  # the heading that follows
+
+
+def test_front_ends_show_the_page_and_the_link(bot) -> None:
+    answer = bot.ask("How is the glob tool installed with pip?", k=5)
+    html = next(ex for ex in answer.excerpts if ex.citation.source == "install.html")
+    answer.excerpts = [html, *[ex for ex in answer.excerpts if ex is not html]]
+    plain = plain_answer(answer)
+    assert f"    link: {html.citation.link}" in plain
+    embed = answer_embed(answer, shown=4)
+    source = next(field.value for field in embed.fields if field.name == "Source")
+    assert source.startswith(f"**[Installing the glob tool](<{html.citation.link}>)**")
+    assert answer.model_dump()["excerpts"][0]["citation"]["link"] == html.citation.link
+
+    pdf = bot.ask("Where does every project keep its patterns.glob file?", k=5)
+    assert "manual.pdf, p. 2, § 2.4. The glob files" in plain_answer(pdf)
+
+
+def test_a_chat_message_without_a_title_links_its_place(bot) -> None:
+    ex = _best(bot, "Ben how should patterns.glob be saved UTF-8?", "help.json")
+    untitled = ex.model_copy(update={"citation": ex.citation.model_copy(update={"title": None})})
+    answer = bot.ask("patterns.glob UTF-8", k=1).model_copy(update={"excerpts": [untitled], "answered": True})
+    source = next(field.value for field in answer_embed(answer, 1).fields if field.name == "Source")
+    assert source.startswith("`help.json`, [Ben, ") and source.endswith(f"](<{ex.citation.link}>)")
+
+
+def test_bad_files_beside_good_ones_are_skipped_with_reasons(folder: Path, fake_bot_for) -> None:
+    documents.write_pdf(folder / "locked.pdf", password="secret")
+    documents.write_scanned_pdf(folder / "scan.pdf")
+    documents.write_fake_docx(folder / "fake.docx")
+    (folder / "package.json").write_text('{"name": "not a chat"}')
+    bot = fake_bot_for(folder, answer_threshold=0.0)
+    skipped = "\n".join(bot.manifest.skipped)
+    for name in ("locked.pdf", "scan.pdf", "fake.docx", "package.json"):
+        assert f"skipping {name}: " in skipped
+    assert bot.manifest.indexed_files == 4
+
+
+def test_a_changed_pdf_is_read_again_and_only_its_changed_passages_embedded(folder: Path, fake_bot_for) -> None:
+    bot = fake_bot_for(folder)
+    first = bot.manifest
+    edited = {**documents.MANUAL, "3 Performance": "Matching is now twice as fast, since the patterns are compiled once."}
+    documents.write_pdf(folder / "manual.pdf", labels=True, sections=edited)
+    assert bot.refresh()
+    manifest = bot.manifest
+    assert 0 < manifest.embedded < manifest.passages  # the cache served the passages that did not change
+    assert manifest.build != first.build
+    ex = _best(bot, "How fast is matching now that patterns are compiled once?", "manual.pdf")
+    assert "twice as fast" in ex.text and ex.citation.page == 4
+
+
+def test_qabot_ask_json_carries_page_and_link(folder: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(folder), "QABOT_INDEX_DIR": str(tmp_path / "idx"),
+           "QABOT_ANSWER_THRESHOLD": "0"}
+    result = subprocess.run([*FAKE_QABOT, "ask", "Where does every project keep its patterns.glob file?",
+                             "--k", "5", "--json"], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    citations = [ex["citation"] for ex in json.loads(result.stdout)["excerpts"]]
+    pdf = next(c for c in citations if c["source"] == "manual.pdf")
+    assert (pdf["page"], pdf["page_label"], pdf["location"]) == (3, "2", "p. 2, § 2.4. The glob files")
+
+
+def test_qabot_repl_answers_and_opens_derived_text(folder: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(folder), "QABOT_INDEX_DIR": str(tmp_path / "idx"),
+           "QABOT_ANSWER_THRESHOLD": "0", "QABOT_WATCH": "false"}
+    script = ":k 1\nHow is the glob tool installed with pip globtool?\n:open 1\n"
+    result = subprocess.run([*FAKE_QABOT, "repl"], input=script, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "[1] Installing the glob tool — install.html, § Installing, ¶ 1" in result.stdout
+    assert "    link: https://docs.example.org/glob/install.html#installing:~:text=" in result.stdout
+    assert "  > **The glob tool is installed with pip install globtool" in result.stdout  # :open, the paragraph
+
+
+def test_an_excerpt_of_a_chat_stays_in_its_conversation(bot) -> None:
+    ex = _best(bot, "Ben how should patterns.glob be saved UTF-8?", "help.json")
+    assert "Ana: Has anyone got the glob tool working" in ex.text
+    assert "dome camera" not in ex.text  # the next day's message, another conversation

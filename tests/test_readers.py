@@ -1,0 +1,279 @@
+"""The readers of derived text: PDF, HTML, Word and DiscordChatExporter exports, on real files.
+
+PDFs and Word files are written at test time (fpdf2, python-docx); tests/data/formats/
+holds real documents nobody here wrote (see SOURCES.md there).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qabot.corpus import CorpusFile, document_paragraphs, find_files, load_file
+from qabot.models import Document
+from tests import documents
+from tests.documents import FORMATS
+
+
+def _read(path: Path) -> tuple[list[Document], list[str]]:
+    warnings: list[str] = []
+    return list(load_file(CorpusFile(path, path.name), warnings.append)), warnings
+
+
+def _one(path: Path) -> Document:
+    docs, warnings = _read(path)
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+def _texts(doc: Document, *, headings: bool = False) -> list[str]:
+    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if p.heading == headings]
+
+
+def test_every_format_is_found_in_a_folder(tmp_path: Path) -> None:
+    documents.write_pdf(tmp_path / "manual.pdf")
+    documents.write_docx(tmp_path / "minutes.docx")
+    documents.write_html(tmp_path / "install.html")
+    documents.write_export(tmp_path / "help.json")
+    warnings: list[str] = []
+    assert [f.name for f in find_files(tmp_path, warnings.append)] == [
+        "help.json", "install.html", "manual.pdf", "minutes.docx"]
+    assert not warnings
+
+
+# -- PDF ------------------------------------------------------------------------------------
+
+
+def test_pdf_pages_sections_and_metadata(tmp_path: Path) -> None:
+    doc = _one(documents.write_pdf(tmp_path / "manual.pdf"))
+    assert (doc.title, doc.author) == ("The Glob Tool Manual", "Observatory software group")
+    assert _texts(doc, headings=True) == list(documents.MANUAL)
+    paras = [p for p in document_paragraphs(doc) if not p.heading]
+    assert [p.page for p in paras] == [1, 1, 2, 2, 3, 3, 4, 4]
+    glob = next(p for p in paras if "patterns.glob" in doc.text[p.start : p.end])
+    assert (glob.section, glob.page, glob.page_label) == ("2.4. The glob files", 3, None)
+    # Every paragraph is one line of the text, and the text is nothing but the paragraphs.
+    assert all("\n" not in doc.text[p.start : p.end] for p in doc.paragraphs)
+    assert doc.text == "\n\n".join(doc.text[p.start : p.end] for p in doc.paragraphs)
+
+
+def test_pdf_running_header_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    doc = _one(documents.write_pdf(tmp_path / "manual.pdf"))
+    assert "Glob Tool Manual" not in doc.text.replace("The Glob Tool Manual", "")
+    assert not [text for text in _texts(doc) if text.strip().isdigit()]
+
+
+def test_pdf_page_labels_are_kept_beside_the_page(tmp_path: Path) -> None:
+    doc = _one(documents.write_pdf(tmp_path / "manual.pdf", labels=True))
+    labels = {p.page: p.page_label for p in doc.paragraphs}
+    assert labels == {1: "i", 2: "1", 3: "2", 4: "3"}
+
+
+def test_pdf_hard_wrapped_lines_are_rejoined(tmp_path: Path) -> None:
+    doc = _one(documents.write_pdf(tmp_path / "manual.pdf"))
+    body = documents.MANUAL["2.4. The glob files"]
+    assert body in _texts(doc)  # a paragraph that fpdf2 wrapped over several lines, whole again
+
+
+def test_real_pdf_reads_with_numbered_sections_and_no_table_of_contents_leaders() -> None:
+    doc = _one(FORMATS / "pdf" / "reportlab-userguide.pdf")
+    assert doc.title == "ReportLab PDF Generation User Guide"
+    sections = _texts(doc, headings=True)
+    assert "2.1 Basic Concepts" in sections and "2.2 More about the Canvas" in sections
+    assert ". . . ." not in doc.text
+    assert "User Guide Chapter 2 Graphics and Text with pdfgen" not in doc.text  # a running header
+    basics = next(p for p in doc.paragraphs if doc.text[p.start : p.end].startswith("The pdfgen package is the lowest"))
+    assert (basics.page, basics.section) == (11, "2.1 Basic Concepts")
+
+
+def test_real_pdf_hyphenated_words_are_whole() -> None:
+    doc = _one(FORMATS / "pdf" / "camlidl-manual.pdf")
+    assert "considered as blanks" in doc.text and "con\ufffesidered" not in doc.text
+    assert "\ufffe" not in doc.text and "\xad" not in doc.text
+    assert "1.1 What is IDL?" in _texts(doc, headings=True)
+
+
+def test_pdf_a_paragraph_over_a_page_break_is_grouped() -> None:
+    doc = _one(FORMATS / "pdf" / "camlidl-manual.pdf")
+    grouped = [p for p in doc.paragraphs if p.group is not None]
+    assert grouped
+    first, second = grouped[0], grouped[1]
+    assert first.group == second.group and second.page == first.page + 1
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: documents.write_pdf(p, password="secret"), "encrypted"),
+        (documents.write_scanned_pdf, "no text layer"),
+        (documents.write_zero_page_pdf, "PDF"),
+        (lambda p: p.write_bytes(documents.write_pdf(p).read_bytes()[:700]) and p, "truncated"),
+        (lambda p: p.write_bytes(b"%PDF-1.4 this is not a PDF at all") and p, "damaged"),
+    ],
+    ids=["encrypted", "scanned", "zero-pages", "truncated", "garbage"],
+)
+def test_a_pdf_that_cannot_be_read_is_skipped_with_a_reason(tmp_path: Path, make, reason: str) -> None:
+    path = tmp_path / "bad.pdf"
+    make(path)
+    docs, warnings = _read(path)
+    assert docs == []
+    assert len(warnings) == 1 and warnings[0].startswith("skipping bad.pdf: ") and reason in warnings[0]
+
+
+# -- HTML -----------------------------------------------------------------------------------
+
+
+def test_html_main_content_sections_anchors_and_metadata(tmp_path: Path) -> None:
+    doc = _one(documents.write_html(tmp_path / "install.html"))
+    assert (doc.title, doc.url, doc.author) == (
+        "Installing the glob tool", "https://docs.example.org/glob/install.html", "Observatory software group")
+    assert _texts(doc, headings=True) == ["Installing", "Configuration", "Troubleshooting"]
+    anchors = {p.section: p.anchor for p in doc.paragraphs if not p.heading}
+    assert anchors == {"Installing": "installing", "Configuration": "configuration", "Troubleshooting": "troubleshooting"}
+
+
+def test_html_boilerplate_is_never_text(tmp_path: Path) -> None:
+    doc = _one(documents.write_html(tmp_path / "install.html"))
+    for junk in documents.BOILERPLATE:
+        assert junk not in doc.text, junk
+
+
+def test_html_inline_elements_keep_sentences_whole(tmp_path: Path) -> None:
+    doc = _one(documents.write_html(tmp_path / "install.html"))
+    assert ("The glob tool is installed with pip install globtool on any machine with Python 3.11 or later, "
+            "and it needs no compiler.") in _texts(doc)
+    assert any(text.startswith("After installing, create a file named patterns.glob in the project folder; "
+                               "see the pattern guide for the syntax.") for text in _texts(doc))
+    assert "E101 | the glob file is missing" in _texts(doc)  # a table row
+
+
+def test_html_without_a_main_container_keeps_its_headings_and_lists() -> None:
+    doc = _one(FORMATS / "html" / "lockingv3.html")
+    assert "2.0 Overview" in _texts(doc, headings=True)
+    assert "Its size is greater than 512 bytes, and" in _texts(doc)  # a list item, on its own
+    assert "Small. Fast. Reliable." not in doc.text and "Choose any three" not in doc.text
+    ids = _one(FORMATS / "html" / "autoinc.html")  # the same site's headings with ids: <h1 id="summary">
+    assert {p.section: p.anchor for p in ids.paragraphs}["2. Background"] == "background"
+
+
+def test_html_text_written_straight_into_the_body_is_read() -> None:
+    doc = _one(FORMATS / "html" / "camlidl-idl-syntax.html")
+    assert any(t.startswith("This section describes the syntax of IDL files.") for t in _texts(doc))
+    assert "union must be labeled by one or several case ident" in doc.text  # <tt>case</tt> <tt><i>ident</i></tt>
+    assert {"2 IDL syntax", "2.1 Lexical conventions"} <= set(_texts(doc, headings=True))
+
+
+def test_html_with_no_main_content_is_skipped(tmp_path: Path) -> None:
+    page = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav><script>go()</script></body></html>"
+    docs, warnings = _read(documents.write_html(tmp_path / "menu.html", page))
+    assert docs == [] and warnings == ["skipping menu.html: no main content found (only navigation, scripts or boilerplate)"]
+
+
+# -- DOCX -----------------------------------------------------------------------------------
+
+
+def test_docx_headings_paragraphs_tables_and_properties(tmp_path: Path) -> None:
+    doc = _one(documents.write_docx(tmp_path / "minutes.docx"))
+    assert (doc.title, doc.author) == ("Minutes of the 1998 general meeting", "The secretary")
+    assert _texts(doc, headings=True) == [
+        "Minutes of the 1998 general meeting", "Attendance", "Treasurer's report", "Any other business"]
+    assert "Item | Spent | Budget" in _texts(doc) and "Roof repair | 180 | 200" in _texts(doc)
+    report = next(p for p in doc.paragraphs if doc.text[p.start : p.end].startswith("The treasurer"))
+    assert report.section == "Treasurer's report"
+
+
+def test_a_docx_that_is_a_zip_of_something_else_is_skipped(tmp_path: Path) -> None:
+    docs, warnings = _read(documents.write_fake_docx(tmp_path / "notes.docx"))
+    assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping notes.docx: not a Word document")
+
+
+def test_a_docx_that_is_not_a_zip_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "plain.docx"
+    path.write_text("just text")
+    docs, warnings = _read(path)
+    assert docs == [] and warnings[0].startswith("skipping plain.docx: not a Word document")
+
+
+# -- Discord exports ------------------------------------------------------------------------
+
+
+def test_export_messages_are_paragraphs_with_author_time_and_jump_link(tmp_path: Path) -> None:
+    doc = _one(documents.write_export(tmp_path / "help.json"))
+    assert doc.title == "Observatory · #help"
+    assert doc.url == "https://discord.com/channels/81384788765712384/381889648827301889"
+    paras = document_paragraphs(doc)
+    assert [p.author for p in paras] == ["Ana", "Ben", "Ana", "Cleo"]  # the join notice is not chat
+    ben = paras[1]
+    assert doc.text[ben.start : ben.end] == (
+        "Ben: Yes: the trick is to save patterns.glob as UTF-8, otherwise it silently finds nothing.")
+    assert ben.date == "2024-05-01T18:04:10+00:00"  # when it was sent, though it was edited later
+    assert ben.url == "https://discord.com/channels/81384788765712384/381889648827301889/1002"
+    assert doc.text[paras[2].start : paras[2].end].endswith("(attachment: patterns.glob)")
+
+
+def test_export_a_reply_and_a_quick_back_and_forth_share_a_group(tmp_path: Path) -> None:
+    doc = _one(documents.write_export(tmp_path / "help.json"))
+    groups = [p.group for p in doc.paragraphs]
+    assert groups[0] == groups[1] == groups[2] != groups[3]  # the next day's message starts anew
+
+
+def test_export_a_late_reply_joins_the_conversation_it_answers(tmp_path: Path) -> None:
+    chat = [
+        documents.message("1", "Ana", "Is the east dome open tonight?", "2024-05-01T18:00:00+00:00"),
+        documents.message("2", "Ben", "Yes, from nine.", "2024-05-01T19:30:00+00:00", reply_to="1"),
+        documents.message("3", "Cleo", "Anyone selling a tripod?", "2024-05-01T22:00:00+00:00"),
+    ]
+    doc = _one(documents.write_export(tmp_path / "late.json", chat))
+    groups = [p.group for p in doc.paragraphs]
+    assert groups[0] == groups[1] != groups[2]
+
+
+def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:
+    guild = {"id": "0", "name": "Direct Messages", "iconUrl": ""}
+    doc = _one(documents.write_export(tmp_path / "dm.json", guild=guild))
+    assert doc.paragraphs[0].url == "https://discord.com/channels/@me/381889648827301889/1001"
+
+
+def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Path) -> None:
+    chat = [dict(m) for m in documents.CHAT]
+    del chat[1]["author"]
+    docs, warnings = _read(documents.write_export(tmp_path / "help.json", chat))
+    assert len(docs) == 1 and len(docs[0].paragraphs) == 3
+    assert warnings == ["help.json: skipping message 2: no 'author'"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ({"name": "a package.json", "version": "1.0"}, 'no "guild" object'),
+        ({"guild": {"id": "1"}, "messages": []}, 'no "channel" object'),
+        ({"guild": {"id": "1"}, "channel": {"name": "x"}, "messages": []}, 'no "channel.id"'),
+        ({"guild": {"id": "1"}, "channel": {"id": "2"}}, 'no "messages" list'),
+        ([1, 2, 3], "not a JSON object"),
+    ],
+)
+def test_json_that_is_not_an_export_is_skipped_with_the_missing_field(tmp_path: Path, content, reason) -> None:
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(content))
+    docs, warnings = _read(path)
+    assert docs == [] and warnings == [f"skipping data.json: not a DiscordChatExporter export ({reason})"]
+
+
+def test_json_that_does_not_parse_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"guild": ')
+    docs, warnings = _read(path)
+    assert docs == [] and warnings[0].startswith("skipping broken.json: not valid JSON")
+
+
+def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from qabot.corpus import html
+
+    def explode(*_args: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(html, "document", explode)
+    docs, warnings = _read(documents.write_html(tmp_path / "deep.html"))
+    assert docs == [] and warnings == ["skipping deep.html: cannot be read (RecursionError: maximum recursion depth exceeded)"]
