@@ -96,6 +96,7 @@ class Connection:
     socket: web.WebSocketResponse
     shard: int | None = None
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    close_code: int | None = None  # set: the double closes the socket with it, as Discord does
 
 
 @dataclass
@@ -452,6 +453,12 @@ class DiscordDouble:
                     continue
                 payload = json.loads(frame.data)
                 self._receive(connection, payload)
+                if connection.close_code is not None:
+                    break
+            if connection.close_code is not None:
+                # Closed here, in the handler, so the close handshake ends before the connection does
+                # (a close from another task races the handler's return, and the client sees 1006).
+                await socket.close(code=connection.close_code)
         finally:
             writer.cancel()
             for session in self.sessions.values():
@@ -472,7 +479,7 @@ class DiscordDouble:
         elif op == 2:  # identify
             self.identifies.append(data)
             if not self.privileged and data.get("intents", 0) & PRIVILEGED_INTENTS:
-                asyncio.ensure_future(connection.socket.close(code=4014))  # Disallowed intent(s)
+                connection.close_code = 4014  # Disallowed intent(s)
                 return
             shard = (data.get("shard") or [0, 1])[0]
             session = Session(f"session-{next(self._sessions)}", shard, data.get("intents", 0), connection=connection)
