@@ -51,6 +51,7 @@ class QABot:
         self._closed = False
         self._serving = Serving(index, Retriever(index, embedder, self._config))
         self._watcher: Watcher | None = None
+        self.rebuilds = 0  # new builds swapped in since this bot started (the metrics show it)
 
     @classmethod
     def from_settings(
@@ -155,17 +156,18 @@ class QABot:
         log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)))
         self.refresh()
 
-    def refresh(self) -> bool:
+    def refresh(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Bring the index in step with the corpus now; True when a new build was swapped in.
 
         Only changed passages are embedded again. If the rebuild fails, the index in use
-        keeps serving and ``notify`` hears why.
+        keeps serving and ``notify`` hears why. ``progress`` hears ``(characters done,
+        characters in all)`` while a rebuild reads the corpus.
         """
         with self._refreshing:
             if self._closed:
                 return False
             current = self.manifest
-            fresh = open_index(BuildConfig.from_settings(self.settings), self.embedder, progress=False,
+            fresh = open_index(BuildConfig.from_settings(self.settings), self.embedder, progress=progress or False,
                                notify=self.notify, warn=self.notify)
             if fresh.manifest.build == current.build:
                 fresh.close()
@@ -183,6 +185,7 @@ class QABot:
                 engine.close()
                 return
             old, self._serving = self._serving, Serving(engine, Retriever(engine, self.embedder, self._config))
+            self.rebuilds += 1
             old.retired = True
             idle = old.close_if_idle()
         if idle:

@@ -1,4 +1,4 @@
-"""The ``qabot`` command: index | ask | sources | repl | discord | eval | bench.
+"""The ``qabot`` command: index | ask | sources | repl | discord | feedback | eval | bench.
 
 The CLI only parses arguments, calls the library and prints. A ``QABotError`` becomes
 one line on stderr and exit status 1, never a traceback. Heavy libraries (torch,
@@ -70,6 +70,7 @@ class _Context:
     def __init__(self, overrides: dict[str, Any]) -> None:
         self.overrides = overrides
         self._settings = None
+        self.guild_id: int | None = None  # qabot feedback --guild, for its subcommands
 
     @property
     def settings(self) -> Settings:
@@ -242,6 +243,51 @@ def discord(ctx: _Context) -> None:
     from qabot.adapters.discord_bot import run
 
     run(ctx.settings)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--guild", "guild_id", type=int, help="Only the answers given in this Discord server (its id).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+@_one_line_errors
+def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> None:
+    """Answers, abstentions and votes, the helpful share by week, the most-asked unanswered questions.
+
+    They come from the state database (QABOT_STATE_DIR): Discord answers and their
+    votes, and REPL answers marked :good or :bad.
+    """
+    if click_ctx.invoked_subcommand is not None:
+        click_ctx.obj.guild_id = guild_id
+        return
+    from qabot.feedback import FeedbackStore, summarise, summary_text
+
+    store = FeedbackStore.from_settings(click_ctx.obj.settings)
+    summary = summarise(store, guild_id=guild_id)
+    if as_json:
+        click.echo(json_safe(summary.model_dump_json(indent=2)))
+    elif not store.exists():
+        click.echo(f"No feedback yet: there is no state database in {store.folder}.")
+    else:
+        click.echo(summary_text(summary))
+
+
+@feedback.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_context
+@_one_line_errors
+def feedback_export(ctx: _Context, file: Path) -> None:
+    """Write the votes as qabot eval questions (JSONL) to FILE.
+
+    A helpful answer gives a question whose gold is its highlighted sentence; an answer
+    voted not helpful, and a question the corpus did not answer, is written with empty
+    answers and "review": true, for a person to fill in.
+    """
+    from qabot.feedback import FeedbackStore, export
+
+    done = export(FeedbackStore.from_settings(ctx.settings), file, guild_id=ctx.guild_id)
+    click.echo(visible(f"Wrote {done.items} question(s) to {file}: {done.with_gold} with gold from helpful answers, "
+                       f"{done.to_review} to review (fill in their answers; until then qabot eval counts them "
+                       "as questions the corpus does not answer)."))
 
 
 @cli.command()

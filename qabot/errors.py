@@ -9,7 +9,8 @@ class and print its message as one line::
      ├── IndexStoreError    the index cannot be written or read
      │    └── CorruptIndexError
      ├── ModelError         the embedding model cannot be loaded
-     └── QuestionError      the question cannot be asked (empty, too long)
+     ├── QuestionError      the question cannot be asked (empty, too long)
+     └── StateError         the state folder (feedback, votes) cannot be used
 """
 
 from __future__ import annotations
@@ -41,3 +42,7 @@ class ModelError(QABotError):
 
 class QuestionError(QABotError, ValueError):
     """The question is empty or longer than the configured limit."""
+
+
+class StateError(QABotError):
+    """The state folder or its database cannot be used (permissions, a full disk, a newer schema)."""

@@ -102,6 +102,30 @@ class Settings(BaseSettings):
     discord_shard_count: int | None = Field(None, ge=1, description="unset: Discord decides (AutoShardedBot)")
     discord_shard_ids: IdList = Field(default_factory=list, description="comma-separated shard ids of this process")
 
+    # -- running in a community: feedback, scopes, forums, metrics ----------------------
+    state_dir: Path | None = Field(
+        None, description="the state database (answers, votes); unset: qabot-state beside the index folder"
+    )
+    discord_scopes_file: Path | None = Field(
+        None, description="TOML file mapping guild and channel ids to the source patterns they may quote"
+    )
+    discord_history_hours: float = Field(
+        24.0, gt=0, description="after a restart, a thread's earlier answers this recent are read back as context"
+    )
+    discord_message_content: bool = Field(
+        False, description="ask for the privileged Message Content intent (needed to answer forum posts)"
+    )
+    discord_forum_channel_ids: IdList = Field(
+        default_factory=list, description="comma-separated forum channels whose new posts are answered"
+    )
+    metrics_port: int | None = Field(None, ge=0, le=65535, description="serve Prometheus metrics here; unset: off")
+    metrics_address: str = Field("127.0.0.1", description="the address the metrics endpoint listens on")
+
+    @field_validator("discord_forum_channel_ids", mode="before")
+    @classmethod
+    def _split_forum_ids(cls, value: Any) -> Any:
+        return cls._split_ids(value)
+
     # -- REPL -------------------------------------------------------------------------
     history_file: Path = Field(default_factory=_default_history_file, description="REPL history")
 

@@ -6,13 +6,17 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 
 - **REST**: point ``discord.http.Route.BASE`` at ``double.api``. It answers the calls
   qabot's bot makes (login, application info, ``GET /gateway/bot``, command sync,
-  interaction callbacks, webhook follow-ups and edits, channel messages, typing) and
-  records every request with its JSON body in ``double.requests``.
+  interaction callbacks, webhook follow-ups and edits, channel messages and their
+  history, typing) and records every request with its JSON body in ``double.requests``.
+  Ids are snowflakes of the time they are made, so ``created_at`` is right.
 - **Gateway**: ``GET /gateway/bot`` hands out ``ws://.../gateway`` and a shard count.
   Each socket gets HELLO; IDENTIFY is answered with READY and a GUILD_CREATE per guild
   of that shard, RESUME with RESUMED and a replay of what was missed, HEARTBEAT with
-  an ACK (heartbeat times are recorded). ``slash``, ``message`` and ``click`` dispatch
-  INTERACTION_CREATE and MESSAGE_CREATE; ``drop`` closes a socket mid-session.
+  an ACK (heartbeat times are recorded). ``slash`` (with subcommands and member
+  permissions), ``message_command``, ``message``, ``forum_post`` and ``click`` dispatch
+  INTERACTION_CREATE, THREAD_CREATE and MESSAGE_CREATE; ``drop`` closes a socket mid-session.
+- Like Discord, an IDENTIFY asking for privileged intents the application may not use
+  (``privileged=False``) is closed with 4014.
 - Like Discord, it blanks ``content`` of a guild message that does not mention the bot
   when the bot did not ask for the message-content intent.
 
@@ -27,7 +31,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,11 +44,14 @@ GUILD_ID = 1_200_000_000_000_000_100
 CHANNEL_ID = 1_200_000_000_000_000_200
 OTHER_CHANNEL_ID = 1_200_000_000_000_000_201
 THREAD_ID = 1_200_000_000_000_000_300
+FORUM_ID = 1_200_000_000_000_000_600
 DM_CHANNEL_ID = 1_200_000_000_000_000_400
 EVERYONE_ROLE_ID = GUILD_ID
 MOD_ROLE_ID = 1_200_000_000_000_000_500
 USER_BASE = 1_300_000_000_000_000_000
 MESSAGE_CONTENT_INTENT = 1 << 15
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, message content
+DISCORD_EPOCH_MS = 1_420_070_400_000
 ALL_PERMISSIONS = str((1 << 41) - 1)
 EPHEMERAL = 1 << 6
 
@@ -89,6 +96,7 @@ class Connection:
     socket: web.WebSocketResponse
     shard: int | None = None
     outbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    close_code: int | None = None  # set: the double closes the socket with it, as Discord does
 
 
 @dataclass
@@ -111,8 +119,10 @@ class DiscordDouble:
         heartbeat_interval: float = 41.25,
         guild_ids: tuple[int, ...] = (GUILD_ID,),
         token: str | None = None,
+        privileged: bool = True,
     ):
         self.shards = shards
+        self.privileged = privileged  # False: the portal has no privileged intent turned on
         self.token = token  # when set, REST calls with another token get 401 Unauthorized
         self.heartbeat_interval = heartbeat_interval
         self.guild_ids = guild_ids
@@ -124,7 +134,10 @@ class DiscordDouble:
         self.messages: dict[int, dict[str, Any]] = {}  # every message the double knows, by id
         self.interactions: dict[str, dict[str, Any]] = {}  # by token
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
-        self._ids = itertools.count(1_400_000_000_000_000_000)
+        self.threads: dict[int, dict[str, Any]] = {}  # forum posts' threads, by id
+        self._id_lock = threading.Lock()
+        self._last_id = 0
+        self._past = itertools.count()
         self._sessions = itertools.count(1)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -175,6 +188,15 @@ class DiscordDouble:
 
     def _call(self, func: Callable[..., Any], *args: Any) -> None:
         self.loop.call_soon_threadsafe(func, *args)
+
+    def new_id(self, at: float | None = None) -> int:
+        """A snowflake of now (increasing), or of the time ``at`` (for a message sent in the past)."""
+        stamp = (int((time.time() if at is None else at) * 1000) - DISCORD_EPOCH_MS) << 22
+        with self._id_lock:
+            if at is not None:
+                return stamp + next(self._past) % 4096
+            self._last_id = max(stamp, self._last_id + 1)
+            return self._last_id
 
     # -- waiting (test side) --------------------------------------------------------------
 
@@ -243,7 +265,7 @@ class DiscordDouble:
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
-        result = recorded.response = handler(parts, body or {})
+        result = recorded.response = handler(parts, body if body is not None else dict(request.query))
         if result is None:
             return web.Response(status=204)
         return _json(result)
@@ -271,6 +293,8 @@ class DiscordDouble:
                 return self._edit
             case ("GET", "webhooks", 5) | ("GET", "channels", 4):
                 return lambda p, _b: self.messages.get(self._message_id(p))
+            case ("GET", "channels", 3) if parts[2] == "messages":
+                return self._history
             case ("DELETE", "channels", 4) | ("DELETE", "webhooks", 5):
                 return lambda _p, _b: None
             case ("POST", "channels", 3) if parts[2] == "typing":
@@ -298,7 +322,7 @@ class DiscordDouble:
         for command in body:
             stored = {
                 **command,
-                "id": str(next(self._ids)),
+                "id": str(self.new_id()),
                 "application_id": str(APPLICATION_ID),
                 "version": "1",
                 "type": command.get("type", 1),
@@ -315,9 +339,12 @@ class DiscordDouble:
         kind = body.get("type")
         data = body.get("data") or {}
         message = None
-        if kind in (4, 7):  # a message now (4), or an update of the clicked message (7)
+        if kind == 4:  # a message now
             message = self._store_message(data, interaction.get("channel_id", CHANNEL_ID), webhook=True)
             interaction.setdefault("original", message)
+        elif kind in (6, 7) and interaction.get("clicked"):  # the clicked message: updated now (7), or later (6)
+            message = interaction["original"] = interaction["clicked"]
+            message.update({k: v for k, v in data.items() if k in ("content", "embeds", "components")})
         elif kind == 5:  # deferred: the first follow-up becomes the original response
             interaction["deferred"] = True
         resource: dict[str, Any] = {"type": kind}
@@ -357,6 +384,16 @@ class DiscordDouble:
     def _channel_message(self, parts: list[str], body: dict[str, Any]) -> dict[str, Any]:
         return self._store_message(body, int(parts[1]))
 
+    def _history(self, parts: list[str], query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages: newest first, before/after a message, at most ``limit``."""
+        found = [m for m in self.messages.values() if m["channel_id"] == parts[1] and not m["flags"] & EPHEMERAL]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        if "before" in query:
+            found = [m for m in found if int(m["id"]) < int(query["before"])]
+        if "after" in query:
+            found = [m for m in found if int(m["id"]) > int(query["after"])]
+        return found[: int(query.get("limit", 50))]
+
     def _store_message(self, body: dict[str, Any], channel_id: int, *, webhook: bool = False) -> dict[str, Any]:
         message = self._message_payload(
             author=BOT_USER,
@@ -377,10 +414,10 @@ class DiscordDouble:
         return message
 
     def _message_payload(
-        self, *, author: dict[str, Any], content: str, channel_id: int, **extra: Any
+        self, *, author: dict[str, Any], content: str, channel_id: int, message_id: int | None = None, **extra: Any
     ) -> dict[str, Any]:
         message = {
-            "id": str(next(self._ids)),
+            "id": str(message_id or self.new_id()),
             "channel_id": str(channel_id),
             "author": author,
             "content": content,
@@ -416,6 +453,12 @@ class DiscordDouble:
                     continue
                 payload = json.loads(frame.data)
                 self._receive(connection, payload)
+                if connection.close_code is not None:
+                    break
+            if connection.close_code is not None:
+                # Closed here, in the handler, so the close handshake ends before the connection does
+                # (a close from another task races the handler's return, and the client sees 1006).
+                await socket.close(code=connection.close_code)
         finally:
             writer.cancel()
             for session in self.sessions.values():
@@ -435,6 +478,9 @@ class DiscordDouble:
             connection.outbox.put_nowait({"op": 11})
         elif op == 2:  # identify
             self.identifies.append(data)
+            if not self.privileged and data.get("intents", 0) & PRIVILEGED_INTENTS:
+                connection.close_code = 4014  # Disallowed intent(s)
+                return
             shard = (data.get("shard") or [0, 1])[0]
             session = Session(f"session-{next(self._sessions)}", shard, data.get("intents", 0), connection=connection)
             self.sessions[shard] = session
@@ -493,7 +539,9 @@ class DiscordDouble:
                  "hoist": False, "managed": False, "mentionable": True, "flags": 0},
             ],
             "emojis": [], "stickers": [],
-            "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere")]
+            "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere"),
+                         {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": [],
+                          "default_reaction_emoji": None, "flags": 0}]
             if guild_id == GUILD_ID else [],
             "threads": [self._thread_channel()] if guild_id == GUILD_ID else [],
             "members": [{"user": BOT_USER, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
@@ -516,6 +564,8 @@ class DiscordDouble:
             return {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [author]}
         if channel_id == THREAD_ID:
             return self._thread_channel()
+        if channel_id in self.threads:
+            return self.threads[channel_id]
         return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": "general", "position": 0,
                 "permission_overwrites": [], "nsfw": False, "parent_id": None}
 
@@ -543,29 +593,48 @@ class DiscordDouble:
         *,
         channel_id: int = CHANNEL_ID,
         shard: int = 0,
+        subcommand: str | None = None,
+        permissions: int | str = ALL_PERMISSIONS,
         **options: str | int,
     ) -> str:
-        """Dispatch a slash command as user ``user_n``; returns the interaction token."""
+        """Dispatch a slash command (``/name subcommand``) as user ``user_n`` with the member ``permissions``;
+        returns the interaction token."""
         command = self.commands.get(name, {})
         kinds = {str: 3, int: 4}
+        given = [{"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()]
         data: dict[str, Any] = {
-            "id": command.get("id", str(next(self._ids))),
+            "id": command.get("id", str(self.new_id())),
             "name": name,
             "type": 1,
-            "options": [{"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()],
+            "options": [{"name": subcommand, "type": 1, "options": given}] if subcommand else given,
         }
-        return self._interaction(2, data, user_n, channel_id, shard)
+        return self._interaction(2, data, user_n, channel_id, shard, permissions=str(permissions))
 
-    def click(self, message: dict[str, Any], user_n: int = 1, *, shard: int = 0) -> str:
-        """Press the first button of a message the bot sent; returns the interaction token."""
-        button = message["components"][0]["components"][0]
+    def message_command(self, target: dict[str, Any], user_n: int = 1, *, name: str = "Ask qabot",
+                        shard: int = 0) -> str:
+        """Run a message context-menu command on ``target``; its content comes with it, whatever the intents."""
+        command = self.commands.get(name, {})
+        data = {"id": command.get("id", str(self.new_id())), "name": name, "type": 3, "target_id": target["id"],
+                "resolved": {"messages": {target["id"]: target}}}
+        return self._interaction(2, data, user_n, int(target["channel_id"]), shard)
+
+    def buttons(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        return [c for row in message.get("components") or [] for c in row["components"]]
+
+    def click(self, message: dict[str, Any], user_n: int = 1, *, label: str | None = None, shard: int = 0) -> str:
+        """Press a button (the first, or the one with ``label``) of a message the bot sent; returns the token."""
+        message = self.messages.get(int(message["id"]), message)  # as it is now, after any edit
+        button = next(b for b in self.buttons(message) if label is None or b.get("label") == label)
         data = {"custom_id": button["custom_id"], "component_type": 2}
-        return self._interaction(3, data, user_n, int(message["channel_id"]), shard, message=message)
+        token = self._interaction(3, data, user_n, int(message["channel_id"]), shard, message=message)
+        self.interactions[token]["clicked"] = message
+        return token
 
     def _interaction(
-        self, kind: int, data: dict[str, Any], user_n: int, channel_id: int, shard: int, **extra: Any
+        self, kind: int, data: dict[str, Any], user_n: int, channel_id: int, shard: int, *,
+        permissions: str = ALL_PERMISSIONS, **extra: Any
     ) -> str:
-        interaction_id = next(self._ids)
+        interaction_id = self.new_id()
         token = f"token-{interaction_id}"
         author = user(user_n)
         payload: dict[str, Any] = {
@@ -581,9 +650,11 @@ class DiscordDouble:
                 "guild_id": str(GUILD_ID), "guild_locale": "en-US", "context": 0,
                 "authorizing_integration_owners": {"0": str(GUILD_ID)},
                 "member": {"user": author, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
-                           "flags": 0, "permissions": ALL_PERMISSIONS},
+                           "flags": 0, "permissions": permissions},
             }
         self.interactions[token] = {"id": interaction_id, "type": kind, "channel_id": channel_id}
+        if channel_id in self.threads:
+            payload["channel"] = self.threads[channel_id]
         self.dispatch("INTERACTION_CREATE", payload, shard)
         return token
 
@@ -597,17 +668,23 @@ class DiscordDouble:
         reply_to: dict[str, Any] | None = None,
         author: dict[str, Any] | None = None,
         shard: int = 0,
+        mentions: Iterable[dict[str, Any]] = (),
+        mention_roles: Iterable[int] = (),
+        mention_everyone: bool = False,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
         """Dispatch MESSAGE_CREATE; ``mention_bot`` puts the bot in ``mentions`` (and ``<@id>`` in the text,
-        unless the message is a reply, which mentions by pinging the replied-to author)."""
+        unless the message is a reply, which mentions by pinging the replied-to author). ``mentions`` are other
+        users mentioned (user payloads, with a ``member`` for a nickname), ``mention_roles`` role ids."""
         author = author or user(user_n)
         if mention_bot and f"<@{BOT_ID}>" not in content and reply_to is None:
             content = f"<@{BOT_ID}> {content}"
-        message = self._message_payload(author=author, content=content, channel_id=channel_id)
+        message = self._message_payload(author=author, content=content, channel_id=channel_id, message_id=message_id)
         if channel_id != DM_CHANNEL_ID:
             message["member"] = {"roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
-        if mention_bot:
-            message["mentions"] = [BOT_USER]
+        message["mentions"] = [*([BOT_USER] if mention_bot else []), *mentions]
+        message["mention_roles"] = [str(role) for role in mention_roles]
+        message["mention_everyone"] = mention_everyone
         if reply_to is not None:
             message["type"] = 19
             message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
@@ -620,3 +697,26 @@ class DiscordDouble:
             sent["content"] = ""  # Discord withholds the text of other messages without the intent
         self.dispatch("MESSAGE_CREATE", sent, shard)
         return message
+
+    def forum_post(self, title: str, content: str, user_n: int = 1, *, forum_id: int = FORUM_ID,
+                   shard: int = 0) -> dict[str, Any]:
+        """A new post in a forum channel: THREAD_CREATE, then the post's first message (its id is the thread's)."""
+        thread_id = self.new_id()
+        author = user(user_n)
+        self.threads[thread_id] = {
+            "id": str(thread_id), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(forum_id),
+            "owner_id": author["id"], "name": title, "last_message_id": str(thread_id), "rate_limit_per_user": 0,
+            "message_count": 0, "member_count": 1, "flags": 0, "applied_tags": [],
+            "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": _now(),
+                                "locked": False},
+        }
+        self.dispatch("THREAD_CREATE", {**self.threads[thread_id], "newly_created": True}, shard)
+        return self.message(content, user_n, channel_id=thread_id, mention_bot=False, message_id=thread_id,
+                            shard=shard)
+
+    def backdate(self, message: dict[str, Any], seconds: float) -> dict[str, Any]:
+        """Make a message ``seconds`` older: a new snowflake of that time (``created_at`` comes from the id)."""
+        stored = self.messages.pop(int(message["id"]))
+        stored["id"] = str(self.new_id(at=time.time() - seconds))
+        self.messages[int(stored["id"])] = stored
+        return stored

@@ -31,7 +31,8 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from qabot.adapters.discord.cog import APOLOGY, BUSY, NOT_HERE
+from qabot.adapters.discord.answers import BUSY
+from qabot.adapters.discord.cog import APOLOGY, NOT_HERE
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
 from qabot.errors import SettingsError
@@ -70,12 +71,14 @@ class Spy:
         self.fail_on = fail_on
         self.inflate = inflate
         self.calls: list[tuple[str, list[str]]] = []
+        self.scopes: list[Any] = []  # the sources each question was kept to
         self.running = 0  # questions being answered right now, and the most there ever were
         self.most_at_once = 0
         self._lock = threading.Lock()
 
-    def ask(self, question: str, k: int | None = None, history: list[str] | None = None):
+    def ask(self, question: str, k: int | None = None, history: list[str] | None = None, sources=None):
         self.calls.append((question, list(history or [])))
+        self.scopes.append(sources)
         with self._lock:
             self.running += 1
             self.most_at_once = max(self.most_at_once, self.running)
@@ -87,13 +90,16 @@ class Spy:
                 self.running -= 1
         if self.fail_on and self.fail_on in question:
             raise RuntimeError("the index exploded")
-        answer = self.qa.ask(question, k=k, history=history)
+        answer = self.qa.ask(question, k=k, history=history, sources=sources)
         if not self.answered:
             answer = answer.model_copy(update={"answered": False})
         return oversized(answer) if self.inflate else answer
 
-    def sources(self):
-        return self.qa.sources()
+    def sources(self, sources=None):
+        return self.qa.sources(sources)
+
+    def __getattr__(self, name: str) -> Any:  # manifest, refresh, settings, ...: the real bot's
+        return getattr(self.qa, name)
 
 
 @pytest.fixture
@@ -156,6 +162,11 @@ def sent_messages(double: DiscordDouble) -> list[dict[str, Any]]:
     return bodies
 
 
+def labels(message: dict[str, Any]) -> list[str]:
+    """The labels of a message's buttons, in order."""
+    return [button.get("label") for row in message.get("components") or [] for button in row["components"]]
+
+
 def assert_no_pings(double: DiscordDouble) -> None:
     bodies = sent_messages(double)
     assert bodies
@@ -181,10 +192,9 @@ async def test_slash_ask_defers_then_answers_with_a_cited_embed_and_more_sources
         assert expected.excerpts[0].citation.source in embed["fields"][0]["value"]
         assert [f["name"][:3] for f in embed["fields"][1:]] == ["[2]", "[3]", "[4]"]
         assert_within_limits(discord.Embed.from_dict(embed))
-        [button] = answer["components"][0]["components"]
-        assert button["label"] == "More sources"
+        assert labels(answer) == ["More sources", "Helpful", "Not helpful"]
 
-        click = double.click(followup.response, user_n=2)  # someone else presses it
+        click = double.click(followup.response, user_n=2, label="More sources")  # someone else presses it
         [more] = await double.until(lambda: double.sent("POST", f"/{click}/callback"), what="the More sources reply")
         assert more.body["type"] == 4 and more.body["data"]["flags"] == EPHEMERAL
         assert more.body["data"]["embeds"][0] == more_embed(expected, first=4).to_dict()
@@ -197,8 +207,8 @@ async def test_k_shows_that_many_sources(fake_default_bot, double) -> None:
         few = await first_followup(double, double.slash("ask", question="What weapon was used?", k=1))
         many = await first_followup(double, double.slash("ask", question="What weapon was used?", k=10, user_n=2))
     assert [f["name"] for f in few["embeds"][0]["fields"]] == ["Source"]
-    assert few["components"]  # the other nine are behind the button
-    assert len(many["embeds"][0]["fields"]) == 10 and not many.get("components")  # all shown: no button
+    assert "More sources" in labels(few)  # the other nine are behind the button
+    assert len(many["embeds"][0]["fields"]) == 10 and labels(many) == ["Helpful", "Not helpful"]  # all shown
 
 
 async def test_an_unanswerable_question_is_said_plainly(fake_default_bot, double) -> None:
@@ -206,7 +216,7 @@ async def test_an_unanswerable_question_is_said_plainly(fake_default_bot, double
         answer = await first_followup(double, double.slash("ask", question="What is the capital of Australia?"))
     embed = answer["embeds"][0]
     assert embed["description"] == NOT_FOUND
-    assert not embed.get("fields") and not answer.get("components")
+    assert not embed.get("fields") and labels(answer) == ["Helpful", "Not helpful"]  # nothing more to show
 
 
 async def test_commands_sync_to_the_configured_guilds_or_globally(fake_default_bot, discord_api) -> None:
@@ -216,7 +226,7 @@ async def test_commands_sync_to_the_configured_guilds_or_globally(fake_default_b
     [synced] = double.sent("PUT", "/commands")
     assert synced.path == f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/commands"
     by_name = {c["name"]: c for c in synced.body}
-    assert set(by_name) == {"ask", "sources", "help"}
+    assert set(by_name) == {"ask", "sources", "help", "qabot", "Ask qabot"}
     options = {o["name"]: o for o in by_name["ask"]["options"]}
     assert options["question"]["type"] == 3 and options["question"]["required"]
     assert options["k"]["type"] == 4 and (options["k"]["min_value"], options["k"]["max_value"]) == (1, 10)
@@ -326,7 +336,9 @@ async def test_no_one_is_ever_pinged_by_quoted_text_or_an_echoed_question(make_c
         refused = double.slash("ask", question=question)  # the cooldown notice echoes nothing, but check it too
         await double.until(lambda: double.sent("POST", f"/{refused}/callback"))
     shown = str(answer["embeds"]) + str([r.body["embeds"] for r in double.replies()])
-    assert shown.count("@everyone") >= 4 and role_mention in shown and user_mention in shown  # quoted and echoed ...
+    assert shown.count("@everyone") == 3 and role_mention in shown and user_mention in shown  # quoted ...
+    assert {e["title"] for e in [answer["embeds"][0], *(r.body["embeds"][0] for r in double.replies())]} == {
+        "Who struck Trotsky?"}  # ... but not echoed: the question is asked without them
     assert len(sent_messages(double)) == 4
     assert_no_pings(double)  # ... and every message forbids every ping
 
@@ -505,7 +517,9 @@ async def test_sharding_is_discord_pys_own(fake_default_bot, discord_api) -> Non
 def test_build_bot_returns_a_complete_bot_without_starting_it(fake_default_bot) -> None:
     bot = build_bot(fake_default_bot, load_settings(_env_file=None))
     assert isinstance(bot, commands.Bot) and not bot.is_ready()
-    assert sorted(c.name for c in bot.tree.get_commands()) == ["ask", "help", "sources"]
+    assert sorted(c.name for c in bot.tree.get_commands(type=discord.AppCommandType.chat_input)) == [
+        "ask", "help", "qabot", "sources"]
+    assert [c.name for c in bot.tree.get_commands(type=discord.AppCommandType.message)] == ["Ask qabot"]
     assert bot.allowed_mentions.everyone is False and bot.allowed_mentions.roles is False
     assert bot.intents.message_content is False
 

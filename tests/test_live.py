@@ -113,3 +113,16 @@ def test_a_build_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_path)
     assert (index / builder.manifest.build).is_dir()
     builder.close()
     assert (index / builder.manifest.build).is_dir()  # the current build stays when its reader closes
+
+
+def test_refresh_reports_its_progress_and_counts_rebuilds(make_corpus, fake_bot_for) -> None:
+    corpus = make_corpus({"a.txt": "The ferry to Arnsay ran twice a day.\n", "b.txt": "The mill burned in 1911.\n"})
+    bot = fake_bot_for(corpus)
+    heard: list[tuple[int, int]] = []
+    assert bot.refresh(progress=lambda done, total: heard.append((done, total))) is False and heard == []
+    (corpus / "c.txt").write_text("The school opened in 1880.\n", encoding="utf-8")
+    assert bot.refresh(progress=lambda done, total: heard.append((done, total))) is True
+    total = sum(len(p.read_text()) for p in corpus.iterdir())
+    assert len(heard) == 3 and heard[-1] == (total, total)  # one report per document, ending at all of it
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    assert bot.rebuilds == 1

@@ -94,7 +94,8 @@ def test_tab_completes_command_names_after_either_prefix() -> None:
 
     assert complete(":so") == [":sources"]
     assert complete("/o") == ["/open"]
-    assert complete(":") == [":help", ":k", ":more", ":open", ":sources", ":reset", ":json", ":quit"]
+    assert complete(":") == [":help", ":k", ":more", ":open", ":sources", ":scope", ":reset", ":json", ":good",
+                             ":bad", ":quit"]
     assert complete("so") == []  # a question is not completed
     assert complete(":open 1") == []
 
@@ -200,6 +201,39 @@ def test_mistakes_print_one_line_and_the_session_goes_on(chat: Chat) -> None:
     assert chat.session.handle("/exit") is False
 
 
+def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> None:
+    assert chat(":scope") == "Answering from the whole corpus.\n"
+    assert chat(":scope bakery.txt") == "Answering only from bakery.txt (1 file(s)); :scope * for all.\n"
+    shown = chat("Who was Tobias Wren?")  # the lighthouse is out of scope now
+    assert "lighthouse.md" not in shown and "bakery.txt" in shown
+    assert "lighthouse.md" not in chat(":more")  # nor in the next excerpts
+    assert chat("/sources").splitlines()[0].startswith("bakery.txt") and "lighthouse" not in chat(":sources")
+    assert chat(":scope nowhere/") == "" and chat.errors() == [
+        "error: no indexed document matches nowhere; :sources lists them"]
+    assert chat.session.scope == ("bakery.txt",)  # a mistake leaves the scope as it was
+    assert chat(":scope *") == "Answering from the whole corpus.\n"
+    assert "lighthouse.md" in chat("Who was Tobias Wren?")
+
+
+def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_path: Path) -> None:
+    from qabot.feedback import FeedbackStore, state_dir
+
+    assert chat(":good") == "" and chat.errors() == ["error: ask a question first"]
+    chat("Who was Tobias Wren?")
+    assert chat(":good") == "Noted: helpful. (qabot feedback sums up the votes.)\n"
+    assert chat(":bad") == "Changed to: not helpful. (qabot feedback sums up the votes.)\n"
+    chat("Who was his sister?")
+    assert chat(":g").startswith("Noted: helpful")
+    chat.session.close()
+    store = FeedbackStore(state_dir(chat.bot.settings))
+    assert state_dir(chat.bot.settings) == tmp_path / "qabot-state"  # beside the index, not in a build
+    first, second = store.answers()
+    assert (first.question, first.frontend, first.history) == ("Who was Tobias Wren?", "repl", [])
+    assert (second.question, second.history, second.query) == ("Who was his sister?", ["Who was Tobias Wren?"],
+                                                                 SISTER)
+    assert store.tallies() == {first.id: (0, 1), second.id: (1, 0)}
+
+
 def test_a_question_the_corpus_does_not_answer_says_so(chat: Chat) -> None:
     shown = chat("What is the capital of Peru?")
     assert shown.startswith("Not found in the corpus. Closest passages:\n[1] ")
@@ -207,7 +241,8 @@ def test_a_question_the_corpus_does_not_answer_says_so(chat: Chat) -> None:
 
 def test_help_and_sources(chat: Chat) -> None:
     shown = chat(":help")
-    for usage in ("help", "k N", "more", "open N", "sources", "reset", "json", "quit"):
+    for usage in ("help", "k N", "more", "open N", "sources", "scope PATTERN", "reset", "json", "good", "bad",
+                  "quit"):
         assert f"\n  :{usage} " in shown
     listed = chat("/sources").splitlines()
     assert [line.split(" ")[0] for line in listed] == ["bakery.txt", "lighthouse.md"]

@@ -3,7 +3,9 @@
 A plain line is a question; a line starting with ``:`` or ``/`` is a command (``:help``
 lists them); an error prints one line and the loop goes on. Questions of one session
 are passed to ``QABot.ask`` as ``history``, so "What alias did he use?" follows on from
-"Who was Ramon Mercader?" until ``:reset``.
+"Who was Ramon Mercader?" until ``:reset``. ``:scope PATTERN`` keeps answers (and
+``:sources``) to part of the corpus; ``:good`` and ``:bad`` record the last answer and a
+vote on it in the state database that ``qabot feedback`` sums up.
 
 On a terminal, input comes from prompt_toolkit (history kept in ``Settings.history_file``,
 up-arrow recall, Ctrl-R search, Tab completion of commands) and answers are drawn by
@@ -36,6 +38,8 @@ from qabot.adapters.terminal import INERT, print_answer, print_context, print_so
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
+from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
+from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt
 from qabot.settings import Settings
 from qabot.text import first_line, json_safe, visible
@@ -51,6 +55,7 @@ class CommandSpec:
     usage: str
     help: str
     number: Literal["none", "optional", "required"] = "none"
+    text: bool = False  # takes free text (patterns), not a number
 
 
 COMMANDS: dict[str, CommandSpec] = {
@@ -58,9 +63,13 @@ COMMANDS: dict[str, CommandSpec] = {
     "k": CommandSpec("k N", "show N excerpts per answer (no N: show the current number)", "optional"),
     "more": CommandSpec("more", "the next excerpts for the last question"),
     "open": CommandSpec("open N", "the whole paragraph around excerpt N, with its neighbours", "required"),
-    "sources": CommandSpec("sources", "list the indexed documents"),
+    "sources": CommandSpec("sources", "list the indexed documents (in scope)"),
+    "scope": CommandSpec("scope PATTERN", "answer only from these files, folders or globs (* for all; "
+                         "no PATTERN: show the scope)", text=True),
     "reset": CommandSpec("reset", "forget the conversation: the next question starts afresh"),
     "json": CommandSpec("json", "the last answer as raw JSON"),
+    "good": CommandSpec("good", "the last answer was helpful: kept for qabot feedback"),
+    "bad": CommandSpec("bad", "the last answer was not helpful: kept for qabot feedback"),
     "quit": CommandSpec("quit", "leave (also :exit, or Ctrl-D on an empty line)"),
 }
 ALIASES = {"exit": "quit"}
@@ -74,6 +83,7 @@ class CommandError(Exception):
 class Command:
     name: str
     number: int | None = None
+    text: str | None = None
 
 
 def parse(line: str) -> str | Command | None:
@@ -92,6 +102,8 @@ def parse(line: str) -> str | Command | None:
     if name is None:
         raise CommandError(f"unknown command {text.split()[0]!r}; {prefix}help lists the commands")
     spec = COMMANDS[name]
+    if spec.text:
+        return Command(name, text=argument.strip() or None)
     if not argument and spec.number != "required":
         return Command(name)
     if spec.number == "none" or not argument.isdecimal() or not 1 <= int(argument) <= MAX_K:
@@ -111,7 +123,8 @@ def _command_name(word: str) -> str | None:
 
 def help_text() -> str:
     lines = ["Type a question, or one of these commands (':' or '/' before each; the first letters will do):"]
-    lines += [f"  :{spec.usage:<8} {spec.help}" for spec in COMMANDS.values()]
+    width = max(len(spec.usage) for spec in COMMANDS.values())
+    lines += [f"  :{spec.usage:<{width}} {spec.help}" for spec in COMMANDS.values()]
     return "\n".join(lines)
 
 
@@ -139,6 +152,9 @@ class Session:
         self.answer: Answer | None = None
         self.asked_with: list[str] = []  # the history the last answer was asked with; :more repeats it
         self.shown: list[Excerpt] = []  # every excerpt shown for the last question, in the order numbered
+        self.scope: tuple[str, ...] | None = None  # source patterns answers come from; None: the whole corpus
+        self.answer_id: str | None = None  # the last answer's id in the state database, once voted on
+        self._store: FeedbackStore | None = None
         self._warming: threading.Thread | None = None
         self.prompt_app: Application | None = None  # the prompt while one is shown (interactive mode)
 
@@ -152,6 +168,10 @@ class Session:
             self.bot.embedder.embed(["warm up"])
         except Exception:
             log.debug("warming up the model failed", exc_info=True)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
     def finish(self) -> None:
         """Wait for a warm-up still loading: a thread cut off inside torch at exit can abort the process."""
@@ -175,10 +195,10 @@ class Session:
 
     def ask(self, question: str) -> None:
         with self.working():
-            answer = self.bot.ask(question, k=self.k, history=self.history)
+            answer = self.bot.ask(question, k=self.k, history=self.history, sources=self.scope)
         self.asked_with = list(self.history)
         self.history.append(question)
-        self.answer, self.shown = answer, list(answer.excerpts)
+        self.answer, self.shown, self.answer_id = answer, list(answer.excerpts), None
         print_answer(self.console, answer)
 
     def command(self, command: Command) -> bool:
@@ -192,7 +212,11 @@ class Session:
                 self.k = command.number
             self.say(f"Showing {self.k} excerpt{'' if self.k == 1 else 's'} per answer.")
         elif name == "sources":
-            print_sources(self.console, self.bot.sources())
+            print_sources(self.console, self.bot.sources(self.scope))
+        elif name == "scope":
+            self.set_scope(command.text)
+        elif name in ("good", "bad"):
+            self.vote(name == "good")
         elif name == "reset":
             self.history, self.asked_with, self.answer, self.shown = [], [], None, []
             self.say("Conversation forgotten; the next question starts afresh.")
@@ -209,7 +233,8 @@ class Session:
         # A larger k can reorder the pool, so "new" means not shown yet rather than past position n.
         seen = {excerpt.passage_id for excerpt in self.shown}
         with self.working():
-            wider = self.bot.ask(answer.question, k=min(len(self.shown) + self.k, MAX_K), history=self.asked_with)
+            wider = self.bot.ask(answer.question, k=min(len(self.shown) + self.k, MAX_K), history=self.asked_with,
+                                 sources=self.scope)
         fresh = [excerpt for excerpt in wider.excerpts if excerpt.passage_id not in seen][: self.k]
         if not fresh:
             self.say("No more excerpts for this question.")
@@ -229,6 +254,39 @@ class Session:
             raise CommandError(f"there is no excerpt {number}; the last answer has 1 to {len(self.shown)}")
         excerpt = self.shown[number - 1]
         print_context(self.console, number, self.bot.context(excerpt), excerpt)
+
+    def set_scope(self, text: str | None) -> None:
+        """``:scope``: show the scope, or answer only from the files ``text``'s patterns name (``*``: all)."""
+        if text is not None:
+            patterns = text.split()
+            if patterns == ["*"]:
+                self.scope = None
+            else:
+                scope = Scope.of(patterns)
+                assert scope is not None
+                if not self.bot.sources(scope.patterns):
+                    raise CommandError(f"no indexed document matches {' '.join(scope.patterns)}; "
+                                       ":sources lists them")
+                self.scope = scope.patterns
+        if self.scope is None:
+            self.say("Answering from the whole corpus.")
+        else:
+            files = len(self.bot.sources(self.scope))
+            self.say(f"Answering only from {', '.join(self.scope)} ({files} file(s)); :scope * for all.")
+
+    def vote(self, helpful: bool) -> None:
+        """``:good`` / ``:bad``: keep the last answer and this vote in the state database."""
+        answer = self.last_answer()
+        if self._store is None:
+            self._store = FeedbackStore.from_settings(self.bot.settings)
+        user = f"local:{_user_name()}"
+        if self.answer_id is None:
+            self.answer_id = self._store.record(answer, frontend="repl", history=self.asked_with, scope=self.scope,
+                                                user=user, build=self.bot.manifest.build)
+        vote = self._store.vote(self.answer_id, user, HELPFUL if helpful else NOT_HELPFUL)
+        what = "helpful" if helpful else "not helpful"
+        changed = vote is not None and vote.changed
+        self.say(f"{'Changed to' if changed else 'Noted'}: {what}. (qabot feedback sums up the votes.)")
 
     def last_answer(self) -> Answer:
         if self.answer is None:
@@ -286,6 +344,7 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
             _lines(session, sys.stdin)
     finally:
         session.finish()
+        session.close()
         bot.close()
 
 
@@ -341,3 +400,13 @@ def _loop(session: Session, prompt: PromptSession) -> None:
                 return
         except KeyboardInterrupt:
             session.say("Interrupted.")  # Ctrl-C while answering stops the answer, not the chat
+
+
+def _user_name() -> str:
+    """Who is at the keyboard, for the salted user hash of a REPL vote."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return str(os.getuid())

@@ -64,6 +64,7 @@ from qabot.models import Passage
 
 log = logging.getLogger(__name__)
 
+Progress = bool | Callable[[int, int], None]  # a bar on stderr, nothing, or a function of (done, total)
 BATCH = 1024  # passages per model call: sorted by length within it, so fewer padded tokens (19 % at 256, 5 % at 1024 on SciFact)
 LOCK_TIMEOUT = 600.0
 Spans = list[tuple[int, int]]
@@ -99,10 +100,13 @@ def build(
     config: BuildConfig,
     embedder: Embedder,
     *,
-    progress: bool = True,
+    progress: Progress = True,
     warn: Callable[[str], None] | None = None,
 ) -> Manifest:
     """Build the index for ``config.corpus_dir`` and commit it atomically. Returns its manifest.
+
+    ``progress`` is a bar on stderr (True), nothing (False), or a function that hears
+    ``(characters done, characters in all)`` after each document.
 
     A file that cannot be found, read, decoded or parsed is skipped with a warning that
     names it (``warn``, and the manifest's ``skipped``); the rest is indexed.
@@ -148,7 +152,7 @@ def build(
 
 
 def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildWriter,
-            note: Callable[[str], None], progress: bool) -> set[str]:
+            note: Callable[[str], None], progress: Progress) -> set[str]:
     """Read, chunk and hand every passage to ``writer``, with a progress bar over the corpus bytes.
 
     Returns the files that gave at least one document.
@@ -156,22 +160,26 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
     from tqdm.auto import tqdm
 
     total_bytes = sum(_size(f.path) for f in found)
-    with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=not progress,
+    hear = progress if callable(progress) else None
+    with tqdm(total=total_bytes, unit="B", unit_scale=True, desc="Indexing", disable=progress is not True,
               file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
         sources: set[str] = set()
+        done = 0  # the bar's own count stays 0 when it is disabled
         for file in found:
             # The file being read: a large PDF takes a while before its first passage.
             bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
-            done = bar.n
             for document in corpus.load_file(file, note):
                 sources.add(document.source)
                 paras = corpus.document_paragraphs(document)
                 doc_row = writer.store.add_document(document, paras)
                 for passage in chunking.passages(document, paras, config.passage_chars):
                     writer.add(doc_row, passage)
-                bar.update(min(len(document.text), total_bytes - bar.n))  # characters: close enough to bytes
             # Derived text is shorter than its file (a PDF's bytes): the bar moves by the file's size.
-            bar.update(max(0, min(done + _size(file.path), total_bytes) - bar.n))
+            step = max(0, min(_size(file.path), total_bytes - done))
+            done += step
+            bar.update(step)
+            if hear is not None:
+                hear(done, total_bytes)
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
     return sources

@@ -219,7 +219,7 @@ def open_index(
     embedder: Embedder,
     *,
     rebuild: bool = False,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
     notify: Callable[[str], None] | None = None,
     warn: Callable[[str], None] | None = None,
     fallback: bool = True,

@@ -14,11 +14,16 @@
   count, or runs ``QABOT_DISCORD_SHARD_IDS`` of ``QABOT_DISCORD_SHARD_COUNT`` shards so
   that several processes can share a large bot;
 - only unprivileged intents: the text of a message that mentions the bot, and of a
-  direct message, arrives without the message-content intent;
+  direct message, arrives without the message-content intent. The privileged Message
+  Content intent is asked for only with ``QABOT_DISCORD_MESSAGE_CONTENT=true``, which
+  forum auto-answer needs;
 - ``AllowedMentions.none()`` as the default of every message it sends;
-- the cog (``cog``: commands, mentions; ``limits``: the queue and cooldowns), its slash commands already in
-  ``bot.tree``; the setup hook attaches it and syncs the commands, to
-  ``QABOT_DISCORD_GUILD_IDS`` (instant) or globally.
+- the cogs (``cog``: questions; ``admin``: the ``/qabot`` group), their commands and the
+  "Ask qabot" menu already in ``bot.tree``; the setup hook attaches them, registers the
+  answer buttons (``buttons``: dynamic items, so they work after a restart) and syncs
+  the commands, to ``QABOT_DISCORD_GUILD_IDS`` (instant) or globally;
+- what every question shares (``answers``): limits, scopes, the state database of
+  answers and votes (``qabot.feedback``), metrics (``qabot.metrics``).
 
 Formatting lives in ``format``; retrieval lives in the core, never here.
 """
@@ -34,10 +39,16 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from qabot.adapters.discord.cog import NO_MENTIONS, AskCog
+from qabot.adapters.discord.admin import AdminCog
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering
+from qabot.adapters.discord.buttons import DYNAMIC_ITEMS
+from qabot.adapters.discord.cog import AskCog
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import SettingsError
+from qabot.feedback import FeedbackStore
+from qabot.metrics import Metrics
+from qabot.scopes import Scopes
 from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +63,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
     (``Bot`` only pairs ``BotBase`` with a client, and the sharded client comes first in the
     MRO) but keeps ``isinstance(bot, commands.Bot)`` true, as ``build_bot`` promises."""
 
-    def __init__(self, qa: QABot, settings: Settings, **options: Any) -> None:
+    def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,
+                 scopes: Scopes | None = None, metrics: Metrics | None = None, **options: Any) -> None:
         sharding: dict[str, Any] = {}
         if settings.discord_shard_count is not None:
             sharding["shard_count"] = settings.discord_shard_count
@@ -61,22 +73,37 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: there are no prefix commands (see on_message)
             help_command=None,
-            intents=bot_intents(),
+            intents=bot_intents(message_content=settings.discord_message_content),
             allowed_mentions=NO_MENTIONS,
             **sharding,
             **options,
         )
         self.qa = qa
         self.qa_settings = settings
-        # The slash commands are in the tree from the start, so the bot build_bot returns is
-        # complete before it connects; setup_hook then attaches the cog's listeners.
-        self.questions = AskCog(self, qa, settings)
-        for command in self.questions.__cog_app_commands__:
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_index(qa)
+        self.answering = Answering(qa, settings, store=store or FeedbackStore.from_settings(settings),
+                                   scopes=scopes if scopes is not None else Scopes.load(settings.discord_scopes_file),
+                                   metrics=self.metrics)
+        # The commands are in the tree from the start, so the bot build_bot returns is
+        # complete before it connects; setup_hook then attaches the cogs' listeners.
+        self.questions = AskCog(self, self.answering)
+        self.admin = AdminCog(self, self.answering)
+        for command in [*self.questions.commands_for_tree(), self.admin.app_command]:
             self.tree.add_command(command)
+        if settings.discord_forum_channel_ids and not settings.discord_message_content:
+            log.warning("QABOT_DISCORD_FORUM_CHANNEL_IDS is set but forum posts will not be answered: that needs "
+                        "QABOT_DISCORD_MESSAGE_CONTENT=true and the Message Content intent in the developer portal")
 
     async def setup_hook(self) -> None:
         await self.add_cog(self.questions, override=True)
+        await self.add_cog(self.admin, override=True)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)  # answers' buttons, whenever they were sent
         await sync_commands(self, self.qa_settings.discord_guild_ids)
+
+    async def close(self) -> None:
+        await super().close()
+        self.answering.store.close()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: questions in messages are the cog's listener's job."""
@@ -85,21 +112,25 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
 
 
-def build_bot(qa: QABot, settings: Settings, **options: Any) -> commands.Bot:
+def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None, scopes: Scopes | None = None,
+              metrics: Metrics | None = None, **options: Any) -> commands.Bot:
     """The configured Discord bot for ``qa``, not started: ``await bot.start(token)`` runs it.
 
-    ``options`` go to discord.py's client as they are (tests shorten ``guild_ready_timeout``).
+    ``store`` (the state database), ``scopes`` and ``metrics`` default to what the
+    settings describe. ``options`` go to discord.py's client as they are (tests shorten
+    ``guild_ready_timeout``).
     """
     # qabot never joins voice channels: skip discord.py's warnings about missing voice libraries.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    return DiscordBot(qa, settings, **options)
+    return DiscordBot(qa, settings, store=store, scopes=scopes, metrics=metrics, **options)
 
 
-def bot_intents() -> discord.Intents:
+def bot_intents(*, message_content: bool = False) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True  # servers, channels and threads
     intents.guild_messages = True  # messages that mention the bot (their text needs no privileged intent)
     intents.dm_messages = True  # direct messages
+    intents.message_content = message_content  # privileged: only forum auto-answer needs it
     return intents
 
 
@@ -144,12 +175,26 @@ def bot_token(settings: Settings) -> str:
 def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """``qabot discord``: check the token, load or build the index, then serve until a signal."""
     token = bot_token(settings)
+    scopes = Scopes.load(settings.discord_scopes_file)  # a bad file stops here, before any slow work
     # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
     qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
+    metrics, server = Metrics(), None
     try:
-        asyncio.run(serve(build_bot(qa, settings), token))
+        _check_scopes(qa, scopes)
+        if settings.metrics_port is not None:
+            server = metrics.serve(settings.metrics_port, settings.metrics_address)
+        asyncio.run(serve(build_bot(qa, settings, scopes=scopes, metrics=metrics), token))
     finally:
+        if server is not None:
+            server.close()
         qa.close()
+
+
+def _check_scopes(qa: QABot, scopes: Scopes) -> None:
+    """Warn about a scope that names no indexed document (a typo would otherwise answer nothing there)."""
+    for where, patterns in scopes.all_patterns().items():
+        if patterns is not None and not qa.sources(patterns):
+            log.warning("the scope of %s (%s) matches no indexed document", where, ", ".join(patterns))
 
 
 async def serve(bot: commands.Bot, token: str) -> None:
@@ -176,6 +221,11 @@ async def serve(bot: commands.Bot, token: str) -> None:
             await runner
     except discord.LoginFailure:
         raise SettingsError(f"Discord rejected QABOT_DISCORD_TOKEN: reset it at {PORTAL} (Bot > Reset Token)") from None
+    except discord.PrivilegedIntentsRequired:
+        raise SettingsError(
+            "Discord refused the Message Content intent: turn it on at "
+            f"{PORTAL} (Bot > Privileged Gateway Intents), or unset QABOT_DISCORD_MESSAGE_CONTENT"
+        ) from None
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)

@@ -1,198 +1,168 @@
-"""The Discord cog: ``/ask``, ``/sources``, ``/help``, mentions and direct messages.
+"""The Discord cog: ``/ask``, ``/sources``, ``/help``, mentions, direct messages, forum posts, "Ask qabot".
 
-Every question takes the same path, from a slash command or from a message:
+Every question takes the same path (``answers.Answering``): the allow-lists and the
+place's scope, the length limit and the cooldown, a place in the bounded queue,
+retrieval in a worker thread, the answer stored with an id its buttons carry. This
+module only turns Discord events into questions and sends the replies:
 
-1. **where**: the optional allow-lists of guilds and channels (a thread counts as its
-   channel); direct messages unless ``QABOT_DISCORD_DMS`` is off;
-2. **what**: not empty, and not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``;
-3. **who**: a per-user cooldown (discord.py's ``CooldownMapping``);
-4. **when**: a place in the ``Gate``: at most ``QABOT_DISCORD_MAX_CONCURRENT`` questions
-   are answered at once, in worker threads, and at most ``QABOT_DISCORD_QUEUE_LIMIT``
-   wait; beyond that a question is refused politely. Retrieval never runs on the event
-   loop, so the gateway heartbeat is never late;
-5. **context**: in a thread, or in a reply to one of the bot's answers, the earlier
-   questions of that conversation go to ``QABot.ask`` as ``history``;
-6. **answer**: ``format`` builds the embed; everything is sent with
-   ``AllowedMentions.none()``, so quoted text or an echoed question never pings anyone.
+- **/ask** defers at once, before any retrieval, so Discord's 3-second window is never
+  at risk; a refusal is private (ephemeral);
+- **a mention** or **a direct message** gets a reply; a refusal is a short reply that
+  deletes itself;
+- **context**: in a thread, or in a reply to one of the bot's answers, the earlier
+  questions of that conversation go to ``QABot.ask`` as ``history``: from memory, or,
+  after a restart, read back from Discord (``conversations``);
+- **"Ask qabot"** (a message context-menu command) asks the right-clicked message's
+  text and answers privately, with a button to post the answer publicly;
+- **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
+  intent) are answered in their thread without a mention.
 
-A refused slash command gets a private (ephemeral) reply; an accepted one defers at
-once, before any retrieval, so Discord's 3-second window is never at risk. A refused
-mention gets a short reply that deletes itself. Any error is logged and answered
-with a short apology; the bot keeps running.
+Questions are cleaned of mentions first (``mentions``). Everything is sent with
+``AllowedMentions.none()``, so quoted text or an echoed question never pings anyone.
+Any error is logged and answered with a short apology; the bot keeps running.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.conversations import Conversations
-from qabot.adapters.discord.format import (
-    answer_embed,
-    default_shown,
-    help_embed,
-    more_embed,
-    notice,
-    sources_embed,
-)
-from qabot.adapters.discord.limits import Cooldowns, Gate, QueueFull
-from qabot.bot import QABot
-from qabot.errors import QuestionError
-from qabot.models import Answer
-from qabot.settings import Settings
+from qabot.adapters.discord.answers import NO_MENTIONS, Answered, Answering, Asked, Place
+from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
+from qabot.adapters.discord.conversations import read_thread, replied_history
+from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
+from qabot.adapters.discord.limits import QueueFull
+from qabot.adapters.discord.mentions import clean_question
+from qabot.scopes import describe
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
-MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
-MORE_TIMEOUT = 14 * 60.0  # the button outlives neither the view nor the 15-minute interaction token
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
 
 NOT_HERE = "I'm not enabled here."
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
-TOO_LONG = "That question is {length} characters long; I take up to {limit}. Could you shorten it?"
-COOLDOWN = "One moment, please: you can ask again in {seconds} s."
-BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
-APOLOGY = "Sorry, something went wrong while answering that. It has been logged."
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a question was asked."""
-
-    guild_id: int | None
-    channel_id: int | None
-    parent_id: int | None = None  # the channel a thread belongs to
-
-    @property
-    def thread_id(self) -> int | None:
-        return self.channel_id if self.parent_id is not None else None
-
-    @classmethod
-    def of(cls, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
-        parent = channel.parent_id if isinstance(channel, discord.Thread) else None
-        return cls(guild_id, channel_id, parent)
-
-
-@dataclass
-class Reply:
-    """What to send: a notice, or an answer embed with its optional button."""
-
-    content: str | None = None
-    embed: discord.Embed | None = None
-    view: discord.ui.View | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        sent: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-        if self.content is not None:
-            sent["content"] = notice(self.content)
-        if self.embed is not None:
-            sent["embed"] = self.embed
-        if self.view is not None:
-            sent["view"] = self.view
-        return sent
-
-
-class MoreSources(discord.ui.View):
-    """The "More sources" button: the excerpts the answer did not show, privately to whoever presses it."""
-
-    def __init__(self, answer: Answer, shown: int) -> None:
-        super().__init__(timeout=MORE_TIMEOUT)
-        self.answer = answer
-        self.shown = shown
-        self.message: discord.Message | None = None
-
-    @discord.ui.button(label="More sources", style=discord.ButtonStyle.secondary)
-    async def more(self, interaction: discord.Interaction, _button: discord.ui.Button) -> None:
-        await interaction.response.send_message(
-            embed=more_embed(self.answer, self.shown), ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
-
-    async def on_timeout(self) -> None:
-        if self.message is not None:
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(view=None)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, _item: discord.ui.Item) -> None:
-        log.error("error in the More sources button: %s", error, exc_info=error)
-        await _apologise(interaction)
+EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
+NO_TEXT = "That message has no text I can ask about."
+MENU = "Ask qabot"
 
 
 class AskCog(commands.Cog, name="Questions"):
-    """Questions from slash commands, mentions and direct messages, answered with cited excerpts."""
+    """Questions from slash commands, mentions, direct messages, forum posts and the message menu."""
 
-    def __init__(self, bot: commands.Bot, qa: QABot, settings: Settings) -> None:
+    def __init__(self, bot: commands.Bot, answering: Answering) -> None:
         self.bot = bot
-        self.qa = qa
-        self.settings = settings
-        self.gate = Gate(concurrent=settings.discord_max_concurrent, queue_limit=settings.discord_queue_limit)
-        self.cooldowns = Cooldowns(settings.discord_cooldown_seconds)
-        self.conversations = Conversations()
+        self.answering = answering
+        self.qa = answering.qa
+        self.settings = answering.settings
+        self.menu = app_commands.ContextMenu(name=MENU, callback=self.ask_about_message)
+        self.menu.error(self._menu_error)
+
+    def commands_for_tree(self) -> list[app_commands.Command | app_commands.ContextMenu]:
+        """Everything this cog puts in the command tree: its slash commands and the message menu."""
+        return [*self.__cog_app_commands__, self.menu]
 
     # -- slash commands -------------------------------------------------------------------
 
     @app_commands.command(name="ask", description="Ask about the documents: I answer with the passage that answers.")
-    @app_commands.describe(question="Your question", k=f"How many sources to show (1-{MAX_K})")
+    @app_commands.describe(question="Your question", k="How many sources to show (1-10)")
     async def ask(
-        self, interaction: discord.Interaction, question: str, k: app_commands.Range[int, 1, MAX_K] | None = None
+        self, interaction: discord.Interaction, question: str, k: app_commands.Range[int, 1, 10] | None = None
     ) -> None:
-        place = Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)
-        if not self.allowed(place):
-            await _private(interaction, NOT_HERE)
+        taken = await self._taken(interaction, question, _known_names(interaction, question), "slash", EMPTY_SLASH)
+        if taken is None:
             return
-        question = " ".join(question.split())
-        refusal = self.refusal(interaction.user.id, question)
-        if refusal is not None:
-            await _private(interaction, refusal)
-            return
-        history = self.conversations.history(thread_id=place.thread_id)
+        place, question = taken
+        asked = Asked(question, interaction.user.id, place, "slash", [], k or default_shown(self.settings.top_k))
         try:
-            with self.gate.admit():
+            with self.answering.gate.admit():
                 await interaction.response.defer(thinking=True)
-                answer, reply = await self.answer(question, history, k or default_shown(self.settings.top_k))
-                sent = await interaction.followup.send(**reply.kwargs(), wait=True)
+                asked.history = await self.history(place, interaction.channel)
+                answered = await self.answering.answer(asked)
+                sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
         except QueueFull:
-            await _private(interaction, BUSY)
+            await say(interaction, self.answering.busy("slash"))
             return
-        self._sent(reply, sent)
-        if answer is not None:
-            self.conversations.remember(question, history, thread_id=place.thread_id, message_ids=[sent.id])
+        self._finished(asked, answered, [sent.id])
 
     @app_commands.command(name="sources", description="List the documents I can quote from.")
     async def sources(self, interaction: discord.Interaction) -> None:
-        if not self.allowed(Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)):
-            await _private(interaction, NOT_HERE)
+        place = Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)
+        if not self.answering.allowed(place):
+            await say(interaction, NOT_HERE)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        found = await asyncio.to_thread(self.qa.sources)
-        await interaction.followup.send(embed=sources_embed(found), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        scope = self.answering.scope(place)
+        found = await asyncio.to_thread(self.qa.sources, scope)
+        embed = sources_embed(found)
+        if scope is not None:
+            embed.set_footer(text=clip(f"{embed.footer.text} · here: {describe(scope)}", 2048))
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="help", description="How to ask me questions.")
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = help_embed(
-            max_chars=self.settings.discord_max_question_chars,
-            cooldown=self.settings.discord_cooldown_seconds,
-            max_k=MAX_K,
-        )
+        embed = help_embed(max_chars=self.settings.discord_max_question_chars,
+                           cooldown=self.settings.discord_cooldown_seconds, max_k=10)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def cog_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
+    async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str], frontend: str,
+                     empty: str) -> tuple[Place, str] | None:
+        """The place and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
+        place = Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)
+        if not self.answering.allowed(place):
+            await say(interaction, NOT_HERE)
+            return None
+        question = clean_question(text, self._me().id, names)
+        refusal = self.answering.refusal(interaction.user.id, question, frontend) if question else empty
+        if refusal is not None:
+            await say(interaction, refusal)
+            return None
+        return place, question
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         command = interaction.command.name if interaction.command else "?"
         log.error("error in /%s: %s", command, original, exc_info=original)
-        await _apologise(interaction)
+        if command == "ask":
+            self.answering.failed("slash")
+        await apologise(interaction)
 
-    # -- mentions and direct messages -----------------------------------------------------
+    # -- the message menu: "Ask qabot" ----------------------------------------------------
+
+    async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Ask the right-clicked message's text; the answer is private, with a button to post it."""
+        names = {m.id: m.display_name for m in message.mentions}
+        taken = await self._taken(interaction, message.content, names, "menu", NO_TEXT)
+        if taken is None:
+            return
+        place, question = taken
+        asked = Asked(question, interaction.user.id, place, "menu", [], default_shown(self.settings.top_k),
+                      post_to=message.id)
+        try:
+            with self.answering.gate.admit():
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                answered = await self.answering.answer(asked)
+                reply = answer_reply(answered, asked.shown, post_to=message.id)
+                await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
+        except QueueFull:
+            await say(interaction, self.answering.busy("menu"))
+            return
+        self.answering.sent(asked, answered)
+
+    async def _menu_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        original = getattr(error, "original", error)
+        log.error("error in the %r menu: %s", MENU, original, exc_info=original)
+        self.answering.failed("menu")
+        await apologise(interaction)
+
+    # -- mentions, direct messages and forum posts ----------------------------------------
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -200,124 +170,104 @@ class AskCog(commands.Cog, name="Questions"):
         if me is None or message.author.bot or message.type not in (MessageType.default, MessageType.reply):
             return
         place = Place.of(message.guild.id if message.guild else None, message.channel, message.channel.id)
-        if place.guild_id is not None and not any(user.id == me.id for user in message.mentions):
+        forum = self._forum_post(message)
+        if not forum and place.guild_id is not None and not any(user.id == me.id for user in message.mentions):
             return
-        if not self.allowed(place):
+        if not self.answering.allowed(place):
             return
+        frontend = "forum" if forum else "mention" if place.guild_id is not None else "dm"
         try:
-            await self._answer_message(message, place, me)
+            await self._answer_message(message, place, me, frontend)
         except Exception as exc:
             log.error("error answering message %s: %s", message.id, exc, exc_info=exc)
+            self.answering.failed(frontend)
             await self._notice(message, APOLOGY)
 
-    async def _answer_message(self, message: discord.Message, place: Place, me: discord.ClientUser) -> None:
-        question = strip_mentions(message.content, me.id)
+    def _forum_post(self, message: discord.Message) -> bool:
+        """The first message of a new post in one of the forums the bot answers (needs the content intent)."""
+        channel = message.channel
+        return (self.settings.discord_message_content and isinstance(channel, discord.Thread)
+                and channel.parent_id in self.settings.discord_forum_channel_ids and message.id == channel.id)
+
+    async def _answer_message(self, message: discord.Message, place: Place, me: discord.ClientUser,
+                              frontend: str) -> None:
+        names = {m.id: m.display_name for m in message.mentions}
+        if frontend == "forum":  # the post's title is part of the question; a long post is cut, not refused
+            text = f"{getattr(message.channel, 'name', '')}\n{message.content}"
+            question = clip(clean_question(text, me.id, names), self.settings.discord_max_question_chars)
+        else:
+            question = clean_question(message.content, me.id, names)
         if not question:
-            await self._notice(message, EMPTY.format(name=me.display_name))
+            if frontend != "forum":
+                await self._notice(message, EMPTY.format(name=me.display_name))
             return
-        refusal = self.refusal(message.author.id, question)
+        refusal = self.answering.refusal(message.author.id, question, frontend, cooldown=frontend != "forum")
         if refusal is not None:
             await self._notice(message, refusal)
             return
-        reply_to = message.reference.message_id if message.reference else None
-        history = self.conversations.history(thread_id=place.thread_id, reply_to=reply_to) or quoted_question(
-            message, me.id
-        )
+        asked = Asked(question, message.author.id, place, frontend, [], default_shown(self.settings.top_k))
         try:
-            with self.gate.admit():
-                answer, reply = await self.answer(question, history, default_shown(self.settings.top_k))
-                sent = await message.channel.send(
-                    **reply.kwargs(), reference=message.to_reference(fail_if_not_exists=False)
-                )
+            with self.answering.gate.admit():
+                if frontend != "forum":
+                    asked.history = await self.history(place, message.channel, message)
+                answered = await self.answering.answer(asked)
+                sent = await message.channel.send(**answer_reply(answered, asked.shown).kwargs(),
+                                                  reference=message.to_reference(fail_if_not_exists=False))
         except QueueFull:
-            await self._notice(message, BUSY)
+            await self._notice(message, self.answering.busy(frontend))
             return
-        self._sent(reply, sent)
-        if answer is not None:
-            self.conversations.remember(question, history, thread_id=place.thread_id, message_ids=[message.id, sent.id])
+        self._finished(asked, answered, [message.id, sent.id])
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """A short reply to a message, deleted after a while; a failure to send is only logged."""
         try:
-            await message.channel.send(
-                notice(text),
-                reference=message.to_reference(fail_if_not_exists=False),
-                allowed_mentions=NO_MENTIONS,
-                delete_after=NOTICE_SECONDS,
-            )
+            await message.channel.send(notice(text), reference=message.to_reference(fail_if_not_exists=False),
+                                       allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
         except discord.HTTPException as exc:
             log.warning("could not reply to message %s: %s", message.id, exc)
 
     # -- the shared path ------------------------------------------------------------------
 
-    def allowed(self, place: Place) -> bool:
-        """Whether questions are answered here: the allow-lists, and direct messages."""
-        settings = self.settings
-        if place.guild_id is None:
-            return settings.discord_dms
-        if settings.discord_allowed_guild_ids and place.guild_id not in settings.discord_allowed_guild_ids:
-            return False
-        channels = settings.discord_allowed_channel_ids
-        return not channels or place.channel_id in channels or place.parent_id in channels
-
-    def refusal(self, user_id: int, question: str) -> str | None:
-        """Why this question is not taken now (too long, too soon), or None. Takes the user's cooldown."""
-        limit = self.settings.discord_max_question_chars
-        if len(question) > limit:
-            return TOO_LONG.format(length=len(question), limit=limit)
-        wait = self.cooldowns.retry_after(user_id)
-        if wait > 0:
-            return COOLDOWN.format(seconds=max(1, round(wait)))
-        return None
-
-    async def answer(self, question: str, history: list[str], shown: int) -> tuple[Answer | None, Reply]:
-        """Ask the core in a worker thread and format the result. Call inside ``gate.admit()``."""
-        try:
-            answer = await self.gate.run(self.qa.ask, question, k=MAX_K, history=history or None)
-        except QuestionError as exc:  # empty or overlong by the core's own rules: the message says why
-            return None, Reply(content=str(exc))
-        view = MoreSources(answer, shown) if answer.answered and len(answer.excerpts) > shown else None
-        return answer, Reply(embed=answer_embed(answer, shown), view=view)
-
-    @staticmethod
-    def _sent(reply: Reply, message: discord.Message) -> None:
-        if isinstance(reply.view, MoreSources):
-            reply.view.message = message
-
-
-async def _private(interaction: discord.Interaction, text: str) -> None:
-    """An ephemeral reply: the first response, or a follow-up once the interaction is answered."""
-    if interaction.response.is_done():
-        await interaction.followup.send(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-
-async def _apologise(interaction: discord.Interaction) -> None:
-    try:
-        await _private(interaction, APOLOGY)
-    except discord.HTTPException as exc:
-        log.warning("could not send the apology: %s", exc)
-
-
-def strip_mentions(content: str, user_id: int) -> str:
-    """The question in a message: without the mentions of the bot, on one line."""
-    text = re.sub(rf"<@!?{user_id}>", " ", content)
-    return " ".join(text.split()).lstrip(",:;- ").strip()
-
-
-def quoted_question(message: discord.Message, user_id: int) -> list[str]:
-    """The question of the bot's answer this message replies to, read from the answer's embed title.
-
-    Used when the conversation is not in memory (the bot restarted since it answered).
-    """
-    replied = message.reference.resolved if message.reference else None
-    if not isinstance(replied, discord.Message) or replied.author.id != user_id or not replied.embeds:
+    async def history(self, place: Place, channel: Any, message: discord.Message | None = None) -> list[str]:
+        """The earlier questions of this conversation: from memory, else read back from Discord."""
+        reply_to = message.reference.message_id if message is not None and message.reference else None
+        remembered = self.answering.conversations.history(thread_id=place.thread_id, reply_to=reply_to)
+        if remembered is not None:
+            return remembered
+        me = self._me()
+        if reply_to is not None:
+            chain = await replied_history(message, me.id, lookup=self.answering.stored)  # type: ignore[arg-type]
+            if chain:
+                return chain
+        if place.thread_id is not None and channel is not None:
+            since = datetime.now(UTC) - timedelta(hours=self.settings.discord_history_hours)
+            return await read_thread(channel, me.id, since=since, lookup=self.answering.stored, before=message)
         return []
-    title = replied.embeds[0].title or ""
-    return [re.sub(r"\\(.)", r"\1", title)] if title else []
+
+    def _finished(self, asked: Asked, answered: Answered, message_ids: list[int]) -> None:
+        self.answering.sent(asked, answered)
+        if answered.answer is not None:
+            self.answering.conversations.remember(asked.question, asked.history, thread_id=asked.place.thread_id,
+                                                  message_ids=message_ids)
+
+    def _me(self) -> discord.ClientUser:
+        assert self.bot.user is not None  # commands and messages arrive only once logged in
+        return self.bot.user
+
+
+def _known_names(interaction: discord.Interaction, question: str) -> dict[int, str]:
+    """Display names of the users a slash question mentions, where the bot has them (no members intent)."""
+    names = {}
+    for user_id in map(int, re.findall(r"<@!?(\d+)>", question)):
+        member = interaction.guild.get_member(user_id) if interaction.guild else None
+        user = member or interaction.client.get_user(user_id)
+        if user is not None:
+            names[user_id] = user.display_name
+    return names
 
 
 async def setup(bot: commands.Bot) -> None:
-    """Extension entry point: ``bot`` carries ``qa`` (a QABot) and ``qa_settings``, as build_bot's bot does."""
-    await bot.add_cog(AskCog(bot, bot.qa, bot.qa_settings))  # type: ignore[attr-defined]
+    """Extension entry point: ``bot`` carries ``answering``, as build_bot's bot does."""
+    cog = AskCog(bot, bot.answering)  # type: ignore[attr-defined]
+    await bot.add_cog(cog)
+    bot.tree.add_command(cog.menu)

@@ -1,11 +1,39 @@
-"""Follow-up memory: the earlier questions of each thread and reply chain, kept in memory."""
+"""Follow-up memory: the earlier questions of each thread and reply chain.
+
+They are kept in memory while the bot runs (``Conversations``). After a restart the
+memory is empty, so they are read back from Discord instead (``read_thread``,
+``replied_history``): the bot's own earlier answers carry their questions, in their
+embed titles and, through the answer id on their buttons, in the state database. The
+bot's own messages are readable without any privileged intent.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
+
+import discord
+
+from qabot.adapters.discord.ids import answer_id_of
+
+log = logging.getLogger(__name__)
 
 HISTORY_DEPTH = 5  # earlier questions passed as history
+SCAN = 100  # messages of a thread read back, at most, to find the bot's answers
+
+
+class Earlier(Protocol):
+    """What the state database knows of an earlier answer (``qabot.feedback.StoredAnswer``)."""
+
+    question: str
+    history: list[str]
+
+
+Lookup = Callable[[Sequence[str]], Awaitable[Mapping[str, Earlier]]]
 
 
 class Conversations:
@@ -22,25 +50,81 @@ class Conversations:
         self._chains: OrderedDict[int, tuple[str, ...]] = OrderedDict()
         self._threads: OrderedDict[int, tuple[str, ...]] = OrderedDict()
 
-    def history(self, *, thread_id: int | None = None, reply_to: int | None = None) -> list[str]:
-        """Earlier questions, oldest first: the reply chain's if there is one, else the thread's."""
+    def history(self, *, thread_id: int | None = None, reply_to: int | None = None) -> list[str] | None:
+        """Earlier questions, oldest first: the reply chain's if there is one, else the thread's.
+
+        None when this conversation is not in memory (not seen since the bot started).
+        """
         if reply_to is not None and reply_to in self._chains:
             return list(self._chains[reply_to])
         if thread_id is not None and thread_id in self._threads:
             return list(self._threads[thread_id])
-        return []
+        return None
 
     def remember(
         self, question: str, history: Iterable[str], *, thread_id: int | None, message_ids: Iterable[int]
     ) -> None:
+        history = tuple(history)
         chain = (*history, question)[-self.depth :]
         for message_id in message_ids:
             self._put(self._chains, message_id, chain)
         if thread_id is not None:
-            self._put(self._threads, thread_id, (*self._threads.get(thread_id, ()), question)[-self.depth :])
+            # A thread first seen after a restart starts from what was read back from Discord.
+            earlier = self._threads.get(thread_id, history)
+            self._put(self._threads, thread_id, (*earlier, question)[-self.depth :])
 
     def _put(self, table: OrderedDict[int, tuple[str, ...]], key: int, value: tuple[str, ...]) -> None:
         table[key] = value
         table.move_to_end(key)
         while len(table) > self.capacity:
             table.popitem(last=False)
+
+
+async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: datetime, lookup: Lookup,
+                      depth: int = HISTORY_DEPTH, before: discord.abc.Snowflake | None = None) -> list[str]:
+    """The questions of the bot's last ``depth`` answers in ``channel`` since ``since``, oldest first.
+
+    Reads at most ``SCAN`` messages; a channel the bot may not read gives no history.
+    """
+    answers: list[discord.Message] = []
+    try:
+        async for message in channel.history(limit=SCAN, before=before):
+            if message.created_at < since:
+                break
+            if message.author.id == bot_id and message.embeds and message.embeds[0].title:
+                answers.append(message)
+                if len(answers) >= depth:
+                    break
+    except discord.HTTPException as exc:
+        log.debug("cannot read the history of channel %s: %s", getattr(channel, "id", "?"), exc)
+        return []
+    ids = [answer_id for m in answers if (answer_id := answer_id_of(m))]
+    stored = await lookup(ids) if ids else {}
+    questions = []
+    for message in reversed(answers):
+        row = stored.get(answer_id_of(message) or "")
+        questions.append(row.question if row is not None else title_question(message))
+    return questions
+
+
+async def replied_history(message: discord.Message, bot_id: int, *, lookup: Lookup,
+                          depth: int = HISTORY_DEPTH) -> list[str]:
+    """The conversation of the bot's answer that ``message`` replies to: its history and its question.
+
+    Used when the reply chain is not in memory (the bot restarted since it answered).
+    """
+    replied = message.reference.resolved if message.reference else None
+    if not isinstance(replied, discord.Message) or replied.author.id != bot_id or not replied.embeds:
+        return []
+    answer_id = answer_id_of(replied)
+    row = (await lookup([answer_id])).get(answer_id) if answer_id else None
+    if row is not None:
+        return [*row.history, row.question][-depth:]
+    question = title_question(replied)
+    return [question] if question else []
+
+
+def title_question(message: discord.Message) -> str:
+    """The question an answer's embed title shows, with its Markdown escapes undone."""
+    title = (message.embeds[0].title or "") if message.embeds else ""
+    return re.sub(r"\\(.)", r"\1", title)

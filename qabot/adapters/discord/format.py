@@ -285,6 +285,16 @@ def help_embed(*, max_chars: int, cooldown: float, max_k: int) -> discord.Embed:
         inline=False,
     )
     embed.add_field(
+        name="Was it right?",
+        value="Press 👍 **Helpful** or 👎 **Not helpful** under an answer: it helps improve the documents.",
+        inline=False,
+    )
+    embed.add_field(
+        name="Ask about a message",
+        value="Right-click a message (or long-press it), then **Apps > Ask qabot**: I answer you privately.",
+        inline=False,
+    )
+    embed.add_field(
         name="Follow-up questions",
         value="Ask in a thread, or reply to one of my answers (with the mention on): "
         "I read your earlier questions there, so “When did he die?” works.",

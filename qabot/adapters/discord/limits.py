@@ -30,7 +30,9 @@ class Gate:
     def __init__(self, *, concurrent: int, queue_limit: int) -> None:
         self._slots = asyncio.Semaphore(concurrent)
         self.capacity = concurrent + queue_limit
-        self.inside = 0
+        self.inside = 0  # admitted, from the first reply to the last
+        self.waiting = 0  # waiting for a slot: the queue's depth
+        self.running = 0  # being answered, in a worker thread
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[None]:
@@ -43,8 +45,17 @@ class Gate:
             self.inside -= 1
 
     async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        async with self._slots:
+        self.waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
             return await asyncio.to_thread(func, *args, **kwargs)
+        finally:
+            self.running -= 1
+            self._slots.release()
 
 
 class Cooldowns:

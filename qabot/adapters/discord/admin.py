@@ -1,0 +1,145 @@
+"""``/qabot status``, ``/qabot reindex``, ``/qabot feedback``: seeing and running the bot from Discord.
+
+The group is published with ``default_permissions`` Manage Server and for servers only,
+so Discord shows it to server managers and nobody else; a server's admins can grant it
+to other roles under Server Settings > Integrations. Every reply is private.
+
+- ``status``: the index (built when, files, documents, passages; this server's scope),
+  the questions asked here today, the queue, and uptime;
+- ``reindex``: brings the index in step with the corpus now (``QABot.refresh``: only
+  changed passages are embedded again), editing its reply with the progress;
+- ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
+  prints them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering
+from qabot.adapters.discord.buttons import apologise
+from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed
+from qabot.feedback import summarise, summary_text
+from qabot.index import BuildConfig, check
+from qabot.scopes import describe
+
+log = logging.getLogger(__name__)
+
+PROGRESS_SECONDS = 2.0  # between edits of the reindex reply (Discord allows 5 edits in 5 s)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and run qabot (server managers)."):
+    """The ``/qabot`` group."""
+
+    def __init__(self, bot: commands.Bot, answering: Answering) -> None:
+        self.bot = bot
+        self.answering = answering
+        self.qa = answering.qa
+        super().__init__()
+
+    @app_commands.command(name="status", description="The index, today's questions, the queue and uptime.")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        embed = await asyncio.to_thread(self._status, interaction.guild_id, interaction.channel_id,
+                                        getattr(interaction.channel, "parent_id", None))
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    def _status(self, guild_id: int | None, channel_id: int | None, parent_id: int | None) -> discord.Embed:
+        manifest = self.qa.manifest
+        built = int(datetime.fromisoformat(manifest.built_at).timestamp())
+        embed = discord.Embed(title="qabot status", colour=ANSWER_COLOUR)
+        embed.add_field(name="Index", inline=False, value=(
+            f"built <t:{built}:R> (<t:{built}:f>)\n{manifest.indexed_files} file(s), {manifest.documents} "
+            f"document(s), {manifest.passages} passages"))
+        scope = self.answering.scopes.sources(guild_id, channel_id, parent_id)
+        if scope is not None:
+            found = self.qa.sources(scope)
+            embed.add_field(name="In scope here", inline=False, value=clip(
+                f"{describe(scope)}: {len(found)} file(s), {sum(s.passages for s in found)} passages", 1024))
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        total, answered = self.answering.store.count(since=midnight, guild_id=guild_id)
+        embed.add_field(name="Today (UTC), this server", inline=False,
+                        value=f"{total} question(s): {answered} answered, {total - answered} not found")
+        gate, settings = self.answering.gate, self.answering.settings
+        embed.add_field(name="Queue", inline=False, value=(
+            f"{gate.running} being answered, {gate.waiting} waiting (at most {settings.discord_max_concurrent} "
+            f"at once, {settings.discord_queue_limit} waiting)"))
+        embed.add_field(name="Uptime", inline=False, value=duration(time.time() - self.answering.started))
+        return fit_embed(embed)
+
+    @app_commands.command(name="reindex", description="Bring the index in step with the documents now.")
+    async def reindex(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Checking the documents for changes…", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+        started = time.monotonic()
+        read = [0, 0]  # characters read, of all: written by the build's thread, read here
+
+        def hear(done: int, total: int) -> None:
+            read[:] = [done, total]
+
+        async def report() -> None:
+            while True:
+                await asyncio.sleep(PROGRESS_SECONDS)
+                done, total = read
+                share = f"{done / total:.0%} of the documents read, " if total else ""
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.edit_original_response(
+                        content=f"Re-indexing… {share}{time.monotonic() - started:.0f} s so far.")
+
+        reporter = asyncio.create_task(report())
+        try:
+            refreshed = await asyncio.to_thread(self.qa.refresh, hear)
+            stale = False if refreshed else not (await asyncio.to_thread(self._fresh))
+        finally:
+            reporter.cancel()
+        m = self.qa.manifest
+        seconds = time.monotonic() - started
+        if refreshed:
+            text = (f"Index refreshed in {seconds:.1f} s: {m.indexed_files} file(s), {m.passages} passages "
+                    f"({m.embedded} embedded again).")
+        elif stale:
+            text = "The index could not be rebuilt; the last good one keeps serving. The bot's log says why."
+        else:
+            text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
+        await interaction.edit_original_response(content=text)
+
+    def _fresh(self) -> bool:
+        return check(BuildConfig.from_settings(self.qa.settings), self.qa.embedder.name).fresh
+
+    @app_commands.command(name="feedback", description="This server's answers and votes.")
+    async def feedback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        summary = await asyncio.to_thread(summarise, self.answering.store, guild_id=interaction.guild_id)
+        text = clip(summary_text(summary), DESCRIPTION_LIMIT - 8).replace("```", "'''")
+        embed = discord.Embed(title="Answers and votes in this server", colour=ANSWER_COLOUR,
+                              description=f"```\n{text}\n```")
+        embed.set_footer(text="qabot feedback export FILE turns the votes into questions for qabot eval")
+        await interaction.followup.send(embed=fit_embed(embed), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        original = getattr(error, "original", error)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        log.error("error in /%s: %s", command, original, exc_info=original)
+        await apologise(interaction)
+
+
+def duration(seconds: float) -> str:
+    """'3 d 4 h', '2 h 5 min', '12 min', '40 s'."""
+    seconds = int(seconds)
+    days, hours, minutes = seconds // 86400, seconds // 3600 % 24, seconds // 60 % 60
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{seconds} s"

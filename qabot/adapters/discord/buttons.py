@@ -1,0 +1,222 @@
+"""The buttons under an answer: More sources, 👍 Helpful, 👎 Not helpful, and Post publicly.
+
+They keep working after a restart. Their custom ids carry the answer's id
+(``ids``), and the bot registers one ``DynamicItem`` class per kind at start-up
+(``bot.add_dynamic_items``, discord.py's ``examples/views/dynamic_counter.py``). A
+press is matched to its class by the custom id, whichever process sent the message
+and whenever. A persistent ``View`` added with ``bot.add_view`` would need the same
+fixed custom id on every message, which cannot say which answer a vote is for.
+
+The view sent with an answer is only a layout: it is stopped before it is sent, so
+discord.py keeps nothing per message (an answer sent every few seconds for months
+would otherwise pile up views in memory). Every press arrives through the dynamic items.
+
+- **More sources** shows the excerpts the answer did not, privately. After a restart the
+  answer is asked again, as the state database recorded it (question, history, scope).
+- **👍 / 👎** record the presser's vote (one per user per answer; pressing the other
+  changes it), with a private reply.
+- **Post publicly** (under a private "Ask qabot" answer) posts that answer in the channel,
+  as a reply to the message it is about.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from qabot.adapters.discord import ids
+from qabot.adapters.discord.answers import BUSY, NO_MENTIONS, Answered, Reply
+from qabot.adapters.discord.format import answer_embed, default_shown, more_embed, notice
+from qabot.adapters.discord.limits import QueueFull
+from qabot.errors import QABotError
+from qabot.feedback import HELPFUL, NOT_HELPFUL, Vote
+from qabot.models import Answer
+
+if TYPE_CHECKING:
+    from qabot.adapters.discord.answers import Answering
+
+log = logging.getLogger(__name__)
+
+GONE = "I no longer have that answer. Please ask again."
+APOLOGY = "Sorry, something went wrong while answering that. It has been logged."
+CANNOT_POST = "I can't post in this channel."
+POSTED = "Posted in the channel."
+
+
+def answer_view(answer_id: str | None, answer: Answer, shown: int, *, post_to: int | None = None) -> discord.ui.View:
+    """The buttons of an answer, as a layout: More sources (when there are more), the votes, Post publicly."""
+    view = discord.ui.View(timeout=None)
+    if answer_id is not None:
+        if answer.answered and len(answer.excerpts) > shown:
+            view.add_item(discord.ui.Button(label="More sources", style=discord.ButtonStyle.secondary,
+                                            custom_id=ids.more_id(answer_id, shown)))
+        for helpful in (True, False):
+            view.add_item(_vote_button(answer_id, helpful))
+        if post_to is not None:
+            view.add_item(discord.ui.Button(label="Post publicly", style=discord.ButtonStyle.primary,
+                                            custom_id=ids.post_id(answer_id, post_to)))
+    view.stop()  # a layout only: presses go to the dynamic items, and discord.py keeps nothing per message
+    return view
+
+
+def answer_reply(answered: Answered, shown: int, *, post_to: int | None = None) -> Reply:
+    """What to send for ``answered``: the refusal, or the answer's embed and buttons."""
+    if answered.answer is None:
+        return Reply(content=answered.refusal or APOLOGY)
+    view = answer_view(answered.answer_id, answered.answer, shown, post_to=post_to)
+    return Reply(embed=answer_embed(answered.answer, shown), view=view)
+
+
+def _vote_button(answer_id: str, helpful: bool) -> discord.ui.Button:
+    return discord.ui.Button(label="Helpful" if helpful else "Not helpful", emoji="👍" if helpful else "👎",
+                             style=discord.ButtonStyle.secondary, custom_id=ids.vote_id(answer_id, helpful))
+
+
+def answering_of(interaction: discord.Interaction) -> Answering:
+    return interaction.client.answering  # type: ignore[attr-defined]
+
+
+def vote_text(vote: Vote | None, helpful: bool) -> str:
+    what = "helpful" if helpful else "not helpful"
+    if vote is None:
+        return "I no longer have that answer, so I can't record a vote on it."
+    if vote.previous is None:
+        return f"Thanks! I've noted that this answer was {what}."
+    if vote.changed:
+        return f"Changed your vote: this answer was {what}."
+    return f"You had already marked this answer as {what}."
+
+
+async def say(interaction: discord.Interaction, text: str) -> None:
+    """A private reply: the first response, or a follow-up once the interaction is answered."""
+    if interaction.response.is_done():
+        await interaction.followup.send(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def apologise(interaction: discord.Interaction) -> None:
+    try:
+        await say(interaction, APOLOGY)
+    except discord.HTTPException as exc:
+        log.warning("could not send the apology: %s", exc)
+
+
+class _Pressed:
+    """A button of an answer, rebuilt from its custom id when pressed; errors are logged and apologised for."""
+
+    item: discord.ui.Button
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.pressed(interaction, answering_of(interaction))
+        except Exception as exc:
+            log.error("error in the %s button: %s", self.item.label, exc, exc_info=exc)
+            await apologise(interaction)
+
+    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+        raise NotImplementedError
+
+
+class VoteButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=ids.VOTE):
+    def __init__(self, answer_id: str, helpful: bool) -> None:
+        super().__init__(_vote_button(answer_id, helpful))
+        self.answer_id = answer_id
+        self.helpful = helpful
+
+    @classmethod
+    async def from_custom_id(cls, _interaction: discord.Interaction, _item: discord.ui.Button, match: Any
+                             ) -> VoteButton:
+        return cls(match["answer"], match["value"] == "up")
+
+    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+        try:
+            vote = await answering.vote(self.answer_id, interaction.user.id, HELPFUL if self.helpful else NOT_HELPFUL)
+        except QABotError as exc:
+            log.warning("vote not recorded: %s", exc)
+            await say(interaction, "Sorry, I can't record votes right now.")
+            return
+        await say(interaction, vote_text(vote, self.helpful))
+
+
+class MoreButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=ids.MORE):
+    def __init__(self, answer_id: str, shown: int) -> None:
+        super().__init__(discord.ui.Button(label="More sources", style=discord.ButtonStyle.secondary,
+                                           custom_id=ids.more_id(answer_id, shown)))
+        self.answer_id = answer_id
+        self.shown = shown
+
+    @classmethod
+    async def from_custom_id(cls, _interaction: discord.Interaction, _item: discord.ui.Button, match: Any
+                             ) -> MoreButton:
+        return cls(match["answer"], int(match["shown"]))
+
+    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+        answer = await _answer(interaction, answering, self.answer_id, ephemeral=True)
+        if answer is None:
+            return
+        embed = more_embed(answer, self.shown)
+        if interaction.response.is_done():
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=ids.POST):
+    def __init__(self, answer_id: str, message_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Post publicly", style=discord.ButtonStyle.primary,
+                                           custom_id=ids.post_id(answer_id, message_id)))
+        self.answer_id = answer_id
+        self.message_id = message_id
+
+    @classmethod
+    async def from_custom_id(cls, _interaction: discord.Interaction, _item: discord.ui.Button, match: Any
+                             ) -> PostButton:
+        return cls(match["answer"], int(match["message"]))
+
+    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+        answer = await _answer(interaction, answering, self.answer_id, ephemeral=False)
+        channel = interaction.channel
+        if answer is None or channel is None:
+            return
+        shown = default_shown(answering.settings.top_k)
+        public = Reply(content=f"{interaction.user.mention} asked me about this message.",
+                       embed=answer_embed(answer, shown), view=answer_view(self.answer_id, answer, shown))
+        reference = discord.MessageReference(message_id=self.message_id, channel_id=channel.id,
+                                             guild_id=interaction.guild_id, fail_if_not_exists=False)
+        try:
+            await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
+        except discord.HTTPException as exc:
+            log.info("could not post an answer in channel %s: %s", channel.id, exc)
+            await say(interaction, CANNOT_POST)
+            return
+        private = answer_view(self.answer_id, answer, shown)  # the same buttons, without this one
+        if interaction.response.is_done():
+            await interaction.edit_original_response(content=POSTED, view=private)
+        else:
+            await interaction.response.edit_message(content=POSTED, view=private)
+
+
+async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, *, ephemeral: bool
+                  ) -> Answer | None:
+    """The pressed button's answer; when it must be asked again, the press is deferred first."""
+    answer = answering.cached(answer_id)
+    if answer is not None:
+        return answer
+    if ephemeral:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    else:
+        await interaction.response.defer()
+    try:
+        answer = await answering.lookup(answer_id)
+    except QueueFull:
+        await say(interaction, BUSY)
+        return None
+    if answer is None:
+        await say(interaction, GONE)
+    return answer
+
+
+DYNAMIC_ITEMS = (VoteButton, MoreButton, PostButton)

@@ -1,0 +1,99 @@
+"""``qabot feedback export FILE``: votes turned into questions ``qabot eval`` can run.
+
+Each line is an evaluation item in the form of ``dev.jsonl`` (``qabot.eval.datasets``):
+
+- a question whose answer was voted helpful (more 👍 than 👎) has the highlighted
+  sentence of that answer as its gold, and the answer's document in ``docs``;
+- a question whose answer was voted not helpful, and a question the corpus did not
+  answer, is written with empty ``answers`` and ``"review": true``, for a person to fill
+  in. (Until then ``qabot eval`` counts it as a question the corpus does not answer.)
+
+Questions asked more than once (same words, up to case, accents and spacing, after
+the same earlier questions) are one item; answers nobody voted on are left out, except
+abstentions. ``feedback`` on each line says what the votes were, and ``eval`` ignores it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qabot.errors import QABotError
+from qabot.feedback.report import question_key
+from qabot.feedback.store import FeedbackStore, StoredAnswer
+from qabot.text import flat
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    items: int
+    with_gold: int
+    to_review: int
+
+
+@dataclass
+class _Group:
+    answers: list[StoredAnswer] = field(default_factory=list)
+    gold: set[str] = field(default_factory=set)
+    docs: set[str] = field(default_factory=set)
+    helpful: int = 0
+    not_helpful: int = 0
+    abstained: int = 0
+    review: bool = False
+
+
+def export_items(store: FeedbackStore, *, guild_id: int | None = None) -> list[dict]:
+    """The evaluation items the votes and abstentions make, oldest question first."""
+    tallies = store.tallies(guild_id=guild_id)
+    groups: dict[tuple[str, ...], _Group] = {}
+    for answer in store.answers(guild_id=guild_id):
+        up, down = tallies.get(answer.id, (0, 0))
+        if answer.answered and not (up or down):
+            continue  # nobody said whether it was right
+        key = (question_key(answer.question), *(question_key(q) for q in answer.history))
+        group = groups.setdefault(key, _Group())
+        group.answers.append(answer)
+        group.helpful += up
+        group.not_helpful += down
+        if not answer.answered:
+            group.abstained += 1
+            group.review = True
+        elif up > down and answer.highlight:
+            group.gold.add(flat(answer.highlight))
+            if answer.doc_id:
+                group.docs.add(answer.doc_id)
+        else:
+            group.review = True
+    items = []
+    for group in groups.values():
+        latest = group.answers[-1]
+        items.append({
+            "id": f"feedback-{group.answers[0].id}",
+            "question": latest.question,
+            "answers": sorted(group.gold),
+            "docs": sorted(group.docs),
+            "history": latest.history,
+            **({"review": True} if not group.gold else {}),
+            "feedback": {"asked": len(group.answers), "helpful": group.helpful, "not_helpful": group.not_helpful,
+                         "abstained": group.abstained},
+        })
+    return items
+
+
+def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> Exported:
+    """Write the items to ``path`` as JSONL (atomically: a reader never sees half a file)."""
+    items = export_items(store, guild_id=guild_id)
+    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
+    gold = sum(1 for item in items if item["answers"])
+    return Exported(path, len(items), gold, len(items) - gold)

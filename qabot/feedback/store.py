@@ -1,0 +1,312 @@
+"""The state database: every answer a front-end gave, and the votes on it, in SQLite.
+
+It lives in the state folder (``QABOT_STATE_DIR``; by default ``qabot-state`` beside the
+index folder, never inside a build, which a rebuild replaces), so answers and votes
+survive restarts and rebuilds, and several processes (shards) can share it: SQLite in
+WAL mode with a busy timeout.
+
+A row of ``answers`` holds the question, the history it was asked with, the searched
+query, the answered flag and the confidence, the scope, the cited passages (source,
+document, offsets, a hash of the text), the best excerpt's highlight (the gold of an
+exported question), the guild and channel ids, a salted hash of the user id, the time
+and the index build. The user id itself is never stored: ``user_hash`` is an HMAC with
+a random salt kept in the state folder (``salt``, readable by its owner only).
+A user has one vote per answer (``votes``' primary key); voting again changes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from qabot.errors import QABotError, StateError
+from qabot.models import Answer
+
+if TYPE_CHECKING:
+    from qabot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DATABASE = "qabot.sqlite3"
+SALT = "salt"
+SCHEMA_VERSION = 1
+HELPFUL, NOT_HELPFUL = 1, -1
+Frontend = str  # "slash", "mention", "dm", "menu", "forum", "repl", "library"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    frontend TEXT NOT NULL,
+    question TEXT NOT NULL,
+    history TEXT NOT NULL,
+    query TEXT NOT NULL,
+    answered INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    scope TEXT,
+    passages TEXT NOT NULL,
+    highlight TEXT,
+    doc_id TEXT,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    user_hash TEXT,
+    build TEXT
+);
+CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id TEXT NOT NULL REFERENCES answers (id),
+    user_hash TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+    at REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_hash)
+);
+"""
+
+
+def state_dir(settings: Settings) -> Path:
+    """The state folder: ``QABOT_STATE_DIR``, else ``qabot-state`` beside the index folder."""
+    if settings.state_dir is not None:
+        return settings.state_dir
+    return settings.index_dir.absolute().parent / "qabot-state"
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as the store keeps it: enough to ask it again, or to turn it into an eval question."""
+
+    id: str
+    at: float
+    frontend: str
+    question: str
+    history: list[str]
+    query: str
+    answered: bool
+    confidence: float
+    scope: list[str] | None
+    highlight: str | None
+    doc_id: str | None
+    guild_id: int | None
+    channel_id: int | None
+    build: str | None
+
+
+@dataclass(frozen=True)
+class Vote:
+    """What a vote did: the value now, and the one it replaced (None for a first vote)."""
+
+    value: int
+    previous: int | None
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is not None and self.previous != self.value
+
+
+class FeedbackStore:
+    """The SQLite state database. Safe to share between threads; several processes may open it too."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / DATABASE
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._salt: bytes | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FeedbackStore:
+        return cls(state_dir(settings))
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    # -- writing --------------------------------------------------------------------------
+
+    def record(
+        self,
+        answer: Answer,
+        *,
+        frontend: Frontend,
+        history: Sequence[str] = (),
+        scope: Sequence[str] | None = None,
+        guild_id: int | None = None,
+        channel_id: int | None = None,
+        user: str | int | None = None,
+        build: str | None = None,
+        answer_id: str | None = None,
+    ) -> str:
+        """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given)."""
+        answer_id = answer_id or new_id()
+        best = answer.excerpts[0] if answer.excerpts else None
+        passages = [
+            {"source": e.citation.source, "doc_id": e.citation.doc_id, "start": e.citation.start,
+             "end": e.citation.end, "highlight_start": e.highlight_start, "highlight_end": e.highlight_end,
+             "sha256": hashlib.sha256(e.text.encode("utf-8", "surrogatepass")).hexdigest()}
+            for e in answer.excerpts
+        ]
+        row = (
+            answer_id, time.time(), frontend, answer.question, json.dumps(list(history), ensure_ascii=False),
+            answer.query, int(answer.answered), float(answer.confidence),
+            json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
+            json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
+            best.citation.doc_id if best else None, guild_id, channel_id,
+            self.user_hash(user) if user is not None else None, build,
+        )
+        with self._connection() as db:
+            db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
+        return answer_id
+
+    def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
+        """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""
+        if value not in (HELPFUL, NOT_HELPFUL):
+            raise QABotError(f"a vote is {HELPFUL} (helpful) or {NOT_HELPFUL} (not helpful), not {value!r}")
+        who = self.user_hash(user)
+        with self._connection() as db:
+            if db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone() is None:
+                return None
+            old = db.execute("SELECT value FROM votes WHERE answer_id = ? AND user_hash = ?",
+                             (answer_id, who)).fetchone()
+            db.execute("INSERT INTO votes VALUES (?, ?, ?, ?) ON CONFLICT (answer_id, user_hash) "
+                       "DO UPDATE SET value = excluded.value, at = excluded.at", (answer_id, who, value, time.time()))
+        return Vote(value, old[0] if old else None)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def get(self, answer_id: str) -> StoredAnswer | None:
+        if not self.exists():
+            return None
+        with self._connection() as db:
+            row = db.execute(f"SELECT {_COLUMNS} FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return _stored(row) if row else None
+
+    def answers(self, *, guild_id: int | None = None, since: float | None = None) -> list[StoredAnswer]:
+        """Stored answers, oldest first: of one guild, and since a time, when given."""
+        if not self.exists():
+            return []
+        where, args = _filters(guild_id, since)
+        with self._connection() as db:
+            rows = db.execute(f"SELECT {_COLUMNS} FROM answers{where} ORDER BY at", args).fetchall()
+        return [_stored(row) for row in rows]
+
+    def tallies(self, *, guild_id: int | None = None) -> dict[str, tuple[int, int]]:
+        """(helpful, not helpful) votes by answer id."""
+        if not self.exists():
+            return {}
+        where, args = _filters(guild_id, None, prefix="a.")
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT v.answer_id, SUM(v.value = 1), SUM(v.value = -1) FROM votes v "
+                f"JOIN answers a ON a.id = v.answer_id{where} GROUP BY v.answer_id", args).fetchall()
+        return {answer_id: (up, down) for answer_id, up, down in rows}
+
+    def count(self, *, since: float, guild_id: int | None = None) -> tuple[int, int]:
+        """(answers, of which answered) since a time."""
+        if not self.exists():
+            return 0, 0
+        where, args = _filters(guild_id, since)
+        with self._connection() as db:
+            total, answered = db.execute(f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM answers{where}",
+                                         args).fetchone()
+        return total, answered
+
+    # -- identity -------------------------------------------------------------------------
+
+    def user_hash(self, user: str | int) -> str:
+        """A salted hash of a user id: the same user always gets the same hash, which reveals nothing."""
+        return hmac.new(self._the_salt(), str(user).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def _the_salt(self) -> bytes:
+        if self._salt is None:
+            self._make_folder()
+            path = self.folder / SALT
+            try:
+                if not path.exists():
+                    tmp = self.folder / f".{SALT}.{os.getpid()}.{secrets.token_hex(4)}"
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as handle:
+                        handle.write(secrets.token_hex(32))
+                    with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+                        os.link(tmp, path)
+                    tmp.unlink()
+                self._salt = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            except (OSError, ValueError) as exc:
+                raise StateError(f"cannot use the salt in {path}: {exc}") from None
+        return self._salt
+
+    # -- the connection -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                if self._db is None:
+                    self._db = self._open()
+                with self._db:  # one transaction
+                    yield self._db
+            except sqlite3.Error as exc:
+                raise StateError(f"the state database {self.path} failed: {exc}") from None
+
+    def _open(self) -> sqlite3.Connection:
+        self._make_folder()
+        db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA busy_timeout = 10000")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.isolation_level = "DEFERRED"
+        return db
+
+    def _make_folder(self) -> None:
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot make the state folder {self.folder} (QABOT_STATE_DIR): "
+                             f"{exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def new_id() -> str:
+    """A fresh answer id: 16 hex digits, short enough for a Discord button's custom id."""
+    return secrets.token_hex(8)
+
+
+_COLUMNS = ("id, at, frontend, question, history, query, answered, confidence, scope, highlight, doc_id, "
+            "guild_id, channel_id, build")
+
+
+def _stored(row: tuple) -> StoredAnswer:
+    (answer_id, at, frontend, question, history, query, answered, confidence, scope, highlight, doc_id,
+     guild_id, channel_id, build) = row
+    return StoredAnswer(answer_id, at, frontend, question, json.loads(history), query, bool(answered), confidence,
+                        json.loads(scope) if scope else None, highlight, doc_id, guild_id, channel_id, build)
+
+
+def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tuple[str, tuple]:
+    clauses, args = [], []
+    if guild_id is not None:
+        clauses.append(f"{prefix}guild_id = ?")
+        args.append(guild_id)
+    if since is not None:
+        clauses.append(f"{prefix}at >= ?")
+        args.append(since)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)

@@ -1,0 +1,127 @@
+"""Scopes of places: which part of the corpus each server, channel or direct message may quote.
+
+One bot can serve several communities from one index: a TOML file
+(``QABOT_DISCORD_SCOPES_FILE``) maps guild (server) ids and channel ids to source
+patterns, the same patterns ``QABot.ask(sources=...)`` takes (``qabot.index.scope``)::
+
+    default = ["shared/"]                # places not listed below (unset: the whole corpus)
+    dms = ["shared/"]                    # direct messages (unset: the default)
+
+    [guilds]
+    111111111111111111 = ["community-a/", "shared/"]
+    222222222222222222 = "community-b/"
+
+    [channels]
+    333333333333333333 = ["community-a/announcements/"]   # overrides its guild's scope
+    444444444444444444 = "*"                              # the whole corpus
+
+A thread follows its channel unless it is listed itself. The file is read with the
+standard library's ``tomllib``; a bad file is a one-line ``SettingsError`` that names it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qabot.errors import QABotError, SettingsError
+from qabot.index.scope import Scope
+
+Patterns = tuple[str, ...]
+_KEYS = {"default", "dms", "guilds", "channels"}
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """Source patterns by place; ``None`` patterns mean the whole corpus."""
+
+    guilds: Mapping[int, Patterns] = field(default_factory=dict)
+    channels: Mapping[int, Patterns] = field(default_factory=dict)
+    default: Patterns | None = None
+    dms: Patterns | None = None
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: Path | None) -> Scopes:
+        """The scopes in the TOML file at ``path``; no file (None) puts every place on the whole corpus."""
+        if path is None:
+            return cls()
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SettingsError(f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE): "
+                                f"{exc.strerror or exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"the scopes file {path} is not valid TOML: {exc}") from None
+        return cls.parse(data, path)
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], path: Path | None = None) -> Scopes:
+        where = f"the scopes file {path}" if path else "the scopes"
+        unknown = sorted(set(data) - _KEYS)
+        if unknown:
+            raise SettingsError(f"{where}: unknown key {unknown[0]!r} (the keys are default, dms, [guilds], [channels])")
+        tables: dict[str, dict[int, Patterns]] = {}
+        for table in ("guilds", "channels"):
+            entries = data.get(table, {})
+            if not isinstance(entries, Mapping):
+                raise SettingsError(f"{where}: [{table}] must be a table of ids = patterns")
+            tables[table] = {_id(key, table, where): _patterns(value, f"{table}.{key}", where)
+                             for key, value in entries.items()}
+        default = _patterns(data["default"], "default", where) if "default" in data else None
+        dms = _patterns(data["dms"], "dms", where) if "dms" in data else None
+        return cls(tables["guilds"], tables["channels"], default, dms, path)
+
+    def sources(self, guild_id: int | None, channel_id: int | None = None, parent_id: int | None = None
+                ) -> Patterns | None:
+        """The patterns of a place: its channel's (a thread: its own, else its channel's), its guild's, or the default."""
+        for channel in (channel_id, parent_id):
+            if channel is not None and channel in self.channels:
+                return self.channels[channel]
+        if guild_id is None:
+            return self.dms if self.dms is not None else self.default
+        return self.guilds.get(guild_id, self.default)
+
+    def all_patterns(self) -> dict[str, Patterns]:
+        """Every scope the file names, by where it applies ('guild 123', 'channel 456', 'default', 'dms')."""
+        named: dict[str, Patterns] = {}
+        if self.default is not None:
+            named["default"] = self.default
+        if self.dms is not None:
+            named["dms"] = self.dms
+        named |= {f"guild {g}": p for g, p in self.guilds.items()}
+        named |= {f"channel {c}": p for c, p in self.channels.items()}
+        return named
+
+    def __bool__(self) -> bool:
+        return bool(self.guilds or self.channels or self.default is not None or self.dms is not None)
+
+
+def describe(patterns: Patterns | None) -> str:
+    """A scope for people: 'the whole corpus', or its patterns."""
+    return "the whole corpus" if patterns is None else ", ".join(patterns)
+
+
+def _id(key: str, table: str, where: str) -> int:
+    if not key.isdecimal():
+        raise SettingsError(f"{where}: [{table}] key {key!r} is not a Discord id (a number)")
+    return int(key)
+
+
+def _patterns(value: Any, name: str, where: str) -> Patterns | None:
+    """Patterns from a string or a list of strings; '*' alone is the whole corpus (None)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f"{where}: {name} must be a pattern or a list of patterns, like \"guides/\"")
+    if [v.strip() for v in value] == ["*"]:
+        return None
+    try:
+        scope = Scope.of(value)
+    except QABotError as exc:
+        raise SettingsError(f"{where}: {name}: {exc}") from None
+    assert scope is not None
+    return scope.patterns

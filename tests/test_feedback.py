@@ -1,0 +1,177 @@
+"""The state database of answers and votes, ``qabot feedback`` and ``qabot feedback export``.
+
+The store is a real SQLite file in the test's folder; answers are built by hand
+(tests/answers.py), so every stored field is known. The CLI runs as a real process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qabot.errors import QABotError, StateError
+from qabot.eval.datasets import load_items
+from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore, export, export_items, state_dir, summarise, summary_text
+from qabot.feedback import store as store_module
+from qabot.settings import load_settings
+from tests.answers import answer
+from tests.conftest import FAKE_QABOT
+
+WEEK = 7 * 24 * 3600
+MONDAY = 1_735_603_200.0  # 2024-12-31, a Tuesday of ISO week 2025-W01; + WEEK is 2025-W02
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FeedbackStore:
+    made = FeedbackStore(tmp_path / "state")
+    yield made
+    made.close()
+
+
+def at(monkeypatch: pytest.MonkeyPatch, when: float) -> None:
+    monkeypatch.setattr(store_module.time, "time", lambda: when)
+
+
+def test_the_state_folder_is_beside_the_index_unless_set(tmp_path: Path) -> None:
+    settings = load_settings(_env_file=None, index_dir=tmp_path / "embeddings")
+    assert state_dir(settings) == tmp_path / "qabot-state"  # not inside the index's build-* folders
+    assert state_dir(load_settings(_env_file=None, state_dir=tmp_path / "s")) == tmp_path / "s"
+
+
+def test_a_vote_is_one_per_user_and_answer_and_may_change(store: FeedbackStore) -> None:
+    answer_id = store.record(answer(), frontend="library", user="alice", guild_id=5, channel_id=6, build="b1")
+    first = store.vote(answer_id, "alice", HELPFUL)
+    same = store.vote(answer_id, "alice", HELPFUL)
+    changed = store.vote(answer_id, "alice", NOT_HELPFUL)
+    assert (first.previous, same.previous, changed.previous) == (None, HELPFUL, HELPFUL)
+    assert not first.changed and not same.changed and changed.changed
+    store.vote(answer_id, "bob", HELPFUL)
+    assert store.tallies() == {answer_id: (1, 1)}
+    assert store.vote("0" * 16, "alice", HELPFUL) is None  # an answer the store never saw
+    with pytest.raises(QABotError):
+        store.vote(answer_id, "alice", 2)
+    stored = store.get(answer_id)
+    assert (stored.question, stored.guild_id, stored.channel_id, stored.build) == ("Who killed Trotsky?", 5, 6, "b1")
+    assert stored.highlight == answer().excerpts[0].highlight and stored.doc_id == answer().excerpts[0].citation.doc_id
+
+
+def test_user_ids_are_salted_hashes_that_another_process_agrees_on(store: FeedbackStore) -> None:
+    answer_id = store.record(answer(), frontend="slash", user="discord:1300000000000000042")
+    store.vote(answer_id, "discord:1300000000000000042", HELPFUL)
+    other = FeedbackStore(store.folder)  # another process (a shard) opening the same folder
+    assert other.vote(answer_id, "discord:1300000000000000042", NOT_HELPFUL).previous == HELPFUL  # same user
+    other.close()
+    raw = b"".join(p.read_bytes() for p in store.folder.iterdir() if p.is_file())
+    assert b"1300000000000000042" not in raw
+    assert (store.folder / "salt").stat().st_mode & 0o777 == 0o600
+    assert store.folder.stat().st_mode & 0o777 == 0o700
+    assert FeedbackStore(store.folder.parent / "elsewhere").user_hash("x") != store.user_hash("x")  # its own salt
+
+
+def test_an_unusable_state_folder_or_a_newer_database_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StateError) as caught:
+        FeedbackStore(blocker / "state").record(answer(), frontend="repl")
+    assert "QABOT_STATE_DIR" in str(caught.value) and "\n" not in str(caught.value)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    with sqlite3.connect(newer / "qabot.sqlite3") as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StateError, match="newer qabot"):
+        FeedbackStore(newer).record(answer(), frontend="repl")
+
+
+def test_the_summary_counts_votes_by_week_and_lists_the_most_asked_unanswered(store, monkeypatch) -> None:
+    at(monkeypatch, MONDAY)
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.record(answer("What is the capital of Peru?", answered=False), frontend="mention", user="u2")
+    store.vote(good, "u1", HELPFUL)
+    store.vote(good, "u2", HELPFUL)
+    at(monkeypatch, MONDAY + WEEK)
+    bad = store.record(answer("What weapon was used?"), frontend="slash", user="u3")
+    store.vote(bad, "u3", NOT_HELPFUL)
+    for wording in ("what is the  capital of PERU", "What is the capital of Peru?"):
+        store.record(answer(wording, answered=False), frontend="dm", user="u4")
+    store.record(answer("Who was Frida Kahlo?", answered=False), frontend="repl")
+
+    summary = summarise(store)
+    assert (summary.answers, summary.answered, summary.abstentions) == (6, 2, 4)
+    assert (summary.helpful, summary.not_helpful, summary.voted_answers) == (2, 1, 2)
+    assert summary.frontends == {"slash": 2, "dm": 2, "mention": 1, "repl": 1}
+    assert [(w.week, w.answers, w.share) for w in summary.weeks] == [("2025-W01", 2, 1.0), ("2025-W02", 4, 0.0)]
+    assert [(u.question, u.times) for u in summary.unanswered] == [
+        ("What is the capital of Peru?", 3), ("Who was Frida Kahlo?", 1)]
+    text = summary_text(summary)
+    assert text.startswith("Answers: 6 (2 answered, 4 not found in the corpus)\n")
+    assert "Votes: 3 on 2 answer(s): 2 helpful, 1 not helpful (67% helpful)" in text
+    assert "2025-W01" in text and "100%" in text and "What is the capital of Peru?" in text
+    assert summarise(store, guild_id=123).answers == 0  # no answer was given in that server
+
+
+def test_export_writes_eval_questions_gold_from_helpful_answers_the_rest_to_review(store, tmp_path) -> None:
+    helpful = answer("Who killed Trotsky?")
+    good = store.record(helpful, frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    again = store.record(answer("who killed  trotsky"), frontend="slash", user="u2")  # the same question
+    store.vote(again, "u2", HELPFUL)
+    bad = store.record(answer("What weapon was used?"), frontend="slash", history=["Who killed Trotsky?"], user="u1")
+    store.vote(bad, "u1", NOT_HELPFUL)
+    store.record(answer("What is the capital of Peru?", answered=False), frontend="dm", user="u3")
+    store.record(answer("Where did he live?"), frontend="slash", user="u4")  # nobody voted: left out
+
+    done = export(store, tmp_path / "feedback.jsonl")
+    assert (done.items, done.with_gold, done.to_review) == (3, 1, 2)
+    items = {item.question: item for item in load_items(tmp_path / "feedback.jsonl")}  # qabot eval reads it
+    assert set(items) == {"who killed  trotsky", "What weapon was used?", "What is the capital of Peru?"}
+    trotsky = items["who killed  trotsky"]
+    assert trotsky.answers == [" ".join(helpful.excerpts[0].highlight.split())]
+    assert trotsky.docs == [helpful.excerpts[0].citation.doc_id]
+    assert items["What weapon was used?"].answers == [] and items["What weapon was used?"].history == [
+        "Who killed Trotsky?"]
+    assert items["What is the capital of Peru?"].answers == []
+    raw = {json.loads(line)["question"]: json.loads(line) for line in (tmp_path / "feedback.jsonl").open()}
+    assert raw["What weapon was used?"]["review"] is True and "review" not in raw["who killed  trotsky"]
+    assert raw["who killed  trotsky"]["feedback"] == {"asked": 2, "helpful": 2, "not_helpful": 0, "abstained": 0}
+    assert export_items(store, guild_id=99) == []
+
+
+def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, store) -> None:
+    corpus = make_corpus({"a.txt": "Ramon Mercader killed Trotsky with an ice axe in Coyoacan in 1940.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "index"),
+           "QABOT_STATE_DIR": str(store.folder)}
+
+    def qabot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*FAKE_QABOT, *args], capture_output=True, text=True, env=env, timeout=120,
+                              cwd=tmp_path)
+
+    empty = qabot("feedback")
+    assert empty.returncode == 0 and "No feedback yet" in empty.stdout
+    shown = answer("Who killed Trotsky?")
+    shown.excerpts[0].highlight = "Ramon Mercader killed Trotsky"
+    good = store.record(shown, frontend="slash", user="u1", guild_id=7)
+    store.vote(good, "u1", HELPFUL)
+    store.record(answer("What is the capital of Peru?", answered=False), frontend="dm", user="u2")
+
+    summary = qabot("feedback")
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout.startswith("Answers: 2 (1 answered, 1 not found in the corpus)")
+    assert "Most-asked unanswered questions" in summary.stdout and "capital of Peru" in summary.stdout
+    as_json = json.loads(qabot("feedback", "--json", "--guild", "7").stdout)
+    assert (as_json["answers"], as_json["helpful"]) == (1, 1)
+
+    exported = qabot("feedback", "export", str(tmp_path / "out.jsonl"))
+    assert exported.returncode == 0, exported.stderr
+    assert "Wrote 2 question(s)" in exported.stdout and "1 with gold" in exported.stdout
+    evaluated = qabot("eval", str(tmp_path / "out.jsonl"), "--json")  # the export is qabot eval input as it is
+    assert evaluated.returncode == 0, evaluated.stderr
+    [report] = json.loads(evaluated.stdout)
+    assert report["questions"] == 2
+
+    failed = qabot("feedback", "export", str(tmp_path / "missing" / "out.jsonl"))
+    assert failed.returncode == 1 and failed.stderr.startswith("Error: cannot write") and "Traceback" not in failed.stderr

@@ -1,0 +1,73 @@
+"""The scopes file: guilds, channels, threads and direct messages mapped to source patterns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qabot.errors import SettingsError
+from qabot.scopes import Scopes, describe
+
+FILE = """
+default = ["shared/"]
+dms = "public/"
+
+[guilds]
+100 = ["community-a/", "shared/"]
+200 = "community-b/"
+
+[channels]
+101 = ["community-a/announcements/"]
+102 = "*"
+"""
+
+
+@pytest.fixture
+def scopes(tmp_path: Path) -> Scopes:
+    path = tmp_path / "scopes.toml"
+    path.write_text(FILE, encoding="utf-8")
+    return Scopes.load(path)
+
+
+def test_a_channel_overrides_its_guild_and_a_thread_follows_its_channel(scopes: Scopes) -> None:
+    assert scopes.sources(100, 999) == ("community-a", "shared")  # folders, as Scope.of normalises them
+    assert scopes.sources(100, 101) == ("community-a/announcements",)
+    assert scopes.sources(100, 555, parent_id=101) == ("community-a/announcements",)  # a thread in channel 101
+    assert scopes.sources(100, 101, parent_id=999) == ("community-a/announcements",)  # a thread listed itself
+    assert scopes.sources(100, 102) is None  # "*": the whole corpus, though the guild is scoped
+    assert scopes.sources(200, 1) == ("community-b",)
+    assert scopes.sources(300, 1) == ("shared",)  # a guild not listed: the default
+    assert scopes.sources(None, 7) == ("public",)  # direct messages
+    assert describe(None) == "the whole corpus" and describe(("a", "b/*.md")) == "a, b/*.md"
+
+
+def test_no_file_and_an_empty_file_put_every_place_on_the_whole_corpus(tmp_path: Path) -> None:
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+    for scopes in (Scopes.load(None), Scopes.load(tmp_path / "empty.toml")):
+        assert not scopes and scopes.sources(1, 2) is None and scopes.sources(None, 3) is None
+    assert Scopes.parse({"guilds": {"1": "a/"}}).sources(None, 5) is None  # no default, no dms: DMs see all
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[guilds]\nabc = 'a/'\n", "key 'abc' is not a Discord id"),
+        ("[channels]\n1 = 5\n", "channels.1 must be a pattern or a list of patterns"),
+        ("[guilds]\n1 = ['']\n", "guilds.1: sources must name at least one file"),
+        ("guild = 'a/'\n", "unknown key 'guild'"),
+        ("channels = 'a/'\n", "[channels] must be a table"),
+        ("[guilds\n", "is not valid TOML"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SettingsError) as caught:
+        Scopes.load(path)
+    assert message in str(caught.value) and str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="QABOT_DISCORD_SCOPES_FILE"):
+        Scopes.load(tmp_path / "nope.toml")
