@@ -29,9 +29,9 @@ from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
-# Tokens in one model pass, padding included: 64 texts of 128 tokens, or 32 of 256. A pass
+# Tokens in one model pass, padding included: 64 texts of 32 tokens, or 8 of 256. A pass
 # over 1,024 passages of 256 tokens at once held gigabytes of attention scores.
-TOKEN_BUDGET = 8192
+TOKEN_BUDGET = 2048
 
 
 class OnnxEmbedder(TokenEmbedder):
