@@ -303,6 +303,8 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 @click.option("--peer", is_flag=True, help="Also measure txtai's hybrid Embeddings on SciFact (the bench extra).")
 @click.option("--scale", type=click.IntRange(1000), help="Also build N synthetic passages (1000000: minutes, GBs).")
 @click.option("--scale-only", is_flag=True, help="Only the --scale part.")
+@click.option("--memory/--no-memory", default=True, show_default=True,
+              help="Peak RSS of qabot index and of a serving qabot repl, each as its own process.")
 @click.option("--live/--no-live", default=True, show_default=True,
               help="Edit a SciFact document while a watching bot answers; time until it is quoted.")
 @click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
@@ -317,8 +319,8 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 @pass_context
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
-          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...],
-          formats: Path | None, formats_only: bool, work: Path, out: Path, as_json: bool) -> None:
+          queries: int, peer: bool, scale: int | None, scale_only: bool, memory: bool, live: bool,
+          factories: tuple[str, ...], formats: Path | None, formats_only: bool, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
     from qabot.embedding import resolve_backend
@@ -342,7 +344,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
-            scale_factories=factories or ("HNSW32",), live=live, formats=formats, say=say,
+            scale_factories=factories or ("HNSW32",), live=live, memory=memory, formats=formats, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

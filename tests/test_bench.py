@@ -59,7 +59,7 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     report = bench.run(
         corpus_dir=corpus, dev=dev_file, scifact=beir_folder, work=tmp_path / "work", runs=2, backends=("torch",),
         default_backend="torch", query_limit=3, cold=False, embedders={"torch": fake_embedder}, progress=False,
-        live_edits=1,
+        live_edits=1, memory=False,
     )
     assert [(q.corpus, q.backend) for q in report.query] == [("default", "torch"), ("tinybeir", "torch")]
     for q in report.query:
@@ -88,7 +88,7 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
     report = bench.run(
         corpus_dir=corpus, dev=None, scifact=tmp_path / "nowhere", work=tmp_path / "work", runs=1,
         backends=("torch",), default_backend="torch", query_limit=2, cold=False, embedders={"torch": fake_embedder},
-        progress=False,
+        progress=False, memory=False,
     )
     assert len(report.query) == 1 and not report.build
     assert any("SciFact not found" in note for note in report.notes)
@@ -164,3 +164,17 @@ def test_bench_formats_only_through_the_cli(tmp_path, monkeypatch, fake_embedder
     assert "reading in a build of the PDFs alone" in result.output
     report = BenchReport.model_validate_json(out.read_text())
     assert [r.format for r in report.reading] == ["pdf"] and report.reading_share.pages == 4
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_memory_is_measured_in_processes_of_their_own(make_corpus, tmp_path) -> None:
+    from qabot.bench.corpora import Corpus
+    from qabot.bench.memory import bench_memory
+
+    corpus = make_corpus({"a.txt": "Ramón Mercader killed Trotsky with an ice axe in 1940.\n\nNatalia Sedova was his wife.\n"})
+    result = bench_memory(Corpus(name="tiny", folder=corpus, questions=["Who killed Trotsky?"]), "torch", tmp_path)
+    # Behaviour, not size: both processes ran, reported their own peaks, and the build is on disk.
+    assert result.passages >= 1 and result.disk_mb > 0
+    assert result.index_peak_rss_mb > 50 and result.serving_rss_mb > 50 and result.model_rss_mb > 50
+    assert result.index_rss_mb == pytest.approx(result.serving_rss_mb - result.model_rss_mb, abs=0.2)

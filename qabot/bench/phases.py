@@ -114,20 +114,20 @@ def bench_cold(corpus_dir: Path, index_dir: Path, backend: str, runs: int, quest
         "QABOT_EMBEDDING_BACKEND": backend,
         "HF_HUB_OFFLINE": "1",
     }
-    ask = [sys.executable, "-c", _MEASURED.format(code="from qabot.cli import main; sys.argv[0] = 'qabot'; main()"),
+    ask = [sys.executable, "-c", MEASURED.format(code="from qabot.cli import main; sys.argv[0] = 'qabot'; main()"),
            "ask", question, "--k", "3"]
     shared = index_dir.parent / "models"
     if shared.is_dir() and not (index_dir / "models").exists():
         (index_dir / "models").symlink_to(shared.resolve())  # reuse the run's ONNX export
-    imports = [sys.executable, "-c", _MEASURED.format(code="import sentence_transformers, faiss")]
-    _child(ask, env)  # builds the index if needed, warms the page cache
-    _child(imports, env)
+    imports = [sys.executable, "-c", MEASURED.format(code="import sentence_transformers, faiss")]
+    child(ask, env)  # builds the index if needed, warms the page cache
+    child(imports, env)
     asks, bare, rss = [], [], []
     for _ in range(runs):
-        seconds, peak = _child(ask, env)
+        seconds, peak = child(ask, env)
         asks.append(seconds)
         rss.append(peak)
-        bare.append(_child(imports, env)[0])
+        bare.append(child(imports, env)[0])
     return ColdStart(
         backend=backend,
         ask_s=round(median(asks), 3),
@@ -139,7 +139,7 @@ def bench_cold(corpus_dir: Path, index_dir: Path, backend: str, runs: int, quest
 
 # A child reports its own peak RSS as it exits: the rusage of a child started by vfork
 # counts the parent's memory too. Interpreter start-up is the same as the qabot script's.
-_MEASURED = (
+MEASURED = (
     "import atexit, os, sys\n"
     "def _peak():\n"
     "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
@@ -149,12 +149,12 @@ _MEASURED = (
 )
 
 
-def _child(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and peak RSS (MB) of a child process."""
+def child(command: list[str], env: dict[str, str], stdin: bytes | None = None) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of a child process (``command`` runs ``MEASURED`` code)."""
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
         started = time.perf_counter()
         proc = subprocess.run(command, env={**env, "BENCH_PEAK_FILE": peak.name}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, check=False)
+                              stderr=subprocess.PIPE, input=stdin, check=False)
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             stderr = proc.stderr.decode(errors="replace").strip()

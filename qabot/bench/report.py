@@ -45,7 +45,20 @@ class BuildResult(BaseModel):
     reindex_share: float | None = Field(None, description="re-index after one document changed / full build (target <= 0.05)")
     reembedded: int | None = Field(None, description="passages embedded again by the re-index")
     document_passages: int | None = Field(None, description="passages of the changed document (an upper bound)")
-    peak_rss_mb: float
+    peak_rss_mb: float = Field(description="of this process over the phase (the embedding floor too); a user's qabot index: memory")
+
+
+class MemoryResult(BaseModel):
+    corpus: str
+    backend: str
+    passages: int
+    index_s: float = Field(description="qabot index as a process, from nothing (the model already exported)")
+    index_peak_rss_mb: float = Field(description="its peak RSS: what building costs a user (target <= 1 GB on SciFact)")
+    disk_mb: float = Field(description="the build's files on disk")
+    serving_rss_mb: float = Field(description="peak RSS of qabot repl answering the questions, piped")
+    model_rss_mb: float = Field(description="peak RSS of a process that only loads the model and embeds")
+    index_rss_mb: float = Field(description="serving - model: what the index adds")
+    index_rss_ratio: float = Field(description="index_rss / disk (target <= 2)")
 
 
 class ColdStart(BaseModel):
@@ -118,6 +131,7 @@ class BenchReport(BaseModel):
     query: list[QueryResult] = Field(default_factory=list)
     build: list[BuildResult] = Field(default_factory=list)
     cold: list[ColdStart] = Field(default_factory=list)
+    memory: list[MemoryResult] = Field(default_factory=list)
     quality: list[Quality] = Field(default_factory=list)
     backends: BackendComparison | None = None
     peer: PeerResult | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qabot.bench.corpora import Corpus, beir_corpus, default_corpus
 from qabot.bench.live import bench_live
+from qabot.bench.memory import bench_memory
 from qabot.bench.peer import bench_txtai
 from qabot.bench.phases import beir_ndcg, bench_build, bench_cold, bench_query, dev_hit_at_1
 from qabot.bench.probes import close_report, cpu_times, machine_info
@@ -52,6 +53,7 @@ def run(
     scale_factories: Sequence[str] = ("HNSW32",),
     live: bool = True,
     live_edits: int = 3,
+    memory: bool = True,
     formats: Path | None = None,
     progress: bool = True,
     say: Callable[[str], None] = lambda _m: None,
@@ -91,6 +93,10 @@ def run(
             report.live.append(bench_live(corpus, embedder, backend, settings, edits=live_edits))
         if formats is not None and backend == default_backend:
             _formats(report, formats, embedder, backend, work, runs, say)
+        if memory:
+            for corpus in corpora:
+                say(f"{backend}: memory of qabot index and qabot repl on {corpus.name}")
+                report.memory.append(bench_memory(corpus, backend, work))
         if cold:
             say(f"{backend}: cold start of qabot ask")
             first = corpora[0]
