@@ -165,21 +165,29 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
               file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
         sources: set[str] = set()
         done = 0  # the bar's own count stays 0 when it is disabled
+
+        def advance(step: int) -> None:
+            nonlocal done
+            step = max(0, min(step, total_bytes - done))
+            done += step
+            bar.update(step)
+            if hear is not None and step:
+                hear(done, total_bytes)
+
         for file in found:
             # The file being read: a large PDF takes a while before its first passage.
             bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
+            size, read = _size(file.path), 0
             for document in corpus.load_file(file, note):
                 sources.add(document.source)
                 paras = corpus.document_paragraphs(document)
                 doc_row = writer.store.add_document(document, paras)
                 for passage in chunking.passages(document, paras, config.passage_chars):
                     writer.add(doc_row, passage)
-            # Derived text is shorter than its file (a PDF's bytes): the bar moves by the file's size.
-            step = max(0, min(_size(file.path), total_bytes - done))
-            done += step
-            bar.update(step)
-            if hear is not None:
-                hear(done, total_bytes)
+                step = min(len(document.text), size - read)  # characters: close enough to bytes
+                read += step
+                advance(step)  # a .jsonl of a million documents moves document by document
+            advance(size - read)  # derived text is shorter than its file (a PDF's bytes)
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
     return sources
