@@ -111,26 +111,28 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> 
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or check that it matches the corpus."""
     from qabot import embedding
-    from qabot.index import BuildConfig, check, open_index
+    from qabot.index.stores import check_store, milvus_config, open_store
 
     settings = ctx.settings
     embedder = embedding.make_embedder(settings)
-    config = BuildConfig.from_settings(settings)
-    status = check(config, embedder.name)
+    mconfig = milvus_config(settings)
+    where = f"collection {mconfig.collection} at {mconfig.uri}" if mconfig else str(settings.index_dir)
+    status = check_store(settings, embedder.name)
     if status.fresh and not rebuild:
         m = status.manifest
         assert m is not None
-        click.echo(f"Index in {settings.index_dir} is up to date: {m.indexed_files} file(s), {m.passages} passages.")
+        click.echo(visible(f"Index in {where} is up to date: {m.indexed_files} file(s), {m.passages} passages."))
         _print_skipped(m.skipped)
         return
     quiet = lambda _message: None
-    loaded = open_index(config, embedder, rebuild=True, notify=quiet, warn=quiet, fallback=False)
+    loaded = open_store(settings, embedder, rebuild=rebuild or mconfig is None, notify=quiet, warn=quiet,
+                        fallback=False)
     m = loaded.manifest
     loaded.close()
     reason = "" if rebuild else f" ({status.reason})"
     click.echo(visible(
         f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
-        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {settings.index_dir}"
+        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {where}"
     ))
     _print_skipped(m.skipped)
 
