@@ -262,6 +262,9 @@ def discord(ctx: _Context) -> None:
 @click.option("--live/--no-live", default=True, show_default=True,
               help="Edit a SciFact document while a watching bot answers; time until it is quoted.")
 @click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
+@click.option("--engine", "engines", multiple=True, type=click.Choice(["faiss", "milvus"]),
+              help="Engines for --scale (repeatable); milvus is built beside FAISS, on the same passages [faiss].")
+@click.option("--milvus-uri", help="A Milvus server for --engine milvus [a Milvus Lite file in --work].")
 @click.option("--work", type=click.Path(path_type=Path), default=Path("bench-results/work"), show_default=True,
               help="Scratch folder for the indexes the benchmark builds.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results/latest.json"), show_default=True,
@@ -270,8 +273,8 @@ def discord(ctx: _Context) -> None:
 @pass_context
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
-          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...], work: Path,
-          out: Path, as_json: bool) -> None:
+          queries: int, peer: bool, scale: int | None, scale_only: bool, live: bool, factories: tuple[str, ...],
+          engines: tuple[str, ...], milvus_uri: str | None, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
     from qabot.embedding import resolve_backend
@@ -284,13 +287,15 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     if scale_only:
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")
-        report = harness.run_scale_only(scale, factories or ("HNSW32",), work)
+        report = harness.run_scale_only(scale, factories or ("HNSW32",), work, engines=engines or ("faiss",),
+                                        milvus_uri=milvus_uri)
     else:
         report = harness.run(
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
-            scale_factories=factories or ("HNSW32",), live=live, say=say,
+            scale_factories=factories or ("HNSW32",), scale_engines=engines or ("faiss",), milvus_uri=milvus_uri,
+            live=live, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
