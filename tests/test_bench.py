@@ -124,3 +124,14 @@ def test_cold_start_is_measured_against_the_bare_imports(make_corpus, tmp_path, 
     # difference reported, and the child's own memory measured.
     assert cold.ask_s > 0 and cold.imports_s > 0 and cold.ask_peak_rss_mb > 50
     assert cold.extra_s == pytest.approx(cold.ask_s - cold.imports_s, abs=0.01)
+
+
+@pytest.mark.slow
+def test_the_scale_run_measures_milvus_beside_faiss_on_the_same_passages(tmp_path) -> None:
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed")
+    from qabot.bench.scale import bench_scale
+
+    faiss, milvus = bench_scale(2000, ["HNSW32"], tmp_path, queries=20, progress=False, engines=("faiss", "milvus"))
+    assert (faiss.engine, milvus.engine) == ("faiss", "milvus lite") and milvus.passages == faiss.passages == 2000
+    assert milvus.recall_at_10 >= 0.9 and milvus.hybrid is not None and milvus.hybrid.p50_ms > 0
+    assert milvus.factory.startswith("HNSW") and milvus.disk_mb > 0

@@ -194,6 +194,20 @@ def test_a_replica_with_another_model_refuses_with_a_clear_error(make_corpus, tm
     replica.close()
 
 
+def test_a_corpus_without_text_is_a_clear_error_and_leaves_no_build(make_corpus, tmp_path) -> None:
+    from qabot.errors import CorpusError
+
+    corpus = make_corpus({"blank.txt": "   \n\n  "})
+    with pytest.raises(CorpusError, match="nothing to index"):
+        milvus_bot(corpus, tmp_path)
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        assert meta.builds(conn, config) == [] and meta.read_current(conn, config) is None
+    finally:
+        conn.close()
+
+
 def test_a_missing_collection_names_the_uri(tmp_path) -> None:
     with pytest.raises(IndexStoreError, match=r"no qabot collection 'qabot_nowhere' at .*milvus\.db: build it") as caught:
         milvus_bot(tmp_path / "nowhere", tmp_path, milvus_read_only=True)

@@ -106,6 +106,7 @@ class MilvusEngine:
         if where == "false":
             dense = lexical = False
         searches = []
+        df = _threads.submit(self.idf, list(dict.fromkeys(tokens))) if tokens else None  # the rerank asks next
         if dense:
             searches.append(_threads.submit(self._search, "vector", vector.astype(np.float32).tolist(), n, where))
         if lexical:
@@ -118,8 +119,14 @@ class MilvusEngine:
                 if lexical and others else None)
         order = sorted({row for row, _ in dense_hits} | set(scores))
         stored = self._rows.fetch(order, self._load_rows)
+        passages = {row: value[0] for row, value in stored.items()}
+        # What the rerank reads next; a row an update deleted since the search is left out.
+        present = self._sentences.fetch(list(passages), lambda todo: self._load_sentences(todo, passages))
+        stored = {row: value for row, value in stored.items() if row in present}
         if more is not None:
             scores.update(more.result())
+        if df is not None:
+            df.result()
         rows = np.array([r for r in order if r in stored], dtype=np.int64)
         vectors = (np.stack([stored[int(r)][1] for r in rows]) if len(rows)
                    else np.zeros((0, self.manifest.dimension), dtype=np.float32))
@@ -253,6 +260,8 @@ class MilvusEngine:
                 while batch := iterator.next():
                     for entity in batch:
                         by_source.setdefault(entity["source"], []).append(entity["meta"])
+            except Exception as exc:  # noqa: BLE001 - pymilvus's iterator raises its own errors
+                raise self.conn.error(exc) from None
             finally:
                 iterator.close()
             self._sources = [

@@ -18,6 +18,7 @@ the model input and the embedding cache are the FAISS build's own (``qabot.index
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 
 from qabot import chunking
 from qabot.embedding import Embedder
-from qabot.errors import CorpusError, CorruptIndexError
+from qabot.errors import CorpusError, CorruptIndexError, QABotError
 from qabot.index.build import BATCH, embed_inputs, listing, model_input, open_cache, passage_terms, stream
 from qabot.index.manifest import FORMAT_VERSION, INDEX_TEXT, BuildConfig, Manifest, stale_reason
 from qabot.index.milvus import meta
@@ -93,18 +94,24 @@ def update(config: BuildConfig, mconfig: MilvusConfig, embedder: Embedder, conn:
             assert stored is not None
             names, head = stored.names, replace(stored.head, dirty=True)
             meta.write_head(conn, mconfig, names, head)
-        writer = _Writer(conn, names, head.next_doc, config, embedder, lease, note)
-        indexed = stream(todo, config, writer, note, progress)
-        writer.finish()
-        if reason and writer.passages == 0:
-            raise CorpusError(f"nothing to index: the files in {str(config.corpus_dir)!r} hold no text")
-        gone = _remove_sources(conn, names, replaced, head.next_doc, writer.df) if replaced else Counter()
-        _store_df(conn, names, writer.df)
-        for name in names.all:
-            conn.call("flush", name)
-        base = stored.manifest if stored and not reason else None
-        manifest = _manifest(config, embedder, names, files, skipped, base, todo, indexed, writer, gone, started)
-        head = meta.commit(conn, mconfig, names, replace(head, next_doc=writer.next_doc), manifest)
+        try:
+            writer = _Writer(conn, names, head.next_doc, config, embedder, lease, note)
+            indexed = stream(todo, config, writer, note, progress)
+            writer.finish()
+            gone = _remove_sources(conn, names, replaced, head.next_doc, writer.df) if replaced else Counter()
+            base = stored.manifest if stored and not reason else None
+            manifest = _manifest(config, embedder, names, files, skipped, base, todo, indexed, writer, gone, started)
+            if manifest.passages <= 0:
+                raise CorpusError(f"nothing to index: the files in {str(config.corpus_dir)!r} hold no text")
+            _store_df(conn, names, writer.df)
+            for name in names.all:
+                conn.call("flush", name)
+            head = meta.commit(conn, mconfig, names, replace(head, next_doc=writer.next_doc), manifest)
+        except BaseException:
+            if reason:  # a new build that never went into service: nothing may keep it
+                with contextlib.suppress(QABotError):
+                    meta.forget(conn, mconfig, names)
+            raise
         if reason:
             _switch(conn, mconfig, names, stored, notify)
         return meta.Stored(names, head, manifest)
@@ -126,6 +133,7 @@ class _Writer:
         self.df: Counter[str] = Counter()
         self.dimension = 0
         self.passages = self.sentences = self.docs = self.embedded = 0
+        self.created = bool(conn.call("has_collection", names.passages))
 
     def add_document(self, document: Document, paragraphs: list[Paragraph]) -> int | None:
         self._close_document()
@@ -155,7 +163,7 @@ class _Writer:
     def flush(self) -> None:
         if self.pending:
             self._write_passages()
-        if self.documents:
+        if self.documents and (self.created or self.passages):  # a new build's collections come with its first vectors
             for lo in range(0, len(self.documents), 256):
                 self.conn.call("insert", self.names.documents, self.documents[lo : lo + 256])
             self.documents = []
@@ -172,8 +180,9 @@ class _Writer:
         vectors, embedded = embed_inputs(self.embedder, self.cache, inputs)
         self.embedded += embedded
         self.dimension = int(vectors[0][0].shape[0])
-        if not self.passages and not self.conn.call("has_collection", self.names.passages):
+        if not self.created:
             create_build(self.conn, self.names, self.dimension, self.config.index_factory)
+            self.created = True
         passages, sentences = [], []
         for (doc, ordinal, passage, document), (text, spans), (vector, sentence_vectors) in zip(
             self.pending, inputs, vectors, strict=True
