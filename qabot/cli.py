@@ -111,9 +111,13 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> 
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or check that it matches the corpus."""
     from qabot import embedding
-    from qabot.index.stores import check_store, milvus_config, open_store
+    from qabot.errors import SettingsError
+    from qabot.index.stores import check_store, milvus_config, open_store, read_only
 
     settings = ctx.settings
+    if read_only(settings):
+        raise SettingsError("QABOT_MILVUS_READ_ONLY is set: this process serves the collection and never indexes it "
+                            "(run qabot index where the corpus is, without it)")
     embedder = embedding.make_embedder(settings)
     mconfig = milvus_config(settings)
     where = f"collection {mconfig.collection} at {mconfig.uri}" if mconfig else str(settings.index_dir)

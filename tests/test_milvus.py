@@ -155,6 +155,20 @@ def test_the_manifest_is_stored_with_the_collection(make_corpus, tmp_path) -> No
     done = subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "is up to date: 3 file(s)" in done.stdout and "collection qabot_corpus" in done.stdout
+    done = subprocess.run([*FAKE_QABOT, "index"], env={**env, "QABOT_MILVUS_READ_ONLY": "true"}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "never indexes" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_the_repl_answers_from_milvus(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "index"),
+           "QABOT_VECTOR_STORE": "milvus"}  # Milvus Lite in <index>/milvus.db
+    done = subprocess.run([*FAKE_QABOT, "repl"], input=":k 1\nWho killed Trotsky?\n:sources\n", env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "[1] trotsky.txt" in done.stdout and "Mercader" in done.stdout and "extra.jsonl" in done.stdout
+    assert (tmp_path / "index" / "milvus.db").is_dir()
 
 
 def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(make_corpus, tmp_path) -> None:

@@ -19,7 +19,7 @@ Four collections per build (names in ``qabot.index.milvus.config``):
 - **terms**: each BM25 token's document frequency, for the rerank's idf weights.
 
 Milvus wants a vector field in every collection: the ones that have none of their own
-get a two-dimensional placeholder, ``_``.
+get a two-dimensional placeholder vector, ``placeholder``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ CHUNK_CHARS = 2000  # document text per row: at most 8,000 bytes, and at most 1,
 MAX_VARCHAR = 65_535  # bytes (Milvus's limit)
 MAX_JSON = 65_536
 MAX_ARRAY = 4096
-PLACEHOLDER = "_"
+PLACEHOLDER = "placeholder"
 BM25_PARAMS = {"bm25_k1": 1.2, "bm25_b": 0.75}  # bm25s's (qabot.index.lexical.LexicalIndex)
 SCHEMA_VERSION = 1  # bump when a collection's layout changes: older builds are rebuilt
 
