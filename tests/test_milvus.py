@@ -25,6 +25,8 @@ from tests.fakes import HashEmbedder
 pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install -e '.[milvus]')")
 pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (it runs on Linux and macOS only)")
 
+from tests.test_discord_bot import discord_api  # noqa: F401 - the fixture, for the Discord test below
+
 ARTICLE = {
     "trotsky.txt": "Leon Trotsky lived in Coyoacán.\n\nRamón Mercader killed him with an ice axe in 1940.\n",
     "notes.md": "---\ntitle: Notes\n---\n# Exile\n\nTrotsky moved from Turkey to France, then to Norway and Mexico.\n",
@@ -347,4 +349,31 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lease(make_corpus,
         conn.close()
     bot = milvus_bot(corpus, tmp_path / "two", milvus_uri=uri)  # once it is released, the update goes ahead
     assert "new.txt" in bot.manifest.files
+    bot.close()
+
+
+async def test_the_discord_bot_apologises_while_milvus_is_down_and_answers_once_it_is_back(
+    make_corpus, tmp_path, server, discord_api, monkeypatch  # noqa: F811 - the fixture imported above
+) -> None:
+    import asyncio
+
+    from qabot.adapters.discord.cog import APOLOGY
+    from qabot.index.milvus import client
+    from tests.test_discord_bot import first_followup, running
+
+    monkeypatch.setattr(client, "TIMEOUT", 1.0)
+    monkeypatch.setattr(client, "BACKOFF", 0.2)
+    proc, uri, port = server()
+    bot = milvus_bot(make_corpus(ARTICLE), tmp_path, milvus_uri=uri)
+    double = discord_api()
+    async with running(bot, double):
+        before = await first_followup(double, double.slash("ask", question="Who killed Trotsky?"))
+        proc.kill()
+        proc.wait()
+        failed = await first_followup(double, double.slash("ask", question="Where did Trotsky live?", user_n=2))
+        await asyncio.to_thread(server, port)
+        after = await first_followup(double, double.slash("ask", question="Which son of Trotsky?", user_n=3))
+    assert "Mercader" in before["embeds"][0]["description"]
+    assert failed["content"] == APOLOGY
+    assert "Sedov" in after["embeds"][0]["description"]
     bot.close()

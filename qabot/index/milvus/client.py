@@ -139,11 +139,21 @@ class Connection:
                 if args and not reloaded and released(exc):
                     # A server that restarted (Milvus Lite's does) has the collection on disk, not loaded.
                     reloaded = True
-                    self.call("load_collection", args[0], retry=False)
+                    self._load(args[0])
                     continue
                 if missing_ok and missing(exc):
                     return None
                 raise self.error(exc) from None
+
+    def _load(self, collection: str) -> None:
+        """Load ``collection`` and wait (up to ``TIMEOUT``) until it is loaded."""
+        self.call("load_collection", collection, retry=False)
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            state = self.call("get_load_state", collection, retry=False)
+            if "loaded" in str(state.get("state", "")).lower().replace("notload", ""):
+                return
+            time.sleep(0.1)
 
     def close(self) -> None:
         if self._closed:
@@ -187,4 +197,4 @@ def missing(exc: BaseException) -> bool:
 def released(exc: BaseException) -> bool:
     """Whether ``exc`` says that the collection is not loaded."""
     text = str(getattr(exc, "message", "") or exc).lower()
-    return "released" in text or "not loaded" in text
+    return "released" in text or "not loaded" in text or "'loading'" in text
