@@ -152,8 +152,9 @@ class Poller:
                 continue
             failing = False
             if value != self.last:
-                self.last = value
                 try:
                     self.on_change(value)
-                except Exception:
+                except Exception:  # tried again at the next poll
                     log.exception("switching to the new version of the index failed")
+                else:
+                    self.last = value

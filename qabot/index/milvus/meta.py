@@ -95,20 +95,23 @@ def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
     if not conn.call("has_collection", config.meta):
         return None
     conn.call("load_collection", config.meta)
-    names = serving(conn, config)
-    if names is None:
-        return None
-    head = read_head(conn, config, names)
-    if head is None or not head.pieces:
-        raise CorruptIndexError(f"collection {names.passages} at {conn.uri} has no manifest")
-    keys = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
-    found = _get(conn, config, keys)
-    try:
-        data = zlib.decompress(base64.b64decode("".join(found[k] for k in keys)))
-        manifest = Manifest.model_validate_json(data)
-    except (KeyError, ValueError, zlib.error) as exc:
-        raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({exc})") from None
-    return Stored(names, head, manifest)
+    for attempt in range(3):
+        names = serving(conn, config)
+        if names is None:
+            return None
+        head = read_head(conn, config, names)
+        if head is None or not head.pieces:
+            raise CorruptIndexError(f"collection {names.passages} at {conn.uri} has no manifest")
+        keys = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
+        found = _get(conn, config, keys)
+        if len(found) < len(keys) and attempt < 2:
+            continue  # the writer committed a newer version between the two reads: read its head again
+        try:
+            data = zlib.decompress(base64.b64decode("".join(found[k] for k in keys)))
+            return Stored(names, head, Manifest.model_validate_json(data))
+        except (KeyError, ValueError, zlib.error) as exc:
+            raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({exc})") from None
+    raise AssertionError("unreachable")
 
 
 def write_head(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head) -> None:

@@ -41,6 +41,7 @@ def open_milvus(
     warn: Notify | None = None,
     fallback: bool = True,
 ) -> MilvusEngine:
+    """The collection in service, updated first when the corpus changed (see the module docstring)."""
     notify = notify or log.warning
     conn = Connection(mconfig)
     try:
