@@ -195,6 +195,22 @@ def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(mak
         conn.close()
 
 
+def test_a_build_of_another_layout_is_rebuilt_not_written_to(make_corpus, tmp_path, monkeypatch) -> None:
+    from qabot.index.milvus import writer
+
+    corpus = make_corpus(ARTICLE)
+    first = milvus_bot(corpus, tmp_path)
+    before = first.manifest.build.split("#")[0]
+    first.close()
+    # What a field added to PassageRow does: the stored build's schema lacks it.
+    monkeypatch.setattr(writer, "LAYOUT", "1:another-layout")
+    notes: list[str] = []
+    bot = milvus_bot(corpus, tmp_path, notify=notes.append)
+    assert bot.manifest.build.split("#")[0] != before and any("layout changed" in n for n in notes)
+    assert bot.ask("Who killed Trotsky?", k=1).excerpts[0].citation.source == "trotsky.txt"
+    bot.close()
+
+
 def test_a_replica_with_another_model_refuses_with_a_clear_error(make_corpus, tmp_path) -> None:
     class OtherModel(HashEmbedder):
         name = "test/another-model"

@@ -42,7 +42,7 @@ STRONG = {"consistency_level": "Strong"}
 class Head:
     version: int = 0
     next_doc: int = 0
-    schema: int = 0
+    schema: str = ""  # the layout it was built with (schema.LAYOUT)
     dirty: bool = False
     pieces: int = 0
 

@@ -88,7 +88,7 @@ class DocumentRows:
         count = max(1, -(-len(text) // CHUNK_CHARS))
         by_chunk: list[list[ParagraphRow]] = [[] for _ in range(count)]
         for p in self.paragraphs:
-            row = ParagraphRow(**{f.name: getattr(p, f.name) for f in dataclasses.fields(ParagraphRow)})
+            row = ParagraphRow(**{f.name: getattr(p, f.name, None) for f in dataclasses.fields(ParagraphRow)})
             by_chunk[min(p.start // CHUNK_CHARS, count - 1)].append(row)
         return [
             {"id": chunk_id(self.doc, c), "doc": self.doc, "chunk": c, "source": self.document.source,

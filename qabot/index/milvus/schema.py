@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import re
 import types
 import typing
@@ -47,7 +48,7 @@ MAX_JSON = 65_536
 MAX_ARRAY = 4096
 PLACEHOLDER = "placeholder"
 BM25_PARAMS = {"bm25_k1": 1.2, "bm25_b": 0.75}  # bm25s's (qabot.index.lexical.LexicalIndex)
-SCHEMA_VERSION = 1  # bump when a collection's layout changes: older builds are rebuilt
+SCHEMA_VERSION = 1  # bump when a collection's layout changes by hand: older builds are rebuilt
 
 _PLAIN = re.compile(r"[a-z]+|[0-9]+")
 _SPECIAL_PASSAGE = {"row", "sent0"}  # the id, and a position the Milvus engine derives from it
@@ -148,6 +149,11 @@ def passage_row(entity: dict[str, Any]) -> PassageRow:
 
 
 PASSAGE_FIELDS = [c.name for c in PASSAGE_COLUMNS]
+# What a build's layout is made of: a field added to PassageRow or ParagraphRow changes it,
+# and a build of another layout is rebuilt rather than written to (its schema lacks the field).
+LAYOUT = f"{SCHEMA_VERSION}:" + hashlib.blake2b(
+    repr([dataclasses.astuple(c) for c in PASSAGE_COLUMNS + PARAGRAPH_COLUMNS]).encode(), digest_size=6
+).hexdigest()
 
 
 def encode_paragraphs(rows: list[ParagraphRow]) -> dict[str, list]:

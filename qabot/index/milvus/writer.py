@@ -36,8 +36,8 @@ from qabot.index.milvus.client import Connection
 from qabot.index.milvus.config import BuildNames, MilvusConfig
 from qabot.index.milvus.records import DocumentRows, passage_record, quote
 from qabot.index.milvus.schema import (
+    LAYOUT,
     MAX_DOCS,
-    SCHEMA_VERSION,
     bm25_text,
     create_build,
     dense_index,
@@ -54,7 +54,7 @@ def rebuild_reason(stored: meta.Stored | None, config: BuildConfig, model: str) 
     """Why the build in service cannot be updated in place (None: it can)."""
     if stored is None:
         return "no index yet"
-    if stored.head.schema != SCHEMA_VERSION:
+    if stored.head.schema != LAYOUT:
         return "the Milvus collection layout changed"
     if stored.head.dirty:
         return f"the last update of {stored.names.passages} did not finish"
@@ -89,7 +89,7 @@ def update(config: BuildConfig, mconfig: MilvusConfig, embedder: Embedder, conn:
             return stored
         if reason:
             names = BuildNames(f"{mconfig.collection}_b{datetime.now(UTC):%Y%m%d%H%M%S}{uuid.uuid4().hex[:6]}")
-            head = meta.Head(schema=SCHEMA_VERSION)
+            head = meta.Head(schema=LAYOUT)
         else:
             assert stored is not None
             names, head = stored.names, replace(stored.head, dirty=True)
