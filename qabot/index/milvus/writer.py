@@ -22,7 +22,7 @@ import contextlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -209,6 +209,21 @@ def _in_lists(values: list) -> list[list]:
     return [values[lo : lo + IN_LIST] for lo in range(0, len(values), IN_LIST)]
 
 
+def _query_all(conn: Connection, collection: str, expr: str, fields: list[str]) -> Iterator[dict]:
+    """Every row ``expr`` matches (a plain query stops at Milvus's result window of 16,384 rows)."""
+    iterator = conn.call("query_iterator", collection, batch_size=4096, filter=expr, output_fields=fields,
+                         **meta.STRONG)
+    try:
+        while batch := iterator.next():
+            yield from batch
+    except QABotError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pymilvus's iterator raises its own errors
+        raise conn.error(exc) from None
+    finally:
+        iterator.close()
+
+
 def _remove_sources(conn: Connection, names: BuildNames, sources: list[str], before: int,
                     df: Counter[str]) -> Counter[str]:
     """Delete the documents (numbered below ``before``) of these source files; returns their counts.
@@ -219,12 +234,12 @@ def _remove_sources(conn: Connection, names: BuildNames, sources: list[str], bef
     counts: Counter[str] = Counter()
     for part in _in_lists(sources):
         expr = f"chunk == 0 and doc < {before} and source in [{', '.join(quote(s) for s in part)}]"
-        for row in conn.call("query", names.documents, filter=expr, output_fields=["doc", "meta"]):
+        for row in _query_all(conn, names.documents, expr, ["doc", "meta"]):
             docs.append(int(row["doc"]))
             counts.update({"documents": 1, "passages": row["meta"]["passages"], "sentences": row["meta"]["sentences"]})
     for part in _in_lists(docs):
         expr = f"doc in {part}"
-        for row in conn.call("query", names.passages, filter=expr, output_fields=["terms"]):
+        for row in _query_all(conn, names.passages, expr, ["terms"]):
             df.subtract(set(row["terms"].split()))
         for name in (names.passages, names.sentences, names.documents):
             conn.call("delete", name, filter=expr)
@@ -237,7 +252,8 @@ def _store_df(conn: Connection, names: BuildNames, delta: Counter[str]) -> None:
 
     keys = [k for k, v in delta.items() if v and len(k.encode()) <= 1000]
     for part in [keys[lo : lo + 2000] for lo in range(0, len(keys), 2000)]:
-        old = {r["id"]: int(r["df"]) for r in conn.call("get", names.terms, ids=part, output_fields=["df"]) or []}
+        found = conn.call("get", names.terms, ids=part, output_fields=["df"], **meta.STRONG) or []
+        old = {r["id"]: int(r["df"]) for r in found}
         new = {k: old.get(k, 0) + delta[k] for k in part}
         keep = [{"id": k, "df": v, PLACEHOLDER: PLACEHOLDER_VECTOR} for k, v in new.items() if v > 0]
         if keep:
