@@ -137,6 +137,20 @@ def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_p
     assert not bot.refresh()  # nothing changed since: nothing written
 
 
+def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    notes: list[str] = []
+    bot = milvus_bot(corpus, tmp_path, watch=True, notify=notes.append)
+    assert bot._watcher.started.wait(10)
+    (corpus / "trotsky.txt").write_text("Leon Trotsky kept rabbits and chickens in Coyoacán.\n")
+    deadline = time.monotonic() + 60
+    while "rabbits" not in bot.ask("Trotsky kept rabbits and chickens?", k=1).excerpts[0].text:
+        assert time.monotonic() < deadline, f"the edit was never served: {notes}"
+        time.sleep(0.2)
+    assert bot.manifest.embedded == 1
+    bot.close()
+
+
 def test_the_manifest_is_stored_with_the_collection(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     bot = milvus_bot(corpus, tmp_path)
