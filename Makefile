@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the CPU wheel, never the multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
-	# onnx: the int8 backend and its tests; bench: the txtai peer of `qabot bench --peer`.
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,onnx,bench]"
+	# onnx: the int8 backend and its tests; bench: the txtai peer of `qabot bench --peer`;
+	# milvus: the Milvus engine and Milvus Lite, which its tests run against.
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,onnx,bench,milvus]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 

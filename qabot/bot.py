@@ -25,9 +25,10 @@ from typing import Any, Self
 from qabot import embedding
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
-from qabot.index import MANIFEST, BuildConfig, Manifest, SearchEngine, leases, open_index
+from qabot.index import MANIFEST, Manifest, SearchEngine, leases
 from qabot.index.scope import Scope
-from qabot.live import Serving, Watcher
+from qabot.index.stores import open_store, read_only, serving_build
+from qabot.live import Poller, Serving, Watcher
 from qabot.models import Answer, Excerpt, PassageContext, RankedDocument, SourceInfo
 from qabot.search import RetrievalConfig, Retriever
 from qabot.settings import Settings, load_settings
@@ -50,7 +51,7 @@ class QABot:
         self._refreshing = threading.Lock()
         self._closed = False
         self._serving = Serving(index, Retriever(index, embedder, self._config))
-        self._watcher: Watcher | None = None
+        self._watcher: Watcher | Poller | None = None
         self.rebuilds = 0  # new builds swapped in since this bot started (the metrics show it)
 
     @classmethod
@@ -77,8 +78,7 @@ class QABot:
         elif overrides:
             settings = load_settings(_env_file=None, **{**settings.model_dump(), **overrides})
         embedder = embedder or embedding.make_embedder(settings)
-        index = open_index(BuildConfig.from_settings(settings), embedder, rebuild=rebuild, progress=progress,
-                           notify=notify)
+        index = open_store(settings, embedder, rebuild=rebuild, progress=progress, notify=notify)
         bot = cls(settings, index, embedder, notify=notify)
         if watch if watch is not None else bool(settings.watch):
             bot.watch()
@@ -142,12 +142,26 @@ class QABot:
     # -- staying in step with the corpus ------------------------------------------------
 
     def watch(self) -> None:
-        """Watch the corpus folder from now on: edits are rebuilt and swapped in, in the background."""
+        """Watch the corpus folder from now on: edits are rebuilt and swapped in, in the background.
+
+        A read-only Milvus replica has no corpus to watch: it polls the collection instead,
+        and swaps in each new version the indexing job commits.
+        """
         with self._lock:
             if self._closed:
                 raise QABotError("this QABot is closed; make a new one with QABot.from_settings()")
-            if self._watcher is None:
-                self._watcher = Watcher(self.settings.corpus_dir, self.settings.index_dir, self._changed).start()
+            if self._watcher is not None:
+                return
+            if read_only(self.settings):  # a replica: no corpus here; follow what the indexing job commits
+                probe = lambda: serving_build(self.settings)
+                self._watcher = Poller(self.settings.milvus_poll_seconds, probe, self.manifest.build, self._polled)
+            else:
+                self._watcher = Watcher(self.settings.corpus_dir, self.settings.index_dir, self._changed)
+            self._watcher.start()
+
+    def _polled(self, build: str | None) -> None:
+        if build is not None and build != self.manifest.build:
+            self.refresh()
 
     def _changed(self, paths: set[Path]) -> None:
         manifest = self.settings.index_dir.resolve() / MANIFEST
@@ -167,8 +181,8 @@ class QABot:
             if self._closed:
                 return False
             current = self.manifest
-            fresh = open_index(BuildConfig.from_settings(self.settings), self.embedder, progress=progress or False,
-                               notify=self.notify, warn=self.notify)
+            fresh = open_store(self.settings, self.embedder, progress=progress or False, notify=self.notify,
+                               warn=self.notify)
             if fresh.manifest.build == current.build:
                 fresh.close()
                 return False

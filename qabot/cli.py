@@ -112,26 +112,32 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> 
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or check that it matches the corpus."""
     from qabot import embedding
-    from qabot.index import BuildConfig, check, open_index
+    from qabot.errors import SettingsError
+    from qabot.index.stores import check_store, milvus_config, open_store, read_only
 
     settings = ctx.settings
+    if read_only(settings):
+        raise SettingsError("QABOT_MILVUS_READ_ONLY is set: this process serves the collection and never indexes it "
+                            "(run qabot index where the corpus is, without it)")
     embedder = embedding.make_embedder(settings)
-    config = BuildConfig.from_settings(settings)
-    status = check(config, embedder.name)
+    mconfig = milvus_config(settings)
+    where = f"collection {mconfig.collection} at {mconfig.uri}" if mconfig else str(settings.index_dir)
+    status = check_store(settings, embedder.name)
     if status.fresh and not rebuild:
         m = status.manifest
         assert m is not None
-        click.echo(f"Index in {settings.index_dir} is up to date: {m.indexed_files} file(s), {m.passages} passages.")
+        click.echo(visible(f"Index in {where} is up to date: {m.indexed_files} file(s), {m.passages} passages."))
         _print_skipped(m.skipped)
         return
     quiet = lambda _message: None
-    loaded = open_index(config, embedder, rebuild=True, notify=quiet, warn=quiet, fallback=False)
+    loaded = open_store(settings, embedder, rebuild=rebuild or mconfig is None, notify=quiet, warn=quiet,
+                        fallback=False)
     m = loaded.manifest
     loaded.close()
     reason = "" if rebuild else f" ({status.reason})"
     click.echo(visible(
         f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
-        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {settings.index_dir}"
+        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {where}"
     ))
     _print_skipped(m.skipped)
 
@@ -311,6 +317,9 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 @click.option("--formats", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Also time the readers on this folder's PDF, HTML, DOCX and export files, and reading in a PDF build.")
 @click.option("--formats-only", is_flag=True, help="Only the --formats part.")
+@click.option("--engine", "engines", multiple=True, type=click.Choice(["faiss", "milvus"]),
+              help="Engines for --scale (repeatable); milvus is built beside FAISS, on the same passages [faiss].")
+@click.option("--milvus-uri", help="A Milvus server for --engine milvus [a Milvus Lite file in --work].")
 @click.option("--work", type=click.Path(path_type=Path), default=Path("bench-results/work"), show_default=True,
               help="Scratch folder for the indexes the benchmark builds.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("bench-results/latest.json"), show_default=True,
@@ -320,7 +329,8 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
           queries: int, peer: bool, scale: int | None, scale_only: bool, memory: bool, live: bool,
-          factories: tuple[str, ...], formats: Path | None, formats_only: bool, work: Path, out: Path, as_json: bool) -> None:
+          factories: tuple[str, ...], formats: Path | None, formats_only: bool, engines: tuple[str, ...],
+          milvus_uri: str | None, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
     from qabot.embedding import resolve_backend
@@ -333,7 +343,8 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     if scale_only:
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")
-        report = harness.run_scale_only(scale, factories or ("HNSW32",), work)
+        report = harness.run_scale_only(scale, factories or ("HNSW32",), work, engines=engines or ("faiss",),
+                                        milvus_uri=milvus_uri)
     elif formats_only:
         if not formats:
             raise click.UsageError("--formats-only needs --formats DIR")
@@ -344,7 +355,8 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
             corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
-            scale_factories=factories or ("HNSW32",), live=live, memory=memory, formats=formats, say=say,
+            scale_factories=factories or ("HNSW32",), scale_engines=engines or ("faiss",), milvus_uri=milvus_uri,
+            live=live, memory=memory, formats=formats, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

@@ -110,3 +110,51 @@ class Serving:
             self.closed = True
             return True
         return False
+
+
+class Poller:
+    """Calls ``on_change(value)`` in a background thread whenever ``probe()`` returns something new.
+
+    What a read-only replica uses instead of a ``Watcher``: it has no corpus to watch, only
+    the shared index, whose current build ``probe`` reads every ``interval`` seconds. A
+    failing probe (the server restarting) is logged once and tried again next time.
+    """
+
+    def __init__(self, interval: float, probe: Callable[[], object], last: object,
+                 on_change: Callable[[object], None]) -> None:
+        self.interval = interval
+        self.probe = probe
+        self.last = last
+        self.on_change = on_change
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="qabot-poll", daemon=True)
+        self.started = threading.Event()
+
+    def start(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        failing = False
+        self.started.set()
+        while not self._stop.wait(self.interval):
+            try:
+                value = self.probe()
+            except Exception as exc:  # noqa: BLE001 - a replica keeps serving while the index is unreachable
+                if not failing:
+                    log.warning("cannot check the index for a new version: %s", exc)
+                failing = True
+                continue
+            failing = False
+            if value != self.last:
+                try:
+                    self.on_change(value)
+                except Exception:  # tried again at the next poll
+                    log.exception("switching to the new version of the index failed")
+                else:
+                    self.last = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -57,6 +58,27 @@ class Settings(BaseSettings):
     index_factory: str = Field(
         "Flat",
         description="FAISS index type: 'Flat' (exact), or e.g. 'HNSW32' or 'IVF4096,PQ32' for large corpora",
+    )
+
+    # -- vector store: the engine that holds the index (qabot.index.stores) -----------
+    vector_store: Literal["faiss", "milvus"] = Field(
+        "faiss", description="'faiss': FAISS + bm25s in local files (embedded); 'milvus': a Milvus collection "
+        "(Milvus Lite file, or a server or cluster shared by several qabot processes)"
+    )
+    milvus_uri: str | None = Field(
+        None, description="a file path ending in .db (Milvus Lite) or http(s)://host:19530 (a server); "
+        "unset: <index_dir>/milvus.db"
+    )
+    milvus_token: SecretStr | None = Field(None, description="'user:password' or an API key, for a server with auth")
+    milvus_collection: str | None = Field(
+        None, description="name of the collection (an alias of its current build); unset: qabot_<corpus folder name>"
+    )
+    milvus_read_only: bool = Field(
+        False, description="a replica: never index, serve the collection as the indexing job left it, "
+        "following its updates"
+    )
+    milvus_poll_seconds: float = Field(
+        5.0, ge=0.2, le=3600, description="how often a read-only replica checks the collection for a new version"
     )
 
     # -- embedding model --------------------------------------------------------------
@@ -153,6 +175,26 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("milvus_uri")
+    @classmethod
+    def _milvus_uri(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not (value.startswith(("http://", "https://")) or value.endswith(".db")):
+            raise ValueError("must be http(s)://host:port (a Milvus server) or a file path ending in .db (Milvus Lite)")
+        return value
+
+    @field_validator("milvus_collection")
+    @classmethod
+    def _milvus_collection(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", value):
+            raise ValueError("must be letters, digits and underscores (at most 100), not starting with a digit")
+        return value
 
     @field_validator("index_factory")
     @classmethod

@@ -178,3 +178,12 @@ def test_memory_is_measured_in_processes_of_their_own(make_corpus, tmp_path) -> 
     assert result.passages >= 1 and result.disk_mb > 0
     assert result.index_peak_rss_mb > 50 and result.serving_rss_mb > 50 and result.model_rss_mb > 50
     assert result.index_rss_mb == pytest.approx(result.serving_rss_mb - result.model_rss_mb, abs=0.2)
+@pytest.mark.slow
+def test_the_scale_run_measures_milvus_beside_faiss_on_the_same_passages(tmp_path) -> None:
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed")
+    from qabot.bench.scale import bench_scale
+
+    faiss, milvus = bench_scale(2000, ["HNSW32"], tmp_path, queries=20, progress=False, engines=("faiss", "milvus"))
+    assert (faiss.engine, milvus.engine) == ("faiss", "milvus lite") and milvus.passages == faiss.passages == 2000
+    assert milvus.recall_at_10 >= 0.9 and milvus.hybrid is not None and milvus.hybrid.p50_ms > 0
+    assert milvus.factory.startswith("HNSW") and milvus.disk_mb > 0

@@ -122,6 +122,11 @@ class ScaleResult(BaseModel):
     bm25: Latency
     search_params: dict[str, int]
     disk_mb: float
+    engine: str = "faiss"
+    hybrid: Latency | None = Field(
+        None, description="the engine's whole candidates() call: dense and BM25 top 100, rows fetched, fused inputs"
+    )
+    where: str | None = Field(None, description="Milvus: the URI (a Lite file runs in this process)")
 
 
 class BenchReport(BaseModel):

@@ -51,6 +51,8 @@ def run(
     peer: bool = False,
     scale: int | None = None,
     scale_factories: Sequence[str] = ("HNSW32",),
+    scale_engines: Sequence[str] = ("faiss",),
+    milvus_uri: str | None = None,
     live: bool = True,
     live_edits: int = 3,
     memory: bool = True,
@@ -110,7 +112,8 @@ def run(
         report.peer = _peer(report, corpora[1], default_backend, runs)
     if scale:
         say(f"scale: {scale:,} synthetic passages")
-        report.scale = bench_scale(scale, scale_factories, work, progress=progress)
+        report.scale = bench_scale(scale, scale_factories, work, progress=progress, engines=scale_engines,
+                                   milvus_uri=milvus_uri)
     return close_report(report, cpu_before, started)
 
 
@@ -176,11 +179,12 @@ def _peer(report: BenchReport, corpus: Corpus, backend: str, runs: int) -> PeerR
     )
 
 
-def run_scale_only(passages: int, factories: Sequence[str], work: Path, progress: bool = True) -> BenchReport:
+def run_scale_only(passages: int, factories: Sequence[str], work: Path, progress: bool = True,
+                   engines: Sequence[str] = ("faiss",), milvus_uri: str | None = None) -> BenchReport:
     started = time.perf_counter()
     cpu_before = cpu_times()
     report = BenchReport(machine=machine_info(), runs=1, default_backend="-")
-    report.scale = bench_scale(passages, factories, work, progress=progress)
+    report.scale = bench_scale(passages, factories, work, progress=progress, engines=engines, milvus_uri=milvus_uri)
     return close_report(report, cpu_before, started)
 
 

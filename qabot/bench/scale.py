@@ -1,7 +1,10 @@
 """``qabot bench --scale N``: N synthetic passages through qabot's own build, then searched.
 
-FAISS search p50/p95 and recall@10 against exact search, BM25 time, build peak RSS,
-the RSS that loading (memory-mapped) adds, and the size on disk.
+FAISS search p50/p95 and recall@10 against exact search, BM25 time, the engine's whole
+candidate search (dense and BM25 top 100 with the rows the rerank reads), build peak
+RSS, the RSS that loading (memory-mapped) adds, and the size on disk. With
+``--engine milvus`` the same passages are built into Milvus too (``scale_milvus``) and
+measured the same way, recall against the same exact search.
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ from qabot.index.load import load
 
 
 def bench_scale(
-    passages: int, factories: Sequence[str], work: Path, queries: int = 200, progress: bool = True
+    passages: int, factories: Sequence[str], work: Path, queries: int = 200, progress: bool = True,
+    engines: Sequence[str] = ("faiss",), milvus_uri: str | None = None,
 ) -> list[ScaleResult]:
-    """Build ``passages`` synthetic passages per index factory through qabot's own build; search them."""
+    """Build ``passages`` synthetic passages per index factory through qabot's own build; search them.
+
+    FAISS is always built (its vectors give the exact search recall is measured against);
+    "milvus" in ``engines`` builds the same passages into Milvus as well.
+    """
     corpus_dir = work / f"scale-{passages}-corpus"
     jsonl = corpus_dir / "synthetic.jsonl"
     if not jsonl.is_file():
@@ -52,8 +60,10 @@ def bench_scale(
         load_rss = rss_mb() - before
         if exact is None:
             exact = exact_top10(index.passage_vectors, query_vectors)
-        found10, times10, times100, bm25 = [], [], [], []
+        found10, times10, times100, bm25, hybrid = [], [], [], [], []
         for i, vector in enumerate(query_vectors):
+            hybrid.append(timed(lambda v=vector, t=query_tokens[i], index=index: index.candidates(
+                v, t, 100, dense=True, lexical=True)))
             q = vector[None, :]
             started = time.perf_counter()
             _, rows = index.dense.search(q, 10)
@@ -77,9 +87,15 @@ def bench_scale(
                 bm25=ms(bm25),
                 search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(index.dense, k)},
                 disk_mb=round(disk / (1 << 20), 1),
+                hybrid=ms(hybrid),
             )
         )
+        first = np.array(index.passage_vectors[0])
         index.close()
+        if "milvus" in engines:
+            from qabot.bench.scale_milvus import bench_milvus
+
+            results.append(bench_milvus(config, exact, first, query_vectors, query_tokens, milvus_uri, progress))
     return results
 
 

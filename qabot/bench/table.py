@@ -81,12 +81,12 @@ def table(report: BenchReport) -> str:
     )
     block(
         "scale (synthetic passages, random vectors; targets: search p95 <= 20 ms, recall@10 >= 0.95)",
-        ["passages", "factory", "params", "build s", "build peak MB", "load s", "load RSS MB", "k=10 p50/p95 ms",
-         "k=100 p50/p95 ms", "recall@10", "BM25 p50/p95 ms", "disk MB"],
-        ([s.passages, s.factory, ",".join(f"{k}={v}" for k, v in s.search_params.items()) or "-", s.build_s,
-          s.build_peak_rss_mb, s.load_s, s.load_rss_mb, f"{s.search_k10.p50_ms}/{s.search_k10.p95_ms}",
+        ["engine", "passages", "factory", "params", "build s", "build peak MB", "load s", "load RSS MB",
+         "k=10 p50/p95 ms", "k=100 p50/p95 ms", "recall@10", "BM25 p50/p95 ms", "hybrid p50/p95 ms", "disk MB"],
+        ([s.engine, s.passages, s.factory, ",".join(f"{k}={v}" for k, v in s.search_params.items()) or "-",
+          s.build_s, s.build_peak_rss_mb, s.load_s, s.load_rss_mb, f"{s.search_k10.p50_ms}/{s.search_k10.p95_ms}",
           f"{s.search_k100.p50_ms}/{s.search_k100.p95_ms}", s.recall_at_10, f"{s.bm25.p50_ms}/{s.bm25.p95_ms}",
-          s.disk_mb] for s in report.scale),
+          f"{s.hybrid.p50_ms}/{s.hybrid.p95_ms}" if s.hybrid else "-", s.disk_mb] for s in report.scale),
     )
     block(
         "reading (file to documents and paragraphs, as a build reads them)",

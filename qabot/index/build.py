@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import numpy as np
 from filelock import FileLock, Timeout
@@ -60,7 +60,7 @@ from qabot.index.manifest import (
     write_manifest,
 )
 from qabot.index.store import StoreWriter
-from qabot.models import Passage
+from qabot.models import Document, Paragraph, Passage
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,13 @@ def build_lock(index_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]
         raise IndexStoreError(f"another qabot process has been building {index_dir} for too long") from None
 
 
+def listing(config: BuildConfig, note: Callable[[str], None]) -> tuple[list[corpus.CorpusFile], dict[str, str]]:
+    """The corpus files a build reads, and each one's digest; ``note`` hears each file skipped."""
+    found = corpus_files(config.corpus_dir, note, external_links=config.corpus_external_links)
+    files = corpus.digests(found, note)
+    return [f for f in found if f.name in files], files
+
+
 def build(
     config: BuildConfig,
     embedder: Embedder,
@@ -118,9 +125,7 @@ def build(
         skipped.append(message)
         (warn or log.warning)(message)
 
-    found = corpus_files(config.corpus_dir, note, external_links=config.corpus_external_links)
-    files = corpus.digests(found, note)
-    found = [f for f in found if f.name in files]
+    found, files = listing(config, note)
     index_dir = config.index_dir
     try:
         before = read_manifest(index_dir)
@@ -134,7 +139,7 @@ def build(
     try:
         writer = _BuildWriter(tmp, config, embedder)
         try:
-            indexed = _stream(found, config, writer, note, progress)
+            indexed = stream(found, config, writer, note, progress)
         finally:
             writer.close()
         manifest = writer.finish(build_id, files, skipped, started)
@@ -151,11 +156,22 @@ def build(
     return manifest
 
 
-def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildWriter,
-            note: Callable[[str], None], progress: Progress) -> set[str]:
+class PassageSink(Protocol):
+    """What ``stream`` feeds: a document's row, then its passages, then a final flush."""
+
+    def add_document(self, document: Document, paragraphs: list[Paragraph]) -> int | None: ...
+
+    def add(self, doc_row: int, passage: Passage) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: PassageSink,
+           note: Callable[[str], None], progress: Progress) -> set[str]:
     """Read, chunk and hand every passage to ``writer``, with a progress bar over the corpus bytes.
 
-    Returns the files that gave at least one document.
+    Returns the files that gave at least one document. A writer may refuse a document
+    (``add_document`` returns None, having said why): its passages are left out.
     """
     from tqdm.auto import tqdm
 
@@ -179,11 +195,12 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
             bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
             size, read = _size(file.path), 0
             for document in corpus.load_file(file, note):
-                sources.add(document.source)
                 paras = corpus.document_paragraphs(document)
-                doc_row = writer.store.add_document(document, paras)
-                for passage in chunking.passages(document, paras, config.passage_chars):
-                    writer.add(doc_row, passage)
+                doc_row = writer.add_document(document, paras)
+                if doc_row is not None:
+                    sources.add(document.source)
+                    for passage in chunking.passages(document, paras, config.passage_chars):
+                        writer.add(doc_row, passage)
                 step = min(len(document.text), size - read)  # characters: close enough to bytes
                 read += step
                 advance(step)  # a .jsonl of a million documents moves document by document
@@ -191,6 +208,48 @@ def _stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: _BuildW
         writer.flush()
         bar.update(max(0, total_bytes - bar.n))
     return sources
+
+
+def embed_inputs(
+    embedder: Embedder, cache: EmbeddingCache | None, inputs: list[tuple[str, Spans]]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """(passage vector, sentence vectors) of each ``model_input``: from the cache, or embedded now.
+
+    Returns them and how many had to be embedded. Every engine's build embeds through here.
+    """
+    name = embedder.name
+    keys = [cache_key(name, text, spans) for text, spans in inputs] if cache is not None else None
+    results: list[tuple[np.ndarray, np.ndarray] | None] = (
+        [cache.get(key, len(spans)) for key, (_, spans) in zip(keys, inputs, strict=True)]
+        if cache is not None and keys is not None
+        else [None] * len(inputs)
+    )
+    todo = [i for i, found in enumerate(results) if found is None]
+    if todo:
+        vectors, span_vectors = embedder.embed_with_spans([inputs[i][0] for i in todo], [inputs[i][1] for i in todo])
+        for slot, i in enumerate(todo):
+            results[i] = (vectors[slot], span_vectors[slot])
+            if cache is not None and keys is not None:
+                cache.put(keys[i], vectors[slot], span_vectors[slot])
+    return results, len(todo)  # type: ignore[return-value] - every slot is filled now
+
+
+def passage_terms(text: str, spans: Spans) -> tuple[list[str], list[np.ndarray]]:
+    """BM25's tokens of a ``model_input`` (the title and the passage), and each sentence's term ids for the rerank."""
+    words = tokenize(text[: spans[0][0]]) if spans else []
+    sentence_ids = []
+    for start, end in spans:
+        tokens = tokenize(text[start:end])
+        words += tokens
+        sentence_ids.append(term_ids(tokens))
+    return words, sentence_ids
+
+
+def open_cache(config: BuildConfig, embedder: Embedder) -> EmbeddingCache | None:
+    """The embedding cache of ``config.index_dir``, when the build uses one."""
+    if not config.embedding_cache:
+        return None
+    return EmbeddingCache(config.index_dir / "cache", embedder.name, lambda: embedder.dimension)
 
 
 class _BuildWriter:
@@ -204,16 +263,15 @@ class _BuildWriter:
         self.config = config
         self.embedder = embedder
         self.store = StoreWriter(folder)
-        self.cache = (
-            EmbeddingCache(config.index_dir / "cache", embedder.name, lambda: embedder.dimension)
-            if config.embedding_cache
-            else None
-        )
+        self.cache = open_cache(config, embedder)
         self.lexical = LexicalBuilder(folder / ".bm25-spill")
         self.out: dict[str, BinaryIO] = {name: open(folder / name, "wb") for name in self.FILES}  # noqa: SIM115
         self.pending: list[tuple[int, Passage]] = []
         self.dimension = 0
         self.embedded = 0
+
+    def add_document(self, document: Document, paragraphs: list[Paragraph]) -> int:
+        return self.store.add_document(document, paragraphs)
 
     def add(self, doc_row: int, passage: Passage) -> None:
         self.pending.append((doc_row, passage))
@@ -235,34 +293,12 @@ class _BuildWriter:
         self.pending.clear()
 
     def _vectors(self, inputs: list[tuple[str, Spans]]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """(passage vector, sentence vectors) of each input: from the cache, or embedded now."""
-        name = self.embedder.name
-        keys = [cache_key(name, text, spans) for text, spans in inputs] if self.cache is not None else None
-        results: list[tuple[np.ndarray, np.ndarray] | None] = (
-            [self.cache.get(key, len(spans)) for key, (_, spans) in zip(keys, inputs, strict=True)]
-            if self.cache is not None and keys is not None
-            else [None] * len(inputs)
-        )
-        todo = [i for i, found in enumerate(results) if found is None]
-        if todo:
-            vectors, span_vectors = self.embedder.embed_with_spans(
-                [inputs[i][0] for i in todo], [inputs[i][1] for i in todo]
-            )
-            self.embedded += len(todo)
-            for slot, i in enumerate(todo):
-                results[i] = (vectors[slot], span_vectors[slot])
-                if self.cache is not None and keys is not None:
-                    self.cache.put(keys[i], vectors[slot], span_vectors[slot])
-        return results  # type: ignore[return-value] - every slot is filled now
+        results, embedded = embed_inputs(self.embedder, self.cache, inputs)
+        self.embedded += embedded
+        return results
 
     def _add_terms(self, text: str, spans: Spans) -> None:
-        """BM25 sees the title and the passage; each sentence keeps its own term ids for the rerank."""
-        words = tokenize(text[: spans[0][0]]) if spans else []
-        sentence_ids = []
-        for start, end in spans:
-            tokens = tokenize(text[start:end])
-            words += tokens
-            sentence_ids.append(term_ids(tokens))
+        words, sentence_ids = passage_terms(text, spans)
         self.lexical.add(words)
         self.out["passage_sentences.u32"].write(np.uint32(len(spans)).tobytes())
         self.out["sentence_terms_count.u32"].write(np.array([len(ids) for ids in sentence_ids], dtype=np.uint32).tobytes())

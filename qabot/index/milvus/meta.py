@@ -1,0 +1,211 @@
+"""What is stored beside the data: each build's manifest, and the writer's lease.
+
+The collection ``<base>_meta`` holds key/value rows:
+
+- ``head:<build>``: the build's current version, the next free document number, and
+  ``dirty`` while an update is being written (an update that died half-way makes the
+  next writer rebuild from scratch);
+- ``manifest:<build>:<version>:<i>``: that version's ``Manifest`` (the same model as
+  the FAISS engine's manifest.json: model, dimension, chunking, a hash of every corpus
+  file), compressed, in pieces that fit a VARCHAR. A version's pieces are written
+  before its head names it, so a reader sees the old version or the new one, whole;
+- ``lease``: which process is writing, until when.
+
+The alias ``<base>`` says which build is in service; ``read_current`` follows it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import socket
+import time
+import uuid
+import zlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from qabot.errors import CorruptIndexError, IndexStoreError
+from qabot.index.manifest import Manifest
+from qabot.index.milvus.client import Connection
+from qabot.index.milvus.config import BuildNames, MilvusConfig
+from qabot.index.milvus.schema import MAX_VARCHAR, PLACEHOLDER, PLACEHOLDER_VECTOR, create_meta
+
+PIECE = 60_000  # characters of base64 per manifest row (ASCII: one byte each)
+LEASE_SECONDS = 600.0  # a writer that stops renewing its lease loses it after this long
+STRONG = {"consistency_level": "Strong"}
+
+
+@dataclass
+class Head:
+    version: int = 0
+    next_doc: int = 0
+    schema: str = ""  # the layout it was built with (schema.LAYOUT)
+    dirty: bool = False
+    pieces: int = 0
+
+
+@dataclass
+class Stored:
+    """The build in service: its collections, its head and its manifest."""
+
+    names: BuildNames
+    head: Head
+    manifest: Manifest
+
+
+def ensure_meta(conn: Connection, config: MilvusConfig) -> None:
+    if not conn.call("has_collection", config.meta):
+        create_meta(conn, config.meta)
+    else:
+        conn.call("load_collection", config.meta)
+
+
+def _get(conn: Connection, config: MilvusConfig, keys: list[str]) -> dict[str, str]:
+    rows = conn.call("get", config.meta, ids=keys, output_fields=["value"], missing_ok=True, **STRONG) or []
+    return {row["id"]: row["value"] for row in rows}
+
+
+def _put(conn: Connection, config: MilvusConfig, values: dict[str, str]) -> None:
+    rows = [{"id": key, "value": value, PLACEHOLDER: PLACEHOLDER_VECTOR} for key, value in values.items()]
+    for lo in range(0, len(rows), 64):
+        conn.call("upsert", config.meta, rows[lo : lo + 64])
+
+
+def serving(conn: Connection, config: MilvusConfig) -> BuildNames | None:
+    """The build the alias points at, or None when there is none yet."""
+    described = conn.call("describe_alias", config.collection, missing_ok=True)
+    return BuildNames(described["collection_name"]) if described else None
+
+
+def read_head(conn: Connection, config: MilvusConfig, names: BuildNames) -> Head | None:
+    found = _get(conn, config, [f"head:{names.passages}"])
+    if not found:
+        return None
+    try:
+        return Head(**json.loads(next(iter(found.values()))))
+    except (ValueError, TypeError) as exc:
+        raise CorruptIndexError(f"the head of {names.passages} at {conn.uri} is unreadable ({exc})") from None
+
+
+def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
+    """The build in service with its manifest; None when the collection has never been built."""
+    if not conn.call("has_collection", config.meta):
+        return None
+    conn.call("load_collection", config.meta)
+    for attempt in range(3):
+        names = serving(conn, config)
+        if names is None:
+            return None
+        head = read_head(conn, config, names)
+        if head is None or not head.pieces:
+            raise CorruptIndexError(f"collection {names.passages} at {conn.uri} has no manifest")
+        keys = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
+        found = _get(conn, config, keys)
+        if len(found) < len(keys) and attempt < 2:
+            continue  # the writer committed a newer version between the two reads: read its head again
+        try:
+            data = zlib.decompress(base64.b64decode("".join(found[k] for k in keys)))
+            return Stored(names, head, Manifest.model_validate_json(data))
+        except (KeyError, ValueError, zlib.error) as exc:
+            raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({exc})") from None
+    raise AssertionError("unreachable")
+
+
+def write_head(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head) -> None:
+    _put(conn, config, {f"head:{names.passages}": json.dumps(asdict(head))})
+
+
+def commit(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head, manifest: Manifest) -> Head:
+    """Store ``manifest`` as the build's next version, then name it in the head (the commit point)."""
+    manifest.build = f"{names.passages}#{head.version + 1}"
+    data = base64.b64encode(zlib.compress(manifest.model_dump_json().encode("utf-8"), 6)).decode("ascii")
+    pieces = [data[lo : lo + PIECE] for lo in range(0, len(data), PIECE)] or [""]
+    new = Head(version=head.version + 1, next_doc=head.next_doc, schema=head.schema, dirty=False, pieces=len(pieces))
+    _put(conn, config, {f"manifest:{names.passages}:{new.version}:{i}": p for i, p in enumerate(pieces)})
+    write_head(conn, config, names, new)
+    old = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
+    if old:
+        conn.call("delete", config.meta, ids=old)
+    return new
+
+
+def forget(conn: Connection, config: MilvusConfig, names: BuildNames) -> None:
+    """Drop a build's collections and its meta rows."""
+    for name in names.all:
+        conn.call("drop_collection", name, missing_ok=True)
+    conn.call("delete", config.meta, filter=f'id == "head:{names.passages}" or id like "manifest:{names.passages}:%"')
+
+
+def builds(conn: Connection, config: MilvusConfig) -> list[BuildNames]:
+    """Every build of this deployment that has collections, oldest first (build names sort by time)."""
+    prefix = f"{config.collection}_b"
+    found = conn.call("list_collections")
+    return [BuildNames(n) for n in sorted(found) if n.startswith(prefix) and re.fullmatch(r"[0-9a-f]+", n[len(prefix):])]
+
+
+class Lease:
+    """The writer's lease: one process writes a deployment at a time.
+
+    Milvus has no compare-and-swap, so the lease is claimed, then read back after a short
+    pause: of two writers that claim it at once, the later write wins, and the other sees
+    it and stops. What it guarantees is that a second writer is refused while the first
+    is alive and renewing; docs/scale.md says to run one indexing job.
+    """
+
+    KEY = "lease"
+
+    def __init__(self, conn: Connection, config: MilvusConfig) -> None:
+        self.conn = conn
+        self.config = config
+        self.owner = uuid.uuid4().hex
+        self.renewed = 0.0
+
+    def _value(self) -> str:
+        return json.dumps({"owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
+                           "until": time.time() + LEASE_SECONDS})
+
+    def _holder(self) -> dict[str, Any] | None:
+        found = _get(self.conn, self.config, [self.KEY])
+        try:
+            holder = json.loads(found[self.KEY]) if self.KEY in found else None
+        except ValueError:
+            return None
+        return holder if isinstance(holder, dict) else None
+
+    def _refuse(self, holder: dict[str, Any]) -> IndexStoreError:
+        return IndexStoreError(
+            f"another qabot process (pid {holder.get('pid')} on {holder.get('host')}) is writing "
+            f"{self.config.collection} at {self.conn.uri}; run one indexing job at a time (docs/scale.md)"
+        )
+
+    def acquire(self, settle: float = 0.2) -> None:
+        holder = self._holder()
+        if holder and holder.get("owner") != self.owner and float(holder.get("until", 0)) > time.time():
+            raise self._refuse(holder)
+        _put(self.conn, self.config, {self.KEY: self._value()})
+        time.sleep(settle)
+        holder = self._holder()
+        if not holder or holder.get("owner") != self.owner:
+            raise self._refuse(holder or {})
+        self.renewed = time.monotonic()
+
+    def renew(self) -> None:
+        """Keep the lease while a long build runs (cheap: at most one write a minute)."""
+        if time.monotonic() - self.renewed < 60:
+            return
+        holder = self._holder()
+        if holder and holder.get("owner") != self.owner:
+            raise self._refuse(holder)
+        _put(self.conn, self.config, {self.KEY: self._value()})
+        self.renewed = time.monotonic()
+
+    def release(self) -> None:
+        holder = self._holder()
+        if holder and holder.get("owner") == self.owner:
+            self.conn.call("delete", self.config.meta, ids=[self.KEY])
+
+
+assert len(f"manifest:{'x' * 255}:{10**9}:{10**6}") < 1024 and PIECE < MAX_VARCHAR

@@ -1,0 +1,411 @@
+"""The Milvus engine against the real engine, Milvus Lite: builds, answers, in-place updates, the stored manifest, faults.
+
+These run on the fake embedder (the model is not what they test); the comparison with
+the FAISS engine on the real model and dev.jsonl is in test_milvus_quality.py. A few
+tests run Milvus Lite as a separate server process (``milvus-lite server``), the way a
+deployment shares one Milvus between qabot processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qabot.errors import IndexStoreError, SettingsError
+from qabot.index.milvus import MilvusConfig, meta
+from qabot.index.milvus.client import Connection
+from tests.conftest import DEFAULT_CORPUS, FAKE_QABOT, make_bot
+from tests.fakes import HashEmbedder
+
+pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install -e '.[milvus]')")
+pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (it runs on Linux and macOS only)")
+
+from tests.test_discord_bot import discord_api  # noqa: F401 - the fixture, for the Discord test below
+
+ARTICLE = {
+    "trotsky.txt": "Leon Trotsky lived in Coyoacán.\n\nRamón Mercader killed him with an ice axe in 1940.\n",
+    "notes.md": "---\ntitle: Notes\n---\n# Exile\n\nTrotsky moved from Turkey to France, then to Norway and Mexico.\n",
+    "extra.jsonl": '{"_id": "e1", "title": "Sedov", "text": "Leon Sedov was the eldest son of Trotsky."}\n',
+}
+
+
+def milvus_bot(corpus: Path, tmp_path: Path, embedder=None, **overrides):
+    overrides.setdefault("milvus_uri", str(tmp_path / "milvus.db"))
+    return make_bot(corpus, tmp_path / "index", embedder or HashEmbedder(), vector_store="milvus",
+                    answer_threshold=0.0, **overrides)
+
+
+def verbatim(corpus: Path, excerpt) -> bool:
+    text = (corpus / excerpt.citation.source).read_text(encoding="utf-8")
+    return text[excerpt.citation.start : excerpt.citation.end] == excerpt.text
+
+
+def _answers(uri: str) -> bool:
+    from pymilvus import MilvusClient
+
+    try:
+        client = MilvusClient(uri=uri, timeout=2, dedicated=True)
+        client.list_collections()
+        client.close()
+    except Exception:  # noqa: BLE001 - any failure means: not up yet
+        return False
+    return True
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A Milvus Lite server in its own process, as a deployment's qabot processes would share it."""
+    procs = []
+
+    def start(port: int | None = None):
+        import socket
+
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(tmp_path / "server"),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=(tmp_path / f"server-{len(procs)}.log").open("w"),
+        )
+        procs.append(proc)
+        deadline = time.monotonic() + 60
+        uri = f"http://127.0.0.1:{port}"
+        while not _answers(uri):
+            assert proc.poll() is None and time.monotonic() < deadline, "milvus-lite server did not start"
+            time.sleep(0.2)
+        return proc, uri, port
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def test_the_default_corpus_answers_as_on_faiss(tmp_path, fake_default_bot) -> None:
+    bot = milvus_bot(DEFAULT_CORPUS, tmp_path)
+    m, f = bot.manifest, fake_default_bot.manifest
+    assert (m.passages, m.sentences, m.documents, m.files) == (f.passages, f.sentences, f.documents, f.files)
+    assert m.build.startswith("qabot_corpus_b") and m.artifacts == {}
+    for question in ("Who killed Trotsky?", "Where did Trotsky live in exile?", "What weapon was used?"):
+        got, want = bot.ask(question, k=3), fake_default_bot.ask(question, k=3)
+        assert all(verbatim(DEFAULT_CORPUS, e) for e in got.excerpts)
+        assert [(e.citation.source, e.citation.start, e.citation.end, e.highlight) for e in got.excerpts] == [
+            (e.citation.source, e.citation.start, e.citation.end, e.highlight) for e in want.excerpts
+        ]
+    assert bot.sources() == fake_default_bot.sources()
+    answer = bot.ask("Who killed Trotsky?", k=1)
+    assert bot.context(answer.excerpts[0]) == fake_default_bot.context(fake_default_bot.ask("Who killed Trotsky?", k=1).excerpts[0])
+
+
+def test_scopes_keep_retrieval_to_the_named_files(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    assert {e.citation.source for e in bot.ask("Trotsky", k=5, sources="notes.md").excerpts} == {"notes.md"}
+    assert bot.ask("Trotsky", k=5, sources="nothing-here/").excerpts == []
+    assert [s.source for s in bot.sources("*.jsonl")] == ["extra.jsonl"]
+
+
+def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({**ARTICLE, **{f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)}})
+    bot = milvus_bot(corpus, tmp_path)
+    first = bot.manifest
+    untouched = {e.citation.source: e.passage_id for e in bot.ask("Document 4 says item 4", k=3).excerpts}
+    (corpus / "doc3.txt").write_text("Document three now says the archive moved to Coyoacán.")
+    (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.")
+    (corpus / "notes.md").unlink()
+    assert bot.refresh()
+    m = bot.manifest
+    assert m.build.split("#")[0] == first.build.split("#")[0]  # the same collection, updated in place
+    assert int(m.build.split("#")[1]) == int(first.build.split("#")[1]) + 1
+    assert m.embedded == 2 and m.cached == 0  # only the changed and the added file were read
+    assert set(m.files) == set(first.files) - {"notes.md"} | {"new.txt"}
+    assert m.passages == first.passages + 1 - 1 and m.documents == first.documents
+    assert {s.source for s in bot.sources()} == set(m.files)
+    answer = bot.ask("Who was the wife of Trotsky?", k=1)
+    assert answer.excerpts[0].citation.source == "new.txt" and verbatim(corpus, answer.excerpts[0])
+    assert "archive moved" in bot.ask("Where did the archive move?", k=1).excerpts[0].text
+    assert all(e.citation.source != "notes.md" for e in bot.ask("Trotsky moved to Norway and Mexico", k=5).excerpts)
+    # Unchanged documents keep their rows: the same passage ids answer.
+    assert {e.citation.source: e.passage_id for e in bot.ask("Document 4 says item 4", k=3).excerpts} == untouched
+    assert not bot.refresh()  # nothing changed since: nothing written
+
+
+def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    notes: list[str] = []
+    bot = milvus_bot(corpus, tmp_path, watch=True, notify=notes.append)
+    assert bot._watcher.started.wait(10)
+    (corpus / "trotsky.txt").write_text("Leon Trotsky kept rabbits and chickens in Coyoacán.\n")
+    deadline = time.monotonic() + 60
+    # New rows are visible as soon as they are written, so wait for the commit of the update too.
+    while not any(n.startswith("index refreshed") for n in notes):
+        assert time.monotonic() < deadline, f"the edit was never served: {notes}"
+        time.sleep(0.2)
+    assert "rabbits" in bot.ask("Trotsky kept rabbits and chickens?", k=1).excerpts[0].text
+    assert bot.manifest.embedded == 1 and bot.manifest.unchanged_files == 2, notes
+    bot.close()
+
+
+def test_the_manifest_is_stored_with_the_collection(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    built = bot.manifest
+    bot.close()
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        stored = meta.read_current(conn, config)
+        assert stored is not None and stored.manifest == built
+        assert stored.manifest.model == HashEmbedder.name and set(stored.manifest.files) == set(ARTICLE)
+        assert not (tmp_path / "index" / "manifest.json").exists()  # nothing of the index is local but the cache
+    finally:
+        conn.close()
+    # A second process agrees that the collection is up to date, from what is stored.
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "index"),
+           "QABOT_VECTOR_STORE": "milvus", "QABOT_MILVUS_URI": str(tmp_path / "milvus.db")}
+    done = subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "is up to date: 3 file(s)" in done.stdout and "collection qabot_corpus" in done.stdout
+    done = subprocess.run([*FAKE_QABOT, "index"], env={**env, "QABOT_MILVUS_READ_ONLY": "true"}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 1 and "never indexes" in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_the_repl_answers_from_milvus(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "index"),
+           "QABOT_VECTOR_STORE": "milvus"}  # Milvus Lite in <index>/milvus.db
+    done = subprocess.run([*FAKE_QABOT, "repl"], input=":k 1\nWho killed Trotsky?\n:sources\n", env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "[1] trotsky.txt" in done.stdout and "Mercader" in done.stdout and "extra.jsonl" in done.stdout
+    assert (tmp_path / "index" / "milvus.db").is_dir()
+
+
+def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(make_corpus, tmp_path) -> None:
+    class OtherModel(HashEmbedder):
+        name = "test/another-model"
+
+    corpus = make_corpus(ARTICLE)
+    milvus_bot(corpus, tmp_path).close()
+    notes: list[str] = []
+    bot = milvus_bot(corpus, tmp_path, OtherModel(), notify=notes.append)
+    assert bot.manifest.model == "test/another-model" and any("model changed" in n for n in notes)
+    first = bot.manifest.build.split("#")[0]
+    bot.close()
+    milvus_bot(corpus, tmp_path).close()  # and back: a third build; the first one is dropped
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        kept = [b.passages for b in meta.builds(conn, config)]
+        assert len(kept) == 2 and first in kept  # the one in service and the one before it
+        assert meta.serving(conn, config).passages == kept[-1]
+    finally:
+        conn.close()
+
+
+def test_a_build_of_another_layout_is_rebuilt_not_written_to(make_corpus, tmp_path, monkeypatch) -> None:
+    from qabot.index.milvus import writer
+
+    corpus = make_corpus(ARTICLE)
+    first = milvus_bot(corpus, tmp_path)
+    before = first.manifest.build.split("#")[0]
+    first.close()
+    # What a field added to PassageRow does: the stored build's schema lacks it.
+    monkeypatch.setattr(writer, "LAYOUT", "1:another-layout")
+    notes: list[str] = []
+    bot = milvus_bot(corpus, tmp_path, notify=notes.append)
+    assert bot.manifest.build.split("#")[0] != before and any("layout changed" in n for n in notes)
+    assert bot.ask("Who killed Trotsky?", k=1).excerpts[0].citation.source == "trotsky.txt"
+    bot.close()
+
+
+def test_a_replica_with_another_model_refuses_with_a_clear_error(make_corpus, tmp_path) -> None:
+    class OtherModel(HashEmbedder):
+        name = "test/another-model"
+
+    corpus = make_corpus(ARTICLE)
+    milvus_bot(corpus, tmp_path).close()
+    with pytest.raises(IndexStoreError) as caught:
+        milvus_bot(tmp_path / "nowhere", tmp_path, OtherModel(), milvus_read_only=True, milvus_collection="qabot_corpus")
+    message = str(caught.value)
+    assert "test/another-model" in message and HashEmbedder.name in message and "\n" not in message
+    replica = milvus_bot(tmp_path / "nowhere", tmp_path, milvus_read_only=True, milvus_collection="qabot_corpus")
+    assert replica.ask("Who killed Trotsky?", k=1).excerpts[0].citation.source == "trotsky.txt"
+    replica.close()
+
+
+def test_a_corpus_without_text_is_a_clear_error_and_leaves_no_build(make_corpus, tmp_path) -> None:
+    from qabot.errors import CorpusError
+
+    corpus = make_corpus({"blank.txt": "   \n\n  "})
+    with pytest.raises(CorpusError, match="nothing to index"):
+        milvus_bot(corpus, tmp_path)
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        assert meta.builds(conn, config) == [] and meta.read_current(conn, config) is None
+    finally:
+        conn.close()
+
+
+def test_a_missing_collection_names_the_uri(tmp_path) -> None:
+    with pytest.raises(IndexStoreError, match=r"no qabot collection 'qabot_nowhere' at .*milvus\.db: build it") as caught:
+        milvus_bot(tmp_path / "nowhere", tmp_path, milvus_read_only=True)
+    assert "\n" not in str(caught.value)
+
+
+def test_an_unreachable_server_is_one_line_naming_the_uri_never_the_token(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    with pytest.raises(IndexStoreError) as caught:
+        milvus_bot(corpus, tmp_path, milvus_uri="http://127.0.0.1:9", milvus_token="root:sup3r-secret")
+    message = str(caught.value)
+    assert "http://127.0.0.1:9" in message and "sup3r-secret" not in message and "\n" not in message
+
+
+def test_an_error_that_repeats_the_token_is_scrubbed(tmp_path) -> None:
+    conn = Connection(MilvusConfig(uri=str(tmp_path / "m.db"), collection="x", token="alice:hunter22"))
+    try:
+        error = conn.error(RuntimeError("auth failed for alice:hunter22 (user alice, password hunter22)"))
+        assert "hunter22" not in str(error) and "alice" not in str(error) and str(tmp_path / "m.db") in str(error)
+    finally:
+        conn.close()
+
+
+def test_bad_milvus_settings_name_the_variable() -> None:
+    from qabot.settings import load_settings
+
+    with pytest.raises(SettingsError, match="QABOT_MILVUS_URI"):
+        load_settings(_env_file=None, milvus_uri="localhost:19530")
+    with pytest.raises(SettingsError, match="QABOT_MILVUS_COLLECTION"):
+        load_settings(_env_file=None, milvus_collection="my-collection")
+
+
+def test_milvus_lite_serves_one_process_per_file_and_says_so(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)  # holds the file
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "index"),
+           "QABOT_VECTOR_STORE": "milvus", "QABOT_MILVUS_URI": str(tmp_path / "milvus.db")}
+    done = subprocess.run([*FAKE_QABOT, "ask", "Who killed Trotsky?"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "serves one process at a time" in done.stderr
+    bot.close()
+    done = subprocess.run([*FAKE_QABOT, "ask", "Who killed Trotsky?", "-k", "1"], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "trotsky.txt" in done.stdout and "Mercader" in done.stdout
+
+
+def test_a_dropped_connection_is_retried_once_then_reported(make_corpus, tmp_path, server, monkeypatch) -> None:
+    from qabot.index.milvus import client
+
+    monkeypatch.setattr(client, "TIMEOUT", 2.0)
+    monkeypatch.setattr(client, "BACKOFF", 3.0)
+    corpus = make_corpus(ARTICLE)
+    proc, uri, port = server()
+    bot = milvus_bot(corpus, tmp_path, milvus_uri=uri)
+    assert bot.ask("Who killed Trotsky?", k=1).excerpts[0].citation.source == "trotsky.txt"
+    proc.kill()
+    proc.wait()
+    started = time.monotonic()
+    with pytest.raises(IndexStoreError, match=uri) as caught:
+        bot.ask("Where did Trotsky live?", k=1)
+    assert time.monotonic() - started >= 3.0  # it waited, then tried once more
+    assert "\n" not in str(caught.value)
+    # The server comes back while the retry waits: the question is answered.
+    import threading
+
+    waits: list[float] = []
+    restart = threading.Lock()
+
+    def back_during_the_wait(seconds: float) -> None:
+        waits.append(seconds)
+        with restart:  # the dense and BM25 searches run at once: each waits, the server restarts once
+            if len(waits) == 1:
+                server(port)
+
+    monkeypatch.setattr(client, "pause", back_during_the_wait)
+    answer = bot.ask("Which son of Trotsky?", k=1)
+    assert waits and set(waits) == {3.0}
+    assert answer.excerpts[0].citation.source == "extra.jsonl"
+    bot.close()
+
+
+def test_replicas_share_one_server_and_follow_the_indexing_job(make_corpus, tmp_path, server) -> None:
+    corpus = make_corpus(ARTICLE)
+    _, uri, _ = server()
+    writer = milvus_bot(corpus, tmp_path / "writer", milvus_uri=uri)
+    replica = milvus_bot(tmp_path / "no-corpus-here", tmp_path / "replica", milvus_uri=uri, milvus_read_only=True,
+                         milvus_collection="qabot_corpus", milvus_poll_seconds=0.2, watch=True)
+    assert replica.manifest == writer.manifest
+    (corpus / "trotsky.txt").write_text("Leon Trotsky was killed in Coyoacán by Ramón Mercader.\n")
+    assert writer.refresh()
+    deadline = time.monotonic() + 30
+    while replica.manifest.build != writer.manifest.build:
+        assert time.monotonic() < deadline, "the replica never switched to the new version"
+        time.sleep(0.1)
+    assert "killed in Coyoacán" in replica.ask("Where was Trotsky killed?", k=1).excerpts[0].text
+    assert not replica.refresh()  # already on the latest version
+    with pytest.raises(IndexStoreError, match="QABOT_MILVUS_READ_ONLY is set"):
+        milvus_bot(corpus, tmp_path / "replica", milvus_uri=uri, milvus_read_only=True, rebuild=True)
+    writer.close()
+    replica.close()
+
+
+def test_a_second_writer_is_refused_while_the_first_holds_the_lease(make_corpus, tmp_path, server) -> None:
+    corpus = make_corpus(ARTICLE)
+    _, uri, _ = server()
+    milvus_bot(corpus, tmp_path / "one", milvus_uri=uri).close()
+    config = MilvusConfig(uri=uri, collection="qabot_corpus")
+    conn = Connection(config)
+    lease = meta.Lease(conn, config)
+    lease.acquire()
+    try:
+        (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.")
+        notes: list[str] = []
+        bot = milvus_bot(corpus, tmp_path / "two", milvus_uri=uri, notify=notes.append)
+        # A bot keeps serving the version in service, and says why it could not update it.
+        assert "new.txt" not in bot.manifest.files
+        assert any("another qabot process" in n and "is writing qabot_corpus" in n for n in notes)
+        bot.close()
+    finally:
+        lease.release()
+        conn.close()
+    bot = milvus_bot(corpus, tmp_path / "two", milvus_uri=uri)  # once it is released, the update goes ahead
+    assert "new.txt" in bot.manifest.files
+    bot.close()
+
+
+async def test_the_discord_bot_apologises_while_milvus_is_down_and_answers_once_it_is_back(
+    make_corpus, tmp_path, server, discord_api, monkeypatch  # noqa: F811 - the fixture imported above
+) -> None:
+    import asyncio
+
+    from qabot.adapters.discord.cog import APOLOGY
+    from qabot.index.milvus import client
+    from tests.test_discord_bot import first_followup, running
+
+    monkeypatch.setattr(client, "TIMEOUT", 1.0)
+    monkeypatch.setattr(client, "BACKOFF", 0.2)
+    proc, uri, port = server()
+    bot = milvus_bot(make_corpus(ARTICLE), tmp_path, milvus_uri=uri)
+    double = discord_api()
+    async with running(bot, double):
+        before = await first_followup(double, double.slash("ask", question="Who killed Trotsky?"))
+        proc.kill()
+        proc.wait()
+        failed = await first_followup(double, double.slash("ask", question="Where did Trotsky live?", user_n=2))
+        await asyncio.to_thread(server, port)
+        after = await first_followup(double, double.slash("ask", question="Which son of Trotsky?", user_n=3))
+    assert "Mercader" in before["embeds"][0]["description"]
+    assert failed["content"] == APOLOGY
+    assert "Sedov" in after["embeds"][0]["description"]
+    bot.close()
