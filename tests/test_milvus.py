@@ -189,6 +189,7 @@ def test_the_repl_answers_from_milvus(make_corpus, tmp_path) -> None:
     assert (tmp_path / "index" / "milvus.db").is_dir()
 
 
+@pytest.mark.slow  # about 10 s: Milvus Lite builds twice
 def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(make_corpus, tmp_path) -> None:
     class OtherModel(HashEmbedder):
         name = "test/another-model"
@@ -211,6 +212,7 @@ def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(mak
         conn.close()
 
 
+@pytest.mark.slow  # about 10 s: Milvus Lite builds twice
 def test_a_build_of_another_layout_is_rebuilt_not_written_to(make_corpus, tmp_path, monkeypatch) -> None:
     from qabot.index.milvus import writer
 
