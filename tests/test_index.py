@@ -37,7 +37,8 @@ def test_build_writes_manifest_and_artifacts(make_corpus, tmp_path, fake_embedde
     assert manifest["passage_chars"] == 600
     assert set(manifest["files"]) == {"trotsky.txt", "notes.md", "extra.jsonl"}
     assert all(len(h) == 64 for h in manifest["files"].values())
-    assert {"dense.faiss", "text.u32", "passages.bin", "documents.sqlite"} <= set(manifest["artifacts"])
+    assert {"passages.f32", "text.u32", "passages.bin", "documents.sqlite"} <= set(manifest["artifacts"])
+    assert "dense.faiss" not in manifest["artifacts"]  # Flat is exact search over passages.f32: no second copy
     # "Leon Trotsky lived in Coyoacán." is short, so it shares a passage with the paragraph after it.
     assert index.dense.ntotal == manifest["passages"] == 3
     index.close()
@@ -79,13 +80,13 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    faiss_file = first.folder / "dense.faiss"
+    vectors = first.folder / "passages.f32"
     passages = first.dense.ntotal
     first.close()
-    faiss_file.write_bytes(b"this is not a faiss index")
+    vectors.write_bytes(b"these are not vectors")
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
-    assert messages and "rebuilding" in messages[0] and "dense.faiss" in messages[0]
+    assert messages and "rebuilding" in messages[0] and "passages.f32" in messages[0]
     assert index.dense.ntotal == passages
     index.close()
     (tmp_path / "idx" / MANIFEST).write_text("{ not json")

@@ -97,3 +97,23 @@ def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, 
     index = open_index(config, fake_embedder, progress=False)
     assert index.manifest.embedded == 1 and index.manifest.cached == 11
     index.close()
+
+
+def test_exact_search_finds_what_a_faiss_flat_index_finds(synthetic_corpus) -> None:
+    import faiss
+
+    from qabot.index.dense import Exact
+
+    vectors = SyntheticEmbedder(seed=3).draw(5000)
+    queries = SyntheticEmbedder(seed=4).draw(20)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    expected_scores, expected_rows = flat.search(queries, 10)
+    scores, rows = Exact(vectors).search(queries, 10)
+    assert np.array_equal(rows, expected_rows) and np.allclose(scores, expected_scores, atol=1e-5)
+    allowed = np.zeros(len(vectors), dtype=bool)
+    allowed[::3] = True
+    _, some = Exact(vectors).search(queries[:1], 10, params=allowed)
+    assert all(allowed[r] for r in some[0])
+    _, few = Exact(vectors[:4]).search(queries[:1], 10)  # more asked for than there are: -1 fills the rest
+    assert sorted(few[0][:4]) == [0, 1, 2, 3] and list(few[0][4:]) == [-1] * 6

@@ -5,8 +5,9 @@ Layout of the index folder (``embeddings/`` by default)::
     manifest.json      the commit point: names the live build and everything it was built from
     build-<id>/        the chunk store (text.u32, documents.*, paragraphs.bin,
                        passages.bin, sentence_spans.i64, sections.json: see
-                       qabot.index.store), dense.faiss, passages.f32 and sentences.f16
-                       (vectors), bm25/ (bm25s), and what the rerank reads per question:
+                       qabot.index.store), passages.f32 and sentences.f16
+                       (vectors), dense.faiss (FAISS, but for Flat: exact search reads
+                       passages.f32), bm25/ (bm25s), and what the rerank reads per question:
                        passage_sentences.u32 (sentences per passage), sentence_terms.u32
                        with sentence_terms_count.u32 (each sentence's term ids),
                        sentence_flags.u8 (caption-like and asking sentences)

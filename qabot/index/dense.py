@@ -1,9 +1,12 @@
-"""The dense half of the default engine: a FAISS index over the passage vectors.
+"""The dense half of the default engine: exact search, or a FAISS index over the passage vectors.
 
-``Flat`` (exact inner product over normalised vectors, i.e. cosine) for small corpora;
-any FAISS index-factory string (``HNSW32``, ``IVF4096,PQ32``) for large ones, trained on
-a sample of the vectors. Loading memory-maps what FAISS can map (flat codes, HNSW
-storage, IVF lists), so several processes serving one index share it in the page cache.
+``Flat`` is exact inner product over the normalised vectors (cosine), done by numpy on
+the memory-mapped ``passages.f32`` the index keeps anyway (``Exact``): what FAISS's flat
+index computes, without a second copy of every vector in memory at build time, on disk
+and in the page cache. Any other FAISS index-factory string (``HNSW32``,
+``IVF4096,PQ32``) builds a FAISS index, trained on a sample of the vectors, for large
+corpora. Loading memory-maps what FAISS can map (HNSW storage, IVF lists), so several
+processes serving one index share it in the page cache.
 """
 
 from __future__ import annotations
@@ -26,14 +29,51 @@ SEARCH_PARAMS = {"efSearch": 256, "nprobe": 64}
 ADD_BATCH = 65_536
 
 
+FLAT = "Flat"
+EXACT_BLOCK = 262_144  # vectors scored at once by Exact: bounds the memory of one search
+
+
+def is_flat(factory: str) -> bool:
+    return factory.strip().lower() == "flat"
+
+
+class Exact:
+    """Exact inner-product search over an array of vectors, with FAISS's ``search`` signature."""
+
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.ntotal = len(vectors)
+
+    def search(self, queries: np.ndarray, k: int, params: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and rows of the ``k`` best, best first (ties by row); ``params``: a mask of the rows allowed."""
+        found_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)  # as FAISS: -1 past the last row found
+        found_rows = np.full((len(queries), k), -1, dtype=np.int64)
+        k = max(0, min(k, self.ntotal))
+        for q, query in enumerate(np.asarray(queries, dtype=np.float32)):
+            scores = np.concatenate([self.vectors[lo : lo + EXACT_BLOCK] @ query
+                                     for lo in range(0, self.ntotal, EXACT_BLOCK)]) if self.ntotal else np.zeros(0)
+            if params is not None:
+                scores = np.where(params, scores, -np.inf).astype(np.float32)
+            if not k:
+                continue
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            top = top[np.lexsort((top, -scores[top]))]
+            top = top[np.isfinite(scores[top])]
+            found_rows[q, : len(top)], found_scores[q, : len(top)] = top, scores[top]
+        return found_scores, found_rows
+
+
 def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
-    """Write a FAISS index of ``vectors`` to ``path``; returns the factory actually used."""
+    """Write a FAISS index of ``vectors`` to ``path``, unless ``factory`` is Flat (exact search needs none).
+
+    Returns the factory actually used: Flat too when there are too few vectors to train it.
+    """
     import faiss
 
     count, dimension = vectors.shape
     used = factory
-    if factory.strip().lower() == "flat":
-        index = faiss.IndexFlatIP(dimension)
+    if is_flat(factory):
+        return FLAT
     else:
         try:
             index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
@@ -43,9 +83,8 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
             sample = _training_sample(vectors, index)
             if sample is None:
                 log.warning("%d passages are too few to train %r; using exact search (Flat)", count, factory)
-                index, used = faiss.IndexFlatIP(dimension), "Flat"
-            else:
-                index.train(sample)
+                return FLAT
+            index.train(sample)
     for lo in range(0, count, ADD_BATCH):
         index.add(np.ascontiguousarray(vectors[lo : lo + ADD_BATCH], dtype=np.float32))
     faiss.write_index(index, str(path))
@@ -64,6 +103,11 @@ def _training_sample(vectors: np.ndarray, index: Any) -> np.ndarray | None:
     return np.ascontiguousarray(vectors[rows], dtype=np.float32)
 
 
+def open_dense(folder: Path, factory_used: str, vectors: np.ndarray) -> Any:
+    """The dense search of a build: exact over ``vectors`` for Flat, else its FAISS index."""
+    return Exact(vectors) if is_flat(factory_used) else read_faiss(folder / "dense.faiss")
+
+
 def read_faiss(path: Path) -> Any:
     """The index at ``path``, memory-mapped and read-only, tuned with ``SEARCH_PARAMS``."""
     import faiss
@@ -77,6 +121,8 @@ def read_faiss(path: Path) -> Any:
 
 def tune(index: Any, efSearch: int | None = None, nprobe: int | None = None) -> None:
     """Set how hard an approximate FAISS index searches; exact (Flat) indexes ignore it."""
+    if isinstance(index, Exact):
+        return
     import faiss
 
     index = faiss.downcast_index(index)
@@ -89,6 +135,8 @@ def tune(index: Any, efSearch: int | None = None, nprobe: int | None = None) -> 
 
 def restricted(index: Any, allowed: np.ndarray) -> Any:
     """Search parameters that keep ``index`` to the rows ``allowed`` marks, with its tuning."""
+    if isinstance(index, Exact):
+        return allowed
     import faiss
 
     bits = np.packbits(allowed, bitorder="little")
@@ -106,6 +154,8 @@ def restricted(index: Any, allowed: np.ndarray) -> Any:
 
 def uses(index: Any, param: str) -> bool:
     """Whether ``param`` (efSearch or nprobe) means anything for ``index``."""
+    if isinstance(index, Exact):
+        return False
     import faiss
 
     index = faiss.downcast_index(index)

@@ -58,10 +58,10 @@ class Index:
     def _open(self, folder: Path, manifest: Manifest) -> None:
         verify_artifacts(folder, manifest)
         try:
-            self.dense: Any = dense_index.read_faiss(folder / "dense.faiss")
             shape = (manifest.passages, manifest.dimension)
             # Plain ndarray views of the mapped files: indexing a np.memmap costs a Python call more.
             self.passage_vectors = np.asarray(np.memmap(folder / "passages.f32", dtype=np.float32, mode="r", shape=shape))
+            self.dense: Any = dense_index.open_dense(folder, manifest.index_factory_used, self.passage_vectors)
             self.sentence_vectors = np.asarray(np.memmap(
                 folder / "sentences.f16", dtype=np.float16, mode="r", shape=(manifest.sentences, manifest.dimension)
             ))
