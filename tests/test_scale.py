@@ -65,6 +65,7 @@ def test_streaming_bm25_scores_exactly_like_bm25s(synthetic_corpus, tmp_path) ->
     in_memory = LexicalIndex.build(tokens)
     builder = LexicalBuilder(tmp_path / "spill")
     builder.FLUSH = 1000  # spill to disk several times
+    builder.CHUNK = 777  # and score the pairs a few hundred at a time
     for passage in tokens:
         builder.add(passage)
     streamed = builder.build(LexicalIndex.K1, LexicalIndex.B)

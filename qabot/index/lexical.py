@@ -171,6 +171,7 @@ class LexicalBuilder:
     """Builds a ``LexicalIndex`` from passages added one at a time, spilling to ``folder``."""
 
     FLUSH = 1 << 20  # (term, count) pairs buffered before they are appended to disk
+    CHUNK = 1 << 22  # pairs scored at once by build
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -205,13 +206,18 @@ class LexicalBuilder:
         self._terms, self._counts = array("i"), array("i")
 
     def build(self, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
-        """Score the spilled pairs (bm25s's Lucene variant) into its CSC matrix; removes the spill files."""
+        """Score the spilled pairs (bm25s's Lucene variant) into its CSC matrix; removes the spill files.
+
+        The scores are computed a chunk of pairs at a time (the same elementwise formulas,
+        so the same values) and each array is let go as soon as it is used: at a million
+        passages the pairs number tens of millions, and whole-array temporaries cost GBs.
+        """
         bm25s = _bm25s()
         from bm25s.scoring import _score_tfc_lucene
 
         self._spill()
         terms = np.fromfile(self.folder / "terms.i32", dtype=np.int32)
-        counts = np.fromfile(self.folder / "counts.i32", dtype=np.int32).astype(np.float32)
+        counts = np.fromfile(self.folder / "counts.i32", dtype=np.int32)
         shutil.rmtree(self.folder, ignore_errors=True)
         lengths = np.frombuffer(self._lengths, dtype=np.int32)
         distinct = np.frombuffer(self._distinct, dtype=np.int32)
@@ -222,19 +228,25 @@ class LexicalBuilder:
         # bm25s.scoring._score_idf_lucene, for all terms at once (0 for the unused empty token).
         idf = np.where(df > 0, np.log(1 + (self.size - df + 0.5) / (df + 0.5)), 0.0).astype(np.float32)
         average = float(lengths.mean()) if self.size else 0.0
-        tfc = _score_tfc_lucene(counts, l_d=np.repeat(lengths, distinct), l_avg=average, k1=k1, b=b)
-        scores = (idf[terms] * tfc).astype(np.float32)
+        owner = np.repeat(np.arange(self.size, dtype=np.int32), distinct)  # each pair's passage
+        scores = np.empty(len(terms), dtype=np.float32)
+        for lo in range(0, len(terms), self.CHUNK):
+            hi = lo + self.CHUNK
+            tfc = _score_tfc_lucene(counts[lo:hi].astype(np.float32), l_d=lengths[owner[lo:hi]], l_avg=average,
+                                    k1=k1, b=b)
+            scores[lo:hi] = idf[terms[lo:hi]] * tfc
+        del counts
         # Column-major by term, rows (passages) ascending within a term: bm25s's CSC layout.
         order = np.argsort(terms, kind="stable")
+        del terms
+        data = scores[order]
+        del scores
+        indices = owner[order]
+        del owner, order
         indptr = np.zeros(n_vocab + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-        retriever.scores = {
-            "data": scores[order],
-            "indices": np.repeat(np.arange(self.size, dtype=np.int32), distinct)[order],
-            "indptr": indptr,
-            "num_docs": self.size,
-        }
+        retriever.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": self.size}
         retriever.vocab_dict = self.vocab
         retriever.unique_token_ids_set = set(self.vocab.values())
         retriever.nonoccurrence_array = None
