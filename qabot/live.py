@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from qabot.index import SearchEngine
 from qabot.search import Retriever
@@ -30,18 +31,20 @@ MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
 MANIFEST = "manifest.json"
 
 
-class Watcher:
-    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes."""
+class _Background:
+    """A daemon thread running ``_run`` until ``stop``; ``started`` is set once it is in place."""
 
-    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None]) -> None:
-        self.corpus_dir = corpus_dir.resolve()
-        self.index_dir = index_dir.resolve()
-        self.on_change = on_change
+    name = "qabot-background"
+
+    def __init__(self) -> None:
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="qabot-watch", daemon=True)
-        self.started = threading.Event()  # set once the watch is in place
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self.started = threading.Event()
 
-    def start(self) -> Watcher:
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -49,6 +52,18 @@ class Watcher:
         self._stop.set()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
+
+
+class Watcher(_Background):
+    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes."""
+
+    name = "qabot-watch"
+
+    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None]) -> None:
+        super().__init__()
+        self.corpus_dir = corpus_dir.resolve()
+        self.index_dir = index_dir.resolve()
+        self.on_change = on_change
 
     def relevant(self, path: Path) -> bool:
         """A change to a corpus file, or to the index's manifest; not the index's other writes."""
@@ -112,7 +127,7 @@ class Serving:
         return False
 
 
-class Poller:
+class Poller(_Background):
     """Calls ``on_change(value)`` in a background thread whenever ``probe()`` returns something new.
 
     What a read-only replica uses instead of a ``Watcher``: it has no corpus to watch, only
@@ -120,24 +135,15 @@ class Poller:
     failing probe (the server restarting) is logged once and tried again next time.
     """
 
+    name = "qabot-poll"
+
     def __init__(self, interval: float, probe: Callable[[], object], last: object,
                  on_change: Callable[[object], None]) -> None:
+        super().__init__()
         self.interval = interval
         self.probe = probe
         self.last = last
         self.on_change = on_change
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="qabot-poll", daemon=True)
-        self.started = threading.Event()
-
-    def start(self) -> Poller:
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
 
     def _run(self) -> None:
         failing = False
