@@ -149,15 +149,20 @@ MEASURED = (
 )
 
 
-def child(command: list[str], env: dict[str, str], stdin: bytes | None = None) -> tuple[float, float]:
-    """Wall time and peak RSS (MB) of a child process (``command`` runs ``MEASURED`` code)."""
+def child(command: list[str], env: dict[str, str], stdin: bytes | None = None,
+          passthrough: bool = False) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of a child process (``command`` runs ``MEASURED`` code).
+
+    ``passthrough`` leaves the child's stderr on the terminal (its progress bars) instead
+    of keeping it for the error message.
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
         started = time.perf_counter()
         proc = subprocess.run(command, env={**env, "BENCH_PEAK_FILE": peak.name}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, input=stdin, check=False)
+                              stderr=None if passthrough else subprocess.PIPE, input=stdin, check=False)
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
-            stderr = proc.stderr.decode(errors="replace").strip()
+            stderr = "see above" if passthrough else proc.stderr.decode(errors="replace").strip()
             raise RuntimeError(f"{' '.join(command[-3:])} failed ({proc.returncode}): {stderr[-300:]}")
         kib = Path(peak.name).read_text().strip() or "0"
     return seconds, int(kib) / 1024

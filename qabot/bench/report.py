@@ -30,7 +30,7 @@ class QueryResult(BaseModel):
     questions: int
     ask: Latency
     embed: Latency
-    ratio_p50: float = Field(description="bot.ask p50 / embedding-alone p50 (target <= 1.5)")
+    ratio_p50: float = Field(description="bot.ask p50 / embedding-alone p50 (target <= 1.3)")
 
 
 class BuildResult(BaseModel):
