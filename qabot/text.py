@@ -37,9 +37,15 @@ def fold(text: str) -> str:
     return decomposed.translate(_combining())
 
 
+_ASCII_NOT_ALNUM = {cp: None for cp in range(128) if not chr(cp).isalnum()}
+
+
 def dedup_key(text: str) -> str:
     """Casefolded letters and digits only: two paragraphs with the same key are the same."""
-    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    folded = text.casefold()
+    if folded.isascii():  # NFKD changes nothing, and one C loop drops what the pattern would
+        return folded.translate(_ASCII_NOT_ALNUM)
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", folded))
 
 
 def flat(text: str) -> str:

@@ -176,3 +176,15 @@ def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, 
         assert index.doc_ids(rows) == {r: f"doc{r}.txt" for r in rows}
         assert [index.passages([r])[r].source for r in rows] == [f"doc{r}.txt" for r in rows]
     index.close()
+
+
+def test_sentence_vectors_widen_from_float16_bit_for_bit() -> None:
+    import numpy as np
+
+    from qabot.index.engine import half_to_float32
+
+    every = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)  # subnormals, zeros, inf, NaN
+    finite = every[np.isfinite(every)].reshape(-1, 4)
+    for values in (finite, every, every[:0]):
+        assert np.array_equal(half_to_float32(values).view(np.uint32), values.astype(np.float32).view(np.uint32))
+    assert half_to_float32(finite).shape == finite.shape

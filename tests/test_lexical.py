@@ -16,3 +16,23 @@ def test_tokenize_stems_and_drops_stopwords() -> None:
     assert "the" not in tokenize("the ice pick")
     assert tokenize("5,000,000 workers in 1914") == ["5,000,000", "worker", "1914"]
     assert tokenize("") == [] and tokenize("?!") == []
+
+
+def test_dedup_key_keeps_casefolded_letters_and_digits_of_any_text() -> None:
+    import random
+    import re
+    import unicodedata
+
+    from qabot.text import dedup_key
+
+    def by_pattern(text: str) -> str:  # the definition; dedup_key takes a shortcut for ASCII
+        return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKD", text.casefold()))
+
+    every_ascii = "".join(map(chr, range(128)))
+    assert dedup_key(every_ascii) == by_pattern(every_ascii) == "0123456789" + "abcdefghijklmnopqrstuvwxyz" * 2
+    assert dedup_key("Ramón  Mercader, \u212a\u017f_ﬁ!") == by_pattern("Ramón  Mercader, \u212a\u017f_ﬁ!") == "ramonmercaderksfi"
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in (*range(0x250), 0x301, 0x316, 0x212A, 0x17F, 0xFB01, 0x2460, 0x0915, 0x093F)]
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert dedup_key(text) == by_pattern(text), repr(text)

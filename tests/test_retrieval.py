@@ -183,7 +183,7 @@ def test_a_question_in_the_text_is_lowered_below_its_answer() -> None:
 
     from qabot.index.engine import PassageRow
     from qabot.search.config import RetrievalConfig
-    from qabot.search.evidence import adjust_for_text
+    from qabot.search.evidence import adjust_for_text, sentence_texts
 
     text = "Ana: which filter wheel position is the H-alpha filter in? Tomasz: Position 5, next to the OIII filter."
     cut = text.index(" Tomasz")
@@ -191,5 +191,6 @@ def test_a_question_in_the_text_is_lowered_below_its_answer() -> None:
                          paragraph=1, start=0, end=len(text), text=text, sent0=0,
                          sentences=((0, cut), (cut + 1, len(text))))
     scores = np.array([0.62, 0.55], dtype=np.float32)  # the question matches the question best
-    adjust_for_text(scores, None, passage, None, "Which filter wheel position holds the H-alpha filter?", RetrievalConfig())
+    adjust_for_text(scores, np.arange(2), None, sentence_texts(passage), None,
+                    "Which filter wheel position holds the H-alpha filter?", RetrievalConfig())
     assert scores[1] > scores[0]

@@ -131,3 +131,21 @@ def test_the_scale_phase_measures_its_build_as_a_process_of_its_own(tmp_path) ->
     assert 0 < result.build_peak_rss_mb < rss_mb() - 300, (result.build_peak_rss_mb, rss_mb())
     assert result.bm25.p50_ms > 0 and result.disk_mb > 0
     del ballast
+
+
+def test_both_ways_of_summing_bm25_give_bm25s_own_scores(synthetic_corpus, monkeypatch) -> None:
+    import json
+
+    from qabot.index import lexical
+
+    texts = [json.loads(line)["text"] for line in (synthetic_corpus / "synthetic.jsonl").read_text().splitlines()]
+    tokens = [tokenize(t) for t in texts]
+    index = LexicalIndex.build(tokens)
+    questions = [tokenize(t[:80]) for t in texts[:40:3]] + [tokenize("harbour harbour railway"), tokenize("unknownword")]
+    small = [index.scores(q) for q in questions]  # few postings: summed in numpy
+    monkeypatch.setattr(lexical, "SMALL_QUERY", -1)  # always scipy's sparse product
+    assert all(np.array_equal(a, index.scores(q)) for a, q in zip(small, questions, strict=True))
+    for q, scores in zip(questions, small, strict=True):
+        ids = index._bm25.get_tokens_ids(q)
+        expected = index._bm25.get_scores_from_ids(ids) if ids else np.zeros(index.size, np.float32)
+        assert scores.dtype == np.float32 and np.array_equal(scores, expected)

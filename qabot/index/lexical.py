@@ -83,6 +83,9 @@ def term_ids(tokens: list[str]) -> np.ndarray:
     return np.unique(np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in tokens), dtype=np.uint32))
 
 
+SMALL_QUERY = 50_000  # postings up to which a query's columns are summed in numpy (scipy beyond)
+
+
 class LexicalIndex:
     """BM25 scores over the passages, in passage-row order."""
 
@@ -119,8 +122,19 @@ class LexicalIndex:
         ids = self._bm25.get_tokens_ids(tokens)
         if not ids:
             return np.zeros(self.size, dtype=np.float32)
-        columns = self._matrix()[:, np.asarray(ids, dtype=np.int64)]
-        return np.asarray(columns @ np.ones(len(ids), dtype=np.float32), dtype=np.float32)
+        matrix = self._bm25.scores
+        indptr = matrix["indptr"]
+        bounds = [(int(indptr[i]), int(indptr[i + 1])) for i in ids]
+        if sum(hi - lo for lo, hi in bounds) > SMALL_QUERY:
+            columns = self._matrix()[:, np.asarray(ids, dtype=np.int64)]
+            return np.asarray(columns @ np.ones(len(ids), dtype=np.float32), dtype=np.float32)
+        # Few postings: add the columns one by one, as the sparse product does (in float32,
+        # column after column), without the cost of slicing a scipy matrix.
+        out = np.zeros(self.size, dtype=np.float32)
+        data, indices = matrix["data"], matrix["indices"]
+        for lo, hi in bounds:
+            out[indices[lo:hi]] += data[lo:hi]
+        return out
 
     def _matrix(self):  # noqa: ANN202 - scipy.sparse.csc_matrix
         """bm25s's (passages x terms) score matrix as scipy CSC, sharing its arrays (memory-mapped when large)."""

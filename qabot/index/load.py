@@ -26,7 +26,7 @@ from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index import dense as dense_index
 from qabot.index.build import build, build_lock
-from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, ranges, run_starts
+from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, half_to_float32, ranges, run_starts
 from qabot.index.leases import Lease
 from qabot.index.lexical import LexicalIndex
 from qabot.index.manifest import BuildConfig, Manifest, check, read_manifest, verify_artifacts
@@ -151,7 +151,7 @@ class Index:
         lo, hi = self.term_start[sentences], self.term_start[sentences + 1]
         return Evidence(
             counts=counts,
-            vectors=np.asarray(self.sentence_vectors[sentences], dtype=np.float32),
+            vectors=half_to_float32(self.sentence_vectors[sentences]),
             term_counts=hi - lo,
             terms=np.asarray(self.terms[ranges(lo, hi - lo)]),
             flags=self.flags[sentences],

@@ -254,12 +254,10 @@ class Store:
         return int(self.documents[doc, 1]), int(self.documents[doc + 1, 1])
 
     def _paragraph(self, record: np.void) -> ParagraphRow:
-        flags = int(record["flags"])
-        return ParagraphRow(int(record["number"]), int(record["start"]), int(record["end"]),
-                            self._section(int(record["section"])), bool(flags & HEADING), bool(flags & DUPLICATE),
-                            _page(int(record["page"])),
-                            *(self._section(int(record[name])) for name in PARAGRAPH_STRINGS),
-                            _page(int(record["group"])))
+        # One tuple of plain ints (in PARAGRAPH's field order), not a numpy scalar per field.
+        start, end, number, section, flags, page, group, *strings = record.item()
+        return ParagraphRow(number, start, end, self._section(section), bool(flags & HEADING),
+                            bool(flags & DUPLICATE), _page(page), *map(self._section, strings), _page(group))
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         lo, hi = self._paragraph_range(doc)

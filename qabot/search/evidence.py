@@ -21,6 +21,7 @@ sentence that actually answers:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -63,27 +64,29 @@ def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray
     return present, weights
 
 
-def adjust_for_text(scores: np.ndarray, flags: np.ndarray | None, passage: PassageRow, kind: str | None,
-                    question: str, config: RetrievalConfig) -> None:
+def adjust_for_text(scores: np.ndarray, at: np.ndarray, flags: np.ndarray | None, texts: list[str],
+                    kind: str | None, question: str, config: RetrievalConfig) -> None:
     """Lower caption-like and asking sentences, and raise those holding the asked-for kind of thing, in place.
 
-    ``flags`` are the sentences' ``chunking.sentence_flags`` as the index stored them
-    (None: decide them here, from the text).
+    ``at`` are the places in ``scores`` of the sentences whose ``texts`` are given (several
+    candidates' at once); ``flags`` are their ``chunking.sentence_flags`` as the index
+    stored them (None: decide them here, from the text).
     """
     if flags is None:
-        flags = np.array([sentence_flags(_text(passage, span)) for span in passage.sentences], dtype=np.uint8)
+        flags = np.array([sentence_flags(text) for text in texts], dtype=np.uint8)
     captions = (flags & CAPTION).astype(bool)
     asks = ~captions & (flags & ASKS).astype(bool)
-    scores[captions] -= config.caption_penalty
-    scores[asks] -= config.question_penalty
+    scores[at[captions]] -= config.caption_penalty
+    scores[at[asks]] -= config.question_penalty
     if kind:
-        for i, span in enumerate(passage.sentences):
-            if not (captions[i] or asks[i]) and has_type(_text(passage, span), kind, question):
-                scores[i] += config.type_weight
+        plain = np.flatnonzero(~(captions | asks)).tolist()
+        typed = [i for i in plain if has_type(texts[i], kind, question)]
+        scores[at[typed]] += config.type_weight
 
 
-def _text(passage: PassageRow, span: tuple[int, int]) -> str:
-    return passage.text[span[0] - passage.start : span[1] - passage.start]
+def sentence_texts(passage: PassageRow) -> list[str]:
+    """The text of each of ``passage``'s sentences."""
+    return [passage.text[lo - passage.start : hi - passage.start] for lo, hi in passage.sentences]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(rf"\b(1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b({_MONTHS})\b|\b\d{{1,2}}(st|nd|rd|th)\b", re.IGNORECASE)
@@ -125,7 +128,7 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
     """Whether the sentence holds something of ``kind`` that the question does not already say."""
     if kind is None:
         return False
-    asked = fold(question)
+    asked = _folded(question)
     if kind == "date":
         found = (m.group(0) for m in _DATE.finditer(sentence))
     elif kind == "number":
@@ -137,6 +140,12 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
     else:  # places: capitalised words, other than a capitalised "The" or "In"
         found = (m.group(0) for m in _CAPITALISED.finditer(sentence) if fold(m.group(0)) not in STOPWORDS)
     return any(fold(item) not in asked for item in found)
+
+
+@lru_cache(maxsize=256)
+def _folded(question: str) -> str:
+    """``fold(question)``: has_type runs on every sentence of the best candidates, for one question."""
+    return fold(question)
 
 
 def _new_name(phrase: str, asked: str) -> bool:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qabot.embedding import Embedder
-from qabot.index.engine import SearchEngine
+from qabot.index.engine import SearchEngine, ranges
 from qabot.index.lexical import tokenize
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
@@ -111,11 +111,12 @@ class Retriever:
         # and a sentence holding the kind of thing asked for ("when": a date) is a likelier one.
         kind = evidence.expected_type(query)
         if cfg.retrieval_mode == "hybrid" and (cfg.caption_penalty or (kind and cfg.type_weight)):
-            top = pool.order[: max(cfg.typed, 2 * k)].tolist()
-            self._fetch(pool, top)
-            for position in top:
-                flags = None if seen.flags is None else seen.flags[pool.starts[position] : pool.starts[position + 1]]
-                evidence.adjust_for_text(pool.sentences(position), flags, pool.passages[position], kind, query, cfg)
+            top = pool.order[: max(cfg.typed, 2 * k)]
+            self._fetch(pool, top.tolist())
+            at = ranges(pool.starts[top], pool.counts[top])  # their sentences' places in the pool
+            texts = [text for position in top.tolist() for text in evidence.sentence_texts(pool.passages[position])]
+            flags = None if seen.flags is None else seen.flags[at]
+            evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg)
             pool.rescore()
             pool.rank()
         return pool
@@ -143,11 +144,12 @@ class Retriever:
         while alive.any() and len(chosen) < k:
             self._fetch(pool, [int(order[int(np.argmax(alive))])])
             # The documents already shown lower their other candidates (those read so far).
-            penalty = np.zeros(len(order))
-            docs = pool.doc[order]
-            for r in np.flatnonzero(alive & (docs >= 0)).tolist() if shown else ():
-                penalty[r] = DOCUMENT_PENALTY * shown.get(int(docs[r]), 0)
-            adjusted = np.where(alive, pool.score[order] - penalty, -np.inf)
+            adjusted = np.where(alive, pool.score[order], -np.inf)
+            if shown:
+                docs = pool.doc[order]
+                for doc, times in shown.items():
+                    hit = alive & (docs == doc)
+                    adjusted[hit] = adjusted[hit] - DOCUMENT_PENALTY * times
             rank = int(np.argmax(adjusted))
             score = float(adjusted[rank])  # never above an earlier pick's: penalties only grow
             alive[rank] = False
