@@ -80,7 +80,12 @@ def term_ids(tokens: list[str]) -> np.ndarray:
     a sentence is an array lookup instead of re-tokenizing the sentence per question.
     Two words sharing an id is possible but rare, and would only blur one coverage score.
     """
-    return np.unique(np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in tokens), dtype=np.uint32))
+    return np.unique(np.fromiter(map(term_id, tokens), dtype=np.uint32))
+
+
+def term_id(token: str) -> int:
+    """The id ``term_ids`` gives one token."""
+    return zlib.crc32(token.encode("utf-8", "surrogatepass"))
 
 
 SMALL_QUERY = 50_000  # postings up to which a query's columns are summed in numpy (scipy beyond)

@@ -169,6 +169,7 @@ class Store:
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.RLock()
         self._meta: dict[int, tuple[str, str, str | None, str | None]] = {}
+        self._grouped: dict[int, bool] = {}
         # Reading the schema fails fast on a file that is not a qabot store.
         self._query("SELECT row, doc_id, source, title, url FROM documents LIMIT 1")
 
@@ -240,11 +241,22 @@ class Store:
         section = window[passage.row - lo][4]
         rows = [r for r in range(near[0] - 1, near[-1] + 2)
                 if lo <= r < hi and window[r - lo][0] == passage.doc and window[r - lo][4] == section]
-        own = self._group_at(passage.doc, passage.start)
+        own = self._group_at(passage.doc, passage.start) if self._has_groups(passage.doc) else None
         if own is not None:  # a group of paragraphs (a chat's conversation): stay inside it
             rows = [r for r in rows if r == passage.row or self._group_at(passage.doc, window[r - lo][1]) in (None, own)]
         spans = [self.sentence_spans[self.sentence_start[r] : self.sentence_start[r + 1]] for r in rows]
         return sorted(set(map(tuple, np.concatenate(spans).tolist())))
+
+    def _has_groups(self, doc: int) -> bool:
+        """Whether any paragraph of ``doc`` belongs to a group (remembered for the documents seen lately)."""
+        known = self._grouped.get(doc)
+        if known is None:
+            lo, hi = self._paragraph_range(doc)
+            known = bool((self.paragraph_rows["group"][lo:hi] != NO_GROUP).any())
+            if len(self._grouped) >= _CACHED_DOCUMENTS:
+                self._grouped.clear()
+            self._grouped[doc] = known
+        return known
 
     def _group_at(self, doc: int, offset: int) -> int | None:
         para = self.paragraph_at(doc, offset)

@@ -27,7 +27,7 @@ import numpy as np
 
 from qabot.chunking import ASKS, CAPTION, sentence_flags
 from qabot.index.engine import Evidence, PassageRow, run_starts
-from qabot.index.lexical import STOPWORDS, term_ids
+from qabot.index.lexical import STOPWORDS, term_id
 from qabot.search.config import RetrievalConfig
 from qabot.text import fold
 
@@ -52,7 +52,7 @@ def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray
     sentences = int(evidence.counts.sum())
     if not idf:
         return np.zeros((sentences, 0), dtype=np.float32), np.zeros(0, dtype=np.float32)
-    by_id = {int(term_ids([t])[0]): w for t, w in idf.items()}
+    by_id = {term_id(t): w for t, w in idf.items()}
     ids = np.array(sorted(by_id), dtype=np.uint32)
     weights = np.array([by_id[int(i)] for i in ids], dtype=np.float32)
     flat = evidence.terms
