@@ -17,18 +17,27 @@ patterns, the same patterns ``QABot.ask(sources=...)`` takes (``qabot.index.scop
 
 A thread follows its channel unless it is listed itself. The file is read with the
 standard library's ``tomllib``; a bad file is a one-line ``SettingsError`` that names it.
+
+A running bot follows the file (``ScopesFile``): an edit is in force within a few
+seconds, without a restart. An edit that breaks the file is logged, naming the file and
+the error, and the scopes read before stay in force until it is fixed.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from qabot.errors import QABotError, SettingsError
 from qabot.index.scope import Scope
+
+log = logging.getLogger(__name__)
 
 Patterns = tuple[str, ...]
 _KEYS = {"default", "dms", "guilds", "channels"}
@@ -98,6 +107,58 @@ class Scopes:
 
     def __bool__(self) -> bool:
         return bool(self.guilds or self.channels or self.default is not None or self.dms is not None)
+
+
+class ScopesFile:
+    """The scopes in a file, re-read when the file changes (checked at most every ``CHECK_SECONDS``).
+
+    The first read raises ``SettingsError`` on a bad file, as ``Scopes.load`` does. Later,
+    a file that has become unreadable or invalid is logged once per change and the last
+    good scopes stay in force; ``on_change`` is called with each good new version.
+    """
+
+    CHECK_SECONDS = 2.0
+
+    def __init__(self, path: Path | None, *, on_change: Callable[[Scopes], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = path
+        self._on_change = on_change
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._stamp = _stamp(path)
+        self._scopes = Scopes.load(path)
+        self._checked = clock()
+
+    def current(self) -> Scopes:
+        """The scopes in force: the file's, as of its last good version."""
+        if self.path is None or self._clock() - self._checked < self.CHECK_SECONDS:
+            return self._scopes
+        with self._lock:
+            self._checked = self._clock()
+            stamp = _stamp(self.path)
+            if stamp == self._stamp:
+                return self._scopes
+            self._stamp = stamp
+            try:
+                scopes = Scopes.load(self.path)
+            except SettingsError as exc:
+                log.warning("%s; the scopes read before stay in force until it is fixed", exc)
+                return self._scopes
+            self._scopes = scopes
+        log.info("the scopes file %s changed: %d place(s) scoped", self.path, len(scopes.all_patterns()))
+        if self._on_change is not None:
+            self._on_change(scopes)
+        return scopes
+
+
+def _stamp(path: Path | None) -> bytes | None:
+    """The file's bytes (a scopes file is small): any edit changes them, whatever the clock's resolution."""
+    if path is None:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
 
 
 def describe(patterns: Patterns | None) -> str:

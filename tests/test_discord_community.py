@@ -253,6 +253,38 @@ async def test_scopes_keep_each_place_to_its_own_documents(make_corpus, fake_bot
     assert "community-b/notes-0.md" in listing_b["embeds"][0]["description"]
 
 
+async def test_an_edited_scopes_file_is_followed_and_a_broken_edit_keeps_the_last_good_one(
+        make_corpus, fake_bot_for, tmp_path, double, monkeypatch, caplog) -> None:
+    from qabot.scopes import ScopesFile
+
+    monkeypatch.setattr(ScopesFile, "CHECK_SECONDS", 0.0)
+    bridge = "The old stone bridge over the river was built by the {} in {}, and rebuilt after the flood.\n"
+    corpus = make_corpus({
+        **{f"community-a/minutes-{n}.txt": bridge.format(f"guild of masons {n}", 1800 + n) for n in range(3)},
+        **{f"community-b/notes-{n}.md": bridge.format(f"town council {n}", 1900 + n) for n in range(3)},
+    })
+    qa = fake_bot_for(corpus, answer_threshold=0.0)
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f"[guilds]\n{GUILD_ID} = 'community-a/'\n", encoding="utf-8")
+    question = "Who built the old stone bridge over the river?"
+
+    def sources(body: dict[str, Any]) -> list[str]:
+        return [f["value"] if f["name"] == "Source" else f["name"] for f in body["embeds"][0]["fields"]]
+
+    async with running(qa, double, discord_scopes_file=scopes, state_dir=tmp_path / "state"):
+        before = sources(await first_followup(double, double.slash("ask", question=question, k=3)))
+        scopes.write_text(f"[guilds]\n{GUILD_ID} = 'community-b/'\n", encoding="utf-8")
+        after = sources(await first_followup(double, double.slash("ask", question=question, k=3, user_n=2)))
+        scopes.write_text("[guilds\n", encoding="utf-8")  # a broken edit
+        with caplog.at_level(logging.WARNING, logger="qabot.scopes"):
+            broken = sources(await first_followup(double, double.slash("ask", question=question, k=3, user_n=3)))
+    assert before and all("community-a/" in s for s in before), before
+    assert after and all("community-b/" in s for s in after), after
+    assert broken and all("community-b/" in s for s in broken), broken  # the last good scopes stay in force
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "qabot.scopes"]
+    assert str(scopes) in warning and "not valid TOML" in warning and "\n" not in warning
+
+
 def test_a_bad_scopes_file_stops_the_bot_at_start_with_one_line(fake_default_bot, tmp_path) -> None:
     scopes = tmp_path / "scopes.toml"
     scopes.write_text("[guilds]\nnot-an-id = 'a/'\n", encoding="utf-8")

@@ -71,3 +71,33 @@ def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, text: str, message: st
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="QABOT_DISCORD_SCOPES_FILE"):
         Scopes.load(tmp_path / "nope.toml")
+
+
+def test_a_scopes_file_is_followed_as_it_changes(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from qabot.scopes import ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
+    now = [0.0]
+    seen: list[Scopes] = []
+    followed = ScopesFile(path, on_change=seen.append, clock=lambda: now[0])
+    assert followed.current().sources(1) == ("a",)
+    path.write_text("[guilds]\n1 = 'b/'\n", encoding="utf-8")
+    assert followed.current().sources(1) == ("a",)  # not looked at again yet
+    now[0] += ScopesFile.CHECK_SECONDS
+    assert followed.current().sources(1) == ("b",) and [s.sources(1) for s in seen] == [("b",)]
+    for broken in ("[guilds\n", None):  # invalid, then gone: the last good scopes stay in force
+        path.write_text(broken, encoding="utf-8") if broken else path.unlink()
+        now[0] += ScopesFile.CHECK_SECONDS
+        with caplog.at_level("WARNING", logger="qabot.scopes"):
+            assert followed.current().sources(1) == ("b",)
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1) == ("b",)  # logged once per change, not per look
+    assert [r.getMessage().split(";")[0].split(":")[0] for r in caplog.records] == [
+        f"the scopes file {path} is not valid TOML", f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE)"]
+    path.write_text("[guilds]\n1 = 'c/'\n", encoding="utf-8")
+    now[0] += ScopesFile.CHECK_SECONDS
+    assert followed.current().sources(1) == ("c",) and len(seen) == 2
+    with pytest.raises(SettingsError):  # the first read is as strict as Scopes.load
+        ScopesFile(tmp_path / "nope.toml")
+    assert not ScopesFile(None).current()

@@ -35,7 +35,7 @@ from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
 from qabot.metrics import Metrics
 from qabot.models import Answer
-from qabot.scopes import Patterns, Scopes
+from qabot.scopes import Patterns, Scopes, ScopesFile
 from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,12 @@ class Answered:
 class Answering:
     """The state and the rules every front door shares; one per bot."""
 
-    def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore, scopes: Scopes,
+    def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore, scopes: Scopes | ScopesFile,
                  metrics: Metrics) -> None:
         self.qa = qa
         self.settings = settings
         self.store = store
-        self.scopes = scopes
+        self._scopes = scopes
         self.metrics = metrics
         self.gate = Gate(concurrent=settings.discord_max_concurrent, queue_limit=settings.discord_queue_limit)
         self.cooldowns = Cooldowns(settings.discord_cooldown_seconds)
@@ -123,6 +123,11 @@ class Answering:
         self.started = time.time()
         self._answers: OrderedDict[str, Answer] = OrderedDict()
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
+
+    @property
+    def scopes(self) -> Scopes:
+        """The scopes in force (a scopes file is followed as it changes)."""
+        return self._scopes.current() if isinstance(self._scopes, ScopesFile) else self._scopes
 
     # -- where, what, who -----------------------------------------------------------------
 

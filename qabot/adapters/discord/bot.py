@@ -48,7 +48,7 @@ from qabot.embedding import Embedder
 from qabot.errors import SettingsError
 from qabot.feedback import FeedbackStore
 from qabot.metrics import Metrics
-from qabot.scopes import Scopes
+from qabot.scopes import Scopes, ScopesFile
 from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
     MRO) but keeps ``isinstance(bot, commands.Bot)`` true, as ``build_bot`` promises."""
 
     def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,
-                 scopes: Scopes | None = None, metrics: Metrics | None = None, **options: Any) -> None:
+                 scopes: Scopes | ScopesFile | None = None, metrics: Metrics | None = None, **options: Any) -> None:
         sharding: dict[str, Any] = {}
         if settings.discord_shard_count is not None:
             sharding["shard_count"] = settings.discord_shard_count
@@ -83,7 +83,7 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         self.metrics = metrics or Metrics()
         self.metrics.watch_index(qa)
         self.answering = Answering(qa, settings, store=store or FeedbackStore.from_settings(settings),
-                                   scopes=scopes if scopes is not None else Scopes.load(settings.discord_scopes_file),
+                                   scopes=scopes if scopes is not None else ScopesFile(settings.discord_scopes_file),
                                    metrics=self.metrics)
         # The commands are in the tree from the start, so the bot build_bot returns is
         # complete before it connects; setup_hook then attaches the cogs' listeners.
@@ -112,7 +112,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
 
 
-def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None, scopes: Scopes | None = None,
+def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,
+              scopes: Scopes | ScopesFile | None = None,
               metrics: Metrics | None = None, **options: Any) -> commands.Bot:
     """The configured Discord bot for ``qa``, not started: ``await bot.start(token)`` runs it.
 
@@ -175,12 +176,19 @@ def bot_token(settings: Settings) -> str:
 def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """``qabot discord``: check the token, load or build the index, then serve until a signal."""
     token = bot_token(settings)
-    scopes = Scopes.load(settings.discord_scopes_file)  # a bad file stops here, before any slow work
+    qa: QABot | None = None
+
+    def changed(scopes: Scopes) -> None:
+        if qa is not None:
+            _check_scopes(qa, scopes)
+
+    # A bad file stops here, before any slow work; later edits to it are followed.
+    scopes = ScopesFile(settings.discord_scopes_file, on_change=changed)
     # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
     qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
     metrics, server = Metrics(), None
     try:
-        _check_scopes(qa, scopes)
+        _check_scopes(qa, scopes.current())
         if settings.metrics_port is not None:
             server = metrics.serve(settings.metrics_port, settings.metrics_address)
         asyncio.run(serve(build_bot(qa, settings, scopes=scopes, metrics=metrics), token))
