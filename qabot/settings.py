@@ -128,6 +128,10 @@ class Settings(BaseSettings):
     state_dir: Path | None = Field(
         None, description="the state database (answers, votes); unset: qabot-state beside the index folder"
     )
+    state_retention_days: float | None = Field(
+        None, gt=0, description="answers older than this (with their votes) are deleted from the state "
+        "database; unset: kept"
+    )
     discord_scopes_file: Path | None = Field(
         None, description="TOML file mapping guild and channel ids to the source patterns they may quote"
     )

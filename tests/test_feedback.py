@@ -60,6 +60,29 @@ def test_a_vote_is_one_per_user_and_answer_and_may_change(store: FeedbackStore) 
     assert stored.highlight == answer().excerpts[0].highlight and stored.doc_id == answer().excerpts[0].citation.doc_id
 
 
+def test_answers_past_the_retention_go_with_their_votes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(_env_file=None, state_dir=tmp_path / "state", state_retention_days=30)
+    writer = FeedbackStore.from_settings(settings)
+    at(monkeypatch, MONDAY)
+    old = writer.record(answer(), frontend="slash", user="alice")
+    writer.vote(old, "alice", HELPFUL)
+    at(monkeypatch, MONDAY + 20 * 86400)
+    recent = writer.record(answer(), frontend="slash", user="bob")
+    writer.close()
+    at(monkeypatch, MONDAY + 40 * 86400)  # the first answer is 40 days old, the second 20
+    reopened = FeedbackStore.from_settings(settings)
+    assert [a.id for a in reopened.answers()] == [recent]  # pruned on first use
+    assert reopened.tallies() == {} and reopened.get(old) is None
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: 10.0**9)  # an hour on: pruned again as it runs
+    at(monkeypatch, MONDAY + 60 * 86400)
+    reopened.record(answer(), frontend="repl")
+    assert recent not in [a.id for a in reopened.answers()]
+    reopened.close()
+    kept = FeedbackStore(tmp_path / "state")  # no retention: nothing is deleted
+    assert kept.prune() == 0 and len(kept.answers()) == 1
+    kept.close()
+
+
 def test_user_ids_are_salted_hashes_that_another_process_agrees_on(store: FeedbackStore) -> None:
     answer_id = store.record(answer(), frontend="slash", user="discord:1300000000000000042")
     store.vote(answer_id, "discord:1300000000000000042", HELPFUL)

@@ -12,6 +12,8 @@ exported question), the guild and channel ids, a salted hash of the user id, the
 and the index build. The user id itself is never stored: ``user_hash`` is an HMAC with
 a random salt kept in the state folder (``salt``, readable by its owner only).
 A user has one vote per answer (``votes``' primary key); voting again changes it.
+With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
+when the store is first used and then hourly.
 """
 
 from __future__ import annotations
@@ -117,16 +119,20 @@ class Vote:
 class FeedbackStore:
     """The SQLite state database. Safe to share between threads; several processes may open it too."""
 
-    def __init__(self, folder: Path) -> None:
+    PRUNE_SECONDS = 3600.0  # how often a long-running store deletes what is past its retention
+
+    def __init__(self, folder: Path, *, retention_days: float | None = None) -> None:
         self.folder = Path(folder)
         self.path = self.folder / DATABASE
+        self.retention_days = retention_days
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._salt: bytes | None = None
+        self._pruned: float | None = None  # when prune last ran (monotonic); None: not yet
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
-        return cls(state_dir(settings))
+        return cls(state_dir(settings), retention_days=settings.state_retention_days)
 
     def exists(self) -> bool:
         return self.path.exists()
@@ -166,6 +172,23 @@ class FeedbackStore:
         with self._connection() as db:
             db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
         return answer_id
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete the answers older than the retention (and their votes); returns how many went."""
+        with self._connection() as db:
+            return self._prune(db, now)
+
+    def _prune(self, db: sqlite3.Connection, now: float | None = None) -> int:
+        self._pruned = time.monotonic()
+        if self.retention_days is None:
+            return 0
+        cutoff = (time.time() if now is None else now) - self.retention_days * 86400
+        db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE at < ?)", (cutoff,))
+        gone = db.execute("DELETE FROM answers WHERE at < ?", (cutoff,)).rowcount
+        if gone:
+            log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
+                     gone, self.retention_days, self.path)
+        return gone
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""
@@ -253,6 +276,9 @@ class FeedbackStore:
                 if self._db is None:
                     self._db = self._open()
                 with self._db:  # one transaction
+                    if self.retention_days is not None and (
+                            self._pruned is None or time.monotonic() - self._pruned >= self.PRUNE_SECONDS):
+                        self._prune(self._db)  # on first use, then hourly, before what was asked
                     yield self._db
             except sqlite3.Error as exc:
                 raise StateError(f"the state database {self.path} failed: {exc}") from None
