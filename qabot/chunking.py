@@ -209,4 +209,9 @@ _CLOSERS = "\"'”’»)] "
 def sentence_flags(sentence: str) -> int:
     """What the rerank needs to know of a sentence's text, as bits: ``CAPTION`` (``is_caption``),
     ``ASKS`` (it ends with a question mark: in a chat, the question the next message answers)."""
-    return (CAPTION if is_caption(sentence) else 0) | (ASKS if sentence.rstrip(_CLOSERS).endswith("?") else 0)
+    return (CAPTION if is_caption(sentence) else 0) | (ASKS if asks(sentence) else 0)
+
+
+def asks(sentence: str) -> bool:
+    """Whether the sentence is a question: it ends with a question mark (before any closing quotes)."""
+    return sentence.rstrip(_CLOSERS).endswith("?")

@@ -194,3 +194,21 @@ def test_a_question_in_the_text_is_lowered_below_its_answer() -> None:
     adjust_for_text(scores, np.arange(2), None, sentence_texts(passage), None,
                     "Which filter wheel position holds the H-alpha filter?", RetrievalConfig())
     assert scores[1] > scores[0]
+
+
+def test_a_question_in_the_text_is_not_the_highlight_its_answer_after_it_is(make_corpus, fake_bot_for) -> None:
+    # A FAQ and a chat: the sentence that matches a question best is the same question,
+    # asked in the text; what answers it comes after.
+    corpus = make_corpus({
+        "faq.md": "How do I reset the office router? Hold the reset button on its back for ten seconds. "
+                  "The lights then blink green.\n",
+        "chat.txt": "Ana: which drawer holds the spare telescope eyepieces? Tomasz: Bottom drawer. "
+                    "Ana: thanks!\n",
+    })
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    faq = bot.ask("How do I reset the office router?", k=1).excerpts[0]
+    assert faq.highlight.startswith("Hold the reset button") and "?" not in faq.highlight, faq.highlight
+    chat = bot.ask("Which drawer holds the spare telescope eyepieces?", k=1).excerpts[0]
+    # "Bottom drawer." is short: it takes a neighbour along, the one that does not ask.
+    assert chat.highlight == "Tomasz: Bottom drawer. Ana: thanks!", chat.highlight
+    assert chat.text[chat.highlight_start : chat.highlight_end] == chat.highlight

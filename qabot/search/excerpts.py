@@ -22,6 +22,7 @@ from urllib.parse import quote, urldefrag
 
 import numpy as np
 
+from qabot.chunking import asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 
@@ -87,20 +88,29 @@ def highlight_span(
 ) -> tuple[int, int]:
     """The best sentence, with what it needs from its paragraph, in at most 300 characters.
 
-    A short sentence (a one-line answer) takes its better-scoring neighbour along; a
-    sentence that opens with a pronoun ("He became ...") takes the sentence before it,
-    which says who "he" is, even from the passage before. ``units`` and ``text`` (from
-    ``offset``) are the sentences and source text around the passage.
+    A question is not its own answer: when the best sentence asks, the best of the
+    sentences after it that do not is highlighted instead (in a chat the reply, in a FAQ
+    the answer). A short sentence (a one-line answer) takes its better-scoring neighbour
+    along, one that does not ask before one that does; a sentence that opens with a
+    pronoun ("He became ...") takes the sentence before it, which says who "he" is, even
+    from the passage before. ``units`` and ``text`` (from ``offset``) are the sentences
+    and source text around the passage.
     """
     own = passage.sentences
+    asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
     best = int(np.argmax(scores))
+    if asking[best]:
+        answers = [j for j in range(best + 1, len(own)) if not asking[j]]
+        if answers:
+            best = max(answers, key=lambda j: scores[j])
     start, end = own[best]
 
     def joinable(lo: int, hi: int) -> bool:
         return hi - lo <= MAX_HIGHLIGHT_CHARS and "\n" not in text[lo - offset : hi - offset]
 
     if end - start < 80:
-        for j in sorted((j for j in (best - 1, best + 1) if 0 <= j < len(own)), key=lambda j: -scores[j]):
+        neighbours = (j for j in (best - 1, best + 1) if 0 <= j < len(own))
+        for j in sorted(neighbours, key=lambda j: (asking[j], -scores[j])):
             lo, hi = min(start, own[j][0]), max(end, own[j][1])
             if joinable(lo, hi):
                 return lo, hi
