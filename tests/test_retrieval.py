@@ -212,3 +212,26 @@ def test_a_question_in_the_text_is_not_the_highlight_its_answer_after_it_is(make
     # "Bottom drawer." is short: it takes a neighbour along, the one that does not ask.
     assert chat.highlight == "Tomasz: Bottom drawer. Ana: thanks!", chat.highlight
     assert chat.text[chat.highlight_start : chat.highlight_end] == chat.highlight
+
+
+def test_a_question_that_matched_best_before_its_penalty_still_points_at_its_answer() -> None:
+    from itertools import pairwise
+
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.excerpts import highlight_span
+
+    text = ("Priya: Meteor watch on 21 April, we meet at the car park at 22:00 with warm clothes. "
+            "Lena: Can we bring guests to the meteor watch? "
+            "Priya: Guests are welcome, but children under 12 need an adult with them.")
+    cuts = [0, text.index("Lena"), text.index("Priya: Guests"), len(text)]
+    spans = tuple((lo, hi - 1 if hi < len(text) else hi) for lo, hi in pairwise(cuts))
+    passage = PassageRow(row=0, doc=0, doc_id="chat", source="chat.json", title=None, url=None, section=None,
+                         paragraph=1, start=0, end=len(text), text=text, sent0=0, sentences=spans)
+    scores = np.array([0.60, 0.75 - 0.2, 0.30], dtype=np.float32)  # the question, lowered by its penalty
+    answer = highlight_span(passage, scores, list(spans), text, 0, lift=0.2)
+    # The reply is short, so it takes its one neighbour along: the question it answers.
+    assert text[answer[0] : answer[1]].endswith("children under 12 need an adult with them.")
+    statement = highlight_span(passage, scores, list(spans), text, 0)  # no lift: the statement scores best
+    assert text[statement[0] : statement[1]].startswith("Priya: Meteor watch")

@@ -33,10 +33,11 @@ FRAGMENT_WORDS = 4  # words of the highlight's start and end that a text fragmen
 _WORD = re.compile(r"\S+")
 
 
-def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float) -> Excerpt:
-    """The excerpt around ``passage``'s best sentence, cited."""
+def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float,
+            lift: float = 0.0) -> Excerpt:
+    """The excerpt around ``passage``'s best sentence, cited (``lift``: see ``highlight_span``)."""
     units, text_start, text = neighbourhood(engine, passage)
-    hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start)
+    hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift)
     start, end = window(units, hl_start, hl_end, text, text_start)
     excerpt_text = text[start - text_start : end - text_start]
     para = engine.paragraph_at(passage.doc, hl_start)
@@ -84,7 +85,7 @@ def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple
 
 
 def highlight_span(
-    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int
+    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0
 ) -> tuple[int, int]:
     """The best sentence, with what it needs from its paragraph, in at most 300 characters.
 
@@ -98,7 +99,8 @@ def highlight_span(
     """
     own = passage.sentences
     asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
-    best = int(np.argmax(scores))
+    matched = [float(score) + (lift if asked else 0.0) for score, asked in zip(scores, asking, strict=True)]
+    best = max(range(len(own)), key=lambda j: matched[j])
     if asking[best]:
         answers = [j for j in range(best + 1, len(own)) if not asking[j]]
         if answers:
