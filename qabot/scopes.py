@@ -58,11 +58,13 @@ class Scopes:
         """The scopes in the TOML file at ``path``; no file (None) puts every place on the whole corpus."""
         if path is None:
             return cls()
+        return cls.read(_read(path), path)
+
+    @classmethod
+    def read(cls, content: bytes, path: Path) -> Scopes:
+        """The scopes in ``content``, the bytes of the file at ``path`` (named in errors)."""
         try:
-            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SettingsError(f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE): "
-                                f"{exc.strerror or exc}") from None
+            data = tomllib.loads(content.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"the scopes file {path} is not valid TOML: {exc}") from None
         return cls.parse(data, path)
@@ -125,8 +127,8 @@ class ScopesFile:
         self._on_change = on_change
         self._clock = clock
         self._lock = threading.Lock()
-        self._stamp = _stamp(path)
-        self._scopes = Scopes.load(path)
+        self._content = _read(path) if path is not None else None
+        self._scopes = Scopes.read(self._content, path) if path is not None else Scopes()
         self._checked = clock()
 
     def current(self) -> Scopes:
@@ -135,12 +137,17 @@ class ScopesFile:
             return self._scopes
         with self._lock:
             self._checked = self._clock()
-            stamp = _stamp(self.path)
-            if stamp == self._stamp:
-                return self._scopes
-            self._stamp = stamp
             try:
-                scopes = Scopes.load(self.path)
+                content, unreadable = _read(self.path), None
+            except SettingsError as exc:
+                content, unreadable = None, exc
+            if content == self._content:  # unchanged (or still unreadable): nothing to say
+                return self._scopes
+            self._content = content
+            try:
+                if unreadable is not None:
+                    raise unreadable
+                scopes = Scopes.read(content, self.path)
             except SettingsError as exc:
                 log.warning("%s; the scopes read before stay in force until it is fixed", exc)
                 return self._scopes
@@ -151,14 +158,13 @@ class ScopesFile:
         return scopes
 
 
-def _stamp(path: Path | None) -> bytes | None:
-    """The file's bytes (a scopes file is small): any edit changes them, whatever the clock's resolution."""
-    if path is None:
-        return None
+def _read(path: Path) -> bytes:
+    """The bytes of the scopes file (small: a change to them is what ``ScopesFile`` looks for)."""
     try:
         return Path(path).read_bytes()
-    except OSError:
-        return None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE): "
+                            f"{exc.strerror or exc}") from None
 
 
 def describe(patterns: Patterns | None) -> str:

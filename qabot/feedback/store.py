@@ -173,16 +173,17 @@ class FeedbackStore:
             db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
         return answer_id
 
-    def prune(self, now: float | None = None) -> int:
-        """Delete the answers older than the retention (and their votes); returns how many went."""
-        with self._connection() as db:
-            return self._prune(db, now)
-
-    def _prune(self, db: sqlite3.Connection, now: float | None = None) -> int:
-        self._pruned = time.monotonic()
+    def prune(self) -> int:
+        """Delete the answers older than the retention (and their votes) now; returns how many went."""
         if self.retention_days is None:
             return 0
-        cutoff = (time.time() if now is None else now) - self.retention_days * 86400
+        with self._connection() as db:
+            return self._prune(db)
+
+    def _prune(self, db: sqlite3.Connection) -> int:
+        self._pruned = time.monotonic()
+        assert self.retention_days is not None
+        cutoff = time.time() - self.retention_days * 86400
         db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE at < ?)", (cutoff,))
         gone = db.execute("DELETE FROM answers WHERE at < ?", (cutoff,)).rowcount
         if gone:

@@ -93,11 +93,11 @@ def highlight_span(
     sentences after it that do not is highlighted instead (in a chat the reply, in a FAQ
     the answer). Which sentence is best is judged with ``lift`` added back to those that
     ask (the retriever passes the question penalty the rerank took from them), so that a
-    question that matched best still points at its reply. A short sentence (a one-line answer) takes its better-scoring neighbour
-    along, one that does not ask before one that does; a sentence that opens with a
-    pronoun ("He became ...") takes the sentence before it, which says who "he" is, even
-    from the passage before. ``units`` and ``text`` (from ``offset``) are the sentences
-    and source text around the passage.
+    question that matched best still points at its reply. A short sentence (a one-line
+    answer) takes its better-scoring neighbour along, one that does not ask before one
+    that does; a sentence that opens with a pronoun ("He became ...") takes the sentence
+    before it, which says who "he" is, even from the passage before. ``units`` and
+    ``text`` (from ``offset``) are the sentences and source text around the passage.
     """
     own = passage.sentences
     asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
