@@ -24,19 +24,20 @@ from qabot.bench.probes import ms, rss_mb, timed
 from qabot.bench.report import ScaleResult
 from qabot.bench.synthetic import WORDS, SyntheticEmbedder, write_synthetic_corpus
 from qabot.index import BuildConfig
-from qabot.index.dense import SEARCH_PARAMS, uses
+from qabot.index.embedded import bm25
+from qabot.index.embedded.dense import SEARCH_PARAMS, uses
+from qabot.index.embedded.engine import EmbeddedEngine
+from qabot.index.engine import top_k
 from qabot.index.lexical import tokenize
-from qabot.index.load import load
 
 # What the child process runs: the synthetic corpus through qabot's own build.
 _BUILD = (
     "from pathlib import Path\n"
     "from qabot.bench.synthetic import SyntheticEmbedder\n"
-    "from qabot.index import BuildConfig\n"
-    "from qabot.index.build import build\n"
+    "from qabot.index import BuildConfig, open_index\n"
     "corpus, index, factory, progress = sys.argv[1:5]\n"
-    "build(BuildConfig(corpus_dir=Path(corpus), index_dir=Path(index), index_factory=factory,\n"
-    "                  embedding_cache=False), SyntheticEmbedder(), progress=progress == '1')"
+    "open_index(BuildConfig(corpus_dir=Path(corpus), index_dir=Path(index), index_factory=factory,\n"
+    "                       embedding_cache=False), SyntheticEmbedder(), progress=progress == '1').close()"
 )
 
 
@@ -71,24 +72,27 @@ def bench_scale(
         )
         before = rss_mb()
         started = time.perf_counter()
-        index = load(index_dir)
+        engine = EmbeddedEngine(config, probe.name)
+        index = engine.open()
         load_s = time.perf_counter() - started
         load_rss = rss_mb() - before
+        segment = index.parts[0].segment  # a fresh build is one segment
+        parts = [bm25.Part(p.segment.postings, p.base, p.dead) for p in index.parts]
         if exact is None:
-            exact = exact_top10(index.passage_vectors, query_vectors)
-        found10, times10, times100, bm25, hybrid = [], [], [], [], []
+            exact = exact_top10(segment.passage_vectors, query_vectors)
+        found10, times10, times100, lexical, hybrid = [], [], [], [], []
         for i, vector in enumerate(query_vectors):
             hybrid.append(timed(lambda v=vector, t=query_tokens[i], index=index: index.candidates(
                 v, t, 100, dense=True, lexical=True)))
             q = vector[None, :]
             started = time.perf_counter()
-            _, rows = index.dense.search(q, 10)
+            _, rows = segment.dense.search(q, 10)
             times10.append(time.perf_counter() - started)
             found10.append(rows[0])
-            times100.append(timed(lambda q=q, index=index: index.dense.search(q, 100)))
-            bm25.append(timed(lambda t=query_tokens[i], index=index: index.lexical.top(t, 100)))
+            times100.append(timed(lambda q=q, segment=segment: segment.dense.search(q, 100)))
+            lexical.append(timed(lambda t=query_tokens[i], s=index.stats, p=parts: _bm25_top(p, s, t, 100)))
         recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found10, exact, strict=True)]))
-        disk = sum(p.stat().st_size for p in (index_dir / index.manifest.build).rglob("*") if p.is_file())
+        disk = sum(p.stat().st_size for p in index_dir.glob("seg-*/**/*") if p.is_file())
         results.append(
             ScaleResult(
                 passages=index.manifest.passages,
@@ -100,19 +104,25 @@ def bench_scale(
                 search_k10=ms(times10),
                 search_k100=ms(times100),
                 recall_at_10=round(recall, 4),
-                bm25=ms(bm25),
-                search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(index.dense, k)},
+                bm25=ms(lexical),
+                search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(segment.dense, k)},
                 disk_mb=round(disk / (1 << 20), 1),
                 hybrid=ms(hybrid),
             )
         )
-        first = np.array(index.passage_vectors[0])
+        first = np.array(segment.passage_vectors[0])
         index.close()
+        engine.close()
         if "milvus" in engines:
             from qabot.bench.scale_milvus import bench_milvus
 
             results.append(bench_milvus(config, exact, first, query_vectors, query_tokens, milvus_uri, progress))
     return results
+
+
+def _bm25_top(parts: list[bm25.Part], stats: bm25.Stats, tokens: list[str], n: int) -> np.ndarray:
+    scored = bm25.score(parts, stats, tokens)
+    return scored.rows[top_k(scored.scores, n, scored.rows)]
 
 
 def exact_top10(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:

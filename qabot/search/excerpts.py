@@ -28,6 +28,7 @@ from qabot.models import Citation, Excerpt
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
+WINDOW_RADIUS = 4  # passages either side that an excerpt's window may reach
 _ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
 FRAGMENT_WORDS = 4  # words of the highlight's start and end that a text fragment names
 _WORD = re.compile(r"\S+")
@@ -74,14 +75,34 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
 
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:
-    """Sentence units of the passage and its neighbours in the same section and group, and their text.
-
-    A neighbour of another group of paragraphs (another conversation of a chat) is left
-    out by the engine, so that an excerpt never runs on into it.
-    """
-    units = engine.neighbour_sentences(passage)
+    """Sentence units of the passage and its neighbours in the same section and group, and their text."""
+    units = window_units(engine, passage)
     lo, hi = units[0][0], units[-1][1]
     return units, lo, engine.text(passage.doc, lo, hi)
+
+
+def window_units(engine: SearchEngine, passage: PassageRow) -> list[tuple[int, int]]:
+    """The sentences an excerpt's window may grow over: the one window policy, whatever the engine.
+
+    They are the sentences of the passage, of the passages that overlap or touch it, and of
+    one more passage on each side, of the same document and section (a window never grows
+    over a heading); and when the passage's paragraph is in a group (``Paragraph.group``: a
+    chat's conversation), only passages of that group or of none, so that an excerpt never
+    runs on into another conversation.
+    """
+    around = engine.neighbours(passage, WINDOW_RADIUS)
+    near = [i for i, p in enumerate(around) if p.end >= passage.start and p.start <= passage.end] or [
+        next(i for i, p in enumerate(around) if p.row == passage.row)]
+    rows = [p for p in around[max(0, near[0] - 1) : near[-1] + 2] if p.section == passage.section]
+    own = _group_at(engine, passage.doc, passage.start)
+    if own is not None:
+        rows = [p for p in rows if p.row == passage.row or _group_at(engine, p.doc, p.start) in (None, own)]
+    return sorted({span for p in rows for span in p.sentences})
+
+
+def _group_at(engine: SearchEngine, doc: int, offset: int) -> int | None:
+    para = engine.paragraph_at(doc, offset)
+    return para.group if para else None
 
 
 def highlight_span(

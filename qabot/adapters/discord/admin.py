@@ -7,7 +7,8 @@ to other roles under Server Settings > Integrations. Every reply is private.
 - ``status``: the index (built when, files, documents, passages; this server's scope),
   the questions asked here today, the queue, and uptime;
 - ``reindex``: brings the index in step with the corpus now (``QABot.refresh``: only
-  changed passages are embedded again), editing its reply with the progress;
+  changed documents are read and written), editing its reply with the progress; on a
+  read-only replica it switches to the version its writer committed last;
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them.
 """
@@ -28,7 +29,7 @@ from qabot.adapters.discord.answers import NO_MENTIONS, Answering
 from qabot.adapters.discord.buttons import apologise
 from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed
 from qabot.feedback import summarise, summary_text
-from qabot.index import BuildConfig, check
+from qabot.index import Outcome
 from qabot.scopes import describe
 
 log = logging.getLogger(__name__)
@@ -98,23 +99,19 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
         reporter = asyncio.create_task(report())
         try:
-            refreshed = await asyncio.to_thread(self.qa.refresh, hear)
-            stale = False if refreshed else not (await asyncio.to_thread(self._fresh))
+            result = await asyncio.to_thread(self.qa.refresh, hear)
         finally:
             reporter.cancel()
         m = self.qa.manifest
         seconds = time.monotonic() - started
-        if refreshed:
+        if result.outcome is Outcome.UPDATED:
             text = (f"Index refreshed in {seconds:.1f} s: {m.indexed_files} file(s), {m.passages} passages "
-                    f"({m.embedded} embedded again).")
-        elif stale:
-            text = "The index could not be rebuilt; the last good one keeps serving. The bot's log says why."
+                    f"({result.documents} document(s) written, {result.embedded} passage(s) embedded).")
+        elif result.outcome is Outcome.FAILED:
+            text = "The index could not be updated; the last good one keeps serving. The bot's log says why."
         else:
             text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
         await interaction.edit_original_response(content=text)
-
-    def _fresh(self) -> bool:
-        return check(BuildConfig.from_settings(self.qa.settings), self.qa.embedder.name).fresh
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:
