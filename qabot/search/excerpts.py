@@ -22,7 +22,7 @@ from urllib.parse import quote, urldefrag
 
 import numpy as np
 
-from qabot.chunking import asks
+from qabot.chunking import ASKS, asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 
@@ -35,10 +35,10 @@ _WORD = re.compile(r"\S+")
 
 
 def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float,
-            lift: float = 0.0) -> Excerpt:
-    """The excerpt around ``passage``'s best sentence, cited (``lift``: see ``highlight_span``)."""
+            lift: float = 0.0, flags: np.ndarray | None = None) -> Excerpt:
+    """The excerpt around ``passage``'s best sentence, cited (``lift``, ``flags``: see ``highlight_span``)."""
     units, text_start, text = neighbourhood(engine, passage)
-    hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift)
+    hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags)
     start, end = window(units, hl_start, hl_end, text, text_start)
     excerpt_text = text[start - text_start : end - text_start]
     para = engine.paragraph_at(passage.doc, hl_start)
@@ -106,7 +106,8 @@ def _group_at(engine: SearchEngine, doc: int, offset: int) -> int | None:
 
 
 def highlight_span(
-    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0
+    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0,
+    flags: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """The best sentence, with what it needs from its paragraph, in at most 300 characters.
 
@@ -118,10 +119,14 @@ def highlight_span(
     answer) takes its better-scoring neighbour along, one that does not ask before one
     that does; a sentence that opens with a pronoun ("He became ...") takes the sentence
     before it, which says who "he" is, even from the passage before. ``units`` and
-    ``text`` (from ``offset``) are the sentences and source text around the passage.
+    ``text`` (from ``offset``) are the sentences and source text around the passage;
+    ``flags``, where the index stored them, say which sentences ask (else they are read).
     """
     own = passage.sentences
-    asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
+    if flags is not None and len(flags) == len(own):
+        asking = [bool(f & ASKS) for f in flags.tolist()]
+    else:
+        asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
     matched = [float(score) + (lift if asked else 0.0) for score, asked in zip(scores, asking, strict=True)]
     best = max(range(len(own)), key=lambda j: matched[j])
     if asking[best]:

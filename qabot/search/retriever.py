@@ -163,7 +163,8 @@ class Retriever:
                 continue
             keys.add(key)
             sentence_scores = pool.sentences(position)
-            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, self.config.question_penalty)
+            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, self.config.question_penalty,
+                                     pool.sentence_flags(position))
             start, end = passage.sentences[int(np.argmax(sentence_scores))]
             said = dedup_key(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(excerpts.overlaps(found, other) for _, other in chosen):
