@@ -195,7 +195,7 @@ def stream(found: list[corpus.CorpusFile], config: BuildConfig, writer: PassageS
             # The file being read: a large PDF takes a while before its first passage.
             bar.set_postfix_str(file.name if len(file.name) <= 40 else "…" + file.name[-39:], refresh=False)
             size, read = _size(file.path), 0
-            for document in corpus.load_file(file, note):
+            for document in corpus.load_file(file, note, config.reader_limits):
                 paras = corpus.document_paragraphs(document)
                 doc_row = writer.add_document(document, paras)
                 if doc_row is not None:
