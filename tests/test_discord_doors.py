@@ -10,9 +10,7 @@ was really asked with is what the ``Spy`` records.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -255,15 +253,14 @@ async def test_a_hundred_mentions_get_one_notice_and_anothers_answer_is_not_held
             double.message("Who killed Trotsky? Tell me now!", user_n=1)
         await double.until(lambda: [r for r in double.replies(CHANNEL_ID) if r.body.get("content")],
                            what="the notice")
-        started = time.monotonic()
         double.message("What weapon was used?", user_n=2)
+        # Behind 99 notices, at 5 messages in 5 s, it would come after more than 90 s.
         await double.until(lambda: [r for r in double.replies(CHANNEL_ID)
                                     if (r.body.get("embeds") or [{}])[0].get("title") == "What weapon was used?"],
                            timeout=10, what="the other member's answer")
-        waited = time.monotonic() - started
     notices = [r for r in double.replies(CHANNEL_ID) if r.body.get("content")]
     assert len(notices) == 1 and "ask again in" in notices[0].body["content"]
-    assert waited < 4 and not [r for r in double.requests if r.status == 429]
+    assert not [r for r in double.requests if r.status == 429]  # nothing was ever held up by Discord's limit
 
 
 # -- 7. a flood of presses asks again once, and costs nobody else's answer ---------------------------
@@ -318,7 +315,6 @@ async def test_a_direct_messages_channel_id_is_stored_only_as_a_salted_hash(fake
     async with running(fake_default_bot, double, state_dir=state):
         double.message("Who killed Trotsky?", channel_id=DM_CHANNEL_ID, mention_bot=False)
         [dm] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
-        await asyncio.sleep(0)
     async with running(fake_default_bot, double, state_dir=state):
         vote = await reply_to(double, double.click(dm.response, label="Helpful"))
         elsewhere = await reply_to(double, double.press(custom_ids(double, dm.response)["Helpful"],

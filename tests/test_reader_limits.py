@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -190,13 +190,24 @@ ONE_GIB = 1 << 30
 
 
 def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, float, int]:
-    """`qabot index` (on the fake embedder) as a process: its result, its seconds and its peak RSS in bytes."""
+    """`qabot index` (on the fake embedder) as a process: its result, its seconds and its own peak RSS in bytes,
+    as /usr/bin/time -v measures them (wait4's resource usage of that one process)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
     env |= {"QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index)}
+    out, err = index.parent / "index.out", index.parent / "index.err"
     started = time.monotonic()
-    done = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, timeout=600, env=env, cwd=REPO)
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen([*FAKE_QABOT, "index"], stdout=stdout, stderr=stderr, env=env, cwd=REPO)
+        watchdog = threading.Timer(600, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
     seconds = time.monotonic() - started
-    return done, seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    process.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.CompletedProcess(process.args, process.returncode, out.read_text(), err.read_text())
+    return done, seconds, usage.ru_maxrss * 1024
 
 
 @pytest.mark.slow
