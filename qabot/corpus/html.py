@@ -29,6 +29,7 @@ A page with no main content is skipped with a warning that names it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -128,7 +129,7 @@ def _pieces(tree: Any, size: int) -> Iterator[Any]:
     from lxml import etree
     from lxml import html as lxml_html
 
-    if sum(1 for _ in tree.iter()) <= size:
+    if not _larger(tree, size):
         yield tree
         return
     body = tree.find("body")
@@ -171,11 +172,16 @@ def _leaves(parent: Any, size: int, chain: tuple[Any, ...] = ()) -> Iterator[tup
     (its chain, None) marks its end.
     """
     for child in list(parent):
-        if len(child) and sum(1 for _ in child.iter()) > size:
+        if len(child) and _larger(child, size):
             yield from _leaves(child, size, (*chain, child))
             yield (*chain, child), None
         else:
             yield chain, child
+
+
+def _larger(element: Any, size: int) -> bool:
+    """Whether ``element`` holds more than ``size`` elements (counting no further: deep pages stay cheap)."""
+    return sum(1 for _ in itertools.islice(element.iter(), size + 1)) > size
 
 
 def _walk(element: Any) -> Iterator[tuple[str, str]]:
