@@ -367,18 +367,15 @@ class Answering:
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
         """The stored answers with these ids; with ``place``, only those that may be used there."""
         def read() -> dict[str, StoredAnswer]:
-            found = {}
-            for answer_id in answer_ids:
-                row = self.store.get(answer_id)
-                if row is not None and (place is None or self.may_use(row, place)):
-                    found[answer_id] = row
-            return found
+            return {answer_id: row for answer_id in answer_ids if (row := self.store.get(answer_id)) is not None}
 
         try:
-            return await asyncio.to_thread(read)
+            found = await asyncio.to_thread(read)
         except QABotError as exc:
             log.warning("cannot read the state database: %s", exc)
             return {}
+        # On the event loop: where a channel is private is read from the client's cache.
+        return {answer_id: row for answer_id, row in found.items() if place is None or self.may_use(row, place)}
 
     async def vote(self, answer_id: str, user_id: int, value: int, here: Door) -> Vote | str | None:
         """Record a vote where the answer may be used; a refusal when not here, None when the answer is unknown."""
