@@ -24,39 +24,82 @@ naming the message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import ijson
+
+from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
-from qabot.corpus.files import CorpusFile, Warn, read_text
+from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
+from qabot.text import first_line
 
 SUFFIXES = frozenset({".json"})
 CHAT_TYPES = frozenset({"Default", "Reply"})
 CONVERSATION_GAP = 300.0  # seconds: a message sent sooner after the one before goes on with it
 JUMP = "https://discord.com/channels/{guild}/{channel}"
+_ABSENT = object()
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
-    text = read_text(file, warn)
-    if text is None:
-        return
     try:
-        export = json.loads(text)
-    except json.JSONDecodeError as exc:
-        warn(f"skipping {file.name}: not valid JSON ({exc.msg}, line {exc.lineno})")
+        export = header(file.path)
+        problem = _missing(export)
+        if problem:
+            warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
+            return
+        result = document(file.name, {**export, "messages": _messages(file.path)}, warn)
+    except ijson.JSONError as exc:
+        warn(f"skipping {file.name}: {_invalid(exc)}")
         return
-    problem = _missing(export)
-    if problem:
-        warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
-        return
-    result = document(file.name, export, warn)
     if result is None:
         warn(f"skipping {file.name}: the export holds no chat messages")
         return
     yield result
+
+
+def header(path: Path) -> dict[str, Any] | None:
+    """The export without its messages: ``guild``, ``channel``, and ``messages`` as ``[]`` when it has a list.
+
+    None when the file is not a JSON object. The messages themselves are read one at a
+    time (``_messages``), never all at once: a big server's history is hundreds of
+    megabytes of JSON, most of it authors, roles and reactions. ``guild`` and ``channel``
+    come first in an export, so finding them reads little.
+    """
+    found: dict[str, Any] = {}
+    with path.open("rb") as handle:
+        first = next(ijson.parse(handle, use_float=True), None)
+        if first is None or first[1] != "start_map":
+            return None
+        for key in ("guild", "channel"):
+            handle.seek(0)
+            value = next(ijson.items(handle, key, use_float=True), _ABSENT)
+            if value is _ABSENT:
+                return found
+            found[key] = value
+        if _missing({**found, "messages": []}):
+            return found
+        handle.seek(0)
+        kinds = (event for prefix, event, _ in ijson.parse(handle, use_float=True) if prefix == "messages")
+        if next(kinds, None) == "start_array":
+            found["messages"] = []
+    return found
+
+
+def _messages(path: Path) -> Iterator[Any]:
+    """The messages of an export, one at a time."""
+    with path.open("rb") as handle:
+        for message in ijson.items(handle, "messages.item", use_float=True):
+            limits.check()  # system messages yield no text, but take time
+            yield message
+
+
+def _invalid(exc: Exception) -> str:
+    message = first_line(exc).removeprefix("b'").removeprefix('b"')
+    return "not valid UTF-8 text" if "UTF8" in message else f"not valid JSON ({message.rstrip('.')})"
 
 
 def _missing(export: Any) -> str | None:

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from qabot import corpus
 from qabot.corpus import CorpusFile
+from qabot.corpus.limits import ReaderLimits
 from qabot.index.manifest import BuildConfig, FileState, Manifest
 from qabot.models import Document, Paragraph
 
@@ -125,9 +126,9 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def read_file(file: CorpusFile, note: Note) -> Iterator[Document]:
-    """The documents of one corpus file (a file that cannot be read is noted, and gives none)."""
-    return corpus.load_file(file, note)
+def read_file(file: CorpusFile, note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
+    """The documents of one corpus file (a file that cannot be read, or is over a limit, is noted, and gives none)."""
+    return corpus.load_file(file, note, limits)
 
 
 def paragraphs_of(document: Document) -> list[Paragraph]:

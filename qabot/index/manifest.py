@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import os
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ValidationError
 
 from qabot import chunking
+from qabot.corpus.limits import ReaderLimits
 from qabot.errors import CorruptIndexError
 from qabot.text import first_line
 
@@ -117,11 +118,13 @@ class BuildConfig:
     index_factory: str = "Flat"
     embedding_cache: bool = True
     corpus_external_links: bool = False
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # not freshness: --rebuild retries skipped files
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildConfig:
         """The build fields of ``settings``: each field here has a ``Settings`` field of the same name."""
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+        named = {f.name: getattr(settings, f.name) for f in fields(cls) if f.name != "reader_limits"}
+        return cls(**named, reader_limits=ReaderLimits.from_settings(settings))
 
 
 def new_manifest(config: BuildConfig, model: str, dimension: int, factory_used: str) -> Manifest:

@@ -68,7 +68,7 @@ class CorpusUpdate:
                     existing = tx.documents(file.name)
                     seen: set[str] = set()
                     size, read = found.files[file.name].size, 0
-                    for document in read_file(file, note):
+                    for document in read_file(file, note, self.config.reader_limits):
                         seen.add(document.doc_id)
                         digest = document_digest(document)
                         step = min(len(document.text), size - read)  # characters: close enough to bytes
