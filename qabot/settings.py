@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         "more) is skipped"
     )
     reader_max_inflated_mb: float = Field(
-        10.0, gt=0, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
+        4.0, gt=0, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
         "unzipped, may be at most this large; a larger file is skipped"
     )
     reader_max_text_mb: float = Field(

@@ -64,7 +64,7 @@ def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path
     docs, warnings = _read(word)  # the default limits
     [warning] = warnings
     assert docs == [] and warning.startswith("skipping empty.docx: its XML unpacks to 1")
-    assert warning.endswith(" MB, over the 10 MB limit (QABOT_READER_MAX_INFLATED_MB)")
+    assert warning.endswith(" MB, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)")
     assert time.monotonic() - started < 5  # python-docx takes a minute over it, and a gigabyte
 
 
@@ -213,10 +213,11 @@ def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, floa
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "mb", "skipped"), [
     ("docx_bomb", 1024, "unpacks to 1,024 MB, over the 256 MB limit (QABOT_READER_MAX_FILE_MB)"),
-    ("docx_paragraphs", 160, "its XML unpacks to 160 MB, over the 10 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
-    ("docx_paragraphs", 9.9, "the document has no text"),
-    ("flat_html", 8, None),
-    ("flat_html", 50, "50.0 MB of markup to parse, over the 10 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("docx_paragraphs", 160, "its XML unpacks to 160 MB, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("docx_paragraphs", 3.9, "the document has no text"),
+    ("flat_html", 8, "8.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("flat_html", 3.9, None),
+    ("flat_html", 50, "50.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
 ])
 def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_path, kind, mb, skipped) -> None:
     corpus = tmp_path / "corpus"

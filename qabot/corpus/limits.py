@@ -51,7 +51,7 @@ class ReaderLimits:
     """The bounds on reading one file (defaults: ``qabot.settings.Settings``'s)."""
 
     max_file_mb: float = 256.0
-    max_inflated_mb: float = 10.0
+    max_inflated_mb: float = 4.0  # a 4 MB web page yields ~10k passages: minutes of embedding on a CPU
     max_text_mb: float = 64.0
     seconds: float = 30.0
 
