@@ -105,4 +105,6 @@ def test_the_scale_phase_measures_its_build_as_a_process_of_its_own(tmp_path) ->
     assert result.passages == 2000 and result.factory == "Flat" and result.recall_at_10 == 1.0
     assert 0 < result.build_peak_rss_mb < rss_mb() - 300, (result.build_peak_rss_mb, rss_mb())
     assert result.bm25.p50_ms > 0 and result.disk_mb > 0
+    assert result.hybrid_scoped is not None and result.hybrid_scoped.p50_ms > 0
+    assert result.upsert_served_s is not None and 0 < result.upsert_served_s < 30  # the document API, timed
     del ballast

@@ -140,6 +140,9 @@ class ScaleResult(BaseModel):
     hybrid: Latency | None = Field(
         None, description="the engine's whole candidates() call: dense and BM25 top 100, rows fetched, fused inputs"
     )
+    hybrid_scoped: Latency | None = Field(None, description="the same, scoped to one of the ten files (a tenth)")
+    upsert_served_s: float | None = Field(
+        None, description="median: one document upserted through the document API until a search finds it")
     where: str | None = Field(None, description="Milvus: the URI (a Lite file runs in this process)")
 
 

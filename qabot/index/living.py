@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
-from qabot.index.changes import Engine, Outcome, Refresh, Transaction, scan
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, scan
 from qabot.index.documents import checked, delete_documents, strings, upsert_documents
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Ingest, Progress
-from qabot.index.manifest import BuildConfig, Manifest, now, stale_reason
-from qabot.index.update import CorpusUpdate
+from qabot.index.manifest import BuildConfig, Manifest, stale_reason
+from qabot.index.update import CorpusUpdate, next_manifest
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
 from qabot.text import first_line
@@ -331,12 +331,11 @@ class LivingIndex:
                     tx.abort()
                     return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed",
                                    seconds=round(time.perf_counter() - started, 3))
-                manifest = base.model_copy(deep=True)
-                manifest.documents, manifest.passages, manifest.sentences = tx.counts()
+                unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
+                manifest = next_manifest(self.config, self.embedder, base, unread, {}, set(), tx)
                 manifest.api_documents = max(0, base.api_documents + api_delta)
                 manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
-                manifest.unchanged_files = len(manifest.files)
-                manifest.built_at = now()
+                manifest.seconds = round(time.perf_counter() - started, 3)
                 tx.commit(manifest)
             except BaseException:
                 tx.abort()
