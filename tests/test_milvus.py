@@ -411,3 +411,39 @@ async def test_the_discord_bot_apologises_while_milvus_is_down_and_answers_once_
     assert failed["content"] == APOLOGY
     assert "Sedov" in after["embeds"][0]["description"]
     bot.close()
+
+
+async def test_reindex_on_milvus_and_on_a_replica_says_what_it_did(
+    make_corpus, tmp_path, server, discord_api  # noqa: F811 - the fixture imported above
+) -> None:
+    """/qabot reindex reads what the refresh did: up to date, updated, or (a replica) switched to the new version."""
+    from tests.test_discord_bot import running
+    from tests.test_discord_community import MANAGE_GUILD
+
+    _, uri, _ = server()
+    corpus = make_corpus(ARTICLE)
+    writer = milvus_bot(corpus, tmp_path / "writer", milvus_uri=uri)
+    replica = milvus_bot(tmp_path / "no-corpus-here", tmp_path / "replica", milvus_uri=uri, milvus_read_only=True,
+                         milvus_collection="qabot_corpus")
+
+    async def reindex(qa, double) -> str:
+        token = double.slash("qabot", subcommand="reindex", permissions=MANAGE_GUILD)
+        await double.until(lambda: [r for r in double.sent("PATCH", f"/{token}/messages/@original")
+                                    if not r.body.get("content", "").startswith(("Checking", "Re-indexing"))],
+                           timeout=60, what="the reply")
+        return double.sent("PATCH", f"/{token}/messages/@original")[-1].body["content"]
+
+    try:
+        double = discord_api()
+        async with running(writer, double):
+            assert (await reindex(writer, double)).startswith("The index is already up to date: 3 file(s)")
+            (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.\n")
+            assert (await reindex(writer, double)).startswith("Index refreshed in")
+        double = discord_api()
+        async with running(replica, double):
+            assert (await reindex(replica, double)).startswith("Index refreshed in")  # to the writer's new version
+            assert (await reindex(replica, double)).startswith("The index is already up to date: 4 file(s)")
+        assert "Sedova" in replica.ask("Who was the wife of Trotsky?", k=1).excerpts[0].text
+    finally:
+        writer.close()
+        replica.close()
