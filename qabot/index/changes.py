@@ -99,7 +99,9 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
             note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
             continue
         if old is not None and old.digest == digest and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-            result.files[file.name] = old  # checked again because it changed just before it was last checked
+            # Checked again because it changed just before it was last checked: the time of this
+            # check goes in with the next commit, after which its time can be trusted.
+            result.files[file.name] = old.model_copy(update={"checked_ns": checked})
             continue
         documents = old.documents if old is not None else 0
         result.files[file.name] = FileState(digest=digest, size=stat.st_size, mtime_ns=stat.st_mtime_ns,

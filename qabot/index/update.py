@@ -138,7 +138,7 @@ def next_manifest(config: BuildConfig, embedder: Embedder, base: Manifest | None
     if base is None:
         manifest = new_manifest(config, embedder.name, int(getattr(embedder, "dimension", 0) or 0), "")
     else:
-        manifest = base.model_copy(deep=True)
+        manifest = base.model_copy()  # shallow: every field a change touches is replaced below or at the commit
     manifest.files = dict(found.files)
     kept = {name: messages for name, messages in manifest.skipped.items() if name in found.files and name not in read}
     manifest.skipped = {**kept, **{name: messages for name, messages in notes.items() if messages}}

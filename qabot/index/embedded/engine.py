@@ -32,7 +32,7 @@ from qabot.index.embedded import leases
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.embedded.writer import EmbeddedTransaction
-from qabot.index.manifest import BuildConfig, Manifest, SegmentInfo, read_manifest
+from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, SegmentInfo, read_manifest
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -52,12 +52,32 @@ class EmbeddedEngine:
         self._guard = threading.RLock()
         self._writing = threading.Lock()
         self._current: set[str] = set()
+        self._read: tuple[tuple[int, int, int], Manifest] | None = None  # the manifest last parsed, and its file's stat
 
     def describe(self) -> str:
         return f"index in {self.index_dir}"
 
     def committed(self) -> Manifest | None:
-        return read_manifest(self.index_dir)
+        """The manifest, parsed again only when the file changed (a commit replaces it: a new inode)."""
+        try:
+            stat = (self.index_dir / MANIFEST).stat()
+        except FileNotFoundError:
+            return None
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        with self._guard:
+            if self._read is not None and self._read[0] == key:
+                return self._read[1]
+        manifest = read_manifest(self.index_dir)
+        with self._guard:
+            self._read = (key, manifest) if manifest is not None else None
+        return manifest
+
+    def remember(self, manifest: Manifest) -> None:
+        """The manifest this process has just committed: what ``committed`` gives without parsing it again."""
+        with contextlib.suppress(OSError):
+            stat = (self.index_dir / MANIFEST).stat()
+            with self._guard:
+                self._read = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), manifest)
 
     def stale(self, manifest: Manifest) -> str | None:
         return None  # the manifest says all: its format version covers the layout
@@ -78,7 +98,7 @@ class EmbeddedEngine:
     def open(self) -> Snapshot:
         """The state the manifest names, for questions; ``CorruptIndexError`` if it is missing or damaged."""
         for _attempt in range(3):
-            manifest = read_manifest(self.index_dir)
+            manifest = self.committed()
             if manifest is None:
                 raise CorruptIndexError(f"no index in {self.index_dir}")
             try:

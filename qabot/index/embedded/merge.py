@@ -56,9 +56,10 @@ def plan(segments: list[SegmentInfo]) -> tuple[int, int] | None:
 def merge_if_needed(engine: EmbeddedEngine) -> bool:
     """Merge the run ``plan`` picks, committing the merged state; True when something was merged."""
     with engine.lock():
-        manifest = engine.committed()
-        if manifest is None:
+        committed = engine.committed()
+        if committed is None:
             return False
+        manifest = committed.model_copy()  # the committed one is shared (snapshots, the engine's cache): never changed
         run = plan(manifest.segments)
         if run is None:
             return False
@@ -87,6 +88,7 @@ def merge_if_needed(engine: EmbeddedEngine) -> bool:
         manifest.built_at = now()
         fsync_folder(engine.index_dir)
         write_manifest(engine.index_dir, manifest)
+        engine.remember(manifest)
         leases.remove_unused(engine.index_dir, keep=_names(manifest), temporary=True)
         return True
 

@@ -168,6 +168,7 @@ class EmbeddedTransaction:
         manifest.index_factory_used = largest.factory if largest is not None else manifest.index_factory
         fsync_folder(index_dir)
         write_manifest(index_dir, manifest)
+        self.engine.remember(manifest)
         self._release()
         shutil.rmtree(self.tmp, ignore_errors=True)
         leases.remove_unused(index_dir, keep=_names(manifest), temporary=True)
