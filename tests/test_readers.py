@@ -165,6 +165,29 @@ def test_html_text_written_straight_into_the_body_is_read() -> None:
     assert {"2 IDL syntax", "2.1 Lexical conventions"} <= set(_texts(doc, headings=True))
 
 
+@pytest.mark.parametrize(
+    ("page", "sentences"),
+    [
+        # Sphinx's :samp: role: <code><span>…/issues/</span><em><span>num</span></em></code> inside a sentence.
+        ("sphinx-extlinks.html", [
+            ("Let’s assume that you want to include many links to issues at the Sphinx tracker, at "
+            "https://github.com/sphinx-doc/sphinx/issues/num. Typing this URL again and again is tedious, so you "
+            "can use extlinks to avoid repeating yourself.")]),
+        ("mkdocs-writing-your-docs.html", [
+            "By convention your project homepage should be named index.md (see Index pages below for details).",
+            ("Files and directories with names which begin with a dot (for example: .foo.md or .bar/baz.md) are "
+            "ignored by MkDocs, which matches the behavior of most web servers.")]),
+        ("rustdoc-keyword-match.html", [
+            ("match can be used to run code conditionally. Every pattern must be handled exhaustively either "
+            "explicitly or by using wildcards like _ in the match.")]),
+    ],
+)
+def test_html_inline_code_stays_where_it_is_in_the_sentence(page: str, sentences: list[str]) -> None:
+    doc = _one(FORMATS / "html" / page)
+    for sentence in sentences:
+        assert sentence in doc.text
+
+
 def test_html_with_no_main_content_is_skipped(tmp_path: Path) -> None:
     page = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav><script>go()</script></body></html>"
     docs, warnings = _read(documents.write_html(tmp_path / "menu.html", page))
