@@ -77,6 +77,25 @@ def test_pdf_hard_wrapped_lines_are_rejoined(tmp_path: Path) -> None:
     assert body in _texts(doc)  # a paragraph that fpdf2 wrapped over several lines, whole again
 
 
+def test_a_pdf_without_a_metadata_title_is_named_by_its_first_page_or_running_header(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    real = FORMATS / "pdf-titles" / "fontconfig-user.pdf"
+    source = pdfium.PdfDocument(real)
+    assert not source.get_metadata_dict(skip_empty=True).get("Title")
+    # Its first line, in the largest type of the first page and at the top of every page, dropped
+    # there as a running header: the title, not the heading below it ("Name").
+    assert _one(real).title == "fonts-conf"
+    # From its third page on, the first page's largest text is a section heading ("Debugging
+    # Applications", a fifth larger than the body): the running header is the title.
+    later = pdfium.PdfDocument.new()
+    later.import_pages(source, list(range(2, len(source))))
+    later.save(tmp_path / "later.pdf")
+    assert _one(tmp_path / "later.pdf").title == "fonts-conf"
+    # A title page: its largest text, whole over two lines ("Camlidl user’s manual" / "Version 1.04").
+    assert _one(FORMATS / "pdf" / "camlidl-manual.pdf").title == "Camlidl user’s manual Version 1.04"
+
+
 def test_real_pdf_reads_with_numbered_sections_and_no_table_of_contents_leaders() -> None:
     doc = _one(FORMATS / "pdf" / "reportlab-userguide.pdf")
     assert doc.title == "ReportLab PDF Generation User Guide"
