@@ -15,7 +15,9 @@ text ("in-" "memory") unless the joined word is one too ("file‐" "name"). grof
 hyphen (U+2010) is undone in any text; an ASCII ``-`` only in text that holds terminal
 markup or begins with a man page's header (``ZLIB(3) ... ZLIB(3)``), where it is
 groff's too. A text with none of this is returned unchanged, so a plain file keeps
-offsets into the file as it is.
+offsets into the file as it is; so is a text with a stray escape sequence or two that
+sets no attributes (``ESC[2J`` in a note): those are characters of the text, quoted
+verbatim and shown inert.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ import re
 from collections import Counter
 
 _ESCAPE = "\x1b"
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")  # Select Graphic Rendition: bold, underline, colours, reset
+_STRUCK = re.compile(r"([^\n\x08])\x08\1|_\x08[^\n\x08]")  # "b\bb" bold, "_\bb" underlined
+_LOOK = 1 << 20  # a terminal's markup starts early: the first million characters are enough to tell
 _OVERSTRIKE = re.compile(r"[^\n\x08]\x08")  # what the backspace goes back over is written over: the last one shows
 _MAN_HEADER = re.compile(r"\A\s*(\S+\(\w+\))\s{2,}.*\s{2,}\1[ \t]*$", re.MULTILINE)
 _HYPHENS = "\u2010-"
@@ -32,8 +37,12 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 def formatted(text: str) -> bool:
-    """Whether ``text`` holds terminal markup: escape sequences or overstrike."""
-    return _ESCAPE in text or bool(_OVERSTRIKE.search(text))
+    """Whether ``text`` was formatted for a terminal: it sets character attributes (``ESC[1m``) or overstrikes.
+
+    Twice at least: a stray escape sequence (``ESC[2J`` in a note) is a character of the
+    text, kept and quoted verbatim like any other (and shown inert, as ``␛[2J``).
+    """
+    return len(_SGR.findall(text, 0, _LOOK)) >= 2 or len(_STRUCK.findall(text, 0, _LOOK)) >= 2
 
 
 def plain(text: str) -> str:
