@@ -229,6 +229,17 @@ def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
+def origin(settings: Settings, field: str) -> str | None:
+    """Where a setting not given as a keyword came from, for a message: its variable (in the environment
+    or in ``.env``), or None for the default."""
+    name = env_name(field)
+    if name in os.environ:
+        return name
+    if getattr(settings, field) == Settings.model_fields[field].default:
+        return None
+    return f"{name} in .env"
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build ``Settings`` from overrides, the environment and ``.env``.
 
