@@ -150,7 +150,8 @@ cli.params.extend(_GLOBAL_OPTIONS)
 
 
 @cli.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild even if the index is up to date.")
+@click.option("--rebuild", is_flag=True, help="Read every file again and rebuild the index, even if it is up to date "
+              "(vectors of unchanged text still come from the embedding cache, QABOT_EMBEDDING_CACHE).")
 @pass_context
 @_one_line_errors
 def index(ctx: _Context, rebuild: bool) -> None:
