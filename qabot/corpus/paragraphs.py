@@ -29,7 +29,7 @@ _SENTENCE_INSIDE = re.compile(r"[a-z]{2}[.!?][\"”’')]*\s+\S")  # "... from l
 # A title does not end on these: "With this format the final image must be re-encoded to".
 _DANGLING = re.compile(r"(?i)\b(?:a|an|the|to|of|and|or|nor|but|with|from|at|in|on|by|for|into|that|which|is|are|"
                        r"be|as|than|like|if|its|their|your|our|this|these|those)$|,\s*[a-z]+$")  # or "..., use"
-# "  II. Structures", "A. Changing pnglibconf.h", "3.6. Cat pages": an entry of a numbered list of its own.
+# "  II. Structures", "A. Changing pnglibconf.h", "3.6. Cat pages": a numbered entry or heading.
 _ENUMERATED = re.compile(r"^\s*(?:[IVXLC]+|[A-Z]|\d+(?:\.\d+)*)\.\s+[A-Z]")
 _LIST_ITEM = re.compile(r"^\d+[:)]\s")  # "2: keep only if safe-to-copy"
 # "27 February 1940, Coyoacan", "December 18, 1995": a dateline, not a title.
@@ -162,8 +162,9 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             continue
         if current and number not in markdown.code:
             previous = current[-1].text.rstrip()
-            continues = (wrapped and len(previous) >= full and number not in markdown.starts
-                         and not _ENUMERATED.match(line.text))
+            # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
+            listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
+            continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
             if not continues:
                 flush()
         current.append(line)

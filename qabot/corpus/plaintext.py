@@ -4,9 +4,9 @@ The text is exactly what ``Path.read_text(encoding="utf-8")`` returns, so offset
 into the file as a reader sees it; except for text formatted for a terminal (a man page
 saved from ``man``: escape sequences, overstrike, words hyphenated at line ends), which
 is read as the terminal shows it (``qabot.corpus.terminal``). Like a PDF's, that text is
-derived: the index stores it, and offsets point into it. Optional front matter (``title``, ``author``, ``date``,
-``url``) at the top gives the citation its fields; paragraphs and headings are found
-later, by ``qabot.corpus.paragraphs``.
+derived: the index stores it, and offsets point into it. Optional front matter
+(``title``, ``author``, ``date``, ``url``) at the top gives the citation its fields;
+paragraphs and headings are found later, by ``qabot.corpus.paragraphs``.
 """
 
 from __future__ import annotations

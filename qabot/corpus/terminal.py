@@ -77,7 +77,8 @@ def _join_hyphenated(text: str, hyphens: str) -> str:
         match = _LINE_END_HYPHEN.search(lines[number])
         rest = lines[number + 1].lstrip(" \t")
         # groff's own hyphen may break a name too ("ZSTDMT_NB‐" "WORKERS_MAX"); an ASCII one only a word.
-        if match and match.group(2) in hyphens and (rest[:1].islower() or (match.group(2) == "\u2010" and rest[:1].isalpha())):
+        goes_on = rest[:1].islower() or (rest[:1].isalpha() and bool(match) and match.group(2) == "\u2010")
+        if match and match.group(2) in hyphens and goes_on:
             piece, _, after = rest.partition(" ")
             sites.append((number, match, piece, after))
     # The text's own words, less the halves of the hyphenated ones: is "in" + "memory" a compound?
