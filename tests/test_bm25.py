@@ -117,3 +117,38 @@ def test_merges_keep_small_segments_few_and_copy_rarely(make_corpus, tmp_path, m
     assert "Note 29" in living.current.passages([living.current.size - 1])[living.current.size - 1].text
     assert {s.source for s in living.current.sources()} == {"base.txt", *(f"note{i}.txt" for i in range(30))}
     living.close()
+
+
+def test_the_term_frequency_component_is_bm25s_own_bit_for_bit() -> None:
+    from bm25s.scoring import _score_tfc_lucene
+
+    rng = np.random.default_rng(3)
+    tf = rng.integers(1, 40, 5000).astype(np.float32)
+    lengths = rng.integers(1, 900, 5000).astype(np.int32)
+    for average in (1.0, 37.25, 812.4):
+        ours = bm25.tfc(tf, l_d=lengths, l_avg=average)
+        theirs = _score_tfc_lucene(tf, l_d=lengths, l_avg=average, k1=bm25.K1, b=bm25.B)
+        assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
+
+
+def test_answering_a_question_imports_neither_bm25s_nor_scipy_nor_faiss(make_corpus, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, make_bot
+
+    corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n\nThe ferry to Arnsay ran twice a day.\n"})
+    make_bot(corpus, tmp_path / "idx", HashEmbedder()).close()  # built here: the process below only serves
+    code = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from tests.fakes import HashEmbedder\n"
+        "from qabot import QABot\n"
+        f"bot = QABot.from_settings(corpus_dir={str(corpus)!r}, index_dir={str(tmp_path / 'idx')!r}, "
+        "embedder=HashEmbedder(), progress=False, _env_file=None)\n"
+        "assert bot.ask('When was the harbour dredged?', k=1).excerpts\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'bm25s', 'scipy', 'faiss'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -7,9 +7,9 @@ run starts), each passage's length in tokens (``lengths.u32``) and its vocabular
 hold a term, how many live passages there are, their average length) span every segment
 and change as documents come and go, so they are computed when a question is asked, over
 the live postings of its terms only. The scores are bm25s's Lucene variant, computed with
-bm25s's own formula (``_score_tfc_lucene``) and the same float32/float64 steps as
-``bm25s.BM25.index``: a fresh index scores every passage exactly as bm25s does, and so does
-an index of many segments and deletions, since their statistics are the same (tested).
+bm25s's formula (``tfc``, tested against bm25s's own) and the same float32/float64 steps
+as ``bm25s.BM25.index``: a fresh index scores every passage exactly as bm25s does, and so
+does an index of many segments and deletions, since their statistics are the same (tested).
 
 Cost per question: the postings of its terms, never the whole index. Only when the terms
 touch more than ``DENSE_SHARE`` of all passages is a dense accumulator of one float per
@@ -19,7 +19,6 @@ passage used, which gives the same sums.
 from __future__ import annotations
 
 import json
-import logging
 import math
 from array import array
 from collections import Counter
@@ -34,11 +33,14 @@ DENSE_SHARE = 1 / 16  # touched postings past this share of the passages: sum in
 EMPTY = ""  # the token of a passage without words (bm25s gives it one, so its row still counts)
 
 
-def _tfc():  # noqa: ANN202 - bm25s's term-frequency component, imported on first use
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
-    from bm25s.scoring import _score_tfc_lucene
+def tfc(tf: np.ndarray, l_d: np.ndarray, l_avg: float, k1: float = K1, b: float = B) -> np.ndarray:
+    """The term-frequency component of bm25s's Lucene BM25 (``bm25s.scoring._score_tfc_lucene``), as it computes it.
 
-    return _score_tfc_lucene
+    The same expression in the same order, on the same types (float32 counts, int32
+    lengths, a float average), so the same float64 values: tested against bm25s itself.
+    Written out here so that answering a question never imports bm25s and, with it, scipy.
+    """
+    return tf / (k1 * ((1 - b) + b * l_d / l_avg) + tf)
 
 
 class PostingsWriter:
@@ -218,7 +220,6 @@ def score(parts: list[Part], stats: Stats, tokens: list[str], k1: float = K1, b:
 
     A token repeated in the query counts again, as in ``bm25s.BM25.get_scores``.
     """
-    tfc = _tfc()
     unique = list(dict.fromkeys(t for t in tokens if t))
     gathered: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     df = np.zeros(len(unique), dtype=np.int64)
