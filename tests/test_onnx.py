@@ -156,3 +156,20 @@ def test_a_truncated_export_is_redone(onnx_embedder, tmp_path, caplog) -> None:
     assert np.allclose(again.embed(SENTENCES), onnx_embedder.embed(SENTENCES), atol=1e-5)
     assert "exporting it again" in caplog.text
     assert model_file.stat().st_size == size
+
+
+def test_torch_pools_the_spans_of_a_batch_at_once_as_the_generic_path_does(embedder) -> None:
+    """The torch backend's own embed_with_spans (one tokenization, span means as one matrix product) gives the
+    vectors of the generic, text-by-text path, for texts of every length, a span past the token limit included."""
+    from qabot.embedding.base import TokenEmbedder
+
+    long = " ".join(f"Sentence {i} says the harbour was dredged in {1800 + i}." for i in range(60))  # > 256 tokens
+    texts = ["Leon Trotsky lived in Coyoacán. Ramón Mercader killed him with an ice axe in 1940.",
+             "A short one.", long, "No spans here."]
+    spans = [[(0, 31), (32, len(texts[0]))], [(0, 12)], [(0, 50), (len(long) - 50, len(long))], []]
+    generic_text, generic_spans = TokenEmbedder.embed_with_spans(embedder, texts, spans)
+    fast_text, fast_spans = embedder.embed_with_spans(texts, spans)
+    assert np.allclose(fast_text, generic_text, atol=1e-6)
+    assert [s.shape for s in fast_spans] == [s.shape for s in generic_spans] == [(2, 384), (1, 384), (2, 384), (0, 384)]
+    for fast, generic in zip(fast_spans, generic_spans, strict=True):
+        assert np.allclose(fast, generic, atol=1e-5)

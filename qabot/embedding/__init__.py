@@ -18,6 +18,8 @@ from qabot.errors import ModelError
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
+GPU_BATCH = 256  # texts per forward pass on a CUDA device, unless QABOT_EMBEDDING_BATCH_SIZE says otherwise
+
 __all__ = ["Embedder", "Forward", "Spans", "TokenEmbedder", "make_embedder", "resolve_backend"]
 
 
@@ -40,5 +42,8 @@ def make_embedder(settings: Settings) -> Embedder:
     if backend == "torch":
         from qabot.embedding.torch import TorchEmbedder
 
-        return TorchEmbedder(settings.embedding_model, device=settings.device, batch_size=settings.embedding_batch_size)
+        batch = settings.embedding_batch_size
+        if settings.device.startswith("cuda") and "embedding_batch_size" not in settings.model_fields_set:
+            batch = GPU_BATCH  # a GPU is starved by a CPU's batch size
+        return TorchEmbedder(settings.embedding_model, device=settings.device, batch_size=batch)
     raise ModelError(f"embedding backend {backend!r} is not available; use 'onnx' or 'torch'")

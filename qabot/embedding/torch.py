@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qabot.embedding.base import Forward, TokenEmbedder
+from qabot.embedding.base import Forward, Spans, TokenEmbedder, normalise
 from qabot.embedding.model import model_error, offline_environment, resolve_model
 from qabot.errors import ModelError
 from qabot.settings import PACKAGED_MODEL
@@ -67,6 +67,66 @@ class TorchEmbedder(TokenEmbedder):
                 show_progress_bar=False,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_with_spans(self, texts: Sequence[str], spans: Sequence[Spans]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``TokenEmbedder.embed_with_spans``, done where the model runs: on a GPU, the span means too.
+
+        One tokenization per batch (with the characters each token covers), one forward pass,
+        then every span of the batch pooled at once as a masked matrix product on the model's
+        device, and one copy of the batch's vectors to the host. The generic path tokenizes
+        twice, copies each text's token embeddings and pools span by span in numpy: on a CPU
+        with the int8 model that hides behind the model, on a GPU it is most of a build.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        import torch
+        from sentence_transformers.util import batch_to_device
+
+        model = self.model
+        text_vectors: np.ndarray | None = None
+        span_vectors: list[np.ndarray] = [np.zeros(0)] * len(texts)
+        missing: list[tuple[int, int, str]] = []
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock, torch.inference_mode():
+            for lo in range(0, len(order), self.batch_size):
+                batch = order[lo : lo + self.batch_size]
+                features = model.preprocess([texts[i] for i in batch],
+                                            processing_kwargs={"text": {"return_offsets_mapping": True}})
+                offsets = features.pop("offset_mapping")
+                out = model(batch_to_device(features, model.device))
+                tokens = out["token_embeddings"]  # (batch, tokens, dimension)
+                offsets = offsets.to(tokens.device)
+                starts, ends = offsets[..., 0], offsets[..., 1]
+                real = out["attention_mask"].bool() & (ends > starts)  # special and padding tokens cover nothing
+                widest = max(1, max(len(spans[i]) for i in batch))
+                bounds = torch.zeros((len(batch), widest, 2), dtype=torch.long)  # (0, 0): a padding span, empty
+                for b, i in enumerate(batch):
+                    if len(spans[i]):
+                        bounds[b, : len(spans[i])] = torch.as_tensor(spans[i], dtype=torch.long)
+                bounds = bounds.to(tokens.device)
+                inside = real[:, None, :] & (starts[:, None, :] < bounds[..., 1:]) & (ends[:, None, :] > bounds[..., :1])
+                counts = inside.sum(dim=-1)
+                means = torch.bmm(inside.to(tokens.dtype), tokens) / counts.clamp(min=1).unsqueeze(-1).to(tokens.dtype)
+                pooled = out["sentence_embedding"].float().cpu().numpy()
+                means_host, counts_host = means.float().cpu().numpy(), counts.cpu().numpy()
+                if text_vectors is None:
+                    text_vectors = np.empty((len(texts), pooled.shape[1]), dtype=np.float32)
+                for b, i in enumerate(batch):
+                    text_vectors[i] = pooled[b]
+                    own = np.ascontiguousarray(means_host[b, : len(spans[i])])
+                    for j in np.flatnonzero(counts_host[b, : len(spans[i])] == 0).tolist():
+                        lo_, hi_ = spans[i][j]
+                        missing.append((i, j, texts[i][lo_:hi_]))  # cut off by the token limit: embedded alone
+                    span_vectors[i] = own
+        assert text_vectors is not None
+        if missing:
+            filled = self.embed([text for _, _, text in missing])
+            for (i, j, _), vector in zip(missing, filled, strict=True):
+                span_vectors[i][j] = vector
+        normalise(text_vectors)
+        for vectors in span_vectors:
+            normalise(vectors)
+        return text_vectors, span_vectors
 
     def _forward(self, texts: Sequence[str]) -> Iterator[tuple[int, Forward]]:
         """A batch at a time, texts sorted by length (as sentence-transformers sorts them), so
