@@ -17,15 +17,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from qabot.embedding import Embedder
-from qabot.index.engine import SearchEngine, ranges
+from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
 from qabot.index.lexical import tokenize
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
-from qabot.search import evidence, excerpts, followup
+from qabot.search import evidence, excerpts, exchange, followup
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
@@ -34,6 +35,17 @@ from qabot.text import dedup_key
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
+UNANSWERED = 0.3  # lowers a chat's question that nobody else in its exchange answered, and its confidence
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The question as the sentence scores need it."""
+
+    vector: np.ndarray
+    idf: dict[str, float]
+    kind: str | None
+    query: str
 
 
 class Retriever:
@@ -53,7 +65,9 @@ class Retriever:
         k = check_k(k)
         query = followup.resolve(cleaned, clean_history(history))
         vector = self.embedder.embed([query])[0]
-        ranked = self._select(self._scored_pool(vector, tokenize(query), query, k, scope), k)
+        tokens = tokenize(query)
+        asked = _Asked(vector, self.engine.idf(list(dict.fromkeys(tokens))), evidence.expected_type(query), query)
+        ranked = self._select(self._scored_pool(vector, tokens, query, k, scope), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
             question=readable(question),
@@ -121,7 +135,20 @@ class Retriever:
             pool.rank()
         return pool
 
-    def _select(self, pool: Pool | None, k: int) -> list[tuple[float, Excerpt]]:
+    def _scores_of(self, passages: list[PassageRow], asked: _Asked) -> dict[int, np.ndarray]:
+        """The sentence scores of some passages (an exchange's, beside a candidate), as the rerank gives them."""
+        if not passages:
+            return {}
+        rows = np.array([p.row for p in passages], dtype=np.int64)
+        seen = self.engine.evidence(rows)
+        scores, _ = evidence.sentence_scores(seen, asked.vector, asked.idf, self.config)
+        texts = [text for p in passages for text in evidence.sentence_texts(p)]
+        at = np.arange(len(texts))
+        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config)
+        starts = run_starts(seen.counts)
+        return {p.row: scores[starts[n] : starts[n + 1]] for n, p in enumerate(passages)}
+
+    def _select(self, pool: Pool | None, k: int, asked: _Asked) -> list[tuple[float, Excerpt]]:
         """The best ``k`` excerpts, each showing something new, with the confidence of each.
 
         A passage whose text (or vector) repeats one already chosen is left out, and so is
@@ -138,6 +165,7 @@ class Retriever:
         keys: set[str] = set()
         highlights: set[str] = set()
         shown: dict[int, int] = {}
+        deferred: dict[int, exchange.Exchange] = {}  # unanswered chat questions, moved back once
         order = pool.order
         alive = np.ones(len(order), dtype=bool)  # by rank
         self._fetch(pool, order[: 2 * k + 4].tolist())
@@ -163,13 +191,29 @@ class Retriever:
                 continue
             keys.add(key)
             sentence_scores = pool.sentences(position)
-            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, self.config.question_penalty)
-            start, end = passage.sentences[int(np.argmax(sentence_scores))]
-            said = dedup_key(passage.text[start - passage.start : end - passage.start])
+            lift = self.config.question_penalty
+            chat = deferred[position] if position in deferred else exchange.read(
+                self.engine, passage, sentence_scores, lift, lambda rows: self._scores_of(rows, asked), asked.query)
+            confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)
+            if chat is not None and not chat.options:
+                # A question nobody answered (in a chat) is no answer: it waits behind those that were.
+                if position not in deferred:
+                    deferred[position] = chat
+                    keys.discard(key)
+                    pool.score[position] -= UNANSWERED
+                    alive[rank] = True
+                    continue
+                confidence -= UNANSWERED
+            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, chat)
+            if chat is not None and chat.options:
+                said = dedup_key(found.highlight)
+            else:
+                start, end = passage.sentences[int(np.argmax(sentence_scores))]
+                said = dedup_key(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(excerpts.overlaps(found, other) for _, other in chosen):
                 continue
             highlights.add(said)
-            chosen.append((float(pool.confidence[position]), found))
+            chosen.append((confidence, found))
             chosen_vectors.append(vector)
             shown[passage.doc] = shown.get(passage.doc, 0) + 1
         return chosen
