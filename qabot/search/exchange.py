@@ -8,13 +8,14 @@ matches best is usually not the answer. The highlight is instead the best messag
 the exchange from someone other than the asker, never one of the asker's own:
 
 - the asker is the author of the best-matching message where it asks;
-- every message from someone else in the passages around it is a candidate, scored by
-  ``WEIGHTS`` over a few signals of an answer: its best sentence's score against the
-  question (the rerank's), its role, whether the asker thanks its author afterwards,
-  whether it holds something specific (a command, a path, a link, a version: words
-  with digits or inner punctuation), whether it asks back, and where it is (the first
-  reply after the question, or before the question, which it cannot answer unless the
-  question was asked again);
+- every message from someone else in the exchange's passages around it (``REACH``) is
+  a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
+  sentence's score against the question (the rerank's), the share of the question's
+  words it holds (by idf), its role, whether the asker then thanks its author, whether
+  it holds something specific (a command, a path, a link, a version: words with digits
+  or inner punctuation) that the question does not, whether it asks back, and where it
+  is (the first reply after the question, or before the question, which it cannot
+  answer unless the question was asked again);
 - where nobody else speaks there, the best sentence is highlighted as in prose.
 
 The whole message is the highlight where it fits in 300 characters.
@@ -31,23 +32,24 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.conversations import ANSWERS, ASKS
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
+from qabot.index.lexical import tokenize
 from qabot.text import fold
 
 Span = tuple[int, int]
 Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
-_ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 REACH = 2  # passages either side of the matched one whose messages may answer it
-_THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b", re.IGNORECASE)
+_ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
+_THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
+                     re.IGNORECASE)
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 
-FEATURES = ("score", "answers", "thanked", "specific", "specific_new", "asks_back", "first_reply", "later_reply",
-            "before", "log_length")
-# Fitted on chat-dev's answer messages (a softmax over each question's candidates), then
-# rounded; "score" is the rerank's sentence score, the unit the others are in.
+FEATURES = ("score", "overlap", "answers", "thanked", "specific", "specific_new", "asks_back", "first_reply", "before")
+# Set by hand and checked on chat-dev's answer messages (a softmax fitted there did no
+# better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
-    "score": 1.0, "answers": 0.3, "thanked": 0.15, "specific": 0.4, "specific_new": 0.25, "asks_back": -0.5,
-    "first_reply": 0.2, "later_reply": -0.1, "before": -0.4, "log_length": 0.15,
+    "score": 1.0, "overlap": 1.0, "answers": 0.1, "thanked": 0.2, "specific": 0.05, "specific_new": 0.1,
+    "asks_back": -0.2, "first_reply": 0.1, "before": -0.2,
 }
 
 
@@ -100,8 +102,8 @@ def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: 
     return sorted(out, key=lambda p: p.start)
 
 
-def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, lift: float,
-         score_neighbours: Scorer, question: str = "") -> Exchange | None:
+def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,
+         question: str = "", idf: dict[str, float] | None = None) -> Exchange | None:
     """The exchange around ``passage``, with the messages from others than the asker; None outside a chat."""
     first = engine.paragraph_at(passage.doc, passage.start)
     if not is_chat(first):
@@ -123,13 +125,14 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, lift: fl
             messages.setdefault(para.start, (para, []))[1].append(unit)
     asking = {u: asks(text[u[0] - lo : u[1] - lo]) for u in known}
     asked = fold(question)
-    matched = max(passage.sentences, key=lambda u: known[u] + (lift if asking[u] else 0.0))
+    weights = idf or {}
+    total = sum(weights.values()) or 1.0
+    matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
     asker = said.author if said.role == ASKS or asking[matched] else None
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
-    replies = 0  # messages from others since the question
     for n, (para, units) in enumerate(order):
         if para.author == asker or para.role == ASKS:
             continue
@@ -141,18 +144,16 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, lift: fl
         name = fold(para.author or "")
         features = {
             "score": max(known[u] for u in units),
+            "overlap": sum(weights.get(t, 0.0) for t in set(tokenize(body))) / total,
             "answers": float(para.role == ANSWERS),
             "thanked": float(any(_THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
             "asks_back": float(all(asking[u] for u in units[-1:])),
             "first_reply": float(after and not replied and asker is not None),
-            "later_reply": float(np.log1p(replies)) if after and asker is not None else 0.0,
             "before": float(asker is not None and not after),
-            "log_length": float(np.log1p(para.end - para.start)),
         }
         replied = replied or after
-        replies += after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
 

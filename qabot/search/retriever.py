@@ -130,7 +130,8 @@ class Retriever:
             at = ranges(pool.starts[top], pool.counts[top])  # their sentences' places in the pool
             texts = [text for position in top.tolist() for text in evidence.sentence_texts(pool.passages[position])]
             flags = None if seen.flags is None else seen.flags[at]
-            evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg)
+            chat = np.repeat([self._is_chat(pool.passages[p]) for p in top.tolist()], pool.counts[top])
+            evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg, chat)
             pool.rescore()
             pool.rank()
         return pool
@@ -144,9 +145,14 @@ class Retriever:
         scores, _ = evidence.sentence_scores(seen, asked.vector, asked.idf, self.config)
         texts = [text for p in passages for text in evidence.sentence_texts(p)]
         at = np.arange(len(texts))
-        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config)
+        chat = np.repeat([self._is_chat(p) for p in passages], seen.counts)
+        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config, chat)
         starts = run_starts(seen.counts)
         return {p.row: scores[starts[n] : starts[n + 1]] for n, p in enumerate(passages)}
+
+    def _is_chat(self, passage: PassageRow | None) -> bool:
+        """Whether a passage is part of a chat's exchange (its paragraphs have an author and a group)."""
+        return passage is not None and exchange.is_chat(self.engine.paragraph_at(passage.doc, passage.start))
 
     def _select(self, pool: Pool | None, k: int, asked: _Asked) -> list[tuple[float, Excerpt]]:
         """The best ``k`` excerpts, each showing something new, with the confidence of each.
@@ -193,7 +199,8 @@ class Retriever:
             sentence_scores = pool.sentences(position)
             lift = self.config.question_penalty
             chat = deferred[position] if position in deferred else exchange.read(
-                self.engine, passage, sentence_scores, lift, lambda rows: self._scores_of(rows, asked), asked.query)
+                self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked), asked.query,
+                asked.idf)
             confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
