@@ -371,20 +371,36 @@ ASKS, ANSWERS = "asks", "answers"
 def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]:
     """Each message's part in its exchange, from ``parents``: ``ASKS``, ``ANSWERS`` or None.
 
-    The asker is the author of the exchange's first message, and every message of theirs
-    asks. A message from someone else answers when it responds to the asker, or goes on
-    with an answer (its author's own, or a bot's reply to a helper's command); the rest of
-    an exchange (helpers talking among themselves) has no role.
+    Most exchanges open with a question or a problem ("?", or someone speaking of
+    themselves: "I", "my"): the opener's messages ask, and a message from someone else
+    answers when it responds to the opener, or goes on with an answer (its author's
+    own, or a bot's reply to a helper's command); the rest (helpers talking among
+    themselves) has no role. An exchange that opens with news instead ("Reminder: the
+    dome is closed on Friday") is the other way round: its opener's messages answer, and
+    the others' questions about it ask.
     """
-    asker: list[str] = []
+    opener: list[int] = []
     out: list[str | None] = []
     for i, (message, parent) in enumerate(zip(messages, links, strict=True)):
-        asker.append(message.author if parent == i else asker[parent])
-        if message.author == asker[i]:
+        opener.append(i if parent == i else opener[parent])
+        first = messages[opener[i]]
+        if not asks_like(first.text):
+            mine = message.author == first.author
+            out.append(ANSWERS if mine else ASKS if "?" in message.text else None)
+        elif message.author == first.author:
             out.append(ASKS)
-        elif messages[parent].author == asker[i] or (
+        elif messages[parent].author == first.author or (
                 out[parent] == ANSWERS and (messages[parent].author == message.author or message.bot)):
             out.append(ANSWERS)
         else:
             out.append(None)
     return out
+
+
+_ASKS_LIKE = re.compile(r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why)\b",
+                        re.IGNORECASE)
+
+
+def asks_like(text: str) -> bool:
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how" ...)."""
+    return bool(_ASKS_LIKE.search(text))

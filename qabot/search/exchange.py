@@ -129,7 +129,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     total = sum(weights.values()) or 1.0
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
-    asker = said.author if said.role == ASKS or asking[matched] else None
+    asker = said.author if asking[matched] or said.role == ASKS else None
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
@@ -149,7 +149,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "thanked": float(any(_THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
-            "asks_back": float(all(asking[u] for u in units[-1:])),
+            "asks_back": float(any(asking[u] for u in units)),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
         }
