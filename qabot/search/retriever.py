@@ -35,7 +35,7 @@ from qabot.text import dedup_key
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
-UNANSWERED = 0.3  # lowers a chat's question that nobody else in its exchange answered, and its confidence
+UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,7 @@ class Retriever:
                     pool.score[position] -= UNANSWERED
                     alive[rank] = True
                     continue
-                confidence -= UNANSWERED
+                confidence = 0.0  # a question is not its own answer
             found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, chat)
             if chat is not None and chat.options:
                 said = dedup_key(found.highlight)
