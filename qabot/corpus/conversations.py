@@ -110,110 +110,58 @@ def _seen(message: Message) -> _Seen:
     )
 
 
-# Feature names, in the order of ``WEIGHTS``. "i" is the later message, "j" the earlier
-# one it may respond to; the ``new_*`` features score i starting a conversation instead.
-FEATURES = (
-    "i_addresses_j", "i_names_j", "j_addresses_i", "j_names_i", "same_author", "i_addresses_other",
-    "j_addresses_other", "j_latest_of_author", "j_latest_to_i", "talked_before",
-    "distance_1", "distance_2", "distance_3_5", "distance_6_10", "distance_11_20", "log_distance",
-    "gap_0_1m", "gap_2_5m", "gap_6_15m", "log_gap",
-    "j_asks", "i_asks", "shared_1", "shared_2plus", "shared_rarity", "bot_answers_trigger", "j_bot", "i_newcomer",
-    "i_addresses_j_latest", "own_previous", "open_question", "plain_reply_near",
-    "new", "new_addresses", "new_names_someone", "new_asks", "new_newcomer", "new_greets", "new_long",
-    "new_was_addressed", "new_log_silence",
-)
-_INDEX = {name: n for n, name in enumerate(FEATURES)}
-
-# Fitted on data/train of jkkummerfeld/irc-disentanglement (see the module's docstring).
-WEIGHTS: dict[str, float] = {
-    "i_addresses_j": 5.620,
-    "i_names_j": 4.332,
-    "j_addresses_i": 0.878,
-    "j_names_i": 1.309,
-    "same_author": 1.483,
-    "i_addresses_other": 1.366,
-    "j_addresses_other": -0.827,
-    "j_latest_of_author": 0.032,
-    "j_latest_to_i": 1.030,
-    "talked_before": 1.293,
-    "distance_1": 0.059,
-    "distance_2": 0.224,
-    "distance_3_5": 0.403,
-    "distance_6_10": 0.432,
-    "distance_11_20": 0.280,
-    "log_distance": -1.033,
-    "gap_0_1m": 0.491,
-    "gap_2_5m": 0.145,
-    "gap_6_15m": -0.086,
-    "log_gap": -0.492,
-    "j_asks": -0.061,
-    "i_asks": -0.492,
-    "shared_1": 0.770,
-    "shared_2plus": 1.589,
-    "shared_rarity": 0.217,
-    "bot_answers_trigger": 4.967,
-    "j_bot": -0.473,
-    "i_newcomer": -0.601,
-    "i_addresses_j_latest": 0.451,
-    "own_previous": 2.273,
-    "open_question": 0.596,
-    "plain_reply_near": 0.614,
-    "new": 1.418,
-    "new_addresses": -0.364,
-    "new_names_someone": 0.439,
-    "new_asks": 0.492,
-    "new_newcomer": 0.601,
-    "new_greets": 1.481,
-    "new_long": 0.740,
-    "new_was_addressed": -0.431,
-    "new_log_silence": 0.133,
-}
-
-# The same, fitted with the names that open messages ("ana: ...") taken out: for a channel
+# Each feature's weight in WEIGHTS and PLAIN_WEIGHTS. "i" is the later message, "j" the
+# earlier one it may respond to; the "new_*" features score i starting a conversation.
+# Fitted on data/train of jkkummerfeld/irc-disentanglement (see the module's docstring);
+# PLAIN_WEIGHTS with the names that open messages ("ana: ...") taken out, for a channel
 # where people do not address each other by name, as in most of Discord.
-PLAIN_WEIGHTS: dict[str, float] = {
-    "i_addresses_j": 3.141,
-    "i_names_j": 3.531,
-    "j_addresses_i": -0.073,
-    "j_names_i": 1.454,
-    "same_author": -0.845,
-    "i_addresses_other": -0.114,
-    "j_addresses_other": -0.521,
-    "j_latest_of_author": 0.522,
-    "j_latest_to_i": 0.664,
-    "talked_before": 1.504,
-    "distance_1": -1.193,
-    "distance_2": -0.493,
-    "distance_3_5": -0.182,
-    "distance_6_10": 0.006,
-    "distance_11_20": 0.108,
-    "log_distance": -1.448,
-    "gap_0_1m": 1.262,
-    "gap_2_5m": 0.881,
-    "gap_6_15m": 0.373,
-    "log_gap": -0.429,
-    "j_asks": -0.219,
-    "i_asks": -0.543,
-    "shared_1": -0.991,
-    "shared_2plus": -0.160,
-    "shared_rarity": 0.598,
-    "bot_answers_trigger": 4.220,
-    "j_bot": -1.285,
-    "i_newcomer": -0.885,
-    "i_addresses_j_latest": -0.190,
-    "own_previous": 1.837,
-    "open_question": 0.584,
-    "plain_reply_near": -0.437,
-    "new": -1.504,
-    "new_addresses": 0.027,
-    "new_names_someone": 0.737,
-    "new_asks": 0.543,
-    "new_newcomer": 0.885,
-    "new_greets": 2.507,
-    "new_long": 0.675,
-    "new_was_addressed": -0.280,
-    "new_log_silence": 0.295,
+_FITTED: dict[str, tuple[float, float]] = {
+    "i_addresses_j": (5.620, 3.141),  # the later one opens with the earlier one's author's name, or @-mentions them
+    "i_names_j": (4.332, 3.531),  # it names them elsewhere
+    "j_addresses_i": (0.878, -0.073),  # the earlier one addresses the later one's author
+    "j_names_i": (1.309, 1.454),  # the earlier one names them elsewhere
+    "same_author": (1.483, -0.845),
+    "i_addresses_other": (1.366, -0.114),  # the later one addresses someone else
+    "j_addresses_other": (-0.827, -0.521),  # the earlier one addresses someone else
+    "j_latest_of_author": (0.032, 0.522),  # the earlier one is its author's latest
+    "j_latest_to_i": (1.030, 0.664),  # the earlier one is the latest addressed to the later one's author
+    "talked_before": (1.293, 1.504),  # the two authors have addressed each other before
+    "distance_1": (0.059, -1.193),  # messages between them: 0
+    "distance_2": (0.224, -0.493),  # 1
+    "distance_3_5": (0.403, -0.182),  # 2 to 4
+    "distance_6_10": (0.432, 0.006),  # 5 to 9
+    "distance_11_20": (0.280, 0.108),  # 10 to 19
+    "log_distance": (-1.033, -1.448),
+    "gap_0_1m": (0.491, 1.262),  # minutes between them: at most 1
+    "gap_2_5m": (0.145, 0.881),  # at most 5
+    "gap_6_15m": (-0.086, 0.373),  # at most 15
+    "log_gap": (-0.492, -0.429),
+    "j_asks": (-0.061, -0.219),  # the earlier one has a question mark
+    "i_asks": (-0.492, -0.543),  # the later one has one
+    "shared_1": (0.770, -0.991),  # one content word in common
+    "shared_2plus": (1.589, -0.160),  # more
+    "shared_rarity": (0.217, 0.598),  # how rare the rarest shared word is
+    "bot_answers_trigger": (4.967, 4.220),  # a bot answers a command ("!info foo")
+    "j_bot": (-0.473, -1.285),  # the earlier one is a bot's
+    "i_newcomer": (-0.601, -0.885),  # the later one's author has not spoken in the window
+    "i_addresses_j_latest": (0.451, -0.190),  # addresses the earlier one's author, whose latest it is
+    "own_previous": (2.273, 1.837),  # the later one's author's own previous message
+    "open_question": (0.596, 0.584),  # a question from someone else that nobody has addressed since
+    "plain_reply_near": (0.614, -0.437),  # the later one addresses nobody and follows within 3 messages
+    "new": (1.418, -1.504),  # starting a conversation: always
+    "new_addresses": (-0.364, 0.027),  # it addresses someone
+    "new_names_someone": (0.439, 0.737),  # it names someone
+    "new_asks": (0.492, 0.543),  # it has a question mark
+    "new_newcomer": (0.601, 0.885),  # its author has not spoken in the window
+    "new_greets": (1.481, 2.507),  # it opens with a greeting or "anyone"
+    "new_long": (0.740, 0.675),  # it is over 60 characters
+    "new_was_addressed": (-0.431, -0.280),  # someone addressed its author lately
+    "new_log_silence": (0.133, 0.295),  # minutes since its author last spoke
 }
+FEATURES = tuple(_FITTED)
+_INDEX = {name: n for n, name in enumerate(FEATURES)}
+WEIGHTS = {name: pair[0] for name, pair in _FITTED.items()}
+PLAIN_WEIGHTS = {name: pair[1] for name, pair in _FITTED.items()}
 
 
 class _Channel:
@@ -420,24 +368,32 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
     """Each message's part in its exchange, from ``parents``: ``ASKS``, ``ANSWERS`` or None.
 
     Most exchanges open with a question or a problem ("?", or someone speaking of
-    themselves: "I", "my"): the opener's messages ask, and a message from someone else
-    answers when it responds to the opener, or goes on with an answer (its author's
-    own, or a bot's reply to a helper's command); the rest (helpers talking among
-    themselves) has no role. An exchange that opens with news instead ("Reminder: the
-    dome is closed on Friday") is the other way round: its opener's messages answer, and
-    the others' questions about it ask.
+    themselves: "I", "my"): its author, the asker, asks in all their messages, and a
+    message from someone else answers when it responds to the asker, or goes on with an
+    answer (its author's own, or a bot's reply to a helper's command); the rest (helpers
+    talking among themselves) has no role. An exchange whose opener speaks to someone
+    ("ana: you need to ...", to a question from before the exchange began) was asked by
+    that someone. An exchange that opens with news instead ("Reminder: the dome is closed
+    on Friday") is the other way round: its opener's messages answer, and the others'
+    questions about it ask.
     """
-    opener: list[int] = []
+    channel = _Channel(messages)
+    asker: list[str] = []
+    news: list[bool] = []
     out: list[str | None] = []
     for i, (message, parent) in enumerate(zip(messages, links, strict=True)):
-        opener.append(i if parent == i else opener[parent])
-        first = messages[opener[i]]
-        if not asks_like(first.text):
-            mine = message.author == first.author
-            out.append(ANSWERS if mine else ASKS if "?" in message.text else None)
-        elif message.author == first.author:
+        if parent == i:
+            spoken_to = channel.seen[i].addressed - {message.author}
+            asker.append(next(iter(spoken_to)) if len(spoken_to) == 1 else message.author)
+            news.append(asker[i] == message.author and not asks_like(message.text))
+        else:
+            asker.append(asker[parent])
+            news.append(news[parent])
+        if news[i]:
+            out.append(ANSWERS if message.author == asker[i] else ASKS if "?" in message.text else None)
+        elif message.author == asker[i]:
             out.append(ASKS)
-        elif messages[parent].author == first.author or (
+        elif messages[parent].author == asker[i] or parent == i or (
                 out[parent] == ANSWERS and (messages[parent].author == message.author or message.bot)):
             out.append(ANSWERS)
         else:
