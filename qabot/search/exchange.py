@@ -24,7 +24,7 @@ The whole message is the highlight where it fits in 300 characters.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,13 +103,20 @@ def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: 
 
 
 def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,
-         question: str = "", idf: dict[str, float] | None = None) -> Exchange | None:
+         question: str = "", idf: dict[str, float] | None = None, also: Sequence[PassageRow] = ()) -> Exchange | None:
     """The exchange around ``passage``, with the messages from others than the asker; None outside a chat."""
     first = engine.paragraph_at(passage.doc, passage.start)
     if not is_chat(first):
         return None
     assert first is not None
     near = around(engine, passage, first.group)
+    rows = {p.row for p in near}
+    for other in also:  # passages of the same exchange that the search found too, further off
+        para = engine.paragraph_at(other.doc, other.start) if other.doc == passage.doc else None
+        if other.row not in rows and para is not None and para.group == first.group:
+            near.append(other)
+            rows.add(other.row)
+    near.sort(key=lambda p: p.start)
     others = [p for p in near if p.row != passage.row]
     found = score_neighbours(others) if others else {}
     known: dict[Span, float] = dict(zip(passage.sentences, map(float, scores), strict=True))
@@ -170,13 +177,18 @@ def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> floa
     return sum(weights[name] * value for name, value in candidate.features.items())
 
 
+def best(chat: Exchange) -> Candidate | None:
+    """The answering message: the best of the options, or None where no one else speaks."""
+    return max(chat.options, key=worth) if chat.options else None
+
+
 def answer_span(chat: Exchange, limit: int) -> Span | None:
     """The answering message to highlight (its best sentence where it is longer than ``limit``); None where no one
     else speaks."""
-    if not chat.options:
+    found = best(chat)
+    if found is None:
         return None
-    best = max(chat.options, key=worth)
-    lo, hi = best.units[0][0], best.units[-1][1]
+    lo, hi = found.units[0][0], found.units[-1][1]
     if hi - lo > limit:
-        lo, hi = best.units[int(np.argmax(best.scores))]
+        lo, hi = found.units[int(np.argmax(found.scores))]
     return lo, hi

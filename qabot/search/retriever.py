@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from qabot.text import dedup_key
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
+ALSO = 20  # the best candidates whose passages of a chat's exchange join its answer's candidates
 UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
 
 
@@ -150,6 +152,12 @@ class Retriever:
         starts = run_starts(seen.counts)
         return {p.row: scores[starts[n] : starts[n + 1]] for n, p in enumerate(passages)}
 
+    def _found_with(self, pool: Pool, order: np.ndarray, passage: PassageRow) -> list[PassageRow]:
+        """The best candidates (the first ``ALSO``) of the same document as ``passage``, read."""
+        top = order[:ALSO].tolist()
+        self._fetch(pool, top)
+        return [p for p in (pool.passages[i] for i in top) if p is not None and p.doc == passage.doc]
+
     def _is_chat(self, passage: PassageRow | None) -> bool:
         """Whether a passage is part of a chat's exchange (its paragraphs have an author and a group)."""
         return passage is not None and exchange.is_chat(self.engine.paragraph_at(passage.doc, passage.start))
@@ -172,6 +180,7 @@ class Retriever:
         highlights: set[str] = set()
         shown: dict[int, int] = {}
         deferred: dict[int, exchange.Exchange] = {}  # unanswered chat questions, moved back once
+        answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
         order = pool.order
         alive = np.ones(len(order), dtype=bool)  # by rank
         self._fetch(pool, order[: 2 * k + 4].tolist())
@@ -198,9 +207,10 @@ class Retriever:
             keys.add(key)
             sentence_scores = pool.sentences(position)
             lift = self.config.question_penalty
-            chat = deferred[position] if position in deferred else exchange.read(
-                self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked), asked.query,
-                asked.idf)
+            chat = deferred.get(position)
+            if chat is None and self._is_chat(passage):
+                chat = exchange.read(self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked),
+                                     asked.query, asked.idf, self._found_with(pool, order, passage))
             confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
@@ -211,6 +221,15 @@ class Retriever:
                     alive[rank] = True
                     continue
                 confidence = 0.0  # a question is not its own answer
+            if chat is not None and chat.options:
+                # An answer already shown is not shown twice: the exchange's next best one is.
+                chat = dataclasses.replace(chat, options=[o for o in chat.options
+                                                          if (passage.doc, o.para.start) not in answers])
+                if not chat.options:
+                    continue
+                answer = exchange.best(chat)
+                assert answer is not None
+                answers.add((passage.doc, answer.para.start))
             found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, chat)
             if chat is not None and chat.options:
                 said = dedup_key(found.highlight)
