@@ -16,10 +16,10 @@ The link is, in order of trust:
    author's latest, how many messages and minutes lie between, whether the earlier one
    asks, the words they share, and whether the two authors have talked before.
 
-The weights (``WEIGHTS``) were fitted, as a softmax over each message's candidates (with
-a small L2 penalty), on the annotated reply links of that corpus's ``data/train`` split
-only: its 150 Ubuntu IRC logs other than the three that ``../shared/eval/chat-dev`` was
-made from; its dev and test splits were never read. They pick the annotated parent of
+The weights (``WEIGHTS``) were fitted by ``scripts/fit_conversations.py``, as a softmax
+over each message's candidates (with a small L2 penalty), on the annotated reply links of
+that corpus's ``data/train`` split only: its 150 Ubuntu IRC logs other than the three that
+``../shared/eval/chat-dev`` was made from; its dev and test splits were never read. They pick the annotated parent of
 69% of the training messages, and of 76% in the three chat-dev logs (no replies used).
 Where people do not address each other by name (most of Discord, where a reply is a
 reply), the same fit with the names that open messages taken out (``PLAIN_WEIGHTS``)
@@ -116,47 +116,47 @@ def _seen(message: Message) -> _Seen:
 # PLAIN_WEIGHTS with the names that open messages ("ana: ...") taken out, for a channel
 # where people do not address each other by name, as in most of Discord.
 _FITTED: dict[str, tuple[float, float]] = {
-    "i_addresses_j": (5.620, 3.141),  # the later one opens with the earlier one's author's name, or @-mentions them
-    "i_names_j": (4.332, 3.531),  # it names them elsewhere
-    "j_addresses_i": (0.878, -0.073),  # the earlier one addresses the later one's author
-    "j_names_i": (1.309, 1.454),  # the earlier one names them elsewhere
-    "same_author": (1.483, -0.845),
-    "i_addresses_other": (1.366, -0.114),  # the later one addresses someone else
-    "j_addresses_other": (-0.827, -0.521),  # the earlier one addresses someone else
-    "j_latest_of_author": (0.032, 0.522),  # the earlier one is its author's latest
-    "j_latest_to_i": (1.030, 0.664),  # the earlier one is the latest addressed to the later one's author
-    "talked_before": (1.293, 1.504),  # the two authors have addressed each other before
-    "distance_1": (0.059, -1.193),  # messages between them: 0
-    "distance_2": (0.224, -0.493),  # 1
-    "distance_3_5": (0.403, -0.182),  # 2 to 4
-    "distance_6_10": (0.432, 0.006),  # 5 to 9
-    "distance_11_20": (0.280, 0.108),  # 10 to 19
-    "log_distance": (-1.033, -1.448),
-    "gap_0_1m": (0.491, 1.262),  # minutes between them: at most 1
-    "gap_2_5m": (0.145, 0.881),  # at most 5
-    "gap_6_15m": (-0.086, 0.373),  # at most 15
-    "log_gap": (-0.492, -0.429),
-    "j_asks": (-0.061, -0.219),  # the earlier one has a question mark
-    "i_asks": (-0.492, -0.543),  # the later one has one
-    "shared_1": (0.770, -0.991),  # one content word in common
-    "shared_2plus": (1.589, -0.160),  # more
-    "shared_rarity": (0.217, 0.598),  # how rare the rarest shared word is
-    "bot_answers_trigger": (4.967, 4.220),  # a bot answers a command ("!info foo")
-    "j_bot": (-0.473, -1.285),  # the earlier one is a bot's
-    "i_newcomer": (-0.601, -0.885),  # the later one's author has not spoken in the window
-    "i_addresses_j_latest": (0.451, -0.190),  # addresses the earlier one's author, whose latest it is
-    "own_previous": (2.273, 1.837),  # the later one's author's own previous message
-    "open_question": (0.596, 0.584),  # a question from someone else that nobody has addressed since
+    "i_addresses_j": (5.637, 3.130),  # the later one opens with the earlier one's author's name, or @-mentions them
+    "i_names_j": (4.333, 3.533),  # it names them elsewhere
+    "j_addresses_i": (0.879, -0.085),  # the earlier one addresses the later one's author
+    "j_names_i": (1.308, 1.453),  # the earlier one names them elsewhere
+    "same_author": (1.481, -0.845),
+    "i_addresses_other": (1.382, -0.122),  # the later one addresses someone else
+    "j_addresses_other": (-0.827, -0.522),  # the earlier one addresses someone else
+    "j_latest_of_author": (0.032, 0.521),  # the earlier one is its author's latest
+    "j_latest_to_i": (1.029, 0.676),  # the earlier one is the latest addressed to the later one's author
+    "talked_before": (1.292, 1.504),  # the two authors have addressed each other before
+    "distance_1": (0.072, -1.193),  # messages between them: 0
+    "distance_2": (0.235, -0.492),  # 1
+    "distance_3_5": (0.412, -0.181),  # 2 to 4
+    "distance_6_10": (0.439, 0.007),  # 5 to 9
+    "distance_11_20": (0.284, 0.109),  # 10 to 19
+    "log_distance": (-1.031, -1.449),
+    "gap_0_1m": (0.480, 1.257),  # minutes between them: at most 1
+    "gap_2_5m": (0.135, 0.877),  # at most 5
+    "gap_6_15m": (-0.096, 0.370),  # at most 15
+    "log_gap": (-0.492, -0.428),
+    "j_asks": (-0.060, -0.218),  # the earlier one has a question mark
+    "i_asks": (-0.487, -0.538),  # the later one has one
+    "shared_1": (0.773, -0.985),  # one content word in common
+    "shared_2plus": (1.593, -0.153),  # more
+    "shared_rarity": (0.216, 0.597),  # how rare the rarest shared word is
+    "bot_answers_trigger": (4.963, 4.227),  # a bot answers a command ("!info foo")
+    "j_bot": (-0.474, -1.286),  # the earlier one is a bot's
+    "i_newcomer": (-0.594, -0.879),  # the later one's author has not spoken in the window
+    "i_addresses_j_latest": (0.451, -0.188),  # addresses the earlier one's author, whose latest it is
+    "own_previous": (2.273, 1.838),  # the later one's author's own previous message
+    "open_question": (0.595, 0.583),  # a question from someone else that nobody has addressed since
     "plain_reply_near": (0.614, -0.437),  # the later one addresses nobody and follows within 3 messages
-    "new": (1.418, -1.504),  # starting a conversation: always
-    "new_addresses": (-0.364, 0.027),  # it addresses someone
-    "new_names_someone": (0.439, 0.737),  # it names someone
-    "new_asks": (0.492, 0.543),  # it has a question mark
-    "new_newcomer": (0.601, 0.885),  # its author has not spoken in the window
-    "new_greets": (1.481, 2.507),  # it opens with a greeting or "anyone"
-    "new_long": (0.740, 0.675),  # it is over 60 characters
-    "new_was_addressed": (-0.431, -0.280),  # someone addressed its author lately
-    "new_log_silence": (0.133, 0.295),  # minutes since its author last spoke
+    "new": (1.435, -1.492),  # starting a conversation: always
+    "new_addresses": (-0.293, 0.014),  # it addresses someone
+    "new_names_someone": (0.447, 0.752),  # it names someone
+    "new_asks": (0.487, 0.538),  # it has a question mark
+    "new_newcomer": (0.594, 0.879),  # its author has not spoken in the window
+    "new_greets": (1.477, 2.497),  # it opens with a greeting or "anyone"
+    "new_long": (0.731, 0.669),  # it is over 60 characters
+    "new_was_addressed": (-0.431, -0.279),  # someone addressed its author lately
+    "new_log_silence": (0.134, 0.297),  # minutes since its author last spoke
 }
 FEATURES = tuple(_FITTED)
 _INDEX = {name: n for n, name in enumerate(FEATURES)}
@@ -245,18 +245,14 @@ class _Channel:
                 continue
             other = seen[j]
             their_names = self.names(other.author)
-            if other.author in me.addressed:
-                f.append((_INDEX["i_addresses_j"], 1.0))
-            elif me.tokens & their_names:
-                f.append((_INDEX["i_names_j"], 1.0))
-            elif me.addressed:
-                f.append((_INDEX["i_addresses_other"], 1.0))
-            if me.author in other.addressed:
-                f.append((_INDEX["j_addresses_i"], 1.0))
-            elif other.tokens & my_names:
-                f.append((_INDEX["j_names_i"], 1.0))
-            elif other.addressed:
-                f.append((_INDEX["j_addresses_other"], 1.0))
+            for speaker, listener, names, (who, whom) in ((me, other.author, their_names, "ij"),
+                                                          (other, me.author, my_names, "ji")):
+                if listener in speaker.addressed:
+                    f.append((_INDEX[f"{who}_addresses_{whom}"], 1.0))
+                elif speaker.tokens & names:
+                    f.append((_INDEX[f"{who}_names_{whom}"], 1.0))
+                elif speaker.addressed:
+                    f.append((_INDEX[f"{who}_addresses_other"], 1.0))
             if other.author == me.author:
                 f.append((_INDEX["same_author"], 1.0))
             if latest.get(other.author) == j:
