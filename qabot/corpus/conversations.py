@@ -397,10 +397,11 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
     return out
 
 
-_ASKS_LIKE = re.compile(r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why)\b",
-                        re.IGNORECASE)
+_ASKS_LIKE = re.compile(
+    r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
+    r"trouble|error|need|want)\b", re.IGNORECASE)
 
 
 def asks_like(text: str) -> bool:
-    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how" ...)."""
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ...)."""
     return bool(_ASKS_LIKE.search(text))
