@@ -5,6 +5,7 @@ The public API::
     from qabot import QABot
     bot = QABot.from_settings(corpus_dir="corpus", index_dir="embeddings")
     answer = bot.ask("Who killed Trotsky?", k=5)
+    bot.upsert([Document(doc_id="42", source="notes/today", text="...")])   # the document API
 
 Importing qabot is cheap and changes nothing else (no environment variables, no log
 levels): torch, FAISS and the model load on first use.
@@ -16,13 +17,15 @@ from qabot.bot import QABot
 from qabot.errors import (
     CorpusError,
     CorruptIndexError,
+    DocumentError,
     IndexStoreError,
     ModelError,
     QABotError,
     QuestionError,
     SettingsError,
 )
-from qabot.models import Answer, Citation, Excerpt, PassageContext, RankedDocument, SourceInfo
+from qabot.index.changes import Outcome, Refresh
+from qabot.models import Answer, Citation, Document, Excerpt, Paragraph, PassageContext, RankedDocument, SourceInfo
 from qabot.settings import Settings, load_settings
 
 __version__ = "0.1.0"
@@ -32,14 +35,19 @@ __all__ = [
     "Citation",
     "CorpusError",
     "CorruptIndexError",
+    "Document",
+    "DocumentError",
     "Excerpt",
     "IndexStoreError",
     "ModelError",
+    "Outcome",
+    "Paragraph",
     "PassageContext",
     "QABot",
     "QABotError",
     "QuestionError",
     "RankedDocument",
+    "Refresh",
     "Settings",
     "SettingsError",
     "SourceInfo",

@@ -110,36 +110,31 @@ def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> 
 @pass_context
 @_one_line_errors
 def index(ctx: _Context, rebuild: bool) -> None:
-    """Build the index, or check that it matches the corpus."""
+    """Build the index, or bring it in step with the corpus (only what changed is read)."""
     from qabot import embedding
     from qabot.errors import SettingsError
-    from qabot.index.stores import check_store, milvus_config, open_store, read_only
+    from qabot.index import LivingIndex, Outcome
+    from qabot.index.stores import read_only
 
     settings = ctx.settings
     if read_only(settings):
         raise SettingsError("QABOT_MILVUS_READ_ONLY is set: this process serves the collection and never indexes it "
                             "(run qabot index where the corpus is, without it)")
     embedder = embedding.make_embedder(settings)
-    mconfig = milvus_config(settings)
-    where = f"collection {mconfig.collection} at {mconfig.uri}" if mconfig else str(settings.index_dir)
-    status = check_store(settings, embedder.name)
-    if status.fresh and not rebuild:
-        m = status.manifest
-        assert m is not None
-        click.echo(visible(f"Index in {where} is up to date: {m.indexed_files} file(s), {m.passages} passages."))
-        _print_skipped(m.skipped)
-        return
     quiet = lambda _message: None
-    loaded = open_store(settings, embedder, rebuild=rebuild or mconfig is None, notify=quiet, warn=quiet,
-                        fallback=False)
-    m = loaded.manifest
-    loaded.close()
-    reason = "" if rebuild else f" ({status.reason})"
-    click.echo(visible(
-        f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
-        f"{m.passages} passages in {m.seconds:.1f} s{reason} -> {where}"
-    ))
-    _print_skipped(m.skipped)
+    living = LivingIndex.open(settings, embedder, rebuild=rebuild, notify=quiet, warn=quiet, fallback=False)
+    try:
+        result, m, where = living.last, living.manifest, living.engine.describe()
+    finally:
+        living.close()
+    if result is None or result.outcome is Outcome.UNCHANGED:
+        click.echo(visible(f"The {where} is up to date: {m.indexed_files} file(s), {m.passages} passages."))
+    else:
+        click.echo(visible(
+            f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
+            f"{m.passages} passages in {result.seconds:.1f} s ({result.reason}) -> {where}"
+        ))
+    _print_skipped(m.skipped_messages())
 
 
 def _print_skipped(messages: list[str]) -> None:
@@ -313,6 +308,9 @@ def feedback_export(ctx: _Context, file: Path) -> None:
               help="Peak RSS of qabot index and of a serving qabot repl, each as its own process.")
 @click.option("--live/--no-live", default=True, show_default=True,
               help="Edit a SciFact document while a watching bot answers; time until it is quoted.")
+@click.option("--living/--no-living", default=True, show_default=True,
+              help="SciFact as one file per abstract, in full and a tenth of it: an edit and a burst of new files, "
+                   "each timed until it is quoted.")
 @click.option("--factory", "factories", multiple=True, help="FAISS index factory for --scale (repeatable) [HNSW32].")
 @click.option("--formats", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="Also time the readers on this folder's PDF, HTML, DOCX and export files, and reading in a PDF build.")
@@ -328,7 +326,7 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 @pass_context
 @_one_line_errors
 def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifact: Path, scifact_docs: int | None,
-          queries: int, peer: bool, scale: int | None, scale_only: bool, memory: bool, live: bool,
+          queries: int, peer: bool, scale: int | None, scale_only: bool, memory: bool, live: bool, living: bool,
           factories: tuple[str, ...], formats: Path | None, formats_only: bool, engines: tuple[str, ...],
           milvus_uri: str | None, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
@@ -356,7 +354,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
             default_backend=default_backend if default_backend in backends else backends[0],
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
             scale_factories=factories or ("HNSW32",), scale_engines=engines or ("faiss",), milvus_uri=milvus_uri,
-            live=live, memory=memory, formats=formats, say=say,
+            live=live, living=living, memory=memory, formats=formats, say=say,
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")

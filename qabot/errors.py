@@ -10,6 +10,7 @@ class and print its message as one line::
      │    └── CorruptIndexError
      ├── ModelError         the embedding model cannot be loaded
      ├── QuestionError      the question cannot be asked (empty, too long)
+     ├── DocumentError      a document given to the document API is not usable
      └── StateError         the state folder (feedback, votes) cannot be used
 """
 
@@ -42,6 +43,10 @@ class ModelError(QABotError):
 
 class QuestionError(QABotError, ValueError):
     """The question is empty or longer than the configured limit."""
+
+
+class DocumentError(QABotError, ValueError):
+    """A document given to the document API (``QABot.upsert``/``delete``) is not usable; the message says why."""
 
 
 class StateError(QABotError):

@@ -4,7 +4,7 @@ One bot can serve several communities from one index: a TOML file
 (``QABOT_DISCORD_SCOPES_FILE``) maps guild (server) ids and channel ids to source
 patterns, the same patterns ``QABot.ask(sources=...)`` takes (``qabot.index.scope``)::
 
-    default = ["shared/"]                # places not listed below (unset: the whole corpus)
+    default = ["shared/"]                # places not listed below (unset: nothing)
     dms = ["shared/"]                    # direct messages (unset: the default)
 
     [guilds]
@@ -17,6 +17,10 @@ patterns, the same patterns ``QABot.ask(sources=...)`` takes (``qabot.index.scop
 
 A thread follows its channel unless it is listed itself. The file is read with the
 standard library's ``tomllib``; a bad file is a one-line ``SettingsError`` that names it.
+
+Scopes fail closed: once there is a scopes file, a place it does not list quotes nothing
+(``NOWHERE``: "not configured here"), unless ``default`` (or, for direct messages,
+``dms``) opens it. Without a file every place quotes the whole corpus.
 
 A running bot follows the file (``ScopesFile``): an edit is in force within a few
 seconds, without a restart. An edit that breaks the file is logged, naming the file and
@@ -40,17 +44,18 @@ from qabot.index.scope import Scope
 log = logging.getLogger(__name__)
 
 Patterns = tuple[str, ...]
+NOWHERE: Patterns = ()  # the scope of a place a scopes file does not open: nothing
 _KEYS = {"default", "dms", "guilds", "channels"}
 
 
 @dataclass(frozen=True)
 class Scopes:
-    """Source patterns by place; ``None`` patterns mean the whole corpus."""
+    """Source patterns by place; ``None`` patterns mean the whole corpus, ``NOWHERE`` nothing."""
 
-    guilds: Mapping[int, Patterns] = field(default_factory=dict)
-    channels: Mapping[int, Patterns] = field(default_factory=dict)
-    default: Patterns | None = None
-    dms: Patterns | None = None
+    guilds: Mapping[int, Patterns | None] = field(default_factory=dict)
+    channels: Mapping[int, Patterns | None] = field(default_factory=dict)
+    default: Patterns | None = None  # places not listed
+    dms: Patterns | None = None  # direct messages
     path: Path | None = None
 
     @classmethod
@@ -82,33 +87,53 @@ class Scopes:
                 raise SettingsError(f"{where}: [{table}] must be a table of ids = patterns")
             tables[table] = {_id(key, table, where): _patterns(value, f"{table}.{key}", where)
                              for key, value in entries.items()}
-        default = _patterns(data["default"], "default", where) if "default" in data else None
-        dms = _patterns(data["dms"], "dms", where) if "dms" in data else None
+        # Fail closed: a place the file does not list quotes nothing unless default (or dms) says otherwise.
+        default = _patterns(data["default"], "default", where) if "default" in data else NOWHERE
+        dms = _patterns(data["dms"], "dms", where) if "dms" in data else default
         return cls(tables["guilds"], tables["channels"], default, dms, path)
 
     def sources(self, guild_id: int | None, channel_id: int | None = None, parent_id: int | None = None
                 ) -> Patterns | None:
-        """The patterns of a place: its channel's (a thread: its own, else its channel's), its guild's, or the default."""
+        """The patterns of a place: its channel's (a thread: its own, else its channel's), its guild's, or the default.
+
+        ``NOWHERE`` (an empty tuple) for a place the scopes file does not open.
+        """
         for channel in (channel_id, parent_id):
             if channel is not None and channel in self.channels:
                 return self.channels[channel]
         if guild_id is None:
-            return self.dms if self.dms is not None else self.default
+            return self.dms
         return self.guilds.get(guild_id, self.default)
 
-    def all_patterns(self) -> dict[str, Patterns]:
+    def all_patterns(self) -> dict[str, Patterns | None]:
         """Every scope the file names, by where it applies ('guild 123', 'channel 456', 'default', 'dms')."""
-        named: dict[str, Patterns] = {}
-        if self.default is not None:
+        named: dict[str, Patterns | None] = {}
+        if self.default:
             named["default"] = self.default
-        if self.dms is not None:
+        if self.dms and self.dms != self.default:
             named["dms"] = self.dms
         named |= {f"guild {g}": p for g, p in self.guilds.items()}
         named |= {f"channel {c}": p for c, p in self.channels.items()}
         return named
 
+    @property
+    def closes_some(self) -> bool:
+        """Whether a place the file does not list (or a direct message) quotes nothing."""
+        return bool(self) and NOWHERE in (self.default, self.dms)
+
+    def summary(self) -> str:
+        """One line on what the places the file does not list may quote."""
+        where = f"the scopes file {self.path}" if self.path else "the scopes"
+        listed = f"{where} lists {len(self.guilds)} server(s) and {len(self.channels)} channel(s)"
+        if self.default == self.dms:
+            return f"{listed}; every other place, direct messages included, quotes {_quotes(self.default)}"
+        return (f"{listed}; every other server and channel quotes {_quotes(self.default)}; "
+                f"direct messages quote {_quotes(self.dms)}")
+
     def __bool__(self) -> bool:
-        return bool(self.guilds or self.channels or self.default is not None or self.dms is not None)
+        """Whether scopes are in force (a scopes file, even an empty one); without, every place sees everything."""
+        return bool(self.path is not None or self.guilds or self.channels or self.default is not None
+                    or self.dms is not None)
 
 
 class ScopesFile:
@@ -168,8 +193,16 @@ def _read(path: Path) -> bytes:
 
 
 def describe(patterns: Patterns | None) -> str:
-    """A scope for people: 'the whole corpus', or its patterns."""
-    return "the whole corpus" if patterns is None else ", ".join(patterns)
+    """A scope for people: 'the whole corpus', 'nothing', or its patterns."""
+    if patterns is None:
+        return "the whole corpus"
+    return ", ".join(patterns) if patterns else "nothing"
+
+
+def _quotes(patterns: Patterns | None) -> str:
+    if patterns == NOWHERE:
+        return 'nothing ("not configured here"; the file\'s default and dms open them)'
+    return describe(patterns)
 
 
 def _id(key: str, table: str, where: str) -> int:

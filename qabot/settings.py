@@ -60,6 +60,22 @@ class Settings(BaseSettings):
         description="FAISS index type: 'Flat' (exact), or e.g. 'HNSW32' or 'IVF4096,PQ32' for large corpora",
     )
 
+    # -- reading: the bounds on one file (qabot.corpus.limits) --------------------------
+    reader_max_file_mb: float = Field(
+        256.0, gt=0, description="a corpus file larger than this on disk (or a Word file whose parts unpack to "
+        "more) is skipped"
+    )
+    reader_max_inflated_mb: float = Field(
+        4.0, gt=0, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
+        "unzipped, may be at most this large; a larger file is skipped"
+    )
+    reader_max_text_mb: float = Field(
+        64.0, gt=0, description="a file that yields more than this many million characters of text is skipped"
+    )
+    reader_seconds: float = Field(
+        30.0, gt=0, description="a file whose reading takes longer than this is skipped (embedding not counted)"
+    )
+
     # -- vector store: the engine that holds the index (qabot.index.stores) -----------
     vector_store: Literal["faiss", "milvus"] = Field(
         "faiss", description="'faiss': FAISS + bm25s in local files (embedded); 'milvus': a Milvus collection "

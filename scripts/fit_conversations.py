@@ -58,24 +58,23 @@ def read(raw: Path, annotation: Path, plain: bool) -> tuple[list[Message], dict[
 
 
 def main(folder: Path, plain: bool) -> None:
-    rows, columns, values, groups, gold = [], [], [], [], []
+    blocks, groups, gold = [], [], []
     for annotation in sorted(folder.glob("*.annotation.txt")):
         if annotation.name.removesuffix(".annotation.txt") in CHAT_DEV:
             continue
         messages, parents = read(annotation.with_name(annotation.name.replace("annotation", "raw")), annotation, plain)
-        channel = conversations._Channel(messages)
-        for i, wanted in parents.items():
-            options = conversations.candidates(i)
-            if not wanted & set(options):
-                continue
-            groups.append(len(gold))
-            for features, option in zip(channel.features(i, options), options, strict=True):
-                for column, value in features:
-                    rows.append(len(gold))
-                    columns.append(column)
-                    values.append(value)
-                gold.append(option in wanted)
-    x = sparse.csr_matrix((values, (rows, columns)), shape=(len(gold), len(conversations.FEATURES)))
+        untangler = conversations.Untangler()
+        for i, message in enumerate(messages):
+            me = untangler.see(message)
+            wanted = parents.get(i)
+            if wanted is not None:
+                options, features = untangler.features(me)
+                if wanted & set(options):
+                    groups.append(len(gold))
+                    blocks.append(sparse.csr_matrix(features))
+                    gold.extend(option in wanted for option in options)
+            untangler.commit(message, me, i)
+    x = sparse.vstack(blocks).tocsr()
     y = np.array(gold, dtype=float)
     starts = np.array(groups)
     owner = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(gold))))

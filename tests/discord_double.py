@@ -19,6 +19,12 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   (``privileged=False``) is closed with 4014.
 - Like Discord, it blanks ``content`` of a guild message that does not mention the bot
   when the bot did not ask for the message-content intent.
+- Two servers: ``GUILD_ID`` (general, elsewhere, a private channel, a thread, a forum,
+  and ``HIDDEN_THREAD_ID``, a thread left out of GUILD_CREATE so the bot has not seen
+  it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
+  ``press`` sends any custom id, as a hostile client can.
+- With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
+  ``seconds`` and answers more with 429 (discord.py then waits and retries).
 
 Test code calls it from another thread: every method that touches the server is
 handed to its loop; ``until`` / ``until_sync`` poll for a condition.
@@ -43,9 +49,16 @@ BOT_ID = APPLICATION_ID  # a bot user shares its application's id
 GUILD_ID = 1_200_000_000_000_000_100
 CHANNEL_ID = 1_200_000_000_000_000_200
 OTHER_CHANNEL_ID = 1_200_000_000_000_000_201
+PRIVATE_CHANNEL_ID = 1_200_000_000_000_000_202  # @everyone may not view it
 THREAD_ID = 1_200_000_000_000_000_300
+HIDDEN_THREAD_ID = 1_200_000_000_000_000_301  # a thread of OTHER_CHANNEL_ID, not in GUILD_CREATE
 FORUM_ID = 1_200_000_000_000_000_600
 DM_CHANNEL_ID = 1_200_000_000_000_000_400
+GUILD_B_ID = 1_200_000_000_000_000_700
+B_CHANNEL_ID = 1_200_000_000_000_000_701
+GUILD_OF = {CHANNEL_ID: GUILD_ID, OTHER_CHANNEL_ID: GUILD_ID, PRIVATE_CHANNEL_ID: GUILD_ID, THREAD_ID: GUILD_ID,
+            HIDDEN_THREAD_ID: GUILD_ID, FORUM_ID: GUILD_ID, B_CHANNEL_ID: GUILD_B_ID}
+VIEW_CHANNEL = 1 << 10
 EVERYONE_ROLE_ID = GUILD_ID
 MOD_ROLE_ID = 1_200_000_000_000_000_500
 USER_BASE = 1_300_000_000_000_000_000
@@ -69,6 +82,11 @@ def user(n: int) -> dict[str, Any]:
     return {"id": str(USER_BASE + n), "username": f"user{n}", "discriminator": "0", "global_name": None, "avatar": None}
 
 
+def guild_of(channel_id: int) -> int:
+    """The server a channel of the double belongs to (forum posts' threads: the first server)."""
+    return GUILD_OF.get(channel_id, GUILD_ID)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -89,6 +107,7 @@ class Request:
     wall: float = field(default_factory=time.time)  # before ``time``, which hides the module in this class
     time: float = field(default_factory=time.monotonic)
     response: Any = None  # what the double answered
+    status: int = 200
 
 
 @dataclass
@@ -120,8 +139,11 @@ class DiscordDouble:
         guild_ids: tuple[int, ...] = (GUILD_ID,),
         token: str | None = None,
         privileged: bool = True,
+        channel_rate: tuple[int, float] | None = None,
     ):
         self.shards = shards
+        self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
+        self._channel_sends: dict[str, list[float]] = {}
         self.privileged = privileged  # False: the portal has no privileged intent turned on
         self.token = token  # when set, REST calls with another token get 401 Unauthorized
         self.heartbeat_interval = heartbeat_interval
@@ -236,8 +258,8 @@ class DiscordDouble:
         return [r for r in self.sent("POST", prefix) if "/messages" not in r.path]
 
     def replies(self, channel_id: int | None = None) -> list[Request]:
-        """Channel messages (POST /channels/{id}/messages)."""
-        return [r for r in self.sent("POST", "/channels/") if r.path.endswith("/messages")
+        """Channel messages (POST /channels/{id}/messages) that were sent (not refused with 429)."""
+        return [r for r in self.sent("POST", "/channels/") if r.path.endswith("/messages") and r.status < 300
                 and (channel_id is None or r.path == f"/channels/{channel_id}/messages")]
 
     def responses_to(self, token: str) -> list[dict[str, Any]]:
@@ -262,13 +284,39 @@ class DiscordDouble:
         if self.token is not None and auth is not None and auth != f"Bot {self.token}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         parts = path.strip("/").split("/")
+        headers: dict[str, str] = {}
+        if self.channel_rate and request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"]:
+            headers, limited = self._rate_limit(parts[1])
+            if limited:
+                recorded.status = 429
+                return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
         result = recorded.response = handler(parts, body if body is not None else dict(request.query))
         if result is None:
             return web.Response(status=204)
-        return _json(result)
+        response = _json(result)
+        response.headers.update(headers)
+        return response
+
+    def _rate_limit(self, channel: str) -> tuple[dict[str, str], dict[str, Any] | None]:
+        """Discord's per-channel limit on messages: the rate-limit headers, and a 429's body when over it."""
+        limit, per = self.channel_rate  # type: ignore[misc]
+        now = time.monotonic()
+        sends = self._channel_sends.setdefault(channel, [])
+        sends[:] = [t for t in sends if now - t < per]
+        if len(sends) >= limit:
+            wait = per - (now - sends[0])
+            headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
+                       "X-RateLimit-Reset-After": f"{wait:.3f}", "X-RateLimit-Bucket": f"messages-{channel}",
+                       "Retry-After": str(max(1, round(wait))), "X-RateLimit-Scope": "user", "Via": "1.1 google",
+                       "Content-Type": "application/json"}
+            return headers, {"message": "You are being rate limited.", "retry_after": round(wait, 3), "global": False}
+        sends.append(now)
+        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - len(sends)),
+                "X-RateLimit-Reset-After": f"{per - (now - sends[0]):.3f}",
+                "X-RateLimit-Bucket": f"messages-{channel}"}, None
 
     def _route(self, method: str, parts: list[str]) -> Callable[[list[str], Any], Any] | None:
         n = len(parts)
@@ -293,6 +341,8 @@ class DiscordDouble:
                 return self._edit
             case ("GET", "webhooks", 5) | ("GET", "channels", 4):
                 return lambda p, _b: self.messages.get(self._message_id(p))
+            case ("GET", "channels", 2):
+                return lambda p, _b: self._channel_of(int(p[1]), user(0))
             case ("GET", "channels", 3) if parts[2] == "messages":
                 return self._history
             case ("DELETE", "channels", 4) | ("DELETE", "webhooks", 5):
@@ -435,7 +485,7 @@ class DiscordDouble:
             "flags": 0,
         }
         if channel_id != DM_CHANNEL_ID:
-            message["guild_id"] = str(GUILD_ID)
+            message["guild_id"] = str(guild_of(channel_id))
         message.update(extra)
         return message
 
@@ -540,9 +590,11 @@ class DiscordDouble:
             ],
             "emojis": [], "stickers": [],
             "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere"),
+                         {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [
+                             {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]},
                          {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": [],
                           "default_reaction_emoji": None, "flags": 0}]
-            if guild_id == GUILD_ID else [],
+            if guild_id == GUILD_ID else [channel(B_CHANNEL_ID, "general-b")] if guild_id == GUILD_B_ID else [],
             "threads": [self._thread_channel()] if guild_id == GUILD_ID else [],
             "members": [{"user": BOT_USER, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
             "member_count": 2, "large": False, "unavailable": False, "joined_at": _now(),
@@ -550,9 +602,9 @@ class DiscordDouble:
             "soundboard_sounds": [],
         }
 
-    def _thread_channel(self) -> dict[str, Any]:
+    def _thread_channel(self, thread_id: int = THREAD_ID, parent_id: int = CHANNEL_ID) -> dict[str, Any]:
         return {
-            "id": str(THREAD_ID), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(CHANNEL_ID),
+            "id": str(thread_id), "type": 11, "guild_id": str(GUILD_ID), "parent_id": str(parent_id),
             "owner_id": str(USER_BASE), "name": "follow-ups", "last_message_id": None, "rate_limit_per_user": 0,
             "message_count": 0, "member_count": 1, "flags": 0,
             "thread_metadata": {"archived": False, "auto_archive_duration": 1440, "archive_timestamp": _now(),
@@ -564,10 +616,14 @@ class DiscordDouble:
             return {"id": str(DM_CHANNEL_ID), "type": 1, "recipients": [author]}
         if channel_id == THREAD_ID:
             return self._thread_channel()
+        if channel_id == HIDDEN_THREAD_ID:
+            return self._thread_channel(HIDDEN_THREAD_ID, OTHER_CHANNEL_ID)
         if channel_id in self.threads:
             return self.threads[channel_id]
-        return {"id": str(channel_id), "type": 0, "guild_id": str(GUILD_ID), "name": "general", "position": 0,
-                "permission_overwrites": [], "nsfw": False, "parent_id": None}
+        overwrites = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}
+                      ] if channel_id == PRIVATE_CHANNEL_ID else []
+        return {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "general",
+                "position": 0, "permission_overwrites": overwrites, "nsfw": False, "parent_id": None}
 
     # -- events (test side) ---------------------------------------------------------------
 
@@ -630,6 +686,20 @@ class DiscordDouble:
         self.interactions[token]["clicked"] = message
         return token
 
+    def planted(self, custom_id: str, *, channel_id: int = CHANNEL_ID, title: str | None = None) -> dict[str, Any]:
+        """A message of the bot's in ``channel_id`` with a button of any ``custom_id`` (and an answer's embed title),
+        as a hostile client can make the bot see one."""
+        button = {"type": 2, "style": 2, "label": "?", "custom_id": custom_id}
+        message = self._message_payload(author=BOT_USER, content="", channel_id=channel_id,
+                                        components=[{"type": 1, "components": [button]}],
+                                        embeds=[{"type": "rich", "title": title}] if title else [])
+        self.messages[int(message["id"])] = message
+        return message
+
+    def press(self, custom_id: str, user_n: int = 1, *, channel_id: int = CHANNEL_ID, shard: int = 0) -> str:
+        """Press a button with any ``custom_id``, as a hostile client can send one. Returns the interaction token."""
+        return self.click(self.planted(custom_id, channel_id=channel_id), user_n, shard=shard)
+
     def _interaction(
         self, kind: int, data: dict[str, Any], user_n: int, channel_id: int, shard: int, *,
         permissions: str = ALL_PERMISSIONS, **extra: Any
@@ -646,9 +716,10 @@ class DiscordDouble:
         if channel_id == DM_CHANNEL_ID:
             payload |= {"user": author, "context": 1, "authorizing_integration_owners": {"0": str(USER_BASE)}}
         else:
+            guild_id = guild_of(channel_id)
             payload |= {
-                "guild_id": str(GUILD_ID), "guild_locale": "en-US", "context": 0,
-                "authorizing_integration_owners": {"0": str(GUILD_ID)},
+                "guild_id": str(guild_id), "guild_locale": "en-US", "context": 0,
+                "authorizing_integration_owners": {"0": str(guild_id)},
                 "member": {"user": author, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
                            "flags": 0, "permissions": permissions},
             }
@@ -688,7 +759,7 @@ class DiscordDouble:
         if reply_to is not None:
             message["type"] = 19
             message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
-                                            "guild_id": str(GUILD_ID)}
+                                            "guild_id": str(guild_of(channel_id))}
             message["referenced_message"] = reply_to
         self.messages[int(message["id"])] = message
         session = self.sessions[shard]

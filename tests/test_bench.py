@@ -59,7 +59,7 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     report = bench.run(
         corpus_dir=corpus, dev=dev_file, scifact=beir_folder, work=tmp_path / "work", runs=2, backends=("torch",),
         default_backend="torch", query_limit=3, cold=False, embedders={"torch": fake_embedder}, progress=False,
-        live_edits=1, memory=False,
+        live_edits=1, memory=False, living_burst=2, living_settle=0.0,
     )
     assert [(q.corpus, q.backend) for q in report.query] == [("default", "torch"), ("tinybeir", "torch")]
     for q in report.query:
@@ -78,8 +78,11 @@ def test_a_tiny_run_reports_every_figure(make_corpus, beir_folder, dev_file, tmp
     (live,) = report.live  # an edit made while a watching bot answered was served, and nothing failed
     assert live.edits == 1 and live.errors == 0 and live.questions > 0
     assert live.served_s >= live.rebuild_s > 0
+    assert [r.files for r in report.living] == [1, len(DOCS)]  # a tenth of the corpus, and all of it
+    assert all(r.errors == 0 and r.questions > 0 and 0 < r.served_s <= r.served_max_s and r.burst_last_s > 0
+               for r in report.living)
     text = bench.table(report)
-    assert "query latency" in text and "index build" in text and "tinybeir" in text
+    assert "query latency" in text and "index build" in text and "tinybeir" in text and "living index" in text
     assert BenchReport.model_validate_json(report.model_dump_json()) == report
 
 

@@ -198,3 +198,70 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
 
     failed = qabot("feedback", "export", str(tmp_path / "missing" / "out.jsonl"))
     assert failed.returncode == 1 and failed.stderr.startswith("Error: cannot write") and "Traceback" not in failed.stderr
+
+
+# -- private state ----------------------------------------------------------------------------
+
+
+def test_the_database_is_its_owners_alone_whatever_its_folders_mode(tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o755)  # made before, by someone else's umask
+    folder.chmod(0o755)
+    made = FeedbackStore(folder)
+    made.vote(made.record(answer("Who killed Trotsky?"), frontend="slash", user="u1"), "u1", HELPFUL)
+    files = {p.name: p.stat().st_mode & 0o777 for p in folder.iterdir()}
+    made.close()
+    assert {"qabot.sqlite3", "qabot.sqlite3-wal", "salt"} <= set(files)
+    assert set(files.values()) == {0o600}, files
+
+    older = tmp_path / "older"  # a database an earlier qabot left readable by all
+    older.mkdir()
+    sqlite3.connect(older / "qabot.sqlite3").close()
+    (older / "qabot.sqlite3").chmod(0o644)
+    again = FeedbackStore(older)
+    assert again.count(since=0) == (0, 0)
+    again.close()
+    assert (older / "qabot.sqlite3").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_direct_messages_channel_is_kept_hashed_and_an_older_database_is_rewritten(tmp_path: Path) -> None:
+    dm_channel, guild_channel = 1_200_000_000_000_000_400, 1_200_000_000_000_000_200
+    old = tmp_path / "old"
+    old.mkdir()
+    db = sqlite3.connect(old / "qabot.sqlite3")  # schema 1: the channel id of a direct message in clear
+    db.executescript(store_module._SCHEMA.replace(",\n    channel_hash TEXT", ""))
+    row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
+           None, None)
+    db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    migrated = FeedbackStore(old)
+    [stored] = migrated.answers()
+    assert stored.channel_id is None and stored.channel_hash == migrated.channel_hash(dm_channel)
+    new = migrated.record(answer("Where?"), frontend="dm", channel_id=dm_channel, user="u1")
+    in_a_server = migrated.record(answer("When?"), frontend="slash", guild_id=7, channel_id=guild_channel)
+    assert migrated.get(new).channel_id is None and migrated.get(in_a_server).channel_id == guild_channel
+    migrated.close()
+    with sqlite3.connect(old / "qabot.sqlite3") as db:
+        dumped = "\n".join(db.iterdump())
+    assert str(dm_channel) not in dumped and str(guild_channel) in dumped
+
+
+def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(store, tmp_path: Path) -> None:
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    target = tmp_path / "feedback.jsonl"
+    for pid in range(os.getpid() - 50, os.getpid() + 50):  # the names a predictable temporary file would take
+        (tmp_path / f".feedback.jsonl.{pid}.tmp").symlink_to(victim)
+    done = export(store, target)
+    assert done.items == 1 and victim.read_text(encoding="utf-8") == "precious\n"
+    assert target.is_file() and not target.is_symlink() and "Trotsky" in target.read_text(encoding="utf-8")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".feedback.jsonl.") and not p.is_symlink()]
+
+    target.unlink()
+    target.symlink_to(victim)  # a link in the export's own place is replaced, not written through
+    export(store, target)
+    assert victim.read_text(encoding="utf-8") == "precious\n" and not target.is_symlink()

@@ -146,7 +146,7 @@ def test_bad_files_beside_good_ones_are_skipped_with_reasons(folder: Path, fake_
     documents.write_fake_docx(folder / "fake.docx")
     (folder / "package.json").write_text('{"name": "not a chat"}')
     bot = fake_bot_for(folder, answer_threshold=0.0)
-    skipped = "\n".join(bot.manifest.skipped)
+    skipped = "\n".join(bot.manifest.skipped_messages())
     for name in ("locked.pdf", "scan.pdf", "fake.docx", "package.json"):
         assert f"skipping {name}: " in skipped
     assert bot.manifest.indexed_files == 4
@@ -157,9 +157,9 @@ def test_a_changed_pdf_is_read_again_and_only_its_changed_passages_embedded(fold
     first = bot.manifest
     edited = {**documents.MANUAL, "3 Performance": "Matching is now twice as fast, since the patterns are compiled once."}
     documents.write_pdf(folder / "manual.pdf", labels=True, sections=edited)
-    assert bot.refresh()
+    assert bot.refresh().updated
     manifest = bot.manifest
-    assert 0 < manifest.embedded < manifest.passages  # the cache served the passages that did not change
+    assert 0 < manifest.embedded < manifest.passages  # the old passages lent the vectors of those that did not change
     assert manifest.build != first.build
     ex = _best(bot, "How fast is matching now that patterns are compiled once?", "manual.pdf")
     assert "twice as fast" in ex.text and ex.citation.page == 4

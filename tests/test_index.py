@@ -1,4 +1,4 @@
-"""The index: manifest, staleness, automatic rebuilds, corruption, atomic builds, the cache."""
+"""The index: manifest, staleness, automatic rebuilds and updates, corruption, atomic commits, reuse of vectors."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from qabot.errors import CorpusError
-from qabot.index import MANIFEST, BuildConfig, check, open_index
-from qabot.index.load import load
+from qabot.index import MANIFEST, BuildConfig, Outcome, open_index
+from qabot.index.embedded.engine import EmbeddedEngine
 from tests.conftest import FAKE_QABOT, make_bot
 from tests.fakes import DIMENSION, HashEmbedder
 
@@ -36,58 +36,73 @@ def test_build_writes_manifest_and_artifacts(make_corpus, tmp_path, fake_embedde
     assert manifest["dimension"] == DIMENSION
     assert manifest["passage_chars"] == 600
     assert set(manifest["files"]) == {"trotsky.txt", "notes.md", "extra.jsonl"}
-    assert all(len(h) == 64 for h in manifest["files"].values())
-    assert {"passages.f32", "text.u32", "passages.bin", "documents.sqlite"} <= set(manifest["artifacts"])
-    assert "dense.faiss" not in manifest["artifacts"]  # Flat is exact search over passages.f32: no second copy
+    assert all(len(f["digest"]) == 64 and f["size"] > 0 and f["documents"] == 1 for f in manifest["files"].values())
+    [segment] = manifest["segments"]
+    assert {"passages.f32", "text.u32", "passages.bin", "documents.sqlite", "bm25/rows.u32"} <= set(segment["artifacts"])
+    assert "dense.faiss" not in segment["artifacts"]  # Flat is exact search over passages.f32: no second copy
+    assert (tmp_path / "idx" / segment["name"]).is_dir()
     # "Leon Trotsky lived in Coyoacán." is short, so it shares a passage with the paragraph after it.
-    assert index.dense.ntotal == manifest["passages"] == 3
+    assert index.current.size == manifest["passages"] == 3
     index.close()
 
 
 @pytest.mark.parametrize("change", ["add", "edit", "remove"])
-def test_corpus_changes_make_the_index_stale_and_it_rebuilds(change, make_corpus, tmp_path, fake_embedder) -> None:
+def test_corpus_changes_are_applied_on_open_and_only_they_are_read(change, make_corpus, tmp_path,
+                                                                   fake_embedder) -> None:
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
-    open_index(config, fake_embedder, progress=False).close()
-    assert check(config, fake_embedder.name).fresh
+    first = open_index(config, fake_embedder, progress=False)
+    before = first.manifest
+    first.close()
     if change == "add":
         (corpus / "new.txt").write_text("Natalia Sedova was Trotsky's wife.")
     elif change == "edit":
         (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
     else:
         (corpus / "notes.md").unlink()
-    status = check(config, fake_embedder.name)
-    assert not status.fresh and status.reason
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
-    assert messages and "rebuilding" in messages[0]
-    assert check(config, fake_embedder.name).fresh
-    sources = {s.source for s in index.sources()}
+    assert messages and messages[0].startswith("updating the index: corpus files")
+    assert index.last.outcome is Outcome.UPDATED
+    m = index.manifest
+    assert m.unchanged_files == {"add": 3, "edit": 2, "remove": 2}[change]  # the files not read again
+    assert m.segments[0].name == before.segments[0].name  # the first segment is kept, not rewritten
+    sources = {s.source for s in index.current.sources()}
     assert ("new.txt" in sources) == (change == "add")
     assert ("notes.md" in sources) == (change != "remove")
     index.close()
+    again = open_index(config, fake_embedder, progress=False)
+    assert again.last.outcome is Outcome.UNCHANGED and again.manifest.build == m.build
+    again.close()
 
 
-def test_another_model_makes_the_index_stale(make_corpus, tmp_path, fake_embedder) -> None:
+def test_another_model_rebuilds_the_index(make_corpus, tmp_path, fake_embedder) -> None:
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     open_index(config, fake_embedder, progress=False).close()
-    status = check(config, "some/other-model")
-    assert not status.fresh and "model changed" in status.reason
+
+    class Other(HashEmbedder):
+        name = "some/other-model"
+
+    messages: list[str] = []
+    index = open_index(config, Other(), progress=False, notify=messages.append)
+    assert messages and "model changed" in messages[0] and "rebuilding" in messages[0]
+    assert index.manifest.model == "some/other-model" and len(index.manifest.segments) == 1
+    index.close()
 
 
 def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_embedder) -> None:
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    vectors = first.folder / "passages.f32"
-    passages = first.dense.ntotal
+    vectors = tmp_path / "idx" / first.manifest.segments[0].name / "passages.f32"
+    passages = first.current.size
     first.close()
     vectors.write_bytes(b"these are not vectors")
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
     assert messages and "rebuilding" in messages[0] and "passages.f32" in messages[0]
-    assert index.dense.ntotal == passages
+    assert index.current.size == passages
     index.close()
     (tmp_path / "idx" / MANIFEST).write_text("{ not json")
     messages.clear()
@@ -100,7 +115,7 @@ def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_em
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    vectors = first.folder / "passages.f32"
+    vectors = tmp_path / "idx" / first.manifest.segments[0].name / "passages.f32"
     first.close()
     data = bytearray(vectors.read_bytes())
     data[10] ^= 0xFF
@@ -110,12 +125,30 @@ def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_em
     assert messages and "checksum" in messages[0]
 
 
-def test_the_embedding_cache_reembeds_only_changed_passages(make_corpus, tmp_path, fake_embedder) -> None:
+def test_an_edit_reembeds_only_the_changed_passages_of_its_document(make_corpus, tmp_path, fake_embedder) -> None:
+    places = ["Arnsay", "Brora", "Calder", "Dunmore", "Ellon", "Fintry"]
+    paragraphs = [" ".join(f"The {place} harbour record {j} notes a ship called {place} {j} in its pages." for j in range(6))
+                  for place in places]
+    corpus = make_corpus({"long.txt": "\n\n".join(paragraphs), "other.txt": "Another file about lighthouses."})
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    passages = first.manifest.passages
+    first.close()
+    paragraphs[2] = " ".join(f"This rewritten entry {j} says something else about Calder entirely." for j in range(6))
+    (corpus / "long.txt").write_text("\n\n".join(paragraphs))
+    index = open_index(config, fake_embedder, progress=False)
+    assert index.last.embedded == 1  # the other passages of the document kept their vectors
+    assert index.manifest.cached == index.manifest.passages - 2  # ... all but the new one and other.txt's
+    assert index.manifest.passages == passages
+    index.close()
+
+
+def test_a_full_build_takes_unchanged_vectors_from_the_embedding_cache(make_corpus, tmp_path, fake_embedder) -> None:
     corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(12)})
     config = _config(corpus, tmp_path / "idx")
     open_index(config, fake_embedder, progress=False).close()
     (corpus / "doc3.txt").write_text("Document three now says something else entirely.")
-    index = open_index(config, fake_embedder, progress=False)
+    index = open_index(config, fake_embedder, progress=False, rebuild=True)
     assert index.manifest.embedded == 1 and index.manifest.cached == 11
     index.close()
 
@@ -154,9 +187,11 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert (index_dir / MANIFEST).read_text() == before
-    index = load(index_dir)  # the previous build loads, whole
+    engine = EmbeddedEngine(config, fake_embedder.name)
+    index = engine.open()  # the previous state opens, whole
     assert index.manifest.files.keys() == set(ARTICLE)
     index.close()
+    engine.close()
     # The next start sees the stale index, builds the new one and never loads the half-made one.
     bot = make_bot(corpus, index_dir, fake_embedder)
     assert bot.manifest.passages > 40
@@ -165,17 +200,18 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
 
 
 def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
-    from qabot.index import store
+    from qabot.index.embedded import store
 
     monkeypatch.setattr(store, "_CACHED_DOCUMENTS", 3)  # far fewer than the documents asked about
     corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(8)})
-    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    living = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    index = living.current
     rows = list(range(index.manifest.passages))
     index.doc_ids(rows[:2])  # some documents cached, then more asked for than the cache holds
     for _ in range(2):
         assert index.doc_ids(rows) == {r: f"doc{r}.txt" for r in rows}
         assert [index.passages([r])[r].source for r in rows] == [f"doc{r}.txt" for r in rows]
-    index.close()
+    living.close()
 
 
 def test_sentence_vectors_widen_from_float16_bit_for_bit() -> None:

@@ -1,4 +1,4 @@
-"""A running QABot follows its corpus: edits are served within seconds, builds in use are never deleted.
+"""A running QABot follows its corpus: edits are served within seconds, costing what they change.
 
 Real files, real watching (watchfiles), real indexes, on the fake embedder. Every wait
 polls for what a user would see, with a generous bound; nothing sleeps a fixed time.
@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
+
+import pytest
 
 from qabot import QABot
+from qabot.index import Outcome
 from tests.conftest import make_bot
 from tests.fakes import HashEmbedder
 
@@ -29,6 +31,19 @@ def _until(condition: Callable[[], bool], what: str) -> float:
 
 def _quotes(bot: QABot, question: str, text: str) -> bool:
     return any(text in ex.text for ex in bot.ask(question, k=3).excerpts)
+
+
+def test_an_edit_right_after_the_bot_starts_is_served(make_corpus, tmp_path) -> None:
+    """The watch is armed when from_settings returns, and the corpus is compared with the index once then."""
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    for attempt in range(3):  # each attempt edits at once, racing the start
+        bot = make_bot(corpus, tmp_path / f"idx{attempt}", HashEmbedder(), watch=True)
+        try:
+            (corpus / "keepers.txt").write_text(f"The first keeper was Tobias Wren.\n\nIngrid Wren{attempt} painted "
+                                                "the lantern room blue.\n")
+            _until(lambda a=attempt, b=bot: _quotes(b, "Who painted the lantern room?", f"Wren{a}"), "the edit")
+        finally:
+            bot.close()
 
 
 def test_an_edit_is_served_and_questions_during_the_swap_all_succeed(make_corpus, tmp_path) -> None:
@@ -54,75 +69,115 @@ def test_an_edit_is_served_and_questions_during_the_swap_all_succeed(make_corpus
     asker.start()
     try:
         first = bot.manifest.build
-        time.sleep(0.6)  # the watch starts in the background; an edit before it would go unseen
         (corpus / "keepers.txt").write_text(
             "The first keeper was Tobias Wren.\n\nHis sister Ingrid Wren painted the lantern room blue.\n"
         )
         took = _until(lambda: _quotes(bot, "Who painted the lantern room?", "Ingrid"), "the edit to be quoted")
         assert bot.manifest.build != first
         assert took < BOUND
-        # Ten files saved at once are one rebuild.
-        builds = []
-        bot.notify = lambda m: (notices.append(m), builds.append(m) if m.startswith("index refreshed") else None)
+        # Ten files saved at once are one update.
+        updates = []
+        bot.notify = lambda m: (notices.append(m), updates.append(m) if m.startswith("index updated") else None)
         for n in range(10):
             (corpus / f"note{n}.txt").write_text(f"Note {n} mentions the fog bell number {n}.\n")
         _until(lambda: len(bot.sources()) == 12, "the ten new files to be indexed")
-        _until(lambda: bool(builds), "the refresh notice")
-        assert len(builds) == 1, builds
+        _until(lambda: bool(updates), "the update notice")
+        assert len(updates) == 1, updates
+        assert "corpus files added" in updates[0]
     finally:
         stop.set()
         asker.join()
         bot.close()
     assert not failures, failures[:3]
     assert answered[0] > 0
-    assert any(n.startswith("index refreshed") for n in notices)
+    assert any(n.startswith("index updated") for n in notices)
 
 
-def test_a_failed_rebuild_while_watching_keeps_serving(make_corpus, tmp_path, monkeypatch) -> None:
+def test_a_failed_update_while_watching_keeps_serving(make_corpus, tmp_path, monkeypatch) -> None:
     corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n"})
     notices: list[str] = []
     bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True, notify=notices.append)
     try:
-        import qabot.index.build as build_module
+        import qabot.index.embedded.writer as writer_module
 
         def disk_full(*_args, **_kwargs):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(build_module, "_fsync_tree", disk_full)
-        time.sleep(0.6)
+        monkeypatch.setattr(writer_module, "_fsync_tree", disk_full)
         (corpus / "a.txt").write_text("The harbour was dredged in 1912.\n")
-        _until(lambda: any("could not rebuild" in n for n in notices), "the failure notice")
-        assert _quotes(bot, "When was the harbour dredged?", "1911")  # the last good build still answers
+        _until(lambda: any("could not update the index" in n for n in notices), "the failure notice")
+        assert _quotes(bot, "When was the harbour dredged?", "1911")  # the last good state still answers
+        assert not list((tmp_path / "idx").glob(".tmp-*"))
     finally:
         bot.close()
 
 
-def test_a_build_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_path) -> None:
+def test_a_segment_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_path) -> None:
     corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n"})
     index = tmp_path / "idx"
-    reader = make_bot(corpus, index, HashEmbedder())  # no watching: it keeps its build
-    held: Path = index / reader.manifest.build
+    reader = make_bot(corpus, index, HashEmbedder())  # no watching: it keeps its state
+    [held] = [index / s.name for s in reader.manifest.segments]
     (corpus / "a.txt").write_text("The harbour was dredged in 1912.\n")
-    builder = make_bot(corpus, index, HashEmbedder())  # another reader rebuilds, as another process would
+    builder = make_bot(corpus, index, HashEmbedder(), rebuild=True)  # as another process would: a new index
     assert builder.manifest.build != reader.manifest.build
+    assert held.name not in {s.name for s in builder.manifest.segments}
     assert held.is_dir()  # kept: the first reader still holds it
     assert _quotes(reader, "When was the harbour dredged?", "1911")
     assert _quotes(builder, "When was the harbour dredged?", "1912")
     reader.close()
     assert not held.exists()  # released, and no longer current: removed
-    assert (index / builder.manifest.build).is_dir()
     builder.close()
-    assert (index / builder.manifest.build).is_dir()  # the current build stays when its reader closes
+    assert all((index / s.name).is_dir() for s in builder.manifest.segments)  # the current ones stay
 
 
-def test_refresh_reports_its_progress_and_counts_rebuilds(make_corpus, fake_bot_for) -> None:
+def test_refresh_says_what_it_did_and_reports_its_progress(make_corpus, fake_bot_for) -> None:
     corpus = make_corpus({"a.txt": "The ferry to Arnsay ran twice a day.\n", "b.txt": "The mill burned in 1911.\n"})
     bot = fake_bot_for(corpus)
     heard: list[tuple[int, int]] = []
-    assert bot.refresh(progress=lambda done, total: heard.append((done, total))) is False and heard == []
+    result = bot.refresh(progress=lambda done, total: heard.append((done, total)))
+    assert result.outcome is Outcome.UNCHANGED and heard == []
     (corpus / "c.txt").write_text("The school opened in 1880.\n", encoding="utf-8")
-    assert bot.refresh(progress=lambda done, total: heard.append((done, total))) is True
-    total = sum(len(p.read_text()) for p in corpus.iterdir())
-    assert len(heard) == 3 and heard[-1] == (total, total)  # one report per document, ending at all of it
-    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    result = bot.refresh(progress=lambda done, total: heard.append((done, total)))
+    assert result.outcome is Outcome.UPDATED and result.documents == 1 and result.embedded == 1
+    total = len((corpus / "c.txt").read_text())
+    assert heard and heard[-1] == (total, total)  # only the new file was read
     assert bot.rebuilds == 1
+
+
+@pytest.mark.parametrize("files", [40, 400])
+def test_an_edit_costs_what_it_changes_not_the_size_of_the_corpus(files, make_corpus, tmp_path, monkeypatch) -> None:
+    """One file edited in a folder of ``files``: one file hashed and read, one document embedded, nothing rewritten."""
+    import os
+
+    from qabot import corpus as corpus_module
+    from qabot.index import update as update_module
+
+    corpus = make_corpus({f"doc{i:04d}.txt": f"Record {i} tells of the lighthouse keeper number {i}.\n"
+                          for i in range(files)})
+    an_hour_ago = time.time() - 3600
+    for path in corpus.iterdir():  # written long ago: their times can be trusted (not "racily clean")
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder())
+    index = tmp_path / "idx"
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_ino) for p in index.rglob("*") if p.is_file()}
+    hashed, read = [], []
+    digest, load = corpus_module.file_digest, update_module.read_file
+    monkeypatch.setattr(corpus_module, "file_digest", lambda path: (hashed.append(path.name), digest(path))[1])
+    monkeypatch.setattr(update_module, "read_file",
+                        lambda file, note, limits=None: (read.append(file.name), load(file, note, limits))[1])
+    edited = corpus / "doc0007.txt"
+    edited.write_text("Record 7 now tells of the keeper's daughter, Ingrid.\n")
+    os.utime(edited, (an_hour_ago + 60, an_hour_ago + 60))  # a new time, but not one too recent to trust
+    result = bot.refresh()
+    assert result.outcome is Outcome.UPDATED and (result.documents, result.deleted, result.embedded) == (1, 1, 1)
+    assert read == ["doc0007.txt"] and hashed == ["doc0007.txt"]  # once, and no other file
+    assert bot.refresh().outcome is Outcome.UNCHANGED and hashed == ["doc0007.txt"]
+    # What was written before is untouched; what is new is one small segment and one deletion list.
+    for path, stamp in before.items():
+        if path.exists() and path.name != "manifest.json":
+            assert (path.stat().st_mtime_ns, path.stat().st_ino) == stamp, path
+    new = {p for p in index.rglob("*") if p.is_file()} - set(before)
+    segments = {p.relative_to(index).parts[0] for p in new if p.parent != index}
+    assert len(segments) == 1 and [p.name.endswith(".deleted") for p in new if p.parent == index] == [True]
+    assert _quotes(bot, "Who is the keeper's daughter?", "Ingrid")
+    bot.close()

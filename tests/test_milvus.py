@@ -91,8 +91,9 @@ def server(tmp_path):
 def test_the_default_corpus_answers_as_on_faiss(tmp_path, fake_default_bot) -> None:
     bot = milvus_bot(DEFAULT_CORPUS, tmp_path)
     m, f = bot.manifest, fake_default_bot.manifest
-    assert (m.passages, m.sentences, m.documents, m.files) == (f.passages, f.sentences, f.documents, f.files)
-    assert m.build.startswith("qabot_corpus_b") and m.artifacts == {}
+    assert (m.passages, m.sentences, m.documents) == (f.passages, f.sentences, f.documents)
+    assert {k: v.digest for k, v in m.files.items()} == {k: v.digest for k, v in f.files.items()}
+    assert m.build.startswith("qabot_corpus_b") and m.segments == []
     for question in ("Who killed Trotsky?", "Where did Trotsky live in exile?", "What weapon was used?"):
         got, want = bot.ask(question, k=3), fake_default_bot.ask(question, k=3)
         assert all(verbatim(DEFAULT_CORPUS, e) for e in got.excerpts)
@@ -120,7 +121,7 @@ def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_p
     (corpus / "doc3.txt").write_text("Document three now says the archive moved to Coyoacán.")
     (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.")
     (corpus / "notes.md").unlink()
-    assert bot.refresh()
+    assert bot.refresh().updated
     m = bot.manifest
     assert m.build.split("#")[0] == first.build.split("#")[0]  # the same collection, updated in place
     assert int(m.build.split("#")[1]) == int(first.build.split("#")[1]) + 1
@@ -134,18 +135,17 @@ def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_p
     assert all(e.citation.source != "notes.md" for e in bot.ask("Trotsky moved to Norway and Mexico", k=5).excerpts)
     # Unchanged documents keep their rows: the same passage ids answer.
     assert {e.citation.source: e.passage_id for e in bot.ask("Document 4 says item 4", k=3).excerpts} == untouched
-    assert not bot.refresh()  # nothing changed since: nothing written
+    assert bot.refresh().outcome.value == "unchanged"  # nothing changed since: nothing written
 
 
 def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     notes: list[str] = []
     bot = milvus_bot(corpus, tmp_path, watch=True, notify=notes.append)
-    assert bot._watcher.started.wait(10)
     (corpus / "trotsky.txt").write_text("Leon Trotsky kept rabbits and chickens in Coyoacán.\n")
     deadline = time.monotonic() + 60
     # New rows are visible as soon as they are written, so wait for the commit of the update too.
-    while not any(n.startswith("index refreshed") for n in notes):
+    while not any(n.startswith("index updated") for n in notes):
         assert time.monotonic() < deadline, f"the edit was never served: {notes}"
         time.sleep(0.2)
     assert "rabbits" in bot.ask("Trotsky kept rabbits and chickens?", k=1).excerpts[0].text
@@ -214,14 +214,14 @@ def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(mak
 
 @pytest.mark.slow  # about 10 s: Milvus Lite builds twice
 def test_a_build_of_another_layout_is_rebuilt_not_written_to(make_corpus, tmp_path, monkeypatch) -> None:
-    from qabot.index.milvus import writer
+    from qabot.index.milvus import store
 
     corpus = make_corpus(ARTICLE)
     first = milvus_bot(corpus, tmp_path)
     before = first.manifest.build.split("#")[0]
     first.close()
     # What a field added to PassageRow does: the stored build's schema lacks it.
-    monkeypatch.setattr(writer, "LAYOUT", "1:another-layout")
+    monkeypatch.setattr(store, "LAYOUT", "1:another-layout")
     notes: list[str] = []
     bot = milvus_bot(corpus, tmp_path, notify=notes.append)
     assert bot.manifest.build.split("#")[0] != before and any("layout changed" in n for n in notes)
@@ -349,13 +349,13 @@ def test_replicas_share_one_server_and_follow_the_indexing_job(make_corpus, tmp_
                          milvus_collection="qabot_corpus", milvus_poll_seconds=0.2, watch=True)
     assert replica.manifest == writer.manifest
     (corpus / "trotsky.txt").write_text("Leon Trotsky was killed in Coyoacán by Ramón Mercader.\n")
-    assert writer.refresh()
+    assert writer.refresh().updated
     deadline = time.monotonic() + 30
     while replica.manifest.build != writer.manifest.build:
         assert time.monotonic() < deadline, "the replica never switched to the new version"
         time.sleep(0.1)
     assert "killed in Coyoacán" in replica.ask("Where was Trotsky killed?", k=1).excerpts[0].text
-    assert not replica.refresh()  # already on the latest version
+    assert not replica.refresh().updated  # already on the latest version
     with pytest.raises(IndexStoreError, match="QABOT_MILVUS_READ_ONLY is set"):
         milvus_bot(corpus, tmp_path / "replica", milvus_uri=uri, milvus_read_only=True, rebuild=True)
     writer.close()
@@ -411,3 +411,39 @@ async def test_the_discord_bot_apologises_while_milvus_is_down_and_answers_once_
     assert failed["content"] == APOLOGY
     assert "Sedov" in after["embeds"][0]["description"]
     bot.close()
+
+
+async def test_reindex_on_milvus_and_on_a_replica_says_what_it_did(
+    make_corpus, tmp_path, server, discord_api  # noqa: F811 - the fixture imported above
+) -> None:
+    """/qabot reindex reads what the refresh did: up to date, updated, or (a replica) switched to the new version."""
+    from tests.test_discord_bot import running
+    from tests.test_discord_community import MANAGE_GUILD
+
+    _, uri, _ = server()
+    corpus = make_corpus(ARTICLE)
+    writer = milvus_bot(corpus, tmp_path / "writer", milvus_uri=uri)
+    replica = milvus_bot(tmp_path / "no-corpus-here", tmp_path / "replica", milvus_uri=uri, milvus_read_only=True,
+                         milvus_collection="qabot_corpus")
+
+    async def reindex(qa, double) -> str:
+        token = double.slash("qabot", subcommand="reindex", permissions=MANAGE_GUILD)
+        await double.until(lambda: [r for r in double.sent("PATCH", f"/{token}/messages/@original")
+                                    if not r.body.get("content", "").startswith(("Checking", "Re-indexing"))],
+                           timeout=60, what="the reply")
+        return double.sent("PATCH", f"/{token}/messages/@original")[-1].body["content"]
+
+    try:
+        double = discord_api()
+        async with running(writer, double):
+            assert (await reindex(writer, double)).startswith("The index is already up to date: 3 file(s)")
+            (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.\n")
+            assert (await reindex(writer, double)).startswith("Index refreshed in")
+        double = discord_api()
+        async with running(replica, double):
+            assert (await reindex(replica, double)).startswith("Index refreshed in")  # to the writer's new version
+            assert (await reindex(replica, double)).startswith("The index is already up to date: 4 file(s)")
+        assert "Sedova" in replica.ask("Who was the wife of Trotsky?", k=1).excerpts[0].text
+    finally:
+        writer.close()
+        replica.close()

@@ -59,8 +59,7 @@ def test_the_highlight_is_the_answering_sentence(make_corpus, bot_for) -> None:
 def test_the_window_follows_the_source_across_a_passage_edge(make_corpus, bot_for) -> None:
     corpus = make_corpus({"lighthouse.txt": LIGHTHOUSE})
     bot = bot_for(corpus)
-    store = bot.index.store
-    passages = sorted(store.passages(range(bot.manifest.passages)).values(), key=lambda p: p.start)
+    passages = sorted(bot.index.passages(range(bot.manifest.passages)).values(), key=lambda p: p.start)
     assert len(passages) >= 2, "the paragraph must be split for this test to mean anything"
     edge = passages[0].end  # the last sentence of the first passage ends here
     last = LIGHTHOUSE[passages[0].sentences[-1][0] : edge]
@@ -188,7 +187,7 @@ def test_a_question_in_the_text_is_lowered_below_its_answer() -> None:
     text = "Ana: which filter wheel position is the H-alpha filter in? Tomasz: Position 5, next to the OIII filter."
     cut = text.index(" Tomasz")
     passage = PassageRow(row=0, doc=0, doc_id="chat", source="chat.json", title=None, url=None, section=None,
-                         paragraph=1, start=0, end=len(text), text=text, sent0=0,
+                         paragraph=1, start=0, end=len(text), text=text,
                          sentences=((0, cut), (cut + 1, len(text))))
     scores = np.array([0.62, 0.55], dtype=np.float32)  # the question matches the question best
     adjust_for_text(scores, np.arange(2), None, sentence_texts(passage), None,
@@ -228,7 +227,7 @@ def test_a_question_that_matched_best_before_its_penalty_still_points_at_its_ans
     cuts = [0, text.index("Lena"), text.index("Priya: Guests"), len(text)]
     spans = tuple((lo, hi - 1 if hi < len(text) else hi) for lo, hi in pairwise(cuts))
     passage = PassageRow(row=0, doc=0, doc_id="chat", source="chat.json", title=None, url=None, section=None,
-                         paragraph=1, start=0, end=len(text), text=text, sent0=0, sentences=spans)
+                         paragraph=1, start=0, end=len(text), text=text, sentences=spans)
     scores = np.array([0.60, 0.75 - 0.2, 0.30], dtype=np.float32)  # the question, lowered by its penalty
     answer = highlight_span(passage, scores, list(spans), text, 0, lift=0.2)
     # The reply is short, so it takes its one neighbour along: the question it answers.

@@ -1,4 +1,4 @@
-"""Scale through the real build code, kept small: approximate FAISS indexes, streaming BM25, a bounded cache.
+"""Scale through the real build code, kept small: approximate FAISS indexes, a bounded cache, the scale phase.
 
 The million-passage run itself is ``qabot bench --scale 1000000`` (docs/performance.md);
 these tests check the behaviour it relies on, on a few thousand passages.
@@ -13,9 +13,7 @@ from qabot.bench.scale import exact_top10
 from qabot.bench.synthetic import SyntheticEmbedder, write_synthetic_corpus
 from qabot.index import BuildConfig, open_index
 from qabot.index import cache as cache_module
-from qabot.index.build import build
-from qabot.index.lexical import LexicalBuilder, LexicalIndex, tokenize
-from qabot.index.load import load
+from qabot.index.embedded import dense as dense_index
 
 PASSAGES = 3000
 
@@ -30,19 +28,19 @@ def synthetic_corpus(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize(("factory", "kind"), [("HNSW32", "IndexHNSWFlat"), ("IVF32,Flat", "IndexIVFFlat")])
 def test_an_approximate_index_keeps_recall_against_exact_search(factory, kind, synthetic_corpus, tmp_path) -> None:
     config = BuildConfig(corpus_dir=synthetic_corpus, index_dir=tmp_path / "idx", index_factory=factory, embedding_cache=False)
-    manifest = build(config, SyntheticEmbedder(), progress=False)
-    assert manifest.passages == PASSAGES and manifest.index_factory_used == factory
-    index = load(tmp_path / "idx")
+    index = open_index(config, SyntheticEmbedder(), progress=False)
     try:
-        assert type(index.dense).__name__ == kind
+        assert index.manifest.passages == PASSAGES and index.manifest.index_factory_used == factory
+        segment = index.current.parts[0].segment
+        assert type(segment.dense).__name__ == kind
         queries = SyntheticEmbedder(seed=7).draw(50)
-        exact = exact_top10(index.passage_vectors, queries)
-        _, found = index.dense.search(queries, 10)
+        exact = exact_top10(segment.passage_vectors, queries)
+        _, found = segment.dense.search(queries, 10)
         recall = np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact, strict=True)])
         assert recall >= 0.95
         # Searching less hard loses recall: the tuned parameters are what keeps it.
-        index.tune(efSearch=1, nprobe=1)
-        _, rough = index.dense.search(queries, 10)
+        dense_index.tune(segment.dense, efSearch=1, nprobe=1)
+        _, rough = segment.dense.search(queries, 10)
         assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(rough, exact, strict=True)]) < recall
     finally:
         index.close()
@@ -56,29 +54,6 @@ def test_too_few_passages_to_train_fall_back_to_exact_search(make_corpus, tmp_pa
     index.close()
 
 
-def test_streaming_bm25_scores_exactly_like_bm25s(synthetic_corpus, tmp_path) -> None:
-    import json
-
-    texts = [json.loads(line)["text"] for line in (synthetic_corpus / "synthetic.jsonl").read_text().splitlines()[:500]]
-    texts[7] = "the and of"  # no content words: still a row, scoring nothing
-    tokens = [tokenize(t) for t in texts]
-    in_memory = LexicalIndex.build(tokens)
-    builder = LexicalBuilder(tmp_path / "spill")
-    builder.FLUSH = 1000  # spill to disk several times
-    builder.CHUNK = 777  # and score the pairs a few hundred at a time
-    for passage in tokens:
-        builder.add(passage)
-    streamed = builder.build(LexicalIndex.K1, LexicalIndex.B)
-    assert not (tmp_path / "spill").exists()
-    streamed.save(tmp_path / "bm25")
-    loaded = LexicalIndex.load(tmp_path / "bm25", mmap=True)
-    assert loaded.size == in_memory.size == 500
-    for question in ("harbour railway strike", texts[3][:60], "unknownword", ""):
-        q = tokenize(question)
-        assert np.array_equal(in_memory.scores(q), loaded.scores(q))
-    assert loaded.idf(tokenize("harbour museum")) == in_memory.idf(tokenize("harbour museum"))
-
-
 def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
     monkeypatch.setattr(cache_module, "SHARD_ROWS", 4)  # a shard every 4 new passages
     corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(12)})
@@ -86,16 +61,16 @@ def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, 
     open_index(config, fake_embedder, progress=False).close()
     shards = list((tmp_path / "idx" / "cache").glob("*/shard-*"))
     assert len(shards) == 3
-    for round_ in range(6):  # every re-index adds a shard for the changed document
+    for round_ in range(6):  # every full rebuild adds a shard for the changed document
         (corpus / "doc3.txt").write_text(f"Document three, revision {round_}.")
-        index = open_index(config, fake_embedder, progress=False)
+        index = open_index(config, fake_embedder, progress=False, rebuild=True)
         assert index.manifest.embedded == 1 and index.manifest.cached == 11
         index.close()
     # Past MAX_SHARDS the shards were compacted: stale revisions dropped, the 12 in use kept.
     cache = cache_module.EmbeddingCache(tmp_path / "idx" / "cache", fake_embedder.name)
     assert len(cache) == 12 and len(cache._shards) == 3
     (corpus / "doc5.txt").write_text("Document five is new.")
-    index = open_index(config, fake_embedder, progress=False)
+    index = open_index(config, fake_embedder, progress=False, rebuild=True)
     assert index.manifest.embedded == 1 and index.manifest.cached == 11
     index.close()
 
@@ -103,7 +78,7 @@ def test_the_cache_writes_shards_as_it_goes_and_compacts(make_corpus, tmp_path, 
 def test_exact_search_finds_what_a_faiss_flat_index_finds(synthetic_corpus) -> None:
     import faiss
 
-    from qabot.index.dense import Exact
+    from qabot.index.embedded.dense import Exact
 
     vectors = SyntheticEmbedder(seed=3).draw(5000)
     queries = SyntheticEmbedder(seed=4).draw(20)
@@ -130,22 +105,6 @@ def test_the_scale_phase_measures_its_build_as_a_process_of_its_own(tmp_path) ->
     assert result.passages == 2000 and result.factory == "Flat" and result.recall_at_10 == 1.0
     assert 0 < result.build_peak_rss_mb < rss_mb() - 300, (result.build_peak_rss_mb, rss_mb())
     assert result.bm25.p50_ms > 0 and result.disk_mb > 0
+    assert result.hybrid_scoped is not None and result.hybrid_scoped.p50_ms > 0
+    assert result.upsert_served_s is not None and 0 < result.upsert_served_s < 30  # the document API, timed
     del ballast
-
-
-def test_both_ways_of_summing_bm25_give_bm25s_own_scores(synthetic_corpus, monkeypatch) -> None:
-    import json
-
-    from qabot.index import lexical
-
-    texts = [json.loads(line)["text"] for line in (synthetic_corpus / "synthetic.jsonl").read_text().splitlines()]
-    tokens = [tokenize(t) for t in texts]
-    index = LexicalIndex.build(tokens)
-    questions = [tokenize(t[:80]) for t in texts[:40:3]] + [tokenize("harbour harbour railway"), tokenize("unknownword")]
-    small = [index.scores(q) for q in questions]  # few postings: summed in numpy
-    monkeypatch.setattr(lexical, "SMALL_QUERY", -1)  # always scipy's sparse product
-    assert all(np.array_equal(a, index.scores(q)) for a, q in zip(small, questions, strict=True))
-    for q, scores in zip(questions, small, strict=True):
-        ids = index._bm25.get_tokens_ids(q)
-        expected = index._bm25.get_scores_from_ids(ids) if ids else np.zeros(index.size, np.float32)
-        assert scores.dtype == np.float32 and np.array_equal(scores, expected)

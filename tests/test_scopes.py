@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qabot.errors import SettingsError
-from qabot.scopes import Scopes, describe
+from qabot.scopes import NOWHERE, Scopes, describe
 
 FILE = """
 default = ["shared/"]
@@ -42,11 +42,25 @@ def test_a_channel_overrides_its_guild_and_a_thread_follows_its_channel(scopes: 
     assert describe(None) == "the whole corpus" and describe(("a", "b/*.md")) == "a, b/*.md"
 
 
-def test_no_file_and_an_empty_file_put_every_place_on_the_whole_corpus(tmp_path: Path) -> None:
+def test_without_a_file_every_place_sees_the_whole_corpus() -> None:
+    scopes = Scopes.load(None)
+    assert not scopes and scopes.sources(1, 2) is None and scopes.sources(None, 3) is None
+    assert not scopes.closes_some
+
+
+def test_a_file_fails_closed_a_place_it_does_not_list_quotes_nothing(tmp_path: Path) -> None:
     (tmp_path / "empty.toml").write_text("", encoding="utf-8")
-    for scopes in (Scopes.load(None), Scopes.load(tmp_path / "empty.toml")):
-        assert not scopes and scopes.sources(1, 2) is None and scopes.sources(None, 3) is None
-    assert Scopes.parse({"guilds": {"1": "a/"}}).sources(None, 5) is None  # no default, no dms: DMs see all
+    empty = Scopes.load(tmp_path / "empty.toml")
+    assert empty and empty.sources(1, 2) == NOWHERE and empty.sources(None, 3) == NOWHERE
+    guilds_only = Scopes.parse({"guilds": {"1": "a/"}})  # no default, no dms
+    assert guilds_only.sources(1, 2) == ("a",)
+    assert guilds_only.sources(None, 5) == NOWHERE and guilds_only.sources(2, 6) == NOWHERE
+    assert guilds_only.closes_some and "quotes nothing" in guilds_only.summary()
+    opened = Scopes.parse({"guilds": {"1": "a/"}, "default": "*"})
+    assert opened.sources(2, 6) is None and opened.sources(None, 5) is None and not opened.closes_some
+    dms_only = Scopes.parse({"guilds": {"1": "a/"}, "dms": "faq/"})
+    assert dms_only.sources(None, 5) == ("faq",) and dms_only.sources(2, 6) == NOWHERE
+    assert describe(NOWHERE) == "nothing"
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from qabot import chunking, corpus
 from qabot.eval.datasets import load_items, read_qrels, read_queries
-from qabot.index.build import model_input
-from qabot.index.manifest import corpus_files
+from qabot.index.ingest import model_input
 
 DEFAULT_QUESTIONS = (
     "Who killed Trotsky?",
@@ -63,7 +62,7 @@ def beir_corpus(folder: Path, work: Path, limit: int | None = None, split: str =
 def passage_texts(corpus_dir: Path) -> list[tuple[str, list[tuple[int, int]]]]:
     """The texts (and sentence spans) a build of ``corpus_dir`` gives the model."""
     out = []
-    for document in corpus.load_corpus(corpus_files(corpus_dir, lambda _m: None), lambda _m: None):
+    for document in corpus.load_corpus(corpus.find_files(corpus_dir, lambda _m: None), lambda _m: None):
         paras = corpus.document_paragraphs(document)
         out.extend(model_input(passage) for passage in chunking.passages(document, paras, 600))
     return out

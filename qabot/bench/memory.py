@@ -42,8 +42,7 @@ def bench_memory(corpus: Corpus, backend: str, work: Path, questions: int = 50) 
     index_s, index_peak = child([sys.executable, "-c", MEASURED.format(code=_QABOT), "index"], env)
     manifest = read_manifest(index_dir)
     assert manifest is not None
-    build = index_dir / manifest.build
-    disk = sum(p.stat().st_size for p in build.rglob("*") if p.is_file())
+    disk = sum(p.stat().st_size for s in manifest.segments for p in (index_dir / s.name).rglob("*") if p.is_file())
     typed = "".join(q.replace("\n", " ") + "\n" for q in corpus.questions[:questions]).encode()
     _, serving = child([sys.executable, "-c", MEASURED.format(code=_QABOT), "repl"], env, stdin=typed)
     _, model = child([sys.executable, "-c", MEASURED.format(code=_MODEL_ONLY), str(index_dir)], env)

@@ -109,6 +109,20 @@ class LiveResult(BaseModel):
     errors: int = Field(description="of those, how many failed (target 0)")
 
 
+class LivingResult(BaseModel):
+    backend: str
+    files: int = Field(description="corpus files, one per document")
+    passages: int
+    edits: int
+    served_s: float = Field(description="median: one file edited until a question quotes the new text (target <= 2)")
+    served_max_s: float
+    burst: int = Field(description="new files arriving one after another")
+    burst_rate: float = Field(description="files per second")
+    burst_last_s: float = Field(description="the last file's arrival until it is quoted (target <= 3)")
+    questions: int = Field(description="questions asked by another thread throughout")
+    errors: int = Field(description="of those, how many failed (target 0)")
+
+
 class ScaleResult(BaseModel):
     passages: int
     factory: str
@@ -126,6 +140,9 @@ class ScaleResult(BaseModel):
     hybrid: Latency | None = Field(
         None, description="the engine's whole candidates() call: dense and BM25 top 100, rows fetched, fused inputs"
     )
+    hybrid_scoped: Latency | None = Field(None, description="the same, scoped to one of the ten files (a tenth)")
+    upsert_served_s: float | None = Field(
+        None, description="median: one document upserted through the document API until a search finds it")
     where: str | None = Field(None, description="Milvus: the URI (a Lite file runs in this process)")
 
 
@@ -142,6 +159,7 @@ class BenchReport(BaseModel):
     peer: PeerResult | None = None
     scale: list[ScaleResult] = Field(default_factory=list)
     live: list[LiveResult] = Field(default_factory=list)
+    living: list[LivingResult] = Field(default_factory=list)
     reading: list[ReadingResult] = Field(default_factory=list)
     reading_share: ReadingShare | None = None
     notes: list[str] = Field(default_factory=list)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from qabot.bench.corpora import Corpus, beir_corpus, default_corpus
 from qabot.bench.live import bench_live
+from qabot.bench.living import bench_living
 from qabot.bench.memory import bench_memory
 from qabot.bench.peer import bench_txtai
 from qabot.bench.phases import beir_ndcg, bench_build, bench_cold, bench_query, dev_hit_at_1
@@ -55,6 +56,9 @@ def run(
     milvus_uri: str | None = None,
     live: bool = True,
     live_edits: int = 3,
+    living: bool = True,
+    living_burst: int = 20,
+    living_settle: float = 3.0,
     memory: bool = True,
     formats: Path | None = None,
     progress: bool = True,
@@ -93,6 +97,11 @@ def run(
             settings = bench_settings(corpus_dir=corpus.folder, index_dir=work / backend / corpus.name,
                                       embedding_backend=backend)
             report.live.append(bench_live(corpus, embedder, backend, settings, edits=live_edits))
+        if living and backend == default_backend and len(corpora) > 1 and corpora[1].jsonl is not None:
+            report.living += bench_living(
+                corpora[1].jsonl, work / backend, embedder, backend,
+                lambda b=backend, **folders: bench_settings(embedding_backend=b, **folders), edits=live_edits,
+                burst=living_burst, settle=living_settle, say=say)
         if formats is not None and backend == default_backend:
             _formats(report, formats, embedder, backend, work, runs, say)
         if memory:

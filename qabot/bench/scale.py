@@ -23,20 +23,25 @@ from qabot.bench.phases import MEASURED, child
 from qabot.bench.probes import ms, rss_mb, timed
 from qabot.bench.report import ScaleResult
 from qabot.bench.synthetic import WORDS, SyntheticEmbedder, write_synthetic_corpus
-from qabot.index import BuildConfig
-from qabot.index.dense import SEARCH_PARAMS, uses
+from qabot.index import BuildConfig, LivingIndex, open_index
+from qabot.index.embedded import bm25
+from qabot.index.embedded.dense import SEARCH_PARAMS, uses
+from qabot.index.embedded.engine import EmbeddedEngine
+from qabot.index.engine import top_k
 from qabot.index.lexical import tokenize
-from qabot.index.load import load
+from qabot.index.scope import Scope
+from qabot.models import Document
+
+SHARDS = 10  # the synthetic corpus is this many files
 
 # What the child process runs: the synthetic corpus through qabot's own build.
 _BUILD = (
     "from pathlib import Path\n"
     "from qabot.bench.synthetic import SyntheticEmbedder\n"
-    "from qabot.index import BuildConfig\n"
-    "from qabot.index.build import build\n"
+    "from qabot.index import BuildConfig, open_index\n"
     "corpus, index, factory, progress = sys.argv[1:5]\n"
-    "build(BuildConfig(corpus_dir=Path(corpus), index_dir=Path(index), index_factory=factory,\n"
-    "                  embedding_cache=False), SyntheticEmbedder(), progress=progress == '1')"
+    "open_index(BuildConfig(corpus_dir=Path(corpus), index_dir=Path(index), index_factory=factory,\n"
+    "                       embedding_cache=False), SyntheticEmbedder(), progress=progress == '1').close()"
 )
 
 
@@ -50,9 +55,10 @@ def bench_scale(
     "milvus" in ``engines`` builds the same passages into Milvus as well.
     """
     corpus_dir = work / f"scale-{passages}-corpus"
-    jsonl = corpus_dir / "synthetic.jsonl"
-    if not jsonl.is_file():
-        write_synthetic_corpus(jsonl, passages)
+    if not (corpus_dir / f"synthetic-{SHARDS - 1}.jsonl").is_file():  # ten files, so that a scope can take one
+        for k in range(SHARDS):
+            write_synthetic_corpus(corpus_dir / f"synthetic-{k}.jsonl", passages // SHARDS + (k < passages % SHARDS),
+                                   seed=k)
     probe = SyntheticEmbedder(seed=99)
     query_vectors = probe.draw(queries)
     query_tokens = [tokenize(" ".join(np.random.default_rng(i).choice(WORDS, 4))) for i in range(queries)]
@@ -71,24 +77,30 @@ def bench_scale(
         )
         before = rss_mb()
         started = time.perf_counter()
-        index = load(index_dir)
+        engine = EmbeddedEngine(config, probe.name)
+        index = engine.open()
         load_s = time.perf_counter() - started
         load_rss = rss_mb() - before
+        segment = index.parts[0].segment  # a fresh build is one segment
+        parts = [bm25.Part(p.segment.postings, p.base, p.dead) for p in index.parts]
         if exact is None:
-            exact = exact_top10(index.passage_vectors, query_vectors)
-        found10, times10, times100, bm25, hybrid = [], [], [], [], []
+            exact = exact_top10(segment.passage_vectors, query_vectors)
+        found10, times10, times100, lexical, hybrid, scoped = [], [], [], [], [], []
+        scope = Scope.of(["synthetic-3.jsonl"])
         for i, vector in enumerate(query_vectors):
             hybrid.append(timed(lambda v=vector, t=query_tokens[i], index=index: index.candidates(
                 v, t, 100, dense=True, lexical=True)))
+            scoped.append(timed(lambda v=vector, t=query_tokens[i], index=index, s=scope: index.candidates(
+                v, t, 100, dense=True, lexical=True, scope=s)))
             q = vector[None, :]
             started = time.perf_counter()
-            _, rows = index.dense.search(q, 10)
+            _, rows = segment.dense.search(q, 10)
             times10.append(time.perf_counter() - started)
             found10.append(rows[0])
-            times100.append(timed(lambda q=q, index=index: index.dense.search(q, 100)))
-            bm25.append(timed(lambda t=query_tokens[i], index=index: index.lexical.top(t, 100)))
+            times100.append(timed(lambda q=q, segment=segment: segment.dense.search(q, 100)))
+            lexical.append(timed(lambda t=query_tokens[i], s=index.stats, p=parts: _bm25_top(p, s, t, 100)))
         recall = float(np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found10, exact, strict=True)]))
-        disk = sum(p.stat().st_size for p in (index_dir / index.manifest.build).rglob("*") if p.is_file())
+        disk = sum(p.stat().st_size for p in index_dir.glob("seg-*/**/*") if p.is_file())
         results.append(
             ScaleResult(
                 passages=index.manifest.passages,
@@ -100,19 +112,53 @@ def bench_scale(
                 search_k10=ms(times10),
                 search_k100=ms(times100),
                 recall_at_10=round(recall, 4),
-                bm25=ms(bm25),
-                search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(index.dense, k)},
+                bm25=ms(lexical),
+                search_params={k: v for k, v in SEARCH_PARAMS.items() if uses(segment.dense, k)},
                 disk_mb=round(disk / (1 << 20), 1),
                 hybrid=ms(hybrid),
+                hybrid_scoped=ms(scoped),
             )
         )
-        first = np.array(index.passage_vectors[0])
+        first = np.array(segment.passage_vectors[0])
         index.close()
+        engine.close()
+        results[-1].upsert_served_s = round(upserted(config), 3)
         if "milvus" in engines:
             from qabot.bench.scale_milvus import bench_milvus
 
             results.append(bench_milvus(config, exact, first, query_vectors, query_tokens, milvus_uri, progress))
     return results
+
+
+def upserted(config: BuildConfig, times: int = 3) -> float:
+    """Median seconds from ``QABot.upsert``-ing one document into the index until a search finds it."""
+    living = open_index(config, SyntheticEmbedder(), progress=False)
+    served = []
+    try:
+        for i in range(times):
+            marker = f"zqupsert{i}x"
+            started = time.perf_counter()
+            living.upsert([Document(doc_id=f"upsert-{i}", source="bench/upserts",
+                                    text=f"The {marker} record was filed with the harbour council today.")])
+            while not _finds(living, marker):
+                time.sleep(0.005)
+            served.append(time.perf_counter() - started)
+    finally:
+        living.close()
+    return float(np.median(served))
+
+
+def _finds(living: LivingIndex, marker: str) -> bool:
+    with living.using() as engine:
+        found = engine.candidates(np.zeros(living.manifest.dimension, np.float32), tokenize(marker), 1, dense=False,
+                                  lexical=True)
+        rows = found.lexical_rows.tolist()
+        return bool(rows) and marker in engine.passages(rows)[rows[0]].text
+
+
+def _bm25_top(parts: list[bm25.Part], stats: bm25.Stats, tokens: list[str], n: int) -> np.ndarray:
+    scored = bm25.score(parts, stats, tokens)
+    return scored.rows[top_k(scored.scores, n, scored.rows)]
 
 
 def exact_top10(vectors: np.ndarray, queries: np.ndarray) -> np.ndarray:

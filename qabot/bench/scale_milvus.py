@@ -1,6 +1,6 @@
 """``qabot bench --scale N --engine milvus``: the same synthetic passages in Milvus, measured as FAISS is.
 
-The passages go through the Milvus engine's own writer (``qabot.index.milvus.writer``)
+The passages go through the Milvus engine's own lifecycle and writer (``qabot.index.milvus``)
 with the same stand-in embedder, so row ``i`` of the FAISS build and document ``i`` of
 the Milvus build hold the same vector (checked), and recall@10 is measured against the
 same exact search. With no ``milvus_uri`` the build is a Milvus Lite file in the work
@@ -21,10 +21,10 @@ from qabot.bench.probes import ms, peak_rss_mb, reset_peak_rss, rss_mb, timed
 from qabot.bench.report import ScaleResult
 from qabot.bench.synthetic import SyntheticEmbedder
 from qabot.index import BuildConfig
-from qabot.index.milvus import MilvusConfig, MilvusEngine, meta
+from qabot.index.living import LivingIndex
+from qabot.index.milvus import MilvusConfig, MilvusEngine, MilvusStore, meta
 from qabot.index.milvus.client import Connection
 from qabot.index.milvus.schema import bm25_text, dense_index, doc_of, passage_id
-from qabot.index.milvus.writer import update
 
 
 def bench_milvus(config: BuildConfig, exact: np.ndarray, first: np.ndarray, query_vectors: np.ndarray,
@@ -42,13 +42,11 @@ def bench_milvus(config: BuildConfig, exact: np.ndarray, first: np.ndarray, quer
     build_config = BuildConfig(corpus_dir=config.corpus_dir, index_dir=work / f"{config.index_dir.name}-milvus-cache",
                                index_factory=config.index_factory, embedding_cache=False)
     reset_peak_rss()
-    conn = Connection(mconfig)
+    embedder = SyntheticEmbedder()
     started = time.perf_counter()
-    try:
-        update(build_config, mconfig, SyntheticEmbedder(), conn, rebuild=True, progress=progress, warn=None,
-               notify=logging.getLogger(__name__).info)
-    finally:
-        conn.close()  # a Lite file's server stops here: loading below is measured from disk
+    LivingIndex.open_engine(MilvusStore(build_config, mconfig, embedder.name), build_config, embedder, rebuild=True,
+                            progress=progress, notify=logging.getLogger(__name__).info).close()
+    # a Lite file's server stops with its last connection: loading below is measured from disk
     build_s = time.perf_counter() - started
     build_peak = peak_rss_mb()
     before = rss_mb()

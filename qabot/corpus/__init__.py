@@ -26,6 +26,7 @@ from types import ModuleType
 from qabot.corpus import discord_export, docx, html, jsonl, pdf, plaintext
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
+from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
 from qabot.corpus.paragraphs import paragraphs
 from qabot.models import Document, Paragraph
 from qabot.text import first_line
@@ -39,6 +40,7 @@ READERS: dict[str, ModuleType] = {
 __all__ = [
     "READERS",
     "CorpusFile",
+    "ReaderLimits",
     "describe_types",
     "digests",
     "document_paragraphs",
@@ -61,16 +63,35 @@ def describe_types() -> str:
     return describe(READERS)
 
 
-def load_file(file: CorpusFile, warn: Warn | None = None) -> Iterator[Document]:
-    """The documents of one corpus file, read by the reader for its type.
+def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits | None = None) -> Iterator[Document]:
+    """The documents of one corpus file, read by the reader for its type, within ``limits``.
 
     A reader names what it cannot handle itself; anything a parsing library raises
     beyond that (a file that breaks it in a way nobody foresaw) skips the file too,
-    with a warning that names it, so one file never stops a build.
+    with a warning that names it, so one file never stops a build. So does a file over
+    one of the reader limits (``qabot.corpus.limits``: size, unpacked size, text, time);
+    only the reader's own work counts toward its time, not what the caller does with
+    each document it yields.
     """
     warn = warn or log.warning
+    limits = limits or ReaderLimits()
+    reader = READERS[file.suffix]
+    budget = Budget(limits)
     try:
-        yield from READERS[file.suffix].read(file, warn)
+        limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))
+        documents = reader.read(file, warn)
+        while True:
+            with budget.reading():
+                document = next(documents, None)
+                if document is None:
+                    return
+                if not document.paragraphs:  # derived text was charged paragraph by paragraph
+                    budget.spend(len(document.text))
+            yield document
+    except OverLimit as exc:
+        warn(f"skipping {file.name}: {exc}")
+    except OSError as exc:
+        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
     except Exception as exc:  # noqa: BLE001 - whatever a parser raises, the build goes on
         warn(f"skipping {file.name}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qabot.corpus import limits
 from qabot.models import Document, Paragraph
 from qabot.text import dedup_key
 
@@ -31,6 +32,7 @@ class DerivedText:
         self._seen: set[str] | None = set() if mark_repeats else None
 
     def _add(self, text: str, **fields: Any) -> Paragraph:
+        limits.spend(len(text) + len(SEPARATOR))  # the file's text and time bounds, as it is built
         para = Paragraph(start=self._offset, end=self._offset + len(text), **fields)
         self.paragraphs.append(para)
         self.parts.append(text)

@@ -17,7 +17,7 @@ citation links to. The channel's conversations are untangled (``conversations``:
 addressing, authors and time), and each is laid out whole, in the order they began, as
 one group of paragraphs (``Paragraph.group``), so that a question and its answers share
 passages and an excerpt never runs on into another conversation. A paragraph's number
-is still its message's place in the channel.
+is still its message's place in the channel, and it keeps its role in its exchange.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
@@ -26,40 +26,81 @@ naming the message.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from qabot.corpus import conversations
+import ijson
+
+from qabot.corpus import conversations, limits
 from qabot.corpus.derived import DerivedText
-from qabot.corpus.files import CorpusFile, Warn, read_text
+from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import fold
+from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
 CHAT_TYPES = frozenset({"Default", "Reply"})
 JUMP = "https://discord.com/channels/{guild}/{channel}"
+_ABSENT = object()
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
-    text = read_text(file, warn)
-    if text is None:
-        return
     try:
-        export = json.loads(text)
-    except json.JSONDecodeError as exc:
-        warn(f"skipping {file.name}: not valid JSON ({exc.msg}, line {exc.lineno})")
+        export = header(file.path)
+        problem = _missing(export)
+        if problem:
+            warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
+            return
+        result = document(file.name, {**export, "messages": _messages(file.path)}, warn)
+    except ijson.JSONError as exc:
+        warn(f"skipping {file.name}: {_invalid(exc)}")
         return
-    problem = _missing(export)
-    if problem:
-        warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
-        return
-    result = document(file.name, export, warn)
     if result is None:
         warn(f"skipping {file.name}: the export holds no chat messages")
         return
     yield result
+
+
+def header(path: Path) -> dict[str, Any] | None:
+    """The export without its messages: ``guild``, ``channel``, and ``messages`` as ``[]`` when it has a list.
+
+    None when the file is not a JSON object. The messages themselves are read one at a
+    time (``_messages``), never all at once: a big server's history is hundreds of
+    megabytes of JSON, most of it authors, roles and reactions. ``guild`` and ``channel``
+    come first in an export, so finding them reads little.
+    """
+    found: dict[str, Any] = {}
+    with path.open("rb") as handle:
+        first = next(ijson.parse(handle, use_float=True), None)
+        if first is None or first[1] != "start_map":
+            return None
+        for key in ("guild", "channel"):
+            handle.seek(0)
+            value = next(ijson.items(handle, key, use_float=True), _ABSENT)
+            if value is _ABSENT:
+                return found
+            found[key] = value
+        if _missing({**found, "messages": []}):
+            return found
+        handle.seek(0)
+        kinds = (event for prefix, event, _ in ijson.parse(handle, use_float=True) if prefix == "messages")
+        if next(kinds, None) == "start_array":
+            found["messages"] = []
+    return found
+
+
+def _messages(path: Path) -> Iterator[Any]:
+    """The messages of an export, one at a time."""
+    with path.open("rb") as handle:
+        for message in ijson.items(handle, "messages.item", use_float=True):
+            limits.check()  # system messages yield no text, but take time
+            yield message
+
+
+def _invalid(exc: Exception) -> str:
+    message = first_line(exc).removeprefix("b'").removeprefix('b"')
+    return "not valid UTF-8 text" if "UTF8" in message else f"not valid JSON ({message.rstrip('.')})"
 
 
 def _missing(export: Any) -> str | None:
@@ -116,7 +157,12 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
     title = f"#{parent} › {channel_name}" if parent and str(channel.get("type", "")).endswith("Thread") else f"#{channel_name}"
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
-    chat: list[tuple[dict[str, Any], str]] = []  # each chat message, with its author's display name
+    # Each message is linked into its conversation as it is read (a big server's history
+    # is read one message at a time); what is kept of it is only its paragraph.
+    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
+    untangler = conversations.Untangler(one_conversation=thread)
+    kept: list[tuple[str, str, str, str]] = []  # each message's paragraph, author, time and id
+    people: dict[str, str] = {}
     for index, message in enumerate(export["messages"], start=1):
         if not isinstance(message, dict) or message.get("type", "Default") not in CHAT_TYPES:
             continue
@@ -126,26 +172,27 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}" if missing or author is None
                  else f"{name}: skipping message {index}: its content is not text")
             continue
-        chat.append((message, author))
-    if not chat:
+        author = people.setdefault(author, author)  # one string per person, not one per message
+        message_id = str(message["id"])
+        untangler.add(_message(message, author, message_id, people))
+        kept.append((_message_text(message, author), author, str(message["timestamp"]), message_id))
+    if not kept:
         return None
     # Each conversation is laid out whole, in the order it began, so that its passages and
     # excerpt windows hold its own messages, not those of the conversations around it.
-    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
-    messages = [_message(message, author) for message, author in chat]
-    links = conversations.parents(messages, one_conversation=thread)
-    exchange, role = conversations.exchanges(links), conversations.roles(messages, links)
+    exchange = conversations.exchanges(untangler.links)
     text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
-    for n in sorted(range(len(chat)), key=lambda n: (exchange[n], n)):
-        message, author = chat[n]
-        text.paragraph(_message_text(message, author), number=n + 1, author=author, date=str(message["timestamp"]),
-                       url=f"{where}/{message['id']}", group=exchange[n] + 1, role=role[n])
+    for n in sorted(range(len(kept)), key=lambda n: (exchange[n], n)):
+        paragraph, author, date, message_id = kept[n]
+        text.paragraph(paragraph, number=n + 1, author=author, date=date, url=f"{where}/{message_id}",
+                       group=exchange[n] + 1, role=untangler.roles[n])
     return text.document(name, title=title, url=where)
 
 
-def _message(message: dict[str, Any], author: str) -> conversations.Message:
-    """What untangling conversations needs of an export's message."""
+def _message(message: dict[str, Any], author: str, message_id: str, people: dict[str, str]) -> conversations.Message:
+    """What untangling conversations needs of an export's message (``people``: one string per person)."""
     person = message["author"]
+    key = str(person.get("id") or author)
     names = {_fold(person.get(key)) for key in ("name", "nickname")} | {_fold(author)}
     mentioned = set()
     for user in message.get("mentions") or ():
@@ -153,10 +200,10 @@ def _message(message: dict[str, Any], author: str) -> conversations.Message:
             mentioned |= {_fold(user.get(key)) for key in ("name", "nickname")}
     reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
     return conversations.Message(
-        author=str(person.get("id") or author),
+        author=people.setdefault(key, key),
         text=message["content"],
         time=_seconds(str(message["timestamp"])),
-        id=str(message["id"]),
+        id=message_id,
         names=frozenset(names - {""}),
         reply_to=str(reference["messageId"]) if reference.get("messageId") else None,
         mentions=frozenset(mentioned - {""}),

@@ -17,12 +17,14 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
 from qabot.text import first_line
 
 SUFFIXES = frozenset({".docx"})
+CONTAINER = "zip"  # its unpacked size is bounded before python-docx unpacks it (qabot.corpus.limits)
 _SPACES = re.compile(r"[^\S\n]+")
 _HEADING_STYLE = re.compile(r"(?i)^(heading\s*\d|title|subtitle)$")
 
@@ -55,6 +57,7 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
     from docx.table import Table
 
     for item in word.iter_inner_content():
+        limits.check()  # empty paragraphs yield no text, but take time
         if isinstance(item, Table):
             for row in item.rows:
                 cells: list[str] = []

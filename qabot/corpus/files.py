@@ -78,11 +78,12 @@ def find_files(
             seen_dirs.add(real)
         return reason
 
-    def file_reason(path: Path) -> str | None:
-        reason = allowed(path) if path.is_symlink() else None
-        if reason is None and not path.is_file():
+    def file_reason(path: str) -> str | None:
+        # os.path on strings, not pathlib: this runs for every file of the folder at every check.
+        reason = allowed(Path(path)) if os.path.islink(path) else None
+        if reason is None and not os.path.isfile(path):
             reason = "not a regular file"
-        elif reason is None and path.suffix.lower() not in suffixes:
+        elif reason is None and os.path.splitext(path)[1].lower() not in suffixes:
             reason = f"unknown file type (qabot reads {describe(suffixes)})"
         return reason
 
@@ -102,10 +103,13 @@ def find_files(
             if reason is None:
                 kept.append(name)
         dirs[:] = kept
+        within = Path(os.path.relpath(folder, corpus_dir)).parts  # the folder's path inside the corpus, once
+        within = () if within == (".",) else within
+        here = Path(folder)
         for name in names:
-            path = Path(folder) / name
             if name.startswith("."):
                 continue
+            path = os.path.join(folder, name)
             try:
                 reason = file_reason(path)
             except OSError as exc:
@@ -113,8 +117,8 @@ def find_files(
             if reason:
                 warn(f"skipping {relative(path)}: {reason}")
                 continue
-            rel = Path(os.path.relpath(path, corpus_dir))
-            found.append((rel.parts, CorpusFile(path=path, name=display_name(rel.as_posix()))))
+            parts = (*within, name)
+            found.append((parts, CorpusFile(path=here / name, name=display_name("/".join(parts)))))
     return [file for _, file in sorted(found, key=lambda item: item[0])]
 
 

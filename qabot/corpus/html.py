@@ -29,16 +29,20 @@ A page with no main content is skipped with a warning that names it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
 from qabot.text import dedup_key
 
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+MARKUP = True  # parsed whole into a tree: its size is bounded by QABOT_READER_MAX_INFLATED_MB (qabot.corpus.limits)
+PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
 _SPACES = re.compile(r"\s+")
@@ -83,14 +87,18 @@ def document(name: str, data: bytes) -> Document | None:
     _wrap_loose_text(tree)
     anchors, headings = _headings(tree)
     _drop_permalinks(tree)
-    extracted = trafilatura.bare_extraction(
-        tree, favor_recall=True, include_formatting=True, include_tables=True, include_comments=False,
-        include_images=False, include_links=False, deduplicate=False,
-    )
-    body = getattr(extracted, "body", None)
-    if body is None:
+    bodies = []
+    for piece in _pieces(tree, PIECE):
+        limits.check()
+        extracted = trafilatura.bare_extraction(
+            piece, favor_recall=True, include_formatting=True, include_tables=True, include_comments=False,
+            include_images=False, include_links=False, deduplicate=False,
+        )
+        if (body := getattr(extracted, "body", None)) is not None:
+            bodies.append(body)
+    if not bodies:
         return None
-    blocks = list(_walk(body))
+    blocks = [block for body in bodies for block in _walk(body)]
     blocks = _restore_headings(blocks, headings)
     text = DerivedText()
     anchor: str | None = None
@@ -105,6 +113,75 @@ def document(name: str, data: bytes) -> Document | None:
     if not text.numbered:
         return None
     return text.document(name, **meta)
+
+
+def _pieces(tree: Any, size: int) -> Iterator[Any]:
+    """The page for trafilatura: whole, or for a page of more than ``size`` elements, in parts of about ``size``.
+
+    trafilatura's cost grows with the square of a page's elements (libxml2 merges the
+    node sets of an XPath union pairwise, and a page without a main container is
+    searched with such unions), so a flat page of a few megabytes takes minutes whole,
+    and in parts a time that grows with its length. A part is consecutive elements of
+    the page, moved out of it, under copies of the containers they sat in (a container
+    too large for one part is split inside), so that each part still has the page's
+    ``<main>`` or ``<article>`` around its share of the content.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    if not _larger(tree, size):
+        yield tree
+        return
+    body = tree.find("body")
+    top = body if body is not None else tree
+    page: Any = None
+    open_: list[tuple[Any, Any]] = []  # (container of the page, its copy in this part), outermost first
+    count = 0
+    for chain, element in _leaves(top, size):
+        if element is None:  # the end of chain[-1]: the text after it follows its last copy
+            if open_ and open_[-1][0] is chain[-1] and chain[-1].tail:
+                open_[-1][1].tail, chain[-1].tail = chain[-1].tail, None
+            continue
+        n = sum(1 for _ in element.iter())
+        if page is not None and count + n > size:
+            yield page
+            page = None
+        if page is None:
+            page = lxml_html.Element("html", dict(tree.attrib))
+            root = etree.SubElement(page, "body", dict(top.attrib)) if top is not tree else page
+            open_, count = [(top, root)], 0
+        depth = 0
+        while depth < len(chain) and depth + 1 < len(open_) and open_[depth + 1][0] is chain[depth]:
+            depth += 1
+        del open_[depth + 1:]
+        for container in chain[depth:]:
+            copy = etree.SubElement(open_[-1][1], container.tag, dict(container.attrib))
+            if container.text:  # its own text goes with its first part
+                copy.text, container.text = container.text, None
+            open_.append((container, copy))
+        open_[-1][1].append(element)  # moved: the page shrinks as its parts are read
+        count += n
+    if page is not None:
+        yield page
+
+
+def _leaves(parent: Any, size: int, chain: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(containers above, element) for each element of at most ``size`` elements below ``parent``, in order.
+
+    An element larger than ``size`` is a container: its children are gone into, and
+    (its chain, None) marks its end.
+    """
+    for child in list(parent):
+        if len(child) and _larger(child, size):
+            yield from _leaves(child, size, (*chain, child))
+            yield (*chain, child), None
+        else:
+            yield chain, child
+
+
+def _larger(element: Any, size: int) -> bool:
+    """Whether ``element`` holds more than ``size`` elements (counting no further: deep pages stay cheap)."""
+    return sum(1 for _ in itertools.islice(element.iter(), size + 1)) > size
 
 
 def _walk(element: Any) -> Iterator[tuple[str, str]]:

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
@@ -81,7 +82,10 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        pages = [_page_lines(pdf, index) for index in range(count)]
+        pages = []
+        for index in range(count):
+            limits.check()  # a page without text takes time too
+            pages.append(_page_lines(pdf, index))
         labels = [pdf.get_page_label(index) or None for index in range(count)]
         meta = pdf.get_metadata_dict(skip_empty=True)
     except pdfium.PdfiumError as exc:

@@ -73,7 +73,7 @@ def bots(
     first = QABot.from_settings(settings, progress=progress, embedder=embedder)
     try:
         for mode in modes:
-            yield QABot(settings.model_copy(update={"retrieval_mode": mode}), first.index, first.embedder)
+            yield QABot(settings.model_copy(update={"retrieval_mode": mode}), first.living, first.embedder)
     finally:
         first.close()
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,16 +85,24 @@ def export_items(store: FeedbackStore, *, guild_id: int | None = None) -> list[d
 
 
 def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> Exported:
-    """Write the items to ``path`` as JSONL (atomically: a reader never sees half a file)."""
+    """Write the items to ``path`` as JSONL (atomically: a reader never sees half a file).
+
+    The text goes to a new file made beside ``path`` by ``tempfile.mkstemp`` (created,
+    never opened through a link someone left there, readable by its owner only), then
+    renamed over ``path``; a link at ``path`` itself is replaced, not followed.
+    """
     items = export_items(store, guild_id=guild_id)
     text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp: str | None = None
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
     gold = sum(1 for item in items if item["answers"])
     return Exported(path, len(items), gold, len(items) - gold)

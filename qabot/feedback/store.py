@@ -10,7 +10,9 @@ query, the answered flag and the confidence, the scope, the cited passages (sour
 document, offsets, a hash of the text), the best excerpt's highlight (the gold of an
 exported question), the guild and channel ids, a salted hash of the user id, the time
 and the index build. The user id itself is never stored: ``user_hash`` is an HMAC with
-a random salt kept in the state folder (``salt``, readable by its owner only).
+a random salt kept in the state folder (``salt``, readable by its owner only). Nor is a
+direct message's channel id, which names one user as surely: it is kept the same way
+(``channel_hash``). The database is readable by its owner only, whatever the folder.
 A user has one vote per answer (``votes``' primary key); voting again changes it.
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly.
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 
 DATABASE = "qabot.sqlite3"
 SALT = "salt"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: channel_hash, and no direct message's channel id in clear
 HELPFUL, NOT_HELPFUL = 1, -1
 Frontend = str  # "slash", "mention", "dm", "menu", "forum", "repl", "library"
 
@@ -64,7 +66,8 @@ CREATE TABLE IF NOT EXISTS answers (
     guild_id INTEGER,
     channel_id INTEGER,
     user_hash TEXT,
-    build TEXT
+    build TEXT,
+    channel_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
 CREATE TABLE IF NOT EXISTS votes (
@@ -100,8 +103,9 @@ class StoredAnswer:
     highlight: str | None
     doc_id: str | None
     guild_id: int | None
-    channel_id: int | None
+    channel_id: int | None  # None for a direct message: see channel_hash
     build: str | None
+    channel_hash: str | None = None  # a direct message's channel, as a salted hash
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,14 @@ class FeedbackStore:
         build: str | None = None,
         answer_id: str | None = None,
     ) -> str:
-        """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given)."""
+        """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
+
+        A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash.
+        """
         answer_id = answer_id or new_id()
+        channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
+        if channel_hash is not None:
+            channel_id = None
         best = answer.excerpts[0] if answer.excerpts else None
         passages = [
             {"source": e.citation.source, "doc_id": e.citation.doc_id, "start": e.citation.start,
@@ -167,7 +177,7 @@ class FeedbackStore:
             json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
             best.citation.doc_id if best else None, guild_id, channel_id,
-            self.user_hash(user) if user is not None else None, build,
+            self.user_hash(user) if user is not None else None, build, channel_hash,
         )
         with self._connection() as db:
             db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
@@ -250,6 +260,10 @@ class FeedbackStore:
         """A salted hash of a user id: the same user always gets the same hash, which reveals nothing."""
         return hmac.new(self._the_salt(), str(user).encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
+    def channel_hash(self, channel_id: int) -> str:
+        """A direct message's channel id as the store keeps it: salted and hashed, as a user id is."""
+        return self.user_hash(f"discord-dm-channel:{channel_id}")
+
     def _the_salt(self) -> bytes:
         if self._salt is None:
             self._make_folder()
@@ -286,6 +300,7 @@ class FeedbackStore:
 
     def _open(self) -> sqlite3.Connection:
         self._make_folder()
+        self._owner_only()
         db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA busy_timeout = 10000")
@@ -293,10 +308,35 @@ class FeedbackStore:
         if version > SCHEMA_VERSION:
             db.close()
             raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
+        if version == 1:
+            self._hash_dm_channels(db)
         db.executescript(_SCHEMA)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.isolation_level = "DEFERRED"
         return db
+
+    def _owner_only(self) -> None:
+        """Create the database readable by its owner only (SQLite gives its -wal and -shm files the same mode),
+        and narrow one made before; never through a link planted in its place."""
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            try:
+                if os.fstat(fd).st_mode & 0o077:
+                    os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StateError(f"cannot open the state database {self.path}: {exc.strerror or exc}") from None
+
+    def _hash_dm_channels(self, db: sqlite3.Connection) -> None:
+        """Schema 1 to 2: a direct message's channel id, stored in clear, becomes its salted hash."""
+        db.execute("BEGIN")
+        db.execute("ALTER TABLE answers ADD COLUMN channel_hash TEXT")
+        rows = db.execute("SELECT id, channel_id FROM answers WHERE guild_id IS NULL AND channel_id IS NOT NULL")
+        for answer_id, channel_id in rows.fetchall():
+            db.execute("UPDATE answers SET channel_hash = ?, channel_id = NULL WHERE id = ?",
+                       (self.channel_hash(channel_id), answer_id))
+        db.execute("COMMIT")
 
     def _make_folder(self) -> None:
         try:
@@ -318,14 +358,15 @@ def new_id() -> str:
 
 
 _COLUMNS = ("id, at, frontend, question, history, query, answered, confidence, scope, highlight, doc_id, "
-            "guild_id, channel_id, build")
+            "guild_id, channel_id, build, channel_hash")
 
 
 def _stored(row: tuple) -> StoredAnswer:
     (answer_id, at, frontend, question, history, query, answered, confidence, scope, highlight, doc_id,
-     guild_id, channel_id, build) = row
+     guild_id, channel_id, build, channel_hash) = row
     return StoredAnswer(answer_id, at, frontend, question, json.loads(history), query, bool(answered), confidence,
-                        json.loads(scope) if scope else None, highlight, doc_id, guild_id, channel_id, build)
+                        json.loads(scope) if scope else None, highlight, doc_id, guild_id, channel_id, build,
+                        channel_hash)
 
 
 def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tuple[str, tuple]:

@@ -1,34 +1,40 @@
-"""The index: build it from a corpus, check it against its manifest, load it as a search engine.
+"""The index: one lifecycle over two engines, and the contract retrieval reads an index through.
 
-- ``manifest``: what a build was made from; ``check`` says whether it is still fresh;
-- ``build``: streams the corpus through chunking and the model, commits atomically
-  (``qabot.index.build.build``);
-- ``load``: the default engine (FAISS + bm25s + flat files) and ``open_index``, which
-  builds a missing, stale or corrupt index before loading it;
-- ``leases``: a build a live process reads is never deleted under it;
-- ``engine``: the contract retrieval reads an index through;
-- ``store``, ``lexical``, ``dense``, ``cache``: the chunk store, BM25, FAISS, the embedding cache.
+- ``living``: ``LivingIndex``, where an index changes: load, freshness, the write lock,
+  fallback, swap, watch, and applying changes (the corpus folder's, and the document
+  API's ``upsert``/``delete``);
+- ``changes``: the corpus compared with the manifest, and what an engine implements to
+  apply a change (``Engine``, ``Transaction``);
+- ``ingest``: documents to passages, embedded, tokenised and flagged, for either engine;
+- ``manifest``: what an index was made from and holds (one model for both engines);
+- ``engine``: the ``SearchEngine`` contract retrieval reads (find and fetch; no policy);
+- ``embedded/``: the default engine (segments of flat files: vectors, BM25 postings, the
+  chunk store; merges; leases); ``milvus/``: the Milvus engine;
+- ``cache``, ``lexical``, ``scope``, ``watch``, ``stores``: the embedding cache, the
+  tokenizer, source patterns, watching the corpus, choosing the engine.
 """
 
 from __future__ import annotations
 
-from qabot.index.build import indexed_text
+from qabot.index.changes import Outcome, Refresh
 from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, SearchEngine
-from qabot.index.load import Index, open_index
-from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, Status, check
+from qabot.index.ingest import indexed_text, model_input
+from qabot.index.living import LivingIndex, open_index
+from qabot.index.manifest import MANIFEST, BuildConfig, Manifest
 
 __all__ = [
     "MANIFEST",
     "BuildConfig",
     "Candidates",
     "Evidence",
-    "Index",
+    "LivingIndex",
     "Manifest",
+    "Outcome",
     "ParagraphRow",
     "PassageRow",
+    "Refresh",
     "SearchEngine",
-    "Status",
-    "check",
     "indexed_text",
+    "model_input",
     "open_index",
 ]

@@ -1,8 +1,11 @@
 """The search-engine contract: what retrieval needs from an index, whatever stores it.
 
-``qabot.search`` ranks, reranks and quotes; an engine only finds and fetches. The default
-engine is ``qabot.index.load.Index`` (FAISS + bm25s + a SQLite chunk store, embedded, in
-local files); a distributed engine implements the same methods against a server.
+``qabot.search`` ranks, reranks, cuts the excerpt windows and quotes; an engine only finds
+and fetches. A ``SearchEngine`` is one committed state of an index, which does not change
+while questions use it: the embedded engine's ``Snapshot`` (segments of flat files in the
+index folder, ``qabot.index.embedded``) or a Milvus collection (``qabot.index.milvus``).
+How an index changes is the other half of an engine (``qabot.index.changes``), driven by
+the one lifecycle in ``qabot.index.living``.
 
 Every method takes passage rows in bulk, so that an engine behind a network answers a
 question in a few round trips, never one per candidate:
@@ -10,8 +13,8 @@ question in a few round trips, never one per candidate:
 - ``candidates``: the dense and BM25 searches, as arrays (fusion happens in the core);
 - ``evidence``: what the sentence rerank reads for the candidates (sentence vectors and
   each sentence's term ids), stored at index time so that no text is re-read;
-- ``passages``, ``neighbour_sentences``, ``text``, ``paragraph_at``: what an excerpt and its
-  citation are cut from.
+- ``passages``, ``neighbours``, ``text``, ``paragraph_at``: what an excerpt and its
+  citation are cut from (the window policy is ``qabot.search.excerpts``'s).
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ class PassageRow:
     start: int
     end: int
     text: str
-    sent0: int  # row of its first sentence vector
     sentences: tuple[tuple[int, int], ...]  # absolute offsets into the document text
     page: int | None = None  # 1-based page of its first paragraph, in a paged document
 
@@ -114,13 +116,8 @@ class SearchEngine(Protocol):
 
     def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]: ...
 
-    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
-        """The sentence spans of the passage and of the passages either side of it, in order.
-
-        Only passages of the same document and section count (an excerpt's window grows
-        over them, never over a heading), and of the same group of paragraphs, when the
-        passage's paragraph has one (``Paragraph.group``: a chat's conversation).
-        """
+    def neighbours(self, passage: PassageRow, radius: int) -> list[PassageRow]:
+        """The passages of ``passage``'s document up to ``radius`` places before and after it, itself included, in order."""
         ...
 
     def text(self, doc: int, start: int, end: int) -> str:
@@ -184,3 +181,24 @@ def half_to_float32(values: np.ndarray) -> np.ndarray:
     sign <<= 16
     bits |= sign
     return out
+
+
+def top_k(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` highest finite ``scores``, best first; a tie goes to the lower row
+    (``rows``, or the position itself), so the result never depends on how the scores were split up.
+
+    The one top-k of both searches: BM25 over the passages a question's terms touch, vector
+    search over each segment and across them.
+    """
+    scores = np.asarray(scores)
+    order_by = np.arange(len(scores)) if rows is None else np.asarray(rows)
+    finite = np.flatnonzero(np.isfinite(scores))
+    k = min(int(k), len(finite))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(finite):
+        # Every score tied with the k-th best stays in the running, so ties are settled by row below.
+        kth = np.partition(scores[finite], len(finite) - k)[len(finite) - k]
+        finite = finite[scores[finite] >= kth]
+    best = finite[np.lexsort((order_by[finite], -scores[finite]))]
+    return best[:k].astype(np.int64)

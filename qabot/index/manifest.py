@@ -1,10 +1,15 @@
-"""The manifest: what a build was made from and what it holds, and whether it is still fresh.
+"""The manifest: what an index was made from and what it holds; one model for both engines.
 
-``manifest.json`` in the index folder is the commit point of a build: it names the live
-``build-<id>/`` folder and records the model, its dimension, the chunking parameters,
-the format version, a hash of every corpus file and the size (and, for small indexes,
-the checksum) of every artifact. ``check`` compares it with the corpus and the settings;
-a mismatch says why the index must be rebuilt.
+The embedded engine keeps it as ``manifest.json`` in the index folder, its commit point:
+replacing it (atomically) is what makes a change visible. The Milvus engine keeps the same
+model in its meta collection. It records the settings a build depends on (model,
+dimension, chunking, format version, index type), every corpus file with its size,
+modification time and digest (so a file whose size and time are unchanged is never read
+again), the files skipped and why, the live counts, and for the embedded engine its
+segments and their deletion lists.
+
+``stale_reason`` says when the settings changed so much that the index must be rebuilt;
+which files changed is ``qabot.index.changes``'s business.
 """
 
 from __future__ import annotations
@@ -13,26 +18,27 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
-from qabot import chunking, corpus
-from qabot.errors import CorpusError, CorruptIndexError
+from qabot import chunking
+from qabot.corpus.limits import ReaderLimits
+from qabot.errors import CorruptIndexError
 from qabot.text import first_line
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 8  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 9  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
-# 8: a chat message's role in its exchange
+# 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
-HASH_LIMIT = 256 << 20  # artifacts are checksummed on load when the index is smaller than this
+HASH_LIMIT = 256 << 20  # a segment's artifacts are checksummed on load when it is smaller than this
 
 
 class Artifact(BaseModel):
@@ -40,8 +46,39 @@ class Artifact(BaseModel):
     blake2b: str | None = None
 
 
+class FileState(BaseModel):
+    """A corpus file as last indexed: its digest, and the size and time that spare reading it again."""
+
+    digest: str
+    size: int = -1
+    mtime_ns: int = -1
+    checked_ns: int = 0  # when its size and time were read (a file changed just before may change again unseen)
+    documents: int = 0  # how many documents it gave
+
+
+class SegmentInfo(BaseModel):
+    """One segment of the embedded engine, and what has been deleted from it since it was written."""
+
+    name: str
+    documents: int  # written, deleted ones included
+    passages: int
+    sentences: int
+    length: int  # BM25 tokens of all its passages
+    factory: str  # the FAISS factory its dense index was built with (Flat: exact search)
+    artifacts: dict[str, Artifact]
+    deleted: str | None = None  # the file listing its deleted documents' rows
+    deleted_documents: int = 0
+    deleted_passages: int = 0
+    deleted_sentences: int = 0
+    deleted_length: int = 0
+
+    @property
+    def live_passages(self) -> int:
+        return self.passages - self.deleted_passages
+
+
 class Manifest(BaseModel):
-    """What a build was made from, and what it holds."""
+    """What an index was made from, and what it holds."""
 
     format_version: int
     model: str
@@ -51,19 +88,24 @@ class Manifest(BaseModel):
     index_text: str
     index_factory: str
     index_factory_used: str
-    build: str
-    files: dict[str, str]
-    skipped: list[str] = []
+    build: str  # names this committed state: a new one with every change
+    generation: int = 0
+    files: dict[str, FileState]
+    skipped: dict[str, list[str]] = {}  # why files (or documents of them) were left out, by file ("" for none)
     documents: int
     passages: int
     sentences: int
-    artifacts: dict[str, Artifact]
+    segments: list[SegmentInfo] = []
     built_at: str
-    seconds: float
-    embedded: int = 0
-    cached: int = 0
+    seconds: float  # what the last change took
+    embedded: int = 0  # passages the last change embedded
+    cached: int = 0  # ... and those whose vectors it reused
     indexed_files: int = 0  # files that gave at least one document
-    unchanged_files: int = 0  # files with the same contents as in the build before
+    unchanged_files: int = 0  # files the last change did not read
+    api_documents: int = 0  # documents added through the document API (QABot.upsert)
+
+    def skipped_messages(self) -> list[str]:
+        return [message for name in sorted(self.skipped) for message in self.skipped[name]]
 
 
 @dataclass(frozen=True)
@@ -76,24 +118,44 @@ class BuildConfig:
     index_factory: str = "Flat"
     embedding_cache: bool = True
     corpus_external_links: bool = False
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # not freshness: --rebuild retries skipped files
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildConfig:
         """The build fields of ``settings``: each field here has a ``Settings`` field of the same name."""
-        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
+        named = {f.name: getattr(settings, f.name) for f in fields(cls) if f.name != "reader_limits"}
+        return cls(**named, reader_limits=ReaderLimits.from_settings(settings))
 
 
-@dataclass(frozen=True)
-class Status:
-    """Whether the index on disk can be used as it is."""
+def new_manifest(config: BuildConfig, model: str, dimension: int, factory_used: str) -> Manifest:
+    """The manifest of an empty index of these settings: every build starts from it."""
+    return Manifest(
+        format_version=FORMAT_VERSION, model=model, dimension=dimension, passage_chars=config.passage_chars,
+        sentence_chars=chunking.MAX_SENTENCE_CHARS, index_text=INDEX_TEXT, index_factory=config.index_factory,
+        index_factory_used=factory_used, build="", files={}, documents=0, passages=0, sentences=0,
+        built_at=now(), seconds=0.0,
+    )
 
-    manifest: Manifest | None
-    files: dict[str, str]
-    reason: str | None  # None: fresh
 
-    @property
-    def fresh(self) -> bool:
-        return self.reason is None
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_build_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def stale_reason(manifest: Manifest, config: BuildConfig, model: str) -> str | None:
+    """Why an index of ``manifest`` cannot be updated in place for these settings (None: it can)."""
+    if manifest.format_version != FORMAT_VERSION or manifest.index_text != INDEX_TEXT:
+        return "the index format changed"
+    if manifest.model != model:
+        return f"the model changed ({manifest.model} -> {model})"
+    if manifest.passage_chars != config.passage_chars or manifest.sentence_chars != chunking.MAX_SENTENCE_CHARS:
+        return "the chunking settings changed"
+    if manifest.index_factory != config.index_factory:
+        return f"the index type changed ({manifest.index_factory} -> {config.index_factory})"
+    return None
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
@@ -110,75 +172,28 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     """Replace the manifest atomically: a temp file, fsync, ``os.replace``, fsync of the folder."""
     tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(manifest.model_dump_json(indent=2))
+        handle.write(manifest.model_dump_json(indent=1))
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, index_dir / MANIFEST)
+    fsync_folder(index_dir)
+
+
+def fsync_folder(folder: Path) -> None:
     with contextlib.suppress(OSError):
-        directory = os.open(index_dir, os.O_RDONLY)
+        directory = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(directory)
         finally:
             os.close(directory)
 
 
-def corpus_files(
-    corpus_dir: Path, warn: Callable[[str], None] | None = None, *, external_links: bool = False
-) -> list[corpus.CorpusFile]:
-    files = corpus.find_files(corpus_dir, warn, external_links=external_links)
-    if not files:
-        raise CorpusError(f"corpus folder {str(corpus_dir)!r} has no files to index (qabot reads {corpus.describe_types()})")
-    return files
-
-
-def check(config: BuildConfig, model: str) -> Status:
-    """Compare the manifest with the corpus and settings; ``reason`` says why a rebuild is needed.
-
-    Silent about skipped files: the build that follows a change reports them.
-    """
-    quiet = lambda _message: None
-    found = corpus_files(config.corpus_dir, quiet, external_links=config.corpus_external_links)
-    files = corpus.digests(found, quiet)
-    try:
-        manifest = read_manifest(config.index_dir)
-    except CorruptIndexError as exc:
-        return Status(None, files, str(exc))
-    if manifest is None:
-        return Status(None, files, "no index yet")
-    return Status(manifest, files, stale_reason(manifest, config, model, files))
-
-
-def stale_reason(manifest: Manifest, config: BuildConfig, model: str, files: dict[str, str]) -> str | None:
-    if manifest.format_version != FORMAT_VERSION or manifest.index_text != INDEX_TEXT:
-        return "the index format changed"
-    if manifest.model != model:
-        return f"the model changed ({manifest.model} -> {model})"
-    if manifest.passage_chars != config.passage_chars or manifest.sentence_chars != chunking.MAX_SENTENCE_CHARS:
-        return "the chunking settings changed"
-    if manifest.index_factory != config.index_factory:
-        return f"the index type changed ({manifest.index_factory} -> {config.index_factory})"
-    added = sorted(set(files) - set(manifest.files))
-    removed = sorted(set(manifest.files) - set(files))
-    changed = sorted(name for name in set(files) & set(manifest.files) if files[name] != manifest.files[name])
-    parts = [
-        f"{label} {_names(names)}"
-        for label, names in (("added", added), ("changed", changed), ("removed", removed))
-        if names
-    ]
-    return "corpus files " + "; ".join(parts) if parts else None
-
-
-def _names(names: list[str]) -> str:
-    shown = ", ".join(names[:3])
-    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-
 # -- artifacts --------------------------------------------------------------------------
 
 
 def describe_artifacts(folder: Path) -> dict[str, Artifact]:
-    """The size of every file of a build, and its checksum when the build is small enough to hash quickly."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    """The size of every file of a segment, and its checksum when the segment is small enough to hash quickly."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     total = sum(p.stat().st_size for p in files)
     return {
         p.relative_to(folder).as_posix(): Artifact(
@@ -188,9 +203,9 @@ def describe_artifacts(folder: Path) -> dict[str, Artifact]:
     }
 
 
-def verify_artifacts(folder: Path, manifest: Manifest) -> None:
+def verify_artifacts(folder: Path, artifacts: dict[str, Artifact]) -> None:
     """Raise ``CorruptIndexError`` unless every artifact is there, of its size and checksum."""
-    for name, artifact in manifest.artifacts.items():
+    for name, artifact in artifacts.items():
         path = folder / name
         if not path.is_file():
             raise CorruptIndexError(f"index file {path} is missing")

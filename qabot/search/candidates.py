@@ -49,6 +49,7 @@ class Pool:
         self.fused = np.asarray(fused).astype(np.float64)
         self.coverage = np.asarray(config.passage_coverage_weight * coverage).astype(np.float64)
         self.counts = evidence.counts
+        self.flags = evidence.flags  # per sentence, as the index stored them (None: not stored)
         self.starts = run_starts(evidence.counts)
         self.sentence_scores = sentence_scores  # flat, candidate by candidate; adjusted in place
         self.passages: list[PassageRow | None] = [None] * len(self.rows)
@@ -60,6 +61,10 @@ class Pool:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def sentence_flags(self, position: int) -> np.ndarray | None:
+        """The stored ``chunking.sentence_flags`` of the candidate at ``position``'s sentences."""
+        return None if self.flags is None else self.flags[self.starts[position] : self.starts[position + 1]]
 
     def sentences(self, position: int) -> np.ndarray:
         """The sentence scores of the candidate at ``position`` (a view: adjusting it adjusts the pool)."""

@@ -22,21 +22,22 @@ from urllib.parse import quote, urldefrag
 
 import numpy as np
 
-from qabot.chunking import asks
+from qabot.chunking import ASKS, asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 from qabot.search import exchange
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
+WINDOW_RADIUS = 4  # passages either side that an excerpt's window may reach
 _ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
 FRAGMENT_WORDS = 4  # words of the highlight's start and end that a text fragment names
 _WORD = re.compile(r"\S+")
 
 
 def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float,
-            lift: float = 0.0, chat: exchange.Exchange | None = None) -> Excerpt:
-    """The excerpt around ``passage``'s best sentence, cited (``lift``: see ``highlight_span``).
+            lift: float = 0.0, flags: np.ndarray | None = None, chat: exchange.Exchange | None = None) -> Excerpt:
+    """The excerpt around ``passage``'s best sentence, cited (``lift``, ``flags``: see ``highlight_span``).
 
     In a chat (``chat``: the exchange around the passage, ``exchange.read``), the highlight
     is the exchange's answering message instead (``exchange.answer_span``), and the window
@@ -48,7 +49,7 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
         hl_start, hl_end = answer
     else:
         units, text_start, text = neighbourhood(engine, passage)
-        hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift)
+        hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags)
     start, end = window(units, hl_start, hl_end, text, text_start)
     excerpt_text = text[start - text_start : end - text_start]
     para = engine.paragraph_at(passage.doc, hl_start)
@@ -85,18 +86,39 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
 
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:
-    """Sentence units of the passage and its neighbours in the same section and group, and their text.
-
-    A neighbour of another group of paragraphs (another conversation of a chat) is left
-    out by the engine, so that an excerpt never runs on into it.
-    """
-    units = engine.neighbour_sentences(passage)
+    """Sentence units of the passage and its neighbours in the same section and group, and their text."""
+    units = window_units(engine, passage)
     lo, hi = units[0][0], units[-1][1]
     return units, lo, engine.text(passage.doc, lo, hi)
 
 
+def window_units(engine: SearchEngine, passage: PassageRow) -> list[tuple[int, int]]:
+    """The sentences an excerpt's window may grow over: the one window policy, whatever the engine.
+
+    They are the sentences of the passage, of the passages that overlap or touch it, and of
+    one more passage on each side, of the same document and section (a window never grows
+    over a heading); and when the passage's paragraph is in a group (``Paragraph.group``: a
+    chat's conversation), only passages of that group or of none, so that an excerpt never
+    runs on into another conversation.
+    """
+    around = engine.neighbours(passage, WINDOW_RADIUS)
+    near = [i for i, p in enumerate(around) if p.end >= passage.start and p.start <= passage.end] or [
+        next(i for i, p in enumerate(around) if p.row == passage.row)]
+    rows = [p for p in around[max(0, near[0] - 1) : near[-1] + 2] if p.section == passage.section]
+    own = _group_at(engine, passage.doc, passage.start)
+    if own is not None:
+        rows = [p for p in rows if p.row == passage.row or _group_at(engine, p.doc, p.start) in (None, own)]
+    return sorted({span for p in rows for span in p.sentences})
+
+
+def _group_at(engine: SearchEngine, doc: int, offset: int) -> int | None:
+    para = engine.paragraph_at(doc, offset)
+    return para.group if para else None
+
+
 def highlight_span(
-    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0
+    passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0,
+    flags: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """The best sentence, with what it needs from its paragraph, in at most 300 characters.
 
@@ -108,10 +130,14 @@ def highlight_span(
     answer) takes its better-scoring neighbour along, one that does not ask before one
     that does; a sentence that opens with a pronoun ("He became ...") takes the sentence
     before it, which says who "he" is, even from the passage before. ``units`` and
-    ``text`` (from ``offset``) are the sentences and source text around the passage.
+    ``text`` (from ``offset``) are the sentences and source text around the passage;
+    ``flags``, where the index stored them, say which sentences ask (else they are read).
     """
     own = passage.sentences
-    asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
+    if flags is not None and len(flags) == len(own):
+        asking = [bool(f & ASKS) for f in flags.tolist()]
+    else:
+        asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
     matched = [float(score) + (lift if asked else 0.0) for score, asked in zip(scores, asking, strict=True)]
     best = max(range(len(own)), key=lambda j: matched[j])
     if asking[best]:

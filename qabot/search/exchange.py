@@ -81,25 +81,21 @@ def is_chat(para: ParagraphRow | None) -> bool:
 
 def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: int = REACH) -> list[PassageRow]:
     """``passage`` and the passages up to ``reach`` either side of it in the same exchange, in order."""
-    found = engine.passages([r for r in range(passage.row - reach, passage.row + reach + 1) if r >= 0])
-    rows = sorted(found)
-    at = rows.index(passage.row) if passage.row in rows else None
+    near = engine.neighbours(passage, reach)
+    at = next((n for n, p in enumerate(near) if p.row == passage.row), None)
     if at is None:
         return [passage]
 
     def same(other: PassageRow) -> bool:
-        if other.doc != passage.doc:
-            return False
         para = engine.paragraph_at(other.doc, other.start)
         return para is not None and para.group == group
 
-    out = [passage]
-    for step in (-1, 1):  # outwards from the passage, stopping at the exchange's edge
-        n = at + step
-        while 0 <= n < len(rows) and rows[n] == rows[n - step] + step and same(found[rows[n]]):
-            out.append(found[rows[n]])
-            n += step
-    return sorted(out, key=lambda p: p.start)
+    lo = hi = at  # outwards from the passage, stopping at the exchange's edge
+    while lo > 0 and same(near[lo - 1]):
+        lo -= 1
+    while hi + 1 < len(near) and same(near[hi + 1]):
+        hi += 1
+    return near[lo : hi + 1]
 
 
 def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,

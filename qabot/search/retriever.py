@@ -230,7 +230,8 @@ class Retriever:
                 answer = exchange.best(chat)
                 assert answer is not None
                 answers.add((passage.doc, answer.para.start))
-            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, chat)
+            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, pool.sentence_flags(position),
+                                     chat)
             if chat is not None and chat.options:
                 said = dedup_key(found.highlight)
             else:

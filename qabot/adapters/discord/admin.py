@@ -2,12 +2,15 @@
 
 The group is published with ``default_permissions`` Manage Server and for servers only,
 so Discord shows it to server managers and nobody else; a server's admins can grant it
-to other roles under Server Settings > Integrations. Every reply is private.
+to other roles under Server Settings > Integrations. Every reply is private. A client
+can still send the commands from anywhere: each refuses outside a server, and speaks
+of this server alone.
 
 - ``status``: the index (built when, files, documents, passages; this server's scope),
   the questions asked here today, the queue, and uptime;
 - ``reindex``: brings the index in step with the corpus now (``QABot.refresh``: only
-  changed passages are embedded again), editing its reply with the progress;
+  changed documents are read and written), editing its reply with the progress; on a
+  read-only replica it switches to the version its writer committed last;
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them.
 """
@@ -24,16 +27,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, Answering
-from qabot.adapters.discord.buttons import apologise
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Door
+from qabot.adapters.discord.buttons import apologise, say
 from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed
 from qabot.feedback import summarise, summary_text
-from qabot.index import BuildConfig, check
+from qabot.index import Outcome
 from qabot.scopes import describe
 
 log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 2.0  # between edits of the reindex reply (Discord allows 5 edits in 5 s)
+SERVERS_ONLY = "The /qabot commands work in a server only."
 
 
 @app_commands.guild_only()
@@ -49,23 +53,27 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
     @app_commands.command(name="status", description="The index, today's questions, the queue and uptime.")
     async def status(self, interaction: discord.Interaction) -> None:
+        if not await _in_a_server(interaction):
+            return
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        embed = await asyncio.to_thread(self._status, interaction.guild_id, interaction.channel_id,
-                                        getattr(interaction.channel, "parent_id", None))
+        embed = await asyncio.to_thread(self._status, door)
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    def _status(self, guild_id: int | None, channel_id: int | None, parent_id: int | None) -> discord.Embed:
+    def _status(self, door: Door) -> discord.Embed:
+        guild_id = door.place.guild_id
         manifest = self.qa.manifest
         built = int(datetime.fromisoformat(manifest.built_at).timestamp())
         embed = discord.Embed(title="qabot status", colour=ANSWER_COLOUR)
         embed.add_field(name="Index", inline=False, value=(
             f"built <t:{built}:R> (<t:{built}:f>)\n{manifest.indexed_files} file(s), {manifest.documents} "
             f"document(s), {manifest.passages} passages"))
-        scope = self.answering.scopes.sources(guild_id, channel_id, parent_id)
-        if scope is not None:
-            found = self.qa.sources(scope)
+        if door.refusal is not None:
+            embed.add_field(name="In scope here", inline=False, value=clip(f"nothing: {door.refusal}", 1024))
+        elif door.scope is not None:
+            found = self.qa.sources(door.scope)
             embed.add_field(name="In scope here", inline=False, value=clip(
-                f"{describe(scope)}: {len(found)} file(s), {sum(s.passages for s in found)} passages", 1024))
+                f"{describe(door.scope)}: {len(found)} file(s), {sum(s.passages for s in found)} passages", 1024))
         midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
         total, answered = self.answering.store.count(since=midnight, guild_id=guild_id)
         embed.add_field(name="Today (UTC), this server", inline=False,
@@ -79,6 +87,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
     @app_commands.command(name="reindex", description="Bring the index in step with the documents now.")
     async def reindex(self, interaction: discord.Interaction) -> None:
+        if not await _in_a_server(interaction):
+            return
         await interaction.response.send_message("Checking the documents for changes…", ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
         started = time.monotonic()
@@ -98,26 +108,24 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
         reporter = asyncio.create_task(report())
         try:
-            refreshed = await asyncio.to_thread(self.qa.refresh, hear)
-            stale = False if refreshed else not (await asyncio.to_thread(self._fresh))
+            result = await asyncio.to_thread(self.qa.refresh, hear)
         finally:
             reporter.cancel()
         m = self.qa.manifest
         seconds = time.monotonic() - started
-        if refreshed:
+        if result.outcome is Outcome.UPDATED:
             text = (f"Index refreshed in {seconds:.1f} s: {m.indexed_files} file(s), {m.passages} passages "
-                    f"({m.embedded} embedded again).")
-        elif stale:
-            text = "The index could not be rebuilt; the last good one keeps serving. The bot's log says why."
+                    f"({result.documents} document(s) written, {result.embedded} passage(s) embedded).")
+        elif result.outcome is Outcome.FAILED:
+            text = "The index could not be updated; the last good one keeps serving. The bot's log says why."
         else:
             text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
         await interaction.edit_original_response(content=text)
 
-    def _fresh(self) -> bool:
-        return check(BuildConfig.from_settings(self.qa.settings), self.qa.embedder.name).fresh
-
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:
+        if not await _in_a_server(interaction):
+            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         summary = await asyncio.to_thread(summarise, self.answering.store, guild_id=interaction.guild_id)
         text = clip(summary_text(summary), DESCRIPTION_LIMIT - 8).replace("```", "'''")
@@ -132,6 +140,14 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("error in /%s: %s", command, original, exc_info=original)
         await apologise(interaction)
+
+
+async def _in_a_server(interaction: discord.Interaction) -> bool:
+    """Whether the command came from a server; else it says so. (Its guild id is what keeps it to that server.)"""
+    if interaction.guild_id is not None:
+        return True
+    await say(interaction, SERVERS_ONLY)
+    return False
 
 
 def duration(seconds: float) -> str:

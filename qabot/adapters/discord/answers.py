@@ -3,16 +3,25 @@
 A question from ``/ask``, a mention, a direct message, a forum post, the "Ask qabot"
 menu or a button takes the same path through ``Answering``:
 
-1. **where**: the allow-lists of guilds and channels (a thread counts as its channel);
-   direct messages unless ``QABOT_DISCORD_DMS`` is off; the place's **scope** from the
-   scopes file (``qabot.scopes``);
+1. **where** (``door``): the allow-lists of guilds and channels (a thread counts as its
+   channel, fetched from Discord when the bot has not seen it); direct messages unless
+   ``QABOT_DISCORD_DMS`` is off; the place's **scope** from the scopes file
+   (``qabot.scopes``), which fails closed: a place it does not open is told "not
+   configured here";
 2. **what** and **who**: not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``, and a
-   per-user cooldown;
+   per-user cooldown; a notice in a channel at most once per member per window, and
+   rarely per channel, so that notices never crowd out answers;
 3. **when**: a place in the ``Gate`` (bounded concurrency, bounded queue), retrieval in
    a worker thread, never on the event loop;
 4. **answer**: ``QABot.ask`` with the history and the scope, the answer stored in the
    state database (``qabot.feedback``) under a fresh id that its buttons carry, and
    counted in the metrics.
+
+A button carries an answer id, which is user input like any other: a stored answer is
+shown, expanded, posted or voted on only where it was asked (the same server, and the
+same channel when that channel is private; the same conversation for a direct
+message), and asked again with the scope in force there now. Presses are limited per
+member, and one answer is asked again once at a time however many press for it.
 """
 
 from __future__ import annotations
@@ -20,22 +29,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import discord
+from cachetools import LRUCache
 
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.format import notice
-from qabot.adapters.discord.limits import Cooldowns, Gate
+from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
 from qabot.metrics import Metrics
 from qabot.models import Answer
-from qabot.scopes import Patterns, Scopes, ScopesFile
+from qabot.scopes import NOWHERE, Patterns, Scopes, ScopesFile
 from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,10 +52,15 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
 CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
+PRESSES, PRESS_SECONDS = 5, 10.0  # button presses a member may make in that many seconds
 
 TOO_LONG = "That question is {length} characters long; I take up to {limit}. Could you shorten it?"
 COOLDOWN = "One moment, please: you can ask again in {seconds} s."
 BUSY = "I'm answering a lot of questions right now. Please ask again in a minute."
+NOT_HERE = "I'm not enabled here."
+NOT_CONFIGURED = "Sorry, I'm not configured to answer here."
+ELSEWHERE = "That answer was given somewhere else, so I can't use it here."
+PRESSING = "You're pressing buttons quickly: please try again in {seconds} s."
 
 
 @dataclass(frozen=True)
@@ -56,15 +70,64 @@ class Place:
     guild_id: int | None
     channel_id: int | None
     parent_id: int | None = None  # the channel a thread belongs to
+    known: bool = True  # False: a thread whose channel could not be found (nothing scoped may be quoted there)
 
     @property
     def thread_id(self) -> int | None:
         return self.channel_id if self.parent_id is not None else None
 
-    @classmethod
-    def of(cls, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
-        parent = channel.parent_id if isinstance(channel, discord.Thread) else None
-        return cls(guild_id, channel_id, parent)
+
+@dataclass(frozen=True)
+class Door:
+    """What a place may do now: its scope, or why nothing is answered there."""
+
+    place: Place
+    scope: Patterns | None  # None: the whole corpus
+    refusal: str | None = None  # NOT_HERE, NOT_CONFIGURED; None: open
+
+
+class Places:
+    """Where an event happened, as far as the client can tell: a thread's channel, and whether a channel is private.
+
+    A thread the bot has not seen (a mention in it arrives with a ``PartialMessageable``)
+    is fetched once, and its channel remembered.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._parents: LRUCache[int, int | None] = LRUCache(maxsize=10_000)
+
+    async def place(self, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
+        if guild_id is None or channel_id is None:
+            return Place(guild_id, channel_id)
+        if isinstance(channel, discord.Thread):
+            return Place(guild_id, channel_id, channel.parent_id)
+        if channel is not None and not isinstance(channel, discord.PartialMessageable):
+            return Place(guild_id, channel_id)
+        known = self.client.get_channel(channel_id)
+        if known is not None and not isinstance(known, discord.PartialMessageable):
+            return await self.place(guild_id, known, channel_id)
+        if channel_id not in self._parents:
+            try:
+                fetched = await self.client.fetch_channel(channel_id)
+            except (discord.HTTPException, discord.InvalidData) as exc:
+                log.info("cannot find channel %s: %s", channel_id, exc)
+                return Place(guild_id, channel_id, known=False)
+            self._parents[channel_id] = fetched.parent_id if isinstance(fetched, discord.Thread) else None
+        return Place(guild_id, channel_id, self._parents[channel_id])
+
+    def private(self, guild_id: int, channel_id: int) -> bool:
+        """Whether the server's members at large cannot read the channel (unknown: private)."""
+        guild = self.client.get_guild(guild_id)
+        channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
+        if isinstance(channel, discord.Thread):
+            if channel.type is discord.ChannelType.private_thread:
+                return True
+            channel = channel.parent
+        if guild is None or channel is None:
+            return True
+        everyone = guild.default_role  # its overwrite, not its permissions: an @everyone with Administrator sees all
+        return channel.overwrites_for(everyone).view_channel is False or not everyone.permissions.view_channel
 
 
 @dataclass
@@ -88,16 +151,20 @@ class Reply:
 
 @dataclass
 class Asked:
-    """One question on its way through: who asked, where, through which front door."""
+    """One question on its way through: who asked, where, through which front door, within which scope."""
 
     question: str
     user_id: int
-    place: Place
+    door: Door
     frontend: str  # slash, mention, dm, menu, forum
     history: list[str]
     shown: int
     post_to: int | None = None  # the menu's answer: the message "Post publicly" replies to
     started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def place(self) -> Place:
+        return self.door.place
 
 
 @dataclass
@@ -107,21 +174,35 @@ class Answered:
     refusal: str | None = None
 
 
+@dataclass(frozen=True)
+class Kept:
+    """An answer kept in memory for its buttons: where it was asked, after what, and the scope it was kept to."""
+
+    answer: Answer
+    place: Place
+    history: tuple[str, ...]
+    scope: Patterns | None
+
+
 class Answering:
     """The state and the rules every front door shares; one per bot."""
 
     def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore, scopes: Scopes | ScopesFile,
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, places: Places) -> None:
         self.qa = qa
         self.settings = settings
         self.store = store
         self._scopes = scopes
         self.metrics = metrics
+        self.places = places
         self.gate = Gate(concurrent=settings.discord_max_concurrent, queue_limit=settings.discord_queue_limit)
         self.cooldowns = Cooldowns(settings.discord_cooldown_seconds)
+        self.presses = Cooldowns(PRESS_SECONDS, rate=PRESSES)
+        self.notices = Notices(member_seconds=max(settings.discord_cooldown_seconds, Notices.SHOWN_SECONDS))
         self.conversations = Conversations()
         self.started = time.time()
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
+        self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
+        self._asking: dict[tuple[str, Patterns | None], asyncio.Future[Answer]] = {}  # answers being asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
     @property
@@ -129,10 +210,26 @@ class Answering:
         """The scopes in force (a scopes file is followed as it changes)."""
         return self._scopes.current() if isinstance(self._scopes, ScopesFile) else self._scopes
 
-    # -- where, what, who -----------------------------------------------------------------
+    # -- where: the one check every door passes --------------------------------------------
 
-    def allowed(self, place: Place) -> bool:
-        """Whether questions are answered here: the allow-lists, and direct messages."""
+    async def door(self, guild_id: int | None, channel: object, channel_id: int | None) -> Door:
+        """The door of the place an event came from: resolved (a thread's channel fetched if need be), then checked."""
+        return self.door_of(await self.places.place(guild_id, channel, channel_id))
+
+    def door_of(self, place: Place) -> Door:
+        """Whether questions are answered here, and within which scope, now."""
+        if not self._allowed(place):
+            return Door(place, NOWHERE, NOT_HERE)
+        scopes = self.scopes
+        if not place.known and scopes:  # a thread whose channel is unknown: its scope is unknown
+            return Door(place, NOWHERE, NOT_CONFIGURED)
+        scope = scopes.sources(place.guild_id, place.channel_id, place.parent_id)
+        if scope == NOWHERE:
+            return Door(place, NOWHERE, NOT_CONFIGURED)
+        return Door(place, scope)
+
+    def _allowed(self, place: Place) -> bool:
+        """The allow-lists, and direct messages."""
         settings = self.settings
         if place.guild_id is None:
             return settings.discord_dms
@@ -141,9 +238,22 @@ class Answering:
         channels = settings.discord_allowed_channel_ids
         return not channels or place.channel_id in channels or place.parent_id in channels
 
-    def scope(self, place: Place) -> Patterns | None:
-        """The source patterns this place may quote; None: the whole corpus."""
-        return self.scopes.sources(place.guild_id, place.channel_id, place.parent_id)
+    def may_use(self, asked: Place | StoredAnswer, here: Place) -> bool:
+        """Whether an answer asked at ``asked`` may be shown, posted or voted on at ``here``.
+
+        The same server; for a direct message, the same conversation; and the same
+        channel when the channel it was asked in is private.
+        """
+        if asked.guild_id != here.guild_id or here.channel_id is None:
+            return False
+        if isinstance(asked, StoredAnswer) and asked.guild_id is None:
+            return asked.channel_hash is not None and asked.channel_hash == self.store.channel_hash(here.channel_id)
+        if asked.channel_id in (here.channel_id, here.parent_id):
+            return True
+        return here.guild_id is not None and asked.channel_id is not None and not self.places.private(
+            here.guild_id, asked.channel_id)
+
+    # -- what, who ---------------------------------------------------------------------
 
     def refusal(self, user_id: int, question: str, frontend: str, *, cooldown: bool = True) -> str | None:
         """Why this question is not taken now (too long, too soon), or None. Takes the user's cooldown."""
@@ -161,20 +271,27 @@ class Answering:
         self.metrics.question(frontend, "refused", "busy")
         return BUSY
 
+    def pressing(self, user_id: int) -> str | None:
+        """Why a member's button press is not taken now (too many too fast), or None. Takes one press."""
+        wait = self.presses.retry_after(user_id)
+        return PRESSING.format(seconds=max(1, round(wait))) if wait > 0 else None
+
     # -- answering ------------------------------------------------------------------------
 
     async def answer(self, asked: Asked) -> Answered:
         """Ask the core in a worker thread and store the answer. Call inside ``gate.admit()``."""
-        scope = self.scope(asked.place)
+        if asked.door.refusal is not None:  # every door checks first; this keeps a slip from quoting anything
+            raise QABotError(f"asked at a closed door: {asked.door.refusal}")
         try:
-            answer, answer_id = await self.gate.run(self._ask_and_record, asked, scope)
+            answer, answer_id = await self.gate.run(self._ask_and_record, asked)
         except QuestionError as exc:  # empty or overlong by the core's own rules: the message says why
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
-        self._keep(answer_id, answer)
+        self._answers[answer_id] = Kept(answer, asked.place, tuple(asked.history), asked.door.scope)
         return Answered(answer, answer_id)
 
-    def _ask_and_record(self, asked: Asked, scope: Patterns | None) -> tuple[Answer, str]:
+    def _ask_and_record(self, asked: Asked) -> tuple[Answer, str]:
+        scope = asked.door.scope
         answer = self.qa.ask(asked.question, k=MAX_K, history=asked.history or None, sources=scope)
         answer_id = new_id()
         try:
@@ -197,54 +314,88 @@ class Answering:
 
     # -- answers asked before: for buttons, possibly after a restart -----------------------
 
-    def cached(self, answer_id: str) -> Answer | None:
-        answer = self._answers.get(answer_id)
-        if answer is not None:
-            self._answers.move_to_end(answer_id)
-        return answer
-
-    async def lookup(self, answer_id: str) -> Answer | None:
-        """The answer with this id: from memory, else asked again as the store recorded it (None: unknown)."""
-        answer = self.cached(answer_id)
-        if answer is not None:
-            return answer
-        stored = await asyncio.to_thread(self.store.get, answer_id)
-        if stored is None:
+    def ready(self, answer_id: str, here: Door) -> Answer | None:
+        """The answer, when memory holds it as it may be shown here now (no waiting); else None: ``recall`` it."""
+        kept = self._answers.get(answer_id)
+        if kept is None or here.refusal is not None or kept.scope != here.scope or not self.may_use(kept.place,
+                                                                                                    here.place):
             return None
-        with self.gate.admit():  # QueueFull goes to the caller
-            answer = await self.gate.run(self.qa.ask, stored.question, k=MAX_K, history=stored.history or None,
-                                         sources=stored.scope)
-        self._keep(answer_id, answer)
+        return kept.answer
+
+    async def recall(self, answer_id: str, here: Door) -> Answer | str | None:
+        """The answer with this id as it may be shown here now, or why not (a refusal), or None: unknown.
+
+        From memory when it was kept with the scope in force here; else asked again as
+        it was recorded, with that scope. Raises ``QueueFull`` when it must be asked
+        again and the queue is full.
+        """
+        if here.refusal is not None:
+            return here.refusal
+        kept = self._answers.get(answer_id)
+        if kept is not None:
+            if not self.may_use(kept.place, here.place):
+                return ELSEWHERE
+            if kept.scope == here.scope:
+                return kept.answer
+            question, history, place = kept.answer.question, kept.history, kept.place
+        else:
+            stored = (await self.stored([answer_id])).get(answer_id)
+            if stored is None:
+                return None
+            if not self.may_use(stored, here.place):
+                return ELSEWHERE
+            place = here.place if stored.guild_id is None else Place(stored.guild_id, stored.channel_id)
+            question, history = stored.question, tuple(stored.history)
+        return await self._ask_again(answer_id, question, history, place, here.scope)
+
+    async def _ask_again(self, answer_id: str, question: str, history: tuple[str, ...], place: Place,
+                         scope: Patterns | None) -> Answer:
+        """Ask a recorded question again: once at a time per answer and scope, however many wait for it."""
+        key = (answer_id, scope)
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = self._asking[key] = asyncio.ensure_future(self._ask(question, history, scope))
+            asking.add_done_callback(lambda _done: self._asking.pop(key, None))
+        answer = await asyncio.shield(asking)
+        self._answers[answer_id] = Kept(answer, place, history, scope)
         return answer
 
-    async def stored(self, answer_ids: Sequence[str]) -> dict[str, StoredAnswer]:
+    async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | None) -> Answer:
+        with self.gate.admit():  # QueueFull goes to the callers
+            return await self.gate.run(self.qa.ask, question, k=MAX_K, history=list(history) or None, sources=scope)
+
+    async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
+        """The stored answers with these ids; with ``place``, only those that may be used there."""
         def read() -> dict[str, StoredAnswer]:
-            found = {}
-            for answer_id in answer_ids:
-                row = self.store.get(answer_id)
-                if row is not None:
-                    found[answer_id] = row
-            return found
+            return {answer_id: row for answer_id in answer_ids if (row := self.store.get(answer_id)) is not None}
 
         try:
-            return await asyncio.to_thread(read)
+            found = await asyncio.to_thread(read)
         except QABotError as exc:
             log.warning("cannot read the state database: %s", exc)
             return {}
+        # On the event loop: where a channel is private is read from the client's cache.
+        return {answer_id: row for answer_id, row in found.items() if place is None or self.may_use(row, place)}
 
-    async def vote(self, answer_id: str, user_id: int, value: int) -> Vote | None:
+    async def vote(self, answer_id: str, user_id: int, value: int, here: Door) -> Vote | str | None:
+        """Record a vote where the answer may be used; a refusal when not here, None when the answer is unknown."""
+        if here.refusal is not None:
+            return here.refusal
+        kept = self._answers.get(answer_id)
+        if kept is None:
+            stored = (await self.stored([answer_id])).get(answer_id)
+            if stored is None:
+                return None
+            usable = self.may_use(stored, here.place)
+        else:
+            usable = self.may_use(kept.place, here.place)
+        if not usable:
+            return ELSEWHERE
         vote = await asyncio.to_thread(self.store.vote, answer_id, _user(user_id), value)
         if vote is not None and vote.value != vote.previous:
             self.metrics.vote(value > 0)
         return vote
 
-    def _keep(self, answer_id: str, answer: Answer) -> None:
-        self._answers[answer_id] = answer
-        self._answers.move_to_end(answer_id)
-        while len(self._answers) > CACHE:
-            self._answers.popitem(last=False)
-
 
 def _user(user_id: int) -> str:
     return f"discord:{user_id}"
-

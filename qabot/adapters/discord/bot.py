@@ -40,7 +40,7 @@ import discord
 from discord.ext import commands
 
 from qabot.adapters.discord.admin import AdminCog
-from qabot.adapters.discord.answers import NO_MENTIONS, Answering
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Places
 from qabot.adapters.discord.buttons import DYNAMIC_ITEMS
 from qabot.adapters.discord.cog import AskCog
 from qabot.bot import QABot
@@ -84,7 +84,10 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         self.metrics.watch_index(qa)
         self.answering = Answering(qa, settings, store=store or FeedbackStore.from_settings(settings),
                                    scopes=scopes if scopes is not None else ScopesFile(settings.discord_scopes_file),
-                                   metrics=self.metrics)
+                                   metrics=self.metrics, places=Places(self))
+        in_force = self.answering.scopes
+        if in_force:  # scopes fail closed: say so once, at start
+            log.log(logging.WARNING if in_force.closes_some else logging.INFO, "%s", in_force.summary())
         # The commands are in the tree from the start, so the bot build_bot returns is
         # complete before it connects; setup_hook then attaches the cogs' listeners.
         self.questions = AskCog(self, self.answering)

@@ -12,11 +12,17 @@ discord.py keeps nothing per message (an answer sent every few seconds for month
 would otherwise pile up views in memory). Every press arrives through the dynamic items.
 
 - **More sources** shows the excerpts the answer did not, privately. After a restart the
-  answer is asked again, as the state database recorded it (question, history, scope).
+  answer is asked again, as the state database recorded it (question, history), with
+  the scope in force where the button is pressed.
 - **👍 / 👎** record the presser's vote (one per user per answer; pressing the other
   changes it), with a private reply.
 - **Post publicly** (under a private "Ask qabot" answer) posts that answer in the channel,
   as a reply to the message it is about.
+
+A custom id is user input: a client can send any. Every press passes the place's door
+and ``Answering.recall``/``vote``, which use an answer only where it was asked; a
+member's presses are limited; a custom id that matches but carries a number Discord
+could not have made (a message id over 64 bits) is answered with one line.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from qabot.adapters.discord import ids
-from qabot.adapters.discord.answers import BUSY, NO_MENTIONS, Answered, Reply
+from qabot.adapters.discord.answers import BUSY, MAX_K, NO_MENTIONS, Answered, Door, Reply
 from qabot.adapters.discord.format import answer_embed, default_shown, more_embed, notice
 from qabot.adapters.discord.limits import QueueFull
 from qabot.errors import QABotError
@@ -43,6 +49,8 @@ GONE = "I no longer have that answer. Please ask again."
 APOLOGY = "Sorry, something went wrong while answering that. It has been logged."
 CANNOT_POST = "I can't post in this channel."
 POSTED = "Posted in the channel."
+BROKEN = "That button is not one of mine, or it is damaged."
+SNOWFLAKE = 1 << 64  # Discord's ids are 64-bit
 
 
 def answer_view(answer_id: str | None, answer: Answer, shown: int, *, post_to: int | None = None) -> discord.ui.View:
@@ -110,13 +118,19 @@ class _Pressed:
     item: discord.ui.Button
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        answering = answering_of(interaction)
         try:
-            await self.pressed(interaction, answering_of(interaction))
+            too_fast = answering.pressing(interaction.user.id)
+            if too_fast is not None:
+                await say(interaction, too_fast)
+                return
+            door = await answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+            await self.pressed(interaction, answering, door)
         except Exception as exc:
             log.error("error in the %s button: %s", self.item.label, exc, exc_info=exc)
             await apologise(interaction)
 
-    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+    async def pressed(self, interaction: discord.Interaction, answering: Answering, door: Door) -> None:
         raise NotImplementedError
 
 
@@ -131,14 +145,15 @@ class VoteButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
                              ) -> VoteButton:
         return cls(match["answer"], match["value"] == "up")
 
-    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
+    async def pressed(self, interaction: discord.Interaction, answering: Answering, door: Door) -> None:
         try:
-            vote = await answering.vote(self.answer_id, interaction.user.id, HELPFUL if self.helpful else NOT_HELPFUL)
+            vote = await answering.vote(self.answer_id, interaction.user.id, HELPFUL if self.helpful else NOT_HELPFUL,
+                                        door)
         except QABotError as exc:
             log.warning("vote not recorded: %s", exc)
             await say(interaction, "Sorry, I can't record votes right now.")
             return
-        await say(interaction, vote_text(vote, self.helpful))
+        await say(interaction, vote if isinstance(vote, str) else vote_text(vote, self.helpful))
 
 
 class MoreButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=ids.MORE):
@@ -153,8 +168,12 @@ class MoreButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
                              ) -> MoreButton:
         return cls(match["answer"], int(match["shown"]))
 
-    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
-        answer = await _answer(interaction, answering, self.answer_id, ephemeral=True)
+    async def pressed(self, interaction: discord.Interaction, answering: Answering, door: Door) -> None:
+        if not 0 < self.shown <= MAX_K:
+            log.info("a More sources button that has shown %s excerpts, more than an answer has", self.shown)
+            await say(interaction, BROKEN)
+            return
+        answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=True)
         if answer is None:
             return
         embed = more_embed(answer, self.shown)
@@ -176,8 +195,12 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
                              ) -> PostButton:
         return cls(match["answer"], int(match["message"]))
 
-    async def pressed(self, interaction: discord.Interaction, answering: Answering) -> None:
-        answer = await _answer(interaction, answering, self.answer_id, ephemeral=False)
+    async def pressed(self, interaction: discord.Interaction, answering: Answering, door: Door) -> None:
+        if not 0 < self.message_id < SNOWFLAKE:
+            log.info("a Post publicly button with message id %s, which no Discord message has", self.message_id)
+            await say(interaction, BROKEN)
+            return
+        answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=False)
         channel = interaction.channel
         if answer is None or channel is None:
             return
@@ -199,24 +222,27 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
             await interaction.response.edit_message(content=POSTED, view=private)
 
 
-async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, *, ephemeral: bool
-                  ) -> Answer | None:
-    """The pressed button's answer; when it must be asked again, the press is deferred first."""
-    answer = answering.cached(answer_id)
+async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, door: Door, *,
+                  ephemeral: bool) -> Answer | None:
+    """The pressed button's answer as it may be shown here; when it must be asked again, the press is deferred
+    first. None (having said why): unknown, asked elsewhere, not answered here, or the queue is full."""
+    answer = answering.ready(answer_id, door)
     if answer is not None:
         return answer
-    if ephemeral:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-    else:
-        await interaction.response.defer()
+    if door.refusal is None:
+        if ephemeral:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        else:
+            await interaction.response.defer()
     try:
-        answer = await answering.lookup(answer_id)
+        found = await answering.recall(answer_id, door)
     except QueueFull:
         await say(interaction, BUSY)
         return None
-    if answer is None:
-        await say(interaction, GONE)
-    return answer
+    if found is None or isinstance(found, str):
+        await say(interaction, found or GONE)
+        return None
+    return found
 
 
 DYNAMIC_ITEMS = (VoteButton, MoreButton, PostButton)

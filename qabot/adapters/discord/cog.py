@@ -25,6 +25,7 @@ Any error is logged and answered with a short apology; the bot keeps running.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,7 @@ import discord
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, Answered, Answering, Asked, Place
+from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answering, Asked, Door, Place
 from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
 
-NOT_HERE = "I'm not enabled here."
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
 NO_TEXT = "That message has no text I can ask about."
@@ -78,12 +78,12 @@ class AskCog(commands.Cog, name="Questions"):
         taken = await self._taken(interaction, question, _known_names(interaction, question), "slash", EMPTY_SLASH)
         if taken is None:
             return
-        place, question = taken
-        asked = Asked(question, interaction.user.id, place, "slash", [], k or default_shown(self.settings.top_k))
+        door, question = taken
+        asked = Asked(question, interaction.user.id, door, "slash", [], k or default_shown(self.settings.top_k))
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(thinking=True)
-                asked.history = await self.history(place, interaction.channel)
+                asked.history = await self.history(door.place, interaction.channel)
                 answered = await self.answering.answer(asked)
                 sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
         except QueueFull:
@@ -93,12 +93,12 @@ class AskCog(commands.Cog, name="Questions"):
 
     @app_commands.command(name="sources", description="List the documents I can quote from.")
     async def sources(self, interaction: discord.Interaction) -> None:
-        place = Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)
-        if not self.answering.allowed(place):
-            await say(interaction, NOT_HERE)
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+        if door.refusal is not None:
+            await say(interaction, door.refusal)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        scope = self.answering.scope(place)
+        scope = door.scope
         found = await asyncio.to_thread(self.qa.sources, scope)
         embed = sources_embed(found)
         if scope is not None:
@@ -112,18 +112,18 @@ class AskCog(commands.Cog, name="Questions"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str], frontend: str,
-                     empty: str) -> tuple[Place, str] | None:
-        """The place and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
-        place = Place.of(interaction.guild_id, interaction.channel, interaction.channel_id)
-        if not self.answering.allowed(place):
-            await say(interaction, NOT_HERE)
+                     empty: str) -> tuple[Door, str] | None:
+        """The door and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+        if door.refusal is not None:
+            await say(interaction, door.refusal)
             return None
         question = clean_question(text, self._me().id, names)
         refusal = self.answering.refusal(interaction.user.id, question, frontend) if question else empty
         if refusal is not None:
             await say(interaction, refusal)
             return None
-        return place, question
+        return door, question
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
@@ -142,8 +142,8 @@ class AskCog(commands.Cog, name="Questions"):
         taken = await self._taken(interaction, message.content, names, "menu", NO_TEXT)
         if taken is None:
             return
-        place, question = taken
-        asked = Asked(question, interaction.user.id, place, "menu", [], default_shown(self.settings.top_k),
+        door, question = taken
+        asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
                       post_to=message.id)
         try:
             with self.answering.gate.admit():
@@ -169,27 +169,32 @@ class AskCog(commands.Cog, name="Questions"):
         me = self.bot.user
         if me is None or message.author.bot or message.type not in (MessageType.default, MessageType.reply):
             return
-        place = Place.of(message.guild.id if message.guild else None, message.channel, message.channel.id)
-        forum = self._forum_post(message)
-        if not forum and place.guild_id is not None and not any(user.id == me.id for user in message.mentions):
+        guild_id = message.guild.id if message.guild else None
+        mentioned = any(user.id == me.id for user in message.mentions)
+        may_be_a_post = self._forums_on() and message.id == message.channel.id  # a post's first message: its id
+        if guild_id is not None and not mentioned and not may_be_a_post:
             return
-        if not self.answering.allowed(place):
+        door = await self.answering.door(guild_id, message.channel, message.channel.id)
+        forum = may_be_a_post and door.place.parent_id in self.settings.discord_forum_channel_ids
+        if guild_id is not None and not mentioned and not forum:
             return
-        frontend = "forum" if forum else "mention" if place.guild_id is not None else "dm"
+        frontend = "forum" if forum else "mention" if guild_id is not None else "dm"
+        if door.refusal is not None:
+            if door.refusal != NOT_HERE and not forum:  # an allow-list keeps the bot quiet; a scope says so
+                await self._notice(message, door.refusal)
+            return
         try:
-            await self._answer_message(message, place, me, frontend)
+            await self._answer_message(message, door, me, frontend)
         except Exception as exc:
             log.error("error answering message %s: %s", message.id, exc, exc_info=exc)
             self.answering.failed(frontend)
             await self._notice(message, APOLOGY)
 
-    def _forum_post(self, message: discord.Message) -> bool:
-        """The first message of a new post in one of the forums the bot answers (needs the content intent)."""
-        channel = message.channel
-        return (self.settings.discord_message_content and isinstance(channel, discord.Thread)
-                and channel.parent_id in self.settings.discord_forum_channel_ids and message.id == channel.id)
+    def _forums_on(self) -> bool:
+        """Whether forum posts are answered (they need the content intent)."""
+        return self.settings.discord_message_content and bool(self.settings.discord_forum_channel_ids)
 
-    async def _answer_message(self, message: discord.Message, place: Place, me: discord.ClientUser,
+    async def _answer_message(self, message: discord.Message, door: Door, me: discord.ClientUser,
                               frontend: str) -> None:
         names = {m.id: m.display_name for m in message.mentions}
         if frontend == "forum":  # the post's title is part of the question; a long post is cut, not refused
@@ -205,11 +210,11 @@ class AskCog(commands.Cog, name="Questions"):
         if refusal is not None:
             await self._notice(message, refusal)
             return
-        asked = Asked(question, message.author.id, place, frontend, [], default_shown(self.settings.top_k))
+        asked = Asked(question, message.author.id, door, frontend, [], default_shown(self.settings.top_k))
         try:
             with self.answering.gate.admit():
                 if frontend != "forum":
-                    asked.history = await self.history(place, message.channel, message)
+                    asked.history = await self.history(door.place, message.channel, message)
                 answered = await self.answering.answer(asked)
                 sent = await message.channel.send(**answer_reply(answered, asked.shown).kwargs(),
                                                   reference=message.to_reference(fail_if_not_exists=False))
@@ -219,7 +224,10 @@ class AskCog(commands.Cog, name="Questions"):
         self._finished(asked, answered, [message.id, sent.id])
 
     async def _notice(self, message: discord.Message, text: str) -> None:
-        """A short reply to a message, deleted after a while; a failure to send is only logged."""
+        """A short reply to a message, deleted after a while: at most one per member at a time, and rarely per
+        channel (``Notices``), so notices never hold up answers. A failure to send is only logged."""
+        if not self.answering.notices.allow(message.author.id, message.channel.id):
+            return
         try:
             await message.channel.send(notice(text), reference=message.to_reference(fail_if_not_exists=False),
                                        allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
@@ -235,13 +243,14 @@ class AskCog(commands.Cog, name="Questions"):
         if remembered is not None:
             return remembered
         me = self._me()
+        lookup = functools.partial(self.answering.stored, place=place)  # answers asked elsewhere are not history
         if reply_to is not None:
-            chain = await replied_history(message, me.id, lookup=self.answering.stored)  # type: ignore[arg-type]
+            chain = await replied_history(message, me.id, lookup=lookup)  # type: ignore[arg-type]
             if chain:
                 return chain
         if place.thread_id is not None and channel is not None:
             since = datetime.now(UTC) - timedelta(hours=self.settings.discord_history_hours)
-            return await read_thread(channel, me.id, since=since, lookup=self.answering.stored, before=message)
+            return await read_thread(channel, me.id, since=since, lookup=lookup, before=message)
         return []
 
     def _finished(self, asked: Asked, answered: Answered, message_ids: list[int]) -> None:

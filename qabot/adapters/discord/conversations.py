@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 import discord
+from cachetools import LRUCache
 
 from qabot.adapters.discord.ids import answer_id_of
 
@@ -40,26 +40,27 @@ class Conversations:
     """The earlier questions of each thread and reply chain, kept in memory.
 
     A reply chain is keyed by every message of it that the bot knows (the question and
-    the answer), so replying to either continues the conversation. The oldest entries
-    go first once ``capacity`` is reached; a restart forgets them all.
+    the answer), so replying to either continues the conversation. The least recently
+    used entries go first once ``capacity`` is reached (``cachetools.LRUCache``); a
+    restart forgets them all.
     """
 
     def __init__(self, depth: int = HISTORY_DEPTH, capacity: int = 10_000) -> None:
         self.depth = depth
         self.capacity = capacity
-        self._chains: OrderedDict[int, tuple[str, ...]] = OrderedDict()
-        self._threads: OrderedDict[int, tuple[str, ...]] = OrderedDict()
+        self._chains: LRUCache[int, tuple[str, ...]] = LRUCache(capacity)
+        self._threads: LRUCache[int, tuple[str, ...]] = LRUCache(capacity)
 
     def history(self, *, thread_id: int | None = None, reply_to: int | None = None) -> list[str] | None:
         """Earlier questions, oldest first: the reply chain's if there is one, else the thread's.
 
         None when this conversation is not in memory (not seen since the bot started).
         """
-        if reply_to is not None and reply_to in self._chains:
-            return list(self._chains[reply_to])
-        if thread_id is not None and thread_id in self._threads:
-            return list(self._threads[thread_id])
-        return None
+        chain = self._chains.get(reply_to) if reply_to is not None else None
+        if chain is not None:
+            return list(chain)
+        thread = self._threads.get(thread_id) if thread_id is not None else None
+        return list(thread) if thread is not None else None
 
     def remember(
         self, question: str, history: Iterable[str], *, thread_id: int | None, message_ids: Iterable[int]
@@ -67,17 +68,11 @@ class Conversations:
         history = tuple(history)
         chain = (*history, question)[-self.depth :]
         for message_id in message_ids:
-            self._put(self._chains, message_id, chain)
+            self._chains[message_id] = chain
         if thread_id is not None:
             # A thread first seen after a restart starts from what was read back from Discord.
             earlier = self._threads.get(thread_id, history)
-            self._put(self._threads, thread_id, (*earlier, question)[-self.depth :])
-
-    def _put(self, table: OrderedDict[int, tuple[str, ...]], key: int, value: tuple[str, ...]) -> None:
-        table[key] = value
-        table.move_to_end(key)
-        while len(table) > self.capacity:
-            table.popitem(last=False)
+            self._threads[thread_id] = (*earlier, question)[-self.depth :]
 
 
 async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: datetime, lookup: Lookup,

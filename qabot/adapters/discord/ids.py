@@ -3,6 +3,10 @@
 ``qabot:vote:up:<answer>``, ``qabot:vote:down:<answer>``, ``qabot:more:<answer>:<shown>``
 and ``qabot:post:<answer>:<message>``; an answer id is 16 hex digits (``qabot.feedback.new_id``).
 Discord allows 100 characters.
+
+A custom id is user input: a client can send any. The templates take numbers longer
+than the bot ever writes, so that a damaged one reaches the button, which answers it
+with one line (``buttons.BROKEN``) rather than leaving the press unanswered.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import re
 import discord
 
 VOTE = r"qabot:vote:(?P<value>up|down):(?P<answer>[0-9a-f]{16})"
-MORE = r"qabot:more:(?P<answer>[0-9a-f]{16}):(?P<shown>\d{1,2})"
-POST = r"qabot:post:(?P<answer>[0-9a-f]{16}):(?P<message>\d{1,20})"
+MORE = r"qabot:more:(?P<answer>[0-9a-f]{16}):(?P<shown>\d{1,40})"
+POST = r"qabot:post:(?P<answer>[0-9a-f]{16}):(?P<message>\d{1,40})"
 _ANY = re.compile(r"qabot:(?:vote:(?:up|down)|more|post):(?P<answer>[0-9a-f]{16})\b")
 
 

@@ -1,8 +1,11 @@
-"""Limits on the Discord side: bounded concurrency with a bounded queue, and per-user cooldowns.
+"""Limits on the Discord side: bounded concurrency with a bounded queue, per-user cooldowns, and notices.
 
 Retrieval runs in worker threads, never on the event loop, so the gateway heartbeat is
 never late; ``Gate`` bounds how many questions run at once and how many may wait.
+``Cooldowns`` spaces one member's questions (and button presses); ``Notices`` keeps the
+bot's refusals in a channel (too soon, too long, busy) from crowding out its answers.
 """
+
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+from cachetools import TTLCache
 from discord.ext import commands
 
 T = TypeVar("T")
@@ -59,11 +63,11 @@ class Gate:
 
 
 class Cooldowns:
-    """One question per user every ``seconds`` (0: no cooldown)."""
+    """``rate`` actions per user every ``seconds`` (0: no cooldown)."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, rate: int = 1) -> None:
         self._mapping: commands.CooldownMapping[int] | None = (
-            commands.CooldownMapping(commands.Cooldown(1, seconds), _same) if seconds > 0 else None
+            commands.CooldownMapping(commands.Cooldown(rate, seconds), _same) if seconds > 0 else None
         )
 
     def retry_after(self, user_id: int) -> float:
@@ -71,6 +75,30 @@ class Cooldowns:
         if self._mapping is None:
             return 0.0
         return self._mapping.update_rate_limit(user_id) or 0.0
+
+
+class Notices:
+    """Whether a notice may go to a channel now: one per member per window, and one per channel every few seconds.
+
+    Discord lets a bot send about five messages per channel every five seconds, and
+    discord.py queues what is over. A member sending a hundred mentions would otherwise
+    queue a hundred "one moment" notices ahead of everyone's answers. A notice deletes
+    itself after ``SHOWN_SECONDS``, so a member sees at most one at a time.
+    """
+
+    SHOWN_SECONDS = 20.0
+    CHANNEL_SECONDS = 5.0
+
+    def __init__(self, *, member_seconds: float = SHOWN_SECONDS, channel_seconds: float = CHANNEL_SECONDS) -> None:
+        self._members: TTLCache[int, bool] = TTLCache(maxsize=100_000, ttl=member_seconds)
+        self._channels: TTLCache[int, bool] = TTLCache(maxsize=100_000, ttl=channel_seconds)
+
+    def allow(self, user_id: int, channel_id: int) -> bool:
+        """True (and counted) when a notice to ``user_id`` in ``channel_id`` may go now."""
+        if user_id in self._members or channel_id in self._channels:
+            return False
+        self._members[user_id] = self._channels[channel_id] = True
+        return True
 
 
 def _same(key: int) -> int:

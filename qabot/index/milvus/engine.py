@@ -10,20 +10,23 @@ A question costs a few round trips, whatever ``k`` and however many candidates:
 4. per excerpt shown, its neighbours and the document text around it.
 
 Everything a build stores under an id is immutable (a changed document gets new numbers),
-so what was fetched is kept in small caches and never goes stale; an id that an update
-deleted between a search and the fetch is simply left out of the candidates.
+so what was fetched is kept in small caches (``cachetools.LRUCache``) and never goes stale.
+A question sees the version it was opened on: a document numbered at or past that
+version's ``next_doc`` (a change not yet committed) or deleted by it (``pending``) is
+left out of every search and fetch, and an id an update deleted between a search and
+the fetch is simply left out of the candidates.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import numpy as np
+from cachetools import LRUCache
 
 from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow
 from qabot.index.milvus import meta
@@ -50,30 +53,24 @@ V = TypeVar("V")
 _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qabot-milvus")
 
 
-class _Lru(dict):
-    """A bounded, thread-safe map: the oldest entries go first."""
+class _Lru:
+    """A bounded, thread-safe map of what was fetched (least recently used first out)."""
 
     def __init__(self, size: int) -> None:
-        super().__init__()
-        self._order: OrderedDict[Any, None] = OrderedDict()
-        self._size = size
+        self._cache: LRUCache[Any, Any] = LRUCache(size)
         self._lock = threading.Lock()
 
     def fetch(self, keys: Sequence[K], load: Callable[[list[K]], dict[K, V]]) -> dict[K, V]:
         """The entries for ``keys``: those not held are loaded (once, together); missing ones are left out."""
         with self._lock:
-            found = {k: self[k] for k in keys if k in self}
+            found = {k: self._cache[k] for k in keys if k in self._cache}
         todo = [k for k in dict.fromkeys(keys) if k not in found]
         if todo:
             loaded = load(todo)
             found.update(loaded)
             with self._lock:
                 for key, value in loaded.items():
-                    self[key] = value
-                    self._order[key] = None
-                while len(self._order) > self._size:
-                    old, _ = self._order.popitem(last=False)
-                    self.pop(old, None)
+                    self._cache[key] = value
         return found
 
 
@@ -86,6 +83,7 @@ class MilvusEngine:
         self.names = stored.names
         self.head = stored.head
         self.manifest = stored.manifest
+        self._hidden = stored.head.hidden()  # deleted as of the version in service, their rows maybe still there
         self._search_params = dense_index(stored.manifest.index_factory)[1]
         self._rows: _Lru = _Lru(8192)  # passage id -> (PassageRow, vector)
         self._sentences: _Lru = _Lru(8192)  # passage id -> (vectors, term ids per sentence)
@@ -100,7 +98,7 @@ class MilvusEngine:
     def candidates(
         self, vector: np.ndarray, tokens: list[str], n: int, *, dense: bool, lexical: bool, scope: Scope | None = None
     ) -> Candidates:
-        where = self._scope_filter(scope)
+        where = self._filter(scope)
         query = bm25_text(tokens)
         lexical = lexical and bool(query)
         if where == "false":
@@ -148,14 +146,24 @@ class MilvusEngine:
         return [(int(hit["id"]), abs(float(hit["distance"])) if field == "bm25" else float(hit["distance"]))
                 for hit in found[0]]
 
-    def _scope_filter(self, scope: Scope | None) -> str | None:
+    def _filter(self, scope: Scope | None) -> str:
+        """What a search may see: the documents of the version in service, in the scope."""
+        visible = f"doc < {self.head.next_doc}"
+        if self._hidden:
+            visible += f" and doc not in {sorted(self._hidden)}"
         if scope is None:
-            return None
-        sources = [s for s in self.manifest.files if scope.matches(s)]
-        return f"source in [{', '.join(quote(s) for s in sources)}]" if sources else "false"
+            return visible
+        sources = [s.source for s in self.sources(scope)]
+        return f"{visible} and source in [{', '.join(quote(s) for s in sources)}]" if sources else "false"
+
+    def _shown(self, row: int) -> bool:
+        doc = doc_of(row)
+        return doc < self.head.next_doc and doc not in self._hidden
 
     def _load_rows(self, rows: list[int]) -> dict[int, tuple[PassageRow, np.ndarray]]:
-        found = self.conn.call("get", self.names.passages, ids=rows, output_fields=["vector", *PASSAGE_FIELDS])
+        rows = [r for r in rows if self._shown(r)]
+        found = self.conn.call("get", self.names.passages, ids=rows, output_fields=["vector", *PASSAGE_FIELDS]) if rows \
+            else []
         return {int(e["id"]): (passage_row(e), np.asarray(e["vector"], dtype=np.float32)) for e in found or []}
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
@@ -172,24 +180,26 @@ class MilvusEngine:
         stored = self.passages([int(r) for r in rows])
         sentences = self._sentences.fetch([int(r) for r in rows if int(r) in stored],
                                           lambda todo: self._load_sentences(todo, stored))
-        counts, vectors, term_counts, terms = [], [], [], []
+        counts, vectors, term_counts, terms, flags = [], [], [], [], []
         for row in rows:
-            vecs, ids = sentences.get(int(row), (np.zeros((0, self.manifest.dimension), np.float32), []))
+            vecs, ids, own = sentences.get(int(row), (np.zeros((0, self.manifest.dimension), np.float32), [], []))
             counts.append(len(vecs))
             vectors.append(vecs)
             term_counts += [len(t) for t in ids]
             terms += ids
+            flags += own
         return Evidence(
             counts=np.array(counts, dtype=np.int64),
             vectors=np.concatenate(vectors) if vectors else np.zeros((0, self.manifest.dimension), np.float32),
             term_counts=np.array(term_counts, dtype=np.int64),
             terms=np.concatenate(terms).astype(np.uint32) if terms else np.zeros(0, dtype=np.uint32),
+            flags=np.array(flags, dtype=np.uint8),
         )
 
-    def _load_sentences(self, rows: list[int], stored: dict[int, PassageRow]) -> dict[int, tuple[np.ndarray, list]]:
+    def _load_sentences(self, rows: list[int], stored: dict[int, PassageRow]) -> dict[int, tuple[np.ndarray, list, list]]:
         ids = [sentence_id(r, i) for r in rows for i in range(len(stored[r].sentences))]
         found = {int(e["id"]): e for e in self.conn.call("get", self.names.sentences, ids=ids,
-                                                         output_fields=["vector", "terms"]) or []}
+                                                         output_fields=["vector", "terms", "flags"]) or []}
         out = {}
         for r in rows:
             own = [found.get(sentence_id(r, i)) for i in range(len(stored[r].sentences))]
@@ -197,7 +207,7 @@ class MilvusEngine:
                 continue  # deleted by an update since: the passage is left out
             vectors = (np.array([e["vector"] for e in own], dtype=np.float32) if own
                        else np.zeros((0, self.manifest.dimension), np.float32))
-            out[r] = (vectors, [np.asarray(e["terms"], dtype=np.uint32) for e in own])
+            out[r] = (vectors, [np.asarray(e["terms"], dtype=np.uint32) for e in own], [int(e["flags"]) for e in own])
         return out
 
     # -- quoting ------------------------------------------------------------------------
@@ -206,22 +216,10 @@ class MilvusEngine:
         found = self._rows.fetch([int(r) for r in rows], self._load_rows)
         return {row: value[0] for row, value in found.items()}
 
-    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
-        first = passage.row - (passage.row & ((1 << ORDINAL_BITS) - 1))
-        window = self.passages([r for r in range(passage.row - 4, passage.row + 5) if r >= first])
-        near = [r for r in sorted(window) if window[r].end >= passage.start and window[r].start <= passage.end]
-        near = near or [passage.row]
-        wanted = {near[0] - 1, *near, near[-1] + 1}
-        rows = [window[r] for r in sorted(wanted)
-                if r in window and doc_of(r) == passage.doc and window[r].section == passage.section]
-        own = self._group_at(passage.doc, passage.start)
-        if own is not None:  # a group of paragraphs (a chat's conversation): stay inside it
-            rows = [p for p in rows if p.row == passage.row or self._group_at(p.doc, p.start) in (None, own)]
-        return sorted({span for p in rows for span in p.sentences})
-
-    def _group_at(self, doc: int, offset: int) -> int | None:
-        para = self.paragraph_at(doc, offset)
-        return para.group if para else None
+    def neighbours(self, passage: PassageRow, radius: int) -> list[PassageRow]:
+        first = passage.row - (passage.row & ((1 << ORDINAL_BITS) - 1))  # the document's first passage
+        window = self.passages([r for r in range(passage.row - radius, passage.row + radius + 1) if r >= first])
+        return [window[r] for r in sorted(window) if doc_of(r) == passage.doc]
 
     def _chunk(self, doc: int, chunks: Sequence[int]) -> dict[int, tuple[str, list[ParagraphRow], dict | None]]:
         def load(todo: list[tuple[int, int]]) -> dict:
@@ -263,8 +261,8 @@ class MilvusEngine:
     def sources(self, scope: Scope | None = None) -> list[SourceInfo]:
         if self._sources is None:
             by_source: dict[str, list[dict]] = {}
-            iterator = self.conn.call("query_iterator", self.names.documents, batch_size=4096, filter="chunk == 0",
-                                      output_fields=["source", "meta"])
+            iterator = self.conn.call("query_iterator", self.names.documents, batch_size=4096,
+                                      filter=f"chunk == 0 and {self._filter(None)}", output_fields=["source", "meta"])
             try:
                 while batch := iterator.next():
                     for entity in batch:

@@ -2,9 +2,11 @@
 
 The collection ``<base>_meta`` holds key/value rows:
 
-- ``head:<build>``: the build's current version, the next free document number, and
-  ``dirty`` while an update is being written (an update that died half-way makes the
-  next writer rebuild from scratch);
+- ``head:<build>``: the build's current version, the next free document number (rows of
+  documents numbered from it on belong to a change not yet committed: readers never see
+  them, and the next writer deletes what a change that died left), and the documents
+  deleted whose rows are still there (readers leave them out; a later change deletes the
+  rows, once replicas have had ``GRACE_SECONDS`` to move past the versions showing them);
 - ``manifest:<build>:<version>:<i>``: that version's ``Manifest`` (the same model as
   the FAISS engine's manifest.json: model, dimension, chunking, a hash of every corpus
   file), compressed, in pieces that fit a VARCHAR. A version's pieces are written
@@ -24,7 +26,7 @@ import socket
 import time
 import uuid
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from qabot.errors import CorruptIndexError, IndexStoreError
@@ -35,16 +37,23 @@ from qabot.index.milvus.schema import MAX_VARCHAR, PLACEHOLDER, PLACEHOLDER_VECT
 
 PIECE = 60_000  # characters of base64 per manifest row (ASCII: one byte each)
 LEASE_SECONDS = 600.0  # a writer that stops renewing its lease loses it after this long
+GRACE_SECONDS = 120.0  # deleted rows stay (hidden) this long, so replicas polling an older version still see them
 STRONG = {"consistency_level": "Strong"}
 
 
 @dataclass
 class Head:
     version: int = 0
-    next_doc: int = 0
+    next_doc: int = 0  # documents numbered from here on are not committed yet
     schema: str = ""  # the layout it was built with (schema.LAYOUT)
-    dirty: bool = False
     pieces: int = 0
+    # Deleted documents whose rows are still there, each with when it was deleted: readers leave
+    # them out, and a later change deletes their rows once every replica has had GRACE_SECONDS
+    # to move past the versions that still show them.
+    pending: list[list[float]] = field(default_factory=list)
+
+    def hidden(self) -> set[int]:
+        return {int(doc) for doc, _ in self.pending}
 
 
 @dataclass
@@ -85,8 +94,9 @@ def read_head(conn: Connection, config: MilvusConfig, names: BuildNames) -> Head
     if not found:
         return None
     try:
-        return Head(**json.loads(next(iter(found.values()))))
-    except (ValueError, TypeError) as exc:
+        values = json.loads(next(iter(found.values())))
+        return Head(**{f.name: values[f.name] for f in fields(Head) if f.name in values})
+    except (ValueError, TypeError, AttributeError) as exc:
         raise CorruptIndexError(f"the head of {names.passages} at {conn.uri} is unreadable ({exc})") from None
 
 
@@ -123,7 +133,8 @@ def commit(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head
     manifest.build = f"{names.passages}#{head.version + 1}"
     data = base64.b64encode(zlib.compress(manifest.model_dump_json().encode("utf-8"), 6)).decode("ascii")
     pieces = [data[lo : lo + PIECE] for lo in range(0, len(data), PIECE)] or [""]
-    new = Head(version=head.version + 1, next_doc=head.next_doc, schema=head.schema, dirty=False, pieces=len(pieces))
+    new = Head(version=head.version + 1, next_doc=head.next_doc, schema=head.schema, pieces=len(pieces),
+               pending=list(head.pending))
     _put(conn, config, {f"manifest:{names.passages}:{new.version}:{i}": p for i, p in enumerate(pieces)})
     write_head(conn, config, names, new)
     old = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
@@ -152,7 +163,9 @@ class Lease:
     Milvus has no compare-and-swap, so the lease is claimed, then read back after a short
     pause: of two writers that claim it at once, the later write wins, and the other sees
     it and stops. What it guarantees is that a second writer is refused while the first
-    is alive and renewing; docs/scale.md says to run one indexing job.
+    is alive and renewing; docs/scale.md says to run one indexing job. A lease whose
+    holder was a process of this machine that has died (killed half-way through a
+    change) is taken over at once; one of another machine expires after ``LEASE_SECONDS``.
     """
 
     KEY = "lease"
@@ -183,7 +196,8 @@ class Lease:
 
     def acquire(self, settle: float = 0.2) -> None:
         holder = self._holder()
-        if holder and holder.get("owner") != self.owner and float(holder.get("until", 0)) > time.time():
+        if (holder and holder.get("owner") != self.owner and float(holder.get("until", 0)) > time.time()
+                and not _dead(holder)):
             raise self._refuse(holder)
         _put(self.conn, self.config, {self.KEY: self._value()})
         time.sleep(settle)
@@ -206,6 +220,19 @@ class Lease:
         holder = self._holder()
         if holder and holder.get("owner") == self.owner:
             self.conn.call("delete", self.config.meta, ids=[self.KEY])
+
+
+def _dead(holder: dict[str, Any]) -> bool:
+    """Whether the lease's holder was a process of this machine that no longer runs (it was killed, say)."""
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return False
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 assert len(f"manifest:{'x' * 255}:{10**9}:{10**6}") < 1024 and PIECE < MAX_VARCHAR

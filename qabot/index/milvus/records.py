@@ -30,7 +30,7 @@ from qabot.index.milvus.schema import (
 )
 from qabot.models import Document, Paragraph, Passage
 
-DOCUMENT_FIELDS = tuple(f for f in Document.model_fields if f not in ("text", "body_start"))
+DOCUMENT_FIELDS = tuple(f for f in Document.model_fields if f not in ("text", "body_start", "paragraphs"))
 
 
 def quote(text: str) -> str:
@@ -50,14 +50,17 @@ class DocumentRows:
     doc: int
     document: Document
     paragraphs: list[Paragraph]
+    digest: str = ""
+    api: bool = False  # came through the document API: a rebuild reads it back from these rows
     problem: str | None = None
     passages: int = 0
     sentences: int = 0
     chunks: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def of(cls, doc: int, document: Document, paragraphs: list[Paragraph]) -> DocumentRows:
-        rows = cls(doc, document, paragraphs)
+    def of(cls, doc: int, document: Document, paragraphs: list[Paragraph], digest: str = "", api: bool = False
+           ) -> DocumentRows:
+        rows = cls(doc, document, paragraphs, digest, api)
         rows.problem = rows._check()
         return rows
 
@@ -70,6 +73,8 @@ class DocumentRows:
         for name in DOCUMENT_FIELDS:
             if _too_long(getattr(document, name), 4096):
                 return f"its {name} is longer than 4,096 bytes"
+        if _too_long(document.doc_id, 4096) or _too_long(document.source, 4096):
+            return "its id or source is longer than 4,096 bytes"
         if document.title and len(bm25_text(tokenize(document.title)).encode("utf-8")) > MAX_VARCHAR - 8192:
             return "its title holds too many words to index"
         for paragraph in self.paragraphs:
@@ -92,6 +97,7 @@ class DocumentRows:
             by_chunk[min(p.start // CHUNK_CHARS, count - 1)].append(row)
         return [
             {"id": chunk_id(self.doc, c), "doc": self.doc, "chunk": c, "source": self.document.source,
+             "doc_id": self.document.doc_id, "digest": self.digest,
              "text": text[c * CHUNK_CHARS : (c + 1) * CHUNK_CHARS], "paragraphs": encode_paragraphs(by_chunk[c]),
              "meta": None, PLACEHOLDER: PLACEHOLDER_VECTOR}
             for c in range(count)
@@ -112,6 +118,8 @@ class DocumentRows:
             **{name: getattr(doc, name) for name in DOCUMENT_FIELDS},
             "length": len(doc.text), "chunks": len(self.chunks), "passages": self.passages,
             "sentences": self.sentences,
+            # A document of the document API, read back whole by a rebuild: how it was given.
+            "api": {"body_start": doc.body_start, "paragraphs": doc.paragraphs is not None} if self.api else None,
         }
         return self.chunks
 

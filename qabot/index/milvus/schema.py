@@ -11,11 +11,12 @@ Four collections per build (names in ``qabot.index.milvus.config``):
   INT64, ``X | None`` nullable, span tuples to an INT64 array), so that a field added to
   ``PassageRow`` (and to ``Passage`` or ``Document``, where the build takes its value
   from, by name) is stored without more code;
-- **sentences**: one row per sentence (``passage id << 9 | i``): its vector and its term ids,
-  what the rerank reads;
+- **sentences**: one row per sentence (``passage id << 9 | i``): its vector, its term ids
+  and its flags (``chunking.sentence_flags``), what the rerank reads;
 - **documents**: each document's text in chunks of ``CHUNK_CHARS`` characters, with the
   paragraphs that start in each chunk (``ParagraphRow``'s fields as JSON columns, mapped
-  the same way) and, on chunk 0, the document's metadata;
+  the same way), its id and digest (what an update compares) and, on chunk 0, the
+  document's metadata;
 - **terms**: each BM25 token's document frequency, for the rerank's idf weights.
 
 Milvus wants a vector field in every collection: the ones that have none of their own
@@ -48,10 +49,11 @@ MAX_JSON = 65_536
 MAX_ARRAY = 4096
 PLACEHOLDER = "placeholder"
 BM25_PARAMS = {"bm25_k1": 1.2, "bm25_b": 0.75}  # bm25s's (qabot.index.lexical.LexicalIndex)
-SCHEMA_VERSION = 1  # bump when a collection's layout changes by hand: older builds are rebuilt
+SCHEMA_VERSION = 2  # bump when a collection's layout changes by hand: older builds are rebuilt
+# 2: document ids and digests, sentence flags, rows numbered per update (no dirty head)
 
 _PLAIN = re.compile(r"[a-z]+|[0-9]+")
-_SPECIAL_PASSAGE = {"row", "sent0"}  # the id, and a position the Milvus engine derives from it
+_SPECIAL_PASSAGE = {"row"}  # the id
 
 
 def passage_id(doc: int, ordinal: int) -> int:
@@ -145,7 +147,7 @@ def passage_row(entity: dict[str, Any]) -> PassageRow:
     """A stored passage as the core reads it."""
     row = int(entity["id"])
     values = {c.name: decode_value(c, entity.get(c.name)) for c in PASSAGE_COLUMNS}
-    return PassageRow(row=row, sent0=sentence_id(row, 0), **values)
+    return PassageRow(row=row, **values)
 
 
 PASSAGE_FIELDS = [c.name for c in PASSAGE_COLUMNS]
@@ -196,7 +198,7 @@ def decode_paragraphs(stored: dict[str, list]) -> list[ParagraphRow]:
 
 def dense_index(factory: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Milvus index and search parameters for a ``QABOT_INDEX_FACTORY`` string."""
-    from qabot.index.dense import SEARCH_PARAMS
+    from qabot.index.embedded.dense import SEARCH_PARAMS
 
     spec = factory.strip()
     if spec.lower() == "flat":
@@ -255,6 +257,7 @@ def create_build(conn: Connection, names: BuildNames, dimension: int, factory: s
     sentences.add_field("doc", DataType.INT64)
     sentences.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
     sentences.add_field("terms", DataType.ARRAY, element_type=DataType.INT64, max_capacity=MAX_ARRAY)
+    sentences.add_field("flags", DataType.INT64)
     params = conn.client.prepare_index_params()
     params.add_index("vector", index_type="FLAT", metric_type="IP")  # fetched by id, never searched
     params.add_index("doc", index_type="INVERTED")
@@ -264,6 +267,8 @@ def create_build(conn: Connection, names: BuildNames, dimension: int, factory: s
     documents.add_field("doc", DataType.INT64)
     documents.add_field("chunk", DataType.INT64)
     _varchar(documents, DataType, "source")
+    _varchar(documents, DataType, "doc_id")
+    _varchar(documents, DataType, "digest")
     _varchar(documents, DataType, "text")
     documents.add_field("paragraphs", DataType.JSON)
     documents.add_field("meta", DataType.JSON, nullable=True)

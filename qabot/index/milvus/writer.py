@@ -1,19 +1,17 @@
-"""Writing a Milvus build: a whole new one, or the changes since the last version, in place.
+"""A change to a Milvus build: rows for what it adds, deletes for what it removes, then the commit.
 
-``update`` is the one writer. It reads the corpus listing, then:
+Documents are numbered in the build's order (``Head.next_doc``). A change numbers the
+documents it adds from there on, and readers never see a document whose number is at or
+past the committed ``next_doc``, so rows inserted before the commit stay invisible. The
+commit stores the manifest as the build's next version, then the head that names it,
+with the new ``next_doc`` and the documents this change deletes (``pending``), which
+readers leave out from that moment; only then are their rows deleted, and the head
+written once more without them. A change that dies half-way leaves rows no reader sees:
+the next writer deletes them first. A new build (the first, or a rebuild) goes into a new
+set of collections, and the alias is switched to it when it is complete.
 
-- **a new build** (the first one, a rebuild asked for, another model, chunking or index
-  type, a newer collection layout, or an update that died half-way): every file is
-  streamed into a fresh set of collections; the alias is switched to it once it is
-  complete, so readers never see it half-made; the build before it is kept (readers
-  may still be on it), older ones are dropped;
-- **an update in place**: only the files added or changed are read and embedded (the
-  embedding cache still spares unchanged passages); their documents get new numbers,
-  and the documents of changed and removed files are deleted once the new ones are in.
-  Every other row is untouched. The head is marked dirty while this runs.
-
-Either way the manifest is committed last, as the build's next version. The chunking,
-the model input and the embedding cache are the FAISS build's own (``qabot.index.build``).
+Milvus's own BM25 statistics count the rows inserted, visible or not: while a change is
+being written, BM25 scores may shift slightly; which passages a question sees does not.
 """
 
 from __future__ import annotations
@@ -22,15 +20,17 @@ import contextlib
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from qabot import chunking
-from qabot.embedding import Embedder
-from qabot.errors import CorpusError, CorruptIndexError, QABotError
-from qabot.index.build import BATCH, embed_inputs, listing, model_input, open_cache, passage_terms, stream
-from qabot.index.manifest import FORMAT_VERSION, INDEX_TEXT, BuildConfig, Manifest, stale_reason
+import numpy as np
+
+from qabot.errors import CorpusError, QABotError
+from qabot.index.cache import cache_key
+from qabot.index.embedded.segment import Prepared
+from qabot.index.ingest import model_input
+from qabot.index.manifest import Manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
 from qabot.index.milvus.config import BuildNames, MilvusConfig
@@ -38,10 +38,12 @@ from qabot.index.milvus.records import DocumentRows, passage_record, quote
 from qabot.index.milvus.schema import (
     LAYOUT,
     MAX_DOCS,
+    PASSAGE_FIELDS,
     bm25_text,
     create_build,
     dense_index,
     passage_id,
+    passage_row,
     sentence_id,
 )
 from qabot.models import Document, Paragraph, Passage
@@ -50,159 +52,200 @@ Note = Callable[[str], None]
 IN_LIST = 1000  # values per "x in [...]" filter
 
 
-def rebuild_reason(stored: meta.Stored | None, config: BuildConfig, model: str) -> str | None:
-    """Why the build in service cannot be updated in place (None: it can)."""
-    if stored is None:
-        return "no index yet"
-    if stored.head.schema != LAYOUT:
-        return "the Milvus collection layout changed"
-    if stored.head.dirty:
-        return f"the last update of {stored.names.passages} did not finish"
-    return stale_reason(stored.manifest, config, model, stored.manifest.files)
+class MilvusTransaction:
+    """One change of a Milvus build (a ``qabot.index.changes.Transaction``)."""
 
-
-def update(config: BuildConfig, mconfig: MilvusConfig, embedder: Embedder, conn: Connection, *, rebuild: bool,
-           progress: bool, warn: Note | None, notify: Note) -> meta.Stored:
-    """Bring the collection in step with the corpus (see the module docstring); returns what is in service."""
-    started = time.perf_counter()
-    skipped: list[str] = []
-
-    def note(message: str) -> None:
-        skipped.append(message)
-        (warn or notify)(message)
-
-    found, files = listing(config, note)
-    meta.ensure_meta(conn, mconfig)
-    lease = meta.Lease(conn, mconfig)
-    lease.acquire()
-    try:
-        try:
-            stored = meta.read_current(conn, mconfig)
-        except CorruptIndexError as exc:
-            notify(f"rebuilding the index: {exc}")
-            stored = None
-        reason = "a rebuild was asked for" if rebuild else rebuild_reason(stored, config, embedder.name)
-        previous = stored.manifest.files if stored and not reason else {}
-        todo = [f for f in found if previous.get(f.name) != files[f.name]]
-        replaced = sorted({f.name for f in todo if f.name in previous} | (set(previous) - set(files)))
-        if stored is not None and not reason and not todo and not replaced:
-            return stored
-        if reason:
-            names = BuildNames(f"{mconfig.collection}_b{datetime.now(UTC):%Y%m%d%H%M%S}{uuid.uuid4().hex[:6]}")
-            head = meta.Head(schema=LAYOUT)
+    def __init__(self, conn: Connection, mconfig: MilvusConfig, stored: meta.Stored | None, factory: str,
+                 model: str, note: Note, lease: meta.Lease) -> None:
+        self.conn, self.mconfig, self.stored, self.factory, self.model, self.note = (
+            conn, mconfig, stored, factory, model, note)
+        self.lease = lease
+        if stored is not None:
+            self.names, self.head = stored.names, stored.head
+            self.created = True
+            self.head = clean_up(conn, self.names, self.head)
         else:
-            assert stored is not None
-            names, head = stored.names, replace(stored.head, dirty=True)
-            meta.write_head(conn, mconfig, names, head)
-        try:
-            writer = _Writer(conn, names, head.next_doc, config, embedder, lease, note)
-            indexed = stream(todo, config, writer, note, progress)
-            writer.finish()
-            gone = _remove_sources(conn, names, replaced, head.next_doc, writer.df) if replaced else Counter()
-            base = stored.manifest if stored and not reason else None
-            manifest = _manifest(config, embedder, names, files, skipped, base, todo, indexed, writer, gone, started)
-            if manifest.passages <= 0:
-                raise CorpusError(f"nothing to index: the files in {str(config.corpus_dir)!r} hold no text")
-            _store_df(conn, names, writer.df)
-            for name in names.all:
-                conn.call("flush", name)
-            head = meta.commit(conn, mconfig, names, replace(head, next_doc=writer.next_doc), manifest)
-        except BaseException:
-            if reason:  # a new build that never went into service: nothing may keep it
-                with contextlib.suppress(QABotError):
-                    meta.forget(conn, mconfig, names)
-            raise
-        if reason:
-            _switch(conn, mconfig, names, stored, notify)
-        return meta.Stored(names, head, manifest)
-    finally:
-        lease.release()
-
-
-class _Writer:
-    """Rows for the passages, sentences and documents ``stream`` hands over, inserted ``BATCH`` passages at a time."""
-
-    def __init__(self, conn: Connection, names: BuildNames, next_doc: int, config: BuildConfig, embedder: Embedder,
-                 lease: meta.Lease, note: Note) -> None:
-        self.conn, self.names, self.config, self.embedder, self.lease, self.note = conn, names, config, embedder, lease, note
-        self.cache = open_cache(config, embedder)
-        self.next_doc = next_doc
-        self.pending: list[tuple[int, int, Passage, Document]] = []
-        self.documents: list[dict] = []
-        self.open: DocumentRows | None = None
+            self.names = BuildNames(f"{mconfig.collection}_b{datetime.now(UTC):%Y%m%d%H%M%S}{uuid.uuid4().hex[:6]}")
+            self.head = meta.Head(schema=LAYOUT)
+            self.created = False
+        self.first_doc = self.next_doc = self.head.next_doc
+        self.known: dict[str, dict[str, tuple[int, str, dict]]] = {}  # source -> doc_id -> (doc, digest, meta)
+        self.deleted: dict[int, dict] = {}  # doc -> its meta (counts)
         self.df: Counter[str] = Counter()
+        self.open: dict[int, DocumentRows] = {}  # documents whose passages are still coming
+        self.rows: list[dict] = []  # document rows waiting for the collections to exist
         self.dimension = 0
-        self.passages = self.sentences = self.docs = self.embedded = 0
-        self.created = bool(conn.call("has_collection", names.passages))
+        self.added = [0, 0, 0]  # documents, passages, sentences
 
-    def add_document(self, document: Document, paragraphs: list[Paragraph]) -> int | None:
-        self._close_document()
+    # -- what is there ------------------------------------------------------------------
+
+    def _visible(self) -> str:
+        return f"chunk == 0 and doc < {self.first_doc}"
+
+    def _documents(self, source: str) -> dict[str, tuple[int, str, dict]]:
+        if source not in self.known:
+            rows = _query_all(self.conn, self.names.documents, f"{self._visible()} and source == {quote(source)}",
+                              ["doc", "doc_id", "digest", "meta"]) if self.created else iter(())
+            hidden = self.head.hidden()
+            self.known[source] = {r["doc_id"]: (int(r["doc"]), r["digest"], r["meta"]) for r in rows
+                                  if int(r["doc"]) not in hidden}
+        return self.known[source]
+
+    def documents(self, source: str) -> dict[str, str]:
+        return {doc_id: digest for doc_id, (doc, digest, _) in self._documents(source).items()
+                if doc not in self.deleted}
+
+    def sources_of(self, doc_ids: Iterable[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if not self.created:
+            return out
+        for part in _in_lists(list(doc_ids)):
+            expr = f"{self._visible()} and doc_id in [{', '.join(quote(d) for d in part)}]"
+            for row in _query_all(self.conn, self.names.documents, expr, ["doc", "doc_id", "source"]):
+                if int(row["doc"]) not in self.deleted and int(row["doc"]) not in self.head.hidden():
+                    out.setdefault(row["doc_id"], []).append(row["source"])
+        return out
+
+    def reuse(self, source: str, doc_ids: Iterable[str]) -> dict[bytes, tuple[np.ndarray, np.ndarray]]:
+        known = self._documents(source)
+        docs = [known[d][0] for d in doc_ids if d in known]
+        out: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        for part in _in_lists(docs):
+            for entity in _query_all(self.conn, self.names.passages, f"doc in {part}", ["vector", *PASSAGE_FIELDS]):
+                row = passage_row(entity)
+                text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title,
+                                                  paragraph=row.paragraph, start=row.start, end=row.end,
+                                                  text=row.text, sentences=list(row.sentences)))
+                ids = [sentence_id(row.row, i) for i in range(len(row.sentences))]
+                found = {int(e["id"]): e["vector"] for e in self.conn.call(
+                    "get", self.names.sentences, ids=ids, output_fields=["vector"], **meta.STRONG) or []}
+                if len(found) == len(ids):
+                    out[cache_key(self.model, text, spans)] = (
+                        np.asarray(entity["vector"], dtype=np.float32),
+                        np.array([found[i] for i in ids], dtype=np.float32).reshape(len(ids), -1))
+        return out
+
+    # -- changing it --------------------------------------------------------------------
+
+    def delete(self, source: str, doc_ids: Iterable[str]) -> None:
+        known = self._documents(source)
+        for doc_id in doc_ids:
+            if doc_id in known:
+                doc, _, stored_meta = known[doc_id]
+                self.deleted[doc] = stored_meta or {}
+
+    def add(self, document: Document, paragraphs: list[Paragraph], digest: str, api: bool) -> int | None:
         if self.next_doc >= MAX_DOCS:
             raise CorpusError(f"more than {MAX_DOCS} documents have been written to {self.names.passages}: rebuild it")
-        rows = DocumentRows.of(self.next_doc, document, paragraphs)
+        rows = DocumentRows.of(self.next_doc, document, paragraphs, digest, api)
         if rows.problem:
             self.note(f"skipping {document.source} document {document.doc_id!r}: {rows.problem}")
             return None
-        self.open = rows
+        self.open[rows.doc] = rows
         self.next_doc += 1
         return rows.doc
 
-    def add(self, doc_row: int, passage: Passage) -> None:
-        assert self.open is not None and self.open.doc == doc_row
-        ordinal = self.open.add_passage(passage)
-        self.pending.append((doc_row, ordinal, passage, self.open.document))
-        if len(self.pending) >= BATCH:
-            self.flush()
-
-    def _close_document(self) -> None:
-        if self.open is not None:
-            self.documents += self.open.rows()
-            self.docs += 1
-            self.open = None
-
-    def flush(self) -> None:
-        if self.pending:
-            self._write_passages()
-        if self.documents and (self.created or self.passages):  # a new build's collections come with its first vectors
-            for lo in range(0, len(self.documents), 256):
-                self.conn.call("insert", self.names.documents, self.documents[lo : lo + 256])
-            self.documents = []
-        self.lease.renew()
-
-    def finish(self) -> None:
-        self._close_document()
-        self.flush()
-        if self.cache is not None:
-            self.cache.flush()
-
-    def _write_passages(self) -> None:
-        inputs = [model_input(passage) for _, _, passage, _ in self.pending]
-        vectors, embedded = embed_inputs(self.embedder, self.cache, inputs)
-        self.embedded += embedded
-        self.dimension = int(vectors[0][0].shape[0])
+    def add_passages(self, handle: int, batch: list[Prepared]) -> None:
+        document = self.open[handle]
+        if not batch:
+            return
+        self.dimension = int(batch[0].vector.shape[0])
         if not self.created:
-            create_build(self.conn, self.names, self.dimension, self.config.index_factory)
+            create_build(self.conn, self.names, self.dimension, self.factory)
             self.created = True
         passages, sentences = [], []
-        for (doc, ordinal, passage, document), (text, spans), (vector, sentence_vectors) in zip(
-            self.pending, inputs, vectors, strict=True
-        ):
-            row = passage_id(doc, ordinal)
-            words, sentence_terms = passage_terms(text, spans)
-            self.df.update(set(bm25_text(words).split()))
-            record = passage_record(doc, passage, document)
-            passages.append({"id": row, "vector": vector.astype("float32"), "terms": bm25_text(words), **record})
+        for p in batch:
+            row = passage_id(handle, document.add_passage(p.passage))
+            self.df.update(set(bm25_text(p.tokens).split()))
+            record = passage_record(handle, p.passage, document.document)
+            passages.append({"id": row, "vector": p.vector.astype("float32"), "terms": bm25_text(p.tokens), **record})
             sentences += [
-                {"id": sentence_id(row, i), "doc": doc, "vector": v.astype("float32"), "terms": t.astype("int64")}
-                for i, (v, t) in enumerate(zip(sentence_vectors, sentence_terms, strict=True))
+                {"id": sentence_id(row, i), "doc": handle, "vector": np.asarray(v, dtype=np.float32),
+                 "terms": t.astype("int64"), "flags": int(f)}
+                for i, (v, t, f) in enumerate(zip(p.sentence_vectors, p.sentence_terms, p.flags, strict=True))
             ]
         for lo in range(0, len(passages), 256):
             self.conn.call("insert", self.names.passages, passages[lo : lo + 256])
         for lo in range(0, len(sentences), 1024):
             self.conn.call("insert", self.names.sentences, sentences[lo : lo + 1024])
-        self.passages += len(passages)
-        self.sentences += len(sentences)
-        self.pending.clear()
+        self.added[1] += len(passages)
+        self.added[2] += len(sentences)
+        self.lease.renew()
+
+    def done(self, handle: int) -> None:
+        self.rows += self.open.pop(handle).rows()
+        self.added[0] += 1
+        self._write_rows()
+
+    def _write_rows(self) -> None:
+        if self.rows and self.created:  # a new build's collections come with its first vectors
+            for lo in range(0, len(self.rows), 256):
+                self.conn.call("insert", self.names.documents, self.rows[lo : lo + 256])
+            self.rows = []
+
+    def counts(self) -> tuple[int, int, int]:
+        base = self.stored.manifest if self.stored is not None else None
+        gone = Counter()
+        for stored_meta in self.deleted.values():
+            gone.update({"passages": stored_meta.get("passages", 0), "sentences": stored_meta.get("sentences", 0)})
+        return ((base.documents if base else 0) - len(self.deleted) + self.added[0] + len(self.open),
+                (base.passages if base else 0) - gone["passages"] + self.added[1],
+                (base.sentences if base else 0) - gone["sentences"] + self.added[2])
+
+    def commit(self, manifest: Manifest) -> Manifest:
+        for handle in list(self.open):
+            self.done(handle)
+        self._write_rows()
+        if not self.created:
+            raise CorpusError("nothing to index: no document holds text")
+        deleted = sorted(self.deleted)
+        for part in _in_lists(deleted):
+            for row in _query_all(self.conn, self.names.passages, f"doc in {part}", ["terms"]):
+                self.df.subtract(set(row["terms"].split()))
+        _store_df(self.conn, self.names, self.df)
+        for name in self.names.all:
+            self.conn.call("flush", name)
+        manifest.dimension = self.dimension or manifest.dimension
+        manifest.index_factory_used = f"milvus {dense_index(self.factory)[0]['index_type']}"
+        manifest.segments = []
+        now = time.time()
+        head = replace(self.head, next_doc=self.next_doc, pending=[*self.head.pending, *([d, now] for d in deleted)])
+        meta.commit(self.conn, self.mconfig, self.names, head, manifest)
+        if self.stored is None:
+            _switch(self.conn, self.mconfig, self.names, meta.serving(self.conn, self.mconfig))
+        return manifest
+
+    def abort(self) -> None:
+        with contextlib.suppress(QABotError):
+            if self.stored is None:
+                meta.forget(self.conn, self.mconfig, self.names)  # a new build that never went into service
+            elif self.next_doc > self.first_doc:
+                _delete_from(self.conn, self.names, self.first_doc)
+
+
+def clean_up(conn: Connection, names: BuildNames, head: meta.Head) -> meta.Head:
+    """What a change that died left (rows past ``next_doc``), and deleted rows past their grace; the head without them.
+
+    The head keeps naming the deleted documents whose rows are gone too, until the change
+    under way commits it: readers of the version in service must go on hiding nothing more.
+    """
+    _delete_from(conn, names, head.next_doc)
+    due = [int(doc) for doc, since in head.pending if time.time() - since > meta.GRACE_SECONDS]
+    if not due:
+        return head
+    _delete_docs(conn, names, due)
+    return replace(head, pending=[p for p in head.pending if int(p[0]) not in set(due)])
+
+
+def _delete_from(conn: Connection, names: BuildNames, first_doc: int) -> None:
+    for name in (names.passages, names.sentences, names.documents):
+        conn.call("delete", name, filter=f"doc >= {first_doc}")
+
+
+def _delete_docs(conn: Connection, names: BuildNames, docs: list[int]) -> None:
+    for part in _in_lists(docs):
+        for name in (names.passages, names.sentences, names.documents):
+            conn.call("delete", name, filter=f"doc in {part}")
 
 
 def _in_lists(values: list) -> list[list]:
@@ -224,28 +267,6 @@ def _query_all(conn: Connection, collection: str, expr: str, fields: list[str]) 
         iterator.close()
 
 
-def _remove_sources(conn: Connection, names: BuildNames, sources: list[str], before: int,
-                    df: Counter[str]) -> Counter[str]:
-    """Delete the documents (numbered below ``before``) of these source files; returns their counts.
-
-    The removed passages' terms are taken off ``df``.
-    """
-    docs: list[int] = []
-    counts: Counter[str] = Counter()
-    for part in _in_lists(sources):
-        expr = f"chunk == 0 and doc < {before} and source in [{', '.join(quote(s) for s in part)}]"
-        for row in _query_all(conn, names.documents, expr, ["doc", "meta"]):
-            docs.append(int(row["doc"]))
-            counts.update({"documents": 1, "passages": row["meta"]["passages"], "sentences": row["meta"]["sentences"]})
-    for part in _in_lists(docs):
-        expr = f"doc in {part}"
-        for row in _query_all(conn, names.passages, expr, ["terms"]):
-            df.subtract(set(row["terms"].split()))
-        for name in (names.passages, names.sentences, names.documents):
-            conn.call("delete", name, filter=expr)
-    return counts
-
-
 def _store_df(conn: Connection, names: BuildNames, delta: Counter[str]) -> None:
     """Apply the change in each term's document frequency to the terms collection."""
     from qabot.index.milvus.schema import PLACEHOLDER, PLACEHOLDER_VECTOR
@@ -263,47 +284,13 @@ def _store_df(conn: Connection, names: BuildNames, delta: Counter[str]) -> None:
             conn.call("delete", names.terms, ids=drop)
 
 
-def _switch(conn: Connection, mconfig: MilvusConfig, names: BuildNames, before: meta.Stored | None,
-            notify: Note) -> None:
+def _switch(conn: Connection, mconfig: MilvusConfig, names: BuildNames, before: BuildNames | None) -> None:
     """Point the alias at the new build; keep the one before it, drop older ones."""
     if conn.call("describe_alias", mconfig.collection, missing_ok=True):
         conn.call("alter_alias", names.passages, mconfig.collection)
     else:
         conn.call("create_alias", names.passages, mconfig.collection)
-    keep = {names.passages, before.names.passages if before else ""}
+    keep = {names.passages, before.passages if before else ""}
     for old in meta.builds(conn, mconfig):
         if old.passages not in keep:
             meta.forget(conn, mconfig, old)
-
-
-def _manifest(config: BuildConfig, embedder: Embedder, names: BuildNames, files: dict[str, str], skipped: list[str],
-              base: Manifest | None, todo: list, indexed: set[str], writer: _Writer, gone: Counter[str],
-              started: float) -> Manifest:
-    read = {f.name for f in todo}
-    kept = [m for m in (base.skipped if base else []) if any(n in m for n in files if n not in read)]
-    unchanged = [n for n in files if n not in read and base is not None]
-    silent = [n for n in unchanged if any(n in m for m in kept)]
-    return Manifest(
-        format_version=FORMAT_VERSION,
-        model=embedder.name,
-        dimension=writer.dimension or (base.dimension if base else 0),
-        passage_chars=config.passage_chars,
-        sentence_chars=chunking.MAX_SENTENCE_CHARS,
-        index_text=INDEX_TEXT,
-        index_factory=config.index_factory,
-        index_factory_used=f"milvus {dense_index(config.index_factory)[0]['index_type']}",
-        build=names.passages,
-        files=files,
-        skipped=kept + skipped,
-        documents=(base.documents if base else 0) - gone["documents"] + writer.docs,
-        passages=(base.passages if base else 0) - gone["passages"] + writer.passages,
-        sentences=(base.sentences if base else 0) - gone["sentences"] + writer.sentences,
-        artifacts={},
-        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        seconds=round(time.perf_counter() - started, 3),
-        embedded=writer.embedded,
-        cached=writer.passages - writer.embedded,
-        indexed_files=len(indexed) + len(unchanged) - len(silent),
-        unchanged_files=len(unchanged) - len(silent),
-    )
-

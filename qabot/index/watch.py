@@ -1,15 +1,15 @@
-"""Watching the corpus folder, so that a long-running ``QABot`` serves edits within seconds.
+"""Watching, for ``LivingIndex.watch``: the corpus folder, or (a replica) the committed state of a shared index.
 
 ``Watcher`` runs watchfiles (inotify on Linux, the platform's own notifications
 elsewhere) in a daemon thread over the corpus folder and the index's manifest. Changes
 are debounced by watchfiles itself: a batch is handed on once no new change has come for
 ``QUIET_MS`` (at most ``MAX_WAIT_MS`` after the first), so saving ten files is one
-rebuild. Hidden files, editors' swap files and the index folder's own writes are
-ignored, except the manifest, whose change means another process committed a build.
+update. Hidden files, editors' swap files and the index folder's own writes are
+ignored, except the manifest, whose change means another process committed a change.
+``armed`` is set once the watch is in place; ``on_armed`` then runs first, in the
+watcher's thread, so that what changed before the watch began is not missed.
 
-``Serving`` is one loaded index in use: questions hold it while they run, so that a new
-build can be swapped in at any moment and the old one is closed only when the last
-question on it has finished.
+``Poller`` is what a read-only replica uses instead: it has no corpus to watch.
 """
 
 from __future__ import annotations
@@ -17,29 +17,26 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
-
-from qabot.index import SearchEngine
-from qabot.search import Retriever
 
 log = logging.getLogger(__name__)
 
 QUIET_MS = 400  # a batch of changes ends after this long without a new one
 MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
+IDLE_MS = 100  # how often an idle watch wakes up (to notice a stop, and at its start, that it is armed)
 MANIFEST = "manifest.json"
 
 
 class _Background:
-    """A daemon thread running ``_run`` until ``stop``; ``started`` is set once it is in place."""
+    """A daemon thread running ``_run`` until ``stop``; ``armed`` is set once it is in place."""
 
     name = "qabot-background"
 
     def __init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self.started = threading.Event()
+        self.armed = threading.Event()
 
     def _run(self) -> None:
         raise NotImplementedError
@@ -59,11 +56,13 @@ class Watcher(_Background):
 
     name = "qabot-watch"
 
-    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None]) -> None:
+    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None],
+                 on_armed: Callable[[], object] | None = None) -> None:
         super().__init__()
         self.corpus_dir = corpus_dir.resolve()
         self.index_dir = index_dir.resolve()
         self.on_change = on_change
+        self.on_armed = on_armed
 
     def relevant(self, path: Path) -> bool:
         """A change to a corpus file, or to the index's manifest; not the index's other writes."""
@@ -88,43 +87,34 @@ class Watcher(_Background):
                 debounce=MAX_WAIT_MS,
                 step=QUIET_MS,
                 stop_event=self._stop,
-                rust_timeout=500,
+                rust_timeout=IDLE_MS,
                 yield_on_timeout=True,
                 raise_interrupt=False,
                 ignore_permission_denied=True,
             )
+            # watchfiles starts watching when the generator first runs, and yields (a batch,
+            # or nothing after IDLE_MS) only once it does: the first yield means armed.
             for batch in changes:
-                self.started.set()
+                if not self.armed.is_set():
+                    self.armed.set()
+                    if self.on_armed is not None:
+                        self._call(self.on_armed)
                 if batch:
                     self._handle({Path(path) for _, path in batch})
         except Exception as exc:  # noqa: BLE001 - a watcher that dies must say so, not take the process down
             log.warning("stopped watching %s for changes: %s", self.corpus_dir, exc)
         finally:
-            self.started.set()
+            self.armed.set()
 
     def _handle(self, paths: Iterable[Path]) -> None:
+        self._call(lambda: self.on_change(set(paths)))
+
+    @staticmethod
+    def _call(action: Callable[[], object]) -> None:
         try:
-            self.on_change(set(paths))
+            action()
         except Exception:
-            log.exception("refreshing the index after a change failed")
-
-
-@dataclass
-class Serving:
-    """One loaded index and its retriever, with the questions in flight on it."""
-
-    engine: SearchEngine
-    retriever: Retriever
-    users: int = 0
-    retired: bool = False
-    closed: bool = field(default=False, init=False)
-
-    def close_if_idle(self) -> bool:
-        """Close the engine once it is retired and no question uses it; True when closed now."""
-        if self.retired and self.users == 0 and not self.closed:
-            self.closed = True
-            return True
-        return False
+            log.exception("updating the index after a change failed")
 
 
 class Poller(_Background):
@@ -147,7 +137,7 @@ class Poller(_Background):
 
     def _run(self) -> None:
         failing = False
-        self.started.set()
+        self.armed.set()
         while not self._stop.wait(self.interval):
             try:
                 value = self.probe()

@@ -1,7 +1,7 @@
-"""The chunk store: the documents' text, paragraphs and passages, as flat files read by offset.
+"""A segment's chunk store: its documents' text, paragraphs and passages, as flat files read by offset.
 
 Passage rows are numbered from 0 in the order they were embedded, so a passage's row
-is also its FAISS id and its row in the vector files. Everything a question reads is an
+is also its row in the segment's vector files. Everything a question reads is an
 array or a memory-mapped file, so answering costs no SQL per candidate and no parsing:
 
     text.u32            every document's text, UTF-32 (one 4-byte unit per code point),
@@ -17,9 +17,12 @@ array or a memory-mapped file, so answering costs no SQL per candidate and no pa
     sentence_spans.i64  per sentence (in passage order): start, end in its document
     sections.json       the strings the two .bin files point into (section names,
                         page labels, anchors, urls, authors, dates, roles; -1: none)
-    documents.sqlite    per document: id, source file, title, author, date, url
+    documents.sqlite    per document: id, source file, title, author, date, url, a digest
+                        of the document (what an update compares), and for a document
+                        that came through the document API (``QABot.upsert``), the
+                        document itself as JSON, so that a rebuild can index it again
 
-The store is written once, while a build runs in its temporary folder, then only read.
+The store is written once, while its segment is made in a temporary folder, then only read.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from cachetools import LRUCache
 
 from qabot.index.engine import ParagraphRow, PassageRow
-from qabot.models import Document, Paragraph, Passage, SourceInfo
+from qabot.models import Document, Paragraph, Passage
 
 PASSAGE = np.dtype(
     [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("paragraph", "<i4"), ("section", "<i4"), ("page", "<i4")]
@@ -54,10 +58,12 @@ FILES = ("text.u32", "documents.i64", "paragraphs.bin", "passages.bin", "sentenc
 _SCHEMA = """
 CREATE TABLE documents (
     row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, source TEXT NOT NULL, title TEXT,
-    author TEXT, date TEXT, url TEXT, passages INTEGER NOT NULL DEFAULT 0
+    author TEXT, date TEXT, url TEXT, passages INTEGER NOT NULL DEFAULT 0,
+    digest TEXT NOT NULL DEFAULT '', api TEXT
 );
 """
 _CACHED_DOCUMENTS = 4096
+DOCUMENT_META = "doc_id, source, title, author, date, url, digest, api"
 
 
 def encode(text: str) -> bytes:
@@ -89,15 +95,30 @@ class StoreWriter:
         """The id of a string in sections.json (a section name, a page label, a url ...); -1 for None."""
         return NO_SECTION if name is None else self._sections.setdefault(name, len(self._sections))
 
-    def add_document(self, document: Document, paragraphs: Sequence[Paragraph]) -> int:
+    def add_document(self, document: Document, paragraphs: Sequence[Paragraph], digest: str = "",
+                     api: bool = False) -> int:
+        """Append a document; ``api``: it came through the document API, and is kept whole for rebuilds."""
+        meta = (document.doc_id, document.source, document.title, document.author, document.date, document.url,
+                digest, document.model_dump_json() if api else None)
+        return self.copy_document(meta, document.text, self.paragraph_records(paragraphs))
+
+    def copy_document(self, meta: Sequence[object], text: str, records: np.ndarray) -> int:
+        """Append a document from its metadata (``DOCUMENT_META``'s order), text and ``PARAGRAPH`` records."""
         row = self.documents
-        self._db.execute(
-            "INSERT INTO documents (row, doc_id, source, title, author, date, url) VALUES (?,?,?,?,?,?,?)",
-            (row, document.doc_id, document.source, document.title, document.author, document.date, document.url),
-        )
+        self._db.execute(f"INSERT INTO documents (row, {DOCUMENT_META}) VALUES (?,?,?,?,?,?,?,?,?)", (row, *meta))
         self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
-        self._out["text.u32"].write(encode(document.text))
-        self._chars += len(document.text)
+        self._out["text.u32"].write(encode(text))
+        self._chars += len(text)
+        self._out["paragraphs.bin"].write(records.tobytes())
+        self._paragraphs += len(records)
+        self.documents += 1
+        return row
+
+    def strings(self, names: Sequence[str]) -> np.ndarray:
+        """The ids of these strings in this store's sections.json (to renumber another store's records)."""
+        return np.array([self._section(name) for name in names], dtype="<i4")
+
+    def paragraph_records(self, paragraphs: Sequence[Paragraph]) -> np.ndarray:
         records = np.zeros(len(paragraphs), dtype=PARAGRAPH)
         for record, p in zip(records, paragraphs, strict=True):
             record["start"], record["end"], record["number"] = p.start, p.end, p.number
@@ -107,10 +128,7 @@ class StoreWriter:
             record["group"] = NO_GROUP if p.group is None else p.group
             for name in PARAGRAPH_STRINGS:
                 record[name] = self._section(getattr(p, name))
-        self._out["paragraphs.bin"].write(records.tobytes())
-        self._paragraphs += len(paragraphs)
-        self.documents += 1
-        return row
+        return records
 
     def add_passages(self, doc_row: int, passages: Iterable[Passage]) -> None:
         passages = list(passages)
@@ -119,12 +137,17 @@ class StoreWriter:
             record["doc"], record["start"], record["end"] = doc_row, passage.start, passage.end
             record["paragraph"], record["section"] = passage.paragraph, self._section(passage.section)
             record["page"] = NO_PAGE if passage.page is None else passage.page
-            if passage.sentences:
-                self._out["sentence_spans.i64"].write(np.asarray(passage.sentences, dtype="<i8").tobytes())
-            self.sentences += len(passage.sentences)
+        spans = [np.asarray(p.sentences, dtype="<i8").reshape(-1, 2) for p in passages]
+        self.copy_passages(records, np.concatenate(spans) if spans else np.zeros((0, 2), "<i8"))
+
+    def copy_passages(self, records: np.ndarray, spans: np.ndarray) -> None:
+        """Append ``PASSAGE`` records (their ``doc`` already this store's row) and their sentences' spans."""
         self._out["passages.bin"].write(records.tobytes())
-        self.passages += len(passages)
-        self._counts[doc_row] = self._counts.get(doc_row, 0) + len(passages)
+        self._out["sentence_spans.i64"].write(np.ascontiguousarray(spans, dtype="<i8").tobytes())
+        self.sentences += len(spans)
+        self.passages += len(records)
+        for doc_row, count in zip(*np.unique(records["doc"], return_counts=True), strict=True):
+            self._counts[int(doc_row)] = self._counts.get(int(doc_row), 0) + int(count)
 
     def close(self) -> None:
         self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
@@ -133,6 +156,7 @@ class StoreWriter:
         (self.folder / "sections.json").write_text(json.dumps(list(self._sections)), encoding="utf-8")
         self._db.executemany("UPDATE documents SET passages = ? WHERE row = ?", [(n, d) for d, n in self._counts.items()])
         self._db.execute("CREATE INDEX documents_by_source ON documents (source)")
+        self._db.execute("CREATE INDEX documents_by_id ON documents (doc_id)")
         self._db.commit()
         self._db.close()
 
@@ -153,7 +177,8 @@ def _mapped(path: Path, dtype: np.dtype | str) -> np.ndarray:
 
 
 class Store:
-    """Read access to a finished chunk store."""
+    """Read access to a finished chunk store. Rows and documents are the segment's own (from 0);
+    the ``row_base`` and ``doc_base`` a caller passes number them as its snapshot does."""
 
     def __init__(self, folder: Path, sentence_start: np.ndarray) -> None:
         self.sentence_start = sentence_start
@@ -168,10 +193,10 @@ class Store:
         uri = f"{(folder / 'documents.sqlite').resolve().as_uri()}?mode=ro&immutable=1"
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.RLock()
-        self._meta: dict[int, tuple[str, str, str | None, str | None]] = {}
-        self._grouped: dict[int, bool] = {}
+        self._meta: LRUCache[int, tuple[str, str, str | None, str | None]] = LRUCache(_CACHED_DOCUMENTS)
+        self._table: list[tuple[str, str | None, int]] | None = None
         # Reading the schema fails fast on a file that is not a qabot store.
-        self._query("SELECT row, doc_id, source, title, url FROM documents LIMIT 1")
+        self._query(f"SELECT row, {DOCUMENT_META} FROM documents LIMIT 1")
 
     @property
     def document_count(self) -> int:
@@ -185,19 +210,17 @@ class Store:
         return self.sections[number] if number >= 0 else None
 
     def _metadata(self, docs: Iterable[int]) -> dict[int, tuple[str, str, str | None, str | None]]:
-        """(doc_id, source, title, url) of each document: one query for those not seen lately."""
+        """(doc_id, source, title, url) of each document: one query for those not read lately."""
         wanted = {int(d) for d in docs}
         with self._lock:
-            missing = sorted(wanted - self._meta.keys())
-            if missing:
-                if len(self._meta) + len(missing) > _CACHED_DOCUMENTS:
-                    self._meta = {}
-                    missing = sorted(wanted)
-                marks = ",".join("?" * len(missing))
-                sql = f"SELECT row, doc_id, source, title, url FROM documents WHERE row IN ({marks})"
-                for row, *meta in self._query(sql, missing):
-                    self._meta[row] = tuple(meta)  # type: ignore[assignment]
-            return {d: self._meta[d] for d in wanted}
+            found = {d: meta for d in wanted if (meta := self._meta.get(d)) is not None}
+            missing = sorted(wanted - found.keys())
+            for lo in range(0, len(missing), 500):
+                part = missing[lo : lo + 500]
+                sql = f"SELECT row, doc_id, source, title, url FROM documents WHERE row IN ({','.join('?' * len(part))})"
+                for row, *meta in self._query(sql, part):
+                    found[row] = self._meta[row] = tuple(meta)  # type: ignore[assignment]
+            return found
 
     def text(self, doc: int, start: int, end: int) -> str:
         """``document.text[start:end]``, exact for any code point."""
@@ -205,7 +228,11 @@ class Store:
         lo, hi = min(base + max(start, 0), stop), min(base + max(end, 0), stop)
         return decode(self._bytes[4 * lo : 4 * hi]) if hi > lo else ""
 
-    def passages(self, rows: Sequence[int]) -> dict[int, PassageRow]:
+    def length(self, doc: int) -> int:
+        return int(self.documents[doc + 1, 0] - self.documents[doc, 0])
+
+    def passages(self, rows: Sequence[int], row_base: int = 0, doc_base: int = 0) -> dict[int, PassageRow]:
+        """The stored passages at these (segment) rows, keyed and numbered by ``row + row_base``."""
         rows = [int(r) for r in rows if 0 <= int(r) < len(self.passage_rows)]
         if not rows:
             return {}
@@ -215,52 +242,25 @@ class Store:
         for row, (doc, start, end, paragraph, section, page) in zip(rows, records, strict=True):
             doc_id, source, title, url = meta[doc]
             first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
-            out[row] = PassageRow(
-                row=row, doc=doc, doc_id=doc_id, source=source, title=title, url=url,
+            out[row + row_base] = PassageRow(
+                row=row + row_base, doc=doc + doc_base, doc_id=doc_id, source=source, title=title, url=url,
                 section=self._section(section), paragraph=paragraph, start=start, end=end,
-                text=self.text(doc, start, end), sent0=first,
+                text=self.text(doc, start, end),
                 sentences=tuple(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())),
                 page=_page(page),
             )
         return out
 
-    def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
+    def doc_ids(self, rows: Sequence[int]) -> list[str]:
         """The document id of each passage row (without reading the passages' text)."""
-        rows = [int(r) for r in rows]
-        docs = self.passage_rows["doc"][rows] if rows else np.zeros(0, dtype="<i4")
+        docs = self.passage_rows["doc"][list(rows)].tolist() if len(rows) else []
         meta = self._metadata(docs)
-        return {row: meta[int(doc)][0] for row, doc in zip(rows, docs, strict=True)}
+        return [meta[doc][0] for doc in docs]
 
-    def neighbour_sentences(self, passage: PassageRow) -> list[tuple[int, int]]:
-        """Sentence spans of the passages that overlap or touch ``passage``, plus one on each side,
-        of its document and section, in order."""
-        lo, hi = max(0, passage.row - 4), min(len(self.passage_rows), passage.row + 5)
-        window = np.asarray(self.passage_rows[lo:hi]).tolist()
-        near = [lo + i for i, (doc, start, end, *_) in enumerate(window)
-                if doc == passage.doc and end >= passage.start and start <= passage.end]
-        section = window[passage.row - lo][4]
-        rows = [r for r in range(near[0] - 1, near[-1] + 2)
-                if lo <= r < hi and window[r - lo][0] == passage.doc and window[r - lo][4] == section]
-        own = self._group_at(passage.doc, passage.start) if self._has_groups(passage.doc) else None
-        if own is not None:  # a group of paragraphs (a chat's conversation): stay inside it
-            rows = [r for r in rows if r == passage.row or self._group_at(passage.doc, window[r - lo][1]) in (None, own)]
-        spans = [self.sentence_spans[self.sentence_start[r] : self.sentence_start[r + 1]] for r in rows]
-        return sorted(set(map(tuple, np.concatenate(spans).tolist())))
-
-    def _has_groups(self, doc: int) -> bool:
-        """Whether any paragraph of ``doc`` belongs to a group (remembered for the documents seen lately)."""
-        known = self._grouped.get(doc)
-        if known is None:
-            lo, hi = self._paragraph_range(doc)
-            known = bool((self.paragraph_rows["group"][lo:hi] != NO_GROUP).any())
-            if len(self._grouped) >= _CACHED_DOCUMENTS:
-                self._grouped.clear()
-            self._grouped[doc] = known
-        return known
-
-    def _group_at(self, doc: int, offset: int) -> int | None:
-        para = self.paragraph_at(doc, offset)
-        return para.group if para else None
+    def doc_passages(self, doc: int) -> tuple[int, int]:
+        """The rows of a document's passages: [first, last), consecutive."""
+        docs = self.passage_rows["doc"]
+        return int(np.searchsorted(docs, doc, side="left")), int(np.searchsorted(docs, doc, side="right"))
 
     def _paragraph_range(self, doc: int) -> tuple[int, int]:
         return int(self.documents[doc, 1]), int(self.documents[doc + 1, 1])
@@ -272,9 +272,12 @@ class Store:
                             bool(flags & DUPLICATE), _page(page), group=_page(group),
                             **dict(zip(PARAGRAPH_STRINGS, map(self._section, strings), strict=True)))
 
-    def paragraphs(self, doc: int) -> list[ParagraphRow]:
+    def paragraph_records(self, doc: int) -> np.ndarray:
         lo, hi = self._paragraph_range(doc)
-        return [self._paragraph(record) for record in np.asarray(self.paragraph_rows[lo:hi])]
+        return np.asarray(self.paragraph_rows[lo:hi])
+
+    def paragraphs(self, doc: int) -> list[ParagraphRow]:
+        return [self._paragraph(record) for record in self.paragraph_records(doc)]
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
         """The paragraph of ``doc`` that starts last at or before ``offset``."""
@@ -282,27 +285,38 @@ class Store:
         at = int(np.searchsorted(self.paragraph_rows["start"][lo:hi], offset, side="right")) - 1
         return self._paragraph(self.paragraph_rows[lo + at]) if at >= 0 else None
 
-    def source_names(self) -> list[str]:
-        """Every distinct source file."""
-        return [r[0] for r in self._query("SELECT DISTINCT source FROM documents")]
+    # -- documents, for listings and updates --------------------------------------------
 
-    def document_rows(self, sources: Sequence[str]) -> list[int]:
-        """The rows of the documents of these source files."""
-        rows: list[int] = []
-        for lo in range(0, len(sources), 500):
-            part = list(sources[lo : lo + 500])
-            marks = ",".join("?" * len(part))
-            rows += [r[0] for r in self._query(f"SELECT row FROM documents WHERE source IN ({marks})", part)]
-        return rows
+    def table(self) -> list[tuple[str, str | None, int]]:
+        """(source, title, passages) of every document, by row (read once)."""
+        with self._lock:
+            if self._table is None:
+                self._table = [(r[0], r[1], r[2]) for r in self._query(
+                    "SELECT source, title, passages FROM documents ORDER BY row")]
+            return self._table
 
-    def sources(self) -> list[SourceInfo]:
-        """Each corpus file, with its title when it holds one document, and its counts."""
-        return [
-            SourceInfo(source=r[0], title=r[1] if r[2] == 1 else None, documents=r[2], passages=r[3])
-            for r in self._query(
-                "SELECT source, max(title), count(*), sum(passages) FROM documents GROUP BY source ORDER BY source"
-            )
-        ]
+    def by_source(self, source: str) -> list[tuple[int, str, str]]:
+        """(row, doc_id, digest) of the documents of one source."""
+        return [(r[0], r[1], r[2]) for r in self._query(
+            "SELECT row, doc_id, digest FROM documents WHERE source = ?", (source,))]
+
+    def by_id(self, doc_ids: Sequence[str]) -> list[tuple[int, str, str, str]]:
+        """(row, doc_id, source, digest) of the documents with these ids."""
+        out: list[tuple[int, str, str, str]] = []
+        for lo in range(0, len(doc_ids), 500):
+            part = list(doc_ids[lo : lo + 500])
+            out += [(r[0], r[1], r[2], r[3]) for r in self._query(
+                f"SELECT row, doc_id, source, digest FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
+                part)]
+        return out
+
+    def api_documents(self) -> list[tuple[int, str]]:
+        """(row, document JSON) of the documents that came through the document API."""
+        return [(r[0], r[1]) for r in self._query("SELECT row, api FROM documents WHERE api IS NOT NULL ORDER BY row")]
+
+    def meta(self, doc: int) -> tuple:
+        """A document's metadata, in ``DOCUMENT_META``'s order (what ``StoreWriter.copy_document`` takes)."""
+        return self._query(f"SELECT {DOCUMENT_META} FROM documents WHERE row = ?", (doc,))[0]
 
     def close(self) -> None:
         with self._lock:

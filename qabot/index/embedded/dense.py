@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qabot.errors import IndexStoreError
+from qabot.index.engine import top_k
 from qabot.text import first_line
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,7 @@ class Exact:
                                      for lo in range(0, self.ntotal, EXACT_BLOCK)]) if self.ntotal else np.zeros(0)
             if params is not None:
                 scores = np.where(params, scores, -np.inf).astype(np.float32)
-            if not k:
-                continue
-            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-            top = top[np.lexsort((top, -scores[top]))]
-            top = top[np.isfinite(scores[top])]
+            top = top_k(scores, k)
             found_rows[q, : len(top)], found_scores[q, : len(top)] = top, scores[top]
         return found_scores, found_rows
 

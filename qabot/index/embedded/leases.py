@@ -1,11 +1,12 @@
-"""Leases: a build that a live process reads is never deleted under it.
+"""Leases: a segment that a live process reads is never deleted under it.
 
-Every build folder has an empty ``.readers`` file. A process that loads the build holds
-a shared ``flock`` on it for as long as it serves from it; the kernel drops the lock
-when the process exits, however it exits. A build is removed only when nobody holds
-it: the remover takes the lock exclusively, without waiting, and skips the build if it
-cannot. Builds kept this way are removed later, by the next build, or by the last
-reader when it lets go of a build that is no longer the current one.
+Every segment folder has an empty ``.readers`` file. A process that opens the segment
+holds a shared ``flock`` on it for as long as it serves from it; the kernel drops the lock
+when the process exits, however it exits. A segment the manifest no longer names (merged
+into another, or all its documents deleted) is removed only when nobody holds it: the
+remover takes the lock exclusively, without waiting, and skips the segment if it cannot.
+Segments kept this way are removed later, by the next commit, or by the last reader when
+it lets go of one that is no longer current.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LEASE = ".readers"
 MANIFEST = "manifest.json"
+DELETED = ".deleted"  # a segment's deletion list: <segment>.<generation>.deleted
 
 
 class Lease:
@@ -44,28 +46,32 @@ class Lease:
             self._fd = None
 
     def release(self) -> None:
-        """Let go of the build, and remove it if it is no longer current and nobody else reads it."""
+        """Let go of the segment, and remove it if it is no longer current and nobody else reads it."""
         held = self._fd is not None
         self._close()
         if held:
-            remove_unused(self.folder.parent, keep=current_build(self.folder.parent))
+            remove_unused(self.folder.parent, keep=current_files(self.folder.parent))
 
 
-def current_build(index_dir: Path) -> str | None:
-    """The build the manifest names, read without validating the rest of it."""
+def current_files(index_dir: Path) -> set[str] | None:
+    """The segments and deletion lists the manifest names, read without validating the rest of it."""
     import json
 
     try:
-        return str(json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))["build"])
+        manifest = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+        segments = manifest["segments"]
+        return {s["name"] for s in segments} | {s["deleted"] for s in segments if s.get("deleted")}
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def remove_unused(index_dir: Path, keep: str | None, *, temporary: bool = False) -> None:
-    """Remove every build but ``keep`` that no process holds.
+def remove_unused(index_dir: Path, keep: set[str] | None, *, temporary: bool = False) -> None:
+    """Remove every segment (and whole build of an older format) but those in ``keep`` that no process holds.
 
-    ``temporary`` also removes the temporary folders of builds that died: only a builder,
-    which holds the build lock, may say that no build is under way.
+    ``temporary`` also removes what only a writer may say is unused, since it holds the
+    write lock: the temporary folders of writes that died, and deletion lists that the
+    manifest no longer names (a reader loads those when it opens, and opens again if one
+    went missing meanwhile).
     """
     if keep is None:
         return  # no readable manifest: nothing can be said to be unused
@@ -74,13 +80,13 @@ def remove_unused(index_dir: Path, keep: str | None, *, temporary: bool = False)
     except OSError:
         return
     for path in entries:
-        if path.name == keep:
+        if path.name in keep:
             continue
-        if path.name.startswith("build-") and path.is_dir():
+        if path.name.startswith(("seg-", "build-")) and path.is_dir():
             _remove_if_free(path)
         elif temporary and path.name.startswith(".tmp-") and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
-        elif temporary and path.name.startswith(f".{MANIFEST}."):
+        elif temporary and (path.name.startswith(f".{MANIFEST}.") or path.name.endswith(DELETED)):
             path.unlink(missing_ok=True)
 
 

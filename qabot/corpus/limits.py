@@ -1,0 +1,148 @@
+"""Bounds on reading one corpus file: its size, its unpacked size, the text it yields, the time it takes.
+
+One file must never exhaust the machine that indexes it (a zip bomb, a Word file of
+millions of empty paragraphs, a huge flat web page). ``ReaderLimits`` holds the four
+bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader:
+
+- **size**: a file larger than ``max_file_mb`` on disk is skipped before it is opened;
+- **unpacked size**: markup a reader parses whole into a tree, an HTML page or the XML
+  parts of a Word file once unzipped, may be at most ``max_inflated_mb``, and all the
+  parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
+  directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
+  part declares);
+- **text**: the characters a file yields, counted as its reader builds them, at most
+  ``max_text_mb`` million;
+- **time**: the seconds spent reading a file, at most ``seconds``, checked between the
+  units of its reading (paragraphs, pages, messages, blocks of a page).
+
+A file over a limit is skipped with one line that names it, the limit and its setting.
+
+The text and time bounds are checked from inside the readers' loops, which know nothing
+of settings: ``load_file`` puts the file's ``Budget`` in a context variable while its
+reader runs, and ``spend`` and ``check`` charge it (they do nothing outside ``load_file``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qabot.errors import CorpusError
+
+if TYPE_CHECKING:
+    from qabot.settings import Settings
+
+MB = 1 << 20
+XML_PARTS = (".xml", ".rels", ".vml")  # parts of an Office file that are parsed into a tree
+
+
+class OverLimit(CorpusError):
+    """A file went over one of the reader limits; the message names the limit and its setting."""
+
+
+@dataclass(frozen=True)
+class ReaderLimits:
+    """The bounds on reading one file (defaults: ``qabot.settings.Settings``'s)."""
+
+    max_file_mb: float = 256.0
+    max_inflated_mb: float = 4.0  # a 4 MB web page yields ~10k passages: minutes of embedding on a CPU
+    max_text_mb: float = 64.0
+    seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReaderLimits:
+        return cls(settings.reader_max_file_mb, settings.reader_max_inflated_mb, settings.reader_max_text_mb,
+                   settings.reader_seconds)
+
+    def check_file(self, path: Path, container: str | None, markup: bool) -> None:
+        """Raise ``OverLimit`` when the file, or what it unpacks to, is too large to read."""
+        size = path.stat().st_size
+        if size > self.max_file_mb * MB:
+            raise OverLimit(f"{_mb(size)} on disk, over the {self.max_file_mb:g} MB limit "
+                            "(QABOT_READER_MAX_FILE_MB)")
+        if markup and size > self.max_inflated_mb * MB:
+            raise OverLimit(f"{_mb(size)} of markup to parse, over the {self.max_inflated_mb:g} MB limit "
+                            "(QABOT_READER_MAX_INFLATED_MB)")
+        if container == "zip":
+            xml, everything = unpacked_sizes(path)
+            if everything > self.max_file_mb * MB:
+                raise OverLimit(f"unpacks to {_mb(everything)}, over the {self.max_file_mb:g} MB limit "
+                                "(QABOT_READER_MAX_FILE_MB)")
+            if xml > self.max_inflated_mb * MB:
+                raise OverLimit(f"its XML unpacks to {_mb(xml)}, over the {self.max_inflated_mb:g} MB limit "
+                                "(QABOT_READER_MAX_INFLATED_MB)")
+
+
+def unpacked_sizes(path: Path) -> tuple[int, int]:
+    """(XML parts, all parts) of a zip, in bytes once unpacked, as its directory declares them.
+
+    Not a zip: (0, 0), and the reader says what the file is.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0, 0
+    xml = sum(p.file_size for p in parts if p.filename.lower().endswith(XML_PARTS))
+    return xml, sum(p.file_size for p in parts)
+
+
+class Budget:
+    """What one file may still spend: characters of text, and seconds of its reader's time."""
+
+    def __init__(self, limits: ReaderLimits) -> None:
+        self.limits = limits
+        self.chars = 0
+        self.seconds = 0.0  # spent before the current stretch of reading
+        self._since: float | None = None  # the current stretch began (monotonic); None: not reading now
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """A stretch of the reader's own work (between two documents it yields): charged to this file."""
+        token = _current.set(self)
+        self._since = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds += time.monotonic() - self._since
+            self._since = None
+            _current.reset(token)
+
+    def spend(self, chars: int) -> None:
+        self.chars += chars
+        if self.chars > self.limits.max_text_mb * 1e6:
+            raise OverLimit(f"yields more than {self.limits.max_text_mb:g} million characters of text "
+                            "(QABOT_READER_MAX_TEXT_MB)")
+        self.check()
+
+    def check(self) -> None:
+        spent = self.seconds + (time.monotonic() - self._since if self._since is not None else 0.0)
+        if spent > self.limits.seconds:
+            raise OverLimit(f"reading it took longer than {self.limits.seconds:g} s (QABOT_READER_SECONDS)")
+
+
+_current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("qabot_reader_budget", default=None)
+
+
+def spend(chars: int) -> None:
+    """Charge ``chars`` characters of text (and the time so far) to the file being read; raises ``OverLimit``."""
+    budget = _current.get()
+    if budget is not None:
+        budget.spend(chars)
+
+
+def check() -> None:
+    """Raise ``OverLimit`` when the file being read has taken longer than its reader may."""
+    budget = _current.get()
+    if budget is not None:
+        budget.check()
+
+
+def _mb(size: float) -> str:
+    return f"{size / MB:,.1f} MB" if size < 100 * MB else f"{size / MB:,.0f} MB"

@@ -1,0 +1,246 @@
+"""How an index changes: the corpus folder compared with the manifest, and what an engine does to apply a change.
+
+``scan`` lists the corpus folder and compares every file's size and modification time
+with what the manifest recorded: only a file whose size or time differ is hashed, once (and
+one that had changed just before it was last checked, too recently for its time to be
+trusted, as git's "racily clean" rule has it); a file whose digest is unchanged is only
+"touched" (its new size and time are recorded). The files to read are then the added and
+changed ones.
+
+A document is the unit of change. Each has a key, its source (a corpus file's name, or
+the source a caller of the document API gave) and its id, and a digest of everything a
+build reads of it. Reading a changed file gives its documents; those whose digest is the
+one the index holds are left alone, the others are replaced, and those no longer in the
+file are deleted. ``Transaction`` is what an engine implements to apply that, and
+``Engine`` the rest of what the lifecycle (``qabot.index.living``) asks of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from pydantic import BaseModel
+
+from qabot import corpus
+from qabot.corpus import CorpusFile
+from qabot.corpus.limits import ReaderLimits
+from qabot.index.manifest import BuildConfig, FileState, Manifest
+from qabot.models import Document, Paragraph
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qabot.index.embedded.segment import Prepared
+    from qabot.index.engine import SearchEngine
+
+Note = Callable[[str], None]
+RACY_NS = 2_000_000_000  # a file modified this close to when it was last checked may change again unseen
+
+
+def document_digest(document: Document) -> str:
+    """A digest of everything a build reads of a document: another digest means it must be indexed again."""
+    return hashlib.blake2b(document.model_dump_json().encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass
+class Scan:
+    """The corpus folder now, against the manifest."""
+
+    files: dict[str, FileState]  # every readable corpus file, as it is now
+    found: dict[str, CorpusFile]
+    changed: list[CorpusFile] = field(default_factory=list)  # added, or another digest: to be read
+    removed: list[str] = field(default_factory=list)  # indexed, and gone now
+    touched: list[str] = field(default_factory=list)  # the same digest with a new size or time
+    notes: dict[str, list[str]] = field(default_factory=dict)  # files that could not be listed or hashed
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.changed or self.removed or self.touched)
+
+    def describe(self, previous: Manifest | None) -> str:
+        added = [f.name for f in self.changed if previous is None or f.name not in previous.files]
+        edited = [f.name for f in self.changed if previous is not None and f.name in previous.files]
+        parts = [f"{label} {_names(names)}" for label, names in (("added", added), ("changed", edited),
+                                                                 ("removed", self.removed)) if names]
+        return "corpus files " + "; ".join(parts) if parts else "nothing changed"
+
+
+def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False) -> Scan:
+    """Compare the corpus folder with ``manifest``, reading only what may have changed (``rehash``: every file)."""
+    notes: dict[str, list[str]] = {}
+
+    def note(message: str) -> None:
+        notes.setdefault(_file_of(message), []).append(message)
+
+    found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links)
+    before = manifest.files if manifest is not None else {}
+    result = Scan(files={}, found={f.name: f for f in found}, notes=notes)
+    for file in found:
+        try:
+            stat = file.path.stat()
+        except OSError as exc:
+            note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+            continue
+        old = before.get(file.name)
+        checked = time.time_ns()
+        if (not rehash and old is not None and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns
+                and stat.st_mtime_ns + RACY_NS <= old.checked_ns):
+            result.files[file.name] = old
+            continue
+        try:
+            digest = corpus.file_digest(file.path)
+        except OSError as exc:
+            note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+            continue
+        if old is not None and old.digest == digest and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            # Checked again because it changed just before it was last checked: the time of this
+            # check goes in with the next commit, after which its time can be trusted.
+            result.files[file.name] = old.model_copy(update={"checked_ns": checked})
+            continue
+        documents = old.documents if old is not None else 0
+        result.files[file.name] = FileState(digest=digest, size=stat.st_size, mtime_ns=stat.st_mtime_ns,
+                                            documents=documents, checked_ns=checked)
+        if old is None or old.digest != digest:
+            result.changed.append(file)
+        else:
+            result.touched.append(file.name)
+    result.removed = sorted(set(before) - set(result.files))  # a file that cannot be read now is left out too
+    return result
+
+
+def _file_of(message: str) -> str:
+    """The corpus file a reader's message names ("skipping a/b.txt: ..." or "a/b.jsonl line 3: ...")."""
+    text = message.removeprefix("skipping ")
+    for end in (": ", " line ", " document "):
+        if end in text:
+            text = text.split(end, 1)[0]
+    return text.rstrip("/")
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def read_file(file: CorpusFile, note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
+    """The documents of one corpus file (a file that cannot be read, or is over a limit, is noted, and gives none)."""
+    return corpus.load_file(file, note, limits)
+
+
+def paragraphs_of(document: Document) -> list[Paragraph]:
+    return corpus.document_paragraphs(document)
+
+
+class Outcome(StrEnum):
+    UNCHANGED = "unchanged"
+    UPDATED = "updated"
+    FAILED = "failed"
+
+
+class Refresh(BaseModel):
+    """What a change did: left the index as it was, updated it, or failed (and the last good state serves)."""
+
+    outcome: Outcome
+    reason: str = ""  # what changed, or why it failed
+    seconds: float = 0.0
+    documents: int = 0  # documents written (added or replaced)
+    deleted: int = 0  # documents deleted (replaced ones included)
+    embedded: int = 0  # passages the model embedded
+
+    @property
+    def updated(self) -> bool:
+        return self.outcome is Outcome.UPDATED
+
+
+# -- what an engine implements ------------------------------------------------------------
+
+
+class Transaction(Protocol):
+    """One change being applied: invisible to questions until ``commit``, and nothing once ``abort``-ed."""
+
+    def documents(self, source: str) -> dict[str, str]:
+        """doc_id -> digest of the documents of ``source`` in the index (deleted ones of this change left out)."""
+        ...
+
+    def sources_of(self, doc_ids: Iterable[str]) -> dict[str, list[str]]:
+        """For document-API deletes by id: the sources holding each id, {doc_id: [source, ...]}."""
+        ...
+
+    def reuse(self, source: str, doc_ids: Iterable[str]) -> dict[bytes, tuple[np.ndarray, np.ndarray]]:
+        """The vectors of these documents' passages, by ``cache.cache_key``: what a replaced document still holds."""
+        ...
+
+    def delete(self, source: str, doc_ids: Iterable[str]) -> None: ...
+
+    def add(self, document: Document, paragraphs: list[Paragraph], digest: str, api: bool) -> int | None:
+        """Start adding a document; its passages follow. None: the engine cannot take it (``note`` said why)."""
+        ...
+
+    def add_passages(self, handle: int, batch: list[Prepared]) -> None:
+        """Passages of the document ``handle`` names, in order (several documents' may be under way at once)."""
+        ...
+
+    def done(self, handle: int) -> None:
+        """Every passage of the document ``handle`` names has been added."""
+        ...
+
+    def counts(self) -> tuple[int, int, int]:
+        """Documents, passages and sentences the index will hold after this change."""
+        ...
+
+    def commit(self, manifest: Manifest) -> Manifest:
+        """Make the change visible, atomically; returns the manifest as committed."""
+        ...
+
+    def abort(self) -> None: ...
+
+
+class Engine(Protocol):
+    """Where an index lives: what the lifecycle (``qabot.index.living.LivingIndex``) drives."""
+
+    def committed(self) -> Manifest | None:
+        """The manifest of the state in service (None: no index yet); ``CorruptIndexError`` if unreadable."""
+        ...
+
+    def stale(self, manifest: Manifest) -> str | None:
+        """Why the state in service must be rebuilt whatever the settings say (a collection's old layout), or None."""
+        ...
+
+    def open(self) -> SearchEngine:
+        """The state in service, for questions (what stays the same between states is shared)."""
+        ...
+
+    def lock(self) -> AbstractContextManager[None]:
+        """One writer at a time, across threads and processes."""
+        ...
+
+    def begin(self, base: Manifest | None, note: Note) -> Transaction:
+        """A change of the state in service (``base``), or a new index replacing it whole (``base`` None)."""
+        ...
+
+    def api_documents(self) -> Iterator[Document]:
+        """The documents of the state in service that came through the document API (a rebuild indexes them again)."""
+        ...
+
+    def wants_maintenance(self, manifest: Manifest) -> bool:
+        """Whether background work (merging segments) is due for this committed state: a cheap check."""
+        ...
+
+    def maintain(self) -> bool:
+        """Do that work (merging segments); True when it committed something."""
+        ...
+
+    def describe(self) -> str:
+        """Where the index is, for messages: "index in embeddings", "collection x at http://..."."""
+        ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    def close(self) -> None: ...

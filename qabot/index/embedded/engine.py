@@ -1,0 +1,207 @@
+"""``EmbeddedEngine``: the default engine, segments of flat files in the index folder, memory-mapped.
+
+Layout of the index folder (``embeddings/`` by default)::
+
+    manifest.json                 the commit point: the segments in service, in order, and their deletion lists
+    seg-<id>/                     a segment (qabot.index.embedded.segment), never changed once written
+    seg-<id>.<generation>.deleted the rows of the documents deleted from a segment, as of that generation
+    cache/                        the embedding cache, which full builds use (qabot.index.cache)
+    models/                       locally exported ONNX models (qabot.embedding.export)
+    .lock                         one writer at a time
+
+``open`` reads the manifest and gives a ``Snapshot``; segments already open in this
+process are shared, so a new state after a small change costs the new small segment
+and the deletion lists, never the large ones. ``begin`` starts a change
+(``qabot.index.embedded.writer``), ``maintain`` merges segments when they pile up
+(``qabot.index.embedded.merge``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from qabot.errors import CorruptIndexError, IndexStoreError
+from qabot.index.changes import Note
+from qabot.index.embedded import leases
+from qabot.index.embedded.segment import Segment
+from qabot.index.embedded.snapshot import Part, Snapshot
+from qabot.index.embedded.writer import EmbeddedTransaction
+from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, SegmentInfo, read_manifest
+from qabot.models import Document
+from qabot.text import first_line
+
+LOCK_TIMEOUT = 600.0
+
+
+class EmbeddedEngine:
+    """The index folder of ``config``, as the lifecycle drives it (a ``qabot.index.changes.Engine``)."""
+
+    read_only = False
+
+    def __init__(self, config: BuildConfig, model: str) -> None:
+        self.config = config
+        self.index_dir = config.index_dir
+        self.model = model
+        self._segments: dict[str, Segment] = {}  # open in this process, shared by its snapshots
+        self._guard = threading.RLock()
+        self._writing = threading.Lock()
+        self._current: set[str] = set()
+        self._read: tuple[tuple[int, int, int], Manifest] | None = None  # the manifest last parsed, and its file's stat
+
+    def describe(self) -> str:
+        return f"index in {self.index_dir}"
+
+    def committed(self) -> Manifest | None:
+        """The manifest, parsed again only when the file changed (a commit replaces it: a new inode)."""
+        try:
+            stat = (self.index_dir / MANIFEST).stat()
+        except FileNotFoundError:
+            return None
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        with self._guard:
+            if self._read is not None and self._read[0] == key:
+                return self._read[1]
+        manifest = read_manifest(self.index_dir)
+        with self._guard:
+            self._read = (key, manifest) if manifest is not None else None
+        return manifest
+
+    def remember(self, manifest: Manifest) -> None:
+        """The manifest this process has just committed: what ``committed`` gives without parsing it again."""
+        with contextlib.suppress(OSError):
+            stat = (self.index_dir / MANIFEST).stat()
+            with self._guard:
+                self._read = ((stat.st_ino, stat.st_size, stat.st_mtime_ns), manifest)
+
+    def stale(self, manifest: Manifest) -> str | None:
+        return None  # the manifest says all: its format version covers the layout
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One writer per index folder: a thread lock in this process, a file lock across processes."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with self._writing:
+            try:
+                with FileLock(self.index_dir / ".lock", timeout=LOCK_TIMEOUT):
+                    yield
+            except Timeout:
+                raise IndexStoreError(f"another qabot process has been writing {self.index_dir} for too long") from None
+
+    # -- reading --------------------------------------------------------------------------
+
+    def open(self) -> Snapshot:
+        """The state the manifest names, for questions; ``CorruptIndexError`` if it is missing or damaged."""
+        for _attempt in range(3):
+            manifest = self.committed()
+            if manifest is None:
+                raise CorruptIndexError(f"no index in {self.index_dir}")
+            try:
+                return self._snapshot(manifest)
+            except (CorruptIndexError, FileNotFoundError) as exc:
+                # Another process may have committed, and removed what this one was about to
+                # open, between reading the manifest and opening it: then read the new manifest.
+                if read_manifest(self.index_dir) == manifest:
+                    if isinstance(exc, CorruptIndexError):
+                        raise
+                    raise CorruptIndexError(f"index file {exc.filename} is missing") from None
+        raise CorruptIndexError(f"the index in {self.index_dir} keeps changing while it is opened")
+
+    def _snapshot(self, manifest: Manifest) -> Snapshot:
+        parts: list[Part] = []
+        held: list[Segment] = []
+        base = doc_base = 0
+        try:
+            for info in manifest.segments:
+                segment = self._segment(info, manifest.dimension)
+                held.append(segment)
+                deleted = _read_rows(self.index_dir / info.deleted) if info.deleted else np.zeros(0, dtype=np.uint32)
+                dead_docs, dead = segment.dead(deleted) if len(deleted) else (None, None)
+                parts.append(Part(segment, info, base, doc_base, deleted, dead_docs, dead))
+                base += info.passages
+                doc_base += info.documents
+        except BaseException:
+            self._let_go(held)
+            raise
+        with self._guard:
+            self._current = {info.name for info in manifest.segments}
+            # Segments no snapshot holds and the manifest no longer names: let them go now.
+            stale = [name for name, segment in self._segments.items()
+                     if segment.users <= 0 and name not in self._current]
+            closing = [self._segments.pop(name) for name in stale]
+        for segment in closing:
+            segment.close()
+        return Snapshot(manifest, parts, lambda snapshot: self._let_go([p.segment for p in snapshot.parts]))
+
+    def _segment(self, info: SegmentInfo, dimension: int) -> Segment:
+        with self._guard:
+            segment = self._segments.get(info.name)
+            if segment is None:
+                segment = self._segments[info.name] = Segment(self.index_dir / info.name, info, dimension)
+            segment.users += 1
+            return segment
+
+    def _let_go(self, segments: list[Segment]) -> None:
+        closing = []
+        with self._guard:
+            for segment in segments:
+                segment.users -= 1
+                if segment.users <= 0 and segment.name not in self._current:
+                    closing.append(self._segments.pop(segment.name))
+        for segment in closing:
+            segment.close()
+
+    def api_documents(self) -> Iterator[Document]:
+        snapshot = self.open()
+        try:
+            for part in snapshot.parts:
+                for row, body in part.segment.store.api_documents():
+                    if part.dead_docs is None or not part.dead_docs[row]:
+                        yield Document.model_validate_json(body)
+        finally:
+            snapshot.close()
+
+    # -- changing -------------------------------------------------------------------------
+
+    def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
+        snapshot = self.open() if base is not None else None
+        return EmbeddedTransaction(self, base, snapshot, self.model)
+
+    def wants_maintenance(self, manifest: Manifest) -> bool:
+        from qabot.index.embedded.merge import plan
+
+        return plan(manifest.segments) is not None
+
+    def maintain(self) -> bool:
+        from qabot.index.embedded.merge import merge_if_needed
+
+        return merge_if_needed(self)
+
+    def close(self) -> None:
+        """Close the segments no snapshot holds any more (a snapshot in use closes its own when it ends)."""
+        with self._guard:
+            self._current = set()
+            idle = [name for name, segment in self._segments.items() if segment.users <= 0]
+            closing = [self._segments.pop(name) for name in idle]
+        for segment in closing:
+            segment.close()
+
+
+def _read_rows(path: Path) -> np.ndarray:
+    try:
+        return np.fromfile(path, dtype="<u4")
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise CorruptIndexError(f"index file {path} cannot be read ({first_line(exc)})") from exc
+
+
+def remove_leftovers(index_dir: Path, manifest: Manifest) -> None:
+    """What a crashed writer left: temporary folders, unnamed deletion lists, segments nobody reads."""
+    keep = {s.name for s in manifest.segments} | {s.deleted for s in manifest.segments if s.deleted}
+    leases.remove_unused(index_dir, keep=keep, temporary=True)

@@ -1,0 +1,127 @@
+"""Merging segments: small recent segments, and what deletions left behind, copied into one.
+
+Every change adds a segment, so they pile up, and a question reads each. After a commit
+``merge_if_needed`` looks at the segments, oldest first, and when there are more than
+``MAX_SEGMENTS`` merges the newest run of them whose sizes are alike: starting from the
+newest, an older segment joins while it is at most ``RATIO`` times the size of those
+already taken (at least the two newest always merge). A large old segment is so rewritten
+only once the recent ones have grown to half its size, so each passage is copied a
+logarithmic number of times over the index's life (what LSM trees and Lucene's log merge
+policy do). A segment more than half of whose passages are deleted is rewritten on its own.
+
+A merge copies what is live and nothing else: the documents' text, paragraphs and
+passages (string ids renumbered), the vectors, the rerank's arrays, and BM25's postings
+(rows renumbered); nothing is read again, tokenised again or embedded again. The merged
+segment takes the place of the run, so rows keep their order.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qabot.index.embedded import leases
+from qabot.index.embedded.segment import SegmentWriter
+from qabot.index.embedded.snapshot import Part
+from qabot.index.embedded.store import PARAGRAPH_STRINGS
+from qabot.index.embedded.writer import _fsync_tree, _names
+from qabot.index.engine import ranges
+from qabot.index.manifest import SegmentInfo, fsync_folder, new_build_id, now, write_manifest
+
+if TYPE_CHECKING:
+    from qabot.index.embedded.engine import EmbeddedEngine
+
+MAX_SEGMENTS = 8
+RATIO = 2.0
+
+
+def plan(segments: list[SegmentInfo]) -> tuple[int, int] | None:
+    """The run of segments ``[lo, hi)`` to merge now, or None."""
+    for i, info in enumerate(segments):
+        if info.deleted_passages * 2 > info.passages and info.live_passages:
+            return i, i + 1
+    if len(segments) <= MAX_SEGMENTS:
+        return None
+    sizes = [max(1, s.live_passages) for s in segments]
+    taken, total = 1, sizes[-1]
+    while taken < len(sizes) and sizes[-taken - 1] <= RATIO * total:
+        total += sizes[-taken - 1]
+        taken += 1
+    taken = max(taken, 2)
+    return len(segments) - taken, len(segments)
+
+
+def merge_if_needed(engine: EmbeddedEngine) -> bool:
+    """Merge the run ``plan`` picks, committing the merged state; True when something was merged."""
+    with engine.lock():
+        committed = engine.committed()
+        if committed is None:
+            return False
+        manifest = committed.model_copy()  # the committed one is shared (snapshots, the engine's cache): never changed
+        run = plan(manifest.segments)
+        if run is None:
+            return False
+        lo, hi = run
+        snapshot = engine.open()
+        build_id = new_build_id()
+        tmp = engine.index_dir / f".tmp-{build_id}"
+        writer = SegmentWriter(tmp)
+        try:
+            writer.dimension = manifest.dimension
+            for part in snapshot.parts[lo:hi]:
+                copy_live(writer, part)
+            name = f"seg-{build_id}"
+            info = writer.finish(name, manifest.index_factory)
+            _fsync_tree(tmp)
+            tmp.rename(engine.index_dir / name)
+        except BaseException:
+            writer.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            snapshot.close()
+            raise
+        snapshot.close()
+        manifest.segments = [*manifest.segments[:lo], info, *manifest.segments[hi:]]
+        manifest.generation += 1
+        manifest.build = f"g{manifest.generation}-{build_id}"
+        manifest.built_at = now()
+        fsync_folder(engine.index_dir)
+        write_manifest(engine.index_dir, manifest)
+        engine.remember(manifest)
+        leases.remove_unused(engine.index_dir, keep=_names(manifest), temporary=True)
+        return True
+
+
+def copy_live(writer: SegmentWriter, part: Part) -> None:
+    """Append the live documents of ``part`` to ``writer``, as they are."""
+    seg, store = part.segment, part.segment.store
+    remap = writer.store.strings(store.sections)
+
+    def renumber(values: np.ndarray) -> np.ndarray:
+        return np.where(values >= 0, remap[np.maximum(values, 0)] if len(remap) else -1, -1).astype("<i4")
+
+    live_docs = [d for d in range(part.info.documents) if part.dead_docs is None or not part.dead_docs[d]]
+    for doc in live_docs:
+        records = store.paragraph_records(doc).copy()
+        for name in ("section", *PARAGRAPH_STRINGS):
+            records[name] = renumber(records[name])
+        row = writer.store.copy_document(store.meta(doc), store.text(doc, 0, store.length(doc)), records)
+        first, last = store.doc_passages(doc)
+        passages = np.asarray(store.passage_rows[first:last]).copy()
+        passages["doc"] = row
+        passages["section"] = renumber(passages["section"])
+        spans = store.sentence_spans[seg.sentence_start[first] : seg.sentence_start[last]]
+        writer.store.copy_passages(passages, np.asarray(spans))
+    rows = (np.flatnonzero(~part.dead) if part.dead is not None else np.arange(part.info.passages)).astype(np.int64)
+    counts = (seg.sentence_start[rows + 1] - seg.sentence_start[rows]).astype(np.int64)
+    sentences = ranges(seg.sentence_start[rows], counts)
+    lo, hi = seg.term_start[sentences], seg.term_start[sentences + 1]
+    writer.append_raw("passages.f32", np.asarray(seg.passage_vectors[rows], dtype=np.float32))
+    writer.append_raw("sentences.f16", np.asarray(seg.sentence_vectors[sentences], dtype=np.float16))
+    writer.append_raw("passage_sentences.u32", counts.astype(np.uint32))
+    writer.append_raw("sentence_terms_count.u32", (hi - lo).astype(np.uint32))
+    writer.append_raw("sentence_terms.u32", np.asarray(seg.terms[ranges(lo, hi - lo)], dtype=np.uint32))
+    writer.append_raw("sentence_flags.u8", np.asarray(seg.flags[sentences], dtype=np.uint8))
+    names, term_ids, term_rows, tf = seg.postings.terms_of(rows)
+    writer.postings.add_postings(names, term_ids, term_rows, tf, np.asarray(seg.postings.lengths[rows]))

@@ -1,0 +1,421 @@
+"""``LivingIndex``: the one place where an index changes, for both engines.
+
+It owns the whole life of an index, whatever engine holds it (``qabot.index.changes.Engine``):
+
+- **load and freshness**: ``open`` serves the committed state after bringing it in step
+  with the corpus folder; a missing, damaged or outdated index (another model, chunking,
+  format or index type) is built anew;
+- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert`` and
+  ``delete`` what a caller gives (the document API: a Discord channel's messages).
+  Documents are the unit: one changed document is read, chunked, embedded and written,
+  nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
+  commit: a question sees the state before it or after it, never half of it;
+- **fallback**: when a change fails (a full disk, a read-only folder), the state in
+  service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
+- **swap and leases**: each question holds the state it started on (``using``); a new
+  state is swapped in at once, and the old one is closed when its last question ends.
+  The engine keeps what a reader holds from being deleted under it;
+- **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``), and a replica
+  of a shared index polls for what its writer commits;
+- **maintenance**: after a commit, the engine may merge segments in the background.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qabot.embedding import Embedder
+from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, scan
+from qabot.index.documents import checked, delete_documents, strings, upsert_documents
+from qabot.index.engine import SearchEngine
+from qabot.index.ingest import Ingest, Progress
+from qabot.index.manifest import BuildConfig, Manifest, stale_reason
+from qabot.index.update import CorpusUpdate, next_manifest
+from qabot.index.watch import Poller, Watcher
+from qabot.models import Document
+from qabot.text import first_line
+
+if TYPE_CHECKING:
+    from qabot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], None]
+
+
+@dataclass
+class _Serving:
+    """One state in service, with the questions in flight on it."""
+
+    engine: SearchEngine
+    users: int = 0
+    retired: bool = False
+    closed: bool = field(default=False, init=False)
+
+    def close_if_idle(self) -> bool:
+        if self.retired and self.users == 0 and not self.closed:
+            self.closed = True
+            return True
+        return False
+
+
+class LivingIndex:
+    """An index in service that follows its sources: see the module docstring."""
+
+    def __init__(self, engine: Engine, config: BuildConfig, embedder: Embedder, *, notify: Notify | None = None,
+                 warn: Notify | None = None, poll_seconds: float = 5.0) -> None:
+        self.engine = engine
+        self.config = config
+        self.embedder = embedder
+        self.notify: Notify = notify or log.info
+        self.warn: Notify | None = warn
+        self.poll_seconds = poll_seconds
+        self.updates = 0  # new states swapped in since it opened
+        self._serving: _Serving | None = None
+        self._state = threading.Lock()  # guards _serving and _closed
+        self._write = threading.Lock()  # one change at a time in this process (the engine locks across processes)
+        self._closed = False
+        self._watcher: Watcher | Poller | None = None
+        self._maintainer: threading.Thread | None = None
+        self.last: Refresh | None = None  # what the last change did
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embedder, *, rebuild: bool = False, progress: Progress = True,
+             notify: Notify | None = None, warn: Notify | None = None, fallback: bool = True) -> LivingIndex:
+        """The index of ``settings`` in its engine, brought in step with its corpus first (see ``open_engine``)."""
+        from qabot.index.stores import make_engine
+
+        config = BuildConfig.from_settings(settings)
+        return cls.open_engine(make_engine(settings, config, embedder.name), config, embedder, rebuild=rebuild,
+                               progress=progress, notify=notify, warn=warn, fallback=fallback,
+                               poll_seconds=settings.milvus_poll_seconds)
+
+    @classmethod
+    def open_engine(cls, engine: Engine, config: BuildConfig, embedder: Embedder, *, rebuild: bool = False,
+                    progress: Progress = True, notify: Notify | None = None, warn: Notify | None = None,
+                    fallback: bool = True, poll_seconds: float = 5.0) -> LivingIndex:
+        """Serve ``engine``'s committed state after bringing it in step with the corpus (built when missing or outdated).
+
+        When that fails and ``fallback`` is on, the committed state serves if it was built with
+        this model, and ``notify`` says why; otherwise the error is raised.
+        """
+        living = cls(engine, config, embedder, notify=notify or log.warning, warn=warn, poll_seconds=poll_seconds)
+        try:
+            if engine.read_only:
+                if rebuild:
+                    with engine.lock():  # refused, in the engine's own words
+                        pass
+                living._serve(engine.open())
+            else:
+                result = living.refresh(progress=progress, rebuild=rebuild, fallback=fallback, opening=True)
+                if result.outcome is Outcome.FAILED and living._serving is None:
+                    raise IndexStoreError(result.reason)
+        except BaseException:
+            living.close()
+            raise
+        living.notify = notify or log.info  # what happens later is news, not a warning
+        return living
+
+
+    # -- serving ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def using(self) -> Iterator[SearchEngine]:
+        """The state in service, held until the block ends (a swap meanwhile does not close it)."""
+        with self._state:
+            if self._closed or self._serving is None:
+                raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+            serving = self._serving
+            serving.users += 1
+        try:
+            yield serving.engine
+        finally:
+            with self._state:
+                serving.users -= 1
+                idle = serving.close_if_idle()
+            if idle:
+                serving.engine.close()
+
+    @property
+    def current(self) -> SearchEngine:
+        serving = self._serving
+        if serving is None:
+            raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+        return serving.engine
+
+    @property
+    def manifest(self) -> Manifest:
+        return self.current.manifest  # type: ignore[attr-defined]
+
+    def _serve(self, engine: SearchEngine) -> None:
+        with self._state:
+            if self._closed:
+                engine.close()
+                return
+            old, self._serving = self._serving, _Serving(engine)
+            if old is not None:
+                self.updates += 1
+                old.retired = True
+                idle = old.close_if_idle()
+            else:
+                idle = False
+        if old is not None and idle:
+            old.engine.close()
+
+    # -- changing ---------------------------------------------------------------------------
+
+    def refresh(self, progress: Progress = False, *, rebuild: bool = False, fallback: bool = True,
+                opening: bool = False) -> Refresh:
+        """Bring the index in step with the corpus folder now (see ``Refresh``); a replica serves what was committed last."""
+        started = time.perf_counter()
+        if self.engine.read_only and self._serving is not None:
+            return self._follow()
+        with self._write:
+            try:
+                with self.engine.lock():
+                    result = self._refresh(progress, rebuild, opening)
+                    if result.outcome is Outcome.UPDATED or self._stale():
+                        self._serve(self._open_or_rebuild(progress))
+            except (QABotError, OSError) as exc:
+                return self._failed(exc, started, fallback)
+        result.seconds = round(time.perf_counter() - started, 3)
+        self.last = result
+        if result.updated:
+            self._after_commit(result)
+        return result
+
+    def _stale(self) -> bool:
+        """Whether the state in service is not the committed one (another process changed it)."""
+        serving = self._serving
+        if serving is None:
+            return True
+        try:
+            committed = self.engine.committed()
+        except CorruptIndexError:
+            return True
+        return committed is None or committed.build != self.manifest.build
+
+    def _open_or_rebuild(self, progress: Progress) -> SearchEngine:
+        try:
+            return self.engine.open()
+        except CorruptIndexError as exc:
+            self.notify(f"rebuilding the index: {exc}")
+            self._update().apply(None, scan(self.config, None), progress, "the index is damaged")
+            return self.engine.open()
+
+    def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
+        try:
+            base = self.engine.committed()
+        except CorruptIndexError as exc:
+            base, damaged = None, str(exc)
+        else:
+            damaged = ""
+        if rebuild:
+            reason = "a rebuild was asked for"
+        elif base is None:
+            reason = damaged or "no index yet"
+        else:
+            reason = stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base) or self._damaged()
+        if reason:
+            if base is not None or damaged:
+                self.notify(f"rebuilding the index: {reason}")
+            return self._update().apply(None, scan(self.config, None), progress, reason, previous=base)
+        assert base is not None
+        found = scan(self.config, base)
+        if found.unchanged:
+            return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
+        if not found.changed and not found.removed:  # only new times for the same contents: record them
+            self._update().record(base, found)
+            return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
+        if opening:
+            self.notify(f"updating the index: {found.describe(base)}")
+        return self._update().apply(base, found, progress, found.describe(base))
+
+    def _update(self) -> CorpusUpdate:
+        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self.notify)
+
+    def _damaged(self) -> str:
+        """Why the committed state cannot be opened ("": it can), checked before the first change is applied."""
+        if self._serving is not None:
+            return ""
+        try:
+            self.engine.open().close()
+        except CorruptIndexError as exc:
+            return str(exc)
+        return ""
+
+    def _warn(self, message: str) -> None:
+        (self.warn or self.notify)(message)
+
+    def _failed(self, exc: BaseException, started: float, fallback: bool) -> Refresh:
+        error = exc if isinstance(exc, QABotError) else IndexStoreError(
+            f"cannot write the {self.engine.describe()}: {getattr(exc, 'strerror', None) or first_line(exc)}")
+        if self._serving is None and fallback:
+            try:
+                previous = self.engine.open()
+            except (QABotError, OSError):
+                previous = None
+            if previous is not None and previous.manifest.model != self.embedder.name:
+                previous.close()
+                previous = None
+            if previous is not None:
+                self._serve(previous)
+        if self._serving is None or not fallback:
+            raise error from exc
+        self.notify(f"could not update the index ({error}); the last good index keeps serving "
+                    f"(built {self.manifest.built_at})")
+        return Refresh(outcome=Outcome.FAILED, reason=str(error), seconds=round(time.perf_counter() - started, 3))
+
+    def _after_commit(self, result: Refresh) -> None:
+        """Background maintenance (merging segments) once a change is in service, when it is due."""
+        if self._maintainer is not None and self._maintainer.is_alive():
+            return
+        if not self.engine.wants_maintenance(self.manifest):
+            return
+        self._maintainer = threading.Thread(target=self._maintain, name="qabot-maintain", daemon=True)
+        self._maintainer.start()
+
+    def _maintain(self) -> None:
+        try:
+            with self._write:
+                if self._closed:
+                    return
+                if self.engine.maintain():
+                    self._serve(self.engine.open())
+        except (QABotError, OSError) as exc:
+            log.warning("merging index segments failed (%s); the index serves as it is", exc)
+
+    # -- the document API -------------------------------------------------------------------
+
+    def upsert(self, documents: Iterable[Document]) -> Refresh:
+        """Add documents, or replace those with the same source and id; durable and atomic."""
+        given = checked(documents)
+        return self._change(lambda tx, ingest, files: upsert_documents(tx, ingest, given, files), "upsert")
+
+    def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> Refresh:
+        """Delete documents added through the document API: by id (in any source), and every one of ``sources``."""
+        ids = strings(doc_ids, "doc_ids")
+        names = strings(sources, "sources")
+        return self._change(lambda tx, _ingest, files: delete_documents(tx, ids, names, files), "delete")
+
+    def _change(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]], what: str) -> Refresh:
+        try:
+            return self._apply_documents(apply, what)
+        except OSError as exc:
+            raise IndexStoreError(f"cannot write the {self.engine.describe()}: "
+                                  f"{exc.strerror or first_line(exc)}; nothing of this {what} was applied") from exc
+
+    def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
+                         what: str) -> Refresh:
+        started = time.perf_counter()
+        with self._write, self.engine.lock():
+            base = self.engine.committed()
+            if base is None:
+                raise IndexStoreError(f"no index in the {self.engine.describe()} yet")
+            tx = self.engine.begin(base, self._warn)
+            ingest = Ingest(tx, self.config, self.embedder)
+            try:
+                written, deleted, api_delta = apply(tx, ingest, set(base.files))
+                ingest.finish()
+                if not written and not deleted:
+                    tx.abort()
+                    return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed",
+                                   seconds=round(time.perf_counter() - started, 3))
+                unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
+                manifest = next_manifest(self.config, self.embedder, base, unread, {}, set(), tx)
+                manifest.api_documents = max(0, base.api_documents + api_delta)
+                manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
+                manifest.seconds = round(time.perf_counter() - started, 3)
+                tx.commit(manifest)
+            except BaseException:
+                tx.abort()
+                raise
+            self._serve(self.engine.open())
+        result = Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted,
+                         embedded=ingest.embedded, seconds=round(time.perf_counter() - started, 3))
+        self._after_commit(result)
+        return result
+
+    # -- watching ---------------------------------------------------------------------------
+
+    def watch(self, on_change: Callable[[Refresh], None] | None = None) -> None:
+        """Follow the corpus folder from now on (a replica: what its writer commits), in the background.
+
+        Returns once the watcher is armed; the corpus is then compared with the index once, so
+        that an edit made while the index was opening is not missed. ``on_change`` hears
+        each update the watching made.
+        """
+        with self._state:
+            if self._closed:
+                raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+            if self._watcher is not None:
+                return
+            hear = on_change or (lambda _result: None)
+            if self.engine.read_only:
+                self._watcher = Poller(self.poll_seconds, self._committed_build, self.manifest.build,
+                                       lambda _build: hear(self._follow()))
+            else:
+                self._watcher = Watcher(self.config.corpus_dir, self.config.index_dir,
+                                        lambda paths: self._changed(paths, hear),
+                                        on_armed=lambda: hear(self.refresh()))
+            watcher = self._watcher
+        watcher.start()
+        watcher.armed.wait(timeout=30)
+
+    def _committed_build(self) -> str | None:
+        committed = self.engine.committed()
+        return committed.build if committed is not None else None
+
+    def _follow(self) -> Refresh:
+        """A replica: serve the state its writer committed last."""
+        with self._write:
+            if not self._stale():
+                return Refresh(outcome=Outcome.UNCHANGED, reason="already the version committed last")
+            self._serve(self.engine.open())
+            return Refresh(outcome=Outcome.UPDATED, reason="a new version was committed")
+
+    def _changed(self, paths: set[Path], hear: Callable[[Refresh], None]) -> None:
+        manifest = self.config.index_dir.resolve() / "manifest.json"
+        if paths == {manifest} and not self._stale():
+            return  # the manifest of the state already in service (this process committed it)
+        log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)))
+        hear(self.refresh())
+
+    def close(self) -> None:
+        """Stop watching, and close the index once the questions in flight have finished."""
+        with self._state:
+            if self._closed:
+                return
+            self._closed = True
+            watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
+        if self._maintainer is not None:
+            self._maintainer.join()  # a merge under way commits, or fails, before the engine closes
+        with self._write, self._state:
+            serving = self._serving
+            if serving is not None:
+                serving.retired = True
+                idle = serving.close_if_idle()
+            else:
+                idle = False
+        if serving is not None and idle:
+            serving.engine.close()
+        self.engine.close()
+
+
+def open_index(config: BuildConfig, embedder: Embedder, **options: object) -> LivingIndex:
+    """The embedded engine's index in ``config.index_dir``, opened as ``LivingIndex.open_engine`` does."""
+    from qabot.index.embedded.engine import EmbeddedEngine
+
+    return LivingIndex.open_engine(EmbeddedEngine(config, embedder.name), config, embedder, **options)  # type: ignore[arg-type]

@@ -1,0 +1,151 @@
+"""Applying what changed in the corpus folder: read the changed files, write what changed of their documents.
+
+``CorpusUpdate`` is one such change, through an engine's ``Transaction``: each changed
+file is read once, and each of its documents whose digest is not the one the index holds
+is written (a replaced document lends the vectors of its unchanged passages to the new
+one); documents no longer in a file, and the files removed, are deleted. A new index
+(``base`` None) reads every file, and indexes again the documents the document API
+added to the index it replaces. ``next_manifest`` is the one manifest builder, for both
+engines and every kind of change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from qabot.corpus import describe_types
+from qabot.embedding import Embedder
+from qabot.errors import CorpusError, QABotError
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file
+from qabot.index.ingest import Bar, Ingest, Progress, open_cache
+from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now
+from qabot.models import Document
+
+Note = Callable[[str], None]
+
+
+@dataclass
+class CorpusUpdate:
+    """One change of ``engine`` from what ``scan`` found (see the module docstring)."""
+
+    engine: Engine
+    config: BuildConfig
+    embedder: Embedder
+    warn: Note
+    notify: Note
+
+    def apply(self, base: Manifest | None, found: Scan, progress: Progress, reason: str,
+              previous: Manifest | None = None) -> Refresh:
+        """Read the changed files (every file for a new index) and commit what they change."""
+        started = time.perf_counter()
+        if base is None and not found.files and previous is None:
+            raise CorpusError(f"corpus folder {str(self.config.corpus_dir)!r} has no files to index "
+                              f"(qabot reads {describe_types()})")
+        tx = self.engine.begin(base, self.warn)
+        notes: dict[str, list[str]] = dict(found.notes)
+        known = base.skipped if base is not None else {}
+        for name, messages in found.notes.items():  # what listing the folder skipped, said once
+            for message in messages:
+                if message not in known.get(name, ()):
+                    self.warn(message)
+        current = [""]
+
+        def note(message: str) -> None:
+            notes.setdefault(current[0], []).append(message)
+            self.warn(message)
+
+        ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder) if base is None else None)
+        written = deleted = api = 0
+        try:
+            bar = Bar(sum(found.files[f.name].size for f in found.changed if f.name in found.files), progress)
+            try:
+                for file in found.changed:
+                    current[0] = file.name
+                    bar.file(file.name)
+                    notes.pop(file.name, None)
+                    existing = tx.documents(file.name)
+                    seen: set[str] = set()
+                    size, read = found.files[file.name].size, 0
+                    for document in read_file(file, note, self.config.reader_limits):
+                        seen.add(document.doc_id)
+                        digest = document_digest(document)
+                        step = min(len(document.text), size - read)  # characters: close enough to bytes
+                        read += step
+                        if existing.get(document.doc_id) != digest:
+                            written += 1
+                            reuse = None
+                            if document.doc_id in existing:
+                                reuse = tx.reuse(file.name, [document.doc_id])
+                                tx.delete(file.name, [document.doc_id])
+                                deleted += 1
+                            ingest.add(document, digest, reuse=reuse)
+                        bar.advance(step)
+                    bar.advance(size - read)
+                    gone = set(existing) - seen
+                    if gone:
+                        tx.delete(file.name, gone)
+                        deleted += len(gone)
+                    found.files[file.name] = found.files[file.name].model_copy(update={"documents": len(seen)})
+                current[0] = ""
+                for name in found.removed:
+                    gone = set(tx.documents(name))
+                    tx.delete(name, gone)
+                    deleted += len(gone)
+                    notes.pop(name, None)
+                if base is None and previous is not None:  # a rebuild indexes the document API's documents again
+                    for document in self._api_documents():
+                        api += ingest.add(document, document_digest(document), api=True)
+                ingest.finish()
+            finally:
+                bar.close()
+            manifest = next_manifest(self.config, self.embedder, base, found, notes, {f.name for f in found.changed},
+                                     tx)
+            if base is None:
+                manifest.api_documents = api
+            if tx.counts()[1] == 0:
+                raise CorpusError(f"nothing to index: the files in {str(self.config.corpus_dir)!r} hold no text")
+            manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
+            manifest.seconds = round(time.perf_counter() - started, 3)
+            tx.commit(manifest)
+        except BaseException:
+            tx.abort()
+            raise
+        return Refresh(outcome=Outcome.UPDATED, reason=reason, documents=written, deleted=deleted,
+                       embedded=ingest.embedded)
+
+    def record(self, base: Manifest, found: Scan) -> None:
+        """Commit only the new sizes and times of files whose contents did not change."""
+        tx = self.engine.begin(base, self.warn)
+        try:
+            tx.commit(next_manifest(self.config, self.embedder, base, found, dict(found.notes), set(), tx))
+        except BaseException:
+            tx.abort()
+            raise
+
+    def _api_documents(self) -> Iterator[Document]:
+        try:
+            yield from self.engine.api_documents()
+        except QABotError as exc:
+            self.notify(f"the documents added through the document API could not be read back ({exc}); "
+                        "add them again")
+
+
+def next_manifest(config: BuildConfig, embedder: Embedder, base: Manifest | None, found: Scan,
+                  notes: dict[str, list[str]], read: set[str], tx: Transaction) -> Manifest:
+    """The manifest of the state a change makes (the one manifest builder, both engines)."""
+    if base is None:
+        manifest = new_manifest(config, embedder.name, int(getattr(embedder, "dimension", 0) or 0), "")
+    else:
+        manifest = base.model_copy()  # shallow: every field a change touches is replaced below or at the commit
+    manifest.files = dict(found.files)
+    kept = {name: messages for name, messages in manifest.skipped.items() if name in found.files and name not in read}
+    manifest.skipped = {**kept, **{name: messages for name, messages in notes.items() if messages}}
+    manifest.documents, manifest.passages, manifest.sentences = tx.counts()
+    manifest.indexed_files = sum(1 for state in manifest.files.values() if state.documents)
+    manifest.unchanged_files = sum(1 for name, state in manifest.files.items() if state.documents and name not in read
+                                   ) if base is not None else 0
+    manifest.embedded = manifest.cached = 0
+    manifest.built_at = now()
+    return manifest

@@ -1,0 +1,128 @@
+"""Hostile corpus files, written at test time (never committed): each would exhaust a reader without its limits.
+
+- ``docx_bomb``: a small Word file whose one paragraph unzips to ``mb`` of text;
+- ``docx_paragraphs``: a small Word file of ``mb`` of empty paragraphs (a huge XML tree, no text);
+- ``flat_html``: a page of ``mb`` of sibling blocks straight in ``<body>``, no main container;
+- ``big_export``: a DiscordChatExporter export of ``mb``, as a big server's history is: legitimate,
+  and to be indexed. Written message by message, as the exporter does.
+
+Sizes are in MiB. ``python -m tests.hostile KIND MB PATH`` writes one from the shell.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import zipfile
+from pathlib import Path
+
+MB = 1 << 20
+_WORDS = ("the harbour board met weekly to decide on repairs of the old stone bridge while archive letters and "
+          "ledgers about telescope domes lenses patterns glob tool pip install upgrade moved slowly").split()
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>')
+_BODY = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>')
+_END = b"</w:body></w:document>"
+
+
+def _docx(path: Path, middle: bytes, repeat: int, *, before: bytes = b"", after: bytes = b"") -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELS)
+        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+            part.write(_BODY + before)
+            for _ in range(repeat):
+                part.write(middle)
+            part.write(after + _END)
+    return path
+
+
+def docx_bomb(path: Path, mb: float = 1024) -> Path:
+    """One paragraph of text that unzips to ``mb``: a file of about 1 MB per GiB."""
+    chunk = b"the harbour board met weekly " * 36_000  # about 1 MB
+    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))), before=b"<w:p><w:r><w:t>",
+                 after=b"</w:t></w:r></w:p>")
+
+
+def docx_paragraphs(path: Path, mb: float = 160) -> Path:
+    """``mb`` of empty paragraphs: millions of XML elements and no text, in a file of a few hundred KB."""
+    chunk = b"<w:p/>" * 100_000
+    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))))
+
+
+def flat_html(path: Path, mb: float = 8, *, seed: int = 0) -> Path:
+    """A page of ``mb`` of short blocks straight in ``<body>``: no ``<main>`` or ``<article>`` to find."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8") as page:
+        page.write("<!DOCTYPE html><html><head><title>Minutes</title></head><body>\n")
+        written = 0
+        while written < mb * MB:
+            sentence = " ".join(rng.choice(_WORDS) for _ in range(12)).capitalize()
+            block = f"<div>{sentence}, item {written}.</div>\n"
+            page.write(block)
+            written += len(block)
+        page.write("</body></html>\n")
+    return path
+
+
+def big_export(path: Path, mb: float = 200, *, seed: int = 0, channel: str = "381889648827301889") -> Path:
+    """A DiscordChatExporter export of about ``mb``: every field the exporter writes, indented as it writes it."""
+    rng = random.Random(seed)
+    authors = [{"id": str(10**17 + n), "name": f"member{n}", "discriminator": "0000", "nickname": f"Member {n}",
+                "color": "#1ABC9C" if n % 3 else None, "isBot": False,
+                "roles": [{"id": str(10**17 + 7), "name": "Regulars", "color": None, "position": 3}] if n % 2 else [],
+                "avatarUrl": f"https://cdn.discordapp.com/avatars/{10**17 + n}/a{n:030d}.png?size=512"}
+               for n in range(500)]
+    head = {"guild": {"id": "81384788765712384", "name": "Observatory",
+                      "iconUrl": "https://cdn.discordapp.com/icons/81384788765712384/a.png"},
+            "channel": {"id": channel, "type": "GuildTextChat", "categoryId": "381887113391505410",
+                        "category": "Text channels", "name": "help", "topic": None},
+            "dateRange": {"after": None, "before": None}, "exportedAt": "2024-05-02T09:00:00+00:00"}
+    with path.open("w", encoding="utf-8") as out:
+        out.write(json.dumps(head, indent=2)[:-2] + ',\n  "messages": [\n')
+        written, number, at = 0, 0, 1_700_000_000
+        while written < mb * MB:
+            number += 1
+            at += rng.randint(5, 900)
+            message = {
+                "id": str(10**18 + number), "type": "Default",
+                "timestamp": f"2024-05-01T{at // 3600 % 24:02d}:{at // 60 % 60:02d}:{at % 60:02d}.{number % 1000:03d}+00:00",
+                "timestampEdited": None, "callEndedTimestamp": None, "isPinned": False,
+                "content": " ".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 30))),
+                "author": rng.choice(authors), "attachments": [], "embeds": [], "stickers": [],
+                "reactions": [{"emoji": {"id": "", "name": "👍", "code": "thumbsup", "isAnimated": False,
+                                         "imageUrl": "https://cdn.jsdelivr.net/gh/twitter/twemoji/assets/svg/1f44d.svg"},
+                               "count": 2, "users": []}] if number % 5 == 0 else [],
+                "mentions": [], "inlineEmojis": [],
+            }
+            if number > 1 and number % 4 == 0:
+                message["type"] = "Reply"
+                message["reference"] = {"messageId": str(10**18 + number - 1), "channelId": channel,
+                                        "guildId": "81384788765712384"}
+            text = ("" if number == 1 else ",\n") + "    " + json.dumps(message, indent=2, ensure_ascii=False
+                                                                          ).replace("\n", "\n    ")
+            out.write(text)
+            written += len(text)
+        out.write(f'\n  ],\n  "messageCount": {number}\n}}\n')
+    return path
+
+
+KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
+         "big_export": big_export}
+
+if __name__ == "__main__":
+    kind, size, target = sys.argv[1:4]
+    print(KINDS[kind](Path(target), float(size)))

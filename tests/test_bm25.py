@@ -1,0 +1,119 @@
+"""BM25 over segments: the same float32 scores as bm25s, whatever segments and deletions the index went through."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from qabot.bench.synthetic import write_synthetic_corpus
+from qabot.index import BuildConfig, open_index
+from qabot.index.embedded import bm25, merge
+from qabot.index.lexical import tokenize
+from tests.fakes import HashEmbedder
+
+QUESTIONS = ["harbour railway strike", "museum harbour harbour", "unknownword", "strike vote union meeting", ""]
+
+
+@pytest.fixture(scope="module")
+def texts(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    path = tmp_path_factory.mktemp("synthetic") / "synthetic.jsonl"
+    write_synthetic_corpus(path, 600)
+    found = [json.loads(line)["text"] for line in path.read_text().splitlines()]
+    found[7] = "the and of"  # no content words: still a row, scoring nothing
+    return found
+
+
+def _postings(tmp_path, token_lists: list[list[str]], flush: int) -> bm25.Postings:
+    writer = bm25.PostingsWriter(tmp_path / "bm25")
+    writer.FLUSH = flush  # spill to disk several times
+    for tokens in token_lists:
+        writer.add(tokens)
+    writer.finish()
+    return bm25.Postings(tmp_path / "bm25")
+
+
+@pytest.mark.parametrize("dense_share", [bm25.DENSE_SHARE, 0.0])
+def test_a_fresh_index_scores_exactly_like_bm25s(texts, tmp_path, monkeypatch, dense_share) -> None:
+    import bm25s
+
+    monkeypatch.setattr(bm25, "DENSE_SHARE", dense_share)  # 0: every question sums into one array of all rows
+    tokens = [tokenize(t) for t in texts]
+    postings = _postings(tmp_path, tokens, flush=1000)
+    reference = bm25s.BM25(k1=bm25.K1, b=bm25.B, method="lucene")
+    reference.index([t or [""] for t in tokens], show_progress=False)
+    stats = bm25.Stats(passages=len(tokens), length=int(np.asarray(postings.lengths).sum()))
+    part = bm25.Part(postings, 0, None)
+    for question in [*QUESTIONS, texts[3][:60]]:
+        q = tokenize(question)
+        expected = reference.get_scores(q) if reference.get_tokens_ids(q) else np.zeros(len(tokens), np.float32)
+        scored = bm25.score([part], stats, q)
+        full = np.zeros(len(tokens), dtype=np.float32)
+        full[scored.rows] = scored.scores
+        assert full.dtype == expected.dtype == np.float32 and np.array_equal(full, expected), question
+        assert np.array_equal(np.flatnonzero(expected), scored.rows)
+
+
+def _scores_by_passage(living, questions: list[str]) -> dict[str, dict[tuple[str, int], float]]:
+    """Every passage's BM25 score for each question, keyed by (source, start): the same whatever the rows."""
+    snapshot = living.current
+    parts = [bm25.Part(p.segment.postings, p.base, p.dead) for p in snapshot.parts]
+    out = {}
+    for question in questions:
+        scored = bm25.score(parts, snapshot.stats, tokenize(question))
+        rows = snapshot.passages(scored.rows.tolist())
+        out[question] = {(rows[r].source, rows[r].start): float(s)
+                         for r, s in zip(scored.rows.tolist(), scored.scores.tolist(), strict=True)}
+    return out
+
+
+def test_segments_deletions_and_merges_score_exactly_as_a_fresh_build(texts, make_corpus, tmp_path,
+                                                                      monkeypatch) -> None:
+    files = {f"part{i:02d}.txt": "\n\n".join(texts[i * 20 : (i + 1) * 20]) for i in range(12)}
+    corpus = make_corpus(files)
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    living = open_index(config, HashEmbedder(), progress=False)
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 100)  # first, no merges: segments and deletions pile up
+    for round_ in range(4):
+        (corpus / f"part{round_:02d}.txt").write_text("\n\n".join(texts[240 + round_ * 30 : 270 + round_ * 30]))
+        (corpus / f"new{round_}.txt").write_text(texts[400 + round_] + "\n\nA harbour strike in round " + str(round_))
+        living.refresh()
+    (corpus / "part11.txt").unlink()
+    living.refresh()
+    assert len(living.manifest.segments) >= 4 and any(s.deleted for s in living.manifest.segments)
+    layered = _scores_by_passage(living, QUESTIONS)
+    fresh = open_index(BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "fresh"), HashEmbedder(), progress=False)
+    expected = _scores_by_passage(fresh, QUESTIONS)
+    fresh.close()
+    assert any(expected.values())
+    assert layered == expected  # exactly: the statistics are those of the live passages, whatever the segments
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)  # now merge: the newest ones first, until one is left
+    while living.engine.maintain():
+        living._serve(living.engine.open())
+    assert len(living.manifest.segments) == 1 and not living.manifest.segments[0].deleted
+    assert _scores_by_passage(living, QUESTIONS) == expected
+    assert living.manifest.passages == living.current.size  # nothing deleted is left in the merged segment
+    living.close()
+
+
+def test_merges_keep_small_segments_few_and_copy_rarely(make_corpus, tmp_path, monkeypatch) -> None:
+    corpus = make_corpus({"base.txt": "\n\n".join(f"Paragraph {w} about the harbour." for w in
+                                                 ["alpha", "beta", "gamma", "delta"])})
+    living = open_index(BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx"), HashEmbedder(), progress=False)
+    counts = []
+    for i in range(30):
+        path = corpus / f"note{i}.txt"
+        path.write_text(f"Note {i} about the fog bell.")
+        past = time.time() - 10
+        os.utime(path, (past, past))
+        living.refresh()
+        if living._maintainer is not None:
+            living._maintainer.join()
+        counts.append(len(living.manifest.segments))
+    assert max(counts) <= merge.MAX_SEGMENTS + 1  # merged as they pile up
+    assert "Note 29" in living.current.passages([living.current.size - 1])[living.current.size - 1].text
+    assert {s.source for s in living.current.sources()} == {"base.txt", *(f"note{i}.txt" for i in range(30))}
+    living.close()

@@ -1,0 +1,327 @@
+"""Every door checks the scope, and no one member can exhaust the bot: attacks by a hostile member, driven
+through the real discord.py client against the loopback Discord (tests/discord_double.py), with two servers.
+
+Server A (``GUILD_ID``) may quote ``community-a/`` and ``shared/``, its channel ``elsewhere``
+``shared/`` alone; server B (``GUILD_B_ID``) ``community-b/``. Each folder says who built the
+bridge in its own words, so a passage from the wrong folder shows by its file name. Custom ids
+are user input: ``double.press`` sends any, as a hostile client can. The scope each question
+was really asked with is what the ``Spy`` records.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qabot.adapters.discord import ids
+from qabot.adapters.discord.admin import SERVERS_ONLY
+from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, PRESSING
+from qabot.adapters.discord.buttons import BROKEN
+from qabot.feedback import FeedbackStore
+from tests import test_discord_bot as harness
+from tests.discord_double import (
+    B_CHANNEL_ID,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_B_ID,
+    GUILD_ID,
+    HIDDEN_THREAD_ID,
+    OTHER_CHANNEL_ID,
+    PRIVATE_CHANNEL_ID,
+    THREAD_ID,
+    DiscordDouble,
+)
+from tests.test_discord_bot import Spy, assert_no_pings, first_followup, running
+
+discord_api = harness.discord_api  # the same fixture
+
+QUESTION = "Who built the old stone bridge over the river?"
+BRIDGE = "The old stone bridge over the river was built by the {} in {}, and rebuilt after the flood.\n"
+SCOPES = f"""
+[guilds]
+{GUILD_ID} = ["community-a/", "shared/"]
+{GUILD_B_ID} = "community-b/"
+
+[channels]
+{OTHER_CHANNEL_ID} = "shared/"
+"""
+
+
+@pytest.fixture
+def double(discord_api) -> DiscordDouble:
+    return discord_api(guild_ids=(GUILD_ID, GUILD_B_ID))
+
+
+@pytest.fixture
+def communities(make_corpus, fake_bot_for) -> Spy:
+    corpus = make_corpus({
+        **{f"community-a/minutes-{n}.txt": BRIDGE.format(f"guild of masons {n}", 1800 + n) for n in range(6)},
+        **{f"community-b/notes-{n}.md": BRIDGE.format(f"town council {n}", 1900 + n) for n in range(6)},
+        **{f"shared/faq-{n}.txt": BRIDGE.format(f"river trust {n}", 2000 + n) for n in range(6)},
+    })
+    return Spy(fake_bot_for(corpus, answer_threshold=0.0))
+
+
+@pytest.fixture
+def scopes(tmp_path: Path) -> Path:
+    path = tmp_path / "scopes.toml"
+    path.write_text(SCOPES, encoding="utf-8")
+    return path
+
+
+def bot_settings(tmp_path: Path, scopes: Path, **more: Any) -> dict[str, Any]:
+    return {"discord_scopes_file": scopes, "state_dir": tmp_path / "state", **more}
+
+
+def quoted(body: dict[str, Any]) -> list[str]:
+    """The sources an answer's (or a More sources reply's) embed cites."""
+    fields = body["embeds"][0].get("fields") or []
+    return [f["value"] if f["name"] == "Source" else f["name"] for f in fields]
+
+
+def custom_ids(double: DiscordDouble, message: dict[str, Any]) -> dict[str, str]:
+    return {b["label"]: b["custom_id"] for b in double.buttons(message)}
+
+
+async def reply_to(double: DiscordDouble, token: str) -> dict[str, Any]:
+    """What the bot answered a press with: the callback's message, or the follow-up after a deferral."""
+    [callback] = await double.until(lambda: double.sent("POST", f"/{token}/callback"), what="the press's reply")
+    if callback.body["type"] in (5, 6):
+        return await first_followup(double, token)
+    return callback.body.get("data") or {}
+
+
+async def asked_in_b(double: DiscordDouble) -> tuple[dict[str, Any], str]:
+    """An answer in server B, and its id: the buttons a member of A has copied."""
+    token = double.slash("ask", question=QUESTION, k=1, channel_id=B_CHANNEL_ID, user_n=9)
+    body = await first_followup(double, token)
+    assert quoted(body) and all("community-b/" in s for s in quoted(body))
+    message = double.followups(token)[0].response
+    answer_id = custom_ids(double, message)["More sources"].split(":")[2]
+    return message, answer_id
+
+
+# -- 1. buttons trust no answer id ----------------------------------------------------------------------
+
+
+async def test_another_servers_answer_is_never_shown_posted_voted_on_or_history_here(
+        communities, double, scopes, tmp_path) -> None:
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        message, b_id = await asked_in_b(double)
+        b_buttons = custom_ids(double, message)
+        b_calls = len(communities.calls)
+        # In server A, with B's answer id: from memory ...
+        more = await reply_to(double, double.press(b_buttons["More sources"], channel_id=CHANNEL_ID))
+        post = await reply_to(double, double.press(ids.post_id(b_id, 1), channel_id=CHANNEL_ID, user_n=2))
+        vote = await reply_to(double, double.press(b_buttons["Helpful"], channel_id=CHANNEL_ID, user_n=3))
+        # ... and a reply, in A, to a message that carries B's answer id.
+        planted = double.planted(b_buttons["Helpful"], channel_id=CHANNEL_ID, title="What is this?")
+        double.message("And who rebuilt it?", reply_to=planted, user_n=4)
+        await double.until(lambda: double.replies(CHANNEL_ID), what="the answer to the reply")
+    for refused in (more, post, vote):
+        assert refused["content"] == ELSEWHERE and refused["flags"] == EPHEMERAL and not refused.get("embeds")
+    assert communities.calls[b_calls:] == [("And who rebuilt it?", ["What is this?"])]  # not B's question
+    assert not double.replies(CHANNEL_ID)[0].body.get("content")  # an answer, nothing posted from B
+    assert FeedbackStore(tmp_path / "state").tallies() == {}
+
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):  # restarted: from the store
+        more = await reply_to(double, double.press(b_buttons["More sources"], channel_id=CHANNEL_ID))
+        post = await reply_to(double, double.press(ids.post_id(b_id, 1), channel_id=OTHER_CHANNEL_ID, user_n=2))
+        vote = await reply_to(double, double.press(b_buttons["Not helpful"], channel_id=CHANNEL_ID, user_n=3))
+        at_home = await reply_to(double, double.press(b_buttons["More sources"], channel_id=B_CHANNEL_ID, user_n=5))
+    for refused in (more, post, vote):
+        assert refused["content"] == ELSEWHERE and not refused.get("embeds")
+    assert quoted(at_home) and all("community-b/" in s for s in quoted(at_home))  # where it was asked: shown
+    assert len(double.replies(CHANNEL_ID)) == 1 and not double.replies(OTHER_CHANNEL_ID)
+    assert FeedbackStore(tmp_path / "state").tallies() == {}
+    assert_no_pings(double)
+
+
+async def test_a_private_channels_answer_stays_in_it_and_a_public_ones_follows_the_scope_where_pressed(
+        communities, double, scopes, tmp_path) -> None:
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        private = await first_followup(double, double.slash("ask", question=QUESTION, k=1,
+                                                            channel_id=PRIVATE_CHANNEL_ID))
+        token = double.slash("ask", question=QUESTION, k=1, user_n=2)
+        public = await first_followup(double, token)
+        private_more = custom_ids(double, double.followups()[0].response)["More sources"]
+        public_more = custom_ids(double, double.followups(token)[0].response)["More sources"]
+        leaked = await reply_to(double, double.press(private_more, channel_id=CHANNEL_ID, user_n=3))
+        inside = await reply_to(double, double.press(private_more, channel_id=PRIVATE_CHANNEL_ID, user_n=3))
+        elsewhere = await reply_to(double, double.press(public_more, channel_id=OTHER_CHANNEL_ID, user_n=4))
+    assert private and public
+    assert leaked["content"] == ELSEWHERE and quoted(inside)
+    assert quoted(elsewhere) and all(s.startswith("`shared/") or "shared/" in s for s in quoted(elsewhere))
+    assert communities.scopes[-1] == ("shared",)  # asked again with the scope of the channel it was pressed in
+
+
+# -- 2. a narrowed scope is in force for answers given before ----------------------------------------
+
+
+async def test_more_sources_of_an_older_answer_follows_a_narrowed_scope(
+        communities, double, scopes, tmp_path, monkeypatch) -> None:
+    from qabot.scopes import ScopesFile
+
+    monkeypatch.setattr(ScopesFile, "CHECK_SECONDS", 0.0)
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        token = double.slash("ask", question=QUESTION, k=1)
+        assert quoted(await first_followup(double, token))
+        more_id = custom_ids(double, double.followups(token)[0].response)["More sources"]
+        before = await reply_to(double, double.press(more_id, user_n=2))
+        scopes.write_text(SCOPES.replace('["community-a/", "shared/"]', '"shared/"'), encoding="utf-8")
+        after = await reply_to(double, double.press(more_id, user_n=3))
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        restarted = await reply_to(double, double.press(more_id, user_n=4))
+    assert any("community-a/" in s for s in quoted(before))
+    for body in (after, restarted):
+        assert quoted(body) and all("shared/" in s for s in quoted(body)), quoted(body)
+    assert communities.scopes[-2:] == [("shared",), ("shared",)]
+
+
+# -- 3. scopes fail closed ----------------------------------------------------------------------------
+
+
+async def test_a_scopes_file_of_guilds_only_answers_nothing_in_direct_messages_or_other_servers(
+        communities, double, tmp_path, caplog) -> None:
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f"[guilds]\n{GUILD_ID} = 'community-a/'\n", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="qabot")
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        double.message(QUESTION, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        [dm] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM reply")
+        other_server = double.slash("ask", question=QUESTION, channel_id=B_CHANNEL_ID, user_n=2)
+        listing = double.slash("sources", channel_id=B_CHANNEL_ID, user_n=3)
+        [refused, unlisted] = [await reply_to(double, t) for t in (other_server, listing)]
+        in_a = await first_followup(double, double.slash("ask", question=QUESTION, user_n=4))
+    assert dm.body["content"] == NOT_CONFIGURED and not dm.body.get("embeds")
+    assert refused["content"] == unlisted["content"] == NOT_CONFIGURED and refused["flags"] == EPHEMERAL
+    assert communities.scopes == [("community-a",)] and all("community-a/" in s for s in quoted(in_a))
+    [line] = [r for r in caplog.records if "direct messages included, quotes nothing" in r.getMessage()]
+    assert line.levelno == logging.WARNING and str(scopes) in line.getMessage()
+
+
+# -- 4. a thread the bot has not seen is scoped by its channel ---------------------------------------
+
+
+async def test_a_mention_in_an_uncached_thread_takes_its_channels_scope_not_its_servers(
+        communities, double, scopes, tmp_path) -> None:
+    async with running(communities, double, **bot_settings(tmp_path, scopes)) as bot:
+        assert bot.get_channel(HIDDEN_THREAD_ID) is None  # never seen: the mention arrives in a PartialMessageable
+        double.message(QUESTION, channel_id=HIDDEN_THREAD_ID)
+        [reply] = await double.until(lambda: double.replies(HIDDEN_THREAD_ID), what="the reply in the thread")
+        double.message("And when?", channel_id=HIDDEN_THREAD_ID, user_n=2)
+        await double.until(lambda: len(double.replies(HIDDEN_THREAD_ID)) == 2, what="the second reply")
+    assert communities.scopes == [("shared",), ("shared",)]  # its channel's, not server A's wider scope
+    assert all("shared/" in s for s in quoted(reply.body))
+    fetched = [r for r in double.sent("GET") if r.path == f"/channels/{HIDDEN_THREAD_ID}"]
+    assert len(fetched) == 1  # fetched once, then remembered
+
+
+# -- 5. admin commands speak of their server alone ----------------------------------------------------
+
+
+async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
+        communities, double, scopes, tmp_path) -> None:
+    manage = 1 << 5
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        await asked_in_b(double)
+        replies = [await reply_to(double, double.slash("qabot", subcommand=name, channel_id=DM_CHANNEL_ID,
+                                                       permissions=manage))
+                   for name in ("feedback", "status", "reindex")]
+        status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=manage))
+    for reply in replies:
+        assert reply["content"] == SERVERS_ONLY and reply["flags"] == EPHEMERAL and not reply.get("embeds")
+    fields = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
+    assert fields["Today (UTC), this server"].startswith("0 question(s)")  # B's question is not A's
+    assert fields["In scope here"].startswith("community-a, shared:")
+
+
+# -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
+
+
+async def test_a_hundred_mentions_get_one_notice_and_anothers_answer_is_not_held_up(
+        fake_default_bot, discord_api, tmp_path) -> None:
+    double = discord_api(channel_rate=(5, 5.0))  # Discord's limit on one channel's messages
+    async with running(fake_default_bot, double, discord_cooldown_seconds=60, state_dir=tmp_path / "state"):
+        double.message("Who killed Trotsky?", user_n=1)
+        await double.until(lambda: double.replies(CHANNEL_ID), what="the first answer")
+        for _ in range(99):
+            double.message("Who killed Trotsky? Tell me now!", user_n=1)
+        await double.until(lambda: [r for r in double.replies(CHANNEL_ID) if r.body.get("content")],
+                           what="the notice")
+        double.message("What weapon was used?", user_n=2)
+        # Behind 99 notices, at 5 messages in 5 s, it would come after more than 90 s.
+        await double.until(lambda: [r for r in double.replies(CHANNEL_ID)
+                                    if (r.body.get("embeds") or [{}])[0].get("title") == "What weapon was used?"],
+                           timeout=10, what="the other member's answer")
+    notices = [r for r in double.replies(CHANNEL_ID) if r.body.get("content")]
+    assert len(notices) == 1 and "ask again in" in notices[0].body["content"]
+    assert not [r for r in double.requests if r.status == 429]  # nothing was ever held up by Discord's limit
+
+
+# -- 7. a flood of presses asks again once, and costs nobody else's answer ---------------------------
+
+
+async def test_many_presses_on_a_forgotten_answer_ask_it_again_once_and_others_are_still_answered(
+        fake_default_bot, double, tmp_path) -> None:
+    spy = Spy(fake_default_bot, delay=0.3)
+    limits = {"state_dir": tmp_path / "state", "discord_max_concurrent": 1, "discord_queue_limit": 2}
+    async with running(spy, double, **limits):
+        token = double.slash("ask", question="What weapon was used?", k=1)
+        await first_followup(double, token)
+        message = double.followups(token)[0].response
+    async with running(spy, double, **limits):  # restarted: the answer is no longer in memory
+        spy.calls.clear()
+        presses = [double.click(message, user_n=10 + n % 8, label="More sources") for n in range(80)]
+        other = double.slash("ask", question="Who killed Trotsky?", user_n=3)
+        answered = await first_followup(double, other)
+        replies = [await reply_to(double, t) for t in presses]
+    assert answered.get("embeds") and answered.get("content") != BUSY
+    assert sorted(q for q, _ in spy.calls) == ["What weapon was used?", "Who killed Trotsky?"]  # asked again once
+    shown = [r for r in replies if r.get("embeds")]
+    slowed = [r for r in replies if (r.get("content") or "").startswith(PRESSING.split(":")[0])]
+    assert len(shown) == 40 and len(slowed) == 40  # 5 presses per member in 10 s; the rest told to wait
+    assert all(r["flags"] == EPHEMERAL for r in replies)
+
+
+# -- 8. a custom id with a number Discord could not have made ----------------------------------------
+
+
+async def test_a_custom_id_with_a_number_over_64_bits_is_answered_with_one_line(
+        fake_default_bot, double, tmp_path, caplog) -> None:
+    caplog.set_level(logging.INFO)
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question="Who killed Trotsky?")
+        await first_followup(double, token)
+        answer_id = custom_ids(double, double.followups(token)[0].response)["Helpful"].split(":")[3]
+        broken = [await reply_to(double, double.press(custom_id, user_n=2)) for custom_id in (
+            ids.post_id(answer_id, 2**64 + 7), ids.post_id(answer_id, 10**30), ids.more_id(answer_id, 10**18))]
+        after = await first_followup(double, double.slash("ask", question="What weapon was used?", user_n=3))
+    assert all(reply["content"] == BROKEN and reply["flags"] == EPHEMERAL for reply in broken)
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+    assert not double.replies() and after["embeds"]
+
+
+# -- 9. a direct message's channel is not stored in clear ---------------------------------------------
+
+
+async def test_a_direct_messages_channel_id_is_stored_only_as_a_salted_hash(fake_default_bot, double,
+                                                                            tmp_path) -> None:
+    state = tmp_path / "state"
+    async with running(fake_default_bot, double, state_dir=state):
+        double.message("Who killed Trotsky?", channel_id=DM_CHANNEL_ID, mention_bot=False)
+        [dm] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+    async with running(fake_default_bot, double, state_dir=state):
+        vote = await reply_to(double, double.click(dm.response, label="Helpful"))
+        elsewhere = await reply_to(double, double.press(custom_ids(double, dm.response)["Helpful"],
+                                                        channel_id=THREAD_ID, user_n=2))
+    everything = b"".join(p.read_bytes() for p in state.iterdir() if p.is_file())
+    assert str(DM_CHANNEL_ID).encode() not in everything
+    [answer] = FeedbackStore(state).answers()
+    assert answer.guild_id is None and answer.channel_id is None
+    assert answer.channel_hash == FeedbackStore(state).channel_hash(DM_CHANNEL_ID)
+    assert vote["content"].startswith("Thanks!") and elsewhere["content"] == ELSEWHERE

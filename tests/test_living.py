@@ -1,0 +1,255 @@
+"""One contract, both engines: add, replace, delete, restart, a crash in the middle of a change, fallback, atomicity.
+
+Each test runs on the embedded engine (segments in the index folder) and on Milvus (a
+Milvus Lite server in its own process, as a deployment would run it), through the same
+lifecycle (``qabot.index.living``) and the public API: the corpus folder, ``refresh``,
+``upsert`` and ``delete``. The fake embedder stands in for the model, which is not
+what is tested here.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from qabot import Document, DocumentError, IndexStoreError, Outcome, Paragraph
+from tests.conftest import REPO, make_bot
+from tests.fakes import HashEmbedder
+
+ENGINES = ["faiss", "milvus"]
+BOUND = 60.0
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path) -> dict:
+    """Settings for one engine; for Milvus, a Milvus Lite server of its own."""
+    if request.param == "faiss":
+        return {}
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed (pip install -e '.[milvus]')")
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed (it runs on Linux and macOS only)")
+    import socket
+
+    from tests.test_milvus import _answers
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(tmp_path / "milvus"),
+         "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while not _answers(uri):
+        assert proc.poll() is None and time.monotonic() < deadline, "milvus-lite server did not start"
+        time.sleep(0.2)
+    request.addfinalizer(lambda: (proc.kill(), proc.wait()))
+    return {"vector_store": "milvus", "milvus_uri": uri}
+
+
+CORPUS = {
+    "keepers.txt": "The first keeper was Tobias Wren.\n\nHe kept the light for forty years.\n",
+    "harbour.txt": "The harbour was dredged in 1911 so that larger ships could dock.\n",
+    "ferries.jsonl": '{"_id": "f1", "title": "Ferries", "text": "The ferry to Arnsay ran twice a day."}\n'
+                     '{"_id": "f2", "title": "Mail", "text": "Mail came by the ferry every Tuesday."}\n',
+}
+
+
+def _bot(corpus: Path, tmp_path: Path, engine: dict, **overrides):
+    return make_bot(corpus, tmp_path / "idx", overrides.pop("embedder", HashEmbedder()), answer_threshold=0.0,
+                    **engine, **overrides)
+
+
+def _top(bot, question: str) -> str:
+    answer = bot.ask(question, k=1)
+    return answer.excerpts[0].text if answer.excerpts else ""
+
+
+def _message(doc_id: str, text: str, author: str = "Ana") -> Document:
+    """A chat message as the document API takes it: a small document with its author, date and link."""
+    link = f"https://discord.com/channels/1/2/{doc_id}"
+    body = f"{author}: {text}"
+    return Document(doc_id=doc_id, source="discord/1/2", title="#help", text=body, paragraphs=(
+        Paragraph(start=0, end=len(body), number=1, author=author, date="2024-05-01T18:02:00+00:00", url=link),))
+
+
+def test_files_added_replaced_and_removed(make_corpus, tmp_path, engine) -> None:
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine)
+    try:
+        (corpus / "bell.txt").write_text("The fog bell was cast in Glasgow in 1890.\n")
+        (corpus / "keepers.txt").write_text("The first keeper was Tobias Wren.\n\nHis sister Ingrid painted it blue.\n")
+        (corpus / "ferries.jsonl").write_text(
+            '{"_id": "f1", "title": "Ferries", "text": "The ferry to Arnsay ran twice a day."}\n'
+            '{"_id": "f2", "title": "Mail", "text": "Mail came by seaplane every Thursday."}\n')
+        (corpus / "harbour.txt").unlink()
+        result = bot.refresh()
+        # Only what changed was written: the new file, the edited one, one line of the .jsonl.
+        assert result.outcome is Outcome.UPDATED and result.documents == 3 and result.deleted == 3
+        assert "Glasgow" in _top(bot, "Where was the fog bell cast?")
+        assert "Ingrid" in _top(bot, "Who painted it blue?")
+        assert "seaplane" in _top(bot, "How did the mail come?")
+        assert "dredged" not in _top(bot, "When was the harbour dredged?")
+        assert {s.source for s in bot.sources()} == {"bell.txt", "keepers.txt", "ferries.jsonl"}
+        assert bot.manifest.documents == 4 and bot.refresh().outcome is Outcome.UNCHANGED
+    finally:
+        bot.close()
+
+
+def test_documents_upserted_replaced_and_deleted_through_the_api(make_corpus, tmp_path, engine) -> None:
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine)
+    try:
+        first = bot.upsert([_message("101", "try sudo apt install ntpdate to fix the clock"),
+                            _message("102", "the lighthouse lamp uses a fresnel lens", author="Bo")])
+        assert first.outcome is Outcome.UPDATED and first.documents == 2
+        answer = bot.ask("How do I fix the clock?", k=1)
+        ex = answer.excerpts[0]
+        assert "ntpdate" in ex.text and ex.citation.source == "discord/1/2" and ex.citation.doc_id == "101"
+        assert ex.citation.author == "Ana" and ex.citation.link == "https://discord.com/channels/1/2/101"
+        assert bot.upsert([_message("101", "try sudo apt install ntpdate to fix the clock")]).outcome \
+            is Outcome.UNCHANGED  # the same document again: nothing written
+        assert bot.upsert(_message("101", "edited: use timedatectl set-ntp true for the clock")).documents == 1
+        assert "timedatectl" in _top(bot, "How do I fix the clock?")
+        assert "ntpdate" not in " ".join(e.text for e in bot.ask("ntpdate clock", k=5).excerpts)
+        assert bot.manifest.api_documents == 2
+        assert bot.delete(["102"]).deleted == 1
+        assert "fresnel" not in " ".join(e.text for e in bot.ask("fresnel lens lamp", k=5).excerpts)
+        assert bot.delete(sources=["discord/1/2"]).deleted == 1 and bot.manifest.api_documents == 0
+        assert "timedatectl" not in " ".join(e.text for e in bot.ask("timedatectl clock", k=5).excerpts)
+        with pytest.raises(DocumentError, match="corpus folder"):
+            bot.upsert(Document(doc_id="x", source="keepers.txt", text="a corpus file's name is the folder's"))
+        with pytest.raises(DocumentError, match="corpus folder"):
+            bot.delete(sources=["keepers.txt"])
+        assert "Tobias" in _top(bot, "Who was the first keeper?")
+    finally:
+        bot.close()
+
+
+def test_a_restart_keeps_what_the_api_added_and_reads_nothing_again(make_corpus, tmp_path, engine) -> None:
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine)
+    bot.upsert([_message("201", "the keeper's cat was called Smokey")])
+    build = bot.manifest.build
+    bot.close()
+    again = _bot(corpus, tmp_path, engine)
+    try:
+        assert again.living.last.outcome is Outcome.UNCHANGED and again.manifest.build == build
+        assert "Smokey" in _top(again, "What was the cat called?")
+        # A rebuild (here: asked for) indexes the API's documents again, with their citations.
+        again.refresh(rebuild=True)
+        ex = again.ask("What was the cat called?", k=1).excerpts[0]
+        assert "Smokey" in ex.text and ex.citation.link == "https://discord.com/channels/1/2/201"
+        assert again.manifest.api_documents == 1
+    finally:
+        again.close()
+
+
+_CHILD = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from tests.conftest import make_bot
+from tests.fakes import HashEmbedder
+from qabot import Document
+corpus, index, marker, store, uri = sys.argv[2:7]
+engine = {"vector_store": "milvus", "milvus_uri": uri} if store == "milvus" else {}
+bot = make_bot(Path(corpus), Path(index), HashEmbedder(), answer_threshold=0.0, **engine)
+bot.embedder.delay = 3.0  # each model call: slow enough to be killed between them
+Path(marker).write_text("started")
+bot.upsert([Document(doc_id=f"m{i}", source="discord/9/9", text=f"Half-written message {i} about zebras.")
+            for i in range(1500)])
+"""
+
+
+def test_a_change_killed_half_way_loses_nothing_and_the_next_one_cleans_up(make_corpus, tmp_path, engine) -> None:
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine)
+    build = bot.manifest.build
+    bot.close()
+    marker = tmp_path / "started"
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(REPO), str(corpus), str(tmp_path / "idx"), str(marker),
+                              "milvus" if engine else "faiss", engine.get("milvus_uri", "")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + BOUND
+    while not marker.exists():
+        assert child.poll() is None and time.monotonic() < deadline, "the change never began"
+        time.sleep(0.05)
+    time.sleep(4.5)  # the first batch embedded and written, the second being embedded
+    assert child.poll() is None, "the change finished before it could be killed"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    again = _bot(corpus, tmp_path, engine)
+    try:
+        assert again.manifest.build == build  # the last good state, whole
+        assert "zebras" not in " ".join(e.text for e in again.ask("zebras", k=5).excerpts)
+        assert again.upsert([_message("301", "the zebras were a joke")]).outcome is Outcome.UPDATED
+        texts = [e.text for e in again.ask("zebras", k=5).excerpts]
+        assert any("joke" in t for t in texts) and not any("Half-written" in t for t in texts)
+        assert again.manifest.documents == 5 and not list((tmp_path / "idx").glob(".tmp-*"))
+    finally:
+        again.close()
+
+
+def test_a_change_that_fails_leaves_the_last_good_state_serving(make_corpus, tmp_path, engine, monkeypatch) -> None:
+    from qabot.index.manifest import Manifest
+
+    corpus = make_corpus(CORPUS)
+    notes: list[str] = []
+    bot = _bot(corpus, tmp_path, engine, notify=notes.append)
+    try:
+        from qabot.index.embedded.writer import EmbeddedTransaction
+        from qabot.index.milvus.writer import MilvusTransaction
+
+        def refuse(self, manifest: Manifest) -> Manifest:
+            raise OSError(28, "No space left on device")
+
+        transaction = MilvusTransaction if engine else EmbeddedTransaction
+        original = transaction.commit
+        monkeypatch.setattr(transaction, "commit", refuse)
+        (corpus / "harbour.txt").write_text("The harbour was dredged again in 1950.\n")
+        result = bot.refresh()
+        assert result.outcome is Outcome.FAILED and "No space left on device" in result.reason
+        assert any("could not update the index" in n for n in notes)
+        assert "1911" in _top(bot, "When was the harbour dredged?")
+        with pytest.raises(IndexStoreError, match="No space left on device"):
+            bot.upsert([_message("401", "never written")])
+        monkeypatch.setattr(transaction, "commit", original)
+        assert bot.refresh().outcome is Outcome.UPDATED and "1950" in _top(bot, "When was the harbour dredged?")
+    finally:
+        bot.close()
+
+
+def test_a_question_never_sees_half_a_change(make_corpus, tmp_path, engine) -> None:
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine, embedder=HashEmbedder())
+    bot.upsert([_message(f"5{i:02d}", f"version one of note {i} about the quay") for i in range(40)])
+    seen: list[set[str]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            texts = " ".join(e.text for e in bot.ask("note about the quay", k=10).excerpts)
+            seen.append({v for v in ("version one", "version two") if v in texts})
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        bot.embedder.delay = 0.05
+        bot.upsert([_message(f"5{i:02d}", f"version two of note {i} about the quay") for i in range(40)])
+    finally:
+        stop.set()
+        asker.join()
+    try:
+        bot.embedder.delay = 0.0
+        after = " ".join(e.text for e in bot.ask("note about the quay", k=10).excerpts)
+        assert "version two" in after and "version one" not in after
+    finally:
+        bot.close()
+    assert len(seen) > 2 and all(len(versions) == 1 for versions in seen), [s for s in seen if len(s) != 1][:3]
+    assert seen[0] == {"version one"}

@@ -1,0 +1,261 @@
+"""The bounds on reading one file (qabot.corpus.limits): size, unpacked size, text, time; flat pages; streamed exports.
+
+Every hostile file is written at test time (tests/hostile.py) in the test's folder, small
+enough for the fast tier, with the limits set low to match. The full-size attacks (a
+1 GiB Word bomb, 160 MB of empty paragraphs, 8 MB and 50 MB flat pages, a 200 MB export)
+run through ``qabot index`` in the slow tier (``make test-slow``), measured for time and
+peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from qabot.corpus import CorpusFile, ReaderLimits, html, load_file
+from qabot.corpus import discord_export as export_reader
+from qabot.models import Document
+from tests import documents, hostile
+from tests.conftest import FAKE_QABOT, REPO
+
+GOOD = "Natalia Sedova was married to Leon Trotsky.\n\nThey lived in Coyoacán.\n"
+
+
+def _read(path: Path, limits: ReaderLimits | None = None) -> tuple[list[Document], list[str]]:
+    warnings: list[str] = []
+    return list(load_file(CorpusFile(path, path.name), warnings.append, limits)), warnings
+
+
+def _peak_while(read) -> tuple[object, int, int]:
+    """What ``read()`` returns, the peak of Python allocations while it ran, and what it still holds after."""
+    tracemalloc.start()
+    try:
+        result = read()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak, held
+
+
+# -- size and unpacked size: checked before anything is unpacked ---------------------------
+
+
+def test_a_word_file_that_unzips_past_the_file_limit_is_skipped_without_unzipping_it(tmp_path: Path) -> None:
+    bomb = hostile.docx_bomb(tmp_path / "bomb.docx", mb=24)
+    assert bomb.stat().st_size < 1 << 20
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(bomb, ReaderLimits(max_file_mb=8)))
+    [warning] = warnings
+    assert docs == [] and warning.startswith("skipping bomb.docx: unpacks to 2")
+    assert warning.endswith(" MB, over the 8 MB limit (QABOT_READER_MAX_FILE_MB)")
+    assert peak < 2 << 20  # the 24 MB inside were never unpacked
+
+
+def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path: Path) -> None:
+    word = hostile.docx_paragraphs(tmp_path / "empty.docx", mb=12)  # 2 million paragraphs in 50 KB
+    started = time.monotonic()
+    docs, warnings = _read(word)  # the default limits
+    [warning] = warnings
+    assert docs == [] and warning.startswith("skipping empty.docx: its XML unpacks to 1")
+    assert warning.endswith(" MB, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)")
+    assert time.monotonic() - started < 5  # python-docx takes a minute over it, and a gigabyte
+
+
+def test_a_file_over_the_size_limit_is_skipped_unopened(tmp_path: Path) -> None:
+    big = tmp_path / "big.txt"
+    big.write_text("The harbour was dredged in 1911. " * 70_000, encoding="utf-8")  # 2.3 MB
+    docs, warnings = _read(big, ReaderLimits(max_file_mb=1))
+    assert docs == [] and warnings == ["skipping big.txt: 2.2 MB on disk, over the 1 MB limit (QABOT_READER_MAX_FILE_MB)"]
+    assert _read(big, ReaderLimits(max_file_mb=4))[0]  # under the limit: read
+
+
+def test_a_web_page_over_the_markup_limit_is_skipped_unparsed(tmp_path: Path) -> None:
+    page = hostile.flat_html(tmp_path / "flat.html", mb=3)
+    docs, warnings = _read(page, ReaderLimits(max_inflated_mb=2))
+    assert docs == [] and warnings == [
+        "skipping flat.html: 3.0 MB of markup to parse, over the 2 MB limit (QABOT_READER_MAX_INFLATED_MB)"]
+
+
+# -- text and time: checked as the reader builds the text -----------------------------------
+
+
+@pytest.mark.parametrize("kind", ["txt", "html", "export"])
+def test_a_file_that_yields_too_much_text_is_skipped(tmp_path: Path, kind: str) -> None:
+    if kind == "txt":
+        path = tmp_path / "long.txt"
+        path.write_text("The harbour was dredged in 1911.\n\n" * 4_000, encoding="utf-8")  # 136,000 characters
+    elif kind == "html":
+        path = hostile.flat_html(tmp_path / "long.html", mb=0.2)
+    else:
+        path = hostile.big_export(tmp_path / "long.json", mb=1)
+    docs, warnings = _read(path, ReaderLimits(max_text_mb=0.1))
+    assert docs == [] and warnings == [
+        f"skipping {path.name}: yields more than 0.1 million characters of text (QABOT_READER_MAX_TEXT_MB)"]
+    assert _read(path, ReaderLimits(max_text_mb=2))[0]
+
+
+def test_a_reader_that_takes_too_long_is_stopped_and_the_file_skipped(tmp_path: Path) -> None:
+    word = hostile.docx_paragraphs(tmp_path / "slow.docx", mb=4)  # 700,000 empty paragraphs: seconds of python-docx
+    docs, warnings = _read(word, ReaderLimits(seconds=0.3))
+    assert docs == [] and warnings == ["skipping slow.docx: reading it took longer than 0.3 s (QABOT_READER_SECONDS)"]
+
+
+def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
+    jsonl = tmp_path / "many.jsonl"
+    jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))
+    read = []
+    for document in load_file(CorpusFile(jsonl, jsonl.name), pytest.fail, ReaderLimits(seconds=0.2)):
+        time.sleep(0.15)  # a slow consumer (the embedding of a build): not the reader's time
+        read.append(document.doc_id)
+    assert read == ["0", "1", "2"]
+
+
+def test_limits_come_from_the_settings_and_the_rest_of_the_folder_is_indexed(make_corpus, fake_bot_for, caplog
+                                                                             ) -> None:
+    corpus = make_corpus({"good.txt": GOOD, "long.txt": "The harbour was dredged in 1911.\n\n" * 2_000})
+    bot = fake_bot_for(corpus, reader_max_text_mb=0.05)
+    assert "skipping long.txt: yields more than 0.05 million characters of text (QABOT_READER_MAX_TEXT_MB)" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    assert bot.ask("Who was Trotsky married to?", k=1).excerpts[0].citation.source == "good.txt"
+
+
+# -- flat pages: trafilatura reads a big page in parts --------------------------------------
+
+
+def test_a_big_flat_page_read_in_parts_gives_the_text_it_gives_whole(tmp_path: Path, monkeypatch) -> None:
+    page = hostile.flat_html(tmp_path / "flat.html", mb=0.3)
+    data = page.read_bytes()
+    whole = html.document("flat.html", data)
+    monkeypatch.setattr(html, "PIECE", 500)  # the page has about 7,000 elements: 14 parts
+    parts = html.document("flat.html", data)
+    assert whole is not None and parts is not None
+    assert parts.text == whole.text and parts.paragraphs == whole.paragraphs and len(whole.paragraphs) > 3_000
+
+
+def test_a_big_page_in_parts_keeps_its_main_container_sections_and_anchors(monkeypatch) -> None:
+    # The test page (navigation, a cookie banner, a sidebar, then <main>) with 600 more
+    # paragraphs and 15 more sections in its <main>: about 1,300 elements.
+    more = "".join(f"<p>Paragraph {n}: the glob tool reads its patterns at start-up, line {n}.</p>\n"
+                   + (f"<h2 id='part-{n}'>Part {n}</h2>\n" if n % 40 == 0 else "") for n in range(600))
+    page = documents.PAGE.replace('<section id="troubleshooting">', more + '<section id="troubleshooting">').encode()
+    whole = html.document("install.html", page)
+    monkeypatch.setattr(html, "PIECE", 100)
+    parts = html.document("install.html", page)
+    assert whole is not None and parts is not None and len(whole.paragraphs) > 600
+    assert parts.text == whole.text and parts.paragraphs == whole.paragraphs
+    assert not any(word in parts.text for word in documents.BOILERPLATE)  # each part still has <main> around it
+    assert {p.anchor for p in parts.paragraphs} >= {"installing", "part-40", "part-560", "troubleshooting"}
+
+
+# -- exports: streamed, one message at a time -------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["chat", "dm", "late reply", "missing field"])
+def test_a_streamed_export_gives_the_document_json_load_gave(tmp_path: Path, shape: str) -> None:
+    chat, fields = [dict(m) for m in documents.CHAT], {}
+    if shape == "dm":
+        fields = {"guild": {"id": "0", "name": "Direct Messages", "iconUrl": ""}}
+    elif shape == "late reply":
+        chat.append(documents.message("1006", "Dan", "Thursday it is.", "2024-05-02T12:00:00+00:00", reply_to="1005"))
+    elif shape == "missing field":
+        del chat[1]["author"]
+    path = documents.write_export(tmp_path / "help.json", chat, **fields)
+    expected_warnings: list[str] = []
+    expected = export_reader.document("help.json", json.loads(path.read_text(encoding="utf-8")),
+                                      expected_warnings.append)
+    docs, warnings = _read(path)
+    assert docs == [expected] and warnings == expected_warnings
+
+
+def test_an_export_is_read_without_holding_its_json(tmp_path: Path) -> None:
+    path = hostile.big_export(tmp_path / "big.json", mb=8)
+    (docs, warnings), peak, held = _peak_while(lambda: _read(path))
+    [document] = docs
+    assert not warnings and len(document.paragraphs) > 7_000
+    # What reading needed beyond the document it returns: a message at a time; each message's
+    # paragraph until its conversation is known (a chat is laid out exchange by exchange), with
+    # a few numbers each for untangling; and the text joined once. json.load of the file needs
+    # several times the file.
+    assert peak - held < 5 * len(document.text) < path.stat().st_size
+
+
+# -- the full-size attacks, through `qabot index` (make test-slow) ---------------------------
+
+ONE_GIB = 1 << 30
+
+
+def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, float, int]:
+    """`qabot index` (on the fake embedder) as a process: its result, its seconds and its own peak RSS in bytes,
+    as /usr/bin/time -v measures them (wait4's resource usage of that one process)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env |= {"QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index)}
+    out, err = index.parent / "index.out", index.parent / "index.err"
+    started = time.monotonic()
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen([*FAKE_QABOT, "index"], stdout=stdout, stderr=stderr, env=env, cwd=REPO)
+        watchdog = threading.Timer(600, process.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+    seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.CompletedProcess(process.args, process.returncode, out.read_text(), err.read_text())
+    return done, seconds, usage.ru_maxrss * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "mb", "skipped"), [
+    ("docx_bomb", 1024, "unpacks to 1,024 MB, over the 256 MB limit (QABOT_READER_MAX_FILE_MB)"),
+    ("docx_paragraphs", 160, "its XML unpacks to 160 MB, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("docx_paragraphs", 3.9, "the document has no text"),
+    ("flat_html", 8, "8.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("flat_html", 3.9, None),
+    ("flat_html", 50, "50.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+])
+def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_path, kind, mb, skipped) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
+    suffix = ".docx" if kind.startswith("docx") else ".html"
+    hostile.KINDS[kind](corpus / f"hostile{suffix}", mb)
+    done, seconds, peak = _index(corpus, tmp_path / "index")
+    assert done.returncode == 0, done.stderr
+    assert seconds < 60 and peak < ONE_GIB, (seconds, peak >> 20)
+    if skipped:
+        assert f"skipping hostile{suffix}: {skipped}" in done.stderr
+    else:
+        assert "Indexed 2 file(s)" in done.stdout
+    from qabot import QABot
+    from tests.fakes import HashEmbedder
+
+    bot = QABot.from_settings(corpus_dir=corpus, index_dir=tmp_path / "index", embedder=HashEmbedder(),
+                              _env_file=None, answer_threshold=0.0)
+    try:
+        assert bot.ask("Who was Trotsky married to?", k=1).excerpts[0].citation.source == "good.txt"
+    finally:
+        bot.close()
+
+
+@pytest.mark.slow
+def test_a_200_mb_export_is_read_in_under_a_gigabyte(tmp_path: Path) -> None:
+    path = hostile.big_export(tmp_path / "big.json", mb=200)
+    script = ("import resource, sys; from pathlib import Path; from qabot.corpus import CorpusFile, load_file; "
+              "p = Path(sys.argv[1]); [d] = load_file(CorpusFile(p, p.name)); "
+              "print(len(d.text), len(d.paragraphs), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=600,
+                          cwd=REPO)
+    seconds = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    chars, paragraphs, peak_kb = map(int, done.stdout.split())
+    assert paragraphs > 200_000 and chars > 20_000_000  # every message of it, indexed
+    assert peak_kb * 1024 < ONE_GIB and seconds < 60, (peak_kb >> 10, seconds)
