@@ -173,8 +173,8 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     config = _config(corpus, index_dir)
     open_index(config, fake_embedder, progress=False).close()
     before = (index_dir / MANIFEST).read_text()
-    # Enough text that the rebuild is still embedding when it is killed.
-    for i in range(40):
+    # Enough text for three model calls (1,024 passages each): the update is still embedding when it is killed.
+    for i in range(400):
         (corpus / f"bulk{i}.txt").write_text(" ".join(f"Sentence {j} of bulk file {i} about history." for j in range(60)))
     env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index_dir),
            "QABOT_TEST_EMBED_DELAY": "0.5"}  # slow enough to be caught in the middle
@@ -194,7 +194,7 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     engine.close()
     # The next start sees the stale index, builds the new one and never loads the half-made one.
     bot = make_bot(corpus, index_dir, fake_embedder)
-    assert bot.manifest.passages > 40
+    assert bot.manifest.passages > 2048
     assert not list(index_dir.glob(".tmp-*"))
     bot.close()
 

@@ -26,14 +26,9 @@ Discord, where a reply is a reply), the same fit with the names that open messag
 out (``PLAIN_WEIGHTS``) leans on time and authors instead: it is used while fewer than
 ``ADDRESSING`` of a channel's messages so far address someone by name.
 
-Each message then has a role in its exchange (``Untangler.roles``): the opener's messages
-ask, and replies to them from others answer (the other way round where the exchange
-opens with news rather than a question).
-
-``Untangler`` takes the messages one at a time and holds only the last ``WINDOW``, so an
-export of any size is read in one pass. What a message is, here, is only what these
-signals need (``Message``): readers turn an export's messages into it, and a live
-channel's could be turned into it the same way.
+Each message also gets its role in its exchange (``Untangler``). What a message is, here,
+is only what these signals need (``Message``): readers turn an export's messages into it,
+and a live channel's could be turned into it the same way.
 """
 
 from __future__ import annotations

@@ -182,8 +182,8 @@ class Transaction(Protocol):
         """Start adding a document; its passages follow. None: the engine cannot take it (``note`` said why)."""
         ...
 
-    def add_passages(self, handle: int, batch: list[Prepared]) -> None:
-        """Passages of the document ``handle`` names, in order (several documents' may be under way at once)."""
+    def add_passages(self, batch: list[tuple[int, Prepared]]) -> None:
+        """Passages, each with the handle of its document, in order: a batch may hold several documents'."""
         ...
 
     def done(self, handle: int) -> None:

@@ -71,7 +71,6 @@ class _Pending:
     passage: Passage
     text: str
     spans: Spans
-    key: bytes
 
 
 @dataclass
@@ -101,7 +100,7 @@ class Ingest:
             self._reuse.update(reuse)
         for passage in chunking.passages(document, paras, self.config.passage_chars):
             text, spans = model_input(passage)
-            self._pending.append(_Pending(handle, passage, text, spans, cache_key(self.embedder.name, text, spans)))
+            self._pending.append(_Pending(handle, passage, text, spans))
             if len(self._pending) >= BATCH:
                 self.flush()
         self._queued.append(handle)
@@ -117,12 +116,15 @@ class Ingest:
             self.tx.done(handle)
 
     def _hand_over(self, pending: list[_Pending]) -> None:
-        vectors: list[Vectors | None] = []
-        for item in pending:
-            found = self._reuse.get(item.key)
-            if found is None and self.cache is not None:
-                found = self.cache.get(item.key, len(item.spans))
-            vectors.append(found)
+        vectors: list[Vectors | None] = [None] * len(pending)
+        keys: list[bytes] = []
+        if self._reuse or self.cache is not None:  # a build from nothing, without a cache, looks nothing up
+            keys = [cache_key(self.embedder.name, item.text, item.spans) for item in pending]
+            for i, (item, key) in enumerate(zip(pending, keys, strict=True)):
+                found = self._reuse.get(key)
+                if found is None and self.cache is not None:
+                    found = self.cache.get(key, len(item.spans))
+                vectors[i] = found
         todo = [i for i, found in enumerate(vectors) if found is None]
         self.reused += len(pending) - len(todo)
         if todo:
@@ -132,19 +134,15 @@ class Ingest:
             for slot, i in enumerate(todo):
                 vectors[i] = (passage_vectors[slot], span_vectors[slot])
                 if self.cache is not None:
-                    self.cache.put(pending[i].key, passage_vectors[slot], span_vectors[slot])
-        batch: list[Prepared] = []
-        handle = pending[0].handle
+                    self.cache.put(keys[i], passage_vectors[slot], span_vectors[slot])
+        batch: list[tuple[int, Prepared]] = []
         for item, found in zip(pending, vectors, strict=True):
             assert found is not None
-            if item.handle != handle:
-                self.tx.add_passages(handle, batch)
-                batch, handle = [], item.handle
             words, sentence_ids = passage_terms(item.text, item.spans)
             flags = [sentence_flags(item.text[lo:hi]) for lo, hi in item.spans]
-            batch.append(Prepared(item.passage, np.asarray(found[0], dtype=np.float32), np.asarray(found[1]), words,
-                                  sentence_ids, flags))
-        self.tx.add_passages(handle, batch)
+            batch.append((item.handle, Prepared(item.passage, np.asarray(found[0], dtype=np.float32),
+                                                np.asarray(found[1]), words, sentence_ids, flags)))
+        self.tx.add_passages(batch)
 
     def finish(self) -> None:
         self.flush()

@@ -38,7 +38,7 @@ from qabot.index.documents import checked, delete_documents, strings, upsert_doc
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Ingest, Progress
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
-from qabot.index.update import CorpusUpdate, next_manifest
+from qabot.index.update import CorpusUpdate, commit, next_manifest
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
 from qabot.text import first_line
@@ -165,12 +165,17 @@ class LivingIndex:
             old, self._serving = self._serving, _Serving(engine)
             if old is not None:
                 self.updates += 1
-                old.retired = True
-                idle = old.close_if_idle()
-            else:
-                idle = False
-        if old is not None and idle:
-            old.engine.close()
+        self._retire(old)
+
+    def _retire(self, serving: _Serving | None) -> None:
+        """Close ``serving`` now if no question is on it, else when the last one ends (``using``)."""
+        if serving is None:
+            return
+        with self._state:
+            serving.retired = True
+            idle = serving.close_if_idle()
+        if idle:
+            serving.engine.close()
 
     # -- changing ---------------------------------------------------------------------------
 
@@ -334,9 +339,7 @@ class LivingIndex:
                 unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
                 manifest = next_manifest(self.config, self.embedder, base, unread, {}, set(), tx)
                 manifest.api_documents = max(0, base.api_documents + api_delta)
-                manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
-                manifest.seconds = round(time.perf_counter() - started, 3)
-                tx.commit(manifest)
+                commit(tx, manifest, ingest, started)
             except BaseException:
                 tx.abort()
                 raise
@@ -402,15 +405,8 @@ class LivingIndex:
             watcher.stop()
         if self._maintainer is not None:
             self._maintainer.join()  # a merge under way commits, or fails, before the engine closes
-        with self._write, self._state:
-            serving = self._serving
-            if serving is not None:
-                serving.retired = True
-                idle = serving.close_if_idle()
-            else:
-                idle = False
-        if serving is not None and idle:
-            serving.engine.close()
+        with self._write:
+            self._retire(self._serving)
         self.engine.close()
 
 

@@ -106,9 +106,7 @@ class CorpusUpdate:
                 manifest.api_documents = api
             if tx.counts()[1] == 0:
                 raise CorpusError(f"nothing to index: the files in {str(self.config.corpus_dir)!r} hold no text")
-            manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
-            manifest.seconds = round(time.perf_counter() - started, 3)
-            tx.commit(manifest)
+            commit(tx, manifest, ingest, started)
         except BaseException:
             tx.abort()
             raise
@@ -130,6 +128,13 @@ class CorpusUpdate:
         except QABotError as exc:
             self.notify(f"the documents added through the document API could not be read back ({exc}); "
                         "add them again")
+
+
+def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:
+    """Commit ``manifest`` with what the change embedded and how long it took."""
+    manifest.embedded, manifest.cached = ingest.embedded, ingest.reused
+    manifest.seconds = round(time.perf_counter() - started, 3)
+    tx.commit(manifest)
 
 
 def next_manifest(config: BuildConfig, embedder: Embedder, base: Manifest | None, found: Scan,

@@ -75,24 +75,26 @@ class SegmentWriter:
     def add_document(self, document: Document, paragraphs: list[Paragraph], digest: str, api: bool) -> int:
         return self.store.add_document(document, paragraphs, digest, api)
 
-    def add(self, doc_row: int, batch: list[Prepared]) -> None:
-        """Passages of the document at ``doc_row``, in order."""
+    def add(self, batch: list[tuple[int, Prepared]]) -> None:
+        """Passages, each with its document's row, in document order: written a batch at a time."""
         if not batch:
             return
-        self.dimension = int(batch[0].vector.shape[0])
-        self.out["passages.f32"].write(np.stack([p.vector for p in batch]).astype(np.float32).tobytes())
-        sentence_vectors = [p.sentence_vectors for p in batch if len(p.sentence_vectors)]
+        prepared = [p for _, p in batch]
+        self.dimension = int(prepared[0].vector.shape[0])
+        self.out["passages.f32"].write(np.stack([p.vector for p in prepared]).astype(np.float32).tobytes())
+        sentence_vectors = [p.sentence_vectors for p in prepared if len(p.sentence_vectors)]
         if sentence_vectors:
             self.out["sentences.f16"].write(np.concatenate(sentence_vectors).astype(np.float16).tobytes())
-        self.store.add_passages(doc_row, [p.passage for p in batch])
-        for p in batch:
+        self.store.add_passages([(doc_row, p.passage) for doc_row, p in batch])
+        for p in prepared:
             self.postings.add(p.tokens)
-            self.out["passage_sentences.u32"].write(np.uint32(len(p.sentence_terms)).tobytes())
-            self.out["sentence_terms_count.u32"].write(
-                np.array([len(ids) for ids in p.sentence_terms], dtype=np.uint32).tobytes())
-            self.out["sentence_flags.u8"].write(np.array(p.flags, dtype=np.uint8).tobytes())
-            if p.sentence_terms:
-                self.out["sentence_terms.u32"].write(np.concatenate(p.sentence_terms).astype(np.uint32).tobytes())
+        counts = [len(p.sentence_terms) for p in prepared]
+        self.out["passage_sentences.u32"].write(np.array(counts, dtype=np.uint32).tobytes())
+        terms = [ids for p in prepared for ids in p.sentence_terms]
+        self.out["sentence_terms_count.u32"].write(np.array([len(ids) for ids in terms], dtype=np.uint32).tobytes())
+        self.out["sentence_flags.u8"].write(np.array([f for p in prepared for f in p.flags], dtype=np.uint8).tobytes())
+        if terms:
+            self.out["sentence_terms.u32"].write(np.concatenate(terms).astype(np.uint32).tobytes())
 
     def append_raw(self, name: str, data: np.ndarray) -> None:
         """Bytes for one of ``VECTOR_FILES``, as a merge copies them."""

@@ -119,26 +119,19 @@ class StoreWriter:
         return np.array([self._section(name) for name in names], dtype="<i4")
 
     def paragraph_records(self, paragraphs: Sequence[Paragraph]) -> np.ndarray:
-        records = np.zeros(len(paragraphs), dtype=PARAGRAPH)
-        for record, p in zip(records, paragraphs, strict=True):
-            record["start"], record["end"], record["number"] = p.start, p.end, p.number
-            record["section"] = self._section(p.section)
-            record["flags"] = (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0)
-            record["page"] = NO_PAGE if p.page is None else p.page
-            record["group"] = NO_GROUP if p.group is None else p.group
-            for name in PARAGRAPH_STRINGS:
-                record[name] = self._section(getattr(p, name))
-        return records
+        strings = self._section
+        return np.array([
+            (p.start, p.end, p.number, strings(p.section), (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0),
+             NO_PAGE if p.page is None else p.page, NO_GROUP if p.group is None else p.group,
+             *(strings(getattr(p, name)) for name in PARAGRAPH_STRINGS))
+            for p in paragraphs], dtype=PARAGRAPH)
 
-    def add_passages(self, doc_row: int, passages: Iterable[Passage]) -> None:
-        passages = list(passages)
-        records = np.zeros(len(passages), dtype=PASSAGE)
-        for record, passage in zip(records, passages, strict=True):
-            record["doc"], record["start"], record["end"] = doc_row, passage.start, passage.end
-            record["paragraph"], record["section"] = passage.paragraph, self._section(passage.section)
-            record["page"] = NO_PAGE if passage.page is None else passage.page
-        spans = [np.asarray(p.sentences, dtype="<i8").reshape(-1, 2) for p in passages]
-        self.copy_passages(records, np.concatenate(spans) if spans else np.zeros((0, 2), "<i8"))
+    def add_passages(self, passages: Sequence[tuple[int, Passage]]) -> None:
+        """Passages, each with its document's row, in document order."""
+        records = np.array([(doc_row, p.start, p.end, p.paragraph, self._section(p.section),
+                             NO_PAGE if p.page is None else p.page) for doc_row, p in passages], dtype=PASSAGE)
+        spans = [pair for _, p in passages for pair in p.sentences]
+        self.copy_passages(records, np.array(spans, dtype="<i8").reshape(-1, 2))
 
     def copy_passages(self, records: np.ndarray, spans: np.ndarray) -> None:
         """Append ``PASSAGE`` records (their ``doc`` already this store's row) and their sentences' spans."""

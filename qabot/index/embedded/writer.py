@@ -104,9 +104,9 @@ class EmbeddedTransaction:
             self.writer = SegmentWriter(self.tmp)
         return self.writer.add_document(document, paragraphs, digest, api)
 
-    def add_passages(self, handle: int, batch: list[Prepared]) -> None:
+    def add_passages(self, batch: list[tuple[int, Prepared]]) -> None:
         assert self.writer is not None
-        self.writer.add(handle, batch)
+        self.writer.add(batch)
 
     def done(self, handle: int) -> None:
         pass  # a document's row was written when it was added

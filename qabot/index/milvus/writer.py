@@ -145,16 +145,16 @@ class MilvusTransaction:
         self.next_doc += 1
         return rows.doc
 
-    def add_passages(self, handle: int, batch: list[Prepared]) -> None:
-        document = self.open[handle]
+    def add_passages(self, batch: list[tuple[int, Prepared]]) -> None:
         if not batch:
             return
-        self.dimension = int(batch[0].vector.shape[0])
+        self.dimension = int(batch[0][1].vector.shape[0])
         if not self.created:
             create_build(self.conn, self.names, self.dimension, self.factory)
             self.created = True
         passages, sentences = [], []
-        for p in batch:
+        for handle, p in batch:
+            document = self.open[handle]
             row = passage_id(handle, document.add_passage(p.passage))
             self.df.update(set(bm25_text(p.tokens).split()))
             record = passage_record(handle, p.passage, document.document)
