@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qabot.errors import QABotError
+from qabot.errors import CorpusFolderError, QABotError
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -44,12 +44,18 @@ def _setup_logging(level: str) -> None:
 
 
 def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into 'error: ...' and exit 1; Ctrl-C exits 130 quietly."""
+    """Turn library errors into 'error: ...' and exit 1; Ctrl-C exits 130 quietly.
+
+    A missing corpus folder says where the folder was named: ``--corpus``, the variable,
+    or the default.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except CorpusFolderError as exc:
+            raise click.ClickException(visible(f"{exc} ({_where_corpus()})")) from None
         except QABotError as exc:
             raise click.ClickException(visible(str(exc))) from None
         except KeyboardInterrupt:
@@ -66,9 +72,20 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _where_corpus() -> str:
+    """Where the corpus folder was named: the option, the variable, or the default (and how to change it)."""
+    from qabot.settings import origin
+
+    state = click.get_current_context().find_object(_Context)
+    if state is not None and "corpus_dir" in state.overrides:
+        return "given with --corpus"
+    where = origin(state.settings, "corpus_dir") if state is not None else None
+    return where or "the default: give --corpus DIR or set QABOT_CORPUS_DIR"
+
+
 class _Context:
-    def __init__(self, overrides: dict[str, Any]) -> None:
-        self.overrides = overrides
+    def __init__(self) -> None:
+        self.overrides: dict[str, Any] = {}  # settings given on the command line (--corpus, --index)
         self._settings = None
         self.guild_id: int | None = None  # qabot feedback --guild, for its subcommands
 
@@ -90,23 +107,51 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--corpus", "corpus_dir", type=click.Path(path_type=Path), help="Corpus folder [QABOT_CORPUS_DIR].")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder [QABOT_INDEX_DIR].")
+def _global(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """A global option, wherever it stands on the line: it overrides its setting for the whole command."""
+    if value is not None:
+        ctx.ensure_object(_Context).overrides[str(param.name)] = value
+
+
+# Global options: accepted before the command and after it (qabot --corpus docs ask ..., qabot ask ... --corpus docs).
+_GLOBAL_OPTIONS = (
+    click.Option(["--corpus", "corpus_dir"], type=click.Path(path_type=Path), callback=_global, expose_value=False,
+                 help="Corpus folder [QABOT_CORPUS_DIR]."),
+    click.Option(["--index", "index_dir"], type=click.Path(path_type=Path), callback=_global, expose_value=False,
+                 help="Index folder [QABOT_INDEX_DIR]."),
+)
+
+
+class _Group(click.Group):
+    """A group whose every command, nested ones too, takes the global options."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        cmd.params.extend(_GLOBAL_OPTIONS)
+        super().add_command(cmd, name)
+
+    def group(self, *args: Any, **kwargs: Any) -> Any:
+        return super().group(*args, cls=_Group, **kwargs)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="qabot", message="qabot %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, corpus_dir: Path | None, index_dir: Path | None) -> None:
+def cli(ctx: click.Context) -> None:
     """Answer questions about a folder of documents with cited excerpts.
 
-    Settings come from QABOT_* environment variables and .env (see .env.example).
+    Settings come from QABOT_* environment variables and from .env in the folder qabot
+    is run from (see .env.example). --corpus and --index go before or after the command.
     """
     _setup_logging("WARNING")
-    overrides = {k: v for k, v in {"corpus_dir": corpus_dir, "index_dir": index_dir}.items() if v is not None}
-    ctx.obj = _Context(overrides)
+    ctx.ensure_object(_Context)
+
+
+cli.params.extend(_GLOBAL_OPTIONS)
 
 
 @cli.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild even if the index is up to date.")
+@click.option("--rebuild", is_flag=True, help="Read every file again and rebuild the index, even if it is up to date "
+              "(vectors of unchanged text still come from the embedding cache, QABOT_EMBEDDING_CACHE).")
 @pass_context
 @_one_line_errors
 def index(ctx: _Context, rebuild: bool) -> None:

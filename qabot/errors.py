@@ -6,6 +6,7 @@ class and print its message as one line::
     QABotError
      ├── SettingsError      a QABOT_* setting has a bad value
      ├── CorpusError        the corpus folder is missing, empty or unusable
+     │    └── CorpusFolderError  the folder itself is missing, or is not a folder
      ├── IndexStoreError    the index cannot be written or read
      │    └── CorruptIndexError
      ├── ModelError         the embedding model cannot be loaded
@@ -27,6 +28,10 @@ class SettingsError(QABotError, ValueError):
 
 class CorpusError(QABotError):
     """The corpus folder is missing, empty, or holds nothing that can be indexed."""
+
+
+class CorpusFolderError(CorpusError):
+    """The corpus folder is missing or is not a folder; front-ends say where it was set."""
 
 
 class IndexStoreError(QABotError):

@@ -1,7 +1,8 @@
 """qabot's one settings class: the only place the environment is read.
 
-Precedence, highest first: keyword arguments, ``QABOT_*`` environment variables, the
-``.env`` file in the working directory, the defaults below. ``.env.example`` documents
+Precedence, highest first: keyword arguments (the CLI's ``--corpus`` and ``--index``),
+``QABOT_*`` environment variables, the ``.env`` file in the working directory (the folder
+qabot is run from, not the folder of its code), the defaults below. ``.env.example`` documents
 every field. ``load_settings`` turns a validation failure into a ``SettingsError``
 whose one-line message names the variable, so a bad value stops the program at start.
 """
@@ -45,7 +46,10 @@ class Settings(BaseSettings):
     )
 
     # -- corpus and index -------------------------------------------------------------
-    corpus_dir: Path = Field(Path("corpus"), description="folder of .txt, .md and .jsonl documents")
+    corpus_dir: Path = Field(
+        Path("corpus"), description="folder of documents: .txt, .md, .jsonl (BEIR), .pdf, .html/.htm, .docx and "
+        "DiscordChatExporter .json exports"
+    )
     index_dir: Path = Field(Path("embeddings"), description="where the index is built and kept")
     corpus_external_links: bool = Field(
         False, description="follow links in the corpus folder that point outside it (by default they are skipped)"
@@ -227,6 +231,17 @@ class Settings(BaseSettings):
 
 def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
+
+
+def origin(settings: Settings, field: str) -> str | None:
+    """Where a setting not given as a keyword came from, for a message: its variable (in the environment
+    or in ``.env``), or None for the default."""
+    name = env_name(field)
+    if name in os.environ:
+        return name
+    if getattr(settings, field) == Settings.model_fields[field].default:
+        return None
+    return f"{name} in .env"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -65,3 +65,33 @@ def test_errors_are_one_line_without_traceback(tmp_path) -> None:
     bad = _run("ask", "Who?", env={"QABOT_TOP_K": "lots"})
     assert bad.returncode != 0 and "QABOT_TOP_K" in bad.stderr and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0
+
+
+def test_corpus_and_index_go_before_or_after_any_command(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    index = str(tmp_path / "idx")
+    clean = {"QABOT_CORPUS_DIR": str(tmp_path / "not-this-one"), "QABOT_INDEX_DIR": str(tmp_path / "nor-this")}
+    built = _run("index", "--corpus", str(corpus), "--index", index, env=clean)
+    assert built.returncode == 0, built.stderr
+    assert "Indexed 1 file(s)" in built.stdout
+    asked = _run("ask", "Where did Trotsky live?", "--k", "1", "--corpus", str(corpus), "--index", index, env=clean)
+    assert asked.returncode == 0, asked.stderr
+    assert "Coyoacán" in asked.stdout
+    before = _run("--corpus", str(corpus), "--index", index, "sources", env=clean)
+    assert before.returncode == 0 and before.stdout.startswith("a.txt"), before.stderr
+    # A group's command too: the state database sits beside the index the option names.
+    feedback = _run("feedback", "--index", index, env=clean)
+    assert feedback.stdout.strip() == f"No feedback yet: there is no state database in {tmp_path / 'qabot-state'}."
+    exported = _run("feedback", "export", str(tmp_path / "votes.jsonl"), "--index", index, env=clean)
+    assert exported.returncode == 0 and "Wrote 0 question(s)" in exported.stdout, exported.stderr
+
+
+def test_a_missing_corpus_folder_says_where_it_was_named(tmp_path) -> None:
+    index = str(tmp_path / "idx")
+    given = _run("ask", "Who?", "--corpus", "/missing", "--index", index, env={"QABOT_CORPUS_DIR": ""}, cwd=tmp_path)
+    assert given.stderr.strip() == "Error: corpus folder '/missing' does not exist (given with --corpus)"
+    variable = _run("ask", "Who?", "--index", index, env={"QABOT_CORPUS_DIR": str(tmp_path / "nope")})
+    assert variable.stderr.strip().endswith("does not exist (QABOT_CORPUS_DIR)")
+    default = _run("index", "--index", index, cwd=tmp_path)
+    assert default.stderr.strip() == ("Error: corpus folder 'corpus' does not exist "
+                                      "(the default: give --corpus DIR or set QABOT_CORPUS_DIR)")

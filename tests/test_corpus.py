@@ -139,3 +139,41 @@ def test_unknown_and_undecodable_files_are_skipped_with_a_warning(tmp_path: Path
 def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         find_files(tmp_path / "nope")
+
+
+# -- headings in real manuals and READMEs (tests/data/formats/text, sources in SOURCES.md) ----------
+
+TEXTS = Path(__file__).parent / "data" / "formats" / "text"
+
+
+def _headings(name: str) -> list[str]:
+    (doc,) = _load(TEXTS / name)
+    return [" ".join(doc.text[p.start : p.end].split()) for p in paragraphs(doc.text, doc.body_start) if p.heading]
+
+
+def test_code_lines_colon_lines_and_fragments_of_a_manual_are_not_headings() -> None:
+    found = _headings("libpng-manual-part.txt")
+    # The manual's own headings, the table of contents' and the chapter's "I. Introduction" included.
+    assert [h for h in found if h != "Updated/rewritten per request in the libpng FAQ"] == [
+        "TABLE OF CONTENTS", "I. Introduction", "II. Structures", "Types", "Configuration",
+        "A. Changing pnglibconf.h", "B. Configuration using DFA_XTRA", "C. Configuration using PNG_USER_CONFIG",
+        "III. Reading", "Setup", "Setting up callback code", "Unknown-chunk handling", "User limits",
+        "Information about your system"]
+    (doc,) = _load(TEXTS / "libpng-manual-part.txt")
+    paras = paragraphs(doc.text, doc.body_start)
+    types = next(p for p in paras if doc.text[p.start : p.end].startswith("The png.h header file defines"))
+    assert types.section == "Types"  # not "#include <zlib.h>", the code line above the heading
+    mode = next(p for p in paras if doc.text[p.start : p.end] == "The mode is as follows:")
+    assert not mode.heading and mode.section == "Information about your system"
+
+
+@pytest.mark.parametrize(
+    ("name", "headings"),
+    [
+        ("jq-README.txt", ["jq"]),  # not "./configure", "# git clean ...", nor lines that a sentence runs on from
+        ("zlib-README.txt", ["ZLIB DATA COMPRESSION LIBRARY"]),  # not "Notes for some targets:" nor a column of names
+        ("libpng-README.txt", ["README for libpng version 1.6.39"]),  # not "****"
+    ],
+)
+def test_a_readme_has_only_its_real_headings(name: str, headings: list[str]) -> None:
+    assert _headings(name) == headings

@@ -32,6 +32,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from qabot.adapters.discord.answers import BUSY
+from qabot.adapters.discord.bot import bot_token
 from qabot.adapters.discord.cog import APOLOGY, NOT_HERE
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
@@ -566,9 +567,27 @@ async def test_a_token_discord_rejects_is_one_line_that_never_shows_it(fake_defa
     assert bot.is_closed() and not double.identifies
 
 
+async def test_a_well_formed_token_discord_rejects_is_called_rejected_not_malformed(
+    fake_default_bot, discord_api
+) -> None:
+    token = "MTIz.abc.def-short"  # three parts: the shape of a token, but shorter than Discord's, and unknown to it
+    assert bot_token(load_settings(_env_file=None, discord_token=token)) == token
+    double = discord_api(token=TOKEN)
+    bot = build_bot(fake_default_bot, load_settings(_env_file=None))
+    with pytest.raises(SettingsError) as caught:
+        await asyncio.wait_for(serve(bot, token), 20)
+    assert str(caught.value).startswith("Discord rejected QABOT_DISCORD_TOKEN") and token not in str(caught.value)
+    assert bot.is_closed() and not double.identifies
+
+
 @pytest.mark.parametrize(
     ("token", "message"),
-    [(None, "QABOT_DISCORD_TOKEN is not set"), ("not-a-token-but-secret", "QABOT_DISCORD_TOKEN is malformed")],
+    [
+        (None, "QABOT_DISCORD_TOKEN is not set"),
+        ("not-a-token-but-secret", ("QABOT_DISCORD_TOKEN is malformed: a bot token has three parts separated by "
+                                   "dots, this one has 1")),
+        ("MTIz.abc.d ef", "QABOT_DISCORD_TOKEN is malformed: it holds a space or a character no bot token has"),
+    ],
 )
 def test_no_token_or_a_malformed_one_exits_with_one_line(tmp_path, token: str | None, message: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}

@@ -31,7 +31,7 @@ def _corpus(name: str, tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["pdf", "html", "docx", "discord"])
+@pytest.mark.parametrize("name", ["pdf", "html", "docx", "discord", "text"])
 def test_each_format_meets_the_targets(name: str, tmp_path: Path, embedder) -> None:
     corpus = _corpus(name, tmp_path)
     bot = make_bot(corpus, tmp_path / "index", embedder)

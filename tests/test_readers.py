@@ -77,6 +77,25 @@ def test_pdf_hard_wrapped_lines_are_rejoined(tmp_path: Path) -> None:
     assert body in _texts(doc)  # a paragraph that fpdf2 wrapped over several lines, whole again
 
 
+def test_a_pdf_without_a_metadata_title_is_named_by_its_first_page_or_running_header(tmp_path: Path) -> None:
+    import pypdfium2 as pdfium
+
+    real = FORMATS / "pdf-titles" / "fontconfig-user.pdf"
+    source = pdfium.PdfDocument(real)
+    assert not source.get_metadata_dict(skip_empty=True).get("Title")
+    # Its first line, in the largest type of the first page and at the top of every page, dropped
+    # there as a running header: the title, not the heading below it ("Name").
+    assert _one(real).title == "fonts-conf"
+    # From its third page on, the first page's largest text is a section heading ("Debugging
+    # Applications", a fifth larger than the body): the running header is the title.
+    later = pdfium.PdfDocument.new()
+    later.import_pages(source, list(range(2, len(source))))
+    later.save(tmp_path / "later.pdf")
+    assert _one(tmp_path / "later.pdf").title == "fonts-conf"
+    # A title page: its largest text, whole over two lines ("Camlidl user’s manual" / "Version 1.04").
+    assert _one(FORMATS / "pdf" / "camlidl-manual.pdf").title == "Camlidl user’s manual Version 1.04"
+
+
 def test_real_pdf_reads_with_numbered_sections_and_no_table_of_contents_leaders() -> None:
     doc = _one(FORMATS / "pdf" / "reportlab-userguide.pdf")
     assert doc.title == "ReportLab PDF Generation User Guide"
@@ -163,6 +182,29 @@ def test_html_text_written_straight_into_the_body_is_read() -> None:
     assert any(t.startswith("This section describes the syntax of IDL files.") for t in _texts(doc))
     assert "union must be labeled by one or several case ident" in doc.text  # <tt>case</tt> <tt><i>ident</i></tt>
     assert {"2 IDL syntax", "2.1 Lexical conventions"} <= set(_texts(doc, headings=True))
+
+
+@pytest.mark.parametrize(
+    ("page", "sentences"),
+    [
+        # Sphinx's :samp: role: <code><span>…/issues/</span><em><span>num</span></em></code> inside a sentence.
+        ("sphinx-extlinks.html", [
+            ("Let’s assume that you want to include many links to issues at the Sphinx tracker, at "
+            "https://github.com/sphinx-doc/sphinx/issues/num. Typing this URL again and again is tedious, so you "
+            "can use extlinks to avoid repeating yourself.")]),
+        ("mkdocs-writing-your-docs.html", [
+            "By convention your project homepage should be named index.md (see Index pages below for details).",
+            ("Files and directories with names which begin with a dot (for example: .foo.md or .bar/baz.md) are "
+            "ignored by MkDocs, which matches the behavior of most web servers.")]),
+        ("rustdoc-keyword-match.html", [
+            ("match can be used to run code conditionally. Every pattern must be handled exhaustively either "
+            "explicitly or by using wildcards like _ in the match.")]),
+    ],
+)
+def test_html_inline_code_stays_where_it_is_in_the_sentence(page: str, sentences: list[str]) -> None:
+    doc = _one(FORMATS / "html" / page)
+    for sentence in sentences:
+        assert sentence in doc.text
 
 
 def test_html_with_no_main_content_is_skipped(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qabot.errors import CorpusError
+from qabot.errors import CorpusFolderError
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +47,9 @@ def find_files(
     """
     warn = warn or log.warning
     if not corpus_dir.exists():
-        raise CorpusError(f"corpus folder {str(corpus_dir)!r} does not exist (set QABOT_CORPUS_DIR)")
+        raise CorpusFolderError(f"corpus folder {str(corpus_dir)!r} does not exist")
     if not corpus_dir.is_dir():
-        raise CorpusError(f"corpus path {str(corpus_dir)!r} is not a folder (set QABOT_CORPUS_DIR)")
+        raise CorpusFolderError(f"corpus path {str(corpus_dir)!r} is not a folder")
     root = corpus_dir.resolve()
 
     def relative(path: str | Path) -> str:

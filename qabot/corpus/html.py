@@ -7,7 +7,10 @@ builds the document:
 
 - every paragraph, list item, quote, code block and table row is one paragraph of the
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
-  ``<em>``) join the text around them, so sentences stay whole;
+  ``<em>``) join the text around them where they stand, so sentences stay whole. The
+  tree is asked for without trafilatura's formatting: with it, markup nested in
+  ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
+  lost, and this reader needs only the text;
 - ``h1``-``h6`` become sections. trafilatura keeps headings only where it finds the
   page's container (``<main>``, ``<article>`` ...); on a page without one (SQLite's
   documentation, say) a heading it dropped is put back before the content that follows
@@ -90,8 +93,9 @@ def document(name: str, data: bytes) -> Document | None:
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
+        # No include_formatting: its <hi> elements move nested inline markup out of order.
         extracted = trafilatura.bare_extraction(
-            piece, favor_recall=True, include_formatting=True, include_tables=True, include_comments=False,
+            piece, favor_recall=True, include_formatting=False, include_tables=True, include_comments=False,
             include_images=False, include_links=False, deduplicate=False,
         )
         if (body := getattr(extracted, "body", None)) is not None:

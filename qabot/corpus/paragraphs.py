@@ -1,8 +1,12 @@
 """Paragraphs of a document's text, with exact offsets; headings name sections; repeats are marked.
 
 Works on plain text whatever its layout: paragraphs separated by blank lines, one per
-line, or hard-wrapped (no line longer than 120 characters). Headings are Markdown ``#``
-or underlined lines, or a short line without closing punctuation followed by text; an
+line, or hard-wrapped (nearly every line no longer than 120 characters). Headings are
+Markdown ``#`` or underlined lines, or a short line that reads as a title followed by
+text: not a line of code (``#endif``, ``#include <zlib.h>``, ``CPPFLAGS=-DPNG_X``), not
+one that ends in ``:`` or other punctuation, and not a fragment of a sentence (one that
+ends in "to" or "the", that holds the end of a sentence, or that the next line goes on
+with in lower case); an
 author's sign-off (a line naming an earlier "... by Jane Roe" byline) closes the signed
 piece. A paragraph that repeats an earlier one (an image caption printed twice) is
 marked ``duplicate`` and not indexed.
@@ -17,8 +21,23 @@ from difflib import SequenceMatcher
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
-_ENDS_SENTENCE = re.compile(r"[.!?…,;\"”’'»)\]]\s*$")
-_WRAP_LIMIT = 120  # lines no longer than this, in a file whose lines all are, were hard-wrapped
+_ENDS_SENTENCE = re.compile(r"[.!?…,;:\"”’'»)\]]\s*$")
+# Code, a command, a setting or a column layout, not a title: an identifier_with_underscores,
+# "=", ";", braces, angle brackets, a call "f(", a backslash, or a gap of three spaces.
+_CODE = re.compile(r"[^\W_]_[^\W_]|[=;{}<>\\]|\w\(|\S {3,}\S")
+_SENTENCE_INSIDE = re.compile(r"[a-z]{2}[.!?][\"”’')]*\s+\S")  # "... from libpng.  Your" (not "II. Structures")
+# A title does not end on these: "With this format the final image must be re-encoded to".
+_DANGLING = re.compile(r"(?i)\b(?:a|an|the|to|of|and|or|nor|but|with|from|at|in|on|by|for|into|that|which|is|are|"
+                       r"be|as|than|like|if|its|their|your|our|this|these|those)$|,\s*[a-z]+$")  # or "..., use"
+# "  II. Structures", "A. Changing pnglibconf.h", "3.6. Cat pages": a numbered entry or heading.
+_ENUMERATED = re.compile(r"^\s*(?:[IVXLC]+|[A-Z]|\d+(?:\.\d+)*)\.\s+[A-Z]")
+_LIST_ITEM = re.compile(r"^\d+[:)]\s")  # "2: keep only if safe-to-copy"
+# "27 February 1940, Coyoacan", "December 18, 1995": a dateline, not a title.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATELINE = re.compile(rf"(?i)\b(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}},?)\s+\d{{4}}\b")
+_COPYRIGHT = re.compile(r"(?i)^copyright\b|\(c\)|©")
+_WRAP_LIMIT = 120  # lines no longer than this, in a file where nearly all are, were hard-wrapped
+_WRAPPED_SHARE = 0.95  # of a file's lines: one long line (a URL, a badge) does not make it unwrapped
 # "... by Jane Roe" at the end of a short line: a byline or a credit. A later line that is
 # only that name is the author signing off: it closes the piece and names no section.
 _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
@@ -86,10 +105,13 @@ class _Markdown:
         md.block.ruler.disable(["code", "html_block"])
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
+        lines = body.split("\n")
         for i, token in enumerate(tokens):
             if token.map is None or token.type not in self._BLOCKS:
                 continue
             first, end = token.map
+            if token.type == "heading_open" and lines[first].startswith("    "):
+                continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
             self.starts.add(first)
             if token.type == "fence":
                 self.code.update(range(first, end))
@@ -107,8 +129,9 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
     lengths = sorted(len(line.text.rstrip()) for line in lines if line.text.strip())
     if not lengths:
         return []
-    width = lengths[-1]
-    wrapped = width <= _WRAP_LIMIT and len(lengths) > 1
+    short = [length for length in lengths if length <= _WRAP_LIMIT]
+    wrapped = len(lengths) > 1 and len(short) >= _WRAPPED_SHARE * len(lengths)
+    width = short[-1] if wrapped else lengths[-1]
     full = 0.7 * width
 
     out: list[tuple[int, int, str | None]] = []
@@ -139,7 +162,9 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             continue
         if current and number not in markdown.code:
             previous = current[-1].text.rstrip()
-            continues = wrapped and len(previous) >= full and number not in markdown.starts
+            # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
+            listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
+            continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
             if not continues:
                 flush()
         current.append(line)
@@ -155,7 +180,10 @@ def _is_underline(line: str) -> bool:
 def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
     bodies = [text[start:end] for start, end, _ in raw]
     keys = [dedup_key(body) for body in bodies]
-    heading_like = [md is None and _looks_like_heading(body) for (_, _, md), body in zip(raw, bodies, strict=True)]
+    heading_like = [
+        md is None and _looks_like_heading(body) and not _goes_on(text, raw, index)
+        for index, ((_, _, md), body) in enumerate(zip(raw, bodies, strict=True))
+    ]
     result: list[Paragraph] = []
     section: str | None = None
     number = 0
@@ -177,7 +205,9 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
             section = None
             result.append(Paragraph(start=start, end=end, number=0, section=None, heading=True))
             continue
-        if not repeated and _starts_section(index, keys, heading_like):
+        # A heading may repeat an earlier line (its entry in a table of contents); a caption printed
+        # twice, one right after the other, is no heading.
+        if _starts_section(index, keys, heading_like) and not (index > 0 and _near_duplicate(key, keys[index - 1])):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue
@@ -193,7 +223,7 @@ def _starts_section(index: int, keys: list[str], heading_like: list[bool]) -> bo
     The rest of the run (a subtitle, a byline) stays text. A line repeated right after
     itself is a caption, not a heading.
     """
-    if not heading_like[index] or (index > 0 and heading_like[index - 1]):
+    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, heading_like)):
         return False
     if index + 1 >= len(keys) or _near_duplicate(keys[index], keys[index + 1]):
         return False
@@ -203,14 +233,52 @@ def _starts_section(index: int, keys: list[str], heading_like: list[bool]) -> bo
     return following < len(keys)
 
 
+def _repeats_run(index: int, keys: list[str], heading_like: list[bool]) -> bool:
+    """Whether line ``index`` repeats a line of the run of heading-like lines above it: a table of
+    contents, then the first chapter's heading ("I. Introduction")."""
+    start = index
+    while start > 0 and heading_like[start - 1]:
+        start -= 1
+    # Not the line right above: a caption printed twice is a caption.
+    return keys[index] in keys[start : index - 1] and not _near_duplicate(keys[index], keys[index - 1])
+
+
 def _looks_like_heading(line: str) -> bool:
+    """A short line that reads as a title: not code, not a sentence or a piece of one, not a copyright line."""
     line = line.strip()
     if not line or "\n" in line or len(line) > MAX_HEADING_CHARS:
         return False
-    if len(line.split()) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(line):
+    if len(line.split()) > MAX_HEADING_WORDS or _ENDS_SENTENCE.search(line) or _DANGLING.search(line):
         return False
+    if _CODE.search(line) and not _ENUMERATED.match(line):  # "B. Configuration using DFA_XTRA" is a title
+        return False
+    if any(pattern.search(line) for pattern in (_SENTENCE_INSIDE, _COPYRIGHT, _DATELINE, _LIST_ITEM, _BYLINE)):
+        return False
+    if line.count("(") != line.count(")") or line.count("[") != line.count("]"):
+        return False  # "Each of these returns 0 [signifying ... if both": a bracket the next line closes
     first = line[0]
-    return first.isupper() or first.isdigit() or not first.isalpha()
+    # A capital, a number ("2.4 The glob files"), a quote, or a script without case; not
+    # "#endif", "/* ... */", "./configure", "--enable-x", "(such as ...)" or a bullet.
+    return (first.isalpha() and not first.islower()) or first.isdigit() or first in "\"“‘'«"
+
+
+def _goes_on(text: str, raw: list[tuple[int, int, str | None]], index: int) -> bool:
+    """Whether the next line, right below paragraph ``index``, goes on with its sentence in lower case.
+
+    A line of its own in a hard-wrapped paragraph ("It is technically equivalent" above
+    "to the PNG specification ...") is a piece of a sentence, not a heading; text indented
+    under a line (a man page's "NAME") is not a continuation.
+    """
+    if index + 1 >= len(raw):
+        return False
+    end, following = raw[index][1], raw[index + 1][0]
+    if text.count("\n", end, following) != 1 or not text[following].islower():
+        return False
+    return _column(text, following) <= _column(text, raw[index][0])
+
+
+def _column(text: str, offset: int) -> int:
+    return offset - (text.rfind("\n", 0, offset) + 1)
 
 
 def _near_duplicate(a: str, b: str) -> bool:

@@ -293,11 +293,43 @@ def document(name: str, pages: list[list[_Line]], labels: list[str | None], meta
                 text.paragraph(joined, **where)
             first_on_page = False
             last_size = block[-1].size
-    title = " ".join(meta.get("Title", "").split()) or next(
+    title = " ".join(meta.get("Title", "").split()) or _title(pages, layout) or next(
         (text.parts[i] for i, p in enumerate(text.paragraphs) if p.heading and p.page == 1), None
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
                          date=_date(meta.get("CreationDate", "")))
+
+
+def _title(pages: list[list[_Line]], layout: _Layout) -> str | None:
+    """A title for a PDF without one in its metadata: the first page's largest text, or its running header.
+
+    Text half as large again as the body on the first page is a title page's: it is the
+    title, its lines joined ("Everything we know about CRC but afraid to" / "forget").
+    Otherwise the line at the top edge that repeats on most pages (dropped from the text
+    as furniture) is, where there is one; and otherwise the first page's largest text
+    if it stands out at all (a section heading on a first page that is not a title page
+    gives way to the running header). Both are looked at before furniture is dropped,
+    since a title often repeats at the top of every page.
+    """
+    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)]
+    largest = None
+    if first:
+        top = max(line.size for line in first)
+        start = next(i for i, line in enumerate(first) if line.size == top)
+        lines = list(itertools.takewhile(lambda line: abs(line.size - top) <= 0.6, first[start : start + 3]))
+        text = _clean(" ".join(line.text for line in lines))
+        if len(text) <= 2 * MAX_HEADING_CHARS:
+            largest = (top / layout.size, text)
+    if largest and largest[0] >= 1.5:
+        return largest[1]
+    headers: Counter[str] = Counter()
+    for page in pages:
+        headers.update({_clean(line.text) for line in page if line.bottom > 1 - EDGE and not _PAGE_NUMBER.match(line.text)
+                        and any(ch.isalpha() for ch in line.text)})
+    header, count = headers.most_common(1)[0] if headers else ("", 0)
+    if count >= max(2, min(3, math.ceil(len(pages) / 2))):
+        return header
+    return largest[1] if largest and largest[0] >= 1.12 else None
 
 
 def _runs_on(previous: str, text: str) -> bool:

@@ -1,15 +1,19 @@
 """The reader for ``.txt`` and ``.md`` files: one document per file, UTF-8.
 
 The text is exactly what ``Path.read_text(encoding="utf-8")`` returns, so offsets point
-into the file as a reader sees it. Optional front matter (``title``, ``author``, ``date``,
-``url``) at the top gives the citation its fields; paragraphs and headings are found
-later, by ``qabot.corpus.paragraphs``.
+into the file as a reader sees it; except for text formatted for a terminal (a man page
+saved from ``man``: escape sequences, overstrike, words hyphenated at line ends), which
+is read as the terminal shows it (``qabot.corpus.terminal``). Like a PDF's, that text is
+derived: the index stores it, and offsets point into it. Optional front matter
+(``title``, ``author``, ``date``, ``url``) at the top gives the citation its fields;
+paragraphs and headings are found later, by ``qabot.corpus.paragraphs``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from qabot.corpus import terminal
 from qabot.corpus.files import CorpusFile, Warn, parse_front_matter, read_text
 from qabot.models import Document
 
@@ -38,5 +42,6 @@ def looks_binary(text: str) -> bool:
 
 
 def document(name: str, text: str) -> Document:
+    text = terminal.plain(text)
     meta, body_start = parse_front_matter(text)
     return Document(doc_id=name, source=name, text=text, body_start=body_start, **meta)
