@@ -18,6 +18,7 @@ from qabot.models import Document, Paragraph, Passage
 
 MAX_SENTENCE_CHARS = 300  # a highlight is at most this long, so sentence units are too
 MIN_PARAGRAPH_CHARS = 150  # shorter paragraphs share a passage with the ones after them
+CHAT_CHARS = 200  # a chat's passages: a message and the replies right after it, not a whole exchange
 
 Span = tuple[int, int]
 
@@ -143,7 +144,10 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
     answer) is packed together with the paragraphs after it, so that it is found with
     its context; runs never cross a heading or a skipped repeat, and a reader's group
     of paragraphs (``Paragraph.group``) is one run of its own: never split unless it is
-    longer than a passage, never joined to what follows. Headings and repeated
+    longer than a passage, never joined to what follows. A chat's exchange (a group of
+    messages with authors) is cut into passages of at most ``CHAT_CHARS``: a message
+    and the replies right after it, each found on its own, where a whole exchange would
+    blur a question's answer with the talk around it. Headings and repeated
     paragraphs are not indexed. ``paragraph`` is the number of the passage's first one,
     ``page`` its page.
     """
@@ -157,7 +161,8 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
         ]
         owner = dict(units)
         run.clear()
-        for group in pack([unit for unit, _ in units], max_chars):
+        chat = any(para.author is not None and para.group is not None for para in owner.values())
+        for group in pack([unit for unit, _ in units], min(max_chars, CHAT_CHARS) if chat else max_chars):
             start, end = group[0][0], group[-1][1]
             first = owner[group[0]]
             yield Passage(

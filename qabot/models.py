@@ -61,6 +61,10 @@ class Paragraph(BaseModel):
     group: int | None = Field(
         None, description="consecutive paragraphs with the same group are kept in one passage where they fit"
     )
+    role: str | None = Field(
+        None, description="in a chat's exchange: 'asks' (a message of the asker) or 'answers' (a reply to the asker "
+        "from someone else)"
+    )
 
 
 class Passage(BaseModel):

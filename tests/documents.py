@@ -202,8 +202,9 @@ def export(messages: list[dict], *, guild: dict | None = None, channel: dict | N
 
 
 def message(id: str, author: str, content: str, timestamp: str, *, edited: str | None = None,
-            reply_to: str | None = None, attachments: tuple[str, ...] = (), type: str | None = None) -> dict:
-    """One message of an export, with every field DiscordChatExporter writes."""
+            reply_to: str | None = None, attachments: tuple[str, ...] = (), type: str | None = None,
+            mentions: tuple[str, ...] = ()) -> dict:
+    """One message of an export, with every field DiscordChatExporter writes (``mentions``: the @-mentioned)."""
     record = {
         "id": id,
         "type": type or ("Reply" if reply_to else "Default"),
@@ -223,7 +224,8 @@ def message(id: str, author: str, content: str, timestamp: str, *, edited: str |
         "embeds": [],
         "stickers": [],
         "reactions": [],
-        "mentions": [],
+        "mentions": [{"id": str(abs(hash(name)) % 10**18), "name": name.lower(), "discriminator": "0000",
+                      "nickname": name, "isBot": False} for name in mentions],
         "inlineEmojis": [],
     }
     if reply_to:
@@ -242,6 +244,32 @@ CHAT = [
     message("1004", "Cleo", "joined the server", "2024-05-01T19:00:00+00:00", type="GuildMemberJoin"),
     message("1005", "Cleo", "Unrelated: the dome camera is offline until Thursday for a lens replacement.",
             "2024-05-02T08:30:00+00:00"),
+]
+
+
+def _at(minute: int, second: int = 0) -> str:
+    return f"2024-06-03T{10 + minute // 60:02d}:{minute % 60:02d}:{second:02d}+00:00"
+
+
+# A maker space's help channel: three conversations at once (one held together by a Discord
+# reply, one by @-mentions), the talk around them, and a question nobody answered.
+MAKER_CHAT = [
+    message("3001", "Mira", "My PETG prints keep lifting off the bed at the corners about halfway through. "
+            "What am I doing wrong?", _at(0, 5)),
+    message("3002", "Jonas", "Which slicer setting gets rid of the thin strings between two towers?", _at(0, 40)),
+    message("3003", "Ravi", "@Jonas that is retraction. Turn it up to 6 mm at 45 mm/s.", _at(1, 30),
+            mentions=("Jonas",)),
+    message("3004", "Priya", "Is anyone using the laser cutter this afternoon?", _at(2, 10)),
+    message("3005", "Jonas", "@Ravi trying it now", _at(2, 50), mentions=("Ravi",)),
+    message("3006", "Theo", "Wipe the bed with isopropyl alcohol, heat it to 80 degrees for PETG, and add a "
+            "5 mm brim in the slicer.", _at(3, 30), reply_to="3001"),
+    message("3007", "Sam", "I booked the laser cutter from 2 to 4, sorry", _at(4, 0), reply_to="3004"),
+    message("3008", "Mira", "Cleaned it and added the brim, the corners stay down now. Thanks Theo!", _at(9, 15),
+            reply_to="3006"),
+    message("3009", "Jonas", "@Ravi the strings are gone, cheers", _at(11, 40), mentions=("Ravi",)),
+    message("3010", "Priya", "no problem, tomorrow then", _at(12, 5), reply_to="3007"),
+    message("3011", "Kai", "Does anyone know which drawer the spare brass nozzles are kept in?", _at(300, 0)),
+    message("3012", "Lena", "The resin printer has a new FEP sheet, the old one was scratched.", _at(330, 0)),
 ]
 
 

@@ -179,9 +179,11 @@ def test_an_export_is_read_without_holding_its_json(tmp_path: Path) -> None:
     (docs, warnings), peak, held = _peak_while(lambda: _read(path))
     [document] = docs
     assert not warnings and len(document.paragraphs) > 7_000
-    # What reading needed beyond the document it returns: a message at a time, and the text
-    # joined once. json.load of the file needs several times the file.
-    assert peak - held < 3 * len(document.text) < path.stat().st_size
+    # What reading needed beyond the document it returns: a message at a time; each message's
+    # paragraph until its conversation is known (a chat is laid out exchange by exchange), with
+    # a few numbers each for untangling; and the text joined once. json.load of the file needs
+    # several times the file.
+    assert peak - held < 5 * len(document.text) < path.stat().st_size
 
 
 # -- the full-size attacks, through `qabot index` (make test-slow) ---------------------------

@@ -44,15 +44,20 @@ class DerivedText:
         self.section = text
         return self._add(text, number=0, section=text, heading=True, **where)
 
-    def paragraph(self, text: str, **where: Any) -> Paragraph:
-        """A paragraph of the current section; ``where`` holds its page, anchor, author ... (see ``Paragraph``)."""
+    def paragraph(self, text: str, number: int | None = None, **where: Any) -> Paragraph:
+        """A paragraph of the current section; ``where`` holds its page, anchor, author ... (see ``Paragraph``).
+
+        Paragraphs are numbered in the order they are added, unless ``number`` says otherwise
+        (a chat laid out by conversation keeps each message's place in the channel).
+        """
         self.numbered += 1
         repeat = False
         if self._seen is not None:
             key = dedup_key(text)
             repeat = key in self._seen
             self._seen.add(key)
-        return self._add(text, number=self.numbered, section=self.section, duplicate=repeat, **where)
+        return self._add(text, number=self.numbered if number is None else number, section=self.section,
+                         duplicate=repeat, **where)
 
     def document(self, name: str, **meta: Any) -> Document:
         """The document (``doc_id`` and ``source`` are ``name``); ``meta`` gives its title, author, date, url."""

@@ -13,9 +13,11 @@ notices are left out) is one paragraph, ``"<display name>: <content>"``, with it
 attachments' names and its embeds' titles after it. The paragraph keeps its author,
 its timestamp (when it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
-citation links to. A conversation stays together: a message sent within five minutes
-of the one before, or replying to a message of the conversation under way, is in its
-group (``Paragraph.group``), so that a question and its answer share a passage.
+citation links to. The channel's conversations are untangled (``conversations``: replies,
+addressing, authors and time), and each is laid out whole, in the order they began, as
+one group of paragraphs (``Paragraph.group``), so that a question and its answers share
+passages and an excerpt never runs on into another conversation. A paragraph's number
+is still its message's place in the channel, and it keeps its role in its exchange.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
@@ -31,15 +33,14 @@ from typing import Any
 
 import ijson
 
-from qabot.corpus import limits
+from qabot.corpus import conversations, limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import first_line
+from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
 CHAT_TYPES = frozenset({"Default", "Reply"})
-CONVERSATION_GAP = 300.0  # seconds: a message sent sooner after the one before goes on with it
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 _ABSENT = object()
 
@@ -156,10 +157,12 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
     title = f"#{parent} › {channel_name}" if parent and str(channel.get("type", "")).endswith("Thread") else f"#{channel_name}"
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
-    text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
-    group = 0
-    members: set[str] = set()  # the messages of the conversation under way
-    last: float | None = None
+    # Each message is linked into its conversation as it is read (a big server's history
+    # is read one message at a time); what is kept of it is only its paragraph.
+    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
+    untangler = conversations.Untangler(one_conversation=thread)
+    kept: list[tuple[str, str, str, str]] = []  # each message's paragraph, author, time and id
+    people: dict[str, str] = {}
     for index, message in enumerate(export["messages"], start=1):
         if not isinstance(message, dict) or message.get("type", "Default") not in CHAT_TYPES:
             continue
@@ -169,17 +172,44 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}" if missing or author is None
                  else f"{name}: skipping message {index}: its content is not text")
             continue
-        when = _seconds(str(message["timestamp"]))
-        reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
-        replying = str(reference.get("messageId")) in members if reference.get("messageId") else False
-        soon = when is not None and last is not None and 0 <= when - last <= CONVERSATION_GAP
-        if not (replying or soon):
-            group += 1
-            members = set()
-        members.add(str(message["id"]))
-        last = when if when is not None else last
-        text.paragraph(_message_text(message, author), author=author, date=str(message["timestamp"]),
-                       url=f"{where}/{message['id']}", group=group)
-    if not text.numbered:
+        author = people.setdefault(author, author)  # one string per person, not one per message
+        message_id = str(message["id"])
+        untangler.add(_message(message, author, message_id, people))
+        kept.append((_message_text(message, author), author, str(message["timestamp"]), message_id))
+    if not kept:
         return None
+    # Each conversation is laid out whole, in the order it began, so that its passages and
+    # excerpt windows hold its own messages, not those of the conversations around it.
+    exchange = conversations.exchanges(untangler.links)
+    text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
+    for n in sorted(range(len(kept)), key=lambda n: (exchange[n], n)):
+        paragraph, author, date, message_id = kept[n]
+        text.paragraph(paragraph, number=n + 1, author=author, date=date, url=f"{where}/{message_id}",
+                       group=exchange[n] + 1, role=untangler.roles[n])
     return text.document(name, title=title, url=where)
+
+
+def _message(message: dict[str, Any], author: str, message_id: str, people: dict[str, str]) -> conversations.Message:
+    """What untangling conversations needs of an export's message (``people``: one string per person)."""
+    person = message["author"]
+    key = str(person.get("id") or author)
+    names = {_fold(person.get(key)) for key in ("name", "nickname")} | {_fold(author)}
+    mentioned = set()
+    for user in message.get("mentions") or ():
+        if isinstance(user, dict):
+            mentioned |= {_fold(user.get(key)) for key in ("name", "nickname")}
+    reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
+    return conversations.Message(
+        author=people.setdefault(key, key),
+        text=message["content"],
+        time=_seconds(str(message["timestamp"])),
+        id=message_id,
+        names=frozenset(names - {""}),
+        reply_to=str(reference["messageId"]) if reference.get("messageId") else None,
+        mentions=frozenset(mentioned - {""}),
+        bot=person.get("isBot") is True,
+    )
+
+
+def _fold(value: object) -> str:
+    return fold(value) if isinstance(value, str) else ""

@@ -1,9 +1,10 @@
 """The evaluation data qabot reads: QA files in the form of dev.jsonl, BEIR folders, SQuAD files.
 
 - **QA files**: one JSON object per line, ``{"id", "question", "answers", "docs",
-  "history"?, "page"?}``; ``answers`` are strings a correct excerpt contains, and an
-  empty list means the corpus does not answer the question. ``page`` (1-based) is the
-  page of a PDF that a correct citation names.
+  "history"?, "page"?, "answer_message_id"?}``; ``answers`` are strings a correct excerpt
+  contains, and an empty list means the corpus does not answer the question. ``page``
+  (1-based) is the page of a PDF that a correct citation names; ``answer_message_id``
+  the chat message (its Discord id) whose jump link a correct citation gives.
 - **BEIR**: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``. qabot keeps
   its own qrels reader: bm25s's keeps only one relevant document per query.
 - **SQuAD** (v1.1, or v2.0 with unanswerable questions): the paragraphs become a
@@ -29,6 +30,7 @@ class EvalItem(BaseModel):
     docs: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
     page: int | None = None
+    answer_message_id: str | None = None
 
 
 def load_items(path: Path) -> list[EvalItem]:

@@ -15,6 +15,11 @@ def contains(haystack: str, needles: Iterable[str]) -> bool:
     return any(flat(fold(n)) in folded for n in needles if n.strip())
 
 
+def links_message(link: str | None, message_id: str) -> bool:
+    """Whether ``link`` is the jump link of the chat message ``message_id`` (``.../<channel>/<message>``)."""
+    return link is not None and link.rstrip("/").rsplit("/", 1)[-1] == str(message_id)
+
+
 def ndcg_at(ranked: list[str], relevant: dict[str, int], k: int = 10) -> float:
     dcg = sum(relevant.get(doc, 0) / math.log2(i + 2) for i, doc in enumerate(ranked[:k]))
     ideal = sorted(relevant.values(), reverse=True)[:k]
@@ -36,6 +41,7 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
 
     with_docs = [r for r in answerable if r.has_docs]
     paged = [r for r in answerable if r.page is not None and r.rank == 1]
+    messages = [r for r in answerable if r.message]
     calibration: list[Calibration] = []
     if answerable and unanswerable:
         for step in range(31):
@@ -64,6 +70,7 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
         doc_hit_at_1=share(with_docs, lambda r: r.doc_rank == 1) if with_docs else None,
         doc_hit_at_5=share(with_docs, lambda r: r.doc_rank is not None and r.doc_rank <= 5) if with_docs else None,
         page_at_1=share(paged, lambda r: r.top_page == r.page) if paged else None,
+        message_at_1=share(messages, lambda r: r.message_hit) if messages else None,
         seconds=round(seconds, 2),
         calibration=calibration,
         suggested_threshold=max(keeping) if keeping else None,

@@ -21,6 +21,8 @@ class ItemResult(BaseModel):
     confidence: float = 0.0
     page: int | None = None  # the page a correct citation names
     top_page: int | None = None  # the page the first excerpt cites
+    message: str | None = None  # the chat message a correct citation links to
+    message_hit: bool = False  # the first excerpt's citation links to that message
 
 
 class Calibration(BaseModel):
@@ -49,6 +51,9 @@ class QAReport(BaseModel):
     page_at_1: float | None = Field(
         None, description="of the questions with a page whose first excerpt holds the answer: the share citing that page"
     )
+    message_at_1: float | None = Field(
+        None, description="of the questions that name their answer's chat message: the share whose first citation links it"
+    )
     seconds: float
     calibration: list[Calibration] = Field(default_factory=list)
     suggested_threshold: float | None = Field(
@@ -72,7 +77,7 @@ _QA_COLUMNS = (
     ("mode", "mode"), ("hit@1", "hit_at_1"), ("hit@3", "hit_at_3"), ("hit@5", "hit_at_5"),
     ("MRR@10", "mrr_at_10"), ("highlight@1", "highlight_at_1"), ("answered", "answered_rate"),
     ("abstained", "abstention_rate"), ("doc hit@1", "doc_hit_at_1"), ("doc hit@5", "doc_hit_at_5"),
-    ("page@1", "page_at_1"),
+    ("page@1", "page_at_1"), ("message@1", "message_at_1"),
 )
 _BEIR_COLUMNS = (("mode", "mode"), ("nDCG@10", "ndcg_at_10"), ("Recall@100", "recall_at_100"), ("queries", "queries"))
 

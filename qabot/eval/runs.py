@@ -19,7 +19,7 @@ from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
 from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
-from qabot.eval.metrics import contains, ndcg_at, recall_at, summarise
+from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
 from qabot.settings import Settings, load_settings
 
@@ -58,6 +58,9 @@ def evaluate_items(
                 confidence=answer.confidence,
                 page=item.page,
                 top_page=first.citation.page if first else None,
+                message=item.answer_message_id,
+                message_hit=bool(first and item.answer_message_id and links_message(first.citation.link,
+                                                                                     item.answer_message_id)),
             )
         )
     return summarise(results, name, mode, time.perf_counter() - started)

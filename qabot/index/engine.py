@@ -67,6 +67,7 @@ class ParagraphRow:
     author: str | None = None
     date: str | None = None
     group: int | None = None  # paragraphs kept in one passage (a conversation); an excerpt stays inside it
+    role: str | None = None  # in a chat's exchange: "asks" (the asker's) or "answers" (a reply to the asker)
 
 
 @dataclass(frozen=True)

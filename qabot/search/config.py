@@ -53,6 +53,7 @@ class RetrievalConfig:
     question_penalty: float = 0.2  # a sentence that asks (a chat question) as the best sentence
     passage_coverage_weight: float = 0.3
     confidence_dense_weight: float = 0.5  # confidence = this * cosine(passage) + the passage's sentence support
+    chat_confidence: float = 0.18  # added to a chat excerpt's: short messages score lower on the same evidence (chat-dev)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetrievalConfig:

@@ -65,17 +65,21 @@ def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray
 
 
 def adjust_for_text(scores: np.ndarray, at: np.ndarray, flags: np.ndarray | None, texts: list[str],
-                    kind: str | None, question: str, config: RetrievalConfig) -> None:
+                    kind: str | None, question: str, config: RetrievalConfig, chat: np.ndarray | None = None) -> None:
     """Lower caption-like and asking sentences, and raise those holding the asked-for kind of thing, in place.
 
     ``at`` are the places in ``scores`` of the sentences whose ``texts`` are given (several
     candidates' at once); ``flags`` are their ``chunking.sentence_flags`` as the index
-    stored them (None: decide them here, from the text).
+    stored them (None: decide them here, from the text). ``chat`` marks the sentences of
+    chat messages, whose form says little: a one-line answer has no closing punctuation,
+    and the question an exchange asks is what finds it (its answer is highlighted instead,
+    ``exchange``), so neither is lowered there.
     """
     if flags is None:
         flags = np.array([sentence_flags(text) for text in texts], dtype=np.uint8)
-    captions = (flags & CAPTION).astype(bool)
-    asks = ~captions & (flags & ASKS).astype(bool)
+    form = np.ones(len(texts), dtype=bool) if chat is None else ~np.asarray(chat, dtype=bool)
+    captions = form & (flags & CAPTION).astype(bool)
+    asks = form & ~captions & (flags & ASKS).astype(bool)
     scores[at[captions]] -= config.caption_penalty
     scores[at[asks]] -= config.question_penalty
     if kind:

@@ -25,6 +25,7 @@ import numpy as np
 from qabot.chunking import ASKS, asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
+from qabot.search import exchange
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
@@ -35,10 +36,20 @@ _WORD = re.compile(r"\S+")
 
 
 def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float,
-            lift: float = 0.0, flags: np.ndarray | None = None) -> Excerpt:
-    """The excerpt around ``passage``'s best sentence, cited (``lift``, ``flags``: see ``highlight_span``)."""
-    units, text_start, text = neighbourhood(engine, passage)
-    hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags)
+            lift: float = 0.0, flags: np.ndarray | None = None, chat: exchange.Exchange | None = None) -> Excerpt:
+    """The excerpt around ``passage``'s best sentence, cited (``lift``, ``flags``: see ``highlight_span``).
+
+    In a chat (``chat``: the exchange around the passage, ``exchange.read``), the highlight
+    is the exchange's answering message instead (``exchange.answer_span``), and the window
+    grows over the exchange's passages around it.
+    """
+    answer = exchange.answer_span(chat, MAX_HIGHLIGHT_CHARS) if chat is not None else None
+    if chat is not None and answer is not None:
+        units, text_start, text = chat.units, chat.offset, chat.text
+        hl_start, hl_end = answer
+    else:
+        units, text_start, text = neighbourhood(engine, passage)
+        hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags)
     start, end = window(units, hl_start, hl_end, text, text_start)
     excerpt_text = text[start - text_start : end - text_start]
     para = engine.paragraph_at(passage.doc, hl_start)

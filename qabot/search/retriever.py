@@ -16,16 +16,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from qabot.embedding import Embedder
-from qabot.index.engine import SearchEngine, ranges
+from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
 from qabot.index.lexical import tokenize
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
-from qabot.search import evidence, excerpts, followup
+from qabot.search import evidence, excerpts, exchange, followup
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
@@ -34,6 +36,18 @@ from qabot.text import dedup_key
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
+ALSO = 20  # the best candidates whose passages of a chat's exchange join its answer's candidates
+UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """The question as the sentence scores need it."""
+
+    vector: np.ndarray
+    idf: dict[str, float]
+    kind: str | None
+    query: str
 
 
 class Retriever:
@@ -53,7 +67,9 @@ class Retriever:
         k = check_k(k)
         query = followup.resolve(cleaned, clean_history(history))
         vector = self.embedder.embed([query])[0]
-        ranked = self._select(self._scored_pool(vector, tokenize(query), query, k, scope), k)
+        tokens = tokenize(query)
+        asked = _Asked(vector, self.engine.idf(list(dict.fromkeys(tokens))), evidence.expected_type(query), query)
+        ranked = self._select(self._scored_pool(vector, tokens, query, k, scope), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
             question=readable(question),
@@ -116,12 +132,37 @@ class Retriever:
             at = ranges(pool.starts[top], pool.counts[top])  # their sentences' places in the pool
             texts = [text for position in top.tolist() for text in evidence.sentence_texts(pool.passages[position])]
             flags = None if seen.flags is None else seen.flags[at]
-            evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg)
+            chat = np.repeat([self._is_chat(pool.passages[p]) for p in top.tolist()], pool.counts[top])
+            evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg, chat)
             pool.rescore()
             pool.rank()
         return pool
 
-    def _select(self, pool: Pool | None, k: int) -> list[tuple[float, Excerpt]]:
+    def _scores_of(self, passages: list[PassageRow], asked: _Asked) -> dict[int, np.ndarray]:
+        """The sentence scores of some passages (an exchange's, beside a candidate), as the rerank gives them."""
+        if not passages:
+            return {}
+        rows = np.array([p.row for p in passages], dtype=np.int64)
+        seen = self.engine.evidence(rows)
+        scores, _ = evidence.sentence_scores(seen, asked.vector, asked.idf, self.config)
+        texts = [text for p in passages for text in evidence.sentence_texts(p)]
+        at = np.arange(len(texts))
+        chat = np.repeat([self._is_chat(p) for p in passages], seen.counts)
+        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config, chat)
+        starts = run_starts(seen.counts)
+        return {p.row: scores[starts[n] : starts[n + 1]] for n, p in enumerate(passages)}
+
+    def _found_with(self, pool: Pool, order: np.ndarray, passage: PassageRow) -> list[PassageRow]:
+        """The best candidates (the first ``ALSO``) of the same document as ``passage``, read."""
+        top = order[:ALSO].tolist()
+        self._fetch(pool, top)
+        return [p for p in (pool.passages[i] for i in top) if p is not None and p.doc == passage.doc]
+
+    def _is_chat(self, passage: PassageRow | None) -> bool:
+        """Whether a passage is part of a chat's exchange (its paragraphs have an author and a group)."""
+        return passage is not None and exchange.is_chat(self.engine.paragraph_at(passage.doc, passage.start))
+
+    def _select(self, pool: Pool | None, k: int, asked: _Asked) -> list[tuple[float, Excerpt]]:
         """The best ``k`` excerpts, each showing something new, with the confidence of each.
 
         A passage whose text (or vector) repeats one already chosen is left out, and so is
@@ -138,6 +179,8 @@ class Retriever:
         keys: set[str] = set()
         highlights: set[str] = set()
         shown: dict[int, int] = {}
+        deferred: dict[int, exchange.Exchange] = {}  # unanswered chat questions, moved back once
+        answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
         order = pool.order
         alive = np.ones(len(order), dtype=bool)  # by rank
         self._fetch(pool, order[: 2 * k + 4].tolist())
@@ -163,14 +206,41 @@ class Retriever:
                 continue
             keys.add(key)
             sentence_scores = pool.sentences(position)
-            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, self.config.question_penalty,
-                                     pool.sentence_flags(position))
-            start, end = passage.sentences[int(np.argmax(sentence_scores))]
-            said = dedup_key(passage.text[start - passage.start : end - passage.start])
+            lift = self.config.question_penalty
+            chat = deferred.get(position)
+            if chat is None and self._is_chat(passage):
+                chat = exchange.read(self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked),
+                                     asked.query, asked.idf, self._found_with(pool, order, passage))
+            confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)
+            if chat is not None and not chat.options:
+                # A question nobody answered (in a chat) is no answer: it waits behind those that were.
+                if position not in deferred:
+                    deferred[position] = chat
+                    keys.discard(key)
+                    pool.score[position] -= UNANSWERED
+                    alive[rank] = True
+                    continue
+                confidence = 0.0  # a question is not its own answer
+            if chat is not None and chat.options:
+                # An answer already shown is not shown twice: the exchange's next best one is.
+                chat = dataclasses.replace(chat, options=[o for o in chat.options
+                                                          if (passage.doc, o.para.start) not in answers])
+                if not chat.options:
+                    continue
+                answer = exchange.best(chat)
+                assert answer is not None
+                answers.add((passage.doc, answer.para.start))
+            found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, pool.sentence_flags(position),
+                                     chat)
+            if chat is not None and chat.options:
+                said = dedup_key(found.highlight)
+            else:
+                start, end = passage.sentences[int(np.argmax(sentence_scores))]
+                said = dedup_key(passage.text[start - passage.start : end - passage.start])
             if said in highlights or any(excerpts.overlaps(found, other) for _, other in chosen):
                 continue
             highlights.add(said)
-            chosen.append((float(pool.confidence[position]), found))
+            chosen.append((confidence, found))
             chosen_vectors.append(vector)
             shown[passage.doc] = shown.get(passage.doc, 0) + 1
         return chosen

@@ -12,11 +12,11 @@ array or a memory-mapped file, so answering costs no SQL per candidate and no pa
     paragraphs.bin      per paragraph (by document, then offset): start, end, number,
                         section, heading and repeat flags, page and group (-1: none),
                         and where the reader gave them the page label, anchor, url,
-                        author and date
+                        author, date and role in a chat's exchange
     passages.bin        per passage: document, start, end, paragraph number, section, page
     sentence_spans.i64  per sentence (in passage order): start, end in its document
     sections.json       the strings the two .bin files point into (section names,
-                        page labels, anchors, urls, authors, dates; -1: none)
+                        page labels, anchors, urls, authors, dates, roles; -1: none)
     documents.sqlite    per document: id, source file, title, author, date, url, a digest
                         of the document (what an update compares), and for a document
                         that came through the document API (``QABot.upsert``), the
@@ -44,7 +44,7 @@ PASSAGE = np.dtype(
     [("doc", "<i4"), ("start", "<i8"), ("end", "<i8"), ("paragraph", "<i4"), ("section", "<i4"), ("page", "<i4")]
 )
 # Strings a reader may give a paragraph (qabot.models.Paragraph), each an id into sections.json.
-PARAGRAPH_STRINGS = ("page_label", "anchor", "url", "author", "date")
+PARAGRAPH_STRINGS = ("page_label", "anchor", "url", "author", "date", "role")
 PARAGRAPH = np.dtype(
     [("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1"), ("page", "<i4"),
      ("group", "<i4")]
@@ -262,7 +262,8 @@ class Store:
         # One tuple of plain ints (in PARAGRAPH's field order), not a numpy scalar per field.
         start, end, number, section, flags, page, group, *strings = record.item()
         return ParagraphRow(number, start, end, self._section(section), bool(flags & HEADING),
-                            bool(flags & DUPLICATE), _page(page), *map(self._section, strings), _page(group))
+                            bool(flags & DUPLICATE), _page(page), group=_page(group),
+                            **dict(zip(PARAGRAPH_STRINGS, map(self._section, strings), strict=True)))
 
     def paragraph_records(self, doc: int) -> np.ndarray:
         lo, hi = self._paragraph_range(doc)

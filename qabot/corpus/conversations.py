@@ -1,0 +1,446 @@
+"""Conversations: a channel's messages untangled into exchanges, a question and the messages that answer it.
+
+In a busy help channel several conversations run at once, so the message before a reply
+is often part of another one. Each message is linked to the earlier message it responds
+to, or starts a conversation of its own; the messages linked together are one exchange.
+The link is, in order of trust:
+
+1. an explicit reply (``reference.messageId`` in an export, ``message.reference`` live):
+   always taken, whatever else says;
+2. a thread or forum post: all of it is one conversation (``one_conversation``);
+3. otherwise the best-scoring of the 50 messages before it (those over an hour older only
+   where one of the two names the other), or none (a new conversation): a linear scorer over the features that conversation disentanglement
+   found to work on this kind of chat (Kummerfeld et al., ACL 2019: "A Large-Scale Corpus
+   for Conversation Disentanglement"): whether one message addresses the other's author
+   ("ana: try ...", ``@ana``, the name anywhere), the same author, whether either is its
+   author's latest, how many messages and minutes lie between, whether the earlier one
+   asks, the words they share, and whether the two authors have talked before.
+
+The weights (``WEIGHTS``) were fitted by ``scripts/fit_conversations.py``, as a softmax
+over each message's candidates (with a small L2 penalty), on the annotated reply links of
+that corpus's ``data/train`` split only: its 150 Ubuntu IRC logs other than the three that
+``../shared/eval/chat-dev`` was made from; its dev and test splits were never read. They
+pick the annotated parent of 69.2% of the training messages, and of 74.9% in the three
+chat-dev logs (no replies used). Where people do not address each other by name (most of
+Discord, where a reply is a reply), the same fit with the names that open messages taken
+out (``PLAIN_WEIGHTS``) leans on time and authors instead: it is used while fewer than
+``ADDRESSING`` of a channel's messages so far address someone by name.
+
+Each message also gets its role in its exchange (``Untangler``). What a message is, here,
+is only what these signals need (``Message``): readers turn an export's messages into it,
+and a live channel's could be turned into it the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from array import array
+from bisect import bisect_left
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qabot.text import fold
+
+WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
+MAX_GAP = 3600.0  # seconds: an older message of the window is a candidate only where one names the other
+ADDRESSING = 0.1  # the share of messages addressed by name ("ana: ...") that makes a channel an addressing one
+_NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
+_TOKEN = re.compile(rf"{_NAME_CHARS}+")
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
+_GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
+_COMMON = frozenset(
+    """the and for you your that this with have has had not but are was were can could would should will just
+    what when where which who how why there then than them they their from into out about some any all get got
+    use using used try tried know need want like does did doing done also only still now here yes yeah okay
+    thanks thank please sure well its it's i'm don't can't """.split()
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A chat message, as far as untangling conversations needs it."""
+
+    author: str  # who wrote it: the same string for every message of one person
+    text: str
+    time: float | None = None  # seconds since any fixed moment
+    id: str | None = None
+    names: frozenset[str] = frozenset()  # what others call the author ("Ana", "ana_l"): folded
+    reply_to: str | None = None  # the id of the message it explicitly replies to
+    mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions explicitly
+    bot: bool = False
+
+
+@dataclass
+class _Seen:
+    """What the features need of one message, computed once."""
+
+    index: int  # its place in the channel
+    author: str
+    names: frozenset[str]
+    time: float | None
+    tokens: frozenset[str]  # folded name-like tokens, for addressing
+    first: str | None  # the folded first token: the name a message is addressed to ("ana: ...")
+    explicit: frozenset[str]  # folded names it @-mentions
+    words: frozenset[str]  # folded content words, for overlap
+    asks: bool
+    greets: bool
+    bot: bool
+    trigger: bool  # a bot command ("!info foo")
+    long: bool
+    addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
+
+
+def _seen(message: Message, index: int) -> _Seen:
+    folded = fold(message.text)
+    tokens = _TOKEN.findall(folded)
+    stripped = folded.lstrip()
+    return _Seen(
+        index=index,
+        author=message.author,
+        names=message.names | {fold(message.author)},
+        time=message.time,
+        tokens=frozenset(tokens),
+        first=tokens[0] if tokens and stripped[:1] not in ("!", "/") else None,
+        explicit=message.mentions | frozenset(t[1:] for t in folded.split() if t.startswith("@") and len(t) > 1),
+        words=frozenset(w for w in _WORD.findall(folded) if len(w) > 2 and w not in _COMMON),
+        asks="?" in message.text,
+        greets=bool(_GREETING.match(folded)),
+        bot=message.bot,
+        trigger=stripped.startswith("!"),
+        long=len(message.text) > 60,
+    )
+
+
+# Each feature's weight in WEIGHTS and PLAIN_WEIGHTS. "i" is the later message, "j" the
+# earlier one it may respond to; the "new_*" features score i starting a conversation.
+# Fitted on data/train of jkkummerfeld/irc-disentanglement (see the module's docstring);
+# PLAIN_WEIGHTS with the names that open messages ("ana: ...") taken out, for a channel
+# where people do not address each other by name, as in most of Discord.
+_FITTED: dict[str, tuple[float, float]] = {
+    "i_addresses_j": (5.634, 3.168),  # the later one opens with the earlier one's author's name, or @-mentions them
+    "i_names_j": (4.349, 3.542),  # it names them elsewhere
+    "j_addresses_i": (0.878, -0.090),  # the earlier one addresses the later one's author
+    "j_names_i": (1.349, 1.462),  # the earlier one names them elsewhere
+    "same_author": (1.476, -0.850),
+    "i_addresses_other": (1.370, -0.106),  # the later one addresses someone else
+    "j_addresses_other": (-0.830, -0.532),  # the earlier one addresses someone else
+    "j_latest_of_author": (0.032, 0.523),  # the earlier one is its author's latest
+    "j_latest_to_i": (1.029, 0.668),  # the earlier one is the latest addressed to the later one's author
+    "talked_before": (1.290, 1.498),  # the two authors have addressed each other before
+    "distance_1": (0.058, -1.208),  # messages between them: 0
+    "distance_2": (0.223, -0.504),  # 1
+    "distance_3_5": (0.403, -0.193),  # 2 to 4
+    "distance_6_10": (0.433, -0.002),  # 5 to 9
+    "distance_11_20": (0.281, 0.105),  # 10 to 19
+    "log_distance": (-1.036, -1.454),
+    "gap_0_1m": (0.475, 1.267),  # minutes between them: at most 1
+    "gap_2_5m": (0.131, 0.888),  # at most 5
+    "gap_6_15m": (-0.097, 0.386),  # at most 15
+    "log_gap": (-0.491, -0.428),
+    "j_asks": (-0.058, -0.223),  # the earlier one has a question mark
+    "i_asks": (-0.489, -0.540),  # the later one has one
+    "shared_1": (0.676, -0.710),  # one content word in common
+    "shared_2plus": (1.468, 0.113),  # more
+    "shared_rarity": (0.222, 0.513),  # how rare the rarest shared word is
+    "bot_answers_trigger": (4.946, 4.236),  # a bot answers a command ("!info foo")
+    "j_bot": (-0.459, -1.281),  # the earlier one is a bot's
+    "i_newcomer": (-0.589, -0.870),  # the later one's author has not spoken in the window
+    "i_addresses_j_latest": (0.450, -0.200),  # addresses the earlier one's author, whose latest it is
+    "own_previous": (2.271, 1.839),  # the later one's author's own previous message
+    "open_question": (0.591, 0.588),  # a question from someone else that nobody has addressed since
+    "plain_reply_near": (0.610, -0.442),  # the later one addresses nobody and follows within 3 messages
+    "new": (1.408, -1.504),  # starting a conversation: always
+    "new_addresses": (-0.354, 0.038),  # it addresses someone
+    "new_names_someone": (0.479, 0.788),  # it names someone
+    "new_asks": (0.489, 0.540),  # it has a question mark
+    "new_newcomer": (0.589, 0.870),  # its author has not spoken in the window
+    "new_greets": (1.459, 2.494),  # it opens with a greeting or "anyone"
+    "new_long": (0.733, 0.667),  # it is over 60 characters
+    "new_was_addressed": (-0.432, -0.268),  # someone addressed its author lately
+    "new_log_silence": (0.136, 0.303),  # minutes since its author last spoke
+}
+FEATURES = tuple(_FITTED)
+_INDEX = {name: n for n, name in enumerate(FEATURES)}
+WEIGHTS = {name: pair[0] for name, pair in _FITTED.items()}
+PLAIN_WEIGHTS = {name: pair[1] for name, pair in _FITTED.items()}
+
+
+# The features that need both messages' sets, in the order ``Untangler._features`` lists them.
+_PAIRWISE = [_INDEX[name] for name in (
+    "i_addresses_j", "i_names_j", "i_addresses_other", "j_addresses_i", "j_names_i", "j_addresses_other",
+    "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
+    "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity")]
+
+ASKS, ANSWERS = "asks", "answers"
+
+
+class Untangler:
+    """A channel's messages linked one at a time, in order, holding only the last ``WINDOW``.
+
+    ``add`` links each message to the one it responds to (``links``), and gives it its
+    exchange's first message (``roots``) and its role (``roles``). What it knows of names
+    and words comes from the messages before it, so an export of any length is read in one
+    pass, and a live channel's messages could be added as they come.
+
+    Roles: most exchanges open with a question or a problem ("?", or someone speaking of
+    themselves: "I", "my"): its author, the asker, asks in all their messages, and a
+    message from someone else answers when it responds to the asker, or goes on with an
+    answer (its author's own, or a bot's reply to a helper's command); the rest (helpers
+    talking among themselves) has no role. An exchange whose opener speaks to someone
+    ("ana: you need to ...", to a question from before the exchange began) was asked by
+    that someone. An exchange that opens with news instead ("Reminder: the dome is closed
+    on Friday") is the other way round: its opener's messages answer, and the others'
+    questions about it ask.
+    """
+
+    def __init__(self, *, one_conversation: bool = False, weights: dict[str, float] | None = None) -> None:
+        self.one_conversation = one_conversation  # a thread or a forum post
+        self.weights = weights  # None: by the channel's habit (``parents``)
+        self.window: deque[_Seen] = deque(maxlen=WINDOW)
+        self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
+        self.names_of: dict[str, frozenset[str]] = {}
+        self.counts: Counter[str] = Counter()  # how many messages hold each word
+        self.holders: dict[str, deque[int]] = {}  # the messages of the window holding each word
+        self.addressing = 0  # how many messages address someone by name
+        self._ids = array("q")  # the messages' ids, where they are increasing numbers (Discord's are)
+        self._other_ids: dict[str, int] | None = None  # else every id, as text
+        self.links: list[int] = []
+        self.roots: list[int] = []
+        self.authors: list[str] = []
+        self.roles: list[str | None] = []
+        self._openers: dict[int, tuple[str, bool]] = {}  # each exchange's asker, and whether it opened with news
+
+    def names(self, author: str) -> frozenset[str]:
+        return self.names_of.get(author, frozenset())
+
+    def see(self, message: Message) -> _Seen:
+        """What the features need of the next message; its author's names are known from now on."""
+        for name in message.names | {fold(message.author)}:
+            if len(name) >= 3 and name not in _COMMON and name not in self.known:
+                self.known[name] = message.author
+                self.names_of[message.author] = self.names(message.author) | {name}
+        me = _seen(message, len(self.links))
+        for name in (me.first, *me.explicit):
+            if name in self.known:
+                me.addressed.add(self.known[name])
+        return me
+
+    def features(self, me: _Seen) -> tuple[list[int], np.ndarray]:
+        """The messages ``me`` may respond to (in order, then itself: a new conversation), and a row of
+        ``FEATURES`` for each."""
+        near = [s for s in self.window if s.time is None or me.time is None or me.time - s.time <= MAX_GAP
+                or s.author == me.author or s.author in me.addressed or me.author in s.addressed]
+        return [s.index for s in near] + [me.index], self._features(me, near)
+
+    def add(self, message: Message, parent: int | None = None) -> int:
+        """Link the next message (to ``parent`` where it is given) and return what it responds to."""
+        me = self.see(message)
+        i = me.index
+        if parent is None:
+            target = self._find(message.reply_to) if message.reply_to is not None else None
+            if target is not None:
+                parent = target
+            elif self.one_conversation:
+                parent = 0 if i else i
+            else:
+                addressing = (self.addressing + bool(me.addressed)) / (i + 1)
+                weights = self.weights or (WEIGHTS if addressing >= ADDRESSING else PLAIN_WEIGHTS)
+                options, found = self.features(me)
+                parent = options[int(np.argmax(found @ np.array([weights[name] for name in FEATURES])))]
+        self.commit(message, me, parent)
+        return parent
+
+    def commit(self, message: Message, me: _Seen, parent: int) -> None:
+        """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
+        i = me.index
+        if parent == i:
+            spoken_to = me.addressed - {message.author}
+            asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
+            self._openers[i] = (asker, asker == message.author and not asks_like(message.text))
+        root = i if parent == i else self.roots[parent]
+        asker, news = self._openers[root]
+        if news:
+            role = ANSWERS if message.author == asker else ASKS if "?" in message.text else None
+        elif message.author == asker:
+            role = ASKS
+        elif parent == i or self.authors[parent] == asker or (
+                self.roles[parent] == ANSWERS and (self.authors[parent] == message.author or message.bot)):
+            role = ANSWERS
+        else:
+            role = None
+        self.links.append(parent)
+        self.roots.append(root)
+        self.authors.append(message.author)
+        self.roles.append(role)
+        self._remember(message.id, i)
+        self.counts.update(me.words)
+        self.addressing += bool(me.addressed)
+        if len(self.window) == WINDOW:  # the oldest leaves the window
+            for word in self.window[0].words:
+                held = self.holders[word]
+                held.popleft()
+                if not held:
+                    del self.holders[word]
+        self.window.append(me)
+        for word in me.words:
+            self.holders.setdefault(word, deque()).append(i)
+
+    def _remember(self, id: str | None, index: int) -> None:
+        """Keep where ``id`` is, for replies to it: 8 bytes a message while ids are increasing numbers."""
+        if self._other_ids is None:
+            number = int(id) if id is not None and id.isdigit() and len(id) < 19 else None
+            if number is not None and len(self._ids) == index and (not self._ids or number > self._ids[-1]):
+                self._ids.append(number)
+                return
+            self._other_ids = {str(n): at for at, n in enumerate(self._ids)}
+        if id is not None:
+            self._other_ids[id] = index
+
+    def _find(self, id: str) -> int | None:
+        """The index of the message with ``id``, or None."""
+        if self._other_ids is not None:
+            return self._other_ids.get(id)
+        if not (id.isdigit() and len(id) < 19):
+            return None
+        at = bisect_left(self._ids, int(id))
+        return at if at < len(self._ids) and self._ids[at] == int(id) else None
+
+    def _features(self, me: _Seen, near: list[_Seen]) -> np.ndarray:
+        """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation)."""
+        window = self.window
+        n = len(near)
+        x = np.zeros((n + 1, len(FEATURES)))
+        latest: dict[str, int] = {}  # each author's latest message in the window
+        addressed_at: dict[str, int] = {}  # when each author was last addressed, in the window
+        to_me = -1  # the latest message addressing me's author
+        talked: set[str] = set()  # authors who addressed me's author, or whom me's author addressed
+        for s in window:
+            latest[s.author] = s.index
+            for author in s.addressed:
+                addressed_at[author] = s.index
+            if me.author in s.addressed:
+                to_me = s.index
+                talked.add(s.author)
+            if s.author == me.author:
+                talked.update(s.addressed)
+        newcomer = me.author not in latest
+        named = {self.known[t] for t in me.tokens if t in self.known}  # the authors me names anywhere
+        # The words me shares with each message of the window, and the rarest of them (its count).
+        shares: dict[int, int] = {}
+        rarest: dict[int, int] = {}
+        for word in me.words:
+            holders = self.holders.get(word)
+            if holders:
+                count = self.counts[word]
+                for index in holders:
+                    shares[index] = shares.get(index, 0) + 1
+                    if count < rarest.get(index, 1 << 62):
+                        rarest[index] = count
+        my_names = self.names(me.author)
+
+        new = x[n]  # starting a conversation
+        new[_INDEX["new"]] = 1.0
+        if me.addressed:
+            new[_INDEX["new_addresses"]] = 1.0
+        elif named:
+            new[_INDEX["new_names_someone"]] = 1.0
+        new[_INDEX["new_asks"]] = me.asks
+        new[_INDEX["new_newcomer"]] = newcomer
+        new[_INDEX["new_greets"]] = me.greets
+        new[_INDEX["new_long"]] = me.long
+        new[_INDEX["new_was_addressed"]] = to_me >= 0
+        own = [s.time for s in window if s.author == me.author]
+        silence = _minutes(own[-1], me.time) if own else None
+        new[_INDEX["new_log_silence"]] = math.log1p(silence if silence is not None else 60.0)
+        if not n:
+            return x
+
+        pairs = x[:n]
+        total = max(1, len(self.links))
+        rows = []  # what needs the two messages' sets, one tuple per candidate (in _PAIRWISE's order)
+        for s in near:
+            mine = s.author == me.author
+            last = latest[s.author] == s.index
+            to_them = s.author in me.addressed
+            names_them = not to_them and s.author in named
+            to_me_ = me.author in s.addressed
+            names_me = not to_me_ and not s.tokens.isdisjoint(my_names)
+            shared = shares.get(s.index, 0)
+            rows.append((
+                to_them, names_them, not (to_them or names_them) and bool(me.addressed),
+                to_me_, names_me, not (to_me_ or names_me) and bool(s.addressed),
+                mine, last, last and to_them, last and mine, s.author in talked and not mine,
+                s.asks and not mine and addressed_at.get(s.author, -1) <= s.index, s.asks, s.bot,
+                me.bot and s.trigger, shared == 1, shared > 1,
+                math.log(total / rarest[s.index]) if shared else 0.0,
+            ))
+        pairs[:, _PAIRWISE] = np.array(rows, dtype=float)
+        index = np.array([s.index for s in near])
+        distance = me.index - index
+        pairs[:, _INDEX["j_latest_to_i"]] = index == to_me
+        pairs[:, _INDEX["log_distance"]] = np.log(distance)
+        for name, low, top in (("distance_1", 1, 1), ("distance_2", 2, 2), ("distance_3_5", 3, 5),
+                               ("distance_6_10", 6, 10), ("distance_11_20", 11, 20)):
+            pairs[:, _INDEX[name]] = (distance >= low) & (distance <= top)
+        if me.time is not None:
+            times = np.array([np.nan if s.time is None else s.time for s in near])
+            gap = np.maximum(0.0, (me.time - times) / 60.0)
+            known = ~np.isnan(gap)
+            for name, low, top in (("gap_0_1m", -1.0, 1.0), ("gap_2_5m", 1.0, 5.0), ("gap_6_15m", 5.0, 15.0)):
+                pairs[:, _INDEX[name]] = known & (gap > low) & (gap <= top)
+            pairs[:, _INDEX["log_gap"]] = np.where(known, np.log1p(np.where(known, gap, 0.0)), 0.0)
+        pairs[:, _INDEX["i_asks"]] = me.asks
+        pairs[:, _INDEX["i_newcomer"]] = newcomer
+        authors = [s.author != me.author for s in near]
+        pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
+        return x
+
+
+def _minutes(earlier: float | None, later: float | None) -> float | None:
+    if earlier is None or later is None:
+        return None
+    return max(0.0, (later - earlier) / 60.0)
+
+
+def parents(messages: Sequence[Message], *, one_conversation: bool = False,
+            weights: dict[str, float] | None = None) -> list[int]:
+    """The message each one responds to (its index), or its own index where it starts a conversation.
+
+    ``weights`` default to ``WEIGHTS`` while at least ``ADDRESSING`` of the messages so far
+    address someone by name, and to ``PLAIN_WEIGHTS`` in a channel where fewer do.
+    """
+    untangler = Untangler(one_conversation=one_conversation, weights=weights)
+    for message in messages:
+        untangler.add(message)
+    return untangler.links
+
+
+def exchanges(links: Sequence[int]) -> list[int]:
+    """Each message's exchange (0, 1, ... in order of their first message), from ``parents``."""
+    root = list(range(len(links)))
+    for i, parent in enumerate(links):
+        root[i] = i if parent == i else root[parent]
+    numbers: dict[int, int] = {}
+    return [numbers.setdefault(r, len(numbers)) for r in root]
+
+
+def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]:
+    """Each message's part in its exchange (``ASKS``, ``ANSWERS`` or None), given its links (see ``Untangler``)."""
+    untangler = Untangler()
+    for message, parent in zip(messages, links, strict=True):
+        untangler.add(message, parent)
+    return untangler.roles
+
+
+_ASKS_LIKE = re.compile(
+    r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
+    r"trouble|error|need|want)\b", re.IGNORECASE)
+
+
+def asks_like(text: str) -> bool:
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ...)."""
+    return bool(_ASKS_LIKE.search(text))

@@ -1,0 +1,190 @@
+"""The answering message of a chat exchange: what a chat excerpt highlights and cites.
+
+A chat is indexed exchange by exchange (``qabot.corpus.conversations``): a question and
+the messages that answer it, each message a paragraph with its author and its role
+(``Paragraph.role``: the asker's messages ask, replies to the asker from others answer).
+A question about the chat matches the question asked in it best, so the sentence that
+matches best is usually not the answer. The highlight is instead the best message of
+the exchange from someone other than the asker, never one of the asker's own:
+
+- the asker is the author of the best-matching message where it asks;
+- every message from someone else in the exchange's passages around it (``REACH``) is
+  a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
+  sentence's score against the question (the rerank's), the share of the question's
+  words it holds (by idf), its role, whether the asker then thanks its author, whether
+  it holds something specific (a command, a path, a link, a version: words with digits
+  or inner punctuation) that the question does not, whether it asks back, and where it
+  is (the first reply after the question, or before the question, which it cannot
+  answer unless the question was asked again);
+- where nobody else speaks there, the best sentence is highlighted as in prose.
+
+The whole message is the highlight where it fits in 300 characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qabot.chunking import asks
+from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
+from qabot.index.lexical import tokenize
+from qabot.text import fold
+
+Span = tuple[int, int]
+Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
+
+REACH = 2  # passages either side of the matched one whose messages may answer it
+_ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
+_THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
+                     re.IGNORECASE)
+_SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
+
+FEATURES = ("score", "overlap", "answers", "thanked", "specific", "specific_new", "asks_back", "first_reply", "before")
+# Set by hand and checked on chat-dev's answer messages (a softmax fitted there did no
+# better held out): "score" is the rerank's sentence score, the unit the others are in.
+WEIGHTS: dict[str, float] = {
+    "score": 1.0, "overlap": 1.0, "answers": 0.1, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
+    "asks_back": -0.2, "first_reply": 0.1, "before": -0.2,
+}
+
+
+@dataclass
+class Candidate:
+    """A message of the exchange, as the answer's features see it."""
+
+    para: ParagraphRow
+    units: list[Span]
+    scores: list[float]  # its units'
+    features: dict[str, float]
+
+
+@dataclass
+class Exchange:
+    """The passages around a chat candidate: their sentence units and text, and the messages that may answer."""
+
+    units: list[Span]
+    text: str
+    offset: int  # where ``text`` starts in the document
+    matched: Span  # the unit that matched the question best
+    options: list[Candidate]
+
+
+def is_chat(para: ParagraphRow | None) -> bool:
+    """Whether a paragraph is a chat message of an exchange (it has an author and a group)."""
+    return para is not None and para.author is not None and para.group is not None
+
+
+def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: int = REACH) -> list[PassageRow]:
+    """``passage`` and the passages up to ``reach`` either side of it in the same exchange, in order."""
+    near = engine.neighbours(passage, reach)
+    at = next((n for n, p in enumerate(near) if p.row == passage.row), None)
+    if at is None:
+        return [passage]
+
+    def same(other: PassageRow) -> bool:
+        para = engine.paragraph_at(other.doc, other.start)
+        return para is not None and para.group == group
+
+    lo = hi = at  # outwards from the passage, stopping at the exchange's edge
+    while lo > 0 and same(near[lo - 1]):
+        lo -= 1
+    while hi + 1 < len(near) and same(near[hi + 1]):
+        hi += 1
+    return near[lo : hi + 1]
+
+
+def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,
+         question: str = "", idf: dict[str, float] | None = None, also: Sequence[PassageRow] = ()) -> Exchange | None:
+    """The exchange around ``passage``, with the messages from others than the asker; None outside a chat."""
+    first = engine.paragraph_at(passage.doc, passage.start)
+    if not is_chat(first):
+        return None
+    assert first is not None
+    near = around(engine, passage, first.group)
+    rows = {p.row for p in near}
+    for other in also:  # passages of the same exchange that the search found too, further off
+        para = engine.paragraph_at(other.doc, other.start) if other.doc == passage.doc else None
+        if other.row not in rows and para is not None and para.group == first.group:
+            near.append(other)
+            rows.add(other.row)
+    near.sort(key=lambda p: p.start)
+    others = [p for p in near if p.row != passage.row]
+    found = score_neighbours(others) if others else {}
+    known: dict[Span, float] = dict(zip(passage.sentences, map(float, scores), strict=True))
+    for other in others:
+        if other.row in found:
+            known.update(zip(other.sentences, map(float, found[other.row]), strict=True))
+    lo, hi = near[0].start, near[-1].end
+    text = engine.text(passage.doc, lo, hi)
+    messages: dict[int, tuple[ParagraphRow, list[Span]]] = {}
+    for unit in sorted(known):
+        para = engine.paragraph_at(passage.doc, unit[0])
+        if para is not None:
+            messages.setdefault(para.start, (para, []))[1].append(unit)
+    asking = {u: asks(text[u[0] - lo : u[1] - lo]) for u in known}
+    asked = fold(question)
+    weights = idf or {}
+    total = sum(weights.values()) or 1.0
+    matched = max(passage.sentences, key=lambda u: known[u])
+    said = next(p for p, units in messages.values() if matched in units)
+    asker = said.author if asking[matched] or said.role == ASKS else None
+    order = sorted(messages.values(), key=lambda m: m[0].start)
+    out = []
+    replied = False
+    for n, (para, units) in enumerate(order):
+        if para.author == asker or para.role == ASKS:
+            continue
+        body = _said(text[max(para.start, lo) - lo : min(para.end, hi) - lo], para.author)
+        after = para.start > said.start
+        later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
+                          if p.author == asker][:3]
+        specific = [word for word in body.split() if _SPECIFIC.search(word)]
+        name = fold(para.author or "")
+        features = {
+            "score": max(known[u] for u in units),
+            "overlap": sum(weights.get(t, 0.0) for t in set(tokenize(body))) / total,
+            "answers": float(para.role == ANSWERS),
+            "thanked": float(any(_THANKS.search(t) and name in fold(t) for t in later_by_asker)),
+            "specific": float(bool(specific)),
+            "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
+            "asks_back": float(any(asking[u] for u in units)),
+            "first_reply": float(after and not replied and asker is not None),
+            "before": float(asker is not None and not after),
+        }
+        replied = replied or after
+        out.append(Candidate(para, units, [known[u] for u in units], features))
+    return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _said(body: str, author: str | None) -> str:
+    """What a message (``"author: text"``) says, without its author and the name it is addressed to."""
+    if author and body.startswith(f"{author}: "):
+        body = body[len(author) + 2 :]
+    return _ADDRESSED.sub("", body, count=1)
+
+
+def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
+    weights = weights or WEIGHTS
+    return sum(weights[name] * value for name, value in candidate.features.items())
+
+
+def best(chat: Exchange) -> Candidate | None:
+    """The answering message: the best of the options, or None where no one else speaks."""
+    return max(chat.options, key=worth) if chat.options else None
+
+
+def answer_span(chat: Exchange, limit: int) -> Span | None:
+    """The answering message to highlight (its best sentence where it is longer than ``limit``); None where no one
+    else speaks."""
+    found = best(chat)
+    if found is None:
+        return None
+    lo, hi = found.units[0][0], found.units[-1][1]
+    if hi - lo > limit:
+        lo, hi = found.units[int(np.argmax(found.scores))]
+    return lo, hi
