@@ -16,7 +16,7 @@ The link is, in order of trust:
    author's latest, how many messages and minutes lie between, whether the earlier one
    asks, the words they share, and whether the two authors have talked before.
 
-The weights (``WEIGHTS``) were fitted by ``scripts/fit_conversations.py``, as a softmax
+The weights (``WEIGHTS``) were fitted by ``qabot.eval.fit_conversations`` (``python -m qabot.eval.fit_conversations``), as a softmax
 over each message's candidates (with a small L2 penalty), on the annotated reply links of
 that corpus's ``data/train`` split only: its 150 Ubuntu IRC logs other than the three that
 ``../shared/eval/chat-dev`` was made from; its dev and test splits were never read. They

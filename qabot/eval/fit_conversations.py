@@ -1,6 +1,6 @@
 """Fit the weights of ``qabot.corpus.conversations`` on the annotated IRC logs of Kummerfeld et al. (ACL 2019).
 
-    python scripts/fit_conversations.py PATH/TO/irc-disentanglement/data/train [--plain]
+    python -m qabot.eval.fit_conversations PATH/TO/irc-disentanglement/data/train [--plain]
 
 Reads every ``*.annotation.txt`` with its ``*.raw.txt`` in the folder (the ``data/train``
 split of https://github.com/jkkummerfeld/irc-disentanglement, CC BY 4.0; never its dev or
