@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, load_file
-from qabot.corpus.chat import ACCEPTED
 from qabot.corpus.conversations import ANSWERS, ASKS, Message, exchanges, parents, roles
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
@@ -114,8 +113,7 @@ def test_an_export_is_laid_out_one_document_per_exchange_each_message_verbatim(t
     assert exchange["3004"] == exchange["3007"] == f"{channel}-3004"
     assert [d.doc_id for d in docs[:3]] == [f"{channel}-{first}" for first in ("3001", "3002", "3004")]  # as begun
     assert {d.source for d in docs} == {"printing.json"} and len({d.title for d in docs}) == 1
-    # Mira thanks Theo: his answer is the one she accepted.
-    assert [doc_of[i][1].role for i in ("3001", "3006", "3008")] == [ASKS, ACCEPTED, ASKS]
+    assert [doc_of[i][1].role for i in ("3001", "3006", "3008")] == [ASKS, ANSWERS, ASKS]
     for record in documents.MAKER_CHAT:
         doc, para = doc_of[record["id"]]
         assert doc.text[para.start : para.end] == f"{record['author']['nickname']}: {record['content']}"

@@ -18,10 +18,10 @@ So a new message changes one small document, not a channel's, and a passage or a
 never mixes two conversations.
 
 **Accepted answers.** An answer the asker marked (a ✅ reaction, where the source knows
-it) or thanked ("thanks, that worked", as a reply to it, naming its author, or right after
-it) has the role ``accepted``; in a forum post tagged solved with no such answer, every
-answer has it. The search ranks exchanges with an accepted answer a little higher and
-prefers that message as the highlight (``qabot.search``).
+it) has the role ``accepted``; so has, in a forum post tagged solved, the answer the asker
+thanked ("thanks, that worked": as a reply to it, naming its author, or right after it),
+or every answer where none was thanked. The search ranks exchanges with an accepted answer
+a little higher and prefers that message as the highlight (``qabot.search``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from qabot.text import fold
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
 ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
+_NAME = re.compile(r"[\w\-]+")
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
                     re.IGNORECASE)
 
@@ -141,28 +142,58 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
                   exchange, message.reply_to, thanks, message.marked)
 
 
+def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str
+             ) -> list[Document]:
+    """The documents of an exchange kept elsewhere (a live channel's, ``qabot.history``), beginning with message
+    ``first``: each message with its place in the channel and its role, in order."""
+    known: dict[str, str] = {}  # the names of the exchange's authors, for whom a thanks names
+    for message, _, _ in messages:
+        for name in (fold(message.author), *message.names):
+            known.setdefault(name, message.author_key)
+    out = []
+    for message, number, role in messages:
+        named = frozenset(known[t] for t in _NAME.findall(fold(message.content)) if t in known) | message.mentions
+        thanks = named if THANKS.search(message.content) and "?" not in message.content else None
+        out.append(Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
+                          first, message.reply_to, thanks, message.marked))
+    return exchange_documents(channel, out)
+
+
 def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str | None]:
-    """The roles of an exchange's messages, with ``ACCEPTED`` for the answers its asker marked or thanked."""
+    """The roles of an exchange's messages, with ``ACCEPTED`` for the answers its asker accepted.
+
+    An answer is accepted where the asker marked it (``marked``); in a forum post tagged
+    solved, also the answer the asker thanked, or every answer where none was thanked. (A
+    thanks in plain chat is too loose a sign to rank by: the search reads it as a hint for
+    the highlight only, ``qabot.search.exchange``.)
+    """
     roles = [p.role for p in exchange]
     asker = next((p.author_key for p in exchange if p.role == ASKS), None)
     answering = [i for i, p in enumerate(exchange) if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker]
     chosen = {i for i in answering if exchange[i].marked}
-    at = {p.id: i for i, p in enumerate(exchange)}
-    for n, p in enumerate(exchange):
-        if asker is None or p.author_key != asker or p.thanks is None:
-            continue
-        before = [i for i in answering if i < n]
-        target = at.get(p.reply_to) if p.reply_to is not None else None
-        if target not in before:
-            named = [i for i in before if exchange[i].author_key in p.thanks]
-            target = named[-1] if named else before[-1] if before and not p.thanks and p.reply_to is None else None
-        if target is not None:
-            chosen.add(target)
-    if not chosen and solved:
-        chosen = set(answering)
+    if solved:
+        chosen |= {i for i in (_thanked(exchange, answering, n) for n, p in enumerate(exchange)
+                               if asker is not None and p.author_key == asker and p.thanks is not None)
+                   if i is not None}
+        chosen = chosen or set(answering)
     for i in chosen:
         roles[i] = ACCEPTED
     return roles
+
+
+def _thanked(exchange: Sequence[Placed], answering: list[int], n: int) -> int | None:
+    """The answer the thanks at ``n`` is for: the one it replies to, else the latest by someone it names, else
+    (naming nobody, replying to nothing) the latest answer before it."""
+    thanks = exchange[n]
+    before = [i for i in answering if i < n]
+    if thanks.reply_to is not None:
+        target = next((i for i in before if exchange[i].id == thanks.reply_to), None)
+        if target is not None:
+            return target
+    named = [i for i in before if exchange[i].author_key in (thanks.thanks or ())]
+    if named:
+        return named[-1]
+    return before[-1] if before and not thanks.thanks and thanks.reply_to is None else None
 
 
 def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed]) -> list[Document]:

@@ -48,7 +48,7 @@ FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "s
 # Set by hand and checked on chat-dev's answer messages (a softmax fitted there did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
-    "score": 1.0, "overlap": 1.0, "answers": 0.1, "accepted": 0.0, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
+    "score": 1.0, "overlap": 1.0, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
     "asks_back": -0.2, "first_reply": 0.1, "before": -0.2,
 }
 
