@@ -209,6 +209,7 @@ class DiscordDouble:
         channel_rate: tuple[int, float] | None = None,
     ):
         self.shards = shards
+        self.page_delay = 0.0  # seconds each page of a channel's history takes
         self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
         self._channel_sends: dict[str, list[float]] = {}
         self.privileged = privileged  # False: the portal has no privileged intent turned on
@@ -359,6 +360,8 @@ class DiscordDouble:
             if limited:
                 recorded.status = 429
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
+        if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
+            await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
@@ -740,19 +743,25 @@ class DiscordDouble:
         shard: int = 0,
         subcommand: str | None = None,
         permissions: int | str = ALL_PERMISSIONS,
-        **options: str | int,
+        **options: str | int | dict[str, Any],
     ) -> str:
         """Dispatch a slash command (``/name subcommand``) as user ``user_n`` with the member ``permissions``;
-        returns the interaction token."""
+        returns the interaction token. An option given a user payload (``user(n)``) is a user option."""
         command = self.commands.get(name, {})
         kinds = {str: 3, int: 4}
-        given = [{"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()]
+        given = [{"name": key, "type": 6, "value": value["id"]} if isinstance(value, dict) else
+                 {"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()]
         data: dict[str, Any] = {
             "id": command.get("id", str(self.new_id())),
             "name": name,
             "type": 1,
             "options": [{"name": subcommand, "type": 1, "options": given}] if subcommand else given,
         }
+        users = [value for value in options.values() if isinstance(value, dict)]
+        if users:
+            data["resolved"] = {"users": {u["id"]: u for u in users}, "members": {u["id"]: {
+                "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0, "permissions": "0"}
+                for u in users}}
         return self._interaction(2, data, user_n, channel_id, shard, permissions=str(permissions))
 
     def message_command(self, target: dict[str, Any], user_n: int = 1, *, name: str = "Ask qabot",
@@ -1008,7 +1017,8 @@ class Synthetic:
         return self.message(i) if i < self.count and self.id(i) == message_id else None
 
     def after(self, after: int, limit: int) -> list[dict[str, Any]]:
-        lo = self.index(after + 1)
+        ms = (after >> 22) + DISCORD_EPOCH_MS - self.start_ms
+        lo = max(0, ms // self.step_ms + 1)  # the first message whose id is above ``after``
         return [self.message(i) for i in range(lo, min(self.count, lo + limit))]
 
     def before(self, before: int | None, limit: int) -> list[dict[str, Any]]:

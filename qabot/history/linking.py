@@ -41,7 +41,8 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
         ids.append(s.id)
         roots.append(s.root)
     number = primer[-1].number or 0 if primer else 0
-    sizes: dict[int, int] = {}
+    sizes: dict[int, int] = {}  # messages in each exchange, as linked so far
+    going_on: dict[int, int] = {}  # an exchange: the one it went on in (itself where it goes on)
     links = []
     for s in pending:
         message = s.message.untangled()
@@ -58,17 +59,23 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
             parent, root = (s.id, s.id) if place == i else (ids[place], roots[place])
             role, opener = untangler.roles[i], untangler.opener(i)
         assert root is not None
+        continues = None
         if root != s.id:
+            if root not in going_on:
+                going_on[root] = store.continuation(root)
+            while going_on.get(root, root) != root:
+                root = going_on[root]
             if root not in sizes:
                 sizes[root] = store.exchange_size(root)
-            if sizes[root] >= MAX_EXCHANGE:
-                root = s.id  # a long conversation goes on as a new exchange, with its asker
+            if sizes[root] >= MAX_EXCHANGE:  # a long conversation goes on as a new exchange, with its asker
+                continues, going_on[root] = root, s.id
+                root = s.id
         sizes[root] = sizes.get(root, 0) + 1
         at[s.id] = len(ids)
         ids.append(s.id)
         roots.append(root)
         number += 1
-        links.append(Link(s.id, parent, root, role, number, opener[0], opener[1]))
+        links.append(Link(s.id, parent, root, role, number, opener[0], opener[1], continues))
     store.link(links)
     return {k.root for k in links}
 

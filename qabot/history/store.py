@@ -58,11 +58,13 @@ CREATE TABLE IF NOT EXISTS history_messages (
     role TEXT,
     number INTEGER,
     asker TEXT,
-    news INTEGER
+    news INTEGER,
+    continues INTEGER
 );
 CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel_id, id);
 CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
 CREATE INDEX IF NOT EXISTS history_messages_author ON history_messages (author_hash);
+CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);
 CREATE TABLE IF NOT EXISTS history_forgotten (
     guild_id INTEGER NOT NULL,
     author_hash TEXT NOT NULL,
@@ -121,6 +123,7 @@ class Link:
     number: int
     asker: str
     news: bool
+    continues: int | None = None  # the exchange this one goes on with (a conversation too long for one)
 
 
 _MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
@@ -288,8 +291,17 @@ class HistoryStore:
     def link(self, links: Sequence[Link]) -> None:
         with self._db() as db:
             db.executemany("UPDATE history_messages SET parent = ?, root = ?, role = ?, number = ?, asker = ?, "
-                           "news = ? WHERE id = ?",
-                           [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.id) for k in links])
+                           "news = ?, continues = ? WHERE id = ?",
+                           [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.continues, k.id)
+                            for k in links])
+
+    def continuation(self, root: int) -> int:
+        """The exchange a conversation goes on in now: ``root``'s, or the latest that continues it."""
+        with self._db() as db:
+            while (found := db.execute("SELECT root FROM history_messages WHERE continues = ? ORDER BY id DESC "
+                                       "LIMIT 1", (root,)).fetchone()) is not None:
+                root = found[0]
+        return root
 
     def counts(self) -> tuple[int, int]:
         """(messages, of which linked) kept now."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,12 +194,17 @@ class Backfill:
             log.info("history: %s", self.reading.describe())
 
 
-async def sync(client: discord.Client, start: Callable[[], Any], backfill: Backfill) -> Reading:
+async def sync(client: discord.Client, token: str, backfill: Backfill) -> Reading:
     """``qabot discord sync``: log in, read every listed channel once, and close (no question is answered)."""
-    task = asyncio.create_task(start())
-    try:
-        await client.wait_until_ready()
-        return await backfill.run(follow=False)
-    finally:
-        await client.close()
-        await asyncio.gather(task, return_exceptions=True)
+    async with client:
+        task = asyncio.create_task(client.start(token))
+        ready = asyncio.create_task(client.wait_until_ready())
+        try:
+            await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # a login Discord refused, said as such
+            return await backfill.run(follow=False)
+        finally:
+            ready.cancel()
+            await client.close()
+            await asyncio.gather(task, ready, return_exceptions=True)

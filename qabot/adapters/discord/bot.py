@@ -246,7 +246,7 @@ def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
             learning = Learning(client, History(qa, HistoryStore(store)), settings,
                                 key=functools.partial(member_key, store))
             async with serve_errors():
-                return await read_all(client, functools.partial(client.start, token), learning.backfill)
+                return await read_all(client, token, learning.backfill)
 
         return asyncio.run(main())
     finally:

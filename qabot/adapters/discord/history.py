@@ -76,7 +76,11 @@ def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
 
 
 class Feed:
-    """Changes batched and debounced, then applied by ``History`` in a worker thread, one batch at a time."""
+    """Changes batched and debounced, then applied by ``History`` in a worker thread, one batch at a time.
+
+    ``stop`` waits for the batches being applied and applies what is still pending, so a
+    deletion heard just before the bot stops is not lost.
+    """
 
     def __init__(self, history: History, debounce: float) -> None:
         self.history = history
@@ -86,6 +90,7 @@ class Feed:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
+        self._applying: set[asyncio.Future[Any]] = set()
 
     def start(self) -> None:
         if self._task is None:
@@ -97,6 +102,10 @@ class Feed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await asyncio.gather(*self._applying, return_exceptions=True)
+        leftover, self._pending = self._pending, Changes()
+        if leftover:
+            await self._apply(leftover)
 
     def submit(self, changes: Changes) -> None:
         if changes:
@@ -107,11 +116,18 @@ class Feed:
     async def apply(self, changes: Changes) -> None:
         """Apply now, without waiting for a burst to end (a backfill's pages), in a worker thread."""
         if changes:
-            await asyncio.to_thread(self.history.apply, changes)
+            await self._apply(changes)
 
     async def settled(self) -> None:
         """Wait until everything submitted so far is applied."""
         await self._idle.wait()
+
+    async def _apply(self, changes: Changes) -> None:
+        """``History.apply`` in a worker thread; a cancelled caller does not leave it running unseen (``stop``)."""
+        future = asyncio.ensure_future(asyncio.to_thread(self.history.apply, changes))
+        self._applying.add(future)
+        future.add_done_callback(self._applying.discard)
+        await asyncio.shield(future)
 
     async def _run(self) -> None:
         while True:
@@ -120,8 +136,7 @@ class Feed:
             self._wake.clear()
             batch, self._pending = self._pending, Changes()
             try:
-                applied = await asyncio.to_thread(self.history.apply, batch)
-                log.debug("history: %d message(s) applied: %s", batch.messages, applied)
+                await self._apply(batch)
             except Exception as exc:  # a failed batch is logged; the bot and the next batches go on
                 log.error("history: could not apply %d change(s): %s", batch.messages, exc, exc_info=exc)
             if not self._wake.is_set():
