@@ -958,6 +958,12 @@ class DiscordDouble:
         self.dispatch("THREAD_DELETE", {"id": thread["id"], "guild_id": thread["guild_id"],
                                         "parent_id": thread["parent_id"], "type": thread["type"]}, shard)
 
+    def delete_channel(self, channel_id: int, shard: int = 0) -> None:
+        """CHANNEL_DELETE of a text channel of the double."""
+        self.dispatch("CHANNEL_DELETE", {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)),
+                                         "name": "gone", "position": 0, "permission_overwrites": [],
+                                         "parent_id": None}, shard)
+
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
         """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""
         self.reactions.setdefault((int(message["id"]), emoji), []).append(user(user_n))

@@ -158,6 +158,27 @@ async def test_a_purge_and_a_deleted_thread_leave_the_index(qa, double, tmp_path
     assert thread_id not in {row.id for row in kept.channels()}
 
 
+async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_index(qa, double, tmp_path) -> None:
+    thread_id = double.thread("Roof hatch", parent_id=OTHER_CHANNEL_ID, announce=False)
+    hatch = double.seed("The roof hatch sticks: lift it by the left handle.", user_n=2, channel_id=thread_id)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    gate = double.seed("The gate closes at ten; ring the warden after that.", user_n=4, channel_id=CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, "what does the red lamp in the hall mean", lambda b: cites(b, lamp), seconds=5)
+        double.delete_channel(OTHER_CHANNEL_ID)
+        await until_answer(double, "what does the red lamp in the hall mean", lambda b: not cites(b, lamp))
+        hatch_answer = await ask(double, "the roof hatch sticks")
+    assert not cites(hatch_answer, hatch)  # its threads went with it
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    assert {row.id for row in kept.channels()} == {CHANNEL_ID, THREAD_ID}  # the listed one and its thread
+    async with running(qa, double, **settings(tmp_path, B_CHANNEL_ID)) as bot:  # CHANNEL_ID taken off the list
+        await backfilled(bot, double)
+        after = await ask(double, "when does the gate close")
+    assert not cites(after, gate) and kept.get([int(gate["id"])]) == {}
+    assert {row.id for row in kept.channels()} == {B_CHANNEL_ID}
+
+
 async def test_bots_and_the_bots_own_answers_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}
