@@ -207,7 +207,7 @@ def is_caption(sentence: str) -> bool:
     return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)
 
 
-CAPTION, ASKS = 1, 2  # bits of sentence_flags
+CAPTION, ASKS, CHAT = 1, 2, 4  # bits of sentence_flags; CHAT: of a chat message in an exchange (set by the build)
 _CLOSERS = "\"'”’»)] "
 
 

@@ -10,6 +10,7 @@ sentence's term ids (for the rerank's coverage) and its flags (``chunking.senten
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qabot import chunking
-from qabot.chunking import sentence_flags
+from qabot.chunking import CHAT, sentence_flags
 from qabot.embedding import Embedder
 from qabot.index.cache import EmbeddingCache, cache_key
 from qabot.index.changes import Transaction, paragraphs_of
@@ -71,6 +72,7 @@ class _Pending:
     passage: Passage
     text: str
     spans: Spans
+    chat: bool  # a chat message of an exchange: its paragraph has an author and a group
 
 
 @dataclass
@@ -98,9 +100,12 @@ class Ingest:
         self.documents += 1
         if reuse:
             self._reuse.update(reuse)
+        starts = [p.start for p in paras]
         for passage in chunking.passages(document, paras, self.config.passage_chars):
             text, spans = model_input(passage)
-            self._pending.append(_Pending(handle, passage, text, spans))
+            para = paras[max(0, bisect.bisect_right(starts, passage.start) - 1)] if paras else None
+            chat = para is not None and para.author is not None and para.group is not None
+            self._pending.append(_Pending(handle, passage, text, spans, chat))
             if len(self._pending) >= BATCH:
                 self.flush()
         self._queued.append(handle)
@@ -139,7 +144,7 @@ class Ingest:
         for item, found in zip(pending, vectors, strict=True):
             assert found is not None
             words, sentence_ids = passage_terms(item.text, item.spans)
-            flags = [sentence_flags(item.text[lo:hi]) for lo, hi in item.spans]
+            flags = [sentence_flags(item.text[lo:hi]) | (CHAT if item.chat else 0) for lo, hi in item.spans]
             batch.append((item.handle, Prepared(item.passage, np.asarray(found[0], dtype=np.float32),
                                                 np.asarray(found[1]), words, sentence_ids, flags)))
         self.tx.add_passages(batch)

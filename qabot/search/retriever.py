@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qabot.chunking import CHAT
 from qabot.corpus.chat import ACCEPTED
 from qabot.embedding import Embedder
 from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
@@ -70,7 +71,7 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         asked = _Asked(vector, self.engine.idf(list(dict.fromkeys(tokens))), evidence.expected_type(query), query)
-        ranked = self._select(self._scored_pool(vector, tokens, query, k, scope), k, asked)
+        ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
             question=readable(question),
@@ -103,7 +104,8 @@ class Retriever:
     # -- ranking ------------------------------------------------------------------------
 
     def _scored_pool(
-        self, vector: np.ndarray, tokens: list[str], query: str, k: int, scope: Scope | None = None
+        self, vector: np.ndarray, tokens: list[str], query: str, k: int, scope: Scope | None = None,
+        idf: dict[str, float] | None = None,
     ) -> Pool | None:
         """Candidates from both searches, fused and rescored with their sentences, ranked.
 
@@ -120,7 +122,9 @@ class Retriever:
         if not len(found.rows):
             return None
         seen = self.engine.evidence(found.rows)
-        scores, coverage = evidence.sentence_scores(seen, vector, self.engine.idf(list(dict.fromkeys(tokens))), cfg)
+        if idf is None:
+            idf = self.engine.idf(list(dict.fromkeys(tokens)))
+        scores, coverage = evidence.sentence_scores(seen, vector, idf, cfg)
         pool = Pool(found, fuse(found, cfg), coverage, seen, scores, cfg)
         pool.rank()
 
@@ -133,7 +137,8 @@ class Retriever:
             at = ranges(pool.starts[top], pool.counts[top])  # their sentences' places in the pool
             texts = [text for position in top.tolist() for text in evidence.sentence_texts(pool.passages[position])]
             flags = None if seen.flags is None else seen.flags[at]
-            chat = np.repeat([self._is_chat(pool.passages[p]) for p in top.tolist()], pool.counts[top])
+            chat = np.repeat([self._is_chat(pool.passages[p], pool.sentence_flags(p)) for p in top.tolist()],
+                             pool.counts[top])
             evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg, chat)
             pool.rescore()
             pool.rank()
@@ -144,7 +149,7 @@ class Retriever:
             accepted: dict[int, bool] = {}
             for position in top:
                 passage = pool.passages[position]
-                if passage is not None and self._is_chat(passage):
+                if passage is not None and self._is_chat(passage, pool.sentence_flags(position)):
                     if passage.doc not in accepted:
                         accepted[passage.doc] = any(p.role == ACCEPTED for p in self.engine.paragraphs(passage.doc))
                     pool.bonus[position] = cfg.accepted_bonus * accepted[passage.doc]
@@ -162,9 +167,11 @@ class Retriever:
         scores, _ = evidence.sentence_scores(seen, asked.vector, asked.idf, self.config)
         texts = [text for p in passages for text in evidence.sentence_texts(p)]
         at = np.arange(len(texts))
-        chat = np.repeat([self._is_chat(p) for p in passages], seen.counts)
-        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config, chat)
         starts = run_starts(seen.counts)
+        flags = seen.flags
+        chat = np.repeat([self._is_chat(p, None if flags is None else flags[starts[n] : starts[n + 1]])
+                          for n, p in enumerate(passages)], seen.counts)
+        evidence.adjust_for_text(scores, at, seen.flags, texts, asked.kind, asked.query, self.config, chat)
         return {p.row: scores[starts[n] : starts[n + 1]] for n, p in enumerate(passages)}
 
     def _found_with(self, pool: Pool, order: np.ndarray, passage: PassageRow) -> list[PassageRow]:
@@ -173,9 +180,17 @@ class Retriever:
         self._fetch(pool, top)
         return [p for p in (pool.passages[i] for i in top) if p is not None and p.doc == passage.doc]
 
-    def _is_chat(self, passage: PassageRow | None) -> bool:
-        """Whether a passage is part of a chat's exchange (its paragraphs have an author and a group)."""
-        return passage is not None and exchange.is_chat(self.engine.paragraph_at(passage.doc, passage.start))
+    def _is_chat(self, passage: PassageRow | None, flags: np.ndarray | None = None) -> bool:
+        """Whether a passage is part of a chat's exchange (its paragraphs have an author and a group).
+
+        The build stores the answer in its sentences' flags (``chunking.CHAT``); read from the
+        paragraph only where no flags came with the passage.
+        """
+        if passage is None:
+            return False
+        if flags is not None and len(flags):
+            return bool(flags[0] & CHAT)
+        return exchange.is_chat(self.engine.paragraph_at(passage.doc, passage.start))
 
     def _select(self, pool: Pool | None, k: int, asked: _Asked) -> list[tuple[float, Excerpt]]:
         """The best ``k`` excerpts, each showing something new, with the confidence of each.
@@ -223,7 +238,7 @@ class Retriever:
             sentence_scores = pool.sentences(position)
             lift = self.config.question_penalty
             chat = deferred.get(position)
-            if chat is None and self._is_chat(passage):
+            if chat is None and self._is_chat(passage, pool.sentence_flags(position)):
                 chat = exchange.read(self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked),
                                      asked.query, asked.idf, self._found_with(pool, order, passage))
             confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)

@@ -49,8 +49,8 @@ MAX_JSON = 65_536
 MAX_ARRAY = 4096
 PLACEHOLDER = "placeholder"
 BM25_PARAMS = {"bm25_k1": 1.2, "bm25_b": 0.75}  # bm25s's (qabot.index.lexical.LexicalIndex)
-SCHEMA_VERSION = 2  # bump when a collection's layout changes by hand: older builds are rebuilt
-# 2: document ids and digests, sentence flags, rows numbered per update (no dirty head)
+SCHEMA_VERSION = 3  # bump when a collection's layout changes by hand: older builds are rebuilt
+# 2: document ids and digests, sentence flags, rows numbered per update (no dirty head); 3: the chat flag
 
 _PLAIN = re.compile(r"[a-z]+|[0-9]+")
 _SPECIAL_PASSAGE = {"row"}  # the id
