@@ -27,11 +27,13 @@ from tests.discord_double import (
     FORUM_ID,
     GUILD_B_ID,
     GUILD_ID,
+    MOD_ROLE_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
     SOLVED_TAG_ID,
     THREAD_ID,
     USER_BASE,
+    VIEW_CHANNEL,
     DiscordDouble,
 )
 from tests.test_discord_bot import assert_no_pings, first_followup, running
@@ -330,6 +332,22 @@ async def test_a_private_channels_history_is_quoted_only_where_its_readers_are(q
     assert "moderators" not in str(listing["embeds"]) and "elsewhere" in str(listing["embeds"])
 
 
+async def test_a_channel_a_role_may_not_read_turns_private_at_once(qa, double, tmp_path) -> None:
+    """Public means every member reads it: an overwrite that hides a channel from one role makes it private,
+    decided when the answer is made (a CHANNEL_UPDATE heard live), not when the history was read."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    question = "what does the red lamp in the hall mean"
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, question, channel_id=CHANNEL_ID), lamp)
+        double.dispatch("CHANNEL_UPDATE", {
+            "id": str(OTHER_CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "elsewhere", "position": 0,
+            "nsfw": False, "parent_id": None, "permission_overwrites": [
+                {"id": str(MOD_ROLE_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]})
+        await until_answer(double, question, lambda b: not cites(b, lamp), seconds=10)
+        assert cites(await ask(double, question, channel_id=OTHER_CHANNEL_ID), lamp)  # still where its readers are
+
+
 async def test_direct_messages_quote_public_history_only_when_allowed(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
@@ -497,3 +515,31 @@ def test_a_long_backfill_runs_in_bounded_memory_with_progress() -> None:
     assert result["history_pages"] == 201 and result["progress_lines"] >= 2
     assert "labctl proxy enable --slot 7" in result["answer"]
     assert result["peak_rss_mb"] - result["serving_the_same_index_peak_rss_mb"] < 150
+
+
+# -- the real model --------------------------------------------------------------------------------
+
+
+async def test_on_the_real_model_a_live_message_answers_and_its_deletion_is_respected(make_corpus, bot_for, double,
+                                                                                        tmp_path) -> None:
+    """The same path on the real model and its default threshold: a message posted in one channel answers a
+    question in another, verbatim with its jump link, among documents; a deletion takes it out again."""
+    corpus = make_corpus({"handbook.txt": "The observatory dome opens at dusk. Visitors sign the book at the door.\n"
+                                          "The telescope mirror is cleaned every spring with distilled water.\n"})
+    qa = bot_for(corpus)
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        question = double.message("How do I recalibrate the spectrograph after a cold night?", user_n=1,
+                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        answer = double.message("Run the arc-lamp sequence twice, then refit the wavelength solution with "
+                                "specfit --arc latest.", user_n=2, channel_id=OTHER_CHANNEL_ID, mention_bot=False,
+                                reply_to=question)
+        asked = "how do I recalibrate the spectrograph after a cold night"
+        body, took = await until_answer(double, asked, lambda b: cites(b, answer), channel_id=CHANNEL_ID)
+        assert took < LIVE_SECONDS
+        assert "specfit --arc latest" in body["embeds"][0]["description"]
+        documents = await ask(double, "when is the telescope mirror cleaned")
+        assert "handbook.txt" in str(documents["embeds"]) and "distilled water" in str(documents["embeds"])
+        double.delete(answer)
+        await until_answer(double, asked, lambda b: not cites(b, answer), channel_id=CHANNEL_ID)
+    assert_no_pings(double)

@@ -121,7 +121,11 @@ class Places:
         return Place(guild_id, channel_id, self._parents[channel_id])
 
     def private(self, guild_id: int, channel_id: int) -> bool:
-        """Whether the server's members at large cannot read the channel (unknown: private)."""
+        """Whether some of the server's members cannot read the channel's history (unknown: private).
+
+        Public means every member may view it and read its history: @everyone may, and no
+        overwrite (a role's or a member's) takes either away from anyone.
+        """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
         if isinstance(channel, discord.Thread):
@@ -130,8 +134,11 @@ class Places:
             channel = channel.parent
         if guild is None or channel is None:
             return True
-        everyone = guild.default_role  # its overwrite, not its permissions: an @everyone with Administrator sees all
-        return channel.overwrites_for(everyone).view_channel is False or not everyone.permissions.view_channel
+        everyone = guild.default_role.permissions
+        if not (everyone.view_channel and everyone.read_message_history):
+            return True
+        return any(overwrite.view_channel is False or overwrite.read_message_history is False
+                   for overwrite in channel.overwrites.values())
 
 
 @dataclass

@@ -77,7 +77,7 @@ class Backfill:
         """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
         self.reading = Reading()
         await self._drop_unlisted()
-        self.history.reopen()  # until read to its end in this run, a channel may have missed messages
+        await asyncio.to_thread(self.history.reopen)  # until read to its end in this run, it may have missed some
         for channel_id in self.listed:
             channel = await self._resolve(channel_id)
             if channel is None:
@@ -143,7 +143,8 @@ class Backfill:
 
     async def read(self, channel: Any) -> None:
         """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
-        relay = self.history.register(channel_row(channel, self.solved_tags))
+        # History's lock may be held by a batch being applied: wait for it off the event loop.
+        relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags))
         row = self.history.row(channel.id)
         assert row is not None
         last = getattr(channel, "last_message_id", None)

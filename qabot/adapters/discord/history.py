@@ -163,7 +163,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A thread (or forum post) made now: nothing was said in it before, so it is read to its end already."""
         if self.tracked(thread) and self.history.row(thread.id) is None:
-            self.history.register(channel_row(thread, self.solved_tags))
+            await asyncio.to_thread(self.history.register, channel_row(thread, self.solved_tags))
             self.feed.submit(Changes(read={thread.id: (0, True)}))
 
     @commands.Cog.listener()
@@ -174,7 +174,7 @@ class HistoryCog(commands.Cog, name="History"):
         if kept is None:
             return
         if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
-            self.history.register(channel_row(message.channel, self.solved_tags))
+            await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags))
             self.read(message.channel)
         self.feed.submit(Changes(put={message.channel.id: [kept]}))
 
@@ -211,9 +211,9 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:
         # A post renamed or retagged: its title or solved tag changed, and its exchanges show them. (A
         # channel renamed keeps its title on what was laid out before: all of it would be embedded again.)
-        if self.history.row(after.id) is not None and self.history.register(channel_row(after, self.solved_tags)):
+        if self.history.row(after.id) is not None and await asyncio.to_thread(
+                self.history.register, channel_row(after, self.solved_tags)):
             self.feed.submit(Changes(relay={after.id}))
-
 
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:

@@ -61,10 +61,15 @@ class Learning:
         self._task: asyncio.Task[Any] | None = None
 
     def start(self) -> None:
-        """Start the feed, and a backfill unless one is running (a new gateway session starts another)."""
+        """Start the feed and a backfill. A new gateway session (``on_ready`` again) may have missed messages: the
+        backfill under way stops, and another reads on from the checkpoints (a channel with nothing new costs no
+        request)."""
         self.feed.start()
-        if self.reads and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(self._backfill(), name="qabot-history-backfill")
+        if not self.reads:
+            return
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = asyncio.get_running_loop().create_task(self._backfill(), name="qabot-history-backfill")
 
     async def _backfill(self) -> None:
         try:
