@@ -281,14 +281,31 @@ def repl(ctx: _Context) -> None:
     run(ctx.settings)
 
 
-@cli.command()
-@pass_context
+@cli.group(invoke_without_command=True)
+@click.pass_context
 @_one_line_errors
-def discord(ctx: _Context) -> None:
+def discord(click_ctx: click.Context) -> None:
     """Run the Discord bot (token from QABOT_DISCORD_TOKEN)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
     from qabot.adapters.discord_bot import run
 
-    run(ctx.settings)
+    run(click_ctx.obj.settings)
+
+
+@discord.command("sync")
+@pass_context
+@_one_line_errors
+def discord_sync(ctx: _Context) -> None:
+    """Read the listed channels' history (QABOT_DISCORD_HISTORY_CHANNEL_IDS) into the index, then exit.
+
+    Each channel is read on from its checkpoint, as the bot does when it starts; nothing
+    is answered. Progress goes to the log (QABOT_LOG_LEVEL=INFO shows it).
+    """
+    from qabot.adapters.discord.bot import sync
+
+    reading = sync(ctx.settings)
+    click.echo(f"Read {reading.messages:,} new message(s) from {reading.channels} channel(s) and thread(s).")
 
 
 @cli.group(invoke_without_command=True)

@@ -192,8 +192,15 @@ def _read(path: Path) -> bytes:
                             f"{exc.strerror or exc}") from None
 
 
-def describe(patterns: Patterns | None) -> str:
-    """A scope for people: 'the whole corpus', 'nothing', or its patterns."""
+def describe(patterns: Patterns | Scope | None) -> str:
+    """A scope for people: 'the whole corpus', 'nothing', or its patterns; and the server history it quotes."""
+    if isinstance(patterns, Scope):
+        chats = patterns.chats or frozenset()
+        within = Scope(patterns.patterns) if patterns.patterns is not None else None
+        shown = sum(1 for c in chats if within is None or within.matches(c))
+        base = describe(patterns.patterns)
+        return f"{base}; the history of {shown} channel(s) and thread(s) of this server" if shown else \
+            f"{base}; no channel's history"
     if patterns is None:
         return "the whole corpus"
     return ", ".join(patterns) if patterns else "nothing"

@@ -164,13 +164,34 @@ class Settings(BaseSettings):
     discord_forum_channel_ids: IdList = Field(
         default_factory=list, description="comma-separated forum channels whose new posts are answered"
     )
+    discord_history_channel_ids: IdList = Field(
+        default_factory=list, description="comma-separated text channels, forums and threads whose history is "
+        "indexed (a channel's threads and a forum's posts too); needs QABOT_DISCORD_MESSAGE_CONTENT=true"
+    )
+    discord_history_dms: bool = Field(
+        False, description="direct messages may quote public channels' history (never a private channel's)"
+    )
+    discord_history_solved_tags: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["solved", "resolved"], description="comma-separated forum tags that mark a post "
+        "solved (any case): its accepted answer ranks higher"
+    )
+    discord_history_debounce_seconds: float = Field(
+        1.0, ge=0.0, le=60.0, description="a burst of messages is indexed together, this long after its first"
+    )
     metrics_port: int | None = Field(None, ge=0, le=65535, description="serve Prometheus metrics here; unset: off")
     metrics_address: str = Field("127.0.0.1", description="the address the metrics endpoint listens on")
 
-    @field_validator("discord_forum_channel_ids", mode="before")
+    @field_validator("discord_forum_channel_ids", "discord_history_channel_ids", mode="before")
     @classmethod
     def _split_forum_ids(cls, value: Any) -> Any:
         return cls._split_ids(value)
+
+    @field_validator("discord_history_solved_tags", mode="before")
+    @classmethod
+    def _split_tags(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     # -- REPL -------------------------------------------------------------------------
     history_file: Path = Field(default_factory=_default_history_file, description="REPL history")

@@ -33,6 +33,7 @@ handed to its loop; ``until`` / ``until_sync`` poll for a condition.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import json
 import threading
@@ -41,6 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
@@ -53,6 +55,10 @@ PRIVATE_CHANNEL_ID = 1_200_000_000_000_000_202  # @everyone may not view it
 THREAD_ID = 1_200_000_000_000_000_300
 HIDDEN_THREAD_ID = 1_200_000_000_000_000_301  # a thread of OTHER_CHANNEL_ID, not in GUILD_CREATE
 FORUM_ID = 1_200_000_000_000_000_600
+SOLVED_TAG_ID = 1_200_000_000_000_000_610  # the forum's "Solved" tag
+LINUX_TAG_ID = 1_200_000_000_000_000_611
+FORUM_TAGS = [{"id": str(SOLVED_TAG_ID), "name": "Solved", "moderated": False, "emoji_id": None, "emoji_name": None},
+              {"id": str(LINUX_TAG_ID), "name": "linux", "moderated": False, "emoji_id": None, "emoji_name": None}]
 DM_CHANNEL_ID = 1_200_000_000_000_000_400
 GUILD_B_ID = 1_200_000_000_000_000_700
 B_CHANNEL_ID = 1_200_000_000_000_000_701
@@ -94,6 +100,67 @@ def _now() -> str:
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py parses a body as JSON only when the content type is exactly application/json.
     return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+
+
+class MessageBook(dict):
+    """Messages by id, as a dict, that also keeps each channel's ids in order, so a page of a channel's history
+    is found by bisection, and a channel of a hundred thousand messages pages as fast as one of ten.
+
+    ``synthetic`` channels hold messages made on request from their place (``Synthetic``), not stored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: dict[int, list[int]] = {}
+        self.synthetic: dict[int, Synthetic] = {}
+
+    def __setitem__(self, message_id: int, message: dict[str, Any]) -> None:
+        if message_id not in self:
+            ids = self.ids.setdefault(int(message["channel_id"]), [])
+            if not ids or message_id > ids[-1]:
+                ids.append(message_id)
+            else:
+                bisect.insort(ids, message_id)
+        super().__setitem__(message_id, message)
+
+    def pop(self, message_id: int, *default: Any) -> Any:
+        message = super().pop(message_id, *default)
+        if message is not None and message is not (default[0] if default else None):
+            ids = self.ids.get(int(message["channel_id"]), [])
+            at = bisect.bisect_left(ids, message_id)
+            if at < len(ids) and ids[at] == message_id:
+                del ids[at]
+        return message
+
+    def get(self, message_id: int, default: Any = None) -> Any:
+        found = super().get(message_id)
+        if found is None:
+            for synthetic in self.synthetic.values():
+                found = synthetic.get(message_id)
+                if found is not None:
+                    return found
+        return default if found is None else found
+
+    def after(self, channel_id: int, after: int, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` messages of a channel just after ``after``, oldest first."""
+        if channel_id in self.synthetic:
+            return self.synthetic[channel_id].after(after, limit)
+        ids = self.ids.get(channel_id, [])
+        at = bisect.bisect_right(ids, after)
+        return [self[i] for i in ids[at : at + limit]]
+
+    def before(self, channel_id: int, before: int | None, limit: int) -> list[dict[str, Any]]:
+        """The ``limit`` messages of a channel just before ``before`` (None: the latest), oldest first."""
+        if channel_id in self.synthetic:
+            return self.synthetic[channel_id].before(before, limit)
+        ids = self.ids.get(channel_id, [])
+        at = len(ids) if before is None else bisect.bisect_left(ids, before)
+        return [self[i] for i in ids[max(0, at - limit) : at]]
+
+    def last(self, channel_id: int) -> int | None:
+        if channel_id in self.synthetic:
+            return self.synthetic[channel_id].last
+        ids = self.ids.get(channel_id)
+        return ids[-1] if ids else None
 
 
 @dataclass
@@ -142,6 +209,7 @@ class DiscordDouble:
         channel_rate: tuple[int, float] | None = None,
     ):
         self.shards = shards
+        self.page_delay = 0.0  # seconds each page of a channel's history takes
         self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
         self._channel_sends: dict[str, list[float]] = {}
         self.privileged = privileged  # False: the portal has no privileged intent turned on
@@ -153,10 +221,12 @@ class DiscordDouble:
         self.resumes: list[dict[str, Any]] = []
         self.heartbeats: list[float] = []
         self.sessions: dict[int, Session] = {}
-        self.messages: dict[int, dict[str, Any]] = {}  # every message the double knows, by id
+        self.messages: MessageBook = MessageBook()  # every message the double knows, by id (and by channel)
         self.interactions: dict[str, dict[str, Any]] = {}  # by token
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
-        self.threads: dict[int, dict[str, Any]] = {}  # forum posts' threads, by id
+        self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread`` and forum posts, by id
+        self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
+        self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         self._id_lock = threading.Lock()
         self._last_id = 0
         self._past = itertools.count()
@@ -290,6 +360,8 @@ class DiscordDouble:
             if limited:
                 recorded.status = 429
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
+        if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
+            await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
@@ -345,6 +417,10 @@ class DiscordDouble:
                 return lambda p, _b: self._channel_of(int(p[1]), user(0))
             case ("GET", "channels", 3) if parts[2] == "messages":
                 return self._history
+            case ("GET", "channels", 5) if parts[2:4] == ["threads", "archived"]:
+                return self._archived
+            case ("GET", "channels", 6) if parts[2] == "messages" and parts[4] == "reactions":
+                return lambda p, _b: self.reactions.get((int(p[3]), unquote(p[5])), [])
             case ("DELETE", "channels", 4) | ("DELETE", "webhooks", 5):
                 return lambda _p, _b: None
             case ("POST", "channels", 3) if parts[2] == "typing":
@@ -435,14 +511,27 @@ class DiscordDouble:
         return self._store_message(body, int(parts[1]))
 
     def _history(self, parts: list[str], query: dict[str, str]) -> list[dict[str, Any]]:
-        """GET /channels/{id}/messages: newest first, before/after a message, at most ``limit``."""
-        found = [m for m in self.messages.values() if m["channel_id"] == parts[1] and not m["flags"] & EPHEMERAL]
-        found.sort(key=lambda m: int(m["id"]), reverse=True)
-        if "before" in query:
-            found = [m for m in found if int(m["id"]) < int(query["before"])]
+        """GET /channels/{id}/messages: at most ``limit``, newest first: the latest, those just before ``before``,
+        or those just after ``after`` (the page next to it, as Discord gives it)."""
+        limit = int(query.get("limit", 50))
         if "after" in query:
-            found = [m for m in found if int(m["id"]) > int(query["after"])]
-        return found[: int(query.get("limit", 50))]
+            found = self.messages.after(int(parts[1]), int(query["after"]), limit)
+        else:
+            found = self.messages.before(int(parts[1]), int(query["before"]) if "before" in query else None, limit)
+        return [m for m in reversed(found) if not m["flags"] & EPHEMERAL]
+
+    def _archived(self, parts: list[str], query: dict[str, str]) -> dict[str, Any]:
+        """GET /channels/{id}/threads/archived/{public,private}: the archived threads of a channel or forum, newest
+        first, before ``before`` (an ISO archive time), at most ``limit``."""
+        private = parts[-1] == "private"
+        found = [t for t in self.threads.values() if t["parent_id"] == parts[1] and t["thread_metadata"]["archived"]
+                 and (t["type"] == 12) == private]
+        found.sort(key=lambda t: t["thread_metadata"]["archive_timestamp"], reverse=True)
+        if "before" in query:
+            found = [t for t in found if t["thread_metadata"]["archive_timestamp"] < query["before"]]
+        limit = int(query.get("limit", 50))
+        self.archived_lists.append(parts[1])
+        return {"threads": found[:limit], "members": [], "has_more": len(found) > limit}
 
     def _store_message(self, body: dict[str, Any], channel_id: int, *, webhook: bool = False) -> dict[str, Any]:
         message = self._message_payload(
@@ -573,9 +662,10 @@ class DiscordDouble:
 
     def _guild(self, guild_id: int) -> dict[str, Any]:
         def channel(channel_id: int, name: str) -> dict[str, Any]:
+            last = self.messages.last(channel_id)
             return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0,
-                    "permission_overwrites": [], "nsfw": False, "parent_id": None, "last_message_id": None,
-                    "rate_limit_per_user": 0, "topic": None}
+                    "permission_overwrites": [], "nsfw": False, "parent_id": None,
+                    "last_message_id": str(last) if last else None, "rate_limit_per_user": 0, "topic": None}
 
         return {
             "id": str(guild_id), "name": f"Guild {guild_id}", "icon": None, "owner_id": str(USER_BASE),
@@ -592,10 +682,12 @@ class DiscordDouble:
             "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere"),
                          {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [
                              {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]},
-                         {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": [],
+                         {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": FORUM_TAGS,
                           "default_reaction_emoji": None, "flags": 0}]
             if guild_id == GUILD_ID else [channel(B_CHANNEL_ID, "general-b")] if guild_id == GUILD_B_ID else [],
-            "threads": [self._thread_channel()] if guild_id == GUILD_ID else [],
+            "threads": [self._thread_channel(), *[self._with_last(t) for t in self.threads.values()
+                                                  if not t["thread_metadata"]["archived"]]]
+            if guild_id == GUILD_ID else [],
             "members": [{"user": BOT_USER, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}],
             "member_count": 2, "large": False, "unavailable": False, "joined_at": _now(),
             "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
@@ -619,7 +711,7 @@ class DiscordDouble:
         if channel_id == HIDDEN_THREAD_ID:
             return self._thread_channel(HIDDEN_THREAD_ID, OTHER_CHANNEL_ID)
         if channel_id in self.threads:
-            return self.threads[channel_id]
+            return self._with_last(self.threads[channel_id])
         overwrites = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}
                       ] if channel_id == PRIVATE_CHANNEL_ID else []
         return {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "general",
@@ -651,19 +743,25 @@ class DiscordDouble:
         shard: int = 0,
         subcommand: str | None = None,
         permissions: int | str = ALL_PERMISSIONS,
-        **options: str | int,
+        **options: str | int | dict[str, Any],
     ) -> str:
         """Dispatch a slash command (``/name subcommand``) as user ``user_n`` with the member ``permissions``;
-        returns the interaction token."""
+        returns the interaction token. An option given a user payload (``user(n)``) is a user option."""
         command = self.commands.get(name, {})
         kinds = {str: 3, int: 4}
-        given = [{"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()]
+        given = [{"name": key, "type": 6, "value": value["id"]} if isinstance(value, dict) else
+                 {"name": key, "type": kinds[type(value)], "value": value} for key, value in options.items()]
         data: dict[str, Any] = {
             "id": command.get("id", str(self.new_id())),
             "name": name,
             "type": 1,
             "options": [{"name": subcommand, "type": 1, "options": given}] if subcommand else given,
         }
+        users = [value for value in options.values() if isinstance(value, dict)]
+        if users:
+            data["resolved"] = {"users": {u["id"]: u for u in users}, "members": {u["id"]: {
+                "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0, "permissions": "0"}
+                for u in users}}
         return self._interaction(2, data, user_n, channel_id, shard, permissions=str(permissions))
 
     def message_command(self, target: dict[str, Any], user_n: int = 1, *, name: str = "Ask qabot",
@@ -791,3 +889,168 @@ class DiscordDouble:
         stored["id"] = str(self.new_id(at=time.time() - seconds))
         self.messages[int(stored["id"])] = stored
         return stored
+
+    # -- history (test side): what was said before, edits, deletions, threads, tags, reactions ---------
+
+    def seed(self, content: str, user_n: int = 1, *, channel_id: int = CHANNEL_ID, seconds_ago: float = 3600.0,
+             reply_to: dict[str, Any] | None = None, author: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A message said ``seconds_ago`` (before the bot connected): kept for the history API, not dispatched.
+        Seed in the order they were said (each a little later than the one before)."""
+        message = self._message_payload(author=author or user(user_n), content=content, channel_id=channel_id,
+                                        message_id=self.new_id(at=time.time() - seconds_ago))
+        message["timestamp"] = datetime.fromtimestamp(time.time() - seconds_ago, UTC).isoformat()
+        if reply_to is not None:
+            message["type"] = 19
+            message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
+                                            "guild_id": str(guild_of(channel_id))}
+            message["referenced_message"] = reply_to
+        self.messages[int(message["id"])] = message
+        return message
+
+    def edit(self, message: dict[str, Any], content: str, shard: int = 0) -> dict[str, Any]:
+        """MESSAGE_UPDATE: its author changed its text."""
+        stored = self.messages[int(message["id"])]
+        stored["content"] = content
+        stored["edited_timestamp"] = _now()
+        self.dispatch("MESSAGE_UPDATE", {**stored, "member": {"roles": [], "joined_at": _now(), "deaf": False,
+                                                              "mute": False, "flags": 0}}, shard)
+        return stored
+
+    def delete(self, message: dict[str, Any], shard: int = 0) -> None:
+        """MESSAGE_DELETE."""
+        self.messages.pop(int(message["id"]), None)
+        self.dispatch("MESSAGE_DELETE", {"id": message["id"], "channel_id": message["channel_id"],
+                                         "guild_id": str(guild_of(int(message["channel_id"])))}, shard)
+
+    def bulk_delete(self, messages: list[dict[str, Any]], shard: int = 0) -> None:
+        """MESSAGE_DELETE_BULK (a moderator's purge), all of one channel."""
+        for message in messages:
+            self.messages.pop(int(message["id"]), None)
+        channel = messages[0]["channel_id"]
+        self.dispatch("MESSAGE_DELETE_BULK", {"ids": [m["id"] for m in messages], "channel_id": channel,
+                                              "guild_id": str(guild_of(int(channel)))}, shard)
+
+    def thread(self, name: str, parent_id: int = CHANNEL_ID, *, private: bool = False, archived: bool = False,
+               tags: Iterable[int] = (), announce: bool = True, shard: int = 0) -> int:
+        """A thread of ``parent_id`` (a forum's: a post); ``announce``: THREAD_CREATE now, as when it is made live
+        (an archived one, or one made before the bot connected, is only found by listing)."""
+        thread_id = self.new_id()
+        self.threads[thread_id] = {
+            "id": str(thread_id), "type": 12 if private else 11, "guild_id": str(guild_of(parent_id)),
+            "parent_id": str(parent_id), "owner_id": str(USER_BASE + 1), "name": name, "last_message_id": None,
+            "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "flags": 0,
+            "applied_tags": [str(tag) for tag in tags],
+            "thread_metadata": {"archived": archived, "auto_archive_duration": 1440, "archive_timestamp": _now(),
+                                "locked": False},
+        }
+        if announce and not archived:
+            self.dispatch("THREAD_CREATE", {**self.threads[thread_id], "newly_created": True}, shard)
+        return thread_id
+
+    def retag(self, thread_id: int, tags: Iterable[int], shard: int = 0) -> None:
+        """THREAD_UPDATE: a post's tags changed."""
+        self.threads[thread_id]["applied_tags"] = [str(tag) for tag in tags]
+        self.dispatch("THREAD_UPDATE", self._with_last(self.threads[thread_id]), shard)
+
+    def delete_thread(self, thread_id: int, shard: int = 0) -> None:
+        """THREAD_DELETE."""
+        thread = self.threads.pop(thread_id)
+        self.dispatch("THREAD_DELETE", {"id": thread["id"], "guild_id": thread["guild_id"],
+                                        "parent_id": thread["parent_id"], "type": thread["type"]}, shard)
+
+    def delete_channel(self, channel_id: int, shard: int = 0) -> None:
+        """CHANNEL_DELETE of a text channel of the double."""
+        self.dispatch("CHANNEL_DELETE", {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)),
+                                         "name": "gone", "position": 0, "permission_overwrites": [],
+                                         "parent_id": None}, shard)
+
+    def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
+        """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""
+        self.reactions.setdefault((int(message["id"]), emoji), []).append(user(user_n))
+        stored = self.messages.get(int(message["id"]))
+        if stored is not None:
+            stored["reactions"] = [{"emoji": {"id": None, "name": e}, "count": len(users), "me": False,
+                                    "count_details": {"burst": 0, "normal": len(users)}, "burst_colors": [],
+                                    "me_burst": False} for (m, e), users in self.reactions.items()
+                                   if m == int(message["id"])]
+        self.dispatch("MESSAGE_REACTION_ADD", {
+            "user_id": str(USER_BASE + user_n), "channel_id": message["channel_id"], "message_id": message["id"],
+            "guild_id": str(guild_of(int(message["channel_id"]))), "emoji": {"id": None, "name": emoji},
+            "type": 0, "burst": False, "burst_colors": [],
+            "member": {"user": user(user_n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
+                       "flags": 0}}, shard)
+
+    def synthesize(self, channel_id: int, count: int, *, seconds: float = 5.0) -> Synthetic:
+        """A long past for ``channel_id``: ``count`` messages, one every ``seconds``, made on request (not held)."""
+        self.messages.synthetic[channel_id] = synthetic = Synthetic(channel_id, count, seconds=seconds)
+        return synthetic
+
+    def _with_last(self, thread: dict[str, Any]) -> dict[str, Any]:
+        last = self.messages.last(int(thread["id"]))
+        return {**thread, "last_message_id": str(last) if last else None}
+
+
+class Synthetic:
+    """A channel's long past made on request: message ``i`` of ``count``, ``seconds`` apart, ending an hour ago.
+
+    Every fourth message starts a conversation: a member asks about one of many settings, a
+    helper replies to it with the command, the asker thanks the helper, and someone says
+    something unrelated. Nothing is held but these numbers, so the double can serve a
+    hundred thousand messages (or more) in no more memory than ten."""
+
+    TOPICS = ("backup", "proxy", "mirror", "cache", "firewall", "locale", "swap", "printer", "kernel", "mount")
+
+    def __init__(self, channel_id: int, count: int, *, seconds: float = 5.0) -> None:
+        self.channel_id = channel_id
+        self.count = count
+        self.step_ms = int(seconds * 1000)
+        self.start_ms = int(time.time() * 1000) - 3_600_000 - count * self.step_ms
+
+    def id(self, i: int) -> int:
+        return (self.start_ms + i * self.step_ms - DISCORD_EPOCH_MS) << 22
+
+    def index(self, message_id: int) -> int:
+        """The place of the first message at or after ``message_id``."""
+        ms = (message_id >> 22) + DISCORD_EPOCH_MS - self.start_ms
+        return max(0, -(-ms // self.step_ms))
+
+    @property
+    def last(self) -> int:
+        return self.id(self.count - 1)
+
+    def get(self, message_id: int) -> dict[str, Any] | None:
+        i = self.index(message_id)
+        return self.message(i) if i < self.count and self.id(i) == message_id else None
+
+    def after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        ms = (after >> 22) + DISCORD_EPOCH_MS - self.start_ms
+        lo = max(0, ms // self.step_ms + 1)  # the first message whose id is above ``after``
+        return [self.message(i) for i in range(lo, min(self.count, lo + limit))]
+
+    def before(self, before: int | None, limit: int) -> list[dict[str, Any]]:
+        hi = self.count if before is None else min(self.count, self.index(before))
+        return [self.message(i) for i in range(max(0, hi - limit), hi)]
+
+    def message(self, i: int) -> dict[str, Any]:
+        turn, step = divmod(i, 4)
+        topic, n = self.TOPICS[turn % len(self.TOPICS)], turn // len(self.TOPICS)
+        asker, helper = 10 + turn % 200, 300 + turn % 40
+        said = [
+            (asker, f"How do I set up the {topic} number {n} on the lab server?", None),
+            (helper, f"For {topic} {n}, run `labctl {topic} enable --slot {n}` and restart the service.", 0),
+            (asker, "Thanks, that worked!", 1),
+            (500 + turn % 30, f"Did anyone see the talk about {self.TOPICS[(turn + 3) % len(self.TOPICS)]}s?", None),
+        ][step]
+        author, content, reply = said
+        message: dict[str, Any] = {
+            "id": str(self.id(i)), "channel_id": str(self.channel_id), "guild_id": str(guild_of(self.channel_id)),
+            "author": user(author), "content": content,
+            "timestamp": datetime.fromtimestamp((self.start_ms + i * self.step_ms) / 1000, UTC).isoformat(),
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [], "mention_roles": [],
+            "attachments": [], "embeds": [], "components": [], "pinned": False, "type": 0, "flags": 0,
+        }
+        if reply is not None:
+            message["type"] = 19
+            message["message_reference"] = {"message_id": str(self.id(turn * 4 + reply)),
+                                            "channel_id": str(self.channel_id)}
+        return message

@@ -96,25 +96,26 @@ def test_roles_of_an_exchange_that_opens_with_news_are_the_other_way_round() -> 
 
 def _read(path: Path):
     warnings: list[str] = []
-    (doc,) = load_file(CorpusFile(path, path.name), warn=warnings.append)
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
     assert not warnings
-    return doc
+    return docs
 
 
-def test_an_export_is_laid_out_exchange_by_exchange_each_message_verbatim(tmp_path: Path) -> None:
-    doc = _read(documents.write_export(tmp_path / "printing.json", documents.MAKER_CHAT))
-    paras = list(doc.paragraphs)
-    groups = [p.group for p in paras]
-    assert all(groups[i] <= groups[i + 1] for i in range(len(groups) - 1))  # each exchange in one run
-    by_id = {p.url.rsplit("/", 1)[1]: p for p in paras}
+def test_an_export_is_laid_out_one_document_per_exchange_each_message_verbatim(tmp_path: Path) -> None:
+    docs = _read(documents.write_export(tmp_path / "printing.json", documents.MAKER_CHAT))
+    doc_of = {p.url.rsplit("/", 1)[1]: (doc, p) for doc in docs for p in doc.paragraphs}
+    exchange = {message_id: doc.doc_id for message_id, (doc, _) in doc_of.items()}
     # Mira's question, Theo's reply to it and her thanks are one exchange, though the
-    # stringing and laser-cutter talk came in between.
-    assert by_id["3001"].group == by_id["3006"].group == by_id["3008"].group
-    assert by_id["3002"].group == by_id["3003"].group == by_id["3005"].group == by_id["3009"].group
-    assert by_id["3004"].group == by_id["3007"].group != by_id["3001"].group
-    assert [by_id[i].role for i in ("3001", "3006", "3008")] == [ASKS, ANSWERS, ASKS]
+    # stringing and laser-cutter talk came in between: one document, named by its first message.
+    channel = "381889648827301889"
+    assert exchange["3001"] == exchange["3006"] == exchange["3008"] == f"{channel}-3001"
+    assert exchange["3002"] == exchange["3003"] == exchange["3005"] == exchange["3009"] == f"{channel}-3002"
+    assert exchange["3004"] == exchange["3007"] == f"{channel}-3004"
+    assert [d.doc_id for d in docs[:3]] == [f"{channel}-{first}" for first in ("3001", "3002", "3004")]  # as begun
+    assert {d.source for d in docs} == {"printing.json"} and len({d.title for d in docs}) == 1
+    assert [doc_of[i][1].role for i in ("3001", "3006", "3008")] == [ASKS, ANSWERS, ASKS]
     for record in documents.MAKER_CHAT:
-        para = by_id[record["id"]]
+        doc, para = doc_of[record["id"]]
         assert doc.text[para.start : para.end] == f"{record['author']['nickname']}: {record['content']}"
         assert para.number == int(record["id"]) - 3000  # its place in the channel, whatever the layout
         assert (para.author, para.date) == (record["author"]["nickname"], record["timestamp"])
@@ -125,8 +126,8 @@ def test_a_thread_is_one_conversation(tmp_path: Path) -> None:
                "category": "help", "name": "PETG corners lifting", "topic": None}
     late = [dict(m) for m in documents.MAKER_CHAT[:4]]
     late[3] = {**late[3], "timestamp": "2024-06-04T18:00:00+00:00"}  # a day later, naming nobody
-    doc = _read(documents.write_export(tmp_path / "thread.json", late, channel=channel))
-    assert {p.group for p in doc.paragraphs} == {1}
+    [doc] = _read(documents.write_export(tmp_path / "thread.json", late, channel=channel))
+    assert len(doc.paragraphs) == 4
 
 
 # -- answers -------------------------------------------------------------------------------

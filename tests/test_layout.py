@@ -77,3 +77,22 @@ def test_the_core_never_imports_a_front_end() -> None:
     for name, imported in graph.items():
         if name.startswith(CORE):
             assert not {i for i in imported if i.startswith(("qabot.adapters", "qabot.cli", "qabot.bench"))}, name
+
+
+def test_the_readme_module_map_names_every_module() -> None:
+    """Each module is named in the README's module map, in the row of the folder it is in (or of one above)."""
+    rows = {}
+    for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `qabot/"):
+            where = line.split("`")[1]
+            rows[where] = line
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        if path.name in ("__init__.py", "__main__.py") or relative in rows:
+            continue
+        folders = [key for key in rows if key.endswith("/") and relative.startswith(key)]
+        row = rows[max(folders, key=len)] if folders else ""
+        if f"`{path.name}`" not in row and f"`{path.stem}`" not in row:
+            missing.append(relative)
+    assert not missing, f"not in the README's module map: {missing}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, document_paragraphs, find_files, load_file
-from qabot.models import Document
+from qabot.models import Document, Paragraph
 from tests import documents
 from tests.documents import FORMATS
 
@@ -241,24 +241,38 @@ def test_a_docx_that_is_not_a_zip_is_skipped(tmp_path: Path) -> None:
 # -- Discord exports ------------------------------------------------------------------------
 
 
+def _exchanges(path: Path) -> list[Document]:
+    docs, warnings = _read(path)
+    assert docs and not warnings, warnings
+    return docs
+
+
+def _texts_and_docs(docs: list[Document]) -> list[tuple[Document, Paragraph]]:
+    """Every paragraph of an export's documents, in the order of the channel."""
+    return sorted(((d, p) for d in docs for p in d.paragraphs), key=lambda pair: pair[1].number)
+
+
 def test_export_messages_are_paragraphs_with_author_time_and_jump_link(tmp_path: Path) -> None:
-    doc = _one(documents.write_export(tmp_path / "help.json"))
-    assert doc.title == "Observatory · #help"
-    assert doc.url == "https://discord.com/channels/81384788765712384/381889648827301889"
-    paras = document_paragraphs(doc)
-    assert [p.author for p in paras] == ["Ana", "Ben", "Ana", "Cleo"]  # the join notice is not chat
-    ben = paras[1]
+    docs = _exchanges(documents.write_export(tmp_path / "help.json"))
+    assert {d.title for d in docs} == {"Observatory · #help"}
+    assert {d.url for d in docs} == {"https://discord.com/channels/81384788765712384/381889648827301889"}
+    paras = _texts_and_docs(docs)
+    assert [p.author for _, p in paras] == ["Ana", "Ben", "Ana", "Cleo"]  # the join notice is not chat
+    assert [p.number for _, p in paras] == [1, 2, 3, 4]  # their places in the channel
+    doc, ben = paras[1]
     assert doc.text[ben.start : ben.end] == (
         "Ben: Yes: the trick is to save patterns.glob as UTF-8, otherwise it silently finds nothing.")
     assert ben.date == "2024-05-01T18:04:10+00:00"  # when it was sent, though it was edited later
     assert ben.url == "https://discord.com/channels/81384788765712384/381889648827301889/1002"
-    assert doc.text[paras[2].start : paras[2].end].endswith("(attachment: patterns.glob)")
+    doc, ana = paras[2]
+    assert doc.text[ana.start : ana.end].endswith("(attachment: patterns.glob)")
 
 
-def test_export_a_reply_and_a_quick_back_and_forth_share_a_group(tmp_path: Path) -> None:
-    doc = _one(documents.write_export(tmp_path / "help.json"))
-    groups = [p.group for p in doc.paragraphs]
-    assert groups[0] == groups[1] == groups[2] != groups[3]  # the next day's message starts anew
+def test_export_a_reply_and_a_quick_back_and_forth_are_one_exchange(tmp_path: Path) -> None:
+    docs = _exchanges(documents.write_export(tmp_path / "help.json"))
+    exchange = [d.doc_id for d, _ in _texts_and_docs(docs)]
+    assert exchange[0] == exchange[1] == exchange[2] != exchange[3]  # the next day's message starts anew
+    assert exchange[0] == "381889648827301889-1001" and len(docs) == 2
 
 
 def test_export_a_late_reply_joins_the_conversation_it_answers(tmp_path: Path) -> None:
@@ -267,22 +281,21 @@ def test_export_a_late_reply_joins_the_conversation_it_answers(tmp_path: Path) -
         documents.message("2", "Ben", "Yes, from nine.", "2024-05-01T19:30:00+00:00", reply_to="1"),
         documents.message("3", "Cleo", "Anyone selling a tripod?", "2024-05-01T22:00:00+00:00"),
     ]
-    doc = _one(documents.write_export(tmp_path / "late.json", chat))
-    groups = [p.group for p in doc.paragraphs]
-    assert groups[0] == groups[1] != groups[2]
+    exchange = [d.doc_id for d, _ in _texts_and_docs(_exchanges(documents.write_export(tmp_path / "late.json", chat)))]
+    assert exchange[0] == exchange[1] != exchange[2]
 
 
 def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:
     guild = {"id": "0", "name": "Direct Messages", "iconUrl": ""}
-    doc = _one(documents.write_export(tmp_path / "dm.json", guild=guild))
-    assert doc.paragraphs[0].url == "https://discord.com/channels/@me/381889648827301889/1001"
+    docs = _exchanges(documents.write_export(tmp_path / "dm.json", guild=guild))
+    assert docs[0].paragraphs[0].url == "https://discord.com/channels/@me/381889648827301889/1001"
 
 
 def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Path) -> None:
     chat = [dict(m) for m in documents.CHAT]
     del chat[1]["author"]
     docs, warnings = _read(documents.write_export(tmp_path / "help.json", chat))
-    assert len(docs) == 1 and len(docs[0].paragraphs) == 3
+    assert sum(len(d.paragraphs) for d in docs) == 3
     assert warnings == ["help.json: skipping message 2: no 'author'"]
 
 

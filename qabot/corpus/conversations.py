@@ -16,7 +16,7 @@ The link is, in order of trust:
    author's latest, how many messages and minutes lie between, whether the earlier one
    asks, the words they share, and whether the two authors have talked before.
 
-The weights (``WEIGHTS``) were fitted by ``qabot.eval.fit_conversations`` (``python -m qabot.eval.fit_conversations``), as a softmax
+The weights (``WEIGHTS``, in ``qabot.corpus.conversation_weights``) were fitted by ``qabot.eval.fit_conversations`` (``python -m qabot.eval.fit_conversations``), as a softmax
 over each message's candidates (with a small L2 penalty), on the annotated reply links of
 that corpus's ``data/train`` split only: its 150 Ubuntu IRC logs other than the three that
 ``../shared/eval/chat-dev`` was made from; its dev and test splits were never read. They
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, WEIGHTS
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -115,58 +116,9 @@ def _seen(message: Message, index: int) -> _Seen:
     )
 
 
-# Each feature's weight in WEIGHTS and PLAIN_WEIGHTS. "i" is the later message, "j" the
-# earlier one it may respond to; the "new_*" features score i starting a conversation.
-# Fitted on data/train of jkkummerfeld/irc-disentanglement (see the module's docstring);
-# PLAIN_WEIGHTS with the names that open messages ("ana: ...") taken out, for a channel
-# where people do not address each other by name, as in most of Discord.
-_FITTED: dict[str, tuple[float, float]] = {
-    "i_addresses_j": (5.634, 3.168),  # the later one opens with the earlier one's author's name, or @-mentions them
-    "i_names_j": (4.349, 3.542),  # it names them elsewhere
-    "j_addresses_i": (0.878, -0.090),  # the earlier one addresses the later one's author
-    "j_names_i": (1.349, 1.462),  # the earlier one names them elsewhere
-    "same_author": (1.476, -0.850),
-    "i_addresses_other": (1.370, -0.106),  # the later one addresses someone else
-    "j_addresses_other": (-0.830, -0.532),  # the earlier one addresses someone else
-    "j_latest_of_author": (0.032, 0.523),  # the earlier one is its author's latest
-    "j_latest_to_i": (1.029, 0.668),  # the earlier one is the latest addressed to the later one's author
-    "talked_before": (1.290, 1.498),  # the two authors have addressed each other before
-    "distance_1": (0.058, -1.208),  # messages between them: 0
-    "distance_2": (0.223, -0.504),  # 1
-    "distance_3_5": (0.403, -0.193),  # 2 to 4
-    "distance_6_10": (0.433, -0.002),  # 5 to 9
-    "distance_11_20": (0.281, 0.105),  # 10 to 19
-    "log_distance": (-1.036, -1.454),
-    "gap_0_1m": (0.475, 1.267),  # minutes between them: at most 1
-    "gap_2_5m": (0.131, 0.888),  # at most 5
-    "gap_6_15m": (-0.097, 0.386),  # at most 15
-    "log_gap": (-0.491, -0.428),
-    "j_asks": (-0.058, -0.223),  # the earlier one has a question mark
-    "i_asks": (-0.489, -0.540),  # the later one has one
-    "shared_1": (0.676, -0.710),  # one content word in common
-    "shared_2plus": (1.468, 0.113),  # more
-    "shared_rarity": (0.222, 0.513),  # how rare the rarest shared word is
-    "bot_answers_trigger": (4.946, 4.236),  # a bot answers a command ("!info foo")
-    "j_bot": (-0.459, -1.281),  # the earlier one is a bot's
-    "i_newcomer": (-0.589, -0.870),  # the later one's author has not spoken in the window
-    "i_addresses_j_latest": (0.450, -0.200),  # addresses the earlier one's author, whose latest it is
-    "own_previous": (2.271, 1.839),  # the later one's author's own previous message
-    "open_question": (0.591, 0.588),  # a question from someone else that nobody has addressed since
-    "plain_reply_near": (0.610, -0.442),  # the later one addresses nobody and follows within 3 messages
-    "new": (1.408, -1.504),  # starting a conversation: always
-    "new_addresses": (-0.354, 0.038),  # it addresses someone
-    "new_names_someone": (0.479, 0.788),  # it names someone
-    "new_asks": (0.489, 0.540),  # it has a question mark
-    "new_newcomer": (0.589, 0.870),  # its author has not spoken in the window
-    "new_greets": (1.459, 2.494),  # it opens with a greeting or "anyone"
-    "new_long": (0.733, 0.667),  # it is over 60 characters
-    "new_was_addressed": (-0.432, -0.268),  # someone addressed its author lately
-    "new_log_silence": (0.136, 0.303),  # minutes since its author last spoke
-}
-FEATURES = tuple(_FITTED)
+# Each feature's weight: ``qabot.corpus.conversation_weights``. "i" is the later message,
+# "j" the earlier one it may respond to; the "new_*" features score i starting a conversation.
 _INDEX = {name: n for n, name in enumerate(FEATURES)}
-WEIGHTS = {name: pair[0] for name, pair in _FITTED.items()}
-PLAIN_WEIGHTS = {name: pair[1] for name, pair in _FITTED.items()}
 
 
 # The features that need both messages' sets, in the order ``Untangler._features`` lists them.
@@ -236,6 +188,10 @@ class Untangler:
                 or s.author == me.author or s.author in me.addressed or me.author in s.addressed]
         return [s.index for s in near] + [me.index], self._features(me, near)
 
+    def named(self, text: str) -> frozenset[str]:
+        """The authors (of those who have spoken) that ``text`` names or @-mentions."""
+        return frozenset(self.known[t] for t in _TOKEN.findall(fold(text)) if t in self.known)
+
     def add(self, message: Message, parent: int | None = None) -> int:
         """Link the next message (to ``parent`` where it is given) and return what it responds to."""
         me = self.see(message)
@@ -262,16 +218,30 @@ class Untangler:
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
             self._openers[i] = (asker, asker == message.author and not asks_like(message.text))
         root = i if parent == i else self.roots[parent]
-        asker, news = self._openers[root]
-        if news:
-            role = ANSWERS if message.author == asker else ASKS if "?" in message.text else None
-        elif message.author == asker:
-            role = ASKS
-        elif parent == i or self.authors[parent] == asker or (
-                self.roles[parent] == ANSWERS and (self.authors[parent] == message.author or message.bot)):
-            role = ANSWERS
-        else:
-            role = None
+        role = role_in(message, self._openers[root], first=parent == i,
+                       parent_author=self.authors[parent] if parent != i else None,
+                       parent_role=self.roles[parent] if parent != i else None)
+        self._record(message, me, parent, root, role)
+
+    def resume(self, message: Message, opener: tuple[str, bool], role: str | None, parent: int | None = None) -> None:
+        """Add a message linked before (a live channel's, read back), with its role.
+
+        ``parent`` is where its parent is here, or None where the parent (and so its exchange's
+        start) is before what this untangler has seen: then its exchange is taken to begin
+        with it, and keeps ``opener``, the asker it had and whether it opened with news.
+        """
+        me = self.see(message)
+        if parent is None:
+            self._openers[me.index] = opener
+        self._record(message, me, me.index if parent is None else parent,
+                     me.index if parent is None else self.roots[parent], role)
+
+    def opener(self, index: int) -> tuple[str, bool]:
+        """The asker of the exchange of the message at ``index``, and whether that exchange opened with news."""
+        return self._openers[self.roots[index]]
+
+    def _record(self, message: Message, me: _Seen, parent: int, root: int, role: str | None) -> None:
+        i = me.index
         self.links.append(parent)
         self.roots.append(root)
         self.authors.append(message.author)
@@ -398,6 +368,21 @@ class Untangler:
         authors = [s.author != me.author for s in near]
         pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
         return x
+
+
+def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_author: str | None = None,
+            parent_role: str | None = None) -> str | None:
+    """A message's role in its exchange (see ``Untangler``): ``first`` where it opens it, else its parent's author
+    and role."""
+    asker, news = opener
+    if news:
+        return ANSWERS if message.author == asker else ASKS if "?" in message.text else None
+    if message.author == asker:
+        return ASKS
+    if first or parent_author == asker or (
+            parent_role == ANSWERS and (parent_author == message.author or message.bot)):
+        return ANSWERS
+    return None
 
 
 def _minutes(earlier: float | None, later: float | None) -> float | None:

@@ -59,7 +59,8 @@ class DerivedText:
         return self._add(text, number=self.numbered if number is None else number, section=self.section,
                          duplicate=repeat, **where)
 
-    def document(self, name: str, **meta: Any) -> Document:
-        """The document (``doc_id`` and ``source`` are ``name``); ``meta`` gives its title, author, date, url."""
-        return Document(doc_id=name, source=name, text=SEPARATOR.join(self.parts), paragraphs=tuple(self.paragraphs),
-                        **meta)
+    def document(self, name: str, doc_id: str | None = None, **meta: Any) -> Document:
+        """The document (``source`` is ``name``, and ``doc_id`` too unless given); ``meta`` gives its title, author,
+        date, url."""
+        return Document(doc_id=doc_id or name, source=name, text=SEPARATOR.join(self.parts),
+                        paragraphs=tuple(self.paragraphs), **meta)

@@ -1,4 +1,4 @@
-"""The reader for Discord history: a DiscordChatExporter JSON export (``.json``), one document per channel.
+"""The reader for Discord history: a DiscordChatExporter JSON export (``.json``), one document per exchange.
 
 The format is the one DiscordChatExporter's ``JsonMessageWriter`` writes: an object
 with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, and for a thread its
@@ -14,10 +14,11 @@ attachments' names and its embeds' titles after it. The paragraph keeps its auth
 its timestamp (when it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
-addressing, authors and time), and each is laid out whole, in the order they began, as
-one group of paragraphs (``Paragraph.group``), so that a question and its answers share
-passages and an excerpt never runs on into another conversation. A paragraph's number
-is still its message's place in the channel, and it keeps its role in its exchange.
+addressing, authors and time), and each exchange is one document
+(``<channel id>-<first message id>``), laid out by ``qabot.corpus.chat`` exactly as a live
+channel's are, so that a question and its answers share passages and an excerpt never
+runs on into another conversation. A paragraph's number is still its message's place in
+the channel, and it keeps its role in its exchange.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
@@ -26,22 +27,19 @@ naming the message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import ijson
 
-from qabot.corpus import conversations, limits
-from qabot.corpus.derived import DerivedText
+from qabot.corpus import chat, limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
 from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
 CHAT_TYPES = frozenset({"Default", "Reply"})
-JUMP = "https://discord.com/channels/{guild}/{channel}"
 _ABSENT = object()
 
 
@@ -52,14 +50,14 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if problem:
             warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
             return
-        result = document(file.name, {**export, "messages": _messages(file.path)}, warn)
+        result = documents(file.name, {**export, "messages": _messages(file.path)}, warn)
     except ijson.JSONError as exc:
         warn(f"skipping {file.name}: {_invalid(exc)}")
         return
-    if result is None:
+    if not result:
         warn(f"skipping {file.name}: the export holds no chat messages")
         return
-    yield result
+    yield from result
 
 
 def header(path: Path) -> dict[str, Any] | None:
@@ -124,46 +122,39 @@ def _name(author: dict[str, Any]) -> str | None:
     return None
 
 
-def _message_text(message: dict[str, Any], author: str) -> str:
-    lines = [line.rstrip() for line in message["content"].strip().splitlines()]
-    body = "\n".join(line for line in lines if line.strip())
+def _extras(message: dict[str, Any]) -> tuple[str, ...]:
+    """Its attachments' names and its embeds' titles, as the paragraph shows them."""
     extras = []
-    for attachment in message.get("attachments") or ():
-        if isinstance(attachment, dict) and isinstance(attachment.get("fileName"), str):
-            extras.append(f"(attachment: {attachment['fileName']})")
-    for embed in message.get("embeds") or ():
-        if isinstance(embed, dict):
-            shown = " — ".join(
-                " ".join(str(embed[key]).split()) for key in ("title", "description") if embed.get(key)
-            )
-            if shown:
-                extras.append(f"(embed: {shown})")
-    return f"{author}: " + " ".join(part for part in (body, *extras) if part)
+    for item in message.get("attachments") or ():
+        if isinstance(item, dict) and isinstance(item.get("fileName"), str):
+            extras.append(chat.attachment(item["fileName"]))
+    for item in message.get("embeds") or ():
+        if isinstance(item, dict) and (shown := chat.embed(item.get("title"), item.get("description"))):
+            extras.append(shown)
+    return tuple(extras)
 
 
-def _seconds(timestamp: str) -> float | None:
-    try:
-        return datetime.fromisoformat(timestamp).timestamp()
-    except ValueError:
-        return None
-
-
-def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
+def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
+    """The channel of an export, its documents' source being the file's ``name``."""
     guild, channel = export["guild"], export["channel"]
-    guild_id = str(guild["id"])
-    where = JUMP.format(guild="@me" if guild_id == "0" else guild_id, channel=channel["id"])
     channel_name = str(channel.get("name") or channel["id"])
     parent = channel.get("category")
-    title = f"#{parent} › {channel_name}" if parent and str(channel.get("type", "")).endswith("Thread") else f"#{channel_name}"
+    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
+    title = f"#{parent} › {channel_name}" if parent and thread else f"#{channel_name}"
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
-    # Each message is linked into its conversation as it is read (a big server's history
-    # is read one message at a time); what is kept of it is only its paragraph.
-    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
-    untangler = conversations.Untangler(one_conversation=thread)
-    kept: list[tuple[str, str, str, str]] = []  # each message's paragraph, author, time and id
-    people: dict[str, str] = {}
-    for index, message in enumerate(export["messages"], start=1):
+    return chat.ChatChannel(source=name, guild_id=str(guild["id"]), channel_id=str(channel["id"]), title=title,
+                            thread=thread)
+
+
+def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
+    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began."""
+    return list(chat.documents(channel_of(name, export), _chat_messages(name, export["messages"], warn)))
+
+
+def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[chat.ChatMessage]:
+    people: dict[str, str] = {}  # one string per person, not one per message
+    for index, message in enumerate(messages, start=1):
         if not isinstance(message, dict) or message.get("type", "Default") not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
@@ -172,42 +163,24 @@ def document(name: str, export: dict[str, Any], warn: Warn) -> Document | None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}" if missing or author is None
                  else f"{name}: skipping message {index}: its content is not text")
             continue
-        author = people.setdefault(author, author)  # one string per person, not one per message
-        message_id = str(message["id"])
-        untangler.add(_message(message, author, message_id, people))
-        kept.append((_message_text(message, author), author, str(message["timestamp"]), message_id))
-    if not kept:
-        return None
-    # Each conversation is laid out whole, in the order it began, so that its passages and
-    # excerpt windows hold its own messages, not those of the conversations around it.
-    exchange = conversations.exchanges(untangler.links)
-    text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
-    for n in sorted(range(len(kept)), key=lambda n: (exchange[n], n)):
-        paragraph, author, date, message_id = kept[n]
-        text.paragraph(paragraph, number=n + 1, author=author, date=date, url=f"{where}/{message_id}",
-                       group=exchange[n] + 1, role=untangler.roles[n])
-    return text.document(name, title=title, url=where)
+        yield _message(message, people.setdefault(author, author), people)
 
 
-def _message(message: dict[str, Any], author: str, message_id: str, people: dict[str, str]) -> conversations.Message:
-    """What untangling conversations needs of an export's message (``people``: one string per person)."""
+def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> chat.ChatMessage:
+    """An export's message as ``qabot.corpus.chat`` lays it out (``people``: one string per person)."""
     person = message["author"]
     key = str(person.get("id") or author)
-    names = {_fold(person.get(key)) for key in ("name", "nickname")} | {_fold(author)}
+    names = {_fold(person.get(key)) for key in ("name", "nickname")}
     mentioned = set()
     for user in message.get("mentions") or ():
         if isinstance(user, dict):
             mentioned |= {_fold(user.get(key)) for key in ("name", "nickname")}
     reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
-    return conversations.Message(
-        author=people.setdefault(key, key),
-        text=message["content"],
-        time=_seconds(str(message["timestamp"])),
-        id=message_id,
-        names=frozenset(names - {""}),
+    return chat.ChatMessage(
+        id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
+        date=str(message["timestamp"]), content=message["content"], extras=_extras(message),
         reply_to=str(reference["messageId"]) if reference.get("messageId") else None,
-        mentions=frozenset(mentioned - {""}),
-        bot=person.get("isBot") is True,
+        names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
     )
 
 

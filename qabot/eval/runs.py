@@ -41,7 +41,9 @@ def evaluate_items(
     for item in _progress(items, len(items), f"{name} ({mode})", progress):
         answer = bot.ask(item.question, k=10, history=item.history or None)
         rank = next((i for i, ex in enumerate(answer.excerpts, 1) if contains(ex.text, item.answers)), None)
-        doc_rank = next((i for i, ex in enumerate(answer.excerpts, 1) if ex.citation.doc_id in item.docs), None)
+        # A question's doc is a document's id, or its file (a chat export is a document per exchange).
+        doc_rank = next((i for i, ex in enumerate(answer.excerpts, 1)
+                         if ex.citation.doc_id in item.docs or ex.citation.source in item.docs), None)
         first = answer.excerpts[0] if answer.excerpts else None
         results.append(
             ItemResult(

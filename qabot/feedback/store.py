@@ -284,6 +284,10 @@ class FeedbackStore:
 
     # -- the connection -------------------------------------------------------------------
 
+    def transaction(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One transaction on the state database, for what else is kept beside the answers (``qabot.history``)."""
+        return self._connection()
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:

@@ -26,7 +26,9 @@ def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document],
         if document.source in corpus_files:
             raise DocumentError(f"source {document.source!r} is a file of the corpus folder, which owns its "
                                 "documents: give documents of the document API another source")
-        existing = by_source.setdefault(document.source, tx.documents(document.source))
+        if document.source not in by_source:  # read once per source and change, not once per document
+            by_source[document.source] = tx.documents(document.source)
+        existing = by_source[document.source]
         digest = document_digest(document)
         if existing.get(document.doc_id) == digest:
             continue

@@ -10,30 +10,51 @@ folder, '/'-separated):
 
 A scope is applied inside retrieval, so that the searches themselves only see the scope's
 passages and ``k`` excerpts still come back when there are that many in scope.
+
+**Chat history.** A Discord channel's live history is indexed under the source
+``discord/<guild id>/<channel id>`` (``chat_source``). A scope may also say which of those
+it quotes (``chats``, decided by ``qabot.history.privacy``): then a history source is in
+scope only when it is one of them and a pattern matches it (``None`` patterns: every
+source), and every other history source is out, whatever the patterns say.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qabot.errors import QuestionError
 
 _WILDCARDS = frozenset("*?[")
+_CHAT = re.compile(r"discord/[0-9]+/[0-9]+")  # no corpus file has this name: a reader needs a suffix
+
+
+def chat_source(guild_id: int | str, channel_id: int | str) -> str:
+    """The source of a Discord channel's (or thread's) live history."""
+    return f"discord/{guild_id}/{channel_id}"
+
+
+def is_chat_source(source: str) -> bool:
+    return _CHAT.fullmatch(source) is not None
 
 
 @dataclass(frozen=True)
 class Scope:
-    """A set of source patterns; a source is in scope when any pattern matches it."""
+    """A set of source patterns; a source is in scope when any pattern matches it (``None``: every source).
 
-    patterns: tuple[str, ...]
+    ``chats``, when given, are the only chat history sources in scope (see the module's docstring).
+    """
+
+    patterns: tuple[str, ...] | None
+    chats: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, sources: Iterable[str] | str | None) -> Scope | None:
-        """The scope ``sources`` describe (one pattern or several); None means the whole corpus."""
-        if sources is None:
-            return None
+    def of(cls, sources: Scope | Iterable[str] | str | None) -> Scope | None:
+        """The scope ``sources`` describe (one pattern or several, or a ``Scope``); None means the whole corpus."""
+        if sources is None or isinstance(sources, Scope):
+            return sources
         if isinstance(sources, str):
             sources = [sources]
         try:
@@ -45,6 +66,10 @@ class Scope:
         return cls(patterns)
 
     def matches(self, source: str) -> bool:
+        if self.chats is not None and is_chat_source(source) and source not in self.chats:
+            return False
+        if self.patterns is None:
+            return True
         for pattern in self.patterns:
             if _WILDCARDS & set(pattern):
                 if fnmatch.fnmatchcase(source, pattern):

@@ -55,6 +55,7 @@ class Pool:
         self.passages: list[PassageRow | None] = [None] * len(self.rows)
         self.doc = np.full(len(self.rows), -1)  # each candidate's document, once its row is read
         self.score = np.zeros(len(self.rows))
+        self.bonus = np.zeros(len(self.rows))  # added to ``score`` in hybrid mode (an exchange with an accepted answer)
         self.confidence = np.zeros(len(self.rows))
         self.order = np.arange(len(self.rows))
         self.rescore()
@@ -81,7 +82,7 @@ class Pool:
         # passage always gets the full lexical weight): comparable across questions.
         self.confidence = self.config.confidence_dense_weight * self.dense + support
         mode = self.config.retrieval_mode
-        self.score = self.dense if mode == "dense" else self.lexical if mode == "bm25" else self.fused + support
+        self.score = self.dense if mode == "dense" else self.lexical if mode == "bm25" else self.fused + support + self.bonus
 
     def rank(self) -> None:
         """Order the candidates best first; ties keep their current order."""

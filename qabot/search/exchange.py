@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot.chunking import asks
+from qabot.corpus.chat import ACCEPTED, THANKS
 from qabot.corpus.conversations import ANSWERS, ASKS
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
@@ -40,15 +41,14 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
-_THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
-                     re.IGNORECASE)
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 
-FEATURES = ("score", "overlap", "answers", "thanked", "specific", "specific_new", "asks_back", "first_reply", "before")
+FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "first_reply",
+            "before")
 # Set by hand and checked on chat-dev's answer messages (a softmax fitted there did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
-    "score": 1.0, "overlap": 1.0, "answers": 0.1, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
+    "score": 1.0, "overlap": 1.0, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
     "asks_back": -0.2, "first_reply": 0.1, "before": -0.2,
 }
 
@@ -148,8 +148,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         features = {
             "score": max(known[u] for u in units),
             "overlap": sum(weights.get(t, 0.0) for t in set(tokenize(body))) / total,
-            "answers": float(para.role == ANSWERS),
-            "thanked": float(any(_THANKS.search(t) and name in fold(t) for t in later_by_asker)),
+            "answers": float(para.role in (ANSWERS, ACCEPTED)),
+            "accepted": float(para.role == ACCEPTED),
+            "thanked": float(any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
             "asks_back": float(any(asking[u] for u in units)),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot.chunking import CHAT
+from qabot.corpus.chat import ACCEPTED
 from qabot.embedding import Embedder
 from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
 from qabot.index.lexical import tokenize
@@ -141,6 +142,20 @@ class Retriever:
             evidence.adjust_for_text(pool.sentence_scores, at, flags, texts, kind, query, cfg, chat)
             pool.rescore()
             pool.rank()
+        if cfg.retrieval_mode == "hybrid" and cfg.accepted_bonus:
+            # A chat exchange whose asker accepted an answer (or a forum post tagged solved) ranks a little higher.
+            top = pool.order[: max(cfg.typed, 2 * k)].tolist()
+            self._fetch(pool, top)
+            accepted: dict[int, bool] = {}
+            for position in top:
+                passage = pool.passages[position]
+                if passage is not None and self._is_chat(passage, pool.sentence_flags(position)):
+                    if passage.doc not in accepted:
+                        accepted[passage.doc] = any(p.role == ACCEPTED for p in self.engine.paragraphs(passage.doc))
+                    pool.bonus[position] = cfg.accepted_bonus * accepted[passage.doc]
+            if accepted:
+                pool.rescore()
+                pool.rank()
         return pool
 
     def _scores_of(self, passages: list[PassageRow], asked: _Asked) -> dict[int, np.ndarray]:

@@ -1,4 +1,4 @@
-"""``/qabot status``, ``/qabot reindex``, ``/qabot feedback``: seeing and running the bot from Discord.
+"""``/qabot status``, ``/qabot reindex``, ``/qabot forget``, ``/qabot feedback``: seeing and running the bot.
 
 The group is published with ``default_permissions`` Manage Server and for servers only,
 so Discord shows it to server managers and nobody else; a server's admins can grant it
@@ -7,10 +7,13 @@ can still send the commands from anywhere: each refuses outside a server, and sp
 of this server alone.
 
 - ``status``: the index (built when, files, documents, passages; this server's scope),
-  the questions asked here today, the queue, and uptime;
+  the questions asked here today, the queue, uptime, and how far this server's history
+  has been read;
 - ``reindex``: brings the index in step with the corpus now (``QABot.refresh``: only
   changed documents are read and written), editing its reply with the progress; on a
   read-only replica it switches to the version its writer committed last;
+- ``forget member:@x``: that member's messages leave the server's history (the state
+  database and the index, at once), and none of theirs is kept there from now on;
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them.
 """
@@ -27,9 +30,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Door
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Door, member_key
 from qabot.adapters.discord.buttons import apologise, say
-from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed
+from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed, notice
 from qabot.feedback import summarise, summary_text
 from qabot.index import Outcome
 from qabot.scopes import describe
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 2.0  # between edits of the reindex reply (Discord allows 5 edits in 5 s)
 SERVERS_ONLY = "The /qabot commands work in a server only."
+NO_HISTORY = "I keep no history of this server, so there is nothing to forget."
+FORGOTTEN = ("Done: {count} message(s) of {name} are gone from what I quote in this server, and I won't keep "
+             "their messages here from now on.")
 
 
 @app_commands.guild_only()
@@ -83,6 +89,9 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
             f"{gate.running} being answered, {gate.waiting} waiting (at most {settings.discord_max_concurrent} "
             f"at once, {settings.discord_queue_limit} waiting)"))
         embed.add_field(name="Uptime", inline=False, value=duration(time.time() - self.answering.started))
+        learning = getattr(self.bot, "learning", None)
+        if learning is not None:
+            embed.add_field(name="This server's history", inline=False, value=clip(learning.describe(guild_id), 1024))
         return fit_embed(embed)
 
     @app_commands.command(name="reindex", description="Bring the index in step with the documents now.")
@@ -121,6 +130,24 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         else:
             text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
         await interaction.edit_original_response(content=text)
+
+    @app_commands.command(name="forget", description="Remove a member's messages from what I learnt of this server.")
+    @app_commands.describe(member="The member whose messages go, now and from now on")
+    async def forget(self, interaction: discord.Interaction, member: discord.User) -> None:
+        if not await _in_a_server(interaction):
+            return
+        history = self.answering.history
+        if history is None:
+            await say(interaction, NO_HISTORY)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        key = member_key(self.answering.store, member.id)
+        count = await asyncio.to_thread(history.forget, key, interaction.guild_id)
+        log.info("history: forgot %d message(s) of a member in guild %s, at a manager's request", count,
+                 interaction.guild_id)
+        await interaction.followup.send(notice(FORGOTTEN.format(count=count, name=member.display_name)),
+                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:

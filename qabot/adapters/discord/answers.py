@@ -7,7 +7,9 @@ menu or a button takes the same path through ``Answering``:
    channel, fetched from Discord when the bot has not seen it); direct messages unless
    ``QABOT_DISCORD_DMS`` is off; the place's **scope** from the scopes file
    (``qabot.scopes``), which fails closed: a place it does not open is told "not
-   configured here";
+   configured here"; and, where the server's history is indexed, the channels whose
+   history it may quote (``qabot.history.privacy``: its own server, a private channel's
+   only where its readers are, no direct messages by default), within that scope;
 2. **what** and **who**: not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``, and a
    per-user cooldown; a notice in a channel at most once per member per window, and
    rarely per channel, so that notices never crowd out answers;
@@ -42,6 +44,8 @@ from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
+from qabot.history import History, Where, privacy, quotable
+from qabot.index.scope import Scope
 from qabot.metrics import Metrics
 from qabot.models import Answer
 from qabot.scopes import NOWHERE, Patterns, Scopes, ScopesFile
@@ -82,7 +86,7 @@ class Door:
     """What a place may do now: its scope, or why nothing is answered there."""
 
     place: Place
-    scope: Patterns | None  # None: the whole corpus
+    scope: Patterns | Scope | None  # None: the whole corpus; a Scope: with the server history it may quote
     refusal: str | None = None  # NOT_HERE, NOT_CONFIGURED; None: open
 
 
@@ -117,7 +121,11 @@ class Places:
         return Place(guild_id, channel_id, self._parents[channel_id])
 
     def private(self, guild_id: int, channel_id: int) -> bool:
-        """Whether the server's members at large cannot read the channel (unknown: private)."""
+        """Whether some of the server's members cannot read the channel's history (unknown: private).
+
+        Public means every member may view it and read its history: @everyone may, and no
+        overwrite (a role's or a member's) takes either away from anyone.
+        """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
         if isinstance(channel, discord.Thread):
@@ -126,8 +134,11 @@ class Places:
             channel = channel.parent
         if guild is None or channel is None:
             return True
-        everyone = guild.default_role  # its overwrite, not its permissions: an @everyone with Administrator sees all
-        return channel.overwrites_for(everyone).view_channel is False or not everyone.permissions.view_channel
+        everyone = guild.default_role.permissions
+        if not (everyone.view_channel and everyone.read_message_history):
+            return True
+        return any(overwrite.view_channel is False or overwrite.read_message_history is False
+                   for overwrite in channel.overwrites.values())
 
 
 @dataclass
@@ -181,15 +192,19 @@ class Kept:
     answer: Answer
     place: Place
     history: tuple[str, ...]
-    scope: Patterns | None
+    scope: Patterns | Scope | None
 
 
 class Answering:
     """The state and the rules every front door shares; one per bot."""
 
     def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore, scopes: Scopes | ScopesFile,
-                 metrics: Metrics, places: Places) -> None:
+                 metrics: Metrics, places: Places, history: History | None = None,
+                 chat_sources: bool = False) -> None:
         self.qa = qa
+        self.history = history  # the server's own history, when it is indexed
+        # Whether answers must keep to the history the privacy rule allows: history is indexed now, or was.
+        self.guarded = history is not None or chat_sources
         self.settings = settings
         self.store = store
         self._scopes = scopes
@@ -202,7 +217,7 @@ class Answering:
         self.conversations = Conversations()
         self.started = time.time()
         self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
-        self._asking: dict[tuple[str, Patterns | None], asyncio.Future[Answer]] = {}  # answers being asked again
+        self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[Answer]] = {}  # being asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
     @property
@@ -226,7 +241,13 @@ class Answering:
         scope = scopes.sources(place.guild_id, place.channel_id, place.parent_id)
         if scope == NOWHERE:
             return Door(place, NOWHERE, NOT_CONFIGURED)
-        return Door(place, scope)
+        if not self.guarded:
+            return Door(place, scope)
+        # The server's history this place may quote (qabot.history.privacy), within its scope.
+        channels = self.history.channels() if self.history is not None else []
+        where = Where(place.guild_id, place.channel_id, place.parent_id if place.known else None)
+        chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms)
+        return Door(place, privacy.scope(scope, chats))
 
     def _allowed(self, place: Place) -> bool:
         """The allow-lists, and direct messages."""
@@ -295,7 +316,7 @@ class Answering:
         answer = self.qa.ask(asked.question, k=MAX_K, history=asked.history or None, sources=scope)
         answer_id = new_id()
         try:
-            self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=scope,
+            self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=_user(asked.user_id), build=self.qa.manifest.build, answer_id=answer_id)
         except QABotError as exc:  # the answer still goes out; its votes cannot be kept
@@ -349,7 +370,7 @@ class Answering:
         return await self._ask_again(answer_id, question, history, place, here.scope)
 
     async def _ask_again(self, answer_id: str, question: str, history: tuple[str, ...], place: Place,
-                         scope: Patterns | None) -> Answer:
+                         scope: Patterns | Scope | None) -> Answer:
         """Ask a recorded question again: once at a time per answer and scope, however many wait for it."""
         key = (answer_id, scope)
         asking = self._asking.get(key)
@@ -360,7 +381,7 @@ class Answering:
         self._answers[answer_id] = Kept(answer, place, history, scope)
         return answer
 
-    async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | None) -> Answer:
+    async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | Scope | None) -> Answer:
         with self.gate.admit():  # QueueFull goes to the callers
             return await self.gate.run(self.qa.ask, question, k=MAX_K, history=list(history) or None, sources=scope)
 
@@ -399,3 +420,13 @@ class Answering:
 
 def _user(user_id: int) -> str:
     return f"discord:{user_id}"
+
+
+def member_key(store: FeedbackStore, user_id: int) -> str:
+    """A member as the state database keeps them: the salted hash of their id (the same in answers and history)."""
+    return store.user_hash(_user(user_id))
+
+
+def patterns_of(scope: Patterns | Scope | None) -> Patterns | None:
+    """A door's scope as its patterns alone (the history it allows is decided again wherever it is used)."""
+    return scope.patterns if isinstance(scope, Scope) else scope

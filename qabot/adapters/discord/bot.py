@@ -31,22 +31,30 @@ Formatting lives in ``format``; retrieval lives in the core, never here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import re
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
 from discord.ext import commands
 
 from qabot.adapters.discord.admin import AdminCog
-from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Places
+from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Places, member_key
+from qabot.adapters.discord.backfill import Reading
+from qabot.adapters.discord.backfill import sync as read_all
 from qabot.adapters.discord.buttons import DYNAMIC_ITEMS
 from qabot.adapters.discord.cog import AskCog
+from qabot.adapters.discord.learning import NO_CONTENT, Learning, history_wanted
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import SettingsError
 from qabot.feedback import FeedbackStore
+from qabot.history import History, HistoryStore
+from qabot.index.scope import is_chat_source
 from qabot.metrics import Metrics
 from qabot.scopes import Scopes, ScopesFile
 from qabot.settings import Settings
@@ -71,10 +79,12 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
             sharding["shard_count"] = settings.discord_shard_count
             if settings.discord_shard_ids:
                 sharding["shard_ids"] = list(settings.discord_shard_ids)
+        store = store or FeedbackStore.from_settings(settings)
+        history = History(qa, HistoryStore(store)) if history_wanted(settings, store) else None
         super().__init__(
             command_prefix=commands.when_mentioned,  # unused: there are no prefix commands (see on_message)
             help_command=None,
-            intents=bot_intents(message_content=settings.discord_message_content),
+            intents=bot_intents(message_content=settings.discord_message_content, reactions=history is not None),
             allowed_mentions=NO_MENTIONS,
             **sharding,
             **options,
@@ -83,9 +93,12 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         self.qa_settings = settings
         self.metrics = metrics or Metrics()
         self.metrics.watch_index(qa)
-        self.answering = Answering(qa, settings, store=store or FeedbackStore.from_settings(settings),
+        self.answering = Answering(qa, settings, store=store,
                                    scopes=scopes if scopes is not None else ScopesFile(settings.discord_scopes_file),
-                                   metrics=self.metrics, places=Places(self))
+                                   metrics=self.metrics, places=Places(self), history=history,
+                                   chat_sources=any(is_chat_source(s.source) for s in qa.sources()))
+        self.learning = Learning(self, history, settings, key=functools.partial(member_key, store)) \
+            if history is not None else None
         in_force = self.answering.scopes
         if in_force:  # scopes fail closed: say so once, at start
             log.log(logging.WARNING if in_force.closes_some else logging.INFO, "%s", in_force.summary())
@@ -102,10 +115,14 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
     async def setup_hook(self) -> None:
         await self.add_cog(self.questions, override=True)
         await self.add_cog(self.admin, override=True)
+        if self.learning is not None:
+            await self.add_cog(self.learning.cog, override=True)
         self.add_dynamic_items(*DYNAMIC_ITEMS)  # answers' buttons, whenever they were sent
         await sync_commands(self, self.qa_settings.discord_guild_ids)
 
     async def close(self) -> None:
+        if self.learning is not None:
+            await self.learning.stop()
         await super().close()
         self.answering.store.close()
 
@@ -114,6 +131,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
+        if self.learning is not None:
+            self.learning.start()  # a backfill from each channel's checkpoint (again after a new session)
 
 
 def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,
@@ -130,12 +149,13 @@ def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = No
     return DiscordBot(qa, settings, store=store, scopes=scopes, metrics=metrics, **options)
 
 
-def bot_intents(*, message_content: bool = False) -> discord.Intents:
+def bot_intents(*, message_content: bool = False, reactions: bool = False) -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True  # servers, channels and threads
     intents.guild_messages = True  # messages that mention the bot (their text needs no privileged intent)
     intents.dm_messages = True  # direct messages
-    intents.message_content = message_content  # privileged: only forum auto-answer needs it
+    intents.message_content = message_content  # privileged: forum auto-answer and the server's history need it
+    intents.guild_reactions = reactions  # the server's history: an asker's ✅ marks the answer
     return intents
 
 
@@ -213,6 +233,27 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
         qa.close()
 
 
+def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
+    """``qabot discord sync``: read every listed channel from its checkpoint into the index, then exit."""
+    token = bot_token(settings)
+    if settings.discord_history_channel_ids and not settings.discord_message_content:
+        raise SettingsError(NO_CONTENT)
+    qa = QABot.from_settings(settings, embedder=embedder, watch=False)
+    store = FeedbackStore.from_settings(settings)
+    try:
+        async def main() -> Reading:
+            client = discord.Client(intents=bot_intents(message_content=True, reactions=True))
+            learning = Learning(client, History(qa, HistoryStore(store)), settings,
+                                key=functools.partial(member_key, store))
+            async with serve_errors():
+                return await read_all(client, token, learning.backfill)
+
+        return asyncio.run(main())
+    finally:
+        store.close()
+        qa.close()
+
+
 def _check_scopes(qa: QABot, scopes: Scopes) -> None:
     """Warn about a scope that names no indexed document (a typo would otherwise answer nothing there)."""
     for where, patterns in scopes.all_patterns().items():
@@ -232,7 +273,7 @@ async def serve(bot: commands.Bot, token: str) -> None:
         except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
             pass
     try:
-        async with bot:
+        async with serve_errors(), bot:
             runner = asyncio.create_task(bot.start(token))
             stopper = asyncio.create_task(stop.wait())
             done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -242,6 +283,16 @@ async def serve(bot: commands.Bot, token: str) -> None:
             else:
                 stopper.cancel()
             await runner
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+@contextlib.asynccontextmanager
+async def serve_errors() -> AsyncIterator[None]:
+    """Discord's refusals at login as one-line ``SettingsError``s that say what to do."""
+    try:
+        yield
     except discord.LoginFailure:
         raise SettingsError(f"Discord rejected QABOT_DISCORD_TOKEN: reset it at {PORTAL} (Bot > Reset Token)") from None
     except discord.PrivilegedIntentsRequired:
@@ -249,6 +300,3 @@ async def serve(bot: commands.Bot, token: str) -> None:
             "Discord refused the Message Content intent: turn it on at "
             f"{PORTAL} (Bot > Privileged Gateway Intents), or unset QABOT_DISCORD_MESSAGE_CONTENT"
         ) from None
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import discord
 
-from qabot.adapters.render import cite
+from qabot.adapters.render import cite, source_name
 from qabot.models import Answer, Citation, Excerpt, SourceInfo
 from qabot.text import flat, visible
 
@@ -177,7 +177,7 @@ def cite_markdown(citation: Citation, limit: int) -> str:
     the page, or a chat message), else to the document's url, when one is a plain web
     address that fits.
     """
-    source = file_name(citation.source, limit // 2)
+    source = file_name(source_name(citation.source), limit // 2)
     place = _escaped(flat(citation.location), limit - len(source) - 2)
     where = f"{source}, {place}"
     links = [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
@@ -248,7 +248,7 @@ def sources_embed(sources: Sequence[SourceInfo]) -> discord.Embed:
     lines: list[str] = []
     used = 0
     for position, source in enumerate(sources):
-        line = "• " + file_name(source.source, 200)
+        line = "• " + file_name(source_name(source.source), 200)
         if source.title:
             line += " — " + _escaped(flat(source.title), 200)
         line += f" ({source.passages} passages)"

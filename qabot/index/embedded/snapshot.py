@@ -202,7 +202,9 @@ class Snapshot:
                     entry = by_source.setdefault(source, [0, 0, title])
                     entry[0] += 1
                     entry[1] += passages
-            self._sources = [SourceInfo(source=s, title=t if d == 1 else None, documents=d, passages=n)
+                    if entry[2] != title:  # a title the source's documents share is its title (a chat's exchanges)
+                        entry[2] = None
+            self._sources = [SourceInfo(source=s, title=t, documents=d, passages=n)
                              for s, (d, n, t) in sorted(by_source.items())]
         return self._sources if scope is None else [s for s in self._sources if scope.matches(s.source)]
 

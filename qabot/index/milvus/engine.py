@@ -272,7 +272,7 @@ class MilvusEngine:
             finally:
                 iterator.close()
             self._sources = [
-                SourceInfo(source=s, title=docs[0].get("title") if len(docs) == 1 else None, documents=len(docs),
+                SourceInfo(source=s, title=_shared({d.get("title") for d in docs}), documents=len(docs),
                            passages=sum(d["passages"] for d in docs))
                 for s, docs in sorted(by_source.items())
             ]
@@ -280,6 +280,11 @@ class MilvusEngine:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _shared(titles: set[str | None]) -> str | None:
+    """The title every document of a source has (a chat's exchanges share the channel's), else None."""
+    return next(iter(titles)) if len(titles) == 1 else None
 
 
 def _ids(rows: list[int], where: str | None) -> str:

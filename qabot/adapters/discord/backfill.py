@@ -1,0 +1,211 @@
+"""Backfill: what the listed channels said before, read from each one's checkpoint when the bot is ready.
+
+Each listed id is a text channel (with its threads: active, archived public, and
+archived private where the bot may list them), a forum (its posts, active and archived)
+or a thread alone. Each channel is read oldest to newest from its checkpoint, in
+discord.py's pages of 100 (``Messageable.history``), ``BATCH`` messages held and applied at
+a time, so memory stays bounded whatever a channel's length; the checkpoint advances with
+each batch, and a restart goes on from it, never from scratch. A channel read to its end
+whose last message is its checkpoint costs no request at all. Channels are read one at a
+time, and discord.py waits out Discord's rate limits (a 429 is retried after the delay it
+names), so a backfill never hammers the API.
+
+Until a channel has been read to its end in this run, its new messages wait, stored, and
+are linked in order once the backfill reaches them: the channels themselves are read
+first, then their active threads, then the archived ones. Progress goes to the log
+every ``LOG_SECONDS`` and to ``/qabot status``. ``qabot discord sync`` runs the same
+backfill without serving questions (``sync``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from qabot.adapters.discord.history import MARKS, Feed, Key, channel_row, chat_message
+from qabot.history import Changes, History
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000  # messages held and applied at a time
+LOG_SECONDS = 10.0
+MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
+
+
+@dataclass
+class Reading:
+    """What a backfill run has done so far."""
+
+    started: float = field(default_factory=time.time)
+    channels: int = 0  # read (or found up to date) in this run
+    messages: int = 0  # read in this run
+    current: str | None = None  # the channel being read
+    finished: float | None = None
+
+    def describe(self) -> str:
+        state = (f"reading {self.current}" if self.current else "starting") if self.finished is None else "done"
+        return f"backfill {state}: {self.channels} channel(s), {self.messages:,} message(s) read in this run"
+
+
+class Backfill:
+    """Reads the listed channels' history into ``History``, resumably; then any thread met live that it had not seen."""
+
+    def __init__(self, client: discord.Client, history: History, feed: Feed, key: Key, listed: list[int],
+                 solved_tags: frozenset[str], *, batch: int | None = None) -> None:
+        self.client = client
+        self.history = history
+        self.feed = feed
+        self.key = key
+        self.listed = listed
+        self.solved_tags = solved_tags
+        self.batch = batch or BATCH
+        self.reading = Reading()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._logged = 0.0
+
+    def queue(self, channel: Any) -> None:
+        """Read this channel too (a thread met live that the backfill had not seen)."""
+        self._queue.put_nowait(channel)
+
+    async def run(self, *, follow: bool = True) -> Reading:
+        """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
+        self.reading = Reading()
+        await self._drop_unlisted()
+        await asyncio.to_thread(self.history.reopen)  # until read to its end in this run, it may have missed some
+        for channel_id in self.listed:
+            channel = await self._resolve(channel_id)
+            if channel is None:
+                continue
+            async for target in self._targets(channel):
+                await self.read(target)
+        self.reading.finished = time.time()
+        self.reading.current = None
+        progress = self.history.progress()
+        log.info("history: backfill done in %.0f s: %d message(s) read; %s", time.time() - self.reading.started,
+                 self.reading.messages, progress.describe())
+        while follow:
+            await self.read(await self._queue.get())
+        return self.reading
+
+    async def _drop_unlisted(self) -> None:
+        """Channels kept from before that are no longer listed: their history leaves the index."""
+        listed = set(self.listed)
+        gone = {row.id for row in self.history.rows() if row.id not in listed and row.parent_id not in listed}
+        if gone:
+            log.info("history: %d channel(s) or thread(s) are no longer listed; their history leaves the index",
+                     len(gone))
+            await self.feed.apply(Changes(dropped=gone))
+
+    async def _resolve(self, channel_id: int) -> Any:
+        channel = self.client.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.client.fetch_channel(channel_id)
+            except (discord.HTTPException, discord.InvalidData) as exc:
+                log.warning("history: cannot read channel %s (QABOT_DISCORD_HISTORY_CHANNEL_IDS): %s", channel_id, exc)
+                return None
+        if getattr(channel, "guild", None) is None or isinstance(channel, discord.CategoryChannel):
+            log.warning("history: %s is not a server's text channel, forum or thread: list those", channel_id)
+            return None
+        return channel
+
+    async def _targets(self, channel: Any) -> AsyncIterator[Any]:
+        """The channel (where it holds messages), then its active threads, then its archived ones."""
+        if isinstance(channel, discord.Thread):
+            yield channel
+            return
+        if not isinstance(channel, discord.ForumChannel):  # a forum's messages are its posts'
+            yield channel
+        if not hasattr(channel, "archived_threads"):
+            return
+        seen = set()
+        for thread in list(channel.threads):
+            seen.add(thread.id)
+            yield thread
+        for private in (False, True) if isinstance(channel, discord.TextChannel) else (False,):
+            try:
+                archived = channel.archived_threads(limit=None, private=private) if private else \
+                    channel.archived_threads(limit=None)
+                async for thread in archived:
+                    if thread.id not in seen:
+                        seen.add(thread.id)
+                        yield thread
+            except discord.Forbidden:
+                log.info("history: cannot list %s archived threads of #%s (it needs %s)",
+                         "private" if private else "the", channel.name,
+                         "Manage Threads" if private else "Read Message History")
+
+    async def read(self, channel: Any) -> None:
+        """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
+        # History's lock may be held by a batch being applied: wait for it off the event loop.
+        relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags))
+        row = self.history.row(channel.id)
+        assert row is not None
+        last = getattr(channel, "last_message_id", None)
+        self.reading.channels += 1
+        if relay:
+            await self.feed.apply(Changes(relay={channel.id}))
+        if last is not None and row.checkpoint >= last:  # nothing new since: no request at all
+            await self.feed.apply(Changes(read={channel.id: (row.checkpoint, True)}))
+            return
+        self.reading.current = row.title
+        after = discord.Object(id=row.checkpoint) if row.checkpoint else None
+        changes, newest, count = Changes(), row.checkpoint, 0
+        try:
+            async for message in channel.history(limit=None, after=after, oldest_first=True):
+                newest = message.id
+                count += 1
+                self.reading.messages += 1
+                kept = chat_message(message, self.key)
+                if kept is not None:
+                    changes.add(channel.id, kept)
+                    changes.marks += await self._marks(message)
+                if count % self.batch == 0:
+                    changes.read[channel.id] = (newest, False)
+                    await self.feed.apply(changes)
+                    changes = Changes()
+                    self._progress()
+        except discord.Forbidden:
+            log.warning("history: cannot read #%s (it needs View Channel and Read Message History)",
+                        getattr(channel, "name", channel.id))
+            return
+        changes.read[channel.id] = (newest, True)
+        await self.feed.apply(changes)
+        self._progress()
+
+    async def _marks(self, message: discord.Message) -> list[tuple[int, str]]:
+        """Who marked this message with a ✅ (the history keeps the mark only where it is its asker's)."""
+        out = []
+        for reaction in message.reactions:
+            if str(reaction.emoji) in MARKS:
+                async for user in reaction.users(limit=MARKERS):
+                    out.append((message.id, self.key(user.id)))
+        return out
+
+    def _progress(self) -> None:
+        now = time.monotonic()
+        if now - self._logged >= LOG_SECONDS:
+            self._logged = now
+            log.info("history: %s", self.reading.describe())
+
+
+async def sync(client: discord.Client, token: str, backfill: Backfill) -> Reading:
+    """``qabot discord sync``: log in, read every listed channel once, and close (no question is answered)."""
+    async with client:
+        task = asyncio.create_task(client.start(token))
+        ready = asyncio.create_task(client.wait_until_ready())
+        try:
+            await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # a login Discord refused, said as such
+            return await backfill.run(follow=False)
+        finally:
+            ready.cancel()
+            await client.close()
+            await asyncio.gather(task, ready, return_exceptions=True)

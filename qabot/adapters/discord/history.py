@@ -1,0 +1,221 @@
+"""The server's own history, live: listed channels' messages, edits and deletions fed to ``qabot.history``.
+
+``QABOT_DISCORD_HISTORY_CHANNEL_IDS`` lists text channels, forum channels and threads;
+a listed channel's threads and a listed forum's posts are in too, archived ones included.
+Reading messages that do not mention the bot needs the privileged Message Content intent
+(``QABOT_DISCORD_MESSAGE_CONTENT=true``); without it nothing is indexed, and the bot says
+so once, at start.
+
+- **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
+  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker: each becomes a
+  ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
+  and system notices are never kept;
+- **the feed**: changes are batched and debounced (``QABOT_DISCORD_HISTORY_DEBOUNCE_SECONDS``
+  after the first of a burst), then applied in a worker thread, never on the event loop:
+  a message reaches answers within seconds, and a busy channel is not one commit per message;
+- **members** are kept as the state database's salted hash of their id (``FeedbackStore.user_hash``);
+  only the display name a citation shows is kept in clear.
+
+Backfill (reading what was said before, from each channel's checkpoint) is ``backfill``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord import MessageType
+from discord.ext import commands
+
+from qabot.corpus.chat import ChatMessage, attachment, embed
+from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
+from qabot.text import fold
+
+log = logging.getLogger(__name__)
+
+CHAT_TYPES = (MessageType.default, MessageType.reply)
+MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
+Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
+
+
+def chat_message(message: discord.Message, key: Key) -> ChatMessage | None:
+    """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices)."""
+    if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
+        return None
+    extras = [attachment(a.filename) for a in message.attachments]
+    extras += [shown for e in message.embeds if (shown := embed(e.title, e.description))]
+    reference = message.reference
+    reply_to = reference.message_id if reference is not None and reference.channel_id == message.channel.id else None
+    return ChatMessage(
+        id=str(message.id), author=message.author.display_name, author_key=key(message.author.id),
+        date=message.created_at.isoformat(timespec="seconds"), content=message.clean_content, extras=tuple(extras),
+        reply_to=str(reply_to) if reply_to else None, names=frozenset({key(message.author.id)}),
+        mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
+    )
+
+
+def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
+    """A text channel, thread or forum post as the history keeps it: its title is what citations show."""
+    guild = channel.guild
+    prefix = f"{guild.name} · " if guild is not None and guild.name else ""
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        tags = tuple(tag.name for tag in channel.applied_tags)
+        kind = (FORUM_POST if isinstance(parent, discord.ForumChannel) else PRIVATE_THREAD
+                if channel.type is discord.ChannelType.private_thread else THREAD)
+        title = f"{prefix}#{getattr(parent, 'name', channel.parent_id)} › {channel.name}"
+        if tags:
+            title += f" [{', '.join(tags)}]"
+        return ChannelRow(channel.id, guild.id, channel.parent_id, kind, title, tags,
+                          any(fold(tag) in solved_tags for tag in tags))
+    return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}")
+
+
+class Feed:
+    """Changes batched and debounced, then applied by ``History`` in a worker thread, one batch at a time.
+
+    ``stop`` waits for the batches being applied and applies what is still pending, so a
+    deletion heard just before the bot stops is not lost.
+    """
+
+    def __init__(self, history: History, debounce: float) -> None:
+        self.history = history
+        self.debounce = debounce
+        self._pending = Changes()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._applying: set[asyncio.Future[Any]] = set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="qabot-history-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await asyncio.gather(*self._applying, return_exceptions=True)
+        leftover, self._pending = self._pending, Changes()
+        if leftover:
+            await self._apply(leftover)
+
+    def submit(self, changes: Changes) -> None:
+        if changes:
+            self._pending.merge(changes)
+            self._idle.clear()
+            self._wake.set()
+
+    async def apply(self, changes: Changes) -> None:
+        """Apply now, without waiting for a burst to end (a backfill's pages), in a worker thread."""
+        if changes:
+            await self._apply(changes)
+
+    async def settled(self) -> None:
+        """Wait until everything submitted so far is applied."""
+        await self._idle.wait()
+
+    async def _apply(self, changes: Changes) -> None:
+        """``History.apply`` in a worker thread; a cancelled caller does not leave it running unseen (``stop``)."""
+        future = asyncio.ensure_future(asyncio.to_thread(self.history.apply, changes))
+        self._applying.add(future)
+        future.add_done_callback(self._applying.discard)
+        await asyncio.shield(future)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self.debounce)  # a burst becomes one batch
+            self._wake.clear()
+            batch, self._pending = self._pending, Changes()
+            try:
+                await self._apply(batch)
+            except Exception as exc:  # a failed batch is logged; the bot and the next batches go on
+                log.error("history: could not apply %d change(s): %s", batch.messages, exc, exc_info=exc)
+            if not self._wake.is_set():
+                self._idle.set()
+
+
+class HistoryCog(commands.Cog, name="History"):
+    """Gateway events of the listed channels, as changes to their history."""
+
+    def __init__(self, history: History, feed: Feed, key: Key, listed: frozenset[int], solved_tags: frozenset[str],
+                 *, read: Callable[[Any], None]) -> None:
+        self.history = history
+        self.feed = feed
+        self.key = key
+        self.listed = listed
+        self.solved_tags = solved_tags
+        self.read = read  # queues a channel's backfill (one the bot had not seen, met live)
+
+    def tracked(self, channel: Any) -> bool:
+        """Whether a channel's (or thread's) history is kept: it, or the channel a thread is in, is listed."""
+        return channel is not None and (channel.id in self.listed or getattr(channel, "parent_id", None) in self.listed)
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A thread (or forum post) made now: nothing was said in it before, so it is read to its end already."""
+        if self.tracked(thread) and self.history.row(thread.id) is None:
+            await asyncio.to_thread(self.history.register, channel_row(thread, self.solved_tags))
+            self.feed.submit(Changes(read={thread.id: (0, True)}))
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.guild is None or not self.tracked(message.channel):
+            return
+        kept = chat_message(message, self.key)
+        if kept is None:
+            return
+        if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
+            await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags))
+            self.read(message.channel)
+        self.feed.submit(Changes(put={message.channel.id: [kept]}))
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        if self.history.row(payload.channel_id) is None:
+            return
+        kept = chat_message(payload.message, self.key)
+        if kept is not None:
+            self.feed.submit(Changes(edited={payload.channel_id: [kept]}))
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        if self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(removed={payload.message_id}))
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        if self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(removed=set(payload.message_ids)))
+
+    @commands.Cog.listener()
+    async def on_raw_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        if self.history.row(payload.thread_id) is not None:
+            self.feed.submit(Changes(dropped={payload.thread_id}))
+
+    @commands.Cog.listener()
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        gone = {row.id for row in self.history.rows() if channel.id in (row.id, row.parent_id)}
+        if gone:
+            self.feed.submit(Changes(dropped=gone))
+
+    @commands.Cog.listener()
+    async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:
+        # A post renamed or retagged: its title or solved tag changed, and its exchanges show them. (A
+        # channel renamed keeps its title on what was laid out before: all of it would be embedded again.)
+        if self.history.row(after.id) is not None and await asyncio.to_thread(
+                self.history.register, channel_row(after, self.solved_tags)):
+            self.feed.submit(Changes(relay={after.id}))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id))]))

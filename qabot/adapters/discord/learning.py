@@ -1,0 +1,94 @@
+"""Learning from the server: the history's parts put together, for a bot or a client.
+
+``Learning`` holds the feed (``history.Feed``), the gateway listeners (``history.HistoryCog``)
+and the backfill (``backfill.Backfill``) of one client: ``start`` (when the client is
+ready) reads every listed channel from its checkpoint, then keeps up with what is said;
+``stop`` applies what is still pending. ``qabot discord sync`` does the reading alone and
+exits (``bot.sync``).
+
+Without the Message Content intent nothing is read: the bot says so once, at start, and
+what was indexed before stays, quoted by the privacy rule as ever. A list emptied on
+purpose (no channel listed, history kept from before) removes that history from the index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from qabot.adapters.discord.backfill import Backfill
+from qabot.adapters.discord.history import Feed, HistoryCog, Key
+from qabot.history import History, HistoryStore
+from qabot.text import fold
+
+if TYPE_CHECKING:
+    from qabot.feedback import FeedbackStore
+    from qabot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+NO_CONTENT = ("QABOT_DISCORD_HISTORY_CHANNEL_IDS is set but no message will be indexed: reading the server's "
+              "messages needs QABOT_DISCORD_MESSAGE_CONTENT=true and the Message Content intent (developer portal, "
+              "Bot > Privileged Gateway Intents)")
+
+
+def history_wanted(settings: Settings, store: FeedbackStore) -> bool:
+    """Whether a bot keeps the server's history: channels are listed, or history was kept before (to remove it)."""
+    if settings.discord_history_channel_ids:
+        if not settings.discord_message_content:
+            log.warning(NO_CONTENT)
+        return True
+    return store.exists() and bool(HistoryStore(store).channels())
+
+
+class Learning:
+    """One client's history: its feed, its listeners and its backfill."""
+
+    def __init__(self, client: discord.Client, history: History, settings: Settings, *, key: Key) -> None:
+        listed = list(settings.discord_history_channel_ids)
+        # Without the content intent nothing can be read; a list emptied on purpose still removes what was kept.
+        self.reads = settings.discord_message_content or not listed
+        tags = frozenset(fold(tag) for tag in settings.discord_history_solved_tags)
+        self.history = history
+        self.feed = Feed(history, settings.discord_history_debounce_seconds)
+        self.backfill = Backfill(client, history, self.feed, key, listed, tags)
+        self.cog = HistoryCog(history, self.feed, key, frozenset(listed) if self.reads else frozenset(), tags,
+                              read=self.backfill.queue)
+        self._task: asyncio.Task[Any] | None = None
+
+    def start(self) -> None:
+        """Start the feed and a backfill. A new gateway session (``on_ready`` again) may have missed messages: the
+        backfill under way stops, and another reads on from the checkpoints (a channel with nothing new costs no
+        request)."""
+        self.feed.start()
+        if not self.reads:
+            return
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = asyncio.get_running_loop().create_task(self._backfill(), name="qabot-history-backfill")
+
+    async def _backfill(self) -> None:
+        try:
+            await self.backfill.run(follow=True)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the bot goes on answering; the next start reads on from the checkpoints
+            log.error("history: the backfill stopped: %s", exc, exc_info=exc)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.feed.stop()
+
+    def describe(self, guild_id: int | None) -> str:
+        """The history of one server, for ``/qabot status``."""
+        if not self.reads:
+            return "not read: " + NO_CONTENT.split(": ", 1)[1]
+        progress = self.history.progress(guild_id)
+        return f"{progress.describe()}\n{self.backfill.reading.describe()}"

@@ -1,0 +1,235 @@
+"""A chat laid out as documents: one document per exchange, a question and the messages that answer it.
+
+Both ways a Discord chat reaches qabot go through here: a DiscordChatExporter export
+(``qabot.corpus.discord_export``) and a live channel, thread or forum post
+(``qabot.history``). Each gives the channel (``ChatChannel``) and its messages
+(``ChatMessage``: id, author, a stable key for the author, time, text, reply target,
+mentions); the conversations are untangled (``qabot.corpus.conversations``), and each
+exchange becomes one small document:
+
+- its id is ``<channel id>-<first message id>`` (a long exchange is cut into parts of
+  ``MAX_MESSAGES``, the later ones ``...-2``, ``...-3``), its title the channel's;
+- each message is one paragraph, ``"<display name>: <text>"``, with its author, its date
+  (ISO 8601, when it was sent), its jump link
+  (``https://discord.com/channels/<guild>/<channel>/<message>``), its role in the
+  exchange (``asks``, ``answers``, ``accepted``) and its number: its place in the channel.
+
+So a new message changes one small document, not a channel's, and a passage or an excerpt
+never mixes two conversations.
+
+**Accepted answers.** An answer the asker marked (a ✅ reaction, where the source knows
+it) has the role ``accepted``; so has, in a forum post tagged solved, the answer the asker
+thanked ("thanks, that worked": as a reply to it, naming its author, or right after it),
+or every answer where none was thanked. The search ranks exchanges with an accepted answer
+a little higher and prefers that message as the highlight (``qabot.search``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from qabot.corpus import conversations
+from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.corpus.derived import DerivedText
+from qabot.models import Document
+from qabot.text import fold
+
+JUMP = "https://discord.com/channels/{guild}/{channel}"
+MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
+ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
+_NAME = re.compile(r"[\w\-]+")
+THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
+                    re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ChatChannel:
+    """Where the messages are: what every exchange document of the channel shares."""
+
+    source: str  # the documents' source: an export's file name, or discord/<guild>/<channel> live
+    guild_id: str  # "0" for direct messages
+    channel_id: str
+    title: str
+    thread: bool = False  # a thread or a forum post: all of it is one conversation
+    solved: bool = False  # a forum post tagged solved
+
+    @property
+    def url(self) -> str:
+        return JUMP.format(guild="@me" if self.guild_id == "0" else self.guild_id, channel=self.channel_id)
+
+    def link(self, message_id: str) -> str:
+        return f"{self.url}/{message_id}"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message, as laying it out and untangling it need it."""
+
+    id: str
+    author: str  # the display name a citation shows
+    author_key: str  # the same for every message of one person (live: a salted hash of the member id)
+    date: str  # ISO 8601, when it was sent
+    content: str  # what was written, Markdown as plain text
+    extras: tuple[str, ...] = ()  # "(attachment: a.png)", "(embed: title — description)"
+    reply_to: str | None = None  # the id of the message it replies to
+    names: frozenset[str] = frozenset()  # folded names others may call the author by
+    mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions
+    bot: bool = False
+    marked: bool = False  # the asker marked it as the answer
+
+    @property
+    def text(self) -> str:
+        """The paragraph quoted from it: ``"<author>: <content> <extras>"``."""
+        return paragraph_text(self.author, self.content, self.extras)
+
+    @property
+    def seconds(self) -> float | None:
+        try:
+            return datetime.fromisoformat(self.date).timestamp()
+        except ValueError:
+            return None
+
+    def untangled(self) -> conversations.Message:
+        """What untangling conversations reads of it."""
+        return conversations.Message(author=self.author_key, text=self.content, time=self.seconds, id=self.id,
+                                     names=self.names | {fold(self.author)}, reply_to=self.reply_to,
+                                     mentions=self.mentions, bot=self.bot)
+
+
+def paragraph_text(author: str, content: str, extras: Sequence[str] = ()) -> str:
+    """A message's paragraph: its author, then its non-blank lines, attachments and embeds."""
+    lines = [line.rstrip() for line in content.strip().splitlines()]
+    body = "\n".join(line for line in lines if line.strip())
+    return f"{author}: " + " ".join(part for part in (body, *extras) if part)
+
+
+def attachment(name: str) -> str:
+    return f"(attachment: {name})"
+
+
+def embed(title: object = None, description: object = None) -> str | None:
+    shown = " — ".join(" ".join(str(value).split()) for value in (title, description) if value)
+    return f"(embed: {shown})" if shown else None
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A message laid out in its channel: its paragraph and what its exchange's layout needs of it."""
+
+    id: str
+    author: str
+    author_key: str
+    date: str
+    text: str
+    number: int  # its place in the channel
+    role: str | None
+    exchange: str  # the id of its exchange's first message
+    reply_to: str | None = None
+    thanks: frozenset[str] | None = None  # a thanks: the author keys it names (None: not a thanks)
+    marked: bool = False
+
+
+def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
+           untangler: conversations.Untangler | None = None) -> Placed:
+    """``message`` at its place, in its exchange; ``untangler`` (having seen it) tells whom a thanks names."""
+    thanks = None
+    if THANKS.search(message.content) and "?" not in message.content:  # "thanks, but how ...?" asks on
+        thanks = untangler.named(message.content) if untangler is not None else frozenset()
+    return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
+                  exchange, message.reply_to, thanks, message.marked)
+
+
+def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str
+             ) -> list[Document]:
+    """The documents of an exchange kept elsewhere (a live channel's, ``qabot.history``), beginning with message
+    ``first``: each message with its place in the channel and its role, in order."""
+    known: dict[str, str] = {}  # the names of the exchange's authors, for whom a thanks names
+    for message, _, _ in messages:
+        for name in (fold(message.author), *message.names):
+            known.setdefault(name, message.author_key)
+    out = []
+    for message, number, role in messages:
+        named = frozenset(known[t] for t in _NAME.findall(fold(message.content)) if t in known) | message.mentions
+        thanks = named if THANKS.search(message.content) and "?" not in message.content else None
+        out.append(Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
+                          first, message.reply_to, thanks, message.marked))
+    return exchange_documents(channel, out)
+
+
+def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str | None]:
+    """The roles of an exchange's messages, with ``ACCEPTED`` for the answers its asker accepted.
+
+    An answer is accepted where the asker marked it (``marked``); in a forum post tagged
+    solved, also the answer the asker thanked, or every answer where none was thanked. (A
+    thanks in plain chat is too loose a sign to rank by: the search reads it as a hint for
+    the highlight only, ``qabot.search.exchange``.)
+    """
+    roles = [p.role for p in exchange]
+    asker = next((p.author_key for p in exchange if p.role == ASKS), None)
+    answering = [i for i, p in enumerate(exchange) if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker]
+    chosen = {i for i in answering if exchange[i].marked}
+    if solved:
+        chosen |= {i for i in (_thanked(exchange, answering, n) for n, p in enumerate(exchange)
+                               if asker is not None and p.author_key == asker and p.thanks is not None)
+                   if i is not None}
+        chosen = chosen or set(answering)
+    for i in chosen:
+        roles[i] = ACCEPTED
+    return roles
+
+
+def _thanked(exchange: Sequence[Placed], answering: list[int], n: int) -> int | None:
+    """The answer the thanks at ``n`` is for: the one it replies to, else the latest by someone it names, else
+    (naming nobody, replying to nothing) the latest answer before it."""
+    thanks = exchange[n]
+    before = [i for i in answering if i < n]
+    if thanks.reply_to is not None:
+        target = next((i for i in before if exchange[i].id == thanks.reply_to), None)
+        if target is not None:
+            return target
+    named = [i for i in before if exchange[i].author_key in (thanks.thanks or ())]
+    if named:
+        return named[-1]
+    return before[-1] if before and not thanks.thanks and thanks.reply_to is None else None
+
+
+def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed]) -> list[Document]:
+    """The documents of one exchange (its messages in channel order): one, or parts of ``MAX_MESSAGES``."""
+    ordered = sorted(exchange, key=lambda p: p.number)
+    roles = accepted_roles(ordered, channel.solved)
+    out = []
+    for part, lo in enumerate(range(0, len(ordered), MAX_MESSAGES), start=1):
+        text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
+        for p, role in zip(ordered[lo : lo + MAX_MESSAGES], roles[lo : lo + MAX_MESSAGES], strict=True):
+            text.paragraph(p.text, number=p.number, author=p.author, date=p.date, url=channel.link(p.id), group=1,
+                           role=role)
+        out.append(text.document(channel.source, doc_id=exchange_id(channel.channel_id, ordered[0].exchange, part),
+                                 title=channel.title, url=channel.url))
+    return out
+
+
+def exchange_id(channel_id: str, first: str, part: int = 1) -> str:
+    """The document id of an exchange (part): ``<channel>-<first message>``, then ``-2``, ``-3``..."""
+    return f"{channel_id}-{first}" if part == 1 else f"{channel_id}-{first}-{part}"
+
+
+def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator[Document]:
+    """A whole channel read in one pass (an export): its exchanges' documents, in the order they began.
+
+    Each message is linked into its conversation as it is read, and only its ``Placed``
+    is kept (a big server's history is read one message at a time).
+    """
+    untangler = conversations.Untangler(one_conversation=channel.thread)
+    ids: list[str] = []  # each message's id, by its place
+    by_exchange: dict[str, list[Placed]] = {}  # in the order the exchanges began
+    for message in messages:
+        untangler.add(message.untangled())
+        n = len(ids)
+        ids.append(message.id)
+        first = ids[untangler.roots[n]]
+        by_exchange.setdefault(first, []).append(placed(message, n + 1, untangler.roles[n], first, untangler))
+    while by_exchange:  # each exchange's messages go once its documents are made
+        yield from exchange_documents(channel, by_exchange.pop(next(iter(by_exchange))))

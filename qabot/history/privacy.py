@@ -1,0 +1,89 @@
+"""Who may read what: the one rule that decides which channels' history a place may quote.
+
+A Discord channel's history is indexed under ``discord/<guild id>/<channel id>`` (a
+thread or a forum post under its own id; its channel is remembered). Where an answer is
+shown, everyone who can read the answer must be able to read what it quotes. So:
+
+1. **its own server only**: history is quoted only in the guild it came from;
+2. **private channels stay where their readers are**: a channel that some member cannot
+   read (@everyone may not view it or read its history, or an overwrite takes either
+   from a role or a member) is private, and its history (its threads' too) is quoted only in that channel and
+   its threads. A private thread is quoted only in itself. Whether a channel is private is
+   asked of Discord's own view of it now (``private``), and a channel it cannot tell about
+   (deleted, or never seen) counts as private;
+3. **never in direct messages**, unless ``dms`` (``QABOT_DISCORD_HISTORY_DMS``) allows it;
+   then only public channels' history, never a private one's;
+4. **scopes apply on top**: a place's scope (``qabot.scopes``) may narrow this further,
+   never widen it (``scope``): a scope of patterns quotes history only where a pattern
+   also matches its source (``discord/`` matches all of it).
+
+``Answering.door`` (the Discord adapter) asks ``quotable`` at every door and adds the
+answer to the place's scope with ``scope``, so ``/ask``, mentions, buttons, follow-ups and
+``/sources`` all see the same history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from qabot.index.scope import Scope, chat_source
+
+Private = Callable[[int, int], bool]  # (guild id, channel id): whether @everyone cannot view that channel
+
+
+@dataclass(frozen=True)
+class HistoryChannel:
+    """A channel, thread or forum post whose history is indexed."""
+
+    guild_id: int
+    channel_id: int
+    parent_id: int | None = None  # a thread's or a forum post's channel
+    private_thread: bool = False
+
+    @property
+    def source(self) -> str:
+        return chat_source(self.guild_id, self.channel_id)
+
+    @property
+    def root(self) -> int:
+        """The channel whose readers decide who may read it: its own, or its parent's for a thread."""
+        return self.parent_id if self.parent_id is not None else self.channel_id
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an answer would be shown: a guild's channel or thread (``parent_id``), or a direct message."""
+
+    guild_id: int | None
+    channel_id: int | None
+    parent_id: int | None = None
+
+
+def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private, *, dms: bool = False
+             ) -> frozenset[str]:
+    """The history sources an answer shown at ``where`` may quote (before any scope narrows them)."""
+    if where.guild_id is None:
+        if not dms:
+            return frozenset()
+        return frozenset(c.source for c in channels if not c.private_thread and not private(c.guild_id, c.root))
+    here = {c for c in (where.channel_id, where.parent_id) if c is not None}
+    out = set()
+    privacy: dict[int, bool] = {}  # asked once per channel
+    for c in channels:
+        if c.guild_id != where.guild_id:
+            continue
+        if c.private_thread:
+            if c.channel_id == where.channel_id:
+                out.add(c.source)
+            continue
+        if c.root not in privacy:
+            privacy[c.root] = private(c.guild_id, c.root)
+        if not privacy[c.root] or c.root in here:
+            out.add(c.source)
+    return frozenset(out)
+
+
+def scope(patterns: tuple[str, ...] | None, chats: frozenset[str]) -> Scope:
+    """A place's scope (its patterns; None: everything) with the history it may quote."""
+    return Scope(patterns, chats)

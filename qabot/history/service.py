@@ -1,0 +1,239 @@
+"""``History``: a live chat's messages kept, linked into exchanges, and fed to the index through the document API.
+
+The Discord adapter (``qabot.adapters.discord.history``) turns events and backfilled
+pages into ``Changes`` and hands them to ``History.apply`` in a worker thread, batched.
+One ``apply`` does, in order:
+
+1. the state database: new and edited messages stored, deleted ones removed, channels
+   dropped, marks and checkpoints recorded (``qabot.history.store``);
+2. linking: the new messages of a channel read to its end (or up to its checkpoint,
+   while a backfill reads it) are linked into their conversations (``linking``);
+3. the exchanges touched are laid out again (``linking.documents``) and applied with
+   ``QABot.delete`` and ``QABot.upsert``: an exchange whose document is unchanged costs a
+   digest compare, and a deleted message is gone from the index when ``apply`` returns.
+
+Every document's source is ``discord/<guild>/<channel>``; which places may quote it is
+``qabot.history.privacy``'s to say.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
+from qabot.history import linking
+from qabot.history.privacy import HistoryChannel
+from qabot.history.store import PRIVATE_THREAD, ChannelRow, HistoryStore
+from qabot.index.scope import chat_source
+from qabot.models import Document
+
+log = logging.getLogger(__name__)
+
+
+class DocumentAPI(Protocol):
+    """What ``History`` needs of ``QABot``: the document API."""
+
+    def upsert(self, documents: Iterable[Document]) -> object: ...
+
+    def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> object: ...
+
+
+@dataclass
+class Changes:
+    """What happened to some channels since the last ``apply``: the batch ``apply`` takes."""
+
+    put: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new messages (read or sent)
+    edited: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new versions of messages kept
+    removed: set[int] = field(default_factory=set)  # message ids
+    dropped: set[int] = field(default_factory=set)  # channels (or threads) deleted
+    marks: list[tuple[int, str]] = field(default_factory=list)  # (message id, the member who marked it)
+    read: dict[int, tuple[int, bool]] = field(default_factory=dict)  # backfill: channel: (checkpoint, complete)
+    relay: set[int] = field(default_factory=set)  # channels whose every exchange is laid out again (a new title)
+
+    def __bool__(self) -> bool:
+        return bool(self.put or self.edited or self.removed or self.dropped or self.marks or self.read or self.relay)
+
+    def add(self, channel_id: int, message: ChatMessage) -> None:
+        self.put.setdefault(channel_id, []).append(message)
+
+    def merge(self, other: Changes) -> None:
+        for channel_id, messages in other.put.items():
+            self.put.setdefault(channel_id, []).extend(messages)
+        for channel_id, messages in other.edited.items():
+            self.edited.setdefault(channel_id, []).extend(messages)
+        self.removed |= other.removed
+        self.dropped |= other.dropped
+        self.marks += other.marks
+        self.read |= other.read
+        self.relay |= other.relay
+
+    @property
+    def messages(self) -> int:
+        return sum(len(m) for m in self.put.values())
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one ``apply`` did."""
+
+    written: int  # exchange documents upserted (unchanged ones included: the index skips those)
+    deleted: int  # document ids deleted
+    seconds: float
+
+
+class History:
+    """A live chat's history, kept and indexed. ``apply`` is safe from any thread (one at a time)."""
+
+    def __init__(self, qa: DocumentAPI, store: HistoryStore) -> None:
+        self.qa = qa
+        self.store = store
+        self._lock = threading.Lock()
+        self._rows = {row.id: row for row in store.channels()}
+        self._forgotten = store.forgotten()  # members who asked to be forgotten: never kept again
+        self.applied = 0  # batches applied
+        self.last_applied: float | None = None  # when (time.time())
+
+    # -- channels ---------------------------------------------------------------------------
+
+    def register(self, row: ChannelRow) -> bool:
+        """Add a channel, or update what Discord says of it now; an existing one keeps its checkpoint.
+
+        True where what its documents show changed (its title, kind or solved tag): its
+        exchanges are then to be laid out again (``Changes.relay``).
+        """
+        with self._lock:
+            before = self._rows.get(row.id)
+            self._rows[row.id] = self.store.put_channel(row)
+        return before is not None and _shown(before) != _shown(self._rows[row.id])
+
+    def reopen(self) -> None:
+        """Every channel may have missed messages (the bot was away): new ones wait until a backfill reads it again."""
+        with self._lock:
+            self.store.reopen()
+            self._rows = {row.id: row for row in self.store.channels()}
+
+    def row(self, channel_id: int) -> ChannelRow | None:
+        return self._rows.get(channel_id)
+
+    def rows(self) -> list[ChannelRow]:
+        return list(self._rows.values())
+
+    def channels(self) -> list[HistoryChannel]:
+        """The channels whose history is indexed, as the privacy rule sees them."""
+        return [HistoryChannel(r.guild_id, r.id, r.parent_id, r.kind == PRIVATE_THREAD) for r in list(self._rows.values())]
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def apply(self, changes: Changes) -> Applied:
+        """Store, link and index a batch of changes (see the module's docstring)."""
+        started = time.perf_counter()
+        with self._lock:
+            touched: set[tuple[int, int]] = set()  # (channel, root) of the exchanges to lay out again
+            sources = []
+            for channel_id in changes.dropped:
+                row = self._rows.pop(channel_id, None)
+                self.store.drop_channel(channel_id)
+                if row is not None:
+                    sources.append(chat_source(row.guild_id, row.id))
+            linkable: dict[int, int] = {}
+            for channel_id, messages in changes.put.items():
+                if channel_id not in self._rows or channel_id in changes.dropped:
+                    continue
+                guild = self._rows[channel_id].guild_id
+                kept = [m for m in messages if (guild, m.author_key) not in self._forgotten]
+                touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
+                linkable[channel_id] = max((int(m.id) for m in kept), default=0)
+                if self._rows[channel_id].complete and linkable[channel_id]:  # no gap: it is read up to here
+                    self.store.advance(channel_id, linkable[channel_id])
+            for messages in changes.edited.values():
+                touched |= set(self.store.edit(messages))
+            touched |= set(self.store.remove(changes.removed))
+            for channel_id, (checkpoint, complete) in changes.read.items():
+                if channel_id in self._rows:
+                    self.store.advance(channel_id, checkpoint, complete=complete)
+                    self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]
+                    linkable[channel_id] = max(linkable.get(channel_id, 0), checkpoint)
+            for channel_id, up_to in linkable.items():
+                row = self._rows[channel_id]
+                limit = up_to if row.complete else min(up_to, row.checkpoint)
+                touched |= {(channel_id, root) for root in linking.link(self.store, row, limit)}
+            for message_id, by in changes.marks:  # once linked: only its exchange's asker may mark an answer
+                marked = self.store.mark(message_id, by)
+                if marked is not None:
+                    touched.add(marked)
+            for channel_id in changes.relay & set(self._rows):
+                touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
+            gone, documents = self._laid_out(touched, len(changes.removed))
+            if sources:
+                self.qa.delete(sources=sources)
+            if gone:
+                self.qa.delete(gone)
+            if documents:
+                self.qa.upsert(documents)
+            self.applied += 1
+            self.last_applied = time.time()
+        return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
+
+    def forget(self, author_key: str, guild_id: int) -> int:
+        """Remove one member's messages in one server from the state database and the index, and keep none of
+        theirs there from now on; how many messages went."""
+        with self._lock:
+            touched, count = self.store.forget(author_key, guild_id)
+            self._forgotten.add((guild_id, author_key))
+            gone, documents = self._laid_out(touched, count)
+            if gone:
+                self.qa.delete(gone)
+            if documents:
+                self.qa.upsert(documents)
+        return count
+
+    def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
+        """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went)."""
+        gone: list[str] = []
+        documents: list[Document] = []
+        extra = math.ceil(removed / MAX_MESSAGES) if removed else 0  # parts that may have gone at the end
+        for channel_id, root in sorted(touched):
+            row = self._rows.get(channel_id)
+            if row is None:
+                continue
+            exchange = self.store.exchange(root)
+            laid = linking.documents(row, exchange) if exchange else []
+            documents += laid
+            gone += [exchange_id(str(channel_id), str(root), part) for part in range(len(laid) + 1,
+                                                                                      len(laid) + 1 + extra)]
+        return gone, documents
+
+    # -- progress ---------------------------------------------------------------------------
+
+    def progress(self, guild_id: int | None = None) -> Progress:
+        rows = [r for r in self._rows.values() if guild_id is None or r.guild_id == guild_id]
+        total, linked = self.store.counts()
+        return Progress(channels=len(rows), complete=sum(r.complete for r in rows), messages=total, linked=linked,
+                        last_applied=self.last_applied)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the history has been read: for ``/qabot status`` and the logs."""
+
+    channels: int  # channels, threads and forum posts known
+    complete: int  # of which read to their end
+    messages: int  # messages kept
+    linked: int  # of which linked into exchanges (and so indexed)
+    last_applied: float | None
+
+    def describe(self) -> str:
+        reading = self.channels - self.complete
+        return (f"{self.channels} channel(s) and thread(s), {self.complete} read to the end"
+                f"{f', {reading} being read' if reading else ''}; {self.messages:,} message(s) kept, "
+                f"{self.linked:,} indexed")
+
+
+def _shown(row: ChannelRow) -> tuple:
+    return row.title, row.kind, row.solved, row.parent_id

@@ -1,0 +1,341 @@
+"""What a live channel's history keeps in the state database: its channels, their checkpoints, their messages.
+
+The tables live beside the answers and votes, in the same SQLite file (``qabot.feedback``:
+``QABOT_STATE_DIR``, readable by its owner alone). A member is kept only as a salted hash
+of their id (``author_hash``, the state database's own salt): the display name is kept
+for the citation, which shows it. A message keeps what laying out its exchange again
+needs (``qabot.corpus.chat``): its text, attachments' names and embeds' titles, when it was
+sent, the message it replies to, whom it mentions (hashed too) and, once linked into its
+conversation, its exchange (``root``: the id of the exchange's first message), the message
+it responds to, its role, its place in the channel, and its exchange's asker.
+
+A channel keeps its ``checkpoint``: every message up to that id has been read (a
+backfill resumes after it), and ``complete`` once it has been read to its end (new
+messages are then linked as they come).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from qabot.corpus.chat import ChatMessage
+
+if TYPE_CHECKING:
+    from qabot.feedback import FeedbackStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history_channels (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    parent_id INTEGER,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    solved INTEGER NOT NULL DEFAULT 0,
+    checkpoint INTEGER NOT NULL DEFAULT 0,
+    complete INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS history_messages (
+    id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    author_hash TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    content TEXT NOT NULL,
+    extras TEXT NOT NULL DEFAULT '[]',
+    reply_to INTEGER,
+    mentions TEXT NOT NULL DEFAULT '[]',
+    bot INTEGER NOT NULL DEFAULT 0,
+    marked INTEGER NOT NULL DEFAULT 0,
+    parent INTEGER,
+    root INTEGER,
+    role TEXT,
+    number INTEGER,
+    asker TEXT,
+    news INTEGER,
+    continues INTEGER
+);
+CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel_id, id);
+CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
+CREATE INDEX IF NOT EXISTS history_messages_author ON history_messages (author_hash);
+CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);
+CREATE TABLE IF NOT EXISTS history_forgotten (
+    guild_id INTEGER NOT NULL,
+    author_hash TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (guild_id, author_hash)
+);
+"""
+CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """A channel, thread or forum post whose history is indexed."""
+
+    id: int
+    guild_id: int
+    parent_id: int | None
+    kind: str  # CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST
+    title: str
+    tags: tuple[str, ...] = ()
+    solved: bool = False
+    checkpoint: int = 0  # every message up to this id has been read
+    complete: bool = False  # read to its end once: new messages are linked as they come
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored message: the message, and its place in its conversation once linked (``root`` is not None)."""
+
+    message: ChatMessage
+    channel_id: int
+    parent: int | None = None
+    root: int | None = None
+    role: str | None = None
+    number: int | None = None
+    asker: str | None = None
+    news: bool = False
+
+    @property
+    def id(self) -> int:
+        return int(self.message.id)
+
+    @property
+    def opener(self) -> tuple[str, bool]:
+        return (self.asker or self.message.author_key, self.news)
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where linking put a message: what it responds to, its exchange, its role, its place, its exchange's asker."""
+
+    id: int
+    parent: int
+    root: int
+    role: str | None
+    number: int
+    asker: str
+    news: bool
+    continues: int | None = None  # the exchange this one goes on with (a conversation too long for one)
+
+
+_MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
+            "root, role, number, asker, news")
+
+
+class HistoryStore:
+    """The history tables of the state database (``store``: the ``FeedbackStore`` that owns the file)."""
+
+    def __init__(self, store: FeedbackStore) -> None:
+        self.state = store
+        self._ready = False
+
+    def _db(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One transaction; the tables are made on first use."""
+        if not self._ready:
+            with self.state.transaction() as db:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            self._ready = True
+        return self.state.transaction()
+
+    # -- channels ---------------------------------------------------------------------------
+
+    def channels(self) -> list[ChannelRow]:
+        with self._db() as db:
+            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete "
+                              "FROM history_channels ORDER BY id").fetchall()
+        return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]))
+                for r in rows]
+
+    def channel(self, channel_id: int) -> ChannelRow | None:
+        return next((c for c in self._channels_where("id = ?", (channel_id,))), None)
+
+    def _channels_where(self, where: str, args: tuple) -> list[ChannelRow]:
+        with self._db() as db:
+            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete "
+                              f"FROM history_channels WHERE {where}", args).fetchall()
+        return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]))
+                for r in rows]
+
+    def put_channel(self, row: ChannelRow) -> ChannelRow:
+        """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint."""
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, "
+                "parent_id = excluded.parent_id, kind = excluded.kind, title = excluded.title, tags = excluded.tags, "
+                "solved = excluded.solved",
+                (row.id, row.guild_id, row.parent_id, row.kind, row.title, json.dumps(list(row.tags)), int(row.solved)))
+            found = db.execute("SELECT checkpoint, complete FROM history_channels WHERE id = ?", (row.id,)).fetchone()
+        return replace(row, checkpoint=found[0], complete=bool(found[1]))
+
+    def advance(self, channel_id: int, checkpoint: int, *, complete: bool = False) -> None:
+        """Every message of the channel up to ``checkpoint`` has been read (and, ``complete``, all of it)."""
+        with self._db() as db:
+            db.execute("UPDATE history_channels SET checkpoint = MAX(checkpoint, ?), complete = MAX(complete, ?) "
+                       "WHERE id = ?", (checkpoint, int(complete), channel_id))
+
+    def reopen(self) -> None:
+        """No channel is read to its end any more (until a backfill reads it again)."""
+        with self._db() as db:
+            db.execute("UPDATE history_channels SET complete = 0")
+
+    def drop_channel(self, channel_id: int) -> None:
+        """Forget a channel and its messages."""
+        with self._db() as db:
+            db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
+            db.execute("DELETE FROM history_channels WHERE id = ?", (channel_id,))
+
+    def roots(self, channel_id: int) -> list[int]:
+        """The first message of each of the channel's exchanges."""
+        with self._db() as db:
+            return [r for (r,) in db.execute("SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND "
+                                             "root IS NOT NULL", (channel_id,))]
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def put(self, channel_id: int, messages: Sequence[ChatMessage]) -> list[int]:
+        """Store messages (new, or a new version of one kept: its link stays); the roots of those already linked."""
+        rows = [(int(m.id), channel_id, m.author_key, m.author, m.date, m.content, json.dumps(list(m.extras)),
+                 int(m.reply_to) if m.reply_to and m.reply_to.isdigit() else None,
+                 json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked)) for m in messages]
+        with self._db() as db:
+            db.executemany(
+                "INSERT INTO history_messages (id, channel_id, author_hash, author_name, at, content, extras, "
+                "reply_to, mentions, bot, marked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET author_name = excluded.author_name, content = excluded.content, extras = excluded.extras, "
+                "mentions = excluded.mentions, marked = MAX(marked, excluded.marked)", rows)
+            return self._roots(db, [r[0] for r in rows])
+
+    def edit(self, messages: Sequence[ChatMessage]) -> list[tuple[int, int]]:
+        """New versions of messages kept (others are ignored): the (channel, root) of those already linked."""
+        rows = [(m.author, m.content, json.dumps(list(m.extras)), json.dumps(sorted(m.mentions)), int(m.id))
+                for m in messages]
+        with self._db() as db:
+            db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ? "
+                           "WHERE id = ?", rows)
+            found = self._where(db, "id", [r[-1] for r in rows], "channel_id, root")
+        return sorted({(c, r) for c, r in found if r is not None})
+
+    def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
+        """The asker ``by`` marked a message as the answer: its (channel, root), where it was theirs to mark."""
+        with self._db() as db:
+            found = db.execute("SELECT channel_id, root, asker, author_hash FROM history_messages WHERE id = ?",
+                               (message_id,)).fetchone()
+            if found is None or found[1] is None or found[2] != by or found[3] == by:
+                return None
+            db.execute("UPDATE history_messages SET marked = 1 WHERE id = ?", (message_id,))
+        return found[0], found[1]
+
+    def remove(self, ids: Iterable[int]) -> list[tuple[int, int]]:
+        """Delete messages; the (channel, root) of the exchanges they were in."""
+        ids = list(ids)
+        with self._db() as db:
+            affected = self._where(db, "id", ids, "channel_id, root")
+            self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
+        return sorted({(c, r) for c, r in affected if r is not None})
+
+    def forget(self, author_key: str, guild_id: int) -> tuple[list[tuple[int, int]], int]:
+        """Delete every message of one member in one server, and never keep theirs there again: the (channel,
+        root) of the exchanges they were in, and how many messages went."""
+        where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        with self._db() as db:
+            affected = db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {where}",
+                                  (author_key, guild_id)).fetchall()
+            count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
+            db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
+        return sorted({(c, r) for c, r in affected if r is not None}), count
+
+    def forgotten(self) -> set[tuple[int, str]]:
+        """The members who asked to be forgotten, by server (hashed): their messages there are never kept again."""
+        with self._db() as db:
+            return {(g, a) for g, a in db.execute("SELECT guild_id, author_hash FROM history_forgotten")}
+
+    def get(self, ids: Iterable[int]) -> dict[int, Stored]:
+        with self._db() as db:
+            return {s.id: s for s in map(_stored, self._where(db, "id", list(ids), _MESSAGE))}
+
+    def exchange(self, root: int) -> list[Stored]:
+        """The messages of one exchange, in order."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE root = ? ORDER BY id", (root,))
+            return [_stored(r) for r in rows.fetchall()]
+
+    def exchange_size(self, root: int) -> int:
+        with self._db() as db:
+            return db.execute("SELECT COUNT(*) FROM history_messages WHERE root = ?", (root,)).fetchone()[0]
+
+    def unlinked(self, channel_id: int, up_to: int) -> list[Stored]:
+        """The channel's messages not yet linked into a conversation, up to ``up_to``, in order."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND root IS NULL "
+                              "AND id <= ? ORDER BY id", (channel_id, up_to))
+            return [_stored(r) for r in rows.fetchall()]
+
+    def before(self, channel_id: int, message_id: int, n: int) -> list[Stored]:
+        """The ``n`` linked messages of the channel before ``message_id``, in order: what untangling goes on from."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND id < ? AND root "
+                              "IS NOT NULL ORDER BY id DESC LIMIT ?", (channel_id, message_id, n)).fetchall()
+        return [_stored(r) for r in reversed(rows)]
+
+    def link(self, links: Sequence[Link]) -> None:
+        with self._db() as db:
+            db.executemany("UPDATE history_messages SET parent = ?, root = ?, role = ?, number = ?, asker = ?, "
+                           "news = ?, continues = ? WHERE id = ?",
+                           [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.continues, k.id)
+                            for k in links])
+
+    def continuation(self, root: int) -> int:
+        """The exchange a conversation goes on in now: ``root``'s, or the latest that continues it."""
+        with self._db() as db:
+            while (found := db.execute("SELECT root FROM history_messages WHERE continues = ? ORDER BY id DESC "
+                                       "LIMIT 1", (root,)).fetchone()) is not None:
+                root = found[0]
+        return root
+
+    def counts(self) -> tuple[int, int]:
+        """(messages, of which linked) kept now."""
+        with self._db() as db:
+            total, linked = db.execute("SELECT COUNT(*), COUNT(root) FROM history_messages").fetchone()
+        return total, linked
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:
+        return sorted({r for (r,) in HistoryStore._where(db, "id", ids, "root") if r is not None})
+
+    @staticmethod
+    def _where(db: sqlite3.Connection, column: str, values: list[int], what: str) -> list[tuple]:
+        out: list[tuple] = []
+        for lo in range(0, len(values), 500):
+            part = values[lo : lo + 500]
+            out += db.execute(f"SELECT {what} FROM history_messages WHERE {column} IN "
+                              f"({','.join('?' * len(part))})", part).fetchall()
+        return out
+
+    @staticmethod
+    def _in(db: sqlite3.Connection, sql: str, values: list[int]) -> None:
+        for lo in range(0, len(values), 500):
+            part = values[lo : lo + 500]
+            db.execute(sql.format(",".join("?" * len(part))), part)
+
+
+def _stored(row: tuple) -> Stored:
+    (message_id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent,
+     root, role, number, asker, news) = row
+    message = ChatMessage(id=str(message_id), author=author_name, author_key=author_hash, date=at, content=content,
+                          extras=tuple(json.loads(extras)), reply_to=str(reply_to) if reply_to is not None else None,
+                          names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
+                          marked=bool(marked))
+    return Stored(message, channel_id, parent, root, role, number, asker, bool(news))

@@ -1,0 +1,196 @@
+"""The core of a live chat's history (qabot/history): the privacy rule, the store, linking and the service,
+with a real index (fake embedder) and a real state database in this test's folder. The Discord adapter
+around it is tested through the loopback Discord in test_discord_history.py."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qabot.corpus.chat import ChatMessage
+from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.feedback import FeedbackStore
+from qabot.history import (
+    CHANNEL,
+    PRIVATE_THREAD,
+    THREAD,
+    Changes,
+    ChannelRow,
+    History,
+    HistoryChannel,
+    HistoryStore,
+    Where,
+    linking,
+    privacy,
+    quotable,
+)
+from qabot.index.scope import Scope, chat_source, is_chat_source
+
+GUILD, OTHER_GUILD = 10, 20
+PUBLIC, PRIVATE, ELSEWHERE = 100, 101, 200  # ELSEWHERE: a public channel of OTHER_GUILD
+PUBLIC_THREAD, PRIVATE_THREAD_ID, THREAD_OF_PRIVATE = 110, 111, 112
+
+CHANNELS = [
+    HistoryChannel(GUILD, PUBLIC),
+    HistoryChannel(GUILD, PRIVATE),
+    HistoryChannel(GUILD, PUBLIC_THREAD, PUBLIC),
+    HistoryChannel(GUILD, PRIVATE_THREAD_ID, PUBLIC, private_thread=True),
+    HistoryChannel(GUILD, THREAD_OF_PRIVATE, PRIVATE),
+    HistoryChannel(OTHER_GUILD, ELSEWHERE),
+]
+
+
+def private(_guild: int, channel: int) -> bool:
+    """Discord's view: PRIVATE hides from @everyone; a channel it does not know is taken as private."""
+    return channel not in (PUBLIC, ELSEWHERE)
+
+
+def sources(*channels: int, guild: int = GUILD) -> frozenset[str]:
+    return frozenset(chat_source(guild, c) for c in channels)
+
+
+# -- the privacy rule ----------------------------------------------------------------------------------
+
+
+def test_history_is_quoted_only_in_its_own_server() -> None:
+    assert quotable(Where(OTHER_GUILD, ELSEWHERE), CHANNELS, private) == sources(ELSEWHERE, guild=OTHER_GUILD)
+    assert not quotable(Where(GUILD, PUBLIC), CHANNELS, private) & sources(ELSEWHERE, guild=OTHER_GUILD)
+
+
+def test_a_private_channel_is_quoted_only_in_itself_and_its_threads() -> None:
+    public = sources(PUBLIC, PUBLIC_THREAD)
+    assert quotable(Where(GUILD, PUBLIC), CHANNELS, private) == public
+    assert quotable(Where(GUILD, PUBLIC_THREAD, PUBLIC), CHANNELS, private) == public
+    mine = public | sources(PRIVATE, THREAD_OF_PRIVATE)
+    assert quotable(Where(GUILD, PRIVATE), CHANNELS, private) == mine
+    assert quotable(Where(GUILD, THREAD_OF_PRIVATE, PRIVATE), CHANNELS, private) == mine
+
+
+def test_a_private_thread_is_quoted_only_in_itself() -> None:
+    assert quotable(Where(GUILD, PRIVATE_THREAD_ID, PUBLIC), CHANNELS, private) == sources(
+        PUBLIC, PUBLIC_THREAD, PRIVATE_THREAD_ID)
+    assert chat_source(GUILD, PRIVATE_THREAD_ID) not in quotable(Where(GUILD, PRIVATE), CHANNELS, private)
+
+
+def test_direct_messages_quote_no_history_unless_allowed_and_never_a_private_channels() -> None:
+    assert quotable(Where(None, 5), CHANNELS, private) == frozenset()
+    assert quotable(Where(None, 5), CHANNELS, private, dms=True) == sources(PUBLIC, PUBLIC_THREAD) | sources(
+        ELSEWHERE, guild=OTHER_GUILD)
+
+
+def test_a_channel_discord_cannot_tell_about_is_private() -> None:
+    gone = [HistoryChannel(GUILD, 999), HistoryChannel(GUILD, 998, 999)]  # deleted, or never seen
+    assert quotable(Where(GUILD, PUBLIC), gone, private) == frozenset()
+    assert quotable(Where(GUILD, 998, 999), gone, private) == sources(999, 998)
+
+
+def test_a_scope_narrows_history_and_never_widens_it() -> None:
+    allowed = sources(PUBLIC)
+    files = Scope(("handbook.txt",), allowed)
+    assert files.matches("handbook.txt") and not files.matches(chat_source(GUILD, PUBLIC))
+    opened = privacy.scope(("handbook.txt", "discord"), allowed)
+    assert opened.matches(chat_source(GUILD, PUBLIC)) and not opened.matches(chat_source(GUILD, PRIVATE))
+    everything = privacy.scope(None, allowed)
+    assert everything.matches("any/file.pdf") and everything.matches(chat_source(GUILD, PUBLIC))
+    assert not everything.matches(chat_source(OTHER_GUILD, ELSEWHERE))
+    assert is_chat_source("discord/1/2") and not is_chat_source("discord/help.json")  # a corpus file is no chat
+
+
+# -- the service, over a real index and state database ------------------------------------------------------
+
+
+@pytest.fixture
+def kept(tmp_path: Path, make_corpus, fake_bot_for) -> tuple[Any, History, FeedbackStore]:
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0)
+    state = FeedbackStore(tmp_path / "state")
+    history = History(qa, HistoryStore(state))
+    history.register(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    return qa, history, state
+
+
+def said(n: int, who: str, text: str, reply: int | None = None) -> ChatMessage:
+    key = f"hash-of-{who}"
+    return ChatMessage(id=str(1000 + n), author=who, author_key=key, date=f"2024-05-01T10:{n % 60:02d}:00+00:00",
+                       content=text, reply_to=str(1000 + reply) if reply is not None else None,
+                       names=frozenset({key}))
+
+
+def links(qa: Any, question: str) -> list[str]:
+    return [e.citation.link or "" for e in qa.ask(question, k=10, sources=privacy.scope(None, sources(PUBLIC)))
+            .excerpts]
+
+
+def test_messages_wait_until_the_backfill_reaches_them_then_link_in_order(kept) -> None:
+    qa, history, _ = kept
+    # A live message while the channel is being read: kept, not yet indexed.
+    history.apply(Changes(put={PUBLIC: [said(5, "Cleo", "Use the grey key for the dome.", reply=1)]}))
+    assert not any(link.endswith("/1005") for link in links(qa, "which key opens the dome"))
+    page = [said(1, "Ana", "Which key opens the dome?"), said(2, "Ben", "Is the café open?")]
+    history.apply(Changes(put={PUBLIC: page}, read={PUBLIC: (1002, False)}))
+    history.apply(Changes(put={PUBLIC: [said(5, "Cleo", "Use the grey key for the dome.", reply=1)]},
+                          read={PUBLIC: (1005, True)}))
+    exchange = history.store.exchange(1001)
+    assert [s.id for s in exchange] == [1001, 1005] and [s.role for s in exchange] == [ASKS, ANSWERS]
+    assert [s.number for s in exchange] == [1, 3]  # their places in the channel, in order
+    assert links(qa, "which key opens the dome")[0].endswith("/1005")
+
+
+def test_a_later_message_never_moves_an_earlier_one(kept) -> None:
+    _, history, _ = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "How do I open the dome?"),
+                                        said(2, "Ben", "Press the green button.", reply=1)]},
+                          read={PUBLIC: (1002, True)}))
+    before = {s.id: s.root for s in history.store.exchange(1001)}
+    history.apply(Changes(put={PUBLIC: [said(3, "Ana", "Thanks Ben!"), said(4, "Dan", "Anyone up for pizza?")]}))
+    after = {s.id: s.root for s in history.store.exchange(1001)}
+    assert before.items() <= after.items() and history.store.get([1004])[1004].root == 1004
+
+
+def test_a_reply_to_an_old_message_joins_its_exchange(kept, monkeypatch) -> None:
+    _, history, _ = kept
+    monkeypatch.setattr(linking, "PRIME", 5)  # the untangler goes on from only five messages
+    chatter = [said(n, f"p{n % 3}", f"Chatter number {n} about the weather.") for n in range(2, 30)]
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "How do I align the finder scope?"), *chatter]},
+                          read={PUBLIC: (1029, True)}))
+    history.apply(Changes(put={PUBLIC: [said(30, "Zoe", "Align it on a far chimney by day.", reply=1)]}))
+    zoe = history.store.get([1030])[1030]
+    assert zoe.root == 1001 and zoe.parent == 1001 and zoe.role == ANSWERS
+
+
+def test_a_very_long_conversation_goes_on_as_a_new_exchange(kept, monkeypatch) -> None:
+    _, history, _ = kept
+    monkeypatch.setattr(linking, "MAX_EXCHANGE", 4)
+    history.register(ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › long"))
+    messages = [said(n, "Ana" if n % 2 else "Ben", f"Thread message {n}.") for n in range(1, 11)]
+    history.apply(Changes(put={PUBLIC_THREAD: messages[:6]}, read={PUBLIC_THREAD: (1006, True)}))
+    history.apply(Changes(put={PUBLIC_THREAD: messages[6:]}))  # live, later: the same exchanges go on
+    roots = [history.store.get([1000 + n])[1000 + n].root for n in range(1, 11)]
+    assert roots == [1001] * 4 + [1005] * 4 + [1009] * 2
+
+
+def test_an_edit_of_a_message_never_kept_is_ignored(kept) -> None:
+    _, history, _ = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Hello")]}, read={PUBLIC: (1001, True)}))
+    history.apply(Changes(edited={PUBLIC: [said(7, "Eve", "An edit of something never kept.")]}))
+    assert history.store.counts() == (1, 1)
+
+
+def test_members_are_kept_only_as_salted_hashes_and_the_database_stays_private(kept, tmp_path) -> None:
+    _, history, state = kept
+    member_id = 123456789012345678
+    key = state.user_hash(f"discord:{member_id}")
+    message = ChatMessage(id="1001", author="Ana L.", author_key=key, date="2024-05-01T10:00:00+00:00",
+                          content="Where is the dome key?", names=frozenset({key}), mentions=frozenset({key}))
+    history.register(ChannelRow(PRIVATE_THREAD_ID, GUILD, PUBLIC, PRIVATE_THREAD, "Club · #help › staff"))
+    history.apply(Changes(put={PUBLIC: [message]}, read={PUBLIC: (1001, True)}))
+    history.forget(state.user_hash("discord:42"), GUILD)
+    state.close()
+    path = tmp_path / "state" / "qabot.sqlite3"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    dump = "\n".join(sqlite3.connect(path).iterdump())
+    assert str(member_id) not in dump and key in dump and "Ana L." in dump  # the name a citation shows
