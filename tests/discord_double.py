@@ -88,6 +88,14 @@ def user(n: int) -> dict[str, Any]:
     return {"id": str(USER_BASE + n), "username": f"user{n}", "discriminator": "0", "global_name": None, "avatar": None}
 
 
+def replying(message: dict[str, Any], reply_to: dict[str, Any]) -> None:
+    """Make ``message`` a reply to ``reply_to`` (type 19, its reference and the message it references)."""
+    message["type"] = 19
+    message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
+                                    "guild_id": str(guild_of(int(message["channel_id"])))}
+    message["referenced_message"] = reply_to
+
+
 def guild_of(channel_id: int) -> int:
     """The server a channel of the double belongs to (forum posts' threads: the first server)."""
     return GUILD_OF.get(channel_id, GUILD_ID)
@@ -855,10 +863,7 @@ class DiscordDouble:
         message["mention_roles"] = [str(role) for role in mention_roles]
         message["mention_everyone"] = mention_everyone
         if reply_to is not None:
-            message["type"] = 19
-            message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
-                                            "guild_id": str(guild_of(channel_id))}
-            message["referenced_message"] = reply_to
+            replying(message, reply_to)
         self.messages[int(message["id"])] = message
         session = self.sessions[shard]
         sent = dict(message)
@@ -900,10 +905,7 @@ class DiscordDouble:
                                         message_id=self.new_id(at=time.time() - seconds_ago))
         message["timestamp"] = datetime.fromtimestamp(time.time() - seconds_ago, UTC).isoformat()
         if reply_to is not None:
-            message["type"] = 19
-            message["message_reference"] = {"message_id": reply_to["id"], "channel_id": reply_to["channel_id"],
-                                            "guild_id": str(guild_of(channel_id))}
-            message["referenced_message"] = reply_to
+            replying(message, reply_to)
         self.messages[int(message["id"])] = message
         return message
 

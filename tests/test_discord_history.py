@@ -97,17 +97,22 @@ async def backfilled(bot: Any, double: DiscordDouble) -> None:
     await bot.learning.feed.settled()
 
 
+def spectrograph_answered(double: DiscordDouble) -> dict[str, Any]:
+    """A question posted live in OTHER_CHANNEL_ID, and the reply that answers it (returned)."""
+    question = double.message("How do I recalibrate the spectrograph after a cold night?", user_n=1,
+                              channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+    return double.message("Run the arc-lamp sequence twice, then refit the wavelength solution with "
+                          "specfit --arc latest.", user_n=2, channel_id=OTHER_CHANNEL_ID, mention_bot=False,
+                          reply_to=question)
+
+
 # -- live ----------------------------------------------------------------------------------------------
 
 
 async def test_a_message_in_one_channel_answers_a_question_in_another_within_seconds(qa, double, tmp_path) -> None:
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
-        question = double.message("How do I recalibrate the spectrograph after a cold night?", user_n=1,
-                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
-        answer = double.message("Run the arc-lamp sequence twice, then refit the wavelength solution with "
-                                "specfit --arc latest.", user_n=2, channel_id=OTHER_CHANNEL_ID, mention_bot=False,
-                                reply_to=question)
+        answer = spectrograph_answered(double)
         posted = time.monotonic()
         body, _ = await until_answer(double, "how to recalibrate the spectrograph after a cold night",
                                      lambda b: cites(b, answer), channel_id=CHANNEL_ID)
@@ -529,11 +534,7 @@ async def test_on_the_real_model_a_live_message_answers_and_its_deletion_is_resp
     qa = bot_for(corpus)
     async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
         await backfilled(bot, double)
-        question = double.message("How do I recalibrate the spectrograph after a cold night?", user_n=1,
-                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
-        answer = double.message("Run the arc-lamp sequence twice, then refit the wavelength solution with "
-                                "specfit --arc latest.", user_n=2, channel_id=OTHER_CHANNEL_ID, mention_bot=False,
-                                reply_to=question)
+        answer = spectrograph_answered(double)
         asked = "how do I recalibrate the spectrograph after a cold night"
         body, took = await until_answer(double, asked, lambda b: cites(b, answer), channel_id=CHANNEL_ID)
         assert took < LIVE_SECONDS
