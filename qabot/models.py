@@ -62,8 +62,8 @@ class Paragraph(BaseModel):
         None, description="consecutive paragraphs with the same group are kept in one passage where they fit"
     )
     role: str | None = Field(
-        None, description="in a chat's exchange: 'asks' (a message of the asker) or 'answers' (a reply to the asker "
-        "from someone else)"
+        None, description="in a chat's exchange: 'asks' (a message of the asker), 'answers' (a reply to the asker "
+        "from someone else), 'accepted' (an answer the asker marked) or 'bot' (a bot's message)"
     )
 
 

@@ -194,3 +194,45 @@ def test_message_at_1_counts_the_top_citation_linking_the_answer_message(tmp_pat
     report = evaluate_items(bot, items, name="maker")
     assert [r.message_hit for r in report.items] == [True, False] and report.message_at_1 == 0.5
     assert json.loads(report.model_dump_json())["message_at_1"] == 0.5
+
+
+def _bot(record: dict) -> dict:
+    return {**record, "author": {**record["author"], "isBot": True}}
+
+
+def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(tmp_path: Path, bot_for) -> None:
+    """A bot that expands a helper's command says more of the question's words than the helper did; the answer is
+    still the helper's message (a live history never keeps bots' messages at all)."""
+    chat = [
+        documents.message("4001", "Lena", "My laptop's wifi drops every few minutes since the kernel update. Is that "
+                          "a known bug?", documents._at(0, 5)),
+        documents.message("4002", "Omar", "@Lena yes: bug 2051234", documents._at(1, 0), reply_to="4001",
+                          mentions=("Lena",)),
+        _bot(documents.message("4003", "helperbot", "bug 2051234 in linux: \"iwlwifi: wifi drops every few minutes "
+                               "after the kernel update\" [High, Confirmed]", documents._at(1, 2), reply_to="4002")),
+        documents.message("4004", "Lena", "thanks Omar", documents._at(2, 0), reply_to="4002"),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, "bot", ASKS]
+    first = bot_for(corpus).ask("Is wifi dropping every few minutes after a kernel update a known bug?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/4002") and first.citation.author == "Omar"
+    assert first.highlight == "Omar: @Lena yes: bug 2051234"
+
+
+def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:
+    """Support answers tell the asker what to do: "you can ..." wins over a remark on the question."""
+    chat = [
+        documents.message("5001", "Kim", "How do I stop the printer fan being so loud at night?", documents._at(0, 5)),
+        documents.message("5002", "Alex", "@Kim that fan spins at full speed whenever the hotend is hot, it is "
+                          "meant to", documents._at(1, 0), reply_to="5001", mentions=("Kim",)),
+        documents.message("5003", "Alex", "@Kim you can slow it down in the firmware: send M106 S80 before a night "
+                          "print", documents._at(1, 40), reply_to="5001", mentions=("Kim",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    first = bot_for(corpus).ask("How can I make the printer fan quieter at night?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/5003")

@@ -40,6 +40,7 @@ from qabot.text import fold
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
 ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
+BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
 _NAME = re.compile(r"[\w\-]+")
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
                     re.IGNORECASE)
@@ -130,6 +131,7 @@ class Placed:
     reply_to: str | None = None
     thanks: frozenset[str] | None = None  # a thanks: the author keys it names (None: not a thanks)
     marked: bool = False
+    bot: bool = False
 
 
 def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
@@ -139,7 +141,7 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
     if THANKS.search(message.content) and "?" not in message.content:  # "thanks, but how ...?" asks on
         thanks = untangler.named(message.content) if untangler is not None else frozenset()
     return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
-                  exchange, message.reply_to, thanks, message.marked)
+                  exchange, message.reply_to, thanks, message.marked, message.bot)
 
 
 def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str
@@ -155,7 +157,7 @@ def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, st
         named = frozenset(known[t] for t in _NAME.findall(fold(message.content)) if t in known) | message.mentions
         thanks = named if THANKS.search(message.content) and "?" not in message.content else None
         out.append(Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
-                          first, message.reply_to, thanks, message.marked))
+                          first, message.reply_to, thanks, message.marked, message.bot))
     return exchange_documents(channel, out)
 
 
@@ -169,7 +171,8 @@ def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str
     """
     roles = [p.role for p in exchange]
     asker = next((p.author_key for p in exchange if p.role == ASKS), None)
-    answering = [i for i, p in enumerate(exchange) if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker]
+    answering = [i for i, p in enumerate(exchange)
+                 if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker and not p.bot]
     chosen = {i for i in answering if exchange[i].marked}
     if solved:
         chosen |= {i for i in (_thanked(exchange, answering, n) for n, p in enumerate(exchange)
@@ -178,7 +181,7 @@ def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str
         chosen = chosen or set(answering)
     for i in chosen:
         roles[i] = ACCEPTED
-    return roles
+    return [BOT if p.bot else role for p, role in zip(exchange, roles, strict=True)]
 
 
 def _thanked(exchange: Sequence[Placed], answering: list[int], n: int) -> int | None:

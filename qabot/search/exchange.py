@@ -13,9 +13,11 @@ the exchange from someone other than the asker, never one of the asker's own:
   sentence's score against the question (the rerank's), the share of the question's
   words it holds (by idf), its role, whether the asker then thanks its author, whether
   it holds something specific (a command, a path, a link, a version: words with digits
-  or inner punctuation) that the question does not, whether it asks back, and where it
-  is (the first reply after the question, or before the question, which it cannot
-  answer unless the question was asked again);
+  or inner punctuation) that the question does not, whether it advises ("you can ...",
+  "try ...", "run ...": support answers tell someone what to do), whether it asks back,
+  whether a bot said it (a factoid a helper's command called up: the helper's message
+  is the answer), and where it is (the first reply after the question, or before the
+  question, which it cannot answer unless the question was asked again);
 - where nobody else speaks there, the best sentence is highlighted as in prose.
 
 The whole message is the highlight where it fits in 300 characters.
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot.chunking import asks
-from qabot.corpus.chat import ACCEPTED, THANKS
+from qabot.corpus.chat import ACCEPTED, BOT, THANKS
 from qabot.corpus.conversations import ANSWERS, ASKS
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
@@ -42,14 +44,20 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 REACH = 2  # passages either side of the matched one whose messages may answer it
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
+# Advice: "you can/should ...", or a verb of doing at the start of a clause ("try ...", "run ...", "then add ...").
+_SUGGESTS = re.compile(
+    r"\byou(?:'d| would)? (?:can|could|should|need to|might|may|must|have to|want to|will need to)\b|\btry\b"
+    r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
+    r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
+    r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
 
-FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "first_reply",
-            "before")
+FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
+            "first_reply", "before", "bot")
 # Set by hand and checked on chat-dev's answer messages (a softmax fitted there did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
     "score": 1.0, "overlap": 1.0, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
-    "asks_back": -0.2, "first_reply": 0.1, "before": -0.2,
+    "asks_back": -0.2, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "bot": -0.5,
 }
 
 
@@ -154,8 +162,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
             "asks_back": float(any(asking[u] for u in units)),
+            "suggests": float(bool(_SUGGESTS.search(body))),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
+            "bot": float(para.role == BOT),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
