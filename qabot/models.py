@@ -113,7 +113,8 @@ class Excerpt(BaseModel):
     """A verbatim excerpt of the corpus, with the sentence(s) that answer highlighted."""
 
     text: str = Field(description="verbatim source text, at most 600 characters")
-    highlight: str = Field(description="the sentence(s) of text that best answer, at most 300 characters")
+    highlight: str = Field(description="the sentence(s) of text that best answer, at most 300 characters (400 for "
+                           "a sentence opening with a pronoun and the one before it that names it)")
     highlight_start: int = Field(description="offset of the highlight within text")
     highlight_end: int = Field(description="text[highlight_start:highlight_end] == highlight")
     score: float

@@ -234,3 +234,30 @@ def test_a_question_that_matched_best_before_its_penalty_still_points_at_its_ans
     assert text[answer[0] : answer[1]].endswith("children under 12 need an adult with them.")
     statement = highlight_span(passage, scores, list(spans), text, 0)  # no lift: the statement scores best
     assert text[statement[0] : statement[1]].startswith("Priya: Meteor watch")
+
+
+def test_a_sentence_opening_with_a_pronoun_takes_the_long_sentence_that_names_it() -> None:
+    """"He became ..." is no answer to "who became ...?" without the sentence before it, even when the two are
+    longer than a highlight's 300 characters; past 400 the pronoun's sentence stands alone."""
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.excerpts import MAX_ANAPHOR_CHARS, MAX_HIGHLIGHT_CHARS, highlight_span
+
+    def best(naming: str) -> str:
+        text = naming + " He became the ever-present assistant of the society's secretary, and its archivist."
+        cut = len(naming) + 1
+        spans = ((0, len(naming)), (cut, len(text)))
+        passage = PassageRow(row=0, doc=0, doc_id="d", source="d.txt", title=None, url=None, section=None,
+                             paragraph=1, start=0, end=len(text), text=text, sentences=spans)
+        lo, hi = highlight_span(passage, np.array([0.2, 0.8], dtype=np.float32), list(spans), text, 0)
+        return text[lo:hi]
+
+    long = ("With the help of his cousin, who once described herself as his shadow and kept his letters for forty "
+            "years, Arthur Penhallow, writing under the name of Mr. Quill, made his way into the inner circle of "
+            "the Cornish Astronomical Society in the spring of 1931.")
+    assert MAX_HIGHLIGHT_CHARS < len(long) + 88 <= MAX_ANAPHOR_CHARS
+    assert best(long).startswith("With the help") and best(long).endswith("its archivist.")
+    longer = long.replace("forty years", "forty years, reading each of them again every winter by the fire, and "
+                                         "never once showed them to the society")
+    assert len(longer) + 88 > MAX_ANAPHOR_CHARS and best(longer).startswith("He became")

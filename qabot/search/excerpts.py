@@ -1,6 +1,7 @@
 """Excerpts: the answering sentence highlighted, the window of source text around it, its citation.
 
-The highlight is the best one or two sentences (at most 300 characters); the excerpt is
+The highlight is the best one or two sentences (at most 300 characters, 400 where the
+second says whom the first one's opening pronoun means); the excerpt is
 the window of whole sentences around it, at most 600 characters, following the source
 across passage and paragraph edges but never over text that is not indexed (a heading,
 a repeat). Every string is cut from the stored source text by offsets, so
@@ -29,6 +30,7 @@ from qabot.search import exchange
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
+MAX_ANAPHOR_CHARS = 400  # a sentence opening with a pronoun and the one before it that says whom it means
 WINDOW_RADIUS = 4  # passages either side that an excerpt's window may reach
 _ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
 FRAGMENT_WORDS = 4  # words of the highlight's start and end that a text fragment names
@@ -146,8 +148,8 @@ def highlight_span(
             best = max(answers, key=lambda j: scores[j])
     start, end = own[best]
 
-    def joinable(lo: int, hi: int) -> bool:
-        return hi - lo <= MAX_HIGHLIGHT_CHARS and "\n" not in text[lo - offset : hi - offset]
+    def joinable(lo: int, hi: int, limit: int = MAX_HIGHLIGHT_CHARS) -> bool:
+        return hi - lo <= limit and "\n" not in text[lo - offset : hi - offset]
 
     if end - start < 80:
         neighbours = (j for j in (best - 1, best + 1) if 0 <= j < len(own))
@@ -157,7 +159,7 @@ def highlight_span(
                 return lo, hi
     if _ANAPHOR.match(text, start - offset):
         before = [u for u in units if u[1] <= start]
-        if before and joinable(before[-1][0], end):
+        if before and joinable(before[-1][0], end, MAX_ANAPHOR_CHARS):
             return before[-1][0], end
     return start, end
 
