@@ -218,6 +218,7 @@ class DiscordDouble:
     ):
         self.shards = shards
         self.page_delay = 0.0  # seconds each page of a channel's history takes
+        self.history_errors: dict[int, int] = {}  # channel id: the HTTP status its history pages fail with
         self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
         self._channel_sends: dict[str, list[float]] = {}
         self.privileged = privileged  # False: the portal has no privileged intent turned on
@@ -370,6 +371,10 @@ class DiscordDouble:
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
         if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
             await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
+        if request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"] and \
+                int(parts[1]) in self.history_errors:
+            recorded.status = self.history_errors[int(parts[1])]
+            return _json({"message": "the double refuses this history", "code": 0}, status=recorded.status)
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)

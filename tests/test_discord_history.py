@@ -254,6 +254,26 @@ async def test_backfill_resumes_after_a_restart_without_reading_again_what_it_ha
     assert history_pages(double, OTHER_CHANNEL_ID, third_run) == []
 
 
+async def test_a_channel_whose_history_cannot_be_read_still_learns_live_and_is_read_at_the_next_start(
+        qa, double, tmp_path) -> None:
+    old = double.seed("The lens cap of the small refractor is in the blue drawer.", user_n=2,
+                      channel_id=OTHER_CHANNEL_ID)
+    gate = double.seed("The gate closes at ten; ring the warden after that.", user_n=4, channel_id=CHANNEL_ID)
+    double.history_errors[OTHER_CHANNEL_ID] = 403  # Discord refuses this channel's history, not its live messages
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "when does the gate close"), gate)  # the other channel was read all the same
+        answer = spectrograph_answered(double)
+        await until_answer(double, "how do I recalibrate the spectrograph after a cold night",
+                           lambda b: cites(b, answer))
+        assert not cites(await ask(double, "where is the lens cap of the small refractor"), old)
+    del double.history_errors[OTHER_CHANNEL_ID]
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "where is the lens cap of the small refractor"), old)  # what was missed
+        assert cites(await ask(double, "how do I recalibrate the spectrograph after a cold night"), answer)
+
+
 async def test_backfill_reads_threads_archived_ones_and_forum_posts(qa, double, tmp_path) -> None:
     archived = double.thread("Old: focuser slips", parent_id=OTHER_CHANNEL_ID, archived=True, announce=False)
     question = double.seed("The focuser slips when the camera is heavy, what can I do?", user_n=1,

@@ -23,7 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
@@ -34,6 +34,8 @@ from qabot.index.scope import chat_source
 from qabot.models import Document
 
 log = logging.getLogger(__name__)
+
+EVERYTHING = 2**63 - 1  # above every message id
 
 
 class DocumentAPI(Protocol):
@@ -55,9 +57,11 @@ class Changes:
     marks: list[tuple[int, str]] = field(default_factory=list)  # (message id, the member who marked it)
     read: dict[int, tuple[int, bool]] = field(default_factory=dict)  # backfill: channel: (checkpoint, complete)
     relay: set[int] = field(default_factory=set)  # channels whose every exchange is laid out again (a new title)
+    skipped: set[int] = field(default_factory=set)  # backfill failed: new messages are linked, the checkpoint stays
 
     def __bool__(self) -> bool:
-        return bool(self.put or self.edited or self.removed or self.dropped or self.marks or self.read or self.relay)
+        return bool(self.put or self.edited or self.removed or self.dropped or self.marks or self.read or self.relay
+                    or self.skipped)
 
     def add(self, channel_id: int, message: ChatMessage) -> None:
         self.put.setdefault(channel_id, []).append(message)
@@ -72,6 +76,7 @@ class Changes:
         self.marks += other.marks
         self.read |= other.read
         self.relay |= other.relay
+        self.skipped |= other.skipped
 
     @property
     def messages(self) -> int:
@@ -96,6 +101,9 @@ class History:
         self._lock = threading.Lock()
         self._rows = {row.id: row for row in store.channels()}
         self._forgotten = store.forgotten()  # members who asked to be forgotten: never kept again
+        # Channels whose backfill failed in this run: their new messages are linked as they come, but their
+        # checkpoint stays where reading stopped, so the next start reads what was missed.
+        self._skipped: set[int] = set()
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -117,6 +125,7 @@ class History:
         with self._lock:
             self.store.reopen()
             self._rows = {row.id: row for row in self.store.channels()}
+            self._skipped.clear()
 
     def row(self, channel_id: int) -> ChannelRow | None:
         return self._rows.get(channel_id)
@@ -142,6 +151,10 @@ class History:
                 if row is not None:
                     sources.append(chat_source(row.guild_id, row.id))
             linkable: dict[int, int] = {}
+            for channel_id in changes.skipped & set(self._rows):
+                self._rows[channel_id] = replace(self._rows[channel_id], complete=True)
+                self._skipped.add(channel_id)
+                linkable[channel_id] = EVERYTHING  # what came while it was being read is linked now
             for channel_id, messages in changes.put.items():
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
@@ -149,7 +162,8 @@ class History:
                 kept = [m for m in messages if (guild, m.author_key) not in self._forgotten]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
-                if self._rows[channel_id].complete and linkable[channel_id]:  # no gap: it is read up to here
+                if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
+                    # no gap: it is read up to here
                     self.store.advance(channel_id, linkable[channel_id])
             for messages in changes.edited.values():
                 touched |= set(self.store.edit(messages))

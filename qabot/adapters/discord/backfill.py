@@ -82,16 +82,38 @@ class Backfill:
             channel = await self._resolve(channel_id)
             if channel is None:
                 continue
-            async for target in self._targets(channel):
-                await self.read(target)
+            try:
+                async for target in self._targets(channel):
+                    await self.read_or_skip(target)
+            except discord.HTTPException as exc:  # listing its threads failed: the ones read so far stay read
+                log.warning("history: cannot list the threads of #%s: %s", getattr(channel, "name", channel_id), exc)
         self.reading.finished = time.time()
         self.reading.current = None
         progress = self.history.progress()
         log.info("history: backfill done in %.0f s: %d message(s) read; %s", time.time() - self.reading.started,
                  self.reading.messages, progress.describe())
         while follow:
-            await self.read(await self._queue.get())
+            await self.read_or_skip(await self._queue.get())
         return self.reading
+
+    async def read_or_skip(self, channel: Any) -> None:
+        """``read``; where Discord or the index fails on it, the channel's history before now is skipped, with a
+        warning, so that its new messages are still learnt (until read to its end, they would wait for it)."""
+        name = getattr(channel, "name", channel.id)
+        try:
+            await self.read(channel)
+            return
+        except asyncio.CancelledError:
+            raise
+        except discord.Forbidden:
+            log.warning("history: cannot read #%s's history (it needs View Channel and Read Message History); what "
+                        "is said there from now on is learnt", name)
+        except Exception as exc:
+            log.warning("history: could not read #%s (%s); what is said there from now on is learnt, and what "
+                        "was said before is read at the next start", name, exc,
+                        exc_info=None if isinstance(exc, discord.HTTPException) else exc)
+        if self.history.row(channel.id) is not None:
+            await self.feed.apply(Changes(skipped={channel.id}))
 
     async def _drop_unlisted(self) -> None:
         """Channels kept from before that are no longer listed: their history leaves the index."""
@@ -171,10 +193,8 @@ class Backfill:
                     await self.feed.apply(changes)
                     changes = Changes()
                     self._progress()
-        except discord.Forbidden:
-            log.warning("history: cannot read #%s (it needs View Channel and Read Message History)",
-                        getattr(channel, "name", channel.id))
-            return
+        finally:
+            self.reading.current = None
         changes.read[channel.id] = (newest, True)
         await self.feed.apply(changes)
         self._progress()
