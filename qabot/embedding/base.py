@@ -103,6 +103,12 @@ class TokenEmbedder(ABC):
                         missing.append((i, j, texts[i][lo:hi]))
                 span_vectors[i] = vectors
         assert text_vectors is not None
+        return self._completed(text_vectors, span_vectors, missing)
+
+    def _completed(self, text_vectors: np.ndarray, span_vectors: list[np.ndarray],
+                   missing: list[tuple[int, int, str]]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """``embed_with_spans``'s last step, whichever backend pooled the spans: a span past the model's token
+        limit (``missing``: text, span, its text) is embedded alone; then every vector is scaled to unit length."""
         if missing:
             filled = self.embed([text for _, _, text in missing])
             for (i, j, _), vector in zip(missing, filled, strict=True):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qabot.embedding.base import Forward, Spans, TokenEmbedder, normalise
+from qabot.embedding.base import Forward, Spans, TokenEmbedder
 from qabot.embedding.model import model_error, offline_environment, resolve_model
 from qabot.errors import ModelError
 from qabot.settings import PACKAGED_MODEL
@@ -119,14 +119,7 @@ class TorchEmbedder(TokenEmbedder):
                         missing.append((i, j, texts[i][lo_:hi_]))  # cut off by the token limit: embedded alone
                     span_vectors[i] = own
         assert text_vectors is not None
-        if missing:
-            filled = self.embed([text for _, _, text in missing])
-            for (i, j, _), vector in zip(missing, filled, strict=True):
-                span_vectors[i][j] = vector
-        normalise(text_vectors)
-        for vectors in span_vectors:
-            normalise(vectors)
-        return text_vectors, span_vectors
+        return self._completed(text_vectors, span_vectors, missing)
 
     def _forward(self, texts: Sequence[str]) -> Iterator[tuple[int, Forward]]:
         """A batch at a time, texts sorted by length (as sentence-transformers sorts them), so
