@@ -14,6 +14,13 @@ pymilvus is imported only when a connection is made, so the embedded engine neve
 
 from __future__ import annotations
 
+import os
+
+# gRPC's fork support restarts its poller in a forked child, and a child that closes its descriptors before exec
+# (subprocess's close_fds, pexpect) then dies on epoll_wait's EBADF (grpc/grpc#43055). qabot never forks to use
+# gRPC, so fork support is off unless the operator sets it; grpc reads it once, when it is first imported.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from qabot.index.milvus.config import MilvusConfig
 from qabot.index.milvus.engine import MilvusEngine
 from qabot.index.milvus.store import MilvusStore
