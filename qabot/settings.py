@@ -77,7 +77,8 @@ class Settings(BaseSettings):
         64.0, gt=0, description="a file that yields more than this many million characters of text is skipped"
     )
     reader_seconds: float = Field(
-        30.0, gt=0, description="a file whose reading takes longer than this is skipped (embedding not counted)"
+        30.0, gt=0, description="a file whose reading takes longer than this (or 0.5 s per MB of a bigger file) is "
+        "skipped (embedding not counted)"
     )
 
     # -- vector store: the engine that holds the index (qabot.index.stores) -----------

@@ -249,8 +249,9 @@ def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_p
 def test_a_200_mb_export_is_read_in_under_a_gigabyte(tmp_path: Path) -> None:
     path = hostile.big_export(tmp_path / "big.json", mb=200)
     script = ("import resource, sys; from pathlib import Path; from qabot.corpus import CorpusFile, load_file; "
-              "p = Path(sys.argv[1]); [d] = load_file(CorpusFile(p, p.name)); "
-              "print(len(d.text), len(d.paragraphs), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+              "p = Path(sys.argv[1]); docs = [(len(d.text), len(d.paragraphs)) for d in load_file(CorpusFile(p, "
+              "p.name))]; print(sum(c for c, _ in docs), sum(n for _, n in docs), "
+              "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=600,
                           cwd=REPO)
@@ -259,3 +260,11 @@ def test_a_200_mb_export_is_read_in_under_a_gigabyte(tmp_path: Path) -> None:
     chars, paragraphs, peak_kb = map(int, done.stdout.split())
     assert paragraphs > 200_000 and chars > 20_000_000  # every message of it, indexed
     assert peak_kb * 1024 < ONE_GIB and seconds < 60, (peak_kb >> 10, seconds)
+
+
+def test_a_big_file_may_take_longer_in_proportion_to_its_size() -> None:
+    from qabot.corpus.limits import MB, SECONDS_PER_MB, Budget
+
+    limits = ReaderLimits(seconds=30)
+    assert Budget(limits, 4 * MB).allowed == 30  # a small file: the setting
+    assert Budget(limits, 200 * MB).allowed == 200 * SECONDS_PER_MB == 100  # a big export: by its size

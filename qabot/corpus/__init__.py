@@ -76,9 +76,9 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     warn = warn or log.warning
     limits = limits or ReaderLimits()
     reader = READERS[file.suffix]
-    budget = Budget(limits)
     try:
         limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))
+        budget = Budget(limits, file.path.stat().st_size)
         documents = reader.read(file, warn)
         while True:
             with budget.reading():

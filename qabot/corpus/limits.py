@@ -12,8 +12,10 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   part declares);
 - **text**: the characters a file yields, counted as its reader builds them, at most
   ``max_text_mb`` million;
-- **time**: the seconds spent reading a file, at most ``seconds``, checked between the
-  units of its reading (paragraphs, pages, messages, blocks of a page).
+- **time**: the seconds spent reading a file, at most ``seconds`` or ``SECONDS_PER_MB``
+  for each MB of the file on disk, whichever is more (a big export is read at a few MB a
+  second; a small hostile file still stops at ``seconds``), checked between the units of
+  its reading (paragraphs, pages, messages, blocks of a page).
 
 A file over a limit is skipped with one line that names it, the limit and its setting.
 
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 MB = 1 << 20
+SECONDS_PER_MB = 0.5  # the time a file may take grows with its size: 200 MB of chat take ~45 s to untangle here
 XML_PARTS = (".xml", ".rels", ".vml")  # parts of an Office file that are parsed into a tree
 
 
@@ -96,8 +99,9 @@ def unpacked_sizes(path: Path) -> tuple[int, int]:
 class Budget:
     """What one file may still spend: characters of text, and seconds of its reader's time."""
 
-    def __init__(self, limits: ReaderLimits) -> None:
+    def __init__(self, limits: ReaderLimits, size: int = 0) -> None:
         self.limits = limits
+        self.allowed = max(limits.seconds, size / MB * SECONDS_PER_MB)  # seconds this file may take
         self.chars = 0
         self.seconds = 0.0  # spent before the current stretch of reading
         self._since: float | None = None  # the current stretch began (monotonic); None: not reading now
@@ -123,8 +127,10 @@ class Budget:
 
     def check(self) -> None:
         spent = self.seconds + (time.monotonic() - self._since if self._since is not None else 0.0)
-        if spent > self.limits.seconds:
-            raise OverLimit(f"reading it took longer than {self.limits.seconds:g} s (QABOT_READER_SECONDS)")
+        if spent > self.allowed:
+            why = ("QABOT_READER_SECONDS" if self.allowed == self.limits.seconds else
+                   f"{SECONDS_PER_MB:g} s per MB of the file, more than QABOT_READER_SECONDS")
+            raise OverLimit(f"reading it took longer than {self.allowed:g} s ({why})")
 
 
 _current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("qabot_reader_budget", default=None)
