@@ -261,3 +261,25 @@ def test_a_sentence_opening_with_a_pronoun_takes_the_long_sentence_that_names_it
     longer = long.replace("forty years", "forty years, reading each of them again every winter by the fire, and "
                                          "never once showed them to the society")
     assert len(longer) + 88 > MAX_ANAPHOR_CHARS and best(longer).startswith("He became")
+
+
+def test_a_short_best_sentence_takes_the_next_one_along_where_it_scores_nearly_as_well() -> None:
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.excerpts import FOLLOW_DELTA, FOLLOW_SHORT, highlight_span
+
+    text = ("The checkbox method of the canvas creates a checkbox widget on the current page of the form. "
+            "The value of the checkbox is either YES or OFF. The arguments are listed below in a table.")
+    first, second = text.index("The value"), text.index("The arguments")
+    spans = ((0, first - 1), (first, second - 1), (second, len(text)))
+    passage = PassageRow(row=0, doc=0, doc_id="d", source="d.pdf", title=None, url=None, section=None,
+                         paragraph=1, start=0, end=len(text), text=text, sentences=spans)
+
+    def best(next_score: float) -> str:
+        lo, hi = highlight_span(passage, np.array([0.60, next_score, 0.1], dtype=np.float32), list(spans), text, 0)
+        return text[lo:hi]
+
+    assert best(0.60 - FOLLOW_DELTA / 2).endswith("either YES or OFF.")  # nearly as good: both
+    assert 80 <= first - 1 < FOLLOW_SHORT  # past the rule for one-line sentences, within this one's reach
+    assert best(0.60 - 2 * FOLLOW_DELTA) == text[: first - 1]  # clearly worse: the best sentence alone

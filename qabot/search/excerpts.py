@@ -30,6 +30,8 @@ from qabot.search import exchange
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
+FOLLOW_SHORT = 150  # a best sentence shorter than this takes the next one along where it scores nearly as well:
+FOLLOW_DELTA = 0.05  # within this of the best ("The value of a checkbox ..." after "The checkbox method creates ...")
 MAX_ANAPHOR_CHARS = 400  # a sentence opening with a pronoun and the one before it that says whom it means
 WINDOW_RADIUS = 4  # passages either side that an excerpt's window may reach
 _ANAPHOR = re.compile(r"(?:He|She|They|It|His|Her|Their|Its|This|These|Those)\b")
@@ -130,8 +132,10 @@ def highlight_span(
     ask (the retriever passes the question penalty the rerank took from them), so that a
     question that matched best still points at its reply. A short sentence (a one-line
     answer) takes its better-scoring neighbour along, one that does not ask before one
-    that does; a sentence that opens with a pronoun ("He became ...") takes the sentence
-    before it, which says who "he" is, even from the passage before. ``units`` and
+    that does; a sentence under 150 characters takes the next one along where that scores
+    nearly as well (a method's one-line description, then the sentence about its values);
+    a sentence that opens with a pronoun ("He became ...") takes the sentence before it,
+    which says who "he" is, even from the passage before. ``units`` and
     ``text`` (from ``offset``) are the sentences and source text around the passage;
     ``flags``, where the index stored them, say which sentences ask (else they are read).
     """
@@ -157,6 +161,9 @@ def highlight_span(
             lo, hi = min(start, own[j][0]), max(end, own[j][1])
             if joinable(lo, hi):
                 return lo, hi
+    if end - start < FOLLOW_SHORT and best + 1 < len(own) and not asking[best + 1] \
+            and scores[best + 1] >= scores[best] - FOLLOW_DELTA and joinable(start, own[best + 1][1]):
+        return start, own[best + 1][1]
     if _ANAPHOR.match(text, start - offset):
         before = [u for u in units if u[1] <= start]
         if before and joinable(before[-1][0], end, MAX_ANAPHOR_CHARS):
