@@ -274,6 +274,18 @@ async def test_a_channel_whose_history_cannot_be_read_still_learns_live_and_is_r
         assert cites(await ask(double, "how do I recalibrate the spectrograph after a cold night"), answer)
 
 
+async def test_a_new_gateway_session_reads_what_was_said_while_the_bot_was_away(qa, double, tmp_path) -> None:
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        identified = len(double.identifies)
+        double.sessions[0].session_id = "expired"  # Discord forgot the session: the bot identifies anew
+        double.drop()
+        missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
+                             channel_id=OTHER_CHANNEL_ID, seconds_ago=1)  # said while away: no event for it
+        await double.until(lambda: len(double.identifies) > identified, what="a new session")
+        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, missed))
+
+
 async def test_backfill_reads_threads_archived_ones_and_forum_posts(qa, double, tmp_path) -> None:
     archived = double.thread("Old: focuser slips", parent_id=OTHER_CHANNEL_ID, archived=True, announce=False)
     question = double.seed("The focuser slips when the camera is heavy, what can I do?", user_n=1,
