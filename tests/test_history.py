@@ -26,7 +26,6 @@ from qabot.history import (
     HistoryStore,
     Where,
     linking,
-    privacy,
     quotable,
 )
 from qabot.index.scope import Scope, chat_source, is_chat_source
@@ -93,9 +92,9 @@ def test_a_scope_narrows_history_and_never_widens_it() -> None:
     allowed = sources(PUBLIC)
     files = Scope(("handbook.txt",), allowed)
     assert files.matches("handbook.txt") and not files.matches(chat_source(GUILD, PUBLIC))
-    opened = privacy.scope(("handbook.txt", "discord"), allowed)
+    opened = Scope(("handbook.txt", "discord"), allowed)
     assert opened.matches(chat_source(GUILD, PUBLIC)) and not opened.matches(chat_source(GUILD, PRIVATE))
-    everything = privacy.scope(None, allowed)
+    everything = Scope(None, allowed)
     assert everything.matches("any/file.pdf") and everything.matches(chat_source(GUILD, PUBLIC))
     assert not everything.matches(chat_source(OTHER_GUILD, ELSEWHERE))
     assert is_chat_source("discord/1/2") and not is_chat_source("discord/help.json")  # a corpus file is no chat
@@ -121,7 +120,7 @@ def said(n: int, who: str, text: str, reply: int | None = None) -> ChatMessage:
 
 
 def links(qa: Any, question: str) -> list[str]:
-    return [e.citation.link or "" for e in qa.ask(question, k=10, sources=privacy.scope(None, sources(PUBLIC)))
+    return [e.citation.link or "" for e in qa.ask(question, k=10, sources=Scope(None, sources(PUBLIC)))
             .excerpts]
 
 

@@ -14,12 +14,12 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
 3. **never in direct messages**, unless ``dms`` (``QABOT_DISCORD_HISTORY_DMS``) allows it;
    then only public channels' history, never a private one's;
 4. **scopes apply on top**: a place's scope (``qabot.scopes``) may narrow this further,
-   never widen it (``scope``): a scope of patterns quotes history only where a pattern
-   also matches its source (``discord/`` matches all of it).
+   never widen it (``qabot.index.scope.Scope``'s ``chats``): a scope of patterns quotes
+   history only where a pattern also matches its source (``discord/`` matches all of it).
 
 ``Answering.door`` (the Discord adapter) asks ``quotable`` at every door and adds the
-answer to the place's scope with ``scope``, so ``/ask``, mentions, buttons, follow-ups and
-``/sources`` all see the same history.
+answer to the place's scope (``Scope(patterns, chats)``), so ``/ask``, mentions, buttons,
+follow-ups and ``/sources`` all see the same history.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from qabot.index.scope import Scope, chat_source
+from qabot.index.scope import chat_source
 
 Private = Callable[[int, int], bool]  # (guild id, channel id): whether @everyone cannot view that channel
 
@@ -82,8 +82,3 @@ def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private,
         if not privacy[c.root] or c.root in here:
             out.add(c.source)
     return frozenset(out)
-
-
-def scope(patterns: tuple[str, ...] | None, chats: frozenset[str]) -> Scope:
-    """A place's scope (its patterns; None: everything) with the history it may quote."""
-    return Scope(patterns, chats)

@@ -150,11 +150,7 @@ class HistoryStore:
     # -- channels ---------------------------------------------------------------------------
 
     def channels(self) -> list[ChannelRow]:
-        with self._db() as db:
-            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete "
-                              "FROM history_channels ORDER BY id").fetchall()
-        return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]))
-                for r in rows]
+        return self._channels_where("1 ORDER BY id", ())
 
     def channel(self, channel_id: int) -> ChannelRow | None:
         return next((c for c in self._channels_where("id = ?", (channel_id,))), None)

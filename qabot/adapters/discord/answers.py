@@ -44,7 +44,7 @@ from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
-from qabot.history import History, Where, privacy, quotable
+from qabot.history import History, Where, quotable
 from qabot.index.scope import Scope
 from qabot.metrics import Metrics
 from qabot.models import Answer
@@ -247,7 +247,7 @@ class Answering:
         channels = self.history.channels() if self.history is not None else []
         where = Where(place.guild_id, place.channel_id, place.parent_id if place.known else None)
         chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms)
-        return Door(place, privacy.scope(scope, chats))
+        return Door(place, Scope(scope, chats))
 
     def _allowed(self, place: Place) -> bool:
         """The allow-lists, and direct messages."""

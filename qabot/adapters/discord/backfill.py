@@ -89,7 +89,7 @@ class Backfill:
                 log.warning("history: cannot list the threads of #%s: %s", getattr(channel, "name", channel_id), exc)
         self.reading.finished = time.time()
         self.reading.current = None
-        progress = self.history.progress()
+        progress = await asyncio.to_thread(self.history.progress)  # a query of the state database
         log.info("history: backfill done in %.0f s: %d message(s) read; %s", time.time() - self.reading.started,
                  self.reading.messages, progress.describe())
         while follow:
