@@ -41,7 +41,6 @@ JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
 ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
-_NAME = re.compile(r"[\w\-]+")
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
                     re.IGNORECASE)
 
@@ -136,10 +135,12 @@ class Placed:
 
 def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
            untangler: conversations.Untangler | None = None) -> Placed:
-    """``message`` at its place, in its exchange; ``untangler`` (having seen it) tells whom a thanks names."""
+    """``message`` at its place, in its exchange; ``untangler`` (having seen it) tells whom a thanks names, by
+    name or @-mention."""
     thanks = None
     if THANKS.search(message.content) and "?" not in message.content:  # "thanks, but how ...?" asks on
-        thanks = untangler.named(message.content) if untangler is not None else frozenset()
+        thanks = frozenset() if untangler is None else untangler.named(message.content) | frozenset(
+            untangler.known[name] for name in message.mentions if name in untangler.known)
     return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
                   exchange, message.reply_to, thanks, message.marked, message.bot)
 
@@ -148,17 +149,11 @@ def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, st
              ) -> list[Document]:
     """The documents of an exchange kept elsewhere (a live channel's, ``qabot.history``), beginning with message
     ``first``: each message with its place in the channel and its role, in order."""
-    known: dict[str, str] = {}  # the names of the exchange's authors, for whom a thanks names
+    untangler = conversations.Untangler()  # only to know its authors' names, for whom a thanks names
     for message, _, _ in messages:
-        for name in (fold(message.author), *message.names):
-            known.setdefault(name, message.author_key)
-    out = []
-    for message, number, role in messages:
-        named = frozenset(known[t] for t in _NAME.findall(fold(message.content)) if t in known) | message.mentions
-        thanks = named if THANKS.search(message.content) and "?" not in message.content else None
-        out.append(Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
-                          first, message.reply_to, thanks, message.marked, message.bot))
-    return exchange_documents(channel, out)
+        untangler.see(message.untangled())
+    return exchange_documents(channel, [placed(message, number, role, first, untangler)
+                                        for message, number, role in messages])
 
 
 def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str | None]:

@@ -148,7 +148,11 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
-    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began."""
+    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began.
+
+    A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
+    documents are laid out, and a file over it must give no document at all.
+    """
     return list(chat.documents(channel_of(name, export), _chat_messages(name, export["messages"], warn)))
 
 
