@@ -32,6 +32,9 @@ CORPUS = HERE / "corpus"
 LOGS = [
     ("2013-08-29.train-c", "ubuntu-2013-08-29"),
     ("2017-03-02.train-c", "ubuntu-2017-03-02"),
+    ("2011-11-24.train-c", "ubuntu-2011-11-24"),
+    ("2015-05-08.train-c", "ubuntu-2015-05-08"),
+    ("2017-07-15.train-c", "ubuntu-2017-07-15"),
 ]
 
 GUILD_NAME = "Ubuntu Help"
