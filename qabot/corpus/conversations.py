@@ -423,7 +423,7 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
 
 _ASKS_LIKE = re.compile(
     r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
-    r"trouble|error|need|want)\b", re.IGNORECASE)
+    r"trouble|error|need|want|what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
 
 
 def asks_like(text: str) -> bool:

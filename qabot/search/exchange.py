@@ -33,7 +33,7 @@ import numpy as np
 
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKS
-from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.corpus.conversations import ANSWERS, ASKS, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
 from qabot.text import fold
@@ -140,7 +140,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     total = sum(weights.values()) or 1.0
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
-    asker = said.author if asking[matched] or said.role == ASKS else None
+    said_text = text[max(said.start, lo) - lo : min(said.end, hi) - lo]
+    asker = said.author if asking[matched] or said.role == ASKS or (said.role is None and asks_like(said_text)) else None
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
@@ -152,6 +153,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
                           if p.author == asker][:3]
         specific = [word for word in body.split() if _SPECIFIC.search(word)]
+        suggests = bool(_SUGGESTS.search(body))
         name = fold(para.author or "")
         features = {
             "score": max(known[u] for u in units),
@@ -161,8 +163,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "thanked": float(any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
-            "asks_back": float(any(asking[u] for u in units)),
-            "suggests": float(bool(_SUGGESTS.search(body))),
+            "asks_back": float(any(asking[u] for u in units) and not suggests),
+            "suggests": float(suggests),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
             "bot": float(para.role == BOT),
