@@ -91,6 +91,14 @@ def test_roles_of_an_exchange_that_opens_with_news_are_the_other_way_round() -> 
     assert roles(chat, parents(chat)) == [ANSWERS, ASKS, ANSWERS]
 
 
+def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_news() -> None:
+    chat = [
+        Message("phil", "wat is the meaning of this System information disabled due to load higher than 4.0", 0, "1"),
+        Message("dafty", "phil: you logged in too soon, so the message of the day did not run", 60, "2"),
+    ]
+    assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
+
+
 # -- the layout ----------------------------------------------------------------------------
 
 
@@ -169,6 +177,22 @@ def test_a_chat_question_that_prose_calibration_abstains_on_is_answered(maker) -
     prose = Retriever(maker.index, maker.embedder,
                       dataclasses.replace(RetrievalConfig.from_settings(maker.settings), chat_confidence=0.0))
     assert not prose.ask(question, k=1).answered
+
+
+def test_a_question_naming_what_the_chat_never_mentions_is_not_answered(maker) -> None:
+    question = "How do I dry PETG filament before printing?"  # PETG is talked about; drying filament never
+    assert not maker.ask(question, k=1).answered
+    blind = Retriever(maker.index, maker.embedder,
+                      dataclasses.replace(RetrievalConfig.from_settings(maker.settings), unknown_penalty=0.0))
+    assert blind.ask(question, k=1).answered  # without the unknown name, the bed advice looked good enough
+    assert maker.ask("The model curls up while printing", k=1).answered  # ordinary words it lacks do not count
+
+
+def test_ordinary_words_are_told_from_names() -> None:
+    from qabot.search.lexicon import is_ordinary
+
+    assert all(map(is_ordinary, ["vanish", "vanishes", "roughly", "law", "printing"]))
+    assert not any(map(is_ordinary, ["wireguard", "cryptsetup", "zram", "8080", "flatpak"]))
 
 
 def test_a_question_nobody_answered_is_not_an_answer(maker) -> None:

@@ -26,10 +26,10 @@ from qabot.chunking import CHAT
 from qabot.corpus.chat import ACCEPTED
 from qabot.embedding import Embedder
 from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
-from qabot.index.lexical import tokenize
+from qabot.index.lexical import tokenize, words
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
-from qabot.search import evidence, excerpts, exchange, followup
+from qabot.search import evidence, excerpts, exchange, followup, lexicon
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
@@ -39,6 +39,7 @@ DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
 ALSO = 20  # the best candidates whose passages of a chat's exchange join its answer's candidates
+_NOWHERE = "\x00"  # a term no passage can hold: its idf is that of every term the corpus lacks
 UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
 
 
@@ -50,6 +51,7 @@ class _Asked:
     idf: dict[str, float]
     kind: str | None
     query: str
+    unknown: float = 0.0  # the share of its terms (by idf) that name something no passage holds (``unknown_share``)
 
 
 class Retriever:
@@ -70,7 +72,8 @@ class Retriever:
         query = followup.resolve(cleaned, clean_history(history))
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
-        asked = _Asked(vector, self.engine.idf(list(dict.fromkeys(tokens))), evidence.expected_type(query), query)
+        idf = self.engine.idf(list(dict.fromkeys(tokens)))
+        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf))
         ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
@@ -80,6 +83,17 @@ class Retriever:
             confidence=confidence,
             excerpts=[excerpt for _, excerpt in ranked],
         )
+
+    def unknown_share(self, query: str, idf: dict[str, float]) -> float:
+        """The share of the question's terms (weighted by idf) that no passage holds and that are not ordinary words:
+        names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says."""
+        total = sum(idf.values())
+        if not total:
+            return 0.0
+        absent = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
+        unknown = {stem for word in words(query) if not lexicon.is_ordinary(word)
+                   for stem in tokenize(word) if idf.get(stem, 0.0) >= absent}
+        return sum(idf[stem] for stem in unknown) / total
 
     def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
@@ -241,7 +255,9 @@ class Retriever:
             if chat is None and self._is_chat(passage, pool.sentence_flags(position)):
                 chat = exchange.read(self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked),
                                      asked.query, asked.idf, self._found_with(pool, order, passage))
-            confidence = float(pool.confidence[position]) + (self.config.chat_confidence if chat is not None else 0.0)
+            confidence = float(pool.confidence[position])
+            if chat is not None:
+                confidence += self.config.chat_confidence - self.config.unknown_penalty * asked.unknown
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
                 if position not in deferred:

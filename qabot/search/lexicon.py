@@ -1,0 +1,38 @@
+"""Which words are ordinary English: what tells a question's new name ("WireGuard") from its new wording ("vanish").
+
+A question may use a word no passage of the corpus holds for two reasons: it says the
+same thing in other words, or it asks about something the corpus never mentions. The
+second is a reason to abstain, the first is not. The difference is mostly in the word:
+a tool, a package, a product or a number ("wireguard", "cryptsetup", "8080") is not an
+ordinary English word, "vanish" and "roughly" are. Ordinary here means a whole word of the
+packaged model's WordPiece vocabulary (``vocab.txt`` of all-MiniLM-L6-v2, some 20,000
+English words, read once, offline); "flatpak" is split into pieces there, "law" is not.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers")
+
+
+@lru_cache(maxsize=1)
+def ordinary_words() -> frozenset[str]:
+    """The whole words of the packaged model's vocabulary (empty where the model package is missing)."""
+    from qabot.embedding.model import packaged_model_dir
+    from qabot.errors import ModelError
+
+    try:
+        vocab = packaged_model_dir() / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").splitlines()
+    except (ModelError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and not w.startswith("[") and len(w) > 1)
+
+
+def is_ordinary(word: str) -> bool:
+    """Whether ``word`` (folded) is an ordinary English word, or one with a common ending ("vanishes")."""
+    known = ordinary_words()
+    if not known or word in known:
+        return True
+    return any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES)
