@@ -188,6 +188,28 @@ def test_a_question_naming_what_the_chat_never_mentions_is_not_answered(maker) -
     assert maker.ask("The model curls up while printing", k=1).answered  # ordinary words it lacks do not count
 
 
+def test_an_exchange_with_a_real_answer_ranks_above_one_that_only_asked_the_same(tmp_path: Path, bot_for) -> None:
+    def at(minute: int) -> str:
+        return f"2024-06-03T{10 + minute // 60:02d}:{minute % 60:02d}:00+00:00"
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "dome.json", [
+        documents.message("4001", "Ana", "How do I reset the dome controller after a power cut?", at(0)),
+        documents.message("4002", "Ben", "no idea sorry, never touched it", at(1), reply_to="4001"),
+        documents.message("4003", "Cleo", "The dome controller hangs after every power cut and will not reset. "
+                          "Any ideas?", at(120)),
+        documents.message("4004", "Dan", "Hold the red button for ten seconds, then run `dome-reset --hard` on the "
+                          "console.", at(121), reply_to="4003"),
+    ])
+    bot = bot_for(corpus)
+    question = "How do I reset the dome controller after a power cut?"  # Ana's words, but Dan answered Cleo
+    assert bot.ask(question, k=2).excerpts[0].citation.author == "Dan"
+    blind = Retriever(bot.index, bot.embedder,
+                      dataclasses.replace(RetrievalConfig.from_settings(bot.settings), answer_weight=0.0))
+    assert blind.ask(question, k=2).excerpts[0].citation.author == "Ben"  # by the question's words alone
+
+
 def test_ordinary_words_are_told_from_names() -> None:
     from qabot.search.lexicon import is_ordinary
 

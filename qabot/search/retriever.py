@@ -8,6 +8,9 @@
    extra model call) and the question's words each sentence holds. The best candidates'
    sentences are also read as text, for the kind of answer asked for and for captions.
    A passage's final score blends its fused score with its best sentence.
+   In a chat, the best candidates are also weighed by their exchange's answer
+   (``exchange.worth`` of its best message): an exchange that asked the same question
+   and got "no idea" ranks behind one where someone said what to do.
 3. **Excerpts.** Near-duplicate passages appear once. ``excerpts`` cuts the highlight
    and the window of source text around it, with its citation.
 4. **Abstention.** ``answered`` is False when the best evidence is weaker than the
@@ -40,6 +43,7 @@ SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-be
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
 ALSO = 20  # the best candidates whose passages of a chat's exchange join its answer's candidates
 _NOWHERE = "\x00"  # a term no passage can hold: its idf is that of every term the corpus lacks
+WORTH_READ = 10  # the best candidates whose exchange's answer is weighed before choosing (whatever ``k`` is)
 UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
 
 
@@ -223,11 +227,31 @@ class Retriever:
         keys: set[str] = set()
         highlights: set[str] = set()
         shown: dict[int, int] = {}
-        deferred: dict[int, exchange.Exchange] = {}  # unanswered chat questions, moved back once
+        deferred: set[int] = set()  # unanswered chat questions, moved back once
         answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
+        read: dict[int, exchange.Exchange | None] = {}  # the exchange around each chat candidate, once read
+
+        def exchange_of(position: int, passage: PassageRow) -> exchange.Exchange | None:
+            if position not in read:
+                read[position] = exchange.read(
+                    self.engine, passage, pool.sentences(position), lambda rows: self._scores_of(rows, asked),
+                    asked.query, asked.idf, self._found_with(pool, pool.order, passage),
+                ) if self._is_chat(passage, pool.sentence_flags(position)) else None
+            return read[position]
+
+        self._fetch(pool, pool.order[: 2 * k + 4].tolist())
+        if self.config.answer_weight and self.config.retrieval_mode == "hybrid":
+            # A chat candidate is worth what its exchange's best answer is worth: an exchange where nobody says
+            # much of use ranks behind one with a real answer.
+            self._fetch(pool, pool.order[:WORTH_READ].tolist())
+            for position in pool.order[:WORTH_READ].tolist():
+                chat = exchange_of(position, pool.passages[position])
+                if chat is not None and chat.options:
+                    pool.bonus[position] += self.config.answer_weight * exchange.worth(exchange.best(chat))
+            pool.rescore()
+            pool.rank()
         order = pool.order
         alive = np.ones(len(order), dtype=bool)  # by rank
-        self._fetch(pool, order[: 2 * k + 4].tolist())
         while alive.any() and len(chosen) < k:
             self._fetch(pool, [int(order[int(np.argmax(alive))])])
             # The documents already shown lower their other candidates (those read so far).
@@ -251,17 +275,14 @@ class Retriever:
             keys.add(key)
             sentence_scores = pool.sentences(position)
             lift = self.config.question_penalty
-            chat = deferred.get(position)
-            if chat is None and self._is_chat(passage, pool.sentence_flags(position)):
-                chat = exchange.read(self.engine, passage, sentence_scores, lambda rows: self._scores_of(rows, asked),
-                                     asked.query, asked.idf, self._found_with(pool, order, passage))
+            chat = exchange_of(position, passage)
             confidence = float(pool.confidence[position])
             if chat is not None:
                 confidence += self.config.chat_confidence - self.config.unknown_penalty * asked.unknown
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
                 if position not in deferred:
-                    deferred[position] = chat
+                    deferred.add(position)
                     keys.discard(key)
                     pool.score[position] -= UNANSWERED
                     alive[rank] = True
