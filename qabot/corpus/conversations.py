@@ -423,9 +423,11 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
 
 _ASKS_LIKE = re.compile(
     r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
-    r"trouble|error|need|want|what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
+    r"trouble|error|need|want)\b", re.IGNORECASE)
+_OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
 
 
 def asks_like(text: str) -> bool:
-    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ...)."""
-    return bool(_ASKS_LIKE.search(text))
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., or a
+    question word first: "wat is the meaning of ...", "is there a way ...")."""
+    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text))

@@ -140,7 +140,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     total = sum(weights.values()) or 1.0
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
-    said_text = text[max(said.start, lo) - lo : min(said.end, hi) - lo]
+    said_text = _said(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (said.role is None and asks_like(said_text)) else None
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
