@@ -43,6 +43,7 @@ SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-be
 REPEAT_COSINE = 0.97  # passages this similar to one already chosen say the same thing
 ALSO = 20  # the best candidates whose passages of a chat's exchange join its answer's candidates
 _NOWHERE = "\x00"  # a term no passage can hold: its idf is that of every term the corpus lacks
+TYPICAL_WORTH = 0.6  # about what an exchange's best answer is worth (0.60, the median on chat-dev and chat-extra)
 WORTH_READ = 10  # the best candidates whose exchange's answer is weighed before choosing (whatever ``k`` is)
 UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
 
@@ -246,7 +247,9 @@ class Retriever:
             self._fetch(pool, pool.order[:WORTH_READ].tolist())
             for position in pool.order[:WORTH_READ].tolist():
                 chat = exchange_of(position, pool.passages[position])
-                if chat is not None and chat.options:
+                if chat is None:  # prose beside chat: what a chat's answer is usually worth, so neither kind gains
+                    pool.bonus[position] += self.config.answer_weight * TYPICAL_WORTH
+                elif chat.options:
                     pool.bonus[position] += self.config.answer_weight * exchange.worth(exchange.best(chat))
             pool.rescore()
             pool.rank()
