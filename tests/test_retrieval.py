@@ -283,3 +283,23 @@ def test_a_short_best_sentence_takes_the_next_one_along_where_it_scores_nearly_a
     assert best(0.60 - FOLLOW_DELTA / 2).endswith("either YES or OFF.")  # nearly as good: both
     assert 80 <= first - 1 < FOLLOW_SHORT  # past the rule for one-line sentences, within this one's reach
     assert best(0.60 - 2 * FOLLOW_DELTA) == text[: first - 1]  # clearly worse: the best sentence alone
+
+
+def test_a_sentence_ending_in_a_colon_takes_what_it_introduces_across_the_line_break() -> None:
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.excerpts import highlight_span
+
+    text = ("To build a statically linked version of jq, run:\n\n    make LDFLAGS=-all-static\n\n"
+            "After make finishes, you'll be able to use the binary.")
+    command, after = text.index("make LDFLAGS"), text.index("After make")
+    spans = ((0, text.index(":") + 1), (command, text.index("\n", command)), (after, len(text)))
+    passage = PassageRow(row=0, doc=0, doc_id="d", source="README.md", title=None, url=None, section=None,
+                         paragraph=1, start=0, end=len(text), text=text, sentences=spans)
+    lo, hi = highlight_span(passage, np.array([0.7, 0.2, 0.3], dtype=np.float32), list(spans), text, 0)
+    assert text[lo:hi] == "To build a statically linked version of jq, run:\n\n    make LDFLAGS=-all-static"
+    plain = text.replace("run:", "run;")  # no colon: the sentence stands alone, as before
+    lo, hi = highlight_span(passage.__class__(**{**passage.__dict__, "text": plain}),
+                            np.array([0.7, 0.2, 0.3], dtype=np.float32), list(spans), plain, 0)
+    assert plain[lo:hi] == "To build a statically linked version of jq, run;"

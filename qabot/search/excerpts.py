@@ -1,7 +1,8 @@
 """Excerpts: the answering sentence highlighted, the window of source text around it, its citation.
 
 The highlight is the best one or two sentences (at most 300 characters, 400 where the
-second says whom the first one's opening pronoun means); the excerpt is
+second says whom the first one's opening pronoun means; never across a line break,
+except from a sentence ending in a colon to what it introduces); the excerpt is
 the window of whole sentences around it, at most 600 characters, following the source
 across passage and paragraph edges but never over text that is not indexed (a heading,
 a repeat). Every string is cut from the stored source text by offsets, so
@@ -154,6 +155,13 @@ def highlight_span(
 
     def joinable(lo: int, hi: int, limit: int = MAX_HIGHLIGHT_CHARS) -> bool:
         return hi - lo <= limit and "\n" not in text[lo - offset : hi - offset]
+
+    if text[start - offset : end - offset].rstrip().endswith(":"):
+        # A sentence that introduces ("To build it statically, run:") takes what it introduces along (a command on
+        # its own line, a list's first item), across the line break, where the two fit.
+        after = [u for u in units if u[0] >= end][:1]
+        if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS:
+            return start, after[0][1]
 
     if end - start < 80:
         neighbours = (j for j in (best - 1, best + 1) if 0 <= j < len(own))
