@@ -158,3 +158,17 @@ def test_dev_set_meets_the_targets(tmp_path, monkeypatch, backend: str) -> None:
     assert dev.answered_rate >= 0.95
     (followups,) = evaluate_file(SHARED_EVAL / "dev_followups.jsonl", settings, progress=False)
     assert followups.hit_at_3 == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.model
+def test_chat_dev_meets_the_targets(tmp_path) -> None:
+    """The conversation issue's targets on ../shared/eval/chat-dev, default backend, through the library API."""
+    chat = SHARED_EVAL / "chat-dev"
+    if not (chat / "questions.jsonl").exists():
+        pytest.skip("../shared/eval/chat-dev is not here")
+    settings = load_settings(_env_file=None, corpus_dir=chat / "corpus", index_dir=tmp_path / "idx")
+    (report,) = evaluate_file(chat / "questions.jsonl", settings, progress=False)
+    assert report.hit_at_1 >= 0.70 and report.hit_at_5 >= 0.90
+    assert report.message_at_1 is not None and report.message_at_1 >= 0.65
+    assert report.answered_rate >= 0.90 and report.abstention_rate >= 0.75
