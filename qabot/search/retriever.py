@@ -244,15 +244,17 @@ class Retriever:
         if self.config.answer_weight and self.config.retrieval_mode == "hybrid":
             # A chat candidate is worth what its exchange's best answer is worth: an exchange where nobody says
             # much of use ranks behind one with a real answer.
-            self._fetch(pool, pool.order[:WORTH_READ].tolist())
-            for position in pool.order[:WORTH_READ].tolist():
-                chat = exchange_of(position, pool.passages[position])
-                if chat is None:  # prose beside chat: what a chat's answer is usually worth, so neither kind gains
-                    pool.bonus[position] += self.config.answer_weight * TYPICAL_WORTH
-                elif chat.options:
-                    pool.bonus[position] += self.config.answer_weight * exchange.worth(exchange.best(chat))
-            pool.rescore()
-            pool.rank()
+            top = pool.order[:WORTH_READ].tolist()
+            self._fetch(pool, top)
+            chats = {position: exchange_of(position, pool.passages[position]) for position in top}
+            if any(chat is not None for chat in chats.values()):
+                for position, chat in chats.items():
+                    if chat is None:  # prose beside chat: what a chat's answer is usually worth, so neither gains
+                        pool.bonus[position] += self.config.answer_weight * TYPICAL_WORTH
+                    elif chat.options:
+                        pool.bonus[position] += self.config.answer_weight * exchange.worth(exchange.best(chat))
+                pool.rescore()
+                pool.rank()
         order = pool.order
         alive = np.ones(len(order), dtype=bool)  # by rank
         while alive.any() and len(chosen) < k:
