@@ -95,9 +95,12 @@ class Retriever:
         total = sum(idf.values())
         if not total:
             return 0.0
-        absent = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
+        nowhere = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
+        absent = {stem for stem, weight in idf.items() if weight >= nowhere}
+        if not absent:  # the usual case: every term is somewhere
+            return 0.0
         unknown = {stem for word in words(query) if not lexicon.is_ordinary(word)
-                   for stem in tokenize(word) if idf.get(stem, 0.0) >= absent}
+                   for stem in tokenize(word) if stem in absent}
         return sum(idf[stem] for stem in unknown) / total
 
     def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
