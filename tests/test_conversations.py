@@ -210,6 +210,28 @@ def test_an_exchange_with_a_real_answer_ranks_above_one_that_only_asked_the_same
     assert blind.ask(question, k=2).excerpts[0].citation.author == "Ben"  # by the question's words alone
 
 
+def test_a_problem_told_inside_someone_elses_exchange_is_not_its_own_answer(tmp_path: Path, bot_for) -> None:
+    def at(minute: int) -> str:
+        return f"2024-06-03T10:{minute:02d}:00+00:00"
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "dome.json", [
+        documents.message("5001", "Ana", "How do I change the focuser speed on the dome computer?", at(0)),
+        documents.message("5002", "Hugo", "Ana: open the focuser panel and drag the speed slider", at(1)),
+        documents.message("5003", "Ana", "thanks, found it", at(2)),
+        # Hugo speaks to both: Ben's problem joins Ana's exchange, where his messages have no role.
+        documents.message("5004", "Hugo", "Ana Ben - one topic at a time please, Ben go ahead", at(3)),
+        documents.message("5005", "Ben", "Hugo: we can't get the guiding laptop to boot since last night's update",
+                          at(4)),
+        documents.message("5006", "Hugo", "Ben: hold shift while it starts and pick the previous kernel in the menu",
+                          at(5)),
+        documents.message("5007", "Ben", "Hugo: that did it, thanks", at(7)),
+    ])
+    first = bot_for(corpus).ask("The guiding laptop will not boot after an update, what can we do?", k=1).excerpts[0]
+    assert first.citation.author == "Hugo" and "previous kernel" in first.highlight
+
+
 def test_ordinary_words_are_told_from_names() -> None:
     from qabot.search.lexicon import is_ordinary
 

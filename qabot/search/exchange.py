@@ -51,6 +51,11 @@ _SUGGESTS = re.compile(
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
 
+# Someone telling of a problem ("we can't get it to boot", "the update failed"): where the message that matched best
+# says so, its author is the asker, whatever the untangler made of the exchange.
+_PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fails?|failed|broken|crash\w*|"
+                      r"stuck)\b", re.IGNORECASE)
+
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
             "first_reply", "before", "bot")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
@@ -141,7 +146,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
     said_text = _said(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author)
-    asker = said.author if asking[matched] or said.role == ASKS or (said.role is None and asks_like(said_text)) else None
+    asker = said.author if asking[matched] or said.role == ASKS or (
+        said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
