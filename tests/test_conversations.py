@@ -141,6 +141,23 @@ def test_a_thread_is_one_conversation(tmp_path: Path) -> None:
 # -- answers -------------------------------------------------------------------------------
 
 
+def _without(bot, **knobs) -> Retriever:
+    """A retriever on ``bot``'s index with some of the ranking's knobs changed (``answer_weight=0.0``: without it)."""
+    return Retriever(bot.index, bot.embedder, dataclasses.replace(RetrievalConfig.from_settings(bot.settings), **knobs))
+
+
+def _dome_chat(tmp_path: Path, bot_for, messages: list[dict]):
+    """A bot on one export of ``messages``."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "dome.json", messages)
+    return bot_for(corpus)
+
+
+def _at(minute: int) -> str:
+    return f"2024-06-03T{10 + minute // 60:02d}:{minute % 60:02d}:00+00:00"
+
+
 @pytest.fixture
 def maker(tmp_path: Path, bot_for):
     corpus = tmp_path / "corpus"
@@ -174,61 +191,44 @@ def test_a_chat_question_that_prose_calibration_abstains_on_is_answered(maker) -
     question = "The model curls up while printing"  # in none of the exchange's words
     answer = maker.ask(question, k=1)
     assert answer.answered and _message_of(answer.excerpts[0])["id"] == "3006"
-    prose = Retriever(maker.index, maker.embedder,
-                      dataclasses.replace(RetrievalConfig.from_settings(maker.settings), chat_confidence=0.0))
-    assert not prose.ask(question, k=1).answered
+    assert not _without(maker, chat_confidence=0.0).ask(question, k=1).answered
 
 
 def test_a_question_naming_what_the_chat_never_mentions_is_not_answered(maker) -> None:
     question = "How do I dry PETG filament before printing?"  # PETG is talked about; drying filament never
     assert not maker.ask(question, k=1).answered
-    blind = Retriever(maker.index, maker.embedder,
-                      dataclasses.replace(RetrievalConfig.from_settings(maker.settings), unknown_penalty=0.0))
-    assert blind.ask(question, k=1).answered  # without the unknown name, the bed advice looked good enough
+    assert _without(maker, unknown_penalty=0.0).ask(question, k=1).answered  # the bed advice looked good enough
     assert maker.ask("The model curls up while printing", k=1).answered  # ordinary words it lacks do not count
 
 
 def test_an_exchange_with_a_real_answer_ranks_above_one_that_only_asked_the_same(tmp_path: Path, bot_for) -> None:
-    def at(minute: int) -> str:
-        return f"2024-06-03T{10 + minute // 60:02d}:{minute % 60:02d}:00+00:00"
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "dome.json", [
-        documents.message("4001", "Ana", "How do I reset the dome controller after a power cut?", at(0)),
-        documents.message("4002", "Ben", "no idea sorry, never touched it", at(1), reply_to="4001"),
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("4001", "Ana", "How do I reset the dome controller after a power cut?", _at(0)),
+        documents.message("4002", "Ben", "no idea sorry, never touched it", _at(1), reply_to="4001"),
         documents.message("4003", "Cleo", "The dome controller hangs after every power cut and will not reset. "
-                          "Any ideas?", at(120)),
+                          "Any ideas?", _at(120)),
         documents.message("4004", "Dan", "Hold the red button for ten seconds, then run `dome-reset --hard` on the "
-                          "console.", at(121), reply_to="4003"),
+                          "console.", _at(121), reply_to="4003"),
     ])
-    bot = bot_for(corpus)
     question = "How do I reset the dome controller after a power cut?"  # Ana's words, but Dan answered Cleo
     assert bot.ask(question, k=2).excerpts[0].citation.author == "Dan"
-    blind = Retriever(bot.index, bot.embedder,
-                      dataclasses.replace(RetrievalConfig.from_settings(bot.settings), answer_weight=0.0))
-    assert blind.ask(question, k=2).excerpts[0].citation.author == "Ben"  # by the question's words alone
+    assert _without(bot, answer_weight=0.0).ask(question, k=2).excerpts[0].citation.author == "Ben"  # words alone
 
 
 def test_a_problem_told_inside_someone_elses_exchange_is_not_its_own_answer(tmp_path: Path, bot_for) -> None:
-    def at(minute: int) -> str:
-        return f"2024-06-03T10:{minute:02d}:00+00:00"
-
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "dome.json", [
-        documents.message("5001", "Ana", "How do I change the focuser speed on the dome computer?", at(0)),
-        documents.message("5002", "Hugo", "Ana: open the focuser panel and drag the speed slider", at(1)),
-        documents.message("5003", "Ana", "thanks, found it", at(2)),
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("5001", "Ana", "How do I change the focuser speed on the dome computer?", _at(0)),
+        documents.message("5002", "Hugo", "Ana: open the focuser panel and drag the speed slider", _at(1)),
+        documents.message("5003", "Ana", "thanks, found it", _at(2)),
         # Hugo speaks to both: Ben's problem joins Ana's exchange, where his messages have no role.
-        documents.message("5004", "Hugo", "Ana Ben - one topic at a time please, Ben go ahead", at(3)),
+        documents.message("5004", "Hugo", "Ana Ben - one topic at a time please, Ben go ahead", _at(3)),
         documents.message("5005", "Ben", "Hugo: we can't get the guiding laptop to boot since last night's update",
-                          at(4)),
+                          _at(4)),
         documents.message("5006", "Hugo", "Ben: hold shift while it starts and pick the previous kernel in the menu",
-                          at(5)),
-        documents.message("5007", "Ben", "Hugo: that did it, thanks", at(7)),
+                          _at(5)),
+        documents.message("5007", "Ben", "Hugo: that did it, thanks", _at(7)),
     ])
-    first = bot_for(corpus).ask("The guiding laptop will not boot after an update, what can we do?", k=1).excerpts[0]
+    first = bot.ask("The guiding laptop will not boot after an update, what can we do?", k=1).excerpts[0]
     assert first.citation.author == "Hugo" and "previous kernel" in first.highlight
 
 
