@@ -52,7 +52,8 @@ _SUGGESTS = re.compile(
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
 
 # Someone telling of a problem ("we can't get it to boot", "the update failed"): where the message that matched best
-# says so, its author is the asker, whatever the untangler made of the exchange.
+# says so, its author is the asker, whatever the untangler made of the exchange. Not part of ``asks_like``, which
+# also decides whether an exchange opens with news, and news is often told with "we" ("we moved the meetup").
 _PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fails?|failed|broken|crash\w*|"
                       r"stuck)\b", re.IGNORECASE)
 
