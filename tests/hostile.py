@@ -4,7 +4,9 @@
 - ``docx_paragraphs``: a small Word file of ``mb`` of empty paragraphs (a huge XML tree, no text);
 - ``flat_html``: a page of ``mb`` of sibling blocks straight in ``<body>``, no main container;
 - ``big_export``: a DiscordChatExporter export of ``mb``, as a big server's history is: legitimate,
-  and to be indexed. Written message by message, as the exporter does.
+  and to be indexed. Written message by message, as the exporter does;
+- ``deep_export``: an export whose one message is ``mb`` of nested brackets (``[[[[...]]]]``): ijson
+  names each event by its path, so its paths alone would take gigabytes.
 
 Sizes are in MiB. ``python -m tests.hostile KIND MB PATH`` writes one from the shell.
 """
@@ -120,8 +122,19 @@ def big_export(path: Path, mb: float = 200, *, seed: int = 0, channel: str = "38
     return path
 
 
+def deep_export(path: Path, mb: float = 1, *, where: str = "messages") -> Path:
+    """An export with ``mb`` of nested arrays as its one message (``where="messages"``) or as its guild."""
+    depth = max(1, int(mb * MB / 2))
+    deep = "[" * depth + "]" * depth
+    guild = deep if where == "guild" else '{"id": "81384788765712384", "name": "Observatory"}'
+    messages = f"[{deep}]" if where == "messages" else "[]"
+    path.write_text(f'{{"guild": {guild}, "channel": {{"id": "381889648827301889", "type": "GuildTextChat", '
+                    f'"name": "help"}}, "messages": {messages}}}', encoding="utf-8")
+    return path
+
+
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
-         "big_export": big_export}
+         "big_export": big_export, "deep_export": deep_export}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

@@ -10,6 +10,7 @@ peak memory.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -99,6 +100,38 @@ def test_a_file_that_yields_too_much_text_is_skipped(tmp_path: Path, kind: str) 
     assert docs == [] and warnings == [
         f"skipping {path.name}: yields more than 0.1 million characters of text (QABOT_READER_MAX_TEXT_MB)"]
     assert _read(path, ReaderLimits(max_text_mb=2))[0]
+
+
+# -- nesting: measured before anything is built -------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["messages", "guild"])
+def test_an_export_nested_thousands_deep_is_skipped_by_its_nesting(tmp_path: Path, where: str) -> None:
+    path = hostile.deep_export(tmp_path / "deep.json", mb=0.01, where=where)  # 5,000 levels in 10 KB
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
+    assert docs == [] and warnings == ["skipping deep.json: its JSON is nested more than 64 levels deep, not an export"]
+    assert peak < 4 << 20, peak >> 20  # ijson's paths for it would be some 60 MB (a 1 MB one: gigabytes, test-slow)
+
+
+def test_a_jsonl_line_nested_too_deeply_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text('{"_id": "a", "text": "The harbour was dredged in 1911."}\n'
+                    f'{{"_id": "b", "text": {deep}}}\n'
+                    '{"_id": "c", "text": "The bridge was rebuilt in 1923."}\n', encoding="utf-8")
+    docs, warnings = _read(path)
+    assert [d.doc_id for d in docs] == ["a", "c"]
+    assert warnings == ["skipping docs.jsonl line 2: its JSON is nested too deeply to read"]
+
+
+def test_a_page_without_text_is_reported_by_qabot_naming_it_not_by_its_parser(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "empty.html"
+    path.write_text("<html><body><div></div></body></html>", encoding="utf-8")
+    with caplog.at_level(logging.DEBUG):
+        docs, warnings = _read(path)
+    assert docs == [] and warnings == [
+        "skipping empty.html: no main content found (only navigation, scripts or boilerplate)"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []  # "discarding data: None"
 
 
 def test_a_reader_that_takes_too_long_is_stopped_and_the_file_skipped(tmp_path: Path) -> None:
@@ -220,12 +253,13 @@ def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, floa
     ("flat_html", 8, "8.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
     ("flat_html", 3.9, None),
     ("flat_html", 50, "50.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("deep_export", 1, "its JSON is nested more than 64 levels deep, not an export"),
 ])
 def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_path, kind, mb, skipped) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
-    suffix = ".docx" if kind.startswith("docx") else ".html"
+    suffix = ".docx" if kind.startswith("docx") else ".json" if kind.endswith("export") else ".html"
     hostile.KINDS[kind](corpus / f"hostile{suffix}", mb)
     done, seconds, peak = _index(corpus, tmp_path / "index")
     assert done.returncode == 0, done.stderr

@@ -22,7 +22,10 @@ the channel, and it keeps its role in its exchange.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
-naming the message.
+naming the message. So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has
+six): ijson names every event by its path from the top, so a few hundred kilobytes of
+``[[[[...]]]]`` would cost it gigabytes; the file's nesting is measured first, by events
+that carry no path.
 """
 
 from __future__ import annotations
@@ -39,12 +42,19 @@ from qabot.models import Document
 from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
+MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
+_CHECK_EVERY = 1 << 16  # events between checks of the reader's time budget while the nesting is measured
 CHAT_TYPES = frozenset({"Default", "Reply"})
 _ABSENT = object()
 
 
+class TooDeep(ijson.JSONError):
+    """JSON nested deeper than ``MAX_DEPTH``."""
+
+
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     try:
+        check_depth(file.path)
         export = header(file.path)
         problem = _missing(export)
         if problem:
@@ -58,6 +68,21 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         warn(f"skipping {file.name}: the export holds no chat messages")
         return
     yield from result
+
+
+def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
+    """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
+    depth = 0
+    with path.open("rb") as handle:
+        for n, (event, _) in enumerate(ijson.basic_parse(handle, use_float=True)):
+            if event == "start_map" or event == "start_array":
+                depth += 1
+                if depth > limit:
+                    raise TooDeep(f"nested more than {limit} levels deep")
+            elif event == "end_map" or event == "end_array":
+                depth -= 1
+            if not n % _CHECK_EVERY:
+                limits.check()
 
 
 def header(path: Path) -> dict[str, Any] | None:
@@ -97,6 +122,8 @@ def _messages(path: Path) -> Iterator[Any]:
 
 
 def _invalid(exc: Exception) -> str:
+    if isinstance(exc, TooDeep):
+        return f"its JSON is {exc}, not an export"
     message = first_line(exc).removeprefix("b'").removeprefix('b"')
     return "not valid UTF-8 text" if "UTF8" in message else f"not valid JSON ({message.rstrip('.')})"
 

@@ -33,6 +33,7 @@ A page with no main content is skipped with a warning that names it.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -83,6 +84,8 @@ def document(name: str, data: bytes) -> Document | None:
     """The document of a page's HTML, or None when it has no main content."""
     import trafilatura
 
+    # It logs "discarding data: None" for a page it finds no text in, naming no file; the skip is reported here.
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
     tree = trafilatura.load_html(data)
     if tree is None:
         return None

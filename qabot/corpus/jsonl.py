@@ -1,8 +1,8 @@
 """The reader for ``.jsonl`` files: one BEIR-style document per line, ``{"_id", "title", "text"}``.
 
 ``id`` or ``doc_id`` may stand for ``_id``; ``author``, ``date`` and ``url`` are kept when
-present. A line that is not a JSON object with a ``"text"`` string, or that repeats an
-earlier id, is skipped with a warning naming the file and the line; the rest is read.
+present. A line that is not a JSON object with a ``"text"`` string (or is nested too deeply
+to decode), or that repeats an earlier id, is skipped with a warning naming the file and the line; the rest is read.
 
 JSON can spell a lone surrogate (``"\\ud800"``), which is not a character and cannot be
 stored or printed as text: each becomes U+FFFD (one code point for one, so the offsets
@@ -39,6 +39,9 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             warn(f"skipping {name} line {number}: not valid JSON ({exc.msg})")
+            continue
+        except RecursionError:  # [[[[...]]]]: Python's decoder gives up; the other lines are still read
+            warn(f"skipping {name} line {number}: its JSON is nested too deeply to read")
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             warn(f'skipping {name} line {number}: expected an object with a "text" string')
