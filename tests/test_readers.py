@@ -299,6 +299,19 @@ def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Pa
     assert warnings == ["help.json: skipping message 2: no 'author'"]
 
 
+def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Path) -> None:
+    # A hostile export of 2,000 messages without a timestamp: six lines and the verdict, not 2,000.
+    chat = [{"id": str(n), "content": "hi", "author": {"name": "ana"}} for n in range(1, 2001)]
+    docs, warnings = _read(documents.write_export(tmp_path / "junk.json", chat))
+    assert docs == []
+    assert warnings == [f"junk.json: skipping message {n}: no 'timestamp'" for n in range(1, 6)] + [
+        "junk.json: 1,995 more warnings like these not shown", "skipping junk.json: the export holds no chat messages"]
+    lines = "".join(f'{{"_id": "{n}", "title": "no text"}}\n' for n in range(7)) + '{"_id": "ok", "text": "Fine."}\n'
+    (tmp_path / "few.jsonl").write_text(lines, encoding="utf-8")
+    docs, warnings = _read(tmp_path / "few.jsonl")
+    assert [d.doc_id for d in docs] == ["ok"] and warnings[-1] == "few.jsonl: 2 more warnings like these not shown"
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [

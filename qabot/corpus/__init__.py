@@ -32,6 +32,7 @@ from qabot.models import Document, Paragraph
 from qabot.text import first_line
 
 log = logging.getLogger(__name__)
+WARNINGS_PER_FILE = 5  # warnings about a file's parts (a message, a line) shown before the rest are counted
 
 READERS: dict[str, ModuleType] = {
     suffix: reader for reader in (plaintext, jsonl, pdf, html, docx, discord_export) for suffix in reader.SUFFIXES
@@ -73,7 +74,7 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     only the reader's own work counts toward its time, not what the caller does with
     each document it yields.
     """
-    warn = warn or log.warning
+    warn = _Capped(file.name, warn or log.warning)
     limits = limits or ReaderLimits()
     reader = READERS[file.suffix]
     try:
@@ -94,6 +95,33 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
     except Exception as exc:  # noqa: BLE001 - whatever a parser raises, the build goes on
         warn(f"skipping {file.name}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
+    finally:
+        warn.flush()
+
+
+class _Capped:
+    """A file's warnings as its reader gives them, the first ``WARNINGS_PER_FILE`` about its parts shown and the
+    rest counted in one line: a hostile file of 200,000 broken messages is six lines, not 200,000. What is said
+    of the whole file ("skipping a.json: ...") is always shown."""
+
+    def __init__(self, name: str, warn: Warn) -> None:
+        self.name, self.warn = name, warn
+        self.shown = self.held = 0
+
+    def __call__(self, message: str) -> None:
+        if message.startswith(f"skipping {self.name}: "):
+            self.flush()
+            self.warn(message)
+        elif self.shown < WARNINGS_PER_FILE:
+            self.shown += 1
+            self.warn(message)
+        else:
+            self.held += 1
+
+    def flush(self) -> None:
+        if self.held:
+            self.warn(f"{self.name}: {self.held:,} more warning{'s' if self.held > 1 else ''} like these not shown")
+            self.held = 0
 
 
 def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterator[Document]:
