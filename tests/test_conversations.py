@@ -236,7 +236,9 @@ def test_ordinary_words_are_told_from_names() -> None:
     from qabot.search.lexicon import is_ordinary
 
     assert all(map(is_ordinary, ["vanish", "vanishes", "roughly", "law", "printing"]))
-    assert not any(map(is_ordinary, ["wireguard", "cryptsetup", "zram", "8080", "flatpak"]))
+    # Words made of ordinary ones, and British spellings: not names of things a corpus never mentions.
+    assert all(map(is_ordinary, ["uninstall", "reinstalling", "unloading", "subfolders", "painless", "analyse"]))
+    assert not any(map(is_ordinary, ["wireguard", "cryptsetup", "zram", "8080", "flatpak", "unetbootin", "rwxrwxr"]))
 
 
 def test_a_question_nobody_answered_is_not_an_answer(maker) -> None:

@@ -7,13 +7,17 @@ a tool, a package, a product or a number ("wireguard", "cryptsetup", "8080") is 
 ordinary English word, "vanish" and "roughly" are. Ordinary here means a whole word of the
 packaged model's WordPiece vocabulary (``vocab.txt`` of all-MiniLM-L6-v2, some 20,000
 English words, read once, offline); "flatpak" is split into pieces there, "law" is not.
+A word made of one of them is ordinary too: with a common ending ("vanishes", "painless"),
+a common prefix ("uninstall", "subfolders") or a British spelling ("analyse").
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers")
+_SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "less", "ness", "ful", "able", "ment")
+_PREFIXES = ("un", "re", "sub", "pre", "non", "dis", "mis", "over")  # "uninstall", "reinstall", "subfolders"
+_BRITISH = (("yse", "yze"), ("ise", "ize"), ("ised", "ized"), ("ising", "izing"), ("isation", "ization"))
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +37,12 @@ def ordinary_words() -> frozenset[str]:
 def is_ordinary(word: str) -> bool:
     """Whether ``word`` (folded) is an ordinary English word, or one with a common ending ("vanishes")."""
     known = ordinary_words()
-    if not known or word in known:
+    if not known or _known(word, known):
         return True
-    return any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES)
+    word = next((word[: -len(gb)] + us for gb, us in _BRITISH if word.endswith(gb)), word)  # "analyse"
+    return _known(word, known) or any(
+        word.startswith(p) and len(word) - len(p) >= 4 and _known(word[len(p) :], known) for p in _PREFIXES)
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    return word in known or any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES)
