@@ -43,6 +43,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         validate_default=True,
+        allow_inf_nan=False,  # an infinite weight would make every score nan
     )
 
     # -- corpus and index -------------------------------------------------------------
@@ -215,6 +216,14 @@ class Settings(BaseSettings):
             raise ValueError("needs QABOT_DISCORD_SHARD_COUNT, the total number of shards")
         if count is not None and any(not 0 <= shard < count for shard in value):
             raise ValueError(f"shard ids run from 0 to {count - 1} (QABOT_DISCORD_SHARD_COUNT={count})")
+        return value
+
+    @field_validator("corpus_dir", "index_dir", "history_file", "embedding_model", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        # Path("") is the current folder: an empty setting would index, or fill, whatever folder qabot runs in.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
         return value
 
     @field_validator("log_level", mode="before")

@@ -70,6 +70,19 @@ def test_bad_values_name_the_variable(monkeypatch, variable: str, value: str) ->
     assert variable in message and "\n" not in message
 
 
+@pytest.mark.parametrize(("variable", "value", "why"), [
+    ("QABOT_CORPUS_DIR", "", "must not be empty"),  # Path("") is the folder qabot runs in: it would all be indexed
+    ("QABOT_INDEX_DIR", " ", "must not be empty"),  # ... or filled with the index's files
+    ("QABOT_EMBEDDING_MODEL", "", "must not be empty"),
+    ("QABOT_LEXICAL_WEIGHT", "inf", "finite number"),  # every score would be nan
+    ("QABOT_DENSE_WEIGHT", "1e309", "finite number"),
+])
+def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str, value: str, why: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=f"bad setting {variable}: .*{why}"):
+        load_settings(_env_file=None)
+
+
 def test_bad_token_value_is_not_echoed() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None, discord_token=987654321)
