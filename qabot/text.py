@@ -64,8 +64,9 @@ def _visible_table() -> dict[int, str]:
     table.update({cp: f"\\x{cp:02x}" for cp in range(0x80, 0xA0)})  # C1 controls, CSI (0x9b) among them
     # Bidi overrides and isolates, and the other invisible format characters: shown by name,
     # so that text cannot be reordered or hidden on screen.
-    for cp in (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF):
-        table[cp] = f"\\u{cp:04x}"
+    for cp in (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF,
+               0x061C, 0x180E, *range(0xE0000, 0xE0080)):  # the Arabic letter mark; invisible tag characters
+        table[cp] = f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
     return table
 
 
@@ -83,7 +84,7 @@ def visible(text: str, *, lines: bool = False) -> str:
     return text.translate(_VISIBLE_KEEP_LINES if lines else _VISIBLE)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\u061c\u180e\U000e0000-\U000e007f]")
 
 
 def json_safe(text: str) -> str:
@@ -92,7 +93,14 @@ def json_safe(text: str) -> str:
     Still the same JSON: those characters can only stand inside strings, where any
     character may be written escaped.
     """
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _JSON_UNSAFE.sub(lambda m: _json_escape(ord(m.group())), text)
+
+
+def _json_escape(cp: int) -> str:
+    if cp <= 0xFFFF:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000  # past the BMP, JSON spells a character as its UTF-16 surrogate pair
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
 
 
 def first_line(exc: BaseException) -> str:

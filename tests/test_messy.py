@@ -364,6 +364,23 @@ def test_the_terminal_shows_escapes_as_text(make_corpus, tmp_path) -> None:
     assert "␛[2J" in shown and ":thumbs_up:" in shown and "[bold red]in red[/]" in shown
 
 
+def test_a_file_name_with_escapes_is_inert_in_the_progress_bar_too(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({"zz\x1b]0;PWNED\x07\x1b[2J.txt": "The evil file says bananas are yellow.\n", **GOOD})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    done = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Indexing" in done.stderr and "zz␛]0;PWNED␇␛[2J.txt" in done.stderr  # the bar names it, harmlessly
+    assert "\x1b]" not in done.stderr and "\x1b[2J" not in done.stderr and "\x07" not in done.stderr
+
+
+def test_invisible_marks_and_tags_are_shown_and_escaped_in_json() -> None:
+    from qabot.text import json_safe, visible
+
+    assert visible("a\u061cb\U000e0041c") == "a\\u061cb\\U000e0041c"  # the Arabic letter mark, a tag character
+    encoded = json_safe(json.dumps({"t": "a\U000e0041\u061c"}, ensure_ascii=False))
+    assert "\U000e0041" not in encoded and json.loads(encoded) == {"t": "a\U000e0041\u061c"}
+
+
 def test_discord_output_escapes_control_characters() -> None:
     from qabot.adapters.discord.format import answer_embed
     from tests.answers import answer, excerpt

@@ -26,6 +26,7 @@ from qabot.index.embedded.segment import Prepared
 from qabot.index.lexical import term_ids, tokenize
 from qabot.index.manifest import BuildConfig
 from qabot.models import Document, Passage
+from qabot.text import visible
 
 Progress = bool | Callable[[int, int], None]  # a bar on stderr, nothing, or a function of (done, total)
 BATCH = 1024  # passages per model call: sorted by length within it, so fewer padded tokens (19 % at 256, 5 % at 1024 on SciFact)
@@ -170,6 +171,8 @@ class Bar:
 
     def file(self, name: str) -> None:
         # The file being read: a large PDF takes a while before its first passage.
+        # Shown as visible text: a file name can hold escape sequences, and this line goes to the terminal as it is.
+        name = visible(name)
         self._bar.set_postfix_str(name if len(name) <= 40 else "…" + name[-39:], refresh=False)
 
     def advance(self, step: int) -> None:
