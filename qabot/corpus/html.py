@@ -84,8 +84,9 @@ def document(name: str, data: bytes) -> Document | None:
     """The document of a page's HTML, or None when it has no main content."""
     import trafilatura
 
-    # It logs "discarding data: None" for a page it finds no text in, naming no file; the skip is reported here.
-    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    # It logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no text
+    # in, naming no file; the skip is reported here, with the file's name.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     tree = trafilatura.load_html(data)
     if tree is None:
         return None
@@ -246,7 +247,9 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """
     anchors: dict[str, str] = {}
     headings: list[tuple[str, str]] = []
+    following = _following_texts(tree)
     for heading in tree.iter(*_HEADINGS):
+        limits.check()
         ident = heading.get("id")
         for link in list(heading.iter("a")):
             href = link.get("href") or ""
@@ -262,7 +265,7 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
             continue
         if ident:
             anchors.setdefault(dedup_key(text), ident)
-        headings.append((text, _following_text(heading)))
+        headings.append((text, following.get(heading, "")))
     return anchors, headings
 
 
@@ -316,16 +319,32 @@ def _first_child(parent: Any) -> Any:
     return next((child for child in parent if isinstance(child.tag, str)), None)
 
 
-def _following_text(heading: Any) -> str:
-    """The text of the first block after ``heading`` in the page."""
-    for element in heading.itersiblings():
-        if isinstance(element.tag, str) and element.tag not in _HEADINGS:
-            for block in element.iter("p", "li", "pre", "dd", "td", "blockquote"):
-                if text := _text(block):
-                    return text
-            if text := _text(element):
-                return text
-    return ""
+def _following_texts(tree: Any) -> dict[Any, str]:
+    """Each heading's following text: that of the first block after it among its siblings that is not a heading.
+
+    One pass over each parent's children, from the last: a page of 20,000 headings in a row
+    (a hostile one) costs 20,000 steps, not the 20,000 squared of looking ahead from each.
+    """
+    found: dict[Any, str] = {}
+    for parent in {heading.getparent() for heading in tree.iter(*_HEADINGS)} - {None}:
+        limits.check()
+        after = ""
+        for element in reversed(parent):
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag in _HEADINGS:
+                found[element] = after
+            elif text := _block_text(element):
+                after = text
+    return found
+
+
+def _block_text(element: Any) -> str:
+    """The text of an element's first block that has any, else the element's own text."""
+    for block in element.iter("p", "li", "pre", "dd", "td", "blockquote"):
+        if text := _text(block):
+            return text
+    return _text(element)
 
 
 def _metadata(tree: Any) -> dict[str, str]:
