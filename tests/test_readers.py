@@ -299,6 +299,25 @@ def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Pa
     assert warnings == ["help.json: skipping message 2: no 'author'"]
 
 
+@pytest.mark.parametrize(("field", "value", "why"), [
+    ("attachments", 5, "its 'attachments' is not a list"),
+    ("embeds", 7, "its 'embeds' is not a list"),
+    ("mentions", {"a": 1}, "its 'mentions' is not a list"),
+    ("id", None, "its 'id' is not text or a number"),
+    ("content", ["hi"], "its 'content' is not text"),
+    ("type", [], None),  # not a chat message's type: passed over, as a join or a pin is
+    ("id", "\u00b2", None),  # "²" is a digit to str.isdigit, not to int(): an id like any other text
+    ("reference", {"messageId": "\u00b2"}, None),
+])
+def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, field, value, why) -> None:
+    chat = [dict(m) for m in documents.CHAT]
+    chat[1][field] = value
+    docs, warnings = _read(documents.write_export(tmp_path / "help.json", chat))
+    kept = sum(len(d.paragraphs) for d in docs)
+    assert kept == (3 if why or field == "type" else 4)
+    assert warnings == ([f"help.json: skipping message 2: {why}"] if why else [])
+
+
 def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Path) -> None:
     # A hostile export of 2,000 messages without a timestamp: six lines and the verdict, not 2,000.
     chat = [{"id": str(n), "content": "hi", "author": {"name": "ana"}} for n in range(1, 2001)]

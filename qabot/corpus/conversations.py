@@ -262,7 +262,7 @@ class Untangler:
     def _remember(self, id: str | None, index: int) -> None:
         """Keep where ``id`` is, for replies to it: 8 bytes a message while ids are increasing numbers."""
         if self._other_ids is None:
-            number = int(id) if id is not None and id.isdigit() and len(id) < 19 else None
+            number = int(id) if id is not None and id.isascii() and id.isdigit() and len(id) < 19 else None
             if number is not None and len(self._ids) == index and (not self._ids or number > self._ids[-1]):
                 self._ids.append(number)
                 return
@@ -274,7 +274,7 @@ class Untangler:
         """The index of the message with ``id``, or None."""
         if self._other_ids is not None:
             return self._other_ids.get(id)
-        if not (id.isdigit() and len(id) < 19):
+        if not (id.isascii() and id.isdigit() and len(id) < 19):
             return None
         at = bisect_left(self._ids, int(id))
         return at if at < len(self._ids) and self._ids[at] == int(id) else None

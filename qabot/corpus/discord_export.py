@@ -46,6 +46,13 @@ MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter
 _CHECK_EVERY = 1 << 16  # events between checks of the reader's time budget while the nesting is measured
 CHAT_TYPES = frozenset({"Default", "Reply"})
 _ABSENT = object()
+# The fields of a message whose type matters where present, and what it must be: an export written by hand, or by
+# a buggy tool, may hold anything, and one such message is skipped, not its whole export.
+_LIST = (list, tuple, type(None))
+_TYPES: dict[str, tuple[type, ...]] = {"id": (str, int), "content": (str,), "attachments": _LIST, "embeds": _LIST,
+                                       "mentions": _LIST, "reference": (dict, type(None))}
+_TYPE_NAMES = {"id": "text or a number", "content": "text", "attachments": "a list", "embeds": "a list",
+               "mentions": "a list", "reference": "an object"}
 
 
 class TooDeep(ijson.JSONError):
@@ -186,13 +193,18 @@ def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
 def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
-        if not isinstance(message, dict) or message.get("type", "Default") not in CHAT_TYPES:
+        kind = message.get("type", "Default") if isinstance(message, dict) else None
+        if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
         author = _name(message["author"]) if isinstance(message.get("author"), dict) else None
-        if missing or author is None or not isinstance(message["content"], str):
-            warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}" if missing or author is None
-                 else f"{name}: skipping message {index}: its content is not text")
+        if missing or author is None:
+            warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
+            continue
+        wrong = next((key for key, types in _TYPES.items() if key in message
+                      and (not isinstance(message[key], types) or isinstance(message[key], bool))), None)
+        if wrong:  # one broken message is skipped, not the export with it
+            warn(f"{name}: skipping message {index}: its {wrong!r} is not {_TYPE_NAMES[wrong]}")
             continue
         yield _message(message, people.setdefault(author, author), people)
 

@@ -83,7 +83,7 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
 def _replied(store: HistoryStore, message: Stored, at: dict[int, int]) -> Stored | None:
     """The linked message ``message`` replies to, where the untangler does not hold it."""
     reply = message.message.reply_to
-    if reply is None or not reply.isdigit() or int(reply) in at:
+    if reply is None or not (reply.isascii() and reply.isdigit()) or int(reply) in at:
         return None
     found = store.get([int(reply)]).get(int(reply))
     return found if found is not None and found.root is not None and found.channel_id == message.channel_id else None

@@ -202,7 +202,7 @@ class HistoryStore:
     def put(self, channel_id: int, messages: Sequence[ChatMessage]) -> list[int]:
         """Store messages (new, or a new version of one kept: its link stays); the roots of those already linked."""
         rows = [(int(m.id), channel_id, m.author_key, m.author, m.date, m.content, json.dumps(list(m.extras)),
-                 int(m.reply_to) if m.reply_to and m.reply_to.isdigit() else None,
+                 int(m.reply_to) if m.reply_to and m.reply_to.isascii() and m.reply_to.isdigit() else None,
                  json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked)) for m in messages]
         with self._db() as db:
             db.executemany(
