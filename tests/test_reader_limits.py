@@ -150,6 +150,13 @@ def test_a_reader_that_takes_too_long_is_stopped_and_the_file_skipped(tmp_path: 
     assert docs == [] and warnings == ["skipping slow.docx: reading it took longer than 0.3 s (QABOT_READER_SECONDS)"]
 
 
+def test_a_jsonl_of_bad_lines_is_stopped_at_its_time_too(tmp_path: Path) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text("ab\n" * 400_000, encoding="utf-8")  # no document: nothing is charged but the time
+    docs, warnings = _read(path, ReaderLimits(seconds=0.2))
+    assert docs == [] and warnings[-1].startswith("skipping bad.jsonl: reading it took longer than ")
+
+
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"
     jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))
