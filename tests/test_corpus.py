@@ -141,6 +141,20 @@ def test_missing_corpus_folder_is_a_clear_error(tmp_path: Path) -> None:
         find_files(tmp_path / "nope")
 
 
+def test_an_index_inside_the_corpus_folder_is_not_read_as_documents(make_corpus, fake_embedder, caplog) -> None:
+    from tests.conftest import make_bot
+
+    corpus = make_corpus({"a.txt": "Natalia Sedova was married to Leon Trotsky.\n"})
+    notes: list[str] = []
+    for _ in range(2):  # the second time, its own segments and manifest are there to be found
+        bot = make_bot(corpus, corpus / "idx", fake_embedder, notify=notes.append)
+        assert [s.source for s in bot.sources()] == ["a.txt"]
+        bot.close()
+    assert not [n for n in notes if "idx/" in n] and "idx/" not in caplog.text
+    with pytest.raises(CorpusError, match="is also the index folder"):
+        make_bot(corpus, corpus, fake_embedder)
+
+
 # -- headings in real manuals and READMEs (tests/data/formats/text, sources in SOURCES.md) ----------
 
 TEXTS = Path(__file__).parent / "data" / "formats" / "text"

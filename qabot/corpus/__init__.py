@@ -54,9 +54,11 @@ __all__ = [
 ]
 
 
-def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bool = False) -> list[CorpusFile]:
-    """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning."""
-    return _find_files(corpus_dir, READERS, warn, external_links=external_links)
+def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bool = False,
+               index_dir: Path | None = None) -> list[CorpusFile]:
+    """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning
+    (``index_dir``, where it is inside the corpus folder, silently)."""
+    return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir)
 
 
 def describe_types() -> str:

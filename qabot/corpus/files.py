@@ -36,11 +36,14 @@ class CorpusFile:
 
 
 def find_files(
-    corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False
+    corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False,
+    index_dir: Path | None = None,
 ) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` with one of ``suffixes``, sorted by path.
 
-    Hidden files and folders are ignored silently. Everything else that cannot be read
+    Hidden files and folders are ignored silently, and so is ``index_dir`` where it lies
+    inside the corpus folder (qabot's own files are no documents); the corpus folder
+    itself as the index folder is an error. Everything else that cannot be read
     is skipped with a one-line warning that names it: another file type, a folder that
     cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
@@ -51,6 +54,10 @@ def find_files(
     if not corpus_dir.is_dir():
         raise CorpusFolderError(f"corpus path {str(corpus_dir)!r} is not a folder")
     root = corpus_dir.resolve()
+    own = Path(os.path.realpath(index_dir)) if index_dir is not None else None
+    if own == root:
+        raise CorpusFolderError(f"corpus folder {str(corpus_dir)!r} is also the index folder; give the index a "
+                                "folder of its own (--index or QABOT_INDEX_DIR)")
 
     def relative(path: str | Path) -> str:
         return display_name(Path(os.path.relpath(path, corpus_dir)).as_posix())
@@ -92,7 +99,7 @@ def find_files(
         # Real folders before links, so that a folder is read under its own name.
         for name in sorted(dirs, key=lambda n: (os.path.islink(os.path.join(folder, n)), n)):
             path = Path(folder) / name
-            if name.startswith("."):
+            if name.startswith(".") or (own is not None and Path(os.path.realpath(path)) == own):
                 continue
             try:
                 reason = folder_reason(path)

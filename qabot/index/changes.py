@@ -78,7 +78,8 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
     def note(message: str) -> None:
         notes.setdefault(_file_of(message), []).append(message)
 
-    found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links)
+    found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links,
+                              index_dir=config.index_dir)
     before = manifest.files if manifest is not None else {}
     result = Scan(files={}, found={f.name: f for f in found}, notes=notes)
     for file in found:
