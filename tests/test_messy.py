@@ -283,9 +283,20 @@ def test_history_that_is_not_questions_is_a_clear_error(bot, history) -> None:
         bot.ask("Who was married to Trotsky?", history=history)
 
 
+def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match="doc_ids must be strings, not int"):
+        bot.delete(5)
+
+
 def test_ask_after_close_is_a_clear_error(bot) -> None:
+    from qabot.models import Document
+
     bot.close()
-    for call in (lambda: bot.ask("Who?"), bot.sources, lambda: bot.rank_documents("Who?")):
+    added = Document(doc_id="z1", source="api", text="The zebra was named Quintus.")
+    for call in (lambda: bot.ask("Who?"), bot.sources, lambda: bot.rank_documents("Who?"),
+                 bot.refresh, lambda: bot.upsert([added]), lambda: bot.delete(["z1"])):  # nothing written once closed
         with pytest.raises(QABotError, match="closed"):
             call()
     bot.close()  # closing twice is harmless

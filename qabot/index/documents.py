@@ -83,7 +83,10 @@ def checked(documents: Iterable[Document]) -> list[Document]:
 def strings(values: Iterable[str], name: str) -> list[str]:
     if isinstance(values, str):
         values = [values]
-    items = list(values)
+    try:
+        items = list(values)
+    except TypeError:  # delete(5)
+        raise DocumentError(f"{name} must be strings, not {type(values).__name__}") from None
     if not all(isinstance(v, str) and v for v in items):
         raise DocumentError(f"{name} must be strings")
     return items

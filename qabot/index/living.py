@@ -146,6 +146,11 @@ class LivingIndex:
             if idle:
                 serving.engine.close()
 
+    def _check_open(self) -> None:
+        """A closed index is not changed any more: what it would write, nobody would serve."""
+        if self._closed:
+            raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+
     @property
     def current(self) -> SearchEngine:
         serving = self._serving
@@ -182,6 +187,7 @@ class LivingIndex:
     def refresh(self, progress: Progress = False, *, rebuild: bool = False, fallback: bool = True,
                 opening: bool = False) -> Refresh:
         """Bring the index in step with the corpus folder now (see ``Refresh``); a replica serves what was committed last."""
+        self._check_open()
         started = time.perf_counter()
         if self.engine.read_only and self._serving is not None:
             return self._follow()
@@ -304,11 +310,13 @@ class LivingIndex:
 
     def upsert(self, documents: Iterable[Document]) -> Refresh:
         """Add documents, or replace those with the same source and id; durable and atomic."""
+        self._check_open()
         given = checked(documents)
         return self._change(lambda tx, ingest, files: upsert_documents(tx, ingest, given, files), "upsert")
 
     def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> Refresh:
         """Delete documents added through the document API: by id (in any source), and every one of ``sources``."""
+        self._check_open()
         ids = strings(doc_ids, "doc_ids")
         names = strings(sources, "sources")
         return self._change(lambda tx, _ingest, files: delete_documents(tx, ids, names, files), "delete")
@@ -392,6 +400,8 @@ class LivingIndex:
         if paths == {manifest} and not self._stale():
             return  # the manifest of the state already in service (this process committed it)
         log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)))
+        if self._closed:  # closed while the change was on its way: nobody to serve it to
+            return
         hear(self.refresh())
 
     def close(self) -> None:
