@@ -157,7 +157,7 @@ cli.params.extend(_GLOBAL_OPTIONS)
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or bring it in step with the corpus (only what changed is read)."""
     from qabot import embedding
-    from qabot.errors import SettingsError
+    from qabot.errors import NothingToIndex, SettingsError
     from qabot.index import LivingIndex, Outcome
     from qabot.index.stores import read_only
 
@@ -167,7 +167,11 @@ def index(ctx: _Context, rebuild: bool) -> None:
                             "(run qabot index where the corpus is, without it)")
     embedder = embedding.make_embedder(settings)
     quiet = lambda _message: None
-    living = LivingIndex.open(settings, embedder, rebuild=rebuild, notify=quiet, warn=quiet, fallback=False)
+    try:
+        living = LivingIndex.open(settings, embedder, rebuild=rebuild, notify=quiet, warn=quiet, fallback=False)
+    except NothingToIndex as exc:  # say why each file was skipped before the one-line error
+        _print_skipped(exc.skipped)
+        raise
     try:
         result, m, where = living.last, living.manifest, living.engine.describe()
     finally:

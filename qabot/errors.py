@@ -30,6 +30,14 @@ class CorpusError(QABotError):
     """The corpus folder is missing, empty, or holds nothing that can be indexed."""
 
 
+class NothingToIndex(CorpusError):
+    """Every file of the corpus folder was skipped or held no text; ``skipped`` says why, one line per file."""
+
+    def __init__(self, message: str, skipped: list[str]) -> None:
+        super().__init__(message)
+        self.skipped = skipped
+
+
 class CorpusFolderError(CorpusError):
     """The corpus folder is missing or is not a folder; front-ends say where it was set."""
 

@@ -130,6 +130,16 @@ def test_qabot_index_ends_with_a_summary(make_corpus, tmp_path) -> None:
     assert "Indexed 2 file(s) (1 unchanged)" in second.stdout and "changed other.md" in second.stdout
 
 
+def test_qabot_index_of_a_folder_of_unusable_files_says_why_each_was_skipped(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({"utf16.txt": b"\xff\xfeH\x00i\x00", "fake.docx": "nope", "x.pdf": "%PDF-x"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    done = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert "Skipped 3:" in done.stderr and "skipping utf16.txt: not valid UTF-8 text" in done.stderr
+    assert "skipping fake.docx: not a Word document" in done.stderr and "skipping x.pdf: " in done.stderr
+    assert done.stderr.rstrip().endswith(f"nothing to index: every file in {str(corpus)!r} was skipped")
+
+
 # -- verbatim, for every code point -------------------------------------------------------
 
 

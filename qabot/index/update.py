@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qabot.corpus import describe_types
 from qabot.embedding import Embedder
-from qabot.errors import CorpusError, QABotError
+from qabot.errors import CorpusError, NothingToIndex, QABotError
 from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file
 from qabot.index.ingest import Bar, Ingest, Progress, open_cache
 from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now
@@ -105,7 +105,11 @@ class CorpusUpdate:
             if base is None:
                 manifest.api_documents = api
             if tx.counts()[1] == 0:
-                raise CorpusError(f"nothing to index: the files in {str(self.config.corpus_dir)!r} hold no text")
+                skipped = [message for name in sorted(notes) for message in notes[name]]
+                why = (f"every file in {str(self.config.corpus_dir)!r} was skipped" if found.files and all(
+                    any(m.startswith(f"skipping {name}: ") for m in notes.get(name, ())) for name in found.files)
+                    else f"the files in {str(self.config.corpus_dir)!r} hold no text")
+                raise NothingToIndex(f"nothing to index: {why}", skipped)
             commit(tx, manifest, ingest, started)
         except BaseException:
             tx.abort()
