@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -140,6 +141,26 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     assert reports[0]["hit_at_1"] == 1.0
     usage = subprocess.run([*FAKE_QABOT, "eval"], capture_output=True, text=True, timeout=60, env=env)
     assert usage.returncode != 0 and "exactly one of" in usage.stderr
+
+
+@pytest.mark.parametrize(("lines", "error"), [
+    ("", "holds no questions"),  # an empty file was a table of zeros, and success
+    ('{"id": "x"}\n', "line 1 is not an evaluation item: 'question': Field required"),
+    ('{"id": "x", "question": "Who?", "answers": "Mercader"}\n', "line 1 is not an evaluation item: 'answers': "),
+    ('{"id": "a", "question": "Who?"}\n{"id": "b", "question": "  "}\n', "line 2: the question is empty"),
+    ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
+     "line 2: the question is too long"),
+])
+def test_a_bad_question_file_is_named_with_its_line(make_corpus, fake_bot_for, tmp_path, lines, error) -> None:
+    from qabot import QABotError
+    from qabot.eval import evaluate_items
+    from qabot.eval.datasets import load_items
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(lines, encoding="utf-8")
+    bot = fake_bot_for(make_corpus({"a.txt": "Natalia Sedova was married to Leon Trotsky.\n"}))
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{questions} {error}')}"):
+        evaluate_items(bot, load_items(questions))
 
 
 @pytest.mark.slow

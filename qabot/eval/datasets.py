@@ -18,7 +18,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from qabot.errors import QABotError
 
@@ -31,6 +31,7 @@ class EvalItem(BaseModel):
     history: list[str] = Field(default_factory=list)
     page: int | None = None
     answer_message_id: str | None = None
+    where: str | None = Field(default=None, exclude=True)  # "questions.jsonl line 3": for a message about it
 
 
 def load_items(path: Path) -> list[EvalItem]:
@@ -42,10 +43,23 @@ def load_items(path: Path) -> list[EvalItem]:
     for number, line in enumerate(lines, start=1):
         if line.strip():
             try:
-                items.append(EvalItem.model_validate_json(line))
-            except ValueError as exc:
-                raise QABotError(f"{path} line {number} is not an evaluation item: {str(exc).splitlines()[0]}") from None
+                item = EvalItem.model_validate_json(line)
+            except ValidationError as exc:
+                raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
+            if not item.question.strip():
+                raise QABotError(f"{path} line {number}: the question is empty")
+            items.append(item.model_copy(update={"where": f"{path} line {number}"}))
+    if not items:
+        raise QABotError(f"{path} holds no questions (one JSON object a line: "
+                         '{"id": ..., "question": ..., "answers": [...]})')
     return items
+
+
+def _problem(exc: ValidationError) -> str:
+    """What is wrong with an item, in words: the first field and why ('"answers": Input should be a valid list')."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where!r}: {first['msg']}" if where else first["msg"]
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:

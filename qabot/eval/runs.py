@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qabot.bot import QABot
 from qabot.embedding import Embedder
-from qabot.errors import QABotError
+from qabot.errors import QABotError, QuestionError
 from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
@@ -39,7 +39,10 @@ def evaluate_items(
     started = time.perf_counter()
     results = []
     for item in _progress(items, len(items), f"{name} ({mode})", progress):
-        answer = bot.ask(item.question, k=10, history=item.history or None)
+        try:
+            answer = bot.ask(item.question, k=10, history=item.history or None)
+        except QuestionError as exc:  # too long, or a bad history: say which question
+            raise QuestionError(f"{item.where or f'question {item.id!r}'}: {exc}") from None
         rank = next((i for i, ex in enumerate(answer.excerpts, 1) if contains(ex.text, item.answers)), None)
         # A question's doc is a document's id, or its file (a chat export is a document per exchange).
         doc_rank = next((i for i, ex in enumerate(answer.excerpts, 1)
