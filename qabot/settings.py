@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     )
     reader_max_inflated_mb: float = Field(
         4.0, gt=0, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
-        "unzipped, may be at most this large; a larger file is skipped"
+        "unzipped, may be at most this large, and a PDF page may draw 10,000 objects for each MB of it; "
+        "a larger file is skipped"
     )
     reader_max_text_mb: float = Field(
         64.0, gt=0, description="a file that yields more than this many million characters of text is skipped"

@@ -6,7 +6,11 @@
 - ``big_export``: a DiscordChatExporter export of ``mb``, as a big server's history is: legitimate,
   and to be indexed. Written message by message, as the exporter does;
 - ``deep_export``: an export whose one message is ``mb`` of nested brackets (``[[[[...]]]]``): ijson
-  names each event by its path, so its paths alone would take gigabytes.
+  names each event by its path, so its paths alone would take gigabytes;
+- ``pdf_lines``: a PDF whose one page draws ``mb`` of text, a line at a time, compressed to a
+  thirtieth of that: PDFium's text page for it would take some 240 bytes a character;
+- ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
+  characters: PDFium builds each page's label whole.
 
 Sizes are in MiB. ``python -m tests.hostile KIND MB PATH`` writes one from the shell.
 """
@@ -17,6 +21,7 @@ import json
 import random
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 MB = 1 << 20
@@ -133,8 +138,56 @@ def deep_export(path: Path, mb: float = 1, *, where: str = "messages") -> Path:
     return path
 
 
+def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, catalog: bytes = b"") -> Path:
+    """A PDF of ``pages`` pages that all draw one content stream (compressed), in Helvetica.
+
+    With ``form``, each page draws a form XObject, and the form draws the content.
+    """
+    stream = zlib.compress(content, 9)
+    font = b"/Resources << /Font << /F1 3 0 R >> >>"
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
+               3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               4: b"<< /Length %d /Filter /FlateDecode" % len(stream)
+               + (b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] " + font if form else b"")
+               + b" >>\nstream\n" + stream + b"\nendstream"}
+    if form:
+        draw = b"/X1 Do"
+        objects[5] = b"<< /Length %d >>\nstream\n" % len(draw) + draw + b"\nendstream"
+    kids = range(6, 6 + pages)
+    for kid in kids:
+        objects[kid] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                        + (b"/Resources << /XObject << /X1 4 0 R >> >> /Contents 5 0 R >>" if form else
+                           font + b" /Contents 4 0 R >>"))
+    objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages)
+    out, offsets = bytearray(b"%PDF-1.4\n"), {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref, size = len(out), max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % offsets[n] if n in offsets else b"0000000000 65535 f \n"
+                    for n in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    path.write_bytes(out)
+    return path
+
+
+def pdf_lines(path: Path, mb: float = 22, *, form: bool = False) -> Path:
+    """One page that draws ``mb`` of text a line at a time, each line its own text object (in a form XObject with
+    ``form``): some 300,000 lines in 800 KB by default."""
+    line = b"(Line %d of a very long single page with some words in it here.) Tj 0 0 Td"
+    count = max(1, int(mb * MB / 75))
+    return _pdf(path, b"BT /F1 11 Tf 50 750 Td\n" + b"\n".join(line % n for n in range(count)) + b"\nET", form=form)
+
+
+def pdf_labels(path: Path, mb: float = 1, *, pages: int = 2000) -> Path:
+    """``pages`` pages of one line, labelled by a prefix of ``mb`` million characters and their number."""
+    return _pdf(path, b"BT /F1 11 Tf 50 400 Td (Some text on every page.) Tj ET", pages=pages,
+                catalog=b"/PageLabels << /Nums [0 << /S /D /P (" + b"L" * int(mb * 1e6) + b") >>] >> ")
+
+
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
-         "big_export": big_export, "deep_export": deep_export}
+         "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_labels": pdf_labels}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

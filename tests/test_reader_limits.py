@@ -2,7 +2,8 @@
 
 Every hostile file is written at test time (tests/hostile.py) in the test's folder, small
 enough for the fast tier, with the limits set low to match. The full-size attacks (a
-1 GiB Word bomb, 160 MB of empty paragraphs, 8 MB and 50 MB flat pages, a 200 MB export)
+1 GiB Word bomb, 160 MB of empty paragraphs, 8 MB and 50 MB flat pages, a 200 MB export,
+a PDF page of 300,000 lines, 2,000 PDF pages labelled with a million characters each)
 run through ``qabot index`` in the slow tier (``make test-slow``), measured for time and
 peak memory.
 """
@@ -100,6 +101,44 @@ def test_a_file_that_yields_too_much_text_is_skipped(tmp_path: Path, kind: str) 
     assert docs == [] and warnings == [
         f"skipping {path.name}: yields more than 0.1 million characters of text (QABOT_READER_MAX_TEXT_MB)"]
     assert _read(path, ReaderLimits(max_text_mb=2))[0]
+
+
+# -- PDF: what PDFium builds whole, measured before it is built ----------------------------
+
+
+@pytest.mark.parametrize("form", [False, True])
+def test_a_pdf_page_drawing_too_many_objects_is_skipped_before_its_text_is_built(tmp_path: Path, monkeypatch,
+                                                                                 form: bool) -> None:
+    import pypdfium2 as pdfium
+
+    path = hostile.pdf_lines(tmp_path / "lines.pdf", mb=0.15, form=form)  # 2,097 lines, in a form XObject or not
+    built = pdfium.PdfPage.get_textpage
+    monkeypatch.setattr(pdfium.PdfPage, "get_textpage", lambda page: pytest.fail("its text page was built"))
+    docs, warnings = _read(path, ReaderLimits(max_inflated_mb=0.1))
+    assert docs == [] and warnings == [("skipping lines.pdf: page 1 draws more than 1,000 objects, the limit for a "
+                                       "page (10,000 per MB of QABOT_READER_MAX_INFLATED_MB)")]
+    monkeypatch.setattr(pdfium.PdfPage, "get_textpage", built)
+    docs, warnings = _read(path, ReaderLimits(max_inflated_mb=0.3))  # 3,000 objects: read
+    assert not warnings and "Line 2096 of a very long single page" in docs[0].text
+
+
+def test_a_pdf_page_over_the_object_limit_leaves_the_rest_of_the_folder_indexed(make_corpus, fake_bot_for,
+                                                                                caplog) -> None:
+    corpus = make_corpus({"good.txt": GOOD})
+    hostile.pdf_lines(corpus / "lines.pdf", mb=0.15)
+    bot = fake_bot_for(corpus, reader_max_inflated_mb=0.1)
+    assert "skipping lines.pdf: page 1 draws more than 1,000 objects" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+def test_pdf_page_labels_longer_than_a_page_number_are_left_out_without_being_built(tmp_path: Path) -> None:
+    path = hostile.pdf_labels(tmp_path / "labels.pdf", mb=0.2, pages=50)  # 50 labels of 200,000 characters
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
+    assert warnings == [("labels.pdf: page labels left out: page 1's has 200,001 characters, "
+                        "over the 64 of a page number")]
+    assert [p.page for p in docs[0].paragraphs] == list(range(1, 51))
+    assert {p.page_label for p in docs[0].paragraphs} == {None}
+    assert peak < 4 << 20, peak >> 20  # each label as a string: 10 MB here (2,000 pages of a million: 2 GB)
 
 
 # -- nesting: measured before anything is built -------------------------------------------
@@ -271,12 +310,15 @@ def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, floa
     ("flat_html", 3.9, None),
     ("flat_html", 50, "50.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
     ("deep_export", 1, "its JSON is nested more than 64 levels deep, not an export"),
+    ("pdf_lines", 22, ("page 1 draws more than 40,000 objects, the limit for a page "
+                      "(10,000 per MB of QABOT_READER_MAX_INFLATED_MB)")),
+    ("pdf_labels", 1, None),
 ])
 def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_path, kind, mb, skipped) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.txt").write_text(GOOD, encoding="utf-8")
-    suffix = ".docx" if kind.startswith("docx") else ".json" if kind.endswith("export") else ".html"
+    suffix = {"docx": ".docx", "pdf": ".pdf"}.get(kind.split("_")[0], ".json" if kind.endswith("export") else ".html")
     hostile.KINDS[kind](corpus / f"hostile{suffix}", mb)
     done, seconds, peak = _index(corpus, tmp_path / "index")
     assert done.returncode == 0, done.stderr

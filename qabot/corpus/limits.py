@@ -9,7 +9,8 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   parts of a Word file once unzipped, may be at most ``max_inflated_mb``, and all the
   parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
   directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
-  part declares);
+  part declares). A PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for each
+  MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text;
 - **text**: the characters a file yields, counted as its reader builds them, at most
   ``max_text_mb`` million;
 - **time**: the seconds spent reading a file, at most ``seconds`` or ``SECONDS_PER_MB``
@@ -22,6 +23,8 @@ A file over a limit is skipped with one line that names it, the limit and its se
 The text and time bounds are checked from inside the readers' loops, which know nothing
 of settings: ``load_file`` puts the file's ``Budget`` in a context variable while its
 reader runs, and ``spend`` and ``check`` charge it (they do nothing outside ``load_file``).
+A reader that bounds something of its own by a setting (the PDF reader, the objects on a
+page) finds the file's limits with ``current``.
 """
 
 from __future__ import annotations
@@ -148,6 +151,12 @@ def check() -> None:
     budget = _current.get()
     if budget is not None:
         budget.check()
+
+
+def current() -> ReaderLimits:
+    """The limits of the file being read (the defaults outside ``load_file``), for a bound a reader derives from one."""
+    budget = _current.get()
+    return budget.limits if budget is not None else ReaderLimits()
 
 
 def _mb(size: float) -> str:

@@ -20,6 +20,16 @@ The document text is the paragraphs, each on one line, separated by blank lines;
 index stores it, and offsets point into it. A PDF that cannot be opened (encrypted,
 damaged, truncated), has no pages, or has no text layer (a scan) is skipped with a
 warning that names the file and the reason.
+
+Two things PDFium builds whole are bounded before it builds them. A page's text: its
+text page takes some 200 bytes a character, so a page of 300,000 lines (800 KB of PDF)
+would take 4 GB, and a process over its memory is killed, not warned. Loading the page
+costs a tenth of that and tells how many objects it draws: a page of more than
+``PAGE_OBJECTS_PER_MB`` for each MB of ``QABOT_READER_MAX_INFLATED_MB`` (40,000 by
+default; the densest page of a real manual draws one or two thousand) skips the file.
+And a page label: one longer than ``MAX_LABEL_CHARS`` is no printed page number (a
+``/PageLabels`` prefix of a million characters would be a megabyte for every page), and
+the document's labels are left out, with a warning.
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ from qabot.text import first_line
 
 SUFFIXES = frozenset({".pdf"})
 MAX_HEADING_CHARS = 100
+PAGE_OBJECTS_PER_MB = 10_000  # a line of text is about 100 bytes of a page's content stream, parsed whole like markup
+MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
@@ -83,10 +95,11 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
         pages = []
+        most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
             limits.check()  # a page without text takes time too
-            pages.append(_page_lines(pdf, index))
-        labels = [pdf.get_page_label(index) or None for index in range(count)]
+            pages.append(_page_lines(pdf, index, most))
+        labels = _labels(pdf, count, file.name, warn)
         meta = pdf.get_metadata_dict(skip_empty=True)
     except pdfium.PdfiumError as exc:
         warn(f"skipping {file.name}: {_why(exc)}")
@@ -106,11 +119,54 @@ def _why(exc: Exception) -> str:
     return f"a damaged, truncated or empty PDF ({message})"
 
 
-def _page_lines(pdf: object, index: int) -> list[_Line]:
-    """The lines of one page, in PDFium's reading order, with their position and font size."""
+def _labels(pdf: object, count: int, name: str, warn: Warn) -> list[str | None]:
+    """Each page's label (its printed number, such as "iv"), or none at all where one is no page number.
+
+    PDFium builds a label whole each time it is asked for one, so its length is asked
+    first: at the first label over ``MAX_LABEL_CHARS``, the labels are left out.
+    """
+    from pypdfium2 import raw
+
+    labels: list[str | None] = []
+    for index in range(count):
+        limits.check()
+        size = raw.FPDF_GetPageLabel(pdf.raw, index, None, 0)  # type: ignore[attr-defined]
+        if size > 2 * (MAX_LABEL_CHARS + 1):  # bytes of UTF-16, and a NUL
+            warn(f"{name}: page labels left out: page {index + 1}'s has {size // 2 - 1:,} characters, "
+                 f"over the {MAX_LABEL_CHARS} of a page number")
+            return [None] * count
+        labels.append(pdf.get_page_label(index) or None)  # type: ignore[attr-defined]
+    return labels
+
+
+def _objects(parent: object, most: int, form: bool = False) -> int:
+    """The objects a page (or a form XObject on it) draws, those in its forms too, counted until over ``most``."""
+    from pypdfium2 import raw
+
+    count_objects, get_object = ((raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject) if form else
+                                 (raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject))
+    count = max(0, count_objects(parent))
+    for index in range(count):
+        if count > most:
+            break
+        drawn = get_object(parent, index)
+        if raw.FPDFPageObj_GetType(drawn) == raw.FPDF_PAGEOBJ_FORM:
+            count += _objects(drawn, most - count, form=True)
+    return count
+
+
+def _page_lines(pdf: object, index: int, most: int) -> list[_Line]:
+    """The lines of one page, in PDFium's reading order, with their position and font size.
+
+    A page that draws more than ``most`` objects raises ``OverLimit`` before its text page is built.
+    """
     from pypdfium2 import raw
 
     page = pdf[index]  # type: ignore[index]
+    if _objects(page.raw, most) > most:
+        page.close()
+        raise limits.OverLimit(f"page {index + 1} draws more than {most:,} objects, the limit for a page "
+                               f"({PAGE_OBJECTS_PER_MB:,} per MB of QABOT_READER_MAX_INFLATED_MB)")
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
