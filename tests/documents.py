@@ -138,6 +138,56 @@ def write_docx(path: Path) -> Path:
     return path
 
 
+# Paragraphs of a Word file as Word writes them, with text python-docx does not read through: a tracked
+# insertion beside a deletion, a paragraph that was all deleted, a paragraph that was all inserted, a content
+# control around a heading and paragraphs, one inside a paragraph (a tab and a line break in its run), and a
+# simple field, a smart tag and custom XML around runs.
+_WRAPPED = """\
+<w:p><w:r><w:t xml:space="preserve">The treasurer reported </w:t></w:r>\
+<w:del w:id="1" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>a deficit</w:delText></w:r></w:del>\
+<w:ins w:id="2" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:t>a surplus</w:t></w:r></w:ins>\
+<w:r><w:t xml:space="preserve"> of 400 euros.</w:t></w:r></w:p>
+<w:p><w:del w:id="3" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:delText>The motion was withdrawn.</w:delText>\
+</w:r></w:del></w:p>
+<w:p><w:ins w:id="4" w:author="A" w:date="2024-01-01T00:00:00Z"><w:r><w:t>The roof fund is closed.</w:t></w:r>\
+</w:ins></w:p>
+<w:sdt><w:sdtPr><w:alias w:val="Decision"/></w:sdtPr><w:sdtContent>\
+<w:p><w:pPr><w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t>Decisions</w:t></w:r></w:p>\
+<w:p><w:r><w:t>The hall will be repainted in May.</w:t></w:r></w:p>\
+<w:p><w:r><w:t>Volunteers sign up with the secretary.</w:t></w:r></w:p></w:sdtContent></w:sdt>
+<w:p><w:r><w:t xml:space="preserve">Chair: </w:t></w:r><w:sdt><w:sdtPr><w:alias w:val="Chair"/></w:sdtPr><w:sdtContent>\
+<w:r><w:t>Ada</w:t><w:tab/><w:t>Byron</w:t><w:br/><w:t>(acting)</w:t></w:r></w:sdtContent></w:sdt></w:p>
+<w:p><w:r><w:t xml:space="preserve">Held on </w:t></w:r><w:fldSimple w:instr=" DATE "><w:r><w:t>3 March</w:t></w:r>\
+</w:fldSimple><w:r><w:t xml:space="preserve"> in </w:t></w:r><w:smartTag w:uri="urn:places" w:element="place">\
+<w:r><w:t>Lisbon</w:t></w:r></w:smartTag><w:customXml w:element="note"><w:r><w:t>, upstairs</w:t></w:r></w:customXml>\
+<w:r><w:t>.</w:t></w:r></w:p>
+"""
+
+
+def write_docx_wrapped(path: Path) -> Path:
+    """A Word file whose text is in tracked changes, content controls, fields, smart tags, custom XML and a
+    table inside a vertically merged table cell (see ``_WRAPPED``), after a heading."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    word = docx.Document()
+    word.add_heading("Minutes", level=1)
+    body = word.element.body
+    for xml in _WRAPPED.splitlines():  # each line one element, the namespace declared on a holder around it
+        body.sectPr.addprevious(parse_xml(f"<w:holder {nsdecls('w')}>{xml}</w:holder>")[0])
+    table = word.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(1, 0).text = "Region", "North"
+    figures = table.cell(0, 1).merge(table.cell(1, 1))
+    figures.text = "Figures"
+    inner = figures.add_table(rows=2, cols=2)
+    for row, cells in zip(inner.rows, [("Quarter", "Sales"), ("Q1", "30")], strict=True):
+        for cell, text in zip(row.cells, cells, strict=True):
+            cell.text = text
+    word.save(str(path))
+    return path
+
+
 def write_fake_docx(path: Path) -> Path:
     """A .docx that is a zip of something else (a few text files)."""
     with zipfile.ZipFile(path, "w") as archive:

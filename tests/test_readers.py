@@ -226,6 +226,29 @@ def test_docx_headings_paragraphs_tables_and_properties(tmp_path: Path) -> None:
     assert report.section == "Treasurer's report"
 
 
+def test_docx_text_in_tracked_changes_content_controls_and_nested_tables_is_read(tmp_path: Path) -> None:
+    # python-docx reads none of it: the insertions, the content controls, the field, smart tag and custom XML
+    # around runs, and the table in a cell were all left out, with no warning.
+    doc = _one(documents.write_docx_wrapped(tmp_path / "minutes.docx"))
+    assert doc.text.split("\n\n") == [
+        "Minutes",
+        "The treasurer reported a surplus of 400 euros.",  # "a deficit" was deleted; the deleted paragraph is gone
+        "The roof fund is closed.",
+        "Decisions",
+        "The hall will be repainted in May.",
+        "Volunteers sign up with the secretary.",
+        "Chair: Ada Byron (acting)",  # a tab and a line break in the content control, as in any run
+        "Held on 3 March in Lisbon, upstairs.",
+        "Region | Figures",  # the merged cell is in both rows, as before; the table in it is read once
+        "Quarter | Sales",
+        "Q1 | 30",
+        "North | Figures",
+    ]
+    assert _texts(doc, headings=True) == ["Minutes", "Decisions"]
+    hall = next(p for p in doc.paragraphs if doc.text[p.start : p.end].startswith("The hall"))
+    assert hall.section == "Decisions"
+
+
 def test_a_docx_that_is_a_zip_of_something_else_is_skipped(tmp_path: Path) -> None:
     docs, warnings = _read(documents.write_fake_docx(tmp_path / "notes.docx"))
     assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping notes.docx: not a Word document")

@@ -1,10 +1,19 @@
 """The reader for Word ``.docx`` files, with python-docx: one document per file.
 
-The body is read in order (``Document.iter_inner_content``): a paragraph in a heading
-style (``Heading 1`` ... ``Heading 9``, or ``Title``) names the section of what follows;
-every other paragraph with text is a paragraph; each table row is one paragraph, its
-cells joined by `` | `` (a merged cell, which python-docx repeats, once). The core
-properties give the title, the author and the date (created).
+The body is read in order: a paragraph in a heading style (``Heading 1`` ... ``Heading 9``,
+or ``Title``) names the section of what follows; every other paragraph with text is a
+paragraph; each table row is one paragraph, its cells joined by `` | `` (a merged cell,
+which python-docx repeats, once), and a table inside a cell follows the row it is in,
+laid out the same way. The core properties give the title, the author and the date
+(created).
+
+Real documents wrap text in elements python-docx does not read through: tracked
+insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
+custom XML. ``Document.iter_inner_content`` skips paragraphs and tables in a body-level
+content control, ``Paragraph.text`` reads only the runs directly in a paragraph or a
+hyperlink, and ``_Cell.text`` skips tables in a cell, so each of these is walked here:
+their text is read as Word shows it with the changes accepted (tracked deletions,
+``w:del`` and ``w:moveFrom``, left out).
 
 A file that is not a Word document (a ``.docx`` that is a zip of something else, or
 not a zip at all) is skipped with a warning that names it.
@@ -52,26 +61,91 @@ def _flat(text: str) -> str:
     return " ".join(_SPACES.sub(" ", text).split())
 
 
+def _qn(*tags: str) -> tuple[str, ...]:
+    """The Clark names of WordprocessingML tags (``docx.oxml.ns.qn``, without importing python-docx until a file
+    is read)."""
+    return tuple(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{tag}" for tag in tags)
+
+
+# Around paragraphs and tables: a content control (its w:sdtPr, the settings, is not text) and custom XML.
+_BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
+# Around runs in a paragraph: a tracked insertion or move, a hyperlink, a content control, a simple
+# field (its result), a smart tag, custom XML, and bidirectional text. Tracked deletions are not among them.
+_RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
+                    "dir", "bdo")
+_P, _TBL, _R = _qn("p", "tbl", "r")
+
+
+def _inner(element: Any, parent: Any) -> Iterator[Any]:
+    """Each paragraph and table of a body or a cell, in order, as python-docx's ``iter_inner_content`` gives
+    them, and those in content controls and custom XML too, which it skips."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    for child in element.iterchildren(_P, _TBL, *_BLOCK_WRAPPERS):
+        limits.check()  # empty paragraphs yield no text, but take time
+        if child.tag == _P:
+            yield Paragraph(child, parent)
+        elif child.tag == _TBL:
+            yield Table(child, parent)
+        else:
+            yield from _inner(child, parent)
+
+
+def _text(element: Any) -> str:
+    """The text of a paragraph's runs, in order, those in the wrappers of ``_RUN_WRAPPERS`` included.
+
+    Each run is read as python-docx reads it (``w:t``, and ``w:tab``, ``w:br`` ... as their characters);
+    only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``.
+    """
+    return "".join(child.text if child.tag == _R else _text(child)
+                   for child in element.iterchildren(_R, *_RUN_WRAPPERS))
+
+
+def _rows(table: Any, read: set[Any]) -> Iterator[str]:
+    """Each row of ``table`` with text, then each row of the tables in its cells, laid out the same way.
+
+    ``read`` holds the cells whose tables are read already: python-docx gives a vertically merged cell
+    again in every row it spans, and the row's text repeats it, but its tables are read once.
+    """
+    from docx.table import Table
+
+    for row in table.rows:
+        cells: list[str] = []
+        inner: list[Any] = []
+        seen: set[int] = set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue  # a merged cell: python-docx gives it once per grid column
+            seen.add(id(cell._tc))
+            texts: list[str] = []
+            tables: list[Any] = []
+            for item in _inner(cell._tc, cell):
+                if isinstance(item, Table):
+                    tables.append(item)
+                elif text := _flat(_text(item._p)):
+                    texts.append(text)
+            if tables and cell._tc not in read:
+                read.add(cell._tc)
+                inner.extend(tables)
+            if texts:
+                cells.append(" ".join(texts))
+        if cells:
+            yield " | ".join(cells)
+        for nested in inner:
+            yield from _rows(nested, read)
+
+
 def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
-    for item in word.iter_inner_content():
-        limits.check()  # empty paragraphs yield no text, but take time
+    for item in _inner(word.element.body, word):
         if isinstance(item, Table):
-            for row in item.rows:
-                cells: list[str] = []
-                seen: set[int] = set()
-                for cell in row.cells:
-                    if id(cell._tc) in seen:
-                        continue  # a merged cell: python-docx gives it once per grid column
-                    seen.add(id(cell._tc))
-                    if text := _flat(cell.text):
-                        cells.append(text)
-                if cells:
-                    yield False, " | ".join(cells)
+            for row in _rows(item, set()):
+                yield False, row
             continue
-        text = _flat(item.text)
+        text = _flat(_text(item._p))
         if text:
             style = item.style.name if item.style is not None else ""
             yield bool(_HEADING_STYLE.match(style or "")), text
