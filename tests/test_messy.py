@@ -12,6 +12,8 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,7 @@ from qabot.corpus import document_paragraphs
 from qabot.errors import IndexStoreError
 from qabot.index import BuildConfig, open_index
 from qabot.models import Document
-from tests.conftest import FAKE_QABOT, make_bot
+from tests.conftest import FAKE_QABOT, REPO, make_bot
 from tests.fakes import HashEmbedder
 
 GOOD = {"good.txt": "Natalia Sedova was married to Leon Trotsky.\n\nThey lived in Coyoacán.\n"}
@@ -138,6 +140,43 @@ def test_qabot_index_of_a_folder_of_unusable_files_says_why_each_was_skipped(mak
     assert "Skipped 3:" in done.stderr and "skipping utf16.txt: not valid UTF-8 text" in done.stderr
     assert "skipping fake.docx: not a Word document" in done.stderr and "skipping x.pdf: " in done.stderr
     assert done.stderr.rstrip().endswith(f"nothing to index: every file in {str(corpus)!r} was skipped")
+
+
+def test_a_killed_builds_model_export_is_cleaned_up_and_its_child_exits(tmp_path) -> None:
+    from qabot.embedding.export import _remove_abandoned
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    (tmp_path / f".tmp-{dead.stdout.strip()}-0a1b2c").mkdir()  # a killed build's half-written export
+    (tmp_path / f".tmp-{os.getpid()}-3d4e5f").mkdir()  # one under way in a live process
+    _remove_abandoned(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == [f".tmp-{os.getpid()}-3d4e5f"]
+
+    # The export's child process (torch, a minute) exits once the build that started it is killed.
+    marker = tmp_path / "child.pid"
+    grandchild = ("import os, time; from qabot.embedding.export import _exit_with; "
+                  "_exit_with(os.getppid()); time.sleep(120)")
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time; "
+        f"child = subprocess.Popen([sys.executable, '-c', {grandchild!r}]); "
+        f"open({str(marker)!r}, 'w').write(str(child.pid)); time.sleep(120)")], cwd=REPO)
+    deadline = time.monotonic() + 60
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = int(marker.read_text())
+    time.sleep(1.5)  # its watch is running
+    parent.kill()
+    parent.wait()
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.2)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in state  # a zombie has exited; nobody may be left to reap it
 
 
 # -- verbatim, for every code point -------------------------------------------------------

@@ -13,7 +13,8 @@ require ``transformers<4.58``, while sentence-transformers 6 requires
 same ones those functions take, done with the libraries underneath them.
 
 The export is cached in ``<index_dir>/models/<name>-<key>/``, written to a temporary
-folder and renamed into place, so a crash never leaves half a model; the key changes
+folder and renamed into place, so a crash never leaves half a model (a killed build's
+temporary folder is removed by the next export, and its child exits with it); the key changes
 with the model's files and the export ``RECIPE``. It runs once, in a child process
 (``python -m qabot.embedding.export``): torch is imported there only, and the memory it
 takes to trace the model goes back to the system when the child exits.
@@ -24,9 +25,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -59,7 +63,8 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
         return model_file
     require_onnxruntime()
     export_dir.mkdir(parents=True, exist_ok=True)
-    tmp = export_dir / f".tmp-{uuid.uuid4().hex[:12]}"
+    _remove_abandoned(export_dir)
+    tmp = export_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     try:
         log.info("exporting %s to ONNX int8 in %s (once)", name, target)
@@ -79,10 +84,39 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
     return model_file
 
 
+def _remove_abandoned(export_dir: Path) -> None:
+    """Remove the temporary folders of exports whose process is gone (killed: its ``finally`` never ran)."""
+    for path in export_dir.glob(".tmp-*"):
+        pid = path.name.split("-")[1]
+        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's: alive
+        return True
+    return True
+
+
+def _exit_with(parent: int) -> None:
+    """In the child: exit once the process that started the export is gone (killed), instead of finishing a model
+    nobody will use."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="qabot-export-parent", daemon=True).start()
+
+
 def _run_export(source: Path, tmp: Path, name: str) -> None:
     """Export in a child process: torch takes some 700 MB to trace the model, and a child
     gives it all back when it exits, so neither a build nor a bot carries it."""
-    command = [sys.executable, "-m", "qabot.embedding.export", str(source), str(tmp), name]
+    command = [sys.executable, "-m", "qabot.embedding.export", str(source), str(tmp), name, str(os.getpid())]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
@@ -175,6 +209,8 @@ def _slug(name: str) -> str:
 
 
 if __name__ == "__main__":  # the child process of _run_export
+    if len(sys.argv) > 4:
+        _exit_with(int(sys.argv[4]))
     try:
         export_into(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
     except ModelError as error:
