@@ -341,6 +341,14 @@ def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, 
     assert warnings == ([f"help.json: skipping message 2: {why}"] if why else [])
 
 
+def test_a_word_file_without_core_properties_has_no_title_of_python_docxs(tmp_path: Path) -> None:
+    from tests.hostile import _docx
+
+    path = _docx(tmp_path / "bare.docx", b"<w:p><w:r><w:t>Hello there.</w:t></w:r></w:p>", 1)
+    (doc,) = _read(path)[0]
+    assert (doc.title, doc.author, doc.date, doc.text) == (None, None, None, "Hello there.")  # not "Word Document"
+
+
 def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Path) -> None:
     # A hostile export of 2,000 messages without a timestamp: six lines and the verdict, not 2,000.
     chat = [{"id": str(n), "content": "hi", "author": {"name": "ana"}} for n in range(1, 2001)]

@@ -152,14 +152,16 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
 
 
 def document(name: str, word: Any) -> Document:
-    props = word.core_properties
+    # A file without core properties gets python-docx's defaults (the title "Word Document"), which are not its own.
+    own = any(rel.reltype.endswith("/core-properties") for rel in word.part.package.rels.values())
+    props = word.core_properties if own else None
     text = DerivedText()
     for heading, block in _blocks(word):
         (text.heading if heading else text.paragraph)(block)
-    created = props.created
+    created = props.created if props is not None else None
     return text.document(
         name,
-        title=_flat(props.title or "") or None,
-        author=_flat(props.author or "") or None,
+        title=_flat(props.title or "") or None if props is not None else None,
+        author=_flat(props.author or "") or None if props is not None else None,
         date=created.date().isoformat() if created else None,
     )
