@@ -227,6 +227,14 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not re.fullmatch(r"cpu|mps|(?:cuda|xpu|npu|hpu)(?::\d+)?", value):
+            raise ValueError("must be a torch device: 'cpu', 'cuda' (or 'cuda:1'), 'mps', 'xpu'")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:

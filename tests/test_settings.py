@@ -76,6 +76,7 @@ def test_bad_values_name_the_variable(monkeypatch, variable: str, value: str) ->
     ("QABOT_EMBEDDING_MODEL", "", "must not be empty"),
     ("QABOT_LEXICAL_WEIGHT", "inf", "finite number"),  # every score would be nan
     ("QABOT_DENSE_WEIGHT", "1e309", "finite number"),
+    ("QABOT_DEVICE", "foo", "must be a torch device"),
 ])
 def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str, value: str, why: str) -> None:
     monkeypatch.setenv(variable, value)

@@ -10,6 +10,7 @@ docs/performance.md has the measurements behind that choice.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from typing import TYPE_CHECKING
 
 from qabot.embedding.base import Embedder, Forward, Spans, TokenEmbedder
@@ -17,6 +18,8 @@ from qabot.errors import ModelError
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 GPU_BATCH = 256  # texts per forward pass on a CUDA device, unless QABOT_EMBEDDING_BATCH_SIZE says otherwise
 
@@ -35,6 +38,10 @@ def make_embedder(settings: Settings) -> Embedder:
     backend = resolve_backend(settings.embedding_backend)
     if backend == "onnx":
         from qabot.embedding.onnx import OnnxEmbedder
+
+        if settings.device != "cpu":
+            log.warning("QABOT_DEVICE=%s is for the torch backend; the onnx backend runs on the CPU "
+                        "(QABOT_EMBEDDING_BACKEND=torch uses the device)", settings.device)
 
         return OnnxEmbedder(
             settings.embedding_model, batch_size=settings.embedding_batch_size, export_dir=settings.index_dir / "models"
