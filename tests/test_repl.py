@@ -82,6 +82,7 @@ def test_lines_are_questions_commands_or_mistakes() -> None:
         ("/k many", "usage: /k N"),
         (":more 2", "usage: :more"),
         (":frobnicate now", "unknown command ':frobnicate'; :help lists the commands"),
+        (":s", "':s' could be :sources or :scope; type more of it"),  # not "unknown"
     ]:
         with pytest.raises(CommandError, match=re.escape(message)):
             parse(line)

@@ -100,6 +100,9 @@ def parse(line: str) -> str | Command | None:
     word, argument = [*text[1:].split(maxsplit=1), "", ""][:2]
     name = _command_name(word.lower())
     if name is None:
+        alike = [f"{prefix}{n}" for n in COMMANDS if word and n.startswith(ALIASES.get(word.lower(), word.lower()))]
+        if len(alike) > 1:
+            raise CommandError(f"{text.split()[0]!r} could be {' or '.join(alike)}; type more of it")
         raise CommandError(f"unknown command {text.split()[0]!r}; {prefix}help lists the commands")
     spec = COMMANDS[name]
     if spec.text:
