@@ -177,19 +177,26 @@ def _is_underline(line: str) -> bool:
     return bool(stripped) and set(stripped) <= {"=", "-"}
 
 
-def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
+def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragraph]:
     bodies = [text[start:end] for start, end, _ in raw]
     keys = [dedup_key(body) for body in bodies]
     heading_like = [
         md is None and _looks_like_heading(body) and not _goes_on(text, raw, index)
         for index, ((_, _, md), body) in enumerate(zip(raw, bodies, strict=True))
     ]
+    # The last paragraph that is not heading-like: a heading-like line before it has text below its run.
+    last_text = next((index for index in range(len(raw) - 1, -1, -1) if not heading_like[index]), -1)
     result: list[Paragraph] = []
     section: str | None = None
     number = 0
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
+    run: set[str] = set()  # keys of the run of heading-like lines right above, all but its last line
     for index, (start, end, md_heading) in enumerate(raw):
+        if index >= 2 and heading_like[index - 1] and heading_like[index - 2]:
+            run.add(keys[index - 2])
+        else:
+            run.clear()
         if md_heading is not None:
             section = md_heading
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
@@ -207,7 +214,8 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
             continue
         # A heading may repeat an earlier line (its entry in a table of contents); a caption printed
         # twice, one right after the other, is no heading.
-        if _starts_section(index, keys, heading_like) and not (index > 0 and _near_duplicate(key, keys[index - 1])):
+        if _starts_section(index, keys, heading_like, run, last_text) and not (
+                index > 0 and _near_duplicate(key, keys[index - 1])):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue
@@ -217,30 +225,27 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
     return result
 
 
-def _starts_section(index: int, keys: list[str], heading_like: list[bool]) -> bool:
+def _starts_section(index: int, keys: list[str], heading_like: list[bool], run: set[str], last_text: int) -> bool:
     """A heading-like line heads a section if it starts a run of such lines that text follows.
 
     The rest of the run (a subtitle, a byline) stays text. A line repeated right after
-    itself is a caption, not a heading.
+    itself is a caption, not a heading. ``run`` holds the keys of the lines of the run
+    above but the last, and ``last_text`` is the last paragraph that is not heading-like:
+    both kept as the paragraphs go, so a run of 40,000 short lines ("Item 1", "Item 2",
+    ...) is not read again for each of them (that took a minute).
     """
-    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, heading_like)):
+    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, run)):
         return False
     if index + 1 >= len(keys) or _near_duplicate(keys[index], keys[index + 1]):
         return False
-    following = index + 1
-    while following < len(keys) and heading_like[following]:
-        following += 1
-    return following < len(keys)
+    return index < last_text
 
 
-def _repeats_run(index: int, keys: list[str], heading_like: list[bool]) -> bool:
+def _repeats_run(index: int, keys: list[str], run: set[str]) -> bool:
     """Whether line ``index`` repeats a line of the run of heading-like lines above it: a table of
     contents, then the first chapter's heading ("I. Introduction")."""
-    start = index
-    while start > 0 and heading_like[start - 1]:
-        start -= 1
-    # Not the line right above: a caption printed twice is a caption.
-    return keys[index] in keys[start : index - 1] and not _near_duplicate(keys[index], keys[index - 1])
+    # Not the line right above (not in ``run``): a caption printed twice is a caption.
+    return keys[index] in run and not _near_duplicate(keys[index], keys[index - 1])
 
 
 def _looks_like_heading(line: str) -> bool:
