@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -212,4 +213,16 @@ def test_the_work_of_finding_paragraphs_grows_with_the_text_not_its_square() -> 
     assert items[1] < 2.2 * items[0], items  # twice the lines, twice the work (it was four times)
     toc = [_lines_run("".join(f"Part {i % 50}\n\n" for i in range(n)) + "Text.") for n in (1_000, 2_000)]
     assert toc[1] < 2.2 * toc[0], toc  # a contents list that repeats
+
+
+def test_finding_paragraphs_does_not_hold_a_text_line_by_line() -> None:
+    text = "ab\n" * 200_000  # an object per line was some 80 times the text (2.7 GB for 30 MB)
+    tracemalloc.start()
+    try:
+        (para,) = paragraphs(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (para.start, para.end) == (0, len(text) - 1)
+    assert peak < 20 * len(text), peak
 

@@ -15,6 +15,7 @@ marked ``duplicate`` and not indexed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -43,13 +44,13 @@ _WRAPPED_SHARE = 0.95  # of a file's lines: one long line (a URL, a badge) does 
 _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
+_BLOCK = 1 << 16  # characters split into lines at a time
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     start: int
-    end: int  # without the newline
-    text: str
+    text: str  # without the newline
 
 
 def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
@@ -63,18 +64,32 @@ def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
     """
-    lines = _lines(text, body_start)
-    raw = _group(lines, _Markdown(text[body_start:]))
+    raw = _group(text, body_start, _Markdown(text[body_start:]))
     return _classify(text, raw)
 
 
-def _lines(text: str, body_start: int) -> list[_Line]:
-    out = []
-    pos = body_start
-    for piece in text[body_start:].split("\n"):
-        out.append(_Line(pos, pos + len(piece), piece))
-        pos += len(piece) + 1
-    return out
+def _blocks(text: str, body_start: int) -> Iterator[tuple[int, list[str]]]:
+    """The lines of ``text[body_start:]`` as ``str.split("\\n")`` gives them, a block of about
+    ``_BLOCK`` characters at a time, each with the offset of its first line.
+
+    A file of millions of short lines is never held as millions of strings (30 MB of
+    "ab" lines cost 2.7 GB that way).
+    """
+    start = body_start
+    while True:
+        stop = text.find("\n", start + _BLOCK)  # a block ends with a whole line
+        if stop < 0:
+            yield start, text[start:].split("\n")
+            return
+        yield start, text[start:stop].split("\n")
+        start = stop + 1
+
+
+def _lines(text: str, body_start: int) -> Iterator[_Line]:
+    for start, block in _blocks(text, body_start):
+        for piece in block:
+            yield _Line(start, piece)
+            start += len(piece) + 1
 
 
 class _Markdown:
@@ -124,18 +139,27 @@ class _Markdown:
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
 
 
-def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str | None]]:
-    """(start, end, heading text when it is a Markdown heading) of every paragraph."""
-    lengths = sorted(len(line.text.rstrip()) for line in lines if line.text.strip())
-    if not lengths:
+def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, int, str | None]]:
+    """(start, end, heading text when it is a Markdown heading) of every paragraph.
+
+    Two passes over the lines, neither of which holds them: the first finds the width
+    of a hard-wrapped text, the second the paragraphs.
+    """
+    count = short = 0  # lines that are not blank, and those of them no longer than _WRAP_LIMIT
+    longest = longest_short = 0
+    for _, block in _blocks(text, body_start):
+        lengths = [len(line.rstrip()) for line in block if line.strip()]
+        shorts = [length for length in lengths if length <= _WRAP_LIMIT]
+        count, short = count + len(lengths), short + len(shorts)
+        longest, longest_short = max(longest, max(lengths, default=0)), max(longest_short, max(shorts, default=0))
+    if not count:
         return []
-    short = [length for length in lengths if length <= _WRAP_LIMIT]
-    wrapped = len(lengths) > 1 and len(short) >= _WRAPPED_SHARE * len(lengths)
-    width = short[-1] if wrapped else lengths[-1]
+    wrapped = count > 1 and short >= _WRAPPED_SHARE * count
+    width = longest_short if wrapped else longest
     full = 0.7 * width
 
     out: list[tuple[int, int, str | None]] = []
-    current: list[_Line] = []
+    current: list[_Line] = []  # the first and the last line of the paragraph being gathered
 
     def span(first: _Line, last: _Line) -> tuple[int, int]:
         return first.start + (len(first.text) - len(first.text.lstrip())), last.start + len(last.text.rstrip())
@@ -146,7 +170,7 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             current.clear()
 
     heading: list[_Line] = []
-    for number, line in enumerate(lines):
+    for number, line in enumerate(_lines(text, body_start)):
         if number in markdown.heading_lines:
             flush()
             first = markdown.heading_lines[number]
@@ -167,7 +191,7 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
             if not continues:
                 flush()
-        current.append(line)
+        current[1:] = [line]
     flush()
     return out
 
