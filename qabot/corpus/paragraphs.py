@@ -15,10 +15,12 @@ marked ``duplicate`` and not indexed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import TypeVar
 
+from qabot.corpus import limits
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
@@ -45,6 +47,8 @@ _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time
+_CHECK_EVERY = 1024  # paragraphs between two checks of the file's time
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -63,6 +67,9 @@ def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
+
+    Time and memory grow with the length of the text; read by ``load_file``, it counts
+    toward the file's time (``qabot.corpus.limits``).
     """
     raw = _group(text, body_start, _Markdown(text[body_start:]))
     return _classify(text, raw)
@@ -73,10 +80,11 @@ def _blocks(text: str, body_start: int) -> Iterator[tuple[int, list[str]]]:
     ``_BLOCK`` characters at a time, each with the offset of its first line.
 
     A file of millions of short lines is never held as millions of strings (30 MB of
-    "ab" lines cost 2.7 GB that way).
+    "ab" lines cost 2.7 GB that way), and the file's time is checked between blocks.
     """
     start = body_start
     while True:
+        limits.check()
         stop = text.find("\n", start + _BLOCK)  # a block ends with a whole line
         if stop < 0:
             yield start, text[start:].split("\n")
@@ -90,6 +98,15 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
         for piece in block:
             yield _Line(start, piece)
             start += len(piece) + 1
+
+
+def _checked(items: Iterable[_T]) -> Iterator[_T]:
+    """``items``, checking the time of the file being read every ``_CHECK_EVERY`` of them: a text that
+    takes too long is skipped, like any other file."""
+    for count, item in enumerate(items):
+        if count % _CHECK_EVERY == 0:
+            limits.check()
+        yield item
 
 
 class _Markdown:
@@ -202,11 +219,11 @@ def _is_underline(line: str) -> bool:
 
 
 def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragraph]:
-    bodies = [text[start:end] for start, end, _ in raw]
-    keys = [dedup_key(body) for body in bodies]
+    bodies = [text[start:end] for start, end, _ in _checked(raw)]
+    keys = [dedup_key(body) for body in _checked(bodies)]
     heading_like = [
         md is None and _looks_like_heading(body) and not _goes_on(text, raw, index)
-        for index, ((_, _, md), body) in enumerate(zip(raw, bodies, strict=True))
+        for index, ((_, _, md), body) in enumerate(_checked(zip(raw, bodies, strict=True)))
     ]
     # The last paragraph that is not heading-like: a heading-like line before it has text below its run.
     last_text = next((index for index in range(len(raw) - 1, -1, -1) if not heading_like[index]), -1)
@@ -216,7 +233,7 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
     run: set[str] = set()  # keys of the run of heading-like lines right above, all but its last line
-    for index, (start, end, md_heading) in enumerate(raw):
+    for index, (start, end, md_heading) in enumerate(_checked(raw)):
         if index >= 2 and heading_like[index - 1] and heading_like[index - 2]:
             run.add(keys[index - 2])
         else:
