@@ -226,3 +226,14 @@ def test_finding_paragraphs_does_not_hold_a_text_line_by_line() -> None:
     assert (para.start, para.end) == (0, len(text) - 1)
     assert peak < 20 * len(text), peak
 
+
+def test_a_byte_order_mark_does_not_hide_the_first_heading(tmp_path: Path) -> None:
+    for name, content, heading in [("notes.md", "\ufeff# Notes\n\nThe harbour was dredged in 1912.\n", "# Notes"),
+                                   ("notes.txt", "\ufeffNotes\n\nThe harbour was dredged in 1912.\n", "Notes")]:
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        (doc,) = _load(path)
+        assert doc.text == content  # the mark is kept, and offsets point into the text as it is
+        first, text = doc.paragraphs
+        assert first.heading and first.section == "Notes" and doc.text[first.start : first.end] == heading
+        assert text.section == "Notes" and doc.text[text.start : text.end] == "The harbour was dredged in 1912."

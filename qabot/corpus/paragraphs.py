@@ -67,10 +67,14 @@ def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
+    A byte-order mark at the start is part of no paragraph, so "# Title" after it is a
+    heading; offsets still point into ``text`` as it is, the mark included.
 
     Time and memory grow with the length of the text; read by ``load_file``, it counts
     toward the file's time (``qabot.corpus.limits``).
     """
+    if text.startswith("\ufeff", body_start):
+        body_start += 1
     raw = _group(text, body_start, _Markdown(text[body_start:]))
     return _classify(text, raw)
 
