@@ -33,7 +33,8 @@ class Document(BaseModel):
     text: str = Field(description="the full source text that offsets point into")
     body_start: int = Field(0, description="offset where the body begins, after any front matter")
     paragraphs: tuple[Paragraph, ...] | None = Field(
-        None, description="the reader's own paragraphs, for text it derived; None: found in the text"
+        None, description="the reader's own paragraphs for text it derived, or those load_file found in plain text; "
+                          "None: to be found in the text"
     )
 
 

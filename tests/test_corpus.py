@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -191,3 +193,61 @@ def test_code_lines_colon_lines_and_fragments_of_a_manual_are_not_headings() -> 
 )
 def test_a_readme_has_only_its_real_headings(name: str, headings: list[str]) -> None:
     assert _headings(name) == headings
+
+
+# -- texts made to be slow or big, and a byte-order mark ----------------------------------
+
+
+def _lines_run(text: str) -> int:
+    """The lines of qabot.corpus.paragraphs that finding the paragraphs of ``text`` runs: work, not seconds."""
+    module = sys.modules[paragraphs.__module__]
+    count = 0
+
+    def trace(frame, event, _arg):
+        nonlocal count
+        if frame.f_code.co_filename != module.__file__:
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    before = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        paragraphs(text)
+    finally:
+        sys.settrace(before)
+    return count
+
+
+def test_the_work_of_finding_paragraphs_grows_with_the_text_not_its_square() -> None:
+    # A run of short title-like lines: each line was checked against all those above it, and
+    # 40,000 of them took a minute.
+    items = [_lines_run("".join(f"Item {i}\n\n" for i in range(n))) for n in (1_000, 2_000)]
+    assert items[1] < 2.2 * items[0], items  # twice the lines, twice the work (it was four times)
+    toc = [_lines_run("".join(f"Part {i % 50}\n\n" for i in range(n)) + "Text.") for n in (1_000, 2_000)]
+    assert toc[1] < 2.2 * toc[0], toc  # a contents list that repeats
+
+
+def test_finding_paragraphs_does_not_hold_a_text_line_by_line() -> None:
+    text = "ab\n" * 200_000  # an object per line was some 80 times the text (2.7 GB for 30 MB)
+    tracemalloc.start()
+    try:
+        (para,) = paragraphs(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (para.start, para.end) == (0, len(text) - 1)
+    assert peak < 20 * len(text), peak
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_heading(tmp_path: Path) -> None:
+    for name, content, heading in [("notes.md", "\ufeff# Notes\n\nThe harbour was dredged in 1912.\n", "# Notes"),
+                                   ("notes.txt", "\ufeffNotes\n\nThe harbour was dredged in 1912.\n", "Notes")]:
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        (doc,) = _load(path)
+        assert doc.text == content  # the mark is kept, and offsets point into the text as it is
+        first, text = doc.paragraphs
+        assert first.heading and first.section == "Notes" and doc.text[first.start : first.end] == heading
+        assert text.section == "Notes" and doc.text[text.start : text.end] == "The harbour was dredged in 1912."

@@ -196,6 +196,18 @@ def test_a_jsonl_of_bad_lines_is_stopped_at_its_time_too(tmp_path: Path) -> None
     assert docs == [] and warnings[-1].startswith("skipping bad.jsonl: reading it took longer than ")
 
 
+def test_finding_the_paragraphs_of_plain_text_counts_toward_its_time(tmp_path: Path) -> None:
+    # 20,000 short lines that could each be a title ("Item 1", or here just "1"): over half a
+    # second of telling which are headings, some five seconds a MB (it was ten seconds, and not counted).
+    path = tmp_path / "numbers.txt"
+    path.write_text("".join(f"{n}\n\n" for n in range(20_000)))
+    docs, warnings = _read(path, ReaderLimits(seconds=0.05))  # a 129 KB file may take 0.06 s
+    assert docs == [] and len(warnings) == 1
+    assert warnings[0].startswith("skipping numbers.txt: reading it took longer than 0.06")
+    (doc,), warnings = _read(path, ReaderLimits(seconds=5))
+    assert not warnings and len(doc.paragraphs) == 20_000
+
+
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"
     jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))

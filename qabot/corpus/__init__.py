@@ -74,7 +74,9 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     with a warning that names it, so one file never stops a build. So does a file over
     one of the reader limits (``qabot.corpus.limits``: size, unpacked size, text, time);
     only the reader's own work counts toward its time, not what the caller does with
-    each document it yields.
+    each document it yields. A document comes with its paragraphs: those of plain text
+    (``.txt``, ``.md``, ``.jsonl``) are found here, on the file's time, since a text can
+    be made to take long (a line per paragraph, by the million).
     """
     warn = _Capped(file.name, warn or log.warning)
     limits = limits or ReaderLimits()
@@ -90,6 +92,9 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
                     return
                 if not document.paragraphs:  # derived text was charged paragraph by paragraph
                     budget.spend(len(document.text))
+                if document.paragraphs is None:  # plain text: finding its paragraphs is part of reading it
+                    found = paragraphs(document.text, document.body_start)
+                    document = document.model_copy(update={"paragraphs": tuple(found)})
             yield document
     except OverLimit as exc:
         warn(f"skipping {file.name}: {exc}")
@@ -132,7 +137,8 @@ def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterat
 
 
 def document_paragraphs(document: Document) -> list[Paragraph]:
-    """The paragraphs of a document: its reader's own, when it gives them, or found in its text."""
+    """The paragraphs of a document: those it comes with (``load_file`` gives every document its own), or found
+    in its text."""
     if document.paragraphs is not None:
         return list(document.paragraphs)
     return paragraphs(document.text, document.body_start)

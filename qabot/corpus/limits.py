@@ -16,7 +16,7 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
 - **time**: the seconds spent reading a file, at most ``seconds`` or ``SECONDS_PER_MB``
   for each MB of the file on disk, whichever is more (a big export is read at a few MB a
   second; a small hostile file still stops at ``seconds``), checked between the units of
-  its reading (paragraphs, pages, messages, blocks of a page).
+  its reading (paragraphs, pages, messages, blocks of a page or of plain text's lines).
 
 A file over a limit is skipped with one line that names it, the limit and its setting.
 

@@ -15,9 +15,12 @@ marked ``duplicate`` and not indexed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import TypeVar
 
+from qabot.corpus import limits
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
@@ -43,13 +46,15 @@ _WRAPPED_SHARE = 0.95  # of a file's lines: one long line (a URL, a badge) does 
 _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
+_BLOCK = 1 << 16  # characters split into lines at a time
+_CHECK_EVERY = 1024  # paragraphs between two checks of the file's time
+_T = TypeVar("_T")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     start: int
-    end: int  # without the newline
-    text: str
+    text: str  # without the newline
 
 
 def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
@@ -62,19 +67,50 @@ def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
+    A byte-order mark at the start is part of no paragraph, so "# Title" after it is a
+    heading; offsets still point into ``text`` as it is, the mark included.
+
+    Time and memory grow with the length of the text; read by ``load_file``, it counts
+    toward the file's time (``qabot.corpus.limits``).
     """
-    lines = _lines(text, body_start)
-    raw = _group(lines, _Markdown(text[body_start:]))
+    if text.startswith("\ufeff", body_start):
+        body_start += 1
+    raw = _group(text, body_start, _Markdown(text[body_start:]))
     return _classify(text, raw)
 
 
-def _lines(text: str, body_start: int) -> list[_Line]:
-    out = []
-    pos = body_start
-    for piece in text[body_start:].split("\n"):
-        out.append(_Line(pos, pos + len(piece), piece))
-        pos += len(piece) + 1
-    return out
+def _blocks(text: str, body_start: int) -> Iterator[tuple[int, list[str]]]:
+    """The lines of ``text[body_start:]`` as ``str.split("\\n")`` gives them, a block of about
+    ``_BLOCK`` characters at a time, each with the offset of its first line.
+
+    A file of millions of short lines is never held as millions of strings (30 MB of
+    "ab" lines cost 2.7 GB that way), and the file's time is checked between blocks.
+    """
+    start = body_start
+    while True:
+        limits.check()
+        stop = text.find("\n", start + _BLOCK)  # a block ends with a whole line
+        if stop < 0:
+            yield start, text[start:].split("\n")
+            return
+        yield start, text[start:stop].split("\n")
+        start = stop + 1
+
+
+def _lines(text: str, body_start: int) -> Iterator[_Line]:
+    for start, block in _blocks(text, body_start):
+        for piece in block:
+            yield _Line(start, piece)
+            start += len(piece) + 1
+
+
+def _checked(items: Iterable[_T]) -> Iterator[_T]:
+    """``items``, checking the time of the file being read every ``_CHECK_EVERY`` of them: a text that
+    takes too long is skipped, like any other file."""
+    for count, item in enumerate(items):
+        if count % _CHECK_EVERY == 0:
+            limits.check()
+        yield item
 
 
 class _Markdown:
@@ -124,18 +160,27 @@ class _Markdown:
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
 
 
-def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str | None]]:
-    """(start, end, heading text when it is a Markdown heading) of every paragraph."""
-    lengths = sorted(len(line.text.rstrip()) for line in lines if line.text.strip())
-    if not lengths:
+def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, int, str | None]]:
+    """(start, end, heading text when it is a Markdown heading) of every paragraph.
+
+    Two passes over the lines, neither of which holds them: the first finds the width
+    of a hard-wrapped text, the second the paragraphs.
+    """
+    count = short = 0  # lines that are not blank, and those of them no longer than _WRAP_LIMIT
+    longest = longest_short = 0
+    for _, block in _blocks(text, body_start):
+        lengths = [len(line.rstrip()) for line in block if line.strip()]
+        shorts = [length for length in lengths if length <= _WRAP_LIMIT]
+        count, short = count + len(lengths), short + len(shorts)
+        longest, longest_short = max(longest, max(lengths, default=0)), max(longest_short, max(shorts, default=0))
+    if not count:
         return []
-    short = [length for length in lengths if length <= _WRAP_LIMIT]
-    wrapped = len(lengths) > 1 and len(short) >= _WRAPPED_SHARE * len(lengths)
-    width = short[-1] if wrapped else lengths[-1]
+    wrapped = count > 1 and short >= _WRAPPED_SHARE * count
+    width = longest_short if wrapped else longest
     full = 0.7 * width
 
     out: list[tuple[int, int, str | None]] = []
-    current: list[_Line] = []
+    current: list[_Line] = []  # the first and the last line of the paragraph being gathered
 
     def span(first: _Line, last: _Line) -> tuple[int, int]:
         return first.start + (len(first.text) - len(first.text.lstrip())), last.start + len(last.text.rstrip())
@@ -146,7 +191,7 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             current.clear()
 
     heading: list[_Line] = []
-    for number, line in enumerate(lines):
+    for number, line in enumerate(_lines(text, body_start)):
         if number in markdown.heading_lines:
             flush()
             first = markdown.heading_lines[number]
@@ -167,7 +212,7 @@ def _group(lines: list[_Line], markdown: _Markdown) -> list[tuple[int, int, str 
             continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
             if not continues:
                 flush()
-        current.append(line)
+        current[1:] = [line]
     flush()
     return out
 
@@ -177,19 +222,26 @@ def _is_underline(line: str) -> bool:
     return bool(stripped) and set(stripped) <= {"=", "-"}
 
 
-def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
-    bodies = [text[start:end] for start, end, _ in raw]
-    keys = [dedup_key(body) for body in bodies]
+def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragraph]:
+    bodies = [text[start:end] for start, end, _ in _checked(raw)]
+    keys = [dedup_key(body) for body in _checked(bodies)]
     heading_like = [
         md is None and _looks_like_heading(body) and not _goes_on(text, raw, index)
-        for index, ((_, _, md), body) in enumerate(zip(raw, bodies, strict=True))
+        for index, ((_, _, md), body) in enumerate(_checked(zip(raw, bodies, strict=True)))
     ]
+    # The last paragraph that is not heading-like: a heading-like line before it has text below its run.
+    last_text = next((index for index in range(len(raw) - 1, -1, -1) if not heading_like[index]), -1)
     result: list[Paragraph] = []
     section: str | None = None
     number = 0
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
-    for index, (start, end, md_heading) in enumerate(raw):
+    run: set[str] = set()  # keys of the run of heading-like lines right above, all but its last line
+    for index, (start, end, md_heading) in enumerate(_checked(raw)):
+        if index >= 2 and heading_like[index - 1] and heading_like[index - 2]:
+            run.add(keys[index - 2])
+        else:
+            run.clear()
         if md_heading is not None:
             section = md_heading
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
@@ -207,7 +259,8 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
             continue
         # A heading may repeat an earlier line (its entry in a table of contents); a caption printed
         # twice, one right after the other, is no heading.
-        if _starts_section(index, keys, heading_like) and not (index > 0 and _near_duplicate(key, keys[index - 1])):
+        if _starts_section(index, keys, heading_like, run, last_text) and not (
+                index > 0 and _near_duplicate(key, keys[index - 1])):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue
@@ -217,30 +270,27 @@ def _classify(text: str, raw: list[tuple[int, int, bool]]) -> list[Paragraph]:
     return result
 
 
-def _starts_section(index: int, keys: list[str], heading_like: list[bool]) -> bool:
+def _starts_section(index: int, keys: list[str], heading_like: list[bool], run: set[str], last_text: int) -> bool:
     """A heading-like line heads a section if it starts a run of such lines that text follows.
 
     The rest of the run (a subtitle, a byline) stays text. A line repeated right after
-    itself is a caption, not a heading.
+    itself is a caption, not a heading. ``run`` holds the keys of the lines of the run
+    above but the last, and ``last_text`` is the last paragraph that is not heading-like:
+    both kept as the paragraphs go, so a run of 40,000 short lines ("Item 1", "Item 2",
+    ...) is not read again for each of them (that took a minute).
     """
-    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, heading_like)):
+    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, run)):
         return False
     if index + 1 >= len(keys) or _near_duplicate(keys[index], keys[index + 1]):
         return False
-    following = index + 1
-    while following < len(keys) and heading_like[following]:
-        following += 1
-    return following < len(keys)
+    return index < last_text
 
 
-def _repeats_run(index: int, keys: list[str], heading_like: list[bool]) -> bool:
+def _repeats_run(index: int, keys: list[str], run: set[str]) -> bool:
     """Whether line ``index`` repeats a line of the run of heading-like lines above it: a table of
     contents, then the first chapter's heading ("I. Introduction")."""
-    start = index
-    while start > 0 and heading_like[start - 1]:
-        start -= 1
-    # Not the line right above: a caption printed twice is a caption.
-    return keys[index] in keys[start : index - 1] and not _near_duplicate(keys[index], keys[index - 1])
+    # Not the line right above (not in ``run``): a caption printed twice is a caption.
+    return keys[index] in run and not _near_duplicate(keys[index], keys[index - 1])
 
 
 def _looks_like_heading(line: str) -> bool:

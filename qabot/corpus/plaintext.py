@@ -6,7 +6,8 @@ saved from ``man``: escape sequences, overstrike, words hyphenated at line ends)
 is read as the terminal shows it (``qabot.corpus.terminal``). Like a PDF's, that text is
 derived: the index stores it, and offsets point into it. Optional front matter
 (``title``, ``author``, ``date``, ``url``) at the top gives the citation its fields;
-paragraphs and headings are found later, by ``qabot.corpus.paragraphs``.
+paragraphs and headings are found by ``qabot.corpus.paragraphs`` as ``load_file``
+reads the file, on its time.
 """
 
 from __future__ import annotations
