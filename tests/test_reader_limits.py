@@ -208,6 +208,17 @@ def test_finding_the_paragraphs_of_plain_text_counts_toward_its_time(tmp_path: P
     assert not warnings and len(doc.paragraphs) == 20_000
 
 
+def test_a_text_of_a_million_tiny_paragraphs_is_skipped_by_their_number(tmp_path: Path) -> None:
+    # Each paragraph costs some 800 bytes to describe: 9 MB of "a\n\n" took 4.6 GB (and 27 s, within its time).
+    path = tmp_path / "tiny.txt"
+    path.write_text("a\n\n" * 2_000, encoding="utf-8")
+    docs, warnings = _read(path, ReaderLimits(max_text_mb=0.01))  # 80 paragraphs allowed
+    assert docs == [] and warnings == ["skipping tiny.txt: holds more than 80 paragraphs (8,000 for each million "
+                                       "characters of QABOT_READER_MAX_TEXT_MB)"]
+    (doc,), _ = _read(path, ReaderLimits(max_text_mb=1))
+    assert len(doc.paragraphs) == 2_000
+
+
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"
     jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))

@@ -12,7 +12,8 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   part declares). A PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for each
   MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text;
 - **text**: the characters a file yields, counted as its reader builds them, at most
-  ``max_text_mb`` million;
+  ``max_text_mb`` million, and for plain text at most ``PARAGRAPHS_PER_MILLION``
+  paragraphs for each million of them (counted before any is described);
 - **time**: the seconds spent reading a file, at most ``seconds`` or ``SECONDS_PER_MB``
   for each MB of the file on disk, whichever is more (a big export is read at a few MB a
   second; a small hostile file still stops at ``seconds``), checked between the units of
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
 MB = 1 << 20
 SECONDS_PER_MB = 0.5  # the time a file may take grows with its size: 200 MB of chat take ~45 s to untangle here
+PARAGRAPHS_PER_MILLION = 8_000  # paragraphs a file may hold for each million characters of its text limit
 XML_PARTS = (".xml", ".rels", ".vml")  # parts of an Office file that are parsed into a tree
 
 
@@ -128,6 +130,15 @@ class Budget:
                             "(QABOT_READER_MAX_TEXT_MB)")
         self.check()
 
+    def paragraphs(self, count: int) -> None:
+        """Raise ``OverLimit`` past ``PARAGRAPHS_PER_MILLION`` paragraphs for each million characters of the text
+        limit: each paragraph costs some 800 bytes to describe, so 9 MB of one-letter lines would take 4.6 GB."""
+        most = int(PARAGRAPHS_PER_MILLION * self.limits.max_text_mb)
+        if count > most:
+            raise OverLimit(f"holds more than {most:,} paragraphs ({PARAGRAPHS_PER_MILLION:,} for each million "
+                            "characters of QABOT_READER_MAX_TEXT_MB)")
+        self.check()
+
     def check(self) -> None:
         spent = self.seconds + (time.monotonic() - self._since if self._since is not None else 0.0)
         if spent > self.allowed:
@@ -144,6 +155,14 @@ def spend(chars: int) -> None:
     budget = _current.get()
     if budget is not None:
         budget.spend(chars)
+
+
+def paragraphs(count: int) -> None:
+    """Raise ``OverLimit`` when the file being read holds more paragraphs than its text limit allows (or has taken
+    too long)."""
+    budget = _current.get()
+    if budget is not None:
+        budget.paragraphs(count)
 
 
 def check() -> None:

@@ -189,6 +189,8 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
         if current:
             out.append((*span(current[0], current[-1]), None))
             current.clear()
+            if not len(out) % _CHECK_EVERY:
+                limits.paragraphs(len(out))  # before any of them is described: millions of one-letter lines
 
     heading: list[_Line] = []
     for number, line in enumerate(_lines(text, body_start)):
