@@ -206,6 +206,21 @@ def test_a_nul_heavy_file_is_skipped_as_binary(make_corpus, fake_bot_for, caplog
 # -- the last good index keeps serving ----------------------------------------------------
 
 
+def test_removing_every_file_empties_the_index_rather_than_quoting_what_was_removed(make_corpus, tmp_path) -> None:
+    corpus = make_corpus(GOOD)
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), answer_threshold=0.0)
+    try:
+        assert bot.ask("Who was married to Trotsky?", k=1).excerpts
+        (corpus / "good.txt").unlink()  # the last file: a change, not a failure to keep the old index for
+        assert bot.refresh().updated
+        assert bot.ask("Who was married to Trotsky?", k=1).excerpts == [] and bot.sources() == []
+        (corpus / "new.txt").write_text("The harbour was dredged in 1911.")
+        assert bot.refresh().updated
+        assert bot.ask("When was the harbour dredged?", k=1).excerpts[0].citation.source == "new.txt"
+    finally:
+        bot.close()
+
+
 @contextlib.contextmanager
 def _read_only(folder: Path):
     """A folder nobody can write, root included (the immutable attribute; chmod for other users)."""
