@@ -213,8 +213,8 @@ def test_a_text_of_a_million_tiny_paragraphs_is_skipped_by_their_number(tmp_path
     path = tmp_path / "tiny.txt"
     path.write_text("a\n\n" * 2_000, encoding="utf-8")
     docs, warnings = _read(path, ReaderLimits(max_text_mb=0.01))  # 80 paragraphs allowed
-    assert docs == [] and warnings == ["skipping tiny.txt: holds more than 80 paragraphs (8,000 for each million "
-                                       "characters of QABOT_READER_MAX_TEXT_MB)"]
+    assert docs == [] and warnings == [("skipping tiny.txt: holds more than 80 paragraphs (8,000 for each million "
+                                        "characters of QABOT_READER_MAX_TEXT_MB)")]
     (doc,), _ = _read(path, ReaderLimits(max_text_mb=1))
     assert len(doc.paragraphs) == 2_000
 
