@@ -9,6 +9,10 @@
   names each event by its path, so its paths alone would take gigabytes;
 - ``pdf_lines``: a PDF whose one page draws ``mb`` of text, a line at a time, compressed to a
   thirtieth of that: PDFium's text page for it would take some 240 bytes a character;
+- ``pdf_tj``: a PDF whose one page draws one text object, a ``TJ`` array of ``mb`` of strings:
+  one object, and millions of characters for PDFium's text page;
+- ``pdf_shows``: a PDF whose one page shows ``(x)`` an object at a time, ``mb`` of it in a stream
+  compressed a thousandfold: PDFium runs out of memory loading the page;
 - ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
   characters: PDFium builds each page's label whole.
 
@@ -138,17 +142,31 @@ def deep_export(path: Path, mb: float = 1, *, where: str = "messages") -> Path:
     return path
 
 
-def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, catalog: bytes = b"") -> Path:
+def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, catalog: bytes = b"",
+         repeat: tuple[bytes, int, bytes] | None = None, entries: bytes = b"", contents: bytes = b"4 0 R") -> Path:
     """A PDF of ``pages`` pages that all draw one content stream (compressed), in Helvetica.
 
-    With ``form``, each page draws a form XObject, and the form draws the content.
+    With ``form``, each page draws a form XObject, and the form draws the content. With
+    ``repeat`` (head, count, tail), the content is ``content`` ``count`` times between head
+    and tail, compressed piece by piece: hundreds of MB of it are never held whole. ``entries``
+    go in the content stream's dictionary; ``contents`` is the pages' ``/Contents``.
     """
-    stream = zlib.compress(content, 9)
+    if repeat:
+        head, count, tail = repeat
+        squeeze = zlib.compressobj(9)
+        parts = [squeeze.compress(head)]
+        block = content * max(1, MB // len(content))
+        whole, rest = divmod(count * len(content), len(block))
+        parts += [squeeze.compress(block) for _ in range(whole)]
+        parts += [squeeze.compress(block[:rest]), squeeze.compress(tail), squeeze.flush()]
+        stream = b"".join(parts)
+    else:
+        stream = zlib.compress(content, 9)
     font = b"/Resources << /Font << /F1 3 0 R >> >>"
     objects = {1: b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
                3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
                4: b"<< /Length %d /Filter /FlateDecode" % len(stream)
-               + (b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] " + font if form else b"")
+               + (b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] " + font if form else b"") + entries
                + b" >>\nstream\n" + stream + b"\nendstream"}
     if form:
         draw = b"/X1 Do"
@@ -157,7 +175,7 @@ def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, cata
     for kid in kids:
         objects[kid] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
                         + (b"/Resources << /XObject << /X1 4 0 R >> >> /Contents 5 0 R >>" if form else
-                           font + b" /Contents 4 0 R >>"))
+                           font + b" /Contents " + contents + b" >>"))
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages)
     out, offsets = bytearray(b"%PDF-1.4\n"), {}
     for number in sorted(objects):
@@ -180,6 +198,22 @@ def pdf_lines(path: Path, mb: float = 22, *, form: bool = False) -> Path:
     return _pdf(path, b"BT /F1 11 Tf 50 750 Td\n" + b"\n".join(line % n for n in range(count)) + b"\nET", form=form)
 
 
+def pdf_tj(path: Path, mb: float = 16, **pdf: bytes) -> Path:
+    """One page of one text object whose ``TJ`` array shows ``mb`` of strings: ``[(xxx...)(xxx...)...] TJ``.
+    One object, so within the objects a page may draw, and 16 MB of it (500,000 strings, 40 KB of PDF) is 15
+    million characters, whose text page took PDFium 2.9 GB."""
+    string = b"(" + b"x" * 30 + b")"
+    return _pdf(path, string, repeat=(b"BT /F1 11 Tf 50 750 Td [", max(1, int(mb * MB / len(string))), b"] TJ ET"),
+                **pdf)  # type: ignore[arg-type]
+
+
+def pdf_shows(path: Path, mb: float = 334) -> Path:
+    """One page that shows ``(x)`` ``mb`` of times over, an object each (``(x) Tj``): 50 million of them, a
+    350 MB content stream in 510 KB of PDF, by default. PDFium runs out of memory loading the page."""
+    line = b"(x) Tj\n"
+    return _pdf(path, line, repeat=(b"BT /F1 11 Tf 50 750 Td\n", max(1, int(mb * MB / len(line))), b"ET"))
+
+
 def pdf_labels(path: Path, mb: float = 1, *, pages: int = 2000) -> Path:
     """``pages`` pages of one line, labelled by a prefix of ``mb`` million characters and their number."""
     return _pdf(path, b"BT /F1 11 Tf 50 400 Td (Some text on every page.) Tj ET", pages=pages,
@@ -187,7 +221,8 @@ def pdf_labels(path: Path, mb: float = 1, *, pages: int = 2000) -> Path:
 
 
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
-         "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_labels": pdf_labels}
+         "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
+         "pdf_labels": pdf_labels}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

@@ -3,7 +3,8 @@
 Every hostile file is written at test time (tests/hostile.py) in the test's folder, small
 enough for the fast tier, with the limits set low to match. The full-size attacks (a
 1 GiB Word bomb, 160 MB of empty paragraphs, 8 MB and 50 MB flat pages, a 200 MB export,
-a PDF page of 300,000 lines, 2,000 PDF pages labelled with a million characters each)
+a PDF page of 300,000 lines, a PDF page inflating to 350 MB, one PDF text object of 15 million
+characters, 2,000 PDF pages labelled with a million characters each)
 run through ``qabot index`` in the slow tier (``make test-slow``), measured for time and
 peak memory.
 """
@@ -111,7 +112,7 @@ def test_a_pdf_page_drawing_too_many_objects_is_skipped_before_its_text_is_built
                                                                                  form: bool) -> None:
     import pypdfium2 as pdfium
 
-    path = hostile.pdf_lines(tmp_path / "lines.pdf", mb=0.15, form=form)  # 2,097 lines, in a form XObject or not
+    path = hostile.pdf_lines(tmp_path / "lines.pdf", mb=0.09, form=form)  # 1,258 lines (94 KB), in a form or not
     built = pdfium.PdfPage.get_textpage
     monkeypatch.setattr(pdfium.PdfPage, "get_textpage", lambda page: pytest.fail("its text page was built"))
     docs, warnings = _read(path, ReaderLimits(max_inflated_mb=0.1))
@@ -119,16 +120,98 @@ def test_a_pdf_page_drawing_too_many_objects_is_skipped_before_its_text_is_built
                                        "page (10,000 per MB of QABOT_READER_MAX_INFLATED_MB)")]
     monkeypatch.setattr(pdfium.PdfPage, "get_textpage", built)
     docs, warnings = _read(path, ReaderLimits(max_inflated_mb=0.3))  # 3,000 objects: read
-    assert not warnings and "Line 2096 of a very long single page" in docs[0].text
+    assert not warnings and "Line 1257 of a very long single page" in docs[0].text
 
 
 def test_a_pdf_page_over_the_object_limit_leaves_the_rest_of_the_folder_indexed(make_corpus, fake_bot_for,
                                                                                 caplog) -> None:
     corpus = make_corpus({"good.txt": GOOD})
-    hostile.pdf_lines(corpus / "lines.pdf", mb=0.15)
+    hostile.pdf_lines(corpus / "lines.pdf", mb=0.09)
     bot = fake_bot_for(corpus, reader_max_inflated_mb=0.1)
     assert "skipping lines.pdf: page 1 draws more than 1,000 objects" in caplog.text
     assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+INFLATES = "a stream in it (object 4) inflates to more than 0.5 MB, over the limit (QABOT_READER_MAX_INFLATED_MB)"
+PAGE_INFLATES = "a page's content streams inflate to more than 0.5 MB, over the limit (QABOT_READER_MAX_INFLATED_MB)"
+
+
+@pytest.mark.parametrize(("kind", "mb"), [("pdf_tj", 0.6), ("pdf_shows", 8)])
+def test_a_pdf_whose_content_inflates_past_the_limit_is_skipped_before_pdfium_loads_it(tmp_path: Path, kind: str,
+                                                                                         mb: float) -> None:
+    # pdf_tj: one text object, a TJ array of 20,000 strings (2 KB of PDF): its text page took 256 MB (16 MB of it:
+    # 2.9 GB, 12 s). pdf_shows: 1.2 million "(x) Tj" (13 KB): loading the page took 450 MB, before any object was
+    # counted (334 MB of it, 510 KB of PDF: PDFium aborted, out of memory, at 6 GB).
+    path = hostile.KINDS[kind](tmp_path / "bomb.pdf", mb)
+    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
+              "p = Path(sys.argv[1]); w = []; "
+              "d = list(load_file(CorpusFile(p, p.name), w.append, ReaderLimits(max_inflated_mb=0.5))); print((d, w))")
+    peak = tmp_path / "read.peak"
+    done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(([], [f"skipping bomb.pdf: {INFLATES}"]))
+    assert int(peak.read_text()) < 160 << 10, int(peak.read_text()) >> 10  # KiB: Python and qabot take ~60 MB
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path, ReaderLimits(max_inflated_mb=0.5)))
+    assert docs == [] and warnings == [f"skipping bomb.pdf: {INFLATES}"] and peak < 1 << 20  # never held whole
+
+
+def test_a_pdf_content_stream_that_says_it_is_an_image_still_counts_as_the_page_content_it_is(tmp_path: Path) -> None:
+    # An image's stream is not counted (a scan's pages are big, and no text), but PDFium draws whatever a page's
+    # /Contents names as content, whatever its dictionary says.
+    path = hostile.pdf_tj(tmp_path / "image.pdf", mb=0.6,
+                          entries=b" /Subtype /Image /Width 1 /Height 1 /BitsPerComponent 8 /ColorSpace /DeviceGray")
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping image.pdf: {PAGE_INFLATES}"])
+
+
+def test_a_pdf_page_that_draws_one_content_stream_many_times_counts_it_each_time(tmp_path: Path) -> None:
+    path = hostile.pdf_tj(tmp_path / "thrice.pdf", mb=0.2, contents=b"[4 0 R 4 0 R 4 0 R]")
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping thrice.pdf: {PAGE_INFLATES}"])
+    assert _read(path, ReaderLimits(max_inflated_mb=0.7))[1] == []
+
+
+@pytest.mark.parametrize("damage", ["length", "no endstream", "corrupt", "ascii85"])
+def test_a_damaged_pdf_bomb_is_still_counted_and_a_damaged_pdf_still_left_to_pdfium(tmp_path: Path,
+                                                                                      damage: str) -> None:
+    import base64
+
+    from qabot.corpus import limits, pdf
+
+    bomb = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6).read_bytes()
+    head, rest = bomb.split(b"stream\n", 1)
+    data, tail = rest.split(b"\nendstream", 1)
+    if damage == "length":  # a /Length that is wrong
+        bomb = head.replace(b"/Length %d" % len(data), b"/Length 5") + b"stream\n" + data + b"\nendstream" + tail
+    elif damage == "no endstream":  # truncated in the stream
+        bomb = head + b"stream\n" + data
+    elif damage == "corrupt":  # the first half of the deflate stream, then garbage: what inflated is counted
+        bomb = head + b"stream\n" + data[: len(data) // 2] + b"\xff" * 64 + b"\nendstream" + tail
+    else:  # base-85 text, then deflated
+        encoded = base64.a85encode(data, wrapcol=72) + b"~>"
+        bomb = (head.replace(b"/Length %d /Filter /FlateDecode" % len(data),
+                             b"/Length %d /Filter [/ASCII85Decode /FlateDecode]" % len(encoded))
+                + b"stream\n" + encoded + b"\nendstream" + tail)
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(bomb)
+    with pytest.raises(limits.OverLimit, match="inflates to more than 0.2 MB"):
+        pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.2))
+    pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.7))  # under it: PDFium will judge the file
+    for garbage in (b"", b"%PDF-1.4\n1 0 obj << /Filter /FlateDecode >> stream\n\x78\x9c\xff",
+                    b"<< >>stream", b">>stream\r\nendstream"):
+        path.write_bytes(garbage)
+        pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.2))
+
+
+def test_real_pdfs_content_streams_are_far_under_the_limit() -> None:
+    # Their largest stream a page draws is 55 KB (reportlab's user guide; valgrind's manual, 248 KB), a tenth
+    # of a tenth of the 4 MB default. All the streams of valgrind's 1.4 MB manual inflate to 3.8 MB: bounded by
+    # QABOT_READER_MAX_FILE_MB, not this.
+    from qabot.corpus import pdf
+
+    real = sorted((REPO / "tests" / "data" / "formats").glob("pdf*/*.pdf"))
+    assert len(real) == 3
+    for path in real:
+        pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.1))
 
 
 def test_pdf_page_labels_longer_than_a_page_number_are_left_out_without_being_built(tmp_path: Path) -> None:
@@ -333,8 +416,11 @@ def _index(corpus: Path, index: Path) -> tuple[subprocess.CompletedProcess, floa
     ("flat_html", 3.9, None),
     ("flat_html", 50, "50.0 MB of markup to parse, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)"),
     ("deep_export", 1, "its JSON is nested more than 64 levels deep, not an export"),
-    ("pdf_lines", 22, ("page 1 draws more than 40,000 objects, the limit for a page "
-                      "(10,000 per MB of QABOT_READER_MAX_INFLATED_MB)")),
+    ("pdf_lines", 22, "a stream in it (object 4) inflates to more than 4 MB, over the limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("pdf_lines", 3.5, ("page 1 draws more than 40,000 objects, the limit for a page "
+                       "(10,000 per MB of QABOT_READER_MAX_INFLATED_MB)")),
+    ("pdf_tj", 16, "a stream in it (object 4) inflates to more than 4 MB, over the limit (QABOT_READER_MAX_INFLATED_MB)"),
+    ("pdf_shows", 334, "a stream in it (object 4) inflates to more than 4 MB, over the limit (QABOT_READER_MAX_INFLATED_MB)"),
     ("pdf_labels", 1, None),
 ])
 def test_qabot_index_on_a_hostile_file_ends_within_a_minute_and_a_gigabyte(tmp_path, kind, mb, skipped) -> None:
