@@ -71,6 +71,9 @@ def test_front_matter_unfenced() -> None:
     assert start == len("Title: Short history\nDate: 2020-01-01\n\n")
     # Ordinary text that happens to contain a colon is not front matter.
     assert parse_front_matter("Note: this is prose.\n\nMore.") == ({}, 0)
+    text = "\ufeffTitle: Short history\n\nThe body.\n"  # a byte-order mark first: the body still starts whole
+    meta, start = parse_front_matter(text)
+    assert meta == {"title": "Short history"} and text[start:] == "The body.\n"
 
 
 def test_jsonl_beir_documents(tmp_path: Path) -> None:

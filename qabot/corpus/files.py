@@ -11,7 +11,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,8 +184,8 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
     if fenced:
         return _meta_fields(fenced.group(1).splitlines()), fenced.end()
     fields: dict[str, str] = {}
-    offset = 1 if text.startswith("\ufeff") else 0
-    for line in text.split("\n"):
+    offset = 0  # a byte-order mark is part of the first line, and of its length
+    for line in _first_lines(text):
         match = _META_LINE.match(line.lstrip("\ufeff"))
         if not line.strip():
             if fields:
@@ -196,6 +196,15 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
         fields[match.group(1).lower()] = _unquote(match.group(2))
         offset += len(line) + 1
     return {}, 0
+
+
+def _first_lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")`` one line at a time: front matter is read from the top, never the whole file split."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
 
 
 def _meta_fields(lines: list[str]) -> dict[str, str]:
