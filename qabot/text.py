@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 
 # C0 and C1 controls (but tab and newline), zero-width and bidi format characters, BOM.
@@ -130,3 +131,12 @@ def table_width(header: list[str], rows: list[list[str]]) -> int:
     """Wide enough that no cell wraps: the widest cell of each column, plus padding."""
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     return sum(widths) + 3 * len(widths) + 2
+
+
+def lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, one line at a time: a file of millions of short lines is never held as a list."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]

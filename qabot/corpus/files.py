@@ -11,11 +11,12 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from qabot.errors import CorpusFolderError
+from qabot.text import lines
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,7 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
         return _meta_fields(fenced.group(1).splitlines()), fenced.end()
     fields: dict[str, str] = {}
     offset = 0  # a byte-order mark is part of the first line, and of its length
-    for line in _first_lines(text):
+    for line in lines(text):  # from the top, never the whole file split
         match = _META_LINE.match(line.lstrip("\ufeff"))
         if not line.strip():
             if fields:
@@ -196,15 +197,6 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
         fields[match.group(1).lower()] = _unquote(match.group(2))
         offset += len(line) + 1
     return {}, 0
-
-
-def _first_lines(text: str) -> Iterator[str]:
-    """``text.split("\\n")`` one line at a time: front matter is read from the top, never the whole file split."""
-    start = 0
-    while (end := text.find("\n", start)) >= 0:
-        yield text[start:end]
-        start = end + 1
-    yield text[start:]
 
 
 def _meta_fields(lines: list[str]) -> dict[str, str]:

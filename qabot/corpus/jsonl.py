@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn, read_text
 from qabot.models import Document
+from qabot.text import lines
 
 SUFFIXES = frozenset({".jsonl"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -33,7 +34,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
 
 def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
     seen: set[str] = set()
-    for number, line in enumerate(_lines(text), start=1):
+    for number, line in enumerate(lines(text), start=1):
         if not number % 1024:
             limits.check()  # a file of millions of bad lines yields nothing, but takes time
         if not line.strip():
@@ -67,15 +68,6 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
             text=record["text"],
             **meta,
         )
-
-
-def _lines(text: str) -> Iterator[str]:
-    """``text.split("\\n")``, one line at a time: a file of millions of short lines is not held twice."""
-    start = 0
-    while (end := text.find("\n", start)) >= 0:
-        yield text[start:end]
-        start = end + 1
-    yield text[start:]
 
 
 def _clean(value: str) -> str:
