@@ -1,0 +1,217 @@
+"""What a PDF's compressed streams inflate to, bounded before PDFium opens the file (``check_streams``).
+
+Like a zip bomb, 500 KB of PDF can inflate to a page content stream of 350 MB, which
+PDFium parses whole when it loads the page, and 40 KB to one text object of 15 million
+characters. The streams are found in the file's bytes (mapped, never read whole), and
+each is inflated a chunk at a time and counted, never held: see ``check_streams`` for the
+bounds. ``qabot.corpus.pdf`` calls it before anything else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mmap
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qabot.corpus import limits
+
+_STREAM = re.compile(rb">>[\x00\t\n\f\r ]*stream(?:\r\n|\r|\n)?")
+_OBJ_NUMBER = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+$")
+_LENGTH = re.compile(rb"/Length[\x00\t\n\f\r ]+(\d+)(?![\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
+_FILTER = re.compile(rb"/Filter[\x00\t\n\f\r ]*(\[[^\]]*\]|/[^\x00\t\n\f\r /\[\]<>()]+)")
+_NAME = re.compile(rb"/([^\x00\t\n\f\r /\[\]<>()]+)")
+# Not drawn as page content: an image, a font program (/Length1-3, or a compact font's /Subtype), an attachment.
+_NOT_CONTENT = re.compile(rb"/Subtype[\x00\t\n\f\r ]*/(?:Image|Type1C|CIDFontType0C|OpenType)\b"
+                          rb"|/Length[123]\b|/Type[\x00\t\n\f\r ]*/EmbeddedFile\b")
+_OBJECT_STREAM = re.compile(rb"/Type[\x00\t\n\f\r ]*/ObjStm\b")
+_CONTENTS = re.compile(rb"/Contents[\x00\t\n\f\r ]*(\[[\d\x00\t\n\f\r ]*(?:R[\d\x00\t\n\f\r ]*)*\]"
+                       rb"|\d+[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
+_REFERENCE = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R")
+_IMAGE_FILTERS = frozenset({b"DCTDecode", b"DCT", b"JPXDecode", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode"})
+_WHITESPACE = b"\x00\t\n\f\r "
+_CHUNK = 1 << 16  # bytes of a stream read, or inflated, at a time
+_DICTIONARY_REACH = 1 << 16  # how far before ``stream`` its object's header is looked for
+
+
+@dataclass
+class _Stream:
+    number: int | None  # its object number, where its header was found
+    start: int
+    end: int
+    filters: list[bytes]
+    content: bool  # may be page content (not an image, a font program or an attachment)
+    objects: bool  # an object stream: the objects in it are read for page contents
+
+
+def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
+    """Raise ``OverLimit`` when the file's compressed streams inflate past its limits, inflating none whole.
+
+    Each stream that may be drawn as page content (any but an image, a font program or an
+    attachment) may inflate to at most ``max_inflated_mb``, and so may the streams a page's
+    ``/Contents`` names, together (an image's stream named there counts too); all of them,
+    to at most ``max_file_mb``. Filters read: FlateDecode, ASCIIHexDecode, ASCII85Decode and
+    chains of them; what a stream inflates to is counted as far as they go (not LZWDecode or
+    RunLengthDecode, nor an encrypted file's streams). A malformed file is counted as far as
+    it can be, and left to PDFium to judge.
+    """
+    try:
+        with open(path, "rb") as f:
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # unreadable, or empty: PDFium says why
+        return
+    with data:
+        _check_streams(data, bound)
+
+
+def _check_streams(data: mmap.mmap, bound: limits.ReaderLimits) -> None:
+    most = bound.max_inflated_mb * limits.MB
+    streams, contents = _streams(data)
+    sizes: dict[int, int] = {}
+    total = 0
+    for stream in streams:
+        if not stream.content:
+            continue
+        limits.check()
+        size = _inflated(data, stream, most, contents if stream.objects else None)
+        total += size
+        if size > most:
+            raise limits.OverLimit(f"a stream in it{_object(stream)} inflates to more than "
+                                   f"{bound.max_inflated_mb:g} MB, over the limit (QABOT_READER_MAX_INFLATED_MB)")
+        if total > bound.max_file_mb * limits.MB:
+            raise limits.OverLimit(f"its streams inflate to more than {bound.max_file_mb:g} MB, over the limit "
+                                   "(QABOT_READER_MAX_FILE_MB)")
+        if stream.number is not None:
+            sizes[stream.number] = max(size, sizes.get(stream.number, 0))
+    named = {number for page in contents for number in page}
+    for stream in streams:  # a stream that says it is an image, but is a page's content
+        if not stream.content and stream.number in named and stream.number not in sizes:
+            limits.check()
+            sizes[stream.number] = _inflated(data, stream, most + 1, None)
+    for page in contents:
+        if sum(sizes.get(number, 0) for number in page) > most:
+            raise limits.OverLimit(f"a page's content streams inflate to more than {bound.max_inflated_mb:g} MB, "
+                                   "over the limit (QABOT_READER_MAX_INFLATED_MB)")
+
+
+def _object(stream: _Stream) -> str:
+    return f" (object {stream.number})" if stream.number is not None else ""
+
+
+def _streams(data: mmap.mmap | bytes) -> tuple[list[_Stream], list[list[int]]]:
+    """The streams of a PDF's bytes, and the object numbers each page's ``/Contents`` names (outside object streams)."""
+    streams: list[_Stream] = []
+    contents: list[list[int]] = []
+    position = 0
+    size = len(data)
+    while True:
+        found = _STREAM.search(data, position)
+        between = (position, found.start() if found else size)
+        contents += _contents(data, *between)
+        if found is None:
+            return streams, contents
+        reach = max(0, found.start() - _DICTIONARY_REACH)
+        header = data.rfind(b"obj", reach, found.start())
+        dictionary = bytes(data[(header + 3 if header >= 0 else reach) : found.end()])
+        number = _OBJ_NUMBER.search(bytes(data[max(0, header - 32) : header])) if header >= 0 else None
+        start = found.end()
+        length = _LENGTH.search(dictionary)
+        end = -1
+        if length and bytes(data[start + int(length[1]) : start + int(length[1]) + 12]
+                            ).lstrip(_WHITESPACE).startswith(b"endstream"):
+            end = start + int(length[1])
+        if end < 0:
+            end = data.find(b"endstream", start)
+            end = size if end < 0 else end
+        listed = _FILTER.search(dictionary)
+        filters = _NAME.findall(listed[1]) if listed else []
+        streams.append(_Stream(int(number[1]) if number else None, start, end, filters,
+                               not _NOT_CONTENT.search(dictionary) and not _IMAGE_FILTERS.intersection(filters),
+                               bool(_OBJECT_STREAM.search(dictionary))))
+        position = max(end, start)
+
+
+def _contents(data: mmap.mmap | bytes, start: int, end: int) -> list[list[int]]:
+    return [[int(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
+
+
+def _inflated(data: mmap.mmap | bytes, stream: _Stream, most: float, contents: list[list[int]] | None) -> int:
+    """The bytes ``stream`` decodes to, counted until past ``most``; with ``contents``, the ``/Contents`` of the
+    objects in it (an object stream) are added to it."""
+    chunks: Iterator[bytes] = (bytes(data[at : min(at + _CHUNK, stream.end)])
+                               for at in range(stream.start, stream.end, _CHUNK))
+    filters = stream.filters
+    while filters and filters[-1] in _SHRINK:
+        filters = filters[:-1]  # decoded, ASCII hex or base-85 is smaller than it is: counted as it is
+    for name in filters:
+        decode = _DECODERS.get(name)
+        if decode is None:
+            break  # LZW, RunLength, Crypt: counted as far as the filters before it go
+        chunks = decode(chunks)
+    size = 0
+    kept = bytearray()
+    for chunk in chunks:
+        size += len(chunk)
+        if contents is not None:
+            kept += chunk
+        if size > most:
+            break
+    if contents is not None:
+        contents += _contents(bytes(kept), 0, len(kept))
+    return size
+
+
+def _flate(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    inflater = zlib.decompressobj()
+    try:
+        for chunk in chunks:
+            while not inflater.eof:
+                out = inflater.decompress(chunk, _CHUNK)  # never more than a chunk at a time: a bomb is never held
+                chunk = inflater.unconsumed_tail
+                if out:
+                    yield out
+                if not chunk and len(out) < _CHUNK:
+                    break
+            if inflater.eof:
+                return
+    except zlib.error:  # corrupt: what inflated so far is counted
+        return
+
+
+def _hex(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    carry = b""
+    for chunk in chunks:
+        end = chunk.find(b">")
+        digits = carry + (chunk if end < 0 else chunk[:end]).translate(None, _WHITESPACE)
+        even = len(digits) - len(digits) % 2
+        try:
+            yield binascii.unhexlify(digits[:even])
+        except binascii.Error:
+            return
+        carry = digits[even:]
+        if end >= 0:
+            return
+
+
+def _ascii85(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    carry = b""
+    for chunk in chunks:
+        end = chunk.find(b"~>")
+        letters = carry + (chunk if end < 0 else chunk[:end]).translate(None, _WHITESPACE).replace(b"z", b"!!!!!")
+        whole = len(letters) - (len(letters) % 5 if end < 0 else 0)
+        try:
+            yield base64.a85decode(letters[:whole])
+        except ValueError:
+            return
+        carry = letters[whole:]
+        if end >= 0:
+            return
+
+
+_SHRINK = frozenset({b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85"})
+_DECODERS = {b"FlateDecode": _flate, b"Fl": _flate, b"ASCIIHexDecode": _hex, b"AHx": _hex,
+             b"ASCII85Decode": _ascii85, b"A85": _ascii85}
