@@ -59,15 +59,17 @@ def strip_controls(text: str) -> str:
     return CONTROL.sub(" ", text)
 
 
+# Bidi overrides and isolates, and the other invisible format characters (the Arabic letter mark, the Mongolian
+# vowel separator, tag characters): shown by name, so that text cannot be reordered or hidden on screen.
+_INVISIBLE = (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0x061C, 0x180E,
+              *range(0xE0000, 0xE0080))
+
+
 def _visible_table() -> dict[int, str]:
     table = {cp: chr(0x2400 + cp) for cp in range(0x20)}  # C0 controls: their Control Pictures, ␛ for ESC
     table[0x7F] = "\u2421"  # ␡
     table.update({cp: f"\\x{cp:02x}" for cp in range(0x80, 0xA0)})  # C1 controls, CSI (0x9b) among them
-    # Bidi overrides and isolates, and the other invisible format characters: shown by name,
-    # so that text cannot be reordered or hidden on screen.
-    for cp in (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF,
-               0x061C, 0x180E, *range(0xE0000, 0xE0080)):  # the Arabic letter mark; invisible tag characters
-        table[cp] = f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+    table.update({cp: f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}" for cp in _INVISIBLE})
     return table
 
 
@@ -85,7 +87,8 @@ def visible(text: str, *, lines: bool = False) -> str:
     return text.translate(_VISIBLE_KEEP_LINES if lines else _VISIBLE)
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\u061c\u180e\U000e0000-\U000e007f]")
+# What JSON leaves raw (it escapes C0 controls itself) and a terminal may act on: DEL, C1 controls, the invisible.
+_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in (*range(0x7F, 0xA0), *_INVISIBLE)) + "]")
 
 
 def json_safe(text: str) -> str:

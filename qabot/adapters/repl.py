@@ -98,12 +98,12 @@ def parse(line: str) -> str | Command | None:
         return text
     prefix = text[0]
     word, argument = [*text[1:].split(maxsplit=1), "", ""][:2]
-    name = _command_name(word.lower())
-    if name is None:
-        alike = [f"{prefix}{n}" for n in COMMANDS if word and n.startswith(ALIASES.get(word.lower(), word.lower()))]
-        if len(alike) > 1:
-            raise CommandError(f"{text.split()[0]!r} could be {' or '.join(alike)}; type more of it")
+    names = _command_names(word.lower())
+    if len(names) > 1:
+        raise CommandError(f"{text.split()[0]!r} could be {' or '.join(prefix + n for n in names)}; type more of it")
+    if not names:
         raise CommandError(f"unknown command {text.split()[0]!r}; {prefix}help lists the commands")
+    name = names[0]
     spec = COMMANDS[name]
     if spec.text:
         return Command(name, text=argument.strip() or None)
@@ -115,13 +115,12 @@ def parse(line: str) -> str | Command | None:
     return Command(name, int(argument))
 
 
-def _command_name(word: str) -> str | None:
-    """The command ``word`` names: in full, by an alias, or by the first letters of only one name (:q, :o 2)."""
+def _command_names(word: str) -> list[str]:
+    """The commands ``word`` may name: in full, by an alias, or by their first letters (:q, :o 2; :s is two)."""
     word = ALIASES.get(word, word)
     if word in COMMANDS:
-        return word
-    starting = [name for name in COMMANDS if word and name.startswith(word)]
-    return starting[0] if len(starting) == 1 else None
+        return [word]
+    return [name for name in COMMANDS if word and name.startswith(word)]
 
 
 def help_text() -> str:

@@ -93,8 +93,7 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
                 if not document.paragraphs:  # derived text was charged paragraph by paragraph
                     budget.spend(len(document.text))
                 if document.paragraphs is None:  # plain text: finding its paragraphs is part of reading it
-                    found = paragraphs(document.text, document.body_start)
-                    document = document.model_copy(update={"paragraphs": tuple(found)})
+                    document = document.model_copy(update={"paragraphs": tuple(document_paragraphs(document))})
             yield document
     except OverLimit as exc:
         warn(f"skipping {file.name}: {exc}")

@@ -43,16 +43,15 @@ from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
-_CHECK_EVERY = 1 << 16  # events between checks of the reader's time budget while the nesting is measured
 CHAT_TYPES = frozenset({"Default", "Reply"})
 _ABSENT = object()
 # The fields of a message whose type matters where present, and what it must be: an export written by hand, or by
 # a buggy tool, may hold anything, and one such message is skipped, not its whole export.
-_LIST = (list, tuple, type(None))
-_TYPES: dict[str, tuple[type, ...]] = {"id": (str, int), "content": (str,), "attachments": _LIST, "embeds": _LIST,
-                                       "mentions": _LIST, "reference": (dict, type(None))}
-_TYPE_NAMES = {"id": "text or a number", "content": "text", "attachments": "a list", "embeds": "a list",
-               "mentions": "a list", "reference": "an object"}
+_LIST = ((list, tuple, type(None)), "a list")
+_FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
+    "id": ((str, int), "text or a number"), "content": ((str,), "text"), "attachments": _LIST, "embeds": _LIST,
+    "mentions": _LIST, "reference": ((dict, type(None)), "an object"),
+}
 
 
 class TooDeep(ijson.JSONError):
@@ -81,15 +80,13 @@ def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
     """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
     depth = 0
     with path.open("rb") as handle:
-        for n, (event, _) in enumerate(ijson.basic_parse(handle, use_float=True)):
+        for event, _ in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
                 depth += 1
                 if depth > limit:
                     raise TooDeep(f"nested more than {limit} levels deep")
             elif event == "end_map" or event == "end_array":
                 depth -= 1
-            if not n % _CHECK_EVERY:
-                limits.check()
 
 
 def header(path: Path) -> dict[str, Any] | None:
@@ -201,10 +198,10 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
-        wrong = next((key for key, types in _TYPES.items() if key in message
+        wrong = next((key for key, (types, _) in _FIELDS.items() if key in message
                       and (not isinstance(message[key], types) or isinstance(message[key], bool))), None)
         if wrong:  # one broken message is skipped, not the export with it
-            warn(f"{name}: skipping message {index}: its {wrong!r} is not {_TYPE_NAMES[wrong]}")
+            warn(f"{name}: skipping message {index}: its {wrong!r} is not {_FIELDS[wrong][1]}")
             continue
         yield _message(message, people.setdefault(author, author), people)
 

@@ -47,6 +47,9 @@ from qabot.text import dedup_key
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 MARKUP = True  # parsed whole into a tree: its size is bounded by QABOT_READER_MAX_INFLATED_MB (qabot.corpus.limits)
 PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
+# trafilatura logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no
+# text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
 _SPACES = re.compile(r"\s+")
@@ -84,9 +87,6 @@ def document(name: str, data: bytes) -> Document | None:
     """The document of a page's HTML, or None when it has no main content."""
     import trafilatura
 
-    # It logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no text
-    # in, naming no file; the skip is reported here, with the file's name.
-    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     tree = trafilatura.load_html(data)
     if tree is None:
         return None

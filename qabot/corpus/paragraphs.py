@@ -15,10 +15,9 @@ marked ``duplicate`` and not indexed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import TypeVar
 
 from qabot.corpus import limits
 from qabot.models import Paragraph
@@ -47,8 +46,6 @@ _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time
-_CHECK_EVERY = 1024  # paragraphs between two checks of the file's time
-_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -102,15 +99,6 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
         for piece in block:
             yield _Line(start, piece)
             start += len(piece) + 1
-
-
-def _checked(items: Iterable[_T]) -> Iterator[_T]:
-    """``items``, checking the time of the file being read every ``_CHECK_EVERY`` of them: a text that
-    takes too long is skipped, like any other file."""
-    for count, item in enumerate(items):
-        if count % _CHECK_EVERY == 0:
-            limits.check()
-        yield item
 
 
 class _Markdown:
@@ -189,7 +177,7 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
         if current:
             out.append((*span(current[0], current[-1]), None))
             current.clear()
-            if not len(out) % _CHECK_EVERY:
+            if not len(out) % limits.CHECK_EVERY:
                 limits.paragraphs(len(out))  # before any of them is described: millions of one-letter lines
 
     heading: list[_Line] = []
@@ -225,11 +213,11 @@ def _is_underline(line: str) -> bool:
 
 
 def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragraph]:
-    bodies = [text[start:end] for start, end, _ in _checked(raw)]
-    keys = [dedup_key(body) for body in _checked(bodies)]
+    bodies = [text[start:end] for start, end, _ in limits.checked(raw)]
+    keys = [dedup_key(body) for body in limits.checked(bodies)]
     heading_like = [
         md is None and _looks_like_heading(body) and not _goes_on(text, raw, index)
-        for index, ((_, _, md), body) in enumerate(_checked(zip(raw, bodies, strict=True)))
+        for index, ((_, _, md), body) in enumerate(limits.checked(zip(raw, bodies, strict=True)))
     ]
     # The last paragraph that is not heading-like: a heading-like line before it has text below its run.
     last_text = next((index for index in range(len(raw) - 1, -1, -1) if not heading_like[index]), -1)
@@ -239,7 +227,7 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
     run: set[str] = set()  # keys of the run of heading-like lines right above, all but its last line
-    for index, (start, end, md_heading) in enumerate(_checked(raw)):
+    for index, (start, end, md_heading) in enumerate(limits.checked(raw)):
         if index >= 2 and heading_like[index - 1] and heading_like[index - 2]:
             run.add(keys[index - 2])
         else:

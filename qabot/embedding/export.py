@@ -97,8 +97,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # another user's: alive
-        return True
+    except PermissionError:  # another user's: alive
+        pass
     return True
 
 

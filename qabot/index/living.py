@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
+_CLOSED = "this index is closed; make a new one with QABot.from_settings()"
 
 Notify = Callable[[str], None]
 
@@ -134,7 +135,7 @@ class LivingIndex:
         """The state in service, held until the block ends (a swap meanwhile does not close it)."""
         with self._state:
             if self._closed or self._serving is None:
-                raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+                raise QABotError(_CLOSED)
             serving = self._serving
             serving.users += 1
         try:
@@ -149,13 +150,13 @@ class LivingIndex:
     def _check_open(self) -> None:
         """A closed index is not changed any more: what it would write, nobody would serve."""
         if self._closed:
-            raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+            raise QABotError(_CLOSED)
 
     @property
     def current(self) -> SearchEngine:
         serving = self._serving
         if serving is None:
-            raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+            raise QABotError(_CLOSED)
         return serving.engine
 
     @property
@@ -367,8 +368,7 @@ class LivingIndex:
         each update the watching made.
         """
         with self._state:
-            if self._closed:
-                raise QABotError("this index is closed; make a new one with QABot.from_settings()")
+            self._check_open()
             if self._watcher is not None:
                 return
             hear = on_change or (lambda _result: None)

@@ -107,11 +107,10 @@ class CorpusUpdate:
             # A first build needs something to serve; a change that removes every passage (the last file deleted)
             # is served as it is: an empty index answers nothing, where the old one would quote what was removed.
             if tx.counts()[1] == 0 and base is None:
-                skipped = [message for name in sorted(notes) for message in notes[name]]
                 why = (f"every file in {str(self.config.corpus_dir)!r} was skipped" if found.files and all(
                     any(m.startswith(f"skipping {name}: ") for m in notes.get(name, ())) for name in found.files)
                     else f"the files in {str(self.config.corpus_dir)!r} hold no text")
-                raise NothingToIndex(f"nothing to index: {why}", skipped)
+                raise NothingToIndex(f"nothing to index: {why}", manifest.skipped_messages())
             commit(tx, manifest, ingest, started)
         except BaseException:
             tx.abort()
