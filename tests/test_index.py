@@ -214,6 +214,24 @@ def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, 
     living.close()
 
 
+def test_a_kept_passage_is_numbered_as_its_snapshot_numbers_it(make_corpus, tmp_path, fake_embedder,
+                                                                 monkeypatch) -> None:
+    from qabot.index.embedded import store
+
+    monkeypatch.setattr(store, "_CACHED_PASSAGES", 4)  # fewer than the passages read
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(8)})
+    living = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    segment = living.current.parts[0].segment.store
+    rows = list(range(8))
+    first = segment.passages(rows)
+    assert segment.passages(rows) == first  # read again, from what was kept and what was not
+    # The same segment behind others (a later snapshot after a merge): its passages take that snapshot's numbers.
+    moved = segment.passages(rows, row_base=100, doc_base=10)
+    assert [(p.row, p.doc, p.text) for p in moved.values()] == [(r + 100, p.doc + 10, p.text) for r, p in first.items()]
+    assert segment.passages(rows) == first
+    living.close()
+
+
 def test_sentence_vectors_widen_from_float16_bit_for_bit() -> None:
     import numpy as np
 

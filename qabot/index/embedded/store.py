@@ -63,6 +63,10 @@ CREATE TABLE documents (
 );
 """
 _CACHED_DOCUMENTS = 4096
+# Passages built lately: a question reads its candidates' neighbours, and the next question
+# mostly the same ones. About 4 MB of text at 1,000 characters a passage.
+_CACHED_PASSAGES = 4096
+_CACHED_PARAGRAPHS = 16384
 DOCUMENT_META = "doc_id, source, title, author, date, url, digest, api"
 
 
@@ -187,6 +191,8 @@ class Store:
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.RLock()
         self._meta: LRUCache[int, tuple[str, str, str | None, str | None]] = LRUCache(_CACHED_DOCUMENTS)
+        self._passages: LRUCache[tuple[int, int, int], PassageRow] = LRUCache(_CACHED_PASSAGES)
+        self._paragraphs: LRUCache[int, ParagraphRow] = LRUCache(_CACHED_PARAGRAPHS)
         self._table: list[tuple[str, str | None, int]] | None = None
         # Reading the schema fails fast on a file that is not a qabot store.
         self._query(f"SELECT row, {DOCUMENT_META} FROM documents LIMIT 1")
@@ -225,24 +231,29 @@ class Store:
         return int(self.documents[doc + 1, 0] - self.documents[doc, 0])
 
     def passages(self, rows: Sequence[int], row_base: int = 0, doc_base: int = 0) -> dict[int, PassageRow]:
-        """The stored passages at these (segment) rows, keyed and numbered by ``row + row_base``."""
+        """The stored passages at these (segment) rows, keyed and numbered by ``row + row_base``; built ones are
+        kept (``_CACHED_PASSAGES``), since a segment never changes."""
         rows = [int(r) for r in rows if 0 <= int(r) < len(self.passage_rows)]
-        if not rows:
-            return {}
-        records = np.asarray(self.passage_rows[rows]).tolist()  # plain tuples: no numpy per field
-        meta = self._metadata(r[0] for r in records)
-        out = {}
-        for row, (doc, start, end, paragraph, section, page) in zip(rows, records, strict=True):
-            doc_id, source, title, url = meta[doc]
-            first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
-            out[row + row_base] = PassageRow(
-                row=row + row_base, doc=doc + doc_base, doc_id=doc_id, source=source, title=title, url=url,
-                section=self._section(section), paragraph=paragraph, start=start, end=end,
-                text=self.text(doc, start, end),
-                sentences=tuple(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())),
-                page=_page(page),
-            )
-        return out
+        with self._lock:
+            found = {row: passage for row in rows if (passage := self._passages.get((row, row_base, doc_base)))}
+        missing = [row for row in rows if row not in found]
+        if missing:
+            records = np.asarray(self.passage_rows[missing]).tolist()  # plain tuples: no numpy per field
+            meta = self._metadata(r[0] for r in records)
+            for row, (doc, start, end, paragraph, section, page) in zip(missing, records, strict=True):
+                doc_id, source, title, url = meta[doc]
+                first, last = int(self.sentence_start[row]), int(self.sentence_start[row + 1])
+                found[row] = PassageRow(
+                    row=row + row_base, doc=doc + doc_base, doc_id=doc_id, source=source, title=title, url=url,
+                    section=self._section(section), paragraph=paragraph, start=start, end=end,
+                    text=self.text(doc, start, end),
+                    sentences=tuple(map(tuple, np.asarray(self.sentence_spans[first:last]).tolist())),
+                    page=_page(page),
+                )
+            with self._lock:
+                for row in missing:
+                    self._passages[(row, row_base, doc_base)] = found[row]
+        return {row + row_base: found[row] for row in rows}
 
     def doc_ids(self, rows: Sequence[int]) -> list[str]:
         """The document id of each passage row (without reading the passages' text)."""
@@ -276,7 +287,15 @@ class Store:
         """The paragraph of ``doc`` that starts last at or before ``offset``."""
         lo, hi = self._paragraph_range(doc)
         at = int(np.searchsorted(self.paragraph_rows["start"][lo:hi], offset, side="right")) - 1
-        return self._paragraph(self.paragraph_rows[lo + at]) if at >= 0 else None
+        if at < 0:
+            return None
+        with self._lock:
+            found = self._paragraphs.get(lo + at)
+        if found is None:
+            found = self._paragraph(self.paragraph_rows[lo + at])
+            with self._lock:
+                self._paragraphs[lo + at] = found
+        return found
 
     # -- documents, for listings and updates --------------------------------------------
 
