@@ -133,17 +133,24 @@ def has_type(sentence: str, kind: str | None, question: str) -> bool:
     if kind is None:
         return False
     asked = _folded(question)
+    if kind == "name":
+        return any(_new_name(words, asked) for words in _found(sentence, kind))
+    return any(item not in asked for item in _found(sentence, kind))
+
+
+@lru_cache(maxsize=16384)
+def _found(sentence: str, kind: str) -> tuple:
+    """What of ``kind`` a sentence holds, folded, whatever the question (the best candidates' sentences come back
+    question after question): for names, each name's words."""
     if kind == "date":
-        found = (m.group(0) for m in _DATE.finditer(sentence))
-    elif kind == "number":
-        found = (m.group(0) for m in _NUMBER.finditer(sentence))
-    elif kind == "name":
-        return any(_new_name(m.group(0), asked) for m in _NAME_PHRASE.finditer(sentence)) or any(
-            _new_name(m.group(1), asked) for m in _AGENT.finditer(sentence)
-        )
-    else:  # places: capitalised words, other than a capitalised "The" or "In"
-        found = (m.group(0) for m in _CAPITALISED.finditer(sentence) if fold(m.group(0)) not in STOPWORDS)
-    return any(fold(item) not in asked for item in found)
+        return tuple(fold(m.group(0)) for m in _DATE.finditer(sentence))
+    if kind == "number":
+        return tuple(fold(m.group(0)) for m in _NUMBER.finditer(sentence))
+    if kind == "name":
+        phrases = [m.group(0) for m in _NAME_PHRASE.finditer(sentence)] + [m.group(1) for m in _AGENT.finditer(sentence)]
+        return tuple(tuple(fold(w.strip("’'.")) for w in phrase.split()) for phrase in phrases)
+    # places: capitalised words, other than a capitalised "The" or "In"
+    return tuple(item for m in _CAPITALISED.finditer(sentence) if (item := fold(m.group(0))) not in STOPWORDS)
 
 
 @lru_cache(maxsize=256)
@@ -152,10 +159,9 @@ def _folded(question: str) -> str:
     return fold(question)
 
 
-def _new_name(phrase: str, asked: str) -> bool:
-    """A name the question does not already use: none of its words is in the question,
+def _new_name(words: tuple[str, ...], asked: str) -> bool:
+    """A name (its folded ``words``) the question does not already use: none of its words is in the question,
     and it is more than capitalised stopwords, months and days ("In January")."""
-    words = [fold(w.strip("’'.")) for w in phrase.split()]
     if any(w in asked for w in words if len(w) > 2):
         return False
     return any(w not in STOPWORDS and w not in _NOT_NAMES for w in words)
