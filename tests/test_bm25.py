@@ -131,7 +131,7 @@ def test_the_term_frequency_component_is_bm25s_own_bit_for_bit() -> None:
         assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
 
 
-def test_answering_a_question_imports_neither_bm25s_nor_scipy_nor_faiss(make_corpus, tmp_path) -> None:
+def test_answering_a_question_imports_neither_bm25s_nor_scipy_nor_faiss_nor_does_a_flat_build(make_corpus, tmp_path) -> None:
     import subprocess
     import sys
 
@@ -148,7 +148,12 @@ def test_answering_a_question_imports_neither_bm25s_nor_scipy_nor_faiss(make_cor
         "embedder=HashEmbedder(), progress=False, _env_file=None)\n"
         "assert bot.ask('When was the harbour dredged?', k=1).excerpts\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'bm25s', 'scipy', 'faiss'}))\n"
+        "bot.close()\n"
+        # Nor does building one with exact search (Flat, the default) load FAISS.
+        f"QABot.from_settings(corpus_dir={str(corpus)!r}, index_dir={str(tmp_path / 'idx2')!r}, "
+        "embedder=HashEmbedder(), progress=False, _env_file=None).close()\n"
+        "print('faiss' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert done.stdout.split() == ["[]", "False"]
