@@ -232,6 +232,21 @@ def test_a_kept_passage_is_numbered_as_its_snapshot_numbers_it(make_corpus, tmp_
     living.close()
 
 
+def test_a_kept_neighbourhood_is_the_same_each_time(make_corpus, tmp_path, fake_embedder) -> None:
+    paragraphs = [" ".join(f"Sentence {j} of paragraph {i} is about ferry {i * 100 + j}." for j in range(12))
+                  for i in range(8)]
+    corpus = make_corpus({"long.txt": "\n\n".join(paragraphs)})
+    living = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    snapshot = living.current
+    middle = snapshot.passages([3])[3]
+    near = snapshot.neighbours(middle, 2)
+    assert [p.row for p in near] == [1, 2, 3, 4, 5]
+    near.clear()  # whatever a caller does with the list it was given
+    assert [p.row for p in snapshot.neighbours(middle, 2)] == [1, 2, 3, 4, 5]
+    assert [p.row for p in snapshot.neighbours(middle, 1)] == [2, 3, 4]
+    living.close()
+
+
 def test_sentence_vectors_widen_from_float16_bit_for_bit() -> None:
     import numpy as np
 

@@ -14,10 +14,12 @@ the rerank and the excerpts read is fetched by row.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from cachetools import LRUCache
 
 from qabot.index.embedded import bm25
 from qabot.index.embedded import dense as dense_index
@@ -41,6 +43,9 @@ class Part:
     dead: np.ndarray | None  # per passage
 
 
+_CACHED_NEIGHBOURHOODS = 2048
+
+
 class Snapshot:
     """A committed state of the embedded engine (a ``SearchEngine``)."""
 
@@ -57,6 +62,9 @@ class Snapshot:
             length=sum(p.info.length - p.info.deleted_length for p in parts),
         )
         self._sources: list[SourceInfo] | None = None
+        # Each excerpt's window reads the passages around it, and the next questions mostly the same ones.
+        self._near: LRUCache[tuple[int, int], list[PassageRow]] = LRUCache(_CACHED_NEIGHBOURHOODS)
+        self._near_lock = threading.Lock()
 
     # -- finding --------------------------------------------------------------------------
 
@@ -160,6 +168,15 @@ class Snapshot:
         return out
 
     def neighbours(self, passage: PassageRow, radius: int) -> list[PassageRow]:
+        with self._near_lock:
+            found = self._near.get((passage.row, radius))
+        if found is None:
+            found = self._neighbours(passage, radius)
+            with self._near_lock:
+                self._near[(passage.row, radius)] = found
+        return list(found)
+
+    def _neighbours(self, passage: PassageRow, radius: int) -> list[PassageRow]:
         part, doc = self._doc(passage.doc)
         local = passage.row - part.base
         first, last = part.segment.store.doc_passages(doc)
