@@ -306,3 +306,12 @@ def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_
     documents.write_export(corpus / "help.json", chat)
     first = bot_for(corpus).ask("How can I make the printer fan quieter at night?", k=1).excerpts[0]
     assert first.citation.link.endswith("/5003")
+
+
+def test_advice_in_the_future_tense_is_advice() -> None:
+    from qabot.search.exchange import _SUGGESTS
+
+    for said in ["you'll want to use the kubuntu backports PPA", "you will need to reboot", "you’ll want to keep it",
+                 "you can set it to have no password", "you'd want to run it as root"]:
+        assert _SUGGESTS.search(said), said
+    assert not _SUGGESTS.search("you'll see the logo and then it drops back to the login screen")

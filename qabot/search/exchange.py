@@ -44,9 +44,9 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 REACH = 2  # passages either side of the matched one whose messages may answer it
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
-# Advice: "you can/should ...", or a verb of doing at the start of a clause ("try ...", "run ...", "then add ...").
+# Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...").
 _SUGGESTS = re.compile(
-    r"\byou(?:'d| would)? (?:can|could|should|need to|might|may|must|have to|want to|will need to)\b|\btry\b"
+    r"\byou(?:['’]d| would|['’]ll| will)? (?:can|could|should|need to|might|may|must|have to|want to)\b|\btry\b"
     r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
