@@ -56,6 +56,9 @@ _SUGGESTS = re.compile(
 # also decides whether an exchange opens with news, and news is often told with "we" ("we moved the meetup").
 _PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fails?|failed|broken|crash\w*|"
                       r"stuck)\b", re.IGNORECASE)
+# A question that speaks of the asker's own situation ("should I ...", "when we do ...") is the asker's own, even
+# put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
             "first_reply", "before", "bot")
@@ -149,6 +152,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     said_text = _said(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
+    if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
+        # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
+        asker = _addressee(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author,
+                           {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
@@ -179,6 +186,15 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
+    """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
+    if author and body.startswith(f"{author}: "):
+        body = body[len(author) + 2 :]
+    opening = _ADDRESSED.match(body)
+    name = opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
+    return name if name != author and name in authors else None
 
 
 def _said(body: str, author: str | None) -> str:
