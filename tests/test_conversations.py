@@ -306,3 +306,27 @@ def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_
     documents.write_export(corpus / "help.json", chat)
     first = bot_for(corpus).ask("How can I make the printer fan quieter at night?", k=1).excerpts[0]
     assert first.citation.link.endswith("/5003")
+
+
+def test_advice_in_the_future_tense_is_advice() -> None:
+    from qabot.search.exchange import _SUGGESTS
+
+    for said in ["you'll want to use the kubuntu backports PPA", "you will need to reboot", "you’ll want to keep it",
+                 "you can set it to have no password", "you'd want to run it as root"]:
+        assert _SUGGESTS.search(said), said
+    assert not _SUGGESTS.search("you'll see the logo and then it drops back to the login screen")
+
+
+def test_a_helper_asking_back_by_name_is_not_the_asker(tmp_path: Path, bot_for) -> None:
+    """The message that matches a question best may be a helper's question back to the asker ("Ana: how much memory
+    does your laptop have?"): the one it is put to asked, and the helper's later message is the answer."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("6001", "Ana", "anyone know why the installer crawls?", _at(0)),
+        documents.message("6002", "Sam", "Ana: how much memory does your laptop have for Ubuntu?", _at(1)),
+        documents.message("6003", "Ana", "Sam: 1 GB", _at(2)),
+        documents.message("6004", "Sam", "Ana: that is too little, give it at least 2 GB", _at(3)),
+    ])
+    answer = bot.ask("How much memory does a laptop need for Ubuntu?", k=1)
+    assert answer.answered  # not an exchange where nobody answered the asker (Sam)
+    assert answer.excerpts[0].citation.link.endswith("/6004") and answer.excerpts[0].highlight == (
+        "Sam: Ana: that is too little, give it at least 2 GB")

@@ -44,9 +44,9 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 REACH = 2  # passages either side of the matched one whose messages may answer it
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
-# Advice: "you can/should ...", or a verb of doing at the start of a clause ("try ...", "run ...", "then add ...").
+# Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...").
 _SUGGESTS = re.compile(
-    r"\byou(?:'d| would)? (?:can|could|should|need to|might|may|must|have to|want to|will need to)\b|\btry\b"
+    r"\byou(?:['’]d| would|['’]ll| will)? (?:can|could|should|need to|might|may|must|have to|want to)\b|\btry\b"
     r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
@@ -56,6 +56,9 @@ _SUGGESTS = re.compile(
 # also decides whether an exchange opens with news, and news is often told with "we" ("we moved the meetup").
 _PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fails?|failed|broken|crash\w*|"
                       r"stuck)\b", re.IGNORECASE)
+# A question that speaks of the asker's own situation ("should I ...", "when we do ...") is the asker's own, even
+# put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
             "first_reply", "before", "bot")
@@ -149,6 +152,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     said_text = _said(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
+    if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
+        # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
+        asker = _addressee(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author,
+                           {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     out = []
     replied = False
@@ -179,6 +186,15 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
+    """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
+    if author and body.startswith(f"{author}: "):
+        body = body[len(author) + 2 :]
+    opening = _ADDRESSED.match(body)
+    name = opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
+    return name if name != author and name in authors else None
 
 
 def _said(body: str, author: str | None) -> str:
