@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,7 +37,7 @@ from qabot.search import evidence, excerpts, exchange, followup, lexicon
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
-from qabot.text import dedup_key
+from qabot.text import dedup_key as _dedup_key
 
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
 SECOND_PASSAGE_WEIGHT = 0.25  # rank_documents: weight of a document's second-best passage (tuned on SciFact train)
@@ -46,6 +47,9 @@ _NOWHERE = "\x00"  # a term no passage can hold: its idf is that of every term t
 TYPICAL_WORTH = 0.6  # about what an exchange's best answer is worth (0.60, the median on chat-dev and chat-extra)
 WORTH_READ = 10  # the best candidates whose exchange's answer is weighed before choosing (whatever ``k`` is)
 UNANSWERED = 1.0  # lowers a chat's question that nobody else in its exchange answered behind those answered
+
+# The same passages and highlights come back question after question; their keys are worked out once.
+dedup_key = lru_cache(maxsize=8192)(_dedup_key)
 
 
 @dataclass(frozen=True)
