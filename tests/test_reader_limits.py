@@ -302,6 +302,27 @@ def test_a_text_of_a_million_tiny_paragraphs_is_skipped_by_their_number(tmp_path
     assert len(doc.paragraphs) == 2_000
 
 
+def test_a_long_markdown_looking_text_is_read_by_the_plain_rules_in_bounded_memory(tmp_path: Path) -> None:
+    # markdown-it holds each block as tokens, in one call the time limit cannot stop: these 2 million one-word
+    # list items (8 MB) took 3.6 GB and a minute. Past 25,000 lines per MB of QABOT_READER_MAX_INFLATED_MB (100,000
+    # by default), a text's Markdown is not parsed; its paragraphs are found by the plain-text rules.
+    path = tmp_path / "list.md"
+    path.write_text("- a\n" * 2_000_000, encoding="utf-8")
+    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, load_file; "
+              "p = Path(sys.argv[1]); w = []; d = list(load_file(CorpusFile(p, p.name), w.append)); "
+              "print(len(d), d[0].text == p.read_text(encoding='utf-8'), w)")
+    peak = tmp_path / "read.peak"
+    done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "True", "[]"]  # read whole, nothing skipped
+    assert int(peak.read_text()) < 200 << 10, int(peak.read_text()) >> 10  # KiB: 78 MB here
+    small = tmp_path / "short.md"
+    small.write_text("# Parts\n\n" + "- a\n" * 1_000, encoding="utf-8")
+    (doc,), _ = _read(small)  # a Markdown text of ordinary length: its structure, the heading
+    assert doc.paragraphs[0].heading
+
+
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"
     jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))

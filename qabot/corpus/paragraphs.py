@@ -46,6 +46,9 @@ _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time
+# Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
+# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
+MARKDOWN_LINES_PER_MB = 25_000
 
 
 @dataclass(slots=True)
@@ -105,7 +108,10 @@ class _Markdown:
     """The Markdown block structure of a text, by line number, from markdown-it-py (CommonMark and tables).
 
     Only the block level is parsed. Indented code is not recognised (indented paragraphs
-    are common in plain text), and neither is raw HTML.
+    are common in plain text), and neither is raw HTML. markdown-it holds every block of
+    the text as a few tokens (2 million one-word list items: 3.6 GB and a minute, in one
+    call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB`` lines
+    for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules alone.
     """
 
     _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr")
@@ -118,7 +124,8 @@ class _Markdown:
         self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
         self.code: set[int] = set()  # lines of fenced code, the fences included
         self.starts: set[int] = set()  # first lines of blocks other than paragraphs
-        if self._MAYBE.search(body):
+        lines = body.count("\n") + 1
+        if self._MAYBE.search(body) and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
             self._parse(body)
 
     def _parse(self, body: str) -> None:
