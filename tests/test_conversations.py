@@ -232,6 +232,17 @@ def test_a_problem_told_inside_someone_elses_exchange_is_not_its_own_answer(tmp_
     assert first.citation.author == "Hugo" and "previous kernel" in first.highlight
 
 
+def test_a_message_that_only_names_someone_is_no_answer(tmp_path: Path, bot_for) -> None:
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("6001", "Ana", "how do I change my own password on the dome computer?", _at(0)),
+        documents.message("6002", "Hugo", "Ana", _at(1)),  # getting her attention first
+        documents.message("6003", "Hugo", "passwd", _at(1)),
+        documents.message("6004", "Ana", "Hugo: thanks, that worked", _at(3)),
+    ])
+    first = bot.ask("Which command sets a new password for my account?", k=1).excerpts[0]
+    assert first.citation.author == "Hugo" and first.highlight.endswith("passwd")
+
+
 def test_ordinary_words_are_told_from_names() -> None:
     from qabot.search.lexicon import is_ordinary
 

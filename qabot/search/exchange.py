@@ -43,6 +43,7 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
+_NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 # Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...").
 _SUGGESTS = re.compile(
@@ -157,12 +158,15 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _addressee(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author,
                            {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
+    names = {fold(p.author) for p, _ in order if p.author}
     out = []
     replied = False
     for n, (para, units) in enumerate(order):
         if para.author == asker or para.role == ASKS:
             continue
         body = _said(text[max(para.start, lo) - lo : min(para.end, hi) - lo], para.author)
+        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names:
+            continue  # nothing, or only someone's name ("ana", to get her attention): it says nothing yet
         after = para.start > said.start
         later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
                           if p.author == asker][:3]
