@@ -48,6 +48,19 @@ def _peak_while(read) -> tuple[object, int, int]:
     return result, peak, held
 
 
+def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "") -> tuple[str, int]:
+    """``show`` (a Python expression over the documents ``d``, the warnings ``w`` and the path ``p``) after reading
+    ``path`` in a process of its own, and that process's peak RSS in KiB (Python and qabot alone take ~60 MB)."""
+    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
+              "p = Path(sys.argv[1]); w = []; "
+              f"d = list(load_file(CorpusFile(p, p.name), w.append, ReaderLimits({limits}))); print({show})")
+    peak = tmp_path / "read.peak"
+    done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip(), int(peak.read_text())
+
+
 # -- size and unpacked size: checked before anything is unpacked ---------------------------
 
 
@@ -143,15 +156,10 @@ def test_a_pdf_whose_content_inflates_past_the_limit_is_skipped_before_pdfium_lo
     # 2.9 GB, 12 s). pdf_shows: 1.2 million "(x) Tj" (13 KB): loading the page took 450 MB, before any object was
     # counted (334 MB of it, 510 KB of PDF: PDFium aborted, out of memory, at 6 GB).
     path = hostile.KINDS[kind](tmp_path / "bomb.pdf", mb)
-    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
-              "p = Path(sys.argv[1]); w = []; "
-              "d = list(load_file(CorpusFile(p, p.name), w.append, ReaderLimits(max_inflated_mb=0.5))); print((d, w))")
-    peak = tmp_path / "read.peak"
-    done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(([], [f"skipping bomb.pdf: {INFLATES}"]))
-    assert int(peak.read_text()) < 160 << 10, int(peak.read_text()) >> 10  # KiB: Python and qabot take ~60 MB
+    shown, peak_kib = _read_apart(path, tmp_path, "(d, w)", "max_inflated_mb=0.5")
+    assert shown == str(([], [f"skipping bomb.pdf: {INFLATES}"]))
+    assert peak_kib < 160 << 10, peak_kib >> 10
+    _read(path, ReaderLimits(max_inflated_mb=0.5))  # the readers' imports, outside what is measured (run alone)
     (docs, warnings), peak, _ = _peak_while(lambda: _read(path, ReaderLimits(max_inflated_mb=0.5)))
     assert docs == [] and warnings == [f"skipping bomb.pdf: {INFLATES}"] and peak < 1 << 20  # never held whole
 
@@ -308,15 +316,9 @@ def test_a_long_markdown_looking_text_is_read_by_the_plain_rules_in_bounded_memo
     # by default), a text's Markdown is not parsed; its paragraphs are found by the plain-text rules.
     path = tmp_path / "list.md"
     path.write_text("- a\n" * 2_000_000, encoding="utf-8")
-    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, load_file; "
-              "p = Path(sys.argv[1]); w = []; d = list(load_file(CorpusFile(p, p.name), w.append)); "
-              "print(len(d), d[0].text == p.read_text(encoding='utf-8'), w)")
-    peak = tmp_path / "read.peak"
-    done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["1", "True", "[]"]  # read whole, nothing skipped
-    assert int(peak.read_text()) < 200 << 10, int(peak.read_text()) >> 10  # KiB: 78 MB here
+    shown, peak_kib = _read_apart(path, tmp_path, "len(d), d[0].text == p.read_text(encoding='utf-8'), w")
+    assert shown == "1 True []"  # read whole, nothing skipped
+    assert peak_kib < 200 << 10, peak_kib >> 10  # 78 MB here
     small = tmp_path / "short.md"
     small.write_text("# Parts\n\n" + "- a\n" * 1_000, encoding="utf-8")
     (doc,), _ = _read(small)  # a Markdown text of ordinary length: its structure, the heading
