@@ -240,6 +240,20 @@ async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
     assert fields["In scope here"].startswith("community-a, shared:")
 
 
+async def test_admin_feedback_lists_a_private_channels_questions_only_in_that_channel(
+        fake_default_bot, double, tmp_path) -> None:
+    manage, secret = 1 << 5, "When do the moderators plan to lock the general channel?"
+    async with running(Spy(fake_default_bot, answered=False), double, state_dir=tmp_path / "state"):
+        await first_followup(double, double.slash("ask", question=secret, channel_id=PRIVATE_CHANNEL_ID))
+        await first_followup(double, double.slash("ask", question="Who painted the ceiling?", user_n=2))
+        listings = [await first_followup(double, double.slash("qabot", subcommand="feedback", channel_id=channel_id,
+                                                              permissions=manage, user_n=3))
+                    for channel_id in (CHANNEL_ID, PRIVATE_CHANNEL_ID)]
+    public, private = (listing["embeds"][0]["description"] for listing in listings)
+    assert "Answers: 2" in public and "Who painted the ceiling?" in public and secret not in public
+    assert secret in private and "Who painted the ceiling?" in private
+
+
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
 
 
