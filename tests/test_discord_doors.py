@@ -254,6 +254,21 @@ async def test_admin_feedback_lists_a_private_channels_questions_only_in_that_ch
     assert secret in private and "Who painted the ceiling?" in private
 
 
+async def test_admin_status_names_no_channel_of_another_server_whose_history_is_being_read(
+        fake_default_bot, double, tmp_path) -> None:
+    double.synthesize(B_CHANNEL_ID, 3000)  # server B's long past, read slowly: the backfill is in it
+    double.page_delay = 0.3
+    history = {"discord_message_content": True, "discord_history_channel_ids": [B_CHANNEL_ID],
+               "discord_history_debounce_seconds": 0.2}
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state", **history) as bot:
+        await double.until(lambda: bot.learning.backfill.reading.current, what="the backfill reading server B")
+        status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=1 << 5))
+        assert bot.learning.backfill.reading.finished is None  # still reading B when A's status was made
+    shown = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}["This server's history"]
+    assert shown.startswith("0 channel(s)") and shown.endswith("backfill under way")
+    assert "general-b" not in str(status) and str(GUILD_B_ID) not in str(status)
+
+
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
 
 
