@@ -182,6 +182,39 @@ async def test_more_sources_of_an_older_answer_follows_a_narrowed_scope(
     assert communities.scopes[-2:] == [("shared",), ("shared",)]
 
 
+async def test_more_sources_never_shows_a_message_deleted_or_forgotten_since_the_answer(
+        make_corpus, fake_bot_for, double, tmp_path) -> None:
+    from tests.discord_double import user
+
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The observatory dome opens at dusk.\n"}), answer_threshold=0.0)
+    asked = double.seed("Which lens fits the old guide scope?", channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
+    double.seed("The 40 mm lens fits the old guide scope.", user_n=8, channel_id=OTHER_CHANNEL_ID, seconds_ago=590,
+                reply_to=asked)
+    other = double.seed("Which camera fits the new finder?", channel_id=OTHER_CHANNEL_ID, seconds_ago=500)
+    double.seed("A Plössl works there, the lens of it fits.", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                seconds_ago=490, reply_to=other)
+    third = double.seed("Does anything fit the guide?", channel_id=OTHER_CHANNEL_ID, seconds_ago=400)
+    deleted = double.seed("A Barlow lens fits the old one.", user_n=7, channel_id=OTHER_CHANNEL_ID,
+                          seconds_ago=390, reply_to=third)
+    history = {"discord_message_content": True, "discord_history_channel_ids": [OTHER_CHANNEL_ID],
+               "discord_history_debounce_seconds": 0.2}
+    async with running(qa, double, state_dir=tmp_path / "state", **history) as bot:
+        await double.until(lambda: bot.learning.backfill.reading.finished, what="the backfill")
+        await bot.learning.feed.settled()
+        token = double.slash("ask", question="which lens fits the old guide scope", k=1)
+        assert "40 mm" in str(await first_followup(double, token))
+        more = custom_ids(double, double.followups(token)[0].response)["More sources"]
+        before = await reply_to(double, double.press(more, user_n=2))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=3))
+        double.delete(deleted)
+        build = bot.qa.manifest.build
+        await double.until(lambda: bot.qa.manifest.build != build, what="the deletion applied")
+        await bot.learning.feed.settled()
+        after = await reply_to(double, double.press(more, user_n=4))
+    assert "Plössl" in str(before) and "Barlow" in str(before)  # the answer's other excerpts, from memory
+    assert quoted(after) and "Plössl" not in str(after) and "Barlow" not in str(after)
+
+
 # -- 3. scopes fail closed ----------------------------------------------------------------------------
 
 
