@@ -182,6 +182,39 @@ async def test_more_sources_of_an_older_answer_follows_a_narrowed_scope(
     assert communities.scopes[-2:] == [("shared",), ("shared",)]
 
 
+async def test_more_sources_never_shows_a_message_deleted_or_forgotten_since_the_answer(
+        make_corpus, fake_bot_for, double, tmp_path) -> None:
+    from tests.discord_double import user
+
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The observatory dome opens at dusk.\n"}), answer_threshold=0.0)
+    asked = double.seed("Which lens fits the old guide scope?", channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
+    double.seed("The 40 mm lens fits the old guide scope.", user_n=8, channel_id=OTHER_CHANNEL_ID, seconds_ago=590,
+                reply_to=asked)
+    other = double.seed("Which camera fits the new finder?", channel_id=OTHER_CHANNEL_ID, seconds_ago=500)
+    double.seed("A Plössl works there, the lens of it fits.", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                seconds_ago=490, reply_to=other)
+    third = double.seed("Does anything fit the guide?", channel_id=OTHER_CHANNEL_ID, seconds_ago=400)
+    deleted = double.seed("A Barlow lens fits the old one.", user_n=7, channel_id=OTHER_CHANNEL_ID,
+                          seconds_ago=390, reply_to=third)
+    history = {"discord_message_content": True, "discord_history_channel_ids": [OTHER_CHANNEL_ID],
+               "discord_history_debounce_seconds": 0.2}
+    async with running(qa, double, state_dir=tmp_path / "state", **history) as bot:
+        await double.until(lambda: bot.learning.backfill.reading.finished, what="the backfill")
+        await bot.learning.feed.settled()
+        token = double.slash("ask", question="which lens fits the old guide scope", k=1)
+        assert "40 mm" in str(await first_followup(double, token))
+        more = custom_ids(double, double.followups(token)[0].response)["More sources"]
+        before = await reply_to(double, double.press(more, user_n=2))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=3))
+        double.delete(deleted)
+        build = bot.qa.manifest.build
+        await double.until(lambda: bot.qa.manifest.build != build, what="the deletion applied")
+        await bot.learning.feed.settled()
+        after = await reply_to(double, double.press(more, user_n=4))
+    assert "Plössl" in str(before) and "Barlow" in str(before)  # the answer's other excerpts, from memory
+    assert quoted(after) and "Plössl" not in str(after) and "Barlow" not in str(after)
+
+
 # -- 3. scopes fail closed ----------------------------------------------------------------------------
 
 
@@ -238,6 +271,35 @@ async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
     fields = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
     assert fields["Today (UTC), this server"].startswith("0 question(s)")  # B's question is not A's
     assert fields["In scope here"].startswith("community-a, shared:")
+
+
+async def test_admin_feedback_lists_a_private_channels_questions_only_in_that_channel(
+        fake_default_bot, double, tmp_path) -> None:
+    manage, secret = 1 << 5, "When do the moderators plan to lock the general channel?"
+    async with running(Spy(fake_default_bot, answered=False), double, state_dir=tmp_path / "state"):
+        await first_followup(double, double.slash("ask", question=secret, channel_id=PRIVATE_CHANNEL_ID))
+        await first_followup(double, double.slash("ask", question="Who painted the ceiling?", user_n=2))
+        listings = [await first_followup(double, double.slash("qabot", subcommand="feedback", channel_id=channel_id,
+                                                              permissions=manage, user_n=3))
+                    for channel_id in (CHANNEL_ID, PRIVATE_CHANNEL_ID)]
+    public, private = (listing["embeds"][0]["description"] for listing in listings)
+    assert "Answers: 2" in public and "Who painted the ceiling?" in public and secret not in public
+    assert secret in private and "Who painted the ceiling?" in private
+
+
+async def test_admin_status_names_no_channel_of_another_server_whose_history_is_being_read(
+        fake_default_bot, double, tmp_path) -> None:
+    double.synthesize(B_CHANNEL_ID, 3000)  # server B's long past, read slowly: the backfill is in it
+    double.page_delay = 0.3
+    history = {"discord_message_content": True, "discord_history_channel_ids": [B_CHANNEL_ID],
+               "discord_history_debounce_seconds": 0.2}
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state", **history) as bot:
+        await double.until(lambda: bot.learning.backfill.reading.current, what="the backfill reading server B")
+        status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=1 << 5))
+        assert bot.learning.backfill.reading.finished is None  # still reading B when A's status was made
+    shown = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}["This server's history"]
+    assert shown.startswith("0 channel(s)") and shown.endswith("backfill under way")
+    assert "general-b" not in str(status) and str(GUILD_B_ID) not in str(status)
 
 
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------

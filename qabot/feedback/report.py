@@ -8,6 +8,7 @@ documents an operator should add first.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -60,8 +61,13 @@ def question_key(question: str) -> str:
     return flat(fold(question)).rstrip(" ?!.")
 
 
-def summarise(store: FeedbackStore, *, guild_id: int | None = None) -> FeedbackSummary:
-    """The summary of every stored answer (of one guild, when given)."""
+def summarise(store: FeedbackStore, *, guild_id: int | None = None,
+              listed: Callable[[StoredAnswer], bool] | None = None) -> FeedbackSummary:
+    """The summary of every stored answer (of one guild, when given).
+
+    ``listed`` says which answers' questions may be listed among the unanswered ones (all, without it):
+    a question is text from where it was asked, and the summary may be read somewhere else.
+    """
     answers = store.answers(guild_id=guild_id)
     tallies = store.tallies(guild_id=guild_id)
     weeks: dict[str, Week] = {}
@@ -74,7 +80,7 @@ def summarise(store: FeedbackStore, *, guild_id: int | None = None) -> FeedbackS
         row.answered += answer.answered
         row.helpful += up
         row.not_helpful += down
-        if not answer.answered:
+        if not answer.answered and (listed is None or listed(answer)):
             unanswered.setdefault(question_key(answer.question), []).append(answer)
     top = sorted(unanswered.values(), key=lambda asked: (-len(asked), -asked[-1].at))[:UNANSWERED]
     return FeedbackSummary(

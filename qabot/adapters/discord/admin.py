@@ -15,7 +15,8 @@ of this server alone.
 - ``forget member:@x``: that member's messages leave the server's history (the state
   database and the index, at once), and none of theirs is kept there from now on;
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
-  prints them.
+  prints them; the unanswered questions it lists are those whose answers may be shown
+  where it is used (a private channel's only there), as for the buttons.
 """
 
 from __future__ import annotations
@@ -154,7 +155,13 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         if not await _in_a_server(interaction):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        summary = await asyncio.to_thread(summarise, self.answering.store, guild_id=interaction.guild_id)
+        store, guild_id = self.answering.store, interaction.guild_id
+        place = (await self.answering.door(guild_id, interaction.channel, interaction.channel_id)).place
+        # A question is listed only where its answer may be shown (``may_use``: a private channel's stay in it),
+        # decided on the event loop, where the client's cache says which channels are private.
+        answers = await asyncio.to_thread(store.answers, guild_id=guild_id)
+        shown = {answer.id for answer in answers if self.answering.may_use(answer, place)}
+        summary = await asyncio.to_thread(summarise, store, guild_id=guild_id, listed=lambda a: a.id in shown)
         text = clip(summary_text(summary), DESCRIPTION_LIMIT - 8).replace("```", "'''")
         embed = discord.Embed(title="Answers and votes in this server", colour=ANSWER_COLOUR,
                               description=f"```\n{text}\n```")

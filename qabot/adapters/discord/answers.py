@@ -187,12 +187,14 @@ class Answered:
 
 @dataclass(frozen=True)
 class Kept:
-    """An answer kept in memory for its buttons: where it was asked, after what, and the scope it was kept to."""
+    """An answer kept in memory for its buttons: where it was asked, after what, the scope it was kept to, and the
+    index build it was found in (a later one may have lost what it quotes: a deleted or forgotten message)."""
 
     answer: Answer
     place: Place
     history: tuple[str, ...]
     scope: Patterns | Scope | None
+    build: str
 
 
 class Answering:
@@ -217,7 +219,7 @@ class Answering:
         self.conversations = Conversations()
         self.started = time.time()
         self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
-        self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[Answer]] = {}  # being asked again
+        self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
     @property
@@ -304,24 +306,24 @@ class Answering:
         if asked.door.refusal is not None:  # every door checks first; this keeps a slip from quoting anything
             raise QABotError(f"asked at a closed door: {asked.door.refusal}")
         try:
-            answer, answer_id = await self.gate.run(self._ask_and_record, asked)
+            answer, answer_id, build = await self.gate.run(self._ask_and_record, asked)
         except QuestionError as exc:  # empty or overlong by the core's own rules: the message says why
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
-        self._answers[answer_id] = Kept(answer, asked.place, tuple(asked.history), asked.door.scope)
+        self._answers[answer_id] = Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build)
         return Answered(answer, answer_id)
 
-    def _ask_and_record(self, asked: Asked) -> tuple[Answer, str]:
-        scope = asked.door.scope
+    def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
+        scope, build = asked.door.scope, self.qa.manifest.build
         answer = self.qa.ask(asked.question, k=MAX_K, history=asked.history or None, sources=scope)
         answer_id = new_id()
         try:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
-                              user=_user(asked.user_id), build=self.qa.manifest.build, answer_id=answer_id)
+                              user=_user(asked.user_id), build=build, answer_id=answer_id)
         except QABotError as exc:  # the answer still goes out; its votes cannot be kept
             log.warning("answer not stored: %s", exc)
-        return answer, answer_id
+        return answer, answer_id, build
 
     def sent(self, asked: Asked, answered: Answered) -> None:
         """Count a question whose answer went out, with the time it took."""
@@ -338,17 +340,21 @@ class Answering:
     def ready(self, answer_id: str, here: Door) -> Answer | None:
         """The answer, when memory holds it as it may be shown here now (no waiting); else None: ``recall`` it."""
         kept = self._answers.get(answer_id)
-        if kept is None or here.refusal is not None or kept.scope != here.scope or not self.may_use(kept.place,
-                                                                                                    here.place):
+        if kept is None or here.refusal is not None or not self._current(kept, here) or not self.may_use(
+                kept.place, here.place):
             return None
         return kept.answer
+
+    def _current(self, kept: Kept, here: Door) -> bool:
+        """Whether a kept answer is what asking again here now would find: the same scope and the same index."""
+        return kept.scope == here.scope and kept.build == self.qa.manifest.build
 
     async def recall(self, answer_id: str, here: Door) -> Answer | str | None:
         """The answer with this id as it may be shown here now, or why not (a refusal), or None: unknown.
 
-        From memory when it was kept with the scope in force here; else asked again as
-        it was recorded, with that scope. Raises ``QueueFull`` when it must be asked
-        again and the queue is full.
+        From memory when it was kept with the scope in force here, from the index serving
+        now; else asked again as it was recorded, with that scope. Raises ``QueueFull``
+        when it must be asked again and the queue is full.
         """
         if here.refusal is not None:
             return here.refusal
@@ -356,7 +362,7 @@ class Answering:
         if kept is not None:
             if not self.may_use(kept.place, here.place):
                 return ELSEWHERE
-            if kept.scope == here.scope:
+            if self._current(kept, here):
                 return kept.answer
             question, history, place = kept.answer.question, kept.history, kept.place
         else:
@@ -377,13 +383,16 @@ class Answering:
         if asking is None:
             asking = self._asking[key] = asyncio.ensure_future(self._ask(question, history, scope))
             asking.add_done_callback(lambda _done: self._asking.pop(key, None))
-        answer = await asyncio.shield(asking)
-        self._answers[answer_id] = Kept(answer, place, history, scope)
+        answer, build = await asyncio.shield(asking)
+        self._answers[answer_id] = Kept(answer, place, history, scope, build)
         return answer
 
-    async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | Scope | None) -> Answer:
+    async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | Scope | None
+                   ) -> tuple[Answer, str]:
+        build = self.qa.manifest.build  # before asking: a change that lands meanwhile is asked again next time
         with self.gate.admit():  # QueueFull goes to the callers
-            return await self.gate.run(self.qa.ask, question, k=MAX_K, history=list(history) or None, sources=scope)
+            return await self.gate.run(self.qa.ask, question, k=MAX_K, history=list(history) or None,
+                                       sources=scope), build
 
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
         """The stored answers with these ids; with ``place``, only those that may be used there."""

@@ -52,6 +52,10 @@ class Reading:
         state = (f"reading {self.current}" if self.current else "starting") if self.finished is None else "done"
         return f"backfill {state}: {self.channels} channel(s), {self.messages:,} message(s) read in this run"
 
+    def state(self) -> str:
+        """Whether the run is under way, naming nothing: the channel it reads may be another server's."""
+        return "backfill done" if self.finished is not None else "backfill under way"
+
 
 class Backfill:
     """Reads the listed channels' history into ``History``, resumably; then any thread met live that it had not seen."""

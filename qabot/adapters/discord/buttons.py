@@ -11,9 +11,10 @@ The view sent with an answer is only a layout: it is stopped before it is sent, 
 discord.py keeps nothing per message (an answer sent every few seconds for months
 would otherwise pile up views in memory). Every press arrives through the dynamic items.
 
-- **More sources** shows the excerpts the answer did not, privately. After a restart the
-  answer is asked again, as the state database recorded it (question, history), with
-  the scope in force where the button is pressed.
+- **More sources** shows the excerpts the answer did not, privately. After a restart, or
+  once the index has changed (a message deleted or a member forgotten since), the answer
+  is asked again, as the state database recorded it (question, history), with the scope
+  in force where the button is pressed.
 - **👍 / 👎** record the presser's vote (one per user per answer; pressing the other
   changes it), with a private reply.
 - **Post publicly** (under a private "Ask qabot" answer) posts that answer in the channel,

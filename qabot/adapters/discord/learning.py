@@ -87,8 +87,9 @@ class Learning:
         await self.feed.stop()
 
     def describe(self, guild_id: int | None) -> str:
-        """The history of one server, for ``/qabot status``."""
+        """The history of one server, for ``/qabot status``: nothing of another server's (the backfill's channel
+        and counts are of every server's)."""
         if not self.reads:
             return "not read: " + NO_CONTENT.split(": ", 1)[1]
         progress = self.history.progress(guild_id)
-        return f"{progress.describe()}\n{self.backfill.reading.describe()}"
+        return f"{progress.describe()}\n{self.backfill.reading.state()}"
