@@ -172,7 +172,8 @@ class Settings(BaseSettings):
         "indexed (a channel's threads and a forum's posts too); needs QABOT_DISCORD_MESSAGE_CONTENT=true"
     )
     discord_history_dms: bool = Field(
-        False, description="direct messages may quote public channels' history (never a private channel's)"
+        False, description="direct messages may quote public channels' history (never a private channel's), of "
+        "every server the bot reads, whether or not the person asking is in it"
     )
     discord_history_solved_tags: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["solved", "resolved"], description="comma-separated forum tags that mark a post "
