@@ -18,7 +18,7 @@ import pytest
 
 from qabot.adapters.discord import ids
 from qabot.adapters.discord.admin import SERVERS_ONLY
-from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, PRESSING
+from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, NOT_HERE, PRESSING
 from qabot.adapters.discord.buttons import BROKEN
 from qabot.feedback import FeedbackStore
 from tests import test_discord_bot as harness
@@ -271,6 +271,16 @@ async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
     fields = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
     assert fields["Today (UTC), this server"].startswith("0 question(s)")  # B's question is not A's
     assert fields["In scope here"].startswith("community-a, shared:")
+
+
+async def test_admin_commands_refuse_in_a_server_qabot_does_not_serve(communities, double, scopes, tmp_path) -> None:
+    manage = 1 << 5
+    settings = {**bot_settings(tmp_path, scopes), "discord_allowed_guild_ids": [GUILD_B_ID]}
+    async with running(communities, double, **settings):
+        replies = [await reply_to(double, double.slash("qabot", subcommand=name, permissions=manage))
+                   for name in ("feedback", "status", "reindex")]
+    for reply in replies:  # not the corpus's size, not its questions, not a rebuild of everyone's index
+        assert reply["content"] == NOT_HERE and reply["flags"] == EPHEMERAL and not reply.get("embeds")
 
 
 async def test_admin_feedback_lists_a_private_channels_questions_only_in_that_channel(

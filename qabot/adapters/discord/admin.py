@@ -31,7 +31,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, Answering, Door, member_key
+from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answering, Door, member_key
 from qabot.adapters.discord.buttons import apologise, say
 from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed, notice
 from qabot.feedback import summarise, summary_text
@@ -60,7 +60,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
     @app_commands.command(name="status", description="The index, today's questions, the queue and uptime.")
     async def status(self, interaction: discord.Interaction) -> None:
-        if not await _in_a_server(interaction):
+        if not await _in_a_server(interaction, self.answering):
             return
         door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -97,7 +97,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
     @app_commands.command(name="reindex", description="Bring the index in step with the documents now.")
     async def reindex(self, interaction: discord.Interaction) -> None:
-        if not await _in_a_server(interaction):
+        if not await _in_a_server(interaction, self.answering):
             return
         await interaction.response.send_message("Checking the documents for changes…", ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
@@ -135,7 +135,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
     @app_commands.command(name="forget", description="Remove a member's messages from what I learnt of this server.")
     @app_commands.describe(member="The member whose messages go, now and from now on")
     async def forget(self, interaction: discord.Interaction, member: discord.User) -> None:
-        if not await _in_a_server(interaction):
+        if not await _in_a_server(interaction, self.answering):
             return
         history = self.answering.history
         if history is None:
@@ -152,7 +152,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:
-        if not await _in_a_server(interaction):
+        if not await _in_a_server(interaction, self.answering):
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         store, guild_id = self.answering.store, interaction.guild_id
@@ -176,12 +176,16 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         await apologise(interaction)
 
 
-async def _in_a_server(interaction: discord.Interaction) -> bool:
-    """Whether the command came from a server; else it says so. (Its guild id is what keeps it to that server.)"""
-    if interaction.guild_id is not None:
-        return True
-    await say(interaction, SERVERS_ONLY)
-    return False
+async def _in_a_server(interaction: discord.Interaction, answering: Answering) -> bool:
+    """Whether the command came from a server qabot serves; else it says why not. (Its guild id is what keeps it to
+    that server; a server outside ``QABOT_DISCORD_ALLOWED_GUILD_IDS`` may not see the index or rebuild it.)"""
+    if interaction.guild_id is None:
+        await say(interaction, SERVERS_ONLY)
+        return False
+    if not answering.serves(interaction.guild_id):
+        await say(interaction, NOT_HERE)
+        return False
+    return True
 
 
 def duration(seconds: float) -> str:

@@ -251,12 +251,17 @@ class Answering:
         chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms)
         return Door(place, Scope(scope, chats))
 
+    def serves(self, guild_id: int) -> bool:
+        """Whether this server is one qabot serves (``QABOT_DISCORD_ALLOWED_GUILD_IDS``, when set)."""
+        allowed = self.settings.discord_allowed_guild_ids
+        return not allowed or guild_id in allowed
+
     def _allowed(self, place: Place) -> bool:
         """The allow-lists, and direct messages."""
         settings = self.settings
         if place.guild_id is None:
             return settings.discord_dms
-        if settings.discord_allowed_guild_ids and place.guild_id not in settings.discord_allowed_guild_ids:
+        if not self.serves(place.guild_id):
             return False
         channels = settings.discord_allowed_channel_ids
         return not channels or place.channel_id in channels or place.parent_id in channels
