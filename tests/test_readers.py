@@ -314,6 +314,21 @@ def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:
     assert docs[0].paragraphs[0].url == "https://discord.com/channels/@me/381889648827301889/1001"
 
 
+def test_export_a_message_with_nothing_to_quote_is_left_out(tmp_path: Path) -> None:
+    # A sticker alone, or a forwarded message (its text is in "forwardedMessage"): "Dan:" is no answer.
+    sticker = documents.message("2", "Dan", "", "2024-05-01T18:01:00+00:00", reply_to="1")
+    sticker["stickers"] = [{"id": "9", "name": "Wave", "format": "Png", "sourceUrl": "https://cdn/9.png"}]
+    forward = documents.message("3", "Eve", " ", "2024-05-01T18:02:00+00:00")
+    forward["reference"] = {"type": "Forward", "messageId": "77", "channelId": "5", "guildId": "6"}
+    forward["forwardedMessage"] = {"timestamp": "2024-04-01T00:00:00+00:00", "content": "Hold the red button."}
+    chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
+            sticker, forward,
+            documents.message("4", "Ben", "", "2024-05-01T18:03:00+00:00", attachments=("reset.png",))]
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
+    assert [(p.author, doc.text[p.start : p.end]) for doc, p in paras] == [
+        ("Ana", "Ana: How do I reset the dome controller?"), ("Ben", "Ben: (attachment: reset.png)")]
+
+
 def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Path) -> None:
     chat = [dict(m) for m in documents.CHAT]
     del chat[1]["author"]

@@ -10,8 +10,10 @@ messages sit in a pseudo-guild with id ``0``.
 
 Each chat message (types ``Default`` and ``Reply``; joins, pins and other system
 notices are left out) is one paragraph, ``"<display name>: <content>"``, with its
-attachments' names and its embeds' titles after it. The paragraph keeps its author,
-its timestamp (when it was sent; the export holds the edited text) and its jump link
+attachments' names and its embeds' titles after it; a message with none of these (a
+sticker or a forwarded message alone) is left out too: it has nothing to quote. The
+paragraph keeps its author, its timestamp (when it was sent; the export holds the
+edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
 addressing, authors and time), and each exchange is one document
@@ -203,7 +205,9 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong!r} is not {_FIELDS[wrong][1]}")
             continue
-        yield _message(message, people.setdefault(author, author), people)
+        chat_message = _message(message, people.setdefault(author, author), people)
+        if chat_message.content.strip() or chat_message.extras:  # a sticker or a forward alone: nothing to quote
+            yield chat_message
 
 
 def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> chat.ChatMessage:
