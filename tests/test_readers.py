@@ -329,6 +329,26 @@ def test_export_a_message_with_nothing_to_quote_is_left_out(tmp_path: Path) -> N
         ("Ana", "Ana: How do I reset the dome controller?"), ("Ben", "Ben: (attachment: reset.png)")]
 
 
+def test_export_a_bots_answer_to_a_slash_command_is_kept_as_a_bots(tmp_path: Path) -> None:
+    # DiscordChatExporter writes the types it has no name for as their number: 20 is a slash command's answer
+    # (23 an app command's), 19 a reply before it knew replies, 8 a boost notice.
+    helper = {"id": "5", "name": "ben", "discriminator": "0000", "nickname": "Ben", "isBot": False}
+    factoid = documents.message("2", "FAQ bot", "The dome controller resets when the red button is held for ten "
+                                "seconds.", "2024-05-01T18:01:00+00:00", type="20")
+    factoid["author"]["isBot"] = True
+    factoid["interaction"] = {"id": "42", "name": "faq", "user": helper}
+    chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
+            factoid,
+            documents.message("3", "Ana", "Thanks, that did it.", "2024-05-01T18:02:00+00:00", type="19"),
+            documents.message("4", "Cleo", "", "2024-05-01T18:03:00+00:00", type="8")]
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
+    assert [(p.author, p.role) for _, p in paras] == [("Ana", "asks"), ("FAQ bot", "bot"), ("Ana", "asks")]
+    doc, bot = paras[1]
+    assert doc.text[bot.start : bot.end] == (
+        "FAQ bot: The dome controller resets when the red button is held for ten seconds.")
+    assert bot.url == "https://discord.com/channels/81384788765712384/381889648827301889/2"
+
+
 def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Path) -> None:
     chat = [dict(m) for m in documents.CHAT]
     del chat[1]["author"]

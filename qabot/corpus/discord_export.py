@@ -8,11 +8,11 @@ parent as ``category``), and ``messages``, each with ``id``, ``type``, ``timesta
 (``fileName``, ``url``), ``embeds`` and, for a reply, ``reference.messageId``. Direct
 messages sit in a pseudo-guild with id ``0``.
 
-Each chat message (types ``Default`` and ``Reply``; joins, pins and other system
-notices are left out) is one paragraph, ``"<display name>: <content>"``, with its
-attachments' names and its embeds' titles after it; a message with none of these (a
-sticker or a forwarded message alone) is left out too: it has nothing to quote. The
-paragraph keeps its author, its timestamp (when it was sent; the export holds the
+Each chat message (types ``Default`` and ``Reply``, and a bot's answer to a command:
+``CHAT_TYPES``; joins, pins and other system notices are left out) is one paragraph,
+``"<display name>: <content>"``, with its attachments' names and its embeds' titles
+after it; a message with none of these (a sticker or a forwarded message alone) is left
+out too: it has nothing to quote. The paragraph keeps its author, its timestamp (when it was sent; the export holds the
 edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
@@ -45,7 +45,9 @@ from qabot.text import first_line, fold
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
-CHAT_TYPES = frozenset({"Default", "Reply"})
+# DiscordChatExporter names only the types it knows and writes the others as their number: "20" and "23" are a
+# bot's answer to a slash command or an app command (a factoid), "19" a reply in an export written before 2021.
+CHAT_TYPES = frozenset({"Default", "Reply", "19", "20", "23"})
 _ABSENT = object()
 # The fields of a message whose type matters where present, and what it must be: an export written by hand, or by
 # a buggy tool, may hold anything, and one such message is skipped, not its whole export.
