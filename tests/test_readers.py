@@ -308,6 +308,19 @@ def test_export_a_late_reply_joins_the_conversation_it_answers(tmp_path: Path) -
     assert exchange[0] == exchange[1] != exchange[2]
 
 
+def test_export_written_newest_first_is_read_as_the_channel_ran(tmp_path: Path) -> None:
+    # DiscordChatExporter's --reverse writes the newest message first: replies would come before what they answer.
+    def laid_out(path: Path) -> list[tuple]:
+        return [(doc.doc_id, doc.text[p.start : p.end], p.number, p.role, p.url) for doc, p in
+                _texts_and_docs(_exchanges(path))]
+
+    chat = documents.MAKER_CHAT
+    newest_first = laid_out(documents.write_export(tmp_path / "reversed.json", chat[::-1]))
+    assert newest_first == laid_out(documents.write_export(tmp_path / "help.json", chat))
+    theo = next(row for row in newest_first if row[1].startswith("Theo: Wipe the bed"))
+    assert theo[0] == "381889648827301889-3001" and theo[2:4] == (6, "answers")  # with Mira's question, 6th
+
+
 def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:
     guild = {"id": "0", "name": "Direct Messages", "iconUrl": ""}
     docs = _exchanges(documents.write_export(tmp_path / "dm.json", guild=guild))

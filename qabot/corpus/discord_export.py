@@ -20,7 +20,8 @@ addressing, authors and time), and each exchange is one document
 (``<channel id>-<first message id>``), laid out by ``qabot.corpus.chat`` exactly as a live
 channel's are, so that a question and its answers share passages and an excerpt never
 runs on into another conversation. A paragraph's number is still its message's place in
-the channel, and it keeps its role in its exchange.
+the channel, and it keeps its role in its exchange. An export written newest first
+(``--reverse``) is read oldest first.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
@@ -188,7 +189,26 @@ def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
     documents are laid out, and a file over it must give no document at all.
     """
-    return list(chat.documents(channel_of(name, export), _chat_messages(name, export["messages"], warn)))
+    messages = _chronological(_chat_messages(name, export["messages"], warn))
+    return list(chat.documents(channel_of(name, export), messages))
+
+
+def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
+    """The messages oldest first, as untangling reads them.
+
+    An export written newest first (DiscordChatExporter's ``--reverse``), its second
+    message older than its first, is turned round: its messages are held (as laid out,
+    not their JSON) until the last is read. An export in order streams on.
+    """
+    head = [message for _, message in zip(range(2), messages, strict=False)]
+    times = [message.seconds for message in head]
+    if len(head) == 2 and None not in times and times[1] < times[0]:
+        held = [*head, *messages]
+        held.reverse()
+        yield from held
+        return
+    yield from head
+    yield from messages
 
 
 def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[chat.ChatMessage]:
