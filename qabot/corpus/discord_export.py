@@ -12,8 +12,8 @@ Each chat message (types ``Default`` and ``Reply``, and a bot's answer to a comm
 ``CHAT_TYPES``; joins, pins and other system notices are left out) is one paragraph,
 ``"<display name>: <content>"``, with its attachments' names and its embeds' titles
 after it; a message with none of these (a sticker or a forwarded message alone) is left
-out too: it has nothing to quote. The paragraph keeps its author, its timestamp (when it was sent; the export holds the
-edited text) and its jump link
+out too: it has nothing to quote. The paragraph keeps its author, its timestamp (when
+it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
 addressing, authors and time), and each exchange is one document
