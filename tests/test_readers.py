@@ -6,6 +6,7 @@ holds real documents nobody here wrote (see SOURCES.md there).
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 
@@ -289,6 +290,14 @@ def test_export_messages_are_paragraphs_with_author_time_and_jump_link(tmp_path:
     assert ben.url == "https://discord.com/channels/81384788765712384/381889648827301889/1002"
     doc, ana = paras[2]
     assert doc.text[ana.start : ana.end].endswith("(attachment: patterns.glob)")
+
+
+def test_an_export_saved_with_a_byte_order_mark_is_read_as_it_was(tmp_path: Path) -> None:
+    plain = documents.write_export(tmp_path / "help.json")
+    marked = tmp_path / "marked" / "help.json"  # re-saved by a Windows editor: the mark, then the same JSON
+    marked.parent.mkdir()
+    marked.write_bytes(codecs.BOM_UTF8 + plain.read_bytes())
+    assert _exchanges(marked) == _exchanges(plain) != []
 
 
 def test_export_a_reply_and_a_quick_back_and_forth_are_one_exchange(tmp_path: Path) -> None:

@@ -33,9 +33,10 @@ that carry no path.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import ijson
 
@@ -84,7 +85,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
 def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
     """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
     depth = 0
-    with path.open("rb") as handle:
+    with _open(path) as handle:
         for event, _ in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
                 depth += 1
@@ -103,19 +104,19 @@ def header(path: Path) -> dict[str, Any] | None:
     come first in an export, so finding them reads little.
     """
     found: dict[str, Any] = {}
-    with path.open("rb") as handle:
+    with _open(path) as handle:
         first = next(ijson.parse(handle, use_float=True), None)
         if first is None or first[1] != "start_map":
             return None
         for key in ("guild", "channel"):
-            handle.seek(0)
+            _rewind(handle)
             value = next(ijson.items(handle, key, use_float=True), _ABSENT)
             if value is _ABSENT:
                 return found
             found[key] = value
         if _missing({**found, "messages": []}):
             return found
-        handle.seek(0)
+        _rewind(handle)
         kinds = (event for prefix, event, _ in ijson.parse(handle, use_float=True) if prefix == "messages")
         if next(kinds, None) == "start_array":
             found["messages"] = []
@@ -124,10 +125,24 @@ def header(path: Path) -> dict[str, Any] | None:
 
 def _messages(path: Path) -> Iterator[Any]:
     """The messages of an export, one at a time."""
-    with path.open("rb") as handle:
+    with _open(path) as handle:
         for message in ijson.items(handle, "messages.item", use_float=True):
             limits.check()  # system messages yield no text, but take time
             yield message
+
+
+def _open(path: Path) -> BinaryIO:
+    """The file, for reading from its JSON's first byte: after a UTF-8 byte-order mark, where a tool that re-saved
+    it (on Windows) wrote one. DiscordChatExporter never does, and a JSON parser takes the mark for a bad character."""
+    handle = path.open("rb")
+    _rewind(handle)
+    return handle
+
+
+def _rewind(handle: BinaryIO) -> None:
+    handle.seek(0)
+    if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+        handle.seek(0)
 
 
 def _invalid(exc: Exception) -> str:
