@@ -87,6 +87,8 @@ def test_jsonl_beir_documents(tmp_path: Path) -> None:
     docs = list(load_file(CorpusFile(path, "corpus.jsonl"), messages.append))
     assert [(d.doc_id, d.title, d.source) for d in docs] == [("d1", "Ice picks", "corpus.jsonl"), ("d2", None, "corpus.jsonl")]
     assert messages and "corpus.jsonl line 3" in messages[0]
+    path.write_text("\ufeff" + path.read_text())  # saved with a byte-order mark: the first record is still read
+    assert list(load_file(CorpusFile(path, "corpus.jsonl"), messages.append)) == docs
 
 
 def test_headings_name_sections() -> None:

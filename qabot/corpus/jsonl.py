@@ -38,7 +38,7 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.removeprefix("\ufeff") if number == 1 else line)  # a byte-order mark: not JSON
         except json.JSONDecodeError as exc:
             warn(f"skipping {name} line {number}: not valid JSON ({exc.msg})")
             continue
