@@ -216,6 +216,14 @@ def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> No
     assert "lighthouse.md" in chat("Who was Tobias Wren?")
 
 
+def test_the_scope_is_repeated_inert(make_corpus, fake_bot_for) -> None:
+    name = "esc\x1b]0;PWN\x07\x9b2J\u202e.txt"  # a file whose name holds escapes, named by a pattern
+    chat = Chat(fake_bot_for(make_corpus({**CORPUS, name: "The miller ground barley on Tuesdays.\n"})))
+    shown = chat(f":scope *.md {name} \x1b[31m")
+    assert shown == "Answering only from ␛[31m, *.md, esc␛]0;PWN␇\\x9b2J\\u202e.txt (2 file(s)); :scope * for all.\n"
+    assert chat.session.scope == ("\x1b[31m", "*.md", name)  # the patterns themselves are kept as typed
+
+
 def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_path: Path) -> None:
     from qabot.feedback import FeedbackStore, state_dir
 

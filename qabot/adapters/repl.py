@@ -318,7 +318,8 @@ class Session:
         self.errors.print(f"qabot: {visible(message)}", style="dim", **INERT, soft_wrap=True)
 
     def say(self, text: str) -> None:
-        self.console.print(text, **INERT, soft_wrap=True)
+        """A message on stdout, inert: it may repeat what was typed (a :scope pattern can hold escape sequences)."""
+        self.console.print(visible(text, lines=True), **INERT, soft_wrap=True)
 
     def error(self, message: str) -> None:
         self.errors.print(f"error: {visible(message)}", style="bold red", **INERT, soft_wrap=True)
