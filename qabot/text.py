@@ -114,13 +114,17 @@ def first_line(exc: BaseException) -> str:
 
 
 def render_table(title: str, header: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table (rich's, without colour), for reports printed by the CLI."""
+    """A plain-text table (rich's, without colour), for reports printed by the CLI.
+
+    Every cell is shown with ``visible``: a title or a cell can come from a file's name.
+    """
     import io
 
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    title, header, rows = visible(title), [visible(h) for h in header], [[visible(c) for c in r] for r in rows]
     table = Table(*header, title=title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for row in rows:
         table.add_row(*row)
