@@ -79,6 +79,15 @@ def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
     assert "dev␛]0;PWN␇\\x9b2J\\u202e: 1 answerable" in shown and "dev␛]0;PWN␇\\x9b2J\\u202e: calibration" in shown
 
 
+def test_the_progress_bar_names_a_hostile_file_inert(capsys) -> None:
+    from qabot.eval.runs import _progress
+
+    assert list(_progress(range(60), 60, "dev\x1b]0;PWN\x07\x9b2J\u202e (hybrid)", True)) == list(range(60))
+    shown = capsys.readouterr().err
+    assert "dev␛]0;PWN␇\\x9b2J\\u202e (hybrid)" in shown
+    assert "\x1b]" not in shown and "\x07" not in shown and "\x9b" not in shown and "\u202e" not in shown
+
+
 def _beir_folder(root: Path) -> Path:
     folder = root / "tiny-beir"
     (folder / "qrels").mkdir(parents=True)
