@@ -132,6 +132,14 @@ class _Group(click.Group):
     def group(self, *args: Any, **kwargs: Any) -> Any:
         return super().group(*args, cls=_Group, **kwargs)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; click's errors may quote what was typed ('Got unexpected extra argument (...)')."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = visible(exc.message)
+            raise
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="qabot", message="qabot %(version)s")
