@@ -411,7 +411,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     default_backend = resolve_backend(settings.embedding_backend)
     if not backends:
         backends = ("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",)
-    say = lambda message: click.echo(f"-- {message}", err=True)
+    say = lambda message: click.echo(visible(f"-- {message}"), err=True)  # messages name folders: shown inert
     if scale_only:
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")
