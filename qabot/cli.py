@@ -432,7 +432,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-    click.echo(report.model_dump_json(indent=2) if as_json else harness.table(report))
+    click.echo(json_safe(report.model_dump_json(indent=2)) if as_json else harness.table(report))
 
 
 def main() -> None:
