@@ -341,7 +341,7 @@ def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> N
     if as_json:
         click.echo(json_safe(summary.model_dump_json(indent=2)))
     elif not store.exists():
-        click.echo(f"No feedback yet: there is no state database in {store.folder}.")
+        click.echo(visible(f"No feedback yet: there is no state database in {store.folder}."))
     else:
         click.echo(summary_text(summary))
 

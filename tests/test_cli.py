@@ -104,3 +104,9 @@ def test_usage_errors_quote_what_was_typed_inert() -> None:
         assert result.returncode == 2
         assert "extra␛]0;PWN␇␛[31m\\x9b2J\\u202e" in result.stderr.splitlines()[-1]
         assert not any(c in result.stderr for c in "\x1b\x07\x9b\u202e")
+
+
+def test_feedback_names_a_typed_folder_inert(tmp_path) -> None:
+    folder = tmp_path / "\x1b]0;PWN\x07\x9b2J\u202e"  # the state database sits beside the index --index names
+    shown = _run("feedback", "--index", str(folder / "index")).stdout
+    assert shown.strip() == f"No feedback yet: there is no state database in {tmp_path}/␛]0;PWN␇\\x9b2J\\u202e/qabot-state."
