@@ -372,6 +372,12 @@ def test_a_terminal_session(terminal: Terminal, tmp_path: Path) -> None:
     assert "Who ran the bak" not in history
 
 
+def test_the_input_line_shows_bidi_controls_as_text(terminal: Terminal) -> None:
+    terminal.until_prompt()
+    shown = terminal.keys("Who was Tobias\u202e Wren?\r")  # pasted, or typed: a right-to-left override
+    assert "\u202e" not in terminal.raw and "Tobias\\u202e Wren?" in shown
+
+
 def test_quit_leaves_with_status_0_and_the_history_is_private(terminal: Terminal, tmp_path: Path) -> None:
     term = terminal
     term.until_prompt()
