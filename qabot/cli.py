@@ -132,6 +132,14 @@ class _Group(click.Group):
     def group(self, *args: Any, **kwargs: Any) -> Any:
         return super().group(*args, cls=_Group, **kwargs)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; click's errors may quote what was typed ('Got unexpected extra argument (...)')."""
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            exc.message = visible(exc.message)
+            raise
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="qabot", message="qabot %(version)s")
@@ -333,7 +341,7 @@ def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> N
     if as_json:
         click.echo(json_safe(summary.model_dump_json(indent=2)))
     elif not store.exists():
-        click.echo(f"No feedback yet: there is no state database in {store.folder}.")
+        click.echo(visible(f"No feedback yet: there is no state database in {store.folder}."))
     else:
         click.echo(summary_text(summary))
 
@@ -403,7 +411,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     default_backend = resolve_backend(settings.embedding_backend)
     if not backends:
         backends = ("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",)
-    say = lambda message: click.echo(f"-- {message}", err=True)
+    say = lambda message: click.echo(visible(f"-- {message}"), err=True)  # messages name folders: shown inert
     if scale_only:
         if not scale:
             raise click.UsageError("--scale-only needs --scale N")
@@ -424,7 +432,7 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
         )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.model_dump_json(indent=2), encoding="utf-8")
-    click.echo(report.model_dump_json(indent=2) if as_json else harness.table(report))
+    click.echo(json_safe(report.model_dump_json(indent=2)) if as_json else harness.table(report))
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def strip_controls(text: str) -> str:
 
 # Bidi overrides and isolates, and the other invisible format characters (the Arabic letter mark, the Mongolian
 # vowel separator, tag characters): shown by name, so that text cannot be reordered or hidden on screen.
-_INVISIBLE = (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0x061C, 0x180E,
+INVISIBLE = (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0x061C, 0x180E,
               *range(0xE0000, 0xE0080))
 
 
@@ -69,7 +69,7 @@ def _visible_table() -> dict[int, str]:
     table = {cp: chr(0x2400 + cp) for cp in range(0x20)}  # C0 controls: their Control Pictures, ␛ for ESC
     table[0x7F] = "\u2421"  # ␡
     table.update({cp: f"\\x{cp:02x}" for cp in range(0x80, 0xA0)})  # C1 controls, CSI (0x9b) among them
-    table.update({cp: f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}" for cp in _INVISIBLE})
+    table.update({cp: f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}" for cp in INVISIBLE})
     return table
 
 
@@ -88,7 +88,7 @@ def visible(text: str, *, lines: bool = False) -> str:
 
 
 # What JSON leaves raw (it escapes C0 controls itself) and a terminal may act on: DEL, C1 controls, the invisible.
-_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in (*range(0x7F, 0xA0), *_INVISIBLE)) + "]")
+_JSON_UNSAFE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in (*range(0x7F, 0xA0), *INVISIBLE)) + "]")
 
 
 def json_safe(text: str) -> str:
@@ -114,13 +114,17 @@ def first_line(exc: BaseException) -> str:
 
 
 def render_table(title: str, header: list[str], rows: list[list[str]]) -> str:
-    """A plain-text table (rich's, without colour), for reports printed by the CLI."""
+    """A plain-text table (rich's, without colour), for reports printed by the CLI.
+
+    Every cell is shown with ``visible``: a title or a cell can come from a file's name.
+    """
     import io
 
     from rich import box
     from rich.console import Console
     from rich.table import Table
 
+    title, header, rows = visible(title), [visible(h) for h in header], [[visible(c) for c in r] for r in rows]
     table = Table(*header, title=title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for row in rows:
         table.add_row(*row)

@@ -169,6 +169,33 @@ def test_bench_formats_only_through_the_cli(tmp_path, monkeypatch, fake_embedder
     assert [r.format for r in report.reading] == ["pdf"] and report.reading_share.pages == 4
 
 
+def _bench_on_a_hostile_folder(tmp_path, monkeypatch, fake_embedder, *options: str):
+    import importlib
+
+    harness = importlib.import_module("qabot.bench.run")
+    folder = tmp_path / "formats\x1b]0;PWN\x07\x9b2J\u202e"  # a folder name holding escapes; no files in it
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setattr(harness, "make_embedder", lambda _settings: fake_embedder)
+    return CliRunner().invoke(cli, ["bench", "--formats", str(folder), "--formats-only", "--runs", "1",
+                                    "--work", str(tmp_path / "work"), "--out", str(tmp_path / "r.json"), *options])
+
+
+def test_bench_progress_names_a_hostile_folder_inert(tmp_path, monkeypatch, fake_embedder) -> None:
+    result = _bench_on_a_hostile_folder(tmp_path, monkeypatch, fake_embedder)
+    assert result.exit_code == 0, result.output
+    assert "-- reading the files of " in result.stderr and "formats␛]0;PWN␇\\x9b2J\\u202e" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x07\x9b\u202e")
+
+
+def test_bench_report_names_a_hostile_folder_inert(tmp_path, monkeypatch, fake_embedder) -> None:
+    shown = _bench_on_a_hostile_folder(tmp_path, monkeypatch, fake_embedder).stdout
+    assert "export files in " in shown and "formats␛]0;PWN␇\\x9b2J\\u202e" in shown  # the note names it, inert
+    as_json = _bench_on_a_hostile_folder(tmp_path, monkeypatch, fake_embedder, "--json").stdout
+    for printed in (shown, as_json):
+        assert not any(c in printed for c in "\x1b\x07\x9b\u202e")
+    assert json.loads(as_json)["notes"][0].endswith("formats\x1b]0;PWN\x07\x9b2J\u202e")  # JSON keeps it exact
+
+
 @pytest.mark.slow
 @pytest.mark.model
 def test_memory_is_measured_in_processes_of_their_own(make_corpus, tmp_path) -> None:

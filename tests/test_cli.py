@@ -95,3 +95,18 @@ def test_a_missing_corpus_folder_says_where_it_was_named(tmp_path) -> None:
     default = _run("index", "--index", index, cwd=tmp_path)
     assert default.stderr.strip() == ("Error: corpus folder 'corpus' does not exist "
                                       "(the default: give --corpus DIR or set QABOT_CORPUS_DIR)")
+
+
+def test_usage_errors_quote_what_was_typed_inert() -> None:
+    typed = "extra\x1b]0;PWN\x07\x1b[31m\x9b2J\u202e"
+    for args in (["ask", "Who?", typed], ["feedback", "export", "a.jsonl", typed]):
+        result = _run(*args)
+        assert result.returncode == 2
+        assert "extra␛]0;PWN␇␛[31m\\x9b2J\\u202e" in result.stderr.splitlines()[-1]
+        assert not any(c in result.stderr for c in "\x1b\x07\x9b\u202e")
+
+
+def test_feedback_names_a_typed_folder_inert(tmp_path) -> None:
+    folder = tmp_path / "\x1b]0;PWN\x07\x9b2J\u202e"  # the state database sits beside the index --index names
+    shown = _run("feedback", "--index", str(folder / "index")).stdout
+    assert shown.strip() == f"No feedback yet: there is no state database in {tmp_path}/␛]0;PWN␇\\x9b2J\\u202e/qabot-state."

@@ -13,6 +13,7 @@ import pytest
 
 from qabot.eval import (
     EvalItem,
+    QAReport,
     calibration_table,
     contains,
     evaluate_beir,
@@ -66,6 +67,25 @@ def test_qa_metrics_on_a_small_corpus(make_corpus, bot_for) -> None:
     assert low.threshold < high.threshold and low.answered_rate >= high.answered_rate
     assert low.abstention_rate <= high.abstention_rate
     assert report.suggested_threshold is not None and "highest threshold" in calibration_table(report)
+
+
+def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
+    name = "dev\x1b]0;PWN\x07\x9b2J\u202e"  # a report is named by its file: the name can hold escapes
+    report = QAReport(name=name, mode="hybrid", questions=1, answerable=1, unanswerable=0, hit_at_1=1.0, hit_at_3=1.0,
+                      hit_at_5=1.0, mrr_at_10=1.0, highlight_at_1=1.0, answered_rate=1.0, abstention_rate=None,
+                      seconds=0.1)
+    shown = table([report]) + calibration_table(report)
+    assert "\x1b" not in shown and "\x07" not in shown and "\x9b" not in shown and "\u202e" not in shown
+    assert "dev␛]0;PWN␇\\x9b2J\\u202e: 1 answerable" in shown and "dev␛]0;PWN␇\\x9b2J\\u202e: calibration" in shown
+
+
+def test_the_progress_bar_names_a_hostile_file_inert(capsys) -> None:
+    from qabot.eval.runs import _progress
+
+    assert list(_progress(range(60), 60, "dev\x1b]0;PWN\x07\x9b2J\u202e (hybrid)", True)) == list(range(60))
+    shown = capsys.readouterr().err
+    assert "dev␛]0;PWN␇\\x9b2J\\u202e (hybrid)" in shown
+    assert "\x1b]" not in shown and "\x07" not in shown and "\x9b" not in shown and "\u202e" not in shown
 
 
 def _beir_folder(root: Path) -> Path:

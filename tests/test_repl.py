@@ -216,6 +216,14 @@ def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> No
     assert "lighthouse.md" in chat("Who was Tobias Wren?")
 
 
+def test_the_scope_is_repeated_inert(make_corpus, fake_bot_for) -> None:
+    name = "esc\x1b]0;PWN\x07\x9b2J\u202e.txt"  # a file whose name holds escapes, named by a pattern
+    chat = Chat(fake_bot_for(make_corpus({**CORPUS, name: "The miller ground barley on Tuesdays.\n"})))
+    shown = chat(f":scope *.md {name} \x1b[31m")
+    assert shown == "Answering only from ␛[31m, *.md, esc␛]0;PWN␇\\x9b2J\\u202e.txt (2 file(s)); :scope * for all.\n"
+    assert chat.session.scope == ("\x1b[31m", "*.md", name)  # the patterns themselves are kept as typed
+
+
 def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_path: Path) -> None:
     from qabot.feedback import FeedbackStore, state_dir
 
@@ -362,6 +370,12 @@ def test_a_terminal_session(terminal: Terminal, tmp_path: Path) -> None:
     for line in ("Who was Tobias Wren?", "Who was his sister?", ":open 1", ":sources", "What did Agnes Pirrie bake?"):
         assert f"\n+{line}\n" in history
     assert "Who ran the bak" not in history
+
+
+def test_the_input_line_shows_bidi_controls_as_text(terminal: Terminal) -> None:
+    terminal.until_prompt()
+    shown = terminal.keys("Who was Tobias\u202e Wren?\r")  # pasted, or typed: a right-to-left override
+    assert "\u202e" not in terminal.raw and "Tobias\\u202e Wren?" in shown
 
 
 def test_quit_leaves_with_status_0_and_the_history_is_private(terminal: Terminal, tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt
 from qabot.settings import Settings
-from qabot.text import first_line, json_safe, visible
+from qabot.text import INVISIBLE, first_line, json_safe, visible
 
 log = logging.getLogger(__name__)
 
@@ -318,7 +318,8 @@ class Session:
         self.errors.print(f"qabot: {visible(message)}", style="dim", **INERT, soft_wrap=True)
 
     def say(self, text: str) -> None:
-        self.console.print(text, **INERT, soft_wrap=True)
+        """A message on stdout, inert: it may repeat what was typed (a :scope pattern can hold escape sequences)."""
+        self.console.print(visible(text, lines=True), **INERT, soft_wrap=True)
 
     def error(self, message: str) -> None:
         self.errors.print(f"error: {visible(message)}", style="bold red", **INERT, soft_wrap=True)
@@ -372,6 +373,7 @@ def _interactive(session: Session, settings: Settings) -> None:
     except OSError as exc:
         log.warning("history will not be kept: %s", exc)
         history = InMemoryHistory()
+    _show_invisible_input()
     prompt = PromptSession(
         history=history,
         completer=CommandCompleter(),
@@ -386,6 +388,17 @@ def _interactive(session: Session, settings: Settings) -> None:
         highlight=False,
     )
     _loop(session, prompt)
+
+
+def _show_invisible_input() -> None:
+    """Draw bidi overrides and the other invisible format characters in the input line as ``visible`` shows them.
+
+    prompt_toolkit shows controls as ``^[`` and ``<9b>`` but writes those as they are, and
+    a pasted question (or one recalled from the history) can hold them.
+    """
+    from prompt_toolkit.layout.screen import Char
+
+    Char.display_mappings.update({chr(cp): visible(chr(cp)) for cp in INVISIBLE})
 
 
 def _loop(session: Session, prompt: PromptSession) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from qabot.bench.report import BenchReport
-from qabot.text import render_table
+from qabot.text import render_table, visible
 
 
 def table(report: BenchReport) -> str:
@@ -117,6 +117,6 @@ def table(report: BenchReport) -> str:
             ["backend", "files", "pages", "passages", "read s", "build s", "share"],
             iter([[r.backend, r.files, r.pages, r.passages, r.read_s, r.build_s, f"{r.share:.1%}"]]),
         )
-    lines.extend(f"note: {n}" for n in report.notes)
+    lines.extend(f"note: {visible(n)}" for n in report.notes)  # a note can name a folder
     lines.append(f"total {report.seconds:.0f} s")
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from qabot.text import render_table
+from qabot.text import render_table, visible
 
 
 class ItemResult(BaseModel):
@@ -85,7 +85,7 @@ _BEIR_COLUMNS = (("mode", "mode"), ("nDCG@10", "ndcg_at_10"), ("Recall@100", "re
 def calibration_table(report: QAReport) -> str:
     """How the answered and abstention rates trade off as QABOT_ANSWER_THRESHOLD moves."""
     if not report.calibration:
-        return f"{report.name}: calibration needs both answerable and unanswerable questions"
+        return visible(f"{report.name}: calibration needs both answerable and unanswerable questions")
     text = render_table(
         f"{report.name} ({report.mode}): QABOT_ANSWER_THRESHOLD",
         ["threshold", "answered", "abstained"],

@@ -22,13 +22,14 @@ from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, 
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
 from qabot.settings import Settings, load_settings
+from qabot.text import visible
 
 
 def _progress(iterable: Iterable, total: int, label: str, show: bool) -> Iterable:
-    """A progress bar on stderr for long runs (hidden when ``show`` is False)."""
+    """A progress bar on stderr for long runs (hidden when ``show`` is False); ``label`` names a file: shown inert."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=label, unit="q", disable=not show or total < 50, file=sys.stderr,
+    return tqdm(iterable, total=total, desc=visible(label), unit="q", disable=not show or total < 50, file=sys.stderr,
                 dynamic_ncols=True, mininterval=1.0, leave=False)
 
 
