@@ -186,13 +186,14 @@ async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_inde
     assert {row.id for row in kept.channels()} == {B_CHANNEL_ID}
 
 
-async def test_bots_and_the_bots_own_answers_are_never_learnt(qa, double, tmp_path) -> None:
+async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
         double.message("The spare eyepieces are in the red case.", channel_id=OTHER_CHANNEL_ID, author=other_bot,
                        mention_bot=False)
+        double.message("", user_n=3, channel_id=OTHER_CHANNEL_ID, mention_bot=False)  # a sticker alone: no text
         person = double.message("The spare filters are in the blue case.", user_n=2, channel_id=OTHER_CHANNEL_ID,
                                 mention_bot=False)
         await until_answer(double, "where are the spare filters", lambda b: cites(b, person), seconds=10)
@@ -200,7 +201,7 @@ async def test_bots_and_the_bots_own_answers_are_never_learnt(qa, double, tmp_pa
         await bot.learning.feed.settled()
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     authors = {s.message.author for s in kept.exchange(int(person["id"]))}
-    assert authors == {"user2"}  # the other bot's message, and the answers the bot sent, were not kept
+    assert authors == {"user2"}  # the other bot's message, the sticker, and the answers the bot sent were not kept
     assert "red case" not in str(answered.get("embeds"))
     total, _ = kept.counts()
     assert total == 1

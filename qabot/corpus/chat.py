@@ -86,6 +86,12 @@ class ChatMessage:
         return paragraph_text(self.author, self.content, self.extras)
 
     @property
+    def says_something(self) -> bool:
+        """Whether there is anything to quote: a sticker or a forwarded message alone has no text, attachment or
+        embed, and is left out of an export's exchanges and a live channel's history alike."""
+        return bool(self.content.strip() or self.extras)
+
+    @property
     def seconds(self) -> float | None:
         try:
             return datetime.fromisoformat(self.date).timestamp()

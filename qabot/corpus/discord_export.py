@@ -243,7 +243,7 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
             warn(f"{name}: skipping message {index}: its {wrong!r} is not {_FIELDS[wrong][1]}")
             continue
         chat_message = _message(message, people.setdefault(author, author), people)
-        if chat_message.content.strip() or chat_message.extras:  # a sticker or a forward alone: nothing to quote
+        if chat_message.says_something:
             yield chat_message
 
 

@@ -43,19 +43,21 @@ Key = Callable[[int], str]  # a member id to the salted hash the state database 
 
 
 def chat_message(message: discord.Message, key: Key) -> ChatMessage | None:
-    """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices)."""
+    """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices, and a
+    sticker or a forward alone: nothing to quote)."""
     if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
         return None
     extras = [attachment(a.filename) for a in message.attachments]
     extras += [shown for e in message.embeds if (shown := embed(e.title, e.description))]
     reference = message.reference
     reply_to = reference.message_id if reference is not None and reference.channel_id == message.channel.id else None
-    return ChatMessage(
+    kept = ChatMessage(
         id=str(message.id), author=message.author.display_name, author_key=key(message.author.id),
         date=message.created_at.isoformat(timespec="seconds"), content=message.clean_content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({key(message.author.id)}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
     )
+    return kept if kept.says_something else None
 
 
 def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
