@@ -51,6 +51,20 @@ def test_repeated_captions_never_appear_twice(default_bot: QABot) -> None:
     assert sum("Kustodiev" in t for t in texts) == 1
 
 
+def test_small_talk_is_not_answered_however_close_a_message(make_corpus, fake_bot_for) -> None:
+    from qabot.search.inputs import says_nothing
+
+    # A chat holds "hello" and "thanks" word for word: the nearest passage is no answer to them.
+    corpus = make_corpus({"chat.txt": "Ana: hello\n\nBen: thanks, that fixed the dome motor\n\nAna: anyone here?\n\n"
+                                      "Ben: The dome motor needs a new fuse after a power cut.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=0.0)  # any confidence would do
+    for greeting in ("hello", "Thanks!", "anyone here?", "ok", "what is it?"):
+        assert says_nothing(greeting) and not bot.ask(greeting).answered, greeting
+    for question in ("What does the dome motor need after a power cut?", "hello, what fixes the dome motor?"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+    assert not says_nothing("кто убил Троцкого?")  # words it cannot read are not small talk
+
+
 def test_unrelated_question_is_not_answered(default_bot: QABot) -> None:
     answer = default_bot.ask("How do I bake sourdough bread?")
     assert answer.answered is False

@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from qabot.errors import QuestionError
+from qabot.index.lexical import STOPWORDS
 from qabot.text import flat, strip_controls
 
 MAX_K = 50
@@ -40,6 +41,24 @@ def clean_question(question: object, limit: int) -> str:
     if len(text) > limit:
         raise QuestionError(f"the question is too long ({len(text):,} characters; the limit is {limit:,})")
     return text
+
+
+# What people say to a bot that asks nothing of a corpus: greetings, thanks, acknowledgements, laughter.
+_SMALL_TALK = frozenset(
+    """hello hi hey hiya howdy yo sup greetings morning afternoon evening night good day thanks thank thx ty cheers
+    ok okay k kk cool nice great awesome fine lol lmao haha hah hehe yes yeah yep yup no nope nah bye goodbye cya
+    later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
+    ah oh wow welcome bot qabot up s much lot alive going well""".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
+def says_nothing(question: str) -> bool:
+    """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?")
+    and words that carry no subject ("what is it?"). Its nearest passage is no answer, however close."""
+    words = _WORD.findall(question.casefold())
+    return bool(words) and len(words) == len(re.findall(r"\w+", question.casefold())) and all(
+        w in _SMALL_TALK or w in STOPWORDS for w in words)
 
 
 def readable(question: str) -> str:

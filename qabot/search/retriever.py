@@ -36,7 +36,7 @@ from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, exchange, followup, lexicon
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
-from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable
+from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable, says_nothing
 from qabot.text import dedup_key as _dedup_key
 
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
@@ -88,7 +88,7 @@ class Retriever:
         return Answer(
             question=readable(question),
             query=query,
-            answered=bool(ranked) and confidence >= self.config.answer_threshold,
+            answered=bool(ranked) and confidence >= self.config.answer_threshold and not says_nothing(cleaned),
             confidence=confidence,
             excerpts=[excerpt for _, excerpt in ranked],
         )
