@@ -577,3 +577,32 @@ async def test_on_the_real_model_a_live_message_answers_and_its_deletion_is_resp
         double.delete(answer)
         await until_answer(double, asked, lambda b: not cites(b, answer), channel_id=CHANNEL_ID)
     assert_no_pings(double)
+
+
+# -- deletions that race the backfill ------------------------------------------------------------------
+
+
+async def test_a_message_deleted_or_purged_while_its_channel_is_being_read_is_not_kept(qa, double,
+                                                                                        tmp_path) -> None:
+    """The backfill holds a batch of pages in memory: a deletion heard (and applied) before that batch is
+    stored must still win over it."""
+    said = [double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.",
+                        user_n=n % 5 + 1, channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n) for n in range(250)]
+    deleted = double.seed("The observatory safe combination is 31-07-19, tell no one.", user_n=2,
+                          channel_id=OTHER_CHANNEL_ID, seconds_ago=9500)  # within the first page
+    purged = [double.seed(f"The spare key to cabinet {n} is under the doormat of hut {n}.", user_n=3,
+                          channel_id=OTHER_CHANNEL_ID, seconds_ago=9400 - n) for n in range(3)]
+    double.page_delay = 0.5
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await double.until(lambda: any(r.response for r in history_pages(double, OTHER_CHANNEL_ID)), timeout=30,
+                           what="the first page read")
+        double.delete(deleted)
+        double.bulk_delete(purged)
+        await asyncio.sleep(1.0)  # the deletions are applied while the backfill still holds those pages
+        double.page_delay = 0.0
+        await backfilled(bot, double)
+        safe = await ask(double, "what is the observatory safe combination")
+        key = await ask(double, "where is the spare key to cabinet 1")
+    assert len(history_pages(double, OTHER_CHANNEL_ID)) >= 3 and said
+    assert not cites(safe, deleted) and not any(cites(key, m) for m in purged)
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in [deleted, *purged]]) == {}

@@ -104,6 +104,9 @@ class History:
         # Channels whose backfill failed in this run: their new messages are linked as they come, but their
         # checkpoint stays where reading stopped, so the next start reads what was missed.
         self._skipped: set[int] = set()
+        # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
+        # back. Kept until every channel is read to its end.
+        self._deleted: set[int] = set()
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -159,7 +162,8 @@ class History:
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
                 guild = self._rows[channel_id].guild_id
-                kept = [m for m in messages if (guild, m.author_key) not in self._forgotten]
+                kept = [m for m in messages if (guild, m.author_key) not in self._forgotten
+                        and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
@@ -168,11 +172,14 @@ class History:
             for messages in changes.edited.values():
                 touched |= set(self.store.edit(messages))
             touched |= set(self.store.remove(changes.removed))
+            self._deleted |= changes.removed
             for channel_id, (checkpoint, complete) in changes.read.items():
                 if channel_id in self._rows:
                     self.store.advance(channel_id, checkpoint, complete=complete)
                     self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]
                     linkable[channel_id] = max(linkable.get(channel_id, 0), checkpoint)
+            if all(row.complete for row in self._rows.values()):
+                self._deleted.clear()  # no backfill holds a page any more
             for channel_id, up_to in linkable.items():
                 row = self._rows[channel_id]
                 limit = up_to if row.complete else min(up_to, row.checkpoint)
