@@ -606,3 +606,39 @@ async def test_a_message_deleted_or_purged_while_its_channel_is_being_read_is_no
     assert len(history_pages(double, OTHER_CHANNEL_ID)) >= 3 and said
     assert not cites(safe, deleted) and not any(cites(key, m) for m in purged)
     assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in [deleted, *purged]]) == {}
+
+
+def state_text(tmp_path: Path) -> str:
+    """Everything the state database holds, as SQL text."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state" / "qabot.sqlite3") as db:
+        return "\n".join(db.iterdump())
+
+
+async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, double, tmp_path) -> None:
+    from tests.discord_double import user
+
+    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=600)
+    theirs = double.seed("The 25 mm Plössl lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                         seconds_ago=590, reply_to=question)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        double.message(f"<@{USER_BASE + 6}> is right, that lens fits the guide scope.", user_n=8,
+                       channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(6)])
+        await bot.learning.feed.settled()
+        await asyncio.sleep(0.5)
+        await bot.learning.feed.settled()
+        await ask(double, "which lens fits the old guide scope")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        double.edit(theirs, "The 25 mm Plössl lens fits, and so does the 32 mm one.")  # an edit after: not kept
+        double.message(f"As <@{USER_BASE + 6}> said, the eyepiece case is under the bench.", user_n=9,
+                       channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(6)])
+        body, _ = await until_answer(double, "where is the eyepiece case",
+                                     lambda b: "under the bench" in str(b["embeds"]), seconds=10)
+        mentioned = await ask(double, "which lens fits the guide scope")
+    stored = state_text(tmp_path)
+    assert "Plössl" not in stored  # not in the answers' highlights either
+    assert "that lens fits the guide scope" in stored and "eyepiece case" in stored and "user6" not in stored
+    assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index

@@ -130,6 +130,10 @@ class History:
             self._rows = {row.id: row for row in self.store.channels()}
             self._skipped.clear()
 
+    def forgotten(self, guild_id: int, author_key: str) -> bool:
+        """Whether this member asked to be forgotten in this server."""
+        return (guild_id, author_key) in self._forgotten
+
     def row(self, channel_id: int) -> ChannelRow | None:
         return self._rows.get(channel_id)
 
@@ -201,11 +205,11 @@ class History:
             self.last_applied = time.time()
         return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
 
-    def forget(self, author_key: str, guild_id: int) -> int:
-        """Remove one member's messages in one server from the state database and the index, and keep none of
-        theirs there from now on; how many messages went."""
+    def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> int:
+        """Remove one member's messages in one server (and their ``names`` from others' mentions of them) from the
+        state database and the index, and keep none of theirs there from now on; how many messages went."""
         with self._lock:
-            touched, count = self.store.forget(author_key, guild_id)
+            touched, count = self.store.forget(author_key, guild_id, names)
             self._forgotten.add((guild_id, author_key))
             gone, documents = self._laid_out(touched, count)
             if gone:

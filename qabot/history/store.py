@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS history_forgotten (
 );
 """
 CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
+UNNAMED = "@someone"  # a forgotten member, where another's message mentions them
 
 
 @dataclass(frozen=True)
@@ -240,14 +241,26 @@ class HistoryStore:
             self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
         return sorted({(c, r) for c, r in affected if r is not None})
 
-    def forget(self, author_key: str, guild_id: int) -> tuple[list[tuple[int, int]], int]:
+    def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
         """Delete every message of one member in one server, and never keep theirs there again: the (channel,
-        root) of the exchanges they were in, and how many messages went."""
+        root) of the exchanges they were in or named in, and how many messages went. Their names (``names``, and
+        those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them."""
         where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
             affected = db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
+            names = {n for n in names if n} | {n for (n,) in db.execute(
+                f"SELECT DISTINCT author_name FROM history_messages WHERE {where}", (author_key, guild_id))}
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
+            them = (f'%"{author_key}"%', guild_id)
+            affected += db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {mentioned}",
+                                   them).fetchall()
+            for name in names:
+                db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
+                           (f"@{name}", *them))
+                db.execute("UPDATE answers SET highlight = NULL WHERE guild_id = ? AND (instr(highlight, ?) > 0 OR "
+                           "instr(highlight, ?) > 0)", (guild_id, f"{name}: ", f"@{name}"))
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
         return sorted({(c, r) for c, r in affected if r is not None}), count
 

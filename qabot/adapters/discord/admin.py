@@ -144,7 +144,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         key = member_key(self.answering.store, member.id)
-        count = await asyncio.to_thread(history.forget, key, interaction.guild_id)
+        names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
+        count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
         log.info("history: forgot %d message(s) of a member in guild %s, at a manager's request", count,
                  interaction.guild_id)
         await interaction.followup.send(notice(FORGOTTEN.format(count=count, name=member.display_name)),

@@ -188,7 +188,7 @@ class Backfill:
                 newest = message.id
                 count += 1
                 self.reading.messages += 1
-                kept = chat_message(message, self.key)
+                kept = chat_message(message, self.key, self.history.forgotten)
                 if kept is not None:
                     changes.add(channel.id, kept)
                     changes.marks += await self._marks(message)

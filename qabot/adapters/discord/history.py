@@ -33,6 +33,7 @@ from discord.ext import commands
 
 from qabot.corpus.chat import ChatMessage, attachment, embed
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
+from qabot.history.store import UNNAMED
 from qabot.text import fold
 
 log = logging.getLogger(__name__)
@@ -40,20 +41,26 @@ log = logging.getLogger(__name__)
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
+Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
 
 
-def chat_message(message: discord.Message, key: Key) -> ChatMessage | None:
+def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
     """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices, and a
-    sticker or a forward alone: nothing to quote)."""
+    sticker or a forward alone: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
         return None
+    content = message.clean_content
+    guild_id = getattr(message.guild, "id", None)
+    for user in message.mentions:
+        if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
+            content = content.replace(f"@{user.display_name}", UNNAMED)
     extras = [attachment(a.filename) for a in message.attachments]
     extras += [shown for e in message.embeds if (shown := embed(e.title, e.description))]
     reference = message.reference
     reply_to = reference.message_id if reference is not None and reference.channel_id == message.channel.id else None
     kept = ChatMessage(
         id=str(message.id), author=message.author.display_name, author_key=key(message.author.id),
-        date=message.created_at.isoformat(timespec="seconds"), content=message.clean_content, extras=tuple(extras),
+        date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({key(message.author.id)}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
     )
@@ -172,7 +179,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_message(self, message: discord.Message) -> None:
         if message.guild is None or not self.tracked(message.channel):
             return
-        kept = chat_message(message, self.key)
+        kept = chat_message(message, self.key, self.history.forgotten)
         if kept is None:
             return
         if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
@@ -184,7 +191,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         if self.history.row(payload.channel_id) is None:
             return
-        kept = chat_message(payload.message, self.key)
+        kept = chat_message(payload.message, self.key, self.history.forgotten)
         if kept is not None:
             self.feed.submit(Changes(edited={payload.channel_id: [kept]}))
 
