@@ -642,3 +642,52 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
     assert "Plössl" not in stored  # not in the answers' highlights either
     assert "that lens fits the guide scope" in stored and "eyepiece case" in stored and "user6" not in stored
     assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index
+
+
+class Busy(Recorder):
+    """The real QABot, whose index is busy (another process writing it too long) for its next ``busy`` changes."""
+
+    def __init__(self, qa: Any) -> None:
+        super().__init__(qa)
+        self.busy = 0
+
+    def _change(self, what: str) -> None:
+        from qabot.errors import IndexStoreError
+
+        if self.busy:
+            self.busy -= 1
+            raise IndexStoreError(f"another qabot process has been writing the index for too long ({what})")
+
+    def upsert(self, documents: Any) -> Any:
+        self._change("upsert")
+        return self.qa.upsert(documents)
+
+    def delete(self, doc_ids: Any = (), *, sources: Any = ()) -> Any:
+        self._change("delete")
+        return self.qa.delete(doc_ids, sources=sources)
+
+
+async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, double, tmp_path) -> None:
+    spy = Busy(qa)
+    question = double.seed("Where do I find the dome key?", user_n=1, channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
+    secret = double.seed("The dome key is taped under the third step of the north stair.", user_n=2,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
+    asked = "where is the dome key taped"
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await ask(double, asked)
+        assert jump(secret) in links(spy.answers[-1])
+        spy.busy = 1  # the index cannot be written for a moment, when the deletion comes
+        double.delete(secret)
+        await double.until(lambda: spy.busy == 0, timeout=10, what="the failed index update")
+        double.message("The spare dome light bulbs are in the blue box.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                       mention_bot=False)
+        await asyncio.sleep(LIVE_SECONDS / 6)
+        await bot.learning.feed.settled()
+        await ask(double, asked)
+        live = links(spy.answers[-1])
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await ask(double, asked)
+        restarted = links(spy.answers[-1])
+    assert jump(secret) not in live and jump(secret) not in restarted

@@ -107,6 +107,7 @@ class History:
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
+        self._owed: tuple[set[tuple[int, int]], list[str], int] = (set(), [], 0)  # index work a failure left undone
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -194,13 +195,7 @@ class History:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
-            gone, documents = self._laid_out(touched, len(changes.removed))
-            if sources:
-                self.qa.delete(sources=sources)
-            if gone:
-                self.qa.delete(gone)
-            if documents:
-                self.qa.upsert(documents)
+            gone, documents = self._index(touched, sources, len(changes.removed))
             self.applied += 1
             self.last_applied = time.time()
         return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
@@ -211,12 +206,26 @@ class History:
         with self._lock:
             touched, count = self.store.forget(author_key, guild_id, names)
             self._forgotten.add((guild_id, author_key))
-            gone, documents = self._laid_out(touched, count)
-            if gone:
-                self.qa.delete(gone)
-            if documents:
-                self.qa.upsert(documents)
+            self._index(set(touched), [], count)
         return count
+
+    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int
+               ) -> tuple[list[str], list[Document]]:
+        """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
+        failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
+        state database already forgot it, so nothing else would take it out of the index."""
+        owed_touched, owed_sources, owed_removed = self._owed
+        touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
+        self._owed = (touched, sources, removed)
+        gone, documents = self._laid_out(touched, removed)
+        if sources:
+            self.qa.delete(sources=sources)
+        if gone:
+            self.qa.delete(gone)
+        if documents:
+            self.qa.upsert(documents)
+        self._owed = (set(), [], 0)
+        return gone, documents
 
     def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
         """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went)."""
