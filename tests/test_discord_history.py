@@ -691,3 +691,14 @@ async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, d
         await ask(double, asked)
         restarted = links(spy.answers[-1])
     assert jump(secret) not in live and jump(secret) not in restarted
+
+
+async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "what does the red lamp in the hall mean"), lamp)
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, discord_message_content=False)) as bot:
+        await until_answer(double, "what does the red lamp in the hall mean", lambda b: not cites(b, lamp),
+                           seconds=10)
+    assert OTHER_CHANNEL_ID not in {row.id for row in HistoryStore(FeedbackStore(tmp_path / "state")).channels()}

@@ -80,7 +80,7 @@ class Backfill:
     async def run(self, *, follow: bool = True) -> Reading:
         """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
         self.reading = Reading()
-        await self._drop_unlisted()
+        await self.drop_unlisted()
         await asyncio.to_thread(self.history.reopen)  # until read to its end in this run, it may have missed some
         for channel_id in self.listed:
             channel = await self._resolve(channel_id)
@@ -119,7 +119,7 @@ class Backfill:
         if self.history.row(channel.id) is not None:
             await self.feed.apply(Changes(skipped={channel.id}))
 
-    async def _drop_unlisted(self) -> None:
+    async def drop_unlisted(self) -> None:
         """Channels kept from before that are no longer listed: their history leaves the index."""
         listed = set(self.listed)
         gone = {row.id for row in self.history.rows() if row.id not in listed and row.parent_id not in listed}

@@ -65,11 +65,11 @@ class Learning:
         backfill under way stops, and another reads on from the checkpoints (a channel with nothing new costs no
         request)."""
         self.feed.start()
-        if not self.reads:
-            return
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._task = asyncio.get_running_loop().create_task(self._backfill(), name="qabot-history-backfill")
+        # Unread, a channel taken off the list still leaves the index.
+        work = self._backfill() if self.reads else self.backfill.drop_unlisted()
+        self._task = asyncio.get_running_loop().create_task(work, name="qabot-history-backfill")
 
     async def _backfill(self) -> None:
         try:
