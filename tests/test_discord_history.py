@@ -693,6 +693,24 @@ async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, d
     assert jump(secret) not in live and jump(secret) not in restarted
 
 
+async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_restart_with_nothing_new(
+        qa, double, tmp_path) -> None:
+    spy = Busy(qa)
+    question = double.seed("Where do I find the dome key?", user_n=1, channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
+    secret = double.seed("The dome key is taped under the third step of the north stair.", user_n=2,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
+    asked = "where is the dome key taped"
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, asked), secret)
+        spy.busy = 1  # the index cannot be written when the deletion comes; the bot stops before anything else
+        double.delete(secret)
+        await double.until(lambda: spy.busy == 0, timeout=10, what="the failed index update")
+        await bot.learning.feed.settled()
+    async with running(spy, double, **settings(tmp_path)) as bot:  # the state database remembers what is owed
+        await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+
+
 async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:
     lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
     async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, CHANNEL_ID)) as bot:

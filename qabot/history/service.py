@@ -107,7 +107,7 @@ class History:
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
-        self._owed: tuple[set[tuple[int, int]], list[str], int] = (set(), [], 0)  # index work a failure left undone
+        self._owed = store.owed()  # index work a failed update left undone, kept in the state database
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -217,6 +217,8 @@ class History:
         owed_touched, owed_sources, owed_removed = self._owed
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
         self._owed = (touched, sources, removed)
+        if touched or sources:
+            self.store.owe(self._owed)
         gone, documents = self._laid_out(touched, removed)
         if sources:
             self.qa.delete(sources=sources)
@@ -224,8 +226,18 @@ class History:
             self.qa.delete(gone)
         if documents:
             self.qa.upsert(documents)
+        if touched or sources:
+            self.store.owe(None)
         self._owed = (set(), [], 0)
         return gone, documents
+
+    def catch_up(self) -> bool:
+        """Do the index work a failed update left undone (before a restart too); whether there was any."""
+        with self._lock:
+            owed = bool(self._owed[0] or self._owed[1])
+            if owed:
+                self._index(set(), [], 0)
+        return owed
 
     def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
         """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went)."""

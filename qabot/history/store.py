@@ -65,6 +65,10 @@ CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel
 CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
 CREATE INDEX IF NOT EXISTS history_messages_author ON history_messages (author_hash);
 CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);
+CREATE TABLE IF NOT EXISTS history_owed (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    work TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS history_forgotten (
     guild_id INTEGER NOT NULL,
     author_hash TEXT NOT NULL,
@@ -74,6 +78,7 @@ CREATE TABLE IF NOT EXISTS history_forgotten (
 """
 CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
 UNNAMED = "@someone"  # a forgotten member, where another's message mentions them
+Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,26 @@ class HistoryStore:
                            "instr(highlight, ?) > 0)", (guild_id, f"{name}: ", f"@{name}"))
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
         return sorted({(c, r) for c, r in affected if r is not None}), count
+
+    def owed(self) -> Owed:
+        """The index work this database is ahead of the index by (``owe``): none when the last update succeeded."""
+        with self._db() as db:
+            row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
+        if row is None:
+            return set(), [], 0
+        touched, sources, removed = json.loads(row[0])
+        return {(int(c), int(r)) for c, r in touched}, [str(s) for s in sources], int(removed)
+
+    def owe(self, work: Owed | None) -> None:
+        """Record the index work about to be done (None: done), so that a restart after a failed update still
+        takes out of the index what this database already dropped."""
+        with self._db() as db:
+            if work is None:
+                db.execute("DELETE FROM history_owed")
+            else:
+                touched, sources, removed = work
+                db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
+                           (json.dumps([sorted(touched), sources, removed]),))
 
     def forgotten(self) -> set[tuple[int, str]]:
         """The members who asked to be forgotten, by server (hashed): their messages there are never kept again."""

@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from qabot.adapters.discord.backfill import Backfill
 from qabot.adapters.discord.history import Feed, HistoryCog, Key
+from qabot.errors import QABotError
 from qabot.history import History, HistoryStore
-from qabot.text import fold
+from qabot.text import first_line, fold
 
 if TYPE_CHECKING:
     from qabot.feedback import FeedbackStore
@@ -69,7 +71,16 @@ class Learning:
             self._task.cancel()
         # Unread, a channel taken off the list still leaves the index.
         work = self._backfill() if self.reads else self.backfill.drop_unlisted()
-        self._task = asyncio.get_running_loop().create_task(work, name="qabot-history-backfill")
+        self._task = asyncio.get_running_loop().create_task(self._catching_up(work), name="qabot-history-backfill")
+
+    async def _catching_up(self, work: Coroutine[Any, Any, None]) -> None:
+        """First the index work a failed update left undone before the bot stopped (a deletion the state database
+        already made), then ``work``."""
+        try:
+            await asyncio.to_thread(self.history.catch_up)
+        except QABotError as exc:  # tried again with the next change
+            log.warning("history: the index is still behind the history: %s", first_line(exc))
+        await work
 
     async def _backfill(self) -> None:
         try:
