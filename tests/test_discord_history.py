@@ -667,12 +667,17 @@ class Busy(Recorder):
         return self.qa.delete(doc_ids, sources=sources)
 
 
-async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, double, tmp_path) -> None:
-    spy = Busy(qa)
+def _dome_key(double: DiscordDouble) -> tuple[dict[str, Any], str]:
+    """An answer in the history (the dome key's hiding place), and a question it answers."""
     question = double.seed("Where do I find the dome key?", user_n=1, channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
     secret = double.seed("The dome key is taped under the third step of the north stair.", user_n=2,
                          channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
-    asked = "where is the dome key taped"
+    return secret, "where is the dome key taped"
+
+
+async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, double, tmp_path) -> None:
+    spy = Busy(qa)
+    secret, asked = _dome_key(double)
     async with running(spy, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
         await ask(double, asked)
@@ -696,10 +701,7 @@ async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, d
 async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_restart_with_nothing_new(
         qa, double, tmp_path) -> None:
     spy = Busy(qa)
-    question = double.seed("Where do I find the dome key?", user_n=1, channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
-    secret = double.seed("The dome key is taped under the third step of the north stair.", user_n=2,
-                         channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
-    asked = "where is the dome key taped"
+    secret, asked = _dome_key(double)
     async with running(spy, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
         assert cites(await ask(double, asked), secret)
