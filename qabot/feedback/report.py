@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from qabot.feedback.store import FeedbackStore, StoredAnswer
-from qabot.text import flat, fold, render_table, visible
+from qabot.text import flat, fold, render_table
 
 WEEKS = 12  # weeks shown, most recent last
 UNANSWERED = 10  # questions listed
@@ -111,7 +111,7 @@ def summary_text(summary: FeedbackSummary) -> str:
               for w in summary.weeks]
     lines += ["", render_table("Helpful share by week", ["week", "answers", "answered", "votes", "helpful"], weekly)]
     if summary.unanswered:
-        rows = [[str(u.times), u.last, visible(flat(u.question))] for u in summary.unanswered]
+        rows = [[str(u.times), u.last, flat(u.question)] for u in summary.unanswered]  # render_table: shown inert
         lines += ["", render_table("Most-asked unanswered questions", ["times", "last asked", "question"], rows)]
     return "\n".join(lines)
 

@@ -50,15 +50,13 @@ _SMALL_TALK = frozenset(
     later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
     ah oh wow welcome bot qabot up s much lot alive going well""".split()
 )
-_WORD = re.compile(r"[a-z]+")
 
 
 def says_nothing(question: str) -> bool:
     """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?")
     and words that carry no subject ("what is it?"). Its nearest passage is no answer, however close."""
-    words = _WORD.findall(question.casefold())
-    return bool(words) and len(words) == len(re.findall(r"\w+", question.casefold())) and all(
-        w in _SMALL_TALK or w in STOPWORDS for w in words)
+    words = re.findall(r"\w+", question.casefold())
+    return bool(words) and all(w in _SMALL_TALK or w in STOPWORDS for w in words)
 
 
 def readable(question: str) -> str:
