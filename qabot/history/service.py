@@ -107,7 +107,6 @@ class History:
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
-        self._owed = store.owed()  # index work a failed update left undone, kept in the state database
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -214,11 +213,11 @@ class History:
         """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
         failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
         state database already forgot it, so nothing else would take it out of the index."""
-        owed_touched, owed_sources, owed_removed = self._owed
+        owed_touched, owed_sources, owed_removed = self.store.owed()
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
-        self._owed = (touched, sources, removed)
-        if touched or sources:
-            self.store.owe(self._owed)
+        if not touched and not sources:
+            return [], []
+        self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         gone, documents = self._laid_out(touched, removed)
         if sources:
             self.qa.delete(sources=sources)
@@ -226,18 +225,13 @@ class History:
             self.qa.delete(gone)
         if documents:
             self.qa.upsert(documents)
-        if touched or sources:
-            self.store.owe(None)
-        self._owed = (set(), [], 0)
+        self.store.owe(None)
         return gone, documents
 
-    def catch_up(self) -> bool:
-        """Do the index work a failed update left undone (before a restart too); whether there was any."""
+    def catch_up(self) -> None:
+        """Do the index work a failed update left undone (before a restart too), if any."""
         with self._lock:
-            owed = bool(self._owed[0] or self._owed[1])
-            if owed:
-                self._index(set(), [], 0)
-        return owed
+            self._index(set(), [], 0)
 
     def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
         """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went)."""
