@@ -341,3 +341,17 @@ def test_a_helper_asking_back_by_name_is_not_the_asker(tmp_path: Path, bot_for) 
     assert answer.answered  # not an exchange where nobody answered the asker (Sam)
     assert answer.excerpts[0].citation.link.endswith("/6004") and answer.excerpts[0].highlight == (
         "Sam: Ana: that is too little, give it at least 2 GB")
+
+
+def test_a_helpers_first_step_is_the_answer_not_the_and_then_after_it(tmp_path: Path, bot_for) -> None:
+    """A helper who says what to do in two messages ("chmod +x ...", then "and then: ./...") answered with the
+    first: the second goes on from it, and alone it would not work."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("7001", "Ana", "I downloaded the slicer installer, slicer-setup.run, and double-clicking "
+                          "it only opens it in the text editor", _at(0)),
+        documents.message("7002", "Sam", "Ana: in a terminal type chmod +x slicer-setup.run", _at(1)),
+        documents.message("7003", "Sam", "Ana: and then launch the installer with ./slicer-setup.run", _at(1)),
+        documents.message("7004", "Ana", "Sam: thanks, it installs now", _at(4)),
+    ])
+    first = bot.ask("How do I launch an installer whose name ends in .run?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/7002"), first.highlight

@@ -16,8 +16,10 @@ the exchange from someone other than the asker, never one of the asker's own:
   or inner punctuation) that the question does not, whether it advises ("you can ...",
   "try ...", "run ...": support answers tell someone what to do), whether it asks back,
   whether a bot said it (a factoid a helper's command called up: the helper's message
-  is the answer), and where it is (the first reply after the question, or before the
-  question, which it cannot answer unless the question was asked again);
+  is the answer), whether it goes on from its author's message just before ("and then:
+  ./setup.run" after "chmod +x setup.run": the first says what to do), and where it is
+  (the first reply after the question, or before the question, which it cannot answer
+  unless the question was asked again);
 - where nobody else speaks there, the best sentence is highlighted as in prose.
 
 The whole message is the highlight where it fits in 300 characters.
@@ -61,13 +63,16 @@ _PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not wor
 # put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
+# Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
+_CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
+
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
-            "first_reply", "before", "bot")
+            "first_reply", "before", "bot", "continues")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
-    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "bot": -0.5,
+    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "bot": -0.5, "continues": -0.2,
 }
 
 
@@ -186,6 +191,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
             "bot": float(para.role == BOT),
+            "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
