@@ -23,7 +23,10 @@ citation links to. The channel's conversations are untangled (``conversations``:
 addressing, authors and time), and each exchange is one document
 (``<channel id>-<first message id>``), laid out by ``qabot.corpus.chat`` exactly as a live
 channel's are, so that a question and its answers share passages and an excerpt never
-runs on into another conversation. A paragraph's number is still its message's place in
+runs on into another conversation. A thread's export is one conversation; a thread started
+from a message opens with that message where DiscordChatExporter wrote it (since mid-2026),
+so the question and its answers are one exchange. An older export holds only a placeholder
+(type ``21``) in its place, with no text: that export is read with a warning saying so. A paragraph's number is still its message's place in
 the channel, and it keeps its role in its exchange. An export written newest first
 (``--reverse``) is read oldest first.
 
@@ -67,6 +70,10 @@ _SNAPSHOT: dict[str, tuple[tuple[type, ...], str]] = {  # the same for what a fo
     "content": ((str, type(None)), "text"), "attachments": _LIST, "embeds": _LIST,
 }
 FORWARD = "Forward"  # reference.type of a forwarded message
+# A thread started from a message: Discord lists, first in the thread, a placeholder (type 21, no text) that only
+# refers to that message in the parent channel; DiscordChatExporter, knowing no name for it, wrote "21" and no
+# text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all.
+STARTER = "21"
 
 
 class TooDeep(ijson.JSONError):
@@ -239,6 +246,10 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
+        if kind == STARTER:
+            warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
+                 "does not hold (DiscordChatExporter before mid-2026 left it out): the thread's first question is "
+                 "not in its exchange; export the thread again with a newer DiscordChatExporter")
         if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
