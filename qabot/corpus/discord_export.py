@@ -16,8 +16,8 @@ to quote. A forwarded message (``reference.type`` ``"Forward"``; DiscordChatExpo
 2.47 and later write what it forwards as ``forwardedMessage``: ``content``,
 ``attachments``, ``embeds``, ``timestamp``, no author) is read as the forwarding
 message's text (``qabot.corpus.chat``), and its reference is no reply: it points at the
-forwarded message, perhaps in another channel. The paragraph keeps its author, its timestamp (when
-it was sent; the export holds the edited text) and its jump link
+forwarded message, perhaps in another channel. The paragraph keeps its author, its
+timestamp (when it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
 addressing, authors and time), and each exchange is one document
@@ -26,9 +26,9 @@ channel's are, so that a question and its answers share passages and an excerpt 
 runs on into another conversation. A thread's export is one conversation; a thread started
 from a message opens with that message where DiscordChatExporter wrote it (since mid-2026),
 so the question and its answers are one exchange. An older export holds only a placeholder
-(type ``21``) in its place, with no text: that export is read with a warning saying so. A paragraph's number is still its message's place in
-the channel, and it keeps its role in its exchange. An export written newest first
-(``--reverse``) is read oldest first.
+(type ``21``) in its place, with no text: that export is read with a warning saying so.
+A paragraph's number is still its message's place in the channel, and it keeps its role
+in its exchange. An export written newest first (``--reverse``) is read oldest first.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
