@@ -96,6 +96,18 @@ def replying(message: dict[str, Any], reply_to: dict[str, Any]) -> None:
     message["referenced_message"] = reply_to
 
 
+def forwarding(message: dict[str, Any], forwarded: dict[str, Any]) -> None:
+    """Make ``message`` a forward of ``forwarded``, as Discord sends one: no text of its own, a reference of type 1
+    (FORWARD) to the forwarded message, and a snapshot of it (``message_snapshots``: its text, embeds,
+    attachments, times and mentions, never its author)."""
+    message["content"] = ""
+    message["message_reference"] = {"type": 1, "message_id": forwarded["id"], "channel_id": forwarded["channel_id"],
+                                    "guild_id": str(guild_of(int(forwarded["channel_id"])))}
+    message["message_snapshots"] = [{"message": {
+        key: forwarded[key] for key in ("type", "content", "embeds", "attachments", "timestamp", "edited_timestamp",
+                                        "flags", "mentions", "mention_roles", "components")}}]
+
+
 def guild_of(channel_id: int) -> int:
     """The server a channel of the double belongs to (forum posts' threads: the first server)."""
     return GUILD_OF.get(channel_id, GUILD_ID)
@@ -854,10 +866,12 @@ class DiscordDouble:
         mention_roles: Iterable[int] = (),
         mention_everyone: bool = False,
         message_id: int | None = None,
+        forwards: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Dispatch MESSAGE_CREATE; ``mention_bot`` puts the bot in ``mentions`` (and ``<@id>`` in the text,
         unless the message is a reply, which mentions by pinging the replied-to author). ``mentions`` are other
-        users mentioned (user payloads, with a ``member`` for a nickname), ``mention_roles`` role ids."""
+        users mentioned (user payloads, with a ``member`` for a nickname), ``mention_roles`` role ids;
+        ``forwards``: a message it forwards (``forwarding``)."""
         author = author or user(user_n)
         if mention_bot and f"<@{BOT_ID}>" not in content and reply_to is None:
             content = f"<@{BOT_ID}> {content}"
@@ -869,11 +883,16 @@ class DiscordDouble:
         message["mention_everyone"] = mention_everyone
         if reply_to is not None:
             replying(message, reply_to)
+        if forwards is not None:
+            forwarding(message, forwards)
         self.messages[int(message["id"])] = message
         session = self.sessions[shard]
         sent = dict(message)
         if not (session.intents & MESSAGE_CONTENT_INTENT) and not mention_bot and channel_id != DM_CHANNEL_ID:
             sent["content"] = ""  # Discord withholds the text of other messages without the intent
+            if "message_snapshots" in sent:  # and of what they forward
+                sent["message_snapshots"] = [{"message": {**m["message"], "content": ""}}
+                                             for m in sent["message_snapshots"]]
         self.dispatch("MESSAGE_CREATE", sent, shard)
         return message
 
@@ -903,14 +922,18 @@ class DiscordDouble:
     # -- history (test side): what was said before, edits, deletions, threads, tags, reactions ---------
 
     def seed(self, content: str, user_n: int = 1, *, channel_id: int = CHANNEL_ID, seconds_ago: float = 3600.0,
-             reply_to: dict[str, Any] | None = None, author: dict[str, Any] | None = None) -> dict[str, Any]:
+             reply_to: dict[str, Any] | None = None, author: dict[str, Any] | None = None,
+             forwards: dict[str, Any] | None = None) -> dict[str, Any]:
         """A message said ``seconds_ago`` (before the bot connected): kept for the history API, not dispatched.
-        Seed in the order they were said (each a little later than the one before)."""
+        Seed in the order they were said (each a little later than the one before). ``forwards``: a message it
+        forwards (``forwarding``)."""
         message = self._message_payload(author=author or user(user_n), content=content, channel_id=channel_id,
                                         message_id=self.new_id(at=time.time() - seconds_ago))
         message["timestamp"] = datetime.fromtimestamp(time.time() - seconds_ago, UTC).isoformat()
         if reply_to is not None:
             replying(message, reply_to)
+        if forwards is not None:
+            forwarding(message, forwards)
         self.messages[int(message["id"])] = message
         return message
 

@@ -284,6 +284,22 @@ def message(id: str, author: str, content: str, timestamp: str, *, edited: str |
     return record
 
 
+
+def forward(id: str, author: str, forwarded: str, timestamp: str, *, attachments: tuple[str, ...] = (),
+            of: str = "998877", channel: str = "381889648827301777") -> dict:
+    """A forwarded message as DiscordChatExporter 2.47+ writes it (``JsonMessageWriter``): no text of its own, a
+    reference of type ``Forward`` to the message forwarded (``of``, in ``channel``), and what it forwards as
+    ``forwardedMessage`` (its text, attachments, embeds, stickers and times, never its author)."""
+    record = message(id, author, "", timestamp)
+    record["reference"] = {"type": "Forward", "messageId": of, "channelId": channel, "guildId": "81384788765712384"}
+    record["forwardedMessage"] = {
+        "timestamp": "2024-04-01T09:00:00+00:00", "timestampEdited": None, "content": forwarded,
+        "attachments": [{"id": f"{id}{i}", "url": f"https://cdn.discordapp.com/attachments/{channel}/{id}{i}/{name}",
+                         "fileName": name, "fileSizeBytes": 2048} for i, name in enumerate(attachments)],
+        "embeds": [], "stickers": [],
+    }
+    return record
+
 CHAT = [
     message("1001", "Ana", "Has anyone got the glob tool working on the new telescope machine?",
             "2024-05-01T18:02:33.120+00:00"),

@@ -80,3 +80,14 @@ def test_a_live_exchange_lays_out_as_an_export_would() -> None:
     [exported] = list(chat.documents(CHANNEL, messages))
     [live] = chat.laid_out(CHANNEL, [(messages[0], 1, ASKS), (messages[1], 2, ANSWERS)], "101")
     assert live == exported
+
+
+def test_a_forward_says_what_it_forwards_after_what_its_forwarder_wrote() -> None:
+    shared = said(2, "Eve", "see below", forwarded="Hold the red button\n\nfor ten seconds.",
+                  extras=(chat.attachment("reset.png"),))
+    assert shared.text == "Eve: see below (forwarded) Hold the red button\nfor ten seconds. (attachment: reset.png)"
+    assert shared.says_something and said(3, "Eve", "", forwarded="Hold it.").says_something
+    assert not said(4, "Eve", "", forwarded=" \n ").says_something  # a forwarded sticker: nothing to quote
+    assert "red button" in shared.untangled().text  # untangling reads what it forwards, as what it says
+    thanked = chat.placed(said(5, "Ana", "", forwarded="Thanks, that worked."), 5, ASKS, "101")
+    assert thanked.thanks is None  # a forwarded thanks is not the forwarder's thanks

@@ -138,6 +138,42 @@ def test_a_thread_is_one_conversation(tmp_path: Path) -> None:
     assert len(doc.paragraphs) == 4
 
 
+
+THREAD = {"id": "381889648827301950", "type": "GuildPublicThread", "categoryId": "381889648827301889",
+          "category": "help", "name": "Dome controller reset", "topic": None}
+
+
+def test_a_thread_started_from_a_message_opens_with_its_question(tmp_path: Path) -> None:
+    # DiscordChatExporter (since its PR #1557, June 2026) writes the message a thread was started from first in the
+    # thread's export, as it is in the parent channel: the thread's id is its id. Its answers are one exchange
+    # with it, the question asks and the answer in the thread answers.
+    starter = documents.message(THREAD["id"], "Ana", "How do I reset the dome controller?",
+                                "2024-05-01T18:00:00+00:00")
+    chat = [starter,
+            documents.message("381889648827301960", "Ben", "Hold the red button for ten seconds.",
+                              "2024-05-01T18:05:00+00:00"),
+            documents.message("381889648827301970", "Ana", "Thanks, that did it.", "2024-05-01T18:07:00+00:00")]
+    [doc] = _read(documents.write_export(tmp_path / "thread.json", chat, channel=THREAD))
+    assert doc.doc_id == f"{THREAD['id']}-{THREAD['id']}" and doc.title == "Observatory · #help › Dome controller reset"
+    assert [(p.author, p.role) for p in doc.paragraphs] == [("Ana", ASKS), ("Ben", ANSWERS), ("Ana", ASKS)]
+    assert doc.text[doc.paragraphs[0].start : doc.paragraphs[0].end] == "Ana: How do I reset the dome controller?"
+
+
+def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: Path) -> None:
+    # Before that, DiscordChatExporter wrote Discord's placeholder for it: type 21 (a number: it had no name for
+    # it), no text, a reference to the message in the parent channel. The question is not there to link.
+    placeholder = documents.message(THREAD["id"], "Ana", "", "2024-05-01T18:00:00+00:00", type="21")
+    placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
+                                "guildId": "81384788765712384"}
+    chat = [placeholder, documents.message("381889648827301960", "Ben", "Hold the red button for ten seconds.",
+                                           "2024-05-01T18:05:00+00:00")]
+    warnings: list[str] = []
+    [doc] = list(load_file(CorpusFile(documents.write_export(tmp_path / "thread.json", chat, channel=THREAD),
+                                      "thread.json"), warn=warnings.append))
+    assert [p.author for p in doc.paragraphs] == ["Ben"]
+    assert len(warnings) == 1 and warnings[0].startswith("thread.json: message 1 stands for the message this thread "
+                                                         "was started from, which the export does not hold")
+
 # -- answers -------------------------------------------------------------------------------
 
 

@@ -207,6 +207,43 @@ async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_lea
     assert total == 1
 
 
+
+async def test_a_forward_is_learnt_as_the_forwarders_text_quoted_where_it_was_forwarded(qa, double, tmp_path) -> None:
+    """Discord puts a forward's text in a snapshot (``message_snapshots``), not in ``content``: it is learnt as the
+    forwarding message's, live and from the backfill, and lives in the channel it was forwarded into, under the
+    forwarder's name (a snapshot has no author), with its mentions as names, never ids or pings."""
+    spy = Recorder(qa)
+    staff = double.seed(f"The spare dome key is in the staff safe; ask <@{USER_BASE + 42}> for the code.", user_n=2,
+                        channel_id=PRIVATE_CHANNEL_ID, seconds_ago=9000)
+    told = double.seed("", user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=8000, forwards=staff)  # read back
+    notice = double.seed("The star party moves to Saturday because of the rain forecast.", user_n=4,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=700)
+
+    async def quoted(question: str, channel_id: int, wanted: dict[str, Any] | None = None) -> dict[str, str]:
+        """The excerpts of the answer at ``channel_id``, by link (``wanted``: asked until it is among them)."""
+        started = time.monotonic()
+        while True:
+            await ask(double, question, channel_id=channel_id)
+            found = {e.citation.link: e.text for e in spy.answers[-1].excerpts if e.citation.link}
+            if wanted is None or jump(wanted) in found or time.monotonic() - started > LIVE_SECONDS:
+                return found
+            await asyncio.sleep(0.3)
+
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        key = await quoted("where is the spare dome key", CHANNEL_ID, told)
+        moved = double.message("", user_n=5, channel_id=PRIVATE_CHANNEL_ID, mention_bot=False, forwards=notice)
+        in_private = await quoted("when does the star party move", PRIVATE_CHANNEL_ID, moved)
+        in_public = await quoted("when does the star party move", CHANNEL_ID)
+    assert key[jump(told)] == "user3: (forwarded) The spare dome key is in the staff safe; ask @someone for the code."
+    assert jump(staff) not in key  # what it forwarded stays private; the forward's copy is quoted, by its forwarder
+    assert in_private[jump(moved)] == "user5: (forwarded) " + notice["content"]
+    assert jump(moved) not in in_public and jump(notice) in in_public  # forwarded into a private channel: there
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(told["id"])])[int(told["id"])].message
+    assert (kept.content, kept.reply_to) == ("", None)  # a forward is no reply to what it forwards
+    assert f"{USER_BASE + 42}" not in state_text(tmp_path)  # a member unknown here is named by no id
+    assert_no_pings(double)
+
 # -- backfill ------------------------------------------------------------------------------------------
 
 

@@ -193,3 +193,31 @@ def test_members_are_kept_only_as_salted_hashes_and_the_database_stays_private(k
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     dump = "\n".join(sqlite3.connect(path).iterdump())
     assert str(member_id) not in dump and key in dump and "Ana L." in dump  # the name a citation shows
+
+
+def test_a_state_database_made_before_forwards_were_kept_keeps_them_after_an_upgrade(tmp_path: Path) -> None:
+    """The ``forwarded`` column was added later: a database without it gets it, and what it held is kept."""
+    from qabot.history.store import SCHEMA
+
+    state = FeedbackStore(tmp_path / "state")
+    with state.transaction() as db:  # the tables as a qabot before forwards made them
+        for statement in SCHEMA.replace(",\n    forwarded TEXT NOT NULL DEFAULT ''", "").split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO history_messages (id, channel_id, author_hash, author_name, at, content) "
+                   "VALUES (5, 1, 'k', 'Ana', '2024-05-01T18:00:00+00:00', 'Hello.')")
+    store = HistoryStore(state)
+    shared = ChatMessage(id="6", author="Eve", author_key="e", date="2024-05-01T18:01:00+00:00", content="",
+                         forwarded="Hold the red button.")
+    store.put(1, [shared])
+    kept = store.get([5, 6])
+    assert kept[5].message.content == "Hello." and kept[6].message.text == "Eve: (forwarded) Hold the red button."
+
+
+def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    store.put(PUBLIC, [ChatMessage(id="7", author="Eve", author_key="eve", date="2024-05-01T18:01:00+00:00",
+                                   content="", forwarded="Ask @Ana Lopez for the dome key.")])
+    store.forget("ana", GUILD, ["Ana Lopez"])
+    assert store.get([7])[7].message.forwarded == "Ask @someone for the dome key."

@@ -337,18 +337,50 @@ def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:
 
 
 def test_export_a_message_with_nothing_to_quote_is_left_out(tmp_path: Path) -> None:
-    # A sticker alone, or a forwarded message (its text is in "forwardedMessage"): "Dan:" is no answer.
+    # A sticker alone, or a forward of one (what it forwards has no text either): "Dan:" is no answer.
     sticker = documents.message("2", "Dan", "", "2024-05-01T18:01:00+00:00", reply_to="1")
     sticker["stickers"] = [{"id": "9", "name": "Wave", "format": "Png", "sourceUrl": "https://cdn/9.png"}]
-    forward = documents.message("3", "Eve", " ", "2024-05-01T18:02:00+00:00")
-    forward["reference"] = {"type": "Forward", "messageId": "77", "channelId": "5", "guildId": "6"}
-    forward["forwardedMessage"] = {"timestamp": "2024-04-01T00:00:00+00:00", "content": "Hold the red button."}
+    forward = documents.forward("3", "Eve", "", "2024-05-01T18:02:00+00:00")
+    forward["forwardedMessage"]["stickers"] = sticker["stickers"]
     chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
             sticker, forward,
             documents.message("4", "Ben", "", "2024-05-01T18:03:00+00:00", attachments=("reset.png",))]
     paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
     assert [(p.author, doc.text[p.start : p.end]) for doc, p in paras] == [
         ("Ana", "Ana: How do I reset the dome controller?"), ("Ben", "Ben: (attachment: reset.png)")]
+
+
+def test_export_a_forwarded_message_is_the_forwarders_text_cited_where_it_was_forwarded(tmp_path: Path) -> None:
+    # DiscordChatExporter (2.47+) writes what a forward forwards as "forwardedMessage", without its author; the
+    # reference points at the message forwarded (here the first of this very channel) and is no reply to it.
+    forward = documents.forward("3", "Eve", "To reset the dome controller, hold the red button for ten seconds."
+                                "\n\nThen wait for the beep.", "2024-05-01T18:02:00+00:00", attachments=("wiring.png",))
+    chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
+            documents.message("2", "Ben", "Anyone selling a tripod?", "2024-05-01T18:01:00+00:00"), forward]
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
+    doc, eve = paras[2]
+    assert doc.text[eve.start : eve.end] == ("Eve: (forwarded) To reset the dome controller, hold the red button "
+                                             "for ten seconds.\nThen wait for the beep. (attachment: wiring.png)")
+    assert eve.url == "https://discord.com/channels/81384788765712384/381889648827301889/3"  # the forward's
+    assert (eve.author, eve.date) == ("Eve", "2024-05-01T18:02:00+00:00")  # who forwarded it here, and when
+
+
+def test_export_a_forward_is_no_reply_to_the_message_it_forwards(tmp_path: Path) -> None:
+    old = documents.message("1", "Ana", "The east dome opens at nine tonight.", "2024-05-01T08:00:00+00:00")
+    later = documents.forward("2", "Ben", "Parking is free after six.", "2024-05-01T17:00:00+00:00", of="1",
+                              channel="381889648827301889")
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", [old, later])))
+    assert [doc.doc_id for doc, _ in paras] == ["381889648827301889-1", "381889648827301889-2"]
+
+
+def test_export_a_forward_with_a_broken_snapshot_is_skipped_and_named(tmp_path: Path) -> None:
+    forward = documents.forward("2", "Eve", "fine", "2024-05-01T18:02:00+00:00")
+    forward["forwardedMessage"]["content"] = ["not", "text"]
+    chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
+            forward]
+    docs, warnings = _read(documents.write_export(tmp_path / "help.json", chat))
+    assert sum(len(d.paragraphs) for d in docs) == 1
+    assert warnings == ["help.json: skipping message 2: its 'forwardedMessage.content' is not text"]
 
 
 def test_export_a_bots_answer_to_a_slash_command_is_kept_as_a_bots(tmp_path: Path) -> None:

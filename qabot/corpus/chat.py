@@ -17,6 +17,15 @@ exchange becomes one small document:
 So a new message changes one small document, not a channel's, and a passage or an excerpt
 never mixes two conversations.
 
+**Forwarded messages.** Discord's forward puts the text it forwards in a snapshot, not in
+the message's own text: an export's ``forwardedMessage``, a live message's
+``message_snapshots``. That text is the forwarding message's (``ChatMessage.forwarded``):
+its paragraph is ``"<who forwarded it>: <what they wrote> (forwarded) <the forwarded
+text> <attachments and embeds>"``, cited as the forwarding message (its author, date and
+jump link), in the channel it was forwarded into, whose readers can read it there. A
+snapshot names no author, so nobody else is named. Untangling reads it as what the
+message says; a thanks counts only in what the forwarder wrote.
+
 **Accepted answers.** An answer the asker marked (a ✅ reaction, where the source knows
 it) has the role ``accepted``; so has, in a forum post tagged solved, the answer the asker
 thanked ("thanks, that worked": as a reply to it, naming its author, or right after it),
@@ -79,17 +88,18 @@ class ChatMessage:
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions
     bot: bool = False
     marked: bool = False  # the asker marked it as the answer
+    forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
 
     @property
     def text(self) -> str:
-        """The paragraph quoted from it: ``"<author>: <content> <extras>"``."""
-        return paragraph_text(self.author, self.content, self.extras)
+        """The paragraph quoted from it: ``"<author>: <content> (forwarded) <forwarded> <extras>"``."""
+        return paragraph_text(self.author, self.content, self.extras, self.forwarded)
 
     @property
     def says_something(self) -> bool:
-        """Whether there is anything to quote: a sticker or a forwarded message alone has no text, attachment or
+        """Whether there is anything to quote: a sticker alone (or a forward of one) has no text, attachment or
         embed, and is left out of an export's exchanges and a live channel's history alike."""
-        return bool(self.content.strip() or self.extras)
+        return bool(self.content.strip() or self.forwarded.strip() or self.extras)
 
     @property
     def seconds(self) -> float | None:
@@ -100,16 +110,25 @@ class ChatMessage:
 
     def untangled(self) -> conversations.Message:
         """What untangling conversations reads of it."""
-        return conversations.Message(author=self.author_key, text=self.content, time=self.seconds, id=self.id,
+        said = "\n".join(part for part in (self.content, self.forwarded) if part.strip())
+        return conversations.Message(author=self.author_key, text=said, time=self.seconds, id=self.id,
                                      names=self.names | {fold(self.author)}, reply_to=self.reply_to,
                                      mentions=self.mentions, bot=self.bot)
 
 
-def paragraph_text(author: str, content: str, extras: Sequence[str] = ()) -> str:
-    """A message's paragraph: its author, then its non-blank lines, attachments and embeds."""
-    lines = [line.rstrip() for line in content.strip().splitlines()]
-    body = "\n".join(line for line in lines if line.strip())
-    return f"{author}: " + " ".join(part for part in (body, *extras) if part)
+FORWARDED = "(forwarded)"  # what stands before a forwarded message's text in its paragraph
+
+
+def paragraph_text(author: str, content: str, extras: Sequence[str] = (), forwarded: str = "") -> str:
+    """A message's paragraph: its author, then its non-blank lines, the text it forwards, attachments and embeds."""
+    body, shared = _lines(content), _lines(forwarded)
+    return f"{author}: " + " ".join(part for part in (body, f"{FORWARDED} {shared}" if shared else "", *extras)
+                                    if part)
+
+
+def _lines(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return "\n".join(line for line in lines if line.strip())
 
 
 def attachment(name: str) -> str:

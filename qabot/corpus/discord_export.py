@@ -11,17 +11,24 @@ messages sit in a pseudo-guild with id ``0``.
 Each chat message (types ``Default`` and ``Reply``, and a bot's answer to a command:
 ``CHAT_TYPES``; joins, pins and other system notices are left out) is one paragraph,
 ``"<display name>: <content>"``, with its attachments' names and its embeds' titles
-after it; a message with none of these (a sticker or a forwarded message alone) is left
-out too: it has nothing to quote. The paragraph keeps its author, its timestamp (when
-it was sent; the export holds the edited text) and its jump link
+after it; a message with none of these (a sticker alone) is left out too: it has nothing
+to quote. A forwarded message (``reference.type`` ``"Forward"``; DiscordChatExporter
+2.47 and later write what it forwards as ``forwardedMessage``: ``content``,
+``attachments``, ``embeds``, ``timestamp``, no author) is read as the forwarding
+message's text (``qabot.corpus.chat``), and its reference is no reply: it points at the
+forwarded message, perhaps in another channel. The paragraph keeps its author, its
+timestamp (when it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
 addressing, authors and time), and each exchange is one document
 (``<channel id>-<first message id>``), laid out by ``qabot.corpus.chat`` exactly as a live
 channel's are, so that a question and its answers share passages and an excerpt never
-runs on into another conversation. A paragraph's number is still its message's place in
-the channel, and it keeps its role in its exchange. An export written newest first
-(``--reverse``) is read oldest first.
+runs on into another conversation. A thread's export is one conversation; a thread started
+from a message opens with that message where DiscordChatExporter wrote it (since mid-2026),
+so the question and its answers are one exchange. An older export holds only a placeholder
+(type ``21``) in its place, with no text: that export is read with a warning saying so.
+A paragraph's number is still its message's place in the channel, and it keeps its role
+in its exchange. An export written newest first (``--reverse``) is read oldest first.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
@@ -57,7 +64,16 @@ _LIST = ((list, tuple, type(None)), "a list")
 _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "id": ((str, int), "text or a number"), "content": ((str,), "text"), "attachments": _LIST, "embeds": _LIST,
     "mentions": _LIST, "reference": ((dict, type(None)), "an object"),
+    "forwardedMessage": ((dict, type(None)), "an object"),
 }
+_SNAPSHOT: dict[str, tuple[tuple[type, ...], str]] = {  # the same for what a forward forwards
+    "content": ((str, type(None)), "text"), "attachments": _LIST, "embeds": _LIST,
+}
+FORWARD = "Forward"  # reference.type of a forwarded message
+# A thread started from a message: Discord lists, first in the thread, a placeholder (type 21, no text) that only
+# refers to that message in the parent channel; DiscordChatExporter, knowing no name for it, wrote "21" and no
+# text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all.
+STARTER = "21"
 
 
 class TooDeep(ijson.JSONError):
@@ -230,6 +246,10 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
+        if kind == STARTER:
+            warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
+                 "does not hold (DiscordChatExporter before mid-2026 left it out): the thread's first question is "
+                 "not in its exchange; export the thread again with a newer DiscordChatExporter")
         if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
@@ -237,14 +257,23 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
-        wrong = next((key for key, (types, _) in _FIELDS.items() if key in message
-                      and (not isinstance(message[key], types) or isinstance(message[key], bool))), None)
+        wrong = _wrong(message, _FIELDS)
+        if wrong is None and isinstance(message.get("forwardedMessage"), dict):
+            wrong = _wrong(message["forwardedMessage"], _SNAPSHOT, "forwardedMessage.")
         if wrong:  # one broken message is skipped, not the export with it
-            warn(f"{name}: skipping message {index}: its {wrong!r} is not {_FIELDS[wrong][1]}")
+            warn(f"{name}: skipping message {index}: its {wrong}")
             continue
         chat_message = _message(message, people.setdefault(author, author), people)
         if chat_message.says_something:
             yield chat_message
+
+
+def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str]], prefix: str = "") -> str | None:
+    """What is wrong with a record's fields, as a warning says it (``'content' is not text``), or None."""
+    for key, (types, what) in fields.items():
+        if key in record and (not isinstance(record[key], types) or isinstance(record[key], bool)):
+            return f"{prefix + key!r} is not {what}"
+    return None
 
 
 def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> chat.ChatMessage:
@@ -257,10 +286,13 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> ch
         if isinstance(user, dict):
             mentioned |= {_fold(user.get(key)) for key in ("name", "nickname")}
     reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
+    forward = message.get("forwardedMessage") if isinstance(message.get("forwardedMessage"), dict) else {}
+    replies = reference.get("messageId") and reference.get("type") != FORWARD  # a forward points, it replies not
     return chat.ChatMessage(
         id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
-        date=str(message["timestamp"]), content=message["content"], extras=_extras(message),
-        reply_to=str(reference["messageId"]) if reference.get("messageId") else None,
+        date=str(message["timestamp"]), content=message["content"], extras=_extras(message) + _extras(forward),
+        forwarded=forward.get("content") or "",
+        reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
     )
 

@@ -4,7 +4,7 @@ The tables live beside the answers and votes, in the same SQLite file (``qabot.f
 ``QABOT_STATE_DIR``, readable by its owner alone). A member is kept only as a salted hash
 of their id (``author_hash``, the state database's own salt): the display name is kept
 for the citation, which shows it. A message keeps what laying out its exchange again
-needs (``qabot.corpus.chat``): its text, attachments' names and embeds' titles, when it was
+needs (``qabot.corpus.chat``): its text (and a forward's, ``forwarded``), attachments' names and embeds' titles, when it was
 sent, the message it replies to, whom it mentions (hashed too) and, once linked into its
 conversation, its exchange (``root``: the id of the exchange's first message), the message
 it responds to, its role, its place in the channel, and its exchange's asker.
@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS history_messages (
     number INTEGER,
     asker TEXT,
     news INTEGER,
-    continues INTEGER
+    continues INTEGER,
+    forwarded TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel_id, id);
 CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
@@ -133,7 +134,9 @@ class Link:
 
 
 _MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
-            "root, role, number, asker, news")
+            "root, role, number, asker, news, forwarded")
+# Columns added after a state database may have been made: (table, column, its definition).
+_ADDED = (("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),)
 
 
 class HistoryStore:
@@ -150,6 +153,9 @@ class HistoryStore:
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                for table, column, definition in _ADDED:  # a database made before the column was
+                    if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+                        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
             self._ready = True
         return self.state.transaction()
 
@@ -209,22 +215,23 @@ class HistoryStore:
         """Store messages (new, or a new version of one kept: its link stays); the roots of those already linked."""
         rows = [(int(m.id), channel_id, m.author_key, m.author, m.date, m.content, json.dumps(list(m.extras)),
                  int(m.reply_to) if m.reply_to and m.reply_to.isascii() and m.reply_to.isdigit() else None,
-                 json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked)) for m in messages]
+                 json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked), m.forwarded) for m in messages]
         with self._db() as db:
             db.executemany(
                 "INSERT INTO history_messages (id, channel_id, author_hash, author_name, at, content, extras, "
-                "reply_to, mentions, bot, marked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
-                "SET author_name = excluded.author_name, content = excluded.content, extras = excluded.extras, "
-                "mentions = excluded.mentions, marked = MAX(marked, excluded.marked)", rows)
+                "reply_to, mentions, bot, marked, forwarded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                "(id) DO UPDATE SET author_name = excluded.author_name, content = excluded.content, extras = "
+                "excluded.extras, mentions = excluded.mentions, marked = MAX(marked, excluded.marked), forwarded = "
+                "excluded.forwarded", rows)
             return self._roots(db, [r[0] for r in rows])
 
     def edit(self, messages: Sequence[ChatMessage]) -> list[tuple[int, int]]:
         """New versions of messages kept (others are ignored): the (channel, root) of those already linked."""
-        rows = [(m.author, m.content, json.dumps(list(m.extras)), json.dumps(sorted(m.mentions)), int(m.id))
-                for m in messages]
+        rows = [(m.author, m.content, json.dumps(list(m.extras)), json.dumps(sorted(m.mentions)), m.forwarded,
+                 int(m.id)) for m in messages]
         with self._db() as db:
-            db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ? "
-                           "WHERE id = ?", rows)
+            db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
+                           "forwarded = ? WHERE id = ?", rows)
             found = self._where(db, "id", [r[-1] for r in rows], "channel_id, root")
         return sorted({(c, r) for c, r in found if r is not None})
 
@@ -252,6 +259,7 @@ class HistoryStore:
         those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them."""
         where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        forwards = "instr(forwarded, ?) > 0 AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
             affected = db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
@@ -264,6 +272,12 @@ class HistoryStore:
             for name in names:
                 db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
                            (f"@{name}", *them))
+                # A forward names no author, but may name them in what it forwards, whoever forwarded it.
+                forwarding = (f"@{name}", guild_id)
+                affected += db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {forwards}",
+                                       forwarding).fetchall()
+                db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
+                           f"{forwards}", (f"@{name}", *forwarding))
                 db.execute("UPDATE answers SET highlight = NULL WHERE guild_id = ? AND (instr(highlight, ?) > 0 OR "
                            "instr(highlight, ?) > 0)", (guild_id, f"{name}: ", f"@{name}"))
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
@@ -367,9 +381,9 @@ class HistoryStore:
 
 def _stored(row: tuple) -> Stored:
     (message_id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent,
-     root, role, number, asker, news) = row
+     root, role, number, asker, news, forwarded) = row
     message = ChatMessage(id=str(message_id), author=author_name, author_key=author_hash, date=at, content=content,
                           extras=tuple(json.loads(extras)), reply_to=str(reply_to) if reply_to is not None else None,
                           names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
-                          marked=bool(marked))
+                          marked=bool(marked), forwarded=forwarded)
     return Stored(message, channel_id, parent, root, role, number, asker, bool(news))

@@ -14,7 +14,11 @@ so once, at start.
   after the first of a burst), then applied in a worker thread, never on the event loop:
   a message reaches answers within seconds, and a busy channel is not one commit per message;
 - **members** are kept as the state database's salted hash of their id (``FeedbackStore.user_hash``);
-  only the display name a citation shows is kept in clear.
+  only the display name a citation shows is kept in clear;
+- **a forward** (``message_snapshots``) is kept as the forwarding message, its text being what
+  it forwards (``qabot.corpus.chat``): quoted where the channel it was forwarded into may be,
+  its mentions shown as names the way ``clean_content`` shows them (a member this server does
+  not know, or one forgotten, as ``@someone``), and no reply to the message it forwards.
 
 Backfill (reading what was said before, from each channel's checkpoint) is ``backfill``'s.
 """
@@ -24,11 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 import discord
-from discord import MessageType
+from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
 from qabot.corpus.chat import ChatMessage, attachment, embed
@@ -42,11 +47,12 @@ CHAT_TYPES = (MessageType.default, MessageType.reply)
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
+_MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_content finds them
 
 
 def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
     """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices, and a
-    sticker or a forward alone: nothing to quote). A ``forgotten`` member it mentions is not named."""
+    sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
         return None
     content = message.clean_content
@@ -54,17 +60,42 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
             content = content.replace(f"@{user.display_name}", UNNAMED)
-    extras = [attachment(a.filename) for a in message.attachments]
-    extras += [shown for e in message.embeds if (shown := embed(e.title, e.description))]
     reference = message.reference
-    reply_to = reference.message_id if reference is not None and reference.channel_id == message.channel.id else None
+    forward = reference is not None and reference.type is MessageReferenceType.forward
+    shared = message.message_snapshots if forward else []
+    extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
+    extras += [shown for m in (message, *shared) for e in m.embeds if (shown := embed(e.title, e.description))]
+    reply_to = (reference.message_id if reference is not None and not forward
+                and reference.channel_id == message.channel.id else None)
     kept = ChatMessage(
         id=str(message.id), author=message.author.display_name, author_key=key(message.author.id),
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({key(message.author.id)}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
+        forwarded="\n".join(_clean(s.content, message.guild, key, forgotten) for s in shared if s.content.strip()),
     )
     return kept if kept.says_something else None
+
+
+def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotten | None) -> str:
+    """A forwarded text's mentions as names, as ``Message.clean_content`` shows a message's own: a snapshot has
+    no resolved mentions, so a member this server does not know (the forward may come from another), or one
+    forgotten here, is ``@someone``, never an id; @everyone and @here are made inert."""
+
+    def named(match: re.Match[str]) -> str:
+        kind, target = match[1], int(match[2])
+        if kind == "#":
+            channel = guild.get_channel_or_thread(target) if guild is not None else None
+            return f"#{channel.name}" if channel is not None else "#deleted-channel"
+        if kind == "@&":
+            role = guild.get_role(target) if guild is not None else None
+            return f"@{role.name}" if role is not None else "@deleted-role"
+        member = guild.get_member(target) if guild is not None else None
+        if member is None or (forgotten is not None and forgotten(guild.id, key(target))):
+            return UNNAMED
+        return f"@{member.display_name}"
+
+    return discord.utils.escape_mentions(_MENTION.sub(named, text))
 
 
 def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
