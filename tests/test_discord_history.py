@@ -386,6 +386,23 @@ async def test_a_channel_a_role_may_not_read_turns_private_at_once(qa, double, t
         assert cites(await ask(double, question, channel_id=OTHER_CHANNEL_ID), lamp)  # still where its readers are
 
 
+async def test_an_age_restricted_channel_is_quoted_only_where_its_readers_are(qa, double, tmp_path) -> None:
+    """A channel marked age-restricted (NSFW) is one that members under 18 cannot open: what is learnt there is
+    not quoted in the server's other channels, nor in direct messages, once Discord says so (CHANNEL_UPDATE)."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    question = "what does the red lamp in the hall mean"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, question, channel_id=CHANNEL_ID), lamp)
+        double.dispatch("CHANNEL_UPDATE", {
+            "id": str(OTHER_CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "elsewhere", "position": 0,
+            "nsfw": True, "parent_id": None, "permission_overwrites": []})
+        await until_answer(double, question, lambda b: not cites(b, lamp), seconds=10)
+        assert not cites(await ask(double, question, channel_id=DM_CHANNEL_ID), lamp)
+        assert not cites(await ask(double, question, channel_id=THREAD_ID), lamp)
+        assert cites(await ask(double, question, channel_id=OTHER_CHANNEL_ID), lamp)  # still where its readers are
+
+
 async def test_direct_messages_quote_public_history_only_when_allowed(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)

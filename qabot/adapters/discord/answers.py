@@ -123,8 +123,9 @@ class Places:
     def private(self, guild_id: int, channel_id: int) -> bool:
         """Whether some of the server's members cannot read the channel's history (unknown: private).
 
-        Public means every member may view it and read its history: @everyone may, and no
-        overwrite (a role's or a member's) takes either away from anyone.
+        Public means every member may view it and read its history: @everyone may, no
+        overwrite (a role's or a member's) takes either away from anyone, and it is not
+        age-restricted (NSFW), which members under 18 cannot open.
         """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
@@ -132,7 +133,7 @@ class Places:
             if channel.type is discord.ChannelType.private_thread:
                 return True
             channel = channel.parent
-        if guild is None or channel is None:
+        if guild is None or channel is None or channel.is_nsfw():
             return True
         everyone = guild.default_role.permissions
         if not (everyone.view_channel and everyone.read_message_history):
