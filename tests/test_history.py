@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +194,22 @@ def test_members_are_kept_only_as_salted_hashes_and_the_database_stays_private(k
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     dump = "\n".join(sqlite3.connect(path).iterdump())
     assert str(member_id) not in dump and key in dump and "Ana L." in dump  # the name a citation shows
+
+
+def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(kept, tmp_path) -> None:
+    """A message read before a member was forgotten (in a batch waiting for its debounce, or a backfill's page)
+    and applied after: its mention of them becomes @someone, as the messages kept before do."""
+    qa, history, state = kept
+    zed = "hash-of-Zed"
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which eyepiece is best for Saturn?")]},
+                          read={PUBLIC: (1001, True)}))
+    on_its_way = Changes(put={PUBLIC: [replace(said(2, "Ben", "@Zedonia says the 9 mm eyepiece is best for Saturn.",
+                                                    reply=1), mentions=frozenset({zed}))]})
+    history.forget(zed, GUILD, {"Zedonia"})
+    history.apply(on_its_way)
+    quoted = " ".join(e.text for e in qa.ask("which eyepiece is best for Saturn", k=10,
+                                             sources=Scope(None, sources(PUBLIC))).excerpts)
+    assert "9 mm eyepiece" in quoted and "Zedonia" not in quoted  # the index
+    state.close()
+    dump = "\n".join(sqlite3.connect(tmp_path / "state" / "qabot.sqlite3").iterdump())
+    assert "9 mm eyepiece" in dump and "Zedonia" not in dump  # the state database

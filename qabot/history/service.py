@@ -29,7 +29,7 @@ from typing import Protocol
 from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
-from qabot.history.store import PRIVATE_THREAD, ChannelRow, HistoryStore
+from qabot.history.store import PRIVATE_THREAD, UNNAMED, ChannelRow, HistoryStore
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -101,6 +101,9 @@ class History:
         self._lock = threading.Lock()
         self._rows = {row.id: row for row in store.channels()}
         self._forgotten = store.forgotten()  # members who asked to be forgotten: never kept again
+        # The names of the members forgotten in this run, by (guild, member): a message read before they were (a
+        # batch waiting for its debounce, a backfill's page) is applied after, and its mentions must not name them.
+        self._names: dict[tuple[int, str], frozenset[str]] = {}
         # Channels whose backfill failed in this run: their new messages are linked as they come, but their
         # checkpoint stays where reading stopped, so the next start reads what was missed.
         self._skipped: set[int] = set()
@@ -166,14 +169,16 @@ class History:
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
                 guild = self._rows[channel_id].guild_id
-                kept = [m for m in messages if (guild, m.author_key) not in self._forgotten
+                kept = [self._unnamed(guild, m) for m in messages if (guild, m.author_key) not in self._forgotten
                         and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
                     # no gap: it is read up to here
                     self.store.advance(channel_id, linkable[channel_id])
-            for messages in changes.edited.values():
+            for channel_id, messages in changes.edited.items():
+                if channel_id in self._rows:
+                    messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages]
                 touched |= set(self.store.edit(messages))
             touched |= set(self.store.remove(changes.removed))
             self._deleted |= changes.removed
@@ -203,10 +208,21 @@ class History:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them) from the
         state database and the index, and keep none of theirs there from now on; how many messages went."""
         with self._lock:
+            names = frozenset(n for n in names if n)
             touched, count = self.store.forget(author_key, guild_id, names)
             self._forgotten.add((guild_id, author_key))
+            self._names[(guild_id, author_key)] = names | self._names.get((guild_id, author_key), frozenset())
             self._index(set(touched), [], count)
         return count
+
+    def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
+        """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as
+        ``HistoryStore.forget`` made those of the messages kept before."""
+        content = message.content
+        for key in message.mentions:
+            for name in self._names.get((guild_id, key), ()):
+                content = content.replace(f"@{name}", UNNAMED)
+        return message if content == message.content else replace(message, content=content)
 
     def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int
                ) -> tuple[list[str], list[Document]]:
