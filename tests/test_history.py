@@ -213,3 +213,16 @@ def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(ke
     state.close()
     dump = "\n".join(sqlite3.connect(tmp_path / "state" / "qabot.sqlite3").iterdump())
     assert "9 mm eyepiece" in dump and "Zedonia" not in dump  # the state database
+
+
+def test_a_member_forgotten_by_another_process_is_not_kept_here_either(kept, tmp_path) -> None:
+    """Processes that share the state database (a bot split over several, each reading the listed channels) all
+    stop keeping a forgotten member's messages, not only the one the manager's /qabot forget reached."""
+    qa, history, _ = kept
+    other = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))  # another process, started before
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which filter is best for the Moon?")]},
+                          read={PUBLIC: (1001, True)}))
+    history.forget("hash-of-Zed", GUILD, {"Zed"})
+    other.apply(Changes(put={PUBLIC: [said(2, "Zed", "A neutral density filter is best for the Moon.", reply=1)]}))
+    assert not history.store.get([1002]) and not other.forgotten(GUILD, "hash-of-Ana")
+    assert other.forgotten(GUILD, "hash-of-Zed")  # its next backfill's pages unname their mentions too

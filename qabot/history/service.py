@@ -100,7 +100,9 @@ class History:
         self.store = store
         self._lock = threading.Lock()
         self._rows = {row.id: row for row in store.channels()}
-        self._forgotten = store.forgotten()  # members who asked to be forgotten: never kept again
+        # Members who asked to be forgotten: never kept again. Read again with every batch and backfill, since
+        # another process sharing the state database (a bot split over several) may have been asked.
+        self._forgotten = store.forgotten()
         # The names of the members forgotten in this run, by (guild, member): a message read before they were (a
         # batch waiting for its debounce, a backfill's page) is applied after, and its mentions must not name them.
         self._names: dict[tuple[int, str], frozenset[str]] = {}
@@ -131,6 +133,7 @@ class History:
         with self._lock:
             self.store.reopen()
             self._rows = {row.id: row for row in self.store.channels()}
+            self._forgotten = self.store.forgotten()
             self._skipped.clear()
 
     def forgotten(self, guild_id: int, author_key: str) -> bool:
@@ -153,6 +156,7 @@ class History:
         """Store, link and index a batch of changes (see the module's docstring)."""
         started = time.perf_counter()
         with self._lock:
+            self._forgotten = self.store.forgotten()
             touched: set[tuple[int, int]] = set()  # (channel, root) of the exchanges to lay out again
             sources = []
             for channel_id in changes.dropped:
