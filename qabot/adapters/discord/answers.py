@@ -206,8 +206,7 @@ class Answering:
                  chat_sources: bool = False) -> None:
         self.qa = qa
         self.history = history  # the server's own history, when it is indexed
-        # Whether answers must keep to the history the privacy rule allows: history is indexed now, or was.
-        self.guarded = history is not None or chat_sources
+        self._guarded = history is not None or chat_sources  # history is indexed now, or was
         self.settings = settings
         self.store = store
         self._scopes = scopes
@@ -222,6 +221,13 @@ class Answering:
         self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
+
+    @property
+    def guarded(self) -> bool:
+        """Whether answers must keep to the history the privacy rule allows: history is indexed now, or was, or
+        documents have come into the index through the document API since (``qabot discord sync``, a process of
+        its own, may read a server's history into the index this bot serves)."""
+        return self._guarded or self.qa.manifest.api_documents > 0
 
     @property
     def scopes(self) -> Scopes:
