@@ -24,7 +24,8 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
   ``press`` sends any custom id, as a hostile client can.
 - With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
-  ``seconds`` and answers more with 429 (discord.py then waits and retries).
+  ``seconds`` and answers more with 429 (discord.py then waits and retries). ``refusals[channel id] = n``
+  answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up).
 
 Test code calls it from another thread: every method that touches the server is
 handed to its loop; ``until`` / ``until_sync`` poll for a condition.
@@ -232,6 +233,9 @@ class DiscordDouble:
         self.page_delay = 0.0  # seconds each page of a channel's history takes
         self.history_errors: dict[int, int] = {}  # channel id: the HTTP status its history pages fail with
         self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
+        # channel id: how many of its next messages get a 429 whatever discord.py counted (as when another process
+        # of the same bot used the channel's limit up)
+        self.refusals: dict[int, int] = {}
         self._channel_sends: dict[str, list[float]] = {}
         self.privileged = privileged  # False: the portal has no privileged intent turned on
         self.token = token  # when set, REST calls with another token get 401 Unauthorized
@@ -376,6 +380,14 @@ class DiscordDouble:
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         parts = path.strip("/").split("/")
         headers: dict[str, str] = {}
+        if request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"] and \
+                self.refusals.get(int(parts[1])):
+            self.refusals[int(parts[1])] -= 1
+            recorded.status = 429
+            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
+                                                 "global": False}).encode(), status=429,
+                                headers={"Retry-After": "1", "X-RateLimit-Scope": "shared", "Via": "1.1 google",
+                                         "Content-Type": "application/json"})
         if self.channel_rate and request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"]:
             headers, limited = self._rate_limit(parts[1])
             if limited:

@@ -397,3 +397,16 @@ async def test_a_direct_messages_channel_id_is_stored_only_as_a_salted_hash(fake
     assert answer.guild_id is None and answer.channel_id is None
     assert answer.channel_hash == FeedbackStore(state).channel_hash(DM_CHANNEL_ID)
     assert vote["content"].startswith("Thanks!") and elsewhere["content"] == ELSEWHERE
+
+
+async def test_a_direct_messages_channel_id_is_not_logged_when_discord_rate_limits_it(fake_default_bot, double,
+                                                                                      caplog) -> None:
+    """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL: a direct
+    message's channel id is not in the log."""
+    double.refusals[DM_CHANNEL_ID] = 1
+    async with running(fake_default_bot, double):
+        double.message("Who killed Trotsky?", channel_id=DM_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the answer, sent again")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("rate limited" in w for w in warnings)  # Discord did refuse one
+    assert not any(str(DM_CHANNEL_ID) in w for w in warnings), warnings

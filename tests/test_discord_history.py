@@ -423,6 +423,48 @@ async def test_a_channel_a_role_may_not_read_turns_private_at_once(qa, double, t
         assert cites(await ask(double, question, channel_id=OTHER_CHANNEL_ID), lamp)  # still where its readers are
 
 
+async def test_an_age_restricted_channel_is_quoted_only_where_its_readers_are(qa, double, tmp_path) -> None:
+    """A channel marked age-restricted (NSFW) is one that members under 18 cannot open: what is learnt there is
+    not quoted in the server's other channels, nor in direct messages, once Discord says so (CHANNEL_UPDATE)."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    question = "what does the red lamp in the hall mean"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, question, channel_id=CHANNEL_ID), lamp)
+        double.dispatch("CHANNEL_UPDATE", {
+            "id": str(OTHER_CHANNEL_ID), "type": 0, "guild_id": str(GUILD_ID), "name": "elsewhere", "position": 0,
+            "nsfw": True, "parent_id": None, "permission_overwrites": []})
+        await until_answer(double, question, lambda b: not cites(b, lamp), seconds=10)
+        assert not cites(await ask(double, question, channel_id=DM_CHANNEL_ID), lamp)
+        assert not cites(await ask(double, question, channel_id=THREAD_ID), lamp)
+        assert cites(await ask(double, question, channel_id=OTHER_CHANNEL_ID), lamp)  # still where its readers are
+
+
+async def test_history_indexed_after_the_bot_started_is_quoted_only_where_the_rule_allows(qa, double,
+                                                                                           tmp_path) -> None:
+    """A bot started before any history was indexed (no channel listed yet) keeps to the rule once some is: here
+    ``qabot discord sync`` (its own process, the same index and state database) reads a private channel. Not
+    knowing its channels, the bot quotes none of it until it starts again; then only where its readers are."""
+    from qabot.corpus.chat import ChatMessage
+    from qabot.history import CHANNEL, Changes, ChannelRow, History
+
+    spy = Recorder(qa)
+    async with running(spy, double, state_dir=tmp_path / "state"):
+        synced = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+        synced.register(ChannelRow(PRIVATE_CHANNEL_ID, GUILD_ID, None, CHANNEL, f"Guild {GUILD_ID} · #moderators"))
+        code = ChatMessage(id="1578600000000000000", author="user2", author_key="a-hash",
+                           date="2026-01-05T10:00:00+00:00", content="The back door alarm code is 4417, staff only.")
+        synced.apply(Changes(put={PRIVATE_CHANNEL_ID: [code]}, read={PRIVATE_CHANNEL_ID: (int(code.id), True)}))
+        before = [await ask(double, "what is the back door alarm code", channel_id=channel_id)
+                  for channel_id in (CHANNEL_ID, B_CHANNEL_ID, PRIVATE_CHANNEL_ID)]
+    async with running(spy, double, **settings(tmp_path, PRIVATE_CHANNEL_ID)) as bot:  # now listed here too
+        await backfilled(bot, double)
+        after = [await ask(double, "what is the back door alarm code", channel_id=channel_id)
+                 for channel_id in (CHANNEL_ID, B_CHANNEL_ID, PRIVATE_CHANNEL_ID)]
+    assert not any("4417" in str(body["embeds"]) for body in before + after[:2])
+    assert "4417" in str(after[2]["embeds"])  # where its readers are
+
+
 async def test_direct_messages_quote_public_history_only_when_allowed(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)

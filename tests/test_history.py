@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,37 @@ def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path:
                                    content="", forwarded="Ask @Ana Lopez for the dome key.")])
     store.forget("ana", GUILD, ["Ana Lopez"])
     assert store.get([7])[7].message.forwarded == "Ask @someone for the dome key."
+
+
+def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(kept, tmp_path) -> None:
+    """A message read before a member was forgotten (in a batch waiting for its debounce, or a backfill's page)
+    and applied after: its mention of them becomes @someone, as the messages kept before do."""
+    qa, history, state = kept
+    zed = "hash-of-Zed"
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which eyepiece is best for Saturn?")]},
+                          read={PUBLIC: (1001, True)}))
+    on_its_way = Changes(put={PUBLIC: [replace(said(2, "Ben", "@Zedonia says the 9 mm eyepiece is best for Saturn.",
+                                                    reply=1), mentions=frozenset({zed})),
+                                       replace(said(3, "Eve", "", reply=1),
+                                               forwarded="Ask @Zedonia: the 9 mm eyepiece, for Saturn.")]})
+    history.forget(zed, GUILD, {"Zedonia"})
+    history.apply(on_its_way)
+    quoted = " ".join(e.text for e in qa.ask("which eyepiece is best for Saturn", k=10,
+                                             sources=Scope(None, sources(PUBLIC))).excerpts)
+    assert "9 mm eyepiece" in quoted and "Zedonia" not in quoted  # the index
+    state.close()
+    dump = "\n".join(sqlite3.connect(tmp_path / "state" / "qabot.sqlite3").iterdump())
+    assert "9 mm eyepiece" in dump and "Zedonia" not in dump  # the state database
+
+
+def test_a_member_forgotten_by_another_process_is_not_kept_here_either(kept, tmp_path) -> None:
+    """Processes that share the state database (a bot split over several, each reading the listed channels) all
+    stop keeping a forgotten member's messages, not only the one the manager's /qabot forget reached."""
+    qa, history, _ = kept
+    other = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))  # another process, started before
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which filter is best for the Moon?")]},
+                          read={PUBLIC: (1001, True)}))
+    history.forget("hash-of-Zed", GUILD, {"Zed"})
+    other.apply(Changes(put={PUBLIC: [said(2, "Zed", "A neutral density filter is best for the Moon.", reply=1)]}))
+    assert not history.store.get([1002]) and not other.forgotten(GUILD, "hash-of-Ana")
+    assert other.forgotten(GUILD, "hash-of-Zed")  # its next backfill's pages unname their mentions too

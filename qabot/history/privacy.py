@@ -6,9 +6,9 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
 
 1. **its own server only**: history is quoted only in the guild it came from;
 2. **private channels stay where their readers are**: a channel that some member cannot
-   read (@everyone may not view it or read its history, or an overwrite takes either
-   from a role or a member) is private, and its history (its threads' too) is quoted only in that channel and
-   its threads. A private thread is quoted only in itself. Whether a channel is private is
+   read (@everyone may not view it or read its history, an overwrite takes either
+   from a role or a member, or it is age-restricted) is private, and its history (its
+   threads' too) is quoted only in that channel and its threads. A private thread is quoted only in itself. Whether a channel is private is
    asked of Discord's own view of it now (``private``), and a channel it cannot tell about
    (deleted, or never seen) counts as private;
 3. **never in direct messages**, unless ``dms`` (``QABOT_DISCORD_HISTORY_DMS``) allows it;

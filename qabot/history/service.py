@@ -29,7 +29,7 @@ from typing import Protocol
 from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
-from qabot.history.store import PRIVATE_THREAD, ChannelRow, HistoryStore
+from qabot.history.store import PRIVATE_THREAD, UNNAMED, ChannelRow, HistoryStore
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -100,7 +100,12 @@ class History:
         self.store = store
         self._lock = threading.Lock()
         self._rows = {row.id: row for row in store.channels()}
-        self._forgotten = store.forgotten()  # members who asked to be forgotten: never kept again
+        # Members who asked to be forgotten: never kept again. Read again with every batch and backfill, since
+        # another process sharing the state database (a bot split over several) may have been asked.
+        self._forgotten = store.forgotten()
+        # The names of the members forgotten in this run, by (guild, member): a message read before they were (a
+        # batch waiting for its debounce, a backfill's page) is applied after, and its mentions must not name them.
+        self._names: dict[tuple[int, str], frozenset[str]] = {}
         # Channels whose backfill failed in this run: their new messages are linked as they come, but their
         # checkpoint stays where reading stopped, so the next start reads what was missed.
         self._skipped: set[int] = set()
@@ -128,6 +133,7 @@ class History:
         with self._lock:
             self.store.reopen()
             self._rows = {row.id: row for row in self.store.channels()}
+            self._forgotten = self.store.forgotten()
             self._skipped.clear()
 
     def forgotten(self, guild_id: int, author_key: str) -> bool:
@@ -150,6 +156,7 @@ class History:
         """Store, link and index a batch of changes (see the module's docstring)."""
         started = time.perf_counter()
         with self._lock:
+            self._forgotten = self.store.forgotten()
             touched: set[tuple[int, int]] = set()  # (channel, root) of the exchanges to lay out again
             sources = []
             for channel_id in changes.dropped:
@@ -166,14 +173,16 @@ class History:
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
                 guild = self._rows[channel_id].guild_id
-                kept = [m for m in messages if (guild, m.author_key) not in self._forgotten
+                kept = [self._unnamed(guild, m) for m in messages if (guild, m.author_key) not in self._forgotten
                         and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
                     # no gap: it is read up to here
                     self.store.advance(channel_id, linkable[channel_id])
-            for messages in changes.edited.values():
+            for channel_id, messages in changes.edited.items():
+                if channel_id in self._rows:
+                    messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages]
                 touched |= set(self.store.edit(messages))
             touched |= set(self.store.remove(changes.removed))
             self._deleted |= changes.removed
@@ -203,10 +212,27 @@ class History:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them) from the
         state database and the index, and keep none of theirs there from now on; how many messages went."""
         with self._lock:
+            names = frozenset(n for n in names if n)
             touched, count = self.store.forget(author_key, guild_id, names)
             self._forgotten.add((guild_id, author_key))
+            self._names[(guild_id, author_key)] = names | self._names.get((guild_id, author_key), frozenset())
             self._index(set(touched), [], count)
         return count
+
+    def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
+        """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as
+        ``HistoryStore.forget`` made those of the messages kept before."""
+        content, forwarded = message.content, message.forwarded
+        for key in message.mentions:
+            for name in self._names.get((guild_id, key), ()):
+                content = content.replace(f"@{name}", UNNAMED)
+        # What a forward forwards lists no mentions of its own (a snapshot's are not resolved): any of them.
+        for (guild, _), names in self._names.items() if forwarded else ():
+            for name in names if guild == guild_id else ():
+                forwarded = forwarded.replace(f"@{name}", UNNAMED)
+        if (content, forwarded) == (message.content, message.forwarded):
+            return message
+        return replace(message, content=content, forwarded=forwarded)
 
     def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int
                ) -> tuple[list[str], list[Document]]:

@@ -123,8 +123,9 @@ class Places:
     def private(self, guild_id: int, channel_id: int) -> bool:
         """Whether some of the server's members cannot read the channel's history (unknown: private).
 
-        Public means every member may view it and read its history: @everyone may, and no
-        overwrite (a role's or a member's) takes either away from anyone.
+        Public means every member may view it and read its history: @everyone may, no
+        overwrite (a role's or a member's) takes either away from anyone, and it is not
+        age-restricted (NSFW), which members under 18 cannot open.
         """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
@@ -132,7 +133,7 @@ class Places:
             if channel.type is discord.ChannelType.private_thread:
                 return True
             channel = channel.parent
-        if guild is None or channel is None:
+        if guild is None or channel is None or channel.is_nsfw():
             return True
         everyone = guild.default_role.permissions
         if not (everyone.view_channel and everyone.read_message_history):
@@ -205,8 +206,7 @@ class Answering:
                  chat_sources: bool = False) -> None:
         self.qa = qa
         self.history = history  # the server's own history, when it is indexed
-        # Whether answers must keep to the history the privacy rule allows: history is indexed now, or was.
-        self.guarded = history is not None or chat_sources
+        self._guarded = history is not None or chat_sources  # history is indexed now, or was
         self.settings = settings
         self.store = store
         self._scopes = scopes
@@ -221,6 +221,13 @@ class Answering:
         self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
+
+    @property
+    def guarded(self) -> bool:
+        """Whether answers must keep to the history the privacy rule allows: history is indexed now, or was, or
+        documents have come into the index through the document API since (``qabot discord sync``, a process of
+        its own, may read a server's history into the index this bot serves)."""
+        return self._guarded or self.qa.manifest.api_documents > 0
 
     @property
     def scopes(self) -> Scopes:

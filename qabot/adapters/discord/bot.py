@@ -65,6 +65,23 @@ log = logging.getLogger(__name__)
 # checked here; whether a token of that shape is good is Discord's to say (and it says so at login).
 _PART = re.compile(r"[A-Za-z0-9_-]+")
 PORTAL = "https://discord.com/developers/applications"
+_URL_IDS = re.compile(r"/(channels|users)/\d+")
+
+
+class _NoIdsInUrls(logging.Filter):
+    """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL, whose
+    ``/channels/<id>`` may be a direct message's: that id names one person as surely as their own (the state
+    database keeps it only hashed). The log shows ``/channels/<id>`` instead, and ``/users/<id>`` likewise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        unnamed = _URL_IDS.sub(r"/\1/<id>", message)
+        if unnamed != message:
+            record.msg, record.args = unnamed, ()
+        return True
+
+
+NO_IDS_IN_URLS = _NoIdsInUrls()
 
 
 class DiscordBot(commands.AutoShardedBot, commands.Bot):
@@ -146,6 +163,7 @@ def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = No
     """
     # qabot never joins voice channels: skip discord.py's warnings about missing voice libraries.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+    logging.getLogger("discord.http").addFilter(NO_IDS_IN_URLS)  # once, however many bots are built
     return DiscordBot(qa, settings, store=store, scopes=scopes, metrics=metrics, **options)
 
 
