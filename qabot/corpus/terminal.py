@@ -30,7 +30,9 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")  # Select Graphic Rendition: bold, underli
 _STRUCK = re.compile(r"([^\n\x08])\x08\1|_\x08[^\n\x08]")  # "b\bb" bold, "_\bb" underlined
 _LOOK = 1 << 20  # a terminal's markup starts early: the first million characters are enough to tell
 _OVERSTRIKE = re.compile(r"[^\n\x08]\x08")  # what the backspace goes back over is written over: the last one shows
-_MAN_HEADER = re.compile(r"\A\s*(\S+\(\w+\))\s{2,}.*\s{2,}\1[ \t]*$", re.MULTILINE)
+_FIRST_CHARACTER = re.compile(r"\S")
+_MAN_NAME = re.compile(r"\S+\(\w+\)")  # "ZLIB(3)"
+MAX_HEADER_CHARS = 256  # a man page's header is one line of a terminal
 _HYPHENS = "\u2010-"
 _LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)([\u2010-])$")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -50,10 +52,26 @@ def plain(text: str) -> str:
     marked = formatted(text)
     if marked:
         text = _strip_markup(text)
-    man = marked or bool(_MAN_HEADER.match(text))
+    man = marked or _man_header(text)
     if "\u2010\n" in text or (man and "-\n" in text):
         text = _join_hyphenated(text, _HYPHENS if man else "\u2010")
     return text
+
+
+def _man_header(text: str) -> bool:
+    """Whether ``text`` begins with a man page's header: ``ZLIB(3)   Library Functions Manual   ZLIB(3)``.
+
+    Its first line that is not blank, looked at alone, without a pattern that backtracks: one
+    (``\\s{2,}.*\\s{2,}\\1``) took 80 s over a line of 4,000 spaces, in one call no time limit stops.
+    """
+    first = _FIRST_CHARACTER.search(text)
+    if first is None:
+        return False
+    line = text[first.start() : first.start() + MAX_HEADER_CHARS + 1].partition("\n")[0].rstrip(" \t")
+    name = line.split(maxsplit=1)[0]
+    middle = line[len(name) : len(line) - len(name)]
+    return (len(line) <= MAX_HEADER_CHARS and bool(_MAN_NAME.fullmatch(name)) and line.endswith(name)
+            and len(middle) >= 4 and middle[:2].isspace() and middle[-2:].isspace())
 
 
 def _strip_markup(text: str) -> str:
