@@ -106,3 +106,10 @@ def test_a_line_that_only_looks_like_a_man_pages_header_is_read_at_once(tmp_path
     (doc,), seconds = _read_timed(path)
     assert doc.text == path.read_text(encoding="utf-8") and seconds < 1
 
+
+def test_a_long_line_of_letters_is_read_at_once_where_words_are_joined(tmp_path: Path) -> None:
+    # A word hyphenated at a line end was looked for from every letter of every line: 12 s for this one line.
+    path = tmp_path / "letters.txt"
+    path.write_text("The file\u2010\nname is kept.\n\n" + "a" * 30_000 + "1\u2010\nb\n", encoding="utf-8")
+    (doc,), seconds = _read_timed(path)
+    assert doc.text.startswith("The filename\nis kept.") and seconds < 1

@@ -34,7 +34,7 @@ _FIRST_CHARACTER = re.compile(r"\S")
 _MAN_NAME = re.compile(r"\S+\(\w+\)")  # "ZLIB(3)"
 MAX_HEADER_CHARS = 256  # a man page's header is one line of a terminal
 _HYPHENS = "\u2010-"
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)([\u2010-])$")
+_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)([\u2010-])$")  # from a word's start: linear in the line
 _WORD = re.compile(r"[^\W\d_]+")
 
 
