@@ -164,6 +164,32 @@ def test_a_pdf_whose_content_inflates_past_the_limit_is_skipped_before_pdfium_lo
     assert docs == [] and warnings == [f"skipping bomb.pdf: {INFLATES}"] and peak < 1 << 20  # never held whole
 
 
+
+@pytest.mark.parametrize(("encoding", "entries"), [("LZWDecode", b""), ("LZWDecode", b" /DecodeParms << /EarlyChange 0 >>"),
+                                                   ("RunLengthDecode", b"")])
+def test_a_pdf_bomb_in_lzw_or_run_length_is_counted_like_a_deflated_one(tmp_path: Path, encoding: str,
+                                                                        entries: bytes) -> None:
+    # Neither was decoded, so such a stream went uncounted: 16 MB of "(x) Tj" as LZW is 87 KB of PDF, and
+    # PDFium took 824 MB to load its page (350 MB of it, some 2 MB of PDF, would take it past 6 GB).
+    path = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6, encoding=encoding, entries=entries)
+    assert path.stat().st_size < 100_000
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
+    assert _read(path, ReaderLimits(max_inflated_mb=0.7))[1] == []  # under it: PDFium reads it
+
+
+def test_a_pdf_stream_in_lzw_or_run_length_counts_what_pdfium_reads_from_it(tmp_path: Path) -> None:
+    from qabot.corpus import limits, pdf
+
+    sentence = b"The harbour board met weekly to decide on repairs of the old stone bridge. "
+    content = b"BT /F1 11 Tf 50 750 Td (" + sentence * 200 + b") Tj ET"  # 15,231 bytes, across LZW's code widths
+    for encoding in ("LZWDecode", "RunLengthDecode"):
+        path = hostile._pdf(tmp_path / "page.pdf", content, encoding=encoding)
+        (doc,), warnings = _read(path)
+        assert not warnings and doc.text.startswith(sentence.decode().strip())
+        pdf.check_streams(path, ReaderLimits(max_inflated_mb=len(content) / (1 << 20)))
+        with pytest.raises(limits.OverLimit):
+            pdf.check_streams(path, ReaderLimits(max_inflated_mb=(len(content) - 1) / (1 << 20)))
+
 def test_a_pdf_content_stream_that_says_it_is_an_image_still_counts_as_the_page_content_it_is(tmp_path: Path) -> None:
     # An image's stream is not counted (a scan's pages are big, and no text), but PDFium draws whatever a page's
     # /Contents names as content, whatever its dictionary says.
