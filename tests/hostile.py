@@ -49,11 +49,12 @@ _BODY = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _END = b"</w:body></w:document>"
 
 
-def _docx(path: Path, middle: bytes, repeat: int, *, before: bytes = b"", after: bytes = b"") -> Path:
+def _docx(path: Path, middle: bytes, repeat: int, *, before: bytes = b"", after: bytes = b"",
+          name: str = "word/document.xml") -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        archive.writestr("_rels/.rels", _RELS)
-        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("/word/document.xml", f"/{name}"))
+        archive.writestr("_rels/.rels", _RELS.replace("word/document.xml", name))
+        with archive.open(name, "w", force_zip64=True) as part:
             part.write(_BODY + before)
             for _ in range(repeat):
                 part.write(middle)
@@ -68,10 +69,11 @@ def docx_bomb(path: Path, mb: float = 1024) -> Path:
                  after=b"</w:t></w:r></w:p>")
 
 
-def docx_paragraphs(path: Path, mb: float = 160) -> Path:
-    """``mb`` of empty paragraphs: millions of XML elements and no text, in a file of a few hundred KB."""
+def docx_paragraphs(path: Path, mb: float = 160, *, name: str = "word/document.xml") -> Path:
+    """``mb`` of empty paragraphs: millions of XML elements and no text, in a file of a few hundred KB (its main
+    document part named ``name``)."""
     chunk = b"<w:p/>" * 100_000
-    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))))
+    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))), name=name)
 
 
 def flat_html(path: Path, mb: float = 8, *, seed: int = 0) -> Path:
