@@ -355,6 +355,21 @@ def test_a_long_markdown_looking_text_is_read_by_the_plain_rules_in_bounded_memo
     assert doc.paragraphs[0].heading
 
 
+def test_a_long_text_with_terminal_markup_is_not_held_a_line_at_a_time(tmp_path: Path) -> None:
+    # Its markup was undone over the text split into lines, a string each: these 12 MB took 663 MB (60 MB: 1.5 GB).
+    # Past 250,000 lines per MB of QABOT_READER_MAX_INFLATED_MB, the text is taken as it is, escapes shown inert.
+    path = tmp_path / "log.txt"
+    path.write_text("\x1b[1mBold\x1b[0m and \x1b[1mmore\x1b[0m ab\u2010\ncd\n" + "ab\n" * 4_000_000, encoding="utf-8")
+    shown, peak_kib = _read_apart(path, tmp_path, "w")
+    assert shown == str([("skipping log.txt: holds more than 512,000 paragraphs (8,000 for each million characters "
+                          "of QABOT_READER_MAX_TEXT_MB)")])
+    assert peak_kib < 250 << 10, peak_kib >> 10  # 143 MB here
+    short = tmp_path / "short.txt"
+    for lines, kept in ((20_000, False), (30_000, True)):  # 25,000 lines for 0.1 MB
+        short.write_text("\x1b[1mBold\x1b[0m and \x1b[1mmore\x1b[0m\n" + "Some words.\n" * lines, encoding="utf-8")
+        (doc,), warnings = _read(short, ReaderLimits(max_inflated_mb=0.1))
+        assert not warnings and (doc.text == short.read_text(encoding="utf-8")) is kept
+
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"
     jsonl.write_text("".join(json.dumps({"_id": str(n), "text": f"Record {n}."}) + "\n" for n in range(3)))
