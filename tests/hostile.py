@@ -49,11 +49,12 @@ _BODY = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _END = b"</w:body></w:document>"
 
 
-def _docx(path: Path, middle: bytes, repeat: int, *, before: bytes = b"", after: bytes = b"") -> Path:
+def _docx(path: Path, middle: bytes, repeat: int, *, before: bytes = b"", after: bytes = b"",
+          name: str = "word/document.xml") -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        archive.writestr("_rels/.rels", _RELS)
-        with archive.open("word/document.xml", "w", force_zip64=True) as part:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("/word/document.xml", f"/{name}"))
+        archive.writestr("_rels/.rels", _RELS.replace("word/document.xml", name))
+        with archive.open(name, "w", force_zip64=True) as part:
             part.write(_BODY + before)
             for _ in range(repeat):
                 part.write(middle)
@@ -68,10 +69,11 @@ def docx_bomb(path: Path, mb: float = 1024) -> Path:
                  after=b"</w:t></w:r></w:p>")
 
 
-def docx_paragraphs(path: Path, mb: float = 160) -> Path:
-    """``mb`` of empty paragraphs: millions of XML elements and no text, in a file of a few hundred KB."""
+def docx_paragraphs(path: Path, mb: float = 160, *, name: str = "word/document.xml") -> Path:
+    """``mb`` of empty paragraphs: millions of XML elements and no text, in a file of a few hundred KB (its main
+    document part named ``name``)."""
     chunk = b"<w:p/>" * 100_000
-    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))))
+    return _docx(path, chunk, max(1, int(mb * MB / len(chunk))), name=name)
 
 
 def flat_html(path: Path, mb: float = 8, *, seed: int = 0) -> Path:
@@ -142,16 +144,75 @@ def deep_export(path: Path, mb: float = 1, *, where: str = "messages") -> Path:
     return path
 
 
+def lzw(data: bytes, early: int = 1) -> bytes:
+    """``data`` encoded as a PDF's LZWDecode reads it (``/EarlyChange 1``, the default, or ``early``), the table
+    cleared before it fills."""
+    out, buffer, bits = bytearray(), 0, 0
+
+    def emit(code: int, width: int) -> None:
+        nonlocal buffer, bits
+        buffer, bits = (buffer << width) | code, bits + width
+        while bits >= 8:
+            bits -= 8
+            out.append((buffer >> bits) & 0xFF)
+        buffer &= (1 << bits) - 1
+
+    table, width, word = {bytes((b,)): b for b in range(256)}, 9, b""
+    emit(256, width)
+    for byte in data:
+        longer = word + bytes((byte,))
+        if longer in table:
+            word = longer
+            continue
+        emit(table[word], width)
+        table[longer] = len(table) + 2  # 256 and 257 are the clear and end codes
+        if len(table) + 1 + early >= 1 << width and width < 12:  # as the decoder, a code behind, widens
+            width += 1
+        if len(table) + 2 >= 4094:
+            emit(256, width)
+            table, width = {bytes((b,)): b for b in range(256)}, 9
+        word = bytes((byte,))
+    if word:
+        emit(table[word], width)
+    emit(257, width)
+    return bytes(out) + (bytes(((buffer << (8 - bits)) & 0xFF,)) if bits else b"")
+
+
+def run_length(data: bytes) -> bytes:
+    """``data`` encoded as a PDF's RunLengthDecode reads it: a run of 2 to 128 equal bytes in two bytes."""
+    out, at = bytearray(), 0
+    while at < len(data):
+        end = at
+        while end < len(data) and end - at < 128 and data[end] == data[at]:
+            end += 1
+        if end - at >= 2:
+            out += bytes((257 - (end - at), data[at]))
+        else:
+            end = at + 1
+            while end < min(len(data), at + 128) and (end + 1 >= len(data) or data[end] != data[end + 1]):
+                end += 1
+            out += bytes((end - at - 1,)) + data[at:end]
+        at = end
+    return bytes(out + b"\x80")
+
+
 def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, catalog: bytes = b"",
-         repeat: tuple[bytes, int, bytes] | None = None, entries: bytes = b"", contents: bytes = b"4 0 R") -> Path:
+         repeat: tuple[bytes, int, bytes] | None = None, entries: bytes = b"", contents: bytes = b"4 0 R",
+         encoding: str = "FlateDecode") -> Path:
     """A PDF of ``pages`` pages that all draw one content stream (compressed), in Helvetica.
 
     With ``form``, each page draws a form XObject, and the form draws the content. With
     ``repeat`` (head, count, tail), the content is ``content`` ``count`` times between head
     and tail, compressed piece by piece: hundreds of MB of it are never held whole. ``entries``
-    go in the content stream's dictionary; ``contents`` is the pages' ``/Contents``.
+    go in the content stream's dictionary; ``contents`` is the pages' ``/Contents``. ``encoding`` is its filter:
+    ``FlateDecode``, or ``LZWDecode`` or ``RunLengthDecode`` (the content written whole, then encoded; LZW's
+    ``/EarlyChange`` as ``entries`` say).
     """
-    if repeat:
+    if encoding != "FlateDecode":
+        head, count, tail = repeat or (b"", 1, b"")
+        whole = head + content * count + tail
+        stream = run_length(whole) if encoding == "RunLengthDecode" else lzw(whole, 0 if b"/EarlyChange 0" in entries else 1)
+    elif repeat:
         head, count, tail = repeat
         squeeze = zlib.compressobj(9)
         parts = [squeeze.compress(head)]
@@ -165,7 +226,7 @@ def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, cata
     font = b"/Resources << /Font << /F1 3 0 R >> >>"
     objects = {1: b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>",
                3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-               4: b"<< /Length %d /Filter /FlateDecode" % len(stream)
+               4: b"<< /Length %d /Filter /%s" % (len(stream), encoding.encode())
                + (b" /Type /XObject /Subtype /Form /BBox [0 0 612 792] " + font if form else b"") + entries
                + b" >>\nstream\n" + stream + b"\nendstream"}
     if form:

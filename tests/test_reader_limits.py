@@ -67,6 +67,7 @@ def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "") -> tupl
 def test_a_word_file_that_unzips_past_the_file_limit_is_skipped_without_unzipping_it(tmp_path: Path) -> None:
     bomb = hostile.docx_bomb(tmp_path / "bomb.docx", mb=24)
     assert bomb.stat().st_size < 1 << 20
+    _read(bomb, ReaderLimits(max_file_mb=8))  # the imports (lxml's, for its part types), outside what is measured
     (docs, warnings), peak, _ = _peak_while(lambda: _read(bomb, ReaderLimits(max_file_mb=8)))
     [warning] = warnings
     assert docs == [] and warning.startswith("skipping bomb.docx: unpacks to 2")
@@ -74,8 +75,11 @@ def test_a_word_file_that_unzips_past_the_file_limit_is_skipped_without_unzippin
     assert peak < 2 << 20  # the 24 MB inside were never unpacked
 
 
-def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path: Path) -> None:
-    word = hostile.docx_paragraphs(tmp_path / "empty.docx", mb=12)  # 2 million paragraphs in 50 KB
+@pytest.mark.parametrize("name", ["word/document.xml", "word/document.dat"])
+def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path: Path, name: str) -> None:
+    # python-docx parses a part by the type [Content_Types].xml gives it, whatever its name: 40 MB of XML named
+    # word/document.dat (61 KB of file) went unmeasured, and took 940 MB and 18 s.
+    word = hostile.docx_paragraphs(tmp_path / "empty.docx", mb=12, name=name)  # 2 million paragraphs in 50 KB
     started = time.monotonic()
     docs, warnings = _read(word)  # the default limits
     [warning] = warnings
@@ -163,6 +167,32 @@ def test_a_pdf_whose_content_inflates_past_the_limit_is_skipped_before_pdfium_lo
     (docs, warnings), peak, _ = _peak_while(lambda: _read(path, ReaderLimits(max_inflated_mb=0.5)))
     assert docs == [] and warnings == [f"skipping bomb.pdf: {INFLATES}"] and peak < 1 << 20  # never held whole
 
+
+
+@pytest.mark.parametrize(("encoding", "entries"), [("LZWDecode", b""), ("LZWDecode", b" /DecodeParms << /EarlyChange 0 >>"),
+                                                   ("RunLengthDecode", b"")])
+def test_a_pdf_bomb_in_lzw_or_run_length_is_counted_like_a_deflated_one(tmp_path: Path, encoding: str,
+                                                                        entries: bytes) -> None:
+    # Neither was decoded, so such a stream went uncounted: 16 MB of "(x) Tj" as LZW is 87 KB of PDF, and
+    # PDFium took 824 MB to load its page (350 MB of it, some 2 MB of PDF, would take it past 6 GB).
+    path = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6, encoding=encoding, entries=entries)
+    assert path.stat().st_size < 100_000
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
+    assert _read(path, ReaderLimits(max_inflated_mb=0.7))[1] == []  # under it: PDFium reads it
+
+
+def test_a_pdf_stream_in_lzw_or_run_length_counts_what_pdfium_reads_from_it(tmp_path: Path) -> None:
+    from qabot.corpus import limits, pdf
+
+    sentence = b"The harbour board met weekly to decide on repairs of the old stone bridge. "
+    content = b"BT /F1 11 Tf 50 750 Td (" + sentence * 200 + b") Tj ET"  # 15,231 bytes, across LZW's code widths
+    for encoding in ("LZWDecode", "RunLengthDecode"):
+        path = hostile._pdf(tmp_path / "page.pdf", content, encoding=encoding)
+        (doc,), warnings = _read(path)
+        assert not warnings and doc.text.startswith(sentence.decode().strip())
+        pdf.check_streams(path, ReaderLimits(max_inflated_mb=len(content) / (1 << 20)))
+        with pytest.raises(limits.OverLimit):
+            pdf.check_streams(path, ReaderLimits(max_inflated_mb=(len(content) - 1) / (1 << 20)))
 
 def test_a_pdf_content_stream_that_says_it_is_an_image_still_counts_as_the_page_content_it_is(tmp_path: Path) -> None:
     # An image's stream is not counted (a scan's pages are big, and no text), but PDFium draws whatever a page's
@@ -324,6 +354,21 @@ def test_a_long_markdown_looking_text_is_read_by_the_plain_rules_in_bounded_memo
     (doc,), _ = _read(small)  # a Markdown text of ordinary length: its structure, the heading
     assert doc.paragraphs[0].heading
 
+
+def test_a_long_text_with_terminal_markup_is_not_held_a_line_at_a_time(tmp_path: Path) -> None:
+    # Its markup was undone over the text split into lines, a string each: these 12 MB took 663 MB (60 MB: 1.5 GB).
+    # Past 250,000 lines per MB of QABOT_READER_MAX_INFLATED_MB, the text is taken as it is, escapes shown inert.
+    path = tmp_path / "log.txt"
+    path.write_text("\x1b[1mBold\x1b[0m and \x1b[1mmore\x1b[0m ab\u2010\ncd\n" + "ab\n" * 4_000_000, encoding="utf-8")
+    shown, peak_kib = _read_apart(path, tmp_path, "w")
+    assert shown == str([("skipping log.txt: holds more than 512,000 paragraphs (8,000 for each million characters "
+                          "of QABOT_READER_MAX_TEXT_MB)")])
+    assert peak_kib < 250 << 10, peak_kib >> 10  # 143 MB here
+    short = tmp_path / "short.txt"
+    for lines, kept in ((20_000, False), (30_000, True)):  # 25,000 lines for 0.1 MB
+        short.write_text("\x1b[1mBold\x1b[0m and \x1b[1mmore\x1b[0m\n" + "Some words.\n" * lines, encoding="utf-8")
+        (doc,), warnings = _read(short, ReaderLimits(max_inflated_mb=0.1))
+        assert not warnings and (doc.text == short.read_text(encoding="utf-8")) is kept
 
 def test_only_the_readers_own_time_counts_not_what_is_done_with_its_documents(tmp_path: Path) -> None:
     jsonl = tmp_path / "many.jsonl"

@@ -7,7 +7,10 @@ zlib(3) with overstrike (``N\\bNA\\bA``) and ASCII hyphens, as ``man`` writes th
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from qabot.adapters.terminal import plain_answer
 from qabot.corpus import CorpusFile, document_paragraphs, load_file
@@ -87,3 +90,26 @@ def test_an_excerpt_of_a_man_page_is_the_stored_text_and_prints_inert(tmp_path: 
     assert "accepted as synonyms" in _flat(excerpt.text) and "\x1b" not in excerpt.text
     printed = plain_answer(answer)
     assert "\x1b" not in printed and "␛" not in printed and "[1m" not in printed
+
+
+def _read_timed(path: Path) -> tuple[list[Document], float]:
+    started = time.monotonic()
+    docs = list(load_file(CorpusFile(path, path.name), pytest.fail))
+    return docs, time.monotonic() - started
+
+
+def test_a_line_that_only_looks_like_a_man_pages_header_is_read_at_once(tmp_path: Path) -> None:
+    # "A(1)" then 2,000 spaces: 9 s to tell it was no man page's header (4,000: 80 s; more: hours), in one
+    # regular expression no time limit could stop.
+    path = tmp_path / "spaces.txt"
+    path.write_text("A(1)" + " " * 2_000 + "x\n\nThe harbour was dredged in 1911.\n", encoding="utf-8")
+    (doc,), seconds = _read_timed(path)
+    assert doc.text == path.read_text(encoding="utf-8") and seconds < 1
+
+
+def test_a_long_line_of_letters_is_read_at_once_where_words_are_joined(tmp_path: Path) -> None:
+    # A word hyphenated at a line end was looked for from every letter of every line: 12 s for this one line.
+    path = tmp_path / "letters.txt"
+    path.write_text("The file\u2010\nname is kept.\n\n" + "a" * 30_000 + "1\u2010\nb\n", encoding="utf-8")
+    (doc,), seconds = _read_timed(path)
+    assert doc.text.startswith("The filename\nis kept.") and seconds < 1

@@ -31,6 +31,7 @@ _NOT_CONTENT = re.compile(rb"/Subtype[\x00\t\n\f\r ]*/(?:Image|Type1C|CIDFontTyp
 _OBJECT_STREAM = re.compile(rb"/Type[\x00\t\n\f\r ]*/ObjStm\b")
 _CONTENTS = re.compile(rb"/Contents[\x00\t\n\f\r ]*(\[[\d\x00\t\n\f\r ]*(?:R[\d\x00\t\n\f\r ]*)*\]"
                        rb"|\d+[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
+_EARLY_CHANGE_0 = re.compile(rb"/EarlyChange[\x00\t\n\f\r ]+0(?![\d.])")
 _REFERENCE = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R")
 _IMAGE_FILTERS = frozenset({b"DCTDecode", b"DCT", b"JPXDecode", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode"})
 _WHITESPACE = b"\x00\t\n\f\r "
@@ -46,6 +47,7 @@ class _Stream:
     filters: list[bytes]
     content: bool  # may be page content (not an image, a font program or an attachment)
     objects: bool  # an object stream: the objects in it are read for page contents
+    early: int = 1  # LZWDecode's /EarlyChange: its codes widen one code early (1, the default) or not (0)
 
 
 def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
@@ -54,9 +56,9 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
     Each stream that may be drawn as page content (any but an image, a font program or an
     attachment) may inflate to at most ``max_inflated_mb``, and so may the streams a page's
     ``/Contents`` names, together (an image's stream named there counts too); all of them,
-    to at most ``max_file_mb``. Filters read: FlateDecode, ASCIIHexDecode, ASCII85Decode and
-    chains of them; what a stream inflates to is counted as far as they go (not LZWDecode or
-    RunLengthDecode, nor an encrypted file's streams). A malformed file is counted as far as
+    to at most ``max_file_mb``. Filters read: FlateDecode, LZWDecode, RunLengthDecode,
+    ASCIIHexDecode, ASCII85Decode and chains of them; what a stream inflates to is counted as
+    far as they go (not an encrypted file's streams). A malformed file is counted as far as
     it can be, and left to PDFium to judge.
     """
     try:
@@ -131,7 +133,8 @@ def _streams(data: mmap.mmap | bytes) -> tuple[list[_Stream], list[list[int]]]:
         filters = _NAME.findall(listed[1]) if listed else []
         streams.append(_Stream(int(number[1]) if number else None, start, end, filters,
                                not _NOT_CONTENT.search(dictionary) and not _IMAGE_FILTERS.intersection(filters),
-                               bool(_OBJECT_STREAM.search(dictionary))))
+                               bool(_OBJECT_STREAM.search(dictionary)),
+                               0 if _EARLY_CHANGE_0.search(dictionary) else 1))
         position = max(end, start)
 
 
@@ -150,8 +153,8 @@ def _inflated(data: mmap.mmap | bytes, stream: _Stream, most: float, contents: l
     for name in filters:
         decode = _DECODERS.get(name)
         if decode is None:
-            break  # LZW, RunLength, Crypt: counted as far as the filters before it go
-        chunks = decode(chunks)
+            break  # Crypt, or a filter no page content uses: counted as far as the filters before it go
+        chunks = _lzw(chunks, stream.early) if decode is _lzw else decode(chunks)
     size = 0
     kept = bytearray()
     for chunk in chunks:
@@ -212,6 +215,74 @@ def _ascii85(chunks: Iterator[bytes]) -> Iterator[bytes]:
             return
 
 
+def _lzw(chunks: Iterator[bytes], early: int = 1) -> Iterator[bytes]:
+    """LZWDecode, as PDFium reads it: 9- to 12-bit codes, most significant bit first; 256 clears the table, 257
+    ends the data. Output comes in pieces of about ``_CHUNK``; the table holds at most 4,096 entries (8 MB)."""
+    table = [bytes((byte,)) for byte in range(256)] + [b"", b""]
+    width, previous, buffer, bits = 9, b"", 0, 0
+    out: list[bytes] = []
+    held = 0
+    for chunk in chunks:
+        for byte in chunk:
+            buffer, bits = (buffer << 8) | byte, bits + 8
+            if bits < width:
+                continue
+            bits -= width
+            code, buffer = buffer >> bits, buffer & ((1 << bits) - 1)
+            if code == 256:
+                del table[258:]
+                width, previous = 9, b""
+                continue
+            if code == 257:
+                break
+            if code < len(table):
+                entry = table[code]
+            elif code == len(table) and previous:
+                entry = previous + previous[:1]  # the entry this very code adds
+            else:
+                break  # corrupt: what decoded so far is counted
+            if previous and len(table) < 4096:
+                table.append(previous + entry[:1])
+                if len(table) + early >= 1 << width and width < 12:
+                    width += 1
+            previous = entry
+            out.append(entry)
+            held += len(entry)
+            if held >= _CHUNK:
+                yield b"".join(out)
+                out, held = [], 0
+        else:
+            continue
+        break
+    yield b"".join(out)
+
+
+def _run_length(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """RunLengthDecode: a length byte n, then n + 1 bytes as they are (n < 128) or one byte 257 - n times (n > 128);
+    128 ends the data. Output comes in pieces of about ``_CHUNK`` (a run is at most 128 bytes)."""
+    carry = b""
+    for chunk in chunks:
+        data, at, out, held = carry + chunk, 0, [], 0
+        while at < len(data):
+            length = data[at]
+            if length == 128:
+                yield b"".join(out)
+                return
+            end = at + 2 + length if length < 128 else at + 2
+            if end > len(data):
+                break  # the run goes on in the next chunk
+            piece = data[at + 1 : end] if length < 128 else data[at + 1 : end] * (257 - length)
+            out.append(piece)
+            held += len(piece)
+            at = end
+            if held >= _CHUNK:
+                yield b"".join(out)
+                out, held = [], 0
+        carry = data[at:]
+        yield b"".join(out)
+
+
 _SHRINK = frozenset({b"ASCIIHexDecode", b"AHx", b"ASCII85Decode", b"A85"})
 _DECODERS = {b"FlateDecode": _flate, b"Fl": _flate, b"ASCIIHexDecode": _hex, b"AHx": _hex,
-             b"ASCII85Decode": _ascii85, b"A85": _ascii85}
+             b"ASCII85Decode": _ascii85, b"A85": _ascii85, b"LZWDecode": _lzw, b"LZW": _lzw,
+             b"RunLengthDecode": _run_length, b"RL": _run_length}

@@ -17,7 +17,9 @@ markup or begins with a man page's header (``ZLIB(3) ... ZLIB(3)``), where it is
 groff's too. A text with none of this is returned unchanged, so a plain file keeps
 offsets into the file as it is; so is a text with a stray escape sequence or two that
 sets no attributes (``ESC[2J`` in a note): those are characters of the text, quoted
-verbatim and shown inert.
+verbatim and shown inert. So is a text of more than ``LINES_PER_MB`` lines for each MB of
+``QABOT_READER_MAX_INFLATED_MB`` (a million by default, a man page has thousands): undoing its
+markup holds it as a string a line, and 60 MB of two-letter lines took 1.5 GB that way.
 """
 
 from __future__ import annotations
@@ -25,15 +27,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from qabot.corpus import limits
+
 _ESCAPE = "\x1b"
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")  # Select Graphic Rendition: bold, underline, colours, reset
 _STRUCK = re.compile(r"([^\n\x08])\x08\1|_\x08[^\n\x08]")  # "b\bb" bold, "_\bb" underlined
 _LOOK = 1 << 20  # a terminal's markup starts early: the first million characters are enough to tell
 _OVERSTRIKE = re.compile(r"[^\n\x08]\x08")  # what the backspace goes back over is written over: the last one shows
-_MAN_HEADER = re.compile(r"\A\s*(\S+\(\w+\))\s{2,}.*\s{2,}\1[ \t]*$", re.MULTILINE)
+_FIRST_CHARACTER = re.compile(r"\S")
+_MAN_NAME = re.compile(r"\S+\(\w+\)")  # "ZLIB(3)"
+MAX_HEADER_CHARS = 256  # a man page's header is one line of a terminal
 _HYPHENS = "\u2010-"
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)([\u2010-])$")
+_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)([\u2010-])$")  # from a word's start: linear in the line
 _WORD = re.compile(r"[^\W\d_]+")
+LINES_PER_MB = 250_000  # lines of a text read as a terminal shows it, for each MB of QABOT_READER_MAX_INFLATED_MB
 
 
 def formatted(text: str) -> bool:
@@ -47,20 +54,38 @@ def formatted(text: str) -> bool:
 
 def plain(text: str) -> str:
     """``text`` as a terminal shows it (see the module's docstring); ``text`` itself when nothing changes."""
+    if text.count("\n") >= LINES_PER_MB * limits.current().max_inflated_mb:
+        return text  # too long to hold a line at a time: its markup is text, shown inert
     marked = formatted(text)
     if marked:
         text = _strip_markup(text)
-    man = marked or bool(_MAN_HEADER.match(text))
+    man = marked or _man_header(text)
     if "\u2010\n" in text or (man and "-\n" in text):
         text = _join_hyphenated(text, _HYPHENS if man else "\u2010")
     return text
+
+
+def _man_header(text: str) -> bool:
+    """Whether ``text`` begins with a man page's header: ``ZLIB(3)   Library Functions Manual   ZLIB(3)``.
+
+    Its first line that is not blank, looked at alone, without a pattern that backtracks: one
+    (``\\s{2,}.*\\s{2,}\\1``) took 80 s over a line of 4,000 spaces, in one call no time limit stops.
+    """
+    first = _FIRST_CHARACTER.search(text)
+    if first is None:
+        return False
+    line = text[first.start() : first.start() + MAX_HEADER_CHARS + 1].partition("\n")[0].rstrip(" \t")
+    name = line.split(maxsplit=1)[0]
+    middle = line[len(name) : len(line) - len(name)]
+    return (len(line) <= MAX_HEADER_CHARS and bool(_MAN_NAME.fullmatch(name)) and line.endswith(name)
+            and len(middle) >= 4 and middle[:2].isspace() and middle[-2:].isspace())
 
 
 def _strip_markup(text: str) -> str:
     from rich.text import Text
 
     lines = text.split("\n")
-    for number, line in enumerate(lines):
+    for number, line in enumerate(limits.checked(lines)):  # rich takes its time over a line of escapes
         if _ESCAPE in line:
             # rich reads a CR as "back to the start of the line": a CRLF file keeps its CR.
             body, end = (line[:-1], "\r") if line.endswith("\r") else (line, "")
@@ -73,7 +98,7 @@ def _strip_markup(text: str) -> str:
 def _join_hyphenated(text: str, hyphens: str) -> str:
     lines = text.split("\n")
     sites = []  # (line number, the hyphen's match, the first word of the next line, the rest of that line)
-    for number in range(len(lines) - 1):
+    for number in limits.checked(range(len(lines) - 1)):
         match = _LINE_END_HYPHEN.search(lines[number])
         rest = lines[number + 1].lstrip(" \t")
         # groff's own hyphen may break a name too ("ZSTDMT_NB‐" "WORKERS_MAX"); an ASCII one only a word.
@@ -82,7 +107,7 @@ def _join_hyphenated(text: str, hyphens: str) -> str:
             piece, _, after = rest.partition(" ")
             sites.append((number, match, piece, after))
     # The text's own words, less the halves of the hyphenated ones: is "in" + "memory" a compound?
-    words = Counter(word.lower() for word in _WORD.findall(text))
+    words = Counter(match.group().lower() for match in limits.checked(_WORD.finditer(text)))  # never all held
     halves = [(match.group(1).lower(), _first_word(piece)) for _, match, piece, _ in sites]
     words.subtract(half for pair in halves for half in pair)
     dropped: set[int] = set()
