@@ -138,6 +138,26 @@ def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_p
     assert bot.refresh().outcome.value == "unchanged"  # nothing changed since: nothing written
 
 
+def test_a_change_whose_commit_landed_keeps_its_rows_when_the_reply_is_lost(make_corpus, tmp_path, monkeypatch) -> None:
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    write_head = meta.write_head
+
+    def lost_reply(*args, **kwargs):  # the server stored the head, then the connection dropped
+        write_head(*args, **kwargs)
+        raise IndexStoreError("error from Milvus at test: connection reset")
+
+    monkeypatch.setattr(meta, "write_head", lost_reply)
+    (corpus / "trotsky.txt").write_text("Leon Trotsky kept rabbits and chickens in Coyoacán.\n")
+    assert bot.refresh().outcome.value == "failed"
+    monkeypatch.undo()
+    bot.refresh()  # serves what was committed
+    # The commit is in service: the new text answers, the old one is gone, nothing is lost.
+    assert {s.source for s in bot.sources()} == set(ARTICLE)
+    assert "rabbits" in bot.ask("Trotsky kept rabbits and chickens?", k=1).excerpts[0].text
+    bot.close()
+
+
 def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     notes: list[str] = []

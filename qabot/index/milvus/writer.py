@@ -216,11 +216,14 @@ class MilvusTransaction:
         return manifest
 
     def abort(self) -> None:
+        """Remove what this change wrote and no commit names; a commit whose reply was lost may have landed."""
         with contextlib.suppress(QABotError):
             if self.stored is None:
-                meta.forget(self.conn, self.mconfig, self.names)  # a new build that never went into service
+                if meta.serving(self.conn, self.mconfig) != self.names:
+                    meta.forget(self.conn, self.mconfig, self.names)  # a new build that never went into service
             elif self.next_doc > self.first_doc:
-                _delete_from(self.conn, self.names, self.first_doc)
+                head = meta.read_head(self.conn, self.mconfig, self.names)
+                _delete_from(self.conn, self.names, max(self.first_doc, head.next_doc if head else 0))
 
 
 def clean_up(conn: Connection, names: BuildNames, head: meta.Head) -> meta.Head:
