@@ -158,6 +158,28 @@ def test_a_change_whose_commit_landed_keeps_its_rows_when_the_reply_is_lost(make
     bot.close()
 
 
+def test_a_change_that_failed_at_its_commit_leaves_the_idf_as_bm25s_has_it(make_corpus, tmp_path, monkeypatch) -> None:
+    from qabot.index.lexical import tokenize
+
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    (corpus / "new.txt").write_text("Natalia Sedova, the wife of Trotsky, lived in Coyoacán too.")
+    (corpus / "notes.md").unlink()
+
+    def down(*_args, **_kwargs):
+        raise IndexStoreError("error from Milvus at test: connection refused")
+
+    monkeypatch.setattr(meta, "commit", down)  # the term counts were written, the commit was not
+    assert bot.refresh().outcome.value == "failed"
+    monkeypatch.undo()
+    assert bot.refresh().updated
+    faiss = make_bot(corpus, tmp_path / "faiss", HashEmbedder())
+    tokens = tokenize("Trotsky Coyoacán wife Norway Mexico Sedov")
+    assert bot.index.idf(tokens) == pytest.approx(faiss.index.idf(tokens))
+    faiss.close()
+    bot.close()
+
+
 def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     notes: list[str] = []

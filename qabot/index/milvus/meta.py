@@ -11,6 +11,7 @@ The collection ``<base>_meta`` holds key/value rows:
   the FAISS engine's manifest.json: model, dimension, chunking, a hash of every corpus
   file), compressed, in pieces that fit a VARCHAR. A version's pieces are written
   before its head names it, so a reader sees the old version or the new one, whole;
+- ``counting:<build>``: there while a change writes the build's term counts, until its commit;
 - ``lease``: which process is writing, until when.
 
 The alias ``<base>`` says which build is in service; ``read_current`` follows it.
@@ -143,11 +144,29 @@ def commit(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head
     return new
 
 
+def set_counting(conn: Connection, config: MilvusConfig, names: BuildNames, on: bool) -> None:
+    """Say that a change writes the build's term counts now (``on``), or that its commit landed.
+
+    The terms collection is not versioned: a change writes its counts just before its
+    commit, so one that dies in between leaves counts that no version has (``counting``).
+    """
+    if on:
+        _put(conn, config, {f"counting:{names.passages}": "1"})
+    else:
+        conn.call("delete", config.meta, ids=[f"counting:{names.passages}"])
+
+
+def counting(conn: Connection, config: MilvusConfig, names: BuildNames) -> bool:
+    """Whether a change died while writing the build's term counts: then they must be counted again."""
+    return bool(_get(conn, config, [f"counting:{names.passages}"]))
+
+
 def forget(conn: Connection, config: MilvusConfig, names: BuildNames) -> None:
     """Drop a build's collections and its meta rows."""
     for name in names.all:
         conn.call("drop_collection", name, missing_ok=True)
-    conn.call("delete", config.meta, filter=f'id == "head:{names.passages}" or id like "manifest:{names.passages}:%"')
+    conn.call("delete", config.meta, filter=f'id == "head:{names.passages}" or id == "counting:{names.passages}" '
+                                            f'or id like "manifest:{names.passages}:%"')
 
 
 def builds(conn: Connection, config: MilvusConfig) -> list[BuildNames]:
