@@ -8,6 +8,7 @@ deployment shares one Milvus between qabot processes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -178,6 +179,22 @@ def test_a_change_that_failed_at_its_commit_leaves_the_idf_as_bm25s_has_it(make_
     assert bot.index.idf(tokens) == pytest.approx(faiss.index.idf(tokens))
     faiss.close()
     bot.close()
+
+
+@pytest.mark.slow  # about 15 s: Milvus Lite writes 2,500 documents
+def test_a_change_that_deletes_thousands_of_documents_commits(make_corpus, tmp_path) -> None:
+    records = "\n".join(json.dumps({"_id": f"r{i}", "text": f"Record {i} mentions the ocelot {i}."}) for i in range(2500))
+    corpus = make_corpus({**ARTICLE, "records.jsonl": records})
+    bot = milvus_bot(corpus, tmp_path)
+    (corpus / "records.jsonl").unlink()
+    # More deleted documents than one head row can list (a VARCHAR holds 64 KB): their rows stay hidden all the same.
+    assert bot.refresh().updated
+    assert all(e.citation.source != "records.jsonl" for e in bot.ask("the ocelot 7", k=5).excerpts)
+    assert bot.manifest.documents == 3 and {s.source for s in bot.sources()} == set(ARTICLE)
+    bot.close()
+    reopened = milvus_bot(corpus, tmp_path)
+    assert all(e.citation.source != "records.jsonl" for e in reopened.ask("the ocelot 7", k=5).excerpts)
+    reopened.close()
 
 
 def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:
