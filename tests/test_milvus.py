@@ -8,6 +8,7 @@ deployment shares one Milvus between qabot processes.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -136,6 +137,64 @@ def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_p
     # Unchanged documents keep their rows: the same passage ids answer.
     assert {e.citation.source: e.passage_id for e in bot.ask("Document 4 says item 4", k=3).excerpts} == untouched
     assert bot.refresh().outcome.value == "unchanged"  # nothing changed since: nothing written
+
+
+def test_a_change_whose_commit_landed_keeps_its_rows_when_the_reply_is_lost(make_corpus, tmp_path, monkeypatch) -> None:
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    write_head = meta.write_head
+
+    def lost_reply(*args, **kwargs):  # the server stored the head, then the connection dropped
+        write_head(*args, **kwargs)
+        raise IndexStoreError("error from Milvus at test: connection reset")
+
+    monkeypatch.setattr(meta, "write_head", lost_reply)
+    (corpus / "trotsky.txt").write_text("Leon Trotsky kept rabbits and chickens in Coyoacán.\n")
+    assert bot.refresh().outcome.value == "failed"
+    monkeypatch.undo()
+    bot.refresh()  # serves what was committed
+    # The commit is in service: the new text answers, the old one is gone, nothing is lost.
+    assert {s.source for s in bot.sources()} == set(ARTICLE)
+    assert "rabbits" in bot.ask("Trotsky kept rabbits and chickens?", k=1).excerpts[0].text
+    bot.close()
+
+
+def test_a_change_that_failed_at_its_commit_leaves_the_idf_as_bm25s_has_it(make_corpus, tmp_path, monkeypatch) -> None:
+    from qabot.index.lexical import tokenize
+
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    (corpus / "new.txt").write_text("Natalia Sedova, the wife of Trotsky, lived in Coyoacán too.")
+    (corpus / "notes.md").unlink()
+
+    def down(*_args, **_kwargs):
+        raise IndexStoreError("error from Milvus at test: connection refused")
+
+    monkeypatch.setattr(meta, "commit", down)  # the term counts were written, the commit was not
+    assert bot.refresh().outcome.value == "failed"
+    monkeypatch.undo()
+    assert bot.refresh().updated
+    faiss = make_bot(corpus, tmp_path / "faiss", HashEmbedder())
+    tokens = tokenize("Trotsky Coyoacán wife Norway Mexico Sedov")
+    assert bot.index.idf(tokens) == pytest.approx(faiss.index.idf(tokens))
+    faiss.close()
+    bot.close()
+
+
+@pytest.mark.slow  # about 15 s: Milvus Lite writes 2,500 documents
+def test_a_change_that_deletes_thousands_of_documents_commits(make_corpus, tmp_path) -> None:
+    records = "\n".join(json.dumps({"_id": f"r{i}", "text": f"Record {i} mentions the ocelot {i}."}) for i in range(2500))
+    corpus = make_corpus({**ARTICLE, "records.jsonl": records})
+    bot = milvus_bot(corpus, tmp_path)
+    (corpus / "records.jsonl").unlink()
+    # More deleted documents than one head row can list (a VARCHAR holds 64 KB): their rows stay hidden all the same.
+    assert bot.refresh().updated
+    assert all(e.citation.source != "records.jsonl" for e in bot.ask("the ocelot 7", k=5).excerpts)
+    assert bot.manifest.documents == 3 and {s.source for s in bot.sources()} == set(ARTICLE)
+    bot.close()
+    reopened = milvus_bot(corpus, tmp_path)
+    assert all(e.citation.source != "records.jsonl" for e in reopened.ask("the ocelot 7", k=5).excerpts)
+    reopened.close()
 
 
 def test_a_watching_bot_serves_an_edit_from_milvus(make_corpus, tmp_path) -> None:

@@ -11,6 +11,9 @@ The collection ``<base>_meta`` holds key/value rows:
   the FAISS engine's manifest.json: model, dimension, chunking, a hash of every corpus
   file), compressed, in pieces that fit a VARCHAR. A version's pieces are written
   before its head names it, so a reader sees the old version or the new one, whole;
+- ``pending:<build>:<version>:<i>``: that version's deleted documents, in the same way, when
+  they are too many for the head's own row (thousands, deleted at once);
+- ``counting:<build>``: there while a change writes the build's term counts, until its commit;
 - ``lease``: which process is writing, until when.
 
 The alias ``<base>`` says which build is in service; ``read_current`` follows it.
@@ -51,6 +54,7 @@ class Head:
     # them out, and a later change deletes their rows once every replica has had GRACE_SECONDS
     # to move past the versions that still show them.
     pending: list[list[float]] = field(default_factory=list)
+    spilled: int = 0  # pieces ``pending`` was stored in, when the head's row could not hold it (0: in the row)
 
     def hidden(self) -> set[int]:
         return {int(doc) for doc, _ in self.pending}
@@ -95,8 +99,12 @@ def read_head(conn: Connection, config: MilvusConfig, names: BuildNames) -> Head
         return None
     try:
         values = json.loads(next(iter(found.values())))
+        if values.get("spilled"):
+            keys = [f"pending:{names.passages}:{values['version']}:{i}" for i in range(values["spilled"])]
+            spilled = _get(conn, config, keys)
+            values["pending"] = json.loads(_unpack([spilled[k] for k in keys]))
         return Head(**{f.name: values[f.name] for f in fields(Head) if f.name in values})
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, KeyError, zlib.error) as exc:
         raise CorruptIndexError(f"the head of {names.passages} at {conn.uri} is unreadable ({exc})") from None
 
 
@@ -109,7 +117,12 @@ def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
         names = serving(conn, config)
         if names is None:
             return None
-        head = read_head(conn, config, names)
+        try:
+            head = read_head(conn, config, names)
+        except CorruptIndexError:
+            if attempt < 2:
+                continue  # the writer committed a newer version, and removed the pieces this head names
+            raise
         if head is None or not head.pieces:
             raise CorruptIndexError(f"collection {names.passages} at {conn.uri} has no manifest")
         keys = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
@@ -117,37 +130,71 @@ def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
         if len(found) < len(keys) and attempt < 2:
             continue  # the writer committed a newer version between the two reads: read its head again
         try:
-            data = zlib.decompress(base64.b64decode("".join(found[k] for k in keys)))
-            return Stored(names, head, Manifest.model_validate_json(data))
+            return Stored(names, head, Manifest.model_validate_json(_unpack([found[k] for k in keys])))
         except (KeyError, ValueError, zlib.error) as exc:
             raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({exc})") from None
     raise AssertionError("unreachable")
 
 
+def _pack(text: str) -> list[str]:
+    """``text`` compressed, in pieces that each fit a VARCHAR."""
+    data = base64.b64encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    return [data[lo : lo + PIECE] for lo in range(0, len(data), PIECE)] or [""]
+
+
+def _unpack(pieces: list[str]) -> str:
+    return zlib.decompress(base64.b64decode("".join(pieces))).decode("utf-8")
+
+
 def write_head(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head) -> None:
-    _put(conn, config, {f"head:{names.passages}": json.dumps(asdict(head))})
+    """Store ``head``; deleted documents too many for its row (thousands) go first into pieces of their own."""
+    value = json.dumps(asdict(head))
+    if len(value) > PIECE:
+        pieces = _pack(json.dumps(head.pending))
+        _put(conn, config, {f"pending:{names.passages}:{head.version}:{i}": p for i, p in enumerate(pieces)})
+        head.spilled = len(pieces)
+        value = json.dumps({**asdict(head), "pending": []})
+    _put(conn, config, {f"head:{names.passages}": value})
 
 
 def commit(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head, manifest: Manifest) -> Head:
     """Store ``manifest`` as the build's next version, then name it in the head (the commit point)."""
     manifest.build = f"{names.passages}#{head.version + 1}"
-    data = base64.b64encode(zlib.compress(manifest.model_dump_json().encode("utf-8"), 6)).decode("ascii")
-    pieces = [data[lo : lo + PIECE] for lo in range(0, len(data), PIECE)] or [""]
+    pieces = _pack(manifest.model_dump_json())
     new = Head(version=head.version + 1, next_doc=head.next_doc, schema=head.schema, pieces=len(pieces),
                pending=list(head.pending))
     _put(conn, config, {f"manifest:{names.passages}:{new.version}:{i}": p for i, p in enumerate(pieces)})
     write_head(conn, config, names, new)
     old = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]
+    old += [f"pending:{names.passages}:{head.version}:{i}" for i in range(head.spilled)]
     if old:
         conn.call("delete", config.meta, ids=old)
     return new
+
+
+def set_counting(conn: Connection, config: MilvusConfig, names: BuildNames, on: bool) -> None:
+    """Say that a change writes the build's term counts now (``on``), or that its commit landed.
+
+    The terms collection is not versioned: a change writes its counts just before its
+    commit, so one that dies in between leaves counts that no version has (``counting``).
+    """
+    if on:
+        _put(conn, config, {f"counting:{names.passages}": "1"})
+    else:
+        conn.call("delete", config.meta, ids=[f"counting:{names.passages}"])
+
+
+def counting(conn: Connection, config: MilvusConfig, names: BuildNames) -> bool:
+    """Whether a change died while writing the build's term counts: then they must be counted again."""
+    return bool(_get(conn, config, [f"counting:{names.passages}"]))
 
 
 def forget(conn: Connection, config: MilvusConfig, names: BuildNames) -> None:
     """Drop a build's collections and its meta rows."""
     for name in names.all:
         conn.call("drop_collection", name, missing_ok=True)
-    conn.call("delete", config.meta, filter=f'id == "head:{names.passages}" or id like "manifest:{names.passages}:%"')
+    conn.call("delete", config.meta, filter=f'id == "head:{names.passages}" or id == "counting:{names.passages}" '
+                                            f'or id like "manifest:{names.passages}:%" or id like "pending:{names.passages}:%"')
 
 
 def builds(conn: Connection, config: MilvusConfig) -> list[BuildNames]:

@@ -64,6 +64,9 @@ class MilvusTransaction:
             self.names, self.head = stored.names, stored.head
             self.created = True
             self.head = clean_up(conn, self.names, self.head)
+            if meta.counting(conn, mconfig, self.names):
+                recount_terms(conn, self.names, self.head)
+                meta.set_counting(conn, mconfig, self.names, False)
         else:
             self.names = BuildNames(f"{mconfig.collection}_b{datetime.now(UTC):%Y%m%d%H%M%S}{uuid.uuid4().hex[:6]}")
             self.head = meta.Head(schema=LAYOUT)
@@ -202,6 +205,7 @@ class MilvusTransaction:
         for part in _in_lists(deleted):
             for row in _query_all(self.conn, self.names.passages, f"doc in {part}", ["terms"]):
                 self.df.subtract(set(row["terms"].split()))
+        meta.set_counting(self.conn, self.mconfig, self.names, True)
         _store_df(self.conn, self.names, self.df)
         for name in self.names.all:
             self.conn.call("flush", name)
@@ -213,14 +217,19 @@ class MilvusTransaction:
         meta.commit(self.conn, self.mconfig, self.names, head, manifest)
         if self.stored is None:
             _switch(self.conn, self.mconfig, self.names, meta.serving(self.conn, self.mconfig))
+        with contextlib.suppress(QABotError):  # still marked, the next writer counts again: slower, never wrong
+            meta.set_counting(self.conn, self.mconfig, self.names, False)
         return manifest
 
     def abort(self) -> None:
+        """Remove what this change wrote and no commit names; a commit whose reply was lost may have landed."""
         with contextlib.suppress(QABotError):
             if self.stored is None:
-                meta.forget(self.conn, self.mconfig, self.names)  # a new build that never went into service
+                if meta.serving(self.conn, self.mconfig) != self.names:
+                    meta.forget(self.conn, self.mconfig, self.names)  # a new build that never went into service
             elif self.next_doc > self.first_doc:
-                _delete_from(self.conn, self.names, self.first_doc)
+                head = meta.read_head(self.conn, self.mconfig, self.names)
+                _delete_from(self.conn, self.names, max(self.first_doc, head.next_doc if head else 0))
 
 
 def clean_up(conn: Connection, names: BuildNames, head: meta.Head) -> meta.Head:
@@ -235,6 +244,18 @@ def clean_up(conn: Connection, names: BuildNames, head: meta.Head) -> meta.Head:
         return head
     _delete_docs(conn, names, due)
     return replace(head, pending=[p for p in head.pending if int(p[0]) not in set(due)])
+
+
+def recount_terms(conn: Connection, names: BuildNames, head: meta.Head) -> None:
+    """Count each term's documents again from the passages ``head`` shows (a change died writing the counts)."""
+    hidden = head.hidden()
+    delta: Counter[str] = Counter()
+    for row in _query_all(conn, names.passages, f"doc < {head.next_doc}", ["doc", "terms"]):
+        if int(row["doc"]) not in hidden:
+            delta.update(set(row["terms"].split()))
+    for row in _query_all(conn, names.terms, 'id != ""', ["df"]):
+        delta[row["id"]] -= int(row["df"])
+    _store_df(conn, names, delta)
 
 
 def _delete_from(conn: Connection, names: BuildNames, first_doc: int) -> None:
