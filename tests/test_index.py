@@ -125,6 +125,31 @@ def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_em
     assert messages and "checksum" in messages[0]
 
 
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "emptied"])
+def test_a_damaged_deletion_list_is_reported_and_rebuilt(damage, make_corpus, tmp_path, fake_embedder) -> None:
+    others = {f"letter{i}.txt": f"Letter {i} was posted from Mexico in 193{i}.\n" for i in range(4)}
+    corpus = make_corpus({**ARTICLE, **others})
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    (corpus / "extra.jsonl").unlink()
+    index = open_index(config, fake_embedder, progress=False)
+    [listed] = [s.deleted for s in index.manifest.segments if s.deleted]
+    index.close()
+    deleted = tmp_path / "idx" / listed
+    rows = deleted.read_bytes()
+    deleted.write_bytes({"truncated": rows[:4], "garbled": b"\xff\xff\xff\x7f" + rows[4:], "emptied": b""}[damage])
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        assert messages and "rebuilding" in messages[0] and listed in messages[0]
+        # The deleted documents stay deleted: the old trotsky.txt and extra.jsonl serve nothing.
+        live = {(s.source, s.documents) for s in index.current.sources()}
+        assert live == {("trotsky.txt", 1), ("notes.md", 1), *((name, 1) for name in others)}
+    finally:
+        index.close()
+
+
 def test_an_edit_reembeds_only_the_changed_passages_of_its_document(make_corpus, tmp_path, fake_embedder) -> None:
     places = ["Arnsay", "Brora", "Calder", "Dunmore", "Ellon", "Fintry"]
     paragraphs = [" ".join(f"The {place} harbour record {j} notes a ship called {place} {j} in its pages." for j in range(6))
