@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -222,6 +223,58 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     assert bot.manifest.passages > 2048
     assert not list(index_dir.glob(".tmp-*"))
     bot.close()
+
+
+def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
+                                                                monkeypatch) -> None:
+    from qabot.index.embedded.segment import SegmentWriter
+    from qabot.index.embedded.store import StoreWriter
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # A full disk fails the writes, and the flush of what is still buffered when the files close.
+    monkeypatch.setattr(SegmentWriter, "add", full)
+    monkeypatch.setattr(StoreWriter, "close", full)
+    try:
+        result = index.refresh()
+        assert result.outcome is Outcome.FAILED and "No space left on device" in result.reason
+        assert not list((tmp_path / "idx").glob(".tmp-*"))  # the half-written segment does not keep the disk full
+        monkeypatch.undo()
+        assert index.refresh().outcome is Outcome.UPDATED
+    finally:
+        index.close()
+
+
+def test_the_document_database_on_a_full_disk_fails_the_change_not_the_index(make_corpus, tmp_path, fake_embedder,
+                                                                             monkeypatch) -> None:
+    import sqlite3
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    connect = sqlite3.connect
+
+    def full(path: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        db = connect(path, *args, **kwargs)
+        if not kwargs and Path(str(path)).name == "documents.sqlite":  # a segment being written: it cannot grow
+            db.execute("PRAGMA max_page_count = 1")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", full)
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)  # the last good index serves
+    try:
+        assert any("database or disk is full" in m and "the last good index keeps serving" in m for m in messages)
+        assert index.manifest.files["trotsky.txt"].size == len(ARTICLE["trotsky.txt"].encode())
+        assert not list((tmp_path / "idx").glob(".tmp-*"))
+    finally:
+        index.close()
 
 
 def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
