@@ -250,6 +250,30 @@ def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp
         index.close()
 
 
+def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_corpus, tmp_path, fake_embedder,
+                                                                        monkeypatch) -> None:
+    from qabot.index.embedded.segment import SegmentWriter
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    leftover = tmp_path / "idx" / ".tmp-20260101T000000-deadbeef"  # a change killed half-way: it filled the disk
+    leftover.mkdir()
+    (leftover / "passages.f32").write_bytes(bytes(4096))
+    add = SegmentWriter.add
+
+    def add_unless_full(self: SegmentWriter, batch: list) -> None:
+        if leftover.exists():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        add(self, batch)
+
+    monkeypatch.setattr(SegmentWriter, "add", add_unless_full)
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    try:
+        assert index.refresh().outcome is Outcome.UPDATED and not leftover.exists()
+    finally:
+        index.close()
+
+
 def test_the_document_database_on_a_full_disk_fails_the_change_not_the_index(make_corpus, tmp_path, fake_embedder,
                                                                              monkeypatch) -> None:
     import sqlite3

@@ -169,6 +169,9 @@ class EmbeddedEngine:
     # -- changing -------------------------------------------------------------------------
 
     def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
+        # What a change that died or failed left goes first (a half-written segment may hold the space this one
+        # needs): the caller holds the write lock, so no other change is under way.
+        leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
         snapshot = self.open() if base is not None else None
         return EmbeddedTransaction(self, base, snapshot, self.model)
 
@@ -205,9 +208,3 @@ def _read_rows(path: Path, info: SegmentInfo) -> np.ndarray:
             rows[-1] >= info.documents or (np.diff(rows.astype(np.int64)) <= 0).any())):
         raise CorruptIndexError(f"index file {path} is damaged (not the deleted rows the manifest counts)")
     return rows
-
-
-def remove_leftovers(index_dir: Path, manifest: Manifest) -> None:
-    """What a crashed writer left: temporary folders, unnamed deletion lists, segments nobody reads."""
-    keep = {s.name for s in manifest.segments} | {s.deleted for s in manifest.segments if s.deleted}
-    leases.remove_unused(index_dir, keep=keep, temporary=True)
