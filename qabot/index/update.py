@@ -89,11 +89,10 @@ class CorpusUpdate:
                         deleted += len(gone)
                     found.files[file.name] = found.files[file.name].model_copy(update={"documents": len(seen)})
                 current[0] = ""
-                for name in found.removed:
+                for name in found.removed:  # a removed file's note, if any, says why it is unusable now: it stays
                     gone = set(tx.documents(name))
                     tx.delete(name, gone)
                     deleted += len(gone)
-                    notes.pop(name, None)
                 if base is None and previous is not None:  # a rebuild indexes the document API's documents again
                     for document in self._api_documents():
                         api += ingest.add(document, document_digest(document), api=True)
