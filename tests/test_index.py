@@ -103,6 +103,7 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
     assert messages and "rebuilding" in messages[0] and "passages.f32" in messages[0]
+    assert not any("document API" in m for m in messages)  # none were added: none are lost
     assert index.current.size == passages
     index.close()
     (tmp_path / "idx" / MANIFEST).write_text("{ not json")
@@ -110,6 +111,22 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
     assert messages and "manifest" in messages[0]
     index.close()
+
+
+def test_a_damaged_index_says_when_documents_added_through_the_api_are_lost(make_corpus, tmp_path,
+                                                                            fake_embedder) -> None:
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    vectors = tmp_path / "idx" / first.manifest.segments[-1].name / "passages.f32"
+    first.close()
+    vectors.write_bytes(b"these are not vectors")
+    messages: list[str] = []
+    open_index(config, fake_embedder, progress=False, notify=messages.append).close()
+    assert any("document API could not be read back" in m and "add them again" in m for m in messages)
 
 
 def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_embedder) -> None:

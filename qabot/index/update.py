@@ -94,7 +94,7 @@ class CorpusUpdate:
                     tx.delete(name, gone)
                     deleted += len(gone)
                 if base is None and previous is not None:  # a rebuild indexes the document API's documents again
-                    for document in self._api_documents():
+                    for document in self._api_documents(previous):
                         api += ingest.add(document, document_digest(document), api=True)
                 ingest.finish()
             finally:
@@ -126,12 +126,13 @@ class CorpusUpdate:
             tx.abort()
             raise
 
-    def _api_documents(self) -> Iterator[Document]:
+    def _api_documents(self, previous: Manifest) -> Iterator[Document]:
         try:
             yield from self.engine.api_documents()
         except QABotError as exc:
-            self.notify(f"the documents added through the document API could not be read back ({exc}); "
-                        "add them again")
+            if previous.api_documents:  # a damaged index that held none lost none
+                self.notify(f"the documents added through the document API could not be read back ({exc}); "
+                            "add them again")
 
 
 def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:
