@@ -327,6 +327,25 @@ def test_a_crafted_cache_never_misaligns_the_sentence_vectors(make_corpus, tmp_p
     index.close()
 
 
+def test_vectors_garbled_in_the_cache_are_embedded_again(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    for name in ("text.npy", "spans.npy"):  # the headers whole, the numbers garbage (finite ones)
+        vectors = np.load(shard / name, mmap_mode="r+")
+        vectors[1::2] = 7.0
+        vectors.flush()
+        del vectors
+    index = open_index(config, HashEmbedder(), progress=False, rebuild=True)
+    try:
+        assert index.manifest.embedded == 3 and index.manifest.cached == 3  # only the whole entries were trusted
+        norms = np.linalg.norm(index.current.parts[0].segment.passage_vectors, axis=1)
+        assert np.allclose(norms, 1.0, atol=1e-3)
+    finally:
+        index.close()
+
+
 # -- questions and API arguments ----------------------------------------------------------
 
 
