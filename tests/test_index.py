@@ -267,6 +267,31 @@ def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp
         index.close()
 
 
+def test_faiss_failing_to_write_its_index_on_a_full_disk_fails_the_change_not_the_index(make_corpus, tmp_path,
+                                                                                         fake_embedder,
+                                                                                         monkeypatch) -> None:
+    import faiss
+
+    corpus = make_corpus(ARTICLE)
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx", index_factory="HNSW32")
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+
+    def full(_index: object, path: str) -> None:  # what FAISS raises: a RuntimeError, not an OSError
+        raise RuntimeError("Error in void faiss::write_index_header(const Index*, IOWriter*) at index_write.cpp:110: "
+                           f"Error: 'ret == (size)' failed: write error in {path}: 0 != 4 (No space left on device)")
+
+    monkeypatch.setattr(faiss, "write_index", full)
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)  # the last good index serves
+    try:
+        assert any("No space left on device" in m and "the last good index keeps serving" in m for m in messages)
+        assert index.manifest.files["trotsky.txt"].size == len(ARTICLE["trotsky.txt"].encode())
+        assert not list((tmp_path / "idx").glob(".tmp-*"))
+    finally:
+        index.close()
+
+
 def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_corpus, tmp_path, fake_embedder,
                                                                         monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter
