@@ -267,31 +267,6 @@ def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp
         index.close()
 
 
-def test_faiss_failing_to_write_its_index_on_a_full_disk_fails_the_change_not_the_index(make_corpus, tmp_path,
-                                                                                         fake_embedder,
-                                                                                         monkeypatch) -> None:
-    import faiss
-
-    corpus = make_corpus(ARTICLE)
-    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx", index_factory="HNSW32")
-    open_index(config, fake_embedder, progress=False).close()
-    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
-
-    def full(_index: object, path: str) -> None:  # what FAISS raises: a RuntimeError, not an OSError
-        raise RuntimeError("Error in void faiss::write_index_header(const Index*, IOWriter*) at index_write.cpp:110: "
-                           f"Error: 'ret == (size)' failed: write error in {path}: 0 != 4 (No space left on device)")
-
-    monkeypatch.setattr(faiss, "write_index", full)
-    messages: list[str] = []
-    index = open_index(config, fake_embedder, progress=False, notify=messages.append)  # the last good index serves
-    try:
-        assert any("No space left on device" in m and "the last good index keeps serving" in m for m in messages)
-        assert index.manifest.files["trotsky.txt"].size == len(ARTICLE["trotsky.txt"].encode())
-        assert not list((tmp_path / "idx").glob(".tmp-*"))
-    finally:
-        index.close()
-
-
 def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_corpus, tmp_path, fake_embedder,
                                                                         monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter
@@ -316,27 +291,45 @@ def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_co
         index.close()
 
 
-def test_the_document_database_on_a_full_disk_fails_the_change_not_the_index(make_corpus, tmp_path, fake_embedder,
-                                                                             monkeypatch) -> None:
+def _sqlite_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite cannot grow a segment's document database: its own error, an OperationalError."""
     import sqlite3
 
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    open_index(config, fake_embedder, progress=False).close()
-    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
     connect = sqlite3.connect
 
     def full(path: object, *args: object, **kwargs: object) -> sqlite3.Connection:
         db = connect(path, *args, **kwargs)
-        if not kwargs and Path(str(path)).name == "documents.sqlite":  # a segment being written: it cannot grow
+        if not kwargs and Path(str(path)).name == "documents.sqlite":  # a segment being written
             db.execute("PRAGMA max_page_count = 1")
         return db
 
     monkeypatch.setattr(sqlite3, "connect", full)
+
+
+def _faiss_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAISS cannot write an approximate index: its own error, a RuntimeError."""
+    import faiss
+
+    def full(_index: object, path: str) -> None:
+        raise RuntimeError("Error in void faiss::write_index_header(const Index*, IOWriter*) at index_write.cpp:110: "
+                           f"Error: 'ret == (size)' failed: write error in {path}: 0 != 4 (No space left on device)")
+
+    monkeypatch.setattr(faiss, "write_index", full)
+
+
+@pytest.mark.parametrize(("factory", "fill", "said"), [("Flat", _sqlite_full, "database or disk is full"),
+                                                        ("HNSW32", _faiss_full, "No space left on device")])
+def test_a_librarys_own_error_on_a_full_disk_fails_the_change_not_the_index(factory, fill, said, make_corpus, tmp_path,
+                                                                            fake_embedder, monkeypatch) -> None:
+    corpus = make_corpus(ARTICLE)
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx", index_factory=factory)
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    fill(monkeypatch)
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)  # the last good index serves
     try:
-        assert any("database or disk is full" in m and "the last good index keeps serving" in m for m in messages)
+        assert any(said in m and "the last good index keeps serving" in m for m in messages)
         assert index.manifest.files["trotsky.txt"].size == len(ARTICLE["trotsky.txt"].encode())
         assert not list((tmp_path / "idx").glob(".tmp-*"))
     finally:
