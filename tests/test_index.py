@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -102,6 +103,7 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     messages: list[str] = []
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
     assert messages and "rebuilding" in messages[0] and "passages.f32" in messages[0]
+    assert not any("document API" in m for m in messages)  # none were added: none are lost
     assert index.current.size == passages
     index.close()
     (tmp_path / "idx" / MANIFEST).write_text("{ not json")
@@ -109,6 +111,22 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     index = open_index(config, fake_embedder, progress=False, notify=messages.append)
     assert messages and "manifest" in messages[0]
     index.close()
+
+
+def test_a_damaged_index_says_when_documents_added_through_the_api_are_lost(make_corpus, tmp_path,
+                                                                            fake_embedder) -> None:
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    vectors = tmp_path / "idx" / first.manifest.segments[-1].name / "passages.f32"
+    first.close()
+    vectors.write_bytes(b"these are not vectors")
+    messages: list[str] = []
+    open_index(config, fake_embedder, progress=False, notify=messages.append).close()
+    assert any("document API could not be read back" in m and "add them again" in m for m in messages)
 
 
 def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_embedder) -> None:
@@ -123,6 +141,31 @@ def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_em
     messages: list[str] = []
     open_index(config, fake_embedder, progress=False, notify=messages.append).close()
     assert messages and "checksum" in messages[0]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "emptied"])
+def test_a_damaged_deletion_list_is_reported_and_rebuilt(damage, make_corpus, tmp_path, fake_embedder) -> None:
+    others = {f"letter{i}.txt": f"Letter {i} was posted from Mexico in 193{i}.\n" for i in range(4)}
+    corpus = make_corpus({**ARTICLE, **others})
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    (corpus / "extra.jsonl").unlink()
+    index = open_index(config, fake_embedder, progress=False)
+    [listed] = [s.deleted for s in index.manifest.segments if s.deleted]
+    index.close()
+    deleted = tmp_path / "idx" / listed
+    rows = deleted.read_bytes()
+    deleted.write_bytes({"truncated": rows[:4], "garbled": b"\xff\xff\xff\x7f" + rows[4:], "emptied": b""}[damage])
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        assert messages and "rebuilding" in messages[0] and listed in messages[0]
+        # The deleted documents stay deleted: the old trotsky.txt and extra.jsonl serve nothing.
+        live = {(s.source, s.documents) for s in index.current.sources()}
+        assert live == {("trotsky.txt", 1), ("notes.md", 1), *((name, 1) for name in others)}
+    finally:
+        index.close()
 
 
 def test_an_edit_reembeds_only_the_changed_passages_of_its_document(make_corpus, tmp_path, fake_embedder) -> None:
@@ -197,6 +240,100 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     assert bot.manifest.passages > 2048
     assert not list(index_dir.glob(".tmp-*"))
     bot.close()
+
+
+def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
+                                                                monkeypatch) -> None:
+    from qabot.index.embedded.segment import SegmentWriter
+    from qabot.index.embedded.store import StoreWriter
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    # A full disk fails the writes, and the flush of what is still buffered when the files close.
+    monkeypatch.setattr(SegmentWriter, "add", full)
+    monkeypatch.setattr(StoreWriter, "close", full)
+    try:
+        result = index.refresh()
+        assert result.outcome is Outcome.FAILED and "No space left on device" in result.reason
+        assert not list((tmp_path / "idx").glob(".tmp-*"))  # the half-written segment does not keep the disk full
+        monkeypatch.undo()
+        assert index.refresh().outcome is Outcome.UPDATED
+    finally:
+        index.close()
+
+
+def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_corpus, tmp_path, fake_embedder,
+                                                                        monkeypatch) -> None:
+    from qabot.index.embedded.segment import SegmentWriter
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    leftover = tmp_path / "idx" / ".tmp-20260101T000000-deadbeef"  # a change killed half-way: it filled the disk
+    leftover.mkdir()
+    (leftover / "passages.f32").write_bytes(bytes(4096))
+    add = SegmentWriter.add
+
+    def add_unless_full(self: SegmentWriter, batch: list) -> None:
+        if leftover.exists():
+            raise OSError(errno.ENOSPC, "No space left on device")
+        add(self, batch)
+
+    monkeypatch.setattr(SegmentWriter, "add", add_unless_full)
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    try:
+        assert index.refresh().outcome is Outcome.UPDATED and not leftover.exists()
+    finally:
+        index.close()
+
+
+def _sqlite_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite cannot grow a segment's document database: its own error, an OperationalError."""
+    import sqlite3
+
+    connect = sqlite3.connect
+
+    def full(path: object, *args: object, **kwargs: object) -> sqlite3.Connection:
+        db = connect(path, *args, **kwargs)
+        if not kwargs and Path(str(path)).name == "documents.sqlite":  # a segment being written
+            db.execute("PRAGMA max_page_count = 1")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", full)
+
+
+def _faiss_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAISS cannot write an approximate index: its own error, a RuntimeError."""
+    import faiss
+
+    def full(_index: object, path: str) -> None:
+        raise RuntimeError("Error in void faiss::write_index_header(const Index*, IOWriter*) at index_write.cpp:110: "
+                           f"Error: 'ret == (size)' failed: write error in {path}: 0 != 4 (No space left on device)")
+
+    monkeypatch.setattr(faiss, "write_index", full)
+
+
+@pytest.mark.parametrize(("factory", "fill", "said"), [("Flat", _sqlite_full, "database or disk is full"),
+                                                        ("HNSW32", _faiss_full, "No space left on device")])
+def test_a_librarys_own_error_on_a_full_disk_fails_the_change_not_the_index(factory, fill, said, make_corpus, tmp_path,
+                                                                            fake_embedder, monkeypatch) -> None:
+    corpus = make_corpus(ARTICLE)
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx", index_factory=factory)
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.")
+    fill(monkeypatch)
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)  # the last good index serves
+    try:
+        assert any(said in m and "the last good index keeps serving" in m for m in messages)
+        assert index.manifest.files["trotsky.txt"].size == len(ARTICLE["trotsky.txt"].encode())
+        assert not list((tmp_path / "idx").glob(".tmp-*"))
+    finally:
+        index.close()
 
 
 def test_document_details_are_right_past_the_store_cache(make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qabot import QABot, QABotError, QuestionError, SettingsError
+from qabot import Outcome, QABot, QABotError, QuestionError, SettingsError
 from qabot.chunking import passages
 from qabot.corpus import document_paragraphs
 from qabot.errors import IndexStoreError
@@ -87,6 +87,20 @@ def test_a_fifo_is_skipped_not_waited_on(make_corpus, fake_bot_for, caplog) -> N
     bot = fake_bot_for(corpus)
     assert "skipping pipe.txt: not a regular file" in caplog.text
     assert [s.source for s in bot.sources()] == ["good.txt"]
+
+
+def test_a_file_replaced_by_one_that_cannot_be_read_is_named_on_an_update(make_corpus, fake_bot_for) -> None:
+    corpus = make_corpus({**GOOD, "pipe.txt": "The harbour was dredged in 1911.\n",
+                          "link.txt": "The ferry ran twice a day.\n"})
+    bot = fake_bot_for(corpus)
+    (corpus / "pipe.txt").unlink()
+    os.mkfifo(corpus / "pipe.txt")
+    (corpus / "link.txt").unlink()
+    (corpus / "link.txt").symlink_to("gone.txt")
+    assert bot.refresh().outcome is Outcome.UPDATED
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    # What `qabot index` lists at its end, as a first build would have said it.
+    assert bot.manifest.skipped_messages() == ["skipping link.txt: a broken link", "skipping pipe.txt: not a regular file"]
 
 
 def test_a_path_longer_than_the_system_allows_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
@@ -311,6 +325,25 @@ def test_a_crafted_cache_never_misaligns_the_sentence_vectors(make_corpus, tmp_p
     assert index.manifest.embedded == 1  # not trusted: embedded again
     assert index.manifest.sentences == len(index.current.parts[0].segment.sentence_vectors) == 3
     index.close()
+
+
+def test_vectors_garbled_in_the_cache_are_embedded_again(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    for name in ("text.npy", "spans.npy"):  # the headers whole, the numbers garbage (finite ones)
+        vectors = np.load(shard / name, mmap_mode="r+")
+        vectors[1::2] = 7.0
+        vectors.flush()
+        del vectors
+    index = open_index(config, HashEmbedder(), progress=False, rebuild=True)
+    try:
+        assert index.manifest.embedded == 3 and index.manifest.cached == 3  # only the whole entries were trusted
+        norms = np.linalg.norm(index.current.parts[0].segment.passage_vectors, axis=1)
+        assert np.allclose(norms, 1.0, atol=1e-3)
+    finally:
+        index.close()
 
 
 # -- questions and API arguments ----------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from qabot import Outcome
 from qabot.corpus import CorpusFile, ReaderLimits, html, load_file
 from qabot.corpus import discord_export as export_reader
 from qabot.models import Document
@@ -387,6 +388,28 @@ def test_limits_come_from_the_settings_and_the_rest_of_the_folder_is_indexed(mak
     assert "skipping long.txt: yields more than 0.05 million characters of text (QABOT_READER_MAX_TEXT_MB)" in caplog.text
     assert [s.source for s in bot.sources()] == ["good.txt"]
     assert bot.ask("Who was Trotsky married to?", k=1).excerpts[0].citation.source == "good.txt"
+
+
+def test_a_file_over_the_size_limit_is_never_read_not_even_hashed_on_updates(make_corpus, fake_bot_for,
+                                                                             monkeypatch) -> None:
+    import qabot.corpus
+
+    hashed: list[str] = []
+    digest = qabot.corpus.file_digest
+    monkeypatch.setattr(qabot.corpus, "file_digest", lambda path: hashed.append(path.name) or digest(path))
+    corpus = make_corpus({"good.txt": GOOD})
+    with open(corpus / "dump.txt", "wb") as big:  # sparse: 8 GB on disk would cost a minute to hash
+        big.truncate(8 << 20)
+    bot = fake_bot_for(corpus, reader_max_file_mb=4)
+    with open(corpus / "dump.txt", "ab") as big:  # it grows, as a log does
+        big.write(b"one more line\n")
+    assert bot.refresh().outcome is Outcome.UPDATED
+    assert "dump.txt" not in hashed
+    assert bot.manifest.skipped_messages() == [
+        "skipping dump.txt: 8.0 MB on disk, over the 4 MB limit (QABOT_READER_MAX_FILE_MB)"]
+    (corpus / "dump.txt").write_text("Now a small file about the harbour.\n")  # under the limit again: read
+    assert bot.refresh().outcome is Outcome.UPDATED and "dump.txt" in hashed
+    assert [s.source for s in bot.sources()] == ["dump.txt", "good.txt"] and not bot.manifest.skipped_messages()
 
 
 # -- flat pages: trafilatura reads a big page in parts --------------------------------------

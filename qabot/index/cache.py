@@ -50,6 +50,12 @@ def _check(shard: _Shard) -> None:
         raise ValueError("sentence offsets go backwards")
 
 
+def _unit(vectors: np.ndarray) -> bool:
+    """Every row of unit length (float16 sentence vectors to its precision), or all zero (a text of no words)."""
+    norms = np.linalg.norm(vectors.astype(np.float32), axis=1)
+    return bool(((np.abs(norms - 1.0) < 1e-2) | (norms == 0.0)).all())
+
+
 def cache_key(model: str, text: str, spans: Sequence[tuple[int, int]]) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(model.encode())
@@ -136,6 +142,7 @@ class EmbeddingCache:
             or text.shape != (width,)
             or sentences.shape[1:] != (width,)
             or not (np.isfinite(text).all() and np.isfinite(sentences).all())
+            or not (_unit(text[None, :]) and _unit(sentences))  # what a model gives is normalised
         ):
             self.misses += 1  # a crafted or damaged entry: never trusted, embedded again
             return None

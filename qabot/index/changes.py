@@ -5,7 +5,8 @@ with what the manifest recorded: only a file whose size or time differ is hashed
 one that had changed just before it was last checked, too recently for its time to be
 trusted, as git's "racily clean" rule has it); a file whose digest is unchanged is only
 "touched" (its new size and time are recorded). The files to read are then the added and
-changed ones.
+changed ones. A file over the readers' size limit is never hashed: its reader skips it
+unopened, and its size and time stand for its digest.
 
 A document is the unit of change. Each has a key, its source (a corpus file's name, or
 the source a caller of the document API gave) and its id, and a digest of everything a
@@ -18,6 +19,7 @@ file are deleted. ``Transaction`` is what an engine implements to apply that, an
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -29,7 +31,7 @@ from pydantic import BaseModel
 
 from qabot import corpus
 from qabot.corpus import CorpusFile
-from qabot.corpus.limits import ReaderLimits
+from qabot.corpus.limits import MB, ReaderLimits
 from qabot.index.manifest import BuildConfig, FileState, Manifest
 from qabot.models import Document, Paragraph
 
@@ -81,6 +83,7 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
     found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links,
                               index_dir=config.index_dir)
     before = manifest.files if manifest is not None else {}
+    too_big = config.reader_limits.max_file_mb * MB  # its reader skips it unopened: hashing it would cost minutes
     result = Scan(files={}, found={f.name: f for f in found}, notes=notes)
     for file in found:
         try:
@@ -95,7 +98,7 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
             result.files[file.name] = old
             continue
         try:
-            digest = corpus.file_digest(file.path)
+            digest = corpus.file_digest(file.path) if stat.st_size <= too_big else _unread(stat)
         except OSError as exc:
             note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
             continue
@@ -113,6 +116,11 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
             result.touched.append(file.name)
     result.removed = sorted(set(before) - set(result.files))  # a file that cannot be read now is left out too
     return result
+
+
+def _unread(stat: os.stat_result) -> str:
+    """What stands for the digest of a file too big to read: its size and time, which change when it does."""
+    return f"unread:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _file_of(message: str) -> str:

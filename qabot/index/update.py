@@ -89,13 +89,12 @@ class CorpusUpdate:
                         deleted += len(gone)
                     found.files[file.name] = found.files[file.name].model_copy(update={"documents": len(seen)})
                 current[0] = ""
-                for name in found.removed:
+                for name in found.removed:  # a removed file's note, if any, says why it is unusable now: it stays
                     gone = set(tx.documents(name))
                     tx.delete(name, gone)
                     deleted += len(gone)
-                    notes.pop(name, None)
                 if base is None and previous is not None:  # a rebuild indexes the document API's documents again
-                    for document in self._api_documents():
+                    for document in self._api_documents(previous):
                         api += ingest.add(document, document_digest(document), api=True)
                 ingest.finish()
             finally:
@@ -127,12 +126,13 @@ class CorpusUpdate:
             tx.abort()
             raise
 
-    def _api_documents(self) -> Iterator[Document]:
+    def _api_documents(self, previous: Manifest) -> Iterator[Document]:
         try:
             yield from self.engine.api_documents()
         except QABotError as exc:
-            self.notify(f"the documents added through the document API could not be read back ({exc}); "
-                        "add them again")
+            if previous.api_documents:  # a damaged index that held none lost none
+                self.notify(f"the documents added through the document API could not be read back ({exc}); "
+                            "add them again")
 
 
 def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:

@@ -84,7 +84,10 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
             index.train(sample)
     for lo in range(0, count, ADD_BATCH):
         index.add(np.ascontiguousarray(vectors[lo : lo + ADD_BATCH], dtype=np.float32))
-    faiss.write_index(index, str(path))
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:  # FAISS's own I/O: a full disk is "... failed: write error in <path>: ... (why)"
+        raise OSError(str(exc).rsplit("failed: ", 1)[-1]) from exc
     return used
 
 

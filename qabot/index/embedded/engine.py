@@ -120,7 +120,7 @@ class EmbeddedEngine:
             for info in manifest.segments:
                 segment = self._segment(info, manifest.dimension)
                 held.append(segment)
-                deleted = _read_rows(self.index_dir / info.deleted) if info.deleted else np.zeros(0, dtype=np.uint32)
+                deleted = _read_rows(self.index_dir / info.deleted, info) if info.deleted else np.zeros(0, dtype=np.uint32)
                 dead_docs, dead = segment.dead(deleted) if len(deleted) else (None, None)
                 parts.append(Part(segment, info, base, doc_base, deleted, dead_docs, dead))
                 base += info.passages
@@ -169,6 +169,9 @@ class EmbeddedEngine:
     # -- changing -------------------------------------------------------------------------
 
     def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
+        # What a change that died or failed left goes first (a half-written segment may hold the space this one
+        # needs): the caller holds the write lock, so no other change is under way.
+        leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
         snapshot = self.open() if base is not None else None
         return EmbeddedTransaction(self, base, snapshot, self.model)
 
@@ -192,16 +195,16 @@ class EmbeddedEngine:
             segment.close()
 
 
-def _read_rows(path: Path) -> np.ndarray:
+def _read_rows(path: Path, info: SegmentInfo) -> np.ndarray:
+    """A segment's deletion list: as many rows as the manifest counts, ascending, each a document of the segment."""
     try:
-        return np.fromfile(path, dtype="<u4")
+        rows = np.fromfile(path, dtype="<u4")
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise CorruptIndexError(f"index file {path} cannot be read ({first_line(exc)})") from exc
-
-
-def remove_leftovers(index_dir: Path, manifest: Manifest) -> None:
-    """What a crashed writer left: temporary folders, unnamed deletion lists, segments nobody reads."""
-    keep = {s.name for s in manifest.segments} | {s.deleted for s in manifest.segments if s.deleted}
-    leases.remove_unused(index_dir, keep=keep, temporary=True)
+    # Damaged, it would bring deleted documents back, or fail every question that reads it.
+    if len(rows) != info.deleted_documents or (len(rows) and (
+            rows[-1] >= info.documents or (np.diff(rows.astype(np.int64)) <= 0).any())):
+        raise CorruptIndexError(f"index file {path} is damaged (not the deleted rows the manifest counts)")
+    return rows

@@ -17,7 +17,6 @@ segment takes the place of the run, so rows keep their order.
 
 from __future__ import annotations
 
-import shutil
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,8 +76,7 @@ def merge_if_needed(engine: EmbeddedEngine) -> bool:
             _fsync_tree(tmp)
             tmp.rename(engine.index_dir / name)
         except BaseException:
-            writer.close()
-            shutil.rmtree(tmp, ignore_errors=True)
+            writer.discard()
             snapshot.close()
             raise
         snapshot.close()

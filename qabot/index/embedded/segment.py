@@ -21,6 +21,8 @@ A segment folder holds::
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +108,15 @@ class SegmentWriter:
             for handle in self.out.values():
                 handle.close()
             self.store.close()
+
+    def discard(self) -> None:
+        """Give the segment up: close its files unfinished (on a full disk their last flush fails too), remove it."""
+        self._closed = True
+        for handle in self.out.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        self.store.discard()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def finish(self, name: str, factory: str) -> SegmentInfo:
         """Close the files, add BM25's postings and the FAISS index; what the manifest says of the segment."""

@@ -27,10 +27,11 @@ The store is written once, while its segment is made in a temporary folder, then
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -83,8 +84,9 @@ class StoreWriter:
     """Appends documents and passages while a build runs."""
 
     def __init__(self, folder: Path) -> None:
-        self._db = sqlite3.connect(folder / "documents.sqlite")
-        self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
+        with _written():
+            self._db = sqlite3.connect(folder / "documents.sqlite")
+            self._db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + _SCHEMA)
         self.folder = folder
         self._out: dict[str, BinaryIO] = {name: open(folder / name, "wb") for name in FILES}  # noqa: SIM115
         self._sections: dict[str, int] = {}
@@ -109,7 +111,8 @@ class StoreWriter:
     def copy_document(self, meta: Sequence[object], text: str, records: np.ndarray) -> int:
         """Append a document from its metadata (``DOCUMENT_META``'s order), text and ``PARAGRAPH`` records."""
         row = self.documents
-        self._db.execute(f"INSERT INTO documents (row, {DOCUMENT_META}) VALUES (?,?,?,?,?,?,?,?,?)", (row, *meta))
+        with _written():
+            self._db.execute(f"INSERT INTO documents (row, {DOCUMENT_META}) VALUES (?,?,?,?,?,?,?,?,?)", (row, *meta))
         self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
         self._out["text.u32"].write(encode(text))
         self._chars += len(text)
@@ -151,11 +154,29 @@ class StoreWriter:
         for handle in self._out.values():
             handle.close()
         (self.folder / "sections.json").write_text(json.dumps(list(self._sections)), encoding="utf-8")
-        self._db.executemany("UPDATE documents SET passages = ? WHERE row = ?", [(n, d) for d, n in self._counts.items()])
-        self._db.execute("CREATE INDEX documents_by_source ON documents (source)")
-        self._db.execute("CREATE INDEX documents_by_id ON documents (doc_id)")
-        self._db.commit()
+        with _written():
+            self._db.executemany("UPDATE documents SET passages = ? WHERE row = ?",
+                                 [(n, d) for d, n in self._counts.items()])
+            self._db.execute("CREATE INDEX documents_by_source ON documents (source)")
+            self._db.execute("CREATE INDEX documents_by_id ON documents (doc_id)")
+            self._db.commit()
         self._db.close()
+
+    def discard(self) -> None:
+        """Close the files unfinished: what was written is thrown away."""
+        for handle in self._out.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._db.close()
+
+
+@contextlib.contextmanager
+def _written() -> Iterator[None]:
+    """SQLite's failures to write (a full disk, an I/O error) as the ``OSError`` any other file of a segment gives."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        raise OSError(str(exc)) from exc
 
 
 def _page(value: int) -> int | None:

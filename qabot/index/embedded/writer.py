@@ -176,7 +176,7 @@ class EmbeddedTransaction:
 
     def abort(self) -> None:
         if self.writer is not None:
-            self.writer.close()
+            self.writer.discard()
         self._release()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
