@@ -200,7 +200,7 @@ async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_lea
         answered = await ask(double, "where are the spare eyepieces", channel_id=OTHER_CHANNEL_ID)
         await bot.learning.feed.settled()
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
-    authors = {s.message.author for s in kept.exchange(int(person["id"]))}
+    authors = {s.message.author for s in kept.exchange(OTHER_CHANNEL_ID, int(person["id"]))}
     assert authors == {"user2"}  # the other bot's message, the sticker, and the answers the bot sent were not kept
     assert "red case" not in str(answered.get("embeds"))
     total, _ = kept.counts()
@@ -485,7 +485,7 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
     assert [s.channel_id for s in kept.get([int(theirs["id"]), int(again["id"]), int(in_b["id"])]).values()] == [
         B_CHANNEL_ID]  # another server's history is that server's to forget
     assert all(s.message.author_key != key or s.channel_id == B_CHANNEL_ID
-               for s in kept.exchange(int(question["id"])))
+               for s in kept.exchange(OTHER_CHANNEL_ID, int(question["id"])))
 
 
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
