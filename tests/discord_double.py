@@ -14,7 +14,9 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   of that shard, RESUME with RESUMED and a replay of what was missed, HEARTBEAT with
   an ACK (heartbeat times are recorded). ``slash`` (with subcommands and member
   permissions), ``message_command``, ``message``, ``forum_post`` and ``click`` dispatch
-  INTERACTION_CREATE, THREAD_CREATE and MESSAGE_CREATE; ``drop`` closes a socket mid-session.
+  INTERACTION_CREATE, THREAD_CREATE and MESSAGE_CREATE; ``drop`` closes a socket mid-session. ``thread_from``
+  starts a thread from a message as Discord does (the thread's id is the message's, and its history opens
+  with a type 21 placeholder that refers to the message in the parent channel).
 - Like Discord, an IDENTIFY asking for privileged intents the application may not use
   (``privileged=False``) is closed with 4014.
 - Like Discord, it blanks ``content`` of a guild message that does not mention the bot
@@ -249,7 +251,7 @@ class DiscordDouble:
         self.messages: MessageBook = MessageBook()  # every message the double knows, by id (and by channel)
         self.interactions: dict[str, dict[str, Any]] = {}  # by token
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
-        self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread`` and forum posts, by id
+        self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread``, ``thread_from``, forum posts
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         self._id_lock = threading.Lock()
@@ -987,6 +989,42 @@ class DiscordDouble:
         }
         if announce and not archived:
             self.dispatch("THREAD_CREATE", {**self.threads[thread_id], "newly_created": True}, shard)
+        return thread_id
+
+    def thread_from(self, message: dict[str, Any], name: str, user_n: int = 2, *, seconds_ago: float | None = None,
+                    archived: bool = False, announce: bool = True, shard: int = 0) -> int:
+        """A thread started from ``message`` ("Create Thread" on it) by member ``user_n``, as Discord makes one:
+        public, and its id is the message's (which stays in its channel, flagged HAS_THREAD, with the thread);
+        its history opens with a placeholder of its own (type 21, THREAD_STARTER_MESSAGE, by the member who made
+        the thread): no text, a reference to the message in the parent channel, and that message as
+        ``referenced_message`` (as a referenced message, without ``guild_id`` or ``member``). ``seconds_ago``: made
+        then (seed the thread's messages after it), else now; ``announce``: THREAD_CREATE and MESSAGE_UPDATE (of
+        the message) now, as when it is made live (an archived one is only found by listing)."""
+        thread_id, parent_id = int(message["id"]), int(message["channel_id"])
+        at = None if seconds_ago is None else time.time() - seconds_ago
+        made = _now() if at is None else datetime.fromtimestamp(at, UTC).isoformat()
+        self.threads[thread_id] = {
+            "id": str(thread_id), "type": 11, "guild_id": str(guild_of(parent_id)), "parent_id": str(parent_id),
+            "owner_id": user(user_n)["id"], "name": name, "last_message_id": None, "rate_limit_per_user": 0,
+            "message_count": 0, "member_count": 1, "flags": 0, "applied_tags": [],
+            "thread_metadata": {"archived": archived, "auto_archive_duration": 1440, "archive_timestamp": made,
+                                "locked": False},
+        }
+        starter = self.messages[thread_id]
+        starter["flags"] |= 1 << 5  # HAS_THREAD
+        starter["thread"] = self.threads[thread_id]
+        referenced = {key: value for key, value in starter.items() if key not in ("guild_id", "member", "thread")}
+        placeholder = self._message_payload(
+            author=user(user_n), content="", channel_id=thread_id, message_id=self.new_id(at=at), type=21,
+            position=0, referenced_message=referenced,
+            message_reference={"type": 0, "message_id": str(thread_id), "channel_id": str(parent_id),
+                               "guild_id": str(guild_of(parent_id))})
+        placeholder["timestamp"] = made
+        self.messages[int(placeholder["id"])] = placeholder
+        if announce and not archived:  # Discord fires THREAD_CREATE, and MESSAGE_UPDATE for the flagged message
+            self.dispatch("THREAD_CREATE", {**self._with_last(self.threads[thread_id]), "newly_created": True}, shard)
+            self.dispatch("MESSAGE_UPDATE", {**starter, "member": {"roles": [], "joined_at": _now(), "deaf": False,
+                                                                   "mute": False, "flags": 0}}, shard)
         return thread_id
 
     def retag(self, thread_id: int, tags: Iterable[int], shard: int = 0) -> None:

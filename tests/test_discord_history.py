@@ -200,7 +200,7 @@ async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_lea
         answered = await ask(double, "where are the spare eyepieces", channel_id=OTHER_CHANNEL_ID)
         await bot.learning.feed.settled()
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
-    authors = {s.message.author for s in kept.exchange(int(person["id"]))}
+    authors = {s.message.author for s in kept.exchange(OTHER_CHANNEL_ID, int(person["id"]))}
     assert authors == {"user2"}  # the other bot's message, the sticker, and the answers the bot sent were not kept
     assert "red case" not in str(answered.get("embeds"))
     total, _ = kept.counts()
@@ -243,6 +243,69 @@ async def test_a_forward_is_learnt_as_the_forwarders_text_quoted_where_it_was_fo
     assert (kept.content, kept.reply_to) == ("", None)  # a forward is no reply to what it forwards
     assert f"{USER_BASE + 42}" not in state_text(tmp_path)  # a member unknown here is named by no id
     assert_no_pings(double)
+
+
+async def quoting(spy: Recorder, double: DiscordDouble, question: str, wanted: Any, *, seconds: float = LIVE_SECONDS,
+                  **where: Any) -> dict[str, Any]:
+    """The excerpts (by link: text) of the answer to ``question``, asked again and again until ``wanted(them)``."""
+    started = time.monotonic()
+    while True:
+        await ask(double, question, **where)
+        found = {e.citation.link: e.text for e in spy.answers[-1].excerpts if e.citation.link}
+        if wanted(found):
+            return found
+        if time.monotonic() - started > seconds:
+            raise AssertionError(f"no answer as wanted within {seconds} s: {found}")
+        await asyncio.sleep(0.3)
+
+
+async def test_a_thread_started_from_a_question_answers_it_live(qa, double, tmp_path) -> None:
+    """Someone asks in a channel, a helper makes a thread of the question and answers there: the thread's answer is
+    the answer, cited at itself, and quoted after the question (cited as itself, in its channel); the question
+    stands once, not also as a question nobody answered. An edit of the question, and its asker forgotten, are
+    laid out again at once."""
+    from tests.discord_double import user
+
+    spy = Recorder(qa)
+    asked = "how do I reset the dome controller after a power cut"
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        question = double.message("How do I reset the dome controller after a power cut?", user_n=1,
+                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        thread = double.thread_from(question, "dome controller", user_n=2)
+        answer = double.message("Hold the grey reset button for ten seconds, then switch the breaker back on.",
+                                user_n=2, channel_id=thread, mention_bot=False)
+        double.message("Thanks, that worked!", user_n=1, channel_id=thread, mention_bot=False)
+        found = await quoting(spy, double, asked, lambda f: "dome controller" in f.get(jump(answer), ""))
+        body = await ask(double, asked)
+        double.edit(question, "How do I reset the dome controller after a lightning strike?")
+        edited = await quoting(spy, double, asked, lambda f: "lightning strike" in f.get(jump(answer), ""))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(1)))
+        forgotten = await quoting(spy, double, asked, lambda f: "user1" not in f.get(jump(answer), "user1"))
+    assert jump(answer) in body["embeds"][0]["fields"][0]["value"]  # the thread's answer is the answer
+    assert found[jump(answer)].startswith("user1: How do I reset the dome controller after a power cut?\n\nuser2: Hold")
+    assert [link for link, text in found.items() if "dome controller" in text] == [jump(answer)]  # once
+    assert "lightning strike" in edited[jump(answer)] and "power cut" not in str(edited)
+    assert "dome controller" not in forgotten[jump(answer)] and "user1" not in str(forgotten)
+    assert_no_pings(double)
+
+
+async def test_backfill_reads_an_archived_thread_started_from_a_question(qa, double, tmp_path) -> None:
+    """The same when the bot reads it all afterwards: the channel, then its archived threads (whose history opens
+    with Discord's placeholder for the question)."""
+    spy = Recorder(qa)
+    question = double.seed("The mount keeps drifting east during long exposures, what do I check?", user_n=1,
+                           channel_id=OTHER_CHANNEL_ID, seconds_ago=7000)
+    double.seed("Is the café open tonight?", user_n=4, channel_id=OTHER_CHANNEL_ID, seconds_ago=6950)
+    thread = double.thread_from(question, "mount drift", user_n=3, seconds_ago=6900, archived=True, announce=False)
+    answer = double.seed("Drift east means the polar alignment is off: redo it with the polar scope.", user_n=3,
+                         channel_id=thread, seconds_ago=6800)
+    async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        found = await quoting(spy, double, "the mount drifts east during long exposures", lambda f: True, seconds=0)
+    assert str(OTHER_CHANNEL_ID) in double.archived_lists
+    assert found[jump(answer)].startswith("user1: The mount keeps drifting east")  # the question, then its answer
+    assert [link for link, text in found.items() if "drifting east" in text] == [jump(answer)]
 
 # -- backfill ------------------------------------------------------------------------------------------
 
@@ -527,7 +590,7 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
     assert [s.channel_id for s in kept.get([int(theirs["id"]), int(again["id"]), int(in_b["id"])]).values()] == [
         B_CHANNEL_ID]  # another server's history is that server's to forget
     assert all(s.message.author_key != key or s.channel_id == B_CHANNEL_ID
-               for s in kept.exchange(int(question["id"])))
+               for s in kept.exchange(OTHER_CHANNEL_ID, int(question["id"])))
 
 
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------

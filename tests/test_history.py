@@ -134,7 +134,7 @@ def test_messages_wait_until_the_backfill_reaches_them_then_link_in_order(kept) 
     history.apply(Changes(put={PUBLIC: page}, read={PUBLIC: (1002, False)}))
     history.apply(Changes(put={PUBLIC: [said(5, "Cleo", "Use the grey key for the dome.", reply=1)]},
                           read={PUBLIC: (1005, True)}))
-    exchange = history.store.exchange(1001)
+    exchange = history.store.exchange(PUBLIC, 1001)
     assert [s.id for s in exchange] == [1001, 1005] and [s.role for s in exchange] == [ASKS, ANSWERS]
     assert [s.number for s in exchange] == [1, 3]  # their places in the channel, in order
     assert links(qa, "which key opens the dome")[0].endswith("/1005")
@@ -145,9 +145,9 @@ def test_a_later_message_never_moves_an_earlier_one(kept) -> None:
     history.apply(Changes(put={PUBLIC: [said(1, "Ana", "How do I open the dome?"),
                                         said(2, "Ben", "Press the green button.", reply=1)]},
                           read={PUBLIC: (1002, True)}))
-    before = {s.id: s.root for s in history.store.exchange(1001)}
+    before = {s.id: s.root for s in history.store.exchange(PUBLIC, 1001)}
     history.apply(Changes(put={PUBLIC: [said(3, "Ana", "Thanks Ben!"), said(4, "Dan", "Anyone up for pizza?")]}))
-    after = {s.id: s.root for s in history.store.exchange(1001)}
+    after = {s.id: s.root for s in history.store.exchange(PUBLIC, 1001)}
     assert before.items() <= after.items() and history.store.get([1004])[1004].root == 1004
 
 
@@ -256,3 +256,114 @@ def test_a_member_forgotten_by_another_process_is_not_kept_here_either(kept, tmp
     other.apply(Changes(put={PUBLIC: [said(2, "Zed", "A neutral density filter is best for the Moon.", reply=1)]}))
     assert not history.store.get([1002]) and not other.forgotten(GUILD, "hash-of-Ana")
     assert other.forgotten(GUILD, "hash-of-Zed")  # its next backfill's pages unname their mentions too
+
+
+# -- a thread started from a message -----------------------------------------------------------------------
+
+
+class Indexed:
+    """The real QABot, and the documents its index holds now (by id), as ``History`` upserts and deletes them."""
+
+    def __init__(self, qa: Any) -> None:
+        self.qa = qa
+        self.documents: dict[str, Any] = {}
+
+    def upsert(self, documents: Any) -> Any:
+        documents = list(documents)
+        self.documents |= {d.doc_id: d for d in documents}
+        return self.qa.upsert(documents)
+
+    def delete(self, doc_ids: Any = (), *, sources: Any = ()) -> Any:
+        doc_ids, sources = list(doc_ids), set(sources)
+        self.documents = {k: d for k, d in self.documents.items() if k not in doc_ids and d.source not in sources}
+        return self.qa.delete(doc_ids, sources=sources)
+
+    def paragraphs(self, doc_id: str) -> list[tuple[str, str | None, str | None, int]]:
+        """A document's paragraphs: (text, jump link, role, number)."""
+        doc = self.documents[doc_id]
+        return [(doc.text[p.start : p.end], p.url, p.role, p.number) for p in doc.paragraphs]
+
+
+QUESTION_THREAD = 1001  # a thread of PUBLIC started from message 1001: it has that message's id
+
+
+@pytest.fixture
+def threaded(tmp_path: Path, make_corpus, fake_bot_for) -> tuple[Indexed, History]:
+    """#help (PUBLIC), where Ana asks (1001) and Dan chats (1002); a thread made of Ana's question."""
+    qa = Indexed(fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0))
+    history = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+    history.register(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "How do I reset the dome controller after a power cut?"),
+                                        said(2, "Dan", "Is the café open tonight?")]}, read={PUBLIC: (1002, True)}))
+    history.register(ChannelRow(QUESTION_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › dome controller"))
+    history.apply(Changes(read={QUESTION_THREAD: (0, True)}))  # made live: nothing said in it yet
+    return qa, history
+
+
+def in_thread(*messages: ChatMessage) -> Changes:
+    return Changes(put={QUESTION_THREAD: list(messages)})
+
+
+ANSWER = "Hold the grey reset button for ten seconds."
+
+
+def test_a_thread_started_from_a_message_goes_on_from_it_and_opens_with_it(threaded) -> None:
+    qa, history = threaded
+    assert f"{PUBLIC}-1001" in qa.documents  # before anyone answers in the thread, the question stands in #help
+    history.apply(in_thread(said(3, "Ben", ANSWER), said(4, "Ana", "Thanks, that did it.")))
+    # Laid out with the question in front, cited as itself (its jump link in #help, its author and date), and
+    # the thread's messages answering it: Ben answers, Ana (who asked) asks.
+    jump = f"https://discord.com/channels/{GUILD}"
+    assert qa.paragraphs(f"{QUESTION_THREAD}-1001") == [
+        ("Ana: How do I reset the dome controller after a power cut?", f"{jump}/{PUBLIC}/1001", ASKS, 0),
+        (f"Ben: {ANSWER}", f"{jump}/{QUESTION_THREAD}/1003", ANSWERS, 1),
+        ("Ana: Thanks, that did it.", f"{jump}/{QUESTION_THREAD}/1004", ASKS, 2)]
+    starter = qa.documents[f"{QUESTION_THREAD}-1001"].paragraphs[0]
+    assert (starter.author, starter.date) == ("Ana", "2024-05-01T10:01:00+00:00")
+    assert [(s.id, s.root) for s in history.store.exchange(QUESTION_THREAD, 1001)] == [(1003, 1001), (1004, 1001)]
+    assert [s.id for s in history.store.exchange(PUBLIC, 1001)] == [1001]  # the same root, in #help: its own
+    # Answered in its thread, the question alone is not also an unanswered question in #help; Dan's chat stands.
+    assert f"{PUBLIC}-1001" not in qa.documents and f"{PUBLIC}-1002" in qa.documents
+    found = qa.qa.ask("how do I reset the dome controller after a power cut", k=10,
+                      sources=Scope(None, sources(PUBLIC, QUESTION_THREAD)))
+    assert found.excerpts[0].citation.link.endswith(f"/{QUESTION_THREAD}/1003")  # the answer, in the thread
+    assert [e.citation.doc_id for e in found.excerpts if "dome controller" in e.text] == [f"{QUESTION_THREAD}-1001"]
+
+
+def test_the_message_a_thread_was_started_from_is_laid_out_again_when_it_changes(threaded) -> None:
+    qa, history = threaded
+    history.apply(in_thread(said(3, "Ben", ANSWER)))
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "How do I reset the dome controller after a storm?")]}))
+    assert qa.paragraphs(f"{QUESTION_THREAD}-1001")[0][0] == "Ana: How do I reset the dome controller after a storm?"
+    history.apply(Changes(removed={1001}))  # deleted in #help: the thread stays, without it
+    assert [text for text, *_ in qa.paragraphs(f"{QUESTION_THREAD}-1001")] == [f"Ben: {ANSWER}"]
+    assert f"{PUBLIC}-1001" not in qa.documents
+
+
+def test_a_question_stands_in_its_channel_where_its_thread_does_not_answer_it(threaded) -> None:
+    qa, history = threaded
+    history.apply(in_thread(said(3, "Ben", ANSWER)))
+    assert f"{PUBLIC}-1001" not in qa.documents
+    history.apply(Changes(dropped={QUESTION_THREAD}))  # the thread deleted: the question stays in #help
+    assert qa.paragraphs(f"{PUBLIC}-1001")[0][0] == "Ana: How do I reset the dome controller after a power cut?"
+    assert f"{QUESTION_THREAD}-1001" not in qa.documents
+    # Answered in the channel as well as in its thread: both answers stand, each after the question.
+    history.apply(Changes(put={PUBLIC: [said(5, "Ana", "Where is the spare dome key kept?")]}))
+    history.register(ChannelRow(1005, GUILD, PUBLIC, THREAD, "Club · #help › key"))
+    history.apply(Changes(put={1005: [said(6, "Ben", "In the red box.")]}, read={1005: (0, True)}))
+    history.apply(Changes(put={PUBLIC: [said(7, "Cleo", "Behind the door of the office.", reply=5)]}))
+    assert [text for text, *_ in qa.paragraphs(f"{PUBLIC}-1005")] == [
+        "Ana: Where is the spare dome key kept?", "Cleo: Behind the door of the office."]
+    assert [text for text, *_ in qa.paragraphs("1005-1005")] == [
+        "Ana: Where is the spare dome key kept?", "Ben: In the red box."]
+
+
+def test_a_thread_whose_parent_channel_is_not_learnt_has_no_message_to_go_on_from(threaded) -> None:
+    """The history quotes a channel's messages only where that channel is learnt (listed): a thread listed alone
+    opens without the message it was started from, and loses it when its channel is taken off the list."""
+    qa, history = threaded
+    history.apply(in_thread(said(3, "Ben", ANSWER)))
+    assert qa.paragraphs(f"{QUESTION_THREAD}-1001")[0][1] == f"https://discord.com/channels/{GUILD}/{PUBLIC}/1001"
+    history.apply(Changes(dropped={PUBLIC}))  # #help taken off the list; the thread listed alone stays
+    assert [text for text, *_ in qa.paragraphs(f"{QUESTION_THREAD}-1001")] == [f"Ben: {ANSWER}"]
+    assert all(f"/{GUILD}/{PUBLIC}/" not in (p.url or "") for d in qa.documents.values() for p in d.paragraphs)

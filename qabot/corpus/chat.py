@@ -36,8 +36,8 @@ a little higher and prefers that message as the highlight (``qabot.search``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qabot.corpus import conversations
@@ -67,10 +67,15 @@ class ChatChannel:
 
     @property
     def url(self) -> str:
-        return JUMP.format(guild="@me" if self.guild_id == "0" else self.guild_id, channel=self.channel_id)
+        return self.url_of(self.channel_id)
 
-    def link(self, message_id: str) -> str:
-        return f"{self.url}/{message_id}"
+    def url_of(self, channel_id: str) -> str:
+        """The link to a channel of the same server (or of the same direct messages)."""
+        return JUMP.format(guild="@me" if self.guild_id == "0" else self.guild_id, channel=channel_id)
+
+    def link(self, message_id: str, channel_id: str | None = None) -> str:
+        """A message's jump link: in this channel, or in ``channel_id`` of the same server."""
+        return f"{self.url_of(channel_id or self.channel_id)}/{message_id}"
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class Placed:
     thanks: frozenset[str] | None = None  # a thanks: the author keys it names (None: not a thanks)
     marked: bool = False
     bot: bool = False
+    channel_id: str | None = None  # where it was posted, where that is not the exchange's channel
 
 
 def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
@@ -170,15 +176,19 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
                   exchange, message.reply_to, thanks, message.marked, message.bot)
 
 
-def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str
-             ) -> list[Document]:
+def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str, *,
+             posted_in: Mapping[str, str] | None = None) -> list[Document]:
     """The documents of an exchange kept elsewhere (a live channel's, ``qabot.history``), beginning with message
-    ``first``: each message with its place in the channel and its role, in order."""
+    ``first``: each message with its place in the channel and its role, in order. ``posted_in``: the messages
+    posted in another channel of the server (the message a thread was started from, in the thread's parent),
+    by id: that channel's id, where their jump links lead."""
     untangler = conversations.Untangler()  # only to know its authors' names, for whom a thanks names
     for message, _, _ in messages:
         untangler.see(message.untangled())
-    return exchange_documents(channel, [placed(message, number, role, first, untangler)
-                                        for message, number, role in messages])
+    elsewhere = posted_in or {}
+    laid = [placed(message, number, role, first, untangler) for message, number, role in messages]
+    return exchange_documents(channel, [replace(p, channel_id=elsewhere[p.id]) if p.id in elsewhere else p
+                                        for p in laid])
 
 
 def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str | None]:
@@ -227,8 +237,8 @@ def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed]) -> list
     for part, lo in enumerate(range(0, len(ordered), MAX_MESSAGES), start=1):
         text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
         for p, role in zip(ordered[lo : lo + MAX_MESSAGES], roles[lo : lo + MAX_MESSAGES], strict=True):
-            text.paragraph(p.text, number=p.number, author=p.author, date=p.date, url=channel.link(p.id), group=1,
-                           role=role)
+            text.paragraph(p.text, number=p.number, author=p.author, date=p.date, url=channel.link(p.id, p.channel_id),
+                           group=1, role=role)
         out.append(text.document(channel.source, doc_id=exchange_id(channel.channel_id, ordered[0].exchange, part),
                                  title=channel.title, url=channel.url))
     return out

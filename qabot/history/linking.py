@@ -9,14 +9,27 @@ never moves an earlier one to another exchange, so a change touches only the exc
 it is in. A conversation longer than ``MAX_EXCHANGE`` messages goes on as a new exchange,
 so that no change ever lays out more than that many messages again.
 
+**A thread started from a message** (in a help channel, "Create Thread" on a question) has
+that message's id, and the message stays in the parent channel: Discord puts only a
+placeholder in the thread (type 21, never kept). So the thread's conversation is linked
+going on from that message (``starter``, where the parent channel's history keeps it): its
+first exchange is rooted at it, and the thread's messages answer it. Its exchange is laid
+out with the message in front, cited as itself (its author, date and jump link in the
+parent channel); and the parent channel's exchange of that message alone (nobody else
+spoke in it there) is not laid out as well (``answered_in_thread``): its answers are in the
+thread. A thread whose parent channel is not learnt has no such message to go on from:
+the history quotes a channel's messages only where that channel is listed.
+
 ``documents`` lays out one exchange as ``qabot.corpus.chat`` lays out an export's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from qabot.corpus import chat
 from qabot.corpus.conversations import Untangler, role_in
-from qabot.history.store import CHANNEL, ChannelRow, HistoryStore, Link, Stored
+from qabot.history.store import CHANNEL, THREAD, ChannelRow, HistoryStore, Link, Stored
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -34,6 +47,12 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
     at: dict[int, int] = {}  # message id: its place in the untangler
     ids: list[int] = []
     roots: list[int] = []  # by place: the id of its exchange's first message
+    opening = starter(store, channel) if not primer else None
+    if opening is not None:  # nothing of the thread linked yet: it goes on from the message it was started from
+        untangler.add(opening.message.untangled())
+        at[opening.id] = 0
+        ids.append(opening.id)
+        roots.append(opening.id)
     for s in primer:
         assert s.root is not None
         untangler.resume(s.message.untangled(), s.opener, s.role, at.get(s.parent) if s.parent != s.id else None)
@@ -62,11 +81,11 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
         continues = None
         if root != s.id:
             if root not in going_on:
-                going_on[root] = store.continuation(root)
+                going_on[root] = store.continuation(channel.id, root)
             while going_on.get(root, root) != root:
                 root = going_on[root]
             if root not in sizes:
-                sizes[root] = store.exchange_size(root)
+                sizes[root] = store.exchange_size(channel.id, root)
             if sizes[root] >= MAX_EXCHANGE:  # a long conversation goes on as a new exchange, with its asker
                 continues, going_on[root] = root, s.id
                 root = s.id
@@ -89,9 +108,39 @@ def _replied(store: HistoryStore, message: Stored, at: dict[int, int]) -> Stored
     return found if found is not None and found.root is not None and found.channel_id == message.channel_id else None
 
 
-def documents(channel: ChannelRow, exchange: list[Stored]) -> list[Document]:
-    """The documents of one exchange of a live channel (its messages, in order)."""
+def starter(store: HistoryStore, thread: ChannelRow) -> Stored | None:
+    """The message ``thread`` was started from, where the history keeps it: in the thread's parent channel, under
+    the thread's own id (Discord gives a thread started from a message that message's id). Only a public thread
+    of a text channel has one: a forum post opens with its own first message, and Discord never starts a private
+    thread from a message."""
+    if thread.kind != THREAD or thread.parent_id is None:
+        return None
+    found = store.get([thread.id]).get(thread.id)
+    return found if found is not None and found.channel_id == thread.parent_id else None
+
+
+def answered_in_thread(store: HistoryStore, channel: ChannelRow, exchange: list[Stored],
+                       row: Callable[[int], ChannelRow | None]) -> bool:
+    """Whether an exchange of ``channel`` is a question asked there and answered in a thread started from it: only
+    its asker spoke in it there, and a thread (``row``: the rows kept, by id) goes on from one of its messages.
+    It is laid out in that thread's exchange, not also as a question nobody answered."""
+    if not exchange or len({s.message.author_key for s in exchange}) != 1:
+        return False
+    return any((thread := row(s.id)) is not None and thread.kind == THREAD and thread.parent_id == channel.id
+               and store.exchange_size(thread.id, thread.id) > 0 for s in exchange)
+
+
+def documents(channel: ChannelRow, exchange: list[Stored], opening: Stored | None = None) -> list[Document]:
+    """The documents of one exchange of a live channel (its messages, in order); ``opening``: the message a
+    thread was started from (``starter``), in front of the thread's first exchange, before its first message
+    (number 0), with the role it has there."""
     where = chat.ChatChannel(source=chat_source(channel.guild_id, channel.id), guild_id=str(channel.guild_id),
                              channel_id=str(channel.id), title=channel.title, thread=channel.kind != CHANNEL,
                              solved=channel.solved)
-    return chat.laid_out(where, [(s.message, s.number or 0, s.role) for s in exchange], str(exchange[0].root))
+    laid = [(s.message, s.number or 0, s.role) for s in exchange]
+    posted_in = {}
+    if opening is not None:
+        role = role_in(opening.message.untangled(), exchange[0].opener, first=True)
+        laid.insert(0, (opening.message, 0, role))
+        posted_in[opening.message.id] = str(opening.channel_id)
+    return chat.laid_out(where, laid, str(exchange[0].root), posted_in=posted_in)

@@ -29,7 +29,7 @@ from typing import Protocol
 from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
-from qabot.history.store import PRIVATE_THREAD, UNNAMED, ChannelRow, HistoryStore
+from qabot.history.store import PRIVATE_THREAD, THREAD, UNNAMED, ChannelRow, HistoryStore
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -161,9 +161,14 @@ class History:
             sources = []
             for channel_id in changes.dropped:
                 row = self._rows.pop(channel_id, None)
+                opening = linking.starter(self.store, row) if row is not None else None
                 self.store.drop_channel(channel_id)
                 if row is not None:
                     sources.append(chat_source(row.guild_id, row.id))
+                if opening is not None and opening.root is not None:  # a thread gone: its question stands again
+                    touched.add((opening.channel_id, opening.root))
+                # A channel gone: the threads kept without it lose the message they were started from.
+                touched |= {(r.id, r.id) for r in self._rows.values() if r.parent_id == channel_id and r.kind == THREAD}
             linkable: dict[int, int] = {}
             for channel_id in changes.skipped & set(self._rows):
                 self._rows[channel_id] = replace(self._rows[channel_id], complete=True)
@@ -260,20 +265,40 @@ class History:
             self._index(set(), [], 0)
 
     def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
-        """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went)."""
+        """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went).
+
+        A thread's first exchange opens with the message the thread was started from, kept in
+        the parent channel (``linking.starter``): it is laid out again when that message
+        changes (the store names it among the exchanges an edit, a deletion or ``forget``
+        touched), and the parent channel's exchange of that message is laid out again with it:
+        it stands only where the thread does not answer it (``linking.answered_in_thread``).
+        """
         gone: list[str] = []
         documents: list[Document] = []
         extra = math.ceil(removed / MAX_MESSAGES) if removed else 0  # parts that may have gone at the end
-        for channel_id, root in sorted(touched):
+        for channel_id, root in sorted(self._with_starters(touched)):
             row = self._rows.get(channel_id)
             if row is None:
                 continue
-            exchange = self.store.exchange(root)
-            laid = linking.documents(row, exchange) if exchange else []
+            exchange = self.store.exchange(channel_id, root)
+            opens = row.kind == THREAD and root == row.id  # a thread's first exchange: its starter may lead it
+            laid = linking.documents(row, exchange, linking.starter(self.store, row) if opens else None) if (
+                exchange and not linking.answered_in_thread(self.store, row, exchange, self._rows.get)) else []
+            parts = math.ceil((len(exchange) + opens) / MAX_MESSAGES) + extra  # the most it may have had
+            gone += [exchange_id(str(channel_id), str(root), part) for part in range(len(laid) + 1, parts + 1)]
             documents += laid
-            gone += [exchange_id(str(channel_id), str(root), part) for part in range(len(laid) + 1,
-                                                                                      len(laid) + 1 + extra)]
         return gone, documents
+
+    def _with_starters(self, touched: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """``touched``, and for each thread's first exchange among them, the exchange in the parent channel of the
+        message it was started from: whether that one stands depends on the thread's."""
+        out = set(touched)
+        for channel_id, root in list(out):
+            row = self._rows.get(channel_id)
+            opening = linking.starter(self.store, row) if row is not None and root == channel_id else None
+            if opening is not None and opening.root is not None:
+                out.add((opening.channel_id, opening.root))
+        return out
 
     # -- progress ---------------------------------------------------------------------------
 

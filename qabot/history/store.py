@@ -7,7 +7,9 @@ for the citation, which shows it. A message keeps what laying out its exchange a
 needs (``qabot.corpus.chat``): its text (and a forward's, ``forwarded``), attachments' names and embeds' titles, when it was
 sent, the message it replies to, whom it mentions (hashed too) and, once linked into its
 conversation, its exchange (``root``: the id of the exchange's first message), the message
-it responds to, its role, its place in the channel, and its exchange's asker.
+it responds to, its role, its place in the channel, and its exchange's asker. An exchange is
+a channel's and a root: a thread started from a message roots its first exchange at that
+message, which is kept in the parent channel (``qabot.history.linking``).
 
 A channel keeps its ``checkpoint``: every message up to that id has been read (a
 backfill resumes after it), and ``complete`` once it has been read to its end (new
@@ -232,8 +234,7 @@ class HistoryStore:
         with self._db() as db:
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
                            "forwarded = ? WHERE id = ?", rows)
-            found = self._where(db, "id", [r[-1] for r in rows], "channel_id, root")
-        return sorted({(c, r) for c, r in found if r is not None})
+            return self._exchanges(db, self._where(db, "id", [r[-1] for r in rows], "id, channel_id, root"))
 
     def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
         """The asker ``by`` marked a message as the answer: its (channel, root), where it was theirs to mark."""
@@ -249,9 +250,9 @@ class HistoryStore:
         """Delete messages; the (channel, root) of the exchanges they were in."""
         ids = list(ids)
         with self._db() as db:
-            affected = self._where(db, "id", ids, "channel_id, root")
+            affected = self._where(db, "id", ids, "id, channel_id, root")
             self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
-        return sorted({(c, r) for c, r in affected if r is not None})
+            return self._exchanges(db, affected)
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
         """Delete every message of one member in one server, and never keep theirs there again: the (channel,
@@ -261,27 +262,27 @@ class HistoryStore:
         mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         forwards = "instr(forwarded, ?) > 0 AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
-            affected = db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {where}",
+            affected = db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
             names = {n for n in names if n} | {n for (n,) in db.execute(
                 f"SELECT DISTINCT author_name FROM history_messages WHERE {where}", (author_key, guild_id))}
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
             them = (f'%"{author_key}"%', guild_id)
-            affected += db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {mentioned}",
+            affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
                                    them).fetchall()
             for name in names:
                 db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
                            (f"@{name}", *them))
                 # A forward names no author, but may name them in what it forwards, whoever forwarded it.
                 forwarding = (f"@{name}", guild_id)
-                affected += db.execute(f"SELECT DISTINCT channel_id, root FROM history_messages WHERE {forwards}",
+                affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {forwards}",
                                        forwarding).fetchall()
                 db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
                            f"{forwards}", (f"@{name}", *forwarding))
                 db.execute("UPDATE answers SET highlight = NULL WHERE guild_id = ? AND (instr(highlight, ?) > 0 OR "
                            "instr(highlight, ?) > 0)", (guild_id, f"{name}: ", f"@{name}"))
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
-        return sorted({(c, r) for c, r in affected if r is not None}), count
+            return self._exchanges(db, affected), count
 
     def owed(self) -> Owed:
         """The index work this database is ahead of the index by (``owe``): none when the last update succeeded."""
@@ -312,15 +313,18 @@ class HistoryStore:
         with self._db() as db:
             return {s.id: s for s in map(_stored, self._where(db, "id", list(ids), _MESSAGE))}
 
-    def exchange(self, root: int) -> list[Stored]:
-        """The messages of one exchange, in order."""
+    def exchange(self, channel_id: int, root: int) -> list[Stored]:
+        """The messages of one exchange of a channel, in order. (A thread started from a message roots its first
+        exchange at that message's id, which is the thread's, while the message itself stays in its channel's.)"""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE root = ? ORDER BY id", (root,))
+            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE root = ? AND channel_id = ? ORDER BY id",
+                              (root, channel_id))
             return [_stored(r) for r in rows.fetchall()]
 
-    def exchange_size(self, root: int) -> int:
+    def exchange_size(self, channel_id: int, root: int) -> int:
         with self._db() as db:
-            return db.execute("SELECT COUNT(*) FROM history_messages WHERE root = ?", (root,)).fetchone()[0]
+            return db.execute("SELECT COUNT(*) FROM history_messages WHERE root = ? AND channel_id = ?",
+                              (root, channel_id)).fetchone()[0]
 
     def unlinked(self, channel_id: int, up_to: int) -> list[Stored]:
         """The channel's messages not yet linked into a conversation, up to ``up_to``, in order."""
@@ -343,11 +347,11 @@ class HistoryStore:
                            [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.continues, k.id)
                             for k in links])
 
-    def continuation(self, root: int) -> int:
-        """The exchange a conversation goes on in now: ``root``'s, or the latest that continues it."""
+    def continuation(self, channel_id: int, root: int) -> int:
+        """The exchange a conversation of the channel goes on in now: ``root``'s, or the latest that continues it."""
         with self._db() as db:
-            while (found := db.execute("SELECT root FROM history_messages WHERE continues = ? ORDER BY id DESC "
-                                       "LIMIT 1", (root,)).fetchone()) is not None:
+            while (found := db.execute("SELECT root FROM history_messages WHERE continues = ? AND channel_id = ? "
+                                       "ORDER BY id DESC LIMIT 1", (root, channel_id)).fetchone()) is not None:
                 root = found[0]
         return root
 
@@ -358,6 +362,25 @@ class HistoryStore:
         return total, linked
 
     # -- helpers ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _exchanges(db: sqlite3.Connection, messages: Iterable[tuple[int, int, int | None]]) -> list[tuple[int, int]]:
+        """The (channel, root) exchanges that messages (id, channel, root) are in: their own, once linked, and the
+        first exchange of each thread one of them was the start of, which opens with it (``linking.starter``)."""
+        posted: dict[int, int] = {}
+        out = set()
+        for message_id, channel_id, root in messages:
+            posted[message_id] = channel_id
+            if root is not None:
+                out.add((channel_id, root))
+        ids = list(posted)
+        for lo in range(0, len(ids), 500):
+            part = ids[lo : lo + 500]
+            for thread_id, parent_id in db.execute(f"SELECT id, parent_id FROM history_channels WHERE kind = ? AND id "
+                                                   f"IN ({','.join('?' * len(part))})", (THREAD, *part)):
+                if posted[thread_id] == parent_id:  # a thread's id is the id of the message it was started from
+                    out.add((thread_id, thread_id))
+        return sorted(out)
 
     @staticmethod
     def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:

@@ -12,7 +12,9 @@ names), so a backfill never hammers the API.
 
 Until a channel has been read to its end in this run, its new messages wait, stored, and
 are linked in order once the backfill reaches them: the channels themselves are read
-first, then their active threads, then the archived ones. Progress goes to the log
+first, then their active threads, then the archived ones (a thread started from a message
+goes on from that message, read with its channel before it). A thread met live that had
+not been seen is read once what was heard before it is applied. Progress goes to the log
 every ``LOG_SECONDS`` and to ``/qabot status``. ``qabot discord sync`` runs the same
 backfill without serving questions (``sync``).
 """
@@ -97,7 +99,11 @@ class Backfill:
         log.info("history: backfill done in %.0f s: %d message(s) read; %s", time.time() - self.reading.started,
                  self.reading.messages, progress.describe())
         while follow:
-            await self.read_or_skip(await self._queue.get())
+            channel = await self._queue.get()
+            # What was heard before the thread was met is applied first: among it, maybe the message in the parent
+            # channel that the thread was started from, which the thread's conversation goes on from (``linking``).
+            await self.feed.caught_up()
+            await self.read_or_skip(channel)
         return self.reading
 
     async def read_or_skip(self, channel: Any) -> None:

@@ -18,7 +18,11 @@ so once, at start.
 - **a forward** (``message_snapshots``) is kept as the forwarding message, its text being what
   it forwards (``qabot.corpus.chat``): quoted where the channel it was forwarded into may be,
   its mentions shown as names the way ``clean_content`` shows them (a member this server does
-  not know, or one forgotten, as ``@someone``), and no reply to the message it forwards.
+  not know, or one forgotten, as ``@someone``), and no reply to the message it forwards;
+- **a thread started from a message** opens with Discord's placeholder for that message
+  (type 21: no text, a reference to the message in the parent channel), which is never
+  kept: the message itself is kept where it was posted, and the thread's conversation goes
+  on from it there (``qabot.history.linking``).
 
 Backfill (reading what was said before, from each channel's checkpoint) is ``backfill``'s.
 """
@@ -119,7 +123,8 @@ class Feed:
     """Changes batched and debounced, then applied by ``History`` in a worker thread, one batch at a time.
 
     ``stop`` waits for the batches being applied and applies what is still pending, so a
-    deletion heard just before the bot stops is not lost.
+    deletion heard just before the bot stops is not lost. ``caught_up`` waits for what was
+    submitted until then (and only that: a busy server's feed is never idle).
     """
 
     def __init__(self, history: History, debounce: float) -> None:
@@ -131,6 +136,9 @@ class Feed:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._applying: set[asyncio.Future[Any]] = set()
+        self._heard = 0  # changes submitted so far
+        self._done = 0  # of which applied (or given up on)
+        self._progress = asyncio.Condition()
 
     def start(self) -> None:
         if self._task is None:
@@ -144,12 +152,17 @@ class Feed:
             self._task = None
         await asyncio.gather(*self._applying, return_exceptions=True)
         leftover, self._pending = self._pending, Changes()
-        if leftover:
-            await self._apply(leftover)
+        heard = self._heard
+        try:
+            if leftover:
+                await self._apply(leftover)
+        finally:
+            await self._reached(heard)
 
     def submit(self, changes: Changes) -> None:
         if changes:
             self._pending.merge(changes)
+            self._heard += 1
             self._idle.clear()
             self._wake.set()
 
@@ -161,6 +174,17 @@ class Feed:
     async def settled(self) -> None:
         """Wait until everything submitted so far is applied."""
         await self._idle.wait()
+
+    async def caught_up(self) -> None:
+        """Wait until the changes submitted so far are applied, whatever is submitted meanwhile."""
+        heard = self._heard
+        async with self._progress:
+            await self._progress.wait_for(lambda: self._done >= heard)
+
+    async def _reached(self, heard: int) -> None:
+        async with self._progress:
+            self._done = max(self._done, heard)
+            self._progress.notify_all()
 
     async def _apply(self, changes: Changes) -> None:
         """``History.apply`` in a worker thread; a cancelled caller does not leave it running unseen (``stop``)."""
@@ -174,11 +198,12 @@ class Feed:
             await self._wake.wait()
             await asyncio.sleep(self.debounce)  # a burst becomes one batch
             self._wake.clear()
-            batch, self._pending = self._pending, Changes()
+            batch, self._pending, heard = self._pending, Changes(), self._heard
             try:
                 await self._apply(batch)
             except Exception as exc:  # a failed batch is logged; the bot and the next batches go on
                 log.error("history: could not apply %d change(s): %s", batch.messages, exc, exc_info=exc)
+            await self._reached(heard)
             if not self._wake.is_set():
                 self._idle.set()
 
