@@ -391,3 +391,16 @@ def test_a_helpers_first_step_is_the_answer_not_the_and_then_after_it(tmp_path: 
     ])
     first = bot.ask("How do I launch an installer whose name ends in .run?", k=1).excerpts[0]
     assert first.citation.link.endswith("/7002"), first.highlight
+
+
+def test_a_typo_put_right_is_not_the_answer(tmp_path: Path, bot_for) -> None:
+    """"Nooting/Booting*" puts a typo of the message before right, and says nothing alone: never the highlight,
+    even where the only other message asks back."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("8001", "Ana", "how do I make the grub menu wait less before booting?", _at(0)),
+        documents.message("8002", "Sam", "Ana: Nooting the installer or the installed system?", _at(1)),
+        documents.message("8003", "Sam", "Nooting/Booting*", _at(1)),
+        documents.message("8004", "Ana", "Sam: the installed one", _at(4)),
+    ])
+    first = bot.ask("How do I make grub wait less before booting?", k=1).excerpts[0]
+    assert not first.citation.link.endswith("/8003") and "Booting*" not in first.highlight

@@ -63,6 +63,8 @@ _PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not wor
 # put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
+# A typo put right and nothing else: "*careful", "Nooting/Booting*", "s/eth0/eth1/".
+_CORRECTION = re.compile(r"\A\s*(?:\*[^\W\d_][\w'-]*|[^\W\d_][\w/'-]*\*|s/[^/\s]*/[^/\s]*/?)\s*\Z")
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
@@ -170,8 +172,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if para.author == asker or para.role == ASKS:
             continue
         body = _said(text[max(para.start, lo) - lo : min(para.end, hi) - lo], para.author)
-        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names:
-            continue  # nothing, or only someone's name ("ana", to get her attention): it says nothing yet
+        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body):
+            continue  # nothing, only someone's name ("ana", to get her attention), or a typo put right
         after = para.start > said.start
         later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
                           if p.author == asker][:3]
