@@ -123,9 +123,8 @@ class Places:
     def private(self, guild_id: int, channel_id: int) -> bool:
         """Whether some of the server's members cannot read the channel's history (unknown: private).
 
-        Public means every member may view it and read its history: @everyone may, no
-        overwrite (a role's or a member's) takes either away from anyone, and it is not
-        age-restricted (NSFW), which members under 18 cannot open.
+        Public means every member may view it and read its history: @everyone may, no overwrite (a role's
+        or a member's) takes either away from anyone, and it is not age-restricted (NSFW: not for minors).
         """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
@@ -202,8 +201,7 @@ class Answering:
     """The state and the rules every front door shares; one per bot."""
 
     def __init__(self, qa: QABot, settings: Settings, *, store: FeedbackStore, scopes: Scopes | ScopesFile,
-                 metrics: Metrics, places: Places, history: History | None = None,
-                 chat_sources: bool = False) -> None:
+                 metrics: Metrics, places: Places, history: History | None = None, chat_sources: bool = False) -> None:
         self.qa = qa
         self.history = history  # the server's own history, when it is indexed
         self._guarded = history is not None or chat_sources  # history is indexed now, or was
@@ -224,9 +222,8 @@ class Answering:
 
     @property
     def guarded(self) -> bool:
-        """Whether answers must keep to the history the privacy rule allows: history is indexed now, or was, or
-        documents have come into the index through the document API since (``qabot discord sync``, a process of
-        its own, may read a server's history into the index this bot serves)."""
+        """Whether answers keep to the privacy rule: history is indexed now, or was, or documents came in through
+        the document API since (``qabot discord sync``, in another process, may add history to this index)."""
         return self._guarded or self.qa.manifest.api_documents > 0
 
     @property
