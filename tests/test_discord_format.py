@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import discord
 import pytest
 
 from qabot.adapters.discord.format import (
@@ -77,7 +78,7 @@ def test_answer_embed_quotes_the_best_excerpt_with_the_highlight_in_bold(answer:
     assert best.citation.location in embed.fields[0].value
     # up to 3 more sources, as short fields naming their citation
     assert [f.name[:3] for f in embed.fields[1:]] == ["[2]", "[3]", "[4]"]
-    assert answer.excerpts[1].citation.source in embed.fields[1].name
+    assert discord.utils.escape_markdown(answer.excerpts[1].citation.source) in embed.fields[1].name
     assert_within_limits(embed)
 
 
@@ -136,6 +137,21 @@ def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
     shown = marked(tricky, DESCRIPTION_LIMIT)
     assert shown.startswith(r"\*Note\* the \_\_real\_\_ \~\~story\~\~ \`code\`")
     assert shown.count("**") == 2
+
+
+def test_markdown_in_a_citation_or_a_question_is_escaped_in_field_names_and_titles(answer: Answer) -> None:
+    """Field names and titles render Markdown too: a document's title, section or a chat author's name, and the
+    question, are shown as they are written, never as spoilers, strikes or bold."""
+    title, place = "||Secret|| **Bold**", "~~Struck~~ __Under__ `t` *it*"
+    cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"title": title, "location": place})})
+             for e in answer.excerpts]
+    named = answer.model_copy(update={"question": f"{title} who?", "excerpts": cited})
+    escape = discord.utils.escape_markdown
+    names = [f.name for f in answer_embed(named, shown=4).fields[1:]] + [f.name for f in more_embed(named, 4).fields]
+    assert len(names) == len(answer.excerpts) - 1
+    assert all(name.startswith(f"[{n}] {escape(title)} — ") and name.endswith(f", {escape(place)}")
+               for n, name in enumerate(names, start=2)), names
+    assert more_embed(named, 4).title == f"More sources: {escape(title)} who?"
 
 
 def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:

@@ -192,6 +192,11 @@ def cite_markdown(citation: Citation, limit: int) -> str:
     return f"**{title}** — {where}" if title else where
 
 
+def source_field_name(number: int, citation: Citation) -> str:
+    """'[2] Title — source, place', escaped: a field's name renders Markdown as its value does."""
+    return markdown(f"[{number}] {cite(citation)}", SHORT_NAME)
+
+
 def question_title(question: str) -> str:
     return _escaped(flat(question), TITLE_LIMIT)
 
@@ -216,7 +221,7 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
     embed.add_field(name="Source", value=cite_markdown(best.citation, SOURCE_VALUE), inline=False)
     for number, excerpt in enumerate(answer.excerpts[1:shown], start=2):
         embed.add_field(
-            name=clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME),
+            name=source_field_name(number, excerpt.citation),
             value=markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS,
             inline=False,
         )
@@ -228,12 +233,12 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
 
 def more_embed(answer: Answer, first: int) -> discord.Embed:
     """Excerpts ``first + 1`` onwards, each in full (highlight in bold) under its citation."""
-    embed = discord.Embed(title=clip(f"More sources: {flat(answer.question)}", TITLE_LIMIT), colour=ANSWER_COLOUR)
+    embed = discord.Embed(title=markdown(f"More sources: {answer.question}", TITLE_LIMIT), colour=ANSWER_COLOUR)
     rest = list(enumerate(answer.excerpts, start=1))[first : first + FIELD_COUNT_LIMIT]
     if not rest:
         embed.description = "There are no more sources for this question."
         return embed
-    names = [clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME) for number, excerpt in rest]
+    names = [source_field_name(number, excerpt.citation) for number, excerpt in rest]
     share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
     for name, (_, excerpt) in zip(names, rest, strict=True):
         embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)
