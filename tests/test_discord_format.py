@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import discord
@@ -137,6 +138,34 @@ def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
     shown = marked(tricky, DESCRIPTION_LIMIT)
     assert shown.startswith(r"\*Note\* the \_\_real\_\_ \~\~story\~\~ \`code\`")
     assert shown.count("**") == 2
+
+
+def shown(text: str) -> str:
+    """What Discord shows of ``text``: a backslash before a character that is not a letter, a digit or a space
+    is an escape, and shows that character."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text)
+
+
+DISCORD_SYNTAX = "<@123> <@!123> <@&123> <#123> <t:0:R> </cmd sub:123> <:x:123> <a:y:123> <id:customize>"
+
+
+def test_discords_own_syntax_in_a_document_is_shown_as_written(answer: Answer) -> None:
+    """Mentions, channels, timestamps, commands and custom emoji quoted from a document show as their text, not as a
+    name, a link, a date or an image; a <url> stays a link; what Discord shows is the source, word for word."""
+    best = answer.excerpts[0]
+    text = f"Said {DISCORD_SYNTAX} at <https://example.org/x>. {DISCORD_SYNTAX} \\<@1> ended. After."
+    highlight = f"{DISCORD_SYNTAX} \\<@1> ended."
+    start = text.index(highlight)
+    tricky = best.model_copy(update={"text": text, "highlight": highlight, "highlight_start": start,
+                                     "highlight_end": start + len(highlight)})
+    quoted = answer.model_copy(update={"question": f"Who said {DISCORD_SYNTAX}?", "excerpts": [tricky] * 6})
+    embed = answer_embed(quoted, shown=4)
+    values = [embed.title, embed.description, *(f.value for f in embed.fields[1:]), more_embed(quoted, 4).title]
+    for value in values:
+        assert not re.search(r"(?<!\\)<(?!https://)", value), value  # every < but the url's is escaped
+    assert shown(embed.description) == f"{text[:start]}**{highlight}**{text[start + len(highlight):]}"
+    assert shown(embed.title) == f"Who said {DISCORD_SYNTAX}?"
+    assert "<https://example.org/x>" in embed.description
 
 
 def test_markdown_in_a_citation_or_a_question_is_escaped_in_field_names_and_titles(answer: Answer) -> None:

@@ -8,8 +8,12 @@ as Python's ``len`` does.
 
 Corpus text is quoted verbatim but escaped with discord.py's ``escape_markdown``, so a
 ``*`` or ``_`` in a document can never break the bold highlight or format the rest of
-the answer; control characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word boundary when there is one, never inside a character
-cluster (a letter and its accents, an emoji sequence), and are marked with an ellipsis.
+the answer, and so is the ``<`` of Discord's own syntax (``<@id>``, ``<#id>``, ``<t:0:R>``,
+``</cmd:id>``, ``<:emoji:id>``), which would show a name, a link, a date or an image instead
+of the text: what Discord shows, once it has read the escapes, is the text. Control
+characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word
+boundary when there is one, never inside a character cluster (a letter and its accents,
+an emoji sequence), and are marked with an ellipsis.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ NOT_FOUND = (
 
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
 _SPACE = re.compile(r"\s")
+_ANGLED = re.compile(r"<(?![^: >]+:/[^ >]+>)")  # a '<', but not one opening <scheme:/url>, which escape_markdown keeps
 _LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that cannot break out of <...>
 
 
@@ -129,7 +134,7 @@ def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
     cut = clip_start if keep_end else clip
     room = limit
     while True:
-        shown = discord.utils.escape_markdown(cut(text, room))
+        shown = _ANGLED.sub(r"\\<", discord.utils.escape_markdown(cut(text, room)))
         if len(shown) <= limit or room <= 1:
             return shown if len(shown) <= limit else ""
         room -= max(1, len(shown) - limit)  # escaping added characters: cut more
