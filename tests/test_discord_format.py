@@ -191,6 +191,18 @@ def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
     kept = clip_start(text, 30)
     assert kept == "…from behind with an ice axe." and len(kept) <= 30
     assert len(clip("x" * 5000, 1024)) == 1024  # one long word: cut inside it, still within the limit
+    long_word = "[3] " + "n" * 300 + ".txt, ¶ 1"  # a word longer than half the room is cut inside, not dropped
+    assert clip(long_word, 120) == long_word[:119] + ELLIPSIS
+    assert clip_start("See " + "n" * 300, 120) == ELLIPSIS + "n" * 119
+
+
+def test_a_long_file_name_is_still_cited_under_more_sources(answer: Answer) -> None:
+    name = "minutes_of_the_observatory_board_" * 10 + ".txt"
+    cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"source": name})})
+             for e in answer.excerpts]
+    named = answer.model_copy(update={"excerpts": cited})
+    for field in [*answer_embed(named, shown=4).fields[1:], *more_embed(named, 4).fields]:
+        assert shown(field.name).startswith("[") and "minutes_of_the_observatory_board_minutes" in shown(field.name)
 
 
 @pytest.mark.parametrize(

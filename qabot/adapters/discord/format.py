@@ -99,7 +99,11 @@ def _cluster_start(text: str, start: int) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'."""
+    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'.
+
+    A word longer than half of what is kept (a long file name) is cut inside: going back to
+    the space before it would keep little or nothing ("[3]…" for a source's citation).
+    """
     if len(text) <= limit:
         return text
     if limit < 2:
@@ -107,14 +111,15 @@ def clip(text: str, limit: int) -> str:
     end = limit - len(ELLIPSIS)
     if not text[end].isspace():  # the cut would fall inside a word: go back to the last space
         space = max((m.start() for m in _SPACE.finditer(text, 0, end)), default=-1)
-        if space > 0:
+        if space >= end // 2:
             end = space
     end = _cluster_end(text, end)
     return text[:end].rstrip() + ELLIPSIS
 
 
 def clip_start(text: str, limit: int) -> str:
-    """``text`` if it fits, else its end (cut at a word boundary), after '…'."""
+    """``text`` if it fits, else its end (cut at a word boundary, unless the word is longer than half of what is
+    kept), after '…'."""
     if len(text) <= limit:
         return text
     if limit < 2:
@@ -122,7 +127,7 @@ def clip_start(text: str, limit: int) -> str:
     start = len(text) - (limit - len(ELLIPSIS))
     if not text[start - 1].isspace():  # inside a word: go forward to the next space
         space = _SPACE.search(text, start)
-        if space is not None:
+        if space is not None and space.end() - start <= (len(text) - start) // 2:
             start = space.end()
     start = _cluster_start(text, start)
     return ELLIPSIS + text[start:].lstrip()
