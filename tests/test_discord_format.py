@@ -111,9 +111,37 @@ def test_the_citation_names_title_file_and_place(answer: Answer) -> None:
     titled = best.citation.model_copy(update={"title": "The *Murder* of Trotsky", "url": "https://example.org/t"})
     named = answer.model_copy(update={"excerpts": [best.model_copy(update={"citation": titled})]})
     source = answer_embed(named, shown=4).fields[0].value
-    assert source == f"**[The \\*Murder\\* of Trotsky](<https://example.org/t>)** — `{best.citation.source}`, " + (
-        best.citation.location
-    )
+    # Discord shows an escape's backslash inside a link's text: a title with Markdown is not one, its link follows
+    assert source == f"**The \\*Murder\\* of Trotsky** — `{best.citation.source}`, {best.citation.location} · " + (
+        "[link](<https://example.org/t>)")
+    plain = named.model_copy(update={"excerpts": [best.model_copy(update={"citation": titled.model_copy(
+        update={"title": "The Murder of Trotsky"})})]})
+    assert answer_embed(plain, shown=4).fields[0].value == (
+        f"**[The Murder of Trotsky](<https://example.org/t>)** — `{best.citation.source}`, {best.citation.location}")
+
+
+def links_in(text: str) -> list[str]:
+    """The targets of the masked links Discord makes of ``text``: a '[' not escaped, up to '](url)'."""
+    return re.findall(r"(?<!\\)\[[^\[\]]*(?:\[[^\]]*\][^\[\]]*)*\]\(<?([^)>\s]+)>?\)", text)
+
+
+def test_a_document_cannot_make_a_link_across_the_pieces_it_is_quoted_in(answer: Answer) -> None:
+    """Text is escaped piece by piece (before, highlight, after; title, place): a '[' in one and '](url)' in the next
+    must not make a link, and a link's text is never one Discord would show with backslashes."""
+    best = answer.excerpts[0]
+    text = "See the [docs. Click here](https://evil.example) now. After."
+    start = text.index("Click")
+    split = best.model_copy(update={"text": text, "highlight": text[start:start + 40], "highlight_start": start,
+                                    "highlight_end": start + len("Click here](https://evil.example) now.")})
+    assert not links_in(marked(split, DESCRIPTION_LIMIT))
+    for title, location in (("The [real", "docs](https://evil.example) ¶ 1"), (None, "ana_b [x](<https://evil.example>)"),
+                            ("x](<https://evil.example>) [y", "¶ 2")):
+        citation = best.citation.model_copy(update={"title": title, "location": location,
+                                                    "link": "https://example.org/real"})
+        shown_value = answer_embed(answer.model_copy(update={"excerpts": [best.model_copy(
+            update={"citation": citation})]}), shown=1).fields[0].value
+        assert links_in(shown_value) == ["https://example.org/real"], shown_value
+        assert all("\\" not in linked for linked in re.findall(r"(?<!\\)\[([^\]]*)\]\(", shown_value))
 
 
 def test_unanswered_says_so_and_quotes_nothing() -> None:

@@ -53,6 +53,8 @@ NOT_FOUND = (
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
 _SPACE = re.compile(r"\s")
 _ANGLED = re.compile(r"<(?![^: >]+:/[^ >]+>)")  # a '<', but not one opening <scheme:/url>, which escape_markdown keeps
+_UNLINKABLE = re.compile(r"[\\\[\]]|://")  # what a link's text cannot show as written (see _linkable)
+LINK = "link"  # the text of a citation's link when its title (or place) cannot be it
 _LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that cannot break out of <...>
 
 
@@ -139,7 +141,11 @@ def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
     cut = clip_start if keep_end else clip
     room = limit
     while True:
-        shown = _ANGLED.sub(r"\\<", discord.utils.escape_markdown(cut(text, room)))
+        # Every '[' is escaped (escape_markdown escapes only a whole [text](url)), so that text quoted in pieces
+        # (before, highlight, after; title, place) cannot make a link across them. A raw control character cannot
+        # be left after ``visible``: \x00 holds the place of a '[' through escape_markdown.
+        shown = discord.utils.escape_markdown(cut(text, room).replace("[", "\x00")).replace("\x00", "\\[")
+        shown = _ANGLED.sub(r"\\<", shown)
         if len(shown) <= limit or room <= 1:
             return shown if len(shown) <= limit else ""
         room -= max(1, len(shown) - limit)  # escaping added characters: cut more
@@ -180,23 +186,33 @@ def file_name(name: str, limit: int) -> str:
     return _escaped(name, limit)
 
 
+def _linkable(shown: str) -> bool:
+    """Whether escaped text shows as written as a link's text: Discord shows the backslash of an escape there as
+    it is, and a bracket could end the link or open another; a web address is left out too."""
+    return _UNLINKABLE.search(shown) is None
+
+
 def cite_markdown(citation: Citation, limit: int) -> str:
     """The citation for a field value: the title in bold, the file as code.
 
     The title (or, without one, the place) links to ``citation.link`` (the highlight in
     the page, or a chat message), else to the document's url, when one is a plain web
-    address that fits.
+    address that fits. A title or place that a link's text cannot show as written (one
+    with Markdown, brackets or a backslash: ``_linkable``) is shown unlinked, followed
+    by a link of its own.
     """
     source = file_name(source_name(citation.source), limit // 2)
     place = _escaped(flat(citation.location), limit - len(source) - 2)
     where = f"{source}, {place}"
     links = [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
     if not citation.title:
-        fitting = (f"{source}, [{place}](<{url}>)" for url in links)
+        fitting = (f"{source}, [{place}](<{url}>)" if _linkable(place) else f"{where} · [{LINK}](<{url}>)"
+                   for url in links)
         return next((linked for linked in fitting if len(linked) <= limit), where)
     title = _escaped(flat(citation.title), max(0, limit - len(where) - 10))
     for url in links:
-        linked = f"**[{title}](<{url}>)** — {where}"
+        linked = (f"**[{title}](<{url}>)** — {where}" if _linkable(title) else
+                  f"**{title}** — {where} · [{LINK}](<{url}>)")
         if title and len(linked) <= limit:
             return linked
     return f"**{title}** — {where}" if title else where
@@ -204,7 +220,8 @@ def cite_markdown(citation: Citation, limit: int) -> str:
 
 def source_field_name(number: int, citation: Citation) -> str:
     """'[2] Title — source, place', escaped: a field's name renders Markdown as its value does."""
-    return markdown(f"[{number}] {cite(citation)}", SHORT_NAME)
+    prefix = f"[{number}] "
+    return prefix + markdown(cite(citation), SHORT_NAME - len(prefix))
 
 
 def question_title(question: str) -> str:
