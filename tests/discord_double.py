@@ -25,6 +25,9 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   and ``HIDDEN_THREAD_ID``, a thread left out of GUILD_CREATE so the bot has not seen
   it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
   ``press`` sends any custom id, as a hostile client can.
+- Like Discord, a message over its limits (content, embeds, buttons) is refused with 400 and code 50035
+  (Invalid Form Body) naming the field, and an empty one with 50006; lengths are counted in code points, as
+  Discord's API (Python) counts them. ``refused`` lists the requests so refused.
 - With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
   ``seconds`` and answers more with 429 (discord.py then waits and retries). ``refusals[channel id] = n``
   answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up).
@@ -109,6 +112,89 @@ def forwarding(message: dict[str, Any], forwarded: dict[str, Any]) -> None:
     message["message_snapshots"] = [{"message": {
         key: forwarded[key] for key in ("type", "content", "embeds", "attachments", "timestamp", "edited_timestamp",
                                         "flags", "mentions", "mention_roles", "components")}}]
+
+
+# Discord's limits on what a message carries (https://discord.com/developers/docs/resources/message), in code points.
+CONTENT_LIMIT = 2000
+EMBEDS_LIMIT = 10
+EMBED_TOTAL_LIMIT = 6000
+EMBED_LIMITS = {"title": 256, "description": 4096}
+FIELDS_LIMIT = 25
+FIELD_LIMITS = {"name": 256, "value": 1024}
+FOOTER_TEXT_LIMIT = 2048
+AUTHOR_NAME_LIMIT = 256
+ROWS_LIMIT = 5
+ROW_ITEMS_LIMIT = 5
+LABEL_LIMIT = 80
+CUSTOM_ID_LIMIT = 100
+EMPTY_MESSAGE: list[tuple[tuple[str, ...], str, str]] = []  # a message with nothing to show: code 50006
+
+
+def _too_long(limit: int) -> tuple[str, str]:
+    return "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length."
+
+
+def message_problems(body: dict[str, Any], *, edit: bool = False) -> list[tuple[tuple[str, ...], str, str]] | None:
+    """What Discord would refuse in a message body: (path, code, message) for each field over its limit, or
+    ``EMPTY_MESSAGE`` when a new message has no content, embed or component; None when it would take it.
+
+    An embed's total (title, description, field names and values, footer text, author name) is added up over all
+    of a message's embeds, as Discord does; a field's name and value are required, and blank counts as missing."""
+    problems: list[tuple[tuple[str, ...], str, str]] = []
+    content = body.get("content")
+    if isinstance(content, str) and len(content) > CONTENT_LIMIT:
+        problems.append((("content",), *_too_long(CONTENT_LIMIT)))
+    embeds = body.get("embeds") or []
+    if len(embeds) > EMBEDS_LIMIT:
+        problems.append((("embeds",), "BASE_TYPE_BAD_LENGTH", f"Must be between 0 and {EMBEDS_LIMIT} in length."))
+    total = 0
+    for n, embed in enumerate(embeds):
+        where = ("embeds", str(n))
+        for key, limit in EMBED_LIMITS.items():
+            text = embed.get(key) or ""
+            total += len(text)
+            if len(text) > limit:
+                problems.append(((*where, key), *_too_long(limit)))
+        footer = (embed.get("footer") or {}).get("text") or ""
+        author = (embed.get("author") or {}).get("name") or ""
+        total += len(footer) + len(author)
+        if len(footer) > FOOTER_TEXT_LIMIT:
+            problems.append(((*where, "footer", "text"), *_too_long(FOOTER_TEXT_LIMIT)))
+        if len(author) > AUTHOR_NAME_LIMIT:
+            problems.append(((*where, "author", "name"), *_too_long(AUTHOR_NAME_LIMIT)))
+        fields = embed.get("fields") or []
+        if len(fields) > FIELDS_LIMIT:
+            problems.append(((*where, "fields"), "BASE_TYPE_MAX_LENGTH", f"Must be {FIELDS_LIMIT} or fewer in length."))
+        for i, field_ in enumerate(fields):
+            for key, limit in FIELD_LIMITS.items():
+                text = field_.get(key) or ""
+                total += len(text)
+                if not text.strip():
+                    problems.append(((*where, "fields", str(i), key), "BASE_TYPE_REQUIRED", "This field is required"))
+                elif len(text) > limit:
+                    problems.append(((*where, "fields", str(i), key), *_too_long(limit)))
+    if total > EMBED_TOTAL_LIMIT:
+        problems.append((("embeds",), "MAX_EMBED_SIZE_EXCEEDED",
+                         f"Embed size exceeds maximum size of {EMBED_TOTAL_LIMIT}"))
+    rows = body.get("components") or []
+    if len(rows) > ROWS_LIMIT:
+        problems.append((("components",), "BASE_TYPE_MAX_LENGTH", f"Must be {ROWS_LIMIT} or fewer in length."))
+    for r, row in enumerate(rows):
+        items = row.get("components") or []
+        if len(items) > ROW_ITEMS_LIMIT:
+            problems.append((("components", str(r), "components"), "BASE_TYPE_MAX_LENGTH",
+                             f"Must be {ROW_ITEMS_LIMIT} or fewer in length."))
+        for i, item in enumerate(items):
+            where = ("components", str(r), "components", str(i))
+            if len(item.get("label") or "") > LABEL_LIMIT:
+                problems.append(((*where, "label"), *_too_long(LABEL_LIMIT)))
+            if len(item.get("custom_id") or "") > CUSTOM_ID_LIMIT:
+                problems.append(((*where, "custom_id"), *_too_long(CUSTOM_ID_LIMIT)))
+    if problems:
+        return problems
+    if not edit and not (content or "").strip() and not embeds and not rows:
+        return EMPTY_MESSAGE
+    return None
 
 
 def guild_of(channel_id: int) -> int:
@@ -244,6 +330,7 @@ class DiscordDouble:
         self.heartbeat_interval = heartbeat_interval
         self.guild_ids = guild_ids
         self.requests: list[Request] = []
+        self.refused: list[Request] = []  # messages refused as Discord refuses them: over a limit, or empty
         self.identifies: list[dict[str, Any]] = []
         self.resumes: list[dict[str, Any]] = []
         self.heartbeats: list[float] = []
@@ -401,6 +488,11 @@ class DiscordDouble:
                 int(parts[1]) in self.history_errors:
             recorded.status = self.history_errors[int(parts[1])]
             return _json({"message": "the double refuses this history", "code": 0}, status=recorded.status)
+        invalid = self._invalid(request.method, parts, body)
+        if invalid is not None:
+            recorded.status = 400
+            self.refused.append(recorded)
+            return _json(invalid, status=400)
         handler = self._route(request.method, parts)
         if handler is None:
             return _json({"message": f"the double does not know {request.method} {path}", "code": 0}, status=404)
@@ -410,6 +502,33 @@ class DiscordDouble:
         response = _json(result)
         response.headers.update(headers)
         return response
+
+    def _invalid(self, method: str, parts: list[str], body: Any) -> dict[str, Any] | None:
+        """Discord's error for a message it would refuse (over a limit, or empty), or None. Only what carries a
+        message is checked: a channel message, an interaction's message response, a follow-up and an edit."""
+        if not isinstance(body, dict) or body.get("multipart"):
+            return None
+        edit = method == "PATCH"
+        if method == "POST" and parts[0] == "interactions" and body.get("type") in (4, 7):
+            problems = message_problems(body.get("data") or {}, edit=body["type"] == 7)
+            prefix: tuple[str, ...] = ("data",)
+        elif (method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"]) or (
+                method == "POST" and parts[0] == "webhooks" and len(parts) == 3) or (
+                edit and parts[0] in ("channels", "webhooks") and "messages" in parts):
+            problems, prefix = message_problems(body, edit=edit), ()
+        else:
+            return None
+        if problems is None:
+            return None
+        if problems is EMPTY_MESSAGE:
+            return {"message": "Cannot send an empty message", "code": 50006}
+        errors: dict[str, Any] = {}
+        for path, code, text in problems:
+            node = errors
+            for key in (*prefix, *path):
+                node = node.setdefault(key, {})
+            node.setdefault("_errors", []).append({"code": code, "message": text})
+        return {"message": "Invalid Form Body", "code": 50035, "errors": errors}
 
     def _rate_limit(self, channel: str) -> tuple[dict[str, str], dict[str, Any] | None]:
         """Discord's per-channel limit on messages: the rate-limit headers, and a 429's body when over it."""

@@ -382,6 +382,27 @@ async def test_oversized_excerpts_are_cut_to_discords_limits(fake_default_bot, d
         assert_within_limits(discord.Embed.from_dict(embed))
         assert embed["description"].count("**") == 2 and "…" in embed["description"]
     assert_within_limits(discord.Embed.from_dict(more.body["data"]["embeds"][0]))
+    assert not double.refused  # and Discord took them
+
+
+async def test_the_double_refuses_what_discord_refuses(fake_default_bot, double) -> None:
+    """The double checks Discord's limits, so a message the bot sends within them is one Discord would take."""
+    async with running(fake_default_bot, double) as bot:
+        channel = bot.get_channel(CHANNEL_ID)
+        with pytest.raises(discord.HTTPException) as long:
+            await channel.send("x" * 2001)
+        big = discord.Embed(title="t", description="d" * 4096)
+        for n in range(2):
+            big.add_field(name=f"f{n}", value="v" * 1024)
+        with pytest.raises(discord.HTTPException) as total:
+            await channel.send(embed=big)  # each part within its limit, 6,000 exceeded in all
+        with pytest.raises(discord.HTTPException) as blank:
+            await channel.send(embed=discord.Embed(title="t").add_field(name="n", value=" "))
+        await channel.send("x" * 2000, embed=discord.Embed(description="d" * 4096))  # at the limits: taken
+    assert (long.value.status, long.value.code) == (400, 50035) and "content" in long.value.text
+    assert total.value.code == 50035 and "6000" in total.value.text
+    assert blank.value.code == 50035 and "required" in blank.value.text
+    assert len(double.refused) == 3 and len(double.replies(CHANNEL_ID)) == 1
 
 
 async def test_cooldown_and_question_length_are_refused_privately(fake_default_bot, double) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
+import discord
 import pytest
 
 from qabot.adapters.discord.format import (
@@ -77,7 +79,7 @@ def test_answer_embed_quotes_the_best_excerpt_with_the_highlight_in_bold(answer:
     assert best.citation.location in embed.fields[0].value
     # up to 3 more sources, as short fields naming their citation
     assert [f.name[:3] for f in embed.fields[1:]] == ["[2]", "[3]", "[4]"]
-    assert answer.excerpts[1].citation.source in embed.fields[1].name
+    assert discord.utils.escape_markdown(answer.excerpts[1].citation.source) in embed.fields[1].name
     assert_within_limits(embed)
 
 
@@ -109,9 +111,37 @@ def test_the_citation_names_title_file_and_place(answer: Answer) -> None:
     titled = best.citation.model_copy(update={"title": "The *Murder* of Trotsky", "url": "https://example.org/t"})
     named = answer.model_copy(update={"excerpts": [best.model_copy(update={"citation": titled})]})
     source = answer_embed(named, shown=4).fields[0].value
-    assert source == f"**[The \\*Murder\\* of Trotsky](<https://example.org/t>)** — `{best.citation.source}`, " + (
-        best.citation.location
-    )
+    # Discord shows an escape's backslash inside a link's text: a title with Markdown is not one, its link follows
+    assert source == f"**The \\*Murder\\* of Trotsky** — `{best.citation.source}`, {best.citation.location} · " + (
+        "[link](<https://example.org/t>)")
+    plain = named.model_copy(update={"excerpts": [best.model_copy(update={"citation": titled.model_copy(
+        update={"title": "The Murder of Trotsky"})})]})
+    assert answer_embed(plain, shown=4).fields[0].value == (
+        f"**[The Murder of Trotsky](<https://example.org/t>)** — `{best.citation.source}`, {best.citation.location}")
+
+
+def links_in(text: str) -> list[str]:
+    """The targets of the masked links Discord makes of ``text``: a '[' not escaped, up to '](url)'."""
+    return re.findall(r"(?<!\\)\[[^\[\]]*(?:\[[^\]]*\][^\[\]]*)*\]\(<?([^)>\s]+)>?\)", text)
+
+
+def test_a_document_cannot_make_a_link_across_the_pieces_it_is_quoted_in(answer: Answer) -> None:
+    """Text is escaped piece by piece (before, highlight, after; title, place): a '[' in one and '](url)' in the next
+    must not make a link, and a link's text is never one Discord would show with backslashes."""
+    best = answer.excerpts[0]
+    text = "See the [docs. Click here](https://evil.example) now. After."
+    start = text.index("Click")
+    split = best.model_copy(update={"text": text, "highlight": text[start:start + 40], "highlight_start": start,
+                                    "highlight_end": start + len("Click here](https://evil.example) now.")})
+    assert not links_in(marked(split, DESCRIPTION_LIMIT))
+    for title, location in (("The [real", "docs](https://evil.example) ¶ 1"), (None, "ana_b [x](<https://evil.example>)"),
+                            ("x](<https://evil.example>) [y", "¶ 2")):
+        citation = best.citation.model_copy(update={"title": title, "location": location,
+                                                    "link": "https://example.org/real"})
+        shown_value = answer_embed(answer.model_copy(update={"excerpts": [best.model_copy(
+            update={"citation": citation})]}), shown=1).fields[0].value
+        assert links_in(shown_value) == ["https://example.org/real"], shown_value
+        assert all("\\" not in linked for linked in re.findall(r"(?<!\\)\[([^\]]*)\]\(", shown_value))
 
 
 def test_unanswered_says_so_and_quotes_nothing() -> None:
@@ -138,6 +168,49 @@ def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
     assert shown.count("**") == 2
 
 
+def shown(text: str) -> str:
+    """What Discord shows of ``text``: a backslash before a character that is not a letter, a digit or a space
+    is an escape, and shows that character."""
+    return re.sub(r"\\([^0-9A-Za-z\s])", r"\1", text)
+
+
+DISCORD_SYNTAX = "<@123> <@!123> <@&123> <#123> <t:0:R> </cmd sub:123> <:x:123> <a:y:123> <id:customize>"
+
+
+def test_discords_own_syntax_in_a_document_is_shown_as_written(answer: Answer) -> None:
+    """Mentions, channels, timestamps, commands and custom emoji quoted from a document show as their text, not as a
+    name, a link, a date or an image; a <url> stays a link; what Discord shows is the source, word for word."""
+    best = answer.excerpts[0]
+    text = f"Said {DISCORD_SYNTAX} at <https://example.org/x>. {DISCORD_SYNTAX} \\<@1> ended. After."
+    highlight = f"{DISCORD_SYNTAX} \\<@1> ended."
+    start = text.index(highlight)
+    tricky = best.model_copy(update={"text": text, "highlight": highlight, "highlight_start": start,
+                                     "highlight_end": start + len(highlight)})
+    quoted = answer.model_copy(update={"question": f"Who said {DISCORD_SYNTAX}?", "excerpts": [tricky] * 6})
+    embed = answer_embed(quoted, shown=4)
+    values = [embed.title, embed.description, *(f.value for f in embed.fields[1:]), more_embed(quoted, 4).title]
+    for value in values:
+        assert not re.search(r"(?<!\\)<(?!https://)", value), value  # every < but the url's is escaped
+    assert shown(embed.description) == f"{text[:start]}**{highlight}**{text[start + len(highlight):]}"
+    assert shown(embed.title) == f"Who said {DISCORD_SYNTAX}?"
+    assert "<https://example.org/x>" in embed.description
+
+
+def test_markdown_in_a_citation_or_a_question_is_escaped_in_field_names_and_titles(answer: Answer) -> None:
+    """Field names and titles render Markdown too: a document's title, section or a chat author's name, and the
+    question, are shown as they are written, never as spoilers, strikes or bold."""
+    title, place = "||Secret|| **Bold**", "~~Struck~~ __Under__ `t` *it*"
+    cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"title": title, "location": place})})
+             for e in answer.excerpts]
+    named = answer.model_copy(update={"question": f"{title} who?", "excerpts": cited})
+    escape = discord.utils.escape_markdown
+    names = [f.name for f in answer_embed(named, shown=4).fields[1:]] + [f.name for f in more_embed(named, 4).fields]
+    assert len(names) == len(answer.excerpts) - 1
+    assert all(name.startswith(f"[{n}] {escape(title)} — ") and name.endswith(f", {escape(place)}")
+               for n, name in enumerate(names, start=2)), names
+    assert more_embed(named, 4).title == f"More sources: {escape(title)} who?"
+
+
 def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
     text = "The assassin struck Trotsky from behind with an ice axe."
     assert clip(text, 100) == text
@@ -146,6 +219,18 @@ def test_clip_cuts_at_a_word_boundary_with_an_ellipsis() -> None:
     kept = clip_start(text, 30)
     assert kept == "…from behind with an ice axe." and len(kept) <= 30
     assert len(clip("x" * 5000, 1024)) == 1024  # one long word: cut inside it, still within the limit
+    long_word = "[3] " + "n" * 300 + ".txt, ¶ 1"  # a word longer than half the room is cut inside, not dropped
+    assert clip(long_word, 120) == long_word[:119] + ELLIPSIS
+    assert clip_start("See " + "n" * 300, 120) == ELLIPSIS + "n" * 119
+
+
+def test_a_long_file_name_is_still_cited_under_more_sources(answer: Answer) -> None:
+    name = "minutes_of_the_observatory_board_" * 10 + ".txt"
+    cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"source": name})})
+             for e in answer.excerpts]
+    named = answer.model_copy(update={"excerpts": cited})
+    for field in [*answer_embed(named, shown=4).fields[1:], *more_embed(named, 4).fields]:
+        assert shown(field.name).startswith("[") and "minutes_of_the_observatory_board_minutes" in shown(field.name)
 
 
 @pytest.mark.parametrize(

@@ -593,6 +593,16 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
                for s in kept.exchange(OTHER_CHANNEL_ID, int(question["id"])))
 
 
+async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
+    from tests.discord_double import user
+
+    name = "||Eve|| **the** `admin` <t:0:R>"  # a display name may hold Markdown
+    async with running(qa, double, **settings(tmp_path)):
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget",
+                                                          member={**user(7), "global_name": name}))
+    assert reply["content"] == FORGOTTEN.format(count=0, name=r"\|\|Eve\|\| \*\*the\*\* \`admin\` \<t:0:R>")
+
+
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
 
 

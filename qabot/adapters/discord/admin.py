@@ -33,7 +33,15 @@ from discord.ext import commands
 
 from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answering, Door, member_key
 from qabot.adapters.discord.buttons import apologise, say
-from qabot.adapters.discord.format import ANSWER_COLOUR, DESCRIPTION_LIMIT, clip, fit_embed, notice
+from qabot.adapters.discord.format import (
+    ANSWER_COLOUR,
+    DESCRIPTION_LIMIT,
+    MESSAGE_LIMIT,
+    clip,
+    fit_embed,
+    markdown,
+    notice,
+)
 from qabot.feedback import summarise, summary_text
 from qabot.index import Outcome
 from qabot.scopes import describe
@@ -148,7 +156,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
         log.info("history: forgot %d message(s) of a member in guild %s, at a manager's request", count,
                  interaction.guild_id)
-        await interaction.followup.send(notice(FORGOTTEN.format(count=count, name=member.display_name)),
+        name = markdown(member.display_name, MESSAGE_LIMIT)  # a member's name may hold Markdown: shown as written
+        await interaction.followup.send(notice(FORGOTTEN.format(count=count, name=name)),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")

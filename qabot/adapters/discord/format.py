@@ -8,8 +8,12 @@ as Python's ``len`` does.
 
 Corpus text is quoted verbatim but escaped with discord.py's ``escape_markdown``, so a
 ``*`` or ``_`` in a document can never break the bold highlight or format the rest of
-the answer; control characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word boundary when there is one, never inside a character
-cluster (a letter and its accents, an emoji sequence), and are marked with an ellipsis.
+the answer, and so is the ``<`` of Discord's own syntax (``<@id>``, ``<#id>``, ``<t:0:R>``,
+``</cmd:id>``, ``<:emoji:id>``), which would show a name, a link, a date or an image instead
+of the text: what Discord shows, once it has read the escapes, is the text. Control
+characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word
+boundary when there is one, never inside a character cluster (a letter and its accents,
+an emoji sequence), and are marked with an ellipsis.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ NOT_FOUND = (
 
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
 _SPACE = re.compile(r"\s")
+_ANGLED = re.compile(r"<(?![^: >]+:/[^ >]+>)")  # a '<', but not one opening <scheme:/url>, which escape_markdown keeps
+_UNLINKABLE = re.compile(r"[\\\[\]]|://")  # what a link's text cannot show as written (see _linkable)
+LINK = "link"  # the text of a citation's link when its title (or place) cannot be it
 _LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that cannot break out of <...>
 
 
@@ -94,7 +101,11 @@ def _cluster_start(text: str, start: int) -> int:
 
 
 def clip(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'."""
+    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'.
+
+    A word longer than half of what is kept (a long file name) is cut inside: going back to
+    the space before it would keep little or nothing ("[3]…" for a source's citation).
+    """
     if len(text) <= limit:
         return text
     if limit < 2:
@@ -102,14 +113,15 @@ def clip(text: str, limit: int) -> str:
     end = limit - len(ELLIPSIS)
     if not text[end].isspace():  # the cut would fall inside a word: go back to the last space
         space = max((m.start() for m in _SPACE.finditer(text, 0, end)), default=-1)
-        if space > 0:
+        if space >= end // 2:
             end = space
     end = _cluster_end(text, end)
     return text[:end].rstrip() + ELLIPSIS
 
 
 def clip_start(text: str, limit: int) -> str:
-    """``text`` if it fits, else its end (cut at a word boundary), after '…'."""
+    """``text`` if it fits, else its end (cut at a word boundary, unless the word is longer than half of what is
+    kept), after '…'."""
     if len(text) <= limit:
         return text
     if limit < 2:
@@ -117,7 +129,7 @@ def clip_start(text: str, limit: int) -> str:
     start = len(text) - (limit - len(ELLIPSIS))
     if not text[start - 1].isspace():  # inside a word: go forward to the next space
         space = _SPACE.search(text, start)
-        if space is not None:
+        if space is not None and space.end() - start <= (len(text) - start) // 2:
             start = space.end()
     start = _cluster_start(text, start)
     return ELLIPSIS + text[start:].lstrip()
@@ -129,7 +141,11 @@ def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
     cut = clip_start if keep_end else clip
     room = limit
     while True:
-        shown = discord.utils.escape_markdown(cut(text, room))
+        # Every '[' is escaped (escape_markdown escapes only a whole [text](url)), so that text quoted in pieces
+        # (before, highlight, after; title, place) cannot make a link across them. A raw control character cannot
+        # be left after ``visible``: \x00 holds the place of a '[' through escape_markdown.
+        shown = discord.utils.escape_markdown(cut(text, room).replace("[", "\x00")).replace("\x00", "\\[")
+        shown = _ANGLED.sub(r"\\<", shown)
         if len(shown) <= limit or room <= 1:
             return shown if len(shown) <= limit else ""
         room -= max(1, len(shown) - limit)  # escaping added characters: cut more
@@ -170,26 +186,42 @@ def file_name(name: str, limit: int) -> str:
     return _escaped(name, limit)
 
 
+def _linkable(shown: str) -> bool:
+    """Whether escaped text shows as written as a link's text: Discord shows the backslash of an escape there as
+    it is, and a bracket could end the link or open another; a web address is left out too."""
+    return _UNLINKABLE.search(shown) is None
+
+
 def cite_markdown(citation: Citation, limit: int) -> str:
     """The citation for a field value: the title in bold, the file as code.
 
     The title (or, without one, the place) links to ``citation.link`` (the highlight in
     the page, or a chat message), else to the document's url, when one is a plain web
-    address that fits.
+    address that fits. A title or place that a link's text cannot show as written (one
+    with Markdown, brackets or a backslash: ``_linkable``) is shown unlinked, followed
+    by a link of its own.
     """
     source = file_name(source_name(citation.source), limit // 2)
     place = _escaped(flat(citation.location), limit - len(source) - 2)
     where = f"{source}, {place}"
     links = [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
     if not citation.title:
-        fitting = (f"{source}, [{place}](<{url}>)" for url in links)
+        fitting = (f"{source}, [{place}](<{url}>)" if _linkable(place) else f"{where} · [{LINK}](<{url}>)"
+                   for url in links)
         return next((linked for linked in fitting if len(linked) <= limit), where)
     title = _escaped(flat(citation.title), max(0, limit - len(where) - 10))
     for url in links:
-        linked = f"**[{title}](<{url}>)** — {where}"
+        linked = (f"**[{title}](<{url}>)** — {where}" if _linkable(title) else
+                  f"**{title}** — {where} · [{LINK}](<{url}>)")
         if title and len(linked) <= limit:
             return linked
     return f"**{title}** — {where}" if title else where
+
+
+def source_field_name(number: int, citation: Citation) -> str:
+    """'[2] Title — source, place', escaped: a field's name renders Markdown as its value does."""
+    prefix = f"[{number}] "
+    return prefix + markdown(cite(citation), SHORT_NAME - len(prefix))
 
 
 def question_title(question: str) -> str:
@@ -216,7 +248,7 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
     embed.add_field(name="Source", value=cite_markdown(best.citation, SOURCE_VALUE), inline=False)
     for number, excerpt in enumerate(answer.excerpts[1:shown], start=2):
         embed.add_field(
-            name=clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME),
+            name=source_field_name(number, excerpt.citation),
             value=markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS,
             inline=False,
         )
@@ -228,12 +260,12 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
 
 def more_embed(answer: Answer, first: int) -> discord.Embed:
     """Excerpts ``first + 1`` onwards, each in full (highlight in bold) under its citation."""
-    embed = discord.Embed(title=clip(f"More sources: {flat(answer.question)}", TITLE_LIMIT), colour=ANSWER_COLOUR)
+    embed = discord.Embed(title=markdown(f"More sources: {answer.question}", TITLE_LIMIT), colour=ANSWER_COLOUR)
     rest = list(enumerate(answer.excerpts, start=1))[first : first + FIELD_COUNT_LIMIT]
     if not rest:
         embed.description = "There are no more sources for this question."
         return embed
-    names = [clip(visible(f"[{number}] {cite(excerpt.citation)}"), SHORT_NAME) for number, excerpt in rest]
+    names = [source_field_name(number, excerpt.citation) for number, excerpt in rest]
     share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
     for name, (_, excerpt) in zip(names, rest, strict=True):
         embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)
