@@ -102,7 +102,7 @@ class QABot:
         ``sources`` keeps the answer to part of the corpus: file or folder names, or glob
         patterns, over citation sources (``"guides/"``, ``"*.pdf"``; see ``qabot.index.scope``).
         Raises ``QuestionError`` for a question that is not text, is empty or too long, for
-        a bad ``k``, for a ``history`` that is not text (one string is one earlier question)
+        a bad ``k``, for a ``history`` that is not text (one string is one earlier question) or too long
         and for ``sources`` that are not patterns.
         """
         scope = Scope.of(sources)

@@ -380,6 +380,13 @@ def test_history_that_is_not_questions_is_a_clear_error(bot, history) -> None:
         bot.ask("Who was married to Trotsky?", history=history)
 
 
+def test_an_earlier_question_over_the_limit_is_a_clear_error(bot) -> None:
+    # "And?" is searched together with the question before it: the limit holds for that one too.
+    with pytest.raises(QuestionError, match=r"an earlier question in history is too long \(2,399,999 characters"):
+        bot.ask("And?", history=["Trotsky " * 300_000])
+    assert bot.ask("And?", history=["Who was married to " + "Trotsky " * 200]).query.endswith("And?")
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 
