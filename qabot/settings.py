@@ -228,6 +228,14 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("corpus_dir", "index_dir", "history_file", "embedding_model", "state_dir", "discord_scopes_file")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # No file name can hold one: the first use of the path would fail deep inside, without naming the setting.
+        if value is not None and "\x00" in str(value):
+            raise ValueError("must not hold a NUL character")
+        return value
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
