@@ -387,6 +387,17 @@ def test_an_earlier_question_over_the_limit_is_a_clear_error(bot) -> None:
     assert bot.ask("And?", history=["Who was married to " + "Trotsky " * 200]).query.endswith("And?")
 
 
+def test_from_settings_with_the_wrong_settings_or_embedder_is_a_clear_error(make_corpus, tmp_path) -> None:
+    from qabot import ModelError
+
+    corpus = make_corpus(GOOD)
+    with pytest.raises(SettingsError, match="settings must be a qabot.Settings .*not str"):
+        QABot.from_settings("corpus", embedder=HashEmbedder())
+    with pytest.raises(ModelError, match="embedder must be a qabot.embedding.Embedder, not str"):
+        QABot.from_settings(corpus_dir=corpus, index_dir=tmp_path / "idx", embedder="all-MiniLM-L6-v2",
+                            _env_file=None)
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 
