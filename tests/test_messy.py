@@ -24,7 +24,7 @@ from qabot.chunking import passages
 from qabot.corpus import document_paragraphs
 from qabot.errors import IndexStoreError
 from qabot.index import BuildConfig, open_index
-from qabot.models import Document
+from qabot.models import Document, Paragraph
 from tests.conftest import FAKE_QABOT, REPO, make_bot
 from tests.fakes import HashEmbedder
 
@@ -396,6 +396,21 @@ def test_from_settings_with_the_wrong_settings_or_embedder_is_a_clear_error(make
     with pytest.raises(ModelError, match="embedder must be a qabot.embedding.Embedder, not str"):
         QABot.from_settings(corpus_dir=corpus, index_dir=tmp_path / "idx", embedder="all-MiniLM-L6-v2",
                             _env_file=None)
+
+
+@pytest.mark.parametrize(("field", "document"), [
+    ("text", Document(doc_id="s1", source="api/s", text="The zebra \udc80 was named Quintus.")),
+    ("source", Document(doc_id="s1", source="api/\ud800", text="The zebra was named Quintus.")),
+    ("paragraph 1's author", Document(doc_id="s1", source="api/s", text="The zebra was named Quintus.",
+                                      paragraphs=(Paragraph(start=0, end=28, number=1, author="Q\udc80"),))),
+])
+def test_a_document_holding_a_lone_surrogate_is_a_clear_error(bot, field, document) -> None:
+    from qabot.errors import DocumentError
+
+    # Such text can be neither stored nor quoted as JSON: refused at the door, and nothing is changed.
+    with pytest.raises(DocumentError, match=f"its {field} holds a lone surrogate"):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."), document])
+    assert [s.source for s in bot.sources("api/")] == []
 
 
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
