@@ -418,6 +418,10 @@ def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
 
     with pytest.raises(DocumentError, match="doc_ids must be strings, not int"):
         bot.delete(5)
+    with pytest.raises(DocumentError, match=r"doc_ids: 'z\\udc80' holds a lone surrogate"):
+        bot.delete(["z1", "z\udc80"])
+    with pytest.raises(DocumentError, match=r"sources: 'api/\\ud800' holds a lone surrogate"):
+        bot.delete(sources="api/\ud800")
 
 
 def test_ask_after_close_is_a_clear_error(bot) -> None:

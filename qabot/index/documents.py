@@ -108,4 +108,6 @@ def strings(values: Iterable[str], name: str) -> list[str]:
         raise DocumentError(f"{name} must be strings, not {type(values).__name__}") from None
     if not all(isinstance(v, str) and v for v in items):
         raise DocumentError(f"{name} must be strings")
+    if bad := next((v for v in items if _SURROGATE.search(v)), None):
+        raise DocumentError(f"{name}: {bad!r} holds a lone surrogate, which no document's {name[:-1]} can hold")
     return items
