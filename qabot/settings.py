@@ -306,6 +306,12 @@ def load_settings(**overrides: Any) -> Settings:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
+    except UnicodeDecodeError as exc:  # only the .env file is decoded here
+        raise SettingsError(f"the settings file {Path('.env').resolve()} is not UTF-8 text (byte {exc.start}: "
+                            f"{exc.reason}); fix or remove it") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {exc.filename or Path('.env').resolve()}: "
+                            f"{exc.strerror or exc}") from None
     _warn_unknown_env()
     return settings
 

@@ -94,6 +94,13 @@ def test_a_path_holding_a_nul_is_refused_by_name(monkeypatch, tmp_path, variable
         load_settings()
 
 
+def test_a_dotenv_that_is_not_utf8_is_named(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"QABOT_TOP_K=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=f"the settings file {tmp_path}/.env is not UTF-8 text"):
+        load_settings()
+
+
 def test_bad_token_value_is_not_echoed() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None, discord_token=987654321)
