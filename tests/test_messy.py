@@ -559,6 +559,18 @@ def test_links_outside_the_corpus_are_skipped_unless_allowed(make_corpus, tmp_pa
     allowed.close()
 
 
+def test_a_linked_folder_is_read_under_its_own_name_however_deep(make_corpus, fake_bot_for) -> None:
+    corpus = make_corpus({"a/own.txt": "Community A's crane lifted apples.",
+                          "z/deep/private.txt": "Community Z's private crane lifted zinc."})
+    (corpus / "a" / "link").symlink_to(corpus / "z" / "deep", target_is_directory=True)  # walked before z/ is
+    bot = fake_bot_for(corpus)
+    assert [s.source for s in bot.sources()] == ["a/own.txt", "z/deep/private.txt"]
+    # So a scope of a/ does not quote z's file, and z/'s scope keeps it.
+    answer = bot.ask("What did the crane lift?", sources="a/")
+    assert answer.excerpts and all(not ex.citation.source.startswith("z/") for ex in answer.excerpts)
+    assert [s.source for s in bot.sources("z/")] == ["z/deep/private.txt"]
+
+
 def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:
     corpus = make_corpus({"sub/a.txt": "The harbour was dredged in 1911."})
     (corpus / "sub" / "loop").symlink_to(corpus, target_is_directory=True)
