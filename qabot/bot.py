@@ -23,7 +23,7 @@ from typing import Any, Self
 
 from qabot import embedding
 from qabot.embedding import Embedder
-from qabot.errors import QABotError
+from qabot.errors import ModelError, QABotError, SettingsError
 from qabot.index import LivingIndex, Manifest, Refresh, SearchEngine
 from qabot.index.scope import Scope
 from qabot.models import Answer, Document, Excerpt, PassageContext, RankedDocument, SourceInfo
@@ -77,6 +77,11 @@ class QABot:
         index in step with the corpus folder while the bot runs; ``notify`` hears what
         happens to the index (a change, why it happened, a change that failed).
         """
+        if settings is not None and not isinstance(settings, Settings):
+            raise SettingsError(f"settings must be a qabot.Settings (from qabot.load_settings), not "
+                                f"{type(settings).__name__}")
+        if embedder is not None and not callable(getattr(embedder, "embed_with_spans", None)):
+            raise ModelError(f"embedder must be a qabot.embedding.Embedder, not {type(embedder).__name__}")
         if settings is None:
             settings = load_settings(**overrides)
         elif overrides:
@@ -102,7 +107,7 @@ class QABot:
         ``sources`` keeps the answer to part of the corpus: file or folder names, or glob
         patterns, over citation sources (``"guides/"``, ``"*.pdf"``; see ``qabot.index.scope``).
         Raises ``QuestionError`` for a question that is not text, is empty or too long, for
-        a bad ``k``, for a ``history`` that is not text (one string is one earlier question)
+        a bad ``k``, for a ``history`` that is not text (one string is one earlier question) or too long
         and for ``sources`` that are not patterns.
         """
         scope = Scope.of(sources)

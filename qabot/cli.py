@@ -321,7 +321,8 @@ def discord_sync(ctx: _Context) -> None:
 
 
 @cli.group(invoke_without_command=True)
-@click.option("--guild", "guild_id", type=int, help="Only the answers given in this Discord server (its id).")
+@click.option("--guild", "guild_id", type=click.IntRange(0, 2**63 - 1),  # a Discord id; and what SQLite can hold
+              help="Only the answers given in this Discord server (its id).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 @_one_line_errors

@@ -228,6 +228,14 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("corpus_dir", "index_dir", "history_file", "embedding_model", "state_dir", "discord_scopes_file")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # No file name can hold one: the first use of the path would fail deep inside, without naming the setting.
+        if value is not None and "\x00" in str(value):
+            raise ValueError("must not hold a NUL character")
+        return value
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
@@ -298,6 +306,12 @@ def load_settings(**overrides: Any) -> Settings:
         settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
+    except UnicodeDecodeError as exc:  # only the .env file is decoded here
+        raise SettingsError(f"the settings file {Path('.env').resolve()} is not UTF-8 text (byte {exc.start}: "
+                            f"{exc.reason}); fix or remove it") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {exc.filename or Path('.env').resolve()}: "
+                            f"{exc.strerror or exc}") from None
     _warn_unknown_env()
     return settings
 

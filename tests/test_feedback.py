@@ -187,6 +187,8 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
     assert "Most-asked unanswered questions" in summary.stdout and "capital of Peru" in summary.stdout
     as_json = json.loads(qabot("feedback", "--json", "--guild", "7").stdout)
     assert (as_json["answers"], as_json["helpful"]) == (1, 1)
+    too_big = qabot("feedback", "--guild", str(2**64))  # no Discord id is this large, nor any SQLite integer
+    assert too_big.returncode == 2 and "Invalid value for '--guild'" in too_big.stderr.splitlines()[-1]
 
     exported = qabot("feedback", "export", str(tmp_path / "out.jsonl"))
     assert exported.returncode == 0, exported.stderr

@@ -24,7 +24,7 @@ from qabot.chunking import passages
 from qabot.corpus import document_paragraphs
 from qabot.errors import IndexStoreError
 from qabot.index import BuildConfig, open_index
-from qabot.models import Document
+from qabot.models import Document, Paragraph
 from tests.conftest import FAKE_QABOT, REPO, make_bot
 from tests.fakes import HashEmbedder
 
@@ -380,11 +380,48 @@ def test_history_that_is_not_questions_is_a_clear_error(bot, history) -> None:
         bot.ask("Who was married to Trotsky?", history=history)
 
 
+def test_an_earlier_question_over_the_limit_is_a_clear_error(bot) -> None:
+    # "And?" is searched together with the question before it: the limit holds for that one too.
+    with pytest.raises(QuestionError, match=r"an earlier question in history is too long \(2,399,999 characters"):
+        bot.ask("And?", history=["Trotsky " * 300_000])
+    assert bot.ask("And?", history=["Who was married to " + "Trotsky " * 200]).query.endswith("And?")
+
+
+def test_from_settings_with_the_wrong_settings_or_embedder_is_a_clear_error(make_corpus, tmp_path) -> None:
+    from qabot import ModelError
+
+    corpus = make_corpus(GOOD)
+    with pytest.raises(SettingsError, match="settings must be a qabot.Settings .*not str"):
+        QABot.from_settings("corpus", embedder=HashEmbedder())
+    with pytest.raises(ModelError, match="embedder must be a qabot.embedding.Embedder, not str"):
+        QABot.from_settings(corpus_dir=corpus, index_dir=tmp_path / "idx", embedder="all-MiniLM-L6-v2",
+                            _env_file=None)
+
+
+@pytest.mark.parametrize(("field", "document"), [
+    ("text", Document(doc_id="s1", source="api/s", text="The zebra \udc80 was named Quintus.")),
+    ("source", Document(doc_id="s1", source="api/\ud800", text="The zebra was named Quintus.")),
+    ("paragraph 1's author", Document(doc_id="s1", source="api/s", text="The zebra was named Quintus.",
+                                      paragraphs=(Paragraph(start=0, end=28, number=1, author="Q\udc80"),))),
+])
+def test_a_document_holding_a_lone_surrogate_is_a_clear_error(bot, field, document) -> None:
+    from qabot.errors import DocumentError
+
+    # Such text can be neither stored nor quoted as JSON: refused at the door, and nothing is changed.
+    with pytest.raises(DocumentError, match=f"its {field} holds a lone surrogate"):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."), document])
+    assert [s.source for s in bot.sources("api/")] == []
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 
     with pytest.raises(DocumentError, match="doc_ids must be strings, not int"):
         bot.delete(5)
+    with pytest.raises(DocumentError, match=r"doc_ids: 'z\\udc80' holds a lone surrogate"):
+        bot.delete(["z1", "z\udc80"])
+    with pytest.raises(DocumentError, match=r"sources: 'api/\\ud800' holds a lone surrogate"):
+        bot.delete(sources="api/\ud800")
 
 
 def test_ask_after_close_is_a_clear_error(bot) -> None:
@@ -520,6 +557,18 @@ def test_links_outside_the_corpus_are_skipped_unless_allowed(make_corpus, tmp_pa
     allowed = make_bot(corpus, tmp_path / "idx2", HashEmbedder(), corpus_external_links=True)
     assert {"link.txt", "folder/passwords.txt"} <= {s.source for s in allowed.sources()}
     allowed.close()
+
+
+def test_a_linked_folder_is_read_under_its_own_name_however_deep(make_corpus, fake_bot_for) -> None:
+    corpus = make_corpus({"a/own.txt": "Community A's crane lifted apples.",
+                          "z/deep/private.txt": "Community Z's private crane lifted zinc."})
+    (corpus / "a" / "link").symlink_to(corpus / "z" / "deep", target_is_directory=True)  # walked before z/ is
+    bot = fake_bot_for(corpus)
+    assert [s.source for s in bot.sources()] == ["a/own.txt", "z/deep/private.txt"]
+    # So a scope of a/ does not quote z's file, and z/'s scope keeps it.
+    answer = bot.ask("What did the crane lift?", sources="a/")
+    assert answer.excerpts and all(not ex.citation.source.startswith("z/") for ex in answer.excerpts)
+    assert [s.source for s in bot.sources("z/")] == ["z/deep/private.txt"]
 
 
 def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:

@@ -212,8 +212,29 @@ def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> No
     assert chat(":scope nowhere/") == "" and chat.errors() == [
         "error: no indexed document matches nowhere; :sources lists them"]
     assert chat.session.scope == ("bakery.txt",)  # a mistake leaves the scope as it was
-    assert chat(":scope *") == "Answering from the whole corpus.\n"
+    widened = chat(":scope *")
+    assert widened == "Answering from the whole corpus. The last answer came from the scope before: ask again.\n"
     assert "lighthouse.md" in chat("Who was Tobias Wren?")
+
+
+def test_a_new_scope_sets_the_last_answer_aside(chat: Chat, tmp_path: Path) -> None:
+    from qabot.feedback import FeedbackStore, state_dir
+
+    chat(":k 1")
+    assert "lighthouse.md" in chat("Who was Tobias Wren?")
+    narrowed = chat(":scope bakery.txt")
+    assert narrowed.endswith("The last answer came from the scope before: ask again.\n")
+    # Nothing the old answer quoted comes back from the new scope: not opened, not in :json, not recorded.
+    for command in (":open 1", ":more", ":json", ":good"):
+        assert chat(command) == ""
+    assert chat.errors() == ["error: ask a question first"] * 4
+    assert "bakery.txt" in chat("Who was Tobias Wren?")
+    assert chat(":good").startswith("Noted: helpful")
+    chat.session.close()
+    (recorded,) = FeedbackStore(state_dir(chat.bot.settings)).answers()
+    assert (recorded.doc_id, recorded.scope) == ("bakery.txt", ["bakery.txt"])
+    assert chat(":scope bakery.txt") == "Answering only from bakery.txt (1 file(s)); :scope * for all.\n"
+    assert chat.session.answer is not None  # the same scope again keeps it
 
 
 def test_the_scope_is_repeated_inert(make_corpus, fake_bot_for) -> None:

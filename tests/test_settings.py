@@ -84,6 +84,23 @@ def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str
         load_settings(_env_file=None)
 
 
+@pytest.mark.parametrize("variable", ["QABOT_INDEX_DIR", "QABOT_CORPUS_DIR", "QABOT_STATE_DIR", "QABOT_HISTORY_FILE",
+                                      "QABOT_DISCORD_SCOPES_FILE"])
+def test_a_path_holding_a_nul_is_refused_by_name(monkeypatch, tmp_path, variable: str) -> None:
+    # No environment variable can hold a NUL, but a .env file can; the path would fail deep inside, unnamed.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(f"{variable}=idx\x00x\n".encode())
+    with pytest.raises(SettingsError, match=f"bad setting {variable}: .*must not hold a NUL character"):
+        load_settings()
+
+
+def test_a_dotenv_that_is_not_utf8_is_named(monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"QABOT_TOP_K=\xff\xfe\n")
+    with pytest.raises(SettingsError, match=f"the settings file {tmp_path}/.env is not UTF-8 text"):
+        load_settings()
+
+
 def test_bad_token_value_is_not_echoed() -> None:
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None, discord_token=987654321)

@@ -258,23 +258,32 @@ class Session:
         print_context(self.console, number, self.bot.context(excerpt), excerpt)
 
     def set_scope(self, text: str | None) -> None:
-        """``:scope``: show the scope, or answer only from the files ``text``'s patterns name (``*``: all)."""
+        """``:scope``: show the scope, or answer only from the files ``text``'s patterns name (``*``: all).
+
+        A new scope sets the last answer aside: it was searched in the scope before, so
+        ``:open``, ``:more``, ``:json`` and the votes would show or record it as this one's.
+        """
+        note = ""
         if text is not None:
             patterns = text.split()
             if patterns == ["*"]:
-                self.scope = None
+                scope = None
             else:
-                scope = Scope.of(patterns)
-                assert scope is not None
-                if not self.bot.sources(scope.patterns):
-                    raise CommandError(f"no indexed document matches {' '.join(scope.patterns)}; "
+                found = Scope.of(patterns)
+                assert found is not None
+                if not self.bot.sources(found.patterns):
+                    raise CommandError(f"no indexed document matches {' '.join(found.patterns)}; "
                                        ":sources lists them")
-                self.scope = scope.patterns
+                scope = found.patterns
+            if scope != self.scope and self.answer is not None:
+                self.answer, self.shown, self.answer_id = None, [], None
+                note = " The last answer came from the scope before: ask again."
+            self.scope = scope
         if self.scope is None:
-            self.say("Answering from the whole corpus.")
+            self.say("Answering from the whole corpus." + note)
         else:
             files = len(self.bot.sources(self.scope))
-            self.say(f"Answering only from {', '.join(self.scope)} ({files} file(s)); :scope * for all.")
+            self.say(f"Answering only from {', '.join(self.scope)} ({files} file(s)); :scope * for all." + note)
 
     def vote(self, helpful: bool) -> None:
         """``:good`` / ``:bad``: keep the last answer and this vote in the state database."""

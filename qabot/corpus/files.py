@@ -95,38 +95,54 @@ def find_files(
             reason = f"unknown file type (qabot reads {describe(suffixes)})"
         return reason
 
-    for folder, dirs, names in os.walk(corpus_dir, onerror=failed, followlinks=True):
-        kept = []
-        # Real folders before links, so that a folder is read under its own name.
-        for name in sorted(dirs, key=lambda n: (os.path.islink(os.path.join(folder, n)), n)):
-            path = Path(folder) / name
-            if name.startswith(".") or (own is not None and Path(os.path.realpath(path)) == own):
-                continue
-            try:
-                reason = folder_reason(path)
-            except OSError as exc:  # a path too long, a folder that vanished
-                reason = f"cannot be read ({exc.strerror or exc})"
-            if reason:
-                warn(f"skipping {relative(path)}/: {reason}")
-            if reason is None:
-                kept.append(name)
-        dirs[:] = kept
-        within = Path(os.path.relpath(folder, corpus_dir)).parts  # the folder's path inside the corpus, once
-        within = () if within == (".",) else within
-        here = Path(folder)
-        for name in names:
-            if name.startswith("."):
-                continue
-            path = os.path.join(folder, name)
-            try:
-                reason = file_reason(path)
-            except OSError as exc:
-                reason = f"cannot be read ({exc.strerror or exc})"
-            if reason:
-                warn(f"skipping {relative(path)}: {reason}")
-                continue
-            parts = (*within, name)
-            found.append((parts, CorpusFile(path=here / name, name=display_name("/".join(parts)))))
+    def decide(path: Path) -> bool:
+        """Whether to read the folder at ``path`` (a link's target once); why not is warned about."""
+        try:
+            reason = folder_reason(path)
+        except OSError as exc:  # a path too long, a folder that vanished
+            reason = f"cannot be read ({exc.strerror or exc})"
+        if reason:
+            warn(f"skipping {relative(path)}/: {reason}")
+        return reason is None
+
+    # Every real folder is read before any link to a folder, however deep either lies, so that a folder
+    # is read under its own name: a link to it is no second copy, and does not carry it into another
+    # folder (which would put it in that folder's scopes, and take it out of its own).
+    links: list[Path] = []
+    tops = [corpus_dir]
+    while tops:
+        for folder, dirs, names in os.walk(tops.pop(), onerror=failed):
+            kept = []
+            for name in sorted(dirs):
+                path = Path(folder) / name
+                if name.startswith(".") or (own is not None and Path(os.path.realpath(path)) == own):
+                    continue
+                if os.path.islink(path):
+                    links.append(path)
+                elif decide(path):
+                    kept.append(name)
+            dirs[:] = kept
+            within = Path(os.path.relpath(folder, corpus_dir)).parts  # the folder's path inside the corpus, once
+            within = () if within == (".",) else within
+            here = Path(folder)
+            for name in names:
+                if name.startswith("."):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    reason = file_reason(path)
+                except OSError as exc:
+                    reason = f"cannot be read ({exc.strerror or exc})"
+                if reason:
+                    warn(f"skipping {relative(path)}: {reason}")
+                    continue
+                parts = (*within, name)
+                found.append((parts, CorpusFile(path=here / name, name=display_name("/".join(parts)))))
+        while links and not tops:  # the next link that leads to a folder not read yet
+            link = min(links)
+            links.remove(link)
+            if decide(link):
+                tops.append(link)
     return [file for _, file in sorted(found, key=lambda item: item[0])]
 
 

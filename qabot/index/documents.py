@@ -9,12 +9,15 @@ one's that are unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from qabot.errors import DocumentError
 from qabot.index.changes import Transaction, document_digest
 from qabot.index.ingest import Ingest
 from qabot.models import Document
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document], corpus_files: set[str]
@@ -76,8 +79,24 @@ def checked(documents: Iterable[Document]) -> list[Document]:
             raise DocumentError(f"upsert takes Document values (qabot.models.Document), not {type(document).__name__}")
         if not document.doc_id.strip() or not document.source.strip():
             raise DocumentError("a document needs a doc_id and a source")
+        if field := _unencodable(document):
+            raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: its {field} holds a lone "
+                                "surrogate, which is not text (decode the bytes it came from with errors='replace')")
         out[(document.source, document.doc_id)] = document
     return list(out.values())
+
+
+def _unencodable(document: Document) -> str | None:
+    """The first field of ``document`` (or of one of its paragraphs) that cannot be written as UTF-8, or None.
+
+    Such text could be neither stored, nor quoted as JSON, nor sent: it is refused at the door.
+    """
+    parts = [("", document), *((f"paragraph {n}'s ", p) for n, p in enumerate(document.paragraphs or (), 1))]
+    for where, part in parts:
+        for name, value in part.__dict__.items():
+            if isinstance(value, str) and _SURROGATE.search(value):
+                return f"{where}{name}"
+    return None
 
 
 def strings(values: Iterable[str], name: str) -> list[str]:
@@ -89,4 +108,6 @@ def strings(values: Iterable[str], name: str) -> list[str]:
         raise DocumentError(f"{name} must be strings, not {type(values).__name__}") from None
     if not all(isinstance(v, str) and v for v in items):
         raise DocumentError(f"{name} must be strings")
+    if bad := next((v for v in items if _SURROGATE.search(v)), None):
+        raise DocumentError(f"{name}: {bad!r} holds a lone surrogate, which no document's {name[:-1]} can hold")
     return items

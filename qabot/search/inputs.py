@@ -6,7 +6,9 @@ Every argument gets a ``QuestionError`` with a one-line message, or a documented
   surrogates (a broken encoding, or undecodable bytes in a command-line argument) are
   removed, whitespace is collapsed; empty or longer than the limit is an error;
 - ``history`` is the earlier questions of the conversation, oldest first: a list (or any
-  sequence) of text, or one question as a plain string; None is no history;
+  sequence) of text, or one question as a plain string; None is no history. Each is
+  cleaned like a question, and one longer than the limit is an error (a follow-up can
+  search for the question before it, so the limit holds for what is searched);
 - ``k`` and ``n`` are whole numbers from 1; ``k`` is capped at 50.
 """
 
@@ -64,8 +66,8 @@ def readable(question: str) -> str:
     return _SURROGATE.sub("\ufffd", question)
 
 
-def clean_history(history: object) -> list[str]:
-    """The earlier questions, cleaned like a question; empty ones are dropped."""
+def clean_history(history: object, limit: int) -> list[str]:
+    """The earlier questions, cleaned like a question; empty ones are dropped, one longer than ``limit`` refused."""
     if history is None:
         return []
     if isinstance(history, str):
@@ -76,7 +78,11 @@ def clean_history(history: object) -> list[str]:
     if not all(isinstance(item, str) for item in items):
         wrong = next(type(item).__name__ for item in items if not isinstance(item, str))
         raise QuestionError(f"history must hold earlier questions as text, not {wrong}")
-    return [clean for item in items if (clean := _clean(item))]
+    cleaned = [clean for item in items if (clean := _clean(item))]
+    if too_long := next((text for text in cleaned if len(text) > limit), None):
+        raise QuestionError(f"an earlier question in history is too long ({len(too_long):,} characters; "
+                            f"the limit is {limit:,})")
+    return cleaned
 
 
 def check_count(value: object, name: str, cap: int | None = None) -> int:

@@ -78,7 +78,7 @@ class Retriever:
     ) -> Answer:
         cleaned = clean_question(question, self.config.max_question_chars)
         k = check_k(k)
-        query = followup.resolve(cleaned, clean_history(history))
+        query = followup.resolve(cleaned, clean_history(history, self.config.max_question_chars))
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         idf = self.engine.idf(list(dict.fromkeys(tokens)))
