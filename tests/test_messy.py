@@ -528,13 +528,14 @@ def test_invisible_marks_and_tags_are_shown_and_escaped_in_json() -> None:
 
 def test_discord_output_escapes_control_characters() -> None:
     from qabot.adapters.discord.format import answer_embed
+    from tests.test_discord_format import shown as displayed
     from tests.answers import answer, excerpt
 
     hostile = excerpt("x\x1b.txt", "Sec\x00tion", 1, "Before \x1b[2J.", "The code \x9b31m is :x:.", "After \u202e.")
     embed = answer_embed(answer().model_copy(update={"excerpts": [hostile]}), shown=1)
     shown = json.dumps(embed.to_dict(), ensure_ascii=False)
     assert "\x1b" not in shown and "\x9b" not in shown and "\u202e" not in shown and "\\u0000" not in shown
-    assert "␛[2J" in shown
+    assert "␛[2J" in displayed(embed.description)  # what Discord shows once it has read the escapes
 
 
 # -- symlinks -----------------------------------------------------------------------------
