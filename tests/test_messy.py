@@ -528,8 +528,8 @@ def test_invisible_marks_and_tags_are_shown_and_escaped_in_json() -> None:
 
 def test_discord_output_escapes_control_characters() -> None:
     from qabot.adapters.discord.format import answer_embed
-    from tests.test_discord_format import shown as displayed
     from tests.answers import answer, excerpt
+    from tests.test_discord_format import shown as displayed
 
     hostile = excerpt("x\x1b.txt", "Sec\x00tion", 1, "Before \x1b[2J.", "The code \x9b31m is :x:.", "After \u202e.")
     embed = answer_embed(answer().model_copy(update={"excerpts": [hostile]}), shown=1)
