@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qabot.errors import CorpusFolderError, QABotError
+from qabot.logs import setup_logging
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -25,22 +26,6 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger("qabot")
-
-
-class _LineFormatter(logging.Formatter):
-    """'warning: skipping notes.txt: ...', with anything a file name could smuggle in made visible."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {visible(record.getMessage())}"
-
-
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_LineFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("qabot").setLevel(level)
 
 
 def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -95,7 +80,7 @@ class _Context:
             from qabot.settings import load_settings
 
             self._settings = load_settings(**self.overrides)
-            _setup_logging(self._settings.log_level)
+            setup_logging(self._settings.log_level)
         return self._settings
 
     def bot(self, **kwargs: Any) -> QABot:
@@ -150,7 +135,7 @@ def cli(ctx: click.Context) -> None:
     Settings come from QABOT_* environment variables and from .env in the folder qabot
     is run from (see .env.example). --corpus and --index go before or after the command.
     """
-    _setup_logging("WARNING")
+    setup_logging("WARNING")
     ctx.ensure_object(_Context)
 
 

@@ -94,7 +94,10 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
         progress=False, memory=False,
     )
     assert len(report.query) == 1 and not report.build
-    assert any("SciFact not found" in note for note in report.notes)
+    # Each note says where the data was looked for, and which option points elsewhere: a clone has no ../shared/eval/.
+    where = tmp_path / "nowhere" / "corpus.jsonl"
+    assert any(note.startswith(f"SciFact not found at {where} (--scifact DIR") for note in report.notes), report.notes
+    assert any(note.startswith("no dev file (--dev FILE)") for note in report.notes), report.notes
 
 
 def test_synthetic_vectors_are_unit_length_and_spans_follow_their_passage() -> None:

@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -36,7 +37,7 @@ from qabot.adapters.discord.bot import bot_token
 from qabot.adapters.discord.cog import APOLOGY, NOT_HERE
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
-from qabot.errors import SettingsError
+from qabot.errors import QABotError, SettingsError
 from qabot.settings import load_settings
 from tests.conftest import QABOT
 from tests.discord_double import (
@@ -599,6 +600,21 @@ async def test_a_well_formed_token_discord_rejects_is_called_rejected_not_malfor
         await asyncio.wait_for(serve(bot, token), 20)
     assert str(caught.value).startswith("Discord rejected QABOT_DISCORD_TOKEN") and token not in str(caught.value)
     assert bot.is_closed() and not double.identifies
+
+
+async def test_discord_out_of_reach_is_one_line_that_says_so(fake_default_bot, monkeypatch) -> None:
+    # No network (a DNS failure, a refused connection): "cannot reach Discord", not "unexpected ClientConnectorError".
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setattr(Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    bot = build_bot(fake_default_bot, load_settings(_env_file=None))
+    with pytest.raises(QABotError) as caught:
+        await asyncio.wait_for(serve(bot, TOKEN), 20)
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach Discord (Cannot connect to host 127.0.0.1:{port}")
+    assert message.endswith("check this machine's network") and "\n" not in message and TOKEN not in message
+    assert bot.is_closed()
 
 
 @pytest.mark.parametrize(

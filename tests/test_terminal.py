@@ -91,6 +91,27 @@ def test_print_answer_is_plain_off_a_terminal_and_styled_on_one() -> None:
     assert "The Quillon Light — lighthouse.md, § The keepers, ¶ 2" in shown and "score 0.500" in shown
 
 
+def test_a_citation_too_long_for_the_terminal_is_wrapped_not_cut() -> None:
+    # An 80-column terminal cut "[1] file.txt, § A long section title, ¶ 25" after the
+    # section, and the paragraph, the part that says where to look, was lost.
+    answer = Answer(question="How long?", query="How long?", answered=True, excerpts=[WREN])
+    for width in (100, 60, 40):
+        out = io.StringIO()
+        print_answer(Console(file=out, force_terminal=True, color_system=None, width=width), answer)
+        shown = out.getvalue()
+        lines = shown.splitlines()
+        assert all(len(line) <= width for line in lines)
+        assert " ".join(line.strip("╭╮│╰╯─ ") for line in lines).count("¶ 2") == 1, shown
+        if width == 100:  # it fits: the citation is the panel's title, as before
+            assert lines[0].startswith("╭─ [1] The Quillon Light — lighthouse.md, § The keepers, ¶ 2 ─")
+        else:
+            assert lines[0].startswith("╭─ [1] ─") and "The Quillon Light" in lines[1]
+    context = PassageContext(citation=WREN.citation, before=[], paragraph=WREN.text, after=[])
+    out = io.StringIO()
+    print_context(Console(file=out, force_terminal=True, color_system=None, width=40), 1, context, WREN)
+    assert "¶ 2" in out.getvalue()
+
+
 def test_open_marks_the_excerpts_own_sentence_even_when_the_paragraph_repeats_it() -> None:
     # The paragraph says "Wren kept the light." twice; the excerpt's highlight is the second.
     paragraph = "Wren kept the light. Storms came. Wren kept the light."

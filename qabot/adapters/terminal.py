@@ -18,10 +18,15 @@ document can never move the cursor, recolour, clear or retitle the terminal.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from qabot.adapters import render
 from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
 from qabot.text import flat, visible
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.panel import Panel
 
 NOT_FOUND = "Not found in the corpus."
 HIGHLIGHT_STYLE = "bold yellow"
@@ -110,8 +115,25 @@ def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str
     return f"[{number}] {cite(context.citation)}\n" + "\n\n".join(blocks)
 
 
-def rich_excerpt(number: int, excerpt: Excerpt):  # noqa: ANN201 - rich renderable
+def _cited_panel(
+    number: int, citation: Citation, body: RenderableType, width: int | None, subtitle: str | None = None
+) -> Panel:
+    """A panel titled ``[n] citation``, or, where that title would not fit ``width``, titled
+    ``[n]`` with the citation wrapped at the top of its body: rich cuts a long title short,
+    and the end of a citation (the paragraph, the page) is the part that must not go."""
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.text import Text
+
+    numbered = Text(f"[{number}]", style="bold")
+    cited = Text(cite(citation), style="cyan")
+    title = Text.assemble(numbered, " ", cited)
+    if width is not None and title.cell_len + 6 > width:  # the border draws "╭─ " and " ─╮" round it
+        title, body = numbered, Group(cited, body)
+    return Panel(body, title=title, title_align="left", subtitle=subtitle, subtitle_align="right")
+
+
+def rich_excerpt(number: int, excerpt: Excerpt, width: int | None = None):  # noqa: ANN201 - rich renderable
     from rich.text import Text
 
     body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
@@ -119,13 +141,11 @@ def rich_excerpt(number: int, excerpt: Excerpt):  # noqa: ANN201 - rich renderab
         from rich.console import Group
 
         body = Group(body, Text(f"link: {target}", style="dim"))
-    title = Text(f"[{number}] ", style="bold") + Text(cite(excerpt.citation), style="cyan")
-    return Panel(body, title=title, title_align="left", subtitle=f"score {excerpt.score:.3f}", subtitle_align="right")
+    return _cited_panel(number, excerpt.citation, body, width, subtitle=f"score {excerpt.score:.3f}")
 
 
-def rich_context(number: int, context: PassageContext, excerpt: Excerpt):  # noqa: ANN201 - rich renderable
+def rich_context(number: int, context: PassageContext, excerpt: Excerpt, width: int | None = None):  # noqa: ANN201
     from rich.console import Group
-    from rich.panel import Panel
     from rich.text import Text
 
     start, end = _highlight_span(context, excerpt)
@@ -133,8 +153,7 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt):  # noq
     blocks.append(_rich_marked(context.paragraph, start, end))
     blocks.extend(Text(_line(text), style="dim") for text in context.after)
     spaced = [part for block in blocks for part in (block, Text())][:-1]
-    title = Text(f"[{number}] ", style="bold") + Text(cite(context.citation), style="cyan")
-    return Panel(Group(*spaced), title=title, title_align="left")
+    return _cited_panel(number, context.citation, Group(*spaced), width)
 
 
 def print_answer(console, answer: Answer, first: int = 1, note_query: bool = True) -> None:  # noqa: ANN001
@@ -152,7 +171,7 @@ def print_answer(console, answer: Answer, first: int = 1, note_query: bool = Tru
         note = NOT_FOUND + (" These are only the closest passages:" if answer.excerpts else "")
         console.print(note, style="bold red")
     for i, excerpt in enumerate(answer.excerpts):
-        console.print(rich_excerpt(first + i, excerpt))
+        console.print(rich_excerpt(first + i, excerpt, console.width))
 
 
 def print_context(console, number: int, context: PassageContext, excerpt: Excerpt) -> None:  # noqa: ANN001
@@ -160,7 +179,7 @@ def print_context(console, number: int, context: PassageContext, excerpt: Excerp
     if not console.is_terminal:
         console.print(plain_context(number, context, excerpt), **INERT, soft_wrap=True)
         return
-    console.print(rich_context(number, context, excerpt))
+    console.print(rich_context(number, context, excerpt, console.width))
 
 
 def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console

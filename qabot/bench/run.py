@@ -20,6 +20,7 @@ from qabot.bench.scale import bench_scale
 from qabot.bot import QABot
 from qabot.embedding import Embedder, make_embedder
 from qabot.settings import Settings, load_settings
+from qabot.text import visible
 
 
 def bench_settings(**overrides: object) -> Settings:
@@ -33,6 +34,11 @@ class _Floors:
 
     query_ms: dict[str, float] = field(default_factory=dict)
     build_s: dict[str, float] = field(default_factory=dict)
+
+
+def _where(path: Path | None, inside: str = "") -> str:
+    """Where the eval data was looked for, for a note saying it is missing: a clone has no ``../shared/eval/``."""
+    return "" if path is None else f" at {visible(str(path / inside if inside else path))}"
 
 
 def run(
@@ -77,9 +83,11 @@ def run(
     if scifact is not None and (scifact / "corpus.jsonl").is_file():
         corpora.append(beir_corpus(scifact, work, scifact_docs))
     else:
-        report.notes.append("SciFact not found: its query, build, re-index and quality figures are missing")
+        report.notes.append(f"SciFact not found{_where(scifact, 'corpus.jsonl')} (--scifact DIR, a BEIR folder): "
+                            "its query, build, re-index and quality figures are missing")
     if dev is None or not dev.is_file():
-        report.notes.append("no dev file: the default corpus is asked built-in questions and hit@1 is missing")
+        report.notes.append(f"no dev file{_where(dev)} (--dev FILE): the default corpus is asked built-in questions "
+                            "and hit@1 is missing")
 
     floors = _Floors()
     for backend in backends:

@@ -67,7 +67,7 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
     tmp = export_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
     try:
-        log.info("exporting %s to ONNX int8 in %s (once)", name, target)
+        log.info("preparing the model: exporting %s to int8 ONNX in %s, once for this index folder", name, target)
         _run_export(source, tmp, name)
         try:
             tmp.rename(target)

@@ -39,6 +39,7 @@ import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -51,13 +52,14 @@ from qabot.adapters.discord.cog import AskCog
 from qabot.adapters.discord.learning import NO_CONTENT, Learning, history_wanted
 from qabot.bot import QABot
 from qabot.embedding import Embedder
-from qabot.errors import SettingsError
+from qabot.errors import QABotError, SettingsError
 from qabot.feedback import FeedbackStore
 from qabot.history import History, HistoryStore
 from qabot.index.scope import is_chat_source
 from qabot.metrics import Metrics
 from qabot.scopes import Scopes, ScopesFile
 from qabot.settings import Settings
+from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
@@ -308,9 +310,11 @@ async def serve(bot: commands.Bot, token: str) -> None:
 
 @contextlib.asynccontextmanager
 async def serve_errors() -> AsyncIterator[None]:
-    """Discord's refusals at login as one-line ``SettingsError``s that say what to do."""
+    """Discord's refusals at login as one-line ``SettingsError``s that say what to do; Discord out of reach too."""
     try:
         yield
+    except aiohttp.ClientConnectionError as exc:  # no network, no DNS, a proxy in the way: before any login
+        raise QABotError(f"cannot reach Discord ({first_line(exc)}): check this machine's network") from None
     except discord.LoginFailure:
         raise SettingsError(f"Discord rejected QABOT_DISCORD_TOKEN: reset it at {PORTAL} (Bot > Reset Token)") from None
     except discord.PrivilegedIntentsRequired:

@@ -1,0 +1,46 @@
+"""The log as the ``qabot`` command prints it: one line per record, never run into a progress bar."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from qabot.logs import setup_logging
+
+
+@pytest.fixture
+def cli_logging(capsys):
+    """Sets the CLI's logging up (in the test, on the stderr it captures); puts the loggers back after."""
+    names = ("", "qabot", "qabot.embedding.export")
+    saved = [(logging.getLogger(n), logging.getLogger(n).level, logging.getLogger(n).handlers[:]) for n in names]
+
+    def stderr_after_setup() -> Callable[[], str]:
+        setup_logging("WARNING")
+        return lambda: capsys.readouterr().err
+
+    yield stderr_after_setup
+    for logger, level, handlers in saved:
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+
+
+def test_a_warning_during_a_build_gets_a_line_of_its_own_above_the_bar(cli_logging) -> None:
+    from tqdm import tqdm
+
+    stderr = cli_logging()
+    bar = tqdm(total=645, desc="Indexing", file=sys.stderr)  # what a build draws on stderr
+    logging.getLogger("qabot.index").warning("skipping binary.txt: not valid UTF-8 text (byte 0)")
+    bar.close()
+    # What a terminal shows on each line: the text after the line's last carriage return.
+    shown = [line.rsplit("\r", 1)[-1] for line in stderr().split("\n")]
+    assert "warning: skipping binary.txt: not valid UTF-8 text (byte 0)" in shown, shown
+
+
+def test_the_one_time_model_export_says_why_a_first_build_waits(cli_logging) -> None:
+    stderr = cli_logging()
+    logging.getLogger("qabot.embedding.export").info("preparing the model: exporting all-MiniLM-L6-v2 ...")
+    logging.getLogger("qabot.index").info("an ordinary step")
+    assert stderr() == "info: preparing the model: exporting all-MiniLM-L6-v2 ...\n"
