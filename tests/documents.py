@@ -345,6 +345,49 @@ def write_export(path: Path, messages: list[dict] | None = None, **fields: dict)
     return path
 
 
+def write_dce_html(path: Path, messages: list[dict] | None = None) -> Path:
+    """``messages`` as DiscordChatExporter's default format writes them (HTML: ``PreambleTemplate``,
+    ``MessageGroupTemplate``, ``PostambleTemplate``): some 40 KB of styles before the chat log, one group per message."""
+    styles = "".join(f".chatlog__rule-{i} {{ margin: {i}px; color: #dcddde; }}\n" for i in range(1_000))
+    groups = "".join(
+        f'<div class="chatlog__message-group">\n<div id="chatlog__message-container-{m["id"]}" '
+        f'class="chatlog__message-container " data-message-id="{m["id"]}">\n<div class="chatlog__message">\n'
+        f'<div class="chatlog__message-primary">\n<div class="chatlog__header">\n'
+        f'<span class="chatlog__author" title="{m["author"]["name"]}" data-user-id="{m["author"]["id"]}">'
+        f'{m["author"]["nickname"]}</span>\n<span class="chatlog__timestamp" title="Wednesday, May 1, 2024 6:02 PM">'
+        f'<a href="#chatlog__message-container-{m["id"]}">5/1/2024 6:02 PM</a></span>\n</div>\n'
+        f'<div class="chatlog__content chatlog__markdown"><span class="chatlog__markdown-preserve">'
+        f'<!--wmm:ignore-->{m["content"]}<!--/wmm:ignore--></span></div>\n</div>\n</div>\n</div>\n</div>\n'
+        for m in (CHAT if messages is None else messages))
+    path.write_text(
+        '<!DOCTYPE html>\n<html lang="en">\n\n<head>\n    <title>Observatory - help</title>\n'
+        f'    <meta charset="utf-8">\n    <style>\n{styles}    </style>\n</head>\n<body>\n\n<div class="preamble">\n'
+        '    <div class="preamble__entries-container">\n        <div class="preamble__entry">Observatory</div>\n'
+        '        <div class="preamble__entry">Text channels / help</div>\n    </div>\n</div>\n\n'
+        f'<!--wmm:ignore-->\n<div class="chatlog">\n<!--/wmm:ignore-->{groups}<!--wmm:ignore-->\n</div>\n'
+        '<!--/wmm:ignore-->\n\n<div class="postamble">\n    <div class="postamble__entry">Exported 5 message(s)</div>\n'
+        '</div>\n\n</body>\n\n</html>\n', encoding="utf-8")
+    return path
+
+
+def write_dce_text(path: Path, messages: list[dict] | None = None) -> Path:
+    """``messages`` as DiscordChatExporter's ``PlainTextMessageWriter`` writes them (on Windows: ``\\r\\n``)."""
+    rule = "=" * 62
+    body = "".join(f"[5/1/2024 6:02 PM] {m['author']['name']}\r\n{m['content']}\r\n\r\n\r\n"
+                   for m in (CHAT if messages is None else messages))
+    path.write_bytes(f"{rule}\r\nGuild: Observatory\r\nChannel: Text channels / help\r\n{rule}\r\n\r\n{body}"
+                     f"{rule}\r\nExported 5 message(s)\r\n{rule}\r\n".encode())
+    return path
+
+
+def write_dce_csv(path: Path, messages: list[dict] | None = None) -> Path:
+    """``messages`` as DiscordChatExporter's ``CsvMessageWriter`` writes them."""
+    rows = "".join(f'"{m["author"]["id"]}","{m["author"]["name"]}","{m["timestamp"]}","{m["content"]}","",""\n'
+                   for m in (CHAT if messages is None else messages))
+    path.write_text(f"AuthorID,Author,Date,Content,Attachments,Reactions\n{rows}", encoding="utf-8")
+    return path
+
+
 def write_docx_from(source: Path, path: Path) -> Path:
     """A Word file with the text of a real page (``source``, read by qabot's HTML reader).
 

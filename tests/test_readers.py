@@ -484,3 +484,47 @@ def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(html, "document", explode)
     docs, warnings = _read(documents.write_html(tmp_path / "deep.html"))
     assert docs == [] and warnings == ["skipping deep.html: cannot be read (RecursionError: maximum recursion depth exceeded)"]
+
+
+JSON_PLEASE = "qabot reads its JSON exports as chat (export with --format Json)"
+
+
+@pytest.mark.parametrize(("writer", "name", "kind"), [
+    (documents.write_dce_html, "Observatory - help [381889648827301889].html", "HTML"),
+    (documents.write_dce_text, "Observatory - help [381889648827301889].txt", "plain text"),
+])
+def test_an_export_in_another_discordchatexporter_format_is_skipped_with_the_way_out(
+        tmp_path: Path, writer, name, kind) -> None:
+    docs, warnings = _read(writer(tmp_path / name))
+    assert docs == []
+    assert warnings == [f"skipping {name}: a DiscordChatExporter export in {kind}; {JSON_PLEASE}"]
+
+
+def test_a_big_html_export_is_named_as_an_export_not_refused_for_its_size(tmp_path: Path) -> None:
+    from qabot.corpus import ReaderLimits
+
+    path = documents.write_dce_html(tmp_path / "help.html")
+    warnings: list[str] = []
+    assert list(load_file(CorpusFile(path, path.name), warnings.append, ReaderLimits(max_inflated_mb=0.01))) == []
+    assert warnings == [f"skipping help.html: a DiscordChatExporter export in HTML; {JSON_PLEASE}"]
+
+
+def test_a_csv_export_in_the_folder_is_named_as_one(tmp_path: Path) -> None:
+    documents.write_dce_csv(tmp_path / "help.csv")
+    (tmp_path / "prices.csv").write_text("item,price\nnozzle,3\n")
+    warnings: list[str] = []
+    assert find_files(tmp_path, warnings.append) == []
+    assert sorted(warnings) == [
+        f"skipping help.csv: a DiscordChatExporter export in CSV; {JSON_PLEASE}",
+        "skipping prices.csv: unknown file type (qabot reads .docx, .htm, .html, .json, .jsonl, .md, .pdf, .txt and .xhtml)",
+    ]
+
+
+def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_path: Path) -> None:
+    page = tmp_path / "chat.html"  # a page about chat logs, styled like one
+    page.write_text('<html><head><style>.chatlog { margin: 0 }</style></head><body><main><p class="chatlog__note">'
+                    "The chat log of the observatory is kept for a year.</p></main></body></html>")
+    text = tmp_path / "notes.txt"
+    text.write_text("=" * 62 + "\nMinutes of the general meeting\n" + "=" * 62 + "\n\nThe dome is closed.\n")
+    assert _texts(_one(page)) == ["The chat log of the observatory is kept for a year."]
+    assert "The dome is closed." in _one(text).text

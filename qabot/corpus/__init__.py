@@ -58,7 +58,8 @@ def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bo
                index_dir: Path | None = None) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning
     (``index_dir``, where it is inside the corpus folder, silently)."""
-    return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir)
+    return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir,
+                       explain=discord_export.another_format)
 
 
 def describe_types() -> str:
@@ -82,6 +83,9 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     limits = limits or ReaderLimits()
     reader = READERS[file.suffix]
     try:
+        if why := discord_export.another_format(file.path):  # an HTML export is refused as one, not for its size
+            warn(f"skipping {file.name}: {why}")
+            return
         limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))
         budget = Budget(limits, file.path.stat().st_size)
         documents = reader.read(file, warn)

@@ -30,6 +30,13 @@ so the question and its answers are one exchange. An older export holds only a p
 A paragraph's number is still its message's place in the channel, and it keeps its role
 in its exchange. An export written newest first (``--reverse``) is read oldest first.
 
+DiscordChatExporter's other formats (HTML, its default; plain text; CSV) hold no channel
+or message ids for jump links, dates only as the exporter's locale wrote them, and, in
+text and CSV, members by user name (CSV: by id too). Such an export is recognised
+(``another_format``: by what DiscordChatExporter writes at its top) and skipped with a
+warning naming it and the way out (``--format Json``), not read as a web page or text,
+which would quote its authors and times as text and run its conversations together.
+
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
 ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
 naming the message. So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has
@@ -41,6 +48,8 @@ that carry no path.
 from __future__ import annotations
 
 import codecs
+import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -76,6 +85,17 @@ FORWARD = "Forward"  # reference.type of a forwarded message
 STARTER = "21"
 
 
+# DiscordChatExporter's other formats, by the file names it gives them, and what each begins with (versions 2.5 and
+# later): HTML's chat log opens after its styles (some 40 KB; a long channel topic adds a little), plain text
+# opens with a rule of 62 '=' and the server's name, CSV with its header (';' before 2.2x, ',' since).
+_HEAD = 256 * 1024
+_OTHER_FORMATS = {
+    ".html": ("HTML", re.compile(rb'<div class="chatlog">')),
+    ".txt": ("plain text", re.compile(rb"\A(?:\xef\xbb\xbf)?={62}\r?\nGuild: ")),
+    ".csv": ("CSV", re.compile(rb"\A(?:\xef\xbb\xbf)?(?:AuthorID[;,])?Author[;,]Date[;,]Content[;,]Attachments")),
+}
+
+
 class TooDeep(ijson.JSONError):
     """JSON nested deeper than ``MAX_DEPTH``."""
 
@@ -96,6 +116,22 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         warn(f"skipping {file.name}: the export holds no chat messages")
         return
     yield from result
+
+
+def another_format(path: str | Path) -> str | None:
+    """Why a file is skipped where it is a DiscordChatExporter export in a format other than JSON, else None.
+
+    Only its first bytes are read, before any reader limit: a channel's HTML export is
+    megabytes of markup, which would be refused for its size before it was recognised.
+    """
+    kind, start = _OTHER_FORMATS.get(os.path.splitext(path)[1].lower(), (None, None))
+    if start is None:
+        return None
+    with open(path, "rb") as handle:
+        head = handle.read(_HEAD if kind == "HTML" else 1024)
+    if not start.search(head):
+        return None
+    return f"a DiscordChatExporter export in {kind}; qabot reads its JSON exports as chat (export with --format Json)"
 
 
 def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:

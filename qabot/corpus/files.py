@@ -38,7 +38,7 @@ class CorpusFile:
 
 def find_files(
     corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False,
-    index_dir: Path | None = None,
+    index_dir: Path | None = None, explain: Callable[[str], str | None] | None = None,
 ) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` with one of ``suffixes``, sorted by path.
 
@@ -48,6 +48,7 @@ def find_files(
     is skipped with a one-line warning that names it: another file type, a folder that
     cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
+    ``explain`` may say better why a file of another type is not read (a CSV chat export).
     """
     warn = warn or log.warning
     if not corpus_dir.exists():
@@ -92,7 +93,7 @@ def find_files(
         if reason is None and not os.path.isfile(path):
             reason = "not a regular file"
         elif reason is None and os.path.splitext(path)[1].lower() not in suffixes:
-            reason = f"unknown file type (qabot reads {describe(suffixes)})"
+            reason = (explain and explain(path)) or f"unknown file type (qabot reads {describe(suffixes)})"
         return reason
 
     def decide(path: Path) -> bool:
