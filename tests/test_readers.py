@@ -292,6 +292,22 @@ def test_export_messages_are_paragraphs_with_author_time_and_jump_link(tmp_path:
     assert doc.text[ana.start : ana.end].endswith("(attachment: patterns.glob)")
 
 
+def test_export_written_without_markdown_shows_names_not_ids(tmp_path: Path) -> None:
+    """``--markdown false`` leaves Discord's tokens as they were sent: a member's id, a custom emoji's, a date."""
+    ben = documents.message("1002", "Ben", "", "2024-05-01T18:04:10+00:00", mentions=("Ana",))
+    ana_id = ben["mentions"][0]["id"]
+    ben["author"]["roles"] = [{"id": "555", "name": "Helpers", "color": None, "position": 1}]
+    ben["content"] = (f"<@{ana_id}> save it as UTF-8 <:blobthumbsup:866327410155864064> (see <#381889648827301889>, "
+                      "ask <@&555> or <@!999999999999999999>, until <t:1714586400:f> or <t:99999999999999999999>)")
+    ben["embeds"] = [{"title": "<a:party:866327410155864065> Release", "description": "due <t:1714586400>"}]
+    docs = _exchanges(documents.write_export(tmp_path / "help.json", [ben]))
+    [(doc, para)] = _texts_and_docs(docs)
+    assert doc.text[para.start : para.end] == (
+        "Ben: @Ana save it as UTF-8 :blobthumbsup: (see #help, ask @Helpers or @someone, until 2024-05-01 18:00 UTC "
+        "or Invalid date) (embed: :party: Release — due 2024-05-01 18:00 UTC)")
+    assert ana_id not in doc.text and "999999" not in doc.text
+
+
 def test_an_export_saved_with_a_byte_order_mark_is_read_as_it_was(tmp_path: Path) -> None:
     plain = documents.write_export(tmp_path / "help.json")
     marked = tmp_path / "marked" / "help.json"  # re-saved by a Windows editor: the mark, then the same JSON

@@ -3,7 +3,8 @@
 The format is the one DiscordChatExporter's ``JsonMessageWriter`` writes: an object
 with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, and for a thread its
 parent as ``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
-(ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text),
+(ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text; as
+sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``Tokens``),
 ``author`` (``name``, and ``nickname``: the display name), ``attachments``
 (``fileName``, ``url``), ``embeds`` and, for a reply, ``reference.messageId``. Direct
 messages sit in a pseudo-guild with id ``0``.
@@ -51,6 +52,7 @@ import codecs
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -225,16 +227,58 @@ def _name(author: dict[str, Any]) -> str | None:
     return None
 
 
-def _extras(message: dict[str, Any]) -> tuple[str, ...]:
+def _extras(message: dict[str, Any], tokens: Tokens) -> tuple[str, ...]:
     """Its attachments' names and its embeds' titles, as the paragraph shows them."""
     extras = []
     for item in message.get("attachments") or ():
         if isinstance(item, dict) and isinstance(item.get("fileName"), str):
             extras.append(chat.attachment(item["fileName"]))
     for item in message.get("embeds") or ():
-        if isinstance(item, dict) and (shown := chat.embed(item.get("title"), item.get("description"))):
+        if isinstance(item, dict) and (shown := chat.embed(*(tokens.plain(v) if isinstance(v, str) else v
+                                                             for v in (item.get("title"), item.get("description"))))):
             extras.append(shown)
     return tuple(extras)
+
+
+class Tokens:
+    """Discord's tokens in a message's text shown as DiscordChatExporter shows them, where it left them as they were
+    sent (``--markdown false``): ``<@id>`` as ``@<display name>`` (of the message's mentions; ``@someone`` where it
+    lists no such member: never a member's id), ``<#id>`` as ``#<name>`` (this channel's or its parent's, else
+    ``#channel``), ``<@&id>`` as ``@<role>`` (where a role of the message's members, else ``@role``), ``<:name:id>``
+    as ``:name:`` and ``<t:seconds:style>`` as its date (UTC). An export written with Markdown formatted (the
+    default) holds none of them: DiscordChatExporter wrote them so already."""
+
+    def __init__(self, message: dict[str, Any], channel: dict[str, Any]) -> None:
+        self.message, self.channel = message, channel
+
+    def plain(self, text: str) -> str:
+        return _TOKEN.sub(self._shown, text) if "<" in text else text
+
+    def _shown(self, match: re.Match[str]) -> str:
+        if match["time"] is not None:
+            try:
+                return datetime.fromtimestamp(int(match["time"]), UTC).strftime("%Y-%m-%d %H:%M UTC")
+            except (OverflowError, OSError, ValueError):
+                return "Invalid date"
+        if match["emoji"] is not None:
+            return f":{match['name']}:"
+        kind, target = match["kind"], match["id"]
+        if kind in ("#", "#!"):
+            names = {str(self.channel.get(key)): self.channel.get(name)
+                     for key, name in (("id", "name"), ("categoryId", "category"))}
+            return f"#{names.get(target) or 'channel'}"
+        people = [p for p in (self.message.get("author"), *(self.message.get("mentions") or ())) if isinstance(p, dict)]
+        if kind == "@&":
+            roles = (r for p in people for r in p.get("roles") or () if isinstance(r, dict))
+            return f"@{next((r['name'] for r in roles if str(r.get('id')) == target and r.get('name')), 'role')}"
+        named = next((_name(p) for p in self.message.get("mentions") or ()
+                      if isinstance(p, dict) and str(p.get("id")) == target), None)
+        return f"@{named}" if named else UNNAMED
+
+
+UNNAMED = "@someone"  # a member a token names and the export does not (as the live history says it)
+_TOKEN = re.compile(r"<(?:(?P<kind>@!?|@&|#!?)(?P<id>\d+)|(?P<emoji>a?:)(?P<name>[^<>:\s]+?):\d+|t:(?P<time>-?\d+)"
+                    r"(?::\w)?)>")
 
 
 def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
@@ -256,7 +300,7 @@ def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
     documents are laid out, and a file over it must give no document at all.
     """
-    messages = _chronological(_chat_messages(name, export["messages"], warn))
+    messages = _chronological(_chat_messages(name, export["messages"], export["channel"], warn))
     return list(chat.documents(channel_of(name, export), messages))
 
 
@@ -278,7 +322,8 @@ def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMe
     yield from messages
 
 
-def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[chat.ChatMessage]:
+def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
+                   ) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
@@ -299,7 +344,7 @@ def _chat_messages(name: str, messages: Iterable[Any], warn: Warn) -> Iterator[c
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
             continue
-        chat_message = _message(message, people.setdefault(author, author), people)
+        chat_message = _message(message, people.setdefault(author, author), people, channel)
         if chat_message.says_something:
             yield chat_message
 
@@ -312,8 +357,10 @@ def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str
     return None
 
 
-def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> chat.ChatMessage:
-    """An export's message as ``qabot.corpus.chat`` lays it out (``people``: one string per person)."""
+def _message(message: dict[str, Any], author: str, people: dict[str, str], channel: dict[str, Any],
+             ) -> chat.ChatMessage:
+    """An export's message (in ``channel``) as ``qabot.corpus.chat`` lays it out (``people``: one string per
+    person)."""
     person = message["author"]
     key = str(person.get("id") or author)
     names = {_fold(person.get(key)) for key in ("name", "nickname")}
@@ -324,10 +371,11 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str]) -> ch
     reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
     forward = message.get("forwardedMessage") if isinstance(message.get("forwardedMessage"), dict) else {}
     replies = reference.get("messageId") and reference.get("type") != FORWARD  # a forward points, it replies not
+    tokens = Tokens(message, channel)
     return chat.ChatMessage(
         id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
-        date=str(message["timestamp"]), content=message["content"], extras=_extras(message) + _extras(forward),
-        forwarded=forward.get("content") or "",
+        date=str(message["timestamp"]), content=tokens.plain(message["content"]),
+        extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
     )
