@@ -544,3 +544,18 @@ def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_pa
     text.write_text("=" * 62 + "\nMinutes of the general meeting\n" + "=" * 62 + "\n\nThe dome is closed.\n")
     assert _texts(_one(page)) == ["The chat log of the observatory is kept for a year."]
     assert "The dome is closed." in _one(text).text
+
+
+def test_the_media_downloaded_beside_an_export_is_one_line_not_a_warning_or_a_document_per_file(tmp_path: Path) -> None:
+    export = documents.write_export(tmp_path / "Observatory - help [381889648827301889].json")
+    media = tmp_path / f"{export.name}_Files"  # --media: avatars, emoji and attachments, under hashed names
+    media.mkdir()
+    for name in ("0-2F4D1.png", "patterns-77AA1.glob", "error-log-1C2D3.txt", "config-5E6F7.json"):
+        (media / name).write_text("retries: 3\n")
+    notes = tmp_path / "notes_Files"  # a folder of that name beside no file is the user's own
+    notes.mkdir()
+    (notes / "dome.txt").write_text("The dome is closed on Mondays.\n")
+    warnings: list[str] = []
+    assert [f.name for f in find_files(tmp_path, warnings.append)] == [export.name, "notes_Files/dome.txt"]
+    why = f"the media DiscordChatExporter downloaded for {export.name} (avatars, attachments)"
+    assert warnings == [f"skipping {export.name}_Files/: {why}; move a file out of it to index it"]

@@ -59,7 +59,7 @@ def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bo
     """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning
     (``index_dir``, where it is inside the corpus folder, silently)."""
     return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir,
-                       explain=discord_export.another_format)
+                       explain=discord_export.explain)
 
 
 def describe_types() -> str:

@@ -136,6 +136,19 @@ def another_format(path: str | Path) -> str | None:
     return f"a DiscordChatExporter export in {kind}; qabot reads its JSON exports as chat (export with --format Json)"
 
 
+def explain(path: str) -> str | None:
+    """Why a folder or a file of another type is not read, where it is DiscordChatExporter's: an export in another
+    format (``another_format``), or the media it downloaded for an export (``--media``: ``<export>_Files/``,
+    beside it), whose avatars, emoji and attachments would each be a warning, or a document cut off from its chat."""
+    if os.path.isdir(path):
+        export = path.removesuffix("_Files")
+        if export != path and os.path.isfile(export):
+            return (f"the media DiscordChatExporter downloaded for {os.path.basename(export)} (avatars, "
+                    "attachments); move a file out of it to index it")
+        return None
+    return another_format(path)
+
+
 def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
     """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
     depth = 0

@@ -48,7 +48,8 @@ def find_files(
     is skipped with a one-line warning that names it: another file type, a folder that
     cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
-    ``explain`` may say better why a file of another type is not read (a CSV chat export).
+    ``explain`` may say why a folder is not read, or better why a file of another type is not (a
+    chat exporter's media folder, a CSV chat export).
     """
     warn = warn or log.warning
     if not corpus_dir.exists():
@@ -79,7 +80,7 @@ def find_files(
     found: list[tuple[tuple[str, ...], CorpusFile]] = []
     seen_dirs = {root}
     def folder_reason(path: Path) -> str | None:
-        reason = allowed(path) if path.is_symlink() else None
+        reason = allowed(path) if path.is_symlink() else explain and explain(str(path))
         if reason is None:
             real = Path(os.path.realpath(path))
             if real in seen_dirs:
