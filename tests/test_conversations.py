@@ -42,6 +42,19 @@ def test_an_explicit_reply_joins_the_conversation_it_answers_whatever_else_says(
     assert _exchanges(without)[3] != _exchanges(without)[0]
 
 
+def test_discords_19_digit_ids_are_kept_as_numbers_and_replies_to_them_found() -> None:
+    """Discord's message ids have had 19 digits since 2022: they are kept at 8 bytes a message (a long export is
+    untangled holding only those), and a reply finds its message by them."""
+    from qabot.corpus.conversations import Untangler
+
+    base = 1_300_000_000_000_000_000
+    untangler = Untangler()
+    untangler.add(Message("ana", "is the east dome open tonight?", 0, str(base)))
+    untangler.add(Message("ben", "has anyone seen my red torch?", MINUTE, str(base + 5)))
+    assert untangler.add(Message("dev", "from nine until two", 120 * MINUTE, str(base + 9), reply_to=str(base))) == 0
+    assert untangler._other_ids is None  # the compact array, not a dict of every id
+
+
 def test_addressing_by_name_untangles_two_conversations_at_once() -> None:
     chat = [
         Message("ana", "how do I mount a second disk at boot?", 0, "1"),

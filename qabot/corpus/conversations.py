@@ -262,7 +262,7 @@ class Untangler:
     def _remember(self, id: str | None, index: int) -> None:
         """Keep where ``id`` is, for replies to it: 8 bytes a message while ids are increasing numbers."""
         if self._other_ids is None:
-            number = int(id) if id is not None and id.isascii() and id.isdigit() and len(id) < 19 else None
+            number = _number(id) if id is not None else None
             if number is not None and len(self._ids) == index and (not self._ids or number > self._ids[-1]):
                 self._ids.append(number)
                 return
@@ -274,10 +274,11 @@ class Untangler:
         """The index of the message with ``id``, or None."""
         if self._other_ids is not None:
             return self._other_ids.get(id)
-        if not (id.isascii() and id.isdigit() and len(id) < 19):
+        number = _number(id)
+        if number is None:
             return None
-        at = bisect_left(self._ids, int(id))
-        return at if at < len(self._ids) and self._ids[at] == int(id) else None
+        at = bisect_left(self._ids, number)
+        return at if at < len(self._ids) and self._ids[at] == number else None
 
     def _features(self, me: _Seen, near: list[_Seen]) -> np.ndarray:
         """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation)."""
@@ -368,6 +369,14 @@ class Untangler:
         authors = [s.author != me.author for s in near]
         pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
         return x
+
+
+def _number(id: str) -> int | None:
+    """A message id as the 8-byte number it is (Discord's: 17 to 19 digits, below 2 ** 63), or None."""
+    if not (id.isascii() and id.isdigit() and len(id) <= 19 and (len(id) == 1 or id[0] != "0")):
+        return None
+    number = int(id)
+    return number if number < 1 << 63 else None
 
 
 def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_author: str | None = None,
