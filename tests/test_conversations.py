@@ -142,8 +142,9 @@ def test_an_export_is_laid_out_one_document_per_exchange_each_message_verbatim(t
         assert (para.author, para.date) == (record["author"]["nickname"], record["timestamp"])
 
 
-def test_a_thread_is_one_conversation(tmp_path: Path) -> None:
-    channel = {"id": "381889648827301900", "type": "GuildPublicThread", "categoryId": "381889648827301889",
+@pytest.mark.parametrize("kind", ["GuildPublicThread", "11"])  # "11": DiscordChatExporter 2.30-2.34's name for it
+def test_a_thread_is_one_conversation(tmp_path: Path, kind: str) -> None:
+    channel = {"id": "381889648827301900", "type": kind, "categoryId": "381889648827301889",
                "category": "help", "name": "PETG corners lifting", "topic": None}
     late = [dict(m) for m in documents.MAKER_CHAT[:4]]
     late[3] = {**late[3], "timestamp": "2024-06-04T18:00:00+00:00"}  # a day later, naming nobody

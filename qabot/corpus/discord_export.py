@@ -98,6 +98,9 @@ _OTHER_FORMATS = {
 }
 
 
+_THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
+
+
 class TooDeep(ijson.JSONError):
     """JSON nested deeper than ``MAX_DEPTH``."""
 
@@ -299,7 +302,8 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
     guild, channel = export["guild"], export["channel"]
     channel_name = str(channel.get("name") or channel["id"])
     parent = channel.get("category")
-    thread = str(channel.get("type", "")).endswith("Thread")  # a thread or a forum post: one conversation
+    kind = str(channel.get("type", ""))  # DiscordChatExporter 2.30-2.34 wrote a thread's type as Discord's number
+    thread = kind.endswith("Thread") or kind in _THREAD_NUMBERS  # a thread or a forum post: one conversation
     title = f"#{parent} › {channel_name}" if parent and thread else f"#{channel_name}"
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
