@@ -183,6 +183,32 @@ def test_a_bad_question_file_is_named_with_its_line(make_corpus, fake_bot_for, t
         evaluate_items(bot, load_items(questions))
 
 
+def test_a_question_file_from_notepad_or_a_feedback_export_reads_whole(tmp_path) -> None:
+    from qabot.eval.datasets import load_items
+
+    # A BOM and CRLF (Windows), and a question holding U+2028 and NEL, which JSON leaves raw and
+    # `feedback export` writes as they were asked: each line is still one item.
+    asked = "Who wrote this?\u2028Thanks \x85 in advance"
+    questions = tmp_path / "q.jsonl"
+    questions.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([
+        json.dumps({"id": "a", "question": "Who?", "answers": ["Mercader"]}),
+        json.dumps({"id": "b", "question": asked, "answers": []}, ensure_ascii=False),
+    ]).encode() + b"\r\n")
+    assert [(i.id, i.question) for i in load_items(questions)] == [("a", "Who?"), ("b", asked)]
+
+
+def test_a_question_file_that_is_not_utf8_is_named_with_its_line(tmp_path) -> None:
+    from qabot import QABotError
+    from qabot.eval.datasets import load_items
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_bytes(b'{"question": "Who?"}\n{"question": "Caf\xe9?"}\n')  # Latin-1 on line 2
+    with pytest.raises(QABotError, match=f"^{re.escape(str(questions))} line 2 is not UTF-8 text"):
+        load_items(questions)
+    with pytest.raises(QABotError, match=f"^cannot read {re.escape(str(tmp_path))}: Is a directory$"):
+        load_items(tmp_path)
+
+
 @pytest.mark.slow
 @pytest.mark.model
 @pytest.mark.parametrize("backend", ["auto", "torch"])

@@ -35,24 +35,42 @@ class EvalItem(BaseModel):
 
 
 def load_items(path: Path) -> list[EvalItem]:
+    """The items of a QA file, read a line at a time; a line that is not one stops the run, named by its number.
+
+    A line ends at a line feed only (CRLF is fine, and a byte-order mark is skipped): JSON
+    leaves U+2028 and U+0085 raw inside a string, so a question may hold them.
+    """
     items = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QABotError(f"cannot read {path}: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            try:
-                item = EvalItem.model_validate_json(line)
-            except ValidationError as exc:
-                raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
-            if not item.question.strip():
-                raise QABotError(f"{path} line {number}: the question is empty")
-            items.append(item.model_copy(update={"where": f"{path} line {number}"}))
+        with Path(path).open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if (item := _item(path, number, raw)) is not None:
+                    items.append(item)
+    except OSError as exc:
+        raise QABotError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not items:
         raise QABotError(f"{path} holds no questions (one JSON object a line: "
                          '{"id": ..., "question": ..., "answers": [...]})')
     return items
+
+
+def _item(path: Path, number: int, raw: bytes) -> EvalItem | None:
+    """Line ``number`` of a QA file as an item; None for a blank line."""
+    try:
+        line = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError as exc:
+        raise QABotError(f"{path} line {number} is not UTF-8 text (byte {exc.start + 1} of the line)") from None
+    if number == 1:
+        line = line.removeprefix("\ufeff")
+    if not line.strip():
+        return None
+    try:
+        item = EvalItem.model_validate_json(line)
+    except ValidationError as exc:
+        raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
+    if not item.question.strip():
+        raise QABotError(f"{path} line {number}: the question is empty")
+    return item.model_copy(update={"where": f"{path} line {number}"})
 
 
 def _problem(exc: ValidationError) -> str:
