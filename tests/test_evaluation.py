@@ -168,6 +168,7 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     ('{"id": "x"}\n', "line 1 is not an evaluation item: 'question': Field required"),
     ('{"id": "x", "question": "Who?", "answers": "Mercader"}\n', "line 1 is not an evaluation item: 'answers': "),
     ('{"id": "a", "question": "Who?"}\n{"id": "b", "question": "  "}\n', "line 2: the question is empty"),
+    ('{"id": "a", "question": "Who?", "answers": [""]}\n', "line 1: the answers are empty"),  # was a miss, always
     ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
      "line 2: the question is too long"),
 ])

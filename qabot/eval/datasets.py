@@ -70,6 +70,9 @@ def _item(path: Path, number: int, raw: bytes) -> EvalItem | None:
         raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
     if not item.question.strip():
         raise QABotError(f"{path} line {number}: the question is empty")
+    if item.answers and not any(answer.strip() for answer in item.answers):  # answerable, but a miss whatever is found
+        raise QABotError(f"{path} line {number}: the answers are empty (\"answers\": [] for a question the corpus "
+                         "does not answer)")
     return item.model_copy(update={"where": f"{path} line {number}"})
 
 
