@@ -169,6 +169,7 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     ('{"id": "x", "question": "Who?", "answers": "Mercader"}\n', "line 1 is not an evaluation item: 'answers': "),
     ('{"id": "a", "question": "Who?"}\n{"id": "b", "question": "  "}\n', "line 2: the question is empty"),
     ('{"id": "a", "question": "Who?", "answers": [""]}\n', "line 1: the answers are empty"),  # was a miss, always
+    ('{"question": "Who?", "answer_message_id": "3266"}\n', "line 1: an answer_message_id needs answers too"),
     ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
      "line 2: the question is too long"),
 ])

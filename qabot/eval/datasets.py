@@ -4,7 +4,8 @@
   "history"?, "page"?, "answer_message_id"?}``; ``answers`` are strings a correct excerpt
   contains, and an empty list means the corpus does not answer the question. ``page``
   (1-based) is the page of a PDF that a correct citation names; ``answer_message_id``
-  the chat message (its Discord id) whose jump link a correct citation gives.
+  the chat message (its Discord id) whose jump link a correct citation gives (beside
+  ``answers``, words of that message).
 - **BEIR**: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``. qabot keeps
   its own qrels reader: bm25s's keeps only one relevant document per query.
 - **SQuAD** (v1.1, or v2.0 with unanswerable questions): the paragraphs become a
@@ -73,6 +74,8 @@ def _item(path: Path, number: int, raw: bytes) -> EvalItem | None:
     if item.answers and not any(answer.strip() for answer in item.answers):  # answerable, but a miss whatever is found
         raise QABotError(f"{path} line {number}: the answers are empty (\"answers\": [] for a question the corpus "
                          "does not answer)")
+    if item.answer_message_id and not item.answers:  # message@1 counts answerable questions only: it was dropped
+        raise QABotError(f"{path} line {number}: an answer_message_id needs answers too (words of that message)")
     return item.model_copy(update={"where": f"{path} line {number}"})
 
 
