@@ -69,6 +69,18 @@ def test_qa_metrics_on_a_small_corpus(make_corpus, bot_for) -> None:
     assert report.suggested_threshold is not None and "highest threshold" in calibration_table(report)
 
 
+def test_the_calibration_at_the_threshold_in_force_is_the_report(make_corpus, fake_bot_for) -> None:
+    # Small talk is never answered, however close its nearest passage: at every threshold of the sweep too.
+    bot = fake_bot_for(make_corpus({"a.txt": "Thanks for the help, anyone here?\n\nLava cools into basalt.\n"}))
+    items = [EvalItem(question="What does lava cool into?", answers=["basalt"]),
+             EvalItem(question="anyone here?", answers=[])]
+    report = evaluate_items(bot, items)
+    assert report.items[1].confidence >= bot.settings.answer_threshold and report.abstention_rate == 1.0
+    now = next(c for c in report.calibration if c.threshold == bot.settings.answer_threshold)
+    assert (now.answered_rate, now.abstention_rate) == (report.answered_rate, report.abstention_rate)
+    assert all(c.abstention_rate == 1.0 for c in report.calibration)
+
+
 def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
     name = "dev\x1b]0;PWN\x07\x9b2J\u202e"  # a report is named by its file: the name can hold escapes
     report = QAReport(name=name, mode="hybrid", questions=1, answerable=1, unanswerable=0, hit_at_1=1.0, hit_at_3=1.0,
