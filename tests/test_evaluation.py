@@ -123,6 +123,31 @@ def test_beir_reports_every_mode_from_one_index(tmp_path, fake_embedder) -> None
     assert "nDCG@10" in table(reports)
 
 
+@pytest.mark.parametrize(("file", "text", "error"), [
+    ("queries.jsonl", '{"_id": "q1", "text": "lava"}\n{"_id": "q2" "text": "ice"}\n', "line 2 is not JSON: "),
+    ("queries.jsonl", '{"_id": "q1", "query": "lava"}\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
+    ("queries.jsonl", '["q1", "lava"]\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
+    ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1.0\n", "line 2: the score '1.0' is not a whole number"),
+])
+def test_a_bad_beir_file_is_named_with_its_line(tmp_path, file, text, error) -> None:
+    from qabot import QABotError
+
+    folder = _beir_folder(tmp_path)
+    (folder / file).write_text(text, encoding="utf-8")
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{folder / file} {error}')}"):
+        evaluate_beir(folder, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False)
+
+
+def test_beir_files_with_a_bom_and_crlf_read(tmp_path) -> None:
+    from qabot.eval import read_qrels, read_queries
+
+    folder = _beir_folder(tmp_path)
+    (folder / "qrels" / "test.tsv").write_bytes(b"\xef\xbb\xbfquery-id\tcorpus-id\tscore\r\nq1\td1\t2\r\n")
+    (folder / "queries.jsonl").write_bytes(b'\xef\xbb\xbf{"_id": "q1", "text": "lava"}\r\n')
+    assert read_qrels(folder / "qrels" / "test.tsv") == {"q1": {"d1": 2}}
+    assert read_queries(folder / "queries.jsonl") == {"q1": "lava"}
+
+
 def test_squad_mode(tmp_path, fake_embedder) -> None:
     squad = {
         "version": "v2.0",

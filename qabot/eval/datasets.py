@@ -17,7 +17,10 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -87,21 +90,41 @@ def _problem(exc: ValidationError) -> str:
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """``query-id``, ``corpus-id``, ``score`` (a whole number) per line, tab-separated, after a header."""
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+    with _text(path) as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
             if len(row) < 3 or row[0] == "query-id":
                 continue
-            qrels[row[0]][row[1]] = int(row[2])
+            try:
+                qrels[row[0]][row[1]] = int(row[2])
+            except ValueError:
+                raise QABotError(f"{path} line {number}: the score {row[2]!r} is not a whole number") from None
     return dict(qrels)
 
 
+@contextmanager
+def _text(path: Path) -> Iterator[TextIO]:
+    """A BEIR file opened as UTF-8 text (a BOM skipped); a byte that is not UTF-8 is one line naming the file."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            yield handle
+    except UnicodeDecodeError as exc:
+        raise QABotError(f"{path} is not UTF-8 text ({exc.reason})") from None
+
+
 def read_queries(path: Path) -> dict[str, str]:
+    """``{"_id", "text"}`` per line."""
     queries = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
+    with _text(path) as handle:
+        for number, line in enumerate(handle, start=1):
             if line.strip():
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise QABotError(f"{path} line {number} is not JSON: {exc}") from None
+                if not isinstance(record, dict) or "_id" not in record or not isinstance(record.get("text"), str):
+                    raise QABotError(f'{path} line {number} is not a query: {{"_id": ..., "text": "..."}} expected')
                 queries[str(record["_id"])] = record["text"]
     return queries
 
