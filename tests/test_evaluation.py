@@ -185,6 +185,19 @@ def test_squad_mode(tmp_path, fake_embedder) -> None:
     assert report.hit_at_1 == 1.0 and report.doc_hit_at_1 == 1.0 and report.answerable == 2
 
 
+@pytest.mark.parametrize(("qa", "error"), [
+    ({"id": "a", "question": "Where?", "answers": [{"answer": "Alps"}]}, "'text' is missing"),
+    ({"id": 7, "question": "Where?", "answers": []}, "a question's 'id': Input should be a valid string"),
+])
+def test_a_bad_squad_file_is_one_line(tmp_path, qa, error) -> None:
+    from qabot import QABotError
+
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps({"data": [{"title": "T", "paragraphs": [{"context": "The Alps.", "qas": [qa]}]}]}))
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{path} is not a SQuAD file: {error}')}"):
+        squad_items(path, tmp_path / "out.jsonl")
+
+
 def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     corpus = make_corpus({f"{key}.txt": text for key, (_, text) in DOCS.items()})
     questions = tmp_path / "q.jsonl"

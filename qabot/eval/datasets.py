@@ -140,14 +140,21 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
         raise QABotError(f"{path} is not a SQuAD file: {exc}") from None
     items: list[EvalItem] = []
     lines = []
-    for article in data:
-        title = article["title"].replace("_", " ")
-        for number, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"{article['title']}#{number}"
-            lines.append(json.dumps({"_id": doc_id, "title": title, "text": paragraph["context"]}, ensure_ascii=False))
-            for qa in paragraph["qas"]:
-                answers = [] if qa.get("is_impossible") else sorted({a["text"] for a in qa["answers"]})
-                items.append(EvalItem(id=qa["id"], question=qa["question"], answers=answers, docs=[doc_id]))
+    try:
+        for article in data:
+            title = article["title"].replace("_", " ")
+            for number, paragraph in enumerate(article["paragraphs"]):
+                doc_id = f"{article['title']}#{number}"
+                lines.append(json.dumps({"_id": doc_id, "title": title, "text": paragraph["context"]},
+                                        ensure_ascii=False))
+                for qa in paragraph["qas"]:
+                    answers = [] if qa.get("is_impossible") else sorted({a["text"] for a in qa["answers"]})
+                    items.append(EvalItem(id=qa["id"], question=qa["question"], answers=answers, docs=[doc_id]))
+    except (KeyError, TypeError, AttributeError) as exc:  # a field missing, or of another type
+        why = f"{exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
+        raise QABotError(f"{path} is not a SQuAD file: {why}") from None
+    except ValidationError as exc:
+        raise QABotError(f"{path} is not a SQuAD file: a question's {_problem(exc)}") from None
     text = "\n".join(lines) + "\n"
     if not corpus_out.exists() or corpus_out.read_text(encoding="utf-8") != text:
         corpus_out.parent.mkdir(parents=True, exist_ok=True)
