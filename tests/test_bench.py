@@ -100,6 +100,26 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
     assert any(note.startswith("no dev file (--dev FILE)") for note in report.notes), report.notes
 
 
+def test_a_missing_peer_or_milvus_is_noted_before_the_run_not_fatal_after_it(
+    make_corpus, beir_folder, tmp_path, fake_embedder, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "txtai", None)  # not installed: importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "pymilvus", None)
+    corpus = make_corpus({"a.txt": "Leon Trotsky lived in Coyoacán, Mexico, from 1937."})
+    report = bench.run(
+        corpus_dir=corpus, dev=None, scifact=beir_folder, work=tmp_path / "work", runs=1, backends=("torch",),
+        default_backend="torch", query_limit=2, cold=False, embedders={"torch": fake_embedder}, progress=False,
+        memory=False, live=False, living=False, peer=True,
+    )
+    assert report.peer is None and len(report.query) == 2  # what was measured is kept
+    assert any(note.startswith("txtai is not installed (pip install -e '.[bench]')") for note in report.notes)
+    scale = bench.run_scale_only(1000, ["Flat"], tmp_path / "scale", progress=False, engines=("faiss", "milvus"))
+    assert [r.engine for r in scale.scale] == ["faiss"]
+    assert any(note.startswith("pymilvus is not installed (pip install -e '.[milvus]')") for note in scale.notes)
+
+
 def test_synthetic_vectors_are_unit_length_and_spans_follow_their_passage() -> None:
     import numpy as np
 
