@@ -120,6 +120,18 @@ def test_a_missing_peer_or_milvus_is_noted_before_the_run_not_fatal_after_it(
     assert any(note.startswith("pymilvus is not installed (pip install -e '.[milvus]')") for note in scale.notes)
 
 
+def test_a_cut_scifact_is_scored_against_the_documents_it_holds(beir_folder, tmp_path) -> None:
+    from qabot.bench.corpora import beir_corpus
+
+    qrels = beir_folder / "qrels" / "test.tsv"
+    qrels.write_text(qrels.read_text() + "q1\td6\t1\n")  # q1's second relevant abstract is the last one
+    cut = beir_corpus(beir_folder, tmp_path / "work", limit=5)
+    # A perfect ranking of the five abstracts scores 1: d6 is not in them, so it cannot count against q1.
+    assert cut.qrels == {"Does vitamin D help bones?": {"d1": 1}, "Does quitting smoking reduce cancer?": {"d5": 1},
+                         "Malaria cure": {"d4": 1}}
+    assert beir_corpus(beir_folder, tmp_path / "whole").qrels["Does vitamin D help bones?"] == {"d1": 1, "d6": 1}
+
+
 def test_synthetic_vectors_are_unit_length_and_spans_follow_their_passage() -> None:
     import numpy as np
 
