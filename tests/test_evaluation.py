@@ -249,6 +249,20 @@ def test_a_question_file_from_notepad_or_a_feedback_export_reads_whole(tmp_path)
     assert [(i.id, i.question) for i in load_items(questions)] == [("a", "Who?"), ("b", asked)]
 
 
+def test_a_field_qabot_eval_does_not_read_is_named(tmp_path, caplog) -> None:
+    from qabot.eval.datasets import load_items
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps(item) + "\n" for item in [
+        {"question": "Who killed Trotsky?", "answers": ["Mercader"]},
+        {"question": "Who?", "answer": ["Mercader"], "doc": "a.txt"},  # misspelt: read as unanswerable
+        {"question": "Why?", "answers": [], "review": True, "feedback": {"asked": 2}},  # as feedback export writes
+    ]), encoding="utf-8")
+    assert len(load_items(questions)) == 3
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(f"{questions}: fields qabot eval does not read, ignored: 'answer' (line 2), 'doc' (line 2)")
+
+
 def test_a_question_file_that_is_not_utf8_is_named_with_its_line(tmp_path) -> None:
     from qabot import QABotError
     from qabot.eval.datasets import load_items

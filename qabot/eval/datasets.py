@@ -16,18 +16,26 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qabot.errors import QABotError
 
+log = logging.getLogger(__name__)
+
+# Fields a QA file may hold that qabot eval does not read: what `qabot feedback export` adds for a person.
+NOT_READ = frozenset({"review", "feedback"})
+
 
 class EvalItem(BaseModel):
+    model_config = ConfigDict(extra="allow")  # kept, so that a misspelt field ("answer") can be named
+
     id: str = ""
     question: str
     answers: list[str] = Field(default_factory=list)
@@ -45,13 +53,20 @@ def load_items(path: Path) -> list[EvalItem]:
     leaves U+2028 and U+0085 raw inside a string, so a question may hold them.
     """
     items = []
+    unknown: dict[str, int] = {}  # a field qabot eval does not read, and the first line holding it
     try:
         with Path(path).open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if (item := _item(path, number, raw)) is not None:
                     items.append(item)
+                    for name in [name for name in item.model_extra or {} if name not in NOT_READ]:
+                        unknown.setdefault(name, number)
     except OSError as exc:
         raise QABotError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if unknown:  # a misspelt "answer" would make an answerable question count as one the corpus does not answer
+        named = ", ".join(f"{name!r} (line {number})" for name, number in unknown.items())
+        fields = ", ".join(name for name in EvalItem.model_fields if name != "where")
+        log.warning(f"{path}: fields qabot eval does not read, ignored: {named}; it reads {fields}")
     if not items:
         raise QABotError(f"{path} holds no questions (one JSON object a line: "
                          '{"id": ..., "question": ..., "answers": [...]})')
