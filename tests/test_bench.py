@@ -100,6 +100,38 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
     assert any(note.startswith("no dev file (--dev FILE)") for note in report.notes), report.notes
 
 
+def test_a_missing_peer_or_milvus_is_noted_before_the_run_not_fatal_after_it(
+    make_corpus, beir_folder, tmp_path, fake_embedder, monkeypatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "txtai", None)  # not installed: importing it raises ImportError
+    monkeypatch.setitem(sys.modules, "pymilvus", None)
+    corpus = make_corpus({"a.txt": "Leon Trotsky lived in Coyoacán, Mexico, from 1937."})
+    report = bench.run(
+        corpus_dir=corpus, dev=None, scifact=beir_folder, work=tmp_path / "work", runs=1, backends=("torch",),
+        default_backend="torch", query_limit=2, cold=False, embedders={"torch": fake_embedder}, progress=False,
+        memory=False, live=False, living=False, peer=True,
+    )
+    assert report.peer is None and len(report.query) == 2  # what was measured is kept
+    assert any(note.startswith("txtai is not installed (pip install -e '.[bench]')") for note in report.notes)
+    scale = bench.run_scale_only(1000, ["Flat"], tmp_path / "scale", progress=False, engines=("faiss", "milvus"))
+    assert [r.engine for r in scale.scale] == ["faiss"]
+    assert any(note.startswith("pymilvus is not installed (pip install -e '.[milvus]')") for note in scale.notes)
+
+
+def test_a_cut_scifact_is_scored_against_the_documents_it_holds(beir_folder, tmp_path) -> None:
+    from qabot.bench.corpora import beir_corpus
+
+    qrels = beir_folder / "qrels" / "test.tsv"
+    qrels.write_text(qrels.read_text() + "q1\td6\t1\n")  # q1's second relevant abstract is the last one
+    cut = beir_corpus(beir_folder, tmp_path / "work", limit=5)
+    # A perfect ranking of the five abstracts scores 1: d6 is not in them, so it cannot count against q1.
+    assert cut.qrels == {"Does vitamin D help bones?": {"d1": 1}, "Does quitting smoking reduce cancer?": {"d5": 1},
+                         "Malaria cure": {"d4": 1}}
+    assert beir_corpus(beir_folder, tmp_path / "whole").qrels["Does vitamin D help bones?"] == {"d1": 1, "d6": 1}
+
+
 def test_synthetic_vectors_are_unit_length_and_spans_follow_their_passage() -> None:
     import numpy as np
 

@@ -69,6 +69,18 @@ def test_qa_metrics_on_a_small_corpus(make_corpus, bot_for) -> None:
     assert report.suggested_threshold is not None and "highest threshold" in calibration_table(report)
 
 
+def test_the_calibration_at_the_threshold_in_force_is_the_report(make_corpus, fake_bot_for) -> None:
+    # Small talk is never answered, however close its nearest passage: at every threshold of the sweep too.
+    bot = fake_bot_for(make_corpus({"a.txt": "Thanks for the help, anyone here?\n\nLava cools into basalt.\n"}))
+    items = [EvalItem(question="What does lava cool into?", answers=["basalt"]),
+             EvalItem(question="anyone here?", answers=[])]
+    report = evaluate_items(bot, items)
+    assert report.items[1].confidence >= bot.settings.answer_threshold and report.abstention_rate == 1.0
+    now = next(c for c in report.calibration if c.threshold == bot.settings.answer_threshold)
+    assert (now.answered_rate, now.abstention_rate) == (report.answered_rate, report.abstention_rate)
+    assert all(c.abstention_rate == 1.0 for c in report.calibration)
+
+
 def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
     name = "dev\x1b]0;PWN\x07\x9b2J\u202e"  # a report is named by its file: the name can hold escapes
     report = QAReport(name=name, mode="hybrid", questions=1, answerable=1, unanswerable=0, hit_at_1=1.0, hit_at_3=1.0,
@@ -111,6 +123,31 @@ def test_beir_reports_every_mode_from_one_index(tmp_path, fake_embedder) -> None
     assert "nDCG@10" in table(reports)
 
 
+@pytest.mark.parametrize(("file", "text", "error"), [
+    ("queries.jsonl", '{"_id": "q1", "text": "lava"}\n{"_id": "q2" "text": "ice"}\n', "line 2 is not JSON: "),
+    ("queries.jsonl", '{"_id": "q1", "query": "lava"}\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
+    ("queries.jsonl", '["q1", "lava"]\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
+    ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1.0\n", "line 2: the score '1.0' is not a whole number"),
+])
+def test_a_bad_beir_file_is_named_with_its_line(tmp_path, file, text, error) -> None:
+    from qabot import QABotError
+
+    folder = _beir_folder(tmp_path)
+    (folder / file).write_text(text, encoding="utf-8")
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{folder / file} {error}')}"):
+        evaluate_beir(folder, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False)
+
+
+def test_beir_files_with_a_bom_and_crlf_read(tmp_path) -> None:
+    from qabot.eval import read_qrels, read_queries
+
+    folder = _beir_folder(tmp_path)
+    (folder / "qrels" / "test.tsv").write_bytes(b"\xef\xbb\xbfquery-id\tcorpus-id\tscore\r\nq1\td1\t2\r\n")
+    (folder / "queries.jsonl").write_bytes(b'\xef\xbb\xbf{"_id": "q1", "text": "lava"}\r\n')
+    assert read_qrels(folder / "qrels" / "test.tsv") == {"q1": {"d1": 2}}
+    assert read_queries(folder / "queries.jsonl") == {"q1": "lava"}
+
+
 def test_squad_mode(tmp_path, fake_embedder) -> None:
     squad = {
         "version": "v2.0",
@@ -148,6 +185,19 @@ def test_squad_mode(tmp_path, fake_embedder) -> None:
     assert report.hit_at_1 == 1.0 and report.doc_hit_at_1 == 1.0 and report.answerable == 2
 
 
+@pytest.mark.parametrize(("qa", "error"), [
+    ({"id": "a", "question": "Where?", "answers": [{"answer": "Alps"}]}, "'text' is missing"),
+    ({"id": 7, "question": "Where?", "answers": []}, "a question's 'id': Input should be a valid string"),
+])
+def test_a_bad_squad_file_is_one_line(tmp_path, qa, error) -> None:
+    from qabot import QABotError
+
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps({"data": [{"title": "T", "paragraphs": [{"context": "The Alps.", "qas": [qa]}]}]}))
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{path} is not a SQuAD file: {error}')}"):
+        squad_items(path, tmp_path / "out.jsonl")
+
+
 def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     corpus = make_corpus({f"{key}.txt": text for key, (_, text) in DOCS.items()})
     questions = tmp_path / "q.jsonl"
@@ -168,6 +218,8 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     ('{"id": "x"}\n', "line 1 is not an evaluation item: 'question': Field required"),
     ('{"id": "x", "question": "Who?", "answers": "Mercader"}\n', "line 1 is not an evaluation item: 'answers': "),
     ('{"id": "a", "question": "Who?"}\n{"id": "b", "question": "  "}\n', "line 2: the question is empty"),
+    ('{"id": "a", "question": "Who?", "answers": [""]}\n', "line 1: the answers are empty"),  # was a miss, always
+    ('{"question": "Who?", "answer_message_id": "3266"}\n', "line 1: an answer_message_id needs answers too"),
     ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
      "line 2: the question is too long"),
 ])
@@ -181,6 +233,46 @@ def test_a_bad_question_file_is_named_with_its_line(make_corpus, fake_bot_for, t
     bot = fake_bot_for(make_corpus({"a.txt": "Natalia Sedova was married to Leon Trotsky.\n"}))
     with pytest.raises(QABotError, match=f"^{re.escape(f'{questions} {error}')}"):
         evaluate_items(bot, load_items(questions))
+
+
+def test_a_question_file_from_notepad_or_a_feedback_export_reads_whole(tmp_path) -> None:
+    from qabot.eval.datasets import load_items
+
+    # A BOM and CRLF (Windows), and a question holding U+2028 and NEL, which JSON leaves raw and
+    # `feedback export` writes as they were asked: each line is still one item.
+    asked = "Who wrote this?\u2028Thanks \x85 in advance"
+    questions = tmp_path / "q.jsonl"
+    questions.write_bytes(b"\xef\xbb\xbf" + "\r\n".join([
+        json.dumps({"id": "a", "question": "Who?", "answers": ["Mercader"]}),
+        json.dumps({"id": "b", "question": asked, "answers": []}, ensure_ascii=False),
+    ]).encode() + b"\r\n")
+    assert [(i.id, i.question) for i in load_items(questions)] == [("a", "Who?"), ("b", asked)]
+
+
+def test_a_field_qabot_eval_does_not_read_is_named(tmp_path, caplog) -> None:
+    from qabot.eval.datasets import load_items
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("".join(json.dumps(item) + "\n" for item in [
+        {"question": "Who killed Trotsky?", "answers": ["Mercader"]},
+        {"question": "Who?", "answer": ["Mercader"], "doc": "a.txt"},  # misspelt: read as unanswerable
+        {"question": "Why?", "answers": [], "review": True, "feedback": {"asked": 2}},  # as feedback export writes
+    ]), encoding="utf-8")
+    assert len(load_items(questions)) == 3
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(f"{questions}: fields qabot eval does not read, ignored: 'answer' (line 2), 'doc' (line 2)")
+
+
+def test_a_question_file_that_is_not_utf8_is_named_with_its_line(tmp_path) -> None:
+    from qabot import QABotError
+    from qabot.eval.datasets import load_items
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_bytes(b'{"question": "Who?"}\n{"question": "Caf\xe9?"}\n')  # Latin-1 on line 2
+    with pytest.raises(QABotError, match=f"^{re.escape(str(questions))} line 2 is not UTF-8 text"):
+        load_items(questions)
+    with pytest.raises(QABotError, match=f"^cannot read {re.escape(str(tmp_path))}: Is a directory$"):
+        load_items(tmp_path)
 
 
 @pytest.mark.slow

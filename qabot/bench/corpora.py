@@ -51,10 +51,11 @@ def beir_corpus(folder: Path, work: Path, limit: int | None = None, split: str =
             if limit is not None and number >= limit:
                 break
             out.write(line)
-    if limit is not None:  # a cut corpus: only the questions whose answers it still holds
+    if limit is not None:  # a cut corpus: only the questions whose answers it still holds, and only those answers
         with jsonl.open(encoding="utf-8") as handle:
             kept = {str(json.loads(line)["_id"]) for line in handle if line.strip()}
-        qrels = {q: rel for q, rel in qrels.items() if set(rel) & kept}
+        # A relevant document cut away would count in the ideal ranking, which no ranking of this corpus reaches.
+        qrels = {q: cut for q, rel in qrels.items() if (cut := {doc: g for doc, g in rel.items() if doc in kept})}
     asked = {texts[q]: rel for q, rel in qrels.items() if q in texts}
     return Corpus(name=folder.name, folder=target, questions=list(asked), qrels=asked, jsonl=jsonl)
 

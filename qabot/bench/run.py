@@ -88,6 +88,10 @@ def run(
     if dev is None or not dev.is_file():
         report.notes.append(f"no dev file{_where(dev)} (--dev FILE): the default corpus is asked built-in questions "
                             "and hit@1 is missing")
+    peer = peer and _peer_installed(report)
+    if peer and len(corpora) == 1:
+        report.notes.append("the peer comparison (--peer) needs SciFact: skipped")
+    scale_engines = _engines_installed(report, scale_engines, milvus_uri) if scale else scale_engines
 
     floors = _Floors()
     for backend in backends:
@@ -201,6 +205,7 @@ def run_scale_only(passages: int, factories: Sequence[str], work: Path, progress
     started = time.perf_counter()
     cpu_before = cpu_times()
     report = BenchReport(machine=machine_info(), runs=1, default_backend="-")
+    engines = _engines_installed(report, engines, milvus_uri)
     report.scale = bench_scale(passages, factories, work, progress=progress, engines=engines, milvus_uri=milvus_uri)
     return close_report(report, cpu_before, started)
 
@@ -224,6 +229,32 @@ def run_formats_only(folder: Path, work: Path, backend: str, runs: int = 5,
     embedder = make_embedder(bench_settings(index_dir=work / backend, embedding_backend=backend))
     _formats(report, folder, embedder, backend, work, runs, say)
     return close_report(report, cpu_before, started)
+
+
+def _peer_installed(report: BenchReport) -> bool:
+    """Whether txtai can be imported; if not, a note says the peer is skipped (found now, not after the run)."""
+    try:
+        import txtai  # noqa: F401
+    except ImportError:
+        report.notes.append("txtai is not installed (pip install -e '.[bench]'): the peer comparison is skipped")
+        return False
+    return True
+
+
+def _engines_installed(report: BenchReport, engines: Sequence[str], milvus_uri: str | None) -> tuple[str, ...]:
+    """``engines`` less Milvus where pymilvus (or Milvus Lite, with no URI) is missing, with a note saying so."""
+    if "milvus" not in engines:
+        return tuple(engines)
+    try:
+        import pymilvus  # noqa: F401
+
+        if milvus_uri is None:
+            import milvus_lite  # noqa: F401
+    except ImportError as exc:
+        report.notes.append(f"{exc.name} is not installed (pip install -e '.[milvus]'): the Milvus scale run is "
+                            "skipped")
+        return tuple(e for e in engines if e != "milvus")
+    return tuple(engines)
 
 
 def _loss(base: float | None, fast: float | None) -> float | None:

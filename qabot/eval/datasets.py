@@ -4,7 +4,8 @@
   "history"?, "page"?, "answer_message_id"?}``; ``answers`` are strings a correct excerpt
   contains, and an empty list means the corpus does not answer the question. ``page``
   (1-based) is the page of a PDF that a correct citation names; ``answer_message_id``
-  the chat message (its Discord id) whose jump link a correct citation gives.
+  the chat message (its Discord id) whose jump link a correct citation gives (beside
+  ``answers``, words of that message).
 - **BEIR**: ``corpus.jsonl``, ``queries.jsonl`` and ``qrels/<split>.tsv``. qabot keeps
   its own qrels reader: bm25s's keeps only one relevant document per query.
 - **SQuAD** (v1.1, or v2.0 with unanswerable questions): the paragraphs become a
@@ -15,15 +16,26 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qabot.errors import QABotError
 
+log = logging.getLogger(__name__)
+
+# Fields a QA file may hold that qabot eval does not read: what `qabot feedback export` adds for a person.
+NOT_READ = frozenset({"review", "feedback"})
+
 
 class EvalItem(BaseModel):
+    model_config = ConfigDict(extra="allow")  # kept, so that a misspelt field ("answer") can be named
+
     id: str = ""
     question: str
     answers: list[str] = Field(default_factory=list)
@@ -35,24 +47,54 @@ class EvalItem(BaseModel):
 
 
 def load_items(path: Path) -> list[EvalItem]:
+    """The items of a QA file, read a line at a time; a line that is not one stops the run, named by its number.
+
+    A line ends at a line feed only (CRLF is fine, and a byte-order mark is skipped): JSON
+    leaves U+2028 and U+0085 raw inside a string, so a question may hold them.
+    """
     items = []
+    unknown: dict[str, int] = {}  # a field qabot eval does not read, and the first line holding it
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QABotError(f"cannot read {path}: {exc}") from None
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            try:
-                item = EvalItem.model_validate_json(line)
-            except ValidationError as exc:
-                raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
-            if not item.question.strip():
-                raise QABotError(f"{path} line {number}: the question is empty")
-            items.append(item.model_copy(update={"where": f"{path} line {number}"}))
+        with Path(path).open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if (item := _item(path, number, raw)) is not None:
+                    items.append(item)
+                    for name in [name for name in item.model_extra or {} if name not in NOT_READ]:
+                        unknown.setdefault(name, number)
+    except OSError as exc:
+        raise QABotError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if unknown:  # a misspelt "answer" would make an answerable question count as one the corpus does not answer
+        named = ", ".join(f"{name!r} (line {number})" for name, number in unknown.items())
+        fields = ", ".join(name for name in EvalItem.model_fields if name != "where")
+        log.warning(f"{path}: fields qabot eval does not read, ignored: {named}; it reads {fields}")
     if not items:
         raise QABotError(f"{path} holds no questions (one JSON object a line: "
                          '{"id": ..., "question": ..., "answers": [...]})')
     return items
+
+
+def _item(path: Path, number: int, raw: bytes) -> EvalItem | None:
+    """Line ``number`` of a QA file as an item; None for a blank line."""
+    try:
+        line = raw.decode("utf-8").removesuffix("\n").removesuffix("\r")
+    except UnicodeDecodeError as exc:
+        raise QABotError(f"{path} line {number} is not UTF-8 text (byte {exc.start + 1} of the line)") from None
+    if number == 1:
+        line = line.removeprefix("\ufeff")
+    if not line.strip():
+        return None
+    try:
+        item = EvalItem.model_validate_json(line)
+    except ValidationError as exc:
+        raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
+    if not item.question.strip():
+        raise QABotError(f"{path} line {number}: the question is empty")
+    if item.answers and not any(answer.strip() for answer in item.answers):  # answerable, but a miss whatever is found
+        raise QABotError(f"{path} line {number}: the answers are empty (\"answers\": [] for a question the corpus "
+                         "does not answer)")
+    if item.answer_message_id and not item.answers:  # message@1 counts answerable questions only: it was dropped
+        raise QABotError(f"{path} line {number}: an answer_message_id needs answers too (words of that message)")
+    return item.model_copy(update={"where": f"{path} line {number}"})
 
 
 def _problem(exc: ValidationError) -> str:
@@ -63,21 +105,41 @@ def _problem(exc: ValidationError) -> str:
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """``query-id``, ``corpus-id``, ``score`` (a whole number) per line, tab-separated, after a header."""
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+    with _text(path) as handle:
+        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
             if len(row) < 3 or row[0] == "query-id":
                 continue
-            qrels[row[0]][row[1]] = int(row[2])
+            try:
+                qrels[row[0]][row[1]] = int(row[2])
+            except ValueError:
+                raise QABotError(f"{path} line {number}: the score {row[2]!r} is not a whole number") from None
     return dict(qrels)
 
 
+@contextmanager
+def _text(path: Path) -> Iterator[TextIO]:
+    """A BEIR file opened as UTF-8 text (a BOM skipped); a byte that is not UTF-8 is one line naming the file."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            yield handle
+    except UnicodeDecodeError as exc:
+        raise QABotError(f"{path} is not UTF-8 text ({exc.reason})") from None
+
+
 def read_queries(path: Path) -> dict[str, str]:
+    """``{"_id", "text"}`` per line."""
     queries = {}
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
+    with _text(path) as handle:
+        for number, line in enumerate(handle, start=1):
             if line.strip():
-                record = json.loads(line)
+                try:
+                    record = json.loads(line)
+                except ValueError as exc:
+                    raise QABotError(f"{path} line {number} is not JSON: {exc}") from None
+                if not isinstance(record, dict) or "_id" not in record or not isinstance(record.get("text"), str):
+                    raise QABotError(f'{path} line {number} is not a query: {{"_id": ..., "text": "..."}} expected')
                 queries[str(record["_id"])] = record["text"]
     return queries
 
@@ -93,14 +155,21 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
         raise QABotError(f"{path} is not a SQuAD file: {exc}") from None
     items: list[EvalItem] = []
     lines = []
-    for article in data:
-        title = article["title"].replace("_", " ")
-        for number, paragraph in enumerate(article["paragraphs"]):
-            doc_id = f"{article['title']}#{number}"
-            lines.append(json.dumps({"_id": doc_id, "title": title, "text": paragraph["context"]}, ensure_ascii=False))
-            for qa in paragraph["qas"]:
-                answers = [] if qa.get("is_impossible") else sorted({a["text"] for a in qa["answers"]})
-                items.append(EvalItem(id=qa["id"], question=qa["question"], answers=answers, docs=[doc_id]))
+    try:
+        for article in data:
+            title = article["title"].replace("_", " ")
+            for number, paragraph in enumerate(article["paragraphs"]):
+                doc_id = f"{article['title']}#{number}"
+                lines.append(json.dumps({"_id": doc_id, "title": title, "text": paragraph["context"]},
+                                        ensure_ascii=False))
+                for qa in paragraph["qas"]:
+                    answers = [] if qa.get("is_impossible") else sorted({a["text"] for a in qa["answers"]})
+                    items.append(EvalItem(id=qa["id"], question=qa["question"], answers=answers, docs=[doc_id]))
+    except (KeyError, TypeError, AttributeError) as exc:  # a field missing, or of another type
+        why = f"{exc.args[0]!r} is missing" if isinstance(exc, KeyError) else str(exc)
+        raise QABotError(f"{path} is not a SQuAD file: {why}") from None
+    except ValidationError as exc:
+        raise QABotError(f"{path} is not a SQuAD file: a question's {_problem(exc)}") from None
     text = "\n".join(lines) + "\n"
     if not corpus_out.exists() or corpus_out.read_text(encoding="utf-8") != text:
         corpus_out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,6 +32,11 @@ def recall_at(ranked: list[str], relevant: dict[str, int], k: int = 100) -> floa
     return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
 
 
+def answers_at(result: ItemResult, threshold: float) -> bool:
+    """Whether the question would be answered with QABOT_ANSWER_THRESHOLD at ``threshold``."""
+    return not result.refused and result.confidence >= threshold
+
+
 def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -> QAReport:
     answerable = [r for r in results if r.answerable]
     unanswerable = [r for r in results if not r.answerable]
@@ -49,8 +54,8 @@ def summarise(results: list[ItemResult], name: str, mode: str, seconds: float) -
             calibration.append(
                 Calibration(
                     threshold=threshold,
-                    answered_rate=share(answerable, lambda r, t=threshold: r.confidence >= t),
-                    abstention_rate=share(unanswerable, lambda r, t=threshold: r.confidence < t),
+                    answered_rate=share(answerable, lambda r, t=threshold: answers_at(r, t)),
+                    abstention_rate=share(unanswerable, lambda r, t=threshold: not answers_at(r, t)),
                 )
             )
     keeping = [c.threshold for c in calibration if c.answered_rate >= 0.95]

@@ -19,6 +19,7 @@ class ItemResult(BaseModel):
     top_source: str | None = None
     top_highlight: str | None = None
     confidence: float = 0.0
+    refused: bool = False  # not answered at any threshold: small talk, or nothing found
     page: int | None = None  # the page a correct citation names
     top_page: int | None = None  # the page the first excerpt cites
     message: str | None = None  # the chat message a correct citation links to

@@ -21,6 +21,7 @@ from qabot.errors import QABotError, QuestionError
 from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
+from qabot.search.inputs import says_nothing
 from qabot.settings import Settings, load_settings
 from qabot.text import visible
 
@@ -62,6 +63,7 @@ def evaluate_items(
                 top_source=first.citation.source if first else None,
                 top_highlight=first.highlight if first else None,
                 confidence=answer.confidence,
+                refused=not answer.excerpts or says_nothing(item.question),  # what ask() never answers
                 page=item.page,
                 top_page=first.citation.page if first else None,
                 message=item.answer_message_id,
