@@ -367,3 +367,24 @@ def test_a_thread_whose_parent_channel_is_not_learnt_has_no_message_to_go_on_fro
     history.apply(Changes(dropped={PUBLIC}))  # #help taken off the list; the thread listed alone stays
     assert [text for text, *_ in qa.paragraphs(f"{QUESTION_THREAD}-1001")] == [f"Ben: {ANSWER}"]
     assert all(f"/{GUILD}/{PUBLIC}/" not in (p.url or "") for d in qa.documents.values() for p in d.paragraphs)
+
+
+def test_a_state_database_from_the_first_history_release_is_brought_up_to_date(tmp_path: Path) -> None:
+    """That release had neither ``continues`` (nor its index) nor ``forwarded``: every table gets what it lacks."""
+    from qabot.history.store import SCHEMA, Link
+
+    first = (SCHEMA.replace(",\n    forwarded TEXT NOT NULL DEFAULT ''", "").replace(",\n    continues INTEGER", "")
+             .replace("CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);", ""))
+    assert "continues" not in first and "forwarded" not in first
+    state = FeedbackStore(tmp_path / "state")
+    with state.transaction() as db:
+        for statement in first.split(";"):
+            if statement.strip():
+                db.execute(statement)
+    state.close()
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    store.put(PUBLIC, [said(1, "ana", "Where is the key?"), said(2, "bob", "In the box.")])
+    store.link([Link(1001, 1001, 1001, ASKS, 0, "hash-of-ana", False),
+                Link(1002, 1001, 1002, ANSWERS, 0, "hash-of-ana", False, continues=1001)])
+    assert store.continuation(PUBLIC, 1001) == 1002

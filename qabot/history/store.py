@@ -138,7 +138,7 @@ class Link:
 _MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
             "root, role, number, asker, news, forwarded")
 # Columns added after a state database may have been made: (table, column, its definition).
-_ADDED = (("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),)
+_ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"))
 
 
 class HistoryStore:
@@ -152,12 +152,18 @@ class HistoryStore:
         """One transaction; the tables are made on first use."""
         if not self._ready:
             with self.state.transaction() as db:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
+                if not db.in_transaction:  # one process at a time adds what a table lacks
+                    db.execute("BEGIN IMMEDIATE")
+                statements = [s.strip() for s in SCHEMA.split(";") if s.strip()]
+                for statement in statements:
+                    if not statement.startswith("CREATE INDEX"):
                         db.execute(statement)
                 for table, column, definition in _ADDED:  # a database made before the column was
                     if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                for statement in statements:  # an index may be on an added column
+                    if statement.startswith("CREATE INDEX"):
+                        db.execute(statement)
             self._ready = True
         return self.state.transaction()
 
