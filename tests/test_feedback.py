@@ -267,3 +267,37 @@ def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(s
     target.symlink_to(victim)  # a link in the export's own place is replaced, not written through
     export(store, target)
     assert victim.read_text(encoding="utf-8") == "precious\n" and not target.is_symlink()
+
+
+def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_path: Path, monkeypatch) -> None:
+    """A process that dies during the rewrite to schema 2 (here: right after it) must not leave a database that
+    has its new column but not its new version: every later start would fail on it."""
+    dm_channel = 1_200_000_000_000_000_400
+    old = tmp_path / "old"
+    old.mkdir()
+    db = sqlite3.connect(old / "qabot.sqlite3")
+    db.executescript(store_module._SCHEMA.replace(",\n    channel_hash TEXT", ""))
+    row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
+           None, None)
+    db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+    class Killed(BaseException):
+        pass
+
+    migrate = FeedbackStore._hash_dm_channels
+
+    def dies_after(self: FeedbackStore, db: sqlite3.Connection) -> None:
+        migrate(self, db)
+        raise Killed
+
+    monkeypatch.setattr(FeedbackStore, "_hash_dm_channels", dies_after)
+    with pytest.raises(Killed):
+        FeedbackStore(old).answers()
+    monkeypatch.setattr(FeedbackStore, "_hash_dm_channels", migrate)
+    again = FeedbackStore(old)
+    [stored] = again.answers()
+    assert stored.channel_id is None and stored.channel_hash == again.channel_hash(dm_channel)
+    again.close()

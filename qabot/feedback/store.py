@@ -306,16 +306,23 @@ class FeedbackStore:
         self._make_folder()
         self._owner_only()
         db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA busy_timeout = 10000")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            db.close()
-            raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
-        if version == 1:
-            self._hash_dm_channels(db)
-        db.executescript(_SCHEMA)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        try:  # the tables, a migration and the version it leaves, in one transaction: one process does it, or none
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute("BEGIN IMMEDIATE")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
+            if version == 1:
+                self._hash_dm_channels(db)
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.close()  # what was not committed is rolled back
+            raise
         db.isolation_level = "DEFERRED"
         return db
 
@@ -334,13 +341,11 @@ class FeedbackStore:
 
     def _hash_dm_channels(self, db: sqlite3.Connection) -> None:
         """Schema 1 to 2: a direct message's channel id, stored in clear, becomes its salted hash."""
-        db.execute("BEGIN")
         db.execute("ALTER TABLE answers ADD COLUMN channel_hash TEXT")
         rows = db.execute("SELECT id, channel_id FROM answers WHERE guild_id IS NULL AND channel_id IS NOT NULL")
         for answer_id, channel_id in rows.fetchall():
             db.execute("UPDATE answers SET channel_hash = ?, channel_id = NULL WHERE id = ?",
                        (self.channel_hash(channel_id), answer_id))
-        db.execute("COMMIT")
 
     def _make_folder(self) -> None:
         try:
