@@ -301,3 +301,16 @@ def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_pa
     [stored] = again.answers()
     assert stored.channel_id is None and stored.channel_hash == again.channel_hash(dm_channel)
     again.close()
+
+
+def test_the_export_is_inert_in_a_terminal_and_still_the_same_questions(store, tmp_path: Path) -> None:
+    """JSON escapes C0 controls itself, but not CSI (U+009B), DEL or a bidi override: ``cat`` would act on them."""
+    question = "Who killed \u009b2J\u009b31mTrotsky\x7f? \u202eevil"
+    good = store.record(answer(question), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    target = tmp_path / "feedback.jsonl"
+    export(store, target)
+    text = target.read_text(encoding="utf-8")
+    assert not {"\u009b", "\x7f", "\u202e"} & set(text), repr(text)
+    [item] = load_items(target)
+    assert item.question == question

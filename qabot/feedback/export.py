@@ -24,7 +24,7 @@ from pathlib import Path
 from qabot.errors import QABotError
 from qabot.feedback.report import question_key
 from qabot.feedback.store import FeedbackStore, StoredAnswer
-from qabot.text import flat
+from qabot.text import flat, json_safe
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
     renamed over ``path``; a link at ``path`` itself is replaced, not followed.
     """
     items = export_items(store, guild_id=guild_id)
-    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    # Inert: what JSON leaves raw but a terminal acts on (CSI, DEL, bidi overrides) is escaped, for ``cat``.
+    text = "".join(json_safe(json.dumps(item, ensure_ascii=False)) + "\n" for item in items)
     path = Path(path)
     tmp: str | None = None
     try:
