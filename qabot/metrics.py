@@ -82,9 +82,10 @@ class Metrics:
         """Serve ``/metrics`` over HTTP in a daemon thread; port 0 picks a free one."""
         try:
             server, thread = start_http_server(port, addr=address, registry=self.registry)
-        except OSError as exc:
-            raise SettingsError(f"cannot serve metrics on {address}:{port} (QABOT_METRICS_PORT): "
-                                f"{exc.strerror or exc}") from None
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a host name IDNA cannot encode ("a..b")
+            why = "not a valid host name" if isinstance(exc, UnicodeError) else exc.strerror or exc
+            raise SettingsError(f"cannot serve metrics on {address}:{port} (QABOT_METRICS_ADDRESS, "
+                                f"QABOT_METRICS_PORT): {why}") from None
         served = MetricsServer(server, thread)
         log.info("metrics on http://%s:%d/metrics", address, served.port)
         return served

@@ -68,3 +68,10 @@ def test_unknown_outcomes_are_refused_and_a_taken_port_is_one_line() -> None:
             Metrics().serve(server.port)
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("address", ["a..b", "x" * 300, "nowhere.invalid"])
+def test_an_address_that_cannot_be_listened_on_is_one_line_naming_it(address: str) -> None:
+    with pytest.raises(SettingsError, match="QABOT_METRICS_ADDRESS") as caught:
+        Metrics().serve(0, address)
+    assert "\n" not in str(caught.value)
