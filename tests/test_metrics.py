@@ -75,3 +75,12 @@ def test_an_address_that_cannot_be_listened_on_is_one_line_naming_it(address: st
     with pytest.raises(SettingsError, match="QABOT_METRICS_ADDRESS") as caught:
         Metrics().serve(0, address)
     assert "\n" not in str(caught.value)
+
+
+def test_the_dashboard_counts_the_index_once_however_many_processes_serve_it() -> None:
+    """Every process of a sharded bot serves the same index and swaps in the same builds: its figures are taken
+    once (max), not summed, or two shards would show twice the passages and two rebuilds for one edit."""
+    dashboard = json.loads((DOCS / "grafana-dashboard.json").read_text(encoding="utf-8"))
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"] if "qabot_index_" in t["expr"]]
+    assert len(exprs) >= 3
+    assert not [e for e in exprs if re.search(r"\bsum\b", e)], exprs
