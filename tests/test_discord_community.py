@@ -122,6 +122,19 @@ async def test_votes_are_one_per_user_changeable_private_and_stored_without_the_
     assert_no_pings(double)
 
 
+async def test_a_corrupt_state_database_is_one_line_and_the_bot_still_answers(
+    fake_default_bot, double, state, caplog
+) -> None:
+    state.mkdir()
+    (state / "qabot.sqlite3").write_bytes(b"not a database, whatever happened to it\n" * 200)
+    async with running(fake_default_bot, double, state_dir=state):
+        message = await answer_of(double, double.slash("ask", question="Who killed Trotsky?", user_n=1))
+        voted = await press(double, message, "Helpful", 2)
+    assert "Trotsky" in str(message["embeds"]) and "can't record votes" in voted["data"]["content"]
+    said = [r.getMessage() for r in caplog.records if "qabot.sqlite3" in r.getMessage()]
+    assert said and all("\n" not in line and "not a database" in line for line in said)
+
+
 async def test_buttons_work_after_a_restart_through_their_custom_ids(fake_default_bot, double, state) -> None:
     spy = Spy(fake_default_bot)
     async with running(spy, double, state_dir=state):

@@ -44,7 +44,11 @@ def history_wanted(settings: Settings, store: FeedbackStore) -> bool:
         if not settings.discord_message_content:
             log.warning(NO_CONTENT)
         return True
-    return store.exists() and bool(HistoryStore(store).channels())
+    try:
+        return store.exists() and bool(HistoryStore(store).channels())
+    except QABotError as exc:  # corrupt or locked: the bot answers anyway, as it does when an answer is not stored
+        log.warning("%s; answering without it (no votes or history kept until it is repaired)", exc)
+        return False
 
 
 class Learning:
