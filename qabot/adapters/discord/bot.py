@@ -150,8 +150,15 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
-        if self.learning is not None:
-            self.learning.start()  # a backfill from each channel's checkpoint (again after a new session)
+        if self.learning is not None and not self.learning.started:
+            self.learning.start()  # a backfill from each channel's checkpoint
+
+    async def on_shard_ready(self, _shard_id: int) -> None:
+        """A shard's new session (identified anew, not resumed) may have missed messages: a backfill reads on from
+        the checkpoints. discord.py dispatches ``on_ready`` only once all shards are ready, so a bot of several
+        shards hears of one shard's new session here alone."""
+        if self.learning is not None and self.learning.started:
+            self.learning.start()
 
 
 def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,

@@ -1,0 +1,30 @@
+"""The running bot on other servers: gateway sessions, permissions, expired interactions, shutdown.
+
+Driven through the real discord.py client against the loopback Discord (tests/discord_double.py),
+with the real core on the fake embedder. Every wait is bounded and polls for what it waits for.
+"""
+
+from __future__ import annotations
+
+from tests import test_discord_bot as harness
+from tests.discord_double import CHANNEL_ID, GUILD_B_ID, GUILD_ID, OTHER_CHANNEL_ID, DiscordDouble
+from tests.test_discord_bot import running
+from tests.test_discord_history import backfilled, cites, qa, settings, until_answer
+
+discord_api = harness.discord_api  # the same fixtures
+__all__ = ["qa"]
+
+
+async def test_one_shard_of_several_identifying_anew_reads_what_was_said_while_it_was_away(
+        qa, discord_api, tmp_path) -> None:
+    double: DiscordDouble = discord_api(shards=2, guild_ids=(GUILD_ID, GUILD_B_ID))
+    shard = (GUILD_ID >> 22) % 2
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        identified = len(double.identifies)
+        double.sessions[shard].session_id = "expired"  # Discord forgot this shard's session: it identifies anew
+        double.drop(shard)
+        missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
+                             channel_id=OTHER_CHANNEL_ID, seconds_ago=1)  # said while away: no event for it
+        await double.until(lambda: len(double.identifies) > identified, what="a new session")
+        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, missed), shard=shard)
