@@ -6,12 +6,18 @@ with the real core on the fake embedder. Every wait is bounded and polls for wha
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+
+from qabot.adapters.discord_bot import build_bot, serve
+from qabot.settings import load_settings
 from tests import test_discord_bot as harness
 from tests.discord_double import CHANNEL_ID, GUILD_B_ID, GUILD_ID, OTHER_CHANNEL_ID, DiscordDouble
-from tests.test_discord_bot import running
+from tests.test_discord_bot import TOKEN, Spy, running
 from tests.test_discord_history import backfilled, cites, qa, settings, until_answer
 
-discord_api = harness.discord_api  # the same fixtures
+discord_api, double = harness.discord_api, harness.double  # the same fixtures
 __all__ = ["qa"]
 
 
@@ -28,3 +34,18 @@ async def test_one_shard_of_several_identifying_anew_reads_what_was_said_while_i
                              channel_id=OTHER_CHANNEL_ID, seconds_ago=1)  # said while away: no event for it
         await double.until(lambda: len(double.identifies) > identified, what="a new session")
         await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, missed), shard=shard)
+
+
+async def test_sigterm_mid_answer_sends_the_answer_before_closing(fake_default_bot, double) -> None:
+    bot = build_bot(Spy(fake_default_bot, delay=1.0), load_settings(_env_file=None, discord_cooldown_seconds=0),
+                    guild_ready_timeout=0.05)
+    serving = asyncio.create_task(serve(bot, TOKEN))
+    await double.until(lambda: bot.is_ready(), what="the bot to connect")
+    token = double.slash("ask", question="Who killed Trotsky?")
+    double.message("Who killed Trotsky?", user_n=2)
+    await double.until(lambda: double.callbacks() and bot.answering.gate.running == 2, what="both questions taken")
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(serving, 20)
+    assert bot.is_closed()
+    assert double.followups(token)[0].body["embeds"][0]["description"]  # the answers went out before it closed
+    assert double.replies(CHANNEL_ID)[0].body["embeds"][0]["description"]
