@@ -7,14 +7,23 @@ with the real core on the fake embedder. Every wait is bounded and polls for wha
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 
 from qabot.adapters.discord_bot import build_bot, serve
 from qabot.settings import load_settings
 from tests import test_discord_bot as harness
-from tests.discord_double import CHANNEL_ID, GUILD_B_ID, GUILD_ID, OTHER_CHANNEL_ID, DiscordDouble
-from tests.test_discord_bot import TOKEN, Spy, running
+from tests.discord_double import (
+    CANNOT_REPLY,
+    CHANNEL_ID,
+    GUILD_B_ID,
+    GUILD_ID,
+    MISSING_PERMISSIONS,
+    OTHER_CHANNEL_ID,
+    DiscordDouble,
+)
+from tests.test_discord_bot import TOKEN, Spy, first_followup, running
 from tests.test_discord_history import backfilled, cites, qa, settings, until_answer
 
 discord_api, double = harness.discord_api, harness.double  # the same fixtures
@@ -49,3 +58,35 @@ async def test_sigterm_mid_answer_sends_the_answer_before_closing(fake_default_b
     assert bot.is_closed()
     assert double.followups(token)[0].body["embeds"][0]["description"]  # the answers went out before it closed
     assert double.replies(CHANNEL_ID)[0].body["embeds"][0]["description"]
+
+
+async def test_a_channel_the_bot_may_not_send_in_is_one_log_line_that_names_the_permission(
+        fake_default_bot, double, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="qabot")
+    double.forbidden[OTHER_CHANNEL_ID] = MISSING_PERMISSIONS
+    async with running(fake_default_bot, double) as bot:
+        double.message("Who killed Trotsky?", channel_id=OTHER_CHANNEL_ID)
+        double.message("What weapon was used?", user_n=2, channel_id=OTHER_CHANNEL_ID)
+        await double.until(lambda: len(double.sent("POST", f"/channels/{OTHER_CHANNEL_ID}/messages")) >= 2,
+                           what="both tries")
+        await first_followup(double, double.slash("ask", question="Who killed Trotsky?", user_n=3))  # goes on
+        failed = bot.metrics.registry.get_sample_value("qabot_questions_total",
+                                                       {"frontend": "mention", "outcome": "error", "reason": ""})
+    tries = double.sent("POST", f"/channels/{OTHER_CHANNEL_ID}/messages")
+    assert len(tries) == 2  # one answer each, and no apology after it that would be refused as well
+    lines = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("qabot")]
+    assert len(lines) == 2 and all(r.exc_info is None for r in lines), [r.getMessage() for r in lines]
+    assert all("Send Messages" in r.getMessage() and str(OTHER_CHANNEL_ID) in r.getMessage() for r in lines)
+    assert failed == 2
+
+
+async def test_without_read_message_history_a_mention_is_answered_without_a_reply(
+        fake_default_bot, double, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="qabot")
+    double.forbidden[OTHER_CHANNEL_ID] = CANNOT_REPLY  # a reply needs Read Message History
+    async with running(fake_default_bot, double):
+        double.message("Who killed Trotsky?", channel_id=OTHER_CHANNEL_ID)
+        [answer] = await double.until(lambda: double.replies(OTHER_CHANNEL_ID), what="the answer")
+    assert answer.body["embeds"][0]["description"] and "message_reference" not in answer.body
+    [line] = [r for r in caplog.records if r.name.startswith("qabot")]
+    assert "Read Message History" in line.getMessage() and line.exc_info is None
