@@ -33,6 +33,8 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up).
 - ``forbidden[channel id] = code`` refuses the bot's messages there with 403 and Discord's code, as when its role
   lacks a permission: 50013 (Send Messages, Embed Links), 50001, or 160002 (a reply without Read Message History).
+- ``expired`` holds interaction tokens Discord no longer knows: their callbacks get 404 10062 (Unknown
+  interaction) and their follow-ups 10015 (Unknown Webhook), as after 3 s undeferred or 15 minutes.
 
 Test code calls it from another thread: every method that touches the server is
 handed to its loop; ``until`` / ``until_sync`` poll for a condition.
@@ -333,6 +335,7 @@ class DiscordDouble:
         # channel id: the bot's permissions there fall short, and its messages get 403 with this code (MISSING_ACCESS,
         # MISSING_PERMISSIONS: no Send Messages or Embed Links; CANNOT_REPLY: no Read Message History, a reply only)
         self.forbidden: dict[int, int] = {}
+        self.expired: set[str] = set()  # interaction tokens Discord no longer knows (callbacks 10062, webhooks 10015)
         self.privileged = privileged  # False: the portal has no privileged intent turned on
         self.token = token  # when set, REST calls with another token get 401 Unauthorized
         self.heartbeat_interval = heartbeat_interval
@@ -485,6 +488,10 @@ class DiscordDouble:
                                                  "global": False}).encode(), status=429,
                                 headers={"Retry-After": "1", "X-RateLimit-Scope": "shared", "Via": "1.1 google",
                                          "Content-Type": "application/json"})
+        if len(parts) > 2 and parts[0] in ("interactions", "webhooks") and parts[2] in self.expired:
+            recorded.status = 404  # past 3 s undeferred, or 15 min after: Discord knows the token no more
+            unknown = (10062, "Unknown interaction") if parts[0] == "interactions" else (10015, "Unknown Webhook")
+            return _json({"message": unknown[1], "code": unknown[0]}, status=404)
         if request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"] and \
                 int(parts[1]) in self.forbidden:
             code = self.forbidden[int(parts[1])]

@@ -90,3 +90,18 @@ async def test_without_read_message_history_a_mention_is_answered_without_a_repl
     assert answer.body["embeds"][0]["description"] and "message_reference" not in answer.body
     [line] = [r for r in caplog.records if r.name.startswith("qabot")]
     assert "Read Message History" in line.getMessage() and line.exc_info is None
+
+
+async def test_an_answer_whose_interaction_expired_is_one_log_line(fake_default_bot, double, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="qabot")
+    spy = Spy(fake_default_bot, delay=0.5)
+    async with running(spy, double) as bot:
+        token = double.slash("ask", question="Who killed Trotsky?")
+        await double.until(lambda: double.callbacks() and spy.running, what="the question deferred")
+        double.expired.add(token)  # the answer comes after 15 minutes: Discord knows the token no more
+        await double.until(lambda: double.followups(token), what="the answer tried")
+        await double.until(lambda: not bot.answering.gate.inside, what="the question finished")
+        await first_followup(double, double.slash("ask", question="Who killed Trotsky?", user_n=2))  # goes on
+    assert len(double.followups(token)) == 1  # no apology that would be refused as well
+    [line] = [r for r in caplog.records if r.name.startswith("qabot")]
+    assert "expired" in line.getMessage() and line.exc_info is None

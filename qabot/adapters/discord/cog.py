@@ -53,6 +53,7 @@ NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
 PERMISSIONS = "View Channels, Send Messages (in Threads), Embed Links and Read Message History"
 CANNOT_REPLY = 160002  # Discord's error: a reply without Read Message History
+EXPIRED = (10062, 10015)  # Discord's errors: Unknown interaction (its callback), Unknown Webhook (its follow-ups)
 
 
 class AskCog(commands.Cog, name="Questions"):
@@ -131,9 +132,12 @@ class AskCog(commands.Cog, name="Questions"):
                                     error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         command = interaction.command.name if interaction.command else "?"
-        log.error("error in /%s: %s", command, original, exc_info=original)
         if command == "ask":
             self.answering.failed("slash")
+        if _expired(original):  # an apology would be refused as well
+            log.warning("could not answer /%s: the interaction expired (%s)", command, original.text)
+            return
+        log.error("error in /%s: %s", command, original, exc_info=original)
         await apologise(interaction)
 
     # -- the message menu: "Ask qabot" ----------------------------------------------------
@@ -160,8 +164,11 @@ class AskCog(commands.Cog, name="Questions"):
 
     async def _menu_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
-        log.error("error in the %r menu: %s", MENU, original, exc_info=original)
         self.answering.failed("menu")
+        if _expired(original):
+            log.warning("could not answer the %r menu: the interaction expired (%s)", MENU, original.text)
+            return
+        log.error("error in the %r menu: %s", MENU, original, exc_info=original)
         await apologise(interaction)
 
     # -- mentions, direct messages and forum posts ----------------------------------------
@@ -278,6 +285,11 @@ async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
             raise
         log.warning("cannot reply in %s without Read Message History: answered without a reply", _where(message))
         return await message.channel.send(**kwargs)
+
+
+def _expired(error: BaseException) -> bool:
+    """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
+    return isinstance(error, discord.NotFound) and error.code in EXPIRED
 
 
 def _where(message: discord.Message) -> str:
