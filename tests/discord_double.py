@@ -31,6 +31,10 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 - With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
   ``seconds`` and answers more with 429 (discord.py then waits and retries). ``refusals[channel id] = n``
   answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up).
+- ``forbidden[channel id] = code`` refuses the bot's messages there with 403 and Discord's code, as when its role
+  lacks a permission: 50013 (Send Messages, Embed Links), 50001, or 160002 (a reply without Read Message History).
+- ``expired`` holds interaction tokens Discord no longer knows: their callbacks get 404 10062 (Unknown
+  interaction) and their follow-ups 10015 (Unknown Webhook), as after 3 s undeferred or 15 minutes.
 
 Test code calls it from another thread: every method that touches the server is
 handed to its loop; ``until`` / ``until_sync`` poll for a condition.
@@ -78,6 +82,9 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, message content
 DISCORD_EPOCH_MS = 1_420_070_400_000
 ALL_PERMISSIONS = str((1 << 41) - 1)
+MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_REPLY = 50001, 50013, 160002  # Discord's JSON error codes
+FORBIDDEN = {MISSING_ACCESS: "Missing Access", MISSING_PERMISSIONS: "Missing Permissions",
+             CANNOT_REPLY: "Cannot reply without permission to read message history"}
 EPHEMERAL = 1 << 6
 
 BOT_USER = {
@@ -325,6 +332,10 @@ class DiscordDouble:
         # of the same bot used the channel's limit up)
         self.refusals: dict[int, int] = {}
         self._channel_sends: dict[str, list[float]] = {}
+        # channel id: the bot's permissions there fall short, and its messages get 403 with this code (MISSING_ACCESS,
+        # MISSING_PERMISSIONS: no Send Messages or Embed Links; CANNOT_REPLY: no Read Message History, a reply only)
+        self.forbidden: dict[int, int] = {}
+        self.expired: set[str] = set()  # interaction tokens Discord no longer knows (callbacks 10062, webhooks 10015)
         self.privileged = privileged  # False: the portal has no privileged intent turned on
         self.token = token  # when set, REST calls with another token get 401 Unauthorized
         self.heartbeat_interval = heartbeat_interval
@@ -477,6 +488,16 @@ class DiscordDouble:
                                                  "global": False}).encode(), status=429,
                                 headers={"Retry-After": "1", "X-RateLimit-Scope": "shared", "Via": "1.1 google",
                                          "Content-Type": "application/json"})
+        if len(parts) > 2 and parts[0] in ("interactions", "webhooks") and parts[2] in self.expired:
+            recorded.status = 404  # past 3 s undeferred, or 15 min after: Discord knows the token no more
+            unknown = (10062, "Unknown interaction") if parts[0] == "interactions" else (10015, "Unknown Webhook")
+            return _json({"message": unknown[1], "code": unknown[0]}, status=404)
+        if request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"] and \
+                int(parts[1]) in self.forbidden:
+            code = self.forbidden[int(parts[1])]
+            if code != CANNOT_REPLY or (isinstance(body, dict) and body.get("message_reference")):
+                recorded.status = 403
+                return _json({"message": FORBIDDEN[code], "code": code}, status=403)
         if self.channel_rate and request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"]:
             headers, limited = self._rate_limit(parts[1])
             if limited:

@@ -67,10 +67,10 @@ def jump(message: dict[str, Any]) -> str:
 
 
 async def ask(double: DiscordDouble, question: str, *, channel_id: int = CHANNEL_ID, user_n: int = 7,
-              k: int = 10) -> dict[str, Any]:
-    """The answer to ``/ask`` in ``channel_id``: its first follow-up's body."""
+              k: int = 10, shard: int = 0) -> dict[str, Any]:
+    """The answer to ``/ask`` in ``channel_id`` (on ``shard``): its first follow-up's body."""
     return await first_followup(double, double.slash("ask", question=question, k=k, channel_id=channel_id,
-                                                     user_n=user_n))
+                                                     user_n=user_n, shard=shard))
 
 
 def cites(body: dict[str, Any], message: dict[str, Any]) -> bool:

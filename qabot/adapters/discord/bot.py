@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 _PART = re.compile(r"[A-Za-z0-9_-]+")
 PORTAL = "https://discord.com/developers/applications"
 _URL_IDS = re.compile(r"/(channels|users)/\d+")
+DRAIN_SECONDS = 15.0  # at close, how long answers under way may take to go out (systemd and compose allow 30 s)
 
 
 class _NoIdsInUrls(logging.Filter):
@@ -140,6 +141,11 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         await sync_commands(self, self.qa_settings.discord_guild_ids)
 
     async def close(self) -> None:
+        # SIGTERM mid-answer: the answers under way go out first (a member would wait for one that never comes).
+        if self.answering.gate.inside and not await self.answering.gate.drain(DRAIN_SECONDS):
+            log.warning("closing with %d question(s) still unanswered after %.0f s", self.answering.gate.inside,
+                        DRAIN_SECONDS)
+        self.answering.gate.closing = True
         if self.learning is not None:
             await self.learning.stop()
         await super().close()
@@ -150,8 +156,15 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
-        if self.learning is not None:
-            self.learning.start()  # a backfill from each channel's checkpoint (again after a new session)
+        if self.learning is not None and not self.learning.started:
+            self.learning.start()  # a backfill from each channel's checkpoint
+
+    async def on_shard_ready(self, _shard_id: int) -> None:
+        """A shard's new session (identified anew, not resumed) may have missed messages: a backfill reads on from
+        the checkpoints. discord.py dispatches ``on_ready`` only once all shards are ready, so a bot of several
+        shards hears of one shard's new session here alone."""
+        if self.learning is not None and self.learning.started:
+            self.learning.start()
 
 
 def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = None,

@@ -51,6 +51,9 @@ EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
 NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
+PERMISSIONS = "View Channels, Send Messages (in Threads), Embed Links and Read Message History"
+CANNOT_REPLY = 160002  # Discord's error: a reply without Read Message History
+EXPIRED = (10062, 10015)  # Discord's errors: Unknown interaction (its callback), Unknown Webhook (its follow-ups)
 
 
 class AskCog(commands.Cog, name="Questions"):
@@ -129,9 +132,12 @@ class AskCog(commands.Cog, name="Questions"):
                                     error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         command = interaction.command.name if interaction.command else "?"
-        log.error("error in /%s: %s", command, original, exc_info=original)
         if command == "ask":
             self.answering.failed("slash")
+        if _expired(original):  # an apology would be refused as well
+            log.warning("could not answer /%s: the interaction expired (%s)", command, original.text)
+            return
+        log.error("error in /%s: %s", command, original, exc_info=original)
         await apologise(interaction)
 
     # -- the message menu: "Ask qabot" ----------------------------------------------------
@@ -158,8 +164,11 @@ class AskCog(commands.Cog, name="Questions"):
 
     async def _menu_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
-        log.error("error in the %r menu: %s", MENU, original, exc_info=original)
         self.answering.failed("menu")
+        if _expired(original):
+            log.warning("could not answer the %r menu: the interaction expired (%s)", MENU, original.text)
+            return
+        log.error("error in the %r menu: %s", MENU, original, exc_info=original)
         await apologise(interaction)
 
     # -- mentions, direct messages and forum posts ----------------------------------------
@@ -185,6 +194,10 @@ class AskCog(commands.Cog, name="Questions"):
             return
         try:
             await self._answer_message(message, door, me, frontend)
+        except discord.Forbidden as exc:  # the bot's permissions there: an apology would be refused as well
+            log.warning("cannot answer in %s: Discord refused (%s); the bot needs %s there", _where(message),
+                        exc.text or exc.status, PERMISSIONS)
+            self.answering.failed(frontend)
         except Exception as exc:
             log.error("error answering message %s: %s", message.id, exc, exc_info=exc)
             self.answering.failed(frontend)
@@ -216,8 +229,7 @@ class AskCog(commands.Cog, name="Questions"):
                 if frontend != "forum":
                     asked.history = await self.history(door.place, message.channel, message)
                 answered = await self.answering.answer(asked)
-                sent = await message.channel.send(**answer_reply(answered, asked.shown).kwargs(),
-                                                  reference=message.to_reference(fail_if_not_exists=False))
+                sent = await _reply(message, **answer_reply(answered, asked.shown).kwargs())
         except QueueFull:
             await self._notice(message, self.answering.busy(frontend))
             return
@@ -229,8 +241,7 @@ class AskCog(commands.Cog, name="Questions"):
         if not self.answering.notices.allow(message.author.id, message.channel.id):
             return
         try:
-            await message.channel.send(notice(text), reference=message.to_reference(fail_if_not_exists=False),
-                                       allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
+            await _reply(message, content=notice(text), allowed_mentions=NO_MENTIONS, delete_after=NOTICE_SECONDS)
         except discord.HTTPException as exc:
             log.warning("could not reply to message %s: %s", message.id, exc)
 
@@ -262,6 +273,28 @@ class AskCog(commands.Cog, name="Questions"):
     def _me(self) -> discord.ClientUser:
         assert self.bot.user is not None  # commands and messages arrive only once logged in
         return self.bot.user
+
+
+async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
+    """Send in ``message``'s channel as a reply to it; where the bot may not read the channel's history (which a
+    reply needs), as a plain message."""
+    try:
+        return await message.channel.send(**kwargs, reference=message.to_reference(fail_if_not_exists=False))
+    except discord.Forbidden as exc:
+        if exc.code != CANNOT_REPLY:
+            raise
+        log.warning("cannot reply in %s without Read Message History: answered without a reply", _where(message))
+        return await message.channel.send(**kwargs)
+
+
+def _expired(error: BaseException) -> bool:
+    """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
+    return isinstance(error, discord.NotFound) and error.code in EXPIRED
+
+
+def _where(message: discord.Message) -> str:
+    """A message's channel for the log: a direct message's id names one person, so it is not given."""
+    return f"channel {message.channel.id}" if message.guild is not None else "a direct message"
 
 
 def _known_names(interaction: discord.Interaction, question: str) -> dict[int, str]:

@@ -66,6 +66,10 @@ class Learning:
                               read=self.backfill.queue)
         self._task: asyncio.Task[Any] | None = None
 
+    @property
+    def started(self) -> bool:
+        return self._task is not None
+
     def start(self) -> None:
         """Start the feed and a backfill. A new gateway session (``on_ready`` again) may have missed messages: the
         backfill under way stops, and another reads on from the checkpoints (a channel with nothing new costs no

@@ -37,16 +37,32 @@ class Gate:
         self.inside = 0  # admitted, from the first reply to the last
         self.waiting = 0  # waiting for a slot: the queue's depth
         self.running = 0  # being answered, in a worker thread
+        self.closing = False  # shutting down: nothing more is admitted
+        self._empty = asyncio.Event()
+        self._empty.set()
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[None]:
-        if self.inside >= self.capacity:
+        if self.closing or self.inside >= self.capacity:
             raise QueueFull
         self.inside += 1
+        self._empty.clear()
         try:
             yield
         finally:
             self.inside -= 1
+            if not self.inside:
+                self._empty.set()
+
+    async def drain(self, timeout: float) -> bool:
+        """Admit nothing more and wait, up to ``timeout`` seconds, until what was admitted is answered; whether it
+        was."""
+        self.closing = True
+        try:
+            await asyncio.wait_for(self._empty.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def run(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         self.waiting += 1
