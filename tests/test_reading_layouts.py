@@ -45,3 +45,34 @@ def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_
     assert texts[1:] == [("We find that a quantised index is smaller. The compressed index keeps ninety-eight percent "
                          "of the recall while using a quarter of the memory."),
                          "Sparse methods such as BM25 remain strong baselines."], texts
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_docx_a_table_of_contents_is_not_text(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
+    word.add_paragraph("Contents", style="TOC Heading")
+    sections = {"Opening the dome": "Open the dome only when the humidity is below eighty percent.",
+                "Closing the dome": "Park the telescope before you close the dome."}
+    for page, title in enumerate(sections, start=2):  # as Word writes an entry: a link, a tab, a PAGEREF field
+        entry = word.add_paragraph(style="toc 1")
+        entry._p.append(parse_xml(
+            f'<w:hyperlink {_W} w:anchor="_Toc{page}"><w:r><w:t>{title}</w:t></w:r><w:r><w:tab/></w:r>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            f'<w:r><w:instrText xml:space="preserve"> PAGEREF _Toc{page} \\h </w:instrText></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>{page}</w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink>'))
+    for title, body in sections.items():
+        word.add_heading(title, 1)
+        word.add_paragraph(body)
+    path = tmp_path / "handbook.docx"
+    word.save(str(path))
+    doc = _one(path)
+    assert _texts(doc) == list(sections.values())
+    assert "Opening the dome 2" not in doc.text and "Contents" not in doc.text
