@@ -76,3 +76,25 @@ def test_docx_a_table_of_contents_is_not_text(tmp_path: Path) -> None:
     doc = _one(path)
     assert _texts(doc) == list(sections.values())
     assert "Opening the dome 2" not in doc.text and "Contents" not in doc.text
+
+
+def _page(tmp_path: Path, name: str, main: str) -> Document:
+    path = tmp_path / name
+    path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"
+                    f"<main><article>{main}</article></main></body></html>", encoding="utf-8")
+    return _one(path)
+
+
+def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "contact.html", (
+        "<h1>Support</h1><p>Write to the observatory office at the address below, and allow two weeks.</p>"
+        "<p>Mount Hopkins Observatory<br>670 Mount Hopkins Road<br>Amado, Arizona 85645</p>"
+        "<p>The table lists the ports of the camera and what each one is for.</p>"
+        "<table><tr><th>Port</th><th>Use</th></tr><tr><td>USB 3<br>blue</td><td>Guiding camera<br>and focuser</td></tr>"
+        "</table><p>A code block as Docusaurus writes it, a line at a time:</p>"
+        "<pre><code><span class='token-line'>export HTTPS_PROXY=http://proxy:3128<br></span>"
+        "<span class='token-line'>skyfetch sync<br></span></code></pre>"))
+    texts = _texts(doc)
+    assert "Mount Hopkins Observatory 670 Mount Hopkins Road Amado, Arizona 85645" in texts
+    assert "USB 3 blue | Guiding camera and focuser" in texts
+    assert "export HTTPS_PROXY=http://proxy:3128 skyfetch sync" in texts

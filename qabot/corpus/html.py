@@ -7,7 +7,8 @@ builds the document:
 
 - every paragraph, list item, quote, code block and table row is one paragraph of the
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
-  ``<em>``) join the text around them where they stand, so sentences stay whole. The
+  ``<em>``) join the text around them where they stand, so sentences stay whole, and a
+  ``<br>`` parts the words on either side (in a cell too). The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -54,6 +55,9 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
 _SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
+# Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
+# blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
+_PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
@@ -106,6 +110,9 @@ def document(name: str, data: bytes) -> Document | None:
             bodies.append(body)
     if not bodies:
         return None
+    for body in bodies:
+        for element in body.iter(*_PARTING):
+            element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
     blocks = [block for body in bodies for block in _walk(body)]
     blocks = _restore_headings(blocks, headings)
     text = DerivedText()
