@@ -98,3 +98,14 @@ def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
     assert "Mount Hopkins Observatory 670 Mount Hopkins Road Amado, Arizona 85645" in texts
     assert "USB 3 blue | Guiding camera and focuser" in texts
     assert "export HTTPS_PROXY=http://proxy:3128 skyfetch sync" in texts
+
+
+def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "config.html", (
+        '<h1>Configuration</h1><p>Skyfetch reads its settings from skyfetch.toml in the project folder.</p>'
+        '<h2 class="anchor anchorWithStickyNavbar" id="cache-size">Cache size<a href="#cache-size" class="hash-link" '
+        'aria-label="Direct link to Cache size">&ZeroWidthSpace;</a></h2>'
+        '<p>The cache keeps downloaded tiles for seven days unless cache_days says otherwise.</p>'))
+    cache = next(p for p in document_paragraphs(doc) if not p.heading and doc.text[p.start:p.end].startswith("The cache"))
+    assert (cache.section, cache.anchor) == ("Cache size", "cache-size")
+    assert "\u200b" not in doc.text

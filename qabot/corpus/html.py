@@ -52,7 +52,7 @@ PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
+_PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
 _SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
