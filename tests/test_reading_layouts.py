@@ -109,3 +109,35 @@ def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) ->
     cache = next(p for p in document_paragraphs(doc) if not p.heading and doc.text[p.start:p.end].startswith("The cache"))
     assert (cache.section, cache.anchor) == ("Cache size", "cache-size")
     assert "\u200b" not in doc.text
+
+
+def test_html_a_readme_as_github_shows_it_keeps_its_sections_and_anchors(tmp_path: Path) -> None:
+    def heading(level: int, title: str) -> str:  # as GitHub renders a README heading since 2023
+        slug = title.lower()
+        return (f'<div class="markdown-heading" dir="auto"><h{level} tabindex="-1" class="heading-element" dir="auto">'
+                f'{title}</h{level}><a id="user-content-{slug}" class="anchor" aria-label="Permalink: {title}" '
+                f'href="#{slug}"><svg class="octicon octicon-link" viewBox="0 0 16 16"><path d="m7.7"></path></svg></a>'
+                '</div>')
+
+    path = tmp_path / "readme.html"
+    path.write_text(
+        '<html><head><title>GitHub - acme/skyfetch</title></head><body><header><a href="/login">Sign in</a></header>'
+        '<article class="markdown-body entry-content container-lg" itemprop="text">'
+        f'{heading(1, "Skyfetch")}<p dir="auto">Skyfetch downloads sky survey tiles and caches them on disk.</p>'
+        f'{heading(2, "Installation")}<p dir="auto">Install it with pip on Python 3.10 or newer.</p>'
+        '<div class="highlight highlight-source-shell" dir="auto"><pre>pip install skyfetch</pre></div>'
+        f'{heading(2, "Usage")}<dl><dt>--tiles</dt><dd>The number of tiles fetched in parallel, four by default.</dd>'
+        '<dt>--cache-dir</dt><dd>Where tiles are kept, ~/.cache/skyfetch unless set.</dd></dl>'
+        '<p dir="auto">Tiles older than a week are fetched again on the next run.</p></article><footer><p>Terms</p></footer></body></html>', encoding="utf-8")
+    doc = _one(path)
+    found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
+    assert found == {
+        "Skyfetch downloads sky survey tiles and caches them on disk.": ("Skyfetch", "skyfetch"),
+        "Install it with pip on Python 3.10 or newer.": ("Installation", "installation"),
+        "pip install skyfetch": ("Installation", "installation"),
+        "--tiles": ("Usage", "usage"),
+        "The number of tiles fetched in parallel, four by default.": ("Usage", "usage"),
+        "--cache-dir": ("Usage", "usage"),
+        "Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
+        "Tiles older than a week are fetched again on the next run.": ("Usage", "usage"),
+    }

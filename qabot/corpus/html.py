@@ -17,7 +17,7 @@ builds the document:
   documentation, say) a heading it dropped is put back before the content that follows
   it in the page;
 - a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
-  of its permalink) is the anchor of the paragraphs below it, for a citation link
+  of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
   ``url#section-id``; under a heading without one, the anchor above goes on. Permalink
   markers (``¶``) are not text;
 - ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
@@ -267,6 +267,10 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         parent = heading.getparent()
         if not ident and parent is not None and parent.get("id") and _first_child(parent) is heading:
             ident = parent.get("id")
+        after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
+        if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
+            ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
+                          if (link.get("href") or "").startswith("#")), None)
         text = _text(heading)
         if not text:
             continue
@@ -340,15 +344,29 @@ def _following_texts(tree: Any) -> dict[Any, str]:
             if not isinstance(element.tag, str):
                 continue
             if element.tag in _HEADINGS:
-                found[element] = after
+                found[element] = after or _after(parent)
             elif text := _block_text(element):
                 after = text
     return found
 
 
+def _after(element: Any, siblings: int = 3) -> str:
+    """The text of the first block among the few elements after ``element`` (a wrapper that holds only a
+    heading and its permalink, as GitHub writes them), or after its parent's; a few only, so that a page of
+    wrappers in a row costs no more than one pass."""
+    for _ in range(3):
+        for sibling in itertools.islice(element.itersiblings(), siblings):
+            if isinstance(sibling.tag, str) and (text := _block_text(sibling)):
+                return text
+        element = element.getparent()
+        if element is None:
+            break
+    return ""
+
+
 def _block_text(element: Any) -> str:
     """The text of an element's first block that has any, else the element's own text."""
-    for block in element.iter("p", "li", "pre", "dd", "td", "blockquote"):
+    for block in element.iter("p", "li", "pre", "dt", "dd", "td", "blockquote"):
         if text := _text(block):
             return text
     return _text(element)
