@@ -13,7 +13,9 @@ custom XML. ``Document.iter_inner_content`` skips paragraphs and tables in a bod
 content control, ``Paragraph.text`` reads only the runs directly in a paragraph or a
 hyperlink, and ``_Cell.text`` skips tables in a cell, so each of these is walked here:
 their text is read as Word shows it with the changes accepted (tracked deletions,
-``w:del`` and ``w:moveFrom``, left out).
+``w:del`` and ``w:moveFrom``, left out). A table of contents (paragraphs in Word's ``toc 1``
+... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
+would be passages that repeat the headings with page numbers.
 
 A file that is not a Word document (a ``.docx`` that is a zip of something else, or
 not a zip at all) is skipped with a warning that names it.
@@ -36,6 +38,7 @@ SUFFIXES = frozenset({".docx"})
 CONTAINER = "zip"  # its unpacked size is bounded before python-docx unpacks it (qabot.corpus.limits)
 _SPACES = re.compile(r"[^\S\n]+")
 _HEADING_STYLE = re.compile(r"(?i)^(heading\s*\d|title|subtitle)$")
+_TOC_STYLE = re.compile(r"(?i)^toc\s*(\d|heading)$")  # Word's table of contents: "toc 1" ... "toc 9", "TOC Heading"
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -146,9 +149,9 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
                 yield False, row
             continue
         text = _flat(_text(item._p))
-        if text:
-            style = item.style.name if item.style is not None else ""
-            yield bool(_HEADING_STYLE.match(style or "")), text
+        style = (item.style.name if item.style is not None else "") or ""
+        if text and not _TOC_STYLE.match(style):
+            yield bool(_HEADING_STYLE.match(style)), text
 
 
 def document(name: str, word: Any) -> Document:

@@ -7,7 +7,8 @@ builds the document:
 
 - every paragraph, list item, quote, code block and table row is one paragraph of the
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
-  ``<em>``) join the text around them where they stand, so sentences stay whole. The
+  ``<em>``) join the text around them where they stand, so sentences stay whole, and a
+  ``<br>`` parts the words on either side (in a cell too). The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -16,7 +17,7 @@ builds the document:
   documentation, say) a heading it dropped is put back before the content that follows
   it in the page;
 - a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
-  of its permalink) is the anchor of the paragraphs below it, for a citation link
+  of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
   ``url#section-id``; under a heading without one, the anchor above goes on. Permalink
   markers (``¶``) are not text;
 - ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
@@ -51,9 +52,12 @@ PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_PERMALINK = {"¶", "#", "§", "🔗", "link", ""}
+_PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
 _SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
+# Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
+# blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
+_PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
@@ -106,6 +110,9 @@ def document(name: str, data: bytes) -> Document | None:
             bodies.append(body)
     if not bodies:
         return None
+    for body in bodies:
+        for element in body.iter(*_PARTING):
+            element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
     blocks = [block for body in bodies for block in _walk(body)]
     blocks = _restore_headings(blocks, headings)
     text = DerivedText()
@@ -260,6 +267,10 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         parent = heading.getparent()
         if not ident and parent is not None and parent.get("id") and _first_child(parent) is heading:
             ident = parent.get("id")
+        after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
+        if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
+            ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
+                          if (link.get("href") or "").startswith("#")), None)
         text = _text(heading)
         if not text:
             continue
@@ -333,15 +344,29 @@ def _following_texts(tree: Any) -> dict[Any, str]:
             if not isinstance(element.tag, str):
                 continue
             if element.tag in _HEADINGS:
-                found[element] = after
+                found[element] = after or _after(parent)
             elif text := _block_text(element):
                 after = text
     return found
 
 
+def _after(element: Any, siblings: int = 3) -> str:
+    """The text of the first block among the few elements after ``element`` (a wrapper that holds only a
+    heading and its permalink, as GitHub writes them), or after its parent's; a few only, so that a page of
+    wrappers in a row costs no more than one pass."""
+    for _ in range(3):
+        for sibling in itertools.islice(element.itersiblings(), siblings):
+            if isinstance(sibling.tag, str) and (text := _block_text(sibling)):
+                return text
+        element = element.getparent()
+        if element is None:
+            break
+    return ""
+
+
 def _block_text(element: Any) -> str:
     """The text of an element's first block that has any, else the element's own text."""
-    for block in element.iter("p", "li", "pre", "dd", "td", "blockquote"):
+    for block in element.iter("p", "li", "pre", "dt", "dd", "td", "blockquote"):
         if text := _text(block):
             return text
     return _text(element)

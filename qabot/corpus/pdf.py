@@ -297,11 +297,27 @@ def _blocks(page: list[_Line], drop: set[int], layout: _Layout) -> list[list[_Li
             gap = line.left - previous.right
             previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
             previous.right = line.right
-        elif previous is not None and _continues(previous, line, layout):
+        elif previous is not None and (_continues(previous, line, layout) or _next_column(previous, line, layout)):
             blocks[-1].append(line)
         else:
             blocks.append([line])
     return blocks
+
+
+def _next_column(previous: _Line, line: _Line, layout: _Layout) -> bool:
+    """Whether ``line`` opens the next column with the rest of the paragraph that ends the one before.
+
+    In a two-column paper a sentence often runs from the foot of one column to the head of
+    the next, on the same page: its halves are one paragraph, so no excerpt or highlight
+    stops mid-sentence. The line before is a full line of a column (a third of the body's
+    width at least), not a label in a figure. (PDFium itself runs a word hyphenated at the
+    foot of a column on into the head of the next, as one line.)
+    """
+    width = layout.right - layout.left
+    return (abs(previous.size - line.size) <= 0.6 and previous.bold == line.bold
+            and previous.right - previous.left >= width / 3
+            and line.bottom > previous.bottom + 2 * layout.pitch and line.left > previous.left + width / 4
+            and _runs_on(previous.text, line.text))
 
 
 def _same_line(previous: _Line, line: _Line, layout: _Layout) -> bool:

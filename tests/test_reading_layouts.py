@@ -1,0 +1,143 @@
+"""Layouts of real documents that a reader must see through: two-column papers, Word's and HTML's own markup.
+
+Each test writes a small file as the tool that makes such documents writes it (fpdf2 for a
+PDF laid out in columns, python-docx and raw WordprocessingML, HTML) and checks the text,
+sections and pages a citation shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+from qabot.models import Document
+
+
+def _one(path: Path) -> Document:
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+def _texts(doc: Document) -> list[str]:
+    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+
+
+def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
+            "We find that a quantised index is smaller. The com-"]
+    right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
+             "", "Sparse methods such as BM25 remain strong baselines."]
+    for column, lines, top in ((54, left, 600), (316, right, 80)):
+        for row, line in enumerate(lines):
+            pdf.set_xy(column, top + 12 * row)
+            pdf.cell(250, 12, line)
+    path = tmp_path / "paper.pdf"
+    pdf.output(str(path))
+    texts = _texts(_one(path))
+    assert texts[1:] == [("We find that a quantised index is smaller. The compressed index keeps ninety-eight percent "
+                         "of the recall while using a quarter of the memory."),
+                         "Sparse methods such as BM25 remain strong baselines."], texts
+
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_docx_a_table_of_contents_is_not_text(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.styles.add_style("toc 1", WD_STYLE_TYPE.PARAGRAPH)
+    word.add_paragraph("Contents", style="TOC Heading")
+    sections = {"Opening the dome": "Open the dome only when the humidity is below eighty percent.",
+                "Closing the dome": "Park the telescope before you close the dome."}
+    for page, title in enumerate(sections, start=2):  # as Word writes an entry: a link, a tab, a PAGEREF field
+        entry = word.add_paragraph(style="toc 1")
+        entry._p.append(parse_xml(
+            f'<w:hyperlink {_W} w:anchor="_Toc{page}"><w:r><w:t>{title}</w:t></w:r><w:r><w:tab/></w:r>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+            f'<w:r><w:instrText xml:space="preserve"> PAGEREF _Toc{page} \\h </w:instrText></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>{page}</w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:hyperlink>'))
+    for title, body in sections.items():
+        word.add_heading(title, 1)
+        word.add_paragraph(body)
+    path = tmp_path / "handbook.docx"
+    word.save(str(path))
+    doc = _one(path)
+    assert _texts(doc) == list(sections.values())
+    assert "Opening the dome 2" not in doc.text and "Contents" not in doc.text
+
+
+def _page(tmp_path: Path, name: str, main: str) -> Document:
+    path = tmp_path / name
+    path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"
+                    f"<main><article>{main}</article></main></body></html>", encoding="utf-8")
+    return _one(path)
+
+
+def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "contact.html", (
+        "<h1>Support</h1><p>Write to the observatory office at the address below, and allow two weeks.</p>"
+        "<p>Mount Hopkins Observatory<br>670 Mount Hopkins Road<br>Amado, Arizona 85645</p>"
+        "<p>The table lists the ports of the camera and what each one is for.</p>"
+        "<table><tr><th>Port</th><th>Use</th></tr><tr><td>USB 3<br>blue</td><td>Guiding camera<br>and focuser</td></tr>"
+        "</table><p>A code block as Docusaurus writes it, a line at a time:</p>"
+        "<pre><code><span class='token-line'>export HTTPS_PROXY=http://proxy:3128<br></span>"
+        "<span class='token-line'>skyfetch sync<br></span></code></pre>"))
+    texts = _texts(doc)
+    assert "Mount Hopkins Observatory 670 Mount Hopkins Road Amado, Arizona 85645" in texts
+    assert "USB 3 blue | Guiding camera and focuser" in texts
+    assert "export HTTPS_PROXY=http://proxy:3128 skyfetch sync" in texts
+
+
+def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "config.html", (
+        '<h1>Configuration</h1><p>Skyfetch reads its settings from skyfetch.toml in the project folder.</p>'
+        '<h2 class="anchor anchorWithStickyNavbar" id="cache-size">Cache size<a href="#cache-size" class="hash-link" '
+        'aria-label="Direct link to Cache size">&ZeroWidthSpace;</a></h2>'
+        '<p>The cache keeps downloaded tiles for seven days unless cache_days says otherwise.</p>'))
+    cache = next(p for p in document_paragraphs(doc) if not p.heading and doc.text[p.start:p.end].startswith("The cache"))
+    assert (cache.section, cache.anchor) == ("Cache size", "cache-size")
+    assert "\u200b" not in doc.text
+
+
+def test_html_a_readme_as_github_shows_it_keeps_its_sections_and_anchors(tmp_path: Path) -> None:
+    def heading(level: int, title: str) -> str:  # as GitHub renders a README heading since 2023
+        slug = title.lower()
+        return (f'<div class="markdown-heading" dir="auto"><h{level} tabindex="-1" class="heading-element" dir="auto">'
+                f'{title}</h{level}><a id="user-content-{slug}" class="anchor" aria-label="Permalink: {title}" '
+                f'href="#{slug}"><svg class="octicon octicon-link" viewBox="0 0 16 16"><path d="m7.7"></path></svg></a>'
+                '</div>')
+
+    path = tmp_path / "readme.html"
+    path.write_text(
+        '<html><head><title>GitHub - acme/skyfetch</title></head><body><header><a href="/login">Sign in</a></header>'
+        '<article class="markdown-body entry-content container-lg" itemprop="text">'
+        f'{heading(1, "Skyfetch")}<p dir="auto">Skyfetch downloads sky survey tiles and caches them on disk.</p>'
+        f'{heading(2, "Installation")}<p dir="auto">Install it with pip on Python 3.10 or newer.</p>'
+        '<div class="highlight highlight-source-shell" dir="auto"><pre>pip install skyfetch</pre></div>'
+        f'{heading(2, "Usage")}<dl><dt>--tiles</dt><dd>The number of tiles fetched in parallel, four by default.</dd>'
+        '<dt>--cache-dir</dt><dd>Where tiles are kept, ~/.cache/skyfetch unless set.</dd></dl>'
+        '<p dir="auto">Tiles older than a week are fetched again on the next run.</p></article><footer><p>Terms</p></footer></body></html>', encoding="utf-8")
+    doc = _one(path)
+    found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
+    assert found == {
+        "Skyfetch downloads sky survey tiles and caches them on disk.": ("Skyfetch", "skyfetch"),
+        "Install it with pip on Python 3.10 or newer.": ("Installation", "installation"),
+        "pip install skyfetch": ("Installation", "installation"),
+        "--tiles": ("Usage", "usage"),
+        "The number of tiles fetched in parallel, four by default.": ("Usage", "usage"),
+        "--cache-dir": ("Usage", "usage"),
+        "Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
+        "Tiles older than a week are fetched again on the next run.": ("Usage", "usage"),
+    }
