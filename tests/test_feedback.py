@@ -226,11 +226,10 @@ def test_the_database_is_its_owners_alone_whatever_its_folders_mode(tmp_path: Pa
     assert (older / "qabot.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
-def test_a_direct_messages_channel_is_kept_hashed_and_an_older_database_is_rewritten(tmp_path: Path) -> None:
-    dm_channel, guild_channel = 1_200_000_000_000_000_400, 1_200_000_000_000_000_200
-    old = tmp_path / "old"
-    old.mkdir()
-    db = sqlite3.connect(old / "qabot.sqlite3")  # schema 1: the channel id of a direct message in clear
+def _schema_1(folder: Path, dm_channel: int) -> Path:
+    """A state database as schema 1 wrote it, with one answer in a direct message: its channel id in clear."""
+    folder.mkdir()
+    db = sqlite3.connect(folder / "qabot.sqlite3")
     db.executescript(store_module._SCHEMA.replace(",\n    channel_hash TEXT", ""))
     row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
            None, None)
@@ -238,6 +237,12 @@ def test_a_direct_messages_channel_is_kept_hashed_and_an_older_database_is_rewri
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()
+    return folder
+
+
+def test_a_direct_messages_channel_is_kept_hashed_and_an_older_database_is_rewritten(tmp_path: Path) -> None:
+    dm_channel, guild_channel = 1_200_000_000_000_000_400, 1_200_000_000_000_000_200
+    old = _schema_1(tmp_path / "old", dm_channel)
     migrated = FeedbackStore(old)
     [stored] = migrated.answers()
     assert stored.channel_id is None and stored.channel_hash == migrated.channel_hash(dm_channel)
@@ -273,16 +278,7 @@ def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_pa
     """A process that dies during the rewrite to schema 2 (here: right after it) must not leave a database that
     has its new column but not its new version: every later start would fail on it."""
     dm_channel = 1_200_000_000_000_000_400
-    old = tmp_path / "old"
-    old.mkdir()
-    db = sqlite3.connect(old / "qabot.sqlite3")
-    db.executescript(store_module._SCHEMA.replace(",\n    channel_hash TEXT", ""))
-    row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
-           None, None)
-    db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
-    db.execute("PRAGMA user_version = 1")
-    db.commit()
-    db.close()
+    old = _schema_1(tmp_path / "old", dm_channel)
 
     class Killed(BaseException):
         pass
