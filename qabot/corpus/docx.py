@@ -149,8 +149,10 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
                 yield False, row
             continue
         text = _flat(_text(item._p))
+        if not text:
+            continue  # before its style, which python-docx looks up slowly: a file of empty paragraphs is quick
         style = (item.style.name if item.style is not None else "") or ""
-        if text and not _TOC_STYLE.match(style):
+        if not _TOC_STYLE.match(style):
             yield bool(_HEADING_STYLE.match(style)), text
 
 
