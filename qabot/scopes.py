@@ -30,6 +30,7 @@ the error, and the scopes read before stay in force until it is fixed.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import tomllib
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 Patterns = tuple[str, ...]
 NOWHERE: Patterns = ()  # the scope of a place a scopes file does not open: nothing
 _KEYS = {"default", "dms", "guilds", "channels"}
+_ID = re.compile(r"[1-9][0-9]*")  # ASCII digits, no leading zero
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,10 @@ def _quotes(patterns: Patterns | None) -> str:
 
 
 def _id(key: str, table: str, where: str) -> int:
-    if not key.isdecimal():
-        raise SettingsError(f"{where}: [{table}] key {key!r} is not a Discord id (a number)")
+    # One way to write an id: "0100" or "١٠٠" (int() reads both as 100) would be a second entry for it,
+    # silently overriding the first.
+    if not _ID.fullmatch(key) or int(key) >= 2**64:
+        raise SettingsError(f"{where}: [{table}] key {key!r} is not a Discord id (a number, as Discord shows it)")
     return int(key)
 
 

@@ -115,3 +115,19 @@ def test_a_scopes_file_is_followed_as_it_changes(tmp_path: Path, caplog: pytest.
     with pytest.raises(SettingsError):  # the first read is as strict as Scopes.load
         ScopesFile(tmp_path / "nope.toml")
     assert not ScopesFile(None).current()
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("'\u0661\u0660\u0660'", "is not a Discord id"),  # Arabic-Indic digits: int() reads them as 100
+        ("0100", "is not a Discord id"),  # a leading zero: another TOML key for the same id
+        ("123456789012345678901234567890", "is not a Discord id"),  # over 64 bits: no place has it
+    ],
+)
+def test_an_id_is_written_one_way_so_no_second_entry_for_it_overrides_the_first(
+        tmp_path: Path, key: str, message: str) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(f"[guilds]\n100 = 'a/'\n{key} = '*'\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=message):
+        Scopes.load(path)
