@@ -30,7 +30,9 @@ the error, and the scopes read before stay in force until it is fixed.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import threading
 import time
 import tomllib
@@ -45,6 +47,7 @@ from qabot.index.scope import Scope
 log = logging.getLogger(__name__)
 
 Patterns = tuple[str, ...]
+MAX_BYTES = 1 << 20  # a scopes file of a thousand places is some 100 kB
 NOWHERE: Patterns = ()  # the scope of a place a scopes file does not open: nothing
 _KEYS = {"default", "dms", "guilds", "channels"}
 _ID = re.compile(r"[1-9][0-9]*")  # ASCII digits, no leading zero
@@ -186,12 +189,26 @@ class ScopesFile:
 
 
 def _read(path: Path) -> bytes:
-    """The bytes of the scopes file (small: a change to them is what ``ScopesFile`` looks for)."""
+    """The bytes of the scopes file (small: a change to them is what ``ScopesFile`` looks for).
+
+    It is read on the bot's event loop, every few seconds: a file that is not a regular one
+    (a FIFO would wait for a writer) or past ``MAX_BYTES`` is refused before it is read.
+    """
     try:
-        return Path(path).read_bytes()
+        # Opened without blocking, then asked what it is: a FIFO swapped in would otherwise hang the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SettingsError(f"the scopes file {path} is not a regular file (QABOT_DISCORD_SCOPES_FILE)")
+            content = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE): "
                             f"{exc.strerror or exc}") from None
+    if len(content) > MAX_BYTES:
+        raise SettingsError(f"the scopes file {path} is larger than {MAX_BYTES // 1024} kB: it cannot be scopes "
+                            "(a place is one short line)")
+    return content
 
 
 def describe(patterns: Patterns | Scope | None) -> str:

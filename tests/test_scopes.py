@@ -131,3 +131,28 @@ def test_an_id_is_written_one_way_so_no_second_entry_for_it_overrides_the_first(
     path.write_text(f"[guilds]\n100 = 'a/'\n{key} = '*'\n", encoding="utf-8")
     with pytest.raises(SettingsError, match=message):
         Scopes.load(path)
+
+
+def test_a_huge_file_or_a_fifo_is_refused_unread_and_the_last_good_scopes_stay(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from qabot.scopes import MAX_BYTES, ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    path.write_bytes(b"# " + b"x" * MAX_BYTES + b"\n[guilds]\n1 = '*'\n")  # valid TOML, past the limit
+    with pytest.raises(SettingsError, match="larger than"):  # at start: one line
+        Scopes.load(path)
+    path.unlink()
+    os.mkfifo(path)  # opening it to read would wait for a writer: the bot would hang
+    with pytest.raises(SettingsError, match="not a regular file"):
+        Scopes.load(path)
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for _ in range(3):
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1) == ("a",)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert str(path) in line and "not a regular file" in line and "\n" not in line
