@@ -23,8 +23,9 @@ Scopes fail closed: once there is a scopes file, a place it does not list quotes
 ``dms``) opens it. Without a file every place quotes the whole corpus.
 
 A running bot follows the file (``ScopesFile``): an edit is in force within a few
-seconds, without a restart. An edit that breaks the file is logged, naming the file and
-the error, and the scopes read before stay in force until it is fixed.
+seconds, without a restart, once it reads the same twice (never a file caught mid-save).
+An edit that breaks the file is logged, naming the file and the error, and the scopes
+read before stay in force until it is fixed.
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ from qabot.index.scope import Scope
 log = logging.getLogger(__name__)
 
 Patterns = tuple[str, ...]
-MAX_BYTES = 1 << 20  # a scopes file of a thousand places is some 100 kB
+MAX_BYTES = 1 << 20  # a thousand places are some 50 kB
 NOWHERE: Patterns = ()  # the scope of a place a scopes file does not open: nothing
 _KEYS = {"default", "dms", "guilds", "channels"}
+_NOTHING = object()  # ScopesFile: no change read yet
 _ID = re.compile(r"[1-9][0-9]*")  # ASCII digits, no leading zero
 
 
@@ -145,11 +147,15 @@ class ScopesFile:
     """The scopes in a file, re-read when the file changes (checked at most every ``CHECK_SECONDS``).
 
     The first read raises ``SettingsError`` on a bad file, as ``Scopes.load`` does. Later,
-    a file that has become unreadable or invalid is logged once per change and the last
-    good scopes stay in force; ``on_change`` is called with each good new version.
+    a change is taken once it reads the same ``SETTLE_SECONDS`` after it was first seen: a
+    file read half-way through an editor's save can be valid TOML that has lost a narrower
+    scope further down. A file that has become unreadable or invalid is logged once per
+    change and the last good scopes stay in force; ``on_change`` is called with each good
+    new version.
     """
 
-    CHECK_SECONDS = 2.0
+    CHECK_SECONDS = 1.5
+    SETTLE_SECONDS = 0.5
 
     def __init__(self, path: Path | None, *, on_change: Callable[[Scopes], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -159,18 +165,25 @@ class ScopesFile:
         self._lock = threading.Lock()
         self._content = _read(path) if path is not None else None
         self._scopes = Scopes.read(self._content, path) if path is not None else Scopes()
-        self._checked = clock()
+        self._seen: bytes | None | object = _NOTHING  # a change read once, not yet taken
+        self._due = clock() + self.CHECK_SECONDS
 
     def current(self) -> Scopes:
         """The scopes in force: the file's, as of its last good version."""
-        if self.path is None or self._clock() - self._checked < self.CHECK_SECONDS:
+        if self.path is None or self._clock() < self._due:
             return self._scopes
         with self._lock:
-            self._checked = self._clock()
+            now = self._clock()
+            if now < self._due:  # another thread has just looked: its look is not a second reading
+                return self._scopes
             try:
                 content, unreadable = _read(self.path), None
             except SettingsError as exc:
                 content, unreadable = None, exc
+            if content not in (self._content, self._seen):  # changed: it may still be being written
+                self._seen, self._due = content, now + self.SETTLE_SECONDS
+                return self._scopes
+            self._seen, self._due = _NOTHING, now + self.CHECK_SECONDS
             if content == self._content:  # unchanged (or still unreadable): nothing to say
                 return self._scopes
             self._content = content

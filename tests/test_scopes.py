@@ -95,23 +95,27 @@ def test_a_scopes_file_is_followed_as_it_changes(tmp_path: Path, caplog: pytest.
     now = [0.0]
     seen: list[Scopes] = []
     followed = ScopesFile(path, on_change=seen.append, clock=lambda: now[0])
+
+    def look() -> Scopes:
+        """The scopes a look after the next check finds, a change read twice (ScopesFile.SETTLE_SECONDS)."""
+        now[0] += ScopesFile.CHECK_SECONDS
+        followed.current()
+        now[0] += ScopesFile.SETTLE_SECONDS
+        return followed.current()
+
     assert followed.current().sources(1) == ("a",)
     path.write_text("[guilds]\n1 = 'b/'\n", encoding="utf-8")
     assert followed.current().sources(1) == ("a",)  # not looked at again yet
-    now[0] += ScopesFile.CHECK_SECONDS
-    assert followed.current().sources(1) == ("b",) and [s.sources(1) for s in seen] == [("b",)]
+    assert look().sources(1) == ("b",) and [s.sources(1) for s in seen] == [("b",)]
     for broken in ("[guilds\n", None):  # invalid, then gone: the last good scopes stay in force
         path.write_text(broken, encoding="utf-8") if broken else path.unlink()
-        now[0] += ScopesFile.CHECK_SECONDS
         with caplog.at_level("WARNING", logger="qabot.scopes"):
-            assert followed.current().sources(1) == ("b",)
-            now[0] += ScopesFile.CHECK_SECONDS
-            assert followed.current().sources(1) == ("b",)  # logged once per change, not per look
+            assert look().sources(1) == ("b",)
+            assert look().sources(1) == ("b",)  # logged once per change, not per look
     assert [r.getMessage().split(";")[0].split(":")[0] for r in caplog.records] == [
         f"the scopes file {path} is not valid TOML", f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE)"]
     path.write_text("[guilds]\n1 = 'c/'\n", encoding="utf-8")
-    now[0] += ScopesFile.CHECK_SECONDS
-    assert followed.current().sources(1) == ("c",) and len(seen) == 2
+    assert look().sources(1) == ("c",) and len(seen) == 2
     with pytest.raises(SettingsError):  # the first read is as strict as Scopes.load
         ScopesFile(tmp_path / "nope.toml")
     assert not ScopesFile(None).current()
@@ -156,3 +160,26 @@ def test_a_huge_file_or_a_fifo_is_refused_unread_and_the_last_good_scopes_stay(
             assert followed.current().sources(1) == ("a",)
     [line] = [r.getMessage() for r in caplog.records]
     assert str(path) in line and "not a regular file" in line and "\n" not in line
+
+
+def test_a_file_caught_half_way_through_a_save_is_not_taken(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from qabot.scopes import ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    whole = "[guilds]\n1 = '*'\n\n[channels]\n10 = 'a/'\n"
+    path.write_text(whole, encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    edited = whole.replace("'a/'", "'b/'")
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for partial in (edited[:16], edited[:30]):  # valid TOML without channel 10's scope, then invalid
+            path.write_text(partial, encoding="utf-8")  # an editor writing in place, read mid-save
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1, 10) == ("a",)  # not the guild's '*'
+    assert not caplog.records  # nor a warning about a file still being written
+    path.write_text(edited, encoding="utf-8")
+    now[0] += ScopesFile.CHECK_SECONDS
+    assert followed.current().sources(1, 10) == ("a",)  # seen once: it may still be being written
+    now[0] += ScopesFile.SETTLE_SECONDS
+    assert followed.current().sources(1, 10) == ("b",)  # the same a moment later: in force
+    assert ScopesFile.CHECK_SECONDS + ScopesFile.SETTLE_SECONDS <= 2.0  # "within about 2 seconds" (README)
