@@ -79,6 +79,8 @@ class Scopes:
             data = tomllib.loads(content.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"the scopes file {path} is not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per level of arrays or inline tables
+            raise SettingsError(f"the scopes file {path} is not valid TOML: nested too deeply") from None
         return cls.parse(data, path)
 
     @classmethod

@@ -183,3 +183,23 @@ def test_a_file_caught_half_way_through_a_save_is_not_taken(tmp_path: Path, capl
     now[0] += ScopesFile.SETTLE_SECONDS
     assert followed.current().sources(1, 10) == ("b",)  # the same a moment later: in force
     assert ScopesFile.CHECK_SECONDS + ScopesFile.SETTLE_SECONDS <= 2.0  # "within about 2 seconds" (README)
+
+
+def test_a_file_nested_too_deeply_for_the_toml_reader_is_one_line_too(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from qabot.scopes import ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    path.write_text("default = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")  # tomllib recurses per level
+    with pytest.raises(SettingsError, match="is not valid TOML") as caught:
+        Scopes.load(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for _ in range(3):
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1) == ("a",)  # no exception out of the door: the last good scopes
+    [line] = [r.getMessage() for r in caplog.records]
+    assert str(path) in line and "not valid TOML" in line
