@@ -23,13 +23,17 @@ Scopes fail closed: once there is a scopes file, a place it does not list quotes
 ``dms``) opens it. Without a file every place quotes the whole corpus.
 
 A running bot follows the file (``ScopesFile``): an edit is in force within a few
-seconds, without a restart. An edit that breaks the file is logged, naming the file and
-the error, and the scopes read before stay in force until it is fixed.
+seconds, without a restart, once it reads the same twice (never a file caught mid-save).
+An edit that breaks the file is logged, naming the file and the error, and the scopes
+read before stay in force until it is fixed.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
+import stat
 import threading
 import time
 import tomllib
@@ -44,8 +48,11 @@ from qabot.index.scope import Scope
 log = logging.getLogger(__name__)
 
 Patterns = tuple[str, ...]
+MAX_BYTES = 1 << 20  # a thousand places are some 50 kB
 NOWHERE: Patterns = ()  # the scope of a place a scopes file does not open: nothing
 _KEYS = {"default", "dms", "guilds", "channels"}
+_NOTHING = object()  # ScopesFile: no change read yet
+_ID = re.compile(r"[1-9][0-9]*")  # ASCII digits, no leading zero
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,8 @@ class Scopes:
             data = tomllib.loads(content.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"the scopes file {path} is not valid TOML: {exc}") from None
+        except RecursionError:  # tomllib recurses once per level of arrays or inline tables
+            raise SettingsError(f"the scopes file {path} is not valid TOML: nested too deeply") from None
         return cls.parse(data, path)
 
     @classmethod
@@ -140,11 +149,15 @@ class ScopesFile:
     """The scopes in a file, re-read when the file changes (checked at most every ``CHECK_SECONDS``).
 
     The first read raises ``SettingsError`` on a bad file, as ``Scopes.load`` does. Later,
-    a file that has become unreadable or invalid is logged once per change and the last
-    good scopes stay in force; ``on_change`` is called with each good new version.
+    a change is taken once it reads the same ``SETTLE_SECONDS`` after it was first seen: a
+    file read half-way through an editor's save can be valid TOML that has lost a narrower
+    scope further down. A file that has become unreadable or invalid is logged once per
+    change and the last good scopes stay in force; ``on_change`` is called with each good
+    new version.
     """
 
-    CHECK_SECONDS = 2.0
+    CHECK_SECONDS = 1.5
+    SETTLE_SECONDS = 0.5
 
     def __init__(self, path: Path | None, *, on_change: Callable[[Scopes], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -154,18 +167,25 @@ class ScopesFile:
         self._lock = threading.Lock()
         self._content = _read(path) if path is not None else None
         self._scopes = Scopes.read(self._content, path) if path is not None else Scopes()
-        self._checked = clock()
+        self._seen: bytes | None | object = _NOTHING  # a change read once, not yet taken
+        self._due = clock() + self.CHECK_SECONDS
 
     def current(self) -> Scopes:
         """The scopes in force: the file's, as of its last good version."""
-        if self.path is None or self._clock() - self._checked < self.CHECK_SECONDS:
+        if self.path is None or self._clock() < self._due:
             return self._scopes
         with self._lock:
-            self._checked = self._clock()
+            now = self._clock()
+            if now < self._due:  # another thread has just looked: its look is not a second reading
+                return self._scopes
             try:
                 content, unreadable = _read(self.path), None
             except SettingsError as exc:
                 content, unreadable = None, exc
+            if content not in (self._content, self._seen):  # changed: it may still be being written
+                self._seen, self._due = content, now + self.SETTLE_SECONDS
+                return self._scopes
+            self._seen, self._due = _NOTHING, now + self.CHECK_SECONDS
             if content == self._content:  # unchanged (or still unreadable): nothing to say
                 return self._scopes
             self._content = content
@@ -184,12 +204,26 @@ class ScopesFile:
 
 
 def _read(path: Path) -> bytes:
-    """The bytes of the scopes file (small: a change to them is what ``ScopesFile`` looks for)."""
+    """The bytes of the scopes file (small: a change to them is what ``ScopesFile`` looks for).
+
+    It is read on the bot's event loop, every few seconds: a file that is not a regular one
+    (a FIFO would wait for a writer) or past ``MAX_BYTES`` is refused before it is read.
+    """
     try:
-        return Path(path).read_bytes()
+        # Opened without blocking, then asked what it is: a FIFO swapped in would otherwise hang the open.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise SettingsError(f"the scopes file {path} is not a regular file (QABOT_DISCORD_SCOPES_FILE)")
+            content = file.read(MAX_BYTES + 1)
     except OSError as exc:
         raise SettingsError(f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE): "
                             f"{exc.strerror or exc}") from None
+    if len(content) > MAX_BYTES:
+        raise SettingsError(f"the scopes file {path} is larger than {MAX_BYTES // 1024} kB: it cannot be scopes "
+                            "(a place is one short line)")
+    return content
 
 
 def describe(patterns: Patterns | Scope | None) -> str:
@@ -213,8 +247,10 @@ def _quotes(patterns: Patterns | None) -> str:
 
 
 def _id(key: str, table: str, where: str) -> int:
-    if not key.isdecimal():
-        raise SettingsError(f"{where}: [{table}] key {key!r} is not a Discord id (a number)")
+    # One way to write an id: "0100" or "١٠٠" (int() reads both as 100) would be a second entry for it,
+    # silently overriding the first.
+    if not _ID.fullmatch(key) or int(key) >= 2**64:
+        raise SettingsError(f"{where}: [{table}] key {key!r} is not a Discord id (a number, as Discord shows it)")
     return int(key)
 
 

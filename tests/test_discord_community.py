@@ -271,6 +271,7 @@ async def test_an_edited_scopes_file_is_followed_and_a_broken_edit_keeps_the_las
     from qabot.scopes import ScopesFile
 
     monkeypatch.setattr(ScopesFile, "CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(ScopesFile, "SETTLE_SECONDS", 0.0)
     bridge = "The old stone bridge over the river was built by the {} in {}, and rebuilt after the flood.\n"
     corpus = make_corpus({
         **{f"community-a/minutes-{n}.txt": bridge.format(f"guild of masons {n}", 1800 + n) for n in range(3)},
@@ -284,12 +285,15 @@ async def test_an_edited_scopes_file_is_followed_and_a_broken_edit_keeps_the_las
     def sources(body: dict[str, Any]) -> list[str]:
         return [f["value"] if f["name"] == "Source" else f["name"] for f in body["embeds"][0]["fields"]]
 
-    async with running(qa, double, discord_scopes_file=scopes, state_dir=tmp_path / "state"):
+    async with running(qa, double, discord_scopes_file=scopes, state_dir=tmp_path / "state") as bot:
         before = sources(await first_followup(double, double.slash("ask", question=question, k=3)))
         scopes.write_text(f"[guilds]\n{GUILD_ID} = 'community-b/'\n", encoding="utf-8")
+        # read once, not yet taken (it may be half-written): the next look, reading it the same, takes it
+        assert bot.answering.scopes.sources(GUILD_ID) == ("community-a",)
         after = sources(await first_followup(double, double.slash("ask", question=question, k=3, user_n=2)))
         scopes.write_text("[guilds\n", encoding="utf-8")  # a broken edit
         with caplog.at_level(logging.WARNING, logger="qabot.scopes"):
+            assert bot.answering.scopes.sources(GUILD_ID) == ("community-b",)
             broken = sources(await first_followup(double, double.slash("ask", question=question, k=3, user_n=3)))
     assert before and all("community-a/" in s for s in before), before
     assert after and all("community-b/" in s for s in after), after

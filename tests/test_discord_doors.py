@@ -167,12 +167,15 @@ async def test_more_sources_of_an_older_answer_follows_a_narrowed_scope(
     from qabot.scopes import ScopesFile
 
     monkeypatch.setattr(ScopesFile, "CHECK_SECONDS", 0.0)
-    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+    monkeypatch.setattr(ScopesFile, "SETTLE_SECONDS", 0.0)
+    async with running(communities, double, **bot_settings(tmp_path, scopes)) as bot:
         token = double.slash("ask", question=QUESTION, k=1)
         assert quoted(await first_followup(double, token))
         more_id = custom_ids(double, double.followups(token)[0].response)["More sources"]
         before = await reply_to(double, double.press(more_id, user_n=2))
         scopes.write_text(SCOPES.replace('["community-a/", "shared/"]', '"shared/"'), encoding="utf-8")
+        # read once, not yet taken (it may be half-written): the next look, reading it the same, takes it
+        assert bot.answering.scopes.sources(GUILD_ID) == ("community-a", "shared")
         after = await reply_to(double, double.press(more_id, user_n=3))
     async with running(communities, double, **bot_settings(tmp_path, scopes)):
         restarted = await reply_to(double, double.press(more_id, user_n=4))

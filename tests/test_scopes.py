@@ -95,23 +95,111 @@ def test_a_scopes_file_is_followed_as_it_changes(tmp_path: Path, caplog: pytest.
     now = [0.0]
     seen: list[Scopes] = []
     followed = ScopesFile(path, on_change=seen.append, clock=lambda: now[0])
+
+    def look() -> Scopes:
+        """The scopes a look after the next check finds, a change read twice (ScopesFile.SETTLE_SECONDS)."""
+        now[0] += ScopesFile.CHECK_SECONDS
+        followed.current()
+        now[0] += ScopesFile.SETTLE_SECONDS
+        return followed.current()
+
     assert followed.current().sources(1) == ("a",)
     path.write_text("[guilds]\n1 = 'b/'\n", encoding="utf-8")
     assert followed.current().sources(1) == ("a",)  # not looked at again yet
-    now[0] += ScopesFile.CHECK_SECONDS
-    assert followed.current().sources(1) == ("b",) and [s.sources(1) for s in seen] == [("b",)]
+    assert look().sources(1) == ("b",) and [s.sources(1) for s in seen] == [("b",)]
     for broken in ("[guilds\n", None):  # invalid, then gone: the last good scopes stay in force
         path.write_text(broken, encoding="utf-8") if broken else path.unlink()
-        now[0] += ScopesFile.CHECK_SECONDS
         with caplog.at_level("WARNING", logger="qabot.scopes"):
-            assert followed.current().sources(1) == ("b",)
-            now[0] += ScopesFile.CHECK_SECONDS
-            assert followed.current().sources(1) == ("b",)  # logged once per change, not per look
+            assert look().sources(1) == ("b",)
+            assert look().sources(1) == ("b",)  # logged once per change, not per look
     assert [r.getMessage().split(";")[0].split(":")[0] for r in caplog.records] == [
         f"the scopes file {path} is not valid TOML", f"cannot read the scopes file {path} (QABOT_DISCORD_SCOPES_FILE)"]
     path.write_text("[guilds]\n1 = 'c/'\n", encoding="utf-8")
-    now[0] += ScopesFile.CHECK_SECONDS
-    assert followed.current().sources(1) == ("c",) and len(seen) == 2
+    assert look().sources(1) == ("c",) and len(seen) == 2
     with pytest.raises(SettingsError):  # the first read is as strict as Scopes.load
         ScopesFile(tmp_path / "nope.toml")
     assert not ScopesFile(None).current()
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("'\u0661\u0660\u0660'", "is not a Discord id"),  # Arabic-Indic digits: int() reads them as 100
+        ("0100", "is not a Discord id"),  # a leading zero: another TOML key for the same id
+        ("123456789012345678901234567890", "is not a Discord id"),  # over 64 bits: no place has it
+    ],
+)
+def test_an_id_is_written_one_way_so_no_second_entry_for_it_overrides_the_first(
+        tmp_path: Path, key: str, message: str) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_text(f"[guilds]\n100 = 'a/'\n{key} = '*'\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=message):
+        Scopes.load(path)
+
+
+def test_a_huge_file_or_a_fifo_is_refused_unread_and_the_last_good_scopes_stay(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import os
+
+    from qabot.scopes import MAX_BYTES, ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    path.write_bytes(b"# " + b"x" * MAX_BYTES + b"\n[guilds]\n1 = '*'\n")  # valid TOML, past the limit
+    with pytest.raises(SettingsError, match="larger than"):  # at start: one line
+        Scopes.load(path)
+    path.unlink()
+    os.mkfifo(path)  # opening it to read would wait for a writer: the bot would hang
+    with pytest.raises(SettingsError, match="not a regular file"):
+        Scopes.load(path)
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for _ in range(3):
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1) == ("a",)
+    [line] = [r.getMessage() for r in caplog.records]
+    assert str(path) in line and "not a regular file" in line and "\n" not in line
+
+
+def test_a_file_caught_half_way_through_a_save_is_not_taken(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from qabot.scopes import ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    whole = "[guilds]\n1 = '*'\n\n[channels]\n10 = 'a/'\n"
+    path.write_text(whole, encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    edited = whole.replace("'a/'", "'b/'")
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for partial in (edited[:16], edited[:30]):  # valid TOML without channel 10's scope, then invalid
+            path.write_text(partial, encoding="utf-8")  # an editor writing in place, read mid-save
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1, 10) == ("a",)  # not the guild's '*'
+    assert not caplog.records  # nor a warning about a file still being written
+    path.write_text(edited, encoding="utf-8")
+    now[0] += ScopesFile.CHECK_SECONDS
+    assert followed.current().sources(1, 10) == ("a",)  # seen once: it may still be being written
+    now[0] += ScopesFile.SETTLE_SECONDS
+    assert followed.current().sources(1, 10) == ("b",)  # the same a moment later: in force
+    assert ScopesFile.CHECK_SECONDS + ScopesFile.SETTLE_SECONDS <= 2.0  # "within about 2 seconds" (README)
+
+
+def test_a_file_nested_too_deeply_for_the_toml_reader_is_one_line_too(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from qabot.scopes import ScopesFile
+
+    path = tmp_path / "scopes.toml"
+    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
+    now = [0.0]
+    followed = ScopesFile(path, clock=lambda: now[0])
+    path.write_text("default = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")  # tomllib recurses per level
+    with pytest.raises(SettingsError, match="is not valid TOML") as caught:
+        Scopes.load(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+    with caplog.at_level("WARNING", logger="qabot.scopes"):
+        for _ in range(3):
+            now[0] += ScopesFile.CHECK_SECONDS
+            assert followed.current().sources(1) == ("a",)  # no exception out of the door: the last good scopes
+    [line] = [r.getMessage() for r in caplog.records]
+    assert str(path) in line and "not valid TOML" in line
