@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from qabot.errors import SettingsError
-from qabot.scopes import NOWHERE, Scopes, describe
+from qabot.scopes import NOWHERE, Scopes, ScopesFile, describe
 
 FILE = """
 default = ["shared/"]
@@ -137,16 +137,21 @@ def test_an_id_is_written_one_way_so_no_second_entry_for_it_overrides_the_first(
         Scopes.load(path)
 
 
+def _followed(tmp_path: Path, text: str) -> tuple[Path, list[float], ScopesFile]:
+    """A scopes file holding ``text``, followed on a clock the test moves (``now[0]``)."""
+    path = tmp_path / "scopes.toml"
+    path.write_text(text, encoding="utf-8")
+    now = [0.0]
+    return path, now, ScopesFile(path, clock=lambda: now[0])
+
+
 def test_a_huge_file_or_a_fifo_is_refused_unread_and_the_last_good_scopes_stay(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     import os
 
     from qabot.scopes import MAX_BYTES, ScopesFile
 
-    path = tmp_path / "scopes.toml"
-    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
-    now = [0.0]
-    followed = ScopesFile(path, clock=lambda: now[0])
+    path, now, followed = _followed(tmp_path, "[guilds]\n1 = 'a/'\n")
     path.write_bytes(b"# " + b"x" * MAX_BYTES + b"\n[guilds]\n1 = '*'\n")  # valid TOML, past the limit
     with pytest.raises(SettingsError, match="larger than"):  # at start: one line
         Scopes.load(path)
@@ -165,11 +170,8 @@ def test_a_huge_file_or_a_fifo_is_refused_unread_and_the_last_good_scopes_stay(
 def test_a_file_caught_half_way_through_a_save_is_not_taken(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from qabot.scopes import ScopesFile
 
-    path = tmp_path / "scopes.toml"
     whole = "[guilds]\n1 = '*'\n\n[channels]\n10 = 'a/'\n"
-    path.write_text(whole, encoding="utf-8")
-    now = [0.0]
-    followed = ScopesFile(path, clock=lambda: now[0])
+    path, now, followed = _followed(tmp_path, whole)
     edited = whole.replace("'a/'", "'b/'")
     with caplog.at_level("WARNING", logger="qabot.scopes"):
         for partial in (edited[:16], edited[:30]):  # valid TOML without channel 10's scope, then invalid
@@ -189,10 +191,7 @@ def test_a_file_nested_too_deeply_for_the_toml_reader_is_one_line_too(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from qabot.scopes import ScopesFile
 
-    path = tmp_path / "scopes.toml"
-    path.write_text("[guilds]\n1 = 'a/'\n", encoding="utf-8")
-    now = [0.0]
-    followed = ScopesFile(path, clock=lambda: now[0])
+    path, now, followed = _followed(tmp_path, "[guilds]\n1 = 'a/'\n")
     path.write_text("default = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")  # tomllib recurses per level
     with pytest.raises(SettingsError, match="is not valid TOML") as caught:
         Scopes.load(path)
