@@ -245,6 +245,21 @@ async def test_a_forward_is_learnt_as_the_forwarders_text_quoted_where_it_was_fo
     assert_no_pings(double)
 
 
+async def test_everyone_in_a_live_message_is_quoted_as_written_and_pings_nobody(qa, double, tmp_path) -> None:
+    """discord.py's ``clean_content`` puts a zero-width space after the "@" of @everyone and @here; the history keeps
+    the text as written, as an export has it (a quote showed "@\\u200beveryone"): nothing qabot sends can ping."""
+    spy = Recorder(qa)
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        notice = double.message("@everyone the star party moves to Saturday because of the rain forecast", user_n=4,
+                                channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        found = await quoting(spy, double, "when does the star party move", lambda f: jump(notice) in f,
+                              channel_id=CHANNEL_ID)
+    assert found[jump(notice)] == "user4: @everyone the star party moves to Saturday because of the rain forecast"
+    assert "\u200b" not in state_text(tmp_path)
+    assert_no_pings(double)
+
+
 async def quoting(spy: Recorder, double: DiscordDouble, question: str, wanted: Any, *, seconds: float = LIVE_SECONDS,
                   **where: Any) -> dict[str, Any]:
     """The excerpts (by link: text) of the answer to ``question``, asked again and again until ``wanted(them)``."""

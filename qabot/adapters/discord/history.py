@@ -52,6 +52,10 @@ MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker ma
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
 _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_content finds them
+# What clean_content (discord.py's escape_mentions) puts after an "@" so that the text cannot ping: the history
+# keeps the text as written (as an export has it), since nothing qabot sends can ping (AllowedMentions.none()),
+# and a quote would otherwise show "@\u200beveryone".
+_ESCAPED = re.compile("@\u200b(everyone|here|[!&]?[0-9]{17,20})")
 
 
 def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
@@ -59,7 +63,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
         return None
-    content = message.clean_content
+    content = _ESCAPED.sub(r"@\1", message.clean_content)
     guild_id = getattr(message.guild, "id", None)
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
@@ -84,7 +88,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
 def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotten | None) -> str:
     """A forwarded text's mentions as names, as ``Message.clean_content`` shows a message's own: a snapshot has
     no resolved mentions, so a member this server does not know (the forward may come from another), or one
-    forgotten here, is ``@someone``, never an id; @everyone and @here are made inert."""
+    forgotten here, is ``@someone``, never an id; @everyone and @here stay as written (nothing qabot sends pings)."""
 
     def named(match: re.Match[str]) -> str:
         kind, target = match[1], int(match[2])
@@ -99,7 +103,7 @@ def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotte
             return UNNAMED
         return f"@{member.display_name}"
 
-    return discord.utils.escape_mentions(_MENTION.sub(named, text))
+    return _MENTION.sub(named, text)
 
 
 def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
