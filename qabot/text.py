@@ -6,7 +6,8 @@
 - ``first_line``: the first line of an exception's message, for one-line errors;
 - ``strip_controls``: control and invisible format characters replaced by spaces;
 - ``visible``: the same characters shown as harmless visible text, for output;
-  ``json_safe`` escapes them in JSON output.
+  ``json_safe`` escapes them in JSON output;
+- ``SURROGATE``: a lone surrogate, which JSON and broken decoding can give but is no character.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from functools import lru_cache
 # C0 and C1 controls (but tab and newline), zero-width and bidi format characters, BOM.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: it cannot be encoded, printed or sent
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +64,7 @@ def strip_controls(text: str) -> str:
 # Bidi overrides and isolates, and the other invisible format characters (the Arabic letter mark, the Mongolian
 # vowel separator, tag characters): shown by name, so that text cannot be reordered or hidden on screen.
 INVISIBLE = (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0x061C, 0x180E,
-              *range(0xE0000, 0xE0080))
+             *range(0xE0000, 0xE0080))
 
 
 def _visible_table() -> dict[int, str]:

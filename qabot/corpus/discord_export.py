@@ -289,10 +289,9 @@ class Tokens:
             return f"@{next((r['name'] for r in roles if str(r.get('id')) == target and r.get('name')), 'role')}"
         named = next((_name(p) for p in self.message.get("mentions") or ()
                       if isinstance(p, dict) and str(p.get("id")) == target), None)
-        return f"@{named}" if named else UNNAMED
+        return f"@{named}" if named else chat.UNNAMED
 
 
-UNNAMED = "@someone"  # a member a token names and the export does not (as the live history says it)
 _TOKEN = re.compile(r"<(?:(?P<kind>@!?|@&|#!?)(?P<id>\d+)|(?P<emoji>a?:)(?P<name>[^<>:\s]+?):\d+|t:(?P<time>-?\d+)"
                     r"(?::\w)?)>")
 

@@ -13,16 +13,14 @@ record's text with that replacement, and citations point into it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn, read_text
 from qabot.models import Document
-from qabot.text import lines
+from qabot.text import SURROGATE, lines
 
 SUFFIXES = frozenset({".jsonl"})
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -48,7 +46,7 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             warn(f'skipping {name} line {number}: expected an object with a "text" string')
             continue
-        if any(isinstance(value, str) and _SURROGATE.search(value) for value in record.values()):
+        if any(isinstance(value, str) and SURROGATE.search(value) for value in record.values()):
             warn(f"{name} line {number}: lone surrogate code points replaced by U+FFFD")
             record = {key: _clean(value) if isinstance(value, str) else value for key, value in record.items()}
         doc_id = record.get("_id", record.get("id", record.get("doc_id")))
@@ -69,4 +67,4 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
 
 
 def _clean(value: str) -> str:
-    return _SURROGATE.sub("\ufffd", value)
+    return SURROGATE.sub("\ufffd", value)

@@ -26,7 +26,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from qabot.corpus.chat import ChatMessage
+from qabot.corpus.chat import UNNAMED, ChatMessage
 
 if TYPE_CHECKING:
     from qabot.feedback import FeedbackStore
@@ -80,7 +80,6 @@ CREATE TABLE IF NOT EXISTS history_forgotten (
 );
 """
 CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
-UNNAMED = "@someone"  # a forgotten member, where another's message mentions them
 Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
 
 

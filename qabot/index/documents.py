@@ -9,15 +9,13 @@ one's that are unchanged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from qabot.errors import DocumentError
 from qabot.index.changes import Transaction, document_digest
 from qabot.index.ingest import Ingest
 from qabot.models import Document
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from qabot.text import SURROGATE
 
 
 def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document], corpus_files: set[str]
@@ -94,7 +92,7 @@ def _unencodable(document: Document) -> str | None:
     parts = [("", document), *((f"paragraph {n}'s ", p) for n, p in enumerate(document.paragraphs or (), 1))]
     for where, part in parts:
         for name, value in part.__dict__.items():
-            if isinstance(value, str) and _SURROGATE.search(value):
+            if isinstance(value, str) and SURROGATE.search(value):
                 return f"{where}{name}"
     return None
 
@@ -108,6 +106,6 @@ def strings(values: Iterable[str], name: str) -> list[str]:
         raise DocumentError(f"{name} must be strings, not {type(values).__name__}") from None
     if not all(isinstance(v, str) and v for v in items):
         raise DocumentError(f"{name} must be strings")
-    if bad := next((v for v in items if _SURROGATE.search(v)), None):
+    if bad := next((v for v in items if SURROGATE.search(v)), None):
         raise DocumentError(f"{name}: {bad!r} holds a lone surrogate, which no document's {name[:-1]} can hold")
     return items

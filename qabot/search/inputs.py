@@ -20,14 +20,13 @@ from collections.abc import Iterable
 
 from qabot.errors import QuestionError
 from qabot.index.lexical import STOPWORDS
-from qabot.text import flat, strip_controls
+from qabot.text import SURROGATE, flat, strip_controls
 
 MAX_K = 50
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _clean(text: str) -> str:
-    return flat(strip_controls(unicodedata.normalize("NFC", _SURROGATE.sub(" ", text))))
+    return flat(strip_controls(unicodedata.normalize("NFC", SURROGATE.sub(" ", text))))
 
 
 def clean_question(question: object, limit: int) -> str:
@@ -63,7 +62,7 @@ def says_nothing(question: str) -> bool:
 
 def readable(question: str) -> str:
     """The question as given, but with lone surrogates (which cannot be printed or sent) as U+FFFD."""
-    return _SURROGATE.sub("\ufffd", question)
+    return SURROGATE.sub("\ufffd", question)
 
 
 def clean_history(history: object, limit: int) -> list[str]:
