@@ -369,6 +369,27 @@ def test_a_kept_passage_is_numbered_as_its_snapshot_numbers_it(make_corpus, tmp_
     living.close()
 
 
+@pytest.mark.parametrize("widened", [True, False])
+def test_the_rerank_reads_sentence_vectors_widened_bit_for_bit(widened, make_corpus, tmp_path, fake_embedder,
+                                                                monkeypatch) -> None:
+    import numpy as np
+
+    from qabot.index.embedded import segment as segments
+
+    # A small segment keeps its sentence vectors widened once; a larger one widens the rows asked for.
+    monkeypatch.setattr(segments, "WIDENED_BYTES", segments.WIDENED_BYTES if widened else 0)
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} is here. It says item {i} is number {i}." for i in range(6)})
+    living = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    segment = living.current.parts[0].segment
+    rows = np.array([5, 0, 3, 3], dtype=np.int64)
+    for _ in range(2):  # the first read widens, the second reads what was kept
+        found = segment.sentence_vectors32(rows)
+        assert found.dtype == np.float32
+        assert np.array_equal(found, np.asarray(segment.sentence_vectors[rows], dtype=np.float32))
+    assert (segment._widened is not None) == widened
+    living.close()
+
+
 def test_a_kept_neighbourhood_is_the_same_each_time(make_corpus, tmp_path, fake_embedder) -> None:
     paragraphs = [" ".join(f"Sentence {j} of paragraph {i} is about ferry {i * 100 + j}." for j in range(12))
                   for i in range(8)]

@@ -24,7 +24,7 @@ from cachetools import LRUCache
 from qabot.index.embedded import bm25
 from qabot.index.embedded import dense as dense_index
 from qabot.index.embedded.segment import Segment
-from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, half_to_float32, ranges, top_k
+from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, ranges, top_k
 from qabot.index.manifest import Manifest, SegmentInfo
 from qabot.index.scope import Scope
 from qabot.models import SourceInfo
@@ -145,7 +145,7 @@ class Snapshot:
             sentences = ranges(first, count)
             lo, hi = seg.term_start[sentences], seg.term_start[sentences + 1]
             counts.append(count)
-            vectors.append(half_to_float32(seg.sentence_vectors[sentences]))
+            vectors.append(seg.sentence_vectors32(sentences))
             term_counts.append(hi - lo)
             terms.append(np.asarray(seg.terms[ranges(lo, hi - lo)]))
             flags.append(seg.flags[sentences])
