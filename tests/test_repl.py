@@ -245,6 +245,16 @@ def test_the_scope_is_repeated_inert(make_corpus, fake_bot_for) -> None:
     assert chat.session.scope == ("\x1b[31m", "*.md", name)  # the patterns themselves are kept as typed
 
 
+def test_a_scope_names_a_file_with_spaces_in_quotes(make_corpus, fake_bot_for) -> None:
+    chat = Chat(fake_bot_for(make_corpus({**CORPUS, "mill notes.txt": "The miller ground barley on Tuesdays.\n"})))
+    assert chat(':scope "mill notes.txt"') == "Answering only from mill notes.txt (1 file(s)); :scope * for all.\n"
+    assert chat.session.scope == ("mill notes.txt",)
+    assert "mill notes.txt" in chat("What did the miller grind?")
+    assert chat(':scope "mill notes.txt') == "" and chat.errors() == [
+        "error: no closing quotation in the patterns; quote a name with spaces whole"]
+    assert chat.session.scope == ("mill notes.txt",)
+
+
 def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_path: Path) -> None:
     from qabot.feedback import FeedbackStore, state_dir
 

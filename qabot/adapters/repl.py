@@ -21,6 +21,7 @@ import contextlib
 import io
 import logging
 import os
+import shlex
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -258,14 +259,18 @@ class Session:
         print_context(self.console, number, self.bot.context(excerpt), excerpt)
 
     def set_scope(self, text: str | None) -> None:
-        """``:scope``: show the scope, or answer only from the files ``text``'s patterns name (``*``: all).
+        """``:scope``: show the scope, or answer only from the files ``text``'s patterns name (``*``: all), split
+        as a shell splits words (a name with spaces in quotes).
 
         A new scope sets the last answer aside: it was searched in the scope before, so
         ``:open``, ``:more``, ``:json`` and the votes would show or record it as this one's.
         """
         note = ""
         if text is not None:
-            patterns = text.split()
+            try:  # quoted as in a shell: ':scope "my notes/*.md"' names a folder with a space
+                patterns = shlex.split(text)
+            except ValueError as exc:  # "No closing quotation"
+                raise CommandError(f"{str(exc).lower()} in the patterns; quote a name with spaces whole") from None
             if patterns == ["*"]:
                 scope = None
             else:
