@@ -76,7 +76,7 @@ class Scopes:
     def read(cls, content: bytes, path: Path) -> Scopes:
         """The scopes in ``content``, the bytes of the file at ``path`` (named in errors)."""
         try:
-            data = tomllib.loads(content.decode("utf-8"))
+            data = tomllib.loads(content.decode("utf-8-sig"))  # as Windows' Notepad may save it, with a BOM
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise SettingsError(f"the scopes file {path} is not valid TOML: {exc}") from None
         except RecursionError:  # tomllib recurses once per level of arrays or inline tables

@@ -82,6 +82,12 @@ def test_a_bad_file_is_one_line_naming_it(tmp_path: Path, text: str, message: st
     assert message in str(caught.value) and str(path) in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "scopes.toml"
+    path.write_bytes("\ufeff[guilds]\n1 = 'faq/'\n".encode())  # Notepad's "UTF-8 with BOM"
+    assert Scopes.load(path).sources(1, 5) == ("faq",)
+
+
 def test_a_missing_file_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="QABOT_DISCORD_SCOPES_FILE"):
         Scopes.load(tmp_path / "nope.toml")
