@@ -17,6 +17,7 @@ from tests import test_discord_history as history
 from tests.discord_double import (
     CATEGORY_ID,
     CHANNEL_ID,
+    CONNECT,
     DM_CHANNEL_ID,
     GUILD_ID,
     LINUX_TAG_ID,
@@ -101,6 +102,30 @@ async def test_a_voice_chat_a_role_may_not_view_turns_private_at_once(qa, double
         double.change_channel(VOICE_ID, permission_overwrites=hidden_from(MOD_ROLE_ID))
         await until_answer(double, question, lambda b: not cites(b, remote), seconds=10)
         assert cites(await ask(double, question, channel_id=VOICE_ID), remote)
+
+
+async def test_a_voice_or_stage_chat_some_members_may_not_connect_to_is_private(qa, double, tmp_path) -> None:
+    """A voice or stage channel's text chat is for those who may connect to it (Discord denies the rest with it:
+    a member who may not connect cannot read the chat), so a channel @everyone may not connect to, or one a role
+    may not (live, CHANNEL_UPDATE), is quoted only in itself."""
+    spy = Recorder(qa)
+    remote = double.seed("The lounge projector remote is in the blue box.", channel_id=VOICE_ID)
+    mic = double.seed("The town hall projector remote sits by the left microphone.", channel_id=STAGE_ID)
+    double.changed[VOICE_ID] = {"permission_overwrites": hidden_from(GUILD_ID, deny=CONNECT)}
+    question = "where is the projector remote"
+    async with running(spy, double, **settings(tmp_path, VOICE_ID, STAGE_ID, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        await ask(double, question)
+        assert jump(remote) not in links(spy.answers[-1]) and jump(mic) in links(spy.answers[-1])
+        double.change_channel(STAGE_ID, permission_overwrites=hidden_from(MOD_ROLE_ID, deny=CONNECT))
+        await until_answer(double, question, lambda b: not cites(b, mic), seconds=10)
+        seen = {}
+        for where in (CHANNEL_ID, DM_CHANNEL_ID, VOICE_ID, STAGE_ID):
+            await ask(double, question, channel_id=where)
+            seen[where] = links(spy.answers[-1])
+    assert not {jump(remote), jump(mic)} & (seen[CHANNEL_ID] | seen[DM_CHANNEL_ID])
+    assert jump(remote) in seen[VOICE_ID] and jump(mic) not in seen[VOICE_ID]
+    assert jump(mic) in seen[STAGE_ID] and jump(remote) not in seen[STAGE_ID]
 
 
 async def test_private_announcements_media_and_stage_channels_are_quoted_only_where_their_readers_are(
