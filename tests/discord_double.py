@@ -26,7 +26,8 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
   ``GUILD_ID`` also has a channel of each other kind (``KINDS``): an announcement channel
   (its threads are type 10), a voice and a stage channel (each with its text chat), a
-  category and a media channel; ``change_channel`` sends a CHANNEL_UPDATE of one.
+  category and a media channel; ``change_channel`` sends a CHANNEL_UPDATE of one, and
+  ``vanish`` deletes one (or a thread) while the bot is away, unheard.
   ``press`` sends any custom id, as a hostile client can.
 - Like Discord, a message over its limits (content, embeds, buttons) is refused with 400 and code 50035
   (Invalid Form Body) naming the field, and an empty one with 50006; lengths are counted in code points, as
@@ -369,6 +370,7 @@ class DiscordDouble:
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
         self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread``, ``thread_from``, forum posts
         self.changed: dict[int, dict[str, Any]] = {}  # a channel of ``KINDS``: what ``change_channel`` changed
+        self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         self._id_lock = threading.Lock()
@@ -524,6 +526,9 @@ class DiscordDouble:
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
         if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
             await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
+        if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in self.gone:
+            recorded.status = 404
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         if request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"] and \
                 int(parts[1]) in self.history_errors:
             recorded.status = self.history_errors[int(parts[1])]
@@ -881,7 +886,7 @@ class DiscordDouble:
                          {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [
                              {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]},
                          {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": FORUM_TAGS,
-                          "default_reaction_emoji": None, "flags": 0}, *map(self._kind, KINDS)]
+                          "default_reaction_emoji": None, "flags": 0}, *[self._kind(c) for c in KINDS if c not in self.gone]]
             if guild_id == GUILD_ID else [channel(B_CHANNEL_ID, "general-b")] if guild_id == GUILD_B_ID else [],
             "threads": [self._thread_channel(), *[self._with_last(t) for t in self.threads.values()
                                                   if not t["thread_metadata"]["archived"]]]
@@ -1216,6 +1221,12 @@ class DiscordDouble:
             "id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "gone", "position": 0,
             "permission_overwrites": [], "parent_id": None}
         self.dispatch("CHANNEL_DELETE", payload, shard)
+
+    def vanish(self, channel_id: int) -> None:
+        """A channel of ``KINDS`` or a thread deleted while the bot was away: no event tells it, a new session's
+        GUILD_CREATE and the thread lists leave it out, and Discord answers any request about it with 404 10003."""
+        self.gone.add(channel_id)
+        self.threads.pop(channel_id, None)
 
     def change_channel(self, channel_id: int, shard: int = 0, **changes: Any) -> None:
         """CHANNEL_UPDATE of a channel of ``KINDS`` (its ``permission_overwrites``, ``nsfw``, ...): Discord sends the

@@ -171,3 +171,30 @@ async def test_a_deleted_voice_or_media_channel_is_forgotten_with_its_posts(qa, 
         await until_answer(double, "how many frames in the moon mosaic", lambda b: not cites(b, in_post))
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     assert kept.get([int(remote["id"]), int(in_post["id"])]) == {}
+
+
+async def test_a_thread_or_channel_deleted_while_the_bot_was_away_is_forgotten_at_the_next_start(
+        qa, double, tmp_path) -> None:
+    """No THREAD_DELETE or CHANNEL_DELETE is heard for what was deleted while the bot was away: at the next start,
+    Discord's 404 (Unknown Channel) for a listed channel, or for a thread kept that its channel no longer lists,
+    takes its history out of the index and the state database."""
+    news_thread = double.thread("star party", parent_id=NEWS_ID, announce=False)
+    torch = double.seed("Bring a red torch to the star party field.", channel_id=news_thread)
+    remote = double.seed("The lounge projector remote is in the blue box.", channel_id=VOICE_ID)
+    kept_thread = double.thread("dark sky", parent_id=NEWS_ID, archived=True, announce=False)
+    stays = double.seed("The dark sky meter is kept at the star party field.", channel_id=kept_thread)
+    listed = settings(tmp_path, NEWS_ID, VOICE_ID)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "what to bring to the star party field"), torch)
+        assert cites(await ask(double, "where is the lounge projector remote"), remote)
+    double.vanish(news_thread)
+    double.vanish(VOICE_ID)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        gone = await ask(double, "what to bring to the star party field")
+        still = await ask(double, "what is kept at the star party field")
+    assert not cites(gone, torch) and cites(still, stays)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    assert kept.get([int(torch["id"]), int(remote["id"])]) == {} and kept.get([int(stays["id"])])
+    assert {row.id for row in kept.channels()} == {NEWS_ID, kept_thread}
