@@ -24,6 +24,10 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 - Two servers: ``GUILD_ID`` (general, elsewhere, a private channel, a thread, a forum,
   and ``HIDDEN_THREAD_ID``, a thread left out of GUILD_CREATE so the bot has not seen
   it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
+  ``GUILD_ID`` also has a channel of each other kind (``KINDS``): an announcement channel
+  (its threads are type 10), a voice and a stage channel (each with its text chat), a
+  category and a media channel; ``change_channel`` sends a CHANNEL_UPDATE of one, and
+  ``vanish`` deletes one (or a thread) while the bot is away, unheard.
   ``press`` sends any custom id, as a hostile client can.
 - Like Discord, a message over its limits (content, embeds, buttons) is refused with 400 and code 50035
   (Invalid Form Body) naming the field, and an empty one with 50006; lengths are counted in code points, as
@@ -69,12 +73,27 @@ SOLVED_TAG_ID = 1_200_000_000_000_000_610  # the forum's "Solved" tag
 LINUX_TAG_ID = 1_200_000_000_000_000_611
 FORUM_TAGS = [{"id": str(SOLVED_TAG_ID), "name": "Solved", "moderated": False, "emoji_id": None, "emoji_name": None},
               {"id": str(LINUX_TAG_ID), "name": "linux", "moderated": False, "emoji_id": None, "emoji_name": None}]
+NEWS_ID = 1_200_000_000_000_000_210  # an announcement channel (type 5); its threads are type 10
+VOICE_ID = 1_200_000_000_000_000_220  # a voice channel (type 2), with its text chat
+STAGE_ID = 1_200_000_000_000_000_230  # a stage channel (type 13), with its text chat
+CATEGORY_ID = 1_200_000_000_000_000_240  # a category (type 4): nothing to read
+MEDIA_ID = 1_200_000_000_000_000_620  # a media channel (type 16): posts with tags, like a forum's
 DM_CHANNEL_ID = 1_200_000_000_000_000_400
 GUILD_B_ID = 1_200_000_000_000_000_700
 B_CHANNEL_ID = 1_200_000_000_000_000_701
 GUILD_OF = {CHANNEL_ID: GUILD_ID, OTHER_CHANNEL_ID: GUILD_ID, PRIVATE_CHANNEL_ID: GUILD_ID, THREAD_ID: GUILD_ID,
             HIDDEN_THREAD_ID: GUILD_ID, FORUM_ID: GUILD_ID, B_CHANNEL_ID: GUILD_B_ID}
+# The first server's channels of other kinds, as Discord describes each in GUILD_CREATE and GET /channels/{id}:
+# (type, name, the fields that kind has beyond a text channel's).
+KINDS: dict[int, tuple[int, str, dict[str, Any]]] = {
+    NEWS_ID: (5, "announcements", {}),
+    VOICE_ID: (2, "lounge", {"bitrate": 64000, "user_limit": 0, "rtc_region": None, "video_quality_mode": 1}),
+    STAGE_ID: (13, "town-hall", {"bitrate": 64000, "user_limit": 10000, "rtc_region": None}),
+    CATEGORY_ID: (4, "info", {}),
+    MEDIA_ID: (16, "gallery", {"available_tags": FORUM_TAGS, "default_reaction_emoji": None, "flags": 0}),
+}
 VIEW_CHANNEL = 1 << 10
+CONNECT = 1 << 20
 EVERYONE_ROLE_ID = GUILD_ID
 MOD_ROLE_ID = 1_200_000_000_000_000_500
 USER_BASE = 1_300_000_000_000_000_000
@@ -350,6 +369,8 @@ class DiscordDouble:
         self.interactions: dict[str, dict[str, Any]] = {}  # by token
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
         self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread``, ``thread_from``, forum posts
+        self.changed: dict[int, dict[str, Any]] = {}  # a channel of ``KINDS``: what ``change_channel`` changed
+        self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         self._id_lock = threading.Lock()
@@ -505,6 +526,9 @@ class DiscordDouble:
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
         if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
             await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
+        if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in self.gone:
+            recorded.status = 404
+            return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         if request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"] and \
                 int(parts[1]) in self.history_errors:
             recorded.status = self.history_errors[int(parts[1])]
@@ -862,7 +886,7 @@ class DiscordDouble:
                          {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [
                              {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]},
                          {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": FORUM_TAGS,
-                          "default_reaction_emoji": None, "flags": 0}]
+                          "default_reaction_emoji": None, "flags": 0}, *[self._kind(c) for c in KINDS if c not in self.gone]]
             if guild_id == GUILD_ID else [channel(B_CHANNEL_ID, "general-b")] if guild_id == GUILD_B_ID else [],
             "threads": [self._thread_channel(), *[self._with_last(t) for t in self.threads.values()
                                                   if not t["thread_metadata"]["archived"]]]
@@ -872,6 +896,16 @@ class DiscordDouble:
             "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
+
+    def _kind(self, channel_id: int) -> dict[str, Any]:
+        """A channel of ``KINDS`` as Discord describes it now (``change_channel`` changed it)."""
+        kind, name, more = KINDS[channel_id]
+        payload = {"id": str(channel_id), "type": kind, "guild_id": str(GUILD_ID), "name": name, "position": 0,
+                   "permission_overwrites": [], "nsfw": False, "parent_id": None, "flags": 0}
+        if kind != 4:  # a category holds no messages
+            last = self.messages.last(channel_id)
+            payload |= {"last_message_id": str(last) if last else None, "rate_limit_per_user": 0, "topic": None}
+        return payload | more | self.changed.get(channel_id, {})
 
     def _thread_channel(self, thread_id: int = THREAD_ID, parent_id: int = CHANNEL_ID) -> dict[str, Any]:
         return {
@@ -891,6 +925,8 @@ class DiscordDouble:
             return self._thread_channel(HIDDEN_THREAD_ID, OTHER_CHANNEL_ID)
         if channel_id in self.threads:
             return self._with_last(self.threads[channel_id])
+        if channel_id in KINDS:
+            return self._kind(channel_id)
         overwrites = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}
                       ] if channel_id == PRIVATE_CHANNEL_ID else []
         return {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "general",
@@ -1120,7 +1156,8 @@ class DiscordDouble:
         (an archived one, or one made before the bot connected, is only found by listing)."""
         thread_id = self.new_id()
         self.threads[thread_id] = {
-            "id": str(thread_id), "type": 12 if private else 11, "guild_id": str(guild_of(parent_id)),
+            "id": str(thread_id), "type": 12 if private else 10 if KINDS.get(parent_id, (0,))[0] == 5 else 11,
+            "guild_id": str(guild_of(parent_id)),
             "parent_id": str(parent_id), "owner_id": str(USER_BASE + 1), "name": name, "last_message_id": None,
             "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "flags": 0,
             "applied_tags": [str(tag) for tag in tags],
@@ -1179,10 +1216,23 @@ class DiscordDouble:
                                         "parent_id": thread["parent_id"], "type": thread["type"]}, shard)
 
     def delete_channel(self, channel_id: int, shard: int = 0) -> None:
-        """CHANNEL_DELETE of a text channel of the double."""
-        self.dispatch("CHANNEL_DELETE", {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)),
-                                         "name": "gone", "position": 0, "permission_overwrites": [],
-                                         "parent_id": None}, shard)
+        """CHANNEL_DELETE of a channel of the double (of its kind, for one of ``KINDS``)."""
+        payload = self._kind(channel_id) if channel_id in KINDS else {
+            "id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "gone", "position": 0,
+            "permission_overwrites": [], "parent_id": None}
+        self.dispatch("CHANNEL_DELETE", payload, shard)
+
+    def vanish(self, channel_id: int) -> None:
+        """A channel of ``KINDS`` or a thread deleted while the bot was away: no event tells it, a new session's
+        GUILD_CREATE and the thread lists leave it out, and Discord answers any request about it with 404 10003."""
+        self.gone.add(channel_id)
+        self.threads.pop(channel_id, None)
+
+    def change_channel(self, channel_id: int, shard: int = 0, **changes: Any) -> None:
+        """CHANNEL_UPDATE of a channel of ``KINDS`` (its ``permission_overwrites``, ``nsfw``, ...): Discord sends the
+        whole channel as it is now, and describes it so from then on."""
+        self.changed.setdefault(channel_id, {}).update(changes)
+        self.dispatch("CHANNEL_UPDATE", self._kind(channel_id), shard)
 
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
         """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""

@@ -7,7 +7,8 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
 1. **its own server only**: history is quoted only in the guild it came from;
 2. **private channels stay where their readers are**: a channel that some member cannot
    read (@everyone may not view it or read its history, an overwrite takes either
-   from a role or a member, or it is age-restricted) is private, and its history (its
+   from a role or a member, or it is age-restricted; for a voice or stage channel's text
+   chat, the same of Connect, without which Discord denies the chat too) is private, and its history (its
    threads' too) is quoted only in that channel and its threads. A private thread is quoted only in itself. Whether a channel is private is
    asked of Discord's own view of it now (``private``), and a channel it cannot tell about
    (deleted, or never seen) counts as private;

@@ -54,6 +54,8 @@ from qabot.settings import Settings
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+READ = ("view_channel", "read_message_history")  # what a member needs to read a channel's history
+READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
 CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
 PRESSES, PRESS_SECONDS = 5, 10.0  # button presses a member may make in that many seconds
@@ -125,6 +127,8 @@ class Places:
 
         Public means every member may view it and read its history: @everyone may, no overwrite (a role's
         or a member's) takes either away from anyone, and it is not age-restricted (NSFW: not for minors).
+        A voice or stage channel's text chat is read only by those who may also connect to it (Discord
+        denies the rest with Connect), so Connect counts there too.
         """
         guild = self.client.get_guild(guild_id)
         channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
@@ -134,11 +138,10 @@ class Places:
             channel = channel.parent
         if guild is None or channel is None or channel.is_nsfw():
             return True
+        needed = READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
         everyone = guild.default_role.permissions
-        if not (everyone.view_channel and everyone.read_message_history):
-            return True
-        return any(overwrite.view_channel is False or overwrite.read_message_history is False
-                   for overwrite in channel.overwrites.values())
+        return not all(getattr(everyone, name) for name in needed) or any(
+            getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
 
 
 @dataclass

@@ -14,7 +14,9 @@ Until a channel has been read to its end in this run, its new messages wait, sto
 are linked in order once the backfill reaches them: the channels themselves are read
 first, then their active threads, then the archived ones (a thread started from a message
 goes on from that message, read with its channel before it). A thread met live that had
-not been seen is read once what was heard before it is applied. Progress goes to the log
+not been seen is read once what was heard before it is applied. A channel or thread kept
+from before that its channel no longer lists is asked of Discord: one deleted while the bot
+was away (404, Unknown Channel: no event said so) leaves the index with its threads. Progress goes to the log
 every ``LOG_SECONDS`` and to ``/qabot status``. ``qabot discord sync`` runs the same
 backfill without serving questions (``sync``).
 """
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # messages held and applied at a time
 LOG_SECONDS = 10.0
 MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
+UNKNOWN_CHANNEL = 10003  # Discord's error: the channel (or thread) does not exist
 
 
 @dataclass
@@ -141,6 +144,8 @@ class Backfill:
                 channel = await self.client.fetch_channel(channel_id)
             except (discord.HTTPException, discord.InvalidData) as exc:
                 log.warning("history: cannot read channel %s (QABOT_DISCORD_HISTORY_CHANNEL_IDS): %s", channel_id, exc)
+                if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:  # deleted while the bot was away
+                    await self._gone(channel_id)
                 return None
         if getattr(channel, "guild", None) is None or isinstance(channel, discord.CategoryChannel):
             log.warning("history: %s is not a server's text channel, forum or thread: list those", channel_id)
@@ -172,6 +177,28 @@ class Backfill:
                 log.info("history: cannot list %s archived threads of #%s (it needs %s)",
                          "private" if private else "the", channel.name,
                          "Manage Threads" if private else "Read Message History")
+        # Threads kept that were not listed: deleted while the bot was away (no THREAD_DELETE was heard), or private
+        # ones it may not list; Discord says which.
+        for row in self.history.rows():
+            if row.parent_id == channel.id and row.id not in seen:
+                try:
+                    thread = await self.client.fetch_channel(row.id)
+                except discord.NotFound as exc:
+                    if exc.code == UNKNOWN_CHANNEL:
+                        await self._gone(row.id)
+                    continue
+                except (discord.HTTPException, discord.InvalidData):
+                    continue
+                if isinstance(thread, discord.Thread):
+                    yield thread
+
+    async def _gone(self, channel_id: int) -> None:
+        """A channel or thread Discord says is no more (deleted while the bot was away): its history, and its
+        threads', leaves the index."""
+        gone = {row.id for row in self.history.rows() if channel_id in (row.id, row.parent_id)}
+        if gone:
+            log.info("history: channel %s was deleted; its history leaves the index", channel_id)
+            await self.feed.apply(Changes(dropped=gone))
 
     async def read(self, channel: Any) -> None:
         """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
