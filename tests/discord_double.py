@@ -1184,6 +1184,11 @@ class DiscordDouble:
                                          "name": "gone", "position": 0, "permission_overwrites": [],
                                          "parent_id": None}, shard)
 
+    def remove_guild(self, guild_id: int, *, outage: bool = False, shard: int = 0) -> None:
+        """GUILD_DELETE: the bot was removed from the server (kicked, or the server deleted), or, with ``outage``,
+        the server is unavailable for a while (``unavailable: true``: it comes back)."""
+        self.dispatch("GUILD_DELETE", {"id": str(guild_id), **({"unavailable": True} if outage else {})}, shard)
+
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
         """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""
         self.reactions.setdefault((int(message["id"]), emoji), []).append(user(user_n))

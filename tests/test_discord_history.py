@@ -10,6 +10,7 @@ read from what discord.py really sent. Every wait is bounded and polls for what 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,29 @@ async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_inde
         after = await ask(double, "when does the gate close")
     assert not cites(after, gate) and kept.get([int(gate["id"])]) == {}
     assert {row.id for row in kept.channels()} == {B_CHANNEL_ID}
+
+
+async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, double, tmp_path, caplog) -> None:
+    """Removed from a server (GUILD_DELETE), the bot keeps nothing of its history: its messages leave the state
+    database and its exchanges the index. A server that is only unavailable for a while (an outage) keeps its."""
+    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert kept.get([int(theirs["id"])]) and qa.sources(f"discord/{GUILD_B_ID}/")
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="qabot")
+        double.remove_guild(GUILD_ID, outage=True)  # heard first: any change it made is applied with the next
+        double.remove_guild(GUILD_B_ID)
+        await double.until(lambda: not kept.get([int(theirs["id"])]), timeout=10,
+                           what="the removed server's history to go")
+        await bot.learning.feed.settled()
+    assert {row.guild_id for row in kept.channels()} == {GUILD_ID} and kept.get([int(ours["id"])])
+    assert "club house key" not in state_text(tmp_path)
+    assert not qa.sources(f"discord/{GUILD_B_ID}/") and qa.sources(f"discord/{GUILD_ID}/")
+    left = [r.getMessage() for r in caplog.records if "left" in r.getMessage()]
+    assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:

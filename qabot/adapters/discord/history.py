@@ -7,7 +7,8 @@ Reading messages that do not mention the bot needs the privileged Message Conten
 so once, at start.
 
 - **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
-  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker: each becomes a
+  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker, the bot removed from
+  a server (its whole history goes, as a deleted channel's does): each becomes a
   ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
 - **the feed**: changes are batched and debounced (``QABOT_DISCORD_HISTORY_DEBOUNCE_SECONDS``
@@ -274,6 +275,20 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         gone = {row.id for row in self.history.rows() if channel.id in (row.id, row.parent_id)}
         if gone:
+            self.feed.submit(Changes(dropped=gone))
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from a server (kicked, or the server deleted): its history is no longer the bot's to
+        keep, and leaves the state database and the index as a deleted channel's does. discord.py hears an outage
+        (GUILD_DELETE with ``unavailable``) as ``on_guild_unavailable`` instead; that server comes back, its
+        history with it."""
+        if guild.unavailable:
+            return
+        gone = {row.id for row in self.history.rows() if row.guild_id == guild.id}
+        if gone:
+            log.info("history: left guild %s: its history (%d channel(s) and thread(s)) leaves the state database "
+                     "and the index", guild.id, len(gone))
             self.feed.submit(Changes(dropped=gone))
 
     @commands.Cog.listener()
