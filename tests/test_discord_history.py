@@ -642,6 +642,42 @@ async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, 
     assert reply["content"] == FORGOTTEN.format(count=0, name=r"\|\|Eve\|\| \*\*the\*\* \`admin\` \<t:0:R>")
 
 
+async def test_forget_takes_a_members_words_out_of_the_titles_of_their_posts_and_threads(qa, double,
+                                                                                           tmp_path) -> None:
+    """A forum post's title is its author's words, and so is a thread's name taken from the message it was started
+    from: once that member is forgotten, the post and the thread are cited without it (in the answers and the state
+    database), and a retag or a rename heard later does not bring it back."""
+    from tests.discord_double import user
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        post = int(double.forum_post("Maria Gonzalez's mount wobbles", "My mount wobbles in the wind, any fix?",
+                                     user_n=6)["id"])
+        fix = double.message("Hang a weight under the tripod to stop the wobble in the wind.", user_n=2,
+                             channel_id=post, mention_bot=False)
+        question = double.message("Why is my finder view upside down at night?", user_n=6,
+                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2)  # made by another
+        flip = double.message("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                              channel_id=thread, mention_bot=False)
+        wobble, flipped = "how to stop a tripod wobble in the wind", "does a finder flip the image"
+        await until_answer(double, wobble, lambda b: cites(b, fix) and "Maria Gonzalez" in str(b["embeds"]))
+        await until_answer(double, flipped, lambda b: cites(b, flip) and "says Maria" in str(b["embeds"]))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        after = [await ask(double, wobble), await ask(double, flipped)]
+        double.retag(post, [SOLVED_TAG_ID])  # Discord sends the post's title again
+        retagged, _ = await until_answer(double, wobble, lambda b: "[Solved]" in str(b["embeds"]), seconds=10)
+        later = int(double.forum_post("Maria Gonzalez's lens fogs up", "My lens fogs up, help?", user_n=6)["id"])
+        heater = double.message("A heater strap round the lens keeps it from fogging up.", user_n=2,
+                                channel_id=later, mention_bot=False)
+        fogged, _ = await until_answer(double, "what keeps a lens from fogging up", lambda b: cites(b, heater),
+                                       seconds=10)
+    assert cites(after[0], fix) and cites(after[1], flip) and cites(retagged, fix)  # the rest of the posts stays
+    for body in [*after, retagged, fogged]:  # and a post they make later has no title of theirs either
+        assert "Maria" not in str(body["embeds"])
+    assert "Maria" not in state_text(tmp_path)
+
+
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
 
 
