@@ -28,6 +28,7 @@ from tests.discord_double import (
     FORUM_ID,
     GUILD_B_ID,
     GUILD_ID,
+    MISSING_ACCESS,
     MOD_ROLE_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
@@ -575,6 +576,31 @@ async def test_direct_messages_quote_public_history_only_when_allowed(qa, double
         await backfilled(bot, double)
         await ask(double, "when do telescope bookings open", channel_id=DM_CHANNEL_ID)
     assert jump(public) in links(spy.answers[-1]) and jump(private) not in links(spy.answers[-1])
+
+
+async def test_direct_messages_quote_only_the_servers_the_asker_is_in(qa, double, tmp_path) -> None:
+    """A direct message is read by the person asking alone: it quotes the public history of a server only where
+    Discord says they are a member of it, and nothing of a server Discord does not answer about."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    double.outsiders = {GUILD_B_ID: {7, 8}, GUILD_ID: {8}}
+    question = "when do telescope bookings open"
+
+    async def quoted(user_n: int) -> set[str]:
+        await first_followup(double, double.slash("ask", question=question, k=10, channel_id=DM_CHANNEL_ID,
+                                                  user_n=user_n))
+        return links(spy.answers[-1])
+
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        member_of_one, member_of_none, member_of_both = await quoted(7), await quoted(8), await quoted(9)
+        double.member_errors = {GUILD_ID: MISSING_ACCESS}  # Discord does not say: nothing of that server
+        not_told = await quoted(9)
+    assert jump(ours) in member_of_one and jump(theirs) not in member_of_one
+    assert not member_of_none
+    assert {jump(ours), jump(theirs)} <= member_of_both
+    assert jump(theirs) in not_told and jump(ours) not in not_told
 
 
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
