@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     )
     discord_history_dms: bool = Field(
         False, description="direct messages may quote public channels' history (never a private channel's), of "
-        "every server the bot reads, whether or not the person asking is in it"
+        "the servers Discord says the person asking is a member of"
     )
     discord_history_solved_tags: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["solved", "resolved"], description="comma-separated forum tags that mark a post "

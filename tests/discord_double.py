@@ -7,7 +7,7 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 - **REST**: point ``discord.http.Route.BASE`` at ``double.api``. It answers the calls
   qabot's bot makes (login, application info, ``GET /gateway/bot``, command sync,
   interaction callbacks, webhook follow-ups and edits, channel messages and their
-  history, typing) and records every request with its JSON body in ``double.requests``.
+  history, typing, a server's member: ``outsiders`` and ``member_errors``) and records every request with its JSON body in ``double.requests``.
   Ids are snowflakes of the time they are made, so ``created_at`` is right.
 - **Gateway**: ``GET /gateway/bot`` hands out ``ws://.../gateway`` and a shard count.
   Each socket gets HELLO; IDENTIFY is answered with READY and a GUILD_CREATE per guild
@@ -373,6 +373,11 @@ class DiscordDouble:
         self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
+        # Every user is a member of every server, except these (server id: user numbers): GET of their member there
+        # is 404 10007 (Unknown Member). ``member_errors[server id] = code`` refuses every member lookup there with
+        # 403 and Discord's code, as when the bot lost its access.
+        self.outsiders: dict[int, set[int]] = {}
+        self.member_errors: dict[int, int] = {}
         self._id_lock = threading.Lock()
         self._last_id = 0
         self._past = itertools.count()
@@ -544,6 +549,9 @@ class DiscordDouble:
         result = recorded.response = handler(parts, body if body is not None else dict(request.query))
         if result is None:
             return web.Response(status=204)
+        if isinstance(result, web.Response):  # a handler's refusal
+            recorded.status = result.status
+            return result
         response = _json(result)
         response.headers.update(headers)
         return response
@@ -630,7 +638,19 @@ class DiscordDouble:
                 return lambda _p, _b: None
             case ("POST", "channels", 3) if parts[2] == "messages":
                 return self._channel_message
+            case ("GET", "guilds", 4) if parts[2] == "members":
+                return self._member
         return None
+
+    def _member(self, parts: list[str], _body: Any) -> dict[str, Any] | web.Response:
+        """GET /guilds/{guild}/members/{user}: the member, as Discord gives one without the members intent."""
+        guild_id, n = int(parts[1]), int(parts[3]) - USER_BASE
+        if guild_id in self.member_errors:
+            code = self.member_errors[guild_id]
+            return _json({"message": FORBIDDEN[code], "code": code}, status=403)
+        if guild_id not in self.guild_ids or n in self.outsiders.get(guild_id, ()):
+            return _json({"message": "Unknown Member", "code": 10007}, status=404)
+        return {"user": user(n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
 
     def _application(self) -> dict[str, Any]:
         return {
@@ -1233,6 +1253,11 @@ class DiscordDouble:
         whole channel as it is now, and describes it so from then on."""
         self.changed.setdefault(channel_id, {}).update(changes)
         self.dispatch("CHANNEL_UPDATE", self._kind(channel_id), shard)
+
+    def remove_guild(self, guild_id: int, *, outage: bool = False, shard: int = 0) -> None:
+        """GUILD_DELETE: the bot was removed from the server (kicked, or the server deleted), or, with ``outage``,
+        the server is unavailable for a while (``unavailable: true``: it comes back)."""
+        self.dispatch("GUILD_DELETE", {"id": str(guild_id), **({"unavailable": True} if outage else {})}, shard)
 
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
         """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""

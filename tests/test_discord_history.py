@@ -10,6 +10,7 @@ read from what discord.py really sent. Every wait is bounded and polls for what 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests.discord_double import (
     FORUM_ID,
     GUILD_B_ID,
     GUILD_ID,
+    MISSING_ACCESS,
     MOD_ROLE_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
@@ -184,6 +186,29 @@ async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_inde
         after = await ask(double, "when does the gate close")
     assert not cites(after, gate) and kept.get([int(gate["id"])]) == {}
     assert {row.id for row in kept.channels()} == {B_CHANNEL_ID}
+
+
+async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, double, tmp_path, caplog) -> None:
+    """Removed from a server (GUILD_DELETE), the bot keeps nothing of its history: its messages leave the state
+    database and its exchanges the index. A server that is only unavailable for a while (an outage) keeps its."""
+    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert kept.get([int(theirs["id"])]) and qa.sources(f"discord/{GUILD_B_ID}/")
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="qabot")
+        double.remove_guild(GUILD_ID, outage=True)  # heard first: any change it made is applied with the next
+        double.remove_guild(GUILD_B_ID)
+        await double.until(lambda: not kept.get([int(theirs["id"])]), timeout=10,
+                           what="the removed server's history to go")
+        await bot.learning.feed.settled()
+    assert {row.guild_id for row in kept.channels()} == {GUILD_ID} and kept.get([int(ours["id"])])
+    assert "club house key" not in state_text(tmp_path)
+    assert not qa.sources(f"discord/{GUILD_B_ID}/") and qa.sources(f"discord/{GUILD_ID}/")
+    left = [r.getMessage() for r in caplog.records if "left" in r.getMessage()]
+    assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
@@ -553,6 +578,31 @@ async def test_direct_messages_quote_public_history_only_when_allowed(qa, double
     assert jump(public) in links(spy.answers[-1]) and jump(private) not in links(spy.answers[-1])
 
 
+async def test_direct_messages_quote_only_the_servers_the_asker_is_in(qa, double, tmp_path) -> None:
+    """A direct message is read by the person asking alone: it quotes the public history of a server only where
+    Discord says they are a member of it, and nothing of a server Discord does not answer about."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    double.outsiders = {GUILD_B_ID: {7, 8}, GUILD_ID: {8}}
+    question = "when do telescope bookings open"
+
+    async def quoted(user_n: int) -> set[str]:
+        await first_followup(double, double.slash("ask", question=question, k=10, channel_id=DM_CHANNEL_ID,
+                                                  user_n=user_n))
+        return links(spy.answers[-1])
+
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        member_of_one, member_of_none, member_of_both = await quoted(7), await quoted(8), await quoted(9)
+        double.member_errors = {GUILD_ID: MISSING_ACCESS}  # Discord does not say: nothing of that server
+        not_told = await quoted(9)
+    assert jump(ours) in member_of_one and jump(theirs) not in member_of_one
+    assert not member_of_none
+    assert {jump(ours), jump(theirs)} <= member_of_both
+    assert jump(theirs) in not_told and jump(ours) not in not_told
+
+
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Eyepiece cleaning kits are in drawer three.", user_n=1, channel_id=OTHER_CHANNEL_ID)
@@ -616,6 +666,42 @@ async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, 
         reply = await first_followup(double, double.slash("qabot", subcommand="forget",
                                                           member={**user(7), "global_name": name}))
     assert reply["content"] == FORGOTTEN.format(count=0, name=r"\|\|Eve\|\| \*\*the\*\* \`admin\` \<t:0:R>")
+
+
+async def test_forget_takes_a_members_words_out_of_the_titles_of_their_posts_and_threads(qa, double,
+                                                                                           tmp_path) -> None:
+    """A forum post's title is its author's words, and so is a thread's name taken from the message it was started
+    from: once that member is forgotten, the post and the thread are cited without it (in the answers and the state
+    database), and a retag or a rename heard later does not bring it back."""
+    from tests.discord_double import user
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        post = int(double.forum_post("Maria Gonzalez's mount wobbles", "My mount wobbles in the wind, any fix?",
+                                     user_n=6)["id"])
+        fix = double.message("Hang a weight under the tripod to stop the wobble in the wind.", user_n=2,
+                             channel_id=post, mention_bot=False)
+        question = double.message("Why is my finder view upside down at night?", user_n=6,
+                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2)  # made by another
+        flip = double.message("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                              channel_id=thread, mention_bot=False)
+        wobble, flipped = "how to stop a tripod wobble in the wind", "does a finder flip the image"
+        await until_answer(double, wobble, lambda b: cites(b, fix) and "Maria Gonzalez" in str(b["embeds"]))
+        await until_answer(double, flipped, lambda b: cites(b, flip) and "says Maria" in str(b["embeds"]))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        after = [await ask(double, wobble), await ask(double, flipped)]
+        double.retag(post, [SOLVED_TAG_ID])  # Discord sends the post's title again
+        retagged, _ = await until_answer(double, wobble, lambda b: "[Solved]" in str(b["embeds"]), seconds=10)
+        later = int(double.forum_post("Maria Gonzalez's lens fogs up", "My lens fogs up, help?", user_n=6)["id"])
+        heater = double.message("A heater strap round the lens keeps it from fogging up.", user_n=2,
+                                channel_id=later, mention_bot=False)
+        fogged, _ = await until_answer(double, "what keeps a lens from fogging up", lambda b: cites(b, heater),
+                                       seconds=10)
+    assert cites(after[0], fix) and cites(after[1], flip) and cites(retagged, fix)  # the rest of the posts stays
+    for body in [*after, retagged, fogged]:  # and a post they make later has no title of theirs either
+        assert "Maria" not in str(body["embeds"])
+    assert "Maria" not in state_text(tmp_path)
 
 
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------

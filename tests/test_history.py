@@ -77,10 +77,18 @@ def test_a_private_thread_is_quoted_only_in_itself() -> None:
     assert chat_source(GUILD, PRIVATE_THREAD_ID) not in quotable(Where(GUILD, PRIVATE), CHANNELS, private)
 
 
-def test_direct_messages_quote_no_history_unless_allowed_and_never_a_private_channels() -> None:
-    assert quotable(Where(None, 5), CHANNELS, private) == frozenset()
-    assert quotable(Where(None, 5), CHANNELS, private, dms=True) == sources(PUBLIC, PUBLIC_THREAD) | sources(
-        ELSEWHERE, guild=OTHER_GUILD)
+def test_direct_messages_quote_only_when_allowed_public_history_their_reader_reads() -> None:
+    def everything(_guild: int, _channel: int) -> bool:
+        return True
+
+    def in_guild(guild: int, _channel: int) -> bool:  # a member of GUILD alone
+        return guild == GUILD
+
+    assert quotable(Where(None, 5), CHANNELS, private, reads=everything) == frozenset()
+    assert quotable(Where(None, 5), CHANNELS, private, dms=True, reads=everything) == sources(
+        PUBLIC, PUBLIC_THREAD) | sources(ELSEWHERE, guild=OTHER_GUILD)
+    assert quotable(Where(None, 5), CHANNELS, private, dms=True, reads=in_guild) == sources(PUBLIC, PUBLIC_THREAD)
+    assert quotable(Where(None, 5), CHANNELS, private, dms=True) == frozenset()  # who reads it cannot be told
 
 
 def test_a_channel_discord_cannot_tell_about_is_private() -> None:

@@ -13,7 +13,9 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
    asked of Discord's own view of it now (``private``), and a channel it cannot tell about
    (deleted, or never seen) counts as private;
 3. **never in direct messages**, unless ``dms`` (``QABOT_DISCORD_HISTORY_DMS``) allows it;
-   then only public channels' history, never a private one's;
+   then only public channels' history, never a private one's, and only of channels the
+   one person who reads a direct message may read (``reads``: in a server Discord says
+   they are a member of); where that cannot be told, none;
 4. **scopes apply on top**: a place's scope (``qabot.scopes``) may narrow this further,
    never widen it (``qabot.index.scope.Scope``'s ``chats``): a scope of patterns quotes
    history only where a pattern also matches its source (``discord/`` matches all of it).
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from qabot.index.scope import chat_source
 
 Private = Callable[[int, int], bool]  # (guild id, channel id): whether @everyone cannot view that channel
+Reads = Callable[[int, int], bool]  # (guild id, channel id): whether the person a direct message is with may read it
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,15 @@ class Where:
     parent_id: int | None = None
 
 
-def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private, *, dms: bool = False
-             ) -> frozenset[str]:
-    """The history sources an answer shown at ``where`` may quote (before any scope narrows them)."""
+def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private, *, dms: bool = False,
+             reads: Reads | None = None) -> frozenset[str]:
+    """The history sources an answer shown at ``where`` may quote (before any scope narrows them); in a direct
+    message, ``reads`` says which channels its reader may read (None: nobody can tell, so none)."""
     if where.guild_id is None:
-        if not dms:
+        if not dms or reads is None:
             return frozenset()
-        return frozenset(c.source for c in channels if not c.private_thread and not private(c.guild_id, c.root))
+        return frozenset(c.source for c in channels if not c.private_thread and not private(c.guild_id, c.root)
+                         and reads(c.guild_id, c.root))
     here = {c for c in (where.channel_id, where.parent_id) if c is not None}
     out = set()
     privacy: dict[int, bool] = {}  # asked once per channel

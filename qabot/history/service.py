@@ -214,11 +214,15 @@ class History:
         return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> int:
-        """Remove one member's messages in one server (and their ``names`` from others' mentions of them) from the
-        state database and the index, and keep none of theirs there from now on; how many messages went."""
+        """Remove one member's messages in one server (and their ``names`` from others' mentions of them, and the
+        names of the threads they made or that were started from a message of theirs) from the state database and
+        the index, and keep none of theirs there from now on; how many messages went."""
         with self._lock:
             names = frozenset(n for n in names if n)
             touched, count = self.store.forget(author_key, guild_id, names)
+            for row in self.store.channels():  # their threads' titles, without the names they wrote
+                if row.id in self._rows and row.title != self._rows[row.id].title:
+                    self._rows[row.id] = replace(self._rows[row.id], title=row.title)
             self._forgotten.add((guild_id, author_key))
             self._names[(guild_id, author_key)] = names | self._names.get((guild_id, author_key), frozenset())
             self._index(set(touched), [], count)

@@ -13,7 +13,11 @@ message, which is kept in the parent channel (``qabot.history.linking``).
 
 A channel keeps its ``checkpoint``: every message up to that id has been read (a
 backfill resumes after it), and ``complete`` once it has been read to its end (new
-messages are then linked as they come).
+messages are then linked as they come). A thread or forum post keeps who made it
+(``owner_hash``) and its title without its name (``untitled``): its name is that member's
+words, or those of the message it was started from, and once either member is forgotten in
+that server the thread is shown ``untitled`` from then on (``unnamed``), whatever Discord
+says of it later.
 """
 
 from __future__ import annotations
@@ -41,7 +45,10 @@ CREATE TABLE IF NOT EXISTS history_channels (
     tags TEXT NOT NULL DEFAULT '[]',
     solved INTEGER NOT NULL DEFAULT 0,
     checkpoint INTEGER NOT NULL DEFAULT 0,
-    complete INTEGER NOT NULL DEFAULT 0
+    complete INTEGER NOT NULL DEFAULT 0,
+    owner_hash TEXT,
+    untitled TEXT,
+    unnamed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS history_messages (
     id INTEGER PRIMARY KEY,
@@ -80,6 +87,7 @@ CREATE TABLE IF NOT EXISTS history_forgotten (
 );
 """
 CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
+UNTITLED = "(untitled)"  # a thread's or a post's name, where the member whose words it was is forgotten
 Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
 
 
@@ -96,6 +104,8 @@ class ChannelRow:
     solved: bool = False
     checkpoint: int = 0  # every message up to this id has been read
     complete: bool = False  # read to its end once: new messages are linked as they come
+    owner: str | None = None  # a thread's or a post's: who made it (hashed), whose words its name is
+    untitled: str | None = None  # its title with its name left out (UNTITLED), shown once that member is forgotten
 
 
 @dataclass(frozen=True)
@@ -137,7 +147,9 @@ class Link:
 _MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
             "root, role, number, asker, news, forwarded")
 # Columns added after a state database may have been made: (table, column, its definition).
-_ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"))
+_ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),
+          ("history_channels", "owner_hash", "TEXT"), ("history_channels", "untitled", "TEXT"),
+          ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"))
 
 
 class HistoryStore:
@@ -176,22 +188,32 @@ class HistoryStore:
 
     def _channels_where(self, where: str, args: tuple) -> list[ChannelRow]:
         with self._db() as db:
-            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete "
-                              f"FROM history_channels WHERE {where}", args).fetchall()
-        return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]))
-                for r in rows]
+            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete, "
+                              f"owner_hash, untitled FROM history_channels WHERE {where}", args).fetchall()
+        return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]), r[9],
+                           r[10]) for r in rows]
 
     def put_channel(self, row: ChannelRow) -> ChannelRow:
-        """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint."""
+        """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint. A
+        thread whose name was a forgotten member's keeps its title without it (``forget``), as does one made by a
+        member forgotten before."""
+        untitled = row.untitled or (None if row.kind == CHANNEL else UNTITLED)
         with self._db() as db:
+            forgotten = row.owner is not None and db.execute(
+                "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash = ?",
+                (row.guild_id, row.owner)).fetchone() is not None
             db.execute(
-                "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET guild_id = excluded.guild_id, "
-                "parent_id = excluded.parent_id, kind = excluded.kind, title = excluded.title, tags = excluded.tags, "
-                "solved = excluded.solved",
-                (row.id, row.guild_id, row.parent_id, row.kind, row.title, json.dumps(list(row.tags)), int(row.solved)))
-            found = db.execute("SELECT checkpoint, complete FROM history_channels WHERE id = ?", (row.id,)).fetchone()
-        return replace(row, checkpoint=found[0], complete=bool(found[1]))
+                "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, "
+                "untitled, unnamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET guild_id = "
+                "excluded.guild_id, parent_id = excluded.parent_id, kind = excluded.kind, tags = excluded.tags, "
+                "solved = excluded.solved, owner_hash = excluded.owner_hash, untitled = excluded.untitled, "
+                "unnamed = MAX(unnamed, excluded.unnamed), title = CASE WHEN MAX(unnamed, excluded.unnamed) "
+                "THEN excluded.untitled ELSE excluded.title END",
+                (row.id, row.guild_id, row.parent_id, row.kind, untitled if forgotten else row.title,
+                 json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten)))
+            found = db.execute("SELECT checkpoint, complete, title FROM history_channels WHERE id = ?",
+                               (row.id,)).fetchone()
+        return replace(row, checkpoint=found[0], complete=bool(found[1]), title=found[2])
 
     def advance(self, channel_id: int, checkpoint: int, *, complete: bool = False) -> None:
         """Every message of the channel up to ``checkpoint`` has been read (and, ``complete``, all of it)."""
@@ -262,13 +284,24 @@ class HistoryStore:
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
         """Delete every message of one member in one server, and never keep theirs there again: the (channel,
         root) of the exchanges they were in or named in, and how many messages went. Their names (``names``, and
-        those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them."""
+        those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them.
+        The threads and posts they made, or that were started from a message of theirs, lose their name (their
+        words) from their title, and every exchange of those is among the ones returned."""
         where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        # A thread started from a message has that message's id; a forum post's first message has the post's.
+        named = ("guild_id = ? AND kind != ? AND (owner_hash = ? OR id IN (SELECT id FROM history_messages WHERE "
+                 "author_hash = ?))")
         mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         forwards = "instr(forwarded, ?) > 0 AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
+            theirs = (guild_id, CHANNEL, author_key, author_key)
+            retitled = [i for (i,) in db.execute(f"SELECT id FROM history_channels WHERE {named}", theirs)]
+            db.execute(f"UPDATE history_channels SET unnamed = 1, title = COALESCE(untitled, ?) WHERE {named}",
+                       (UNTITLED, *theirs))
             affected = db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
+            affected += [(root, channel_id, root) for channel_id in retitled for (root,) in db.execute(
+                "SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND root IS NOT NULL", (channel_id,))]
             names = {n for n in names if n} | {n for (n,) in db.execute(
                 f"SELECT DISTINCT author_name FROM history_messages WHERE {where}", (author_key, guild_id))}
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount

@@ -70,7 +70,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
     async def status(self, interaction: discord.Interaction) -> None:
         if not await _in_a_server(interaction, self.answering):
             return
-        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
+                                         interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         embed = await asyncio.to_thread(self._status, door)
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -166,7 +167,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         store, guild_id = self.answering.store, interaction.guild_id
-        place = (await self.answering.door(guild_id, interaction.channel, interaction.channel_id)).place
+        door = await self.answering.door(guild_id, interaction.channel, interaction.channel_id, interaction.user.id)
+        place = door.place
         # A question is listed only where its answer may be shown (``may_use``: a private channel's stay in it),
         # decided on the event loop, where the client's cache says which channels are private.
         answers = await asyncio.to_thread(store.answers, guild_id=guild_id)

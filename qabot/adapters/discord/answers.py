@@ -9,7 +9,8 @@ menu or a button takes the same path through ``Answering``:
    (``qabot.scopes``), which fails closed: a place it does not open is told "not
    configured here"; and, where the server's history is indexed, the channels whose
    history it may quote (``qabot.history.privacy``: its own server, a private channel's
-   only where its readers are, no direct messages by default), within that scope;
+   only where its readers are, no direct messages by default, and in a direct message only
+   the servers Discord says the person asking is a member of), within that scope;
 2. **what** and **who**: not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``, and a
    per-user cooldown; a notice in a channel at most once per member per window, and
    rarely per channel, so that notices never crowd out answers;
@@ -31,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
 from qabot.history import History, Where, quotable
+from qabot.history.privacy import Reads
 from qabot.index.scope import Scope
 from qabot.metrics import Metrics
 from qabot.models import Answer
@@ -93,7 +95,8 @@ class Door:
 
 
 class Places:
-    """Where an event happened, as far as the client can tell: a thread's channel, and whether a channel is private.
+    """Where an event happened, as far as the client can tell: a thread's channel, whether a channel is private, and
+    which channels the person a direct message is with may read.
 
     A thread the bot has not seen (a mention in it arrives with a ``PartialMessageable``)
     is fetched once, and its channel remembered.
@@ -121,6 +124,38 @@ class Places:
                 return Place(guild_id, channel_id, known=False)
             self._parents[channel_id] = fetched.parent_id if isinstance(fetched, discord.Thread) else None
         return Place(guild_id, channel_id, self._parents[channel_id])
+
+    async def reads(self, user_id: int, guild_ids: Iterable[int]) -> Reads:
+        """Which channels of these servers ``user_id`` may read: where they are a member (asked of Discord, which
+        needs no privileged intent; the client's cache is trusted only with the members intent, which keeps it
+        up to date) and their roles let them view the channel and read its history. A server Discord does not
+        answer about counts as one they are not in."""
+        members: dict[int, discord.Member] = {}
+        for guild_id in set(guild_ids):
+            guild = self.client.get_guild(guild_id)
+            if guild is None or guild.unavailable:
+                continue
+            member = guild.get_member(user_id) if self.client.intents.members else None
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    continue  # not a member
+                except discord.HTTPException as exc:
+                    log.info("cannot tell whether a member is in guild %s (%s): none of its history in their direct "
+                             "messages", guild_id, exc.text or exc.status)
+                    continue
+            members[guild_id] = member
+
+        def reads(guild_id: int, channel_id: int) -> bool:
+            member = members.get(guild_id)
+            channel = member.guild.get_channel_or_thread(channel_id) if member is not None else None
+            if member is None or channel is None:
+                return False
+            allowed = channel.permissions_for(member)
+            return allowed.view_channel and allowed.read_message_history
+
+        return reads
 
     def private(self, guild_id: int, channel_id: int) -> bool:
         """Whether some of the server's members cannot read the channel's history (unknown: private).
@@ -236,12 +271,19 @@ class Answering:
 
     # -- where: the one check every door passes --------------------------------------------
 
-    async def door(self, guild_id: int | None, channel: object, channel_id: int | None) -> Door:
-        """The door of the place an event came from: resolved (a thread's channel fetched if need be), then checked."""
-        return self.door_of(await self.places.place(guild_id, channel, channel_id))
+    async def door(self, guild_id: int | None, channel: object, channel_id: int | None, user_id: int) -> Door:
+        """The door of the place an event came from, for ``user_id``: resolved (a thread's channel fetched if need
+        be; in a direct message, the channels they may read), then checked."""
+        place = await self.places.place(guild_id, channel, channel_id)
+        reads = None
+        history = self.history if place.guild_id is None and self.settings.discord_history_dms else None
+        if history is not None and self._allowed(place):
+            reads = await self.places.reads(user_id, (c.guild_id for c in history.channels()))
+        return self.door_of(place, reads)
 
-    def door_of(self, place: Place) -> Door:
-        """Whether questions are answered here, and within which scope, now."""
+    def door_of(self, place: Place, reads: Reads | None = None) -> Door:
+        """Whether questions are answered here, and within which scope, now (``reads``: in a direct message, the
+        channels the person it is with may read; None: none)."""
         if not self._allowed(place):
             return Door(place, NOWHERE, NOT_HERE)
         scopes = self.scopes
@@ -255,7 +297,7 @@ class Answering:
         # The server's history this place may quote (qabot.history.privacy), within its scope.
         channels = self.history.channels() if self.history is not None else []
         where = Where(place.guild_id, place.channel_id, place.parent_id if place.known else None)
-        chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms)
+        chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms, reads=reads)
         return Door(place, Scope(scope, chats))
 
     def serves(self, guild_id: int) -> bool:

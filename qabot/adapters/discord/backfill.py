@@ -203,7 +203,7 @@ class Backfill:
     async def read(self, channel: Any) -> None:
         """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
         # History's lock may be held by a batch being applied: wait for it off the event loop.
-        relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags))
+        relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags, self.key))
         row = self.history.row(channel.id)
         assert row is not None
         last = getattr(channel, "last_message_id", None)

@@ -125,7 +125,8 @@ class _Pressed:
             if too_fast is not None:
                 await say(interaction, too_fast)
                 return
-            door = await answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+            door = await answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
+                                        interaction.user.id)
             await self.pressed(interaction, answering, door)
         except Exception as exc:
             log.error("error in the %s button: %s", self.item.label, exc, exc_info=exc)

@@ -96,7 +96,8 @@ class AskCog(commands.Cog, name="Questions"):
 
     @app_commands.command(name="sources", description="List the documents I can quote from.")
     async def sources(self, interaction: discord.Interaction) -> None:
-        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
+                                         interaction.user.id)
         if door.refusal is not None:
             await say(interaction, door.refusal)
             return
@@ -117,7 +118,8 @@ class AskCog(commands.Cog, name="Questions"):
     async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str], frontend: str,
                      empty: str) -> tuple[Door, str] | None:
         """The door and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
-        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id)
+        door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
+                                         interaction.user.id)
         if door.refusal is not None:
             await say(interaction, door.refusal)
             return None
@@ -183,7 +185,7 @@ class AskCog(commands.Cog, name="Questions"):
         may_be_a_post = self._forums_on() and message.id == message.channel.id  # a post's first message: its id
         if guild_id is not None and not mentioned and not may_be_a_post:
             return
-        door = await self.answering.door(guild_id, message.channel, message.channel.id)
+        door = await self.answering.door(guild_id, message.channel, message.channel.id, message.author.id)
         forum = may_be_a_post and door.place.parent_id in self.settings.discord_forum_channel_ids
         if guild_id is not None and not mentioned and not forum:
             return

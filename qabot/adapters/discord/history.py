@@ -7,7 +7,8 @@ Reading messages that do not mention the bot needs the privileged Message Conten
 so once, at start.
 
 - **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
-  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker: each becomes a
+  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker, the bot removed from
+  a server (its whole history goes, as a deleted channel's does): each becomes a
   ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
 - **the feed**: changes are batched and debounced (``QABOT_DISCORD_HISTORY_DEBOUNCE_SECONDS``
@@ -42,7 +43,7 @@ from discord.ext import commands
 
 from qabot.corpus.chat import ChatMessage, attachment, embed
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
-from qabot.history.store import UNNAMED
+from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
 
 log = logging.getLogger(__name__)
@@ -106,8 +107,10 @@ def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotte
     return _MENTION.sub(named, text)
 
 
-def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
-    """A text channel, thread or forum post as the history keeps it: its title is what citations show."""
+def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelRow:
+    """A text channel, thread or forum post as the history keeps it: its title is what citations show. A thread's
+    name is the words of the member who made it (or of the message it was started from): its title without it is
+    kept too, for when that member is forgotten (``HistoryStore.forget``)."""
     guild = channel.guild
     prefix = f"{guild.name} · " if guild is not None and guild.name else ""
     if isinstance(channel, discord.Thread):
@@ -115,11 +118,10 @@ def channel_row(channel: Any, solved_tags: frozenset[str]) -> ChannelRow:
         tags = tuple(tag.name for tag in channel.applied_tags)
         kind = (FORUM_POST if isinstance(parent, discord.ForumChannel) else PRIVATE_THREAD
                 if channel.type is discord.ChannelType.private_thread else THREAD)
-        title = f"{prefix}#{getattr(parent, 'name', channel.parent_id)} › {channel.name}"
-        if tags:
-            title += f" [{', '.join(tags)}]"
-        return ChannelRow(channel.id, guild.id, channel.parent_id, kind, title, tags,
-                          any(fold(tag) in solved_tags for tag in tags))
+        head, tail = f"{prefix}#{getattr(parent, 'name', channel.parent_id)} › ", f" [{', '.join(tags)}]" if tags else ""
+        return ChannelRow(channel.id, guild.id, channel.parent_id, kind, f"{head}{channel.name}{tail}", tags,
+                          any(fold(tag) in solved_tags for tag in tags),
+                          owner=key(channel.owner_id) if channel.owner_id else None, untitled=f"{head}{UNTITLED}{tail}")
     return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}")
 
 
@@ -232,7 +234,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A thread (or forum post) made now: nothing was said in it before, so it is read to its end already."""
         if self.tracked(thread) and self.history.row(thread.id) is None:
-            await asyncio.to_thread(self.history.register, channel_row(thread, self.solved_tags))
+            await asyncio.to_thread(self.history.register, channel_row(thread, self.solved_tags, self.key))
             self.feed.submit(Changes(read={thread.id: (0, True)}))
 
     @commands.Cog.listener()
@@ -243,7 +245,7 @@ class HistoryCog(commands.Cog, name="History"):
         if kept is None:
             return
         if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
-            await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags))
+            await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags, self.key))
             self.read(message.channel)
         self.feed.submit(Changes(put={message.channel.id: [kept]}))
 
@@ -277,11 +279,25 @@ class HistoryCog(commands.Cog, name="History"):
             self.feed.submit(Changes(dropped=gone))
 
     @commands.Cog.listener()
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from a server (kicked, or the server deleted): its history is no longer the bot's to
+        keep, and leaves the state database and the index as a deleted channel's does. discord.py hears an outage
+        (GUILD_DELETE with ``unavailable``) as ``on_guild_unavailable`` instead; that server comes back, its
+        history with it."""
+        if guild.unavailable:
+            return
+        gone = {row.id for row in self.history.rows() if row.guild_id == guild.id}
+        if gone:
+            log.info("history: left guild %s: its history (%d channel(s) and thread(s)) leaves the state database "
+                     "and the index", guild.id, len(gone))
+            self.feed.submit(Changes(dropped=gone))
+
+    @commands.Cog.listener()
     async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:
         # A post renamed or retagged: its title or solved tag changed, and its exchanges show them. (A
         # channel renamed keeps its title on what was laid out before: all of it would be embedded again.)
         if self.history.row(after.id) is not None and await asyncio.to_thread(
-                self.history.register, channel_row(after, self.solved_tags)):
+                self.history.register, channel_row(after, self.solved_tags, self.key)):
             self.feed.submit(Changes(relay={after.id}))
 
     @commands.Cog.listener()
