@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.errors import CorpusError
+from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
 from qabot.index import MANIFEST, BuildConfig, Outcome, open_index
 from qabot.index.embedded.engine import EmbeddedEngine
 from tests.conftest import FAKE_QABOT, make_bot
@@ -127,6 +127,56 @@ def test_a_damaged_index_says_when_documents_added_through_the_api_are_lost(make
     messages: list[str] = []
     open_index(config, fake_embedder, progress=False, notify=messages.append).close()
     assert any("document API could not be read back" in m and "add them again" in m for m in messages)
+
+
+def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
+    """``refused`` cannot be opened (EACCES), as a chmod 000 makes it for anyone but root, whom the tests run as."""
+    real = Path.open
+
+    def open_(path: Path, *args: object, **kwargs: object) -> object:
+        if path == refused:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_)
+
+
+@pytest.mark.parametrize("refused", ["manifest", "segment file", "unchecksummed segment file"])
+def test_an_index_file_that_cannot_be_read_is_an_error_not_a_rebuild(refused, make_corpus, tmp_path, fake_embedder,
+                                                                     monkeypatch) -> None:
+    from qabot import Document
+    from qabot.index import manifest as manifests
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    if refused == "unchecksummed segment file":
+        monkeypatch.setattr(manifests, "HASH_LIMIT", 0)  # as a segment too large to checksum at every load is
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    build = first.manifest.build
+    path = (tmp_path / "idx" / MANIFEST if refused == "manifest"
+            else tmp_path / "idx" / first.manifest.segments[-1].name / "documents.sqlite")
+    first.close()
+    held = sorted(p.name for p in (tmp_path / "idx").iterdir())
+    _refuse_to_open(monkeypatch, path)
+    messages: list[str] = []
+    with pytest.raises(IndexStoreError) as caught:
+        open_index(config, fake_embedder, progress=False, notify=messages.append)
+    # Not damage: one line naming the file and what to do, and nothing rebuilt, nothing deleted.
+    assert not isinstance(caught.value, CorruptIndexError)
+    said = str(caught.value)
+    what = "the index manifest" if refused == "manifest" else "index file"
+    assert f"cannot read {what} {path} (Permission denied)" in said and "\n" not in said
+    assert "user qabot runs as" in said
+    assert not any("rebuilding" in m for m in messages)
+    monkeypatch.undo()
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == held
+    again = open_index(config, fake_embedder, progress=False)
+    try:
+        assert again.manifest.build == build and again.manifest.api_documents == 1
+        assert "discord/1/2" in {s.source for s in again.current.sources()}
+    finally:
+        again.close()
 
 
 def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_embedder) -> None:

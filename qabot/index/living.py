@@ -213,7 +213,7 @@ class LivingIndex:
             return True
         try:
             committed = self.engine.committed()
-        except CorruptIndexError:
+        except IndexStoreError:  # damaged or unreadable: the refresh that follows says which
             return True
         return committed is None or committed.build != self.manifest.build
 

@@ -32,7 +32,7 @@ from qabot.index.embedded import leases
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.embedded.writer import EmbeddedTransaction
-from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, SegmentInfo, read_manifest
+from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, SegmentInfo, read_manifest, unreadable
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -201,6 +201,8 @@ def _read_rows(path: Path, info: SegmentInfo) -> np.ndarray:
         rows = np.fromfile(path, dtype="<u4")
     except FileNotFoundError:
         raise
+    except PermissionError as exc:
+        raise unreadable("index file", path, exc) from exc
     except OSError as exc:
         raise CorruptIndexError(f"index file {path} cannot be read ({first_line(exc)})") from exc
     # Damaged, it would bring deleted documents back, or fail every question that reads it.
