@@ -222,7 +222,11 @@ class LivingIndex:
             return self.engine.open()
         except CorruptIndexError as exc:
             self.notify(f"rebuilding the index: {exc}")
-            self._update().apply(None, scan(self.config, None), progress, "the index is damaged")
+            try:
+                previous = self.engine.committed()  # whose document-API documents the rebuild reads back
+            except CorruptIndexError:
+                previous = None
+            self._update().apply(None, scan(self.config, None), progress, "the index is damaged", previous=previous)
             return self.engine.open()
 
     def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
