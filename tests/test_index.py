@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -182,16 +183,16 @@ def test_a_damaged_state_another_process_committed_is_rebuilt_with_the_api_docum
         serving.close()
 
 
-def _refuse_to_open(monkeypatch: pytest.MonkeyPatch, refused: Path) -> None:
-    """``refused`` cannot be opened (EACCES), as a chmod 000 makes it for anyone but root, whom the tests run as."""
-    real = Path.open
+def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
+    """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
+    real = getattr(Path, how)
 
-    def open_(path: Path, *args: object, **kwargs: object) -> object:
+    def refuse(path: Path, *args: object, **kwargs: object) -> object:
         if path == refused:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "open", open_)
+    monkeypatch.setattr(Path, how, refuse)
 
 
 @pytest.mark.parametrize("refused", ["manifest", "segment file", "unchecksummed segment file"])
@@ -211,7 +212,7 @@ def test_an_index_file_that_cannot_be_read_is_an_error_not_a_rebuild(refused, ma
             else tmp_path / "idx" / first.manifest.segments[-1].name / "documents.sqlite")
     first.close()
     held = sorted(p.name for p in (tmp_path / "idx").iterdir())
-    _refuse_to_open(monkeypatch, path)
+    _refuse(monkeypatch, path)
     messages: list[str] = []
     with pytest.raises(IndexStoreError) as caught:
         open_index(config, fake_embedder, progress=False, notify=messages.append)
@@ -230,6 +231,35 @@ def test_an_index_file_that_cannot_be_read_is_an_error_not_a_rebuild(refused, ma
         assert "discord/1/2" in {s.source for s in again.current.sources()}
     finally:
         again.close()
+
+
+@pytest.mark.parametrize("refused", ["manifest", "segment file"])
+def test_an_index_file_that_cannot_be_looked_at_is_said_to_be_unreadable(refused, make_corpus, tmp_path,
+                                                                         fake_embedder, monkeypatch) -> None:
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    index = open_index(config, fake_embedder, progress=False)
+    try:
+        path = (tmp_path / "idx" / MANIFEST if refused == "manifest"
+                else tmp_path / "idx" / index.manifest.segments[0].name / "passages.f32")
+        what = "the index manifest" if refused == "manifest" else "index file"
+        _refuse(monkeypatch, path, "stat")  # a folder on its way that the user may not search, say
+        # What failed is reading: "cannot write" sent the user looking for a full disk or a read-only folder.
+        with pytest.raises(IndexStoreError, match=f"^cannot read {what} {re.escape(str(path))} \\(Permission denied\\)"):
+            open_index(config, fake_embedder, progress=False)
+        if refused == "manifest":  # the index in service keeps serving, and says the same
+            messages: list[str] = []
+            index.notify = messages.append
+            (corpus / "new.txt").write_text("Natalia Sedova was Trotsky's wife.")
+            result = index.refresh()
+            assert result.outcome is Outcome.FAILED and result.reason.startswith(f"cannot read {what} {path} ")
+            assert "the last good index keeps serving" in messages[0]
+            with pytest.raises(IndexStoreError, match=f"^cannot read {what} "):
+                index.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    finally:
+        index.close()
 
 
 def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_embedder) -> None:

@@ -273,9 +273,14 @@ class LivingIndex:
     def _warn(self, message: str) -> None:
         (self.warn or self.notify)(message)
 
-    def _failed(self, exc: BaseException, started: float, fallback: bool) -> Refresh:
-        error = exc if isinstance(exc, QABotError) else IndexStoreError(
-            f"cannot write the {self.engine.describe()}: {getattr(exc, 'strerror', None) or first_line(exc)}")
+    def _unwritable(self, exc: OSError) -> str:
+        """What an ``OSError`` of a change says: reading the committed state raises ``IndexStoreError``s of its own
+        ("cannot read ..."), so this one came from writing the index, whose file it names where it knows it."""
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot write the {self.engine.describe()}: {exc.strerror or first_line(exc)}{where}"
+
+    def _failed(self, exc: QABotError | OSError, started: float, fallback: bool) -> Refresh:
+        error = exc if isinstance(exc, QABotError) else IndexStoreError(self._unwritable(exc))
         if self._serving is None and fallback:
             try:
                 previous = self.engine.open()
@@ -330,8 +335,7 @@ class LivingIndex:
         try:
             return self._apply_documents(apply, what)
         except OSError as exc:
-            raise IndexStoreError(f"cannot write the {self.engine.describe()}: "
-                                  f"{exc.strerror or first_line(exc)}; nothing of this {what} was applied") from exc
+            raise IndexStoreError(f"{self._unwritable(exc)}; nothing of this {what} was applied") from exc
 
     def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
                          what: str) -> Refresh:

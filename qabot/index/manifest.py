@@ -167,8 +167,6 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     API's), so it is an ``IndexStoreError`` that leaves the index as it is.
     """
     path = index_dir / MANIFEST
-    if not path.exists():
-        return None
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -227,20 +225,23 @@ def describe_artifacts(folder: Path) -> dict[str, Artifact]:
 def verify_artifacts(folder: Path, artifacts: dict[str, Artifact]) -> None:
     """Raise ``CorruptIndexError`` unless every artifact is there, of its size and checksum.
 
-    Each is opened, checksummed or not: one the filesystem refuses to give is ``unreadable``, not damaged.
+    Each is opened, checksummed or not: one the filesystem refuses to give is ``unreadable``, not damaged
+    (a rebuild would drop what only the index holds, the document API's documents: see ``read_manifest``).
     """
     for name, artifact in artifacts.items():
         path = folder / name
-        if not path.is_file():
-            raise CorruptIndexError(f"index file {path} is missing")
-        if path.stat().st_size != artifact.size:
-            raise CorruptIndexError(f"index file {path} has the wrong size")
         try:
+            if not path.is_file():
+                raise CorruptIndexError(f"index file {path} is missing")
+            if path.stat().st_size != artifact.size:
+                raise CorruptIndexError(f"index file {path} has the wrong size")
             if artifact.blake2b is None:
                 path.open("rb").close()
             elif blake2b(path) != artifact.blake2b:
                 raise CorruptIndexError(f"index file {path} is damaged (checksum mismatch)")
-        except PermissionError as exc:
+        except FileNotFoundError:  # removed since: another process's commit, which the caller looks for
+            raise CorruptIndexError(f"index file {path} is missing") from None
+        except OSError as exc:  # the filesystem's refusal (a permission, an I/O error), not what the file holds
             raise unreadable("index file", path, exc) from exc
 
 

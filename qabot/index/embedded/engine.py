@@ -68,10 +68,13 @@ class EmbeddedEngine:
 
     def committed(self) -> Manifest | None:
         """The manifest, parsed again only when the file changed (a commit replaces it: a new inode)."""
+        path = self.index_dir / MANIFEST
         try:
-            stat = (self.index_dir / MANIFEST).stat()
+            stat = path.stat()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise unreadable("the index manifest", path, exc) from exc
         key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         with self._guard:
             if self._read is not None and self._read[0] == key:
