@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from qabot.errors import CorpusError
-from qabot.index import MANIFEST, BuildConfig, Outcome, open_index
+from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
+from qabot.index import MANIFEST, BuildConfig, LivingIndex, Outcome, open_index
 from qabot.index.embedded.engine import EmbeddedEngine
 from tests.conftest import FAKE_QABOT, make_bot
 from tests.fakes import DIMENSION, HashEmbedder
@@ -113,20 +114,152 @@ def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_emb
     index.close()
 
 
-def test_a_damaged_index_says_when_documents_added_through_the_api_are_lost(make_corpus, tmp_path,
-                                                                            fake_embedder) -> None:
+def _api_texts(index: LivingIndex) -> dict[str, str]:
+    """doc_id -> text of the document API's documents in the index's committed state."""
+    return {d.doc_id: d.text for d in index.engine.api_documents()}
+
+
+@pytest.mark.parametrize("damaged", ["passages.f32", "documents.sqlite"])
+def test_a_damaged_segment_loses_only_the_api_documents_it_alone_held(damaged, make_corpus, tmp_path,
+                                                                       fake_embedder) -> None:
     from qabot import Document
+
+    def message(doc_id: str, text: str) -> Document:
+        return Document(doc_id=doc_id, source="discord/1/2", text=text)
 
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    first.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
-    vectors = tmp_path / "idx" / first.manifest.segments[-1].name / "passages.f32"
+    first.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
+    first.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
+    first.delete(["m2"])
+    first.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+    assert _api_texts(first) == {"m1": "Ana: the archive opens at ten now.", "m3": "Cy: the ferry runs on Tuesdays."}
+    last = first.manifest.segments[-1].name  # m3's, written last
     first.close()
-    vectors.write_bytes(b"these are not vectors")
+    path = tmp_path / "idx" / last / damaged
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # m3's segment, cut short
     messages: list[str] = []
-    open_index(config, fake_embedder, progress=False, notify=messages.append).close()
-    assert any("document API could not be read back" in m and "add them again" in m for m in messages)
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        assert messages and "rebuilding" in messages[0] and damaged in messages[0]
+        kept = _api_texts(index)
+        # What the other segments held comes back as it last was: m1 replaced, m2 still deleted.
+        assert kept["m1"] == "Ana: the archive opens at ten now." and "m2" not in kept
+        lost = [m for m in messages if "document API" in m]
+        if damaged == "passages.f32":  # its vectors are damaged, not its documents: nothing is lost
+            assert set(kept) == {"m1", "m3"} and lost == []
+        else:
+            assert set(kept) == {"m1"}
+            [said] = lost
+            assert said.startswith("1 of the 2 documents added through the document API could not be read back (")
+            assert str(path) in said and said.endswith("; add them again") and "\n" not in said
+        assert index.manifest.api_documents == len(kept)
+    finally:
+        index.close()
+
+
+def test_a_damaged_state_another_process_committed_is_rebuilt_with_the_api_documents(make_corpus, tmp_path,
+                                                                                    fake_embedder) -> None:
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    serving = open_index(config, fake_embedder, progress=False)
+    try:
+        serving.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+        other = open_index(config, fake_embedder, progress=False)  # another process's, on the same folder
+        other.upsert([Document(doc_id="m2", source="discord/1/2", text="Bo: the cat was called Smokey.")])
+        vectors = tmp_path / "idx" / other.manifest.segments[-1].name / "passages.f32"
+        other.close()
+        vectors.write_bytes(vectors.read_bytes()[:8])
+        messages: list[str] = []
+        serving.notify = messages.append
+        serving.refresh()  # the corpus folder did not change; the index did, and its new state is damaged
+        assert any("rebuilding the index" in m and "passages.f32" in m for m in messages)
+        assert set(_api_texts(serving)) == {"m1", "m2"} and serving.manifest.api_documents == 2
+        assert not any("document API" in m for m in messages)
+    finally:
+        serving.close()
+
+
+def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
+    """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
+    real = getattr(Path, how)
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> object:
+        if path == refused:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, how, refuse)
+
+
+@pytest.mark.parametrize("refused", ["manifest", "segment file", "unchecksummed segment file"])
+def test_an_index_file_that_cannot_be_read_is_an_error_not_a_rebuild(refused, make_corpus, tmp_path, fake_embedder,
+                                                                     monkeypatch) -> None:
+    from qabot import Document
+    from qabot.index import manifest as manifests
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    if refused == "unchecksummed segment file":
+        monkeypatch.setattr(manifests, "HASH_LIMIT", 0)  # as a segment too large to checksum at every load is
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    build = first.manifest.build
+    path = (tmp_path / "idx" / MANIFEST if refused == "manifest"
+            else tmp_path / "idx" / first.manifest.segments[-1].name / "documents.sqlite")
+    first.close()
+    held = sorted(p.name for p in (tmp_path / "idx").iterdir())
+    _refuse(monkeypatch, path)
+    messages: list[str] = []
+    with pytest.raises(IndexStoreError) as caught:
+        open_index(config, fake_embedder, progress=False, notify=messages.append)
+    # Not damage: one line naming the file and what to do, and nothing rebuilt, nothing deleted.
+    assert not isinstance(caught.value, CorruptIndexError)
+    said = str(caught.value)
+    what = "the index manifest" if refused == "manifest" else "index file"
+    assert f"cannot read {what} {path} (Permission denied)" in said and "\n" not in said
+    assert "user qabot runs as" in said
+    assert not any("rebuilding" in m for m in messages)
+    monkeypatch.undo()
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == held
+    again = open_index(config, fake_embedder, progress=False)
+    try:
+        assert again.manifest.build == build and again.manifest.api_documents == 1
+        assert "discord/1/2" in {s.source for s in again.current.sources()}
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize("refused", ["manifest", "segment file"])
+def test_an_index_file_that_cannot_be_looked_at_is_said_to_be_unreadable(refused, make_corpus, tmp_path,
+                                                                         fake_embedder, monkeypatch) -> None:
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    index = open_index(config, fake_embedder, progress=False)
+    try:
+        path = (tmp_path / "idx" / MANIFEST if refused == "manifest"
+                else tmp_path / "idx" / index.manifest.segments[0].name / "passages.f32")
+        what = "the index manifest" if refused == "manifest" else "index file"
+        _refuse(monkeypatch, path, "stat")  # a folder on its way that the user may not search, say
+        # What failed is reading: "cannot write" sent the user looking for a full disk or a read-only folder.
+        with pytest.raises(IndexStoreError, match=f"^cannot read {what} {re.escape(str(path))} \\(Permission denied\\)"):
+            open_index(config, fake_embedder, progress=False)
+        if refused == "manifest":  # the index in service keeps serving, and says the same
+            messages: list[str] = []
+            index.notify = messages.append
+            (corpus / "new.txt").write_text("Natalia Sedova was Trotsky's wife.")
+            result = index.refresh()
+            assert result.outcome is Outcome.FAILED and result.reason.startswith(f"cannot read {what} {path} ")
+            assert "the last good index keeps serving" in messages[0]
+            with pytest.raises(IndexStoreError, match=f"^cannot read {what} "):
+                index.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    finally:
+        index.close()
 
 
 def test_a_flipped_byte_is_caught_by_the_checksum(make_corpus, tmp_path, fake_embedder) -> None:

@@ -234,7 +234,10 @@ class Engine(Protocol):
         ...
 
     def api_documents(self) -> Iterator[Document]:
-        """The documents of the state in service that came through the document API (a rebuild indexes them again)."""
+        """The documents of the state in service that came through the document API (a rebuild indexes them again).
+
+        All that can be read back, even from a damaged state; then ``CorruptIndexError`` names what could not.
+        """
         ...
 
     def wants_maintenance(self, manifest: Manifest) -> bool:

@@ -213,7 +213,7 @@ class LivingIndex:
             return True
         try:
             committed = self.engine.committed()
-        except CorruptIndexError:
+        except IndexStoreError:  # damaged or unreadable: the refresh that follows says which
             return True
         return committed is None or committed.build != self.manifest.build
 
@@ -222,7 +222,11 @@ class LivingIndex:
             return self.engine.open()
         except CorruptIndexError as exc:
             self.notify(f"rebuilding the index: {exc}")
-            self._update().apply(None, scan(self.config, None), progress, "the index is damaged")
+            try:
+                previous = self.engine.committed()  # whose document-API documents the rebuild reads back
+            except CorruptIndexError:
+                previous = None
+            self._update().apply(None, scan(self.config, None), progress, "the index is damaged", previous=previous)
             return self.engine.open()
 
     def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
@@ -269,9 +273,14 @@ class LivingIndex:
     def _warn(self, message: str) -> None:
         (self.warn or self.notify)(message)
 
-    def _failed(self, exc: BaseException, started: float, fallback: bool) -> Refresh:
-        error = exc if isinstance(exc, QABotError) else IndexStoreError(
-            f"cannot write the {self.engine.describe()}: {getattr(exc, 'strerror', None) or first_line(exc)}")
+    def _unwritable(self, exc: OSError) -> str:
+        """What an ``OSError`` of a change says: reading the committed state raises ``IndexStoreError``s of its own
+        ("cannot read ..."), so this one came from writing the index, whose file it names where it knows it."""
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot write the {self.engine.describe()}: {exc.strerror or first_line(exc)}{where}"
+
+    def _failed(self, exc: QABotError | OSError, started: float, fallback: bool) -> Refresh:
+        error = exc if isinstance(exc, QABotError) else IndexStoreError(self._unwritable(exc))
         if self._serving is None and fallback:
             try:
                 previous = self.engine.open()
@@ -326,8 +335,7 @@ class LivingIndex:
         try:
             return self._apply_documents(apply, what)
         except OSError as exc:
-            raise IndexStoreError(f"cannot write the {self.engine.describe()}: "
-                                  f"{exc.strerror or first_line(exc)}; nothing of this {what} was applied") from exc
+            raise IndexStoreError(f"{self._unwritable(exc)}; nothing of this {what} was applied") from exc
 
     def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
                          what: str) -> Refresh:

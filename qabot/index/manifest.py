@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from qabot import chunking
 from qabot.corpus.limits import ReaderLimits
-from qabot.errors import CorruptIndexError
+from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.text import first_line
 
 if TYPE_CHECKING:
@@ -160,13 +160,31 @@ def stale_reason(manifest: Manifest, config: BuildConfig, model: str) -> str | N
 
 
 def read_manifest(index_dir: Path) -> Manifest | None:
+    """The committed manifest (None: no index yet); ``CorruptIndexError`` if it is damaged.
+
+    A manifest the filesystem refuses to give (permissions, an I/O error) is not damage: what it
+    says is unknown, and a rebuild would drop the documents only the index holds (the document
+    API's), so it is an ``IndexStoreError`` that leaves the index as it is.
+    """
     path = index_dir / MANIFEST
-    if not path.exists():
-        return None
     try:
-        return Manifest.model_validate_json(path.read_bytes())
-    except (ValidationError, ValueError, OSError) as exc:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise unreadable("the index manifest", path, exc) from exc
+    try:
+        return Manifest.model_validate_json(data)
+    except (ValidationError, ValueError) as exc:
         raise CorruptIndexError(f"index manifest {path} is unreadable ({first_line(exc)})") from exc
+
+
+def unreadable(what: str, path: Path | str, exc: OSError) -> IndexStoreError:
+    """An index file that could not be read, for a reason that is not its contents: one line saying what to do."""
+    todo = ("let the user qabot runs as read and write the index folder" if isinstance(exc, PermissionError)
+            else "check the disk")
+    return IndexStoreError(f"cannot read {what} {path} ({exc.strerror or first_line(exc)}): {todo}, then try again; "
+                           "the index was left as it is")
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
@@ -205,15 +223,26 @@ def describe_artifacts(folder: Path) -> dict[str, Artifact]:
 
 
 def verify_artifacts(folder: Path, artifacts: dict[str, Artifact]) -> None:
-    """Raise ``CorruptIndexError`` unless every artifact is there, of its size and checksum."""
+    """Raise ``CorruptIndexError`` unless every artifact is there, of its size and checksum.
+
+    Each is opened, checksummed or not: one the filesystem refuses to give is ``unreadable``, not damaged
+    (a rebuild would drop what only the index holds, the document API's documents: see ``read_manifest``).
+    """
     for name, artifact in artifacts.items():
         path = folder / name
-        if not path.is_file():
-            raise CorruptIndexError(f"index file {path} is missing")
-        if path.stat().st_size != artifact.size:
-            raise CorruptIndexError(f"index file {path} has the wrong size")
-        if artifact.blake2b and blake2b(path) != artifact.blake2b:
-            raise CorruptIndexError(f"index file {path} is damaged (checksum mismatch)")
+        try:
+            if not path.is_file():
+                raise CorruptIndexError(f"index file {path} is missing")
+            if path.stat().st_size != artifact.size:
+                raise CorruptIndexError(f"index file {path} has the wrong size")
+            if artifact.blake2b is None:
+                path.open("rb").close()
+            elif blake2b(path) != artifact.blake2b:
+                raise CorruptIndexError(f"index file {path} is damaged (checksum mismatch)")
+        except FileNotFoundError:  # removed since: another process's commit, which the caller looks for
+            raise CorruptIndexError(f"index file {path} is missing") from None
+        except OSError as exc:  # the filesystem's refusal (a permission, an I/O error), not what the file holds
+            raise unreadable("index file", path, exc) from exc
 
 
 def blake2b(path: Path) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from qabot.corpus import describe_types
 from qabot.embedding import Embedder
-from qabot.errors import CorpusError, NothingToIndex, QABotError
+from qabot.errors import CorpusError, CorruptIndexError, NothingToIndex
 from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file
 from qabot.index.ingest import Bar, Ingest, Progress, open_cache
 from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now
@@ -127,12 +127,18 @@ class CorpusUpdate:
             raise
 
     def _api_documents(self, previous: Manifest) -> Iterator[Document]:
+        """The document API's documents of the index being replaced: what can be read back of them, and one line
+        naming what could not (a damaged segment or document; another error, such as a permission, stops the build).
+        """
+        given = 0
         try:
-            yield from self.engine.api_documents()
-        except QABotError as exc:
-            if previous.api_documents:  # a damaged index that held none lost none
-                self.notify(f"the documents added through the document API could not be read back ({exc}); "
-                            "add them again")
+            for document in self.engine.api_documents():
+                given += 1
+                yield document
+        except CorruptIndexError as exc:
+            if previous.api_documents > given:  # a damaged part that held none of them lost none
+                self.notify(f"{previous.api_documents - given} of the {previous.api_documents} documents added through "
+                            f"the document API could not be read back ({exc}); add them again")
 
 
 def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:

@@ -19,6 +19,7 @@ and the deletion lists, never the large ones. ``begin`` starts a change
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,19 @@ from filelock import FileLock, Timeout
 
 from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.index.changes import Note
-from qabot.index.embedded import leases
+from qabot.index.embedded import leases, store
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.embedded.writer import EmbeddedTransaction
-from qabot.index.manifest import MANIFEST, BuildConfig, Manifest, SegmentInfo, read_manifest
+from qabot.index.manifest import (
+    MANIFEST,
+    BuildConfig,
+    Manifest,
+    SegmentInfo,
+    read_manifest,
+    unreadable,
+    verify_artifacts,
+)
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -59,10 +68,13 @@ class EmbeddedEngine:
 
     def committed(self) -> Manifest | None:
         """The manifest, parsed again only when the file changed (a commit replaces it: a new inode)."""
+        path = self.index_dir / MANIFEST
         try:
-            stat = (self.index_dir / MANIFEST).stat()
+            stat = path.stat()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise unreadable("the index manifest", path, exc) from exc
         key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         with self._guard:
             if self._read is not None and self._read[0] == key:
@@ -157,14 +169,40 @@ class EmbeddedEngine:
             segment.close()
 
     def api_documents(self) -> Iterator[Document]:
-        snapshot = self.open()
-        try:
-            for part in snapshot.parts:
-                for row, body in part.segment.store.api_documents():
-                    if part.dead_docs is None or not part.dead_docs[row]:
-                        yield Document.model_validate_json(body)
-        finally:
-            snapshot.close()
+        """The document API's live documents, segment by segment, from each one's document database alone.
+
+        A rebuild after damage reads them, so a segment is not opened whole: one whose vectors or
+        postings are damaged still gives its documents. One whose database or deletion list fails
+        its check gives none (a deleted document must not come back), nor does a document whose
+        JSON does not parse; once the others have been given, ``CorruptIndexError`` names them all.
+        """
+        manifest = self.committed()
+        if manifest is None:
+            return
+        lost: list[str] = []
+        for info in manifest.segments:
+            folder = self.index_dir / info.name
+            try:
+                verify_artifacts(folder, {name: a for name, a in info.artifacts.items() if name == "documents.sqlite"})
+                rows = store.api_documents(folder)
+                dead = set(_read_rows(self.index_dir / info.deleted, info).tolist()) if info.deleted else set()
+            except CorruptIndexError as exc:
+                lost.append(str(exc))
+                continue
+            except (sqlite3.DatabaseError, FileNotFoundError) as exc:
+                lost.append(f"index segment {folder} cannot be read ({first_line(exc)})")
+                continue
+            for row, doc_id, source, body in rows:
+                if row in dead:
+                    continue
+                try:
+                    document = Document.model_validate_json(body)
+                except ValueError:
+                    lost.append(f"document {doc_id!r} of {source!r} in {folder} is damaged")
+                    continue
+                yield document
+        if lost:
+            raise CorruptIndexError("; ".join(lost))
 
     # -- changing -------------------------------------------------------------------------
 
@@ -201,6 +239,8 @@ def _read_rows(path: Path, info: SegmentInfo) -> np.ndarray:
         rows = np.fromfile(path, dtype="<u4")
     except FileNotFoundError:
         raise
+    except PermissionError as exc:
+        raise unreadable("index file", path, exc) from exc
     except OSError as exc:
         raise CorruptIndexError(f"index file {path} cannot be read ({first_line(exc)})") from exc
     # Damaged, it would bring deleted documents back, or fail every question that reads it.

@@ -179,6 +179,22 @@ def _written() -> Iterator[None]:
         raise OSError(str(exc)) from exc
 
 
+def api_documents(folder: Path) -> list[tuple[int, str, str, str]]:
+    """(row, doc_id, source, document JSON) of the documents of a store that came through the document API.
+
+    Read from its documents.sqlite alone, so that a segment whose other files are damaged still gives them.
+    """
+    db = sqlite3.connect(_read_only_uri(folder), uri=True)
+    try:
+        return db.execute("SELECT row, doc_id, source, api FROM documents WHERE api IS NOT NULL ORDER BY row").fetchall()
+    finally:
+        db.close()
+
+
+def _read_only_uri(folder: Path) -> str:
+    return f"{(folder / 'documents.sqlite').resolve().as_uri()}?mode=ro&immutable=1"
+
+
 def _page(value: int) -> int | None:
     """A stored page or group number: -1 is None."""
     return None if value == NO_PAGE else value
@@ -208,8 +224,7 @@ class Store:
         self.passage_rows = _mapped(folder / "passages.bin", PASSAGE)
         self.sentence_spans = _mapped(folder / "sentence_spans.i64", "<i8").reshape(-1, 2)
         self.sections: list[str] = json.loads((folder / "sections.json").read_text(encoding="utf-8"))
-        uri = f"{(folder / 'documents.sqlite').resolve().as_uri()}?mode=ro&immutable=1"
-        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._db = sqlite3.connect(_read_only_uri(folder), uri=True, check_same_thread=False)
         self._lock = threading.RLock()
         self._meta: LRUCache[int, tuple[str, str, str | None, str | None]] = LRUCache(_CACHED_DOCUMENTS)
         self._passages: LRUCache[tuple[int, int, int], PassageRow] = LRUCache(_CACHED_PASSAGES)
@@ -342,10 +357,6 @@ class Store:
                 f"SELECT row, doc_id, source, digest FROM documents WHERE doc_id IN ({','.join('?' * len(part))})",
                 part)]
         return out
-
-    def api_documents(self) -> list[tuple[int, str]]:
-        """(row, document JSON) of the documents that came through the document API."""
-        return [(r[0], r[1]) for r in self._query("SELECT row, api FROM documents WHERE api IS NOT NULL ORDER BY row")]
 
     def meta(self, doc: int) -> tuple:
         """A document's metadata, in ``DOCUMENT_META``'s order (what ``StoreWriter.copy_document`` takes)."""
