@@ -418,3 +418,46 @@ def test_a_typo_put_right_is_not_the_answer(tmp_path: Path, bot_for) -> None:
     ])
     first = bot.ask("How do I make grub wait less before booting?", k=1).excerpts[0]
     assert not first.citation.link.endswith("/8003") and "Booting*" not in first.highlight
+
+
+def test_someone_bringing_their_own_problem_in_reply_is_not_the_answer(tmp_path: Path, bot_for) -> None:
+    """A "me too" reply that tells its author's own problem ("I'm trying to share one folder ...") is the
+    question of what follows, though a reply makes it an answer to the message it replies to: where people
+    address each other by name, the helper's message to its author is the answer, not the problem itself."""
+    chat = [
+        documents.message("9001", "Pat", "the other user on my desktop gets permission denied in my shared music "
+                          "folder, anyone?", _at(0)),
+        documents.message("9002", "Ana", "I'm trying to share one folder between two users on the same desktop, I "
+                          "made a group and added both but the other user still gets permission denied",
+                          _at(1), reply_to="9001"),
+        documents.message("9003", "Lee", "Pat: which user owns the folder?", _at(2)),
+        documents.message("9004", "Sam", "Ana: set the setgid bit on the folder with chmod g+s so that new files "
+                          "take its group", _at(3)),
+        documents.message("9005", "Pat", "Lee: I do", _at(4)),
+        documents.message("9006", "Ana", "Sam: thanks, that did it", _at(5)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs][:2] == [ASKS, ANSWERS]  # the reply makes Ana's an answer to Pat
+    first = bot_for(corpus).ask("How do I share a folder between two users on one desktop?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/9004"), first.highlight
+
+
+def test_a_first_person_answer_by_reply_is_the_answer_where_nobody_addresses_by_name(tmp_path: Path,
+                                                                                     bot_for) -> None:
+    """On most of Discord an answer is a reply, addressed to no one, and often told in the first person ("I had
+    the same problem ..."): it stays the answer."""
+    chat = [
+        documents.message("9101", "Kim", "my prints keep lifting off the plate halfway through, help?", _at(0)),
+        documents.message("9102", "Alex", "I had the same problem with PETG warping, I fixed it by cleaning the bed "
+                          "with soap and printing a brim", _at(1), reply_to="9101"),
+        documents.message("9103", "Kim", "will try, thanks", _at(2), reply_to="9102"),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    answer = bot_for(corpus).ask("What fixes PETG warping?", k=1)
+    assert answer.answered  # not a question nobody answered
+    assert answer.excerpts[0].citation.link.endswith("/9102"), answer.excerpts[0].highlight

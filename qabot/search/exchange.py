@@ -7,7 +7,9 @@ A question about the chat matches the question asked in it best, so the sentence
 matches best is usually not the answer. The highlight is instead the best message of
 the exchange from someone other than the asker, never one of the asker's own:
 
-- the asker is the author of the best-matching message where it asks;
+- the asker is the author of the best-matching message where it asks, or where it brings
+  its author's own problem addressed to no one among messages addressed by name (a "me
+  too" the untangler or a reply made an answer to someone else's question);
 - every message from someone else in the exchange's passages around it (``REACH``) is
   a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
   sentence's score against the question (the rerank's), the share of the question's
@@ -44,6 +46,7 @@ Span = tuple[int, int]
 Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
+ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
@@ -157,13 +160,19 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     total = sum(weights.values()) or 1.0
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
-    said_text = _said(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author)
+    def body(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
+        return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
+
+    said_text = _said(body(said), said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
+    if said.role == ANSWERS and _brings_own(body(said), said_text, said.author,
+                                            [body(p) for p, _ in messages.values() if p.author != said.author],
+                                            [p.author for p, _ in messages.values() if p.author != said.author]):
+        asker = said.author
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
-        asker = _addressee(text[max(said.start, lo) - lo : min(said.end, hi) - lo], said.author,
-                           {p.author for p, _ in messages.values()}) or asker
+        asker = _addressee(body(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
@@ -198,6 +207,31 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _brings_own(said_body: str, said_text: str, author: str | None, others: list[str],
+                others_authors: list[str | None]) -> bool:
+    """Whether a message the untangler took for an answer brings its author's own question or problem instead.
+
+    In a channel where people address each other by name ("ana: try ..."), a helper's answer is addressed to
+    the asker; a message addressed to no one, in the first person, that asks or tells of a problem ("I'm trying
+    to block USB storage ... tried blacklisting it") opens its author's own question, linked by time to someone
+    else's. Only where most of the others' messages around it are addressed: in a channel where people answer
+    with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
+    """
+    if _opens_addressed(said_body, author) or not others or not _FIRST_PERSON.search(said_text):
+        return False
+    if not asks_like(said_text):
+        return False
+    addressed = sum(_opens_addressed(text, name) for text, name in zip(others, others_authors, strict=True))
+    return addressed >= ADDRESSED_SHARE * len(others)
+
+
+def _opens_addressed(body: str, author: str | None) -> bool:
+    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...")."""
+    if author and body.startswith(f"{author}: "):
+        body = body[len(author) + 2 :]
+    return bool(_ADDRESSED.match(body))
 
 
 def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
