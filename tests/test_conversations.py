@@ -461,3 +461,23 @@ def test_a_first_person_answer_by_reply_is_the_answer_where_nobody_addresses_by_
     answer = bot_for(corpus).ask("What fixes PETG warping?", k=1)
     assert answer.answered  # not a question nobody answered
     assert answer.excerpts[0].citation.link.endswith("/9102"), answer.excerpts[0].highlight
+
+
+def test_the_one_the_others_talk_to_is_the_asker_where_no_role_says(tmp_path: Path, bot_for) -> None:
+    """Where nobody's part in an exchange is known, the message that matches best may be the asker's own
+    command ("sudo dd bs=4M ..."); the others address its author by name, so an answer to them is the answer."""
+    chat = [
+        documents.message("9201", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
+        documents.message("9202", "Sam", "Tom: yes, for years", _at(1)),
+        documents.message("9203", "Lia", "Sam: sudo dd bs=4M if=/dev/sdb | gzip > image.gz", _at(2)),
+        documents.message("9204", "Sam", "Lia: bs=4M makes dd read and write the card four megabytes at a time",
+                          _at(3)),
+        documents.message("9205", "Max", "Lia, and the > sends what gzip writes to the file image.gz", _at(4)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
+    first = bot_for(corpus).ask("What does bs=4M do in sudo dd bs=4M if=/dev/sdb | gzip > image.gz?", k=1)
+    assert first.excerpts[0].citation.link.endswith("/9204"), first.excerpts[0].highlight

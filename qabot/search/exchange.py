@@ -9,7 +9,8 @@ the exchange from someone other than the asker, never one of the asker's own:
 
 - the asker is the author of the best-matching message where it asks, or where it brings
   its author's own problem addressed to no one among messages addressed by name (a "me
-  too" the untangler or a reply made an answer to someone else's question);
+  too" the untangler or a reply made an answer to someone else's question), or, where no
+  role says, whom the others address by name most (at least ``ADDRESSED_MOST`` times);
 - every message from someone else in the exchange's passages around it (``REACH``) is
   a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
   sentence's score against the question (the rerank's), the share of the question's
@@ -30,6 +31,7 @@ The whole message is the highlight where it fits in 300 characters.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -47,6 +49,7 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
+ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 _ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
@@ -160,6 +163,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     total = sum(weights.values()) or 1.0
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
+
     def body(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
         return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
 
@@ -170,6 +174,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
                                             [body(p) for p, _ in messages.values() if p.author != said.author],
                                             [p.author for p, _ in messages.values() if p.author != said.author]):
         asker = said.author
+    if asker is None and said.role is None and _most_addressed(
+            said.author, [(body(p), p.author) for p, _ in messages.values()]):
+        asker = said.author  # the one the others talk to is the one being helped
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         asker = _addressee(body(said), said.author, {p.author for p, _ in messages.values()}) or asker
@@ -225,6 +232,16 @@ def _brings_own(said_body: str, said_text: str, author: str | None, others: list
         return False
     addressed = sum(_opens_addressed(text, name) for text, name in zip(others, others_authors, strict=True))
     return addressed >= ADDRESSED_SHARE * len(others)
+
+
+def _most_addressed(author: str | None, said: list[tuple[str, str | None]]) -> bool:
+    """Whether the messages (``"author: text"``, author) address ``author`` by name more than anyone else, at least
+    ``ADDRESSED_MOST`` times: in an exchange where nobody's role is known, the one the others talk to is the asker
+    ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...", "ki7mt: lsfret, ...")."""
+    authors = {name for _, name in said}
+    counts = Counter(to for body, name in said if (to := _addressee(body, name, authors)) is not None)
+    mine = counts.pop(author, 0)
+    return mine >= ADDRESSED_MOST and all(count < mine for count in counts.values())
 
 
 def _opens_addressed(body: str, author: str | None) -> bool:
