@@ -211,6 +211,39 @@ async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
+async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, double, tmp_path, caplog) -> None:
+    """Removed from a server, the bot keeps none of the answers it gave there (their questions, and the highlights
+    that quote its history) nor the votes on them; an answer in a direct message that quoted that server keeps its
+    question, not the quote; another server's answers stay as they were."""
+    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
+    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    store = FeedbackStore(tmp_path / "state")
+    asked_there = "where is the club house key kept"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked_there, k=10, channel_id=B_CHANNEL_ID)
+        [there] = await double.until(lambda: double.followups(token), what="the answer in the server")
+        assert cites(there.body, theirs)
+        double.click(there.response, user_n=8, label="Helpful")
+        await double.until(lambda: store.tallies(guild_id=GUILD_B_ID), what="the vote")
+        assert cites(await ask(double, "the key to the club house, where is it", channel_id=DM_CHANNEL_ID), theirs)
+        assert cites(await ask(double, "what does the red lamp in the hall mean", channel_id=CHANNEL_ID), ours)
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="qabot")
+        double.remove_guild(GUILD_B_ID)
+        await double.until(lambda: not store.answers(guild_id=GUILD_B_ID), timeout=10,
+                           what="the removed server's answers to go")
+        await bot.learning.feed.settled()
+    dumped = state_text(tmp_path)
+    assert asked_there not in dumped and "third flower pot" not in dumped and not store.tallies()
+    [in_dm] = [a for a in store.answers() if a.guild_id is None]
+    assert in_dm.question == "the key to the club house, where is it" and in_dm.highlight is None
+    [here] = store.answers(guild_id=GUILD_ID)
+    assert here.highlight is not None and "red lamp" in here.highlight
+    left = [r.getMessage() for r in caplog.records if "left" in r.getMessage()]
+    assert len(left) == 1 and str(GUILD_B_ID) in left[0] and "1 stored answer" in left[0]
+
+
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}
