@@ -182,6 +182,10 @@ class Settings(BaseSettings):
     discord_history_debounce_seconds: float = Field(
         1.0, ge=0.0, le=60.0, description="a burst of messages is indexed together, this long after its first"
     )
+    discord_history_recheck_days: float = Field(
+        7.0, ge=0.0, description="at each start, each channel's messages this recent are read again: those deleted "
+        "while the bot was away leave the index, those edited are taken; 0: off"
+    )
     metrics_port: int | None = Field(None, ge=0, le=65535, description="serve Prometheus metrics here; unset: off")
     metrics_address: str = Field("127.0.0.1", description="the address the metrics endpoint listens on")
 

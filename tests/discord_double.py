@@ -346,6 +346,8 @@ class DiscordDouble:
         self.shards = shards
         self.page_delay = 0.0  # seconds each page of a channel's history takes
         self.history_errors: dict[int, int] = {}  # channel id: the HTTP status its history pages fail with
+        # channel id: how many pages of its history are given before ``history_errors`` applies (a failure mid-way)
+        self.history_pages_ok: dict[int, int] = {}
         self.channel_rate = channel_rate  # (messages, seconds) a channel takes, as Discord limits them
         # channel id: how many of its next messages get a 429 whatever discord.py counted (as when another process
         # of the same bot used the channel's limit up)
@@ -535,7 +537,7 @@ class DiscordDouble:
             recorded.status = 404
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
         if request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"] and \
-                int(parts[1]) in self.history_errors:
+                int(parts[1]) in self.history_errors and not self._page_given(int(parts[1])):
             recorded.status = self.history_errors[int(parts[1])]
             return _json({"message": "the double refuses this history", "code": 0}, status=recorded.status)
         invalid = self._invalid(request.method, parts, body)
@@ -555,6 +557,13 @@ class DiscordDouble:
         response = _json(result)
         response.headers.update(headers)
         return response
+
+    def _page_given(self, channel_id: int) -> bool:
+        """Whether this page of a failing channel's history is one of the ``history_pages_ok`` still given."""
+        left = self.history_pages_ok.get(channel_id, 0)
+        if left:
+            self.history_pages_ok[channel_id] = left - 1
+        return left > 0
 
     def _invalid(self, method: str, parts: list[str], body: Any) -> dict[str, Any] | None:
         """Discord's error for a message it would refuse (over a limit, or empty), or None. Only what carries a

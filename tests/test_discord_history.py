@@ -211,6 +211,39 @@ async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
+async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, double, tmp_path, caplog) -> None:
+    """Removed from a server, the bot keeps none of the answers it gave there (their questions, and the highlights
+    that quote its history) nor the votes on them; an answer in a direct message that quoted that server keeps its
+    question, not the quote; another server's answers stay as they were."""
+    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
+    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    store = FeedbackStore(tmp_path / "state")
+    asked_there = "where is the club house key kept"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked_there, k=10, channel_id=B_CHANNEL_ID)
+        [there] = await double.until(lambda: double.followups(token), what="the answer in the server")
+        assert cites(there.body, theirs)
+        double.click(there.response, user_n=8, label="Helpful")
+        await double.until(lambda: store.tallies(guild_id=GUILD_B_ID), what="the vote")
+        assert cites(await ask(double, "the key to the club house, where is it", channel_id=DM_CHANNEL_ID), theirs)
+        assert cites(await ask(double, "what does the red lamp in the hall mean", channel_id=CHANNEL_ID), ours)
+        caplog.clear()
+        caplog.set_level(logging.INFO, logger="qabot")
+        double.remove_guild(GUILD_B_ID)
+        await double.until(lambda: not store.answers(guild_id=GUILD_B_ID), timeout=10,
+                           what="the removed server's answers to go")
+        await bot.learning.feed.settled()
+    dumped = state_text(tmp_path)
+    assert asked_there not in dumped and "third flower pot" not in dumped and not store.tallies()
+    [in_dm] = [a for a in store.answers() if a.guild_id is None]
+    assert in_dm.question == "the key to the club house, where is it" and in_dm.highlight is None
+    [here] = store.answers(guild_id=GUILD_ID)
+    assert here.highlight is not None and "red lamp" in here.highlight
+    left = [r.getMessage() for r in caplog.records if "left" in r.getMessage()]
+    assert len(left) == 1 and str(GUILD_B_ID) in left[0] and "1 stored answer" in left[0]
+
+
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}
@@ -365,10 +398,12 @@ async def test_backfill_resumes_after_a_restart_without_reading_again_what_it_ha
     from qabot.adapters.discord import backfill
 
     monkeypatch.setattr(backfill, "BATCH", 100)  # a checkpoint every page
+    # The checkpoint alone: the window read again for deletions made while away is another test's.
+    listed = settings(tmp_path, OTHER_CHANNEL_ID, discord_history_recheck_days=0)
     said = [double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.",
                         user_n=n % 5 + 1, channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n) for n in range(450)]
     double.page_delay = 0.3
-    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)):  # stopped after two pages of five
+    async with running(qa, double, **listed):  # stopped after two pages of five
         await double.until(lambda: checkpoint(tmp_path, OTHER_CHANNEL_ID) >= int(said[199]["id"]), timeout=30,
                            what="two pages read")
     stopped_at = checkpoint(tmp_path, OTHER_CHANNEL_ID)
@@ -377,7 +412,7 @@ async def test_backfill_resumes_after_a_restart_without_reading_again_what_it_ha
     later = [double.seed(f"Late entry {n}: the dome was closed for rain.", user_n=2, channel_id=OTHER_CHANNEL_ID,
                          seconds_ago=100 - n) for n in range(3)]  # said while the bot was away
     first_run = len(double.requests)
-    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+    async with running(qa, double, **listed) as bot:
         await backfilled(bot, double)
         body = await ask(double, "when was the dome closed for rain")
     pages = history_pages(double, OTHER_CHANNEL_ID, first_run)
@@ -390,7 +425,7 @@ async def test_backfill_resumes_after_a_restart_without_reading_again_what_it_ha
     assert total == linked == len(said) + len(later)
 
     third_run = len(double.requests)
-    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:  # nothing new: no request
+    async with running(qa, double, **listed) as bot:  # nothing new: no request
         await backfilled(bot, double)
     assert history_pages(double, OTHER_CHANNEL_ID, third_run) == []
 
@@ -425,6 +460,56 @@ async def test_a_new_gateway_session_reads_what_was_said_while_the_bot_was_away(
                              channel_id=OTHER_CHANNEL_ID, seconds_ago=1)  # said while away: no event for it
         await double.until(lambda: len(double.identifies) > identified, what="a new session")
         await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, missed))
+
+
+async def test_a_message_deleted_or_edited_while_the_bot_was_away_is_noticed_at_the_next_start(
+        qa, double, tmp_path, monkeypatch) -> None:
+    """No event tells what happened while the bot was away: at the next start each channel's last
+    QABOT_DISCORD_HISTORY_RECHECK_DAYS (7) are read again, and a message kept there that Discord no longer gives
+    leaves the state database and the index, as a deletion heard live does; an edit is taken too. A window not
+    read to its end (a 403 on its second page) deletes nothing; a deletion older than the window is not seen, and a
+    channel with nothing kept in its window still costs no request."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", 100)  # a batch a page: the first page is compared before the second fails
+    old = double.seed("The darkroom key hangs behind the door of the plate store.", user_n=4,
+                      channel_id=OTHER_CHANNEL_ID, seconds_ago=10 * 86400)
+    safe = double.seed("The observatory safe combination is 31-07-19, tell no one.", user_n=2,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=3 * 86400)
+    wifi = double.seed("The guest wifi password is printed on the fridge in the kitchen.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=3 * 86400 - 60)
+    for n in range(150):
+        double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.", user_n=n % 5 + 1,
+                    channel_id=OTHER_CHANNEL_ID, seconds_ago=2 * 86400 - n)
+    gate = double.seed("The gate closes at ten; ring the warden after that.", user_n=4, channel_id=CHANNEL_ID,
+                       seconds_ago=9 * 86400)
+    listed = settings(tmp_path, OTHER_CHANNEL_ID, CHANNEL_ID)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "what is the observatory safe combination"), safe)
+    # While the bot is away (no session hears these: the next login identifies anew).
+    double.delete(safe)
+    double.delete(old)
+    double.edit(wifi, "The guest wifi password is taped under the telescope control desk.")
+    double.history_errors[OTHER_CHANNEL_ID] = 403
+    double.history_pages_ok[OTHER_CHANNEL_ID] = 1  # the window's first page, then Discord refuses the rest
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+    assert kept.get([int(safe["id"])])  # seen missing on the first page, but the window was not read to its end
+    del double.history_errors[OTHER_CHANNEL_ID]
+    started = len(double.requests)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        safe_answer = await ask(double, "what is the observatory safe combination")
+        wifi_answer = await ask(double, "where is the guest wifi password")
+        old_answer = await ask(double, "where does the darkroom key hang")
+    assert not cites(safe_answer, safe) and kept.get([int(safe["id"])]) == {}
+    assert cites(wifi_answer, wifi) and "telescope control desk" in wifi_answer["embeds"][0]["description"]
+    assert cites(old_answer, old)  # older than the window: the README says it is not seen
+    pages = history_pages(double, OTHER_CHANNEL_ID, started)
+    assert int(old["id"]) < int(pages[0].query["after"]) < int(safe["id"])  # the window, not the channel's start
+    assert history_pages(double, CHANNEL_ID, started) == [] and kept.get([int(gate["id"])])  # nothing in its window
 
 
 async def test_backfill_reads_threads_archived_ones_and_forum_posts(qa, double, tmp_path) -> None:
@@ -555,8 +640,9 @@ async def test_history_indexed_after_the_bot_started_is_quoted_only_where_the_ru
     async with running(spy, double, state_dir=tmp_path / "state"):
         synced = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
         synced.register(ChannelRow(PRIVATE_CHANNEL_ID, GUILD_ID, None, CHANNEL, f"Guild {GUILD_ID} · #moderators"))
-        code = ChatMessage(id="1578600000000000000", author="user2", author_key="a-hash",
-                           date="2026-01-05T10:00:00+00:00", content="The back door alarm code is 4417, staff only.")
+        said = double.seed("The back door alarm code is 4417, staff only.", user_n=2, channel_id=PRIVATE_CHANNEL_ID)
+        code = ChatMessage(id=said["id"], author="user2", author_key="a-hash", date=said["timestamp"],
+                           content=said["content"])  # as the sync read it from Discord
         synced.apply(Changes(put={PRIVATE_CHANNEL_ID: [code]}, read={PRIVATE_CHANNEL_ID: (int(code.id), True)}))
         before = [await ask(double, "what is the back door alarm code", channel_id=channel_id)
                   for channel_id in (CHANNEL_ID, B_CHANNEL_ID, PRIVATE_CHANNEL_ID)]

@@ -188,6 +188,20 @@ def test_an_edit_of_a_message_never_kept_is_ignored(kept) -> None:
     assert history.store.counts() == (1, 1)
 
 
+def test_a_text_found_reading_again_never_undoes_an_edit_heard_live_meanwhile(kept) -> None:
+    """A backfill reading its window again holds a page read before a live edit: a member who edited a password
+    out must not see it come back when that page is compared (``Changes.rechecked``)."""
+    _, history, _ = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411."), said(2, "Ben", "Hi")]},
+                          read={PUBLIC: (1001, False)}))  # the channel is being read
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "Ask the warden for the door code.")]}))
+    history.apply(Changes(rechecked={PUBLIC: [said(1, "Ana", "The door code is 4411."),
+                                              said(2, "Ben", "Hello all")]}, read={PUBLIC: (1002, True)}))
+    found = history.store.get([1001, 1002])
+    assert found[1001].message.content == "Ask the warden for the door code."
+    assert found[1002].message.content == "Hello all"  # edited while the bot was away: taken
+
+
 def test_members_are_kept_only_as_salted_hashes_and_the_database_stays_private(kept, tmp_path) -> None:
     _, history, state = kept
     member_id = 123456789012345678

@@ -15,7 +15,8 @@ direct message's channel id, which names one user as surely: it is kept the same
 (``channel_hash``). The database is readable by its owner only, whatever the folder.
 A user has one vote per answer (``votes``' primary key); voting again changes it.
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
-when the store is first used and then hourly.
+when the store is first used and then hourly. A server's answers go, with their votes, when
+the bot leaves it (``forget_guild``).
 """
 
 from __future__ import annotations
@@ -200,6 +201,24 @@ class FeedbackStore:
             log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
                      gone, self.retention_days, self.path)
         return gone
+
+    def forget_guild(self, guild_id: int) -> tuple[int, int, int]:
+        """The bot left a server: its answers go, with the votes on them, and an answer in a direct message whose
+        highlight quoted that server's history (``discord/<guild>/``) keeps its question without it, as
+        ``/qabot forget`` blanks a highlight that quoted a member. How many (answers, votes, highlights) went."""
+        if not self.exists():
+            return 0, 0, 0
+        source = f"discord/{guild_id}/"
+        with self._connection() as db:
+            votes = db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE guild_id = ?)",
+                               (guild_id,)).rowcount
+            answers = db.execute("DELETE FROM answers WHERE guild_id = ?", (guild_id,)).rowcount
+            quoting = db.execute("SELECT id, passages FROM answers WHERE guild_id IS NULL AND highlight IS NOT NULL "
+                                 "AND instr(passages, ?) > 0", (source,)).fetchall()
+            blanked = [(answer_id,) for answer_id, passages in quoting  # the highlight is the first passage's
+                       if str(json.loads(passages)[0].get("source", "")).startswith(source)]
+            db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blanked)
+        return answers, votes, len(blanked)
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""

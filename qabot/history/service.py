@@ -52,6 +52,9 @@ class Changes:
 
     put: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new messages (read or sent)
     edited: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new versions of messages kept
+    # by channel: new versions a backfill found reading a channel again (``Backfill``'s recheck): each yields to an
+    # edit heard live in this run, which is newer than the page it was found on
+    rechecked: dict[int, list[ChatMessage]] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)  # message ids
     dropped: set[int] = field(default_factory=set)  # channels (or threads) deleted
     marks: list[tuple[int, str]] = field(default_factory=list)  # (message id, the member who marked it)
@@ -60,8 +63,8 @@ class Changes:
     skipped: set[int] = field(default_factory=set)  # backfill failed: new messages are linked, the checkpoint stays
 
     def __bool__(self) -> bool:
-        return bool(self.put or self.edited or self.removed or self.dropped or self.marks or self.read or self.relay
-                    or self.skipped)
+        return bool(self.put or self.edited or self.rechecked or self.removed or self.dropped or self.marks
+                    or self.read or self.relay or self.skipped)
 
     def add(self, channel_id: int, message: ChatMessage) -> None:
         self.put.setdefault(channel_id, []).append(message)
@@ -71,6 +74,8 @@ class Changes:
             self.put.setdefault(channel_id, []).extend(messages)
         for channel_id, messages in other.edited.items():
             self.edited.setdefault(channel_id, []).extend(messages)
+        for channel_id, messages in other.rechecked.items():
+            self.rechecked.setdefault(channel_id, []).extend(messages)
         self.removed |= other.removed
         self.dropped |= other.dropped
         self.marks += other.marks
@@ -112,6 +117,8 @@ class History:
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
+        # Messages edited live meanwhile: a page read before the edit must not bring their old text back either.
+        self._edited: set[int] = set()
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -139,6 +146,10 @@ class History:
     def forgotten(self, guild_id: int, author_key: str) -> bool:
         """Whether this member asked to be forgotten in this server."""
         return (guild_id, author_key) in self._forgotten
+
+    def kept(self, channel_id: int, after: int, up_to: int, *, limit: int = -1) -> dict[int, ChatMessage]:
+        """The channel's messages kept with ids in (``after``, ``up_to``], at most ``limit`` (-1: all), by id."""
+        return self.store.between(channel_id, after, up_to, limit=limit)
 
     def row(self, channel_id: int) -> ChannelRow | None:
         return self._rows.get(channel_id)
@@ -189,6 +200,12 @@ class History:
                 if channel_id in self._rows:
                     messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages]
                 touched |= set(self.store.edit(messages))
+                self._edited |= {int(m.id) for m in messages}
+            for channel_id, messages in changes.rechecked.items():
+                if channel_id in self._rows:
+                    messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages
+                                if int(m.id) not in self._edited]
+                    touched |= set(self.store.edit(messages))
             touched |= set(self.store.remove(changes.removed))
             self._deleted |= changes.removed
             for channel_id, (checkpoint, complete) in changes.read.items():
@@ -198,6 +215,7 @@ class History:
                     linkable[channel_id] = max(linkable.get(channel_id, 0), checkpoint)
             if all(row.complete for row in self._rows.values()):
                 self._deleted.clear()  # no backfill holds a page any more
+                self._edited.clear()
             for channel_id, up_to in linkable.items():
                 row = self._rows[channel_id]
                 limit = up_to if row.complete else min(up_to, row.checkpoint)

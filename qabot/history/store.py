@@ -351,6 +351,13 @@ class HistoryStore:
         with self._db() as db:
             return {s.id: s for s in map(_stored, self._where(db, "id", list(ids), _MESSAGE))}
 
+    def between(self, channel_id: int, after: int, up_to: int, *, limit: int = -1) -> dict[int, ChatMessage]:
+        """The channel's messages kept with ids in (``after``, ``up_to``], at most ``limit`` (-1: all), by id."""
+        with self._db() as db:
+            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND id > ? AND id <= ? "
+                              "ORDER BY id LIMIT ?", (channel_id, after, up_to, limit)).fetchall()
+        return {int(r[0]): _stored(r).message for r in rows}
+
     def exchange(self, channel_id: int, root: int) -> list[Stored]:
         """The messages of one exchange of a channel, in order. (A thread started from a message roots its first
         exchange at that message's id, which is the thread's, while the message itself stays in its channel's.)"""

@@ -448,6 +448,17 @@ class Answering:
             return await self.gate.run(self.qa.ask, question, k=MAX_K, history=list(history) or None,
                                        sources=scope), build
 
+    async def leave(self, guild_id: int) -> tuple[int, int, int]:
+        """The bot was removed from a server: the answers given there go, with their votes (``FeedbackStore.
+        forget_guild``), from memory too, as does any kept in memory that quoted its history (a direct message's);
+        how many (answers, votes, highlights of direct messages) went from the state database."""
+        source = f"discord/{guild_id}/"
+        for answer_id, kept in list(self._answers.items()):
+            if kept.place.guild_id == guild_id or any(e.citation.source.startswith(source)
+                                                      for e in kept.answer.excerpts):
+                self._answers.pop(answer_id, None)
+        return await asyncio.to_thread(self.store.forget_guild, guild_id)
+
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
         """The stored answers with these ids; with ``place``, only those that may be used there."""
         def read() -> dict[str, StoredAnswer]:

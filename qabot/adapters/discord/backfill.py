@@ -6,9 +6,17 @@ or a thread alone. Each channel is read oldest to newest from its checkpoint, in
 discord.py's pages of 100 (``Messageable.history``), ``BATCH`` messages held and applied at
 a time, so memory stays bounded whatever a channel's length; the checkpoint advances with
 each batch, and a restart goes on from it, never from scratch. A channel read to its end
-whose last message is its checkpoint costs no request at all. Channels are read one at a
-time, and discord.py waits out Discord's rate limits (a 429 is retried after the delay it
-names), so a backfill never hammers the API.
+whose last message is its checkpoint, and with nothing kept in its window (below), costs no
+request at all. Channels are read one at a time, and discord.py waits out Discord's rate
+limits (a 429 is retried after the delay it names), so a backfill never hammers the API.
+
+No event tells of a message deleted or edited while the bot was away, so a channel with
+messages kept from its last ``QABOT_DISCORD_HISTORY_RECHECK_DAYS`` is read from there
+instead of from its checkpoint, in the same pages (``Recheck``): a message kept there that
+Discord no longer gives is removed, as a deletion heard live is, and one whose text changed
+is taken as an edit (``Changes.rechecked``: one heard live meanwhile wins). Nothing is
+removed unless the whole window was read: a page that fails leaves every message kept. A
+deletion older than the window is not seen.
 
 Until a channel has been read to its end in this run, its new messages wait, stored, and
 are linked in order once the backfill reaches them: the channels themselves are read
@@ -28,12 +36,14 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 
 from qabot.adapters.discord.history import MARKS, Feed, Key, channel_row, chat_message
-from qabot.history import Changes, History
+from qabot.corpus.chat import ChatMessage
+from qabot.history import Changes, ChannelRow, History
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +72,31 @@ class Reading:
         return "backfill done" if self.finished is not None else "backfill under way"
 
 
+@dataclass
+class Recheck:
+    """A channel's messages kept from before, read again (ids in (``after``, ``up_to``]): those Discord gave back
+    are compared, a batch at a time, with what is kept from ``checked`` on, and those it did not are ``removed``
+    once the whole window is read."""
+
+    after: int  # the window's start (a snowflake of that time)
+    up_to: int  # the channel's checkpoint when this run began: every message up to it had been read before
+    checked: int = field(init=False)  # compared up to here
+    seen: dict[int, ChatMessage | None] = field(default_factory=dict)  # given back since ``checked``: as kept now
+    removed: set[int] = field(default_factory=set)  # kept, and not given back
+    edited: int = 0  # how many had changed
+
+    def __post_init__(self) -> None:
+        self.checked = self.after
+
+    def covers(self, message_id: int) -> bool:
+        return self.after < message_id <= self.up_to
+
+
 class Backfill:
     """Reads the listed channels' history into ``History``, resumably; then any thread met live that it had not seen."""
 
     def __init__(self, client: discord.Client, history: History, feed: Feed, key: Key, listed: list[int],
-                 solved_tags: frozenset[str], *, batch: int | None = None) -> None:
+                 solved_tags: frozenset[str], *, batch: int | None = None, recheck_days: float = 0.0) -> None:
         self.client = client
         self.history = history
         self.feed = feed
@@ -74,6 +104,7 @@ class Backfill:
         self.listed = listed
         self.solved_tags = solved_tags
         self.batch = batch or BATCH
+        self.recheck_days = recheck_days  # QABOT_DISCORD_HISTORY_RECHECK_DAYS (0: off)
         self.reading = Reading()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._logged = 0.0
@@ -210,31 +241,72 @@ class Backfill:
         self.reading.channels += 1
         if relay:
             await self.feed.apply(Changes(relay={channel.id}))
-        if last is not None and row.checkpoint >= last:  # nothing new since: no request at all
+        recheck = await self._recheck(row)
+        if recheck is None and last is not None and row.checkpoint >= last:  # nothing new since: no request at all
             await self.feed.apply(Changes(read={channel.id: (row.checkpoint, True)}))
             return
         self.reading.current = row.title
-        after = discord.Object(id=row.checkpoint) if row.checkpoint else None
+        start = recheck.after if recheck is not None else row.checkpoint
+        after = discord.Object(id=start) if start else None
         changes, newest, count = Changes(), row.checkpoint, 0
         try:
             async for message in channel.history(limit=None, after=after, oldest_first=True):
-                newest = message.id
+                newest = max(newest, message.id)
                 count += 1
                 self.reading.messages += 1
                 kept = chat_message(message, self.key, self.history.forgotten)
-                if kept is not None:
+                if recheck is not None and recheck.covers(message.id):
+                    recheck.seen[message.id] = kept  # read before: compared with what is kept, a batch at a time
+                elif kept is not None:
                     changes.add(channel.id, kept)
                     changes.marks += await self._marks(message)
                 if count % self.batch == 0:
+                    if recheck is not None:
+                        await self._compare(channel.id, recheck, message.id, changes)
                     changes.read[channel.id] = (newest, False)
                     await self.feed.apply(changes)
                     changes = Changes()
                     self._progress()
         finally:
             self.reading.current = None
+        if recheck is not None:  # read to its end: what was kept in the window and not given back was deleted
+            await self._compare(channel.id, recheck, recheck.up_to, changes)
+            changes.removed |= recheck.removed
+            if recheck.removed or recheck.edited:
+                log.info("history: #%s: %d message(s) deleted and %d edited while the bot was away (in the last %g "
+                         "day(s), QABOT_DISCORD_HISTORY_RECHECK_DAYS)", getattr(channel, "name", channel.id),
+                         len(recheck.removed), recheck.edited, self.recheck_days)
         changes.read[channel.id] = (newest, True)
         await self.feed.apply(changes)
         self._progress()
+
+    async def _recheck(self, row: ChannelRow) -> Recheck | None:
+        """The window of this channel to read again, where messages are kept in it from before; else None."""
+        if not self.recheck_days or not row.checkpoint:
+            return None
+        since = discord.utils.time_snowflake(datetime.now(UTC) - timedelta(days=self.recheck_days))
+        if since >= row.checkpoint or not await asyncio.to_thread(self.history.kept, row.id, since, row.checkpoint,
+                                                                  limit=1):
+            return None
+        return Recheck(since, row.checkpoint)
+
+    async def _compare(self, channel_id: int, recheck: Recheck, reached: int, changes: Changes) -> None:
+        """Compare what Discord gave back up to ``reached`` with what is kept: a changed text is an edit (in
+        ``changes``), and a message not given back is noted in ``recheck.removed``, to go once the window is read."""
+        up_to = min(reached, recheck.up_to)
+        if up_to <= recheck.checked:
+            return
+        kept = await asyncio.to_thread(self.history.kept, channel_id, recheck.checked, up_to)
+        for message_id, before in kept.items():
+            if message_id not in recheck.seen:
+                recheck.removed.add(message_id)
+                continue
+            now = recheck.seen[message_id]
+            if now is not None and _text(now) != _text(before):  # None: no longer kept (its edit is not taken live)
+                changes.rechecked.setdefault(channel_id, []).append(now)
+                recheck.edited += 1
+        recheck.seen.clear()
+        recheck.checked = up_to
 
     async def _marks(self, message: discord.Message) -> list[tuple[int, str]]:
         """Who marked this message with a ✅ (the history keeps the mark only where it is its asker's)."""
@@ -250,6 +322,11 @@ class Backfill:
         if now - self._logged >= LOG_SECONDS:
             self._logged = now
             log.info("history: %s", self.reading.describe())
+
+
+def _text(message: ChatMessage) -> tuple:
+    """What an edit changes in a message, as the history keeps it."""
+    return message.content, message.extras, message.forwarded
 
 
 async def sync(client: discord.Client, token: str, backfill: Backfill) -> Reading:

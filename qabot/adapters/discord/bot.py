@@ -159,6 +159,24 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         if self.learning is not None and not self.learning.started:
             self.learning.start()  # a backfill from each channel's checkpoint
 
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """The bot was removed from a server (kicked, or the server deleted): nothing of it is the bot's to keep.
+        Its history leaves the state database and the index (``HistoryCog.leave``), and its stored answers go with
+        their votes (``Answering.leave``). discord.py hears an outage (GUILD_DELETE with ``unavailable``) as
+        ``on_guild_unavailable`` instead; that server comes back, and keeps all of it."""
+        if guild.unavailable:
+            return
+        channels = self.learning.cog.leave(guild.id) if self.learning is not None else 0
+        try:
+            answers, votes, quotes = await self.answering.leave(guild.id)
+        except QABotError as exc:  # the state database locked or damaged: the history goes all the same
+            log.warning("left guild %s: its history (%d channel(s) and thread(s)) leaves the state database and the "
+                        "index, but its stored answers could not be deleted: %s", guild.id, channels, first_line(exc))
+            return
+        log.info("left guild %s: its history (%d channel(s) and thread(s)) leaves the state database and the index; "
+                 "%d stored answer(s) and %d vote(s) on them are deleted, and %d direct message answer(s) lose the "
+                 "highlight that quoted it", guild.id, channels, answers, votes, quotes)
+
     async def on_shard_ready(self, _shard_id: int) -> None:
         """A shard's new session (identified anew, not resumed) may have missed messages: a backfill reads on from
         the checkpoints. discord.py dispatches ``on_ready`` only once all shards are ready, so a bot of several

@@ -8,8 +8,8 @@ so once, at start.
 
 - **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
   or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker, the bot removed from
-  a server (its whole history goes, as a deleted channel's does): each becomes a
-  ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
+  a server (its whole history goes, as a deleted channel's does: ``HistoryCog.leave``, which the bot
+  calls): each becomes a ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
 - **the feed**: changes are batched and debounced (``QABOT_DISCORD_HISTORY_DEBOUNCE_SECONDS``
   after the first of a burst), then applied in a worker thread, never on the event loop:
@@ -278,19 +278,14 @@ class HistoryCog(commands.Cog, name="History"):
         if gone:
             self.feed.submit(Changes(dropped=gone))
 
-    @commands.Cog.listener()
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        """The bot was removed from a server (kicked, or the server deleted): its history is no longer the bot's to
-        keep, and leaves the state database and the index as a deleted channel's does. discord.py hears an outage
-        (GUILD_DELETE with ``unavailable``) as ``on_guild_unavailable`` instead; that server comes back, its
-        history with it."""
-        if guild.unavailable:
-            return
-        gone = {row.id for row in self.history.rows() if row.guild_id == guild.id}
+    def leave(self, guild_id: int) -> int:
+        """The bot was removed from a server (``DiscordBot.on_guild_remove``): its history is no longer the bot's to
+        keep, and leaves the state database and the index as a deleted channel's does; how many channels and
+        threads went."""
+        gone = {row.id for row in self.history.rows() if row.guild_id == guild_id}
         if gone:
-            log.info("history: left guild %s: its history (%d channel(s) and thread(s)) leaves the state database "
-                     "and the index", guild.id, len(gone))
             self.feed.submit(Changes(dropped=gone))
+        return len(gone)
 
     @commands.Cog.listener()
     async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:

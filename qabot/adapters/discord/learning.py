@@ -61,7 +61,8 @@ class Learning:
         tags = frozenset(fold(tag) for tag in settings.discord_history_solved_tags)
         self.history = history
         self.feed = Feed(history, settings.discord_history_debounce_seconds)
-        self.backfill = Backfill(client, history, self.feed, key, listed, tags)
+        self.backfill = Backfill(client, history, self.feed, key, listed, tags,
+                                 recheck_days=settings.discord_history_recheck_days)
         self.cog = HistoryCog(history, self.feed, key, frozenset(listed) if self.reads else frozenset(), tags,
                               read=self.backfill.queue)
         self._task: asyncio.Task[Any] | None = None
@@ -72,8 +73,8 @@ class Learning:
 
     def start(self) -> None:
         """Start the feed and a backfill. A new gateway session (``on_ready`` again) may have missed messages: the
-        backfill under way stops, and another reads on from the checkpoints (a channel with nothing new costs no
-        request)."""
+        backfill under way stops, and another reads on from the checkpoints, each channel's recent window again
+        (``backfill.Recheck``: what was deleted meanwhile); a channel with nothing new or recent costs no request."""
         self.feed.start()
         if self._task is not None and not self._task.done():
             self._task.cancel()
