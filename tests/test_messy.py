@@ -133,8 +133,20 @@ def test_a_jsonl_record_with_a_lone_surrogate(make_corpus, fake_bot_for, caplog)
     json.loads(bot.ask("harbour", k=1).model_dump_json())  # serialisable
 
 
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_text_saved_as_utf16_or_utf32_with_its_byte_order_mark_is_read(codec, make_corpus, fake_bot_for) -> None:
+    """Notepad's "Unicode" and PowerShell 5's ``>`` write UTF-16 LE with a byte-order mark; it names the encoding."""
+    text = "The caf\u00e9 by the harbour opens at nine \u2013 every day but Sunday.\n"
+    bom = {"utf-16": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32": b"\xff\xfe\x00\x00"}[codec]
+    data = text.encode(codec)
+    data = data if data.startswith(bom) else bom + data  # Python's "utf-16" and "utf-32" write the mark themselves
+    bot = fake_bot_for(make_corpus({"notes.txt": data}))
+    (excerpt,) = bot.ask("When does the café open?", k=1).excerpts
+    assert excerpt.text == text.strip()  # verbatim, without the mark
+
+
 def test_qabot_index_ends_with_a_summary(make_corpus, tmp_path) -> None:
-    corpus = make_corpus({**GOOD, "other.md": "# Notes\n\nThe harbour was dredged in 1911.\n", "bad.txt": b"\xff\xfe\x00"})
+    corpus = make_corpus({**GOOD, "other.md": "# Notes\n\nThe harbour was dredged in 1911.\n", "bad.txt": b"\xc3\x28 not UTF-8"})
     os.mkfifo(corpus / "pipe.txt")
     env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
     first = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
@@ -147,11 +159,11 @@ def test_qabot_index_ends_with_a_summary(make_corpus, tmp_path) -> None:
 
 
 def test_qabot_index_of_a_folder_of_unusable_files_says_why_each_was_skipped(make_corpus, tmp_path) -> None:
-    corpus = make_corpus({"utf16.txt": b"\xff\xfeH\x00i\x00", "fake.docx": "nope", "x.pdf": "%PDF-x"})
+    corpus = make_corpus({"latin1.txt": b"caf\xe9", "fake.docx": "nope", "x.pdf": "%PDF-x"})
     env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
     done = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1
-    assert "Skipped 3:" in done.stderr and "skipping utf16.txt: not valid UTF-8 text" in done.stderr
+    assert "Skipped 3:" in done.stderr and "skipping latin1.txt: not valid UTF-8 text" in done.stderr
     assert "skipping fake.docx: not a Word document" in done.stderr and "skipping x.pdf: " in done.stderr
     assert done.stderr.rstrip().endswith(f"nothing to index: every file in {str(corpus)!r} was skipped")
 

@@ -159,15 +159,37 @@ def describe(suffixes: Collection[str]) -> str:
     return ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else "".join(shown)
 
 
+# A byte-order mark names its encoding (Notepad's "Unicode" and PowerShell 5's ``>`` write UTF-16 LE with one).
+# UTF-8's is kept as the text's first character (it is part of the file's first line); these are not characters.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe", "utf-16-le"),
+         (b"\xfe\xff", "utf-16-be"))
+
+
 def read_text(file: CorpusFile, warn: Warn) -> str | None:
-    """The file's text, decoded as UTF-8; None, with a warning that names the file, when it cannot be."""
+    """The file's text: UTF-8, or UTF-16 or UTF-32 where a byte-order mark says so; None, with a warning that names
+    the file, when it cannot be decoded.
+
+    No other encoding is guessed: a legacy one (Windows-1252, Latin-1, ...) cannot be told reliably from the bytes
+    (a short French line reads as Central European as readily), and a quote must be the text as written.
+    """
     try:
-        return file.path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        warn(f"skipping {file.name}: not valid UTF-8 text (byte {exc.start})")
+        data = file.path.read_bytes()
     except OSError as exc:
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
-    return None
+        return None
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec)
+            except UnicodeDecodeError as exc:
+                warn(f"skipping {file.name}: not valid {codec.upper()} text, though it opens with its byte-order "
+                     f"mark (byte {exc.start + len(bom)})")
+                return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        warn(f"skipping {file.name}: not valid UTF-8 text (byte {exc.start}); if it is text, save it as UTF-8")
+        return None
 
 
 def file_digest(path: Path) -> str:

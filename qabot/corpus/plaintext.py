@@ -1,6 +1,6 @@
-"""The reader for ``.txt`` and ``.md`` files: one document per file, UTF-8.
+"""The reader for ``.txt`` and ``.md`` files: one document per file, UTF-8 (or UTF-16 or UTF-32 with a byte-order mark).
 
-The text is exactly what ``Path.read_text(encoding="utf-8")`` returns, so offsets point
+The text is exactly what decoding the file gives (``files.read_text``), so offsets point
 into the file as a reader sees it; except for text formatted for a terminal (a man page
 saved from ``man``: escape sequences, overstrike, words hyphenated at line ends), which
 is read as the terminal shows it (``qabot.corpus.terminal``). Like a PDF's, that text is
