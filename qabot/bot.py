@@ -205,7 +205,10 @@ class QABot:
 
 def _context(engine: SearchEngine, excerpt: Excerpt, neighbours: int) -> PassageContext:
     passage = engine.passages([excerpt.passage_id]).get(excerpt.passage_id)
-    if passage is None or (passage.source, passage.doc_id) != (excerpt.citation.source, excerpt.citation.doc_id):
+    # A row is an address in one state of the index only: after a change it may hold another passage, even of a new
+    # version of the same document, so the excerpt must still be the text at its offsets.
+    if passage is None or (passage.source, passage.doc_id) != (excerpt.citation.source, excerpt.citation.doc_id) \
+            or engine.text(passage.doc, excerpt.citation.start, excerpt.citation.end) != excerpt.text:
         raise QABotError("the passage of this excerpt is not in the current index (it may have changed since)")
     paragraphs = [p for p in engine.paragraphs(passage.doc) if not p.duplicate]
     # The paragraph that holds the highlight: an excerpt may reach across paragraph edges.

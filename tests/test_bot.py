@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qabot import Answer, Citation, Excerpt, QABot, QuestionError
+from qabot import Answer, Citation, Excerpt, QABot, QABotError, QuestionError
 from qabot.errors import CorpusError
 from tests.conftest import DEFAULT_CORPUS
 
@@ -142,3 +142,23 @@ def test_jsonl_citations_use_the_document_id(make_corpus, bot_for) -> None:
     ex = bot_for(corpus).ask("What rises with wild yeast?", k=1).excerpts[0]
     assert (ex.citation.source, ex.citation.doc_id, ex.citation.title) == ("beir.jsonl", "doc-8", "Sourdough")
     assert "Sourdough bread rises with wild yeast."[ex.citation.start : ex.citation.end] == ex.text
+
+
+def test_the_context_of_an_excerpt_whose_document_changed_since_is_refused(make_corpus, fake_bot_for) -> None:
+    """A file added while the bot runs, then edited: the edit's new segment takes the old one's rows, so the excerpt's
+    passage id named a passage of the new version, of the same file, and its 'context' was a paragraph of the new
+    text that does not hold the excerpt (':open' in the REPL after the watcher applied an edit)."""
+    corpus = make_corpus({"harbour.txt": "The harbour was dredged in 1911.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    (corpus / "crossing.txt").write_text("The zebra crossing was painted white in 1960.\n\nIt was moved in 1970.\n")
+    bot.refresh()
+    [excerpt] = [e for e in bot.ask("When was the zebra crossing painted?", k=3).excerpts
+                 if e.citation.source == "crossing.txt"]
+    assert "1960" in bot.context(excerpt).paragraph
+    (corpus / "crossing.txt").write_text("Short.\n\nThe council never repainted the zebra crossing after the war.\n")
+    bot.refresh()
+    with pytest.raises(QABotError, match="not in the current index"):
+        bot.context(excerpt)
+    [now] = [e for e in bot.ask("When was the zebra crossing painted?", k=3).excerpts
+             if e.citation.source == "crossing.txt"]
+    assert "never repainted" in bot.context(now).paragraph

@@ -130,6 +130,50 @@ def test_a_segment_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_pat
     assert all((index / s.name).is_dir() for s in builder.manifest.segments)  # the current ones stay
 
 
+def test_a_reader_letting_go_never_removes_a_segment_another_writer_is_committing(make_corpus, tmp_path,
+                                                                                  monkeypatch) -> None:
+    """The last reader of a dropped segment lets go while a writer has renamed its new segment into place, but not
+    yet replaced the manifest: only the dropped segment may go (it swept every folder the manifest did not name, so
+    the new segment went, the commit named a missing folder, and the next start rebuilt and lost the upsert)."""
+    import contextlib
+
+    from qabot import Document
+    from qabot.index.embedded import writer as writer_module
+
+    corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n"})
+    index = tmp_path / "idx"
+    writer = make_bot(corpus, index, HashEmbedder(), answer_threshold=0.0)
+    writer.upsert([Document(doc_id="1", source="api/notes", text="The zebra crossing was painted in 1960.")])
+    reader = make_bot(corpus, index, HashEmbedder())  # as another process would: it holds every segment
+    writer.delete(["1"])  # that note's segment is dropped, and kept on disk for the reader
+    question = contextlib.ExitStack()
+    question.enter_context(reader.living.using())  # a question in flight on the reader's state
+    reader.refresh()  # the reader serves the new state; the question keeps the old one
+    write_manifest = writer_module.write_manifest
+
+    def question_ends_then_commit(*args: object) -> None:
+        question.close()  # the reader lets go of the dropped segment, between the rename and the commit
+        write_manifest(*args)
+
+    monkeypatch.setattr(writer_module, "write_manifest", question_ends_then_commit)
+    try:
+        note = Document(doc_id="2", source="api/notes", text="The zebra crossing was repainted in 1999.")
+        assert writer.upsert([note]).outcome is Outcome.UPDATED
+        assert _quotes(writer, "When was the zebra crossing repainted?", "1999")
+    finally:
+        question.close()
+        reader.close()
+        writer.close()
+    assert all((index / s.name).is_dir() for s in writer.manifest.segments)
+    notices: list[str] = []
+    again = make_bot(corpus, index, HashEmbedder(), answer_threshold=0.0, notify=notices.append)
+    try:
+        assert not notices and _quotes(again, "When was the zebra crossing repainted?", "1999")
+        assert len(list(index.glob("seg-*"))) == len(again.manifest.segments)  # the dropped one went all the same
+    finally:
+        again.close()
+
+
 def test_refresh_says_what_it_did_and_reports_its_progress(make_corpus, fake_bot_for) -> None:
     corpus = make_corpus({"a.txt": "The ferry to Arnsay ran twice a day.\n", "b.txt": "The mill burned in 1911.\n"})
     bot = fake_bot_for(corpus)

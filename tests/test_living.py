@@ -253,3 +253,58 @@ def test_a_question_never_sees_half_a_change(make_corpus, tmp_path, engine) -> N
         bot.close()
     assert len(seen) > 2 and all(len(versions) == 1 for versions in seen), [s for s in seen if len(s) != 1][:3]
     assert seen[0] == {"version one"}
+
+
+def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
+    """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the
+    embedded engine committed it on the closed index and held its segments' leases for the life of the process, and
+    Milvus failed with "should create connection first"; now it is refused, and nothing of it is applied."""
+    from qabot import QABotError
+    from qabot.index import living
+
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine)
+    waiting, go = threading.Event(), threading.Event()
+    checked = living.checked
+
+    def wait_behind_another_change(documents):
+        given = checked(documents)
+        waiting.set()
+        assert go.wait(BOUND)
+        return given
+
+    monkeypatch.setattr(living, "checked", wait_behind_another_change)
+    outcome: list[object] = []
+
+    def upsert() -> None:
+        try:
+            outcome.append(bot.upsert([_message("601", "the quay was closed for the winter")]))
+        except QABotError as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=upsert)
+    thread.start()
+    try:
+        assert waiting.wait(BOUND)
+        bot.close()
+    finally:
+        go.set()
+        thread.join(BOUND)
+    [error] = outcome
+    assert isinstance(error, QABotError) and "closed" in str(error), error
+    if not engine:  # nothing of the closed index is held: another process may remove any segment
+        import fcntl
+        import os
+
+        for lease in (tmp_path / "idx").glob("seg-*/.readers"):
+            fd = os.open(lease, os.O_RDONLY)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(fd)
+    monkeypatch.undo()
+    again = _bot(corpus, tmp_path, engine)
+    try:
+        assert again.manifest.api_documents == 0 and "winter" not in _top(again, "When was the quay closed?")
+    finally:
+        again.close()

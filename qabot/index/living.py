@@ -152,6 +152,13 @@ class LivingIndex:
         if self._closed:
             raise QABotError(_CLOSED)
 
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """One change at a time in this process; one that waited for it while the index was closed is refused."""
+        with self._write:
+            self._check_open()
+            yield
+
     @property
     def current(self) -> SearchEngine:
         serving = self._serving
@@ -192,7 +199,7 @@ class LivingIndex:
         started = time.perf_counter()
         if self.engine.read_only and self._serving is not None:
             return self._follow()
-        with self._write:
+        with self._changing():
             try:
                 with self.engine.lock():
                     result = self._refresh(progress, rebuild, opening)
@@ -340,7 +347,7 @@ class LivingIndex:
     def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
                          what: str) -> Refresh:
         started = time.perf_counter()
-        with self._write, self.engine.lock():
+        with self._changing(), self.engine.lock():
             base = self.engine.committed()
             if base is None:
                 raise IndexStoreError(f"no index in the {self.engine.describe()} yet")
@@ -397,7 +404,7 @@ class LivingIndex:
 
     def _follow(self) -> Refresh:
         """A replica: serve the state its writer committed last."""
-        with self._write:
+        with self._changing():
             if not self._stale():
                 return Refresh(outcome=Outcome.UNCHANGED, reason="already the version committed last")
             self._serve(self.engine.open())

@@ -6,7 +6,8 @@ when the process exits, however it exits. A segment the manifest no longer names
 into another, or all its documents deleted) is removed only when nobody holds it: the
 remover takes the lock exclusively, without waiting, and skips the segment if it cannot.
 Segments kept this way are removed later, by the next commit, or by the last reader when
-it lets go of one that is no longer current.
+it lets go of one that is no longer current (that one only: only a writer, under the write
+lock, sweeps the folder, since a segment it has just renamed into place is not yet named).
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ class Lease:
         """Let go of the segment, and remove it if it is no longer current and nobody else reads it."""
         held = self._fd is not None
         self._close()
-        if held:
-            remove_unused(self.folder.parent, keep=current_files(self.folder.parent))
+        if not held:
+            return
+        # Only this segment: a name the manifest has dropped never comes back, whereas another folder it does not
+        # name yet may be a writer's new segment, renamed into place and about to be committed.
+        keep = current_files(self.folder.parent)
+        if keep is not None and self.folder.name not in keep:
+            _remove_if_free(self.folder)
 
 
 def current_files(index_dir: Path) -> set[str] | None:
