@@ -125,7 +125,7 @@ def test_missing_corpus_through_the_library(tmp_path, embedder) -> None:
 
 
 def test_unreadable_file_among_good_ones(make_corpus, bot_for, caplog) -> None:
-    corpus = make_corpus({"good.txt": "Natalia Sedova was married to Trotsky.", "bad.txt": b"\xff\xfe\x00bad bytes \x81"})
+    corpus = make_corpus({"good.txt": "Natalia Sedova was married to Trotsky.", "bad.txt": b"\x81\x00bad bytes \xff"})
     bot = bot_for(corpus)
     assert "bad.txt" in caplog.text
     assert any("bad.txt" in s for s in bot.manifest.skipped_messages())
