@@ -165,6 +165,8 @@ async def test_a_purge_and_a_deleted_thread_leave_the_index(qa, double, tmp_path
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     assert kept.get([int(m["id"]) for m in [*purged, in_thread]]) == {}
     assert thread_id not in {row.id for row in kept.channels()}
+    dumped = state_text(tmp_path)  # nor do the stored answers that quoted them keep their text
+    assert "drive belt needs grease" not in dumped and "is kept in locker" not in dumped
 
 
 async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_index(qa, double, tmp_path) -> None:
@@ -505,6 +507,7 @@ async def test_a_message_deleted_or_edited_while_the_bot_was_away_is_noticed_at_
         wifi_answer = await ask(double, "where is the guest wifi password")
         old_answer = await ask(double, "where does the darkroom key hang")
     assert not cites(safe_answer, safe) and kept.get([int(safe["id"])]) == {}
+    assert "31-07-19" not in state_text(tmp_path)  # nor the answer quoting it that the first run stored
     assert cites(wifi_answer, wifi) and "telescope control desk" in wifi_answer["embeds"][0]["description"]
     assert cites(old_answer, old)  # older than the window: the README says it is not seen
     pages = history_pages(double, OTHER_CHANNEL_ID, started)
@@ -1050,6 +1053,85 @@ async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_res
         await bot.learning.feed.settled()
     async with running(spy, double, **settings(tmp_path)) as bot:  # the state database remembers what is owed
         await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+
+
+async def test_a_deleted_messages_text_leaves_the_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """An answer is kept for its buttons (in memory, and in the state database with its highlight, which ``qabot
+    feedback export`` writes as gold): once a message it quoted is deleted, one at a time or in a purge, no button
+    on it shows that message again, and neither the state database nor the export holds its text (a direct
+    message's answer that quoted it included); an answer that quoted another message keeps its highlight."""
+    from qabot.feedback import export_items
+
+    secret, asked = _dome_key(double)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    purged = [double.seed(f"The spare key to cabinet {n} is under the doormat of hut {n}.", user_n=4,
+                          channel_id=OTHER_CHANNEL_ID) for n in range(3)]
+    store = FeedbackStore(tmp_path / "state")
+    kept = HistoryStore(store)
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked, k=1, channel_id=CHANNEL_ID)
+        [answer] = await double.until(lambda: double.followups(token), what="the answer")
+        assert cites(answer.body, secret) and "More sources" in harness.labels(answer.body)
+        double.click(answer.response, user_n=8, label="Helpful")
+        assert cites(await ask(double, asked, channel_id=DM_CHANNEL_ID), secret)
+        assert cites(await ask(double, "where is the spare key to cabinet 1"), purged[1])
+        assert cites(await ask(double, "what does the red lamp in the hall mean"), lamp)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "third step" in state_text(tmp_path) and "doormat of hut 1" in state_text(tmp_path)
+        assert "third step" in str(export_items(store))  # the helpful answer's gold
+        double.delete(secret)
+        double.bulk_delete(purged)
+        await double.until(lambda: not kept.get([int(m["id"]) for m in [secret, *purged]]), timeout=10,
+                           what="the deletions")
+        await bot.learning.feed.settled()
+        click = double.click(answer.response, user_n=2, label="More sources")
+        [more] = await double.until(lambda: double.followups(click) or [  # asked again, or from memory
+            r for r in double.sent("POST", f"/{click}/callback") if r.body["type"] == 4], what="More sources")
+    shown = str(more.body)  # More sources cites by author and place, not by link
+    assert "red lamp" in shown and "third step" not in shown and "doormat of hut" not in shown
+    dumped = state_text(tmp_path)
+    assert "third step" not in dumped and "doormat of hut" not in dumped
+    assert "third step" not in str(export_items(store))
+    [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
+    assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
+
+
+class Meanwhile(Recorder):
+    """The real QABot, which runs ``meanwhile`` (once) in its thread between finding an answer and returning it."""
+
+    def __init__(self, qa: Any) -> None:
+        super().__init__(qa)
+        self.meanwhile: Any = None
+
+    def ask(self, question: str, k: int | None = None, history: list[str] | None = None, sources: Any = None) -> Any:
+        answer = super().ask(question, k=k, history=history, sources=sources)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return answer
+
+
+async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_stored_without_it(
+        qa, double, tmp_path) -> None:
+    """An answer found in the index just before a deletion reached it, and stored just after, goes out as found
+    (it was being answered), but the state database keeps no quote of the deleted message."""
+    spy = Meanwhile(qa)
+    secret, asked = _dome_key(double)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        loop = asyncio.get_running_loop()
+
+        def deleted() -> None:  # MESSAGE_DELETE, heard and applied while the answer is on its way to the store
+            loop.call_soon_threadsafe(double.delete, secret)
+            double.until_sync(lambda: not kept.get([int(secret["id"])]), timeout=10, what="the deletion")
+
+        spy.meanwhile = deleted
+        body = await ask(double, asked)
+        await bot.learning.feed.settled()
+    assert cites(body, secret) and spy.meanwhile is None
+    assert "third step" not in state_text(tmp_path)
 
 
 async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:

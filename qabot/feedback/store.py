@@ -16,7 +16,8 @@ direct message's channel id, which names one user as surely: it is kept the same
 A user has one vote per answer (``votes``' primary key); voting again changes it.
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
-the bot leaves it (``forget_guild``).
+the bot leaves it (``forget_guild``); a highlight that quoted the server's history goes
+when the message it quoted is deleted, or its author forgotten (``qabot.history.store``).
 """
 
 from __future__ import annotations
