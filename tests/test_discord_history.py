@@ -747,6 +747,60 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
                for s in kept.exchange(OTHER_CHANNEL_ID, int(question["id"])))
 
 
+async def test_forget_takes_the_questions_a_member_asked_out_of_the_state_database(qa, double, tmp_path) -> None:
+    """The questions a member asked the bot are their words: once they are forgotten in a server, the answers they
+    asked for there leave the state database with the votes on them (and so what ``qabot feedback export`` writes),
+    a button on one of them no longer shows it, and a follow-up someone else asked after one of theirs keeps its
+    answer without their question in its history, then and from now on. Others' questions, their vote on another's
+    answer (a salted hash) and their questions in another server stay."""
+    from qabot.adapters.discord.admin import ASKED
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    secret, _ = _dome_key(double)
+    theirs, other = "where is the dome key hidden, Maria wants to know", "and who put it under the north stair"
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=theirs, k=1, channel_id=THREAD_ID, user_n=6)
+        [answer] = await double.until(lambda: double.followups(token), what="their answer")
+        assert cites(answer.body, secret)
+        double.click(answer.response, user_n=8, label="Helpful")  # another member's vote on it
+        followup = double.slash("ask", question=other, k=1, channel_id=THREAD_ID, user_n=7)
+        [follows] = await double.until(lambda: double.followups(followup), what="the follow-up")
+        double.click(follows.response, user_n=6, label="Helpful")  # their vote on another's answer
+        await ask(double, "what does the red lamp in the hall mean", user_n=6, channel_id=B_CHANNEL_ID)
+        await double.until(lambda: len(store.tallies()) == 2, what="the votes")
+        assert [a.history for a in store.answers() if a.question == other] == [[theirs]]
+        assert "Maria wants to know" in str(export_items(store))
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        click = double.click(answer.response, user_n=9, label="Helpful")
+        [vote] = await double.until(lambda: double.sent("POST", f"/{click}/callback"), what="the vote's reply")
+        await ask(double, "and where is the spare key", channel_id=THREAD_ID, user_n=7)
+    assert ASKED.format(asked=1) in reply["content"]
+    assert "Maria wants to know" not in state_text(tmp_path) and "Maria" not in str(export_items(store))
+    assert "no longer have that answer" in vote.body["data"]["content"]
+    asked = {a.question: a for a in store.answers()}
+    assert set(asked) == {other, "what does the red lamp in the hall mean", "and where is the spare key"}
+    assert asked[other].history == [] and asked[other].query == other
+    assert asked["and where is the spare key"].history == [other]
+    assert store.tallies() == {asked[other].id: (1, 0)}
+
+
+async def test_forget_takes_a_members_questions_out_where_no_history_is_kept(qa, double, tmp_path) -> None:
+    from qabot.adapters.discord.admin import ASKED, NO_HISTORY
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state") as bot:
+        assert bot.answering.history is None
+        await ask(double, "when does the observatory dome open, asks Maria", user_n=6)
+        await ask(double, "where do visitors sign the book", user_n=7)
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    assert reply["content"] == NO_HISTORY.format(name="user6") + ASKED.format(asked=1)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 
@@ -965,7 +1019,7 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
                            seconds_ago=600)
     theirs = double.seed("The 25 mm Plössl lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
                          seconds_ago=590, reply_to=question)
-    async with running(qa, double, **settings(tmp_path)) as bot:
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
         await backfilled(bot, double)
         double.message(f"<@{USER_BASE + 6}> is right, that lens fits the guide scope.", user_n=8,
                        channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(6)])
@@ -973,6 +1027,7 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
         await asyncio.sleep(0.5)
         await bot.learning.feed.settled()
         await ask(double, "which lens fits the old guide scope")
+        await ask(double, "who is right that the lens fits the guide scope", channel_id=DM_CHANNEL_ID)  # quotes them
         await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
         double.edit(theirs, "The 25 mm Plössl lens fits, and so does the 32 mm one.")  # an edit after: not kept
         double.message(f"As <@{USER_BASE + 6}> said, the eyepiece case is under the bench.", user_n=9,

@@ -462,6 +462,18 @@ class Answering:
                 self._answers.pop(answer_id, None)
         return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
+    async def forget(self, guild_id: int, user_id: int) -> int:
+        """A member forgotten in a server (``/qabot forget``): the answers they asked for there go, with the votes on
+        them (``FeedbackStore.forget_member``), from memory too, and their questions from the conversations that a
+        follow-up takes its history from; the answers kept in memory that quote the history go as after a deletion
+        (their messages were in it). How many answers went from the state database."""
+        gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        for answer_id in gone:
+            self._answers.pop(answer_id, None)
+        self.conversations.forget(gone.values())
+        self.unquote_history()
+        return len(gone)
+
     def unquote_history(self) -> None:
         """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in
         memory that quote any of it go, context included, so that a button asks again rather than show what went
