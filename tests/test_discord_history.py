@@ -1004,6 +1004,29 @@ async def test_a_message_deleted_or_purged_while_its_channel_is_being_read_is_no
     assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in [deleted, *purged]]) == {}
 
 
+async def test_a_message_edited_while_its_channel_is_being_read_is_kept_as_edited(qa, double, tmp_path) -> None:
+    """The backfill holds a batch of pages in memory: an edit heard (and applied) before that batch is stored wins
+    over the text its page was read with, as it does over a page read again by the recheck."""
+    for n in range(250):
+        double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.", user_n=n % 5 + 1,
+                    channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n)
+    wifi = double.seed("The guest wifi password is printed on the fridge in the kitchen.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=9500)  # within the first page
+    edited = "The guest wifi password is taped under the telescope control desk."
+    double.page_delay = 0.5
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await double.until(lambda: any(r.response for r in history_pages(double, OTHER_CHANNEL_ID)), timeout=30,
+                           what="the first page read")
+        double.edit(wifi, edited)
+        await asyncio.sleep(1.0)  # the edit is applied while the backfill still holds that page
+        double.page_delay = 0.0
+        await backfilled(bot, double)
+        body = await ask(double, "where is the guest wifi password")
+    assert cites(body, wifi) and "telescope control desk" in body["embeds"][0]["description"]
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(wifi["id"])])
+    assert kept[int(wifi["id"])].message.content == edited
+
+
 def state_text(tmp_path: Path) -> str:
     """Everything the state database holds, as SQL text."""
     import sqlite3
