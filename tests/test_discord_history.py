@@ -165,6 +165,8 @@ async def test_a_purge_and_a_deleted_thread_leave_the_index(qa, double, tmp_path
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     assert kept.get([int(m["id"]) for m in [*purged, in_thread]]) == {}
     assert thread_id not in {row.id for row in kept.channels()}
+    dumped = state_text(tmp_path)  # nor do the stored answers that quoted them keep their text
+    assert "drive belt needs grease" not in dumped and "is kept in locker" not in dumped
 
 
 async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_index(qa, double, tmp_path) -> None:
@@ -505,6 +507,7 @@ async def test_a_message_deleted_or_edited_while_the_bot_was_away_is_noticed_at_
         wifi_answer = await ask(double, "where is the guest wifi password")
         old_answer = await ask(double, "where does the darkroom key hang")
     assert not cites(safe_answer, safe) and kept.get([int(safe["id"])]) == {}
+    assert "31-07-19" not in state_text(tmp_path)  # nor the answer quoting it that the first run stored
     assert cites(wifi_answer, wifi) and "telescope control desk" in wifi_answer["embeds"][0]["description"]
     assert cites(old_answer, old)  # older than the window: the README says it is not seen
     pages = history_pages(double, OTHER_CHANNEL_ID, started)
@@ -744,6 +747,60 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
                for s in kept.exchange(OTHER_CHANNEL_ID, int(question["id"])))
 
 
+async def test_forget_takes_the_questions_a_member_asked_out_of_the_state_database(qa, double, tmp_path) -> None:
+    """The questions a member asked the bot are their words: once they are forgotten in a server, the answers they
+    asked for there leave the state database with the votes on them (and so what ``qabot feedback export`` writes),
+    a button on one of them no longer shows it, and a follow-up someone else asked after one of theirs keeps its
+    answer without their question in its history, then and from now on. Others' questions, their vote on another's
+    answer (a salted hash) and their questions in another server stay."""
+    from qabot.adapters.discord.admin import ASKED
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    secret, _ = _dome_key(double)
+    theirs, other = "where is the dome key hidden, Maria wants to know", "and who put it under the north stair"
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=theirs, k=1, channel_id=THREAD_ID, user_n=6)
+        [answer] = await double.until(lambda: double.followups(token), what="their answer")
+        assert cites(answer.body, secret)
+        double.click(answer.response, user_n=8, label="Helpful")  # another member's vote on it
+        followup = double.slash("ask", question=other, k=1, channel_id=THREAD_ID, user_n=7)
+        [follows] = await double.until(lambda: double.followups(followup), what="the follow-up")
+        double.click(follows.response, user_n=6, label="Helpful")  # their vote on another's answer
+        await ask(double, "what does the red lamp in the hall mean", user_n=6, channel_id=B_CHANNEL_ID)
+        await double.until(lambda: len(store.tallies()) == 2, what="the votes")
+        assert [a.history for a in store.answers() if a.question == other] == [[theirs]]
+        assert "Maria wants to know" in str(export_items(store))
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        click = double.click(answer.response, user_n=9, label="Helpful")
+        [vote] = await double.until(lambda: double.sent("POST", f"/{click}/callback"), what="the vote's reply")
+        await ask(double, "and where is the spare key", channel_id=THREAD_ID, user_n=7)
+    assert ASKED.format(asked=1) in reply["content"]
+    assert "Maria wants to know" not in state_text(tmp_path) and "Maria" not in str(export_items(store))
+    assert "no longer have that answer" in vote.body["data"]["content"]
+    asked = {a.question: a for a in store.answers()}
+    assert set(asked) == {other, "what does the red lamp in the hall mean", "and where is the spare key"}
+    assert asked[other].history == [] and asked[other].query == other
+    assert asked["and where is the spare key"].history == [other]
+    assert store.tallies() == {asked[other].id: (1, 0)}
+
+
+async def test_forget_takes_a_members_questions_out_where_no_history_is_kept(qa, double, tmp_path) -> None:
+    from qabot.adapters.discord.admin import ASKED, NO_HISTORY
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state") as bot:
+        assert bot.answering.history is None
+        await ask(double, "when does the observatory dome open, asks Maria", user_n=6)
+        await ask(double, "where do visitors sign the book", user_n=7)
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    assert reply["content"] == NO_HISTORY.format(name="user6") + ASKED.format(asked=1)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 
@@ -947,6 +1004,29 @@ async def test_a_message_deleted_or_purged_while_its_channel_is_being_read_is_no
     assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in [deleted, *purged]]) == {}
 
 
+async def test_a_message_edited_while_its_channel_is_being_read_is_kept_as_edited(qa, double, tmp_path) -> None:
+    """The backfill holds a batch of pages in memory: an edit heard (and applied) before that batch is stored wins
+    over the text its page was read with, as it does over a page read again by the recheck."""
+    for n in range(250):
+        double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.", user_n=n % 5 + 1,
+                    channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n)
+    wifi = double.seed("The guest wifi password is printed on the fridge in the kitchen.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=9500)  # within the first page
+    edited = "The guest wifi password is taped under the telescope control desk."
+    double.page_delay = 0.5
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await double.until(lambda: any(r.response for r in history_pages(double, OTHER_CHANNEL_ID)), timeout=30,
+                           what="the first page read")
+        double.edit(wifi, edited)
+        await asyncio.sleep(1.0)  # the edit is applied while the backfill still holds that page
+        double.page_delay = 0.0
+        await backfilled(bot, double)
+        body = await ask(double, "where is the guest wifi password")
+    assert cites(body, wifi) and "telescope control desk" in body["embeds"][0]["description"]
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(wifi["id"])])
+    assert kept[int(wifi["id"])].message.content == edited
+
+
 def state_text(tmp_path: Path) -> str:
     """Everything the state database holds, as SQL text."""
     import sqlite3
@@ -962,7 +1042,7 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
                            seconds_ago=600)
     theirs = double.seed("The 25 mm Plössl lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
                          seconds_ago=590, reply_to=question)
-    async with running(qa, double, **settings(tmp_path)) as bot:
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
         await backfilled(bot, double)
         double.message(f"<@{USER_BASE + 6}> is right, that lens fits the guide scope.", user_n=8,
                        channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(6)])
@@ -970,6 +1050,7 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
         await asyncio.sleep(0.5)
         await bot.learning.feed.settled()
         await ask(double, "which lens fits the old guide scope")
+        await ask(double, "who is right that the lens fits the guide scope", channel_id=DM_CHANNEL_ID)  # quotes them
         await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
         double.edit(theirs, "The 25 mm Plössl lens fits, and so does the 32 mm one.")  # an edit after: not kept
         double.message(f"As <@{USER_BASE + 6}> said, the eyepiece case is under the bench.", user_n=9,
@@ -1050,6 +1131,85 @@ async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_res
         await bot.learning.feed.settled()
     async with running(spy, double, **settings(tmp_path)) as bot:  # the state database remembers what is owed
         await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+
+
+async def test_a_deleted_messages_text_leaves_the_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """An answer is kept for its buttons (in memory, and in the state database with its highlight, which ``qabot
+    feedback export`` writes as gold): once a message it quoted is deleted, one at a time or in a purge, no button
+    on it shows that message again, and neither the state database nor the export holds its text (a direct
+    message's answer that quoted it included); an answer that quoted another message keeps its highlight."""
+    from qabot.feedback import export_items
+
+    secret, asked = _dome_key(double)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    purged = [double.seed(f"The spare key to cabinet {n} is under the doormat of hut {n}.", user_n=4,
+                          channel_id=OTHER_CHANNEL_ID) for n in range(3)]
+    store = FeedbackStore(tmp_path / "state")
+    kept = HistoryStore(store)
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked, k=1, channel_id=CHANNEL_ID)
+        [answer] = await double.until(lambda: double.followups(token), what="the answer")
+        assert cites(answer.body, secret) and "More sources" in harness.labels(answer.body)
+        double.click(answer.response, user_n=8, label="Helpful")
+        assert cites(await ask(double, asked, channel_id=DM_CHANNEL_ID), secret)
+        assert cites(await ask(double, "where is the spare key to cabinet 1"), purged[1])
+        assert cites(await ask(double, "what does the red lamp in the hall mean"), lamp)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "third step" in state_text(tmp_path) and "doormat of hut 1" in state_text(tmp_path)
+        assert "third step" in str(export_items(store))  # the helpful answer's gold
+        double.delete(secret)
+        double.bulk_delete(purged)
+        await double.until(lambda: not kept.get([int(m["id"]) for m in [secret, *purged]]), timeout=10,
+                           what="the deletions")
+        await bot.learning.feed.settled()
+        click = double.click(answer.response, user_n=2, label="More sources")
+        [more] = await double.until(lambda: double.followups(click) or [  # asked again, or from memory
+            r for r in double.sent("POST", f"/{click}/callback") if r.body["type"] == 4], what="More sources")
+    shown = str(more.body)  # More sources cites by author and place, not by link
+    assert "red lamp" in shown and "third step" not in shown and "doormat of hut" not in shown
+    dumped = state_text(tmp_path)
+    assert "third step" not in dumped and "doormat of hut" not in dumped
+    assert "third step" not in str(export_items(store))
+    [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
+    assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
+
+
+class Meanwhile(Recorder):
+    """The real QABot, which runs ``meanwhile`` (once) in its thread between finding an answer and returning it."""
+
+    def __init__(self, qa: Any) -> None:
+        super().__init__(qa)
+        self.meanwhile: Any = None
+
+    def ask(self, question: str, k: int | None = None, history: list[str] | None = None, sources: Any = None) -> Any:
+        answer = super().ask(question, k=k, history=history, sources=sources)
+        meanwhile, self.meanwhile = self.meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
+        return answer
+
+
+async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_stored_without_it(
+        qa, double, tmp_path) -> None:
+    """An answer found in the index just before a deletion reached it, and stored just after, goes out as found
+    (it was being answered), but the state database keeps no quote of the deleted message."""
+    spy = Meanwhile(qa)
+    secret, asked = _dome_key(double)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        loop = asyncio.get_running_loop()
+
+        def deleted() -> None:  # MESSAGE_DELETE, heard and applied while the answer is on its way to the store
+            loop.call_soon_threadsafe(double.delete, secret)
+            double.until_sync(lambda: not kept.get([int(secret["id"])]), timeout=10, what="the deletion")
+
+        spy.meanwhile = deleted
+        body = await ask(double, asked)
+        await bot.learning.feed.settled()
+    assert cites(body, secret) and spy.meanwhile is None
+    assert "third step" not in state_text(tmp_path)
 
 
 async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:

@@ -16,7 +16,9 @@ direct message's channel id, which names one user as surely: it is kept the same
 A user has one vote per answer (``votes``' primary key); voting again changes it.
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
-the bot leaves it (``forget_guild``).
+the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
+there (``forget_member``); a highlight that quoted the server's history goes
+when the message it quoted is deleted, or its author forgotten (``qabot.history.store``).
 """
 
 from __future__ import annotations
@@ -219,6 +221,31 @@ class FeedbackStore:
                        if str(json.loads(passages)[0].get("source", "")).startswith(source)]
             db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blanked)
         return answers, votes, len(blanked)
+
+    def forget_member(self, guild_id: int, user: str | int) -> dict[str, str]:
+        """``/qabot forget``: the answers ``user`` asked for in a server go, with the votes on them (their question
+        is their words), as a server's go when the bot leaves it; a later question there that followed one of theirs
+        keeps its answer, without theirs in its ``history``, and with its own question as its searched query (which
+        may borrow from theirs). Their votes on others' answers stay: a salted hash names no one. The answers that
+        went: their questions, by id."""
+        if not self.exists():
+            return {}
+        who = self.user_hash(user)
+        with self._connection() as db:
+            theirs = db.execute("SELECT id, question FROM answers WHERE guild_id = ? AND user_hash = ?",
+                                (guild_id, who)).fetchall()
+            gone = [(answer_id,) for answer_id, _ in theirs]
+            db.executemany("DELETE FROM votes WHERE answer_id = ?", gone)
+            db.executemany("DELETE FROM answers WHERE id = ?", gone)
+            asked = {question for _, question in theirs}
+            following = db.execute("SELECT id, history FROM answers WHERE guild_id = ? AND history != '[]'",
+                                   (guild_id,)).fetchall()
+            for answer_id, history in following:
+                earlier = json.loads(history)
+                if any(question in asked for question in earlier):
+                    db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?", (json.dumps(
+                        [q for q in earlier if q not in asked], ensure_ascii=False), answer_id))
+        return dict(theirs)
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""

@@ -117,8 +117,9 @@ class History:
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
-        # Messages edited live meanwhile: a page read before the edit must not bring their old text back either.
-        self._edited: set[int] = set()
+        # Messages edited live meanwhile, as they read now: a page read before the edit must not bring their old text
+        # back either (read forward, the page's message is taken as edited; read again by the recheck, it yields).
+        self._edited: dict[int, ChatMessage] = {}
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -189,8 +190,8 @@ class History:
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
                 guild = self._rows[channel_id].guild_id
-                kept = [self._unnamed(guild, m) for m in messages if (guild, m.author_key) not in self._forgotten
-                        and int(m.id) not in self._deleted]
+                kept = [self._unnamed(guild, self._edited.get(int(m.id), m)) for m in messages
+                        if (guild, m.author_key) not in self._forgotten and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
@@ -200,7 +201,7 @@ class History:
                 if channel_id in self._rows:
                     messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages]
                 touched |= set(self.store.edit(messages))
-                self._edited |= {int(m.id) for m in messages}
+                self._edited |= {int(m.id): m for m in messages}
             for channel_id, messages in changes.rechecked.items():
                 if channel_id in self._rows:
                     messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages

@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from qabot.corpus.chat import UNNAMED, ChatMessage
+from qabot.corpus.derived import SEPARATOR
 
 if TYPE_CHECKING:
     from qabot.feedback import FeedbackStore
@@ -227,8 +228,9 @@ class HistoryStore:
             db.execute("UPDATE history_channels SET complete = 0")
 
     def drop_channel(self, channel_id: int) -> None:
-        """Forget a channel and its messages."""
+        """Forget a channel and its messages, and the highlights of the stored answers that quoted them."""
         with self._db() as db:
+            self._unquote(db, channels=[channel_id])
             db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_channels WHERE id = ?", (channel_id,))
 
@@ -274,17 +276,30 @@ class HistoryStore:
         return found[0], found[1]
 
     def remove(self, ids: Iterable[int]) -> list[tuple[int, int]]:
-        """Delete messages; the (channel, root) of the exchanges they were in."""
+        """Delete messages, and the highlights of the stored answers that quoted them; the (channel, root) of the
+        exchanges they were in."""
         ids = list(ids)
         with self._db() as db:
             affected = self._where(db, "id", ids, "id, channel_id, root")
+            self._unquote(db, map(_stored, self._where(db, "id", ids, _MESSAGE)))
             self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
             return self._exchanges(db, affected)
+
+    def unquote_if_gone(self, answer_id: str, message_id: int) -> None:
+        """A stored answer whose highlight quoted message ``message_id`` (found before it was stored): blank the
+        highlight unless that message is kept, and reads so, now. ``remove``, ``forget`` and ``drop_channel`` blank
+        the answers stored when they run; this one may have been found in the index just before, and stored after."""
+        with self._db() as db:
+            found = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE id = ?", (message_id,)).fetchone()
+            row = db.execute("SELECT highlight FROM answers WHERE id = ?", (answer_id,)).fetchone()
+            if row is not None and row[0] and (found is None or not _quotes(row[0], _stored(found).message.text)):
+                db.execute("UPDATE answers SET highlight = NULL WHERE id = ?", (answer_id,))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
         """Delete every message of one member in one server, and never keep theirs there again: the (channel,
         root) of the exchanges they were in or named in, and how many messages went. Their names (``names``, and
-        those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them.
+        those their messages showed) leave others' mentions of them, and the answers' highlights that quoted them
+        (their messages, as a deletion's do, or their names).
         The threads and posts they made, or that were started from a message of theirs, lose their name (their
         words) from their title, and every exchange of those is among the ones returned."""
         where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
@@ -302,8 +317,10 @@ class HistoryStore:
                                   (author_key, guild_id)).fetchall()
             affected += [(root, channel_id, root) for channel_id in retitled for (root,) in db.execute(
                 "SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND root IS NOT NULL", (channel_id,))]
-            names = {n for n in names if n} | {n for (n,) in db.execute(
-                f"SELECT DISTINCT author_name FROM history_messages WHERE {where}", (author_key, guild_id))}
+            said = [_stored(r) for r in db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE {where}",
+                                                   (author_key, guild_id))]
+            self._unquote(db, said)
+            names = {n for n in names if n} | {s.message.author for s in said}
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
             them = (f'%"{author_key}"%', guild_id)
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
@@ -317,8 +334,9 @@ class HistoryStore:
                                        forwarding).fetchall()
                 db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
                            f"{forwards}", (f"@{name}", *forwarding))
-                db.execute("UPDATE answers SET highlight = NULL WHERE guild_id = ? AND (instr(highlight, ?) > 0 OR "
-                           "instr(highlight, ?) > 0)", (guild_id, f"{name}: ", f"@{name}"))
+                db.execute("UPDATE answers SET highlight = NULL WHERE (guild_id = ? OR guild_id IS NULL AND "
+                           "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
+                           (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}"))  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
             return self._exchanges(db, affected), count
 
@@ -409,6 +427,30 @@ class HistoryStore:
     # -- helpers ----------------------------------------------------------------------------
 
     @staticmethod
+    def _unquote(db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = ()) -> None:
+        """Blank the highlight of each stored answer (``qabot.feedback``: what its buttons and ``qabot feedback
+        export`` show) that quoted what leaves the history: a message of ``gone`` (its paragraph, in an exchange of
+        its channel or of a thread started from it), or anything of ``channels``. Wherever the answer was given (a
+        direct message's too), it keeps its question and votes. The highlight is its first excerpt's, in
+        the document ``doc_id`` names: ``<channel>-<first message>[-part]`` (``exchange_id``)."""
+        said: dict[str, list[str]] = {}
+        for stored in gone:
+            for where in (str(stored.channel_id), str(stored.id)):  # a thread started from it has its id
+                said.setdefault(where, []).append(stored.message.text)
+        everything = {str(c) for c in channels}
+        places = [*said, *everything]
+        blank = []
+        for lo in range(0, len(places), 500):
+            part = places[lo : lo + 500]
+            rows = db.execute("SELECT id, doc_id, highlight FROM answers WHERE highlight IS NOT NULL AND "
+                              f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
+            for answer_id, doc_id, highlight in rows:
+                where = doc_id.split("-", 1)[0]
+                if where in everything or any(_quotes(highlight, text) for text in said.get(where, ())):
+                    blank.append((answer_id,))
+        db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
+
+    @staticmethod
     def _exchanges(db: sqlite3.Connection, messages: Iterable[tuple[int, int, int | None]]) -> list[tuple[int, int]]:
         """The (channel, root) exchanges that messages (id, channel, root) are in: their own, once linked, and the
         first exchange of each thread one of them was the start of, which opens with it (``linking.starter``)."""
@@ -445,6 +487,12 @@ class HistoryStore:
         for lo in range(0, len(values), 500):
             part = values[lo : lo + 500]
             db.execute(sql.format(",".join("?" * len(part))), part)
+
+
+def _quotes(highlight: str, paragraph: str) -> bool:
+    """Whether a highlight quotes a message's paragraph: it is within it (a long message's best sentence), or holds
+    it, or a paragraph of it does one or the other (a highlight may run from one message into the next)."""
+    return any(part and (part in paragraph or paragraph in part) for part in highlight.split(SEPARATOR))
 
 
 def _stored(row: tuple) -> Stored:

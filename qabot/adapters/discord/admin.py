@@ -13,7 +13,9 @@ of this server alone.
   changed documents are read and written), editing its reply with the progress; on a
   read-only replica it switches to the version its writer committed last;
 - ``forget member:@x``: that member's messages leave the server's history (the state
-  database and the index, at once), and none of theirs is kept there from now on;
+  database and the index, at once), and none of theirs is kept there from now on; the
+  questions they asked the bot there leave the state database (``qabot.feedback``), whether
+  or not the server's history is kept;
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them; the unanswered questions it lists are those whose answers may be shown
   where it is used (a private channel's only there), as for the buttons.
@@ -50,9 +52,10 @@ log = logging.getLogger(__name__)
 
 PROGRESS_SECONDS = 2.0  # between edits of the reindex reply (Discord allows 5 edits in 5 s)
 SERVERS_ONLY = "The /qabot commands work in a server only."
-NO_HISTORY = "I keep no history of this server, so there is nothing to forget."
+NO_HISTORY = "I keep no history of this server, so I quote nothing {name} said here."
 FORGOTTEN = ("Done: {count} message(s) of {name} are gone from what I quote in this server, and I won't keep "
              "their messages here from now on.")
+ASKED = " The {asked} question(s) they asked me here are gone too, with the votes on my answers to them."
 
 
 @app_commands.guild_only()
@@ -146,19 +149,19 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
     async def forget(self, interaction: discord.Interaction, member: discord.User) -> None:
         if not await _in_a_server(interaction, self.answering):
             return
-        history = self.answering.history
-        if history is None:
-            await say(interaction, NO_HISTORY)
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
-        key = member_key(self.answering.store, member.id)
-        names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
-        count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
-        log.info("history: forgot %d message(s) of a member in guild %s, at a manager's request", count,
-                 interaction.guild_id)
+        history, count = self.answering.history, 0
+        if history is not None:
+            key = member_key(self.answering.store, member.id)
+            names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
+            count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
+        asked = await self.answering.forget(interaction.guild_id, member.id)  # kept whether history is or not
+        log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
+                 asked, interaction.guild_id)
         name = markdown(member.display_name, MESSAGE_LIMIT)  # a member's name may hold Markdown: shown as written
-        await interaction.followup.send(notice(FORGOTTEN.format(count=count, name=name)),
+        text = FORGOTTEN.format(count=count, name=name) if history is not None else NO_HISTORY.format(name=name)
+        await interaction.followup.send(notice(text + (ASKED.format(asked=asked) if asked else "")),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")

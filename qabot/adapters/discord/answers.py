@@ -47,7 +47,7 @@ from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
 from qabot.history import History, Where, quotable
 from qabot.history.privacy import Reads
-from qabot.index.scope import Scope
+from qabot.index.scope import Scope, is_chat_source
 from qabot.metrics import Metrics
 from qabot.models import Answer
 from qabot.scopes import NOWHERE, Patterns, Scopes, ScopesFile
@@ -375,6 +375,9 @@ class Answering:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=_user(asked.user_id), build=build, answer_id=answer_id)
+            quoted = quoted_message(answer)
+            if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
+                self.history.store.unquote_if_gone(answer_id, quoted)
         except QABotError as exc:  # the answer still goes out; its votes cannot be kept
             log.warning("answer not stored: %s", exc)
         return answer, answer_id, build
@@ -459,6 +462,27 @@ class Answering:
                 self._answers.pop(answer_id, None)
         return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
+    async def forget(self, guild_id: int, user_id: int) -> int:
+        """A member forgotten in a server (``/qabot forget``): the answers they asked for there go, with the votes on
+        them (``FeedbackStore.forget_member``), from memory too, and their questions from the conversations that a
+        follow-up takes its history from; the answers kept in memory that quote the history go as after a deletion
+        (their messages were in it). How many answers went from the state database."""
+        gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        for answer_id in gone:
+            self._answers.pop(answer_id, None)
+        self.conversations.forget(gone.values())
+        self.unquote_history()
+        return len(gone)
+
+    def unquote_history(self) -> None:
+        """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in
+        memory that quote any of it go, context included, so that a button asks again rather than show what went
+        (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes would
+        have them asked again as well; this does not wait for it."""
+        for answer_id, kept in list(self._answers.items()):
+            if any(is_chat_source(e.citation.source) for e in kept.answer.excerpts):
+                self._answers.pop(answer_id, None)
+
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
         """The stored answers with these ids; with ``place``, only those that may be used there."""
         def read() -> dict[str, StoredAnswer]:
@@ -490,6 +514,14 @@ class Answering:
         if vote is not None and vote.value != vote.previous:
             self.metrics.vote(value > 0)
         return vote
+
+
+def quoted_message(answer: Answer) -> int | None:
+    """The id of the history message an answer's highlight quotes (its jump link's last part), if it quotes one."""
+    if not answer.excerpts or not is_chat_source(answer.excerpts[0].citation.source):
+        return None
+    last = (answer.excerpts[0].citation.link or "").rsplit("/", 1)[-1]
+    return int(last) if last.isascii() and last.isdigit() else None
 
 
 def _user(user_id: int) -> str:

@@ -117,8 +117,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
                                    scopes=scopes if scopes is not None else ScopesFile(settings.discord_scopes_file),
                                    metrics=self.metrics, places=Places(self), history=history,
                                    chat_sources=any(is_chat_source(s.source) for s in qa.sources()))
-        self.learning = Learning(self, history, settings, key=functools.partial(member_key, store)) \
-            if history is not None else None
+        self.learning = Learning(self, history, settings, key=functools.partial(member_key, store),
+                                 unquote=self.answering.unquote_history) if history is not None else None
         in_force = self.answering.scopes
         if in_force:  # scopes fail closed: say so once, at start
             log.log(logging.WARNING if in_force.closes_some else logging.INFO, "%s", in_force.summary())

@@ -74,6 +74,14 @@ class Conversations:
             earlier = self._threads.get(thread_id, history)
             self._threads[thread_id] = (*earlier, question)[-self.depth :]
 
+    def forget(self, questions: Iterable[str]) -> None:
+        """These questions leave every conversation (their asker was forgotten): they are no follow-up's history."""
+        questions = set(questions)
+        for kept in (self._chains, self._threads):
+            for key, earlier in list(kept.items()):
+                if any(question in questions for question in earlier):
+                    kept[key] = tuple(question for question in earlier if question not in questions)
+
 
 async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: datetime, lookup: Lookup,
                       depth: int = HISTORY_DEPTH, before: discord.abc.Snowflake | None = None) -> list[str]:

@@ -133,9 +133,10 @@ class Feed:
     submitted until then (and only that: a busy server's feed is never idle).
     """
 
-    def __init__(self, history: History, debounce: float) -> None:
+    def __init__(self, history: History, debounce: float, *, unquote: Callable[[], None] | None = None) -> None:
         self.history = history
         self.debounce = debounce
+        self.unquote = unquote  # on the event loop, after a batch that took something out of the history
         self._pending = Changes()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -197,7 +198,11 @@ class Feed:
         future = asyncio.ensure_future(asyncio.to_thread(self.history.apply, changes))
         self._applying.add(future)
         future.add_done_callback(self._applying.discard)
-        await asyncio.shield(future)
+        try:
+            await asyncio.shield(future)
+        finally:
+            if self.unquote is not None and (changes.removed or changes.dropped):
+                self.unquote()
 
     async def _run(self) -> None:
         while True:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -54,13 +54,14 @@ def history_wanted(settings: Settings, store: FeedbackStore) -> bool:
 class Learning:
     """One client's history: its feed, its listeners and its backfill."""
 
-    def __init__(self, client: discord.Client, history: History, settings: Settings, *, key: Key) -> None:
+    def __init__(self, client: discord.Client, history: History, settings: Settings, *, key: Key,
+                 unquote: Callable[[], None] | None = None) -> None:
         listed = list(settings.discord_history_channel_ids)
         # Without the content intent nothing can be read; a list emptied on purpose still removes what was kept.
         self.reads = settings.discord_message_content or not listed
         tags = frozenset(fold(tag) for tag in settings.discord_history_solved_tags)
         self.history = history
-        self.feed = Feed(history, settings.discord_history_debounce_seconds)
+        self.feed = Feed(history, settings.discord_history_debounce_seconds, unquote=unquote)
         self.backfill = Backfill(client, history, self.feed, key, listed, tags,
                                  recheck_days=settings.discord_history_recheck_days)
         self.cog = HistoryCog(history, self.feed, key, frozenset(listed) if self.reads else frozenset(), tags,
