@@ -141,3 +141,59 @@ def test_html_a_readme_as_github_shows_it_keeps_its_sections_and_anchors(tmp_pat
         "Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
         "Tiles older than a week are fetched again on the next run.": ("Usage", "usage"),
     }
+
+
+def _javadoc(member: str, signature: str, description: str, notes: str) -> str:
+    return (f'<li>\n<section class="detail" id="{member}">\n<h3>{member.split("(")[0]}</h3>\n'
+            f'<div class="member-signature">{signature}</div>\n<div class="block">{description}</div>\n'
+            f'<dl class="notes">\n{notes}\n</dl>\n</section>\n</li>\n')
+
+
+def _javadoc_page(tmp_path: Path) -> Document:
+    """A class page as the JDK 17 javadoc writes it: a navigation bar, the class header, its members' details."""
+    object_link = ('<a href="https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/lang/Object.html" '
+                   'title="class or interface in java.lang" class="external-link">Object</a>')
+    path = tmp_path / "TileCache.html"
+    path.write_text(
+        '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>TileCache (skyfetch 2.1 API)</title>\n'
+        '<meta name="generator" content="javadoc/ClassWriterImpl">\n</head>\n<body class="class-declaration-page">\n'
+        '<div class="flex-box">\n<header role="banner" class="flex-header">\n<nav role="navigation">\n'
+        '<div class="top-nav" id="navbar-top">\n<ul id="navbar-top-firstrow" class="nav-list" title="Navigation">\n'
+        '<li><a href="../../../index.html">Overview</a></li>\n<li><a href="package-summary.html">Package</a></li>\n'
+        '<li class="nav-bar-cell1-rev">Class</li>\n<li><a href="../../../index-all.html">Index</a></li>\n</ul>\n</div>\n'
+        '</nav>\n</header>\n<div class="flex-content">\n<main role="main">\n<div class="header">\n'
+        '<div class="sub-title"><span class="package-label-in-type">Package</span>&nbsp;'
+        '<a href="package-summary.html">org.acme.skyfetch</a></div>\n'
+        '<h1 title="Class TileCache" class="title">Class TileCache</h1>\n</div>\n'
+        '<section class="class-description" id="class-description">\n<hr>\n'
+        '<div class="type-signature"><span class="modifiers">public final class </span>'
+        f'<span class="element-name type-name-label">TileCache</span>\n<span class="extends-implements">extends '
+        f'{object_link}</span></div>\n<div class="block">A cache of downloaded sky survey tiles on the local disk. '
+        'Tiles older than the expiry age are fetched again on the next request.</div>\n</section>\n'
+        '<section class="details">\n<ul class="details-list">\n<li>\n<section class="method-details" id="method-detail">\n'
+        '<h2>Method Details</h2>\n<ul class="member-list">\n'
+        + _javadoc("evict(java.time.Duration)", '<span class="modifiers">public</span>&nbsp;<span class="return-type">'
+                   'void</span>&nbsp;<span class="element-name">evict</span><wbr><span class="parameters">(Duration&nbsp;age)'
+                   '</span>', "Removes every tile older than the given age. Tiles that a running download holds are "
+                   "kept until it ends.", "<dt>Parameters:</dt>\n<dd><code>age</code> - the oldest a tile may be and "
+                   "stay in the cache</dd>")
+        + _javadoc("size()", '<span class="modifiers">public</span>&nbsp;<span class="return-type">long</span>&nbsp;'
+                   '<span class="element-name">size</span>()', "Returns the bytes the cache holds on disk, counted when "
+                   "the cache opened and kept up to date since.", "<dt>Returns:</dt>\n<dd>the size in bytes</dd>")
+        + '</ul>\n</section>\n</li>\n</ul>\n</section>\n</main>\n<footer role="contentinfo">\n<hr>\n'
+        '<p class="legal-copy"><small>Copyright &#169; 2024 Acme. All rights reserved.</small></p>\n</footer>\n'
+        '</div>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return _one(path)
+
+
+def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
+    doc = _javadoc_page(tmp_path)
+    found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
+    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes (and runs
+    # the signature into it: "public long size()Returns the bytes ...")
+    evict = ("Removes every tile older than the given age. Tiles that a running download holds are kept until it "
+             "ends.")
+    size = "Returns the bytes the cache holds on disk, counted when the cache opened and kept up to date since."
+    for where, description in ((("evict", "evict(java.time.Duration)"), evict), (("size", "size()"), size)):
+        assert any(text.endswith(description) and at == where for text, at in found.items()), found
+    assert found["the size in bytes"] == ("size", "size()")

@@ -55,6 +55,7 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
 _SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
+_STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's blocks; the rest is inline
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
 # blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
 _PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
@@ -200,9 +201,28 @@ def _larger(element: Any, size: int) -> bool:
 
 
 def _walk(element: Any) -> Iterator[tuple[str, str]]:
-    """(kind, text) of every block of trafilatura's tree, in order: 'head' or 'text'."""
+    """(kind, text) of every block of trafilatura's tree, in order: 'head' or 'text'.
+
+    In a block that holds blocks (a list item, a quote), the text beside them, with the
+    inline elements in it, is a block of its own: trafilatura leaves a Javadoc member's
+    description as the tail of its heading, in the item that holds them both
+    (``<item><head>evict</head>Removes every ...<list>``). Loose text right in the body is
+    not content (what trafilatura keeps of a page of links alone).
+    """
+    run: list[str] = [element.text or ""]  # the loose text since the last block, and its inline elements'
+
+    def loose() -> Iterator[tuple[str, str]]:
+        if (text := _flat("".join(run))) and element.tag in _BLOCKS:
+            yield "text", text
+        run.clear()
+
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
+        # A <code> alone between blocks is a code block; with text beside it, a word of that text.
+        if tag not in _STRUCTURE and not (tag == "code" and not "".join(run).strip() and not (child.tail or "").strip()):
+            run.extend((*child.itertext(), child.tail or ""))
+            continue
+        yield from loose()
         if tag == "head":
             if text := _text(child):
                 yield "head", text
@@ -211,11 +231,11 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
             if text := " | ".join(cell for cell in cells if cell):
                 yield "text", text
         elif tag in ("list", "table", "div", "body") or (tag in _BLOCKS and _has_blocks(child)):
-            if tag in _BLOCKS and child.text and child.text.strip():
-                yield "text", _flat(child.text)
             yield from _walk(child)
         elif (tag in _BLOCKS or tag == "cell") and (text := _text(child)):
             yield "text", text
+        run.append(child.tail or "")
+    yield from loose()
 
 
 def _has_blocks(element: Any) -> bool:
