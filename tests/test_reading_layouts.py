@@ -197,3 +197,15 @@ def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
     for where, description in ((("evict", "evict(java.time.Duration)"), evict), (("size", "size()"), size)):
         assert any(text.endswith(description) and at == where for text, at in found.items()), found
     assert found["the size in bytes"] == ("size", "size()")
+
+
+def test_html_the_whitespace_between_blocks_is_no_paragraph(tmp_path: Path) -> None:
+    # Each line break between the blocks of javadoc's header was wrapped in an empty <p>, and trafilatura then
+    # dropped the header: the class's name, its heading, was lost, and its description had no section.
+    doc = _javadoc_page(tmp_path)
+    paragraphs = [(doc.text[p.start : p.end], p.heading, p.section) for p in document_paragraphs(doc)][:3]
+    assert paragraphs == [
+        ("Package org.acme.skyfetch", False, None),
+        ("Class TileCache", True, "Class TileCache"),
+        (("A cache of downloaded sky survey tiles on the local disk. Tiles older than the expiry age are fetched again "
+          "on the next request."), False, "Class TileCache")]

@@ -336,6 +336,12 @@ def _wrap_loose_text(tree: Any) -> None:
                     continue
             else:
                 breaks = 0
+            if paragraph is None and isinstance(item, str) and not item.strip():
+                if len(parent):  # whitespace between blocks: it stays a tail, not an empty paragraph
+                    parent[-1].tail = (parent[-1].tail or "") + item
+                else:
+                    parent.text = (parent.text or "") + item
+                continue
             if paragraph is None:
                 paragraph = etree.SubElement(parent, "p")
             if isinstance(item, str) and len(paragraph):
