@@ -209,3 +209,51 @@ def test_html_the_whitespace_between_blocks_is_no_paragraph(tmp_path: Path) -> N
         ("Class TileCache", True, "Class TileCache"),
         (("A cache of downloaded sky survey tiles on the local disk. Tiles older than the expiry age are fetched again "
           "on the next request."), False, "Class TileCache")]
+
+
+def _material(tmp_path: Path, name: str, article: str) -> Document:
+    """A page as MkDocs Material writes it: header, tabs, navigation and table of contents around the article."""
+    path = tmp_path / name
+    path.write_text(
+        '<!doctype html>\n<html lang="en" class="no-js">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="generator" content="mkdocs-1.6.0, mkdocs-material-9.5.27">\n<title>Installation - Skyfetch</title>\n'
+        '</head>\n<body dir="ltr">\n<header class="md-header" data-md-component="header">\n'
+        '<nav class="md-header__inner md-grid" aria-label="Header">\n<div class="md-header__title"><span '
+        'class="md-ellipsis">Skyfetch</span></div>\n</nav>\n</header>\n<div class="md-container">\n'
+        '<nav class="md-tabs" aria-label="Tabs"><ul class="md-tabs__list"><li class="md-tabs__item"><a href=".." '
+        'class="md-tabs__link">Home</a></li><li class="md-tabs__item"><a href="../config/" class="md-tabs__link">'
+        'Configuration</a></li></ul></nav>\n<main class="md-main">\n<div class="md-main__inner md-grid">\n'
+        '<div class="md-sidebar md-sidebar--secondary"><nav class="md-nav md-nav--secondary" aria-label="Table of '
+        'contents"><label class="md-nav__title" for="__toc">Table of contents</label><ul class="md-nav__list">'
+        '<li class="md-nav__item"><a href="#requirements" class="md-nav__link">Requirements</a></li></ul></nav></div>\n'
+        '<div class="md-content" data-md-component="content">\n<article class="md-content__inner md-typeset">\n'
+        '<a href="https://github.com/acme/skyfetch/edit/main/docs/install.md" title="Edit this page" '
+        'class="md-content__button md-icon"><svg viewBox="0 0 24 24"><path d="M10 20H6V4h7v5h5v3.1l2-2V8l-6-6"/></svg></a>\n'
+        '<h1 id="installing-skyfetch">Installing skyfetch<a class="headerlink" href="#installing-skyfetch" '
+        f'title="Permanent link">&para;</a></h1>\n{article}\n</article>\n</div>\n</div>\n</main>\n'
+        '<footer class="md-footer"><nav class="md-footer__inner md-grid" aria-label="Footer"><a href=".." '
+        'class="md-footer__link md-footer__link--prev" aria-label="Previous: Home"><div class="md-footer__title">'
+        '<span class="md-footer__direction">Previous</span><div class="md-ellipsis">Home</div></div></a></nav>'
+        '</footer>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return _one(path)
+
+
+def _anchored(block: int, *lines: str) -> str:
+    """A code block as Material writes it with ``anchor_linenums`` and ``line_spans`` (its recommended setup)."""
+    spans = "".join(f'<span id="__span-{block}-{n}"><a id="__codelineno-{block}-{n}" name="__codelineno-{block}-{n}" '
+                    f'href="#__codelineno-{block}-{n}"></a>{line}\n</span>' for n, line in enumerate(lines, start=1))
+    return f'<div class="language-bash highlight"><pre><span></span><code>{spans}</code></pre></div>'
+
+
+def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) -> None:
+    doc = _material(tmp_path, "install.html", (
+        "<p>Skyfetch runs on Linux, macOS and Windows and needs no compiler.</p>\n"
+        '<h2 id="requirements">Requirements<a class="headerlink" href="#requirements" title="Permanent link">&para;</a>'
+        "</h2>\n<p>Skyfetch needs Python 3.10 or newer and about 200 MB of free disk space for its tile cache.</p>\n"
+        "<p>Install it from PyPI:</p>\n"
+        + _anchored(0, 'pip<span class="w"> </span>install<span class="w"> </span>skyfetch')
+        + "\n<p>Then check that it found its configuration:</p>\n"
+        + _anchored(1, 'skyfetch<span class="w"> </span>--version', 'skyfetch<span class="w"> </span>doctor')))
+    texts = _texts(doc)
+    assert texts[-4:] == ["Install it from PyPI:", "pip install skyfetch", "Then check that it found its configuration:",
+                          "skyfetch --version skyfetch doctor"], texts

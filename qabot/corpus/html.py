@@ -99,6 +99,7 @@ def document(name: str, data: bytes) -> Document | None:
     _wrap_loose_text(tree)
     anchors, headings = _headings(tree)
     _drop_permalinks(tree)
+    _drop_line_anchors(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -305,6 +306,18 @@ def _drop_permalinks(tree: Any) -> None:
     for link in list(tree.iter("a")):
         if (link.get("href") or "").startswith("#") and _flat(link.text_content()) in _PERMALINK - {""}:
             link.drop_tree()
+
+
+def _drop_line_anchors(tree: Any) -> None:
+    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
+
+    They hold no text, but trafilatura counts them as links, and a short block of links
+    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
+    """
+    for pre in tree.iter("pre"):
+        for link in list(pre.iter("a")):
+            if not link.text_content().strip():
+                link.drop_tree()  # its tail, the line's code, stays
 
 
 def _wrap_loose_text(tree: Any) -> None:
