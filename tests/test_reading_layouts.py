@@ -257,3 +257,24 @@ def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) ->
     texts = _texts(doc)
     assert texts[-4:] == ["Install it from PyPI:", "pip install skyfetch", "Then check that it found its configuration:",
                           "skyfetch --version skyfetch doctor"], texts
+
+
+def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
+    table = ('<div class="language-bash highlight"><table class="highlighttable"><tr><th colspan="2" class="filename">'
+             '<span class="filename">terminal</span></th></tr><tr><td class="linenos"><div class="linenodiv"><pre><span>'
+             '</span><span class="normal"><a href="#__codelineno-0-1">1</a></span>\n<span class="normal">'
+             '<a href="#__codelineno-0-2">2</a></span></pre></div></td><td class="code"><div><pre><span></span><code>'
+             'skyfetch<span class="w"> </span>--version\nskyfetch<span class="w"> </span>doctor\n</code></pre></div></td>'
+             '</tr></table></div>')
+    doc = _material(tmp_path, "install.html", (
+        "<p>Skyfetch runs on Linux, macOS and Windows and needs no compiler.</p>\n"
+        f"<p>Check that it found its configuration:</p>\n{table}\n"))
+    assert _texts(doc)[-2:] == ["terminal", "skyfetch --version skyfetch doctor"]
+    # Sphinx's inline line numbers (html_codeblock_linenos_style = "inline", its default)
+    doc = _page(tmp_path, "api.html", (
+        "<h1>Quick start</h1><p>Import the package and synchronise the tiles of your survey:</p>"
+        '<div class="highlight-python notranslate"><div class="highlight"><pre><span></span><span class="linenos">1</span>'
+        '<span class="kn">import</span> <span class="nn">skyfetch</span>\n<span class="linenos">2</span>'
+        '<span class="n">skyfetch</span><span class="o">.</span><span class="n">sync</span><span class="p">()</span>\n'
+        "</pre></div></div>"))
+    assert _texts(doc)[-1] == "import skyfetch skyfetch.sync()"

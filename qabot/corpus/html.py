@@ -64,6 +64,7 @@ _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd l
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 # A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
 _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
+_LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 
 
@@ -100,6 +101,7 @@ def document(name: str, data: bytes) -> Document | None:
     anchors, headings = _headings(tree)
     _drop_permalinks(tree)
     _drop_line_anchors(tree)
+    _drop_line_numbers(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -318,6 +320,18 @@ def _drop_line_anchors(tree: Any) -> None:
         for link in list(pre.iter("a")):
             if not link.text_content().strip():
                 link.drop_tree()  # its tail, the line's code, stays
+
+
+def _drop_line_numbers(tree: Any) -> None:
+    """Remove the line numbers of code blocks: they are not the code, and no one quotes them.
+
+    Pygments writes them in a cell of their own (``<td class="linenos">``, read as a table
+    row "1 2 | skyfetch --version ...") or at the head of each line (``<span class="linenos">``,
+    Sphinx's default: "1import skyfetch"); Hugo's Chroma as ``<span class="ln">`` or ``lnt``.
+    """
+    for element in list(tree.iter("td", "span")):
+        if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
+            element.drop_tree()  # its tail, the line's code, stays
 
 
 def _wrap_loose_text(tree: Any) -> None:
