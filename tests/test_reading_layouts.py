@@ -278,3 +278,23 @@ def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
         '<span class="n">skyfetch</span><span class="o">.</span><span class="n">sync</span><span class="p">()</span>\n'
         "</pre></div></div>"))
     assert _texts(doc)[-1] == "import skyfetch skyfetch.sync()"
+
+
+def test_html_a_details_summary_is_no_section(tmp_path: Path) -> None:
+    # As Material writes a collapsible admonition (??? note), and as a README folds a long part away.
+    doc = _material(tmp_path, "install.html", (
+        '<h2 id="requirements">Requirements<a class="headerlink" href="#requirements" title="Permanent link">&para;</a>'
+        "</h2>\n<p>Skyfetch needs Python 3.10 or newer and about 200 MB of free disk space for its tile cache.</p>\n"
+        '<details class="note">\n<summary>Installing behind a proxy</summary>\n<p>Set HTTPS_PROXY before running pip, '
+        "or pip cannot reach the package index.</p>\n</details>\n"
+        "<p>On Windows, the cache lives in the local application data folder.</p>\n"))
+    found = {doc.text[p.start : p.end]: (p.heading, p.section) for p in document_paragraphs(doc)}
+    assert found["On Windows, the cache lives in the local application data folder."] == (False, "Requirements")
+    assert found["Installing behind a proxy"] == (False, "Requirements")
+    # rustdoc folds an item's documentation under a summary it hides ("Expand description"): no text, no section
+    doc = _page(tmp_path, "keyword.match.html", (
+        '<h1 class="fqn">Keyword match</h1><details class="rustdoc-toggle top-doc" open><summary class="hideme">'
+        '<span>Expand description</span></summary><div class="docblock"><p>Control flow based on pattern matching.</p>'
+        "<p>match can be used to run code conditionally.</p></div></details>"))
+    assert "Expand description" not in doc.text
+    assert all(p.section != "Expand description" for p in document_paragraphs(doc))

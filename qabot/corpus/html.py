@@ -102,6 +102,8 @@ def document(name: str, data: bytes) -> Document | None:
     _drop_permalinks(tree)
     _drop_line_anchors(tree)
     _drop_line_numbers(tree)
+    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
+        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -227,8 +229,8 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
             continue
         yield from loose()
         if tag == "head":
-            if text := _text(child):
-                yield "head", text
+            if text := _text(child):  # a <details> block's <summary> has no rend: no section runs on past its block
+                yield ("head" if child.get("rend") else "text"), text
         elif tag == "row":
             cells = [_text(cell) for cell in child if isinstance(cell.tag, str)]
             if text := " | ".join(cell for cell in cells if cell):
