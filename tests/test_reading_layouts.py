@@ -298,3 +298,14 @@ def test_html_a_details_summary_is_no_section(tmp_path: Path) -> None:
         "<p>match can be used to run code conditionally.</p></div></details>"))
     assert "Expand description" not in doc.text
     assert all(p.section != "Expand description" for p in document_paragraphs(doc))
+
+
+def test_html_an_icon_font_permalink_is_not_in_the_section(tmp_path: Path) -> None:
+    # MkDocs' own theme (mkdocs and readthedocs) writes its permalink as Font Awesome's link glyph, U+F0C1.
+    doc = _page(tmp_path, "writing.html", (
+        '<h1 id="writing-your-docs">Writing your docs</h1><p>How to lay out and write your Markdown source files.</p>'
+        '<h3 id="tables">Tables<a class="headerlink" href="#tables" title="Permanent link">&#xf0c1;</a></h3>'
+        "<p>A table must be surrounded by blank lines, one before it and one after.</p>"))
+    tables = next(p for p in document_paragraphs(doc) if doc.text[p.start : p.end].startswith("A table"))
+    assert (tables.section, tables.anchor) == ("Tables", "tables")
+    assert "\uf0c1" not in doc.text

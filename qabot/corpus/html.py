@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -286,7 +287,7 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         for link in list(heading.iter("a")):
             href = link.get("href") or ""
             ident = ident or link.get("id") or link.get("name")
-            if href.startswith("#") and _flat(link.text_content()) in _PERMALINK:
+            if href.startswith("#") and _is_permalink(link):
                 ident = ident or href[1:]
                 link.drop_tree()
         parent = heading.getparent()
@@ -308,8 +309,15 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
 def _drop_permalinks(tree: Any) -> None:
     """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
     for link in list(tree.iter("a")):
-        if (link.get("href") or "").startswith("#") and _flat(link.text_content()) in _PERMALINK - {""}:
+        if (link.get("href") or "").startswith("#") and _is_permalink(link) and link.text_content().strip():
             link.drop_tree()
+
+
+def _is_permalink(link: Any) -> bool:
+    """Whether a link's text is a permalink marker: ``¶``, ``#``, nothing, or an icon font's glyph (MkDocs' own
+    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font)."""
+    text = _flat(link.text_content())
+    return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
 
 
 def _drop_line_anchors(tree: Any) -> None:
