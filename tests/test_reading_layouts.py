@@ -141,3 +141,171 @@ def test_html_a_readme_as_github_shows_it_keeps_its_sections_and_anchors(tmp_pat
         "Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
         "Tiles older than a week are fetched again on the next run.": ("Usage", "usage"),
     }
+
+
+def _javadoc(member: str, signature: str, description: str, notes: str) -> str:
+    return (f'<li>\n<section class="detail" id="{member}">\n<h3>{member.split("(")[0]}</h3>\n'
+            f'<div class="member-signature">{signature}</div>\n<div class="block">{description}</div>\n'
+            f'<dl class="notes">\n{notes}\n</dl>\n</section>\n</li>\n')
+
+
+def _javadoc_page(tmp_path: Path) -> Document:
+    """A class page as the JDK 17 javadoc writes it: a navigation bar, the class header, its members' details."""
+    object_link = ('<a href="https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/lang/Object.html" '
+                   'title="class or interface in java.lang" class="external-link">Object</a>')
+    path = tmp_path / "TileCache.html"
+    path.write_text(
+        '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>TileCache (skyfetch 2.1 API)</title>\n'
+        '<meta name="generator" content="javadoc/ClassWriterImpl">\n</head>\n<body class="class-declaration-page">\n'
+        '<div class="flex-box">\n<header role="banner" class="flex-header">\n<nav role="navigation">\n'
+        '<div class="top-nav" id="navbar-top">\n<ul id="navbar-top-firstrow" class="nav-list" title="Navigation">\n'
+        '<li><a href="../../../index.html">Overview</a></li>\n<li><a href="package-summary.html">Package</a></li>\n'
+        '<li class="nav-bar-cell1-rev">Class</li>\n<li><a href="../../../index-all.html">Index</a></li>\n</ul>\n</div>\n'
+        '</nav>\n</header>\n<div class="flex-content">\n<main role="main">\n<div class="header">\n'
+        '<div class="sub-title"><span class="package-label-in-type">Package</span>&nbsp;'
+        '<a href="package-summary.html">org.acme.skyfetch</a></div>\n'
+        '<h1 title="Class TileCache" class="title">Class TileCache</h1>\n</div>\n'
+        '<section class="class-description" id="class-description">\n<hr>\n'
+        '<div class="type-signature"><span class="modifiers">public final class </span>'
+        f'<span class="element-name type-name-label">TileCache</span>\n<span class="extends-implements">extends '
+        f'{object_link}</span></div>\n<div class="block">A cache of downloaded sky survey tiles on the local disk. '
+        'Tiles older than the expiry age are fetched again on the next request.</div>\n</section>\n'
+        '<section class="details">\n<ul class="details-list">\n<li>\n<section class="method-details" id="method-detail">\n'
+        '<h2>Method Details</h2>\n<ul class="member-list">\n'
+        + _javadoc("evict(java.time.Duration)", '<span class="modifiers">public</span>&nbsp;<span class="return-type">'
+                   'void</span>&nbsp;<span class="element-name">evict</span><wbr><span class="parameters">(Duration&nbsp;age)'
+                   '</span>', "Removes every tile older than the given age. Tiles that a running download holds are "
+                   "kept until it ends.", "<dt>Parameters:</dt>\n<dd><code>age</code> - the oldest a tile may be and "
+                   "stay in the cache</dd>")
+        + _javadoc("size()", '<span class="modifiers">public</span>&nbsp;<span class="return-type">long</span>&nbsp;'
+                   '<span class="element-name">size</span>()', "Returns the bytes the cache holds on disk, counted when "
+                   "the cache opened and kept up to date since.", "<dt>Returns:</dt>\n<dd>the size in bytes</dd>")
+        + '</ul>\n</section>\n</li>\n</ul>\n</section>\n</main>\n<footer role="contentinfo">\n<hr>\n'
+        '<p class="legal-copy"><small>Copyright &#169; 2024 Acme. All rights reserved.</small></p>\n</footer>\n'
+        '</div>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return _one(path)
+
+
+def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
+    doc = _javadoc_page(tmp_path)
+    found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
+    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes (and runs
+    # the signature into it: "public long size()Returns the bytes ...")
+    evict = ("Removes every tile older than the given age. Tiles that a running download holds are kept until it "
+             "ends.")
+    size = "Returns the bytes the cache holds on disk, counted when the cache opened and kept up to date since."
+    for where, description in ((("evict", "evict(java.time.Duration)"), evict), (("size", "size()"), size)):
+        assert any(text.endswith(description) and at == where for text, at in found.items()), found
+    assert found["the size in bytes"] == ("size", "size()")
+
+
+def test_html_the_whitespace_between_blocks_is_no_paragraph(tmp_path: Path) -> None:
+    # Each line break between the blocks of javadoc's header was wrapped in an empty <p>, and trafilatura then
+    # dropped the header: the class's name, its heading, was lost, and its description had no section.
+    doc = _javadoc_page(tmp_path)
+    paragraphs = [(doc.text[p.start : p.end], p.heading, p.section) for p in document_paragraphs(doc)][:3]
+    assert paragraphs == [
+        ("Package org.acme.skyfetch", False, None),
+        ("Class TileCache", True, "Class TileCache"),
+        (("A cache of downloaded sky survey tiles on the local disk. Tiles older than the expiry age are fetched again "
+          "on the next request."), False, "Class TileCache")]
+
+
+def _material(tmp_path: Path, name: str, article: str) -> Document:
+    """A page as MkDocs Material writes it: header, tabs, navigation and table of contents around the article."""
+    path = tmp_path / name
+    path.write_text(
+        '<!doctype html>\n<html lang="en" class="no-js">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="generator" content="mkdocs-1.6.0, mkdocs-material-9.5.27">\n<title>Installation - Skyfetch</title>\n'
+        '</head>\n<body dir="ltr">\n<header class="md-header" data-md-component="header">\n'
+        '<nav class="md-header__inner md-grid" aria-label="Header">\n<div class="md-header__title"><span '
+        'class="md-ellipsis">Skyfetch</span></div>\n</nav>\n</header>\n<div class="md-container">\n'
+        '<nav class="md-tabs" aria-label="Tabs"><ul class="md-tabs__list"><li class="md-tabs__item"><a href=".." '
+        'class="md-tabs__link">Home</a></li><li class="md-tabs__item"><a href="../config/" class="md-tabs__link">'
+        'Configuration</a></li></ul></nav>\n<main class="md-main">\n<div class="md-main__inner md-grid">\n'
+        '<div class="md-sidebar md-sidebar--secondary"><nav class="md-nav md-nav--secondary" aria-label="Table of '
+        'contents"><label class="md-nav__title" for="__toc">Table of contents</label><ul class="md-nav__list">'
+        '<li class="md-nav__item"><a href="#requirements" class="md-nav__link">Requirements</a></li></ul></nav></div>\n'
+        '<div class="md-content" data-md-component="content">\n<article class="md-content__inner md-typeset">\n'
+        '<a href="https://github.com/acme/skyfetch/edit/main/docs/install.md" title="Edit this page" '
+        'class="md-content__button md-icon"><svg viewBox="0 0 24 24"><path d="M10 20H6V4h7v5h5v3.1l2-2V8l-6-6"/></svg></a>\n'
+        '<h1 id="installing-skyfetch">Installing skyfetch<a class="headerlink" href="#installing-skyfetch" '
+        f'title="Permanent link">&para;</a></h1>\n{article}\n</article>\n</div>\n</div>\n</main>\n'
+        '<footer class="md-footer"><nav class="md-footer__inner md-grid" aria-label="Footer"><a href=".." '
+        'class="md-footer__link md-footer__link--prev" aria-label="Previous: Home"><div class="md-footer__title">'
+        '<span class="md-footer__direction">Previous</span><div class="md-ellipsis">Home</div></div></a></nav>'
+        '</footer>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return _one(path)
+
+
+def _anchored(block: int, *lines: str) -> str:
+    """A code block as Material writes it with ``anchor_linenums`` and ``line_spans`` (its recommended setup)."""
+    spans = "".join(f'<span id="__span-{block}-{n}"><a id="__codelineno-{block}-{n}" name="__codelineno-{block}-{n}" '
+                    f'href="#__codelineno-{block}-{n}"></a>{line}\n</span>' for n, line in enumerate(lines, start=1))
+    return f'<div class="language-bash highlight"><pre><span></span><code>{spans}</code></pre></div>'
+
+
+def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) -> None:
+    doc = _material(tmp_path, "install.html", (
+        "<p>Skyfetch runs on Linux, macOS and Windows and needs no compiler.</p>\n"
+        '<h2 id="requirements">Requirements<a class="headerlink" href="#requirements" title="Permanent link">&para;</a>'
+        "</h2>\n<p>Skyfetch needs Python 3.10 or newer and about 200 MB of free disk space for its tile cache.</p>\n"
+        "<p>Install it from PyPI:</p>\n"
+        + _anchored(0, 'pip<span class="w"> </span>install<span class="w"> </span>skyfetch')
+        + "\n<p>Then check that it found its configuration:</p>\n"
+        + _anchored(1, 'skyfetch<span class="w"> </span>--version', 'skyfetch<span class="w"> </span>doctor')))
+    texts = _texts(doc)
+    assert texts[-4:] == ["Install it from PyPI:", "pip install skyfetch", "Then check that it found its configuration:",
+                          "skyfetch --version skyfetch doctor"], texts
+
+
+def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
+    table = ('<div class="language-bash highlight"><table class="highlighttable"><tr><th colspan="2" class="filename">'
+             '<span class="filename">terminal</span></th></tr><tr><td class="linenos"><div class="linenodiv"><pre><span>'
+             '</span><span class="normal"><a href="#__codelineno-0-1">1</a></span>\n<span class="normal">'
+             '<a href="#__codelineno-0-2">2</a></span></pre></div></td><td class="code"><div><pre><span></span><code>'
+             'skyfetch<span class="w"> </span>--version\nskyfetch<span class="w"> </span>doctor\n</code></pre></div></td>'
+             '</tr></table></div>')
+    doc = _material(tmp_path, "install.html", (
+        "<p>Skyfetch runs on Linux, macOS and Windows and needs no compiler.</p>\n"
+        f"<p>Check that it found its configuration:</p>\n{table}\n"))
+    assert _texts(doc)[-2:] == ["terminal", "skyfetch --version skyfetch doctor"]
+    # Sphinx's inline line numbers (html_codeblock_linenos_style = "inline", its default)
+    doc = _page(tmp_path, "api.html", (
+        "<h1>Quick start</h1><p>Import the package and synchronise the tiles of your survey:</p>"
+        '<div class="highlight-python notranslate"><div class="highlight"><pre><span></span><span class="linenos">1</span>'
+        '<span class="kn">import</span> <span class="nn">skyfetch</span>\n<span class="linenos">2</span>'
+        '<span class="n">skyfetch</span><span class="o">.</span><span class="n">sync</span><span class="p">()</span>\n'
+        "</pre></div></div>"))
+    assert _texts(doc)[-1] == "import skyfetch skyfetch.sync()"
+
+
+def test_html_a_details_summary_is_no_section(tmp_path: Path) -> None:
+    # As Material writes a collapsible admonition (??? note), and as a README folds a long part away.
+    doc = _material(tmp_path, "install.html", (
+        '<h2 id="requirements">Requirements<a class="headerlink" href="#requirements" title="Permanent link">&para;</a>'
+        "</h2>\n<p>Skyfetch needs Python 3.10 or newer and about 200 MB of free disk space for its tile cache.</p>\n"
+        '<details class="note">\n<summary>Installing behind a proxy</summary>\n<p>Set HTTPS_PROXY before running pip, '
+        "or pip cannot reach the package index.</p>\n</details>\n"
+        "<p>On Windows, the cache lives in the local application data folder.</p>\n"))
+    found = {doc.text[p.start : p.end]: (p.heading, p.section) for p in document_paragraphs(doc)}
+    assert found["On Windows, the cache lives in the local application data folder."] == (False, "Requirements")
+    assert found["Installing behind a proxy"] == (False, "Requirements")
+    # rustdoc folds an item's documentation under a summary it hides ("Expand description"): no text, no section
+    doc = _page(tmp_path, "keyword.match.html", (
+        '<h1 class="fqn">Keyword match</h1><details class="rustdoc-toggle top-doc" open><summary class="hideme">'
+        '<span>Expand description</span></summary><div class="docblock"><p>Control flow based on pattern matching.</p>'
+        "<p>match can be used to run code conditionally.</p></div></details>"))
+    assert "Expand description" not in doc.text
+    assert all(p.section != "Expand description" for p in document_paragraphs(doc))
+
+
+def test_html_an_icon_font_permalink_is_not_in_the_section(tmp_path: Path) -> None:
+    # MkDocs' own theme (mkdocs and readthedocs) writes its permalink as Font Awesome's link glyph, U+F0C1.
+    doc = _page(tmp_path, "writing.html", (
+        '<h1 id="writing-your-docs">Writing your docs</h1><p>How to lay out and write your Markdown source files.</p>'
+        '<h3 id="tables">Tables<a class="headerlink" href="#tables" title="Permanent link">&#xf0c1;</a></h3>'
+        "<p>A table must be surrounded by blank lines, one before it and one after.</p>"))
+    tables = next(p for p in document_paragraphs(doc) if doc.text[p.start : p.end].startswith("A table"))
+    assert (tables.section, tables.anchor) == ("Tables", "tables")
+    assert "\uf0c1" not in doc.text

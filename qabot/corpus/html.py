@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,6 +56,7 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
 _SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
+_STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's blocks; the rest is inline
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
 # blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
 _PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
@@ -63,6 +65,7 @@ _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd l
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 # A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
 _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
+_LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 
 
@@ -98,6 +101,10 @@ def document(name: str, data: bytes) -> Document | None:
     _wrap_loose_text(tree)
     anchors, headings = _headings(tree)
     _drop_permalinks(tree)
+    _drop_line_anchors(tree)
+    _drop_line_numbers(tree)
+    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
+        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -200,22 +207,41 @@ def _larger(element: Any, size: int) -> bool:
 
 
 def _walk(element: Any) -> Iterator[tuple[str, str]]:
-    """(kind, text) of every block of trafilatura's tree, in order: 'head' or 'text'."""
+    """(kind, text) of every block of trafilatura's tree, in order: 'head' or 'text'.
+
+    In a block that holds blocks (a list item, a quote), the text beside them, with the
+    inline elements in it, is a block of its own: trafilatura leaves a Javadoc member's
+    description as the tail of its heading, in the item that holds them both
+    (``<item><head>evict</head>Removes every ...<list>``). Loose text right in the body is
+    not content (what trafilatura keeps of a page of links alone).
+    """
+    run: list[str] = [element.text or ""]  # the loose text since the last block, and its inline elements'
+
+    def loose() -> Iterator[tuple[str, str]]:
+        if (text := _flat("".join(run))) and element.tag in _BLOCKS:
+            yield "text", text
+        run.clear()
+
     for child in element:
         tag = child.tag if isinstance(child.tag, str) else ""
+        # A <code> alone between blocks is a code block; with text beside it, a word of that text.
+        if tag not in _STRUCTURE and not (tag == "code" and not "".join(run).strip() and not (child.tail or "").strip()):
+            run.extend((*child.itertext(), child.tail or ""))
+            continue
+        yield from loose()
         if tag == "head":
-            if text := _text(child):
-                yield "head", text
+            if text := _text(child):  # a <details> block's <summary> has no rend: no section runs on past its block
+                yield ("head" if child.get("rend") else "text"), text
         elif tag == "row":
             cells = [_text(cell) for cell in child if isinstance(cell.tag, str)]
             if text := " | ".join(cell for cell in cells if cell):
                 yield "text", text
         elif tag in ("list", "table", "div", "body") or (tag in _BLOCKS and _has_blocks(child)):
-            if tag in _BLOCKS and child.text and child.text.strip():
-                yield "text", _flat(child.text)
             yield from _walk(child)
         elif (tag in _BLOCKS or tag == "cell") and (text := _text(child)):
             yield "text", text
+        run.append(child.tail or "")
+    yield from loose()
 
 
 def _has_blocks(element: Any) -> bool:
@@ -261,7 +287,7 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         for link in list(heading.iter("a")):
             href = link.get("href") or ""
             ident = ident or link.get("id") or link.get("name")
-            if href.startswith("#") and _flat(link.text_content()) in _PERMALINK:
+            if href.startswith("#") and _is_permalink(link):
                 ident = ident or href[1:]
                 link.drop_tree()
         parent = heading.getparent()
@@ -283,8 +309,39 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
 def _drop_permalinks(tree: Any) -> None:
     """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
     for link in list(tree.iter("a")):
-        if (link.get("href") or "").startswith("#") and _flat(link.text_content()) in _PERMALINK - {""}:
+        if (link.get("href") or "").startswith("#") and _is_permalink(link) and link.text_content().strip():
             link.drop_tree()
+
+
+def _is_permalink(link: Any) -> bool:
+    """Whether a link's text is a permalink marker: ``¶``, ``#``, nothing, or an icon font's glyph (MkDocs' own
+    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font)."""
+    text = _flat(link.text_content())
+    return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
+
+
+def _drop_line_anchors(tree: Any) -> None:
+    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
+
+    They hold no text, but trafilatura counts them as links, and a short block of links
+    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
+    """
+    for pre in tree.iter("pre"):
+        for link in list(pre.iter("a")):
+            if not link.text_content().strip():
+                link.drop_tree()  # its tail, the line's code, stays
+
+
+def _drop_line_numbers(tree: Any) -> None:
+    """Remove the line numbers of code blocks: they are not the code, and no one quotes them.
+
+    Pygments writes them in a cell of their own (``<td class="linenos">``, read as a table
+    row "1 2 | skyfetch --version ...") or at the head of each line (``<span class="linenos">``,
+    Sphinx's default: "1import skyfetch"); Hugo's Chroma as ``<span class="ln">`` or ``lnt``.
+    """
+    for element in list(tree.iter("td", "span")):
+        if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
+            element.drop_tree()  # its tail, the line's code, stays
 
 
 def _wrap_loose_text(tree: Any) -> None:
@@ -316,6 +373,12 @@ def _wrap_loose_text(tree: Any) -> None:
                     continue
             else:
                 breaks = 0
+            if paragraph is None and isinstance(item, str) and not item.strip():
+                if len(parent):  # whitespace between blocks: it stays a tail, not an empty paragraph
+                    parent[-1].tail = (parent[-1].tail or "") + item
+                else:
+                    parent.text = (parent.text or "") + item
+                continue
             if paragraph is None:
                 paragraph = etree.SubElement(parent, "p")
             if isinstance(item, str) and len(paragraph):
