@@ -256,3 +256,19 @@ def test_a_byte_order_mark_does_not_hide_the_first_heading(tmp_path: Path) -> No
         first, text = doc.paragraphs
         assert first.heading and first.section == "Notes" and doc.text[first.start : first.end] == heading
         assert text.section == "Notes" and doc.text[text.start : text.end] == "The harbour was dredged in 1912."
+
+
+@pytest.mark.parametrize("end", ["\r\n", "\r"])
+def test_a_text_saved_with_windows_or_old_mac_line_ends_is_read_as_lines(tmp_path: Path, end: str) -> None:
+    """Notepad and most Windows editors save ``\\r\\n``; a file from an old Mac ends its lines with ``\\r``."""
+    lines = ["---", "title: Dome safety", "author: Dana Whitfield", "---", "", "Dome safety", "===========", "",
+             "Close the dome whenever the humidity", "rises above eighty-five percent.", "", "Park the mount first."]
+    path = tmp_path / "dome.md"
+    path.write_bytes(end.join(lines).encode() + end.encode())
+    (doc,) = _load(path)
+    assert (doc.title, doc.author) == ("Dome safety", "Dana Whitfield")  # the front matter, not four paragraphs
+    assert "\r" not in doc.text
+    paras = paragraphs(doc.text, doc.body_start)
+    assert [(doc.text[p.start : p.end], p.section) for p in paras if not p.heading] == [
+        ("Close the dome whenever the humidity\nrises above eighty-five percent.", "Dome safety"),
+        ("Park the mount first.", "Dome safety")]

@@ -8,6 +8,7 @@ silently; other file types are skipped with a warning that names them.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -170,7 +171,10 @@ def read_text(file: CorpusFile, warn: Warn) -> str | None:
     the file, when it cannot be decoded.
 
     No other encoding is guessed: a legacy one (Windows-1252, Latin-1, ...) cannot be told reliably from the bytes
-    (a short French line reads as Central European as readily), and a quote must be the text as written.
+    (a short French line reads as Central European as readily), and a quote must be the text as written. Line ends
+    are read as ``Path.read_text`` reads them (universal newlines): ``\\r\\n`` and a lone ``\\r`` are ``\\n``, so
+    a file saved on Windows or an old Mac has its front matter, lines and paragraphs, and offsets count the text so
+    read.
     """
     try:
         data = file.path.read_bytes()
@@ -180,16 +184,21 @@ def read_text(file: CorpusFile, warn: Warn) -> str | None:
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom) :].decode(codec)
+                return _newlines(data[len(bom) :].decode(codec))
             except UnicodeDecodeError as exc:
                 warn(f"skipping {file.name}: not valid {codec.upper()} text, though it opens with its byte-order "
                      f"mark (byte {exc.start + len(bom)})")
                 return None
     try:
-        return data.decode("utf-8")
+        return _newlines(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         warn(f"skipping {file.name}: not valid UTF-8 text (byte {exc.start}); if it is text, save it as UTF-8")
         return None
+
+
+def _newlines(text: str) -> str:
+    """``text`` with its line ends translated as Python's universal newlines mode does (``io.TextIOWrapper``)."""
+    return io.StringIO(text, newline=None).read() if "\r" in text else text
 
 
 def file_digest(path: Path) -> str:
