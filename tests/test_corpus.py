@@ -65,6 +65,18 @@ def test_front_matter_fenced(tmp_path: Path) -> None:
     assert paras[1].section == "Part one"
 
 
+def test_front_matter_in_toml_as_hugo_writes_it(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.md"
+    path.write_text('+++\ntitle = "Calibration frames"\ndate = 2023-11-05T10:00:00Z\ndraft = false\n'
+                    'author = "Ravi Patel"\ntags = ["calibration", "darks"]\n+++\n\n## Dark frames\n\n'
+                    "Take dark frames at the temperature of the light frames.\n")
+    (doc,) = _load(path)
+    assert (doc.title, doc.author, doc.date) == ("Calibration frames", "Ravi Patel", "2023-11-05T10:00:00+00:00")
+    assert _texts(doc) == ["Take dark frames at the temperature of the light frames."]  # no 'draft = false'
+    # "+++" over text that is not TOML is text.
+    assert parse_front_matter("+++\nNot TOML at all\n+++\n\nBody.\n") == ({}, 0)
+
+
 def test_front_matter_unfenced() -> None:
     meta, start = parse_front_matter("Title: Short history\nDate: 2020-01-01\n\nThe body.\n")
     assert meta == {"title": "Short history", "date": "2020-01-01"}

@@ -7,6 +7,7 @@ silently; other file types are skipped with a warning that names them.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import logging
@@ -221,18 +222,24 @@ def digests(files: Iterable[CorpusFile], warn: Warn) -> dict[str, str]:
 # -- front matter -----------------------------------------------------------------------
 
 _FENCE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
+_TOML_FENCE = re.compile(r"\A\ufeff?\+\+\+[ \t]*\n(.*?\n)\+\+\+[ \t]*(?:\n|\Z)", re.DOTALL)  # Hugo's
 _META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
     """Front matter fields and the offset where the body starts (0 when there is none).
 
-    Either fenced by ``---`` lines, or plain ``Key: value`` lines of the known keys
-    (title, author, date, url) at the very top, followed by a blank line.
+    Either fenced by ``---`` lines (YAML, as Jekyll and most generators write it), TOML fenced
+    by ``+++`` lines (Hugo's), or plain ``Key: value`` lines of the known keys (title, author,
+    date, url) at the very top, followed by a blank line. A ``+++`` block that is not valid
+    TOML is no front matter: its text is the document's.
     """
     fenced = _FENCE.match(text)
     if fenced:
         return _meta_fields(fenced.group(1).splitlines()), fenced.end()
+    fenced = _TOML_FENCE.match(text)
+    if fenced and (fields := _toml_fields(fenced.group(1))) is not None:
+        return fields, fenced.end()
     fields: dict[str, str] = {}
     offset = 0  # a byte-order mark is part of the first line, and of its length
     for line in lines(text):  # from the top, never the whole file split
@@ -254,6 +261,23 @@ def _meta_fields(lines: list[str]) -> dict[str, str]:
         match = _META_LINE.match(line)
         if match and match.group(1).lower() in FRONT_MATTER_KEYS and match.group(2):
             fields[match.group(1).lower()] = _unquote(match.group(2))
+    return fields
+
+
+def _toml_fields(block: str) -> dict[str, str] | None:
+    """The known keys of a TOML block, read with ``tomllib`` (a date as ISO 8601); None where it is not TOML."""
+    import tomllib
+
+    try:
+        table = tomllib.loads(block)
+    except tomllib.TOMLDecodeError:
+        return None
+    fields = {}
+    for key, value in table.items():
+        if key.lower() in FRONT_MATTER_KEYS and isinstance(value, str | int | float | datetime.date | datetime.time):
+            text = value.isoformat() if isinstance(value, datetime.date | datetime.time) else str(value).strip()
+            if text:
+                fields[key.lower()] = text
     return fields
 
 
