@@ -47,6 +47,29 @@ def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_
                          "Sparse methods such as BM25 remain strong baselines."], texts
 
 
+def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    lines = ["Observatory logs record every session: the seeing,", "the filters in use and the guiding errors. Finding",
+             "a past night with similar conditions is a common task.", "",
+             "Keyword search fails when observers describe the", "same problem in different words, and dense retriev-",
+             "ers are too large for the embedded computers that", "control most domes. The flexure of the mount is",
+             "described in six ways across our logs."]
+    for row, line in enumerate(lines):  # a column of a paper, as the previous test lays it out
+        pdf.set_xy(54, 80 + 12 * row)
+        pdf.cell(250, 12, line)
+    path = tmp_path / "paper.pdf"
+    pdf.output(str(path))
+    # PDFium reads "retriev-" and the line after it as one line, which ends a line lower than it starts.
+    assert _texts(_one(path))[1:] == [
+        ("Keyword search fails when observers describe the same problem in different words, and dense retrievers are "
+         "too large for the embedded computers that control most domes. The flexure of the mount is described in six "
+         "ways across our logs.")]
+
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
@@ -309,3 +332,4 @@ def test_html_an_icon_font_permalink_is_not_in_the_section(tmp_path: Path) -> No
     tables = next(p for p in document_paragraphs(doc) if doc.text[p.start : p.end].startswith("A table"))
     assert (tables.section, tables.anchor) == ("Tables", "tables")
     assert "\uf0c1" not in doc.text
+

@@ -83,9 +83,10 @@ class _Line:
     text: str
     left: float
     right: float
-    bottom: float
+    bottom: float  # of its first character, as a share of the page height
     size: float
     bold: bool
+    end: float  # the bottom of its last character: where a word hyphenated at a line end took it (see _page_lines)
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -198,14 +199,17 @@ def _page_lines(pdf: object, index: int, most: int) -> list[_Line]:
             if first < 0 or last < 0:
                 continue
             left, bottom, _, _ = textpage.get_charbox(first, loose=True)
-            _, _, right, _ = textpage.get_charbox(last, loose=True)
+            # PDFium reads a word hyphenated at a line end ("retriev-" / "ers are ...") and the rest of the line
+            # after it as one line (the hyphen marked \ufffe): it ends a line lower than it begins.
+            _, end, right, _ = textpage.get_charbox(last, loose=True)
             # The usual size of a few of its characters: one in a symbol or scaled font says little.
             probes = [(raw.FPDFText_GetFontSize(textpage.raw, c), c) for c in chars if c >= 0]
             probes = sorted((size, c) for size, c in probes if size >= 2) or probes
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
             bold = raw.FPDFText_GetFontWeight(textpage.raw, probe) >= 600
-            lines.append(_Line(stripped, left, right, bottom / height if height else 0.0, size, bold))
+            lines.append(_Line(stripped, left, right, bottom / height if height else 0.0, size, bold,
+                               end / height if height else 0.0))
         return lines
     finally:
         textpage.close()
@@ -232,10 +236,10 @@ class _Layout:
         size = sizes.most_common(1)[0][0]
         body = [line for page in pages for line in page if line.size == size]
         steps = [
-            a.bottom - b.bottom
+            a.end - b.bottom
             for page in pages
             for a, b in itertools.pairwise(page)
-            if a.size == b.size == size and 0 < a.bottom - b.bottom < 0.05
+            if a.size == b.size == size and 0 < a.end - b.bottom < 0.05
         ]
         lefts = sorted(line.left for line in body)
         rights = sorted(line.right for line in body)
@@ -273,7 +277,7 @@ def _continues(previous: _Line, line: _Line, layout: _Layout) -> bool:
     """Whether ``line`` goes on with the paragraph that ``previous`` is in."""
     if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold:
         return False
-    step = previous.bottom - line.bottom
+    step = previous.end - line.bottom
     if step <= 0.3 * layout.pitch or step > 1.3 * layout.pitch * max(1.0, line.size / layout.size) + 0.002:
         return False  # a gap, or a jump back up (the next column)
     width = layout.right - layout.left
@@ -296,7 +300,7 @@ def _blocks(page: list[_Line], drop: set[int], layout: _Layout) -> list[list[_Li
             # A superscript (a footnote mark) or a run in another font, on the same line.
             gap = line.left - previous.right
             previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
-            previous.right = line.right
+            previous.right, previous.end = line.right, line.end
         elif previous is not None and (_continues(previous, line, layout) or _next_column(previous, line, layout)):
             blocks[-1].append(line)
         else:
@@ -316,12 +320,12 @@ def _next_column(previous: _Line, line: _Line, layout: _Layout) -> bool:
     width = layout.right - layout.left
     return (abs(previous.size - line.size) <= 0.6 and previous.bold == line.bold
             and previous.right - previous.left >= width / 3
-            and line.bottom > previous.bottom + 2 * layout.pitch and line.left > previous.left + width / 4
+            and line.bottom > previous.end + 2 * layout.pitch and line.left > previous.left + width / 4
             and _runs_on(previous.text, line.text))
 
 
 def _same_line(previous: _Line, line: _Line, layout: _Layout) -> bool:
-    return line.left >= previous.right - 1 and abs(line.bottom - previous.bottom) < 0.6 * layout.pitch
+    return line.left >= previous.right - 1 and abs(line.bottom - previous.end) < 0.6 * layout.pitch
 
 
 def _join(lines: list[_Line]) -> str:
