@@ -333,3 +333,23 @@ def test_html_an_icon_font_permalink_is_not_in_the_section(tmp_path: Path) -> No
     assert (tables.section, tables.anchor) == ("Tables", "tables")
     assert "\uf0c1" not in doc.text
 
+
+def test_html_the_text_of_a_figure_is_read(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "polar.html", (
+        "<h1>Polar alignment</h1><p>Align the mount on Polaris before every session, then run:</p>"
+        # Jekyll's {% highlight %} and kramdown's fenced code, as its Rouge highlighter writes them
+        "<figure class='highlight'><pre><code class='language-bash' data-lang='bash'>phd2 "
+        "<span class='nt'>--polar-align</span></code></pre></figure>"
+        # a Notion callout
+        "<figure class='block-color-gray_background callout' id='a2'><div><span class='icon'>!</span></div>"
+        "<div><p id='a3'>Cool the camera to minus ten degrees before calibrating.</p></div></figure>"
+        "<figure><img src='drift.png' alt='Drift plot'><figcaption>Figure 1: Declination drift after alignment."
+        "</figcaption></figure><p>Repeat the alignment after moving the tripod.</p>"
+        # long enough that trafilatura does not fall back to reading the page as one paragraph
+        + "".join(f"<p>Step {n} of the drift method: watch a star near the meridian for five minutes and turn the "
+                  "azimuth knob against its drift in declination.</p>" for n in range(4))))
+    texts = _texts(doc)
+    assert "phd2 --polar-align" in texts
+    assert "Cool the camera to minus ten degrees before calibrating." in texts
+    assert "Figure 1: Declination drift after alignment." in texts
+    assert "Drift plot" not in doc.text  # an image is still no text

@@ -103,6 +103,7 @@ def document(name: str, data: bytes) -> Document | None:
     _drop_permalinks(tree)
     _drop_line_anchors(tree)
     _drop_line_numbers(tree)
+    _figures_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     bodies = []
@@ -342,6 +343,21 @@ def _drop_line_numbers(tree: Any) -> None:
     for element in list(tree.iter("td", "span")):
         if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
             element.drop_tree()  # its tail, the line's code, stays
+
+
+def _figures_as_blocks(tree: Any) -> None:
+    """Make each ``<figure>`` a ``<div>`` (its ``<figcaption>`` a ``<p>``), so that trafilatura reads its text.
+
+    trafilatura deletes every figure, text and all, unless it holds a table or images are
+    asked for (which brings a site's logo banner and tagline in with them); but a figure is
+    often text: Jekyll writes each highlighted code block as ``<figure class="highlight">``,
+    Notion each callout as a ``<figure>``, and a caption says what a figure shows. An image
+    in it is still left out (``include_images`` stays off).
+    """
+    for figure in tree.iter("figure"):
+        figure.tag = "div"
+        for caption in figure.iter("figcaption"):
+            caption.tag = "p"
 
 
 def _wrap_loose_text(tree: Any) -> None:
