@@ -46,8 +46,8 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("", err=True)
             sys.exit(130)
-        except click.ClickException:
-            raise
+        except (click.ClickException, BrokenPipeError):
+            raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:
             log.debug("unexpected error", exc_info=True)
             raise click.ClickException(
