@@ -422,7 +422,17 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
 
 
 def main() -> None:
+    _printable_anywhere()
     cli(prog_name="qabot")
+
+
+def _printable_anywhere() -> None:
+    """Text the terminal's encoding cannot hold (an accented file name under a Latin-1 or ASCII locale) is shown as
+    ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError."""
+    import io
+
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

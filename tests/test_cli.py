@@ -128,3 +128,17 @@ def test_a_reader_that_leaves_early_gets_no_error(make_corpus, tmp_path) -> None
             os.close(write)
         assert done.returncode == 1, args
         assert done.stderr == "", (args, done.stderr)
+
+
+def test_a_terminal_that_cannot_show_the_text_gets_escapes_not_an_error(make_corpus, tmp_path) -> None:
+    """A Latin-1 or ASCII locale: a file name or an excerpt it cannot encode is shown as \\x escapes."""
+    corpus = make_corpus({"Coyoacán ☃.txt": "Trotsky lived in Coyoacán, Mexico, from 1937 ☃.\n"})
+    env = {"QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx"), "PYTHONIOENCODING": "ascii",
+           "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "20"}
+    assert _run("index", env=env).returncode == 0
+    for args in (["ask", "Where did Trotsky live?"], ["repl"]):
+        done = subprocess.run([*FAKE_QABOT, *args], capture_output=True, input=b"Where did Trotsky live?\n",
+                              env={**os.environ, **env}, timeout=120)
+        assert done.returncode == 0, (args, done.stderr)
+        assert b"Coyoac\\xe1n \\u2603.txt" in done.stdout, args
+        assert b"Trotsky lived in Coyoac\\xe1n, Mexico, from 1937 \\u2603." in done.stdout, args
