@@ -378,12 +378,15 @@ def _interactive(session: Session, settings: Settings) -> None:
     from prompt_toolkit.styles import Style
 
     history: History
+    kept = settings.history_file
     try:
-        settings.history_file.parent.mkdir(parents=True, exist_ok=True)
+        if kept is None:
+            raise OSError("there is no home folder to keep it in (set HOME, XDG_STATE_HOME or QABOT_HISTORY_FILE)")
+        kept.parent.mkdir(parents=True, exist_ok=True)
         # Fail here rather than inside the prompt; and questions can be private, so, as bash
         # does, only the user may read the file.
-        os.close(os.open(settings.history_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-        history = FileHistory(settings.history_file)
+        os.close(os.open(kept, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        history = FileHistory(kept)
     except OSError as exc:
         log.warning("history will not be kept: %s", exc)
         history = InMemoryHistory()
