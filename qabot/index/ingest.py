@@ -182,6 +182,8 @@ class Bar:
         if self._hear is not None and step:
             self._hear(self.done, self.total)
 
-    def close(self) -> None:
-        self._bar.update(max(0, self.total - self._bar.n))
+    def close(self, finished: bool = True) -> None:
+        """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
+        if finished:
+            self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()
