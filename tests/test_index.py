@@ -377,10 +377,10 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
 
 @pytest.mark.parametrize(("sig", "status", "said"), [(signal.SIGINT, 130, "Interrupted"),
                                                      (signal.SIGTERM, 143, "Terminated")])
-def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_the_last_index(
+def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_what_it_embedded(
         sig, status, said, make_corpus, tmp_path) -> None:
     """Ctrl-C, or SIGTERM (docker stop, systemd), in the middle of a full build: one line and 128 + the signal; the
-    index as it was, nothing half-written left, and the next run finishes."""
+    index as it was, nothing half-written left; what was embedded is in the cache, so the next run resumes."""
     corpus = make_corpus(ARTICLE)
     index_dir = tmp_path / "idx"
     mark = tmp_path / "embedding"
@@ -411,6 +411,8 @@ def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_the_l
     mark.unlink()
     again = subprocess.run([*FAKE_QABOT, "index", "--rebuild"], env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "Indexed 43 file(s)" in again.stdout, again.stderr
+    cached = json.loads((index_dir / MANIFEST).read_text())["cached"]
+    assert cached == 8 + json.loads(before)["passages"]  # the first batch of the interrupted build, and ARTICLE's
 
 
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,

@@ -325,6 +325,19 @@ def test_a_damaged_cache_is_discarded_and_rebuilt(make_corpus, tmp_path, caplog)
     index.close()
 
 
+def test_a_cache_shard_whose_writing_was_cut_short_is_removed(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    cut = shard.parent / ".tmp-shard-0a1b2c3d4e5f"  # a second Ctrl-C while an interrupted build kept its vectors
+    shutil.copytree(shard, cut)
+    (cut / "spans.npy").unlink()
+    index = open_index(config, HashEmbedder(), progress=False, rebuild=True)
+    assert index.manifest.embedded == 0 and not cut.exists() and shard.exists()
+    index.close()
+
+
 def test_a_crafted_cache_never_misaligns_the_sentence_vectors(make_corpus, tmp_path) -> None:
     corpus = make_corpus({"a.txt": "One short sentence. Another short sentence. A third one here."})
     config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")

@@ -11,6 +11,7 @@ sentence's term ids (for the rerank's coverage) and its flags (``chunking.senten
 from __future__ import annotations
 
 import bisect
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from qabot.index.lexical import term_ids, tokenize
 from qabot.index.manifest import BuildConfig
 from qabot.models import Document, Passage
 from qabot.text import visible
+
+log = logging.getLogger(__name__)
 
 Progress = bool | Callable[[int, int], None]  # a bar on stderr, nothing, or a function of (done, total)
 BATCH = 1024  # passages per model call: sorted by length within it, so fewer padded tokens (19 % at 256, 5 % at 1024 on SciFact)
@@ -155,6 +158,15 @@ class Ingest:
         self._reuse.clear()
         if self.cache is not None:
             self.cache.flush()
+
+    def abandon(self) -> None:
+        """The change failed or was interrupted: what the model embedded so far goes to the cache all the same, so
+        that the next build does not embed it again (a Ctrl-C at 90 % of a first build loses minutes, not 90 %)."""
+        if self.cache is not None:
+            try:
+                self.cache.keep()
+            except OSError as exc:  # what failed the change may fail this too (a full disk)
+                log.debug("could not keep the vectors embedded so far: %s", exc)
 
 
 class Bar:

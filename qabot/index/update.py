@@ -115,6 +115,7 @@ class CorpusUpdate:
             commit(tx, manifest, ingest, started)
         except BaseException:
             tx.abort()
+            ingest.abandon()
             raise
         return Refresh(outcome=Outcome.UPDATED, reason=reason, documents=written, deleted=deleted,
                        embedded=ingest.embedded)
