@@ -415,6 +415,29 @@ def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_what_
     assert cached == 8 + json.loads(before)["passages"]  # the first batch of the interrupted build, and ARTICLE's
 
 
+def test_what_a_killed_build_left_is_removed_even_when_nothing_is_left_to_change(make_corpus, tmp_path) -> None:
+    """SIGKILL (the OOM killer, a power cut) in the middle of a rebuild: its half-written segment goes at the next
+    run, though that run finds the index up to date and writes nothing."""
+    corpus = make_corpus(ARTICLE)
+    index_dir = tmp_path / "idx"
+    mark = tmp_path / "embedding"
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index_dir)}
+    assert subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, timeout=120).returncode == 0
+    slow = {**env, "QABOT_TEST_EMBED_MARK": str(mark), "QABOT_TEST_EMBED_DELAY": "30", "QABOT_EMBEDDING_CACHE": "false"}
+    proc = subprocess.Popen([*FAKE_QABOT, "index", "--rebuild"], env=slow, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not mark.exists():  # embedding: its segment folder is there
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert list(index_dir.glob(".tmp-*"))
+    again = subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "is up to date" in again.stdout, again.stderr
+    assert not list(index_dir.glob(".tmp-*"))
+
+
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
                                                                 monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter
