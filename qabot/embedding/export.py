@@ -48,6 +48,7 @@ EXTRA_HINT = "install the onnx extra (pip install -e '.[onnx]') or set QABOT_EMB
 
 
 def require_onnxruntime() -> ModuleType:
+    offline_environment()  # before the import, which starts the telemetry
     try:
         import onnxruntime
     except ImportError as exc:
