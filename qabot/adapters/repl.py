@@ -35,7 +35,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.console import Console
 
-from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources
+from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources, styled
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
@@ -311,7 +311,7 @@ class Session:
 
     def working(self) -> AbstractContextManager[object]:
         """A spinner on a terminal, saying why the first answer may take seconds."""
-        if not self.console.is_terminal:
+        if not styled(self.console):
             return nullcontext()
         loading = self._warming is not None and self._warming.is_alive()
         return self.console.status("Loading the model…" if loading else "Searching…")
