@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,12 +29,34 @@ if TYPE_CHECKING:
 log = logging.getLogger("qabot")
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP (docker stop, systemd, a closed terminal): unwound as Ctrl-C is, so that what a command was
+    writing is removed, then the exit status is 128 + the signal's number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, _frame: object) -> None:
+    raise _Stopped(signum)
+
+
+# What an interrupted command adds to its one line ("Interrupted: ...").
+_AFTER_INTERRUPTION = {"index": "nothing half-written is kept; qabot index again finishes the work"}
+
+
 def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into 'error: ...' and exit 1; Ctrl-C exits 130 quietly.
+    """Turn library errors into 'error: ...' and exit 1; Ctrl-C (or SIGTERM) says so in one line and exits 130 (143).
 
     A missing corpus folder says where the folder was named: ``--corpus``, the variable,
     or the default.
     """
+    after = _AFTER_INTERRUPTION.get(func.__name__)
+
+    def interrupted(word: str, status: int) -> None:
+        click.echo(f"\n{word}: {after}." if after else f"\n{word}.", err=True)  # on a line of its own, after ^C
+        sys.exit(status)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -44,10 +67,11 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except QABotError as exc:
             raise click.ClickException(visible(str(exc))) from None
         except KeyboardInterrupt:
-            click.echo("", err=True)
-            sys.exit(130)
-        except click.ClickException:
-            raise
+            interrupted("Interrupted", 128 + signal.SIGINT)
+        except _Stopped as exc:
+            interrupted("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum)
+        except (click.ClickException, BrokenPipeError):
+            raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:
             log.debug("unexpected error", exc_info=True)
             raise click.ClickException(
@@ -422,7 +446,20 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
 
 
 def main() -> None:
+    _printable_anywhere()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) is signal.SIG_DFL:  # nohup's ignored SIGHUP stays ignored
+            signal.signal(sig, _stop)
     cli(prog_name="qabot")
+
+
+def _printable_anywhere() -> None:
+    """Text the terminal's encoding cannot hold (an accented file name under a Latin-1 or ASCII locale) is shown as
+    ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError."""
+    import io
+
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":

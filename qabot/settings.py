@@ -26,8 +26,15 @@ ENV_PREFIX = "QABOT_"
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
 
 
-def _default_history_file() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+def _default_history_file() -> Path | None:
+    """$XDG_STATE_HOME/qabot/history; None where there is no home folder to put it in (HOME unset, and a user
+    the system does not know: a container run with an arbitrary uid), and the REPL then keeps none."""
+    state = os.environ.get("XDG_STATE_HOME")
+    if not state:
+        try:
+            state = str(Path.home() / ".local" / "state")
+        except (RuntimeError, KeyError):
+            return None
     return Path(state) / "qabot" / "history"
 
 
@@ -202,7 +209,7 @@ class Settings(BaseSettings):
         return value
 
     # -- REPL -------------------------------------------------------------------------
-    history_file: Path = Field(default_factory=_default_history_file, description="REPL history")
+    history_file: Path | None = Field(default_factory=_default_history_file, description="REPL history")
 
     # -- logging ----------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING")

@@ -31,13 +31,18 @@ class HashEmbedder:
     name = f"test/hashed-words-{DIMENSION}"
     dimension = DIMENSION
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, mark: str | None = None, fast: int = 0) -> None:
         self.delay = delay  # seconds per call: lets a test catch a build in the middle
+        self.mark = mark  # a file that gets a line at each call: when the build is embedding
+        self.fast = fast  # calls made at once before the delay starts
         self.calls = 0
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         self.calls += 1
-        if self.delay:
+        if self.mark:
+            with open(self.mark, "a", encoding="utf-8") as handle:
+                handle.write(f"{len(texts)}\n")
+        if self.delay and self.calls > self.fast:
             time.sleep(self.delay)
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         for row, text in enumerate(texts):
@@ -58,8 +63,15 @@ class HashEmbedder:
 
 
 def install() -> None:
-    """Make every embedder this process creates a ``HashEmbedder`` (QABOT_TEST_EMBED_DELAY slows it)."""
+    """Make every embedder this process creates a ``HashEmbedder``: QABOT_TEST_EMBED_DELAY slows it (after the first
+    QABOT_TEST_EMBED_FAST calls), QABOT_TEST_EMBED_MARK names a file that gets a line at each call, QABOT_TEST_BATCH
+    sets the passages per model call (``qabot.index.ingest.BATCH``)."""
     import qabot.embedding
+    import qabot.index.ingest
 
     delay = float(os.environ.get("QABOT_TEST_EMBED_DELAY", "0") or 0)
-    qabot.embedding.make_embedder = lambda _settings: HashEmbedder(delay)
+    mark = os.environ.get("QABOT_TEST_EMBED_MARK") or None
+    fast = int(os.environ.get("QABOT_TEST_EMBED_FAST", "0") or 0)
+    qabot.embedding.make_embedder = lambda _settings: HashEmbedder(delay, mark, fast)
+    if os.environ.get("QABOT_TEST_BATCH"):
+        qabot.index.ingest.BATCH = int(os.environ["QABOT_TEST_BATCH"])

@@ -110,3 +110,35 @@ def test_feedback_names_a_typed_folder_inert(tmp_path) -> None:
     folder = tmp_path / "\x1b]0;PWN\x07\x9b2J\u202e"  # the state database sits beside the index --index names
     shown = _run("feedback", "--index", str(folder / "index")).stdout
     assert shown.strip() == f"No feedback yet: there is no state database in {tmp_path}/␛]0;PWN␇\\x9b2J\\u202e/qabot-state."
+
+
+def test_a_reader_that_leaves_early_gets_no_error(make_corpus, tmp_path) -> None:
+    """`qabot ask ... | head -1`: the pipe is closed before the answer is written; exit 1 quietly, as click does."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    assert _run("index", env=env).returncode == 0
+    for args in (["ask", "Where did Trotsky live?"], ["ask", "Where?", "--json"], ["sources"], ["sources", "--json"],
+                 ["index"], ["repl"]):
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before anything is written
+        try:
+            done = subprocess.run([*FAKE_QABOT, *args], stdout=write, stderr=subprocess.PIPE, input="Where?\n",
+                                  text=True, env=env, timeout=120)
+        finally:
+            os.close(write)
+        assert done.returncode == 1, args
+        assert done.stderr == "", (args, done.stderr)
+
+
+def test_a_terminal_that_cannot_show_the_text_gets_escapes_not_an_error(make_corpus, tmp_path) -> None:
+    """A Latin-1 or ASCII locale: a file name or an excerpt it cannot encode is shown as \\x escapes."""
+    corpus = make_corpus({"Coyoacán ☃.txt": "Trotsky lived in Coyoacán, Mexico, from 1937 ☃.\n"})
+    env = {"QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx"), "PYTHONIOENCODING": "ascii",
+           "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "20"}
+    assert _run("index", env=env).returncode == 0
+    for args in (["ask", "Where did Trotsky live?"], ["repl"]):
+        done = subprocess.run([*FAKE_QABOT, *args], capture_output=True, input=b"Where did Trotsky live?\n",
+                              env={**os.environ, **env}, timeout=120)
+        assert done.returncode == 0, (args, done.stderr)
+        assert b"Coyoac\\xe1n \\u2603.txt" in done.stdout, args
+        assert b"Trotsky lived in Coyoac\\xe1n, Mexico, from 1937 \\u2603." in done.stdout, args

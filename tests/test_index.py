@@ -375,6 +375,69 @@ def test_a_build_killed_halfway_leaves_the_previous_index_usable(make_corpus, tm
     bot.close()
 
 
+@pytest.mark.parametrize(("sig", "status", "said"), [(signal.SIGINT, 130, "Interrupted"),
+                                                     (signal.SIGTERM, 143, "Terminated")])
+def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_what_it_embedded(
+        sig, status, said, make_corpus, tmp_path) -> None:
+    """Ctrl-C, or SIGTERM (docker stop, systemd), in the middle of a full build: one line and 128 + the signal; the
+    index as it was, nothing half-written left; what was embedded is in the cache, so the next run resumes."""
+    corpus = make_corpus(ARTICLE)
+    index_dir = tmp_path / "idx"
+    mark = tmp_path / "embedding"
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index_dir),
+           "QABOT_TEST_BATCH": "8", "QABOT_TEST_EMBED_MARK": str(mark)}
+    assert subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, timeout=120).returncode == 0
+    before = (index_dir / MANIFEST).read_text()
+    for i in range(40):  # a passage each: five model calls of 8
+        (corpus / f"bulk{i:02}.txt").write_text(f"Bulk file {i} is about the harbour.")
+    mark.unlink()
+    slow = {**env, "QABOT_TEST_EMBED_DELAY": "30", "QABOT_TEST_EMBED_FAST": "2"}  # the third call does not end
+    proc = subprocess.Popen([*FAKE_QABOT, "index", "--rebuild"], env=slow, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.monotonic() + 60
+    while not mark.exists() or len(mark.read_text().splitlines()) < 3:  # a passage call and its sentences' are done
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and "100%" not in err  # the bar stops where the build stopped
+    assert err.rstrip().splitlines()[-1] == f"{said}: nothing half-written is kept; qabot index again finishes the work."
+    assert (index_dir / MANIFEST).read_text() == before
+    assert not list(index_dir.glob(".tmp-*")) and not list(index_dir.glob("cache/*/.tmp-*"))
+    asked = subprocess.run([*FAKE_QABOT, "ask", "Who killed Trotsky?", "--k", "1"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert asked.returncode == 0 and "trotsky.txt" in asked.stdout, asked.stderr
+    mark.unlink()
+    again = subprocess.run([*FAKE_QABOT, "index", "--rebuild"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "Indexed 43 file(s)" in again.stdout, again.stderr
+    cached = json.loads((index_dir / MANIFEST).read_text())["cached"]
+    assert cached == 8 + json.loads(before)["passages"]  # the first batch of the interrupted build, and ARTICLE's
+
+
+def test_what_a_killed_build_left_is_removed_even_when_nothing_is_left_to_change(make_corpus, tmp_path) -> None:
+    """SIGKILL (the OOM killer, a power cut) in the middle of a rebuild: its half-written segment goes at the next
+    run, though that run finds the index up to date and writes nothing."""
+    corpus = make_corpus(ARTICLE)
+    index_dir = tmp_path / "idx"
+    mark = tmp_path / "embedding"
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index_dir)}
+    assert subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, timeout=120).returncode == 0
+    slow = {**env, "QABOT_TEST_EMBED_MARK": str(mark), "QABOT_TEST_EMBED_DELAY": "30", "QABOT_EMBEDDING_CACHE": "false"}
+    proc = subprocess.Popen([*FAKE_QABOT, "index", "--rebuild"], env=slow, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not mark.exists():  # embedding: its segment folder is there
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert list(index_dir.glob(".tmp-*"))
+    again = subprocess.run([*FAKE_QABOT, "index"], env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "is up to date" in again.stdout, again.stderr
+    assert not list(index_dir.glob(".tmp-*"))
+
+
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
                                                                 monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter

@@ -286,6 +286,32 @@ def test_a_read_only_index_folder_after_a_corpus_change_keeps_the_last_build(mak
         open_index(BuildConfig(corpus_dir=corpus, index_dir=index), HashEmbedder(), progress=False, fallback=False)
 
 
+def test_an_index_that_cannot_even_be_locked_serves_quietly_while_it_is_current(make_corpus, tmp_path) -> None:
+    """A read-only mount, or an index another user built: its write lock cannot be taken. While the corpus is as it
+    was indexed, there is nothing to write: qabot ask answers without a warning and qabot index says it is up to
+    date; once the corpus changes, each says in one line that the index could not be updated."""
+    corpus = make_corpus(GOOD)
+    index = tmp_path / "idx"
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(index)}
+
+    def qabot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*FAKE_QABOT, *args], capture_output=True, text=True, env=env, timeout=120)
+
+    assert qabot("index").returncode == 0
+    with _read_only(index / ".lock"), _read_only(index):
+        asked = qabot("ask", "Who was married to Trotsky?", "--k", "1")
+        assert asked.returncode == 0 and "Natalia" in asked.stdout and asked.stderr == "", asked.stderr
+        indexed = qabot("index")
+        assert indexed.returncode == 0 and "is up to date" in indexed.stdout and indexed.stderr == "", indexed.stderr
+        (corpus / "new.txt").write_text("The harbour was dredged in 1911.")
+        asked = qabot("ask", "Who was married to Trotsky?", "--k", "1")
+        assert asked.returncode == 0 and "Natalia" in asked.stdout
+        assert "could not update the index (cannot write the index in" in asked.stderr
+        indexed = qabot("index")
+        assert indexed.returncode == 1 and indexed.stderr.startswith("Error: cannot write the index in")
+        assert indexed.stderr.count("\n") == 1
+
+
 def test_a_failed_rebuild_of_any_kind_keeps_the_last_build(make_corpus, tmp_path, monkeypatch) -> None:
     corpus = make_corpus(GOOD)
     index = tmp_path / "idx"
@@ -322,6 +348,19 @@ def test_a_damaged_cache_is_discarded_and_rebuilt(make_corpus, tmp_path, caplog)
         index = open_index(config, HashEmbedder(), progress=False, rebuild=True)  # full builds read the cache
     assert "discarding damaged embedding cache shard" in caplog.text
     assert index.manifest.embedded == 6 and not shard.exists()
+    index.close()
+
+
+def test_a_cache_shard_whose_writing_was_cut_short_is_removed(make_corpus, tmp_path) -> None:
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    cut = shard.parent / ".tmp-shard-0a1b2c3d4e5f"  # a second Ctrl-C while an interrupted build kept its vectors
+    shutil.copytree(shard, cut)
+    (cut / "spans.npy").unlink()
+    index = open_index(config, HashEmbedder(), progress=False, rebuild=True)
+    assert index.manifest.embedded == 0 and not cut.exists() and shard.exists()
     index.close()
 
 

@@ -112,6 +112,26 @@ def test_a_model_folder_without_weights_cannot_be_exported(tmp_path) -> None:
     assert not list((tmp_path / "models").glob("*"))  # the failed export left nothing behind
 
 
+def test_an_export_folder_that_cannot_be_written_is_a_clear_error(tmp_path) -> None:
+    """An index folder on a read-only mount, or another user's, that has no export yet: one line that says what to do."""
+    (tmp_path / "idx").write_text("")  # a file where the folder would be: mkdir fails as on a read-only folder
+    model = OnnxEmbedder(export_dir=tmp_path / "idx" / "models")
+    with pytest.raises(ModelError, match=r"cannot write .*idx/models \(Not a directory\); the one-time export needs a "
+                                         r"writable index folder, or set QABOT_EMBEDDING_BACKEND=torch"):
+        model.embed(["hello"])
+
+
+def test_onnxruntime_keeps_no_telemetry_in_the_home_folder(tmp_path) -> None:
+    """Importing onnxruntime wrote a device id and an event store under ~/.cache/Microsoft (and, where the home folder
+    cannot be written, printed a coloured warning on every start): qabot turns its telemetry off."""
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env.update(HOME=str(tmp_path / "home"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    done = subprocess.run([sys.executable, "-c", "from qabot.embedding.export import require_onnxruntime as r; r()"],
+                          capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert not (tmp_path / "home").exists() and not (tmp_path / "cache").exists()
+
+
 def test_export_dir_defaults_beside_the_index(tmp_path) -> None:
     from qabot.embedding import make_embedder
 

@@ -419,6 +419,29 @@ def test_quit_leaves_with_status_0_and_the_history_is_private(terminal: Terminal
     assert history_file.stat().st_mode & 0o777 == 0o600  # questions can be private: only the user reads them
 
 
+def test_without_a_home_folder_the_session_keeps_no_history_and_says_so(tmp_path: Path, make_corpus) -> None:
+    """HOME unset, and a uid the system does not know (a container's): no history file, one warning, a session."""
+    env = {k: v for k, v in _environment(tmp_path, make_corpus(CORPUS)).items() if k not in ("HOME", "XDG_STATE_HOME")}
+    nobody = ("import pwd, runpy, sys\n"
+              "def unknown(uid):\n    raise KeyError(f'getpwuid(): uid not found: {uid}')\n"
+              f"pwd.getpwuid = unknown\nsys.argv = ['qabot', 'repl']\nrunpy.run_path({FAKE_QABOT[1]!r}, run_name='__main__')")
+    child = pexpect.spawn(FAKE_QABOT[0], ["-c", nobody], env=env, dimensions=(40, 120), encoding="utf-8", timeout=60)
+    try:
+        child.expect_exact(NEW_PROMPT)
+        shown = ESCAPES.sub("", child.before)
+        assert "warning: history will not be kept: there is no home folder to keep it in" in shown
+        assert "Traceback" not in shown
+        child.send("Who was Tobias Wren?\r")
+        child.expect_exact(NEW_PROMPT)
+        assert WREN_SOURCE in ESCAPES.sub("", child.before)
+        child.send(":quit\r")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+    finally:
+        child.close(force=True)
+
+
 # -- the real command in a pipe -------------------------------------------------------
 
 

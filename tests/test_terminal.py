@@ -91,6 +91,16 @@ def test_print_answer_is_plain_off_a_terminal_and_styled_on_one() -> None:
     assert "The Quillon Light — lighthouse.md, § The keepers, ¶ 2" in shown and "score 0.500" in shown
 
 
+def test_a_dumb_terminal_gets_the_plain_answer_with_its_highlight_marked() -> None:
+    """TERM=dumb: rich would drop every style, the highlight with them, and draw its box 80 columns wide."""
+    answer = Answer(question="How long?", query="How long?", answered=True, excerpts=[WREN])
+    out = io.StringIO()
+    dumb = Console(file=out, force_terminal=True, width=20, _environ={"TERM": "dumb"})
+    print_answer(dumb, answer)
+    assert out.getvalue() == plain_answer(answer) + "\n"
+    assert "**He kept the light for forty years.**" in out.getvalue()
+
+
 def test_a_citation_too_long_for_the_terminal_is_wrapped_not_cut() -> None:
     # An 80-column terminal cut "[1] file.txt, § A long section title, ¶ 25" after the
     # section, and the paragraph, the part that says where to look, was lost.

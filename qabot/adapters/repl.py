@@ -35,7 +35,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.console import Console
 
-from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources
+from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources, styled
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
@@ -311,7 +311,7 @@ class Session:
 
     def working(self) -> AbstractContextManager[object]:
         """A spinner on a terminal, saying why the first answer may take seconds."""
-        if not self.console.is_terminal:
+        if not styled(self.console):
             return nullcontext()
         loading = self._warming is not None and self._warming.is_alive()
         return self.console.status("Loading the model…" if loading else "Searching…")
@@ -378,12 +378,15 @@ def _interactive(session: Session, settings: Settings) -> None:
     from prompt_toolkit.styles import Style
 
     history: History
+    kept = settings.history_file
     try:
-        settings.history_file.parent.mkdir(parents=True, exist_ok=True)
+        if kept is None:
+            raise OSError("there is no home folder to keep it in (set HOME, XDG_STATE_HOME or QABOT_HISTORY_FILE)")
+        kept.parent.mkdir(parents=True, exist_ok=True)
         # Fail here rather than inside the prompt; and questions can be private, so, as bash
         # does, only the user may read the file.
-        os.close(os.open(settings.history_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
-        history = FileHistory(settings.history_file)
+        os.close(os.open(kept, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        history = FileHistory(kept)
     except OSError as exc:
         log.warning("history will not be kept: %s", exc)
         history = InMemoryHistory()

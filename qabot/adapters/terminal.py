@@ -2,8 +2,9 @@
 
 Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` so it
 stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
-function picks the form from ``console.is_terminal``, so a caller chooses plain output
-by handing in a ``Console(force_terminal=False)``.
+function picks the form with ``styled(console)``, so a caller chooses plain output
+by handing in a ``Console(force_terminal=False)``; a dumb terminal (TERM=dumb: Emacs'
+shell, some CI logs) gets plain text too.
 
 When a follow-up question was rewritten from the conversation ("Where did he live?"
 searched as "Where did Trotsky live?"), the answer starts with the text actually
@@ -156,13 +157,19 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt, width: 
     return _cited_panel(number, context.citation, Group(*spaced), width)
 
 
+def styled(console) -> bool:  # noqa: ANN001 - rich Console
+    """Whether ``console`` shows styles and boxes: a terminal, but not a dumb one, where rich drops every style
+    (the highlight with them) and draws its boxes 80 columns wide whatever the width."""
+    return bool(console.is_terminal and not console.is_dumb_terminal)
+
+
 def print_answer(console, answer: Answer, first: int = 1, note_query: bool = True) -> None:  # noqa: ANN001
     """Print an answer to a rich console; plain text when the console is not a terminal.
 
     ``first`` numbers the excerpts on from an earlier listing; ``note_query`` says whether
     to show the searched text when a follow-up was rewritten (once per question is enough).
     """
-    if not console.is_terminal:
+    if not styled(console):
         console.print(plain_answer(answer, first, note_query), **INERT, soft_wrap=True)
         return
     if note_query and (query := searched_for(answer)):
@@ -176,7 +183,7 @@ def print_answer(console, answer: Answer, first: int = 1, note_query: bool = Tru
 
 def print_context(console, number: int, context: PassageContext, excerpt: Excerpt) -> None:  # noqa: ANN001
     """Print the paragraph around excerpt ``number``, with the excerpt's highlight marked in it."""
-    if not console.is_terminal:
+    if not styled(console):
         console.print(plain_context(number, context, excerpt), **INERT, soft_wrap=True)
         return
     console.print(rich_context(number, context, excerpt, console.width))
@@ -184,7 +191,7 @@ def print_context(console, number: int, context: PassageContext, excerpt: Excerp
 
 def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console
     """Print the indexed files: a table on a terminal, ``plain_sources`` lines otherwise."""
-    if not console.is_terminal:
+    if not styled(console):
         console.print(plain_sources(sources), **INERT, soft_wrap=True)
         return
     from rich.table import Table

@@ -48,6 +48,7 @@ EXTRA_HINT = "install the onnx extra (pip install -e '.[onnx]') or set QABOT_EMB
 
 
 def require_onnxruntime() -> ModuleType:
+    offline_environment()  # before the import, which starts the telemetry
     try:
         import onnxruntime
     except ImportError as exc:
@@ -62,10 +63,15 @@ def export_int8(source: Path, export_dir: Path, name: str) -> Path:
     if model_file.is_file():
         return model_file
     require_onnxruntime()
-    export_dir.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(export_dir)
     tmp = export_dir / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-    tmp.mkdir()
+    try:
+        export_dir.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(export_dir)
+        tmp.mkdir()
+    except OSError as exc:  # a read-only index folder, or another user's
+        raise ModelError(f"cannot export {name} to ONNX: cannot write {export_dir} ({exc.strerror or first_line(exc)}); "
+                         "the one-time export needs a writable index folder, or set QABOT_EMBEDDING_BACKEND=torch"
+                         ) from exc
     try:
         log.info("preparing the model: exporting %s to int8 ONNX in %s, once for this index folder", name, target)
         _run_export(source, tmp, name)

@@ -37,13 +37,17 @@ def resolve_model(model: str) -> tuple[str, str]:
 
 
 def offline_environment() -> None:
-    """Make Hugging Face libraries use only local files, unless the user said otherwise."""
+    """Make Hugging Face libraries use only local files, and onnxruntime keep no telemetry, unless the user said
+    otherwise."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # onnxruntime's telemetry: importing it writes a device id and an event store under ~/.cache/Microsoft, and
+    # where the home folder cannot be written prints a coloured warning line on every start.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
 def cached_hub_folder(repo: str) -> Path:

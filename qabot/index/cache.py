@@ -95,6 +95,10 @@ class EmbeddingCache:
     def _load(self) -> None:
         if not self.folder.is_dir():
             return
+        # A shard whose writing was cut short (a second Ctrl-C, a kill) never got its name: only a build opens the
+        # cache, under the index's write lock, so no other process is writing one.
+        for tmp in self.folder.glob(".tmp-shard-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
         for shard_dir in sorted(self.folder.glob("shard-*")):
             self._open(shard_dir)
 
@@ -163,6 +167,11 @@ class EmbeddingCache:
         stored = sum(len(shard.keys) for shard in self._shards)
         if len(self._shards) > max(MAX_SHARDS, 2 * needed) or stored > 2 * max(len(self._used), SHARD_ROWS):
             self._compact()
+
+    def keep(self) -> None:
+        """Write the new entries as a shard, without compacting: a build that stopped short used only some of the
+        entries it would have, and compacting now would drop the rest."""
+        self._write_new()
 
     def _write_new(self) -> None:
         if self._new:

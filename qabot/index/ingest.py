@@ -11,6 +11,7 @@ sentence's term ids (for the rerank's coverage) and its flags (``chunking.senten
 from __future__ import annotations
 
 import bisect
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from qabot.index.lexical import term_ids, tokenize
 from qabot.index.manifest import BuildConfig
 from qabot.models import Document, Passage
 from qabot.text import visible
+
+log = logging.getLogger(__name__)
 
 Progress = bool | Callable[[int, int], None]  # a bar on stderr, nothing, or a function of (done, total)
 BATCH = 1024  # passages per model call: sorted by length within it, so fewer padded tokens (19 % at 256, 5 % at 1024 on SciFact)
@@ -156,6 +159,15 @@ class Ingest:
         if self.cache is not None:
             self.cache.flush()
 
+    def abandon(self) -> None:
+        """The change failed or was interrupted: what the model embedded so far goes to the cache all the same, so
+        that the next build does not embed it again (a Ctrl-C at 90 % of a first build loses minutes, not 90 %)."""
+        if self.cache is not None:
+            try:
+                self.cache.keep()
+            except OSError as exc:  # what failed the change may fail this too (a full disk)
+                log.debug("could not keep the vectors embedded so far: %s", exc)
+
 
 class Bar:
     """Progress over a corpus's bytes: a bar on stderr, a function of (done, total), or nothing."""
@@ -182,6 +194,8 @@ class Bar:
         if self._hear is not None and step:
             self._hear(self.done, self.total)
 
-    def close(self) -> None:
-        self._bar.update(max(0, self.total - self._bar.n))
+    def close(self, finished: bool = True) -> None:
+        """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
+        if finished:
+            self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()

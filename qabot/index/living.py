@@ -206,12 +206,34 @@ class LivingIndex:
                     if result.outcome is Outcome.UPDATED or self._stale():
                         self._serve(self._open_or_rebuild(progress))
             except (QABotError, OSError) as exc:
+                if not rebuild and (current := self._already_current(started)) is not None:
+                    return current
                 return self._failed(exc, started, fallback)
         result.seconds = round(time.perf_counter() - started, 3)
         self.last = result
         if result.updated:
             self._after_commit(result)
         return result
+
+    def _already_current(self, started: float) -> Refresh | None:
+        """After a refresh failed (a read-only index folder, whose write lock cannot even be taken): if the committed
+        state is the corpus as it is now, it serves without a word, since there was nothing to write; else None.
+
+        Read without the lock: a commit replaces the manifest whole, and ``open`` reads again a state that
+        another process changed under it.
+        """
+        try:
+            base = self.engine.committed()
+            if (base is None or stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base)
+                    or not scan(self.config, base).unchanged):
+                return None
+            if self._stale():
+                self._serve(self.engine.open())
+        except (QABotError, OSError):
+            return None
+        self.last = Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed",
+                            seconds=round(time.perf_counter() - started, 3))
+        return self.last
 
     def _stale(self) -> bool:
         """Whether the state in service is not the committed one (another process changed it)."""

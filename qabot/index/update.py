@@ -60,6 +60,7 @@ class CorpusUpdate:
         written = deleted = api = 0
         try:
             bar = Bar(sum(found.files[f.name].size for f in found.changed if f.name in found.files), progress)
+            finished = False
             try:
                 for file in found.changed:
                     current[0] = file.name
@@ -97,8 +98,9 @@ class CorpusUpdate:
                     for document in self._api_documents(previous):
                         api += ingest.add(document, document_digest(document), api=True)
                 ingest.finish()
+                finished = True
             finally:
-                bar.close()
+                bar.close(finished)
             manifest = next_manifest(self.config, self.embedder, base, found, notes, {f.name for f in found.changed},
                                      tx)
             if base is None:
@@ -113,6 +115,7 @@ class CorpusUpdate:
             commit(tx, manifest, ingest, started)
         except BaseException:
             tx.abort()
+            ingest.abandon()
             raise
         return Refresh(outcome=Outcome.UPDATED, reason=reason, documents=written, deleted=deleted,
                        embedded=ingest.embedded)

@@ -101,6 +101,10 @@ class EmbeddedEngine:
         with self._writing:
             try:
                 with FileLock(self.index_dir / ".lock", timeout=LOCK_TIMEOUT):
+                    # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
+                    # changes anything (it would stay until some later change otherwise); a half-written segment
+                    # may also hold the space a change needs. No other change is under way.
+                    leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
                     yield
             except Timeout:
                 raise IndexStoreError(f"another qabot process has been writing {self.index_dir} for too long") from None
@@ -207,9 +211,6 @@ class EmbeddedEngine:
     # -- changing -------------------------------------------------------------------------
 
     def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
-        # What a change that died or failed left goes first (a half-written segment may hold the space this one
-        # needs): the caller holds the write lock, so no other change is under way.
-        leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
         snapshot = self.open() if base is not None else None
         return EmbeddedTransaction(self, base, snapshot, self.model)
 
