@@ -353,6 +353,37 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
     assert first.highlight == "Omar: @Lena yes: bug 2051234"
 
 
+FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
+              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
+
+
+def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_path: Path, bot_for) -> None:
+    """A support bot's auto-reply to a forum post nobody answered, and a bot's feed (a GitHub webhook's embed) or a
+    level-up in a channel, are no answers: a bot's message is quoted in its exchange, never highlighted or cited,
+    so where nobody but a bot spoke the question is one nobody answered."""
+    post = [
+        documents.message(FORUM_POST["id"], "briar", "why are my tailwind classes not applied in the production "
+                          "build? fine in dev", "2024-06-06T10:00:00+00:00"),
+        _bot(documents.message("381889648827309501", "Helpdesk", "Thanks for posting in #help-forum! While you wait: "
+                               "make sure your content paths in tailwind.config.js cover every file that uses classes, "
+                               "and include your config.", "2024-06-06T10:00:05+00:00")),
+    ]
+    feed = _bot(documents.message("7201", "GitHub", "", _at(0)))
+    feed["embeds"] = [{"title": "[acme/web] New release v2.4.0", "url": "https://github.com/acme/web/releases/tag/v2.4.0",
+                       "description": "Adds dark mode, drops support for Node 16."}]
+    level = _bot(documents.message("7301", "MEE6", "GG @fennel, you just advanced to level 7!", _at(10),
+                                   mentions=("fennel",)))
+    # (Their closest passages may still be shown as such, a bot's text among them: only an answer is highlighted.)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "post.json", post, channel=FORUM_POST)
+    documents.write_export(corpus / "general.json", [feed, level])
+    bot = bot_for(corpus)
+    for question in ["Tailwind styles missing in the production build", "What changed in the latest acme web release?",
+                     "What level is fennel?"]:
+        assert not bot.ask(question, k=3).answered, question
+
+
 def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:
     """Support answers tell the asker what to do: "you can ..." wins over a remark on the question."""
     chat = [
