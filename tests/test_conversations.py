@@ -384,6 +384,27 @@ def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_pa
         assert not bot.ask(question, k=3).answered, question
 
 
+def test_a_me_too_is_no_answer(tmp_path: Path, bot_for) -> None:
+    """"+1 having this too", "same" and "this" say that someone else has the problem (or agrees), not what to do: a
+    question only they followed is one nobody answered, and where a helper answered, the helper's message is the
+    answer and a "+1" after it is not a second one."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("7101", "fennel", "how do i stop vscode from reformatting my yaml files on save?", _at(0)),
+        documents.message("7102", "rue", "+1 having this too", _at(1), reply_to="7101"),
+        documents.message("7103", "yarrow", "same", _at(2), reply_to="7101"),
+        documents.message("7201", "pip", "my npm install fails with this", _at(60), attachments=("image.png",)),
+        documents.message("7202", "rook", "delete node_modules and package-lock.json, then run `npm cache clean "
+                          "--force` and install again", _at(62), reply_to="7201"),
+        documents.message("7203", "Ollie", "this", _at(63), reply_to="7202"),
+        documents.message("7204", "Wren", "+1", _at(64), reply_to="7201"),
+    ])
+    assert not bot.ask("How to prevent VS Code auto formatting YAML when saving?", k=1).answered
+    answer = bot.ask("npm install keeps failing, how do I fix it?", k=3)
+    assert answer.answered and answer.excerpts[0].citation.link.endswith("/7202")
+    npm = [e for e in answer.excerpts if e.citation.doc_id == answer.excerpts[0].citation.doc_id]
+    assert [e.citation.author for e in npm] == ["rook"], [e.highlight for e in answer.excerpts]
+
+
 def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:
     """Support answers tell the asker what to do: "you can ..." wins over a remark on the question."""
     chat = [
