@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, load_file
+from qabot.corpus.chat import ACCEPTED
 from qabot.corpus.conversations import ANSWERS, ASKS, Message, exchanges, parents, roles
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
@@ -403,6 +404,29 @@ def test_a_me_too_is_no_answer(tmp_path: Path, bot_for) -> None:
     assert answer.answered and answer.excerpts[0].citation.link.endswith("/7202")
     npm = [e for e in answer.excerpts if e.citation.doc_id == answer.excerpts[0].citation.doc_id]
     assert [e.citation.author for e in npm] == ["rook"], [e.highlight for e in answer.excerpts]
+
+
+def test_the_answer_the_asker_marked_with_a_check_in_an_export_is_accepted(tmp_path: Path, bot_for) -> None:
+    """An export's reactions name who reacted (DiscordChatExporter 2.40 and later): the answer its asker marked ✅ is
+    the accepted one, as in a live channel, and the highlight, over one that says more of the question's words; a
+    ✅ from someone else marks nothing."""
+    chat = [
+        documents.message("7001", "nimbus", "how do i get my bot to see message text? message.content is always empty",
+                          _at(0)),
+        documents.message("7002", "quill", "message.content is empty when the bot has no permission to read messages "
+                          "in that channel, check the channel permissions for message content", _at(1),
+                          reply_to="7001", checked_by=("sorrel",)),
+        documents.message("7003", "sorrel", "turn on the Message Content intent in the developer portal and set "
+                          "`intents.message_content = True`", _at(2), reply_to="7001", checked_by=("nimbus", "quill")),
+        documents.message("7004", "nimbus", "got it", _at(4)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ACCEPTED, ASKS]
+    first = bot_for(corpus).ask("Why is message.content empty for my discord bot?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/7003"), first.highlight
 
 
 def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:
