@@ -253,8 +253,9 @@ def export(messages: list[dict], *, guild: dict | None = None, channel: dict | N
 
 def message(id: str, author: str, content: str, timestamp: str, *, edited: str | None = None,
             reply_to: str | None = None, attachments: tuple[str, ...] = (), type: str | None = None,
-            mentions: tuple[str, ...] = ()) -> dict:
-    """One message of an export, with every field DiscordChatExporter writes (``mentions``: the @-mentioned)."""
+            mentions: tuple[str, ...] = (), checked_by: tuple[str, ...] = ()) -> dict:
+    """One message of an export, with every field DiscordChatExporter writes (``mentions``: the @-mentioned;
+    ``checked_by``: who reacted with ✅, as its reaction's ``users``, which DiscordChatExporter writes since 2.40)."""
     record = {
         "id": id,
         "type": type or ("Reply" if reply_to else "Default"),
@@ -273,9 +274,10 @@ def message(id: str, author: str, content: str, timestamp: str, *, edited: str |
         ],
         "embeds": [],
         "stickers": [],
-        "reactions": [],
-        "mentions": [{"id": str(abs(hash(name)) % 10**18), "name": name.lower(), "discriminator": "0000",
-                      "nickname": name, "isBot": False} for name in mentions],
+        "reactions": [{"emoji": {"id": None, "name": "✅", "code": "white_check_mark", "isAnimated": False,
+                                 "imageUrl": "https://cdn.jsdelivr.net/gh/twitter/twemoji@latest/assets/svg/2705.svg"},
+                       "count": len(checked_by), "users": [_user(name) for name in checked_by]}] if checked_by else [],
+        "mentions": [_user(name) for name in mentions],
         "inlineEmojis": [],
     }
     if reply_to:
@@ -283,6 +285,12 @@ def message(id: str, author: str, content: str, timestamp: str, *, edited: str |
                                "guildId": "81384788765712384"}
     return record
 
+
+
+def _user(name: str) -> dict:
+    """A member as a mention or a reaction's user: the same id as their messages' author."""
+    return {"id": str(abs(hash(name)) % 10**18), "name": name.lower(), "discriminator": "0000", "nickname": name,
+            "isBot": False, "avatarUrl": "https://cdn.discordapp.com/embed/avatars/0.png"}
 
 
 def forward(id: str, author: str, forwarded: str, timestamp: str, *, attachments: tuple[str, ...] = (),

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, load_file
+from qabot.corpus.chat import ACCEPTED
 from qabot.corpus.conversations import ANSWERS, ASKS, Message, exchanges, parents, roles
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
@@ -351,6 +352,81 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
     first = bot_for(corpus).ask("Is wifi dropping every few minutes after a kernel update a known bug?", k=1).excerpts[0]
     assert first.citation.link.endswith("/4002") and first.citation.author == "Omar"
     assert first.highlight == "Omar: @Lena yes: bug 2051234"
+
+
+FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
+              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
+
+
+def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_path: Path, bot_for) -> None:
+    """A support bot's auto-reply to a forum post nobody answered, and a bot's feed (a GitHub webhook's embed) or a
+    level-up in a channel, are no answers: a bot's message is quoted in its exchange, never highlighted or cited,
+    so where nobody but a bot spoke the question is one nobody answered."""
+    post = [
+        documents.message(FORUM_POST["id"], "briar", "why are my tailwind classes not applied in the production "
+                          "build? fine in dev", "2024-06-06T10:00:00+00:00"),
+        _bot(documents.message("381889648827309501", "Helpdesk", "Thanks for posting in #help-forum! While you wait: "
+                               "make sure your content paths in tailwind.config.js cover every file that uses classes, "
+                               "and include your config.", "2024-06-06T10:00:05+00:00")),
+    ]
+    feed = _bot(documents.message("7201", "GitHub", "", _at(0)))
+    feed["embeds"] = [{"title": "[acme/web] New release v2.4.0", "url": "https://github.com/acme/web/releases/tag/v2.4.0",
+                       "description": "Adds dark mode, drops support for Node 16."}]
+    level = _bot(documents.message("7301", "MEE6", "GG @fennel, you just advanced to level 7!", _at(10),
+                                   mentions=("fennel",)))
+    # (Their closest passages may still be shown as such, a bot's text among them: only an answer is highlighted.)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "post.json", post, channel=FORUM_POST)
+    documents.write_export(corpus / "general.json", [feed, level])
+    bot = bot_for(corpus)
+    for question in ["Tailwind styles missing in the production build", "What changed in the latest acme web release?",
+                     "What level is fennel?"]:
+        assert not bot.ask(question, k=3).answered, question
+
+
+def test_a_me_too_is_no_answer(tmp_path: Path, bot_for) -> None:
+    """"+1 having this too", "same" and "this" say that someone else has the problem (or agrees), not what to do: a
+    question only they followed is one nobody answered, and where a helper answered, the helper's message is the
+    answer and a "+1" after it is not a second one."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("7101", "fennel", "how do i stop vscode from reformatting my yaml files on save?", _at(0)),
+        documents.message("7102", "rue", "+1 having this too", _at(1), reply_to="7101"),
+        documents.message("7103", "yarrow", "same", _at(2), reply_to="7101"),
+        documents.message("7201", "pip", "my npm install fails with this", _at(60), attachments=("image.png",)),
+        documents.message("7202", "rook", "delete node_modules and package-lock.json, then run `npm cache clean "
+                          "--force` and install again", _at(62), reply_to="7201"),
+        documents.message("7203", "Ollie", "this", _at(63), reply_to="7202"),
+        documents.message("7204", "Wren", "+1", _at(64), reply_to="7201"),
+    ])
+    assert not bot.ask("How to prevent VS Code auto formatting YAML when saving?", k=1).answered
+    answer = bot.ask("npm install keeps failing, how do I fix it?", k=3)
+    assert answer.answered and answer.excerpts[0].citation.link.endswith("/7202")
+    npm = [e for e in answer.excerpts if e.citation.doc_id == answer.excerpts[0].citation.doc_id]
+    assert [e.citation.author for e in npm] == ["rook"], [e.highlight for e in answer.excerpts]
+
+
+def test_the_answer_the_asker_marked_with_a_check_in_an_export_is_accepted(tmp_path: Path, bot_for) -> None:
+    """An export's reactions name who reacted (DiscordChatExporter 2.40 and later): the answer its asker marked ✅ is
+    the accepted one, as in a live channel, and the highlight, over one that says more of the question's words; a
+    ✅ from someone else marks nothing."""
+    chat = [
+        documents.message("7001", "nimbus", "how do i get my bot to see message text? message.content is always empty",
+                          _at(0)),
+        documents.message("7002", "quill", "message.content is empty when the bot has no permission to read messages "
+                          "in that channel, check the channel permissions for message content", _at(1),
+                          reply_to="7001", checked_by=("sorrel",)),
+        documents.message("7003", "sorrel", "turn on the Message Content intent in the developer portal and set "
+                          "`intents.message_content = True`", _at(2), reply_to="7001", checked_by=("nimbus", "quill")),
+        documents.message("7004", "nimbus", "got it", _at(4)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ACCEPTED, ASKS]
+    first = bot_for(corpus).ask("Why is message.content empty for my discord bot?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/7003"), first.highlight
 
 
 def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:

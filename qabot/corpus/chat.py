@@ -27,7 +27,7 @@ snapshot names no author, so nobody else is named. Untangling reads it as what t
 message says; a thanks counts only in what the forwarder wrote.
 
 **Accepted answers.** An answer the asker marked (a ✅ reaction, where the source knows
-it) has the role ``accepted``; so has, in a forum post tagged solved, the answer the asker
+who reacted: a live channel, an export's ``reactions``) has the role ``accepted``; so has, in a forum post tagged solved, the answer the asker
 thanked ("thanks, that worked": as a reply to it, naming its author, or right after it),
 or every answer where none was thanked. The search ranks exchanges with an accepted answer
 a little higher and prefers that message as the highlight (``qabot.search``).
@@ -51,6 +51,7 @@ MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchang
 ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
 UNNAMED = "@someone"  # a member named in a message but not to be named: forgotten, or unknown to the source
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
+MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
                     re.IGNORECASE)
 
@@ -95,6 +96,7 @@ class ChatMessage:
     bot: bool = False
     marked: bool = False  # the asker marked it as the answer
     forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
+    marked_by: frozenset[str] = frozenset()  # who marked it (author keys), where the asker is not known yet (an export)
 
     @property
     def text(self) -> str:
@@ -163,6 +165,7 @@ class Placed:
     marked: bool = False
     bot: bool = False
     channel_id: str | None = None  # where it was posted, where that is not the exchange's channel
+    marked_by: frozenset[str] = frozenset()
 
 
 def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
@@ -174,7 +177,7 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
         thanks = frozenset() if untangler is None else untangler.named(message.content) | frozenset(
             untangler.known[name] for name in message.mentions if name in untangler.known)
     return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
-                  exchange, message.reply_to, thanks, message.marked, message.bot)
+                  exchange, message.reply_to, thanks, message.marked, message.bot, marked_by=message.marked_by)
 
 
 def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, str | None]], first: str, *,
@@ -195,7 +198,7 @@ def laid_out(channel: ChatChannel, messages: Sequence[tuple[ChatMessage, int, st
 def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str | None]:
     """The roles of an exchange's messages, with ``ACCEPTED`` for the answers its asker accepted.
 
-    An answer is accepted where the asker marked it (``marked``); in a forum post tagged
+    An answer is accepted where the asker marked it (``marked``, or the asker among ``marked_by``); in a forum post tagged
     solved, also the answer the asker thanked, or every answer where none was thanked. (A
     thanks in plain chat is too loose a sign to rank by: the search reads it as a hint for
     the highlight only, ``qabot.search.exchange``.)
@@ -204,7 +207,7 @@ def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str
     asker = next((p.author_key for p in exchange if p.role == ASKS), None)
     answering = [i for i, p in enumerate(exchange)
                  if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker and not p.bot]
-    chosen = {i for i in answering if exchange[i].marked}
+    chosen = {i for i in answering if exchange[i].marked or asker in exchange[i].marked_by}
     if solved:
         chosen |= {i for i in (_thanked(exchange, answering, n) for n, p in enumerate(exchange)
                                if asker is not None and p.author_key == asker and p.thanks is not None)

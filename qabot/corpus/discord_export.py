@@ -6,7 +6,8 @@ parent as ``category``), and ``messages``, each with ``id``, ``type``, ``timesta
 (ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text; as
 sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``Tokens``),
 ``author`` (``name``, and ``nickname``: the display name), ``attachments``
-(``fileName``, ``url``), ``embeds`` and, for a reply, ``reference.messageId``. Direct
+(``fileName``, ``url``), ``embeds``, ``reactions`` (since 2.40 with their ``users``: a ✅ from the asker
+marks the answer, as live) and, for a reply, ``reference.messageId``. Direct
 messages sit in a pseudo-guild with id ``0``.
 
 Each chat message (types ``Default`` and ``Reply``, and a bot's answer to a command:
@@ -388,13 +389,24 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
     forward = message.get("forwardedMessage") if isinstance(message.get("forwardedMessage"), dict) else {}
     replies = reference.get("messageId") and reference.get("type") != FORWARD  # a forward points, it replies not
     tokens = Tokens(message, channel)
+    marked_by = {people.setdefault(k, k) for reaction in message.get("reactions") or () if _marks(reaction)
+                 for user in reaction.get("users") or () if isinstance(user, dict)
+                 and (k := str(user.get("id") or _name(user) or ""))}
     return chat.ChatMessage(
         id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
         date=str(message["timestamp"]), content=tokens.plain(message["content"]),
         extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
+        marked_by=frozenset(marked_by),
     )
+
+
+def _marks(reaction: object) -> bool:
+    """Whether a reaction is a ✅ (or ☑️, ✔️): an asker's mark on the answer."""
+    emoji = reaction.get("emoji") if isinstance(reaction, dict) else None
+    name = emoji.get("name") if isinstance(emoji, dict) else None
+    return name in chat.MARKS
 
 
 def _fold(value: object) -> str:

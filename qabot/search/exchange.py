@@ -18,11 +18,15 @@ the exchange from someone other than the asker, never one of the asker's own:
   it holds something specific (a command, a path, a link, a version: words with digits
   or inner punctuation) that the question does not, whether it advises ("you can ...",
   "try ...", "run ...": support answers tell someone what to do), whether it asks back,
-  whether a bot said it (a factoid a helper's command called up: the helper's message
-  is the answer), whether it goes on from its author's message just before ("and then:
+  whether it goes on from its author's message just before ("and then:
   ./setup.run" after "chmod +x setup.run": the first says what to do), and where it is
   (the first reply after the question, or before the question, which it cannot answer
   unless the question was asked again);
+- a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
+  problem, or agrees with an answer, and answers nothing;
+- a bot's message is never a candidate: a factoid a helper's command called up is quoted
+  (the helper's message is the answer), and a support bot's auto-reply, a level-up or a
+  webhook's feed answers nobody;
 - where nobody else speaks there, the best sentence is highlighted as in prose.
 
 The whole message is the highlight where it fits in 300 characters.
@@ -71,16 +75,21 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b"
 
 # A typo put right and nothing else: "*careful", "Nooting/Booting*", "s/eth0/eth1/".
 _CORRECTION = re.compile(r"\A\s*(?:\*[^\W\d_][\w'-]*|[^\W\d_][\w/'-]*\*|s/[^/\s]*/[^/\s]*/?)\s*\Z")
+# Someone else having the problem too, or agreeing, and nothing more: "+1 having this too", "same here", "this".
+_ME_TOO = frozenset({"+1", "same", "ditto", "bump"})  # and "me too"
+_ME_TOO_FILLER = frozenset("+1 same here me too also ditto bump having have got getting this that the issue problem "
+                           "error for i im i'm".split())
+_ME_TOO_WORD = re.compile(r"\+1|[\w']+")
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
-            "first_reply", "before", "bot", "continues")
+            "first_reply", "before", "continues")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
-    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "bot": -0.5, "continues": -0.2,
+    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
 }
 
 
@@ -185,11 +194,11 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     out = []
     replied = False
     for n, (para, units) in enumerate(order):
-        if para.author == asker or para.role == ASKS:
-            continue
+        if para.author == asker or para.role in (ASKS, BOT):
+            continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         body = _said(text[max(para.start, lo) - lo : min(para.end, hi) - lo], para.author)
-        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body):
-            continue  # nothing, only someone's name ("ana", to get her attention), or a typo put right
+        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body) or _me_too(body):
+            continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, or a "+1"
         after = para.start > said.start
         later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
                           if p.author == asker][:3]
@@ -208,12 +217,21 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "suggests": float(suggests),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
-            "bot": float(para.role == BOT),
             "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _me_too(said: str) -> bool:
+    """Whether a message (without its author) only says its author has the problem too, or agrees: "+1", "same
+    here", "me too!", "+1 having this too", or "this" alone (under an answer)."""
+    words = _ME_TOO_WORD.findall(fold(said))
+    if words == ["this"]:
+        return True
+    return (bool(words) and set(words) <= _ME_TOO_FILLER
+            and (not _ME_TOO.isdisjoint(words) or " me too " in f" {' '.join(words)} "))
 
 
 def _brings_own(said_body: str, said_text: str, author: str | None, others: list[str],

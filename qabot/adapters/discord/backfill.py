@@ -41,8 +41,8 @@ from typing import Any
 
 import discord
 
-from qabot.adapters.discord.history import MARKS, Feed, Key, channel_row, chat_message
-from qabot.corpus.chat import ChatMessage
+from qabot.adapters.discord.history import Feed, Key, channel_row, chat_message
+from qabot.corpus.chat import MARKS, ChatMessage
 from qabot.history import Changes, ChannelRow, History
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
-from qabot.corpus.chat import ChatMessage, attachment, embed
+from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
@@ -49,7 +49,6 @@ from qabot.text import fold
 log = logging.getLogger(__name__)
 
 CHAT_TYPES = (MessageType.default, MessageType.reply)
-MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
 _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_content finds them
