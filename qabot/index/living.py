@@ -223,11 +223,13 @@ class LivingIndex:
         another process changed under it.
         """
         try:
+            if self._serving is not None and self._stale():  # something was committed (this change, its reply
+                return None  # lost, or another process's): the failure is said, and the next refresh serves it
             base = self.engine.committed()
             if (base is None or stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base)
                     or not scan(self.config, base).unchanged):
                 return None
-            if self._stale():
+            if self._serving is None:
                 self._serve(self.engine.open())
         except (QABotError, OSError):
             return None
