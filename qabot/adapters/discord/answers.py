@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +42,7 @@ from cachetools import LRUCache
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.format import notice
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
+from qabot.adapters.discord.places import Place, Places
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
@@ -56,8 +57,6 @@ from qabot.settings import Settings
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-READ = ("view_channel", "read_message_history")  # what a member needs to read a channel's history
-READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
 CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
 PRESSES, PRESS_SECONDS = 5, 10.0  # button presses a member may make in that many seconds
@@ -72,111 +71,12 @@ PRESSING = "You're pressing buttons quickly: please try again in {seconds} s."
 
 
 @dataclass(frozen=True)
-class Place:
-    """Where a question was asked."""
-
-    guild_id: int | None
-    channel_id: int | None
-    parent_id: int | None = None  # the channel a thread belongs to
-    known: bool = True  # False: a thread whose channel could not be found (nothing scoped may be quoted there)
-
-    @property
-    def thread_id(self) -> int | None:
-        return self.channel_id if self.parent_id is not None else None
-
-
-@dataclass(frozen=True)
 class Door:
     """What a place may do now: its scope, or why nothing is answered there."""
 
     place: Place
     scope: Patterns | Scope | None  # None: the whole corpus; a Scope: with the server history it may quote
     refusal: str | None = None  # NOT_HERE, NOT_CONFIGURED; None: open
-
-
-class Places:
-    """Where an event happened, as far as the client can tell: a thread's channel, whether a channel is private, and
-    which channels the person a direct message is with may read.
-
-    A thread the bot has not seen (a mention in it arrives with a ``PartialMessageable``)
-    is fetched once, and its channel remembered.
-    """
-
-    def __init__(self, client: discord.Client) -> None:
-        self.client = client
-        self._parents: LRUCache[int, int | None] = LRUCache(maxsize=10_000)
-
-    async def place(self, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
-        if guild_id is None or channel_id is None:
-            return Place(guild_id, channel_id)
-        if isinstance(channel, discord.Thread):
-            return Place(guild_id, channel_id, channel.parent_id)
-        if channel is not None and not isinstance(channel, discord.PartialMessageable):
-            return Place(guild_id, channel_id)
-        known = self.client.get_channel(channel_id)
-        if known is not None and not isinstance(known, discord.PartialMessageable):
-            return await self.place(guild_id, known, channel_id)
-        if channel_id not in self._parents:
-            try:
-                fetched = await self.client.fetch_channel(channel_id)
-            except (discord.HTTPException, discord.InvalidData) as exc:
-                log.info("cannot find channel %s: %s", channel_id, exc)
-                return Place(guild_id, channel_id, known=False)
-            self._parents[channel_id] = fetched.parent_id if isinstance(fetched, discord.Thread) else None
-        return Place(guild_id, channel_id, self._parents[channel_id])
-
-    async def reads(self, user_id: int, guild_ids: Iterable[int]) -> Reads:
-        """Which channels of these servers ``user_id`` may read: where they are a member (asked of Discord, which
-        needs no privileged intent; the client's cache is trusted only with the members intent, which keeps it
-        up to date) and their roles let them view the channel and read its history. A server Discord does not
-        answer about counts as one they are not in."""
-        members: dict[int, discord.Member] = {}
-        for guild_id in set(guild_ids):
-            guild = self.client.get_guild(guild_id)
-            if guild is None or guild.unavailable:
-                continue
-            member = guild.get_member(user_id) if self.client.intents.members else None
-            if member is None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.NotFound:
-                    continue  # not a member
-                except discord.HTTPException as exc:
-                    log.info("cannot tell whether a member is in guild %s (%s): none of its history in their direct "
-                             "messages", guild_id, exc.text or exc.status)
-                    continue
-            members[guild_id] = member
-
-        def reads(guild_id: int, channel_id: int) -> bool:
-            member = members.get(guild_id)
-            channel = member.guild.get_channel_or_thread(channel_id) if member is not None else None
-            if member is None or channel is None:
-                return False
-            allowed = channel.permissions_for(member)
-            return allowed.view_channel and allowed.read_message_history
-
-        return reads
-
-    def private(self, guild_id: int, channel_id: int) -> bool:
-        """Whether some of the server's members cannot read the channel's history (unknown: private).
-
-        Public means every member may view it and read its history: @everyone may, no overwrite (a role's
-        or a member's) takes either away from anyone, and it is not age-restricted (NSFW: not for minors).
-        A voice or stage channel's text chat is read only by those who may also connect to it (Discord
-        denies the rest with Connect), so Connect counts there too.
-        """
-        guild = self.client.get_guild(guild_id)
-        channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
-        if isinstance(channel, discord.Thread):
-            if channel.type is discord.ChannelType.private_thread:
-                return True
-            channel = channel.parent
-        if guild is None or channel is None or channel.is_nsfw():
-            return True
-        needed = READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
-        everyone = guild.default_role.permissions
-        return not all(getattr(everyone, name) for name in needed) or any(
-            getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
 
 
 @dataclass

@@ -35,12 +35,13 @@ import discord
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answering, Asked, Door, Place
+from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answering, Asked, Door
 from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
+from qabot.adapters.discord.places import Place
 from qabot.scopes import describe
 
 log = logging.getLogger(__name__)

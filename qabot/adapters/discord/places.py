@@ -1,0 +1,128 @@
+"""Where a Discord event happened (``Place``), and who may read a channel there (``Places``).
+
+``Places`` answers what the privacy rule (``qabot.history.privacy``) asks of Discord: whether a
+channel is private (some member cannot read its history) and, in a direct message, which
+channels the one person it is with may read. Both ask the same permissions (``_needed``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from cachetools import LRUCache
+
+from qabot.history.privacy import Reads
+
+log = logging.getLogger(__name__)
+
+READ = ("view_channel", "read_message_history")  # what a member needs to read a channel's history
+READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat: Discord denies it without Connect
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a question was asked."""
+
+    guild_id: int | None
+    channel_id: int | None
+    parent_id: int | None = None  # the channel a thread belongs to
+    known: bool = True  # False: a thread whose channel could not be found (nothing scoped may be quoted there)
+
+    @property
+    def thread_id(self) -> int | None:
+        return self.channel_id if self.parent_id is not None else None
+
+
+class Places:
+    """Where an event happened, as far as the client can tell: a thread's channel, whether a channel is private, and
+    which channels the person a direct message is with may read.
+
+    A thread the bot has not seen (a mention in it arrives with a ``PartialMessageable``)
+    is fetched once, and its channel remembered.
+    """
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+        self._parents: LRUCache[int, int | None] = LRUCache(maxsize=10_000)
+
+    async def place(self, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
+        if guild_id is None or channel_id is None:
+            return Place(guild_id, channel_id)
+        if isinstance(channel, discord.Thread):
+            return Place(guild_id, channel_id, channel.parent_id)
+        if channel is not None and not isinstance(channel, discord.PartialMessageable):
+            return Place(guild_id, channel_id)
+        known = self.client.get_channel(channel_id)
+        if known is not None and not isinstance(known, discord.PartialMessageable):
+            return await self.place(guild_id, known, channel_id)
+        if channel_id not in self._parents:
+            try:
+                fetched = await self.client.fetch_channel(channel_id)
+            except (discord.HTTPException, discord.InvalidData) as exc:
+                log.info("cannot find channel %s: %s", channel_id, exc)
+                return Place(guild_id, channel_id, known=False)
+            self._parents[channel_id] = fetched.parent_id if isinstance(fetched, discord.Thread) else None
+        return Place(guild_id, channel_id, self._parents[channel_id])
+
+    async def reads(self, user_id: int, guild_ids: Iterable[int]) -> Reads:
+        """Which channels of these servers ``user_id`` may read: where they are a member (asked of Discord, which
+        needs no privileged intent; the client's cache is trusted only with the members intent, which keeps it
+        up to date) and their roles let them view the channel and read its history. A server Discord does not
+        answer about counts as one they are not in."""
+        members: dict[int, discord.Member] = {}
+        for guild_id in set(guild_ids):
+            guild = self.client.get_guild(guild_id)
+            if guild is None or guild.unavailable:
+                continue
+            member = guild.get_member(user_id) if self.client.intents.members else None
+            if member is None:
+                try:
+                    member = await guild.fetch_member(user_id)
+                except discord.NotFound:
+                    continue  # not a member
+                except discord.HTTPException as exc:
+                    log.info("cannot tell whether a member is in guild %s (%s): none of its history in their direct "
+                             "messages", guild_id, exc.text or exc.status)
+                    continue
+            members[guild_id] = member
+
+        def reads(guild_id: int, channel_id: int) -> bool:
+            member = members.get(guild_id)
+            channel = member.guild.get_channel_or_thread(channel_id) if member is not None else None
+            if member is None or channel is None:
+                return False
+            allowed = channel.permissions_for(member)
+            return all(getattr(allowed, name) for name in _needed(channel))
+
+        return reads
+
+    def private(self, guild_id: int, channel_id: int) -> bool:
+        """Whether some of the server's members cannot read the channel's history (unknown: private).
+
+        Public means every member may view it and read its history: @everyone may, no overwrite (a role's
+        or a member's) takes either away from anyone, and it is not age-restricted (NSFW: not for minors).
+        A voice or stage channel's text chat is read only by those who may also connect to it (Discord
+        denies the rest with Connect), so Connect counts there too.
+        """
+        guild = self.client.get_guild(guild_id)
+        channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
+        if isinstance(channel, discord.Thread):
+            if channel.type is discord.ChannelType.private_thread:
+                return True
+            channel = channel.parent
+        if guild is None or channel is None or channel.is_nsfw():
+            return True
+        needed = _needed(channel)
+        everyone = guild.default_role.permissions
+        return not all(getattr(everyone, name) for name in needed) or any(
+            getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
+
+
+def _needed(channel: Any) -> tuple[str, ...]:
+    """The permissions that reading ``channel``'s history takes."""
+    return READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
+
