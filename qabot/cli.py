@@ -20,6 +20,7 @@ import click
 
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
+from qabot.process import Stopped, printable_anywhere, stop_on_signals
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -27,19 +28,6 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger("qabot")
-
-
-class _Stopped(BaseException):
-    """SIGTERM or SIGHUP (docker stop, systemd, a closed terminal): unwound as Ctrl-C is, so that what a command was
-    writing is removed, then the exit status is 128 + the signal's number."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop(signum: int, _frame: object) -> None:
-    raise _Stopped(signum)
 
 
 # What an interrupted command adds to its one line ("Interrupted: ...").
@@ -68,7 +56,7 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(visible(str(exc))) from None
         except KeyboardInterrupt:
             interrupted("Interrupted", 128 + signal.SIGINT)
-        except _Stopped as exc:
+        except Stopped as exc:
             interrupted("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
@@ -446,20 +434,9 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
 
 
 def main() -> None:
-    _printable_anywhere()
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        if signal.getsignal(sig) is signal.SIG_DFL:  # nohup's ignored SIGHUP stays ignored
-            signal.signal(sig, _stop)
+    printable_anywhere()
+    stop_on_signals()
     cli(prog_name="qabot")
-
-
-def _printable_anywhere() -> None:
-    """Text the terminal's encoding cannot hold (an accented file name under a Latin-1 or ASCII locale) is shown as
-    ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError."""
-    import io
-
-    if isinstance(sys.stdout, io.TextIOWrapper):
-        sys.stdout.reconfigure(errors="backslashreplace")
 
 
 if __name__ == "__main__":
