@@ -16,11 +16,20 @@
 
 from __future__ import annotations
 
+from qabot.embedding import Embedder
 from qabot.index.changes import Outcome, Refresh
 from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow, SearchEngine
 from qabot.index.ingest import indexed_text, model_input
-from qabot.index.living import LivingIndex, open_index
+from qabot.index.living import LivingIndex
 from qabot.index.manifest import MANIFEST, BuildConfig, Manifest
+
+
+def open_index(config: BuildConfig, embedder: Embedder, **options: object) -> LivingIndex:
+    """The embedded engine's index in ``config.index_dir``, opened as ``LivingIndex.open_engine`` does."""
+    from qabot.index.embedded.engine import EmbeddedEngine
+
+    return LivingIndex.open_engine(EmbeddedEngine(config, embedder.name), config, embedder, **options)  # type: ignore[arg-type]
+
 
 __all__ = [
     "MANIFEST",

@@ -38,7 +38,7 @@ from qabot.index.documents import checked, delete_documents, strings, upsert_doc
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Ingest, Progress
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
-from qabot.index.update import CorpusUpdate, commit, next_manifest
+from qabot.index.update import CorpusUpdate, commit, in_step, next_manifest
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
 from qabot.text import first_line
@@ -62,10 +62,9 @@ class _Serving:
     closed: bool = field(default=False, init=False)
 
     def close_if_idle(self) -> bool:
-        if self.retired and self.users == 0 and not self.closed:
+        if done := self.retired and self.users == 0 and not self.closed:
             self.closed = True
-            return True
-        return False
+        return done
 
 
 class LivingIndex:
@@ -217,17 +216,12 @@ class LivingIndex:
 
     def _already_current(self, started: float) -> Refresh | None:
         """After a refresh failed (a read-only index folder, whose write lock cannot even be taken): if the committed
-        state is the corpus as it is now, it serves without a word, since there was nothing to write; else None.
-
-        Read without the lock: a commit replaces the manifest whole, and ``open`` reads again a state that
-        another process changed under it.
-        """
+        state is the corpus as it is now (read without the lock: a commit replaces the manifest whole), it serves
+        without a word, since there was nothing to write; else None."""
         try:
             if self._serving is not None and self._stale():  # something was committed (this change, its reply
                 return None  # lost, or another process's): the failure is said, and the next refresh serves it
-            base = self.engine.committed()
-            if (base is None or stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base)
-                    or not scan(self.config, base).unchanged):
+            if not in_step(self.engine, self.config, self.embedder.name):
                 return None
             if self._serving is None:
                 self._serve(self.engine.open())
@@ -305,8 +299,8 @@ class LivingIndex:
         (self.warn or self.notify)(message)
 
     def _unwritable(self, exc: OSError) -> str:
-        """What an ``OSError`` of a change says: reading the committed state raises ``IndexStoreError``s of its own
-        ("cannot read ..."), so this one came from writing the index, whose file it names where it knows it."""
+        """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
+        so this one came from writing the index, whose file it names where it knows it."""
         where = f" ({exc.filename})" if exc.filename else ""
         return f"cannot write the {self.engine.describe()}: {exc.strerror or first_line(exc)}{where}"
 
@@ -412,7 +406,8 @@ class LivingIndex:
                 return
             hear = on_change or (lambda _result: None)
             if self.engine.read_only:
-                self._watcher = Poller(self.poll_seconds, self._committed_build, self.manifest.build,
+                self._watcher = Poller(self.poll_seconds, lambda: getattr(self.engine.committed(), "build", None),
+                                       self.manifest.build,
                                        lambda _build: hear(self._follow()))
             else:
                 self._watcher = Watcher(self.config.corpus_dir, self.config.index_dir,
@@ -421,10 +416,6 @@ class LivingIndex:
             watcher = self._watcher
         watcher.start()
         watcher.armed.wait(timeout=30)
-
-    def _committed_build(self) -> str | None:
-        committed = self.engine.committed()
-        return committed.build if committed is not None else None
 
     def _follow(self) -> Refresh:
         """A replica: serve the state its writer committed last."""
@@ -457,10 +448,3 @@ class LivingIndex:
         with self._write:
             self._retire(self._serving)
         self.engine.close()
-
-
-def open_index(config: BuildConfig, embedder: Embedder, **options: object) -> LivingIndex:
-    """The embedded engine's index in ``config.index_dir``, opened as ``LivingIndex.open_engine`` does."""
-    from qabot.index.embedded.engine import EmbeddedEngine
-
-    return LivingIndex.open_engine(EmbeddedEngine(config, embedder.name), config, embedder, **options)  # type: ignore[arg-type]

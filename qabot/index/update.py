@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from qabot.corpus import describe_types
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, NothingToIndex
-from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file, scan
 from qabot.index.ingest import Bar, Ingest, Progress, open_cache
-from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now
+from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now, stale_reason
 from qabot.models import Document
 
 Note = Callable[[str], None]
@@ -142,6 +142,13 @@ class CorpusUpdate:
             if previous.api_documents > given:  # a damaged part that held none of them lost none
                 self.notify(f"{previous.api_documents - given} of the {previous.api_documents} documents added through "
                             f"the document API could not be read back ({exc}); add them again")
+
+
+def in_step(engine: Engine, config: BuildConfig, model: str) -> bool:
+    """Whether the committed state is the corpus folder as it is now, for this model: nothing to write."""
+    base = engine.committed()
+    return (base is not None and not stale_reason(base, config, model) and not engine.stale(base)
+            and scan(config, base).unchanged)
 
 
 def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:
