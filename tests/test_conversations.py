@@ -113,6 +113,19 @@ def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_n
     assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
 
 
+def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> None:
+    chat = [
+        Message("briar", "tailwind classes aren't applied in production build, fine in dev", 0, "1"),
+        Message("kestrel", "the build purges every class outside the content paths of tailwind.config.js", 60, "2",
+                reply_to="1"),
+    ]
+    assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
+    # Told to someone, the same words answer a question from before (whose asker the untangler may not know).
+    told = [Message("wulf", "logical_: deleting the files doesn't delete the filesystem", 0, "1"),
+            Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
+    assert roles(told, parents(told)) == [ANSWERS, ASKS]
+
+
 # -- the layout ----------------------------------------------------------------------------
 
 
@@ -156,6 +169,8 @@ def test_a_thread_is_one_conversation(tmp_path: Path, kind: str) -> None:
 
 THREAD = {"id": "381889648827301950", "type": "GuildPublicThread", "categoryId": "381889648827301889",
           "category": "help", "name": "Dome controller reset", "topic": None}
+FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
+              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
 
 
 def test_a_thread_started_from_a_message_opens_with_its_question(tmp_path: Path) -> None:
@@ -188,6 +203,40 @@ def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: P
     assert [p.author for p in doc.paragraphs] == ["Ben"]
     assert len(warnings) == 1 and warnings[0].startswith("thread.json: message 1 stands for the message this thread "
                                                          "was started from, which the export does not hold")
+
+@pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it
+def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kind: str) -> None:
+    """An announcement's thread opens with the news, however its author tells it ("I just released ..."): its author's
+    messages answer, the others' questions ask."""
+    channel = {**FORUM_POST, "type": kind, "category": "announcements", "name": "v2.4 is out"}
+    chat = [documents.message(channel["id"], "briar", "I just released v2.4 of the site, with dark mode",
+                              "2024-06-06T10:00:00+00:00"),
+            documents.message("381889648827309501", "kestrel", "does the dark mode follow the system setting?",
+                              "2024-06-06T10:05:00+00:00"),
+            documents.message("381889648827309502", "briar", "yes, it follows the system", "2024-06-06T10:09:00+00:00")]
+    [doc] = _read(documents.write_export(tmp_path / "post.json", chat, channel=channel))
+    assert [p.role for p in doc.paragraphs] == [ANSWERS, ASKS, ANSWERS]
+    [doc] = _read(documents.write_export(tmp_path / "post.json", chat, channel={**channel, "type": "GuildPublicThread"}))
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ASKS]  # elsewhere, "I ..." opens a question
+
+
+def test_the_starter_of_a_forum_post_is_never_its_answer(tmp_path: Path, bot_for) -> None:
+    """A forum post that tells a problem without asking is still a question: its starter's own messages are never
+    the answer, the helper's is."""
+    post = [
+        documents.message(FORUM_POST["id"], "briar", "tailwind classes aren't applied in production build, fine in "
+                          "dev", "2024-06-06T10:00:00+00:00"),
+        documents.message("381889648827309501", "kestrel", "add every folder with components to content in "
+                          "tailwind.config.js", "2024-06-06T10:05:00+00:00"),
+        documents.message("381889648827309502", "briar", "the production build applies the tailwind classes now, "
+                          "content only listed the pages folder", "2024-06-06T10:09:00+00:00"),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "post.json", post, channel=FORUM_POST)
+    first = bot_for(corpus).ask("Why are tailwind classes not applied in the production build?", k=1).excerpts[0]
+    assert first.citation.author == "kestrel", first.highlight
+
 
 # -- answers -------------------------------------------------------------------------------
 
@@ -352,10 +401,6 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
     first = bot_for(corpus).ask("Is wifi dropping every few minutes after a kernel update a known bug?", k=1).excerpts[0]
     assert first.citation.link.endswith("/4002") and first.citation.author == "Omar"
     assert first.highlight == "Omar: @Lena yes: bug 2051234"
-
-
-FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
-              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
 
 
 def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_path: Path, bot_for) -> None:

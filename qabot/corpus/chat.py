@@ -66,6 +66,7 @@ class ChatChannel:
     title: str
     thread: bool = False  # a thread or a forum post: all of it is one conversation
     solved: bool = False  # a forum post tagged solved
+    announcements: bool = False  # an announcement channel or its thread: its exchanges open with news
 
     @property
     def url(self) -> str:
@@ -259,7 +260,7 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
     Each message is linked into its conversation as it is read, and only its ``Placed``
     is kept (a big server's history is read one message at a time).
     """
-    untangler = conversations.Untangler(one_conversation=channel.thread)
+    untangler = conversations.Untangler(one_conversation=channel.thread, announcements=channel.announcements)
     ids: list[str] = []  # each message's id, by its place
     by_exchange: dict[str, list[Placed]] = {}  # in the order the exchanges began
     for message in messages:

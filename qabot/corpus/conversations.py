@@ -138,19 +138,22 @@ class Untangler:
     and words comes from the messages before it, so an export of any length is read in one
     pass, and a live channel's messages could be added as they come.
 
-    Roles: most exchanges open with a question or a problem ("?", or someone speaking of
-    themselves: "I", "my"): its author, the asker, asks in all their messages, and a
-    message from someone else answers when it responds to the asker, or goes on with an
-    answer (its author's own, or a bot's reply to a helper's command); the rest (helpers
-    talking among themselves) has no role. An exchange whose opener speaks to someone
-    ("ana: you need to ...", to a question from before the exchange began) was asked by
-    that someone. An exchange that opens with news instead ("Reminder: the dome is closed
-    on Friday") is the other way round: its opener's messages answer, and the others'
-    questions about it ask.
+    Roles: most exchanges open with a question or a problem ("?", someone speaking of
+    themselves: "I", "my", or of trouble: "isn't", "fails"): its author, the asker, asks in
+    all their messages, and a message from someone else answers when it responds to the
+    asker, or goes on with an answer (its author's own, or a bot's reply to a helper's
+    command); the rest (helpers talking among themselves) has no role. An exchange whose
+    opener speaks to someone ("ana: you need to ...", to a question from before the exchange
+    began) was asked by that someone. An exchange that opens with news instead ("Reminder:
+    the dome is closed on Friday") is the other way round: its opener's messages answer, and
+    the others' questions about it ask; so does every exchange of an announcement channel or
+    of its threads (``announcements``), however its opener speaks ("I just released v2.4").
     """
 
-    def __init__(self, *, one_conversation: bool = False, weights: dict[str, float] | None = None) -> None:
+    def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
+                 weights: dict[str, float] | None = None) -> None:
         self.one_conversation = one_conversation  # a thread or a forum post
+        self.announcements = announcements  # an announcement channel or its thread: its exchanges open with news
         self.weights = weights  # None: by the channel's habit (``parents``)
         self.window: deque[_Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
@@ -216,7 +219,8 @@ class Untangler:
         if parent == i:
             spoken_to = me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            self._openers[i] = (asker, asker == message.author and not asks_like(message.text))
+            news = self.announcements or not asks_like(message.text)
+            self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
@@ -430,13 +434,22 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
     return untangler.roles
 
 
+# Telling of a problem without asking ("tailwind classes aren't applied in production", "the update failed"). A message
+# that opens by addressing someone ("ana: deleting the files doesn't delete the filesystem") tells them something
+# instead: often the answer to a question from before its exchange began (whose asker the untangler may not know).
+TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not working|fails?|failed|"
+           r"broken|crash\w*|stuck")
 _ASKS_LIKE = re.compile(
     r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
+_TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
+ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # a message that opens by addressing someone: "ana: ", "@ana, "
 _OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
 
 
 def asks_like(text: str) -> bool:
-    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., or a
-    question word first: "wat is the meaning of ...", "is there a way ...")."""
-    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text))
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
+    question word first: "wat is the meaning of ...", "is there a way ...", or trouble told to no one in particular:
+    "isn't", "not working", "fails" ...)."""
+    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
+                or (_TROUBLE.search(text) and not ADDRESSED.match(text)))

@@ -1,8 +1,9 @@
 """The reader for Discord history: a DiscordChatExporter JSON export (``.json``), one document per exchange.
 
 The format is the one DiscordChatExporter's ``JsonMessageWriter`` writes: an object
-with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, and for a thread its
-parent as ``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
+with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, ``type``: a thread's, or an
+announcement channel's, whose exchanges open with news; for a thread its parent as
+``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
 (ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text; as
 sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``Tokens``),
 ``author`` (``name``, and ``nickname``: the display name), ``attachments``
@@ -100,6 +101,9 @@ _OTHER_FORMATS = {
 
 
 _THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
+# An announcement channel and its threads (DiscordChatExporter's names, and Discord's numbers: see above): what
+# opens an exchange there is news, not a question.
+_ANNOUNCEMENTS = frozenset({"GuildNews", "GuildNewsChat", "GuildNewsThread", "5", "10"})
 
 
 class TooDeep(ijson.JSONError):
@@ -308,7 +312,7 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
     return chat.ChatChannel(source=name, guild_id=str(guild["id"]), channel_id=str(channel["id"]), title=title,
-                            thread=thread)
+                            thread=thread, announcements=kind in _ANNOUNCEMENTS)
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
