@@ -126,6 +126,31 @@ def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> Non
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
 
 
+def test_a_bots_message_joins_only_what_called_it_up() -> None:
+    """A bot's message answers a command ("!rank"), a message that speaks to it, or one with a number it looks up
+    ("bug 1289977"); a notice nothing called up (a level-up) starts its own exchange, whoever it @-mentions."""
+    chat = [
+        Message("mossy", "how do I stop my sourdough starter smelling of nail polish?", 0, "1"),
+        Message("juniper", "mossy: feed it twice a day, that smell means it is hungry", 30, "2"),
+        Message("MEE6", "GG @mossy, you just advanced to level 3!", 40, "3", bot=True, mentions=frozenset({"mossy"})),
+        Message("mossy", "juniper: will do, thanks", 60, "4"),
+        Message("fennel", "!rank", 70, "5"),
+        Message("MEE6", "fennel: you are level 7", 72, "6", bot=True),
+        Message("sorrel", "MEE6: what is my level", 80, "7"),
+        Message("MEE6", "sorrel: you are level 2", 82, "8", bot=True),
+    ]
+    found = _exchanges(chat)
+    assert found[0] == found[1] == found[3] != found[2]
+    assert found[4] == found[5] and found[6] == found[7]
+    looked_up = [
+        Message("ubottu", "Launchpad bug 1 in ubuntu \"Microsoft has a majority market share\"", 0, "1", bot=True),
+        Message("kai", "ana: the ppa has the newer driver", 30, "2"),
+        Message("rue", "since the grub update my laptop does not boot, it is bug 1289977", 60, "3"),
+        Message("ubottu", "Launchpad bug 1289977 in grub2 \"Update breaks grub\" [High, Confirmed]", 62, "4", bot=True),
+    ]
+    assert _exchanges(looked_up)[2:] == [2, 2]
+
+
 # -- the layout ----------------------------------------------------------------------------
 
 
@@ -428,6 +453,31 @@ def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_pa
     for question in ["Tailwind styles missing in the production build", "What changed in the latest acme web release?",
                      "What level is fennel?"]:
         assert not bot.ask(question, k=3).answered, question
+
+
+def test_a_bots_notice_does_not_join_the_exchange_it_mentions_someone_of(tmp_path: Path, bot_for) -> None:
+    """A level-up that @-mentions someone in the middle of their help exchange is not part of it, so a question about
+    someone's level finds no answer in that exchange (a bot's message is never one)."""
+    chat = [
+        _bot(documents.message("8001", "MEE6", "GG @fennel, you just advanced to level 7!", _at(0),
+                               mentions=("fennel",))),
+        documents.message("8101", "mossy", "how do I stop my sourdough starter smelling of nail polish remover?",
+                          _at(90)),
+        documents.message("8102", "juniper", "@mossy that smell means it is hungry, feed it twice a day for a few days",
+                          _at(91), mentions=("mossy",)),
+        _bot(documents.message("8103", "MEE6", "GG @mossy, you just advanced to level 3!", _at(91),
+                               mentions=("mossy",))),
+        documents.message("8104", "mossy", "@juniper thanks, will do", _at(92), mentions=("juniper",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "general.json", chat)
+    docs = _read(corpus / "general.json")
+    assert [[p.url.rsplit("/", 1)[1] for p in d.paragraphs] for d in docs] == [
+        ["8001"], ["8101", "8102", "8104"], ["8103"]]
+    bot = bot_for(corpus)
+    assert not bot.ask("What level is fennel?", k=3).answered
+    assert bot.ask("Why does my sourdough starter smell of nail polish?", k=1).excerpts[0].citation.author == "juniper"
 
 
 def test_a_me_too_is_no_answer(tmp_path: Path, bot_for) -> None:

@@ -95,6 +95,7 @@ class ChatMessage:
     names: frozenset[str] = frozenset()  # folded names others may call the author by
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions
     bot: bool = False
+    called: bool = False  # a bot's answer to someone's slash command
     marked: bool = False  # the asker marked it as the answer
     forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
     marked_by: frozenset[str] = frozenset()  # who marked it (author keys), where the asker is not known yet (an export)
@@ -122,7 +123,7 @@ class ChatMessage:
         said = "\n".join(part for part in (self.content, self.forwarded) if part.strip())
         return conversations.Message(author=self.author_key, text=said, time=self.seconds, id=self.id,
                                      names=self.names | {fold(self.author)}, reply_to=self.reply_to,
-                                     mentions=self.mentions, bot=self.bot)
+                                     mentions=self.mentions, bot=self.bot, called=self.called)
 
 
 FORWARDED = "(forwarded)"  # what stands before a forwarded message's text in its paragraph

@@ -14,7 +14,10 @@ The link is, in order of trust:
    for Conversation Disentanglement"): whether one message addresses the other's author
    ("ana: try ...", ``@ana``, the name anywhere), the same author, whether either is its
    author's latest, how many messages and minutes lie between, whether the earlier one
-   asks, the words they share, and whether the two authors have talked before.
+   asks, the words they share, and whether the two authors have talked before. A bot's
+   message may respond only to what called it up (a command, a message to it, a number it
+   looks up, or a slash command: ``Untangler._calls``); a notice nothing called up (a
+   level-up: "GG @mossy ...") starts a conversation of its own, whoever it @-mentions.
 
 The weights (``WEIGHTS``, in ``qabot.corpus.conversation_weights``) were fitted by ``qabot.eval.fit_conversations`` (``python -m qabot.eval.fit_conversations``), as a softmax
 over each message's candidates (with a small L2 penalty), on the annotated reply links of
@@ -52,6 +55,7 @@ ADDRESSING = 0.1  # the share of messages addressed by name ("ana: ...") that ma
 _NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
 _TOKEN = re.compile(rf"{_NAME_CHARS}+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
+_NUMBER = re.compile(r"\d{3,}")
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
 _COMMON = frozenset(
     """the and for you your that this with have has had not but are was were can could would should will just
@@ -73,6 +77,7 @@ class Message:
     reply_to: str | None = None  # the id of the message it explicitly replies to
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions explicitly
     bot: bool = False
+    called: bool = False  # a bot's answer to someone's slash command, which leaves no message to reply to
 
 
 @dataclass
@@ -91,6 +96,7 @@ class _Seen:
     greets: bool
     bot: bool
     trigger: bool  # a bot command ("!info foo")
+    numbers: frozenset[str]  # what a bot may look up: "bug 1289977", "#4521"
     long: bool
     addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
 
@@ -112,6 +118,7 @@ def _seen(message: Message, index: int) -> _Seen:
         greets=bool(_GREETING.match(folded)),
         bot=message.bot,
         trigger=stripped.startswith("!"),
+        numbers=frozenset(_NUMBER.findall(folded)),
         long=len(message.text) > 60,
     )
 
@@ -209,7 +216,12 @@ class Untangler:
                 addressing = (self.addressing + bool(me.addressed)) / (i + 1)
                 weights = self.weights or (WEIGHTS if addressing >= ADDRESSING else PLAIN_WEIGHTS)
                 options, found = self.features(me)
-                parent = options[int(np.argmax(found @ np.array([weights[name] for name in FEATURES])))]
+                scores = found @ np.array([weights[name] for name in FEATURES])
+                if message.bot and not message.called:
+                    scores[:-1][np.array([not self._calls(o, me) for o in options[:-1]], dtype=bool)] = -np.inf
+                parent = options[int(np.argmax(scores))]
+                if parent == i and message.bot and not message.called:
+                    me.addressed.clear()  # a notice nothing called up ("GG @mossy ...") speaks to nobody
         self.commit(message, me, parent)
         return parent
 
@@ -283,6 +295,15 @@ class Untangler:
             return None
         at = bisect_left(self._ids, number)
         return at if at < len(self._ids) and self._ids[at] == number else None
+
+    def _calls(self, index: int, bot: _Seen) -> bool:
+        """Whether the message at ``index`` (in the window) may have called up the bot's message ``bot``: a command
+        ("!rank"), a message to the bot ("ubottu: ..."), or one with a number it looks up ("... see bug 1289977":
+        "Launchpad bug 1289977 in grub2 ..."). A bot's message that nothing called up (a level-up, a feed's post)
+        starts its own exchange, whoever it @-mentions; one that replies, or answers a slash command
+        (``Message.called``), does not need this."""
+        earlier = self.window[index - self.window[0].index]
+        return earlier.trigger or bot.author in earlier.addressed or not earlier.numbers.isdisjoint(bot.numbers)
 
     def _features(self, me: _Seen, near: list[_Seen]) -> np.ndarray:
         """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation)."""

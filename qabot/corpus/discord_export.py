@@ -70,6 +70,7 @@ MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter
 # DiscordChatExporter names only the types it knows and writes the others as their number: "20" and "23" are a
 # bot's answer to a slash command or an app command (a factoid), "19" a reply in an export written before 2021.
 CHAT_TYPES = frozenset({"Default", "Reply", "19", "20", "23"})
+_COMMANDS = frozenset({"20", "23"})  # a bot's answer to a command: the export names who called it (``interaction``)
 _ABSENT = object()
 # The fields of a message whose type matters where present, and what it must be: an export written by hand, or by
 # a buggy tool, may hold anything, and one such message is skipped, not its whole export.
@@ -402,6 +403,7 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
+        called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
         marked_by=frozenset(marked_by),
     )
 
