@@ -113,6 +113,44 @@ def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_n
     assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
 
 
+def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> None:
+    chat = [
+        Message("briar", "tailwind classes aren't applied in production build, fine in dev", 0, "1"),
+        Message("kestrel", "the build purges every class outside the content paths of tailwind.config.js", 60, "2",
+                reply_to="1"),
+    ]
+    assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
+    # Told to someone, the same words answer a question from before (whose asker the untangler may not know).
+    told = [Message("wulf", "logical_: deleting the files doesn't delete the filesystem", 0, "1"),
+            Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
+    assert roles(told, parents(told)) == [ANSWERS, ASKS]
+
+
+def test_a_bots_message_joins_only_what_called_it_up() -> None:
+    """A bot's message answers a command ("!rank"), a message that speaks to it, or one with a number it looks up
+    ("bug 1289977"); a notice nothing called up (a level-up) starts its own exchange, whoever it @-mentions."""
+    chat = [
+        Message("mossy", "how do I stop my sourdough starter smelling of nail polish?", 0, "1"),
+        Message("juniper", "mossy: feed it twice a day, that smell means it is hungry", 30, "2"),
+        Message("MEE6", "GG @mossy, you just advanced to level 3!", 40, "3", bot=True, mentions=frozenset({"mossy"})),
+        Message("mossy", "juniper: will do, thanks", 60, "4"),
+        Message("fennel", "!rank", 70, "5"),
+        Message("MEE6", "fennel: you are level 7", 72, "6", bot=True),
+        Message("sorrel", "MEE6: what is my level", 80, "7"),
+        Message("MEE6", "sorrel: you are level 2", 82, "8", bot=True),
+    ]
+    found = _exchanges(chat)
+    assert found[0] == found[1] == found[3] != found[2]
+    assert found[4] == found[5] and found[6] == found[7]
+    looked_up = [
+        Message("ubottu", "Launchpad bug 1 in ubuntu \"Microsoft has a majority market share\"", 0, "1", bot=True),
+        Message("kai", "ana: the ppa has the newer driver", 30, "2"),
+        Message("rue", "since the grub update my laptop does not boot, it is bug 1289977", 60, "3"),
+        Message("ubottu", "Launchpad bug 1289977 in grub2 \"Update breaks grub\" [High, Confirmed]", 62, "4", bot=True),
+    ]
+    assert _exchanges(looked_up)[2:] == [2, 2]
+
+
 # -- the layout ----------------------------------------------------------------------------
 
 
@@ -156,6 +194,8 @@ def test_a_thread_is_one_conversation(tmp_path: Path, kind: str) -> None:
 
 THREAD = {"id": "381889648827301950", "type": "GuildPublicThread", "categoryId": "381889648827301889",
           "category": "help", "name": "Dome controller reset", "topic": None}
+FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
+              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
 
 
 def test_a_thread_started_from_a_message_opens_with_its_question(tmp_path: Path) -> None:
@@ -188,6 +228,40 @@ def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: P
     assert [p.author for p in doc.paragraphs] == ["Ben"]
     assert len(warnings) == 1 and warnings[0].startswith("thread.json: message 1 stands for the message this thread "
                                                          "was started from, which the export does not hold")
+
+@pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it
+def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kind: str) -> None:
+    """An announcement's thread opens with the news, however its author tells it ("I just released ..."): its author's
+    messages answer, the others' questions ask."""
+    channel = {**FORUM_POST, "type": kind, "category": "announcements", "name": "v2.4 is out"}
+    chat = [documents.message(channel["id"], "briar", "I just released v2.4 of the site, with dark mode",
+                              "2024-06-06T10:00:00+00:00"),
+            documents.message("381889648827309501", "kestrel", "does the dark mode follow the system setting?",
+                              "2024-06-06T10:05:00+00:00"),
+            documents.message("381889648827309502", "briar", "yes, it follows the system", "2024-06-06T10:09:00+00:00")]
+    [doc] = _read(documents.write_export(tmp_path / "post.json", chat, channel=channel))
+    assert [p.role for p in doc.paragraphs] == [ANSWERS, ASKS, ANSWERS]
+    [doc] = _read(documents.write_export(tmp_path / "post.json", chat, channel={**channel, "type": "GuildPublicThread"}))
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ASKS]  # elsewhere, "I ..." opens a question
+
+
+def test_the_starter_of_a_forum_post_is_never_its_answer(tmp_path: Path, bot_for) -> None:
+    """A forum post that tells a problem without asking is still a question: its starter's own messages are never
+    the answer, the helper's is."""
+    post = [
+        documents.message(FORUM_POST["id"], "briar", "tailwind classes aren't applied in production build, fine in "
+                          "dev", "2024-06-06T10:00:00+00:00"),
+        documents.message("381889648827309501", "kestrel", "add every folder with components to content in "
+                          "tailwind.config.js", "2024-06-06T10:05:00+00:00"),
+        documents.message("381889648827309502", "briar", "the production build applies the tailwind classes now, "
+                          "content only listed the pages folder", "2024-06-06T10:09:00+00:00"),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "post.json", post, channel=FORUM_POST)
+    first = bot_for(corpus).ask("Why are tailwind classes not applied in the production build?", k=1).excerpts[0]
+    assert first.citation.author == "kestrel", first.highlight
+
 
 # -- answers -------------------------------------------------------------------------------
 
@@ -354,10 +428,6 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
     assert first.highlight == "Omar: @Lena yes: bug 2051234"
 
 
-FORUM_POST = {"id": "381889648827309500", "type": "GuildPublicThread", "categoryId": "381889648827300000",
-              "category": "help-forum", "name": "Tailwind classes not applied", "topic": None}
-
-
 def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_path: Path, bot_for) -> None:
     """A support bot's auto-reply to a forum post nobody answered, and a bot's feed (a GitHub webhook's embed) or a
     level-up in a channel, are no answers: a bot's message is quoted in its exchange, never highlighted or cited,
@@ -383,6 +453,31 @@ def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_pa
     for question in ["Tailwind styles missing in the production build", "What changed in the latest acme web release?",
                      "What level is fennel?"]:
         assert not bot.ask(question, k=3).answered, question
+
+
+def test_a_bots_notice_does_not_join_the_exchange_it_mentions_someone_of(tmp_path: Path, bot_for) -> None:
+    """A level-up that @-mentions someone in the middle of their help exchange is not part of it, so a question about
+    someone's level finds no answer in that exchange (a bot's message is never one)."""
+    chat = [
+        _bot(documents.message("8001", "MEE6", "GG @fennel, you just advanced to level 7!", _at(0),
+                               mentions=("fennel",))),
+        documents.message("8101", "mossy", "how do I stop my sourdough starter smelling of nail polish remover?",
+                          _at(90)),
+        documents.message("8102", "juniper", "@mossy that smell means it is hungry, feed it twice a day for a few days",
+                          _at(91), mentions=("mossy",)),
+        _bot(documents.message("8103", "MEE6", "GG @mossy, you just advanced to level 3!", _at(91),
+                               mentions=("mossy",))),
+        documents.message("8104", "mossy", "@juniper thanks, will do", _at(92), mentions=("juniper",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "general.json", chat)
+    docs = _read(corpus / "general.json")
+    assert [[p.url.rsplit("/", 1)[1] for p in d.paragraphs] for d in docs] == [
+        ["8001"], ["8101", "8102", "8104"], ["8103"]]
+    bot = bot_for(corpus)
+    assert not bot.ask("What level is fennel?", k=3).answered
+    assert bot.ask("Why does my sourdough starter smell of nail polish?", k=1).excerpts[0].citation.author == "juniper"
 
 
 def test_a_me_too_is_no_answer(tmp_path: Path, bot_for) -> None:

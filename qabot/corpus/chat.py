@@ -66,6 +66,7 @@ class ChatChannel:
     title: str
     thread: bool = False  # a thread or a forum post: all of it is one conversation
     solved: bool = False  # a forum post tagged solved
+    announcements: bool = False  # an announcement channel or its thread: its exchanges open with news
 
     @property
     def url(self) -> str:
@@ -94,6 +95,7 @@ class ChatMessage:
     names: frozenset[str] = frozenset()  # folded names others may call the author by
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions
     bot: bool = False
+    called: bool = False  # a bot's answer to someone's slash command
     marked: bool = False  # the asker marked it as the answer
     forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
     marked_by: frozenset[str] = frozenset()  # who marked it (author keys), where the asker is not known yet (an export)
@@ -121,7 +123,7 @@ class ChatMessage:
         said = "\n".join(part for part in (self.content, self.forwarded) if part.strip())
         return conversations.Message(author=self.author_key, text=said, time=self.seconds, id=self.id,
                                      names=self.names | {fold(self.author)}, reply_to=self.reply_to,
-                                     mentions=self.mentions, bot=self.bot)
+                                     mentions=self.mentions, bot=self.bot, called=self.called)
 
 
 FORWARDED = "(forwarded)"  # what stands before a forwarded message's text in its paragraph
@@ -259,7 +261,7 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
     Each message is linked into its conversation as it is read, and only its ``Placed``
     is kept (a big server's history is read one message at a time).
     """
-    untangler = conversations.Untangler(one_conversation=channel.thread)
+    untangler = conversations.Untangler(one_conversation=channel.thread, announcements=channel.announcements)
     ids: list[str] = []  # each message's id, by its place
     by_exchange: dict[str, list[Placed]] = {}  # in the order the exchanges began
     for message in messages:

@@ -14,7 +14,10 @@ The link is, in order of trust:
    for Conversation Disentanglement"): whether one message addresses the other's author
    ("ana: try ...", ``@ana``, the name anywhere), the same author, whether either is its
    author's latest, how many messages and minutes lie between, whether the earlier one
-   asks, the words they share, and whether the two authors have talked before.
+   asks, the words they share, and whether the two authors have talked before. A bot's
+   message may respond only to what called it up (a command, a message to it, a number it
+   looks up, or a slash command: ``Untangler._calls``); a notice nothing called up (a
+   level-up: "GG @mossy ...") starts a conversation of its own, whoever it @-mentions.
 
 The weights (``WEIGHTS``, in ``qabot.corpus.conversation_weights``) were fitted by ``qabot.eval.fit_conversations`` (``python -m qabot.eval.fit_conversations``), as a softmax
 over each message's candidates (with a small L2 penalty), on the annotated reply links of
@@ -52,6 +55,7 @@ ADDRESSING = 0.1  # the share of messages addressed by name ("ana: ...") that ma
 _NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
 _TOKEN = re.compile(rf"{_NAME_CHARS}+")
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
+_NUMBER = re.compile(r"\d{3,}")
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
 _COMMON = frozenset(
     """the and for you your that this with have has had not but are was were can could would should will just
@@ -73,6 +77,7 @@ class Message:
     reply_to: str | None = None  # the id of the message it explicitly replies to
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions explicitly
     bot: bool = False
+    called: bool = False  # a bot's answer to someone's slash command, which leaves no message to reply to
 
 
 @dataclass
@@ -91,6 +96,7 @@ class _Seen:
     greets: bool
     bot: bool
     trigger: bool  # a bot command ("!info foo")
+    numbers: frozenset[str]  # what a bot may look up: "bug 1289977", "#4521"
     long: bool
     addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
 
@@ -112,6 +118,7 @@ def _seen(message: Message, index: int) -> _Seen:
         greets=bool(_GREETING.match(folded)),
         bot=message.bot,
         trigger=stripped.startswith("!"),
+        numbers=frozenset(_NUMBER.findall(folded)),
         long=len(message.text) > 60,
     )
 
@@ -138,19 +145,22 @@ class Untangler:
     and words comes from the messages before it, so an export of any length is read in one
     pass, and a live channel's messages could be added as they come.
 
-    Roles: most exchanges open with a question or a problem ("?", or someone speaking of
-    themselves: "I", "my"): its author, the asker, asks in all their messages, and a
-    message from someone else answers when it responds to the asker, or goes on with an
-    answer (its author's own, or a bot's reply to a helper's command); the rest (helpers
-    talking among themselves) has no role. An exchange whose opener speaks to someone
-    ("ana: you need to ...", to a question from before the exchange began) was asked by
-    that someone. An exchange that opens with news instead ("Reminder: the dome is closed
-    on Friday") is the other way round: its opener's messages answer, and the others'
-    questions about it ask.
+    Roles: most exchanges open with a question or a problem ("?", someone speaking of
+    themselves: "I", "my", or of trouble: "isn't", "fails"): its author, the asker, asks in
+    all their messages, and a message from someone else answers when it responds to the
+    asker, or goes on with an answer (its author's own, or a bot's reply to a helper's
+    command); the rest (helpers talking among themselves) has no role. An exchange whose
+    opener speaks to someone ("ana: you need to ...", to a question from before the exchange
+    began) was asked by that someone. An exchange that opens with news instead ("Reminder:
+    the dome is closed on Friday") is the other way round: its opener's messages answer, and
+    the others' questions about it ask; so does every exchange of an announcement channel or
+    of its threads (``announcements``), however its opener speaks ("I just released v2.4").
     """
 
-    def __init__(self, *, one_conversation: bool = False, weights: dict[str, float] | None = None) -> None:
+    def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
+                 weights: dict[str, float] | None = None) -> None:
         self.one_conversation = one_conversation  # a thread or a forum post
+        self.announcements = announcements  # an announcement channel or its thread: its exchanges open with news
         self.weights = weights  # None: by the channel's habit (``parents``)
         self.window: deque[_Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
@@ -206,7 +216,12 @@ class Untangler:
                 addressing = (self.addressing + bool(me.addressed)) / (i + 1)
                 weights = self.weights or (WEIGHTS if addressing >= ADDRESSING else PLAIN_WEIGHTS)
                 options, found = self.features(me)
-                parent = options[int(np.argmax(found @ np.array([weights[name] for name in FEATURES])))]
+                scores = found @ np.array([weights[name] for name in FEATURES])
+                if message.bot and not message.called:
+                    scores[:-1][np.array([not self._calls(o, me) for o in options[:-1]], dtype=bool)] = -np.inf
+                parent = options[int(np.argmax(scores))]
+                if parent == i and message.bot and not message.called:
+                    me.addressed.clear()  # a notice nothing called up ("GG @mossy ...") speaks to nobody
         self.commit(message, me, parent)
         return parent
 
@@ -216,7 +231,8 @@ class Untangler:
         if parent == i:
             spoken_to = me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            self._openers[i] = (asker, asker == message.author and not asks_like(message.text))
+            news = self.announcements or not asks_like(message.text)
+            self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
@@ -279,6 +295,15 @@ class Untangler:
             return None
         at = bisect_left(self._ids, number)
         return at if at < len(self._ids) and self._ids[at] == number else None
+
+    def _calls(self, index: int, bot: _Seen) -> bool:
+        """Whether the message at ``index`` (in the window) may have called up the bot's message ``bot``: a command
+        ("!rank"), a message to the bot ("ubottu: ..."), or one with a number it looks up ("... see bug 1289977":
+        "Launchpad bug 1289977 in grub2 ..."). A bot's message that nothing called up (a level-up, a feed's post)
+        starts its own exchange, whoever it @-mentions; one that replies, or answers a slash command
+        (``Message.called``), does not need this."""
+        earlier = self.window[index - self.window[0].index]
+        return earlier.trigger or bot.author in earlier.addressed or not earlier.numbers.isdisjoint(bot.numbers)
 
     def _features(self, me: _Seen, near: list[_Seen]) -> np.ndarray:
         """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation)."""
@@ -430,13 +455,22 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
     return untangler.roles
 
 
+# Telling of a problem without asking ("tailwind classes aren't applied in production", "the update failed"). A message
+# that opens by addressing someone ("ana: deleting the files doesn't delete the filesystem") tells them something
+# instead: often the answer to a question from before its exchange began (whose asker the untangler may not know).
+TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not working|fails?|failed|"
+           r"broken|crash\w*|stuck")
 _ASKS_LIKE = re.compile(
     r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
+_TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
+ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # a message that opens by addressing someone: "ana: ", "@ana, "
 _OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
 
 
 def asks_like(text: str) -> bool:
-    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., or a
-    question word first: "wat is the meaning of ...", "is there a way ...")."""
-    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text))
+    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
+    question word first: "wat is the meaning of ...", "is there a way ...", or trouble told to no one in particular:
+    "isn't", "not working", "fails" ...)."""
+    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
+                or (_TROUBLE.search(text) and not ADDRESSED.match(text)))

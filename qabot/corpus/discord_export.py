@@ -1,8 +1,9 @@
 """The reader for Discord history: a DiscordChatExporter JSON export (``.json``), one document per exchange.
 
 The format is the one DiscordChatExporter's ``JsonMessageWriter`` writes: an object
-with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, and for a thread its
-parent as ``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
+with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, ``type``: a thread's, or an
+announcement channel's, whose exchanges open with news; for a thread its parent as
+``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
 (ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text; as
 sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``Tokens``),
 ``author`` (``name``, and ``nickname``: the display name), ``attachments``
@@ -69,6 +70,7 @@ MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter
 # DiscordChatExporter names only the types it knows and writes the others as their number: "20" and "23" are a
 # bot's answer to a slash command or an app command (a factoid), "19" a reply in an export written before 2021.
 CHAT_TYPES = frozenset({"Default", "Reply", "19", "20", "23"})
+_COMMANDS = frozenset({"20", "23"})  # a bot's answer to a command: the export names who called it (``interaction``)
 _ABSENT = object()
 # The fields of a message whose type matters where present, and what it must be: an export written by hand, or by
 # a buggy tool, may hold anything, and one such message is skipped, not its whole export.
@@ -100,6 +102,9 @@ _OTHER_FORMATS = {
 
 
 _THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
+# An announcement channel and its threads (DiscordChatExporter's names, and Discord's numbers: see above): what
+# opens an exchange there is news, not a question.
+_ANNOUNCEMENTS = frozenset({"GuildNews", "GuildNewsChat", "GuildNewsThread", "5", "10"})
 
 
 class TooDeep(ijson.JSONError):
@@ -308,7 +313,7 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
     if guild.get("name"):
         title = f"{guild['name']} · {title}"
     return chat.ChatChannel(source=name, guild_id=str(guild["id"]), channel_id=str(channel["id"]), title=title,
-                            thread=thread)
+                            thread=thread, announcements=kind in _ANNOUNCEMENTS)
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
@@ -398,6 +403,7 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
+        called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
         marked_by=frozenset(marked_by),
     )
 

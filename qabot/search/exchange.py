@@ -43,7 +43,7 @@ import numpy as np
 
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKS
-from qabot.corpus.conversations import ANSWERS, ASKS, asks_like
+from qabot.corpus.conversations import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
 from qabot.text import fold
@@ -54,7 +54,6 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 REACH = 2  # passages either side of the matched one whose messages may answer it
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
-_ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # "ana: ", "@ana, "
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 # Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...").
@@ -65,10 +64,10 @@ _SUGGESTS = re.compile(
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
 
 # Someone telling of a problem ("we can't get it to boot", "the update failed"): where the message that matched best
-# says so, its author is the asker, whatever the untangler made of the exchange. Not part of ``asks_like``, which
-# also decides whether an exchange opens with news, and news is often told with "we" ("we moved the meetup").
-_PROBLEM = re.compile(r"\b(?:we|our|can'?t|cannot|won'?t|doesn'?t|isn'?t|not working|fails?|failed|broken|crash\w*|"
-                      r"stuck)\b", re.IGNORECASE)
+# says so, its author is the asker, whatever the untangler made of the exchange. Its trouble words (``TROUBLE``) are
+# ``asks_like``'s too; "we" and "our" are not, since that also decides whether an exchange opens with news, and news
+# is often told with "we" ("we moved the meetup").
+_PROBLEM = re.compile(rf"\b(?:we|our|{TROUBLE})\b", re.IGNORECASE)
 # A question that speaks of the asker's own situation ("should I ...", "when we do ...") is the asker's own, even
 # put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
@@ -266,14 +265,14 @@ def _opens_addressed(body: str, author: str | None) -> bool:
     """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...")."""
     if author and body.startswith(f"{author}: "):
         body = body[len(author) + 2 :]
-    return bool(_ADDRESSED.match(body))
+    return bool(ADDRESSED.match(body))
 
 
 def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
     """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
     if author and body.startswith(f"{author}: "):
         body = body[len(author) + 2 :]
-    opening = _ADDRESSED.match(body)
+    opening = ADDRESSED.match(body)
     name = opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
     return name if name != author and name in authors else None
 
@@ -282,7 +281,7 @@ def _said(body: str, author: str | None) -> str:
     """What a message (``"author: text"``) says, without its author and the name it is addressed to."""
     if author and body.startswith(f"{author}: "):
         body = body[len(author) + 2 :]
-    return _ADDRESSED.sub("", body, count=1)
+    return ADDRESSED.sub("", body, count=1)
 
 
 def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
