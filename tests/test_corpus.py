@@ -324,3 +324,19 @@ def test_mdx_is_read_as_markdown_without_its_code(tmp_path: Path) -> None:
     assert doc.title == "Closing the dome" and doc.text == content
     assert [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
         (1, "Closing", "Run `domectl close` to close the dome.")]
+
+
+@pytest.mark.parametrize("name", ["setup.md", "setup.txt"])
+def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_path: Path, name: str) -> None:
+    content = (
+        "Install it:\n\n```sh\npip install domectl\n\n\ndomectl --version\n```\n\n"
+        "| Option | Meaning |\n|--------|---------|\n| `--wait` | wait until the dome is closed |\n\n"
+        "```\nunclosed at the end\n\n"
+    )
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert [(p.number, doc.text[p.start : p.end]) for p in doc.paragraphs] == [
+        (1, "Install it:"), (2, "```sh\npip install domectl\n\n\ndomectl --version\n```"),
+        (3, "| Option | Meaning |"), (4, "| `--wait` | wait until the dome is closed |"),
+        (5, "```\nunclosed at the end")]

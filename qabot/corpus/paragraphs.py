@@ -62,10 +62,12 @@ class _Line:
 def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> list[Paragraph]:
     """Split ``text[body_start:]`` into paragraphs with exact offsets.
 
-    Blank lines always end a paragraph. Inside a block of consecutive lines, a line
-    starts a new paragraph unless the file is hard-wrapped (no line longer than 120
-    characters), the line before it is full (reaches most of the wrap width), and it
-    does not open a Markdown block (a list item, a quote, a table, a heading, a fence).
+    Blank lines end a paragraph, but in fenced code (a fenced block is one paragraph).
+    Inside a block of consecutive lines, a line starts a new paragraph unless the file is
+    hard-wrapped (no line longer than 120 characters), the line before it is full
+    (reaches most of the wrap width), and it does not open a Markdown block (a list item,
+    a quote, a table, a heading, a fence). A table's delimiter row (``|---|---|``) is no
+    paragraph.
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
@@ -135,9 +137,10 @@ class _Markdown:
     def __init__(self, body: str, dialect: Dialect = "text") -> None:
         self.headings: dict[int, str] = {}  # first line of a heading -> its text
         self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
-        self.code: set[int] = set()  # lines of fenced code, the fences included
+        self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
         self.starts: set[int] = set()  # first lines of blocks other than paragraphs
-        self.hidden: set[int] = set()  # lines a reader of the rendered page never sees: no text
+        self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
+        # of the rendered page never sees
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
@@ -169,6 +172,8 @@ class _Markdown:
             self.starts.add(first)
             if token.type == "fence":
                 self.code.update(range(first, end))
+            elif token.type == "table_open":
+                self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
             elif token.type == "heading_open":
                 content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
                 # An underlined heading of several lines is, in plain text, more often a
@@ -256,6 +261,8 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
                 out.append((*span(text_lines[0], text_lines[-1]), markdown.headings[first]))
                 heading = []
             continue
+        if not line.text.strip() and number in markdown.code and current:
+            continue  # a blank line in fenced code: the block is one paragraph, which ends with its last line of text
         if not line.text.strip() or number in markdown.hidden:
             flush()  # a comment or a line of tags alone, in Markdown, is no text: it parts paragraphs as a blank line
             continue
