@@ -353,3 +353,30 @@ def test_html_the_text_of_a_figure_is_read(tmp_path: Path) -> None:
     assert "Cool the camera to minus ten degrees before calibrating." in texts
     assert "Figure 1: Declination drift after alignment." in texts
     assert "Drift plot" not in doc.text  # an image is still no text
+
+
+def test_html_a_short_post_keeps_its_paragraphs_and_headings(tmp_path: Path) -> None:
+    # A Jekyll post as its default theme (minima) writes it: a few paragraphs, under trafilatura's 250 characters.
+    path = tmp_path / "closing-the-dome.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Closing the dome in a hurry | Skyfield'
+        '</title></head><body><header class="site-header"><div class="wrapper"><a class="site-title" href="/">Skyfield'
+        '</a><nav class="site-nav"><a class="page-link" href="/about/">About</a></nav></div></header>'
+        '<main class="page-content" aria-label="Content"><div class="wrapper"><article class="post h-entry" itemscope '
+        'itemtype="http://schema.org/BlogPosting"><header class="post-header"><h1 class="post-title p-name" '
+        'itemprop="name headline">Closing the dome in a hurry</h1><p class="post-meta"><time class="dt-published" '
+        'datetime="2024-05-01T18:00:00+00:00" itemprop="datePublished">May 1, 2024</time></p></header>'
+        '<div class="post-content e-content" itemprop="articleBody">'
+        "<p>When rain is forecast, close the dome before anything else.</p>"
+        '<h2 id="the-short-way">The short way</h2><p>Run domectl close with the wait flag, then check the status.</p>'
+        '<h2 id="if-it-sticks">If it sticks</h2><p>Cut the motor power at the red switch and crank it by hand.</p>'
+        '</div></article></div></main><footer class="site-footer"><p>Written by the night crew.</p></footer>'
+        "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(doc.text[p.start : p.end], p.heading, p.section, p.anchor) for p in document_paragraphs(doc)] == [
+        ("Closing the dome in a hurry", True, "Closing the dome in a hurry", None),
+        ("When rain is forecast, close the dome before anything else.", False, "Closing the dome in a hurry", None),
+        ("The short way", True, "The short way", "the-short-way"),
+        ("Run domectl close with the wait flag, then check the status.", False, "The short way", "the-short-way"),
+        ("If it sticks", True, "If it sticks", "if-it-sticks"),
+        ("Cut the motor power at the red switch and crank it by hand.", False, "If it sticks", "if-it-sticks")]

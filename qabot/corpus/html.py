@@ -109,12 +109,7 @@ def document(name: str, data: bytes) -> Document | None:
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
-        # No include_formatting: its <hi> elements move nested inline markup out of order.
-        extracted = trafilatura.bare_extraction(
-            piece, favor_recall=True, include_formatting=False, include_tables=True, include_comments=False,
-            include_images=False, include_links=False, deduplicate=False,
-        )
-        if (body := getattr(extracted, "body", None)) is not None:
+        if (body := _extract(piece)) is not None:
             bodies.append(body)
     if not bodies:
         return None
@@ -136,6 +131,39 @@ def document(name: str, data: bytes) -> Document | None:
     if not text.numbered:
         return None
     return text.document(name, **meta)
+
+
+def _extract(piece: Any, floor: int | None = None) -> Any:
+    """trafilatura's main content of a page (or of a part of one), as its tree of blocks; None where it finds none.
+
+    Below ``MIN_EXTRACTED_SIZE`` characters (250), trafilatura distrusts what it found and
+    takes its baseline where that reads more: on a short page (a blog post of a few
+    paragraphs) the text of the whole ``<article>``, its headings, date and code, as one
+    paragraph. Where that one paragraph is what came back, and is the baseline's, the page
+    is read again with that floor at one character, which keeps the blocks trafilatura
+    found; the baseline stays only where it read more than twice as much (text the main
+    extraction missed). Any other result is taken as it is, without reading the baseline.
+    """
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = None
+    if floor is not None:
+        config = use_config()
+        config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(floor))
+    # No include_formatting: its <hi> elements move nested inline markup out of order.
+    extracted = trafilatura.bare_extraction(
+        piece, favor_recall=True, include_formatting=False, include_tables=True, include_comments=False,
+        include_images=False, include_links=False, deduplicate=False, config=config,
+    )
+    body = getattr(extracted, "body", None)
+    if floor is not None or body is None or len(body) != 1 or body[0].tag != "p":
+        return body  # the baseline reads an <article> (or the whole page) as one paragraph
+    text = "".join(body.itertext())
+    if text != "".join(trafilatura.baseline(piece)[0].itertext()):
+        return body
+    blocks = _extract(piece, floor=1)
+    return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(text) else body
 
 
 def _pieces(tree: Any, size: int) -> Iterator[Any]:
