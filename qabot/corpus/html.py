@@ -8,7 +8,8 @@ builds the document:
 - every paragraph, list item, quote, code block and table row is one paragraph of the
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
   ``<em>``) join the text around them where they stand, so sentences stay whole, and a
-  ``<br>`` parts the words on either side (in a cell too). The
+  ``<br>`` parts the words on either side (in a cell too). A paragraph is one line but
+  a ``<pre>`` block's, which keeps its lines (``_preformatted``). The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -36,6 +37,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -106,6 +108,7 @@ def document(name: str, data: bytes) -> Document | None:
     _figures_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
+    code = _preformatted(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -116,7 +119,7 @@ def document(name: str, data: bytes) -> Document | None:
     for body in bodies:
         for element in body.iter(*_PARTING):
             element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
-    blocks = [block for body in bodies for block in _walk(body)]
+    blocks = [(kind, code.get(block, block)) for body in bodies for kind, block in _walk(body)]
     blocks = _restore_headings(blocks, headings)
     text = DerivedText()
     anchor: str | None = None
@@ -371,6 +374,33 @@ def _drop_line_numbers(tree: Any) -> None:
     for element in list(tree.iter("td", "span")):
         if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
             element.drop_tree()  # its tail, the line's code, stays
+
+
+def _preformatted(tree: Any) -> dict[str, str]:
+    """Each ``<pre>`` block of more than one line, as the page shows it, by its text on one line.
+
+    trafilatura keeps a block's text, not where a ``<pre>``'s lines break, and may make it
+    a quote, a code block or a paragraph; a block read from it is given its lines back by
+    its text. A ``<br>`` breaks a line (Docusaurus writes code a line at a time), blank
+    lines and the indentation all lines share are left out, and each line's own is kept.
+    """
+    from lxml import etree
+
+    def shown(pre: Any) -> str:  # its text and its elements', in order, without recursion: a page can nest deep
+        parts: list[str] = []
+        for event, element in etree.iterwalk(pre, events=("start", "end")):
+            if event == "start" and isinstance(element.tag, str):
+                parts.append("\n" if element.tag == "br" else element.text or "")
+            elif event == "end" and element is not pre:
+                parts.append(element.tail or "")
+        return "".join(parts)
+
+    found: dict[str, str] = {}
+    for pre in tree.iter("pre"):
+        lines = [line.rstrip() for line in textwrap.dedent(shown(pre)).split("\n") if line.strip()]
+        if len(lines) > 1:
+            found.setdefault(_flat(" ".join(lines)), "\n".join(lines))
+    return found
 
 
 def _figures_as_blocks(tree: Any) -> None:
