@@ -454,6 +454,23 @@ def test_a_word_file_without_core_properties_has_no_title_of_python_docxs(tmp_pa
     assert (doc.title, doc.author, doc.date, doc.text) == (None, None, None, "Hello there.")  # not "Word Document"
 
 
+def test_a_word_file_saved_by_python_docx_is_not_cited_as_python_docxs(tmp_path: Path) -> None:
+    """python-docx's template says "python-docx" wrote it on 2013-12-23: a file saved without setting its own
+    properties is not cited so; what a file does set is."""
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("Close the dome when the humidity rises above 85 percent.")
+    word.save(tmp_path / "bare.docx")
+    word.core_properties.title = "Dome safety"
+    word.core_properties.author = "Dana Whitfield"
+    word.save(tmp_path / "own.docx")
+    (bare,), _ = _read(tmp_path / "bare.docx")
+    assert (bare.title, bare.author, bare.date) == (None, None, None)
+    (own,), _ = _read(tmp_path / "own.docx")
+    assert (own.title, own.author, own.date) == ("Dome safety", "Dana Whitfield", None)  # the template's date still
+
+
 def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Path) -> None:
     # A hostile export of 2,000 messages without a timestamp: six lines and the verdict, not 2,000.
     chat = [{"id": str(n), "content": "hi", "author": {"name": "ana"}} for n in range(1, 2001)]
@@ -532,7 +549,7 @@ def test_a_csv_export_in_the_folder_is_named_as_one(tmp_path: Path) -> None:
     assert find_files(tmp_path, warnings.append) == []
     assert sorted(warnings) == [
         f"skipping help.csv: a DiscordChatExporter export in CSV; {JSON_PLEASE}",
-        "skipping prices.csv: unknown file type (qabot reads .docx, .htm, .html, .json, .jsonl, .md, .pdf, .txt and .xhtml)",
+        "skipping prices.csv: unknown file type (qabot reads .docx, .htm, .html, .json, .jsonl, .md, .mdx, .pdf, .txt and .xhtml)",
     ]
 
 

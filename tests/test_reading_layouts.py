@@ -120,7 +120,7 @@ def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
     texts = _texts(doc)
     assert "Mount Hopkins Observatory 670 Mount Hopkins Road Amado, Arizona 85645" in texts
     assert "USB 3 blue | Guiding camera and focuser" in texts
-    assert "export HTTPS_PROXY=http://proxy:3128 skyfetch sync" in texts
+    assert "export HTTPS_PROXY=http://proxy:3128\nskyfetch sync" in texts  # a line of code each
 
 
 def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) -> None:
@@ -279,7 +279,7 @@ def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) ->
         + _anchored(1, 'skyfetch<span class="w"> </span>--version', 'skyfetch<span class="w"> </span>doctor')))
     texts = _texts(doc)
     assert texts[-4:] == ["Install it from PyPI:", "pip install skyfetch", "Then check that it found its configuration:",
-                          "skyfetch --version skyfetch doctor"], texts
+                          "skyfetch --version\nskyfetch doctor"], texts
 
 
 def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
@@ -292,7 +292,7 @@ def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
     doc = _material(tmp_path, "install.html", (
         "<p>Skyfetch runs on Linux, macOS and Windows and needs no compiler.</p>\n"
         f"<p>Check that it found its configuration:</p>\n{table}\n"))
-    assert _texts(doc)[-2:] == ["terminal", "skyfetch --version skyfetch doctor"]
+    assert _texts(doc)[-2:] == ["terminal", "skyfetch --version\nskyfetch doctor"]
     # Sphinx's inline line numbers (html_codeblock_linenos_style = "inline", its default)
     doc = _page(tmp_path, "api.html", (
         "<h1>Quick start</h1><p>Import the package and synchronise the tiles of your survey:</p>"
@@ -300,7 +300,7 @@ def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
         '<span class="kn">import</span> <span class="nn">skyfetch</span>\n<span class="linenos">2</span>'
         '<span class="n">skyfetch</span><span class="o">.</span><span class="n">sync</span><span class="p">()</span>\n'
         "</pre></div></div>"))
-    assert _texts(doc)[-1] == "import skyfetch skyfetch.sync()"
+    assert _texts(doc)[-1] == "import skyfetch\nskyfetch.sync()"
 
 
 def test_html_a_details_summary_is_no_section(tmp_path: Path) -> None:
@@ -353,3 +353,46 @@ def test_html_the_text_of_a_figure_is_read(tmp_path: Path) -> None:
     assert "Cool the camera to minus ten degrees before calibrating." in texts
     assert "Figure 1: Declination drift after alignment." in texts
     assert "Drift plot" not in doc.text  # an image is still no text
+
+
+def test_html_a_short_post_keeps_its_paragraphs_and_headings(tmp_path: Path) -> None:
+    # A Jekyll post as its default theme (minima) writes it: a few paragraphs, under trafilatura's 250 characters.
+    path = tmp_path / "closing-the-dome.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Closing the dome in a hurry | Skyfield'
+        '</title></head><body><header class="site-header"><div class="wrapper"><a class="site-title" href="/">Skyfield'
+        '</a><nav class="site-nav"><a class="page-link" href="/about/">About</a></nav></div></header>'
+        '<main class="page-content" aria-label="Content"><div class="wrapper"><article class="post h-entry" itemscope '
+        'itemtype="http://schema.org/BlogPosting"><header class="post-header"><h1 class="post-title p-name" '
+        'itemprop="name headline">Closing the dome in a hurry</h1><p class="post-meta"><time class="dt-published" '
+        'datetime="2024-05-01T18:00:00+00:00" itemprop="datePublished">May 1, 2024</time></p></header>'
+        '<div class="post-content e-content" itemprop="articleBody">'
+        "<p>When rain is forecast, close the dome before anything else.</p>"
+        '<h2 id="the-short-way">The short way</h2><p>Run domectl close with the wait flag, then check the status.</p>'
+        '<h2 id="if-it-sticks">If it sticks</h2><p>Cut the motor power at the red switch and crank it by hand.</p>'
+        '</div></article></div></main><footer class="site-footer"><p>Written by the night crew.</p></footer>'
+        "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(doc.text[p.start : p.end], p.heading, p.section, p.anchor) for p in document_paragraphs(doc)] == [
+        ("Closing the dome in a hurry", True, "Closing the dome in a hurry", None),
+        ("When rain is forecast, close the dome before anything else.", False, "Closing the dome in a hurry", None),
+        ("The short way", True, "The short way", "the-short-way"),
+        ("Run domectl close with the wait flag, then check the status.", False, "The short way", "the-short-way"),
+        ("If it sticks", True, "If it sticks", "if-it-sticks"),
+        ("Cut the motor power at the red switch and crank it by hand.", False, "If it sticks", "if-it-sticks")]
+
+
+def test_html_a_code_block_keeps_its_lines(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "closing.html", (
+        "<h1>Closing the dome</h1><p>Close the dome with the wait flag, then check its status:</p>"
+        "<pre><code>domectl close --wait\ndomectl status\n</code></pre>"
+        # Pygments' <div class="highlight"><pre>, as Sphinx and Jekyll write it; an indented block, a blank line
+        '<div class="highlight"><pre><span></span>    <span class="k">def</span> <span class="nf">close</span>():\n'
+        '        <span class="n">dome</span><span class="o">.</span>shut()\n\n        <span class="n">dome</span>'
+        '<span class="o">.</span>lock()\n</pre></div>'
+        "<p>Each line of the log is a reading:</p><pre>18:02  humidity 86%\n18:03  closing</pre>"
+        "<p>Write to the office<br>at the observatory.</p>"))
+    texts = _texts(doc)
+    assert texts[1:4] == ["domectl close --wait\ndomectl status", "def close():\n    dome.shut()\n    dome.lock()",
+                          "Each line of the log is a reading:"]
+    assert texts[4:] == ["18:02  humidity 86%\n18:03  closing", "Write to the office at the observatory."]

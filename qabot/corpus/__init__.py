@@ -141,7 +141,7 @@ def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterat
 
 def document_paragraphs(document: Document) -> list[Paragraph]:
     """The paragraphs of a document: those it comes with (``load_file`` gives every document its own), or found
-    in its text."""
+    in its text, read as Markdown where its source is a ``.md`` or ``.mdx`` file."""
     if document.paragraphs is not None:
         return list(document.paragraphs)
-    return paragraphs(document.text, document.body_start)
+    return paragraphs(document.text, document.body_start, plaintext.dialect(document.source))

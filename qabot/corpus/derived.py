@@ -1,8 +1,9 @@
 """The text of a derived document (a PDF, a web page, a Word file, a chat export), built paragraph by paragraph.
 
 Every reader of derived text lays it out the same way: each paragraph (or heading) on
-one line, paragraphs separated by a blank line, so the offsets of each are known as it
-is added. Headings name the section of what follows and are not numbered; a paragraph
+one line (or on lines without a blank one, where its lines matter: a web page's code
+block, a chat message), paragraphs separated by a blank line, so the offsets of each are
+known as it is added. Headings name the section of what follows and are not numbered; a paragraph
 that repeats an earlier one is marked ``duplicate`` (not indexed), as in plain text::
 
     text = DerivedText()

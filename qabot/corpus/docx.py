@@ -5,7 +5,9 @@ or ``Title``) names the section of what follows; every other paragraph with text
 paragraph; each table row is one paragraph, its cells joined by `` | `` (a merged cell,
 which python-docx repeats, once), and a table inside a cell follows the row it is in,
 laid out the same way. The core properties give the title, the author and the date
-(created).
+(created), but for those of python-docx's own template (the author "python-docx", created
+2013-12-23), which a file saved by python-docx, or a tool built on it, keeps unless it
+sets its own: they say nothing of the file.
 
 Real documents wrap text in elements python-docx does not read through: tracked
 insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
@@ -23,6 +25,7 @@ not a zip at all) is skipped with a warning that names it.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -156,6 +159,16 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
             yield bool(_HEADING_STYLE.match(style)), text
 
 
+@functools.cache
+def _template() -> tuple[str | None, Any]:
+    """The author and the creation time of python-docx's own template (``docx.Document()``), as python-docx reads
+    them: "python-docx", 2013-12-23 23:15 UTC."""
+    import docx
+
+    props = docx.Document().core_properties
+    return props.author, props.created
+
+
 def document(name: str, word: Any) -> Document:
     # A file without core properties gets python-docx's defaults (the title "Word Document"), which are not its own.
     own = any(rel.reltype.endswith("/core-properties") for rel in word.part.package.rels.values())
@@ -163,10 +176,11 @@ def document(name: str, word: Any) -> Document:
     text = DerivedText()
     for heading, block in _blocks(word):
         (text.heading if heading else text.paragraph)(block)
-    created = props.created if props is not None else None
+    author, created = (props.author, props.created) if props is not None else (None, None)
+    template_author, template_created = _template()
     return text.document(
         name,
         title=_flat(props.title or "") or None if props is not None else None,
-        author=_flat(props.author or "") or None if props is not None else None,
-        date=created.date().isoformat() if created else None,
+        author=_flat(author or "") or None if author != template_author else None,
+        date=created.date().isoformat() if created and created != template_created else None,
     )

@@ -8,7 +8,8 @@ builds the document:
 - every paragraph, list item, quote, code block and table row is one paragraph of the
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
   ``<em>``) join the text around them where they stand, so sentences stay whole, and a
-  ``<br>`` parts the words on either side (in a cell too). The
+  ``<br>`` parts the words on either side (in a cell too). A paragraph is one line but
+  a ``<pre>`` block's, which keeps its lines (``_preformatted``). The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -36,6 +37,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import textwrap
 import unicodedata
 from collections.abc import Iterator
 from typing import Any
@@ -106,22 +108,18 @@ def document(name: str, data: bytes) -> Document | None:
     _figures_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
+    code = _preformatted(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
-        # No include_formatting: its <hi> elements move nested inline markup out of order.
-        extracted = trafilatura.bare_extraction(
-            piece, favor_recall=True, include_formatting=False, include_tables=True, include_comments=False,
-            include_images=False, include_links=False, deduplicate=False,
-        )
-        if (body := getattr(extracted, "body", None)) is not None:
+        if (body := _extract(piece)) is not None:
             bodies.append(body)
     if not bodies:
         return None
     for body in bodies:
         for element in body.iter(*_PARTING):
             element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
-    blocks = [block for body in bodies for block in _walk(body)]
+    blocks = [(kind, code.get(block, block)) for body in bodies for kind, block in _walk(body)]
     blocks = _restore_headings(blocks, headings)
     text = DerivedText()
     anchor: str | None = None
@@ -136,6 +134,39 @@ def document(name: str, data: bytes) -> Document | None:
     if not text.numbered:
         return None
     return text.document(name, **meta)
+
+
+def _extract(piece: Any, floor: int | None = None) -> Any:
+    """trafilatura's main content of a page (or of a part of one), as its tree of blocks; None where it finds none.
+
+    Below ``MIN_EXTRACTED_SIZE`` characters (250), trafilatura distrusts what it found and
+    takes its baseline where that reads more: on a short page (a blog post of a few
+    paragraphs) the text of the whole ``<article>``, its headings, date and code, as one
+    paragraph. Where that one paragraph is what came back, and is the baseline's, the page
+    is read again with that floor at one character, which keeps the blocks trafilatura
+    found; the baseline stays only where it read more than twice as much (text the main
+    extraction missed). Any other result is taken as it is, without reading the baseline.
+    """
+    import trafilatura
+    from trafilatura.settings import use_config
+
+    config = None
+    if floor is not None:
+        config = use_config()
+        config.set("DEFAULT", "MIN_EXTRACTED_SIZE", str(floor))
+    # No include_formatting: its <hi> elements move nested inline markup out of order.
+    extracted = trafilatura.bare_extraction(
+        piece, favor_recall=True, include_formatting=False, include_tables=True, include_comments=False,
+        include_images=False, include_links=False, deduplicate=False, config=config,
+    )
+    body = getattr(extracted, "body", None)
+    if floor is not None or body is None or len(body) != 1 or body[0].tag != "p":
+        return body  # the baseline reads an <article> (or the whole page) as one paragraph
+    text = "".join(body.itertext())
+    if text != "".join(trafilatura.baseline(piece)[0].itertext()):
+        return body
+    blocks = _extract(piece, floor=1)
+    return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(text) else body
 
 
 def _pieces(tree: Any, size: int) -> Iterator[Any]:
@@ -343,6 +374,33 @@ def _drop_line_numbers(tree: Any) -> None:
     for element in list(tree.iter("td", "span")):
         if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
             element.drop_tree()  # its tail, the line's code, stays
+
+
+def _preformatted(tree: Any) -> dict[str, str]:
+    """Each ``<pre>`` block of more than one line, as the page shows it, by its text on one line.
+
+    trafilatura keeps a block's text, not where a ``<pre>``'s lines break, and may make it
+    a quote, a code block or a paragraph; a block read from it is given its lines back by
+    its text. A ``<br>`` breaks a line (Docusaurus writes code a line at a time), blank
+    lines and the indentation all lines share are left out, and each line's own is kept.
+    """
+    from lxml import etree
+
+    def shown(pre: Any) -> str:  # its text and its elements', in order, without recursion: a page can nest deep
+        parts: list[str] = []
+        for event, element in etree.iterwalk(pre, events=("start", "end")):
+            if event == "start" and isinstance(element.tag, str):
+                parts.append("\n" if element.tag == "br" else element.text or "")
+            elif event == "end" and element is not pre:
+                parts.append(element.tail or "")
+        return "".join(parts)
+
+    found: dict[str, str] = {}
+    for pre in tree.iter("pre"):
+        lines = [line.rstrip() for line in textwrap.dedent(shown(pre)).split("\n") if line.strip()]
+        if len(lines) > 1:
+            found.setdefault(_flat(" ".join(lines)), "\n".join(lines))
+    return found
 
 
 def _figures_as_blocks(tree: Any) -> None:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from typing import Literal
 
 from qabot.corpus import limits
 from qabot.models import Paragraph
@@ -49,6 +50,7 @@ _BLOCK = 1 << 16  # characters split into lines at a time
 # Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
 # (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
 MARKDOWN_LINES_PER_MB = 25_000
+Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
 
 
 @dataclass(slots=True)
@@ -57,25 +59,34 @@ class _Line:
     text: str  # without the newline
 
 
-def paragraphs(text: str, body_start: int = 0) -> list[Paragraph]:
+def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> list[Paragraph]:
     """Split ``text[body_start:]`` into paragraphs with exact offsets.
 
-    Blank lines always end a paragraph. Inside a block of consecutive lines, a line
-    starts a new paragraph unless the file is hard-wrapped (no line longer than 120
-    characters), the line before it is full (reaches most of the wrap width), and it
-    does not open a Markdown block (a list item, a quote, a table, a heading, a fence).
+    Blank lines end a paragraph, but in fenced code (a fenced block is one paragraph).
+    Inside a block of consecutive lines, a line starts a new paragraph unless the file is
+    hard-wrapped (no line longer than 120 characters), the line before it is full
+    (reaches most of the wrap width), and it does not open a Markdown block (a list item,
+    a quote, a table, a heading, a fence). A table's delimiter row (``|---|---|``) is no
+    paragraph.
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
     Repeated paragraphs (like an image caption printed twice) are marked ``duplicate``.
     A byte-order mark at the start is part of no paragraph, so "# Title" after it is a
     heading; offsets still point into ``text`` as it is, the mark included.
 
+    In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
+    page never sees is no paragraph: an HTML comment, a line of HTML tags alone
+    (``<p align="center">``, ``</details>``, an ``<img>``), a ``<script>`` or ``<style>``
+    block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
+    left out of its span. In MDX (``"mdx"``) so are ``import``/``export`` blocks and
+    ``{...}`` expressions (``{/* a comment */}``). The text itself is not changed.
+
     Time and memory grow with the length of the text; read by ``load_file``, it counts
     toward the file's time (``qabot.corpus.limits``).
     """
     if text.startswith("\ufeff", body_start):
         body_start += 1
-    raw = _group(text, body_start, _Markdown(text[body_start:]))
+    raw = _group(text, body_start, _Markdown(text[body_start:], dialect))
     return _classify(text, raw)
 
 
@@ -108,44 +119,61 @@ class _Markdown:
     """The Markdown block structure of a text, by line number, from markdown-it-py (CommonMark and tables).
 
     Only the block level is parsed. Indented code is not recognised (indented paragraphs
-    are common in plain text), and neither is raw HTML. markdown-it holds every block of
-    the text as a few tokens (2 million one-word list items: 3.6 GB and a minute, in one
-    call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB`` lines
-    for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules alone.
+    are common in plain text), and raw HTML only in Markdown proper (a ``.md`` file), not
+    in plain text, where a line of tags is text like any other. markdown-it holds every
+    block of the text as a few tokens (2 million one-word list items: 3.6 GB and a minute,
+    in one call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB``
+    lines for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules
+    alone.
     """
 
-    _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr")
+    _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
     # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
     # of these, and a table's delimiter row is made of them: a text without any is plain.
     _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
+    _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
+    _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, dialect: Dialect = "text") -> None:
         self.headings: dict[int, str] = {}  # first line of a heading -> its text
         self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
-        self.code: set[int] = set()  # lines of fenced code, the fences included
+        self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
         self.starts: set[int] = set()  # first lines of blocks other than paragraphs
+        self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
+        # of the rendered page never sees
+        self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
         lines = body.count("\n") + 1
-        if self._MAYBE.search(body) and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
-            self._parse(body)
+        maybe = dialect != "text" or self._MAYBE.search(body)
+        if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
+            self._parse(body, dialect)
 
-    def _parse(self, body: str) -> None:
+    def _parse(self, body: str, dialect: Dialect) -> None:
         from markdown_it import MarkdownIt
 
         md = MarkdownIt("commonmark").enable("table")
         md.core.ruler.disable(["inline", "text_join"])
-        md.block.ruler.disable(["code", "html_block"])
+        md.block.ruler.disable(["code"] if dialect != "text" else ["code", "html_block"])
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
         lines = body.split("\n")
         for i, token in enumerate(tokens):
-            if token.map is None or token.type not in self._BLOCKS:
+            if token.map is None:
                 continue
             first, end = token.map
+            if token.type == "html_block":
+                self._html(lines, first, end)
+            elif token.type == "paragraph_open" and dialect == "mdx" and (
+                    self._ESM.match(lines[first]) or _is_expression(lines[first:end])):
+                self.hidden.update(range(first, end))
+            if token.type not in self._BLOCKS:
+                continue
             if token.type == "heading_open" and lines[first].startswith("    "):
                 continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
             self.starts.add(first)
             if token.type == "fence":
                 self.code.update(range(first, end))
+            elif token.type == "table_open":
+                self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
             elif token.type == "heading_open":
                 content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
                 # An underlined heading of several lines is, in plain text, more often a
@@ -154,17 +182,48 @@ class _Markdown:
                     self.headings[first] = content
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
 
+    def _html(self, lines: list[str], first: int, end: int) -> None:
+        """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
+        markdown-it's own pattern for raw HTML finds them (a comment or a tag may span lines)."""
+        from markdown_it.common.html_re import HTML_TAG_RE
+
+        block = "\n".join(lines[first:end])
+        if self._UNSEEN.match(block.lstrip()):
+            self.hidden.update(range(first, end))
+            return
+        markup = bytearray(len(block))  # 1 where a tag or a comment is
+        for match in HTML_TAG_RE.finditer(block):
+            markup[match.start() : match.end()] = b"\1" * (match.end() - match.start())
+        offset = 0
+        for number in range(first, end):
+            line = lines[number]
+            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
+            if columns:
+                self.shown[number] = (columns[0], columns[-1] + 1)
+            elif line.strip():
+                self.hidden.add(number)
+            offset += len(line) + 1
+
+
+def _is_expression(lines: list[str]) -> bool:
+    """An MDX block that is only a JavaScript expression in braces (``{/* a comment */}``, ``{toc}``)."""
+    text = "\n".join(lines).strip()
+    return text.startswith("{") and text.endswith("}")
+
 
 def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, int, str | None]]:
-    """(start, end, heading text when it is a Markdown heading) of every paragraph.
+    """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
+    Markdown (a ``<summary>``'s), which is never a heading by the plain-text rules.
 
     Two passes over the lines, neither of which holds them: the first finds the width
     of a hard-wrapped text, the second the paragraphs.
     """
     count = short = 0  # lines that are not blank, and those of them no longer than _WRAP_LIMIT
     longest = longest_short = 0
+    number = 0
     for _, block in _blocks(text, body_start):
-        lengths = [len(line.rstrip()) for line in block if line.strip()]
+        lengths = [len(line.rstrip()) for n, line in enumerate(block, number) if line.strip() and n not in markdown.hidden]
+        number += len(block)
         shorts = [length for length in lengths if length <= _WRAP_LIMIT]
         count, short = count + len(lengths), short + len(shorts)
         longest, longest_short = max(longest, max(lengths, default=0)), max(longest_short, max(shorts, default=0))
@@ -176,14 +235,17 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
 
     out: list[tuple[int, int, str | None]] = []
     current: list[_Line] = []  # the first and the last line of the paragraph being gathered
+    html = False  # whether it holds the text of a line of HTML
 
     def span(first: _Line, last: _Line) -> tuple[int, int]:
         return first.start + (len(first.text) - len(first.text.lstrip())), last.start + len(last.text.rstrip())
 
     def flush() -> None:
+        nonlocal html
         if current:
-            out.append((*span(current[0], current[-1]), None))
+            out.append((*span(current[0], current[-1]), "" if html else None))
             current.clear()
+            html = False
             if not len(out) % limits.CHECK_EVERY:
                 limits.paragraphs(len(out))  # before any of them is described: millions of one-letter lines
 
@@ -199,9 +261,14 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
                 out.append((*span(text_lines[0], text_lines[-1]), markdown.headings[first]))
                 heading = []
             continue
-        if not line.text.strip():
-            flush()
+        if not line.text.strip() and number in markdown.code and current:
+            continue  # a blank line in fenced code: the block is one paragraph, which ends with its last line of text
+        if not line.text.strip() or number in markdown.hidden:
+            flush()  # a comment or a line of tags alone, in Markdown, is no text: it parts paragraphs as a blank line
             continue
+        if number in markdown.shown:  # the text of a line of HTML, without the tags around it
+            left, right = markdown.shown[number]
+            line = _Line(line.start + left, line.text[left:right])
         if current and number not in markdown.code:
             previous = current[-1].text.rstrip()
             # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
@@ -209,6 +276,7 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
             continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
             if not continues:
                 flush()
+        html = html or number in markdown.shown
         current[1:] = [line]
     flush()
     return out
@@ -239,7 +307,7 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
             run.add(keys[index - 2])
         else:
             run.clear()
-        if md_heading is not None:
+        if md_heading:
             section = md_heading
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue

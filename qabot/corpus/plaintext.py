@@ -1,4 +1,5 @@
-"""The reader for ``.txt`` and ``.md`` files: one document per file, UTF-8 (or UTF-16 or UTF-32 with a byte-order mark).
+"""The reader for ``.txt``, ``.md`` and ``.mdx`` files: one document per file, UTF-8 (or UTF-16 or UTF-32 with a
+byte-order mark).
 
 The text is exactly what decoding the file gives (``files.read_text``), so offsets point
 into the file as a reader sees it; except for text formatted for a terminal (a man page
@@ -7,18 +8,23 @@ is read as the terminal shows it (``qabot.corpus.terminal``). Like a PDF's, that
 derived: the index stores it, and offsets point into it. Optional front matter
 (``title``, ``author``, ``date``, ``url``) at the top gives the citation its fields;
 paragraphs and headings are found by ``qabot.corpus.paragraphs`` as ``load_file``
-reads the file, on its time.
+reads the file, on its time, in the Markdown ``dialect`` its name says: a ``.md`` file's
+HTML comments and lines of tags are not text, nor an ``.mdx`` file's imports, exports and
+``{...}`` expressions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 
 from qabot.corpus import terminal
 from qabot.corpus.files import CorpusFile, Warn, parse_front_matter, read_text
+from qabot.corpus.paragraphs import Dialect
 from qabot.models import Document
 
-SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+SUFFIXES = frozenset({".txt", ".md", ".markdown", ".mdx"})
+_DIALECTS: dict[str, Dialect] = {".md": "markdown", ".markdown": "markdown", ".mdx": "mdx"}
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -40,6 +46,12 @@ def looks_binary(text: str) -> bool:
     """
     nuls = text.count("\0")
     return nuls > 8 and nuls > len(text) // 100
+
+
+def dialect(source: str) -> Dialect:
+    """How much of Markdown a document is read with, by its file's name: plain text (``.txt``, ``.jsonl``), Markdown
+    with its raw HTML (``.md``), or MDX (``.mdx``)."""
+    return _DIALECTS.get(PurePosixPath(source).suffix.lower(), "text")
 
 
 def document(name: str, text: str) -> Document:
