@@ -9,7 +9,7 @@ builds the document:
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
   ``<em>``) join the text around them where they stand, so sentences stay whole, and a
   ``<br>`` parts the words on either side (in a cell too). A paragraph is one line but
-  a ``<pre>`` block's, which keeps its lines (``_preformatted``). The
+  a ``<pre>`` block's, which keeps its lines (``prepare.preformatted``). The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -37,11 +37,10 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import textwrap
-import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
@@ -55,19 +54,13 @@ PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
-_SPACES = re.compile(r"\s+")
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
 _STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's blocks; the rest is inline
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
 # blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
 _PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
-_INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
-                    "strong sub sup time tt u var wbr br".split())
-_CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 # A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
 _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
-_LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 
 
@@ -84,12 +77,8 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     yield result
 
 
-def _flat(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
 def _text(element: Any) -> str:
-    return _flat("".join(element.itertext()))
+    return prepare.flat("".join(element.itertext()))
 
 
 def document(name: str, data: bytes) -> Document | None:
@@ -100,15 +89,15 @@ def document(name: str, data: bytes) -> Document | None:
     if tree is None:
         return None
     meta = _metadata(tree)
-    _wrap_loose_text(tree)
+    prepare.wrap_loose_text(tree)
     anchors, headings = _headings(tree)
-    _drop_permalinks(tree)
-    _drop_line_anchors(tree)
-    _drop_line_numbers(tree)
-    _figures_as_blocks(tree)
+    prepare.drop_permalinks(tree)
+    prepare.drop_line_anchors(tree)
+    prepare.drop_line_numbers(tree)
+    prepare.figures_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
-    code = _preformatted(tree)
+    code = prepare.preformatted(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
@@ -250,7 +239,7 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
     run: list[str] = [element.text or ""]  # the loose text since the last block, and its inline elements'
 
     def loose() -> Iterator[tuple[str, str]]:
-        if (text := _flat("".join(run))) and element.tag in _BLOCKS:
+        if (text := prepare.flat("".join(run))) and element.tag in _BLOCKS:
             yield "text", text
         run.clear()
 
@@ -319,11 +308,11 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         for link in list(heading.iter("a")):
             href = link.get("href") or ""
             ident = ident or link.get("id") or link.get("name")
-            if href.startswith("#") and _is_permalink(link):
+            if href.startswith("#") and prepare.is_permalink(link):
                 ident = ident or href[1:]
                 link.drop_tree()
         parent = heading.getparent()
-        if not ident and parent is not None and parent.get("id") and _first_child(parent) is heading:
+        if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
             ident = parent.get("id")
         after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
         if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
@@ -338,133 +327,20 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return anchors, headings
 
 
-def _drop_permalinks(tree: Any) -> None:
-    """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
-    for link in list(tree.iter("a")):
-        if (link.get("href") or "").startswith("#") and _is_permalink(link) and link.text_content().strip():
-            link.drop_tree()
 
 
-def _is_permalink(link: Any) -> bool:
-    """Whether a link's text is a permalink marker: ``¶``, ``#``, nothing, or an icon font's glyph (MkDocs' own
-    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font)."""
-    text = _flat(link.text_content())
-    return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
 
 
-def _drop_line_anchors(tree: Any) -> None:
-    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
-
-    They hold no text, but trafilatura counts them as links, and a short block of links
-    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
-    """
-    for pre in tree.iter("pre"):
-        for link in list(pre.iter("a")):
-            if not link.text_content().strip():
-                link.drop_tree()  # its tail, the line's code, stays
 
 
-def _drop_line_numbers(tree: Any) -> None:
-    """Remove the line numbers of code blocks: they are not the code, and no one quotes them.
-
-    Pygments writes them in a cell of their own (``<td class="linenos">``, read as a table
-    row "1 2 | skyfetch --version ...") or at the head of each line (``<span class="linenos">``,
-    Sphinx's default: "1import skyfetch"); Hugo's Chroma as ``<span class="ln">`` or ``lnt``.
-    """
-    for element in list(tree.iter("td", "span")):
-        if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
-            element.drop_tree()  # its tail, the line's code, stays
 
 
-def _preformatted(tree: Any) -> dict[str, str]:
-    """Each ``<pre>`` block of more than one line, as the page shows it, by its text on one line.
-
-    trafilatura keeps a block's text, not where a ``<pre>``'s lines break, and may make it
-    a quote, a code block or a paragraph; a block read from it is given its lines back by
-    its text. A ``<br>`` breaks a line (Docusaurus writes code a line at a time), blank
-    lines and the indentation all lines share are left out, and each line's own is kept.
-    """
-    from lxml import etree
-
-    def shown(pre: Any) -> str:  # its text and its elements', in order, without recursion: a page can nest deep
-        parts: list[str] = []
-        for event, element in etree.iterwalk(pre, events=("start", "end")):
-            if event == "start" and isinstance(element.tag, str):
-                parts.append("\n" if element.tag == "br" else element.text or "")
-            elif event == "end" and element is not pre:
-                parts.append(element.tail or "")
-        return "".join(parts)
-
-    found: dict[str, str] = {}
-    for pre in tree.iter("pre"):
-        lines = [line.rstrip() for line in textwrap.dedent(shown(pre)).split("\n") if line.strip()]
-        if len(lines) > 1:
-            found.setdefault(_flat(" ".join(lines)), "\n".join(lines))
-    return found
 
 
-def _figures_as_blocks(tree: Any) -> None:
-    """Make each ``<figure>`` a ``<div>`` (its ``<figcaption>`` a ``<p>``), so that trafilatura reads its text.
-
-    trafilatura deletes every figure, text and all, unless it holds a table or images are
-    asked for (which brings a site's logo banner and tagline in with them); but a figure is
-    often text: Jekyll writes each highlighted code block as ``<figure class="highlight">``,
-    Notion each callout as a ``<figure>``, and a caption says what a figure shows. An image
-    in it is still left out (``include_images`` stays off).
-    """
-    for figure in tree.iter("figure"):
-        figure.tag = "div"
-        for caption in figure.iter("figcaption"):
-            caption.tag = "p"
 
 
-def _wrap_loose_text(tree: Any) -> None:
-    """Wrap each run of text and inline elements that sits beside blocks in a ``<p>`` (two ``<br>`` end one)."""
-    from lxml import etree
-
-    for parent in list(tree.iter(*_CONTAINERS)):
-        children = [child for child in parent if isinstance(child.tag, str)]
-        if not any(child.tag not in _INLINE for child in children):
-            continue  # inline content alone: trafilatura reads it as a paragraph
-        items: list[Any] = [parent.text] if parent.text and parent.text.strip() else []
-        parent.text = None
-        for child in list(parent):
-            tail, child.tail = child.tail, None
-            parent.remove(child)
-            items.append(child)
-            if tail:
-                items.append(tail)  # whitespace too: it keeps "<tt>case</tt> <i>ident</i>" two words
-        paragraph, breaks = None, 0
-        for item in items:
-            if not isinstance(item, str) and (not isinstance(item.tag, str) or item.tag not in _INLINE):
-                parent.append(item)  # a block (or a comment): it ends the paragraph
-                paragraph, breaks = None, 0
-                continue
-            if not isinstance(item, str) and item.tag == "br":
-                breaks += 1
-                if breaks >= 2:
-                    paragraph = None
-                    continue
-            else:
-                breaks = 0
-            if paragraph is None and isinstance(item, str) and not item.strip():
-                if len(parent):  # whitespace between blocks: it stays a tail, not an empty paragraph
-                    parent[-1].tail = (parent[-1].tail or "") + item
-                else:
-                    parent.text = (parent.text or "") + item
-                continue
-            if paragraph is None:
-                paragraph = etree.SubElement(parent, "p")
-            if isinstance(item, str) and len(paragraph):
-                paragraph[-1].tail = (paragraph[-1].tail or "") + item
-            elif isinstance(item, str):
-                paragraph.text = (paragraph.text or "") + item
-            else:
-                paragraph.append(item)
 
 
-def _first_child(parent: Any) -> Any:
-    return next((child for child in parent if isinstance(child.tag, str)), None)
 
 
 def _following_texts(tree: Any) -> dict[Any, str]:
@@ -512,7 +388,7 @@ def _block_text(element: Any) -> str:
 def _metadata(tree: Any) -> dict[str, str]:
     def first(xpath: str) -> str | None:
         for value in tree.xpath(xpath):
-            if (text := _flat(str(value))):
+            if (text := prepare.flat(str(value))):
                 return text
         return None
 

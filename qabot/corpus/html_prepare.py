@@ -1,0 +1,156 @@
+"""What is done to a page's tree before trafilatura reads it (``qabot.corpus.html``).
+
+Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
+as a browser lays it out; what is not text is removed (permalink markers, code line numbers,
+the empty line anchors MkDocs Material writes in code); a ``<figure>`` becomes a block, so
+that its text is read; and each ``<pre>`` block's lines are kept aside, for the block
+trafilatura gives back to have them again.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from typing import Any
+
+_PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
+_INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
+                    "strong sub sup time tt u var wbr br".split())
+_CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
+_LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
+_SPACES = re.compile(r"\s+")
+
+
+def flat(text: str) -> str:
+    """Runs of whitespace as one space, trimmed."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def drop_permalinks(tree: Any) -> None:
+    """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
+    for link in list(tree.iter("a")):
+        if (link.get("href") or "").startswith("#") and is_permalink(link) and link.text_content().strip():
+            link.drop_tree()
+
+
+def is_permalink(link: Any) -> bool:
+    """Whether a link's text is a permalink marker: ``¶``, ``#``, nothing, or an icon font's glyph (MkDocs' own
+    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font)."""
+    text = flat(link.text_content())
+    return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
+
+
+def drop_line_anchors(tree: Any) -> None:
+    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
+
+    They hold no text, but trafilatura counts them as links, and a short block of links
+    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
+    """
+    for pre in tree.iter("pre"):
+        for link in list(pre.iter("a")):
+            if not link.text_content().strip():
+                link.drop_tree()  # its tail, the line's code, stays
+
+
+def drop_line_numbers(tree: Any) -> None:
+    """Remove the line numbers of code blocks: they are not the code, and no one quotes them.
+
+    Pygments writes them in a cell of their own (``<td class="linenos">``, read as a table
+    row "1 2 | skyfetch --version ...") or at the head of each line (``<span class="linenos">``,
+    Sphinx's default: "1import skyfetch"); Hugo's Chroma as ``<span class="ln">`` or ``lnt``.
+    """
+    for element in list(tree.iter("td", "span")):
+        if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
+            element.drop_tree()  # its tail, the line's code, stays
+
+
+def preformatted(tree: Any) -> dict[str, str]:
+    """Each ``<pre>`` block of more than one line, as the page shows it, by its text on one line.
+
+    trafilatura keeps a block's text, not where a ``<pre>``'s lines break, and may make it
+    a quote, a code block or a paragraph; a block read from it is given its lines back by
+    its text. A ``<br>`` breaks a line (Docusaurus writes code a line at a time), blank
+    lines and the indentation all lines share are left out, and each line's own is kept.
+    """
+    from lxml import etree
+
+    def shown(pre: Any) -> str:  # its text and its elements', in order, without recursion: a page can nest deep
+        parts: list[str] = []
+        for event, element in etree.iterwalk(pre, events=("start", "end")):
+            if event == "start" and isinstance(element.tag, str):
+                parts.append("\n" if element.tag == "br" else element.text or "")
+            elif event == "end" and element is not pre:
+                parts.append(element.tail or "")
+        return "".join(parts)
+
+    found: dict[str, str] = {}
+    for pre in tree.iter("pre"):
+        lines = [line.rstrip() for line in textwrap.dedent(shown(pre)).split("\n") if line.strip()]
+        if len(lines) > 1:
+            found.setdefault(flat(" ".join(lines)), "\n".join(lines))
+    return found
+
+
+def figures_as_blocks(tree: Any) -> None:
+    """Make each ``<figure>`` a ``<div>`` (its ``<figcaption>`` a ``<p>``), so that trafilatura reads its text.
+
+    trafilatura deletes every figure, text and all, unless it holds a table or images are
+    asked for (which brings a site's logo banner and tagline in with them); but a figure is
+    often text: Jekyll writes each highlighted code block as ``<figure class="highlight">``,
+    Notion each callout as a ``<figure>``, and a caption says what a figure shows. An image
+    in it is still left out (``include_images`` stays off).
+    """
+    for figure in tree.iter("figure"):
+        figure.tag = "div"
+        for caption in figure.iter("figcaption"):
+            caption.tag = "p"
+
+
+def wrap_loose_text(tree: Any) -> None:
+    """Wrap each run of text and inline elements that sits beside blocks in a ``<p>`` (two ``<br>`` end one)."""
+    from lxml import etree
+
+    for parent in list(tree.iter(*_CONTAINERS)):
+        children = [child for child in parent if isinstance(child.tag, str)]
+        if not any(child.tag not in _INLINE for child in children):
+            continue  # inline content alone: trafilatura reads it as a paragraph
+        items: list[Any] = [parent.text] if parent.text and parent.text.strip() else []
+        parent.text = None
+        for child in list(parent):
+            tail, child.tail = child.tail, None
+            parent.remove(child)
+            items.append(child)
+            if tail:
+                items.append(tail)  # whitespace too: it keeps "<tt>case</tt> <i>ident</i>" two words
+        paragraph, breaks = None, 0
+        for item in items:
+            if not isinstance(item, str) and (not isinstance(item.tag, str) or item.tag not in _INLINE):
+                parent.append(item)  # a block (or a comment): it ends the paragraph
+                paragraph, breaks = None, 0
+                continue
+            if not isinstance(item, str) and item.tag == "br":
+                breaks += 1
+                if breaks >= 2:
+                    paragraph = None
+                    continue
+            else:
+                breaks = 0
+            if paragraph is None and isinstance(item, str) and not item.strip():
+                if len(parent):  # whitespace between blocks: it stays a tail, not an empty paragraph
+                    parent[-1].tail = (parent[-1].tail or "") + item
+                else:
+                    parent.text = (parent.text or "") + item
+                continue
+            if paragraph is None:
+                paragraph = etree.SubElement(parent, "p")
+            if isinstance(item, str) and len(paragraph):
+                paragraph[-1].tail = (paragraph[-1].tail or "") + item
+            elif isinstance(item, str):
+                paragraph.text = (paragraph.text or "") + item
+            else:
+                paragraph.append(item)
+
+
+def first_child(parent: Any) -> Any:
+    return next((child for child in parent if isinstance(child.tag, str)), None)
