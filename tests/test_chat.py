@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from qabot.corpus import chat
 from qabot.corpus.chat import ACCEPTED, ChatChannel, ChatMessage, Placed, accepted_roles
-from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.corpus.roles import ANSWERS, ASKS
 
 CHANNEL = ChatChannel(source="discord/1/2", guild_id="1", channel_id="2", title="Club · #help")
 

@@ -16,7 +16,8 @@ import pytest
 
 from qabot.corpus import CorpusFile, load_file
 from qabot.corpus.chat import ACCEPTED
-from qabot.corpus.conversations import ANSWERS, ASKS, Message, exchanges, parents, roles
+from qabot.corpus.conversations import Message, exchanges, parents, roles
+from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from qabot.corpus.chat import ChatMessage
-from qabot.corpus.conversations import ANSWERS, ASKS
+from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.feedback import FeedbackStore
 from qabot.history import (
     CHANNEL,

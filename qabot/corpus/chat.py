@@ -41,8 +41,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from qabot.corpus import conversations
-from qabot.corpus.conversations import ANSWERS, ASKS
 from qabot.corpus.derived import DerivedText
+from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.models import Document
 from qabot.text import fold
 

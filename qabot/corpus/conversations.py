@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, WEIGHTS
+from qabot.corpus.roles import asks_like, role_in
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -134,7 +135,6 @@ _PAIRWISE = [_INDEX[name] for name in (
     "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
     "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity")]
 
-ASKS, ANSWERS = "asks", "answers"
 
 
 class Untangler:
@@ -404,21 +404,6 @@ def _number(id: str) -> int | None:
     return number if number < 1 << 63 else None
 
 
-def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_author: str | None = None,
-            parent_role: str | None = None) -> str | None:
-    """A message's role in its exchange (see ``Untangler``): ``first`` where it opens it, else its parent's author
-    and role."""
-    asker, news = opener
-    if news:
-        return ANSWERS if message.author == asker else ASKS if "?" in message.text else None
-    if message.author == asker:
-        return ASKS
-    if first or parent_author == asker or (
-            parent_role == ANSWERS and (parent_author == message.author or message.bot)):
-        return ANSWERS
-    return None
-
-
 def _minutes(earlier: float | None, later: float | None) -> float | None:
     if earlier is None or later is None:
         return None
@@ -453,24 +438,3 @@ def roles(messages: Sequence[Message], links: Sequence[int]) -> list[str | None]
     for message, parent in zip(messages, links, strict=True):
         untangler.add(message, parent)
     return untangler.roles
-
-
-# Telling of a problem without asking ("tailwind classes aren't applied in production", "the update failed"). A message
-# that opens by addressing someone ("ana: deleting the files doesn't delete the filesystem") tells them something
-# instead: often the answer to a question from before its exchange began (whose asker the untangler may not know).
-TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not working|fails?|failed|"
-           r"broken|crash\w*|stuck")
-_ASKS_LIKE = re.compile(
-    r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
-    r"trouble|error|need|want)\b", re.IGNORECASE)
-_TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
-ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # a message that opens by addressing someone: "ana: ", "@ana, "
-_OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
-
-
-def asks_like(text: str) -> bool:
-    """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
-    question word first: "wat is the meaning of ...", "is there a way ...", or trouble told to no one in particular:
-    "isn't", "not working", "fails" ...)."""
-    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
-                or (_TROUBLE.search(text) and not ADDRESSED.match(text)))

@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qabot.corpus import chat
-from qabot.corpus.conversations import Untangler, role_in
+from qabot.corpus.conversations import Untangler
+from qabot.corpus.roles import role_in
 from qabot.history.store import CHANNEL, THREAD, ChannelRow, HistoryStore, Link, Stored
 from qabot.index.scope import chat_source
 from qabot.models import Document

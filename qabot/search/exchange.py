@@ -43,7 +43,7 @@ import numpy as np
 
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKS
-from qabot.corpus.conversations import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
 from qabot.text import fold
