@@ -12,8 +12,9 @@ events and backfilled pages into ``Changes``.
 from __future__ import annotations
 
 from qabot.history.privacy import HistoryChannel, Where, quotable
+from qabot.history.rows import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, ChannelRow
 from qabot.history.service import Applied, Changes, History, Progress
-from qabot.history.store import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, ChannelRow, HistoryStore
+from qabot.history.store import HistoryStore
 
 __all__ = ["CHANNEL", "FORUM_POST", "PRIVATE_THREAD", "THREAD", "Applied", "Changes", "ChannelRow", "History",
            "HistoryChannel", "HistoryStore", "Progress", "Where", "quotable"]

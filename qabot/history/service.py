@@ -29,7 +29,8 @@ from typing import Protocol
 from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
-from qabot.history.store import PRIVATE_THREAD, THREAD, UNNAMED, ChannelRow, HistoryStore
+from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
+from qabot.history.store import UNNAMED, HistoryStore
 from qabot.index.scope import chat_source
 from qabot.models import Document
 

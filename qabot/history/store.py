@@ -27,131 +27,27 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from qabot.corpus.chat import UNNAMED, ChatMessage
 from qabot.corpus.derived import SEPARATOR
+from qabot.history.rows import (
+    ADDED,
+    CHANNEL,
+    MESSAGE,
+    SCHEMA,
+    THREAD,
+    UNTITLED,
+    ChannelRow,
+    Link,
+    Owed,
+    Stored,
+    from_row,
+)
 
 if TYPE_CHECKING:
     from qabot.feedback import FeedbackStore
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS history_channels (
-    id INTEGER PRIMARY KEY,
-    guild_id INTEGER NOT NULL,
-    parent_id INTEGER,
-    kind TEXT NOT NULL,
-    title TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '[]',
-    solved INTEGER NOT NULL DEFAULT 0,
-    checkpoint INTEGER NOT NULL DEFAULT 0,
-    complete INTEGER NOT NULL DEFAULT 0,
-    owner_hash TEXT,
-    untitled TEXT,
-    unnamed INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS history_messages (
-    id INTEGER PRIMARY KEY,
-    channel_id INTEGER NOT NULL,
-    author_hash TEXT NOT NULL,
-    author_name TEXT NOT NULL,
-    at TEXT NOT NULL,
-    content TEXT NOT NULL,
-    extras TEXT NOT NULL DEFAULT '[]',
-    reply_to INTEGER,
-    mentions TEXT NOT NULL DEFAULT '[]',
-    bot INTEGER NOT NULL DEFAULT 0,
-    marked INTEGER NOT NULL DEFAULT 0,
-    parent INTEGER,
-    root INTEGER,
-    role TEXT,
-    number INTEGER,
-    asker TEXT,
-    news INTEGER,
-    continues INTEGER,
-    forwarded TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel_id, id);
-CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
-CREATE INDEX IF NOT EXISTS history_messages_author ON history_messages (author_hash);
-CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);
-CREATE TABLE IF NOT EXISTS history_owed (
-    id INTEGER PRIMARY KEY CHECK (id = 0),
-    work TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS history_forgotten (
-    guild_id INTEGER NOT NULL,
-    author_hash TEXT NOT NULL,
-    at REAL NOT NULL,
-    PRIMARY KEY (guild_id, author_hash)
-);
-"""
-CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
-UNTITLED = "(untitled)"  # a thread's or a post's name, where the member whose words it was is forgotten
-Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
-
-
-@dataclass(frozen=True)
-class ChannelRow:
-    """A channel, thread or forum post whose history is indexed."""
-
-    id: int
-    guild_id: int
-    parent_id: int | None
-    kind: str  # CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST
-    title: str
-    tags: tuple[str, ...] = ()
-    solved: bool = False
-    checkpoint: int = 0  # every message up to this id has been read
-    complete: bool = False  # read to its end once: new messages are linked as they come
-    owner: str | None = None  # a thread's or a post's: who made it (hashed), whose words its name is
-    untitled: str | None = None  # its title with its name left out (UNTITLED), shown once that member is forgotten
-
-
-@dataclass(frozen=True)
-class Stored:
-    """A stored message: the message, and its place in its conversation once linked (``root`` is not None)."""
-
-    message: ChatMessage
-    channel_id: int
-    parent: int | None = None
-    root: int | None = None
-    role: str | None = None
-    number: int | None = None
-    asker: str | None = None
-    news: bool = False
-
-    @property
-    def id(self) -> int:
-        return int(self.message.id)
-
-    @property
-    def opener(self) -> tuple[str, bool]:
-        return (self.asker or self.message.author_key, self.news)
-
-
-@dataclass(frozen=True)
-class Link:
-    """Where linking put a message: what it responds to, its exchange, its role, its place, its exchange's asker."""
-
-    id: int
-    parent: int
-    root: int
-    role: str | None
-    number: int
-    asker: str
-    news: bool
-    continues: int | None = None  # the exchange this one goes on with (a conversation too long for one)
-
-
-_MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
-            "root, role, number, asker, news, forwarded")
-# Columns added after a state database may have been made: (table, column, its definition).
-_ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),
-          ("history_channels", "owner_hash", "TEXT"), ("history_channels", "untitled", "TEXT"),
-          ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"))
-
 
 class HistoryStore:
     """The history tables of the state database (``store``: the ``FeedbackStore`` that owns the file)."""
@@ -170,7 +66,7 @@ class HistoryStore:
                 for statement in statements:
                     if not statement.startswith("CREATE INDEX"):
                         db.execute(statement)
-                for table, column, definition in _ADDED:  # a database made before the column was
+                for table, column, definition in ADDED:  # a database made before the column was
                     if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
                         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
                 for statement in statements:  # an index may be on an added column
@@ -281,7 +177,7 @@ class HistoryStore:
         ids = list(ids)
         with self._db() as db:
             affected = self._where(db, "id", ids, "id, channel_id, root")
-            self._unquote(db, map(_stored, self._where(db, "id", ids, _MESSAGE)))
+            self._unquote(db, map(from_row, self._where(db, "id", ids, MESSAGE)))
             self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
             return self._exchanges(db, affected)
 
@@ -290,9 +186,9 @@ class HistoryStore:
         highlight unless that message is kept, and reads so, now. ``remove``, ``forget`` and ``drop_channel`` blank
         the answers stored when they run; this one may have been found in the index just before, and stored after."""
         with self._db() as db:
-            found = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE id = ?", (message_id,)).fetchone()
+            found = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE id = ?", (message_id,)).fetchone()
             row = db.execute("SELECT highlight FROM answers WHERE id = ?", (answer_id,)).fetchone()
-            if row is not None and row[0] and (found is None or not _quotes(row[0], _stored(found).message.text)):
+            if row is not None and row[0] and (found is None or not _quotes(row[0], from_row(found).message.text)):
                 db.execute("UPDATE answers SET highlight = NULL WHERE id = ?", (answer_id,))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
@@ -317,7 +213,7 @@ class HistoryStore:
                                   (author_key, guild_id)).fetchall()
             affected += [(root, channel_id, root) for channel_id in retitled for (root,) in db.execute(
                 "SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND root IS NOT NULL", (channel_id,))]
-            said = [_stored(r) for r in db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE {where}",
+            said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
                                                    (author_key, guild_id))]
             self._unquote(db, said)
             names = {n for n in names if n} | {s.message.author for s in said}
@@ -367,22 +263,22 @@ class HistoryStore:
 
     def get(self, ids: Iterable[int]) -> dict[int, Stored]:
         with self._db() as db:
-            return {s.id: s for s in map(_stored, self._where(db, "id", list(ids), _MESSAGE))}
+            return {s.id: s for s in map(from_row, self._where(db, "id", list(ids), MESSAGE))}
 
     def between(self, channel_id: int, after: int, up_to: int, *, limit: int = -1) -> dict[int, ChatMessage]:
         """The channel's messages kept with ids in (``after``, ``up_to``], at most ``limit`` (-1: all), by id."""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND id > ? AND id <= ? "
+            rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE channel_id = ? AND id > ? AND id <= ? "
                               "ORDER BY id LIMIT ?", (channel_id, after, up_to, limit)).fetchall()
-        return {int(r[0]): _stored(r).message for r in rows}
+        return {int(r[0]): from_row(r).message for r in rows}
 
     def exchange(self, channel_id: int, root: int) -> list[Stored]:
         """The messages of one exchange of a channel, in order. (A thread started from a message roots its first
         exchange at that message's id, which is the thread's, while the message itself stays in its channel's.)"""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE root = ? AND channel_id = ? ORDER BY id",
+            rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE root = ? AND channel_id = ? ORDER BY id",
                               (root, channel_id))
-            return [_stored(r) for r in rows.fetchall()]
+            return [from_row(r) for r in rows.fetchall()]
 
     def exchange_size(self, channel_id: int, root: int) -> int:
         with self._db() as db:
@@ -392,16 +288,16 @@ class HistoryStore:
     def unlinked(self, channel_id: int, up_to: int) -> list[Stored]:
         """The channel's messages not yet linked into a conversation, up to ``up_to``, in order."""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND root IS NULL "
+            rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE channel_id = ? AND root IS NULL "
                               "AND id <= ? ORDER BY id", (channel_id, up_to))
-            return [_stored(r) for r in rows.fetchall()]
+            return [from_row(r) for r in rows.fetchall()]
 
     def before(self, channel_id: int, message_id: int, n: int) -> list[Stored]:
         """The ``n`` linked messages of the channel before ``message_id``, in order: what untangling goes on from."""
         with self._db() as db:
-            rows = db.execute(f"SELECT {_MESSAGE} FROM history_messages WHERE channel_id = ? AND id < ? AND root "
+            rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE channel_id = ? AND id < ? AND root "
                               "IS NOT NULL ORDER BY id DESC LIMIT ?", (channel_id, message_id, n)).fetchall()
-        return [_stored(r) for r in reversed(rows)]
+        return [from_row(r) for r in reversed(rows)]
 
     def link(self, links: Sequence[Link]) -> None:
         with self._db() as db:
@@ -493,13 +389,3 @@ def _quotes(highlight: str, paragraph: str) -> bool:
     """Whether a highlight quotes a message's paragraph: it is within it (a long message's best sentence), or holds
     it, or a paragraph of it does one or the other (a highlight may run from one message into the next)."""
     return any(part and (part in paragraph or paragraph in part) for part in highlight.split(SEPARATOR))
-
-
-def _stored(row: tuple) -> Stored:
-    (message_id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent,
-     root, role, number, asker, news, forwarded) = row
-    message = ChatMessage(id=str(message_id), author=author_name, author_key=author_hash, date=at, content=content,
-                          extras=tuple(json.loads(extras)), reply_to=str(reply_to) if reply_to is not None else None,
-                          names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
-                          marked=bool(marked), forwarded=forwarded)
-    return Stored(message, channel_id, parent, root, role, number, asker, bool(news))

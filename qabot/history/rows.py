@@ -1,0 +1,139 @@
+"""The history tables of the state database (``qabot.history.store``): their schema, and the rows they hold.
+
+A member is kept only as a salted hash of their id; see ``qabot.history.store`` for what a
+message and a channel keep, and why.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from qabot.corpus.chat import ChatMessage
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history_channels (
+    id INTEGER PRIMARY KEY,
+    guild_id INTEGER NOT NULL,
+    parent_id INTEGER,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    solved INTEGER NOT NULL DEFAULT 0,
+    checkpoint INTEGER NOT NULL DEFAULT 0,
+    complete INTEGER NOT NULL DEFAULT 0,
+    owner_hash TEXT,
+    untitled TEXT,
+    unnamed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS history_messages (
+    id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    author_hash TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    at TEXT NOT NULL,
+    content TEXT NOT NULL,
+    extras TEXT NOT NULL DEFAULT '[]',
+    reply_to INTEGER,
+    mentions TEXT NOT NULL DEFAULT '[]',
+    bot INTEGER NOT NULL DEFAULT 0,
+    marked INTEGER NOT NULL DEFAULT 0,
+    parent INTEGER,
+    root INTEGER,
+    role TEXT,
+    number INTEGER,
+    asker TEXT,
+    news INTEGER,
+    continues INTEGER,
+    forwarded TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS history_messages_channel ON history_messages (channel_id, id);
+CREATE INDEX IF NOT EXISTS history_messages_root ON history_messages (root);
+CREATE INDEX IF NOT EXISTS history_messages_author ON history_messages (author_hash);
+CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);
+CREATE TABLE IF NOT EXISTS history_owed (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    work TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history_forgotten (
+    guild_id INTEGER NOT NULL,
+    author_hash TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (guild_id, author_hash)
+);
+"""
+CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
+UNTITLED = "(untitled)"  # a thread's or a post's name, where the member whose words it was is forgotten
+Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """A channel, thread or forum post whose history is indexed."""
+
+    id: int
+    guild_id: int
+    parent_id: int | None
+    kind: str  # CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST
+    title: str
+    tags: tuple[str, ...] = ()
+    solved: bool = False
+    checkpoint: int = 0  # every message up to this id has been read
+    complete: bool = False  # read to its end once: new messages are linked as they come
+    owner: str | None = None  # a thread's or a post's: who made it (hashed), whose words its name is
+    untitled: str | None = None  # its title with its name left out (UNTITLED), shown once that member is forgotten
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored message: the message, and its place in its conversation once linked (``root`` is not None)."""
+
+    message: ChatMessage
+    channel_id: int
+    parent: int | None = None
+    root: int | None = None
+    role: str | None = None
+    number: int | None = None
+    asker: str | None = None
+    news: bool = False
+
+    @property
+    def id(self) -> int:
+        return int(self.message.id)
+
+    @property
+    def opener(self) -> tuple[str, bool]:
+        return (self.asker or self.message.author_key, self.news)
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where linking put a message: what it responds to, its exchange, its role, its place, its exchange's asker."""
+
+    id: int
+    parent: int
+    root: int
+    role: str | None
+    number: int
+    asker: str
+    news: bool
+    continues: int | None = None  # the exchange this one goes on with (a conversation too long for one)
+
+
+MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent, "
+            "root, role, number, asker, news, forwarded")
+# Columns added after a state database may have been made: (table, column, its definition).
+ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),
+          ("history_channels", "owner_hash", "TEXT"), ("history_channels", "untitled", "TEXT"),
+          ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"))
+
+
+def from_row(row: tuple) -> Stored:
+    """A ``history_messages`` row (``MESSAGE``'s columns) as the message it keeps."""
+    (message_id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent,
+     root, role, number, asker, news, forwarded) = row
+    message = ChatMessage(id=str(message_id), author=author_name, author_key=author_hash, date=at, content=content,
+                          extras=tuple(json.loads(extras)), reply_to=str(reply_to) if reply_to is not None else None,
+                          names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
+                          marked=bool(marked), forwarded=forwarded)
+    return Stored(message, channel_id, parent, root, role, number, asker, bool(news))
