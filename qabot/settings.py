@@ -55,8 +55,8 @@ class Settings(BaseSettings):
 
     # -- corpus and index -------------------------------------------------------------
     corpus_dir: Path = Field(
-        Path("corpus"), description="folder of documents: .txt, .md, .jsonl (BEIR), .pdf, .html/.htm, .docx and "
-        "DiscordChatExporter .json exports"
+        Path("corpus"), description="folder of documents: .txt, .md, .mdx, .jsonl (BEIR), .pdf, .html/.htm/.xhtml, "
+        ".docx and DiscordChatExporter .json exports"
     )
     index_dir: Path = Field(Path("embeddings"), description="where the index is built and kept")
     corpus_external_links: bool = Field(
@@ -121,7 +121,9 @@ class Settings(BaseSettings):
         description="inference backend; 'onnx' runs an int8 export made locally beside the index; "
         "'auto' is onnx when onnxruntime is installed (the onnx extra), else torch",
     )
-    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_batch_size: int = Field(
+        64, ge=1, le=4096, description="texts per pass of the model; unset on a CUDA device (torch): 256"
+    )
     embedding_cache: bool = Field(True, description="reuse vectors of unchanged passages when re-indexing")
     device: str = Field("cpu", description="torch device for the model: 'cpu', 'cuda', 'mps'")
 
@@ -148,7 +150,9 @@ class Settings(BaseSettings):
     discord_allowed_guild_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
     discord_dms: bool = Field(True, description="answer direct messages")
     discord_cooldown_seconds: float = Field(5.0, ge=0.0, description="per-user pause between questions")
-    discord_max_question_chars: int = Field(500, ge=10, le=4000)
+    discord_max_question_chars: int = Field(
+        500, ge=10, le=4000, description="longer questions asked in Discord are refused"
+    )
     discord_max_concurrent: int = Field(2, ge=1, le=64, description="questions answered at once")
     discord_queue_limit: int = Field(50, ge=1, description="questions waiting before new ones are refused")
     discord_shard_count: int | None = Field(None, ge=1, description="unset: Discord decides (AutoShardedBot)")
@@ -169,7 +173,8 @@ class Settings(BaseSettings):
         24.0, gt=0, description="after a restart, a thread's earlier answers this recent are read back as context"
     )
     discord_message_content: bool = Field(
-        False, description="ask for the privileged Message Content intent (needed to answer forum posts)"
+        False, description="ask for the privileged Message Content intent (needed to answer forum posts and to "
+        "learn from the server's history)"
     )
     discord_forum_channel_ids: IdList = Field(
         default_factory=list, description="comma-separated forum channels whose new posts are answered"
@@ -209,10 +214,15 @@ class Settings(BaseSettings):
         return value
 
     # -- REPL -------------------------------------------------------------------------
-    history_file: Path | None = Field(default_factory=_default_history_file, description="REPL history")
+    history_file: Path | None = Field(
+        default_factory=_default_history_file, description="the REPL's input history; unset: "
+        "$XDG_STATE_HOME/qabot/history (~/.local/state/qabot/history)"
+    )
 
     # -- logging ----------------------------------------------------------------------
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="the least severe log records shown on stderr"
+    )
 
     @field_validator("discord_guild_ids", "discord_allowed_channel_ids", "discord_allowed_guild_ids", "discord_shard_ids", mode="before")
     @classmethod
