@@ -35,7 +35,7 @@ _AFTER_INTERRUPTION = {"index": "nothing half-written is kept; qabot index again
 
 
 def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn library errors into 'error: ...' and exit 1; Ctrl-C (or SIGTERM) says so in one line and exits 130 (143).
+    """Turn library errors into 'Error: ...' and exit 1; Ctrl-C (or SIGTERM) says so in one line and exits 130 (143).
 
     A missing corpus folder says where the folder was named: ``--corpus``, the variable,
     or the default.
