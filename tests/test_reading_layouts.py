@@ -24,45 +24,41 @@ def _texts(doc: Document) -> list[str]:
     return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
 
 
-def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
+def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]]) -> Path:
+    """A page of a paper set in Times 10 on 12 pt lines: each column's lines from its (x, lines, top)."""
     from fpdf import FPDF
 
     pdf = FPDF(format="letter", unit="pt")
     pdf.add_page()
     pdf.set_font("Times", size=10)
-    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
-            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
-            "We find that a quantised index is smaller. The com-"]
-    right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
-             "", "Sparse methods such as BM25 remain strong baselines."]
-    for column, lines, top in ((54, left, 600), (316, right, 80)):
+    for column, lines, top in columns:
         for row, line in enumerate(lines):
             pdf.set_xy(column, top + 12 * row)
             pdf.cell(250, 12, line)
     path = tmp_path / "paper.pdf"
     pdf.output(str(path))
-    texts = _texts(_one(path))
+    return path
+
+
+def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
+    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
+            "We find that a quantised index is smaller. The com-"]
+    right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
+             "", "Sparse methods such as BM25 remain strong baselines."]
+    texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)])))
     assert texts[1:] == [("We find that a quantised index is smaller. The compressed index keeps ninety-eight percent "
                          "of the recall while using a quarter of the memory."),
                          "Sparse methods such as BM25 remain strong baselines."], texts
 
 
 def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
-    pdf = FPDF(format="letter", unit="pt")
-    pdf.add_page()
-    pdf.set_font("Times", size=10)
     lines = ["Observatory logs record every session: the seeing,", "the filters in use and the guiding errors. Finding",
              "a past night with similar conditions is a common task.", "",
              "Keyword search fails when observers describe the", "same problem in different words, and dense retriev-",
              "ers are too large for the embedded computers that", "control most domes. The flexure of the mount is",
              "described in six ways across our logs."]
-    for row, line in enumerate(lines):  # a column of a paper, as the previous test lays it out
-        pdf.set_xy(54, 80 + 12 * row)
-        pdf.cell(250, 12, line)
-    path = tmp_path / "paper.pdf"
-    pdf.output(str(path))
+    path = _paper(tmp_path, [(54, lines, 80)])  # a column of a paper, as the previous test lays it out
     # PDFium reads "retriev-" and the line after it as one line, which ends a line lower than it starts.
     assert _texts(_one(path))[1:] == [
         ("Keyword search fails when observers describe the same problem in different words, and dense retrievers are "
