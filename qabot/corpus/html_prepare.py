@@ -124,10 +124,11 @@ def wrap_loose_text(tree: Any) -> None:
             if tail:
                 items.append(tail)  # whitespace too: it keeps "<tt>case</tt> <i>ident</i>" two words
         paragraph, breaks = None, 0
+        last = None  # the parent's last child: lxml counts children to find it (len, [-1]), a page's worth each time
         for item in items:
             if not isinstance(item, str) and (not isinstance(item.tag, str) or item.tag not in _INLINE):
                 parent.append(item)  # a block (or a comment): it ends the paragraph
-                paragraph, breaks = None, 0
+                paragraph, breaks, last = None, 0, item
                 continue
             if not isinstance(item, str) and item.tag == "br":
                 breaks += 1
@@ -137,19 +138,21 @@ def wrap_loose_text(tree: Any) -> None:
             else:
                 breaks = 0
             if paragraph is None and isinstance(item, str) and not item.strip():
-                if len(parent):  # whitespace between blocks: it stays a tail, not an empty paragraph
-                    parent[-1].tail = (parent[-1].tail or "") + item
+                if last is not None:  # whitespace between blocks: it stays a tail, not an empty paragraph
+                    last.tail = (last.tail or "") + item
                 else:
                     parent.text = (parent.text or "") + item
                 continue
             if paragraph is None:
-                paragraph = etree.SubElement(parent, "p")
-            if isinstance(item, str) and len(paragraph):
-                paragraph[-1].tail = (paragraph[-1].tail or "") + item
+                paragraph = last = etree.SubElement(parent, "p")
+                inner = None  # the paragraph's last child, likewise
+            if isinstance(item, str) and inner is not None:
+                inner.tail = (inner.tail or "") + item
             elif isinstance(item, str):
                 paragraph.text = (paragraph.text or "") + item
             else:
                 paragraph.append(item)
+                inner = item
 
 
 def first_child(parent: Any) -> Any:
