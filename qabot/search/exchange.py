@@ -261,27 +261,26 @@ def _most_addressed(author: str | None, said: list[tuple[str, str | None]]) -> b
     return mine >= ADDRESSED_MOST and all(count < mine for count in counts.values())
 
 
+def _unsigned(body: str, author: str | None) -> str:
+    """A message as laid out (``"author: text"``) without its author's name."""
+    return body[len(author) + 2 :] if author and body.startswith(f"{author}: ") else body
+
+
 def _opens_addressed(body: str, author: str | None) -> bool:
     """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...")."""
-    if author and body.startswith(f"{author}: "):
-        body = body[len(author) + 2 :]
-    return bool(ADDRESSED.match(body))
+    return bool(ADDRESSED.match(_unsigned(body, author)))
 
 
 def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
     """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
-    if author and body.startswith(f"{author}: "):
-        body = body[len(author) + 2 :]
-    opening = ADDRESSED.match(body)
+    opening = ADDRESSED.match(_unsigned(body, author))
     name = opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
     return name if name != author and name in authors else None
 
 
 def _said(body: str, author: str | None) -> str:
     """What a message (``"author: text"``) says, without its author and the name it is addressed to."""
-    if author and body.startswith(f"{author}: "):
-        body = body[len(author) + 2 :]
-    return ADDRESSED.sub("", body, count=1)
+    return ADDRESSED.sub("", _unsigned(body, author), count=1)
 
 
 def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
