@@ -172,22 +172,20 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     matched = max(passage.sentences, key=lambda u: known[u])
     said = next(p for p, units in messages.values() if matched in units)
 
-    def body(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
+    def laid_out(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
         return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
 
-    said_text = _said(body(said), said.author)
+    laid = [(laid_out(p), p.author) for p, _ in messages.values()]
+    said_text = _said(laid_out(said), said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
-    if said.role == ANSWERS and _brings_own(body(said), said_text, said.author,
-                                            [body(p) for p, _ in messages.values() if p.author != said.author],
-                                            [p.author for p, _ in messages.values() if p.author != said.author]):
+    if said.role == ANSWERS and _brings_own(laid_out(said), said_text, said.author, laid):
         asker = said.author
-    if asker is None and said.role is None and _most_addressed(
-            said.author, [(body(p), p.author) for p, _ in messages.values()]):
+    if asker is None and said.role is None and _most_addressed(said.author, laid):
         asker = said.author  # the one the others talk to is the one being helped
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
-        asker = _addressee(body(said), said.author, {p.author for p, _ in messages.values()}) or asker
+        asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
@@ -195,12 +193,11 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     for n, (para, units) in enumerate(order):
         if para.author == asker or para.role in (ASKS, BOT):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
-        body = _said(text[max(para.start, lo) - lo : min(para.end, hi) - lo], para.author)
+        body = _said(laid_out(para), para.author)
         if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body) or _me_too(body):
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, or a "+1"
         after = para.start > said.start
-        later_by_asker = [text[max(p.start, lo) - lo : min(p.end, hi) - lo] for p, _ in order[n + 1 :]
-                          if p.author == asker][:3]
+        later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
         specific = [word for word in body.split() if _SPECIFIC.search(word)]
         suggests = bool(_SUGGESTS.search(body))
         name = fold(para.author or "")
@@ -233,8 +230,7 @@ def _me_too(said: str) -> bool:
             and (not _ME_TOO.isdisjoint(words) or " me too " in f" {' '.join(words)} "))
 
 
-def _brings_own(said_body: str, said_text: str, author: str | None, others: list[str],
-                others_authors: list[str | None]) -> bool:
+def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[tuple[str, str | None]]) -> bool:
     """Whether a message the untangler took for an answer brings its author's own question or problem instead.
 
     In a channel where people address each other by name ("ana: try ..."), a helper's answer is addressed to
@@ -243,12 +239,12 @@ def _brings_own(said_body: str, said_text: str, author: str | None, others: list
     else's. Only where most of the others' messages around it are addressed: in a channel where people answer
     with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
     """
+    others = [(body, name) for body, name in laid if name != author]  # the messages around it, as laid out
     if _opens_addressed(said_body, author) or not others or not _FIRST_PERSON.search(said_text):
         return False
     if not asks_like(said_text):
         return False
-    addressed = sum(_opens_addressed(text, name) for text, name in zip(others, others_authors, strict=True))
-    return addressed >= ADDRESSED_SHARE * len(others)
+    return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
 
 
 def _most_addressed(author: str | None, said: list[tuple[str, str | None]]) -> bool:
