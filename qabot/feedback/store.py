@@ -197,8 +197,7 @@ class FeedbackStore:
         self._pruned = time.monotonic()
         assert self.retention_days is not None
         cutoff = time.time() - self.retention_days * 86400
-        db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE at < ?)", (cutoff,))
-        gone = db.execute("DELETE FROM answers WHERE at < ?", (cutoff,)).rowcount
+        gone, _ = _drop_answers(db, "at < ?", (cutoff,))
         if gone:
             log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
                      gone, self.retention_days, self.path)
@@ -212,9 +211,7 @@ class FeedbackStore:
             return 0, 0, 0
         source = f"discord/{guild_id}/"
         with self._connection() as db:
-            votes = db.execute("DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE guild_id = ?)",
-                               (guild_id,)).rowcount
-            answers = db.execute("DELETE FROM answers WHERE guild_id = ?", (guild_id,)).rowcount
+            answers, votes = _drop_answers(db, "guild_id = ?", (guild_id,))
             quoting = db.execute("SELECT id, passages FROM answers WHERE guild_id IS NULL AND highlight IS NOT NULL "
                                  "AND instr(passages, ?) > 0", (source,)).fetchall()
             blanked = [(answer_id,) for answer_id, passages in quoting  # the highlight is the first passage's
@@ -234,9 +231,7 @@ class FeedbackStore:
         with self._connection() as db:
             theirs = db.execute("SELECT id, question FROM answers WHERE guild_id = ? AND user_hash = ?",
                                 (guild_id, who)).fetchall()
-            gone = [(answer_id,) for answer_id, _ in theirs]
-            db.executemany("DELETE FROM votes WHERE answer_id = ?", gone)
-            db.executemany("DELETE FROM answers WHERE id = ?", gone)
+            _drop_answers(db, "guild_id = ? AND user_hash = ?", (guild_id, who))
             asked = {question for _, question in theirs}
             following = db.execute("SELECT id, history FROM answers WHERE guild_id = ? AND history != '[]'",
                                    (guild_id,)).fetchall()
@@ -433,3 +428,10 @@ def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tup
         clauses.append(f"{prefix}at >= ?")
         args.append(since)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
+
+
+def _drop_answers(db: sqlite3.Connection, where: str, args: tuple) -> tuple[int, int]:
+    """Delete the answers ``where`` selects, with the votes on them (retention, a server left, a member forgotten);
+    how many answers and votes went."""
+    votes = db.execute(f"DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE {where})", args).rowcount
+    return db.execute(f"DELETE FROM answers WHERE {where}", args).rowcount, votes
