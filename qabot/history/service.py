@@ -159,6 +159,10 @@ class History:
     def rows(self) -> list[ChannelRow]:
         return list(self._rows.values())
 
+    def with_threads(self, channel_id: int) -> set[int]:
+        """The kept channel (or thread) ``channel_id`` and its kept threads: what goes when it is deleted."""
+        return {row.id for row in self.rows() if channel_id in (row.id, row.parent_id)}
+
     def channels(self) -> list[HistoryChannel]:
         """The channels whose history is indexed, as the privacy rule sees them."""
         return [HistoryChannel(r.guild_id, r.id, r.parent_id, r.kind == PRIVATE_THREAD) for r in list(self._rows.values())]

@@ -226,7 +226,7 @@ class Backfill:
     async def _gone(self, channel_id: int) -> None:
         """A channel or thread Discord says is no more (deleted while the bot was away): its history, and its
         threads', leaves the index."""
-        gone = {row.id for row in self.history.rows() if channel_id in (row.id, row.parent_id)}
+        gone = self.history.with_threads(channel_id)
         if gone:
             log.info("history: channel %s was deleted; its history leaves the index", channel_id)
             await self.feed.apply(Changes(dropped=gone))

@@ -278,7 +278,7 @@ class HistoryCog(commands.Cog, name="History"):
 
     @commands.Cog.listener()
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        gone = {row.id for row in self.history.rows() if channel.id in (row.id, row.parent_id)}
+        gone = self.history.with_threads(channel.id)
         if gone:
             self.feed.submit(Changes(dropped=gone))
 
