@@ -801,6 +801,33 @@ async def test_forget_takes_a_members_questions_out_where_no_history_is_kept(qa,
     assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
 
 
+async def test_forget_takes_the_questions_a_member_asked_in_direct_messages_out_too(qa, double, tmp_path) -> None:
+    """The questions a member asked the bot in direct messages are their words as much as those asked in a server:
+    once they are forgotten, those leave the state database too (with the votes on the answers, and so what ``qabot
+    feedback export`` writes), and a button on one of them no longer shows it. The manager is told only of this
+    server's (a direct message is the member's own business); another member's direct messages stay."""
+    from qabot.adapters.discord.admin import NO_HISTORY
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    theirs = "when does the observatory dome open, asks Maria in private"
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question=theirs, k=1, channel_id=DM_CHANNEL_ID, user_n=6)
+        [answer] = await double.until(lambda: double.followups(token), what="their answer in a direct message")
+        double.click(answer.response, user_n=6, label="Helpful")
+        await ask(double, "where do visitors sign the book", channel_id=DM_CHANNEL_ID, user_n=7)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "Maria" in str(export_items(store))
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        click = double.click(answer.response, user_n=6, label="Not helpful")
+        [vote] = await double.until(lambda: double.sent("POST", f"/{click}/callback"), what="the vote's reply")
+    assert reply["content"] == NO_HISTORY.format(name="user6")  # nothing of theirs was asked in this server
+    assert "Maria" not in state_text(tmp_path) and "Maria" not in str(export_items(store))
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"] and not store.tallies()
+    assert "no longer have that answer" in vote.body["data"]["content"]
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 

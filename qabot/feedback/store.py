@@ -17,7 +17,7 @@ A user has one vote per answer (``votes``' primary key); voting again changes it
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
 the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
-there (``forget_member``); a highlight that quoted the server's history goes
+there, with those they asked in direct messages (``forget_member``); a highlight that quoted the server's history goes
 when the message it quoted is deleted, or its author forgotten (``qabot.history.store``).
 """
 
@@ -123,6 +123,15 @@ class Vote:
         return self.previous is not None and self.previous != self.value
 
 
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget_member`` took out: their questions, by answer id, and how many were asked in the server (the
+    rest, in direct messages, are theirs alone to know of)."""
+
+    questions: dict[str, str]
+    in_server: int
+
+
 class FeedbackStore:
     """The SQLite state database. Safe to share between threads; several processes may open it too."""
 
@@ -219,20 +228,20 @@ class FeedbackStore:
             db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blanked)
         return answers, votes, len(blanked)
 
-    def forget_member(self, guild_id: int, user: str | int) -> dict[str, str]:
+    def forget_member(self, guild_id: int, user: str | int) -> Forgotten:
         """``/qabot forget``: the answers ``user`` asked for in a server go, with the votes on them (their question
-        is their words), as a server's go when the bot leaves it; a later question there that followed one of theirs
-        keeps its answer, without theirs in its ``history``, and with its own question as its searched query (which
-        may borrow from theirs). Their votes on others' answers stay: a salted hash names no one. The answers that
-        went: their questions, by id."""
+        is their words), as a server's go when the bot leaves it, and so do those they asked for in direct messages
+        (their words as much, and quoting any server's history); a later question in the server that followed one of
+        theirs keeps its answer, without theirs in its ``history``, and with its own question as its searched query
+        (which may borrow from theirs). Their votes on others' answers stay: a salted hash names no one."""
         if not self.exists():
-            return {}
+            return Forgotten({}, 0)
         who = self.user_hash(user)
+        theirs = "(guild_id = ? OR guild_id IS NULL) AND user_hash = ?"
         with self._connection() as db:
-            theirs = db.execute("SELECT id, question FROM answers WHERE guild_id = ? AND user_hash = ?",
-                                (guild_id, who)).fetchall()
-            _drop_answers(db, "guild_id = ? AND user_hash = ?", (guild_id, who))
-            asked = {question for _, question in theirs}
+            found = db.execute(f"SELECT id, question, guild_id FROM answers WHERE {theirs}", (guild_id, who)).fetchall()
+            _drop_answers(db, theirs, (guild_id, who))
+            asked = {question for _, question, _ in found}
             following = db.execute("SELECT id, history FROM answers WHERE guild_id = ? AND history != '[]'",
                                    (guild_id,)).fetchall()
             for answer_id, history in following:
@@ -240,7 +249,8 @@ class FeedbackStore:
                 if any(question in asked for question in earlier):
                     db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?", (json.dumps(
                         [q for q in earlier if q not in asked], ensure_ascii=False), answer_id))
-        return dict(theirs)
+        return Forgotten({answer_id: question for answer_id, question, _ in found},
+                         sum(where is not None for _, _, where in found))
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""

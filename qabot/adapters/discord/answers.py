@@ -363,16 +363,17 @@ class Answering:
         return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
     async def forget(self, guild_id: int, user_id: int) -> int:
-        """A member forgotten in a server (``/qabot forget``): the answers they asked for there go, with the votes on
-        them (``FeedbackStore.forget_member``), from memory too, and their questions from the conversations that a
-        follow-up takes its history from; the answers kept in memory that quote the history go as after a deletion
-        (their messages were in it). How many answers went from the state database."""
+        """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
+        messages go, with the votes on them (``FeedbackStore.forget_member``), from memory too, and their questions
+        from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
+        history go as after a deletion (their messages were in it). How many of the answers that went from the state
+        database were asked in that server (those of direct messages are not the server's to know of)."""
         gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
-        for answer_id in gone:
+        for answer_id in gone.questions:
             self._answers.pop(answer_id, None)
-        self.conversations.forget(gone.values())
+        self.conversations.forget(gone.questions.values())
         self.unquote_history()
-        return len(gone)
+        return gone.in_server
 
     def unquote_history(self) -> None:
         """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in
