@@ -1202,6 +1202,34 @@ async def test_a_deleted_messages_text_leaves_the_answers_that_quoted_it(qa, dou
     assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
 
 
+async def test_an_edited_messages_old_text_leaves_the_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """A member edits a message (a password posted by mistake, say): the answers stored before, which quoted its old
+    text (a direct message's included), keep no copy of that text, and once the message is deleted no stored answer
+    keeps any of it either. An edit that leaves the quoted text in place keeps the highlight."""
+    said = double.seed("The guest wifi password is hunter2-kitchen, printed on the fridge.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=4, channel_id=OTHER_CHANNEL_ID)
+    store = FeedbackStore(tmp_path / "state")
+    asked = "where is the guest wifi password"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, asked), said) and cites(await ask(double, asked, channel_id=DM_CHANNEL_ID), said)
+        assert cites(await ask(double, "what does the red lamp in the hall mean"), lamp)
+        assert "hunter2" in state_text(tmp_path)
+        double.edit(said, "The guest wifi password is printed on the fridge.")
+        double.edit(lamp, lamp["content"] + " Stay clear of the slit then.")
+        await until_answer(double, asked, lambda b: cites(b, said) and "hunter2" not in str(b["embeds"]))
+        await bot.learning.feed.settled()
+        edited = state_text(tmp_path)
+        double.delete(said)
+        await until_answer(double, asked, lambda b: not cites(b, said))
+        await bot.learning.feed.settled()
+    assert "hunter2" not in edited  # gone with the edit, not only with the deletion
+    assert "printed on the fridge" not in state_text(tmp_path)
+    [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
+    assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
+
+
 class Meanwhile(Recorder):
     """The real QABot, which runs ``meanwhile`` (once) in its thread between finding an answer and returning it."""
 

@@ -18,7 +18,7 @@ With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their 
 when the store is first used and then hourly. A server's answers go, with their votes, when
 the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
 there, with those they asked in direct messages (``forget_member``); a highlight that quoted the server's history goes
-when the message it quoted is deleted, or its author forgotten (``qabot.history.store``).
+when the message it quoted is deleted or edited away, or its author forgotten (``qabot.history.store``).
 """
 
 from __future__ import annotations
