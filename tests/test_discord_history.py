@@ -685,11 +685,49 @@ async def test_direct_messages_quote_only_the_servers_the_asker_is_in(qa, double
         await backfilled(bot, double)
         member_of_one, member_of_none, member_of_both = await quoted(7), await quoted(8), await quoted(9)
         double.member_errors = {GUILD_ID: MISSING_ACCESS}  # Discord does not say: nothing of that server
-        not_told = await quoted(9)
+        not_told = await quoted(10)  # (one asked of within a minute is taken from memory: see below)
+        double.member_errors = {}
+        told_later = await quoted(10)  # a failed request is not remembered: Discord is asked again
     assert jump(ours) in member_of_one and jump(theirs) not in member_of_one
     assert not member_of_none
     assert {jump(ours), jump(theirs)} <= member_of_both
     assert jump(theirs) in not_told and jump(ours) not in not_told
+    assert {jump(ours), jump(theirs)} <= told_later
+
+
+async def test_a_burst_of_direct_messages_asks_discord_once_a_minute_about_each_membership(qa, double,
+                                                                                             tmp_path) -> None:
+    """Each question (and button press) in a direct message needs the asker's membership in each server whose history
+    is kept: Discord is asked once, for questions however many and however close, and asked again once a minute has
+    passed, so a member who left a server stops reading its history within a minute."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    question = "when do telescope bookings open"
+    now = [1000.0]
+
+    def lookups() -> list[str]:
+        return [r.path for r in double.sent("GET", "/members/")]
+
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        bot.answering.places.clock = lambda: now[0]
+        tokens = [double.slash("ask", question=question, k=10, channel_id=DM_CHANNEL_ID, user_n=7) for _ in range(3)]
+        for token in tokens:  # three at once: the first asks Discord, the others wait for its answer
+            await first_followup(double, token)
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        burst, quoted = lookups(), [links(a) for a in spy.answers]
+        now[0] += 59
+        double.outsiders = {GUILD_B_ID: {7}}  # they left that server
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        within = links(spy.answers[-1])
+        now[0] += 2
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        after = links(spy.answers[-1])
+    assert sorted(burst) == sorted(f"/guilds/{g}/members/{USER_BASE + 7}" for g in (GUILD_ID, GUILD_B_ID))
+    assert all({jump(ours), jump(theirs)} <= found for found in quoted) and len(quoted) == 4
+    assert jump(theirs) in within  # within the minute: as Discord said then
+    assert jump(theirs) not in after and jump(ours) in after and len(lookups()) == 4
 
 
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
