@@ -730,6 +730,22 @@ async def test_a_burst_of_direct_messages_asks_discord_once_a_minute_about_each_
     assert jump(theirs) not in after and jump(ours) in after and len(lookups()) == 4
 
 
+async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_membership_lookup(qa, double, tmp_path,
+                                                                                           caplog) -> None:
+    """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL: a direct
+    message's membership lookup names the member, ``/guilds/<server>/members/<their id>``, which is not logged."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        double.member_refusals[GUILD_ID] = 1
+        await ask(double, "when do telescope bookings open", channel_id=DM_CHANNEL_ID, user_n=7)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("rate limited" in w and "/members/" in w for w in warnings), warnings  # Discord did refuse one
+    assert not any(str(USER_BASE + 7) in w for w in warnings), warnings
+    assert jump(ours) in links(spy.answers[-1])  # asked again after the wait: they are a member
+
+
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Eyepiece cleaning kits are in drawer three.", user_n=1, channel_id=OTHER_CHANNEL_ID)
