@@ -882,6 +882,25 @@ async def test_forget_takes_the_questions_a_member_asked_in_direct_messages_out_
     assert "no longer have that answer" in vote.body["data"]["content"]
 
 
+async def test_forget_takes_out_the_questions_others_asked_about_a_members_messages(qa, double, tmp_path) -> None:
+    """"Ask qabot" on a member's message asks the bot their words, whoever presses it: once that member is forgotten,
+    those answers leave the state database as their own questions do (the manager's count is of the questions they
+    asked); the presser's own questions stay."""
+    from qabot.adapters.discord.admin import NO_HISTORY
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        await first_followup(double, double.message_command(theirs, user_n=8))
+        await ask(double, "where do visitors sign the book", user_n=8)
+        assert "night tour" in state_text(tmp_path)
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    assert reply["content"] == NO_HISTORY.format(name="user6")
+    assert "Maria" not in state_text(tmp_path)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 

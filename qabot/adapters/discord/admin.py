@@ -14,7 +14,8 @@ of this server alone.
   read-only replica it switches to the version its writer committed last;
 - ``forget member:@x``: that member's messages leave the server's history (the state
   database and the index, at once), and none of theirs is kept there from now on; the
-  questions they asked the bot there and in direct messages leave the state database
+  questions they asked the bot there and in direct messages, and those asked about their
+  messages ("Ask qabot"), leave the state database
   (``qabot.feedback``), whether or not the server's history is kept (the reply counts the
   server's alone);
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``

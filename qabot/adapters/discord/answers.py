@@ -109,6 +109,7 @@ class Asked:
     history: list[str]
     shown: int
     post_to: int | None = None  # the menu's answer: the message "Post publicly" replies to
+    about: int | None = None  # the menu's: who wrote that message (the question is their words)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -274,7 +275,8 @@ class Answering:
         try:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
-                              user=_user(asked.user_id), build=build, answer_id=answer_id)
+                              user=_user(asked.user_id), build=build, answer_id=answer_id,
+                              about=_user(asked.about) if asked.about is not None else None)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
                 self.history.store.unquote_if_gone(answer_id, quoted)

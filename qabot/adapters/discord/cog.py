@@ -153,7 +153,7 @@ class AskCog(commands.Cog, name="Questions"):
             return
         door, question = taken
         asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
-                      post_to=message.id)
+                      post_to=message.id, about=message.author.id)
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
