@@ -155,6 +155,12 @@ class Places:
             getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
 
 
+def logged(channel: Any) -> str:
+    """A channel as the log names it: a direct message's id names one person, so it is not given."""
+    in_a_server = getattr(channel, "guild", None) is not None or getattr(channel, "guild_id", None) is not None
+    return f"channel {channel.id}" if in_a_server else "a direct message"
+
+
 def _needed(channel: Any) -> tuple[str, ...]:
     """The permissions that reading ``channel``'s history takes."""
     return READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
