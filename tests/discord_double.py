@@ -34,7 +34,8 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   Discord's API (Python) counts them. ``refused`` lists the requests so refused.
 - With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
   ``seconds`` and answers more with 429 (discord.py then waits and retries). ``refusals[channel id] = n``
-  answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up).
+  answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up);
+  ``member_refusals[server id] = n`` does the same to its next ``n`` member lookups.
 - ``forbidden[channel id] = code`` refuses the bot's messages there with 403 and Discord's code, as when its role
   lacks a permission: 50013 (Send Messages, Embed Links), 50001, or 160002 (a reply without Read Message History).
 - ``expired`` holds interaction tokens Discord no longer knows: their callbacks get 404 10062 (Unknown
@@ -352,6 +353,7 @@ class DiscordDouble:
         # channel id: how many of its next messages get a 429 whatever discord.py counted (as when another process
         # of the same bot used the channel's limit up)
         self.refusals: dict[int, int] = {}
+        self.member_refusals: dict[int, int] = {}  # server id: how many of its next member lookups get a 429
         self._channel_sends: dict[str, list[float]] = {}
         # channel id: the bot's permissions there fall short, and its messages get 403 with this code (MISSING_ACCESS,
         # MISSING_PERMISSIONS: no Send Messages or Embed Links; CANNOT_REPLY: no Read Message History, a reply only)
@@ -508,9 +510,9 @@ class DiscordDouble:
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         parts = path.strip("/").split("/")
         headers: dict[str, str] = {}
-        if request.method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"] and \
-                self.refusals.get(int(parts[1])):
-            self.refusals[int(parts[1])] -= 1
+        refused = self._refused(request.method, parts)
+        if refused is not None:
+            refused[int(parts[1])] -= 1
             recorded.status = 429
             return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
                                                  "global": False}).encode(), status=429,
@@ -557,6 +559,17 @@ class DiscordDouble:
         response = _json(result)
         response.headers.update(headers)
         return response
+
+    def _refused(self, method: str, parts: list[str]) -> dict[int, int] | None:
+        """Where this request takes one of the 429s owed (``refusals`` of a channel's messages, ``member_refusals``
+        of a server's member lookups): that dict, keyed by ``parts[1]``; None where none is owed."""
+        if method == "POST" and parts[0] == "channels" and parts[2:] == ["messages"]:
+            owed = self.refusals
+        elif method == "GET" and parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
+            owed = self.member_refusals
+        else:
+            return None
+        return owed if owed.get(int(parts[1])) else None
 
     def _page_given(self, channel_id: int) -> bool:
         """Whether this page of a failing channel's history is one of the ``history_pages_ok`` still given."""

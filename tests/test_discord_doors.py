@@ -19,7 +19,7 @@ import pytest
 from qabot.adapters.discord import ids
 from qabot.adapters.discord.admin import SERVERS_ONLY
 from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, NOT_HERE, PRESSING
-from qabot.adapters.discord.buttons import BROKEN
+from qabot.adapters.discord.buttons import BROKEN, CANNOT_POST
 from qabot.feedback import FeedbackStore
 from tests import test_discord_bot as harness
 from tests.discord_double import (
@@ -30,6 +30,7 @@ from tests.discord_double import (
     GUILD_B_ID,
     GUILD_ID,
     HIDDEN_THREAD_ID,
+    MISSING_PERMISSIONS,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
     THREAD_ID,
@@ -413,3 +414,21 @@ async def test_a_direct_messages_channel_id_is_not_logged_when_discord_rate_limi
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("rate limited" in w for w in warnings)  # Discord did refuse one
     assert not any(str(DM_CHANNEL_ID) in w for w in warnings), warnings
+
+
+async def test_a_direct_messages_channel_id_is_not_logged_when_posting_an_answer_there_fails(fake_default_bot, double,
+                                                                                             caplog) -> None:
+    """"Ask qabot" works in a direct message too, and so does its Post publicly: where Discord refuses that post,
+    the log says so without the direct message's channel id, which names one person."""
+    async with running(fake_default_bot, double):
+        target = double.message("Who killed Trotsky?", channel_id=DM_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+        token = double.message_command(target)
+        await first_followup(double, token)
+        double.forbidden[DM_CHANNEL_ID] = MISSING_PERMISSIONS
+        caplog.set_level(logging.INFO, logger="qabot")
+        posted = await reply_to(double, double.click(double.followups(token)[0].response, label="Post publicly"))
+    assert posted["content"] == CANNOT_POST
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("could not post" in line for line in logged), logged
+    assert not any(str(DM_CHANNEL_ID) in line for line in logged), logged

@@ -685,11 +685,65 @@ async def test_direct_messages_quote_only_the_servers_the_asker_is_in(qa, double
         await backfilled(bot, double)
         member_of_one, member_of_none, member_of_both = await quoted(7), await quoted(8), await quoted(9)
         double.member_errors = {GUILD_ID: MISSING_ACCESS}  # Discord does not say: nothing of that server
-        not_told = await quoted(9)
+        not_told = await quoted(10)  # (one asked of within a minute is taken from memory: see below)
+        double.member_errors = {}
+        told_later = await quoted(10)  # a failed request is not remembered: Discord is asked again
     assert jump(ours) in member_of_one and jump(theirs) not in member_of_one
     assert not member_of_none
     assert {jump(ours), jump(theirs)} <= member_of_both
     assert jump(theirs) in not_told and jump(ours) not in not_told
+    assert {jump(ours), jump(theirs)} <= told_later
+
+
+async def test_a_burst_of_direct_messages_asks_discord_once_a_minute_about_each_membership(qa, double,
+                                                                                             tmp_path) -> None:
+    """Each question (and button press) in a direct message needs the asker's membership in each server whose history
+    is kept: Discord is asked once, for questions however many and however close, and asked again once a minute has
+    passed, so a member who left a server stops reading its history within a minute."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    question = "when do telescope bookings open"
+    now = [1000.0]
+
+    def lookups() -> list[str]:
+        return [r.path for r in double.sent("GET", "/members/")]
+
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        bot.answering.places.clock = lambda: now[0]
+        tokens = [double.slash("ask", question=question, k=10, channel_id=DM_CHANNEL_ID, user_n=7) for _ in range(3)]
+        for token in tokens:  # three at once: the first asks Discord, the others wait for its answer
+            await first_followup(double, token)
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        burst, quoted = lookups(), [links(a) for a in spy.answers]
+        now[0] += 59
+        double.outsiders = {GUILD_B_ID: {7}}  # they left that server
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        within = links(spy.answers[-1])
+        now[0] += 2
+        await ask(double, question, channel_id=DM_CHANNEL_ID, user_n=7)
+        after = links(spy.answers[-1])
+    assert sorted(burst) == sorted(f"/guilds/{g}/members/{USER_BASE + 7}" for g in (GUILD_ID, GUILD_B_ID))
+    assert all({jump(ours), jump(theirs)} <= found for found in quoted) and len(quoted) == 4
+    assert jump(theirs) in within  # within the minute: as Discord said then
+    assert jump(theirs) not in after and jump(ours) in after and len(lookups()) == 4
+
+
+async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_membership_lookup(qa, double, tmp_path,
+                                                                                           caplog) -> None:
+    """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL: a direct
+    message's membership lookup names the member, ``/guilds/<server>/members/<their id>``, which is not logged."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        double.member_refusals[GUILD_ID] = 1
+        await ask(double, "when do telescope bookings open", channel_id=DM_CHANNEL_ID, user_n=7)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("rate limited" in w and "/members/" in w for w in warnings), warnings  # Discord did refuse one
+    assert not any(str(USER_BASE + 7) in w for w in warnings), warnings
+    assert jump(ours) in links(spy.answers[-1])  # asked again after the wait: they are a member
 
 
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
@@ -798,6 +852,52 @@ async def test_forget_takes_a_members_questions_out_where_no_history_is_kept(qa,
         await ask(double, "where do visitors sign the book", user_n=7)
         reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
     assert reply["content"] == NO_HISTORY.format(name="user6") + ASKED.format(asked=1)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
+async def test_forget_takes_the_questions_a_member_asked_in_direct_messages_out_too(qa, double, tmp_path) -> None:
+    """The questions a member asked the bot in direct messages are their words as much as those asked in a server:
+    once they are forgotten, those leave the state database too (with the votes on the answers, and so what ``qabot
+    feedback export`` writes), and a button on one of them no longer shows it. The manager is told only of this
+    server's (a direct message is the member's own business); another member's direct messages stay."""
+    from qabot.adapters.discord.admin import NO_HISTORY
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    theirs = "when does the observatory dome open, asks Maria in private"
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question=theirs, k=1, channel_id=DM_CHANNEL_ID, user_n=6)
+        [answer] = await double.until(lambda: double.followups(token), what="their answer in a direct message")
+        double.click(answer.response, user_n=6, label="Helpful")
+        await ask(double, "where do visitors sign the book", channel_id=DM_CHANNEL_ID, user_n=7)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "Maria" in str(export_items(store))
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        click = double.click(answer.response, user_n=6, label="Not helpful")
+        [vote] = await double.until(lambda: double.sent("POST", f"/{click}/callback"), what="the vote's reply")
+    assert reply["content"] == NO_HISTORY.format(name="user6")  # nothing of theirs was asked in this server
+    assert "Maria" not in state_text(tmp_path) and "Maria" not in str(export_items(store))
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"] and not store.tallies()
+    assert "no longer have that answer" in vote.body["data"]["content"]
+
+
+async def test_forget_takes_out_the_questions_others_asked_about_a_members_messages(qa, double, tmp_path) -> None:
+    """"Ask qabot" on a member's message asks the bot their words, whoever presses it: once that member is forgotten,
+    those answers leave the state database as their own questions do (the manager's count is of the questions they
+    asked); the presser's own questions stay."""
+    from qabot.adapters.discord.admin import NO_HISTORY
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        await first_followup(double, double.message_command(theirs, user_n=8))
+        await ask(double, "where do visitors sign the book", user_n=8)
+        assert "night tour" in state_text(tmp_path)
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    assert reply["content"] == NO_HISTORY.format(name="user6")
+    assert "Maria" not in state_text(tmp_path)
     assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
 
 
@@ -1171,6 +1271,34 @@ async def test_a_deleted_messages_text_leaves_the_answers_that_quoted_it(qa, dou
     dumped = state_text(tmp_path)
     assert "third step" not in dumped and "doormat of hut" not in dumped
     assert "third step" not in str(export_items(store))
+    [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
+    assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
+
+
+async def test_an_edited_messages_old_text_leaves_the_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """A member edits a message (a password posted by mistake, say): the answers stored before, which quoted its old
+    text (a direct message's included), keep no copy of that text, and once the message is deleted no stored answer
+    keeps any of it either. An edit that leaves the quoted text in place keeps the highlight."""
+    said = double.seed("The guest wifi password is hunter2-kitchen, printed on the fridge.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=4, channel_id=OTHER_CHANNEL_ID)
+    store = FeedbackStore(tmp_path / "state")
+    asked = "where is the guest wifi password"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, asked), said) and cites(await ask(double, asked, channel_id=DM_CHANNEL_ID), said)
+        assert cites(await ask(double, "what does the red lamp in the hall mean"), lamp)
+        assert "hunter2" in state_text(tmp_path)
+        double.edit(said, "The guest wifi password is printed on the fridge.")
+        double.edit(lamp, lamp["content"] + " Stay clear of the slit then.")
+        await until_answer(double, asked, lambda b: cites(b, said) and "hunter2" not in str(b["embeds"]))
+        await bot.learning.feed.settled()
+        edited = state_text(tmp_path)
+        double.delete(said)
+        await until_answer(double, asked, lambda b: not cites(b, said))
+        await bot.learning.feed.settled()
+    assert "hunter2" not in edited  # gone with the edit, not only with the deletion
+    assert "printed on the fridge" not in state_text(tmp_path)
     [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
     assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
 

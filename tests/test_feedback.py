@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from qabot.errors import QABotError, StateError
 from qabot.eval.datasets import load_items
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore, export, export_items, state_dir, summarise, summary_text
 from qabot.feedback import store as store_module
+from qabot.feedback.schema import SCHEMA
 from qabot.settings import load_settings
 from tests.answers import answer
 from tests.conftest import FAKE_QABOT
@@ -230,7 +232,7 @@ def _schema_1(folder: Path, dm_channel: int) -> Path:
     """A state database as schema 1 wrote it, with one answer in a direct message: its channel id in clear."""
     folder.mkdir()
     db = sqlite3.connect(folder / "qabot.sqlite3")
-    db.executescript(store_module._SCHEMA.replace(",\n    channel_hash TEXT", ""))
+    db.executescript(SCHEMA.replace(",\n    channel_hash TEXT,\n    about_hash TEXT", ""))
     row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
            None, None)
     db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
@@ -274,25 +276,46 @@ def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(s
     assert victim.read_text(encoding="utf-8") == "precious\n" and not target.is_symlink()
 
 
+def test_a_schema_2_database_keeps_its_answers_and_learns_whose_message_a_question_was_about(tmp_path: Path) -> None:
+    """A database from before ``about_hash`` gains it when opened: its answers stay, and an answer to a question
+    asked about someone's message ("Ask qabot") goes when that someone is forgotten, as their own questions do."""
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    db = sqlite3.connect(folder / "qabot.sqlite3")
+    db.executescript(SCHEMA.replace(",\n    about_hash TEXT", ""))
+    row = ("0123456789abcdef", 1.0, "slash", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, 7, 70, None, None,
+           None)
+    db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    store = FeedbackStore(folder)
+    about = store.record(answer("When does Ana's tour start?"), frontend="menu", guild_id=7, channel_id=70,
+                         user="discord:2", about="discord:1")
+    forgotten = store.forget_member(7, "discord:1")
+    assert forgotten.questions == {about: "When does Ana's tour start?"} and forgotten.in_server == 0
+    assert [a.question for a in store.answers()] == ["Who?"]
+
+
 def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_path: Path, monkeypatch) -> None:
-    """A process that dies during the rewrite to schema 2 (here: right after it) must not leave a database that
-    has its new column but not its new version: every later start would fail on it."""
+    """A process that dies during the rewrite to the latest schema (here: right after it) must not leave a database
+    that has its new columns but not its new version: every later start would fail on it."""
     dm_channel = 1_200_000_000_000_000_400
     old = _schema_1(tmp_path / "old", dm_channel)
 
     class Killed(BaseException):
         pass
 
-    migrate = FeedbackStore._hash_dm_channels
+    migrate = store_module.migrate
 
-    def dies_after(self: FeedbackStore, db: sqlite3.Connection) -> None:
-        migrate(self, db)
+    def dies_after(db: sqlite3.Connection, version: int, channel_hash: Any) -> None:
+        migrate(db, version, channel_hash)
         raise Killed
 
-    monkeypatch.setattr(FeedbackStore, "_hash_dm_channels", dies_after)
+    monkeypatch.setattr(store_module, "migrate", dies_after)
     with pytest.raises(Killed):
         FeedbackStore(old).answers()
-    monkeypatch.setattr(FeedbackStore, "_hash_dm_channels", migrate)
+    monkeypatch.setattr(store_module, "migrate", migrate)
     again = FeedbackStore(old)
     [stored] = again.answers()
     assert stored.channel_id is None and stored.channel_hash == again.channel_hash(dm_channel)

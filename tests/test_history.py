@@ -202,6 +202,27 @@ def test_a_text_found_reading_again_never_undoes_an_edit_heard_live_meanwhile(ke
     assert found[1002].message.content == "Hello all"  # edited while the bot was away: taken
 
 
+def test_an_edit_leaves_no_stored_answer_quoting_what_it_took_out(kept) -> None:
+    """A stored answer's highlight (what ``qabot feedback export`` writes as gold) that quoted a message as it read
+    before an edit is blanked when the edit takes any of it out, cutting the message short included (the highlight
+    then holds more than the message says now), and kept when the edit leaves it whole (a line added)."""
+    qa, history, state = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411."),
+                                        said(2, "Ben", "The red lamp means the dome is moving.")]},
+                          read={PUBLIC: (1002, True)}))
+
+    def stored(question: str) -> str:
+        answer = qa.ask(question, k=1, sources=Scope(None, sources(PUBLIC)))
+        return state.record(answer, frontend="library", guild_id=GUILD, channel_id=PUBLIC)
+
+    code, lamp = stored("what is the door code"), stored("what does the red lamp mean")
+    assert "4411" in (state.get(code).highlight or "") and "red lamp" in (state.get(lamp).highlight or "")
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "The door code is"),
+                                           said(2, "Ben", "The red lamp means the dome is moving. Stay clear.")]}))
+    assert state.get(code).highlight is None
+    assert "red lamp" in (state.get(lamp).highlight or "")
+
+
 def test_members_are_kept_only_as_salted_hashes_and_the_database_stays_private(kept, tmp_path) -> None:
     _, history, state = kept
     member_id = 123456789012345678

@@ -8,7 +8,8 @@ WAL mode with a busy timeout.
 A row of ``answers`` holds the question, the history it was asked with, the searched
 query, the answered flag and the confidence, the scope, the cited passages (source,
 document, offsets, a hash of the text), the best excerpt's highlight (the gold of an
-exported question), the guild and channel ids, a salted hash of the user id, the time
+exported question), the guild and channel ids, a salted hash of the user id (and of the author
+of the message an "Ask qabot" question was about: ``about_hash``), the time
 and the index build. The user id itself is never stored: ``user_hash`` is an HMAC with
 a random salt kept in the state folder (``salt``, readable by its owner only). Nor is a
 direct message's channel id, which names one user as surely: it is kept the same way
@@ -17,8 +18,8 @@ A user has one vote per answer (``votes``' primary key); voting again changes it
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
 the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
-there (``forget_member``); a highlight that quoted the server's history goes
-when the message it quoted is deleted, or its author forgotten (``qabot.history.store``).
+there, with those they asked in direct messages (``forget_member``); a highlight that quoted the server's history goes
+when the message it quoted is deleted or edited away, or its author forgotten (``qabot.history.store``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
+from qabot.feedback.schema import SCHEMA_VERSION, migrate
 from qabot.models import Answer
 
 if TYPE_CHECKING:
@@ -48,39 +50,8 @@ log = logging.getLogger(__name__)
 
 DATABASE = "qabot.sqlite3"
 SALT = "salt"
-SCHEMA_VERSION = 2  # 2: channel_hash, and no direct message's channel id in clear
 HELPFUL, NOT_HELPFUL = 1, -1
 Frontend = str  # "slash", "mention", "dm", "menu", "forum", "repl", "library"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id TEXT PRIMARY KEY,
-    at REAL NOT NULL,
-    frontend TEXT NOT NULL,
-    question TEXT NOT NULL,
-    history TEXT NOT NULL,
-    query TEXT NOT NULL,
-    answered INTEGER NOT NULL,
-    confidence REAL NOT NULL,
-    scope TEXT,
-    passages TEXT NOT NULL,
-    highlight TEXT,
-    doc_id TEXT,
-    guild_id INTEGER,
-    channel_id INTEGER,
-    user_hash TEXT,
-    build TEXT,
-    channel_hash TEXT
-);
-CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
-CREATE TABLE IF NOT EXISTS votes (
-    answer_id TEXT NOT NULL REFERENCES answers (id),
-    user_hash TEXT NOT NULL,
-    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
-    at REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_hash)
-);
-"""
 
 
 def state_dir(settings: Settings) -> Path:
@@ -123,6 +94,15 @@ class Vote:
         return self.previous is not None and self.previous != self.value
 
 
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget_member`` took out: the questions, by answer id, and how many of them they asked in the server
+    (those in direct messages are theirs alone to know of; those asked about their messages, others')."""
+
+    questions: dict[str, str]
+    in_server: int
+
+
 class FeedbackStore:
     """The SQLite state database. Safe to share between threads; several processes may open it too."""
 
@@ -158,10 +138,12 @@ class FeedbackStore:
         user: str | int | None = None,
         build: str | None = None,
         answer_id: str | None = None,
+        about: str | int | None = None,
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
 
-        A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash.
+        A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
+        message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
         """
         answer_id = answer_id or new_id()
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
@@ -181,9 +163,12 @@ class FeedbackStore:
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
             best.citation.doc_id if best else None, guild_id, channel_id,
             self.user_hash(user) if user is not None else None, build, channel_hash,
+            self.user_hash(about) if about is not None else None,
         )
-        with self._connection() as db:
-            db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
+        with self._connection() as db:  # by name: a column added to an older database comes last there
+            db.execute("INSERT OR REPLACE INTO answers (id, at, frontend, question, history, query, answered, "
+                       "confidence, scope, passages, highlight, doc_id, guild_id, channel_id, user_hash, build, "
+                       f"channel_hash, about_hash) VALUES ({', '.join('?' * len(row))})", row)
         return answer_id
 
     def prune(self) -> int:
@@ -219,20 +204,22 @@ class FeedbackStore:
             db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blanked)
         return answers, votes, len(blanked)
 
-    def forget_member(self, guild_id: int, user: str | int) -> dict[str, str]:
+    def forget_member(self, guild_id: int, user: str | int) -> Forgotten:
         """``/qabot forget``: the answers ``user`` asked for in a server go, with the votes on them (their question
-        is their words), as a server's go when the bot leaves it; a later question there that followed one of theirs
-        keeps its answer, without theirs in its ``history``, and with its own question as its searched query (which
-        may borrow from theirs). Their votes on others' answers stay: a salted hash names no one. The answers that
-        went: their questions, by id."""
+        is their words), as a server's go when the bot leaves it, and so do those they asked for in direct messages
+        (their words as much, and quoting any server's history), and those others asked about a message of theirs
+        ("Ask qabot"); a later question in the server that followed one of these keeps its answer, without it in its
+        ``history``, and with its own question as its searched query (which may borrow from it). Their votes on
+        others' answers stay: a salted hash names no one."""
         if not self.exists():
-            return {}
+            return Forgotten({}, 0)
         who = self.user_hash(user)
+        theirs = "(guild_id = ? OR guild_id IS NULL) AND (user_hash = ? OR about_hash = ?)"
         with self._connection() as db:
-            theirs = db.execute("SELECT id, question FROM answers WHERE guild_id = ? AND user_hash = ?",
-                                (guild_id, who)).fetchall()
-            _drop_answers(db, "guild_id = ? AND user_hash = ?", (guild_id, who))
-            asked = {question for _, question in theirs}
+            found = db.execute(f"SELECT id, question, guild_id, user_hash FROM answers WHERE {theirs}",
+                               (guild_id, who, who)).fetchall()
+            _drop_answers(db, theirs, (guild_id, who, who))
+            asked = {question for _, question, _, _ in found}
             following = db.execute("SELECT id, history FROM answers WHERE guild_id = ? AND history != '[]'",
                                    (guild_id,)).fetchall()
             for answer_id, history in following:
@@ -240,7 +227,8 @@ class FeedbackStore:
                 if any(question in asked for question in earlier):
                     db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?", (json.dumps(
                         [q for q in earlier if q not in asked], ensure_ascii=False), answer_id))
-        return dict(theirs)
+        return Forgotten({answer_id: question for answer_id, question, _, _ in found},
+                         sum(where is not None and asker == who for _, _, where, asker in found))
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""
@@ -354,11 +342,7 @@ class FeedbackStore:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
-            if version == 1:
-                self._hash_dm_channels(db)
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            migrate(db, version, self.channel_hash)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:
@@ -379,14 +363,6 @@ class FeedbackStore:
                 os.close(fd)
         except OSError as exc:
             raise StateError(f"cannot open the state database {self.path}: {exc.strerror or exc}") from None
-
-    def _hash_dm_channels(self, db: sqlite3.Connection) -> None:
-        """Schema 1 to 2: a direct message's channel id, stored in clear, becomes its salted hash."""
-        db.execute("ALTER TABLE answers ADD COLUMN channel_hash TEXT")
-        rows = db.execute("SELECT id, channel_id FROM answers WHERE guild_id IS NULL AND channel_id IS NOT NULL")
-        for answer_id, channel_id in rows.fetchall():
-            db.execute("UPDATE answers SET channel_hash = ?, channel_id = NULL WHERE id = ?",
-                       (self.channel_hash(channel_id), answer_id))
 
     def _make_folder(self) -> None:
         try:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -144,6 +144,7 @@ class HistoryStore:
                  int(m.reply_to) if m.reply_to and m.reply_to.isascii() and m.reply_to.isdigit() else None,
                  json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked), m.forwarded) for m in messages]
         with self._db() as db:
+            self._rewritten(db, messages)
             db.executemany(
                 "INSERT INTO history_messages (id, channel_id, author_hash, author_name, at, content, extras, "
                 "reply_to, mentions, bot, marked, forwarded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
@@ -157,6 +158,7 @@ class HistoryStore:
         rows = [(m.author, m.content, json.dumps(list(m.extras)), json.dumps(sorted(m.mentions)), m.forwarded,
                  int(m.id)) for m in messages]
         with self._db() as db:
+            self._rewritten(db, messages)
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
                            "forwarded = ? WHERE id = ?", rows)
             return self._exchanges(db, self._where(db, "id", [r[-1] for r in rows], "id, channel_id, root"))
@@ -322,17 +324,29 @@ class HistoryStore:
 
     # -- helpers ----------------------------------------------------------------------------
 
+    @classmethod
+    def _rewritten(cls, db: sqlite3.Connection, messages: Sequence[ChatMessage]) -> None:
+        """New versions of messages are about to be kept: the stored answers whose highlight quoted a kept one's old
+        text, which reads no more, lose it now, as a deletion's do (matched by text, a highlight would otherwise keep
+        the old text for good: a later deletion looks for the new)."""
+        now = {int(m.id): m.text for m in messages}
+        old = [s for s in map(from_row, cls._where(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
+        if old:
+            cls._unquote(db, old, now=now)
+
     @staticmethod
-    def _unquote(db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = ()) -> None:
+    def _unquote(db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),
+                 now: Mapping[int, str] | None = None) -> None:
         """Blank the highlight of each stored answer (``qabot.feedback``: what its buttons and ``qabot feedback
         export`` show) that quoted what leaves the history: a message of ``gone`` (its paragraph, in an exchange of
-        its channel or of a thread started from it), or anything of ``channels``. Wherever the answer was given (a
-        direct message's too), it keeps its question and votes. The highlight is its first excerpt's, in
-        the document ``doc_id`` names: ``<channel>-<first message>[-part]`` (``exchange_id``)."""
-        said: dict[str, list[str]] = {}
+        its channel or of a thread started from it; with ``now``, edited, a part of the highlight its new text does
+        not hold), or anything of ``channels``. Wherever the answer was given (a direct message's too), it keeps its
+        question and votes. The highlight is its first excerpt's, in the document ``doc_id`` names:
+        ``<channel>-<first message>[-part]`` (``exchange_id``)."""
+        said: dict[str, list[tuple[str, str | None]]] = {}
         for stored in gone:
             for where in (str(stored.channel_id), str(stored.id)):  # a thread started from it has its id
-                said.setdefault(where, []).append(stored.message.text)
+                said.setdefault(where, []).append((stored.message.text, (now or {}).get(stored.id)))
         everything = {str(c) for c in channels}
         places = [*said, *everything]
         blank = []
@@ -342,7 +356,7 @@ class HistoryStore:
                               f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
             for answer_id, doc_id, highlight in rows:
                 where = doc_id.split("-", 1)[0]
-                if where in everything or any(_quotes(highlight, text) for text in said.get(where, ())):
+                if where in everything or any(_quotes(highlight, text, now) for text, now in said.get(where, ())):
                     blank.append((answer_id,))
         db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
 
@@ -385,7 +399,10 @@ class HistoryStore:
             db.execute(sql.format(",".join("?" * len(part))), part)
 
 
-def _quotes(highlight: str, paragraph: str) -> bool:
+def _quotes(highlight: str, paragraph: str, now: str | None = None) -> bool:
     """Whether a highlight quotes a message's paragraph: it is within it (a long message's best sentence), or holds
-    it, or a paragraph of it does one or the other (a highlight may run from one message into the next)."""
-    return any(part and (part in paragraph or paragraph in part) for part in highlight.split(SEPARATOR))
+    it, or a paragraph of it does one or the other (a highlight may run from one message into the next); with
+    ``now``, the paragraph as the message reads since an edit, a paragraph of the highlight still within it does not
+    count (one that holds more than it, as one cut short by the edit does, counts)."""
+    return any(part and (part in paragraph or paragraph in part) and not (now is not None and part in now)
+               for part in highlight.split(SEPARATOR))

@@ -14,8 +14,10 @@ of this server alone.
   read-only replica it switches to the version its writer committed last;
 - ``forget member:@x``: that member's messages leave the server's history (the state
   database and the index, at once), and none of theirs is kept there from now on; the
-  questions they asked the bot there leave the state database (``qabot.feedback``), whether
-  or not the server's history is kept;
+  questions they asked the bot there and in direct messages, and those asked about their
+  messages ("Ask qabot"), leave the state database
+  (``qabot.feedback``), whether or not the server's history is kept (the reply counts the
+  server's alone);
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them; the unanswered questions it lists are those whose answers may be shown
   where it is used (a private channel's only there), as for the buttons.

@@ -109,6 +109,7 @@ class Asked:
     history: list[str]
     shown: int
     post_to: int | None = None  # the menu's answer: the message "Post publicly" replies to
+    about: int | None = None  # the menu's: who wrote that message (the question is their words)
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -274,7 +275,8 @@ class Answering:
         try:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
-                              user=_user(asked.user_id), build=build, answer_id=answer_id)
+                              user=_user(asked.user_id), build=build, answer_id=answer_id,
+                              about=_user(asked.about) if asked.about is not None else None)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
                 self.history.store.unquote_if_gone(answer_id, quoted)
@@ -363,16 +365,17 @@ class Answering:
         return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
     async def forget(self, guild_id: int, user_id: int) -> int:
-        """A member forgotten in a server (``/qabot forget``): the answers they asked for there go, with the votes on
-        them (``FeedbackStore.forget_member``), from memory too, and their questions from the conversations that a
-        follow-up takes its history from; the answers kept in memory that quote the history go as after a deletion
-        (their messages were in it). How many answers went from the state database."""
+        """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
+        messages go, with the votes on them (``FeedbackStore.forget_member``), from memory too, and their questions
+        from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
+        history go as after a deletion (their messages were in it). How many of the answers that went from the state
+        database were asked in that server (those of direct messages are not the server's to know of)."""
         gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
-        for answer_id in gone:
+        for answer_id in gone.questions:
             self._answers.pop(answer_id, None)
-        self.conversations.forget(gone.values())
+        self.conversations.forget(gone.questions.values())
         self.unquote_history()
-        return len(gone)
+        return gone.in_server
 
     def unquote_history(self) -> None:
         """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in

@@ -68,14 +68,15 @@ log = logging.getLogger(__name__)
 # checked here; whether a token of that shape is good is Discord's to say (and it says so at login).
 _PART = re.compile(r"[A-Za-z0-9_-]+")
 PORTAL = "https://discord.com/developers/applications"
-_URL_IDS = re.compile(r"/(channels|users)/\d+")
+_URL_IDS = re.compile(r"/(channels|users|members)/\d+")
 DRAIN_SECONDS = 15.0  # at close, how long answers under way may take to go out (systemd and compose allow 30 s)
 
 
 class _NoIdsInUrls(logging.Filter):
     """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL, whose
     ``/channels/<id>`` may be a direct message's: that id names one person as surely as their own (the state
-    database keeps it only hashed). The log shows ``/channels/<id>`` instead, and ``/users/<id>`` likewise."""
+    database keeps it only hashed). The log shows ``/channels/<id>`` instead, and ``/users/<id>`` likewise, and
+    ``/members/<id>`` (a direct message's membership lookup, ``/guilds/<server>/members/<the asker>``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -37,6 +37,7 @@ from qabot.adapters.discord import ids
 from qabot.adapters.discord.answers import BUSY, MAX_K, NO_MENTIONS, Answered, Door, Reply
 from qabot.adapters.discord.format import answer_embed, default_shown, more_embed, notice
 from qabot.adapters.discord.limits import QueueFull
+from qabot.adapters.discord.places import logged
 from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, Vote
 from qabot.models import Answer
@@ -214,7 +215,7 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         try:
             await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
         except discord.HTTPException as exc:
-            log.info("could not post an answer in channel %s: %s", channel.id, exc)
+            log.info("could not post an answer in %s: %s", logged(channel), exc)
             await say(interaction, CANNOT_POST)
             return
         private = answer_view(self.answer_id, answer, shown)  # the same buttons, without this one

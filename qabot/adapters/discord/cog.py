@@ -41,7 +41,7 @@ from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
-from qabot.adapters.discord.places import Place
+from qabot.adapters.discord.places import Place, logged
 from qabot.scopes import describe
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ class AskCog(commands.Cog, name="Questions"):
             return
         door, question = taken
         asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
-                      post_to=message.id)
+                      post_to=message.id, about=message.author.id)
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
@@ -198,8 +198,8 @@ class AskCog(commands.Cog, name="Questions"):
         try:
             await self._answer_message(message, door, me, frontend)
         except discord.Forbidden as exc:  # the bot's permissions there: an apology would be refused as well
-            log.warning("cannot answer in %s: Discord refused (%s); the bot needs %s there", _where(message),
-                        exc.text or exc.status, PERMISSIONS)
+            log.warning("cannot answer in %s: Discord refused (%s); the bot needs %s there",
+                        logged(message.channel), exc.text or exc.status, PERMISSIONS)
             self.answering.failed(frontend)
         except Exception as exc:
             log.error("error answering message %s: %s", message.id, exc, exc_info=exc)
@@ -286,18 +286,14 @@ async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
     except discord.Forbidden as exc:
         if exc.code != CANNOT_REPLY:
             raise
-        log.warning("cannot reply in %s without Read Message History: answered without a reply", _where(message))
+        log.warning("cannot reply in %s without Read Message History: answered without a reply",
+                    logged(message.channel))
         return await message.channel.send(**kwargs)
 
 
 def _expired(error: BaseException) -> bool:
     """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
     return isinstance(error, discord.NotFound) and error.code in EXPIRED
-
-
-def _where(message: discord.Message) -> str:
-    """A message's channel for the log: a direct message's id names one person, so it is not given."""
-    return f"channel {message.channel.id}" if message.guild is not None else "a direct message"
 
 
 def _known_names(interaction: discord.Interaction, question: str) -> dict[int, str]:

@@ -3,17 +3,25 @@
 ``Places`` answers what the privacy rule (``qabot.history.privacy``) asks of Discord: whether a
 channel is private (some member cannot read its history) and, in a direct message, which
 channels the one person it is with may read. Both ask the same permissions (``_needed``).
+
+In a direct message, what Discord says of the person's membership of a server (a member with
+their roles, or none) is trusted for ``MEMBERSHIP_SECONDS`` (``cachetools.TTLCache``): a burst
+of questions and presses costs one request per server, not one each, and a member who left
+a server, or lost a role, reads its history for a minute at most after. Questions asked
+while a request is under way wait for its answer; a request that fails is not remembered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import discord
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 from qabot.history.privacy import Reads
 
@@ -21,6 +29,8 @@ log = logging.getLogger(__name__)
 
 READ = ("view_channel", "read_message_history")  # what a member needs to read a channel's history
 READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat: Discord denies it without Connect
+MEMBERSHIP_SECONDS = 60.0  # how long Discord's word on a membership is trusted in direct messages: keep it short
+MEMBERSHIPS = 10_000  # (server, person) memberships remembered at most
 
 
 @dataclass(frozen=True)
@@ -45,9 +55,13 @@ class Places:
     is fetched once, and its channel remembered.
     """
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
+        self.clock = clock
         self._parents: LRUCache[int, int | None] = LRUCache(maxsize=10_000)
+        # (server, person): what Discord said, or is being asked, of their membership (None: not a member)
+        self._members: TTLCache[tuple[int, int], asyncio.Future[discord.Member | None]] = TTLCache(
+            MEMBERSHIPS, MEMBERSHIP_SECONDS, timer=lambda: self.clock())
 
     async def place(self, guild_id: int | None, channel: object, channel_id: int | None) -> Place:
         if guild_id is None or channel_id is None:
@@ -71,8 +85,8 @@ class Places:
     async def reads(self, user_id: int, guild_ids: Iterable[int]) -> Reads:
         """Which channels of these servers ``user_id`` may read: where they are a member (asked of Discord, which
         needs no privileged intent; the client's cache is trusted only with the members intent, which keeps it
-        up to date) and their roles let them view the channel and read its history. A server Discord does not
-        answer about counts as one they are not in."""
+        up to date; else what Discord said within ``MEMBERSHIP_SECONDS``) and their roles let them view the
+        channel and read its history. A server Discord does not answer about counts as one they are not in."""
         members: dict[int, discord.Member] = {}
         for guild_id in set(guild_ids):
             guild = self.client.get_guild(guild_id)
@@ -80,15 +94,9 @@ class Places:
                 continue
             member = guild.get_member(user_id) if self.client.intents.members else None
             if member is None:
-                try:
-                    member = await guild.fetch_member(user_id)
-                except discord.NotFound:
-                    continue  # not a member
-                except discord.HTTPException as exc:
-                    log.info("cannot tell whether a member is in guild %s (%s): none of its history in their direct "
-                             "messages", guild_id, exc.text or exc.status)
-                    continue
-            members[guild_id] = member
+                member = await self._member(guild, user_id)
+            if member is not None:
+                members[guild_id] = member
 
         def reads(guild_id: int, channel_id: int) -> bool:
             member = members.get(guild_id)
@@ -99,6 +107,31 @@ class Places:
             return all(getattr(allowed, name) for name in _needed(channel))
 
         return reads
+
+    async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        """``user_id`` as a member of ``guild``, as Discord said within ``MEMBERSHIP_SECONDS`` or says now (asked
+        once however many wait); None where they are not one, or Discord does not say."""
+        key = (guild.id, user_id)
+        asked = self._members.get(key)
+        if asked is None:
+            asked = self._members[key] = asyncio.ensure_future(self._fetch(guild, user_id))
+            # retrieved, so that a failure whose waiters all went is not logged as "never retrieved"
+            asked.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return await asyncio.shield(asked)  # a waiter cancelled does not cancel the others' answer
+
+    async def _fetch(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        try:
+            return await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return None  # not a member
+        except discord.HTTPException as exc:
+            self._members.pop((guild.id, user_id), None)  # Discord did not say: asked again next time
+            log.info("cannot tell whether a member is in guild %s (%s): none of its history in their direct "
+                     "messages", guild.id, exc.text or exc.status)
+            return None
+        except BaseException:
+            self._members.pop((guild.id, user_id), None)
+            raise
 
     def private(self, guild_id: int, channel_id: int) -> bool:
         """Whether some of the server's members cannot read the channel's history (unknown: private).
@@ -120,6 +153,12 @@ class Places:
         everyone = guild.default_role.permissions
         return not all(getattr(everyone, name) for name in needed) or any(
             getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
+
+
+def logged(channel: Any) -> str:
+    """A channel as the log names it: a direct message's id names one person, so it is not given."""
+    in_a_server = getattr(channel, "guild", None) is not None or getattr(channel, "guild_id", None) is not None
+    return f"channel {channel.id}" if in_a_server else "a direct message"
 
 
 def _needed(channel: Any) -> tuple[str, ...]:

@@ -1,0 +1,62 @@
+"""The answers and votes tables of the state database (``qabot.feedback.store``): their schema, and bringing a
+database an earlier release made up to it.
+
+- 1: the first; a direct message's channel id was kept in clear.
+- 2: ``channel_hash``: a direct message's channel as a salted hash, its id no longer kept.
+- 3: ``about_hash``: whose message a question asked through "Ask qabot" was (its words are theirs),
+  so that ``/qabot forget`` of them takes it out too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 3
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    frontend TEXT NOT NULL,
+    question TEXT NOT NULL,
+    history TEXT NOT NULL,
+    query TEXT NOT NULL,
+    answered INTEGER NOT NULL,
+    confidence REAL NOT NULL,
+    scope TEXT,
+    passages TEXT NOT NULL,
+    highlight TEXT,
+    doc_id TEXT,
+    guild_id INTEGER,
+    channel_id INTEGER,
+    user_hash TEXT,
+    build TEXT,
+    channel_hash TEXT,
+    about_hash TEXT
+);
+CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
+CREATE TABLE IF NOT EXISTS votes (
+    answer_id TEXT NOT NULL REFERENCES answers (id),
+    user_hash TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+    at REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_hash)
+);
+"""
+ADDED = (("answers", "about_hash", "TEXT"),)  # columns added after a database may have been made: (table, column, type)
+
+
+def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], str]) -> None:
+    """Bring a database at schema ``version`` (0: new) up to ``SCHEMA_VERSION``, in the caller's transaction."""
+    if version == 1:  # to 2: a direct message's channel id, stored in clear, becomes its salted hash
+        db.execute("ALTER TABLE answers ADD COLUMN channel_hash TEXT")
+        rows = db.execute("SELECT id, channel_id FROM answers WHERE guild_id IS NULL AND channel_id IS NOT NULL")
+        for answer_id, channel_id in rows.fetchall():
+            db.execute("UPDATE answers SET channel_hash = ?, channel_id = NULL WHERE id = ?",
+                       (channel_hash(channel_id), answer_id))
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    for table, column, kind in ADDED:
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
