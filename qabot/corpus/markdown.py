@@ -1,0 +1,113 @@
+"""The Markdown block structure of a text, by line number, for ``qabot.corpus.paragraphs``: what starts a block,
+what is a heading and its text, what is code, and what a reader of the rendered page never sees.
+
+Parsed with markdown-it-py (CommonMark and tables), at the block level only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from qabot.corpus import limits
+
+# Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
+# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
+MARKDOWN_LINES_PER_MB = 25_000
+Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
+
+
+class Markdown:
+    """The Markdown block structure of a text, by line number, from markdown-it-py (CommonMark and tables).
+
+    Only the block level is parsed. Indented code is not recognised (indented paragraphs
+    are common in plain text), and raw HTML only in Markdown proper (a ``.md`` file), not
+    in plain text, where a line of tags is text like any other. markdown-it holds every
+    block of the text as a few tokens (2 million one-word list items: 3.6 GB and a minute,
+    in one call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB``
+    lines for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules
+    alone.
+    """
+
+    _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
+    # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
+    # of these, and a table's delimiter row is made of them: a text without any is plain.
+    _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
+    _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
+    _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
+
+    def __init__(self, body: str, dialect: Dialect = "text") -> None:
+        self.headings: dict[int, str] = {}  # first line of a heading -> its text
+        self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
+        self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
+        self.starts: set[int] = set()  # first lines of blocks other than paragraphs
+        self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
+        # of the rendered page never sees
+        self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
+        lines = body.count("\n") + 1
+        maybe = dialect != "text" or self._MAYBE.search(body)
+        if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
+            self._parse(body, dialect)
+
+    def _parse(self, body: str, dialect: Dialect) -> None:
+        from markdown_it import MarkdownIt
+
+        md = MarkdownIt("commonmark").enable("table")
+        md.core.ruler.disable(["inline", "text_join"])
+        md.block.ruler.disable(["code"] if dialect != "text" else ["code", "html_block"])
+        # markdown-it reads a lone CR as a line break; str.split("\n") does not.
+        tokens = md.parse(body.replace("\r", " "))
+        lines = body.split("\n")
+        for i, token in enumerate(tokens):
+            if token.map is None:
+                continue
+            first, end = token.map
+            if token.type == "html_block":
+                self._html(lines, first, end)
+            elif token.type == "paragraph_open" and dialect == "mdx" and (
+                    self._ESM.match(lines[first]) or is_expression(lines[first:end])):
+                self.hidden.update(range(first, end))
+            if token.type not in self._BLOCKS:
+                continue
+            if token.type == "heading_open" and lines[first].startswith("    "):
+                continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
+            self.starts.add(first)
+            if token.type == "fence":
+                self.code.update(range(first, end))
+            elif token.type == "table_open":
+                self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
+            elif token.type == "heading_open":
+                content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+                # An underlined heading of several lines is, in plain text, more often a
+                # paragraph above a rule than a heading: only one line counts.
+                if content and (token.markup not in ("=", "-") or end - first == 2):
+                    self.headings[first] = content
+                    self.heading_lines.update(dict.fromkeys(range(first, end), first))
+
+    def _html(self, lines: list[str], first: int, end: int) -> None:
+        """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
+        markdown-it's own pattern for raw HTML finds them (a comment or a tag may span lines)."""
+        from markdown_it.common.html_re import HTML_TAG_RE
+
+        block = "\n".join(lines[first:end])
+        if self._UNSEEN.match(block.lstrip()):
+            self.hidden.update(range(first, end))
+            return
+        markup = bytearray(len(block))  # 1 where a tag or a comment is
+        for match in HTML_TAG_RE.finditer(block):
+            markup[match.start() : match.end()] = b"\1" * (match.end() - match.start())
+        offset = 0
+        for number in range(first, end):
+            line = lines[number]
+            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
+            if columns:
+                self.shown[number] = (columns[0], columns[-1] + 1)
+            elif line.strip():
+                self.hidden.add(number)
+            offset += len(line) + 1
+
+
+def is_expression(lines: list[str]) -> bool:
+    """An MDX block that is only a JavaScript expression in braces (``{/* a comment */}``, ``{toc}``)."""
+    text = "\n".join(lines).strip()
+    return text.startswith("{") and text.endswith("}")
