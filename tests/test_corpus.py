@@ -340,3 +340,30 @@ def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_
         (1, "Install it:"), (2, "```sh\npip install domectl\n\n\ndomectl --version\n```"),
         (3, "| Option | Meaning |"), (4, "| `--wait` | wait until the dome is closed |"),
         (5, "```\nunclosed at the end")]
+
+
+@pytest.mark.parametrize("name", ["closing.md", "closing.mdx"])
+def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_path: Path, name: str) -> None:
+    """Docusaurus's and VuePress's ``:::note`` ... ``:::``, and MkDocs' ``!!! note``, as the rendered page shows
+    them: a box with its title (where the source gives one) and its body; the fences are markup."""
+    content = (
+        "# Closing\n\n:::note\nRun `domectl close` before you leave the building.\n:::\n\n"
+        ":::tip[Faster closing]\n\nUse the `--wait` flag to wait until the dome is shut.\n\n:::\n\n"
+        "::::warning Rain\n\n:::info\nThe rain sensor closes the dome by itself.\n:::\n\n::::\n\n"
+        '!!! danger "Wind"\n    Above 40 km/h the mount is parked first.\n\n'
+        "```text\n:::note\n```\n\nThe end.\n"
+    )
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert doc.text == content
+    assert [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+        (1, "Closing", "Run `domectl close` before you leave the building."),
+        (2, "Closing", "Faster closing"),
+        (3, "Closing", "Use the `--wait` flag to wait until the dome is shut."),
+        (4, "Closing", "Rain"),
+        (5, "Closing", "The rain sensor closes the dome by itself."),
+        (6, "Closing", "Wind"),
+        (7, "Closing", "Above 40 km/h the mount is parked first."),
+        (8, "Closing", "```text\n:::note\n```"),  # in code, a fence is the code's
+        (9, "Closing", "The end.")]

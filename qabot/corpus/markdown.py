@@ -15,6 +15,11 @@ from qabot.corpus import limits
 # (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
 MARKDOWN_LINES_PER_MB = 25_000
 Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
+# An admonition's fence, as Docusaurus (remark-directive) and VuePress read one: ":::" and a type, a title in
+# brackets or after it, attributes in braces; or ":::" alone, its end. As MkDocs (Python-Markdown, pymdownx.details)
+# reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
+_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
+_MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 
 
 class Markdown:
@@ -64,9 +69,8 @@ class Markdown:
             first, end = token.map
             if token.type == "html_block":
                 self._html(lines, first, end)
-            elif token.type == "paragraph_open" and dialect == "mdx" and (
-                    self._ESM.match(lines[first]) or is_expression(lines[first:end])):
-                self.hidden.update(range(first, end))
+            elif token.type == "paragraph_open" and dialect != "text":
+                self._paragraph(lines, first, end, dialect)
             if token.type not in self._BLOCKS:
                 continue
             if token.type == "heading_open" and lines[first].startswith("    "):
@@ -83,6 +87,23 @@ class Markdown:
                 if content and (token.markup not in ("=", "-") or end - first == 2):
                     self.headings[first] = content
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
+
+    def _paragraph(self, lines: list[str], first: int, end: int, dialect: Dialect) -> None:
+        """What of a paragraph is markup to Markdown's tools, though CommonMark reads it as text: in MDX, an
+        ``import``/``export`` block or an expression; an admonition's fences (its title, where it has one, is
+        shown, a paragraph of its own)."""
+        if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
+            self.hidden.update(range(first, end))
+            return
+        for number in range(first, end):
+            title = admonition_title(lines[number])
+            if title is None:
+                continue
+            if title[0] < title[1]:
+                self.shown[number] = title
+                self.starts.add(number + 1)  # the body below it is a paragraph of its own
+            else:
+                self.hidden.add(number)
 
     def _html(self, lines: list[str], first: int, end: int) -> None:
         """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
@@ -111,3 +132,18 @@ def is_expression(lines: list[str]) -> bool:
     """An MDX block that is only a JavaScript expression in braces (``{/* a comment */}``, ``{toc}``)."""
     text = "\n".join(lines).strip()
     return text.startswith("{") and text.endswith("}")
+
+
+def admonition_title(line: str) -> tuple[int, int] | None:
+    """The columns of the title on an admonition's fence (an empty span where it has none); None for a line that is
+    no such fence.
+
+    Docusaurus' ``:::tip[Faster]`` (its older ``:::tip Faster``, VuePress' ``::: tip Faster``), its closing
+    ``:::`` (``::::`` around a nested one); MkDocs' ``!!! tip "Faster"`` and its folded ``??? tip``, ``???+ tip``,
+    whose title is in quotes. Attributes in braces (``:::note{#id}``) are not the title.
+    """
+    match = _DIRECTIVE.match(line) or _MKDOCS.match(line)
+    if match is None:
+        return None
+    titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
+    return titles[0] if titles else (match.end(), match.end())

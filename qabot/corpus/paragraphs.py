@@ -74,8 +74,10 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     page never sees is no paragraph: an HTML comment, a line of HTML tags alone
     (``<p align="center">``, ``</details>``, an ``<img>``), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
-    left out of its span. In MDX (``"mdx"``) so are ``import``/``export`` blocks and
-    ``{...}`` expressions (``{/* a comment */}``). The text itself is not changed.
+    left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
+    ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph. In MDX (``"mdx"``)
+    so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
+    The text itself is not changed.
 
     Time and memory grow with the length of the text; read by ``load_file``, it counts
     toward the file's time (``qabot.corpus.limits``).
