@@ -367,3 +367,26 @@ def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_
         (7, "Closing", "Above 40 km/h the mount is parked first."),
         (8, "Closing", "```text\n:::note\n```"),  # in code, a fence is the code's
         (9, "Closing", "The end.")]
+
+
+@pytest.mark.parametrize("name", ["install.md", "install.mdx"])
+def test_a_tag_whose_attributes_run_over_lines_is_no_paragraph(tmp_path: Path, name: str) -> None:
+    """A JSX or HTML tag written over several lines (Docusaurus' ``<Tabs`` with its ``values={[...]}``), or with a JSX
+    expression for an attribute, is markup like a tag on a line of its own; the text after it is read."""
+    content = (
+        "# Installing\n\n<Tabs\n  groupId=\"operating-systems\"\n  defaultValue=\"linux\"\n  values={[\n"
+        "    {label: 'Linux', value: 'linux'},\n    {label: 'macOS', value: 'mac'},\n  ]}>\n"
+        "<TabItem value=\"linux\" attributes={{className: 'tab'}}>\n\nInstall it with `apt install domectl`.\n\n"
+        "</TabItem>\n</Tabs>\n\n<img\n  src=\"dome.png\"\n  alt=\"The dome, closed\" />\n\n"
+        "<Figure caption={<span>Closed</span>}\n  src=\"dome.png\">The dome at night.</Figure>\n\n"
+        "<https://example.org/domectl>\n\nThe end.\n"
+    )
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert doc.text == content
+    assert [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+        (1, "Installing", "Install it with `apt install domectl`."),
+        (2, "Installing", "The dome at night."),
+        (3, "Installing", "<https://example.org/domectl>"),  # a link, no tag
+        (4, "Installing", "The end.")]

@@ -6,7 +6,9 @@ Parsed with markdown-it-py (CommonMark and tables), at the block level only.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from typing import Literal
 
 from qabot.corpus import limits
@@ -20,6 +22,8 @@ Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is r
 # reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
 _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
+_TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
+_TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
 
 
 class Markdown:
@@ -95,6 +99,9 @@ class Markdown:
         if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
             self.hidden.update(range(first, end))
             return
+        if _opens_with_tag(lines[first:end]):
+            self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
+            return
         for number in range(first, end):
             title = admonition_title(lines[number])
             if title is None:
@@ -107,7 +114,7 @@ class Markdown:
 
     def _html(self, lines: list[str], first: int, end: int) -> None:
         """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
-        markdown-it's own pattern for raw HTML finds them (a comment or a tag may span lines)."""
+        markdown-it's own pattern for raw HTML finds them, and JSX tags (a comment or a tag may span lines)."""
         from markdown_it.common.html_re import HTML_TAG_RE
 
         block = "\n".join(lines[first:end])
@@ -115,8 +122,8 @@ class Markdown:
             self.hidden.update(range(first, end))
             return
         markup = bytearray(len(block))  # 1 where a tag or a comment is
-        for match in HTML_TAG_RE.finditer(block):
-            markup[match.start() : match.end()] = b"\1" * (match.end() - match.start())
+        for start, stop in itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(block)), jsx_tags(block)):
+            markup[start:stop] = b"\1" * (stop - start)
         offset = 0
         for number in range(first, end):
             line = lines[number]
@@ -147,3 +154,56 @@ def admonition_title(line: str) -> tuple[int, int] | None:
         return None
     titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
     return titles[0] if titles else (match.end(), match.end())
+
+
+def _opens_with_tag(lines: list[str]) -> bool:
+    """Whether a paragraph opens with a tag that nothing follows on the line where it ends, as an HTML block of
+    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``)."""
+    if not lines[0].lstrip(" \t").startswith("<"):
+        return False
+    block = "\n".join(lines)
+    at = len(block) - len(block.lstrip(" \t"))
+    end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
+    if end is None:
+        return False
+    line_end = block.find("\n", end)
+    return not block[end : line_end if line_end >= 0 else len(block)].strip()
+
+
+def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """The spans of the tags in ``text`` that open at ``start`` ... ``stop``, JSX's too: attributes in braces hold
+    anything (strings, ``>``, elements: ``icon={<Icon />}``), and a tag may span lines.
+
+    One pass: a tag that never closes (a brace left open) ends the search, and one cut short by a ``<`` outside
+    braces resumes it there, so no character is read twice.
+    """
+    stop = len(text) if stop is None else stop
+    at = start
+    while (found := _TAG_START.search(text, at)) is not None and found.start() < stop:
+        depth, i = 0, found.end()
+        while (special := _TAG_SPECIAL.search(text, i)) is not None:
+            i, ch = special.start(), special.group()
+            if ch in "\"'`":
+                if ch == "`" and not depth:
+                    i += 1
+                    continue
+                i = text.find(ch, i + 1)  # the end of a string: what it holds is no markup
+                if i < 0:
+                    return
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth < 0:
+                    break
+            elif not depth:
+                break  # "<" or ">"
+            i += 1
+        else:
+            return
+        if depth < 0:  # a brace closed that no attribute opened: no tag
+            i += 1
+        elif text[i] == ">":
+            yield found.start(), i + 1
+            i += 1
+        at = i

@@ -72,7 +72,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
 
     In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
     page never sees is no paragraph: an HTML comment, a line of HTML tags alone
-    (``<p align="center">``, ``</details>``, an ``<img>``), a ``<script>`` or ``<style>``
+    (``<p align="center">``, ``</details>``, an ``<img>``, a tag over several lines, a JSX tag
+    with ``{...}`` attributes), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
     left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
     ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph. In MDX (``"mdx"``)
