@@ -390,3 +390,24 @@ def test_a_tag_whose_attributes_run_over_lines_is_no_paragraph(tmp_path: Path, n
         (2, "Installing", "The dome at night."),
         (3, "Installing", "<https://example.org/domectl>"),  # a link, no tag
         (4, "Installing", "The end.")]
+
+
+@pytest.mark.parametrize("name", ["guide.md", "guide.mdx"])
+def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path, name: str) -> None:
+    content = (
+        '# <img src="logo.png" width="40"> Domectl\n\nDomectl opens and closes the observatory dome.\n\n'
+        '## <a name="config"></a>Configuration\n\nThe settings live in domectl.toml.\n\n'
+        '## Upgrading <Badge text="beta" type="warning"/>\n\nRun `domectl upgrade` while the dome is closed.\n\n'
+        "### Wind limits {#wind}\n\nAbove 40 km/h the mount is parked first.\n\n"
+        '## <img src="divider.png">\n\nThe end.\n'
+    )
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert doc.text == content
+    assert [(p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+        ("Domectl", "Domectl opens and closes the observatory dome."),
+        ("Configuration", "The settings live in domectl.toml."),
+        ("Upgrading", "Run `domectl upgrade` while the dome is closed."),
+        ("Wind limits", "Above 40 km/h the mount is parked first."),
+        ("Wind limits", "The end.")]  # a heading that shows no text names no section

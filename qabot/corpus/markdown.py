@@ -24,6 +24,7 @@ _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
+_ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
 
 class Markdown:
@@ -86,6 +87,9 @@ class Markdown:
                 self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
             elif token.type == "heading_open":
                 content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+                if dialect != "text" and content and not (content := heading_text(content)):
+                    self.hidden.update(range(first, end))  # "## <img src=divider.png>": no text, no section
+                    continue
                 # An underlined heading of several lines is, in plain text, more often a
                 # paragraph above a rule than a heading: only one line counts.
                 if content and (token.markup not in ("=", "-") or end - first == 2):
@@ -207,3 +211,19 @@ def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tup
             yield found.start(), i + 1
             i += 1
         at = i
+
+
+def heading_text(content: str) -> str:
+    """A Markdown heading's text as the page shows it, on one line: without its HTML or JSX tags (an ``<a name>``
+    anchor, a ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
+    ``{: #wind .new }``)."""
+    from markdown_it.common.html_re import HTML_TAG_RE
+
+    if "<" in content:
+        spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
+        kept, at = [], 0
+        for start, stop in spans:
+            kept.append(content[at:max(at, start)])
+            at = max(at, stop)
+        content = "".join(kept) + content[at:]
+    return " ".join(_ATTRIBUTES.sub("", content).split())

@@ -78,6 +78,7 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
     ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph. In MDX (``"mdx"``)
     so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
+    A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
     The text itself is not changed.
 
     Time and memory grow with the length of the text; read by ``load_file``, it counts
