@@ -411,3 +411,19 @@ def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path
         ("Upgrading", "Run `domectl upgrade` while the dome is closed."),
         ("Wind limits", "Above 40 km/h the mount is parked first."),
         ("Wind limits", "The end.")]  # a heading that shows no text names no section
+
+
+@pytest.mark.parametrize("name", ["steps.md", "steps.txt"])
+def test_a_list_marker_alone_on_its_line_is_no_paragraph(tmp_path: Path, name: str) -> None:
+    """An item whose text starts on the line below its marker reads with its marker, as ``1. Open it.`` does; the
+    marker of an empty item is no text."""
+    content = (
+        "Closing the dome:\n\n1.\n   Park the mount and close the shutter.\n2. Switch the dome off.\n\n"
+        "-\n  Check the rain sensor first.\n-\n- Log the time.\n"
+    )
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert [doc.text[p.start : p.end] for p in doc.paragraphs if not p.heading] == [
+        "Closing the dome:", "1.\n   Park the mount and close the shutter.", "2. Switch the dome off.",
+        "-\n  Check the rain sensor first.", "- Log the time."]

@@ -24,6 +24,7 @@ _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
+_BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
 
@@ -54,6 +55,7 @@ class Markdown:
         self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
         # of the rendered page never sees
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
+        self.joined: set[int] = set()  # lines that go on with the line above: an item's text under its bare marker
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -68,6 +70,7 @@ class Markdown:
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
         lines = body.split("\n")
+        bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
         for i, token in enumerate(tokens):
             if token.map is None:
                 continue
@@ -81,6 +84,8 @@ class Markdown:
             if token.type == "heading_open" and lines[first].startswith("    "):
                 continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
             self.starts.add(first)
+            if token.type == "list_item_open" and _BARE_MARKER.match(lines[first]):
+                bare.append((first, end))
             if token.type == "fence":
                 self.code.update(range(first, end))
             elif token.type == "table_open":
@@ -95,6 +100,14 @@ class Markdown:
                 if content and (token.markup not in ("=", "-") or end - first == 2):
                     self.headings[first] = content
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
+        for first, end in bare:
+            # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
+            # marker of an empty item (or of one that opens with a block of its own) is no text.
+            text = first + 1 < end and lines[first + 1].strip() and first + 1 not in self.shown
+            if text and first + 1 not in self.starts and first + 1 not in self.hidden:
+                self.joined.add(first + 1)
+            elif first + 1 not in self.code:
+                self.hidden.add(first)
 
     def _paragraph(self, lines: list[str], first: int, end: int, dialect: Dialect) -> None:
         """What of a paragraph is markup to Markdown's tools, though CommonMark reads it as text: in MDX, an

@@ -177,7 +177,8 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
             previous = current[-1].text.rstrip()
             # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
             listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
-            continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
+            continues = (wrapped and len(previous) >= full and number not in markdown.starts and not listed
+                         or number in markdown.joined)
             if not continues:
                 flush()
         html = html or number in markdown.shown
