@@ -252,13 +252,13 @@ def _javadoc_page(tmp_path: Path) -> Document:
 def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
     doc = _javadoc_page(tmp_path)
     found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
-    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes (and runs
-    # the signature into it: "public long size()Returns the bytes ...")
+    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes; the
+    # signature is a paragraph of its own (it ran into the description: "public long size()Returns the bytes ...")
     evict = ("Removes every tile older than the given age. Tiles that a running download holds are kept until it "
              "ends.")
     size = "Returns the bytes the cache holds on disk, counted when the cache opened and kept up to date since."
-    for where, description in ((("evict", "evict(java.time.Duration)"), evict), (("size", "size()"), size)):
-        assert any(text.endswith(description) and at == where for text, at in found.items()), found
+    assert found[evict] == found["public void evict(Duration age)"] == ("evict", "evict(java.time.Duration)")
+    assert found[size] == found["public long size()"] == ("size", "size()")
     assert found["the size in bytes"] == ("size", "size()")
 
 

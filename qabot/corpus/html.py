@@ -90,6 +90,7 @@ def document(name: str, data: bytes) -> Document | None:
         return None
     meta = _metadata(tree)
     prepare.wrap_loose_text(tree)
+    prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
     prepare.drop_permalinks(tree)
     prepare.drop_line_anchors(tree)
