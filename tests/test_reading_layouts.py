@@ -322,6 +322,17 @@ def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) ->
                           "skyfetch --version\nskyfetch doctor"], texts
 
 
+def test_html_a_short_page_with_a_titled_code_block_is_read_by_its_blocks(tmp_path: Path) -> None:
+    # Under trafilatura's 250 characters, the page was read as its baseline, the whole page's text in one paragraph:
+    # the header, tabs and table of contents, then "Install it: terminal pip install skyfetch", the code block's
+    # title run into its code.
+    titled = _anchored(0, 'pip<span class="w"> </span>install<span class="w"> </span>skyfetch').replace(
+        "<pre>", '<span class="filename">terminal</span><pre>')
+    doc = _material(tmp_path, "install.html", f"<p>Install it:</p>\n{titled}")
+    assert [(doc.text[p.start : p.end], p.heading) for p in document_paragraphs(doc)] == [
+        ("Installing skyfetch", True), ("Install it:", False), ("terminal", False), ("pip install skyfetch", False)]
+
+
 def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:
     table = ('<div class="language-bash highlight"><table class="highlighttable"><tr><th colspan="2" class="filename">'
              '<span class="filename">terminal</span></th></tr><tr><td class="linenos"><div class="linenodiv"><pre><span>'
