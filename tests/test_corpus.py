@@ -399,6 +399,7 @@ def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path
         '## <a name="config"></a>Configuration\n\nThe settings live in domectl.toml.\n\n'
         '## Upgrading <Badge text="beta" type="warning"/>\n\nRun `domectl upgrade` while the dome is closed.\n\n'
         "### Wind limits {#wind}\n\nAbove 40 km/h the mount is parked first.\n\n"
+        "### Event: `<dome-closed>` and \\<domectl.org>\n\nEmitted once the shutter is shut.\n\n"
         '## <img src="divider.png">\n\nThe end.\n'
     )
     path = tmp_path / name
@@ -410,7 +411,8 @@ def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path
         ("Configuration", "The settings live in domectl.toml."),
         ("Upgrading", "Run `domectl upgrade` while the dome is closed."),
         ("Wind limits", "Above 40 km/h the mount is parked first."),
-        ("Wind limits", "The end.")]  # a heading that shows no text names no section
+        ("Event: `<dome-closed>` and \\<domectl.org>", "Emitted once the shutter is shut."),  # code, and escaped: text
+        ("Event: `<dome-closed>` and \\<domectl.org>", "The end.")]  # a heading that shows no text names no section
 
 
 @pytest.mark.parametrize("name", ["steps.md", "steps.txt"])

@@ -6,6 +6,7 @@ Parsed with markdown-it-py (CommonMark and tables), at the block level only.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
+_MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
@@ -227,16 +230,24 @@ def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tup
 
 
 def heading_text(content: str) -> str:
-    """A Markdown heading's text as the page shows it, on one line: without its HTML or JSX tags (an ``<a name>``
-    anchor, a ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
-    ``{: #wind .new }``)."""
+    """A Markdown heading's text as the page shows it: without its HTML or JSX tags (an ``<a name>`` anchor, a
+    ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
+    ``{: #wind .new }``). A tag in a code span (`` `<dome-closed>` ``) or escaped (``\\<domectl.org>``) is text."""
     from markdown_it.common.html_re import HTML_TAG_RE
 
+    if len(content) > _MAX_HEADING_MARKUP:
+        return content  # no heading: read as it is, and the patterns below never search a megabyte line
+    kept, at = [], 0
     if "<" in content:
+        code = [match.span() for match in _CODE_SPAN.finditer(content)]
+        starts = [start for start, _ in code]
         spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
-        kept, at = [], 0
         for start, stop in spans:
-            kept.append(content[at:max(at, start)])
-            at = max(at, stop)
-        content = "".join(kept) + content[at:]
-    return " ".join(_ATTRIBUTES.sub("", content).split())
+            inside = bisect.bisect_right(starts, start) - 1
+            if start < at or (start and content[start - 1] == "\\") or (inside >= 0 and start < code[inside][1]):
+                continue
+            kept.append(content[at:start])
+            at = stop
+    shown = "".join(kept) + content[at:]
+    shown = _ATTRIBUTES.sub("", shown)
+    return " ".join(shown.split()) if shown != content else content
