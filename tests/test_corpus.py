@@ -342,6 +342,15 @@ def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_
         (5, "```\nunclosed at the end")]
 
 
+def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[int, str | None, str]]:
+    """(number, section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert doc.text == content
+    return [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading]
+
+
 @pytest.mark.parametrize("name", ["closing.md", "closing.mdx"])
 def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_path: Path, name: str) -> None:
     """Docusaurus's and VuePress's ``:::note`` ... ``:::``, and MkDocs' ``!!! note``, as the rendered page shows
@@ -353,11 +362,7 @@ def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_
         '!!! danger "Wind"\n    Above 40 km/h the mount is parked first.\n\n'
         "```text\n:::note\n```\n\nThe end.\n"
     )
-    path = tmp_path / name
-    path.write_text(content)
-    (doc,) = _load(path)
-    assert doc.text == content
-    assert [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+    assert _markdown(tmp_path, name, content) == [
         (1, "Closing", "Run `domectl close` before you leave the building."),
         (2, "Closing", "Faster closing"),
         (3, "Closing", "Use the `--wait` flag to wait until the dome is shut."),
@@ -381,11 +386,7 @@ def test_a_tag_whose_attributes_run_over_lines_is_no_paragraph(tmp_path: Path, n
         "<Figure caption={<span>Closed</span>}\n  src=\"dome.png\">The dome at night.</Figure>\n\n"
         "<https://example.org/domectl>\n\nThe end.\n"
     )
-    path = tmp_path / name
-    path.write_text(content)
-    (doc,) = _load(path)
-    assert doc.text == content
-    assert [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+    assert _markdown(tmp_path, name, content) == [
         (1, "Installing", "Install it with `apt install domectl`."),
         (2, "Installing", "The dome at night."),
         (3, "Installing", "<https://example.org/domectl>"),  # a link, no tag
@@ -402,11 +403,7 @@ def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path
         "### Event: `<dome-closed>` and \\<domectl.org>\n\nEmitted once the shutter is shut.\n\n"
         '## <img src="divider.png">\n\nThe end.\n'
     )
-    path = tmp_path / name
-    path.write_text(content)
-    (doc,) = _load(path)
-    assert doc.text == content
-    assert [(p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading] == [
+    assert [(section, text) for _, section, text in _markdown(tmp_path, name, content)] == [
         ("Domectl", "Domectl opens and closes the observatory dome."),
         ("Configuration", "The settings live in domectl.toml."),
         ("Upgrading", "Run `domectl upgrade` while the dome is closed."),
@@ -423,9 +420,6 @@ def test_a_list_marker_alone_on_its_line_is_no_paragraph(tmp_path: Path, name: s
         "Closing the dome:\n\n1.\n   Park the mount and close the shutter.\n2. Switch the dome off.\n\n"
         "-\n  Check the rain sensor first.\n-\n- Log the time.\n"
     )
-    path = tmp_path / name
-    path.write_text(content)
-    (doc,) = _load(path)
-    assert [doc.text[p.start : p.end] for p in doc.paragraphs if not p.heading] == [
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
         "Closing the dome:", "1.\n   Park the mount and close the shutter.", "2. Switch the dome off.",
         "-\n  Check the rain sensor first.", "- Log the time."]
