@@ -340,3 +340,86 @@ def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_
         (1, "Install it:"), (2, "```sh\npip install domectl\n\n\ndomectl --version\n```"),
         (3, "| Option | Meaning |"), (4, "| `--wait` | wait until the dome is closed |"),
         (5, "```\nunclosed at the end")]
+
+
+def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[int, str | None, str]]:
+    """(number, section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
+    path = tmp_path / name
+    path.write_text(content)
+    (doc,) = _load(path)
+    assert doc.text == content
+    return [(p.number, p.section, doc.text[p.start : p.end]) for p in doc.paragraphs if not p.heading]
+
+
+@pytest.mark.parametrize("name", ["closing.md", "closing.mdx"])
+def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_path: Path, name: str) -> None:
+    """Docusaurus's and VuePress's ``:::note`` ... ``:::``, and MkDocs' ``!!! note``, as the rendered page shows
+    them: a box with its title (where the source gives one) and its body; the fences are markup."""
+    content = (
+        "# Closing\n\n:::note\nRun `domectl close` before you leave the building.\n:::\n\n"
+        ":::tip[Faster closing]\n\nUse the `--wait` flag to wait until the dome is shut.\n\n:::\n\n"
+        "::::warning Rain\n\n:::info\nThe rain sensor closes the dome by itself.\n:::\n\n::::\n\n"
+        '!!! danger "Wind"\n    Above 40 km/h the mount is parked first.\n\n'
+        "```text\n:::note\n```\n\nThe end.\n"
+    )
+    assert _markdown(tmp_path, name, content) == [
+        (1, "Closing", "Run `domectl close` before you leave the building."),
+        (2, "Closing", "Faster closing"),
+        (3, "Closing", "Use the `--wait` flag to wait until the dome is shut."),
+        (4, "Closing", "Rain"),
+        (5, "Closing", "The rain sensor closes the dome by itself."),
+        (6, "Closing", "Wind"),
+        (7, "Closing", "Above 40 km/h the mount is parked first."),
+        (8, "Closing", "```text\n:::note\n```"),  # in code, a fence is the code's
+        (9, "Closing", "The end.")]
+
+
+@pytest.mark.parametrize("name", ["install.md", "install.mdx"])
+def test_a_tag_whose_attributes_run_over_lines_is_no_paragraph(tmp_path: Path, name: str) -> None:
+    """A JSX or HTML tag written over several lines (Docusaurus' ``<Tabs`` with its ``values={[...]}``), or with a JSX
+    expression for an attribute, is markup like a tag on a line of its own; the text after it is read."""
+    content = (
+        "# Installing\n\n<Tabs\n  groupId=\"operating-systems\"\n  defaultValue=\"linux\"\n  values={[\n"
+        "    {label: 'Linux', value: 'linux'},\n    {label: 'macOS', value: 'mac'},\n  ]}>\n"
+        "<TabItem value=\"linux\" attributes={{className: 'tab'}}>\n\nInstall it with `apt install domectl`.\n\n"
+        "</TabItem>\n</Tabs>\n\n<img\n  src=\"dome.png\"\n  alt=\"The dome, closed\" />\n\n"
+        "<Figure caption={<span>Closed</span>}\n  src=\"dome.png\">The dome at night.</Figure>\n\n"
+        "<https://example.org/domectl>\n\nThe end.\n"
+    )
+    assert _markdown(tmp_path, name, content) == [
+        (1, "Installing", "Install it with `apt install domectl`."),
+        (2, "Installing", "The dome at night."),
+        (3, "Installing", "<https://example.org/domectl>"),  # a link, no tag
+        (4, "Installing", "The end.")]
+
+
+@pytest.mark.parametrize("name", ["guide.md", "guide.mdx"])
+def test_html_and_an_id_in_a_heading_are_not_in_its_sections_name(tmp_path: Path, name: str) -> None:
+    content = (
+        '# <img src="logo.png" width="40"> Domectl\n\nDomectl opens and closes the observatory dome.\n\n'
+        '## <a name="config"></a>Configuration\n\nThe settings live in domectl.toml.\n\n'
+        '## Upgrading <Badge text="beta" type="warning"/>\n\nRun `domectl upgrade` while the dome is closed.\n\n'
+        "### Wind limits {#wind}\n\nAbove 40 km/h the mount is parked first.\n\n"
+        "### Event: `<dome-closed>` and \\<domectl.org>\n\nEmitted once the shutter is shut.\n\n"
+        '## <img src="divider.png">\n\nThe end.\n'
+    )
+    assert [(section, text) for _, section, text in _markdown(tmp_path, name, content)] == [
+        ("Domectl", "Domectl opens and closes the observatory dome."),
+        ("Configuration", "The settings live in domectl.toml."),
+        ("Upgrading", "Run `domectl upgrade` while the dome is closed."),
+        ("Wind limits", "Above 40 km/h the mount is parked first."),
+        ("Event: `<dome-closed>` and \\<domectl.org>", "Emitted once the shutter is shut."),  # code, and escaped: text
+        ("Event: `<dome-closed>` and \\<domectl.org>", "The end.")]  # a heading that shows no text names no section
+
+
+@pytest.mark.parametrize("name", ["steps.md", "steps.txt"])
+def test_a_list_marker_alone_on_its_line_is_no_paragraph(tmp_path: Path, name: str) -> None:
+    """An item whose text starts on the line below its marker reads with its marker, as ``1. Open it.`` does; the
+    marker of an empty item is no text."""
+    content = (
+        "Closing the dome:\n\n1.\n   Park the mount and close the shutter.\n2. Switch the dome off.\n\n"
+        "-\n  Check the rain sensor first.\n-\n- Log the time.\n"
+    )
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
+        "Closing the dome:", "1.\n   Park the mount and close the shutter.", "2. Switch the dome off.",
+        "-\n  Check the rain sensor first.", "- Log the time."]

@@ -97,6 +97,50 @@ def test_docx_a_table_of_contents_is_not_text(tmp_path: Path) -> None:
     assert "Opening the dome 2" not in doc.text and "Contents" not in doc.text
 
 
+# A list of three levels as Word writes one (1. / a) / (i)), and a second list instance of it that restarts at 5.
+_LEVELS = [("decimal", "%1."), ("lowerLetter", "%2)"), ("lowerRoman", "(%3)")]
+_MULTILEVEL = (f'<w:abstractNum {_W} w:abstractNumId="90"><w:multiLevelType w:val="multilevel"/>'
+               + "".join(f'<w:lvl w:ilvl="{level}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/>'
+                         "</w:lvl>" for level, (fmt, text) in enumerate(_LEVELS)) + "</w:abstractNum>")
+
+
+def test_docx_numbered_lists_keep_their_numbers_as_word_shows_them(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    numbering = word.part.numbering_part.element
+    numbering.find(f"{{{_W[9:-1]}}}num").addprevious(parse_xml(_MULTILEVEL))
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="91"><w:abstractNumId w:val="90"/><w:lvlOverride w:ilvl="0">'
+                               '<w:startOverride w:val="5"/></w:lvlOverride></w:num>'))
+
+    def item(text: str, num: int, level: int = 0, style: str | None = None) -> None:
+        word.add_paragraph(text, style=style)._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {_W}><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr>'))
+
+    word.add_heading("Closing", 1)
+    word.add_paragraph("Closing the dome:")
+    for text in ("Park the mount.", "Close the shutter.", "", "Switch the dome off."):  # Word numbers an empty item
+        word.add_paragraph(text, style="List Number")  # python-docx's template: a list through the paragraph style
+    item("Check the sensors.", 90)
+    item("Rain sensor.", 90, 1)
+    item("Wind sensor.", 90, 1)
+    item("Dew point.", 90, 2)
+    item("Log the time.", 90)
+    item("In the log book.", 90, 1)
+    word.add_paragraph("Tell the night assistant.", style="List Bullet")  # a bullet is no number
+    item("Restarted at five.", 91)
+    item("Not numbered, though in a list style.", 0, style="List Number")  # numId 0: no number
+    path = tmp_path / "closing.docx"
+    word.save(str(path))
+    doc = _one(path)
+    assert _texts(doc) == [
+        "Closing the dome:", "1. Park the mount.", "2. Close the shutter.", "4. Switch the dome off.",
+        "1. Check the sensors.", "a) Rain sensor.", "b) Wind sensor.", "(i) Dew point.", "2. Log the time.",
+        "a) In the log book.", "Tell the night assistant.", "5. Restarted at five.", "Not numbered, though in a list style."]
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"
@@ -208,13 +252,13 @@ def _javadoc_page(tmp_path: Path) -> Document:
 def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
     doc = _javadoc_page(tmp_path)
     found = {doc.text[p.start : p.end]: (p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading}
-    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes (and runs
-    # the signature into it: "public long size()Returns the bytes ...")
+    # trafilatura leaves each description as the tail of its member's heading, beside the list of notes; the
+    # signature is a paragraph of its own (it ran into the description: "public long size()Returns the bytes ...")
     evict = ("Removes every tile older than the given age. Tiles that a running download holds are kept until it "
              "ends.")
     size = "Returns the bytes the cache holds on disk, counted when the cache opened and kept up to date since."
-    for where, description in ((("evict", "evict(java.time.Duration)"), evict), (("size", "size()"), size)):
-        assert any(text.endswith(description) and at == where for text, at in found.items()), found
+    assert found[evict] == found["public void evict(Duration age)"] == ("evict", "evict(java.time.Duration)")
+    assert found[size] == found["public long size()"] == ("size", "size()")
     assert found["the size in bytes"] == ("size", "size()")
 
 
@@ -276,6 +320,17 @@ def test_html_a_material_code_block_with_line_anchors_is_kept(tmp_path: Path) ->
     texts = _texts(doc)
     assert texts[-4:] == ["Install it from PyPI:", "pip install skyfetch", "Then check that it found its configuration:",
                           "skyfetch --version\nskyfetch doctor"], texts
+
+
+def test_html_a_short_page_with_a_titled_code_block_is_read_by_its_blocks(tmp_path: Path) -> None:
+    # Under trafilatura's 250 characters, the page was read as its baseline, the whole page's text in one paragraph:
+    # the header, tabs and table of contents, then "Install it: terminal pip install skyfetch", the code block's
+    # title run into its code.
+    titled = _anchored(0, 'pip<span class="w"> </span>install<span class="w"> </span>skyfetch').replace(
+        "<pre>", '<span class="filename">terminal</span><pre>')
+    doc = _material(tmp_path, "install.html", f"<p>Install it:</p>\n{titled}")
+    assert [(doc.text[p.start : p.end], p.heading) for p in document_paragraphs(doc)] == [
+        ("Installing skyfetch", True), ("Install it:", False), ("terminal", False), ("pip install skyfetch", False)]
 
 
 def test_html_line_numbers_are_not_read_into_the_code(tmp_path: Path) -> None:

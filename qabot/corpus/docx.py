@@ -4,7 +4,9 @@ The body is read in order: a paragraph in a heading style (``Heading 1`` ... ``H
 or ``Title``) names the section of what follows; every other paragraph with text is a
 paragraph; each table row is one paragraph, its cells joined by `` | `` (a merged cell,
 which python-docx repeats, once), and a table inside a cell follows the row it is in,
-laid out the same way. The core properties give the title, the author and the date
+laid out the same way. A paragraph of a numbered list starts with the number Word shows before
+it ("1. Park the mount.", "a) Rain sensor."; ``docx_numbering``), which python-docx does not
+read; a bullet is left out. The core properties give the title, the author and the date
 (created), but for those of python-docx's own template (the author "python-docx", created
 2013-12-23), which a file saved by python-docx, or a tool built on it, keeps unless it
 sets its own: they say nothing of the file.
@@ -33,6 +35,7 @@ from typing import Any
 
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
+from qabot.corpus.docx_numbering import Numbering
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
 from qabot.text import first_line
@@ -108,7 +111,14 @@ def _text(element: Any) -> str:
                    for child in element.iterchildren(_R, *_RUN_WRAPPERS))
 
 
-def _rows(table: Any, read: set[Any]) -> Iterator[str]:
+def _numbered(item: Any, numbering: Numbering) -> str:
+    """A paragraph's text, after the number Word shows before it in a numbered list ("1. Park the mount.")."""
+    text = _flat(_text(item._p))
+    label = numbering.label(item._p)  # an empty item is counted too, as Word numbers it
+    return f"{label} {text}" if label and text else text
+
+
+def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
     """Each row of ``table`` with text, then each row of the tables in its cells, laid out the same way.
 
     ``read`` holds the cells whose tables are read already: python-docx gives a vertically merged cell
@@ -129,7 +139,7 @@ def _rows(table: Any, read: set[Any]) -> Iterator[str]:
             for item in _inner(cell._tc, cell):
                 if isinstance(item, Table):
                     tables.append(item)
-                elif text := _flat(_text(item._p)):
+                elif text := _numbered(item, numbering):
                     texts.append(text)
             if tables and cell._tc not in read:
                 read.add(cell._tc)
@@ -139,19 +149,20 @@ def _rows(table: Any, read: set[Any]) -> Iterator[str]:
         if cells:
             yield " | ".join(cells)
         for nested in inner:
-            yield from _rows(nested, read)
+            yield from _rows(nested, read, numbering)
 
 
 def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
+    numbering = Numbering(word)
     for item in _inner(word.element.body, word):
         if isinstance(item, Table):
-            for row in _rows(item, set()):
+            for row in _rows(item, set(), numbering):
                 yield False, row
             continue
-        text = _flat(_text(item._p))
+        text = _numbered(item, numbering)
         if not text:
             continue  # before its style, which python-docx looks up slowly: a file of empty paragraphs is quick
         style = (item.style.name if item.style is not None else "") or ""

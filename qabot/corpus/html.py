@@ -90,6 +90,7 @@ def document(name: str, data: bytes) -> Document | None:
         return None
     meta = _metadata(tree)
     prepare.wrap_loose_text(tree)
+    prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
     prepare.drop_permalinks(tree)
     prepare.drop_line_anchors(tree)
@@ -133,8 +134,11 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     paragraphs) the text of the whole ``<article>``, its headings, date and code, as one
     paragraph. Where that one paragraph is what came back, and is the baseline's, the page
     is read again with that floor at one character, which keeps the blocks trafilatura
-    found; the baseline stays only where it read more than twice as much (text the main
-    extraction missed). Any other result is taken as it is, without reading the baseline.
+    found; the baseline stays only where the page's ``<article>`` (or ``<main>``), or the
+    baseline on a page without either, holds more than twice as much (text the main
+    extraction missed): on so short a page the baseline is the whole page's text, and its
+    navigation outweighed a sentence and a code block. Any other result is taken as it is,
+    without reading the baseline.
     """
     import trafilatura
     from trafilatura.settings import use_config
@@ -155,7 +159,11 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     if text != "".join(trafilatura.baseline(piece)[0].itertext()):
         return body
     blocks = _extract(piece, floor=1)
-    return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(text) else body
+    # What the blocks should hold most of: the page's <article> or <main> where it has one (the baseline of so
+    # short a page is the whole page's text, its navigation included), else the baseline.
+    container = next((found for tag in ("article", "main") if (found := piece.find(f".//{tag}")) is not None), None)
+    reference = prepare.flat(container.text_content()) if container is not None else text
+    return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(reference) else body
 
 
 def _pieces(tree: Any, size: int) -> Iterator[Any]:

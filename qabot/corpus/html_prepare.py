@@ -1,7 +1,7 @@
 """What is done to a page's tree before trafilatura reads it (``qabot.corpus.html``).
 
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
-as a browser lays it out; what is not text is removed (permalink markers, code line numbers,
+as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text is removed (permalink markers, code line numbers,
 the empty line anchors MkDocs Material writes in code); a ``<figure>`` becomes a block, so
 that its text is read; and each ``<pre>`` block's lines are kept aside, for the block
 trafilatura gives back to have them again.
@@ -9,6 +9,7 @@ trafilatura gives back to have them again.
 
 from __future__ import annotations
 
+import itertools
 import re
 import textwrap
 import unicodedata
@@ -105,6 +106,34 @@ def figures_as_blocks(tree: Any) -> None:
         figure.tag = "div"
         for caption in figure.iter("figcaption"):
             caption.tag = "p"
+
+
+def divs_as_paragraphs(tree: Any) -> None:
+    """Make each ``<div>`` in a list item that holds text and inline elements alone, beside other elements, a ``<p>``.
+
+    trafilatura runs the text of such divs together in a list item: a Javadoc member's
+    signature and its description (JDK 16 and later write ``<li><section><h3>size</h3>
+    <div class="member-signature">public long size()</div><div class="block">Returns ...``)
+    read "public long size()Returns the bytes ...". A ``<div>`` is a block to a browser.
+    """
+    from lxml import etree
+
+    items = 0  # list items open around the element
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("li", "div")):
+        if element.tag == "li":
+            items += 1 if event == "start" else -1
+        elif event == "end" and items and _text_alone(element):
+            element.tag = "p"
+
+
+def _text_alone(div: Any) -> bool:
+    """Whether ``div`` holds text and inline elements only, and has an element beside it."""
+    parent = div.getparent()
+    if parent is None or any(isinstance(child.tag, str) and child.tag not in _INLINE for child in div):
+        return False
+    beside = any(isinstance(sibling.tag, str) for sibling in itertools.chain(
+        div.itersiblings(), div.itersiblings(preceding=True)))  # stops at the first element, past comments
+    return beside and bool(div.text_content().strip())
 
 
 def wrap_loose_text(tree: Any) -> None:

@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal
 
 from qabot.corpus import limits
+from qabot.corpus.markdown import Dialect, Markdown
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
@@ -47,10 +47,6 @@ _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time
-# Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
-# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
-MARKDOWN_LINES_PER_MB = 25_000
-Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
 
 
 @dataclass(slots=True)
@@ -76,17 +72,21 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
 
     In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
     page never sees is no paragraph: an HTML comment, a line of HTML tags alone
-    (``<p align="center">``, ``</details>``, an ``<img>``), a ``<script>`` or ``<style>``
+    (``<p align="center">``, ``</details>``, an ``<img>``, a tag over several lines, a JSX tag
+    with ``{...}`` attributes), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
-    left out of its span. In MDX (``"mdx"``) so are ``import``/``export`` blocks and
-    ``{...}`` expressions (``{/* a comment */}``). The text itself is not changed.
+    left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
+    ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph. In MDX (``"mdx"``)
+    so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
+    A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
+    The text itself is not changed.
 
     Time and memory grow with the length of the text; read by ``load_file``, it counts
     toward the file's time (``qabot.corpus.limits``).
     """
     if text.startswith("\ufeff", body_start):
         body_start += 1
-    raw = _group(text, body_start, _Markdown(text[body_start:], dialect))
+    raw = _group(text, body_start, Markdown(text[body_start:], dialect))
     return _classify(text, raw)
 
 
@@ -115,103 +115,7 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
             start += len(piece) + 1
 
 
-class _Markdown:
-    """The Markdown block structure of a text, by line number, from markdown-it-py (CommonMark and tables).
-
-    Only the block level is parsed. Indented code is not recognised (indented paragraphs
-    are common in plain text), and raw HTML only in Markdown proper (a ``.md`` file), not
-    in plain text, where a line of tags is text like any other. markdown-it holds every
-    block of the text as a few tokens (2 million one-word list items: 3.6 GB and a minute,
-    in one call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB``
-    lines for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules
-    alone.
-    """
-
-    _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
-    # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
-    # of these, and a table's delimiter row is made of them: a text without any is plain.
-    _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
-    _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
-    _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
-
-    def __init__(self, body: str, dialect: Dialect = "text") -> None:
-        self.headings: dict[int, str] = {}  # first line of a heading -> its text
-        self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
-        self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
-        self.starts: set[int] = set()  # first lines of blocks other than paragraphs
-        self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
-        # of the rendered page never sees
-        self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
-        lines = body.count("\n") + 1
-        maybe = dialect != "text" or self._MAYBE.search(body)
-        if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
-            self._parse(body, dialect)
-
-    def _parse(self, body: str, dialect: Dialect) -> None:
-        from markdown_it import MarkdownIt
-
-        md = MarkdownIt("commonmark").enable("table")
-        md.core.ruler.disable(["inline", "text_join"])
-        md.block.ruler.disable(["code"] if dialect != "text" else ["code", "html_block"])
-        # markdown-it reads a lone CR as a line break; str.split("\n") does not.
-        tokens = md.parse(body.replace("\r", " "))
-        lines = body.split("\n")
-        for i, token in enumerate(tokens):
-            if token.map is None:
-                continue
-            first, end = token.map
-            if token.type == "html_block":
-                self._html(lines, first, end)
-            elif token.type == "paragraph_open" and dialect == "mdx" and (
-                    self._ESM.match(lines[first]) or _is_expression(lines[first:end])):
-                self.hidden.update(range(first, end))
-            if token.type not in self._BLOCKS:
-                continue
-            if token.type == "heading_open" and lines[first].startswith("    "):
-                continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
-            self.starts.add(first)
-            if token.type == "fence":
-                self.code.update(range(first, end))
-            elif token.type == "table_open":
-                self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
-            elif token.type == "heading_open":
-                content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
-                # An underlined heading of several lines is, in plain text, more often a
-                # paragraph above a rule than a heading: only one line counts.
-                if content and (token.markup not in ("=", "-") or end - first == 2):
-                    self.headings[first] = content
-                    self.heading_lines.update(dict.fromkeys(range(first, end), first))
-
-    def _html(self, lines: list[str], first: int, end: int) -> None:
-        """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
-        markdown-it's own pattern for raw HTML finds them (a comment or a tag may span lines)."""
-        from markdown_it.common.html_re import HTML_TAG_RE
-
-        block = "\n".join(lines[first:end])
-        if self._UNSEEN.match(block.lstrip()):
-            self.hidden.update(range(first, end))
-            return
-        markup = bytearray(len(block))  # 1 where a tag or a comment is
-        for match in HTML_TAG_RE.finditer(block):
-            markup[match.start() : match.end()] = b"\1" * (match.end() - match.start())
-        offset = 0
-        for number in range(first, end):
-            line = lines[number]
-            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
-            if columns:
-                self.shown[number] = (columns[0], columns[-1] + 1)
-            elif line.strip():
-                self.hidden.add(number)
-            offset += len(line) + 1
-
-
-def _is_expression(lines: list[str]) -> bool:
-    """An MDX block that is only a JavaScript expression in braces (``{/* a comment */}``, ``{toc}``)."""
-    text = "\n".join(lines).strip()
-    return text.startswith("{") and text.endswith("}")
-
-
-def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, int, str | None]]:
+def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, int, str | None]]:
     """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
     Markdown (a ``<summary>``'s), which is never a heading by the plain-text rules.
 
@@ -273,7 +177,8 @@ def _group(text: str, body_start: int, markdown: _Markdown) -> list[tuple[int, i
             previous = current[-1].text.rstrip()
             # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
             listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
-            continues = wrapped and len(previous) >= full and number not in markdown.starts and not listed
+            continues = (wrapped and len(previous) >= full and number not in markdown.starts and not listed
+                         or number in markdown.joined)
             if not continues:
                 flush()
         html = html or number in markdown.shown

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 
 from qabot.corpus import terminal
 from qabot.corpus.files import CorpusFile, Warn, parse_front_matter, read_text
-from qabot.corpus.paragraphs import Dialect
+from qabot.corpus.markdown import Dialect
 from qabot.models import Document
 
 SUFFIXES = frozenset({".txt", ".md", ".markdown", ".mdx"})

@@ -1,0 +1,253 @@
+"""The Markdown block structure of a text, by line number, for ``qabot.corpus.paragraphs``: what starts a block,
+what is a heading and its text, what is code, and what a reader of the rendered page never sees.
+
+Parsed with markdown-it-py (CommonMark and tables), at the block level only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Literal
+
+from qabot.corpus import limits
+
+# Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
+# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
+MARKDOWN_LINES_PER_MB = 25_000
+Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
+# An admonition's fence, as Docusaurus (remark-directive) and VuePress read one: ":::" and a type, a title in
+# brackets or after it, attributes in braces; or ":::" alone, its end. As MkDocs (Python-Markdown, pymdownx.details)
+# reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
+_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
+_MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
+_TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
+_TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
+_MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
+_BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
+_ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
+
+
+class Markdown:
+    """The Markdown block structure of a text, by line number, from markdown-it-py (CommonMark and tables).
+
+    Only the block level is parsed. Indented code is not recognised (indented paragraphs
+    are common in plain text), and raw HTML only in Markdown proper (a ``.md`` file), not
+    in plain text, where a line of tags is text like any other. markdown-it holds every
+    block of the text as a few tokens (2 million one-word list items: 3.6 GB and a minute,
+    in one call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB``
+    lines for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules
+    alone.
+    """
+
+    _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
+    # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
+    # of these, and a table's delimiter row is made of them: a text without any is plain.
+    _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
+    _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
+    _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
+
+    def __init__(self, body: str, dialect: Dialect = "text") -> None:
+        self.headings: dict[int, str] = {}  # first line of a heading -> its text
+        self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
+        self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
+        self.starts: set[int] = set()  # first lines of blocks other than paragraphs
+        self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
+        # of the rendered page never sees
+        self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
+        self.joined: set[int] = set()  # lines that go on with the line above: an item's text under its bare marker
+        lines = body.count("\n") + 1
+        maybe = dialect != "text" or self._MAYBE.search(body)
+        if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
+            self._parse(body, dialect)
+
+    def _parse(self, body: str, dialect: Dialect) -> None:
+        from markdown_it import MarkdownIt
+
+        md = MarkdownIt("commonmark").enable("table")
+        md.core.ruler.disable(["inline", "text_join"])
+        md.block.ruler.disable(["code"] if dialect != "text" else ["code", "html_block"])
+        # markdown-it reads a lone CR as a line break; str.split("\n") does not.
+        tokens = md.parse(body.replace("\r", " "))
+        lines = body.split("\n")
+        bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
+        for i, token in enumerate(tokens):
+            if token.map is None:
+                continue
+            first, end = token.map
+            if token.type == "html_block":
+                self._html(lines, first, end)
+            elif token.type == "paragraph_open" and dialect != "text":
+                self._paragraph(lines, first, end, dialect)
+            if token.type not in self._BLOCKS:
+                continue
+            if token.type == "heading_open" and lines[first].startswith("    "):
+                continue  # "    # git clean ...": a comment in indented code, which CommonMark never reads as a heading
+            self.starts.add(first)
+            if token.type == "list_item_open" and _BARE_MARKER.match(lines[first]):
+                bare.append((first, end))
+            if token.type == "fence":
+                self.code.update(range(first, end))
+            elif token.type == "table_open":
+                self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
+            elif token.type == "heading_open":
+                content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
+                if dialect != "text" and content and not (content := heading_text(content)):
+                    self.hidden.update(range(first, end))  # "## <img src=divider.png>": no text, no section
+                    continue
+                # An underlined heading of several lines is, in plain text, more often a
+                # paragraph above a rule than a heading: only one line counts.
+                if content and (token.markup not in ("=", "-") or end - first == 2):
+                    self.headings[first] = content
+                    self.heading_lines.update(dict.fromkeys(range(first, end), first))
+        for first, end in bare:
+            # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
+            # marker of an empty item (or of one that opens with a block of its own) is no text.
+            text = first + 1 < end and lines[first + 1].strip() and first + 1 not in self.shown
+            if text and first + 1 not in self.starts and first + 1 not in self.hidden:
+                self.joined.add(first + 1)
+            elif first + 1 not in self.code:
+                self.hidden.add(first)
+
+    def _paragraph(self, lines: list[str], first: int, end: int, dialect: Dialect) -> None:
+        """What of a paragraph is markup to Markdown's tools, though CommonMark reads it as text: in MDX, an
+        ``import``/``export`` block or an expression; an admonition's fences (its title, where it has one, is
+        shown, a paragraph of its own)."""
+        if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
+            self.hidden.update(range(first, end))
+            return
+        if _opens_with_tag(lines[first:end]):
+            self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
+            return
+        for number in range(first, end):
+            title = admonition_title(lines[number])
+            if title is None:
+                continue
+            if title[0] < title[1]:
+                self.shown[number] = title
+                self.starts.add(number + 1)  # the body below it is a paragraph of its own
+            else:
+                self.hidden.add(number)
+
+    def _html(self, lines: list[str], first: int, end: int) -> None:
+        """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
+        markdown-it's own pattern for raw HTML finds them, and JSX tags (a comment or a tag may span lines)."""
+        from markdown_it.common.html_re import HTML_TAG_RE
+
+        block = "\n".join(lines[first:end])
+        if self._UNSEEN.match(block.lstrip()):
+            self.hidden.update(range(first, end))
+            return
+        markup = bytearray(len(block))  # 1 where a tag or a comment is
+        for start, stop in itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(block)), jsx_tags(block)):
+            markup[start:stop] = b"\1" * (stop - start)
+        offset = 0
+        for number in range(first, end):
+            line = lines[number]
+            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
+            if columns:
+                self.shown[number] = (columns[0], columns[-1] + 1)
+            elif line.strip():
+                self.hidden.add(number)
+            offset += len(line) + 1
+
+
+def is_expression(lines: list[str]) -> bool:
+    """An MDX block that is only a JavaScript expression in braces (``{/* a comment */}``, ``{toc}``)."""
+    text = "\n".join(lines).strip()
+    return text.startswith("{") and text.endswith("}")
+
+
+def admonition_title(line: str) -> tuple[int, int] | None:
+    """The columns of the title on an admonition's fence (an empty span where it has none); None for a line that is
+    no such fence.
+
+    Docusaurus' ``:::tip[Faster]`` (its older ``:::tip Faster``, VuePress' ``::: tip Faster``), its closing
+    ``:::`` (``::::`` around a nested one); MkDocs' ``!!! tip "Faster"`` and its folded ``??? tip``, ``???+ tip``,
+    whose title is in quotes. Attributes in braces (``:::note{#id}``) are not the title.
+    """
+    match = _DIRECTIVE.match(line) or _MKDOCS.match(line)
+    if match is None:
+        return None
+    titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
+    return titles[0] if titles else (match.end(), match.end())
+
+
+def _opens_with_tag(lines: list[str]) -> bool:
+    """Whether a paragraph opens with a tag that nothing follows on the line where it ends, as an HTML block of
+    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``)."""
+    if not lines[0].lstrip(" \t").startswith("<"):
+        return False
+    block = "\n".join(lines)
+    at = len(block) - len(block.lstrip(" \t"))
+    end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
+    if end is None:
+        return False
+    line_end = block.find("\n", end)
+    return not block[end : line_end if line_end >= 0 else len(block)].strip()
+
+
+def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """The spans of the tags in ``text`` that open at ``start`` ... ``stop``, JSX's too: attributes in braces hold
+    anything (strings, ``>``, elements: ``icon={<Icon />}``), and a tag may span lines.
+
+    One pass: a tag that never closes (a brace left open) ends the search, and one cut short by a ``<`` outside
+    braces resumes it there, so no character is read twice.
+    """
+    stop = len(text) if stop is None else stop
+    at = start
+    while (found := _TAG_START.search(text, at)) is not None and found.start() < stop:
+        depth, i = 0, found.end()
+        while (special := _TAG_SPECIAL.search(text, i)) is not None:
+            i, ch = special.start(), special.group()
+            if ch in "\"'`":
+                if ch == "`" and not depth:
+                    i += 1
+                    continue
+                i = text.find(ch, i + 1)  # the end of a string: what it holds is no markup
+                if i < 0:
+                    return
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth < 0:
+                    break
+            elif not depth:
+                break  # "<" or ">"
+            i += 1
+        else:
+            return
+        if depth < 0:  # a brace closed that no attribute opened: no tag
+            i += 1
+        elif text[i] == ">":
+            yield found.start(), i + 1
+            i += 1
+        at = i
+
+
+def heading_text(content: str) -> str:
+    """A Markdown heading's text as the page shows it: without its HTML or JSX tags (an ``<a name>`` anchor, a
+    ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
+    ``{: #wind .new }``). A tag in a code span (`` `<dome-closed>` ``) or escaped (``\\<domectl.org>``) is text."""
+    from markdown_it.common.html_re import HTML_TAG_RE
+
+    if len(content) > _MAX_HEADING_MARKUP:
+        return content  # no heading: read as it is, and the patterns below never search a megabyte line
+    kept, at = [], 0
+    if "<" in content:
+        code = [match.span() for match in _CODE_SPAN.finditer(content)]
+        starts = [start for start, _ in code]
+        spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
+        for start, stop in spans:
+            inside = bisect.bisect_right(starts, start) - 1
+            if start < at or (start and content[start - 1] == "\\") or (inside >= 0 and start < code[inside][1]):
+                continue
+            kept.append(content[at:start])
+            at = stop
+    shown = "".join(kept) + content[at:]
+    shown = _ATTRIBUTES.sub("", shown)
+    return " ".join(shown.split()) if shown != content else content
