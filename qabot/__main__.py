@@ -1,5 +1,5 @@
 """``python -m qabot`` runs the command-line interface."""
 
-from qabot.cli import main
+from qabot.entry import main
 
 main()

@@ -11,7 +11,6 @@ import functools
 import json
 import logging
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ import click
 
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
-from qabot.process import Stopped, printable_anywhere, stop_on_signals
+from qabot.process import Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -42,22 +41,19 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """
     after = _AFTER_INTERRUPTION.get(func.__name__)
 
-    def interrupted(word: str, status: int) -> None:
-        click.echo(f"\n{word}: {after}." if after else f"\n{word}.", err=True)  # on a line of its own, after ^C
-        sys.exit(status)
-
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            release_interrupts()  # a Ctrl-C pressed while qabot loaded is raised here
             return func(*args, **kwargs)
         except CorpusFolderError as exc:
             raise click.ClickException(visible(f"{exc} ({_where_corpus()})")) from None
         except QABotError as exc:
             raise click.ClickException(visible(str(exc))) from None
         except KeyboardInterrupt:
-            interrupted("Interrupted", 128 + signal.SIGINT)
+            stopped("Interrupted", 128 + signal.SIGINT, after)
         except Stopped as exc:
-            interrupted("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum)
+            stopped("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum, after)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:

@@ -127,6 +127,19 @@ def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> Non
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
 
 
+def test_a_label_before_a_colon_is_nobody_addressed_unless_someone_goes_by_it() -> None:
+    chat = [
+        Message("briar", "Update: build fails on arm64 since the toolchain bump", 0, "1"),
+        Message("kestrel", "the arm64 runners lost their cross compiler, pin the toolchain to 12.2", 60, "2",
+                reply_to="1"),
+    ]
+    assert roles(chat, parents(chat)) == [ASKS, ANSWERS]  # a problem told to everyone: briar asks
+    # Where someone of the channel goes by that name, the message is addressed to them: it answers them.
+    named = [Message("update", "anyone else seeing the nightly build break?", 0, "1", names=frozenset({"update"})),
+             Message("briar", "Update: build fails on arm64 since the toolchain bump", 60, "2")]
+    assert roles(named, parents(named)) == [ASKS, ANSWERS]
+
+
 def test_a_bots_message_joins_only_what_called_it_up() -> None:
     """A bot's message answers a command ("!rank"), a message that speaks to it, or one with a number it looks up
     ("bug 1289977"); a notice nothing called up (a level-up) starts its own exchange, whoever it @-mentions."""

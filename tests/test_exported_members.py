@@ -13,9 +13,9 @@ CONTRACT = ("QABot", "Answer", "Excerpt", "Citation", "QABotError", "Settings")
 
 def test_all_exports_are_listed_and_all_listed_names_exist() -> None:
     public = {
-        name for name, value in vars(qabot).items()
+        name for name in dir(qabot)  # each loads where it is first used
         if (not name.startswith("_") or name == "__version__")
-        and not isinstance(value, types.ModuleType)
+        and not isinstance(getattr(qabot, name), types.ModuleType)
         and name != "annotations"  # from __future__ import annotations
     }
     assert public == set(qabot.__all__)
@@ -27,6 +27,21 @@ def test_the_names_other_code_imports_keep_working() -> None:
     from qabot.adapters.discord_bot import build_bot
 
     assert build_bot is same
+
+
+def test_importing_qabot_loads_nothing_of_the_library_until_a_name_is_used() -> None:
+    """So that the ``qabot`` command's entry point (``qabot.entry``) runs before the library loads."""
+    code = ("import sys, qabot\nprint(sorted(m for m in sys.modules if m.startswith('qabot.')))\n"
+            "from qabot import QABot, Answer\nprint(QABot.__module__, Answer.__module__, 'qabot.bot' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.splitlines() == ["[]", "qabot.bot qabot.models True"], result.stderr
+    assert qabot.Refresh is qabot.index.changes.Refresh
+    try:
+        qabot.NoSuchName  # noqa: B018
+    except AttributeError as exc:
+        assert str(exc) == "module 'qabot' has no attribute 'NoSuchName'"
+    else:
+        raise AssertionError("qabot.NoSuchName")
 
 
 def test_importing_qabot_changes_no_environment_or_log_level() -> None:

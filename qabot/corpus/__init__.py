@@ -19,7 +19,7 @@ corpus is still read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -49,6 +49,7 @@ __all__ = [
     "find_files",
     "load_corpus",
     "load_file",
+    "load_files",
     "paragraphs",
     "parse_front_matter",
 ]
@@ -79,16 +80,25 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     (``.txt``, ``.md``, ``.jsonl``) are found here, on the file's time, since a text can
     be made to take long (a line per paragraph, by the million).
     """
-    warn = _Capped(file.name, warn or log.warning)
+    return load_files([file], warn, limits)
+
+
+def load_files(files: Sequence[CorpusFile], warn: Warn | None = None, limits: ReaderLimits | None = None,
+               ) -> Iterator[Document]:
+    """The documents of what is read as one (``export_parts.units``): a file (``load_file``), or the parts of a
+    channel's export, read as one channel (``discord_export.read_parts``), each document's source the part its
+    exchange begins in. A part over the size limit is skipped alone; the text and time limits are the channel's
+    together, as if it were one file."""
+    warn = _Capped([file.name for file in files], warn or log.warning)
     limits = limits or ReaderLimits()
-    reader = READERS[file.suffix]
+    readable = list(files)
     try:
-        if why := discord_export.another_format(file.path):  # an HTML export is refused as one, not for its size
-            warn(f"skipping {file.name}: {why}")
+        readable = [file for file in files if _may_read(file, limits, warn)]
+        if not readable:
             return
-        limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))
-        budget = Budget(limits, file.path.stat().st_size)
-        documents = reader.read(file, warn)
+        budget = Budget(limits, sum(file.path.stat().st_size for file in readable))
+        documents = (READERS[readable[0].suffix].read(readable[0], warn) if len(files) == 1
+                     else discord_export.read_parts(readable, warn))
         while True:
             with budget.reading():
                 document = next(documents, None)
@@ -100,26 +110,45 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
                     document = document.model_copy(update={"paragraphs": tuple(document_paragraphs(document))})
             yield document
     except OverLimit as exc:
-        warn(f"skipping {file.name}: {exc}")
+        warn.each(readable, str(exc), together=len(readable) > 1)
     except OSError as exc:
-        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+        warn.each(readable, f"cannot be read ({exc.strerror or exc})")
     except Exception as exc:  # noqa: BLE001 - whatever a parser raises, the build goes on
-        warn(f"skipping {file.name}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
+        warn.each(readable, f"cannot be read ({type(exc).__name__}: {first_line(exc)})")
     finally:
         warn.flush()
+
+
+def _may_read(file: CorpusFile, limits: ReaderLimits, warn: Warn) -> bool:
+    """Whether a file is to be read: not an export in a format qabot does not read, not over a size limit (else a
+    warning says why)."""
+    reader = READERS[file.suffix]
+    try:
+        if why := discord_export.another_format(file.path):  # an HTML export is refused as one, not for its size
+            warn(f"skipping {file.name}: {why}")
+            return False
+        limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))
+    except OverLimit as exc:
+        warn(f"skipping {file.name}: {exc}")
+        return False
+    except OSError as exc:
+        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+        return False
+    return True
 
 
 class _Capped:
     """A file's warnings as its reader gives them, the first ``WARNINGS_PER_FILE`` about its parts shown and the
     rest counted in one line: a hostile file of 200,000 broken messages is six lines, not 200,000. What is said
-    of the whole file ("skipping a.json: ...") is always shown."""
+    of a whole file ("skipping a.json: ...") is always shown. ``names``: the file, or the parts of a channel's
+    export read as one."""
 
-    def __init__(self, name: str, warn: Warn) -> None:
-        self.name, self.warn = name, warn
+    def __init__(self, names: Sequence[str], warn: Warn) -> None:
+        self.names, self.warn = names, warn
         self.shown = self.held = 0
 
     def __call__(self, message: str) -> None:
-        if message.startswith(f"skipping {self.name}: "):
+        if any(message.startswith(f"skipping {name}: ") for name in self.names):
             self.flush()
             self.warn(message)
         elif self.shown < WARNINGS_PER_FILE:
@@ -128,9 +157,16 @@ class _Capped:
         else:
             self.held += 1
 
+    def each(self, files: Sequence[CorpusFile], why: str, *, together: bool = False) -> None:
+        """Skip each of ``files`` for the same reason (``together``: a channel's parts, over a limit together)."""
+        prefix = "its channel's parts, read as one: " if together else ""
+        for file in files:
+            self(f"skipping {file.name}: {prefix}{why}")
+
     def flush(self) -> None:
         if self.held:
-            self.warn(f"{self.name}: {self.held:,} more warning{'s' if self.held > 1 else ''} like these not shown")
+            self.warn(f"{self.names[0]}: {self.held:,} more warning{'s' if self.held > 1 else ''} like these not "
+                      "shown")
             self.held = 0
 
 

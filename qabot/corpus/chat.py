@@ -99,6 +99,7 @@ class ChatMessage:
     marked: bool = False  # the asker marked it as the answer
     forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
     marked_by: frozenset[str] = frozenset()  # who marked it (author keys), where the asker is not known yet (an export)
+    source: str | None = None  # the file it was read from, where a channel's export is in parts (else the channel's)
 
     @property
     def text(self) -> str:
@@ -259,16 +260,23 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
     """A whole channel read in one pass (an export): its exchanges' documents, in the order they began.
 
     Each message is linked into its conversation as it is read, and only its ``Placed``
-    is kept (a big server's history is read one message at a time).
+    is kept (a big server's history is read one message at a time). An exchange's source
+    is the one its first message was read from (``ChatMessage.source``: a channel's export in parts).
     """
     untangler = conversations.Untangler(one_conversation=channel.thread, announcements=channel.announcements)
     ids: list[str] = []  # each message's id, by its place
     by_exchange: dict[str, list[Placed]] = {}  # in the order the exchanges began
+    sources: dict[str, str] = {}  # an exchange's source, where it is not the channel's: its first message's file
     for message in messages:
         untangler.add(message.untangled())
         n = len(ids)
         ids.append(message.id)
         first = ids[untangler.roots[n]]
+        if untangler.roots[n] == n and message.source not in (None, channel.source):
+            sources[first] = message.source
         by_exchange.setdefault(first, []).append(placed(message, n + 1, untangler.roles[n], first, untangler))
     while by_exchange:  # each exchange's messages go once its documents are made
-        yield from exchange_documents(channel, by_exchange.pop(next(iter(by_exchange))))
+        first = next(iter(by_exchange))
+        source = sources.pop(first, None)
+        yield from exchange_documents(channel if source is None else replace(channel, source=source),
+                                      by_exchange.pop(first))

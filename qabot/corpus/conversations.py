@@ -231,7 +231,7 @@ class Untangler:
         if parent == i:
             spoken_to = me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            news = self.announcements or not asks_like(message.text)
+            news = self.announcements or not asks_like(message.text, self.known)
             self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
         role = role_in(message, self._openers[root], first=parent == i,

@@ -31,7 +31,8 @@ from a message opens with that message where DiscordChatExporter wrote it (since
 so the question and its answers are one exchange. An older export holds only a placeholder
 (type ``21``) in its place, with no text: that export is read with a warning saying so.
 A paragraph's number is still its message's place in the channel, and it keeps its role
-in its exchange. An export written newest first (``--reverse``) is read oldest first.
+in its exchange. An export written newest first (``--reverse``) is read oldest first. The parts of an export
+cut with ``--partition`` are read as one channel (``read_parts``; ``qabot.corpus.export_parts``).
 
 DiscordChatExporter's other formats (HTML, its default; plain text; CSV) hold no channel
 or message ids for jump links, dates only as the exporter's locale wrote them, and, in
@@ -53,8 +54,10 @@ from __future__ import annotations
 import codecs
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -112,21 +115,38 @@ class TooDeep(ijson.JSONError):
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
-    try:
-        check_depth(file.path)
-        export = header(file.path)
-        problem = _missing(export)
-        if problem:
+    return read_parts([file], warn)
+
+
+def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
+    """The documents of an export, or of the parts DiscordChatExporter cut one channel's export into
+    (``qabot.corpus.export_parts``), in order: read as one stream of messages, one channel, each exchange's source
+    the part its first message is in. A file of another channel (by ``channel.id``) is read on its own."""
+    channels: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for file in files:
+        try:
+            check_depth(file.path)
+            export = header(file.path)
+        except ijson.JSONError as exc:
+            warn(f"skipping {file.name}: {_invalid(exc)}")
+            continue
+        if problem := _missing(export):
             warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
-            return
-        result = documents(file.name, {**export, "messages": _messages(file.path)}, warn)
-    except ijson.JSONError as exc:
-        warn(f"skipping {file.name}: {_invalid(exc)}")
-        return
-    if not result:
-        warn(f"skipping {file.name}: the export holds no chat messages")
-        return
-    yield from result
+            continue
+        channels.setdefault(str(export["channel"]["id"]), []).append(
+            (file.name, {**export, "messages": _messages(file.path)}))
+    for parts in channels.values():
+        said: Counter[str] = Counter()
+        try:
+            result = channel_documents(parts, warn, said)
+        except ijson.JSONError as exc:
+            for name, _ in parts:
+                warn(f"skipping {name}: {_invalid(exc)}")
+            continue
+        for name, _ in parts:
+            if not said[name]:
+                warn(f"skipping {name}: the export holds no chat messages")
+        yield from result
 
 
 def another_format(path: str | Path) -> str | None:
@@ -317,13 +337,20 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
-    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began.
+    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began."""
+    return channel_documents([(name, export)], warn, Counter())
+
+
+def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, said: Counter[str]) -> list[Document]:
+    """The documents of a channel's exports (``(file name, export)``: one, or its parts in order), its messages read
+    as one stream, the channel the first part's; ``said`` counts each part's chat messages.
 
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
-    documents are laid out, and a file over it must give no document at all.
+    documents are laid out, and a file (a channel's parts) over it must give no document at all.
     """
-    messages = _chronological(_chat_messages(name, export["messages"], export["channel"], warn))
-    return list(chat.documents(channel_of(name, export), messages))
+    messages = _chronological(chain.from_iterable(
+        _chat_messages(name, export["messages"], export["channel"], warn, said) for name, export in parts))
+    return list(chat.documents(channel_of(*parts[0]), messages))
 
 
 def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
@@ -345,7 +372,7 @@ def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMe
 
 
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
-                   ) -> Iterator[chat.ChatMessage]:
+                   said: Counter[str]) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
@@ -366,8 +393,9 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
             continue
-        chat_message = _message(message, people.setdefault(author, author), people, channel)
+        chat_message = _message(message, people.setdefault(author, author), people, channel, name)
         if chat_message.says_something:
+            said[name] += 1
             yield chat_message
 
 
@@ -379,10 +407,10 @@ def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str
     return None
 
 
-def _message(message: dict[str, Any], author: str, people: dict[str, str], channel: dict[str, Any],
+def _message(message: dict[str, Any], author: str, people: dict[str, str], channel: dict[str, Any], source: str,
              ) -> chat.ChatMessage:
-    """An export's message (in ``channel``) as ``qabot.corpus.chat`` lays it out (``people``: one string per
-    person)."""
+    """An export's message (in ``channel``, read from the file ``source``) as ``qabot.corpus.chat`` lays it out
+    (``people``: one string per person)."""
     person = message["author"]
     key = str(person.get("id") or author)
     names = {_fold(person.get(key)) for key in ("name", "nickname")}
@@ -404,7 +432,7 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
         called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
-        marked_by=frozenset(marked_by),
+        marked_by=frozenset(marked_by), source=source,
     )
 
 

@@ -10,7 +10,10 @@ roles (``qabot.search.exchange``) to tell the answer from the question.
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from typing import TYPE_CHECKING
+
+from qabot.text import fold
 
 if TYPE_CHECKING:
     from qabot.corpus.conversations import Message
@@ -43,12 +46,27 @@ _ASKS_LIKE = re.compile(
     r"trouble|error|need|want)\b", re.IGNORECASE)
 _TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
 ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # a message that opens by addressing someone: "ana: ", "@ana, "
+# Words that open a message as a label, not as the name of whom it is for ("Update: build fails", "Edit: ..."): such
+# a message addresses someone only where a member of the channel goes by that name.
+LABELS = frozenset("""update updated edit edited note nb ps pps psa fyi reminder announcement news question q problem
+    issue error warning bug fix fixed solved solution answer status info tip hint result summary tldr context
+    background details also addendum correction followup todo eta urgent important""".split())
 _OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
 
 
-def asks_like(text: str) -> bool:
+def addresses(text: str, names: Container[str] = ()) -> bool:
+    """Whether a message opens by addressing someone ("ana: ...", "@ana, ..."): not where its first word is a label
+    ("Update: build fails") that none of ``names`` (the folded names members of the channel go by) is."""
+    opening = ADDRESSED.match(text)
+    if opening is None:
+        return False
+    word = fold(opening.group(0).strip().lstrip("@")[:-1])
+    return word not in LABELS or word in names
+
+
+def asks_like(text: str, names: Container[str] = ()) -> bool:
     """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
     question word first: "wat is the meaning of ...", "is there a way ...", or trouble told to no one in particular:
-    "isn't", "not working", "fails" ...)."""
+    "isn't", "not working", "fails" ...; ``names``: see ``addresses``)."""
     return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
-                or (_TROUBLE.search(text) and not ADDRESSED.match(text)))
+                or (_TROUBLE.search(text) and not addresses(text, names)))

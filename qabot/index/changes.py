@@ -12,7 +12,9 @@ A document is the unit of change. Each has a key, its source (a corpus file's na
 the source a caller of the document API gave) and its id, and a digest of everything a
 build reads of it. Reading a changed file gives its documents; those whose digest is the
 one the index holds are left alone, the others are replaced, and those no longer in the
-file are deleted. ``Transaction`` is what an engine implements to apply that, and
+file are deleted. The parts of a channel's chat export are read as one, whichever of them
+changed (``qabot.corpus.export_parts``): each document's source is then one of the parts,
+and is compared with what that part holds. ``Transaction`` is what an engine implements to apply that, and
 ``Engine`` the rest of what the lifecycle (``qabot.index.living``) asks of it.
 """
 
@@ -78,7 +80,7 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
     notes: dict[str, list[str]] = {}
 
     def note(message: str) -> None:
-        notes.setdefault(_file_of(message), []).append(message)
+        notes.setdefault(file_of(message), []).append(message)
 
     found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links,
                               index_dir=config.index_dir)
@@ -123,7 +125,7 @@ def _unread(stat: os.stat_result) -> str:
     return f"unread:{stat.st_size}:{stat.st_mtime_ns}"
 
 
-def _file_of(message: str) -> str:
+def file_of(message: str) -> str:
     """The corpus file a reader's message names ("skipping a/b.txt: ..." or "a/b.jsonl line 3: ...")."""
     text = message.removeprefix("skipping ")
     for end in (": ", " line ", " document "):
@@ -140,6 +142,12 @@ def _names(names: list[str]) -> str:
 def read_file(file: CorpusFile, note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
     """The documents of one corpus file (a file that cannot be read, or is over a limit, is noted, and gives none)."""
     return corpus.load_file(file, note, limits)
+
+
+def read_parts(files: list[CorpusFile], note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
+    """The documents of a channel's export in parts, read as one (``qabot.corpus.export_parts``): each document's
+    source is one of ``files``."""
+    return corpus.load_files(files, note, limits)
 
 
 def paragraphs_of(document: Document) -> list[Paragraph]:

@@ -15,10 +15,21 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from qabot.corpus import describe_types
+from qabot.corpus import describe_types, export_parts
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, NothingToIndex
-from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, read_file, scan
+from qabot.index.changes import (
+    Engine,
+    Outcome,
+    Refresh,
+    Scan,
+    Transaction,
+    document_digest,
+    file_of,
+    read_file,
+    read_parts,
+    scan,
+)
 from qabot.index.ingest import Bar, Ingest, Progress, open_cache
 from qabot.index.manifest import BuildConfig, Manifest, new_manifest, now, stale_reason
 from qabot.models import Document
@@ -50,46 +61,55 @@ class CorpusUpdate:
             for message in messages:
                 if message not in known.get(name, ()):
                     self.warn(message)
-        current = [""]
+        current: list[str] = []  # the files being read
 
         def note(message: str) -> None:
-            notes.setdefault(current[0], []).append(message)
+            named = file_of(message)
+            notes.setdefault(named if named in current else current[0] if current else "", []).append(message)
             self.warn(message)
 
         ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder) if base is None else None)
         written = deleted = api = 0
+        present = [file for name, file in found.found.items() if name in found.files]
+        units = export_parts.units(found.changed, present, found.removed)  # a channel's parts are read as one
+        read = {file.name for unit in units for file in unit}
         try:
-            bar = Bar(sum(found.files[f.name].size for f in found.changed if f.name in found.files), progress)
+            bar = Bar(sum(found.files[name].size for name in read), progress)
             finished = False
             try:
-                for file in found.changed:
-                    current[0] = file.name
-                    bar.file(file.name)
-                    notes.pop(file.name, None)
-                    existing = tx.documents(file.name)
-                    seen: set[str] = set()
-                    size, read = found.files[file.name].size, 0
-                    for document in read_file(file, note, self.config.reader_limits):
-                        seen.add(document.doc_id)
+                for unit in units:
+                    current[:] = [file.name for file in unit]
+                    bar.file(current[0])
+                    for name in current:
+                        notes.pop(name, None)
+                    existing = {name: tx.documents(name) for name in current}
+                    seen: dict[str, set[str]] = {name: set() for name in current}
+                    size, done = sum(found.files[name].size for name in current), 0
+                    documents = (read_file(unit[0], note, self.config.reader_limits) if len(unit) == 1
+                                 else read_parts(unit, note, self.config.reader_limits))
+                    for document in documents:
+                        source = document.source
+                        seen[source].add(document.doc_id)
                         digest = document_digest(document)
-                        step = min(len(document.text), size - read)  # characters: close enough to bytes
-                        read += step
-                        if existing.get(document.doc_id) != digest:
+                        step = min(len(document.text), size - done)  # characters: close enough to bytes
+                        done += step
+                        if existing[source].get(document.doc_id) != digest:
                             written += 1
                             reuse = None
-                            if document.doc_id in existing:
-                                reuse = tx.reuse(file.name, [document.doc_id])
-                                tx.delete(file.name, [document.doc_id])
+                            if document.doc_id in existing[source]:
+                                reuse = tx.reuse(source, [document.doc_id])
+                                tx.delete(source, [document.doc_id])
                                 deleted += 1
                             ingest.add(document, digest, reuse=reuse)
                         bar.advance(step)
-                    bar.advance(size - read)
-                    gone = set(existing) - seen
-                    if gone:
-                        tx.delete(file.name, gone)
-                        deleted += len(gone)
-                    found.files[file.name] = found.files[file.name].model_copy(update={"documents": len(seen)})
-                current[0] = ""
+                    bar.advance(size - done)
+                    for name in current:
+                        gone = set(existing[name]) - seen[name]
+                        if gone:
+                            tx.delete(name, gone)
+                            deleted += len(gone)
+                        found.files[name] = found.files[name].model_copy(update={"documents": len(seen[name])})
+                current.clear()
                 for name in found.removed:  # a removed file's note, if any, says why it is unusable now: it stays
                     gone = set(tx.documents(name))
                     tx.delete(name, gone)
@@ -101,8 +121,7 @@ class CorpusUpdate:
                 finished = True
             finally:
                 bar.close(finished)
-            manifest = next_manifest(self.config, self.embedder, base, found, notes, {f.name for f in found.changed},
-                                     tx)
+            manifest = next_manifest(self.config, self.embedder, base, found, notes, read, tx)
             if base is None:
                 manifest.api_documents = api
             # A first build needs something to serve; a change that removes every passage (the last file deleted)

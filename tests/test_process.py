@@ -1,0 +1,88 @@
+"""How the ``qabot`` process meets what runs it: Ctrl-C at any moment of a command's start, as a real process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import pytest
+
+from qabot import cli, entry, process
+from tests.conftest import REPO
+
+
+def _console_script() -> str:
+    """What the ``qabot`` script pip installs runs: pyproject's [project.scripts] entry point, called as the script
+    calls it. It says when it is about to import qabot, having imported the standard library it needs: from then
+    on, whatever runs is qabot's."""
+    entry = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["qabot"]
+    module, function = entry.split(":")
+    return (f"import re, signal, sys, typing\nprint('importing qabot', flush=True)\nfrom {module} import {function}\n"
+            f"sys.exit({function}())\n")
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
+def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_path, delay: float) -> None:
+    """Ctrl-C pressed again and again from ``delay`` after the script starts importing qabot until it ends (the
+    command's modules take a few tenths of a second to load; a Ctrl-C once the command is at work is
+    test_index.py's): one line, 130, never a traceback."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "harbour.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _console_script(), "index", "--corpus", str(corpus), "--index", str(tmp_path / "idx")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stdout.readline() == "importing qabot\n"
+    time.sleep(delay)
+    deadline = time.monotonic() + 30
+    while proc.poll() is None and time.monotonic() < deadline:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 128 + signal.SIGINT, err
+    assert err.strip() == "Interrupted: nothing half-written is kept; qabot index again finishes the work."
+    assert not out
+
+
+@pytest.fixture
+def sigint():
+    """The test process's Ctrl-C handler, as it was before the test."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_a_ctrl_c_while_the_command_loads_is_raised_where_the_command_begins(monkeypatch, sigint) -> None:
+    done = []
+
+    def loading() -> None:  # the CLI, loading (Ctrl-C is pressed meanwhile); then a command begins
+        os.kill(os.getpid(), signal.SIGINT)
+        done.append("loaded")
+        process.release_interrupts()
+        done.append("ran")
+
+    monkeypatch.setattr(cli, "main", loading)
+    with pytest.raises(KeyboardInterrupt):
+        entry.main()
+    assert done == ["loaded"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_held_to_the_end_says_so_in_one_line(monkeypatch, capsys, sigint) -> None:
+    """``qabot --help`` runs no command: a Ctrl-C pressed while it ran is said when it ends."""
+    monkeypatch.setattr(cli, "main", lambda: os.kill(os.getpid(), signal.SIGINT))
+    with pytest.raises(SystemExit) as ended:
+        entry.main()
+    assert ended.value.code == 130 and capsys.readouterr().err == "\nInterrupted.\n"
+
+
+def test_an_ignored_ctrl_c_stays_ignored(monkeypatch, sigint) -> None:
+    """A job a shell started in the background ignores SIGINT: qabot's start does not make it listen."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    monkeypatch.setattr(cli, "main", process.release_interrupts)
+    entry.main()
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
