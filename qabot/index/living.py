@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
-from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, scan
-from qabot.index.documents import checked, delete_documents, strings, upsert_documents
+from qabot.index.changes import Engine, Outcome, Refresh, scan
+from qabot.index.documents import Apply, apply_documents, checked, delete_documents, strings, upsert_documents
 from qabot.index.engine import SearchEngine
-from qabot.index.ingest import Ingest, Progress
+from qabot.index.ingest import Progress
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
-from qabot.index.update import CorpusUpdate, commit, in_step, next_manifest
+from qabot.index.update import CorpusUpdate, in_step
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
 from qabot.text import first_line
@@ -356,39 +356,18 @@ class LivingIndex:
         names = strings(sources, "sources")
         return self._change(lambda tx, _ingest, files: delete_documents(tx, ids, names, files), "delete")
 
-    def _change(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]], what: str) -> Refresh:
+    def _change(self, apply: Apply, what: str) -> Refresh:
+        started = time.perf_counter()
         try:
-            return self._apply_documents(apply, what)
+            with self._changing(), self.engine.lock():
+                result = apply_documents(self.engine, self.config, self.embedder, self._warn, apply, what)
+                if result.updated:
+                    self._serve(self.engine.open())
         except OSError as exc:
             raise IndexStoreError(f"{self._unwritable(exc)}; nothing of this {what} was applied") from exc
-
-    def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
-                         what: str) -> Refresh:
-        started = time.perf_counter()
-        with self._changing(), self.engine.lock():
-            base = self.engine.committed()
-            if base is None:
-                raise IndexStoreError(f"no index in the {self.engine.describe()} yet")
-            tx = self.engine.begin(base, self._warn)
-            ingest = Ingest(tx, self.config, self.embedder)
-            try:
-                written, deleted, api_delta = apply(tx, ingest, set(base.files))
-                ingest.finish()
-                if not written and not deleted:
-                    tx.abort()
-                    return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed",
-                                   seconds=round(time.perf_counter() - started, 3))
-                unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
-                manifest = next_manifest(self.config, self.embedder, base, unread, {}, set(), tx)
-                manifest.api_documents = max(0, base.api_documents + api_delta)
-                commit(tx, manifest, ingest, started)
-            except BaseException:
-                tx.abort()
-                raise
-            self._serve(self.engine.open())
-        result = Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted,
-                         embedded=ingest.embedded, seconds=round(time.perf_counter() - started, 3))
-        self._after_commit(result)
+        result.seconds = round(time.perf_counter() - started, 3)
+        if result.updated:
+            self._after_commit(result)
         return result
 
     # -- watching ---------------------------------------------------------------------------
