@@ -183,6 +183,50 @@ def test_a_damaged_state_another_process_committed_is_rebuilt_with_the_api_docum
         serving.close()
 
 
+@pytest.mark.parametrize("damage", ["truncated", "hand-edited"])
+def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damage, make_corpus, tmp_path,
+                                                                           fake_embedder) -> None:
+    """manifest.json cut short (a disk-full, a crash of the filesystem) or edited by hand into something that is
+    not a manifest: the index was rebuilt from the corpus folder alone, and the documents only the index held (the
+    document API's, a Discord channel's history) were gone without a word. Its segments are intact: they are read
+    back, as they last were, and one line names the damaged file."""
+    from qabot import Document
+
+    def message(doc_id: str, text: str) -> Document:
+        return Document(doc_id=doc_id, source="discord/1/2", text=text)
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
+    first.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
+    first.delete(["m2"])
+    first.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+    expected = _api_texts(first)
+    assert set(expected) == {"m1", "m3"}
+    first.close()
+    path = tmp_path / "idx" / MANIFEST
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.write_text(path.read_text().replace('"format_version"', '"format"', 1))
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        [said] = messages
+        assert said.startswith(f"rebuilding the index: index manifest {path} is damaged (") and "\n" not in said
+        assert _api_texts(index) == expected and index.manifest.api_documents == 2
+        assert "discord/1/2" in {s.source for s in index.current.sources()}  # served, not only stored
+    finally:
+        index.close()
+    again = open_index(config, fake_embedder, progress=False, notify=messages.append)  # and it stays so
+    try:
+        assert again.last.outcome is Outcome.UNCHANGED and _api_texts(again) == expected
+    finally:
+        again.close()
+
+
+
 def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
     """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
     real = getattr(Path, how)

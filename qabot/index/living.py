@@ -250,15 +250,15 @@ class LivingIndex:
             try:
                 previous = self.engine.committed()  # whose document-API documents the rebuild reads back
             except CorruptIndexError:
-                previous = None
+                previous = self.engine.salvage()
             self._update().apply(None, scan(self.config, None), progress, "the index is damaged", previous=previous)
             return self.engine.open()
 
     def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
         try:
-            base = self.engine.committed()
-        except CorruptIndexError as exc:
-            base, damaged = None, str(exc)
+            base = previous = self.engine.committed()
+        except CorruptIndexError as exc:  # the rebuild reads the document API's documents back from its copy
+            base, previous, damaged = None, self.engine.salvage(), str(exc)
         else:
             damaged = ""
         if rebuild:
@@ -270,7 +270,7 @@ class LivingIndex:
         if reason:
             if base is not None or damaged:
                 self.notify(f"rebuilding the index: {reason}")
-            return self._update().apply(None, scan(self.config, None), progress, reason, previous=base)
+            return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
         found = scan(self.config, base)
         if found.unchanged:

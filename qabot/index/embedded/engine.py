@@ -3,6 +3,7 @@
 Layout of the index folder (``embeddings/`` by default)::
 
     manifest.json                 the commit point: the segments in service, in order, and their deletion lists
+    recovery.json                 its copy, less the corpus files: a damaged manifest loses no document-API document
     seg-<id>/                     a segment (qabot.index.embedded.segment), never changed once written
     seg-<id>.<generation>.deleted the rows of the documents deleted from a segment, as of that generation
     cache/                        the embedding cache, which full builds use (qabot.index.cache)
@@ -39,6 +40,7 @@ from qabot.index.manifest import (
     Manifest,
     SegmentInfo,
     read_manifest,
+    read_recovery,
     unreadable,
     verify_artifacts,
 )
@@ -175,12 +177,18 @@ class EmbeddedEngine:
     def api_documents(self) -> Iterator[Document]:
         """The document API's live documents, segment by segment, from each one's document database alone.
 
+        Those of the segments the manifest names, or when it is damaged, its copy (``salvage``).
+
         A rebuild after damage reads them, so a segment is not opened whole: one whose vectors or
         postings are damaged still gives its documents. One whose database or deletion list fails
         its check gives none (a deleted document must not come back), nor does a document whose
         JSON does not parse; once the others have been given, ``CorruptIndexError`` names them all.
         """
-        manifest = self.committed()
+        try:
+            manifest = self.committed()
+        except CorruptIndexError:
+            if (manifest := self.salvage()) is None:
+                raise
         if manifest is None:
             return
         lost: list[str] = []
@@ -207,6 +215,10 @@ class EmbeddedEngine:
                 yield document
         if lost:
             raise CorruptIndexError("; ".join(lost))
+
+    def salvage(self) -> Manifest | None:
+        """The copy of the manifest its last commit left (``write_manifest``), for when ``manifest.json`` is damaged."""
+        return read_recovery(self.index_dir)
 
     # -- changing -------------------------------------------------------------------------
 

@@ -125,6 +125,9 @@ class MilvusStore:
                            paragraphs=tuple(Paragraph(**vars(p)) for p in paragraphs) if given.get("paragraphs")
                            else None)
 
+    def salvage(self) -> Manifest | None:
+        return None  # the manifest is in the meta collection, which keeps no copy of it
+
     def wants_maintenance(self, manifest: Manifest) -> bool:
         return False  # Milvus compacts its own segments
 
