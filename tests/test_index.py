@@ -227,6 +227,49 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
 
 
 
+@pytest.mark.parametrize("callback", ["notify", "warn"])
+def test_a_callback_that_changes_the_index_does_not_deadlock_the_change_it_hears(callback, make_corpus, tmp_path,
+                                                                                 fake_embedder) -> None:
+    """``notify`` and ``warn`` were called while the change they told of held the write lock: a callback that
+    changed the index itself (upserting what it heard of, refreshing) waited forever for the lock its own thread
+    held. They are called once the lock is let go, in the order they were said."""
+    import threading
+
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    heard: list[str] = []
+
+    def hear(message: str) -> None:
+        heard.append(message)
+        if len(heard) == 1:  # the change it hears of is under way: change the index from here
+            index.upsert([Document(doc_id=f"m{len(heard)}", source="discord/1/2", text=f"Ana: {message}")])
+
+    setattr(index, callback, hear)
+    outcome: list[object] = []
+
+    def change() -> None:
+        if callback == "notify":
+            outcome.append(index.refresh(rebuild=True))  # "rebuilding the index: a rebuild was asked for"
+        else:
+            (corpus / "broken.jsonl").write_text('{"_id": "b1", "text": "fine"}\nnot json\n')
+            outcome.append(index.refresh())  # "broken.jsonl line 2: ..."
+
+    thread = threading.Thread(target=change, daemon=True)
+    thread.start()
+    thread.join(60)
+    try:
+        assert not thread.is_alive(), "the change and its callback are deadlocked"
+        [result] = outcome
+        assert result.outcome is Outcome.UPDATED and heard and ("rebuilding" if callback == "notify" else "line 2") \
+            in heard[0]
+        assert set(_api_texts(index)) == {"m1"} and index.manifest.api_documents == 1
+    finally:
+        if not thread.is_alive():
+            index.close()
+
+
 def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
     """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
     real = getattr(Path, how)

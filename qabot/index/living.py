@@ -9,7 +9,8 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
   ``delete`` what a caller gives (the document API: a Discord channel's messages).
   Documents are the unit: one changed document is read, chunked, embedded and written,
   nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
-  commit: a question sees the state before it or after it, never half of it;
+  commit: a question sees the state before it or after it, never half of it. What a
+  change says (``notify``, ``warn``) is told once it has let go of the lock (``locks``);
 - **fallback**: when a change fails (a full disk, a read-only folder), the state in
   service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
 - **swap and leases**: each question holds the state it started on (``using``); a new
@@ -37,6 +38,7 @@ from qabot.index.changes import Engine, Outcome, Refresh, scan
 from qabot.index.documents import Apply, apply_documents, checked, delete_documents, strings, upsert_documents
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Progress
+from qabot.index.locks import ChangeLock, Notify
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
 from qabot.index.update import CorpusUpdate, in_step
 from qabot.index.watch import Poller, Watcher
@@ -48,8 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CLOSED = "this index is closed; make a new one with QABot.from_settings()"
-
-Notify = Callable[[str], None]
 
 
 @dataclass
@@ -81,7 +81,7 @@ class LivingIndex:
         self.updates = 0  # new states swapped in since it opened
         self._serving: _Serving | None = None
         self._state = threading.Lock()  # guards _serving and _closed
-        self._write = threading.Lock()  # one change at a time in this process (the engine locks across processes)
+        self._write = ChangeLock()  # one change at a time in this process (the engine locks across processes)
         self._closed = False
         self._watcher: Watcher | Poller | None = None
         self._maintainer: threading.Thread | None = None
@@ -153,8 +153,11 @@ class LivingIndex:
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
-        """One change at a time in this process; one that waited for it while the index was closed is refused."""
-        with self._write:
+        """One change at a time in this process; one that waited for it while the index was closed is refused.
+
+        What the change says (``notify``, ``warn``) is told once it has let go of the lock (``ChangeLock``).
+        """
+        with self._write.held():
             self._check_open()
             yield
 
@@ -246,7 +249,7 @@ class LivingIndex:
         try:
             return self.engine.open()
         except CorruptIndexError as exc:
-            self.notify(f"rebuilding the index: {exc}")
+            self._tell(f"rebuilding the index: {exc}")
             try:
                 previous = self.engine.committed()  # whose document-API documents the rebuild reads back
             except CorruptIndexError:
@@ -269,7 +272,7 @@ class LivingIndex:
             reason = stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base) or self._damaged()
         if reason:
             if base is not None or damaged:
-                self.notify(f"rebuilding the index: {reason}")
+                self._tell(f"rebuilding the index: {reason}")
             return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
         found = scan(self.config, base)
@@ -279,11 +282,11 @@ class LivingIndex:
             self._update().record(base, found)
             return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
         if opening:
-            self.notify(f"updating the index: {found.describe(base)}")
+            self._tell(f"updating the index: {found.describe(base)}")
         return self._update().apply(base, found, progress, found.describe(base))
 
     def _update(self) -> CorpusUpdate:
-        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self.notify)
+        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self._tell)
 
     def _damaged(self) -> str:
         """Why the committed state cannot be opened ("": it can), checked before the first change is applied."""
@@ -295,8 +298,11 @@ class LivingIndex:
             return str(exc)
         return ""
 
+    def _tell(self, message: str) -> None:
+        self._write.say(self.notify, message)
+
     def _warn(self, message: str) -> None:
-        (self.warn or self.notify)(message)
+        self._write.say(self.warn or self.notify, message)
 
     def _unwritable(self, exc: OSError) -> str:
         """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
@@ -318,8 +324,8 @@ class LivingIndex:
                 self._serve(previous)
         if self._serving is None or not fallback:
             raise error from exc
-        self.notify(f"could not update the index ({error}); the last good index keeps serving "
-                    f"(built {self.manifest.built_at})")
+        self._tell(f"could not update the index ({error}); the last good index keeps serving "
+                   f"(built {self.manifest.built_at})")
         return Refresh(outcome=Outcome.FAILED, reason=str(error), seconds=round(time.perf_counter() - started, 3))
 
     def _after_commit(self, result: Refresh) -> None:
@@ -333,7 +339,7 @@ class LivingIndex:
 
     def _maintain(self) -> None:
         try:
-            with self._write:
+            with self._write.held():
                 if self._closed:
                     return
                 if self.engine.maintain():
@@ -424,6 +430,6 @@ class LivingIndex:
             watcher.stop()
         if self._maintainer is not None:
             self._maintainer.join()  # a merge under way commits, or fails, before the engine closes
-        with self._write:
+        with self._write.held():
             self._retire(self._serving)
         self.engine.close()
