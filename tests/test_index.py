@@ -270,6 +270,57 @@ def test_a_callback_that_changes_the_index_does_not_deadlock_the_change_it_hears
             index.close()
 
 
+_HOLDER = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("released", [True, False])
+def test_a_writer_waiting_for_another_says_so_once(released, make_corpus, tmp_path, fake_embedder, monkeypatch,
+                                                   caplog) -> None:
+    """Another process writing the same index (``qabot index`` while the bot runs): the second writer waited up to
+    ten minutes for the write lock without a word. It says once, in one line naming the index folder and its lock,
+    that it waits for another writer; it goes on when that one is done, and at the limit fails in one line."""
+    import logging
+    import subprocess
+    import sys
+
+    from qabot import Document
+    from qabot.index import locks
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    lock = tmp_path / "idx" / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(lock), "3" if released else "60"],
+                              stdout=subprocess.PIPE, text=True)
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT", 8.0)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        caplog.set_level(logging.INFO)
+        message = Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")
+        if released:
+            assert index.upsert([message]).outcome is Outcome.UPDATED
+        else:
+            with pytest.raises(IndexStoreError) as caught:
+                index.upsert([message])
+            said = str(caught.value)
+            assert str(tmp_path / "idx") in said and "another qabot process" in said and "\n" not in said
+            assert index.manifest.api_documents == 0
+        waiting = [r for r in caplog.records if "waiting" in r.getMessage()]
+        assert len(waiting) == 1 and waiting[0].levelno == logging.WARNING
+        line = waiting[0].getMessage()
+        assert "another qabot process" in line and str(lock) in line and "\n" not in line
+    finally:
+        holder.kill()
+        holder.wait()
+        index.close()
+
+
 def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
     """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
     real = getattr(Path, how)

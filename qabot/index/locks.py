@@ -1,18 +1,55 @@
-"""The write lock of an index: one change at a time in this process, and what a change says told after it.
+"""The write lock of an index: one change at a time in this process and across processes.
 
 ``ChangeLock`` is the lock ``LivingIndex`` takes for a change. The callbacks a change
 reports to (``notify``, ``warn``) are not called while it holds the lock: what it says is
 kept, and told in order once the lock is let go, so that a callback may change the index
 itself (it would otherwise wait forever for the lock its own thread holds).
+
+``folder_lock`` is the one across processes, the index folder's ``.lock`` (an ``flock``,
+which the kernel lets go of when its process ends, however it ends): a writer that finds
+another one holding it says so once, and waits for it up to ``LOCK_TIMEOUT``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from qabot.errors import IndexStoreError
+
+log = logging.getLogger(__name__)
 
 Notify = Callable[[str], None]
+LOCK = ".lock"
+LOCK_TIMEOUT = 600.0  # how long a writer waits for another one
+QUIET_WAIT = 1.0  # ... before it says so: another change about to end is not worth a line
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """The write lock of the index in ``folder``, across processes; ``IndexStoreError`` after ``LOCK_TIMEOUT``."""
+    path = folder / LOCK
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=min(QUIET_WAIT, LOCK_TIMEOUT))
+    except Timeout:
+        limit = f"{LOCK_TIMEOUT / 60:g} minutes" if LOCK_TIMEOUT >= 120 else f"{LOCK_TIMEOUT:g} s"
+        log.warning("waiting for another qabot process to finish writing the index in %s (it holds %s; "
+                    "waiting up to %s)", folder, path, limit)
+        try:
+            lock.acquire(timeout=max(0.0, LOCK_TIMEOUT - QUIET_WAIT))
+        except Timeout:
+            raise IndexStoreError(f"another qabot process has been writing the index in {folder} for over {limit} "
+                                  f"(it holds {path}): nothing was changed; try again once it has finished") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 class ChangeLock:

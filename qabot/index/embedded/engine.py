@@ -26,14 +26,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock, Timeout
 
-from qabot.errors import CorruptIndexError, IndexStoreError
+from qabot.errors import CorruptIndexError
 from qabot.index.changes import Note
 from qabot.index.embedded import leases, store
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.embedded.writer import EmbeddedTransaction
+from qabot.index.locks import folder_lock
 from qabot.index.manifest import (
     MANIFEST,
     BuildConfig,
@@ -46,8 +46,6 @@ from qabot.index.manifest import (
 )
 from qabot.models import Document
 from qabot.text import first_line
-
-LOCK_TIMEOUT = 600.0
 
 
 class EmbeddedEngine:
@@ -100,16 +98,12 @@ class EmbeddedEngine:
     def lock(self) -> Iterator[None]:
         """One writer per index folder: a thread lock in this process, a file lock across processes."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._writing:
-            try:
-                with FileLock(self.index_dir / ".lock", timeout=LOCK_TIMEOUT):
-                    # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
-                    # changes anything (it would stay until some later change otherwise); a half-written segment
-                    # may also hold the space a change needs. No other change is under way.
-                    leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
-                    yield
-            except Timeout:
-                raise IndexStoreError(f"another qabot process has been writing {self.index_dir} for too long") from None
+        with self._writing, folder_lock(self.index_dir):
+            # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
+            # changes anything (it would stay until some later change otherwise); a half-written segment
+            # may also hold the space a change needs. No other change is under way.
+            leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
+            yield
 
     # -- reading --------------------------------------------------------------------------
 
