@@ -94,6 +94,14 @@ def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], co
     return 0, deleted, -deleted
 
 
+def change_documents(tx: Transaction, ingest: Ingest, documents: list[Document], doc_ids: list[str],
+                     sources: list[str], corpus_files: set[str]) -> tuple[int, int, int]:
+    """``delete_documents``, then ``upsert_documents``, in one transaction: (written, deleted, new documents)."""
+    _, gone, fewer = delete_documents(tx, doc_ids, sources, corpus_files) if doc_ids or sources else (0, 0, 0)
+    written, replaced, more = upsert_documents(tx, ingest, documents, corpus_files)
+    return written, gone + replaced, fewer + more
+
+
 def checked(documents: Iterable[Document]) -> list[Document]:
     """The documents, each checked, the last of any with the same source and id kept."""
     if isinstance(documents, Document):

@@ -5,8 +5,8 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
 - **load and freshness**: ``open`` serves the committed state after bringing it in step
   with the corpus folder; a missing, damaged or outdated index (another model, chunking,
   format or index type) is built anew;
-- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert`` and
-  ``delete`` what a caller gives (the document API: a Discord channel's messages).
+- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete``
+  and ``change`` (both at once) what a caller gives (the document API: a Discord channel's messages).
   Documents are the unit: one changed document is read, chunked, embedded and written,
   nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
   commit: a question sees the state before it or after it, never half of it. What a
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index.changes import Engine, Outcome, Refresh, scan
-from qabot.index.documents import Apply, apply_documents, checked, delete_documents, strings, upsert_documents
+from qabot.index.documents import Apply, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Progress
 from qabot.index.locks import ChangeLock, Notify
@@ -351,16 +351,20 @@ class LivingIndex:
 
     def upsert(self, documents: Iterable[Document]) -> Refresh:
         """Add documents, or replace those with the same source and id; durable and atomic."""
-        self._check_open()
-        given = checked(documents)
-        return self._change(lambda tx, ingest, files: upsert_documents(tx, ingest, given, files), "upsert")
+        return self.change(documents)
 
     def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> Refresh:
         """Delete documents added through the document API: by id (in any source), and every one of ``sources``."""
+        return self.change(delete=doc_ids, delete_sources=sources)
+
+    def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
+               delete_sources: Iterable[str] = ()) -> Refresh:
+        """``delete`` and ``delete_sources`` deleted, then ``upsert`` added, in one commit: a question sees the index
+        before or after all of it (a message moving from one document to another is never missing)."""
         self._check_open()
-        ids = strings(doc_ids, "doc_ids")
-        names = strings(sources, "sources")
-        return self._change(lambda tx, _ingest, files: delete_documents(tx, ids, names, files), "delete")
+        given, ids, names = checked(upsert), strings(delete, "doc_ids"), strings(delete_sources, "sources")
+        what = ("change" if ids or names else "upsert") if given else "delete" if ids or names else "upsert"
+        return self._change(lambda tx, ingest, files: change_documents(tx, ingest, given, ids, names, files), what)
 
     def _change(self, apply: Apply, what: str) -> Refresh:
         started = time.perf_counter()
