@@ -205,6 +205,8 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
     expected = _api_texts(first)
     assert set(expected) == {"m1", "m3"}
     first.close()
+    (tmp_path / "idx" / "recovery.json").unlink()  # an index from before the copy: the next start writes it
+    open_index(config, fake_embedder, progress=False).close()
     path = tmp_path / "idx" / MANIFEST
     if damage == "truncated":
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -623,6 +625,91 @@ def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_co
         assert index.refresh().outcome is Outcome.UPDATED and not leftover.exists()
     finally:
         index.close()
+
+
+class _Killed(BaseException):
+    """The process killed (SIGKILL, a power cut) at that point of a commit: nothing after it runs, no clean-up."""
+
+
+_KILL_POINTS = ["deletion list written", "segment renamed into place", "manifest written, not yet in place",
+                "manifest in place, its copy not", "committed, before the clean-up"]
+
+
+@pytest.mark.parametrize("point", _KILL_POINTS)
+def test_a_commit_killed_at_any_point_leaves_the_last_good_index_serving_and_the_next_open_working(
+        point, make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
+    from qabot import Document
+    from qabot.index import manifest as manifests
+    from qabot.index.embedded import writer
+    from qabot.index.manifest import RECOVERY
+
+    def message(doc_id: str, text: str) -> Document:
+        return Document(doc_id=doc_id, source="discord/1/2", text=text)
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    index = open_index(config, fake_embedder, progress=False)
+    index.upsert([message("m0", "Dan: the archive is on the quay."), message("m1", "Ana: the archive opens at nine.")])
+    before = index.manifest.build
+    real_replace, real_rows, real_sync = manifests.os.replace, writer._write_rows, writer.fsync_folder
+
+    def kill_after(real, when):
+        def killed(*args, **kwargs):
+            if when(*args):
+                if not point.startswith("manifest"):  # the manifest, or its copy, is not yet in place
+                    real(*args, **kwargs)
+                raise _Killed(point)
+            return real(*args, **kwargs)
+        return killed
+
+    if point == "deletion list written":
+        monkeypatch.setattr(writer, "_write_rows", kill_after(real_rows, lambda *_: True))
+    elif point == "segment renamed into place":
+        monkeypatch.setattr(writer, "fsync_folder", kill_after(real_sync, lambda f: not f.name.startswith(".tmp-")))
+    elif point == "manifest written, not yet in place":
+        monkeypatch.setattr(manifests.os, "replace", kill_after(real_replace, lambda _tmp, to: Path(to).name == MANIFEST))
+    elif point == "manifest in place, its copy not":
+        monkeypatch.setattr(manifests.os, "replace", kill_after(real_replace, lambda _tmp, to: Path(to).name == RECOVERY))
+    else:  # after the manifest and its copy, before the segments and lists no longer named are removed
+        monkeypatch.setattr(EmbeddedEngine, "remember", kill_after(EmbeddedEngine.remember, lambda *_: True))
+    # A killed process cleans nothing up; only its leases go, with it (the kernel lets go of its locks).
+    monkeypatch.setattr(writer.EmbeddedTransaction, "abort", lambda self: self._release())
+    with pytest.raises(_Killed):
+        index.change([message("m2", "Bo: the archive opens at ten now.")], delete=["m1"])
+    monkeypatch.undo()
+    names = {p.name for p in (tmp_path / "idx").iterdir()}
+    left = {"deletion list written": any(n.endswith(".deleted") for n in names),
+            "segment renamed into place": len([n for n in names if n.startswith("seg-") and "." not in n]) == 3}
+    assert left.get(point, True), names  # killed where it says
+    committed = point in ("manifest in place, its copy not", "committed, before the clean-up")
+    after = {"m0", "m2"} if committed else {"m0", "m1"}
+    try:  # the state it served keeps serving, whole
+        assert index.manifest.build == before and _served(index) == {"m0", "m1"}
+    finally:
+        index.close()
+    messages: list[str] = []
+    again = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:  # the next open serves the last commit as it is, without a rebuild, and its next change cleans up
+        assert not messages and again.last.outcome is Outcome.UNCHANGED
+        assert (again.manifest.build != before) is committed
+        assert _served(again) == after and set(_api_texts(again)) == after and again.manifest.api_documents == 2
+        assert manifests.read_recovery(tmp_path / "idx").build == again.manifest.build  # its copy, of this state
+        assert again.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")]).outcome is Outcome.UPDATED
+        folder = tmp_path / "idx"
+        named = {s.name for s in again.manifest.segments} | {s.deleted for s in again.manifest.segments if s.deleted}
+        left = {p.name for p in folder.iterdir()} - named - {MANIFEST, RECOVERY, ".lock", "cache"}
+        assert not left, left
+        assert {s.name for s in manifests.read_recovery(folder).segments} == {s.name for s in again.manifest.segments}
+    finally:
+        again.close()
+
+
+def _served(index: LivingIndex) -> set[str]:
+    """The ids of the document API's documents in the state ``index`` serves (not the one committed last)."""
+    state = index.current
+    live = [part.base + row for part in state.parts for row in range(part.info.passages)  # type: ignore[attr-defined]
+            if part.dead is None or not part.dead[row]]
+    return {d for d in state.doc_ids(live).values() if d.startswith("m")}
 
 
 def _sqlite_full(monkeypatch: pytest.MonkeyPatch) -> None:

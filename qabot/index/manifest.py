@@ -208,6 +208,11 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     removed, so that no older copy is read instead.
     """
     _replace(index_dir, MANIFEST, manifest.model_dump_json(indent=1), durable=True)
+    write_recovery(index_dir, manifest)
+
+
+def write_recovery(index_dir: Path, manifest: Manifest) -> None:
+    """Replace ``RECOVERY`` with the copy of ``manifest`` (see ``write_manifest``), or remove it if it cannot be."""
     slim = manifest.model_copy(update={"files": {}, "skipped": {}})
     try:
         _replace(index_dir, RECOVERY, slim.model_dump_json(), durable=False)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qabot.errors import CorruptIndexError
+from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.index.changes import Note
 from qabot.index.embedded import leases, store
 from qabot.index.embedded.segment import Segment
@@ -43,6 +43,7 @@ from qabot.index.manifest import (
     read_recovery,
     unreadable,
     verify_artifacts,
+    write_recovery,
 )
 from qabot.models import Document
 from qabot.text import first_line
@@ -103,7 +104,18 @@ class EmbeddedEngine:
             # changes anything (it would stay until some later change otherwise); a half-written segment
             # may also hold the space a change needs. No other change is under way.
             leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
+            self._mend_recovery()
             yield
+
+    def _mend_recovery(self) -> None:
+        """The manifest's copy written again if it is not of the state committed (a commit killed between the two,
+        an index from before copies): for as long as it is not, a damaged manifest would lose what it names."""
+        try:
+            manifest = self.committed()
+        except IndexStoreError:  # damaged (the copy is what the rebuild reads), or unreadable: left as it is
+            return
+        if manifest is not None and getattr(read_recovery(self.index_dir), "build", None) != manifest.build:
+            write_recovery(self.index_dir, manifest)
 
     # -- reading --------------------------------------------------------------------------
 
