@@ -230,23 +230,28 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
 
 
 @pytest.mark.parametrize("callback", ["notify", "warn"])
-def test_a_callback_that_changes_the_index_does_not_deadlock_the_change_it_hears(callback, make_corpus, tmp_path,
-                                                                                 fake_embedder) -> None:
-    """``notify`` and ``warn`` were called while the change they told of held the write lock: a callback that
-    changed the index itself (upserting what it heard of, refreshing) waited forever for the lock its own thread
-    held. They are called once the lock is let go, in the order they were said."""
+def test_a_callback_that_changes_the_index_is_refused_not_deadlocked(callback, make_corpus, tmp_path,
+                                                                     fake_embedder) -> None:
+    """``notify`` and ``warn`` are called while the change they tell of holds the write lock (so that "rebuilding
+    the index: ..." comes before the rebuild, not after it): a callback that changed the index itself (upserting
+    what it heard of) waited forever for the lock its own thread held. Its change is refused at once, in one line,
+    and the change it heard of goes on; another thread's change waits its turn and is made."""
     import threading
 
-    from qabot import Document
+    from qabot import Document, QABotError
 
     corpus = make_corpus(ARTICLE)
     index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
     heard: list[str] = []
+    refused: list[str] = []
 
     def hear(message: str) -> None:
         heard.append(message)
         if len(heard) == 1:  # the change it hears of is under way: change the index from here
-            index.upsert([Document(doc_id=f"m{len(heard)}", source="discord/1/2", text=f"Ana: {message}")])
+            try:
+                index.upsert([Document(doc_id="m1", source="discord/1/2", text=f"Ana: {message}")])
+            except QABotError as exc:
+                refused.append(str(exc))
 
     setattr(index, callback, hear)
     outcome: list[object] = []
@@ -266,7 +271,15 @@ def test_a_callback_that_changes_the_index_does_not_deadlock_the_change_it_hears
         [result] = outcome
         assert result.outcome is Outcome.UPDATED and heard and ("rebuilding" if callback == "notify" else "line 2") \
             in heard[0]
-        assert set(_api_texts(index)) == {"m1"} and index.manifest.api_documents == 1
+        [why] = refused
+        assert "\n" not in why and "within a change under way" in why
+        assert _api_texts(index) == {}
+        # The same change from another thread waits for the lock, and is made.
+        other = threading.Thread(target=lambda: index.upsert([Document(doc_id="m2", source="discord/1/2",
+                                                                        text="Ana: later")]), daemon=True)
+        other.start()
+        other.join(60)
+        assert not other.is_alive() and set(_api_texts(index)) == {"m2"}
     finally:
         if not thread.is_alive():
             index.close()

@@ -9,8 +9,8 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
   and ``change`` (both at once) what a caller gives (the document API: a Discord channel's messages).
   Documents are the unit: one changed document is read, chunked, embedded and written,
   nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
-  commit: a question sees the state before it or after it, never half of it. What a
-  change says (``notify``, ``warn``) is told once it has let go of the lock (``locks``);
+  commit: a question sees the state before it or after it, never half of it. A change
+  asked for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
 - **fallback**: when a change fails (a full disk, a read-only folder), the state in
   service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
 - **swap and leases**: each question holds the state it started on (``using``); a new
@@ -155,7 +155,7 @@ class LivingIndex:
     def _changing(self) -> Iterator[None]:
         """One change at a time in this process; one that waited for it while the index was closed is refused.
 
-        What the change says (``notify``, ``warn``) is told once it has let go of the lock (``ChangeLock``).
+        One asked for by the thread making a change (a ``notify`` or ``warn`` callback's) is refused (``ChangeLock``).
         """
         with self._write.held():
             self._check_open()

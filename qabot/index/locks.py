@@ -1,9 +1,11 @@
 """The write lock of an index: one change at a time in this process and across processes.
 
-``ChangeLock`` is the lock ``LivingIndex`` takes for a change. The callbacks a change
-reports to (``notify``, ``warn``) are not called while it holds the lock: what it says is
-kept, and told in order once the lock is let go, so that a callback may change the index
-itself (it would otherwise wait forever for the lock its own thread holds).
+``ChangeLock`` is the lock ``LivingIndex`` takes for a change. What a change says
+(``notify``, ``warn``: "rebuilding the index: ...", a file skipped) is told as it is said,
+before the work it announces, so a callback runs while the change holds the lock. A change
+asked for by the thread that holds the lock (such a callback changing the index) would wait
+forever for it: it is refused at once, in one line (``QABotError``), and the change under
+way goes on. Another thread's change waits its turn.
 
 ``folder_lock`` is the one across processes, the index folder's ``.lock`` (an ``flock``,
 which the kernel lets go of when its process ends, however it ends): a writer that finds
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from qabot.errors import IndexStoreError
+from qabot.errors import IndexStoreError, QABotError
 
 log = logging.getLogger(__name__)
 
@@ -53,31 +55,25 @@ def folder_lock(folder: Path) -> Iterator[None]:
 
 
 class ChangeLock:
-    """One change at a time in this process; what the change under way says is told after it."""
+    """One change at a time in this process; a change asked for by the thread making one is refused, not waited for."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._said: list[tuple[Notify, str]] | None = None  # what the change under way said
-        self._holder: int | None = None  # the thread making it
+        self._holder: int | None = None  # the thread making the change under way
 
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        said: list[tuple[Notify, str]] = []
-        try:
-            with self._lock:
-                self._said, self._holder = said, threading.get_ident()
-                try:
-                    yield
-                finally:
-                    self._said, self._holder = None, None
-        finally:
-            for callback, message in said:
-                callback(message)
+        if self._holder == threading.get_ident():
+            raise QABotError("the index cannot be changed from within a change under way (a notify or warn "
+                             "callback, say): change it once that change has returned")
+        with self._lock:
+            self._holder = threading.get_ident()
+            try:
+                yield
+            finally:
+                self._holder = None
 
-    def say(self, callback: Notify, message: str) -> None:
-        """Call ``callback`` now, or once the change this thread makes has let go of the lock."""
-        said = self._said
-        if said is not None and self._holder == threading.get_ident():
-            said.append((callback, message))
-        else:
-            callback(message)
+    @staticmethod
+    def say(callback: Notify, message: str) -> None:
+        """Tell ``callback`` what the change says, now (the caller may hold the lock)."""
+        callback(message)
