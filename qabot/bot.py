@@ -192,6 +192,12 @@ class QABot:
         """Delete documents added with ``upsert``: those with these ids, and every one of ``sources``."""
         return self.living.delete(doc_ids, sources=sources)
 
+    def change(self, upsert: Iterable[Document] | Document = (), *, delete: Iterable[str] | str = (),
+               delete_sources: Iterable[str] | str = ()) -> Refresh:
+        """``delete`` (by id) and ``delete_sources``, then ``upsert``, in one atomic change: a question sees all of
+        it or none of it (a document replaced by another under a new id is never missing meanwhile)."""
+        return self.living.change(upsert, delete=delete, delete_sources=delete_sources)  # type: ignore[arg-type]
+
     def close(self) -> None:
         """Stop watching and close the index (once the questions in flight have finished)."""
         self.living.close()

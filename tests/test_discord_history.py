@@ -1178,13 +1178,9 @@ class Busy(Recorder):
             self.busy -= 1
             raise IndexStoreError(f"another qabot process has been writing the index for too long ({what})")
 
-    def upsert(self, documents: Any) -> Any:
-        self._change("upsert")
-        return self.qa.upsert(documents)
-
-    def delete(self, doc_ids: Any = (), *, sources: Any = ()) -> Any:
-        self._change("delete")
-        return self.qa.delete(doc_ids, sources=sources)
+    def change(self, upsert: Any = (), *, delete: Any = (), delete_sources: Any = ()) -> Any:
+        self._change("change")
+        return self.qa.change(upsert, delete=delete, delete_sources=delete_sources)
 
 
 def _dome_key(double: DiscordDouble) -> tuple[dict[str, Any], str]:

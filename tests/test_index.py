@@ -183,6 +183,159 @@ def test_a_damaged_state_another_process_committed_is_rebuilt_with_the_api_docum
         serving.close()
 
 
+@pytest.mark.parametrize("damage", ["truncated", "hand-edited"])
+def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damage, make_corpus, tmp_path,
+                                                                           fake_embedder) -> None:
+    """manifest.json cut short (a disk-full, a crash of the filesystem) or edited by hand into something that is
+    not a manifest: the index was rebuilt from the corpus folder alone, and the documents only the index held (the
+    document API's, a Discord channel's history) were gone without a word. Its segments are intact: they are read
+    back, as they last were, and one line names the damaged file."""
+    from qabot import Document
+
+    def message(doc_id: str, text: str) -> Document:
+        return Document(doc_id=doc_id, source="discord/1/2", text=text)
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    first.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
+    first.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
+    first.delete(["m2"])
+    first.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+    expected = _api_texts(first)
+    assert set(expected) == {"m1", "m3"}
+    first.close()
+    (tmp_path / "idx" / "recovery.json").unlink()  # an index from before the copy: the next start writes it
+    open_index(config, fake_embedder, progress=False).close()
+    path = tmp_path / "idx" / MANIFEST
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.write_text(path.read_text().replace('"format_version"', '"format"', 1))
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        [said] = messages
+        assert said.startswith(f"rebuilding the index: index manifest {path} is damaged (") and "\n" not in said
+        assert _api_texts(index) == expected and index.manifest.api_documents == 2
+        assert "discord/1/2" in {s.source for s in index.current.sources()}  # served, not only stored
+    finally:
+        index.close()
+    again = open_index(config, fake_embedder, progress=False, notify=messages.append)  # and it stays so
+    try:
+        assert again.last.outcome is Outcome.UNCHANGED and _api_texts(again) == expected
+    finally:
+        again.close()
+
+
+
+@pytest.mark.parametrize("callback", ["notify", "warn"])
+def test_a_callback_that_changes_the_index_is_refused_not_deadlocked(callback, make_corpus, tmp_path,
+                                                                     fake_embedder) -> None:
+    """``notify`` and ``warn`` are called while the change they tell of holds the write lock (so that "rebuilding
+    the index: ..." comes before the rebuild, not after it): a callback that changed the index itself (upserting
+    what it heard of) waited forever for the lock its own thread held. Its change is refused at once, in one line,
+    and the change it heard of goes on; another thread's change waits its turn and is made."""
+    import threading
+
+    from qabot import Document, QABotError
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    heard: list[str] = []
+    refused: list[str] = []
+
+    def hear(message: str) -> None:
+        heard.append(message)
+        if len(heard) == 1:  # the change it hears of is under way: change the index from here
+            try:
+                index.upsert([Document(doc_id="m1", source="discord/1/2", text=f"Ana: {message}")])
+            except QABotError as exc:
+                refused.append(str(exc))
+
+    setattr(index, callback, hear)
+    outcome: list[object] = []
+
+    def change() -> None:
+        if callback == "notify":
+            outcome.append(index.refresh(rebuild=True))  # "rebuilding the index: a rebuild was asked for"
+        else:
+            (corpus / "broken.jsonl").write_text('{"_id": "b1", "text": "fine"}\nnot json\n')
+            outcome.append(index.refresh())  # "broken.jsonl line 2: ..."
+
+    thread = threading.Thread(target=change, daemon=True)
+    thread.start()
+    thread.join(60)
+    try:
+        assert not thread.is_alive(), "the change and its callback are deadlocked"
+        [result] = outcome
+        assert result.outcome is Outcome.UPDATED and heard and ("rebuilding" if callback == "notify" else "line 2") \
+            in heard[0]
+        [why] = refused
+        assert "\n" not in why and "within a change under way" in why
+        assert _api_texts(index) == {}
+        # The same change from another thread waits for the lock, and is made.
+        other = threading.Thread(target=lambda: index.upsert([Document(doc_id="m2", source="discord/1/2",
+                                                                        text="Ana: later")]), daemon=True)
+        other.start()
+        other.join(60)
+        assert not other.is_alive() and set(_api_texts(index)) == {"m2"}
+    finally:
+        if not thread.is_alive():
+            index.close()
+
+
+_HOLDER = """
+import sys, time
+from filelock import FileLock
+lock = FileLock(sys.argv[1])
+lock.acquire()
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("released", [True, False])
+def test_a_writer_waiting_for_another_says_so_once(released, make_corpus, tmp_path, fake_embedder, monkeypatch,
+                                                   caplog) -> None:
+    """Another process writing the same index (``qabot index`` while the bot runs): the second writer waited up to
+    ten minutes for the write lock without a word. It says once, in one line naming the index folder and its lock,
+    that it waits for another writer; it goes on when that one is done, and at the limit fails in one line."""
+    import logging
+    import subprocess
+    import sys
+
+    from qabot import Document
+    from qabot.index import locks
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    lock = tmp_path / "idx" / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(lock), "3" if released else "60"],
+                              stdout=subprocess.PIPE, text=True)
+    monkeypatch.setattr(locks, "LOCK_TIMEOUT", 8.0)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        caplog.set_level(logging.INFO)
+        message = Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")
+        if released:
+            assert index.upsert([message]).outcome is Outcome.UPDATED
+        else:
+            with pytest.raises(IndexStoreError) as caught:
+                index.upsert([message])
+            said = str(caught.value)
+            assert str(tmp_path / "idx") in said and "another qabot process" in said and "\n" not in said
+            assert index.manifest.api_documents == 0
+        waiting = [r for r in caplog.records if "waiting" in r.getMessage()]
+        assert len(waiting) == 1 and waiting[0].levelno == logging.WARNING
+        line = waiting[0].getMessage()
+        assert "another qabot process" in line and str(lock) in line and "\n" not in line
+    finally:
+        holder.kill()
+        holder.wait()
+        index.close()
+
+
 def _refuse(monkeypatch: pytest.MonkeyPatch, refused: Path, how: str = "open") -> None:
     """``Path.<how>`` of ``refused`` fails with EACCES, as a chmod makes it for anyone but root, whom the tests run as."""
     real = getattr(Path, how)
@@ -485,6 +638,91 @@ def test_what_a_killed_change_left_is_removed_before_the_next_one_writes(make_co
         assert index.refresh().outcome is Outcome.UPDATED and not leftover.exists()
     finally:
         index.close()
+
+
+class _Killed(BaseException):
+    """The process killed (SIGKILL, a power cut) at that point of a commit: nothing after it runs, no clean-up."""
+
+
+_KILL_POINTS = ["deletion list written", "segment renamed into place", "manifest written, not yet in place",
+                "manifest in place, its copy not", "committed, before the clean-up"]
+
+
+@pytest.mark.parametrize("point", _KILL_POINTS)
+def test_a_commit_killed_at_any_point_leaves_the_last_good_index_serving_and_the_next_open_working(
+        point, make_corpus, tmp_path, fake_embedder, monkeypatch) -> None:
+    from qabot import Document
+    from qabot.index import manifest as manifests
+    from qabot.index.embedded import writer
+    from qabot.index.manifest import RECOVERY
+
+    def message(doc_id: str, text: str) -> Document:
+        return Document(doc_id=doc_id, source="discord/1/2", text=text)
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    index = open_index(config, fake_embedder, progress=False)
+    index.upsert([message("m0", "Dan: the archive is on the quay."), message("m1", "Ana: the archive opens at nine.")])
+    before = index.manifest.build
+    real_replace, real_rows, real_sync = manifests.os.replace, writer._write_rows, writer.fsync_folder
+
+    def kill_after(real, when):
+        def killed(*args, **kwargs):
+            if when(*args):
+                if not point.startswith("manifest"):  # the manifest, or its copy, is not yet in place
+                    real(*args, **kwargs)
+                raise _Killed(point)
+            return real(*args, **kwargs)
+        return killed
+
+    if point == "deletion list written":
+        monkeypatch.setattr(writer, "_write_rows", kill_after(real_rows, lambda *_: True))
+    elif point == "segment renamed into place":
+        monkeypatch.setattr(writer, "fsync_folder", kill_after(real_sync, lambda f: not f.name.startswith(".tmp-")))
+    elif point == "manifest written, not yet in place":
+        monkeypatch.setattr(manifests.os, "replace", kill_after(real_replace, lambda _tmp, to: Path(to).name == MANIFEST))
+    elif point == "manifest in place, its copy not":
+        monkeypatch.setattr(manifests.os, "replace", kill_after(real_replace, lambda _tmp, to: Path(to).name == RECOVERY))
+    else:  # after the manifest and its copy, before the segments and lists no longer named are removed
+        monkeypatch.setattr(EmbeddedEngine, "remember", kill_after(EmbeddedEngine.remember, lambda *_: True))
+    # A killed process cleans nothing up; only its leases go, with it (the kernel lets go of its locks).
+    monkeypatch.setattr(writer.EmbeddedTransaction, "abort", lambda self: self._release())
+    with pytest.raises(_Killed):
+        index.change([message("m2", "Bo: the archive opens at ten now.")], delete=["m1"])
+    monkeypatch.undo()
+    names = {p.name for p in (tmp_path / "idx").iterdir()}
+    left = {"deletion list written": any(n.endswith(".deleted") for n in names),
+            "segment renamed into place": len([n for n in names if n.startswith("seg-") and "." not in n]) == 3}
+    assert left.get(point, True), names  # killed where it says
+    committed = point in ("manifest in place, its copy not", "committed, before the clean-up")
+    after = {"m0", "m2"} if committed else {"m0", "m1"}
+    try:  # the state it served keeps serving, whole
+        assert index.manifest.build == before and _served(index) == {"m0", "m1"}
+    finally:
+        index.close()
+    messages: list[str] = []
+    again = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:  # the next open serves the last commit as it is, without a rebuild, and its next change cleans up
+        assert not messages and again.last.outcome is Outcome.UNCHANGED
+        assert (again.manifest.build != before) is committed
+        assert _served(again) == after and set(_api_texts(again)) == after and again.manifest.api_documents == 2
+        assert manifests.read_recovery(tmp_path / "idx").build == again.manifest.build  # its copy, of this state
+        assert again.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")]).outcome is Outcome.UPDATED
+        folder = tmp_path / "idx"
+        named = {s.name for s in again.manifest.segments} | {s.deleted for s in again.manifest.segments if s.deleted}
+        left = {p.name for p in folder.iterdir()} - named - {MANIFEST, RECOVERY, ".lock", "cache"}
+        assert not left, left
+        assert {s.name for s in manifests.read_recovery(folder).segments} == {s.name for s in again.manifest.segments}
+    finally:
+        again.close()
+
+
+def _served(index: LivingIndex) -> set[str]:
+    """The ids of the document API's documents in the state ``index`` serves (not the one committed last)."""
+    state = index.current
+    live = [part.base + row for part in state.parts for row in range(part.info.passages)  # type: ignore[attr-defined]
+            if part.dead is None or not part.dead[row]]
+    return {d for d in state.doc_ids(live).values() if d.startswith("m")}
 
 
 def _sqlite_full(monkeypatch: pytest.MonkeyPatch) -> None:

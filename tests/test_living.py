@@ -255,6 +255,54 @@ def test_a_question_never_sees_half_a_change(make_corpus, tmp_path, engine) -> N
     assert seen[0] == {"version one"}
 
 
+def test_a_document_moved_to_another_id_is_never_missing(make_corpus, tmp_path, engine, monkeypatch) -> None:
+    """``change``: deletions and upserts in one commit. A Discord exchange that moves (into the thread made of its
+    question) was a delete, then an upsert: a question between the two commits found it nowhere."""
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, engine, embedder=HashEmbedder())
+    bot.upsert([_message("701", "the quay key hangs in the harbour office")])
+    embed = bot.embedder.embed
+
+    def slow_to_write(texts):  # the change takes a while; the questions asked meanwhile do not
+        if any("tide tables" in text for text in texts):
+            time.sleep(0.5)
+        return embed(texts)
+
+    monkeypatch.setattr(bot.embedder, "embed", slow_to_write)
+    seen: list[list[str]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            seen.append([e.citation.doc_id for e in bot.ask("where is the quay key", k=5).excerpts
+                         if "quay key" in e.text])
+
+    asker = threading.Thread(target=ask)
+    asker.start()
+    try:
+        result = bot.change([_message("702", "the quay key hangs in the harbour office, by the tide tables")],
+                            delete=["701"])
+    finally:
+        stop.set()
+        asker.join()
+    try:
+        assert result.outcome is Outcome.UPDATED and (result.documents, result.deleted) == (1, 1)
+        assert bot.manifest.api_documents == 1
+        assert len(seen) > 5 and all(seen), [s for s in seen if not s][:3]
+        assert seen[0] == ["701"] and _found(bot, "where is the quay key") == ["702"]
+        # All of it, or none: an upsert refused leaves the deletion undone too.
+        with pytest.raises(DocumentError, match="corpus folder"):
+            bot.change([Document(doc_id="x", source="keepers.txt", text="a corpus file's")], delete=["702"])
+        assert _found(bot, "where is the quay key") == ["702"] and bot.manifest.api_documents == 1
+        assert bot.change(delete_sources=["discord/1/2"]).deleted == 1 and bot.manifest.api_documents == 0
+    finally:
+        bot.close()
+
+
+def _found(bot, question: str) -> list[str]:
+    return [e.citation.doc_id for e in bot.ask(question, k=5).excerpts if "quay key" in e.text]
+
+
 def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the
     embedded engine committed it on the closed index and held its segments' leases for the life of the process, and

@@ -9,8 +9,9 @@ One ``apply`` does, in order:
 2. linking: the new messages of a channel read to its end (or up to its checkpoint,
    while a backfill reads it) are linked into their conversations (``linking``);
 3. the exchanges touched are laid out again (``linking.documents``) and applied with
-   ``QABot.delete`` and ``QABot.upsert``: an exchange whose document is unchanged costs a
-   digest compare, and a deleted message is gone from the index when ``apply`` returns.
+   ``QABot.change``, one commit of what is deleted and what is upserted: an exchange whose
+   document is unchanged costs a digest compare, and a deleted message is gone from the
+   index when ``apply`` returns.
 
 Every document's source is ``discord/<guild>/<channel>``; which places may quote it is
 ``qabot.history.privacy``'s to say.
@@ -40,11 +41,10 @@ EVERYTHING = 2**63 - 1  # above every message id
 
 
 class DocumentAPI(Protocol):
-    """What ``History`` needs of ``QABot``: the document API."""
+    """What ``History`` needs of ``QABot``: the document API's one atomic change."""
 
-    def upsert(self, documents: Iterable[Document]) -> object: ...
-
-    def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> object: ...
+    def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
+               delete_sources: Iterable[str] = ()) -> object: ...
 
 
 @dataclass
@@ -278,12 +278,9 @@ class History:
             return [], []
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         gone, documents = self._laid_out(touched, removed)
-        if sources:
-            self.qa.delete(sources=sources)
-        if gone:
-            self.qa.delete(gone)
-        if documents:
-            self.qa.upsert(documents)
+        # One commit: an exchange moving from one document to another (into a thread) is never missing meanwhile.
+        if documents or gone or sources:
+            self.qa.change(documents, delete=gone, delete_sources=sources)
         self.store.owe(None)
         return gone, documents
 

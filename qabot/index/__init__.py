@@ -10,6 +10,7 @@
 - ``engine``: the ``SearchEngine`` contract retrieval reads (find and fetch; no policy);
 - ``embedded/``: the default engine (segments of flat files: vectors, BM25 postings, the
   chunk store; merges; leases); ``milvus/``: the Milvus engine;
+- ``locks``: the write lock, in this process and across processes;
 - ``cache``, ``lexical``, ``scope``, ``watch``, ``stores``: the embedding cache, the
   tokenizer, source patterns, watching the corpus, choosing the engine.
 """

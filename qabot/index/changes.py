@@ -248,6 +248,11 @@ class Engine(Protocol):
         """
         ...
 
+    def salvage(self) -> Manifest | None:
+        """When the committed manifest is damaged: the last one committed that can still be read, whose segments
+        ``api_documents`` then reads (the embedded engine keeps a copy); None: none."""
+        ...
+
     def wants_maintenance(self, manifest: Manifest) -> bool:
         """Whether background work (merging segments) is due for this committed state: a cheap check."""
         ...

@@ -1,4 +1,4 @@
-"""The document API's rules: what ``LivingIndex.upsert`` and ``delete`` accept, and what they change.
+"""The document API's rules: what ``LivingIndex.upsert`` and ``delete`` accept, what they change, and its commit.
 
 Documents of the document API are keyed by their source and id, like a corpus file's. The
 corpus folder owns the sources that are its files' names: the document API can neither
@@ -9,13 +9,44 @@ one's that are unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 
-from qabot.errors import DocumentError
-from qabot.index.changes import Transaction, document_digest
+from qabot.embedding import Embedder
+from qabot.errors import DocumentError, IndexStoreError
+from qabot.index.changes import Engine, Note, Outcome, Refresh, Scan, Transaction, document_digest
 from qabot.index.ingest import Ingest
+from qabot.index.manifest import BuildConfig
+from qabot.index.update import commit, next_manifest
 from qabot.models import Document
 from qabot.text import SURROGATE
+
+Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
+
+
+def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, warn: Note, apply: Apply,
+                    what: str) -> Refresh:
+    """One change of the document API (``apply``), under the write lock: committed whole, or nothing of it."""
+    started = time.perf_counter()
+    base = engine.committed()
+    if base is None:
+        raise IndexStoreError(f"no index in the {engine.describe()} yet")
+    tx = engine.begin(base, warn)
+    ingest = Ingest(tx, config, embedder)
+    try:
+        written, deleted, api_delta = apply(tx, ingest, set(base.files))
+        ingest.finish()
+        if not written and not deleted:
+            tx.abort()
+            return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed")
+        unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
+        manifest = next_manifest(config, embedder, base, unread, {}, set(), tx)
+        manifest.api_documents = max(0, base.api_documents + api_delta)
+        commit(tx, manifest, ingest, started)
+    except BaseException:
+        tx.abort()
+        raise
+    return Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted, embedded=ingest.embedded)
 
 
 def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document], corpus_files: set[str]
@@ -61,6 +92,14 @@ def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], co
                 tx.delete(source, [doc_id])
                 deleted += 1
     return 0, deleted, -deleted
+
+
+def change_documents(tx: Transaction, ingest: Ingest, documents: list[Document], doc_ids: list[str],
+                     sources: list[str], corpus_files: set[str]) -> tuple[int, int, int]:
+    """``delete_documents``, then ``upsert_documents``, in one transaction: (written, deleted, new documents)."""
+    _, gone, fewer = delete_documents(tx, doc_ids, sources, corpus_files) if doc_ids or sources else (0, 0, 0)
+    written, replaced, more = upsert_documents(tx, ingest, documents, corpus_files)
+    return written, gone + replaced, fewer + more
 
 
 def checked(documents: Iterable[Document]) -> list[Document]:

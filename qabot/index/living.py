@@ -5,11 +5,12 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
 - **load and freshness**: ``open`` serves the committed state after bringing it in step
   with the corpus folder; a missing, damaged or outdated index (another model, chunking,
   format or index type) is built anew;
-- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert`` and
-  ``delete`` what a caller gives (the document API: a Discord channel's messages).
+- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete``
+  and ``change`` (both at once) what a caller gives (the document API: a Discord channel's messages).
   Documents are the unit: one changed document is read, chunked, embedded and written,
   nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
-  commit: a question sees the state before it or after it, never half of it;
+  commit: a question sees the state before it or after it, never half of it. A change
+  asked for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
 - **fallback**: when a change fails (a full disk, a read-only folder), the state in
   service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
 - **swap and leases**: each question holds the state it started on (``using``); a new
@@ -33,12 +34,13 @@ from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
-from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, scan
-from qabot.index.documents import checked, delete_documents, strings, upsert_documents
+from qabot.index.changes import Engine, Outcome, Refresh, scan
+from qabot.index.documents import Apply, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine
-from qabot.index.ingest import Ingest, Progress
+from qabot.index.ingest import Progress
+from qabot.index.locks import ChangeLock, Notify
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
-from qabot.index.update import CorpusUpdate, commit, in_step, next_manifest
+from qabot.index.update import CorpusUpdate, in_step
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
 from qabot.text import first_line
@@ -48,8 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _CLOSED = "this index is closed; make a new one with QABot.from_settings()"
-
-Notify = Callable[[str], None]
 
 
 @dataclass
@@ -81,7 +81,7 @@ class LivingIndex:
         self.updates = 0  # new states swapped in since it opened
         self._serving: _Serving | None = None
         self._state = threading.Lock()  # guards _serving and _closed
-        self._write = threading.Lock()  # one change at a time in this process (the engine locks across processes)
+        self._write = ChangeLock()  # one change at a time in this process (the engine locks across processes)
         self._closed = False
         self._watcher: Watcher | Poller | None = None
         self._maintainer: threading.Thread | None = None
@@ -153,8 +153,11 @@ class LivingIndex:
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
-        """One change at a time in this process; one that waited for it while the index was closed is refused."""
-        with self._write:
+        """One change at a time in this process; one that waited for it while the index was closed is refused.
+
+        One asked for by the thread making a change (a ``notify`` or ``warn`` callback's) is refused (``ChangeLock``).
+        """
+        with self._write.held():
             self._check_open()
             yield
 
@@ -246,19 +249,19 @@ class LivingIndex:
         try:
             return self.engine.open()
         except CorruptIndexError as exc:
-            self.notify(f"rebuilding the index: {exc}")
+            self._tell(f"rebuilding the index: {exc}")
             try:
                 previous = self.engine.committed()  # whose document-API documents the rebuild reads back
             except CorruptIndexError:
-                previous = None
+                previous = self.engine.salvage()
             self._update().apply(None, scan(self.config, None), progress, "the index is damaged", previous=previous)
             return self.engine.open()
 
     def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
         try:
-            base = self.engine.committed()
-        except CorruptIndexError as exc:
-            base, damaged = None, str(exc)
+            base = previous = self.engine.committed()
+        except CorruptIndexError as exc:  # the rebuild reads the document API's documents back from its copy
+            base, previous, damaged = None, self.engine.salvage(), str(exc)
         else:
             damaged = ""
         if rebuild:
@@ -269,8 +272,8 @@ class LivingIndex:
             reason = stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base) or self._damaged()
         if reason:
             if base is not None or damaged:
-                self.notify(f"rebuilding the index: {reason}")
-            return self._update().apply(None, scan(self.config, None), progress, reason, previous=base)
+                self._tell(f"rebuilding the index: {reason}")
+            return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
         found = scan(self.config, base)
         if found.unchanged:
@@ -279,11 +282,11 @@ class LivingIndex:
             self._update().record(base, found)
             return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
         if opening:
-            self.notify(f"updating the index: {found.describe(base)}")
+            self._tell(f"updating the index: {found.describe(base)}")
         return self._update().apply(base, found, progress, found.describe(base))
 
     def _update(self) -> CorpusUpdate:
-        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self.notify)
+        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self._tell)
 
     def _damaged(self) -> str:
         """Why the committed state cannot be opened ("": it can), checked before the first change is applied."""
@@ -295,8 +298,11 @@ class LivingIndex:
             return str(exc)
         return ""
 
+    def _tell(self, message: str) -> None:
+        self._write.say(self.notify, message)
+
     def _warn(self, message: str) -> None:
-        (self.warn or self.notify)(message)
+        self._write.say(self.warn or self.notify, message)
 
     def _unwritable(self, exc: OSError) -> str:
         """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
@@ -318,8 +324,8 @@ class LivingIndex:
                 self._serve(previous)
         if self._serving is None or not fallback:
             raise error from exc
-        self.notify(f"could not update the index ({error}); the last good index keeps serving "
-                    f"(built {self.manifest.built_at})")
+        self._tell(f"could not update the index ({error}); the last good index keeps serving "
+                   f"(built {self.manifest.built_at})")
         return Refresh(outcome=Outcome.FAILED, reason=str(error), seconds=round(time.perf_counter() - started, 3))
 
     def _after_commit(self, result: Refresh) -> None:
@@ -333,7 +339,7 @@ class LivingIndex:
 
     def _maintain(self) -> None:
         try:
-            with self._write:
+            with self._write.held():
                 if self._closed:
                     return
                 if self.engine.maintain():
@@ -345,50 +351,33 @@ class LivingIndex:
 
     def upsert(self, documents: Iterable[Document]) -> Refresh:
         """Add documents, or replace those with the same source and id; durable and atomic."""
-        self._check_open()
-        given = checked(documents)
-        return self._change(lambda tx, ingest, files: upsert_documents(tx, ingest, given, files), "upsert")
+        return self.change(documents)
 
     def delete(self, doc_ids: Iterable[str] = (), *, sources: Iterable[str] = ()) -> Refresh:
         """Delete documents added through the document API: by id (in any source), and every one of ``sources``."""
-        self._check_open()
-        ids = strings(doc_ids, "doc_ids")
-        names = strings(sources, "sources")
-        return self._change(lambda tx, _ingest, files: delete_documents(tx, ids, names, files), "delete")
+        return self.change(delete=doc_ids, delete_sources=sources)
 
-    def _change(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]], what: str) -> Refresh:
+    def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
+               delete_sources: Iterable[str] = ()) -> Refresh:
+        """``delete`` and ``delete_sources`` deleted, then ``upsert`` added, in one commit: a question sees the index
+        before or after all of it (a message moving from one document to another is never missing)."""
+        self._check_open()
+        given, ids, names = checked(upsert), strings(delete, "doc_ids"), strings(delete_sources, "sources")
+        what = ("change" if ids or names else "upsert") if given else "delete" if ids or names else "upsert"
+        return self._change(lambda tx, ingest, files: change_documents(tx, ingest, given, ids, names, files), what)
+
+    def _change(self, apply: Apply, what: str) -> Refresh:
+        started = time.perf_counter()
         try:
-            return self._apply_documents(apply, what)
+            with self._changing(), self.engine.lock():
+                result = apply_documents(self.engine, self.config, self.embedder, self._warn, apply, what)
+                if result.updated:
+                    self._serve(self.engine.open())
         except OSError as exc:
             raise IndexStoreError(f"{self._unwritable(exc)}; nothing of this {what} was applied") from exc
-
-    def _apply_documents(self, apply: Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]],
-                         what: str) -> Refresh:
-        started = time.perf_counter()
-        with self._changing(), self.engine.lock():
-            base = self.engine.committed()
-            if base is None:
-                raise IndexStoreError(f"no index in the {self.engine.describe()} yet")
-            tx = self.engine.begin(base, self._warn)
-            ingest = Ingest(tx, self.config, self.embedder)
-            try:
-                written, deleted, api_delta = apply(tx, ingest, set(base.files))
-                ingest.finish()
-                if not written and not deleted:
-                    tx.abort()
-                    return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed",
-                                   seconds=round(time.perf_counter() - started, 3))
-                unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
-                manifest = next_manifest(self.config, self.embedder, base, unread, {}, set(), tx)
-                manifest.api_documents = max(0, base.api_documents + api_delta)
-                commit(tx, manifest, ingest, started)
-            except BaseException:
-                tx.abort()
-                raise
-            self._serve(self.engine.open())
-        result = Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted,
-                         embedded=ingest.embedded, seconds=round(time.perf_counter() - started, 3))
-        self._after_commit(result)
+        result.seconds = round(time.perf_counter() - started, 3)
+        if result.updated:
+            self._after_commit(result)
         return result
 
     # -- watching ---------------------------------------------------------------------------
@@ -445,6 +434,6 @@ class LivingIndex:
             watcher.stop()
         if self._maintainer is not None:
             self._maintainer.join()  # a merge under way commits, or fails, before the engine closes
-        with self._write:
+        with self._write.held():
             self._retire(self._serving)
         self.engine.close()

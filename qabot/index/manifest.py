@@ -41,6 +41,7 @@ FORMAT_VERSION = 12  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # code lines, figures and short pages, UTF-16 text, problem reports, bots' notices, an asker's check mark in an export)
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
+RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
 HASH_LIMIT = 256 << 20  # a segment's artifacts are checksummed on load when it is smaller than this
 
 
@@ -178,7 +179,15 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     try:
         return Manifest.model_validate_json(data)
     except (ValidationError, ValueError) as exc:
-        raise CorruptIndexError(f"index manifest {path} is unreadable ({first_line(exc)})") from exc
+        raise CorruptIndexError(f"index manifest {path} is damaged ({_why(exc)})") from exc
+
+
+def _why(exc: ValueError) -> str:
+    """What is wrong with a manifest, in a few words: "Invalid JSON: EOF while parsing ...", "build: Field required"."""
+    if isinstance(exc, ValidationError) and (errors := exc.errors()):
+        where = ".".join(str(part) for part in errors[0].get("loc", ()))
+        return f"{where}: {errors[0]['msg']}" if where else errors[0]["msg"]
+    return first_line(exc)
 
 
 def unreadable(what: str, path: Path | str, exc: OSError) -> IndexStoreError:
@@ -190,14 +199,51 @@ def unreadable(what: str, path: Path | str, exc: OSError) -> IndexStoreError:
 
 
 def write_manifest(index_dir: Path, manifest: Manifest) -> None:
-    """Replace the manifest atomically: a temp file, fsync, ``os.replace``, fsync of the folder."""
-    tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(manifest.model_dump_json(indent=1))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, index_dir / MANIFEST)
-    fsync_folder(index_dir)
+    """Replace the manifest atomically: a temp file, fsync, ``os.replace``, fsync of the folder (the commit).
+
+    Then its copy, ``RECOVERY``, without the corpus files (which a rebuild reads again): should
+    ``manifest.json`` ever be damaged (cut short, edited by hand), a rebuild reads the document
+    API's documents back from the segments the copy names (``read_recovery``). It is written
+    after the commit, so it never names what was not committed; one that cannot be written is
+    removed, so that no older copy is read instead.
+    """
+    _replace(index_dir, MANIFEST, manifest.model_dump_json(indent=1), durable=True)
+    write_recovery(index_dir, manifest)
+
+
+def write_recovery(index_dir: Path, manifest: Manifest) -> None:
+    """Replace ``RECOVERY`` with the copy of ``manifest`` (see ``write_manifest``), or remove it if it cannot be."""
+    slim = manifest.model_copy(update={"files": {}, "skipped": {}})
+    try:
+        _replace(index_dir, RECOVERY, slim.model_dump_json(), durable=False)
+    except OSError:
+        with contextlib.suppress(OSError):
+            (index_dir / RECOVERY).unlink(missing_ok=True)
+
+
+def _replace(index_dir: Path, name: str, text: str, *, durable: bool) -> None:
+    tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"  # what a change that died left is removed by that name
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, index_dir / name)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_folder(index_dir)
+
+
+def read_recovery(index_dir: Path) -> Manifest | None:
+    """The copy of the manifest the last commit left (``write_manifest``); None when there is none, or it is damaged."""
+    try:
+        return Manifest.model_validate_json((index_dir / RECOVERY).read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def fsync_folder(folder: Path) -> None:

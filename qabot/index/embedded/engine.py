@@ -3,6 +3,7 @@
 Layout of the index folder (``embeddings/`` by default)::
 
     manifest.json                 the commit point: the segments in service, in order, and their deletion lists
+    recovery.json                 its copy, less the corpus files: a damaged manifest loses no document-API document
     seg-<id>/                     a segment (qabot.index.embedded.segment), never changed once written
     seg-<id>.<generation>.deleted the rows of the documents deleted from a segment, as of that generation
     cache/                        the embedding cache, which full builds use (qabot.index.cache)
@@ -25,7 +26,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock, Timeout
 
 from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.index.changes import Note
@@ -33,19 +33,20 @@ from qabot.index.embedded import leases, store
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.embedded.writer import EmbeddedTransaction
+from qabot.index.locks import folder_lock
 from qabot.index.manifest import (
     MANIFEST,
     BuildConfig,
     Manifest,
     SegmentInfo,
     read_manifest,
+    read_recovery,
     unreadable,
     verify_artifacts,
+    write_recovery,
 )
 from qabot.models import Document
 from qabot.text import first_line
-
-LOCK_TIMEOUT = 600.0
 
 
 class EmbeddedEngine:
@@ -98,16 +99,23 @@ class EmbeddedEngine:
     def lock(self) -> Iterator[None]:
         """One writer per index folder: a thread lock in this process, a file lock across processes."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._writing:
-            try:
-                with FileLock(self.index_dir / ".lock", timeout=LOCK_TIMEOUT):
-                    # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
-                    # changes anything (it would stay until some later change otherwise); a half-written segment
-                    # may also hold the space a change needs. No other change is under way.
-                    leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
-                    yield
-            except Timeout:
-                raise IndexStoreError(f"another qabot process has been writing {self.index_dir} for too long") from None
+        with self._writing, folder_lock(self.index_dir):
+            # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
+            # changes anything (it would stay until some later change otherwise); a half-written segment
+            # may also hold the space a change needs. No other change is under way.
+            leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
+            self._mend_recovery()
+            yield
+
+    def _mend_recovery(self) -> None:
+        """The manifest's copy written again if it is not of the state committed (a commit killed between the two,
+        an index from before copies): for as long as it is not, a damaged manifest would lose what it names."""
+        try:
+            manifest = self.committed()
+        except IndexStoreError:  # damaged (the copy is what the rebuild reads), or unreadable: left as it is
+            return
+        if manifest is not None and getattr(read_recovery(self.index_dir), "build", None) != manifest.build:
+            write_recovery(self.index_dir, manifest)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -175,12 +183,18 @@ class EmbeddedEngine:
     def api_documents(self) -> Iterator[Document]:
         """The document API's live documents, segment by segment, from each one's document database alone.
 
+        Those of the segments the manifest names, or when it is damaged, its copy (``salvage``).
+
         A rebuild after damage reads them, so a segment is not opened whole: one whose vectors or
         postings are damaged still gives its documents. One whose database or deletion list fails
         its check gives none (a deleted document must not come back), nor does a document whose
         JSON does not parse; once the others have been given, ``CorruptIndexError`` names them all.
         """
-        manifest = self.committed()
+        try:
+            manifest = self.committed()
+        except CorruptIndexError:
+            if (manifest := self.salvage()) is None:
+                raise
         if manifest is None:
             return
         lost: list[str] = []
@@ -207,6 +221,10 @@ class EmbeddedEngine:
                 yield document
         if lost:
             raise CorruptIndexError("; ".join(lost))
+
+    def salvage(self) -> Manifest | None:
+        """The copy of the manifest its last commit left (``write_manifest``), for when ``manifest.json`` is damaged."""
+        return read_recovery(self.index_dir)
 
     # -- changing -------------------------------------------------------------------------
 

@@ -14,10 +14,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from filelock import FileLock, Timeout
-
 from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.index.changes import Note
+from qabot.index.locks import folder_lock
 from qabot.index.manifest import BuildConfig, Manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
@@ -26,8 +25,6 @@ from qabot.index.milvus.engine import MilvusEngine
 from qabot.index.milvus.schema import LAYOUT, decode_paragraphs
 from qabot.index.milvus.writer import MilvusTransaction, _query_all
 from qabot.models import Document, Paragraph
-
-LOCK_TIMEOUT = 600.0
 
 
 class MilvusStore:
@@ -82,20 +79,16 @@ class MilvusStore:
         if self.read_only:
             raise IndexStoreError(f"QABOT_MILVUS_READ_ONLY is set: this process never writes {self.mconfig.collection}")
         self.config.index_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with FileLock(self.config.index_dir / ".lock", timeout=LOCK_TIMEOUT):
-                meta.ensure_meta(self.conn, self.mconfig)
-                lease = meta.Lease(self.conn, self.mconfig)
-                lease.acquire()
-                self._lease = lease
-                try:
-                    yield
-                finally:
-                    self._lease = None
-                    lease.release()
-        except Timeout:
-            raise IndexStoreError(f"another qabot process has been writing {self.config.index_dir} "
-                                  "for too long") from None
+        with folder_lock(self.config.index_dir):
+            meta.ensure_meta(self.conn, self.mconfig)
+            lease = meta.Lease(self.conn, self.mconfig)
+            lease.acquire()
+            self._lease = lease
+            try:
+                yield
+            finally:
+                self._lease = None
+                lease.release()
 
     def begin(self, base: Manifest | None, note: Note) -> MilvusTransaction:
         assert self._lease is not None, "begin() needs the lock"
@@ -124,6 +117,9 @@ class MilvusStore:
             yield Document(**fields, text=text, body_start=given.get("body_start", 0),
                            paragraphs=tuple(Paragraph(**vars(p)) for p in paragraphs) if given.get("paragraphs")
                            else None)
+
+    def salvage(self) -> Manifest | None:
+        return None  # the manifest is in the meta collection, which keeps no copy of it
 
     def wants_maintenance(self, manifest: Manifest) -> bool:
         return False  # Milvus compacts its own segments
