@@ -18,8 +18,9 @@ so once, at start.
   only the display name a citation shows is kept in clear;
 - **a forward** (``message_snapshots``) is kept as the forwarding message, its text being what
   it forwards (``qabot.corpus.chat``): quoted where the channel it was forwarded into may be,
-  its mentions shown as names the way ``clean_content`` shows them (a member this server does
-  not know, or one forgotten, as ``@someone``), and no reply to the message it forwards;
+  its mentions (and an embed's: a bot's, forwarded) shown as names the way ``clean_content``
+  shows them (a member this server does not know, or one forgotten, as ``@someone``), and no
+  reply to the message it forwards;
 - **a thread started from a message** opens with Discord's placeholder for that message
   (type 21: no text, a reference to the message in the parent channel), which is never
   kept: the message itself is kept where it was posted, and the thread's conversation goes
@@ -72,7 +73,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
-    extras += [shown for m in (message, *shared) for e in m.embeds if (shown := embed(e.title, e.description))]
+    extras += [shown for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
+               if (shown := embed(*(_clean(v, message.guild, key, forgotten) if v else v
+                                    for v in (e.title, e.description))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
     kept = ChatMessage(
@@ -86,9 +89,10 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
 
 
 def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotten | None) -> str:
-    """A forwarded text's mentions as names, as ``Message.clean_content`` shows a message's own: a snapshot has
-    no resolved mentions, so a member this server does not know (the forward may come from another), or one
-    forgotten here, is ``@someone``, never an id; @everyone and @here stay as written (nothing qabot sends pings)."""
+    """A forwarded text's or an embed's mentions as names, as ``Message.clean_content`` shows a message's own: a
+    snapshot or an embed has no resolved mentions, so a member this server does not know (the forward may come
+    from another), or one forgotten here, is ``@someone``, never an id; @everyone and @here stay as written
+    (nothing qabot sends pings)."""
 
     def named(match: re.Match[str]) -> str:
         kind, target = match[1], int(match[2])

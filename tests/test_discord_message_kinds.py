@@ -1,0 +1,55 @@
+"""The kinds of messages a real server's history holds, learnt live and from the backfill.
+
+Driven through the real discord.py client against the loopback Discord (tests/discord_double.py), with the real
+core on the fake embedder, as ``tests/test_discord_history.py`` does (its fixtures and helpers): system notices,
+forwards of a bot's embed, messages with nothing to quote, and edits that take a message's text away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.discord_double import (
+    MOD_ROLE_ID,
+    OTHER_CHANNEL_ID,
+    PRIVATE_CHANNEL_ID,
+    USER_BASE,
+    user,
+)
+from tests.test_discord_bot import assert_no_pings, running
+from tests.test_discord_history import (  # noqa: F401  (the fixtures)
+    Recorder,
+    backfilled,
+    discord_api,
+    double,
+    jump,
+    qa,
+    quoting,
+    settings,
+    state_text,
+)
+
+
+def _bot(n: int) -> dict[str, Any]:
+    return {**user(n), "username": f"ticketbot{n}", "bot": True}
+
+
+async def test_a_forwarded_bots_embed_names_no_member_by_id(qa, double, tmp_path) -> None:
+    """A forward of a bot's embed (a ticket bot's log, a moderation notice) carries the embed's text, ``<@id>``
+    tokens and all, which Discord shows as names: quoted, it must show names too, never a member's id."""
+    spy = Recorder(qa)
+    member = USER_BASE + 42
+    log = double.seed("", channel_id=PRIVATE_CHANNEL_ID, author=_bot(90), seconds_ago=9000)
+    log["embeds"] = [{"type": "rich", "title": f"Ticket closed by <@{member}>",
+                      "description": f"<@{member}> got the spare dome key from <@&{MOD_ROLE_ID}> in "
+                                     f"<#{PRIVATE_CHANNEL_ID}>; it hangs in the staff safe."}]
+    forward = double.seed("", user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=8000, forwards=log)
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        found = await quoting(spy, double, "where does the spare dome key hang", lambda f: jump(forward) in f,
+                              channel_id=OTHER_CHANNEL_ID)
+    quoted = found[jump(forward)]
+    assert quoted.startswith("user3: (embed: Ticket closed by @someone — @someone got the spare dome key from @")
+    assert str(member) not in quoted and str(MOD_ROLE_ID) not in quoted and str(PRIVATE_CHANNEL_ID) not in quoted
+    assert str(member) not in state_text(tmp_path)
+    assert_no_pings(double)
