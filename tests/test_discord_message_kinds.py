@@ -53,3 +53,33 @@ async def test_a_forwarded_bots_embed_names_no_member_by_id(qa, double, tmp_path
     assert str(member) not in quoted and str(MOD_ROLE_ID) not in quoted and str(PRIVATE_CHANNEL_ID) not in quoted
     assert str(member) not in state_text(tmp_path)
     assert_no_pings(double)
+
+
+STICKER = {"id": "1200000000000000900", "name": "Thumbs up", "format_type": 1}
+
+
+async def test_an_edit_that_leaves_nothing_to_quote_takes_the_old_text_out_live_and_while_away(
+        qa, double, tmp_path) -> None:
+    """A message with a sticker whose text is edited away has nothing left to quote: its old text (a code posted by
+    mistake) must leave the state database and the answers, as a deletion's does: heard live, or found by the
+    next start's recheck (QABOT_DISCORD_HISTORY_RECHECK_DAYS) when it happened while the bot was away."""
+    spy = Recorder(qa)
+    live = double.seed("The back door alarm code is 4417, punch it in twice.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                       seconds_ago=600)
+    away = double.seed("The plate store padlock opens with 2290, then lift the hasp.", user_n=4,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=500)
+    for said in (live, away):
+        said["sticker_items"] = [STICKER]
+    listed = settings(tmp_path, OTHER_CHANNEL_ID)
+    async with running(spy, double, **listed) as bot:
+        await backfilled(bot, double)
+        await quoting(spy, double, "what is the back door alarm code", lambda f: jump(live) in f)
+        await quoting(spy, double, "what opens the plate store padlock", lambda f: jump(away) in f)
+        double.edit(live, "")
+        await quoting(spy, double, "what is the back door alarm code", lambda f: jump(live) not in f)
+    assert "4417" not in state_text(tmp_path)
+    double.edit(away, "")  # while the bot is away: no session hears it
+    async with running(spy, double, **listed) as bot:
+        await backfilled(bot, double)
+        found = await quoting(spy, double, "what opens the plate store padlock", lambda f: True)
+    assert jump(away) not in found and "2290" not in state_text(tmp_path)

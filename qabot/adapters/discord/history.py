@@ -59,10 +59,16 @@ _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_co
 _ESCAPED = re.compile("@\u200b(everyone|here|[!&]?[0-9]{17,20})")
 
 
+def chat_kind(message: discord.Message) -> bool:
+    """Whether a message is a member's chat message, the kind the history keeps where it says something: not a
+    bot's, a webhook's or a system notice (a pin, a join, a boost, a thread made, a call, AutoMod's)."""
+    return not message.author.bot and message.webhook_id is None and message.type in CHAT_TYPES
+
+
 def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
     """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices, and a
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
-    if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
+    if not chat_kind(message):
         return None
     content = _ESCAPED.sub(r"@\1", message.clean_content)
     guild_id = getattr(message.guild, "id", None)
@@ -264,6 +270,8 @@ class HistoryCog(commands.Cog, name="History"):
         kept = chat_message(payload.message, self.key, self.history.forgotten)
         if kept is not None:
             self.feed.submit(Changes(edited={payload.channel_id: [kept]}))
+        elif chat_kind(payload.message):  # its text edited away, a sticker left: its old text goes, as a deletion's
+            self.feed.submit(Changes(removed={payload.message_id}))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
