@@ -7,8 +7,12 @@ forwards of a bot's embed, messages with nothing to quote, and edits that take a
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+from qabot.feedback import FeedbackStore
+from qabot.history import HistoryStore
 from tests.discord_double import (
     MOD_ROLE_ID,
     OTHER_CHANNEL_ID,
@@ -83,3 +87,36 @@ async def test_an_edit_that_leaves_nothing_to_quote_takes_the_old_text_out_live_
         await backfilled(bot, double)
         found = await quoting(spy, double, "what opens the plate store padlock", lambda f: True)
     assert jump(away) not in found and "2290" not in state_text(tmp_path)
+
+
+def _poll(question: str, *answers: str) -> dict[str, Any]:
+    return {"question": {"text": question}, "allow_multiselect": False, "layout_type": 1,
+            "expiry": datetime.fromtimestamp(time.time() + 86400, UTC).isoformat(),
+            "answers": [{"answer_id": n, "poll_media": {"text": text}} for n, text in enumerate(answers, start=1)]}
+
+
+async def test_system_notices_and_messages_with_nothing_to_quote_are_never_learnt(qa, double, tmp_path) -> None:
+    """What members' actions make Discord post in a channel (a pin, a join, a boost, a thread made, a call,
+    AutoMod's notice, a poll's result: each with the member as its author) is no chat; a sticker, a poll (a vote,
+    not a question anyone answers; DiscordChatExporter does not export polls either) and a message of invisible
+    characters alone (a zero-width space, a Braille or Hangul blank: how members post an "empty" message) have
+    nothing to quote. None is kept, none is quoted, and none stops what comes after."""
+    notices = {6: "", 7: "", 8: "3", 18: "Dome night shift rota", 24: "buy cheap telescopes at spam.example", 3: "",
+               46: ""}
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        for n, (kind, content) in enumerate(notices.items(), start=1):
+            double.message(content, user_n=n, channel_id=OTHER_CHANNEL_ID, mention_bot=False, fields={"type": kind})
+        double.message("", user_n=8, channel_id=OTHER_CHANNEL_ID, mention_bot=False,
+                       fields={"poll": _poll("Which night suits the star party?", "Friday", "Saturday")})
+        double.message("", user_n=9, channel_id=OTHER_CHANNEL_ID, mention_bot=False, fields={"sticker_items": [STICKER]})
+        for n, blank in enumerate(("\u200b", "\u2800", "\u3164 \u200b\n\u2800"), start=10):
+            double.message(blank, user_n=n, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        said = double.message("The star party moves to Saturday.", user_n=20, channel_id=OTHER_CHANNEL_ID,
+                              mention_bot=False)
+        await double.until(lambda: HistoryStore(FeedbackStore(tmp_path / "state")).get([int(said["id"])]),
+                           what="the last message to be learnt")
+    kept = state_text(tmp_path)
+    assert "'user20'" in kept and [n for n in range(1, 20) if f"'user{n}'" in kept] == []
+    for text in ("night shift", "spam.example", "star party?", "\u200b", "\u2800", "\u3164"):
+        assert text not in kept

@@ -44,7 +44,7 @@ from qabot.corpus import conversations
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.models import Document
-from qabot.text import fold
+from qabot.text import blank, fold
 
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
@@ -109,8 +109,9 @@ class ChatMessage:
     @property
     def says_something(self) -> bool:
         """Whether there is anything to quote: a sticker alone (or a forward of one) has no text, attachment or
-        embed, and is left out of an export's exchanges and a live channel's history alike."""
-        return bool(self.content.strip() or self.forwarded.strip() or self.extras)
+        embed, nor has a message of invisible characters (a zero-width space), and either is left out of an
+        export's exchanges and a live channel's history alike."""
+        return not (blank(self.content) and blank(self.forwarded)) or bool(self.extras)
 
     @property
     def seconds(self) -> float | None:
@@ -139,7 +140,7 @@ def paragraph_text(author: str, content: str, extras: Sequence[str] = (), forwar
 
 def _lines(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
-    return "\n".join(line for line in lines if line.strip())
+    return "\n".join(line for line in lines if not blank(line))  # a line that shows nothing is a blank line
 
 
 def attachment(name: str) -> str:
