@@ -7,6 +7,7 @@ forwards of a bot's embed, messages with nothing to quote, and edits that take a
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -120,3 +121,37 @@ async def test_system_notices_and_messages_with_nothing_to_quote_are_never_learn
     assert "'user20'" in kept and [n for n in range(1, 20) if f"'user{n}'" in kept] == []
     for text in ("night shift", "spam.example", "star party?", "\u200b", "\u2800", "\u3164"):
         assert text not in kept
+
+
+async def test_an_export_of_a_private_thread_is_quoted_only_where_the_readmes_scopes_put_it(
+        make_corpus, fake_bot_for, double, tmp_path) -> None:
+    """An export does not say who could read its channel: the README tells operators to keep a private channel's
+    export in a folder that only that channel's scope lists. Done so, it is quoted there (and in its threads), and
+    neither elsewhere in the server nor in direct messages."""
+    from tests import documents
+    from tests.discord_double import CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, THREAD_ID
+    from tests.test_discord_bot import first_followup
+
+    night = [documents.message("1", "Ana", "Where is the key to the staff room kept at night?",
+                               "2024-05-01T18:00:00+00:00"),
+             documents.message("2", "Ben", "The staff room key hangs in the warden's lockbox, code 8812.",
+                               "2024-05-01T18:01:00+00:00", reply_to="1")]
+    corpus = make_corpus({"docs/handbook.txt": "The observatory dome opens at dusk.\n",
+                          "exports/staff/night-shift.json": json.dumps(documents.export(night, channel={
+                              "id": "381889648827301999", "type": "GuildPrivateThread", "categoryId": "3818896488273",
+                              "category": "staff", "name": "night shift", "topic": None}))})
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f'default = ["docs/"]\n[guilds]\n{GUILD_ID} = ["docs/", "exports/public/"]\n'
+                      f'[channels]\n{PRIVATE_CHANNEL_ID} = ["docs/", "exports/public/", "exports/staff/"]\n',
+                      encoding="utf-8")
+    spy = Recorder(fake_bot_for(corpus, answer_threshold=0.0))
+    question = "where is the staff room key kept at night"
+    async with running(spy, double, discord_scopes_file=scopes, state_dir=tmp_path / "state"):
+        for channel_id in (PRIVATE_CHANNEL_ID, CHANNEL_ID, THREAD_ID):
+            await first_followup(double, double.slash("ask", question=question, channel_id=channel_id))
+        double.message(question, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the direct message's answer")
+    staff, public, thread, dm = ({e.citation.source for e in answer.excerpts} for answer in spy.answers)
+    assert "exports/staff/night-shift.json" in staff
+    assert not any("exports/" in source for source in public | thread | dm)
+    assert_no_pings(double)
