@@ -155,3 +155,34 @@ async def test_an_export_of_a_private_thread_is_quoted_only_where_the_readmes_sc
     assert "exports/staff/night-shift.json" in staff
     assert not any("exports/" in source for source in public | thread | dm)
     assert_no_pings(double)
+
+
+async def test_custom_emoji_dates_and_commands_are_quoted_as_discord_shows_them_as_an_exports_are(
+        qa, double, tmp_path) -> None:
+    """Discord shows ``<:name:id>`` as the emoji, ``<t:seconds:style>`` as a date in the reader's time and
+    ``</name:id>`` as the command, and an export writes ``:name:`` and the date: a live message is quoted the same
+    (a quote showed ``<t:1714586400:f>``, a number no reader can read), but not inside code, where Discord shows the
+    token as typed."""
+    from qabot.corpus import discord_export
+    from qabot.corpus.files import CorpusFile
+    from tests import documents
+
+    spy = Recorder(qa)
+    member = USER_BASE + 5
+    text = (f"<:blobthumbsup:866327410155864064> <@{member}> the focuser reset is at <t:1714586400:f>: run "
+            "</focus reset:1234567890123456789> <a:party:866327410155864065> (write `<t:1714586400:R>` for a countdown)")
+    async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        said = double.message(text, user_n=3, channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(5)])
+        found = await quoting(spy, double, "when is the focuser reset", lambda f: jump(said) in f,
+                              channel_id=OTHER_CHANNEL_ID)
+    assert found[jump(said)] == ("user3: :blobthumbsup: @user5 the focuser reset is at 2024-05-01 18:00 UTC: run "
+                                 "/focus reset :party: (write `<t:1714586400:R>` for a countdown)")
+    assert str(member) not in state_text(tmp_path) and "866327410155864064" not in state_text(tmp_path)
+    # The same message in an export written with --markdown false, its tokens as sent: the same paragraph.
+    exported = documents.message("1", "user3", text.replace(str(member), "1"), "2024-05-01T18:00:00+00:00")
+    exported["mentions"] = [{"id": "1", "name": "user5", "nickname": "user5", "isBot": False}]
+    path = tmp_path / "help.json"
+    path.write_text(json.dumps(documents.export([exported])), encoding="utf-8")
+    [doc] = discord_export.read(CorpusFile(path, path.name), print)
+    assert doc.text == found[jump(said)]

@@ -42,7 +42,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
-from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed
+from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
@@ -70,7 +70,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if not chat_kind(message):
         return None
-    content = _ESCAPED.sub(r"@\1", message.clean_content)
+    content = shown(_ESCAPED.sub(r"@\1", message.clean_content))  # custom emoji, dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
@@ -79,8 +79,8 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
-    extras += [shown for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
-               if (shown := embed(*(_clean(v, message.guild, key, forgotten) if v else v
+    extras += [text for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
+               if (text := embed(*(_clean(v, message.guild, key, forgotten) if v else v
                                     for v in (e.title, e.description))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
@@ -98,7 +98,7 @@ def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotte
     """A forwarded text's or an embed's mentions as names, as ``Message.clean_content`` shows a message's own: a
     snapshot or an embed has no resolved mentions, so a member this server does not know (the forward may come
     from another), or one forgotten here, is ``@someone``, never an id; @everyone and @here stay as written
-    (nothing qabot sends pings)."""
+    (nothing qabot sends pings). Custom emoji, dates and commands as Discord shows them (``shown``)."""
 
     def named(match: re.Match[str]) -> str:
         kind, target = match[1], int(match[2])
@@ -113,7 +113,7 @@ def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotte
             return UNNAMED
         return f"@{member.display_name}"
 
-    return _MENTION.sub(named, text)
+    return shown(_MENTION.sub(named, text))
 
 
 def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelRow:
