@@ -186,3 +186,19 @@ async def test_custom_emoji_dates_and_commands_are_quoted_as_discord_shows_them_
     path.write_text(json.dumps(documents.export([exported])), encoding="utf-8")
     [doc] = discord_export.read(CorpusFile(path, path.name), print)
     assert doc.text == found[jump(said)]
+
+
+async def test_ask_qabot_on_a_forward_asks_what_it_forwards(qa, double, tmp_path) -> None:
+    """A forward's text is in its snapshot, not its ``content``: "Ask qabot" on a forwarded question asks that
+    question (its mentions as names), rather than answering that the message has no text."""
+    from tests.test_discord_bot import first_followup
+
+    spy = Recorder(qa)
+    async with running(spy, double, state_dir=tmp_path / "state", discord_message_content=True):
+        asked = double.message(f"<@{USER_BASE + 5}> when does the observatory dome open?", user_n=4,
+                               channel_id=PRIVATE_CHANNEL_ID, mention_bot=False, mentions=[user(5)])
+        forward = double.message("", user_n=3, channel_id=OTHER_CHANNEL_ID, mention_bot=False, forwards=asked)
+        answer = await first_followup(double, double.message_command(forward, user_n=2))
+    assert [a.question for a in spy.answers] == ["when does the observatory dome open?"]
+    assert "dome opens at dusk" in str(answer["embeds"])
+    assert_no_pings(double)
