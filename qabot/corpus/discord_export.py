@@ -370,8 +370,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         kind = message.get("type", "Default") if isinstance(message, dict) else None
         if kind == STARTER:
             warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
-                 "does not hold (DiscordChatExporter before mid-2026 left it out): the thread's first question is "
-                 "not in its exchange; export the thread again with a newer DiscordChatExporter")
+                 "does not hold: the thread's first question is not in its exchange (DiscordChatExporter before "
+                 "mid-2026 left it out: export the thread again with a newer one, unless that message was deleted)")
         if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
