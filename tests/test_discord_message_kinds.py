@@ -1,8 +1,9 @@
-"""The kinds of messages a real server's history holds, learnt live and from the backfill.
+"""The kinds of messages a real server's history holds, learnt live and from the backfill, and read from exports.
 
 Driven through the real discord.py client against the loopback Discord (tests/discord_double.py), with the real
-core on the fake embedder, as ``tests/test_discord_history.py`` does (its fixtures and helpers): system notices,
-forwards of a bot's embed, messages with nothing to quote, and edits that take a message's text away.
+core on the fake embedder, as ``tests/test_discord_history.py`` does (its fixtures and helpers); and the same kinds
+in DiscordChatExporter exports: system notices, forwards (of a bot's embed; "Ask qabot" on one), messages with
+nothing to quote, edits that take a message's text away, Discord's tokens, a private thread's export.
 """
 
 from __future__ import annotations
@@ -12,27 +13,27 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from qabot.corpus import discord_export
+from qabot.corpus.files import CorpusFile
 from qabot.feedback import FeedbackStore
 from qabot.history import HistoryStore
+from tests import documents
+from tests import test_discord_history as history_tests
 from tests.discord_double import (
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
     MOD_ROLE_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
+    THREAD_ID,
     USER_BASE,
     user,
 )
-from tests.test_discord_bot import assert_no_pings, running
-from tests.test_discord_history import (  # noqa: F401  (the fixtures)
-    Recorder,
-    backfilled,
-    discord_api,
-    double,
-    jump,
-    qa,
-    quoting,
-    settings,
-    state_text,
-)
+from tests.test_discord_bot import assert_no_pings, first_followup, running
+from tests.test_discord_history import Recorder, backfilled, jump, quoting, settings, state_text
+
+discord_api, double, qa = history_tests.discord_api, history_tests.double, history_tests.qa  # the same fixtures
 
 
 def _bot(n: int) -> dict[str, Any]:
@@ -128,10 +129,6 @@ async def test_an_export_of_a_private_thread_is_quoted_only_where_the_readmes_sc
     """An export does not say who could read its channel: the README tells operators to keep a private channel's
     export in a folder that only that channel's scope lists. Done so, it is quoted there (and in its threads), and
     neither elsewhere in the server nor in direct messages."""
-    from tests import documents
-    from tests.discord_double import CHANNEL_ID, DM_CHANNEL_ID, GUILD_ID, THREAD_ID
-    from tests.test_discord_bot import first_followup
-
     night = [documents.message("1", "Ana", "Where is the key to the staff room kept at night?",
                                "2024-05-01T18:00:00+00:00"),
              documents.message("2", "Ben", "The staff room key hangs in the warden's lockbox, code 8812.",
@@ -163,10 +160,6 @@ async def test_custom_emoji_dates_and_commands_are_quoted_as_discord_shows_them_
     ``</name:id>`` as the command, and an export writes ``:name:`` and the date: a live message is quoted the same
     (a quote showed ``<t:1714586400:f>``, a number no reader can read), but not inside code, where Discord shows the
     token as typed."""
-    from qabot.corpus import discord_export
-    from qabot.corpus.files import CorpusFile
-    from tests import documents
-
     spy = Recorder(qa)
     member = USER_BASE + 5
     text = (f"<:blobthumbsup:866327410155864064> <@{member}> the focuser reset is at <t:1714586400:f>: run "
@@ -191,8 +184,6 @@ async def test_custom_emoji_dates_and_commands_are_quoted_as_discord_shows_them_
 async def test_ask_qabot_on_a_forward_asks_what_it_forwards(qa, double, tmp_path) -> None:
     """A forward's text is in its snapshot, not its ``content``: "Ask qabot" on a forwarded question asks that
     question (its mentions as names), rather than answering that the message has no text."""
-    from tests.test_discord_bot import first_followup
-
     spy = Recorder(qa)
     async with running(spy, double, state_dir=tmp_path / "state", discord_message_content=True):
         asked = double.message(f"<@{USER_BASE + 5}> when does the observatory dome open?", user_n=4,
@@ -202,3 +193,21 @@ async def test_ask_qabot_on_a_forward_asks_what_it_forwards(qa, double, tmp_path
     assert [a.question for a in spy.answers] == ["when does the observatory dome open?"]
     assert "dome opens at dusk" in str(answer["embeds"])
     assert_no_pings(double)
+
+
+def test_an_exports_system_notices_are_no_chat(tmp_path) -> None:
+    """DiscordChatExporter writes a system notice with its member as the author and a line of text of its own
+    (``GetFallbackContent``: "Pinned a message.", "Started a thread."), and types it has no name for as numbers
+    (a boost, AutoMod's notice, a poll's result): none is a paragraph, in a channel's export or a direct message's."""
+    notices = {"RecipientAdd": "Added Ben to the group.", "RecipientRemove": "Removed Ben from the group.",
+               "Call": "Started a call that lasted 5 minutes.", "ChannelNameChange": "Changed the channel name: lab",
+               "ChannelIconChange": "Changed the channel icon.", "ChannelPinnedMessage": "Pinned a message.",
+               "GuildMemberJoin": "Joined the server.", "ThreadCreated": "Started a thread.", "8": "", "12": "",
+               "24": "buy cheap telescopes", "27": "", "46": "", "63": ""}
+    chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00")]
+    chat += [documents.message(str(n), "Cleo", text, f"2024-05-01T18:{n:02d}:00+00:00", type=kind)
+             for n, (kind, text) in enumerate(notices.items(), start=2)]
+    for guild in (None, {"id": "0", "name": "Direct Messages", "iconUrl": ""}):
+        path = documents.write_export(tmp_path / "help.json", chat, **({"guild": guild} if guild else {}))
+        docs = list(discord_export.read(CorpusFile(path, path.name), print))
+        assert [d.text for d in docs] == ["Ana: How do I reset the dome controller?"]
