@@ -7,6 +7,7 @@
 - ``strip_controls``: control and invisible format characters replaced by spaces;
 - ``visible``: the same characters shown as harmless visible text, for output;
   ``json_safe`` escapes them in JSON output;
+- ``blank``: whether a text shows nothing (whitespace, invisible characters, blank fillers);
 - ``SURROGATE``: a lone surrogate, which JSON and broken decoding can give but is no character.
 """
 
@@ -65,6 +66,16 @@ def strip_controls(text: str) -> str:
 # vowel separator, tag characters): shown by name, so that text cannot be reordered or hidden on screen.
 INVISIBLE = (*range(0x200B, 0x2010), *range(0x2028, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0x061C, 0x180E,
              *range(0xE0000, 0xE0080))
+
+
+# What shows nothing besides whitespace: those invisible characters, the soft hyphen and the combining grapheme
+# joiner, and the blank "letters" (Hangul fillers, the Braille blank) that Discord members post as an empty message.
+_BLANK = dict.fromkeys((*INVISIBLE, 0x00AD, 0x034F, 0x115F, 0x1160, 0x2800, 0x3164, 0xFFA0))
+
+
+def blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: whitespace and invisible characters alone."""
+    return not text.translate(_BLANK).strip()
 
 
 def _visible_table() -> dict[int, str]:

@@ -1099,15 +1099,18 @@ class DiscordDouble:
         mention_everyone: bool = False,
         message_id: int | None = None,
         forwards: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Dispatch MESSAGE_CREATE; ``mention_bot`` puts the bot in ``mentions`` (and ``<@id>`` in the text,
         unless the message is a reply, which mentions by pinging the replied-to author). ``mentions`` are other
         users mentioned (user payloads, with a ``member`` for a nickname), ``mention_roles`` role ids;
-        ``forwards``: a message it forwards (``forwarding``)."""
+        ``forwards``: a message it forwards (``forwarding``); ``fields``: more of the payload (a system notice's
+        ``type``, ``sticker_items``, a ``poll``)."""
         author = author or user(user_n)
         if mention_bot and f"<@{BOT_ID}>" not in content and reply_to is None:
             content = f"<@{BOT_ID}> {content}"
-        message = self._message_payload(author=author, content=content, channel_id=channel_id, message_id=message_id)
+        message = self._message_payload(author=author, content=content, channel_id=channel_id, message_id=message_id,
+                                        **(fields or {}))
         if channel_id != DM_CHANNEL_ID:
             message["member"] = {"roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
         message["mentions"] = [*([BOT_USER] if mention_bot else []), *mentions]

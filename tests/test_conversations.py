@@ -242,6 +242,8 @@ def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: P
     assert [p.author for p in doc.paragraphs] == ["Ben"]
     assert len(warnings) == 1 and warnings[0].startswith("thread.json: message 1 stands for the message this thread "
                                                          "was started from, which the export does not hold")
+    # Nor can any export hold it once it was deleted (Discord keeps the placeholder): exporting again is no cure.
+    assert "deleted" in warnings[0]
 
 @pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it
 def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kind: str) -> None:

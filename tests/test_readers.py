@@ -358,9 +358,14 @@ def test_export_a_message_with_nothing_to_quote_is_left_out(tmp_path: Path) -> N
     sticker["stickers"] = [{"id": "9", "name": "Wave", "format": "Png", "sourceUrl": "https://cdn/9.png"}]
     forward = documents.forward("3", "Eve", "", "2024-05-01T18:02:00+00:00")
     forward["forwardedMessage"]["stickers"] = sticker["stickers"]
+    # A message of invisible characters alone (how members post an "empty" one) shows nothing either; nor does a
+    # line of them beside an attachment.
+    blanks = [documents.message(str(n), "Cleo", text, f"2024-05-01T18:02:{n:02d}+00:00")
+              for n, text in enumerate(("\u200b", " \u2800 ", "\u3164\n\u200b"), start=10)]
+    blank_forward = documents.forward("13", "Eve", "\u200b", "2024-05-01T18:02:30+00:00")
     chat = [documents.message("1", "Ana", "How do I reset the dome controller?", "2024-05-01T18:00:00+00:00"),
-            sticker, forward,
-            documents.message("4", "Ben", "", "2024-05-01T18:03:00+00:00", attachments=("reset.png",))]
+            sticker, forward, *blanks, blank_forward,
+            documents.message("4", "Ben", "\u200b", "2024-05-01T18:03:00+00:00", attachments=("reset.png",))]
     paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
     assert [(p.author, doc.text[p.start : p.end]) for doc, p in paras] == [
         ("Ana", "Ana: How do I reset the dome controller?"), ("Ben", "Ben: (attachment: reset.png)")]

@@ -38,13 +38,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from qabot.corpus import conversations
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.models import Document
-from qabot.text import fold
+from qabot.text import blank, fold
 
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
@@ -109,8 +109,9 @@ class ChatMessage:
     @property
     def says_something(self) -> bool:
         """Whether there is anything to quote: a sticker alone (or a forward of one) has no text, attachment or
-        embed, and is left out of an export's exchanges and a live channel's history alike."""
-        return bool(self.content.strip() or self.forwarded.strip() or self.extras)
+        embed, nor has a message of invisible characters (a zero-width space), and either is left out of an
+        export's exchanges and a live channel's history alike."""
+        return not (blank(self.content) and blank(self.forwarded)) or bool(self.extras)
 
     @property
     def seconds(self) -> float | None:
@@ -139,7 +140,32 @@ def paragraph_text(author: str, content: str, extras: Sequence[str] = (), forwar
 
 def _lines(text: str) -> str:
     lines = [line.rstrip() for line in text.strip().splitlines()]
-    return "\n".join(line for line in lines if line.strip())
+    return "\n".join(line for line in lines if not blank(line))  # a line that shows nothing is a blank line
+
+
+# Discord's tokens that name no member, and what Discord shows for them; code, where Discord shows them as typed, is
+# matched first and kept.
+_SHOWN = re.compile(r"(?P<code>```.*?```|`[^`\n]+`)|<(?:(?P<emoji>a?:)(?P<name>[^<>:\s]+?):\d+|t:(?P<time>-?\d+)"
+                    r"(?::\w)?|/(?P<command>[^<>:/]+):\d+)>", re.DOTALL)
+
+
+def shown(text: str) -> str:
+    """``text`` with Discord's custom emoji (``<:name:id>``), dates (``<t:seconds:style>``) and slash commands'
+    mentions (``</name:id>``) as Discord shows them, and as DiscordChatExporter writes them: ``:name:``, the date
+    in UTC (``2024-05-01 18:00 UTC``, or ``Invalid date``), ``/name``; but not in code. (Members', roles' and
+    channels' mentions are each source's own to name.)"""
+    return _SHOWN.sub(_shown, text) if "<" in text else text
+
+
+def _shown(match: re.Match[str]) -> str:
+    if match["code"] is not None:
+        return match["code"]
+    if match["time"] is not None:
+        try:
+            return datetime.fromtimestamp(int(match["time"]), UTC).strftime("%Y-%m-%d %H:%M UTC")
+        except (OverflowError, OSError, ValueError):
+            return "Invalid date"
+    return f"/{match['command']}" if match["command"] is not None else f":{match['name']}:"
 
 
 def attachment(name: str) -> str:

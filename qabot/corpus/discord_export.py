@@ -56,7 +56,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -286,24 +285,18 @@ class Tokens:
     """Discord's tokens in a message's text shown as DiscordChatExporter shows them, where it left them as they were
     sent (``--markdown false``): ``<@id>`` as ``@<display name>`` (of the message's mentions; ``@someone`` where it
     lists no such member: never a member's id), ``<#id>`` as ``#<name>`` (this channel's or its parent's, else
-    ``#channel``), ``<@&id>`` as ``@<role>`` (where a role of the message's members, else ``@role``), ``<:name:id>``
-    as ``:name:`` and ``<t:seconds:style>`` as its date (UTC). An export written with Markdown formatted (the
-    default) holds none of them: DiscordChatExporter wrote them so already."""
+    ``#channel``), ``<@&id>`` as ``@<role>`` (where a role of the message's members, else ``@role``), and, but in
+    code, ``<:name:id>`` as ``:name:``, ``<t:seconds:style>`` as its date (UTC) and ``</name:id>`` as ``/name``
+    (``chat.shown``, as a live message's). An export written with Markdown formatted (the default) holds none of
+    them but the last: DiscordChatExporter wrote them so already."""
 
     def __init__(self, message: dict[str, Any], channel: dict[str, Any]) -> None:
         self.message, self.channel = message, channel
 
     def plain(self, text: str) -> str:
-        return _TOKEN.sub(self._shown, text) if "<" in text else text
+        return _TOKEN.sub(self._shown, chat.shown(text)) if "<" in text else text
 
     def _shown(self, match: re.Match[str]) -> str:
-        if match["time"] is not None:
-            try:
-                return datetime.fromtimestamp(int(match["time"]), UTC).strftime("%Y-%m-%d %H:%M UTC")
-            except (OverflowError, OSError, ValueError):
-                return "Invalid date"
-        if match["emoji"] is not None:
-            return f":{match['name']}:"
         kind, target = match["kind"], match["id"]
         if kind in ("#", "#!"):
             names = {str(self.channel.get(key)): self.channel.get(name)
@@ -318,8 +311,7 @@ class Tokens:
         return f"@{named}" if named else chat.UNNAMED
 
 
-_TOKEN = re.compile(r"<(?:(?P<kind>@!?|@&|#!?)(?P<id>\d+)|(?P<emoji>a?:)(?P<name>[^<>:\s]+?):\d+|t:(?P<time>-?\d+)"
-                    r"(?::\w)?)>")
+_TOKEN = re.compile(r"<(?P<kind>@!?|@&|#!?)(?P<id>\d+)>")  # the rest: ``chat.shown``
 
 
 def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
@@ -378,8 +370,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         kind = message.get("type", "Default") if isinstance(message, dict) else None
         if kind == STARTER:
             warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
-                 "does not hold (DiscordChatExporter before mid-2026 left it out): the thread's first question is "
-                 "not in its exchange; export the thread again with a newer DiscordChatExporter")
+                 "does not hold: the thread's first question is not in its exchange (DiscordChatExporter before "
+                 "mid-2026 left it out: export the thread again with a newer one, unless that message was deleted)")
         if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)

@@ -14,7 +14,8 @@ No event tells of a message deleted or edited while the bot was away, so a chann
 messages kept from its last ``QABOT_DISCORD_HISTORY_RECHECK_DAYS`` is read from there
 instead of from its checkpoint, in the same pages (``Recheck``): a message kept there that
 Discord no longer gives is removed, as a deletion heard live is, and one whose text changed
-is taken as an edit (``Changes.rechecked``: one heard live meanwhile wins). Nothing is
+is taken as an edit (``Changes.rechecked``: one heard live meanwhile wins), or removed where
+the edit left it nothing to quote (its text taken away, a sticker left). Nothing is
 removed unless the whole window was read: a page that fails leaves every message kept. A
 deletion older than the window is not seen.
 
@@ -302,7 +303,10 @@ class Backfill:
                 recheck.removed.add(message_id)
                 continue
             now = recheck.seen[message_id]
-            if now is not None and _text(now) != _text(before):  # None: no longer kept (its edit is not taken live)
+            if now is None:  # edited to say nothing (a sticker left): its old text goes, as a live edit's does
+                changes.removed.add(message_id)
+                recheck.edited += 1
+            elif _text(now) != _text(before):
                 changes.rechecked.setdefault(channel_id, []).append(now)
                 recheck.edited += 1
         recheck.seen.clear()

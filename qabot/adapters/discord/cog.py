@@ -13,7 +13,7 @@ module only turns Discord events into questions and sends the replies:
   questions of that conversation go to ``QABot.ask`` as ``history``: from memory, or,
   after a restart, read back from Discord (``conversations``);
 - **"Ask qabot"** (a message context-menu command) asks the right-clicked message's
-  text and answers privately, with a button to post the answer publicly;
+  text (a forward's: what it forwards) and answers privately, with a button to post the answer publicly;
 - **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
   intent) are answered in their thread without a mention.
 
@@ -147,8 +147,7 @@ class AskCog(commands.Cog, name="Questions"):
 
     async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Ask the right-clicked message's text; the answer is private, with a button to post it."""
-        names = {m.id: m.display_name for m in message.mentions}
-        taken = await self._taken(interaction, message.content, names, "menu", NO_TEXT)
+        taken = await self._taken(interaction, *_text_of(message), "menu", NO_TEXT)
         if taken is None:
             return
         door, question = taken
@@ -305,6 +304,17 @@ def _known_names(interaction: discord.Interaction, question: str) -> dict[int, s
         if user is not None:
             names[user_id] = user.display_name
     return names
+
+
+def _text_of(message: discord.Message) -> tuple[str, dict[int, str]]:
+    """A message's text and the display names of the members it mentions. A forward has no text of its own: its
+    text is what it forwards (``message_snapshots``), whose mentions are named where this server knows them."""
+    if message.content or not message.message_snapshots:
+        return message.content, {m.id: m.display_name for m in message.mentions}
+    guild = message.guild
+    names = {user_id: member.display_name for shot in message.message_snapshots for user_id in shot.raw_mentions
+             if guild is not None and (member := guild.get_member(user_id)) is not None}
+    return "\n".join(shot.content for shot in message.message_snapshots), names
 
 
 async def setup(bot: commands.Bot) -> None:

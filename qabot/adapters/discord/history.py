@@ -18,8 +18,9 @@ so once, at start.
   only the display name a citation shows is kept in clear;
 - **a forward** (``message_snapshots``) is kept as the forwarding message, its text being what
   it forwards (``qabot.corpus.chat``): quoted where the channel it was forwarded into may be,
-  its mentions shown as names the way ``clean_content`` shows them (a member this server does
-  not know, or one forgotten, as ``@someone``), and no reply to the message it forwards;
+  its mentions (and an embed's: a bot's, forwarded) shown as names the way ``clean_content``
+  shows them (a member this server does not know, or one forgotten, as ``@someone``), and no
+  reply to the message it forwards;
 - **a thread started from a message** opens with Discord's placeholder for that message
   (type 21: no text, a reference to the message in the parent channel), which is never
   kept: the message itself is kept where it was posted, and the thread's conversation goes
@@ -41,7 +42,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
-from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed
+from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
@@ -58,12 +59,18 @@ _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_co
 _ESCAPED = re.compile("@\u200b(everyone|here|[!&]?[0-9]{17,20})")
 
 
+def chat_kind(message: discord.Message) -> bool:
+    """Whether a message is a member's chat message, the kind the history keeps where it says something: not a
+    bot's, a webhook's or a system notice (a pin, a join, a boost, a thread made, a call, AutoMod's)."""
+    return not message.author.bot and message.webhook_id is None and message.type in CHAT_TYPES
+
+
 def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
     """A Discord message as the history keeps it; None for what is never kept (bots, webhooks, notices, and a
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
-    if message.author.bot or message.webhook_id is not None or message.type not in CHAT_TYPES:
+    if not chat_kind(message):
         return None
-    content = _ESCAPED.sub(r"@\1", message.clean_content)
+    content = shown(_ESCAPED.sub(r"@\1", message.clean_content))  # custom emoji, dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
@@ -72,7 +79,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
-    extras += [shown for m in (message, *shared) for e in m.embeds if (shown := embed(e.title, e.description))]
+    extras += [text for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
+               if (text := embed(*(_clean(v, message.guild, key, forgotten) if v else v
+                                    for v in (e.title, e.description))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
     kept = ChatMessage(
@@ -86,9 +95,10 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
 
 
 def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotten | None) -> str:
-    """A forwarded text's mentions as names, as ``Message.clean_content`` shows a message's own: a snapshot has
-    no resolved mentions, so a member this server does not know (the forward may come from another), or one
-    forgotten here, is ``@someone``, never an id; @everyone and @here stay as written (nothing qabot sends pings)."""
+    """A forwarded text's or an embed's mentions as names, as ``Message.clean_content`` shows a message's own: a
+    snapshot or an embed has no resolved mentions, so a member this server does not know (the forward may come
+    from another), or one forgotten here, is ``@someone``, never an id; @everyone and @here stay as written
+    (nothing qabot sends pings). Custom emoji, dates and commands as Discord shows them (``shown``)."""
 
     def named(match: re.Match[str]) -> str:
         kind, target = match[1], int(match[2])
@@ -103,7 +113,7 @@ def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotte
             return UNNAMED
         return f"@{member.display_name}"
 
-    return _MENTION.sub(named, text)
+    return shown(_MENTION.sub(named, text))
 
 
 def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelRow:
@@ -260,6 +270,8 @@ class HistoryCog(commands.Cog, name="History"):
         kept = chat_message(payload.message, self.key, self.history.forgotten)
         if kept is not None:
             self.feed.submit(Changes(edited={payload.channel_id: [kept]}))
+        elif chat_kind(payload.message):  # its text edited away, a sticker left: its old text goes, as a deletion's
+            self.feed.submit(Changes(removed={payload.message_id}))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
