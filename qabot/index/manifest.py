@@ -33,12 +33,14 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 12  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 13  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
 # 12: what the readers and the untangling read differently since 2026-12-05 (Markdown comments and code blocks, HTML
-# code lines, figures and short pages, UTF-16 text, problem reports, bots' notices, an asker's check mark in an export)
+# code lines, figures and short pages, UTF-16 text, problem reports, bots' notices, an asker's check mark in an export);
+# 13: Markdown admonitions, JSX tags, headings' HTML and bare list markers, Word list numbers, Javadoc signatures,
+# an export's channel in parts read as one, "Update:" no address, invisible-only messages, emoji and dates shown
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
