@@ -901,6 +901,120 @@ async def test_forget_takes_out_the_questions_others_asked_about_a_members_messa
     assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
 
 
+LEARNING = pytest.mark.parametrize("learning", [True, False], ids=["history-learnt", "no-history"])
+
+
+def _learning(tmp_path: Path, learning: bool) -> dict[str, Any]:
+    """The bot's settings, with the server's history learnt or not (the default: no channel listed)."""
+    return settings(tmp_path) if learning else {"state_dir": tmp_path / "state"}
+
+
+def _heard(bot: Any) -> list[dict[str, str]]:
+    """What each deleted or edited message the bot heard of took out of the state database, as it is done."""
+    done: list[dict[str, str]] = []
+    store = bot.answering.store
+    forget = store.forget_messages
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, str]:
+        gone = forget(*args, **kwargs)
+        done.append(gone)
+        return gone
+
+    store.forget_messages = counted
+    return done
+
+
+@LEARNING
+async def test_a_deleted_message_takes_the_questions_asked_about_it_out_of_the_state_database(qa, double, tmp_path,
+                                                                                            learning) -> None:
+    """"Ask qabot" asks the bot a member's words: once they delete that message, or a moderator purges it, the answers
+    asked about it leave the state database with the votes on them (and so what ``qabot feedback export`` writes),
+    and its private answer can no longer be posted publicly, whether or not the server's history is learnt. The
+    questions asked about another message, and with /ask, stay."""
+    from qabot.adapters.discord.buttons import GONE
+    from qabot.feedback import export_items
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **_learning(tmp_path, learning)) as bot:
+        if learning:
+            await backfilled(bot, double)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        purged = [double.message(f"Where does group {n} of Ana sign the visitors book?", user_n=6, mention_bot=False)
+                  for n in range(2)]
+        kept = double.message("Does the observatory dome open at dusk?", user_n=5, mention_bot=False)
+        token = double.message_command(theirs, user_n=8)
+        await first_followup(double, token)
+        for message in (*purged, kept):
+            await first_followup(double, double.message_command(message, user_n=8))
+        double.click(double.followups(token)[0].response, user_n=7, label="Helpful")
+        await ask(double, "where do visitors sign the book", user_n=8)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "Maria" in str(export_items(store)) and "group 1 of Ana" in state_text(tmp_path)
+        double.delete(theirs)
+        double.bulk_delete(purged)
+        await double.until(lambda: "Maria" not in state_text(tmp_path) and "of Ana" not in state_text(tmp_path),
+                           timeout=10, what="the questions about the deleted messages to leave the state database")
+        posted = await first_followup(double, double.click(double.followups(token)[0].response, user_n=8,
+                                                           label="Post publicly"))
+    assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
+    assert sorted(a.question for a in store.answers()) == ["Does the observatory dome open at dusk?",
+                                                           "where do visitors sign the book"]
+    assert not store.tallies() and "Maria" not in str(export_items(store))
+
+
+@LEARNING
+async def test_an_edit_takes_the_questions_asked_about_its_old_words_out_of_the_state_database(qa, double, tmp_path,
+                                                                                             learning) -> None:
+    """A member edits a message someone asked qabot about (a password posted by mistake, say): the answers asked
+    about its old words leave the state database, whether or not the server's history is learnt; one asked about its
+    new words stays, and stays when Discord sends the message anew without another edit (a thread started from it)."""
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **_learning(tmp_path, learning)) as bot:
+        said = double.message("The guest wifi password is hunter2-kitchen, printed on the fridge.", user_n=6,
+                              mention_bot=False)
+        await first_followup(double, double.message_command(said, user_n=8))
+        assert "hunter2" in state_text(tmp_path)
+        edited = double.edit(said, "The guest wifi password is printed on the fridge.")
+        await double.until(lambda: "hunter2" not in state_text(tmp_path), timeout=10, what="the edit")
+        await first_followup(double, double.message_command(edited, user_n=9))
+        heard = _heard(bot)
+        double.thread_from(edited, "wifi")  # MESSAGE_UPDATE: the message, flagged as a thread's start
+        await double.until(lambda: heard, what="the thread's MESSAGE_UPDATE")
+    assert heard == [{}]
+    assert [a.question for a in store.answers()] == ["The guest wifi password is printed on the fridge."]
+
+
+@pytest.mark.parametrize("taken_back", ["deleted", "edited"])
+async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves_no_copy(qa, double, tmp_path,
+                                                                                      taken_back) -> None:
+    """A message deleted (or edited) while an "Ask qabot" question about it was being answered, before the answer
+    was stored: the answer goes out (it was being answered), but the state database keeps no copy of the words, and
+    the answer can no longer be posted publicly."""
+    from qabot.adapters.discord.buttons import GONE
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        heard = _heard(bot)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        loop = asyncio.get_running_loop()
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            if taken_back == "deleted":
+                loop.call_soon_threadsafe(double.delete, theirs)
+            else:
+                loop.call_soon_threadsafe(double.edit, theirs, "When does the dome open tonight?")
+            double.until_sync(lambda: heard, timeout=10, what="the message taken back")
+
+        spy.meanwhile = meanwhile
+        token = double.message_command(theirs, user_n=8)
+        private = await first_followup(double, token)
+        assert spy.meanwhile is None and "Maria" in str(private["embeds"])
+        assert "Maria" not in state_text(tmp_path)
+        posted = await first_followup(double, double.click(double.followups(token)[0].response, user_n=8,
+                                                           label="Post publicly"))
+    assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 

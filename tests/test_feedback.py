@@ -228,18 +228,27 @@ def test_the_database_is_its_owners_alone_whatever_its_folders_mode(tmp_path: Pa
     assert (older / "qabot.sqlite3").stat().st_mode & 0o777 == 0o600
 
 
-def _schema_1(folder: Path, dm_channel: int) -> Path:
-    """A state database as schema 1 wrote it, with one answer in a direct message: its channel id in clear."""
+def _older(folder: Path, version: int, row: tuple, *added: str) -> Path:
+    """A state database as schema ``version`` made it, without the columns ``added`` since, with one answer."""
     folder.mkdir()
+    schema = SCHEMA
+    for column in added:
+        schema = schema.replace(f",\n    {column} TEXT", "")
+    assert all(column not in schema for column in added)
     db = sqlite3.connect(folder / "qabot.sqlite3")
-    db.executescript(SCHEMA.replace(",\n    channel_hash TEXT,\n    about_hash TEXT", ""))
-    row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
-           None, None)
+    db.executescript(schema)
     db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
-    db.execute("PRAGMA user_version = 1")
+    db.execute(f"PRAGMA user_version = {version}")
     db.commit()
     db.close()
     return folder
+
+
+def _schema_1(folder: Path, dm_channel: int) -> Path:
+    """A state database as schema 1 wrote it, with one answer in a direct message: its channel id in clear."""
+    row = ("0123456789abcdef", 1.0, "dm", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, None, dm_channel,
+           None, None)
+    return _older(folder, 1, row, "channel_hash", "about_hash", "message_hash")
 
 
 def test_a_direct_messages_channel_is_kept_hashed_and_an_older_database_is_rewritten(tmp_path: Path) -> None:
@@ -279,22 +288,62 @@ def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(s
 def test_a_schema_2_database_keeps_its_answers_and_learns_whose_message_a_question_was_about(tmp_path: Path) -> None:
     """A database from before ``about_hash`` gains it when opened: its answers stay, and an answer to a question
     asked about someone's message ("Ask qabot") goes when that someone is forgotten, as their own questions do."""
-    folder = tmp_path / "v2"
-    folder.mkdir()
-    db = sqlite3.connect(folder / "qabot.sqlite3")
-    db.executescript(SCHEMA.replace(",\n    about_hash TEXT", ""))
     row = ("0123456789abcdef", 1.0, "slash", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, 7, 70, None, None,
            None)
-    db.execute(f"INSERT INTO answers VALUES ({', '.join('?' * len(row))})", row)
-    db.execute("PRAGMA user_version = 2")
-    db.commit()
-    db.close()
-    store = FeedbackStore(folder)
+    store = FeedbackStore(_older(tmp_path / "v2", 2, row, "about_hash", "message_hash"))
     about = store.record(answer("When does Ana's tour start?"), frontend="menu", guild_id=7, channel_id=70,
                          user="discord:2", about="discord:1")
     forgotten = store.forget_member(7, "discord:1")
     assert forgotten.questions == {about: "When does Ana's tour start?"} and forgotten.in_server == 0
     assert [a.question for a in store.answers()] == ["Who?"]
+
+
+def test_a_deleted_or_edited_message_takes_out_the_questions_asked_about_it(store, monkeypatch) -> None:
+    """"Ask qabot" asks a message's words: once that message is deleted, the answers asked about it go with the votes
+    on them, and a later question that followed one keeps its answer without it in its history or its searched
+    query; once it is edited, those asked before the edit go, and those asked about its new words stay. The
+    message's id is kept only as a salted hash."""
+    ana = "When does Ana's tour start?"
+    at(monkeypatch, MONDAY)
+    about = store.record(answer(ana), frontend="menu", guild_id=7, channel_id=70, user="discord:2",
+                         about="discord:1", message=1_300_000_000_000_000_700)
+    store.vote(about, "discord:3", HELPFUL)
+    follows = store.record(answer("and where does it meet?").model_copy(update={"query": f"{ana} and where"}),
+                           frontend="mention", history=[ana], guild_id=7, channel_id=70, user="discord:3")
+    other = store.record(answer("Does the dome open at dusk?"), frontend="menu", guild_id=7, channel_id=70,
+                         user="discord:2", about="discord:4", message=1_300_000_000_000_000_701)
+    old_words = store.record(answer("Is the wifi password hunter2?"), frontend="menu", guild_id=7, channel_id=70,
+                             user="discord:2", about="discord:1", message=1_300_000_000_000_000_702)
+    at(monkeypatch, MONDAY + 60)
+    new_words = store.record(answer("Is the wifi password on the fridge?"), frontend="menu", guild_id=7,
+                             channel_id=70, user="discord:5", about="discord:1", message=1_300_000_000_000_000_702)
+    assert store.forget_messages([1_300_000_000_000_000_700, 1_300_000_000_000_000_999]) == {about: ana}
+    edited = store.forget_messages([1_300_000_000_000_000_702], edited=MONDAY + 30)
+    assert edited == {old_words: "Is the wifi password hunter2?"}
+    assert {a.id for a in store.answers()} == {follows, other, new_words} and store.tallies() == {}
+    assert store.get(follows).history == [] and store.get(follows).query == "and where does it meet?"
+    store.close()
+    with sqlite3.connect(store.path) as db:
+        dumped = "\n".join(db.iterdump())
+    assert "Ana" not in dumped and "hunter2" not in dumped and "1300000000000000701" not in dumped
+    nowhere = FeedbackStore(store.folder.parent / "none")
+    assert nowhere.forget_messages([1_300_000_000_000_000_701]) == {} and not nowhere.folder.exists()
+
+
+def test_a_schema_3_database_keeps_its_answers_and_learns_which_message_a_question_was_about(tmp_path: Path) -> None:
+    """A database from before ``message_hash`` gains it when opened: its answers stay (an older "Ask qabot" answer,
+    whose message it never knew, too), and a question asked about a message from then on goes when it is deleted."""
+    row = ("0123456789abcdef", 1.0, "menu", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, 7, 70, None, None,
+           None, "somebody")
+    store = FeedbackStore(folder := _older(tmp_path / "v3", 3, row, "message_hash"))
+    about = store.record(answer("When does Ana's tour start?"), frontend="menu", guild_id=7, channel_id=70,
+                         user="discord:2", about="discord:1", message=1_300_000_000_000_000_700)
+    assert store.forget_messages([1_300_000_000_000_000_700]) == {about: "When does Ana's tour start?"}
+    assert [a.question for a in store.answers()] == ["Who?"]
+    store.close()
+    with sqlite3.connect(folder / "qabot.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'answers_message'").fetchone()  # looked up by it
 
 
 def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_path: Path, monkeypatch) -> None:

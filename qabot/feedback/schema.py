@@ -5,6 +5,8 @@ database an earlier release made up to it.
 - 2: ``channel_hash``: a direct message's channel as a salted hash, its id no longer kept.
 - 3: ``about_hash``: whose message a question asked through "Ask qabot" was (its words are theirs),
   so that ``/qabot forget`` of them takes it out too.
+- 4: ``message_hash``: that message, as a salted hash of its id, so that its deletion (or an edit) takes the
+  question out too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id TEXT PRIMARY KEY,
@@ -32,7 +34,8 @@ CREATE TABLE IF NOT EXISTS answers (
     user_hash TEXT,
     build TEXT,
     channel_hash TEXT,
-    about_hash TEXT
+    about_hash TEXT,
+    message_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS answers_at ON answers (at);
 CREATE TABLE IF NOT EXISTS votes (
@@ -43,7 +46,9 @@ CREATE TABLE IF NOT EXISTS votes (
     PRIMARY KEY (answer_id, user_hash)
 );
 """
-ADDED = (("answers", "about_hash", "TEXT"),)  # columns added after a database may have been made: (table, column, type)
+# Columns added after a database may have been made: (table, column, type); then the indexes on them.
+ADDED = (("answers", "about_hash", "TEXT"), ("answers", "message_hash", "TEXT"))
+INDEXES = ("CREATE INDEX IF NOT EXISTS answers_message ON answers (message_hash) WHERE message_hash IS NOT NULL",)
 
 
 def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], str]) -> None:
@@ -60,3 +65,5 @@ def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], 
     for table, column, kind in ADDED:
         if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    for index in INDEXES:  # answers_message: every message deleted or edited is looked up, and few answers hold one
+        db.execute(index)

@@ -8,8 +8,8 @@ WAL mode with a busy timeout.
 A row of ``answers`` holds the question, the history it was asked with, the searched
 query, the answered flag and the confidence, the scope, the cited passages (source,
 document, offsets, a hash of the text), the best excerpt's highlight (the gold of an
-exported question), the guild and channel ids, a salted hash of the user id (and of the author
-of the message an "Ask qabot" question was about: ``about_hash``), the time
+exported question), the guild and channel ids, a salted hash of the user id (and, for a question
+asked about a message with "Ask qabot", of its author, ``about_hash``, and of its id, ``message_hash``), the time
 and the index build. The user id itself is never stored: ``user_hash`` is an HMAC with
 a random salt kept in the state folder (``salt``, readable by its owner only). Nor is a
 direct message's channel id, which names one user as surely: it is kept the same way
@@ -18,7 +18,8 @@ A user has one vote per answer (``votes``' primary key); voting again changes it
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
 the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
-there, with those they asked in direct messages (``forget_member``); a highlight that quoted the server's history goes
+there, with those they asked in direct messages (``forget_member``), and a question asked about a message goes when
+that message is deleted or edited (``forget_messages``); a highlight that quoted the server's history goes
 when the message it quoted is deleted or edited away, or its author forgotten (``qabot.history.store``).
 """
 
@@ -34,7 +35,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -139,11 +140,13 @@ class FeedbackStore:
         build: str | None = None,
         answer_id: str | None = None,
         about: str | int | None = None,
+        message: int | None = None,
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
+        ``message``: that message's id, kept hashed too (``forget_messages``).
         """
         answer_id = answer_id or new_id()
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
@@ -164,11 +167,12 @@ class FeedbackStore:
             best.citation.doc_id if best else None, guild_id, channel_id,
             self.user_hash(user) if user is not None else None, build, channel_hash,
             self.user_hash(about) if about is not None else None,
+            self.message_hash(message) if message is not None else None,
         )
         with self._connection() as db:  # by name: a column added to an older database comes last there
             db.execute("INSERT OR REPLACE INTO answers (id, at, frontend, question, history, query, answered, "
                        "confidence, scope, passages, highlight, doc_id, guild_id, channel_id, user_hash, build, "
-                       f"channel_hash, about_hash) VALUES ({', '.join('?' * len(row))})", row)
+                       f"channel_hash, about_hash, message_hash) VALUES ({', '.join('?' * len(row))})", row)
         return answer_id
 
     def prune(self) -> int:
@@ -219,16 +223,30 @@ class FeedbackStore:
             found = db.execute(f"SELECT id, question, guild_id, user_hash FROM answers WHERE {theirs}",
                                (guild_id, who, who)).fetchall()
             _drop_answers(db, theirs, (guild_id, who, who))
-            asked = {question for _, question, _, _ in found}
-            following = db.execute("SELECT id, history FROM answers WHERE guild_id = ? AND history != '[]'",
-                                   (guild_id,)).fetchall()
-            for answer_id, history in following:
-                earlier = json.loads(history)
-                if any(question in asked for question in earlier):
-                    db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?", (json.dumps(
-                        [q for q in earlier if q not in asked], ensure_ascii=False), answer_id))
+            _unfollow(db, {question for _, question, _, _ in found}, "guild_id = ?", (guild_id,))
         return Forgotten({answer_id: question for answer_id, question, _, _ in found},
                          sum(where is not None and asker == who for _, _, where, asker in found))
+
+    def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
+        """Messages deleted (or one ``edited`` at that time): the answers asked about one of them with "Ask qabot"
+        (before the edit) go, with the votes on them, as ``forget_member``'s do: their question was its author's
+        words, which they took back; one asked about an edited message's new words stays. Their questions, by id."""
+        if not self.exists():
+            return {}
+        hashes = [self.message_hash(message_id) for message_id in message_ids]  # 100 at most: a purge's
+        where = f"message_hash IN ({', '.join('?' * len(hashes))})" + (" AND at < ?" if edited is not None else "")
+        args = (*hashes, edited) if edited is not None else tuple(hashes)
+        with self._connection() as db:
+            found = db.execute(f"SELECT id, question, guild_id, channel_hash FROM answers WHERE {where}",
+                               args).fetchall()
+            if found:  # most deletions and edits are of messages nobody asked about: nothing is written
+                _drop_answers(db, where, args)
+            for _, question, guild_id, channel_hash in found:  # followed where it was asked: a server, or a DM
+                if guild_id is not None:
+                    _unfollow(db, {question}, "guild_id = ?", (guild_id,))
+                else:
+                    _unfollow(db, {question}, "guild_id IS NULL AND channel_hash = ?", (channel_hash,))
+        return {answer_id: question for answer_id, question, _, _ in found}
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
         """Record ``user``'s vote (``HELPFUL`` or ``NOT_HELPFUL``) on an answer; None when the answer is unknown."""
@@ -292,6 +310,10 @@ class FeedbackStore:
     def channel_hash(self, channel_id: int) -> str:
         """A direct message's channel id as the store keeps it: salted and hashed, as a user id is."""
         return self.user_hash(f"discord-dm-channel:{channel_id}")
+
+    def message_hash(self, message_id: int) -> str:
+        """A message's id as the store keeps it (the message an "Ask qabot" question was about): salted and hashed."""
+        return self.user_hash(f"discord-message:{message_id}")
 
     def _the_salt(self) -> bytes:
         if self._salt is None:
@@ -407,7 +429,18 @@ def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tup
 
 
 def _drop_answers(db: sqlite3.Connection, where: str, args: tuple) -> tuple[int, int]:
-    """Delete the answers ``where`` selects, with the votes on them (retention, a server left, a member forgotten);
-    how many answers and votes went."""
+    """Delete the answers ``where`` selects, with the votes on them (retention, a server left, a member forgotten, a
+    message deleted); how many answers and votes went."""
     votes = db.execute(f"DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE {where})", args).rowcount
     return db.execute(f"DELETE FROM answers WHERE {where}", args).rowcount, votes
+
+
+def _unfollow(db: sqlite3.Connection, gone: set[str], where: str, args: tuple) -> None:
+    """Questions ``gone`` from the store leave the history of the later answers ``where`` selects that followed one
+    (where they were asked): such an answer keeps its own question as its searched query, which may borrow from it."""
+    following = db.execute(f"SELECT id, history FROM answers WHERE {where} AND history != '[]'", args).fetchall()
+    for answer_id, history in following:
+        earlier = json.loads(history)
+        if any(question in gone for question in earlier):
+            db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?",
+                       (json.dumps([q for q in earlier if q not in gone], ensure_ascii=False), answer_id))

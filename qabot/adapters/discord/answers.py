@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,7 +108,7 @@ class Asked:
     frontend: str  # slash, mention, dm, menu, forum
     history: list[str]
     shown: int
-    post_to: int | None = None  # the menu's answer: the message "Post publicly" replies to
+    post_to: int | None = None  # the menu's: the message asked about, which "Post publicly" replies to
     about: int | None = None  # the menu's: who wrote that message (the question is their words)
     started: float = field(default_factory=time.perf_counter)
 
@@ -276,7 +276,7 @@ class Answering:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=_user(asked.user_id), build=build, answer_id=answer_id,
-                              about=_user(asked.about) if asked.about is not None else None)
+                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
                 self.history.store.unquote_if_gone(answer_id, quoted)
@@ -371,11 +371,16 @@ class Answering:
         history go as after a deletion (their messages were in it). How many of the answers that went from the state
         database were asked in that server (those of direct messages are not the server's to know of)."""
         gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
-        for answer_id in gone.questions:
-            self._answers.pop(answer_id, None)
-        self.conversations.forget(gone.questions.values())
+        self.dropped(gone.questions)
         self.unquote_history()
         return gone.in_server
+
+    def dropped(self, questions: Mapping[str, str]) -> None:
+        """Answers that left the state database (their questions, by answer id) leave memory too, so that no button
+        shows or posts them, and their questions the conversations that a follow-up takes its history from."""
+        for answer_id in questions:
+            self._answers.pop(answer_id, None)
+        self.conversations.forget(questions.values())
 
     def unquote_history(self) -> None:
         """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in

@@ -13,7 +13,10 @@ module only turns Discord events into questions and sends the replies:
   questions of that conversation go to ``QABot.ask`` as ``history``: from memory, or,
   after a restart, read back from Discord (``conversations``);
 - **"Ask qabot"** (a message context-menu command) asks the right-clicked message's
-  text (a forward's: what it forwards) and answers privately, with a button to post the answer publicly;
+  text (a forward's: what it forwards) and answers privately, with a button to post the answer
+  publicly. The question is that message's author's words: once they delete the message (or a
+  moderator purges it), or edit it, the answers asked about it (before the edit) leave the state
+  database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
 - **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
   intent) are answered in their thread without a mention.
 
@@ -27,11 +30,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
+from cachetools import TTLCache
 from discord import MessageType, app_commands
 from discord.ext import commands
 
@@ -42,11 +48,16 @@ from qabot.adapters.discord.format import clip, default_shown, help_embed, notic
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
 from qabot.adapters.discord.places import Place, logged
+from qabot.errors import QABotError
 from qabot.scopes import describe
+from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
+# Deletions and edits are remembered this long, for an "Ask qabot" question about the message being answered
+# meanwhile (an interaction's follow-ups last 15 minutes), and this many at most (the oldest go first).
+TAKEN_BACK_SECONDS, TAKEN_BACK = 900.0, 10_000
 
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
@@ -67,6 +78,7 @@ class AskCog(commands.Cog, name="Questions"):
         self.settings = answering.settings
         self.menu = app_commands.ContextMenu(name=MENU, callback=self.ask_about_message)
         self.menu.error(self._menu_error)
+        self._gone: TTLCache[int, float] = TTLCache(TAKEN_BACK, TAKEN_BACK_SECONDS)  # message id: when (inf: deleted)
 
     def commands_for_tree(self) -> list[app_commands.Command | app_commands.ContextMenu]:
         """Everything this cog puts in the command tree: its slash commands and the message menu."""
@@ -157,12 +169,46 @@ class AskCog(commands.Cog, name="Questions"):
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 answered = await self.answering.answer(asked)
+                if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
+                    await self._forget([message.id])
                 reply = answer_reply(answered, asked.shown, post_to=message.id)
                 await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("menu"))
             return
         self.answering.sent(asked, answered)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        await self.taken_back([payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        await self.taken_back(payload.message_ids)
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        edited = payload.message.edited_at  # the same as before when Discord sends it anew unedited (a thread, embeds)
+        if edited is not None:
+            await self.taken_back([payload.message_id], edited=edited.timestamp())
+
+    async def taken_back(self, message_ids: Iterable[int], *, edited: float | None = None) -> None:
+        """Messages deleted (or one edited at ``edited``): the answers asked about them (before the edit) go from the
+        state database, with their votes, and from memory. The raw events need no message cache, nor the server's
+        history: a deletion's id, and an edited message's time, come without the Message Content intent."""
+        message_ids = list(message_ids)
+        for message_id in message_ids:  # a question about it may be on its way to the store (ask_about_message)
+            self._gone[message_id] = edited if edited is not None else math.inf
+        await self._forget(message_ids, edited)
+
+    async def _forget(self, message_ids: list[int], edited: float | None = None) -> None:
+        try:
+            gone = await asyncio.to_thread(self.answering.store.forget_messages, message_ids, edited=edited)
+        except QABotError as exc:  # locked or damaged: logged, as an answer that cannot be stored is
+            log.warning("could not take the questions asked about a message deleted or edited out of the state "
+                        "database: %s", first_line(exc))
+            return
+        self.answering.dropped(gone)
 
     async def _menu_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
