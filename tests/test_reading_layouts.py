@@ -24,17 +24,30 @@ def _texts(doc: Document) -> list[str]:
     return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
 
 
-def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]]) -> Path:
-    """A page of a paper set in Times 10 on 12 pt lines: each column's lines from its (x, lines, top)."""
+def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]], notes: tuple[int, list[str], int] | None = None
+           ) -> Path:
+    """A page of a paper set in Times 10 on 12 pt lines: each column's lines from its (x, lines, top); ``notes``,
+    footnotes in Times 8 on 10 pt lines under a rule, as LaTeX sets them at a column's foot."""
     from fpdf import FPDF
 
     pdf = FPDF(format="letter", unit="pt")
     pdf.add_page()
-    pdf.set_font("Times", size=10)
     for column, lines, top in columns:
+        pdf.set_font("Times", size=10)
         for row, line in enumerate(lines):
             pdf.set_xy(column, top + 12 * row)
             pdf.cell(250, 12, line)
+        if notes is not None and notes[0] == column:
+            _, note, top = notes
+            pdf.line(column, top - 4, column + 76, top - 4)
+            for row, line in enumerate(note):
+                mark, text = line.split(" ", 1) if line[:1].isdigit() else ("", line)
+                pdf.set_font("Times", size=6)  # the footnote's number, raised
+                pdf.set_xy(column, top + 10 * row - 1)
+                pdf.cell(4, 6, mark)
+                pdf.set_font("Times", size=8)
+                pdf.set_xy(column + 4, top + 10 * row)
+                pdf.cell(246, 10, text)
     path = tmp_path / "paper.pdf"
     pdf.output(str(path))
     return path
@@ -49,6 +62,21 @@ def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_
     texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)])))
     assert texts[1:] == [("We find that a quantised index is smaller. The compressed index keeps ninety-eight percent "
                          "of the recall while using a quarter of the memory."),
+                         "Sparse methods such as BM25 remain strong baselines."], texts
+
+
+def test_pdf_a_footnote_at_the_foot_of_a_column_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
+    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
+            "We compress the index with product quantisation and"]
+    right = ["keep ninety-eight percent of the recall while using", "a quarter of the memory.",
+             "", "Sparse methods such as BM25 remain strong baselines."]
+    note = ["1 Product quantisation splits each vector into eight", "sub-vectors and codes each one in a byte."]
+    texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)], notes=(54, note, 694))))
+    # The footnote sat between the paragraph's halves: "... quantisation and", then the note, then "keep ninety-eight".
+    assert texts[1:] == [("We compress the index with product quantisation and keep ninety-eight percent of the "
+                          "recall while using a quarter of the memory."),
+                         "Product quantisation splits each vector into eight sub-vectors and codes each one in a byte.",
                          "Sparse methods such as BM25 remain strong baselines."], texts
 
 

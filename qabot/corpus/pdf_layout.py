@@ -5,7 +5,9 @@ its box and font size); from them alone, this module rebuilds what the layout on
 
 - **paragraphs**: lines are rejoined where the next one continues the text (the same
   font size, the usual line spacing, no first-line indent after a finished sentence);
-  PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped;
+  PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped. A
+  paragraph that runs on from the foot of a column into the next is one, and the
+  footnotes at that foot come after it, each a paragraph of its own;
 - **sections**: a short line in a larger or bold font, or numbered like ``2.4. The glob
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
@@ -32,6 +34,7 @@ from qabot.corpus.derived import DerivedText
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
+MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
@@ -131,6 +134,7 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
 def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line]]:
     toc = sum(1 for line in page if _DOT_LEADER.search(line.text)) >= 3
     blocks: list[list[Line]] = []
+    notes: list[list[Line]] = []  # footnotes set aside while the paragraph above them goes on in the next column
     for index, line in enumerate(page):
         if index in drop or _DOT_LEADER.search(line.text) or line.right < layout.left - 2:
             continue  # furniture, a table-of-contents entry, a note in the margin
@@ -144,9 +148,35 @@ def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line
             previous.right, previous.end = line.right, line.end
         elif previous is not None and (_continues(previous, line, layout) or _next_column(previous, line, layout)):
             blocks[-1].append(line)
+        elif (foot := _notes(blocks, layout)) < len(blocks) and _next_column(blocks[foot - 1][-1], line, layout):
+            # The paragraph above the column's footnotes goes on in the next column: it is one, the notes after it.
+            notes += blocks[foot:]
+            del blocks[foot:]
+            blocks[-1].append(line)
         else:
+            blocks += notes
+            notes = []
             blocks.append([line])
-    return blocks
+    return blocks + notes
+
+
+def _notes(blocks: list[list[Line]], layout: _Layout) -> int:
+    """Where the footnotes at the end of ``blocks`` start (``len(blocks)`` where there are none).
+
+    Footnotes are in smaller type than the body, under the paragraph above them: at a
+    column's foot, between the halves of a paragraph that runs on into the next column.
+    At most ``MAX_FOOTNOTES`` blocks are looked at (no page of small print is looked over
+    again for every line of it).
+    """
+    start = len(blocks)
+    while start > max(0, len(blocks) - MAX_FOOTNOTES) and all(line.size < layout.size - 0.6 for line in blocks[start - 1]):
+        start -= 1
+    if start in (0, len(blocks)):
+        return len(blocks)
+    last = blocks[start - 1][-1]
+    if any(line.bottom >= last.end for block in blocks[start:] for line in block):
+        return len(blocks)  # not under the paragraph: a caption beside it, a figure's labels
+    return start
 
 
 def _next_column(previous: Line, line: Line, layout: _Layout) -> bool:
