@@ -80,6 +80,43 @@ def test_pdf_a_footnote_at_the_foot_of_a_column_does_not_cut_the_paragraph_that_
                          "Sparse methods such as BM25 remain strong baselines."], texts
 
 
+def test_pdf_a_footnote_at_the_foot_of_a_page_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pages = [["Dense retrievers map questions and passages into one vector space, where nearest",
+              "neighbours answer the question. Their cost grows with the collection, and most",
+              "deployments keep millions of passages. We compress the index with product quantisation and"],
+             ["keep ninety-eight percent of the recall while using a quarter of the memory.", "",
+              "Sparse methods such as BM25 remain strong baselines for the same collections."]]
+    for top, lines in zip((660, 72), pages, strict=True):
+        pdf.add_page()
+        pdf.set_font("Times", size=10)
+        for row, line in enumerate(lines):
+            pdf.set_xy(72, top + 12 * row)
+            pdf.cell(450, 12, line)
+        if top == 660:  # the footnote under a rule at the page's foot, its number raised
+            pdf.line(72, 704, 148, 704)
+            pdf.set_font("Times", size=6)
+            pdf.set_xy(72, 707)
+            pdf.cell(4, 6, "1")
+            pdf.set_font("Times", size=8)
+            pdf.set_xy(76, 708)
+            pdf.cell(446, 10, "Product quantisation splits each vector into eight sub-vectors and codes each in a byte.")
+    path = tmp_path / "paper.pdf"
+    pdf.output(str(path))
+    doc = _one(path)
+    found = [(doc.text[p.start : p.end], p.page, p.group) for p in document_paragraphs(doc)]
+    # The paragraph's halves were apart, the footnote between them: each half a passage of its own.
+    assert found == [
+        (("Dense retrievers map questions and passages into one vector space, where nearest neighbours answer the "
+          "question. Their cost grows with the collection, and most deployments keep millions of passages. We compress "
+          "the index with product quantisation and"), 1, 1),
+        ("keep ninety-eight percent of the recall while using a quarter of the memory.", 2, 1),
+        ("Product quantisation splits each vector into eight sub-vectors and codes each in a byte.", 1, None),
+        ("Sparse methods such as BM25 remain strong baselines for the same collections.", 2, None)], found
+
+
 def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path: Path) -> None:
     lines = ["Observatory logs record every session: the seeing,", "the filters in use and the guiding errors. Finding",
              "a past night with similar conditions is a common task.", "",

@@ -12,7 +12,8 @@ its box and font size); from them alone, this module rebuilds what the layout on
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
   labels (printed numbers such as "iv"), its label. A paragraph that runs over a page
-  break is cut there, and its two parts share a ``group``, so they stay in one passage;
+  break is cut there, and its two parts share a ``group``, so they stay in one passage
+  (the footnotes at the first page's foot come after them);
 - **furniture**: a running header or footer (a line near the top or bottom edge that
   repeats on several pages, a page number), table-of-contents dot leaders and notes in
   the margin are dropped.
@@ -35,6 +36,7 @@ from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
+FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
@@ -163,19 +165,22 @@ def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line
 def _notes(blocks: list[list[Line]], layout: _Layout) -> int:
     """Where the footnotes at the end of ``blocks`` start (``len(blocks)`` where there are none).
 
-    Footnotes are in smaller type than the body, under the paragraph above them: at a
-    column's foot, between the halves of a paragraph that runs on into the next column.
-    At most ``MAX_FOOTNOTES`` blocks are looked at (no page of small print is looked over
-    again for every line of it).
+    Footnotes are in smaller type than the body, under the paragraph above them, in the
+    page's bottom third (``FOOT``): at a column's foot, between the halves of a paragraph
+    that runs on into the next column or page. At most ``MAX_FOOTNOTES`` blocks are looked
+    at (no page of small print is looked over again for every line of it).
     """
+    def small(block: list[Line]) -> bool:
+        return all(line.size < layout.size - 0.6 for line in block)
+
     start = len(blocks)
-    while start > max(0, len(blocks) - MAX_FOOTNOTES) and all(line.size < layout.size - 0.6 for line in blocks[start - 1]):
+    while start > max(0, len(blocks) - MAX_FOOTNOTES) and small(blocks[start - 1]):
         start -= 1
-    if start in (0, len(blocks)):
-        return len(blocks)
+    if start in (0, len(blocks)) or small(blocks[start - 1]):
+        return len(blocks)  # none, or more small print than notes are (a table in small type)
     last = blocks[start - 1][-1]
-    if any(line.bottom >= last.end for block in blocks[start:] for line in block):
-        return len(blocks)  # not under the paragraph: a caption beside it, a figure's labels
+    if any(line.bottom > min(last.end - 0.75 * layout.pitch, FOOT) for block in blocks[start:] for line in block):
+        return len(blocks)  # not under the paragraph at the foot: a subscript, a table, a caption, a figure's labels
     return start
 
 
@@ -229,10 +234,10 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
     text = DerivedText()
     groups = 0
     last_size = 0.0  # the font size of the last paragraph: a footnote does not run on to the next page
-    for page_index, page in enumerate(pages):
-        drop = {i for p, i in running if p == page_index}
+    pages_blocks = [_blocks(page, {i for p, i in running if p == index}, layout) for index, page in enumerate(pages)]
+    for placed in _placed(pages_blocks, layout):
         first_on_page = True
-        for block in _blocks(page, drop, layout):
+        for page_index, block in placed:
             joined = _join(block)
             if not joined or (len(joined) <= 4 and not any(ch.isalpha() for ch in joined)):
                 continue  # nothing, or a lone footnote number
@@ -256,6 +261,30 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
                          date=_date(meta.get("CreationDate", "")))
+
+
+def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[int, list[Line]]]]:
+    """Each page's blocks, with the page each is on, in the order they are read.
+
+    PDFium reads the footnotes at a page's foot before the next page: where the paragraph
+    above them goes on at the head of the next page, they come after that page's first
+    block, so the paragraph's two parts are next to each other (one group, one passage);
+    the notes keep their page.
+    """
+    placed = [[(index, block) for block in blocks] for index, blocks in enumerate(pages)]
+    for index in range(len(pages) - 2, -1, -1):  # from the end: the page looked at is still as it was read
+        foot = _notes(pages[index], layout)
+        if foot == len(pages[index]) or not placed[index + 1]:
+            continue
+        above, first = pages[index][foot - 1], placed[index + 1][0][1]
+        before, after = _join(above), _join(first)
+        full = above[-1].right >= layout.right - 0.15 * (layout.right - layout.left)  # not a caption, a short line
+        if (full and all(abs(line.size - layout.size) <= 0.6 for line in (above[-1], first[0]))
+                and any(ch.isalpha() for ch in after) and _runs_on(before, after)
+                and not _is_heading(above, before, layout) and not _is_heading(first, after, layout)):
+            placed[index + 1][1:1] = placed[index][foot:]
+            del placed[index][foot:]
+    return placed
 
 
 def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
