@@ -117,6 +117,36 @@ def test_pdf_a_footnote_at_the_foot_of_a_page_does_not_cut_the_paragraph_that_ru
         ("Sparse methods such as BM25 remain strong baselines for the same collections.", 2, None)], found
 
 
+def test_pdf_each_row_of_a_table_is_a_paragraph(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    pdf.set_xy(72, 72)
+    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
+    pdf.ln(6)
+    with pdf.table(width=400, col_widths=(100, 60, 40, 200), align="LEFT") as table:  # fpdf2's table: ruled cells
+        for cells in (("Filter", "Exposure", "Frames", "Notes"), ("Luminance", "120 s", "40", "Taken first"),
+                      ("Red", "180 s", "20", ""),
+                      ("Hydrogen alpha", "600 s", "12", ("Narrowband: it can be taken on moonlit nights, when the "
+                                                         "broadband filters are of no use"))):  # the last cell wraps
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(6)
+    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
+    path = tmp_path / "exposures.pdf"
+    pdf.output(str(path))
+    # The rows ran together, and into the paragraphs around them: "... as listed below. Filter Exposure Frames Notes
+    # Luminance 120 s 40 Taken first Red 180 s 20 Hydrogen alpha ... Flats are taken at dusk ...".
+    assert _texts(_one(path)) == [
+        "Each filter has its own exposure time and number of frames in a session, as listed below.",
+        "Filter Exposure Frames Notes", "Luminance 120 s 40 Taken first", "Red 180 s 20",
+        "Hydrogen alpha 600 s 12 Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
+        "Flats are taken at dusk for every filter used that night."]
+
+
 def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path: Path) -> None:
     lines = ["Observatory logs record every session: the seeing,", "the filters in use and the guiding errors. Finding",
              "a past night with similar conditions is a common task.", "",

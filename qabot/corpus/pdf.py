@@ -34,7 +34,7 @@ from collections.abc import Iterator
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.corpus.pdf_layout import Line, document
+from qabot.corpus.pdf_layout import MAX_CELLS, ROW_GAP, Line, document
 from qabot.corpus.pdf_streams import check_streams
 from qabot.models import Document
 from qabot.text import first_line
@@ -42,7 +42,9 @@ from qabot.text import first_line
 SUFFIXES = frozenset({".pdf"})
 PAGE_OBJECTS_PER_MB = 10_000  # a line of text is about 100 bytes of a page's content stream, parsed whole like markup
 MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
+MAX_ROW_CHARS = 300  # a longer line is no table's row
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SPACE_RUN = re.compile(r" +")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -123,6 +125,35 @@ def _objects(parent: object, most: int, form: bool = False) -> int:
     return count
 
 
+def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[tuple[tuple[float, float], ...], bool]:
+    """Where the line of ``text`` (at ``start`` in the page's text) has a space wider than ``ROW_GAP`` ems (from and
+    to), and whether its spaces are three or more, all as wide as each other.
+
+    PDFium reads the cells of a table's row as one line, with a space where the row leaves a
+    gap between them; a loose line of justified text has its spaces all as wide (a long word
+    can make them wider than that). A line over ``MAX_ROW_CHARS`` is no row and has none (no
+    long line is looked at space by space), and at most ``MAX_CELLS`` are kept.
+    """
+    from pypdfium2 import raw
+
+    if len(text) > MAX_ROW_CHARS or size <= 0:
+        return (), False
+    spaces: list[tuple[float, float]] = []
+    box = raw.FS_RECTF()  # one box for every character asked about (a page asks about thousands)
+
+    def edge(text_index: int, side: str) -> float | None:
+        char = raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, text_index)  # type: ignore[attr-defined]
+        return getattr(box, side) if char >= 0 and raw.FPDFText_GetLooseCharBox(textpage.raw, char, box) else None  # type: ignore[attr-defined]
+
+    for space in _SPACE_RUN.finditer(text):
+        left, right = edge(start + space.start() - 1, "right"), edge(start + space.end(), "left")
+        if left is not None and right is not None:
+            spaces.append((left, right))
+    widths = [right - left for left, right in spaces]
+    even = len(widths) >= 3 and min(widths) > 0 and max(widths) <= 1.05 * min(widths)
+    return tuple((left, right) for left, right in spaces if right - left > ROW_GAP * size)[:MAX_CELLS], even
+
+
 def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
     """The lines of one page, in PDFium's reading order, with their position and font size.
 
@@ -164,8 +195,9 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
             bold = raw.FPDFText_GetFontWeight(textpage.raw, probe) >= 600
+            gaps, even = _gaps(textpage, start + lead, stripped, size)
             lines.append(Line(stripped, left, right, bottom / height if height else 0.0, size, bold,
-                               end / height if height else 0.0))
+                              end / height if height else 0.0, gaps, even))
         return lines
     finally:
         textpage.close()

@@ -7,7 +7,8 @@ its box and font size); from them alone, this module rebuilds what the layout on
   font size, the usual line spacing, no first-line indent after a finished sentence);
   PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped. A
   paragraph that runs on from the foot of a column into the next is one, and the
-  footnotes at that foot come after it, each a paragraph of its own;
+  footnotes at that foot come after it, each a paragraph of its own. Each row of a table
+  (and each item of a list with a hanging indent) is a paragraph of its own;
 - **sections**: a short line in a larger or bold font, or numbered like ``2.4. The glob
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
@@ -37,6 +38,9 @@ from qabot.models import Document
 MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
+ROW_GAP = 2.0  # ems between two words of a line that part a table's cells (a word space is a third of one)
+MAX_CELLS = 16  # wide gaps kept of a line
+ROW_REACH = 8  # lines from one row to the next, a row's wrapped text between them
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
@@ -63,6 +67,9 @@ class Line:
     size: float
     bold: bool
     end: float  # the bottom of its last character: where a word hyphenated at a line end took it (see pdf._page_lines)
+    gaps: tuple[tuple[float, float], ...] = ()  # from and to, of its gaps between words wider than ROW_GAP ems
+    even: bool = False  # three spaces or more, all as wide: a line of justified text, where it is a full line
+    row: bool = False  # a table's row, its cells on one line (see _mark_rows)
 
 
 @dataclass
@@ -134,23 +141,15 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
 
 
 def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line]]:
-    toc = sum(1 for line in page if _DOT_LEADER.search(line.text)) >= 3
+    lines = _lines(page, drop, layout)
+    _mark_rows(lines, layout)
     blocks: list[list[Line]] = []
     notes: list[list[Line]] = []  # footnotes set aside while the paragraph above them goes on in the next column
-    for index, line in enumerate(page):
-        if index in drop or _DOT_LEADER.search(line.text) or line.right < layout.left - 2:
-            continue  # furniture, a table-of-contents entry, a note in the margin
-        if toc and _TOC_ENTRY.search(line.text):
-            continue
-        previous = blocks[-1][-1] if blocks else None
-        if previous is not None and _same_line(previous, line, layout):
-            # A superscript (a footnote mark) or a run in another font, on the same line.
-            gap = line.left - previous.right
-            previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
-            previous.right, previous.end = line.right, line.end
-        elif previous is not None and (_continues(previous, line, layout) or _next_column(previous, line, layout)):
+    for line in lines:
+        if blocks and _goes_on(blocks[-1], line, layout):
             blocks[-1].append(line)
-        elif (foot := _notes(blocks, layout)) < len(blocks) and _next_column(blocks[foot - 1][-1], line, layout):
+        elif (not line.row and (foot := _notes(blocks, layout)) < len(blocks) and not blocks[foot - 1][0].row
+              and _next_column(blocks[foot - 1][-1], line, layout)):
             # The paragraph above the column's footnotes goes on in the next column: it is one, the notes after it.
             notes += blocks[foot:]
             del blocks[foot:]
@@ -160,6 +159,65 @@ def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line
             notes = []
             blocks.append([line])
     return blocks + notes
+
+
+def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
+    """The page's lines that are text, those PDFium read apart on one line of the page joined."""
+    toc = sum(1 for line in page if _DOT_LEADER.search(line.text)) >= 3
+    lines: list[Line] = []
+    for index, line in enumerate(page):
+        if index in drop or _DOT_LEADER.search(line.text) or line.right < layout.left - 2:
+            continue  # furniture, a table-of-contents entry, a note in the margin
+        if toc and _TOC_ENTRY.search(line.text):
+            continue
+        previous = lines[-1] if lines else None
+        if previous is not None and _same_line(previous, line, layout):
+            # A superscript (a footnote mark) or a run in another font, on the same line; or a table's next cell.
+            gap = line.left - previous.right
+            previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
+            wide = ((previous.right, line.left),) if gap > ROW_GAP * line.size else ()
+            previous.gaps = (previous.gaps + wide + line.gaps)[:MAX_CELLS]
+            previous.right, previous.end = line.right, line.end
+        else:
+            lines.append(line)
+    return lines
+
+
+def _mark_rows(lines: list[Line], layout: _Layout) -> None:
+    """Mark the rows of tables: lines with a wide gap where the line above or below has one too.
+
+    PDFium reads a row's cells as one line, a space between them: the gap between two
+    columns (or after a list item's bullet) is wider than any space between words, and it
+    is there in the rows above and below too: the gaps of the next line overlap, or, where
+    a row's text wrapped onto lines of its own (``ROW_REACH`` at most), a later row's next
+    cell starts where this one's does. A line of justified text with a wide space has none
+    in line with it, and where all its spaces are as wide and it is a full line, it is none
+    whatever its neighbours.
+    """
+    width = layout.right - layout.left
+    gapped = [index for index, line in enumerate(lines)
+              if line.gaps and not (line.even and line.right >= layout.right - 0.05 * width)]
+    for i, j in itertools.pairwise(gapped):
+        above, below = lines[i], lines[j]
+        if (j == i + 1 and any(a < y and b < x for a, x in above.gaps for b, y in below.gaps)) or (
+                j - i <= ROW_REACH and any(abs(x - y) <= 0.1 * below.size for _, x in above.gaps for _, y in below.gaps)):
+            above.row = below.row = True
+
+
+def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
+    """Whether ``line`` goes on with the paragraph of ``block``.
+
+    A table's row is a paragraph of its own, its cells in reading order; a line under it
+    goes on with it only where it starts in its last cell (that cell's text wrapped, as a
+    list item's text does under its bullet).
+    """
+    previous = block[-1]
+    if line.row:
+        return False
+    if block[0].row:
+        cell = max(right for _, right in block[0].gaps)
+        return line.left >= cell - 0.2 * line.size and _continues(previous, line, layout)
+    return _continues(previous, line, layout) or _next_column(previous, line, layout)
 
 
 def _notes(blocks: list[list[Line]], layout: _Layout) -> int:
