@@ -258,6 +258,25 @@ def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
     assert "export HTTPS_PROXY=http://proxy:3128\nskyfetch sync" in texts  # a line of code each
 
 
+def test_html_an_ordered_lists_items_keep_their_numbers(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "closing.html", (
+        "<h1>Closing the dome</h1><p>Close the dome in this order when rain is forecast:</p>"
+        "<ol><li>Park the mount.</li><li>Close the shutter.<ol type='a'><li>Wait for the limit switch.</li>"
+        "<li>Check the seal.</li></ol></li><li><p>Switch the dome off.</p></li></ol>"  # a loose item: its text in a <p>
+        "<p>Then, from step five, log the night:</p><ol start='5'><li>Note the time.</li><li value='8'>Sign the log."
+        "</li><li>Lock the door.</li></ol>"
+        # docutils (Sphinx) sets a list's style by its class; a reversed list counts down
+        "<ol class='upperroman simple'><li>First night.</li><li>Second night.</li></ol>"
+        "<ol reversed><li>Three left.</li><li></li><li>One left.</li></ol>"
+        "<ul><li>Tell the night assistant.</li></ul>"))  # a bullet is no number
+    # The numbers were lost: "Park the mount.", "Close the shutter.", ... and "Sign the log." was not step 8.
+    assert _texts(doc) == [
+        "Close the dome in this order when rain is forecast:", "1. Park the mount.", "2. Close the shutter.",
+        "a. Wait for the limit switch.", "b. Check the seal.", "3. Switch the dome off.",
+        "Then, from step five, log the night:", "5. Note the time.", "8. Sign the log.", "9. Lock the door.",
+        "I. First night.", "II. Second night.", "3. Three left.", "1. One left.", "Tell the night assistant."]
+
+
 def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) -> None:
     doc = _page(tmp_path, "config.html", (
         '<h1>Configuration</h1><p>Skyfetch reads its settings from skyfetch.toml in the project folder.</p>'
