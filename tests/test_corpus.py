@@ -342,6 +342,19 @@ def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_
         (5, "```\nunclosed at the end")]
 
 
+@pytest.mark.parametrize("name", ["setup.md", "setup.txt"])
+def test_a_fence_right_under_a_line_of_text_parts_it_from_the_code(tmp_path: Path, name: str) -> None:
+    """A fenced code block may interrupt a paragraph (CommonMark): the line above it is a paragraph of its own."""
+    content = (
+        "Install it:\n```sh\npip install domectl\n```\nThen check it:\n~~~\ndomectl --version\n~~~\n\n"
+        "1.\n   ```sh\n   domectl close\n   ```\n"  # a list marker alone above a fence stays with its code
+    )
+    # The line above each fence was read with the code: "Install it:\n```sh\npip install domectl\n```".
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
+        "Install it:", "```sh\npip install domectl\n```", "Then check it:", "~~~\ndomectl --version\n~~~",
+        "1.\n   ```sh\n   domectl close\n   ```"]
+
+
 def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[int, str | None, str]]:
     """(number, section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
     path = tmp_path / name

@@ -58,7 +58,8 @@ class Markdown:
         self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
         # of the rendered page never sees
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
-        self.joined: set[int] = set()  # lines that go on with the line above: an item's text under its bare marker
+        self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
+        # bare marker
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -107,9 +108,9 @@ class Markdown:
             # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
             # marker of an empty item (or of one that opens with a block of its own) is no text.
             text = first + 1 < end and lines[first + 1].strip() and first + 1 not in self.shown
-            if text and first + 1 not in self.starts and first + 1 not in self.hidden:
-                self.joined.add(first + 1)
-            elif first + 1 not in self.code:
+            if (text and first + 1 not in self.starts and first + 1 not in self.hidden) or first + 1 in self.code:
+                self.joined.add(first + 1)  # its text, or its code: a fence under a marker stays with it
+            else:
                 self.hidden.add(first)
 
     def _paragraph(self, lines: list[str], first: int, end: int, dialect: Dialect) -> None:
