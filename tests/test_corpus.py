@@ -388,6 +388,23 @@ def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_
 
 
 @pytest.mark.parametrize("name", ["install.md", "install.mdx"])
+def test_a_fence_in_an_mkdocs_admonitions_body_is_code(tmp_path: Path, name: str) -> None:
+    """MkDocs' admonition body is indented four spaces, and may start right under its ``!!! note`` line: a fence in
+    it is code, one paragraph, whatever is above it and whatever blank lines it holds."""
+    content = (
+        "# Installing\n\n!!! note\n    ```sh\n    python -m venv .venv\n\n    pip install domectl\n    ```\n\n"
+        '??? tip "Check it"\n    Then check that it runs:\n    ```sh\n    # the version, and the dome it drives\n'
+        "    domectl --version\n\n    domectl status\n    ```\n\n    - Log the time.\n\nThe end.\n"
+    )
+    # Under the admonition's line the body was paragraph text: the fence and its code parted at the blank line
+    # ("```sh", "python -m venv .venv", then "pip install domectl\n    ```"), the line above it run into it.
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
+        "```sh\n    python -m venv .venv\n\n    pip install domectl\n    ```", "Check it", "Then check that it runs:",
+        "```sh\n    # the version, and the dome it drives\n    domectl --version\n\n    domectl status\n    ```",
+        "- Log the time.", "The end."]
+
+
+@pytest.mark.parametrize("name", ["install.md", "install.mdx"])
 def test_a_tag_whose_attributes_run_over_lines_is_no_paragraph(tmp_path: Path, name: str) -> None:
     """A JSX or HTML tag written over several lines (Docusaurus' ``<Tabs`` with its ``values={[...]}``), or with a JSX
     expression for an attribute, is markup like a tag on a line of its own; the text after it is read."""
