@@ -53,10 +53,13 @@ def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]], notes: tup
     return path
 
 
+# The first paragraph of a two-column paper's left column, in whole lines.
+_OPENING = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages."]
+
+
 def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
-    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
-            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
-            "We find that a quantised index is smaller. The com-"]
+    left = [*_OPENING, "We find that a quantised index is smaller. The com-"]
     right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
              "", "Sparse methods such as BM25 remain strong baselines."]
     texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)])))
@@ -66,9 +69,7 @@ def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_
 
 
 def test_pdf_a_footnote_at_the_foot_of_a_column_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
-    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
-            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
-            "We compress the index with product quantisation and"]
+    left = [*_OPENING, "We compress the index with product quantisation and"]
     right = ["keep ninety-eight percent of the recall while using", "a quarter of the memory.",
              "", "Sparse methods such as BM25 remain strong baselines."]
     note = ["1 Product quantisation splits each vector into eight", "sub-vectors and codes each one in a byte."]
