@@ -342,6 +342,19 @@ def test_a_fenced_block_is_one_paragraph_and_a_tables_delimiter_row_is_none(tmp_
         (5, "```\nunclosed at the end")]
 
 
+@pytest.mark.parametrize("name", ["setup.md", "setup.txt"])
+def test_a_fence_right_under_a_line_of_text_parts_it_from_the_code(tmp_path: Path, name: str) -> None:
+    """A fenced code block may interrupt a paragraph (CommonMark): the line above it is a paragraph of its own."""
+    content = (
+        "Install it:\n```sh\npip install domectl\n```\nThen check it:\n~~~\ndomectl --version\n~~~\n\n"
+        "1.\n   ```sh\n   domectl close\n   ```\n"  # a list marker alone above a fence stays with its code
+    )
+    # The line above each fence was read with the code: "Install it:\n```sh\npip install domectl\n```".
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
+        "Install it:", "```sh\npip install domectl\n```", "Then check it:", "~~~\ndomectl --version\n~~~",
+        "1.\n   ```sh\n   domectl close\n   ```"]
+
+
 def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[int, str | None, str]]:
     """(number, section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
     path = tmp_path / name
@@ -372,6 +385,23 @@ def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_
         (7, "Closing", "Above 40 km/h the mount is parked first."),
         (8, "Closing", "```text\n:::note\n```"),  # in code, a fence is the code's
         (9, "Closing", "The end.")]
+
+
+@pytest.mark.parametrize("name", ["install.md", "install.mdx"])
+def test_a_fence_in_an_mkdocs_admonitions_body_is_code(tmp_path: Path, name: str) -> None:
+    """MkDocs' admonition body is indented four spaces, and may start right under its ``!!! note`` line: a fence in
+    it is code, one paragraph, whatever is above it and whatever blank lines it holds."""
+    content = (
+        "# Installing\n\n!!! note\n    ```sh\n    python -m venv .venv\n\n    pip install domectl\n    ```\n\n"
+        '??? tip "Check it"\n    Then check that it runs:\n    ```sh\n    # the version, and the dome it drives\n'
+        "    domectl --version\n\n    domectl status\n    ```\n\n    - Log the time.\n\nThe end.\n"
+    )
+    # Under the admonition's line the body was paragraph text: the fence and its code parted at the blank line
+    # ("```sh", "python -m venv .venv", then "pip install domectl\n    ```"), the line above it run into it.
+    assert [text for _, _, text in _markdown(tmp_path, name, content)] == [
+        "```sh\n    python -m venv .venv\n\n    pip install domectl\n    ```", "Check it", "Then check that it runs:",
+        "```sh\n    # the version, and the dome it drives\n    domectl --version\n\n    domectl status\n    ```",
+        "- Log the time.", "The end."]
 
 
 @pytest.mark.parametrize("name", ["install.md", "install.mdx"])

@@ -24,32 +24,128 @@ def _texts(doc: Document) -> list[str]:
     return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
 
 
-def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]]) -> Path:
-    """A page of a paper set in Times 10 on 12 pt lines: each column's lines from its (x, lines, top)."""
+def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]], notes: tuple[int, list[str], int] | None = None
+           ) -> Path:
+    """A page of a paper set in Times 10 on 12 pt lines: each column's lines from its (x, lines, top); ``notes``,
+    footnotes in Times 8 on 10 pt lines under a rule, as LaTeX sets them at a column's foot."""
     from fpdf import FPDF
 
     pdf = FPDF(format="letter", unit="pt")
     pdf.add_page()
-    pdf.set_font("Times", size=10)
     for column, lines, top in columns:
+        pdf.set_font("Times", size=10)
         for row, line in enumerate(lines):
             pdf.set_xy(column, top + 12 * row)
             pdf.cell(250, 12, line)
+        if notes is not None and notes[0] == column:
+            _, note, top = notes
+            pdf.line(column, top - 4, column + 76, top - 4)
+            for row, line in enumerate(note):
+                mark, text = line.split(" ", 1) if line[:1].isdigit() else ("", line)
+                pdf.set_font("Times", size=6)  # the footnote's number, raised
+                pdf.set_xy(column, top + 10 * row - 1)
+                pdf.cell(4, 6, mark)
+                pdf.set_font("Times", size=8)
+                pdf.set_xy(column + 4, top + 10 * row)
+                pdf.cell(246, 10, text)
     path = tmp_path / "paper.pdf"
     pdf.output(str(path))
     return path
 
 
+# The first paragraph of a two-column paper's left column, in whole lines.
+_OPENING = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages."]
+
+
 def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
-    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
-            "the question. Their cost grows with the collection,", "and most deployments keep millions of passages.",
-            "We find that a quantised index is smaller. The com-"]
+    left = [*_OPENING, "We find that a quantised index is smaller. The com-"]
     right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
              "", "Sparse methods such as BM25 remain strong baselines."]
     texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)])))
     assert texts[1:] == [("We find that a quantised index is smaller. The compressed index keeps ninety-eight percent "
                          "of the recall while using a quarter of the memory."),
                          "Sparse methods such as BM25 remain strong baselines."], texts
+
+
+def test_pdf_a_footnote_at_the_foot_of_a_column_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
+    left = [*_OPENING, "We compress the index with product quantisation and"]
+    right = ["keep ninety-eight percent of the recall while using", "a quarter of the memory.",
+             "", "Sparse methods such as BM25 remain strong baselines."]
+    note = ["1 Product quantisation splits each vector into eight", "sub-vectors and codes each one in a byte."]
+    texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)], notes=(54, note, 694))))
+    # The footnote sat between the paragraph's halves: "... quantisation and", then the note, then "keep ninety-eight".
+    assert texts[1:] == [("We compress the index with product quantisation and keep ninety-eight percent of the "
+                          "recall while using a quarter of the memory."),
+                         "Product quantisation splits each vector into eight sub-vectors and codes each one in a byte.",
+                         "Sparse methods such as BM25 remain strong baselines."], texts
+
+
+def test_pdf_a_footnote_at_the_foot_of_a_page_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pages = [["Dense retrievers map questions and passages into one vector space, where nearest",
+              "neighbours answer the question. Their cost grows with the collection, and most",
+              "deployments keep millions of passages. We compress the index with product quantisation and"],
+             ["keep ninety-eight percent of the recall while using a quarter of the memory.", "",
+              "Sparse methods such as BM25 remain strong baselines for the same collections."]]
+    for top, lines in zip((660, 72), pages, strict=True):
+        pdf.add_page()
+        pdf.set_font("Times", size=10)
+        for row, line in enumerate(lines):
+            pdf.set_xy(72, top + 12 * row)
+            pdf.cell(450, 12, line)
+        if top == 660:  # the footnote under a rule at the page's foot, its number raised
+            pdf.line(72, 704, 148, 704)
+            pdf.set_font("Times", size=6)
+            pdf.set_xy(72, 707)
+            pdf.cell(4, 6, "1")
+            pdf.set_font("Times", size=8)
+            pdf.set_xy(76, 708)
+            pdf.cell(446, 10, "Product quantisation splits each vector into eight sub-vectors and codes each in a byte.")
+    path = tmp_path / "paper.pdf"
+    pdf.output(str(path))
+    doc = _one(path)
+    found = [(doc.text[p.start : p.end], p.page, p.group) for p in document_paragraphs(doc)]
+    # The paragraph's halves were apart, the footnote between them: each half a passage of its own.
+    assert found == [
+        (("Dense retrievers map questions and passages into one vector space, where nearest neighbours answer the "
+          "question. Their cost grows with the collection, and most deployments keep millions of passages. We compress "
+          "the index with product quantisation and"), 1, 1),
+        ("keep ninety-eight percent of the recall while using a quarter of the memory.", 2, 1),
+        ("Product quantisation splits each vector into eight sub-vectors and codes each in a byte.", 1, None),
+        ("Sparse methods such as BM25 remain strong baselines for the same collections.", 2, None)], found
+
+
+def test_pdf_each_row_of_a_table_is_a_paragraph(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    pdf.set_xy(72, 72)
+    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
+    pdf.ln(6)
+    with pdf.table(width=400, col_widths=(100, 60, 40, 200), align="LEFT") as table:  # fpdf2's table: ruled cells
+        for cells in (("Filter", "Exposure", "Frames", "Notes"), ("Luminance", "120 s", "40", "Taken first"),
+                      ("Red", "180 s", "20", ""),
+                      ("Hydrogen alpha", "600 s", "12", ("Narrowband: it can be taken on moonlit nights, when the "
+                                                         "broadband filters are of no use"))):  # the last cell wraps
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(6)
+    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
+    path = tmp_path / "exposures.pdf"
+    pdf.output(str(path))
+    # The rows ran together, and into the paragraphs around them: "... as listed below. Filter Exposure Frames Notes
+    # Luminance 120 s 40 Taken first Red 180 s 20 Hydrogen alpha ... Flats are taken at dusk ...".
+    assert _texts(_one(path)) == [
+        "Each filter has its own exposure time and number of frames in a session, as listed below.",
+        "Filter Exposure Frames Notes", "Luminance 120 s 40 Taken first", "Red 180 s 20",
+        "Hydrogen alpha 600 s 12 Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
+        "Flats are taken at dusk for every filter used that night."]
 
 
 def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path: Path) -> None:
@@ -161,6 +257,25 @@ def test_html_lines_parted_by_br_do_not_run_together(tmp_path: Path) -> None:
     assert "Mount Hopkins Observatory 670 Mount Hopkins Road Amado, Arizona 85645" in texts
     assert "USB 3 blue | Guiding camera and focuser" in texts
     assert "export HTTPS_PROXY=http://proxy:3128\nskyfetch sync" in texts  # a line of code each
+
+
+def test_html_an_ordered_lists_items_keep_their_numbers(tmp_path: Path) -> None:
+    doc = _page(tmp_path, "closing.html", (
+        "<h1>Closing the dome</h1><p>Close the dome in this order when rain is forecast:</p>"
+        "<ol><li>Park the mount.</li><li>Close the shutter.<ol type='a'><li>Wait for the limit switch.</li>"
+        "<li>Check the seal.</li></ol></li><li><p>Switch the dome off.</p></li></ol>"  # a loose item: its text in a <p>
+        "<p>Then, from step five, log the night:</p><ol start='5'><li>Note the time.</li><li value='8'>Sign the log."
+        "</li><li>Lock the door.</li></ol>"
+        # docutils (Sphinx) sets a list's style by its class; a reversed list counts down
+        "<ol class='upperroman simple'><li>First night.</li><li>Second night.</li></ol>"
+        "<ol reversed><li>Three left.</li><li></li><li>One left.</li></ol>"
+        "<ul><li>Tell the night assistant.</li></ul>"))  # a bullet is no number
+    # The numbers were lost: "Park the mount.", "Close the shutter.", ... and "Sign the log." was not step 8.
+    assert _texts(doc) == [
+        "Close the dome in this order when rain is forecast:", "1. Park the mount.", "2. Close the shutter.",
+        "a. Wait for the limit switch.", "b. Check the seal.", "3. Switch the dome off.",
+        "Then, from step five, log the night:", "5. Note the time.", "8. Sign the log.", "9. Lock the door.",
+        "I. First night.", "II. Second night.", "3. Three left.", "1. One left.", "Tell the night assistant."]
 
 
 def test_html_a_docusaurus_heading_link_is_not_in_the_section(tmp_path: Path) -> None:

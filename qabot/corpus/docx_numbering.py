@@ -53,16 +53,21 @@ class _Level:
     style: str | None  # the paragraph style that takes this level (w:pStyle)
 
 
+def roman(number: int) -> str:
+    """``number`` (1 to 3999) in lower-case roman numerals, as Word and browsers write a list's: 4 is "iv"."""
+    out, rest = "", number
+    for value, digits in _ROMAN:
+        count, rest = divmod(rest, value)
+        out += digits * count
+    return out
+
+
 def _format(number: int, fmt: str) -> str:
     if fmt in ("lowerLetter", "upperLetter") and 0 < number <= _MAX_LETTERS:  # Word: a ... z, aa ... zz, aaa ...
         letter = "abcdefghijklmnopqrstuvwxyz"[(number - 1) % 26] * ((number - 1) // 26 + 1)
         return letter.upper() if fmt == "upperLetter" else letter
     if fmt in ("lowerRoman", "upperRoman") and 0 < number < 4000:
-        roman, rest = "", number
-        for value, digits in _ROMAN:
-            count, rest = divmod(rest, value)
-            roman += digits * count
-        return roman.upper() if fmt == "upperRoman" else roman
+        return roman(number).upper() if fmt == "upperRoman" else roman(number)
     if fmt == "decimalZero":
         return f"{number:02d}"
     return str(number)

@@ -9,7 +9,9 @@ builds the document:
   text (a row as its cells joined by `` | ``); inline elements (``<code>``, ``<a>``,
   ``<em>``) join the text around them where they stand, so sentences stay whole, and a
   ``<br>`` parts the words on either side (in a cell too). A paragraph is one line but
-  a ``<pre>`` block's, which keeps its lines (``prepare.preformatted``). The
+  a ``<pre>`` block's, which keeps its lines (``prepare.preformatted``). An ordered
+  list's item starts with the number a browser shows (``1. Park the mount.``), found on
+  the page (``prepare.ordered_labels``): the text is derived, as a Word file's is. The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -99,10 +101,12 @@ def document(name: str, data: bytes) -> Document | None:
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     code = prepare.preformatted(tree)
+    labels = prepare.ordered_labels(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
         if (body := _extract(piece)) is not None:
+            prepare.number_items(body, labels)
             bodies.append(body)
     if not bodies:
         return None

@@ -17,6 +17,7 @@ from qabot.corpus import limits
 # Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
 # (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
 MARKDOWN_LINES_PER_MB = 25_000
+MAX_ADMONITION_DEPTH = 3  # MkDocs admonitions, one in another, whose bodies are parsed again (see Markdown._bodies)
 Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
 # An admonition's fence, as Docusaurus (remark-directive) and VuePress read one: ":::" and a type, a title in
 # brackets or after it, attributes in braces; or ":::" alone, its end. As MkDocs (Python-Markdown, pymdownx.details)
@@ -50,7 +51,7 @@ class Markdown:
     _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
     _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
 
-    def __init__(self, body: str, dialect: Dialect = "text") -> None:
+    def __init__(self, body: str, dialect: Dialect = "text", depth: int = 0) -> None:
         self.headings: dict[int, str] = {}  # first line of a heading -> its text
         self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
         self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
@@ -58,7 +59,10 @@ class Markdown:
         self.hidden: set[int] = set()  # lines that are no text: a table's delimiter row; in Markdown, what a reader
         # of the rendered page never sees
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
-        self.joined: set[int] = set()  # lines that go on with the line above: an item's text under its bare marker
+        self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
+        # bare marker
+        self._depth = depth  # admonitions around the text (see _bodies)
+        self._openers: list[int] = []  # lines that open an MkDocs admonition, whose body is indented below them
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -107,10 +111,58 @@ class Markdown:
             # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
             # marker of an empty item (or of one that opens with a block of its own) is no text.
             text = first + 1 < end and lines[first + 1].strip() and first + 1 not in self.shown
-            if text and first + 1 not in self.starts and first + 1 not in self.hidden:
-                self.joined.add(first + 1)
-            elif first + 1 not in self.code:
+            if (text and first + 1 not in self.starts and first + 1 not in self.hidden) or first + 1 in self.code:
+                self.joined.add(first + 1)  # its text, or its code: a fence under a marker stays with it
+            else:
                 self.hidden.add(first)
+        del tokens  # before the bodies are parsed again: a text's tokens are its largest part
+        self._bodies(lines, dialect)
+
+    def _bodies(self, lines: list[str], dialect: Dialect) -> None:
+        """Read the body of each MkDocs admonition as the Markdown it is, its indentation taken off.
+
+        MkDocs (Python-Markdown) reads the lines indented four spaces (or a tab) under ``!!!
+        note`` as a block of their own; CommonMark reads them as the lines of the paragraph
+        the ``!!! note`` line opens, where a fence is text: a code block right under it, or
+        under a line of its text, was no code (its lines parted at a blank line, the line
+        above run into it). Each body is parsed again, and what is found there replaces what
+        was found for its lines; an admonition in it is read by that parse, down to
+        ``MAX_ADMONITION_DEPTH`` of them (no text is parsed more times than that).
+        """
+        done = 0  # the end of the last body read again: an admonition in it was read with it
+        for opener in self._openers:
+            first = end = opener + 1
+            if opener < done or self._depth >= MAX_ADMONITION_DEPTH:
+                continue
+            limits.check()
+            indent = _indent(lines[opener]) + 4  # the body's, under an admonition that is itself indented (in a list)
+            while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) >= indent):
+                end += 1
+            while end > first and not lines[end - 1].strip():
+                end -= 1
+            cuts = [_cut(line, indent) for line in lines[first:end]]
+            inner = Markdown("\n".join(line[cut:] for line, cut in zip(lines[first:end], cuts, strict=True)),
+                             dialect, self._depth + 1)
+            self._replace(first, end, inner, cuts)
+            self.starts.add(first)  # the body is a block of its own, under its title
+            done = end
+
+    def _replace(self, first: int, end: int, inner: Markdown, cuts: list[int]) -> None:
+        """What ``inner`` (a parse of lines ``first`` ... ``end``, ``cuts[i]`` columns cut from each) found for them,
+        in place of what was found."""
+        for found in (self.code, self.starts, self.hidden, self.joined):
+            found.difference_update(range(first, end))
+        for mapping in (self.headings, self.heading_lines, self.shown):
+            for number in [number for number in mapping if first <= number < end]:
+                del mapping[number]
+        self.code.update(number + first for number in inner.code)
+        self.starts.update(number + first for number in inner.starts)
+        self.hidden.update(number + first for number in inner.hidden)
+        self.joined.update(number + first for number in inner.joined)
+        self.headings.update({number + first: text for number, text in inner.headings.items()})
+        self.heading_lines.update({number + first: line + first for number, line in inner.heading_lines.items()})
+        self.shown.update({number + first: (left + cuts[number], right + cuts[number])
+                           for number, (left, right) in inner.shown.items()})
 
     def _paragraph(self, lines: list[str], first: int, end: int, dialect: Dialect) -> None:
         """What of a paragraph is markup to Markdown's tools, though CommonMark reads it as text: in MDX, an
@@ -126,6 +178,8 @@ class Markdown:
             title = admonition_title(lines[number])
             if title is None:
                 continue
+            if _MKDOCS.match(lines[number]):
+                self._openers.append(number)
             if title[0] < title[1]:
                 self.shown[number] = title
                 self.starts.add(number + 1)  # the body below it is a paragraph of its own
@@ -153,6 +207,21 @@ class Markdown:
             elif line.strip():
                 self.hidden.add(number)
             offset += len(line) + 1
+
+
+def _indent(line: str) -> int:
+    """The columns of a line's indentation, a tab to the next multiple of four, as Python-Markdown reads it."""
+    return len(line[: len(line) - len(line.lstrip(" \t"))].expandtabs(4))
+
+
+def _cut(line: str, columns: int) -> int:
+    """The characters of ``line``'s indentation that make up its first ``columns`` columns (fewer, on a blank line)."""
+    width = 0
+    for count, ch in enumerate(line):
+        if width >= columns or ch not in " \t":
+            return count
+        width = width + 4 - width % 4 if ch == "\t" else width + 1
+    return len(line)
 
 
 def is_expression(lines: list[str]) -> bool:

@@ -62,7 +62,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     Inside a block of consecutive lines, a line starts a new paragraph unless the file is
     hard-wrapped (no line longer than 120 characters), the line before it is full
     (reaches most of the wrap width), and it does not open a Markdown block (a list item,
-    a quote, a table, a heading, a fence). A table's delimiter row (``|---|---|``) is no
+    a quote, a table, a heading, a fence). A fence parts a paragraph from its code even
+    with no blank line between them. A table's delimiter row (``|---|---|``) is no
     paragraph.
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
     that is followed by text) name the section of what follows and are not numbered.
@@ -76,7 +77,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     with ``{...}`` attributes), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
     left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
-    ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph. In MDX (``"mdx"``)
+    ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph; an MkDocs
+    admonition's indented body is read as Markdown of its own (a fence in it is code). In MDX (``"mdx"``)
     so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
     The text itself is not changed.
@@ -173,7 +175,9 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
         if number in markdown.shown:  # the text of a line of HTML, without the tags around it
             left, right = markdown.shown[number]
             line = _Line(line.start + left, line.text[left:right])
-        if current and number not in markdown.code:
+        if number in markdown.code and number in markdown.starts and number not in markdown.joined:
+            flush()  # a fence opens a block of its own: it may interrupt a paragraph, as CommonMark reads it
+        elif current and number not in markdown.code:
             previous = current[-1].text.rstrip()
             # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
             listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
