@@ -52,4 +52,5 @@ bench: install
 	$(BIN)/qabot bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) embeddings/manifest.json embeddings/build-* embeddings/.tmp-* embeddings/cache embeddings/models
+	rm -rf $(VENV) embeddings/manifest.json embeddings/recovery.json embeddings/seg-* embeddings/build-* embeddings/.tmp-* \
+		embeddings/cache embeddings/models

@@ -138,13 +138,15 @@ def render_table(title: str, header: list[str], rows: list[list[str]]) -> str:
     from rich.table import Table
 
     title, header, rows = visible(title), [visible(h) for h in header], [[visible(c) for c in r] for r in rows]
-    table = Table(*header, title=title or None, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(*header, box=box.SIMPLE_HEAD, pad_edge=False)
     for row in rows:
         table.add_row(*row)
     out = io.StringIO()
     Console(file=out, width=max(80, table_width(header, rows)), color_system=None, emoji=False,
             markup=False, highlight=False).print(table)
-    return "\n".join(line.rstrip() for line in out.getvalue().splitlines()).strip("\n")
+    body = "\n".join(line.rstrip() for line in out.getvalue().splitlines()).strip("\n")
+    # The title above, as a line of its own: rich's would be wrapped to the width of a narrow table.
+    return f"{title}\n\n{body}" if title else body
 
 
 def table_width(header: list[str], rows: list[list[str]]) -> int:

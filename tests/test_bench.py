@@ -100,6 +100,23 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
     assert any(note.startswith("no dev file (--dev FILE)") for note in report.notes), report.notes
 
 
+def test_figures_missing_from_a_clone_show_as_missing_not_as_none_or_zero(make_corpus, tmp_path, fake_embedder) -> None:
+    """`qabot bench` in a clone (no ../shared/eval/): no build was timed, so there is no build speedup (it showed
+    0.0), and the quality table's missing figures show as '-', as every other table's do (they showed 'None')."""
+    corpus = make_corpus({"a.txt": "Leon Trotsky lived in Coyoacán, Mexico, from 1937."})
+    report = bench.run(
+        corpus_dir=corpus, dev=None, scifact=tmp_path / "nowhere", work=tmp_path / "work", runs=1,
+        backends=("onnx", "torch"), default_backend="onnx", query_limit=2, cold=False,
+        embedders={"onnx": fake_embedder, "torch": fake_embedder}, progress=False, memory=False,
+    )
+    assert report.backends is not None and report.backends.build_embed_speedup is None
+    text = bench.table(report)
+    assert "None" not in text, text
+    lines = text.splitlines()
+    title = lines.index("quality")  # then a blank line, the header, its rule and a row per backend
+    assert [row.split() for row in lines[title + 4 : title + 6]] == [["onnx", "-", "-"], ["torch", "-", "-"]]
+
+
 def test_a_missing_peer_or_milvus_is_noted_before_the_run_not_fatal_after_it(
     make_corpus, beir_folder, tmp_path, fake_embedder, monkeypatch
 ) -> None:

@@ -1129,17 +1129,26 @@ async def test_without_the_content_intent_one_line_says_why_nothing_is_learnt(qa
     assert HistoryStore(FeedbackStore(tmp_path / "state")).counts() == (0, 0)
 
 
-def test_qabot_discord_sync_reads_the_history_without_serving(qa, double, tmp_path) -> None:
+def test_qabot_discord_sync_reads_the_history_without_serving(qa, double, tmp_path, monkeypatch, caplog) -> None:
+    """... and, as qabot discord, prints nothing of the voice libraries a bot that never joins voice lacks."""
+    import discord
+
     from qabot.adapters.discord.bot import sync
     from qabot.settings import load_settings
+
+    # As in a fresh process: discord.py warns once per process, and a bot built earlier in this one turned it off.
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
 
     said = [double.seed(f"Rule {n}: switch off the red torch near camera {n}.", user_n=2,
                         channel_id=OTHER_CHANNEL_ID, seconds_ago=800 - n) for n in range(5)]
     chosen = load_settings(_env_file=None, corpus_dir=qa.settings.corpus_dir, index_dir=qa.settings.index_dir,
                            discord_token=harness.TOKEN, **settings(tmp_path, OTHER_CHANNEL_ID))
     qa.close()  # the command opens the index itself, as a process of its own would
-    reading = sync(chosen, embedder=qa.embedder)
+    with caplog.at_level("WARNING"):
+        reading = sync(chosen, embedder=qa.embedder)
     assert reading.messages == 5 and reading.finished is not None
+    assert not [r.getMessage() for r in caplog.records if "voice" in r.getMessage()]
     assert not double.sent("PUT", "/commands") and not double.replies()  # nothing served, nothing said
     from qabot import QABot
 

@@ -81,6 +81,33 @@ def test_the_calibration_at_the_threshold_in_force_is_the_report(make_corpus, fa
     assert all(c.abstention_rate == 1.0 for c in report.calibration)
 
 
+def test_a_file_of_questions_still_to_review_scores_no_answerable_question(make_corpus, fake_bot_for) -> None:
+    """A first `qabot feedback export` may hold only questions "to review" (empty answers): `qabot eval` on it
+    measures abstention alone, and prints no hit@1 or answered rate of 0.000 over no question at all."""
+    bot = fake_bot_for(make_corpus({"a.txt": "Lava cools into basalt.\n"}))
+    report = evaluate_items(bot, [EvalItem(question="What does lava cool into?", answers=[], review=True)])
+    assert (report.answerable, report.unanswerable, report.abstention_rate) == (0, 1, 0.0)
+    assert report.hit_at_1 is report.mrr_at_10 is report.highlight_at_1 is report.answered_rate is None
+    (header,) = [line for line in table([report]).splitlines() if line.split()[:1] == ["mode"]]
+    assert header.split() == ["mode", "abstained"], header
+
+
+def test_a_narrow_tables_title_stays_on_one_line() -> None:
+    """`qabot eval --calibrate` printed its sweep's title as "dev (hybrid):" and "QABOT_ANSWER_THRESHOLD", two lines:
+    a title was wrapped to the width of the table under it."""
+    from qabot.eval.reports import Calibration
+
+    report = QAReport(name="dev", mode="hybrid", questions=2, answerable=1, unanswerable=1, hit_at_1=1.0, hit_at_3=1.0,
+                      hit_at_5=1.0, mrr_at_10=1.0, highlight_at_1=1.0, answered_rate=1.0, abstention_rate=1.0,
+                      seconds=0.1, calibration=[Calibration(threshold=0.7, answered_rate=1.0, abstention_rate=1.0)])
+    assert calibration_table(report).splitlines()[:3] == ["dev (hybrid): QABOT_ANSWER_THRESHOLD", "",
+                                                          " threshold   answered   abstained"]
+    report = report.model_copy(update={"answerable": 0, "hit_at_1": None, "hit_at_3": None, "hit_at_5": None,
+                                       "mrr_at_10": None, "highlight_at_1": None, "answered_rate": None})
+    assert table([report]).splitlines()[:3] == ["dev: 0 answerable, 1 unanswerable questions", "",
+                                                " mode     abstained"]
+
+
 def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
     name = "dev\x1b]0;PWN\x07\x9b2J\u202e"  # a report is named by its file: the name can hold escapes
     report = QAReport(name=name, mode="hybrid", questions=1, answerable=1, unanswerable=0, hit_at_1=1.0, hit_at_3=1.0,

@@ -44,3 +44,22 @@ def test_the_one_time_model_export_says_why_a_first_build_waits(cli_logging) -> 
     logging.getLogger("qabot.embedding.export").info("preparing the model: exporting all-MiniLM-L6-v2 ...")
     logging.getLogger("qabot.index").info("an ordinary step")
     assert stderr() == "info: preparing the model: exporting all-MiniLM-L6-v2 ...\n"
+
+
+@pytest.mark.model
+def test_a_first_build_on_torch_draws_only_its_own_bar(make_corpus, tmp_path) -> None:
+    """`qabot index` on the torch backend, run without make's HF_* variables: the model loads in the middle of the
+    build, and Hugging Face's own "Loading weights" bar must not be drawn into the build's (qabot asks the
+    libraries for quiet, offline loading before it imports them)."""
+    import os
+    import subprocess
+
+    from tests.conftest import QABOT
+
+    corpus = make_corpus({"a.txt": "Ramón Mercader killed Trotsky with an ice axe.\n"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(QABOT_CORPUS_DIR=str(corpus), QABOT_INDEX_DIR=str(tmp_path / "index"), QABOT_EMBEDDING_BACKEND="torch")
+    built = subprocess.run([QABOT, "index"], capture_output=True, text=True, timeout=300, env=env)
+    assert built.returncode == 0, built.stderr
+    assert "Indexed 1 file(s)" in built.stdout
+    assert "Loading weights" not in built.stderr, built.stderr

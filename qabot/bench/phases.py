@@ -173,5 +173,5 @@ def beir_ndcg(bot: QABot, corpus: Corpus) -> float:
     return round(sum(scores) / len(scores), 4) if scores else 0.0
 
 
-def dev_hit_at_1(bot: QABot, dev: Path) -> float:
+def dev_hit_at_1(bot: QABot, dev: Path) -> float | None:
     return evaluate_items(bot, load_items(dev), name="dev").hit_at_1

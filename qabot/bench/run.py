@@ -174,7 +174,7 @@ def _compare(report: BenchReport, floors: _Floors, fast: str) -> BackendComparis
         fast=fast,
         base="torch",
         query_embed_speedup=round(floors.query_ms["torch"] / floors.query_ms[fast], 2),
-        build_embed_speedup=round(floors.build_s["torch"] / floors.build_s[fast], 2) if floors.build_s else 0.0,
+        build_embed_speedup=round(floors.build_s["torch"] / floors.build_s[fast], 2) if floors.build_s else None,
         ndcg_loss=_loss(quality["torch"].scifact_ndcg_at_10, quality[fast].scifact_ndcg_at_10),
         hit_at_1_loss=_loss(quality["torch"].dev_hit_at_1, quality[fast].dev_hit_at_1),
     )

@@ -21,7 +21,7 @@ def table(report: BenchReport) -> str:
     ]
 
     def block(title: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-        cells = [[str(c) for c in row] for row in rows]
+        cells = [["-" if c is None else str(c) for c in row] for row in rows]
         if cells:
             lines.extend([render_table(title, list(header), cells), ""])
 

@@ -79,10 +79,10 @@ class TorchEmbedder(TokenEmbedder):
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
+        model = self.model  # first: loading it sets the quiet, offline environment the imports below read
         import torch
         from sentence_transformers.util import batch_to_device
 
-        model = self.model
         text_vectors: np.ndarray | None = None
         span_vectors: list[np.ndarray] = [np.zeros(0)] * len(texts)
         missing: list[tuple[int, int, str]] = []

@@ -40,13 +40,13 @@ class QAReport(BaseModel):
     questions: int
     answerable: int
     unanswerable: int
-    hit_at_1: float
-    hit_at_3: float
-    hit_at_5: float
-    mrr_at_10: float
-    highlight_at_1: float
-    answered_rate: float
-    abstention_rate: float | None
+    hit_at_1: float | None  # None: no answerable question
+    hit_at_3: float | None
+    hit_at_5: float | None
+    mrr_at_10: float | None
+    highlight_at_1: float | None
+    answered_rate: float | None
+    abstention_rate: float | None  # None: no unanswerable question
     doc_hit_at_1: float | None = None
     doc_hit_at_5: float | None = None
     page_at_1: float | None = Field(

@@ -196,10 +196,15 @@ def build_bot(qa: QABot, settings: Settings, *, store: FeedbackStore | None = No
     settings describe. ``options`` go to discord.py's client as they are (tests shorten
     ``guild_ready_timeout``).
     """
+    _quiet_discord()
+    return DiscordBot(qa, settings, store=store, scopes=scopes, metrics=metrics, **options)
+
+
+def _quiet_discord() -> None:
+    """discord.py's log as qabot wants it, before any client is made (the bot's, or ``sync``'s)."""
     # qabot never joins voice channels: skip discord.py's warnings about missing voice libraries.
     discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-    logging.getLogger("discord.http").addFilter(NO_IDS_IN_URLS)  # once, however many bots are built
-    return DiscordBot(qa, settings, store=store, scopes=scopes, metrics=metrics, **options)
+    logging.getLogger("discord.http").addFilter(NO_IDS_IN_URLS)  # once, however many clients are made
 
 
 def bot_intents(*, message_content: bool = False, reactions: bool = False) -> discord.Intents:
@@ -295,6 +300,7 @@ def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
     store = FeedbackStore.from_settings(settings)
     try:
         async def main() -> Reading:
+            _quiet_discord()
             client = discord.Client(intents=bot_intents(message_content=True, reactions=True))
             learning = Learning(client, History(qa, HistoryStore(store)), settings,
                                 key=functools.partial(member_key, store))
