@@ -95,7 +95,7 @@ def document(name: str, data: bytes) -> Document | None:
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
     prepare.drop_permalinks(tree)
-    prepare.drop_line_anchors(tree)
+    prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
     prepare.figures_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):

@@ -2,7 +2,7 @@
 
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
 as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text is removed (permalink markers, code line numbers,
-the empty line anchors MkDocs Material writes in code); a ``<figure>`` becomes a block, so
+links that show no text); a ``<figure>`` becomes a block, so
 that its text is read; and each ``<pre>`` block's lines are kept aside, for the block
 trafilatura gives back to have them again, as are the numbers of ordered lists' items.
 """
@@ -45,16 +45,19 @@ def is_permalink(link: Any) -> bool:
     return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
 
 
-def drop_line_anchors(tree: Any) -> None:
-    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
+def drop_empty_links(tree: Any) -> None:
+    """Remove the links that show no text: MkDocs Material's line anchors in code (``<a id=__codelineno-0-1
+    href=#...>``), rustdoc's "Run" button beside an example (``<a class=test-arrow href=...></a>``, an icon the
+    stylesheet draws), an empty ``<a name=x></a>`` target.
 
     They hold no text, but trafilatura counts them as links, and a short block of links
-    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
+    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped,
+    and every rustdoc example of fewer than 300 characters. A link that holds an element
+    (an image, an icon) stays, but in code, where it is a line anchor.
     """
-    for pre in tree.iter("pre"):
-        for link in list(pre.iter("a")):
-            if not link.text_content().strip():
-                link.drop_tree()  # its tail, the line's code, stays
+    for link in list(tree.iter("a")):
+        if not link.text_content().strip() and (len(link) == 0 or any(True for _ in link.iterancestors("pre"))):
+            link.drop_tree()  # its tail (a code line's code) stays
 
 
 def drop_line_numbers(tree: Any) -> None:

@@ -1,0 +1,39 @@
+"""Pages that documentation generators write: rustdoc's API pages (as docs.rs serves them) and mdBook's books.
+
+The rustdoc page is the real one (``tests/data/formats/html/rustdoc-option.html``, see
+SOURCES.md), cut down to a few of its items with their markup as rustdoc wrote it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+from qabot.models import Document, Paragraph
+from tests.documents import FORMATS
+
+
+def _one(path: Path) -> Document:
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+@pytest.fixture(scope="module")
+def option() -> Document:
+    return _one(FORMATS / "html" / "rustdoc-option.html")
+
+
+def _paragraph(doc: Document, starts: str) -> Paragraph:
+    return next(p for p in document_paragraphs(doc) if doc.text[p.start : p.end].startswith(starts))
+
+
+def test_rustdoc_a_short_example_is_read(option: Document) -> None:
+    # Its "Run" button is an empty link beside the code: trafilatura took the block for links, and dropped it.
+    texts = [option.text[p.start : p.end] for p in document_paragraphs(option)]
+    assert ("let x: Option<u32> = Some(2);\nassert_eq!(x.is_some(), true);\n"
+            "let x: Option<u32> = None;\nassert_eq!(x.is_some(), false);") in texts
+    assert 'let x = Some("air");\nassert_eq!(x.unwrap(), "air");' in texts
