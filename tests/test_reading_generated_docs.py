@@ -37,3 +37,12 @@ def test_rustdoc_a_short_example_is_read(option: Document) -> None:
     assert ("let x: Option<u32> = Some(2);\nassert_eq!(x.is_some(), true);\n"
             "let x: Option<u32> = None;\nassert_eq!(x.is_some(), false);") in texts
     assert 'let x = Some("air");\nassert_eq!(x.unwrap(), "air");' in texts
+
+
+def test_rustdoc_furniture_beside_a_title_is_not_text(option: Document) -> None:
+    # The version an item is stable since and its "Source" link sit beside its signature, the copy-path button in the
+    # page's title, the sidebar's headings around the content: none of it is the documentation.
+    texts = [option.text[p.start : p.end] for p in document_paragraphs(option)]
+    for furniture in ("Source", "1.0.0", "Copy item path", "In std::option", "§", "ⓘ"):
+        assert not any(furniture in text for text in texts), furniture
+    assert "pub const fn is_some(&self) -> bool" in texts

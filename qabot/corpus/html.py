@@ -42,6 +42,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus import html_generators as generators
 from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
@@ -91,6 +92,7 @@ def document(name: str, data: bytes) -> Document | None:
     if tree is None:
         return None
     meta = _metadata(tree)
+    generators.prepare(tree)
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)

@@ -1,0 +1,42 @@
+"""What documentation generators write on a page that is not its text, taken out before the page is read.
+
+rustdoc (Rust's API documentation, as ``cargo doc`` writes it and docs.rs serves it; its
+pages say ``<meta name="generator" content="rustdoc">``) puts furniture beside each
+item's title, as text: the Rust version it is stable since and a "Source" link
+(``1.33.0 (const: 1.84.0) · Source``), the ``§`` permalinks, ``ⓘ`` tooltip markers (the
+notable traits of a return type, an example that panics), a "Run" link and a collapse
+toggle ``[−]``, the copy-path button, the breadcrumbs and the sidebar. Read as text they
+run into the signature they sit beside, or become a section of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# rustdoc's classes of furniture, from Rust 1.63 (2022) to today's: the version and source link beside a title
+# (rightside, sub-heading, out-of-band, since, src, srclink, render-detail), permalinks, the tooltips' markers and
+# their hidden text (tooltip, notable-traits), the "Run" link of older versions, and the breadcrumbs. Its <nav>s (the
+# sidebar, the search bar), its buttons and its javascript: links (the collapse toggle) are furniture too.
+_RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "since", "src", "srclink", "render-detail",
+                                "anchor", "doc-anchor", "tooltip", "notable-traits", "test-arrow", "rustdoc-breadcrumbs"})
+
+
+def prepare(tree: Any) -> None:
+    """Take out the furniture of a page whose generator is one of those known here."""
+    if _is_rustdoc(tree):
+        _rustdoc(tree)
+
+
+def _is_rustdoc(tree: Any) -> bool:
+    return any(meta.get("name") == "generator" and (meta.get("content") or "").strip() == "rustdoc"
+               for meta in tree.iter("meta"))
+
+
+def _rustdoc(tree: Any) -> None:
+    furniture = [element for element in tree.iter()
+                 if isinstance(element.tag, str) and (
+                     element.tag in ("nav", "rustdoc-topbar", "button")
+                     or (element.tag == "a" and (element.get("href") or "").startswith("javascript:"))
+                     or not _RUSTDOC_FURNITURE.isdisjoint((element.get("class") or "").split()))]
+    for element in furniture:
+        element.drop_tree()
