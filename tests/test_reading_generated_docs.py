@@ -46,3 +46,10 @@ def test_rustdoc_furniture_beside_a_title_is_not_text(option: Document) -> None:
     for furniture in ("Source", "1.0.0", "Copy item path", "In std::option", "§", "ⓘ"):
         assert not any(furniture in text for text in texts), furniture
     assert "pub const fn is_some(&self) -> bool" in texts
+
+
+def test_rustdoc_text_made_of_links_to_items_is_read(option: Document) -> None:
+    # Every type name in a signature or a sentence links to the item's page: trafilatura took such a block for a
+    # block of links (navigation), and dropped as_pin_mut's signature and its one-line documentation.
+    assert "Converts from Pin<&mut Option<T>> to Option<Pin<&mut T>>." in option.text
+    assert "pub const fn as_pin_mut(self: Pin<&mut Option<T>>) -> Option<Pin<&mut T>>" in option.text

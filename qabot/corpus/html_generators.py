@@ -6,7 +6,12 @@ item's title, as text: the Rust version it is stable since and a "Source" link
 (``1.33.0 (const: 1.84.0) · Source``), the ``§`` permalinks, ``ⓘ`` tooltip markers (the
 notable traits of a return type, an example that panics), a "Run" link and a collapse
 toggle ``[−]``, the copy-path button, the breadcrumbs and the sidebar. Read as text they
-run into the signature they sit beside, or become a section of their own.
+run into the signature they sit beside, or become a section of their own. And every type
+name in a signature or a sentence of its content is a link to that item's page, so a
+signature, or a short sentence of type names, reads to trafilatura as a block of links
+(navigation), and was dropped: in the main content, once the furniture is out, a link
+with text is made plain text (a ``<span>``). One without text stays a link, for
+``html_prepare.drop_empty_links`` to take out.
 """
 
 from __future__ import annotations
@@ -40,3 +45,7 @@ def _rustdoc(tree: Any) -> None:
                      or not _RUSTDOC_FURNITURE.isdisjoint((element.get("class") or "").split()))]
     for element in furniture:
         element.drop_tree()
+    for main in tree.xpath("//*[@id='main-content']"):
+        for link in main.iter("a"):
+            if link.text_content().strip():
+                link.tag = "span"
