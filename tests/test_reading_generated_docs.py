@@ -53,3 +53,20 @@ def test_rustdoc_text_made_of_links_to_items_is_read(option: Document) -> None:
     # block of links (navigation), and dropped as_pin_mut's signature and its one-line documentation.
     assert "Converts from Pin<&mut Option<T>> to Option<Pin<&mut T>>." in option.text
     assert "pub const fn as_pin_mut(self: Pin<&mut Option<T>>) -> Option<Pin<&mut T>>" in option.text
+
+
+def test_rustdoc_each_method_is_a_section_with_its_anchor(option: Document) -> None:
+    # rustdoc writes a method's signature as an <h4> in the <summary> of the <details> that folds its documentation:
+    # read as a summary's text, it started no section, and unwrap's documentation was cited as the section
+    # "Recommended Message Style" (the last heading in expect's documentation, above it), its link to #recommended-...
+    unwraps = [p for p in document_paragraphs(option) if option.text[p.start : p.end].startswith(
+        "Returns the contained Some value, consuming the self value.")]
+    assert [(p.section, p.anchor) for p in unwraps] == [
+        ("pub const fn expect(self, msg: &str) -> T", "method.expect"),
+        ("pub const fn unwrap(self) -> T", "method.unwrap")]
+    clone = _paragraph(option, "fn clone(&self) -> Option<T>")
+    assert (clone.heading, clone.anchor) == (True, "method.clone")
+    impl = _paragraph(option, "impl<T> Option<T>")
+    assert (impl.heading, impl.anchor) == (True, "impl-Option%3CT%3E")
+    signatures = [option.text[p.start : p.end] for p in document_paragraphs(option) if not p.heading]
+    assert "pub const fn unwrap(self) -> T" not in signatures  # a heading, not a paragraph too

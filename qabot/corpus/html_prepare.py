@@ -24,6 +24,7 @@ _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd l
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 _LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _SPACES = re.compile(r"\s+")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 def flat(text: str) -> str:
@@ -112,6 +113,33 @@ def figures_as_blocks(tree: Any) -> None:
         figure.tag = "div"
         for caption in figure.iter("figcaption"):
             caption.tag = "p"
+
+
+def summaries_with_headings_as_blocks(tree: Any) -> None:
+    """Make each ``<summary>`` that holds a heading a ``<div>``, so that its heading starts a section.
+
+    trafilatura reads a summary as a heading of its own, which qabot reads as a paragraph
+    (a collapsible note's title names no section). But rustdoc writes each method's
+    signature as an ``<h4>`` in the summary of the ``<details>`` that folds its
+    documentation (and each ``impl`` block's as an ``<h3>``), and a README may fold a part
+    under ``<summary><h2>``: that heading is the section of what follows it. One pass,
+    from the innermost summary out: a page of summaries nested deep costs no more.
+    """
+    from lxml import etree
+
+    open_: list[list[Any]] = []  # [summary, holds a heading] of the summaries around the element
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("summary", *_HEADINGS)):
+        if element.tag != "summary":
+            if event == "start" and open_:
+                open_[-1][1] = True
+        elif event == "start":
+            open_.append([element, False])
+        else:
+            summary, heading = open_.pop()
+            if heading:
+                summary.tag = "div"
+                if open_:
+                    open_[-1][1] = True
 
 
 def ordered_labels(tree: Any) -> dict[str, list[str]]:
