@@ -70,3 +70,12 @@ def test_rustdoc_each_method_is_a_section_with_its_anchor(option: Document) -> N
     assert (impl.heading, impl.anchor) == (True, "impl-Option%3CT%3E")
     signatures = [option.text[p.start : p.end] for p in document_paragraphs(option) if not p.heading]
     assert "pub const fn unwrap(self) -> T" not in signatures  # a heading, not a paragraph too
+
+
+def test_headings_of_the_same_text_each_link_to_their_own_anchor(option: Document) -> None:
+    # Each method's documentation has its "Examples" (rustdoc's ids: examples, examples-8, ...): every one was linked
+    # to the first, as anchors were found by a heading's text.
+    examples = [(p.section, p.anchor) for p in document_paragraphs(option) if p.heading and p.section == "Examples"]
+    assert [anchor for _, anchor in examples] == ["examples", "examples-8", "examples-9", "examples-11", "examples-22"]
+    code = _paragraph(option, 'let x = Some("air");')
+    assert (code.section, code.anchor) == ("Examples", "examples-9")  # unwrap's

@@ -39,6 +39,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -124,7 +125,7 @@ def document(name: str, data: bytes) -> Document | None:
         if kind == "text" and len(block) < 160 and _FURNITURE.search(block):
             continue
         if kind == "head":
-            anchor = anchors.get(dedup_key(block), anchor)  # a heading without an id: the one above's
+            anchor = anchors.find(dedup_key(block), anchor)
             text.heading(block, anchor=anchor)
         else:
             text.paragraph(block, anchor=anchor)
@@ -308,16 +309,16 @@ def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, s
     return out
 
 
-def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Each heading's anchor (by its text), and every heading with the text of the block after it.
+def _headings(tree: Any) -> tuple[_Anchors, list[tuple[str, str]]]:
+    """The anchors of the page's headings, and every heading with the text of the block after it.
 
     Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
     that no heading's text ends with one.
     """
-    anchors: dict[str, str] = {}
+    anchors = _Anchors()
     headings: list[tuple[str, str]] = []
     following = _following_texts(tree)
-    for heading in tree.iter(*_HEADINGS):
+    for place, heading in enumerate(tree.iter(*_HEADINGS)):
         limits.check()
         ident = heading.get("id")
         for link in list(heading.iter("a")):
@@ -336,26 +337,42 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         text = _text(heading)
         if not text:
             continue
-        if ident:
-            anchors.setdefault(dedup_key(text), ident)
+        anchors.add(dedup_key(text), place, ident)
         headings.append((text, following.get(heading, "")))
     return anchors, headings
 
 
+class _Anchors:
+    """The anchors of a page's headings, by their text, and where each is on the page.
 
+    Headings of the same text are told apart by where they are: rustdoc gives each
+    method's "Examples" its own id (``examples``, ``examples-8``, ...), and each was
+    linked to the first. A heading read takes the next of its text on the page after the
+    last one found; each place is passed once, so a page's worth of headings costs one pass.
+    """
 
+    def __init__(self) -> None:
+        self.places: dict[str, deque[tuple[int, str | None]]] = {}
+        self.first: dict[str, str] = {}
+        self.at = -1  # where the last heading found is
 
+    def add(self, key: str, place: int, ident: str | None) -> None:
+        self.places.setdefault(key, deque()).append((place, ident))
+        if ident:
+            self.first.setdefault(key, ident)
 
+    def find(self, key: str, above: str | None) -> str | None:
+        """The anchor of a heading of text ``key``: its own, or under a heading without one the anchor ``above``.
 
-
-
-
-
-
-
-
-
-
+        A heading not found after the last (one put out of order) takes the first anchor of its text.
+        """
+        places = self.places.get(key)
+        while places and places[0][0] <= self.at:
+            places.popleft()
+        if not places:
+            return self.first.get(key, above)
+        self.at, ident = places.popleft()
+        return ident or above
 
 
 def _following_texts(tree: Any) -> dict[Any, str]:
