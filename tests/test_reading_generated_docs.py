@@ -79,3 +79,25 @@ def test_headings_of_the_same_text_each_link_to_their_own_anchor(option: Documen
     assert [anchor for _, anchor in examples] == ["examples", "examples-8", "examples-9", "examples-11", "examples-22"]
     code = _paragraph(option, 'let x = Some("air");')
     assert (code.section, code.anchor) == ("Examples", "examples-9")  # unwrap's
+
+
+def test_rustdoc_a_where_clause_is_parted_from_the_signature(option: Document, tmp_path: Path) -> None:
+    # rustdoc writes a where clause as a <div> in the signature's <h4>, and in a declaration's <pre>, where a
+    # browser starts it on a line of its own: read without a break, "-> T" and "where" ran together ("Twhere").
+    method = _paragraph(option, "Returns the contained Some value or computes it from a closure.")
+    assert method.section == "pub fn unwrap_or_else<F>(self, f: F) -> T where F: FnOnce() -> T,"
+    assert _paragraph(option, "impl<T> Clone for Option<T>").section == "impl<T> Clone for Option<T> where T: Clone,"
+    page = tmp_path / "struct.Vec.html"  # the declaration on std's page of Vec, as rustdoc 1.95 wrote it
+    page.write_text(
+        '<html><head><meta name="generator" content="rustdoc"><title>Vec in std::vec - Rust</title></head><body>'
+        '<main><div class="width-limiter"><section id="main-content" class="content" tabindex="-1">'
+        '<div class="main-heading"><h1>Struct <span class="struct">Vec</span></h1></div><pre class="rust item-decl">'
+        '<code>pub struct Vec&lt;T, A = <a class="struct" href="../alloc/struct.Global.html" title="struct '
+        'std::alloc::Global">Global</a>&gt;<div class="where">where\n    A: <a class="trait" href="../alloc/trait.'
+        'Allocator.html" title="trait std::alloc::Allocator">Allocator</a>,</div>{ <span class="comment">/* private '
+        'fields */</span> }</code></pre><details class="toggle top-doc" open><summary class="hideme"><span>Expand '
+        'description</span></summary><div class="docblock"><p>A contiguous growable array type, written as <code>'
+        'Vec&lt;T&gt;</code>, short for ‘vector’.</p></div></details></section></div></main></body></html>',
+        encoding="utf-8")
+    texts = _one(page).text.split("\n\n")
+    assert "pub struct Vec<T, A = Global>\nwhere\n    A: Allocator,\n{ /* private fields */ }" in texts

@@ -94,6 +94,7 @@ def document(name: str, data: bytes) -> Document | None:
         return None
     meta = _metadata(tree)
     generators.prepare(tree)
+    prepare.blocks_part_lines(tree)
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)

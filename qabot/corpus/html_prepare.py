@@ -3,7 +3,8 @@
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
 as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text is removed (permalink markers, code line numbers,
 links that show no text); a ``<figure>`` becomes a block, so
-that its text is read; and each ``<pre>`` block's lines are kept aside, for the block
+that its text is read, as does a ``<summary>`` that holds a heading, so that the heading
+starts a section; a block in a heading or a ``<pre>`` starts a line; and each ``<pre>`` block's lines are kept aside, for the block
 trafilatura gives back to have them again, as are the numbers of ordered lists' items.
 """
 
@@ -25,6 +26,8 @@ _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", 
 _LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _SPACES = re.compile(r"\s+")
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCK_TAGS = frozenset(("address article aside blockquote dd details div dl dt fieldset figure footer form header hr li "
+                         "main nav ol p pre section summary table tr ul").split() + list(_HEADINGS))
 
 
 def flat(text: str) -> str:
@@ -113,6 +116,27 @@ def figures_as_blocks(tree: Any) -> None:
         figure.tag = "div"
         for caption in figure.iter("figcaption"):
             caption.tag = "p"
+
+
+def blocks_part_lines(tree: Any) -> None:
+    """Start a block that sits in a heading or a ``<pre>`` on a line of its own, as a browser shows it.
+
+    rustdoc writes a signature's where clause as a ``<div>`` in its ``<h4>`` (``-> T<div
+    class="where">where F: ...``) and in a declaration's ``<pre>``: read without a break,
+    "T" and "where" ran together. In a ``<pre>`` the block is set on lines of its own; in a
+    heading, which is read as one line, it is parted by a space.
+    """
+    from lxml import etree
+
+    around: list[str] = []  # the line break of each heading or <pre> around the element, innermost last
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=tuple(_BLOCK_TAGS)):
+        if event == "start" and around:
+            element.text, element.tail = around[-1] + (element.text or ""), around[-1] + (element.tail or "")
+        if element.tag == "pre" or element.tag in _HEADINGS:
+            if event == "start":
+                around.append("\n" if element.tag == "pre" else " ")
+            else:
+                around.pop()
 
 
 def summaries_with_headings_as_blocks(tree: Any) -> None:
