@@ -101,3 +101,13 @@ def test_rustdoc_a_where_clause_is_parted_from_the_signature(option: Document, t
         encoding="utf-8")
     texts = _one(page).text.split("\n\n")
     assert "pub struct Vec<T, A = Global>\nwhere\n    A: Allocator,\n{ /* private fields */ }" in texts
+
+
+def test_rustdoc_a_trait_method_s_summary_is_read(option: Document) -> None:
+    # A trait implementation's method has its trait's summary as text right in a <div class="docblock">, with a
+    # "Read more" link to the trait: trafilatura reads no <div> of text on a page with enough paragraphs.
+    clone = _paragraph(option, "Returns a duplicate of the value.")
+    assert (option.text[clone.start : clone.end], clone.section) == (
+        "Returns a duplicate of the value.", "fn clone(&self) -> Option<T>")
+    assert "Performs copy-assignment from source." in option.text
+    assert "source" not in [option.text[p.start : p.end] for p in document_paragraphs(option)]

@@ -11,12 +11,17 @@ name in a signature or a sentence of its content is a link to that item's page, 
 signature, or a short sentence of type names, reads to trafilatura as a block of links
 (navigation), and was dropped: in the main content, once the furniture is out, a link
 with text is made plain text (a ``<span>``). One without text stays a link, for
-``html_prepare.drop_empty_links`` to take out.
+``html_prepare.drop_empty_links`` to take out. A trait method's summary is text right in
+its ``<div class="docblock">``, which trafilatura does not read on a page with enough
+paragraphs: such a block is made a paragraph, and its "Read more" (a link to the trait)
+is taken out.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from qabot.corpus.html_prepare import inline_only
 
 # rustdoc's classes of furniture, from Rust 1.63 (2022) to today's: the version and source link beside a title
 # (rightside, sub-heading, out-of-band, since, src, srclink, render-detail), permalinks, the tooltips' markers and
@@ -46,6 +51,12 @@ def _rustdoc(tree: Any) -> None:
     for element in furniture:
         element.drop_tree()
     for main in tree.xpath("//*[@id='main-content']"):
-        for link in main.iter("a"):
-            if link.text_content().strip():
+        for link in list(main.iter("a")):
+            text = link.text_content().strip()
+            if text == "Read more":  # after a trait method's summary, to the trait's documentation
+                link.drop_tree()
+            elif text:
                 link.tag = "span"
+        for block in main.iter("div"):
+            if "docblock" in (block.get("class") or "").split() and inline_only(block):
+                block.tag = "p"

@@ -279,11 +279,16 @@ def divs_as_paragraphs(tree: Any) -> None:
 def _text_alone(div: Any) -> bool:
     """Whether ``div`` holds text and inline elements only, and has an element beside it."""
     parent = div.getparent()
-    if parent is None or any(isinstance(child.tag, str) and child.tag not in _INLINE for child in div):
+    if parent is None or not inline_only(div):
         return False
     beside = any(isinstance(sibling.tag, str) for sibling in itertools.chain(
         div.itersiblings(), div.itersiblings(preceding=True)))  # stops at the first element, past comments
     return beside and bool(div.text_content().strip())
+
+
+def inline_only(element: Any) -> bool:
+    """Whether ``element`` holds only text and inline elements (``<a>``, ``<code>``, ``<em>`` ...)."""
+    return not any(isinstance(child.tag, str) and child.tag not in _INLINE for child in element)
 
 
 def wrap_loose_text(tree: Any) -> None:
