@@ -111,3 +111,44 @@ def test_rustdoc_a_trait_method_s_summary_is_read(option: Document) -> None:
         "Returns a duplicate of the value.", "fn clone(&self) -> Option<T>")
     assert "Performs copy-assignment from source." in option.text
     assert "source" not in [option.text[p.start : p.end] for p in document_paragraphs(option)]
+
+
+def _mdbook(path: Path, main: str) -> Path:
+    """A page as mdBook writes it (the Rust book's chrome, cut down), around ``main``."""
+    path.write_text(
+        '<!DOCTYPE HTML>\n<html lang="en" class="light sidebar-visible" dir="ltr">\n<head>\n<!-- Book generated using '
+        'mdBook -->\n<meta charset="UTF-8">\n<title>Storing Lists of Values with Vectors - The Rust Programming Language'
+        '</title>\n</head>\n<body>\n<div id="mdbook-body-container">\n<nav id="mdbook-sidebar" class="sidebar" aria-'
+        'label="Table of contents">\n<ol class="chapter"><li class="chapter-item expanded "><a href="ch08-00-common-'
+        'collections.html"><strong aria-hidden="true">8.</strong> Common Collections</a></li></ol>\n</nav>\n<div id="'
+        'mdbook-page-wrapper" class="page-wrapper">\n<div class="page">\n<div id="mdbook-content" class="content">\n'
+        f'<main>\n{main}</main>\n<nav class="nav-wrapper" aria-label="Page navigation"><a rel="prev" href="ch08-00-'
+        'common-collections.html" class="mobile-nav-chapters previous" title="Previous chapter"></a></nav>\n</div>\n'
+        '</div>\n</div>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return path
+
+
+def test_mdbook_the_lines_a_code_block_hides_are_not_read(tmp_path: Path) -> None:
+    # mdBook shows a Rust example without the lines that only make it compile (`# fn main() {` in the Markdown),
+    # written as <span class="boring">: the page shows them only when the reader asks. The Rust book's own markup.
+    doc = _one(_mdbook(tmp_path / "ch08-01-vectors.html", (
+        '<h2 id="storing-lists-of-values-with-vectors"><a class="header" href="#storing-lists-of-values-with-vectors">'
+        "Storing Lists of Values with Vectors</a></h2>\n<p>The first collection type we’ll look at is <code>Vec&lt;T&gt;"
+        "</code>, also known as a vector.\nVectors allow you to store more than one value in a single data structure "
+        "that\nputs all the values next to each other in memory. Vectors can only store values\nof the same type. They "
+        "are useful when you have a list of items, such as the\nlines of text in a file or the prices of items in a "
+        'shopping cart.</p>\n<h3 id="creating-a-new-vector"><a class="header" href="#creating-a-new-vector">Creating a '
+        "New Vector</a></h3>\n<p>To create a new, empty vector, we call the <code>Vec::new</code> function, as shown in"
+        '\nListing 8-1.</p>\n<figure class="listing" id="listing-8-1">\n<pre class="playground"><code class="language-'
+        'rust edition2024"><span class="boring">fn main() {\n</span>    let v: Vec&lt;i32&gt; = Vec::new();\n<span '
+        'class="boring">}</span></code></pre>\n<figcaption><a href="#listing-8-1">Listing 8-1</a>: Creating a new, '
+        "empty vector to hold values of type <code>i32</code></figcaption>\n</figure>\n<p>We must add a type "
+        "annotation, like this:</p>\n"  # from ch03-02-data-types.html
+        '<pre class="playground"><code class="language-rust edition2024"><span class="boring">#![allow(unused)]\n'
+        '</span><span class="boring">fn main() {\n</span>let guess: u32 = "42".parse().expect("Not a number!");\n'
+        '<span class="boring">}</span></code></pre>\n')))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc)]
+    assert "let v: Vec<i32> = Vec::new();" in texts
+    assert 'let guess: u32 = "42".parse().expect("Not a number!");' in texts
+    assert "fn main" not in doc.text and "#![allow(unused)]" not in doc.text
+    assert "Listing 8-1: Creating a new, empty vector to hold values of type i32" in texts

@@ -1,4 +1,4 @@
-"""What documentation generators write on a page that is not its text, taken out before the page is read.
+"""What documentation generators write that would be read wrongly, set right before trafilatura reads the page.
 
 rustdoc (Rust's API documentation, as ``cargo doc`` writes it and docs.rs serves it; its
 pages say ``<meta name="generator" content="rustdoc">``) puts furniture beside each
@@ -15,6 +15,11 @@ with text is made plain text (a ``<span>``). One without text stays a link, for
 its ``<div class="docblock">``, which trafilatura does not read on a page with enough
 paragraphs: such a block is made a paragraph, and its "Read more" (a link to the trait)
 is taken out.
+
+mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
+lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
+``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
+as what the page hides is.
 """
 
 from __future__ import annotations
@@ -32,9 +37,10 @@ _RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "sinc
 
 
 def prepare(tree: Any) -> None:
-    """Take out the furniture of a page whose generator is one of those known here."""
+    """Set right what the generators known here write, on a page one of them wrote."""
     if _is_rustdoc(tree):
         _rustdoc(tree)
+    _mdbook(tree)
 
 
 def _is_rustdoc(tree: Any) -> bool:
@@ -60,3 +66,10 @@ def _rustdoc(tree: Any) -> None:
         for block in main.iter("div"):
             if "docblock" in (block.get("class") or "").split() and inline_only(block):
                 block.tag = "p"
+
+
+def _mdbook(tree: Any) -> None:
+    hidden = [span for span in tree.iter("span") if "boring" in (span.get("class") or "").split()
+              and (parent := span.getparent()) is not None and parent.tag == "code"]  # right in the <code>
+    for span in hidden:
+        span.drop_tree()  # its tail, the lines shown after it, stays
