@@ -76,7 +76,8 @@ def test_headings_of_the_same_text_each_link_to_their_own_anchor(option: Documen
     # Each method's documentation has its "Examples" (rustdoc's ids: examples, examples-8, ...): every one was linked
     # to the first, as anchors were found by a heading's text.
     examples = [(p.section, p.anchor) for p in document_paragraphs(option) if p.heading and p.section == "Examples"]
-    assert [anchor for _, anchor in examples] == ["examples", "examples-8", "examples-9", "examples-11", "examples-22"]
+    assert [anchor for _, anchor in examples] == [
+        "examples", "examples-8", "examples-9", "examples-11", "examples-17", "examples-22"]
     code = _paragraph(option, 'let x = Some("air");')
     assert (code.section, code.anchor) == ("Examples", "examples-9")  # unwrap's
 
@@ -152,3 +153,13 @@ def test_mdbook_the_lines_a_code_block_hides_are_not_read(tmp_path: Path) -> Non
     assert 'let guess: u32 = "42".parse().expect("Not a number!");' in texts
     assert "fn main" not in doc.text and "#![allow(unused)]" not in doc.text
     assert "Listing 8-1: Creating a new, empty vector to hold values of type i32" in texts
+
+
+def test_rustdoc_a_stability_note_is_read_whole(option: Document) -> None:
+    # "This is a nightly-only experimental API" (or "Deprecated since ...") is text right in a <div class="stab">:
+    # trafilatura read only its <code>, and "result_option_map_or_default" was a paragraph of its own.
+    note = _paragraph(option, "This is a nightly-only experimental API.")
+    assert option.text[note.start : note.end] == (
+        "This is a nightly-only experimental API. (result_option_map_or_default #138099)")
+    signature = "pub const fn map_or_default<U, F>(self, f: F) -> U where U: Default, F: FnOnce(T) -> U,"
+    assert (note.section, note.anchor) == (signature, "method.map_or_default")

@@ -12,9 +12,10 @@ signature, or a short sentence of type names, reads to trafilatura as a block of
 (navigation), and was dropped: in the main content, once the furniture is out, a link
 with text is made plain text (a ``<span>``). One without text stays a link, for
 ``html_prepare.drop_empty_links`` to take out. A trait method's summary is text right in
-its ``<div class="docblock">``, which trafilatura does not read on a page with enough
-paragraphs: such a block is made a paragraph, and its "Read more" (a link to the trait)
-is taken out.
+its ``<div class="docblock">``, and a stability note ("Deprecated since 1.33.0: ...") in a
+``<div class="stab">``, which trafilatura does not read on a page with enough paragraphs:
+such a block is made a paragraph, and a summary's "Read more" (a link to the trait) is
+taken out.
 
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
@@ -30,10 +31,14 @@ from qabot.corpus.html_prepare import inline_only
 
 # rustdoc's classes of furniture, from Rust 1.63 (2022) to today's: the version and source link beside a title
 # (rightside, sub-heading, out-of-band, since, src, srclink, render-detail), permalinks, the tooltips' markers and
-# their hidden text (tooltip, notable-traits), the "Run" link of older versions, and the breadcrumbs. Its <nav>s (the
-# sidebar, the search bar), its buttons and its javascript: links (the collapse toggle) are furniture too.
+# their hidden text (tooltip, notable-traits), the "Run" link of older versions, the breadcrumbs, and the icon before a
+# stability note (emoji: 🔬, 👎). Its <nav>s (the sidebar, the search bar), its buttons and its javascript: links (the
+# collapse toggle) are furniture too.
 _RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "since", "src", "srclink", "render-detail",
-                                "anchor", "doc-anchor", "tooltip", "notable-traits", "test-arrow", "rustdoc-breadcrumbs"})
+                                "anchor", "doc-anchor", "tooltip", "notable-traits", "test-arrow", "rustdoc-breadcrumbs",
+                                "emoji"})
+# rustdoc's <div>s of text: a trait method's summary, and a stability note ("Deprecated since 1.33.0: ...")
+_TEXT_BLOCKS = frozenset({"docblock", "stab"})
 
 
 def prepare(tree: Any) -> None:
@@ -64,7 +69,7 @@ def _rustdoc(tree: Any) -> None:
             elif text:
                 link.tag = "span"
         for block in main.iter("div"):
-            if "docblock" in (block.get("class") or "").split() and inline_only(block):
+            if not _TEXT_BLOCKS.isdisjoint((block.get("class") or "").split()) and inline_only(block):
                 block.tag = "p"
 
 
