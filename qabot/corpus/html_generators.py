@@ -30,13 +30,14 @@ from typing import Any
 from qabot.corpus.html_prepare import inline_only
 
 # rustdoc's classes of furniture, from Rust 1.63 (2022) to today's: the version and source link beside a title
-# (rightside, sub-heading, out-of-band, since, src, srclink, render-detail), permalinks, the tooltips' markers and
-# their hidden text (tooltip, notable-traits), the "Run" link of older versions, the breadcrumbs, and the icon before a
-# stability note (emoji: 🔬, 👎). Its <nav>s (the sidebar, the search bar), its buttons and its javascript: links (the
-# collapse toggle) are furniture too.
-_RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "since", "src", "srclink", "render-detail",
-                                "anchor", "doc-anchor", "tooltip", "notable-traits", "test-arrow", "rustdoc-breadcrumbs",
-                                "emoji"})
+# (rightside, sub-heading, out-of-band, since, render-detail), the tooltips' markers and their hidden text
+# (notable-traits), the breadcrumbs, and the icon before a stability note (emoji: 🔬, 👎); and of the links that are
+# furniture: the source links, the permalinks, the tooltips' ⓘ, the "Run" link of older versions. Its <nav>s (the
+# sidebar, the search bar), its buttons, its javascript: links (the collapse toggle) and what it marks as no part of
+# a snippet (data-nosnippet: a source page's line numbers) are furniture too.
+_RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "since", "render-detail", "notable-traits",
+                                "rustdoc-breadcrumbs", "emoji"})
+_RUSTDOC_FURNITURE_LINKS = frozenset({"src", "srclink", "anchor", "doc-anchor", "tooltip", "test-arrow"})
 # rustdoc's <div>s of text: a trait method's summary, and a stability note ("Deprecated since 1.33.0: ...")
 _TEXT_BLOCKS = frozenset({"docblock", "stab"})
 
@@ -54,12 +55,7 @@ def _is_rustdoc(tree: Any) -> bool:
 
 
 def _rustdoc(tree: Any) -> None:
-    furniture = [element for element in tree.iter()
-                 if isinstance(element.tag, str) and (
-                     element.tag in ("nav", "rustdoc-topbar", "button")
-                     or (element.tag == "a" and (element.get("href") or "").startswith("javascript:"))
-                     or not _RUSTDOC_FURNITURE.isdisjoint((element.get("class") or "").split()))]
-    for element in furniture:
+    for element in [element for element in tree.iter() if _rustdoc_furniture(element)]:
         element.drop_tree()
     for main in tree.xpath("//*[@id='main-content']"):
         for link in list(main.iter("a")):
@@ -71,6 +67,17 @@ def _rustdoc(tree: Any) -> None:
         for block in main.iter("div"):
             if not _TEXT_BLOCKS.isdisjoint((block.get("class") or "").split()) and inline_only(block):
                 block.tag = "p"
+
+
+def _rustdoc_furniture(element: Any) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str) or tag in ("html", "body"):  # a source page's <body class="rustdoc src">
+        return False
+    classes = (element.get("class") or "").split()
+    return (tag in ("nav", "rustdoc-topbar", "button") or element.get("data-nosnippet") is not None
+            or not _RUSTDOC_FURNITURE.isdisjoint(classes)
+            or (tag == "a" and (not _RUSTDOC_FURNITURE_LINKS.isdisjoint(classes)
+                                or (element.get("href") or "").startswith("javascript:"))))
 
 
 def _mdbook(tree: Any) -> None:
