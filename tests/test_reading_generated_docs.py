@@ -1,6 +1,6 @@
 """Pages that documentation generators write: rustdoc's API pages (as docs.rs serves them) and mdBook's books.
 
-The rustdoc page is the real one (``tests/data/formats/html/rustdoc-option.html``, see
+The rustdoc page is the real one (``tests/data/formats/rustdoc/enum.Option.html``, see
 SOURCES.md), cut down to a few of its items with their markup as rustdoc wrote it.
 """
 
@@ -24,7 +24,7 @@ def _one(path: Path) -> Document:
 
 @pytest.fixture(scope="module")
 def option() -> Document:
-    return _one(FORMATS / "html" / "rustdoc-option.html")
+    return _one(FORMATS / "rustdoc" / "enum.Option.html")
 
 
 def _paragraph(doc: Document, starts: str) -> Paragraph:
