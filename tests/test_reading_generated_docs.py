@@ -192,3 +192,34 @@ def test_rustdoc_a_source_page_is_its_code_without_line_numbers(tmp_path: Path) 
     code = _one(page).text.split("\n\n")[-1]
     assert code.startswith('//! Random value generation.\n#[unstable(feature = "random", issue = "130703")]\n'
                            "pub use core::random::*;\nuse crate::sys::random as sys;\n/// The default random source.")
+
+
+def test_mdbook_a_listing_keeps_the_name_of_its_file(tmp_path: Path) -> None:
+    # The Rust book says which file a listing goes in with a <span> right in the listing's <figure>, beside its code.
+    doc = _one(_mdbook(tmp_path / "ch09-02-recoverable-errors-with-result.html", (
+        '<h2 id="recoverable-errors-with-result"><a class="header" href="#recoverable-errors-with-result">Recoverable '
+        "Errors with Result</a></h2>\n<p>Most errors aren’t serious enough to require the program to stop entirely. "
+        "Sometimes when a function fails, it’s for a reason that you can easily interpret\nand respond to. For "
+        "example, if you try to open a file and that operation fails\nbecause the file doesn’t exist, you might want "
+        "to create the file instead of\nterminating the process.</p>\n<p>Let’s call a function that returns a <code>"
+        "Result</code> value because the function could\nfail. In Listing 9-3, we try to open a file.</p>\n<figure "
+        'class="listing" id="listing-9-3">\n<span class="file-name">Filename: src/main.rs</span>\n<pre class="'
+        'playground"><code class="language-rust edition2024">use std::fs::File;\n\nfn main() {\n    let '
+        'greeting_file_result = File::open("hello.txt");\n}</code></pre>\n<figcaption><a href="#listing-9-3">Listing '
+        "9-3</a>: Opening a file</figcaption>\n</figure>\n<p>The return type of <code>File::open</code> is a <code>"
+        "Result&lt;T, E&gt;</code>. The generic parameter <code>T</code>\nhas been filled in by the implementation of "
+        "<code>File::open</code> with the type of the\nsuccess value, <code>std::fs::File</code>, which is a file "
+        "handle. The type of <code>E</code> used in\nthe error value is <code>std::io::Error</code>. This return type "
+        "means the call to\n<code>File::open</code> might succeed and return a file handle that we can read from or\n"
+        "write to. The function call also might fail: For example, the file might not\nexist, or we might not have "
+        "permission to access the file. The <code>File::open</code>\nfunction needs to have a way to tell us whether "
+        "it succeeded or failed and at\nthe same time give us either the file handle or error information. This\n"
+        "information is exactly what the <code>Result</code> enum conveys.</p>\n<p>In the case where <code>File::open"
+        "</code> succeeds, the value in the variable\n<code>greeting_file_result</code> will be an instance of <code>"
+        "Ok</code> that contains a file handle.\nIn the case where it fails, the value in <code>greeting_file_result"
+        "</code> will be an\ninstance of <code>Err</code> that contains more information about the kind of error that"
+        "\noccurred.</p>\n")))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc)]
+    listing = texts.index("Listing 9-3: Opening a file")
+    assert texts[listing - 2 : listing] == [
+        "Filename: src/main.rs", 'use std::fs::File;\nfn main() {\n    let greeting_file_result = File::open("hello.txt");\n}']

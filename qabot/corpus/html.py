@@ -95,13 +95,13 @@ def document(name: str, data: bytes) -> Document | None:
     meta = _metadata(tree)
     generators.prepare(tree)
     prepare.blocks_part_lines(tree)
+    prepare.figures_as_blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
     prepare.drop_permalinks(tree)
     prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
-    prepare.figures_as_blocks(tree)
     prepare.summaries_with_headings_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
