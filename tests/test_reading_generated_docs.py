@@ -114,6 +114,45 @@ def test_rustdoc_a_trait_method_s_summary_is_read(option: Document) -> None:
     assert "source" not in [option.text[p.start : p.end] for p in document_paragraphs(option)]
 
 
+def test_rustdoc_a_stability_note_is_read_whole(option: Document) -> None:
+    # "This is a nightly-only experimental API" (or "Deprecated since ...") is text right in a <div class="stab">:
+    # trafilatura read only its <code>, and "result_option_map_or_default" was a paragraph of its own.
+    note = _paragraph(option, "This is a nightly-only experimental API.")
+    assert option.text[note.start : note.end] == (
+        "This is a nightly-only experimental API. (result_option_map_or_default #138099)")
+    signature = "pub const fn map_or_default<U, F>(self, f: F) -> U where U: Default, F: FnOnce(T) -> U,"
+    assert (note.section, note.anchor) == (signature, "method.map_or_default")
+
+
+def test_rustdoc_a_source_page_is_its_code_without_line_numbers(tmp_path: Path) -> None:
+    # rustdoc's view of a source file (src/std/random.rs.html, cut after line 14), as `cargo doc` writes one for
+    # every file: its <body> has the class "src", and each line opens with its number as a link.
+    page = tmp_path / "random.rs.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="generator" content="rustdoc"><title>'
+        'random.rs - source</title></head><body class="rustdoc src"><a class="skip-main-content" href="#main-content">'
+        'Skip to main content</a><nav class="sidebar"><div class="src-sidebar-title"><h2>Files</h2></div></nav><div '
+        'class="sidebar-resizer" title="Drag to resize sidebar"></div><main><section id="main-content" class="content"'
+        ' tabindex="-1"><div class="main-heading"><h1><div class="sub-heading">std/</div>random.rs</h1><rustdoc-toolbar>'
+        '</rustdoc-toolbar></div><div class="example-wrap digits-2"><pre class="rust"><code><a href=#1 id=1 data-'
+        'nosnippet>1</a><span class="doccomment">//! Random value generation.\n<a href=#2 id=2 data-nosnippet>2</a>\n'
+        '<a href=#3 id=3 data-nosnippet>3</a></span><span class="attr">#[unstable(feature = <span class="string">'
+        '"random"</span>, issue = <span class="string">"130703"</span>)]\n<a href=#4 id=4 data-nosnippet>4</a></span>'
+        '<span class="kw">pub use </span>core::random::<span class="kw-2">*</span>;\n<a href=#5 id=5 data-nosnippet>5'
+        '</a>\n<a href=#6 id=6 data-nosnippet>6</a><span class="kw">use </span><span class="kw">crate</span>::sys::'
+        'random <span class="kw">as </span>sys;\n<a href=#7 id=7 data-nosnippet>7</a>\n<a href=#8 id=8 data-nosnippet>'
+        '8</a><span class="doccomment">/// The default random source.\n<a href=#9 id=9 data-nosnippet>9</a>///\n<a '
+        'href=#10 id=10 data-nosnippet>10</a>/// This asks the system for random data suitable for cryptographic '
+        'purposes\n<a href=#11 id=11 data-nosnippet>11</a>/// such as key generation. If security is a concern, '
+        'consult the platform\n<a href=#12 id=12 data-nosnippet>12</a>/// documentation below for the specific '
+        'guarantees your target provides.\n<a href=#13 id=13 data-nosnippet>13</a>///\n<a href=#14 id=14 data-'
+        'nosnippet>14</a>/// The high quality of randomness provided by this source means it can be quite\n</span>'
+        '</code></pre></div></section></main></body></html>', encoding="utf-8")
+    code = _one(page).text.split("\n\n")[-1]
+    assert code.startswith('//! Random value generation.\n#[unstable(feature = "random", issue = "130703")]\n'
+                           "pub use core::random::*;\nuse crate::sys::random as sys;\n/// The default random source.")
+
+
 def _mdbook(path: Path, main: str) -> Path:
     """A page as mdBook writes it (the Rust book's chrome, cut down), around ``main``."""
     path.write_text(
@@ -153,45 +192,6 @@ def test_mdbook_the_lines_a_code_block_hides_are_not_read(tmp_path: Path) -> Non
     assert 'let guess: u32 = "42".parse().expect("Not a number!");' in texts
     assert "fn main" not in doc.text and "#![allow(unused)]" not in doc.text
     assert "Listing 8-1: Creating a new, empty vector to hold values of type i32" in texts
-
-
-def test_rustdoc_a_stability_note_is_read_whole(option: Document) -> None:
-    # "This is a nightly-only experimental API" (or "Deprecated since ...") is text right in a <div class="stab">:
-    # trafilatura read only its <code>, and "result_option_map_or_default" was a paragraph of its own.
-    note = _paragraph(option, "This is a nightly-only experimental API.")
-    assert option.text[note.start : note.end] == (
-        "This is a nightly-only experimental API. (result_option_map_or_default #138099)")
-    signature = "pub const fn map_or_default<U, F>(self, f: F) -> U where U: Default, F: FnOnce(T) -> U,"
-    assert (note.section, note.anchor) == (signature, "method.map_or_default")
-
-
-def test_rustdoc_a_source_page_is_its_code_without_line_numbers(tmp_path: Path) -> None:
-    # rustdoc's view of a source file (src/std/random.rs.html, cut after line 14), as `cargo doc` writes one for
-    # every file: its <body> has the class "src", and each line opens with its number as a link.
-    page = tmp_path / "random.rs.html"
-    page.write_text(
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="generator" content="rustdoc"><title>'
-        'random.rs - source</title></head><body class="rustdoc src"><a class="skip-main-content" href="#main-content">'
-        'Skip to main content</a><nav class="sidebar"><div class="src-sidebar-title"><h2>Files</h2></div></nav><div '
-        'class="sidebar-resizer" title="Drag to resize sidebar"></div><main><section id="main-content" class="content"'
-        ' tabindex="-1"><div class="main-heading"><h1><div class="sub-heading">std/</div>random.rs</h1><rustdoc-toolbar>'
-        '</rustdoc-toolbar></div><div class="example-wrap digits-2"><pre class="rust"><code><a href=#1 id=1 data-'
-        'nosnippet>1</a><span class="doccomment">//! Random value generation.\n<a href=#2 id=2 data-nosnippet>2</a>\n'
-        '<a href=#3 id=3 data-nosnippet>3</a></span><span class="attr">#[unstable(feature = <span class="string">'
-        '"random"</span>, issue = <span class="string">"130703"</span>)]\n<a href=#4 id=4 data-nosnippet>4</a></span>'
-        '<span class="kw">pub use </span>core::random::<span class="kw-2">*</span>;\n<a href=#5 id=5 data-nosnippet>5'
-        '</a>\n<a href=#6 id=6 data-nosnippet>6</a><span class="kw">use </span><span class="kw">crate</span>::sys::'
-        'random <span class="kw">as </span>sys;\n<a href=#7 id=7 data-nosnippet>7</a>\n<a href=#8 id=8 data-nosnippet>'
-        '8</a><span class="doccomment">/// The default random source.\n<a href=#9 id=9 data-nosnippet>9</a>///\n<a '
-        'href=#10 id=10 data-nosnippet>10</a>/// This asks the system for random data suitable for cryptographic '
-        'purposes\n<a href=#11 id=11 data-nosnippet>11</a>/// such as key generation. If security is a concern, '
-        'consult the platform\n<a href=#12 id=12 data-nosnippet>12</a>/// documentation below for the specific '
-        'guarantees your target provides.\n<a href=#13 id=13 data-nosnippet>13</a>///\n<a href=#14 id=14 data-'
-        'nosnippet>14</a>/// The high quality of randomness provided by this source means it can be quite\n</span>'
-        '</code></pre></div></section></main></body></html>', encoding="utf-8")
-    code = _one(page).text.split("\n\n")[-1]
-    assert code.startswith('//! Random value generation.\n#[unstable(feature = "random", issue = "130703")]\n'
-                           "pub use core::random::*;\nuse crate::sys::random as sys;\n/// The default random source.")
 
 
 def test_mdbook_a_listing_keeps_the_name_of_its_file(tmp_path: Path) -> None:
