@@ -21,14 +21,15 @@ builds the document:
   it in the page;
 - a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
   of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
-  ``url#section-id``; under a heading without one, the anchor above goes on. Permalink
-  markers (``¶``) are not text;
+  ``url#section-id``; under a heading without one, the anchor above goes on, and headings
+  of the same text each have their own (``_Anchors``). Permalink markers (``¶``) are not text;
 - ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
   ``<meta name=author>`` the author.
 
 Before trafilatura reads the page, text written straight into a container (old HTML
 without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
-as a browser lays it out, so that it is seen as text. trafilatura runs with
+as a browser lays it out, so that it is seen as text, and what documentation generators
+(rustdoc, mdBook) write that is not text is taken out (``html_generators``). trafilatura runs with
 ``favor_recall``: on documentation pages its default drops lists and whole sections.
 
 A page with no main content is skipped with a warning that names it.

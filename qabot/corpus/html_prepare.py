@@ -1,11 +1,12 @@
 """What is done to a page's tree before trafilatura reads it (``qabot.corpus.html``).
 
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
-as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text is removed (permalink markers, code line numbers,
-links that show no text); a ``<figure>`` becomes a block, so
-that its text is read, as does a ``<summary>`` that holds a heading, so that the heading
-starts a section; a block in a heading or a ``<pre>`` starts a line; and each ``<pre>`` block's lines are kept aside, for the block
-trafilatura gives back to have them again, as are the numbers of ordered lists' items.
+as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text
+is removed (permalink markers, code line numbers, links that show no text); a ``<figure>``
+becomes a block, so that its text is read, and so does a ``<summary>`` that holds a
+heading, so that the heading starts a section; a block in a heading or a ``<pre>`` starts
+a line; and each ``<pre>`` block's lines are kept aside, for the block trafilatura gives
+back to have them again, as are the numbers of ordered lists' items.
 """
 
 from __future__ import annotations
