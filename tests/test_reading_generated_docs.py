@@ -223,3 +223,22 @@ def test_mdbook_a_listing_keeps_the_name_of_its_file(tmp_path: Path) -> None:
     listing = texts.index("Listing 9-3: Opening a file")
     assert texts[listing - 2 : listing] == [
         "Filename: src/main.rs", 'use std::fs::File;\nfn main() {\n    let greeting_file_result = File::open("hello.txt");\n}']
+
+
+def test_a_heading_put_back_goes_before_its_own_section_when_two_open_alike() -> None:
+    # trafilatura drops the headings of SQLite's pages (no <main>), and each is put back before the block that
+    # follows it on the page, found by the start of its text: where two sections open alike (API documentation's
+    # "Returns a reference to the value ..."), the second's heading went before the first's text, which was then
+    # cited under it. The SQLite page of WAL, with its two sections' opening sentences made to start alike.
+    from qabot.corpus import html
+
+    page = (FORMATS / "html" / "wal.html").read_text(encoding="utf-8")
+    opening = "This part of the page says how the write-ahead log is kept in step with the database"
+    for section, end in (('<h2 id="checkpointing">', "by checkpoints."), ('<h2 id="concurrency">', "by locks.")):
+        start = page.index("<p>", page.index(section))
+        page = f"{page[:start]}<p>{opening} {end}</p>{page[page.index('</p>', start) + 4 :]}"
+    doc = html.document("wal.html", page.encode("utf-8"))
+    assert doc is not None
+    found = [(doc.text[p.start : p.end], p.section) for p in document_paragraphs(doc)
+             if doc.text[p.start : p.end].startswith(opening)]
+    assert found == [(f"{opening} by checkpoints.", "2.1. Checkpointing"), (f"{opening} by locks.", "2.2. Concurrency")]

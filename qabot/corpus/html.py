@@ -37,6 +37,7 @@ A page with no main content is skipped with a warning that names it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import re
@@ -288,19 +289,29 @@ def _has_blocks(element: Any) -> bool:
 
 
 def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Put back each page heading trafilatura dropped, before the first block of the content after it."""
+    """Put back each page heading trafilatura dropped, before the first block of the content after it.
+
+    That block is found by the start of its text, after the block the heading before was put
+    back at (or at it, for headings in a row, whose following text is the same): where two
+    sections open alike, the first such block on the page was taken for both, and the second
+    heading went before the first section's text. Where no such block comes after, the first
+    one on the page is taken, as before.
+    """
     kept = {dedup_key(text) for kind, text in blocks if kind == "head"}
-    starts: dict[str, int] = {}
+    starts: dict[str, list[int]] = {}
     for index, (kind, text) in enumerate(blocks):
         if kind == "text":
-            starts.setdefault(dedup_key(text)[:60], index)
+            starts.setdefault(dedup_key(text)[:60], []).append(index)
     before: dict[int, list[str]] = {}
+    last, previous = -1, ""
     for heading, following in headings:
         key = dedup_key(heading)
-        at = starts.get(dedup_key(following)[:60]) if following else None
-        if key in kept or at is None:
+        places = starts.get(dedup_key(following)[:60], []) if following else []
+        if key in kept or not places:
             continue
-        before.setdefault(at, []).append(heading)
+        at = bisect.bisect_left(places, last if following == previous else last + 1)
+        last, previous = places[at if at < len(places) else 0], following  # none after: the page's order is not kept
+        before.setdefault(last, []).append(heading)
         kept.add(key)
     if not before:
         return blocks
