@@ -21,14 +21,15 @@ builds the document:
   it in the page;
 - a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
   of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
-  ``url#section-id``; under a heading without one, the anchor above goes on. Permalink
-  markers (``¶``) are not text;
+  ``url#section-id``; under a heading without one, the anchor above goes on, and headings
+  of the same text each have their own (``_Anchors``). Permalink markers (``¶``) are not text;
 - ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
   ``<meta name=author>`` the author.
 
 Before trafilatura reads the page, text written straight into a container (old HTML
 without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
-as a browser lays it out, so that it is seen as text. trafilatura runs with
+as a browser lays it out, so that it is seen as text, and what documentation generators
+(rustdoc, mdBook) write that is not text is taken out (``html_generators``). trafilatura runs with
 ``favor_recall``: on documentation pages its default drops lists and whole sections.
 
 A page with no main content is skipped with a warning that names it.
@@ -36,12 +37,15 @@ A page with no main content is skipped with a warning that names it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from qabot.corpus import html_generators as generators
 from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
@@ -91,13 +95,16 @@ def document(name: str, data: bytes) -> Document | None:
     if tree is None:
         return None
     meta = _metadata(tree)
+    generators.prepare(tree)
+    prepare.blocks_part_lines(tree)
+    prepare.figures_as_blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
     prepare.drop_permalinks(tree)
-    prepare.drop_line_anchors(tree)
+    prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
-    prepare.figures_as_blocks(tree)
+    prepare.summaries_with_headings_as_blocks(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     code = prepare.preformatted(tree)
@@ -121,7 +128,7 @@ def document(name: str, data: bytes) -> Document | None:
         if kind == "text" and len(block) < 160 and _FURNITURE.search(block):
             continue
         if kind == "head":
-            anchor = anchors.get(dedup_key(block), anchor)  # a heading without an id: the one above's
+            anchor = anchors.find(dedup_key(block), anchor)
             text.heading(block, anchor=anchor)
         else:
             text.paragraph(block, anchor=anchor)
@@ -282,19 +289,29 @@ def _has_blocks(element: Any) -> bool:
 
 
 def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Put back each page heading trafilatura dropped, before the first block of the content after it."""
+    """Put back each page heading trafilatura dropped, before the first block of the content after it.
+
+    That block is found by the start of its text, after the block the heading before was put
+    back at (or at it, for headings in a row, whose following text is the same): where two
+    sections open alike, the first such block on the page was taken for both, and the second
+    heading went before the first section's text. Where no such block comes after, the first
+    one on the page is taken, as before.
+    """
     kept = {dedup_key(text) for kind, text in blocks if kind == "head"}
-    starts: dict[str, int] = {}
+    starts: dict[str, list[int]] = {}
     for index, (kind, text) in enumerate(blocks):
         if kind == "text":
-            starts.setdefault(dedup_key(text)[:60], index)
+            starts.setdefault(dedup_key(text)[:60], []).append(index)
     before: dict[int, list[str]] = {}
+    last, previous = -1, ""
     for heading, following in headings:
         key = dedup_key(heading)
-        at = starts.get(dedup_key(following)[:60]) if following else None
-        if key in kept or at is None:
+        places = starts.get(dedup_key(following)[:60], []) if following else []
+        if key in kept or not places:
             continue
-        before.setdefault(at, []).append(heading)
+        at = bisect.bisect_left(places, last if following == previous else last + 1)
+        last, previous = places[at if at < len(places) else 0], following  # none after: the page's order is not kept
+        before.setdefault(last, []).append(heading)
         kept.add(key)
     if not before:
         return blocks
@@ -305,16 +322,16 @@ def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, s
     return out
 
 
-def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Each heading's anchor (by its text), and every heading with the text of the block after it.
+def _headings(tree: Any) -> tuple[_Anchors, list[tuple[str, str]]]:
+    """The anchors of the page's headings, and every heading with the text of the block after it.
 
     Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
     that no heading's text ends with one.
     """
-    anchors: dict[str, str] = {}
+    anchors = _Anchors()
     headings: list[tuple[str, str]] = []
     following = _following_texts(tree)
-    for heading in tree.iter(*_HEADINGS):
+    for place, heading in enumerate(tree.iter(*_HEADINGS)):
         limits.check()
         ident = heading.get("id")
         for link in list(heading.iter("a")):
@@ -333,26 +350,42 @@ def _headings(tree: Any) -> tuple[dict[str, str], list[tuple[str, str]]]:
         text = _text(heading)
         if not text:
             continue
-        if ident:
-            anchors.setdefault(dedup_key(text), ident)
+        anchors.add(dedup_key(text), place, ident)
         headings.append((text, following.get(heading, "")))
     return anchors, headings
 
 
+class _Anchors:
+    """The anchors of a page's headings, by their text, and where each is on the page.
 
+    Headings of the same text are told apart by where they are: rustdoc gives each
+    method's "Examples" its own id (``examples``, ``examples-8``, ...), and each was
+    linked to the first. A heading read takes the next of its text on the page after the
+    last one found; each place is passed once, so a page's worth of headings costs one pass.
+    """
 
+    def __init__(self) -> None:
+        self.places: dict[str, deque[tuple[int, str | None]]] = {}
+        self.first: dict[str, str] = {}
+        self.at = -1  # where the last heading found is
 
+    def add(self, key: str, place: int, ident: str | None) -> None:
+        self.places.setdefault(key, deque()).append((place, ident))
+        if ident:
+            self.first.setdefault(key, ident)
 
+    def find(self, key: str, above: str | None) -> str | None:
+        """The anchor of a heading of text ``key``: its own, or under a heading without one the anchor ``above``.
 
-
-
-
-
-
-
-
-
-
+        A heading not found after the last (one put out of order) takes the first anchor of its text.
+        """
+        places = self.places.get(key)
+        while places and places[0][0] <= self.at:
+            places.popleft()
+        if not places:
+            return self.first.get(key, above)
+        self.at, ident = places.popleft()
+        return ident or above
 
 
 def _following_texts(tree: Any) -> dict[Any, str]:

@@ -1,10 +1,12 @@
 """What is done to a page's tree before trafilatura reads it (``qabot.corpus.html``).
 
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
-as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text is removed (permalink markers, code line numbers,
-the empty line anchors MkDocs Material writes in code); a ``<figure>`` becomes a block, so
-that its text is read; and each ``<pre>`` block's lines are kept aside, for the block
-trafilatura gives back to have them again, as are the numbers of ordered lists' items.
+as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text
+is removed (permalink markers, code line numbers, links that show no text); a ``<figure>``
+becomes a block, so that its text is read, and so does a ``<summary>`` that holds a
+heading, so that the heading starts a section; a block in a heading or a ``<pre>`` starts
+a line; and each ``<pre>`` block's lines are kept aside, for the block trafilatura gives
+back to have them again, as are the numbers of ordered lists' items.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd l
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 _LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _SPACES = re.compile(r"\s+")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCK_TAGS = frozenset(("address article aside blockquote dd details div dl dt fieldset figure footer form header hr li "
+                         "main nav ol p pre section summary table tr ul").split() + list(_HEADINGS))
 
 
 def flat(text: str) -> str:
@@ -45,16 +50,19 @@ def is_permalink(link: Any) -> bool:
     return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
 
 
-def drop_line_anchors(tree: Any) -> None:
-    """Remove the empty links in code blocks: MkDocs Material's line anchors (``<a id=__codelineno-0-1 href=#...>``).
+def drop_empty_links(tree: Any) -> None:
+    """Remove the links that show no text: MkDocs Material's line anchors in code (``<a id=__codelineno-0-1
+    href=#...>``), rustdoc's "Run" button beside an example (``<a class=test-arrow href=...></a>``, an icon the
+    stylesheet draws), an empty ``<a name=x></a>`` target.
 
     They hold no text, but trafilatura counts them as links, and a short block of links
-    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped.
+    without text is boilerplate to it: ``pip install skyfetch`` with its anchor was dropped,
+    and every rustdoc example of fewer than 300 characters. A link that holds an element
+    (an image, an icon) stays, but in code, where it is a line anchor.
     """
-    for pre in tree.iter("pre"):
-        for link in list(pre.iter("a")):
-            if not link.text_content().strip():
-                link.drop_tree()  # its tail, the line's code, stays
+    for link in list(tree.iter("a")):
+        if not link.text_content().strip() and (len(link) == 0 or any(True for _ in link.iterancestors("pre"))):
+            link.drop_tree()  # its tail (a code line's code) stays
 
 
 def drop_line_numbers(tree: Any) -> None:
@@ -109,6 +117,54 @@ def figures_as_blocks(tree: Any) -> None:
         figure.tag = "div"
         for caption in figure.iter("figcaption"):
             caption.tag = "p"
+
+
+def blocks_part_lines(tree: Any) -> None:
+    """Start a block that sits in a heading or a ``<pre>`` on a line of its own, as a browser shows it.
+
+    rustdoc writes a signature's where clause as a ``<div>`` in its ``<h4>`` (``-> T<div
+    class="where">where F: ...``) and in a declaration's ``<pre>``: read without a break,
+    "T" and "where" ran together. In a ``<pre>`` the block is set on lines of its own; in a
+    heading, which is read as one line, it is parted by a space.
+    """
+    from lxml import etree
+
+    around: list[str] = []  # the line break of each heading or <pre> around the element, innermost last
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=tuple(_BLOCK_TAGS)):
+        if event == "start" and around:
+            element.text, element.tail = around[-1] + (element.text or ""), around[-1] + (element.tail or "")
+        if element.tag == "pre" or element.tag in _HEADINGS:
+            if event == "start":
+                around.append("\n" if element.tag == "pre" else " ")
+            else:
+                around.pop()
+
+
+def summaries_with_headings_as_blocks(tree: Any) -> None:
+    """Make each ``<summary>`` that holds a heading a ``<div>``, so that its heading starts a section.
+
+    trafilatura reads a summary as a heading of its own, which qabot reads as a paragraph
+    (a collapsible note's title names no section). But rustdoc writes each method's
+    signature as an ``<h4>`` in the summary of the ``<details>`` that folds its
+    documentation (and each ``impl`` block's as an ``<h3>``), and a README may fold a part
+    under ``<summary><h2>``: that heading is the section of what follows it. One pass,
+    from the innermost summary out: a page of summaries nested deep costs no more.
+    """
+    from lxml import etree
+
+    open_: list[list[Any]] = []  # [summary, holds a heading] of the summaries around the element
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("summary", *_HEADINGS)):
+        if element.tag != "summary":
+            if event == "start" and open_:
+                open_[-1][1] = True
+        elif event == "start":
+            open_.append([element, False])
+        else:
+            summary, heading = open_.pop()
+            if heading:
+                summary.tag = "div"
+                if open_:
+                    open_[-1][1] = True
 
 
 def ordered_labels(tree: Any) -> dict[str, list[str]]:
@@ -224,11 +280,16 @@ def divs_as_paragraphs(tree: Any) -> None:
 def _text_alone(div: Any) -> bool:
     """Whether ``div`` holds text and inline elements only, and has an element beside it."""
     parent = div.getparent()
-    if parent is None or any(isinstance(child.tag, str) and child.tag not in _INLINE for child in div):
+    if parent is None or not inline_only(div):
         return False
     beside = any(isinstance(sibling.tag, str) for sibling in itertools.chain(
         div.itersiblings(), div.itersiblings(preceding=True)))  # stops at the first element, past comments
     return beside and bool(div.text_content().strip())
+
+
+def inline_only(element: Any) -> bool:
+    """Whether ``element`` holds only text and inline elements (``<a>``, ``<code>``, ``<em>`` ...)."""
+    return not any(isinstance(child.tag, str) and child.tag not in _INLINE for child in element)
 
 
 def wrap_loose_text(tree: Any) -> None:

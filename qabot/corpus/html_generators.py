@@ -1,0 +1,87 @@
+"""What documentation generators write that would be read wrongly, set right before trafilatura reads the page.
+
+rustdoc (Rust's API documentation, as ``cargo doc`` writes it and docs.rs serves it; its
+pages say ``<meta name="generator" content="rustdoc">``) puts furniture beside each
+item's title, as text: the Rust version it is stable since and a "Source" link
+(``1.33.0 (const: 1.84.0) · Source``), the ``§`` permalinks, ``ⓘ`` tooltip markers (the
+notable traits of a return type, an example that panics), a "Run" link and a collapse
+toggle ``[−]``, the copy-path button, the breadcrumbs and the sidebar. Read as text they
+run into the signature they sit beside, or become a section of their own. And every type
+name in a signature or a sentence of its content is a link to that item's page, so a
+signature, or a short sentence of type names, reads to trafilatura as a block of links
+(navigation), and was dropped: in the main content, once the furniture is out, a link
+with text is made plain text (a ``<span>``). One without text stays a link, for
+``html_prepare.drop_empty_links`` to take out. A trait method's summary is text right in
+its ``<div class="docblock">``, and a stability note ("Deprecated since 1.33.0: ...") in a
+``<div class="stab">``, which trafilatura does not read on a page with enough paragraphs:
+such a block is made a paragraph, and a summary's "Read more" (a link to the trait) is
+taken out.
+
+mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
+lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
+``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
+as what the page hides is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qabot.corpus.html_prepare import inline_only
+
+# rustdoc's classes of furniture, from Rust 1.63 (2022) to today's: the version and source link beside a title
+# (rightside, sub-heading, out-of-band, since, render-detail), the tooltips' markers and their hidden text
+# (notable-traits), the breadcrumbs, and the icon before a stability note (emoji: 🔬, 👎); and of the links that are
+# furniture: the source links, the permalinks, the tooltips' ⓘ, the "Run" link of older versions. Its <nav>s (the
+# sidebar, the search bar), its buttons, its javascript: links (the collapse toggle) and what it marks as no part of
+# a snippet (data-nosnippet: a source page's line numbers) are furniture too.
+_RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "since", "render-detail", "notable-traits",
+                                "rustdoc-breadcrumbs", "emoji"})
+_RUSTDOC_FURNITURE_LINKS = frozenset({"src", "srclink", "anchor", "doc-anchor", "tooltip", "test-arrow"})
+# rustdoc's <div>s of text: a trait method's summary, and a stability note ("Deprecated since 1.33.0: ...")
+_TEXT_BLOCKS = frozenset({"docblock", "stab"})
+
+
+def prepare(tree: Any) -> None:
+    """Set right what the generators known here write, on a page one of them wrote."""
+    if _is_rustdoc(tree):
+        _rustdoc(tree)
+    _mdbook(tree)
+
+
+def _is_rustdoc(tree: Any) -> bool:
+    return any(meta.get("name") == "generator" and (meta.get("content") or "").strip() == "rustdoc"
+               for meta in tree.iter("meta"))
+
+
+def _rustdoc(tree: Any) -> None:
+    for element in [element for element in tree.iter() if _rustdoc_furniture(element)]:
+        element.drop_tree()
+    for main in tree.xpath("//*[@id='main-content']"):
+        for link in list(main.iter("a")):
+            text = link.text_content().strip()
+            if text == "Read more":  # after a trait method's summary, to the trait's documentation
+                link.drop_tree()
+            elif text:
+                link.tag = "span"
+        for block in main.iter("div"):
+            if not _TEXT_BLOCKS.isdisjoint((block.get("class") or "").split()) and inline_only(block):
+                block.tag = "p"
+
+
+def _rustdoc_furniture(element: Any) -> bool:
+    tag = element.tag
+    if not isinstance(tag, str) or tag in ("html", "body"):  # a source page's <body class="rustdoc src">
+        return False
+    classes = (element.get("class") or "").split()
+    return (tag in ("nav", "rustdoc-topbar", "button") or element.get("data-nosnippet") is not None
+            or not _RUSTDOC_FURNITURE.isdisjoint(classes)
+            or (tag == "a" and (not _RUSTDOC_FURNITURE_LINKS.isdisjoint(classes)
+                                or (element.get("href") or "").startswith("javascript:"))))
+
+
+def _mdbook(tree: Any) -> None:
+    hidden = [span for span in tree.iter("span") if "boring" in (span.get("class") or "").split()
+              and (parent := span.getparent()) is not None and parent.tag == "code"]  # right in the <code>
+    for span in hidden:
+        span.drop_tree()  # its tail, the lines shown after it, stays

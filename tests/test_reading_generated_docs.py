@@ -1,0 +1,244 @@
+"""Pages that documentation generators write: rustdoc's API pages (as docs.rs serves them) and mdBook's books.
+
+The rustdoc page is the real one (``tests/data/formats/rustdoc/enum.Option.html``, see
+SOURCES.md), cut down to a few of its items with their markup as rustdoc wrote it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+from qabot.models import Document, Paragraph
+from tests.documents import FORMATS
+
+
+def _one(path: Path) -> Document:
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+@pytest.fixture(scope="module")
+def option() -> Document:
+    return _one(FORMATS / "rustdoc" / "enum.Option.html")
+
+
+def _paragraph(doc: Document, starts: str) -> Paragraph:
+    return next(p for p in document_paragraphs(doc) if doc.text[p.start : p.end].startswith(starts))
+
+
+def test_rustdoc_a_short_example_is_read(option: Document) -> None:
+    # Its "Run" button is an empty link beside the code: trafilatura took the block for links, and dropped it.
+    texts = [option.text[p.start : p.end] for p in document_paragraphs(option)]
+    assert ("let x: Option<u32> = Some(2);\nassert_eq!(x.is_some(), true);\n"
+            "let x: Option<u32> = None;\nassert_eq!(x.is_some(), false);") in texts
+    assert 'let x = Some("air");\nassert_eq!(x.unwrap(), "air");' in texts
+
+
+def test_rustdoc_furniture_beside_a_title_is_not_text(option: Document) -> None:
+    # The version an item is stable since and its "Source" link sit beside its signature, the copy-path button in the
+    # page's title, the sidebar's headings around the content: none of it is the documentation.
+    texts = [option.text[p.start : p.end] for p in document_paragraphs(option)]
+    for furniture in ("Source", "1.0.0", "Copy item path", "In std::option", "§", "ⓘ"):
+        assert not any(furniture in text for text in texts), furniture
+    assert "pub const fn is_some(&self) -> bool" in texts
+
+
+def test_rustdoc_text_made_of_links_to_items_is_read(option: Document) -> None:
+    # Every type name in a signature or a sentence links to the item's page: trafilatura took such a block for a
+    # block of links (navigation), and dropped as_pin_mut's signature and its one-line documentation.
+    assert "Converts from Pin<&mut Option<T>> to Option<Pin<&mut T>>." in option.text
+    assert "pub const fn as_pin_mut(self: Pin<&mut Option<T>>) -> Option<Pin<&mut T>>" in option.text
+
+
+def test_rustdoc_each_method_is_a_section_with_its_anchor(option: Document) -> None:
+    # rustdoc writes a method's signature as an <h4> in the <summary> of the <details> that folds its documentation:
+    # read as a summary's text, it started no section, and unwrap's documentation was cited as the section
+    # "Recommended Message Style" (the last heading in expect's documentation, above it), its link to #recommended-...
+    unwraps = [p for p in document_paragraphs(option) if option.text[p.start : p.end].startswith(
+        "Returns the contained Some value, consuming the self value.")]
+    assert [(p.section, p.anchor) for p in unwraps] == [
+        ("pub const fn expect(self, msg: &str) -> T", "method.expect"),
+        ("pub const fn unwrap(self) -> T", "method.unwrap")]
+    clone = _paragraph(option, "fn clone(&self) -> Option<T>")
+    assert (clone.heading, clone.anchor) == (True, "method.clone")
+    impl = _paragraph(option, "impl<T> Option<T>")
+    assert (impl.heading, impl.anchor) == (True, "impl-Option%3CT%3E")
+    signatures = [option.text[p.start : p.end] for p in document_paragraphs(option) if not p.heading]
+    assert "pub const fn unwrap(self) -> T" not in signatures  # a heading, not a paragraph too
+
+
+def test_headings_of_the_same_text_each_link_to_their_own_anchor(option: Document) -> None:
+    # Each method's documentation has its "Examples" (rustdoc's ids: examples, examples-8, ...): every one was linked
+    # to the first, as anchors were found by a heading's text.
+    examples = [(p.section, p.anchor) for p in document_paragraphs(option) if p.heading and p.section == "Examples"]
+    assert [anchor for _, anchor in examples] == [
+        "examples", "examples-8", "examples-9", "examples-11", "examples-17", "examples-22"]
+    code = _paragraph(option, 'let x = Some("air");')
+    assert (code.section, code.anchor) == ("Examples", "examples-9")  # unwrap's
+
+
+def test_rustdoc_a_where_clause_is_parted_from_the_signature(option: Document, tmp_path: Path) -> None:
+    # rustdoc writes a where clause as a <div> in the signature's <h4>, and in a declaration's <pre>, where a
+    # browser starts it on a line of its own: read without a break, "-> T" and "where" ran together ("Twhere").
+    method = _paragraph(option, "Returns the contained Some value or computes it from a closure.")
+    assert method.section == "pub fn unwrap_or_else<F>(self, f: F) -> T where F: FnOnce() -> T,"
+    assert _paragraph(option, "impl<T> Clone for Option<T>").section == "impl<T> Clone for Option<T> where T: Clone,"
+    page = tmp_path / "struct.Vec.html"  # the declaration on std's page of Vec, as rustdoc 1.95 wrote it
+    page.write_text(
+        '<html><head><meta name="generator" content="rustdoc"><title>Vec in std::vec - Rust</title></head><body>'
+        '<main><div class="width-limiter"><section id="main-content" class="content" tabindex="-1">'
+        '<div class="main-heading"><h1>Struct <span class="struct">Vec</span></h1></div><pre class="rust item-decl">'
+        '<code>pub struct Vec&lt;T, A = <a class="struct" href="../alloc/struct.Global.html" title="struct '
+        'std::alloc::Global">Global</a>&gt;<div class="where">where\n    A: <a class="trait" href="../alloc/trait.'
+        'Allocator.html" title="trait std::alloc::Allocator">Allocator</a>,</div>{ <span class="comment">/* private '
+        'fields */</span> }</code></pre><details class="toggle top-doc" open><summary class="hideme"><span>Expand '
+        'description</span></summary><div class="docblock"><p>A contiguous growable array type, written as <code>'
+        'Vec&lt;T&gt;</code>, short for ‘vector’.</p></div></details></section></div></main></body></html>',
+        encoding="utf-8")
+    texts = _one(page).text.split("\n\n")
+    assert "pub struct Vec<T, A = Global>\nwhere\n    A: Allocator,\n{ /* private fields */ }" in texts
+
+
+def test_rustdoc_a_trait_method_s_summary_is_read(option: Document) -> None:
+    # A trait implementation's method has its trait's summary as text right in a <div class="docblock">, with a
+    # "Read more" link to the trait: trafilatura reads no <div> of text on a page with enough paragraphs.
+    clone = _paragraph(option, "Returns a duplicate of the value.")
+    assert (option.text[clone.start : clone.end], clone.section) == (
+        "Returns a duplicate of the value.", "fn clone(&self) -> Option<T>")
+    assert "Performs copy-assignment from source." in option.text
+    assert "source" not in [option.text[p.start : p.end] for p in document_paragraphs(option)]
+
+
+def test_rustdoc_a_stability_note_is_read_whole(option: Document) -> None:
+    # "This is a nightly-only experimental API" (or "Deprecated since ...") is text right in a <div class="stab">:
+    # trafilatura read only its <code>, and "result_option_map_or_default" was a paragraph of its own.
+    note = _paragraph(option, "This is a nightly-only experimental API.")
+    assert option.text[note.start : note.end] == (
+        "This is a nightly-only experimental API. (result_option_map_or_default #138099)")
+    signature = "pub const fn map_or_default<U, F>(self, f: F) -> U where U: Default, F: FnOnce(T) -> U,"
+    assert (note.section, note.anchor) == (signature, "method.map_or_default")
+
+
+def test_rustdoc_a_source_page_is_its_code_without_line_numbers(tmp_path: Path) -> None:
+    # rustdoc's view of a source file (src/std/random.rs.html, cut after line 14), as `cargo doc` writes one for
+    # every file: its <body> has the class "src", and each line opens with its number as a link.
+    page = tmp_path / "random.rs.html"
+    page.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="generator" content="rustdoc"><title>'
+        'random.rs - source</title></head><body class="rustdoc src"><a class="skip-main-content" href="#main-content">'
+        'Skip to main content</a><nav class="sidebar"><div class="src-sidebar-title"><h2>Files</h2></div></nav><div '
+        'class="sidebar-resizer" title="Drag to resize sidebar"></div><main><section id="main-content" class="content"'
+        ' tabindex="-1"><div class="main-heading"><h1><div class="sub-heading">std/</div>random.rs</h1><rustdoc-toolbar>'
+        '</rustdoc-toolbar></div><div class="example-wrap digits-2"><pre class="rust"><code><a href=#1 id=1 data-'
+        'nosnippet>1</a><span class="doccomment">//! Random value generation.\n<a href=#2 id=2 data-nosnippet>2</a>\n'
+        '<a href=#3 id=3 data-nosnippet>3</a></span><span class="attr">#[unstable(feature = <span class="string">'
+        '"random"</span>, issue = <span class="string">"130703"</span>)]\n<a href=#4 id=4 data-nosnippet>4</a></span>'
+        '<span class="kw">pub use </span>core::random::<span class="kw-2">*</span>;\n<a href=#5 id=5 data-nosnippet>5'
+        '</a>\n<a href=#6 id=6 data-nosnippet>6</a><span class="kw">use </span><span class="kw">crate</span>::sys::'
+        'random <span class="kw">as </span>sys;\n<a href=#7 id=7 data-nosnippet>7</a>\n<a href=#8 id=8 data-nosnippet>'
+        '8</a><span class="doccomment">/// The default random source.\n<a href=#9 id=9 data-nosnippet>9</a>///\n<a '
+        'href=#10 id=10 data-nosnippet>10</a>/// This asks the system for random data suitable for cryptographic '
+        'purposes\n<a href=#11 id=11 data-nosnippet>11</a>/// such as key generation. If security is a concern, '
+        'consult the platform\n<a href=#12 id=12 data-nosnippet>12</a>/// documentation below for the specific '
+        'guarantees your target provides.\n<a href=#13 id=13 data-nosnippet>13</a>///\n<a href=#14 id=14 data-'
+        'nosnippet>14</a>/// The high quality of randomness provided by this source means it can be quite\n</span>'
+        '</code></pre></div></section></main></body></html>', encoding="utf-8")
+    code = _one(page).text.split("\n\n")[-1]
+    assert code.startswith('//! Random value generation.\n#[unstable(feature = "random", issue = "130703")]\n'
+                           "pub use core::random::*;\nuse crate::sys::random as sys;\n/// The default random source.")
+
+
+def _mdbook(path: Path, main: str) -> Path:
+    """A page as mdBook writes it (the Rust book's chrome, cut down), around ``main``."""
+    path.write_text(
+        '<!DOCTYPE HTML>\n<html lang="en" class="light sidebar-visible" dir="ltr">\n<head>\n<!-- Book generated using '
+        'mdBook -->\n<meta charset="UTF-8">\n<title>Storing Lists of Values with Vectors - The Rust Programming Language'
+        '</title>\n</head>\n<body>\n<div id="mdbook-body-container">\n<nav id="mdbook-sidebar" class="sidebar" aria-'
+        'label="Table of contents">\n<ol class="chapter"><li class="chapter-item expanded "><a href="ch08-00-common-'
+        'collections.html"><strong aria-hidden="true">8.</strong> Common Collections</a></li></ol>\n</nav>\n<div id="'
+        'mdbook-page-wrapper" class="page-wrapper">\n<div class="page">\n<div id="mdbook-content" class="content">\n'
+        f'<main>\n{main}</main>\n<nav class="nav-wrapper" aria-label="Page navigation"><a rel="prev" href="ch08-00-'
+        'common-collections.html" class="mobile-nav-chapters previous" title="Previous chapter"></a></nav>\n</div>\n'
+        '</div>\n</div>\n</div>\n</body>\n</html>\n', encoding="utf-8")
+    return path
+
+
+def test_mdbook_the_lines_a_code_block_hides_are_not_read(tmp_path: Path) -> None:
+    # mdBook shows a Rust example without the lines that only make it compile (`# fn main() {` in the Markdown),
+    # written as <span class="boring">: the page shows them only when the reader asks. The Rust book's own markup.
+    doc = _one(_mdbook(tmp_path / "ch08-01-vectors.html", (
+        '<h2 id="storing-lists-of-values-with-vectors"><a class="header" href="#storing-lists-of-values-with-vectors">'
+        "Storing Lists of Values with Vectors</a></h2>\n<p>The first collection type we’ll look at is <code>Vec&lt;T&gt;"
+        "</code>, also known as a vector.\nVectors allow you to store more than one value in a single data structure "
+        "that\nputs all the values next to each other in memory. Vectors can only store values\nof the same type. They "
+        "are useful when you have a list of items, such as the\nlines of text in a file or the prices of items in a "
+        'shopping cart.</p>\n<h3 id="creating-a-new-vector"><a class="header" href="#creating-a-new-vector">Creating a '
+        "New Vector</a></h3>\n<p>To create a new, empty vector, we call the <code>Vec::new</code> function, as shown in"
+        '\nListing 8-1.</p>\n<figure class="listing" id="listing-8-1">\n<pre class="playground"><code class="language-'
+        'rust edition2024"><span class="boring">fn main() {\n</span>    let v: Vec&lt;i32&gt; = Vec::new();\n<span '
+        'class="boring">}</span></code></pre>\n<figcaption><a href="#listing-8-1">Listing 8-1</a>: Creating a new, '
+        "empty vector to hold values of type <code>i32</code></figcaption>\n</figure>\n<p>We must add a type "
+        "annotation, like this:</p>\n"  # from ch03-02-data-types.html
+        '<pre class="playground"><code class="language-rust edition2024"><span class="boring">#![allow(unused)]\n'
+        '</span><span class="boring">fn main() {\n</span>let guess: u32 = "42".parse().expect("Not a number!");\n'
+        '<span class="boring">}</span></code></pre>\n')))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc)]
+    assert "let v: Vec<i32> = Vec::new();" in texts
+    assert 'let guess: u32 = "42".parse().expect("Not a number!");' in texts
+    assert "fn main" not in doc.text and "#![allow(unused)]" not in doc.text
+    assert "Listing 8-1: Creating a new, empty vector to hold values of type i32" in texts
+
+
+def test_mdbook_a_listing_keeps_the_name_of_its_file(tmp_path: Path) -> None:
+    # The Rust book says which file a listing goes in with a <span> right in the listing's <figure>, beside its code.
+    doc = _one(_mdbook(tmp_path / "ch09-02-recoverable-errors-with-result.html", (
+        '<h2 id="recoverable-errors-with-result"><a class="header" href="#recoverable-errors-with-result">Recoverable '
+        "Errors with Result</a></h2>\n<p>Most errors aren’t serious enough to require the program to stop entirely. "
+        "Sometimes when a function fails, it’s for a reason that you can easily interpret\nand respond to. For "
+        "example, if you try to open a file and that operation fails\nbecause the file doesn’t exist, you might want "
+        "to create the file instead of\nterminating the process.</p>\n<p>Let’s call a function that returns a <code>"
+        "Result</code> value because the function could\nfail. In Listing 9-3, we try to open a file.</p>\n<figure "
+        'class="listing" id="listing-9-3">\n<span class="file-name">Filename: src/main.rs</span>\n<pre class="'
+        'playground"><code class="language-rust edition2024">use std::fs::File;\n\nfn main() {\n    let '
+        'greeting_file_result = File::open("hello.txt");\n}</code></pre>\n<figcaption><a href="#listing-9-3">Listing '
+        "9-3</a>: Opening a file</figcaption>\n</figure>\n<p>The return type of <code>File::open</code> is a <code>"
+        "Result&lt;T, E&gt;</code>. The generic parameter <code>T</code>\nhas been filled in by the implementation of "
+        "<code>File::open</code> with the type of the\nsuccess value, <code>std::fs::File</code>, which is a file "
+        "handle. The type of <code>E</code> used in\nthe error value is <code>std::io::Error</code>. This return type "
+        "means the call to\n<code>File::open</code> might succeed and return a file handle that we can read from or\n"
+        "write to. The function call also might fail: For example, the file might not\nexist, or we might not have "
+        "permission to access the file. The <code>File::open</code>\nfunction needs to have a way to tell us whether "
+        "it succeeded or failed and at\nthe same time give us either the file handle or error information. This\n"
+        "information is exactly what the <code>Result</code> enum conveys.</p>\n<p>In the case where <code>File::open"
+        "</code> succeeds, the value in the variable\n<code>greeting_file_result</code> will be an instance of <code>"
+        "Ok</code> that contains a file handle.\nIn the case where it fails, the value in <code>greeting_file_result"
+        "</code> will be an\ninstance of <code>Err</code> that contains more information about the kind of error that"
+        "\noccurred.</p>\n")))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc)]
+    listing = texts.index("Listing 9-3: Opening a file")
+    assert texts[listing - 2 : listing] == [
+        "Filename: src/main.rs", 'use std::fs::File;\nfn main() {\n    let greeting_file_result = File::open("hello.txt");\n}']
+
+
+def test_a_heading_put_back_goes_before_its_own_section_when_two_open_alike() -> None:
+    # trafilatura drops the headings of SQLite's pages (no <main>), and each is put back before the block that
+    # follows it on the page, found by the start of its text: where two sections open alike (API documentation's
+    # "Returns a reference to the value ..."), the second's heading went before the first's text, which was then
+    # cited under it. The SQLite page of WAL, with its two sections' opening sentences made to start alike.
+    from qabot.corpus import html
+
+    page = (FORMATS / "html" / "wal.html").read_text(encoding="utf-8")
+    opening = "This part of the page says how the write-ahead log is kept in step with the database"
+    for section, end in (('<h2 id="checkpointing">', "by checkpoints."), ('<h2 id="concurrency">', "by locks.")):
+        start = page.index("<p>", page.index(section))
+        page = f"{page[:start]}<p>{opening} {end}</p>{page[page.index('</p>', start) + 4 :]}"
+    doc = html.document("wal.html", page.encode("utf-8"))
+    assert doc is not None
+    found = [(doc.text[p.start : p.end], p.section) for p in document_paragraphs(doc)
+             if doc.text[p.start : p.end].startswith(opening)]
+    assert found == [(f"{opening} by checkpoints.", "2.1. Checkpointing"), (f"{opening} by locks.", "2.2. Concurrency")]
