@@ -39,8 +39,9 @@ FORMAT_VERSION = 13  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
 # 12: what the readers and the untangling read differently since 2026-12-05 (Markdown comments and code blocks, HTML
 # code lines, figures and short pages, UTF-16 text, problem reports, bots' notices, an asker's check mark in an export);
-# 13: Markdown admonitions, JSX tags, headings' HTML and bare list markers, Word list numbers, Javadoc signatures,
-# an export's channel in parts read as one, "Update:" no address, invisible-only messages, emoji and dates shown
+# 13: Markdown admonitions, JSX tags, headings' HTML, bare list markers and fences under text, Word and HTML list
+# numbers, Javadoc signatures, rustdoc and mdBook pages, PDF footnotes and table rows, an export's channel in parts
+# read as one, "Update:" no address, invisible-only messages, emoji and dates shown as Discord shows them
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
