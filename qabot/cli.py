@@ -7,11 +7,12 @@ FAISS, discord.py) are imported inside the commands, so ``qabot --help`` is inst
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,7 @@ _AFTER_INTERRUPTION = {"index": "nothing half-written is kept; qabot index again
 def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn library errors into 'Error: ...' and exit 1; Ctrl-C (or SIGTERM) says so in one line and exits 130 (143).
 
-    A missing corpus folder says where the folder was named: ``--corpus``, the variable,
-    or the default.
+    A missing corpus folder says where the folder was named: ``--corpus``, the variable, or the default.
     """
     after = _AFTER_INTERRUPTION.get(func.__name__)
 
@@ -125,13 +125,28 @@ class _Group(click.Group):
     def group(self, *args: Any, **kwargs: Any) -> Any:
         return super().group(*args, cls=_Group, **kwargs)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _click_errors():  # the group's own options: "qabot --bogus"
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; click's errors may quote what was typed ('Got unexpected extra argument (...)')."""
-        try:
+        with _click_errors():  # a command, its arguments and options, and what it raises
             return super().invoke(ctx)
-        except click.ClickException as exc:
-            exc.message = visible(exc.message)
-            raise
+
+
+@contextlib.contextmanager
+def _click_errors() -> Iterator[None]:
+    """click's errors in one line (a usage error says where help is, not the usage), inert (they quote what was typed)."""
+    try:
+        yield
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "qabot"
+        one = click.ClickException(f"{visible(exc.format_message())} (see '{where} --help')")
+        one.exit_code = exc.exit_code
+        raise one from None
+    except click.ClickException as exc:
+        exc.message = visible(exc.message)
+        raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -247,10 +262,8 @@ def sources(ctx: _Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @pass_context
 @_one_line_errors
-def evaluate(
-    ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None,
-    split: str, mode: str, limit: int | None, calibrate: bool, as_json: bool,
-) -> None:
+def evaluate(ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None, split: str, mode: str,
+             limit: int | None, calibrate: bool, as_json: bool) -> None:
     """Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or --squad FILE.
 
     FILE is asked of the configured corpus; BEIR and SQuAD corpora get their own index
@@ -434,6 +447,3 @@ def main() -> None:
     stop_on_signals()
     cli(prog_name="qabot")
 
-
-if __name__ == "__main__":
-    main()

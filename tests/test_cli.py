@@ -106,6 +106,20 @@ def test_usage_errors_quote_what_was_typed_inert() -> None:
         assert not any(c in result.stderr for c in "\x1b\x07\x9b\u202e")
 
 
+def test_usage_errors_are_one_line_that_says_where_help_is() -> None:
+    """click printed a usage error as four lines (Usage, a hint, a blank line, the error); qabot's errors are one."""
+    cases = {("ask",): ("Missing argument 'QUESTION'", "qabot ask --help"),
+             ("ask", "--k", "x", "Who?"): ("'x' is not a valid integer", "qabot ask --help"),
+             ("frob",): ("No such command 'frob'", "qabot --help"),
+             ("--bogus", "ask", "Who?"): ("No such option '--bogus'", "qabot --help"),
+             ("feedback", "export"): ("Missing argument 'FILE'", "qabot feedback export --help")}
+    for args, (says, help_) in cases.items():
+        result = _run(*args)
+        assert result.returncode == 2, args
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("Error: ") and says in line and f"see '{help_}'" in line, line
+
+
 def test_feedback_names_a_typed_folder_inert(tmp_path) -> None:
     folder = tmp_path / "\x1b]0;PWN\x07\x9b2J\u202e"  # the state database sits beside the index --index names
     shown = _run("feedback", "--index", str(folder / "index")).stdout
