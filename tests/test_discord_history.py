@@ -1015,6 +1015,51 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
+@pytest.mark.parametrize("taken_back", ["deleted", "forgotten"])
+async def test_a_question_taken_back_while_its_button_asks_it_again_is_neither_posted_nor_kept(qa, double, tmp_path,
+                                                                                               taken_back) -> None:
+    """After a restart, Post publicly asks an "Ask qabot" answer again from the state database. When the message it was
+    asked about is deleted, or its author forgotten, while that is under way, the answer is not posted (the words were
+    taken back before it was), and no button finds it in memory afterwards: it is gone, as from the state database."""
+    from qabot.adapters.discord.buttons import GONE
+    from tests.discord_double import user
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state"):
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        token = double.message_command(theirs, user_n=8)
+        await first_followup(double, token)
+        private = double.followups(token)[0].response
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:  # restarted: nothing in memory
+        dropped: list[Any] = []
+        drop = bot.answering.dropped
+        bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
+        loop = asyncio.get_running_loop()
+
+        def meanwhile() -> None:  # heard and done while the answer is asked again
+            if taken_back == "deleted":
+                loop.call_soon_threadsafe(double.delete, theirs)
+            else:
+                double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.until_sync(lambda: any(dropped), timeout=10, what="the question taken back")
+
+        spy.meanwhile = meanwhile
+        [post] = [b["custom_id"] for b in double.buttons(private) if b["label"] == "Post publicly"]
+
+        async def press() -> list[Any]:
+            """Post publicly pressed: its private reply (none where it posted)."""
+            posts, token = len(double.replies(CHANNEL_ID)), double.press(post, user_n=8)
+            await double.until(lambda: double.followups(token) or len(double.replies(CHANNEL_ID)) > posts,
+                               what="the press's reply")
+            return double.followups(token)
+
+        presses = [await press(), await press()]  # the second once it was taken back
+        assert spy.meanwhile is None  # it was asked again, and taken back meanwhile
+    assert not double.replies(CHANNEL_ID) and "Maria" not in state_text(tmp_path)
+    for [reply] in presses:
+        assert GONE in reply.body["content"] and not reply.body.get("embeds"), reply.body
+
+
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 

@@ -1,0 +1,87 @@
+"""The answers kept in memory for their buttons (``Kept``), and those taken back while being asked again.
+
+``KeptAnswers`` keeps the last ``CACHE`` answers (``cachetools.LRUCache``: the least recently
+used go first, and are asked again from the state database when a button needs them), each
+with where it was asked, after what, the scope it was kept to and the index build it was found in.
+
+An answer taken out of the state database (its asker forgotten, the message it was asked
+about deleted or edited: ``Answering.dropped``) leaves memory at once. One that a button was
+having asked again at that moment (``recalling``) is not kept when it comes back, nor shown:
+otherwise it would come back into memory after it left the state database, and every later
+press of Post publicly would post the words its author took back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from cachetools import LRUCache
+
+if TYPE_CHECKING:
+    from qabot.adapters.discord.places import Place
+    from qabot.index.scope import Scope
+    from qabot.models import Answer
+    from qabot.scopes import Patterns
+
+CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An answer kept in memory for its buttons: where it was asked, after what, the scope it was kept to, and the
+    index build it was found in (a later one may have lost what it quotes: a deleted or forgotten message)."""
+
+    answer: Answer
+    place: Place
+    history: tuple[str, ...]
+    scope: Patterns | Scope | None
+    build: str
+
+
+class KeptAnswers:
+    """Answers by id, for their buttons; an answer taken back while it was being asked again is not kept."""
+
+    def __init__(self, capacity: int = CACHE) -> None:
+        self._kept: LRUCache[str, Kept] = LRUCache(maxsize=capacity)
+        self._recalling: Counter[str] = Counter()  # answer id: the presses having it asked again now
+        self._taken_back: set[str] = set()  # of those, the ones taken out of the state database meanwhile
+
+    def get(self, answer_id: str) -> Kept | None:
+        return self._kept.get(answer_id)
+
+    def keep(self, answer_id: str, kept: Kept) -> bool:
+        """Keep an answer; False, keeping nothing, when it was taken back while it was being asked again."""
+        if answer_id in self._taken_back:
+            return False
+        self._kept[answer_id] = kept
+        return True
+
+    @contextlib.contextmanager
+    def recalling(self, answer_id: str) -> Iterator[None]:
+        """While a press has this answer read from the state database and asked again (``keep`` says whether it
+        was taken back meanwhile)."""
+        self._recalling[answer_id] += 1
+        try:
+            yield
+        finally:
+            self._recalling[answer_id] -= 1
+            if not self._recalling[answer_id]:
+                del self._recalling[answer_id]
+                self._taken_back.discard(answer_id)
+
+    def take_back(self, answer_ids: Iterable[str]) -> None:
+        """These answers left the state database: they leave memory, and are not kept when asked again now."""
+        for answer_id in answer_ids:
+            self._kept.pop(answer_id, None)
+            if answer_id in self._recalling:
+                self._taken_back.add(answer_id)
+
+    def drop_if(self, stale: Callable[[Kept], bool]) -> None:
+        """Let go of the answers ``stale`` picks (a button asks them again, if it may, when pressed)."""
+        for answer_id, kept in list(self._kept.items()):
+            if stale(kept):
+                self._kept.pop(answer_id, None)
