@@ -27,6 +27,7 @@ from tests.discord_double import (
     CHANNEL_ID,
     DM_CHANNEL_ID,
     EPHEMERAL,
+    FORUM_ID,
     GUILD_B_ID,
     GUILD_ID,
     HIDDEN_THREAD_ID,
@@ -158,6 +159,42 @@ async def test_a_private_channels_answer_stays_in_it_and_a_public_ones_follows_t
     assert leaked["content"] == ELSEWHERE and quoted(inside)
     assert quoted(elsewhere) and all(s.startswith("`shared/") or "shared/" in s for s in quoted(elsewhere))
     assert communities.scopes[-1] == ("shared",)  # asked again with the scope of the channel it was pressed in
+
+
+async def test_the_menu_post_publicly_forum_posts_and_direct_messages_keep_to_the_scope_where_they_are(
+        communities, double, tmp_path) -> None:
+    """The doors other than /ask and a mention: "Ask qabot" (and its Post publicly), a forum post and a direct message
+    each quote only the scope of the place they come from (a forum listed on its own, the ``dms`` scope), and "Ask
+    qabot" in a place the file does not open says so, privately, and asks nothing."""
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f'dms = "community-b/"\n{SCOPES}{FORUM_ID} = "shared/"\n', encoding="utf-8")
+    unlisted = tmp_path / "unlisted.toml"
+    unlisted.write_text(f"[guilds]\n{GUILD_B_ID} = 'community-b/'\n", encoding="utf-8")
+    forums = {"discord_message_content": True, "discord_forum_channel_ids": str(FORUM_ID)}
+    async with running(communities, double, **bot_settings(tmp_path, scopes, **forums)):
+        target = double.message(QUESTION, user_n=5, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        token = double.message_command(target, user_n=2)
+        menu = await first_followup(double, token)
+        posted = double.click(double.followups(token)[0].response, user_n=2, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(OTHER_CHANNEL_ID), what="the answer posted")
+        in_b = await first_followup(double, double.message_command(
+            double.message(QUESTION, user_n=5, channel_id=B_CHANNEL_ID, mention_bot=False), user_n=3))
+        post = double.forum_post("The old stone bridge", QUESTION, user_n=4)
+        [forum] = await double.until(lambda: double.replies(int(post["channel_id"])), what="the forum answer")
+        double.message(QUESTION, user_n=6, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        [dm] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+        assert double.sent("POST", f"/{posted}/callback")
+    asked = len(communities.scopes)
+    async with running(communities, double, **bot_settings(tmp_path, unlisted)):
+        refused = await reply_to(double, double.message_command(
+            double.message(QUESTION, user_n=5, mention_bot=False), user_n=7))
+    assert communities.scopes == [("shared",), ("community-b",), ("shared",), ("community-b",)]
+    for body, folder in ((menu, "shared/"), (public.body, "shared/"), (in_b, "community-b/"),
+                         (forum.body, "shared/"), (dm.body, "community-b/")):
+        assert quoted(body) and all(folder in s for s in quoted(body)), (folder, quoted(body))
+    assert refused["content"] == NOT_CONFIGURED and refused["flags"] == EPHEMERAL
+    assert len(communities.scopes) == asked  # nothing was asked where the file opens nothing
+    assert_no_pings(double)
 
 
 # -- 2. a narrowed scope is in force for answers given before ----------------------------------------

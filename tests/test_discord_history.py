@@ -598,6 +598,44 @@ async def test_a_private_channels_history_is_quoted_only_where_its_readers_are(q
     assert "moderators" not in str(listing["embeds"]) and "elsewhere" in str(listing["embeds"])
 
 
+async def test_a_private_channels_history_is_quoted_through_no_other_door_outside_it(qa, double, tmp_path) -> None:
+    """The doors besides /ask keep to the privacy rule as well: "Ask qabot" (on a message, and on a forward of the
+    private channel's own question), its Post publicly, a forum post and a direct message (history allowed there)
+    never quote a private channel's history outside it; "Ask qabot" inside it does."""
+    spy = Recorder(qa)
+    code = double.seed("The back door alarm code is 4417, keep it among the staff.", user_n=2,
+                       channel_id=PRIVATE_CHANNEL_ID)
+    double.seed("The back door of the dome is locked after midnight.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    question = "What is the back door alarm code?"
+    more = {"discord_history_dms": True, "discord_forum_channel_ids": str(FORUM_ID)}
+    async with running(spy, double, **settings(tmp_path, **more)) as bot:
+        await backfilled(bot, double)
+        asked_inside = double.message(question, user_n=4, channel_id=PRIVATE_CHANNEL_ID, mention_bot=False)
+        inside = await first_followup(double, double.message_command(asked_inside, user_n=4))
+        quoted = {"inside": links(spy.answers[-1])}
+        forward = double.message("", user_n=3, channel_id=CHANNEL_ID, mention_bot=False, forwards=asked_inside)
+        token = double.message_command(forward, user_n=5)
+        await first_followup(double, token)
+        quoted["a forward"] = links(spy.answers[-1])
+        double.click(double.followups(token)[0].response, user_n=5, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+        asked_here = double.message(question, user_n=6, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        await first_followup(double, double.message_command(asked_here, user_n=6))
+        quoted["a message"] = links(spy.answers[-1])
+        post = double.forum_post("Back door", question, user_n=7)
+        await double.until(lambda: double.replies(int(post["channel_id"])), what="the forum answer")
+        quoted["a forum post"] = links(spy.answers[-1])
+        in_dm = double.message(question, user_n=8, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+        quoted["a direct message"] = links(spy.answers[-1])
+        await first_followup(double, double.message_command(in_dm, user_n=8))
+        quoted["Ask qabot in a direct message"] = links(spy.answers[-1])
+    assert jump(code) in quoted.pop("inside") and "4417" in str(inside["embeds"])
+    for door, found in quoted.items():
+        assert found and jump(code) not in found, door  # the public channel's history answers instead
+    assert "4417" not in str(public.body) and jump(code) not in str(public.body)
+
+
 async def test_a_channel_a_role_may_not_read_turns_private_at_once(qa, double, tmp_path) -> None:
     """Public means every member reads it: an overwrite that hides a channel from one role makes it private,
     decided when the answer is made (a CHANNEL_UPDATE heard live), not when the history was read."""
