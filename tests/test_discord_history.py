@@ -1053,6 +1053,37 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
+@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message"])
+async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_copy(qa, double, tmp_path,
+                                                                                  whose) -> None:
+    """``/qabot forget`` while a question of the member's (asked in the server or in a direct message), or an "Ask
+    qabot" question about a message of theirs, is being answered: the answer goes out (it was being answered), but
+    the state database keeps no copy of their words, and it has no buttons (nothing for them to find)."""
+    from tests.discord_double import user
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        dropped: list[Any] = []
+        drop = bot.answering.dropped
+        bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.until_sync(lambda: dropped, timeout=10, what="the member forgotten")
+
+        spy.meanwhile = meanwhile
+        if whose == "about":
+            theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+            token = double.message_command(theirs, user_n=8)
+        else:
+            token = double.slash("ask", question="When does the dome open for Maria's night tour?", user_n=6,
+                                 channel_id=DM_CHANNEL_ID if "direct" in whose else THREAD_ID)
+        answer = await first_followup(double, token)
+        assert spy.meanwhile is None and "Maria" in str(answer["embeds"])
+        await ask(double, "and when does it close", channel_id=THREAD_ID, user_n=7)  # a follow-up, if it were one
+    assert "Maria" not in state_text(tmp_path) and not double.buttons(answer)
+
+
 @pytest.mark.parametrize("taken_back", ["deleted", "forgotten"])
 async def test_a_question_taken_back_while_its_button_asks_it_again_is_neither_posted_nor_kept(qa, double, tmp_path,
                                                                                                taken_back) -> None:

@@ -40,7 +40,7 @@ import discord
 
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.format import notice
-from qabot.adapters.discord.kept import Kept, KeptAnswers
+from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.adapters.discord.places import Place, Places
 from qabot.bot import QABot
@@ -143,6 +143,7 @@ class Answering:
         self.conversations = Conversations()
         self.started = time.time()
         self._answers = KeptAnswers()  # for the buttons; taken back: ``dropped``
+        self._forgetting = Forgetting()
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
@@ -253,7 +254,10 @@ class Answering:
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
         self._answers.keep(answer_id, Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build))
-        return Answered(answer, answer_id)
+        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started)
+        for guild_id, user_id in missed:  # forgotten while it was answered, perhaps before it was stored: it goes too
+            await self.forget(guild_id, user_id)
+        return Answered(answer, None if missed else answer_id)  # no id: no buttons, and no follow-up's history
 
     def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
         scope, build = asked.door.scope, self.qa.manifest.build
@@ -360,7 +364,8 @@ class Answering:
         from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
         history go as after a deletion (their messages were in it). How many of the answers that went from the state
         database were asked in that server (those of direct messages are not the server's to know of)."""
-        gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        with self._forgetting.forgetting(guild_id, user_id):  # a question of theirs answered meanwhile: ``answer``
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
         self.dropped(gone.questions)
         self.unquote_history()
         return gone.in_server

@@ -1,4 +1,4 @@
-"""The answers kept in memory for their buttons (``Kept``), and those taken back while being asked again.
+"""The answers kept in memory for their buttons (``Kept``), and those taken back while under way.
 
 ``KeptAnswers`` keeps the last ``CACHE`` answers (``cachetools.LRUCache``: the least recently
 used go first, and are asked again from the state database when a button needs them), each
@@ -9,17 +9,24 @@ about deleted or edited: ``Answering.dropped``) leaves memory at once. One that 
 having asked again at that moment (``recalling``) is not kept when it comes back, nor shown:
 otherwise it would come back into memory after it left the state database, and every later
 press of Post publicly would post the words its author took back.
+
+Likewise a member forgotten (``/qabot forget``) while a question of theirs, or one about a
+message of theirs, was being answered: its answer is stored after the state database's
+deletion ran. ``Forgetting`` remembers who was forgotten where, and when, for as long as a
+question may take (an interaction's 15 minutes), so that such a copy is taken out too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 if TYPE_CHECKING:
     from qabot.adapters.discord.places import Place
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
     from qabot.scopes import Patterns
 
 CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
+FORGETTING_SECONDS, FORGETTINGS = 900.0, 10_000  # how long, and how many, forgettings are remembered
 
 
 @dataclass(frozen=True)
@@ -85,3 +93,26 @@ class KeptAnswers:
         for answer_id, kept in list(self._kept.items()):
             if stale(kept):
                 self._kept.pop(answer_id, None)
+
+
+class Forgetting:
+    """Members forgotten lately, by server (``/qabot forget``), and when (under way: ``math.inf``)."""
+
+    def __init__(self) -> None:
+        self._when: TTLCache[tuple[int, int], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
+
+    @contextlib.contextmanager
+    def forgetting(self, guild_id: int, user_id: int) -> Iterator[None]:
+        """While ``user_id`` is being forgotten in ``guild_id``."""
+        self._when[(guild_id, user_id)] = math.inf
+        try:
+            yield
+        finally:
+            self._when[(guild_id, user_id)] = time.perf_counter()
+
+    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float) -> list[tuple[int, int]]:
+        """The forgettings (server, member) of ``who`` that take out what was asked in ``guild_id`` (in a direct
+        message: any server's), under way or done since ``since`` (a ``time.perf_counter``)."""
+        members = set(who)
+        return [(g, u) for (g, u), when in list(self._when.items())
+                if u in members and guild_id in (None, g) and when >= since]
