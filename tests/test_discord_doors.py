@@ -10,7 +10,9 @@ was really asked with is what the ``Spy`` records.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -469,3 +471,53 @@ async def test_a_direct_messages_channel_id_is_not_logged_when_posting_an_answer
     logged = [r.getMessage() for r in caplog.records]
     assert any("could not post" in line for line in logged), logged
     assert not any(str(DM_CHANNEL_ID) in line for line in logged), logged
+
+
+# -- 10. the metrics name no one ----------------------------------------------------------------------
+
+
+async def test_the_metrics_scraped_after_every_door_and_hostile_presses_carry_no_members_input(
+        communities, double, scopes, tmp_path) -> None:
+    """Questions through every door (in and out of scope, too long, in a direct message, about a message), votes and
+    crafted presses: a real scrape of /metrics labels them with fixed words alone, and names no member, server,
+    channel or message, nor anything a member typed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from qabot.metrics import FRONTENDS, OUTCOMES, REASONS
+    from tests.discord_double import USER_BASE
+
+    marker = "Zanzibar-4417"  # typed by members, where a label could pick it up
+    settings = bot_settings(tmp_path, scopes, discord_max_question_chars=120, discord_scopes_file=None)
+    async with running(communities, double, **settings) as bot:
+        server = bot.metrics.serve(0)
+        try:
+            token = double.slash("ask", question=f"{QUESTION} {marker}", k=1)
+            await first_followup(double, token)
+            await reply_to(double, double.slash("ask", question=marker * 20, user_n=2))
+            double.message(f"{QUESTION} {marker}", channel_id=DM_CHANNEL_ID, mention_bot=False, user_n=3)
+            await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+            double.message(f"{QUESTION} {marker}", channel_id=B_CHANNEL_ID, user_n=4)
+            await double.until(lambda: double.replies(B_CHANNEL_ID), what="the mention's answer")
+            target = double.message(f"{marker} {QUESTION}", user_n=5, mention_bot=False)
+            await first_followup(double, double.message_command(target, user_n=6))
+            buttons = custom_ids(double, double.followups(token)[0].response)
+            await reply_to(double, double.press(buttons["Helpful"], user_n=7))
+            await reply_to(double, double.press(buttons["Helpful"], channel_id=B_CHANNEL_ID, user_n=8))
+            await reply_to(double, double.press(ids.more_id(buttons["Helpful"].split(":")[3], 10**30), user_n=9))
+            text = await asyncio.to_thread(_metrics_text, server.port)
+        finally:
+            server.close()
+    labels = {(name, value) for family in text_string_to_metric_families(text) for sample in family.samples
+              for name, value in sample.labels.items() if family.name.startswith("qabot_")}
+    allowed = {"frontend": set(FRONTENDS), "outcome": set(OUTCOMES), "reason": {"", *REASONS}, "le": None,
+               "value": {"helpful", "not_helpful"}}
+    assert {value for name, value in labels if name == "frontend"} == {"slash", "mention", "dm", "menu"}
+    for name, value in labels:
+        assert name in allowed and (allowed[name] is None or value in allowed[name]), (name, value)
+    for clear in (marker, "user", str(USER_BASE), str(GUILD_ID), str(GUILD_B_ID), str(CHANNEL_ID), str(DM_CHANNEL_ID)):
+        assert clear not in text, clear
+
+
+def _metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()
