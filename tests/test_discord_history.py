@@ -768,6 +768,32 @@ async def test_a_burst_of_direct_messages_asks_discord_once_a_minute_about_each_
     assert jump(theirs) not in after and jump(ours) in after and len(lookups()) == 4
 
 
+async def test_a_button_in_a_direct_message_quotes_only_the_servers_its_presser_is_in_now(qa, double,
+                                                                                          tmp_path) -> None:
+    """A button pressed in a direct message asks Discord (or its word of the last minute) about the presser's
+    memberships, as a question does: once they have left a server, More sources on an answer given while they
+    were in it quotes that server's history no more, from memory or asked again."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    now = [1000.0]
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        bot.answering.places.clock = lambda: now[0]
+        token = double.slash("ask", question="when do telescope bookings open", k=1, channel_id=DM_CHANNEL_ID,
+                             user_n=7)
+        await first_followup(double, token)
+        before = links(spy.answers[-1])
+        double.outsiders = {GUILD_B_ID: {7}}  # they left server B
+        now[0] += 61  # what Discord said of their membership is a minute old
+        pressed = double.click(double.followups(token)[0].response, user_n=7, label="More sources")
+        more = (await double.until(lambda: double.responses_to(pressed), what="More sources"))[-1]
+        after = links(spy.answers[-1])
+    assert {jump(ours), jump(theirs)} <= before
+    assert jump(theirs) not in after and jump(ours) in after  # asked again, without server B
+    assert jump(theirs) not in str(more) and "club" not in str(more)
+
+
 async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_membership_lookup(qa, double, tmp_path,
                                                                                            caplog) -> None:
     """discord.py warns (a level logged by default) of a request Discord rate-limited, naming its URL: a direct
