@@ -1079,6 +1079,44 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
+@pytest.mark.parametrize("taken_back", ["forgotten", "deleted"])
+async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the_bots_own_answers(
+        qa, double, tmp_path, taken_back) -> None:
+    """After a restart a follow-up's history is read back from the bot's own answers in Discord, whose embeds still
+    show their questions. A question taken out of the state database (its asker forgotten; the message an "Ask qabot"
+    question was about deleted, its answer posted publicly) is no follow-up's history then: the state database does
+    not take the words back in with a later answer. A question nobody took back still is."""
+    from tests.discord_double import user
+
+    state = tmp_path / "state"
+    async with running(qa, double, state_dir=state):
+        await first_followup(double, double.slash("ask", question="Where do visitors sign the book?", user_n=5,
+                                                  channel_id=THREAD_ID))
+        if taken_back == "forgotten":
+            await first_followup(double, double.slash("ask", question="When does the dome open for Maria's tour?",
+                                                      user_n=6, channel_id=THREAD_ID))
+            await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
+            where = {"channel_id": THREAD_ID}
+        else:
+            theirs = double.message("When does the dome open for Maria's tour?", user_n=6, mention_bot=False,
+                                    channel_id=THREAD_ID)
+            token = double.message_command(theirs, user_n=8)
+            await first_followup(double, token)
+            double.click(double.followups(token)[0].response, user_n=8, label="Post publicly")
+            [posted] = await double.until(lambda: double.replies(THREAD_ID), what="the answer posted")
+            double.delete(theirs)
+            await double.until(lambda: "Maria" not in state_text(tmp_path), timeout=10, what="the deletion")
+            where = {"channel_id": THREAD_ID, "reply_to": posted.response}
+        assert "Maria" not in state_text(tmp_path)
+    async with running(qa, double, state_dir=state):  # restarted: the conversation is read back from Discord
+        double.message("and when does it close", user_n=7, **where)
+        await double.until(lambda: [a for a in FeedbackStore(state).answers() if a.question.startswith("and when")],
+                           what="the follow-up's answer")
+    assert "Maria" not in state_text(tmp_path)
+    [follow_up] = [a for a in FeedbackStore(state).answers() if a.question.startswith("and when")]
+    assert follow_up.history == ["Where do visitors sign the book?"]  # the thread's other question stays
+
+
 @pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message"])
 async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_copy(qa, double, tmp_path,
                                                                                   whose) -> None:

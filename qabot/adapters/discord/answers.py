@@ -383,10 +383,11 @@ class Answering:
         have them asked again as well; this does not wait for it."""
         self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
 
-    async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
-        """The stored answers with these ids; with ``place``, only those that may be used there."""
-        def read() -> dict[str, StoredAnswer]:
-            return {answer_id: row for answer_id in answer_ids if (row := self.store.get(answer_id)) is not None}
+    async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer | None]:
+        """The stored answers with these ids; with ``place``, only those that may be used there. None for an id the
+        state database has not (taken out, or never kept); where it cannot say (none yet, unreadable), left out."""
+        def read() -> dict[str, StoredAnswer | None]:
+            return {answer_id: self.store.get(answer_id) for answer_id in answer_ids} if self.store.exists() else {}
 
         try:
             found = await asyncio.to_thread(read)
@@ -394,7 +395,8 @@ class Answering:
             log.warning("cannot read the state database: %s", exc)
             return {}
         # On the event loop: where a channel is private is read from the client's cache.
-        return {answer_id: row for answer_id, row in found.items() if place is None or self.may_use(row, place)}
+        return {answer_id: row for answer_id, row in found.items()
+                if row is None or place is None or self.may_use(row, place)}
 
     async def vote(self, answer_id: str, user_id: int, value: int, here: Door) -> Vote | str | None:
         """Record a vote where the answer may be used; a refusal when not here, None when the answer is unknown."""
