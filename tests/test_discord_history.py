@@ -246,6 +246,36 @@ async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and "1 stored answer" in left[0]
 
 
+async def test_an_answer_being_given_as_the_bot_leaves_its_server_is_not_kept(qa, double, tmp_path) -> None:
+    """Removed from a server while a question there was being answered: that answer, stored after the server's
+    answers were deleted, goes as well; the question asked in the other server stays."""
+    spy = Meanwhile(qa)
+    store = FeedbackStore(tmp_path / "state")
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        await ask(double, "where do visitors sign the book", channel_id=CHANNEL_ID)
+        left: list[int] = []
+        leave = bot.answering.leave
+
+        async def leaving(guild_id: int) -> Any:
+            done = await leave(guild_id)
+            left.append(guild_id)
+            return done
+
+        bot.answering.leave = leaving
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            double.remove_guild(GUILD_B_ID)
+            double.until_sync(lambda: left, timeout=10, what="the server left")
+
+        spy.meanwhile = meanwhile
+        token = double.slash("ask", question="when does the club house open for Maria", channel_id=B_CHANNEL_ID)
+        await double.until(lambda: double.sent("POST", f"/{token}/callback") and spy.meanwhile is None,
+                           what="the answer found")
+        await double.until(lambda: double.followups(token) or bot.answering.gate.inside == 0, what="the answer")
+    assert "Maria" not in state_text(tmp_path)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}

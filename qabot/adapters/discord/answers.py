@@ -256,7 +256,7 @@ class Answering:
         self._answers.keep(answer_id, Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build))
         missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started)
         for guild_id, user_id in missed:  # forgotten while it was answered, perhaps before it was stored: it goes too
-            await self.forget(guild_id, user_id)
+            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id))
         return Answered(answer, None if missed else answer_id)  # no id: no buttons, and no follow-up's history
 
     def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
@@ -356,7 +356,8 @@ class Answering:
         source = f"discord/{guild_id}/"
         self._answers.drop_if(lambda kept: kept.place.guild_id == guild_id or any(
             e.citation.source.startswith(source) for e in kept.answer.excerpts))
-        return await asyncio.to_thread(self.store.forget_guild, guild_id)
+        with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
+            return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
     async def forget(self, guild_id: int, user_id: int) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct

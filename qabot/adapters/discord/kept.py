@@ -11,8 +11,9 @@ otherwise it would come back into memory after it left the state database, and e
 press of Post publicly would post the words its author took back.
 
 Likewise a member forgotten (``/qabot forget``) while a question of theirs, or one about a
-message of theirs, was being answered: its answer is stored after the state database's
-deletion ran. ``Forgetting`` remembers who was forgotten where, and when, for as long as a
+message of theirs, was being answered, or a server the bot was removed from while a question
+there was: its answer is stored after the state database's deletion ran. ``Forgetting``
+remembers who was forgotten where (or which server was left), and when, for as long as a
 question may take (an interaction's 15 minutes), so that such a copy is taken out too.
 """
 
@@ -96,23 +97,26 @@ class KeptAnswers:
 
 
 class Forgetting:
-    """Members forgotten lately, by server (``/qabot forget``), and when (under way: ``math.inf``)."""
+    """Members forgotten lately, by server (``/qabot forget``), and servers left (member None), and when (under way:
+    ``math.inf``)."""
 
     def __init__(self) -> None:
-        self._when: TTLCache[tuple[int, int], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
+        self._when: TTLCache[tuple[int, int | None], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
 
     @contextlib.contextmanager
-    def forgetting(self, guild_id: int, user_id: int) -> Iterator[None]:
-        """While ``user_id`` is being forgotten in ``guild_id``."""
+    def forgetting(self, guild_id: int, user_id: int | None) -> Iterator[None]:
+        """While ``user_id`` is being forgotten in ``guild_id`` (None: the server's answers, as the bot left it)."""
         self._when[(guild_id, user_id)] = math.inf
         try:
             yield
         finally:
             self._when[(guild_id, user_id)] = time.perf_counter()
 
-    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float) -> list[tuple[int, int]]:
-        """The forgettings (server, member) of ``who`` that take out what was asked in ``guild_id`` (in a direct
-        message: any server's), under way or done since ``since`` (a ``time.perf_counter``)."""
-        members = set(who)
-        return [(g, u) for (g, u), when in list(self._when.items())
-                if u in members and guild_id in (None, g) and when >= since]
+    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float
+                  ) -> list[tuple[int, int | None]]:
+        """The forgettings (server, member) that take out what ``who`` asked, or asked about, in ``guild_id``: theirs
+        there (in a direct message: in any server), or the server's, under way or done since ``since`` (a
+        ``time.perf_counter``)."""
+        members = set(who) - {None}
+        return [(g, u) for (g, u), when in list(self._when.items()) if when >= since and (
+            (u is None and g == guild_id) or (u in members and guild_id in (None, g)))]
