@@ -3,9 +3,10 @@
 Every ``Metrics`` has its own registry, so two bots in one process (or tests) never
 share counters. What it exposes:
 
-- ``qabot_questions_total{frontend, outcome, reason}``: ``outcome`` is ``answered``,
-  ``abstained`` (the corpus does not answer), ``refused`` (``reason``: ``busy``,
-  ``cooldown``, ``too_long`` or ``invalid``) or ``error``;
+- ``qabot_questions_total{frontend, outcome, reason}``: ``frontend`` is one of ``FRONTENDS``;
+  ``outcome`` is ``answered``, ``abstained`` (the corpus does not answer), ``refused``
+  (``reason``: ``busy``, ``cooldown``, ``too_long`` or ``invalid``) or ``error``. Each label
+  takes only these words, never a member's input: no name or id, and no unbounded values;
 - ``qabot_answer_seconds{frontend}``: a histogram of the time from question to answer sent;
 - ``qabot_queue_waiting`` and ``qabot_questions_in_progress``: the queue in front of retrieval;
 - ``qabot_votes_total{value}``: ``helpful`` and ``not_helpful`` votes;
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+FRONTENDS = ("slash", "mention", "dm", "menu", "forum")  # labels are these words alone: never a user's input
 OUTCOMES = ("answered", "abstained", "refused", "error")
 REASONS = ("busy", "cooldown", "too_long", "invalid")
 
@@ -60,8 +62,8 @@ class Metrics:
 
     def question(self, frontend: str, outcome: str, reason: str = "", seconds: float | None = None) -> None:
         """Count one question; ``seconds`` (from asked to answered) goes to the latency histogram."""
-        if outcome not in OUTCOMES or (reason and reason not in REASONS):
-            raise ValueError(f"unknown outcome {outcome!r} / reason {reason!r}")
+        if frontend not in FRONTENDS or outcome not in OUTCOMES or (reason and reason not in REASONS):
+            raise ValueError(f"unknown front-end {frontend!r} / outcome {outcome!r} / reason {reason!r}")
         self.questions.labels(frontend, outcome, reason).inc()
         if seconds is not None:
             self.latency.labels(frontend).observe(seconds)

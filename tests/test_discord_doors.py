@@ -10,7 +10,9 @@ was really asked with is what the ``Spy`` records.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from tests.discord_double import (
     CHANNEL_ID,
     DM_CHANNEL_ID,
     EPHEMERAL,
+    FORUM_ID,
     GUILD_B_ID,
     GUILD_ID,
     HIDDEN_THREAD_ID,
@@ -158,6 +161,42 @@ async def test_a_private_channels_answer_stays_in_it_and_a_public_ones_follows_t
     assert leaked["content"] == ELSEWHERE and quoted(inside)
     assert quoted(elsewhere) and all(s.startswith("`shared/") or "shared/" in s for s in quoted(elsewhere))
     assert communities.scopes[-1] == ("shared",)  # asked again with the scope of the channel it was pressed in
+
+
+async def test_the_menu_post_publicly_forum_posts_and_direct_messages_keep_to_the_scope_where_they_are(
+        communities, double, tmp_path) -> None:
+    """The doors other than /ask and a mention: "Ask qabot" (and its Post publicly), a forum post and a direct message
+    each quote only the scope of the place they come from (a forum listed on its own, the ``dms`` scope), and "Ask
+    qabot" in a place the file does not open says so, privately, and asks nothing."""
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f'dms = "community-b/"\n{SCOPES}{FORUM_ID} = "shared/"\n', encoding="utf-8")
+    unlisted = tmp_path / "unlisted.toml"
+    unlisted.write_text(f"[guilds]\n{GUILD_B_ID} = 'community-b/'\n", encoding="utf-8")
+    forums = {"discord_message_content": True, "discord_forum_channel_ids": str(FORUM_ID)}
+    async with running(communities, double, **bot_settings(tmp_path, scopes, **forums)):
+        target = double.message(QUESTION, user_n=5, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        token = double.message_command(target, user_n=2)
+        menu = await first_followup(double, token)
+        posted = double.click(double.followups(token)[0].response, user_n=2, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(OTHER_CHANNEL_ID), what="the answer posted")
+        in_b = await first_followup(double, double.message_command(
+            double.message(QUESTION, user_n=5, channel_id=B_CHANNEL_ID, mention_bot=False), user_n=3))
+        post = double.forum_post("The old stone bridge", QUESTION, user_n=4)
+        [forum] = await double.until(lambda: double.replies(int(post["channel_id"])), what="the forum answer")
+        double.message(QUESTION, user_n=6, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        [dm] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+        assert double.sent("POST", f"/{posted}/callback")
+    asked = len(communities.scopes)
+    async with running(communities, double, **bot_settings(tmp_path, unlisted)):
+        refused = await reply_to(double, double.message_command(
+            double.message(QUESTION, user_n=5, mention_bot=False), user_n=7))
+    assert communities.scopes == [("shared",), ("community-b",), ("shared",), ("community-b",)]
+    for body, folder in ((menu, "shared/"), (public.body, "shared/"), (in_b, "community-b/"),
+                         (forum.body, "shared/"), (dm.body, "community-b/")):
+        assert quoted(body) and all(folder in s for s in quoted(body)), (folder, quoted(body))
+    assert refused["content"] == NOT_CONFIGURED and refused["flags"] == EPHEMERAL
+    assert len(communities.scopes) == asked  # nothing was asked where the file opens nothing
+    assert_no_pings(double)
 
 
 # -- 2. a narrowed scope is in force for answers given before ----------------------------------------
@@ -432,3 +471,53 @@ async def test_a_direct_messages_channel_id_is_not_logged_when_posting_an_answer
     logged = [r.getMessage() for r in caplog.records]
     assert any("could not post" in line for line in logged), logged
     assert not any(str(DM_CHANNEL_ID) in line for line in logged), logged
+
+
+# -- 10. the metrics name no one ----------------------------------------------------------------------
+
+
+async def test_the_metrics_scraped_after_every_door_and_hostile_presses_carry_no_members_input(
+        communities, double, scopes, tmp_path) -> None:
+    """Questions through every door (in and out of scope, too long, in a direct message, about a message), votes and
+    crafted presses: a real scrape of /metrics labels them with fixed words alone, and names no member, server,
+    channel or message, nor anything a member typed."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from qabot.metrics import FRONTENDS, OUTCOMES, REASONS
+    from tests.discord_double import USER_BASE
+
+    marker = "Zanzibar-4417"  # typed by members, where a label could pick it up
+    settings = bot_settings(tmp_path, scopes, discord_max_question_chars=120, discord_scopes_file=None)
+    async with running(communities, double, **settings) as bot:
+        server = bot.metrics.serve(0)
+        try:
+            token = double.slash("ask", question=f"{QUESTION} {marker}", k=1)
+            await first_followup(double, token)
+            await reply_to(double, double.slash("ask", question=marker * 20, user_n=2))
+            double.message(f"{QUESTION} {marker}", channel_id=DM_CHANNEL_ID, mention_bot=False, user_n=3)
+            await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+            double.message(f"{QUESTION} {marker}", channel_id=B_CHANNEL_ID, user_n=4)
+            await double.until(lambda: double.replies(B_CHANNEL_ID), what="the mention's answer")
+            target = double.message(f"{marker} {QUESTION}", user_n=5, mention_bot=False)
+            await first_followup(double, double.message_command(target, user_n=6))
+            buttons = custom_ids(double, double.followups(token)[0].response)
+            await reply_to(double, double.press(buttons["Helpful"], user_n=7))
+            await reply_to(double, double.press(buttons["Helpful"], channel_id=B_CHANNEL_ID, user_n=8))
+            await reply_to(double, double.press(ids.more_id(buttons["Helpful"].split(":")[3], 10**30), user_n=9))
+            text = await asyncio.to_thread(_metrics_text, server.port)
+        finally:
+            server.close()
+    labels = {(name, value) for family in text_string_to_metric_families(text) for sample in family.samples
+              for name, value in sample.labels.items() if family.name.startswith("qabot_")}
+    allowed = {"frontend": set(FRONTENDS), "outcome": set(OUTCOMES), "reason": {"", *REASONS}, "le": None,
+               "value": {"helpful", "not_helpful"}}
+    assert {value for name, value in labels if name == "frontend"} == {"slash", "mention", "dm", "menu"}
+    for name, value in labels:
+        assert name in allowed and (allowed[name] is None or value in allowed[name]), (name, value)
+    for clear in (marker, "user", str(USER_BASE), str(GUILD_ID), str(GUILD_B_ID), str(CHANNEL_ID), str(DM_CHANNEL_ID)):
+        assert clear not in text, clear
+
+
+def _metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return response.read().decode()

@@ -246,6 +246,36 @@ async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and "1 stored answer" in left[0]
 
 
+async def test_an_answer_being_given_as_the_bot_leaves_its_server_is_not_kept(qa, double, tmp_path) -> None:
+    """Removed from a server while a question there was being answered: that answer, stored after the server's
+    answers were deleted, goes as well; the question asked in the other server stays."""
+    spy = Meanwhile(qa)
+    store = FeedbackStore(tmp_path / "state")
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        await ask(double, "where do visitors sign the book", channel_id=CHANNEL_ID)
+        left: list[int] = []
+        leave = bot.answering.leave
+
+        async def leaving(guild_id: int) -> Any:
+            done = await leave(guild_id)
+            left.append(guild_id)
+            return done
+
+        bot.answering.leave = leaving
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            double.remove_guild(GUILD_B_ID)
+            double.until_sync(lambda: left, timeout=10, what="the server left")
+
+        spy.meanwhile = meanwhile
+        token = double.slash("ask", question="when does the club house open for Maria", channel_id=B_CHANNEL_ID)
+        await double.until(lambda: double.sent("POST", f"/{token}/callback") and spy.meanwhile is None,
+                           what="the answer found")
+        await double.until(lambda: double.followups(token) or bot.answering.gate.inside == 0, what="the answer")
+    assert "Maria" not in state_text(tmp_path)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 async def test_bots_the_bots_own_answers_and_messages_without_text_are_never_learnt(qa, double, tmp_path) -> None:
     other_bot = {"id": str(USER_BASE + 99), "username": "helperbot", "discriminator": "0", "global_name": None,
                  "avatar": None, "bot": True}
@@ -598,6 +628,44 @@ async def test_a_private_channels_history_is_quoted_only_where_its_readers_are(q
     assert "moderators" not in str(listing["embeds"]) and "elsewhere" in str(listing["embeds"])
 
 
+async def test_a_private_channels_history_is_quoted_through_no_other_door_outside_it(qa, double, tmp_path) -> None:
+    """The doors besides /ask keep to the privacy rule as well: "Ask qabot" (on a message, and on a forward of the
+    private channel's own question), its Post publicly, a forum post and a direct message (history allowed there)
+    never quote a private channel's history outside it; "Ask qabot" inside it does."""
+    spy = Recorder(qa)
+    code = double.seed("The back door alarm code is 4417, keep it among the staff.", user_n=2,
+                       channel_id=PRIVATE_CHANNEL_ID)
+    double.seed("The back door of the dome is locked after midnight.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    question = "What is the back door alarm code?"
+    more = {"discord_history_dms": True, "discord_forum_channel_ids": str(FORUM_ID)}
+    async with running(spy, double, **settings(tmp_path, **more)) as bot:
+        await backfilled(bot, double)
+        asked_inside = double.message(question, user_n=4, channel_id=PRIVATE_CHANNEL_ID, mention_bot=False)
+        inside = await first_followup(double, double.message_command(asked_inside, user_n=4))
+        quoted = {"inside": links(spy.answers[-1])}
+        forward = double.message("", user_n=3, channel_id=CHANNEL_ID, mention_bot=False, forwards=asked_inside)
+        token = double.message_command(forward, user_n=5)
+        await first_followup(double, token)
+        quoted["a forward"] = links(spy.answers[-1])
+        double.click(double.followups(token)[0].response, user_n=5, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+        asked_here = double.message(question, user_n=6, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        await first_followup(double, double.message_command(asked_here, user_n=6))
+        quoted["a message"] = links(spy.answers[-1])
+        post = double.forum_post("Back door", question, user_n=7)
+        await double.until(lambda: double.replies(int(post["channel_id"])), what="the forum answer")
+        quoted["a forum post"] = links(spy.answers[-1])
+        in_dm = double.message(question, user_n=8, channel_id=DM_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the DM answer")
+        quoted["a direct message"] = links(spy.answers[-1])
+        await first_followup(double, double.message_command(in_dm, user_n=8))
+        quoted["Ask qabot in a direct message"] = links(spy.answers[-1])
+    assert jump(code) in quoted.pop("inside") and "4417" in str(inside["embeds"])
+    for door, found in quoted.items():
+        assert found and jump(code) not in found, door  # the public channel's history answers instead
+    assert "4417" not in str(public.body) and jump(code) not in str(public.body)
+
+
 async def test_a_channel_a_role_may_not_read_turns_private_at_once(qa, double, tmp_path) -> None:
     """Public means every member reads it: an overwrite that hides a channel from one role makes it private,
     decided when the answer is made (a CHANNEL_UPDATE heard live), not when the history was read."""
@@ -728,6 +796,32 @@ async def test_a_burst_of_direct_messages_asks_discord_once_a_minute_about_each_
     assert all({jump(ours), jump(theirs)} <= found for found in quoted) and len(quoted) == 4
     assert jump(theirs) in within  # within the minute: as Discord said then
     assert jump(theirs) not in after and jump(ours) in after and len(lookups()) == 4
+
+
+async def test_a_button_in_a_direct_message_quotes_only_the_servers_its_presser_is_in_now(qa, double,
+                                                                                          tmp_path) -> None:
+    """A button pressed in a direct message asks Discord (or its word of the last minute) about the presser's
+    memberships, as a question does: once they have left a server, More sources on an answer given while they
+    were in it quotes that server's history no more, from memory or asked again."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("Telescope bookings at the club open on Fridays.", user_n=2, channel_id=B_CHANNEL_ID)
+    now = [1000.0]
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        bot.answering.places.clock = lambda: now[0]
+        token = double.slash("ask", question="when do telescope bookings open", k=1, channel_id=DM_CHANNEL_ID,
+                             user_n=7)
+        await first_followup(double, token)
+        before = links(spy.answers[-1])
+        double.outsiders = {GUILD_B_ID: {7}}  # they left server B
+        now[0] += 61  # what Discord said of their membership is a minute old
+        pressed = double.click(double.followups(token)[0].response, user_n=7, label="More sources")
+        more = (await double.until(lambda: double.responses_to(pressed), what="More sources"))[-1]
+        after = links(spy.answers[-1])
+    assert {jump(ours), jump(theirs)} <= before
+    assert jump(theirs) not in after and jump(ours) in after  # asked again, without server B
+    assert jump(theirs) not in str(more) and "club" not in str(more)
 
 
 async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_membership_lookup(qa, double, tmp_path,
@@ -1013,6 +1107,120 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
         posted = await first_followup(double, double.click(double.followups(token)[0].response, user_n=8,
                                                            label="Post publicly"))
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
+
+
+@pytest.mark.parametrize("taken_back", ["forgotten", "deleted"])
+async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the_bots_own_answers(
+        qa, double, tmp_path, taken_back) -> None:
+    """After a restart a follow-up's history is read back from the bot's own answers in Discord, whose embeds still
+    show their questions. A question taken out of the state database (its asker forgotten; the message an "Ask qabot"
+    question was about deleted, its answer posted publicly) is no follow-up's history then: the state database does
+    not take the words back in with a later answer. A question nobody took back still is."""
+    from tests.discord_double import user
+
+    state = tmp_path / "state"
+    async with running(qa, double, state_dir=state):
+        await first_followup(double, double.slash("ask", question="Where do visitors sign the book?", user_n=5,
+                                                  channel_id=THREAD_ID))
+        if taken_back == "forgotten":
+            await first_followup(double, double.slash("ask", question="When does the dome open for Maria's tour?",
+                                                      user_n=6, channel_id=THREAD_ID))
+            await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
+            where = {"channel_id": THREAD_ID}
+        else:
+            theirs = double.message("When does the dome open for Maria's tour?", user_n=6, mention_bot=False,
+                                    channel_id=THREAD_ID)
+            token = double.message_command(theirs, user_n=8)
+            await first_followup(double, token)
+            double.click(double.followups(token)[0].response, user_n=8, label="Post publicly")
+            [posted] = await double.until(lambda: double.replies(THREAD_ID), what="the answer posted")
+            double.delete(theirs)
+            await double.until(lambda: "Maria" not in state_text(tmp_path), timeout=10, what="the deletion")
+            where = {"channel_id": THREAD_ID, "reply_to": posted.response}
+        assert "Maria" not in state_text(tmp_path)
+    async with running(qa, double, state_dir=state):  # restarted: the conversation is read back from Discord
+        double.message("and when does it close", user_n=7, **where)
+        await double.until(lambda: [a for a in FeedbackStore(state).answers() if a.question.startswith("and when")],
+                           what="the follow-up's answer")
+    assert "Maria" not in state_text(tmp_path)
+    [follow_up] = [a for a in FeedbackStore(state).answers() if a.question.startswith("and when")]
+    assert follow_up.history == ["Where do visitors sign the book?"]  # the thread's other question stays
+
+
+@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message"])
+async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_copy(qa, double, tmp_path,
+                                                                                  whose) -> None:
+    """``/qabot forget`` while a question of the member's (asked in the server or in a direct message), or an "Ask
+    qabot" question about a message of theirs, is being answered: the answer goes out (it was being answered), but
+    the state database keeps no copy of their words, and it has no buttons (nothing for them to find)."""
+    from tests.discord_double import user
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        dropped: list[Any] = []
+        drop = bot.answering.dropped
+        bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.until_sync(lambda: dropped, timeout=10, what="the member forgotten")
+
+        spy.meanwhile = meanwhile
+        if whose == "about":
+            theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+            token = double.message_command(theirs, user_n=8)
+        else:
+            token = double.slash("ask", question="When does the dome open for Maria's night tour?", user_n=6,
+                                 channel_id=DM_CHANNEL_ID if "direct" in whose else THREAD_ID)
+        answer = await first_followup(double, token)
+        assert spy.meanwhile is None and "Maria" in str(answer["embeds"])
+        await ask(double, "and when does it close", channel_id=THREAD_ID, user_n=7)  # a follow-up, if it were one
+    assert "Maria" not in state_text(tmp_path) and not double.buttons(answer)
+
+
+@pytest.mark.parametrize("taken_back", ["deleted", "forgotten"])
+async def test_a_question_taken_back_while_its_button_asks_it_again_is_neither_posted_nor_kept(qa, double, tmp_path,
+                                                                                               taken_back) -> None:
+    """After a restart, Post publicly asks an "Ask qabot" answer again from the state database. When the message it was
+    asked about is deleted, or its author forgotten, while that is under way, the answer is not posted (the words were
+    taken back before it was), and no button finds it in memory afterwards: it is gone, as from the state database."""
+    from qabot.adapters.discord.buttons import GONE
+    from tests.discord_double import user
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state"):
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        token = double.message_command(theirs, user_n=8)
+        await first_followup(double, token)
+        private = double.followups(token)[0].response
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:  # restarted: nothing in memory
+        dropped: list[Any] = []
+        drop = bot.answering.dropped
+        bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
+        loop = asyncio.get_running_loop()
+
+        def meanwhile() -> None:  # heard and done while the answer is asked again
+            if taken_back == "deleted":
+                loop.call_soon_threadsafe(double.delete, theirs)
+            else:
+                double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.until_sync(lambda: any(dropped), timeout=10, what="the question taken back")
+
+        spy.meanwhile = meanwhile
+        [post] = [b["custom_id"] for b in double.buttons(private) if b["label"] == "Post publicly"]
+
+        async def press() -> list[Any]:
+            """Post publicly pressed: its private reply (none where it posted)."""
+            posts, token = len(double.replies(CHANNEL_ID)), double.press(post, user_n=8)
+            await double.until(lambda: double.followups(token) or len(double.replies(CHANNEL_ID)) > posts,
+                               what="the press's reply")
+            return double.followups(token)
+
+        presses = [await press(), await press()]  # the second once it was taken back
+        assert spy.meanwhile is None  # it was asked again, and taken back meanwhile
+    assert not double.replies(CHANNEL_ID) and "Maria" not in state_text(tmp_path)
+    for [reply] in presses:
+        assert GONE in reply.body["content"] and not reply.body.get("embeds"), reply.body
 
 
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:

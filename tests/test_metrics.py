@@ -62,6 +62,9 @@ def test_unknown_outcomes_are_refused_and_a_taken_port_is_one_line() -> None:
     metrics = Metrics()
     with pytest.raises(ValueError):
         metrics.question("slash", "maybe")
+    with pytest.raises(ValueError):  # a label takes none of a user's input: no name, no id, no unbounded values
+        metrics.question("<@1300000000000000005>", "answered")
+    assert not [s for f in scrape(metrics) for s in f.samples if "1300000000000000005" in str(s.labels)]
     server = metrics.serve(0)
     try:
         with pytest.raises(SettingsError, match="QABOT_METRICS_PORT"):

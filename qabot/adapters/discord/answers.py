@@ -37,10 +37,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
-from cachetools import LRUCache
 
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.format import notice
+from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.adapters.discord.places import Place, Places
 from qabot.bot import QABot
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
-CACHE = 1000  # answers kept in memory for their buttons; older ones are asked again from the store
 PRESSES, PRESS_SECONDS = 5, 10.0  # button presses a member may make in that many seconds
 
 TOO_LONG = "That question is {length} characters long; I take up to {limit}. Could you shorten it?"
@@ -124,18 +123,6 @@ class Answered:
     refusal: str | None = None
 
 
-@dataclass(frozen=True)
-class Kept:
-    """An answer kept in memory for its buttons: where it was asked, after what, the scope it was kept to, and the
-    index build it was found in (a later one may have lost what it quotes: a deleted or forgotten message)."""
-
-    answer: Answer
-    place: Place
-    history: tuple[str, ...]
-    scope: Patterns | Scope | None
-    build: str
-
-
 class Answering:
     """The state and the rules every front door shares; one per bot."""
 
@@ -155,7 +142,8 @@ class Answering:
         self.notices = Notices(member_seconds=max(settings.discord_cooldown_seconds, Notices.SHOWN_SECONDS))
         self.conversations = Conversations()
         self.started = time.time()
-        self._answers: LRUCache[str, Kept] = LRUCache(maxsize=CACHE)
+        self._answers = KeptAnswers()  # for the buttons; taken back: ``dropped``
+        self._forgetting = Forgetting()
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
@@ -265,8 +253,11 @@ class Answering:
         except QuestionError as exc:  # empty or overlong by the core's own rules: the message says why
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
-        self._answers[answer_id] = Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build)
-        return Answered(answer, answer_id)
+        self._answers.keep(answer_id, Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build))
+        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started)
+        for guild_id, user_id in missed:  # forgotten while it was answered, perhaps before it was stored: it goes too
+            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id))
+        return Answered(answer, None if missed else answer_id)  # no id: no buttons, and no follow-up's history
 
     def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
         scope, build = asked.door.scope, self.qa.manifest.build
@@ -309,7 +300,8 @@ class Answering:
         return kept.scope == here.scope and kept.build == self.qa.manifest.build
 
     async def recall(self, answer_id: str, here: Door) -> Answer | str | None:
-        """The answer with this id as it may be shown here now, or why not (a refusal), or None: unknown.
+        """The answer with this id as it may be shown here now, or why not (a refusal), or None: unknown, or taken
+        out of the state database while it was asked again (``KeptAnswers.recalling``).
 
         From memory when it was kept with the scope in force here, from the index serving
         now; else asked again as it was recorded, with that scope. Raises ``QueueFull``
@@ -317,6 +309,10 @@ class Answering:
         """
         if here.refusal is not None:
             return here.refusal
+        with self._answers.recalling(answer_id):
+            return await self._recall(answer_id, here)
+
+    async def _recall(self, answer_id: str, here: Door) -> Answer | str | None:
         kept = self._answers.get(answer_id)
         if kept is not None:
             if not self.may_use(kept.place, here.place):
@@ -335,16 +331,16 @@ class Answering:
         return await self._ask_again(answer_id, question, history, place, here.scope)
 
     async def _ask_again(self, answer_id: str, question: str, history: tuple[str, ...], place: Place,
-                         scope: Patterns | Scope | None) -> Answer:
-        """Ask a recorded question again: once at a time per answer and scope, however many wait for it."""
+                         scope: Patterns | Scope | None) -> Answer | None:
+        """Ask a recorded question again: once at a time per answer and scope, however many wait for it. None: it was
+        taken out of the state database meanwhile."""
         key = (answer_id, scope)
         asking = self._asking.get(key)
         if asking is None:
             asking = self._asking[key] = asyncio.ensure_future(self._ask(question, history, scope))
             asking.add_done_callback(lambda _done: self._asking.pop(key, None))
         answer, build = await asyncio.shield(asking)
-        self._answers[answer_id] = Kept(answer, place, history, scope, build)
-        return answer
+        return answer if self._answers.keep(answer_id, Kept(answer, place, history, scope, build)) else None
 
     async def _ask(self, question: str, history: tuple[str, ...], scope: Patterns | Scope | None
                    ) -> tuple[Answer, str]:
@@ -358,11 +354,10 @@ class Answering:
         forget_guild``), from memory too, as does any kept in memory that quoted its history (a direct message's);
         how many (answers, votes, highlights of direct messages) went from the state database."""
         source = f"discord/{guild_id}/"
-        for answer_id, kept in list(self._answers.items()):
-            if kept.place.guild_id == guild_id or any(e.citation.source.startswith(source)
-                                                      for e in kept.answer.excerpts):
-                self._answers.pop(answer_id, None)
-        return await asyncio.to_thread(self.store.forget_guild, guild_id)
+        self._answers.drop_if(lambda kept: kept.place.guild_id == guild_id or any(
+            e.citation.source.startswith(source) for e in kept.answer.excerpts))
+        with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
+            return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
     async def forget(self, guild_id: int, user_id: int) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
@@ -370,7 +365,8 @@ class Answering:
         from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
         history go as after a deletion (their messages were in it). How many of the answers that went from the state
         database were asked in that server (those of direct messages are not the server's to know of)."""
-        gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        with self._forgetting.forgetting(guild_id, user_id):  # a question of theirs answered meanwhile: ``answer``
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
         self.dropped(gone.questions)
         self.unquote_history()
         return gone.in_server
@@ -378,8 +374,7 @@ class Answering:
     def dropped(self, questions: Mapping[str, str]) -> None:
         """Answers that left the state database (their questions, by answer id) leave memory too, so that no button
         shows or posts them, and their questions the conversations that a follow-up takes its history from."""
-        for answer_id in questions:
-            self._answers.pop(answer_id, None)
+        self._answers.take_back(questions)
         self.conversations.forget(questions.values())
 
     def unquote_history(self) -> None:
@@ -387,14 +382,13 @@ class Answering:
         memory that quote any of it go, context included, so that a button asks again rather than show what went
         (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes would
         have them asked again as well; this does not wait for it."""
-        for answer_id, kept in list(self._answers.items()):
-            if any(is_chat_source(e.citation.source) for e in kept.answer.excerpts):
-                self._answers.pop(answer_id, None)
+        self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
 
-    async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer]:
-        """The stored answers with these ids; with ``place``, only those that may be used there."""
-        def read() -> dict[str, StoredAnswer]:
-            return {answer_id: row for answer_id in answer_ids if (row := self.store.get(answer_id)) is not None}
+    async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer | None]:
+        """The stored answers with these ids; with ``place``, only those that may be used there. None for an id the
+        state database has not (taken out, or never kept); where it cannot say (none yet, unreadable), left out."""
+        def read() -> dict[str, StoredAnswer | None]:
+            return {answer_id: self.store.get(answer_id) for answer_id in answer_ids} if self.store.exists() else {}
 
         try:
             found = await asyncio.to_thread(read)
@@ -402,7 +396,8 @@ class Answering:
             log.warning("cannot read the state database: %s", exc)
             return {}
         # On the event loop: where a channel is private is read from the client's cache.
-        return {answer_id: row for answer_id, row in found.items() if place is None or self.may_use(row, place)}
+        return {answer_id: row for answer_id, row in found.items()
+                if row is None or place is None or self.may_use(row, place)}
 
     async def vote(self, answer_id: str, user_id: int, value: int, here: Door) -> Vote | str | None:
         """Record a vote where the answer may be used; a refusal when not here, None when the answer is unknown."""

@@ -317,6 +317,8 @@ class AskCog(commands.Cog, name="Questions"):
         if answered.answer is not None:
             self.answering.conversations.remember(asked.question, asked.history, thread_id=asked.place.thread_id,
                                                   message_ids=message_ids)
+        if answered.answer is not None and answered.answer_id is None:  # its asker forgotten meanwhile: not history
+            self.answering.conversations.forget([asked.question])
 
     def _me(self) -> discord.ClientUser:
         assert self.bot.user is not None  # commands and messages arrive only once logged in

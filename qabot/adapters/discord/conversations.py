@@ -3,7 +3,10 @@
 They are kept in memory while the bot runs (``Conversations``). After a restart the
 memory is empty, so they are read back from Discord instead (``read_thread``,
 ``replied_history``): the bot's own earlier answers carry their questions, in their
-embed titles and, through the answer id on their buttons, in the state database. The
+embed titles and, through the answer id on their buttons, in the state database. An
+answer the state database no longer has (its question taken back: its asker forgotten, the
+message it was asked about deleted or edited) is no history, though its embed still shows
+the question; where the database cannot say (there is none yet), the titles stand in. The
 bot's own messages are readable without any privileged intent.
 """
 
@@ -33,7 +36,8 @@ class Earlier(Protocol):
     history: list[str]
 
 
-Lookup = Callable[[Sequence[str]], Awaitable[Mapping[str, Earlier]]]
+# The earlier answers the state database has, by id; None for one it has not (taken out: no follow-up's history).
+Lookup = Callable[[Sequence[str]], Awaitable[Mapping[str, Earlier | None]]]
 
 
 class Conversations:
@@ -105,7 +109,10 @@ async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: d
     stored = await lookup(ids) if ids else {}
     questions = []
     for message in reversed(answers):
-        row = stored.get(answer_id_of(message) or "")
+        answer_id = answer_id_of(message) or ""
+        row = stored.get(answer_id)
+        if row is None and answer_id in stored:  # its question was taken back: its embed still shows it
+            continue
         questions.append(row.question if row is not None else title_question(message))
     return questions
 
@@ -120,9 +127,12 @@ async def replied_history(message: discord.Message, bot_id: int, *, lookup: Look
     if not isinstance(replied, discord.Message) or replied.author.id != bot_id or not replied.embeds:
         return []
     answer_id = answer_id_of(replied)
-    row = (await lookup([answer_id])).get(answer_id) if answer_id else None
+    stored = await lookup([answer_id]) if answer_id else {}
+    row = stored.get(answer_id or "")
     if row is not None:
         return [*row.history, row.question][-depth:]
+    if answer_id in stored:  # its question was taken back (its embed still shows it): the chain goes on without it
+        return []
     question = title_question(replied)
     return [question] if question else []
 
