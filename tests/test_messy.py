@@ -464,6 +464,43 @@ def test_a_document_holding_a_lone_surrogate_is_a_clear_error(bot, field, docume
     assert [s.source for s in bot.sources("api/")] == []
 
 
+_FERRY = "The ferry runs on Tuesdays. Mail comes by boat."
+
+
+@pytest.mark.parametrize(("document", "error"), [
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=0, end=10**6, number=1),)),
+     r"paragraph 1 spans 0:1000000, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=-20, end=27, number=1),)),
+     r"paragraph 1 spans -20:27, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=27, end=5, number=1),)),
+     r"paragraph 1 spans 27:5, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(
+        Paragraph(start=28, end=47, number=2), Paragraph(start=0, end=27, number=1))),
+     r"paragraph 2 starts at 0, before paragraph 1 ends \(47\): paragraphs must be in order, and apart"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(
+        Paragraph(start=0, end=40, number=1), Paragraph(start=10, end=47, number=2))),
+     r"paragraph 2 starts at 10, before paragraph 1 ends \(40\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, body_start=-10), r"body_start -10 is outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, body_start=48), r"body_start 48 is outside its text \(0:47\)"),
+])
+def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, document, error) -> None:
+    """Paragraphs are offsets into the text: one beyond its end failed deep in chunking (IndexError), and one that
+    started before 0 gave an excerpt cited at -19:27, which is not the text there; paragraphs out of order or
+    overlapping quoted the wrong paragraph as the excerpt's context. Refused at the door, and nothing is changed."""
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=f"^document 'p' of 'api/p': {error}") as raised:
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."), document])
+    assert "\n" not in str(raised.value)
+    assert [s.source for s in bot.sources("api/")] == []
+    fine = document.model_copy(update={"paragraphs": (Paragraph(start=0, end=27, number=1),
+                                                      Paragraph(start=28, end=47, number=2)), "body_start": 0})
+    assert bot.upsert([fine]).documents == 1  # a document's own paragraphs, in order, are taken as they are
+    [excerpt] = bot.ask("When does the ferry run?", k=1, sources="api/p").excerpts
+    assert _FERRY[excerpt.citation.start:excerpt.citation.end] == excerpt.text and excerpt.citation.start == 0
+    assert bot.context(excerpt).paragraph == "The ferry runs on Tuesdays."
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 

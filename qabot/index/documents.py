@@ -119,8 +119,31 @@ def checked(documents: Iterable[Document]) -> list[Document]:
         if field := _unencodable(document):
             raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: its {field} holds a lone "
                                 "surrogate, which is not text (decode the bytes it came from with errors='replace')")
+        if problem := _misplaced(document):
+            raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {problem}")
         out[(document.source, document.doc_id)] = document
     return list(out.values())
+
+
+def _misplaced(document: Document) -> str | None:
+    """What is wrong with the offsets ``document`` gives (its paragraphs', its body's), or None.
+
+    Every excerpt is the text at its offsets: a paragraph beyond the text, or before its start,
+    would be cited where its text is not; one out of order, or overlapping the one before it,
+    would be quoted as another's context. A reader's paragraphs are in order and apart.
+    """
+    size = len(document.text)
+    if not 0 <= document.body_start <= size:
+        return f"body_start {document.body_start} is outside its text (0:{size})"
+    end = 0
+    for n, paragraph in enumerate(document.paragraphs or (), 1):
+        if not 0 <= paragraph.start <= paragraph.end <= size:
+            return f"paragraph {n} spans {paragraph.start}:{paragraph.end}, outside its text (0:{size})"
+        if paragraph.start < end:
+            return (f"paragraph {n} starts at {paragraph.start}, before paragraph {n - 1} ends ({end}): "
+                    "paragraphs must be in order, and apart")
+        end = paragraph.end
+    return None
 
 
 def _unencodable(document: Document) -> str | None:
