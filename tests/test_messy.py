@@ -501,6 +501,29 @@ def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, d
     assert bot.context(excerpt).paragraph == "The ferry runs on Tuesdays."
 
 
+@pytest.mark.parametrize(("text", "paragraphs", "error"), [
+    ("x" * 10_001, None, r"its text is longer than 0.01 million characters \(QABOT_READER_MAX_TEXT_MB\)"),
+    ("a\n\n" * 3000, None, r"holds more than 80 paragraphs \(8,000 for each million characters of "
+                           r"QABOT_READER_MAX_TEXT_MB\)"),
+    ("a\n" * 81, tuple(Paragraph(start=2 * i, end=2 * i + 1, number=i + 1) for i in range(81)),
+     r"holds more than 80 paragraphs \(8,000 for each million characters of QABOT_READER_MAX_TEXT_MB\)"),
+])
+def test_a_document_over_the_reader_limits_is_a_clear_error(make_corpus, fake_bot_for, text, paragraphs,
+                                                             error) -> None:
+    """A corpus file is bounded (QABOT_READER_*: its text, its paragraphs, its reading time); a document of the
+    document API was not: 9 MB of one-letter lines took some 5 GB to describe (0.9 MB took 540 MB and 5 s). The same
+    bounds hold for it now, with an error that names the setting, and nothing of the call is applied."""
+    from qabot.errors import DocumentError
+
+    bot = fake_bot_for(make_corpus(GOOD), reader_max_text_mb=0.01)
+    with pytest.raises(DocumentError, match=f"^document 'big' of 'api/big': {error}$"):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."),
+                    Document(doc_id="big", source="api/big", text=text, paragraphs=paragraphs)])
+    assert [s.source for s in bot.sources("api/")] == []
+    under = Document(doc_id="big", source="api/big", text=text[:200], paragraphs=paragraphs and paragraphs[:80])
+    assert bot.upsert([under]).documents == 1  # within the limits: taken
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 

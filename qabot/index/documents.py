@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable
 
 from qabot.embedding import Embedder
 from qabot.errors import DocumentError, IndexStoreError
-from qabot.index.changes import Engine, Note, Outcome, Refresh, Scan, Transaction, document_digest
+from qabot.corpus.limits import Budget, OverLimit
+from qabot.index.changes import Engine, Note, Outcome, Refresh, Scan, Transaction, document_digest, paragraphs_of
 from qabot.index.ingest import Ingest
 from qabot.index.manifest import BuildConfig
 from qabot.index.update import commit, next_manifest
-from qabot.models import Document
+from qabot.models import Document, Paragraph
 from qabot.text import SURROGATE
 
 Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
@@ -71,10 +72,28 @@ def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document],
             deleted += 1
         else:
             new += 1
-        if ingest.add(document, digest, api=True, reuse=reuse):
+        if ingest.add(document, digest, api=True, reuse=reuse, paragraphs=_paragraphs(document, ingest.config)):
             written += 1
         existing[document.doc_id] = digest
     return written, deleted, new
+
+
+def _paragraphs(document: Document, config: BuildConfig) -> list[Paragraph]:
+    """The paragraphs of ``document``, within the bounds a corpus file's reading has (``qabot.corpus.limits``): its
+    text, its paragraphs (those it gives, or those found in it, counted as they are found) and the time finding them
+    takes. A document over one is refused: 9 MB of one-letter lines would take gigabytes to describe."""
+    limits, named = config.reader_limits, f"document {document.doc_id!r} of {document.source!r}"
+    if len(document.text) > limits.max_text_mb * 1e6:
+        raise DocumentError(f"{named}: its text is longer than {limits.max_text_mb:g} million characters "
+                            "(QABOT_READER_MAX_TEXT_MB)")
+    budget = Budget(limits, len(document.text))
+    try:
+        with budget.reading():
+            if document.paragraphs is not None:
+                budget.paragraphs(len(document.paragraphs))
+            return paragraphs_of(document)
+    except OverLimit as exc:
+        raise DocumentError(f"{named}: {exc}") from None
 
 
 def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], corpus_files: set[str]) -> tuple[int, int, int]:
