@@ -503,8 +503,8 @@ def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, d
 
 @pytest.mark.parametrize(("text", "paragraphs", "error"), [
     ("x" * 10_001, None, r"its text is longer than 0.01 million characters \(QABOT_READER_MAX_TEXT_MB\)"),
-    ("a\n\n" * 3000, None, r"holds more than 80 paragraphs \(8,000 for each million characters of "
-                           r"QABOT_READER_MAX_TEXT_MB\)"),
+    ("a\n\n" * 3000, None, (r"holds more than 80 paragraphs \(8,000 for each million characters of "
+                            r"QABOT_READER_MAX_TEXT_MB\)")),
     ("a\n" * 81, tuple(Paragraph(start=2 * i, end=2 * i + 1, number=i + 1) for i in range(81)),
      r"holds more than 80 paragraphs \(8,000 for each million characters of QABOT_READER_MAX_TEXT_MB\)"),
 ])

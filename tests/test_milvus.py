@@ -317,6 +317,34 @@ def test_a_corpus_without_text_is_a_clear_error_and_leaves_no_build(make_corpus,
         conn.close()
 
 
+def test_a_document_milvus_cannot_store_is_refused_and_nothing_of_the_change_applied(make_corpus, tmp_path) -> None:
+    """A document of the document API that Milvus cannot store (a title, id or source over 4,096 bytes) was skipped
+    with a warning, as a corpus file is: replacing a document with such a version deleted the old one, committed the
+    change as "updated" (0 written, 1 deleted), and left the manifest counting it. The embedded engine took it. Now
+    it is a DocumentError naming the document and why, and the index is as it was."""
+    from qabot import Document
+    from qabot.errors import DocumentError
+
+    warned: list[str] = []
+    bot = milvus_bot(make_corpus(ARTICLE), tmp_path, notify=warned.append)
+    try:
+        bot.upsert([Document(doc_id="m1", source="api/m", text="The ferry to Arnsay runs on Tuesdays.")])
+        for change in ({"title": "t" * 5000}, {"doc_id": "m" * 5000}, {"source": "s" * 5000}):
+            fields = {"doc_id": "m1", "source": "api/m", "text": "The ferry to Arnsay runs on Mondays.", **change}
+            with pytest.raises(DocumentError, match=r"^(api/m|s{199}…) document '(m1|m{79}…)': its (title|doc_id|source) "
+                                                    r"is longer than 4,096 bytes, which the collection \S+ at "
+                                                    r"\S+ cannot store; nothing of this upsert was applied$") as raised:
+                bot.upsert([Document(doc_id="m2", source="api/m", text="The quay was dredged in 1911."),
+                            Document(**fields)])
+            assert len(str(raised.value)) < 500
+            found = [(e.citation.doc_id, e.text) for e in bot.ask("When does the ferry to Arnsay run?", k=3).excerpts
+                     if e.citation.source == "api/m"]
+            assert found == [("m1", "The ferry to Arnsay runs on Tuesdays.")] and bot.manifest.api_documents == 1
+        assert warned == []
+    finally:
+        bot.close()
+
+
 def test_a_missing_collection_names_the_uri(tmp_path) -> None:
     with pytest.raises(IndexStoreError, match=r"no qabot collection 'qabot_nowhere' at .*milvus\.db: build it") as caught:
         milvus_bot(tmp_path / "nowhere", tmp_path, milvus_read_only=True)

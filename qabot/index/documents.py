@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from qabot.corpus.limits import Budget, OverLimit
 from qabot.embedding import Embedder
 from qabot.errors import DocumentError, IndexStoreError
-from qabot.corpus.limits import Budget, OverLimit
-from qabot.index.changes import Engine, Note, Outcome, Refresh, Scan, Transaction, document_digest, paragraphs_of
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, paragraphs_of
 from qabot.index.ingest import Ingest
 from qabot.index.manifest import BuildConfig
 from qabot.index.update import commit, next_manifest
@@ -25,17 +25,20 @@ from qabot.text import SURROGATE
 Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
 
 
-def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, warn: Note, apply: Apply,
-                    what: str) -> Refresh:
+def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, apply: Apply, what: str) -> Refresh:
     """One change of the document API (``apply``), under the write lock: committed whole, or nothing of it."""
     started = time.perf_counter()
     base = engine.committed()
     if base is None:
         raise IndexStoreError(f"no index in the {engine.describe()} yet")
-    tx = engine.begin(base, warn)
+    refused: list[str] = []  # what the engine says: only that it cannot store a document (Milvus's field sizes)
+    tx = engine.begin(base, refused.append)
     ingest = Ingest(tx, config, embedder)
     try:
         written, deleted, api_delta = apply(tx, ingest, set(base.files))
+        if refused:  # the caller can fix it: refused whole, not committed without it (its old version deleted)
+            raise DocumentError(f"{refused[0].removeprefix('skipping ')}, which the {engine.describe()} cannot "
+                                f"store; nothing of this {what} was applied")
         ingest.finish()
         if not written and not deleted:
             tx.abort()

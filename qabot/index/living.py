@@ -370,7 +370,7 @@ class LivingIndex:
         started = time.perf_counter()
         try:
             with self._changing(), self.engine.lock():
-                result = apply_documents(self.engine, self.config, self.embedder, self._warn, apply, what)
+                result = apply_documents(self.engine, self.config, self.embedder, apply, what)
                 if result.updated:
                     self._serve(self.engine.open())
         except OSError as exc:
