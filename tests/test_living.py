@@ -303,6 +303,35 @@ def _found(bot, question: str) -> list[str]:
     return [e.citation.doc_id for e in bot.ask(question, k=5).excerpts if "quay key" in e.text]
 
 
+def test_a_corpus_file_named_as_a_document_api_source_replaces_its_documents_and_says_so(make_corpus, tmp_path,
+                                                                                         engine) -> None:
+    """The corpus folder owns its files' names. A file that came to have the source of documents the document API
+    added took them out of the index without a word, and the manifest went on counting them (which the Discord
+    bot's privacy guard reads); a rebuild kept both the file's documents and theirs under one source, until the
+    file's next edit took theirs out. Now the file replaces them, in one line that says so, whichever change reads it."""
+    corpus = make_corpus(CORPUS)
+    said: list[str] = []
+    bot = _bot(corpus, tmp_path, engine, notify=said.append)
+    try:
+        bot.upsert([_message("801", "the pier lamp is lit at dusk")])
+        for name, rebuild in (("later.txt", False), ("fresh.txt", True)):
+            bot.upsert([Document(doc_id=f"{name}-{i}", source=name, text=f"note {i} about the pier lamp of {name}")
+                        for i in range(2)])
+            assert bot.manifest.api_documents == 3
+            (corpus / name).write_text(f"The pier lamp of the {name[:-4]} file burns paraffin.\n", encoding="utf-8")
+            said.clear()
+            assert bot.refresh(rebuild=rebuild).updated
+            taken = [m for m in said if "document API" in m]
+            assert taken == [(f"corpus file {name} has the source of 2 documents added through the document API: "
+                             "the corpus folder owns its files' names, so the file's documents replace them")], said
+            assert bot.manifest.api_documents == 1
+            assert [s.documents for s in bot.sources(name)] == [1]
+            quoted = {e.citation.doc_id for e in bot.ask("the pier lamp", k=8).excerpts if "pier lamp" in e.text}
+            assert quoted == {"801", name, "later.txt"}
+    finally:
+        bot.close()
+
+
 def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the
     embedded engine committed it on the closed index and held its segments' leases for the life of the process, and
