@@ -541,9 +541,11 @@ def test_ask_after_close_is_a_clear_error(bot) -> None:
     bot.close()
     added = Document(doc_id="z1", source="api", text="The zebra was named Quintus.")
     for call in (lambda: bot.ask("Who?"), bot.sources, lambda: bot.rank_documents("Who?"),
-                 bot.refresh, lambda: bot.upsert([added]), lambda: bot.delete(["z1"])):  # nothing written once closed
+                 bot.refresh, lambda: bot.upsert([added]), lambda: bot.delete(["z1"]),  # nothing written once closed
+                 lambda: bot.index):  # not a closed state, whose first use failed deep in sqlite3 (ProgrammingError)
         with pytest.raises(QABotError, match="closed"):
             call()
+    assert bot.manifest.passages > 0  # what the index was, still there to read
     bot.close()  # closing twice is harmless
 
 
