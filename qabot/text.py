@@ -126,6 +126,11 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def clipped(text: str, most: int = 80) -> str:
+    """``text``, cut to ``most`` characters with an ellipsis when longer: a name quoted in a one-line message."""
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
 def render_table(title: str, header: list[str], rows: list[list[str]]) -> str:
     """A plain-text table (rich's, without colour), for reports printed by the CLI.
 

@@ -303,6 +303,35 @@ def _found(bot, question: str) -> list[str]:
     return [e.citation.doc_id for e in bot.ask(question, k=5).excerpts if "quay key" in e.text]
 
 
+def test_a_corpus_file_named_as_a_document_api_source_replaces_its_documents_and_says_so(make_corpus, tmp_path,
+                                                                                         engine) -> None:
+    """The corpus folder owns its files' names. A file that came to have the source of documents the document API
+    added took them out of the index without a word, and the manifest went on counting them (which the Discord
+    bot's privacy guard reads); a rebuild kept both the file's documents and theirs under one source, until the
+    file's next edit took theirs out. Now the file replaces them, in one line that says so, whichever change reads it."""
+    corpus = make_corpus(CORPUS)
+    said: list[str] = []
+    bot = _bot(corpus, tmp_path, engine, notify=said.append)
+    try:
+        bot.upsert([_message("801", "the pier lamp is lit at dusk")])
+        for name, rebuild in (("later.txt", False), ("fresh.txt", True)):
+            bot.upsert([Document(doc_id=f"{name}-{i}", source=name, text=f"note {i} about the pier lamp of {name}")
+                        for i in range(2)])
+            assert bot.manifest.api_documents == 3
+            (corpus / name).write_text(f"The pier lamp of the {name[:-4]} file burns paraffin.\n", encoding="utf-8")
+            said.clear()
+            assert bot.refresh(rebuild=rebuild).updated
+            taken = [m for m in said if "document API" in m]
+            assert taken == [(f"corpus file {name} has the source of 2 documents added through the document API: "
+                             "the corpus folder owns its files' names, so the file's documents replace them")], said
+            assert bot.manifest.api_documents == 1
+            assert [s.documents for s in bot.sources(name)] == [1]
+            quoted = {e.citation.doc_id for e in bot.ask("the pier lamp", k=8).excerpts if "pier lamp" in e.text}
+            assert quoted == {"801", name, "later.txt"}
+    finally:
+        bot.close()
+
+
 def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the
     embedded engine committed it on the closed index and held its segments' leases for the life of the process, and
@@ -356,3 +385,79 @@ def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp
         assert again.manifest.api_documents == 0 and "winter" not in _top(again, "When was the quay closed?")
     finally:
         again.close()
+
+
+def test_questions_from_several_threads_each_see_one_committed_state(make_corpus, tmp_path, engine,
+                                                                     monkeypatch) -> None:
+    """Three threads ask while changes of the document API (a generation of notes moved to new ids in one commit)
+    and edits of a corpus file are applied: every answer holds one generation, all of it, and one version of the
+    file; ``context`` of an excerpt either gives its paragraph or says it changed since. Then ``close`` while a
+    question is in flight: the question finishes on the state it began on, and the next one is told it is closed."""
+    from qabot import QABotError
+
+    corpus = make_corpus({**CORPUS, "beacon.txt": "The beacon schedule is at file version 0.\n"})
+    bot = _bot(corpus, tmp_path, engine)
+
+    def notes(g: int) -> list[Document]:
+        return [_message(f"g{g}-{i}", f"generation {g} note {i} about the quay") for i in range(4)]
+
+    bot.upsert(notes(0))
+    problems: list[str] = []
+    answered = [0]
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                notes_seen = [e for e in bot.ask("generation note about the quay", k=8).excerpts
+                              if "generation" in e.text]
+                generations = {e.citation.doc_id.split("-")[0] for e in notes_seen}
+                if len(generations) != 1 or len(notes_seen) != 4:
+                    problems.append(f"notes of {sorted(generations)}: {[e.citation.doc_id for e in notes_seen]}")
+                versions = {e.text for e in bot.ask("beacon schedule file version", k=5).excerpts if "beacon" in e.text}
+                if len(versions) != 1:
+                    problems.append(f"versions {versions}")
+                try:
+                    assert "generation" in bot.context(notes_seen[0]).paragraph
+                except QABotError as exc:
+                    if "not in the current index" not in str(exc):
+                        raise
+                answered[0] += 1
+            except Exception as exc:  # noqa: BLE001 - any error is what this test looks for
+                problems.append(repr(exc))
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for asker in askers:
+        asker.start()
+    try:
+        for g in range(1, 7):
+            bot.change(notes(g), delete=[f"g{g - 1}-{i}" for i in range(4)])
+            if g % 2 == 0:
+                (corpus / "beacon.txt").write_text(f"The beacon schedule is at file version {g}.\n", encoding="utf-8")
+                assert bot.refresh().updated
+    finally:
+        stop.set()
+        for asker in askers:
+            asker.join(BOUND)
+    assert problems == [] and answered[0] >= 3, problems[:3]
+
+    embedding, closed = threading.Event(), threading.Event()
+    embed = bot.embedder.embed
+
+    def slow_to_embed(texts):
+        embedding.set()
+        assert closed.wait(BOUND)
+        return embed(texts)
+
+    monkeypatch.setattr(bot.embedder, "embed", slow_to_embed)
+    outcome: list[object] = []
+    asker = threading.Thread(target=lambda: outcome.append(bot.ask("generation note about the quay", k=8)))
+    asker.start()
+    assert embedding.wait(BOUND)
+    bot.close()
+    closed.set()
+    asker.join(BOUND)
+    [answer] = outcome
+    assert {e.citation.doc_id for e in answer.excerpts if "generation" in e.text} == {f"g6-{i}" for i in range(4)}
+    with pytest.raises(QABotError, match="closed"):
+        bot.ask("generation note about the quay")

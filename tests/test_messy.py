@@ -464,6 +464,66 @@ def test_a_document_holding_a_lone_surrogate_is_a_clear_error(bot, field, docume
     assert [s.source for s in bot.sources("api/")] == []
 
 
+_FERRY = "The ferry runs on Tuesdays. Mail comes by boat."
+
+
+@pytest.mark.parametrize(("document", "error"), [
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=0, end=10**6, number=1),)),
+     r"paragraph 1 spans 0:1000000, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=-20, end=27, number=1),)),
+     r"paragraph 1 spans -20:27, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=27, end=5, number=1),)),
+     r"paragraph 1 spans 27:5, outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(
+        Paragraph(start=28, end=47, number=2), Paragraph(start=0, end=27, number=1))),
+     r"paragraph 2 starts at 0, before paragraph 1 ends \(47\): paragraphs must be in order, and apart"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(
+        Paragraph(start=0, end=40, number=1), Paragraph(start=10, end=47, number=2))),
+     r"paragraph 2 starts at 10, before paragraph 1 ends \(40\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, body_start=-10), r"body_start -10 is outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, body_start=48), r"body_start 48 is outside its text \(0:47\)"),
+])
+def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, document, error) -> None:
+    """Paragraphs are offsets into the text: one beyond its end failed deep in chunking (IndexError), and one that
+    started before 0 gave an excerpt cited at -19:27, which is not the text there; paragraphs out of order or
+    overlapping quoted the wrong paragraph as the excerpt's context. Refused at the door, and nothing is changed."""
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=f"^document 'p' of 'api/p': {error}") as raised:
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."), document])
+    assert "\n" not in str(raised.value)
+    assert [s.source for s in bot.sources("api/")] == []
+    fine = document.model_copy(update={"paragraphs": (Paragraph(start=0, end=27, number=1),
+                                                      Paragraph(start=28, end=47, number=2)), "body_start": 0})
+    assert bot.upsert([fine]).documents == 1  # a document's own paragraphs, in order, are taken as they are
+    [excerpt] = bot.ask("When does the ferry run?", k=1, sources="api/p").excerpts
+    assert _FERRY[excerpt.citation.start:excerpt.citation.end] == excerpt.text and excerpt.citation.start == 0
+    assert bot.context(excerpt).paragraph == "The ferry runs on Tuesdays."
+
+
+@pytest.mark.parametrize(("text", "paragraphs", "error"), [
+    ("x" * 10_001, None, r"its text is longer than 0.01 million characters \(QABOT_READER_MAX_TEXT_MB\)"),
+    ("a\n\n" * 3000, None, (r"holds more than 80 paragraphs \(8,000 for each million characters of "
+                            r"QABOT_READER_MAX_TEXT_MB\)")),
+    ("a\n" * 81, tuple(Paragraph(start=2 * i, end=2 * i + 1, number=i + 1) for i in range(81)),
+     r"holds more than 80 paragraphs \(8,000 for each million characters of QABOT_READER_MAX_TEXT_MB\)"),
+])
+def test_a_document_over_the_reader_limits_is_a_clear_error(make_corpus, fake_bot_for, text, paragraphs,
+                                                             error) -> None:
+    """A corpus file is bounded (QABOT_READER_*: its text, its paragraphs, its reading time); a document of the
+    document API was not: 9 MB of one-letter lines took some 5 GB to describe (0.9 MB took 540 MB and 5 s). The same
+    bounds hold for it now, with an error that names the setting, and nothing of the call is applied."""
+    from qabot.errors import DocumentError
+
+    bot = fake_bot_for(make_corpus(GOOD), reader_max_text_mb=0.01)
+    with pytest.raises(DocumentError, match=f"^document 'big' of 'api/big': {error}$"):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."),
+                    Document(doc_id="big", source="api/big", text=text, paragraphs=paragraphs)])
+    assert [s.source for s in bot.sources("api/")] == []
+    under = Document(doc_id="big", source="api/big", text=text[:200], paragraphs=paragraphs and paragraphs[:80])
+    assert bot.upsert([under]).documents == 1  # within the limits: taken
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 
@@ -481,9 +541,11 @@ def test_ask_after_close_is_a_clear_error(bot) -> None:
     bot.close()
     added = Document(doc_id="z1", source="api", text="The zebra was named Quintus.")
     for call in (lambda: bot.ask("Who?"), bot.sources, lambda: bot.rank_documents("Who?"),
-                 bot.refresh, lambda: bot.upsert([added]), lambda: bot.delete(["z1"])):  # nothing written once closed
+                 bot.refresh, lambda: bot.upsert([added]), lambda: bot.delete(["z1"]),  # nothing written once closed
+                 lambda: bot.index):  # not a closed state, whose first use failed deep in sqlite3 (ProgrammingError)
         with pytest.raises(QABotError, match="closed"):
             call()
+    assert bot.manifest.passages > 0  # what the index was, still there to read
     bot.close()  # closing twice is harmless
 
 

@@ -12,29 +12,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from qabot.corpus.limits import Budget, OverLimit
 from qabot.embedding import Embedder
 from qabot.errors import DocumentError, IndexStoreError
-from qabot.index.changes import Engine, Note, Outcome, Refresh, Scan, Transaction, document_digest
+from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, paragraphs_of
 from qabot.index.ingest import Ingest
 from qabot.index.manifest import BuildConfig
 from qabot.index.update import commit, next_manifest
-from qabot.models import Document
+from qabot.models import Document, Paragraph
 from qabot.text import SURROGATE
 
 Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
 
 
-def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, warn: Note, apply: Apply,
-                    what: str) -> Refresh:
+def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, apply: Apply, what: str) -> Refresh:
     """One change of the document API (``apply``), under the write lock: committed whole, or nothing of it."""
     started = time.perf_counter()
     base = engine.committed()
     if base is None:
         raise IndexStoreError(f"no index in the {engine.describe()} yet")
-    tx = engine.begin(base, warn)
+    refused: list[str] = []  # what the engine says: only that it cannot store a document (Milvus's field sizes)
+    tx = engine.begin(base, refused.append)
     ingest = Ingest(tx, config, embedder)
     try:
         written, deleted, api_delta = apply(tx, ingest, set(base.files))
+        if refused:  # the caller can fix it: refused whole, not committed without it (its old version deleted)
+            raise DocumentError(f"{refused[0].removeprefix('skipping ')}, which the {engine.describe()} cannot "
+                                f"store; nothing of this {what} was applied")
         ingest.finish()
         if not written and not deleted:
             tx.abort()
@@ -71,10 +75,28 @@ def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document],
             deleted += 1
         else:
             new += 1
-        if ingest.add(document, digest, api=True, reuse=reuse):
+        if ingest.add(document, digest, api=True, reuse=reuse, paragraphs=_paragraphs(document, ingest.config)):
             written += 1
         existing[document.doc_id] = digest
     return written, deleted, new
+
+
+def _paragraphs(document: Document, config: BuildConfig) -> list[Paragraph]:
+    """The paragraphs of ``document``, within the bounds a corpus file's reading has (``qabot.corpus.limits``): its
+    text, its paragraphs (those it gives, or those found in it, counted as they are found) and the time finding them
+    takes. A document over one is refused: 9 MB of one-letter lines would take gigabytes to describe."""
+    limits, named = config.reader_limits, f"document {document.doc_id!r} of {document.source!r}"
+    if len(document.text) > limits.max_text_mb * 1e6:
+        raise DocumentError(f"{named}: its text is longer than {limits.max_text_mb:g} million characters "
+                            "(QABOT_READER_MAX_TEXT_MB)")
+    budget = Budget(limits, len(document.text))
+    try:
+        with budget.reading():
+            if document.paragraphs is not None:
+                budget.paragraphs(len(document.paragraphs))
+            return paragraphs_of(document)
+    except OverLimit as exc:
+        raise DocumentError(f"{named}: {exc}") from None
 
 
 def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], corpus_files: set[str]) -> tuple[int, int, int]:
@@ -119,8 +141,31 @@ def checked(documents: Iterable[Document]) -> list[Document]:
         if field := _unencodable(document):
             raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: its {field} holds a lone "
                                 "surrogate, which is not text (decode the bytes it came from with errors='replace')")
+        if problem := _misplaced(document):
+            raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {problem}")
         out[(document.source, document.doc_id)] = document
     return list(out.values())
+
+
+def _misplaced(document: Document) -> str | None:
+    """What is wrong with the offsets ``document`` gives (its paragraphs', its body's), or None.
+
+    Every excerpt is the text at its offsets: a paragraph beyond the text, or before its start,
+    would be cited where its text is not; one out of order, or overlapping the one before it,
+    would be quoted as another's context. A reader's paragraphs are in order and apart.
+    """
+    size = len(document.text)
+    if not 0 <= document.body_start <= size:
+        return f"body_start {document.body_start} is outside its text (0:{size})"
+    end = 0
+    for n, paragraph in enumerate(document.paragraphs or (), 1):
+        if not 0 <= paragraph.start <= paragraph.end <= size:
+            return f"paragraph {n} spans {paragraph.start}:{paragraph.end}, outside its text (0:{size})"
+        if paragraph.start < end:
+            return (f"paragraph {n} starts at {paragraph.start}, before paragraph {n - 1} ends ({end}): "
+                    "paragraphs must be in order, and apart")
+        end = paragraph.end
+    return None
 
 
 def _unencodable(document: Document) -> str | None:

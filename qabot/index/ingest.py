@@ -26,7 +26,7 @@ from qabot.index.changes import Transaction, paragraphs_of
 from qabot.index.embedded.segment import Prepared
 from qabot.index.lexical import term_ids, tokenize
 from qabot.index.manifest import BuildConfig
-from qabot.models import Document, Passage
+from qabot.models import Document, Paragraph, Passage
 from qabot.text import visible
 
 log = logging.getLogger(__name__)
@@ -94,10 +94,11 @@ class Ingest:
     _reuse: dict[bytes, Vectors] = field(default_factory=dict)
     _queued: list[int] = field(default_factory=list)  # documents whose passages are all queued
 
-    def add(self, document: Document, digest: str, *, api: bool = False, reuse: dict[bytes, Vectors] | None = None
-            ) -> bool:
-        """Chunk ``document`` and queue its passages; False when the engine refused it."""
-        paras = paragraphs_of(document)
+    def add(self, document: Document, digest: str, *, api: bool = False, reuse: dict[bytes, Vectors] | None = None,
+            paragraphs: list[Paragraph] | None = None) -> bool:
+        """Chunk ``document`` (its ``paragraphs``, when they were found already) and queue its passages; False when
+        the engine refused it."""
+        paras = paragraphs if paragraphs is not None else paragraphs_of(document)
         handle = self.tx.add(document, paras, digest, api)
         if handle is None:
             return False

@@ -164,13 +164,17 @@ class LivingIndex:
     @property
     def current(self) -> SearchEngine:
         serving = self._serving
-        if serving is None:
+        if serving is None or self._closed:  # a closed state fails at its first use, deep in its engine
             raise QABotError(_CLOSED)
         return serving.engine
 
     @property
     def manifest(self) -> Manifest:
-        return self.current.manifest  # type: ignore[attr-defined]
+        """The manifest of the state in service (once closed, of the last one: what it was stays readable)."""
+        serving = self._serving
+        if serving is None:
+            raise QABotError(_CLOSED)
+        return serving.engine.manifest  # type: ignore[attr-defined]
 
     def _serve(self, engine: SearchEngine) -> None:
         with self._state:
@@ -370,7 +374,7 @@ class LivingIndex:
         started = time.perf_counter()
         try:
             with self._changing(), self.engine.lock():
-                result = apply_documents(self.engine, self.config, self.embedder, self._warn, apply, what)
+                result = apply_documents(self.engine, self.config, self.embedder, apply, what)
                 if result.updated:
                     self._serve(self.engine.open())
         except OSError as exc:

@@ -182,10 +182,10 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     try:
         return Manifest.model_validate_json(data)
     except (ValidationError, ValueError) as exc:
-        raise CorruptIndexError(f"index manifest {path} is damaged ({_why(exc)})") from exc
+        raise CorruptIndexError(f"index manifest {path} is damaged ({what_is_wrong(exc)})") from exc
 
 
-def _why(exc: ValueError) -> str:
+def what_is_wrong(exc: ValueError) -> str:
     """What is wrong with a manifest, in a few words: "Invalid JSON: EOF while parsing ...", "build: Field required"."""
     if isinstance(exc, ValidationError) and (errors := exc.errors()):
         where = ".".join(str(part) for part in errors[0].get("loc", ()))

@@ -69,7 +69,7 @@ class CorpusUpdate:
             self.warn(message)
 
         ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder) if base is None else None)
-        written = deleted = api = 0
+        written = deleted = api = taken = 0  # taken: the document API's documents whose source a new file has
         present = [file for name, file in found.found.items() if name in found.files]
         units = export_parts.units(found.changed, present, found.removed)  # a channel's parts are read as one
         read = {file.name for unit in units for file in unit}
@@ -83,6 +83,12 @@ class CorpusUpdate:
                     for name in current:
                         notes.pop(name, None)
                     existing = {name: tx.documents(name) for name in current}
+                    for name in current:
+                        if base is not None and name not in base.files and existing[name]:  # the API's documents
+                            self._taken(name, len(existing[name]))
+                            tx.delete(name, list(existing[name]))
+                            deleted, taken = deleted + len(existing[name]), taken + len(existing[name])
+                            existing[name] = {}
                     seen: dict[str, set[str]] = {name: set() for name in current}
                     size, done = sum(found.files[name].size for name in current), 0
                     documents = (read_file(unit[0], note, self.config.reader_limits) if len(unit) == 1
@@ -115,15 +121,20 @@ class CorpusUpdate:
                     tx.delete(name, gone)
                     deleted += len(gone)
                 if base is None and previous is not None:  # a rebuild indexes the document API's documents again
+                    owned: dict[str, int] = {}  # but not those whose source is a corpus file now
                     for document in self._api_documents(previous):
+                        if document.source in found.files:
+                            owned[document.source] = owned.get(document.source, 0) + 1
+                            continue
                         api += ingest.add(document, document_digest(document), api=True)
+                    for name, count in owned.items():
+                        self._taken(name, count)
                 ingest.finish()
                 finished = True
             finally:
                 bar.close(finished)
             manifest = next_manifest(self.config, self.embedder, base, found, notes, read, tx)
-            if base is None:
-                manifest.api_documents = api
+            manifest.api_documents = api if base is None else max(0, base.api_documents - taken)
             # A first build needs something to serve; a change that removes every passage (the last file deleted)
             # is served as it is: an empty index answers nothing, where the old one would quote what was removed.
             if tx.counts()[1] == 0 and base is None:
@@ -147,6 +158,10 @@ class CorpusUpdate:
         except BaseException:
             tx.abort()
             raise
+
+    def _taken(self, name: str, count: int) -> None:
+        self.warn(f"corpus file {name} has the source of {count} document{'s' if count != 1 else ''} added through the "
+                  "document API: the corpus folder owns its files' names, so the file's documents replace them")
 
     def _api_documents(self, previous: Manifest) -> Iterator[Document]:
         """The document API's documents of the index being replaced: what can be read back of them, and one line

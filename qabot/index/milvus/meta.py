@@ -33,10 +33,11 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from qabot.errors import CorruptIndexError, IndexStoreError
-from qabot.index.manifest import Manifest
+from qabot.index.manifest import Manifest, what_is_wrong
 from qabot.index.milvus.client import Connection
 from qabot.index.milvus.config import BuildNames, MilvusConfig
 from qabot.index.milvus.schema import MAX_VARCHAR, PLACEHOLDER, PLACEHOLDER_VECTOR, create_meta
+from qabot.text import first_line
 
 PIECE = 60_000  # characters of base64 per manifest row (ASCII: one byte each)
 LEASE_SECONDS = 600.0  # a writer that stops renewing its lease loses it after this long
@@ -105,7 +106,8 @@ def read_head(conn: Connection, config: MilvusConfig, names: BuildNames) -> Head
             values["pending"] = json.loads(_unpack([spilled[k] for k in keys]))
         return Head(**{f.name: values[f.name] for f in fields(Head) if f.name in values})
     except (ValueError, TypeError, AttributeError, KeyError, zlib.error) as exc:
-        raise CorruptIndexError(f"the head of {names.passages} at {conn.uri} is unreadable ({exc})") from None
+        raise CorruptIndexError(f"the head of {names.passages} at {conn.uri} is unreadable ({first_line(exc)})"
+                                ) from None
 
 
 def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
@@ -132,7 +134,8 @@ def read_current(conn: Connection, config: MilvusConfig) -> Stored | None:
         try:
             return Stored(names, head, Manifest.model_validate_json(_unpack([found[k] for k in keys])))
         except (KeyError, ValueError, zlib.error) as exc:
-            raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({exc})") from None
+            why = what_is_wrong(exc) if isinstance(exc, ValueError) else first_line(exc)  # one line, not pydantic's six
+            raise CorruptIndexError(f"the manifest of {names.passages} at {conn.uri} is unreadable ({why})") from None
     raise AssertionError("unreachable")
 
 

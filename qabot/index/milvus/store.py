@@ -14,13 +14,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from qabot.errors import CorruptIndexError, IndexStoreError
+from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index.changes import Note
 from qabot.index.locks import folder_lock
-from qabot.index.manifest import BuildConfig, Manifest
+from qabot.index.manifest import BuildConfig, Manifest, new_manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
-from qabot.index.milvus.config import MilvusConfig
+from qabot.index.milvus.config import BuildNames, MilvusConfig
 from qabot.index.milvus.engine import MilvusEngine
 from qabot.index.milvus.schema import LAYOUT, decode_paragraphs
 from qabot.index.milvus.writer import MilvusTransaction, _query_all
@@ -99,15 +99,17 @@ class MilvusStore:
                                  self._lease)
 
     def api_documents(self) -> Iterator[Document]:
-        stored = self._read()
-        if stored is None:
+        """The document API's live documents of the build in service; when its manifest is damaged, of the build
+        the alias points at, by its head (``salvage``). A damaged head cannot say which rows were committed and
+        which deleted (a deleted message must not come back): ``CorruptIndexError`` then, and none is given."""
+        try:
+            stored = self._read()
+            names, head = (stored.names, stored.head) if stored is not None else (None, None)
+        except CorruptIndexError:
+            names, head = self._by_head()
+        if names is None or head is None:
             return
-        names, visible = stored.names, f"chunk == 0 and doc < {stored.head.next_doc}"
-        for row in _query_all(self.conn, names.documents, visible, ["doc", "meta"]):
-            info = row["meta"] or {}
-            if not info.get("api") or int(row["doc"]) in stored.head.hidden():
-                continue
-            doc = int(row["doc"])
+        for doc, info in self._api_rows(names, head):
             chunks = {int(e["chunk"]): e for e in _query_all(
                 self.conn, names.documents, f"doc == {doc}", ["chunk", "text", "paragraphs"])}
             text = "".join(chunks[c]["text"] for c in sorted(chunks))
@@ -118,8 +120,52 @@ class MilvusStore:
                            paragraphs=tuple(Paragraph(**vars(p)) for p in paragraphs) if given.get("paragraphs")
                            else None)
 
+    def _api_rows(self, names: BuildNames, head: meta.Head | None) -> Iterator[tuple[int, dict]]:
+        """(doc, stored meta) of each document the API added to ``names``: those ``head`` says are live (None: all)."""
+        visible = f"chunk == 0 and doc < {head.next_doc}" if head is not None else "chunk == 0"
+        hidden = head.hidden() if head is not None else set()
+        self.conn.call("load_collection", names.documents)
+        for row in _query_all(self.conn, names.documents, visible, ["doc", "meta"]):
+            info = row["meta"] or {}
+            if info.get("api") and int(row["doc"]) not in hidden:
+                yield int(row["doc"]), info
+
+    def _by_head(self) -> tuple[BuildNames | None, meta.Head]:
+        """The build the alias points at and its head, read without its manifest (damaged); ``CorruptIndexError``
+        when the head is damaged too."""
+        names = meta.serving(self.conn, self.mconfig)
+        if names is None:
+            return None, meta.Head()
+        try:
+            head = meta.read_head(self.conn, self.mconfig, names)
+        except CorruptIndexError as exc:
+            why = str(exc)
+        else:
+            if head is not None:
+                return names, head
+            why = f"the head of {names.passages} at {self.conn.uri} is missing"
+        raise CorruptIndexError(f"{why}: which of its documents were committed, and which deleted, is unknown")
+
     def salvage(self) -> Manifest | None:
-        return None  # the manifest is in the meta collection, which keeps no copy of it
+        """When the manifest is damaged: one that stands for it, counting the document API's documents of the build
+        the alias points at, which ``api_documents`` reads back by its head (Milvus keeps no copy of a manifest, but
+        the head says which rows are committed and live). None: no build. The head damaged too, the count is of
+        the documents any row names (deleted ones whose rows are still there too), for the line that says they
+        could not be read back."""
+        names = meta.serving(self.conn, self.mconfig)
+        if names is None:
+            return None
+        try:
+            head: meta.Head | None = self._by_head()[1]
+        except CorruptIndexError:
+            head = None
+        try:  # each document once (with the head unknown, its rows of every version, deleted or not, are there)
+            count = len({(info.get("source"), info.get("doc_id")) for _, info in self._api_rows(names, head)})
+        except QABotError:
+            return None  # the build's documents cannot be read at all: nothing to read back
+        stand_in = new_manifest(self.config, self.model, 0, "")
+        stand_in.api_documents = count
+        return stand_in
 
     def wants_maintenance(self, manifest: Manifest) -> bool:
         return False  # Milvus compacts its own segments

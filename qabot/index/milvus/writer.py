@@ -47,6 +47,7 @@ from qabot.index.milvus.schema import (
     sentence_id,
 )
 from qabot.models import Document, Paragraph, Passage
+from qabot.text import clipped
 
 Note = Callable[[str], None]
 IN_LIST = 1000  # values per "x in [...]" filter
@@ -142,7 +143,7 @@ class MilvusTransaction:
             raise CorpusError(f"more than {MAX_DOCS} documents have been written to {self.names.passages}: rebuild it")
         rows = DocumentRows.of(self.next_doc, document, paragraphs, digest, api)
         if rows.problem:
-            self.note(f"skipping {document.source} document {document.doc_id!r}: {rows.problem}")
+            self.note(f"skipping {clipped(document.source, 200)} document {clipped(document.doc_id)!r}: {rows.problem}")
             return None
         self.open[rows.doc] = rows
         self.next_doc += 1
