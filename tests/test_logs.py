@@ -63,3 +63,24 @@ def test_a_first_build_on_torch_draws_only_its_own_bar(make_corpus, tmp_path) ->
     assert built.returncode == 0, built.stderr
     assert "Indexed 1 file(s)" in built.stdout
     assert "Loading weights" not in built.stderr, built.stderr
+
+
+def test_progress_in_a_log_is_plain_lines_not_a_redrawn_bar(monkeypatch, capsys) -> None:
+    """Where stderr is no terminal (CI, a service's journal), tqdm's bar was redrawn with carriage returns into one
+    endless line, and a log record was run onto its end. Progress is a plain line now and then instead."""
+    from qabot.index.ingest import Bar
+
+    monkeypatch.setattr(Bar, "PLAIN_SECONDS", 0.0)
+    bar = Bar(2_000_000, True)
+    bar.file("guide.pdf")
+    bar.advance(500_000)
+    bar.advance(1_500_000)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert err.splitlines() == ["Indexing: 25% of 2.0 MB, guide.pdf", "Indexing: 100% of 2.0 MB, guide.pdf"]
+    monkeypatch.setattr(Bar, "PLAIN_SECONDS", 60.0)  # work done sooner says nothing
+    quick = Bar(10, True)
+    quick.advance(10)
+    quick.close()
+    assert capsys.readouterr().err == ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -171,7 +172,14 @@ class Ingest:
 
 
 class Bar:
-    """Progress over a corpus's bytes: a bar on stderr, a function of (done, total), or nothing."""
+    """Progress over a corpus's bytes: a bar on stderr, a function of (done, total), or nothing.
+
+    Where stderr is no terminal (a CI log, a service's journal), a redrawn bar would be one
+    endless line of carriage returns: a plain line is written instead, every ``PLAIN_SECONDS``
+    at most, and none for work done sooner.
+    """
+
+    PLAIN_SECONDS = 15.0
 
     def __init__(self, total: int, progress: Progress) -> None:
         from tqdm.auto import tqdm
@@ -179,14 +187,19 @@ class Bar:
         self.total = total
         self.done = 0
         self._hear = progress if callable(progress) else None
-        self._bar = tqdm(total=total, unit="B", unit_scale=True, desc="Indexing", disable=progress is not True,
-                         file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+        self._plain = progress is True and not _terminal(sys.stderr)
+        self._said = time.monotonic()
+        self._name = ""
+        self._bar = tqdm(total=total, unit="B", unit_scale=True, desc="Indexing",
+                         disable=progress is not True or self._plain, file=sys.stderr, dynamic_ncols=True,
+                         mininterval=0.5)
 
     def file(self, name: str) -> None:
         # The file being read: a large PDF takes a while before its first passage.
         # Shown as visible text: a file name can hold escape sequences, and this line goes to the terminal as it is.
         name = visible(name)
-        self._bar.set_postfix_str(name if len(name) <= 40 else "…" + name[-39:], refresh=False)
+        self._name = name if len(name) <= 40 else "…" + name[-39:]
+        self._bar.set_postfix_str(self._name, refresh=False)
 
     def advance(self, step: int) -> None:
         step = max(0, min(step, self.total - self.done))
@@ -194,9 +207,21 @@ class Bar:
         self._bar.update(step)
         if self._hear is not None and step:
             self._hear(self.done, self.total)
+        if self._plain and time.monotonic() - self._said >= self.PLAIN_SECONDS:
+            self._said = time.monotonic()
+            share = self.done / self.total if self.total else 1.0
+            reading = f", {self._name}" if self._name else ""
+            print(f"Indexing: {share:.0%} of {self.total / 1e6:.1f} MB{reading}", file=sys.stderr, flush=True)
 
     def close(self, finished: bool = True) -> None:
         """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
         if finished:
             self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()
+
+
+def _terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
