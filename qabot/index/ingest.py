@@ -221,6 +221,8 @@ class Bar:
 
 
 def _terminal(stream: object) -> bool:
+    if "ipykernel" in sys.modules:  # a notebook: tqdm.auto draws its own widget there
+        return True
     try:
         return bool(stream.isatty())  # type: ignore[attr-defined]
     except (AttributeError, ValueError):  # no isatty, or closed
