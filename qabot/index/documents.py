@@ -179,7 +179,7 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a lone surrogate, "
                          "which is not text (decode the bytes it came from with errors='replace')",
                          None if name in ("doc_id", "source") else key)
-        elif problem := _misplaced(document):
+        elif problem := _unplain(document.source) or _misplaced(document):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
         else:
             given.refused.pop(key, None)
@@ -188,6 +188,22 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
         out.pop(key, None)  # the last given of it is refused
     given.documents = list(out.values())
     return given
+
+
+def _unplain(source: str) -> str | None:
+    """What keeps ``source`` from being a plain name, as a corpus file's is, or None.
+
+    A source is cited, scoped and owned by its name: './handbook.pdf' would be another source
+    than the corpus file handbook.pdf (past the rule that the folder owns its files' names),
+    and '/notes' could not be picked by a scope ('/notes/' is the folder 'notes'). Refused
+    rather than rewritten: a caller deletes and replaces its documents by the source it gave.
+    """
+    parts = source.split("/")
+    if source == source.strip() and all(part not in ("", ".", "..") for part in parts):
+        return None
+    plain = [part for part in source.strip().split("/") if part not in ("", ".")]
+    return ("its source is not a plain name ('/'-separated, without '.', '..', empty parts or a leading or trailing "
+            "'/' or space)" + (f": write {'/'.join(plain)!r}" if plain and ".." not in plain else ""))
 
 
 def _misplaced(document: Document) -> str | None:
