@@ -161,10 +161,13 @@ def change_documents(tx: Transaction, ingest: Ingest, given: Given, doc_ids: lis
 
 
 def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
-    """The documents, each checked, the last of any with the same source and id kept (``skip``: see ``Given``)."""
+    """The documents, each checked (``skip``: see ``Given``); two with the same source and id are refused, since
+    which of them the caller meant cannot be told."""
     if isinstance(documents, Document):
         documents = [documents]
-    given, out = Given(skip=skip), {}
+    given = Given(skip=skip)
+    out: dict[tuple[str, str], Document] = {}  # the documents taken, by key
+    seen: set[tuple[str, str]] = set()  # every key given
     try:
         items = list(documents)
     except TypeError:
@@ -175,6 +178,9 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
         key = (document.source, document.doc_id)
         if not document.doc_id.strip() or not document.source.strip():
             given.refuse("a document needs a doc_id and a source")
+        elif key in seen:  # (a key the first of them was refused without is held by no document)
+            given.refuse(f"document {document.doc_id!r} of {document.source!r} is given more than once in this call",
+                         key if key in out or key in given.refused else None)
         elif name := _unencodable(document):  # an id or source that is not text is held by no document
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a lone surrogate, "
                          "which is not text (decode the bytes it came from with errors='replace')",
@@ -182,11 +188,9 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
         elif problem := _unplain(document.source) or _misplaced(document):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
         else:
-            given.refused.pop(key, None)
             out[key] = document
-            continue
-        out.pop(key, None)  # the last given of it is refused
-    given.documents = list(out.values())
+        seen.add(key)
+    given.documents = [document for key, document in out.items() if key not in given.refused]
     return given
 
 
