@@ -193,10 +193,15 @@ class QABot:
         return self.living.delete(doc_ids, sources=sources)
 
     def change(self, upsert: Iterable[Document] | Document = (), *, delete: Iterable[str] | str = (),
-               delete_sources: Iterable[str] | str = ()) -> Refresh:
+               delete_sources: Iterable[str] | str = (), skip_bad: bool = False) -> Refresh:
         """``delete`` (by id) and ``delete_sources``, then ``upsert``, in one atomic change: a question sees all of
-        it or none of it (a document replaced by another under a new id is never missing meanwhile)."""
-        return self.living.change(upsert, delete=delete, delete_sources=delete_sources)  # type: ignore[arg-type]
+        it or none of it (a document replaced by another under a new id is never missing meanwhile).
+
+        A document the index refuses (``DocumentError``: its offsets, the reader limits, what the engine can
+        store) refuses the whole change; with ``skip_bad``, the change is applied without it, the version of it
+        the index held is deleted, and ``Refresh.skipped`` says why, one line for each document left out."""
+        return self.living.change(upsert, delete=delete, delete_sources=delete_sources,  # type: ignore[arg-type]
+                                  skip_bad=skip_bad)
 
     def close(self) -> None:
         """Stop watching and close the index (once the questions in flight have finished)."""

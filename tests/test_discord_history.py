@@ -1509,9 +1509,9 @@ class Busy(Recorder):
             self.busy -= 1
             raise IndexStoreError(f"another qabot process has been writing the index for too long ({what})")
 
-    def change(self, upsert: Any = (), *, delete: Any = (), delete_sources: Any = ()) -> Any:
+    def change(self, upsert: Any = (), *, delete: Any = (), delete_sources: Any = (), skip_bad: bool = False) -> Any:
         self._change("change")
-        return self.qa.change(upsert, delete=delete, delete_sources=delete_sources)
+        return self.qa.change(upsert, delete=delete, delete_sources=delete_sources, skip_bad=skip_bad)
 
 
 def _dome_key(double: DiscordDouble) -> tuple[dict[str, Any], str]:
@@ -1558,6 +1558,26 @@ async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_res
         await bot.learning.feed.settled()
     async with running(spy, double, **settings(tmp_path)) as bot:  # the state database remembers what is owed
         await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+
+
+async def test_an_exchange_the_index_refuses_leaves_the_rest_of_the_history_learnt(make_corpus, fake_bot_for, double,
+                                                                                    tmp_path, caplog) -> None:
+    """One exchange whose document the index refuses (here a long log pasted on an index that takes 500 characters
+    a document, QABOT_READER_MAX_TEXT_MB) made every later batch fail with it: nothing said after it was learnt.
+    Now it alone is left out, with one warning that names its channel and exchange but no member."""
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The observatory dome opens at dusk.\n"}), answer_threshold=0.0,
+                      reader_max_text_mb=0.0005)
+    pasted = double.seed("Tonight's mount log: " + "tracking nominal, " * 40, user_n=6, channel_id=OTHER_CHANNEL_ID,
+                         seconds_ago=600)
+    caplog.set_level(logging.WARNING, logger="qabot")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        answer = spectrograph_answered(double)
+        await until_answer(double, "how to recalibrate the spectrograph after a cold night",
+                           lambda b: cites(b, answer), channel_id=CHANNEL_ID)
+    warned = [r.getMessage() for r in caplog.records if r.name == "qabot.history.service"]
+    assert len(warned) == 1 and f"'{OTHER_CHANNEL_ID}-{pasted['id']}'" in warned[0]
+    assert "user6" not in warned[0] and str(USER_BASE + 6) not in warned[0] and "tracking" not in warned[0]
 
 
 async def test_a_deleted_messages_text_leaves_the_answers_that_quoted_it(qa, double, tmp_path) -> None:

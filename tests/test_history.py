@@ -301,6 +301,72 @@ def test_a_member_forgotten_by_another_process_is_not_kept_here_either(kept, tmp
     assert other.forgotten(GUILD, "hash-of-Zed")  # its next backfill's pages unname their mentions too
 
 
+# -- what the index refuses, or cannot take for a moment ----------------------------------------------------
+
+
+LOG = "The dome log for the night reads: " + "shutter ok, " * 60  # over 500 characters: one exchange too long
+
+
+@pytest.fixture
+def strict(tmp_path: Path, make_corpus, fake_bot_for) -> tuple[Any, History]:
+    """#help on an index that takes documents of at most 500 characters (QABOT_READER_MAX_TEXT_MB)."""
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0,
+                      reader_max_text_mb=0.0005)
+    history = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+    history.register(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    return qa, history
+
+
+def test_an_exchange_the_index_refuses_is_left_out_and_the_rest_of_the_history_goes_on(strict, caplog) -> None:
+    """The document API refuses a document over the reader limits (or that Milvus cannot store): one such exchange
+    failed the whole batch, which was kept as owed and sent again with every later batch, so that nothing of the
+    server's history was indexed again. Now that exchange alone is left out, with one warning naming it."""
+    qa, history = strict
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG), said(2, "Ben", "Which key opens the dome?"),
+                                        said(3, "Cleo", "The grey key opens the dome.", reply=2)]},
+                          read={PUBLIC: (1003, True)}))
+    assert links(qa, "which key opens the dome")[0].endswith("/1003")
+    history.apply(Changes(put={PUBLIC: [said(4, "Dan", "Where are the spare eyepieces kept?"),
+                                        said(5, "Eve", "The spare eyepieces are in the blue case.", reply=4)]}))
+    assert links(qa, "where are the spare eyepieces")[0].endswith("/1005")
+    assert history.store.owed() == (set(), [], 0)  # nothing left to do again
+    assert not any(link.endswith("/1001") for link in links(qa, "what does the dome log read"))
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "qabot.history.service"]
+    assert len(warned) == 1 and f"'{PUBLIC}-1001' of 'discord/{GUILD}/{PUBLIC}'" in warned[0]
+    assert "QABOT_READER_MAX_TEXT_MB" in warned[0] and "Ana" not in warned[0] and "shutter" not in warned[0]
+
+
+def test_an_exchange_edited_past_what_the_index_takes_leaves_it(strict) -> None:
+    """An exchange indexed, then edited so that the index refuses it: what it said before is no more what its
+    member wrote (a code edited out), so it leaves the index; it comes back once it is within the limits again."""
+    qa, history = strict
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411.")]}, read={PUBLIC: (1001, True)}))
+    assert links(qa, "what is the door code")[0].endswith("/1001")
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "Ask the warden for the door code. " + LOG)]}))
+    assert not any(link.endswith("/1001") for link in links(qa, "what is the door code"))
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "Ask the warden for the door code.")]}))
+    assert links(qa, "what is the door code")[0].endswith("/1001")
+
+
+def test_a_change_the_index_cannot_take_for_a_moment_is_done_again_with_the_next(strict) -> None:
+    """The index busy or its disk full (IndexStoreError): nothing is lost, the work is owed and done next time."""
+    from qabot.errors import IndexStoreError
+
+    qa, history = strict
+
+    class Full:
+        def change(self, *args: Any, **kwargs: Any) -> Any:
+            raise IndexStoreError("No space left on device")
+
+    history.qa = Full()
+    with pytest.raises(IndexStoreError):
+        history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411.")]}, read={PUBLIC: (1001, True)}))
+    assert history.store.owed()[0] == {(PUBLIC, 1001)}
+    history.qa = qa
+    history.catch_up()
+    assert links(qa, "what is the door code")[0].endswith("/1001") and history.store.owed() == (set(), [], 0)
+
+
 # -- a thread started from a message -----------------------------------------------------------------------
 
 
@@ -311,11 +377,11 @@ class Indexed:
         self.qa = qa
         self.documents: dict[str, Any] = {}
 
-    def change(self, upsert: Any = (), *, delete: Any = (), delete_sources: Any = ()) -> Any:
+    def change(self, upsert: Any = (), *, delete: Any = (), delete_sources: Any = (), skip_bad: bool = False) -> Any:
         upsert, delete, delete_sources = list(upsert), list(delete), set(delete_sources)
         self.documents = {k: d for k, d in self.documents.items() if k not in delete and d.source not in delete_sources}
         self.documents |= {d.doc_id: d for d in upsert}
-        return self.qa.change(upsert, delete=delete, delete_sources=delete_sources)
+        return self.qa.change(upsert, delete=delete, delete_sources=delete_sources, skip_bad=skip_bad)
 
     def paragraphs(self, doc_id: str) -> list[tuple[str, str | None, str | None, int]]:
         """A document's paragraphs: (text, jump link, role, number)."""

@@ -131,6 +131,39 @@ def test_documents_upserted_replaced_and_deleted_through_the_api(make_corpus, tm
         bot.close()
 
 
+def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_corpus, tmp_path, engine) -> None:
+    """A chat's history goes on past one exchange the index cannot take: with ``skip_bad`` the change is applied
+    without each document it refuses (over the reader limits, paragraphs outside its text, what Milvus cannot
+    store, a corpus file's source), ``skipped`` says why, one line each, and the version the index held of a
+    refused document is gone (a member who edited a code out must not be quoted as they were)."""
+    bot = _bot(make_corpus(CORPUS), tmp_path, engine, reader_max_text_mb=0.001)  # 1,000 characters a document
+    milvus = bool(engine)
+    try:
+        bot.upsert([_message("101", "the door code is 4411"), _message("102", "the quay was dredged in 1911")])
+        long = _message("101", "ask the warden for the door code " + "please " * 200)
+        misplaced = _message("102", "the quay was dredged in 1912").model_copy(
+            update={"paragraphs": (Paragraph(start=0, end=10**6, number=1),)})
+        titled = _message("104", "the fog bell was cast in Glasgow").model_copy(update={"title": "t" * 5000})
+        owned = Document(doc_id="105", source="keepers.txt", text="a corpus file's name is the folder's")
+        documents = [long, misplaced, _message("103", "the lamp uses a fresnel lens"), titled, owned]
+        with pytest.raises(DocumentError, match="^document '102' of 'discord/1/2': paragraph 1 spans 0:1000000"):
+            bot.change(documents)  # by default, nothing of the change is applied
+        result = bot.change(documents, skip_bad=True)
+        assert result.outcome is Outcome.UPDATED and result.documents == 2 - milvus and result.deleted == 2
+        assert sorted(line.split(":")[0] for line in result.skipped) == [
+            *(["discord/1/2 document '104'"] if milvus else []), "document '101' of 'discord/1/2'",
+            "document '102' of 'discord/1/2'",
+            "source 'keepers.txt' is a file of the corpus folder, which owns its documents"]
+        assert all("\n" not in line for line in result.skipped)
+        assert "fresnel" in _top(bot, "What lens does the lamp use?")
+        assert ("Glasgow" in _top(bot, "Where was the fog bell cast?")) is not milvus
+        assert not {"101", "102"} & {e.citation.doc_id for e in bot.ask("door code quay dredged", k=10).excerpts}
+        assert bot.manifest.api_documents == 2 - milvus and "Tobias" in _top(bot, "Who was the first keeper?")
+        assert bot.change([long], skip_bad=True).outcome is Outcome.UNCHANGED  # nothing held of it any more
+    finally:
+        bot.close()
+
+
 def test_a_restart_keeps_what_the_api_added_and_reads_nothing_again(make_corpus, tmp_path, engine) -> None:
     corpus = make_corpus(CORPUS)
     bot = _bot(corpus, tmp_path, engine)
@@ -344,8 +377,8 @@ def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp
     waiting, go = threading.Event(), threading.Event()
     checked = living.checked
 
-    def wait_behind_another_change(documents):
-        given = checked(documents)
+    def wait_behind_another_change(documents, **options):
+        given = checked(documents, **options)
         waiting.set()
         assert go.wait(BOUND)
         return given

@@ -524,6 +524,50 @@ def test_a_document_over_the_reader_limits_is_a_clear_error(make_corpus, fake_bo
     assert bot.upsert([under]).documents == 1  # within the limits: taken
 
 
+def test_a_document_given_twice_in_one_call_is_a_clear_error(bot) -> None:
+    """Two documents with the same source and id in one call: the last was kept and the first dropped without a
+    word (which one the caller meant cannot be told). Refused now, naming it; with skip_bad, neither is taken and
+    the version held is deleted, as for any document refused. The same id in two sources is two documents."""
+    from qabot.errors import DocumentError
+
+    bot.upsert(Document(doc_id="d1", source="api/a", text="The yak was named Bert."))
+    twice = [Document(doc_id="d1", source="api/a", text="The yak was named Quintus."),
+             Document(doc_id="d2", source="api/a", text="The zebra was named Ada."),
+             Document(doc_id="d1", source="api/a", text="The yak was named Otto.")]
+    with pytest.raises(DocumentError, match=r"^document 'd1' of 'api/a' is given more than once in this call$"):
+        bot.upsert(twice)
+    assert "Bert" in bot.ask("What was the yak named?", k=1, sources="api/").excerpts[0].text  # nothing applied
+    result = bot.change(twice, skip_bad=True)
+    assert result.skipped == ["document 'd1' of 'api/a' is given more than once in this call"] and result.documents == 1
+    assert {e.citation.doc_id for e in bot.ask("What was the yak named?", k=5, sources="api/").excerpts} == {"d2"}
+    both = [Document(doc_id="d1", source=f"api/{s}", text=f"The yak of {s} was named Bert.") for s in "bc"]
+    assert bot.upsert(both).documents == 2
+
+
+@pytest.mark.parametrize(("source", "plain"), [
+    ("./good.txt", "'good.txt'"), ("/notes/today", "'notes/today'"), ("notes/today/", "'notes/today'"),
+    ("notes//today", "'notes/today'"), ("notes/./today", "'notes/today'"), (" notes/today", "'notes/today'"),
+    ("notes/../good.txt", None), ("/", None),
+])
+def test_a_document_source_that_is_not_a_plain_name_is_a_clear_error(bot, source, plain) -> None:
+    """A document's source is named as a corpus file is ('/'-separated, from the corpus folder): './good.txt' was
+    taken as another source than the corpus file good.txt (past the rule that the folder owns its files' names),
+    and '/notes/today' could not be picked by its name (a scope's plain name loses its slashes). Refused now,
+    naming the plain name to use; deleting a source by any name stays allowed (an older index may hold one)."""
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=(f"^document 'n1' of {source!r}: its source is not a plain name "
+                                             r"\('/'-separated, without '\.', '\.\.', empty parts or a leading or "
+                                             r"trailing '/' or space\)") + (f": write {plain}$" if plain else "$")):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."),
+                    Document(doc_id="n1", source=source, text="The zebra was named Quintus.")])
+    assert [s.source for s in bot.sources("api/")] == []
+    assert bot.delete(sources=[source]).outcome is Outcome.UNCHANGED
+    bot.upsert(Document(doc_id="n1", source="notes/today", text="The zebra was named Quintus."))
+    assert [e.citation.source for e in bot.ask("What was the zebra named?", k=1, sources="/notes/").excerpts] == [
+        "notes/today"]
+
+
 def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
     from qabot.errors import DocumentError
 

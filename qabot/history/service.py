@@ -11,7 +11,8 @@ One ``apply`` does, in order:
 3. the exchanges touched are laid out again (``linking.documents``) and applied with
    ``QABot.change``, one commit of what is deleted and what is upserted: an exchange whose
    document is unchanged costs a digest compare, and a deleted message is gone from the
-   index when ``apply`` returns.
+   index when ``apply`` returns. An exchange the index refuses (``DocumentError``) is left out,
+   with a warning naming it, and the rest is applied.
 
 Every document's source is ``discord/<guild>/<channel>``; which places may quote it is
 ``qabot.history.privacy``'s to say.
@@ -32,6 +33,7 @@ from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
 from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
 from qabot.history.store import UNNAMED, HistoryStore
+from qabot.index.changes import Refresh
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -44,7 +46,7 @@ class DocumentAPI(Protocol):
     """What ``History`` needs of ``QABot``: the document API's one atomic change."""
 
     def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
-               delete_sources: Iterable[str] = ()) -> object: ...
+               delete_sources: Iterable[str] = (), skip_bad: bool = False) -> Refresh: ...
 
 
 @dataclass
@@ -271,7 +273,9 @@ class History:
                ) -> tuple[list[str], list[Document]]:
         """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
         failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
-        state database already forgot it, so nothing else would take it out of the index."""
+        state database already forgot it, so nothing else would take it out of the index. An exchange whose
+        document the index refuses (``DocumentError``: over the reader limits, more than Milvus stores) is not
+        owed: that would fail every change after it. It is left out, and tried again when it changes."""
         owed_touched, owed_sources, owed_removed = self.store.owed()
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
         if not touched and not sources:
@@ -280,7 +284,9 @@ class History:
         gone, documents = self._laid_out(touched, removed)
         # One commit: an exchange moving from one document to another (into a thread) is never missing meanwhile.
         if documents or gone or sources:
-            self.qa.change(documents, delete=gone, delete_sources=sources)
+            result = self.qa.change(documents, delete=gone, delete_sources=sources, skip_bad=True)
+            for why in result.skipped:  # names the channel and the exchange (their ids), never a member
+                log.warning("history: an exchange is left out of the index until it changes: %s", why)
         self.store.owe(None)
         return gone, documents
 

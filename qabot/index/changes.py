@@ -169,6 +169,7 @@ class Refresh(BaseModel):
     documents: int = 0  # documents written (added or replaced)
     deleted: int = 0  # documents deleted (replaced ones included)
     embedded: int = 0  # passages the model embedded
+    skipped: list[str] = []  # the document API's documents left out (``skip_bad``): why, one line each
 
     @property
     def updated(self) -> bool:

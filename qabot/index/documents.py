@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from qabot.corpus.limits import Budget, OverLimit
 from qabot.embedding import Embedder
@@ -25,8 +26,28 @@ from qabot.text import SURROGATE
 Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
 
 
-def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, apply: Apply, what: str) -> Refresh:
-    """One change of the document API (``apply``), under the write lock: committed whole, or nothing of it."""
+@dataclass
+class Given:
+    """The documents of one change, checked: those to write, and (``skip``) those refused, with why."""
+
+    documents: list[Document] = field(default_factory=list)
+    skip: bool = False  # refused documents are left out (and the version held of each deleted), not the change
+    refused: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, doc_id): why, where it is one
+    skipped: list[str] = field(default_factory=list)  # each document left out: why, one line
+
+    def refuse(self, why: str, key: tuple[str, str] | None = None) -> None:
+        """A document breaks a rule: the change is refused, or (``skip``) that document left out."""
+        if not self.skip:
+            raise DocumentError(why)
+        self.skipped.append(why)
+        if key is not None:
+            self.refused[key] = why
+
+
+def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, apply: Apply, what: str,
+                    given: Given) -> Refresh:
+    """One change of the document API (``apply``), under the write lock: committed whole, or nothing of it (but
+    the documents ``given`` skips)."""
     started = time.perf_counter()
     base = engine.committed()
     if base is None:
@@ -36,13 +57,15 @@ def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, app
     ingest = Ingest(tx, config, embedder)
     try:
         written, deleted, api_delta = apply(tx, ingest, set(base.files))
-        if refused:  # the caller can fix it: refused whole, not committed without it (its old version deleted)
+        if refused and not given.skip:  # the caller can fix it: refused whole, not committed without it
             raise DocumentError(f"{refused[0].removeprefix('skipping ')}, which the {engine.describe()} cannot "
                                 f"store; nothing of this {what} was applied")
+        skipped = [*given.skipped, *(f"{r.removeprefix('skipping ')}, which the {engine.describe()} cannot store"
+                                     for r in refused)]
         ingest.finish()
         if not written and not deleted:
             tx.abort()
-            return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed")
+            return Refresh(outcome=Outcome.UNCHANGED, reason=f"{what}: nothing changed", skipped=skipped)
         unread = Scan(files=dict(base.files), found={})  # the corpus folder as the index last saw it
         manifest = next_manifest(config, embedder, base, unread, {}, set(), tx)
         manifest.api_documents = max(0, base.api_documents + api_delta)
@@ -50,35 +73,48 @@ def apply_documents(engine: Engine, config: BuildConfig, embedder: Embedder, app
     except BaseException:
         tx.abort()
         raise
-    return Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted, embedded=ingest.embedded)
+    return Refresh(outcome=Outcome.UPDATED, reason=what, documents=written, deleted=deleted, embedded=ingest.embedded,
+                   skipped=skipped)
 
 
-def upsert_documents(tx: Transaction, ingest: Ingest, documents: list[Document], corpus_files: set[str]
-            ) -> tuple[int, int, int]:
-    """Write each document whose digest differs from the one held: (written, deleted, new documents)."""
-    written = deleted = new = 0
+def upsert_documents(tx: Transaction, ingest: Ingest, given: Given, corpus_files: set[str]) -> tuple[int, int, int]:
+    """Write each document whose digest differs from the one held, and delete the version held of each one refused
+    (``Given.skip``): (written, deleted, documents added less documents removed)."""
+    written = deleted = added = 0
     by_source: dict[str, dict[str, str]] = {}
-    for document in documents:
+
+    def held(source: str) -> dict[str, str]:  # read once per source and change, not once per document
+        if source not in by_source:
+            by_source[source] = tx.documents(source)
+        return by_source[source]
+
+    for source, doc_id in given.refused:  # refused as it is now: the version held is no more the caller's
+        if source not in corpus_files and held(source).pop(doc_id, None) is not None:
+            tx.delete(source, [doc_id])
+            deleted, added = deleted + 1, added - 1
+    for document in given.documents:
         if document.source in corpus_files:
-            raise DocumentError(f"source {document.source!r} is a file of the corpus folder, which owns its "
-                                "documents: give documents of the document API another source")
-        if document.source not in by_source:  # read once per source and change, not once per document
-            by_source[document.source] = tx.documents(document.source)
-        existing = by_source[document.source]
+            given.refuse(f"source {document.source!r} is a file of the corpus folder, which owns its documents: "
+                         "give documents of the document API another source")
+            continue
+        existing = held(document.source)
         digest = document_digest(document)
         if existing.get(document.doc_id) == digest:
             continue
+        try:
+            paragraphs: list[Paragraph] | None = _paragraphs(document, ingest.config)
+        except DocumentError as exc:
+            given.refuse(str(exc))
+            paragraphs = None
         reuse = None
-        if document.doc_id in existing:
-            reuse = tx.reuse(document.source, [document.doc_id])
+        if existing.pop(document.doc_id, None) is not None:
+            reuse = tx.reuse(document.source, [document.doc_id]) if paragraphs is not None else None
             tx.delete(document.source, [document.doc_id])
-            deleted += 1
-        else:
-            new += 1
-        if ingest.add(document, digest, api=True, reuse=reuse, paragraphs=_paragraphs(document, ingest.config)):
-            written += 1
-        existing[document.doc_id] = digest
-    return written, deleted, new
+            deleted, added = deleted + 1, added - 1
+        if paragraphs is not None and ingest.add(document, digest, api=True, reuse=reuse, paragraphs=paragraphs):
+            written, added = written + 1, added + 1
+            existing[document.doc_id] = digest
+    return written, deleted, added
 
 
 def _paragraphs(document: Document, config: BuildConfig) -> list[Paragraph]:
@@ -116,19 +152,22 @@ def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], co
     return 0, deleted, -deleted
 
 
-def change_documents(tx: Transaction, ingest: Ingest, documents: list[Document], doc_ids: list[str],
-                     sources: list[str], corpus_files: set[str]) -> tuple[int, int, int]:
+def change_documents(tx: Transaction, ingest: Ingest, given: Given, doc_ids: list[str], sources: list[str],
+                     corpus_files: set[str]) -> tuple[int, int, int]:
     """``delete_documents``, then ``upsert_documents``, in one transaction: (written, deleted, new documents)."""
     _, gone, fewer = delete_documents(tx, doc_ids, sources, corpus_files) if doc_ids or sources else (0, 0, 0)
-    written, replaced, more = upsert_documents(tx, ingest, documents, corpus_files)
+    written, replaced, more = upsert_documents(tx, ingest, given, corpus_files)
     return written, gone + replaced, fewer + more
 
 
-def checked(documents: Iterable[Document]) -> list[Document]:
-    """The documents, each checked, the last of any with the same source and id kept."""
+def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
+    """The documents, each checked (``skip``: see ``Given``); two with the same source and id are refused, since
+    which of them the caller meant cannot be told."""
     if isinstance(documents, Document):
         documents = [documents]
-    out: dict[tuple[str, str], Document] = {}
+    given = Given(skip=skip)
+    out: dict[tuple[str, str], Document] = {}  # the documents taken, by key
+    seen: set[tuple[str, str]] = set()  # every key given
     try:
         items = list(documents)
     except TypeError:
@@ -136,15 +175,39 @@ def checked(documents: Iterable[Document]) -> list[Document]:
     for document in items:
         if not isinstance(document, Document):
             raise DocumentError(f"upsert takes Document values (qabot.models.Document), not {type(document).__name__}")
+        key = (document.source, document.doc_id)
         if not document.doc_id.strip() or not document.source.strip():
-            raise DocumentError("a document needs a doc_id and a source")
-        if field := _unencodable(document):
-            raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: its {field} holds a lone "
-                                "surrogate, which is not text (decode the bytes it came from with errors='replace')")
-        if problem := _misplaced(document):
-            raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {problem}")
-        out[(document.source, document.doc_id)] = document
-    return list(out.values())
+            given.refuse("a document needs a doc_id and a source")
+        elif key in seen:  # (a key the first of them was refused without is held by no document)
+            given.refuse(f"document {document.doc_id!r} of {document.source!r} is given more than once in this call",
+                         key if key in out or key in given.refused else None)
+        elif name := _unencodable(document):  # an id or source that is not text is held by no document
+            given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a lone surrogate, "
+                         "which is not text (decode the bytes it came from with errors='replace')",
+                         None if name in ("doc_id", "source") else key)
+        elif problem := _unplain(document.source) or _misplaced(document):
+            given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
+        else:
+            out[key] = document
+        seen.add(key)
+    given.documents = [document for key, document in out.items() if key not in given.refused]
+    return given
+
+
+def _unplain(source: str) -> str | None:
+    """What keeps ``source`` from being a plain name, as a corpus file's is, or None.
+
+    A source is cited, scoped and owned by its name: './handbook.pdf' would be another source
+    than the corpus file handbook.pdf (past the rule that the folder owns its files' names),
+    and '/notes' could not be picked by a scope ('/notes/' is the folder 'notes'). Refused
+    rather than rewritten: a caller deletes and replaces its documents by the source it gave.
+    """
+    parts = source.split("/")
+    if source == source.strip() and all(part not in ("", ".", "..") for part in parts):
+        return None
+    plain = [part for part in source.strip().split("/") if part not in ("", ".")]
+    return ("its source is not a plain name ('/'-separated, without '.', '..', empty parts or a leading or trailing "
+            "'/' or space)" + (f": write {'/'.join(plain)!r}" if plain and ".." not in plain else ""))
 
 
 def _misplaced(document: Document) -> str | None:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index.changes import Engine, Outcome, Refresh, scan
-from qabot.index.documents import Apply, apply_documents, change_documents, checked, strings
+from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine
 from qabot.index.ingest import Progress
 from qabot.index.locks import ChangeLock, Notify
@@ -362,19 +362,22 @@ class LivingIndex:
         return self.change(delete=doc_ids, delete_sources=sources)
 
     def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
-               delete_sources: Iterable[str] = ()) -> Refresh:
+               delete_sources: Iterable[str] = (), skip_bad: bool = False) -> Refresh:
         """``delete`` and ``delete_sources`` deleted, then ``upsert`` added, in one commit: a question sees the index
-        before or after all of it (a message moving from one document to another is never missing)."""
+        before or after all of it (a message moving from one document to another is never missing). ``skip_bad``:
+        a document refused is left out (see ``qabot.index.documents``), not the change."""
         self._check_open()
-        given, ids, names = checked(upsert), strings(delete, "doc_ids"), strings(delete_sources, "sources")
-        what = ("change" if ids or names else "upsert") if given else "delete" if ids or names else "upsert"
-        return self._change(lambda tx, ingest, files: change_documents(tx, ingest, given, ids, names, files), what)
+        given, ids, names = checked(upsert, skip=skip_bad), strings(delete, "doc_ids"), strings(delete_sources, "sources")
+        what = ("change" if ids or names else "upsert") if given.documents or given.refused else \
+            "delete" if ids or names else "upsert"
+        return self._change(lambda tx, ingest, files: change_documents(tx, ingest, given, ids, names, files), what,
+                            given)
 
-    def _change(self, apply: Apply, what: str) -> Refresh:
+    def _change(self, apply: Apply, what: str, given: Given) -> Refresh:
         started = time.perf_counter()
         try:
             with self._changing(), self.engine.lock():
-                result = apply_documents(self.engine, self.config, self.embedder, apply, what)
+                result = apply_documents(self.engine, self.config, self.embedder, apply, what, given)
                 if result.updated:
                     self._serve(self.engine.open())
         except OSError as exc:
