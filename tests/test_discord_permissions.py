@@ -111,3 +111,22 @@ async def test_a_private_channel_made_public_is_quoted_across_the_server(qa, dou
         now = await quoted_at(double, code, CHANNEL_ID, DM_CHANNEL_ID, PRIVATE_CHANNEL_ID)
     assert before == {CHANNEL_ID: False, DM_CHANNEL_ID: False, PRIVATE_CHANNEL_ID: True}
     assert all(now.values())
+
+
+async def test_a_scope_naming_a_channel_turned_private_does_not_open_it_elsewhere(qa, double, tmp_path) -> None:
+    """Both hold: a scope that names a channel's history outright quotes it only while the privacy rule allows it
+    there (the channel turned private, no longer), and a place whose scope leaves history out quotes none of it,
+    though its readers may read it."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f'[guilds]\n{GUILD_ID} = "*"\n\n[channels]\n'
+                      f'{CHANNEL_ID} = ["handbook.txt", "discord/{GUILD_ID}/{OTHER_CHANNEL_ID}"]\n'
+                      f'{OTHER_CHANNEL_ID} = "handbook.txt"\n', encoding="utf-8")
+    async with running(qa, double, **settings(tmp_path, discord_scopes_file=scopes)) as bot:
+        await backfilled(bot, double)
+        before = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        now = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
+    assert before == {CHANNEL_ID: True, OTHER_CHANNEL_ID: False}
+    assert now == {CHANNEL_ID: False, OTHER_CHANNEL_ID: False}
