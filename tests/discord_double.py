@@ -26,7 +26,7 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
   it) and ``GUILD_B_ID`` (``B_CHANNEL_ID``); a channel's server follows from its id.
   ``GUILD_ID`` also has a channel of each other kind (``KINDS``): an announcement channel
   (its threads are type 10), a voice and a stage channel (each with its text chat), a
-  category and a media channel; ``change_channel`` sends a CHANNEL_UPDATE of one, and
+  category and a media channel; ``change_channel`` sends a CHANNEL_UPDATE of one (or of a text channel), and
   ``vanish`` deletes one (or a thread) while the bot is away, unheard.
   ``press`` sends any custom id, as a hostile client can.
 - Like Discord, a message over its limits (content, embeds, buttons) is refused with 400 and code 50035
@@ -373,7 +373,7 @@ class DiscordDouble:
         self.interactions: dict[str, dict[str, Any]] = {}  # by token
         self.commands: dict[str, dict[str, Any]] = {}  # synced commands, by name
         self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread``, ``thread_from``, forum posts
-        self.changed: dict[int, dict[str, Any]] = {}  # a channel of ``KINDS``: what ``change_channel`` changed
+        self.changed: dict[int, dict[str, Any]] = {}  # a channel: what ``change_channel`` changed
         self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
@@ -910,7 +910,8 @@ class DiscordDouble:
             last = self.messages.last(channel_id)
             return {"id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name, "position": 0,
                     "permission_overwrites": [], "nsfw": False, "parent_id": None,
-                    "last_message_id": str(last) if last else None, "rate_limit_per_user": 0, "topic": None}
+                    "last_message_id": str(last) if last else None, "rate_limit_per_user": 0, "topic": None,
+                    **self.changed.get(channel_id, {})}
 
         return {
             "id": str(guild_id), "name": f"Guild {guild_id}", "icon": None, "owner_id": str(USER_BASE),
@@ -926,7 +927,8 @@ class DiscordDouble:
             "emojis": [], "stickers": [],
             "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere"),
                          {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [
-                             {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]},
+                             {"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}],
+                          **self.changed.get(PRIVATE_CHANNEL_ID, {})},
                          {**channel(FORUM_ID, "questions"), "type": 15, "available_tags": FORUM_TAGS,
                           "default_reaction_emoji": None, "flags": 0}, *[self._kind(c) for c in KINDS if c not in self.gone]]
             if guild_id == GUILD_ID else [channel(B_CHANNEL_ID, "general-b")] if guild_id == GUILD_B_ID else [],
@@ -972,7 +974,8 @@ class DiscordDouble:
         overwrites = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}
                       ] if channel_id == PRIVATE_CHANNEL_ID else []
         return {"id": str(channel_id), "type": 0, "guild_id": str(guild_of(channel_id)), "name": "general",
-                "position": 0, "permission_overwrites": overwrites, "nsfw": False, "parent_id": None}
+                "position": 0, "permission_overwrites": overwrites, "nsfw": False, "parent_id": None,
+                **self.changed.get(channel_id, {})}
 
     # -- events (test side) ---------------------------------------------------------------
 
@@ -1274,10 +1277,15 @@ class DiscordDouble:
         self.threads.pop(channel_id, None)
 
     def change_channel(self, channel_id: int, shard: int = 0, **changes: Any) -> None:
-        """CHANNEL_UPDATE of a channel of ``KINDS`` (its ``permission_overwrites``, ``nsfw``, ...): Discord sends the
-        whole channel as it is now, and describes it so from then on."""
+        """CHANNEL_UPDATE of a channel of ``KINDS`` or a text channel of the first server (its
+        ``permission_overwrites``, ``parent_id``, ``nsfw``, ...): Discord sends the whole channel as it is now, and
+        describes it so from then on (GUILD_CREATE of a new session, GET /channels/{id})."""
         self.changed.setdefault(channel_id, {}).update(changes)
-        self.dispatch("CHANNEL_UPDATE", self._kind(channel_id), shard)
+        if channel_id in KINDS:
+            payload = self._kind(channel_id)
+        else:
+            [payload] = [c for c in self._guild(GUILD_ID)["channels"] if c["id"] == str(channel_id)]
+        self.dispatch("CHANNEL_UPDATE", payload, shard)
 
     def remove_guild(self, guild_id: int, *, outage: bool = False, shard: int = 0) -> None:
         """GUILD_DELETE: the bot was removed from the server (kicked, or the server deleted), or, with ``outage``,

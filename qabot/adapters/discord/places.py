@@ -7,8 +7,15 @@ channels the one person it is with may read. Both ask the same permissions (``_n
 In a direct message, what Discord says of the person's membership of a server (a member with
 their roles, or none) is trusted for ``MEMBERSHIP_SECONDS`` (``cachetools.TTLCache``): a burst
 of questions and presses costs one request per server, not one each, and a member who left
-a server, or lost a role, reads its history for a minute at most after. Questions asked
-while a request is under way wait for its answer; a request that fails is not remembered.
+a server reads its history for a minute at most after. That is the bound: the bot does not
+ask for the members intent, without which Discord sends no member events (a member who
+leaves, or whose roles change), so nothing tells it sooner. Losing a role changes nothing
+in a direct message: only public channels are quoted there, which every member may read
+whatever their roles. A channel's own changes (its overwrites, its category synced, age
+restriction, @everyone's permissions) come as gateway events the bot does get, and count
+from the next answer on, since ``private`` and ``reads`` ask the client's cache each time.
+Questions asked while a request is under way wait for its answer; a request that fails is
+not remembered.
 """
 
 from __future__ import annotations

@@ -1,0 +1,132 @@
+"""A server's history is quoted only where its readers could read it, when who may read a channel CHANGES after the
+bot learnt it: a public channel made private (an overwrite denying @everyone, heard as CHANNEL_UPDATE), moved into
+a private category with its permissions synced, a thread whose channel turns private, and back again.
+
+Privacy is asked of discord.py's cache of Discord's view now (``Places.private``), so a change counts from the next
+answer on, through every door (/ask, a button on an answer kept from before, a direct message), and after a
+restart (a new session's GUILD_CREATE describes the channel as it is now). Driven through the real discord.py
+client against the loopback Discord (tests/discord_double.py), as test_discord_history is.
+
+Losing a role is not tested here: a public channel is one every member may read whatever their roles, and a
+private one is never quoted in a direct message, so in a direct message only membership counts (see
+``Places.reads``: without the members intent, which the bot does not ask for, Discord sends no member events;
+what it said of a membership is trusted for ``MEMBERSHIP_SECONDS``, tested in test_discord_history).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests import test_discord_history as history
+from tests.discord_double import (
+    CATEGORY_ID,
+    CHANNEL_ID,
+    DM_CHANNEL_ID,
+    GUILD_ID,
+    OTHER_CHANNEL_ID,
+    PRIVATE_CHANNEL_ID,
+    THREAD_ID,
+    VIEW_CHANNEL,
+)
+from tests.test_discord_bot import running
+from tests.test_discord_history import ask, backfilled, cites, settings, until_answer
+
+discord_api, double, qa = history.discord_api, history.double, history.qa  # the same fixtures
+
+QUESTION = "what does the red lamp in the hall mean"
+HIDDEN = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]  # @everyone may not view it
+
+
+async def quoted_at(double: Any, said: dict[str, Any], *channels: int) -> dict[int, bool]:
+    """Whether the answer to ``QUESTION`` in each of ``channels`` cites ``said``."""
+    return {channel_id: cites(await ask(double, QUESTION, channel_id=channel_id), said) for channel_id in channels}
+
+
+async def test_a_public_channel_made_private_is_quoted_only_in_itself_at_once_and_after_a_restart(qa, double,
+                                                                                                   tmp_path) -> None:
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    more = settings(tmp_path, discord_history_dms=True)
+    async with running(qa, double, **more) as bot:
+        await backfilled(bot, double)
+        before = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, DM_CHANNEL_ID)
+        token = double.slash("ask", question=QUESTION, k=1, channel_id=CHANNEL_ID, user_n=7)
+        kept = await history.first_followup(double, token)  # an answer kept in memory, with its buttons
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        now = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID)
+        pressed = double.click(double.followups(token)[0].response, user_n=7, label="More sources")
+        sources = (await double.until(lambda: double.responses_to(pressed), what="More sources"))[-1]
+    async with running(qa, double, **more) as bot:
+        await backfilled(bot, double)
+        restarted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID)
+    assert all(before.values()) and cites(kept, lamp)
+    assert now == restarted == {CHANNEL_ID: False, THREAD_ID: False, DM_CHANNEL_ID: False, OTHER_CHANNEL_ID: True}
+    assert history.jump(lamp) not in str(sources) and "dome is moving" not in str(sources)
+
+
+async def test_a_channel_moved_into_a_private_category_with_its_permissions_synced_turns_private(qa, double,
+                                                                                                 tmp_path) -> None:
+    """Moved into a category hidden from @everyone and synced to it, a channel takes the category's overwrites
+    (Discord sends the channel with them): what was learnt there is quoted only in it from then on."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert all((await quoted_at(double, lamp, CHANNEL_ID, DM_CHANNEL_ID)).values())
+        double.change_channel(CATEGORY_ID, permission_overwrites=HIDDEN)
+        double.change_channel(OTHER_CHANNEL_ID, parent_id=str(CATEGORY_ID), permission_overwrites=HIDDEN)
+        await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        now = await quoted_at(double, lamp, CHANNEL_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID)
+    assert now == {CHANNEL_ID: False, DM_CHANNEL_ID: False, OTHER_CHANNEL_ID: True}
+
+
+async def test_a_public_threads_history_follows_its_channel_made_private(qa, double, tmp_path) -> None:
+    """A public thread is read by its channel's readers: its channel made private, the thread's history is quoted
+    only in that channel and its threads, and nowhere else nor in direct messages, after a restart too."""
+    thread = double.thread("hall lights", parent_id=OTHER_CHANNEL_ID, announce=False)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=thread)
+    more = settings(tmp_path, discord_history_dms=True)
+    async with running(qa, double, **more) as bot:
+        await backfilled(bot, double)
+        before = await quoted_at(double, lamp, CHANNEL_ID, DM_CHANNEL_ID)
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        now = await quoted_at(double, lamp, CHANNEL_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, thread)
+    async with running(qa, double, **more) as bot:
+        await backfilled(bot, double)
+        restarted = await quoted_at(double, lamp, CHANNEL_ID, DM_CHANNEL_ID, OTHER_CHANNEL_ID, thread)
+    assert all(before.values())
+    assert now == restarted == {CHANNEL_ID: False, DM_CHANNEL_ID: False, OTHER_CHANNEL_ID: True, thread: True}
+
+
+async def test_a_private_channel_made_public_is_quoted_across_the_server(qa, double, tmp_path) -> None:
+    """The reverse: the overwrite hiding a channel taken away, its history is quoted across the server from the next
+    answer on (and in direct messages where they are allowed)."""
+    code = double.seed("The red lamp in the hall means the staff door is open.", user_n=2,
+                       channel_id=PRIVATE_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        before = await quoted_at(double, code, CHANNEL_ID, DM_CHANNEL_ID, PRIVATE_CHANNEL_ID)
+        double.change_channel(PRIVATE_CHANNEL_ID, permission_overwrites=[])
+        await until_answer(double, QUESTION, lambda b: cites(b, code), seconds=10)
+        now = await quoted_at(double, code, CHANNEL_ID, DM_CHANNEL_ID, PRIVATE_CHANNEL_ID)
+    assert before == {CHANNEL_ID: False, DM_CHANNEL_ID: False, PRIVATE_CHANNEL_ID: True}
+    assert all(now.values())
+
+
+async def test_a_scope_naming_a_channel_turned_private_does_not_open_it_elsewhere(qa, double, tmp_path) -> None:
+    """Both hold: a scope that names a channel's history outright quotes it only while the privacy rule allows it
+    there (the channel turned private, no longer), and a place whose scope leaves history out quotes none of it,
+    though its readers may read it."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f'[guilds]\n{GUILD_ID} = "*"\n\n[channels]\n'
+                      f'{CHANNEL_ID} = ["handbook.txt", "discord/{GUILD_ID}/{OTHER_CHANNEL_ID}"]\n'
+                      f'{OTHER_CHANNEL_ID} = "handbook.txt"\n', encoding="utf-8")
+    async with running(qa, double, **settings(tmp_path, discord_scopes_file=scopes)) as bot:
+        await backfilled(bot, double)
+        before = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        now = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
+    assert before == {CHANNEL_ID: True, OTHER_CHANNEL_ID: False}
+    assert now == {CHANNEL_ID: False, OTHER_CHANNEL_ID: False}
