@@ -23,6 +23,10 @@ from tests.conftest import REPO, make_bot
 from tests.fakes import HashEmbedder
 
 ENGINES = ["faiss", "milvus"]
+# For the longest tests, the Milvus half (some ten seconds each: Milvus Lite is slow to make and load collections) runs
+# in make test-slow; make test keeps their behaviour on FAISS, and the document API's basics on both.
+MILVUS_SLOW = pytest.mark.parametrize("engine", ["faiss", pytest.param("milvus", marks=pytest.mark.slow)],
+                                      indirect=True)
 BOUND = 60.0
 
 
@@ -131,6 +135,7 @@ def test_documents_upserted_replaced_and_deleted_through_the_api(make_corpus, tm
         bot.close()
 
 
+@MILVUS_SLOW
 def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_corpus, tmp_path, engine) -> None:
     """A chat's history goes on past one exchange the index cannot take: with ``skip_bad`` the change is applied
     without each document it refuses (over the reader limits, paragraphs outside its text, what Milvus cannot
@@ -164,6 +169,7 @@ def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_co
         bot.close()
 
 
+@MILVUS_SLOW
 def test_a_restart_keeps_what_the_api_added_and_reads_nothing_again(make_corpus, tmp_path, engine) -> None:
     corpus = make_corpus(CORPUS)
     bot = _bot(corpus, tmp_path, engine)
@@ -200,6 +206,7 @@ bot.upsert([Document(doc_id=f"m{i}", source="discord/9/9", text=f"Half-written m
 """
 
 
+@MILVUS_SLOW
 def test_a_change_killed_half_way_loses_nothing_and_the_next_one_cleans_up(make_corpus, tmp_path, engine) -> None:
     corpus = make_corpus(CORPUS)
     bot = _bot(corpus, tmp_path, engine)
@@ -229,6 +236,7 @@ def test_a_change_killed_half_way_loses_nothing_and_the_next_one_cleans_up(make_
         again.close()
 
 
+@MILVUS_SLOW
 def test_a_change_that_fails_leaves_the_last_good_state_serving(make_corpus, tmp_path, engine, monkeypatch) -> None:
     from qabot.index.manifest import Manifest
 
@@ -288,6 +296,7 @@ def test_a_question_never_sees_half_a_change(make_corpus, tmp_path, engine) -> N
     assert seen[0] == {"version one"}
 
 
+@MILVUS_SLOW
 def test_a_document_moved_to_another_id_is_never_missing(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """``change``: deletions and upserts in one commit. A Discord exchange that moves (into the thread made of its
     question) was a delete, then an upsert: a question between the two commits found it nowhere."""
@@ -336,6 +345,7 @@ def _found(bot, question: str) -> list[str]:
     return [e.citation.doc_id for e in bot.ask(question, k=5).excerpts if "quay key" in e.text]
 
 
+@MILVUS_SLOW
 def test_a_corpus_file_named_as_a_document_api_source_replaces_its_documents_and_says_so(make_corpus, tmp_path,
                                                                                          engine) -> None:
     """The corpus folder owns its files' names. A file that came to have the source of documents the document API
@@ -365,6 +375,7 @@ def test_a_corpus_file_named_as_a_document_api_source_replaces_its_documents_and
         bot.close()
 
 
+@MILVUS_SLOW
 def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the
     embedded engine committed it on the closed index and held its segments' leases for the life of the process, and
@@ -420,6 +431,7 @@ def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp
         again.close()
 
 
+@MILVUS_SLOW
 def test_questions_from_several_threads_each_see_one_committed_state(make_corpus, tmp_path, engine,
                                                                      monkeypatch) -> None:
     """Three threads ask while changes of the document API (a generation of notes moved to new ids in one commit)

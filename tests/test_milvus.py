@@ -237,7 +237,8 @@ def test_the_manifest_is_stored_with_the_collection(make_corpus, tmp_path) -> No
     assert done.returncode == 1 and "never indexes" in done.stderr and done.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("damage", ["garbled", "edited", "head"])
+@pytest.mark.parametrize("damage", ["garbled", pytest.param("edited", marks=pytest.mark.slow),  # ten seconds each
+                                    pytest.param("head", marks=pytest.mark.slow)])
 def test_a_damaged_manifest_keeps_the_api_documents_or_says_how_many_were_lost(make_corpus, tmp_path, damage) -> None:
     """The manifest (and the head naming it) live in the meta collection. Damaged, the collection was rebuilt from
     the corpus folder alone: the document API's documents (a Discord channel's history), which only the index
@@ -376,6 +377,7 @@ def test_a_corpus_without_text_is_a_clear_error_and_leaves_no_build(make_corpus,
         conn.close()
 
 
+@pytest.mark.slow  # some ten seconds of Milvus Lite: make test-slow
 def test_a_document_milvus_cannot_store_is_refused_and_nothing_of_the_change_applied(make_corpus, tmp_path) -> None:
     """A document of the document API that Milvus cannot store (a title, id or source over 4,096 bytes) was skipped
     with a warning, as a corpus file is: replacing a document with such a version deleted the old one, committed the
@@ -452,6 +454,7 @@ def test_milvus_lite_serves_one_process_per_file_and_says_so(make_corpus, tmp_pa
     assert "trotsky.txt" in done.stdout and "Mercader" in done.stdout
 
 
+@pytest.mark.slow  # some ten seconds of Milvus Lite: make test-slow
 def test_a_dropped_connection_is_retried_once_then_reported(make_corpus, tmp_path, server, monkeypatch) -> None:
     from qabot.index.milvus import client
 
