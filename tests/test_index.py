@@ -119,21 +119,26 @@ def _api_texts(index: LivingIndex) -> dict[str, str]:
     return {d.doc_id: d.text for d in index.engine.api_documents()}
 
 
-@pytest.mark.parametrize("damaged", ["passages.f32", "documents.sqlite"])
-def test_a_damaged_segment_loses_only_the_api_documents_it_alone_held(damaged, make_corpus, tmp_path,
-                                                                       fake_embedder) -> None:
+def _messages_over_segments(index: LivingIndex) -> None:
+    """Document-API messages over several segments: m1 replaced in a later one, m2 deleted, m3 written last."""
     from qabot import Document
 
     def message(doc_id: str, text: str) -> Document:
         return Document(doc_id=doc_id, source="discord/1/2", text=text)
 
+    index.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
+    index.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
+    index.delete(["m2"])
+    index.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+
+
+@pytest.mark.parametrize("damaged", ["passages.f32", "documents.sqlite"])
+def test_a_damaged_segment_loses_only_the_api_documents_it_alone_held(damaged, make_corpus, tmp_path,
+                                                                       fake_embedder) -> None:
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    first.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
-    first.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
-    first.delete(["m2"])
-    first.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+    _messages_over_segments(first)
     assert _api_texts(first) == {"m1": "Ana: the archive opens at ten now.", "m3": "Cy: the ferry runs on Tuesdays."}
     last = first.manifest.segments[-1].name  # m3's, written last
     first.close()
@@ -190,18 +195,10 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
     not a manifest: the index was rebuilt from the corpus folder alone, and the documents only the index held (the
     document API's, a Discord channel's history) were gone without a word. Its segments are intact: they are read
     back, as they last were, and one line names the damaged file."""
-    from qabot import Document
-
-    def message(doc_id: str, text: str) -> Document:
-        return Document(doc_id=doc_id, source="discord/1/2", text=text)
-
     corpus = make_corpus(ARTICLE)
     config = _config(corpus, tmp_path / "idx")
     first = open_index(config, fake_embedder, progress=False)
-    first.upsert([message("m1", "Ana: the archive opens at nine."), message("m2", "Bo: the cat was called Smokey.")])
-    first.upsert([message("m1", "Ana: the archive opens at ten now.")])  # replaces m1 in an earlier segment
-    first.delete(["m2"])
-    first.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
+    _messages_over_segments(first)
     expected = _api_texts(first)
     assert set(expected) == {"m1", "m3"}
     first.close()
