@@ -253,7 +253,7 @@ class LivingIndex:
         try:
             return self.engine.open()
         except CorruptIndexError as exc:
-            self._tell(f"rebuilding the index: {exc}")
+            self.notify(f"rebuilding the index: {exc}")
             try:
                 previous = self.engine.committed()  # whose document-API documents the rebuild reads back
             except CorruptIndexError:
@@ -276,7 +276,7 @@ class LivingIndex:
             reason = stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base) or self._damaged()
         if reason:
             if base is not None or damaged:
-                self._tell(f"rebuilding the index: {reason}")
+                self.notify(f"rebuilding the index: {reason}")
             return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
         found = scan(self.config, base)
@@ -286,11 +286,11 @@ class LivingIndex:
             self._update().record(base, found)
             return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
         if opening:
-            self._tell(f"updating the index: {found.describe(base)}")
+            self.notify(f"updating the index: {found.describe(base)}")
         return self._update().apply(base, found, progress, found.describe(base))
 
     def _update(self) -> CorpusUpdate:
-        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self._tell)
+        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self.notify)
 
     def _damaged(self) -> str:
         """Why the committed state cannot be opened ("": it can), checked before the first change is applied."""
@@ -302,11 +302,8 @@ class LivingIndex:
             return str(exc)
         return ""
 
-    def _tell(self, message: str) -> None:
-        self._write.say(self.notify, message)
-
     def _warn(self, message: str) -> None:
-        self._write.say(self.warn or self.notify, message)
+        (self.warn or self.notify)(message)
 
     def _unwritable(self, exc: OSError) -> str:
         """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
@@ -328,7 +325,7 @@ class LivingIndex:
                 self._serve(previous)
         if self._serving is None or not fallback:
             raise error from exc
-        self._tell(f"could not update the index ({error}); the last good index keeps serving "
+        self.notify(f"could not update the index ({error}); the last good index keeps serving "
                    f"(built {self.manifest.built_at})")
         return Refresh(outcome=Outcome.FAILED, reason=str(error), seconds=round(time.perf_counter() - started, 3))
 

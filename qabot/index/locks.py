@@ -72,8 +72,3 @@ class ChangeLock:
                 yield
             finally:
                 self._holder = None
-
-    @staticmethod
-    def say(callback: Notify, message: str) -> None:
-        """Tell ``callback`` what the change says, now (the caller may hold the lock)."""
-        callback(message)

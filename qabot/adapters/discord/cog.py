@@ -45,6 +45,7 @@ from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answ
 from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
+from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
 from qabot.adapters.discord.places import Place, logged
@@ -55,9 +56,6 @@ from qabot.text import first_line
 log = logging.getLogger(__name__)
 
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
-# Deletions and edits are remembered this long, for an "Ask qabot" question about the message being answered
-# meanwhile (an interaction's follow-ups last 15 minutes), and this many at most (the oldest go first).
-TAKEN_BACK_SECONDS, TAKEN_BACK = 900.0, 10_000
 
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
@@ -78,7 +76,9 @@ class AskCog(commands.Cog, name="Questions"):
         self.settings = answering.settings
         self.menu = app_commands.ContextMenu(name=MENU, callback=self.ask_about_message)
         self.menu.error(self._menu_error)
-        self._gone: TTLCache[int, float] = TTLCache(TAKEN_BACK, TAKEN_BACK_SECONDS)  # message id: when (inf: deleted)
+        # Deletions and edits, as long (and as many) as forgettings are remembered (``kept``): for an "Ask qabot"
+        # question about the message being answered meanwhile. Message id: when (inf: deleted).
+        self._gone: TTLCache[int, float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
 
     def commands_for_tree(self) -> list[app_commands.Command | app_commands.ContextMenu]:
         """Everything this cog puts in the command tree: its slash commands and the message menu."""
