@@ -204,10 +204,11 @@ def index(ctx: _Context, rebuild: bool) -> None:
 
 def _print_skipped(messages: list[str]) -> None:
     """The files a build skipped, and why, one line each (on stderr)."""
-    skipped = [m for m in messages if m.startswith("skipping ")]
-    if skipped:
+    from qabot.corpus import grouped
+
+    if skipped := [m for m in messages if m.startswith("skipping ")]:
         click.echo(f"Skipped {len(skipped)}:", err=True)
-    for message in messages:
+    for message in grouped(messages):
         click.echo(f"  {visible(message)}", err=True)
 
 

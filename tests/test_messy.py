@@ -741,3 +741,37 @@ def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:
     bot = fake_bot_for(corpus)
     assert [s.source for s in bot.sources()] == ["sub/a.txt"]
 
+
+
+def test_a_docs_folder_of_images_is_summed_up_in_one_line_a_type(make_corpus, tmp_path) -> None:
+    """A project's docs folder holds its pages and, beside them, a few hundred images: one line says so, not one each;
+    files that could not be read are still named one by one, and a type with only a few files names each."""
+    images = {f"img/figure{n:03}.png": b"\x89PNG\r\n\x1a\n" for n in range(40)}
+    corpus = make_corpus({**GOOD, **images, "custom.js": "init()", "theme.css": "a{}", "bad.txt": b"\xc3\x28 not UTF-8"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    done = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert "Skipped 43:" in lines
+    pngs = [line for line in lines if ".png" in line]
+    reads = "(qabot reads .docx, .htm, .html, .json, .jsonl, .md, .mdx, .pdf, .txt and .xhtml)"
+    assert pngs == [f"  skipping 40 .png files (img/figure000.png, img/figure001.png and 38 more): unknown file type {reads}"]
+    assert any(line.startswith("  skipping custom.js: unknown file type") for line in lines)
+    assert any(line.startswith("  skipping theme.css: unknown file type") for line in lines)
+    assert "  skipping bad.txt: not valid UTF-8 text" in done.stderr
+
+
+def test_skip_warnings_are_grouped_by_type_in_their_place() -> None:
+    from qabot.corpus import grouped
+
+    why = "(qabot reads .md and .txt)"
+    unread = [f"skipping LICENSE{n}: unknown file type {why}" for n in range(5)]
+    messages = ["skipping a/: a broken link", *unread[:2], f"skipping x.png: unknown file type {why}", *unread[2:],
+                "skipping big.txt: larger than 50 MB"]
+    assert grouped(messages) == [
+        "skipping a/: a broken link",
+        f"skipping 5 files without a suffix (LICENSE0, LICENSE1 and 3 more): unknown file type {why}",
+        f"skipping x.png: unknown file type {why}",
+        "skipping big.txt: larger than 50 MB",
+    ]
+    assert grouped(unread[:3]) == unread[:3]  # a few are named each

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 from qabot.corpus import discord_export, docx, html, jsonl, pdf, plaintext
-from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, parse_front_matter
+from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
 from qabot.corpus.paragraphs import paragraphs
@@ -47,6 +47,7 @@ __all__ = [
     "document_paragraphs",
     "file_digest",
     "find_files",
+    "grouped",
     "load_corpus",
     "load_file",
     "load_files",

@@ -96,7 +96,7 @@ def find_files(
         if reason is None and not os.path.isfile(path):
             reason = "not a regular file"
         elif reason is None and os.path.splitext(path)[1].lower() not in suffixes:
-            reason = (explain and explain(path)) or f"unknown file type (qabot reads {describe(suffixes)})"
+            reason = (explain and explain(path)) or f"{UNKNOWN_TYPE} (qabot reads {describe(suffixes)})"
         return reason
 
     def decide(path: Path) -> bool:
@@ -159,6 +159,46 @@ def describe(suffixes: Collection[str]) -> str:
     """'.jsonl, .md and .txt': the readable types, for messages."""
     shown = sorted(s for s in suffixes if s != ".markdown")
     return ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else "".join(shown)
+
+
+UNKNOWN_TYPE = "unknown file type"
+GROUP_FROM = 4  # files of one unread type from which their warnings are said in one line
+_UNREAD = re.compile(rf"skipping (?P<name>.+): {UNKNOWN_TYPE} (?P<why>\(qabot reads [^)]*\))")
+
+
+def grouped(messages: Iterable[str]) -> list[str]:
+    """Skip warnings as a person reads them: a docs folder's 200 images are one line, not 200.
+
+    Files of a type qabot does not read are said in one line per type where there are ``GROUP_FROM`` or more
+    of it, with the first names and how many more; every other warning (a file that could not be read, a
+    link, a file over a limit) is kept as it is, one line each, in its place.
+    """
+    out: list[str | list[str]] = []
+    by_type: dict[str, list[str]] = {}
+    why = ""
+    for message in messages:
+        match = _UNREAD.fullmatch(message)
+        if match is None:
+            out.append(message)
+            continue
+        suffix = os.path.splitext(match["name"])[1].lower()
+        why = match["why"]
+        if suffix not in by_type:
+            by_type[suffix] = []
+            out.append(by_type[suffix])
+        by_type[suffix].append(match["name"])
+    lines = []
+    for item in out:
+        if isinstance(item, str):
+            lines.append(item)
+        elif len(item) < GROUP_FROM:
+            lines.extend(f"skipping {name}: {UNKNOWN_TYPE} {why}" for name in item)
+        else:
+            suffix = os.path.splitext(item[0])[1].lower()
+            kind = f"{suffix} files" if suffix else "files without a suffix"
+            shown = ", ".join(item[:2])
+            lines.append(f"skipping {len(item)} {kind} ({shown} and {len(item) - 2} more): {UNKNOWN_TYPE} {why}")
+    return lines
 
 
 # A byte-order mark names its encoding (Notepad's "Unicode" and PowerShell 5's ``>`` write UTF-16 LE with one).

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from qabot.corpus import describe_types, export_parts
+from qabot.corpus import describe_types, export_parts, grouped
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, NothingToIndex
 from qabot.index.changes import (
@@ -57,10 +57,9 @@ class CorpusUpdate:
         tx = self.engine.begin(base, self.warn)
         notes: dict[str, list[str]] = dict(found.notes)
         known = base.skipped if base is not None else {}
-        for name, messages in found.notes.items():  # what listing the folder skipped, said once
-            for message in messages:
-                if message not in known.get(name, ()):
-                    self.warn(message)
+        for message in grouped(message for name, messages in found.notes.items()  # what listing skipped, said once
+                               for message in messages if message not in known.get(name, ())):
+            self.warn(message)
         current: list[str] = []  # the files being read
 
         def note(message: str) -> None:
