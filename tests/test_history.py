@@ -322,9 +322,10 @@ def test_an_exchange_the_index_refuses_is_left_out_and_the_rest_of_the_history_g
     failed the whole batch, which was kept as owed and sent again with every later batch, so that nothing of the
     server's history was indexed again. Now that exchange alone is left out, with one warning naming it."""
     qa, history = strict
-    history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG), said(2, "Ben", "Which key opens the dome?"),
-                                        said(3, "Cleo", "The grey key opens the dome.", reply=2)]},
-                          read={PUBLIC: (1003, True)}))
+    applied = history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG), said(2, "Ben", "Which key opens the dome?"),
+                                                  said(3, "Cleo", "The grey key opens the dome.", reply=2)]},
+                                    read={PUBLIC: (1003, True)}))
+    assert applied.written == 1  # the exchange the index took, not the one it left out
     assert links(qa, "which key opens the dome")[0].endswith("/1003")
     history.apply(Changes(put={PUBLIC: [said(4, "Dan", "Where are the spare eyepieces kept?"),
                                         said(5, "Eve", "The spare eyepieces are in the blue case.", reply=4)]}))

@@ -95,7 +95,7 @@ class Changes:
 class Applied:
     """What one ``apply`` did."""
 
-    written: int  # exchange documents upserted (unchanged ones included: the index skips those)
+    written: int  # exchange documents the index took (unchanged ones included), not those it left out
     deleted: int  # document ids deleted
     seconds: float
 
@@ -234,10 +234,10 @@ class History:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
-            gone, documents = self._index(touched, sources, len(changes.removed))
+            gone, written = self._index(touched, sources, len(changes.removed))
             self.applied += 1
             self.last_applied = time.time()
-        return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
+        return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> int:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them, and the
@@ -269,26 +269,28 @@ class History:
             return message
         return replace(message, content=content, forwarded=forwarded)
 
-    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int
-               ) -> tuple[list[str], list[Document]]:
+    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int) -> tuple[list[str], int]:
         """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
         failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
         state database already forgot it, so nothing else would take it out of the index. An exchange whose
         document the index refuses (``DocumentError``: over the reader limits, more than Milvus stores) is not
-        owed: that would fail every change after it. It is left out, and tried again when it changes."""
+        owed: that would fail every change after it. It is left out, and tried again when it changes. Returns the
+        ids deleted, and how many of the documents laid out the index took (``Refresh.skipped``: one line each)."""
         owed_touched, owed_sources, owed_removed = self.store.owed()
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
         if not touched and not sources:
-            return [], []
+            return [], 0
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         gone, documents = self._laid_out(touched, removed)
+        written = len(documents)
         # One commit: an exchange moving from one document to another (into a thread) is never missing meanwhile.
         if documents or gone or sources:
             result = self.qa.change(documents, delete=gone, delete_sources=sources, skip_bad=True)
             for why in result.skipped:  # names the channel and the exchange (their ids), never a member
                 log.warning("history: an exchange is left out of the index until it changes: %s", why)
+            written = max(0, written - len(result.skipped))
         self.store.owe(None)
-        return gone, documents
+        return gone, written
 
     def catch_up(self) -> None:
         """Do the index work a failed update left undone (before a restart too), if any."""
