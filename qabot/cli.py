@@ -20,7 +20,7 @@ import click
 
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
-from qabot.process import Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
+from qabot.process import SAID, Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             stopped("Interrupted", 128 + signal.SIGINT, after)
         except Stopped as exc:
-            stopped("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum, after)
+            stopped(SAID[exc.signum], 128 + exc.signum, after)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:
