@@ -116,10 +116,11 @@ _GLOBAL_OPTIONS = (
 
 
 class _Group(click.Group):
-    """A group whose every command, nested ones too, takes the global options."""
+    """A group whose every command, nested ones too, takes the global options, and is listed with its whole summary."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         cmd.params.extend(_GLOBAL_OPTIONS)
+        cmd.short_help = cmd.short_help or cmd.get_short_help_str(limit=1 << 16)  # its first sentence, never cut
         super().add_command(cmd, name)
 
     def group(self, *args: Any, **kwargs: Any) -> Any:
@@ -149,7 +150,7 @@ def _click_errors() -> Iterator[None]:
         raise
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(package_name="qabot", message="qabot %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
