@@ -110,6 +110,7 @@ class Manifest(BaseModel):
     indexed_files: int = 0  # files that gave at least one document
     unchanged_files: int = 0  # files the last change did not read
     api_documents: int = 0  # documents added through the document API (QABot.upsert)
+    reader_limits: ReaderLimits | None = None  # what the files were read under (None: not known, an older index)
 
     def skipped_messages(self) -> list[str]:
         return [message for name in sorted(self.skipped) for message in self.skipped[name]]
@@ -125,7 +126,7 @@ class BuildConfig:
     index_factory: str = "Flat"
     embedding_cache: bool = True
     corpus_external_links: bool = False
-    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # not freshness: --rebuild retries skipped files
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # others: the files skipped are read again (scan)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildConfig:
