@@ -25,11 +25,8 @@ def _console_script() -> str:
             f"sys.exit({function}())\n")
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
-def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_path, delay: float) -> None:
-    """Ctrl-C pressed again and again from ``delay`` after the script starts importing qabot until it ends (the
-    command's modules take a few tenths of a second to load; a Ctrl-C once the command is at work is
-    test_index.py's): one line, 130, never a traceback."""
+def _index_starting(tmp_path, delay: float) -> subprocess.Popen:
+    """``qabot index`` over a one-file corpus, as a process, ``delay`` after it starts importing qabot."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "harbour.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
@@ -38,6 +35,15 @@ def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_pat
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     assert proc.stdout is not None and proc.stdout.readline() == "importing qabot\n"
     time.sleep(delay)
+    return proc
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
+def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_path, delay: float) -> None:
+    """Ctrl-C pressed again and again from ``delay`` after the script starts importing qabot until it ends (the
+    command's modules take a few tenths of a second to load; a Ctrl-C once the command is at work is
+    test_index.py's): one line, 130, never a traceback."""
+    proc = _index_starting(tmp_path, delay)
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
         proc.send_signal(signal.SIGINT)
@@ -56,14 +62,7 @@ def test_sigterm_while_a_command_starts_says_so_in_one_line_and_leaves_no_index_
     """SIGTERM (docker stop, systemd) or SIGHUP while the command loads (click, the library, before the command
     begins) killed it silently: status 143 (129) from the kernel and not a word, where a Ctrl-C then, or either
     signal a moment later, says so in one line. It is held as a Ctrl-C is, and raised where the command begins."""
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "harbour.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _console_script(), "index", "--corpus", str(corpus), "--index", str(tmp_path / "idx")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    assert proc.stdout is not None and proc.stdout.readline() == "importing qabot\n"
-    time.sleep(delay)
+    proc = _index_starting(tmp_path, delay)
     proc.send_signal(sig)  # once, as docker stop and systemd send it
     out, err = proc.communicate(timeout=60)
     word = "Terminated" if sig == signal.SIGTERM else "Hung up"
