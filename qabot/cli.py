@@ -50,10 +50,9 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(visible(f"{exc} ({_where_corpus()})")) from None
         except QABotError as exc:
             raise click.ClickException(visible(str(exc))) from None
-        except KeyboardInterrupt:
-            stopped("Interrupted", 128 + signal.SIGINT, after)
-        except Stopped as exc:
-            stopped(SAID[exc.signum], 128 + exc.signum, after)
+        except (KeyboardInterrupt, Stopped) as exc:  # Ctrl-C; SIGTERM or SIGHUP
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            stopped(SAID[signum], 128 + signum, after)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:
