@@ -20,7 +20,7 @@ import click
 
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
-from qabot.process import Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
+from qabot.process import SAID, Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -50,10 +50,9 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(visible(f"{exc} ({_where_corpus()})")) from None
         except QABotError as exc:
             raise click.ClickException(visible(str(exc))) from None
-        except KeyboardInterrupt:
-            stopped("Interrupted", 128 + signal.SIGINT, after)
-        except Stopped as exc:
-            stopped("Terminated" if exc.signum == signal.SIGTERM else "Hung up", 128 + exc.signum, after)
+        except (KeyboardInterrupt, Stopped) as exc:  # Ctrl-C; SIGTERM or SIGHUP
+            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+            stopped(SAID[signum], 128 + signum, after)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
         except Exception as exc:
@@ -116,10 +115,11 @@ _GLOBAL_OPTIONS = (
 
 
 class _Group(click.Group):
-    """A group whose every command, nested ones too, takes the global options."""
+    """A group whose every command, nested ones too, takes the global options, and is listed with its whole summary."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         cmd.params.extend(_GLOBAL_OPTIONS)
+        cmd.short_help = cmd.short_help or cmd.get_short_help_str(limit=1 << 16)  # its first sentence, never cut
         super().add_command(cmd, name)
 
     def group(self, *args: Any, **kwargs: Any) -> Any:
@@ -149,7 +149,7 @@ def _click_errors() -> Iterator[None]:
         raise
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(package_name="qabot", message="qabot %(version)s")
 @click.pass_context
 def cli(ctx: click.Context) -> None:

@@ -7,7 +7,8 @@ so it ends the command as any Ctrl-C does: one line and 130, never a traceback.
 
 SIGTERM (``docker stop``, systemd) and SIGHUP (a closed terminal) unwind as Ctrl-C does
 (``Stopped``), so that what a command was writing is removed before it exits with 128 + the
-signal's number, saying so in one line (``stopped``). Text the terminal's encoding cannot hold
+signal's number, saying so in one line (``stopped``); one that comes while the command loads
+is held and raised where it begins, as a Ctrl-C is. Text the terminal's encoding cannot hold
 is shown as escapes rather than ending the command.
 """
 
@@ -18,14 +19,17 @@ import signal
 import sys
 from typing import NoReturn
 
-_held: list[int] = []  # Ctrl-Cs pressed while the command loaded, not raised yet
+_held: list[int] = []  # signals (Ctrl-C, SIGTERM, SIGHUP) that came while the command loaded, not raised yet
+_STOPPING = (signal.SIGTERM, signal.SIGHUP)
+SAID = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Terminated", signal.SIGHUP: "Hung up"}
 
 
 def hold_interrupts() -> None:
-    """Hold Ctrl-C, not raise it, until ``release_interrupts``: the command is loading. Where SIGINT is ignored (a
-    job a shell started in the background), it stays ignored."""
+    """Hold Ctrl-C, SIGTERM and SIGHUP, not act on them, until ``release_interrupts``: the command is loading. One
+    that is ignored (SIGINT in a job a shell started in the background, nohup's SIGHUP) stays ignored."""
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _hold)
+    stop_on_signals()
 
 
 def _hold(signum: int, _frame: object) -> None:
@@ -33,19 +37,27 @@ def _hold(signum: int, _frame: object) -> None:
 
 
 def release_interrupts() -> None:
-    """Ctrl-C raises ``KeyboardInterrupt`` from here on, and one pressed while the command loaded is raised now."""
+    """Ctrl-C raises ``KeyboardInterrupt`` from here on, SIGTERM and SIGHUP ``Stopped``, and the first that came
+    while the command loaded is raised now."""
     if signal.getsignal(signal.SIGINT) is _hold:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in _STOPPING:
+        if signal.getsignal(sig) is _hold:
+            signal.signal(sig, _stop)
     if _held:
+        first = _held[0]
         _held.clear()
-        raise KeyboardInterrupt
+        if first == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Stopped(first)
 
 
 def end_held() -> None:
-    """Where the process ends without a command having begun (``qabot --help``): a Ctrl-C still held says so."""
+    """Where the process ends without a command having begun (``qabot --help``): a signal still held says so."""
     if _held:
+        first = _held[0]
         _held.clear()
-        stopped("Interrupted", 128 + signal.SIGINT)
+        stopped(SAID[first], 128 + first)
 
 
 def stopped(word: str, status: int, after: str | None = None) -> NoReturn:
@@ -70,10 +82,11 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def stop_on_signals() -> None:
-    """SIGTERM and SIGHUP raise ``Stopped``; one that is ignored (nohup's SIGHUP) stays ignored."""
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    """SIGTERM and SIGHUP are held until the command begins (``release_interrupts``), then raise ``Stopped``; one
+    that is ignored (nohup's SIGHUP) stays ignored."""
+    for sig in _STOPPING:
         if signal.getsignal(sig) is signal.SIG_DFL:
-            signal.signal(sig, _stop)
+            signal.signal(sig, _hold)
 
 
 def printable_anywhere() -> None:

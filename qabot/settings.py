@@ -39,6 +39,11 @@ def _default_history_file() -> Path | None:
 
 
 IdList = Annotated[list[int], NoDecode]
+# Upper bounds on numbers that would otherwise overflow where they are used (a float to an int, a timedelta), or
+# reach back before Discord (2015) was: refused by name at start instead.
+BIGGEST_MB = 1 << 20  # a terabyte; and a million million characters of text
+WEEK = 7 * 86_400.0
+DISCORD_DAYS = 3_650  # ten years
 
 
 class Settings(BaseSettings):
@@ -74,19 +79,19 @@ class Settings(BaseSettings):
 
     # -- reading: the bounds on one file (qabot.corpus.limits) --------------------------
     reader_max_file_mb: float = Field(
-        256.0, gt=0, description="a corpus file larger than this on disk (or a Word file whose parts unpack to "
+        256.0, gt=0, le=BIGGEST_MB, description="a corpus file larger than this on disk (or a Word file whose parts unpack to "
         "more) is skipped"
     )
     reader_max_inflated_mb: float = Field(
-        4.0, gt=0, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
+        4.0, gt=0, le=BIGGEST_MB, description="markup parsed whole into memory, an HTML page or a Word file's XML once "
         "unzipped, may be at most this large, and a PDF page may draw 10,000 objects for each MB of it; "
         "a larger file is skipped"
     )
     reader_max_text_mb: float = Field(
-        64.0, gt=0, description="a file that yields more than this many million characters of text is skipped"
+        64.0, gt=0, le=BIGGEST_MB, description="a file that yields more than this many million characters of text is skipped"
     )
     reader_seconds: float = Field(
-        30.0, gt=0, description="a file whose reading takes longer than this (or 0.5 s per MB of a bigger file) is "
+        30.0, gt=0, le=WEEK, description="a file whose reading takes longer than this (or 0.5 s per MB of a bigger file) is "
         "skipped (embedding not counted)"
     )
 
@@ -136,9 +141,9 @@ class Settings(BaseSettings):
     fusion: Literal["convex", "rrf"] = Field(
         "convex", description="how dense and BM25 scores are combined: weighted sum of normalised scores, or RRF"
     )
-    dense_weight: float = Field(0.5, ge=0.0, description="weight of the dense (embedding) score")
-    lexical_weight: float = Field(0.2, ge=0.0, description="weight of the BM25 score (scaled by the best one)")
-    rrf_k: int = Field(60, ge=1, description="the k constant of reciprocal rank fusion")
+    dense_weight: float = Field(0.5, ge=0.0, le=100.0, description="weight of the dense (embedding) score")
+    lexical_weight: float = Field(0.2, ge=0.0, le=100.0, description="weight of the BM25 score (scaled by the best one)")
+    rrf_k: int = Field(60, ge=1, le=1_000_000, description="the k constant of reciprocal rank fusion")
     answer_threshold: float = Field(
         0.7, ge=-1.0, le=3.0, description="below this confidence the answer is 'not found in the corpus'"
     )
@@ -149,7 +154,7 @@ class Settings(BaseSettings):
     discord_allowed_channel_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
     discord_allowed_guild_ids: IdList = Field(default_factory=list, description="comma-separated allow-list")
     discord_dms: bool = Field(True, description="answer direct messages")
-    discord_cooldown_seconds: float = Field(5.0, ge=0.0, description="per-user pause between questions")
+    discord_cooldown_seconds: float = Field(5.0, ge=0.0, le=WEEK, description="per-user pause between questions")
     discord_max_question_chars: int = Field(
         500, ge=10, le=4000, description="longer questions asked in Discord are refused"
     )
@@ -170,7 +175,7 @@ class Settings(BaseSettings):
         None, description="TOML file mapping guild and channel ids to the source patterns they may quote"
     )
     discord_history_hours: float = Field(
-        24.0, gt=0, description="after a restart, a thread's earlier answers this recent are read back as context"
+        24.0, gt=0, le=DISCORD_DAYS * 24, description="after a restart, a thread's earlier answers this recent are read back as context"
     )
     discord_message_content: bool = Field(
         False, description="ask for the privileged Message Content intent (needed to answer forum posts and to "
@@ -195,7 +200,7 @@ class Settings(BaseSettings):
         1.0, ge=0.0, le=60.0, description="a burst of messages is indexed together, this long after its first"
     )
     discord_history_recheck_days: float = Field(
-        7.0, ge=0.0, description="at each start, each channel's messages this recent are read again: those deleted "
+        7.0, ge=0.0, le=DISCORD_DAYS, description="at each start, each channel's messages this recent are read again: those deleted "
         "while the bot was away leave the index, those edited are taken; 0: off"
     )
     metrics_port: int | None = Field(None, ge=0, le=65535, description="serve Prometheus metrics here; unset: off")

@@ -29,6 +29,46 @@ def test_help_is_light_and_lists_the_commands() -> None:
     assert "HEAVY []" in out
 
 
+SUMMARIES = {  # each command's summary in full: the first sentence of its help
+    (): {"eval": "Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or --squad FILE.",
+         "feedback": "Answers, abstentions and votes, the helpful share by week, the most-asked unanswered questions.",
+         "bench": "Measure latency, build time, cold start and memory against the model's own cost.",
+         "index": "Build the index, or bring it in step with the corpus (only what changed is read).",
+         "ask": "Answer QUESTION with cited excerpts."},
+    ("discord",): {"sync": "Read the listed channels' history (QABOT_DISCORD_HISTORY_CHANNEL_IDS) into the index, then "
+                           "exit."},
+}
+
+
+def _commands(out: str) -> dict[str, list[str]]:
+    """The rows of a help's Commands section: each command's lines (a summary wrapped goes on below it)."""
+    rows: dict[str, list[str]] = {}
+    for line in out.split("Commands:\n", 1)[1].splitlines():
+        if line.startswith("  ") and not line.startswith("   "):
+            name, _, text = line.strip().partition(" ")
+            rows[name] = [text.strip()]
+        elif line.strip():
+            rows[list(rows)[-1]].append(line.strip())
+    return rows
+
+
+def test_help_shows_each_commands_summary_in_full_on_one_line_where_the_terminal_is_wide_enough() -> None:
+    """``qabot --help`` cut the summaries at click's 80-column width (max_content_width 100 and click's short-help
+    truncation: "Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or..."), even on a
+    120-column terminal. Each is shown in full: on one line at 120 columns, wrapped under it at 80."""
+    for columns in (120, 80):
+        for group, summaries in SUMMARIES.items():
+            result = _run(*group, "--help", env={"COLUMNS": str(columns)})
+            assert result.returncode == 0, result.stderr
+            rows = _commands(result.stdout)
+            assert "..." not in " ".join(" ".join(lines) for lines in rows.values()), result.stdout
+            for name, summary in summaries.items():
+                assert " ".join(rows[name]) == summary, (columns, result.stdout)
+                if columns == 120:
+                    assert len(rows[name]) == 1, result.stdout
+            assert all(len(line) <= columns for line in result.stdout.splitlines()), result.stdout
+
+
 def test_index_then_ask_json_and_plain(make_corpus, tmp_path) -> None:
     corpus = make_corpus(
         {

@@ -322,9 +322,10 @@ def test_an_exchange_the_index_refuses_is_left_out_and_the_rest_of_the_history_g
     failed the whole batch, which was kept as owed and sent again with every later batch, so that nothing of the
     server's history was indexed again. Now that exchange alone is left out, with one warning naming it."""
     qa, history = strict
-    history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG), said(2, "Ben", "Which key opens the dome?"),
-                                        said(3, "Cleo", "The grey key opens the dome.", reply=2)]},
-                          read={PUBLIC: (1003, True)}))
+    applied = history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG), said(2, "Ben", "Which key opens the dome?"),
+                                                  said(3, "Cleo", "The grey key opens the dome.", reply=2)]},
+                                    read={PUBLIC: (1003, True)}))
+    assert applied.written == 1  # the exchange the index took, not the one it left out
     assert links(qa, "which key opens the dome")[0].endswith("/1003")
     history.apply(Changes(put={PUBLIC: [said(4, "Dan", "Where are the spare eyepieces kept?"),
                                         said(5, "Eve", "The spare eyepieces are in the blue case.", reply=4)]}))
@@ -346,6 +347,29 @@ def test_an_exchange_edited_past_what_the_index_takes_leaves_it(strict) -> None:
     assert not any(link.endswith("/1001") for link in links(qa, "what is the door code"))
     history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "Ask the warden for the door code.")]}))
     assert links(qa, "what is the door code")[0].endswith("/1001")
+
+
+def test_an_exchange_left_out_for_a_limit_comes_back_at_the_next_start_once_the_limit_is_raised(
+        strict, tmp_path, make_corpus, fake_bot_for, caplog) -> None:
+    """Raising the reader limit (QABOT_READER_MAX_TEXT_MB) did not bring back an exchange left out for it until a
+    member edited it: nothing recorded that it was left out. The state database records it, and the next start
+    (``catch_up``) lays it out again: taken under the raised limit, left out again (one warning) under the same."""
+    qa, history = strict
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", LOG)]}, read={PUBLIC: (1001, True)}))
+    assert history.store.left_out() == {(PUBLIC, 1001)}
+    qa.close()
+    for limit, taken in ((0.0005, False), (1.0, True)):
+        caplog.clear()
+        again = fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0,
+                             reader_max_text_mb=limit)  # the next start: the same index and state database
+        restarted = History(again, HistoryStore(FeedbackStore(tmp_path / "state")))
+        restarted.catch_up()
+        restarted.catch_up()  # once a run: a new gateway session does not try it again
+        assert any(link.endswith("/1001") for link in links(again, "what does the dome log read")) is taken
+        assert restarted.store.left_out() == (set() if taken else {(PUBLIC, 1001)})
+        warned = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "qabot.history.service"]
+        assert len(warned) == (0 if taken else 1)
+        again.close()
 
 
 def test_a_change_the_index_cannot_take_for_a_moment_is_done_again_with_the_next(strict) -> None:

@@ -226,6 +226,41 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
 
 
 
+def test_the_manifests_copy_is_written_as_durably_as_the_manifest(make_corpus, tmp_path, fake_embedder,
+                                                                  monkeypatch) -> None:
+    """recovery.json was renamed into place without an fsync of its own or of the folder: after a power cut that also
+    damaged manifest.json, the copy that should bring the document API's documents back could be empty or missing.
+    It is written as the manifest is: a temp file, fsync, rename, fsync of the folder."""
+    from qabot import Document
+    from qabot.index import manifest as manifests
+    from qabot.index.manifest import RECOVERY
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = manifests.os.fsync, manifests.os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src, dst) -> None:
+        events.append(("replace", f"{src} -> {Path(dst).name}"))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(manifests.os, "fsync", fsync)
+    monkeypatch.setattr(manifests.os, "replace", replace)
+    try:
+        index.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    finally:
+        monkeypatch.undo()
+        index.close()
+    [(at, (_, renamed))] = [(i, e) for i, e in enumerate(events) if e[0] == "replace" and e[1].endswith(RECOVERY)]
+    temp = renamed.split(" -> ")[0]
+    assert ("fsync", temp) in events[:at], events  # its contents are on disk before it is renamed into place
+    assert ("fsync", str(tmp_path / "idx")) in events[at + 1:], events  # and the rename, after
+
+
 @pytest.mark.parametrize("callback", ["notify", "warn"])
 def test_a_callback_that_changes_the_index_is_refused_not_deadlocked(callback, make_corpus, tmp_path,
                                                                      fake_embedder) -> None:

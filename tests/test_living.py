@@ -170,6 +170,36 @@ def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_co
 
 
 @MILVUS_SLOW
+def test_a_document_with_no_text_is_refused_as_other_bad_documents_are(make_corpus, tmp_path, engine) -> None:
+    """A document of the API whose text was empty or only whitespace was taken: counted as written and as one of
+    the API's documents, listed by ``sources()`` with no passage, and it replaced the version the index held (a
+    message whose text failed to arrive made the old one vanish without a word). It is refused, in one line naming
+    it, as other bad documents are; with ``skip_bad`` it is left out and the version held of it deleted."""
+    bot = _bot(make_corpus(CORPUS), tmp_path, engine)
+    try:
+        bot.upsert([_message("101", "the door code is 4411")])
+        for text in ("", " \n\t\u3000 "):
+            blank = Document(doc_id="101", source="discord/1/2", text=text)
+            with pytest.raises(DocumentError) as refused:
+                bot.upsert(blank)
+            assert str(refused.value).startswith("document '101' of 'discord/1/2': its text is empty")
+            assert "\n" not in str(refused.value)
+            with pytest.raises(DocumentError, match="^document '101' of 'discord/1/2': its text is empty"):
+                bot.change([blank, _message("103", "the lamp uses a fresnel lens")])  # nothing of the call applied
+            assert "4411" in _top(bot, "What is the door code?") and bot.manifest.api_documents == 1
+        result = bot.change([Document(doc_id="101", source="discord/1/2", text="  "),
+                             _message("103", "the lamp uses a fresnel lens")], skip_bad=True)
+        assert result.outcome is Outcome.UPDATED and result.documents == 1 and result.deleted == 1
+        [why] = result.skipped
+        assert why.startswith("document '101' of 'discord/1/2': its text is empty")
+        assert "fresnel" in _top(bot, "What lens does the lamp use?") and bot.manifest.api_documents == 1
+        assert "101" not in {e.citation.doc_id for e in bot.ask("door code", k=10).excerpts}
+        assert [s.passages > 0 for s in bot.sources() if s.source == "discord/1/2"] == [True]
+    finally:
+        bot.close()
+
+
+@MILVUS_SLOW
 def test_a_restart_keeps_what_the_api_added_and_reads_nothing_again(make_corpus, tmp_path, engine) -> None:
     corpus = make_corpus(CORPUS)
     bot = _bot(corpus, tmp_path, engine)

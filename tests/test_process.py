@@ -25,11 +25,8 @@ def _console_script() -> str:
             f"sys.exit({function}())\n")
 
 
-@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
-def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_path, delay: float) -> None:
-    """Ctrl-C pressed again and again from ``delay`` after the script starts importing qabot until it ends (the
-    command's modules take a few tenths of a second to load; a Ctrl-C once the command is at work is
-    test_index.py's): one line, 130, never a traceback."""
+def _index_starting(tmp_path, delay: float) -> subprocess.Popen:
+    """``qabot index`` over a one-file corpus, as a process, ``delay`` after it starts importing qabot."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "harbour.txt").write_text("The harbour opens at six.\n", encoding="utf-8")
@@ -38,6 +35,15 @@ def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_pat
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     assert proc.stdout is not None and proc.stdout.readline() == "importing qabot\n"
     time.sleep(delay)
+    return proc
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.1, 0.2, 0.3])
+def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_path, delay: float) -> None:
+    """Ctrl-C pressed again and again from ``delay`` after the script starts importing qabot until it ends (the
+    command's modules take a few tenths of a second to load; a Ctrl-C once the command is at work is
+    test_index.py's): one line, 130, never a traceback."""
+    proc = _index_starting(tmp_path, delay)
     deadline = time.monotonic() + 30
     while proc.poll() is None and time.monotonic() < deadline:
         proc.send_signal(signal.SIGINT)
@@ -49,12 +55,54 @@ def test_ctrl_c_while_a_command_starts_says_so_in_one_line_and_exits_130(tmp_pat
     assert not out
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("delay", [0.05, 0.15])
+def test_sigterm_while_a_command_starts_says_so_in_one_line_and_leaves_no_index_half_written(
+        tmp_path, sig: int, delay: float) -> None:
+    """SIGTERM (docker stop, systemd) or SIGHUP while the command loads (click, the library, before the command
+    begins) killed it silently: status 143 (129) from the kernel and not a word, where a Ctrl-C then, or either
+    signal a moment later, says so in one line. It is held as a Ctrl-C is, and raised where the command begins."""
+    proc = _index_starting(tmp_path, delay)
+    proc.send_signal(sig)  # once, as docker stop and systemd send it
+    out, err = proc.communicate(timeout=60)
+    word = "Terminated" if sig == signal.SIGTERM else "Hung up"
+    assert proc.returncode == 128 + sig, (proc.returncode, err)
+    assert err.strip() == f"{word}: nothing half-written is kept; qabot index again finishes the work.", err
+    assert not out
+    left = sorted(p.name for p in (tmp_path / "idx").iterdir()) if (tmp_path / "idx").exists() else []
+    assert not [name for name in left if name.startswith(".")], left  # no change half-written in the index
+
+
+def test_a_sigterm_while_the_command_loads_is_raised_where_the_command_begins(monkeypatch, sigint) -> None:
+    done = []
+
+    def loading() -> None:  # the CLI, loading (SIGTERM comes meanwhile); then a command begins
+        os.kill(os.getpid(), signal.SIGTERM)
+        done.append("loaded")
+        process.release_interrupts()
+        done.append("ran")
+
+    monkeypatch.setattr(cli, "main", loading)
+    with pytest.raises(process.Stopped) as stopped:
+        entry.main()
+    assert stopped.value.signum == signal.SIGTERM and done == ["loaded"]
+
+
+def test_a_sigterm_held_to_the_end_says_so_in_one_line(monkeypatch, capsys, sigint) -> None:
+    """``qabot --help`` runs no command: SIGTERM while it ran is said when it ends, with 143."""
+    monkeypatch.setattr(cli, "main", lambda: os.kill(os.getpid(), signal.SIGTERM))
+    with pytest.raises(SystemExit) as ended:
+        entry.main()
+    assert ended.value.code == 143 and capsys.readouterr().err == "\nTerminated.\n"
+
+
 @pytest.fixture
 def sigint():
-    """The test process's Ctrl-C handler, as it was before the test."""
-    before = signal.getsignal(signal.SIGINT)
+    """The test process's handlers of Ctrl-C, SIGTERM and SIGHUP, as they were before the test."""
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     yield
-    signal.signal(signal.SIGINT, before)
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
 
 
 def test_a_ctrl_c_while_the_command_loads_is_raised_where_the_command_begins(monkeypatch, sigint) -> None:

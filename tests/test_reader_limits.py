@@ -390,6 +390,29 @@ def test_limits_come_from_the_settings_and_the_rest_of_the_folder_is_indexed(mak
     assert bot.ask("Who was Trotsky married to?", k=1).excerpts[0].citation.source == "good.txt"
 
 
+@pytest.mark.parametrize("limit", ["text", "size"])
+def test_a_file_skipped_for_a_limit_is_read_once_the_limit_is_raised(make_corpus, fake_bot_for, limit) -> None:
+    """A file skipped for a reader limit stayed skipped after the limit was raised, until the file itself changed
+    (or qabot index --rebuild): its digest was unchanged, so it was never read again. The index records the limits
+    it read under: the next start under other limits reads the files it skipped again, and only them."""
+    corpus = make_corpus({"good.txt": GOOD, "long.txt": "The harbour was dredged in 1911.\n\n" * 2_000})
+    low, high = ({"reader_max_text_mb": 0.05}, {"reader_max_text_mb": 1}) if limit == "text" else (
+        {"reader_max_file_mb": 0.05}, {"reader_max_file_mb": 1})
+    for path in corpus.iterdir():  # saved an hour ago: their size and time are trusted, not read again
+        os.utime(path, (time.time() - 3600,) * 2)
+    fake_bot_for(corpus, **low).close()
+    raised = fake_bot_for(corpus, **high)
+    assert raised.living.last.outcome is Outcome.UPDATED and raised.living.last.documents == 1  # long.txt alone
+    assert [s.source for s in raised.sources()] == ["good.txt", "long.txt"] and not raised.manifest.skipped_messages()
+    assert raised.ask("When was the harbour dredged?", k=1).excerpts[0].citation.source == "long.txt"
+    raised.close()
+    again = fake_bot_for(corpus, **high)
+    assert again.living.last.outcome is Outcome.UNCHANGED  # read once, not at every start
+    again.close()
+    lowered = fake_bot_for(corpus, **low)  # what was read stays read, as before (qabot index --rebuild reads it all)
+    assert lowered.living.last.outcome is Outcome.UNCHANGED and len(lowered.sources()) == 2
+
+
 def test_a_file_over_the_size_limit_is_never_read_not_even_hashed_on_updates(make_corpus, fake_bot_for,
                                                                              monkeypatch) -> None:
     import qabot.corpus

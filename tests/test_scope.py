@@ -27,6 +27,38 @@ def test_patterns_name_files_folders_and_globs() -> None:
             Scope.of(bad)
 
 
+def test_a_double_star_folder_matches_zero_or_more_folders_as_in_gitignore() -> None:
+    """``**/*.md`` missed a top-level ``README.md`` (fnmatch reads ``**/`` as "something, then a slash"): as in
+    gitignore and pathlib, ``**/`` is zero or more folders, at the start or after a slash; the rest means what
+    it meant (``*`` still crosses folders, ``[[]`` is still a plain bracket)."""
+    md = Scope.of("**/*.md")
+    assert md.matches("README.md") and md.matches("guides/a.md") and md.matches("a/b/c.md")
+    assert not md.matches("README.txt")
+    under = Scope.of("guides/**/*.md")
+    assert under.matches("guides/a.md") and under.matches("guides/x/y/a.md")
+    assert not under.matches("a.md") and not under.matches("other/guides/a.md") and not under.matches("guidesx/a.md")
+    named = Scope.of("**/faq.md")
+    assert named.matches("faq.md") and named.matches("docs/faq.md") and not named.matches("docs/old-faq.md")
+    twice = Scope.of("**/docs/**/faq.md")
+    assert twice.matches("docs/faq.md") and twice.matches("a/docs/b/c/faq.md") and not twice.matches("faq.md")
+    assert Scope.of("**").matches("README.md") and Scope.of("guides/**").matches("guides/x/a.md")
+    assert Scope.of("*.md").matches("guides/a.md") and Scope.of("*/2019-*").matches("a/b/2019-x.txt")  # as before
+    assert Scope.of("notes [[]draft].md").matches("notes [draft].md")
+    assert Scope.of("**/[[]x].md").matches("[x].md") and Scope.of("a**/b.md").matches("aa/c/b.md")
+
+
+def test_a_double_star_scope_names_top_level_files_at_every_door(make_corpus, fake_bot_for) -> None:
+    from qabot.scopes import Scopes
+
+    bot = fake_bot_for(make_corpus(CORPUS))
+    assert [s.source for s in bot.sources("**/*.txt")] == ["north/" + f"harbour{i}.txt" for i in range(6)] + [
+        "notes.txt"]
+    answer = bot.ask("A note about the harbour cranes", k=3, sources="**/notes.txt")
+    assert [ex.citation.source for ex in answer.excerpts] == ["notes.txt"]
+    discord = Scope(Scopes.parse({"default": "**/*.txt"}).sources(1, 2))  # a scopes file's patterns, as Discord's
+    assert discord.matches("notes.txt") and discord.matches("north/harbour1.txt") and not discord.matches("south/a.md")
+
+
 @pytest.mark.parametrize("factory", ["Flat", "HNSW32"])
 def test_a_scoped_answer_quotes_only_its_scope_and_still_gives_k(factory, make_corpus, fake_bot_for) -> None:
     bot = fake_bot_for(make_corpus(CORPUS), index_factory=factory)

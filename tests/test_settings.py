@@ -84,6 +84,26 @@ def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str
         load_settings(_env_file=None)
 
 
+@pytest.mark.parametrize(("variable", "value"), [
+    # int(8,000 paragraphs per million * 1e308) overflows: every text of 1,024 paragraphs or more was skipped with
+    # "cannot be read (OverflowError: cannot convert float infinity to integer)"; and a PDF page's objects the same
+    ("QABOT_READER_MAX_TEXT_MB", "1e308"), ("QABOT_READER_MAX_INFLATED_MB", "1e308"),
+    ("QABOT_READER_MAX_FILE_MB", "1e308"), ("QABOT_READER_SECONDS", "1e308"),
+    ("QABOT_DENSE_WEIGHT", "1e308"), ("QABOT_LEXICAL_WEIGHT", "1e308"),  # scores overflowed to inf, with a warning
+    ("QABOT_RRF_K", "9" * 400),  # every question: "unexpected OverflowError: int too large to convert to float"
+    # Discord: timedelta(hours=1e308) overflows, and a window older than Discord gives a negative snowflake
+    ("QABOT_DISCORD_HISTORY_HOURS", "1e308"), ("QABOT_DISCORD_HISTORY_RECHECK_DAYS", "100000"),
+    ("QABOT_DISCORD_COOLDOWN_SECONDS", "1e308"),
+])
+def test_huge_numbers_are_refused_by_name_in_one_line(monkeypatch, variable: str, value: str) -> None:
+    """A finite number too large for what it bounds failed deep inside, later, without naming the setting."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert message.startswith(f"bad setting {variable}: Input should be less than or equal to ") and "\n" not in message
+
+
 @pytest.mark.parametrize("variable", ["QABOT_INDEX_DIR", "QABOT_CORPUS_DIR", "QABOT_STATE_DIR", "QABOT_HISTORY_FILE",
                                       "QABOT_DISCORD_SCOPES_FILE"])
 def test_a_path_holding_a_nul_is_refused_by_name(monkeypatch, tmp_path, variable: str) -> None:

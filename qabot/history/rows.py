@@ -55,6 +55,11 @@ CREATE TABLE IF NOT EXISTS history_owed (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     work TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS history_left_out (
+    channel_id INTEGER NOT NULL,
+    root INTEGER NOT NULL,
+    PRIMARY KEY (channel_id, root)
+);
 CREATE TABLE IF NOT EXISTS history_forgotten (
     guild_id INTEGER NOT NULL,
     author_hash TEXT NOT NULL,

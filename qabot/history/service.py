@@ -12,7 +12,8 @@ One ``apply`` does, in order:
    ``QABot.change``, one commit of what is deleted and what is upserted: an exchange whose
    document is unchanged costs a digest compare, and a deleted message is gone from the
    index when ``apply`` returns. An exchange the index refuses (``DocumentError``) is left out,
-   with a warning naming it, and the rest is applied.
+   with a warning naming it, and the rest is applied; the state database records it, and the
+   next start (``catch_up``) tries it again, since the index's limits may have been raised.
 
 Every document's source is ``discord/<guild>/<channel>``; which places may quote it is
 ``qabot.history.privacy``'s to say.
@@ -95,7 +96,7 @@ class Changes:
 class Applied:
     """What one ``apply`` did."""
 
-    written: int  # exchange documents upserted (unchanged ones included: the index skips those)
+    written: int  # exchange documents the index took (unchanged ones included), not those it left out
     deleted: int  # document ids deleted
     seconds: float
 
@@ -123,6 +124,7 @@ class History:
         # Messages edited live meanwhile, as they read now: a page read before the edit must not bring their old text
         # back either (read forward, the page's message is taken as edited; read again by the recheck, it yields).
         self._edited: dict[int, ChatMessage] = {}
+        self._retried = False  # the exchanges left out before have been tried again in this run (``catch_up``)
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -234,10 +236,10 @@ class History:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
-            gone, documents = self._index(touched, sources, len(changes.removed))
+            gone, written = self._index(touched, sources, len(changes.removed))
             self.applied += 1
             self.last_applied = time.time()
-        return Applied(len(documents), len(gone) + len(sources), round(time.perf_counter() - started, 3))
+        return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> int:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them, and the
@@ -269,34 +271,47 @@ class History:
             return message
         return replace(message, content=content, forwarded=forwarded)
 
-    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int
-               ) -> tuple[list[str], list[Document]]:
+    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int) -> tuple[list[str], int]:
         """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
         failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
         state database already forgot it, so nothing else would take it out of the index. An exchange whose
         document the index refuses (``DocumentError``: over the reader limits, more than Milvus stores) is not
-        owed: that would fail every change after it. It is left out, and tried again when it changes."""
+        owed: that would fail every change after it. It is left out (``HistoryStore.leave_out``), and tried again
+        when it changes or qabot starts again. Returns the ids deleted, and how many of the documents laid out the
+        index took (``Refresh.skipped``: one line each)."""
         owed_touched, owed_sources, owed_removed = self.store.owed()
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
         if not touched and not sources:
-            return [], []
+            return [], 0
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
-        gone, documents = self._laid_out(touched, removed)
+        laid = self._with_starters(touched)
+        gone, keyed = self._laid_out(laid, removed)
+        documents = [document for _, document in keyed]
+        written, left = len(documents), set()
         # One commit: an exchange moving from one document to another (into a thread) is never missing meanwhile.
         if documents or gone or sources:
             result = self.qa.change(documents, delete=gone, delete_sources=sources, skip_bad=True)
             for why in result.skipped:  # names the channel and the exchange (their ids), never a member
-                log.warning("history: an exchange is left out of the index until it changes: %s", why)
+                log.warning("history: an exchange is left out of the index until it changes or qabot starts again: "
+                            "%s", why)
+            written = max(0, written - len(result.skipped))
+            left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
+        self.store.leave_out(laid, left)
         self.store.owe(None)
-        return gone, documents
+        return gone, written
 
     def catch_up(self) -> None:
-        """Do the index work a failed update left undone (before a restart too), if any."""
+        """Do the index work a failed update left undone (before a restart too), if any; and, once a run, lay out
+        again the exchanges the index left out before (its reader limits may have been raised since)."""
         with self._lock:
-            self._index(set(), [], 0)
+            retry = set() if self._retried else self.store.left_out()
+            self._retried = True
+            self._index(retry, [], 0)
 
-    def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int) -> tuple[list[str], list[Document]]:
-        """The exchanges' documents now, and the ids of their parts that are no more (``removed`` messages went).
+    def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int
+                  ) -> tuple[list[str], list[tuple[tuple[int, int], Document]]]:
+        """The ids of the exchanges' parts that are no more (``removed`` messages went), and their documents now, each
+        with its exchange. ``touched`` holds the starters' exchanges already (``_with_starters``).
 
         A thread's first exchange opens with the message the thread was started from, kept in
         the parent channel (``linking.starter``): it is laid out again when that message
@@ -305,9 +320,9 @@ class History:
         it stands only where the thread does not answer it (``linking.answered_in_thread``).
         """
         gone: list[str] = []
-        documents: list[Document] = []
+        documents: list[tuple[tuple[int, int], Document]] = []
         extra = math.ceil(removed / MAX_MESSAGES) if removed else 0  # parts that may have gone at the end
-        for channel_id, root in sorted(self._with_starters(touched)):
+        for channel_id, root in sorted(touched):
             row = self._rows.get(channel_id)
             if row is None:
                 continue
@@ -317,7 +332,7 @@ class History:
                 exchange and not linking.answered_in_thread(self.store, row, exchange, self._rows.get)) else []
             parts = math.ceil((len(exchange) + opens) / MAX_MESSAGES) + extra  # the most it may have had
             gone += [exchange_id(str(channel_id), str(root), part) for part in range(len(laid) + 1, parts + 1)]
-            documents += laid
+            documents += [((channel_id, root), document) for document in laid]
         return gone, documents
 
     def _with_starters(self, touched: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -355,6 +370,12 @@ class Progress:
         return (f"{self.channels} channel(s) and thread(s), {self.complete} read to the end"
                 f"{f', {reading} being read' if reading else ''}; {self.messages:,} message(s) kept, "
                 f"{self.linked:,} indexed")
+
+
+def _names(why: str, document: Document) -> bool:
+    """Whether a line of ``Refresh.skipped`` is about ``document`` ("document 'id' of 'source': ...", or the engine's
+    "source document 'id': ...")."""
+    return f"'{document.doc_id}'" in why and document.source in why
 
 
 def _shown(row: ChannelRow) -> tuple:

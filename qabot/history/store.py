@@ -128,6 +128,7 @@ class HistoryStore:
         with self._db() as db:
             self._unquote(db, channels=[channel_id])
             db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
+            db.execute("DELETE FROM history_left_out WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_channels WHERE id = ?", (channel_id,))
 
     def roots(self, channel_id: int) -> list[int]:
@@ -257,6 +258,18 @@ class HistoryStore:
                 touched, sources, removed = work
                 db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
                            (json.dumps([sorted(touched), sources, removed]),))
+
+    def left_out(self) -> set[tuple[int, int]]:
+        """The (channel, root) exchanges the index refused when they were last laid out (``leave_out``)."""
+        with self._db() as db:
+            return {(c, r) for c, r in db.execute("SELECT channel_id, root FROM history_left_out")}
+
+    def leave_out(self, laid: Iterable[tuple[int, int]], left: Iterable[tuple[int, int]]) -> None:
+        """Of the exchanges just laid out again (``laid``), record those the index refused (``left``), and no others:
+        they are tried again at the next start, whose reader limits may take them."""
+        with self._db() as db:
+            db.executemany("DELETE FROM history_left_out WHERE channel_id = ? AND root = ?", sorted(laid))
+            db.executemany("INSERT OR IGNORE INTO history_left_out VALUES (?, ?)", sorted(left))
 
     def forgotten(self) -> set[tuple[int, str]]:
         """The members who asked to be forgotten, by server (hashed): their messages there are never kept again."""

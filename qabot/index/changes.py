@@ -59,6 +59,7 @@ class Scan:
     files: dict[str, FileState]  # every readable corpus file, as it is now
     found: dict[str, CorpusFile]
     changed: list[CorpusFile] = field(default_factory=list)  # added, or another digest: to be read
+    retried: list[str] = field(default_factory=list)  # of those, the same digest: skipped under other reader limits
     removed: list[str] = field(default_factory=list)  # indexed, and gone now
     touched: list[str] = field(default_factory=list)  # the same digest with a new size or time
     notes: dict[str, list[str]] = field(default_factory=dict)  # files that could not be listed or hashed
@@ -69,14 +70,20 @@ class Scan:
 
     def describe(self, previous: Manifest | None) -> str:
         added = [f.name for f in self.changed if previous is None or f.name not in previous.files]
-        edited = [f.name for f in self.changed if previous is not None and f.name in previous.files]
-        parts = [f"{label} {_names(names)}" for label, names in (("added", added), ("changed", edited),
-                                                                 ("removed", self.removed)) if names]
+        edited = [f.name for f in self.changed if previous is not None and f.name in previous.files
+                  and f.name not in self.retried]
+        parts = [f"{label} {_names(names)}" for label, names in (
+            ("added", added), ("changed", edited), ("removed", self.removed),
+            ("read again under new reader limits:", self.retried)) if names]
         return "corpus files " + "; ".join(parts) if parts else "nothing changed"
 
 
 def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False) -> Scan:
-    """Compare the corpus folder with ``manifest``, reading only what may have changed (``rehash``: every file)."""
+    """Compare the corpus folder with ``manifest``, reading only what may have changed (``rehash``: every file).
+
+    A file the index skipped (or read in part) under other reader limits than ``config``'s is read again, whatever
+    its digest: a limit raised lets it in (and the manifest then records the limits it was read under).
+    """
     notes: dict[str, list[str]] = {}
 
     def note(message: str) -> None:
@@ -85,6 +92,7 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
     found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links,
                               index_dir=config.index_dir)
     before = manifest.files if manifest is not None else {}
+    retry = set(manifest.skipped) if manifest is not None and manifest.reader_limits != config.reader_limits else set()
     too_big = config.reader_limits.max_file_mb * MB  # its reader skips it unopened: hashing it would cost minutes
     result = Scan(files={}, found={f.name: f for f in found}, notes=notes)
     for file in found:
@@ -96,7 +104,7 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
         old = before.get(file.name)
         checked = time.time_ns()
         if (not rehash and old is not None and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns
-                and stat.st_mtime_ns + RACY_NS <= old.checked_ns):
+                and stat.st_mtime_ns + RACY_NS <= old.checked_ns and file.name not in retry):
             result.files[file.name] = old
             continue
         try:
@@ -104,7 +112,8 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
         except OSError as exc:
             note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
             continue
-        if old is not None and old.digest == digest and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+        if (old is not None and old.digest == digest and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+                and file.name not in retry):
             # Checked again because it changed just before it was last checked: the time of this
             # check goes in with the next commit, after which its time can be trusted.
             result.files[file.name] = old.model_copy(update={"checked_ns": checked})
@@ -112,12 +121,19 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
         documents = old.documents if old is not None else 0
         result.files[file.name] = FileState(digest=digest, size=stat.st_size, mtime_ns=stat.st_mtime_ns,
                                             documents=documents, checked_ns=checked)
-        if old is None or old.digest != digest:
+        if old is None or old.digest != digest or file.name in retry:
             result.changed.append(file)
+            if old is not None and file.name in retry and _same(old.digest, digest, stat):
+                result.retried.append(file.name)
         else:
             result.touched.append(file.name)
     result.removed = sorted(set(before) - set(result.files))  # a file that cannot be read now is left out too
     return result
+
+
+def _same(before: str, now: str, stat: os.stat_result) -> bool:
+    """Whether a file's digest ``now`` is the one it had (``before`` may stand for a file too big to read then)."""
+    return before in (now, _unread(stat))
 
 
 def _unread(stat: os.stat_result) -> str:

@@ -185,7 +185,7 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a lone surrogate, "
                          "which is not text (decode the bytes it came from with errors='replace')",
                          None if name in ("doc_id", "source") else key)
-        elif problem := _unplain(document.source) or _misplaced(document):
+        elif problem := _unplain(document.source) or _blank(document) or _misplaced(document):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
         else:
             out[key] = document
@@ -208,6 +208,14 @@ def _unplain(source: str) -> str | None:
     plain = [part for part in source.strip().split("/") if part not in ("", ".")]
     return ("its source is not a plain name ('/'-separated, without '.', '..', empty parts or a leading or trailing "
             "'/' or space)" + (f": write {'/'.join(plain)!r}" if plain and ".." not in plain else ""))
+
+
+def _blank(document: Document) -> str | None:
+    """Why ``document`` has nothing to index, or None: a text that is empty or only whitespace holds nothing to
+    quote, and taken it would replace the version held with nothing (``delete`` says that)."""
+    if document.text.strip():
+        return None
+    return "its text is empty or only whitespace, so there is nothing to index (to remove a document, delete it)"
 
 
 def _misplaced(document: Document) -> str | None:

@@ -110,6 +110,7 @@ class Manifest(BaseModel):
     indexed_files: int = 0  # files that gave at least one document
     unchanged_files: int = 0  # files the last change did not read
     api_documents: int = 0  # documents added through the document API (QABot.upsert)
+    reader_limits: ReaderLimits | None = None  # what the files were read under (None: not known, an older index)
 
     def skipped_messages(self) -> list[str]:
         return [message for name in sorted(self.skipped) for message in self.skipped[name]]
@@ -125,7 +126,7 @@ class BuildConfig:
     index_factory: str = "Flat"
     embedding_cache: bool = True
     corpus_external_links: bool = False
-    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # not freshness: --rebuild retries skipped files
+    reader_limits: ReaderLimits = field(default_factory=ReaderLimits)  # others: the files skipped are read again (scan)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BuildConfig:
@@ -210,35 +211,37 @@ def write_manifest(index_dir: Path, manifest: Manifest) -> None:
     after the commit, so it never names what was not committed; one that cannot be written is
     removed, so that no older copy is read instead.
     """
-    _replace(index_dir, MANIFEST, manifest.model_dump_json(indent=1), durable=True)
+    _replace(index_dir, MANIFEST, manifest.model_dump_json(indent=1))
     write_recovery(index_dir, manifest)
 
 
 def write_recovery(index_dir: Path, manifest: Manifest) -> None:
-    """Replace ``RECOVERY`` with the copy of ``manifest`` (see ``write_manifest``), or remove it if it cannot be."""
+    """Replace ``RECOVERY`` with the copy of ``manifest`` (see ``write_manifest``), or remove it if it cannot be.
+
+    As durably as the manifest: a power cut that damages ``manifest.json`` must not also find its copy empty.
+    """
     slim = manifest.model_copy(update={"files": {}, "skipped": {}})
     try:
-        _replace(index_dir, RECOVERY, slim.model_dump_json(), durable=False)
+        _replace(index_dir, RECOVERY, slim.model_dump_json())
     except OSError:
         with contextlib.suppress(OSError):
             (index_dir / RECOVERY).unlink(missing_ok=True)
 
 
-def _replace(index_dir: Path, name: str, text: str, *, durable: bool) -> None:
+def _replace(index_dir: Path, name: str, text: str) -> None:
+    """Replace ``name`` in ``index_dir`` atomically and durably: a temp file, fsync, ``os.replace``, fsync the folder."""
     tmp = index_dir / f".{MANIFEST}.{uuid.uuid4().hex[:8]}"  # what a change that died left is removed by that name
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, index_dir / name)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise
-    if durable:
-        fsync_folder(index_dir)
+    fsync_folder(index_dir)
 
 
 def read_recovery(index_dir: Path) -> Manifest | None:

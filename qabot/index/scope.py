@@ -4,7 +4,9 @@ A pattern names corpus files by their citation ``source`` (the path relative to 
 folder, '/'-separated):
 
 - with a wildcard (``*``, ``?``, ``[``) it is a glob over the whole path: ``guides/*.md``,
-  ``*/2019-*``, ``**`` (fnmatch: ``*`` crosses folders too);
+  ``*/2019-*``, ``**`` (fnmatch: ``*`` crosses folders too), where ``**/`` at the start or
+  after a slash is zero or more folders, as in gitignore and pathlib: ``**/*.md`` names
+  ``README.md`` too, ``guides/**/*.md`` names ``guides/a.md`` too;
 - without one it is a file or a folder: ``handbook.pdf`` is that file, ``guides`` and
   ``guides/`` are everything below that folder.
 
@@ -21,6 +23,7 @@ source), and every other history source is out, whatever the patterns say.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from qabot.errors import QuestionError
 
 _WILDCARDS = frozenset("*?[")
 _CHAT = re.compile(r"discord/[0-9]+/[0-9]+")  # no corpus file has this name: a reader needs a suffix
+_FOLDERS = re.compile(r"(?:^|(?<=/))\*\*/")  # "**/" at the start or after a slash: zero or more folders
+_HEAD, _TAIL = fnmatch.translate("\x00").split("\x00")  # what fnmatch wraps a pattern's regex in
 
 
 def chat_source(guild_id: int | str, channel_id: int | str) -> str:
@@ -72,8 +77,15 @@ class Scope:
             return True
         for pattern in self.patterns:
             if _WILDCARDS & set(pattern):
-                if fnmatch.fnmatchcase(source, pattern):
+                if glob(pattern).match(source):
                     return True
             elif source == pattern or source.startswith(pattern + "/"):
                 return True
         return False
+
+
+@functools.lru_cache(maxsize=1024)
+def glob(pattern: str) -> re.Pattern[str]:
+    """``pattern`` as a regular expression: fnmatch's rules, with ``**/`` as zero or more folders (see above)."""
+    pieces = [fnmatch.translate(piece).removeprefix(_HEAD).removesuffix(_TAIL) for piece in _FOLDERS.split(pattern)]
+    return re.compile(_HEAD + "(?:.*/)?".join(pieces) + _TAIL)

@@ -199,6 +199,7 @@ def next_manifest(config: BuildConfig, embedder: Embedder, base: Manifest | None
     else:
         manifest = base.model_copy()  # shallow: every field a change touches is replaced below or at the commit
     manifest.files = dict(found.files)
+    manifest.reader_limits = config.reader_limits  # a file skipped under these is read again under others (scan)
     kept = {name: messages for name, messages in manifest.skipped.items() if name in found.files and name not in read}
     manifest.skipped = {**kept, **{name: messages for name, messages in notes.items() if messages}}
     manifest.documents, manifest.passages, manifest.sentences = tx.counts()
