@@ -9,6 +9,7 @@ whose one-line message names the variable, so a bad value stops the program at s
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import re
@@ -338,7 +339,7 @@ def load_settings(**overrides: Any) -> Settings:
     except OSError as exc:
         raise SettingsError(f"cannot read the settings file {exc.filename or Path('.env').resolve()}: "
                             f"{exc.strerror or exc}") from None
-    _warn_unknown_env()
+    _warn_unknown_env(overrides.get("_env_file", ".env"))
     return settings
 
 
@@ -352,8 +353,16 @@ def describe_validation_error(exc: ValidationError) -> str:
     return f"bad setting {env_name(field)}: {message}{shown}{extra}"
 
 
-def _warn_unknown_env() -> None:
+def _warn_unknown_env(env_file: str | Path | None) -> None:
+    """One line for each QABOT_ variable, in the environment or in ``.env``, that is no setting (a misspelling), with
+    the setting it most looks like."""
+    from dotenv import dotenv_values  # pydantic-settings reads .env with it
+
     known = {env_name(name) for name in Settings.model_fields}
-    for key in os.environ:
-        if key.startswith(ENV_PREFIX) and key.upper() not in known:
-            log.warning("ignoring unknown setting %s", key)
+    found = [(key, "") for key in os.environ]
+    if env_file is not None and Path(env_file).is_file():
+        found += [(key, f" in {env_file}") for key in dotenv_values(env_file, encoding="utf-8")]
+    for key, where in found:
+        if key.upper().startswith(ENV_PREFIX) and key.upper() not in known:
+            close = difflib.get_close_matches(key.upper(), sorted(known), n=1)
+            log.warning("ignoring unknown setting %s%s%s", key, where, f" (did you mean {close[0]}?)" if close else "")

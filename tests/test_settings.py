@@ -133,3 +133,17 @@ def test_env_example_documents_every_setting() -> None:
     example = (REPO / ".env.example").read_text()
     missing = [f"QABOT_{name.upper()}" for name in Settings.model_fields if f"QABOT_{name.upper()}=" not in example]
     assert missing == []
+
+
+def test_a_misspelled_setting_is_named_with_the_one_it_looks_like(monkeypatch, tmp_path, caplog) -> None:
+    """A QABOT_ variable that is no setting, in .env or in the environment, is ignored with one line saying so."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QABOT_TOPK=3\nQABOT_ANSWER_THRESHOLD=0.6\nOTHER_TOOL=1\n")
+    monkeypatch.setenv("QABOT_CORPUS_DIRECTORY", "docs")
+    with caplog.at_level("WARNING", logger="qabot.settings"):
+        settings = load_settings()
+    assert settings.answer_threshold == 0.6 and settings.top_k == Settings.model_fields["top_k"].default
+    said = [record.getMessage() for record in caplog.records]
+    assert "ignoring unknown setting QABOT_TOPK in .env (did you mean QABOT_TOP_K?)" in said
+    assert "ignoring unknown setting QABOT_CORPUS_DIRECTORY (did you mean QABOT_CORPUS_DIR?)" in said
+    assert not any("OTHER_TOOL" in line for line in said)
