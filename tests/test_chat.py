@@ -37,7 +37,7 @@ def test_each_exchange_is_one_document_named_by_its_first_message() -> None:
 def test_attachments_and_embeds_follow_the_text() -> None:
     message = said(1, "Ana", "  my config:\n\n  line two  ", extras=(chat.attachment("a.conf"),
                                                                       chat.embed("Guide", "How to\nconfigure")))
-    assert message.text == "Ana: my config:\n  line two (attachment: a.conf) (embed: Guide — How to configure)"
+    assert message.text == "Ana: my config:\n\n  line two (attachment: a.conf) (embed: Guide — How to configure)"
     assert chat.embed(None, "") is None
 
 
@@ -85,7 +85,7 @@ def test_a_live_exchange_lays_out_as_an_export_would() -> None:
 def test_a_forward_says_what_it_forwards_after_what_its_forwarder_wrote() -> None:
     shared = said(2, "Eve", "see below", forwarded="Hold the red button\n\nfor ten seconds.",
                   extras=(chat.attachment("reset.png"),))
-    assert shared.text == "Eve: see below (forwarded) Hold the red button\nfor ten seconds. (attachment: reset.png)"
+    assert shared.text == "Eve: see below (forwarded) Hold the red button\n\nfor ten seconds. (attachment: reset.png)"
     assert shared.says_something and said(3, "Eve", "", forwarded="Hold it.").says_something
     assert not said(4, "Eve", "", forwarded=" \n ").says_something  # a forwarded sticker: nothing to quote
     assert "red button" in shared.untangled().text  # untangling reads what it forwards, as what it says

@@ -16,7 +16,7 @@ import pytest
 
 from qabot.corpus import CorpusFile, load_file
 from qabot.corpus.chat import ACCEPTED
-from qabot.corpus.conversations import Message, exchanges, parents, roles
+from qabot.corpus.conversations import Message, Untangler, exchanges, parents, roles
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
@@ -123,6 +123,33 @@ def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> Non
     assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
     # Told to someone, the same words answer a question from before (whose asker the untangler may not know).
     told = [Message("wulf", "logical_: deleting the files doesn't delete the filesystem", 0, "1"),
+            Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
+    assert roles(told, parents(told)) == [ANSWERS, ASKS]
+
+
+@pytest.mark.parametrize("hello", ["media: hi", "@ana hello", "ana, hey there!", "hi", "Good morning all :)",
+                                   "hello ana"])
+def test_a_greeting_that_opens_an_exchange_is_no_news_its_author_asks(hello: str) -> None:
+    """A greeting tells nothing, addressed to someone or not: its author is about to ask, not announcing news (whose
+    author would answer, and the helper's questions would ask), nor answering the one it greets."""
+    chat = [
+        Message("kim", hello, 0, "1"),
+        Message("kim", "since the upgrade the wifi drops every few minutes", 20, "2"),
+        Message("lou", "kim: turn wifi power saving off in NetworkManager, wifi.powersave = 2", 60, "3"),
+        Message("kim", "lou: that did it", 120, "4"),
+    ]
+    assert _exchanges(chat) == [0, 0, 0, 0]
+    assert roles(chat, parents(chat)) == [ASKS, ASKS, ANSWERS, ASKS]
+    # The same where the one greeted has spoken before, and the greeting opens an exchange of its own: kim still
+    # asks (not ana, as "ana: deleting the files ..." would have her ask).
+    untangler = Untangler()
+    untangler.add(Message("ana", "the dome camera is back online", -7200, "0", names=frozenset({"ana", "media"})))
+    untangler.add(chat[0], parent=1)
+    for message in chat[1:]:
+        untangler.add(message)
+    assert untangler.roots[1:] == [1, 1, 1, 1] and untangler.roles[1:] == [ASKS, ASKS, ANSWERS, ASKS]
+    # A message that greets and then says something is read by what it says.
+    told = [Message("wulf", "logical_: hi, deleting the files doesn't delete the filesystem", 0, "1"),
             Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
 

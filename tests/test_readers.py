@@ -381,7 +381,7 @@ def test_export_a_forwarded_message_is_the_forwarders_text_cited_where_it_was_fo
     paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
     doc, eve = paras[2]
     assert doc.text[eve.start : eve.end] == ("Eve: (forwarded) To reset the dome controller, hold the red button "
-                                             "for ten seconds.\nThen wait for the beep. (attachment: wiring.png)")
+                                             "for ten seconds.\n\nThen wait for the beep. (attachment: wiring.png)")
     assert eve.url == "https://discord.com/channels/81384788765712384/381889648827301889/3"  # the forward's
     assert (eve.author, eve.date) == ("Eve", "2024-05-01T18:02:00+00:00")  # who forwarded it here, and when
 

@@ -10,6 +10,10 @@ When a follow-up question was rewritten from the conversation ("Where did he liv
 searched as "Where did Trotsky live?"), the answer starts with the text actually
 searched, so the reader can tell what the excerpts answer.
 
+A chat message's excerpt keeps its lines (a code block, a command a line: ``render.keeps_lines``),
+indented under its citation in plain text, each line of its highlight marked on its own; other
+text is shown on one line.
+
 Output is verbatim and inert: document text (excerpts, titles, file names, sections) is
 never read as rich markup or emoji codes (``:thumbs_up:`` stays as it is), and control
 characters and escape sequences are shown as visible text (``qabot.text.visible``), so a
@@ -35,28 +39,39 @@ SEARCHED_FOR = "Searched for:"
 INERT = {"markup": False, "highlight": False, "emoji": False}  # console.print: text is text
 
 
-def _line(text: str) -> str:
-    """Document text on one line, its control characters made visible."""
-    return visible(flat(text))
+def _line(text: str, lines: bool = False) -> str:
+    """Document text on one line (with ``lines``, on its own lines), its control characters made visible."""
+    return visible(render.shaped(text, lines), lines=lines)
 
 
 def cite(citation: Citation) -> str:
     return visible(render.cite(citation))
 
 
-def _plain_marked(text: str, start: int, end: int) -> str:
-    """``text`` on one line with ``text[start:end]`` between ``**``."""
+def _plain_marked(text: str, start: int, end: int, lines: bool = False) -> str:
+    """``text`` on one line (with ``lines``, on its own) with ``text[start:end]`` between ``**``, line by line."""
+    if lines:
+        return _line(text[:start], True) + render.mark_lines(_line(text[start:end], True), "**{}**".format) + \
+            _line(text[end:], True)
     marked = _line(text[start:end])
     parts = (_line(text[:start]), f"**{marked}**" if marked else "", _line(text[end:]))
     return " ".join(part for part in parts if part)
 
 
-def _rich_marked(text: str, start: int, end: int, style: str = ""):  # noqa: ANN202 - rich Text
-    """``text`` on one line with ``text[start:end]`` in the highlight style."""
+def _rich_marked(text: str, start: int, end: int, style: str = "", lines: bool = False):  # noqa: ANN202 - rich Text
+    """``text`` on one line (with ``lines``, on its own) with ``text[start:end]`` in the highlight style."""
     from rich.text import Text
 
-    parts = [(_line(text[:start]), style), (_line(text[start:end]), HIGHLIGHT_STYLE), (_line(text[end:]), style)]
-    return Text(" ").join(Text(part, style=part_style) for part, part_style in parts if part)
+    parts = [(_line(text[:start], lines), style), (_line(text[start:end], lines), HIGHLIGHT_STYLE),
+             (_line(text[end:], lines), style)]
+    joined = [Text(part, style=part_style) for part, part_style in parts if part]
+    return Text("").join(joined) if lines else Text(" ").join(joined)
+
+
+def _indented(text: str, first: str, rest: str = "    ") -> str:
+    """``text``'s first line after ``first``, its others after ``rest`` (a blank line stays blank)."""
+    head, *tail = text.split("\n")
+    return "\n".join([first + head, *(rest + line if line.strip() else "" for line in tail)])
 
 
 def link(citation: Citation) -> str | None:
@@ -66,8 +81,9 @@ def link(citation: Citation) -> str | None:
 
 
 def plain_excerpt(number: int, excerpt: Excerpt) -> str:
-    body = _plain_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
-    shown = f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n    {body}"
+    body = _plain_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end,
+                         render.keeps_lines(excerpt.citation))
+    shown = f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n{_indented(body, '    ')}"
     return shown + (f"\n    link: {target}" if (target := link(excerpt.citation)) else "")
 
 
@@ -110,9 +126,10 @@ def _highlight_span(context: PassageContext, excerpt: Excerpt) -> tuple[int, int
 def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str:
     """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
     start, end = _highlight_span(context, excerpt)
-    blocks = [f"    {_line(text)}" for text in context.before]
-    blocks.append(f"  > {_plain_marked(context.paragraph, start, end)}")
-    blocks.extend(f"    {_line(text)}" for text in context.after)
+    lines = render.keeps_lines(context.citation)
+    blocks = [_indented(_line(text, lines), "    ") for text in context.before]
+    blocks.append(_indented(_plain_marked(context.paragraph, start, end, lines), "  > "))
+    blocks.extend(_indented(_line(text, lines), "    ") for text in context.after)
     return f"[{number}] {cite(context.citation)}\n" + "\n\n".join(blocks)
 
 
@@ -137,7 +154,8 @@ def _cited_panel(
 def rich_excerpt(number: int, excerpt: Excerpt, width: int | None = None):  # noqa: ANN201 - rich renderable
     from rich.text import Text
 
-    body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end)
+    body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end,
+                        lines=render.keeps_lines(excerpt.citation))
     if target := link(excerpt.citation):
         from rich.console import Group
 
@@ -150,9 +168,10 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt, width: 
     from rich.text import Text
 
     start, end = _highlight_span(context, excerpt)
-    blocks = [Text(_line(text), style="dim") for text in context.before]
-    blocks.append(_rich_marked(context.paragraph, start, end))
-    blocks.extend(Text(_line(text), style="dim") for text in context.after)
+    lines = render.keeps_lines(context.citation)
+    blocks = [Text(_line(text, lines), style="dim") for text in context.before]
+    blocks.append(_rich_marked(context.paragraph, start, end, lines=lines))
+    blocks.extend(Text(_line(text, lines), style="dim") for text in context.after)
     spaced = [part for block in blocks for part in (block, Text())][:-1]
     return _cited_panel(number, context.citation, Group(*spaced), width)
 

@@ -132,15 +132,22 @@ FORWARDED = "(forwarded)"  # what stands before a forwarded message's text in it
 
 
 def paragraph_text(author: str, content: str, extras: Sequence[str] = (), forwarded: str = "") -> str:
-    """A message's paragraph: its author, then its non-blank lines, the text it forwards, attachments and embeds."""
+    """A message's paragraph: its author, then its lines, the text it forwards, attachments and embeds."""
     body, shared = _lines(content), _lines(forwarded)
     return f"{author}: " + " ".join(part for part in (body, f"{FORWARDED} {shared}" if shared else "", *extras)
                                     if part)
 
 
 def _lines(text: str) -> str:
-    lines = [line.rstrip() for line in text.strip().splitlines()]
-    return "\n".join(line for line in lines if not blank(line))  # a line that shows nothing is a blank line
+    """``text`` as its lines, as its author laid them out: a code block, a command a line, a config file, with the
+    blank lines between them; a line that shows nothing is a blank line, a run of them one, and none starts or ends
+    it (a paragraph ends at the document's blank line that follows it)."""
+    out: list[str] = []
+    for line in text.strip().splitlines():
+        line = "" if blank(line) else line.rstrip()
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip("\n")
 
 
 # Discord's tokens that name no member, and what Discord shows for them; code, where Discord shows them as typed, is

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, WEIGHTS
-from qabot.corpus.roles import asks_like, role_in
+from qabot.corpus.roles import asks_like, greets, role_in
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -229,9 +229,10 @@ class Untangler:
         """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
         i = me.index
         if parent == i:
-            spoken_to = me.addressed - {message.author}
+            greeting = greets(message.text)  # "media: hi": no news, nor told to media; its author is about to ask
+            spoken_to = set() if greeting else me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            news = self.announcements or not asks_like(message.text, self.known)
+            news = self.announcements or not (greeting or asks_like(message.text, self.known))
             self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
         role = role_in(message, self._openers[root], first=parent == i,

@@ -3,8 +3,9 @@
 ``role_in`` gives each message of an exchange its role as ``qabot.corpus.conversations``
 untangles a channel (and ``qabot.history.linking`` a live one): the opener's author asks,
 and a message to them answers; an exchange that opens with news (an announcement, or a
-message that does not ask: ``asks_like``) has it the other way round. The search reads the
-roles (``qabot.search.exchange``) to tell the answer from the question.
+message that does not ask: ``asks_like``) has it the other way round. A greeting
+(``greets``: "hi", "media: hi", "@ana hello") is no news: its author is about to ask. The
+search reads the roles (``qabot.search.exchange``) to tell the answer from the question.
 """
 
 from __future__ import annotations
@@ -70,3 +71,23 @@ def asks_like(text: str, names: Container[str] = ()) -> bool:
     "isn't", "not working", "fails" ...; ``names``: see ``addresses``)."""
     return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
                 or (_TROUBLE.search(text) and not addresses(text, names)))
+
+
+# A greeting, and what may follow it in a message that only greets ("hi all", "good morning everyone :)", "hey ana").
+_GREETING = re.compile(r"[^\w@]*(?:hi+|hello+|hey+|heya|hiya|howdy|yo|hola|hallo|greetings|g(?:oo)?d (?:morning|afternoon|"
+                       r"evening|day)|morning|evening)\b")
+_FILLER = frozenset("all everyone everybody folks guys people there again yall y'all team friends".split())
+_ADDRESS = re.compile(r"^\s*(?:@\S+[\s:,]*|[^\s:,@]+[:,]\s+)")  # "@ana ", "media: ", "ana, "
+
+
+def greets(text: str) -> bool:
+    """Whether a message only greets ("hi", "good morning all", "media: hi", "@ana hello!", "hello ana"): a greeting
+    after any names it is addressed to, then nothing but filler ("all", "there") and at most one other word (a name)."""
+    rest = fold(text).strip()
+    while (address := _ADDRESS.match(rest)) is not None and not _GREETING.match(rest):
+        rest = rest[address.end() :]
+    opening = _GREETING.match(rest)
+    if opening is None:
+        return False
+    words = [w for w in re.findall(r"[\w'@]+", rest[opening.end() :]) if w not in _FILLER]
+    return len(words) <= 1

@@ -14,6 +14,13 @@ of the text: what Discord shows, once it has read the escapes, is the text. Cont
 characters are shown as visible symbols (``qabot.text.visible``). Cuts fall on a word
 boundary when there is one, never inside a character cluster (a letter and its accents,
 an emoji sequence), and are marked with an ellipsis.
+
+A chat message's excerpt keeps its lines (``render.keeps_lines``: a code block, a command a
+line, a config file). What Discord reads at a line's start (a quote's ``>``, a heading's
+``#``, a list's ``-`` or ``1.``, indented or not) is escaped on every line, and so is every
+backtick: a ``` fence shows as typed and opens no code block, so the highlight's bold
+markers, put round each of its lines (``render.mark_lines``), can neither break one nor be
+swallowed by one.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from collections.abc import Sequence
 
 import discord
 
-from qabot.adapters.render import cite, source_name
+from qabot.adapters.render import cite, keeps_lines, mark_lines, shaped, source_name
 from qabot.models import Answer, Citation, Excerpt, SourceInfo
 from qabot.text import flat, visible
 
@@ -56,6 +63,9 @@ _ANGLED = re.compile(r"<(?![^: >]+:/[^ >]+>)")  # a '<', but not one opening <sc
 _UNLINKABLE = re.compile(r"[\\\[\]]|://")  # what a link's text cannot show as written (see _linkable)
 LINK = "link"  # the text of a citation's link when its title (or place) cannot be it
 _LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that cannot break out of <...>
+# What escape_markdown leaves for Discord to read at a line's start: an ordered list's number ("1. "), and a list's
+# "-" after spaces, which it escapes before the spaces (a backslash Discord would show, and a list all the same).
+_LINE_START = re.compile(r"^(?:\\(?P<indent>[ \t]+)-|(?P<number>[ \t]*\d+)\.(?=[ \t]))", re.MULTILINE)
 
 
 def _continues(char: str) -> bool:
@@ -135,20 +145,28 @@ def clip_start(text: str, limit: int) -> str:
     return ELLIPSIS + text[start:].lstrip()
 
 
-def _escaped(text: str, limit: int, *, keep_end: bool = False) -> str:
-    """``text`` with its markdown escaped and its control characters visible, clipped to fit in ``limit``."""
-    text = visible(text)
+def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = False) -> str:
+    """``text`` with its markdown escaped and its control characters visible (but its line breaks, with ``lines``),
+    clipped to fit in ``limit``."""
+    text = visible(text, lines=lines)
     cut = clip_start if keep_end else clip
     room = limit
     while True:
         # Every '[' is escaped (escape_markdown escapes only a whole [text](url)), so that text quoted in pieces
         # (before, highlight, after; title, place) cannot make a link across them. A raw control character cannot
-        # be left after ``visible``: \x00 holds the place of a '[' through escape_markdown.
-        shown = discord.utils.escape_markdown(cut(text, room).replace("[", "\x00")).replace("\x00", "\\[")
+        # be left after ``visible``: \x00 holds the place of a '[' through escape_markdown. Line by line: at a blank
+        # line, escape_markdown's list pattern (^\s*-) would run on into the next line and escape the blank one.
+        shown = "\n".join(discord.utils.escape_markdown(line) for line in cut(text, room).replace("[", "\x00")
+                          .split("\n")).replace("\x00", "\\[")
         shown = _ANGLED.sub(r"\\<", shown)
+        shown = _LINE_START.sub(_line_start, shown) if lines else shown  # on one line, nothing is indented
         if len(shown) <= limit or room <= 1:
             return shown if len(shown) <= limit else ""
         room -= max(1, len(shown) - limit)  # escaping added characters: cut more
+
+
+def _line_start(match: re.Match[str]) -> str:
+    return f"{match['indent']}\\-" if match["indent"] is not None else f"{match['number']}\\."
 
 
 def markdown(text: str, limit: int) -> str:
@@ -157,25 +175,44 @@ def markdown(text: str, limit: int) -> str:
 
 
 def marked(excerpt: Excerpt, limit: int) -> str:
-    """The excerpt on one line with its highlight in bold, within ``limit`` characters.
+    """The excerpt on one line (a chat message's on its own lines) with its highlight in bold, within ``limit``
+    characters.
 
     When it is too long the highlight is kept first, then as much of the text before
     and after it as fits, each cut at a word boundary and marked with '…'.
     """
     text, start, end = excerpt.text, excerpt.highlight_start, excerpt.highlight_end
-    before, highlight, after = flat(text[:start]), flat(text[start:end]), flat(text[end:])
+    lines = keeps_lines(excerpt.citation)
+    before, highlight, after = (shaped(part, lines).strip() for part in (text[:start], text[start:end], text[end:]))
     if not highlight:
-        return markdown(text, limit)
-    # Keep the source's own spacing around the highlight: it may start or end mid-word.
-    left = " " if before and text[:start][-1:].isspace() else ""
-    right = " " if after and text[end:][:1].isspace() else ""
+        return _escaped(shaped(text, lines), limit, lines=lines)
+    # Keep the source's own spacing around the highlight (it may start or end mid-word): a space, or on lines, the
+    # line breaks and indent between.
+    core = text[start:end]
+    left = _gap(text[len(text[:start].rstrip()) : start + len(core) - len(core.lstrip())], lines) if before else ""
+    right = _gap(text[end - len(core) + len(core.rstrip()) : len(text) - len(text[end:].lstrip())],
+                 lines) if after else ""
 
-    bold = "**" + _escaped(highlight, max(0, limit - 4)) + "**"
+    bold = _bold(highlight, limit, lines)
     room = limit - len(bold) - len(left) - len(right)
-    shown_before = _escaped(before, max(0, room // 2), keep_end=True)
-    shown_after = _escaped(after, max(0, room - len(shown_before)))
-    shown_before = _escaped(before, max(0, room - len(shown_after)), keep_end=True)  # give back what after left
+    shown_before = _escaped(before, max(0, room // 2), keep_end=True, lines=lines)
+    shown_after = _escaped(after, max(0, room - len(shown_before)), lines=lines)
+    shown_before = _escaped(before, max(0, room - len(shown_after)), keep_end=True, lines=lines)  # what after left
     return (shown_before + left if shown_before else "") + bold + (right + shown_after if shown_after else "")
+
+
+def _gap(space: str, lines: bool) -> str:
+    return visible(space, lines=True) if lines else " " if space else ""
+
+
+def _bold(highlight: str, limit: int, lines: bool) -> str:
+    """The highlight escaped and in bold, line by line, within ``limit`` characters (else nothing)."""
+    room = limit
+    while True:
+        bold = mark_lines(_escaped(highlight, max(0, room - 4), lines=lines), "**{}**".format)
+        if len(bold) <= limit or room <= 4:
+            return bold if len(bold) <= limit else ""
+        room -= max(1, len(bold) - limit)
 
 
 def file_name(name: str, limit: int) -> str:
