@@ -187,3 +187,23 @@ def test_what_discord_reads_at_a_lines_start_is_escaped_on_every_line(answer) ->
     assert _discord_shows(shown) == text
     for line in shown.splitlines():
         assert not re.match(r"(?:>|#|-|\*\s|\d+\.\s)", re.sub(r"^\s*(?:\*\*)?", "", line)), line
+
+
+def test_a_docs_excerpt_quoting_a_code_block_keeps_its_lines_and_prose_stays_on_one(make_corpus, fake_bot_for) -> None:
+    """A project's docs: a fenced code block in an excerpt is shown with its lines (a config file on one line is no
+    config file), in the terminal and on Discord; a hard-wrapped paragraph without one stays on one line."""
+    page = ("# Parking\n\nThe mount parks itself at dawn when the crontab holds this entry:\n\n"
+            "```\n# park the mount at dawn\n0 6 * * * mountctl park --safe\n```\n")
+    prose = "# Dome\n\nThe dome faces north when parked\nand keeps the mirror covered from the rain.\n"
+    bot = fake_bot_for(make_corpus({"parking.md": page, "dome.md": prose}), answer_threshold=0.0)
+    code = bot.ask("crontab entry to park the mount at dawn", k=1)
+    (excerpt,) = code.excerpts
+    assert "```\n# park the mount at dawn\n0 6 * * * mountctl park --safe\n```" in excerpt.text
+    shown = plain_answer(code)
+    assert all(any(line.strip().strip("*") == want for line in shown.splitlines()) for want in CODE_LINES)
+    description = answer_embed(code, shown=1).description
+    assert all(any(want in line for line in description.splitlines()) for want in
+               ("park the mount at dawn**", "0 6 \\* \\* \\* mountctl park --safe**"))
+    dome = bot.ask("does the dome keep the mirror covered from the rain", k=1)
+    assert dome.excerpts[0].citation.source == "dome.md" and "parked\nand keeps" in dome.excerpts[0].text
+    assert "parked and keeps the mirror covered" in plain_answer(dome).replace("**", "")

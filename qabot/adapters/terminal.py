@@ -82,7 +82,7 @@ def link(citation: Citation) -> str | None:
 
 def plain_excerpt(number: int, excerpt: Excerpt) -> str:
     body = _plain_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end,
-                         render.keeps_lines(excerpt.citation))
+                         render.keeps_lines(excerpt.citation, excerpt.text))
     shown = f"[{number}] {cite(excerpt.citation)} (score {excerpt.score:.3f})\n{_indented(body, '    ')}"
     return shown + (f"\n    link: {target}" if (target := link(excerpt.citation)) else "")
 
@@ -126,7 +126,7 @@ def _highlight_span(context: PassageContext, excerpt: Excerpt) -> tuple[int, int
 def plain_context(number: int, context: PassageContext, excerpt: Excerpt) -> str:
     """Excerpt ``number``'s whole paragraph, marked with '>', between its neighbours."""
     start, end = _highlight_span(context, excerpt)
-    lines = render.keeps_lines(context.citation)
+    lines = render.keeps_lines(context.citation, context.paragraph)
     blocks = [_indented(_line(text, lines), "    ") for text in context.before]
     blocks.append(_indented(_plain_marked(context.paragraph, start, end, lines), "  > "))
     blocks.extend(_indented(_line(text, lines), "    ") for text in context.after)
@@ -155,7 +155,7 @@ def rich_excerpt(number: int, excerpt: Excerpt, width: int | None = None):  # no
     from rich.text import Text
 
     body = _rich_marked(excerpt.text, excerpt.highlight_start, excerpt.highlight_end,
-                        lines=render.keeps_lines(excerpt.citation))
+                        lines=render.keeps_lines(excerpt.citation, excerpt.text))
     if target := link(excerpt.citation):
         from rich.console import Group
 
@@ -168,7 +168,7 @@ def rich_context(number: int, context: PassageContext, excerpt: Excerpt, width: 
     from rich.text import Text
 
     start, end = _highlight_span(context, excerpt)
-    lines = render.keeps_lines(context.citation)
+    lines = render.keeps_lines(context.citation, context.paragraph)
     blocks = [Text(_line(text, lines), style="dim") for text in context.before]
     blocks.append(_rich_marked(context.paragraph, start, end, lines=lines))
     blocks.extend(Text(_line(text, lines), style="dim") for text in context.after)

@@ -182,7 +182,7 @@ def marked(excerpt: Excerpt, limit: int) -> str:
     and after it as fits, each cut at a word boundary and marked with '…'.
     """
     text, start, end = excerpt.text, excerpt.highlight_start, excerpt.highlight_end
-    lines = keeps_lines(excerpt.citation)
+    lines = keeps_lines(excerpt.citation, text)
     before, highlight, after = (shaped(part, lines).strip() for part in (text[:start], text[start:end], text[end:]))
     if not highlight:
         return _escaped(shaped(text, lines), limit, lines=lines)
