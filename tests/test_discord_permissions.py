@@ -15,7 +15,10 @@ what it said of a membership is trusted for ``MEMBERSHIP_SECONDS``, tested in te
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+import pytest
 
 from tests import test_discord_history as history
 from tests.discord_double import (
@@ -130,3 +133,76 @@ async def test_a_scope_naming_a_channel_turned_private_does_not_open_it_elsewher
         now = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
     assert before == {CHANNEL_ID: True, OTHER_CHANNEL_ID: False}
     assert now == {CHANNEL_ID: False, OTHER_CHANNEL_ID: False}
+
+
+class Held:
+    """The real QABot, whose answers wait (once ``hold`` is set) until the test lets them go: the window between a
+    question being taken and its answer being sent, in which the test changes who may read a channel."""
+
+    def __init__(self, qa: Any) -> None:
+        self.qa = qa
+        self.hold, self.asked, self.go = threading.Event(), threading.Event(), threading.Event()
+
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
+        if self.hold.is_set():
+            self.asked.set()
+            self.go.wait(20)
+        return self.qa.ask(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.qa, name)
+
+
+async def _slash(double: Any, bot: Any) -> Any:
+    token = double.slash("ask", question=QUESTION, k=3, channel_id=CHANNEL_ID, user_n=7)
+    return lambda: double.followups(token)
+
+
+async def _mention(double: Any, bot: Any) -> Any:
+    double.message(QUESTION, user_n=7, channel_id=CHANNEL_ID)
+    return lambda: double.replies(CHANNEL_ID)
+
+
+async def _direct_message(double: Any, bot: Any) -> Any:
+    double.message(QUESTION, user_n=7, channel_id=DM_CHANNEL_ID, mention_bot=False)
+    return lambda: double.replies(DM_CHANNEL_ID)
+
+
+async def _menu(double: Any, bot: Any) -> Any:
+    token = double.message_command(double.message(QUESTION, user_n=6, mention_bot=False), user_n=7)
+    return lambda: double.followups(token)
+
+
+async def _post_publicly_asked_again(double: Any, bot: Any) -> Any:
+    """Post publicly under an "Ask qabot" answer that must be asked again: the index changed since it was given."""
+    held: Held = bot.answering.qa
+    held.hold.clear()
+    token = double.message_command(double.message(QUESTION, user_n=6, mention_bot=False), user_n=7)
+    private = (await double.until(lambda: double.followups(token), what="the private answer"))[0].response
+    build = held.manifest.build
+    double.message("The canteen closes at nine.", user_n=2, channel_id=CHANNEL_ID, mention_bot=False)
+    await double.until(lambda: held.manifest.build != build, what="the index to change")
+    held.hold.set()
+    double.click(private, user_n=7, label="Post publicly")
+    return lambda: [r for r in double.replies(CHANNEL_ID) if "embeds" in (r.body or {})]
+
+
+@pytest.mark.parametrize("door", [_slash, _mention, _direct_message, _menu, _post_publicly_asked_again],
+                         ids=lambda door: door.__name__.strip("_"))
+async def test_a_channel_turned_private_while_an_answer_is_made_is_not_quoted_when_it_is_sent(qa, double, tmp_path,
+                                                                                              door) -> None:
+    """The window between a question being taken and its answer being sent (the queue, the answer's time): a
+    channel turned private meanwhile is not quoted where its readers are not, at every door that sends answers."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    held = Held(qa)
+    async with running(held, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, QUESTION, channel_id=CHANNEL_ID), lamp)  # quoted there before
+        held.hold.set()
+        sent = await door(double, bot)
+        await double.until(held.asked.is_set, what="the question to be taken")
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await double.until(lambda: bot.answering.places.private(GUILD_ID, OTHER_CHANNEL_ID), what="the change")
+        held.go.set()
+        body = (await double.until(sent, what="the answer"))[0].body
+    assert "embeds" in body and not cites(body, lamp)

@@ -29,6 +29,7 @@ from qabot.history import (
     linking,
     quotable,
 )
+from qabot.history.privacy import within
 from qabot.index.scope import Scope, chat_source, is_chat_source
 
 GUILD, OTHER_GUILD = 10, 20
@@ -107,6 +108,20 @@ def test_a_scope_narrows_history_and_never_widens_it() -> None:
     assert everything.matches("any/file.pdf") and everything.matches(chat_source(GUILD, PUBLIC))
     assert not everything.matches(chat_source(OTHER_GUILD, ELSEWHERE))
     assert is_chat_source("discord/1/2") and not is_chat_source("discord/help.json")  # a corpus file is no chat
+
+
+def test_an_answer_sent_within_a_narrower_scope_loses_what_it_no_longer_allows(make_corpus, fake_bot_for) -> None:
+    """An answer found before a channel turned private, sent after (``within``): its excerpts of that channel go; it
+    stays an answer only while its best excerpt stays, and nowhere keeps nothing."""
+    qa = fake_bot_for(make_corpus({"a.txt": "The dome opens at dusk.\n", "b.txt": "The dome opens at night.\n"}),
+                      answer_threshold=0.0)
+    answer = qa.ask("when does the dome open", k=2)
+    best, second = (e.citation.source for e in answer.excerpts)
+    assert answer.answered and within(answer, None) is answer and within(answer, (best, second)) == answer
+    assert within(answer, (best,)).excerpts == answer.excerpts[:1] and within(answer, (best,)).answered
+    rest = within(answer, Scope((second,)))
+    assert rest.excerpts == answer.excerpts[1:] and not rest.answered and rest.confidence == 0.0
+    assert within(answer, ()).excerpts == [] and not within(answer, ()).answered
 
 
 # -- the service, over a real index and state database ------------------------------------------------------

@@ -23,6 +23,10 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
 ``Answering.door`` (the Discord adapter) asks ``quotable`` at every door and adds the
 answer to the place's scope (``Scope(patterns, chats)``), so ``/ask``, mentions, buttons,
 follow-ups and ``/sources`` all see the same history.
+
+An answer waits in the queue and takes time to find: who may read a channel can change
+meanwhile. So every door asks again just before it sends (``Answering.now``), and sends
+the answer ``within`` the scope in force then: less the excerpts it no longer allows.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from qabot.index.scope import chat_source
+from qabot.index.scope import Scope, chat_source
+from qabot.models import Answer
 
 Private = Callable[[int, int], bool]  # (guild id, channel id): whether @everyone cannot view that channel
 Reads = Callable[[int, int], bool]  # (guild id, channel id): whether the person a direct message is with may read it
@@ -88,3 +93,18 @@ def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private,
         if not privacy[c.root] or c.root in here:
             out.add(c.source)
     return frozenset(out)
+
+
+def within(answer: Answer, scope: Scope | tuple[str, ...] | None) -> Answer:
+    """``answer`` less the excerpts whose source ``scope`` does not allow (``()``, nowhere: none), as found before a
+    channel turned private or a scope narrowed. It stays an answer only while its best excerpt stays; otherwise what
+    is left is offered only as the closest passages, with no confidence of its own."""
+    if scope is None:
+        return answer
+    allowed = Scope.of(scope) if scope != () else None
+    kept = [e for e in answer.excerpts if allowed is not None and allowed.matches(e.citation.source)]
+    if len(kept) == len(answer.excerpts):
+        return answer
+    best = bool(kept) and kept[0] is answer.excerpts[0]
+    return answer.model_copy(update={"excerpts": kept, "answered": answer.answered and best,
+                                     "confidence": answer.confidence if best else 0.0})

@@ -35,12 +35,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answering, Door, member_key
+from qabot.adapters.discord.answers import NOT_HERE, Answering, Door, member_key
 from qabot.adapters.discord.buttons import apologise, say
 from qabot.adapters.discord.format import (
     ANSWER_COLOUR,
     DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
+    NO_MENTIONS,
     clip,
     fit_embed,
     markdown,

@@ -41,10 +41,10 @@ from cachetools import TTLCache
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answering, Asked, Door
+from qabot.adapters.discord.answers import NOT_HERE, Answered, Answering, Asked, Door
 from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
-from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
+from qabot.adapters.discord.format import NO_MENTIONS, clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
@@ -101,7 +101,8 @@ class AskCog(commands.Cog, name="Questions"):
                 await interaction.response.defer(thinking=True)
                 asked.history = await self.history(door.place, interaction.channel)
                 answered = await self.answering.answer(asked)
-                sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
+                sent = await interaction.followup.send(**reply.kwargs(), wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("slash"))
             return
@@ -171,7 +172,7 @@ class AskCog(commands.Cog, name="Questions"):
                 answered = await self.answering.answer(asked)
                 if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
                     await self._forget([message.id])
-                reply = answer_reply(answered, asked.shown, post_to=message.id)
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown, post_to=message.id)
                 await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("menu"))
@@ -277,7 +278,8 @@ class AskCog(commands.Cog, name="Questions"):
                 if frontend != "forum":
                     asked.history = await self.history(door.place, message.channel, message)
                 answered = await self.answering.answer(asked)
-                sent = await _reply(message, **answer_reply(answered, asked.shown).kwargs())
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
+                sent = await _reply(message, **reply.kwargs())
         except QueueFull:
             await self._notice(message, self.answering.busy(frontend))
             return
