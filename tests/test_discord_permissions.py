@@ -22,14 +22,20 @@ import pytest
 
 from tests import test_discord_history as history
 from tests.discord_double import (
+    ADMINISTRATOR,
     CATEGORY_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     GUILD_ID,
+    MOD_ROLE_ID,
+    NEWS_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
+    READ_MESSAGE_HISTORY,
     THREAD_ID,
+    USER_BASE,
     VIEW_CHANNEL,
+    role,
 )
 from tests.test_discord_bot import running
 from tests.test_discord_history import ask, backfilled, cites, settings, until_answer
@@ -38,6 +44,19 @@ discord_api, double, qa = history.discord_api, history.double, history.qa  # the
 
 QUESTION = "what does the red lamp in the hall mean"
 HIDDEN = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]  # @everyone may not view it
+MEMBER_ROLE_ID = 1_200_000_000_000_000_510
+READING = VIEW_CHANNEL | READ_MESSAGE_HISTORY
+
+
+def role_gated(double: Any) -> None:
+    """The first server as many are set up: @everyone sees no channel, and a "member" role (given on joining, or once
+    verified) opens them all."""
+    double.everyone_permissions = str(int(double.everyone_permissions) & ~VIEW_CHANNEL & ~ADMINISTRATOR)
+    double.more_roles = [role(MEMBER_ROLE_ID, "member", READING)]
+
+
+def overwrite(target: int, *, allow: int = 0, deny: int = 0, member: bool = False) -> dict[str, Any]:
+    return {"id": str(target), "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)}
 
 
 async def quoted_at(double: Any, said: dict[str, Any], *channels: int) -> dict[int, bool]:
@@ -202,7 +221,53 @@ async def test_a_channel_turned_private_while_an_answer_is_made_is_not_quoted_wh
         sent = await door(double, bot)
         await double.until(held.asked.is_set, what="the question to be taken")
         double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
-        await double.until(lambda: bot.answering.places.private(GUILD_ID, OTHER_CHANNEL_ID), what="the change")
+        await double.until(lambda: not bot.answering.places.covers(GUILD_ID, None, OTHER_CHANNEL_ID),
+                           what="the change")
         held.go.set()
         body = (await double.until(sent, what="the answer"))[0].body
     assert "embeds" in body and not cites(body, lamp)
+
+
+async def test_in_a_server_where_a_role_opens_every_channel_their_history_is_quoted_across_them(qa, double,
+                                                                                               tmp_path) -> None:
+    """No channel is public (@everyone sees none), yet everyone who reads one reads the others (the "member" role
+    opens them all): each channel's history is quoted in the others, as a public one's would be. Not in direct
+    messages, which quote public channels only."""
+    role_gated(double)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    code = double.seed("The staff door alarm code is 4417.", user_n=2,
+                       channel_id=PRIVATE_CHANNEL_ID)  # hidden from @everyone, and opened to no role
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, NEWS_ID, OTHER_CHANNEL_ID, DM_CHANNEL_ID)
+        staff = {channel_id: cites(await ask(double, "what is the staff door alarm code", channel_id=channel_id), code)
+                 for channel_id in (CHANNEL_ID, PRIVATE_CHANNEL_ID)}
+    assert quoted == {CHANNEL_ID: True, THREAD_ID: True, NEWS_ID: True, OTHER_CHANNEL_ID: True, DM_CHANNEL_ID: False}
+    assert staff == {CHANNEL_ID: False, PRIVATE_CHANNEL_ID: True}
+
+
+async def test_a_channel_a_further_role_restricts_is_not_quoted_in_a_wider_one(qa, double, tmp_path) -> None:
+    """In the role-gated server, a channel only "mods" open (the member role denied it): a member without the mods
+    role reads the wider channel and not it, so it is quoted in itself alone."""
+    role_gated(double)
+    double.changed[OTHER_CHANNEL_ID] = {"permission_overwrites": [
+        overwrite(MEMBER_ROLE_ID, deny=VIEW_CHANNEL), overwrite(MOD_ROLE_ID, allow=READING)]}
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, NEWS_ID, OTHER_CHANNEL_ID)
+    assert quoted == {CHANNEL_ID: False, NEWS_ID: False, OTHER_CHANNEL_ID: True}
+
+
+async def test_a_channel_opened_to_one_member_does_not_quote_what_they_may_not_read(qa, double, tmp_path) -> None:
+    """In the role-gated server, #general also lets one person in by a member overwrite, whatever their roles: they
+    may not read the other channels, so nothing of those is quoted in #general (nor its threads); other channels
+    still quote one another, and #general's own history stays quoted in itself."""
+    role_gated(double)
+    guest = USER_BASE + 9
+    double.changed[CHANNEL_ID] = {"permission_overwrites": [overwrite(guest, allow=READING, member=True)]}
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, NEWS_ID, OTHER_CHANNEL_ID)
+    assert quoted == {CHANNEL_ID: False, THREAD_ID: False, NEWS_ID: True, OTHER_CHANNEL_ID: True}

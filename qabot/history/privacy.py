@@ -5,13 +5,16 @@ thread or a forum post under its own id; its channel is remembered). Where an an
 shown, everyone who can read the answer must be able to read what it quotes. So:
 
 1. **its own server only**: history is quoted only in the guild it came from;
-2. **private channels stay where their readers are**: a channel that some member cannot
-   read (@everyone may not view it or read its history, an overwrite takes either
-   from a role or a member, or it is age-restricted; for a voice or stage channel's text
-   chat, the same of Connect, without which Discord denies the chat too) is private, and its history (its
-   threads' too) is quoted only in that channel and its threads. A private thread is quoted only in itself. Whether a channel is private is
-   asked of Discord's own view of it now (``private``), and a channel it cannot tell about
-   (deleted, or never seen) counts as private;
+2. **a channel's history is quoted where its readers are**: channel B's history (its
+   threads' too) is quoted in channel A (and A's threads) when everyone who may read A may
+   read B (``covers``: asked of the server's roles and both channels' overwrites,
+   ``qabot.history.readers``; reading takes View Channel and Read Message History, and
+   Connect for a voice or stage channel's chat; an age-restricted channel is covered only by
+   another). A channel every member may read is *public* and quoted across its server; in
+   a server where a "member" role opens every channel, each is quoted in the others. A
+   private thread is quoted only in itself. It is asked of Discord's own view of the
+   channels now, and a channel it cannot tell about (deleted, or never seen) is read by
+   nobody it can name: quoted only in itself;
 3. **never in direct messages**, unless ``dms`` (``QABOT_DISCORD_HISTORY_DMS``) allows it;
    then only public channels' history, never a private one's, and only of channels the
    one person who reads a direct message may read (``reads``: in a server Discord says
@@ -37,7 +40,8 @@ from dataclasses import dataclass
 from qabot.index.scope import Scope, chat_source
 from qabot.models import Answer
 
-Private = Callable[[int, int], bool]  # (guild id, channel id): whether @everyone cannot view that channel
+# (guild id, here, there): whether everyone who may read channel ``here`` (None: every member) may read ``there``
+Covers = Callable[[int, int | None, int], bool]
 Reads = Callable[[int, int], bool]  # (guild id, channel id): whether the person a direct message is with may read it
 
 
@@ -69,18 +73,18 @@ class Where:
     parent_id: int | None = None
 
 
-def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private, *, dms: bool = False,
+def quotable(where: Where, channels: Iterable[HistoryChannel], covers: Covers, *, dms: bool = False,
              reads: Reads | None = None) -> frozenset[str]:
     """The history sources an answer shown at ``where`` may quote (before any scope narrows them); in a direct
     message, ``reads`` says which channels its reader may read (None: nobody can tell, so none)."""
     if where.guild_id is None:
         if not dms or reads is None:
             return frozenset()
-        return frozenset(c.source for c in channels if not c.private_thread and not private(c.guild_id, c.root)
+        return frozenset(c.source for c in channels if not c.private_thread and covers(c.guild_id, None, c.root)
                          and reads(c.guild_id, c.root))
     here = {c for c in (where.channel_id, where.parent_id) if c is not None}
     out = set()
-    privacy: dict[int, bool] = {}  # asked once per channel
+    covered: dict[int, bool] = {}  # asked once per channel
     for c in channels:
         if c.guild_id != where.guild_id:
             continue
@@ -88,9 +92,9 @@ def quotable(where: Where, channels: Iterable[HistoryChannel], private: Private,
             if c.channel_id == where.channel_id:
                 out.add(c.source)
             continue
-        if c.root not in privacy:
-            privacy[c.root] = private(c.guild_id, c.root)
-        if not privacy[c.root] or c.root in here:
+        if c.root not in covered:
+            covered[c.root] = c.root in here or covers(c.guild_id, where.parent_id or where.channel_id, c.root)
+        if covered[c.root]:
             out.add(c.source)
     return frozenset(out)
 

@@ -8,8 +8,8 @@ menu or a button takes the same path through ``Answering``:
    ``QABOT_DISCORD_DMS`` is off; the place's **scope** from the scopes file
    (``qabot.scopes``), which fails closed: a place it does not open is told "not
    configured here"; and, where the server's history is indexed, the channels whose
-   history it may quote (``qabot.history.privacy``: its own server, a private channel's
-   only where its readers are, no direct messages by default, and in a direct message only
+   history it may quote (``qabot.history.privacy``: its own server, a channel's where all
+   the place's readers may read it, no direct messages by default, and in a direct message only
    the servers Discord says the person asking is a member of), within that scope;
 2. **what** and **who**: not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``, and a
    per-user cooldown; a notice in a channel at most once per member per window, and
@@ -23,8 +23,8 @@ menu or a button takes the same path through ``Answering``:
    no longer allows is left out (a channel turned private while the answer was queued or found).
 
 A button carries an answer id, which is user input like any other: a stored answer is
-shown, expanded, posted or voted on only where it was asked (the same server, and the
-same channel when that channel is private; the same conversation for a direct
+shown, expanded, posted or voted on only where it was asked (the same server, in a channel
+whose readers may all read the one it was asked in; the same conversation for a direct
 message), and asked again with the scope in force there now. Presses are limited per
 member, and one answer is asked again once at a time however many press for it.
 """
@@ -165,7 +165,7 @@ class Answering:
         # The server's history this place may quote (qabot.history.privacy), within its scope.
         channels = self.history.channels() if self.history is not None else []
         where = Where(place.guild_id, place.channel_id, place.parent_id if place.known else None)
-        chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms, reads=reads)
+        chats = quotable(where, channels, self.places.covers, dms=self.settings.discord_history_dms, reads=reads)
         return Door(place, Scope(scope, chats), reads=reads)
 
     def now(self, answer: Answer, door: Door) -> Answer:
@@ -197,8 +197,9 @@ class Answering:
     def may_use(self, asked: Place | StoredAnswer, here: Place) -> bool:
         """Whether an answer asked at ``asked`` may be shown, posted or voted on at ``here``.
 
-        The same server; for a direct message, the same conversation; and the same
-        channel when the channel it was asked in is private.
+        The same server; for a direct message, the same conversation; elsewhere in the server,
+        where everyone who may read ``here`` may read the channel it was asked in (``Places.covers``,
+        the privacy rule's: its question, and what it quotes, were for that channel's readers).
         """
         if asked.guild_id != here.guild_id or here.channel_id is None:
             return False
@@ -206,8 +207,8 @@ class Answering:
             return asked.channel_hash is not None and asked.channel_hash == self.store.channel_hash(here.channel_id)
         if asked.channel_id in (here.channel_id, here.parent_id):
             return True
-        return here.guild_id is not None and asked.channel_id is not None and not self.places.private(
-            here.guild_id, asked.channel_id)
+        return here.guild_id is not None and asked.channel_id is not None and self.places.covers(
+            here.guild_id, here.parent_id or here.channel_id, asked.channel_id)
 
     # -- what, who ---------------------------------------------------------------------
 
@@ -385,7 +386,7 @@ class Answering:
         except QABotError as exc:
             log.warning("cannot read the state database: %s", exc)
             return {}
-        # On the event loop: where a channel is private is read from the client's cache.
+        # On the event loop: who may read which channel is read from the client's cache.
         return {answer_id: row for answer_id, row in found.items()
                 if row is None or place is None or self.may_use(row, place)}
 
