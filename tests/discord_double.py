@@ -657,8 +657,11 @@ class DiscordDouble:
                 return self._followup
             case ("PATCH", "webhooks", 5) | ("PATCH", "channels", 4):
                 return self._edit
-            case ("GET", "webhooks", 5) | ("GET", "channels", 4):
+            case ("GET", "webhooks", 5):
                 return lambda p, _b: self.messages.get(self._message_id(p))
+            case ("GET", "channels", 4):
+                return lambda p, _b: self.messages.get(int(p[3])) or _json(
+                    {"message": "Unknown Message", "code": 10008}, status=404)
             case ("GET", "channels", 2):
                 return lambda p, _b: self._channel_of(int(p[1]), user(0))
             case ("GET", "channels", 3) if parts[2] == "messages":

@@ -14,9 +14,10 @@ module only turns Discord events into questions and sends the replies:
   after a restart, read back from Discord (``conversations``);
 - **"Ask qabot"** (a message context-menu command) asks the right-clicked message's
   text (a forward's: what it forwards) and answers privately, with a button to post the answer
-  publicly. The question is that message's author's words: once they delete the message (or a
-  moderator purges it), or edit it, the answers asked about it (before the edit) leave the state
-  database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
+  publicly. The question is that message's author's words (a forward's: the forwarded message's author's,
+  where the bot can read it: ``_author_of_words``), whom ``/qabot forget`` takes it out for; once they delete
+  the message (or a moderator purges it), or edit it, the answers asked about it (before the edit) leave the
+  state database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
 - **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
   intent) are answered in their thread without a mention.
 
@@ -169,6 +170,7 @@ class AskCog(commands.Cog, name="Questions"):
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
+                asked.about = await self._author_of_words(message)
                 answered = await self.answering.answer(asked)
                 if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
                     await self._forget([message.id])
@@ -178,6 +180,25 @@ class AskCog(commands.Cog, name="Questions"):
             await say(interaction, self.answering.busy("menu"))
             return
         self.answering.sent(asked, answered)
+
+    async def _author_of_words(self, message: discord.Message) -> int:
+        """Who wrote the text "Ask qabot" asks about ``message`` (``_text_of``), for ``/qabot forget``: its author; for a
+        forward, the author of the message it forwards. A snapshot names no author, but the forward's reference
+        names the message: found in the client's cache, or fetched from its channel where the bot can read it (in a
+        server it is in). Where it cannot (deleted since, or out of the bot's reach), the forwarder's."""
+        reference = message.reference
+        if message.content or not message.message_snapshots or reference is None or reference.message_id is None \
+                or reference.type is not discord.MessageReferenceType.forward:
+            return message.author.id
+        original = reference.cached_message
+        channel = self.bot.get_channel(reference.channel_id)
+        if original is None and isinstance(channel, discord.abc.Messageable):
+            try:
+                original = await channel.fetch_message(reference.message_id)
+            except (discord.HTTPException, discord.InvalidData) as exc:
+                log.info("cannot read the message a forward in %s forwards (%s): its question is the forwarder's",
+                         logged(message.channel), exc)
+        return original.author.id if original is not None else message.author.id
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
