@@ -221,7 +221,7 @@ async def test_a_channel_turned_private_while_an_answer_is_made_is_not_quoted_wh
         sent = await door(double, bot)
         await double.until(held.asked.is_set, what="the question to be taken")
         double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
-        await double.until(lambda: not bot.answering.places.covers(GUILD_ID, None, OTHER_CHANNEL_ID),
+        await double.until(lambda: not bot.answering.places.covers(GUILD_ID, None)(OTHER_CHANNEL_ID),
                            what="the change")
         held.go.set()
         body = (await double.until(sent, what="the answer"))[0].body

@@ -47,10 +47,10 @@ CHANNELS = [
 ]
 
 
-def everyone_reads(_guild: int, _here: int | None, there: int) -> bool:
+def everyone_reads(_guild: int, _here: int | None) -> Any:
     """Discord's view: every member reads PUBLIC and ELSEWHERE; PRIVATE hides from @everyone; a channel it does not
     know is read by nobody it can name."""
-    return there in (PUBLIC, ELSEWHERE)
+    return lambda there: there in (PUBLIC, ELSEWHERE)
 
 
 def sources(*channels: int, guild: int = GUILD) -> frozenset[str]:

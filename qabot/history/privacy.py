@@ -40,8 +40,8 @@ from dataclasses import dataclass
 from qabot.index.scope import Scope, chat_source
 from qabot.models import Answer
 
-# (guild id, here, there): whether everyone who may read channel ``here`` (None: every member) may read ``there``
-Covers = Callable[[int, int | None, int], bool]
+# (guild id, here): a test of whether everyone who may read channel ``here`` (None: every member) may read a channel
+Covers = Callable[[int, int | None], Callable[[int], bool]]
 Reads = Callable[[int, int], bool]  # (guild id, channel id): whether the person a direct message is with may read it
 
 
@@ -80,9 +80,11 @@ def quotable(where: Where, channels: Iterable[HistoryChannel], covers: Covers, *
     if where.guild_id is None:
         if not dms or reads is None:
             return frozenset()
-        return frozenset(c.source for c in channels if not c.private_thread and covers(c.guild_id, None, c.root)
+        public = {g: covers(g, None) for g in {c.guild_id for c in channels}}
+        return frozenset(c.source for c in channels if not c.private_thread and public[c.guild_id](c.root)
                          and reads(c.guild_id, c.root))
     here = {c for c in (where.channel_id, where.parent_id) if c is not None}
+    read_here = covers(where.guild_id, where.parent_id or where.channel_id)
     out = set()
     covered: dict[int, bool] = {}  # asked once per channel
     for c in channels:
@@ -93,7 +95,7 @@ def quotable(where: Where, channels: Iterable[HistoryChannel], covers: Covers, *
                 out.add(c.source)
             continue
         if c.root not in covered:
-            covered[c.root] = c.root in here or covers(c.guild_id, where.parent_id or where.channel_id, c.root)
+            covered[c.root] = c.root in here or read_here(c.root)
         if covered[c.root]:
             out.add(c.source)
     return frozenset(out)

@@ -208,7 +208,7 @@ class Answering:
         if asked.channel_id in (here.channel_id, here.parent_id):
             return True
         return here.guild_id is not None and asked.channel_id is not None and self.places.covers(
-            here.guild_id, here.parent_id or here.channel_id, asked.channel_id)
+            here.guild_id, here.parent_id or here.channel_id)(asked.channel_id)
 
     # -- what, who ---------------------------------------------------------------------
 

@@ -144,23 +144,30 @@ class Places:
             self._members.pop((guild.id, user_id), None)
             raise
 
-    def covers(self, guild_id: int, here: int | None, there: int) -> bool:
+    def covers(self, guild_id: int, here: int | None) -> Callable[[int], bool]:
         """Whether everyone who may read channel ``here`` (None, or one the client does not know: every member of the
-        server) may read ``there``'s history, from the server's roles and both channels' overwrites as the client's
-        cache holds them now (``qabot.history.readers.covers``). A thread is read by its channel's readers; a private
-        thread only in itself; a channel the client does not know (deleted, never seen) by nobody else."""
+        server) may read a channel's history (the test returned, asked of each: ``here``'s readers and the roles are
+        worked out once), from the server's roles and both channels' overwrites as the client's cache holds them now
+        (``qabot.history.readers.covers``). A thread is read by its channel's readers; a private thread only in
+        itself; a channel the client does not know (deleted, never seen) by nobody else."""
         guild = self.client.get_guild(guild_id)
-        target: Any = guild.get_channel_or_thread(there) if guild is not None else None
-        if isinstance(target, discord.Thread):
-            if target.type is discord.ChannelType.private_thread:
-                return here == there
-            target = target.parent
-        if guild is None or target is None:
-            return here == there
-        place: Any = guild.get_channel_or_thread(here) if here is not None else None
+        place: Any = guild.get_channel_or_thread(here) if guild is not None and here is not None else None
         if isinstance(place, discord.Thread):
             place = place.parent
-        return readers.covers(_server(guild), _access(place) if place is not None else None, _access(target))
+        server = _server(guild) if guild is not None else None
+        readers_here = _access(place) if place is not None else None
+
+        def covered(there: int) -> bool:
+            target: Any = guild.get_channel_or_thread(there) if guild is not None else None
+            if isinstance(target, discord.Thread):
+                if target.type is discord.ChannelType.private_thread:
+                    return here == there
+                target = target.parent
+            if server is None or target is None:
+                return here == there
+            return readers.covers(server, readers_here, _access(target))
+
+        return covered
 
 
 def logged(channel: Any) -> str:
