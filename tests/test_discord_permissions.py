@@ -271,3 +271,23 @@ async def test_a_channel_opened_to_one_member_does_not_quote_what_they_may_not_r
         await backfilled(bot, double)
         quoted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, NEWS_ID, OTHER_CHANNEL_ID)
     assert quoted == {CHANNEL_ID: False, THREAD_ID: False, NEWS_ID: True, OTHER_CHANNEL_ID: True}
+
+
+async def test_a_button_is_used_wherever_everyone_who_sees_it_may_read_where_it_was_asked(qa, double, tmp_path) -> None:
+    """The buttons keep to the same rule (``Answering.may_use``): in the role-gated server, an answer asked in #general
+    may be voted on from a copy of its buttons in another channel the "member" role opens, and not from the
+    channel only the mods open (a mod need not be a member)."""
+    from qabot.adapters.discord.answers import ELSEWHERE
+    from tests.test_discord_doors import reply_to
+
+    role_gated(double)
+    double.changed[OTHER_CHANNEL_ID] = {"permission_overwrites": [
+        overwrite(MEMBER_ROLE_ID, deny=VIEW_CHANNEL), overwrite(MOD_ROLE_ID, allow=READING)]}
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=QUESTION, k=1, channel_id=CHANNEL_ID, user_n=7)
+        [answer] = await double.until(lambda: double.followups(token), what="the answer")
+        helpful = {b["label"]: b["custom_id"] for b in double.buttons(answer.response)}["Helpful"]
+        members = await reply_to(double, double.press(helpful, channel_id=NEWS_ID, user_n=8))
+        mods = await reply_to(double, double.press(helpful, channel_id=OTHER_CHANNEL_ID, user_n=9))
+    assert members["content"].startswith("Thanks!") and mods["content"] == ELSEWHERE
