@@ -94,6 +94,8 @@ KINDS: dict[int, tuple[int, str, dict[str, Any]]] = {
     MEDIA_ID: (16, "gallery", {"available_tags": FORUM_TAGS, "default_reaction_emoji": None, "flags": 0}),
 }
 VIEW_CHANNEL = 1 << 10
+READ_MESSAGE_HISTORY = 1 << 16
+ADMINISTRATOR = 1 << 3
 CONNECT = 1 << 20
 EVERYONE_ROLE_ID = GUILD_ID
 MOD_ROLE_ID = 1_200_000_000_000_000_500
@@ -102,6 +104,7 @@ MESSAGE_CONTENT_INTENT = 1 << 15
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | MESSAGE_CONTENT_INTENT  # members, presences, message content
 DISCORD_EPOCH_MS = 1_420_070_400_000
 ALL_PERMISSIONS = str((1 << 41) - 1)
+EVERYONE_PERMISSIONS = str(((1 << 41) - 1) & ~ADMINISTRATOR)  # what @everyone may do server-wide: all but administer
 MISSING_ACCESS, MISSING_PERMISSIONS, CANNOT_REPLY = 50001, 50013, 160002  # Discord's JSON error codes
 FORBIDDEN = {MISSING_ACCESS: "Missing Access", MISSING_PERMISSIONS: "Missing Permissions",
              CANNOT_REPLY: "Cannot reply without permission to read message history"}
@@ -119,6 +122,12 @@ BOT_USER = {
 
 def user(n: int) -> dict[str, Any]:
     return {"id": str(USER_BASE + n), "username": f"user{n}", "discriminator": "0", "global_name": None, "avatar": None}
+
+
+def role(role_id: int, name: str, permissions: int, *, position: int = 2) -> dict[str, Any]:
+    """A role as GUILD_CREATE gives it, with its server-wide ``permissions``."""
+    return {"id": str(role_id), "name": name, "permissions": str(permissions), "position": position, "color": 0,
+            "hoist": False, "managed": False, "mentionable": name != "@everyone", "flags": 0}
 
 
 def replying(message: dict[str, Any], reply_to: dict[str, Any]) -> None:
@@ -382,6 +391,10 @@ class DiscordDouble:
         # 403 and Discord's code, as when the bot lost its access.
         self.outsiders: dict[int, set[int]] = {}
         self.member_errors: dict[int, int] = {}
+        # The first server's roles, as GUILD_CREATE gives them: @everyone's server-wide permissions, and more roles
+        # (payloads: ``role``) beside "mods" (MOD_ROLE_ID), as a server whose channels a "member" role opens has.
+        self.everyone_permissions = EVERYONE_PERMISSIONS
+        self.more_roles: list[dict[str, Any]] = []
         self._id_lock = threading.Lock()
         self._last_id = 0
         self._past = itertools.count()
@@ -644,8 +657,11 @@ class DiscordDouble:
                 return self._followup
             case ("PATCH", "webhooks", 5) | ("PATCH", "channels", 4):
                 return self._edit
-            case ("GET", "webhooks", 5) | ("GET", "channels", 4):
+            case ("GET", "webhooks", 5):
                 return lambda p, _b: self.messages.get(self._message_id(p))
+            case ("GET", "channels", 4):
+                return lambda p, _b: self.messages.get(int(p[3])) or _json(
+                    {"message": "Unknown Message", "code": 10008}, status=404)
             case ("GET", "channels", 2):
                 return lambda p, _b: self._channel_of(int(p[1]), user(0))
             case ("GET", "channels", 3) if parts[2] == "messages":
@@ -918,12 +934,9 @@ class DiscordDouble:
             "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
             "explicit_content_filter": 0, "features": [], "mfa_level": 0, "system_channel_flags": 0,
             "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0, "premium_progress_bar_enabled": False,
-            "roles": [
-                {"id": str(guild_id), "name": "@everyone", "permissions": ALL_PERMISSIONS, "position": 0, "color": 0,
-                 "hoist": False, "managed": False, "mentionable": False, "flags": 0},
-                {"id": str(MOD_ROLE_ID), "name": "mods", "permissions": "0", "position": 1, "color": 0,
-                 "hoist": False, "managed": False, "mentionable": True, "flags": 0},
-            ],
+            "roles": [role(guild_id, "@everyone", int(self.everyone_permissions), position=0),
+                      role(MOD_ROLE_ID, "mods", 0, position=1),
+                      *(self.more_roles if guild_id == GUILD_ID else [])],
             "emojis": [], "stickers": [],
             "channels": [channel(CHANNEL_ID, "general"), channel(OTHER_CHANNEL_ID, "elsewhere"),
                          {**channel(PRIVATE_CHANNEL_ID, "moderators"), "permission_overwrites": [

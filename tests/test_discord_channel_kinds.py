@@ -91,6 +91,10 @@ def hidden_from(*roles: int, deny: int = VIEW_CHANNEL) -> list[dict[str, Any]]:
     return [{"id": str(role), "type": 0, "allow": "0", "deny": str(deny)} for role in roles]
 
 
+def opened_to(role: int, allow: int = VIEW_CHANNEL) -> dict[str, Any]:
+    return {"id": str(role), "type": 0, "allow": str(allow), "deny": "0"}
+
+
 async def test_a_voice_chat_a_role_may_not_view_turns_private_at_once(qa, double, tmp_path) -> None:
     """A voice channel's text chat is read by whoever may view the channel: hidden from one role (CHANNEL_UPDATE
     heard live), it is quoted only in itself from the next answer on."""
@@ -106,12 +110,13 @@ async def test_a_voice_chat_a_role_may_not_view_turns_private_at_once(qa, double
 
 async def test_a_voice_or_stage_chat_some_members_may_not_connect_to_is_private(qa, double, tmp_path) -> None:
     """A voice or stage channel's text chat is for those who may connect to it (Discord denies the rest with it:
-    a member who may not connect cannot read the chat), so a channel @everyone may not connect to, or one a role
-    may not (live, CHANNEL_UPDATE), is quoted only in itself."""
+    a member who may not connect cannot read the chat), so a channel @everyone may not connect to (but the mods
+    may), or one a role may not (live, CHANNEL_UPDATE), is quoted only where all its readers may connect."""
     spy = Recorder(qa)
     remote = double.seed("The lounge projector remote is in the blue box.", channel_id=VOICE_ID)
     mic = double.seed("The town hall projector remote sits by the left microphone.", channel_id=STAGE_ID)
-    double.changed[VOICE_ID] = {"permission_overwrites": hidden_from(GUILD_ID, deny=CONNECT)}
+    double.changed[VOICE_ID] = {"permission_overwrites": [*hidden_from(GUILD_ID, deny=CONNECT),
+                                                          opened_to(MOD_ROLE_ID, allow=CONNECT)]}
     question = "where is the projector remote"
     async with running(spy, double, **settings(tmp_path, VOICE_ID, STAGE_ID, discord_history_dms=True)) as bot:
         await backfilled(bot, double)
@@ -130,11 +135,11 @@ async def test_a_voice_or_stage_chat_some_members_may_not_connect_to_is_private(
 
 async def test_private_announcements_media_and_stage_channels_are_quoted_only_where_their_readers_are(
         qa, double, tmp_path) -> None:
-    """An announcement channel hidden from @everyone (and its thread), a media channel hidden from a role (and its
-    post), an age-restricted stage channel: each quoted only in itself and its threads, never in a public channel,
-    another private one or a direct message."""
+    """An announcement channel hidden from @everyone but the mods (and its thread), a media channel hidden from the
+    mods (and its post), an age-restricted stage channel: each quoted only in itself and its threads, never in a
+    public channel, another private one whose readers may not read it, or a direct message."""
     spy = Recorder(qa)
-    double.changed[NEWS_ID] = {"permission_overwrites": hidden_from(GUILD_ID)}
+    double.changed[NEWS_ID] = {"permission_overwrites": [*hidden_from(GUILD_ID), opened_to(MOD_ROLE_ID)]}
     double.changed[MEDIA_ID] = {"permission_overwrites": hidden_from(MOD_ROLE_ID)}
     double.changed[STAGE_ID] = {"nsfw": True}
     news = double.seed("The staff star party is on Friday.", channel_id=NEWS_ID)

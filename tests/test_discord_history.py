@@ -995,6 +995,39 @@ async def test_forget_takes_out_the_questions_others_asked_about_a_members_messa
     assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
 
 
+async def test_forget_takes_out_the_questions_others_asked_about_a_forward_of_a_members_message(qa, double,
+                                                                                                 tmp_path) -> None:
+    """A forward carries no author (its snapshot has the text alone), but its reference names the message it
+    forwards: "Ask qabot" on it asks the original author's words, so forgetting them takes those answers out, the
+    original looked up in the client's cache (heard live) or fetched from its channel (said before). The forwarder
+    is no author of those words: forgetting them leaves those questions. Where the original cannot be read (deleted
+    since), the question is keyed to the forwarder, as README says."""
+    from qabot.adapters.discord.admin import NO_HISTORY
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        said = double.seed("When does the dome open for Maria's night tour?", user_n=6, channel_id=OTHER_CHANNEL_ID)
+        heard = double.message("Is the dome open for Maria's school group on Monday?", user_n=6,
+                               channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        gone = double.seed("Can Maria's cousin join the eclipse trip?", user_n=6, channel_id=OTHER_CHANNEL_ID)
+        double.messages.pop(int(gone["id"]))  # deleted before the bot was back: no event told it
+        for original in (said, heard, gone):
+            forward = double.message("", user_n=3, mention_bot=False, forwards=original)
+            await first_followup(double, double.message_command(forward, user_n=8))
+        await ask(double, "where do visitors sign the book", user_n=8)
+        assert all(words in state_text(tmp_path) for words in ("night tour", "school group", "eclipse trip"))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(3)))
+        kept = store.answers()
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    fetched = {m["id"] for m in (said, heard) if double.sent("GET", f"/channels/{OTHER_CHANNEL_ID}/messages/{m['id']}")}
+    assert fetched == {said["id"]}  # what was heard live came from the client's cache
+    assert len(kept) == 3 and "eclipse" not in str(kept)  # the forwarder's: only where the original was unreadable
+    assert reply["content"] == NO_HISTORY.format(name="user6")
+    assert "Maria" not in state_text(tmp_path)
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+
+
 LEARNING = pytest.mark.parametrize("learning", [True, False], ids=["history-learnt", "no-history"])
 
 

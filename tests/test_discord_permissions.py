@@ -15,18 +15,27 @@ what it said of a membership is trusted for ``MEMBERSHIP_SECONDS``, tested in te
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+
+import pytest
 
 from tests import test_discord_history as history
 from tests.discord_double import (
+    ADMINISTRATOR,
     CATEGORY_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     GUILD_ID,
+    MOD_ROLE_ID,
+    NEWS_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
+    READ_MESSAGE_HISTORY,
     THREAD_ID,
+    USER_BASE,
     VIEW_CHANNEL,
+    role,
 )
 from tests.test_discord_bot import running
 from tests.test_discord_history import ask, backfilled, cites, settings, until_answer
@@ -35,6 +44,19 @@ discord_api, double, qa = history.discord_api, history.double, history.qa  # the
 
 QUESTION = "what does the red lamp in the hall mean"
 HIDDEN = [{"id": str(GUILD_ID), "type": 0, "allow": "0", "deny": str(VIEW_CHANNEL)}]  # @everyone may not view it
+MEMBER_ROLE_ID = 1_200_000_000_000_000_510
+READING = VIEW_CHANNEL | READ_MESSAGE_HISTORY
+
+
+def role_gated(double: Any) -> None:
+    """The first server as many are set up: @everyone sees no channel, and a "member" role (given on joining, or once
+    verified) opens them all."""
+    double.everyone_permissions = str(int(double.everyone_permissions) & ~VIEW_CHANNEL & ~ADMINISTRATOR)
+    double.more_roles = [role(MEMBER_ROLE_ID, "member", READING)]
+
+
+def overwrite(target: int, *, allow: int = 0, deny: int = 0, member: bool = False) -> dict[str, Any]:
+    return {"id": str(target), "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)}
 
 
 async def quoted_at(double: Any, said: dict[str, Any], *channels: int) -> dict[int, bool]:
@@ -130,3 +152,142 @@ async def test_a_scope_naming_a_channel_turned_private_does_not_open_it_elsewher
         now = await quoted_at(double, lamp, CHANNEL_ID, OTHER_CHANNEL_ID)
     assert before == {CHANNEL_ID: True, OTHER_CHANNEL_ID: False}
     assert now == {CHANNEL_ID: False, OTHER_CHANNEL_ID: False}
+
+
+class Held:
+    """The real QABot, whose answers wait (once ``hold`` is set) until the test lets them go: the window between a
+    question being taken and its answer being sent, in which the test changes who may read a channel."""
+
+    def __init__(self, qa: Any) -> None:
+        self.qa = qa
+        self.hold, self.asked, self.go = threading.Event(), threading.Event(), threading.Event()
+
+    def ask(self, *args: Any, **kwargs: Any) -> Any:
+        if self.hold.is_set():
+            self.asked.set()
+            self.go.wait(20)
+        return self.qa.ask(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.qa, name)
+
+
+async def _slash(double: Any, bot: Any) -> Any:
+    token = double.slash("ask", question=QUESTION, k=3, channel_id=CHANNEL_ID, user_n=7)
+    return lambda: double.followups(token)
+
+
+async def _mention(double: Any, bot: Any) -> Any:
+    double.message(QUESTION, user_n=7, channel_id=CHANNEL_ID)
+    return lambda: double.replies(CHANNEL_ID)
+
+
+async def _direct_message(double: Any, bot: Any) -> Any:
+    double.message(QUESTION, user_n=7, channel_id=DM_CHANNEL_ID, mention_bot=False)
+    return lambda: double.replies(DM_CHANNEL_ID)
+
+
+async def _menu(double: Any, bot: Any) -> Any:
+    token = double.message_command(double.message(QUESTION, user_n=6, mention_bot=False), user_n=7)
+    return lambda: double.followups(token)
+
+
+async def _post_publicly_asked_again(double: Any, bot: Any) -> Any:
+    """Post publicly under an "Ask qabot" answer that must be asked again: the index changed since it was given."""
+    held: Held = bot.answering.qa
+    held.hold.clear()
+    token = double.message_command(double.message(QUESTION, user_n=6, mention_bot=False), user_n=7)
+    private = (await double.until(lambda: double.followups(token), what="the private answer"))[0].response
+    build = held.manifest.build
+    double.message("The canteen closes at nine.", user_n=2, channel_id=CHANNEL_ID, mention_bot=False)
+    await double.until(lambda: held.manifest.build != build, what="the index to change")
+    held.hold.set()
+    double.click(private, user_n=7, label="Post publicly")
+    return lambda: [r for r in double.replies(CHANNEL_ID) if "embeds" in (r.body or {})]
+
+
+@pytest.mark.parametrize("door", [_slash, _mention, _direct_message, _menu, _post_publicly_asked_again],
+                         ids=lambda door: door.__name__.strip("_"))
+async def test_a_channel_turned_private_while_an_answer_is_made_is_not_quoted_when_it_is_sent(qa, double, tmp_path,
+                                                                                              door) -> None:
+    """The window between a question being taken and its answer being sent (the queue, the answer's time): a
+    channel turned private meanwhile is not quoted where its readers are not, at every door that sends answers."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    held = Held(qa)
+    async with running(held, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, QUESTION, channel_id=CHANNEL_ID), lamp)  # quoted there before
+        held.hold.set()
+        sent = await door(double, bot)
+        await double.until(held.asked.is_set, what="the question to be taken")
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        await double.until(lambda: not bot.answering.places.covers(GUILD_ID, None)(OTHER_CHANNEL_ID),
+                           what="the change")
+        held.go.set()
+        body = (await double.until(sent, what="the answer"))[0].body
+    assert "embeds" in body and not cites(body, lamp)
+
+
+async def test_in_a_server_where_a_role_opens_every_channel_their_history_is_quoted_across_them(qa, double,
+                                                                                               tmp_path) -> None:
+    """No channel is public (@everyone sees none), yet everyone who reads one reads the others (the "member" role
+    opens them all): each channel's history is quoted in the others, as a public one's would be. Not in direct
+    messages, which quote public channels only."""
+    role_gated(double)
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    code = double.seed("The staff door alarm code is 4417.", user_n=2,
+                       channel_id=PRIVATE_CHANNEL_ID)  # hidden from @everyone, and opened to no role
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, NEWS_ID, OTHER_CHANNEL_ID, DM_CHANNEL_ID)
+        staff = {channel_id: cites(await ask(double, "what is the staff door alarm code", channel_id=channel_id), code)
+                 for channel_id in (CHANNEL_ID, PRIVATE_CHANNEL_ID)}
+    assert quoted == {CHANNEL_ID: True, THREAD_ID: True, NEWS_ID: True, OTHER_CHANNEL_ID: True, DM_CHANNEL_ID: False}
+    assert staff == {CHANNEL_ID: False, PRIVATE_CHANNEL_ID: True}
+
+
+async def test_a_channel_a_further_role_restricts_is_not_quoted_in_a_wider_one(qa, double, tmp_path) -> None:
+    """In the role-gated server, a channel only "mods" open (the member role denied it): a member without the mods
+    role reads the wider channel and not it, so it is quoted in itself alone."""
+    role_gated(double)
+    double.changed[OTHER_CHANNEL_ID] = {"permission_overwrites": [
+        overwrite(MEMBER_ROLE_ID, deny=VIEW_CHANNEL), overwrite(MOD_ROLE_ID, allow=READING)]}
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, NEWS_ID, OTHER_CHANNEL_ID)
+    assert quoted == {CHANNEL_ID: False, NEWS_ID: False, OTHER_CHANNEL_ID: True}
+
+
+async def test_a_channel_opened_to_one_member_does_not_quote_what_they_may_not_read(qa, double, tmp_path) -> None:
+    """In the role-gated server, #general also lets one person in by a member overwrite, whatever their roles: they
+    may not read the other channels, so nothing of those is quoted in #general (nor its threads); other channels
+    still quote one another, and #general's own history stays quoted in itself."""
+    role_gated(double)
+    guest = USER_BASE + 9
+    double.changed[CHANNEL_ID] = {"permission_overwrites": [overwrite(guest, allow=READING, member=True)]}
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, THREAD_ID, NEWS_ID, OTHER_CHANNEL_ID)
+    assert quoted == {CHANNEL_ID: False, THREAD_ID: False, NEWS_ID: True, OTHER_CHANNEL_ID: True}
+
+
+async def test_a_button_is_used_wherever_everyone_who_sees_it_may_read_where_it_was_asked(qa, double, tmp_path) -> None:
+    """The buttons keep to the same rule (``Answering.may_use``): in the role-gated server, an answer asked in #general
+    may be voted on from a copy of its buttons in another channel the "member" role opens, and not from the
+    channel only the mods open (a mod need not be a member)."""
+    from qabot.adapters.discord.answers import ELSEWHERE
+    from tests.test_discord_doors import reply_to
+
+    role_gated(double)
+    double.changed[OTHER_CHANNEL_ID] = {"permission_overwrites": [
+        overwrite(MEMBER_ROLE_ID, deny=VIEW_CHANNEL), overwrite(MOD_ROLE_ID, allow=READING)]}
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=QUESTION, k=1, channel_id=CHANNEL_ID, user_n=7)
+        [answer] = await double.until(lambda: double.followups(token), what="the answer")
+        helpful = {b["label"]: b["custom_id"] for b in double.buttons(answer.response)}["Helpful"]
+        members = await reply_to(double, double.press(helpful, channel_id=NEWS_ID, user_n=8))
+        mods = await reply_to(double, double.press(helpful, channel_id=OTHER_CHANNEL_ID, user_n=9))
+    assert members["content"].startswith("Thanks!") and mods["content"] == ELSEWHERE

@@ -29,6 +29,8 @@ from qabot.history import (
     linking,
     quotable,
 )
+from qabot.history.privacy import within
+from qabot.history.readers import Access, Overwrite, Server, covers
 from qabot.index.scope import Scope, chat_source, is_chat_source
 
 GUILD, OTHER_GUILD = 10, 20
@@ -45,9 +47,10 @@ CHANNELS = [
 ]
 
 
-def private(_guild: int, channel: int) -> bool:
-    """Discord's view: PRIVATE hides from @everyone; a channel it does not know is taken as private."""
-    return channel not in (PUBLIC, ELSEWHERE)
+def everyone_reads(_guild: int, _here: int | None) -> Any:
+    """Discord's view: every member reads PUBLIC and ELSEWHERE; PRIVATE hides from @everyone; a channel it does not
+    know is read by nobody it can name."""
+    return lambda there: there in (PUBLIC, ELSEWHERE)
 
 
 def sources(*channels: int, guild: int = GUILD) -> frozenset[str]:
@@ -58,23 +61,23 @@ def sources(*channels: int, guild: int = GUILD) -> frozenset[str]:
 
 
 def test_history_is_quoted_only_in_its_own_server() -> None:
-    assert quotable(Where(OTHER_GUILD, ELSEWHERE), CHANNELS, private) == sources(ELSEWHERE, guild=OTHER_GUILD)
-    assert not quotable(Where(GUILD, PUBLIC), CHANNELS, private) & sources(ELSEWHERE, guild=OTHER_GUILD)
+    assert quotable(Where(OTHER_GUILD, ELSEWHERE), CHANNELS, everyone_reads) == sources(ELSEWHERE, guild=OTHER_GUILD)
+    assert not quotable(Where(GUILD, PUBLIC), CHANNELS, everyone_reads) & sources(ELSEWHERE, guild=OTHER_GUILD)
 
 
 def test_a_private_channel_is_quoted_only_in_itself_and_its_threads() -> None:
     public = sources(PUBLIC, PUBLIC_THREAD)
-    assert quotable(Where(GUILD, PUBLIC), CHANNELS, private) == public
-    assert quotable(Where(GUILD, PUBLIC_THREAD, PUBLIC), CHANNELS, private) == public
+    assert quotable(Where(GUILD, PUBLIC), CHANNELS, everyone_reads) == public
+    assert quotable(Where(GUILD, PUBLIC_THREAD, PUBLIC), CHANNELS, everyone_reads) == public
     mine = public | sources(PRIVATE, THREAD_OF_PRIVATE)
-    assert quotable(Where(GUILD, PRIVATE), CHANNELS, private) == mine
-    assert quotable(Where(GUILD, THREAD_OF_PRIVATE, PRIVATE), CHANNELS, private) == mine
+    assert quotable(Where(GUILD, PRIVATE), CHANNELS, everyone_reads) == mine
+    assert quotable(Where(GUILD, THREAD_OF_PRIVATE, PRIVATE), CHANNELS, everyone_reads) == mine
 
 
 def test_a_private_thread_is_quoted_only_in_itself() -> None:
-    assert quotable(Where(GUILD, PRIVATE_THREAD_ID, PUBLIC), CHANNELS, private) == sources(
+    assert quotable(Where(GUILD, PRIVATE_THREAD_ID, PUBLIC), CHANNELS, everyone_reads) == sources(
         PUBLIC, PUBLIC_THREAD, PRIVATE_THREAD_ID)
-    assert chat_source(GUILD, PRIVATE_THREAD_ID) not in quotable(Where(GUILD, PRIVATE), CHANNELS, private)
+    assert chat_source(GUILD, PRIVATE_THREAD_ID) not in quotable(Where(GUILD, PRIVATE), CHANNELS, everyone_reads)
 
 
 def test_direct_messages_quote_only_when_allowed_public_history_their_reader_reads() -> None:
@@ -84,17 +87,17 @@ def test_direct_messages_quote_only_when_allowed_public_history_their_reader_rea
     def in_guild(guild: int, _channel: int) -> bool:  # a member of GUILD alone
         return guild == GUILD
 
-    assert quotable(Where(None, 5), CHANNELS, private, reads=everything) == frozenset()
-    assert quotable(Where(None, 5), CHANNELS, private, dms=True, reads=everything) == sources(
+    assert quotable(Where(None, 5), CHANNELS, everyone_reads, reads=everything) == frozenset()
+    assert quotable(Where(None, 5), CHANNELS, everyone_reads, dms=True, reads=everything) == sources(
         PUBLIC, PUBLIC_THREAD) | sources(ELSEWHERE, guild=OTHER_GUILD)
-    assert quotable(Where(None, 5), CHANNELS, private, dms=True, reads=in_guild) == sources(PUBLIC, PUBLIC_THREAD)
-    assert quotable(Where(None, 5), CHANNELS, private, dms=True) == frozenset()  # who reads it cannot be told
+    assert quotable(Where(None, 5), CHANNELS, everyone_reads, dms=True, reads=in_guild) == sources(PUBLIC, PUBLIC_THREAD)
+    assert quotable(Where(None, 5), CHANNELS, everyone_reads, dms=True) == frozenset()  # who reads it cannot be told
 
 
 def test_a_channel_discord_cannot_tell_about_is_private() -> None:
     gone = [HistoryChannel(GUILD, 999), HistoryChannel(GUILD, 998, 999)]  # deleted, or never seen
-    assert quotable(Where(GUILD, PUBLIC), gone, private) == frozenset()
-    assert quotable(Where(GUILD, 998, 999), gone, private) == sources(999, 998)
+    assert quotable(Where(GUILD, PUBLIC), gone, everyone_reads) == frozenset()
+    assert quotable(Where(GUILD, 998, 999), gone, everyone_reads) == sources(999, 998)
 
 
 def test_a_scope_narrows_history_and_never_widens_it() -> None:
@@ -107,6 +110,70 @@ def test_a_scope_narrows_history_and_never_widens_it() -> None:
     assert everything.matches("any/file.pdf") and everything.matches(chat_source(GUILD, PUBLIC))
     assert not everything.matches(chat_source(OTHER_GUILD, ELSEWHERE))
     assert is_chat_source("discord/1/2") and not is_chat_source("discord/help.json")  # a corpus file is no chat
+
+
+def test_an_answer_sent_within_a_narrower_scope_loses_what_it_no_longer_allows(make_corpus, fake_bot_for) -> None:
+    """An answer found before a channel turned private, sent after (``within``): its excerpts of that channel go; it
+    stays an answer only while its best excerpt stays, and nowhere keeps nothing."""
+    qa = fake_bot_for(make_corpus({"a.txt": "The dome opens at dusk.\n", "b.txt": "The dome opens at night.\n"}),
+                      answer_threshold=0.0)
+    answer = qa.ask("when does the dome open", k=2)
+    best, second = (e.citation.source for e in answer.excerpts)
+    assert answer.answered and within(answer, None) is answer and within(answer, (best, second)) == answer
+    assert within(answer, (best,)).excerpts == answer.excerpts[:1] and within(answer, (best,)).answered
+    rest = within(answer, Scope((second,)))
+    assert rest.excerpts == answer.excerpts[1:] and not rest.answered and rest.confidence == 0.0
+    assert within(answer, ()).excerpts == [] and not within(answer, ()).answered
+
+
+# -- who may read a channel: roles and overwrites (qabot.history.readers) ---------------------------------------
+
+READ = ("view_channel", "read_message_history")
+READING = frozenset(READ)
+MEMBER_ROLE, MOD_ROLE, ADMIN_ROLE, ALICE = 1, 2, 3, 42
+HIDDEN_FROM_EVERYONE = Overwrite(deny=frozenset({"view_channel"}))
+GATED = Server(everyone=frozenset({"send_messages"}), roles={MEMBER_ROLE: READING, MOD_ROLE: frozenset(),
+                                                             ADMIN_ROLE: frozenset({"administrator"})})
+
+
+def test_in_a_server_where_a_role_opens_every_channel_they_quote_one_another() -> None:
+    """@everyone reads nothing; the "member" role reads every channel (server-wide, or by each channel's
+    overwrites): every reader of one channel reads the others, though no channel is public."""
+    plain = Access(READ)
+    assert covers(GATED, plain, plain) and not covers(GATED, None, plain)
+    opened = Server(everyone=READING, roles=GATED.roles)
+    by_overwrites = Access(READ, everyone=HIDDEN_FROM_EVERYONE, roles={MEMBER_ROLE: Overwrite(allow=READING)})
+    assert covers(opened, by_overwrites, by_overwrites) and not covers(opened, None, by_overwrites)
+    assert covers(opened, by_overwrites, Access(READ))  # a public channel, in a gated one
+
+
+def test_a_channel_a_further_role_restricts_is_not_quoted_in_a_wider_one() -> None:
+    """A staff channel only "mods" open: a member without the role reads the wider channel and not it; nor is the
+    wider one quoted in the staff channel (a mod need not be a member)."""
+    wider = Access(READ)
+    staff = Access(READ, roles={MEMBER_ROLE: Overwrite(deny=frozenset({"view_channel"})),
+                                MOD_ROLE: Overwrite(allow=READING)})
+    assert not covers(GATED, wider, staff) and not covers(GATED, staff, wider) and covers(GATED, staff, staff)
+    history_only = Access(READ, roles={MEMBER_ROLE: Overwrite(deny=frozenset({"read_message_history"}))})
+    assert not covers(GATED, wider, history_only)  # viewing it is not reading its history
+
+
+def test_a_member_overwrite_opening_a_channel_to_one_person_keeps_its_readers_from_quoting_others() -> None:
+    let_in = Access(READ, members={ALICE: Overwrite(allow=READING)})
+    assert not covers(GATED, let_in, Access(READ))  # Alice reads it without the role, and not the other
+    shut_out = Access(READ, members={ALICE: Overwrite(deny=frozenset({"view_channel"}))})
+    assert covers(GATED, shut_out, Access(READ)) and not covers(GATED, Access(READ), shut_out)
+
+
+def test_administrators_age_restriction_and_voice_chats() -> None:
+    assert covers(Server(everyone=frozenset({"administrator"})), None, Access(READ, everyone=HIDDEN_FROM_EVERYONE))
+    only_admins = Access(READ, everyone=HIDDEN_FROM_EVERYONE)  # every reader of it is an administrator
+    assert covers(Server(everyone=READING, roles=GATED.roles), only_admins, Access(READ))
+    adult = Access(READ, age_restricted=True)
+    assert not covers(GATED, Access(READ), adult) and covers(GATED, adult, adult) and covers(GATED, adult, Access(READ))
+    voice = Access((*READ, "connect"))
+    assert not covers(GATED, Access(READ), voice)  # the member role may not connect
+    assert covers(Server(everyone=frozenset(), roles={MEMBER_ROLE: READING | {"connect"}}), Access(READ), voice)
 
 
 # -- the service, over a real index and state database ------------------------------------------------------

@@ -3,7 +3,8 @@
 - ``store``: the channels, their checkpoints and their messages, in the state database;
 - ``linking``: new messages linked into their conversations once, and exchanges laid out;
 - ``service``: ``History``, which applies a batch of changes and feeds the document API;
-- ``privacy``: the rule that decides which channels' history a place may quote.
+- ``privacy``: the rule that decides which channels' history a place may quote;
+- ``readers``: whether everyone who may read one channel may read another, from roles and overwrites.
 
 The Discord adapter (``qabot.adapters.discord.history``, ``backfill``) turns gateway
 events and backfilled pages into ``Changes``.

@@ -20,7 +20,8 @@ of this server alone.
   server's alone);
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them; the unanswered questions it lists are those whose answers may be shown
-  where it is used (a private channel's only there), as for the buttons.
+  where it is used (``may_use``: where all its readers may read the channel it was asked in),
+  as for the buttons.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answering, Door, member_key
+from qabot.adapters.discord.answers import NOT_HERE, Answering, Door, member_key
 from qabot.adapters.discord.buttons import apologise, say
 from qabot.adapters.discord.format import (
     ANSWER_COLOUR,
     DESCRIPTION_LIMIT,
     MESSAGE_LIMIT,
+    NO_MENTIONS,
     clip,
     fit_embed,
     markdown,
@@ -174,8 +176,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         store, guild_id = self.answering.store, interaction.guild_id
         door = await self.answering.door(guild_id, interaction.channel, interaction.channel_id, interaction.user.id)
         place = door.place
-        # A question is listed only where its answer may be shown (``may_use``: a private channel's stay in it),
-        # decided on the event loop, where the client's cache says which channels are private.
+        # A question is listed only where its answer may be shown (``may_use``), decided on the event loop, where
+        # the client's cache says who may read which channel.
         answers = await asyncio.to_thread(store.answers, guild_id=guild_id)
         shown = {answer.id for answer in answers if self.answering.may_use(answer, place)}
         summary = await asyncio.to_thread(summarise, store, guild_id=guild_id, listed=lambda a: a.id in shown)

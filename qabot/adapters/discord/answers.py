@@ -8,8 +8,8 @@ menu or a button takes the same path through ``Answering``:
    ``QABOT_DISCORD_DMS`` is off; the place's **scope** from the scopes file
    (``qabot.scopes``), which fails closed: a place it does not open is told "not
    configured here"; and, where the server's history is indexed, the channels whose
-   history it may quote (``qabot.history.privacy``: its own server, a private channel's
-   only where its readers are, no direct messages by default, and in a direct message only
+   history it may quote (``qabot.history.privacy``: its own server, a channel's where all
+   the place's readers may read it, no direct messages by default, and in a direct message only
    the servers Discord says the person asking is a member of), within that scope;
 2. **what** and **who**: not longer than ``QABOT_DISCORD_MAX_QUESTION_CHARS``, and a
    per-user cooldown; a notice in a channel at most once per member per window, and
@@ -18,11 +18,13 @@ menu or a button takes the same path through ``Answering``:
    a worker thread, never on the event loop;
 4. **answer**: ``QABot.ask`` with the history and the scope, the answer stored in the
    state database (``qabot.feedback``) under a fresh id that its buttons carry, and
-   counted in the metrics.
+   counted in the metrics;
+5. **send**: the door is asked again just before the answer goes out (``now``), and what it
+   no longer allows is left out (a channel turned private while the answer was queued or found).
 
 A button carries an answer id, which is user input like any other: a stored answer is
-shown, expanded, posted or voted on only where it was asked (the same server, and the
-same channel when that channel is private; the same conversation for a direct
+shown, expanded, posted or voted on only where it was asked (the same server, in a channel
+whose readers may all read the one it was asked in; the same conversation for a direct
 message), and asked again with the scope in force there now. Presses are limited per
 member, and one answer is asked again once at a time however many press for it.
 """
@@ -33,13 +35,9 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
-
-import discord
+from dataclasses import dataclass, field, replace
 
 from qabot.adapters.discord.conversations import Conversations
-from qabot.adapters.discord.format import notice
 from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.adapters.discord.places import Place, Places
@@ -47,7 +45,7 @@ from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
 from qabot.history import History, Where, quotable
-from qabot.history.privacy import Reads
+from qabot.history.privacy import Reads, within
 from qabot.index.scope import Scope, is_chat_source
 from qabot.metrics import Metrics
 from qabot.models import Answer
@@ -56,7 +54,6 @@ from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_K = 10  # excerpts fetched per question: what an answer and its "More sources" can show
 PRESSES, PRESS_SECONDS = 5, 10.0  # button presses a member may make in that many seconds
 
@@ -76,25 +73,7 @@ class Door:
     place: Place
     scope: Patterns | Scope | None  # None: the whole corpus; a Scope: with the server history it may quote
     refusal: str | None = None  # NOT_HERE, NOT_CONFIGURED; None: open
-
-
-@dataclass
-class Reply:
-    """What to send: a notice, or an answer embed with its buttons."""
-
-    content: str | None = None
-    embed: discord.Embed | None = None
-    view: discord.ui.View | None = None
-
-    def kwargs(self) -> dict[str, Any]:
-        sent: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-        if self.content is not None:
-            sent["content"] = notice(self.content)
-        if self.embed is not None:
-            sent["embed"] = self.embed
-        if self.view is not None:
-            sent["view"] = self.view
-        return sent
+    reads: Reads | None = field(default=None, compare=False)  # in a direct message: the channels its reader may read
 
 
 @dataclass
@@ -186,8 +165,19 @@ class Answering:
         # The server's history this place may quote (qabot.history.privacy), within its scope.
         channels = self.history.channels() if self.history is not None else []
         where = Where(place.guild_id, place.channel_id, place.parent_id if place.known else None)
-        chats = quotable(where, channels, self.places.private, dms=self.settings.discord_history_dms, reads=reads)
-        return Door(place, Scope(scope, chats))
+        chats = quotable(where, channels, self.places.covers, dms=self.settings.discord_history_dms, reads=reads)
+        return Door(place, Scope(scope, chats), reads=reads)
+
+    def now(self, answer: Answer, door: Door) -> Answer:
+        """``answer``, found for ``door``, as it may be sent there now: less what the door no longer allows (a channel
+        turned private, a scope narrowed while it waited in the queue or was found). Every door asks just before it
+        sends, on the event loop, where the client's cache says who may read what."""
+        now = self.door_of(door.place, door.reads)
+        return within(answer, NOWHERE if now.refusal is not None else now.scope)
+
+    def sendable(self, answered: Answered, door: Door) -> Answered:
+        """``answered`` as it may be sent through ``door`` now (``now``)."""
+        return answered if answered.answer is None else replace(answered, answer=self.now(answered.answer, door))
 
     def serves(self, guild_id: int) -> bool:
         """Whether this server is one qabot serves (``QABOT_DISCORD_ALLOWED_GUILD_IDS``, when set)."""
@@ -207,8 +197,9 @@ class Answering:
     def may_use(self, asked: Place | StoredAnswer, here: Place) -> bool:
         """Whether an answer asked at ``asked`` may be shown, posted or voted on at ``here``.
 
-        The same server; for a direct message, the same conversation; and the same
-        channel when the channel it was asked in is private.
+        The same server; for a direct message, the same conversation; elsewhere in the server,
+        where everyone who may read ``here`` may read the channel it was asked in (``Places.covers``,
+        the privacy rule's: its question, and what it quotes, were for that channel's readers).
         """
         if asked.guild_id != here.guild_id or here.channel_id is None:
             return False
@@ -216,8 +207,8 @@ class Answering:
             return asked.channel_hash is not None and asked.channel_hash == self.store.channel_hash(here.channel_id)
         if asked.channel_id in (here.channel_id, here.parent_id):
             return True
-        return here.guild_id is not None and asked.channel_id is not None and not self.places.private(
-            here.guild_id, asked.channel_id)
+        return here.guild_id is not None and asked.channel_id is not None and self.places.covers(
+            here.guild_id, here.parent_id or here.channel_id)(asked.channel_id)
 
     # -- what, who ---------------------------------------------------------------------
 
@@ -395,7 +386,7 @@ class Answering:
         except QABotError as exc:
             log.warning("cannot read the state database: %s", exc)
             return {}
-        # On the event loop: where a channel is private is read from the client's cache.
+        # On the event loop: who may read which channel is read from the client's cache.
         return {answer_id: row for answer_id, row in found.items()
                 if row is None or place is None or self.may_use(row, place)}
 

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from qabot.adapters.discord import ids
-from qabot.adapters.discord.answers import BUSY, MAX_K, NO_MENTIONS, Answered, Door, Reply
-from qabot.adapters.discord.format import answer_embed, default_shown, more_embed, notice
+from qabot.adapters.discord.answers import BUSY, MAX_K, Answered, Door
+from qabot.adapters.discord.format import NO_MENTIONS, Reply, answer_embed, default_shown, more_embed, notice
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.places import logged
 from qabot.errors import QABotError
@@ -227,11 +227,12 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
 
 async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, door: Door, *,
                   ephemeral: bool) -> Answer | None:
-    """The pressed button's answer as it may be shown here; when it must be asked again, the press is deferred
-    first. None (having said why): unknown, asked elsewhere, not answered here, or the queue is full."""
+    """The pressed button's answer as it may be shown here now (``Answering.now``: asked again, it may have waited in
+    the queue while who may read what changed); when it must be asked again, the press is deferred first. None
+    (having said why): unknown, asked elsewhere, not answered here, or the queue is full."""
     answer = answering.ready(answer_id, door)
     if answer is not None:
-        return answer
+        return answering.now(answer, door)
     if door.refusal is None:
         if ephemeral:
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -245,7 +246,7 @@ async def _answer(interaction: discord.Interaction, answering: Answering, answer
     if found is None or isinstance(found, str):
         await say(interaction, found or GONE)
         return None
-    return found
+    return answering.now(found, door)
 
 
 DYNAMIC_ITEMS = (VoteButton, MoreButton, PostButton)

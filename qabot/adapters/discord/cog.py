@@ -14,9 +14,10 @@ module only turns Discord events into questions and sends the replies:
   after a restart, read back from Discord (``conversations``);
 - **"Ask qabot"** (a message context-menu command) asks the right-clicked message's
   text (a forward's: what it forwards) and answers privately, with a button to post the answer
-  publicly. The question is that message's author's words: once they delete the message (or a
-  moderator purges it), or edit it, the answers asked about it (before the edit) leave the state
-  database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
+  publicly. The question is that message's author's words (a forward's: the forwarded message's author's,
+  where the bot can read it: ``_author_of_words``), whom ``/qabot forget`` takes it out for; once they delete
+  the message (or a moderator purges it), or edit it, the answers asked about it (before the edit) leave the
+  state database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
 - **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
   intent) are answered in their thread without a mention.
 
@@ -41,10 +42,10 @@ from cachetools import TTLCache
 from discord import MessageType, app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NO_MENTIONS, NOT_HERE, Answered, Answering, Asked, Door
+from qabot.adapters.discord.answers import NOT_HERE, Answered, Answering, Asked, Door
 from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
-from qabot.adapters.discord.format import clip, default_shown, help_embed, notice, sources_embed
+from qabot.adapters.discord.format import NO_MENTIONS, clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
 from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
@@ -101,7 +102,8 @@ class AskCog(commands.Cog, name="Questions"):
                 await interaction.response.defer(thinking=True)
                 asked.history = await self.history(door.place, interaction.channel)
                 answered = await self.answering.answer(asked)
-                sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
+                sent = await interaction.followup.send(**reply.kwargs(), wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("slash"))
             return
@@ -168,15 +170,35 @@ class AskCog(commands.Cog, name="Questions"):
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
+                asked.about = await self._author_of_words(message)
                 answered = await self.answering.answer(asked)
                 if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
                     await self._forget([message.id])
-                reply = answer_reply(answered, asked.shown, post_to=message.id)
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown, post_to=message.id)
                 await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("menu"))
             return
         self.answering.sent(asked, answered)
+
+    async def _author_of_words(self, message: discord.Message) -> int:
+        """Who wrote the text "Ask qabot" asks about ``message`` (``_text_of``), for ``/qabot forget``: its author; for a
+        forward, the author of the message it forwards. A snapshot names no author, but the forward's reference
+        names the message: found in the client's cache, or fetched from its channel where the bot can read it (in a
+        server it is in). Where it cannot (deleted since, or out of the bot's reach), the forwarder's."""
+        reference = message.reference
+        if message.content or not message.message_snapshots or reference is None or reference.message_id is None \
+                or reference.type is not discord.MessageReferenceType.forward:
+            return message.author.id
+        original = reference.cached_message
+        channel = self.bot.get_channel(reference.channel_id)
+        if original is None and isinstance(channel, discord.abc.Messageable):
+            try:
+                original = await channel.fetch_message(reference.message_id)
+            except (discord.HTTPException, discord.InvalidData) as exc:
+                log.info("cannot read the message a forward in %s forwards (%s): its question is the forwarder's",
+                         logged(message.channel), exc)
+        return original.author.id if original is not None else message.author.id
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -277,7 +299,8 @@ class AskCog(commands.Cog, name="Questions"):
                 if frontend != "forum":
                     asked.history = await self.history(door.place, message.channel, message)
                 answered = await self.answering.answer(asked)
-                sent = await _reply(message, **answer_reply(answered, asked.shown).kwargs())
+                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
+                sent = await _reply(message, **reply.kwargs())
         except QueueFull:
             await self._notice(message, self.answering.busy(frontend))
             return

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -50,6 +52,7 @@ SHORT_NAME = 120  # a "more sources" field: the citation ...
 SHORT_VALUE = 200  # ... and the start of its highlighted sentence
 SOURCE_VALUE = 512  # the citation of the best excerpt
 
+NO_MENTIONS = discord.AllowedMentions.none()  # every message the bot sends: quoted text never pings anyone
 ANSWER_COLOUR = discord.Colour.blurple()
 NOT_FOUND_COLOUR = discord.Colour.light_grey()
 NOT_FOUND = (
@@ -377,6 +380,25 @@ def help_embed(*, max_chars: int, cooldown: float, max_k: int) -> discord.Embed:
 def notice(text: str) -> str:
     """A plain message, within Discord's 2,000 characters."""
     return clip(text, MESSAGE_LIMIT)
+
+
+@dataclass
+class Reply:
+    """What to send: a notice, or an answer embed with its buttons."""
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        sent: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if self.content is not None:
+            sent["content"] = notice(self.content)
+        if self.embed is not None:
+            sent["embed"] = self.embed
+        if self.view is not None:
+            sent["view"] = self.view
+        return sent
 
 
 def fit_embed(embed: discord.Embed) -> discord.Embed:

@@ -1,8 +1,10 @@
 """Where a Discord event happened (``Place``), and who may read a channel there (``Places``).
 
-``Places`` answers what the privacy rule (``qabot.history.privacy``) asks of Discord: whether a
-channel is private (some member cannot read its history) and, in a direct message, which
-channels the one person it is with may read. Both ask the same permissions (``_needed``).
+``Places`` answers what the privacy rule (``qabot.history.privacy``) asks of Discord: whether
+everyone who may read one channel may read another's history (``covers``: the server's roles and
+both channels' overwrites, put to ``qabot.history.readers``; a channel every member may read is
+public) and, in a direct message, which channels the one person it is with may read. Both ask
+the same permissions (``_needed``).
 
 In a direct message, what Discord says of the person's membership of a server (a member with
 their roles, or none) is trusted for ``MEMBERSHIP_SECONDS`` (``cachetools.TTLCache``): a burst
@@ -12,8 +14,8 @@ ask for the members intent, without which Discord sends no member events (a memb
 leaves, or whose roles change), so nothing tells it sooner. Losing a role changes nothing
 in a direct message: only public channels are quoted there, which every member may read
 whatever their roles. A channel's own changes (its overwrites, its category synced, age
-restriction, @everyone's permissions) come as gateway events the bot does get, and count
-from the next answer on, since ``private`` and ``reads`` ask the client's cache each time.
+restriction) and a role's (its permissions) come as gateway events the bot does get, and count
+from the next answer on, since ``covers`` and ``reads`` ask the client's cache each time.
 Questions asked while a request is under way wait for its answer; a request that fails is
 not remembered.
 """
@@ -30,12 +32,14 @@ from typing import Any
 import discord
 from cachetools import LRUCache, TTLCache
 
+from qabot.history import readers
 from qabot.history.privacy import Reads
 
 log = logging.getLogger(__name__)
 
 READ = ("view_channel", "read_message_history")  # what a member needs to read a channel's history
 READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat: Discord denies it without Connect
+ROLE_PERMISSIONS = (*READ_VOICE, readers.ADMINISTRATOR)  # what a role's server-wide permissions say of reading
 MEMBERSHIP_SECONDS = 60.0  # how long Discord's word on a membership is trusted in direct messages: keep it short
 MEMBERSHIPS = 10_000  # (server, person) memberships remembered at most
 
@@ -55,7 +59,7 @@ class Place:
 
 
 class Places:
-    """Where an event happened, as far as the client can tell: a thread's channel, whether a channel is private, and
+    """Where an event happened, as far as the client can tell: a thread's channel, who may read a channel, and
     which channels the person a direct message is with may read.
 
     A thread the bot has not seen (a mention in it arrives with a ``PartialMessageable``)
@@ -140,26 +144,30 @@ class Places:
             self._members.pop((guild.id, user_id), None)
             raise
 
-    def private(self, guild_id: int, channel_id: int) -> bool:
-        """Whether some of the server's members cannot read the channel's history (unknown: private).
-
-        Public means every member may view it and read its history: @everyone may, no overwrite (a role's
-        or a member's) takes either away from anyone, and it is not age-restricted (NSFW: not for minors).
-        A voice or stage channel's text chat is read only by those who may also connect to it (Discord
-        denies the rest with Connect), so Connect counts there too.
-        """
+    def covers(self, guild_id: int, here: int | None) -> Callable[[int], bool]:
+        """Whether everyone who may read channel ``here`` (None, or one the client does not know: every member of the
+        server) may read a channel's history (the test returned, asked of each: ``here``'s readers and the roles are
+        worked out once), from the server's roles and both channels' overwrites as the client's cache holds them now
+        (``qabot.history.readers.covers``). A thread is read by its channel's readers; a private thread only in
+        itself; a channel the client does not know (deleted, never seen) by nobody else."""
         guild = self.client.get_guild(guild_id)
-        channel: Any = guild.get_channel_or_thread(channel_id) if guild is not None else None
-        if isinstance(channel, discord.Thread):
-            if channel.type is discord.ChannelType.private_thread:
-                return True
-            channel = channel.parent
-        if guild is None or channel is None or channel.is_nsfw():
-            return True
-        needed = _needed(channel)
-        everyone = guild.default_role.permissions
-        return not all(getattr(everyone, name) for name in needed) or any(
-            getattr(overwrite, name) is False for overwrite in channel.overwrites.values() for name in needed)
+        place: Any = guild.get_channel_or_thread(here) if guild is not None and here is not None else None
+        if isinstance(place, discord.Thread):
+            place = place.parent
+        server = _server(guild) if guild is not None else None
+        readers_here = _access(place) if place is not None else None
+
+        def covered(there: int) -> bool:
+            target: Any = guild.get_channel_or_thread(there) if guild is not None else None
+            if isinstance(target, discord.Thread):
+                if target.type is discord.ChannelType.private_thread:
+                    return here == there
+                target = target.parent
+            if server is None or target is None:
+                return here == there
+            return readers.covers(server, readers_here, _access(target))
+
+        return covered
 
 
 def logged(channel: Any) -> str:
@@ -172,3 +180,29 @@ def _needed(channel: Any) -> tuple[str, ...]:
     """The permissions that reading ``channel``'s history takes."""
     return READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
 
+
+def _names(perms: discord.Permissions, names: Iterable[str]) -> frozenset[str]:
+    return frozenset(name for name in names if getattr(perms, name))
+
+
+def _server(guild: discord.Guild) -> readers.Server:
+    """What the server's roles allow server-wide, as far as reading goes."""
+    return readers.Server(_names(guild.default_role.permissions, ROLE_PERMISSIONS), {
+        role.id: _names(role.permissions, ROLE_PERMISSIONS) for role in guild.roles if not role.is_default()})
+
+
+def _access(channel: Any) -> readers.Access:
+    """What reading ``channel``'s history takes, and its overwrites (discord.py's ``overwrites``: a role or member
+    the cache lacks is an ``Object`` of that type)."""
+    needed = _needed(channel)
+    everyone, roles, members = readers.Overwrite(), {}, {}
+    for target, overwrite in channel.overwrites.items():
+        allow, deny = overwrite.pair()
+        said = readers.Overwrite(_names(allow, needed), _names(deny, needed))
+        if target.id == channel.guild.id:
+            everyone = said
+        elif isinstance(target, discord.Role) or getattr(target, "type", None) is discord.Role:
+            roles[target.id] = said
+        else:
+            members[target.id] = said
+    return readers.Access(needed, everyone, roles, members, age_restricted=channel.is_nsfw())
