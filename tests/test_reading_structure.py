@@ -1,0 +1,73 @@
+"""Structure inside a document's text that a reader must keep: superscripts, definition lists, admonitions,
+content tabs, Word's restarted lists and PDF tables.
+
+Each test writes a small real file as the tool that makes such documents writes it and reads it with qabot's readers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+from qabot.models import Document
+
+
+def _one(path: Path) -> Document:
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+def _texts(doc: Document) -> list[str]:
+    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+
+
+def _page(tmp_path: Path, body: str) -> Document:
+    path = tmp_path / "page.html"
+    path.write_text(f"<!doctype html><html><head><title>Notes</title></head><body><main><article>{body}</article>"
+                    "</main></body></html>", encoding="utf-8")
+    return _one(path)
+
+
+# -- HTML superscripts ----------------------------------------------------------------------
+
+
+def test_html_a_superscript_power_reads_as_a_power_and_a_subscript_joins_its_word(tmp_path: Path) -> None:
+    doc = _page(tmp_path, (
+        "<h1>Counting</h1><p>A set of n elements has 2<sup>n</sup> subsets, and a square of side x has an area "
+        "of x<sup>2</sup> square units.</p><p>The sum has 2<sup>n+1</sup> terms, one per bit, and the gap is "
+        "10<sup>-3</sup> metres at most.</p><p>Water is H<sub>2</sub>O, and the 1<sup>st</sup> batch of "
+        "Skyfetch<sup>™</sup> shipped in the 19<sup>e</sup> week.</p><pre><code>x<sup>2</sup></code></pre>"))
+    assert _texts(doc) == [
+        "A set of n elements has 2^n subsets, and a square of side x has an area of x^2 square units.",
+        "The sum has 2^(n+1) terms, one per bit, and the gap is 10^-3 metres at most.",
+        "Water is H2O, and the 1st batch of Skyfetch™ shipped in the 19e week.",
+        "x2",  # code is left as it is
+    ]
+
+
+def test_html_a_footnote_marker_does_not_run_into_its_word(tmp_path: Path) -> None:
+    doc = _page(tmp_path, (
+        "<h1>Caching</h1>"
+        # Python-Markdown's footnotes
+        '<p>Tiles are kept for a week<sup id="fnref:1"><a class="footnote-ref" href="#fn:1">1</a></sup>.</p>'
+        # markdown-it-footnote and Wikipedia
+        '<p>The cache is shared<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup> by every run.</p>'
+        '<p>The format is documented<sup class="reference"><a href="#cite_note-2">[2]</a></sup>elsewhere.</p>'
+        # GitHub's, Pandoc's and docutils' (Sphinx)
+        '<p>Old tiles are fetched again<sup><a href="#user-content-fn-1" id="user-content-fnref-1" '
+        "data-footnote-ref>3</a></sup>.</p>"
+        '<p>Downloads resume<a href="#fn4" class="footnote-ref" id="fnref4" role="doc-noteref"><sup>4</sup></a>.</p>'
+        '<p>Retries back off<a class="footnote-reference brackets" href="#id5" id="id1" role="doc-noteref">'
+        '<span class="fn-bracket">[</span>5<span class="fn-bracket">]</span></a> exponentially.</p>'
+        '<p>See the <a href="#caching">caching</a> section.</p>'))
+    assert _texts(doc)[:7] == [
+        "Tiles are kept for a week.",
+        "The cache is shared by every run.",
+        "The format is documented elsewhere.",
+        "Old tiles are fetched again.",
+        "Downloads resume.",
+        "Retries back off exponentially.",
+        "See the caching section.",  # a link to the page that is no footnote stays
+    ]
