@@ -71,3 +71,40 @@ def test_html_a_footnote_marker_does_not_run_into_its_word(tmp_path: Path) -> No
         "Retries back off exponentially.",
         "See the caching section.",  # a link to the page that is no footnote stays
     ]
+
+
+# -- HTML definition lists ------------------------------------------------------------------
+
+
+def test_html_a_definition_list_reads_each_term_with_its_definition(tmp_path: Path) -> None:
+    doc = _page(tmp_path, (
+        "<h1>Options</h1><p>The fetch command takes these options, in any order, after the survey name.</p><dl>\n"
+        "<dt><code>--force</code>\n</dt>\n<dd>Overwrite existing tiles without asking.</dd>\n"
+        "<dt><code>--quiet</code></dt><dt><code>-q</code></dt>\n<dd>Print nothing but errors.</dd>"
+        "<dd>Warnings are still written to the <code>log</code> file, <em>once</em>.</dd>\n"
+        "<dt>Returns:</dt><dd><code>0</code> when every tile was fetched</dd>\n"
+        "<dt>--cache-dir</dt><dd><p>Where tiles are kept.</p><p>It is made when missing.</p></dd>\n"
+        "<dt>--config</dt><dd><pre>skyfetch --config sky.toml</pre></dd>\n"
+        "<dt>--dry-run</dt></dl><p>Options may also be set in the configuration file.</p>"))
+    assert _texts(doc) == [
+        "The fetch command takes these options, in any order, after the survey name.",
+        "--force: Overwrite existing tiles without asking.",
+        "--quiet, -q: Print nothing but errors. Warnings are still written to the log file, once.",
+        "Returns: 0 when every tile was fetched",
+        "--cache-dir: Where tiles are kept.",
+        "It is made when missing.",
+        "--config",  # a definition that opens with a code block: the term stays a line of its own
+        "skyfetch --config sky.toml",
+        "--dry-run",
+        "Options may also be set in the configuration file.",
+    ]
+
+
+def test_html_sphinx_describes_a_setting_in_one_paragraph_with_its_name() -> None:
+    from tests.documents import FORMATS
+
+    doc = _one(FORMATS / "html" / "sphinx-extlinks.html")  # <dt>extlinks<a class="headerlink">¶</a></dt><dd><p>
+    texts = _texts(doc)
+    assert any(text.startswith("extlinks: This config value must be a dictionary of external sites") for text in texts)
+    assert any(text.startswith("extlinks_detect_hardcoded_links: If enabled, extlinks emits a warning") for text in texts)
+    assert "extlinks" not in texts

@@ -29,9 +29,9 @@ builds the document:
 Before trafilatura reads the page, text written straight into a container (old HTML
 without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
 as a browser lays it out, so that it is seen as text, what documentation generators (rustdoc,
-mdBook) write that is not text is taken out (``html_generators``), and a power (``2^n``) and a
-footnote's marker read as they should (``html_marks``). trafilatura runs with ``favor_recall``:
-on documentation pages its default drops lists and whole sections.
+mdBook) write that is not text is taken out (``html_generators``), and a power (``2^n``), a footnote's
+marker and a definition's term ("--force: Overwrite ...") read as they should (``html_marks``).
+trafilatura runs with ``favor_recall``: on documentation pages its default drops lists and whole sections.
 A page with no main content is skipped with a warning that names it.
 """
 

@@ -1,4 +1,4 @@
-"""Marks in a page's text that read wrongly as plain text: superscripts and footnote markers (``qabot.corpus.html``).
+"""What reads wrongly as plain text in a page (``qabot.corpus.html``): superscripts, footnote markers, definitions.
 
 Read as text, "2<sup>n</sup>" was "2n" and "x<sup>2</sup>" "x2", another number; and a
 footnote's marker ran into the word before it ("show<sup>1</sup>." as "show1."). Before
@@ -12,6 +12,14 @@ it is on the page. One is a ``<sup>`` that holds only a link to a place on the p
 holds only a ``<sup>`` (Pandoc), or one marked as a note reference (docutils' ``<a
 class="footnote-reference">``, ``role="doc-noteref"``). Code (``<pre>``, ``<code>``) is
 left as it is.
+
+A definition list's term (``<dt>``) and its definition (``<dd>``) were two paragraphs: an
+option "--force" and what it does were cut apart. A term now opens its definition's text,
+"--force: Overwrite existing files." (terms of one definition joined by commas, "--quiet,
+-q: ...", and after a term that ends with a colon, "Returns:", a space); further definitions
+of the same terms, of text alone, join it after a space; a definition of several paragraphs
+has the terms in its first. Where a definition opens with a block (a code block, a list), its term stays a line
+of its own, as it is on the page.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from qabot.corpus.html_prepare import flat
+from qabot.corpus.html_prepare import first_child, flat, inline_only, is_inline
 
 _FOOTNOTE_CLASSES = frozenset({"footnote-ref", "footnote-reference"})  # Pandoc's, docutils'
 _ORDINAL = re.compile(r"(?i)st|nd|rd|th|e|er|re|ème|me|o|a")  # after a number: 1st, 2nd, 19e, 1er
@@ -32,6 +40,7 @@ _POWER = 16  # the most of an exponent: a longer superscript is text set small, 
 def prepare(tree: Any) -> None:
     """Set the marks known here right, on the page's tree, before trafilatura reads it."""
     superscripts(tree)
+    definitions(tree)
 
 
 def superscripts(tree: Any) -> None:
@@ -116,3 +125,84 @@ def _last_text(element: Any) -> str:
     if previous.tail or not isinstance(previous.tag, str):
         return previous.tail or ""
     return previous.text or ""
+
+
+def definitions(tree: Any) -> None:
+    """Start each definition of a definition list with its terms, taken out of the list (see the module's doc)."""
+    for dl in list(tree.iter("dl")):
+        terms: list[Any] = []
+        group: list[Any] = []  # the definitions of the last terms, while they are text alone
+        for entry in [*[entry for child in dl for entry in (child if child.tag == "div" else (child,))], None]:
+            if entry is not None and entry.tag == "dd" and group and inline_only(entry):
+                group.append(entry)
+                continue
+            if len(group) > 1:
+                _join(group)
+            group = []
+            if entry is not None and entry.tag == "dt":
+                terms.append(entry)
+            elif entry is None or entry.tag != "dd":
+                terms = []
+            elif terms:
+                group = [entry] if _define(terms, entry) and inline_only(entry) else []
+                terms = []
+
+
+def _define(terms: list[Any], dd: Any) -> bool:
+    """Put ``terms`` at the start of definition ``dd``'s text; False (and nothing done) where it opens with a block."""
+    place = dd
+    while not (place.text or "").strip() and (first := first_child(place)) is not None and first.tag in ("p", "div"):
+        place = first  # the definition's first paragraph
+    first = first_child(place)
+    if not (place.text or "").strip() and (first is None or not is_inline(first)):
+        return False  # it opens with a block, or is empty: the term is a line of its own
+    text, place.text = place.text or "", None
+    previous = None
+    for number, term in enumerate(terms):
+        term.drop_tree()  # out of the list; its tail (whitespace) stays there
+        term.tag = "span"
+        _strip_end(term)
+        if number < len(terms) - 1:
+            term.tail = ", "
+        else:  # "Returns:" has its colon, though the permalink marker that Sphinx writes after a term comes later
+            ends = flat("".join(term.itertext())).rstrip("¶#§ ")
+            term.tail = (" " if ends.endswith(":") else ": ") + text.lstrip()
+        if previous is None:
+            place.insert(0, term)
+        else:
+            previous.addnext(term)
+        previous = term
+    return True
+
+
+def _join(group: list[Any]) -> None:
+    """Make the definitions of text alone in ``group`` one, the first, each after a space."""
+    definition = group[0]
+    last = definition[-1] if len(definition) else None  # the text is gathered for it, then set once
+    run = [(last.tail if last is not None else definition.text) or ""]
+
+    def put() -> None:
+        if last is None:
+            definition.text = "".join(run)
+        else:
+            last.tail = "".join(run)
+
+    for further in group[1:]:
+        run.extend((" ", further.text or ""))
+        for child in list(further):
+            put()
+            definition.append(child)
+            last, run = child, [child.tail or ""]
+        further.drop_tree()
+    put()
+
+
+def _strip_end(element: Any) -> None:
+    """Take the whitespace off the end of ``element``'s text (down its last children)."""
+    while len(element) and not (element[-1].tail or "").strip():
+        element[-1].tail = None
+        element = element[-1]
+    if len(element):
+        element[-1].tail = element[-1].tail.rstrip()
+    else:
+        element.text = (element.text or "").rstrip()
