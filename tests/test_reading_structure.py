@@ -108,3 +108,47 @@ def test_html_sphinx_describes_a_setting_in_one_paragraph_with_its_name() -> Non
     assert any(text.startswith("extlinks: This config value must be a dictionary of external sites") for text in texts)
     assert any(text.startswith("extlinks_detect_hardcoded_links: If enabled, extlinks emits a warning") for text in texts)
     assert "extlinks" not in texts
+
+
+# -- Markdown admonitions and content tabs --------------------------------------------------
+
+
+def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[str | None, str]]:
+    """(section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    doc = _one(path)
+    assert doc.text == content
+    return [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading]
+
+
+_LATER = "\n## Configure\n\nSkyfetch reads skyfetch.toml in the project folder.\n\n## Usage\n\nRun skyfetch with a survey.\n"
+
+
+def test_markdown_an_unclosed_fence_in_an_mkdocs_admonition_ends_with_its_body(tmp_path: Path) -> None:
+    content = ('# Install\n\n!!! note "Before you start"\n    Make sure Python is installed, then run:\n\n'
+               "    ```bash\n    pip install skyfetch\n" + _LATER)
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Install", "Before you start"),
+        ("Install", "Make sure Python is installed, then run:"),
+        ("Install", "```bash\n    pip install skyfetch"),
+        ("Configure", "Skyfetch reads skyfetch.toml in the project folder."),
+        ("Usage", "Run skyfetch with a survey."),
+    ]
+
+
+def test_markdown_an_unclosed_fence_in_a_docusaurus_admonition_ends_at_its_closing_fence(tmp_path: Path) -> None:
+    content = ("# Install\n\n::::tip[Before you start]\n:::note\nMake sure Python is installed, then run:\n\n"
+               "```bash\npip install skyfetch\n:::\nThen fetch a survey.\n::::\n" + _LATER
+               + "\n```md\n:::note\n```\n\nThe end.\n")
+    assert _markdown(tmp_path, "install.mdx", content) == [
+        ("Install", "Before you start"),
+        ("Install", "Make sure Python is installed, then run:"),
+        ("Install", "```bash\npip install skyfetch"),
+        ("Install", "Then fetch a survey."),
+        ("Configure", "Skyfetch reads skyfetch.toml in the project folder."),
+        ("Usage", "Run skyfetch with a survey."),
+        ("Usage", "```md\n:::note\n```"),  # outside an admonition, a fence in code is the code's
+        ("Usage", "The end."),
+    ]
+
