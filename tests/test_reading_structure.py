@@ -152,3 +152,19 @@ def test_markdown_an_unclosed_fence_in_a_docusaurus_admonition_ends_at_its_closi
         ("Usage", "The end."),
     ]
 
+
+
+def test_markdown_mkdocs_content_tabs_read_as_their_title_and_body(tmp_path: Path) -> None:
+    content = ('# Install\n\n=== "pip"\n\n    Install skyfetch from PyPI.\n\n    ```bash\n    pip install skyfetch\n'
+               '    ```\n\n===+ "conda"\n    Install skyfetch from conda-forge:\n\n    ```bash\n'
+               "    conda install skyfetch\n" + _LATER)
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Install", "pip"),
+        ("Install", "Install skyfetch from PyPI."),
+        ("Install", "```bash\n    pip install skyfetch\n    ```"),
+        ("Install", "conda"),
+        ("Install", "Install skyfetch from conda-forge:"),
+        ("Install", "```bash\n    conda install skyfetch"),  # unclosed: it ends with the tab's body
+        ("Configure", "Skyfetch reads skyfetch.toml in the project folder."),
+        ("Usage", "Run skyfetch with a survey."),
+    ]

@@ -28,6 +28,8 @@ Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is r
 # reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
 _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
+# A content tab, as MkDocs (pymdownx.tabbed) reads one: "===" (selected: "===+", a new set: "===!"), its title in quotes.
+_TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
 _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
@@ -68,7 +70,7 @@ class Markdown:
         self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
         # bare marker
         self._depth = depth  # admonitions around the text (see _bodies)
-        self._openers: list[int] = []  # lines that open an MkDocs admonition, whose body is indented below them
+        self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -126,7 +128,7 @@ class Markdown:
         self._bodies(lines, dialect)
 
     def _bodies(self, lines: list[str], dialect: Dialect) -> None:
-        """Read the body of each MkDocs admonition as the Markdown it is, its indentation taken off.
+        """Read the body of each MkDocs admonition (or content tab) as the Markdown it is, its indentation taken off.
 
         MkDocs (Python-Markdown) reads the lines indented four spaces (or a tab) under ``!!!
         note`` as a block of their own; CommonMark reads them as the lines of the paragraph
@@ -185,7 +187,7 @@ class Markdown:
             title = admonition_title(lines[number])
             if title is None:
                 continue
-            if _MKDOCS.match(lines[number]):
+            if _MKDOCS.match(lines[number]) or _TAB.match(lines[number]):
                 self._openers.append(number)
             if title[0] < title[1]:
                 self.shown[number] = title
@@ -314,9 +316,10 @@ def admonition_title(line: str) -> tuple[int, int] | None:
 
     Docusaurus' ``:::tip[Faster]`` (its older ``:::tip Faster``, VuePress' ``::: tip Faster``), its closing
     ``:::`` (``::::`` around a nested one); MkDocs' ``!!! tip "Faster"`` and its folded ``??? tip``, ``???+ tip``,
-    whose title is in quotes. Attributes in braces (``:::note{#id}``) are not the title.
+    whose title is in quotes; and MkDocs' content tab, ``=== "pip"``, read as an admonition is: its title, then its
+    indented body. Attributes in braces (``:::note{#id}``) are not the title.
     """
-    match = _DIRECTIVE.match(line) or _MKDOCS.match(line)
+    match = _DIRECTIVE.match(line) or _MKDOCS.match(line) or _TAB.match(line)
     if match is None:
         return None
     titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
