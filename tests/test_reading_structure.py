@@ -168,3 +168,17 @@ def test_markdown_mkdocs_content_tabs_read_as_their_title_and_body(tmp_path: Pat
         ("Configure", "Skyfetch reads skyfetch.toml in the project folder."),
         ("Usage", "Run skyfetch with a survey."),
     ]
+
+
+def test_markdown_a_definition_list_reads_each_term_with_its_definition(tmp_path: Path) -> None:
+    # PHP Markdown Extra's syntax, as Python-Markdown's def_list, pymdownx and markdown-it-deflist read it
+    content = ("# Options\n\nThe fetch command takes these options.\n\n--force\n:   Overwrite existing tiles.\n\n"
+               "--quiet\n-q\n:   Print nothing but errors;\n    warnings still go to the log.\n"
+               "--cache-dir\n:   Where tiles are kept.\n\nThe end.\n")
+    assert _markdown(tmp_path, "options.md", content) == [
+        ("Options", "The fetch command takes these options."),
+        ("Options", "--force\n:   Overwrite existing tiles."),
+        ("Options", "--quiet\n-q\n:   Print nothing but errors;\n    warnings still go to the log."),
+        ("Options", "--cache-dir\n:   Where tiles are kept."),
+        ("Options", "The end."),
+    ]

@@ -36,6 +36,7 @@ _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its opening line, or (bare) its closing one
+_DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
@@ -183,6 +184,7 @@ class Markdown:
         if _opens_with_tag(lines[first:end]):
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
+        self._definitions(lines, first, end)
         for number in range(first, end):
             title = admonition_title(lines[number])
             if title is None:
@@ -194,6 +196,21 @@ class Markdown:
                 self.starts.add(number + 1)  # the body below it is a paragraph of its own
             else:
                 self.hidden.add(number)
+
+    def _definitions(self, lines: list[str], first: int, end: int) -> None:
+        """A definition list's entries in a paragraph (``--force`` over ``:   Overwrite ...``, PHP Markdown Extra's
+        syntax, which CommonMark reads as one paragraph): each term, with the definition under it and its indented
+        lines, is one paragraph; a line after a definition that is not indented starts the next term."""
+        term, defined = first, False
+        for number in range(first + 1, end):
+            if _DEFINITION.match(lines[number]):
+                self.joined.update(range(term + 1, number + 1))
+                defined = True
+            elif defined and lines[number][:1] in (" ", "\t"):
+                self.joined.add(number)
+            elif defined:
+                self.starts.add(number)
+                term, defined = number, False
 
     def _html(self, lines: list[str], first: int, end: int) -> None:
         """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
