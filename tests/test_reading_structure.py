@@ -182,3 +182,66 @@ def test_markdown_a_definition_list_reads_each_term_with_its_definition(tmp_path
         ("Options", "--cache-dir\n:   Where tiles are kept."),
         ("Options", "The end."),
     ]
+
+
+# -- Word list numbering --------------------------------------------------------------------
+
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def _abstract(key: int, *levels: tuple[str, str, str]) -> str:
+    """A w:abstractNum of levels (numFmt, lvlText, extra XML in the w:lvl: a w:lvlRestart), each starting at 1."""
+    return (f'<w:abstractNum {_W} w:abstractNumId="{key}"><w:multiLevelType w:val="multilevel"/>'
+            + "".join(f'<w:lvl w:ilvl="{at}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/>{extra}'
+                      f'<w:lvlText w:val="{text}"/></w:lvl>' for at, (fmt, text, extra) in enumerate(levels))
+            + "</w:abstractNum>")
+
+
+def test_docx_numbering_follows_level_restarts_and_overrides(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    numbering = word.part.numbering_part.element
+    first_num = numbering.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}num")
+    # 80: a level that never restarts (w:lvlRestart 0), and a third level restarted by the first level only (1)
+    first_num.addprevious(parse_xml(_abstract(80, ("decimal", "%1.", ""), ("lowerLetter", "%2)", '<w:lvlRestart w:val="0"/>'))))
+    first_num.addprevious(parse_xml(_abstract(81, ("decimal", "%1.", ""), ("decimal", "%1.%2.", ""),
+                                              ("lowerRoman", "(%3)", '<w:lvlRestart w:val="1"/>'))))
+    first_num.addprevious(parse_xml(_abstract(82, ("decimal", "%1.", ""), ("lowerLetter", "%2)", ""))))
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="80"><w:abstractNumId w:val="80"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="81"><w:abstractNumId w:val="81"/></w:num>'))
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="82"><w:abstractNumId w:val="82"/></w:num>'))
+    # "Restart numbering" as Word writes it with a level override: a w:lvl of its own, here at 1 and in capitals
+    numbering.append(parse_xml(
+        f'<w:num {_W} w:numId="83"><w:abstractNumId w:val="82"/><w:lvlOverride w:ilvl="0">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="upperLetter"/><w:lvlText w:val="%1."/></w:lvl>'
+        "</w:lvlOverride></w:num>"))
+    # a start override of the second level: it is where that level starts, after any item above it too
+    numbering.append(parse_xml(f'<w:num {_W} w:numId="84"><w:abstractNumId w:val="82"/><w:lvlOverride w:ilvl="1">'
+                               '<w:startOverride w:val="4"/></w:lvlOverride></w:num>'))
+
+    def item(text: str, num: int, level: int = 0) -> None:
+        word.add_paragraph(text)._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {_W}><w:ilvl w:val="{level}"/><w:numId w:val="{num}"/></w:numPr>'))
+
+    for text, num, level in [("Open the dome.", 80, 0), ("Unlock it.", 80, 1), ("Push it.", 80, 1),
+                             ("Start the mount.", 80, 0), ("Home it.", 80, 1),
+                             ("Cool the camera.", 81, 0), ("To minus ten.", 81, 1), ("Wait.", 81, 2),
+                             ("Check.", 81, 2), ("To minus twenty.", 81, 1), ("Wait again.", 81, 2),
+                             ("Focus.", 81, 0), ("Coarse.", 81, 1), ("Wait at last.", 81, 2),
+                             ("Park the mount.", 82, 0), ("Close the shutter.", 82, 0),
+                             ("Switch off the camera.", 83, 0), ("Switch off the dome.", 83, 0),
+                             ("Log the night.", 84, 0), ("The time.", 84, 1), ("The weather.", 84, 1),
+                             ("Sign the log.", 84, 0), ("In ink.", 84, 1)]:
+        item(text, num, level)
+    path = tmp_path / "night.docx"
+    word.save(str(path))
+    assert _texts(_one(path)) == [
+        "1. Open the dome.", "a) Unlock it.", "b) Push it.", "2. Start the mount.", "c) Home it.",  # never restarts
+        "1. Cool the camera.", "1.1. To minus ten.", "(i) Wait.", "(ii) Check.", "1.2. To minus twenty.",
+        "(iii) Wait again.", "2. Focus.", "2.1. Coarse.", "(i) Wait at last.",  # restarted by the first level only
+        "1. Park the mount.", "2. Close the shutter.",
+        "A. Switch off the camera.", "B. Switch off the dome.",  # restarted, by a level override
+        "3. Log the night.", "d) The time.", "e) The weather.", "4. Sign the log.", "d) In ink.",
+    ]
