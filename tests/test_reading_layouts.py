@@ -143,8 +143,8 @@ def test_pdf_each_row_of_a_table_is_a_paragraph(tmp_path: Path) -> None:
     # Luminance 120 s 40 Taken first Red 180 s 20 Hydrogen alpha ... Flats are taken at dusk ...".
     assert _texts(_one(path)) == [
         "Each filter has its own exposure time and number of frames in a session, as listed below.",
-        "Filter Exposure Frames Notes", "Luminance 120 s 40 Taken first", "Red 180 s 20",
-        "Hydrogen alpha 600 s 12 Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
+        "Filter | Exposure | Frames | Notes", "Luminance | 120 s | 40 | Taken first", "Red | 180 s | 20",
+        "Hydrogen alpha | 600 s | 12 | Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
         "Flats are taken at dusk for every filter used that night."]
 
 

@@ -245,3 +245,39 @@ def test_docx_numbering_follows_level_restarts_and_overrides(tmp_path: Path) -> 
         "A. Switch off the camera.", "B. Switch off the dome.",  # restarted, by a level override
         "3. Log the night.", "d) The time.", "e) The weather.", "4. Sign the log.", "d) In ink.",
     ]
+
+
+# -- PDF tables -----------------------------------------------------------------------------
+
+
+def _table_pdf(tmp_path: Path, widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> Path:
+    """A paragraph, a table as fpdf2 draws one (ruled cells, a cell's text wrapped in it), and a paragraph."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    pdf.set_xy(72, 72)
+    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
+    pdf.ln(6)
+    with pdf.table(width=sum(widths), col_widths=widths, align="LEFT") as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(6)
+    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
+    path = tmp_path / "exposures.pdf"
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_a_tables_cells_are_parted_as_the_html_readers_are(tmp_path: Path) -> None:
+    path = _table_pdf(tmp_path, (80, 100, 60, 60), [
+        ("Filter", "Notes", "Exposure", "Frames"), ("Luminance", "Taken first", "120 s", "40"),
+        ("Red", "", "180 s", "20")])
+    # "Exposure" and "Frames" are a little more than two spaces apart, a row's other cells much more
+    assert _texts(_one(path)) == [
+        "Each filter has its own exposure time and number of frames in a session, as listed below.",
+        "Filter | Notes | Exposure | Frames", "Luminance | Taken first | 120 s | 40", "Red | 180 s | 20",
+        "Flats are taken at dusk for every filter used that night."]

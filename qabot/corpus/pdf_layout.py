@@ -8,7 +8,8 @@ its box and font size); from them alone, this module rebuilds what the layout on
   PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped. A
   paragraph that runs on from the foot of a column into the next is one, and the
   footnotes at that foot come after it, each a paragraph of its own. Each row of a table
-  (and each item of a list with a hanging indent) is a paragraph of its own;
+  (and each item of a list with a hanging indent) is a paragraph of its own, its cells
+  parted by `` | `` as the HTML and Word readers part them;
 - **sections**: a short line in a larger or bold font, or numbered like ``2.4. The glob
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
@@ -25,6 +26,7 @@ index stores it, and offsets point into it.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import re
@@ -39,6 +41,7 @@ MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
 ROW_GAP = 2.0  # ems between two words of a line that part a table's cells (a word space is a third of one)
+CELL_GAP = 0.5  # ems between two words that may part two cells of a table's row (a word space is a quarter of one)
 MAX_CELLS = 16  # wide gaps kept of a line
 ROW_REACH = 8  # lines from one row to the next, a row's wrapped text between them
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
@@ -54,13 +57,16 @@ _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’)\]]$")
 _NOT_HEADING_END = re.compile(r"[.,;:]$")
 _CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|listing|plate)\s*[\dA-Z]")
 _TOC_ENTRY = re.compile(r"\d+$")  # on a table-of-contents page, an entry without dot leaders
+_MARKER = re.compile(r"[•◦▪▫‣∙·●○■□–—*-]|\(?(?:\d{1,3}|[A-Za-z]|[ivxIVX]{1,5})[.)]")  # a list item's bullet or number
+_CELL = "\x1f"  # in a row's text, where one cell ends and the next starts
+Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 
 
 @dataclass
 class Line:
     """A line of a page as PDFium reads it, with where it sits."""
 
-    text: str
+    text: str  # a tab where a space is wider than CELL_GAP ems (see _cells)
     left: float
     right: float
     bottom: float  # of its first character, as a share of the page height
@@ -70,6 +76,7 @@ class Line:
     gaps: tuple[tuple[float, float], ...] = ()  # from and to, of its gaps between words wider than ROW_GAP ems
     even: bool = False  # three spaces or more, all as wide: a line of justified text, where it is a full line
     row: bool = False  # a table's row, its cells on one line (see _mark_rows)
+    cuts: Spaces = ()  # where each tab in text is
 
 
 @dataclass
@@ -174,9 +181,11 @@ def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
         if previous is not None and _same_line(previous, line, layout):
             # A superscript (a footnote mark) or a run in another font, on the same line; or a table's next cell.
             gap = line.left - previous.right
-            previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
+            cut = gap > CELL_GAP * line.size
+            previous.text += ("" if gap < 0.15 * layout.size else "\t" if cut else " ") + line.text
             wide = ((previous.right, line.left),) if gap > ROW_GAP * line.size else ()
             previous.gaps = (previous.gaps + wide + line.gaps)[:MAX_CELLS]
+            previous.cuts += ((previous.right, line.left),) * cut + line.cuts
             previous.right, previous.end = line.right, line.end
         else:
             lines.append(line)
@@ -202,6 +211,26 @@ def _mark_rows(lines: list[Line], layout: _Layout) -> None:
         if (j == i + 1 and any(a < y and b < x for a, x in above.gaps for b, y in below.gaps)) or (
                 j - i <= ROW_REACH and any(abs(x - y) <= 0.1 * below.size for _, x in above.gaps for _, y in below.gaps)):
             above.row = below.row = True
+    columns = sorted({start for line in lines if line.row for _, start in line.gaps})
+    for line in lines:
+        if line.row:
+            line.text = _cells(line, columns)
+
+
+def _cells(row: Line, columns: list[float]) -> str:
+    """A row's text with its cells parted (by ``_CELL``): where a space is wider than ``ROW_GAP`` ems, or the word
+    after it starts where a cell of a row on the page does, past a wide gap (two cells a little more than a word
+    space apart: "Exposure Frames" in a header over "120 s" and "40"). A list item's bullet or number is no cell.
+    """
+    parts = row.text.split("\t")
+    if len(parts) != len(row.cuts) + 1:
+        return row.text  # a tab of the PDF's own: no cells told, as before
+    text = parts[0]
+    for number, ((left, right), part) in enumerate(zip(row.cuts, parts[1:], strict=True)):
+        at = bisect.bisect_left(columns, right - 0.3 * row.size)
+        cell = right - left > ROW_GAP * row.size or (at < len(columns) and columns[at] <= right + 0.3 * row.size)
+        text += (_CELL if cell and not (number == 0 and _MARKER.fullmatch(text.strip())) else " ") + part
+    return text
 
 
 def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
@@ -263,10 +292,11 @@ def _same_line(previous: Line, line: Line, layout: _Layout) -> bool:
 
 
 def _join(lines: list[Line]) -> str:
-    """The lines of a paragraph as one line: a word hyphenated at a line end is whole again."""
+    """The lines of a paragraph as one line: a word hyphenated at a line end is whole again, and a table's row has
+    its cells parted by `` | `` (as the HTML and Word readers part them), an empty one left out."""
     text = ""
     for line in lines:
-        piece = _clean(line.text)
+        piece = " | ".join(cell for part in line.text.split(_CELL) if (cell := _clean(part))) if line.row else _clean(line.text)
         if not piece:
             continue
         if re.search(r"[^\W\d_]-$", text) and piece[0].islower():
