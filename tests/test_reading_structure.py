@@ -281,3 +281,22 @@ def test_pdf_a_tables_cells_are_parted_as_the_html_readers_are(tmp_path: Path) -
         "Each filter has its own exposure time and number of frames in a session, as listed below.",
         "Filter | Notes | Exposure | Frames", "Luminance | Taken first | 120 s | 40", "Red | 180 s | 20",
         "Flats are taken at dusk for every filter used that night."]
+
+
+def test_pdf_a_cell_wrapped_onto_lines_of_its_own_stays_in_its_row(tmp_path: Path) -> None:
+    path = _table_pdf(tmp_path, (80, 180, 60, 80), [
+        ("Filter", "Notes", "Exposure", "Frames"), ("Luminance", "Taken first", "120 s", "40"),
+        ("Hydrogen alpha", "Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
+         "600 s", "12"),
+        ("Oxygen III filter of the survey", "Narrowband too", "600 s", "12 or more if the night is long"),
+        ("Red", "", "180 s", "20")])
+    # PDFium reads such a row a cell at a time: "Hydrogen alpha", the note's three lines, then "600 s 12" (the
+    # cells set in the middle of the row's height); the note was a paragraph of its own, between the row's halves.
+    assert _texts(_one(path)) == [
+        "Each filter has its own exposure time and number of frames in a session, as listed below.",
+        "Filter | Notes | Exposure | Frames", "Luminance | Taken first | 120 s | 40",
+        ("Hydrogen alpha | Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use | "
+         "600 s | 12"),
+        "Oxygen III filter of the survey | Narrowband too | 600 s | 12 or more if the night is long",
+        "Red | 180 s | 20",
+        "Flats are taken at dusk for every filter used that night."]

@@ -34,8 +34,9 @@ from collections.abc import Iterator
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.corpus.pdf_layout import CELL_GAP, MAX_CELLS, ROW_GAP, Line, Spaces, document
+from qabot.corpus.pdf_layout import Line, Spaces, document
 from qabot.corpus.pdf_streams import check_streams
+from qabot.corpus.pdf_tables import CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -129,7 +130,7 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces,
     """Where the line of ``text`` (at ``start`` in the page's text) has a space wider than ``ROW_GAP`` ems (from and
     to), whether its spaces are three or more, all as wide as each other; and its text with a tab for each space
     wider than ``CELL_GAP`` ems, with where each is (where a table's row may part its cells: see
-    ``pdf_layout._cells``).
+    ``pdf_tables.cells``).
 
     PDFium reads the cells of a table's row as one line, with a space where the row leaves a
     gap between them; a loose line of justified text has its spaces all as wide (a long word

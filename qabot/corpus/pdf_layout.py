@@ -9,7 +9,8 @@ its box and font size); from them alone, this module rebuilds what the layout on
   paragraph that runs on from the foot of a column into the next is one, and the
   footnotes at that foot come after it, each a paragraph of its own. Each row of a table
   (and each item of a list with a hanging indent) is a paragraph of its own, its cells
-  parted by `` | `` as the HTML and Word readers part them;
+  parted by `` | `` as the HTML and Word readers part them, and a cell wrapped onto lines
+  of its own kept in its row (``pdf_tables``);
 - **sections**: a short line in a larger or bold font, or numbered like ``2.4. The glob
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
@@ -26,7 +27,6 @@ index stores it, and offsets point into it.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import math
 import re
@@ -34,16 +34,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
+from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
-ROW_GAP = 2.0  # ems between two words of a line that part a table's cells (a word space is a third of one)
-CELL_GAP = 0.5  # ems between two words that may part two cells of a table's row (a word space is a quarter of one)
-MAX_CELLS = 16  # wide gaps kept of a line
-ROW_REACH = 8  # lines from one row to the next, a row's wrapped text between them
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
@@ -57,8 +55,6 @@ _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’)\]]$")
 _NOT_HEADING_END = re.compile(r"[.,;:]$")
 _CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|listing|plate)\s*[\dA-Z]")
 _TOC_ENTRY = re.compile(r"\d+$")  # on a table-of-contents page, an entry without dot leaders
-_MARKER = re.compile(r"[•◦▪▫‣∙·●○■□–—*-]|\(?(?:\d{1,3}|[A-Za-z]|[ivxIVX]{1,5})[.)]")  # a list item's bullet or number
-_CELL = "\x1f"  # in a row's text, where one cell ends and the next starts
 Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 
 
@@ -66,7 +62,7 @@ Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 class Line:
     """A line of a page as PDFium reads it, with where it sits."""
 
-    text: str  # a tab where a space is wider than CELL_GAP ems (see _cells)
+    text: str  # a tab where a space is wider than CELL_GAP ems; a row's, its cells parted (see pdf_tables.cells)
     left: float
     right: float
     bottom: float  # of its first character, as a share of the page height
@@ -75,8 +71,9 @@ class Line:
     end: float  # the bottom of its last character: where a word hyphenated at a line end took it (see pdf._page_lines)
     gaps: tuple[tuple[float, float], ...] = ()  # from and to, of its gaps between words wider than ROW_GAP ems
     even: bool = False  # three spaces or more, all as wide: a line of justified text, where it is a full line
-    row: bool = False  # a table's row, its cells on one line (see _mark_rows)
+    row: bool = False  # a table's row, its cells on one line (see pdf_tables.mark_rows)
     cuts: Spaces = ()  # where each tab in text is
+    cells: tuple[float, ...] = ()  # where each cell of a row starts (see pdf_tables.cells)
 
 
 @dataclass
@@ -149,7 +146,7 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
 
 def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line]]:
     lines = _lines(page, drop, layout)
-    _mark_rows(lines, layout)
+    lines = tables.rows(lines, layout)
     blocks: list[list[Line]] = []
     notes: list[list[Line]] = []  # footnotes set aside while the paragraph above them goes on in the next column
     for line in lines:
@@ -190,47 +187,6 @@ def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
         else:
             lines.append(line)
     return lines
-
-
-def _mark_rows(lines: list[Line], layout: _Layout) -> None:
-    """Mark the rows of tables: lines with a wide gap where the line above or below has one too.
-
-    PDFium reads a row's cells as one line, a space between them: the gap between two
-    columns (or after a list item's bullet) is wider than any space between words, and it
-    is there in the rows above and below too: the gaps of the next line overlap, or, where
-    a row's text wrapped onto lines of its own (``ROW_REACH`` at most), a later row's next
-    cell starts where this one's does. A line of justified text with a wide space has none
-    in line with it, and where all its spaces are as wide and it is a full line, it is none
-    whatever its neighbours.
-    """
-    width = layout.right - layout.left
-    gapped = [index for index, line in enumerate(lines)
-              if line.gaps and not (line.even and line.right >= layout.right - 0.05 * width)]
-    for i, j in itertools.pairwise(gapped):
-        above, below = lines[i], lines[j]
-        if (j == i + 1 and any(a < y and b < x for a, x in above.gaps for b, y in below.gaps)) or (
-                j - i <= ROW_REACH and any(abs(x - y) <= 0.1 * below.size for _, x in above.gaps for _, y in below.gaps)):
-            above.row = below.row = True
-    columns = sorted({start for line in lines if line.row for _, start in line.gaps})
-    for line in lines:
-        if line.row:
-            line.text = _cells(line, columns)
-
-
-def _cells(row: Line, columns: list[float]) -> str:
-    """A row's text with its cells parted (by ``_CELL``): where a space is wider than ``ROW_GAP`` ems, or the word
-    after it starts where a cell of a row on the page does, past a wide gap (two cells a little more than a word
-    space apart: "Exposure Frames" in a header over "120 s" and "40"). A list item's bullet or number is no cell.
-    """
-    parts = row.text.split("\t")
-    if len(parts) != len(row.cuts) + 1:
-        return row.text  # a tab of the PDF's own: no cells told, as before
-    text = parts[0]
-    for number, ((left, right), part) in enumerate(zip(row.cuts, parts[1:], strict=True)):
-        at = bisect.bisect_left(columns, right - 0.3 * row.size)
-        cell = right - left > ROW_GAP * row.size or (at < len(columns) and columns[at] <= right + 0.3 * row.size)
-        text += (_CELL if cell and not (number == 0 and _MARKER.fullmatch(text.strip())) else " ") + part
-    return text
 
 
 def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
@@ -296,7 +252,7 @@ def _join(lines: list[Line]) -> str:
     its cells parted by `` | `` (as the HTML and Word readers part them), an empty one left out."""
     text = ""
     for line in lines:
-        piece = " | ".join(cell for part in line.text.split(_CELL) if (cell := _clean(part))) if line.row else _clean(line.text)
+        piece = " | ".join(cell for part in line.text.split(CELL) if (cell := _clean(part))) if line.row else _clean(line.text)
         if not piece:
             continue
         if re.search(r"[^\W\d_]-$", text) and piece[0].islower():
