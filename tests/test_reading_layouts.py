@@ -143,8 +143,8 @@ def test_pdf_each_row_of_a_table_is_a_paragraph(tmp_path: Path) -> None:
     # Luminance 120 s 40 Taken first Red 180 s 20 Hydrogen alpha ... Flats are taken at dusk ...".
     assert _texts(_one(path)) == [
         "Each filter has its own exposure time and number of frames in a session, as listed below.",
-        "Filter Exposure Frames Notes", "Luminance 120 s 40 Taken first", "Red 180 s 20",
-        "Hydrogen alpha 600 s 12 Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
+        "Filter | Exposure | Frames | Notes", "Luminance | 120 s | 40 | Taken first", "Red | 180 s | 20",
+        "Hydrogen alpha | 600 s | 12 | Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
         "Flats are taken at dusk for every filter used that night."]
 
 
@@ -313,10 +313,8 @@ def test_html_a_readme_as_github_shows_it_keeps_its_sections_and_anchors(tmp_pat
         "Skyfetch downloads sky survey tiles and caches them on disk.": ("Skyfetch", "skyfetch"),
         "Install it with pip on Python 3.10 or newer.": ("Installation", "installation"),
         "pip install skyfetch": ("Installation", "installation"),
-        "--tiles": ("Usage", "usage"),
-        "The number of tiles fetched in parallel, four by default.": ("Usage", "usage"),
-        "--cache-dir": ("Usage", "usage"),
-        "Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
+        "--tiles: The number of tiles fetched in parallel, four by default.": ("Usage", "usage"),
+        "--cache-dir: Where tiles are kept, ~/.cache/skyfetch unless set.": ("Usage", "usage"),
         "Tiles older than a week are fetched again on the next run.": ("Usage", "usage"),
     }
 
@@ -374,7 +372,8 @@ def test_html_a_javadoc_members_description_is_read(tmp_path: Path) -> None:
     size = "Returns the bytes the cache holds on disk, counted when the cache opened and kept up to date since."
     assert found[evict] == found["public void evict(Duration age)"] == ("evict", "evict(java.time.Duration)")
     assert found[size] == found["public long size()"] == ("size", "size()")
-    assert found["the size in bytes"] == ("size", "size()")
+    assert found["Returns: the size in bytes"] == ("size", "size()")
+    assert found["Parameters: age - the oldest a tile may be and stay in the cache"] == ("evict", "evict(java.time.Duration)")
 
 
 def test_html_the_whitespace_between_blocks_is_no_paragraph(tmp_path: Path) -> None:

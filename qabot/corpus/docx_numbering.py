@@ -5,8 +5,11 @@ the file's numbering definitions (``word/numbering.xml``). A paragraph is in a l
 its own ``w:numPr`` (a list instance and a level) or its style's (``List Number``, a heading
 style linked to an outline list); ``w:numId`` 0 takes it out of one. Each level has a start,
 a format and a text (``%1.``, ``%1.%2.``, ``(%3)``). Lists that share a definition go on with
-each other's numbers unless one restarts (``w:startOverride``), and a level starts again
-after an item of a level above it, as in Word. Decimal, letters (to "zzzz") and roman
+each other's numbers unless one restarts: a list's level override (``w:lvlOverride``) gives
+it a start (``w:startOverride``) or a level of its own (``w:lvl``: its start, format and text),
+and the list starts that level again where it is first used. A level starts again after an
+item of a level above it, as in Word, unless its ``w:lvlRestart`` says it never does (0) or
+only after a level further up (its number, from 1). Decimal, letters (to "zzzz") and roman
 numerals are written as Word writes them; other formats (ordinals, words, other scripts) as decimals. A
 bullet, or a level without a number, gives no label: its glyph is a symbol font's
 character, not text.
@@ -15,7 +18,7 @@ character, not text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 _NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -51,6 +54,8 @@ class _Level:
     text: str
     legal: bool  # w:isLgl: the levels above are written as decimals
     style: str | None  # the paragraph style that takes this level (w:pStyle)
+    restart: int | None  # w:lvlRestart: restarted after an item of this level (1-based) or above; 0, never; None,
+    # after any level above it
 
 
 def roman(number: int) -> str:
@@ -80,7 +85,9 @@ class Numbering:
     def __init__(self, word: Any) -> None:
         self._abstract: dict[str, dict[int, _Level]] = {}  # w:abstractNumId -> its levels
         self._links: dict[str, str] = {}  # w:abstractNumId -> the numbering style it takes its levels from
-        self._nums: dict[str, tuple[str, dict[int, int]]] = {}  # w:numId -> (its abstractNumId, start overrides)
+        self._nums: dict[str, tuple[str, dict[int, tuple[int | None, _Level | None]]]] = {}  # w:numId -> its
+        # abstractNumId, and the overrides of its levels: a start (w:startOverride), a level of its own (w:lvl)
+        self._levels: dict[str, dict[int, _Level]] = {}  # w:numId -> its levels, overrides applied
         self._styles: dict[str, tuple[str | None, str | None]] = {}  # style id -> (numId, ilvl), basedOn followed
         self._counters: dict[str, list[int | None]] = {}  # abstractNumId -> the current number of each level
         self._started: set[str] = set()  # numIds whose overrides have restarted their list
@@ -93,16 +100,30 @@ class Numbering:
             if link := _val(abstract, "numStyleLink"):
                 self._links[key] = link
         for num in numbering.iterchildren(_w("num")):
-            overrides = {_int(o.get(_w("ilvl")), 0): _int(start, 1) for o in num.iterchildren(_w("lvlOverride"))
-                         if (start := _val(o, "startOverride")) is not None}
+            overrides = {_int(o.get(_w("ilvl")), 0): (
+                _int(start, 1) if (start := _val(o, "startOverride")) is not None else None,
+                self._level(lvl) if (lvl := o.find(_w("lvl"))) is not None else None,
+            ) for o in num.iterchildren(_w("lvlOverride"))}
             self._nums[num.get(_w("numId")) or ""] = (_val(num, "abstractNumId") or "", overrides)
         self._read_styles(word)
 
     @staticmethod
     def _level(lvl: Any) -> _Level:
+        restart = _val(lvl, "lvlRestart")
         return _Level(start=_int(_val(lvl, "start"), 1), fmt=_val(lvl, "numFmt") or "decimal",
                       text=_val(lvl, "lvlText") or "", legal=lvl.find(_w("isLgl")) is not None,
-                      style=_val(lvl, "pStyle"))
+                      style=_val(lvl, "pStyle"), restart=_int(restart, 1) if restart is not None else None)
+
+    def _num_levels(self, num: str, abstract_id: str) -> dict[int, _Level]:
+        """The levels of list ``num``: its abstract list's, each overridden by the num's own level or start."""
+        if (levels := self._levels.get(num)) is None:
+            levels = dict(self._abstract.get(abstract_id, {}))
+            for at, (start, own) in self._nums[num][1].items():
+                level = own or levels.get(at)
+                if level is not None:
+                    levels[at] = replace(level, start=start) if start is not None else level
+            self._levels[num] = levels
+        return levels
 
     def _read_styles(self, word: Any) -> None:
         own: dict[str, tuple[str | None, str | None, str | None]] = {}  # style id -> numId, ilvl, basedOn
@@ -132,21 +153,24 @@ class Numbering:
             return ""
         abstract_id, overrides = self._nums[num]
         abstract_id = self._resolve(abstract_id)
-        levels = self._abstract.get(abstract_id, {})
+        levels = self._num_levels(num, abstract_id)
         ilvl = _int(level if level is not None else style_level, -1)
         if ilvl < 0:  # the level whose w:pStyle is the paragraph's style, else the first
             ilvl = next((n for n, lvl in levels.items() if style and lvl.style == style), 0)
         if not 0 <= ilvl < _LEVELS or ilvl not in levels:
             return ""
         counters = self._counters.setdefault(abstract_id, [None] * _LEVELS)
-        if num not in self._started:
+        if num not in self._started:  # a list whose levels are overridden starts them again, at their start
             self._started.add(num)
-            for at, start in overrides.items():
+            for at in overrides:
                 if 0 <= at < _LEVELS:
-                    counters[at] = start - 1
+                    counters[at] = None
         current = counters[ilvl]
         counters[ilvl] = levels[ilvl].start if current is None else current + 1
-        counters[ilvl + 1 :] = [None] * (_LEVELS - ilvl - 1)  # a level starts again after an item above it
+        for below in range(ilvl + 1, _LEVELS):  # a level starts again after an item above it, as its w:lvlRestart says
+            restart = levels[below].restart if below in levels else None
+            if restart is None or ilvl < restart:
+                counters[below] = None
         lvl = levels[ilvl]
         if lvl.fmt in ("bullet", "none"):
             return ""

@@ -28,10 +28,10 @@ builds the document:
 
 Before trafilatura reads the page, text written straight into a container (old HTML
 without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
-as a browser lays it out, so that it is seen as text, and what documentation generators
-(rustdoc, mdBook) write that is not text is taken out (``html_generators``). trafilatura runs with
-``favor_recall``: on documentation pages its default drops lists and whole sections.
-
+as a browser lays it out, so that it is seen as text, what documentation generators (rustdoc,
+mdBook) write that is not text is taken out (``html_generators``), and a power (``2^n``), a footnote's
+marker and a definition's term ("--force: Overwrite ...") read as they should (``html_marks``).
+trafilatura runs with ``favor_recall``: on documentation pages its default drops lists and whole sections.
 A page with no main content is skipped with a warning that names it.
 """
 
@@ -46,6 +46,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from qabot.corpus import html_generators as generators
+from qabot.corpus import html_marks as marks
 from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
@@ -96,6 +97,7 @@ def document(name: str, data: bytes) -> Document | None:
         return None
     meta = _metadata(tree)
     generators.prepare(tree)
+    marks.prepare(tree)
     prepare.blocks_part_lines(tree)
     prepare.figures_as_blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)

@@ -292,6 +292,11 @@ def inline_only(element: Any) -> bool:
     return not any(isinstance(child.tag, str) and child.tag not in _INLINE for child in element)
 
 
+def is_inline(element: Any) -> bool:
+    """Whether ``element`` is an inline element (``<a>``, ``<code>``, ``<em>`` ...)."""
+    return isinstance(element.tag, str) and element.tag in _INLINE
+
+
 def wrap_loose_text(tree: Any) -> None:
     """Wrap each run of text and inline elements that sits beside blocks in a ``<p>`` (two ``<br>`` end one)."""
     from lxml import etree

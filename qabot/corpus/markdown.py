@@ -9,10 +9,14 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterator
-from typing import Literal
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Literal
 
 from qabot.corpus import limits
+
+if TYPE_CHECKING:
+    from markdown_it.rules_block import StateBlock
 
 # Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
 # (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
@@ -24,11 +28,16 @@ Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is r
 # reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
 _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
+# A content tab, as MkDocs (pymdownx.tabbed) reads one: "===" (selected: "===+", a new set: "===!"), its title in quotes.
+_TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
 _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
+_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its opening line, or (bare) its closing one
+_DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
+_COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
 
@@ -62,7 +71,7 @@ class Markdown:
         self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
         # bare marker
         self._depth = depth  # admonitions around the text (see _bodies)
-        self._openers: list[int] = []  # lines that open an MkDocs admonition, whose body is indented below them
+        self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -74,9 +83,10 @@ class Markdown:
         md = MarkdownIt("commonmark").enable("table")
         md.core.ruler.disable(["inline", "text_join"])
         md.block.ruler.disable(["code"] if dialect != "text" else ["code", "html_block"])
+        lines = body.split("\n")
+        md.block.ruler.at("fence", _fence_rule(_Containers(lines)), {"alt": ["paragraph", "reference", "blockquote", "list"]})
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
-        lines = body.split("\n")
         bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
         for i, token in enumerate(tokens):
             if token.map is None:
@@ -119,7 +129,7 @@ class Markdown:
         self._bodies(lines, dialect)
 
     def _bodies(self, lines: list[str], dialect: Dialect) -> None:
-        """Read the body of each MkDocs admonition as the Markdown it is, its indentation taken off.
+        """Read the body of each MkDocs admonition (or content tab) as the Markdown it is, its indentation taken off.
 
         MkDocs (Python-Markdown) reads the lines indented four spaces (or a tab) under ``!!!
         note`` as a block of their own; CommonMark reads them as the lines of the paragraph
@@ -174,17 +184,33 @@ class Markdown:
         if _opens_with_tag(lines[first:end]):
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
+        self._definitions(lines, first, end)
         for number in range(first, end):
             title = admonition_title(lines[number])
             if title is None:
                 continue
-            if _MKDOCS.match(lines[number]):
+            if _MKDOCS.match(lines[number]) or _TAB.match(lines[number]):
                 self._openers.append(number)
             if title[0] < title[1]:
                 self.shown[number] = title
                 self.starts.add(number + 1)  # the body below it is a paragraph of its own
             else:
                 self.hidden.add(number)
+
+    def _definitions(self, lines: list[str], first: int, end: int) -> None:
+        """A definition list's entries in a paragraph (``--force`` over ``:   Overwrite ...``, PHP Markdown Extra's
+        syntax, which CommonMark reads as one paragraph): each term, with the definition under it and its indented
+        lines, is one paragraph; a line after a definition that is not indented starts the next term."""
+        term, defined = first, False
+        for number in range(first + 1, end):
+            if _DEFINITION.match(lines[number]):
+                self.joined.update(range(term + 1, number + 1))
+                defined = True
+            elif defined and lines[number][:1] in (" ", "\t"):
+                self.joined.add(number)
+            elif defined:
+                self.starts.add(number)
+                term, defined = number, False
 
     def _html(self, lines: list[str], first: int, end: int) -> None:
         """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
@@ -207,6 +233,77 @@ class Markdown:
             elif line.strip():
                 self.hidden.add(number)
             offset += len(line) + 1
+
+
+def _fence_rule(containers: _Containers) -> Callable[[StateBlock, int, int, bool], bool]:
+    """markdown-it's fence rule, with a fence that is not closed ended where the admonition it is in ends.
+
+    With indented code off (as qabot reads Markdown), a fence indented four columns or more
+    (in an MkDocs admonition's or content tab's body) is a fence to markdown-it too; left
+    open, it ran to the end of the text, and every later section was read as its code. Such
+    a fence ends at the first line indented less than it, where the body ends; one in a
+    Docusaurus admonition at the admonition's closing ``:::``, which closes the admonition
+    and all it holds (see ``_Containers``).
+    """
+    from markdown_it.rules_block import fence
+
+    def rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+        end = min(end, containers.end(start))
+        indent = state.sCount[start]
+        if indent - state.blkIndent < 4:
+            return fence(state, start, end, silent)
+        outer, state.blkIndent = state.blkIndent, indent  # a line indented less than the fence ends it
+        try:
+            return fence(state, start, end, silent)
+        finally:
+            state.blkIndent = outer
+
+    return rule
+
+
+class _Containers:
+    """Where each Docusaurus (remark-directive) admonition of a text ends, from its lines alone: ``:::note`` opens
+    one, and a line of as many colons or more alone closes it and those in it. A fence outside every admonition
+    holds what looks like one (``:::note`` shown in code); in one, its closing line closes it all the same."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.ends: list[int] = []  # the line that closes each admonition (or the text's end), in the order they open
+        self.lines: list[int] = []  # the lines from which the innermost admonition open is another ...
+        self.inner: list[int] = []  # ... this one (its index in ends), or none (-1)
+        open_: list[int] = []  # the admonitions open (their index in ends), outermost first
+        floor: list[int] = []  # for each, the fewest colons that close it or one around it, negated (ascending)
+        fence = ""  # the fence of a code block open outside every admonition
+        for number, line in enumerate(lines):
+            if ":::" not in line and not (fence or "```" in line or "~~~" in line):
+                continue
+            if fence and not open_:
+                if _FENCE.fullmatch(line) and line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                    fence = ""
+                continue
+            if (colons := _COLONS.fullmatch(line)) is not None:  # a closing fence: the outermost it can close
+                closed = bisect.bisect_left(floor, -len(colons.group(1)))
+                if closed < len(open_):
+                    for index in open_[closed:]:
+                        self.ends[index] = number
+                    del open_[closed:], floor[closed:]
+                    self._from(number + 1, open_[-1] if open_ else -1)
+            elif not open_ and (opened := _FENCE.fullmatch(line)) is not None:
+                fence = opened.group(1)
+            elif _DIRECTIVE.fullmatch(line) and ":::" in line:
+                self.ends.append(len(lines))
+                open_.append(len(self.ends) - 1)
+                size = len(line.strip()) - len(line.strip().lstrip(":"))
+                floor.append(max(-size, floor[-1]) if floor else -size)
+                self._from(number + 1, len(self.ends) - 1)
+
+    def _from(self, line: int, inner: int) -> None:
+        self.lines.append(line)
+        self.inner.append(inner)
+
+    def end(self, line: int) -> int:
+        """The line that ends the innermost admonition around ``line``: the end of what a fence there may hold."""
+        at = bisect.bisect_right(self.lines, line) - 1
+        return self.ends[self.inner[at]] if at >= 0 and self.inner[at] >= 0 else sys.maxsize
 
 
 def _indent(line: str) -> int:
@@ -236,9 +333,10 @@ def admonition_title(line: str) -> tuple[int, int] | None:
 
     Docusaurus' ``:::tip[Faster]`` (its older ``:::tip Faster``, VuePress' ``::: tip Faster``), its closing
     ``:::`` (``::::`` around a nested one); MkDocs' ``!!! tip "Faster"`` and its folded ``??? tip``, ``???+ tip``,
-    whose title is in quotes. Attributes in braces (``:::note{#id}``) are not the title.
+    whose title is in quotes; and MkDocs' content tab, ``=== "pip"``, read as an admonition is: its title, then its
+    indented body. Attributes in braces (``:::note{#id}``) are not the title.
     """
-    match = _DIRECTIVE.match(line) or _MKDOCS.match(line)
+    match = _DIRECTIVE.match(line) or _MKDOCS.match(line) or _TAB.match(line)
     if match is None:
         return None
     titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]

@@ -77,8 +77,9 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     with ``{...}`` attributes), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
     left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
-    ``!!! note``), though its title (``:::tip[Faster]``) is a paragraph; an MkDocs
-    admonition's indented body is read as Markdown of its own (a fence in it is code). In MDX (``"mdx"``)
+    ``!!! note`` and content tab ``=== "pip"``), though its title (``:::tip[Faster]``, ``pip``) is a
+    paragraph; an MkDocs admonition's or tab's indented body is read as Markdown of its own (a fence in it
+    is code, and ends with it). In MDX (``"mdx"``)
     so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
     The text itself is not changed.

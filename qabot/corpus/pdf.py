@@ -34,8 +34,9 @@ from collections.abc import Iterator
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
-from qabot.corpus.pdf_layout import MAX_CELLS, ROW_GAP, Line, document
+from qabot.corpus.pdf_layout import Line, Spaces, document
 from qabot.corpus.pdf_streams import check_streams
+from qabot.corpus.pdf_tables import CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -125,9 +126,11 @@ def _objects(parent: object, most: int, form: bool = False) -> int:
     return count
 
 
-def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[tuple[tuple[float, float], ...], bool]:
+def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces, bool, str, Spaces]:
     """Where the line of ``text`` (at ``start`` in the page's text) has a space wider than ``ROW_GAP`` ems (from and
-    to), and whether its spaces are three or more, all as wide as each other.
+    to), whether its spaces are three or more, all as wide as each other; and its text with a tab for each space
+    wider than ``CELL_GAP`` ems, with where each is (where a table's row may part its cells: see
+    ``pdf_tables.cells``).
 
     PDFium reads the cells of a table's row as one line, with a space where the row leaves a
     gap between them; a loose line of justified text has its spaces all as wide (a long word
@@ -137,7 +140,7 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[tuple[t
     from pypdfium2 import raw
 
     if len(text) > MAX_ROW_CHARS or size <= 0:
-        return (), False
+        return (), False, text, ()
     spaces: list[tuple[float, float]] = []
     box = raw.FS_RECTF()  # one box for every character asked about (a page asks about thousands)
 
@@ -145,13 +148,19 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[tuple[t
         char = raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, text_index)  # type: ignore[attr-defined]
         return getattr(box, side) if char >= 0 and raw.FPDFText_GetLooseCharBox(textpage.raw, char, box) else None  # type: ignore[attr-defined]
 
+    parts, cuts, at = [], [], 0
     for space in _SPACE_RUN.finditer(text):
         left, right = edge(start + space.start() - 1, "right"), edge(start + space.end(), "left")
         if left is not None and right is not None:
             spaces.append((left, right))
+            if right - left > CELL_GAP * size:
+                parts += (text[at : space.start()], "\t")
+                cuts.append((left, right))
+                at = space.end()
     widths = [right - left for left, right in spaces]
     even = len(widths) >= 3 and min(widths) > 0 and max(widths) <= 1.05 * min(widths)
-    return tuple((left, right) for left, right in spaces if right - left > ROW_GAP * size)[:MAX_CELLS], even
+    wide = tuple((left, right) for left, right in spaces if right - left > ROW_GAP * size)[:MAX_CELLS]
+    return wide, even, "".join((*parts, text[at:])), tuple(cuts)
 
 
 def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
@@ -195,9 +204,9 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
             bold = raw.FPDFText_GetFontWeight(textpage.raw, probe) >= 600
-            gaps, even = _gaps(textpage, start + lead, stripped, size)
-            lines.append(Line(stripped, left, right, bottom / height if height else 0.0, size, bold,
-                              end / height if height else 0.0, gaps, even))
+            gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
+            lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
+                              end / height if height else 0.0, gaps, even, cuts=cuts))
         return lines
     finally:
         textpage.close()

@@ -8,7 +8,9 @@ its box and font size); from them alone, this module rebuilds what the layout on
   PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped. A
   paragraph that runs on from the foot of a column into the next is one, and the
   footnotes at that foot come after it, each a paragraph of its own. Each row of a table
-  (and each item of a list with a hanging indent) is a paragraph of its own;
+  (and each item of a list with a hanging indent) is a paragraph of its own, its cells
+  parted by `` | `` as the HTML and Word readers part them, and a cell wrapped onto lines
+  of its own kept in its row (``pdf_tables``);
 - **sections**: a short line in a larger or bold font, or numbered like ``2.4. The glob
   files``, is a heading, and names the section of the paragraphs after it;
 - **pages**: every paragraph keeps its page (1-based) and, where the PDF defines page
@@ -32,15 +34,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
+from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
-ROW_GAP = 2.0  # ems between two words of a line that part a table's cells (a word space is a third of one)
-MAX_CELLS = 16  # wide gaps kept of a line
-ROW_REACH = 8  # lines from one row to the next, a row's wrapped text between them
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
@@ -54,13 +55,14 @@ _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’)\]]$")
 _NOT_HEADING_END = re.compile(r"[.,;:]$")
 _CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|listing|plate)\s*[\dA-Z]")
 _TOC_ENTRY = re.compile(r"\d+$")  # on a table-of-contents page, an entry without dot leaders
+Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 
 
 @dataclass
 class Line:
     """A line of a page as PDFium reads it, with where it sits."""
 
-    text: str
+    text: str  # a tab where a space is wider than CELL_GAP ems; a row's, its cells parted (see pdf_tables.cells)
     left: float
     right: float
     bottom: float  # of its first character, as a share of the page height
@@ -69,7 +71,9 @@ class Line:
     end: float  # the bottom of its last character: where a word hyphenated at a line end took it (see pdf._page_lines)
     gaps: tuple[tuple[float, float], ...] = ()  # from and to, of its gaps between words wider than ROW_GAP ems
     even: bool = False  # three spaces or more, all as wide: a line of justified text, where it is a full line
-    row: bool = False  # a table's row, its cells on one line (see _mark_rows)
+    row: bool = False  # a table's row, its cells on one line (see pdf_tables.mark_rows)
+    cuts: Spaces = ()  # where each tab in text is
+    cells: tuple[float, ...] = ()  # where each cell of a row starts (see pdf_tables.cells)
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
 
 def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line]]:
     lines = _lines(page, drop, layout)
-    _mark_rows(lines, layout)
+    lines = tables.rows(lines, layout)
     blocks: list[list[Line]] = []
     notes: list[list[Line]] = []  # footnotes set aside while the paragraph above them goes on in the next column
     for line in lines:
@@ -174,34 +178,15 @@ def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
         if previous is not None and _same_line(previous, line, layout):
             # A superscript (a footnote mark) or a run in another font, on the same line; or a table's next cell.
             gap = line.left - previous.right
-            previous.text += ("" if gap < 0.15 * layout.size else " ") + line.text
+            cut = gap > CELL_GAP * line.size
+            previous.text += ("" if gap < 0.15 * layout.size else "\t" if cut else " ") + line.text
             wide = ((previous.right, line.left),) if gap > ROW_GAP * line.size else ()
             previous.gaps = (previous.gaps + wide + line.gaps)[:MAX_CELLS]
+            previous.cuts += ((previous.right, line.left),) * cut + line.cuts
             previous.right, previous.end = line.right, line.end
         else:
             lines.append(line)
     return lines
-
-
-def _mark_rows(lines: list[Line], layout: _Layout) -> None:
-    """Mark the rows of tables: lines with a wide gap where the line above or below has one too.
-
-    PDFium reads a row's cells as one line, a space between them: the gap between two
-    columns (or after a list item's bullet) is wider than any space between words, and it
-    is there in the rows above and below too: the gaps of the next line overlap, or, where
-    a row's text wrapped onto lines of its own (``ROW_REACH`` at most), a later row's next
-    cell starts where this one's does. A line of justified text with a wide space has none
-    in line with it, and where all its spaces are as wide and it is a full line, it is none
-    whatever its neighbours.
-    """
-    width = layout.right - layout.left
-    gapped = [index for index, line in enumerate(lines)
-              if line.gaps and not (line.even and line.right >= layout.right - 0.05 * width)]
-    for i, j in itertools.pairwise(gapped):
-        above, below = lines[i], lines[j]
-        if (j == i + 1 and any(a < y and b < x for a, x in above.gaps for b, y in below.gaps)) or (
-                j - i <= ROW_REACH and any(abs(x - y) <= 0.1 * below.size for _, x in above.gaps for _, y in below.gaps)):
-            above.row = below.row = True
 
 
 def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
@@ -263,10 +248,11 @@ def _same_line(previous: Line, line: Line, layout: _Layout) -> bool:
 
 
 def _join(lines: list[Line]) -> str:
-    """The lines of a paragraph as one line: a word hyphenated at a line end is whole again."""
+    """The lines of a paragraph as one line: a word hyphenated at a line end is whole again, and a table's row has
+    its cells parted by `` | `` (as the HTML and Word readers part them), an empty one left out."""
     text = ""
     for line in lines:
-        piece = _clean(line.text)
+        piece = " | ".join(cell for part in line.text.split(CELL) if (cell := _clean(part))) if line.row else _clean(line.text)
         if not piece:
             continue
         if re.search(r"[^\W\d_]-$", text) and piece[0].islower():
