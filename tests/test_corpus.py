@@ -387,6 +387,26 @@ def test_an_admonitions_fences_are_no_paragraphs_and_its_title_and_body_are(tmp_
         (9, "Closing", "The end.")]
 
 
+@pytest.mark.parametrize("name", ["blocks.md", "blocks.mdx"])
+def test_a_pymdownx_blocks_fences_and_options_are_no_text_and_its_title_is(tmp_path: Path, name: str) -> None:
+    """pymdownx.blocks (MkDocs Material; FastAPI's docs): ``/// tip``, ``/// note | Title``, options on indented
+    ``key: value`` lines under it, and ``///`` its end; what the page shows is the title and the body."""
+    content = (
+        "# Files\n\nYou can upload files with `File`.\n\n/// tip\n\nInstall `python-multipart` first.\n\n///\n\n"
+        "/// note | Technical Details\n    type: warning\n    attrs: {class: inline}\n\n"
+        "Files are sent as form data.\n\n```console\n$ uv add python-multipart\n///\n```\n\n///\n\n"
+        "/// Returns the path.\n\nThe end.\n"
+    )
+    assert _markdown(tmp_path, name, content) == [
+        (1, "Files", "You can upload files with `File`."),
+        (2, "Files", "Install `python-multipart` first."),
+        (3, "Files", "Technical Details"),
+        (4, "Files", "Files are sent as form data."),
+        (5, "Files", "```console\n$ uv add python-multipart\n///\n```"),  # in code, a fence is the code's
+        (6, "Files", "/// Returns the path."),  # three slashes and words: no block
+        (7, "Files", "The end.")]
+
+
 @pytest.mark.parametrize("name", ["install.md", "install.mdx"])
 def test_a_fence_in_an_mkdocs_admonitions_body_is_code(tmp_path: Path, name: str) -> None:
     """MkDocs' admonition body is indented four spaces, and may start right under its ``!!! note`` line: a fence in

@@ -30,6 +30,10 @@ _DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 # A content tab, as MkDocs (pymdownx.tabbed) reads one: "===" (selected: "===+", a new set: "===!"), its title in quotes.
 _TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
+# A block as pymdownx.blocks (MkDocs Material, FastAPI's docs) reads one: "/// tip", "/// note | Title", "///" its end;
+# the options it may take are on indented "key: value" lines right under it.
+_BLOCK = re.compile(r"[ \t]*/{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\|[ \t]*(.*?))?)?[ \t]*$")
+_BLOCK_OPTION = re.compile(r"(?: {4}|\t)[ \t]*[A-Za-z][\w-]*:(?:[ \t]|$)")
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
 _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
@@ -185,8 +189,13 @@ class Markdown:
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
         self._definitions(lines, first, end)
+        options = False  # on a block's option lines ("    type: warning" under "/// admonition | Title")
         for number in range(first, end):
+            if options and _BLOCK_OPTION.match(lines[number]):
+                self.hidden.add(number)
+                continue
             title = admonition_title(lines[number])
+            options = title is not None and _BLOCK.match(lines[number]) is not None
             if title is None:
                 continue
             if _MKDOCS.match(lines[number]) or _TAB.match(lines[number]):
@@ -333,10 +342,11 @@ def admonition_title(line: str) -> tuple[int, int] | None:
 
     Docusaurus' ``:::tip[Faster]`` (its older ``:::tip Faster``, VuePress' ``::: tip Faster``), its closing
     ``:::`` (``::::`` around a nested one); MkDocs' ``!!! tip "Faster"`` and its folded ``??? tip``, ``???+ tip``,
-    whose title is in quotes; and MkDocs' content tab, ``=== "pip"``, read as an admonition is: its title, then its
-    indented body. Attributes in braces (``:::note{#id}``) are not the title.
+    whose title is in quotes; MkDocs' content tab, ``=== "pip"``, read as an admonition is: its title, then its
+    indented body; pymdownx.blocks' ``/// note | Title`` and its closing ``///``. Attributes in braces
+    (``:::note{#id}``) are not the title.
     """
-    match = _DIRECTIVE.match(line) or _MKDOCS.match(line) or _TAB.match(line)
+    match = _DIRECTIVE.match(line) or _MKDOCS.match(line) or _TAB.match(line) or _BLOCK.match(line)
     if match is None:
         return None
     titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
