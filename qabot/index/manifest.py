@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 13  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 14  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -41,7 +41,9 @@ FORMAT_VERSION = 13  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # code lines, figures and short pages, UTF-16 text, problem reports, bots' notices, an asker's check mark in an export);
 # 13: Markdown admonitions, JSX tags, headings' HTML, bare list markers and fences under text, Word and HTML list
 # numbers, Javadoc signatures, rustdoc and mdBook pages, PDF footnotes and table rows, an export's channel in parts
-# read as one, "Update:" no address, invisible-only messages, emoji and dates shown as Discord shows them
+# read as one, "Update:" no address, invisible-only messages, emoji and dates shown as Discord shows them;
+# 14: chat messages keep their lines, greetings ask; HTML superscripts, footnote markers and definition lists;
+# Markdown fences in admonitions, content tabs, definition lists, pymdownx blocks; Word list restarts; PDF table cells
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
