@@ -207,3 +207,18 @@ def test_a_docs_excerpt_quoting_a_code_block_keeps_its_lines_and_prose_stays_on_
     dome = bot.ask("does the dome keep the mirror covered from the rain", k=1)
     assert dome.excerpts[0].citation.source == "dome.md" and "parked\nand keeps" in dome.excerpts[0].text
     assert "parked and keeps the mirror covered" in plain_answer(dome).replace("**", "")
+
+
+def test_a_web_pages_preformatted_block_keeps_its_lines(make_corpus, fake_bot_for) -> None:
+    """A page's <pre> (a command a line, a diagram) is shown with its lines: the HTML reader joins a paragraph's wrapped
+    lines, so a line break in a page's text is the page's own."""
+    page = ("<html><head><title>Parking</title></head><body><main><h1>Parking</h1>"
+            "<p>To park the mount every morning at dawn,\nadd this entry to the crontab of the observatory:</p>"
+            "<pre># park the mount at dawn\n0 6 * * * mountctl park --safe</pre></main></body></html>")
+    bot = fake_bot_for(make_corpus({"parking.html": page}), answer_threshold=0.0)
+    (excerpt,) = bot.ask("crontab entry to park the mount at dawn", k=1).excerpts
+    assert "# park the mount at dawn\n0 6 * * * mountctl park --safe" in excerpt.text
+    shown = [line.strip().strip("*") for line in plain_answer(bot.ask("crontab entry to park the mount at dawn", k=1))
+             .splitlines()]
+    assert "# park the mount at dawn" in shown and "0 6 * * * mountctl park --safe" in shown
+    assert any(line.startswith("To park the mount every morning at dawn, add this entry") for line in shown)

@@ -72,10 +72,12 @@ def test_a_folder_of_every_format_answers_its_questions(tmp_path: Path) -> None:
     chat = subprocess.run([QABOT, "repl", "--corpus", str(corpus), "--index", index], input=lines,
                           capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
     assert chat.returncode == 0, chat.stderr
-    answers = chat.stdout.strip().split("\n\n")[1:]  # after "Showing 1 excerpt per answer."
+    # After "Showing 1 excerpt per answer.", an answer a block from its "[1] ..." (a page's excerpt keeps its lines).
+    answers = re.split(r"\n\n(?=\[1\] |Not found)", chat.stdout.strip())[1:]
     assert len(answers) == len(QUESTIONS) + 1, chat.stdout
     for (question, source, words), answer in zip(QUESTIONS, answers, strict=False):
-        citation, excerpt = answer.split("\n")[:2]
+        citation, excerpt = answer.split("\n", 1)
+        excerpt = excerpt.split("\n    link: ")[0]
         assert re.match(rf"\[1\] (?:.+ — )?{re.escape(source)}[,( ]", citation), (question, answer)  # "[1] Title — file, p. 1"
         assert words in " ".join(excerpt.replace("**", "").split()), (question, answer)
     assert answers[-1].startswith("Not found in the corpus."), answers[-1]

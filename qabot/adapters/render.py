@@ -1,8 +1,8 @@
 """What every front-end (the terminal, the REPL and Discord) shows the same way: citations, and an excerpt's lines.
 
 A chat message is shown with its lines, as its author laid them out (a code block, a command
-a line, a config file, and the blank lines between them), and so is an excerpt that quotes a
-fenced code block; other text is shown on one line,
+a line, a config file, and the blank lines between them), and so are a web page's excerpt and
+one that quotes a fenced code block; other text is shown on one line,
 since a line break there is the file's wrapping (a hard-wrapped paragraph, a PDF's lines),
 not the text's. The highlight is marked line by line (``mark_lines``), so a front-end's
 markers (Discord's bold ``**``) open and close on one line and never on a blank one.
@@ -17,6 +17,7 @@ from qabot.index.scope import is_chat_source
 from qabot.models import Citation
 from qabot.text import flat
 
+_PAGES = (".html", ".htm", ".xhtml")  # the HTML reader's files
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)  # a Markdown code fence's line
 CHAT_HISTORY = "Discord history"  # what a citation of a server's live history shows instead of a file name
 
@@ -33,10 +34,12 @@ def source_name(source: str) -> str:
 
 
 def keeps_lines(citation: Citation, text: str = "") -> bool:
-    """Whether an excerpt is shown with its lines: a chat message's (a paragraph with an author of its own), or one
-    that quotes a fenced code block (a project's docs: a command a line, a config file), where the lines are the
-    code's."""
-    return citation.author is not None or _FENCE.search(text) is not None
+    """Whether an excerpt is shown with its lines: a chat message's (a paragraph with an author of its own); a web
+    page's, whose reader joins a paragraph's wrapped lines, so that a line break in its text is a ``<pre>``'s (code,
+    a diagram, a directory tree) or a ``<br>``'s; or one that quotes a fenced code block (a project's docs: a
+    command a line, a config file)."""
+    return (citation.author is not None or citation.source.lower().endswith(_PAGES)
+            or _FENCE.search(text) is not None)
 
 
 def shaped(text: str, lines: bool) -> str:
