@@ -1142,6 +1142,39 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
+async def test_an_edit_while_a_question_about_the_message_is_answered_keeps_those_about_its_new_words(
+        qa, double, tmp_path) -> None:
+    """A message edited while an "Ask qabot" question about its old words is being answered, before the answer is
+    stored; meanwhile another member asks about its new words, and that answer is stored first. Only the question
+    about the old words leaves the state database: the one about the new words stays, with its Post publicly."""
+    spy = Meanwhile(qa)
+    store = FeedbackStore(tmp_path / "state")
+    new_words = "When does the dome open tonight?"
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        heard = _heard(bot)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        loop = asyncio.get_running_loop()
+        tokens: list[str] = []
+
+        def meanwhile() -> None:  # while the question about the old words is on its way to the store
+            loop.call_soon_threadsafe(double.edit, theirs, new_words)
+            double.until_sync(lambda: heard, timeout=10, what="the edit heard")
+            loop.call_soon_threadsafe(lambda: tokens.append(double.message_command(double.messages[int(
+                theirs["id"])], user_n=9)))
+            double.until_sync(lambda: [a for a in store.answers() if a.question == new_words], timeout=20,
+                              what="the question about the new words stored")
+
+        spy.meanwhile = meanwhile
+        old = double.message_command(theirs, user_n=8)
+        assert "Maria" in str((await first_followup(double, old))["embeds"])
+        await first_followup(double, tokens[0])
+        await double.until(lambda: "Maria" not in state_text(tmp_path), timeout=10, what="the old words dropped")
+        assert [a.question for a in store.answers()] == [new_words]
+        double.click(double.followups(tokens[0])[0].response, user_n=9, label="Post publicly")
+        [posted] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+    assert "tonight" in str(posted.body["embeds"])
+
+
 @pytest.mark.parametrize("taken_back", ["forgotten", "deleted"])
 async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the_bots_own_answers(
         qa, double, tmp_path, taken_back) -> None:

@@ -141,13 +141,14 @@ class FeedbackStore:
         answer_id: str | None = None,
         about: str | int | None = None,
         message: int | None = None,
+        at: float | None = None,
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
-        ``message``: that message's id, kept hashed too (``forget_messages``).
-        """
+        ``message``: that message's id, kept hashed too (``forget_messages``); ``at``: when it was asked, by Discord's
+        clock, which an edit's time is compared with (else now)."""
         answer_id = answer_id or new_id()
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
         if channel_hash is not None:
@@ -160,8 +161,8 @@ class FeedbackStore:
             for e in answer.excerpts
         ]
         row = (
-            answer_id, time.time(), frontend, answer.question, json.dumps(list(history), ensure_ascii=False),
-            answer.query, int(answer.answered), float(answer.confidence),
+            answer_id, time.time() if at is None else at, frontend, answer.question,
+            json.dumps(list(history), ensure_ascii=False), answer.query, int(answer.answered), float(answer.confidence),
             json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
             best.citation.doc_id if best else None, guild_id, channel_id,

@@ -88,6 +88,7 @@ class Asked:
     shown: int
     post_to: int | None = None  # the menu's: the message asked about, which "Post publicly" replies to
     about: int | None = None  # the menu's: who wrote that message (the question is their words)
+    at: float | None = None  # the menu's: when Discord says it was asked, which an edit of that message is compared to
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -258,7 +259,8 @@ class Answering:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=_user(asked.user_id), build=build, answer_id=answer_id,
-                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to)
+                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to,
+                              at=asked.at)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
                 self.history.store.unquote_if_gone(answer_id, quoted)

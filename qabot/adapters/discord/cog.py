@@ -165,15 +165,17 @@ class AskCog(commands.Cog, name="Questions"):
         if taken is None:
             return
         door, question = taken
+        at = interaction.created_at.timestamp()  # Discord's clock, as an edit's time is
         asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
-                      post_to=message.id, about=message.author.id)
+                      post_to=message.id, about=message.author.id, at=at)
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 asked.about = await self._author_of_words(message)
                 answered = await self.answering.answer(asked)
-                if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
-                    await self._forget([message.id])
+                gone = self._gone.get(message.id, 0.0)
+                if gone > at:  # taken back since it was asked, perhaps before it was stored: those before go
+                    await self._forget([message.id], None if gone == math.inf else gone)
                 reply = answer_reply(self.answering.sendable(answered, door), asked.shown, post_to=message.id)
                 await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
         except QueueFull:
