@@ -1031,6 +1031,48 @@ async def test_forget_takes_out_the_questions_others_asked_about_a_forward_of_a_
 LEARNING = pytest.mark.parametrize("learning", [True, False], ids=["history-learnt", "no-history"])
 
 
+@LEARNING
+async def test_forget_takes_out_the_questions_others_asked_that_name_the_member(qa, double, tmp_path,
+                                                                                learning) -> None:
+    """Others' questions that name a member (a mention, which the question keeps as their display name; their name
+    or username typed, in any case) name them in clear: once that member is forgotten in a server, those asked there
+    and in direct messages leave the state database with the votes on them, and a follow-up asked after one keeps its
+    answer without it in its history, then and from now on, as after the member's own questions. Questions that name
+    nobody (a longer username than theirs included), and those asked in another server, stay."""
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    maria = {**user(6), "global_name": "Maria Lopez"}
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **_learning(tmp_path, learning)) as bot:
+        if learning:
+            await backfilled(bot, double)
+        double.message(f"when does <@{USER_BASE + 6}> open the dome?", user_n=8, mentions=[maria])
+        await double.until(lambda: [a for a in store.answers() if "open the dome" in a.question],
+                           what="the mention's answer")
+        named = double.slash("ask", question="does USER6 lead the night tour", channel_id=THREAD_ID, user_n=7)
+        double.click((await double.until(lambda: double.followups(named), what="the answer"))[0].response,
+                     user_n=5, label="Helpful")
+        await ask(double, "and when does it start", channel_id=THREAD_ID, user_n=7)
+        await ask(double, "what did maria lopez say about the lens", channel_id=DM_CHANNEL_ID, user_n=9)
+        await ask(double, "is user60 at the observatory tonight", user_n=8)
+        await ask(double, "where do visitors sign the book", user_n=8)
+        await ask(double, "when does Maria Lopez open the dome", channel_id=B_CHANNEL_ID, user_n=8)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "Maria Lopez open the dome" in state_text(tmp_path) and "USER6" in str(export_items(store))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=maria, user_n=2))
+        await ask(double, "and who leads it", channel_id=THREAD_ID, user_n=7)
+    asked = {a.question: a for a in store.answers()}
+    assert set(asked) == {"and when does it start", "is user60 at the observatory tonight",
+                          "where do visitors sign the book", "when does Maria Lopez open the dome",
+                          "and who leads it"}
+    assert asked["when does Maria Lopez open the dome"].guild_id == GUILD_B_ID  # another server's to forget
+    assert asked["and when does it start"].history == [] and asked["and when does it start"].query == (
+        "and when does it start")
+    assert asked["and who leads it"].history == ["and when does it start"]
+    assert not store.tallies() and "USER6" not in str(export_items(store))
+
+
 def _learning(tmp_path: Path, learning: bool) -> dict[str, Any]:
     """The bot's settings, with the server's history learnt or not (the default: no channel listed)."""
     return settings(tmp_path) if learning else {"state_dir": tmp_path / "state"}
@@ -1213,12 +1255,13 @@ async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the
     assert follow_up.history == ["Where do visitors sign the book?"]  # the thread's other question stays
 
 
-@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message"])
+@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message", "named"])
 async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_copy(qa, double, tmp_path,
                                                                                   whose) -> None:
     """``/qabot forget`` while a question of the member's (asked in the server or in a direct message), or an "Ask
-    qabot" question about a message of theirs, is being answered: the answer goes out (it was being answered), but
-    the state database keeps no copy of their words, and it has no buttons (nothing for them to find)."""
+    qabot" question about a message of theirs, or another member's question that names them, is being answered: the
+    answer goes out (it was being answered), but the state database keeps no copy of their words (or name), and it
+    has no buttons (nothing for them to find)."""
     from tests.discord_double import user
 
     spy = Meanwhile(qa)
@@ -1228,11 +1271,14 @@ async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_cop
         bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
 
         def meanwhile() -> None:  # heard and done while the answer is on its way to the store
-            double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.slash("qabot", subcommand="forget", member={**user(6), "global_name": "Maria"}, user_n=2)
             double.until_sync(lambda: dropped, timeout=10, what="the member forgotten")
 
         spy.meanwhile = meanwhile
-        if whose == "about":
+        if whose == "named":
+            token = double.slash("ask", question="When does the dome open for Maria's night tour?", user_n=7,
+                                 channel_id=THREAD_ID)
+        elif whose == "about":
             theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
             token = double.message_command(theirs, user_n=8)
         else:

@@ -382,3 +382,14 @@ def test_the_export_is_inert_in_a_terminal_and_still_the_same_questions(store, t
     assert not {"\u009b", "\x7f", "\u202e"} & set(text), repr(text)
     [item] = load_items(target)
     assert item.question == question
+
+
+def test_a_forgotten_members_name_is_found_as_a_whole_word_in_any_case() -> None:
+    """The names a forgotten member goes by, in others' questions: whole words, in any case; a mention wherever it
+    is; never inside a longer word (a longer username, a word that starts with a short name)."""
+    from qabot.feedback.forgetting import naming
+
+    names_them = naming({"Al", "user6", "Zoë", "<@42>", " ", ""})
+    assert all(map(names_them, ["What did al say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Al"]))
+    assert not any(map(names_them, ["Also, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
+    assert not naming([" ", ""])("anything at all")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from qabot.adapters.discord.conversations import Conversations
@@ -44,6 +44,7 @@ from qabot.adapters.discord.places import Place, Places
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
+from qabot.feedback.forgetting import naming
 from qabot.history import History, Where, quotable
 from qabot.history.privacy import Reads, within
 from qabot.index.scope import Scope, is_chat_source
@@ -246,9 +247,10 @@ class Answering:
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
         self._answers.keep(answer_id, Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build))
-        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started)
-        for guild_id, user_id in missed:  # forgotten while it was answered, perhaps before it was stored: it goes too
-            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id))
+        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started,
+                                            (asked.question, *asked.history))
+        for guild_id, user_id, names in missed:  # forgotten while it was answered, perhaps before it was stored: so
+            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id, names))
         return Answered(answer, None if missed else answer_id)  # no id: no buttons, and no follow-up's history
 
     def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
@@ -352,15 +354,20 @@ class Answering:
         with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
             return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
-    async def forget(self, guild_id: int, user_id: int) -> int:
+    async def forget(self, guild_id: int, user_id: int, names: Iterable[str] = ()) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
-        messages go, with the votes on them (``FeedbackStore.forget_member``), from memory too, and their questions
-        from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
-        history go as after a deletion (their messages were in it). How many of the answers that went from the state
-        database were asked in that server (those of direct messages are not the server's to know of)."""
-        with self._forgetting.forgetting(guild_id, user_id):  # a question of theirs answered meanwhile: ``answer``
-            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        messages go, with the votes on them (``FeedbackStore.forget_member``), as do others' there and in direct
+        messages whose question names them (``names``, or their mention), from memory too, and these questions from
+        the conversations a follow-up takes its history from; the answers kept in memory that quote the history go
+        as after a deletion. How many of those that went they asked in that server (not their direct messages')."""
+        names = {*names, f"<@{user_id}>", f"<@!{user_id}>"}
+        with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
         self.dropped(gone.questions)
+        names_them = naming(names)  # and what memory holds that the state database may not (a follow-up's history)
+        self.conversations.forget_if(names_them)
+        self._answers.drop_if(lambda kept: kept.place.guild_id in (guild_id, None) and any(
+            map(names_them, (kept.answer.question, *kept.history))))
         self.unquote_history()
         return gone.in_server
 
