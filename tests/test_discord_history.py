@@ -1808,3 +1808,95 @@ async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content
         await until_answer(double, "what does the red lamp in the hall mean", lambda b: not cites(b, lamp),
                            seconds=10)
     assert OTHER_CHANNEL_ID not in {row.id for row in HistoryStore(FeedbackStore(tmp_path / "state")).channels()}
+
+
+# -- the bot's own messages ----------------------------------------------------------------------------
+
+
+async def test_the_bots_posted_answers_lose_a_quote_or_a_question_taken_back(qa, double, tmp_path) -> None:
+    """The bot's own answers in a channel keep what they showed, after the state database forgets it: a quote of a
+    message since deleted, or of a member since forgotten, and the question of an "Ask qabot" answer posted publicly,
+    whose message was deleted. The bot edits them: the excerpt, and the citation that named its author, give way to a
+    line saying why; the question gives way to one too. What nobody took back stays as it was."""
+    from qabot.adapters.discord.posted import DELETED, FORGOTTEN_QUOTE, QUESTION_GONE
+    from tests.discord_double import user
+
+    secret, asked = _dome_key(double)
+    lamp_q = double.seed("What does the red lamp in the hall mean?", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                         seconds_ago=500)
+    double.seed("The red lamp in the hall means the dome shutter is still open.", user_n=6,
+                channel_id=OTHER_CHANNEL_ID, seconds_ago=490, reply_to=lamp_q)
+
+    def now(token: str) -> dict[str, Any]:  # the bot's answer to an interaction, as Discord shows it now
+        return double.messages[int(double.followups(token)[0].response["id"])]
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        key = double.slash("ask", question=asked, k=1, user_n=7)
+        lamp = double.slash("ask", question="what does the red lamp in the hall mean", k=1, user_n=7)
+        kept = double.slash("ask", question="when does the observatory dome open", k=1, user_n=7)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=5, mention_bot=False)
+        menu = double.message_command(theirs, user_n=8)
+        for token in (key, lamp, kept, menu):
+            await first_followup(double, token)
+        assert "third step" in str(now(key)["embeds"]) and "shutter" in str(now(lamp)["embeds"])
+        double.click(double.followups(menu)[0].response, user_n=8, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+        unchanged = str(now(kept)["embeds"])
+        double.delete(secret)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
+        double.delete(theirs)
+        await double.until(lambda: "third step" not in str(now(key)["embeds"]) and "shutter" not in str(
+            now(lamp)["embeds"]) and "Maria" not in str(double.messages[int(public.response["id"])]["embeds"]),
+                           what="the bot's answers edited")
+    key_embed, lamp_embed = now(key)["embeds"][0], now(lamp)["embeds"][0]
+    assert DELETED in key_embed["description"] and "user2" not in str(key_embed) and jump(secret) not in str(key_embed)
+    assert FORGOTTEN_QUOTE in lamp_embed["description"] and "user6" not in str(lamp_embed)
+    assert lamp_embed["title"] == "what does the red lamp in the hall mean"  # the question nobody took back stays
+    posted = double.messages[int(public.response["id"])]["embeds"][0]
+    assert posted["title"] == QUESTION_GONE and "Maria" not in str(posted)
+    assert str(now(kept)["embeds"]) == unchanged and double.buttons(now(key))  # the buttons stay
+    assert_no_pings(double)
+
+
+async def test_an_answer_the_bot_cannot_edit_is_logged_without_a_member_and_the_others_are_edited(
+        qa, double, tmp_path, caplog) -> None:
+    """Editing the bot's posted answers is best effort: one Discord refuses (its thread deleted meanwhile) is logged,
+    naming the bot's message and its channel, never a member, and the others are edited all the same."""
+    from qabot.adapters.discord.posted import DELETED
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        here = double.slash("ask", question=asked, k=1, user_n=7)
+        there = double.slash("ask", question=asked, k=1, user_n=8, channel_id=THREAD_ID)
+        for token in (here, there):
+            assert "third step" in str(await first_followup(double, token))
+        caplog.set_level(logging.WARNING, logger="qabot")
+        double.gone.add(THREAD_ID)
+        double.delete(secret)
+        edited = double.messages[int(double.followups(here)[0].response["id"])]
+        await double.until(lambda: DELETED in str(edited["embeds"]), what="the answer edited")
+        await bot.answering.posted.settled()
+    [warning] = [r.getMessage() for r in caplog.records if "could not edit" in r.getMessage()]
+    assert str(THREAD_ID) in warning and double.followups(there)[0].response["id"] in warning
+    assert not any(str(USER_BASE + n) in warning for n in range(10)) and "user" not in warning
+
+
+async def test_a_quote_deleted_while_the_bot_was_away_leaves_its_posted_answers_at_the_next_start(
+        qa, double, tmp_path) -> None:
+    """No event tells of a message deleted while the bot was away: the next start's recheck finds it gone, and the
+    bot's answers that quoted it are edited then, as after a deletion heard live."""
+    from qabot.adapters.discord.posted import DELETED
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked, k=1, user_n=7)
+        assert "third step" in str(await first_followup(double, token))
+    double.delete(secret)  # while the bot is away: no session hears it
+    posted = double.messages[int(double.followups(token)[0].response["id"])]
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer edited")
+    assert "third step" not in str(posted["embeds"])

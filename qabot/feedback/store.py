@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
 from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
+from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, migrate
 from qabot.models import Answer
 
@@ -190,6 +191,7 @@ class FeedbackStore:
         assert self.retention_days is not None
         cutoff = time.time() - self.retention_days * 86400
         gone, _ = drop_answers(db, "at < ?", (cutoff,))
+        drop_posts(db, "at < ?", (cutoff,))  # the bot's messages that showed them (``posts``)
         if gone:
             log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
                      gone, self.retention_days, self.path)
@@ -204,6 +206,7 @@ class FeedbackStore:
         source = f"discord/{guild_id}/"
         with self._connection() as db:
             answers, votes = drop_answers(db, "guild_id = ?", (guild_id,))
+            drop_posts(db, "guild_id = ?", (guild_id,))
             quoting = db.execute("SELECT id, passages FROM answers WHERE guild_id IS NULL AND highlight IS NOT NULL "
                                  "AND instr(passages, ?) > 0", (source,)).fetchall()
             blanked = [(answer_id,) for answer_id, passages in quoting  # the highlight is the first passage's

@@ -41,6 +41,7 @@ from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.adapters.discord.places import Place, Places
+from qabot.adapters.discord.posted import Posted, quoted_message
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
@@ -125,6 +126,7 @@ class Answering:
         self.started = time.time()
         self._answers = KeptAnswers()  # for the buttons; taken back: ``dropped``
         self._forgetting = Forgetting()
+        self.posted = Posted(places.client, store, history)  # the answers posted, edited when something is taken back
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
@@ -364,6 +366,7 @@ class Answering:
         with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
             gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
         self.dropped(gone.questions)
+        self.posted.forgotten(member_key(self.store, user_id), guild_id)
         names_them = naming(names)  # and what memory holds that the state database may not (a follow-up's history)
         self.conversations.forget_if(names_them)
         self._answers.drop_if(lambda kept: kept.place.guild_id in (guild_id, None) and any(
@@ -376,13 +379,16 @@ class Answering:
         shows or posts them, and their questions the conversations that a follow-up takes its history from."""
         self._answers.take_back(questions)
         self.conversations.forget(questions.values())
+        self.posted.questions_gone(questions)  # and what the bot posted of them shows them no more
 
-    def unquote_history(self) -> None:
-        """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in
+    def unquote_history(self, removed: Iterable[int] = ()) -> None:
+        """Something left the server's history (messages ``removed``, a channel dropped: ``Feed``): the answers kept in
         memory that quote any of it go, context included, so that a button asks again rather than show what went
         (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes would
-        have them asked again as well; this does not wait for it."""
+        have them asked again as well; this does not wait for it. The answers posted that quoted a message removed
+        (one deleted while the bot was away too, which only a backfill's recheck finds) are edited."""
         self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
+        self.posted.deleted(removed)
 
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer | None]:
         """The stored answers with these ids; with ``place``, only those that may be used there. None for an id the
@@ -417,14 +423,6 @@ class Answering:
         if vote is not None and vote.value != vote.previous:
             self.metrics.vote(value > 0)
         return vote
-
-
-def quoted_message(answer: Answer) -> int | None:
-    """The id of the history message an answer's highlight quotes (its jump link's last part), if it quotes one."""
-    if not answer.excerpts or not is_chat_source(answer.excerpts[0].citation.source):
-        return None
-    last = (answer.excerpts[0].citation.link or "").rsplit("/", 1)[-1]
-    return int(last) if last.isascii() and last.isdigit() else None
 
 
 def _user(user_id: int) -> str:
