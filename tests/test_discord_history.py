@@ -1780,7 +1780,10 @@ class Meanwhile(Recorder):
 async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_stored_without_it(
         qa, double, tmp_path) -> None:
     """An answer found in the index just before a deletion reached it, and stored just after, goes out as found
-    (it was being answered), but the state database keeps no quote of the deleted message."""
+    (it was being answered), but the state database keeps no quote of the deleted message, and the bot then edits
+    the quote out of the answer it posted."""
+    from qabot.adapters.discord.posted import DELETED
+
     spy = Meanwhile(qa)
     secret, asked = _dome_key(double)
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
@@ -1793,10 +1796,13 @@ async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_
             double.until_sync(lambda: not kept.get([int(secret["id"])]), timeout=10, what="the deletion")
 
         spy.meanwhile = deleted
-        body = await ask(double, asked)
+        token = double.slash("ask", question=asked, k=10, user_n=7)
+        body = await first_followup(double, token)
         await bot.learning.feed.settled()
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer posted, edited")
     assert cites(body, secret) and spy.meanwhile is None
-    assert "third step" not in state_text(tmp_path)
+    assert "third step" not in state_text(tmp_path) and "third step" not in str(posted["embeds"])
 
 
 async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:
@@ -1824,8 +1830,11 @@ async def test_the_bots_posted_answers_lose_a_quote_or_a_question_taken_back(qa,
     secret, asked = _dome_key(double)
     lamp_q = double.seed("What does the red lamp in the hall mean?", user_n=3, channel_id=OTHER_CHANNEL_ID,
                          seconds_ago=500)
-    double.seed("The red lamp in the hall means the dome shutter is still open.", user_n=6,
-                channel_id=OTHER_CHANNEL_ID, seconds_ago=490, reply_to=lamp_q)
+    lamp_a = double.seed("The red lamp in the hall means the dome shutter is still open.", user_n=6,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=490, reply_to=lamp_q)
+    double.seed("Thanks! " + " ".join(f"Note {n}: the shutter motor needs its grease checked weekly." for n in
+                                      range(30)), user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=480,
+                reply_to=lamp_a)  # a long message: the excerpt shows a part of it
 
     def now(token: str) -> dict[str, Any]:  # the bot's answer to an interaction, as Discord shows it now
         return double.messages[int(double.followups(token)[0].response["id"])]
@@ -1843,6 +1852,8 @@ async def test_the_bots_posted_answers_lose_a_quote_or_a_question_taken_back(qa,
         double.click(double.followups(menu)[0].response, user_n=8, label="Post publicly")
         [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
         unchanged = str(now(kept)["embeds"])
+        await bot.answering.posted.settled()
+        assert not double.sent("PATCH", "/channels/")  # what nobody took back is not edited
         double.delete(secret)
         await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
         double.delete(theirs)

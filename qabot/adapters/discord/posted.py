@@ -68,21 +68,25 @@ class Posted:
             return
         excerpts = answer.excerpts[:shown] if answer.answered else []
 
-        def write() -> None:
-            quoted = [self._quoted(excerpt, whole=number == 0) for number, excerpt in enumerate(excerpts)]
-            self.posts.record(message.id, message.channel.id, guild_id, answer_id, quoted)
+        def write() -> frozenset[int]:
+            found = [self._quoted(excerpt, first=number == 0) for number, excerpt in enumerate(excerpts)]
+            self.posts.record(message.id, message.channel.id, guild_id, answer_id, [quoted for quoted, _ in found])
+            return frozenset(number for number, (_, whole) in enumerate(found) if not whole)
 
         try:
-            await asyncio.to_thread(write)
+            gone = await asyncio.to_thread(write)
         except QABotError as exc:  # the answer went out; it cannot be edited later
             log.warning("an answer posted is not recorded: %s", first_line(exc))
+            return
+        if gone:  # taken out of the history while it was answered, before this record: no deletion will find it
+            self._later(lambda: [Post(message.id, message.channel.id, gone)], DELETED)
 
-    def _quoted(self, excerpt: Excerpt, *, whole: bool) -> list[tuple[int, frozenset[str]]]:
-        """The history messages an excerpt shows: the best excerpt's whole text (the description), another's
-        highlight (its field)."""
+    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, frozenset[str]]], bool]:
+        """The history messages an excerpt shows (the best excerpt's whole text, the description; another's
+        highlight, its field), and whether they are all still kept (``HistoryStore.quoted``)."""
         if self.history is None or not is_chat_source(excerpt.citation.source):
-            return []
-        shown = excerpt.text if whole else excerpt.highlight or excerpt.text
+            return [], True
+        shown = excerpt.text if first else excerpt.highlight or excerpt.text
         return self.history.store.quoted(excerpt.citation.doc_id, shown)
 
     def deleted(self, message_ids: Iterable[int]) -> None:
