@@ -1911,3 +1911,22 @@ async def test_a_quote_deleted_while_the_bot_was_away_leaves_its_posted_answers_
         await backfilled(bot, double)
         await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer edited")
     assert "third step" not in str(posted["embeds"])
+
+
+async def test_a_deleted_thread_leaves_the_bots_posted_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """A thread (or a channel) deleted takes its messages with it, and Discord tells of no message's deletion: the
+    bot's answers that quoted one of them are edited all the same."""
+    from qabot.adapters.discord.posted import DELETED
+
+    thread_id = double.thread("Dome motor noise", parent_id=OTHER_CHANNEL_ID, announce=False)
+    double.seed("Why does the dome motor squeal?", user_n=3, channel_id=thread_id, seconds_ago=600)
+    double.seed("The dome motor squeals because the drive belt needs grease every spring.", user_n=4,
+                channel_id=thread_id, seconds_ago=590)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question="why does the dome motor squeal", k=1, user_n=7)
+        assert "drive belt" in str(await first_followup(double, token))
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+        double.delete_thread(thread_id)
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer posted, edited")
+    assert "drive belt" not in str(posted["embeds"])

@@ -360,9 +360,11 @@ def test_a_schema_4_database_keeps_its_answers_and_records_the_answers_posted_fr
     posts = Posts(store)
     at(monkeypatch, MONDAY)
     ana, bob, quoted, other = store.user_hash("discord:1"), store.user_hash("discord:2"), 1_300_000_000_000_000_700, 5
-    posts.record(1_300_000_000_000_000_900, 70, 7, "0123456789abcdef", [[(quoted, {ana})], [], [(other, {bob, ana})]])
+    posts.record(1_300_000_000_000_000_900, 70, 7, "0123456789abcdef",
+                 [[(quoted, 71, {ana})], [(other - 1, 72, {bob})], [(other, 73, {bob, ana})]])
     assert posts.quoting([quoted]) == [Post(1_300_000_000_000_000_900, 70, frozenset({0}))]
     assert posts.quoting([quoted]) == []  # edited once
+    assert posts.quoting([], [72, 74]) == [Post(1_300_000_000_000_000_900, 70, frozenset({1}))]  # its channel
     assert posts.naming(ana, 8) == []  # another server's forgetting
     assert posts.naming(ana, 7) == [Post(1_300_000_000_000_000_900, 70, frozenset({2}))]
     assert posts.showing(["0123456789abcdef"]) == [Post(1_300_000_000_000_000_900, 70, question=True)]

@@ -8,7 +8,8 @@ message as it was sent. ``Posts`` records, for each such message of the bot's (i
 channel: the bot's own, never a member's, and never in a direct message, whose channel names
 one person), the answer it shows and, for each excerpt it shows, the history messages that
 excerpt quotes, as salted hashes (``FeedbackStore.message_hash``) with the members each
-names (its author and those it mentions, as ``user_hash``). A deletion, a forgetting or a
+names (its author and those it mentions, as ``user_hash``) and their channels (hashed too: a
+channel or thread deleted takes its messages without an event for each). A deletion, a forgetting or a
 question taken back then finds the messages to edit (``quoting``, ``naming``, ``showing``);
 an excerpt found is taken from the record, so it is edited once. The records go with the
 retention, and with a server the bot leaves (``drop_posts``).
@@ -25,7 +26,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from qabot.feedback.store import FeedbackStore
 
-Quoted = Iterable[tuple[int, Iterable[str]]]  # an excerpt's history messages: (id, the member hashes it names)
+# An excerpt's history messages: (id, its channel, the member hashes it names).
+Quoted = Iterable[tuple[int, int, Iterable[str]]]
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,28 @@ class Posts:
         """The bot's message ``message_id`` in a server's channel shows answer ``answer_id``, and its excerpts, in
         order, quote the history messages ``quoted``."""
         rows = {(message_id, number, self.state.message_hash(quote), who)
-                for number, messages in enumerate(quoted) for quote, names in messages for who in names}
+                for number, messages in enumerate(quoted) for quote, _, names in messages for who in names}
+        # A channel (or thread) deleted takes its messages without an event for each: found by its own key.
+        rows |= {(message_id, number, self._channel(channel), "")
+                 for number, messages in enumerate(quoted) for _, channel, _ in messages}
         with self.state.transaction() as db:
             db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?)",
                        (message_id, channel_id, guild_id, answer_id, time.time()))
             db.executemany("INSERT OR IGNORE INTO post_quotes VALUES (?, ?, ?, ?)", sorted(rows))
 
-    def quoting(self, message_ids: Iterable[int]) -> list[Post]:
-        """The posts whose excerpts quote one of these messages (deleted), taken from the record."""
-        hashes = [self.state.message_hash(message_id) for message_id in message_ids]
-        return self._take(f"message_hash IN ({', '.join('?' * len(hashes))})", tuple(hashes)) if hashes else []
+    def quoting(self, message_ids: Iterable[int], channel_ids: Iterable[int] = ()) -> list[Post]:
+        """The posts whose excerpts quote one of these messages, or a message of these channels (deleted), taken
+        from the record."""
+        hashes = [*map(self.state.message_hash, message_ids), *map(self._channel, channel_ids)]
+        found = []
+        for lo in range(0, len(hashes), 500):  # a purge's hundred, or a channel's threads
+            part = tuple(hashes[lo : lo + 500])
+            found += self._take(f"message_hash IN ({', '.join('?' * len(part))})", part)
+        return found
+
+    def _channel(self, channel_id: int) -> str:
+        """A quoted message's channel as the record keeps it: salted and hashed, apart from any message's id."""
+        return self.state.user_hash(f"discord-quoted-channel:{channel_id}")
 
     def naming(self, member: str, guild_id: int) -> list[Post]:
         """The posts in a server whose excerpts quote a message by, or mentioning, ``member`` (a salted hash: forgotten

@@ -295,9 +295,10 @@ class HistoryStore:
                               (root, channel_id))
             return [from_row(r) for r in rows.fetchall()]
 
-    def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, frozenset[str]]], bool]:
+    def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
         """The kept messages that ``text``, quoted from the exchange document ``doc_id`` (``<channel>-<root>[-part]``),
-        holds a paragraph (or a part) of, with the members each names (its author, those it mentions, hashed): what
+        holds a paragraph (or a part) of, with their channel and the members each names (its author, those it
+        mentions, hashed): what
         an answer the bot posted shows of them (``qabot.feedback.posts``); and whether each paragraph of ``text`` is
         a kept message's (not: one was deleted, or its author forgotten, since it was found). A thread's first
         exchange opens with the message it was started from, kept under the thread's id."""
@@ -310,7 +311,7 @@ class HistoryStore:
                               (int(channel), int(root), int(channel))).fetchall()
         found = [s for s in map(from_row, rows) if _quotes(text, s.message.text)]
         whole = all(any(_quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
-        return [(s.id, frozenset({s.message.author_key, *s.message.mentions})) for s in found], whole
+        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions})) for s in found], whole
 
     def exchange_size(self, channel_id: int, root: int) -> int:
         with self._db() as db:

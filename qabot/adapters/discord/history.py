@@ -143,10 +143,11 @@ class Feed:
     """
 
     def __init__(self, history: History, debounce: float, *,
-                 unquote: Callable[[set[int]], None] | None = None) -> None:
+                 unquote: Callable[[set[int], set[int]], None] | None = None) -> None:
         self.history = history
         self.debounce = debounce
-        self.unquote = unquote  # on the event loop, after a batch that took something out of the history (its ids)
+        # On the event loop, after a batch that took something out of the history: the messages and channels.
+        self.unquote = unquote
         self._pending = Changes()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -212,7 +213,7 @@ class Feed:
             await asyncio.shield(future)
         finally:
             if self.unquote is not None and (changes.removed or changes.dropped):
-                self.unquote(changes.removed)
+                self.unquote(changes.removed, changes.dropped)
 
     async def _run(self) -> None:
         while True:

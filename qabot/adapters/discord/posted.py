@@ -6,8 +6,9 @@ before would still quote them, and show its question in its title. ``Posted`` re
 answer the bot posts in a server's channel (``qabot.feedback.posts``: the bot's message, the
 answer it shows, and the history messages each shown excerpt quotes, hashed), and edits it:
 
-- a quoted message deleted (``deleted``): its excerpt, and the citation that named its
-  author, give way to ``DELETED``;
+- a quoted message deleted (``deleted``: one, a purge, or a whole channel or thread, whose
+  messages Discord tells of no deletion of), or one found deleted at the next start: its
+  excerpt, and the citation that named its author, give way to ``DELETED``;
 - a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them):
   to ``FORGOTTEN_QUOTE``;
 - its question taken back (``questions_gone``: the message an "Ask qabot" question was about
@@ -81,7 +82,7 @@ class Posted:
         if gone:  # taken out of the history while it was answered, before this record: no deletion will find it
             self._later(lambda: [Post(message.id, message.channel.id, gone)], DELETED)
 
-    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, frozenset[str]]], bool]:
+    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
         """The history messages an excerpt shows (the best excerpt's whole text, the description; another's
         highlight, its field), and whether they are all still kept (``HistoryStore.quoted``)."""
         if self.history is None or not is_chat_source(excerpt.citation.source):
@@ -89,10 +90,11 @@ class Posted:
         shown = excerpt.text if first else excerpt.highlight or excerpt.text
         return self.history.store.quoted(excerpt.citation.doc_id, shown)
 
-    def deleted(self, message_ids: Iterable[int]) -> None:
-        ids = list(message_ids)
-        if ids:
-            self._later(lambda: self.posts.quoting(ids), DELETED)
+    def deleted(self, message_ids: Iterable[int], channel_ids: Iterable[int] = ()) -> None:
+        """Messages deleted, or channels (or threads) with all theirs."""
+        ids, channels = list(message_ids), list(channel_ids)
+        if ids or channels:
+            self._later(lambda: self.posts.quoting(ids, channels), DELETED)
 
     def forgotten(self, member: str, guild_id: int) -> None:
         self._later(lambda: self.posts.naming(member, guild_id), FORGOTTEN_QUOTE)
