@@ -27,6 +27,7 @@ from qabot.adapters.discord.format import (
     more_embed,
     notice,
     sources_embed,
+    taken_out,
 )
 from qabot.models import Answer, SourceInfo
 from tests import answers
@@ -279,3 +280,17 @@ def test_help_and_notices_fit() -> None:
     assert_within_limits(embed)
     assert len(notice("@everyone " * 1000)) <= 2000
     assert default_shown(5) == 4 and default_shown(1) == 1
+
+
+def test_an_excerpt_taken_out_of_a_sent_answer_leaves_the_others_in_their_places() -> None:
+    """The bot edits an answer it posted when a quote or its question is taken back: the excerpt (the best one's
+    citation too) gives way to a notice, the others stay where they were, so that one taken out later is found."""
+    sent = discord.Embed.from_dict(answer_embed(answers.answer(k=4), 4).to_dict())  # as Discord gives it back
+    before = [(f.name, f.value) for f in sent.fields]
+    once = taken_out(sent, {0, 2}, "Gone.", title="Taken back.")
+    twice = taken_out(discord.Embed.from_dict(once.to_dict()), {3}, "Gone too.")
+    assert (twice.title, twice.description) == ("Taken back.", "*Gone.*")
+    assert [(f.name, f.value) for f in twice.fields] == [("Source", "—"), before[1], ("[3]", "Gone."),
+                                                          ("[4]", "Gone too.")]
+    assert [(f.name, f.value) for f in sent.fields] == before  # the embed given is left as it was
+    assert_within_limits(twice)

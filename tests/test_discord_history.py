@@ -1031,6 +1031,48 @@ async def test_forget_takes_out_the_questions_others_asked_about_a_forward_of_a_
 LEARNING = pytest.mark.parametrize("learning", [True, False], ids=["history-learnt", "no-history"])
 
 
+@LEARNING
+async def test_forget_takes_out_the_questions_others_asked_that_name_the_member(qa, double, tmp_path,
+                                                                                learning) -> None:
+    """Others' questions that name a member (a mention, which the question keeps as their display name; their name
+    or username typed, in any case) name them in clear: once that member is forgotten in a server, those asked there
+    and in direct messages leave the state database with the votes on them, and a follow-up asked after one keeps its
+    answer without it in its history, then and from now on, as after the member's own questions. Questions that name
+    nobody (a longer username than theirs included), and those asked in another server, stay."""
+    from qabot.feedback import export_items
+    from tests.discord_double import user
+
+    maria = {**user(6), "global_name": "Maria Lopez"}
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **_learning(tmp_path, learning)) as bot:
+        if learning:
+            await backfilled(bot, double)
+        double.message(f"when does <@{USER_BASE + 6}> open the dome?", user_n=8, mentions=[maria])
+        await double.until(lambda: [a for a in store.answers() if "open the dome" in a.question],
+                           what="the mention's answer")
+        named = double.slash("ask", question="does USER6 lead the night tour", channel_id=THREAD_ID, user_n=7)
+        double.click((await double.until(lambda: double.followups(named), what="the answer"))[0].response,
+                     user_n=5, label="Helpful")
+        await ask(double, "and when does it start", channel_id=THREAD_ID, user_n=7)
+        await ask(double, "what did maria lopez say about the lens", channel_id=DM_CHANNEL_ID, user_n=9)
+        await ask(double, "is user60 at the observatory tonight", user_n=8)
+        await ask(double, "where do visitors sign the book", user_n=8)
+        await ask(double, "when does Maria Lopez open the dome", channel_id=B_CHANNEL_ID, user_n=8)
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "Maria Lopez open the dome" in state_text(tmp_path) and "USER6" in str(export_items(store))
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=maria, user_n=2))
+        await ask(double, "and who leads it", channel_id=THREAD_ID, user_n=7)
+    asked = {a.question: a for a in store.answers()}
+    assert set(asked) == {"and when does it start", "is user60 at the observatory tonight",
+                          "where do visitors sign the book", "when does Maria Lopez open the dome",
+                          "and who leads it"}
+    assert asked["when does Maria Lopez open the dome"].guild_id == GUILD_B_ID  # another server's to forget
+    assert asked["and when does it start"].history == [] and asked["and when does it start"].query == (
+        "and when does it start")
+    assert asked["and who leads it"].history == ["and when does it start"]
+    assert not store.tallies() and "USER6" not in str(export_items(store))
+
+
 def _learning(tmp_path: Path, learning: bool) -> dict[str, Any]:
     """The bot's settings, with the server's history learnt or not (the default: no channel listed)."""
     return settings(tmp_path) if learning else {"state_dir": tmp_path / "state"}
@@ -1142,6 +1184,39 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
+async def test_an_edit_while_a_question_about_the_message_is_answered_keeps_those_about_its_new_words(
+        qa, double, tmp_path) -> None:
+    """A message edited while an "Ask qabot" question about its old words is being answered, before the answer is
+    stored; meanwhile another member asks about its new words, and that answer is stored first. Only the question
+    about the old words leaves the state database: the one about the new words stays, with its Post publicly."""
+    spy = Meanwhile(qa)
+    store = FeedbackStore(tmp_path / "state")
+    new_words = "When does the dome open tonight?"
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        heard = _heard(bot)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
+        loop = asyncio.get_running_loop()
+        tokens: list[str] = []
+
+        def meanwhile() -> None:  # while the question about the old words is on its way to the store
+            loop.call_soon_threadsafe(double.edit, theirs, new_words)
+            double.until_sync(lambda: heard, timeout=10, what="the edit heard")
+            loop.call_soon_threadsafe(lambda: tokens.append(double.message_command(double.messages[int(
+                theirs["id"])], user_n=9)))
+            double.until_sync(lambda: [a for a in store.answers() if a.question == new_words], timeout=20,
+                              what="the question about the new words stored")
+
+        spy.meanwhile = meanwhile
+        old = double.message_command(theirs, user_n=8)
+        assert "Maria" in str((await first_followup(double, old))["embeds"])
+        await first_followup(double, tokens[0])
+        await double.until(lambda: "Maria" not in state_text(tmp_path), timeout=10, what="the old words dropped")
+        assert [a.question for a in store.answers()] == [new_words]
+        double.click(double.followups(tokens[0])[0].response, user_n=9, label="Post publicly")
+        [posted] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+    assert "tonight" in str(posted.body["embeds"])
+
+
 @pytest.mark.parametrize("taken_back", ["forgotten", "deleted"])
 async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the_bots_own_answers(
         qa, double, tmp_path, taken_back) -> None:
@@ -1180,12 +1255,13 @@ async def test_after_a_restart_a_follow_up_reads_no_question_taken_back_from_the
     assert follow_up.history == ["Where do visitors sign the book?"]  # the thread's other question stays
 
 
-@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message"])
+@pytest.mark.parametrize("whose", ["asked", "about", "asked in a direct message", "named"])
 async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_copy(qa, double, tmp_path,
                                                                                   whose) -> None:
     """``/qabot forget`` while a question of the member's (asked in the server or in a direct message), or an "Ask
-    qabot" question about a message of theirs, is being answered: the answer goes out (it was being answered), but
-    the state database keeps no copy of their words, and it has no buttons (nothing for them to find)."""
+    qabot" question about a message of theirs, or another member's question that names them, is being answered: the
+    answer goes out (it was being answered), but the state database keeps no copy of their words (or name), and it
+    has no buttons (nothing for them to find)."""
     from tests.discord_double import user
 
     spy = Meanwhile(qa)
@@ -1195,11 +1271,14 @@ async def test_a_member_forgotten_while_their_question_is_answered_leaves_no_cop
         bot.answering.dropped = lambda questions: (drop(questions), dropped.append(questions))
 
         def meanwhile() -> None:  # heard and done while the answer is on its way to the store
-            double.slash("qabot", subcommand="forget", member=user(6), user_n=2)
+            double.slash("qabot", subcommand="forget", member={**user(6), "global_name": "Maria"}, user_n=2)
             double.until_sync(lambda: dropped, timeout=10, what="the member forgotten")
 
         spy.meanwhile = meanwhile
-        if whose == "about":
+        if whose == "named":
+            token = double.slash("ask", question="When does the dome open for Maria's night tour?", user_n=7,
+                                 channel_id=THREAD_ID)
+        elif whose == "about":
             theirs = double.message("When does the dome open for Maria's night tour?", user_n=6, mention_bot=False)
             token = double.message_command(theirs, user_n=8)
         else:
@@ -1701,7 +1780,10 @@ class Meanwhile(Recorder):
 async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_stored_without_it(
         qa, double, tmp_path) -> None:
     """An answer found in the index just before a deletion reached it, and stored just after, goes out as found
-    (it was being answered), but the state database keeps no quote of the deleted message."""
+    (it was being answered), but the state database keeps no quote of the deleted message, and the bot then edits
+    the quote out of the answer it posted."""
+    from qabot.adapters.discord.posted import DELETED
+
     spy = Meanwhile(qa)
     secret, asked = _dome_key(double)
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
@@ -1714,10 +1796,13 @@ async def test_an_answer_found_just_before_the_message_it_quotes_was_deleted_is_
             double.until_sync(lambda: not kept.get([int(secret["id"])]), timeout=10, what="the deletion")
 
         spy.meanwhile = deleted
-        body = await ask(double, asked)
+        token = double.slash("ask", question=asked, k=10, user_n=7)
+        body = await first_followup(double, token)
         await bot.learning.feed.settled()
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer posted, edited")
     assert cites(body, secret) and spy.meanwhile is None
-    assert "third step" not in state_text(tmp_path)
+    assert "third step" not in state_text(tmp_path) and "third step" not in str(posted["embeds"])
 
 
 async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content_intent(qa, double, tmp_path) -> None:
@@ -1729,3 +1814,119 @@ async def test_a_channel_taken_off_the_list_leaves_the_index_without_the_content
         await until_answer(double, "what does the red lamp in the hall mean", lambda b: not cites(b, lamp),
                            seconds=10)
     assert OTHER_CHANNEL_ID not in {row.id for row in HistoryStore(FeedbackStore(tmp_path / "state")).channels()}
+
+
+# -- the bot's own messages ----------------------------------------------------------------------------
+
+
+async def test_the_bots_posted_answers_lose_a_quote_or_a_question_taken_back(qa, double, tmp_path) -> None:
+    """The bot's own answers in a channel keep what they showed, after the state database forgets it: a quote of a
+    message since deleted, or of a member since forgotten, and the question of an "Ask qabot" answer posted publicly,
+    whose message was deleted. The bot edits them: the excerpt, and the citation that named its author, give way to a
+    line saying why; the question gives way to one too. What nobody took back stays as it was."""
+    from qabot.adapters.discord.posted import DELETED, FORGOTTEN_QUOTE, QUESTION_GONE
+    from tests.discord_double import user
+
+    secret, asked = _dome_key(double)
+    lamp_q = double.seed("What does the red lamp in the hall mean?", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                         seconds_ago=500)
+    lamp_a = double.seed("The red lamp in the hall means the dome shutter is still open.", user_n=6,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=490, reply_to=lamp_q)
+    double.seed("Thanks! " + " ".join(f"Note {n}: the shutter motor needs its grease checked weekly." for n in
+                                      range(30)), user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=480,
+                reply_to=lamp_a)  # a long message: the excerpt shows a part of it
+
+    def now(token: str) -> dict[str, Any]:  # the bot's answer to an interaction, as Discord shows it now
+        return double.messages[int(double.followups(token)[0].response["id"])]
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        key = double.slash("ask", question=asked, k=1, user_n=7)
+        lamp = double.slash("ask", question="what does the red lamp in the hall mean", k=1, user_n=7)
+        kept = double.slash("ask", question="when does the observatory dome open", k=1, user_n=7)
+        theirs = double.message("When does the dome open for Maria's night tour?", user_n=5, mention_bot=False)
+        menu = double.message_command(theirs, user_n=8)
+        for token in (key, lamp, kept, menu):
+            await first_followup(double, token)
+        assert "third step" in str(now(key)["embeds"]) and "shutter" in str(now(lamp)["embeds"])
+        double.click(double.followups(menu)[0].response, user_n=8, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+        unchanged = str(now(kept)["embeds"])
+        await bot.answering.posted.settled()
+        assert not double.sent("PATCH", "/channels/")  # what nobody took back is not edited
+        double.delete(secret)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
+        double.delete(theirs)
+        await double.until(lambda: "third step" not in str(now(key)["embeds"]) and "shutter" not in str(
+            now(lamp)["embeds"]) and "Maria" not in str(double.messages[int(public.response["id"])]["embeds"]),
+                           what="the bot's answers edited")
+    key_embed, lamp_embed = now(key)["embeds"][0], now(lamp)["embeds"][0]
+    assert DELETED in key_embed["description"] and "user2" not in str(key_embed) and jump(secret) not in str(key_embed)
+    assert FORGOTTEN_QUOTE in lamp_embed["description"] and "user6" not in str(lamp_embed)
+    assert lamp_embed["title"] == "what does the red lamp in the hall mean"  # the question nobody took back stays
+    posted = double.messages[int(public.response["id"])]["embeds"][0]
+    assert posted["title"] == QUESTION_GONE and "Maria" not in str(posted)
+    assert str(now(kept)["embeds"]) == unchanged and double.buttons(now(key))  # the buttons stay
+    assert_no_pings(double)
+
+
+async def test_an_answer_the_bot_cannot_edit_is_logged_without_a_member_and_the_others_are_edited(
+        qa, double, tmp_path, caplog) -> None:
+    """Editing the bot's posted answers is best effort: one Discord refuses (its thread deleted meanwhile) is logged,
+    naming the bot's message and its channel, never a member, and the others are edited all the same."""
+    from qabot.adapters.discord.posted import DELETED
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        here = double.slash("ask", question=asked, k=1, user_n=7)
+        there = double.slash("ask", question=asked, k=1, user_n=8, channel_id=THREAD_ID)
+        for token in (here, there):
+            assert "third step" in str(await first_followup(double, token))
+        caplog.set_level(logging.WARNING, logger="qabot")
+        double.gone.add(THREAD_ID)
+        double.delete(secret)
+        edited = double.messages[int(double.followups(here)[0].response["id"])]
+        await double.until(lambda: DELETED in str(edited["embeds"]), what="the answer edited")
+        await bot.answering.posted.settled()
+    [warning] = [r.getMessage() for r in caplog.records if "could not edit" in r.getMessage()]
+    assert str(THREAD_ID) in warning and double.followups(there)[0].response["id"] in warning
+    assert not any(str(USER_BASE + n) in warning for n in range(10)) and "user" not in warning
+
+
+async def test_a_quote_deleted_while_the_bot_was_away_leaves_its_posted_answers_at_the_next_start(
+        qa, double, tmp_path) -> None:
+    """No event tells of a message deleted while the bot was away: the next start's recheck finds it gone, and the
+    bot's answers that quoted it are edited then, as after a deletion heard live."""
+    from qabot.adapters.discord.posted import DELETED
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked, k=1, user_n=7)
+        assert "third step" in str(await first_followup(double, token))
+    double.delete(secret)  # while the bot is away: no session hears it
+    posted = double.messages[int(double.followups(token)[0].response["id"])]
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer edited")
+    assert "third step" not in str(posted["embeds"])
+
+
+async def test_a_deleted_thread_leaves_the_bots_posted_answers_that_quoted_it(qa, double, tmp_path) -> None:
+    """A thread (or a channel) deleted takes its messages with it, and Discord tells of no message's deletion: the
+    bot's answers that quoted one of them are edited all the same."""
+    from qabot.adapters.discord.posted import DELETED
+
+    thread_id = double.thread("Dome motor noise", parent_id=OTHER_CHANNEL_ID, announce=False)
+    double.seed("Why does the dome motor squeal?", user_n=3, channel_id=thread_id, seconds_ago=600)
+    double.seed("The dome motor squeals because the drive belt needs grease every spring.", user_n=4,
+                channel_id=thread_id, seconds_ago=590)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question="why does the dome motor squeal", k=1, user_n=7)
+        assert "drive belt" in str(await first_followup(double, token))
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+        double.delete_thread(thread_id)
+        await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer posted, edited")
+    assert "drive belt" not in str(posted["embeds"])

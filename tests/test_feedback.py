@@ -342,8 +342,41 @@ def test_a_schema_3_database_keeps_its_answers_and_learns_which_message_a_questi
     assert [a.question for a in store.answers()] == ["Who?"]
     store.close()
     with sqlite3.connect(folder / "qabot.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'answers_message'").fetchone()  # looked up by it
+
+
+def test_a_schema_4_database_keeps_its_answers_and_records_the_answers_posted_from_then_on(tmp_path: Path,
+                                                                                          monkeypatch) -> None:
+    """A database from before ``posts`` gains the record of the bot's posted answers when opened, in place: its
+    answers stay, and a message of the bot's recorded from then on is found by the deletion of a history message one
+    of its excerpts quoted (once), by the forgetting of a member that message names (in that server only), and by
+    its question taken back; the record goes with the retention, and keeps no id of a member or a quoted message."""
+    from qabot.feedback.posts import Post, Posts
+
+    row = ("0123456789abcdef", 1.0, "menu", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, 7, 70, None, None,
+           None, "somebody", "a-message")
+    store = FeedbackStore(folder := _older(tmp_path / "v4", 4, row))
+    posts = Posts(store)
+    at(monkeypatch, MONDAY)
+    ana, bob, quoted, other = store.user_hash("discord:1"), store.user_hash("discord:2"), 1_300_000_000_000_000_700, 5
+    posts.record(1_300_000_000_000_000_900, 70, 7, "0123456789abcdef",
+                 [[(quoted, 71, {ana})], [(other - 1, 72, {bob})], [(other, 73, {bob, ana})]])
+    assert posts.quoting([quoted]) == [Post(1_300_000_000_000_000_900, 70, frozenset({0}))]
+    assert posts.quoting([quoted]) == []  # edited once
+    assert posts.quoting([], [72, 74]) == [Post(1_300_000_000_000_000_900, 70, frozenset({1}))]  # its channel
+    assert posts.naming(ana, 8) == []  # another server's forgetting
+    assert posts.naming(ana, 7) == [Post(1_300_000_000_000_000_900, 70, frozenset({2}))]
+    assert posts.showing(["0123456789abcdef"]) == [Post(1_300_000_000_000_000_900, 70, question=True)]
+    assert [a.question for a in store.answers()] == ["Who?"]
+    store.close()
+    with sqlite3.connect(folder / "qabot.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert str(quoted) not in "\n".join(db.iterdump())
+    at(monkeypatch, MONDAY + 3 * 86400)
+    FeedbackStore(folder, retention_days=1).prune()
+    with sqlite3.connect(folder / "qabot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
 
 
 def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_path: Path, monkeypatch) -> None:
@@ -382,3 +415,14 @@ def test_the_export_is_inert_in_a_terminal_and_still_the_same_questions(store, t
     assert not {"\u009b", "\x7f", "\u202e"} & set(text), repr(text)
     [item] = load_items(target)
     assert item.question == question
+
+
+def test_a_forgotten_members_name_is_found_as_a_whole_word_in_any_case() -> None:
+    """The names a forgotten member goes by, in others' questions: whole words, in any case; a mention wherever it
+    is; never inside a longer word (a longer username, a word that starts with a short name)."""
+    from qabot.feedback.forgetting import naming
+
+    names_them = naming({"Al", "user6", "Zoë", "<@42>", " ", ""})
+    assert all(map(names_them, ["What did al say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Al"]))
+    assert not any(map(names_them, ["Also, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
+    assert not naming([" ", ""])("anything at all")

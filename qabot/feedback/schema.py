@@ -7,6 +7,10 @@ database an earlier release made up to it.
   so that ``/qabot forget`` of them takes it out too.
 - 4: ``message_hash``: that message, as a salted hash of its id, so that its deletion (or an edit) takes the
   question out too.
+- 5: ``posts`` and ``post_quotes`` (``POSTS``): the bot's own messages that show an answer in a server's
+  channel, and the history messages each shown excerpt quotes (salted hashes of their ids, and of the members
+  they name), so that the bot edits what it posted once a quote or a question is taken back
+  (``qabot.feedback.posts``). An older qabot, which would leave them unedited, refuses the database.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id TEXT PRIMARY KEY,
@@ -46,6 +50,25 @@ CREATE TABLE IF NOT EXISTS votes (
     PRIMARY KEY (answer_id, user_hash)
 );
 """
+POSTS = """
+CREATE TABLE IF NOT EXISTS posts (
+    message_id INTEGER PRIMARY KEY,
+    channel_id INTEGER NOT NULL,
+    guild_id INTEGER NOT NULL,
+    answer_id TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_answer ON posts (answer_id);
+CREATE TABLE IF NOT EXISTS post_quotes (
+    post_id INTEGER NOT NULL REFERENCES posts (message_id),
+    excerpt INTEGER NOT NULL,
+    message_hash TEXT NOT NULL,
+    member_hash TEXT NOT NULL,
+    PRIMARY KEY (post_id, excerpt, message_hash, member_hash)
+);
+CREATE INDEX IF NOT EXISTS post_quotes_message ON post_quotes (message_hash);
+CREATE INDEX IF NOT EXISTS post_quotes_member ON post_quotes (member_hash);
+"""
 # Columns added after a database may have been made: (table, column, type); then the indexes on them.
 ADDED = (("answers", "about_hash", "TEXT"), ("answers", "message_hash", "TEXT"))
 INDEXES = ("CREATE INDEX IF NOT EXISTS answers_message ON answers (message_hash) WHERE message_hash IS NOT NULL",)
@@ -59,7 +82,7 @@ def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], 
         for answer_id, channel_id in rows.fetchall():
             db.execute("UPDATE answers SET channel_hash = ?, channel_id = NULL WHERE id = ?",
                        (channel_hash(channel_id), answer_id))
-    for statement in SCHEMA.split(";"):
+    for statement in (SCHEMA + POSTS).split(";"):
         if statement.strip():
             db.execute(statement)
     for table, column, kind in ADDED:

@@ -18,9 +18,10 @@ A user has one vote per answer (``votes``' primary key); voting again changes it
 With ``QABOT_STATE_RETENTION_DAYS`` set, answers older than that go, with their votes,
 when the store is first used and then hourly. A server's answers go, with their votes, when
 the bot leaves it (``forget_guild``), and a member's questions go when they are forgotten
-there, with those they asked in direct messages (``forget_member``), and a question asked about a message goes when
-that message is deleted or edited (``forget_messages``); a highlight that quoted the server's history goes
-when the message it quoted is deleted or edited away, or its author forgotten (``qabot.history.store``).
+there, with those they asked in direct messages and others' that name them (``forget_member``), and a
+question asked about a message goes when that message is deleted or edited (``forget_messages``); a
+highlight that quoted the server's history goes when the message it quoted is deleted or edited away, or
+its author forgotten (``qabot.history.store``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
+from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
+from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, migrate
 from qabot.models import Answer
 
@@ -141,13 +144,14 @@ class FeedbackStore:
         answer_id: str | None = None,
         about: str | int | None = None,
         message: int | None = None,
+        at: float | None = None,
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
-        ``message``: that message's id, kept hashed too (``forget_messages``).
-        """
+        ``message``: that message's id, kept hashed too (``forget_messages``); ``at``: when it was asked, by Discord's
+        clock, which an edit's time is compared with (else now)."""
         answer_id = answer_id or new_id()
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
         if channel_hash is not None:
@@ -160,8 +164,8 @@ class FeedbackStore:
             for e in answer.excerpts
         ]
         row = (
-            answer_id, time.time(), frontend, answer.question, json.dumps(list(history), ensure_ascii=False),
-            answer.query, int(answer.answered), float(answer.confidence),
+            answer_id, time.time() if at is None else at, frontend, answer.question,
+            json.dumps(list(history), ensure_ascii=False), answer.query, int(answer.answered), float(answer.confidence),
             json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
             best.citation.doc_id if best else None, guild_id, channel_id,
@@ -186,7 +190,8 @@ class FeedbackStore:
         self._pruned = time.monotonic()
         assert self.retention_days is not None
         cutoff = time.time() - self.retention_days * 86400
-        gone, _ = _drop_answers(db, "at < ?", (cutoff,))
+        gone, _ = drop_answers(db, "at < ?", (cutoff,))
+        drop_posts(db, "at < ?", (cutoff,))  # the bot's messages that showed them (``posts``)
         if gone:
             log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
                      gone, self.retention_days, self.path)
@@ -200,7 +205,8 @@ class FeedbackStore:
             return 0, 0, 0
         source = f"discord/{guild_id}/"
         with self._connection() as db:
-            answers, votes = _drop_answers(db, "guild_id = ?", (guild_id,))
+            answers, votes = drop_answers(db, "guild_id = ?", (guild_id,))
+            drop_posts(db, "guild_id = ?", (guild_id,))
             quoting = db.execute("SELECT id, passages FROM answers WHERE guild_id IS NULL AND highlight IS NOT NULL "
                                  "AND instr(passages, ?) > 0", (source,)).fetchall()
             blanked = [(answer_id,) for answer_id, passages in quoting  # the highlight is the first passage's
@@ -208,13 +214,14 @@ class FeedbackStore:
             db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blanked)
         return answers, votes, len(blanked)
 
-    def forget_member(self, guild_id: int, user: str | int) -> Forgotten:
+    def forget_member(self, guild_id: int, user: str | int, names: Iterable[str] = ()) -> Forgotten:
         """``/qabot forget``: the answers ``user`` asked for in a server go, with the votes on them (their question
         is their words), as a server's go when the bot leaves it, and so do those they asked for in direct messages
         (their words as much, and quoting any server's history), and those others asked about a message of theirs
         ("Ask qabot"); a later question in the server that followed one of these keeps its answer, without it in its
-        ``history``, and with its own question as its searched query (which may borrow from it). Their votes on
-        others' answers stay: a salted hash names no one."""
+        ``history``, and with its own question as its searched query (which may borrow from it). Others' questions
+        there and in direct messages that name them by one of ``names`` go too (``forgetting.drop_naming``). Their
+        votes on others' answers stay: a salted hash names no one."""
         if not self.exists():
             return Forgotten({}, 0)
         who = self.user_hash(user)
@@ -222,9 +229,11 @@ class FeedbackStore:
         with self._connection() as db:
             found = db.execute(f"SELECT id, question, guild_id, user_hash FROM answers WHERE {theirs}",
                                (guild_id, who, who)).fetchall()
-            _drop_answers(db, theirs, (guild_id, who, who))
-            _unfollow(db, {question for _, question, _, _ in found}, "guild_id = ?", (guild_id,))
-        return Forgotten({answer_id: question for answer_id, question, _, _ in found},
+            drop_answers(db, theirs, (guild_id, who, who))
+            unfollow(db, {question for _, question, _, _ in found}.__contains__, "guild_id = ?", (guild_id,))
+            named = drop_naming(db, naming(names), "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL",
+                                (guild_id,))
+        return Forgotten({answer_id: question for answer_id, question, _, _ in found} | named,
                          sum(where is not None and asker == who for _, _, where, asker in found))
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
@@ -240,12 +249,12 @@ class FeedbackStore:
             found = db.execute(f"SELECT id, question, guild_id, channel_hash FROM answers WHERE {where}",
                                args).fetchall()
             if found:  # most deletions and edits are of messages nobody asked about: nothing is written
-                _drop_answers(db, where, args)
+                drop_answers(db, where, args)
             for _, question, guild_id, channel_hash in found:  # followed where it was asked: a server, or a DM
                 if guild_id is not None:
-                    _unfollow(db, {question}, "guild_id = ?", (guild_id,))
+                    unfollow(db, {question}.__contains__, "guild_id = ?", (guild_id,))
                 else:
-                    _unfollow(db, {question}, "guild_id IS NULL AND channel_hash = ?", (channel_hash,))
+                    unfollow(db, {question}.__contains__, "guild_id IS NULL AND channel_hash = ?", (channel_hash,))
         return {answer_id: question for answer_id, question, _, _ in found}
 
     def vote(self, answer_id: str, user: str | int, value: Literal[1, -1]) -> Vote | None:
@@ -427,20 +436,3 @@ def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tup
         args.append(since)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
 
-
-def _drop_answers(db: sqlite3.Connection, where: str, args: tuple) -> tuple[int, int]:
-    """Delete the answers ``where`` selects, with the votes on them (retention, a server left, a member forgotten, a
-    message deleted); how many answers and votes went."""
-    votes = db.execute(f"DELETE FROM votes WHERE answer_id IN (SELECT id FROM answers WHERE {where})", args).rowcount
-    return db.execute(f"DELETE FROM answers WHERE {where}", args).rowcount, votes
-
-
-def _unfollow(db: sqlite3.Connection, gone: set[str], where: str, args: tuple) -> None:
-    """Questions ``gone`` from the store leave the history of the later answers ``where`` selects that followed one
-    (where they were asked): such an answer keeps its own question as its searched query, which may borrow from it."""
-    following = db.execute(f"SELECT id, history FROM answers WHERE {where} AND history != '[]'", args).fetchall()
-    for answer_id, history in following:
-        earlier = json.loads(history)
-        if any(question in gone for question in earlier):
-            db.execute("UPDATE answers SET history = ?, query = question WHERE id = ?",
-                       (json.dumps([q for q in earlier if q not in gone], ensure_ascii=False), answer_id))

@@ -295,6 +295,24 @@ class HistoryStore:
                               (root, channel_id))
             return [from_row(r) for r in rows.fetchall()]
 
+    def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
+        """The kept messages that ``text``, quoted from the exchange document ``doc_id`` (``<channel>-<root>[-part]``),
+        holds a paragraph (or a part) of, with their channel and the members each names (its author, those it
+        mentions, hashed): what
+        an answer the bot posted shows of them (``qabot.feedback.posts``); and whether each paragraph of ``text`` is
+        a kept message's (not: one was deleted, or its author forgotten, since it was found). A thread's first
+        exchange opens with the message it was started from, kept under the thread's id."""
+        channel, _, rest = doc_id.partition("-")
+        root = rest.split("-", 1)[0]
+        if not (channel.isascii() and channel.isdigit() and root.isascii() and root.isdigit()):
+            return [], False
+        with self._db() as db:
+            rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE (channel_id = ? AND root = ?) OR id = ?",
+                              (int(channel), int(root), int(channel))).fetchall()
+        found = [s for s in map(from_row, rows) if _quotes(text, s.message.text)]
+        whole = all(any(_quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
+        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions})) for s in found], whole
+
     def exchange_size(self, channel_id: int, root: int) -> int:
         with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM history_messages WHERE root = ? AND channel_id = ?",

@@ -14,9 +14,9 @@ of this server alone.
   read-only replica it switches to the version its writer committed last;
 - ``forget member:@x``: that member's messages leave the server's history (the state
   database and the index, at once), and none of theirs is kept there from now on; the
-  questions they asked the bot there and in direct messages, and those asked about their
-  messages ("Ask qabot"), leave the state database
-  (``qabot.feedback``), whether or not the server's history is kept (the reply counts the
+  questions they asked the bot there and in direct messages, those asked about their
+  messages ("Ask qabot"), and others' there and in direct messages that name them, leave
+  the state database (``qabot.feedback``), whether or not the server's history is kept (the reply counts the
   server's alone);
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them; the unanswered questions it lists are those whose answers may be shown
@@ -156,11 +156,11 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         history, count = self.answering.history, 0
+        names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
         if history is not None:
             key = member_key(self.answering.store, member.id)
-            names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
             count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
-        asked = await self.answering.forget(interaction.guild_id, member.id)  # kept whether history is or not
+        asked = await self.answering.forget(interaction.guild_id, member.id, names)  # whether history is kept or not
         log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
                  asked, interaction.guild_id)
         name = markdown(member.display_name, MESSAGE_LIMIT)  # a member's name may hold Markdown: shown as written

@@ -34,16 +34,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
 from qabot.adapters.discord.places import Place, Places
+from qabot.adapters.discord.posted import Posted, quoted_message
 from qabot.bot import QABot
 from qabot.errors import QABotError, QuestionError
 from qabot.feedback import FeedbackStore, StoredAnswer, Vote, new_id
+from qabot.feedback.forgetting import naming
 from qabot.history import History, Where, quotable
 from qabot.history.privacy import Reads, within
 from qabot.index.scope import Scope, is_chat_source
@@ -88,6 +90,7 @@ class Asked:
     shown: int
     post_to: int | None = None  # the menu's: the message asked about, which "Post publicly" replies to
     about: int | None = None  # the menu's: who wrote that message (the question is their words)
+    at: float | None = None  # the menu's: when Discord says it was asked, which an edit of that message is compared to
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -123,6 +126,7 @@ class Answering:
         self.started = time.time()
         self._answers = KeptAnswers()  # for the buttons; taken back: ``dropped``
         self._forgetting = Forgetting()
+        self.posted = Posted(places.client, store, history)  # the answers posted, edited when something is taken back
         self._asking: dict[tuple[str, Patterns | Scope | None], asyncio.Future[tuple[Answer, str]]] = {}  # asked again
         metrics.watch_queue(lambda: self.gate.waiting, lambda: self.gate.running)
 
@@ -245,9 +249,10 @@ class Answering:
             self.metrics.question(asked.frontend, "refused", "invalid")
             return Answered(None, None, str(exc))
         self._answers.keep(answer_id, Kept(answer, asked.place, tuple(asked.history), asked.door.scope, build))
-        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started)
-        for guild_id, user_id in missed:  # forgotten while it was answered, perhaps before it was stored: it goes too
-            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id))
+        missed = self._forgetting.meanwhile(asked.place.guild_id, (asked.user_id, asked.about), asked.started,
+                                            (asked.question, *asked.history))
+        for guild_id, user_id, names in missed:  # forgotten while it was answered, perhaps before it was stored: so
+            await (self.leave(guild_id) if user_id is None else self.forget(guild_id, user_id, names))
         return Answered(answer, None if missed else answer_id)  # no id: no buttons, and no follow-up's history
 
     def _ask_and_record(self, asked: Asked) -> tuple[Answer, str, str]:
@@ -258,7 +263,8 @@ class Answering:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=_user(asked.user_id), build=build, answer_id=answer_id,
-                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to)
+                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to,
+                              at=asked.at)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
                 self.history.store.unquote_if_gone(answer_id, quoted)
@@ -350,15 +356,21 @@ class Answering:
         with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
             return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
-    async def forget(self, guild_id: int, user_id: int) -> int:
+    async def forget(self, guild_id: int, user_id: int, names: Iterable[str] = ()) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
-        messages go, with the votes on them (``FeedbackStore.forget_member``), from memory too, and their questions
-        from the conversations that a follow-up takes its history from; the answers kept in memory that quote the
-        history go as after a deletion (their messages were in it). How many of the answers that went from the state
-        database were asked in that server (those of direct messages are not the server's to know of)."""
-        with self._forgetting.forgetting(guild_id, user_id):  # a question of theirs answered meanwhile: ``answer``
-            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id))
+        messages go, with the votes on them (``FeedbackStore.forget_member``), as do others' there and in direct
+        messages whose question names them (``names``, or their mention), from memory too, and these questions from
+        the conversations a follow-up takes its history from; the answers kept in memory that quote the history go
+        as after a deletion. How many of those that went they asked in that server (not their direct messages')."""
+        names = {*names, f"<@{user_id}>", f"<@!{user_id}>"}
+        with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
         self.dropped(gone.questions)
+        self.posted.forgotten(member_key(self.store, user_id), guild_id)
+        names_them = naming(names)  # and what memory holds that the state database may not (a follow-up's history)
+        self.conversations.forget_if(names_them)
+        self._answers.drop_if(lambda kept: kept.place.guild_id in (guild_id, None) and any(
+            map(names_them, (kept.answer.question, *kept.history))))
         self.unquote_history()
         return gone.in_server
 
@@ -367,13 +379,16 @@ class Answering:
         shows or posts them, and their questions the conversations that a follow-up takes its history from."""
         self._answers.take_back(questions)
         self.conversations.forget(questions.values())
+        self.posted.questions_gone(questions)  # and what the bot posted of them shows them no more
 
-    def unquote_history(self) -> None:
-        """Something left the server's history (a message deleted, a channel dropped: ``Feed``): the answers kept in
-        memory that quote any of it go, context included, so that a button asks again rather than show what went
-        (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes would
-        have them asked again as well; this does not wait for it."""
+    def unquote_history(self, removed: Iterable[int] = (), dropped: Iterable[int] = ()) -> None:
+        """Something left the server's history (messages ``removed``, channels ``dropped``: ``Feed``): the answers
+        kept in memory that quote any of it go, context included, so that a button asks again rather than show what
+        went (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes
+        would have them asked again as well; this does not wait for it. The answers posted that quoted any of it
+        (a message deleted while the bot was away too, which only a backfill's recheck finds) are edited."""
         self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
+        self.posted.deleted(removed, dropped)
 
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer | None]:
         """The stored answers with these ids; with ``place``, only those that may be used there. None for an id the
@@ -408,14 +423,6 @@ class Answering:
         if vote is not None and vote.value != vote.previous:
             self.metrics.vote(value > 0)
         return vote
-
-
-def quoted_message(answer: Answer) -> int | None:
-    """The id of the history message an answer's highlight quotes (its jump link's last part), if it quotes one."""
-    if not answer.excerpts or not is_chat_source(answer.excerpts[0].citation.source):
-        return None
-    last = (answer.excerpts[0].citation.link or "").rsplit("/", 1)[-1]
-    return int(last) if last.isascii() and last.isdigit() else None
 
 
 def _user(user_id: int) -> str:

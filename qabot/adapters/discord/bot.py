@@ -151,6 +151,7 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         self.answering.gate.closing = True
         if self.learning is not None:
             await self.learning.stop()
+        await self.answering.posted.settled()  # the edits of its posted answers under way, a few seconds at most
         await super().close()
         self.answering.store.close()
 

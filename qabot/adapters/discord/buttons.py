@@ -213,11 +213,12 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         reference = discord.MessageReference(message_id=self.message_id, channel_id=channel.id,
                                              guild_id=interaction.guild_id, fail_if_not_exists=False)
         try:
-            await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
+            sent = await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
         except discord.HTTPException as exc:
             log.info("could not post an answer in %s: %s", logged(channel), exc)
             await say(interaction, CANNOT_POST)
             return
+        await answering.posted.record(sent, interaction.guild_id, self.answer_id, answer, shown)
         private = answer_view(self.answer_id, answer, shown)  # the same buttons, without this one
         if interaction.response.is_done():
             await interaction.edit_original_response(content=POSTED, view=private)

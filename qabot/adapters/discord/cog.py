@@ -17,7 +17,9 @@ module only turns Discord events into questions and sends the replies:
   publicly. The question is that message's author's words (a forward's: the forwarded message's author's,
   where the bot can read it: ``_author_of_words``), whom ``/qabot forget`` takes it out for; once they delete
   the message (or a moderator purges it), or edit it, the answers asked about it (before the edit) leave the
-  state database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt;
+  state database and memory (``FeedbackStore.forget_messages``), whether or not the server's history is learnt,
+  and the bot edits its answers posted in a server's channel that quoted a message deleted, or showed a question
+  taken back (``posted``);
 - **forum posts** (opt-in: ``QABOT_DISCORD_FORUM_CHANNEL_IDS`` and the Message Content
   intent) are answered in their thread without a mention.
 
@@ -101,13 +103,12 @@ class AskCog(commands.Cog, name="Questions"):
             with self.answering.gate.admit():
                 await interaction.response.defer(thinking=True)
                 asked.history = await self.history(door.place, interaction.channel)
-                answered = await self.answering.answer(asked)
-                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
-                sent = await interaction.followup.send(**reply.kwargs(), wait=True)
+                answered = self.answering.sendable(await self.answering.answer(asked), door)  # what goes out
+                sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
         except QueueFull:
             await say(interaction, self.answering.busy("slash"))
             return
-        self._finished(asked, answered, [sent.id])
+        await self._finished(asked, answered, [sent.id], sent)
 
     @app_commands.command(name="sources", description="List the documents I can quote from.")
     async def sources(self, interaction: discord.Interaction) -> None:
@@ -165,15 +166,17 @@ class AskCog(commands.Cog, name="Questions"):
         if taken is None:
             return
         door, question = taken
+        at = interaction.created_at.timestamp()  # Discord's clock, as an edit's time is
         asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
-                      post_to=message.id, about=message.author.id)
+                      post_to=message.id, about=message.author.id, at=at)
         try:
             with self.answering.gate.admit():
                 await interaction.response.defer(ephemeral=True, thinking=True)
                 asked.about = await self._author_of_words(message)
                 answered = await self.answering.answer(asked)
-                if self._gone.get(message.id, 0.0) > interaction.created_at.timestamp():  # stored since it went
-                    await self._forget([message.id])
+                gone = self._gone.get(message.id, 0.0)
+                if gone > at:  # taken back since it was asked, perhaps before it was stored: those before go
+                    await self._forget([message.id], None if gone == math.inf else gone)
                 reply = answer_reply(self.answering.sendable(answered, door), asked.shown, post_to=message.id)
                 await interaction.followup.send(**reply.kwargs(), ephemeral=True, wait=True)
         except QueueFull:
@@ -221,6 +224,8 @@ class AskCog(commands.Cog, name="Questions"):
         message_ids = list(message_ids)
         for message_id in message_ids:  # a question about it may be on its way to the store (ask_about_message)
             self._gone[message_id] = edited if edited is not None else math.inf
+        if edited is None:  # the bot's answers that quoted them, edited (in the background)
+            self.answering.posted.deleted(message_ids)
         await self._forget(message_ids, edited)
 
     async def _forget(self, message_ids: list[int], edited: float | None = None) -> None:
@@ -298,13 +303,12 @@ class AskCog(commands.Cog, name="Questions"):
             with self.answering.gate.admit():
                 if frontend != "forum":
                     asked.history = await self.history(door.place, message.channel, message)
-                answered = await self.answering.answer(asked)
-                reply = answer_reply(self.answering.sendable(answered, door), asked.shown)
-                sent = await _reply(message, **reply.kwargs())
+                answered = self.answering.sendable(await self.answering.answer(asked), door)  # what goes out
+                sent = await _reply(message, **answer_reply(answered, asked.shown).kwargs())
         except QueueFull:
             await self._notice(message, self.answering.busy(frontend))
             return
-        self._finished(asked, answered, [message.id, sent.id])
+        await self._finished(asked, answered, [message.id, sent.id], sent)
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """A short reply to a message, deleted after a while: at most one per member at a time, and rarely per
@@ -335,13 +339,17 @@ class AskCog(commands.Cog, name="Questions"):
             return await read_thread(channel, me.id, since=since, lookup=lookup, before=message)
         return []
 
-    def _finished(self, asked: Asked, answered: Answered, message_ids: list[int]) -> None:
+    async def _finished(self, asked: Asked, answered: Answered, message_ids: list[int], sent: discord.Message
+                        ) -> None:
         self.answering.sent(asked, answered)
         if answered.answer is not None:
             self.answering.conversations.remember(asked.question, asked.history, thread_id=asked.place.thread_id,
                                                   message_ids=message_ids)
         if answered.answer is not None and answered.answer_id is None:  # its asker forgotten meanwhile: not history
             self.answering.conversations.forget([asked.question])
+        if answered.answer is not None:  # what it shows, to edit should any of it be taken back
+            await self.answering.posted.record(sent, asked.place.guild_id, answered.answer_id, answered.answer,
+                                               asked.shown)
 
     def _me(self) -> discord.ClientUser:
         assert self.bot.user is not None  # commands and messages arrive only once logged in

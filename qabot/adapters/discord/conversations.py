@@ -80,11 +80,14 @@ class Conversations:
 
     def forget(self, questions: Iterable[str]) -> None:
         """These questions leave every conversation (their asker was forgotten): they are no follow-up's history."""
-        questions = set(questions)
+        self.forget_if(set(questions).__contains__)
+
+    def forget_if(self, gone: Callable[[str], bool]) -> None:
+        """The questions ``gone`` picks (those that name a member forgotten) leave every conversation."""
         for kept in (self._chains, self._threads):
             for key, earlier in list(kept.items()):
-                if any(question in questions for question in earlier):
-                    kept[key] = tuple(question for question in earlier if question not in questions)
+                if any(gone(question) for question in earlier):
+                    kept[key] = tuple(question for question in earlier if not gone(question))
 
 
 async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: datetime, lookup: Lookup,

@@ -25,9 +25,10 @@ swallowed by one.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,6 +297,25 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
     room = EMBED_LIMIT - len(embed)
     embed.description = marked(best, min(DESCRIPTION_LIMIT, room))
     return fit_embed(embed)
+
+
+def taken_out(embed: discord.Embed, excerpts: Collection[int], notice: str, *, title: str | None = None
+              ) -> discord.Embed:
+    """An answer's embed (``answer_embed``) as sent, with the excerpts ``excerpts`` taken out (0: the best, in the
+    description, and its citation, the Source field; n: the source numbered n + 1, its citation and highlight),
+    each in favour of ``notice``, and its title (the question) in favour of ``title`` when given. Every field keeps
+    its place, so that an excerpt taken out later is found where it was."""
+    embed = discord.Embed.from_dict(copy.deepcopy(embed.to_dict()))  # Embed.copy shares its fields
+    if title is not None:
+        embed.title = title
+    for number in excerpts:
+        if number == 0 and embed.description:
+            embed.description = f"*{notice}*"
+            if embed.fields and embed.fields[0].name == "Source":
+                embed.set_field_at(0, name="Source", value="—", inline=False)
+        elif 0 < number < len(embed.fields):
+            embed.set_field_at(number, name=f"[{number + 1}]", value=notice, inline=False)
+    return embed
 
 
 def more_embed(answer: Answer, first: int) -> discord.Embed:

@@ -142,10 +142,12 @@ class Feed:
     submitted until then (and only that: a busy server's feed is never idle).
     """
 
-    def __init__(self, history: History, debounce: float, *, unquote: Callable[[], None] | None = None) -> None:
+    def __init__(self, history: History, debounce: float, *,
+                 unquote: Callable[[set[int], set[int]], None] | None = None) -> None:
         self.history = history
         self.debounce = debounce
-        self.unquote = unquote  # on the event loop, after a batch that took something out of the history
+        # On the event loop, after a batch that took something out of the history: the messages and channels.
+        self.unquote = unquote
         self._pending = Changes()
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -211,7 +213,7 @@ class Feed:
             await asyncio.shield(future)
         finally:
             if self.unquote is not None and (changes.removed or changes.dropped):
-                self.unquote()
+                self.unquote(changes.removed, changes.dropped)
 
     async def _run(self) -> None:
         while True:

@@ -10,9 +10,9 @@ having asked again at that moment (``recalling``) is not kept when it comes back
 otherwise it would come back into memory after it left the state database, and every later
 press of Post publicly would post the words its author took back.
 
-Likewise a member forgotten (``/qabot forget``) while a question of theirs, or one about a
-message of theirs, was being answered, or a server the bot was removed from while a question
-there was: its answer is stored after the state database's deletion ran. ``Forgetting``
+Likewise a member forgotten (``/qabot forget``) while a question of theirs, one about a
+message of theirs, or one naming them, was being answered, or a server the bot was removed
+from while a question there was: its answer is stored after the state database's deletion ran. ``Forgetting``
 remembers who was forgotten where (or which server was left), and when, for as long as a
 question may take (an interaction's 15 minutes), so that such a copy is taken out too.
 """
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cachetools import LRUCache, TTLCache
+
+from qabot.feedback.forgetting import naming
 
 if TYPE_CHECKING:
     from qabot.adapters.discord.places import Place
@@ -102,21 +104,28 @@ class Forgetting:
 
     def __init__(self) -> None:
         self._when: TTLCache[tuple[int, int | None], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
+        self._names: TTLCache[tuple[int, int | None], frozenset[str]] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
 
     @contextlib.contextmanager
-    def forgetting(self, guild_id: int, user_id: int | None) -> Iterator[None]:
-        """While ``user_id`` is being forgotten in ``guild_id`` (None: the server's answers, as the bot left it)."""
+    def forgetting(self, guild_id: int, user_id: int | None, names: Iterable[str] = ()) -> Iterator[None]:
+        """While ``user_id`` is being forgotten in ``guild_id`` (None: the server's answers, as the bot left it), with
+        the ``names`` others' questions may name them by."""
+        self._names[(guild_id, user_id)] = self.names(guild_id, user_id) | frozenset(names)
         self._when[(guild_id, user_id)] = math.inf
         try:
             yield
         finally:
             self._when[(guild_id, user_id)] = time.perf_counter()
 
-    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float
-                  ) -> list[tuple[int, int | None]]:
-        """The forgettings (server, member) that take out what ``who`` asked, or asked about, in ``guild_id``: theirs
-        there (in a direct message: in any server), or the server's, under way or done since ``since`` (a
-        ``time.perf_counter``)."""
-        members = set(who) - {None}
-        return [(g, u) for (g, u), when in list(self._when.items()) if when >= since and (
-            (u is None and g == guild_id) or (u in members and guild_id in (None, g)))]
+    def names(self, guild_id: int, user_id: int | None) -> frozenset[str]:
+        return self._names.get((guild_id, user_id), frozenset())
+
+    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float, said: Iterable[str] = ()
+                  ) -> list[tuple[int, int | None, frozenset[str]]]:
+        """The forgettings (server, member, their names) that take out what ``who`` asked, or asked about, in
+        ``guild_id``, or a question (or its history: ``said``) that names them: theirs there (in a direct message: in
+        any server), or the server's, under way or done since ``since`` (a ``time.perf_counter``)."""
+        members, said = set(who) - {None}, list(said)
+        return [(g, u, self.names(g, u)) for (g, u), when in list(self._when.items()) if when >= since and (
+            (u is None and g == guild_id) or (guild_id in (None, g) and (
+                u in members or any(map(naming(self.names(g, u)), said)))))]

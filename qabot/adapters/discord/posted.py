@@ -1,0 +1,144 @@
+"""The bot's own answers in a server's channels, edited once what they show is taken back.
+
+Discord keeps a message of the bot's as it was sent: the state database forgets a deleted
+message, a forgotten member's messages and the questions taken back, but an answer posted
+before would still quote them, and show its question in its title. ``Posted`` records each
+answer the bot posts in a server's channel (``qabot.feedback.posts``: the bot's message, the
+answer it shows, and the history messages each shown excerpt quotes, hashed), and edits it:
+
+- a quoted message deleted (``deleted``: one, a purge, or a whole channel or thread, whose
+  messages Discord tells of no deletion of), or one found deleted at the next start: its
+  excerpt, and the citation that named its author, give way to ``DELETED``;
+- a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them):
+  to ``FORGOTTEN_QUOTE``;
+- its question taken back (``questions_gone``: the message an "Ask qabot" question was about
+  deleted or edited, its asker forgotten, or a member it names): the title gives way to
+  ``QUESTION_GONE``.
+
+The edits are made in the background, one at a time (discord.py waits out Discord's rate
+limits: two requests each, reading the message and editing it), best effort: one that fails
+(the message deleted meanwhile, the channel gone, the permission taken) is logged, naming
+the bot's message and its channel, never a member. An answer in a direct message, or one shown
+only to its asker, is not recorded: the one names a person by its channel, and Discord lets
+the bot edit the other only for 15 minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import discord
+
+from qabot.adapters.discord.format import taken_out
+from qabot.errors import QABotError
+from qabot.feedback.posts import Post, Posts
+from qabot.index.scope import is_chat_source
+from qabot.text import first_line
+
+if TYPE_CHECKING:
+    from qabot.feedback import FeedbackStore
+    from qabot.history import History
+    from qabot.models import Answer, Excerpt
+
+log = logging.getLogger(__name__)
+
+DELETED = "The quoted message was deleted."
+FORGOTTEN_QUOTE = "This excerpt was removed at its author's request."
+QUESTION_GONE = "This question was taken back."
+CLOSING_SECONDS = 5.0  # at close, how long the edits under way may take (answers under way had theirs first)
+
+
+class Posted:
+    """The answers a client posted in servers' channels: recorded, and edited when what they show is taken back."""
+
+    def __init__(self, client: discord.Client, store: FeedbackStore, history: History | None) -> None:
+        self.client = client
+        self.posts = Posts(store)
+        self.history = history
+        self._edits: set[asyncio.Task[None]] = set()
+        # One edit at a time: two read the same message, and the later would put back what the earlier took out.
+        self._editing = asyncio.Lock()
+
+    async def record(self, message: discord.Message, guild_id: int | None, answer_id: str | None, answer: Answer,
+                     shown: int) -> None:
+        """``message``, the bot's, shows ``answer`` (its first ``shown`` excerpts) in a server's channel."""
+        if guild_id is None or answer_id is None:
+            return
+        excerpts = answer.excerpts[:shown] if answer.answered else []
+
+        def write() -> frozenset[int]:
+            found = [self._quoted(excerpt, first=number == 0) for number, excerpt in enumerate(excerpts)]
+            self.posts.record(message.id, message.channel.id, guild_id, answer_id, [quoted for quoted, _ in found])
+            return frozenset(number for number, (_, whole) in enumerate(found) if not whole)
+
+        try:
+            gone = await asyncio.to_thread(write)
+        except QABotError as exc:  # the answer went out; it cannot be edited later
+            log.warning("an answer posted is not recorded: %s", first_line(exc))
+            return
+        if gone:  # taken out of the history while it was answered, before this record: no deletion will find it
+            self._later(lambda: [Post(message.id, message.channel.id, gone)], DELETED)
+
+    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
+        """The history messages an excerpt shows (the best excerpt's whole text, the description; another's
+        highlight, its field), and whether they are all still kept (``HistoryStore.quoted``)."""
+        if self.history is None or not is_chat_source(excerpt.citation.source):
+            return [], True
+        shown = excerpt.text if first else excerpt.highlight or excerpt.text
+        return self.history.store.quoted(excerpt.citation.doc_id, shown)
+
+    def deleted(self, message_ids: Iterable[int], channel_ids: Iterable[int] = ()) -> None:
+        """Messages deleted, or channels (or threads) with all theirs."""
+        ids, channels = list(message_ids), list(channel_ids)
+        if ids or channels:
+            self._later(lambda: self.posts.quoting(ids, channels), DELETED)
+
+    def forgotten(self, member: str, guild_id: int) -> None:
+        self._later(lambda: self.posts.naming(member, guild_id), FORGOTTEN_QUOTE)
+
+    def questions_gone(self, answer_ids: Iterable[str]) -> None:
+        ids = list(answer_ids)
+        if ids:
+            self._later(lambda: self.posts.showing(ids), "")
+
+    async def settled(self, seconds: float | None = CLOSING_SECONDS) -> None:
+        """Wait for the edits under way; after ``seconds`` (the bot stopping), those left are given up."""
+        if self._edits:
+            _, left = await asyncio.wait(set(self._edits), timeout=seconds)
+            for task in left:
+                task.cancel()
+
+    def _later(self, find: Callable[[], list[Post]], notice: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._edit(find, notice), name="qabot-edit-posted")
+        self._edits.add(task)
+        task.add_done_callback(self._edits.discard)
+
+    async def _edit(self, find: Callable[[], list[Post]], notice: str) -> None:
+        try:
+            posts = await asyncio.to_thread(find)
+        except QABotError as exc:
+            log.warning("could not read which of my answers quote what was taken back: %s", first_line(exc))
+            return
+        for post in posts:
+            try:
+                async with self._editing:
+                    channel = self.client.get_partial_messageable(post.channel_id)
+                    message = await channel.fetch_message(post.message_id)
+                    if message.embeds:
+                        embed = taken_out(message.embeds[0], post.excerpts, notice,
+                                          title=QUESTION_GONE if post.question else None)
+                        await message.edit(embed=embed, allowed_mentions=discord.AllowedMentions.none())
+            except discord.HTTPException as exc:
+                log.warning("could not edit my answer %s in channel %s to take out what was taken back: %s",
+                            post.message_id, post.channel_id, first_line(str(exc)))
+
+
+def quoted_message(answer: Answer) -> int | None:
+    """The id of the history message an answer's highlight quotes (its jump link's last part), if it quotes one."""
+    if not answer.excerpts or not is_chat_source(answer.excerpts[0].citation.source):
+        return None
+    last = (answer.excerpts[0].citation.link or "").rsplit("/", 1)[-1]
+    return int(last) if last.isascii() and last.isdigit() else None
