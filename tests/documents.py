@@ -96,6 +96,39 @@ def write_scanned_pdf(path: Path) -> Path:
     return path
 
 
+def write_distilled_pdf(path: Path, pages: list[list[tuple[float, float, float, str]]]) -> Path:
+    """A PDF as Acrobat Distiller and Ghostscript write a word processor's printout: every run of text in a font of
+    size 1 (``/F1 1 Tf``), scaled to its size by its text matrix (``12 0 0 12 72 700 Tm``). Each line of ``pages``
+    is (x, y, size, text), in points from the bottom left, in Times-Roman.
+    """
+    fonts = b"<< /F1 4 0 R >>"
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+               4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding /WinAnsiEncoding >>"}
+    kids = []
+    for number, lines in enumerate(pages):
+        page, content = 6 + 2 * number, 7 + 2 * number
+        stream = b"".join(
+            b"BT /F1 1 Tf %g 0 0 %g %g %g Tm (%s) Tj ET\n"
+            % (size, size, x, y, text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("cp1252"))
+            for x, y, size, text in lines)
+        objects[page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font %s >> "
+                         b"/Contents %d 0 R >>" % (fonts, content))
+        objects[content] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
+        kids.append(page)
+    objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out, offsets = bytearray(b"%PDF-1.4\n"), {}
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref, size = len(out), max(objects) + 1
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    out += b"".join(b"%010d 00000 n \n" % offsets[n] if n in offsets else b"0000000000 65535 f \n"
+                    for n in range(1, size))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
 def write_zero_page_pdf(path: Path) -> Path:
     """A well-formed PDF whose page tree is empty."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]

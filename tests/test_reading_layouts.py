@@ -162,6 +162,30 @@ def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path
          "ways across our logs.")]
 
 
+def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size_it_shows(tmp_path: Path) -> None:
+    from tests.documents import write_distilled_pdf
+
+    body = [["The mirror is cleaned once a year, in spring, when the dome is opened",
+             "for the first time. Dust is blown off with dry air before any cloth",
+             "touches the glass."],
+            ["A scratched mirror still works: the scratches scatter a little light, but",
+             "they do not blur the image."]]
+    lines = [(72, 700, 16, "Cleaning the mirror")]
+    y = 670
+    for paragraph in body:
+        for row, line in enumerate(paragraph):
+            lines.append((90 if row == 0 else 72, y, 12, line))
+            y -= 14
+        y -= 6
+    # As Word's printout through Distiller: "/F1 1 Tf 12 0 0 12 72 670 Tm". Read at size 1, every space between
+    # words was a table's gap ("The | mirror | is | cleaned ..."), and the heading no larger than the text.
+    doc = _one(write_distilled_pdf(tmp_path / "care.pdf", [lines]))
+    found = [(doc.text[p.start : p.end], p.heading, p.section) for p in document_paragraphs(doc)]
+    assert found == [("Cleaning the mirror", True, "Cleaning the mirror"),
+                     (" ".join(body[0]), False, "Cleaning the mirror"),
+                     (" ".join(body[1]), False, "Cleaning the mirror")], found
+
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
