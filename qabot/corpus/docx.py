@@ -9,7 +9,8 @@ it ("1. Park the mount.", "a) Rain sensor."; ``docx_numbering``), which python-d
 read; a bullet is left out. The core properties give the title, the author and the date
 (created), but for those of python-docx's own template (the author "python-docx", created
 2013-12-23), which a file saved by python-docx, or a tool built on it, keeps unless it
-sets its own: they say nothing of the file.
+sets its own: they say nothing of the file. Nor does a title that a template or a tool set
+("Proceedings Template - WORD", ``titles``).
 
 Real documents wrap text in elements python-docx does not read through: tracked
 insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
@@ -37,6 +38,7 @@ from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.docx_numbering import Numbering
 from qabot.corpus.files import CorpusFile, Warn
+from qabot.corpus.titles import own_title
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -191,7 +193,7 @@ def document(name: str, word: Any) -> Document:
     template_author, template_created = _template()
     return text.document(
         name,
-        title=_flat(props.title or "") or None if props is not None else None,
+        title=own_title(props.title) if props is not None else None,
         author=_flat(author or "") or None if author != template_author else None,
         date=created.date().isoformat() if created and created != template_created else None,
     )

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
+from qabot.corpus.titles import own_title
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
@@ -300,7 +301,7 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
                 text.paragraph(joined, **where)
             first_on_page = False
             last_size = block[-1].size
-    title = " ".join(meta.get("Title", "").split()) or _title(pages, layout) or next(
+    title = own_title(meta.get("Title")) or _title(pages, layout) or next(
         (text.parts[i] for i, p in enumerate(text.paragraphs) if p.heading and p.page == 1), None
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
@@ -332,7 +333,8 @@ def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[i
 
 
 def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
-    """A title for a PDF without one in its metadata: the first page's largest text, or its running header.
+    """A title for a PDF without one in its metadata (or with a tool's placeholder: ``titles``): the first page's
+    largest text, or its running header.
 
     Text half as large again as the body on the first page is a title page's: it is the
     title, its lines joined ("Everything we know about CRC but afraid to" / "forget").
@@ -342,7 +344,8 @@ def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
     gives way to the running header). Both are looked at before furniture is dropped,
     since a title often repeats at the top of every page.
     """
-    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)]
+    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)
+             and own_title(line.text)]  # not arXiv's stamp up the margin, in larger type than the title
     largest = None
     if first:
         top = max(line.size for line in first)
