@@ -162,6 +162,36 @@ def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path
          "ways across our logs.")]
 
 
+def test_pdf_running_headers_in_a_journals_deep_top_margin_are_dropped(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A journal's page (Springer's, SIAM's): the running header, the authors on even pages and the short title on
+    # odd ones, each with its page number, sits 100 pt from the top of a letter page, over a deep top margin.
+    pdf = FPDF(format="letter", unit="pt")
+    body = ["Each night the dome opens at dusk, once the rain sensor has been dry for an hour and the wind",
+            "is under forty kilometres an hour. The mount is then unparked and slewed to its first target,",
+            "and the camera cools to its working temperature while the first flats are taken.",
+            "", "The guider locks on a star within a minute; a session that cannot find one is abandoned",
+            "and the dome is closed again."]
+    for number in range(2, 6):
+        pdf.add_page()
+        pdf.set_font("Times", size=9)
+        pdf.set_xy(90, 100)
+        pdf.cell(432, 10, f"{number}        R. Astronomer and S. Observer" if number % 2 == 0 else "")
+        pdf.set_xy(90, 100)
+        pdf.cell(432, 10, "" if number % 2 == 0 else f"Nights at the Observatory        {number}", align="R")
+        pdf.set_font("Times", size=10)
+        for row, line in enumerate(body):
+            pdf.set_xy(90, 128 + 12 * row)
+            pdf.cell(432, 12, line)
+    path = tmp_path / "journal.pdf"
+    pdf.output(str(path))
+    texts = _texts(_one(path))
+    # The header was 13% of the page from its top edge, past the 12% that running headers were looked for in: each
+    # page's was a paragraph ("2 | R. Astronomer and S. Observer"), passed to the model and cited.
+    assert texts == [" ".join(body[:3]), " ".join(body[4:])] * 4, texts
+
+
 def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size_it_shows(tmp_path: Path) -> None:
     from tests.documents import write_distilled_pdf
 
