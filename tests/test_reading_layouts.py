@@ -291,6 +291,42 @@ def test_docx_numbered_lists_keep_their_numbers_as_word_shows_them(tmp_path: Pat
         "a) In the log book.", "Tell the night assistant.", "5. Restarted at five.", "Not numbered, though in a list style."]
 
 
+_MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+_WPS = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+_V = 'xmlns:v="urn:schemas-microsoft-com:vml"'
+
+
+def _box(*paragraphs: str) -> str:
+    return "<w:txbxContent>" + "".join(f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" for text in paragraphs) + "</w:txbxContent>"
+
+
+def test_docx_the_text_of_a_text_box_is_read_once_after_the_paragraph_it_is_anchored_in(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_heading("Opening the dome", 1)
+    anchor = word.add_paragraph("Check the weather station before opening.")
+    # Word 2010 and later: the shape (wps) and, for older readers, the same text box in VML.
+    anchor._p.append(parse_xml(
+        f'<w:r {_W} {_MC} {_WPS} {_V}><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx>'
+        + _box("Warning: never open the dome above 80% humidity.", "Ask the night assistant if in doubt.")
+        + "</wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        + _box("Warning: never open the dome above 80% humidity.", "Ask the night assistant if in doubt.")
+        + "</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"))
+    word.add_paragraph("Open the shutter, then the flaps.")
+    # Word 2007: a VML text box only, in a paragraph of its own.
+    word.add_paragraph()._p.append(parse_xml(
+        f'<w:r {_W} {_V}><w:pict><v:shape><v:textbox>{_box("Tip: the flaps open faster when warm.")}</v:textbox>'
+        "</v:shape></w:pict></w:r>"))
+    path = tmp_path / "dome.docx"
+    word.save(str(path))
+    # The text boxes were not read: their warning and tip were in no passage.
+    assert _texts(_one(path)) == [
+        "Check the weather station before opening.", "Warning: never open the dome above 80% humidity.",
+        "Ask the night assistant if in doubt.", "Open the shutter, then the flaps.", "Tip: the flaps open faster when warm."]
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"

@@ -20,7 +20,9 @@ hyperlink, and ``_Cell.text`` skips tables in a cell, so each of these is walked
 their text is read as Word shows it with the changes accepted (tracked deletions,
 ``w:del`` and ``w:moveFrom``, left out). A table of contents (paragraphs in Word's ``toc 1``
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
-would be passages that repeat the headings with page numbers.
+would be passages that repeat the headings with page numbers. The text of a text box (a
+warning, a tip, a sidebar), which python-docx does not read, follows the paragraph it is
+anchored in.
 
 A file that is not a Word document (a ``.docx`` that is a zip of something else, or
 not a zip at all) is skipped with a warning that names it.
@@ -84,12 +86,14 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 # field (its result), a smart tag, custom XML, and bidirectional text. Tracked deletions are not among them.
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
-_P, _TBL, _R = _qn("p", "tbl", "r")
+_P, _TBL, _R, _TXBX = _qn("p", "tbl", "r", "txbxContent")
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
 def _inner(element: Any, parent: Any) -> Iterator[Any]:
     """Each paragraph and table of a body or a cell, in order, as python-docx's ``iter_inner_content`` gives
-    them, and those in content controls and custom XML too, which it skips."""
+    them, and those in content controls and custom XML too, which it skips; and after a paragraph, those of the
+    text boxes anchored in it (``_boxes``)."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -97,10 +101,27 @@ def _inner(element: Any, parent: Any) -> Iterator[Any]:
         limits.check()  # empty paragraphs yield no text, but take time
         if child.tag == _P:
             yield Paragraph(child, parent)
+            for box in _boxes(child):
+                yield from _inner(box, parent)
         elif child.tag == _TBL:
             yield Table(child, parent)
         else:
             yield from _inner(child, parent)
+
+
+def _boxes(paragraph: Any) -> Iterator[Any]:
+    """The text boxes anchored in a paragraph (``w:txbxContent``), in order, each once.
+
+    Word 2010 and later write a text box twice: as a shape (``mc:Choice``) and again in
+    VML for older readers (``mc:Fallback``), which is left out; Word 2007 wrote VML alone.
+    A text box in a text box is the outer one's, read with it.
+    """
+    for box in paragraph.iter(_TXBX):
+        outer = box.getparent()
+        while outer is not None and outer is not paragraph and outer.tag not in (_FALLBACK, _TXBX):
+            outer = outer.getparent()
+        if outer is paragraph:
+            yield box
 
 
 def _text(element: Any) -> str:
