@@ -327,6 +327,45 @@ def test_docx_the_text_of_a_text_box_is_read_once_after_the_paragraph_it_is_anch
         "Ask the night assistant if in doubt.", "Open the shutter, then the flaps.", "Tip: the flaps open faster when warm."]
 
 
+def _control(alias: str, content: str) -> str:
+    return f'<w:sdt><w:sdtPr><w:alias w:val="{alias}"/><w:text/></w:sdtPr><w:sdtContent>{content}</w:sdtContent></w:sdt>'
+
+
+def _cell(text: str) -> str:
+    return f"<w:tc><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+def test_docx_table_rows_and_cells_in_content_controls_are_read(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # A cover page from Word's gallery: a content control around the table, and one around each cell, bound to
+    # the document's properties; and a repeating section, a content control around each row of a table.
+    cover = ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>"
+             + "".join(f"<w:tr>{_control(alias, _cell(text))}</w:tr>" for alias, text in (
+                 ("Company", "Northern Sky Observatory"), ("Title", "Annual report on dome safety"),
+                 ("Author", "The night assistants")))
+             + "</w:tbl>")
+    rows = ("<w:tbl><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+            + "<w:tr>" + _cell("Night") + _cell("Incident") + "</w:tr>"
+            + _control("Incidents", "".join(_control("Incident", f"<w:tr>{_cell(night)}{_cell(incident)}</w:tr>")
+                                             for night, incident in (("3 March", "Rain sensor failed"),
+                                                                     ("9 March", "Shutter stuck half open"))))
+            + "</w:tbl>")
+    body = word.element.body
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{_control('Cover', cover)}</w:holder>")[0])
+    word.add_paragraph("Two incidents were logged in March.")
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{rows}</w:holder>")[0])
+    path = tmp_path / "report.docx"
+    word.save(str(path))
+    # python-docx reads no cell in a content control, nor a row: the cover page and the incidents were lost.
+    assert _texts(_one(path)) == [
+        "Northern Sky Observatory", "Annual report on dome safety", "The night assistants",
+        "Two incidents were logged in March.", "Night | Incident", "3 March | Rain sensor failed",
+        "9 March | Shutter stuck half open"]
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"

@@ -16,7 +16,9 @@ Real documents wrap text in elements python-docx does not read through: tracked
 insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
 custom XML. ``Document.iter_inner_content`` skips paragraphs and tables in a body-level
 content control, ``Paragraph.text`` reads only the runs directly in a paragraph or a
-hyperlink, and ``_Cell.text`` skips tables in a cell, so each of these is walked here:
+hyperlink, ``_Table.rows`` and ``_Row.cells`` skip rows and cells in a content control (a
+cover page's, a repeating section's), and ``_Cell.text`` skips tables in a cell, so each of
+these is walked here:
 their text is read as Word shows it with the changes accepted (tracked deletions,
 ``w:del`` and ``w:moveFrom``, left out). A table of contents (paragraphs in Word's ``toc 1``
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
@@ -86,7 +88,7 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 # field (its result), a smart tag, custom XML, and bidirectional text. Tracked deletions are not among them.
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
-_P, _TBL, _R, _TXBX = _qn("p", "tbl", "r", "txbxContent")
+_P, _TBL, _R, _TXBX, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdtContent")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 
 
@@ -175,10 +177,27 @@ def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
             yield from _rows(nested, read, numbering)
 
 
+def _unwrap(body: Any) -> None:
+    """Put the rows and cells of a table that are in content controls in the control's place.
+
+    python-docx reads only the rows that are a table's children, and the cells that are a
+    row's: Word's cover pages put each cell in one (bound to the title, the author ...), and a
+    repeating section each row. Only this read's copy of the document is changed.
+    """
+    while controls := body.xpath("./descendant::w:sdt[parent::w:tbl or parent::w:tr]"):
+        for control in controls:
+            limits.check()
+            content = control.find(_SDT_CONTENT)
+            for child in list(content) if content is not None else []:
+                control.addprevious(child)
+            control.getparent().remove(control)
+
+
 def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
+    _unwrap(word.element.body)
     numbering = Numbering(word)
     for item in _inner(word.element.body, word):
         if isinstance(item, Table):
