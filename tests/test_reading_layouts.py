@@ -366,6 +366,44 @@ def test_docx_table_rows_and_cells_in_content_controls_are_read(tmp_path: Path) 
         "9 March | Shutter stuck half open"]
 
 
+def _notes_part(word: object, kind: str, notes: dict[int, str]) -> None:
+    """A footnotes (or endnotes) part as Word writes it: the separators, then each note, its mark first."""
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    tag = kind[:-1]
+    separators = "".join(f'<w:{tag} w:type="{kind}" w:id="{n}"><w:p><w:r><w:separator/></w:r></w:p></w:{tag}>'
+                         for n, kind in ((-1, "separator"), (0, "continuationSeparator")))
+    body = "".join(f'<w:{tag} w:id="{n}"><w:p><w:r><w:{tag}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t>'
+                   "</w:r></w:p></w:" + tag + ">" for n, text in notes.items())
+    xml = f'<w:{kind} {_W}>{separators}{body}</w:{kind}>'.encode()
+    content = f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml"
+    part = Part(PackURI(f"/word/{kind}.xml"), content, xml, word.part.package)  # type: ignore[attr-defined]
+    word.part.relate_to(part, f"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}")  # type: ignore[attr-defined]
+
+
+def test_docx_footnotes_and_endnotes_are_read_after_the_paragraph_that_refers_to_them(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_heading("Flats", 1)
+    word.element.body.sectPr.addprevious(parse_xml(  # the marks: "... at dusk¹ and again at dawnⁱ."
+        f'<w:p {_W}><w:r><w:t>Flats are taken at dusk</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r>'
+        '<w:r><w:t xml:space="preserve"> and again at dawn</w:t></w:r><w:r><w:endnoteReference w:id="1"/></w:r>'
+        "<w:r><w:t>.</w:t></w:r></w:p>"))
+    word.add_paragraph("Darks are taken with the shutter closed.")
+    _notes_part(word, "footnotes", {1: "On a clear evening, when the sky is evenly lit."})
+    _notes_part(word, "endnotes", {1: "Dawn flats are needed only for the narrowband filters."})
+    path = tmp_path / "flats.docx"
+    word.save(str(path))
+    # The notes were not read: what they say was in no passage.
+    assert _texts(_one(path)) == ["Flats are taken at dusk and again at dawn.",
+                                  "On a clear evening, when the sky is evenly lit.",
+                                  "Dawn flats are needed only for the narrowband filters.",
+                                  "Darks are taken with the shutter closed."]
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"

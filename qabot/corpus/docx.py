@@ -24,7 +24,8 @@ their text is read as Word shows it with the changes accepted (tracked deletions
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
 would be passages that repeat the headings with page numbers. The text of a text box (a
 warning, a tip, a sidebar), which python-docx does not read, follows the paragraph it is
-anchored in.
+anchored in; so does the text of a footnote or endnote, after the paragraph that first
+refers to it.
 
 A file that is not a Word document (a ``.docx`` that is a zip of something else, or
 not a zip at all) is skipped with a warning that names it.
@@ -90,12 +91,15 @@ _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimpl
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdtContent")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_ID, _TYPE = _qn("id", "type")
+_REFERENCES = _qn("footnoteReference", "endnoteReference")
+_REFERENCES_TO = dict(zip(_REFERENCES, _qn("footnote", "endnote"), strict=True))
 
 
-def _inner(element: Any, parent: Any) -> Iterator[Any]:
+def _inner(element: Any, parent: Any, notes: _Notes) -> Iterator[Any]:
     """Each paragraph and table of a body or a cell, in order, as python-docx's ``iter_inner_content`` gives
     them, and those in content controls and custom XML too, which it skips; and after a paragraph, those of the
-    text boxes anchored in it (``_boxes``)."""
+    text boxes anchored in it (``_boxes``), then those of the footnotes and endnotes it refers to."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -103,12 +107,43 @@ def _inner(element: Any, parent: Any) -> Iterator[Any]:
         limits.check()  # empty paragraphs yield no text, but take time
         if child.tag == _P:
             yield Paragraph(child, parent)
-            for box in _boxes(child):
-                yield from _inner(box, parent)
+            for box in (*_boxes(child), *notes.referred(child)):
+                yield from _inner(box, parent, notes)
         elif child.tag == _TBL:
             yield Table(child, parent)
         else:
-            yield from _inner(child, parent)
+            yield from _inner(child, parent, notes)
+
+
+class _Notes:
+    """A Word file's footnotes and endnotes, each read once, after the first paragraph that refers to it.
+
+    python-docx does not read them: the note's text is in the footnotes (endnotes) part, the
+    paragraph holds only its mark (``w:footnoteReference``). The separator lines Word keeps
+    there are no notes.
+    """
+
+    def __init__(self, word: Any) -> None:
+        from docx.oxml import parse_xml
+
+        self._notes: dict[tuple[str, str | None], Any] = {}
+        for rel in word.part.rels.values():
+            kind = rel.reltype.rsplit("/", 1)[-1]
+            if rel.is_external or kind not in ("footnotes", "endnotes"):
+                continue
+            part = rel.target_part
+            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            (tag,) = _qn(kind[:-1])
+            for note in root.iterchildren(tag):
+                if note.get(_TYPE, "normal") == "normal":
+                    self._notes[(tag, note.get(_ID))] = note
+
+    def referred(self, paragraph: Any) -> Iterator[Any]:
+        """The notes whose marks are in ``paragraph`` and not read yet, in order."""
+        for mark in paragraph.iter(*_REFERENCES):
+            note = self._notes.pop((_REFERENCES_TO[mark.tag], mark.get(_ID)), None)
+            if note is not None:
+                yield note
 
 
 def _boxes(paragraph: Any) -> Iterator[Any]:
@@ -143,7 +178,7 @@ def _numbered(item: Any, numbering: Numbering) -> str:
     return f"{label} {text}" if label and text else text
 
 
-def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
+def _rows(table: Any, read: set[Any], numbering: Numbering, notes: _Notes) -> Iterator[str]:
     """Each row of ``table`` with text, then each row of the tables in its cells, laid out the same way.
 
     ``read`` holds the cells whose tables are read already: python-docx gives a vertically merged cell
@@ -161,7 +196,7 @@ def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
             seen.add(id(cell._tc))
             texts: list[str] = []
             tables: list[Any] = []
-            for item in _inner(cell._tc, cell):
+            for item in _inner(cell._tc, cell, notes):
                 if isinstance(item, Table):
                     tables.append(item)
                 elif text := _numbered(item, numbering):
@@ -174,7 +209,7 @@ def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
         if cells:
             yield " | ".join(cells)
         for nested in inner:
-            yield from _rows(nested, read, numbering)
+            yield from _rows(nested, read, numbering, notes)
 
 
 def _unwrap(body: Any) -> None:
@@ -198,10 +233,10 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
     from docx.table import Table
 
     _unwrap(word.element.body)
-    numbering = Numbering(word)
-    for item in _inner(word.element.body, word):
+    numbering, notes = Numbering(word), _Notes(word)
+    for item in _inner(word.element.body, word, notes):
         if isinstance(item, Table):
-            for row in _rows(item, set(), numbering):
+            for row in _rows(item, set(), numbering, notes):
                 yield False, row
             continue
         text = _numbered(item, numbering)
