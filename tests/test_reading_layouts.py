@@ -404,6 +404,35 @@ def test_docx_footnotes_and_endnotes_are_read_after_the_paragraph_that_refers_to
                                   "Darks are taken with the shutter closed."]
 
 
+def test_docx_a_paragraph_at_an_outline_level_is_a_heading_whatever_its_style_is_named(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # A résumé template's own heading style, Word's outline level in it; a style based on that one; and a
+    # paragraph given its level directly, as Word writes a page pasted from the web (an <h3>).
+    section = word.styles.add_style("Section Heading", WD_STYLE_TYPE.PARAGRAPH)
+    section.element.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="0"/>'))
+    word.styles.add_style("Section Heading Blue", WD_STYLE_TYPE.PARAGRAPH).base_style = section
+    word.add_paragraph("Experience", style="Section Heading")
+    word.add_paragraph("Night assistant at the Northern Sky Observatory, 2019 to 2024.")
+    word.add_paragraph("Education", style="Section Heading Blue")
+    word.add_paragraph("A degree in physics, 2018.")
+    word.add_paragraph("Languages")._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="2"/>'))
+    word.add_paragraph("English and Portuguese.")
+    body = word.add_paragraph("Body text, at Word's level for it.")
+    body._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="9"/>'))
+    path = tmp_path / "resume.docx"
+    word.save(str(path))
+    doc = _one(path)
+    # They were paragraphs like any other, and no section had a name.
+    assert [(doc.text[p.start : p.end], p.section) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Night assistant at the Northern Sky Observatory, 2019 to 2024.", "Experience"),
+        ("A degree in physics, 2018.", "Education"), ("English and Portuguese.", "Languages"),
+        ("Body text, at Word's level for it.", "Languages")]
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"

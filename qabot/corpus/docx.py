@@ -1,7 +1,8 @@
 """The reader for Word ``.docx`` files, with python-docx: one document per file.
 
 The body is read in order: a paragraph in a heading style (``Heading 1`` ... ``Heading 9``,
-or ``Title``) names the section of what follows; every other paragraph with text is a
+or ``Title``), or at a heading's outline level (a template's own heading style, a level set
+on the paragraph), names the section of what follows; every other paragraph with text is a
 paragraph; each table row is one paragraph, its cells joined by `` | `` (a merged cell,
 which python-docx repeats, once), and a table inside a cell follows the row it is in,
 laid out the same way. A paragraph of a numbered list starts with the number Word shows before
@@ -91,7 +92,9 @@ _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimpl
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdtContent")
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
-_ID, _TYPE = _qn("id", "type")
+_ID, _TYPE, _VAL, _OUTLINE_LEVEL = _qn("id", "type", "val", "outlineLvl")
+_BODY_LEVEL = 9  # Word's outline level of body text; 0 to 8 are a heading's
+_MAX_BASED_ON = 32  # styles looked at, each based on the one before
 _REFERENCES = _qn("footnoteReference", "endnoteReference")
 _REFERENCES_TO = dict(zip(_REFERENCES, _qn("footnote", "endnote"), strict=True))
 
@@ -242,9 +245,29 @@ def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
         text = _numbered(item, numbering)
         if not text:
             continue  # before its style, which python-docx looks up slowly: a file of empty paragraphs is quick
-        style = (item.style.name if item.style is not None else "") or ""
-        if not _TOC_STYLE.match(style):
-            yield bool(_HEADING_STYLE.match(style)), text
+        style = item.style
+        name = (style.name if style is not None else "") or ""
+        if not _TOC_STYLE.match(name):
+            yield bool(_HEADING_STYLE.match(name)) or _outline_level(item, style) < _BODY_LEVEL, text
+
+
+def _outline_level(paragraph: Any, style: Any) -> int:
+    """The outline level Word gives a paragraph (0 to 8 a heading's, in its navigation pane; 9 body text): its own,
+    or its style's (``style``), or that of the style that one is based on, and so on.
+
+    A template's own heading styles ("Section Heading", "Chapter") and a page pasted from the web (an ``<h3>``,
+    as a level set on the paragraph) are headings so, whatever their styles are named.
+    """
+    ppr = paragraph._p.pPr
+    for _ in range(_MAX_BASED_ON):  # styles may be based on each other in a ring
+        level = ppr.find(_OUTLINE_LEVEL) if ppr is not None else None
+        if level is not None:
+            value = level.get(_VAL, "")
+            return int(value) if value.isdigit() else _BODY_LEVEL
+        if style is None:
+            break
+        ppr, style = style.element.pPr, style.base_style
+    return _BODY_LEVEL
 
 
 @functools.cache
