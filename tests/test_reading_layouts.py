@@ -366,6 +366,31 @@ def test_docx_table_rows_and_cells_in_content_controls_are_read(tmp_path: Path) 
         "9 March | Shutter stuck half open"]
 
 
+def test_docx_a_content_control_that_shows_its_placeholder_is_not_text(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    def placeholder(content: str) -> str:  # as Word writes an empty control: its prompt, grey, until filled in
+        return f"<w:sdt><w:sdtPr><w:showingPlcHdr/><w:text/></w:sdtPr><w:sdtContent>{content}</w:sdtContent></w:sdt>"
+
+    word = docx.Document()
+    body = word.element.body
+    cover = ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>"
+             f"<w:tr>{_control('Title', _cell('Night log of the dome'))}</w:tr>"
+             f"<w:tr>{placeholder(_cell('[Type the document subtitle]'))}</w:tr></w:tbl>")
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{cover}</w:holder>")[0])
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{placeholder('<w:p><w:r><w:t>[Job Title]</w:t></w:r></w:p>')}"
+                                      "</w:holder>")[0])
+    body.sectPr.addprevious(parse_xml(
+        f'<w:p {_W}><w:r><w:t xml:space="preserve">Observer: </w:t></w:r>'
+        + placeholder("<w:r><w:t>Click here to enter text.</w:t></w:r>") + "</w:p>"))
+    word.add_paragraph("The dome was opened at 21:40.")
+    path = tmp_path / "log.docx"
+    word.save(str(path))
+    # Word's prompts were read as the document's text, the same in every form made from the template.
+    assert _texts(_one(path)) == ["Night log of the dome", "Observer:", "The dome was opened at 21:40."]
+
+
 def _notes_part(word: object, kind: str, notes: dict[int, str]) -> None:
     """A footnotes (or endnotes) part as Word writes it: the separators, then each note, its mark first."""
     from docx.opc.packuri import PackURI

@@ -21,7 +21,8 @@ hyperlink, ``_Table.rows`` and ``_Row.cells`` skip rows and cells in a content c
 cover page's, a repeating section's), and ``_Cell.text`` skips tables in a cell, so each of
 these is walked here:
 their text is read as Word shows it with the changes accepted (tracked deletions,
-``w:del`` and ``w:moveFrom``, left out). A table of contents (paragraphs in Word's ``toc 1``
+``w:del`` and ``w:moveFrom``, left out), and a content control that shows its placeholder
+(Word's prompt, "Click here to enter text.") left out too. A table of contents (paragraphs in Word's ``toc 1``
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
 would be passages that repeat the headings with page numbers. The text of a text box (a
 warning, a tip, a sidebar), which python-docx does not read, follows the paragraph it is
@@ -90,7 +91,8 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 # field (its result), a smart tag, custom XML, and bidirectional text. Tracked deletions are not among them.
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
-_P, _TBL, _R, _TXBX, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdtContent")
+_P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
+_SHOWING_PLACEHOLDER_IN = "/".join(_qn("sdtPr", "showingPlcHdr"))  # a content control's setting
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _ID, _TYPE, _VAL, _OUTLINE_LEVEL = _qn("id", "type", "val", "outlineLvl")
 _BODY_LEVEL = 9  # Word's outline level of body text; 0 to 8 are a heading's
@@ -114,7 +116,7 @@ def _inner(element: Any, parent: Any, notes: _Notes) -> Iterator[Any]:
                 yield from _inner(box, parent, notes)
         elif child.tag == _TBL:
             yield Table(child, parent)
-        else:
+        elif not _placeholder(child):
             yield from _inner(child, parent, notes)
 
 
@@ -171,7 +173,13 @@ def _text(element: Any) -> str:
     only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``.
     """
     return "".join(child.text if child.tag == _R else _text(child)
-                   for child in element.iterchildren(_R, *_RUN_WRAPPERS))
+                   for child in element.iterchildren(_R, *_RUN_WRAPPERS) if not _placeholder(child))
+
+
+def _placeholder(element: Any) -> bool:
+    """Whether ``element`` is a content control that shows its placeholder: Word's prompt ("Click here to enter
+    text.", "[Job Title]"), in grey until it is filled in, the same in every document made from the template."""
+    return element.tag == _SDT and element.find(_SHOWING_PLACEHOLDER_IN) is not None
 
 
 def _numbered(item: Any, numbering: Numbering) -> str:
@@ -227,6 +235,9 @@ def _unwrap(body: Any) -> None:
             limits.check()
             content = control.find(_SDT_CONTENT)
             for child in list(content) if content is not None else []:
+                if _placeholder(control):  # the cell (or row) stays, without its prompt
+                    for run in child.xpath("./descendant::w:p/*[not(self::w:pPr)]"):
+                        run.getparent().remove(run)
                 control.addprevious(child)
             control.getparent().remove(control)
 
