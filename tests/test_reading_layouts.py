@@ -216,6 +216,18 @@ def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size
                      (" ".join(body[1]), False, "Cleaning the mirror")], found
 
 
+def test_pdf_an_accent_that_tex_set_over_a_letter_is_read_with_it(tmp_path: Path) -> None:
+    from tests.documents import write_distilled_pdf
+
+    # TeX sets "ö" in a Type 1 font without it as an accent over a letter: the diaeresis, a move back, the "o".
+    # PDFium reads the accent as a character of its own: "Sch¨onhage", "Fran¸cois", "Andr´e".
+    lines = [(72, 700, 10, ["A na", -28, "\xa8", 305, "ıve multiplication after Sch", -83, "\xa8", 416, "onhage and Strassen, as"]),
+             (72, 688, 10, ["Franc", 444, "\xb8", -111, "ois and Andr", -83, "\xb4", 416, "e showed, takes n log n time."])]
+    doc = _one(write_distilled_pdf(tmp_path / "fft.pdf", [lines]))
+    assert _texts(doc) == [
+        "A naïve multiplication after Schönhage and Strassen, as François and André showed, takes n log n time."]
+
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 

@@ -31,6 +31,7 @@ import itertools
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -49,6 +50,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not ma
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
 _SPACES = re.compile(r"\s+")
+# The accents TeX sets as characters of their own over a letter, and the combining marks they are (not the grave
+# accent, U+0060, which is a backquote in code).
+_ACCENTS_SPACING = {"\u00a8": "\u0308", "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u00b8": "\u0327",
+                    "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u00af": "\u0304",
+                    "\u02dd": "\u030b"}
+_ACCENTED = re.compile(f"([^\\W\\d_]?)([{''.join(_ACCENTS_SPACING)}])([^\\W\\d_]?)")
 _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\S*\s*$|(?:\s\.){3,}")
 _PAGE_NUMBER = re.compile(r"(?i)^(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:of|/)\s*\d+)?$")
 _NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|(?:Chapter|Appendix|Part)\s+\w+)\s+\S")
@@ -140,7 +147,21 @@ def _running(pages: list[list[Line]]) -> set[tuple[int, int]]:
 
 
 def _clean(text: str) -> str:
-    return _SPACES.sub(" ", _CONTROL.sub("", text.translate(_HYPHEN_MARKS).translate(_LIGATURES))).strip()
+    text = _SPACES.sub(" ", _CONTROL.sub("", text.translate(_HYPHEN_MARKS).translate(_LIGATURES))).strip()
+    return _ACCENTED.sub(_accented, text)
+
+
+def _accented(match: re.Match[str]) -> str:
+    """An accent TeX set over a letter (``Sch¨onhage``, ``Andr´e``, ``na¨ıve``, its dotless i) and that letter, as
+    one character: the letter after it, or else the one before it (``Franc¸ois``), where the two make one. Any
+    other stays as it is (a bar over a variable, ``x¯``)."""
+    before, accent, after = match.group(1), match.group(2), match.group(3)
+    mark = _ACCENTS_SPACING[accent]
+    if after and len(one := unicodedata.normalize("NFC", after.replace("ı", "i") + mark)) == 1:  # "na¨ıve": TeX's \i
+        return before + one
+    if before and len(one := unicodedata.normalize("NFC", before + mark)) == 1:
+        return one + after
+    return match.group(0)
 
 
 def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
