@@ -403,6 +403,22 @@ def test_docx_a_content_control_that_shows_its_placeholder_is_not_text(tmp_path:
     assert _texts(_one(path)) == ["Night log of the dome", "Observer:", "The dome was opened at 21:40."]
 
 
+def test_docx_text_with_ruby_reads_as_its_base_text(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # Japanese with its reading over it (furigana), as Word writes it: the reading (w:rt), then the text (w:rubyBase).
+    word.element.body.sectPr.addprevious(parse_xml(
+        f'<w:p {_W}><w:r><w:ruby><w:rubyPr><w:hps w:val="11"/><w:lid w:val="ja-JP"/></w:rubyPr>'
+        "<w:rt><w:r><w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r></w:rubyBase></w:ruby></w:r>"
+        "<w:r><w:t>の天文台は晴れた夜に開く。</w:t></w:r></w:p>"))
+    path = tmp_path / "tokyo.docx"
+    word.save(str(path))
+    # python-docx reads no text in a ruby: the name was lost ("の天文台は ..."), and a paragraph all in ruby with it.
+    assert _texts(_one(path)) == ["東京の天文台は晴れた夜に開く。"]
+
+
 def _notes_part(word: object, kind: str, notes: dict[int, str]) -> None:
     """A footnotes (or endnotes) part as Word writes it: the separators, then each note, its mark first."""
     from docx.opc.packuri import PackURI

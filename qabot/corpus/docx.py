@@ -92,6 +92,7 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
+_RUBY_BASE = "/".join(_qn("ruby", "rubyBase"))
 _SHOWING_PLACEHOLDER_IN = "/".join(_qn("sdtPr", "showingPlcHdr"))  # a content control's setting
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _ID, _TYPE, _VAL, _OUTLINE_LEVEL = _qn("id", "type", "val", "outlineLvl")
@@ -170,9 +171,11 @@ def _text(element: Any) -> str:
     """The text of a paragraph's runs, in order, those in the wrappers of ``_RUN_WRAPPERS`` included.
 
     Each run is read as python-docx reads it (``w:t``, and ``w:tab``, ``w:br`` ... as their characters);
-    only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``.
+    only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``. Of a run with ruby
+    (Japanese with its reading over it), the text under the reading (``w:rubyBase``), which python-docx skips.
     """
-    return "".join(child.text if child.tag == _R else _text(child)
+    return "".join(child.text + "".join(_text(base) for base in child.iterfind(_RUBY_BASE)) if child.tag == _R
+                   else _text(child)
                    for child in element.iterchildren(_R, *_RUN_WRAPPERS) if not _placeholder(child))
 
 
