@@ -125,16 +125,9 @@ def write_distilled_pdf(path: Path, pages: list[list[tuple[float, float, float, 
         objects[content] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
         kids.append(page)
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out, offsets = bytearray(b"%PDF-1.4\n"), {}
-    for number in sorted(objects):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
-    xref, size = len(out), max(objects) + 1
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    out += b"".join(b"%010d 00000 n \n" % offsets[n] if n in offsets else b"0000000000 65535 f \n"
-                    for n in range(1, size))
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    path.write_bytes(bytes(out))
+    from tests.hostile import pdf_file
+
+    path.write_bytes(pdf_file(objects))
     return path
 
 
