@@ -486,6 +486,26 @@ def test_docx_a_paragraph_at_an_outline_level_is_a_heading_whatever_its_style_is
         ("Body text, at Word's level for it.", "Languages")]
 
 
+def test_docx_a_damaged_footnotes_part_leaves_the_body_read(tmp_path: Path) -> None:
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    word = docx.Document()
+    word.add_paragraph("The body is whole.")
+    kind = "footnotes"
+    part = Part(PackURI(f"/word/{kind}.xml"), f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml",
+                b"<w:footnotes xmlns:w='truncated", word.part.package)
+    word.part.relate_to(part, f"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}")
+    path = tmp_path / "cut.docx"
+    word.save(str(path))
+    warnings: list[str] = []
+    (doc,) = load_file(CorpusFile(path, path.name), warnings.append)
+    # The whole file was skipped for its footnotes.
+    assert _texts(doc) == ["The body is whole."]
+    assert [w.split(":")[:2] for w in warnings] == [["cut.docx", " footnotes left out"]], warnings
+
+
 def _page(tmp_path: Path, name: str, main: str) -> Document:
     path = tmp_path / name
     path.write_text(f"<html><head><title>Handbook</title></head><body><nav><a href='/'>Home</a></nav>"

@@ -68,7 +68,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     except OSError as exc:
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
         return
-    result = document(file.name, word)
+    result = document(file.name, word, warn)
     if not result.paragraphs:
         warn(f"skipping {file.name}: the document has no text")
         return
@@ -129,8 +129,9 @@ class _Notes:
     there are no notes.
     """
 
-    def __init__(self, word: Any) -> None:
+    def __init__(self, word: Any, name: str, warn: Warn) -> None:
         from docx.oxml import parse_xml
+        from lxml.etree import XMLSyntaxError
 
         self._notes: dict[tuple[str, str | None], Any] = {}
         for rel in word.part.rels.values():
@@ -138,7 +139,11 @@ class _Notes:
             if rel.is_external or kind not in ("footnotes", "endnotes"):
                 continue
             part = rel.target_part
-            root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            try:
+                root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            except XMLSyntaxError as exc:  # the body is read all the same
+                warn(f"{name}: {kind} left out: {first_line(exc)}")
+                continue
             (tag,) = _qn(kind[:-1])
             for note in root.iterchildren(tag):
                 if note.get(_TYPE, "normal") == "normal":
@@ -245,12 +250,12 @@ def _unwrap(body: Any) -> None:
             control.getparent().remove(control)
 
 
-def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
+def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
     _unwrap(word.element.body)
-    numbering, notes = Numbering(word), _Notes(word)
+    numbering, notes = Numbering(word), _Notes(word, name, warn)
     for item in _inner(word.element.body, word, notes):
         if isinstance(item, Table):
             for row in _rows(item, set(), numbering, notes):
@@ -294,12 +299,12 @@ def _template() -> tuple[str | None, Any]:
     return props.author, props.created
 
 
-def document(name: str, word: Any) -> Document:
+def document(name: str, word: Any, warn: Warn | None = None) -> Document:
     # A file without core properties gets python-docx's defaults (the title "Word Document"), which are not its own.
     own = any(rel.reltype.endswith("/core-properties") for rel in word.part.package.rels.values())
     props = word.core_properties if own else None
     text = DerivedText()
-    for heading, block in _blocks(word):
+    for heading, block in _blocks(word, name, warn or (lambda _: None)):
         (text.heading if heading else text.paragraph)(block)
     author, created = (props.author, props.created) if props is not None else (None, None)
     template_author, template_created = _template()
