@@ -96,6 +96,41 @@ def write_scanned_pdf(path: Path) -> Path:
     return path
 
 
+def write_distilled_pdf(path: Path, pages: list[list[tuple[float, float, float, str | list[str | int]]]]) -> Path:
+    """A PDF as Acrobat Distiller and Ghostscript write a word processor's printout: every run of text in a font of
+    size 1 (``/F1 1 Tf``), scaled to its size by its text matrix (``12 0 0 12 72 700 Tm``). Each line of ``pages``
+    is (x, y, size, text), in points from the bottom left, in Times-Roman; a text that is a list is shown as TeX
+    shows it (``TJ``): its strings, each number a move back by thousandths of an em.
+    """
+
+    def show(text: str | list[str | int]) -> bytes:
+        if isinstance(text, str):
+            text = [text]
+        return b"[%s] TJ" % b" ".join(
+            b"%d" % part if isinstance(part, int) else b"(%s)" % b"".join(
+                b"\x81" if ch == "ı" else ch.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)").encode("cp1252")
+                for ch in part) for part in text)
+
+    fonts = b"<< /F1 4 0 R >>"
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+               4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding << /BaseEncoding /WinAnsiEncoding "
+                  b"/Differences [129 /dotlessi] >> >>"}  # TeX's dotless i, under an accent
+    kids = []
+    for number, lines in enumerate(pages):
+        page, content = 6 + 2 * number, 7 + 2 * number
+        stream = b"".join(
+            b"BT /F1 1 Tf %g 0 0 %g %g %g Tm %s ET\n" % (size, size, x, y, show(text)) for x, y, size, text in lines)
+        objects[page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font %s >> "
+                         b"/Contents %d 0 R >>" % (fonts, content))
+        objects[content] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)
+        kids.append(page)
+    objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    from tests.hostile import pdf_file
+
+    path.write_bytes(pdf_file(objects))
+    return path
+
+
 def write_zero_page_pdf(path: Path) -> Path:
     """A well-formed PDF whose page tree is empty."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]

@@ -238,6 +238,12 @@ def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, cata
                         + (b"/Resources << /XObject << /X1 4 0 R >> >> /Contents 5 0 R >>" if form else
                            font + b" /Contents " + contents + b" >>"))
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), pages)
+    path.write_bytes(pdf_file(objects))
+    return path
+
+
+def pdf_file(objects: dict[int, bytes]) -> bytes:
+    """A PDF of ``objects`` by number (1 the catalog), with its cross-reference table."""
     out, offsets = bytearray(b"%PDF-1.4\n"), {}
     for number in sorted(objects):
         offsets[number] = len(out)
@@ -247,8 +253,7 @@ def _pdf(path: Path, content: bytes, *, pages: int = 1, form: bool = False, cata
     out += b"".join(b"%010d 00000 n \n" % offsets[n] if n in offsets else b"0000000000 65535 f \n"
                     for n in range(1, size))
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    path.write_bytes(out)
-    return path
+    return bytes(out)
 
 
 def pdf_lines(path: Path, mb: float = 22, *, form: bool = False) -> Path:

@@ -97,6 +97,56 @@ def test_a_pdf_without_a_metadata_title_is_named_by_its_first_page_or_running_he
     assert _one(FORMATS / "pdf" / "camlidl-manual.pdf").title == "Camlidl user’s manual Version 1.04"
 
 
+# Titles a tool wrote into a real paper's metadata (PDFs of a research archive: 35 of 190): the file it printed,
+# a print driver's "Microsoft Word - " before it, a template's or an application's placeholder, an arXiv stamp.
+PLACEHOLDER_TITLES = ("Microsoft Word - Kalman15.doc", "paper.dvi", "Dissertation Of Jim Benvenuto.doc",
+                      "data/abortions.tex", "rackawareness.eps", "untitled", "Untitled Document",
+                      "Proceedings Template - WORD", "template for UP 2008 proceedings",
+                      "arXiv:quant-ph/9508027v2  25 Jan 1996", "doi:10.1016/j.tcs.2003.05.002")
+
+
+@pytest.mark.parametrize("placeholder", PLACEHOLDER_TITLES)
+def test_a_placeholder_for_a_title_in_the_metadata_is_no_title(tmp_path: Path, placeholder: str) -> None:
+    # Its running header, as for a PDF without a title in its metadata.
+    assert _one(documents.write_pdf(tmp_path / "manual.pdf", title=placeholder)).title == "Glob Tool Manual"
+    word = tmp_path / "minutes.docx"
+    documents.write_docx(word)
+    import docx
+
+    edited = docx.Document(str(word))
+    edited.core_properties.title = placeholder
+    edited.save(str(word))
+    assert _one(word).title is None
+
+
+def test_an_arxiv_stamp_in_the_margin_is_not_the_title(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=17)
+    pdf.set_xy(72, 90)
+    pdf.cell(468, 20, "Polynomial-Time Algorithms for Prime Factorization", align="C")
+    pdf.set_font("Times", size=10)
+    for row, line in enumerate(["A digital computer is generally believed to be an efficient universal computing",
+                                "device; that is, it is believed able to simulate any physical computing device",
+                                "with an increase in computation time by at most a polynomial factor."]):
+        pdf.set_xy(72, 150 + 12 * row)
+        pdf.cell(468, 12, line)
+    pdf.set_font("Times", size=20)  # arXiv's stamp, up the left margin, in larger type than the title
+    with pdf.rotation(90, 30, 600):
+        pdf.text(30, 600, "arXiv:quant-ph/9508027v2  25 Jan 1996")
+    path = tmp_path / "shor.pdf"
+    pdf.output(str(path))
+    assert _one(path).title == "Polynomial-Time Algorithms for Prime Factorization"
+
+
+def test_a_title_in_the_metadata_is_kept(tmp_path: Path) -> None:
+    for title in ("Hints for Computer System Design", "The UNIX Time-Sharing System", "Version 2.0 of the glob tool",
+                  "Untitled: a history of nameless files", "Documentation of the glob tool"):
+        assert _one(documents.write_pdf(tmp_path / "manual.pdf", title=title)).title == title
+
+
 def test_real_pdf_reads_with_numbered_sections_and_no_table_of_contents_leaders() -> None:
     doc = _one(FORMATS / "pdf" / "reportlab-userguide.pdf")
     assert doc.title == "ReportLab PDF Generation User Guide"

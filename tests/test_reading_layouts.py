@@ -162,6 +162,72 @@ def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path
          "ways across our logs.")]
 
 
+def test_pdf_running_headers_in_a_journals_deep_top_margin_are_dropped(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A journal's page (Springer's, SIAM's): the running header, the authors on even pages and the short title on
+    # odd ones, each with its page number, sits 100 pt from the top of a letter page, over a deep top margin.
+    pdf = FPDF(format="letter", unit="pt")
+    body = ["Each night the dome opens at dusk, once the rain sensor has been dry for an hour and the wind",
+            "is under forty kilometres an hour. The mount is then unparked and slewed to its first target,",
+            "and the camera cools to its working temperature while the first flats are taken.",
+            "", "The guider locks on a star within a minute; a session that cannot find one is abandoned",
+            "and the dome is closed again."]
+    for number in range(2, 6):
+        pdf.add_page()
+        pdf.set_font("Times", size=9)
+        pdf.set_xy(90, 100)
+        pdf.cell(432, 10, f"{number}        R. Astronomer and S. Observer" if number % 2 == 0 else "")
+        pdf.set_xy(90, 100)
+        pdf.cell(432, 10, "" if number % 2 == 0 else f"Nights at the Observatory        {number}", align="R")
+        pdf.set_font("Times", size=10)
+        for row, line in enumerate(body):
+            pdf.set_xy(90, 128 + 12 * row)
+            pdf.cell(432, 12, line)
+    path = tmp_path / "journal.pdf"
+    pdf.output(str(path))
+    texts = _texts(_one(path))
+    # The header was 13% of the page from its top edge, past the 12% that running headers were looked for in: each
+    # page's was a paragraph ("2 | R. Astronomer and S. Observer"), passed to the model and cited.
+    assert texts == [" ".join(body[:3]), " ".join(body[4:])] * 4, texts
+
+
+def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size_it_shows(tmp_path: Path) -> None:
+    from tests.documents import write_distilled_pdf
+
+    body = [["The mirror is cleaned once a year, in spring, when the dome is opened",
+             "for the first time. Dust is blown off with dry air before any cloth",
+             "touches the glass."],
+            ["A scratched mirror still works: the scratches scatter a little light, but",
+             "they do not blur the image."]]
+    lines = [(72, 700, 16, "Cleaning the mirror")]
+    y = 670
+    for paragraph in body:
+        for row, line in enumerate(paragraph):
+            lines.append((90 if row == 0 else 72, y, 12, line))
+            y -= 14
+        y -= 6
+    # As Word's printout through Distiller: "/F1 1 Tf 12 0 0 12 72 670 Tm". Read at size 1, every space between
+    # words was a table's gap ("The | mirror | is | cleaned ..."), and the heading no larger than the text.
+    doc = _one(write_distilled_pdf(tmp_path / "care.pdf", [lines]))
+    found = [(doc.text[p.start : p.end], p.heading, p.section) for p in document_paragraphs(doc)]
+    assert found == [("Cleaning the mirror", True, "Cleaning the mirror"),
+                     (" ".join(body[0]), False, "Cleaning the mirror"),
+                     (" ".join(body[1]), False, "Cleaning the mirror")], found
+
+
+def test_pdf_an_accent_that_tex_set_over_a_letter_is_read_with_it(tmp_path: Path) -> None:
+    from tests.documents import write_distilled_pdf
+
+    # TeX sets "ö" in a Type 1 font without it as an accent over a letter: the diaeresis, a move back, the "o".
+    # PDFium reads the accent as a character of its own: "Sch¨onhage", "Fran¸cois", "Andr´e".
+    lines = [(72, 700, 10, ["A na", -28, "\xa8", 305, "ıve multiplication after Sch", -83, "\xa8", 416, "onhage and Strassen, as"]),
+             (72, 688, 10, ["Franc", 444, "\xb8", -111, "ois and Andr", -83, "\xb4", 416, "e showed, takes n log n time."])]
+    doc = _one(write_distilled_pdf(tmp_path / "fft.pdf", [lines]))
+    assert _texts(doc) == [
+        "A naïve multiplication after Schönhage and Strassen, as François and André showed, takes n log n time."]
+
+
 _W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
@@ -235,6 +301,209 @@ def test_docx_numbered_lists_keep_their_numbers_as_word_shows_them(tmp_path: Pat
         "Closing the dome:", "1. Park the mount.", "2. Close the shutter.", "4. Switch the dome off.",
         "1. Check the sensors.", "a) Rain sensor.", "b) Wind sensor.", "(i) Dew point.", "2. Log the time.",
         "a) In the log book.", "Tell the night assistant.", "5. Restarted at five.", "Not numbered, though in a list style."]
+
+
+_MC = 'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+_WPS = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
+_V = 'xmlns:v="urn:schemas-microsoft-com:vml"'
+
+
+def _box(*paragraphs: str) -> str:
+    return "<w:txbxContent>" + "".join(f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>" for text in paragraphs) + "</w:txbxContent>"
+
+
+def test_docx_the_text_of_a_text_box_is_read_once_after_the_paragraph_it_is_anchored_in(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_heading("Opening the dome", 1)
+    anchor = word.add_paragraph("Check the weather station before opening.")
+    # Word 2010 and later: the shape (wps) and, for older readers, the same text box in VML.
+    anchor._p.append(parse_xml(
+        f'<w:r {_W} {_MC} {_WPS} {_V}><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx>'
+        + _box("Warning: never open the dome above 80% humidity.", "Ask the night assistant if in doubt.")
+        + "</wps:txbx></wps:wsp></w:drawing></mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>"
+        + _box("Warning: never open the dome above 80% humidity.", "Ask the night assistant if in doubt.")
+        + "</v:textbox></v:shape></w:pict></mc:Fallback></mc:AlternateContent></w:r>"))
+    word.add_paragraph("Open the shutter, then the flaps.")
+    # Word 2007: a VML text box only, in a paragraph of its own.
+    word.add_paragraph()._p.append(parse_xml(
+        f'<w:r {_W} {_V}><w:pict><v:shape><v:textbox>{_box("Tip: the flaps open faster when warm.")}</v:textbox>'
+        "</v:shape></w:pict></w:r>"))
+    path = tmp_path / "dome.docx"
+    word.save(str(path))
+    # The text boxes were not read: their warning and tip were in no passage.
+    assert _texts(_one(path)) == [
+        "Check the weather station before opening.", "Warning: never open the dome above 80% humidity.",
+        "Ask the night assistant if in doubt.", "Open the shutter, then the flaps.", "Tip: the flaps open faster when warm."]
+
+
+def _control(alias: str, content: str) -> str:
+    return f'<w:sdt><w:sdtPr><w:alias w:val="{alias}"/><w:text/></w:sdtPr><w:sdtContent>{content}</w:sdtContent></w:sdt>'
+
+
+def _cell(text: str) -> str:
+    return f"<w:tc><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+
+def test_docx_table_rows_and_cells_in_content_controls_are_read(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # A cover page from Word's gallery: a content control around the table, and one around each cell, bound to
+    # the document's properties; and a repeating section, a content control around each row of a table.
+    cover = ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>"
+             + "".join(f"<w:tr>{_control(alias, _cell(text))}</w:tr>" for alias, text in (
+                 ("Company", "Northern Sky Observatory"), ("Title", "Annual report on dome safety"),
+                 ("Author", "The night assistants")))
+             + "</w:tbl>")
+    rows = ("<w:tbl><w:tblGrid><w:gridCol/><w:gridCol/></w:tblGrid>"
+            + "<w:tr>" + _cell("Night") + _cell("Incident") + "</w:tr>"
+            + _control("Incidents", "".join(_control("Incident", f"<w:tr>{_cell(night)}{_cell(incident)}</w:tr>")
+                                             for night, incident in (("3 March", "Rain sensor failed"),
+                                                                     ("9 March", "Shutter stuck half open"))))
+            + "</w:tbl>")
+    body = word.element.body
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{_control('Cover', cover)}</w:holder>")[0])
+    word.add_paragraph("Two incidents were logged in March.")
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{rows}</w:holder>")[0])
+    path = tmp_path / "report.docx"
+    word.save(str(path))
+    # python-docx reads no cell in a content control, nor a row: the cover page and the incidents were lost.
+    assert _texts(_one(path)) == [
+        "Northern Sky Observatory", "Annual report on dome safety", "The night assistants",
+        "Two incidents were logged in March.", "Night | Incident", "3 March | Rain sensor failed",
+        "9 March | Shutter stuck half open"]
+
+
+def test_docx_a_content_control_that_shows_its_placeholder_is_not_text(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    def placeholder(content: str) -> str:  # as Word writes an empty control: its prompt, grey, until filled in
+        return f"<w:sdt><w:sdtPr><w:showingPlcHdr/><w:text/></w:sdtPr><w:sdtContent>{content}</w:sdtContent></w:sdt>"
+
+    word = docx.Document()
+    body = word.element.body
+    cover = ("<w:tbl><w:tblGrid><w:gridCol/></w:tblGrid>"
+             f"<w:tr>{_control('Title', _cell('Night log of the dome'))}</w:tr>"
+             f"<w:tr>{placeholder(_cell('[Type the document subtitle]'))}</w:tr></w:tbl>")
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{cover}</w:holder>")[0])
+    body.sectPr.addprevious(parse_xml(f"<w:holder {_W}>{placeholder('<w:p><w:r><w:t>[Job Title]</w:t></w:r></w:p>')}"
+                                      "</w:holder>")[0])
+    body.sectPr.addprevious(parse_xml(
+        f'<w:p {_W}><w:r><w:t xml:space="preserve">Observer: </w:t></w:r>'
+        + placeholder("<w:r><w:t>Click here to enter text.</w:t></w:r>") + "</w:p>"))
+    word.add_paragraph("The dome was opened at 21:40.")
+    path = tmp_path / "log.docx"
+    word.save(str(path))
+    # Word's prompts were read as the document's text, the same in every form made from the template.
+    assert _texts(_one(path)) == ["Night log of the dome", "Observer:", "The dome was opened at 21:40."]
+
+
+def test_docx_text_with_ruby_reads_as_its_base_text(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # Japanese with its reading over it (furigana), as Word writes it: the reading (w:rt), then the text (w:rubyBase).
+    word.element.body.sectPr.addprevious(parse_xml(
+        f'<w:p {_W}><w:r><w:ruby><w:rubyPr><w:hps w:val="11"/><w:lid w:val="ja-JP"/></w:rubyPr>'
+        "<w:rt><w:r><w:t>とうきょう</w:t></w:r></w:rt><w:rubyBase><w:r><w:t>東京</w:t></w:r></w:rubyBase></w:ruby></w:r>"
+        "<w:r><w:t>の天文台は晴れた夜に開く。</w:t></w:r></w:p>"))
+    path = tmp_path / "tokyo.docx"
+    word.save(str(path))
+    # python-docx reads no text in a ruby: the name was lost ("の天文台は ..."), and a paragraph all in ruby with it.
+    assert _texts(_one(path)) == ["東京の天文台は晴れた夜に開く。"]
+
+
+def _notes_part(word: object, kind: str, notes: dict[int, str]) -> None:
+    """A footnotes (or endnotes) part as Word writes it: the separators, then each note, its mark first."""
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    tag = kind[:-1]
+    separators = "".join(f'<w:{tag} w:type="{kind}" w:id="{n}"><w:p><w:r><w:separator/></w:r></w:p></w:{tag}>'
+                         for n, kind in ((-1, "separator"), (0, "continuationSeparator")))
+    body = "".join(f'<w:{tag} w:id="{n}"><w:p><w:r><w:{tag}Ref/></w:r><w:r><w:t xml:space="preserve"> {text}</w:t>'
+                   "</w:r></w:p></w:" + tag + ">" for n, text in notes.items())
+    xml = f'<w:{kind} {_W}>{separators}{body}</w:{kind}>'.encode()
+    content = f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml"
+    part = Part(PackURI(f"/word/{kind}.xml"), content, xml, word.part.package)  # type: ignore[attr-defined]
+    word.part.relate_to(part, f"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}")  # type: ignore[attr-defined]
+
+
+def test_docx_footnotes_and_endnotes_are_read_after_the_paragraph_that_refers_to_them(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_heading("Flats", 1)
+    word.element.body.sectPr.addprevious(parse_xml(  # the marks: "... at dusk¹ and again at dawnⁱ."
+        f'<w:p {_W}><w:r><w:t>Flats are taken at dusk</w:t></w:r><w:r><w:footnoteReference w:id="1"/></w:r>'
+        '<w:r><w:t xml:space="preserve"> and again at dawn</w:t></w:r><w:r><w:endnoteReference w:id="1"/></w:r>'
+        "<w:r><w:t>.</w:t></w:r></w:p>"))
+    word.add_paragraph("Darks are taken with the shutter closed.")
+    _notes_part(word, "footnotes", {1: "On a clear evening, when the sky is evenly lit."})
+    _notes_part(word, "endnotes", {1: "Dawn flats are needed only for the narrowband filters."})
+    path = tmp_path / "flats.docx"
+    word.save(str(path))
+    # The notes were not read: what they say was in no passage.
+    assert _texts(_one(path)) == ["Flats are taken at dusk and again at dawn.",
+                                  "On a clear evening, when the sky is evenly lit.",
+                                  "Dawn flats are needed only for the narrowband filters.",
+                                  "Darks are taken with the shutter closed."]
+
+
+def test_docx_a_paragraph_at_an_outline_level_is_a_heading_whatever_its_style_is_named(tmp_path: Path) -> None:
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    # A résumé template's own heading style, Word's outline level in it; a style based on that one; and a
+    # paragraph given its level directly, as Word writes a page pasted from the web (an <h3>).
+    section = word.styles.add_style("Section Heading", WD_STYLE_TYPE.PARAGRAPH)
+    section.element.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="0"/>'))
+    word.styles.add_style("Section Heading Blue", WD_STYLE_TYPE.PARAGRAPH).base_style = section
+    word.add_paragraph("Experience", style="Section Heading")
+    word.add_paragraph("Night assistant at the Northern Sky Observatory, 2019 to 2024.")
+    word.add_paragraph("Education", style="Section Heading Blue")
+    word.add_paragraph("A degree in physics, 2018.")
+    word.add_paragraph("Languages")._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="2"/>'))
+    word.add_paragraph("English and Portuguese.")
+    body = word.add_paragraph("Body text, at Word's level for it.")
+    body._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="9"/>'))
+    path = tmp_path / "resume.docx"
+    word.save(str(path))
+    doc = _one(path)
+    # They were paragraphs like any other, and no section had a name.
+    assert [(doc.text[p.start : p.end], p.section) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Night assistant at the Northern Sky Observatory, 2019 to 2024.", "Experience"),
+        ("A degree in physics, 2018.", "Education"), ("English and Portuguese.", "Languages"),
+        ("Body text, at Word's level for it.", "Languages")]
+
+
+def test_docx_a_damaged_footnotes_part_leaves_the_body_read(tmp_path: Path) -> None:
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    word = docx.Document()
+    word.add_paragraph("The body is whole.")
+    kind = "footnotes"
+    part = Part(PackURI(f"/word/{kind}.xml"), f"application/vnd.openxmlformats-officedocument.wordprocessingml.{kind}+xml",
+                b"<w:footnotes xmlns:w='truncated", word.part.package)
+    word.part.relate_to(part, f"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}")
+    path = tmp_path / "cut.docx"
+    word.save(str(path))
+    warnings: list[str] = []
+    (doc,) = load_file(CorpusFile(path, path.name), warnings.append)
+    # The whole file was skipped for its footnotes.
+    assert _texts(doc) == ["The body is whole."]
+    assert [w.split(":")[:2] for w in warnings] == [["cut.docx", " footnotes left out"]], warnings
 
 
 def _page(tmp_path: Path, name: str, main: str) -> Document:

@@ -1,7 +1,8 @@
 """The reader for Word ``.docx`` files, with python-docx: one document per file.
 
 The body is read in order: a paragraph in a heading style (``Heading 1`` ... ``Heading 9``,
-or ``Title``) names the section of what follows; every other paragraph with text is a
+or ``Title``), or at a heading's outline level (a template's own heading style, a level set
+on the paragraph), names the section of what follows; every other paragraph with text is a
 paragraph; each table row is one paragraph, its cells joined by `` | `` (a merged cell,
 which python-docx repeats, once), and a table inside a cell follows the row it is in,
 laid out the same way. A paragraph of a numbered list starts with the number Word shows before
@@ -9,17 +10,24 @@ it ("1. Park the mount.", "a) Rain sensor."; ``docx_numbering``), which python-d
 read; a bullet is left out. The core properties give the title, the author and the date
 (created), but for those of python-docx's own template (the author "python-docx", created
 2013-12-23), which a file saved by python-docx, or a tool built on it, keeps unless it
-sets its own: they say nothing of the file.
+sets its own: they say nothing of the file. Nor does a title that a template or a tool set
+("Proceedings Template - WORD", ``titles``).
 
 Real documents wrap text in elements python-docx does not read through: tracked
 insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
 custom XML. ``Document.iter_inner_content`` skips paragraphs and tables in a body-level
 content control, ``Paragraph.text`` reads only the runs directly in a paragraph or a
-hyperlink, and ``_Cell.text`` skips tables in a cell, so each of these is walked here:
+hyperlink, ``_Table.rows`` and ``_Row.cells`` skip rows and cells in a content control (a
+cover page's, a repeating section's), and ``_Cell.text`` skips tables in a cell, so each of
+these is walked here:
 their text is read as Word shows it with the changes accepted (tracked deletions,
-``w:del`` and ``w:moveFrom``, left out). A table of contents (paragraphs in Word's ``toc 1``
+``w:del`` and ``w:moveFrom``, left out), and a content control that shows its placeholder
+(Word's prompt, "Click here to enter text.") left out too. A table of contents (paragraphs in Word's ``toc 1``
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
-would be passages that repeat the headings with page numbers.
+would be passages that repeat the headings with page numbers. The text of a text box (a
+warning, a tip, a sidebar), which python-docx does not read, follows the paragraph it is
+anchored in; so does the text of a footnote or endnote, after the paragraph that first
+refers to it.
 
 A file that is not a Word document (a ``.docx`` that is a zip of something else, or
 not a zip at all) is skipped with a warning that names it.
@@ -37,6 +45,7 @@ from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.docx_numbering import Numbering
 from qabot.corpus.files import CorpusFile, Warn
+from qabot.corpus.titles import own_title
 from qabot.models import Document
 from qabot.text import first_line
 
@@ -59,7 +68,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     except OSError as exc:
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
         return
-    result = document(file.name, word)
+    result = document(file.name, word, warn)
     if not result.paragraphs:
         warn(f"skipping {file.name}: the document has no text")
         return
@@ -82,12 +91,21 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 # field (its result), a smart tag, custom XML, and bidirectional text. Tracked deletions are not among them.
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
-_P, _TBL, _R = _qn("p", "tbl", "r")
+_P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
+_RUBY_BASE = "/".join(_qn("ruby", "rubyBase"))
+_SHOWING_PLACEHOLDER_IN = "/".join(_qn("sdtPr", "showingPlcHdr"))  # a content control's setting
+_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+_ID, _TYPE, _VAL, _OUTLINE_LEVEL = _qn("id", "type", "val", "outlineLvl")
+_BODY_LEVEL = 9  # Word's outline level of body text; 0 to 8 are a heading's
+_MAX_BASED_ON = 32  # styles looked at, each based on the one before
+_REFERENCES = _qn("footnoteReference", "endnoteReference")
+_REFERENCES_TO = dict(zip(_REFERENCES, _qn("footnote", "endnote"), strict=True))
 
 
-def _inner(element: Any, parent: Any) -> Iterator[Any]:
+def _inner(element: Any, parent: Any, notes: _Notes) -> Iterator[Any]:
     """Each paragraph and table of a body or a cell, in order, as python-docx's ``iter_inner_content`` gives
-    them, and those in content controls and custom XML too, which it skips."""
+    them, and those in content controls and custom XML too, which it skips; and after a paragraph, those of the
+    text boxes anchored in it (``_boxes``), then those of the footnotes and endnotes it refers to."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -95,20 +113,81 @@ def _inner(element: Any, parent: Any) -> Iterator[Any]:
         limits.check()  # empty paragraphs yield no text, but take time
         if child.tag == _P:
             yield Paragraph(child, parent)
+            for box in (*_boxes(child), *notes.referred(child)):
+                yield from _inner(box, parent, notes)
         elif child.tag == _TBL:
             yield Table(child, parent)
-        else:
-            yield from _inner(child, parent)
+        elif not _placeholder(child):
+            yield from _inner(child, parent, notes)
+
+
+class _Notes:
+    """A Word file's footnotes and endnotes, each read once, after the first paragraph that refers to it.
+
+    python-docx does not read them: the note's text is in the footnotes (endnotes) part, the
+    paragraph holds only its mark (``w:footnoteReference``). The separator lines Word keeps
+    there are no notes.
+    """
+
+    def __init__(self, word: Any, name: str, warn: Warn) -> None:
+        from docx.oxml import parse_xml
+        from lxml.etree import XMLSyntaxError
+
+        self._notes: dict[tuple[str, str | None], Any] = {}
+        for rel in word.part.rels.values():
+            kind = rel.reltype.rsplit("/", 1)[-1]
+            if rel.is_external or kind not in ("footnotes", "endnotes"):
+                continue
+            part = rel.target_part
+            try:
+                root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+            except XMLSyntaxError as exc:  # the body is read all the same
+                warn(f"{name}: {kind} left out: {first_line(exc)}")
+                continue
+            (tag,) = _qn(kind[:-1])
+            for note in root.iterchildren(tag):
+                if note.get(_TYPE, "normal") == "normal":
+                    self._notes[(tag, note.get(_ID))] = note
+
+    def referred(self, paragraph: Any) -> Iterator[Any]:
+        """The notes whose marks are in ``paragraph`` and not read yet, in order."""
+        for mark in paragraph.iter(*_REFERENCES):
+            note = self._notes.pop((_REFERENCES_TO[mark.tag], mark.get(_ID)), None)
+            if note is not None:
+                yield note
+
+
+def _boxes(paragraph: Any) -> Iterator[Any]:
+    """The text boxes anchored in a paragraph (``w:txbxContent``), in order, each once.
+
+    Word 2010 and later write a text box twice: as a shape (``mc:Choice``) and again in
+    VML for older readers (``mc:Fallback``), which is left out; Word 2007 wrote VML alone.
+    A text box in a text box is the outer one's, read with it.
+    """
+    for box in paragraph.iter(_TXBX):
+        outer = box.getparent()
+        while outer is not None and outer is not paragraph and outer.tag not in (_FALLBACK, _TXBX):
+            outer = outer.getparent()
+        if outer is paragraph:
+            yield box
 
 
 def _text(element: Any) -> str:
     """The text of a paragraph's runs, in order, those in the wrappers of ``_RUN_WRAPPERS`` included.
 
     Each run is read as python-docx reads it (``w:t``, and ``w:tab``, ``w:br`` ... as their characters);
-    only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``.
+    only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``. Of a run with ruby
+    (Japanese with its reading over it), the text under the reading (``w:rubyBase``), which python-docx skips.
     """
-    return "".join(child.text if child.tag == _R else _text(child)
-                   for child in element.iterchildren(_R, *_RUN_WRAPPERS))
+    return "".join(child.text + "".join(_text(base) for base in child.iterfind(_RUBY_BASE)) if child.tag == _R
+                   else _text(child)
+                   for child in element.iterchildren(_R, *_RUN_WRAPPERS) if not _placeholder(child))
+
+
+def _placeholder(element: Any) -> bool:
+    """Whether ``element`` is a content control that shows its placeholder: Word's prompt ("Click here to enter
+    text.", "[Job Title]"), in grey until it is filled in, the same in every document made from the template."""
+    return element.tag == _SDT and element.find(_SHOWING_PLACEHOLDER_IN) is not None
 
 
 def _numbered(item: Any, numbering: Numbering) -> str:
@@ -118,7 +197,7 @@ def _numbered(item: Any, numbering: Numbering) -> str:
     return f"{label} {text}" if label and text else text
 
 
-def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
+def _rows(table: Any, read: set[Any], numbering: Numbering, notes: _Notes) -> Iterator[str]:
     """Each row of ``table`` with text, then each row of the tables in its cells, laid out the same way.
 
     ``read`` holds the cells whose tables are read already: python-docx gives a vertically merged cell
@@ -136,7 +215,7 @@ def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
             seen.add(id(cell._tc))
             texts: list[str] = []
             tables: list[Any] = []
-            for item in _inner(cell._tc, cell):
+            for item in _inner(cell._tc, cell, notes):
                 if isinstance(item, Table):
                     tables.append(item)
                 elif text := _numbered(item, numbering):
@@ -149,25 +228,65 @@ def _rows(table: Any, read: set[Any], numbering: Numbering) -> Iterator[str]:
         if cells:
             yield " | ".join(cells)
         for nested in inner:
-            yield from _rows(nested, read, numbering)
+            yield from _rows(nested, read, numbering, notes)
 
 
-def _blocks(word: Any) -> Iterator[tuple[bool, str]]:
+def _unwrap(body: Any) -> None:
+    """Put the rows and cells of a table that are in content controls in the control's place.
+
+    python-docx reads only the rows that are a table's children, and the cells that are a
+    row's: Word's cover pages put each cell in one (bound to the title, the author ...), and a
+    repeating section each row. Only this read's copy of the document is changed.
+    """
+    while controls := body.xpath("./descendant::w:sdt[parent::w:tbl or parent::w:tr]"):
+        for control in controls:
+            limits.check()
+            content = control.find(_SDT_CONTENT)
+            for child in list(content) if content is not None else []:
+                if _placeholder(control):  # the cell (or row) stays, without its prompt
+                    for run in child.xpath("./descendant::w:p/*[not(self::w:pPr)]"):
+                        run.getparent().remove(run)
+                control.addprevious(child)
+            control.getparent().remove(control)
+
+
+def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
-    numbering = Numbering(word)
-    for item in _inner(word.element.body, word):
+    _unwrap(word.element.body)
+    numbering, notes = Numbering(word), _Notes(word, name, warn)
+    for item in _inner(word.element.body, word, notes):
         if isinstance(item, Table):
-            for row in _rows(item, set(), numbering):
+            for row in _rows(item, set(), numbering, notes):
                 yield False, row
             continue
         text = _numbered(item, numbering)
         if not text:
             continue  # before its style, which python-docx looks up slowly: a file of empty paragraphs is quick
-        style = (item.style.name if item.style is not None else "") or ""
-        if not _TOC_STYLE.match(style):
-            yield bool(_HEADING_STYLE.match(style)), text
+        style = item.style
+        name = (style.name if style is not None else "") or ""
+        if not _TOC_STYLE.match(name):
+            yield bool(_HEADING_STYLE.match(name)) or _outline_level(item, style) < _BODY_LEVEL, text
+
+
+def _outline_level(paragraph: Any, style: Any) -> int:
+    """The outline level Word gives a paragraph (0 to 8 a heading's, in its navigation pane; 9 body text): its own,
+    or its style's (``style``), or that of the style that one is based on, and so on.
+
+    A template's own heading styles ("Section Heading", "Chapter") and a page pasted from the web (an ``<h3>``,
+    as a level set on the paragraph) are headings so, whatever their styles are named.
+    """
+    ppr = paragraph._p.pPr
+    for _ in range(_MAX_BASED_ON):  # styles may be based on each other in a ring
+        level = ppr.find(_OUTLINE_LEVEL) if ppr is not None else None
+        if level is not None:
+            value = level.get(_VAL, "")
+            return int(value) if value.isdigit() else _BODY_LEVEL
+        if style is None:
+            break
+        ppr, style = style.element.pPr, style.base_style
+    return _BODY_LEVEL
 
 
 @functools.cache
@@ -180,18 +299,18 @@ def _template() -> tuple[str | None, Any]:
     return props.author, props.created
 
 
-def document(name: str, word: Any) -> Document:
+def document(name: str, word: Any, warn: Warn | None = None) -> Document:
     # A file without core properties gets python-docx's defaults (the title "Word Document"), which are not its own.
     own = any(rel.reltype.endswith("/core-properties") for rel in word.part.package.rels.values())
     props = word.core_properties if own else None
     text = DerivedText()
-    for heading, block in _blocks(word):
+    for heading, block in _blocks(word, name, warn or (lambda _: None)):
         (text.heading if heading else text.paragraph)(block)
     author, created = (props.author, props.created) if props is not None else (None, None)
     template_author, template_created = _template()
     return text.document(
         name,
-        title=_flat(props.title or "") or None if props is not None else None,
+        title=own_title(props.title) if props is not None else None,
         author=_flat(author or "") or None if author != template_author else None,
         date=created.date().isoformat() if created and created != template_created else None,
     )

@@ -29,6 +29,7 @@ the document's labels are left out, with a warning.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -181,6 +182,7 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
         height = page.get_height()
         lines = []
         position = 0
+        matrix = raw.FS_MATRIX()  # one for every character asked about
         for piece in _LINE_BREAK.split(text):
             start, position = position, position + len(piece)
             position += 2 if text.startswith("\r\n", position) else 1
@@ -199,7 +201,7 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
             # after it as one line (the hyphen marked \ufffe): it ends a line lower than it begins.
             _, end, right, _ = textpage.get_charbox(last, loose=True)
             # The usual size of a few of its characters: one in a symbol or scaled font says little.
-            probes = [(raw.FPDFText_GetFontSize(textpage.raw, c), c) for c in chars if c >= 0]
+            probes = [(_size(textpage, c, matrix), c) for c in chars if c >= 0]
             probes = sorted((size, c) for size, c in probes if size >= 2) or probes
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
@@ -212,3 +214,17 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
         textpage.close()
         page.close()
 
+
+def _size(textpage: object, char: int, matrix: object) -> float:
+    """The size a character shows at, in points: its font's size scaled by its matrix.
+
+    A PDF that Acrobat Distiller or Ghostscript made of a word processor's printout sets
+    every run in a font of size 1 (``/F1 1 Tf``) and scales it by the text matrix
+    (``12 0 0 12 72 700 Tm``); ``FPDFText_GetFontSize`` gives the 1, the matrix the 12.
+    """
+    from pypdfium2 import raw
+
+    size = raw.FPDFText_GetFontSize(textpage.raw, char)  # type: ignore[attr-defined]
+    if raw.FPDFText_GetMatrix(textpage.raw, char, matrix):  # type: ignore[attr-defined]
+        size *= math.hypot(matrix.c, matrix.d)  # type: ignore[attr-defined]  # the glyph's height, turned or not
+    return size

@@ -31,12 +31,14 @@ import itertools
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
+from qabot.corpus.titles import own_title
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
@@ -48,6 +50,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not ma
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
                             "\ufb05": "st", "\ufb06": "st"})
 _SPACES = re.compile(r"\s+")
+# The accents TeX sets as characters of their own over a letter, and the combining marks they are (not the grave
+# accent, U+0060, which is a backquote in code).
+_ACCENTS_SPACING = {"\u00a8": "\u0308", "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u00b8": "\u0327",
+                    "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u00af": "\u0304",
+                    "\u02dd": "\u030b"}
+_ACCENTED = re.compile(f"([^\\W\\d_]?)([{''.join(_ACCENTS_SPACING)}])([^\\W\\d_]?)")
 _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\S*\s*$|(?:\s\.){3,}")
 _PAGE_NUMBER = re.compile(r"(?i)^(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:of|/)\s*\d+)?$")
 _NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|(?:Chapter|Appendix|Part)\s+\w+)\s+\S")
@@ -109,25 +117,51 @@ class _Layout:
 
 
 def _running(pages: list[list[Line]]) -> set[tuple[int, int]]:
-    """(page, line) of every running header or footer and page number near the top or bottom edge."""
-    def edge(line: Line) -> bool:
-        return line.bottom > 1 - EDGE or line.bottom < EDGE
+    """(page, line) of every running header or footer and page number near the top or bottom edge.
+
+    Near an edge is within ``EDGE`` of it; or, for a line that names something (not a page
+    number, nor a superscript over an equation), within twice that, on the line nearest it:
+    a journal sets its running header over a deeper top margin (13 to 19% of the page down,
+    in Springer's, SIAM's and ACM's layouts), and nothing is above it.
+    """
+    tops = [max((line.bottom for line in page), default=0.0) for page in pages]
+    feet = [min((line.bottom for line in page), default=1.0) for page in pages]
+
+    def edge(line: Line, page: int) -> bool:
+        if line.bottom > 1 - EDGE or line.bottom < EDGE:
+            return True
+        return sum(ch.isalpha() for ch in line.text) >= 4 and (line.bottom > max(1 - 2 * EDGE, tops[page] - 0.005)
+                                                             or line.bottom < min(2 * EDGE, feet[page] + 0.005))
 
     def key(line: Line) -> str:
         return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
 
-    counts = Counter(key(line) for page in pages for line in page if edge(line))
+    counts = Counter(key(line) for p, page in enumerate(pages) for line in page if edge(line, p))
     repeats = max(2, min(3, math.ceil(len(pages) / 2)))
     return {
         (p, i)
         for p, page in enumerate(pages)
         for i, line in enumerate(page)
-        if edge(line) and (counts[key(line)] >= repeats or _PAGE_NUMBER.match(line.text))
+        if edge(line, p) and (counts[key(line)] >= repeats or _PAGE_NUMBER.match(line.text))
     }
 
 
 def _clean(text: str) -> str:
-    return _SPACES.sub(" ", _CONTROL.sub("", text.translate(_HYPHEN_MARKS).translate(_LIGATURES))).strip()
+    text = _SPACES.sub(" ", _CONTROL.sub("", text.translate(_HYPHEN_MARKS).translate(_LIGATURES))).strip()
+    return _ACCENTED.sub(_accented, text)
+
+
+def _accented(match: re.Match[str]) -> str:
+    """An accent TeX set over a letter (``Sch¨onhage``, ``Andr´e``, ``na¨ıve``, its dotless i) and that letter, as
+    one character: the letter after it, or else the one before it (``Franc¸ois``), where the two make one. Any
+    other stays as it is (a bar over a variable, ``x¯``)."""
+    before, accent, after = match.group(1), match.group(2), match.group(3)
+    mark = _ACCENTS_SPACING[accent]
+    if after and len(one := unicodedata.normalize("NFC", after.replace("ı", "i") + mark)) == 1:  # "na¨ıve": TeX's \i
+        return before + one
+    if before and len(one := unicodedata.normalize("NFC", before + mark)) == 1:
+        return one + after
+    return match.group(0)
 
 
 def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
@@ -300,7 +334,7 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
                 text.paragraph(joined, **where)
             first_on_page = False
             last_size = block[-1].size
-    title = " ".join(meta.get("Title", "").split()) or _title(pages, layout) or next(
+    title = own_title(meta.get("Title")) or _title(pages, layout) or next(
         (text.parts[i] for i, p in enumerate(text.paragraphs) if p.heading and p.page == 1), None
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
@@ -332,7 +366,8 @@ def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[i
 
 
 def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
-    """A title for a PDF without one in its metadata: the first page's largest text, or its running header.
+    """A title for a PDF without one in its metadata (or with a tool's placeholder: ``titles``): the first page's
+    largest text, or its running header.
 
     Text half as large again as the body on the first page is a title page's: it is the
     title, its lines joined ("Everything we know about CRC but afraid to" / "forget").
@@ -342,7 +377,8 @@ def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
     gives way to the running header). Both are looked at before furniture is dropped,
     since a title often repeats at the top of every page.
     """
-    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)]
+    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)
+             and own_title(line.text)]  # not arXiv's stamp up the margin, in larger type than the title
     largest = None
     if first:
         top = max(line.size for line in first)
