@@ -84,3 +84,20 @@ def test_progress_in_a_log_is_plain_lines_not_a_redrawn_bar(monkeypatch, capsys)
     quick.advance(10)
     quick.close()
     assert capsys.readouterr().err == ""
+
+
+def test_an_evaluations_progress_in_a_log_is_plain_lines_too(monkeypatch, capsys, make_corpus, fake_bot_for) -> None:
+    """qabot eval --squad in a CI log wrote tqdm's redrawn bar as one line of carriage returns, as indexing once did."""
+    from qabot.eval.datasets import EvalItem
+    from qabot.eval.runs import evaluate_items
+    from qabot.index.ingest import Bar
+
+    bot = fake_bot_for(make_corpus({"dome.txt": "The dome closes at dawn.\n"}))
+    items = [EvalItem(id=str(n), question=f"when does the dome close {n}", answers=["dawn"]) for n in range(60)]
+    capsys.readouterr()
+    monkeypatch.setattr(Bar, "PLAIN_SECONDS", 0.0)
+    report = evaluate_items(bot, items, name="dome", progress=True)
+    err = capsys.readouterr().err
+    assert report.hit_at_1 == 1.0 and "\r" not in err
+    lines = err.splitlines()
+    assert lines[0] == "dome (hybrid): 1 of 60 questions" and lines[-1] == "dome (hybrid): 60 of 60 questions"

@@ -27,11 +27,27 @@ from qabot.text import visible
 
 
 def _progress(iterable: Iterable, total: int, label: str, show: bool) -> Iterable:
-    """A progress bar on stderr for long runs (hidden when ``show`` is False); ``label`` names a file: shown inert."""
+    """A progress bar on stderr for long runs (hidden when ``show`` is False); ``label`` names a file: shown inert.
+    Where stderr is no terminal (a CI log), a plain line every ``Bar.PLAIN_SECONDS`` instead, as indexing writes."""
     from tqdm.auto import tqdm
 
+    from qabot.index.ingest import terminal
+
+    if show and total >= 50 and not terminal(sys.stderr):
+        return _plain(iterable, total, visible(label))
     return tqdm(iterable, total=total, desc=visible(label), unit="q", disable=not show or total < 50, file=sys.stderr,
                 dynamic_ncols=True, mininterval=1.0, leave=False)
+
+
+def _plain(iterable: Iterable, total: int, label: str) -> Iterator:
+    from qabot.index.ingest import Bar
+
+    said = time.monotonic()
+    for done, item in enumerate(iterable, 1):
+        yield item
+        if time.monotonic() - said >= Bar.PLAIN_SECONDS:
+            said = time.monotonic()
+            print(f"{label}: {done:,} of {total:,} questions", file=sys.stderr, flush=True)
 
 
 def evaluate_items(

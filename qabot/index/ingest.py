@@ -187,7 +187,7 @@ class Bar:
         self.total = total
         self.done = 0
         self._hear = progress if callable(progress) else None
-        self._plain = progress is True and not _terminal(sys.stderr)
+        self._plain = progress is True and not terminal(sys.stderr)
         self._said = time.monotonic()
         self._name = ""
         self._bar = tqdm(total=total, unit="B", unit_scale=True, desc="Indexing",
@@ -220,7 +220,8 @@ class Bar:
         self._bar.close()
 
 
-def _terminal(stream: object) -> bool:
+def terminal(stream: object) -> bool:
+    """Whether a bar redrawn on ``stream`` is seen as one (a terminal, a notebook), not logged as carriage returns."""
     if "ipykernel" in sys.modules:  # a notebook: tqdm.auto draws its own widget there
         return True
     try:
