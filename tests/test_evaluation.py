@@ -118,9 +118,11 @@ def test_a_report_named_by_a_hostile_file_prints_inert() -> None:
     assert "dev␛]0;PWN␇\\x9b2J\\u202e: 1 answerable" in shown and "dev␛]0;PWN␇\\x9b2J\\u202e: calibration" in shown
 
 
-def test_the_progress_bar_names_a_hostile_file_inert(capsys) -> None:
+def test_the_progress_bar_names_a_hostile_file_inert(capsys, monkeypatch) -> None:
     from qabot.eval.runs import _progress
+    from qabot.index.ingest import Bar
 
+    monkeypatch.setattr(Bar, "PLAIN_SECONDS", 0.0)  # stderr is no terminal here: plain lines, each naming the file
     assert list(_progress(range(60), 60, "dev\x1b]0;PWN\x07\x9b2J\u202e (hybrid)", True)) == list(range(60))
     shown = capsys.readouterr().err
     assert "dev␛]0;PWN␇\\x9b2J\\u202e (hybrid)" in shown
