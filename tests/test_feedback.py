@@ -422,7 +422,25 @@ def test_a_forgotten_members_name_is_found_as_a_whole_word_in_any_case() -> None
     is; never inside a longer word (a longer username, a word that starts with a short name)."""
     from qabot.feedback.forgetting import naming
 
-    names_them = naming({"Al", "user6", "Zoë", "<@42>", " ", ""})
-    assert all(map(names_them, ["What did al say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Al"]))
-    assert not any(map(names_them, ["Also, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
+    names_them = naming({"Zed", "user6", "Zoë", "<@42>", " ", ""})
+    assert all(map(names_them, ["What did zed say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Zed"]))
+    assert not any(map(names_them, ["Zedong, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
     assert not naming([" ", ""])("anything at all")
+
+
+def test_a_name_that_is_an_ordinary_word_names_the_member_only_where_it_is_used_as_a_name() -> None:
+    """A member named "Mint", "Help" or "Linux" was named by every question holding that word: forgetting them took
+    out "how do I install Linux Mint" and every "help me ...". Such a name (one word the lexicon knows, as it knows
+    "Ana") names them where it is used as a name: a mention (kept as their name, mid-question), "@mint", addressing
+    them ("Mint: ...", "mint, ..."), or capitalised mid-sentence, alone. A full name counts wherever it is."""
+    from qabot.feedback.forgetting import naming
+
+    mint, ana, help_, full = naming({"mint"}), naming({"Ana"}), naming({"Help"}), naming({"Maria Lopez"})
+    assert all(map(mint, ["what did Mint say about the backup?", "ask @mint", "Mint: is the mirror up?",
+                          "mint, where is the log?", "Thanks. What does Mint think?", "ask <@42> or Mint"]))
+    assert not any(map(mint, ["how do I install Linux Mint", "Is Linux Mint 22 out?", "is mint the best distro",
+                              "Mint is the best distro?", "where is the Mint OS installer", "WHY DOES MINT HANG"]))
+    assert ana("what did Ana say") and ana("Did Ana fix it? Ask Ana.") and not ana("the anabolic pathway")
+    assert not any(map(help_, ["Help me install the driver", "I need help with Linux", "Where is the Help Center"]))
+    assert help_("what did Help say") and help_("Help: the driver fails")
+    assert full("what did maria lopez say about the lens")
