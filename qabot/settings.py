@@ -45,6 +45,11 @@ IdList = Annotated[list[int], NoDecode]
 BIGGEST_MB = 1 << 20  # a terabyte; and a million million characters of text
 WEEK = 7 * 86_400.0
 DISCORD_DAYS = 3_650  # ten years
+# discord.py starts range(QABOT_DISCORD_SHARD_COUNT) shards in one process, unbounded; Discord allows 2,500 servers a
+# shard, so this many hold 40 million servers, more than any bot is in.
+MAX_SHARDS = 16_384
+MAX_QUEUE = 10_000  # questions waiting: far more than Discord's 15 minutes to follow an interaction up would answer
+SHOWN_CHARS = 60  # of a bad value, in its error
 
 
 class Settings(BaseSettings):
@@ -160,8 +165,8 @@ class Settings(BaseSettings):
         500, ge=10, le=4000, description="longer questions asked in Discord are refused"
     )
     discord_max_concurrent: int = Field(2, ge=1, le=64, description="questions answered at once")
-    discord_queue_limit: int = Field(50, ge=1, description="questions waiting before new ones are refused")
-    discord_shard_count: int | None = Field(None, ge=1, description="unset: Discord decides (AutoShardedBot)")
+    discord_queue_limit: int = Field(50, ge=1, le=MAX_QUEUE, description="questions waiting before new ones are refused")
+    discord_shard_count: int | None = Field(None, ge=1, le=MAX_SHARDS, description="unset: Discord decides (AutoShardedBot)")
     discord_shard_ids: IdList = Field(default_factory=list, description="comma-separated shard ids of this process")
 
     # -- running in a community: feedback, scopes, forums, metrics ----------------------
@@ -348,9 +353,14 @@ def describe_validation_error(exc: ValidationError) -> str:
     field = str(first["loc"][0]) if first["loc"] else "?"
     message = first["msg"]
     value = first.get("input")
-    shown = "" if "token" in field or isinstance(value, (dict, list)) else f" (got {value!r})"
+    shown = "" if "token" in field or isinstance(value, (dict, list)) else f" (got {_cut(repr(value))})"
     extra = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
     return f"bad setting {env_name(field)}: {message}{shown}{extra}"
+
+
+def _cut(shown: str) -> str:
+    """A value as an error shows it: a 400-digit number, or a whole file pasted by mistake, would fill the screen."""
+    return shown if len(shown) <= SHOWN_CHARS else f"{shown[:SHOWN_CHARS]}…"
 
 
 def _warn_unknown_env(env_file: str | Path | None) -> None:

@@ -1913,6 +1913,68 @@ async def test_a_quote_deleted_while_the_bot_was_away_leaves_its_posted_answers_
     assert "third step" not in str(posted["embeds"])
 
 
+def _long_notes(double: DiscordDouble) -> tuple[dict[str, Any], str]:
+    """A long message (the excerpt shows a part of it) whose middle answers a question, and that question."""
+    notes = [f"Note {n}: the shutter motor of bay {n} needs its grease checked weekly." for n in range(30)]
+    notes[15] = "The guest wifi password is hunter2-kitchen, printed on the fridge door."
+    return double.seed("Observatory notes. " + " ".join(notes), user_n=4, channel_id=OTHER_CHANNEL_ID,
+                       seconds_ago=400), "what is the guest wifi password"
+
+
+async def test_an_edit_that_takes_a_quote_out_of_its_message_edits_the_bots_posted_answers(qa, double,
+                                                                                          tmp_path) -> None:
+    """A member edits a message the bot quoted in an answer it posted (a password posted by mistake, edited away): the
+    answer still showed the old words. The bot edits it: the excerpt, and its citation, give way to a line saying so.
+    An edit elsewhere in a long message, outside the part the answer shows (a typo fixed), leaves the answer as it
+    was."""
+    from qabot.adapters.discord.posted import EDITED
+
+    secret, asked = _dome_key(double)
+    notes, wifi = _long_notes(double)
+
+    def now(token: str) -> dict[str, Any]:
+        return double.messages[int(double.followups(token)[0].response["id"])]
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        key = double.slash("ask", question=asked, k=1, user_n=7)
+        password = double.slash("ask", question=wifi, k=1, user_n=7)
+        for token in (key, password):
+            await first_followup(double, token)
+        shown = str(now(password)["embeds"])
+        assert "third step" in str(now(key)["embeds"]) and "hunter2" in shown and "Note 0:" not in shown
+        double.edit(notes, notes["content"].replace("Note 0: the shutter motor", "Note 0: The shutter motor"))
+        double.edit(secret, "The dome key is with the night warden.")
+        await double.until(lambda: EDITED in str(now(key)["embeds"]), what="the answer posted, edited")
+        await bot.learning.feed.settled()
+        await bot.answering.posted.settled()
+    key_embed = now(key)["embeds"][0]
+    assert "third step" not in str(key_embed) and jump(secret) not in str(key_embed) and "user2" not in str(key_embed)
+    assert str(now(password)["embeds"]) == shown  # the edit was elsewhere in the message it quotes
+    edits = [r for r in double.sent("PATCH", "/channels/") if now(password)["id"] in r.path]
+    assert not edits and double.buttons(now(key))
+    assert_no_pings(double)
+
+
+async def test_a_quote_edited_while_the_bot_was_away_leaves_its_posted_answers_at_the_next_start(
+        qa, double, tmp_path) -> None:
+    """No event tells of a message edited while the bot was away: the next start's recheck finds its new text, and
+    the bot's answers that quoted what the edit took out are edited then, as after an edit heard live."""
+    from qabot.adapters.discord.posted import EDITED
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=asked, k=1, user_n=7)
+        assert "third step" in str(await first_followup(double, token))
+    double.edit(secret, "The dome key is with the night warden.")  # while the bot is away: no session hears it
+    posted = double.messages[int(double.followups(token)[0].response["id"])]
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await double.until(lambda: EDITED in str(posted["embeds"]), what="the answer edited")
+    assert "third step" not in str(posted["embeds"])
+
+
 async def test_a_deleted_thread_leaves_the_bots_posted_answers_that_quoted_it(qa, double, tmp_path) -> None:
     """A thread (or a channel) deleted takes its messages with it, and Discord tells of no message's deletion: the
     bot's answers that quoted one of them are edited all the same."""

@@ -19,7 +19,7 @@ from qabot.errors import QABotError, StateError
 from qabot.eval.datasets import load_items
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore, export, export_items, state_dir, summarise, summary_text
 from qabot.feedback import store as store_module
-from qabot.feedback.schema import SCHEMA
+from qabot.feedback.schema import SCHEMA, SCHEMA_VERSION
 from qabot.settings import load_settings
 from tests.answers import answer
 from tests.conftest import FAKE_QABOT
@@ -342,7 +342,7 @@ def test_a_schema_3_database_keeps_its_answers_and_learns_which_message_a_questi
     assert [a.question for a in store.answers()] == ["Who?"]
     store.close()
     with sqlite3.connect(folder / "qabot.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("SELECT 1 FROM sqlite_master WHERE name = 'answers_message'").fetchone()  # looked up by it
 
 
@@ -361,7 +361,7 @@ def test_a_schema_4_database_keeps_its_answers_and_records_the_answers_posted_fr
     at(monkeypatch, MONDAY)
     ana, bob, quoted, other = store.user_hash("discord:1"), store.user_hash("discord:2"), 1_300_000_000_000_000_700, 5
     posts.record(1_300_000_000_000_000_900, 70, 7, "0123456789abcdef",
-                 [[(quoted, 71, {ana})], [(other - 1, 72, {bob})], [(other, 73, {bob, ana})]])
+                 [[(quoted, 71, {ana}, None)], [(other - 1, 72, {bob}, None)], [(other, 73, {bob, ana}, None)]])
     assert posts.quoting([quoted]) == [Post(1_300_000_000_000_000_900, 70, frozenset({0}))]
     assert posts.quoting([quoted]) == []  # edited once
     assert posts.quoting([], [72, 74]) == [Post(1_300_000_000_000_000_900, 70, frozenset({1}))]  # its channel
@@ -371,12 +371,61 @@ def test_a_schema_4_database_keeps_its_answers_and_records_the_answers_posted_fr
     assert [a.question for a in store.answers()] == ["Who?"]
     store.close()
     with sqlite3.connect(folder / "qabot.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert str(quoted) not in "\n".join(db.iterdump())
     at(monkeypatch, MONDAY + 3 * 86400)
     FeedbackStore(folder, retention_days=1).prune()
     with sqlite3.connect(folder / "qabot.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
+
+
+_POSTS_5 = """
+CREATE TABLE posts (message_id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, guild_id INTEGER NOT NULL,
+                    answer_id TEXT NOT NULL, at REAL NOT NULL);
+CREATE TABLE post_quotes (post_id INTEGER NOT NULL REFERENCES posts (message_id), excerpt INTEGER NOT NULL,
+                          message_hash TEXT NOT NULL, member_hash TEXT NOT NULL,
+                          PRIMARY KEY (post_id, excerpt, message_hash, member_hash));
+"""
+
+
+def test_a_schema_5_database_learns_which_part_of_a_message_a_posted_answer_shows(tmp_path: Path) -> None:
+    """A database from before ``part_start`` (schema 5) gains it when opened, in place. A quote recorded before, whose
+    part is not known, is marked by any edit of its message; one recorded from then on only by an edit that takes out
+    the part it shows (a typo fixed elsewhere does not, and the part follows the edit), and once. The record keeps
+    neither the part nor the message id in clear."""
+    from qabot.feedback.posts import Post, Posts, part_shown
+
+    row = ("0123456789abcdef", 1.0, "slash", "Who?", "[]", "who", 1, 0.9, None, "[]", None, None, 7, 70, None, None,
+           None, None, None)
+    folder = _older(tmp_path / "v5", 5, row)
+    older, kept, post, later = 1_300_000_000_000_000_700, 1_300_000_000_000_000_701, 1_300_000_000_000_000_900, 901
+    salted = FeedbackStore(folder)  # the salt alone: the database is not opened yet
+    with sqlite3.connect(folder / "qabot.sqlite3") as db:
+        db.executescript(_POSTS_5)
+        db.execute("INSERT INTO posts VALUES (?, 70, 7, '0123456789abcdef', 1.0)", (post,))
+        db.execute("INSERT INTO post_quotes VALUES (?, 0, ?, 'someone')", (post, salted.message_hash(older)))
+    store = FeedbackStore(folder)
+    posts = Posts(store)
+    before = "user2: Note 1: the lens cap is in the drawer. The wifi password is hunter2-kitchen. Note 2: teh dome."
+    shown = "user1: where is the wifi password?\n\nuser2: Note 1: the lens cap is in the drawer. The wifi password"
+    part = part_shown(before, shown)
+    assert part == (0, len(shown) - len("user1: where is the wifi password?\n\n"), shown.split("\n\n")[1])
+    posts.record(later, 70, 7, "0123456789abcdef", [[(kept, 71, {"someone"}, part)]])
+    with store.transaction() as db:  # any edit of the older quote's message; a typo fixed outside the later's part
+        posts.rewritten(db, [(older, "user2: hunter2", "user2: hunter3"), (kept, before, before.replace("teh", "the"))])
+    assert posts.edited() == [Post(post, 70, frozenset({0}))] and posts.edited() == []
+    now = "user0: Hello. " + before[7:].replace("teh", "the")  # words put before the part, its sender renamed
+    with store.transaction() as db:
+        posts.rewritten(db, [(kept, before.replace("teh", "the"), now)])
+    assert posts.edited() == []
+    with store.transaction() as db:  # the part followed the edits: the password edited away is found, once
+        posts.rewritten(db, [(kept, now, now.replace(" The wifi password is hunter2-kitchen.", ""))])
+    assert posts.edited() == [Post(later, 70, frozenset({0}))] and posts.edited() == []
+    store.close()
+    with sqlite3.connect(folder / "qabot.sqlite3") as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        dumped = "\n".join(db.iterdump())
+    assert str(kept) not in dumped and "wifi" not in dumped and "hunter" not in dumped
 
 
 def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_path: Path, monkeypatch) -> None:
@@ -422,7 +471,25 @@ def test_a_forgotten_members_name_is_found_as_a_whole_word_in_any_case() -> None
     is; never inside a longer word (a longer username, a word that starts with a short name)."""
     from qabot.feedback.forgetting import naming
 
-    names_them = naming({"Al", "user6", "Zoë", "<@42>", " ", ""})
-    assert all(map(names_them, ["What did al say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Al"]))
-    assert not any(map(names_them, ["Also, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
+    names_them = naming({"Zed", "user6", "Zoë", "<@42>", " ", ""})
+    assert all(map(names_them, ["What did zed say?", "is USER6 here", "Zoë's notes", "ask <@42>about it", "Zed"]))
+    assert not any(map(names_them, ["Zedong, who?", "is user60 here", "Zoëlle's notes", "ask <@420> about it", ""]))
     assert not naming([" ", ""])("anything at all")
+
+
+def test_a_name_that_is_an_ordinary_word_names_the_member_only_where_it_is_used_as_a_name() -> None:
+    """A member named "Mint", "Help" or "Linux" was named by every question holding that word: forgetting them took
+    out "how do I install Linux Mint" and every "help me ...". Such a name (one word the lexicon knows, as it knows
+    "Ana") names them where it is used as a name: a mention (kept as their name, mid-question), "@mint", addressing
+    them ("Mint: ...", "mint, ..."), or capitalised mid-sentence, alone. A full name counts wherever it is."""
+    from qabot.feedback.forgetting import naming
+
+    mint, ana, help_, full = naming({"mint"}), naming({"Ana"}), naming({"Help"}), naming({"Maria Lopez"})
+    assert all(map(mint, ["what did Mint say about the backup?", "ask @mint", "Mint: is the mirror up?",
+                          "mint, where is the log?", "Thanks. What does Mint think?", "ask <@42> or Mint"]))
+    assert not any(map(mint, ["how do I install Linux Mint", "Is Linux Mint 22 out?", "is mint the best distro",
+                              "Mint is the best distro?", "where is the Mint OS installer", "WHY DOES MINT HANG"]))
+    assert ana("what did Ana say") and ana("Did Ana fix it? Ask Ana.") and not ana("the anabolic pathway")
+    assert not any(map(help_, ["Help me install the driver", "I need help with Linux", "Where is the Help Center"]))
+    assert help_("what did Help say") and help_("Help: the driver fails")
+    assert full("what did maria lopez say about the lens")

@@ -147,3 +147,38 @@ def test_a_misspelled_setting_is_named_with_the_one_it_looks_like(monkeypatch, t
     assert "ignoring unknown setting QABOT_TOPK in .env (did you mean QABOT_TOP_K?)" in said
     assert "ignoring unknown setting QABOT_CORPUS_DIRECTORY (did you mean QABOT_CORPUS_DIR?)" in said
     assert not any("OTHER_TOOL" in line for line in said)
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    ("QABOT_DISCORD_MAX_CONCURRENT", "9" * 400), ("QABOT_DISCORD_COOLDOWN_SECONDS", "9" * 400),
+    ("QABOT_TOP_K", "x" * 300 + "\n" + "y" * 300),
+])
+def test_a_long_bad_value_is_cut_short_in_its_one_line(monkeypatch, variable: str, value: str) -> None:
+    """The error echoed the whole value: a 400-digit number made a line longer than a terminal's screen."""
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert message.startswith(f"bad setting {variable}: ") and "\n" not in message and len(message) < 200
+    assert message.endswith(f" (got {repr(value)[:60]}…)")
+
+
+@pytest.mark.parametrize(("variable", "value"), [
+    # discord.py launches range(QABOT_DISCORD_SHARD_COUNT) shards in one process: 10**20 of them never finish
+    # starting; Discord allows 2,500 servers a shard, so 16,384 shards hold 40 million servers
+    ("QABOT_DISCORD_SHARD_COUNT", "16385"), ("QABOT_DISCORD_SHARD_COUNT", "9" * 20),
+    ("QABOT_DISCORD_QUEUE_LIMIT", "10001"), ("QABOT_DISCORD_QUEUE_LIMIT", "9" * 20),
+])
+def test_shards_and_the_queue_have_an_upper_bound(monkeypatch, variable: str, value: str) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    assert str(caught.value).startswith(f"bad setting {variable}: Input should be less than or equal to ")
+
+
+def test_the_largest_shard_count_and_queue_are_taken(monkeypatch) -> None:
+    monkeypatch.setenv("QABOT_DISCORD_SHARD_COUNT", "16384")
+    monkeypatch.setenv("QABOT_DISCORD_SHARD_IDS", "0,16383")
+    monkeypatch.setenv("QABOT_DISCORD_QUEUE_LIMIT", "10000")
+    settings = load_settings(_env_file=None)
+    assert (settings.discord_shard_count, settings.discord_queue_limit) == (16384, 10000)

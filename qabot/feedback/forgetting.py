@@ -21,15 +21,50 @@ from collections.abc import Callable, Iterable
 
 
 def naming(names: Iterable[str]) -> Callable[[str], bool]:
-    """Whether a text names someone by one of ``names``, in any case, as a whole word ("Al" is not in "Also", nor
-    "user6" in "user60"); a name that starts or ends with a sign (a mention, ``<@id>``) is found wherever it is."""
+    """Whether a text names someone by one of ``names``, in any case, as a whole word ("Zed" is not in "Zedong", nor
+    "user6" in "user60"); a name that starts or ends with a sign (a mention, ``<@id>``) is found wherever it is. A
+    name of one ordinary English word ("Mint", "Help", "Ana": ``lexicon.is_ordinary``) counts only where it is used
+    as a name (``_as_a_name``), or forgetting a member called "Mint" would take out "how do I install Linux Mint"."""
     words = sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)
     if not words:
         return lambda _text: False
     pattern = re.compile("|".join(
         ("(?<!\\w)" if re.match(r"\w", word) else "") + re.escape(word) + ("(?!\\w)" if re.match(r"\w", word[-1])
                                                                             else "") for word in words), re.IGNORECASE)
-    return lambda text: pattern.search(text) is not None
+    plain = {word.casefold() for word in words if _ordinary(word)}
+    return lambda text: any(found.group().casefold() not in plain or _as_a_name(text, found.start(), found.end())
+                            for found in pattern.finditer(text))
+
+
+def _ordinary(name: str) -> bool:
+    """A name of one word that is ordinary English too (the lexicon holds common first names as well: "ana")."""
+    from qabot.search.lexicon import is_ordinary, ordinary_words  # not at import: qabot.search loads the retriever
+
+    return name.isalpha() and bool(ordinary_words()) and is_ordinary(name.casefold())
+
+
+def _as_a_name(text: str, start: int, end: int) -> bool:
+    """Whether the ordinary word at ``text[start:end]`` is a name there: after "@" (typed), addressing someone at the
+    start ("Mint: ...", "mint, ..."), or capitalised where casing says something (not a sentence's first word, not in
+    a text all in capitals) and alone, not a part of a longer name ("Linux Mint", "Mint OS"). A mention inside a
+    question is kept as the display name as it is spelled (``clean_question``): "Mint" is found, "mint" is not."""
+    before, after = text[:start], text[end:]
+    if before.endswith("@") or (not before.strip() and re.match(r"\s*[:,]", after)):
+        return True
+    if not text[start].isupper() or text.isupper() or _opens(before):
+        return False
+    previous, following = re.search(r"(\w+)[ \t]+$", before), re.match(r"[ \t]+(\w+)", after)
+    return not ((previous and _capital(previous[1]) and not _opens(before[: previous.start()]))
+                or (following and _capital(following[1])))
+
+
+def _opens(before: str) -> bool:
+    """Whether a word after ``before`` opens a sentence (capitalised whatever it is)."""
+    return not before.strip() or before.rstrip()[-1] in ".!?"
+
+
+def _capital(word: str) -> bool:
+    return len(word) > 1 and word[0].isupper()
 
 
 def drop_answers(db: sqlite3.Connection, where: str, args: tuple) -> tuple[int, int]:

@@ -11,8 +11,12 @@ excerpt quotes, as salted hashes (``FeedbackStore.message_hash``) with the membe
 names (its author and those it mentions, as ``user_hash``) and their channels (hashed too: a
 channel or thread deleted takes its messages without an event for each). A deletion, a forgetting or a
 question taken back then finds the messages to edit (``quoting``, ``naming``, ``showing``);
-an excerpt found is taken from the record, so it is edited once. The records go with the
-retention, and with a server the bot leaves (``drop_posts``).
+an excerpt found is taken from the record, so it is edited once. For each quoted message the
+record keeps the part of its text the excerpt shows, as its place in that text and a salted
+hash (schema 6): an edit of the message (``rewritten``, as the history keeps its new text)
+that leaves that part in it keeps the excerpt (a typo fixed elsewhere), and one that takes
+it out (a password edited away) marks the excerpt, which ``edited`` then finds. The records
+go with the retention, and with a server the bot leaves (``drop_posts``).
 """
 
 from __future__ import annotations
@@ -23,11 +27,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qabot.corpus.derived import SEPARATOR
+
 if TYPE_CHECKING:
     from qabot.feedback.store import FeedbackStore
 
-# An excerpt's history messages: (id, its channel, the member hashes it names).
-Quoted = Iterable[tuple[int, int, Iterable[str]]]
+# The part of a quoted message's text an excerpt shows: where it starts and ends in that text, and the part itself
+# (hashed before it is kept). None: not known (the whole message is taken as shown).
+Part = tuple[int, int, str] | None
+# An excerpt's history messages: (id, its channel, the member hashes it names, the part of it shown).
+Quoted = Iterable[tuple[int, int, Iterable[str], Part]]
+EDITED = "edited"  # an excerpt whose quoted text an edit took out, until ``edited`` finds it (no message's hash)
 
 
 @dataclass(frozen=True)
@@ -51,15 +61,52 @@ class Posts:
                quoted: Sequence[Quoted]) -> None:
         """The bot's message ``message_id`` in a server's channel shows answer ``answer_id``, and its excerpts, in
         order, quote the history messages ``quoted``."""
-        rows = {(message_id, number, self.state.message_hash(quote), who)
-                for number, messages in enumerate(quoted) for quote, _, names in messages for who in names}
+        rows = {(message_id, number, self.state.message_hash(quote), who, *self._part(part))
+                for number, messages in enumerate(quoted) for quote, _, names, part in messages for who in names}
         # A channel (or thread) deleted takes its messages without an event for each: found by its own key.
-        rows |= {(message_id, number, self._channel(channel), "")
-                 for number, messages in enumerate(quoted) for _, channel, _ in messages}
+        rows |= {(message_id, number, self._channel(channel), "", None, None, None)
+                 for number, messages in enumerate(quoted) for _, channel, _, _ in messages}
         with self.state.transaction() as db:
             db.execute("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?)",
                        (message_id, channel_id, guild_id, answer_id, time.time()))
-            db.executemany("INSERT OR IGNORE INTO post_quotes VALUES (?, ?, ?, ?)", sorted(rows))
+            db.executemany("INSERT OR IGNORE INTO post_quotes (post_id, excerpt, message_hash, member_hash, "
+                           "part_start, part_end, part_hash) VALUES (?, ?, ?, ?, ?, ?, ?)", sorted(rows, key=str))
+
+    def _part(self, part: Part) -> tuple[int | None, int | None, str | None]:
+        if part is None:
+            return None, None, None
+        start, end, text = part
+        return start, end, self._hash(text)
+
+    def _hash(self, text: str) -> str:
+        return self.state.user_hash(f"discord-quoted-part:{text}")
+
+    def rewritten(self, db: sqlite3.Connection, edits: Iterable[tuple[int, str, str]]) -> None:
+        """Messages edited: (id, its text before, its text now), in the caller's transaction (``HistoryStore``, as it
+        keeps the new text). An excerpt that showed a part of one that the new text no longer holds (or a part not
+        known) is marked, for ``edited`` to find; one whose part the new text still holds follows it there."""
+        for message_id, before, now in edits:
+            key = self.state.message_hash(message_id)
+            for post, excerpt, start, end, digest in db.execute(
+                    "SELECT DISTINCT post_id, excerpt, part_start, part_end, part_hash FROM post_quotes WHERE "
+                    "message_hash = ?", (key,)).fetchall():
+                part = before[start:end] if start is not None and end is not None and end > start else ""
+                if part and self._hash(part) == digest:
+                    # Where the part opens the message, its sender's name ("Ana: ") is no words of theirs to take out.
+                    still = part if part in now or start else part.partition(": ")[2]
+                    if still and still in now:
+                        at = now.find(still)
+                        db.execute("UPDATE post_quotes SET part_start = ?, part_end = ?, part_hash = ? WHERE post_id = "
+                                   "? AND excerpt = ? AND message_hash = ?",
+                                   (at, at + len(still), self._hash(still), post, excerpt, key))
+                        continue
+                db.execute("UPDATE OR REPLACE post_quotes SET message_hash = ? WHERE post_id = ? AND excerpt = ? AND "
+                           "message_hash = ?", (EDITED, post, excerpt, key))
+
+    def edited(self) -> list[Post]:
+        """The posts whose excerpts an edit of a message they quoted took text out of (``rewritten``), taken from the
+        record."""
+        return self._take("message_hash = ?", (EDITED,))
 
     def quoting(self, message_ids: Iterable[int], channel_ids: Iterable[int] = ()) -> list[Post]:
         """The posts whose excerpts quote one of these messages, or a message of these channels (deleted), taken
@@ -107,6 +154,24 @@ class Posts:
             before = posts.get(post, Post(post, channel_id))
             posts[post] = Post(post, channel_id, before.excerpts | {excerpt})
         return list(posts.values())
+
+
+def part_shown(paragraph: str, text: str) -> Part:
+    """The part of a message's paragraph that ``text``, quoted from its document (an excerpt, or its highlight),
+    shows: all of it; the text itself, within it (a long message's best sentence); or, where the text begins or ends
+    inside it (at one of the text's own paragraph breaks), the paragraph's end or start. None where neither holds."""
+    if paragraph in text:
+        return 0, len(paragraph), paragraph
+    if text in paragraph:
+        at = paragraph.find(text)
+        return at, at + len(text), text
+    breaks = [at for at in range(len(text)) if text.startswith(SEPARATOR, at)]
+    head = next((text[:at] for at in reversed(breaks) if at and paragraph.endswith(text[:at])), "")
+    tail = next((text[at + len(SEPARATOR) :] for at in breaks
+                 if text[at + len(SEPARATOR) :] and paragraph.startswith(text[at + len(SEPARATOR) :])), "")
+    if head and len(head) >= len(tail):
+        return len(paragraph) - len(head), len(paragraph), head
+    return (0, len(tail), tail) if tail else None
 
 
 def drop_posts(db: sqlite3.Connection, where: str, args: tuple) -> None:

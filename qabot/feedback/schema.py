@@ -11,6 +11,11 @@ database an earlier release made up to it.
   channel, and the history messages each shown excerpt quotes (salted hashes of their ids, and of the members
   they name), so that the bot edits what it posted once a quote or a question is taken back
   (``qabot.feedback.posts``). An older qabot, which would leave them unedited, refuses the database.
+- 6: ``part_start``, ``part_end`` and ``part_hash`` on ``post_quotes``: the part of a quoted message's text that the
+  excerpt shows (where it is in that text, and a salted hash of it, never the text), so that an edit that takes it
+  out of the message edits the post, and one elsewhere in the message does not. A quote recorded before has none:
+  any edit of its message edits the post. An older qabot, which would leave them unedited (and whose record of a
+  post names four columns), refuses the database.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id TEXT PRIMARY KEY,
@@ -64,13 +69,17 @@ CREATE TABLE IF NOT EXISTS post_quotes (
     excerpt INTEGER NOT NULL,
     message_hash TEXT NOT NULL,
     member_hash TEXT NOT NULL,
+    part_start INTEGER,
+    part_end INTEGER,
+    part_hash TEXT,
     PRIMARY KEY (post_id, excerpt, message_hash, member_hash)
 );
 CREATE INDEX IF NOT EXISTS post_quotes_message ON post_quotes (message_hash);
 CREATE INDEX IF NOT EXISTS post_quotes_member ON post_quotes (member_hash);
 """
 # Columns added after a database may have been made: (table, column, type); then the indexes on them.
-ADDED = (("answers", "about_hash", "TEXT"), ("answers", "message_hash", "TEXT"))
+ADDED = (("answers", "about_hash", "TEXT"), ("answers", "message_hash", "TEXT"), ("post_quotes", "part_start", "INTEGER"),
+         ("post_quotes", "part_end", "INTEGER"), ("post_quotes", "part_hash", "TEXT"))
 INDEXES = ("CREATE INDEX IF NOT EXISTS answers_message ON answers (message_hash) WHERE message_hash IS NOT NULL",)
 
 

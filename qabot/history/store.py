@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from qabot.corpus.chat import UNNAMED, ChatMessage
 from qabot.corpus.derived import SEPARATOR
+from qabot.feedback.posts import Part, Posts, part_shown
 from qabot.history.rows import (
     ADDED,
     CHANNEL,
@@ -295,10 +296,10 @@ class HistoryStore:
                               (root, channel_id))
             return [from_row(r) for r in rows.fetchall()]
 
-    def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
+    def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, int, frozenset[str], Part]], bool]:
         """The kept messages that ``text``, quoted from the exchange document ``doc_id`` (``<channel>-<root>[-part]``),
-        holds a paragraph (or a part) of, with their channel and the members each names (its author, those it
-        mentions, hashed): what
+        holds a paragraph (or a part) of, with their channel, the members each names (its author, those it
+        mentions, hashed) and the part of its text shown (``posts.part_shown``): what
         an answer the bot posted shows of them (``qabot.feedback.posts``); and whether each paragraph of ``text`` is
         a kept message's (not: one was deleted, or its author forgotten, since it was found). A thread's first
         exchange opens with the message it was started from, kept under the thread's id."""
@@ -311,7 +312,8 @@ class HistoryStore:
                               (int(channel), int(root), int(channel))).fetchall()
         found = [s for s in map(from_row, rows) if _quotes(text, s.message.text)]
         whole = all(any(_quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
-        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions})) for s in found], whole
+        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions}),
+                 part_shown(s.message.text, text)) for s in found], whole
 
     def exchange_size(self, channel_id: int, root: int) -> int:
         with self._db() as db:
@@ -355,15 +357,15 @@ class HistoryStore:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    @classmethod
-    def _rewritten(cls, db: sqlite3.Connection, messages: Sequence[ChatMessage]) -> None:
+    def _rewritten(self, db: sqlite3.Connection, messages: Sequence[ChatMessage]) -> None:
         """New versions of messages are about to be kept: the stored answers whose highlight quoted a kept one's old
         text, which reads no more, lose it now, as a deletion's do (matched by text, a highlight would otherwise keep
-        the old text for good: a later deletion looks for the new)."""
+        the old text for good: a later deletion looks for the new); so do the bot's posted answers (``Posts``)."""
         now = {int(m.id): m.text for m in messages}
-        old = [s for s in map(from_row, cls._where(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
+        old = [s for s in map(from_row, self._where(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
         if old:
-            cls._unquote(db, old, now=now)
+            self._unquote(db, old, now=now)
+            Posts(self.state).rewritten(db, [(s.id, s.message.text, now[s.id]) for s in old])
 
     @staticmethod
     def _unquote(db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),

@@ -381,14 +381,18 @@ class Answering:
         self.conversations.forget(questions.values())
         self.posted.questions_gone(questions)  # and what the bot posted of them shows them no more
 
-    def unquote_history(self, removed: Iterable[int] = (), dropped: Iterable[int] = ()) -> None:
+    def unquote_history(self, removed: Iterable[int] = (), dropped: Iterable[int] = (), edited: bool = False) -> None:
         """Something left the server's history (messages ``removed``, channels ``dropped``: ``Feed``): the answers
         kept in memory that quote any of it go, context included, so that a button asks again rather than show what
         went (the state database's highlights go too: ``HistoryStore.remove``). The index build the change makes
         would have them asked again as well; this does not wait for it. The answers posted that quoted any of it
-        (a message deleted while the bot was away too, which only a backfill's recheck finds) are edited."""
-        self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
-        self.posted.deleted(removed, dropped)
+        (a message deleted while the bot was away too, which only a backfill's recheck finds) are edited, and, where
+        messages were ``edited``, those whose quote the edit took out (``Posted.edited``)."""
+        if removed or dropped or not edited:
+            self._answers.drop_if(lambda kept: any(is_chat_source(e.citation.source) for e in kept.answer.excerpts))
+            self.posted.deleted(removed, dropped)
+        if edited:
+            self.posted.edited()
 
     async def stored(self, answer_ids: Sequence[str], place: Place | None = None) -> dict[str, StoredAnswer | None]:
         """The stored answers with these ids; with ``place``, only those that may be used there. None for an id the

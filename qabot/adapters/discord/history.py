@@ -143,10 +143,11 @@ class Feed:
     """
 
     def __init__(self, history: History, debounce: float, *,
-                 unquote: Callable[[set[int], set[int]], None] | None = None) -> None:
+                 unquote: Callable[[set[int], set[int], bool], None] | None = None) -> None:
         self.history = history
         self.debounce = debounce
-        # On the event loop, after a batch that took something out of the history: the messages and channels.
+        # On the event loop, after a batch that took something out of the history: the messages and channels, and
+        # whether messages were edited (what an edit took out of a kept message's text).
         self.unquote = unquote
         self._pending = Changes()
         self._wake = asyncio.Event()
@@ -212,8 +213,9 @@ class Feed:
         try:
             await asyncio.shield(future)
         finally:
-            if self.unquote is not None and (changes.removed or changes.dropped):
-                self.unquote(changes.removed, changes.dropped)
+            edited = bool(changes.edited or changes.rechecked)
+            if self.unquote is not None and (changes.removed or changes.dropped or edited):
+                self.unquote(changes.removed, changes.dropped, edited)
 
     async def _run(self) -> None:
         while True:

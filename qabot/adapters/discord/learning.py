@@ -55,7 +55,7 @@ class Learning:
     """One client's history: its feed, its listeners and its backfill."""
 
     def __init__(self, client: discord.Client, history: History, settings: Settings, *, key: Key,
-                 unquote: Callable[[set[int], set[int]], None] | None = None) -> None:
+                 unquote: Callable[[set[int], set[int], bool], None] | None = None) -> None:
         listed = list(settings.discord_history_channel_ids)
         # Without the content intent nothing can be read; a list emptied on purpose still removes what was kept.
         self.reads = settings.discord_message_content or not listed

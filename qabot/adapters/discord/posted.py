@@ -9,6 +9,8 @@ answer it shows, and the history messages each shown excerpt quotes, hashed), an
 - a quoted message deleted (``deleted``: one, a purge, or a whole channel or thread, whose
   messages Discord tells of no deletion of), or one found deleted at the next start: its
   excerpt, and the citation that named its author, give way to ``DELETED``;
+- a quoted message edited so that its text no longer holds what an excerpt showed of it (``edited``: heard live,
+  or found by the next start's recheck; a typo fixed elsewhere in it is not), to ``EDITED``;
 - a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them):
   to ``FORGOTTEN_QUOTE``;
 - its question taken back (``questions_gone``: the message an "Ask qabot" question was about
@@ -34,7 +36,7 @@ import discord
 
 from qabot.adapters.discord.format import taken_out
 from qabot.errors import QABotError
-from qabot.feedback.posts import Post, Posts
+from qabot.feedback.posts import Part, Post, Posts
 from qabot.index.scope import is_chat_source
 from qabot.text import first_line
 
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELETED = "The quoted message was deleted."
+EDITED = "The quoted message was edited."
 FORGOTTEN_QUOTE = "This excerpt was removed at its author's request."
 QUESTION_GONE = "This question was taken back."
 CLOSING_SECONDS = 5.0  # at close, how long the edits under way may take (answers under way had theirs first)
@@ -82,7 +85,7 @@ class Posted:
         if gone:  # taken out of the history while it was answered, before this record: no deletion will find it
             self._later(lambda: [Post(message.id, message.channel.id, gone)], DELETED)
 
-    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, int, frozenset[str]]], bool]:
+    def _quoted(self, excerpt: Excerpt, *, first: bool) -> tuple[list[tuple[int, int, frozenset[str], Part]], bool]:
         """The history messages an excerpt shows (the best excerpt's whole text, the description; another's
         highlight, its field), and whether they are all still kept (``HistoryStore.quoted``)."""
         if self.history is None or not is_chat_source(excerpt.citation.source):
@@ -95,6 +98,11 @@ class Posted:
         ids, channels = list(message_ids), list(channel_ids)
         if ids or channels:
             self._later(lambda: self.posts.quoting(ids, channels), DELETED)
+
+    def edited(self) -> None:
+        """Quoted messages edited: the excerpts whose part of them the history's new text no longer holds (marked as
+        it kept that text: ``Posts.rewritten``)."""
+        self._later(self.posts.edited, EDITED)
 
     def forgotten(self, member: str, guild_id: int) -> None:
         self._later(lambda: self.posts.naming(member, guild_id), FORGOTTEN_QUOTE)
