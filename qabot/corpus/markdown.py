@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
-from qabot.corpus import limits
+from qabot.corpus import limits, markdown_tools
 
 if TYPE_CHECKING:
     from markdown_it.rules_block import StateBlock
@@ -58,6 +58,7 @@ class Markdown:
     """
 
     _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
+    _LEAVES = ("paragraph_open", "heading_open", "table_open", "fence", "hr", "html_block")  # blocks that hold text
     # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
     # of these, and a table's delimiter row is made of them: a text without any is plain.
     _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
@@ -92,10 +93,13 @@ class Markdown:
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
         bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
+        leaves = bytearray(len(lines))  # 1 on each line of a block that holds text
         for i, token in enumerate(tokens):
             if token.map is None:
                 continue
             first, end = token.map
+            if token.type in self._LEAVES:
+                leaves[first:end] = b"\1" * (end - first)
             if token.type == "html_block":
                 self._html(lines, first, end)
             elif token.type == "paragraph_open" and dialect != "text":
@@ -109,6 +113,8 @@ class Markdown:
                 bare.append((first, end))
             if token.type == "fence":
                 self.code.update(range(first, end))
+            elif token.type == "hr" and dialect != "text":
+                self.hidden.update(range(first, end))  # "---", "* * *": a rule, no text
             elif token.type == "table_open":
                 self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
             elif token.type == "heading_open":
@@ -121,6 +127,8 @@ class Markdown:
                 if content and (token.markup not in ("=", "-") or end - first == 2):
                     self.headings[first] = content
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
+        if dialect != "text":
+            self.hidden.update(markdown_tools.unseen(lines, leaves))
         for first, end in bare:
             # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
             # marker of an empty item (or of one that opens with a block of its own) is no text.
@@ -183,6 +191,9 @@ class Markdown:
         ``import``/``export`` block or an expression; an admonition's fences (its title, where it has one, is
         shown, a paragraph of its own)."""
         if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
+            self.hidden.update(range(first, end))
+            return
+        if markdown_tools.is_spacer(lines[first:end]):
             self.hidden.update(range(first, end))
             return
         if _opens_with_tag(lines[first:end]):

@@ -1,0 +1,40 @@
+"""Markdown as documentation tools write it (Docusaurus, MyST, Hugo, VitePress): what their pages show as text and
+what is markup.
+
+Each test writes a small file modelled on real projects' docs and reads it with qabot's readers; the text stays the
+file's, and only the paragraphs' spans leave the markup out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+
+
+def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[str | None, str]]:
+    """(section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    doc = docs[0]
+    assert doc.text == content
+    return [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading]
+
+
+def test_markdown_a_rule_a_spacer_and_link_definitions_are_no_text(tmp_path: Path) -> None:
+    # Redux's API pages part methods with "---" and "&nbsp;"; READMEs and MyST's docs define links at the bottom.
+    content = ("# Store\n\n## getState()\n\nReturns the current state tree.\n\n---\n\n&nbsp;\n\n## dispatch(action)\n\n"
+               "Dispatches an action, as [the guide][guide] says.\n\n* * *\n\n[guide]: https://example.org/guide\n"
+               '[api]: <https://example.org/api> "The API"\n\n> Quoted, with a [link][q].\n>\n> [q]: https://example.org/q\n'
+               "\n[^1]: A footnote is text.\n")
+    assert _markdown(tmp_path, "store.md", content) == [
+        ("getState()", "Returns the current state tree."),
+        ("dispatch(action)", "Dispatches an action, as [the guide][guide] says."),
+        ("dispatch(action)", "> Quoted, with a [link][q]."),
+        ("dispatch(action)", "[^1]: A footnote is text."),
+    ]
+    # in plain text, every line is text
+    assert ("getState()", "---") in _markdown(tmp_path, "store.txt", content)
