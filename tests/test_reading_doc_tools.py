@@ -38,3 +38,20 @@ def test_markdown_a_rule_a_spacer_and_link_definitions_are_no_text(tmp_path: Pat
     ]
     # in plain text, every line is text
     assert ("getState()", "---") in _markdown(tmp_path, "store.txt", content)
+
+
+def test_markdown_myst_colon_directives_read_as_admonitions_and_targets_are_no_text(tmp_path: Path) -> None:
+    # As MyST-Parser's own docs write them (docs/syntax/admonitions.md, docs/configuration.md)
+    content = ("(install)=\n# Installation\n\n:::{note}\nInstall Python first.\n:::\n\n"
+               ":::{admonition} Before you start\n:class: tip\n:name: before\n\nMake sure Python is installed.\n:::\n\n"
+               ":::{tip}\n:class: dropdown\nLet's give readers a helpful hint!\n:::\n\n"
+               "::::{tab-set}\n:::{tab-item} pip\nInstall with pip.\n:::\n::::\n\n(later)=\nThen fetch a survey.\n")
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Installation", "Install Python first."),
+        ("Installation", "Before you start"),
+        ("Installation", "Make sure Python is installed."),
+        ("Installation", "Let's give readers a helpful hint!"),
+        ("Installation", "pip"),
+        ("Installation", "Install with pip."),
+        ("Installation", "Then fetch a survey."),
+    ]

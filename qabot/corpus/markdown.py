@@ -24,9 +24,10 @@ MARKDOWN_LINES_PER_MB = 25_000
 MAX_ADMONITION_DEPTH = 3  # MkDocs admonitions, one in another, whose bodies are parsed again (see Markdown._bodies)
 Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
 # An admonition's fence, as Docusaurus (remark-directive) and VuePress read one: ":::" and a type, a title in
-# brackets or after it, attributes in braces; or ":::" alone, its end. As MkDocs (Python-Markdown, pymdownx.details)
+# brackets or after it, attributes in braces; or ":::" alone, its end; MyST's (Sphinx) has its type in braces,
+# ":::{note}", ":::{admonition} Title". As MkDocs (Python-Markdown, pymdownx.details)
 # reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
-_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
+_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:(?:[A-Za-z][\w-]*|\{[A-Za-z][\w:-]*\})[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 # A content tab, as MkDocs (pymdownx.tabbed) reads one: "===" (selected: "===+", a new set: "===!"), its title in quotes.
 _TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
@@ -200,15 +201,20 @@ class Markdown:
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
         self._definitions(lines, first, end)
-        options = False  # on a block's option lines ("    type: warning" under "/// admonition | Title")
+        options: re.Pattern[str] | None = None  # on a block's option lines ("    type: warning" under "/// admonition
+        # | Title", ":class: tip" under ":::{admonition} Title"): what they look like
         for number in range(first, end):
-            if options and _BLOCK_OPTION.match(lines[number]):
+            if options is not None and options.match(lines[number]):
+                self.hidden.add(number)
+                continue
+            if markdown_tools.is_target(lines[number]):
                 self.hidden.add(number)
                 continue
             title = admonition_title(lines[number])
-            options = title is not None and _BLOCK.match(lines[number]) is not None
             if title is None:
+                options = None
                 continue
+            options = _BLOCK_OPTION if _BLOCK.match(lines[number]) else markdown_tools.directive_options(lines[number])
             if _MKDOCS.match(lines[number]) or _TAB.match(lines[number]):
                 self._openers.append(number)
             if title[0] < title[1]:

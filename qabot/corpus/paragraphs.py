@@ -78,8 +78,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     with ``{...}`` attributes), a ``<script>`` or ``<style>``
     block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
     left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
-    ``!!! note`` and content tab ``=== "pip"``), though its title (``:::tip[Faster]``, ``pip``) is a
-    paragraph; an MkDocs admonition's or tab's indented body is read as Markdown of its own (a fence in it
+    ``!!! note`` and content tab ``=== "pip"``, MyST's ``:::{note}`` and its ``:class:`` options), though its title
+    (``:::tip[Faster]``, ``pip``) is a paragraph, nor a MyST target (``(install)=``); an MkDocs admonition's or tab's indented body is read as Markdown of its own (a fence in it
     is code, and ends with it). In MDX (``"mdx"``)
     so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
