@@ -55,3 +55,26 @@ def test_markdown_myst_colon_directives_read_as_admonitions_and_targets_are_no_t
         ("Installation", "Install with pip."),
         ("Installation", "Then fetch a survey."),
     ]
+
+
+def test_markdown_myst_fenced_directives_read_as_the_markdown_they_hold(tmp_path: Path) -> None:
+    # MyST's directives in backticks, as Jupyter Book and MyST-Parser's docs write them: an admonition's body is
+    # Markdown (its code is code), a code block's is code.
+    content = ("# Install\n\n```{note}\nInstall Python first, then run the installer.\n```\n\n"
+               "````{admonition} Before you start\n:class: tip\n\nMake sure Python is installed:\n\n"
+               "```bash\npip install skyfetch\n```\n````\n\n"
+               "```{code-block} python\nimport skyfetch\n```\n\n"
+               "```{figure} sky.png\n---\nwidth: 200px\n---\nThe sky over the dome.\n```\n\n"
+               "- In a list:\n\n  ```{versionadded} 1.2\n  The `--quiet` option.\n  ```\n\nThen fetch a survey.\n")
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Install", "Install Python first, then run the installer."),
+        ("Install", "Before you start"),
+        ("Install", "Make sure Python is installed:"),
+        ("Install", "```bash\npip install skyfetch\n```"),
+        ("Install", "```{code-block} python\nimport skyfetch\n```"),
+        ("Install", "The sky over the dome."),
+        ("Install", "- In a list:"),
+        ("Install", "1.2"),
+        ("Install", "The `--quiet` option."),
+        ("Install", "Then fetch a survey."),
+    ]

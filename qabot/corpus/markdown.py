@@ -74,6 +74,7 @@ class Markdown:
         # bare marker
         self._depth = depth  # admonitions around the text (see _bodies)
         self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
+        self._directives: list[markdown_tools.Directive] = []  # MyST's in code fences, whose body is Markdown
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -109,7 +110,10 @@ class Markdown:
             if token.type == "list_item_open" and _BARE_MARKER.match(lines[first]):
                 bare.append((first, end))
             if token.type == "fence":
-                self.code.update(range(first, end))
+                if dialect != "text" and (directive := markdown_tools.directive(lines, first, end)) is not None:
+                    self._directives.append(directive)  # "```{note}": no code, but Markdown (see _bodies)
+                else:
+                    self.code.update(range(first, end))
             elif token.type == "hr" and dialect != "text":
                 self.hidden.update(range(first, end))  # "---", "* * *": a rule, no text
             elif token.type == "table_open":
@@ -138,7 +142,8 @@ class Markdown:
         self._bodies(lines, dialect)
 
     def _bodies(self, lines: list[str], dialect: Dialect) -> None:
-        """Read the body of each MkDocs admonition (or content tab) as the Markdown it is, its indentation taken off.
+        """Read the body of each MkDocs admonition (or content tab), and of each MyST directive in a code fence whose
+        body the page shows (``{note}``), as the Markdown it is, its indentation taken off.
 
         MkDocs (Python-Markdown) reads the lines indented four spaces (or a tab) under ``!!!
         note`` as a block of their own; CommonMark reads them as the lines of the paragraph
@@ -146,25 +151,38 @@ class Markdown:
         under a line of its text, was no code (its lines parted at a blank line, the line
         above run into it). Each body is parsed again, and what is found there replaces what
         was found for its lines; an admonition in it is read by that parse, down to
-        ``MAX_ADMONITION_DEPTH`` of them (no text is parsed more times than that).
+        ``MAX_ADMONITION_DEPTH`` of them (no text is parsed more times than that). CommonMark reads a MyST
+        directive as code; its fences and options are no text, its argument (``{admonition} Title``) a title.
         """
+        for directive in self._directives:
+            if self._depth >= MAX_ADMONITION_DEPTH:
+                self.code.update(range(directive.first, directive.end))
+                continue
+            self._reread(lines, *directive.body, _indent(lines[directive.first]), dialect)
+            self.hidden.update(directive.hidden)
+            if directive.title is not None:
+                self.shown[directive.first] = directive.title
         done = 0  # the end of the last body read again: an admonition in it was read with it
         for opener in self._openers:
             first = end = opener + 1
             if opener < done or self._depth >= MAX_ADMONITION_DEPTH:
                 continue
-            limits.check()
             indent = _indent(lines[opener]) + 4  # the body's, under an admonition that is itself indented (in a list)
             while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) >= indent):
                 end += 1
             while end > first and not lines[end - 1].strip():
                 end -= 1
-            cuts = [_cut(line, indent) for line in lines[first:end]]
-            inner = Markdown("\n".join(line[cut:] for line, cut in zip(lines[first:end], cuts, strict=True)),
-                             dialect, self._depth + 1)
-            self._replace(first, end, inner, cuts)
-            self.starts.add(first)  # the body is a block of its own, under its title
+            self._reread(lines, first, end, indent, dialect)
             done = end
+
+    def _reread(self, lines: list[str], first: int, end: int, indent: int, dialect: Dialect) -> None:
+        """Lines ``first`` ... ``end``, their first ``indent`` columns cut, parsed as a block of their own."""
+        limits.check()
+        cuts = [_cut(line, indent) for line in lines[first:end]]
+        inner = Markdown("\n".join(line[cut:] for line, cut in zip(lines[first:end], cuts, strict=True)),
+                         dialect, self._depth + 1)
+        self._replace(first, end, inner, cuts)
+        self.starts.add(first)  # the body is a block of its own, under its title
 
     def _replace(self, first: int, end: int, inner: Markdown, cuts: list[int]) -> None:
         """What ``inner`` (a parse of lines ``first`` ... ``end``, ``cuts[i]`` columns cut from each) found for them,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 # Outside every block of text: a link reference definition, "[guide]: https://..." (in a quote too), not a
 # footnote's, "[^1]: ...", which is text; or a quote's blank line, ">" alone.
@@ -15,6 +16,18 @@ _UNSEEN = re.compile(r"[ \t]*(?:>[ \t]*)*(?:\[(?!\^)|$)")
 _TARGET = re.compile(r"[ \t]{0,3}\([\w.:/-]+\)=[ \t]*")  # MyST's "(install)=": a target for references, above a heading
 _MYST_OPENER = re.compile(r"[ \t]*(?::{3,}|`{3,}|~{3,})[ \t]*\{")  # a MyST directive, ":::{note}" or "```{note}"
 _MYST_OPTION = re.compile(r"[ \t]*:[\w-]+:(?:[ \t]|$)")  # its options, ":class: tip", on the lines right under it
+# A MyST directive in a code fence, "```{note}", "````{admonition} Title": its fence, its type, its argument.
+_FENCED_DIRECTIVE = re.compile(r"[ \t]*(`{3,}|~{3,})\{([\w:-]+)\}[ \t]*(.*?)[ \t]*")
+# Directives whose body is Markdown that the page shows (admonitions and containers, MyST's, Sphinx's and
+# sphinx-design's); any other ("{code-block}", "{math}", "{toctree}", "{eval-rst}", one an extension defines) is
+# read as the code block it looks like.
+_PROSE_DIRECTIVES = frozenset({
+    "admonition", "attention", "caution", "danger", "error", "hint", "important", "note", "seealso", "tip", "todo",
+    "warning", "versionadded", "versionchanged", "versionremoved", "deprecated", "topic", "sidebar", "margin",
+    "epigraph", "pull-quote", "highlights", "compound", "container", "div", "dropdown", "tab-set", "tab-item",
+    "card", "grid", "grid-item", "grid-item-card", "figure", "list-table", "table", "aside", "exercise", "solution",
+})
+_UNTITLED = frozenset({"figure", "list-table", "table", "grid", "grid-item"})  # their argument is no title (a path)
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -41,3 +54,40 @@ def directive_options(opener: str) -> re.Pattern[str] | None:
     """What the option lines right under an admonition's fence ``opener`` look like, where it is a MyST directive's
     (``:class: tip``); None where it is not."""
     return _MYST_OPTION if _MYST_OPENER.match(opener) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Directive:
+    """A MyST directive in a code fence whose body is Markdown the page shows: its lines ``first`` ... ``end``."""
+
+    first: int  # its opening fence
+    end: int
+    title: tuple[int, int] | None  # the columns of its argument on the opening fence, where that is shown
+    body: tuple[int, int]  # the lines of its Markdown body
+    hidden: tuple[int, ...]  # its fences (the opening one where no title is shown) and options
+
+
+def directive(lines: list[str], first: int, end: int) -> Directive | None:
+    """The MyST directive that a code block (lines ``first`` ... ``end``) is, where its body is Markdown a page shows
+    (``{note}``, ``{admonition} Title``): options right under its fence (``:class: tip``, or YAML between ``---``
+    lines) are no text, nor are its fences. None for any other code block, ``{code-block}`` included."""
+    match = _FENCED_DIRECTIVE.fullmatch(lines[first])
+    if match is None or match.group(2) not in _PROSE_DIRECTIVES:
+        return None
+    fence = match.group(1)
+    stripped = lines[end - 1].strip()
+    closed = end - first > 1 and stripped.startswith(fence) and not stripped.strip(fence[0])
+    titled = match.group(3) and match.group(2) not in _UNTITLED
+    hidden = [] if titled else [first]
+    body, stop = first + 1, end - 1 if closed else end
+    if body < stop and lines[body].strip() == "---":  # YAML options, "---" ... "---"
+        close = next((number for number in range(body + 1, stop) if lines[number].strip() == "---"), None)
+        if close is not None:
+            hidden.extend(range(body, close + 1))
+            body = close + 1
+    while body < stop and _MYST_OPTION.match(lines[body]):
+        hidden.append(body)
+        body += 1
+    if closed:
+        hidden.append(end - 1)
+    return Directive(first, end, match.span(3) if titled else None, (body, stop), tuple(hidden))
