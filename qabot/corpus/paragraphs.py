@@ -72,15 +72,16 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     heading; offsets still point into ``text`` as it is, the mark included.
 
     In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
-    page never sees is no paragraph: a rule (``---``), a link reference definition, an HTML comment, a line of
-    HTML tags alone
-    (``<p align="center">``, ``</details>``, an ``<img>``, a tag over several lines, a JSX tag
-    with ``{...}`` attributes), a ``<script>`` or ``<style>``
-    block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
-    left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
-    ``!!! note`` and content tab ``=== "pip"``, MyST's ``:::{note}`` and its ``:class:`` options), though its title
-    (``:::tip[Faster]``, ``pip``) is a paragraph, nor a MyST target (``(install)=``); an MkDocs admonition's or tab's indented body is read as Markdown of its own (a fence in it
-    is code, and ends with it). In MDX (``"mdx"``)
+    page never sees is no paragraph: a rule (``---``), a link reference definition, an HTML
+    comment, a line of HTML tags alone (``<p align="center">``, ``</details>``, an ``<img>``,
+    a tag over several lines, a JSX tag with ``{...}`` attributes), a ``<script>`` or
+    ``<style>`` block; the text between tags (a ``<summary>``'s) is a paragraph, its tags
+    around it left out of its span; nor is an admonition's fence (``:::note``, ``:::``,
+    MkDocs' ``!!! note`` and content tab ``=== "pip"``, MyST's ``:::{note}`` and its
+    ``:class:`` options), though its title (``:::tip[Faster]``, ``pip``) is a paragraph, nor
+    a MyST target (``(install)=``); an MkDocs admonition's or tab's indented body is read as
+    Markdown of its own (a fence in it is code, and ends with it), and so is a MyST
+    directive's in a code fence (``{note}``, not ``{code-block}``). In MDX (``"mdx"``)
     so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
     The text itself is not changed.
