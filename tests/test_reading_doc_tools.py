@@ -78,3 +78,16 @@ def test_markdown_myst_fenced_directives_read_as_the_markdown_they_hold(tmp_path
         ("Install", "The `--quiet` option."),
         ("Install", "Then fetch a survey."),
     ]
+
+
+def test_markdown_docusaurus_imports_in_a_md_file_are_no_text(tmp_path: Path) -> None:
+    # Docusaurus reads a .md file as MDX: Redux's docs (faq/CodeStructure.md, introduction/GettingStarted.md) import
+    # components into them.
+    content = ("---\ntitle: Code Structure\n---\n\nimport { DetailedExplanation } from '../components/DetailedExplanation'\n"
+               "import LiteYouTubeEmbed from 'react-lite-youtube-embed';\nimport 'react-lite-youtube-embed/dist/style.css'\n\n"
+               "import {\n  Tabs,\n  TabItem,\n} from '@theme/Tabs'\n\n## Code Structure\n\n"
+               "Import the store from the module that creates it.\n\nimport the slices first, then the store.\n")
+    assert _markdown(tmp_path, "CodeStructure.md", content) == [
+        ("Code Structure", "Import the store from the module that creates it."),
+        ("Code Structure", "import the slices first, then the store."),
+    ]

@@ -208,6 +208,9 @@ class Markdown:
         if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
             self.hidden.update(range(first, end))
             return
+        if lines[first].startswith("import") and markdown_tools.is_imports(lines[first:end]):
+            self.hidden.update(range(first, end))  # Docusaurus reads a .md file as MDX: it imports, and shows nothing
+            return
         if markdown_tools.is_spacer(lines[first:end]):
             self.hidden.update(range(first, end))
             return

@@ -28,6 +28,10 @@ _PROSE_DIRECTIVES = frozenset({
     "card", "grid", "grid-item", "grid-item-card", "figure", "list-table", "table", "aside", "exercise", "solution",
 })
 _UNTITLED = frozenset({"figure", "list-table", "table", "grid", "grid-item"})  # their argument is no title (a path)
+# An ES module import, as Docusaurus (which reads a .md file as MDX) takes one: "import X from '...'", "import { A,
+# B } from '...'", "import '...'".
+_IMPORTS = re.compile(r"""(?:\s*import\s+(?:(?:[\w$]+\s*,?\s*)?(?:\{[^{}'"]*\}|\*\s*as\s+[\w$]+)?\s*from\s*)?"""
+                      r"""(['"])[^'"\n]+\1;?[ \t]*)+\s*""")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -43,6 +47,11 @@ def unseen(lines: list[str], leaves: bytearray) -> Iterator[int]:
 def is_spacer(lines: list[str]) -> bool:
     """A paragraph of non-breaking spaces alone (``&nbsp;``), which shows nothing."""
     return all(_SPACER.fullmatch(line) for line in lines)
+
+
+def is_imports(lines: list[str]) -> bool:
+    """A paragraph of ES module imports alone, which Docusaurus runs, not shows, in a .md file too."""
+    return _IMPORTS.fullmatch("\n".join(lines)) is not None
 
 
 def is_target(line: str) -> bool:
