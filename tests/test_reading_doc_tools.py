@@ -91,3 +91,25 @@ def test_markdown_docusaurus_imports_in_a_md_file_are_no_text(tmp_path: Path) ->
         ("Code Structure", "Import the store from the module that creates it."),
         ("Code Structure", "import the slices first, then the store."),
     ]
+
+
+def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -> None:
+    # As Hugo sites write them: Docsy's landing page (content/en/_index.md) and Kubernetes' notes and tabs
+    content = ('---\ntitle: Skyfetch\n---\n\n{{% blocks/cover\n  title="Welcome to Skyfetch"\n  image_anchor="top"\n%}}\n'
+               '\n<div class="td-cta-buttons">\n  <a href="docs/">Learn more</a>\n  {{% _param FA brands github "" %}}\n'
+               '</div>\n\n{{% /blocks/cover %}}\n\n{{% blocks/lead color="white" %}}\n'
+               "Skyfetch fetches survey tiles for your telescope.\n{.display-6}\n{{% /blocks/lead %}}\n\n## Install\n\n"
+               "{{< note >}}\nInstall Python first.\n{{< /note >}}\n\n{{< tabs >}}\n"
+               '{{% tab name="pip" %}}\nRun `pip install skyfetch`.\n{{% /tab %}}\n{{< /tabs >}}\n\n'
+               '{{% alert title="Warning" color="warning" %}}\nOld tiles are deleted.\n{{% /alert %}}\n\n'
+               'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.\n')
+    assert _markdown(tmp_path, "_index.md", content) == [
+        (None, "Welcome to Skyfetch"),
+        (None, "Learn more"),
+        (None, "Skyfetch fetches survey tiles for your telescope."),
+        ("Install", "Install Python first."),
+        ("Install", "Run `pip install skyfetch`."),
+        ("Install", "Warning"),
+        ("Install", "Old tiles are deleted."),
+        ("Install", 'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.'),  # a shortcode in text stays
+    ]

@@ -10,7 +10,7 @@ import bisect
 import itertools
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal
 
 from qabot.corpus import limits, markdown_tools
@@ -217,6 +217,7 @@ class Markdown:
         if opens_with_tag(lines[first:end]):
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
+        self._markup(lines, first, end, markdown_tools.shortcodes("\n".join(lines[first:end])), every=False)
         self._definitions(lines, first, end)
         options: re.Pattern[str] | None = None  # on a block's option lines ("    type: warning" under "/// admonition
         # | Title", ":class: tip" under ":::{admonition} Title"): what they look like
@@ -224,7 +225,7 @@ class Markdown:
             if options is not None and options.match(lines[number]):
                 self.hidden.add(number)
                 continue
-            if markdown_tools.is_target(lines[number]):
+            if markdown_tools.is_target(lines[number]) or markdown_tools.is_attributes(lines[number]):
                 self.hidden.add(number)
                 continue
             title = admonition_title(lines[number])
@@ -264,17 +265,26 @@ class Markdown:
         if self._UNSEEN.match(block.lstrip()):
             self.hidden.update(range(first, end))
             return
-        markup = bytearray(len(block))  # 1 where a tag or a comment is
-        for start, stop in itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(block)), jsx_tags(block)):
+        tags = ((match.start(), match.end()) for match in HTML_TAG_RE.finditer(block))
+        self._markup(lines, first, end, itertools.chain(tags, jsx_tags(block), markdown_tools.shortcodes(block)))
+
+    def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
+                every: bool = True) -> None:
+        """Which of lines ``first`` ... ``end`` show text, and where, where ``spans`` of them (counted from the
+        first) are markup: every line (``every``), or those with markup on them."""
+        block_length = sum(len(line) + 1 for line in lines[first:end])
+        markup = bytearray(block_length)  # 1 where a tag, a comment or a shortcode is
+        for start, stop in spans:
             markup[start:stop] = b"\1" * (stop - start)
         offset = 0
         for number in range(first, end):
             line = lines[number]
-            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
-            if columns:
-                self.shown[number] = (columns[0], columns[-1] + 1)
-            elif line.strip():
-                self.hidden.add(number)
+            if every or any(markup[offset : offset + len(line)]):
+                columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
+                if columns:
+                    self.shown[number] = (columns[0], columns[-1] + 1)
+                elif line.strip():
+                    self.hidden.add(number)
             offset += len(line) + 1
 
 

@@ -32,6 +32,12 @@ _UNTITLED = frozenset({"figure", "list-table", "table", "grid", "grid-item"})  #
 # B } from '...'", "import '...'".
 _IMPORTS = re.compile(r"""(?:\s*import\s+(?:(?:[\w$]+\s*,?\s*)?(?:\{[^{}'"]*\}|\*\s*as\s+[\w$]+)?\s*from\s*)?"""
                       r"""(['"])[^'"\n]+\1;?[ \t]*)+\s*""")
+# Hugo's shortcodes, "{{< note >}}", "{{% alert title="Warning" %}}" (over lines too): markup, but for a title.
+_SHORTCODE = re.compile(r"\{\{(?:<([^{}]*?)>|%([^{}]*?)%)\}\}")  # no braces in it: a search never runs far
+_SHORTCODE_TITLE = re.compile(r'\btitle\s*=\s*"([^"\n]*)"')
+# An attribute list on a line of its own, which gives the block above an id or classes: Hugo's (Goldmark's)
+# "{.display-6}", MyST's "{#intro .lead}", kramdown's "{: .note}".
+_ATTRIBUTE_LINE = re.compile(r"[ \t]*\{:?[ \t]*[#.][\w-]+(?:[ \t]+[#.]?[\w-]+(?:=\S+)?)*[ \t]*\}[ \t]*")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -52,6 +58,24 @@ def is_spacer(lines: list[str]) -> bool:
 def is_imports(lines: list[str]) -> bool:
     """A paragraph of ES module imports alone, which Docusaurus runs, not shows, in a .md file too."""
     return _IMPORTS.fullmatch("\n".join(lines)) is not None
+
+
+def shortcodes(block: str) -> Iterator[tuple[int, int]]:
+    """The spans of ``block`` that are Hugo shortcodes, but for the titles they show (``title="Warning"``)."""
+    if "{{" not in block:
+        return
+    for match in _SHORTCODE.finditer(block):
+        at = match.start()
+        inside = match.span(1) if match.group(1) is not None else match.span(2)
+        for title in _SHORTCODE_TITLE.finditer(block, *inside):
+            yield at, title.start(1)
+            at = title.end(1)
+        yield at, match.end()
+
+
+def is_attributes(line: str) -> bool:
+    """An attribute list alone on its line (``{.display-6}``), which gives the block above classes, not text."""
+    return _ATTRIBUTE_LINE.fullmatch(line) is not None
 
 
 def is_target(line: str) -> bool:
