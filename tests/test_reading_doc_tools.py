@@ -99,6 +99,7 @@ def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -
                '\n<div class="td-cta-buttons">\n  <a href="docs/">Learn more</a>\n  {{% _param FA brands github "" %}}\n'
                '</div>\n\n{{% /blocks/cover %}}\n\n{{% blocks/lead color="white" %}}\n'
                "Skyfetch fetches survey tiles for your telescope.\n{.display-6}\n{{% /blocks/lead %}}\n\n## Install\n\n"
+               '{class="lead" style=compact}\n'
                "{{< note >}}\nInstall Python first.\n{{< /note >}}\n\n{{< tabs >}}\n"
                '{{% tab name="pip" %}}\nRun `pip install skyfetch`.\n{{% /tab %}}\n{{< /tabs >}}\n\n'
                '{{% alert title="Warning" color="warning" %}}\nOld tiles are deleted.\n{{% /alert %}}\n\n'
@@ -113,3 +114,4 @@ def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -
         ("Install", "Old tiles are deleted."),
         ("Install", 'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.'),  # a shortcode in text stays
     ]
+

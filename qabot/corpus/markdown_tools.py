@@ -35,9 +35,10 @@ _IMPORTS = re.compile(r"""(?:\s*import\s+(?:(?:[\w$]+\s*,?\s*)?(?:\{[^{}'"]*\}|\
 # Hugo's shortcodes, "{{< note >}}", "{{% alert title="Warning" %}}" (over lines too): markup, but for a title.
 _SHORTCODE = re.compile(r"\{\{(?:<([^{}]*?)>|%([^{}]*?)%)\}\}")  # no braces in it: a search never runs far
 _SHORTCODE_TITLE = re.compile(r'\btitle\s*=\s*"([^"\n]*)"')
-# An attribute list on a line of its own, which gives the block above an id or classes: Hugo's (Goldmark's)
-# "{.display-6}", MyST's "{#intro .lead}", kramdown's "{: .note}".
-_ATTRIBUTE_LINE = re.compile(r"[ \t]*\{:?[ \t]*[#.][\w-]+(?:[ \t]+[#.]?[\w-]+(?:=\S+)?)*[ \t]*\}[ \t]*")
+# An attribute list on a line of its own, which gives the block above (or below) an id, classes or a style: Hugo's
+# (Goldmark's) "{.display-6}", '{class="lead"}', MyST's "{#intro .lead}", "{style=lower-roman}", kramdown's "{: .note}".
+_ATTRIBUTE = r"""(?:[#.][\w-]+|[\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s{}"']+))"""  # "#id", ".class", "key=value"
+_ATTRIBUTE_LINE = re.compile(rf"[ \t]*\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}[ \t]*")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
