@@ -115,3 +115,19 @@ def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -
         ("Install", 'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.'),  # a shortcode in text stays
     ]
 
+
+def test_markdown_a_list_item_is_never_a_heading(tmp_path: Path) -> None:
+    # MyST-Parser's docs/syntax/cross-referencing.md: short numbered items, with an attribute list ({style=...})
+    content = ("# Links\n\nMyST resolves link destinations by these rules:\n\n"
+               "1. Destinations beginning with a scheme\n\n   {style=lower-roman}\n"
+               "   1. Destinations beginning with `project:` will be treated as internal references\n"
+               "   2. Destinations beginning with `path:` will be treated as downloadable files\n\n"
+               "2. Destinations which point to a local file path\n\nThen the link is checked.\n")
+    assert _markdown(tmp_path, "links.md", content) == [
+        ("Links", "MyST resolves link destinations by these rules:"),
+        ("Links", "1. Destinations beginning with a scheme"),
+        ("Links", "1. Destinations beginning with `project:` will be treated as internal references"),
+        ("Links", "2. Destinations beginning with `path:` will be treated as downloadable files"),
+        ("Links", "2. Destinations which point to a local file path"),
+        ("Links", "Then the link is checked."),
+    ]

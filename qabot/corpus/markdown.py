@@ -72,6 +72,7 @@ class Markdown:
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
         self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
         # bare marker
+        self.items: set[int] = set()  # in Markdown, first lines of list items: text, never a title
         self._depth = depth  # admonitions around the text (see _bodies)
         self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
         self._directives: list[markdown_tools.Directive] = []  # MyST's in code fences, whose body is Markdown
@@ -109,6 +110,8 @@ class Markdown:
             self.starts.add(first)
             if token.type == "list_item_open" and _BARE_MARKER.match(lines[first]):
                 bare.append((first, end))
+            elif token.type == "list_item_open" and dialect != "text":
+                self.items.add(first)
             if token.type == "fence":
                 if dialect != "text" and (directive := markdown_tools.directive(lines, first, end)) is not None:
                     self._directives.append(directive)  # "```{note}": no code, but Markdown (see _bodies)
@@ -187,7 +190,7 @@ class Markdown:
     def _replace(self, first: int, end: int, inner: Markdown, cuts: list[int]) -> None:
         """What ``inner`` (a parse of lines ``first`` ... ``end``, ``cuts[i]`` columns cut from each) found for them,
         in place of what was found."""
-        for found in (self.code, self.starts, self.hidden, self.joined):
+        for found in (self.code, self.starts, self.hidden, self.joined, self.items):
             found.difference_update(range(first, end))
         for mapping in (self.headings, self.heading_lines, self.shown):
             for number in [number for number in mapping if first <= number < end]:
@@ -196,6 +199,7 @@ class Markdown:
         self.starts.update(number + first for number in inner.starts)
         self.hidden.update(number + first for number in inner.hidden)
         self.joined.update(number + first for number in inner.joined)
+        self.items.update(number + first for number in inner.items)
         self.headings.update({number + first: text for number, text in inner.headings.items()})
         self.heading_lines.update({number + first: line + first for number, line in inner.heading_lines.items()})
         self.shown.update({number + first: (left + cuts[number], right + cuts[number])

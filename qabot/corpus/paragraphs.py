@@ -125,7 +125,7 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
 
 def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, int, str | None]]:
     """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
-    Markdown (a ``<summary>``'s), which is never a heading by the plain-text rules.
+    Markdown (a ``<summary>``'s) and a Markdown list item, which are never headings by the plain-text rules.
 
     Two passes over the lines, neither of which holds them: the first finds the width
     of a hard-wrapped text, the second the paragraphs.
@@ -147,7 +147,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
 
     out: list[tuple[int, int, str | None]] = []
     current: list[_Line] = []  # the first and the last line of the paragraph being gathered
-    html = False  # whether it holds the text of a line of HTML
+    html = False  # whether it holds the text of a line of HTML, or opens a Markdown list item: never a heading
 
     def span(first: _Line, last: _Line) -> tuple[int, int]:
         return first.start + (len(first.text) - len(first.text.lstrip())), last.start + len(last.text.rstrip())
@@ -191,7 +191,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
                          or number in markdown.joined)
             if not continues:
                 flush()
-        html = html or number in markdown.shown
+        html = html or number in markdown.shown or number in markdown.items
         current[1:] = [line]
     flush()
     return out
