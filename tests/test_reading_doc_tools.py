@@ -131,3 +131,18 @@ def test_markdown_a_list_item_is_never_a_heading(tmp_path: Path) -> None:
         ("Links", "2. Destinations which point to a local file path"),
         ("Links", "Then the link is checked."),
     ]
+
+
+def test_markdown_a_paragraph_that_is_one_element_reads_as_its_text(tmp_path: Path) -> None:
+    # Vite's VitePress docs (guide/build.md, config/index.md) open pages with a component around a line of text
+    content = ("# Building for Production\n\n"
+               '<ScrimbaLink href="https://scrimba.com/lesson?via=vite" title="Building">Watch an interactive lesson'
+               "</ScrimbaLink>\n\nRun `vite build`.\n\n<kbd>Ctrl</kbd> + <kbd>C</kbd> stops the server.\n\n"
+               "<b>Note</b>: the output goes to <code>dist</code>\n\n<code>dist</code> or <code>build</code>\n")
+    assert _markdown(tmp_path, "build.md", content) == [
+        ("Building for Production", "Watch an interactive lesson"),
+        ("Building for Production", "Run `vite build`."),
+        ("Building for Production", "<kbd>Ctrl</kbd> + <kbd>C</kbd> stops the server."),  # inline HTML in text stays
+        ("Building for Production", "<b>Note</b>: the output goes to <code>dist</code>"),
+        ("Building for Production", "<code>dist</code> or <code>build</code>"),
+    ]

@@ -12,15 +12,19 @@ _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "<
 _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
 _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
+_ELEMENT = re.compile(r"\s*<([A-Za-z][\w.:-]*)(?=[\s/>]).*</\1\s*>\s*", re.DOTALL)  # <Link ...>text</Link>
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
 
 def opens_with_tag(lines: list[str]) -> bool:
     """Whether a paragraph opens with a tag that nothing follows on the line where it ends, as an HTML block of
-    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``)."""
+    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``); or is one
+    element, text in a tag and its end (``<ScrimbaLink href="...">Watch a lesson</ScrimbaLink>``)."""
     if not lines[0].lstrip(" \t").startswith("<"):
         return False
     block = "\n".join(lines)
+    if (element := _ELEMENT.fullmatch(block)) and block.count(f"</{element.group(1)}") == 1:
+        return True  # not "<code>a</code> or <code>b</code>": two elements, and text between them
     at = len(block) - len(block.lstrip(" \t"))
     end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
     if end is None:
