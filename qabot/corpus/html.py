@@ -107,8 +107,6 @@ def document(name: str, data: bytes) -> Document | None:
     prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
     prepare.summaries_with_headings_as_blocks(tree)
-    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
-        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     code = prepare.preformatted(tree)
     labels = prepare.ordered_labels(tree)
     bodies = []

@@ -46,6 +46,8 @@ def prepare(tree: Any) -> None:
     """Set right what the generators known here write, on a page one of them wrote."""
     if _is_rustdoc(tree):
         _rustdoc(tree)
+    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
+        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
     _mdbook(tree)
 
 
