@@ -146,3 +146,89 @@ def test_markdown_a_paragraph_that_is_one_element_reads_as_its_text(tmp_path: Pa
         ("Building for Production", "<b>Note</b>: the output goes to <code>dist</code>"),
         ("Building for Production", "<code>dist</code> or <code>build</code>"),
     ]
+
+
+# -- HTML that documentation tools write ----------------------------------------------------
+
+
+_SPHINX_CLASSIC = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<title>Requirements and Installation &mdash; Skyfetch 1.0 documentation</title>
+<link rel="stylesheet" href="_static/sphinxdoc.css" type="text/css" />
+<script type="text/javascript" src="_static/doctools.js"></script>
+</head><body>
+<div class="related"><h3>Navigation</h3><ul>
+<li class="right"><a href="genindex.html" title="General Index" accesskey="I">index</a></li>
+<li class="right"><a href="background.html" title="Background" accesskey="N">next</a> |</li>
+<li><a href="index.html">Skyfetch 1.0 documentation</a> &raquo;</li>
+</ul></div>
+<div class="sphinxsidebar"><div class="sphinxsidebarwrapper">
+<h3><a href="index.html">Table Of Contents</a></h3>
+<ul><li><a class="reference internal" href="#">Requirements and Installation</a><ul>
+<li><a class="reference internal" href="#requirements">Requirements</a></li>
+<li><a class="reference internal" href="#installation">Installation</a></li></ul></li></ul>
+<h4>Previous topic</h4><p class="topless"><a href="intro.html" title="previous chapter">Introduction</a></p>
+<h3>This Page</h3><ul class="this-page-menu"><li><a href="_sources/install.txt" rel="nofollow">Show Source</a></li></ul>
+</div></div>
+<div class="document"><div class="documentwrapper"><div class="bodywrapper"><div class="body">
+<div class="section" id="requirements-and-installation">
+<h1>Requirements and Installation</h1>
+<p>Skyfetch is a single program. Running <tt class="docutils literal"><span class="pre">./configure</span></tt> and
+<tt class="docutils literal"><span class="pre">make</span></tt> builds it and copies it into the chosen directory.</p>
+<div class="section" id="requirements"><h2>Requirements</h2>
+<ul class="simple">
+<li>A C compiler that supports the C11 standard, which includes gcc 4.8 or newer and clang 3.4 or newer.</li>
+<li>The libcurl libraries, version 7.50 or newer, with their headers installed.</li>
+<li>Make. The configure script and Makefile were created with autoconf and automake.</li>
+</ul></div>
+<div class="section" id="installation"><h2>Installation</h2>
+<ol class="arabic">
+<li><p class="first">Find where your libcurl libraries are. Locate them with
+<tt class="docutils literal"><span class="pre">locate libcurl</span></tt> and build with the following options to configure:</p>
+<div class="highlight-python"><pre>./configure --with-curl=/usr/local/curl-7.50 --enable-tls</pre>
+</div>
+<p>Proper choice of the curl directory will lead to a string of
+<tt class="docutils literal"><span class="pre">yes</span></tt> in the configure output:</p>
+<div class="highlight-python"><pre>checking for curl_easy_init in -lcurl... yes
+checking for SSL_new in -lssl... yes
+checking for inflate in -lz... yes</pre>
+</div>
+</li>
+<li><p class="first">Change the destination directory by adding a flag to configure:</p>
+<div class="highlight-python"><pre>./configure --prefix=$HOME</pre>
+</div>
+<p>With this option, skyfetch will be installed into the directory $HOME/bin.
+It is possible to change the compiler and linker flags:</p>
+<div class="highlight-python"><pre>./configure CC=gcc CFLAGS=&quot;-O2 -march=native&quot;</pre>
+</div>
+<p>All of these sample flags can be used together, and help is found with ./configure --help.</p>
+</li>
+<li><p class="first">Lastly, build the program and install it:</p>
+<div class="highlight-python"><pre>make
+make install</pre>
+</div>
+</li>
+</ol>
+<p>Should it be necessary to rebuild the <tt class="docutils literal"><span class="pre">configure</span></tt> script:</p>
+<ol class="arabic simple">
+<li>Run <tt class="docutils literal"><span class="pre">autoreconf</span> <span class="pre">--force</span> <span class="pre">--install</span></tt>.</li>
+</ol>
+</div></div>
+</div></div></div><div class="clearer"></div></div>
+<div class="footer">&copy; Copyright 2013, Skyfetch authors. Created using <a href="http://sphinx.pocoo.org/">Sphinx</a> 1.1.3.</div>
+</body></html>
+"""
+
+
+def test_html_a_short_code_block_in_sphinx_s_wrapper_is_kept(tmp_path: Path) -> None:
+    # A Sphinx 1.1 page (afidd/afidd.github.io's install.html): trafilatura's readability fallback, which it took for
+    # this page, drops a <div> of fewer than 25 characters, and with it the code block that is all it holds.
+    path = tmp_path / "install.html"
+    path.write_text(_SPHINX_CLASSIC, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    assert "3. Lastly, build the program and install it:" in texts
+    assert texts[texts.index("3. Lastly, build the program and install it:") + 1] == "make\nmake install"
+    assert "./configure --prefix=$HOME" in texts

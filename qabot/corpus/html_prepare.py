@@ -104,6 +104,28 @@ def preformatted(tree: Any) -> dict[str, str]:
     return found
 
 
+def unwrap_code(tree: Any) -> None:
+    """Take the ``<div>`` wrappers that hold nothing but a ``<pre>`` away, the ``<pre>`` left where they were.
+
+    Sphinx writes each code block as ``<div class="highlight-python"><pre>`` (and newer
+    versions a ``<div class="highlight">`` in that), as Pygments does everywhere. Where
+    trafilatura falls back on its readability port for a page, that deletes any ``<div>`` of
+    fewer than 25 characters: a short block (``make`` over ``make install``) was lost with
+    its wrapper, and the list item it ended lost its number. A ``<pre>`` itself is never
+    deleted so.
+    """
+    for pre in list(tree.iter("pre")):
+        parent = pre.getparent()
+        while (parent is not None and parent.tag == "div" and len(parent) == 1 and not (parent.text or "").strip()
+               and not (pre.tail or "").strip()):
+            above = parent.getparent()
+            pre.tail = parent.tail
+            if above is None:
+                break
+            above.replace(parent, pre)
+            parent = above
+
+
 def figures_as_blocks(tree: Any) -> None:
     """Make each ``<figure>`` a ``<div>`` (its ``<figcaption>`` a ``<p>``), so that trafilatura reads its text.
 
