@@ -425,7 +425,7 @@ def _after(element: Any, siblings: int = 3) -> str:
 
 def _block_text(element: Any) -> str:
     """The text of an element's first block that has any, else the element's own text."""
-    for block in element.iter("p", "li", "pre", "dt", "dd", "td", "blockquote"):
+    for block in element.iter("p", "li", "pre", "dt", "dd", "tr", "td", "blockquote"):  # a row, as it is read
         if text := _text(block):
             return text
     return _text(element)
