@@ -302,3 +302,11 @@ def test_html_doxygen_each_function_is_a_section_of_its_own(tmp_path: Path) -> N
     texts = _doxygen_page(tmp_path)
     assert ("sky_open()", "Opens a survey, reading its index from the folder at path.") in texts
     assert ("sky_fetch()", "Fetches one tile of the survey at the given zoom level, and caches it.") in texts
+
+
+def test_html_doxygen_a_parameter_table_reads_a_row_a_paragraph(tmp_path: Path) -> None:
+    # A table in a list item (Doxygen's <dl class="params"><dd><table class="params">): trafilatura keeps its cells
+    # but not its rows, and their words ran together ("[in]pathThe survey's folder.[in]flags...").
+    texts = [text for _, text in _doxygen_page(tmp_path)]
+    assert "[in] | path | The survey's folder." in texts
+    assert "[in] | flags | How to open it." in texts

@@ -98,9 +98,7 @@ def document(name: str, data: bytes) -> Document | None:
     meta = _metadata(tree)
     generators.prepare(tree)
     marks.prepare(tree)
-    prepare.blocks_part_lines(tree)
-    prepare.figures_as_blocks(tree)  # first: text right in a figure is then wrapped as any container's
-    prepare.unwrap_code(tree)
+    prepare.blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)

@@ -104,6 +104,15 @@ def preformatted(tree: Any) -> dict[str, str]:
     return found
 
 
+def blocks(tree: Any) -> None:
+    """Set right the blocks of a page that trafilatura would misread: blocks in a heading or a ``<pre>``, figures,
+    code blocks' wrappers, tables in list items."""
+    blocks_part_lines(tree)
+    figures_as_blocks(tree)
+    unwrap_code(tree)
+    tables_in_items_as_rows(tree)
+
+
 def unwrap_code(tree: Any) -> None:
     """Take the ``<div>`` wrappers that hold nothing but a ``<pre>`` away, the ``<pre>`` left where they were.
 
@@ -124,6 +133,26 @@ def unwrap_code(tree: Any) -> None:
                 break
             above.replace(parent, pre)
             parent = above
+
+
+def tables_in_items_as_rows(tree: Any) -> None:
+    """Make each row of a table in a list item (or a definition) a paragraph of its cells, parted by `` | ``.
+
+    trafilatura reads a table in a list item as its cells alone, without its rows, and the
+    words of one cell ran into the next: Doxygen writes a function's parameters so
+    (``<dl class="params"><dd><table>``: ``[in]pathThe survey's folder.[in]flags...``). Each
+    row is read as a row of any other table is: one paragraph, its cells parted by `` | ``.
+    """
+    for table in [table for table in tree.iter("table") if any(up.tag in ("li", "dd") for up in table.iterancestors())]:
+        for row in list(table.iter("tr")):
+            cells = [cell for cell in row if cell.tag in ("td", "th") and flat(cell.text_content())]
+            for cell in cells[:-1]:
+                cell.tail = f" | {cell.tail or ''}"
+            for cell in row.iter("td", "th"):
+                cell.tag = "span"
+            row.tag = "p"
+        for part in table.iter("table", "thead", "tbody", "tfoot"):
+            part.tag = "div"
 
 
 def figures_as_blocks(tree: Any) -> None:
