@@ -310,3 +310,11 @@ def test_html_doxygen_a_parameter_table_reads_a_row_a_paragraph(tmp_path: Path) 
     texts = [text for _, text in _doxygen_page(tmp_path)]
     assert "[in] | path | The survey's folder." in texts
     assert "[in] | flags | How to open it." in texts
+
+
+def test_html_a_heading_in_a_table_row_is_read_once_as_a_heading(tmp_path: Path) -> None:
+    # Doxygen's member lists open with <tr class="heading"><td><h2 class="groupheader">Functions</h2></td></tr>:
+    # trafilatura keeps it as a row of text, and it was put back as a heading too, right under itself.
+    texts = _doxygen_page(tmp_path)
+    assert ("Functions", "int | sky_open (const char *path)") in texts
+    assert [text for _, text in texts].count("Functions") == 0

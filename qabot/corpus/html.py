@@ -316,7 +316,10 @@ def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, s
         return blocks
     out: list[tuple[str, str]] = []
     for index, block in enumerate(blocks):
-        out.extend(("head", heading) for heading in before.get(index, ()))
+        for heading in before.get(index, ()):
+            if out and out[-1][0] == "text" and dedup_key(out[-1][1]) == dedup_key(heading):
+                out.pop()  # the heading itself, kept by trafilatura as text (a table row: Doxygen's member lists)
+            out.append(("head", heading))
         out.append(block)
     return out
 
