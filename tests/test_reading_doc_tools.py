@@ -318,3 +318,10 @@ def test_html_a_heading_in_a_table_row_is_read_once_as_a_heading(tmp_path: Path)
     texts = _doxygen_page(tmp_path)
     assert ("Functions", "int | sky_open (const char *path)") in texts
     assert [text for _, text in texts].count("Functions") == 0
+
+
+def test_html_doxygen_s_title_area_is_not_text_and_its_title_is_the_heading(tmp_path: Path) -> None:
+    # Every Doxygen page opens with the project's name, number and brief (div#titlearea), then its own title.
+    texts = _doxygen_page(tmp_path)
+    assert texts[0] == ("skyfetch.h File Reference", "The library's main header. More...")
+    assert ("Functions", "int | sky_open (const char *path)") in texts
