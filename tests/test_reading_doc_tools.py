@@ -325,3 +325,16 @@ def test_html_doxygen_s_title_area_is_not_text_and_its_title_is_the_heading(tmp_
     texts = _doxygen_page(tmp_path)
     assert texts[0] == ("skyfetch.h File Reference", "The library's main header. More...")
     assert ("Functions", "int | sky_open (const char *path)") in texts
+
+
+def test_markdown_a_separator_after_a_tag_is_left_out_with_it(tmp_path: Path) -> None:
+    # A README's centred row of links (excalidraw/excalidraw's README.md), each link on its line, then a " |"
+    content = ('<h4 align="center">\n  <a href="https://example.org">Skyfetch Editor</a> |\n'
+               '  <a href="https://example.org/blog">Blog</a> |\n  <a href="https://example.org/docs">Docs</a>\n</h4>\n\n'
+               "## Features\n\nFetches tiles.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        (None, "Skyfetch Editor"),
+        (None, "Blog"),
+        (None, "Docs"),
+        ("Features", "Fetches tiles."),
+    ]

@@ -284,9 +284,9 @@ class Markdown:
         for number in range(first, end):
             line = lines[number]
             if every or any(markup[offset : offset + len(line)]):
-                columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
+                columns = markdown_tools.shown_columns(line, markup[offset : offset + len(line)])
                 if columns:
-                    self.shown[number] = (columns[0], columns[-1] + 1)
+                    self.shown[number] = columns
                 elif line.strip():
                     self.hidden.add(number)
             offset += len(line) + 1

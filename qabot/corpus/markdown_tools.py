@@ -79,6 +79,24 @@ def is_attributes(line: str) -> bool:
     return _ATTRIBUTE_LINE.fullmatch(line) is not None
 
 
+def shown_columns(line: str, markup: bytes | bytearray) -> tuple[int, int] | None:
+    """The columns of ``line`` from its first character shown to its last (``markup``: 1 under each that is not),
+    less a separator alone at either end, beyond a tag (``<a href=...>Blog</a> |``); None where none is shown."""
+    runs: list[tuple[int, int]] = []  # the runs of characters shown between tags: (first, end)
+    for col, ch in enumerate(line):
+        if markup[col] or ch.isspace():
+            continue
+        if runs and not any(markup[runs[-1][1] : col]):  # no tag since the last one shown
+            runs[-1] = (runs[-1][0], col + 1)
+        else:
+            runs.append((col, col + 1))
+    while len(runs) > 1 and not any(ch.isalnum() for ch in line[slice(*runs[-1])]):
+        runs.pop()
+    while len(runs) > 1 and not any(ch.isalnum() for ch in line[slice(*runs[0])]):
+        runs.pop(0)
+    return (runs[0][0], runs[-1][1]) if runs else None
+
+
 def is_target(line: str) -> bool:
     """A MyST target, ``(install)=``: where a reference leads, not text."""
     return _TARGET.fullmatch(line) is not None
