@@ -338,3 +338,15 @@ def test_markdown_a_separator_after_a_tag_is_left_out_with_it(tmp_path: Path) ->
         (None, "Docs"),
         ("Features", "Fetches tiles."),
     ]
+
+
+
+def test_markdown_anchors_over_lines_are_no_text(tmp_path: Path) -> None:
+    # nvm's README puts two anchors above a heading, for the links of an older table of contents
+    content = ('# Skyfetch\n\nSkyfetch fetches survey tiles.\n\n<a id="installation-and-update"></a>\n'
+               '<a id="install-script"></a>\n## Installing\n\nRun the script.\n')
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Skyfetch", "Skyfetch fetches survey tiles."),
+        ("Installing", "Run the script."),
+    ]
+

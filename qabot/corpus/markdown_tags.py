@@ -25,6 +25,10 @@ def opens_with_tag(lines: list[str]) -> bool:
     block = "\n".join(lines)
     if (element := _ELEMENT.fullmatch(block)) and block.count(f"</{element.group(1)}") == 1:
         return True  # not "<code>a</code> or <code>b</code>": two elements, and text between them
+    from markdown_it.common.html_re import HTML_TAG_RE
+
+    if not HTML_TAG_RE.sub("", block).strip():
+        return True  # tags alone, over lines: '<a id="install"></a>' above '<a id="update"></a>'
     at = len(block) - len(block.lstrip(" \t"))
     end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
     if end is None:
