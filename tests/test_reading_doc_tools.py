@@ -350,3 +350,14 @@ def test_markdown_anchors_over_lines_are_no_text(tmp_path: Path) -> None:
         ("Installing", "Run the script."),
     ]
 
+
+def test_markdown_a_line_of_badges_is_no_text(tmp_path: Path) -> None:
+    # httpie's and Redux's READMEs open with lines of badges: images, as the HTML reader leaves <img> out
+    content = ("# Skyfetch\n\n[![Build](https://img.shields.io/badge/build-passing-green)](https://ci.example.org)\n"
+               "[![PyPI](https://img.shields.io/pypi/v/skyfetch.svg)](https://pypi.org/project/skyfetch) "
+               "![](https://img.shields.io/badge/license-MIT-blue) [![Docs][docs-badge]][docs]\n\n"
+               "Skyfetch fetches survey tiles.\n\n![Skyfetch's window](docs/window.png) shows the tiles.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Skyfetch", "Skyfetch fetches survey tiles."),
+        ("Skyfetch", "![Skyfetch's window](docs/window.png) shows the tiles."),  # an image in a sentence stays
+    ]

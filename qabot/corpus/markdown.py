@@ -229,7 +229,8 @@ class Markdown:
             if options is not None and options.match(lines[number]):
                 self.hidden.add(number)
                 continue
-            if markdown_tools.is_target(lines[number]) or markdown_tools.is_attributes(lines[number]):
+            line = lines[number]
+            if markdown_tools.is_target(line) or markdown_tools.is_attributes(line) or markdown_tools.is_images(line):
                 self.hidden.add(number)
                 continue
             title = admonition_title(lines[number])

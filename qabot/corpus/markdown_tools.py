@@ -39,6 +39,11 @@ _SHORTCODE_TITLE = re.compile(r'\btitle\s*=\s*"([^"\n]*)"')
 # (Goldmark's) "{.display-6}", '{class="lead"}', MyST's "{#intro .lead}", "{style=lower-roman}", kramdown's "{: .note}".
 _ATTRIBUTE = r"""(?:[#.][\w-]+|[\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s{}"']+))"""  # "#id", ".class", "key=value"
 _ATTRIBUTE_LINE = re.compile(rf"[ \t]*\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUTE})*[ \t]*\}}[ \t]*")
+# A line of images alone, badges mostly: "[![Build](https://img.shields.io/...)](https://ci...)", "![](logo.png)"
+# (a link or image may give its target in brackets, as a reference: "[![PyPI][pypi-badge]][pypi]").
+_TARGET_OF = r"(?:\([^()\s]*(?:\s+\"[^\"]*\")?\)|\[[^\]]*\])"
+_IMAGE = rf"!\[[^\]]*\]{_TARGET_OF}"
+_IMAGES = re.compile(rf"[ \t]*(?:(?:{_IMAGE}|\[{_IMAGE}\]{_TARGET_OF})[ \t]*)+")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -95,6 +100,12 @@ def shown_columns(line: str, markup: bytes | bytearray) -> tuple[int, int] | Non
     while len(runs) > 1 and not any(ch.isalnum() for ch in line[slice(*runs[0])]):
         runs.pop(0)
     return (runs[0][0], runs[-1][1]) if runs else None
+
+
+def is_images(line: str) -> bool:
+    """A line of images alone (badges, a logo), which the page shows as pictures, not text, as the HTML reader
+    leaves ``<img>`` out."""
+    return _IMAGES.fullmatch(line) is not None
 
 
 def is_target(line: str) -> bool:
