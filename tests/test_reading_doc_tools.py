@@ -361,3 +361,14 @@ def test_markdown_a_line_of_badges_is_no_text(tmp_path: Path) -> None:
         ("Skyfetch", "Skyfetch fetches survey tiles."),
         ("Skyfetch", "![Skyfetch's window](docs/window.png) shows the tiles."),  # an image in a sentence stays
     ]
+
+
+def test_markdown_a_github_alert_s_marker_is_no_text(tmp_path: Path) -> None:
+    # GitHub's alerts (MyST-Parser's "alert" extension reads them too): "> [!NOTE]" over the quote it makes a callout
+    content = ("# Install\n\n> [!NOTE]\n> Install Python first.\n\n> [!warning]  \n> Old tiles are deleted.\n\n"
+               "> [!NOTE] is how GitHub marks a note.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Install", "> Install Python first."),
+        ("Install", "> Old tiles are deleted."),
+        ("Install", "> [!NOTE] is how GitHub marks a note."),
+    ]

@@ -229,8 +229,7 @@ class Markdown:
             if options is not None and options.match(lines[number]):
                 self.hidden.add(number)
                 continue
-            line = lines[number]
-            if markdown_tools.is_target(line) or markdown_tools.is_attributes(line) or markdown_tools.is_images(line):
+            if markdown_tools.is_markup(lines[number], opens=number == first):
                 self.hidden.add(number)
                 continue
             title = admonition_title(lines[number])

@@ -44,6 +44,7 @@ _ATTRIBUTE_LINE = re.compile(rf"[ \t]*\{{:?[ \t]*{_ATTRIBUTE}(?:[ \t]+{_ATTRIBUT
 _TARGET_OF = r"(?:\([^()\s]*(?:\s+\"[^\"]*\")?\)|\[[^\]]*\])"
 _IMAGE = rf"!\[[^\]]*\]{_TARGET_OF}"
 _IMAGES = re.compile(rf"[ \t]*(?:(?:{_IMAGE}|\[{_IMAGE}\]{_TARGET_OF})[ \t]*)+")
+_ALERT = re.compile(r"(?i)[ \t]*(?:>[ \t]?)+[ \t]*\[!(?:note|tip|important|warning|caution)\][ \t]*")  # GitHub's "> [!NOTE]"
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -106,6 +107,13 @@ def is_images(line: str) -> bool:
     """A line of images alone (badges, a logo), which the page shows as pictures, not text, as the HTML reader
     leaves ``<img>`` out."""
     return _IMAGES.fullmatch(line) is not None
+
+
+def is_markup(line: str, opens: bool) -> bool:
+    """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, or (where it ``opens``
+    the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of the quote under it."""
+    return (is_target(line) or is_attributes(line) or is_images(line)
+            or (opens and _ALERT.fullmatch(line) is not None))
 
 
 def is_target(line: str) -> bool:
