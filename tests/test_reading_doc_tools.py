@@ -372,3 +372,24 @@ def test_markdown_a_github_alert_s_marker_is_no_text(tmp_path: Path) -> None:
         ("Install", "> Old tiles are deleted."),
         ("Install", "> [!NOTE] is how GitHub marks a note."),
     ]
+
+
+def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
+    # sphinx.ext.viewcode puts "[source]" after every signature it documents (Emory-Melody/GraphSlim's docs/_build)
+    page = ('<!doctype html><html><head><title>skyfetch.cache — Skyfetch documentation</title></head><body><main>'
+            '<section id="module-skyfetch.cache"><h1>skyfetch.cache<a class="headerlink" href="#module-skyfetch.cache"'
+            ' title="Permalink to this heading">¶</a></h1><dl class="py class">'
+            '<dt class="sig sig-object py" id="skyfetch.cache.Cache"><em class="property"><span class="pre">class'
+            '</span><span class="w"> </span></em><span class="sig-prename descclassname"><span class="pre">'
+            'skyfetch.cache.</span></span><span class="sig-name descname"><span class="pre">Cache</span></span>'
+            '<span class="sig-paren">(</span><em class="sig-param"><span class="n"><span class="pre">folder</span>'
+            '</span></em><span class="sig-paren">)</span><a class="reference internal" '
+            'href="_modules/skyfetch/cache.html#Cache"><span class="viewcode-link"><span class="pre">[source]</span>'
+            '</span></a><a class="headerlink" href="#skyfetch.cache.Cache" title="Link to this definition">¶</a></dt>'
+            "<dd><p>Bases: <code>object</code></p><p>Keeps fetched tiles on disk, a week at most, in the folder given."
+            "</p></dd></dl></section></main></body></html>")
+    path = tmp_path / "skyfetch.cache.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts

@@ -22,6 +22,9 @@ brief (``#titlearea``): they are taken out, and the page's title (a ``<div class
 made its heading. (A brief description's "More..." link stays: without it, the brief repeats
 the first sentence of the details word for word, and trafilatura drops that sentence there.)
 
+Sphinx's viewcode extension puts a "[source]" link after every signature it documents: it is
+taken out, as rustdoc's "Source" is.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -55,6 +58,9 @@ def prepare(tree: Any) -> None:
         _doxygen(tree)
     for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
+    for source in tree.xpath("//span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
+        link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
+        (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
     _mdbook(tree)
 
 
