@@ -393,3 +393,20 @@ def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
     doc = next(load_file(CorpusFile(path, path.name)))
     texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
     assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
+
+
+def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
+    # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
+    long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "
+            "block is also MyST Markdown.")
+    content = (f"# Admonitions\n\nAdmonitions highlight a particular block of text,\nthat exists apart from the page.\n"
+               f"{long}\n\n- A list item,\n  over two lines.\n- Another.\n\n<p>\nHTML\n</p>\n\nThe end.\n")
+    assert _markdown(tmp_path, "admonitions.md", content) == [
+        ("Admonitions", f"Admonitions highlight a particular block of text,\nthat exists apart from the page.\n{long}"),
+        ("Admonitions", "- A list item,\n  over two lines."),
+        ("Admonitions", "- Another."),
+        ("Admonitions", "HTML"),
+        ("Admonitions", "The end."),
+    ]
+    # in plain text, a line of its own is still a paragraph where the text is not hard-wrapped
+    assert len(_markdown(tmp_path, "admonitions.txt", content)) > 5

@@ -93,6 +93,7 @@ class Markdown:
         tokens = md.parse(body.replace("\r", " "))
         bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
         leaves = bytearray(len(lines))  # 1 on each line of a block that holds text
+        paragraphs: list[tuple[int, int]] = []  # in Markdown, the lines of each paragraph
         for i, token in enumerate(tokens):
             if token.map is None:
                 continue
@@ -103,6 +104,7 @@ class Markdown:
                 self._html(lines, first, end)
             elif token.type == "paragraph_open" and dialect != "text":
                 self._paragraph(lines, first, end, dialect)
+                paragraphs.append((first, end))
             if token.type not in self._BLOCKS:
                 continue
             if token.type == "heading_open" and lines[first].startswith("    "):
@@ -141,6 +143,10 @@ class Markdown:
                 self.joined.add(first + 1)  # its text, or its code: a fence under a marker stays with it
             else:
                 self.hidden.add(first)
+        markup = self.hidden | set(self.shown)  # a line after one of these starts a paragraph: spans cut no markup out
+        for first, end in paragraphs:  # its lines are one paragraph, as the page shows them, wrapped or not
+            self.joined.update(n for n in range(first + 1, end) if n not in self.starts and n not in markup
+                               and n - 1 not in markup)
         del tokens  # before the bodies are parsed again: a text's tokens are its largest part
         self._bodies(lines, dialect)
 

@@ -62,7 +62,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     Inside a block of consecutive lines, a line starts a new paragraph unless the file is
     hard-wrapped (no line longer than 120 characters), the line before it is full
     (reaches most of the wrap width), and it does not open a Markdown block (a list item,
-    a quote, a table, a heading, a fence). A fence parts a paragraph from its code even
+    a quote, a table, a heading, a fence); in Markdown, the lines of one paragraph are one
+    paragraph, as the page shows them, wrapped or not. A fence parts a paragraph from its code even
     with no blank line between them. A table's delimiter row (``|---|---|``) is no
     paragraph.
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
