@@ -73,9 +73,10 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     heading; offsets still point into ``text`` as it is, the mark included.
 
     In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
-    page never sees is no paragraph: a rule (``---``), a link reference definition, an HTML
-    comment, a line of HTML tags alone (``<p align="center">``, ``</details>``, an ``<img>``,
-    a tag over several lines, a JSX tag with ``{...}`` attributes), a ``<script>`` or
+    page never sees is no paragraph: a rule (``---``), a link reference definition, a line of
+    images (badges), an HTML comment, a line of HTML tags alone (``<p align="center">``,
+    ``</details>``, an ``<img>``, a tag over several lines, a JSX tag with ``{...}``
+    attributes), a GitHub alert's ``> [!NOTE]``, a ``<script>`` or
     ``<style>`` block; the text between tags (a ``<summary>``'s) is a paragraph, its tags
     around it left out of its span; nor is an admonition's fence (``:::note``, ``:::``,
     MkDocs' ``!!! note`` and content tab ``=== "pip"``, MyST's ``:::{note}`` and its
