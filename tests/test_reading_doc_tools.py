@@ -410,3 +410,13 @@ def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_pat
     ]
     # in plain text, a line of its own is still a paragraph where the text is not hard-wrapped
     assert len(_markdown(tmp_path, "admonitions.txt", content)) > 5
+
+
+def test_markdown_a_long_run_of_spaces_after_import_is_read_in_linear_time(tmp_path: Path) -> None:
+    # The pattern for a paragraph of imports could split a run of spaces three ways: 4,000 spaces took 30 seconds.
+    import time
+
+    content = "# Notes\n\nimport a" + " " * 4_000 + "b\n"
+    began = time.monotonic()
+    assert _markdown(tmp_path, "notes.md", content) == [("Notes", content[9:-1])]
+    assert time.monotonic() - began < 2

@@ -30,8 +30,9 @@ _PROSE_DIRECTIVES = frozenset({
 _UNTITLED = frozenset({"figure", "list-table", "table", "grid", "grid-item"})  # their argument is no title (a path)
 # An ES module import, as Docusaurus (which reads a .md file as MDX) takes one: "import X from '...'", "import { A,
 # B } from '...'", "import '...'".
-_IMPORTS = re.compile(r"""(?:\s*import\s+(?:(?:[\w$]+\s*,?\s*)?(?:\{[^{}'"]*\}|\*\s*as\s+[\w$]+)?\s*from\s*)?"""
-                      r"""(['"])[^'"\n]+\1;?[ \t]*)+\s*""")
+# Possessive (*+, ++): a run of spaces is read one way only, so a long one never takes cubic time.
+_IMPORTS = re.compile(r"""(?:\s*+import\s++(?:(?:[\w$]++\s*+,?\s*+)?(?:\{[^{}'"]*+\}|\*\s*+as\s++[\w$]++)?\s*+"""
+                      r"""from\s*+)?(['"])[^'"\n]++\1;?[ \t]*+)++\s*+""")
 # Hugo's shortcodes, "{{< note >}}", "{{% alert title="Warning" %}}" (over lines too): markup, but for a title.
 _SHORTCODE = re.compile(r"\{\{(?:<([^{}]*?)>|%([^{}]*?)%)\}\}")  # no braces in it: a search never runs far
 _SHORTCODE_TITLE = re.compile(r'\btitle\s*=\s*"([^"\n]*)"')
