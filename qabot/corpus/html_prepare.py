@@ -143,7 +143,16 @@ def tables_in_items_as_rows(tree: Any) -> None:
     (``<dl class="params"><dd><table>``: ``[in]pathThe survey's folder.[in]flags...``). Each
     row is read as a row of any other table is: one paragraph, its cells parted by `` | ``.
     """
-    for table in [table for table in tree.iter("table") if any(up.tag in ("li", "dd") for up in table.iterancestors())]:
+    from lxml import etree
+
+    tables, items = [], 0  # the tables in an item; how many items are open where the walk is (one pass, however deep)
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("li", "dd", "table")):
+        if element.tag == "table":
+            if event == "start" and items:
+                tables.append(element)
+        else:
+            items += 1 if event == "start" else -1
+    for table in tables:
         for row in list(table.iter("tr")):
             cells = [cell for cell in row if cell.tag in ("td", "th") and flat(cell.text_content())]
             for cell in cells[:-1]:
