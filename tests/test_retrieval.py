@@ -303,3 +303,21 @@ def test_a_sentence_ending_in_a_colon_takes_what_it_introduces_across_the_line_b
     lo, hi = highlight_span(passage.__class__(**{**passage.__dict__, "text": plain}),
                             np.array([0.7, 0.2, 0.3], dtype=np.float32), list(spans), plain, 0)
     assert plain[lo:hi] == "To build a statically linked version of jq, run;"
+
+
+def test_a_sentence_ending_in_a_colon_takes_nothing_along_over_markup_between() -> None:
+    """Redux's Next.js guide ends "... with the App Router:" above ":::tip Summary": the admonition's fence is no
+    indexed text, and the highlight ran over it (":::tip Summary" quoted), though a window never does."""
+    import numpy as np
+
+    from qabot.index.engine import PassageRow
+    from qabot.search.excerpts import highlight_span
+
+    text = ("That was a brief overview of how to set up Redux with the App Router:\n\n:::tip Summary\n\n"
+            "- Create a Redux store per request.\n")
+    title, item = text.index("Summary"), text.index("- Create")
+    spans = ((0, text.index(":") + 1), (title, title + len("Summary")), (item, len(text) - 1))
+    passage = PassageRow(row=0, doc=0, doc_id="d", source="nextjs.md", title=None, url=None, section=None,
+                         paragraph=1, start=0, end=len(text), text=text, sentences=spans)
+    lo, hi = highlight_span(passage, np.array([0.7, 0.2, 0.3], dtype=np.float32), list(spans), text, 0)
+    assert text[lo:hi] == "That was a brief overview of how to set up Redux with the App Router:"

@@ -98,8 +98,7 @@ def document(name: str, data: bytes) -> Document | None:
     meta = _metadata(tree)
     generators.prepare(tree)
     marks.prepare(tree)
-    prepare.blocks_part_lines(tree)
-    prepare.figures_as_blocks(tree)  # first: text right in a figure is then wrapped as any container's
+    prepare.blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
     anchors, headings = _headings(tree)
@@ -107,8 +106,6 @@ def document(name: str, data: bytes) -> Document | None:
     prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
     prepare.summaries_with_headings_as_blocks(tree)
-    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
-        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page
     code = prepare.preformatted(tree)
     labels = prepare.ordered_labels(tree)
     bodies = []
@@ -319,7 +316,10 @@ def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, s
         return blocks
     out: list[tuple[str, str]] = []
     for index, block in enumerate(blocks):
-        out.extend(("head", heading) for heading in before.get(index, ()))
+        for heading in before.get(index, ()):
+            if out and out[-1][0] == "text" and dedup_key(out[-1][1]) == dedup_key(heading):
+                out.pop()  # the heading itself, kept by trafilatura as text (a table row: Doxygen's member lists)
+            out.append(("head", heading))
         out.append(block)
     return out
 
@@ -426,7 +426,7 @@ def _after(element: Any, siblings: int = 3) -> str:
 
 def _block_text(element: Any) -> str:
     """The text of an element's first block that has any, else the element's own text."""
-    for block in element.iter("p", "li", "pre", "dt", "dd", "td", "blockquote"):
+    for block in element.iter("p", "li", "pre", "dt", "dd", "tr", "td", "blockquote"):  # a row, as it is read
         if text := _text(block):
             return text
     return _text(element)

@@ -17,6 +17,14 @@ its ``<div class="docblock">``, and a stability note ("Deprecated since 1.33.0: 
 such a block is made a paragraph, and a summary's "Read more" (a link to the trait) is
 taken out.
 
+Doxygen (C and C++ API documentation) opens every page with the project's name, number and
+brief (``#titlearea``): they are taken out, and the page's title (a ``<div class="title">``) is
+made its heading. (A brief description's "More..." link stays: without it, the brief repeats
+the first sentence of the details word for word, and trafilatura drops that sentence there.)
+
+Sphinx's viewcode extension puts a "[source]" link after every signature it documents: it is
+taken out, as rustdoc's "Source" is.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -46,12 +54,31 @@ def prepare(tree: Any) -> None:
     """Set right what the generators known here write, on a page one of them wrote."""
     if _is_rustdoc(tree):
         _rustdoc(tree)
+    elif _generator(tree).startswith("doxygen"):
+        _doxygen(tree)
+    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
+        summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
+    for source in tree.xpath("//span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
+        link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
+        (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
     _mdbook(tree)
 
 
 def _is_rustdoc(tree: Any) -> bool:
-    return any(meta.get("name") == "generator" and (meta.get("content") or "").strip() == "rustdoc"
-               for meta in tree.iter("meta"))
+    return _generator(tree) == "rustdoc"
+
+
+def _generator(tree: Any) -> str:
+    """What the page says wrote it (``<meta name="generator">``), in lower case: "rustdoc", "doxygen 1.8.13"."""
+    return next(((meta.get("content") or "").strip().casefold() for meta in tree.iter("meta")
+                 if meta.get("name") == "generator"), "")
+
+
+def _doxygen(tree: Any) -> None:
+    for element in tree.xpath("//*[@id='titlearea']"):
+        element.drop_tree()  # the project's name, number and brief, atop every page
+    for title in tree.xpath("//div[@class='headertitle']/div[@class='title']"):
+        title.tag = "h1"  # the page's own title: "skyfetch.h File Reference"
 
 
 def _rustdoc(tree: Any) -> None:

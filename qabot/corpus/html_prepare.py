@@ -20,7 +20,7 @@ from typing import Any
 from qabot.corpus.docx_numbering import roman
 from qabot.text import dedup_key
 
-_PERMALINK = {"¶", "#", "§", "🔗", "link", "", "\u200b"}  # Docusaurus: a zero-width space
+_PERMALINK = {"¶", "#", "§", "🔗", "◆", "link", "", "\u200b"}  # Docusaurus: a zero-width space; Doxygen: ◆
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
@@ -102,6 +102,66 @@ def preformatted(tree: Any) -> dict[str, str]:
         if len(lines) > 1:
             found.setdefault(flat(" ".join(lines)), "\n".join(lines))
     return found
+
+
+def blocks(tree: Any) -> None:
+    """Set right the blocks of a page that trafilatura would misread: blocks in a heading or a ``<pre>``, figures,
+    code blocks' wrappers, tables in list items."""
+    blocks_part_lines(tree)
+    figures_as_blocks(tree)
+    unwrap_code(tree)
+    tables_in_items_as_rows(tree)
+
+
+def unwrap_code(tree: Any) -> None:
+    """Take the ``<div>`` wrappers that hold nothing but a ``<pre>`` away, the ``<pre>`` left where they were.
+
+    Sphinx writes each code block as ``<div class="highlight-python"><pre>`` (and newer
+    versions a ``<div class="highlight">`` in that), as Pygments does everywhere. Where
+    trafilatura falls back on its readability port for a page, that deletes any ``<div>`` of
+    fewer than 25 characters: a short block (``make`` over ``make install``) was lost with
+    its wrapper, and the list item it ended lost its number. A ``<pre>`` itself is never
+    deleted so.
+    """
+    for pre in list(tree.iter("pre")):
+        parent = pre.getparent()
+        while (parent is not None and parent.tag == "div" and len(parent) == 1 and not (parent.text or "").strip()
+               and not (pre.tail or "").strip()):
+            above = parent.getparent()
+            pre.tail = parent.tail
+            if above is None:
+                break
+            above.replace(parent, pre)
+            parent = above
+
+
+def tables_in_items_as_rows(tree: Any) -> None:
+    """Make each row of a table in a list item (or a definition) a paragraph of its cells, parted by `` | ``.
+
+    trafilatura reads a table in a list item as its cells alone, without its rows, and the
+    words of one cell ran into the next: Doxygen writes a function's parameters so
+    (``<dl class="params"><dd><table>``: ``[in]pathThe survey's folder.[in]flags...``). Each
+    row is read as a row of any other table is: one paragraph, its cells parted by `` | ``.
+    """
+    from lxml import etree
+
+    tables, items = [], 0  # the tables in an item; how many items are open where the walk is (one pass, however deep)
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("li", "dd", "table")):
+        if element.tag == "table":
+            if event == "start" and items:
+                tables.append(element)
+        else:
+            items += 1 if event == "start" else -1
+    for table in tables:
+        for row in list(table.iter("tr")):
+            cells = [cell for cell in row if cell.tag in ("td", "th") and flat(cell.text_content())]
+            for cell in cells[:-1]:
+                cell.tail = f" | {cell.tail or ''}"
+            for cell in row.iter("td", "th"):
+                cell.tag = "span"
+            row.tag = "p"
+        for part in table.iter("table", "thead", "tbody", "tfoot"):
+            part.tag = "div"
 
 
 def figures_as_blocks(tree: Any) -> None:

@@ -10,10 +10,11 @@ import bisect
 import itertools
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal
 
-from qabot.corpus import limits
+from qabot.corpus import limits, markdown_tools
+from qabot.corpus.markdown_tags import heading_text, jsx_tags, opens_with_tag
 
 if TYPE_CHECKING:
     from markdown_it.rules_block import StateBlock
@@ -24,9 +25,10 @@ MARKDOWN_LINES_PER_MB = 25_000
 MAX_ADMONITION_DEPTH = 3  # MkDocs admonitions, one in another, whose bodies are parsed again (see Markdown._bodies)
 Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
 # An admonition's fence, as Docusaurus (remark-directive) and VuePress read one: ":::" and a type, a title in
-# brackets or after it, attributes in braces; or ":::" alone, its end. As MkDocs (Python-Markdown, pymdownx.details)
+# brackets or after it, attributes in braces; or ":::" alone, its end; MyST's (Sphinx) has its type in braces,
+# ":::{note}", ":::{admonition} Title". As MkDocs (Python-Markdown, pymdownx.details)
 # reads one: "!!!" or "???" (folded), a type and options, a title in quotes.
-_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
+_DIRECTIVE = re.compile(r"[ \t]*:{3,}[ \t]*(?:(?:[A-Za-z][\w-]*|\{[A-Za-z][\w:-]*\})[ \t]*(?:\[([^\]]*)\]|([^{\s][^{]*?))?[ \t]*(?:\{[^}]*\})?)?[ \t]*$")
 _MKDOCS = re.compile(r'[ \t]*(?:!!!|\?\?\?\+?) ?[\w-]+(?: +[\w-]+)*?(?: +"(.*?)")? *$')
 # A content tab, as MkDocs (pymdownx.tabbed) reads one: "===" (selected: "===+", a new set: "===!"), its title in quotes.
 _TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
@@ -34,15 +36,10 @@ _TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
 # the options it may take are on indented "key: value" lines right under it.
 _BLOCK = re.compile(r"[ \t]*/{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\|[ \t]*(.*?))?)?[ \t]*$")
 _BLOCK_OPTION = re.compile(r"(?: {4}|\t)[ \t]*[A-Za-z][\w-]*:(?:[ \t]|$)")
-_TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
-_TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
-_MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its opening line, or (bare) its closing one
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
-_ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 
 
 class Markdown:
@@ -58,6 +55,7 @@ class Markdown:
     """
 
     _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
+    _LEAVES = ("paragraph_open", "heading_open", "table_open", "fence", "hr", "html_block")  # blocks that hold text
     # Every Markdown block but a paragraph starts its line (after up to three spaces) with one
     # of these, and a table's delimiter row is made of them: a text without any is plain.
     _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
@@ -74,8 +72,10 @@ class Markdown:
         self.shown: dict[int, tuple[int, int]] = {}  # a line of an HTML block -> the columns of its text
         self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
         # bare marker
+        self.items: set[int] = set()  # in Markdown, first lines of list items: text, never a title
         self._depth = depth  # admonitions around the text (see _bodies)
         self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
+        self._directives: list[markdown_tools.Directive] = []  # MyST's in code fences, whose body is Markdown
         lines = body.count("\n") + 1
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
@@ -92,14 +92,19 @@ class Markdown:
         # markdown-it reads a lone CR as a line break; str.split("\n") does not.
         tokens = md.parse(body.replace("\r", " "))
         bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
+        leaves = bytearray(len(lines))  # 1 on each line of a block that holds text
+        paragraphs: list[tuple[int, int]] = []  # in Markdown, the lines of each paragraph
         for i, token in enumerate(tokens):
             if token.map is None:
                 continue
             first, end = token.map
+            if token.type in self._LEAVES:
+                leaves[first:end] = b"\1" * (end - first)
             if token.type == "html_block":
                 self._html(lines, first, end)
             elif token.type == "paragraph_open" and dialect != "text":
                 self._paragraph(lines, first, end, dialect)
+                paragraphs.append((first, end))
             if token.type not in self._BLOCKS:
                 continue
             if token.type == "heading_open" and lines[first].startswith("    "):
@@ -107,8 +112,15 @@ class Markdown:
             self.starts.add(first)
             if token.type == "list_item_open" and _BARE_MARKER.match(lines[first]):
                 bare.append((first, end))
+            elif token.type == "list_item_open" and dialect != "text":
+                self.items.add(first)
             if token.type == "fence":
-                self.code.update(range(first, end))
+                if dialect != "text" and (directive := markdown_tools.directive(lines, first, end)) is not None:
+                    self._directives.append(directive)  # "```{note}": no code, but Markdown (see _bodies)
+                else:
+                    self.code.update(range(first, end))
+            elif token.type == "hr" and dialect != "text":
+                self.hidden.update(range(first, end))  # "---", "* * *": a rule, no text
             elif token.type == "table_open":
                 self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
             elif token.type == "heading_open":
@@ -121,6 +133,8 @@ class Markdown:
                 if content and (token.markup not in ("=", "-") or end - first == 2):
                     self.headings[first] = content
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
+        if dialect != "text":
+            self.hidden.update(markdown_tools.unseen(lines, leaves))
         for first, end in bare:
             # "1." above "   Park the mount.": the item reads with its marker, as "1. Park the mount." does; the
             # marker of an empty item (or of one that opens with a block of its own) is no text.
@@ -129,11 +143,16 @@ class Markdown:
                 self.joined.add(first + 1)  # its text, or its code: a fence under a marker stays with it
             else:
                 self.hidden.add(first)
+        markup = self.hidden | set(self.shown)  # a line after one of these starts a paragraph: spans cut no markup out
+        for first, end in paragraphs:  # its lines are one paragraph, as the page shows them, wrapped or not
+            self.joined.update(n for n in range(first + 1, end) if n not in self.starts and n not in markup
+                               and n - 1 not in markup)
         del tokens  # before the bodies are parsed again: a text's tokens are its largest part
         self._bodies(lines, dialect)
 
     def _bodies(self, lines: list[str], dialect: Dialect) -> None:
-        """Read the body of each MkDocs admonition (or content tab) as the Markdown it is, its indentation taken off.
+        """Read the body of each MkDocs admonition (or content tab), and of each MyST directive in a code fence whose
+        body the page shows (``{note}``), as the Markdown it is, its indentation taken off.
 
         MkDocs (Python-Markdown) reads the lines indented four spaces (or a tab) under ``!!!
         note`` as a block of their own; CommonMark reads them as the lines of the paragraph
@@ -141,30 +160,43 @@ class Markdown:
         under a line of its text, was no code (its lines parted at a blank line, the line
         above run into it). Each body is parsed again, and what is found there replaces what
         was found for its lines; an admonition in it is read by that parse, down to
-        ``MAX_ADMONITION_DEPTH`` of them (no text is parsed more times than that).
+        ``MAX_ADMONITION_DEPTH`` of them (no text is parsed more times than that). CommonMark reads a MyST
+        directive as code; its fences and options are no text, its argument (``{admonition} Title``) a title.
         """
+        for directive in self._directives:
+            if self._depth >= MAX_ADMONITION_DEPTH:
+                self.code.update(range(directive.first, directive.end))
+                continue
+            self._reread(lines, *directive.body, _indent(lines[directive.first]), dialect)
+            self.hidden.update(directive.hidden)
+            if directive.title is not None:
+                self.shown[directive.first] = directive.title
         done = 0  # the end of the last body read again: an admonition in it was read with it
         for opener in self._openers:
             first = end = opener + 1
             if opener < done or self._depth >= MAX_ADMONITION_DEPTH:
                 continue
-            limits.check()
             indent = _indent(lines[opener]) + 4  # the body's, under an admonition that is itself indented (in a list)
             while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) >= indent):
                 end += 1
             while end > first and not lines[end - 1].strip():
                 end -= 1
-            cuts = [_cut(line, indent) for line in lines[first:end]]
-            inner = Markdown("\n".join(line[cut:] for line, cut in zip(lines[first:end], cuts, strict=True)),
-                             dialect, self._depth + 1)
-            self._replace(first, end, inner, cuts)
-            self.starts.add(first)  # the body is a block of its own, under its title
+            self._reread(lines, first, end, indent, dialect)
             done = end
+
+    def _reread(self, lines: list[str], first: int, end: int, indent: int, dialect: Dialect) -> None:
+        """Lines ``first`` ... ``end``, their first ``indent`` columns cut, parsed as a block of their own."""
+        limits.check()
+        cuts = [_cut(line, indent) for line in lines[first:end]]
+        inner = Markdown("\n".join(line[cut:] for line, cut in zip(lines[first:end], cuts, strict=True)),
+                         dialect, self._depth + 1)
+        self._replace(first, end, inner, cuts)
+        self.starts.add(first)  # the body is a block of its own, under its title
 
     def _replace(self, first: int, end: int, inner: Markdown, cuts: list[int]) -> None:
         """What ``inner`` (a parse of lines ``first`` ... ``end``, ``cuts[i]`` columns cut from each) found for them,
         in place of what was found."""
-        for found in (self.code, self.starts, self.hidden, self.joined):
+        for found in (self.code, self.starts, self.hidden, self.joined, self.items):
             found.difference_update(range(first, end))
         for mapping in (self.headings, self.heading_lines, self.shown):
             for number in [number for number in mapping if first <= number < end]:
@@ -173,6 +205,7 @@ class Markdown:
         self.starts.update(number + first for number in inner.starts)
         self.hidden.update(number + first for number in inner.hidden)
         self.joined.update(number + first for number in inner.joined)
+        self.items.update(number + first for number in inner.items)
         self.headings.update({number + first: text for number, text in inner.headings.items()})
         self.heading_lines.update({number + first: line + first for number, line in inner.heading_lines.items()})
         self.shown.update({number + first: (left + cuts[number], right + cuts[number])
@@ -185,19 +218,31 @@ class Markdown:
         if dialect == "mdx" and (self._ESM.match(lines[first]) or is_expression(lines[first:end])):
             self.hidden.update(range(first, end))
             return
-        if _opens_with_tag(lines[first:end]):
+        if lines[first].startswith("import") and markdown_tools.is_imports(lines[first:end]):
+            self.hidden.update(range(first, end))  # Docusaurus reads a .md file as MDX: it imports, and shows nothing
+            return
+        if markdown_tools.is_spacer(lines[first:end]):
+            self.hidden.update(range(first, end))
+            return
+        if opens_with_tag(lines[first:end]):
             self._html(lines, first, end)  # an HTML block to the reader, though CommonMark does not see one
             return
+        self._markup(lines, first, end, markdown_tools.shortcodes("\n".join(lines[first:end])), every=False)
         self._definitions(lines, first, end)
-        options = False  # on a block's option lines ("    type: warning" under "/// admonition | Title")
+        options: re.Pattern[str] | None = None  # on a block's option lines ("    type: warning" under "/// admonition
+        # | Title", ":class: tip" under ":::{admonition} Title"): what they look like
         for number in range(first, end):
-            if options and _BLOCK_OPTION.match(lines[number]):
+            if options is not None and options.match(lines[number]):
+                self.hidden.add(number)
+                continue
+            if markdown_tools.is_markup(lines[number], opens=number == first):
                 self.hidden.add(number)
                 continue
             title = admonition_title(lines[number])
-            options = title is not None and _BLOCK.match(lines[number]) is not None
             if title is None:
+                options = None
                 continue
+            options = _BLOCK_OPTION if _BLOCK.match(lines[number]) else markdown_tools.directive_options(lines[number])
             if _MKDOCS.match(lines[number]) or _TAB.match(lines[number]):
                 self._openers.append(number)
             if title[0] < title[1]:
@@ -230,17 +275,26 @@ class Markdown:
         if self._UNSEEN.match(block.lstrip()):
             self.hidden.update(range(first, end))
             return
-        markup = bytearray(len(block))  # 1 where a tag or a comment is
-        for start, stop in itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(block)), jsx_tags(block)):
+        tags = ((match.start(), match.end()) for match in HTML_TAG_RE.finditer(block))
+        self._markup(lines, first, end, itertools.chain(tags, jsx_tags(block), markdown_tools.shortcodes(block)))
+
+    def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
+                every: bool = True) -> None:
+        """Which of lines ``first`` ... ``end`` show text, and where, where ``spans`` of them (counted from the
+        first) are markup: every line (``every``), or those with markup on them."""
+        block_length = sum(len(line) + 1 for line in lines[first:end])
+        markup = bytearray(block_length)  # 1 where a tag, a comment or a shortcode is
+        for start, stop in spans:
             markup[start:stop] = b"\1" * (stop - start)
         offset = 0
         for number in range(first, end):
             line = lines[number]
-            columns = [col for col, ch in enumerate(line) if not markup[offset + col] and not ch.isspace()]
-            if columns:
-                self.shown[number] = (columns[0], columns[-1] + 1)
-            elif line.strip():
-                self.hidden.add(number)
+            if every or any(markup[offset : offset + len(line)]):
+                columns = markdown_tools.shown_columns(line, markup[offset : offset + len(line)])
+                if columns:
+                    self.shown[number] = columns
+                elif line.strip():
+                    self.hidden.add(number)
             offset += len(line) + 1
 
 
@@ -351,80 +405,3 @@ def admonition_title(line: str) -> tuple[int, int] | None:
         return None
     titles = [match.span(group) for group in range(1, match.re.groups + 1) if (match.group(group) or "").strip()]
     return titles[0] if titles else (match.end(), match.end())
-
-
-def _opens_with_tag(lines: list[str]) -> bool:
-    """Whether a paragraph opens with a tag that nothing follows on the line where it ends, as an HTML block of
-    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``)."""
-    if not lines[0].lstrip(" \t").startswith("<"):
-        return False
-    block = "\n".join(lines)
-    at = len(block) - len(block.lstrip(" \t"))
-    end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
-    if end is None:
-        return False
-    line_end = block.find("\n", end)
-    return not block[end : line_end if line_end >= 0 else len(block)].strip()
-
-
-def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
-    """The spans of the tags in ``text`` that open at ``start`` ... ``stop``, JSX's too: attributes in braces hold
-    anything (strings, ``>``, elements: ``icon={<Icon />}``), and a tag may span lines.
-
-    One pass: a tag that never closes (a brace left open) ends the search, and one cut short by a ``<`` outside
-    braces resumes it there, so no character is read twice.
-    """
-    stop = len(text) if stop is None else stop
-    at = start
-    while (found := _TAG_START.search(text, at)) is not None and found.start() < stop:
-        depth, i = 0, found.end()
-        while (special := _TAG_SPECIAL.search(text, i)) is not None:
-            i, ch = special.start(), special.group()
-            if ch in "\"'`":
-                if ch == "`" and not depth:
-                    i += 1
-                    continue
-                i = text.find(ch, i + 1)  # the end of a string: what it holds is no markup
-                if i < 0:
-                    return
-            elif ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth < 0:
-                    break
-            elif not depth:
-                break  # "<" or ">"
-            i += 1
-        else:
-            return
-        if depth < 0:  # a brace closed that no attribute opened: no tag
-            i += 1
-        elif text[i] == ">":
-            yield found.start(), i + 1
-            i += 1
-        at = i
-
-
-def heading_text(content: str) -> str:
-    """A Markdown heading's text as the page shows it: without its HTML or JSX tags (an ``<a name>`` anchor, a
-    ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
-    ``{: #wind .new }``). A tag in a code span (`` `<dome-closed>` ``) or escaped (``\\<domectl.org>``) is text."""
-    from markdown_it.common.html_re import HTML_TAG_RE
-
-    if len(content) > _MAX_HEADING_MARKUP:
-        return content  # no heading: read as it is, and the patterns below never search a megabyte line
-    kept, at = [], 0
-    if "<" in content:
-        code = [match.span() for match in _CODE_SPAN.finditer(content)]
-        starts = [start for start, _ in code]
-        spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
-        for start, stop in spans:
-            inside = bisect.bisect_right(starts, start) - 1
-            if start < at or (start and content[start - 1] == "\\") or (inside >= 0 and start < code[inside][1]):
-                continue
-            kept.append(content[at:start])
-            at = stop
-    shown = "".join(kept) + content[at:]
-    shown = _ATTRIBUTES.sub("", shown)
-    return " ".join(shown.split()) if shown != content else content

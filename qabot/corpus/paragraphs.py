@@ -62,7 +62,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     Inside a block of consecutive lines, a line starts a new paragraph unless the file is
     hard-wrapped (no line longer than 120 characters), the line before it is full
     (reaches most of the wrap width), and it does not open a Markdown block (a list item,
-    a quote, a table, a heading, a fence). A fence parts a paragraph from its code even
+    a quote, a table, a heading, a fence); in Markdown, the lines of one paragraph are one
+    paragraph, as the page shows them, wrapped or not. A fence parts a paragraph from its code even
     with no blank line between them. A table's delimiter row (``|---|---|``) is no
     paragraph.
     Headings (Markdown ``#`` / underlined, or a short line without closing punctuation
@@ -72,15 +73,21 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     heading; offsets still point into ``text`` as it is, the mark included.
 
     In Markdown (``dialect`` "markdown", a ``.md`` file), what a reader of the rendered
-    page never sees is no paragraph: an HTML comment, a line of HTML tags alone
-    (``<p align="center">``, ``</details>``, an ``<img>``, a tag over several lines, a JSX tag
-    with ``{...}`` attributes), a ``<script>`` or ``<style>``
-    block; the text between tags (a ``<summary>``'s) is a paragraph, its tags around it
-    left out of its span; nor is an admonition's fence (``:::note``, ``:::``, MkDocs'
-    ``!!! note`` and content tab ``=== "pip"``), though its title (``:::tip[Faster]``, ``pip``) is a
-    paragraph; an MkDocs admonition's or tab's indented body is read as Markdown of its own (a fence in it
-    is code, and ends with it). In MDX (``"mdx"``)
-    so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
+    page never sees is no paragraph: a rule (``---``), a link reference definition, a line of
+    images (badges), an HTML comment, a line of HTML tags alone (``<p align="center">``,
+    ``</details>``, an ``<img>``, a tag over several lines, a JSX tag with ``{...}``
+    attributes), a GitHub alert's ``> [!NOTE]``, a ``<script>`` or
+    ``<style>`` block; the text between tags (a ``<summary>``'s) is a paragraph, its tags
+    around it left out of its span; nor is an admonition's fence (``:::note``, ``:::``,
+    MkDocs' ``!!! note`` and content tab ``=== "pip"``, MyST's ``:::{note}`` and its
+    ``:class:`` options), though its title (``:::tip[Faster]``, ``pip``) is a paragraph, nor
+    a MyST target (``(install)=``); an MkDocs admonition's or tab's indented body is read as
+    Markdown of its own (a fence in it is code, and ends with it), and so is a MyST
+    directive's in a code fence (``{note}``, not ``{code-block}``); nor is a paragraph of
+    ES module imports (``import X from '...'``, as Docusaurus reads a ``.md`` file), a Hugo
+    shortcode (``{{< note >}}``; its ``title="..."`` is text) at a line's start or end, or an
+    attribute list alone on its line (``{.lead}``). In MDX
+    (``"mdx"``) so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
     The text itself is not changed.
 
@@ -120,7 +127,7 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
 
 def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, int, str | None]]:
     """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
-    Markdown (a ``<summary>``'s), which is never a heading by the plain-text rules.
+    Markdown (a ``<summary>``'s) and a Markdown list item, which are never headings by the plain-text rules.
 
     Two passes over the lines, neither of which holds them: the first finds the width
     of a hard-wrapped text, the second the paragraphs.
@@ -142,7 +149,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
 
     out: list[tuple[int, int, str | None]] = []
     current: list[_Line] = []  # the first and the last line of the paragraph being gathered
-    html = False  # whether it holds the text of a line of HTML
+    html = False  # whether it holds the text of a line of HTML, or opens a Markdown list item: never a heading
 
     def span(first: _Line, last: _Line) -> tuple[int, int]:
         return first.start + (len(first.text) - len(first.text.lstrip())), last.start + len(last.text.rstrip())
@@ -186,7 +193,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
                          or number in markdown.joined)
             if not continues:
                 flush()
-        html = html or number in markdown.shown
+        html = html or number in markdown.shown or number in markdown.items
         current[1:] = [line]
     flush()
     return out

@@ -160,8 +160,8 @@ def highlight_span(
         # A sentence that introduces ("To build it statically, run:") takes what it introduces along (a command on
         # its own line, a list's first item), across the line break, where the two fit.
         after = [u for u in units if u[0] >= end][:1]
-        if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS:
-            return start, after[0][1]
+        if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS and not text[end - offset : after[0][0] - offset].strip():
+            return start, after[0][1]  # not over text between that is not indexed (":::tip"), as a window never is
 
     if end - start < 80:
         neighbours = (j for j in (best - 1, best + 1) if 0 <= j < len(own))

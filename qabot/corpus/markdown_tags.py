@@ -1,0 +1,100 @@
+"""Tags in Markdown, for ``qabot.corpus.markdown``: where HTML and JSX tags are (JSX's attributes in braces hold
+anything), whether a paragraph opens with one, and a heading's text without them."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import re
+from collections.abc import Iterator
+
+_TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
+_TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, braces, its end
+_MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
+_ELEMENT = re.compile(r"\s*<([A-Za-z][\w.:-]*)(?=[\s/>]).*</\1\s*>\s*", re.DOTALL)  # <Link ...>text</Link>
+_ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
+
+
+def opens_with_tag(lines: list[str]) -> bool:
+    """Whether a paragraph opens with a tag that nothing follows on the line where it ends, as an HTML block of
+    CommonMark's does, though it runs over several lines or has JSX attributes (``values={[...]}``); or is one
+    element, text in a tag and its end (``<ScrimbaLink href="...">Watch a lesson</ScrimbaLink>``)."""
+    if not lines[0].lstrip(" \t").startswith("<"):
+        return False
+    block = "\n".join(lines)
+    if (element := _ELEMENT.fullmatch(block)) and block.count(f"</{element.group(1)}") == 1:
+        return True  # not "<code>a</code> or <code>b</code>": two elements, and text between them
+    from markdown_it.common.html_re import HTML_TAG_RE
+
+    if not HTML_TAG_RE.sub("", block).strip():
+        return True  # tags alone, over lines: '<a id="install"></a>' above '<a id="update"></a>'
+    at = len(block) - len(block.lstrip(" \t"))
+    end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
+    if end is None:
+        return False
+    line_end = block.find("\n", end)
+    return not block[end : line_end if line_end >= 0 else len(block)].strip()
+
+
+def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """The spans of the tags in ``text`` that open at ``start`` ... ``stop``, JSX's too: attributes in braces hold
+    anything (strings, ``>``, elements: ``icon={<Icon />}``), and a tag may span lines.
+
+    One pass: a tag that never closes (a brace left open) ends the search, and one cut short by a ``<`` outside
+    braces resumes it there, so no character is read twice.
+    """
+    stop = len(text) if stop is None else stop
+    at = start
+    while (found := _TAG_START.search(text, at)) is not None and found.start() < stop:
+        depth, i = 0, found.end()
+        while (special := _TAG_SPECIAL.search(text, i)) is not None:
+            i, ch = special.start(), special.group()
+            if ch in "\"'`":
+                if ch == "`" and not depth:
+                    i += 1
+                    continue
+                i = text.find(ch, i + 1)  # the end of a string: what it holds is no markup
+                if i < 0:
+                    return
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth < 0:
+                    break
+            elif not depth:
+                break  # "<" or ">"
+            i += 1
+        else:
+            return
+        if depth < 0:  # a brace closed that no attribute opened: no tag
+            i += 1
+        elif text[i] == ">":
+            yield found.start(), i + 1
+            i += 1
+        at = i
+
+
+def heading_text(content: str) -> str:
+    """A Markdown heading's text as the page shows it: without its HTML or JSX tags (an ``<a name>`` anchor, a
+    ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
+    ``{: #wind .new }``). A tag in a code span (`` `<dome-closed>` ``) or escaped (``\\<domectl.org>``) is text."""
+    from markdown_it.common.html_re import HTML_TAG_RE
+
+    if len(content) > _MAX_HEADING_MARKUP:
+        return content  # no heading: read as it is, and the patterns below never search a megabyte line
+    kept, at = [], 0
+    if "<" in content:
+        code = [match.span() for match in _CODE_SPAN.finditer(content)]
+        starts = [start for start, _ in code]
+        spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
+        for start, stop in spans:
+            inside = bisect.bisect_right(starts, start) - 1
+            if start < at or (start and content[start - 1] == "\\") or (inside >= 0 and start < code[inside][1]):
+                continue
+            kept.append(content[at:start])
+            at = stop
+    shown = "".join(kept) + content[at:]
+    shown = _ATTRIBUTES.sub("", shown)
+    return " ".join(shown.split()) if shown != content else content

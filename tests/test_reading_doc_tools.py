@@ -1,0 +1,422 @@
+"""Markdown as documentation tools write it (Docusaurus, MyST, Hugo, VitePress): what their pages show as text and
+what is markup.
+
+Each test writes a small file modelled on real projects' docs and reads it with qabot's readers; the text stays the
+file's, and only the paragraphs' spans leave the markup out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qabot.corpus import CorpusFile, document_paragraphs, load_file
+
+
+def _markdown(tmp_path: Path, name: str, content: str) -> list[tuple[str | None, str]]:
+    """(section, text) of each paragraph of ``content`` read as the file ``name``, whose text is the file's."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    doc = docs[0]
+    assert doc.text == content
+    return [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading]
+
+
+def test_markdown_a_rule_a_spacer_and_link_definitions_are_no_text(tmp_path: Path) -> None:
+    # Redux's API pages part methods with "---" and "&nbsp;"; READMEs and MyST's docs define links at the bottom.
+    content = ("# Store\n\n## getState()\n\nReturns the current state tree.\n\n---\n\n&nbsp;\n\n## dispatch(action)\n\n"
+               "Dispatches an action, as [the guide][guide] says.\n\n* * *\n\n[guide]: https://example.org/guide\n"
+               '[api]: <https://example.org/api> "The API"\n\n> Quoted, with a [link][q].\n>\n> [q]: https://example.org/q\n'
+               "\n[^1]: A footnote is text.\n")
+    assert _markdown(tmp_path, "store.md", content) == [
+        ("getState()", "Returns the current state tree."),
+        ("dispatch(action)", "Dispatches an action, as [the guide][guide] says."),
+        ("dispatch(action)", "> Quoted, with a [link][q]."),
+        ("dispatch(action)", "[^1]: A footnote is text."),
+    ]
+    # in plain text, every line is text
+    assert ("getState()", "---") in _markdown(tmp_path, "store.txt", content)
+
+
+def test_markdown_myst_colon_directives_read_as_admonitions_and_targets_are_no_text(tmp_path: Path) -> None:
+    # As MyST-Parser's own docs write them (docs/syntax/admonitions.md, docs/configuration.md)
+    content = ("(install)=\n# Installation\n\n:::{note}\nInstall Python first.\n:::\n\n"
+               ":::{admonition} Before you start\n:class: tip\n:name: before\n\nMake sure Python is installed.\n:::\n\n"
+               ":::{tip}\n:class: dropdown\nLet's give readers a helpful hint!\n:::\n\n"
+               "::::{tab-set}\n:::{tab-item} pip\nInstall with pip.\n:::\n::::\n\n(later)=\nThen fetch a survey.\n")
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Installation", "Install Python first."),
+        ("Installation", "Before you start"),
+        ("Installation", "Make sure Python is installed."),
+        ("Installation", "Let's give readers a helpful hint!"),
+        ("Installation", "pip"),
+        ("Installation", "Install with pip."),
+        ("Installation", "Then fetch a survey."),
+    ]
+
+
+def test_markdown_myst_fenced_directives_read_as_the_markdown_they_hold(tmp_path: Path) -> None:
+    # MyST's directives in backticks, as Jupyter Book and MyST-Parser's docs write them: an admonition's body is
+    # Markdown (its code is code), a code block's is code.
+    content = ("# Install\n\n```{note}\nInstall Python first, then run the installer.\n```\n\n"
+               "````{admonition} Before you start\n:class: tip\n\nMake sure Python is installed:\n\n"
+               "```bash\npip install skyfetch\n```\n````\n\n"
+               "```{code-block} python\nimport skyfetch\n```\n\n"
+               "```{figure} sky.png\n---\nwidth: 200px\n---\nThe sky over the dome.\n```\n\n"
+               "- In a list:\n\n  ```{versionadded} 1.2\n  The `--quiet` option.\n  ```\n\nThen fetch a survey.\n")
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Install", "Install Python first, then run the installer."),
+        ("Install", "Before you start"),
+        ("Install", "Make sure Python is installed:"),
+        ("Install", "```bash\npip install skyfetch\n```"),
+        ("Install", "```{code-block} python\nimport skyfetch\n```"),
+        ("Install", "The sky over the dome."),
+        ("Install", "- In a list:"),
+        ("Install", "1.2"),
+        ("Install", "The `--quiet` option."),
+        ("Install", "Then fetch a survey."),
+    ]
+
+
+def test_markdown_docusaurus_imports_in_a_md_file_are_no_text(tmp_path: Path) -> None:
+    # Docusaurus reads a .md file as MDX: Redux's docs (faq/CodeStructure.md, introduction/GettingStarted.md) import
+    # components into them.
+    content = ("---\ntitle: Code Structure\n---\n\nimport { DetailedExplanation } from '../components/DetailedExplanation'\n"
+               "import LiteYouTubeEmbed from 'react-lite-youtube-embed';\nimport 'react-lite-youtube-embed/dist/style.css'\n\n"
+               "import {\n  Tabs,\n  TabItem,\n} from '@theme/Tabs'\n\n## Code Structure\n\n"
+               "Import the store from the module that creates it.\n\nimport the slices first, then the store.\n")
+    assert _markdown(tmp_path, "CodeStructure.md", content) == [
+        ("Code Structure", "Import the store from the module that creates it."),
+        ("Code Structure", "import the slices first, then the store."),
+    ]
+
+
+def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -> None:
+    # As Hugo sites write them: Docsy's landing page (content/en/_index.md) and Kubernetes' notes and tabs
+    content = ('---\ntitle: Skyfetch\n---\n\n{{% blocks/cover\n  title="Welcome to Skyfetch"\n  image_anchor="top"\n%}}\n'
+               '\n<div class="td-cta-buttons">\n  <a href="docs/">Learn more</a>\n  {{% _param FA brands github "" %}}\n'
+               '</div>\n\n{{% /blocks/cover %}}\n\n{{% blocks/lead color="white" %}}\n'
+               "Skyfetch fetches survey tiles for your telescope.\n{.display-6}\n{{% /blocks/lead %}}\n\n## Install\n\n"
+               '{class="lead" style=compact}\n'
+               "{{< note >}}\nInstall Python first.\n{{< /note >}}\n\n{{< tabs >}}\n"
+               '{{% tab name="pip" %}}\nRun `pip install skyfetch`.\n{{% /tab %}}\n{{< /tabs >}}\n\n'
+               '{{% alert title="Warning" color="warning" %}}\nOld tiles are deleted.\n{{% /alert %}}\n\n'
+               'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.\n')
+    assert _markdown(tmp_path, "_index.md", content) == [
+        (None, "Welcome to Skyfetch"),
+        (None, "Learn more"),
+        (None, "Skyfetch fetches survey tiles for your telescope."),
+        ("Install", "Install Python first."),
+        ("Install", "Run `pip install skyfetch`."),
+        ("Install", "Warning"),
+        ("Install", "Old tiles are deleted."),
+        ("Install", 'The {{< glossary_tooltip text="cache" term_id="cache" >}} is shared.'),  # a shortcode in text stays
+    ]
+
+
+def test_markdown_a_list_item_is_never_a_heading(tmp_path: Path) -> None:
+    # MyST-Parser's docs/syntax/cross-referencing.md: short numbered items, with an attribute list ({style=...})
+    content = ("# Links\n\nMyST resolves link destinations by these rules:\n\n"
+               "1. Destinations beginning with a scheme\n\n   {style=lower-roman}\n"
+               "   1. Destinations beginning with `project:` will be treated as internal references\n"
+               "   2. Destinations beginning with `path:` will be treated as downloadable files\n\n"
+               "2. Destinations which point to a local file path\n\nThen the link is checked.\n")
+    assert _markdown(tmp_path, "links.md", content) == [
+        ("Links", "MyST resolves link destinations by these rules:"),
+        ("Links", "1. Destinations beginning with a scheme"),
+        ("Links", "1. Destinations beginning with `project:` will be treated as internal references"),
+        ("Links", "2. Destinations beginning with `path:` will be treated as downloadable files"),
+        ("Links", "2. Destinations which point to a local file path"),
+        ("Links", "Then the link is checked."),
+    ]
+
+
+def test_markdown_a_paragraph_that_is_one_element_reads_as_its_text(tmp_path: Path) -> None:
+    # Vite's VitePress docs (guide/build.md, config/index.md) open pages with a component around a line of text
+    content = ("# Building for Production\n\n"
+               '<ScrimbaLink href="https://scrimba.com/lesson?via=vite" title="Building">Watch an interactive lesson'
+               "</ScrimbaLink>\n\nRun `vite build`.\n\n<kbd>Ctrl</kbd> + <kbd>C</kbd> stops the server.\n\n"
+               "<b>Note</b>: the output goes to <code>dist</code>\n\n<code>dist</code> or <code>build</code>\n")
+    assert _markdown(tmp_path, "build.md", content) == [
+        ("Building for Production", "Watch an interactive lesson"),
+        ("Building for Production", "Run `vite build`."),
+        ("Building for Production", "<kbd>Ctrl</kbd> + <kbd>C</kbd> stops the server."),  # inline HTML in text stays
+        ("Building for Production", "<b>Note</b>: the output goes to <code>dist</code>"),
+        ("Building for Production", "<code>dist</code> or <code>build</code>"),
+    ]
+
+
+# -- HTML that documentation tools write ----------------------------------------------------
+
+
+_SPHINX_CLASSIC = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN"
+  "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+<title>Requirements and Installation &mdash; Skyfetch 1.0 documentation</title>
+<link rel="stylesheet" href="_static/sphinxdoc.css" type="text/css" />
+<script type="text/javascript" src="_static/doctools.js"></script>
+</head><body>
+<div class="related"><h3>Navigation</h3><ul>
+<li class="right"><a href="genindex.html" title="General Index" accesskey="I">index</a></li>
+<li class="right"><a href="background.html" title="Background" accesskey="N">next</a> |</li>
+<li><a href="index.html">Skyfetch 1.0 documentation</a> &raquo;</li>
+</ul></div>
+<div class="sphinxsidebar"><div class="sphinxsidebarwrapper">
+<h3><a href="index.html">Table Of Contents</a></h3>
+<ul><li><a class="reference internal" href="#">Requirements and Installation</a><ul>
+<li><a class="reference internal" href="#requirements">Requirements</a></li>
+<li><a class="reference internal" href="#installation">Installation</a></li></ul></li></ul>
+<h4>Previous topic</h4><p class="topless"><a href="intro.html" title="previous chapter">Introduction</a></p>
+<h3>This Page</h3><ul class="this-page-menu"><li><a href="_sources/install.txt" rel="nofollow">Show Source</a></li></ul>
+</div></div>
+<div class="document"><div class="documentwrapper"><div class="bodywrapper"><div class="body">
+<div class="section" id="requirements-and-installation">
+<h1>Requirements and Installation</h1>
+<p>Skyfetch is a single program. Running <tt class="docutils literal"><span class="pre">./configure</span></tt> and
+<tt class="docutils literal"><span class="pre">make</span></tt> builds it and copies it into the chosen directory.</p>
+<div class="section" id="requirements"><h2>Requirements</h2>
+<ul class="simple">
+<li>A C compiler that supports the C11 standard, which includes gcc 4.8 or newer and clang 3.4 or newer.</li>
+<li>The libcurl libraries, version 7.50 or newer, with their headers installed.</li>
+<li>Make. The configure script and Makefile were created with autoconf and automake.</li>
+</ul></div>
+<div class="section" id="installation"><h2>Installation</h2>
+<ol class="arabic">
+<li><p class="first">Find where your libcurl libraries are. Locate them with
+<tt class="docutils literal"><span class="pre">locate libcurl</span></tt> and build with the following options to configure:</p>
+<div class="highlight-python"><pre>./configure --with-curl=/usr/local/curl-7.50 --enable-tls</pre>
+</div>
+<p>Proper choice of the curl directory will lead to a string of
+<tt class="docutils literal"><span class="pre">yes</span></tt> in the configure output:</p>
+<div class="highlight-python"><pre>checking for curl_easy_init in -lcurl... yes
+checking for SSL_new in -lssl... yes
+checking for inflate in -lz... yes</pre>
+</div>
+</li>
+<li><p class="first">Change the destination directory by adding a flag to configure:</p>
+<div class="highlight-python"><pre>./configure --prefix=$HOME</pre>
+</div>
+<p>With this option, skyfetch will be installed into the directory $HOME/bin.
+It is possible to change the compiler and linker flags:</p>
+<div class="highlight-python"><pre>./configure CC=gcc CFLAGS=&quot;-O2 -march=native&quot;</pre>
+</div>
+<p>All of these sample flags can be used together, and help is found with ./configure --help.</p>
+</li>
+<li><p class="first">Lastly, build the program and install it:</p>
+<div class="highlight-python"><pre>make
+make install</pre>
+</div>
+</li>
+</ol>
+<p>Should it be necessary to rebuild the <tt class="docutils literal"><span class="pre">configure</span></tt> script:</p>
+<ol class="arabic simple">
+<li>Run <tt class="docutils literal"><span class="pre">autoreconf</span> <span class="pre">--force</span> <span class="pre">--install</span></tt>.</li>
+</ol>
+</div></div>
+</div></div></div><div class="clearer"></div></div>
+<div class="footer">&copy; Copyright 2013, Skyfetch authors. Created using <a href="http://sphinx.pocoo.org/">Sphinx</a> 1.1.3.</div>
+</body></html>
+"""
+
+
+def test_html_a_short_code_block_in_sphinx_s_wrapper_is_kept(tmp_path: Path) -> None:
+    # A Sphinx 1.1 page (afidd/afidd.github.io's install.html): trafilatura's readability fallback, which it took for
+    # this page, drops a <div> of fewer than 25 characters, and with it the code block that is all it holds.
+    path = tmp_path / "install.html"
+    path.write_text(_SPHINX_CLASSIC, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    assert "3. Lastly, build the program and install it:" in texts
+    assert texts[texts.index("3. Lastly, build the program and install it:") + 1] == "make\nmake install"
+    assert "./configure --prefix=$HOME" in texts
+
+
+def _doxygen_member(ident: str, name: str, rows: str, doc: str) -> str:
+    return (f'<a id="{ident}"></a>\n<h2 class="memtitle"><span class="permalink"><a href="#{ident}">&#9670;&nbsp;</a>'
+            f'</span>{name}()</h2>\n<div class="memitem">\n<div class="memproto">\n<table class="memname">\n{rows}'
+            f'</table>\n</div><div class="memdoc">\n{doc}\n</div>\n</div>\n')
+
+
+_DOXYGEN = ("""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head>
+<meta http-equiv="Content-Type" content="text/xhtml;charset=UTF-8"/>
+<meta name="generator" content="Doxygen 1.8.13"/>
+<title>Skyfetch: skyfetch.h File Reference</title>
+<link href="doxygen.css" rel="stylesheet" type="text/css" />
+</head><body>
+<div id="top"><div id="titlearea"><table cellspacing="0" cellpadding="0"><tbody><tr style="height: 56px;">
+<td id="projectalign" style="padding-left: 0.5em;"><div id="projectname">Skyfetch&#160;<span id="projectnumber">1.0.0</span>
+</div><div id="projectbrief">survey tiles for small telescopes</div></td></tr></tbody></table></div>
+<div id="main-nav"></div></div>
+<div id="doc-content"><div class="header"><div class="headertitle"><div class="title">skyfetch.h File Reference</div></div></div>
+<div class="contents">
+<p>The library's main header.  <a href="#details">More...</a></p>
+<table class="memberdecls">
+<tr class="heading"><td colspan="2"><h2 class="groupheader"><a name="func-members"></a>Functions</h2></td></tr>
+<tr class="memitem:a1"><td class="memItemLeft" align="right" valign="top">int&#160;</td><td class="memItemRight" valign="bottom">"""
+            """<a class="el" href="#a1">sky_open</a> (const char *path)</td></tr>
+<tr class="memdesc:a1"><td class="mdescLeft">&#160;</td><td class="mdescRight">Opens a survey.  <a href="#a1">More...</a><br /></td></tr>
+<tr class="separator:a1"><td class="memSeparator" colspan="2">&#160;</td></tr>
+</table>
+<a name="details" id="details"></a><h2 class="groupheader">Detailed Description</h2>
+<div class="textblock"><p>The library's main header. </p></div>
+<h2 class="groupheader">Function Documentation</h2>
+"""
+            + _doxygen_member("a1", "sky_open", '<tr><td class="memname">int sky_open </td><td>(</td>'
+                              '<td class="paramtype">const char *&#160;</td><td class="paramname"><em>path</em></td>'
+                              "<td>)</td><td></td></tr>\n",
+                              "<p>Opens a survey, reading its index from the folder at path. </p>\n"
+                              '<dl class="params"><dt>Parameters</dt><dd>\n  <table class="params">\n'
+                              '    <tr><td class="paramdir">[in]</td><td class="paramname">path</td>'
+                              "<td>The survey's folder.</td></tr>\n"
+                              '    <tr><td class="paramdir">[in]</td><td class="paramname">flags</td>'
+                              "<td>How to open it.</td></tr>\n  </table>\n  </dd>\n</dl>\n"
+                              '<dl class="section return"><dt>Returns</dt><dd>0 on success, -1 if the folder holds no '
+                              "survey. </dd></dl>")
+            + _doxygen_member("a2", "sky_fetch", '<tr><td class="memname">int sky_fetch </td><td>(</td>'
+                              '<td class="paramtype">int&#160;</td><td class="paramname"><em>tile</em>, </td></tr>\n'
+                              '<tr><td class="paramkey"></td><td></td><td class="paramtype">int&#160;</td>'
+                              '<td class="paramname"><em>level</em>&#160;</td></tr>\n<tr><td></td><td>)</td><td></td>'
+                              "<td></td></tr>\n",
+                              "<p>Fetches one tile of the survey at the given zoom level, and caches it.</p>")
+            + """</div></div>
+<div id="nav-path" class="navpath"><ul><li class="navelem"><a class="el" href="skyfetch_8h.html">skyfetch.h</a></li>
+<li class="footer">Generated by <a href="http://www.doxygen.org/index.html"><img class="footer" src="doxygen.png" alt="doxygen"/></a> 1.8.13 </li>
+</ul></div></body></html>
+""")
+
+
+def _doxygen_page(tmp_path: Path) -> list[tuple[str | None, str]]:
+    path = tmp_path / "skyfetch_8h.html"
+    path.write_text(_DOXYGEN, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    return [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading]
+
+
+def test_html_doxygen_each_function_is_a_section_of_its_own(tmp_path: Path) -> None:
+    # Doxygen 1.8.13's file reference (Danya0x07/ds18b20-simple-library's docs/html): trafilatura drops the
+    # <h2 class="memtitle"> over each function, and it was put back nowhere, its prototype being a table.
+    texts = _doxygen_page(tmp_path)
+    assert ("sky_open()", "Opens a survey, reading its index from the folder at path.") in texts
+    assert ("sky_fetch()", "Fetches one tile of the survey at the given zoom level, and caches it.") in texts
+
+
+def test_html_doxygen_a_parameter_table_reads_a_row_a_paragraph(tmp_path: Path) -> None:
+    # A table in a list item (Doxygen's <dl class="params"><dd><table class="params">): trafilatura keeps its cells
+    # but not its rows, and their words ran together ("[in]pathThe survey's folder.[in]flags...").
+    texts = [text for _, text in _doxygen_page(tmp_path)]
+    assert "[in] | path | The survey's folder." in texts
+    assert "[in] | flags | How to open it." in texts
+
+
+def test_html_a_heading_in_a_table_row_is_read_once_as_a_heading(tmp_path: Path) -> None:
+    # Doxygen's member lists open with <tr class="heading"><td><h2 class="groupheader">Functions</h2></td></tr>:
+    # trafilatura keeps it as a row of text, and it was put back as a heading too, right under itself.
+    texts = _doxygen_page(tmp_path)
+    assert ("Functions", "int | sky_open (const char *path)") in texts
+    assert [text for _, text in texts].count("Functions") == 0
+
+
+def test_html_doxygen_s_title_area_is_not_text_and_its_title_is_the_heading(tmp_path: Path) -> None:
+    # Every Doxygen page opens with the project's name, number and brief (div#titlearea), then its own title.
+    texts = _doxygen_page(tmp_path)
+    assert texts[0] == ("skyfetch.h File Reference", "The library's main header. More...")
+    assert ("Functions", "int | sky_open (const char *path)") in texts
+
+
+def test_markdown_a_separator_after_a_tag_is_left_out_with_it(tmp_path: Path) -> None:
+    # A README's centred row of links (excalidraw/excalidraw's README.md), each link on its line, then a " |"
+    content = ('<h4 align="center">\n  <a href="https://example.org">Skyfetch Editor</a> |\n'
+               '  <a href="https://example.org/blog">Blog</a> |\n  <a href="https://example.org/docs">Docs</a>\n</h4>\n\n'
+               "## Features\n\nFetches tiles.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        (None, "Skyfetch Editor"),
+        (None, "Blog"),
+        (None, "Docs"),
+        ("Features", "Fetches tiles."),
+    ]
+
+
+
+def test_markdown_anchors_over_lines_are_no_text(tmp_path: Path) -> None:
+    # nvm's README puts two anchors above a heading, for the links of an older table of contents
+    content = ('# Skyfetch\n\nSkyfetch fetches survey tiles.\n\n<a id="installation-and-update"></a>\n'
+               '<a id="install-script"></a>\n## Installing\n\nRun the script.\n')
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Skyfetch", "Skyfetch fetches survey tiles."),
+        ("Installing", "Run the script."),
+    ]
+
+
+def test_markdown_a_line_of_badges_is_no_text(tmp_path: Path) -> None:
+    # httpie's and Redux's READMEs open with lines of badges: images, as the HTML reader leaves <img> out
+    content = ("# Skyfetch\n\n[![Build](https://img.shields.io/badge/build-passing-green)](https://ci.example.org)\n"
+               "[![PyPI](https://img.shields.io/pypi/v/skyfetch.svg)](https://pypi.org/project/skyfetch) "
+               "![](https://img.shields.io/badge/license-MIT-blue) [![Docs][docs-badge]][docs]\n\n"
+               "Skyfetch fetches survey tiles.\n\n![Skyfetch's window](docs/window.png) shows the tiles.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Skyfetch", "Skyfetch fetches survey tiles."),
+        ("Skyfetch", "![Skyfetch's window](docs/window.png) shows the tiles."),  # an image in a sentence stays
+    ]
+
+
+def test_markdown_a_github_alert_s_marker_is_no_text(tmp_path: Path) -> None:
+    # GitHub's alerts (MyST-Parser's "alert" extension reads them too): "> [!NOTE]" over the quote it makes a callout
+    content = ("# Install\n\n> [!NOTE]\n> Install Python first.\n\n> [!warning]  \n> Old tiles are deleted.\n\n"
+               "> [!NOTE] is how GitHub marks a note.\n")
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Install", "> Install Python first."),
+        ("Install", "> Old tiles are deleted."),
+        ("Install", "> [!NOTE] is how GitHub marks a note."),
+    ]
+
+
+def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
+    # sphinx.ext.viewcode puts "[source]" after every signature it documents (Emory-Melody/GraphSlim's docs/_build)
+    page = ('<!doctype html><html><head><title>skyfetch.cache — Skyfetch documentation</title></head><body><main>'
+            '<section id="module-skyfetch.cache"><h1>skyfetch.cache<a class="headerlink" href="#module-skyfetch.cache"'
+            ' title="Permalink to this heading">¶</a></h1><dl class="py class">'
+            '<dt class="sig sig-object py" id="skyfetch.cache.Cache"><em class="property"><span class="pre">class'
+            '</span><span class="w"> </span></em><span class="sig-prename descclassname"><span class="pre">'
+            'skyfetch.cache.</span></span><span class="sig-name descname"><span class="pre">Cache</span></span>'
+            '<span class="sig-paren">(</span><em class="sig-param"><span class="n"><span class="pre">folder</span>'
+            '</span></em><span class="sig-paren">)</span><a class="reference internal" '
+            'href="_modules/skyfetch/cache.html#Cache"><span class="viewcode-link"><span class="pre">[source]</span>'
+            '</span></a><a class="headerlink" href="#skyfetch.cache.Cache" title="Link to this definition">¶</a></dt>'
+            "<dd><p>Bases: <code>object</code></p><p>Keeps fetched tiles on disk, a week at most, in the folder given."
+            "</p></dd></dl></section></main></body></html>")
+    path = tmp_path / "skyfetch.cache.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
+
+
+def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
+    # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
+    long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "
+            "block is also MyST Markdown.")
+    content = (f"# Admonitions\n\nAdmonitions highlight a particular block of text,\nthat exists apart from the page.\n"
+               f"{long}\n\n- A list item,\n  over two lines.\n- Another.\n\n<p>\nHTML\n</p>\n\nThe end.\n")
+    assert _markdown(tmp_path, "admonitions.md", content) == [
+        ("Admonitions", f"Admonitions highlight a particular block of text,\nthat exists apart from the page.\n{long}"),
+        ("Admonitions", "- A list item,\n  over two lines."),
+        ("Admonitions", "- Another."),
+        ("Admonitions", "HTML"),
+        ("Admonitions", "The end."),
+    ]
+    # in plain text, a line of its own is still a paragraph where the text is not hard-wrapped
+    assert len(_markdown(tmp_path, "admonitions.txt", content)) > 5
+
+
+def test_markdown_a_long_run_of_spaces_after_import_is_read_in_linear_time(tmp_path: Path) -> None:
+    # The pattern for a paragraph of imports could split a run of spaces three ways: 4,000 spaces took 30 seconds.
+    import time
+
+    content = "# Notes\n\nimport a" + " " * 4_000 + "b\n"
+    began = time.monotonic()
+    assert _markdown(tmp_path, "notes.md", content) == [("Notes", content[9:-1])]
+    assert time.monotonic() - began < 2
