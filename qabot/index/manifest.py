@@ -43,7 +43,10 @@ FORMAT_VERSION = 14  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # numbers, Javadoc signatures, rustdoc and mdBook pages, PDF footnotes and table rows, an export's channel in parts
 # read as one, "Update:" no address, invisible-only messages, emoji and dates shown as Discord shows them;
 # 14: chat messages keep their lines, greetings ask; HTML superscripts, footnote markers and definition lists;
-# Markdown fences in admonitions, content tabs, definition lists, pymdownx blocks; Word list restarts; PDF table cells
+# Markdown fences in admonitions, content tabs, definition lists, pymdownx blocks; Word list restarts; PDF table cells;
+# PDF text in scaled fonts, TeX accents, placeholder titles, deep running headers; Word text boxes, notes, content
+# controls, outline levels, ruby; MyST, Hugo, Docusaurus and GitHub markup, badges; a Markdown paragraph's lines as one;
+# Sphinx and Doxygen pages
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
