@@ -469,3 +469,42 @@ def write_docx_from(source: Path, path: Path) -> Path:
     flush_table()
     word.save(str(path))
     return path
+
+
+def only_document(path: Path):
+    """The one document a reader reads from ``path``, which it reads without a warning."""
+    from qabot.corpus import CorpusFile, load_file
+
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert len(docs) == 1 and not warnings, warnings
+    return docs[0]
+
+
+def paragraph_texts(doc) -> list[str]:
+    """The text of each of ``doc``'s paragraphs but its headings, as found for indexing."""
+    from qabot.corpus import document_paragraphs
+
+    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+
+
+def table_pdf(tmp_path: Path, widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> Path:
+    """A paragraph, a table as fpdf2 draws one (ruled cells, a cell's text wrapped in it), and a paragraph."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    pdf.set_xy(72, 72)
+    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
+    pdf.ln(6)
+    with pdf.table(width=sum(widths), col_widths=widths, align="LEFT") as table:
+        for cells in rows:
+            row = table.row()
+            for cell in cells:
+                row.cell(cell)
+    pdf.ln(6)
+    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
+    path = tmp_path / "exposures.pdf"
+    pdf.output(str(path))
+    return path

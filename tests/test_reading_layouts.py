@@ -11,17 +11,9 @@ from pathlib import Path
 
 from qabot.corpus import CorpusFile, document_paragraphs, load_file
 from qabot.models import Document
+from tests.documents import only_document, paragraph_texts, table_pdf
 
-
-def _one(path: Path) -> Document:
-    warnings: list[str] = []
-    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
-    assert len(docs) == 1 and not warnings, warnings
-    return docs[0]
-
-
-def _texts(doc: Document) -> list[str]:
-    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+_one, _texts = only_document, paragraph_texts  # the one document of a file; its paragraphs' text
 
 
 def _paper(tmp_path: Path, columns: list[tuple[int, list[str], int]], notes: tuple[int, list[str], int] | None = None
@@ -119,26 +111,10 @@ def test_pdf_a_footnote_at_the_foot_of_a_page_does_not_cut_the_paragraph_that_ru
 
 
 def test_pdf_each_row_of_a_table_is_a_paragraph(tmp_path: Path) -> None:
-    from fpdf import FPDF
-
-    pdf = FPDF(format="letter", unit="pt")
-    pdf.add_page()
-    pdf.set_font("Times", size=10)
-    pdf.set_xy(72, 72)
-    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
-    pdf.ln(6)
-    with pdf.table(width=400, col_widths=(100, 60, 40, 200), align="LEFT") as table:  # fpdf2's table: ruled cells
-        for cells in (("Filter", "Exposure", "Frames", "Notes"), ("Luminance", "120 s", "40", "Taken first"),
-                      ("Red", "180 s", "20", ""),
-                      ("Hydrogen alpha", "600 s", "12", ("Narrowband: it can be taken on moonlit nights, when the "
-                                                         "broadband filters are of no use"))):  # the last cell wraps
-            row = table.row()
-            for cell in cells:
-                row.cell(cell)
-    pdf.ln(6)
-    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
-    path = tmp_path / "exposures.pdf"
-    pdf.output(str(path))
+    path = table_pdf(tmp_path, (100, 60, 40, 200), [
+        ("Filter", "Exposure", "Frames", "Notes"), ("Luminance", "120 s", "40", "Taken first"), ("Red", "180 s", "20", ""),
+        ("Hydrogen alpha", "600 s", "12", ("Narrowband: it can be taken on moonlit nights, when the broadband filters "
+         "are of no use"))])  # the last cell wraps
     # The rows ran together, and into the paragraphs around them: "... as listed below. Filter Exposure Frames Notes
     # Luminance 120 s 40 Taken first Red 180 s 20 Hydrogen alpha ... Flats are taken at dusk ...".
     assert _texts(_one(path)) == [

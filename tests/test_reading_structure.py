@@ -8,19 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qabot.corpus import CorpusFile, document_paragraphs, load_file
+from qabot.corpus import document_paragraphs
 from qabot.models import Document
+from tests.documents import only_document, paragraph_texts, table_pdf
 
-
-def _one(path: Path) -> Document:
-    warnings: list[str] = []
-    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
-    assert len(docs) == 1 and not warnings, warnings
-    return docs[0]
-
-
-def _texts(doc: Document) -> list[str]:
-    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+_one, _texts = only_document, paragraph_texts  # the one document of a file; its paragraphs' text
 
 
 def _page(tmp_path: Path, body: str) -> Document:
@@ -250,30 +242,8 @@ def test_docx_numbering_follows_level_restarts_and_overrides(tmp_path: Path) -> 
 # -- PDF tables -----------------------------------------------------------------------------
 
 
-def _table_pdf(tmp_path: Path, widths: tuple[int, ...], rows: list[tuple[str, ...]]) -> Path:
-    """A paragraph, a table as fpdf2 draws one (ruled cells, a cell's text wrapped in it), and a paragraph."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="letter", unit="pt")
-    pdf.add_page()
-    pdf.set_font("Times", size=10)
-    pdf.set_xy(72, 72)
-    pdf.multi_cell(450, 12, "Each filter has its own exposure time and number of frames in a session, as listed below.")
-    pdf.ln(6)
-    with pdf.table(width=sum(widths), col_widths=widths, align="LEFT") as table:
-        for cells in rows:
-            row = table.row()
-            for cell in cells:
-                row.cell(cell)
-    pdf.ln(6)
-    pdf.multi_cell(450, 12, "Flats are taken at dusk for every filter used that night.")
-    path = tmp_path / "exposures.pdf"
-    pdf.output(str(path))
-    return path
-
-
 def test_pdf_a_tables_cells_are_parted_as_the_html_readers_are(tmp_path: Path) -> None:
-    path = _table_pdf(tmp_path, (80, 100, 60, 60), [
+    path = table_pdf(tmp_path, (80, 100, 60, 60), [
         ("Filter", "Notes", "Exposure", "Frames"), ("Luminance", "Taken first", "120 s", "40"),
         ("Red", "", "180 s", "20")])
     # "Exposure" and "Frames" are a little more than two spaces apart, a row's other cells much more
@@ -284,7 +254,7 @@ def test_pdf_a_tables_cells_are_parted_as_the_html_readers_are(tmp_path: Path) -
 
 
 def test_pdf_a_cell_wrapped_onto_lines_of_its_own_stays_in_its_row(tmp_path: Path) -> None:
-    path = _table_pdf(tmp_path, (80, 180, 60, 80), [
+    path = table_pdf(tmp_path, (80, 180, 60, 80), [
         ("Filter", "Notes", "Exposure", "Frames"), ("Luminance", "Taken first", "120 s", "40"),
         ("Hydrogen alpha", "Narrowband: it can be taken on moonlit nights, when the broadband filters are of no use",
          "600 s", "12"),
