@@ -138,6 +138,15 @@ def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path
          "ways across our logs.")]
 
 
+def test_pdf_a_compound_hyphenated_at_a_line_end_keeps_its_hyphen(tmp_path: Path) -> None:
+    lines = ["The guider is self-calibrating, and the dome is self-", "parking: a self-parking dome needs no observer.",
+             "Its inter-", "national users read the assas-", "sination mystery at the international meeting."]
+    path = _paper(tmp_path, [(54, lines, 80)])
+    assert _texts(_one(path)) == [
+        ("The guider is self-calibrating, and the dome is self-parking: a self-parking dome needs no observer. Its "
+         "international users read the assassination mystery at the international meeting.")]
+
+
 def test_pdf_running_headers_in_a_journals_deep_top_margin_are_dropped(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -5,7 +5,8 @@ its box and font size); from them alone, this module rebuilds what the layout on
 
 - **paragraphs**: lines are rejoined where the next one continues the text (the same
   font size, the usual line spacing, no first-line indent after a finished sentence);
-  PDFium's mark for a word hyphenated at a line end, and soft hyphens, are dropped. A
+  a word PDFium marks as hyphenated at a line end is whole again, with its hyphen where it
+  is a compound ("self-aware": ``qabot.corpus.hyphens``), and soft hyphens are dropped. A
   paragraph that runs on from the foot of a column into the next is one, and the
   footnotes at that foot come after it, each a paragraph of its own. Each row of a table
   (and each item of a list with a hanging indent) is a paragraph of its own, its cells
@@ -33,10 +34,11 @@ import re
 import statistics
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
+from qabot.corpus.hyphens import WORD, compound
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.corpus.titles import own_title
 from qabot.models import Document
@@ -45,6 +47,7 @@ MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
+_MARKED = re.compile(r"([^\W\d_]+)[\ufffe\x02]([^\W\d_]+)")  # a word PDFium marks as hyphenated at a line end
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
@@ -307,6 +310,7 @@ def _is_heading(block: list[Line], text: str, layout: _Layout) -> bool:
 
 def document(name: str, pages: list[list[Line]], labels: list[str | None], meta: dict[str, str]) -> Document:
     """The document of a PDF's pages of lines: text, and paragraphs with their sections and pages."""
+    pages = _rejoined(pages)
     layout = _Layout.of(pages)
     running = _running(pages)
     text = DerivedText()
@@ -339,6 +343,20 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
                          date=_date(meta.get("CreationDate", "")))
+
+
+def _rejoined(pages: list[list[Line]]) -> list[list[Line]]:
+    """The pages with each word PDFium marks as hyphenated at a line end ("self\ufffeaware") whole again: with its
+    hyphen where the document's own words make it a compound, else without."""
+    if not any(_MARKED.search(line.text) for page in pages for line in page):
+        return pages
+    words = Counter(word.lower() for page in pages for line in page for word in WORD.findall(_MARKED.sub(" ", line.text)))
+
+    def whole(match: re.Match[str]) -> str:
+        return match[1] + ("-" if compound(words, match[1], match[2]) else "") + match[2]
+
+    return [[replace(line, text=_MARKED.sub(whole, line.text)) if _MARKED.search(line.text) else line for line in page]
+            for page in pages]
 
 
 def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[int, list[Line]]]]:

@@ -28,6 +28,7 @@ import re
 from collections import Counter
 
 from qabot.corpus import limits
+from qabot.corpus.hyphens import WORD, compound
 
 _ESCAPE = "\x1b"
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")  # Select Graphic Rendition: bold, underline, colours, reset
@@ -39,7 +40,7 @@ _MAN_NAME = re.compile(r"\S+\(\w+\)")  # "ZLIB(3)"
 MAX_HEADER_CHARS = 256  # a man page's header is one line of a terminal
 _HYPHENS = "\u2010-"
 _LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)([\u2010-])$")  # from a word's start: linear in the line
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = WORD
 LINES_PER_MB = 250_000  # lines of a text read as a terminal shows it, for each MB of QABOT_READER_MAX_INFLATED_MB
 
 
@@ -114,9 +115,9 @@ def _join_hyphenated(text: str, hyphens: str) -> str:
     for (number, match, piece, after), (head, tail) in zip(sites, halves, strict=True):
         if number in dropped:  # its own first word went up to the line before: nothing left to join
             continue
-        compound = words[head] > 0 and words[tail] > 0 and words[head + tail] <= 0
+        keeps = compound(words, head, tail)
         # From the end: the line's start may have gone up to the line before it already.
-        lines[number] = lines[number][:-1] + (match.group(2) if compound else "") + piece
+        lines[number] = lines[number][:-1] + (match.group(2) if keeps else "") + piece
         following = lines[number + 1]
         if after.strip():
             lines[number + 1] = following[: len(following) - len(following.lstrip(" \t"))] + after.lstrip(" ")
