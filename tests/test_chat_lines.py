@@ -122,6 +122,20 @@ def test_discord_shows_a_chat_excerpt_with_its_lines_and_a_bold_highlight_per_li
     assert CODE_LINES[2] in _discord_shows(more.fields[0].value).splitlines()
 
 
+def test_a_chat_messages_spoiler_stays_a_spoiler_on_discord_and_a_documents_bars_show_as_typed(answer) -> None:
+    best = answer.excerpts[0]
+    text = "Ana: what was the sled called?\n\nBen: it was ||Rosebud||, as ||the film|| says\n`a || b || c` is the shell's"
+    at = text.index("Ben:")
+    chat = best.model_copy(update={"text": text, "highlight": text[at:], "highlight_start": at, "highlight_end": len(text)})
+    lines = marked(chat, DESCRIPTION_LIMIT).splitlines()
+    # As its author hid it from a glance; a line with code shows its bars as typed, as Discord shows them there.
+    assert lines[2:] == ["**Ben: it was ||Rosebud||, as ||the film|| says**", r"**\`a \|\| b \|\| c\` is the shell's**"]
+    short = marked(chat, 40)  # cut inside the second spoiler: its bars stay escaped and hide nothing after the cut
+    assert short.splitlines()[-1] == r"**Ben: it was ||Rosebud||, as \|\|the…**"
+    document = chat.model_copy(update={"citation": chat.citation.model_copy(update={"author": None})})
+    assert r"it was \|\|Rosebud\|\|" in marked(document, DESCRIPTION_LIMIT)
+
+
 @pytest.mark.parametrize("limit", [30, 61, 97, 150, 400, FIELD_VALUE_LIMIT, DESCRIPTION_LIMIT])
 def test_a_long_multi_line_message_fits_discords_limits_with_its_highlight_marked(answer, limit: int) -> None:
     """A config file pasted whole: clipped to the limit, its lines kept, every bold run closed on its line."""

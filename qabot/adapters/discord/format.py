@@ -20,7 +20,8 @@ line, a config file). What Discord reads at a line's start (a quote's ``>``, a h
 ``#``, a list's ``-`` or ``1.``, indented or not) is escaped on every line, and so is every
 backtick: a ``` fence shows as typed and opens no code block, so the highlight's bold
 markers, put round each of its lines (``render.mark_lines``), can neither break one nor be
-swallowed by one.
+swallowed by one. A chat message's spoiler (``||...||``, on a line without code) stays one: its
+author hid it from a glance, and a quote shows it hidden too.
 """
 
 from __future__ import annotations
@@ -70,6 +71,10 @@ _LINKABLE = re.compile(r"https?://[^\s<>()\x00-\x1f\x7f-\x9f]+")  # a url that c
 # What escape_markdown leaves for Discord to read at a line's start: an ordered list's number ("1. "), and a list's
 # "-" after spaces, which it escapes before the spaces (a backslash Discord would show, and a list all the same).
 _LINE_START = re.compile(r"^(?:\\(?P<indent>[ \t]+)-|(?P<number>[ \t]*\d+)\.(?=[ \t]))", re.MULTILINE)
+
+
+# A spoiler, escaped: "\|\|", text on one line that holds no other, "\|\|".
+_SPOILER = re.compile(r"\\\|\\\|((?:(?!\\\|\\\|).)+?)\\\|\\\|")
 
 
 def _continues(char: str) -> bool:
@@ -149,9 +154,9 @@ def clip_start(text: str, limit: int) -> str:
     return ELLIPSIS + text[start:].lstrip()
 
 
-def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = False) -> str:
+def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = False, spoilers: bool = False) -> str:
     """``text`` with its markdown escaped and its control characters visible (but its line breaks, with ``lines``),
-    clipped to fit in ``limit``."""
+    clipped to fit in ``limit``; with ``spoilers``, a ``||spoiler||`` of a line without code stays one."""
     text = visible(text, lines=lines)
     cut = clip_start if keep_end else clip
     room = limit
@@ -164,9 +169,16 @@ def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = Fal
                           .split("\n")).replace("\x00", "\\[")
         shown = _ANGLED.sub(r"\\<", shown)
         shown = _LINE_START.sub(_line_start, shown) if lines else shown  # on one line, nothing is indented
+        shown = "\n".join(map(_spoiled, shown.split("\n"))) if spoilers else shown
         if len(shown) <= limit or room <= 1:
             return shown if len(shown) <= limit else ""
         room -= max(1, len(shown) - limit)  # escaping added characters: cut more
+
+
+def _spoiled(line: str) -> str:
+    """An escaped line with each ``\\|\\|spoiler\\|\\|`` a spoiler again, as its author hid it; not in a line with code,
+    where Discord shows ``a || b || c`` as typed (a shell's "or"), and which the escaping cannot tell apart."""
+    return line if "`" in line else _SPOILER.sub(r"||\1||", line)
 
 
 def _line_start(match: re.Match[str]) -> str:
@@ -187,9 +199,10 @@ def marked(excerpt: Excerpt, limit: int) -> str:
     """
     text, start, end = excerpt.text, excerpt.highlight_start, excerpt.highlight_end
     lines = keeps_lines(excerpt.citation, text)
+    spoilers = excerpt.citation.author is not None  # a chat message's: its author hid them from a glance
     before, highlight, after = (shaped(part, lines).strip() for part in (text[:start], text[start:end], text[end:]))
     if not highlight:
-        return _escaped(shaped(text, lines), limit, lines=lines)
+        return _escaped(shaped(text, lines), limit, lines=lines, spoilers=spoilers)
     # Keep the source's own spacing around the highlight (it may start or end mid-word): a space, or on lines, the
     # line breaks and indent between.
     core = text[start:end]
@@ -197,11 +210,12 @@ def marked(excerpt: Excerpt, limit: int) -> str:
     right = _gap(text[end - len(core) + len(core.rstrip()) : len(text) - len(text[end:].lstrip())],
                  lines) if after else ""
 
-    bold = _bold(highlight, limit, lines)
+    bold = _bold(highlight, limit, lines, spoilers)
     room = limit - len(bold) - len(left) - len(right)
-    shown_before = _escaped(before, max(0, room // 2), keep_end=True, lines=lines)
-    shown_after = _escaped(after, max(0, room - len(shown_before)), lines=lines)
-    shown_before = _escaped(before, max(0, room - len(shown_after)), keep_end=True, lines=lines)  # what after left
+    shown_before = _escaped(before, max(0, room // 2), keep_end=True, lines=lines, spoilers=spoilers)
+    shown_after = _escaped(after, max(0, room - len(shown_before)), lines=lines, spoilers=spoilers)
+    shown_before = _escaped(before, max(0, room - len(shown_after)), keep_end=True, lines=lines,
+                            spoilers=spoilers)  # what after left
     return (shown_before + left if shown_before else "") + bold + (right + shown_after if shown_after else "")
 
 
@@ -209,11 +223,11 @@ def _gap(space: str, lines: bool) -> str:
     return visible(space, lines=True) if lines else " " if space else ""
 
 
-def _bold(highlight: str, limit: int, lines: bool) -> str:
+def _bold(highlight: str, limit: int, lines: bool, spoilers: bool = False) -> str:
     """The highlight escaped and in bold, line by line, within ``limit`` characters (else nothing)."""
     room = limit
     while True:
-        bold = mark_lines(_escaped(highlight, max(0, room - 4), lines=lines), "**{}**".format)
+        bold = mark_lines(_escaped(highlight, max(0, room - 4), lines=lines, spoilers=spoilers), "**{}**".format)
         if len(bold) <= limit or room <= 4:
             return bold if len(bold) <= limit else ""
         room -= max(1, len(bold) - limit)
