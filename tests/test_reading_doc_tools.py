@@ -116,6 +116,22 @@ def test_markdown_hugo_shortcodes_are_no_text_but_their_titles(tmp_path: Path) -
     ]
 
 
+def test_markdown_a_line_that_includes_another_file_is_no_text(tmp_path: Path) -> None:
+    # FastAPI's docs ({* ... *}), MkDocs Material's snippets (--8<--), VitePress' code snippets (<<<), mkdocs-macros'
+    # and Jekyll's tags ({% ... %}): the page shows the file's text there, not the line.
+    content = ("# First steps\n\nCopy the app into a file:\n\n{* ../../docs_src/first_steps/tutorial001_py39.py hl[3] *}\n\n"
+               'Run it with uvicorn.\n--8<-- "includes/abbreviations.md"\n\n<<< @/snippets/snippet.js{2}\n\n'
+               "{% include note.md %}\nThe {% raw %} tag keeps braces.\n\n"
+               ';--8<-- "shown.md" is how the snippet syntax is written out.\n\n<<< is a heredoc\'s cousin.\n')
+    assert _markdown(tmp_path, "first-steps.md", content) == [
+        ("First steps", "Copy the app into a file:"),
+        ("First steps", "Run it with uvicorn."),
+        ("First steps", "The {% raw %} tag keeps braces."),  # a tag in a sentence stays, as a shortcode does
+        ("First steps", ';--8<-- "shown.md" is how the snippet syntax is written out.'),
+        ("First steps", "<<< is a heredoc's cousin."),
+    ]
+
+
 def test_markdown_a_list_item_is_never_a_heading(tmp_path: Path) -> None:
     # MyST-Parser's docs/syntax/cross-referencing.md: short numbered items, with an attribute list ({style=...})
     content = ("# Links\n\nMyST resolves link destinations by these rules:\n\n"

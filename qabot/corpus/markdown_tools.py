@@ -1,5 +1,6 @@
 """What documentation tools add to Markdown that their pages do not show as text, for ``qabot.corpus.markdown``:
-link reference definitions and spacers (CommonMark's own), and the markup of MyST (Sphinx), Hugo and Docusaurus.
+link reference definitions and spacers (CommonMark's own), and the markup of MyST (Sphinx), Hugo and Docusaurus, and
+the lines that include another file (FastAPI's, pymdownx.snippets', VitePress', Jinja's and Liquid's).
 
 Only which lines are markup is decided here; the text is never changed (a paragraph's span leaves them out).
 """
@@ -46,6 +47,11 @@ _TARGET_OF = r"(?:\([^()\s]*(?:\s+\"[^\"]*\")?\)|\[[^\]]*\])"
 _IMAGE = rf"!\[[^\]]*\]{_TARGET_OF}"
 _IMAGES = re.compile(rf"[ \t]*(?:(?:{_IMAGE}|\[{_IMAGE}\]{_TARGET_OF})[ \t]*)+")
 _ALERT = re.compile(r"(?i)[ \t]*(?:>[ \t]?)+[ \t]*\[!(?:note|tip|important|warning|caution)\][ \t]*")  # GitHub's "> [!NOTE]"
+# A line that puts another file's text (or code) in its place, which the page shows instead: FastAPI's "{* ../../docs_src/
+# app.py hl[3] *}", pymdownx.snippets' '--8<-- "includes/abbreviations.md"' (";--8<--" shows as typed), VitePress'
+# "<<< @/snippets/snippet.js{2}", and a Jinja or Liquid tag alone (mkdocs-macros' and Jekyll's "{% include note.md %}",
+# "{% raw %}", "{% endif %}").
+_INCLUDE = re.compile(r"""[ \t]*(?:\{\*[^\n]*?\*\}|-+8<-+[ \t]*(?:"[^"\n]+"|'[^'\n]+')|<<<[ \t]+(?:@|\.{1,2})/[^\n]*|\{%-?[^\n%]*?-?%\})[ \t]*""")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -111,9 +117,10 @@ def is_images(line: str) -> bool:
 
 
 def is_markup(line: str, opens: bool) -> bool:
-    """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, or (where it ``opens``
-    the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of the quote under it."""
-    return (is_target(line) or is_attributes(line) or is_images(line)
+    """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, another file's
+    inclusion, or (where it ``opens`` the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of
+    the quote under it."""
+    return (is_target(line) or is_attributes(line) or is_images(line) or _INCLUDE.fullmatch(line) is not None
             or (opens and _ALERT.fullmatch(line) is not None))
 
 

@@ -46,7 +46,8 @@ FORMAT_VERSION = 15  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # Markdown fences in admonitions, content tabs, definition lists, pymdownx blocks; Word list restarts; PDF table cells;
 # PDF text in scaled fonts, TeX accents, placeholder titles, deep running headers; Word text boxes, notes, content
 # controls, outline levels, ruby; MyST, Hugo, Docusaurus and GitHub markup, badges; a Markdown paragraph's lines as one;
-# Sphinx and Doxygen pages; 15: a compound hyphenated at a PDF line end keeps its hyphen
+# Sphinx and Doxygen pages; 15: a compound hyphenated at a PDF line end keeps its hyphen;
+# Markdown lines that include another file
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
