@@ -47,7 +47,8 @@ MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
-_MARKED = re.compile(r"([^\W\d_]+)[\ufffe\x02]([^\W\d_]+)")  # a word PDFium marks as hyphenated at a line end
+# A word PDFium marks as hyphenated at a line end; from a word's start, so a long run of letters is read once.
+_MARKED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)[\ufffe\x02]([^\W\d_]+)")
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # glyphs PDFium could not map (a math symbol as \x0f)
 _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
@@ -348,15 +349,20 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
 def _rejoined(pages: list[list[Line]]) -> list[list[Line]]:
     """The pages with each word PDFium marks as hyphenated at a line end ("self\ufffeaware") whole again: with its
     hyphen where the document's own words make it a compound, else without."""
-    if not any(_MARKED.search(line.text) for page in pages for line in page):
+    if not any(_marked(line.text) for page in pages for line in page):
         return pages
-    words = Counter(word.lower() for page in pages for line in page for word in WORD.findall(_MARKED.sub(" ", line.text)))
+    words = Counter(word.lower() for page in pages for line in page
+                    for word in WORD.findall(_MARKED.sub(" ", line.text) if _marked(line.text) else line.text))
 
     def whole(match: re.Match[str]) -> str:
         return match[1] + ("-" if compound(words, match[1], match[2]) else "") + match[2]
 
-    return [[replace(line, text=_MARKED.sub(whole, line.text)) if _MARKED.search(line.text) else line for line in page]
+    return [[replace(line, text=_MARKED.sub(whole, line.text)) if _marked(line.text) else line for line in page]
             for page in pages]
+
+
+def _marked(text: str) -> bool:
+    return ("\ufffe" in text or "\x02" in text) and _MARKED.search(text) is not None
 
 
 def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[int, list[Line]]]]:
