@@ -349,20 +349,21 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
 def _rejoined(pages: list[list[Line]]) -> list[list[Line]]:
     """The pages with each word PDFium marks as hyphenated at a line end ("self\ufffeaware") whole again: with its
     hyphen where the document's own words make it a compound, else without."""
-    if not any(_marked(line.text) for page in pages for line in page):
+    if not any(_has_mark(line.text) for page in pages for line in page):
         return pages
+    # The document's words, less the halves of its marked ones.
     words = Counter(word.lower() for page in pages for line in page
-                    for word in WORD.findall(_MARKED.sub(" ", line.text) if _marked(line.text) else line.text))
+                    for word in WORD.findall(_MARKED.sub(" ", line.text) if _has_mark(line.text) else line.text))
 
     def whole(match: re.Match[str]) -> str:
         return match[1] + ("-" if compound(words, match[1], match[2]) else "") + match[2]
 
-    return [[replace(line, text=_MARKED.sub(whole, line.text)) if _marked(line.text) else line for line in page]
+    return [[replace(line, text=_MARKED.sub(whole, line.text)) if _has_mark(line.text) else line for line in page]
             for page in pages]
 
 
-def _marked(text: str) -> bool:
-    return ("\ufffe" in text or "\x02" in text) and _MARKED.search(text) is not None
+def _has_mark(text: str) -> bool:
+    return "\ufffe" in text or "\x02" in text
 
 
 def _placed(pages: list[list[list[Line]]], layout: _Layout) -> list[list[tuple[int, list[Line]]]]:

@@ -40,7 +40,6 @@ _MAN_NAME = re.compile(r"\S+\(\w+\)")  # "ZLIB(3)"
 MAX_HEADER_CHARS = 256  # a man page's header is one line of a terminal
 _HYPHENS = "\u2010-"
 _LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]+)([\u2010-])$")  # from a word's start: linear in the line
-_WORD = WORD
 LINES_PER_MB = 250_000  # lines of a text read as a terminal shows it, for each MB of QABOT_READER_MAX_INFLATED_MB
 
 
@@ -108,7 +107,7 @@ def _join_hyphenated(text: str, hyphens: str) -> str:
             piece, _, after = rest.partition(" ")
             sites.append((number, match, piece, after))
     # The text's own words, less the halves of the hyphenated ones: is "in" + "memory" a compound?
-    words = Counter(match.group().lower() for match in limits.checked(_WORD.finditer(text)))  # never all held
+    words = Counter(match.group().lower() for match in limits.checked(WORD.finditer(text)))  # never all held
     halves = [(match.group(1).lower(), _first_word(piece)) for _, match, piece, _ in sites]
     words.subtract(half for pair in halves for half in pair)
     dropped: set[int] = set()
@@ -127,5 +126,5 @@ def _join_hyphenated(text: str, hyphens: str) -> str:
 
 
 def _first_word(piece: str) -> str:
-    match = _WORD.match(piece)
+    match = WORD.match(piece)
     return match.group(0).lower() if match else ""
