@@ -73,6 +73,30 @@ def test_addressing_by_name_untangles_two_conversations_at_once() -> None:
     assert len(disk) == 1 and len(wifi) == 1 and disk != wifi
 
 
+def test_a_helper_turning_to_another_asker_by_name_leaves_the_conversation_they_were_in() -> None:
+    """A helper's message addressed to someone is not linked to the helper's own message just before it when that
+    one spoke to someone else: they have turned from one conversation to another (no replies here, as in IRC)."""
+    chat = [
+        Message("terry", "can someone help me set up a caching web proxy on ubuntu? no tutorial works for me", 0, "1"),
+        Message("woody", "how can I change my password in a terminal?", 250, "2"),
+        Message("ted", "woody: passwd", 260, "3"),
+        Message("rob", "s0dium: what is the command to list my hardware so I can paste it for you?", 280, "4"),
+        Message("maya", "oh, last question: is there a way to defrag FAT partitions from linux?", 300, "5"),
+        Message("maya", "file defragmentation, not block defragmentation", 305, "6"),
+        Message("jordan", "tom: what happens when you try to boot it?", 310, "7"),
+        Message("gus", "maya, no there isn't a reliable way for that", 320, "8"),
+        Message("pank", "all the files play in the movie player now but not in vlc", 340, "9"),
+        Message("pank", "thanks everybody", 350, "10"),
+        Message("gus", "rob, lspci and lsusb maybe?", 380, "11"),
+        Message("tom", "jordan: I now see many linux options on the boot menu", 390, "12"),
+        Message("draq", "is python now python2 or 3 in ubuntu?", 400, "13"),
+        Message("gus", "terry, have you tried squid? its easy to setup and run", 410, "14"),
+    ]
+    links = parents(chat)
+    assert links[13] == 0  # terry's question, not gus's own message to rob
+    assert _exchanges(chat)[13] == _exchanges(chat)[0] != _exchanges(chat)[10]
+
+
 def test_time_alone_keeps_a_quick_answer_with_its_question_and_a_late_message_apart() -> None:
     # No names, no replies: a channel like most of Discord (its own weights).
     chat = [

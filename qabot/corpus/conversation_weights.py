@@ -14,47 +14,48 @@ from __future__ import annotations
 # PLAIN_WEIGHTS with the names that open messages ("ana: ...") taken out, for a channel
 # where people do not address each other by name, as in most of Discord.
 _FITTED: dict[str, tuple[float, float]] = {
-    "i_addresses_j": (5.634, 3.168),  # the later one opens with the earlier one's author's name, or @-mentions them
-    "i_names_j": (4.349, 3.542),  # it names them elsewhere
-    "j_addresses_i": (0.878, -0.090),  # the earlier one addresses the later one's author
-    "j_names_i": (1.349, 1.462),  # the earlier one names them elsewhere
-    "same_author": (1.476, -0.850),
-    "i_addresses_other": (1.370, -0.106),  # the later one addresses someone else
-    "j_addresses_other": (-0.830, -0.532),  # the earlier one addresses someone else
-    "j_latest_of_author": (0.032, 0.523),  # the earlier one is its author's latest
-    "j_latest_to_i": (1.029, 0.668),  # the earlier one is the latest addressed to the later one's author
-    "talked_before": (1.290, 1.498),  # the two authors have addressed each other before
-    "distance_1": (0.058, -1.208),  # messages between them: 0
-    "distance_2": (0.223, -0.504),  # 1
-    "distance_3_5": (0.403, -0.193),  # 2 to 4
-    "distance_6_10": (0.433, -0.002),  # 5 to 9
-    "distance_11_20": (0.281, 0.105),  # 10 to 19
-    "log_distance": (-1.036, -1.454),
-    "gap_0_1m": (0.475, 1.267),  # minutes between them: at most 1
-    "gap_2_5m": (0.131, 0.888),  # at most 5
-    "gap_6_15m": (-0.097, 0.386),  # at most 15
-    "log_gap": (-0.491, -0.428),
-    "j_asks": (-0.058, -0.223),  # the earlier one has a question mark
-    "i_asks": (-0.489, -0.540),  # the later one has one
-    "shared_1": (0.676, -0.710),  # one content word in common
-    "shared_2plus": (1.468, 0.113),  # more
-    "shared_rarity": (0.222, 0.513),  # how rare the rarest shared word is
-    "bot_answers_trigger": (4.946, 4.236),  # a bot answers a command ("!info foo")
-    "j_bot": (-0.459, -1.281),  # the earlier one is a bot's
-    "i_newcomer": (-0.589, -0.870),  # the later one's author has not spoken in the window
-    "i_addresses_j_latest": (0.450, -0.200),  # addresses the earlier one's author, whose latest it is
-    "own_previous": (2.271, 1.839),  # the later one's author's own previous message
-    "open_question": (0.591, 0.588),  # a question from someone else that nobody has addressed since
-    "plain_reply_near": (0.610, -0.442),  # the later one addresses nobody and follows within 3 messages
-    "new": (1.408, -1.504),  # starting a conversation: always
-    "new_addresses": (-0.354, 0.038),  # it addresses someone
-    "new_names_someone": (0.479, 0.788),  # it names someone
-    "new_asks": (0.489, 0.540),  # it has a question mark
-    "new_newcomer": (0.589, 0.870),  # its author has not spoken in the window
-    "new_greets": (1.459, 2.494),  # it opens with a greeting or "anyone"
-    "new_long": (0.733, 0.667),  # it is over 60 characters
-    "new_was_addressed": (-0.432, -0.268),  # someone addressed its author lately
-    "new_log_silence": (0.136, 0.303),  # minutes since its author last spoke
+    "i_addresses_j": (5.696, 3.096),  # the later one opens with the earlier one's author's name, or @-mentions them
+    "i_names_j": (4.368, 3.542),  # it names them elsewhere
+    "j_addresses_i": (0.888, -0.060),  # the earlier one addresses the later one's author
+    "j_names_i": (1.364, 1.460),  # the earlier one names them elsewhere
+    "same_author": (1.536, -0.851),
+    "i_addresses_other": (1.506, -0.176),  # the later one addresses someone else
+    "j_addresses_other": (-0.782, -0.532),  # the earlier one addresses someone else
+    "j_latest_of_author": (0.017, 0.522),  # the earlier one is its author's latest
+    "j_latest_to_i": (1.032, 0.636),  # the earlier one is the latest addressed to the later one's author
+    "talked_before": (1.319, 1.497),  # the two authors have addressed each other before
+    "distance_1": (0.096, -1.200),  # messages between them: 0
+    "distance_2": (0.248, -0.497),  # 1
+    "distance_3_5": (0.427, -0.187),  # 2 to 4
+    "distance_6_10": (0.454, 0.002),  # 5 to 9
+    "distance_11_20": (0.292, 0.107),  # 10 to 19
+    "log_distance": (-1.015, -1.452),
+    "gap_0_1m": (0.488, 1.274),  # minutes between them: at most 1
+    "gap_2_5m": (0.143, 0.894),  # at most 5
+    "gap_6_15m": (-0.087, 0.391),  # at most 15
+    "log_gap": (-0.493, -0.427),
+    "j_asks": (-0.054, -0.224),  # the earlier one has a question mark
+    "i_asks": (-0.488, -0.540),  # the later one has one
+    "shared_1": (0.660, -0.710),  # one content word in common
+    "shared_2plus": (1.443, 0.112),  # more
+    "shared_rarity": (0.221, 0.513),  # how rare the rarest shared word is
+    "bot_answers_trigger": (4.953, 4.220),  # a bot answers a command ("!info foo")
+    "j_bot": (-0.460, -1.283),  # the earlier one is a bot's
+    "i_newcomer": (-0.592, -0.872),  # the later one's author has not spoken in the window
+    "i_addresses_j_latest": (0.468, -0.199),  # addresses the earlier one's author, whose latest it is
+    "own_previous": (2.297, 1.840),  # the later one's author's own previous message
+    "own_to_other": (-2.518, -0.100),  # its author's own, addressed to someone the later one is not
+    "open_question": (0.585, 0.588),  # a question from someone else that nobody has addressed since
+    "plain_reply_near": (0.668, -0.442),  # the later one addresses nobody and follows within 3 messages
+    "new": (1.531, -1.489),  # starting a conversation: always
+    "new_addresses": (-0.315, -0.023),  # it addresses someone
+    "new_names_someone": (0.477, 0.788),  # it names someone
+    "new_asks": (0.488, 0.540),  # it has a question mark
+    "new_newcomer": (0.592, 0.872),  # its author has not spoken in the window
+    "new_greets": (1.458, 2.494),  # it opens with a greeting or "anyone"
+    "new_long": (0.731, 0.667),  # it is over 60 characters
+    "new_was_addressed": (-0.429, -0.268),  # someone addressed its author lately
+    "new_log_silence": (0.129, 0.301),  # minutes since its author last spoke
 }
 FEATURES = tuple(_FITTED)
 WEIGHTS = {name: pair[0] for name, pair in _FITTED.items()}
