@@ -97,6 +97,22 @@ def test_a_helper_turning_to_another_asker_by_name_leaves_the_conversation_they_
     assert _exchanges(chat)[13] == _exchanges(chat)[0] != _exchanges(chat)[10]
 
 
+def test_a_nudge_goes_on_from_its_authors_question_and_the_answer_to_it_joins_them() -> None:
+    """"anyone?" asks again: it belongs with its author's question however many messages came between (in a busy
+    channel, 30), and the answer addressed to its author then joins that question's exchange, not a new one."""
+    chat = [Message("starn", "is there a program like scandisk that checks a disk for bad sectors?", 0, "0")]
+    for n in range(1, 31):  # others talking among themselves meanwhile
+        chat.append(Message(f"user{n % 6}", f"user{(n + 1) % 6}: what about option {n} in the grub menu?", 5.0 * n,
+                            str(n)))
+    chat.append(Message("starn", "anyone?", 160, "31"))
+    chat.append(Message("gurpreet", "starn, look up badblocks but be very careful with it", 170, "32"))
+    found = _exchanges(chat)
+    assert found[31] == found[0] and found[32] == found[0]
+    # An hour later the same word starts afresh: it no longer asks the old question again.
+    late = [*chat[:31], Message("starn", "anyone?", 2 * 3600, "31")]
+    assert _exchanges(late)[31] != _exchanges(late)[0]
+
+
 def test_time_alone_keeps_a_quick_answer_with_its_question_and_a_late_message_apart() -> None:
     # No names, no replies: a channel like most of Discord (its own weights).
     chat = [

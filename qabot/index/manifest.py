@@ -48,7 +48,7 @@ FORMAT_VERSION = 16  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # controls, outline levels, ruby; MyST, Hugo, Docusaurus and GitHub markup, badges; a Markdown paragraph's lines as one;
 # Sphinx and Doxygen pages; 15: a compound hyphenated at a PDF line end keeps its hyphen;
 # Markdown lines that include another file; 16: a chat message is not linked to its author's own message to
-# someone else when it addresses another person
+# someone else when it addresses another person; "anyone?" goes on from its author's question
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
