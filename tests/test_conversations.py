@@ -623,6 +623,33 @@ def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_
     assert first.citation.link.endswith("/5003")
 
 
+def test_a_suggestion_put_as_a_question_is_the_answer_not_a_question_back(tmp_path: Path, bot_for) -> None:
+    """"have you tried ...?" suggests, as support answers often do: it is no question back, and it wins over a remark
+    on the question that came first."""
+    chat = [
+        documents.message("5101", "Terry", "Which software should I use for a caching web proxy on my server?",
+                          documents._at(0, 5)),
+        documents.message("5102", "Gus", "@Terry good plan, that saves a lot of traffic on a slow line", documents._at(1, 0), reply_to="5101", mentions=("Terry",)),
+        documents.message("5103", "Gus", "@Terry have you tried squid? it is easy to set up",
+                          documents._at(1, 40), reply_to="5101", mentions=("Terry",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    first = bot_for(corpus).ask("What software should I run as a caching web proxy?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/5103")
+
+
+def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() -> None:
+    from qabot.search.exchange import _SUGGESTS
+
+    for said in ["have you tried squid?", 'did you run "sudo exportfs -a" after configuring it?',
+                 "you mean like SQLiteManager ?", "what about gparted?"]:
+        assert _SUGGESTS.search(said), said
+    for said in ["what do you mean?", "which card do you have?", "did you install both at the same time?"]:
+        assert not _SUGGESTS.search(said), said
+
+
 def test_advice_in_the_future_tense_is_advice() -> None:
     from qabot.search.exchange import _SUGGESTS
 

@@ -17,9 +17,10 @@ the exchange from someone other than the asker, never one of the asker's own:
   words it holds (by idf), its role, whether the asker then thanks its author, whether
   it holds something specific (a command, a path, a link, a version: words with digits
   or inner punctuation) that the question does not, whether it advises ("you can ...",
-  "try ...", "run ...": support answers tell someone what to do), whether it asks back,
-  whether it goes on from its author's message just before ("and then:
-  ./setup.run" after "chmod +x setup.run": the first says what to do), and where it is
+  "try ...", "run ...", or as a question: "have you tried squid?"; support answers tell
+  someone what to do), whether it asks back, whether it goes on from its author's message
+  just before ("and then: ./setup.run" after "chmod +x setup.run": the first says what to
+  do), and where it is
   (the first reply after the question, or before the question, which it cannot answer
   unless the question was asked again);
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
@@ -56,9 +57,12 @@ ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: pe
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
-# Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...").
+# Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...");
+# or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs -a?", "you mean sqlitebrowser?".
 _SUGGESTS = re.compile(
     r"\byou(?:['’]d| would|['’]ll| will)? (?:can|could|should|need to|might|may|must|have to|want to)\b|\btry\b"
+    r"|\b(?:have|did) you (?:tried|try|run|ran|check(?:ed)?|look(?:ed)? at|seen|see|read)\b|(?<!do )\byou mean\b"
+    r"|\b(?:what|how) about\b"
     r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
