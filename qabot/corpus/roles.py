@@ -91,3 +91,15 @@ def greets(text: str) -> bool:
         return False
     words = [w for w in re.findall(r"[\w'@]+", rest[opening.end() :]) if w not in _FILLER]
     return len(words) <= 1
+
+
+# Only asking again: "anyone?", "bump", "any ideas?", "??" (signs alone need a "?": ":)" answers something).
+_NUDGE = re.compile(r"\W*(?:(?:any\s*(?:one|body|ideas?|help|suggestions?|clues?|takers)|some\s*(?:one|body)|help|bump|ping"
+                    r"|please|pls|plz|hello|here|there|around)\W*)*")
+
+
+def nudges(text: str) -> bool:
+    """Whether a message only asks again, as its author's nudge to a question of theirs nobody has answered yet."""
+    folded = fold(text)
+    return len(folded) <= 40 and _NUDGE.fullmatch(folded) is not None and (
+        "?" in folded or any(map(str.isalpha, folded)))
