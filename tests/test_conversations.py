@@ -650,6 +650,23 @@ def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() ->
         assert not _SUGGESTS.search(said), said
 
 
+def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_path: Path, bot_for) -> None:
+    """"What does LTS mean?": the message whose words spell it out answers, not one that only uses it."""
+    chat = [
+        documents.message("5201", "Ines", "what does LTS mean when people talk about ubuntu releases?",
+                          documents._at(0, 5)),
+        documents.message("5202", "Omar", "@Ines ubuntu LTS releases are what most people run on servers",
+                          documents._at(1, 0), reply_to="5201", mentions=("Ines",)),
+        documents.message("5203", "Omar", "@Ines long term support, five years of updates", documents._at(1, 40),
+                          reply_to="5201", mentions=("Ines",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    first = bot_for(corpus).ask("What does LTS stand for in Ubuntu release names?", k=1).excerpts[0]
+    assert first.citation.link.endswith("/5203")
+
+
 def test_advice_in_the_future_tense_is_advice() -> None:
     from qabot.search.exchange import _SUGGESTS
 

@@ -20,7 +20,8 @@ the exchange from someone other than the asker, never one of the asker's own:
   "try ...", "run ...", or as a question: "have you tried squid?"; support answers tell
   someone what to do), whether it asks back, whether it goes on from its author's message
   just before ("and then: ./setup.run" after "chmod +x setup.run": the first says what to
-  do), and where it is
+  do), whether it spells out an abbreviation the question asks about ("stable release update"
+  for "SRU"), and where it is
   (the first reply after the question, or before the question, which it cannot answer
   unless the question was asked again);
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
@@ -87,13 +88,17 @@ _ME_TOO_WORD = re.compile(r"\+1|[\w']+")
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
-            "first_reply", "before", "continues")
+            "first_reply", "before", "continues", "expands")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
-    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
+    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2, "expands": 0.5,
 }
+# An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
+# it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
+_ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]{2,5}\b")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 @dataclass
@@ -191,6 +196,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
+    abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)}
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
     replied = False
@@ -218,6 +224,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
             "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
+            "expands": float(any(_spells_out(body, short) for short in abbreviations)),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
@@ -281,6 +288,12 @@ def _addressee(body: str, author: str | None, authors: set[str | None]) -> str |
 def _said(body: str, author: str | None) -> str:
     """What a message (``"author: text"``) says, without its author and the name it is addressed to."""
     return ADDRESSED.sub("", _unsigned(body, author), count=1)
+
+
+def _spells_out(body: str, short: str) -> bool:
+    """Whether ``body`` has words in a row whose first letters spell the abbreviation ``short`` (lower case)."""
+    initials = "".join(word[0] for word in _LETTERS.findall(body.lower()))
+    return len(short) > 2 and short.isalpha() and short in initials
 
 
 def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
