@@ -18,6 +18,7 @@ from qabot.corpus import CorpusFile, load_file
 from qabot.corpus.chat import ACCEPTED
 from qabot.corpus.conversations import Message, Untangler, exchanges, parents, roles
 from qabot.corpus.roles import ANSWERS, ASKS
+from qabot.models import Excerpt
 from qabot.search import RetrievalConfig, Retriever
 from tests import documents
 
@@ -26,6 +27,14 @@ MINUTE = 60.0
 
 def _exchanges(messages: list[Message]) -> list[int]:
     return exchanges(parents(messages))
+
+
+def _first_excerpt(tmp_path: Path, bot_for, chat: list[dict], question: str) -> Excerpt:
+    """The first excerpt answering ``question`` from an export of ``chat`` (``documents.message``s), real model."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    return bot_for(corpus).ask(question, k=1).excerpts[0]
 
 
 # -- untangling ----------------------------------------------------------------------------
@@ -616,10 +625,7 @@ def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_
         documents.message("5003", "Alex", "@Kim you can slow it down in the firmware: send M106 S80 before a night "
                           "print", documents._at(1, 40), reply_to="5001", mentions=("Kim",)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    first = bot_for(corpus).ask("How can I make the printer fan quieter at night?", k=1).excerpts[0]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How can I make the printer fan quieter at night?")
     assert first.citation.link.endswith("/5003")
 
 
@@ -629,14 +635,12 @@ def test_a_suggestion_put_as_a_question_is_the_answer_not_a_question_back(tmp_pa
     chat = [
         documents.message("5101", "Terry", "Which software should I use for a caching web proxy on my server?",
                           documents._at(0, 5)),
-        documents.message("5102", "Gus", "@Terry good plan, that saves a lot of traffic on a slow line", documents._at(1, 0), reply_to="5101", mentions=("Terry",)),
+        documents.message("5102", "Gus", "@Terry good plan, that saves a lot of traffic on a slow line",
+                          documents._at(1, 0), reply_to="5101", mentions=("Terry",)),
         documents.message("5103", "Gus", "@Terry have you tried squid? it is easy to set up",
                           documents._at(1, 40), reply_to="5101", mentions=("Terry",)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    first = bot_for(corpus).ask("What software should I run as a caching web proxy?", k=1).excerpts[0]
+    first = _first_excerpt(tmp_path, bot_for, chat, "What software should I run as a caching web proxy?")
     assert first.citation.link.endswith("/5103")
 
 
@@ -660,10 +664,7 @@ def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_p
         documents.message("5203", "Omar", "@Ines long term support, five years of updates", documents._at(1, 40),
                           reply_to="5201", mentions=("Ines",)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    first = bot_for(corpus).ask("What does LTS stand for in Ubuntu release names?", k=1).excerpts[0]
+    first = _first_excerpt(tmp_path, bot_for, chat, "What does LTS stand for in Ubuntu release names?")
     assert first.citation.link.endswith("/5203")
 
 
