@@ -94,8 +94,8 @@ def greets(text: str) -> bool:
 
 
 # Only asking again: "anyone?", "bump", "any ideas?", "??" (signs alone need a "?": ":)" answers something).
-_NUDGE = re.compile(r"\W*(?:(?:any\s*(?:one|body|ideas?|help|suggestions?|clues?|takers)|some\s*(?:one|body)|help|bump|ping"
-                    r"|please|pls|plz|hello|here|there|around)\W*)*")
+_NUDGE = re.compile(r"\W*(?:(?:any\s*(?:one|body|ideas?|help|suggestions?|clues?|takers)|some\s*(?:one|body)"
+                    r"|help|bump|ping|please|pls|plz|hello|here|there|around)\W*)*")
 
 
 def nudges(text: str) -> bool:

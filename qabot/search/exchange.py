@@ -20,10 +20,9 @@ the exchange from someone other than the asker, never one of the asker's own:
   "try ...", "run ...", or as a question: "have you tried squid?"; support answers tell
   someone what to do), whether it asks back, whether it goes on from its author's message
   just before ("and then: ./setup.run" after "chmod +x setup.run": the first says what to
-  do), whether it spells out an abbreviation the question asks about ("stable release update"
-  for "SRU"), and where it is
-  (the first reply after the question, or before the question, which it cannot answer
-  unless the question was asked again);
+  do), whether it spells out an abbreviation the question asks about ("stable release
+  update" for "SRU"), and where it is (the first reply after the question, or before the
+  question, which it cannot answer unless the question was asked again);
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
   problem, or agrees with an answer, and answers nothing;
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
@@ -45,6 +44,7 @@ import numpy as np
 
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKS
+from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import tokenize
@@ -59,7 +59,8 @@ ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 # Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...");
-# or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs -a?", "you mean sqlitebrowser?".
+# or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs -a?", "you mean
+# sqlitebrowser?".
 _SUGGESTS = re.compile(
     r"\byou(?:['’]d| would|['’]ll| will)? (?:can|could|should|need to|might|may|must|have to|want to)\b|\btry\b"
     r"|\b(?:have|did) you (?:tried|try|run|ran|check(?:ed)?|look(?:ed)? at|seen|see|read)\b|(?<!do )\byou mean\b"
@@ -93,12 +94,12 @@ FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "s
 # better held out): "score" is the rerank's sentence score, the unit the others are in.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.2, "specific": 0.05, "specific_new": 0.2,
-    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2, "expands": 0.5,
+    "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
+    "expands": 0.5,
 }
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
-_ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]{2,5}\b")
-_LETTERS = re.compile(r"[^\W\d_]+")
+_ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
 
 
 @dataclass
@@ -292,8 +293,7 @@ def _said(body: str, author: str | None) -> str:
 
 def _spells_out(body: str, short: str) -> bool:
     """Whether ``body`` has words in a row whose first letters spell the abbreviation ``short`` (lower case)."""
-    initials = "".join(word[0] for word in _LETTERS.findall(body.lower()))
-    return len(short) > 2 and short.isalpha() and short in initials
+    return short in "".join(word[0] for word in WORD.findall(body.lower()))
 
 
 def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
