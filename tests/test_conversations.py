@@ -174,6 +174,10 @@ def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> Non
     told = [Message("wulf", "logical_: deleting the files doesn't delete the filesystem", 0, "1"),
             Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
+    # And so where Discord's mention alone addresses it, with no colon after the name.
+    mentioned = [dataclasses.replace(told[0], text="@logical_ deleting the files doesn't delete the filesystem"),
+                 dataclasses.replace(told[1], text="@wulf how do I rename the stick then?")]
+    assert roles(mentioned, parents(mentioned)) == [ANSWERS, ASKS]
 
 
 @pytest.mark.parametrize("hello", ["media: hi", "@ana hello", "ana, hey there!", "hi", "Good morning all :)",

@@ -46,7 +46,8 @@ _ASKS_LIKE = re.compile(
     r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
 _TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
-ADDRESSED = re.compile(r"^\s*@?[^\s:,]+[:,]\s")  # a message that opens by addressing someone: "ana: ", "@ana, "
+# A message that opens by addressing someone: "ana: ", "ana, ", "@ana, ", or a Discord mention alone, "@ana ".
+ADDRESSED = re.compile(r"^\s*(?:@[^\s:,]+[:,]?|[^\s:,]+[:,])\s")
 # Words that open a message as a label, not as the name of whom it is for ("Update: build fails", "Edit: ..."): such
 # a message addresses someone only where a member of the channel goes by that name.
 LABELS = frozenset("""update updated edit edited note nb ps pps psa fyi reminder announcement news question q problem
@@ -56,12 +57,12 @@ _OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|
 
 
 def addresses(text: str, names: Container[str] = ()) -> bool:
-    """Whether a message opens by addressing someone ("ana: ...", "@ana, ..."): not where its first word is a label
+    """Whether a message opens by addressing someone ("ana: ...", "@ana ..."): not where its first word is a label
     ("Update: build fails") that none of ``names`` (the folded names members of the channel go by) is."""
     opening = ADDRESSED.match(text)
     if opening is None:
         return False
-    word = fold(opening.group(0).strip().lstrip("@")[:-1])
+    word = fold(opening.group(0).strip().lstrip("@").rstrip(":,"))
     return word not in LABELS or word in names
 
 

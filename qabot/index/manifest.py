@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 16  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 17  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -48,7 +48,8 @@ FORMAT_VERSION = 16  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # controls, outline levels, ruby; MyST, Hugo, Docusaurus and GitHub markup, badges; a Markdown paragraph's lines as one;
 # Sphinx and Doxygen pages; 15: a compound hyphenated at a PDF line end keeps its hyphen;
 # Markdown lines that include another file; 16: a chat message is not linked to its author's own message to
-# someone else when it addresses another person; "anyone?" goes on from its author's question
+# someone else when it addresses another person; "anyone?" goes on from its author's question; 17: a message that
+# opens with a Discord mention alone ("@ana try ...") addresses ana, as "ana: try ..." does
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest

@@ -275,19 +275,25 @@ def _unsigned(body: str, author: str | None) -> str:
 
 
 def _opens_addressed(body: str, author: str | None) -> bool:
-    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...")."""
-    return bool(ADDRESSED.match(_unsigned(body, author)))
+    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...", "@ana ...")."""
+    return _addressed_to(body, author) is not None
 
 
 def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
     """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
-    opening = ADDRESSED.match(_unsigned(body, author))
-    name = opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
+    name = _addressed_to(body, author)
     return name if name != author and name in authors else None
 
 
+def _addressed_to(body: str, author: str | None) -> str | None:
+    """The name a message (``"author: text"``) opens by addressing: "ana: ", "@ana, ", or a Discord mention, "@ana "."""
+    opening = ADDRESSED.match(_unsigned(body, author))
+    return opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
+
+
 def _said(body: str, author: str | None) -> str:
-    """What a message (``"author: text"``) says, without its author and the name it is addressed to."""
+    """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
+    Discord writes a mention: "@ana ")."""
     return ADDRESSED.sub("", _unsigned(body, author), count=1)
 
 
