@@ -658,6 +658,32 @@ def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() ->
         assert not _SUGGESTS.search(said), said
 
 
+def test_a_command_line_alone_is_advice(tmp_path: Path, bot_for) -> None:
+    """"grep -R word /path/to/folder" tells the asker what to run as much as "you can ..." does: it is no less the
+    answer for not saying "try"."""
+    chat = [
+        documents.message("5151", "Vic", "how do I search for a word inside all the files of a folder, subfolders too?",
+                          documents._at(0, 5)),
+        documents.message("5152", "Gus", "@Vic you can invert a grep with: grep -v word file",
+                          documents._at(1, 0), reply_to="5151", mentions=("Vic",)),
+        documents.message("5153", "Gus", "@Vic grep -R word /path/to/folder searches all the files in the folder and "
+                          "below", documents._at(1, 40), reply_to="5151", mentions=("Vic",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How can I search every file in a folder and its subfolders for "
+                           "a word?")
+    assert first.citation.link.endswith("/5153")
+
+
+def test_a_message_opening_with_a_command_line_advises() -> None:
+    from qabot.search.exchange import _commands
+
+    for said in ["grep -R search /path/to/folder", "rm -- -*", "ls ~/.config", "lsof /dev/sdb1", "chmod g+rx"]:
+        assert _commands(said), said
+    for said in ["on /dev/sda it works", "your ~/.bashrc is fine", "rm is not the problem", "I -- well, no",
+                 "ubuntu 14.04 is fine"]:
+        assert not _commands(said), said
+
+
 def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_path: Path, bot_for) -> None:
     """"What does LTS mean?": the message whose words spell it out answers, not one that only uses it."""
     chat = [

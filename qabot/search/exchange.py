@@ -17,12 +17,13 @@ the exchange from someone other than the asker, never one of the asker's own:
   words it holds (by idf), its role, whether the asker then thanks its author, whether
   it holds something specific (a command, a path, a link, a version: words with digits
   or inner punctuation) that the question does not, whether it advises ("you can ...",
-  "try ...", "run ...", or as a question: "have you tried squid?"; support answers tell
-  someone what to do), whether it asks back, whether it goes on from its author's message
-  just before ("and then: ./setup.run" after "chmod +x setup.run": the first says what to
-  do), whether it spells out an abbreviation the question asks about ("stable release
-  update" for "SRU"), and where it is (the first reply after the question, or before the
-  question, which it cannot answer unless the question was asked again);
+  "try ...", "run ...", a command line alone: "grep -R word ~/dir", or as a question:
+  "have you tried squid?"; support answers tell someone what to do), whether it asks
+  back, whether it goes on from its author's message just before ("and then: ./setup.run"
+  after "chmod +x setup.run": the first says what to do), whether it spells out an
+  abbreviation the question asks about ("stable release update" for "SRU"), and where it
+  is (the first reply after the question, or before the question, which it cannot answer
+  unless the question was asked again);
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
   problem, or agrees with an answer, and answers nothing;
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
@@ -47,7 +48,7 @@ from qabot.corpus.chat import ACCEPTED, BOT, THANKS
 from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
-from qabot.index.lexical import tokenize
+from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.text import fold
 
 Span = tuple[int, int]
@@ -68,6 +69,9 @@ _SUGGESTS = re.compile(
     r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
+# A command line as the whole advice: "grep -R search /path/to/folder", "rm -- -*", "ls ~/.config": a lower-case word
+# (not a small word: "on /dev/sda", "your ~/.bashrc") and an option, a path or a glob.
+_COMMAND = re.compile(r"\s*([a-z][\w.+-]*)\s+(?:--?[\w-]|[/~][\w/.]|\*|\w+[+=]\w)")
 
 # Someone telling of a problem ("we can't get it to boot", "the update failed"): where the message that matched best
 # says so, its author is the asker, whatever the untangler made of the exchange. Its trouble words (``TROUBLE``) are
@@ -210,7 +214,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         after = para.start > said.start
         later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
         specific = [word for word in body.split() if _SPECIFIC.search(word)]
-        suggests = bool(_SUGGESTS.search(body))
+        asks_too = any(asking[u] for u in units)
+        suggests = bool(_SUGGESTS.search(body)) or (not asks_too and _commands(body))
         name = fold(para.author or "")
         features = {
             "score": max(known[u] for u in units),
@@ -220,7 +225,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "thanked": float(any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
-            "asks_back": float(any(asking[u] for u in units) and not suggests),
+            "asks_back": float(asks_too and not suggests),
             "suggests": float(suggests),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
@@ -295,6 +300,12 @@ def _said(body: str, author: str | None) -> str:
     """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
     Discord writes a mention: "@ana ")."""
     return ADDRESSED.sub("", _unsigned(body, author), count=1)
+
+
+def _commands(said: str) -> bool:
+    """Whether a message (without its author and addressee) opens with a command line ("grep -R word ~/dir")."""
+    opening = _COMMAND.match(said)
+    return opening is not None and opening.group(1) not in STOPWORDS
 
 
 def _spells_out(body: str, short: str) -> bool:
