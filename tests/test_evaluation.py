@@ -327,14 +327,27 @@ def test_dev_set_meets_the_targets(tmp_path, monkeypatch, backend: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.model
-def test_chat_dev_meets_the_targets(tmp_path) -> None:
-    """The conversation issue's targets on ../shared/eval/chat-dev, default backend, through the library API."""
+@pytest.mark.parametrize("variant", ["as exported", "mentions", "no replies"])
+def test_chat_dev_meets_the_targets(tmp_path, variant: str) -> None:
+    """The conversation issue's targets on ../shared/eval/chat-dev, default backend, through the library API.
+
+    Also on two copies of its exports: one where every message that opens with a name ("ana: ...") opens with a
+    Discord mention instead ("@ana ...", the mention recorded as DiscordChatExporter writes it), as on a Discord
+    server; one without Discord's reply links, so that the result does not rest on them.
+    """
     chat = SHARED_EVAL / "chat-dev"
     if not (chat / "questions.jsonl").exists():
         pytest.skip("../shared/eval/chat-dev is not here")
+    corpus = chat / "corpus"
+    if variant != "as exported":
+        corpus = tmp_path / "corpus"
+        corpus.mkdir()
+        for export in sorted((chat / "corpus").glob("*.json")):
+            (corpus / export.name).write_text(json.dumps(_as_discord(json.loads(export.read_text(encoding="utf-8")),
+                                                                     mentions=variant == "mentions")))
     # In its own process, as a user runs it: the model and the index stay out of pytest's memory, which the
     # reader-limit tests' children would otherwise inherit as their peak (Linux keeps ru_maxrss across exec).
-    run = subprocess.run([sys.executable, "-m", "qabot", "--corpus", str(chat / "corpus"), "--index",
+    run = subprocess.run([sys.executable, "-m", "qabot", "--corpus", str(corpus), "--index",
                           str(tmp_path / "idx"), "eval", str(chat / "questions.jsonl"), "--json"],
                          capture_output=True, text=True, timeout=600, env={**os.environ, "QABOT_EMBEDDING_BACKEND": "auto"})
     assert run.returncode == 0, run.stderr
@@ -342,3 +355,25 @@ def test_chat_dev_meets_the_targets(tmp_path) -> None:
     assert report["hit_at_1"] >= 0.70 and report["hit_at_5"] >= 0.90
     assert report["message_at_1"] is not None and report["message_at_1"] >= 0.65
     assert report["answered_rate"] >= 0.90 and report["abstention_rate"] >= 0.75
+
+
+_OPENING_NAME = re.compile(r"^\s*([^\s:,]+)[:,]\s+")
+
+
+def _as_discord(export: dict, mentions: bool) -> dict:
+    """An export with its openings by name written as Discord mentions (``mentions``), or without reply links."""
+    users = {message["author"].get("nickname") or message["author"]["name"]: message["author"]
+             for message in export["messages"]}
+    for message in export["messages"]:
+        if not mentions:
+            message.pop("reference", None)
+            message["type"] = "Default" if message["type"] == "Reply" else message["type"]
+            continue
+        text, names = message["content"], []
+        while (opening := _OPENING_NAME.match(text)) and opening.group(1) in users:
+            names.append(opening.group(1))
+            text = text[opening.end() :]
+        if names:
+            message["content"] = " ".join(f"@{name}" for name in names) + " " + text
+            message["mentions"] = [users[name] for name in names]
+    return export
