@@ -64,7 +64,8 @@ class Paragraph(BaseModel):
     )
     role: str | None = Field(
         None, description="in a chat's exchange: 'asks' (a message of the asker), 'answers' (a reply to the asker "
-        "from someone else), 'accepted' (an answer the asker marked) or 'bot' (a bot's message)"
+        "from someone else), 'accepted' (an answer the asker marked), 'thanked' (an answer the asker's thanks "
+        "replies to) or 'bot' (a bot's message)"
     )
 
 

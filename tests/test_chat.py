@@ -4,7 +4,7 @@ documents, one per exchange, each message a paragraph with its author, date, jum
 from __future__ import annotations
 
 from qabot.corpus import chat
-from qabot.corpus.chat import ACCEPTED, ChatChannel, ChatMessage, Placed, accepted_roles
+from qabot.corpus.chat import ACCEPTED, THANKED, ChatChannel, ChatMessage, Placed, accepted_roles
 from qabot.corpus.roles import ANSWERS, ASKS
 
 CHANNEL = ChatChannel(source="discord/1/2", guild_id="1", channel_id="2", title="Club · #help")
@@ -68,6 +68,11 @@ def test_an_answer_is_accepted_when_marked_or_in_a_solved_post_thanked() -> None
     assert accepted_roles(exchange, solved=True) == [ASKS, ACCEPTED, ANSWERS, ASKS]
     replied = [*exchange[:3], _placed("ana", ASKS, 4, reply=3, thanks=frozenset())]
     assert accepted_roles(replied, solved=True) == [ASKS, ANSWERS, ACCEPTED, ASKS]
+    # In plain chat a thanks that replies to an answer names it as a hint for the highlight (it names nobody in its
+    # text, as on Discord), and ranks nothing; a thanks from someone other than the asker hints at nothing.
+    assert accepted_roles(replied) == [ASKS, ANSWERS, THANKED, ASKS]
+    assert accepted_roles([*exchange[:3], _placed("dev", None, 4, reply=3, thanks=frozenset())]) == [
+        ASKS, ANSWERS, ANSWERS, None]
     unthanked = exchange[:3]
     assert accepted_roles(unthanked, solved=True) == [ASKS, ACCEPTED, ACCEPTED]  # solved: every answer
     marked = [exchange[0], exchange[1], _placed("cleo", ANSWERS, 3, marked=True)]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, load_file
-from qabot.corpus.chat import ACCEPTED
+from qabot.corpus.chat import ACCEPTED, THANKED
 from qabot.corpus.conversations import Message, Untangler, exchanges, parents, roles
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.models import Excerpt
@@ -267,7 +267,7 @@ def test_an_export_is_laid_out_one_document_per_exchange_each_message_verbatim(t
     assert exchange["3004"] == exchange["3007"] == f"{channel}-3004"
     assert [d.doc_id for d in docs[:3]] == [f"{channel}-{first}" for first in ("3001", "3002", "3004")]  # as begun
     assert {d.source for d in docs} == {"printing.json"} and len({d.title for d in docs}) == 1
-    assert [doc_of[i][1].role for i in ("3001", "3006", "3008")] == [ASKS, ANSWERS, ASKS]
+    assert [doc_of[i][1].role for i in ("3001", "3006", "3008")] == [ASKS, THANKED, ASKS]  # her thanks replies to it
     for record in documents.MAKER_CHAT:
         doc, para = doc_of[record["id"]]
         assert doc.text[para.start : para.end] == f"{record['author']['nickname']}: {record['content']}"
@@ -518,7 +518,7 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
     corpus.mkdir()
     documents.write_export(corpus / "help.json", chat)
     [doc] = _read(corpus / "help.json")
-    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, "bot", ASKS]
+    assert [p.role for p in doc.paragraphs] == [ASKS, THANKED, "bot", ASKS]  # Lena's thanks replies to 4002
     first = bot_for(corpus).ask("Is wifi dropping every few minutes after a kernel update a known bug?", k=1).excerpts[0]
     assert first.citation.link.endswith("/4002") and first.citation.author == "Omar"
     assert first.highlight == "Omar: @Lena yes: bug 2051234"
@@ -682,6 +682,31 @@ def test_a_message_opening_with_a_command_line_advises() -> None:
     for said in ["on /dev/sda it works", "your ~/.bashrc is fine", "rm is not the problem", "I -- well, no",
                  "ubuntu 14.04 is fine"]:
         assert not _commands(said), said
+
+
+def test_the_answer_the_askers_thanks_replies_to_is_the_highlight(tmp_path: Path, bot_for) -> None:
+    """On Discord a thanks often names nobody: it says whom it is for by replying. The answer it replies to is the
+    highlight, over a command that would win without it."""
+    chat = [
+        documents.message("5301", "Kim", "how can I get the dome camera to start recording by itself at dusk?",
+                          documents._at(0, 5)),
+        documents.message("5302", "Lou", "the dome camera can start recording at dusk with its own schedule, look in "
+                          "its settings", documents._at(1, 0), reply_to="5301"),
+        documents.message("5303", "Max", "domecam --record-at sunset", documents._at(1, 40), reply_to="5301"),
+        documents.message("5304", "Kim", "thanks, that did it", documents._at(2, 30), reply_to="5302"),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How do I make the dome camera record automatically when it gets "
+                           "dark?")
+    assert first.citation.link.endswith("/5302")
+
+
+def test_courtesy_after_an_answer_answers_nothing() -> None:
+    from qabot.search.exchange import _COURTESY
+
+    for said in ["u r welcome", "you're welcome :)", "np", "No problem!", "good luck"]:
+        assert _COURTESY.match(said), said
+    for said in ["no", "yes", "np, also try the nomodeset option", "welcome to ubuntu, what do you need?"]:
+        assert not _COURTESY.match(said), said
 
 
 def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_path: Path, bot_for) -> None:

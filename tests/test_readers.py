@@ -395,7 +395,7 @@ def test_export_written_newest_first_is_read_as_the_channel_ran(tmp_path: Path) 
     newest_first = laid_out(documents.write_export(tmp_path / "reversed.json", chat[::-1]))
     assert newest_first == laid_out(documents.write_export(tmp_path / "help.json", chat))
     theo = next(row for row in newest_first if row[1].startswith("Theo: Wipe the bed"))
-    assert theo[0] == "381889648827301889-3001" and theo[2:4] == (6, "answers")  # with Mira's question, 6th
+    assert theo[0] == "381889648827301889-3001" and theo[2:4] == (6, "thanked")  # with Mira's question, 6th, thanked
 
 
 def test_export_in_direct_messages_links_to_me(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ from qabot.text import blank, fold
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
 ACCEPTED = "accepted"  # the role of an answer the asker marked or thanked
+THANKED = "thanked"  # the role of an answer the asker thanked by replying to it (in plain chat: a hint, not a mark)
 UNNAMED = "@someone"  # a member named in a message but not to be named: forgotten, or unknown to the source
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
@@ -237,18 +238,24 @@ def accepted_roles(exchange: Sequence[Placed], solved: bool = False) -> list[str
     An answer is accepted where the asker marked it (``marked``, or the asker among ``marked_by``); in a forum post tagged
     solved, also the answer the asker thanked, or every answer where none was thanked. (A
     thanks in plain chat is too loose a sign to rank by: the search reads it as a hint for
-    the highlight only, ``qabot.search.exchange``.)
+    the highlight only, ``qabot.search.exchange``. So an answer the asker's thanks replies to
+    is ``THANKED``, which the search cannot tell from the text: on Discord a thanks often
+    names nobody, and says whom it is for by its reply.)
     """
     roles = [p.role for p in exchange]
     asker = next((p.author_key for p in exchange if p.role == ASKS), None)
     answering = [i for i, p in enumerate(exchange)
                  if p.role in (ANSWERS, ACCEPTED) and p.author_key != asker and not p.bot]
     chosen = {i for i in answering if exchange[i].marked or asker in exchange[i].marked_by}
+    thanks = [n for n, p in enumerate(exchange) if asker is not None and p.author_key == asker and p.thanks is not None]
     if solved:
-        chosen |= {i for i in (_thanked(exchange, answering, n) for n, p in enumerate(exchange)
-                               if asker is not None and p.author_key == asker and p.thanks is not None)
-                   if i is not None}
+        chosen |= {i for i in (_thanked(exchange, answering, n) for n in thanks) if i is not None}
         chosen = chosen or set(answering)
+    else:
+        ids = {exchange[i].id: i for i in answering}
+        for n in thanks:
+            if exchange[n].reply_to in ids and ids[exchange[n].reply_to] < n:
+                roles[ids[exchange[n].reply_to]] = THANKED
     for i in chosen:
         roles[i] = ACCEPTED
     return [BOT if p.bot else role for p, role in zip(exchange, roles, strict=True)]

@@ -49,7 +49,8 @@ FORMAT_VERSION = 17  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # Sphinx and Doxygen pages; 15: a compound hyphenated at a PDF line end keeps its hyphen;
 # Markdown lines that include another file; 16: a chat message is not linked to its author's own message to
 # someone else when it addresses another person; "anyone?" goes on from its author's question; 17: a message that
-# opens with a Discord mention alone ("@ana try ...") addresses ana, as "ana: try ..." does
+# opens with a Discord mention alone ("@ana try ...") addresses ana, as "ana: try ..." does; an answer the asker's
+# thanks replies to is "thanked"
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot.chunking import asks
-from qabot.corpus.chat import ACCEPTED, BOT, THANKS
+from qabot.corpus.chat import ACCEPTED, BOT, THANKED, THANKS
 from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
@@ -89,6 +89,9 @@ _ME_TOO = frozenset({"+1", "same", "ditto", "bump"})  # and "me too"
 _ME_TOO_FILLER = frozenset("+1 same here me too also ditto bump having have got getting this that the issue problem "
                            "error for i im i'm".split())
 _ME_TOO_WORD = re.compile(r"\+1|[\w']+")
+# Only courtesy, after the answer: "you're welcome", "u r welcome :)", "np", "no problem", "good luck".
+_COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most )?welcome|yw|np|no (?:problem|prob|worries)"
+                       r"|anytime|glad (?:to|i could) help|good luck|gl|you too)\W*\Z", re.IGNORECASE)
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
@@ -209,8 +212,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if para.author == asker or para.role in (ASKS, BOT):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         body = _said(laid_out(para), para.author)
-        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body) or _me_too(body):
-            continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, or a "+1"
+        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body) or _me_too(body) \
+                or _COURTESY.match(body):
+            continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np"
         after = para.start > said.start
         later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
         specific = [word for word in body.split() if _SPECIFIC.search(word)]
@@ -220,9 +224,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         features = {
             "score": max(known[u] for u in units),
             "overlap": sum(weights.get(t, 0.0) for t in set(tokenize(body))) / total,
-            "answers": float(para.role in (ANSWERS, ACCEPTED)),
+            "answers": float(para.role in (ANSWERS, ACCEPTED, THANKED)),
             "accepted": float(para.role == ACCEPTED),
-            "thanked": float(any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
+            "thanked": float(para.role == THANKED or any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
             "asks_back": float(asks_too and not suggests),
