@@ -727,7 +727,8 @@ def test_advice_in_the_future_tense_is_advice() -> None:
     from qabot.search.exchange import _SUGGESTS
 
     for said in ["you'll want to use the kubuntu backports PPA", "you will need to reboot", "you’ll want to keep it",
-                 "you can set it to have no password", "you'd want to run it as root"]:
+                 "you can set it to have no password", "you'd want to run it as root",
+                 'I think "dpkg -l | grep :i386" should do it', "a reboot might do the trick", "that will work"]:
         assert _SUGGESTS.search(said), said
     assert not _SUGGESTS.search("you'll see the logo and then it drops back to the login screen")
 

@@ -59,13 +59,13 @@ ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: pe
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
-# Advice: "you can ...", "you'll want to ...", or a verb of doing at the start of a clause ("try ...", "then add ...");
-# or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs -a?", "you mean
-# sqlitebrowser?".
+# Advice: "you can ...", "you'll want to ...", "... should do it", or a verb of doing at the start of a clause ("try
+# ...", "then add ..."); or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs
+# -a?", "you mean sqlitebrowser?".
 _SUGGESTS = re.compile(
     r"\byou(?:['’]d| would|['’]ll| will)? (?:can|could|should|need to|might|may|must|have to|want to)\b|\btry\b"
     r"|\b(?:have|did) you (?:tried|try|run|ran|check(?:ed)?|look(?:ed)? at|seen|see|read)\b|(?<!do )\byou mean\b"
-    r"|\b(?:what|how) about\b"
+    r"|\b(?:what|how) about\b|\b(?:should|would|will|might) (?:do (?:it|the trick)|work)\b"
     r"|(?:^|[.;:!,(-]\s*|\b(?:then|and|or|just|simply)\s+)(?:use|run|type|install|reinstall|remove|purge|add|set"
     r"|change|edit|disable|enable|give|put|open|boot|upgrade|update|apt|sudo|enter|press|select|go|mount|unmount"
     r"|delete|rename|copy|move|make|create|restart|reboot|load|unload|switch|turn)\b", re.IGNORECASE)
