@@ -207,6 +207,19 @@ def test_a_greeting_that_opens_an_exchange_is_no_news_its_author_asks(hello: str
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
 
 
+def test_an_exchange_opened_by_a_thanks_is_no_news_its_author_was_helped() -> None:
+    """A thanks the untangler could not join to the help before it ("Thank you Eric" for EriC^^) opens an exchange of
+    its own; its author was the one helped, so the helper's next words answer them, not the other way round."""
+    chat = [
+        Message("wadie", "Thank you Eric, it's much better now :D", 0, "1"),
+        Message("eric", "wadie: it's not persistent though, put the commands in a script and add it to ~/.profile", 30,
+                "2"),
+        Message("wadie", "eric: what do you mean not persistent?", 60, "3"),
+    ]
+    assert _exchanges(chat) == [0, 0, 0]
+    assert roles(chat, parents(chat)) == [ASKS, ANSWERS, ASKS]
+
+
 def test_a_label_before_a_colon_is_nobody_addressed_unless_someone_goes_by_it() -> None:
     chat = [
         Message("briar", "Update: build fails on arm64 since the toolchain bump", 0, "1"),

@@ -42,7 +42,7 @@ from datetime import UTC, datetime
 
 from qabot.corpus import conversations
 from qabot.corpus.derived import DerivedText
-from qabot.corpus.roles import ANSWERS, ASKS
+from qabot.corpus.roles import ANSWERS, ASKS, says_thanks
 from qabot.models import Document
 from qabot.text import blank, fold
 
@@ -53,8 +53,6 @@ THANKED = "thanked"  # the role of an answer the asker thanked by replying to it
 UNNAMED = "@someone"  # a member named in a message but not to be named: forgotten, or unknown to the source
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
-THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
-                    re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -210,7 +208,7 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
     """``message`` at its place, in its exchange; ``untangler`` (having seen it) tells whom a thanks names, by
     name or @-mention."""
     thanks = None
-    if THANKS.search(message.content) and "?" not in message.content:  # "thanks, but how ...?" asks on
+    if says_thanks(message.content):  # not "thanks, but how ...?", which asks on
         thanks = frozenset() if untangler is None else untangler.named(message.content) | frozenset(
             untangler.known[name] for name in message.mentions if name in untangler.known)
     return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,

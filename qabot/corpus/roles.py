@@ -74,6 +74,16 @@ def asks_like(text: str, names: Container[str] = ()) -> bool:
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 
 
+# A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it".
+THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
+                    re.IGNORECASE)
+
+
+def says_thanks(text: str) -> bool:
+    """Whether a message thanks (or says it worked) without asking on ("thanks, but how ...?" asks)."""
+    return bool(THANKS.search(text)) and "?" not in text
+
+
 # A greeting, and what may follow it in a message that only greets ("hi all", "good morning everyone :)", "hey ana").
 _GREETING = re.compile(r"[^\w@]*(?:hi+|hello+|hey+|heya|hiya|howdy|yo|hola|hallo|greetings|g(?:oo)?d (?:morning|afternoon|"
                        r"evening|day)|morning|evening)\b")

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qabot.chunking import asks
-from qabot.corpus.chat import ACCEPTED, BOT, THANKED, THANKS
+from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, THANKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.text import fold
