@@ -20,6 +20,7 @@ from qabot.corpus.conversations import Message, Untangler, exchanges, parents, r
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.models import Excerpt
 from qabot.search import RetrievalConfig, Retriever
+from qabot.search.retriever import named_terms
 from tests import documents
 
 MINUTE = 60.0
@@ -431,8 +432,24 @@ def test_a_chat_question_that_prose_calibration_abstains_on_is_answered(maker) -
 def test_a_question_naming_what_the_chat_never_mentions_is_not_answered(maker) -> None:
     question = "How do I dry PETG filament before printing?"  # PETG is talked about; drying filament never
     assert not maker.ask(question, k=1).answered
-    assert _without(maker, unknown_penalty=0.0).ask(question, k=1).answered  # the bed advice looked good enough
+    # Without the names' penalties (a name no passage holds is missing from every exchange too), the bed advice
+    # looked good enough.
+    assert _without(maker, unknown_penalty=0.0, missing_penalty=0.0).ask(question, k=1).answered
     assert maker.ask("The model curls up while printing", k=1).answered  # ordinary words it lacks do not count
+
+
+def test_a_name_the_matched_exchange_never_mentions_lowers_its_confidence(maker) -> None:
+    named = "How do I stop PETG prints lifting at the corners of the FEP sheet?"  # FEP: only in Lena's remark
+    answer, without = maker.ask(named, k=1), _without(maker, missing_penalty=0.0).ask(named, k=1)
+    assert _message_of(answer.excerpts[0])["id"] == _message_of(without.excerpts[0])["id"] == "3006"
+    assert answer.confidence < without.confidence - 0.01
+    held = "How do I stop PETG prints lifting at the corners?"  # every name it uses is in the exchange
+    assert maker.ask(held, k=1).confidence == _without(maker, missing_penalty=0.0).ask(held, k=1).confidence
+
+
+def test_named_terms_are_the_words_that_name_things() -> None:
+    named = named_terms("How do I build a RAID 5 array from three disks with mdadm on 18.04?")
+    assert {"mdadm", "18.04"} <= named and not {"build", "array", "disk", "three"} & named
 
 
 def test_an_exchange_with_a_real_answer_ranks_above_one_that_only_asked_the_same(tmp_path: Path, bot_for) -> None:

@@ -56,6 +56,7 @@ class RetrievalConfig:
     chat_confidence: float = 0.18  # added to a chat excerpt's: short messages score lower on the same evidence (chat-dev)
     answer_weight: float = 0.3  # times a chat candidate's best answer's worth (``exchange.worth``), added (both chat sets)
     unknown_penalty: float = 1.0  # times the share of the question naming what no passage holds, off a chat's (chat sets)
+    missing_penalty: float = 0.3  # times the share of the question naming what the chat's exchange does not hold, off it
     accepted_bonus: float = 0.05  # added to the score of a chat exchange with an accepted answer (marked, thanked, solved)
 
     @classmethod

@@ -61,6 +61,26 @@ class _Asked:
     kind: str | None
     query: str
     unknown: float = 0.0  # the share of its terms (by idf) that name something no passage holds (``unknown_share``)
+    named: frozenset[str] = frozenset()  # its terms that name something, not ordinary words (``named_terms``)
+
+
+def named_terms(query: str) -> frozenset[str]:
+    """The terms of a question's words that name something rather than being ordinary words ("mdadm", "18.04")."""
+    return frozenset(stem for word in words(query) if not lexicon.is_ordinary(word) for stem in tokenize(word))
+
+
+def missing_share(text: str, asked: _Asked) -> float:
+    """The share of the question's terms (by idf) that name something ``text`` (a chat's exchange) never mentions.
+
+    A question about "a RAID 5 array with mdadm" matched to an exchange about RAID 5 where nobody says mdadm is
+    likelier a near miss than an answer. Only names count: an answerable question put in other words than the chat's
+    has other ordinary words, not other names. A name no passage holds at all costs ``unknown_penalty`` too.
+    """
+    total = sum(asked.idf.values())
+    if not total or not asked.named:
+        return 0.0
+    held = set(tokenize(text))
+    return sum(asked.idf.get(stem, 0.0) for stem in asked.named - held) / total
 
 
 class Retriever:
@@ -82,7 +102,8 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         idf = self.engine.idf(list(dict.fromkeys(tokens)))
-        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf))
+        named = named_terms(query)
+        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(named, idf), named)
         ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
@@ -93,19 +114,15 @@ class Retriever:
             excerpts=[excerpt for _, excerpt in ranked],
         )
 
-    def unknown_share(self, query: str, idf: dict[str, float]) -> float:
-        """The share of the question's terms (weighted by idf) that no passage holds and that are not ordinary words:
-        names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says."""
+    def unknown_share(self, named: frozenset[str], idf: dict[str, float]) -> float:
+        """The share of the question's terms (weighted by idf) that no passage holds among those that name something
+        (``named``: ``named_terms``): names of things the corpus never mentions ("WireGuard", "zram", "8080"), not
+        other words for what it says."""
         total = sum(idf.values())
-        if not total:
+        if not total or not named:
             return 0.0
         nowhere = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
-        absent = {stem for stem, weight in idf.items() if weight >= nowhere}
-        if not absent:  # the usual case: every term is somewhere
-            return 0.0
-        unknown = {stem for word in words(query) if not lexicon.is_ordinary(word)
-                   for stem in tokenize(word) if stem in absent}
-        return sum(idf[stem] for stem in unknown) / total
+        return sum(idf[stem] for stem in named if idf.get(stem, 0.0) >= nowhere) / total
 
     def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
@@ -290,7 +307,8 @@ class Retriever:
             chat = exchange_of(position, passage)
             confidence = float(pool.confidence[position])
             if chat is not None:
-                confidence += self.config.chat_confidence - self.config.unknown_penalty * asked.unknown
+                confidence += (self.config.chat_confidence - self.config.unknown_penalty * asked.unknown
+                               - self.config.missing_penalty * missing_share(chat.text, asked))
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
                 if position not in deferred:
