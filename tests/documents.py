@@ -131,6 +131,48 @@ def write_distilled_pdf(path: Path, pages: list[list[tuple[float, float, float, 
     return path
 
 
+def write_unmapped_pdf(path: Path, *, readable: bool = True) -> Path:
+    """A PDF whose fonts do not say which characters they show, as a real one's without a character map do.
+
+    Page 2 shows a line in a Type 3 font whose glyphs have made-up names (``/g1``, as TeX's bitmap fonts name
+    theirs), which PDFium gives as control characters; page 3 shows words in a font whose glyph names say letters
+    of six writing systems, which PDFium gives as Cyrillic, Greek, Armenian, Oriya, Georgian and Thai in every word,
+    as it gives a subset font whose glyph numbers it takes for characters. With ``readable``, page 1 and a line of
+    page 2 are in Helvetica, read as they are.
+    """
+    from tests.hostile import pdf_file
+
+    glyph = b"600 0 0 0 500 700 d1 0 0 m 500 0 l 500 700 l 0 700 l f"
+    letters = [b"uni0434", b"uni03B8", b"uni0561", b"uni0B15", b"uni10D0", b"uni0E01"]
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        5: b"<< /Type /Font /Subtype /Type3 /FontBBox [0 0 500 700] /FontMatrix [0.001 0 0 0.001 0 0] /CharProcs << "
+           + b" ".join(b"/g%d 7 0 R" % n for n in range(1, 9)) + b" >> /Encoding << /Type /Encoding /Differences [1 "
+           + b" ".join(b"/g%d" % n for n in range(1, 9)) + b"] >> /FirstChar 1 /LastChar 8 /Widths [" + b"600 " * 8
+           + b"] >>",
+        6: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding /Differences [161 "
+           + b" ".join(b"/" + name for name in letters) + b"] >> >>",
+        7: b"<< /Length %d >>\nstream\n%s\nendstream" % (len(glyph), glyph),
+    }
+    words = b" ".join(bytes(161 + (n + k) % 6 for k in range(4)) for n in range(8))
+    pages = [(b"BT /F1 12 Tf 72 700 Td (The harbour board met weekly to decide on repairs of the old stone bridge.) Tj "
+             b"ET")] if readable else []
+    pages += [b"BT /F2 12 Tf 72 700 Td (\001\004\005\006\007\010\001) Tj ET"
+              + (b" BT /F1 12 Tf 72 650 Td (Repairs of the bridge start in May.) Tj ET" if readable else b""),
+              b"BT /F3 12 Tf 72 700 Td (%s) Tj ET" % words]
+    kids = []
+    for number, content in enumerate(pages):
+        page = 10 + 2 * number
+        objects[page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R "
+                         b"/F2 5 0 R /F3 6 0 R >> >> /Contents %d 0 R >>" % (page + 1))
+        objects[page + 1] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)
+        kids.append(page)
+    objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    path.write_bytes(pdf_file(objects))
+    return path
+
+
 def write_zero_page_pdf(path: Path) -> Path:
     """A well-formed PDF whose page tree is empty."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]

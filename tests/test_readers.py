@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, document_paragraphs, find_files, load_file
+from qabot.corpus.garbled import mixed_scripts, unreadable
 from qabot.models import Document, Paragraph
 from tests import documents
 from tests.documents import FORMATS
@@ -183,8 +184,9 @@ def test_pdf_a_paragraph_over_a_page_break_is_grouped() -> None:
         (documents.write_zero_page_pdf, "PDF"),
         (lambda p: p.write_bytes(documents.write_pdf(p).read_bytes()[:700]) and p, "truncated"),
         (lambda p: p.write_bytes(b"%PDF-1.4 this is not a PDF at all") and p, "damaged"),
+        (lambda p: documents.write_unmapped_pdf(p, readable=False), "no character map"),
     ],
-    ids=["encrypted", "scanned", "zero-pages", "truncated", "garbage"],
+    ids=["encrypted", "scanned", "zero-pages", "truncated", "garbage", "unmapped-fonts"],
 )
 def test_a_pdf_that_cannot_be_read_is_skipped_with_a_reason(tmp_path: Path, make, reason: str) -> None:
     path = tmp_path / "bad.pdf"
@@ -192,6 +194,40 @@ def test_a_pdf_that_cannot_be_read_is_skipped_with_a_reason(tmp_path: Path, make
     docs, warnings = _read(path)
     assert docs == []
     assert len(warnings) == 1 and warnings[0].startswith("skipping bad.pdf: ") and reason in warnings[0]
+
+
+def test_pdf_text_in_fonts_without_a_character_map_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    doc, warnings = _read(documents.write_unmapped_pdf(tmp_path / "bridge.pdf"))
+    assert [p.page for p in doc[0].paragraphs] == [1, 2]  # page 3 shows nothing but unmapped glyphs
+    assert doc[0].text == ("The harbour board met weekly to decide on repairs of the old stone bridge.\n\n"
+                           "Repairs of the bridge start in May.")
+    assert warnings == [("bridge.pdf: text left out on pages 2, 3: its font shows glyphs without saying which "
+                        "characters they are (no character map), so the text is not the page's")]
+
+
+@pytest.mark.parametrize("text", [
+    "¢һӍΉʽী¢Ǌ ¢һӍΉʽী¢ರ͟ȥ܅, RହຏഀƹΉటҧ¢ȥǂ ȥࠨ˖¨ಮӆ˨ΗƹΉటӇ ̽ଋҨǥƹ̽ୡȥဎഁୡ ̿ଋҨǥƺ̿ୡȥဎഔୡ",  # PDFs of pdf.js's tests
+    "ٱĴǎƶơǎƹŎķຊا࠘᧽䋔 او䆀ឮᑽٱĴǎƶ ٳ㶜ຝ䆀䩱ط Ӓا㦇♑ dθաକ θաକა",
+])
+def test_words_of_many_writing_systems_are_garbled(text: str) -> None:
+    assert mixed_scripts([text])
+
+
+@pytest.mark.parametrize("text", [
+    "3Dレーザーレーダー 隙間のない空間スキャンで人や物体を検知する 光学技術×レーザー走査技術×情報処理 「速結端子（スプリング式）」 口出し線",
+    "킜킰톁톁킰 한국어 文書 처리 漢字와 한글 混用 문서를 읽기 전에 확인",  # hangul with hanja
+    "Let θ = 2πr and Ωmax = μ₀·Iₙ; then αβγ, Δx and λ/2 follow.",  # Greek in a formula: two systems
+    "Пример текста на русском языке, with an English word or two, и ещё немного русского текста.",
+    "Erdgas – zuverlässig, sicher, günstig! für Reinbek, Wentorf & Wohltorf: SEÇİLİ DÖNEMDE YASAL SINIR",
+])
+def test_real_text_in_any_writing_system_is_not_garbled(text: str) -> None:
+    assert not mixed_scripts([text] * 5)
+
+
+def test_a_line_of_unmapped_glyphs_is_unreadable_and_symbols_are_not() -> None:
+    assert unreadable("\ufffd\ufffd\ufffd a") and unreadable("\x01\x04\x05\x06")
+    assert not unreadable("Vectors u and v: u \uf0d7 v = 0") and not unreadable("   ")
+    assert not unreadable("◊ 〈 \uf8e8 \uf8e9 \uf8ea ∑ \uf8eb \uf8ec")  # the Symbol font's bracket pieces (private use)
 
 
 # -- HTML -----------------------------------------------------------------------------------

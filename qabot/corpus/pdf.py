@@ -6,6 +6,9 @@ the layout only shows (paragraphs, sections, pages, and the furniture it drops).
 
 A PDF that cannot be opened (encrypted, damaged, truncated), has no pages, or has
 no text layer (a scan) is skipped with a warning that names the file and the reason.
+Text in a font without a character map, which PDFium gives as whatever its codes are
+(``garbled``), is left out with a warning that names the pages; a PDF with nothing else
+is skipped.
 
 What PDFium builds whole is bounded before it builds it. First, what the file's
 compressed streams inflate to (``check_streams``, before PDFium opens the file): like a
@@ -35,6 +38,7 @@ from collections.abc import Iterator
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
+from qabot.corpus.garbled import mixed_scripts, unreadable
 from qabot.corpus.pdf_layout import Line, Spaces, document
 from qabot.corpus.pdf_streams import check_streams
 from qabot.corpus.pdf_tables import CELL_GAP, MAX_CELLS, ROW_GAP
@@ -47,6 +51,8 @@ MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 MAX_ROW_CHARS = 300  # a longer line is no table's row
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE_RUN = re.compile(r" +")
+_UNMAPPED = "its font shows glyphs without saying which characters they are (no character map), so the text is not " \
+    "the page's"
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -66,11 +72,13 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        pages = []
+        pages, garbled = [], []
         most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
             limits.check()  # a page without text takes time too
-            pages.append(_page_lines(pdf, index, most))
+            lines, left_out = _page_lines(pdf, index, most)
+            pages.append(lines)
+            garbled += [index + 1] * left_out
         labels = _labels(pdf, count, file.name, warn)
         meta = pdf.get_metadata_dict(skip_empty=True)
     except pdfium.PdfiumError as exc:
@@ -79,8 +87,12 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     finally:
         pdf.close()
     if not any(pages):
-        warn(f"skipping {file.name}: no text layer (a scanned PDF? qabot does not read text in images)")
+        warn(f"skipping {file.name}: " + (_UNMAPPED if garbled else
+                                           "no text layer (a scanned PDF? qabot does not read text in images)"))
         return
+    if garbled:
+        shown = ", ".join(map(str, garbled[:10])) + (f" and {len(garbled) - 10} more" if len(garbled) > 10 else "")
+        warn(f"{file.name}: text left out on page{'s' if len(garbled) > 1 else ''} {shown}: {_UNMAPPED}")
     yield document(file.name, pages, labels, meta)
 
 
@@ -164,8 +176,10 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces,
     return wide, even, "".join((*parts, text[at:])), tuple(cuts)
 
 
-def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
-    """The lines of one page, in PDFium's reading order, with their position and font size.
+def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
+    """The lines of one page, in PDFium's reading order, with their position and font size, and whether text was
+    left out as garbled (``qabot.corpus.garbled``: a line of unmapped glyphs, or the whole page where its words mix
+    writing systems).
 
     A page that draws more than ``most`` objects raises ``OverLimit`` before its text page is built.
     """
@@ -180,14 +194,18 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
     try:
         text = textpage.get_text_range()
         height = page.get_height()
-        lines = []
+        lines: list[Line] = []
         position = 0
+        left_out = False
         matrix = raw.FS_MATRIX()  # one for every character asked about
         for piece in _LINE_BREAK.split(text):
             start, position = position, position + len(piece)
             position += 2 if text.startswith("\r\n", position) else 1
             stripped = piece.strip()
             if not stripped:
+                continue
+            if unreadable(stripped):  # unmapped glyphs, not text
+                left_out = True
                 continue
             lead = len(piece) - len(piece.lstrip())
             chars = [raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, start + lead + len(stripped) * k // 4)
@@ -209,7 +227,9 @@ def _page_lines(pdf: object, index: int, most: int) -> list[Line]:
             gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
             lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
                               end / height if height else 0.0, gaps, even, cuts=cuts))
-        return lines
+        if mixed_scripts(line.text for line in lines):
+            return [], True
+        return lines, left_out
     finally:
         textpage.close()
         page.close()
