@@ -86,14 +86,15 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         return
     finally:
         pdf.close()
-    if not any(pages):
+    read = document(file.name, pages, labels, meta) if any(pages) else None
+    if read is None or not read.paragraphs:  # no line at all, or none that is more than marks and page numbers
         warn(f"skipping {file.name}: " + (_UNMAPPED if garbled else
                                            "no text layer (a scanned PDF? qabot does not read text in images)"))
         return
     if garbled:
         shown = ", ".join(map(str, garbled[:10])) + (f" and {len(garbled) - 10} more" if len(garbled) > 10 else "")
         warn(f"{file.name}: text left out on page{'s' if len(garbled) > 1 else ''} {shown}: {_UNMAPPED}")
-    yield document(file.name, pages, labels, meta)
+    yield read
 
 
 def _why(exc: Exception) -> str:
