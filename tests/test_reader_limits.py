@@ -179,7 +179,7 @@ def test_a_pdf_bomb_in_lzw_or_run_length_is_counted_like_a_deflated_one(tmp_path
     path = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6, encoding=encoding, entries=entries)
     assert path.stat().st_size < 100_000
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
-    assert _read(path, ReaderLimits(max_inflated_mb=0.7))[1] == []  # under it: PDFium reads it
+    assert "inflate" not in " ".join(_read(path, ReaderLimits(max_inflated_mb=0.7))[1])  # under it: PDFium reads it
 
 
 def test_a_pdf_stream_in_lzw_or_run_length_counts_what_pdfium_reads_from_it(tmp_path: Path) -> None:
@@ -206,7 +206,7 @@ def test_a_pdf_content_stream_that_says_it_is_an_image_still_counts_as_the_page_
 def test_a_pdf_page_that_draws_one_content_stream_many_times_counts_it_each_time(tmp_path: Path) -> None:
     path = hostile.pdf_tj(tmp_path / "thrice.pdf", mb=0.2, contents=b"[4 0 R 4 0 R 4 0 R]")
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping thrice.pdf: {PAGE_INFLATES}"])
-    assert _read(path, ReaderLimits(max_inflated_mb=0.7))[1] == []
+    assert "inflate" not in " ".join(_read(path, ReaderLimits(max_inflated_mb=0.7))[1])
 
 
 @pytest.mark.parametrize("damage", ["length", "no endstream", "corrupt", "ascii85"])

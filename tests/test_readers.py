@@ -185,7 +185,7 @@ def test_pdf_a_paragraph_over_a_page_break_is_grouped() -> None:
         (lambda p: p.write_bytes(documents.write_pdf(p).read_bytes()[:700]) and p, "truncated"),
         (lambda p: p.write_bytes(b"%PDF-1.4 this is not a PDF at all") and p, "damaged"),
         (lambda p: documents.write_unmapped_pdf(p, readable=False), "no character map"),
-        (lambda p: documents.write_distilled_pdf(p, [[(300, 40, 10, "3")]]), "no text layer"),  # a page number
+        (lambda p: documents.write_distilled_pdf(p, [[(300, 40, 10, "3")]]), "nothing on its pages"),  # a page number
     ],
     ids=["encrypted", "scanned", "zero-pages", "truncated", "garbage", "unmapped-fonts", "page-number-only"],
 )

@@ -87,9 +87,10 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     finally:
         pdf.close()
     read = document(file.name, pages, labels, meta) if any(pages) else None
-    if read is None or not read.paragraphs:  # no line at all, or none that is more than marks and page numbers
-        warn(f"skipping {file.name}: " + (_UNMAPPED if garbled else
-                                           "no text layer (a scanned PDF? qabot does not read text in images)"))
+    if read is None or not read.paragraphs:
+        warn(f"skipping {file.name}: " + (
+            _UNMAPPED if garbled else "no text layer (a scanned PDF? qabot does not read text in images)"
+            if read is None else "nothing on its pages reads as text to index (page numbers, marks, one long word)"))
         return
     if garbled:
         shown = ", ".join(map(str, garbled[:10])) + (f" and {len(garbled) - 10} more" if len(garbled) > 10 else "")
