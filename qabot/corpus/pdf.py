@@ -51,8 +51,8 @@ MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 MAX_ROW_CHARS = 300  # a longer line is no table's row
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE_RUN = re.compile(r" +")
-_UNMAPPED = "its font shows glyphs without saying which characters they are (no character map), so the text is not " \
-    "the page's"
+_UNMAPPED = ("its font shows glyphs without saying which characters they are (no character map), so the text is not "
+             "the page's")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -78,7 +78,8 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
             limits.check()  # a page without text takes time too
             lines, left_out = _page_lines(pdf, index, most)
             pages.append(lines)
-            garbled += [index + 1] * left_out
+            if left_out:
+                garbled.append(index + 1)
         labels = _labels(pdf, count, file.name, warn)
         meta = pdf.get_metadata_dict(skip_empty=True)
     except pdfium.PdfiumError as exc:
@@ -86,16 +87,23 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         return
     finally:
         pdf.close()
-    read = document(file.name, pages, labels, meta) if any(pages) else None
-    if read is None or not read.paragraphs:
-        warn(f"skipping {file.name}: " + (
-            _UNMAPPED if garbled else "no text layer (a scanned PDF? qabot does not read text in images)"
-            if read is None else "nothing on its pages reads as text to index (page numbers, marks, one long word)"))
+    doc = document(file.name, pages, labels, meta) if any(pages) else None
+    if doc is None or not doc.paragraphs:
+        warn(f"skipping {file.name}: {_why_empty(garbled, doc is None)}")
         return
     if garbled:
         shown = ", ".join(map(str, garbled[:10])) + (f" and {len(garbled) - 10} more" if len(garbled) > 10 else "")
         warn(f"{file.name}: text left out on page{'s' if len(garbled) > 1 else ''} {shown}: {_UNMAPPED}")
-    yield read
+    yield doc
+
+
+def _why_empty(garbled: list[int], no_lines: bool) -> str:
+    """Why a PDF gives nothing to index: its only text was garbled, it has none, or none the layout keeps."""
+    if garbled:
+        return _UNMAPPED
+    if no_lines:
+        return "no text layer (a scanned PDF? qabot does not read text in images)"
+    return "nothing on its pages reads as text to index (page numbers, marks, one long word)"
 
 
 def _why(exc: Exception) -> str:
