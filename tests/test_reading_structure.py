@@ -65,6 +65,31 @@ def test_html_a_footnote_marker_does_not_run_into_its_word(tmp_path: Path) -> No
     ]
 
 
+def test_html_a_footnotes_link_back_is_not_its_text(tmp_path: Path) -> None:
+    doc = _page(tmp_path, (
+        "<h1>Caching</h1><p>Tiles are kept for a week. Press ↩ to fetch them again.</p><ol>"
+        # Python-Markdown's, Pandoc's, GitHub's, kramdown's and markdown-it-footnote's notes
+        '<li id="fn:1"><p>Seven days, counted from the first fetch.&#160;<a class="footnote-backref" href="#fnref:1" '
+        'title="Jump back to footnote 1 in the text">&#8617;</a></p></li>'
+        '<li id="fn2"><p>Unless the survey asks for fresh tiles.<a href="#fnref2" class="footnote-back" '
+        'role="doc-backlink">↩︎</a></p></li>'
+        '<li id="user-content-fn-3"><p>The cache lives in ~/.cache/tiles. <a href="#user-content-fnref-3" '
+        'data-footnote-backref="" aria-label="Back to reference 3" class="data-footnote-backref">↩</a></p></li>'
+        '<li id="fn:4" role="doc-endnote"><p>Shared by every run.&nbsp;<a href="#fnref:4" class="reversefootnote" '
+        'role="doc-backlink">&#8617;</a></p></li>'
+        '<li id="fn5" class="footnote-item"><p>Retries back off. <a href="#fnref5">↩︎</a> <a href="#fnref5:1">↩︎2</a>'
+        '</p></li></ol><p>See the <a href="#caching">caching</a> section.</p>'))
+    assert _texts(doc) == [
+        "Tiles are kept for a week. Press ↩ to fetch them again.",  # an arrow that is no link stays
+        "1. Seven days, counted from the first fetch.",
+        "2. Unless the survey asks for fresh tiles.",
+        "3. The cache lives in ~/.cache/tiles.",
+        "4. Shared by every run.",
+        "5. Retries back off.",
+        "See the caching section.",
+    ]
+
+
 # -- HTML definition lists ------------------------------------------------------------------
 
 

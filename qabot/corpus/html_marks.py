@@ -7,7 +7,7 @@ trafilatura reads the page, a superscript right after a letter or digit becomes 
 ordinal's ending after a number or a mark ("1<sup>st</sup>", "Acme<sup>™</sup>") joins the
 word as it is, as does a ``<sub>`` ("H<sub>2</sub>O" is "H2O"). A footnote reference is
 taken out, as nothing (a space where it parted two words): the note it marks is read where
-it is on the page. One is a ``<sup>`` that holds only a link to a place on the page
+it is on the page, without the link back that ends it ("↩"). One is a ``<sup>`` that holds only a link to a place on the page
 (Python-Markdown, markdown-it, GitHub and Wikipedia write them so), or such a link that
 holds only a ``<sup>`` (Pandoc), or one marked as a note reference (docutils' ``<a
 class="footnote-reference">``, ``role="doc-noteref"``). Code (``<pre>``, ``<code>``) is
@@ -34,6 +34,9 @@ _ORDINAL = re.compile(r"(?i)st|nd|rd|th|e|er|re|ème|me|o|a")  # after a number:
 _MARK = re.compile(r"(?i)tm|sm|[®©™*†‡§]+")  # Acme™, a note marked with a star
 _EXPONENT = re.compile(r"[^\W_]+|[-−]?\d+(?:[.,]\d+)?")  # one word or number: 2^n, 10^-3
 _NOTE = 8  # the most characters of a footnote's marker ("[12]", "†")
+# A footnote's link back to where it is referred to: Python-Markdown's and markdown-it's, Pandoc's, kramdown's.
+_BACK_LINK_CLASSES = frozenset({"footnote-backref", "footnote-back", "reversefootnote"})
+_BACK_ARROWS = re.compile(r"[↩↑⤴]︎?\s*\d*")  # "↩", "↩︎" (as text, not emoji), "↩2" (the second reference)
 _POWER = 16  # the most of an exponent: a longer superscript is text set small, not a power
 
 
@@ -58,7 +61,7 @@ def superscripts(tree: Any) -> None:
     for element in found:
         if any(ancestor in dropped for ancestor in _up(element, 2)):
             continue  # in a footnote's marker taken out already (Pandoc's <a><sup>)
-        if _footnote_reference(element):
+        if _footnote_reference(element) or _back_link(element):
             _drop_keeping_words_apart(element)
             dropped.add(element)
         elif element.tag == "sup":
@@ -95,6 +98,16 @@ def _footnote_reference(element: Any) -> bool:
         return (element.get("href") or "").startswith("#") and (noteref or sup)
     links = [link for link in element.iter("a") if (link.get("href") or "").startswith("#")]
     return len(links) == 1 and _short_text(links[0], _NOTE) == text
+
+
+def _back_link(element: Any) -> bool:
+    """Whether an element is a footnote's link back to its reference ("↩"), which the note's text would end with."""
+    if element.tag != "a" or not (element.get("href") or "").startswith("#"):
+        return False
+    classes = set((element.get("class") or "").split())
+    marked = (element.get("role") == "doc-backlink" or element.get("data-footnote-backref") is not None
+              or not _BACK_LINK_CLASSES.isdisjoint(classes))
+    return marked or bool((text := _short_text(element, _NOTE)) and _BACK_ARROWS.fullmatch(text))
 
 
 def _drop_keeping_words_apart(element: Any) -> None:
