@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -61,7 +61,11 @@ class _Asked:
     kind: str | None
     query: str
     unknown: float = 0.0  # the share of its terms (by idf) that name something no passage holds (``unknown_share``)
-    named: frozenset[str] = frozenset()  # its terms that name something, not ordinary words (``named_terms``)
+
+    @cached_property
+    def named(self) -> frozenset[str]:
+        """Its terms that name something, not ordinary words (``named_terms``): asked for chat excerpts only."""
+        return named_terms(self.query)
 
 
 def named_terms(query: str) -> frozenset[str]:
@@ -102,8 +106,7 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         idf = self.engine.idf(list(dict.fromkeys(tokens)))
-        named = named_terms(query)
-        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(named, idf), named)
+        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf))
         ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
@@ -114,15 +117,17 @@ class Retriever:
             excerpts=[excerpt for _, excerpt in ranked],
         )
 
-    def unknown_share(self, named: frozenset[str], idf: dict[str, float]) -> float:
-        """The share of the question's terms (weighted by idf) that no passage holds among those that name something
-        (``named``: ``named_terms``): names of things the corpus never mentions ("WireGuard", "zram", "8080"), not
-        other words for what it says."""
+    def unknown_share(self, query: str, idf: dict[str, float]) -> float:
+        """The share of the question's terms (weighted by idf) that no passage holds and that are not ordinary words:
+        names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says."""
         total = sum(idf.values())
-        if not total or not named:
+        if not total:
             return 0.0
         nowhere = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
-        return sum(idf[stem] for stem in named if idf.get(stem, 0.0) >= nowhere) / total
+        absent = {stem for stem, weight in idf.items() if weight >= nowhere}
+        if not absent:  # the usual case: every term is somewhere, and no word need be looked up
+            return 0.0
+        return sum(idf[stem] for stem in named_terms(query) & absent) / total
 
     def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
