@@ -7,11 +7,11 @@ trafilatura reads the page, a superscript right after a letter or digit becomes 
 ordinal's ending after a number or a mark ("1<sup>st</sup>", "Acme<sup>™</sup>") joins the
 word as it is, as does a ``<sub>`` ("H<sub>2</sub>O" is "H2O"). A footnote reference is
 taken out, as nothing (a space where it parted two words): the note it marks is read where
-it is on the page, without the link back that ends it ("↩"). One is a ``<sup>`` that holds only a link to a place on the page
-(Python-Markdown, markdown-it, GitHub and Wikipedia write them so), or such a link that
-holds only a ``<sup>`` (Pandoc), or one marked as a note reference (docutils' ``<a
-class="footnote-reference">``, ``role="doc-noteref"``). Code (``<pre>``, ``<code>``) is
-left as it is.
+it is on the page, without the link back that ends it ("↩"). One is a ``<sup>`` that holds
+only a link to a place on the page (Python-Markdown, markdown-it, GitHub and Wikipedia
+write them so), or such a link that holds only a ``<sup>`` (Pandoc), or one marked as a
+note reference (docutils' ``<a class="footnote-reference">``, ``role="doc-noteref"``).
+Code (``<pre>``, ``<code>``) is left as it is.
 
 A definition list's term (``<dt>``) and its definition (``<dd>``) were two paragraphs: an
 option "--force" and what it does were cut apart. A term now opens its definition's text,
@@ -36,7 +36,7 @@ _EXPONENT = re.compile(r"[^\W_]+|[-−]?\d+(?:[.,]\d+)?")  # one word or number:
 _NOTE = 8  # the most characters of a footnote's marker ("[12]", "†")
 # A footnote's link back to where it is referred to: Python-Markdown's and markdown-it's, Pandoc's, kramdown's.
 _BACK_LINK_CLASSES = frozenset({"footnote-backref", "footnote-back", "reversefootnote"})
-_BACK_ARROWS = re.compile(r"[↩↑⤴]︎?\s*\d*")  # "↩", "↩︎" (as text, not emoji), "↩2" (the second reference)
+_BACK_ARROWS = re.compile(r"[↩↑⤴]\ufe0e?\s*\d*")  # "↩", "↩\ufe0e" (as text, not emoji), "↩2" (the second reference)
 _POWER = 16  # the most of an exponent: a longer superscript is text set small, not a power
 
 
