@@ -305,6 +305,18 @@ def test_a_page_of_twenty_thousand_headings_is_read_within_its_time(tmp_path: Pa
     assert warnings == [] and docs[0].text.endswith("The final paragraph of text here.")
 
 
+@pytest.mark.parametrize("opener", ["<!--", "<?", "<![CDATA[", "<!DOCTYPE "])
+def test_markdown_of_raw_html_that_never_ends_is_read_within_its_time(tmp_path: Path, opener: str) -> None:
+    # Markdown's pattern for raw HTML, searched for, read on to the end of the text from every comment (or other
+    # construct) never closed: minutes for this 200 KB file. Each is now text, and read once.
+    path = tmp_path / "open.md"
+    path.write_text("# Notes\n\nThe final paragraph of text here.\n\n" + opener * (200_000 // len(opener)),
+                    encoding="utf-8")
+    (doc,), warnings = _read(path, ReaderLimits(seconds=15))
+    shown = [doc.text[p.start : p.end] for p in doc.paragraphs]
+    assert warnings == [] and shown[1] == "The final paragraph of text here." and shown[2].startswith(opener * 3)
+
+
 def test_a_reader_that_takes_too_long_is_stopped_and_the_file_skipped(tmp_path: Path) -> None:
     word = hostile.docx_paragraphs(tmp_path / "slow.docx", mb=4)  # 700,000 empty paragraphs: seconds of python-docx
     docs, warnings = _read(word, ReaderLimits(seconds=0.3))

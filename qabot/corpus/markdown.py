@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal
 
 from qabot.corpus import limits, markdown_tools
-from qabot.corpus.markdown_tags import heading_text, jsx_tags, opens_with_tag
+from qabot.corpus.markdown_tags import heading_text, html_tags, jsx_tags, opens_with_tag
 
 if TYPE_CHECKING:
     from markdown_it.rules_block import StateBlock
@@ -269,14 +269,11 @@ class Markdown:
     def _html(self, lines: list[str], first: int, end: int) -> None:
         """Which lines of an HTML block show text, and where: what is outside its tags and comments, as
         markdown-it's own pattern for raw HTML finds them, and JSX tags (a comment or a tag may span lines)."""
-        from markdown_it.common.html_re import HTML_TAG_RE
-
         block = "\n".join(lines[first:end])
         if self._UNSEEN.match(block.lstrip()):
             self.hidden.update(range(first, end))
             return
-        tags = ((match.start(), match.end()) for match in HTML_TAG_RE.finditer(block))
-        self._markup(lines, first, end, itertools.chain(tags, jsx_tags(block), markdown_tools.shortcodes(block)))
+        self._markup(lines, first, end, itertools.chain(html_tags(block), jsx_tags(block), markdown_tools.shortcodes(block)))
 
     def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
                 every: bool = True) -> None:

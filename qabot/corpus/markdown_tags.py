@@ -4,6 +4,7 @@ anything), whether a paragraph opens with one, and a heading's text without them
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import re
 from collections.abc import Iterator
@@ -14,6 +15,8 @@ _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _ELEMENT = re.compile(r"\s*<([A-Za-z][\w.:-]*)(?=[\s/>]).*</\1\s*>\s*", re.DOTALL)  # <Link ...>text</Link>
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
+# What raw HTML's comments, processing instructions, CDATA sections and declarations open with, and end with.
+_ENDS = (("<!--", "-->"), ("<?", "?>"), ("<![CDATA[", "]]>"), ("<!", ">"))
 
 
 def opens_with_tag(lines: list[str]) -> bool:
@@ -25,9 +28,7 @@ def opens_with_tag(lines: list[str]) -> bool:
     block = "\n".join(lines)
     if (element := _ELEMENT.fullmatch(block)) and block.count(f"</{element.group(1)}") == 1:
         return True  # not "<code>a</code> or <code>b</code>": two elements, and text between them
-    from markdown_it.common.html_re import HTML_TAG_RE
-
-    if not HTML_TAG_RE.sub("", block).strip():
+    if not _without(block, html_tags(block)).strip():
         return True  # tags alone, over lines: '<a id="install"></a>' above '<a id="update"></a>'
     at = len(block) - len(block.lstrip(" \t"))
     end = next((stop for start, stop in jsx_tags(block, at, at + 1)), None)
@@ -35,6 +36,61 @@ def opens_with_tag(lines: list[str]) -> bool:
         return False
     line_end = block.find("\n", end)
     return not block[end : line_end if line_end >= 0 else len(block)].strip()
+
+
+def html_tags(text: str) -> Iterator[tuple[int, int]]:
+    """The spans of the raw HTML in ``text``: tags, comments, processing instructions, declarations and CDATA
+    sections, as markdown-it's pattern for them (``HTML_TAG_RE``) finds them, but for a comment, which ends at the
+    first ``-->`` as CommonMark (0.31) and browsers end one; one that never ends is text.
+
+    In one pass: that pattern, searched for, reads on to the end of the text from each ``<!--`` that is never
+    closed (a 200 KB file of them took minutes); here each end is searched for once, and found again only past it.
+    """
+    tag = _tag_pattern()
+    found: dict[str, int] = {}  # each end's next place, from where it was last searched; -1: none there on
+
+    def end_of(closer: str, start: int) -> int:
+        hit = found.get(closer)
+        if hit is None or 0 <= hit < start:
+            hit = found[closer] = text.find(closer, start)
+        return hit
+
+    at = 0
+    while (start := text.find("<", at)) >= 0:
+        at = start + 1
+        if match := tag.match(text, start):
+            yield match.span()
+            at = match.end()
+            continue
+        if text.startswith(("<!-->", "<!--->"), start):  # an empty comment, as CommonMark allows
+            at = text.index(">", start) + 1
+            yield start, at
+            continue
+        for opener, closer in _ENDS:
+            if text.startswith(opener, start) and (opener != "<!" or text[start + 2 : start + 3].isascii()
+                                                   and text[start + 2 : start + 3].isalpha()):
+                end = end_of(closer, start + len(opener))
+                if end >= 0:
+                    at = end + len(closer)
+                    yield start, at
+                break
+
+
+@functools.cache
+def _tag_pattern() -> re.Pattern[str]:
+    """markdown-it's patterns for an HTML tag that opens or closes an element (imported when first needed)."""
+    from markdown_it.common.html_re import close_tag, open_tag
+
+    return re.compile(f"{open_tag}|{close_tag}")
+
+
+def _without(text: str, spans: Iterator[tuple[int, int]]) -> str:
+    """``text`` without ``spans`` (in order, not overlapping)."""
+    kept, at = [], 0
+    for start, stop in spans:
+        kept.append(text[at:start])
+        at = stop
+    return "".join(kept) + text[at:]
 
 
 def jsx_tags(text: str, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
@@ -80,15 +136,13 @@ def heading_text(content: str) -> str:
     """A Markdown heading's text as the page shows it: without its HTML or JSX tags (an ``<a name>`` anchor, a
     ``<Badge/>``, an ``<img>``) and the id or classes an attribute list gives it (``{#wind}``, MkDocs'
     ``{: #wind .new }``). A tag in a code span (`` `<dome-closed>` ``) or escaped (``\\<domectl.org>``) is text."""
-    from markdown_it.common.html_re import HTML_TAG_RE
-
     if len(content) > _MAX_HEADING_MARKUP:
         return content  # no heading: read as it is, and the patterns below never search a megabyte line
     kept, at = [], 0
     if "<" in content:
         code = [match.span() for match in _CODE_SPAN.finditer(content)]
         starts = [start for start, _ in code]
-        spans = sorted(itertools.chain(((m.start(), m.end()) for m in HTML_TAG_RE.finditer(content)), jsx_tags(content)))
+        spans = sorted(itertools.chain(html_tags(content), jsx_tags(content)))
         for start, stop in spans:
             inside = bisect.bisect_right(starts, start) - 1
             if start < at or (start and content[start - 1] == "\\") or (inside >= 0 and start < code[inside][1]):
