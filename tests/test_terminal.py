@@ -51,6 +51,18 @@ def test_plain_answer_cites_and_marks_the_highlight_on_one_line() -> None:
     )
 
 
+def test_a_plain_highlight_the_texts_own_bold_touches_is_marked_apart_from_it() -> None:
+    # "**Keep the lamp lit.**" highlighted between "**" read "****Keep the lamp lit.**..."
+    text = "**Keep the lamp lit.** Log every ship.\nRow to the mainland."
+    bold = _excerpt(text, "**Keep the lamp lit.** Log every ship.")
+    answer = Answer(question="What?", query="What?", answered=True, excerpts=[bold])
+    assert plain_answer(answer).splitlines()[1] == (
+        "    __**Keep the lamp lit.** Log every ship.__ Row to the mainland.")
+    inner = _excerpt(text, "Log every ship.")  # bold in the text, not at the highlight's edge
+    assert "**Keep the lamp lit.** **Log every ship.** Row" in plain_answer(answer.model_copy(
+        update={"excerpts": [inner]}))
+
+
 def test_not_found_offers_the_closest_passages_only_as_such() -> None:
     answer = Answer(question="Capital of Peru?", query="Capital of Peru?", answered=False, excerpts=[WREN])
     assert plain_answer(answer).splitlines()[0] == "Not found in the corpus. Closest passages:"

@@ -1,7 +1,7 @@
 """Rendering answers for a terminal: rich on a TTY, plain text when piped.
 
-Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` so it
-stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
+Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` (``__`` where
+the text's own ``*`` touches it) so it stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
 function picks the form with ``styled(console)``, so a caller chooses plain output
 by handing in a ``Console(force_terminal=False)``; a dumb terminal (TERM=dumb: Emacs'
 shell, some CI logs) gets plain text too.
@@ -48,13 +48,20 @@ def cite(citation: Citation) -> str:
     return visible(render.cite(citation))
 
 
+def _bold(core: str) -> str:
+    """A plain highlight (a line of it) between ``**``, or between ``__`` where it starts or ends with the text's own
+    ``*``: a highlight that opens with Markdown's "**Note:**" would read "****Note:**"."""
+    return f"__{core}__" if core[:1] == "*" or core[-1:] == "*" else f"**{core}**"
+
+
 def _plain_marked(text: str, start: int, end: int, lines: bool = False) -> str:
-    """``text`` on one line (with ``lines``, on its own) with ``text[start:end]`` between ``**``, line by line."""
+    """``text`` on one line (with ``lines``, on its own) with ``text[start:end]`` marked bold (``_bold``), line by
+    line."""
     if lines:
-        return _line(text[:start], True) + render.mark_lines(_line(text[start:end], True), "**{}**".format) + \
+        return _line(text[:start], True) + render.mark_lines(_line(text[start:end], True), _bold) + \
             _line(text[end:], True)
     marked = _line(text[start:end])
-    parts = (_line(text[:start]), f"**{marked}**" if marked else "", _line(text[end:]))
+    parts = (_line(text[:start]), _bold(marked) if marked else "", _line(text[end:]))
     return " ".join(part for part in parts if part)
 
 
