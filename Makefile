@@ -36,13 +36,15 @@ run: install
 check: install
 	$(BIN)/ruff check .
 
-# Lint, then the suite: the fast tier (fake embedder) and the real-model tier.
+# Lint, then the suite: the fast tier (fake embedder) and the real-model tier, in TEST_WORKERS processes
+# (pytest-xdist; a test file's tests stay in one, so its module fixtures are built once). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Only the fast tier: no test here loads the model (tests/conftest.py enforces it).
 test-fast: check
-	$(BIN)/python -m pytest -q -m "not model"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not model"
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
