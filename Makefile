@@ -44,7 +44,7 @@ test: check
 
 # Only the fast tier: no test here loads the model (tests/conftest.py enforces it).
 test-fast: check
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not model"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not model and not slow"
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
