@@ -273,7 +273,8 @@ class Markdown:
         if self._UNSEEN.match(block.lstrip()):
             self.hidden.update(range(first, end))
             return
-        self._markup(lines, first, end, itertools.chain(html_tags(block), jsx_tags(block), markdown_tools.shortcodes(block)))
+        spans = itertools.chain(html_tags(block), jsx_tags(block), markdown_tools.shortcodes(block))
+        self._markup(lines, first, end, spans)
 
     def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
                 every: bool = True) -> None:

@@ -15,8 +15,10 @@ _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _ELEMENT = re.compile(r"\s*<([A-Za-z][\w.:-]*)(?=[\s/>]).*</\1\s*>\s*", re.DOTALL)  # <Link ...>text</Link>
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
-# What raw HTML's comments, processing instructions, CDATA sections and declarations open with, and end with.
-_ENDS = (("<!--", "-->"), ("<?", "?>"), ("<![CDATA[", "]]>"), ("<!", ">"))
+# Raw HTML that is no tag: an empty comment ("<!-->", "<!--->", whole), or what opens a comment, a processing
+# instruction, a CDATA section or a declaration; and what ends each.
+_RAW = re.compile(r"<!---?>|<!--|<\?|<!\[CDATA\[|<!(?=[A-Za-z])")
+_RAW_ENDS = {"<!--": "-->", "<?": "?>", "<![CDATA[": "]]>", "<!": ">"}
 
 
 def opens_with_tag(lines: list[str]) -> bool:
@@ -61,19 +63,14 @@ def html_tags(text: str) -> Iterator[tuple[int, int]]:
         if match := tag.match(text, start):
             yield match.span()
             at = match.end()
-            continue
-        if text.startswith(("<!-->", "<!--->"), start):  # an empty comment, as CommonMark allows
-            at = text.index(">", start) + 1
-            yield start, at
-            continue
-        for opener, closer in _ENDS:
-            if text.startswith(opener, start) and (opener != "<!" or text[start + 2 : start + 3].isascii()
-                                                   and text[start + 2 : start + 3].isalpha()):
-                end = end_of(closer, start + len(opener))
-                if end >= 0:
-                    at = end + len(closer)
-                    yield start, at
-                break
+        elif raw := _RAW.match(text, start):
+            closer = _RAW_ENDS.get(raw.group())
+            if closer is None:  # an empty comment
+                at = raw.end()
+                yield start, at
+            elif (end := end_of(closer, raw.end())) >= 0:
+                at = end + len(closer)
+                yield start, at
 
 
 @functools.cache
