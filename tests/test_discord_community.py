@@ -546,13 +546,15 @@ def test_qabot_discord_serves_metrics_on_the_configured_port(make_corpus, tmp_pa
             double.until_sync(lambda: double.identifies and double.sessions[0].connection, timeout=120)
             token = double.slash("ask", question="Who killed Trotsky?")
             double.until_sync(lambda: double.followups(token))
-            scraped.append(scrape(port))
+            # the question is counted just after its answer goes out, so the scrape may come first: ask again
+            scraped.append(double.until_sync(lambda: (sample := scrape(port)).get(answered) and sample,
+                                             what="the answered question counted"))
         finally:
             os.kill(os.getpid(), signal.SIGTERM)
 
+    answered = ("qabot_questions_total", (("frontend", "slash"), ("outcome", "answered"), ("reason", "")))
     threading.Thread(target=user, daemon=True).start()
     run(settings, embedder=fake_embedder)
-    answered = ("qabot_questions_total", (("frontend", "slash"), ("outcome", "answered"), ("reason", "")))
     assert scraped and scraped[0][answered] == 1 and scraped[0][("qabot_index_passages", ())] == 1
     with pytest.raises(OSError):  # closed with the bot
         urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2)
