@@ -20,6 +20,7 @@ default (``auto``) is tested end to end in test_onnx.py.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,14 @@ SHARED_EVAL = REPO.parent / "shared" / "eval"
 QABOT = str(Path(sys.executable).with_name("qabot"))
 FAKE_QABOT = [sys.executable, str(REPO / "tests" / "fake_qabot.py")]  # `qabot` on the fake embedder
 MODEL_FIXTURES = {"real_model", "embedder", "default_bot", "bot_for", "onnx_embedder"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal sends it, even where the suite was started with SIGINT ignored (a shell's background
+    job, nohup, some CI runners): the tests of Ctrl-C send it to this process and to ``qabot`` children, which
+    would inherit the ignoring and never see it. A Python handler is reset to the default in a child at exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
