@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -1892,6 +1893,34 @@ async def test_an_answer_the_bot_cannot_edit_is_logged_without_a_member_and_the_
     [warning] = [r.getMessage() for r in caplog.records if "could not edit" in r.getMessage()]
     assert str(THREAD_ID) in warning and double.followups(there)[0].response["id"] in warning
     assert not any(str(USER_BASE + n) in warning for n in range(10)) and "user" not in warning
+
+
+async def test_a_quote_deleted_while_its_answer_is_being_recorded_is_taken_out_of_it_all_the_same(
+        qa, double, tmp_path, monkeypatch) -> None:
+    """The deletion is heard after the answer checked that what it quotes is still kept, and before its record is
+    written (a busy machine): the answer is edited all the same, never left quoting the deleted message."""
+    from qabot.adapters.discord.posted import DELETED
+
+    real, checked = HistoryStore.quoted, threading.Event()
+
+    def slow(store: HistoryStore, doc_id: str, text: str) -> Any:
+        found = real(store, doc_id, text)
+        checked.set()
+        time.sleep(1.0)  # the record is written after the deletion is heard
+        return found
+
+    secret, asked = _dome_key(double)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        monkeypatch.setattr(HistoryStore, "quoted", slow)
+        here = double.slash("ask", question=asked, k=1, user_n=7)
+        assert "third step" in str(await first_followup(double, here))
+        await double.until(checked.is_set, what="the quotes checked")
+        double.delete(secret)
+        edited = double.messages[int(double.followups(here)[0].response["id"])]
+        await double.until(lambda: DELETED in str(edited["embeds"]), what="the answer edited")
+        await bot.answering.posted.settled()
+    assert "third step" not in str(edited["embeds"]) and jump(secret) not in str(edited["embeds"])
 
 
 async def test_a_quote_deleted_while_the_bot_was_away_leaves_its_posted_answers_at_the_next_start(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,9 @@ class Posted:
         self._edits: set[asyncio.Task[None]] = set()
         # One edit at a time: two read the same message, and the later would put back what the earlier took out.
         self._editing = asyncio.Lock()
+        # A record (what it quotes checked, then written) and the look-ups of the posts to edit, one at a time: a
+        # deletion heard between the check and the write would find no post, and the check had found all kept.
+        self._recording = threading.Lock()
 
     async def record(self, message: discord.Message, guild_id: int | None, answer_id: str | None, answer: Answer,
                      shown: int) -> None:
@@ -73,8 +77,10 @@ class Posted:
         excerpts = answer.excerpts[:shown] if answer.answered else []
 
         def write() -> frozenset[int]:
-            found = [self._quoted(excerpt, first=number == 0) for number, excerpt in enumerate(excerpts)]
-            self.posts.record(message.id, message.channel.id, guild_id, answer_id, [quoted for quoted, _ in found])
+            with self._recording:
+                found = [self._quoted(excerpt, first=number == 0) for number, excerpt in enumerate(excerpts)]
+                self.posts.record(message.id, message.channel.id, guild_id, answer_id,
+                                  [quoted for quoted, _ in found])
             return frozenset(number for number, (_, whole) in enumerate(found) if not whole)
 
         try:
@@ -125,8 +131,12 @@ class Posted:
         task.add_done_callback(self._edits.discard)
 
     async def _edit(self, find: Callable[[], list[Post]], notice: str) -> None:
+        def posts_to_edit() -> list[Post]:
+            with self._recording:
+                return find()
+
         try:
-            posts = await asyncio.to_thread(find)
+            posts = await asyncio.to_thread(posts_to_edit)
         except QABotError as exc:
             log.warning("could not read which of my answers quote what was taken back: %s", first_line(exc))
             return
