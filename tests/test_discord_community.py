@@ -213,7 +213,10 @@ async def test_a_reply_chain_after_a_restart_keeps_its_whole_history(fake_defaul
     async with running(spy, double, state_dir=state):
         double.message("Where was he born?", reply_to=second)
         await double.until(lambda: len(double.replies(CHANNEL_ID)) == 3, what="the answer after the restart")
-    assert spy.calls[-1] == ("Where was he born?", ["Who was Ramon Mercader?", "What alias did he use?"])
+    # Seen once in many runs, unexplained: the last question's history held only "What alias did he use?". What
+    # each question was asked with, and whether each answer had its buttons (its id), tell which path gave that.
+    assert spy.calls[-1] == ("Where was he born?", ["Who was Ramon Mercader?", "What alias did he use?"]), (
+        spy.calls, [bool(double.buttons(reply.response)) for reply in double.replies(CHANNEL_ID)])
 
 
 # -- scopes -------------------------------------------------------------------------------
