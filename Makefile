@@ -38,13 +38,16 @@ check: install
 
 # Lint, then the suite: the fast tier (fake embedder) and the real-model tier, in TEST_WORKERS processes
 # (pytest-xdist; a test file's tests stay in one, so its module fixtures are built once). TEST_WORKERS=0: one process.
+# A test that fails is run once more (pytest-rerunfailures): a pass then shows as "R" and in the summary's "rerun"
+# count: a flaky test to fix (README, "Development"), not a broken build. TEST_RERUNS=0: none.
 TEST_WORKERS ?= 2
+TEST_RERUNS ?= 1
 test: check
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --reruns $(TEST_RERUNS)
 
 # Only the fast tier: no test here loads the model (tests/conftest.py enforces it).
 test-fast: check
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not model and not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --reruns $(TEST_RERUNS) -m "not model and not slow"
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
