@@ -1,10 +1,10 @@
 """Rendering answers for a terminal: rich on a TTY, plain text when piped.
 
-Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` (``__`` where
-the text's own ``*`` touches it) so it stays visible in a log or a pipe; rich shows it in bold yellow. Each ``print_*``
-function picks the form with ``styled(console)``, so a caller chooses plain output
-by handing in a ``Console(force_terminal=False)``; a dumb terminal (TERM=dumb: Emacs'
-shell, some CI logs) gets plain text too.
+Shared by ``qabot ask`` and the REPL. Plain text marks the highlight with ``**`` (``__``
+where the text's own ``*`` touches it) so it stays visible in a log or a pipe; rich shows
+it in bold yellow. Each ``print_*`` function picks the form with ``styled(console)``, so a
+caller chooses plain output by handing in a ``Console(force_terminal=False)``; a dumb
+terminal (TERM=dumb: Emacs' shell, some CI logs) gets plain text too.
 
 When a follow-up question was rewritten from the conversation ("Where did he live?"
 searched as "Where did Trotsky live?"), the answer starts with the text actually
