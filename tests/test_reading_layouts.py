@@ -177,6 +177,28 @@ def test_pdf_running_headers_in_a_journals_deep_top_margin_are_dropped(tmp_path:
     assert texts == [" ".join(body[:3]), " ".join(body[4:])] * 4, texts
 
 
+def test_pdf_a_line_that_repeats_down_one_page_is_no_running_header(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A one-page sheet: a song's refrain at the top and a checklist at the foot, each line said twice. A running
+    # header repeats from page to page; these repeated on their page, near its edge, and were dropped as headers.
+    pdf = FPDF(format="A4", unit="pt")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    lines = ["Keep the lantern lit until the boats come home,", "Keep the lantern lit until the boats come home,",
+             "and sing the harbour song when the fog rolls in.", "", "The keeper logs the weather every evening."]
+    for row, line in enumerate(lines):
+        pdf.set_xy(72, 60 + 14 * row)
+        pdf.cell(450, 14, line)
+    for row, line in enumerate(["Shutters closed and checked.", "Shutters closed and checked."]):
+        pdf.set_xy(72, 760 + 14 * row)
+        pdf.cell(450, 14, line)
+    path = tmp_path / "keeper.pdf"
+    pdf.output(str(path))
+    assert _texts(_one(path)) == [" ".join(lines[:3]), lines[4], *["Shutters closed and checked."] * 2]
+
+
 def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size_it_shows(tmp_path: Path) -> None:
     from tests.documents import write_distilled_pdf
 

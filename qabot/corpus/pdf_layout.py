@@ -140,7 +140,8 @@ def _running(pages: list[list[Line]]) -> set[tuple[int, int]]:
     def key(line: Line) -> str:
         return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
 
-    counts = Counter(key(line) for p, page in enumerate(pages) for line in page if edge(line, p))
+    # Pages, not lines: a line that repeats down one page (a paragraph of like sentences, a table's "Yes") runs nowhere.
+    counts = Counter(found for p, page in enumerate(pages) for found in {key(line) for line in page if edge(line, p)})
     repeats = max(2, min(3, math.ceil(len(pages) / 2)))
     return {
         (p, i)

@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 20  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 21  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -51,7 +51,8 @@ FORMAT_VERSION = 20  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # someone else when it addresses another person; "anyone?" goes on from its author's question; 17: a message that
 # opens with a Discord mention alone ("@ana try ...") addresses ana, as "ana: try ..." does; an answer the asker's
 # thanks replies to is "thanked"; 18: PDF text in fonts without a character map left out (qabot.corpus.garbled);
-# 19: an HTML footnote's link back ("↩") is not its text; 20: a Markdown comment ends at its first "-->"
+# 19: an HTML footnote's link back ("↩") is not its text; 20: a Markdown comment ends at its first "-->";
+# 21: a PDF line repeated down one page is no running header
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
