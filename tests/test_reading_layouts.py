@@ -199,6 +199,97 @@ def test_pdf_a_line_that_repeats_down_one_page_is_no_running_header(tmp_path: Pa
     assert _texts(_one(path)) == [" ".join(lines[:3]), lines[4], *["Shutters closed and checked."] * 2]
 
 
+def test_pdf_a_tables_rows_near_the_top_and_foot_of_each_page_are_no_running_header(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A statement of three pages, its rows top to bottom: the rows near each page's edges differ only in their
+    # numbers, which were all read as one ("#/# card payment ... #.#"), so they "ran" on every page and were dropped.
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.set_font("Helvetica", size=10)
+    rows = []
+    for page in range(3):
+        pdf.add_page()
+        for row in range(28):
+            day, amount = (page * 28 + row) % 27 + 1, f"{(page * 28 + row) * 37 % 500}.{row:02d}"
+            for x, cell in ((15, f"{day:02d}/0{page + 1}"), (45, "Card payment, corner shop"), (150, amount)):
+                pdf.set_xy(x, 10 + 9.8 * row)
+                pdf.cell(40, 5, cell)
+            rows.append(amount)
+    pdf.output(str(tmp_path / "statement.pdf"))
+    text = " ".join(_texts(_one(tmp_path / "statement.pdf")))
+    assert [amount for amount in rows if amount not in text] == []
+
+
+def test_pdf_a_page_number_and_a_running_title_are_dropped_and_the_rows_beside_them_kept(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for page in range(1, 5):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=8)
+        pdf.set_xy(15, 8)
+        pdf.cell(0, 4, "Harbour Authority - Annual Report 2024")
+        pdf.set_xy(15, 287)
+        pdf.cell(0, 4, f"Page {page} of 4", align="C")
+        pdf.set_font("Helvetica", size=10)
+        for row in range(3):
+            pdf.set_xy(15, 20 + 8 * row)
+            pdf.cell(0, 5, f"Berth {page}{row}: dredged to {7 + row} metres in {2019 + page}.")
+    pdf.output(str(tmp_path / "report.pdf"))
+    texts = _texts(_one(tmp_path / "report.pdf"))
+    assert not [t for t in texts if "Annual Report" in t or "of 4" in t], texts
+    assert all(f"Berth {page}{row}:" in " ".join(texts) for page in range(1, 5) for row in range(3))
+
+
+def test_pdf_a_slide_title_on_a_few_slides_and_figures_alone_on_a_line_are_read(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A deck: "Architecture" heads three of eight slides, and a slide shows its figures alone on their lines. The
+    # repeated title was taken for a running header, and "87%" or "$29" (four characters or fewer, no letter) for a
+    # footnote's number.
+    pdf = FPDF(orientation="L")
+    pdf.set_auto_page_break(False)
+    titles = ["Agenda", "Architecture", "Architecture", "Architecture", "Demo", "Results", "Next steps", "Questions"]
+    for number, title in enumerate(titles):
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 28)
+        pdf.set_xy(20, 15)
+        pdf.cell(0, 12, title)
+        pdf.set_font("Helvetica", size=18)
+        for line, said in enumerate((f"Slide {number + 1} says more about {title.lower()}.", "87%", "renew", "$29")):
+            pdf.set_xy(30, 45 + 25 * line)
+            pdf.cell(0, 8, said)
+    pdf.output(str(tmp_path / "deck.pdf"))
+    text = _one(tmp_path / "deck.pdf").text
+    assert text.count("Architecture") == 3 and text.count("87%") == 8 and text.count("$29") == 8, text
+
+
+def test_pdf_each_bulleted_item_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # Bullets a few points from their text (no table's gap), an item's last line nearly full: the next item ran on.
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.core_fonts_encoding = "windows-1252"  # Helvetica's own bullet
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    items = [("The committee reviewed the proposal in detail and agreed that the budget should be revised before the "
+              "next meeting. After a long discussion the chair asked the finance team to prepare an updated estimate "
+              "for the board of the harbour trust and its two auditors."),
+             "Volunteers are needed for the community garden."]
+    y = 20.0
+    for item in items:
+        pdf.set_xy(20, y)
+        pdf.cell(6, 5.5, "•")
+        pdf.set_xy(26, y)
+        pdf.multi_cell(160, 5.5, item)
+        y = pdf.get_y() + 2
+    pdf.output(str(tmp_path / "minutes.pdf"))
+    assert _texts(_one(tmp_path / "minutes.pdf")) == [f"• {item}" for item in items]
+
+
 def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size_it_shows(tmp_path: Path) -> None:
     from tests.documents import write_distilled_pdf
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass, replace
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.hyphens import WORD, compound
+from qabot.corpus.pdf_running import EDGE, PAGE_NUMBER, running_lines
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.corpus.titles import own_title
 from qabot.models import Document
@@ -46,7 +47,6 @@ from qabot.models import Document
 MAX_HEADING_CHARS = 100
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
-EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
 # A word PDFium marks as hyphenated at a line end; from a word's start, so a long run of letters is read once.
 _MARKED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)[\ufffe\x02]([^\W\d_]+)")
 _HYPHEN_MARKS = str.maketrans("", "", "\ufffe\x02\xad")  # PDFium's hyphen-at-line-end marks, soft hyphens
@@ -61,11 +61,12 @@ _ACCENTS_SPACING = {"\u00a8": "\u0308", "\u00b4": "\u0301", "\u02c6": "\u0302", 
                     "\u02dd": "\u030b"}
 _ACCENTED = re.compile(f"([^\\W\\d_]?)([{''.join(_ACCENTS_SPACING)}])([^\\W\\d_]?)")
 _DOT_LEADER = re.compile(r"(?:\.\s*){4,}\S*\s*$|(?:\s\.){3,}")
-_PAGE_NUMBER = re.compile(r"(?i)^(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:of|/)\s*\d+)?$")
 _NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|(?:Chapter|Appendix|Part)\s+\w+)\s+\S")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’)\]]$")
 _NOT_HEADING_END = re.compile(r"[.,;:]$")
 _CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|listing|plate)\s*[\dA-Z]")
+_NOTE_MARK = re.compile(r"\d{1,3}|[*†‡§¶]+")  # a footnote's number or mark, alone: not "$99", "87%", "4.5", "2024"
+_BULLET = re.compile(r"[•◦▪▫‣●○■□➢►✓✔❖]\s+\w")  # a line that opens a list's item
 _TOC_ENTRY = re.compile(r"\d+$")  # on a table-of-contents page, an entry without dot leaders
 Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 
@@ -120,37 +121,6 @@ class _Layout:
         )
 
 
-def _running(pages: list[list[Line]]) -> set[tuple[int, int]]:
-    """(page, line) of every running header or footer and page number near the top or bottom edge.
-
-    Near an edge is within ``EDGE`` of it; or, for a line that names something (not a page
-    number, nor a superscript over an equation), within twice that, on the line nearest it:
-    a journal sets its running header over a deeper top margin (13 to 19% of the page down,
-    in Springer's, SIAM's and ACM's layouts), and nothing is above it.
-    """
-    tops = [max((line.bottom for line in page), default=0.0) for page in pages]
-    feet = [min((line.bottom for line in page), default=1.0) for page in pages]
-
-    def edge(line: Line, page: int) -> bool:
-        if line.bottom > 1 - EDGE or line.bottom < EDGE:
-            return True
-        return sum(ch.isalpha() for ch in line.text) >= 4 and (line.bottom > max(1 - 2 * EDGE, tops[page] - 0.005)
-                                                             or line.bottom < min(2 * EDGE, feet[page] + 0.005))
-
-    def key(line: Line) -> str:
-        return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
-
-    # Pages, not lines: a line that repeats down one page (a paragraph of like sentences, a table's "Yes") runs nowhere.
-    counts = Counter(found for p, page in enumerate(pages) for found in {key(line) for line in page if edge(line, p)})
-    repeats = max(2, min(3, math.ceil(len(pages) / 2)))
-    return {
-        (p, i)
-        for p, page in enumerate(pages)
-        for i, line in enumerate(page)
-        if edge(line, p) and (counts[key(line)] >= repeats or _PAGE_NUMBER.match(line.text))
-    }
-
-
 def _clean(text: str) -> str:
     text = _SPACES.sub(" ", _CONTROL.sub("", text.translate(_HYPHEN_MARKS).translate(_LIGATURES))).strip()
     return _ACCENTED.sub(_accented, text)
@@ -178,6 +148,8 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
         return False  # a gap, or a jump back up (the next column)
     width = layout.right - layout.left
     finished = bool(_ENDS_SENTENCE.search(previous.text))
+    if _BULLET.match(line.text):
+        return False  # the next item of a list (its bullet a few points from its text: no table's gap)
     if finished and line.left > previous.left + 0.15 * line.size:
         return False  # a first-line indent after a finished sentence
     return not (finished and previous.right < layout.right - 0.15 * width)
@@ -304,7 +276,7 @@ def _join(lines: list[Line]) -> str:
 def _is_heading(block: list[Line], text: str, layout: _Layout) -> bool:
     if len(block) > 2 or len(text) > MAX_HEADING_CHARS or _NOT_HEADING_END.search(text):
         return False
-    if not any(ch.isalpha() for ch in text) or _PAGE_NUMBER.match(text) or _CAPTION.match(text):
+    if not any(ch.isalpha() for ch in text) or PAGE_NUMBER.match(text) or _CAPTION.match(text):
         return False
     line = block[0]
     return line.size >= 1.12 * layout.size or (line.bold and len(text) < 80) or bool(_NUMBERED_HEADING.match(text))
@@ -314,7 +286,7 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
     """The document of a PDF's pages of lines: text, and paragraphs with their sections and pages."""
     pages = _rejoined(pages)
     layout = _Layout.of(pages)
-    running = _running(pages)
+    running = running_lines(pages, layout.pitch, layout.size)
     text = DerivedText()
     groups = 0
     last_size = 0.0  # the font size of the last paragraph: a footnote does not run on to the next page
@@ -323,7 +295,7 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
         first_on_page = True
         for page_index, block in placed:
             joined = _join(block)
-            if not joined or (len(joined) <= 4 and not any(ch.isalpha() for ch in joined)):
+            if not joined or (len(joined) <= 4 and not any(ch.isalnum() for ch in joined)) or _NOTE_MARK.fullmatch(joined):
                 continue  # nothing, or a lone footnote number
             where = {"page": page_index + 1, "page_label": labels[page_index]}
             if _is_heading(block, joined, layout):
@@ -403,7 +375,7 @@ def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
     gives way to the running header). Both are looked at before furniture is dropped,
     since a title often repeats at the top of every page.
     """
-    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not _PAGE_NUMBER.match(line.text)
+    first = [line for line in pages[0] if any(ch.isalpha() for ch in line.text) and not PAGE_NUMBER.match(line.text)
              and own_title(line.text)]  # not arXiv's stamp up the margin, in larger type than the title
     largest = None
     if first:
@@ -417,7 +389,7 @@ def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
         return largest[1]
     headers: Counter[str] = Counter()
     for page in pages:
-        headers.update({_clean(line.text) for line in page if line.bottom > 1 - EDGE and not _PAGE_NUMBER.match(line.text)
+        headers.update({_clean(line.text) for line in page if line.bottom > 1 - EDGE and not PAGE_NUMBER.match(line.text)
                         and any(ch.isalpha() for ch in line.text)})
     header, count = headers.most_common(1)[0] if headers else ("", 0)
     if count >= max(2, min(3, math.ceil(len(pages) / 2))):
