@@ -92,6 +92,11 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
+_BR, _FLD_CHAR, _FLD_CHAR_TYPE = _qn("br", "fldChar", "fldCharType")
+_RUN_CONTENT = _qn("t", "tab", "br", "cr", "noBreakHyphen", "ptab")  # what python-docx's Run.text reads
+_MATH_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+_MATH = (f"{_MATH_NS}oMath", f"{_MATH_NS}oMathPara")  # an equation (Word's, pandoc's): its m:t text, in order
+_MATH_TEXT = f"{_MATH_NS}t"
 _RUBY_BASE = "/".join(_qn("ruby", "rubyBase"))
 _SHOWING_PLACEHOLDER_IN = "/".join(_qn("sdtPr", "showingPlcHdr"))  # a content control's setting
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -179,9 +184,16 @@ def _text(element: Any) -> str:
     only the runs of a hyperlink or directly in the paragraph are in ``Paragraph.text``. Of a run with ruby
     (Japanese with its reading over it), the text under the reading (``w:rubyBase``), which python-docx skips.
     """
-    return "".join(child.text + "".join(_text(base) for base in child.iterfind(_RUBY_BASE)) if child.tag == _R
+    return "".join(_run_text(child) + "".join(_text(base) for base in child.iterfind(_RUBY_BASE)) if child.tag == _R
+                   else "".join(t.text or "" for t in child.iter(_MATH_TEXT)) if child.tag in _MATH
                    else _text(child)
-                   for child in element.iterchildren(_R, *_RUN_WRAPPERS) if not _placeholder(child))
+                   for child in element.iterchildren(_R, *_MATH, *_RUN_WRAPPERS) if not _placeholder(child))
+
+
+def _run_text(run: Any) -> str:
+    """A run's text as python-docx reads it (``Run.text``), but a page or column break parts the words on either
+    side as a line break does: python-docx reads those as nothing ("end.Next")."""
+    return "".join("\n" if item.tag == _BR else str(item) for item in run.iterchildren(*_RUN_CONTENT))
 
 
 def _placeholder(element: Any) -> bool:
@@ -250,11 +262,41 @@ def _unwrap(body: Any) -> None:
             control.getparent().remove(control)
 
 
+def _drop_field_codes(body: Any) -> None:
+    """Take out the text of every complex field's code (between its ``begin`` and ``separate``), nested fields'
+    results in it included: Word shows only the outer field's result (``{ IF { PAGE } = 3 "three" }`` shows
+    "three"; the PAGE field's cached "3" is part of the code). A code is taken out only once it is read whole (its
+    ``separate`` or ``end`` found): a field left open by a damaged file takes nothing after it along. Only this
+    read's copy of the document is changed."""
+    fields: list[tuple[list[Any], list[bool]]] = []  # each field open where the walk is: its code's runs, and
+    code: list[Any] = []  # whether its code is still being read
+    for element in body.iter(_FLD_CHAR, _R):
+        if element.tag == _FLD_CHAR:
+            kind = element.get(_FLD_CHAR_TYPE)
+            if kind == "begin":
+                fields.append(([], [True]))
+            elif kind in ("separate", "end") and fields:
+                runs, reading = fields[-1]
+                if reading[0]:  # its code, read whole
+                    code.extend(runs)
+                    reading[0] = False
+                if kind == "end":
+                    fields.pop()
+        else:  # a run: in the code of the innermost field whose code is being read, if any
+            owner = next((runs for runs, reading in reversed(fields) if reading[0]), None)
+            if owner is not None:
+                owner.append(element)
+    for run in code:  # after the walk: the tree is not changed under it
+        for text in list(run.iterchildren(*_RUN_CONTENT)):
+            run.remove(text)
+
+
 def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
     """(is a heading, text) of every paragraph and table row of the body, in order."""
     from docx.table import Table
 
     _unwrap(word.element.body)
+    _drop_field_codes(word.element.body)
     numbering, notes = Numbering(word), _Notes(word, name, warn)
     for item in _inner(word.element.body, word, notes):
         if isinstance(item, Table):

@@ -11,7 +11,7 @@ builds the document:
   ``<br>`` parts the words on either side (in a cell too). A paragraph is one line but
   a ``<pre>`` block's, which keeps its lines (``prepare.preformatted``). An ordered
   list's item starts with the number a browser shows (``1. Park the mount.``), found on
-  the page (``prepare.ordered_labels``): the text is derived, as a Word file's is. The
+  the page (``html_lists``): the text is derived, as a Word file's is. The
   tree is asked for without trafilatura's formatting: with it, markup nested in
   ``<code>`` (Sphinx's ``<code>…/issues/<em>num</em></code>``) is moved out of place or
   lost, and this reader needs only the text;
@@ -22,7 +22,7 @@ builds the document:
 - a heading's ``id`` (or that of the ``<section>`` it opens, of an ``<a name>`` in it, or
   of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
   ``url#section-id``; under a heading without one, the anchor above goes on, and headings
-  of the same text each have their own (``_Anchors``). Permalink markers (``¶``) are not text;
+  of the same text each have their own (``html_headings.Anchors``). Permalink markers (``¶``) are not text;
 - ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
   ``<meta name=author>`` the author.
 
@@ -37,15 +37,15 @@ A page with no main content is skipped with a warning that names it.
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import logging
 import re
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
 from qabot.corpus import html_generators as generators
+from qabot.corpus import html_headings as headings
+from qabot.corpus import html_lists as lists
 from qabot.corpus import html_marks as marks
 from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
@@ -60,7 +60,7 @@ PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 # trafilatura logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_HEADINGS = headings.HEADINGS
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
 _STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's blocks; the rest is inline
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
@@ -101,18 +101,18 @@ def document(name: str, data: bytes) -> Document | None:
     prepare.blocks(tree)  # first: text right in a figure is then wrapped as any container's
     prepare.wrap_loose_text(tree)
     prepare.divs_as_paragraphs(tree)
-    anchors, headings = _headings(tree)
+    anchors, found = headings.found(tree)
     prepare.drop_permalinks(tree)
     prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
     prepare.summaries_with_headings_as_blocks(tree)
     code = prepare.preformatted(tree)
-    labels = prepare.ordered_labels(tree)
+    labels = lists.ordered_labels(tree)
     bodies = []
     for piece in _pieces(tree, PIECE):
         limits.check()
         if (body := _extract(piece)) is not None:
-            prepare.number_items(body, labels)
+            lists.number_items(body, labels)
             bodies.append(body)
     if not bodies:
         return None
@@ -120,7 +120,7 @@ def document(name: str, data: bytes) -> Document | None:
         for element in body.iter(*_PARTING):
             element.text, element.tail = f" {element.text or ''}", f" {element.tail or ''}"
     blocks = [(kind, code.get(block, block)) for body in bodies for kind, block in _walk(body)]
-    blocks = _restore_headings(blocks, headings)
+    blocks = headings.restore(blocks, found)
     text = DerivedText()
     anchor: str | None = None
     for kind, block in blocks:
@@ -285,151 +285,6 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
 
 def _has_blocks(element: Any) -> bool:
     return any(isinstance(c.tag, str) and c.tag in ("p", "list", "quote", "table", "head") for c in element)
-
-
-def _restore_headings(blocks: list[tuple[str, str]], headings: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Put back each page heading trafilatura dropped, before the first block of the content after it.
-
-    That block is found by the start of its text, after the block the heading before was put
-    back at (or at it, for headings in a row, whose following text is the same): where two
-    sections open alike, the first such block on the page was taken for both, and the second
-    heading went before the first section's text. Where no such block comes after, the first
-    one on the page is taken, as before.
-    """
-    kept = {dedup_key(text) for kind, text in blocks if kind == "head"}
-    starts: dict[str, list[int]] = {}
-    for index, (kind, text) in enumerate(blocks):
-        if kind == "text":
-            starts.setdefault(dedup_key(text)[:60], []).append(index)
-    before: dict[int, list[str]] = {}
-    last, previous = -1, ""
-    for heading, following in headings:
-        key = dedup_key(heading)
-        places = starts.get(dedup_key(following)[:60], []) if following else []
-        if key in kept or not places:
-            continue
-        at = bisect.bisect_left(places, last if following == previous else last + 1)
-        last, previous = places[at if at < len(places) else 0], following  # none after: the page's order is not kept
-        before.setdefault(last, []).append(heading)
-        kept.add(key)
-    if not before:
-        return blocks
-    out: list[tuple[str, str]] = []
-    for index, block in enumerate(blocks):
-        for heading in before.get(index, ()):
-            if out and out[-1][0] == "text" and dedup_key(out[-1][1]) == dedup_key(heading):
-                out.pop()  # the heading itself, kept by trafilatura as text (a table row: Doxygen's member lists)
-            out.append(("head", heading))
-        out.append(block)
-    return out
-
-
-def _headings(tree: Any) -> tuple[_Anchors, list[tuple[str, str]]]:
-    """The anchors of the page's headings, and every heading with the text of the block after it.
-
-    Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
-    that no heading's text ends with one.
-    """
-    anchors = _Anchors()
-    headings: list[tuple[str, str]] = []
-    following = _following_texts(tree)
-    for place, heading in enumerate(tree.iter(*_HEADINGS)):
-        limits.check()
-        ident = heading.get("id")
-        for link in list(heading.iter("a")):
-            href = link.get("href") or ""
-            ident = ident or link.get("id") or link.get("name")
-            if href.startswith("#") and prepare.is_permalink(link):
-                ident = ident or href[1:]
-                link.drop_tree()
-        parent = heading.getparent()
-        if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
-            ident = parent.get("id")
-        after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
-        if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
-            ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
-                          if (link.get("href") or "").startswith("#")), None)
-        text = _text(heading)
-        if not text:
-            continue
-        anchors.add(dedup_key(text), place, ident)
-        headings.append((text, following.get(heading, "")))
-    return anchors, headings
-
-
-class _Anchors:
-    """The anchors of a page's headings, by their text, and where each is on the page.
-
-    Headings of the same text are told apart by where they are: rustdoc gives each
-    method's "Examples" its own id (``examples``, ``examples-8``, ...), and each was
-    linked to the first. A heading read takes the next of its text on the page after the
-    last one found; each place is passed once, so a page's worth of headings costs one pass.
-    """
-
-    def __init__(self) -> None:
-        self.places: dict[str, deque[tuple[int, str | None]]] = {}
-        self.first: dict[str, str] = {}
-        self.at = -1  # where the last heading found is
-
-    def add(self, key: str, place: int, ident: str | None) -> None:
-        self.places.setdefault(key, deque()).append((place, ident))
-        if ident:
-            self.first.setdefault(key, ident)
-
-    def find(self, key: str, above: str | None) -> str | None:
-        """The anchor of a heading of text ``key``: its own, or under a heading without one the anchor ``above``.
-
-        A heading not found after the last (one put out of order) takes the first anchor of its text.
-        """
-        places = self.places.get(key)
-        while places and places[0][0] <= self.at:
-            places.popleft()
-        if not places:
-            return self.first.get(key, above)
-        self.at, ident = places.popleft()
-        return ident or above
-
-
-def _following_texts(tree: Any) -> dict[Any, str]:
-    """Each heading's following text: that of the first block after it among its siblings that is not a heading.
-
-    One pass over each parent's children, from the last: a page of 20,000 headings in a row
-    (a hostile one) costs 20,000 steps, not the 20,000 squared of looking ahead from each.
-    """
-    found: dict[Any, str] = {}
-    for parent in {heading.getparent() for heading in tree.iter(*_HEADINGS)} - {None}:
-        limits.check()
-        after = ""
-        for element in reversed(parent):
-            if not isinstance(element.tag, str):
-                continue
-            if element.tag in _HEADINGS:
-                found[element] = after or _after(parent)
-            elif text := _block_text(element):
-                after = text
-    return found
-
-
-def _after(element: Any, siblings: int = 3) -> str:
-    """The text of the first block among the few elements after ``element`` (a wrapper that holds only a
-    heading and its permalink, as GitHub writes them), or after its parent's; a few only, so that a page of
-    wrappers in a row costs no more than one pass."""
-    for _ in range(3):
-        for sibling in itertools.islice(element.itersiblings(), siblings):
-            if isinstance(sibling.tag, str) and (text := _block_text(sibling)):
-                return text
-        element = element.getparent()
-        if element is None:
-            break
-    return ""
-
-
-def _block_text(element: Any) -> str:
-    """The text of an element's first block that has any, else the element's own text."""
-    for block in element.iter("p", "li", "pre", "dt", "dd", "tr", "td", "blockquote"):  # a row, as it is read
-        if text := _text(block):
-            return text
-    return _text(element)
 
 
 def _metadata(tree: Any) -> dict[str, str]:

@@ -62,6 +62,20 @@ def prepare(tree: Any) -> None:
         link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
     _mdbook(tree)
+    _confluence_expands(tree)
+
+
+def _confluence_expands(tree: Any) -> None:
+    """Keep the text of Confluence's expand macro (a folded block: its title, "Click here to see the steps", and
+    its body), which trafilatura deletes whole for its classes (``expand-container``, ``expand-content``: "expand"
+    is among its boilerplate tokens). Its title is made a paragraph; the icon beside it is no text."""
+    for block in tree.xpath("//div[contains(concat(' ', @class, ' '), ' expand-container ')]"):
+        for part in [block, *block.iter("div", "span")]:
+            classes = (part.get("class") or "").split()
+            if "expand-control-text" in classes:
+                part.tag = "p"
+            if any(name.startswith("expand-") for name in classes):
+                del part.attrib["class"]
 
 
 def _is_rustdoc(tree: Any) -> bool:

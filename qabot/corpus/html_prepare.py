@@ -17,9 +17,6 @@ import textwrap
 import unicodedata
 from typing import Any
 
-from qabot.corpus.docx_numbering import roman
-from qabot.text import dedup_key
-
 _PERMALINK = {"¶", "#", "§", "🔗", "◆", "link", "", "\u200b"}  # Docusaurus: a zero-width space; Doxygen: ◆
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
@@ -32,8 +29,9 @@ _BLOCK_TAGS = frozenset(("address article aside blockquote dd details div dl dt 
 
 
 def flat(text: str) -> str:
-    """Runs of whitespace as one space, trimmed."""
-    return _SPACES.sub(" ", text).strip()
+    """Runs of whitespace as one space, trimmed; soft hyphens (``&shy;``, shown only where a line breaks) left out,
+    so that a word hyphenated so is one word to the index."""
+    return _SPACES.sub(" ", text.replace("\xad", "")).strip()
 
 
 def drop_permalinks(tree: Any) -> None:
@@ -108,7 +106,9 @@ def blocks(tree: Any) -> None:
     """Set right the blocks of a page that trafilatura would misread: blocks in a heading or a ``<pre>``, figures,
     code blocks' wrappers, tables in list items."""
     blocks_part_lines(tree)
+    layout_tables_as_blocks(tree)
     figures_as_blocks(tree)
+    captions_kept(tree)
     unwrap_code(tree)
     tables_in_items_as_rows(tree)
 
@@ -179,6 +179,56 @@ def figures_as_blocks(tree: Any) -> None:
             caption.tag = "p"
 
 
+def captions_kept(tree: Any) -> None:
+    """Take "caption" out of the classes of the page's elements, so that trafilatura keeps their text.
+
+    With images left out, trafilatura deletes every block whose class or id says "caption"
+    (``DISCARD_IMAGE_ELEMENTS``), with its text: WordPress's ``<figcaption class="wp-element-caption">``
+    (once a figure is a block, ``figures_as_blocks``), Sphinx's ``<span class="caption-text">`` of every
+    figure, table and code block caption. A caption is text (see ``figures_as_blocks``).
+    """
+    for element in tree.xpath("//*[contains(@class, 'caption')][not(self::div)]"):
+        # Not a <div>: WordPress's old <div class="wp-caption"> boxes an image with its text, and kept, it tips
+        # trafilatura into dropping the text around it (a list beside such a box, on creativecommons.ch).
+        element.set("class", element.get("class").replace("caption", "capt"))
+
+
+LAYOUT_CELL_CHARS = 500  # a table's cell that holds a heading and this much text is a page's, laid out in a table
+
+
+def layout_tables_as_blocks(tree: Any) -> None:
+    """Make a table used for the page's layout, one whose cells hold headings, ``<div>``s.
+
+    An old page (or a mail's) lays its navigation and content side by side in a table's
+    cells; read as a table, its whole content is one row, one paragraph ("Home Links |
+    Old school page The observatory ..."), its headings lost.
+    """
+    def own(element: Any, table: Any) -> bool:  # in ``table`` itself, not in a table in one of its cells
+        return next(element.iterancestors("table"), None) is table
+
+    for table in list(tree.iter("table")):
+        rows = [row for row in table.iter("tr") if own(row, table)]
+        cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
+        if not any(len(flat(cell.text_content())) >= LAYOUT_CELL_CHARS and own(heading, table)
+                   and _beside_blocks(heading, cell) for cell in cells for heading in cell.iter(*_HEADINGS)):
+            # A heading alone in its row (Doxygen's "Functions" over its member rows) heads a data table, and so do
+            # headings in short cells (a settings table's "Game Speed", its text beside it): a page's cell is long.
+            continue
+        parts = [part for part in table.iter("thead", "tbody", "tfoot") if own(part, table)]
+        for part in (table, *parts, *rows, *cells):
+            part.tag = "div"
+
+
+def _beside_blocks(heading: Any, cell: Any) -> bool:
+    """Whether, in ``cell``, ``heading`` has a block of text after it (a paragraph, a list, a ``<div>``)."""
+    for sibling in heading.itersiblings():
+        if isinstance(sibling.tag, str) and sibling.tag in ("p", "ul", "ol", "dl", "div", "pre", "blockquote") and flat(
+                sibling.text_content()):
+            return True
+    parent = heading.getparent()
+    return parent is not None and parent is not cell and _beside_blocks(parent, cell)
+
+
 def blocks_part_lines(tree: Any) -> None:
     """Start a block that sits in a heading or a ``<pre>`` on a line of its own, as a browser shows it.
 
@@ -225,98 +275,6 @@ def summaries_with_headings_as_blocks(tree: Any) -> None:
                 summary.tag = "div"
                 if open_:
                     open_[-1][1] = True
-
-
-def ordered_labels(tree: Any) -> dict[str, list[str]]:
-    """The number a browser shows before each item of an ordered list (``<ol>``), by the item's text, in order.
-
-    trafilatura keeps no list's numbers, and a step's number is text a reader cites ("step
-    3"); ``number_items`` writes them into the items it gives back. The page itself is not
-    changed: text added to it changes what trafilatura takes for content (a version picker's
-    numbered links read as text, and were kept). A number follows the list's ``start``,
-    ``reversed`` and ``type`` (``a``, ``A``, ``i``, ``I``; or docutils' class, ``loweralpha``
-    ..., as Sphinx writes it) and an item's ``value``, with a period, as a browser's default
-    marker. A list styled ``list-style: none`` shows none, nor does one in a ``<nav>`` (a
-    breadcrumb trail). Items are known by the start of their text (``_key``): two with the
-    same are numbered in the order they come.
-    """
-    labels: dict[str, list[str]] = {}
-    for ol in tree.iter("ol"):
-        style = (ol.get("style") or "").replace(" ", "").lower()
-        if "list-style:none" in style or "list-style-type:none" in style or any(
-                ancestor.tag == "nav" for ancestor in ol.iterancestors()):
-            continue
-        items = [child for child in ol if child.tag == "li"]
-        kind = ol.get("type") or next((kind for name, kind in _DOCUTILS_TYPES.items()
-                                       if name in (ol.get("class") or "").split()), "1")
-        step = -1 if ol.get("reversed") is not None else 1
-        number = _list_int(ol.get("start"), len(items) if step < 0 else 1)
-        for item in items:
-            number = _list_int(item.get("value"), number)
-            if key := _key(item):
-                labels.setdefault(key, []).append(f"{_marker(number, kind)}. ")
-            number += step
-    for queue in labels.values():
-        queue.reverse()  # popped from the end, in the page's order
-    return labels
-
-
-def number_items(body: Any, labels: dict[str, list[str]]) -> None:
-    """Start each item of an ordered list in trafilatura's tree with its number (``ordered_labels``).
-
-    The number goes before the text of the item, or of the paragraph it opens with; an item
-    that opens with another block (a code block, a list) is left as it is.
-    """
-    for ordered in body.iter("list"):
-        if ordered.get("rend") != "ol":
-            continue
-        for item in ordered:
-            if item.tag != "item" or not (queue := labels.get(_key(item))):
-                continue
-            label, target = queue.pop(), item
-            while not (target.text or "").strip() and (first := first_child(target)) is not None and first.tag == "p":
-                target = first
-            first = first_child(target)
-            if (target.text or "").strip() or (first is not None and not _opens_block(first)):
-                target.text = label + (target.text or "").lstrip()
-
-
-def _opens_block(first: Any) -> bool:
-    """Whether an item whose text starts with element ``first`` opens with a block: a list, a table, a quote, a
-    heading, or code alone (a code block; a ``<code>`` with text after it is a word of the item's text)."""
-    return first.tag in ("list", "table", "quote", "head") or (
-        first.tag == "code" and not (first.tail or "").strip() and first.getnext() is None)
-
-
-def _key(element: Any) -> str:
-    """What an item is known by: the letters and digits of the start of its text (its first few hundred characters)."""
-    text = ""
-    for piece in element.itertext():
-        text += piece
-        if len(text) > 400:
-            break
-    return dedup_key(text)[:80]
-
-
-_DOCUTILS_TYPES = {"loweralpha": "a", "upperalpha": "A", "lowerroman": "i", "upperroman": "I", "arabic": "1"}
-_LIST_INT = re.compile(r"\s*-?\d{1,9}\s*$")  # a browser reads a larger one as no number at all, near enough
-
-
-def _list_int(value: str | None, default: int) -> int:
-    return int(value) if value is not None and _LIST_INT.match(value) else default
-
-
-def _marker(number: int, kind: str) -> str:
-    """A list item's number as a browser writes it for ``type`` ``kind``: 1, a ... z, aa, ab ..., i, iv ..."""
-    if kind in ("a", "A") and number > 0:
-        letters = ""
-        while number:
-            number, rest = divmod(number - 1, 26)
-            letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
-        return letters.upper() if kind == "A" else letters
-    if kind in ("i", "I") and 0 < number < 4000:
-        return roman(number).upper() if kind == "I" else roman(number)
-    return str(number)
 
 
 def divs_as_paragraphs(tree: Any) -> None:

@@ -1,0 +1,188 @@
+"""The headings of an HTML page: their anchors, and those trafilatura dropped put back where they stand.
+
+trafilatura keeps headings only where it finds the page's container (``<main>``,
+``<article>`` ...); a heading it dropped is put back before the block that follows it on
+the page (the first of a few such blocks that it kept: a post's title is followed by its
+date and author, which it drops). Each heading's anchor is found here too (``Anchors``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections import deque
+from typing import Any
+
+from qabot.corpus import html_prepare as prepare
+from qabot.corpus import limits
+from qabot.text import dedup_key
+
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _text(element: Any) -> str:
+    return prepare.flat("".join(element.itertext()))
+
+
+def restore(blocks: list[tuple[str, str]], headings: list[tuple[str, list[str]]]) -> list[tuple[str, str]]:
+    """Put back each page heading trafilatura dropped, before the first block of the content after it.
+
+    That block is found by the start of its text (the first of the few blocks after the heading that trafilatura
+    kept), after the block the heading before was put back at (or at it, for headings in a row, whose following
+    text is the same): where two sections open alike, the first such block on the page was taken for both, and
+    the second heading went before the first section's text. Where no such block comes after, the first one on the
+    page is taken, as before. A heading put back goes before the kept headings that follow it on the page and stand
+    right before that block (a page's title above its first section's heading).
+    """
+    kept = {dedup_key(text) for kind, text in blocks if kind == "head"}
+    order = {}  # each heading's place on the page
+    for place, (heading, _) in enumerate(headings):
+        order.setdefault(dedup_key(heading), place)
+    starts: dict[str, list[int]] = {}
+    for index, (kind, text) in enumerate(blocks):
+        if kind == "text":
+            starts.setdefault(dedup_key(text)[:60], []).append(index)
+    before: dict[int, list[str]] = {}
+    last, previous = -1, ""
+    for heading, candidates in headings:
+        key = dedup_key(heading)
+        if key in kept:
+            continue
+        following, places = next(((text, starts[dedup_key(text)[:60]]) for text in candidates
+                                  if dedup_key(text)[:60] in starts), ("", []))
+        if not places:
+            continue
+        at = bisect.bisect_left(places, last if following == previous else last + 1)
+        last, previous = places[at if at < len(places) else 0], following  # none after: the page's order is not kept
+        target = last
+        while target > 0 and blocks[target - 1][0] == "head" and order.get(dedup_key(blocks[target - 1][1]), -1) > order[key]:
+            target -= 1  # a kept heading that comes after it on the page
+        before.setdefault(target, []).append(heading)
+        kept.add(key)
+    if not before:
+        return blocks
+    out: list[tuple[str, str]] = []
+    for index, block in enumerate(blocks):
+        for heading in before.get(index, ()):
+            if out and out[-1][0] == "text" and dedup_key(out[-1][1]) == dedup_key(heading):
+                out.pop()  # the heading itself, kept by trafilatura as text (a table row: Doxygen's member lists)
+            out.append(("head", heading))
+        out.append(block)
+    return out
+
+
+def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
+    """The anchors of the page's headings, and every heading with the text of the block after it.
+
+    Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
+    that no heading's text ends with one.
+    """
+    anchors = Anchors()
+    headings: list[tuple[str, list[str]]] = []
+    following = _following_texts(tree)
+    for place, heading in enumerate(tree.iter(*HEADINGS)):
+        limits.check()
+        ident = heading.get("id")
+        for link in list(heading.iter("a")):
+            href = link.get("href") or ""
+            ident = ident or link.get("id") or link.get("name")
+            if href.startswith("#") and prepare.is_permalink(link):
+                ident = ident or href[1:]
+                link.drop_tree()
+        parent = heading.getparent()
+        if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
+            ident = parent.get("id")
+        after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
+        if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
+            ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
+                          if (link.get("href") or "").startswith("#")), None)
+        text = _text(heading)
+        if not text:
+            continue
+        anchors.add(dedup_key(text), place, ident)
+        headings.append((text, following.get(heading, [])))
+    return anchors, headings
+
+
+class Anchors:
+    """The anchors of a page's headings, by their text, and where each is on the page.
+
+    Headings of the same text are told apart by where they are: rustdoc gives each
+    method's "Examples" its own id (``examples``, ``examples-8``, ...), and each was
+    linked to the first. A heading read takes the next of its text on the page after the
+    last one found; each place is passed once, so a page's worth of headings costs one pass.
+    """
+
+    def __init__(self) -> None:
+        self.places: dict[str, deque[tuple[int, str | None]]] = {}
+        self.first: dict[str, str] = {}
+        self.at = -1  # where the last heading found is
+
+    def add(self, key: str, place: int, ident: str | None) -> None:
+        self.places.setdefault(key, deque()).append((place, ident))
+        if ident:
+            self.first.setdefault(key, ident)
+
+    def find(self, key: str, above: str | None) -> str | None:
+        """The anchor of a heading of text ``key``: its own, or under a heading without one the anchor ``above``.
+
+        A heading not found after the last (one put out of order) takes the first anchor of its text.
+        """
+        places = self.places.get(key)
+        while places and places[0][0] <= self.at:
+            places.popleft()
+        if not places:
+            return self.first.get(key, above)
+        self.at, ident = places.popleft()
+        return ident or above
+
+
+def _following_texts(tree: Any, most: int = 3) -> dict[Any, list[str]]:
+    """Each heading's following texts: those of the first few (``most``) blocks after it among its siblings that are
+    not headings, nearest first (trafilatura may have dropped the first: a post's date and author under its title).
+
+    One pass over each parent's children, from the last: a page of 20,000 headings in a row
+    (a hostile one) costs 20,000 steps, not the 20,000 squared of looking ahead from each.
+    """
+    found: dict[Any, list[str]] = {}
+    for parent in {heading.getparent() for heading in tree.iter(*HEADINGS)} - {None}:
+        limits.check()
+        after: list[str] = []
+        for element in reversed(parent):
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag in HEADINGS:
+                # A <header> holds a post's title with its date and author, furniture trafilatura drops: what
+                # follows the title is after the header too.
+                found[element] = [*after, *_after(parent, most - len(after))] if not after or (
+                    parent.tag in ("header", "hgroup") and len(after) < most) else after
+            elif text := _block_text(element):
+                after = [text, *after][:most]
+    return found
+
+
+def _after(element: Any, most: int, siblings: int = 3) -> list[str]:
+    """The texts of the first blocks (``most``) among the few elements after ``element`` (a wrapper that holds only
+    a heading and its permalink, as GitHub writes them), or after its parent's; a few only, so that a page of
+    wrappers in a row costs no more than one pass."""
+    found: list[str] = []
+    for _ in range(3):
+        for sibling in itertools.islice(element.itersiblings(), siblings):
+            if isinstance(sibling.tag, str) and (text := _block_text(sibling)):
+                found.append(text)
+                if len(found) == most:
+                    return found
+        if found:
+            return found
+        element = element.getparent()
+        if element is None:
+            break
+    return found
+
+
+def _block_text(element: Any) -> str:
+    """The text of an element's first block that has any, else the element's own text."""
+    for block in element.iter("p", "li", "pre", "dt", "dd", "tr", "td", "blockquote"):  # a row, as it is read
+        if text := _text(block):
+            return text
+    return _text(element)
