@@ -52,7 +52,8 @@ FORMAT_VERSION = 21  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # opens with a Discord mention alone ("@ana try ...") addresses ana, as "ana: try ..." does; an answer the asker's
 # thanks replies to is "thanked"; 18: PDF text in fonts without a character map left out (qabot.corpus.garbled);
 # 19: an HTML footnote's link back ("↩") is not its text; 20: a Markdown comment ends at its first "-->";
-# 21: a PDF line repeated down one page is no running header
+# 21: PDF running headers only between the body and the edge (a table's rows kept), figures alone and bullets;
+# HTML captions, soft hyphens, post titles, layout tables, Confluence's folded blocks; Word breaks, fields, equations
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
