@@ -266,6 +266,23 @@ def test_pdf_a_slide_title_on_a_few_slides_and_figures_alone_on_a_line_are_read(
     assert text.count("Architecture") == 3 and text.count("87%") == 8 and text.count("$29") == 8, text
 
 
+def test_pdf_a_word_of_roman_numerals_letters_at_a_pages_edge_is_no_page_number(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A one-page resume titled "CV" at the top: any word of the letters i, v, x, l, c, d, m alone on a line at an
+    # edge ("CV", "Mix", "Civil") was taken for a roman page number and dropped. A page's "xiv" still is one.
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    for y, size, text in ((10, 20, "CV"), (40, 11, "Ada Lovelace, analyst of engines, London."), (285, 9, "xiv")):
+        pdf.set_font("Helvetica", size=size)
+        pdf.set_xy(20, y)
+        pdf.cell(0, 8, text)
+    pdf.output(str(tmp_path / "cv.pdf"))
+    text = _one(tmp_path / "cv.pdf").text
+    assert "CV" in text and "xiv" not in text, text
+
+
 def test_pdf_each_bulleted_item_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
     from fpdf import FPDF
 

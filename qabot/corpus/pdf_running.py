@@ -17,7 +17,10 @@ if TYPE_CHECKING:
     from qabot.corpus.pdf_layout import Line
 
 EDGE = 0.12  # running headers and footers sit in this share of the page height, at the top or bottom
-PAGE_NUMBER = re.compile(r"(?i)^(?:page\s+)?(?:\d+|[ivxlcdm]+)(?:\s*(?:of|/)\s*\d+)?$")
+# A page number: "12", "Page 3 of 10", or a roman numeral up to 89 in one case ("xiv", "XIV"): not any word of those
+# letters ("CV", "Mix", "Civil", "did" at a flyer's foot were dropped as page numbers).
+_ROMAN = r"(?=[ivxl])(?:xl|lx{0,3}|x{0,3})(?:ix|iv|v?i{0,3})|(?=[IVXL])(?:XL|LX{0,3}|X{0,3})(?:IX|IV|V?I{0,3})"
+PAGE_NUMBER = re.compile(rf"^(?:(?i:page)\s+)?(?:\d+|{_ROMAN})(?:\s*(?:(?i:of)|/)\s*\d+)?$")
 
 
 def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0.0) -> set[tuple[int, int]]:
