@@ -92,7 +92,8 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
-_BR, _FLD_CHAR, _FLD_CHAR_TYPE = _qn("br", "fldChar", "fldCharType")
+_BR, _FLD_CHAR, _FLD_CHAR_TYPE, _VAL = _qn("br", "fldChar", "fldCharType", "val")
+_VANISH = "/".join(_qn("rPr", "vanish"))
 _RUN_CONTENT = _qn("t", "tab", "br", "cr", "noBreakHyphen", "ptab")  # what python-docx's Run.text reads
 _MATH_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 _MATH = (f"{_MATH_NS}oMath", f"{_MATH_NS}oMathPara")  # an equation (Word's, pandoc's): its m:t text, in order
@@ -192,7 +193,11 @@ def _text(element: Any) -> str:
 
 def _run_text(run: Any) -> str:
     """A run's text as python-docx reads it (``Run.text``), but a page or column break parts the words on either
-    side as a line break does: python-docx reads those as nothing ("end.Next")."""
+    side as a line break does: python-docx reads those as nothing ("end.Next"). Hidden text (``w:vanish``: a
+    teacher's answers, an author's note, text Word does not show) is none: it was read, and could be quoted."""
+    hidden = run.find(_VANISH)
+    if hidden is not None and hidden.get(_VAL, "true").lower() not in ("0", "false", "off"):
+        return ""
     return "".join("\n" if item.tag == _BR else str(item) for item in run.iterchildren(*_RUN_CONTENT))
 
 

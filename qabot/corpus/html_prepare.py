@@ -105,12 +105,21 @@ def preformatted(tree: Any) -> dict[str, str]:
 def blocks(tree: Any) -> None:
     """Set right the blocks of a page that trafilatura would misread: blocks in a heading or a ``<pre>``, figures,
     code blocks' wrappers, tables in list items."""
+    drop_hidden(tree)
     blocks_part_lines(tree)
     layout_tables_as_blocks(tree)
     figures_as_blocks(tree)
     captions_kept(tree)
     unwrap_code(tree)
     tables_in_items_as_rows(tree)
+
+
+def drop_hidden(tree: Any) -> None:
+    """Take out what a browser never shows: a ``<template>`` (markup a script copies in) and an element with the
+    ``hidden`` attribute (but ``hidden="until-found"``, which a reader's search opens). Both were read as text."""
+    for element in tree.xpath("//template | //*[@hidden][not(@hidden='until-found')]"):
+        if element.getparent() is not None:
+            element.drop_tree()
 
 
 def unwrap_code(tree: Any) -> None:

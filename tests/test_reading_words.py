@@ -1,8 +1,8 @@
-"""Text a reader lost without a word said, found by counting words in against words out (docs/formats.md).
+"""Words in, words out: text a reader lost, or read where nobody sees it, without a word said (docs/formats.md).
 
 Each test writes a small file as the tool that makes such documents writes it (WordPress,
-Sphinx, Confluence, an old page laid out in a table, Word's breaks, fields and equations)
-and checks the paragraphs read from it.
+Sphinx, Confluence, an old page laid out in a table, Word's breaks, fields, equations and
+hidden text) and checks the paragraphs read from it.
 """
 
 from __future__ import annotations
@@ -97,6 +97,15 @@ def test_html_the_text_of_a_confluence_expand_block_is_read(tmp_path: Path) -> N
     assert (False, "Stop the daemon, wait ten seconds, then start it again and check the log.") in read, read
 
 
+def test_html_what_a_browser_never_shows_is_not_read(tmp_path: Path) -> None:
+    read = _html(tmp_path, (
+        f"<main><article><h1>Dome</h1><p>{_DUSK}</p><template><p>Row markup a script copies in.</p></template>"
+        "<p hidden>A sticky header's copy of the title.</p><p hidden='until-found'>Found by the reader's search.</p>"
+        f"<p>{_HOMED}</p></article></main>"))
+    texts = [text for _, text in read]
+    assert "Found by the reader's search." in texts and not [t for t in texts if "copy" in t], texts
+
+
 def _docx(tmp_path: Path, *paragraphs: str) -> list[str]:
     import docx
     from docx.oxml import parse_xml
@@ -144,3 +153,10 @@ def test_docx_an_equation_is_read_as_its_text(tmp_path: Path) -> None:
     math = ("<m:oMath><m:r><m:t>E=m</m:t></m:r><m:sSup><m:e><m:r><m:t>c</m:t></m:r></m:e><m:sup><m:r><m:t>2</m:t>"
             "</m:r></m:sup></m:sSup></m:oMath>")
     assert _docx(tmp_path, _run("The energy is ") + math + _run(" at rest.")) == ["The energy is E=mc2 at rest."]
+
+
+def test_docx_hidden_text_is_not_read(tmp_path: Path) -> None:
+    # Word's hidden text (a worksheet's answers, an author's note) was read, and could be quoted.
+    hidden = '<w:r><w:rPr><w:vanish/></w:rPr><w:t xml:space="preserve">The answer is forty-two. </w:t></w:r>'
+    shown = '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t xml:space="preserve">Show your working.</w:t></w:r>'
+    assert _docx(tmp_path, _run("Question one. ") + hidden + shown) == ["Question one. Show your working."]
