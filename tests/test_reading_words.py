@@ -160,3 +160,47 @@ def test_docx_hidden_text_is_not_read(tmp_path: Path) -> None:
     hidden = '<w:r><w:rPr><w:vanish/></w:rPr><w:t xml:space="preserve">The answer is forty-two. </w:t></w:r>'
     shown = '<w:r><w:rPr><w:vanish w:val="0"/></w:rPr><w:t xml:space="preserve">Show your working.</w:t></w:r>'
     assert _docx(tmp_path, _run("Question one. ") + hidden + shown) == ["Question one. Show your working."]
+
+
+_MHT = (  # as html-docx-js writes a whole document: a web archive that Word converts when it opens the file
+    'MIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n    type="text/html";\r\n'
+    '    boundary="----=mhtDocumentPart"\r\n\r\n\r\n------=mhtDocumentPart\r\nContent-Type: text/html;\r\n'
+    '    charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
+    'Content-Location: file:///C:/fake/document.html\r\n\r\n'
+    "<!DOCTYPE html><html><head><meta charset=3D\"utf-8\"><title>Night log</title></head><body>"
+    "<h1>Night log</h1><p>The dome opened at dusk, once the humidity sensor had read below eighty perc=\r\n"
+    "ent for ten minutes.</p><h2>Close</h2><p>It closed at dawn, and the frames were copied to the archive.</p>"
+    "</body></html>\r\n\r\n------=mhtDocumentPart--\r\n")
+
+
+def test_docx_a_document_imported_whole_as_a_web_archive_is_read(tmp_path: Path) -> None:
+    import zipfile
+
+    import docx
+
+    from qabot.corpus import document_paragraphs
+
+    # The body is one w:altChunk pointing at the archive: python-docx reads nothing of it, and the file was
+    # skipped as having no text.
+    plain = tmp_path / "plain.docx"
+    docx.Document().save(str(plain))
+    path = tmp_path / "night-log.docx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<w:body>", b'<w:body><w:altChunk r:id="htmlChunk"/>', 1)
+            elif item.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="htmlChunk" Type="http://schemas.'
+                                    b'openxmlformats.org/officeDocument/2006/relationships/aFChunk" '
+                                    b'Target="/word/afchunk.mht"/></Relationships>')
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/word/afchunk.mht" '
+                                    b'ContentType="message/rfc822"/></Types>')
+            target.writestr(item, data)
+        target.writestr("word/afchunk.mht", _MHT)
+    doc = only_document(path)
+    assert [(p.heading, doc.text[p.start : p.end]) for p in document_paragraphs(doc)] == [
+        (True, "Night log"),
+        (False, "The dome opened at dusk, once the humidity sensor had read below eighty percent for ten minutes."),
+        (True, "Close"), (False, "It closed at dawn, and the frames were copied to the archive.")]

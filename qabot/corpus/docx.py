@@ -92,7 +92,8 @@ _BLOCK_WRAPPERS = _qn("sdt", "sdtContent", "customXml")
 _RUN_WRAPPERS = _qn("ins", "moveTo", "hyperlink", "sdt", "sdtContent", "fldSimple", "smartTag", "customXml",
                     "dir", "bdo")
 _P, _TBL, _R, _TXBX, _SDT, _SDT_CONTENT = _qn("p", "tbl", "r", "txbxContent", "sdt", "sdtContent")
-_BR, _FLD_CHAR, _FLD_CHAR_TYPE, _VAL = _qn("br", "fldChar", "fldCharType", "val")
+_BR, _FLD_CHAR, _FLD_CHAR_TYPE, _ALT_CHUNK = _qn("br", "fldChar", "fldCharType", "altChunk")
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _VANISH = "/".join(_qn("rPr", "vanish"))
 _RUN_CONTENT = _qn("t", "tab", "br", "cr", "noBreakHyphen", "ptab")  # what python-docx's Run.text reads
 _MATH_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
@@ -115,9 +116,11 @@ def _inner(element: Any, parent: Any, notes: _Notes) -> Iterator[Any]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    for child in element.iterchildren(_P, _TBL, *_BLOCK_WRAPPERS):
+    for child in element.iterchildren(_P, _TBL, _ALT_CHUNK, *_BLOCK_WRAPPERS):
         limits.check()  # empty paragraphs yield no text, but take time
-        if child.tag == _P:
+        if child.tag == _ALT_CHUNK:
+            yield child  # read by ``_chunk``
+        elif child.tag == _P:
             yield Paragraph(child, parent)
             for box in (*_boxes(child), *notes.referred(child)):
                 yield from _inner(box, parent, notes)
@@ -304,6 +307,9 @@ def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
     _drop_field_codes(word.element.body)
     numbering, notes = Numbering(word), _Notes(word, name, warn)
     for item in _inner(word.element.body, word, notes):
+        if getattr(item, "tag", None) == _ALT_CHUNK:
+            yield from _chunk(word, item, name, warn)
+            continue
         if isinstance(item, Table):
             for row in _rows(item, set(), numbering, notes):
                 yield False, row
@@ -315,6 +321,38 @@ def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
         name = (style.name if style is not None else "") or ""
         if not _TOC_STYLE.match(name):
             yield bool(_HEADING_STYLE.match(name)) or _outline_level(item, style) < _BODY_LEVEL, text
+
+
+def _chunk(word: Any, element: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
+    """(is a heading, text) of the paragraphs of a part imported whole (``w:altChunk``): a page of HTML, or a web
+    archive (``.mht``), that Word converts when it opens the file. html-docx-js and other HTML-to-Word tools write
+    the whole document so, and python-docx reads none of it: such a file was skipped as empty."""
+    from qabot.corpus.html import document as page_document
+
+    part = word.part.related_parts.get(element.get(_REL_ID))
+    if part is None:
+        return
+    kind, data = part.content_type, part.blob
+    if kind == "message/rfc822" or str(part.partname).lower().endswith((".mht", ".mhtml")):
+        data = _archived_page(data)
+    elif kind not in ("text/html", "application/xhtml+xml"):
+        warn(f"{name}: an imported part of type {kind} left out")
+        return
+    page = page_document(f"{name}{part.partname}", data) if data else None
+    for paragraph in (page.paragraphs or ()) if page is not None else ():
+        yield paragraph.heading, page.text[paragraph.start : paragraph.end]
+
+
+def _archived_page(data: bytes) -> bytes:
+    """The HTML page of a web archive (MIME HTML, ``.mht``), or nothing."""
+    import email
+    from email import policy
+
+    for item in email.message_from_bytes(data, policy=policy.default).walk():
+        if item.get_content_type() == "text/html":
+            content = item.get_content()
+            return content.encode("utf-8") if isinstance(content, str) else content
+    return b""
 
 
 def _outline_level(paragraph: Any, style: Any) -> int:
