@@ -678,6 +678,21 @@ def test_a_suggestion_put_as_a_question_is_the_answer_not_a_question_back(tmp_pa
     assert first.citation.link.endswith("/5103")
 
 
+def test_a_helper_who_says_they_are_not_sure_is_not_the_answer_over_one_who_says_what_to_do(tmp_path: Path,
+                                                                                          bot_for) -> None:
+    """"not sure if you can ..., but" is a guess beside the answer, even where it also names a command."""
+    chat = [
+        documents.message("5401", "Bibi", "files I create in the shared folder get my own group, not the folder's. how "
+                          "do I make them take the folder's group?", documents._at(0, 5)),
+        documents.message("5402", "Mira", "@Bibi not sure if you can set gid/uid with umask, but you just need to "
+                          "chmod u-s or chmod g-s on it", documents._at(1, 0), reply_to="5401", mentions=("Bibi",)),
+        documents.message("5403", "Mira", "@Bibi the folder needs its setgid bit, then files created in it get the "
+                          "folder's group", documents._at(1, 40), reply_to="5401", mentions=("Bibi",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How can new files in a shared folder take the folder's group?")
+    assert first.citation.link.endswith("/5403"), first.highlight
+
+
 def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() -> None:
     from qabot.search.exchange import _SUGGESTS
 

@@ -23,7 +23,8 @@ the exchange from someone other than the asker, never one of the asker's own:
   after "chmod +x setup.run": the first says what to do), whether it spells out an
   abbreviation the question asks about ("stable release update" for "SRU"), and where it
   is (the first reply after the question, or before the question, which it cannot answer
-  unless the question was asked again);
+  unless the question was asked again), and whether it says its author is not sure ("no
+  idea", "not sure if ...": a guess beside the answer);
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
   problem, or agrees with an answer, and answers nothing;
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
@@ -96,18 +97,22 @@ _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most 
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
-            "first_reply", "before", "continues", "expands")
+            "first_reply", "before", "continues", "expands", "hedges")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in. "thanked" went from 0.2 to 0.3
 # once a thanks by Discord reply counted (2026-12-06): no set copy lost, chat-extra gained.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.3, "specific": 0.05, "specific_new": 0.2,
     "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
-    "expands": 0.5,
+    "expands": 0.5, "hedges": -0.4,
 }
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
+# A helper who says they do not know ("not sure if you can ... but", "no idea, maybe ..."): likelier a guess beside
+# the answer than the answer (chat-extra x08). Not "maybe", "I think", "might": answers say those too, and with them
+# the chat sets lost (docs/quality.md).
+_HEDGE = re.compile(r"(?i)\b(?:not sure|no idea|dunno|don'?t know|not certain|no clue|never used|never tried)\b")
 
 
 @dataclass
@@ -236,6 +241,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "before": float(asker is not None and not after),
             "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
             "expands": float(any(_spells_out(body, short) for short in abbreviations)),
+            "hedges": float(bool(_HEDGE.search(body))),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
