@@ -283,6 +283,18 @@ def test_pdf_a_word_of_roman_numerals_letters_at_a_pages_edge_is_no_page_number(
     assert "CV" in text and "xiv" not in text, text
 
 
+def test_pdf_a_bold_table_row_is_a_row_not_a_heading() -> None:
+    from qabot.corpus.pdf_layout import Line, _is_heading, _Layout
+
+    # A timetable in a bold font ("Pendulum | 17:35 - 18:35 (60min)", pdf.js' issue840.pdf): each row was a heading,
+    # and the rows under it its section. Bold makes a short line a heading only where it is no table's row.
+    layout = _Layout(size=10.0, pitch=0.015, left=72.0, right=540.0)
+    row = Line("Pendulum\t17:35 - 18:35 (60min)", 72.0, 300.0, 0.5, 10.0, True, 0.5, row=True, cells=(72.0, 160.0))
+    title = Line("Saturday", 72.0, 120.0, 0.6, 10.0, True, 0.6)
+    assert not _is_heading([row], "Pendulum | 17:35 - 18:35 (60min)", layout)
+    assert _is_heading([title], "Saturday", layout)
+
+
 def test_pdf_each_bulleted_item_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -279,7 +279,8 @@ def _is_heading(block: list[Line], text: str, layout: _Layout) -> bool:
     if not any(ch.isalpha() for ch in text) or PAGE_NUMBER.match(text) or _CAPTION.match(text):
         return False
     line = block[0]
-    return line.size >= 1.12 * layout.size or (line.bold and len(text) < 80) or bool(_NUMBERED_HEADING.match(text))
+    bold = line.bold and len(text) < 80 and not line.row and not line.cells  # a table's bold header row is a row
+    return line.size >= 1.12 * layout.size or bold or bool(_NUMBERED_HEADING.match(text))
 
 
 def document(name: str, pages: list[list[Line]], labels: list[str | None], meta: dict[str, str]) -> Document:
