@@ -276,24 +276,24 @@ def _drop_field_codes(body: Any) -> None:
     "three"; the PAGE field's cached "3" is part of the code). A code is taken out only once it is read whole (its
     ``separate`` or ``end`` found): a field left open by a damaged file takes nothing after it along. Only this
     read's copy of the document is changed."""
-    fields: list[tuple[list[Any], list[bool]]] = []  # each field open where the walk is: its code's runs, and
-    code: list[Any] = []  # whether its code is still being read
+    fields: list[list[Any] | None] = []  # each field open where the walk is: its code's runs while it is read
+    reading: list[list[Any]] = []  # of those, the fields whose code is being read, innermost last
+    code: list[Any] = []
     for element in body.iter(_FLD_CHAR, _R):
         if element.tag == _FLD_CHAR:
             kind = element.get(_FLD_CHAR_TYPE)
             if kind == "begin":
-                fields.append(([], [True]))
+                fields.append(runs := [])
+                reading.append(runs)
             elif kind in ("separate", "end") and fields:
-                runs, reading = fields[-1]
-                if reading[0]:  # its code, read whole
+                if (runs := fields[-1]) is not None:  # its code, read whole
                     code.extend(runs)
-                    reading[0] = False
+                    reading.pop()  # the innermost field is the innermost being read
+                    fields[-1] = None
                 if kind == "end":
                     fields.pop()
-        else:  # a run: in the code of the innermost field whose code is being read, if any
-            owner = next((runs for runs, reading in reversed(fields) if reading[0]), None)
-            if owner is not None:
-                owner.append(element)
+        elif reading:  # a run in the code of the innermost field whose code is being read
+            reading[-1].append(element)
     for run in code:  # after the walk: the tree is not changed under it
         for text in list(run.iterchildren(*_RUN_CONTENT)):
             run.remove(text)
