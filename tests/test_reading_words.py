@@ -204,3 +204,14 @@ def test_docx_a_document_imported_whole_as_a_web_archive_is_read(tmp_path: Path)
         (True, "Night log"),
         (False, "The dome opened at dusk, once the humidity sensor had read below eighty percent for ten minutes."),
         (True, "Close"), (False, "It closed at dawn, and the frames were copied to the archive.")]
+
+
+def test_docx_a_symbol_inserted_from_the_symbol_font_is_read_as_the_character_it_shows(tmp_path: Path) -> None:
+    # Insert > Symbol writes w:sym (font and code), which python-docx reads as nothing: "p <  0.05, = 0.01".
+    def sym(font: str, char: str) -> str:
+        return f'<w:r><w:sym w:font="{font}" w:char="{char}"/></w:r>'
+
+    texts = _docx(tmp_path, _run("The error was ") + sym("Symbol", "F0B1") + _run(" 2 ") + sym("Symbol", "F0B0")
+                  + _run("C at ") + sym("Symbol", "F061") + _run(" = 0.01") + sym("Wingdings", "F0E0")
+                  + sym("Symbol", "ZZZ") + sym("Times New Roman", "2013") + _run(" near enough."))
+    assert texts == ["The error was ± 2 °C at α = 0.01– near enough."], texts

@@ -96,6 +96,16 @@ _BR, _FLD_CHAR, _FLD_CHAR_TYPE, _ALT_CHUNK = _qn("br", "fldChar", "fldCharType",
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _VANISH = "/".join(_qn("rPr", "vanish"))
 _RUN_CONTENT = _qn("t", "tab", "br", "cr", "noBreakHyphen", "ptab")  # what python-docx's Run.text reads
+_SYM, _FONT, _CHAR = _qn("sym", "font", "char")
+# Word's Insert > Symbol from the Symbol font (w:sym): its codes as Adobe's Symbol encoding has them, the Greek letters
+# and the signs of mathematics a text cites ("p < 0.05, α = 0.01", "± 2 °C"). python-docx reads none.
+_SYMBOL_FONT = dict(zip(
+    range(0x41, 0x5B), "ΑΒΧΔΕΦΓΗΙϑΚΛΜΝΟΠΘΡΣΤΥςΩΞΨΖ", strict=True)) | dict(zip(
+    range(0x61, 0x7B), "αβχδεφγηιϕκλμνοπθρστυϖωξψζ", strict=True)) | {
+    0xA2: "′", 0xA3: "≤", 0xA5: "∞", 0xAC: "←", 0xAD: "↑", 0xAE: "→", 0xAF: "↓", 0xB0: "°", 0xB1: "±", 0xB2: "″",
+    0xB3: "≥", 0xB4: "×", 0xB5: "∝", 0xB6: "∂", 0xB7: "•", 0xB8: "÷", 0xB9: "≠", 0xBA: "≡", 0xBB: "≈", 0xC5: "⊕",
+    0xC6: "∅", 0xC7: "∩", 0xC8: "∪", 0xCE: "∈", 0xCF: "∉", 0xD0: "∠", 0xD1: "∇", 0xD5: "∏", 0xD6: "√", 0xDB: "⇔",
+    0xDE: "⇒", 0xE5: "∑", 0xF2: "∫", 0x22: "∀", 0x24: "∃", 0x27: "∋", 0x2A: "∗", 0x2D: "−", 0x40: "≅", 0x5E: "⊥"}
 _MATH_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
 _MATH = (f"{_MATH_NS}oMath", f"{_MATH_NS}oMathPara")  # an equation (Word's, pandoc's): its m:t text, in order
 _MATH_TEXT = f"{_MATH_NS}t"
@@ -201,7 +211,23 @@ def _run_text(run: Any) -> str:
     hidden = run.find(_VANISH)
     if hidden is not None and hidden.get(_VAL, "true").lower() not in ("0", "false", "off"):
         return ""
-    return "".join("\n" if item.tag == _BR else str(item) for item in run.iterchildren(*_RUN_CONTENT))
+    return "".join("\n" if item.tag == _BR else _symbol(item) if item.tag == _SYM else str(item)
+                   for item in run.iterchildren(*_RUN_CONTENT, _SYM))
+
+
+def _symbol(sym: Any) -> str:
+    """The character a ``w:sym`` shows: from the Symbol font, as its encoding has it; from a text font, its code
+    (outside the private-use area that icon fonts such as Wingdings map to); else nothing."""
+    try:
+        code = int(sym.get(_CHAR, ""), 16)
+    except ValueError:
+        return ""
+    if (sym.get(_FONT) or "").strip().lower() == "symbol":
+        return _SYMBOL_FONT.get(code & 0xFF, "")
+    if (sym.get(_FONT) or "").strip().lower().startswith(("wingdings", "webdings", "marlett")) or (
+            0xE000 <= code <= 0xF8FF) or 0xD800 <= code <= 0xDFFF or not 0x20 <= code <= 0x10FFFF:
+        return ""
+    return chr(code)
 
 
 def _placeholder(element: Any) -> bool:
