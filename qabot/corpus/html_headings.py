@@ -55,7 +55,8 @@ def restore(blocks: list[tuple[str, str]], headings: list[tuple[str, list[str]]]
         at = bisect.bisect_left(places, last if following == previous else last + 1)
         last, previous = places[at if at < len(places) else 0], following  # none after: the page's order is not kept
         target = last
-        while target > 0 and blocks[target - 1][0] == "head" and order.get(dedup_key(blocks[target - 1][1]), -1) > order[key]:
+        while target > 0 and blocks[target - 1][0] == "head" and (
+                order.get(dedup_key(blocks[target - 1][1]), -1) > order[key]):
             target -= 1  # a kept heading that comes after it on the page
         before.setdefault(target, []).append(heading)
         kept.add(key)

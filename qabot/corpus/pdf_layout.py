@@ -296,8 +296,9 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
         first_on_page = True
         for page_index, block in placed:
             joined = _join(block)
-            if not joined or (len(joined) <= 4 and not any(ch.isalnum() for ch in joined)) or _NOTE_MARK.fullmatch(joined):
-                continue  # nothing, or a lone footnote number
+            if not joined or _NOTE_MARK.fullmatch(joined) or (
+                    len(joined) <= 4 and not any(ch.isalnum() for ch in joined)):
+                continue  # nothing, or a lone footnote number or mark
             where = {"page": page_index + 1, "page_label": labels[page_index]}
             if _is_heading(block, joined, layout):
                 text.heading(joined, **where)
@@ -390,7 +391,8 @@ def _title(pages: list[list[Line]], layout: _Layout) -> str | None:
         return largest[1]
     headers: Counter[str] = Counter()
     for page in pages:
-        headers.update({_clean(line.text) for line in page if line.bottom > 1 - EDGE and not PAGE_NUMBER.match(line.text)
+        headers.update({_clean(line.text) for line in page
+                        if line.bottom > 1 - EDGE and not PAGE_NUMBER.match(line.text)
                         and any(ch.isalpha() for ch in line.text)})
     header, count = headers.most_common(1)[0] if headers else ("", 0)
     if count >= max(2, min(3, math.ceil(len(pages) / 2))):
