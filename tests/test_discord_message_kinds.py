@@ -61,6 +61,24 @@ async def test_a_forwarded_bots_embed_names_no_member_by_id(qa, double, tmp_path
     assert_no_pings(double)
 
 
+async def test_a_forwarded_bots_card_is_read_with_its_fields_author_and_footer(qa, double, tmp_path) -> None:
+    """A bot's card (a help command's list, a status card) holds its text in fields, often all of it: a forward of
+    one was read by its title and description only, and one with neither was no message at all."""
+    spy = Recorder(qa)
+    card = double.seed("", channel_id=PRIVATE_CHANNEL_ID, author=_bot(91), seconds_ago=9000)
+    card["embeds"] = [{"type": "rich", "author": {"name": "Dome status"}, "footer": {"text": "Updated hourly"},
+                       "fields": [{"name": "Spare dome key", "value": "hangs in the staff safe by the door",
+                                   "inline": False}, {"name": "Night lamp", "value": "red switch", "inline": True}]}]
+    forward = double.seed("", user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=8000, forwards=card)
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        found = await quoting(spy, double, "where does the spare dome key hang", lambda f: jump(forward) in f,
+                              channel_id=OTHER_CHANNEL_ID)
+    assert found[jump(forward)] == ("user3: (embed: Spare dome key: hangs in the staff safe by the door — Night lamp: "
+                                    "red switch — Dome status — Updated hourly)"), found
+    assert_no_pings(double)
+
+
 STICKER = {"id": "1200000000000000900", "name": "Thumbs up", "format_type": 1}
 
 

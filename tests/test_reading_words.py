@@ -215,3 +215,50 @@ def test_docx_a_symbol_inserted_from_the_symbol_font_is_read_as_the_character_it
                   + _run("C at ") + sym("Symbol", "F061") + _run(" = 0.01") + sym("Wingdings", "F0E0")
                   + sym("Symbol", "ZZZ") + sym("Times New Roman", "2013") + _run(" near enough."))
     assert texts == ["The error was ± 2 °C at α = 0.01– near enough."], texts
+
+
+def test_an_exported_bots_card_is_read_with_its_fields_author_and_footer(tmp_path: Path) -> None:
+    from qabot.corpus import document_paragraphs
+    from tests import documents
+
+    # DiscordChatExporter writes an embed's fields, author and footer; only its title and description were read, and
+    # a card with neither (a help command's list) was no message at all.
+    card = documents.message("2002", "HelpBot", "", documents._at(1))
+    card["author"]["isBot"] = True
+    card["embeds"] = [{"title": "", "description": "", "author": {"name": "Dome status"},
+                       "footer": {"text": "Updated hourly"}, "fields": [
+                           {"name": "Spare dome key", "value": "hangs in the staff safe", "isInline": False},
+                           {"name": "Night lamp", "value": "", "isInline": True}]}]
+    chat = [documents.message("2001", "Ana", "where is the spare dome key kept?", documents._at(0)), card]
+    path = documents.write_export(tmp_path / "help.json", chat)
+    texts = [doc.text[p.start : p.end] for doc in only_documents(path) for p in document_paragraphs(doc)]
+    assert "HelpBot: (embed: Spare dome key: hangs in the staff safe — Night lamp — Dome status — Updated hourly)" in (
+        texts), texts
+
+
+def only_documents(path: Path) -> list:
+    from qabot.corpus import CorpusFile, load_file
+
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warnings.append))
+    assert not warnings, warnings
+    return docs
+
+
+def test_an_export_written_newest_first_is_read_oldest_first_when_its_newest_two_share_a_time(tmp_path: Path) -> None:
+    from qabot.corpus import document_paragraphs
+    from tests import documents
+
+    # --reverse writes newest first; it was told by the first two messages' times alone, and two messages of one
+    # millisecond (a bridge's burst) left the export read backwards: replies, exchanges and roles all reversed.
+    at = "2024-05-01T10:01:00.000+00:00"
+    newest_first = [
+        documents.message("1200000000000000303", "Ben", "Into the darks folder, by date.", at,
+                          reply_to="1200000000000000301"),
+        documents.message("1200000000000000302", "Cleo", "Roof opens at nine.", at),
+        documents.message("1200000000000000301", "Ana", "Where do the dark frames go?", "2024-05-01T10:00:00+00:00"),
+    ]
+    path = documents.write_export(tmp_path / "help.json", newest_first)
+    read = [(p.url.rsplit("/", 1)[-1], doc.doc_id) for doc in only_documents(path) for p in document_paragraphs(doc)]
+    answer_doc = dict(read)["1200000000000000303"]
+    assert dict(read)["1200000000000000301"] == answer_doc, read  # the answer is in the question's exchange

@@ -178,8 +178,15 @@ def attachment(name: str) -> str:
     return f"(attachment: {name})"
 
 
-def embed(title: object = None, description: object = None) -> str | None:
-    shown = " — ".join(" ".join(str(value).split()) for value in (title, description) if value)
+def field(name: object, value: object) -> str | None:
+    """An embed's field as its paragraph shows it: "name: value" (either alone where the other is empty)."""
+    return ": ".join(text for text in (name, value) if isinstance(text, str) and text.strip()) or None
+
+
+def embed(title: object = None, description: object = None, *more: object) -> str | None:
+    """An embed as its paragraph shows it: its title, description and ``more`` (an export's fields, author and
+    footer: the text a bot's card holds), each on the same line."""
+    shown = " — ".join(" ".join(str(value).split()) for value in (title, description, *more) if value)
     return f"(embed: {shown})" if shown else None
 
 

@@ -276,9 +276,25 @@ def _extras(message: dict[str, Any], tokens: Tokens) -> tuple[str, ...]:
             extras.append(chat.attachment(item["fileName"]))
     for item in message.get("embeds") or ():
         if isinstance(item, dict) and (shown := chat.embed(*(tokens.plain(v) if isinstance(v, str) else v
-                                                             for v in (item.get("title"), item.get("description"))))):
+                                                             for v in _embed_texts(item)))):
             extras.append(shown)
     return tuple(extras)
+
+
+def _embed_texts(item: dict[str, Any]) -> list[object]:
+    """An embed's text as JsonMessageWriter writes it: title, description, then each field ("name: value"), its
+    author's name and its footer (a bot's status card, a help command's list: often all the text it has)."""
+    def text(value: object) -> str | None:
+        return value if isinstance(value, str) and value.strip() else None
+
+    texts: list[object] = [item.get("title"), item.get("description")]
+    for field in item.get("fields") or ():
+        if isinstance(field, dict):
+            texts.append(chat.field(field.get("name"), field.get("value")))
+    for key in ("author", "footer"):
+        part = item.get(key)
+        texts.append(text(part.get("name" if key == "author" else "text")) if isinstance(part, dict) else None)
+    return texts
 
 
 class Tokens:
@@ -353,8 +369,11 @@ def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMe
     not their JSON) until the last is read. An export in order streams on.
     """
     head = [message for _, message in zip(range(2), messages, strict=False)]
-    times = [message.seconds for message in head]
-    if len(head) == 2 and None not in times and times[1] < times[0]:
+    # By time, then by id where the two share a time: Discord's ids (snowflakes) grow with every message.
+    keys = [(message.seconds, int(message.id) if message.id.isdigit() else None) for message in head]
+    if len(head) == 2 and None not in (keys[0][0], keys[1][0]) and (
+            keys[1][0] < keys[0][0] or (keys[1][0] == keys[0][0] and None not in (keys[0][1], keys[1][1])
+                                        and keys[1][1] < keys[0][1])):
         held = [*head, *messages]
         held.reverse()
         yield from held

@@ -42,7 +42,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
-from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed, shown
+from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed, field, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
@@ -80,8 +80,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
     extras += [text for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
-               if (text := embed(*(_clean(v, message.guild, key, forgotten) if v else v
-                                    for v in (e.title, e.description))))]
+               if (text := embed(*(_clean(v, message.guild, key, forgotten) if v else v for v in (
+                   e.title, e.description, *(field(f.name, f.value) for f in e.fields), e.author.name,
+                   e.footer.text))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
     kept = ChatMessage(
