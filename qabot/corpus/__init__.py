@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from qabot.corpus import discord_export, docx, html, jsonl, pdf, plaintext
+from qabot.corpus import discord_export, docx, export_formats, html, jsonl, pdf, plaintext
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
@@ -61,7 +61,7 @@ def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bo
     """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning
     (``index_dir``, where it is inside the corpus folder, silently)."""
     return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir,
-                       explain=discord_export.explain)
+                       explain=export_formats.explain)
 
 
 def describe_types() -> str:
@@ -125,7 +125,7 @@ def _may_read(file: CorpusFile, limits: ReaderLimits, warn: Warn) -> bool:
     warning says why)."""
     reader = READERS[file.suffix]
     try:
-        if why := discord_export.another_format(file.path):  # an HTML export is refused as one, not for its size
+        if why := export_formats.another_format(file.path):  # an HTML export is refused as one, not for its size
             warn(f"skipping {file.name}: {why}")
             return False
         limits.check_file(file.path, getattr(reader, "CONTAINER", None), getattr(reader, "MARKUP", False))

@@ -52,7 +52,6 @@ that carry no path.
 from __future__ import annotations
 
 import codecs
-import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -90,17 +89,6 @@ FORWARD = "Forward"  # reference.type of a forwarded message
 # refers to that message in the parent channel; DiscordChatExporter, knowing no name for it, wrote "21" and no
 # text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all.
 STARTER = "21"
-
-
-# DiscordChatExporter's other formats, by the file names it gives them, and what each begins with (versions 2.5 and
-# later): HTML's chat log opens after its styles (some 40 KB; a long channel topic adds a little), plain text
-# opens with a rule of 62 '=' and the server's name, CSV with its header (';' before 2.2x, ',' since).
-_HEAD = 256 * 1024
-_OTHER_FORMATS = {
-    ".html": ("HTML", re.compile(rb'<div class="chatlog">')),
-    ".txt": ("plain text", re.compile(rb"\A(?:\xef\xbb\xbf)?={62}\r?\nGuild: ")),
-    ".csv": ("CSV", re.compile(rb"\A(?:\xef\xbb\xbf)?(?:AuthorID[;,])?Author[;,]Date[;,]Content[;,]Attachments")),
-}
 
 
 _THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
@@ -146,35 +134,6 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
             if not said[name]:
                 warn(f"skipping {name}: the export holds no chat messages")
         yield from result
-
-
-def another_format(path: str | Path) -> str | None:
-    """Why a file is skipped where it is a DiscordChatExporter export in a format other than JSON, else None.
-
-    Only its first bytes are read, before any reader limit: a channel's HTML export is
-    megabytes of markup, which would be refused for its size before it was recognised.
-    """
-    kind, start = _OTHER_FORMATS.get(os.path.splitext(path)[1].lower(), (None, None))
-    if start is None:
-        return None
-    with open(path, "rb") as handle:
-        head = handle.read(_HEAD if kind == "HTML" else 1024)
-    if not start.search(head):
-        return None
-    return f"a DiscordChatExporter export in {kind}; qabot reads its JSON exports as chat (export with --format Json)"
-
-
-def explain(path: str) -> str | None:
-    """Why a folder or a file of another type is not read, where it is DiscordChatExporter's: an export in another
-    format (``another_format``), or the media it downloaded for an export (``--media``: ``<export>_Files/``,
-    beside it), whose avatars, emoji and attachments would each be a warning, or a document cut off from its chat."""
-    if os.path.isdir(path):
-        export = path.removesuffix("_Files")
-        if export != path and os.path.isfile(export):
-            return (f"the media DiscordChatExporter downloaded for {os.path.basename(export)} (avatars, "
-                    "attachments); move a file out of it to index it")
-        return None
-    return another_format(path)
 
 
 def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
@@ -370,7 +329,8 @@ def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMe
     """
     head = [message for _, message in zip(range(2), messages, strict=False)]
     # By time, then by id where the two share a time: Discord's ids (snowflakes) grow with every message.
-    keys = [(message.seconds, int(message.id) if message.id.isdigit() else None) for message in head]
+    keys = [(message.seconds, int(message.id) if message.id.isascii() and message.id.isdigit() else None)
+            for message in head]
     if len(head) == 2 and None not in (keys[0][0], keys[1][0]) and (
             keys[1][0] < keys[0][0] or (keys[1][0] == keys[0][0] and None not in (keys[0][1], keys[1][1])
                                         and keys[1][1] < keys[0][1])):
