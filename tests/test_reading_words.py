@@ -262,3 +262,20 @@ def test_an_export_written_newest_first_is_read_oldest_first_when_its_newest_two
     read = [(p.url.rsplit("/", 1)[-1], doc.doc_id) for doc in only_documents(path) for p in document_paragraphs(doc)]
     answer_doc = dict(read)["1200000000000000303"]
     assert dict(read)["1200000000000000301"] == answer_doc, read  # the answer is in the question's exchange
+
+
+def test_markdown_a_short_paragraph_is_text_not_a_heading_where_the_file_has_headings(tmp_path: Path) -> None:
+    from qabot.corpus import document_paragraphs
+
+    # A short paragraph without closing punctuation (a README's tagline, "You will need", a listing's caption) was
+    # taken for a heading by plain text's rules: left out of every passage, and the section of all that follows.
+    path = tmp_path / "README.md"
+    path.write_text("# ProjectX\n\nA fast and friendly tool for parsing logs\n\n## Install\n\nYou will need\n\n"
+                    "- Python 3.11\n\nListing 2-1: Reading the log of one night\n\n```sh\nprojectx read night.log\n```\n",
+                    encoding="utf-8")
+    doc = only_document(path)
+    read = [(p.heading, p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc)]
+    assert read == [(True, "ProjectX", "# ProjectX"), (False, "ProjectX", "A fast and friendly tool for parsing logs"),
+                    (True, "Install", "## Install"), (False, "Install", "You will need"),
+                    (False, "Install", "- Python 3.11"), (False, "Install", "Listing 2-1: Reading the log of one night"),
+                    (False, "Install", "```sh\nprojectx read night.log\n```")], read

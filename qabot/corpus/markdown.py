@@ -73,6 +73,8 @@ class Markdown:
         self.joined: set[int] = set()  # lines that go on with the line above: an item's text (or code) under its
         # bare marker
         self.items: set[int] = set()  # in Markdown, first lines of list items: text, never a title
+        self.prose: set[int] = set()  # in Markdown, lines of paragraphs and tables: the page shows them as text, and
+        # a short one is no title where the text has Markdown headings of its own
         self._depth = depth  # admonitions around the text (see _bodies)
         self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
         self._directives: list[markdown_tools.Directive] = []  # MyST's in code fences, whose body is Markdown
@@ -105,6 +107,9 @@ class Markdown:
             elif token.type == "paragraph_open" and dialect != "text":
                 self._paragraph(lines, first, end, dialect)
                 paragraphs.append((first, end))
+                self.prose.update(range(first, end))
+            elif token.type == "table_open" and dialect != "text":
+                self.prose.update(range(first, end))
             if token.type not in self._BLOCKS:
                 continue
             if token.type == "heading_open" and lines[first].startswith("    "):
@@ -196,7 +201,7 @@ class Markdown:
     def _replace(self, first: int, end: int, inner: Markdown, cuts: list[int]) -> None:
         """What ``inner`` (a parse of lines ``first`` ... ``end``, ``cuts[i]`` columns cut from each) found for them,
         in place of what was found."""
-        for found in (self.code, self.starts, self.hidden, self.joined, self.items):
+        for found in (self.code, self.starts, self.hidden, self.joined, self.items, self.prose):
             found.difference_update(range(first, end))
         for mapping in (self.headings, self.heading_lines, self.shown):
             for number in [number for number in mapping if first <= number < end]:
@@ -206,6 +211,7 @@ class Markdown:
         self.hidden.update(number + first for number in inner.hidden)
         self.joined.update(number + first for number in inner.joined)
         self.items.update(number + first for number in inner.items)
+        self.prose.update(number + first for number in inner.prose)
         self.headings.update({number + first: text for number, text in inner.headings.items()})
         self.heading_lines.update({number + first: line + first for number, line in inner.heading_lines.items()})
         self.shown.update({number + first: (left + cuts[number], right + cuts[number])

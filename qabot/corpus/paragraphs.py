@@ -163,6 +163,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
             if not len(out) % limits.CHECK_EVERY:
                 limits.paragraphs(len(out))  # before any of them is described: millions of one-letter lines
 
+    titled = bool(markdown.headings)  # Markdown that has headings: its paragraphs are never titles by the text's rules
     heading: list[_Line] = []
     for number, line in enumerate(_lines(text, body_start)):
         if number in markdown.heading_lines:
@@ -193,7 +194,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
                          or number in markdown.joined)
             if not continues:
                 flush()
-        html = html or number in markdown.shown or number in markdown.items
+        html = html or number in markdown.shown or number in markdown.items or (number in markdown.prose and titled)
         current[1:] = [line]
     flush()
     return out
