@@ -279,3 +279,37 @@ def test_markdown_a_short_paragraph_is_text_not_a_heading_where_the_file_has_hea
                     (True, "Install", "## Install"), (False, "Install", "You will need"),
                     (False, "Install", "- Python 3.11"), (False, "Install", "Listing 2-1: Reading the log of one night"),
                     (False, "Install", "```sh\nprojectx read night.log\n```")], read
+
+
+def _paragraphs_of(tmp_path: Path, name: str, text: str) -> list[str]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return paragraph_texts(only_document(path))
+
+
+def test_text_a_sentence_cut_by_a_long_url_or_wrapped_past_one_long_line_is_one_paragraph(tmp_path: Path) -> None:
+    import textwrap
+
+    # A line that ends early because the next word (a URL) did not fit is no paragraph's end (libpng's manual:
+    # "... available as RFC 2083 at" | "<https://...>"); one command of 110 characters in a text wrapped at 72
+    # made every line of it "not full", a paragraph of its own.
+    cut = ("The server keeps its state in a small database that is rebuilt each\nnight. For more details see the "
+           "documentation at\nhttps://example.com/a/very/long/path/to/the/documentation/page.html which\nexplains "
+           "everything about the nightly rebuild and how to skip it.")
+    fox = textwrap.fill("The quick brown fox jumps over the lazy dog while the farmer watches from a distance and "
+                        "wonders why the fox is so energetic today of all days.", 72)
+    command = "curl -sSL https://example.com/install/script/latest/version/for/linux/amd64.sh | sudo bash -s -- --yes"
+    texts = _paragraphs_of(tmp_path, "notes.txt", f"Notes\n\n{cut}\n\n{fox}\n\n{command}\n")
+    assert texts == [cut, fox, command], texts
+
+
+def test_markdown_each_row_of_a_table_and_the_lines_of_an_html_block_read_as_a_browser_shows_them(
+        tmp_path: Path) -> None:
+    long = "This is a long line of prose that goes on for quite a while to set the width of the file around here."
+    rows = ["| `-v` | verbose |", "| `--config FILE` | read the configuration from FILE instead of the default place |",
+            "| `-q` | quiet |"]
+    texts = _paragraphs_of(tmp_path, "README.md", (
+        f"# Tool\n\n{long}\n\n| Option | Meaning |\n|---|---|\n" + "\n".join(rows)
+        + '\n\n<p align="center">\nOur mission is to make parsing easy\nfor everyone who works with logs.\n</p>\n'))
+    assert texts == [long, "| Option | Meaning |", *rows,
+                     "Our mission is to make parsing easy\nfor everyone who works with logs."], texts

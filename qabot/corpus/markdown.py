@@ -96,6 +96,7 @@ class Markdown:
         bare: list[tuple[int, int]] = []  # list items whose marker is alone on its line: (first line, end)
         leaves = bytearray(len(lines))  # 1 on each line of a block that holds text
         paragraphs: list[tuple[int, int]] = []  # in Markdown, the lines of each paragraph
+        html_blocks: list[tuple[int, int]] = []  # the lines of each HTML block
         for i, token in enumerate(tokens):
             if token.map is None:
                 continue
@@ -104,6 +105,7 @@ class Markdown:
                 leaves[first:end] = b"\1" * (end - first)
             if token.type == "html_block":
                 self._html(lines, first, end)
+                html_blocks.append((first, end))
             elif token.type == "paragraph_open" and dialect != "text":
                 self._paragraph(lines, first, end, dialect)
                 paragraphs.append((first, end))
@@ -128,6 +130,7 @@ class Markdown:
                 self.hidden.update(range(first, end))  # "---", "* * *": a rule, no text
             elif token.type == "table_open":
                 self.hidden.add(first + 1)  # the delimiter row (|---|---|) under the header: markup, no text
+                self.starts.update(range(first + 2, end))  # each body row a paragraph, as a Word table's row is
             elif token.type == "heading_open":
                 content = tokens[i + 1].content.strip() if i + 1 < len(tokens) else ""
                 if dialect != "text" and content and not (content := heading_text(content)):
@@ -148,7 +151,13 @@ class Markdown:
                 self.joined.add(first + 1)  # its text, or its code: a fence under a marker stays with it
             else:
                 self.hidden.add(first)
-        markup = self.hidden | set(self.shown)  # a line after one of these starts a paragraph: spans cut no markup out
+        for first, end in html_blocks:  # text over lines between tags (<p align="center"> ... </p>): one paragraph
+            for n in range(first + 1, end):
+                above, here = self.shown.get(n - 1), self.shown.get(n)
+                if (above and here and above[1] == len(lines[n - 1].rstrip())
+                        and here[0] == len(lines[n]) - len(lines[n].lstrip())):
+                    self.joined.add(n)  # no tag between the two lines' text: the span cuts no markup out
+        markup = (self.hidden | set(self.shown)) - self.joined  # a line after one of these starts a paragraph
         for first, end in paragraphs:  # its lines are one paragraph, as the page shows them, wrapped or not
             self.joined.update(n for n in range(first + 1, end) if n not in self.starts and n not in markup
                                and n - 1 not in markup)

@@ -40,6 +40,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATELINE = re.compile(rf"(?i)\b(?:\d{{1,2}}\s+{_MONTH}|{_MONTH}\s+\d{{1,2}},?)\s+\d{{4}}\b")
 _COPYRIGHT = re.compile(r"(?i)^copyright\b|\(c\)|©")
 _WRAP_LIMIT = 120  # lines no longer than this, in a file where nearly all are, were hard-wrapped
+_USUAL_WRAP = 80  # editors and mailers wrap at this width or less: a line past it in a wrapped text may be an outlier
 _WRAPPED_SHARE = 0.95  # of a file's lines: one long line (a URL, a badge) does not make it unwrapped
 # "... by Jane Roe" at the end of a short line: a byline or a credit. A later line that is
 # only that name is the author signing off: it closes the piece and names no section.
@@ -133,18 +134,30 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
     of a hard-wrapped text, the second the paragraphs.
     """
     count = short = 0  # lines that are not blank, and those of them no longer than _WRAP_LIMIT
-    longest = longest_short = 0
+    longest = 0
+    histogram = [0] * (_WRAP_LIMIT + 1)  # how many lines are so long, of those no longer than _WRAP_LIMIT
     number = 0
     for _, block in _blocks(text, body_start):
         lengths = [len(line.rstrip()) for n, line in enumerate(block, number) if line.strip() and n not in markdown.hidden]
         number += len(block)
         shorts = [length for length in lengths if length <= _WRAP_LIMIT]
+        for length in shorts:
+            histogram[length] += 1
         count, short = count + len(lengths), short + len(shorts)
-        longest, longest_short = max(longest, max(lengths, default=0)), max(longest_short, max(shorts, default=0))
+        longest = max(longest, max(lengths, default=0))
     if not count:
         return []
     wrapped = count > 1 and short >= _WRAPPED_SHARE * count
-    width = longest_short if wrapped else longest
+    # The wrap width: past 80 columns (wider than editors wrap), what all but the longest tenth of the lines reach,
+    # not the longest line: one command or URL of 110 characters in a text wrapped at 72 made every line of it
+    # "not full", a paragraph of its own.
+    width, above = _WRAP_LIMIT, 0
+    if wrapped:
+        while width > 0 and (not histogram[width] or width > _USUAL_WRAP and above + histogram[width] <= max(1, short // 10)):
+            above += histogram[width]
+            width -= 1
+    else:
+        width = longest
     full = 0.7 * width
 
     out: list[tuple[int, int, str | None]] = []
@@ -190,7 +203,9 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
             previous = current[-1].text.rstrip()
             # An entry of a numbered list under another ("  IX. ...", "   X. ..."), not prose ("J. Edgar ...").
             listed = bool(_ENUMERATED.match(line.text) and _ENUMERATED.match(current[-1].text))
-            continues = (wrapped and len(previous) >= full and number not in markdown.starts and not listed
+            # Full: it reaches most of the width, or the next line's first word would not have fitted on it (a URL).
+            filled = len(previous) >= full or len(previous) + 1 + len(line.text.split(maxsplit=1)[0]) > width
+            continues = (wrapped and filled and number not in markdown.starts and not listed
                          or number in markdown.joined)
             if not continues:
                 flush()
