@@ -313,3 +313,15 @@ def test_markdown_each_row_of_a_table_and_the_lines_of_an_html_block_read_as_a_b
         + '\n\n<p align="center">\nOur mission is to make parsing easy\nfor everyone who works with logs.\n</p>\n'))
     assert texts == [long, "| Option | Meaning |", *rows,
                      "Our mission is to make parsing easy\nfor everyone who works with logs."], texts
+
+
+def test_markdown_a_section_is_named_as_its_heading_shows(tmp_path: Path) -> None:
+    from qabot.corpus import document_paragraphs
+
+    # A section name kept a heading's inline Markdown: "§ [Dome](/dome) *notes*" in a citation.
+    path = tmp_path / "night.md"
+    path.write_text("# § [Dome](https://example.com/dome) *notes*\n\nThe dome opens at dusk.\n\n"
+                    "## Using `domectl` with **care**\n\nClose it before rain.\n", encoding="utf-8")
+    doc = only_document(path)
+    assert [p.section for p in document_paragraphs(doc) if not p.heading] == ["§ Dome notes",
+                                                                              "Using domectl with care"]

@@ -14,6 +14,7 @@ _TAG_SPECIAL = re.compile(r"[\"'`{}<>]")  # what matters inside a tag: strings, 
 _MAX_HEADING_MARKUP = 2_000  # characters of a heading whose tags and attributes are looked for
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.DOTALL)  # `code`, ``a ` b``: what it holds is text
 _ELEMENT = re.compile(r"\s*<([A-Za-z][\w.:-]*)(?=[\s/>]).*</\1\s*>\s*", re.DOTALL)  # <Link ...>text</Link>
+_INLINE_MARKS = re.compile(r"[*_`\[\]!\\&]")  # what inline Markdown a heading may hold begins with
 _ATTRIBUTES = re.compile(r"\s*\{:?[ \t]*[#.][^{}]*\}\s*$")  # a heading's "{#wind}" (Docusaurus), "{: #wind .new }"
 # Raw HTML that is no tag: an empty comment ("<!-->", "<!--->", whole), or what opens a comment, a processing
 # instruction, a CDATA section or a declaration; and what ends each.
@@ -148,4 +149,28 @@ def heading_text(content: str) -> str:
             at = stop
     shown = "".join(kept) + content[at:]
     shown = _ATTRIBUTES.sub("", shown)
+    if _INLINE_MARKS.search(shown):
+        shown = _inline_text(shown)
     return " ".join(shown.split()) if shown != content else content
+
+
+def _inline_text(content: str) -> str:
+    """Inline Markdown as the page shows it: a link's text, not its target; code, emphasis and images' alt text
+    without their marks; escapes undone ("§ [Dome](/dome) *notes*" shows "§ Dome notes")."""
+    def text(tokens: list) -> Iterator[str]:
+        for token in tokens or ():
+            if token.type in ("text", "code_inline"):
+                yield token.content
+            elif token.type in ("softbreak", "hardbreak"):
+                yield " "
+            elif token.children:
+                yield from text(token.children)
+
+    return "".join(text(_inline_parser().parseInline(content)))
+
+
+@functools.lru_cache(maxsize=1)
+def _inline_parser():  # noqa: ANN202 - markdown-it's parser, made once
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
