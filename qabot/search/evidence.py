@@ -40,11 +40,21 @@ def sentence_scores(
     cosine = evidence.vectors @ vector
     present, weights = terms_present(evidence, idf)  # [sentences, query terms], idf
     total = float(weights.sum()) or 1.0
-    coverage = present @ weights / total
+    coverage = _product(present, weights) / total
     passage_coverage = (
-        np.maximum.reduceat(present, starts, axis=0) @ weights / total if present.size else np.zeros(len(starts))
+        _product(np.maximum.reduceat(present, starts, axis=0), weights) / total if present.size
+        else np.zeros(len(starts))
     )
     return config.sentence_weight * cosine + config.coverage_weight * coverage, passage_coverage
+
+
+def _product(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``matrix @ weights`` of finite operands (0/1 and idf weights), without OpenBLAS's spurious "invalid value
+    encountered in matmul": some of its kernels leave the FPU's invalid flag set (numpy#24067, OpenBLAS#1924), and
+    NumPy then warns, now and then, in a test run or on a user's terminal. A result that is not finite is 0."""
+    with np.errstate(invalid="ignore"):
+        product = matrix @ weights
+    return product if np.isfinite(product).all() else np.nan_to_num(product, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def terms_present(evidence: Evidence, idf: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
