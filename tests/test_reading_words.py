@@ -325,3 +325,13 @@ def test_markdown_a_section_is_named_as_its_heading_shows(tmp_path: Path) -> Non
     doc = only_document(path)
     assert [p.section for p in document_paragraphs(doc) if not p.heading] == ["§ Dome notes",
                                                                               "Using domectl with care"]
+
+
+def test_markdown_each_footnotes_definition_is_a_paragraph(tmp_path: Path) -> None:
+    # CommonMark without the footnote plugin reads "[^1]: ..." and "[^2]: ..." in a row as one paragraph.
+    texts = _paragraphs_of(tmp_path, "notes.md", "# Notes\n\nThe dome opens at dusk[^1] and closes at dawn[^2].\n\n"
+                           "[^1]: When the humidity sensor reads below eighty percent.\n"
+                           "[^2]: Or before rain, whichever comes first.\n")
+    assert texts == ["The dome opens at dusk[^1] and closes at dawn[^2].",
+                     "[^1]: When the humidity sensor reads below eighty percent.",
+                     "[^2]: Or before rain, whichever comes first."], texts

@@ -38,6 +38,7 @@ _BLOCK = re.compile(r"[ \t]*/{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\|[ \t]*(.*?))?
 _BLOCK_OPTION = re.compile(r"(?: {4}|\t)[ \t]*[A-Za-z][\w-]*:(?:[ \t]|$)")
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its opening line, or (bare) its closing one
+_FOOTNOTE = re.compile(r"\s{0,3}\[\^[^\]\s]+\]:")  # a footnote's definition: "[^1]: ..."
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
 
@@ -244,6 +245,9 @@ class Markdown:
             return
         self._markup(lines, first, end, markdown_tools.shortcodes("\n".join(lines[first:end])), every=False)
         self._definitions(lines, first, end)
+        # Footnotes' definitions in a row ("[^1]: ...", "[^2]: ..."), which CommonMark without the footnote plugin
+        # reads as one paragraph: each one is a paragraph of its own, as the page shows each note.
+        self.starts.update(number for number in range(first + 1, end) if _FOOTNOTE.match(lines[number]))
         options: re.Pattern[str] | None = None  # on a block's option lines ("    type: warning" under "/// admonition
         # | Title", ":class: tip" under ":::{admonition} Title"): what they look like
         for number in range(first, end):

@@ -56,7 +56,8 @@ FORMAT_VERSION = 21  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # HTML captions, soft hyphens, post titles, layout tables, Confluence's folded blocks, hidden elements; Word breaks,
 # fields, equations, hidden text, parts imported whole (altChunk), Symbol-font symbols; chat embeds' fields;
 # a short Markdown paragraph is no heading where the file has headings, a table's rows, an HTML block's lines;
-# text's wrap width past a long line, a line cut short by a URL; a Markdown section's name without inline marks
+# text's wrap width past a long line, a line cut short by a URL; a Markdown section's name without inline marks,
+# footnotes' definitions apart
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
