@@ -60,7 +60,6 @@ PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
 # trafilatura logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-_HEADINGS = headings.HEADINGS
 _BLOCKS = {"p", "head", "quote", "code", "item", "row"}
 _STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's blocks; the rest is inline
 # Elements of trafilatura's tree that part the words on either side: a line break (<br> as <lb/>), and the
@@ -82,10 +81,6 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         warn(f"skipping {file.name}: no main content found (only navigation, scripts or boilerplate)")
         return
     yield result
-
-
-def _text(element: Any) -> str:
-    return prepare.flat("".join(element.itertext()))
 
 
 def document(name: str, data: bytes) -> Document | None:
@@ -269,15 +264,16 @@ def _walk(element: Any) -> Iterator[tuple[str, str]]:
             continue
         yield from loose()
         if tag == "head":
-            if text := _text(child):  # a <details> block's <summary> has no rend: no section runs on past its block
+            # A <details> block's <summary> has no rend: no section runs on past its block.
+            if text := prepare.text_of(child):
                 yield ("head" if child.get("rend") else "text"), text
         elif tag == "row":
-            cells = [_text(cell) for cell in child if isinstance(cell.tag, str)]
+            cells = [prepare.text_of(cell) for cell in child if isinstance(cell.tag, str)]
             if text := " | ".join(cell for cell in cells if cell):
                 yield "text", text
         elif tag in ("list", "table", "div", "body") or (tag in _BLOCKS and _has_blocks(child)):
             yield from _walk(child)
-        elif (tag in _BLOCKS or tag == "cell") and (text := _text(child)):
+        elif (tag in _BLOCKS or tag == "cell") and (text := prepare.text_of(child)):
             yield "text", text
         run.append(child.tail or "")
     yield from loose()

@@ -17,12 +17,6 @@ from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.text import dedup_key
 
-HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-
-
-def _text(element: Any) -> str:
-    return prepare.flat("".join(element.itertext()))
-
 
 def restore(blocks: list[tuple[str, str]], headings: list[tuple[str, list[str]]]) -> list[tuple[str, str]]:
     """Put back each page heading trafilatura dropped, before the first block of the content after it.
@@ -81,7 +75,7 @@ def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
     anchors = Anchors()
     headings: list[tuple[str, list[str]]] = []
     following = _following_texts(tree)
-    for place, heading in enumerate(tree.iter(*HEADINGS)):
+    for place, heading in enumerate(tree.iter(*prepare.HEADINGS)):
         limits.check()
         ident = heading.get("id")
         for link in list(heading.iter("a")):
@@ -94,10 +88,10 @@ def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
         if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
             ident = parent.get("id")
         after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
-        if not ident and after is not None and isinstance(after.tag, str) and not _text(after):
+        if not ident and after is not None and isinstance(after.tag, str) and not prepare.text_of(after):
             ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
                           if (link.get("href") or "").startswith("#")), None)
-        text = _text(heading)
+        text = prepare.text_of(heading)
         if not text:
             continue
         anchors.add(dedup_key(text), place, ident)
@@ -146,13 +140,13 @@ def _following_texts(tree: Any, most: int = 3) -> dict[Any, list[str]]:
     (a hostile one) costs 20,000 steps, not the 20,000 squared of looking ahead from each.
     """
     found: dict[Any, list[str]] = {}
-    for parent in {heading.getparent() for heading in tree.iter(*HEADINGS)} - {None}:
+    for parent in {heading.getparent() for heading in tree.iter(*prepare.HEADINGS)} - {None}:
         limits.check()
         after: list[str] = []
         for element in reversed(parent):
             if not isinstance(element.tag, str):
                 continue
-            if element.tag in HEADINGS:
+            if element.tag in prepare.HEADINGS:
                 # A <header> holds a post's title with its date and author, furniture trafilatura drops: what
                 # follows the title is after the header too.
                 found[element] = [*after, *_after(parent, most - len(after))] if not after or (
@@ -184,6 +178,6 @@ def _after(element: Any, most: int, siblings: int = 3) -> list[str]:
 def _block_text(element: Any) -> str:
     """The text of an element's first block that has any, else the element's own text."""
     for block in element.iter("p", "li", "pre", "dt", "dd", "tr", "td", "blockquote"):  # a row, as it is read
-        if text := _text(block):
+        if text := prepare.text_of(block):
             return text
-    return _text(element)
+    return prepare.text_of(element)

@@ -23,15 +23,20 @@ _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd l
 _CONTAINERS = ("body", "div", "section", "article", "main", "blockquote", "td", "dd", "li", "center")
 _LINE_NUMBERS = frozenset({"linenos", "lineno", "ln", "lnt"})  # the classes of code line numbers (Pygments, Chroma)
 _SPACES = re.compile(r"\s+")
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _BLOCK_TAGS = frozenset(("address article aside blockquote dd details div dl dt fieldset figure footer form header hr li "
-                         "main nav ol p pre section summary table tr ul").split() + list(_HEADINGS))
+                         "main nav ol p pre section summary table tr ul").split() + list(HEADINGS))
 
 
 def flat(text: str) -> str:
     """Runs of whitespace as one space, trimmed; soft hyphens (``&shy;``, shown only where a line breaks) left out,
     so that a word hyphenated so is one word to the index."""
     return _SPACES.sub(" ", text.replace("\xad", "")).strip()
+
+
+def text_of(element: Any) -> str:
+    """An element's text, whitespace flattened (``flat``)."""
+    return flat("".join(element.itertext()))
 
 
 def drop_permalinks(tree: Any) -> None:
@@ -219,7 +224,7 @@ def layout_tables_as_blocks(tree: Any) -> None:
         rows = [row for row in table.iter("tr") if own(row, table)]
         cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
         if not any(len(flat(cell.text_content())) >= LAYOUT_CELL_CHARS and own(heading, table)
-                   and _beside_blocks(heading, cell) for cell in cells for heading in cell.iter(*_HEADINGS)):
+                   and _beside_blocks(heading, cell) for cell in cells for heading in cell.iter(*HEADINGS)):
             # A heading alone in its row (Doxygen's "Functions" over its member rows) heads a data table, and so do
             # headings in short cells (a settings table's "Game Speed", its text beside it): a page's cell is long.
             continue
@@ -252,7 +257,7 @@ def blocks_part_lines(tree: Any) -> None:
     for event, element in etree.iterwalk(tree, events=("start", "end"), tag=tuple(_BLOCK_TAGS)):
         if event == "start" and around:
             element.text, element.tail = around[-1] + (element.text or ""), around[-1] + (element.tail or "")
-        if element.tag == "pre" or element.tag in _HEADINGS:
+        if element.tag == "pre" or element.tag in HEADINGS:
             if event == "start":
                 around.append("\n" if element.tag == "pre" else " ")
             else:
@@ -272,7 +277,7 @@ def summaries_with_headings_as_blocks(tree: Any) -> None:
     from lxml import etree
 
     open_: list[list[Any]] = []  # [summary, holds a heading] of the summaries around the element
-    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("summary", *_HEADINGS)):
+    for event, element in etree.iterwalk(tree, events=("start", "end"), tag=("summary", *HEADINGS)):
         if element.tag != "summary":
             if event == "start" and open_:
                 open_[-1][1] = True
