@@ -8,6 +8,7 @@ happens to sit near the edge stays text.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -46,8 +47,7 @@ def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0
         Replace filter 34", "Tesco 12.50"), the items of a checklist and "Chapter 2" differ only in their numbers."""
         text = ("^ " if line.bottom >= 0.5 else "_ ") + " ".join(line.text.lower().split())  # at the top, or the foot
         found = {text}
-        numbers = list(re.finditer(r"\d+", text))
-        for number in numbers[:12]:
+        for number in itertools.islice(re.finditer(r"\d+", text), 12):
             found.add(f"{text[:number.start()]}#{int(number[0]) - page}{text[number.end():]}")
         return found
 
@@ -68,13 +68,14 @@ def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0
     # the first that does not (a table's row at the foot of two pages, a "Yes" in its wrapped cell, is under body text).
     found = set()
     for p, page in enumerate(pages):
+        runs = [running(line, p) for line in page]
         order = sorted(range(len(page)), key=lambda i: -page[i].bottom)
         top = [i for i in order if page[i].bottom >= 0.5]
         foot = [i for i in reversed(order) if page[i].bottom < 0.5]
         for side, sign in ((top, 1), (foot, -1)):
-            stop = next((page[i].bottom for i in side if not running(page[i], p)), None)
+            stop = next((page[i].bottom for i in side if not runs[i]), None)
             # Not a line level with the first that does not run: a table's row, its cells set at different heights.
-            found |= {(p, i) for i in side if running(page[i], p)
+            found |= {(p, i) for i in side if runs[i]
                       and (stop is None or sign * (page[i].bottom - stop) > 0.6 * pitch
                            or PAGE_NUMBER.match(page[i].text))}  # a page number (or a note's) wherever it is
     return found
