@@ -126,6 +126,18 @@ def _lines(text: str, body_start: int) -> Iterator[_Line]:
             start += len(piece) + 1
 
 
+def _wrap_width(histogram: list[int], lines: int) -> int:
+    """The width a text was hard-wrapped at, from how many of its ``lines`` are each length (``histogram``): the
+    longest length that any line has, but past ``_USUAL_WRAP`` columns (wider than editors wrap) not one that only
+    the longest tenth of the lines reach. One command or URL of 110 characters in a text wrapped at 72 made every
+    other line "not full", a paragraph of its own."""
+    width, above, outliers = len(histogram) - 1, 0, max(1, lines // 10)
+    while width > 0 and (not histogram[width] or width > _USUAL_WRAP and above + histogram[width] <= outliers):
+        above += histogram[width]
+        width -= 1
+    return width
+
+
 def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, int, str | None]]:
     """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
     Markdown (a ``<summary>``'s) and a Markdown list item, which are never headings by the plain-text rules.
@@ -148,16 +160,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
     if not count:
         return []
     wrapped = count > 1 and short >= _WRAPPED_SHARE * count
-    # The wrap width: past 80 columns (wider than editors wrap), what all but the longest tenth of the lines reach,
-    # not the longest line: one command or URL of 110 characters in a text wrapped at 72 made every line of it
-    # "not full", a paragraph of its own.
-    width, above = _WRAP_LIMIT, 0
-    if wrapped:
-        while width > 0 and (not histogram[width] or width > _USUAL_WRAP and above + histogram[width] <= max(1, short // 10)):
-            above += histogram[width]
-            width -= 1
-    else:
-        width = longest
+    width = _wrap_width(histogram, short) if wrapped else longest
     full = 0.7 * width
 
     out: list[tuple[int, int, str | None]] = []
