@@ -328,18 +328,25 @@ def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMe
     not their JSON) until the last is read. An export in order streams on.
     """
     head = [message for _, message in zip(range(2), messages, strict=False)]
-    # By time, then by id where the two share a time: Discord's ids (snowflakes) grow with every message.
-    keys = [(message.seconds, int(message.id) if message.id.isascii() and message.id.isdigit() else None)
-            for message in head]
-    if len(head) == 2 and None not in (keys[0][0], keys[1][0]) and (
-            keys[1][0] < keys[0][0] or (keys[1][0] == keys[0][0] and None not in (keys[0][1], keys[1][1])
-                                        and keys[1][1] < keys[0][1])):
+    if len(head) == 2 and _before(head[1], head[0]):
         held = [*head, *messages]
         held.reverse()
         yield from held
         return
     yield from head
     yield from messages
+
+
+def _before(one: chat.ChatMessage, other: chat.ChatMessage) -> bool:
+    """Whether ``one`` was sent before ``other``: by time, then by id where the two share a time (Discord's ids,
+    snowflakes, grow with every message). False where either has no time, or they share one and an id is no
+    number."""
+    if one.seconds is None or other.seconds is None:
+        return False
+    if one.seconds != other.seconds:
+        return one.seconds < other.seconds
+    ids = [message.id for message in (one, other)]
+    return all(i.isascii() and i.isdigit() for i in ids) and int(ids[0]) < int(ids[1])
 
 
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
