@@ -222,9 +222,10 @@ def _symbol(sym: Any) -> str:
         code = int(sym.get(_CHAR, ""), 16)
     except ValueError:
         return ""
-    if (sym.get(_FONT) or "").strip().lower() == "symbol":
+    font = (sym.get(_FONT) or "").strip().lower()
+    if font == "symbol":
         return _SYMBOL_FONT.get(code & 0xFF, "")
-    if (sym.get(_FONT) or "").strip().lower().startswith(("wingdings", "webdings", "marlett")) or (
+    if font.startswith(("wingdings", "webdings", "marlett")) or (
             0xE000 <= code <= 0xF8FF) or 0xD800 <= code <= 0xDFFF or not 0x20 <= code <= 0x10FFFF:
         return ""
     return chr(code)

@@ -223,8 +223,9 @@ def layout_tables_as_blocks(tree: Any) -> None:
     for table in list(tree.iter("table")):
         rows = [row for row in table.iter("tr") if own(row, table)]
         cells = [cell for row in rows for cell in row if cell.tag in ("td", "th")]
-        if not any(len(flat(cell.text_content())) >= LAYOUT_CELL_CHARS and own(heading, table)
-                   and _beside_blocks(heading, cell) for cell in cells for heading in cell.iter(*HEADINGS)):
+        headed = [(cell, heads) for cell in cells if (heads := list(cell.iter(*HEADINGS)))]
+        if not any(own(heading, table) and _beside_blocks(heading, cell) for cell, heads in headed
+                   if len(flat(cell.text_content())) >= LAYOUT_CELL_CHARS for heading in heads):
             # A heading alone in its row (Doxygen's "Functions" over its member rows) heads a data table, and so do
             # headings in short cells (a settings table's "Game Speed", its text beside it): a page's cell is long.
             continue
