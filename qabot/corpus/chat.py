@@ -31,10 +31,17 @@ who reacted: a live channel, an export's ``reactions``) has the role ``accepted`
 thanked ("thanks, that worked": as a reply to it, naming its author, or right after it),
 or every answer where none was thanked. The search ranks exchanges with an accepted answer
 a little higher and prefers that message as the highlight (``qabot.search``).
+
+**Bridges.** A bridge from IRC or Matrix, or PluralKit, posts through a webhook, each
+message under the name of the person it relays. A webhook seen under two names or more
+bridges people (``Bridges``): each name is a person of its own, whose messages answer and
+ask as a member's do. A webhook seen under one name only (a feed: GitHub, an RSS reader)
+stays a bot's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -78,6 +85,59 @@ class ChatChannel:
     def link(self, message_id: str, channel_id: str | None = None) -> str:
         """A message's jump link: in this channel, or in ``channel_id`` of the same server."""
         return f"{self.url_of(channel_id or self.channel_id)}/{message_id}"
+
+
+class Bridges:
+    """The webhooks that bridge people (a bridge from IRC or Matrix, PluralKit): each seen posting under two names or
+    more, where a feed or a bot posts under one. An export's are all seen (``see``) before its messages are read; a
+    live channel's are met as they speak (``admit``)."""
+
+    LIMIT = 256  # webhooks seen under one name so far that are remembered (a live bot's, over months)
+    HELD = 20  # of each, the last messages held until a second name shows whether it bridges people
+
+    def __init__(self) -> None:
+        self._first: dict[str, str] = {}  # a webhook seen under one name so far: that name, folded
+        self._bridges: set[str] = set()
+        self._held: dict[str, dict[str, ChatMessage]] = {}  # a webhook seen under one name so far: its last messages
+
+    def see(self, webhook: str, name: str) -> bool:
+        """Notes that ``webhook`` posted as ``name``; whether it bridges people."""
+        if webhook not in self._bridges:
+            first = self._first.get(webhook)
+            if first is None and len(self._first) < self.LIMIT:
+                self._first[webhook] = fold(name)
+            elif first is not None and first != fold(name):
+                self._bridges.add(webhook)
+                del self._first[webhook]
+        return webhook in self._bridges
+
+    def __contains__(self, webhook: str) -> bool:
+        return webhook in self._bridges
+
+    def admit(self, webhook: str, name: str, message: ChatMessage) -> list[ChatMessage]:
+        """A live webhook's message, read as the person's whose name it bears: the messages to keep now. Where the
+        webhook bridges people, this one and those held of it; else none, this one held (the last ``HELD``) until a
+        second name shows that it does. A feed's are never kept."""
+        if self.see(webhook, name):
+            return [*self._held.pop(webhook, {}).values(), message]
+        if webhook in self._first:
+            held = self._held.setdefault(webhook, {})
+            held.pop(message.id, None)  # an edit: its newest text
+            held[message.id] = message
+            if len(held) > self.HELD:
+                del held[next(iter(held))]
+        return []
+
+    def drop(self, ids: Iterable[str]) -> None:
+        """Deleted messages: none of them is kept later."""
+        for held in self._held.values():
+            for gone in ids:
+                held.pop(gone, None)
+
+
+def bridged_key(webhook_key: str, name: str) -> str:
+    """The key of a person a webhook bridges (``Bridges``): the webhook's own key and their name, one person a name."""
+    return f"{webhook_key}/{hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()}"
 
 
 @dataclass(frozen=True)

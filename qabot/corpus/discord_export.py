@@ -110,6 +110,7 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
     (``qabot.corpus.export_parts``), in order: read as one stream of messages, one channel, each exchange's source
     the part its first message is in. A file of another channel (by ``channel.id``) is read on its own."""
     channels: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    paths: dict[str, list[Path]] = {}
     for file in files:
         try:
             check_depth(file.path)
@@ -122,10 +123,12 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
             continue
         channels.setdefault(str(export["channel"]["id"]), []).append(
             (file.name, {**export, "messages": _messages(file.path)}))
-    for parts in channels.values():
+        paths.setdefault(str(export["channel"]["id"]), []).append(file.path)
+    for channel, parts in channels.items():
         said: Counter[str] = Counter()
         try:
-            result = channel_documents(parts, warn, said)
+            bridges = _bridges(m for path in paths[channel] for m in _messages(path))
+            result = channel_documents(parts, warn, said, bridges)
         except ijson.JSONError as exc:
             for name, _ in parts:
                 warn(f"skipping {name}: {_invalid(exc)}")
@@ -183,6 +186,16 @@ def _messages(path: Path) -> Iterator[Any]:
         for message in ijson.items(handle, "messages.item", use_float=True):
             limits.check()  # system messages yield no text, but take time
             yield message
+
+
+def _bridges(messages: Iterable[Any]) -> chat.Bridges:
+    """The webhooks among a channel's messages' authors that bridge people (``chat.Bridges``): a pass before the
+    one that reads the messages (over files: a twentieth of the time a file's embedding takes)."""
+    bridges = chat.Bridges()
+    for person in (m.get("author") for m in messages if isinstance(m, dict)):
+        if isinstance(person, dict) and _webhook(person) and (name := _name(person)) is not None:
+            bridges.see(str(person.get("id")), name)
+    return bridges
 
 
 def _open(path: Path) -> BinaryIO:
@@ -304,19 +317,21 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
-    """The documents of an export: one per exchange (``qabot.corpus.chat``), in the order they began."""
-    return channel_documents([(name, export)], warn, Counter())
+    """The documents of an export held whole (its messages a list): one per exchange (``qabot.corpus.chat``)."""
+    return channel_documents([(name, export)], warn, Counter(), _bridges(export["messages"]))
 
 
-def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, said: Counter[str]) -> list[Document]:
+def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, said: Counter[str],
+                      bridges: chat.Bridges) -> list[Document]:
     """The documents of a channel's exports (``(file name, export)``: one, or its parts in order), its messages read
-    as one stream, the channel the first part's; ``said`` counts each part's chat messages.
+    as one stream, the channel the first part's; ``said`` counts each part's chat messages; ``bridges``: the
+    webhooks among their authors that bridge people (``chat.Bridges``).
 
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
     documents are laid out, and a file (a channel's parts) over it must give no document at all.
     """
     messages = _chronological(chain.from_iterable(
-        _chat_messages(name, export["messages"], export["channel"], warn, said) for name, export in parts))
+        _chat_messages(name, export["messages"], export["channel"], warn, said, bridges) for name, export in parts))
     return list(chat.documents(channel_of(*parts[0]), messages))
 
 
@@ -349,8 +364,13 @@ def _before(one: chat.ChatMessage, other: chat.ChatMessage) -> bool:
     return all(i.isascii() and i.isdigit() for i in ids) and int(ids[0]) < int(ids[1])
 
 
+def _webhook(person: dict[str, Any]) -> bool:
+    """Whether an export's author is a webhook: a bot whose discriminator is 0000 (a bot user's never is)."""
+    return person.get("isBot") is True and str(person.get("discriminator") or "0").strip("0") == ""
+
+
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
-                   said: Counter[str]) -> Iterator[chat.ChatMessage]:
+                   said: Counter[str], bridges: chat.Bridges) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
@@ -371,7 +391,7 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
             continue
-        chat_message = _message(message, people.setdefault(author, author), people, channel, name)
+        chat_message = _message(message, people.setdefault(author, author), people, channel, name, bridges)
         if chat_message.says_something:
             said[name] += 1
             yield chat_message
@@ -386,11 +406,14 @@ def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str
 
 
 def _message(message: dict[str, Any], author: str, people: dict[str, str], channel: dict[str, Any], source: str,
-             ) -> chat.ChatMessage:
+             bridges: chat.Bridges) -> chat.ChatMessage:
     """An export's message (in ``channel``, read from the file ``source``) as ``qabot.corpus.chat`` lays it out
-    (``people``: one string per person)."""
+    (``people``: one string per person; ``bridges``: the webhooks that bridge people, each name a person)."""
     person = message["author"]
     key = str(person.get("id") or author)
+    bridged = _webhook(person) and key in bridges
+    if bridged:
+        key = chat.bridged_key(key, author)
     names = {_fold(person.get(key)) for key in ("name", "nickname")}
     mentioned = set()
     for user in message.get("mentions") or ():
@@ -408,7 +431,8 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         date=str(message["timestamp"]), content=tokens.plain(message["content"]),
         extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
-        names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}), bot=person.get("isBot") is True,
+        names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}),
+        bot=person.get("isBot") is True and not bridged,
         called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
         marked_by=frozenset(marked_by), source=source,
     )

@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 21  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 22  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -57,7 +57,7 @@ FORMAT_VERSION = 21  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # fields, equations, hidden text, parts imported whole (altChunk), Symbol-font symbols; chat embeds' fields;
 # a short Markdown paragraph is no heading where the file has headings, a table's rows, an HTML block's lines;
 # text's wrap width past a long line, a line cut short by a URL; a Markdown section's name without inline marks,
-# footnotes' definitions apart
+# footnotes' definitions apart; 22: a webhook that posts under two names bridges people (chat.Bridges), no bot
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest

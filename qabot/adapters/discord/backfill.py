@@ -42,8 +42,8 @@ from typing import Any
 
 import discord
 
-from qabot.adapters.discord.history import Feed, Key, channel_row, chat_message
-from qabot.corpus.chat import MARKS, ChatMessage
+from qabot.adapters.discord.history import Feed, Key, channel_row, chat_message, kept_now
+from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import Changes, ChannelRow, History
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,10 @@ class Backfill:
     """Reads the listed channels' history into ``History``, resumably; then any thread met live that it had not seen."""
 
     def __init__(self, client: discord.Client, history: History, feed: Feed, key: Key, listed: list[int],
-                 solved_tags: frozenset[str], *, batch: int | None = None, recheck_days: float = 0.0) -> None:
+                 solved_tags: frozenset[str], *, batch: int | None = None, recheck_days: float = 0.0,
+                 bridges: Bridges | None = None) -> None:
         self.client = client
+        self.bridges = bridges or Bridges()  # the webhooks that bridge people, as far as seen (the cog's too)
         self.history = history
         self.feed = feed
         self.key = key
@@ -256,11 +258,15 @@ class Backfill:
                 count += 1
                 self.reading.messages += 1
                 kept = chat_message(message, self.key, self.history.forgotten)
+                now = kept_now(message, kept, self.bridges) if kept is not None else []
                 if recheck is not None and recheck.covers(message.id):
-                    recheck.seen[message.id] = kept  # read before: compared with what is kept, a batch at a time
-                elif kept is not None:
-                    changes.add(channel.id, kept)
+                    # Read before: compared with what is kept, a batch at a time (a bridge's as a person's, as kept).
+                    recheck.seen[message.id] = kept
+                elif now:
                     changes.marks += await self._marks(message)
+                for new in now:  # held by ``Bridges`` until now where a bridge's, some read before
+                    if recheck is None or not recheck.covers(int(new.id)):
+                        changes.add(channel.id, new)
                 if count % self.batch == 0:
                     if recheck is not None:
                         await self._compare(channel.id, recheck, message.id, changes)

@@ -42,7 +42,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
-from qabot.corpus.chat import MARKS, ChatMessage, attachment, embed, field, shown
+from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import fold
@@ -61,8 +61,27 @@ _ESCAPED = re.compile("@\u200b(everyone|here|[!&]?[0-9]{17,20})")
 
 def chat_kind(message: discord.Message) -> bool:
     """Whether a message is a member's chat message, the kind the history keeps where it says something: not a
-    bot's, a webhook's or a system notice (a pin, a join, a boost, a thread made, a call, AutoMod's)."""
-    return not message.author.bot and message.webhook_id is None and message.type in CHAT_TYPES
+    bot's, a webhook's (but a bridge's: ``bridging``) or a system notice (a pin, a join, a boost, a thread made, a
+    call, AutoMod's)."""
+    return message.type in CHAT_TYPES and (
+        bridging(message) or (not message.author.bot and message.webhook_id is None))
+
+
+def bridging(message: discord.Message) -> bool:
+    """Whether a message is a webhook's that may bridge a person (``chat.Bridges``): posted as a webhook posts
+    (discriminator 0000), not an app's answer to a command (through the app's own webhook, as the bot's answers
+    are), nor a post followed from another server's channel."""
+    return (message.webhook_id is not None and message.webhook_id != message.application_id
+            and message.interaction_metadata is None and message.author.discriminator == "0000"
+            and not message.flags.is_crossposted)
+
+
+def kept_now(message: discord.Message, kept: ChatMessage, bridges: Bridges) -> list[ChatMessage]:
+    """What to keep now of a chat message (``kept``, as ``chat_message`` made it): itself; a webhook's where the
+    webhook bridges people, with those of it held before, else none (``Bridges.admit``)."""
+    if message.webhook_id is None:
+        return [kept]
+    return bridges.admit(str(message.author.id), message.author.display_name, kept)
 
 
 def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None = None) -> ChatMessage | None:
@@ -85,10 +104,13 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
                    e.footer.text))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
+    author_key = key(message.author.id)
+    if message.webhook_id is not None:  # a bridge's (``chat_kind``): each name it posts as is a person
+        author_key = bridged_key(author_key, message.author.display_name)
     kept = ChatMessage(
-        id=str(message.id), author=message.author.display_name, author_key=key(message.author.id),
+        id=str(message.id), author=message.author.display_name, author_key=author_key,
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
-        reply_to=str(reply_to) if reply_to else None, names=frozenset({key(message.author.id)}),
+        reply_to=str(reply_to) if reply_to else None, names=frozenset({author_key}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
         forwarded="\n".join(_clean(s.content, message.guild, key, forgotten) for s in shared if s.content.strip()),
     )
@@ -237,10 +259,11 @@ class HistoryCog(commands.Cog, name="History"):
     """Gateway events of the listed channels, as changes to their history."""
 
     def __init__(self, history: History, feed: Feed, key: Key, listed: frozenset[int], solved_tags: frozenset[str],
-                 *, read: Callable[[Any], None]) -> None:
+                 *, read: Callable[[Any], None], bridges: Bridges) -> None:
         self.history = history
         self.feed = feed
         self.key = key
+        self.bridges = bridges  # the backfill's too
         self.listed = listed
         self.solved_tags = solved_tags
         self.read = read  # queues a channel's backfill (one the bot had not seen, met live)
@@ -261,12 +284,13 @@ class HistoryCog(commands.Cog, name="History"):
         if message.guild is None or not self.tracked(message.channel):
             return
         kept = chat_message(message, self.key, self.history.forgotten)
-        if kept is None:
+        now = kept_now(message, kept, self.bridges) if kept is not None else []
+        if not now:
             return
         if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
             await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags, self.key))
             self.read(message.channel)
-        self.feed.submit(Changes(put={message.channel.id: [kept]}))
+        self.feed.submit(Changes(put={message.channel.id: now}))
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
@@ -274,17 +298,22 @@ class HistoryCog(commands.Cog, name="History"):
             return
         kept = chat_message(payload.message, self.key, self.history.forgotten)
         if kept is not None:
-            self.feed.submit(Changes(edited={payload.channel_id: [kept]}))
+            *held, edited = kept_now(payload.message, kept, self.bridges) or [None]
+            if edited is not None:  # a bridge's message held until now is new (``Bridges.admit``)
+                self.feed.submit(Changes(put={payload.channel_id: held} if held else {},
+                                         edited={payload.channel_id: [edited]}))
         elif chat_kind(payload.message):  # its text edited away, a sticker left: its old text goes, as a deletion's
             self.feed.submit(Changes(removed={payload.message_id}))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        self.bridges.drop({str(payload.message_id)})
         if self.history.row(payload.channel_id) is not None:
             self.feed.submit(Changes(removed={payload.message_id}))
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        self.bridges.drop({str(gone) for gone in payload.message_ids})
         if self.history.row(payload.channel_id) is not None:
             self.feed.submit(Changes(removed=set(payload.message_ids)))
 

@@ -65,7 +65,7 @@ class Learning:
         self.backfill = Backfill(client, history, self.feed, key, listed, tags,
                                  recheck_days=settings.discord_history_recheck_days)
         self.cog = HistoryCog(history, self.feed, key, frozenset(listed) if self.reads else frozenset(), tags,
-                              read=self.backfill.queue)
+                              read=self.backfill.queue, bridges=self.backfill.bridges)
         self._task: asyncio.Task[Any] | None = None
 
     @property

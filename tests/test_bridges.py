@@ -1,0 +1,126 @@
+"""A bridge (from IRC or Matrix) or PluralKit posts through a webhook, each message under the name of the person it
+relays: in an export and live, each name is a person whose messages ask and answer, where a webhook that posts under
+one name only (a feed) stays a bot's, never the answer (``qabot.corpus.chat.Bridges``).
+
+The export through the real model; live through the real discord.py client against the loopback Discord, on the fake
+embedder, as ``tests/test_discord_history.py`` does (its fixtures and helpers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qabot.corpus import load_file
+from qabot.corpus.chat import BOT, Bridges, ChatMessage
+from qabot.corpus.files import CorpusFile
+from qabot.corpus.roles import ASKS
+from qabot.feedback import FeedbackStore
+from qabot.history import HistoryStore
+from tests import documents
+from tests import test_discord_history as history_tests
+from tests.discord_double import OTHER_CHANNEL_ID
+from tests.test_discord_bot import running
+from tests.test_discord_history import backfilled, cites, settings, until_answer
+
+discord_api, double, qa = history_tests.discord_api, history_tests.double, history_tests.qa  # the same fixtures
+
+BRIDGE = "1100000000000000001"  # the webhook a Matrix bridge posts through
+FEED = "1100000000000000002"  # a webhook that posts the weather under one name
+OTHER_BRIDGE = "1100000000000000003"
+
+
+def _through(webhook: str, record: dict) -> dict:
+    """An export's message as a webhook posts it: DiscordChatExporter writes the webhook as its author (its id, the
+    name the message was posted under, discriminator 0000, a bot)."""
+    name = record["author"]["nickname"]
+    return {**record, "author": {**record["author"], "id": webhook, "name": name, "nickname": name,
+                                 "discriminator": "0000", "isBot": True}}
+
+
+def _at(minute: int) -> str:
+    return f"2024-06-03T{10 + minute // 60:02d}:{minute % 60:02d}:00+00:00"
+
+
+def _chat() -> list[dict]:
+    return [
+        _through(FEED, documents.message("9001", "Sky Feed", "Tonight: clear skies over the dome after 22:00, "
+                                         "seeing 1.2 arcseconds", _at(0))),
+        _through(BRIDGE, documents.message("9002", "ana [m]", "how do I stop the dome camera losing its focus after "
+                                           "every power cut?", _at(1))),
+        _through(BRIDGE, documents.message("9003", "ben [m]", "save it with `camctl focus --store`, the camera "
+                                           "reloads the stored focus at boot", _at(2), reply_to="9002")),
+        _through(BRIDGE, documents.message("9004", "ana [m]", "thanks ben, that did it", _at(3), reply_to="9003")),
+    ]
+
+
+def test_an_exports_bridged_people_ask_and_answer_and_a_feed_stays_a_bot(tmp_path: Path, bot_for) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "dome.json", _chat())
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(corpus / "dome.json", "dome.json"), warn=warnings.append))
+    assert not warnings
+    roles = {p.url.rsplit("/", 1)[1]: p.role for d in docs for p in d.paragraphs}
+    assert roles["9001"] == BOT and roles["9002"] == ASKS and roles["9003"] not in (BOT, ASKS), roles
+    answer = bot_for(corpus).ask("The dome camera forgets its focus whenever the power goes out. How do I keep it?",
+                                 k=3)
+    assert answer.answered
+    first = answer.excerpts[0]
+    assert first.citation.link.endswith("/9003") and first.citation.author == "ben [m]"
+    assert "camctl focus --store" in first.highlight
+
+
+def test_a_bridges_first_speaker_is_held_until_a_second_shows_it_bridges_people() -> None:
+    """Live, a webhook is known to bridge people once it has posted under a second name: what it posted under the
+    first until then is held (its last ``HELD`` messages, an edit replacing, a deletion dropping), then kept; a
+    webhook seen under one name only keeps nothing."""
+    bridges = Bridges()
+
+    def said(n: int, name: str) -> ChatMessage:
+        return ChatMessage(id=str(n), author=name, author_key=f"k-{name}", date=_at(n), content=f"message {n}")
+
+    assert bridges.admit("w", "ana", said(1, "ana")) == []
+    assert bridges.admit("w", "Ana", said(2, "Ana")) == []  # the same name, as folded
+    assert bridges.admit("w", "ana", said(1, "ana")) == []  # an edit of 1
+    bridges.drop({"2"})
+    assert [m.id for m in bridges.admit("w", "ben", said(3, "ben"))] == ["1", "3"]
+    assert [m.id for m in bridges.admit("w", "ana", said(4, "ana"))] == ["4"]
+    for n in range(Bridges.HELD + 5):
+        assert bridges.admit("feed", "Sky Feed", said(100 + n, "Sky Feed")) == []
+    assert "feed" not in bridges and "w" in bridges
+
+
+def _webhook_author(name: str, webhook: str = BRIDGE) -> dict[str, Any]:
+    """A webhook message's author as Discord sends it: the webhook's id, the name posted under, 0000, a bot."""
+    return {"id": webhook, "username": name, "discriminator": "0000", "global_name": None, "avatar": None,
+            "bot": True}
+
+
+async def test_a_live_bridges_people_are_learnt_and_cited_by_name(qa, double, tmp_path) -> None:
+    """Read by the backfill, and heard live (another bridge): the first person's first message, held until a
+    second name showed that the webhook bridges people, is kept too."""
+    question = double.seed("where do the spare eyepieces live?", channel_id=OTHER_CHANNEL_ID,
+                           author=_webhook_author("cleo [m]"), seconds_ago=600)
+    before = [question, double.seed("in the red case under the control desk", channel_id=OTHER_CHANNEL_ID,
+                                    author=_webhook_author("dan [m]"), seconds_ago=599, reply_to=question)]
+    for message in before:
+        message["webhook_id"] = BRIDGE
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, before[1]), seconds=5)
+        asked = double.message("How do I recalibrate the spectrograph after a cold night?", mention_bot=False,
+                               channel_id=OTHER_CHANNEL_ID, author=_webhook_author("ana [m]", OTHER_BRIDGE),
+                               fields={"webhook_id": OTHER_BRIDGE})
+        answer = double.message("Run the arc-lamp sequence twice, then refit the wavelength solution with "
+                                "specfit --arc latest.", mention_bot=False, channel_id=OTHER_CHANNEL_ID,
+                                author=_webhook_author("ben [m]", OTHER_BRIDGE),
+                                fields={"webhook_id": OTHER_BRIDGE}, reply_to=asked)
+        body, _ = await until_answer(double, "how to recalibrate the spectrograph after a cold night",
+                                     lambda b: cites(b, answer))
+        await bot.learning.feed.settled()
+    assert "ben \\[m]" in body["embeds"][0]["fields"][0]["value"]  # cited by the name bridged (Markdown-escaped)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    people = {s.message.author: s.message.author_key for s in kept.exchange(OTHER_CHANNEL_ID, int(asked["id"]))}
+    assert set(people) == {"ana [m]", "ben [m]"} and people["ana [m]"] != people["ben [m]"]  # the held question too
+    assert OTHER_BRIDGE not in str(people.values())  # the webhook's id is kept salted, as a member's is
