@@ -105,6 +105,20 @@ def test_html_what_a_browser_never_shows_is_not_read(tmp_path: Path) -> None:
     assert "Found by the reader's search." in texts and not [t for t in texts if "copy" in t], texts
 
 
+def test_html_an_address_a_quotes_attribution_and_mathml_are_read(tmp_path: Path) -> None:
+    # trafilatura deletes <address>, a quotation's <footer> and <math>, with their text.
+    read = _html(tmp_path, (
+        f"<main><article><h1>Visit</h1><p>{_DUSK}</p><address>Hill Road Observatory, 12 Hill Road, Lowtown.</address>"
+        "<blockquote><p>The best night out in years.</p><footer>— Maria Lopez, visitor</footer></blockquote>"
+        "<p>The focal ratio is</p><math display='block' alttext='N = f / D'><mi>N</mi><mo>=</mo><mi>f</mi></math>"
+        "<p>and the plate scale <math><semantics><mrow><mi>s</mi></mrow><annotation encoding='application/x-tex'>"
+        "s = 206265 / f</annotation></semantics></math> arcseconds per millimetre, for a field of <math><mi>w</mi>"
+        f"<mo>×</mo><mi>h</mi></math>.</p><p>{_HOMED}</p></article></main>"))
+    texts = [text for _, text in read]
+    assert {"Hill Road Observatory, 12 Hill Road, Lowtown.", "— Maria Lopez, visitor", "N = f / D",
+            "and the plate scale s = 206265 / f arcseconds per millimetre, for a field of w × h."} <= set(texts), texts
+
+
 def _docx(tmp_path: Path, *paragraphs: str) -> list[str]:
     import docx
     from docx.oxml import parse_xml

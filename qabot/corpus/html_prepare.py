@@ -115,6 +115,7 @@ def blocks(tree: Any) -> None:
     layout_tables_as_blocks(tree)
     figures_as_blocks(tree)
     captions_kept(tree)
+    kept_as_text(tree)
     unwrap_code(tree)
     tables_in_items_as_rows(tree)
 
@@ -191,6 +192,22 @@ def figures_as_blocks(tree: Any) -> None:
         figure.tag = "div"
         for caption in figure.iter("figcaption"):
             caption.tag = "p"
+
+
+def kept_as_text(tree: Any) -> None:
+    """Make text of what trafilatura deletes with its text: an ``<address>`` (a page's contact details, a letter's
+    sender) and a quotation's ``<footer>`` (who said it) become paragraphs, and MathML (``<math>``) its text: the
+    ``alttext`` a page gives it, else its TeX annotation, else its symbols in a row ("N = f / D"), a paragraph
+    where the formula is shown as a block."""
+    for element in tree.xpath("//address | //blockquote//footer"):
+        element.tag = "p"
+    for math in list(tree.iter("math", "{http://www.w3.org/1998/Math/MathML}math")):
+        tex = math.xpath(".//*[local-name()='annotation'][contains(@encoding, 'tex')]")
+        text = flat(math.get("alttext") or (tex[0].text if tex else None) or " ".join(
+            token for token in math.xpath(".//text()[not(ancestor::*[local-name()='annotation'])]") if token.strip()))
+        tail, block = math.tail, math.get("display") == "block"
+        math.clear()  # its elements and attributes
+        math.tag, math.text, math.tail = ("p" if block else "span"), text, tail
 
 
 def captions_kept(tree: Any) -> None:
