@@ -88,6 +88,25 @@ def test_front_matter_unfenced() -> None:
     assert meta == {"title": "Short history"} and text[start:] == "The body.\n"
 
 
+def test_an_email_saved_as_text_is_cited_by_its_subject_sender_and_date(tmp_path: Path) -> None:
+    """Its header was read as text: "To: volunteers@example.org" a heading, naming the section of all below it."""
+    path = tmp_path / "mail.txt"
+    path.write_text("From ana at example.org  Tue Jun  4 09:12:00 2024\nFrom: ana at example.org (Ana Ruiz)\n"
+                    "To: volunteers@example.org\nDate: Tue, 4 Jun 2024 09:12:00 +0200\n"
+                    "Subject: [dome] =?UTF-8?Q?Repair_schedule_=E2=80=93_June?=\n\tand the public nights\n"
+                    "Message-ID: <1@example.org>\n\nHi all,\n\nThe dome motor will be repaired on 12 June.\n",
+                    encoding="utf-8")
+    [doc] = load_file(CorpusFile(path, path.name), warn=print)
+    assert (doc.title, doc.author, doc.date) == ("[dome] Repair schedule – June and the public nights", "Ana Ruiz",
+                                                 "2024-06-04T09:12:00+02:00")
+    assert [(p.heading, doc.text[p.start : p.end]) for p in doc.paragraphs] == [
+        (False, "Hi all,"), (False, "The dome motor will be repaired on 12 June.")]
+    # Two fields an e-mail has are needed, nothing but fields, and a body after them.
+    for text in ("Note: this is prose.\nTo: everyone\n\nMore.", "From: Ana\nDate: today\nsee below\n\nMore.",
+                 "From: Ana\nSubject: hi\n"):
+        assert parse_front_matter(text) == ({}, 0), text
+
+
 def test_jsonl_beir_documents(tmp_path: Path) -> None:
     path = tmp_path / "corpus.jsonl"
     rows = [

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qabot.errors import CorpusFolderError
-from qabot.text import lines
+from qabot.text import blank, lines
 
 log = logging.getLogger(__name__)
 
@@ -292,7 +292,60 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
             break
         fields[match.group(1).lower()] = _unquote(match.group(2))
         offset += len(line) + 1
-    return {}, 0
+    return _mail_headers(text) or ({}, 0)
+
+
+_MAIL_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9-]*):(?:[ \t](.*))?$")
+_MAIL_KEYS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # at least two: an e-mail's header
+_MBOX_FROM = re.compile(r"From \S+ ")  # an mbox file's line before each message's header
+_MAIL_HEADER_LINES = 200
+
+
+def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
+    """An e-mail's header at the top of a text ("From: Ana <ana@x.org>", "Subject: ..." down to the first blank line,
+    a line opening with a space or tab going on with the field before; an mbox's "From ana@x.org Tue ..." line may
+    come first), as front matter: the subject is the title, the sender's name the author, the date (ISO 8601 where
+    it parses) the date. None where the top is no such header: it holds nothing but fields, two of them at least
+    among From, To, Cc, Date, Subject and Message-ID."""
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    fields: dict[str, str] = {}
+    offset, name = 0, ""
+    for n, line in enumerate(lines(text)):
+        bare = line.lstrip("\ufeff") if n == 0 else line
+        if not line.strip():
+            break
+        if n >= _MAIL_HEADER_LINES:
+            return None
+        if n == 0 and _MBOX_FROM.match(bare):
+            offset += len(line) + 1
+            continue
+        if line[:1] in (" ", "\t") and name:
+            fields[name] += " " + line.strip()
+        elif match := _MAIL_FIELD.match(bare):
+            name = match.group(1).lower()
+            fields.setdefault(name, (match.group(2) or "").strip())
+        else:
+            return None
+        offset += len(line) + 1
+    else:
+        return None  # no blank line after it: no body
+    offset += len(line) + 1
+    if len(_MAIL_KEYS.intersection(fields)) < 2 or blank(text[offset : offset + 4096]):
+        return None  # not an e-mail's header, or one without a body: read as the text it is
+    meta = {}
+    try:
+        meta["title"] = str(make_header(decode_header(fields.get("subject", "")))).strip()  # "=?UTF-8?Q?...?="
+    except (ValueError, LookupError, UnicodeError):
+        meta["title"] = fields.get("subject", "")
+    sender_name, address = parseaddr(fields.get("from", ""))
+    meta["author"] = sender_name or address
+    try:
+        meta["date"] = parsedate_to_datetime(fields.get("date", "")).isoformat()
+    except (TypeError, ValueError, IndexError):
+        meta["date"] = fields.get("date", "")
+    return {key: value for key, value in meta.items() if value}, offset
 
 
 def _meta_fields(lines: list[str]) -> dict[str, str]:
