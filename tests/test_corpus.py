@@ -88,6 +88,10 @@ def test_front_matter_unfenced() -> None:
     assert meta == {"title": "Short history"} and text[start:] == "The body.\n"
 
 
+_MBOX = ("From a@x.org Tue Jun  4 09:12:00 2024\nFrom: a@x.org\nSubject: one\n\nBody.\n\n"  # a list's archive
+         "From b@x.org Tue Jun  4 10:00:00 2024\nFrom: b@x.org\nSubject: two\n\nBody.\n")
+
+
 def test_an_email_saved_as_text_is_cited_by_its_subject_sender_and_date(tmp_path: Path) -> None:
     """Its header was read as text: "To: volunteers@example.org" a heading, naming the section of all below it."""
     path = tmp_path / "mail.txt"
@@ -103,7 +107,7 @@ def test_an_email_saved_as_text_is_cited_by_its_subject_sender_and_date(tmp_path
         (False, "Hi all,"), (False, "The dome motor will be repaired on 12 June.")]
     # Two fields an e-mail has are needed, nothing but fields, and a body after them.
     for text in ("Note: this is prose.\nTo: everyone\n\nMore.", "From: Ana\nDate: today\nsee below\n\nMore.",
-                 "From: Ana\nSubject: hi\n"):
+                 "From: Ana\nSubject: hi\n", _MBOX):
         assert parse_front_matter(text) == ({}, 0), text
 
 

@@ -298,13 +298,14 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
 _MAIL_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9-]*):(?:[ \t](.*))?$")
 _MAIL_KEYS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # at least two: an e-mail's header
 _MBOX_FROM = re.compile(r"From \S+ ")  # an mbox file's line before each message's header
+_MBOX_NEXT = re.compile(r"\n\nFrom \S+ .*\n[A-Za-z][A-Za-z0-9-]*: ")  # the next message of an mbox
 _MAIL_HEADER_LINES = 200
 
 
 def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
     """An e-mail's header at the top of a text ("From: Ana <ana@x.org>", "Subject: ..." down to the first blank line,
     a line opening with a space or tab going on with the field before; an mbox's "From ana@x.org Tue ..." line may
-    come first), as front matter: the subject is the title, the sender's name the author, the date (ISO 8601 where
+    come first, where no other message follows), as front matter: the subject is the title, the sender's name the author, the date (ISO 8601 where
     it parses) the date. None where the top is no such header: it holds nothing but fields, two of them at least
     among From, To, Cc, Date, Subject and Message-ID."""
     from email.header import decode_header, make_header
@@ -319,6 +320,8 @@ def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
         if n >= _MAIL_HEADER_LINES:
             return None
         if n == 0 and _MBOX_FROM.match(bare):
+            if _MBOX_NEXT.search(text, len(line)):
+                return None  # an mbox of many messages (a list's archive): one of them does not name it
             offset += len(line) + 1
             continue
         if line[:1] in (" ", "\t") and name:
