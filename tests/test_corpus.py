@@ -111,6 +111,19 @@ def test_an_email_saved_as_text_is_cited_by_its_subject_sender_and_date(tmp_path
         assert parse_front_matter(text) == ({}, 0), text
 
 
+def test_a_mailing_lists_archive_is_a_document_per_message(tmp_path: Path) -> None:
+    """An mbox as Mailman serves a month ("2024-June.txt"): each message its own document, titled by its subject."""
+    path = tmp_path / "2024-June.txt"
+    path.write_text(_MBOX.replace("Body.", "The dome motor is repaired on 12 June.", 1).replace(
+        "Body.", ">From now on, Ben opens the gate.\n\nBen"), encoding="utf-8")
+    docs = list(load_file(CorpusFile(path, path.name), warn=print))
+    assert [(d.doc_id, d.title, d.author) for d in docs] == [
+        ("2024-June.txt:1", "one", "a@x.org"), ("2024-June.txt:2", "two", "b@x.org")]
+    assert [[d.text[p.start : p.end] for p in d.paragraphs] for d in docs] == [
+        ["The dome motor is repaired on 12 June."], [">From now on, Ben opens the gate.", "Ben"]]
+    assert "".join(d.text for d in docs) == path.read_text(encoding="utf-8")  # every message, whole, verbatim
+
+
 def test_jsonl_beir_documents(tmp_path: Path) -> None:
     path = tmp_path / "corpus.jsonl"
     rows = [

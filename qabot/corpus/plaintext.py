@@ -10,7 +10,8 @@ derived: the index stores it, and offsets point into it. Optional front matter
 paragraphs and headings are found by ``qabot.corpus.paragraphs`` as ``load_file``
 reads the file, on its time, in the Markdown ``dialect`` its name says: a ``.md`` file's
 HTML comments and lines of tags are not text, nor an ``.mdx`` file's imports, exports and
-``{...}`` expressions.
+``{...}`` expressions. A ``.txt`` mbox of many messages (a mailing list's archive) is a
+document per message (``qabot.corpus.mbox``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from qabot.corpus import terminal
+from qabot.corpus import mbox, terminal
 from qabot.corpus.files import CorpusFile, Warn, parse_front_matter, read_text
 from qabot.corpus.markdown import Dialect
 from qabot.models import Document
@@ -34,6 +35,9 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         return
     if looks_binary(text):
         warn(f"skipping {file.name}: looks like a binary file ({text.count(chr(0)):,} NUL characters)")
+        return
+    if dialect(file.name) == "text" and len(at := mbox.starts(text)) > 1:  # a list's archive: a document a message
+        yield from mbox.documents(file.name, text, at)
         return
     yield document(file.name, text)
 
