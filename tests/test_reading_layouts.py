@@ -138,6 +138,45 @@ def test_pdf_a_word_hyphenated_at_a_line_end_does_not_end_its_paragraph(tmp_path
          "ways across our logs.")]
 
 
+def test_pdf_a_paragraph_set_at_one_and_a_half_spacing_among_single_spaced_ones_is_one(tmp_path: Path) -> None:
+    """A quotation at one and a half spacing was read a line at a time, a sentence cut at each line's end; one-line
+    paragraphs set apart by the same space (a story's lines of dialogue, a title page's) stay apart."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_page()
+    pdf.set_font("Times", size=10)
+    top = 80
+    single = [_OPENING, ["Sparse retrievers instead match the words that a", "question shares with a passage, and they need no",
+                         "model at all, but they miss every passage that says", "the same thing in other words."],
+              ["A hybrid of the two ranks each passage by both", "scores, and on most collections it finds more of",
+               "the passages that answer than either of them does", "alone, at little more than the dense one's cost."],
+              ["Our own system indexes the logs of four domes and", "answers the observers' questions with the passage",
+               "that holds the answer, quoted as it was written in", "the log, with the night and the dome it is from."]]
+    for lines, step in (*((lines, 12) for lines in single), (["The committee wrote that the mirror covers must never be opened while",
+                                          "the dome is closed, because condensation forms on the cold glass and",
+                                          "leaves marks that only a full cleaning removes, and so the night log",
+                                          "records every opening of the covers."], 18),
+                        (["'Close the shutter now,' said the night assistant to the visiting observer.",
+                          "'The clouds are coming in from the west and the humidity is rising fast.'",
+                          "The observer nodded and saved the last frame of the evening's series."], 18)):
+        for line in lines:
+            pdf.set_xy(54, top)
+            pdf.cell(300, 12, line)
+            top += step
+        top += 12
+    path = tmp_path / "report.pdf"
+    pdf.output(str(path))
+    assert _texts(_one(path)) == [
+        *(" ".join(lines) for lines in single),
+        ("The committee wrote that the mirror covers must never be opened while the dome is closed, because "
+         "condensation forms on the cold glass and leaves marks that only a full cleaning removes, and so the night log "
+         "records every opening of the covers."),
+        "'Close the shutter now,' said the night assistant to the visiting observer.",
+        "'The clouds are coming in from the west and the humidity is rising fast.'",
+        "The observer nodded and saved the last frame of the evening's series."]
+
+
 def test_pdf_a_compound_hyphenated_at_a_line_end_keeps_its_hyphen(tmp_path: Path) -> None:
     lines = ["The guider is self-calibrating, and the dome is self-", "parking: a self-parking dome needs no observer.",
              "Its inter-", "national users read the assas-", "sination mystery at the international meeting."]

@@ -139,15 +139,18 @@ def _accented(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
-    """Whether ``line`` goes on with the paragraph that ``previous`` is in."""
+def _continues(previous: Line, line: Line, layout: _Layout, spaced: bool = False) -> bool:
+    """Whether ``line`` goes on with the paragraph that ``previous`` is in (``spaced``: the step between them is a
+    paragraph's set wider than the document's lines, ``_spaced``)."""
     if abs(previous.size - line.size) > 0.6 or previous.bold != line.bold:
         return False
     step = previous.end - line.bottom
-    if step <= 0.3 * layout.pitch or step > 1.3 * layout.pitch * max(1.0, line.size / layout.size) + 0.002:
-        return False  # a gap, or a jump back up (the next column)
     width = layout.right - layout.left
     finished = bool(_ENDS_SENTENCE.search(previous.text))
+    if spaced and not finished and _wraps(previous, line, layout):
+        pass  # a sentence wrapped at a wider spacing, as the lines around it are
+    elif step <= 0.3 * layout.pitch or step > 1.3 * layout.pitch * max(1.0, line.size / layout.size) + 0.002:
+        return False  # a gap, or a jump back up (the next column)
     if _BULLET.match(line.text):
         return False  # the next item of a list (its bullet a few points from its text: no table's gap)
     if finished and line.left > previous.left + 0.15 * line.size:
@@ -155,13 +158,22 @@ def _continues(previous: Line, line: Line, layout: _Layout) -> bool:
     return not (finished and previous.right < layout.right - 0.15 * width)
 
 
+def _wraps(previous: Line, line: Line, layout: _Layout) -> bool:
+    """Whether a line looks wrapped onto ``line``: full (to the column's right edge), long, and ``line`` under it
+    at its left edge (or under its first-line indent), not centred under it as a title page's lines are."""
+    width = layout.right - layout.left
+    indent = previous.left - line.left
+    return (previous.right >= layout.right - 0.15 * width and len(previous.text) >= 40
+            and -0.5 * line.size <= indent <= 4 * line.size)
+
+
 def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line]]:
     lines = _lines(page, drop, layout)
     lines = tables.rows(lines, layout)
     blocks: list[list[Line]] = []
     notes: list[list[Line]] = []  # footnotes set aside while the paragraph above them goes on in the next column
-    for line in lines:
-        if blocks and _goes_on(blocks[-1], line, layout):
+    for index, line in enumerate(lines):
+        if blocks and _goes_on(blocks[-1], line, layout, lines[index + 1] if index + 1 < len(lines) else None):
             blocks[-1].append(line)
         elif (not line.row and (foot := _notes(blocks, layout)) < len(blocks) and not blocks[foot - 1][0].row
               and _next_column(blocks[foot - 1][-1], line, layout)):
@@ -200,8 +212,8 @@ def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
     return lines
 
 
-def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
-    """Whether ``line`` goes on with the paragraph of ``block``.
+def _goes_on(block: list[Line], line: Line, layout: _Layout, after: Line | None) -> bool:
+    """Whether ``line`` goes on with the paragraph of ``block`` (``after``: the line after it).
 
     A table's row is a paragraph of its own, its cells in reading order; a line under it
     goes on with it only where it starts in its last cell (that cell's text wrapped, as a
@@ -213,7 +225,18 @@ def _goes_on(block: list[Line], line: Line, layout: _Layout) -> bool:
     if block[0].row:
         cell = max(right for _, right in block[0].gaps)
         return line.left >= cell - 0.2 * line.size and _continues(previous, line, layout)
-    return _continues(previous, line, layout) or _next_column(previous, line, layout)
+    spaced = _spaced(previous.end - line.bottom, block[-2] if len(block) > 1 else line,
+                     previous if len(block) > 1 else after, layout)
+    return _continues(previous, line, layout, spaced) or _next_column(previous, line, layout)
+
+
+def _spaced(step: float, upper: Line | None, lower: Line | None, layout: _Layout) -> bool:
+    """Whether ``step`` (from a line to the next) is the spacing of a paragraph set wider than the document's lines
+    (a quotation at one and a half, a passage double-spaced): wider, at most two and a half lines, and the same
+    (within a tenth) as the step from ``upper`` to ``lower`` next to it, the paragraph's line before or after."""
+    if upper is None or lower is None or not 1.3 * layout.pitch < step <= 2.5 * layout.pitch:
+        return False
+    return abs(upper.end - lower.bottom - step) <= 0.1 * step and abs(upper.size - lower.size) <= 0.6
 
 
 def _notes(blocks: list[list[Line]], layout: _Layout) -> int:
