@@ -349,3 +349,25 @@ def test_markdown_each_footnotes_definition_is_a_paragraph(tmp_path: Path) -> No
     assert texts == ["The dome opens at dusk[^1] and closes at dawn[^2].",
                      "[^1]: When the humidity sensor reads below eighty percent.",
                      "[^2]: Or before rain, whichever comes first."], texts
+
+
+def test_markdown_a_heading_underlined_under_two_lines_is_one_heading(tmp_path: Path) -> None:
+    from qabot.corpus import document_paragraphs
+
+    # CommonMark (and GitHub's page) read every line above the underline as the heading; it was read as a paragraph,
+    # "=====" and all. A long paragraph above "---" stays text; in plain text only one line is a heading.
+    body = ("# Handbook\n\nThe dome and its care in the\nwinter months of the year\n=========================\n\n"
+            f"{_DUSK}\n\n" + "The motor is serviced every January by the technician from the supplier, who also "
+            "checks\nthe shutter's chain, the rain sensor and the limit switches of the dome's rotation, and\n"
+            "writes all of it into the maintenance log that hangs beside the control desk in the dome.\n---\n\n"
+            f"{_HOMED}\n")
+    path = tmp_path / "handbook.md"
+    path.write_text(body, encoding="utf-8")
+    doc = only_document(path)
+    read = [(p.heading, p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc)]
+    assert read[1] == (True, "The dome and its care in the winter months of the year",
+                       "The dome and its care in the\nwinter months of the year"), read
+    assert [heading for heading, _, _ in read] == [True, True, False, False, False], read
+    path = tmp_path / "handbook.txt"
+    path.write_text(body.replace("# Handbook\n\n", ""), encoding="utf-8")
+    assert not any(p.heading for p in document_paragraphs(only_document(path)))

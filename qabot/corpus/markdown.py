@@ -41,6 +41,7 @@ _FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its op
 _FOOTNOTE = re.compile(r"\s{0,3}\[\^[^\]\s]+\]:")  # a footnote's definition: "[^1]: ..."
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
+_SETEXT_CHARS = 120  # the longest underlined heading of several lines read as a heading in Markdown
 
 
 class Markdown:
@@ -138,9 +139,12 @@ class Markdown:
                     self.hidden.update(range(first, end))  # "## <img src=divider.png>": no text, no section
                     continue
                 # An underlined heading of several lines is, in plain text, more often a
-                # paragraph above a rule than a heading: only one line counts.
-                if content and (token.markup not in ("=", "-") or end - first == 2):
-                    self.headings[first] = content
+                # paragraph above a rule than a heading: only one line counts. In Markdown a short
+                # one is a heading, as the page shows it (its lines one name); a long one keeps its
+                # text in passages, as a paragraph.
+                if content and (token.markup not in ("=", "-") or end - first == 2 or (
+                        dialect != "text" and len(content) <= _SETEXT_CHARS)):
+                    self.headings[first] = " ".join(line.strip() for line in content.splitlines())
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
         if dialect != "text":
             self.hidden.update(markdown_tools.unseen(lines, leaves))
