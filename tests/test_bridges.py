@@ -108,7 +108,7 @@ async def test_a_live_bridges_people_are_learnt_and_cited_by_name(qa, double, tm
         message["webhook_id"] = BRIDGE
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
-        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, before[1]), seconds=5)
+        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, before[1]))
         asked = double.message("How do I recalibrate the spectrograph after a cold night?", mention_bot=False,
                                channel_id=OTHER_CHANNEL_ID, author=_webhook_author("ana [m]", OTHER_BRIDGE),
                                fields={"webhook_id": OTHER_BRIDGE})
