@@ -303,6 +303,7 @@ class HistoryCog(commands.Cog, name="History"):
                 self.feed.submit(Changes(put={payload.channel_id: held} if held else {},
                                          edited={payload.channel_id: [edited]}))
         elif chat_kind(payload.message):  # its text edited away, a sticker left: its old text goes, as a deletion's
+            self.bridges.drop({str(payload.message_id)})
             self.feed.submit(Changes(removed={payload.message_id}))
 
     @commands.Cog.listener()
