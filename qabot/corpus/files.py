@@ -303,11 +303,15 @@ _MAIL_HEADER_LINES = 200
 
 
 def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
-    """An e-mail's header at the top of a text ("From: Ana <ana@x.org>", "Subject: ..." down to the first blank line,
-    a line opening with a space or tab going on with the field before; an mbox's "From ana@x.org Tue ..." line may
-    come first, where no other message follows), as front matter: the subject is the title, the sender's name the author, the date (ISO 8601 where
-    it parses) the date. None where the top is no such header: it holds nothing but fields, two of them at least
-    among From, To, Cc, Date, Subject and Message-ID."""
+    """An e-mail's header at the top of a text, as front matter: the subject is the title, the sender's name the
+    author, the date (ISO 8601 where it parses) the date.
+
+    The header is "From: Ana <ana@x.org>", "Subject: ..." and so on down to the first blank
+    line, a line opening with a space or tab going on with the field before; an mbox's
+    "From ana@x.org Tue ..." line may come first, where no other message follows (``qabot.corpus.mbox``
+    reads those). None where the top is no such header: it must hold nothing but fields, two
+    of them at least among From, To, Cc, Date, Subject and Message-ID, and a body after it.
+    """
     from email.header import decode_header, make_header
     from email.utils import parseaddr, parsedate_to_datetime
 
