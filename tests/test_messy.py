@@ -754,7 +754,7 @@ def test_a_docs_folder_of_images_is_summed_up_in_one_line_a_type(make_corpus, tm
     lines = done.stderr.splitlines()
     assert "Skipped 43:" in lines
     pngs = [line for line in lines if ".png" in line]
-    reads = "(qabot reads .docx, .htm, .html, .json, .jsonl, .md, .mdx, .pdf, .txt and .xhtml)"
+    reads = "(qabot reads .docx, .eml, .htm, .html, .json, .jsonl, .mbox, .md, .mdx, .pdf, .txt and .xhtml)"
     assert pngs == [f"  skipping 40 .png files (img/figure000.png, img/figure001.png and 38 more): unknown file type {reads}"]
     assert any(line.startswith("  skipping custom.js: unknown file type") for line in lines)
     assert any(line.startswith("  skipping theme.css: unknown file type") for line in lines)

@@ -643,7 +643,7 @@ def test_a_csv_export_in_the_folder_is_named_as_one(tmp_path: Path) -> None:
     assert find_files(tmp_path, warnings.append) == []
     assert sorted(warnings) == [
         f"skipping help.csv: a DiscordChatExporter export in CSV; {JSON_PLEASE}",
-        "skipping prices.csv: unknown file type (qabot reads .docx, .htm, .html, .json, .jsonl, .md, .mdx, .pdf, .txt and .xhtml)",
+        "skipping prices.csv: unknown file type (qabot reads .docx, .eml, .htm, .html, .json, .jsonl, .mbox, .md, .mdx, .pdf, .txt and .xhtml)",
     ]
 
 

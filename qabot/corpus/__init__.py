@@ -2,8 +2,8 @@
 
 One reader module per format, each with ``SUFFIXES`` and ``read(file, warn)``, which
 yields the file's documents: ``plaintext`` (.txt, .md), ``jsonl`` (BEIR), ``pdf``
-(pypdfium2), ``html`` (trafilatura), ``docx`` (python-docx) and ``discord_export``
-(DiscordChatExporter's JSON). A reader of derived text (everything but plain text and
+(pypdfium2), ``html`` (trafilatura), ``docx`` (python-docx), ``discord_export``
+(DiscordChatExporter's JSON) and ``mail`` (.eml, .mbox: the standard library's ``email``). A reader of derived text (everything but plain text and
 .jsonl) builds the text and its paragraphs itself (``derived.DerivedText``), with the
 page, anchor or message each came from. Everything downstream (chunking, the index,
 retrieval, citations) sees only ``Document`` and ``Paragraph``, whatever the format::
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from qabot.corpus import discord_export, docx, export_formats, html, jsonl, pdf, plaintext
+from qabot.corpus import discord_export, docx, export_formats, html, jsonl, mail, pdf, plaintext
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 WARNINGS_PER_FILE = 5  # warnings about a file's parts (a message, a line) shown before the rest are counted
 
 READERS: dict[str, ModuleType] = {
-    suffix: reader for reader in (plaintext, jsonl, pdf, html, docx, discord_export) for suffix in reader.SUFFIXES
+    suffix: reader for reader in (plaintext, jsonl, pdf, html, docx, discord_export, mail)
+    for suffix in reader.SUFFIXES
 }
 
 __all__ = [

@@ -60,7 +60,7 @@ FORMAT_VERSION = 22  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # footnotes' definitions apart; 22: a webhook that posts under two names bridges people (chat.Bridges), no bot;
 # HTML addresses, quotations' attributions and MathML read; an e-mail's header in a text file is its front matter,
 # an mbox a document per message; a PDF paragraph set wider than the document's lines is one; a Markdown heading
-# underlined under several lines
+# underlined under several lines; e-mail (.eml, .mbox) read
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest

@@ -1,0 +1,89 @@
+"""The reader for e-mail: ``.eml`` (one message) and ``.mbox`` (a mailbox: a mail client's export, a list's archive).
+
+Each message is one document (``<file>:<n>`` in a mailbox), cited by its subject (its title), its sender's name (its
+author) and its date. Its text is the message's own: the plain-text part where it has one, else its HTML part read as
+a web page is (``qabot.corpus.html``), decoded from its transfer encoding and character set by the standard library's
+``email`` package (``mailbox`` reads the mailbox). Like a PDF's, that text is derived: the index stores it, and offsets
+point into it. Attachments are not read, nor the text a reply quotes (its ``>`` lines): that is the earlier message's,
+and is read there. A message with no text part is left out; a mailbox with none says so.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import re
+from collections.abc import Iterable, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr, parsedate_to_datetime
+from typing import Any
+
+from qabot.corpus import html, limits, plaintext
+from qabot.corpus.files import CorpusFile, Warn
+from qabot.models import Document
+
+SUFFIXES = frozenset({".eml", ".mbox"})
+_HEADER = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # an e-mail's header has one at least
+_QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the message it answers
+
+
+def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
+    parse = BytesParser(policy=policy.default).parse
+    if file.suffix == ".eml":
+        with file.path.open("rb") as handle:
+            yield from _documents(file, [parse(handle)], warn)
+        return
+    box = mailbox.mbox(file.path, factory=parse, create=False)
+    try:
+        yield from _documents(file, box, warn)
+    finally:
+        box.close()
+
+
+def _documents(file: CorpusFile, messages: Iterable[Any], warn: Warn) -> Iterator[Document]:
+    read_any = False
+    for number, message in enumerate(messages, start=1):
+        limits.check()
+        if _HEADER.isdisjoint(key.lower() for key in message):
+            continue  # no e-mail at all: bytes of something else
+        doc_id = file.name if file.suffix == ".eml" else f"{file.name}:{number}"
+        document = _document(file.name, doc_id, message)
+        if document is not None:
+            read_any = True
+            yield document
+    if not read_any:
+        warn(f"skipping {file.name}: no e-mail in it has text to read")
+
+
+def _document(source: str, doc_id: str, message: EmailMessage) -> Document | None:
+    """A message as a document: its text part (or HTML part) and its header's subject, sender and date."""
+    meta = {key: value for key, value in _header(message).items() if value}
+    body = message.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return None
+    content = _content(body)
+    if body.get_content_subtype() == "html":
+        page = html.document(source, content.encode("utf-8"))
+        return page.model_copy(update={"doc_id": doc_id, **meta}) if page is not None else None
+    text = _QUOTED.sub("", content).strip("\n")
+    if not text.strip() or plaintext.looks_binary(text):
+        return None
+    return Document(doc_id=doc_id, source=source, text=text, **meta)
+
+
+def _content(part: EmailMessage) -> str:
+    """A part's text, decoded; a character set Python does not know is read as UTF-8, its bad bytes replaced."""
+    try:
+        return str(part.get_content())
+    except (LookupError, UnicodeError):
+        return (part.get_payload(decode=True) or b"").decode("utf-8", errors="replace")
+
+
+def _header(message: EmailMessage) -> dict[str, str]:
+    name, address = parseaddr(str(message.get("from", "")))
+    try:
+        date = parsedate_to_datetime(str(message.get("date", ""))).isoformat()
+    except (TypeError, ValueError, IndexError):
+        date = str(message.get("date", ""))
+    return {"title": " ".join(str(message.get("subject", "")).split()), "author": name or address, "date": date}

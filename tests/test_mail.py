@@ -1,0 +1,76 @@
+"""E-mail: an ``.eml`` message and an ``.mbox`` mailbox, written by the standard library as a mail client writes them
+(MIME parts, transfer encodings, character sets), read a document per message and answered from with citations."""
+
+from __future__ import annotations
+
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+from qabot.corpus import CorpusFile, load_file
+
+
+def _message(sender: str, subject: str, date: str, text: str, **content: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"], message["Subject"], message["Date"] = sender, subject, date
+    message.set_content(text, **content)
+    return message
+
+
+def _mailbox(path: Path) -> Path:
+    box = mailbox.mbox(path)
+    box.add(_message("Ana Ruiz <ana@example.org>", "Dome repair schedule", "Tue, 04 Jun 2024 09:12:00 +0200",
+                     "Hi all,\n\nThe dome motor will be repaired on 12 June, so there is no public night that week."
+                     "\n\nAna\n"))
+    reply = _message("Ben Okafor <ben@example.org>", "Re: Dome repair schedule", "Wed, 05 Jun 2024 10:00:00 +0200",
+                     "> The dome motor will be repaired on 12 June\n\nI can open the gate for the technician at 8 am; "
+                     "I still have the keys.\n\nBen\n")
+    reply.add_attachment(b"\x89PNG\r\n\x1a\n gate photo", maintype="image", subtype="png", filename="gate.png")
+    box.add(reply)
+    box.add(_message("Cleo <cleo@example.org>", "Kuppelöffnung", "Thu, 06 Jun 2024 11:00:00 +0200",
+                     "<html><body><p>The dome opens at dusk on Fridays, weather permitting, and closes at midnight."
+                     "</p></body></html>", subtype="html"))
+    box.flush()
+    box.close()
+    return path
+
+
+def test_a_mailbox_is_a_document_per_message_cited_by_subject_sender_and_date(tmp_path: Path) -> None:
+    path = _mailbox(tmp_path / "list.mbox")
+    docs = list(load_file(CorpusFile(path, path.name), warn=print))
+    assert [(d.doc_id, d.title, d.author, d.date) for d in docs] == [
+        ("list.mbox:1", "Dome repair schedule", "Ana Ruiz", "2024-06-04T09:12:00+02:00"),
+        ("list.mbox:2", "Re: Dome repair schedule", "Ben Okafor", "2024-06-05T10:00:00+02:00"),
+        ("list.mbox:3", "Kuppelöffnung", "Cleo", "2024-06-06T11:00:00+02:00")]
+    texts = [[d.text[p.start : p.end] for p in d.paragraphs] for d in docs]
+    assert texts == [  # the reply's quote is the first message's text, and its attachment no text
+        ["Hi all,", "The dome motor will be repaired on 12 June, so there is no public night that week.", "Ana"],
+        ["I can open the gate for the technician at 8 am; I still have the keys.", "Ben"],
+        ["The dome opens at dusk on Fridays, weather permitting, and closes at midnight."]]
+
+
+def test_an_eml_is_decoded_and_answered_from(tmp_path: Path, bot_for) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    message = _message("Dan Ørsted <dan@example.org>", "Spare eyepieces", "Fri, 07 Jun 2024 12:00:00 +0200",
+                       "The spare eyepieces are in the red case under the control desk. Return them after use, "
+                       "please: the loaner set is counted every Monday.\n", charset="iso-8859-1",
+                       cte="quoted-printable")
+    (corpus / "eyepieces.eml").write_bytes(bytes(message))
+    _mailbox(corpus / "list.mbox")
+    answer = bot_for(corpus).ask("Where are the spare eyepieces kept?", k=2)
+    first = answer.excerpts[0]
+    assert answer.answered and first.citation.doc_id == "eyepieces.eml", answer.excerpts
+    assert first.citation.title == "Spare eyepieces" and "red case under the control desk" in first.highlight
+    gate = bot_for(corpus).ask("Who can open the gate for the technician?", k=1).excerpts[0]
+    assert gate.citation.doc_id == "list.mbox:2" and "I still have the keys" in gate.highlight
+
+
+def test_what_is_no_email_is_skipped_with_a_warning_and_the_rest_read(tmp_path: Path) -> None:
+    noise = bytes(range(256)) * 64
+    for name in ("noise.eml", "noise.mbox", "empty.mbox"):
+        path = tmp_path / name
+        path.write_bytes(b"" if name == "empty.mbox" else noise)
+        warnings: list[str] = []
+        assert list(load_file(CorpusFile(path, name), warn=warnings.append)) == []
+        assert warnings == [f"skipping {name}: no e-mail in it has text to read"], warnings
