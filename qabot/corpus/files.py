@@ -312,9 +312,6 @@ def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
     reads those). None where the top is no such header: it must hold nothing but fields, two
     of them at least among From, To, Cc, Date, Subject and Message-ID, and a body after it.
     """
-    from email.header import decode_header, make_header
-    from email.utils import parseaddr, parsedate_to_datetime
-
     fields: dict[str, str] = {}
     offset, name = 0, ""
     for n, line in enumerate(lines(text)):
@@ -341,18 +338,29 @@ def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
     offset += len(line) + 1
     if len(_MAIL_KEYS.intersection(fields)) < 2 or blank(text[offset : offset + 4096]):
         return None  # not an e-mail's header, or one without a body: read as the text it is
-    meta = {}
+    return mail_meta(fields.get("subject", ""), fields.get("from", ""), fields.get("date", "")), offset
+
+
+def mail_meta(subject: str, sender: str, date: str) -> dict[str, str]:
+    """An e-mail's header fields as a document's: its subject (RFC 2047's ``=?UTF-8?Q?...?=`` words decoded) the
+    title, its sender's name (else address) the author, its date as ISO 8601 (as written where it does not parse);
+    those it has."""
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr, parsedate_to_datetime
+
+    def decoded(value: str) -> str:
+        try:
+            return " ".join(str(make_header(decode_header(value))).split())
+        except (ValueError, LookupError, UnicodeError):
+            return " ".join(value.split())
+
+    name, address = parseaddr(decoded(sender))
     try:
-        meta["title"] = str(make_header(decode_header(fields.get("subject", "")))).strip()  # "=?UTF-8?Q?...?="
-    except (ValueError, LookupError, UnicodeError):
-        meta["title"] = fields.get("subject", "")
-    sender_name, address = parseaddr(fields.get("from", ""))
-    meta["author"] = sender_name or address
-    try:
-        meta["date"] = parsedate_to_datetime(fields.get("date", "")).isoformat()
+        when = parsedate_to_datetime(date).isoformat()
     except (TypeError, ValueError, IndexError):
-        meta["date"] = fields.get("date", "")
-    return {key: value for key, value in meta.items() if value}, offset
+        when = date.strip()
+    meta = {"title": decoded(subject), "author": name or address, "date": when}
+    return {key: value for key, value in meta.items() if value}
 
 
 def _meta_fields(lines: list[str]) -> dict[str, str]:
