@@ -296,9 +296,10 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
 
 
 _MAIL_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9-]*):(?:[ \t](.*))?$")
-_MAIL_KEYS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # at least two: an e-mail's header
+MAIL_FIELDS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # what an e-mail's header holds
 _MBOX_FROM = re.compile(r"From \S+ ")  # an mbox file's line before each message's header
-_MBOX_NEXT = re.compile(r"\n\nFrom \S+ .*\n[A-Za-z][A-Za-z0-9-]*: ")  # the next message of an mbox
+# Where a message of an mbox begins: at the start, or after a blank line, its "From <sender> <date>" line and a field.
+MBOX_START = re.compile(r"(?:\A|(?<=\n\n))From \S+ [^\n]*\n[A-Za-z][A-Za-z0-9-]*:[ \t]")
 _MAIL_HEADER_LINES = 200
 
 
@@ -321,7 +322,7 @@ def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
         if n >= _MAIL_HEADER_LINES:
             return None
         if n == 0 and _MBOX_FROM.match(bare):
-            if _MBOX_NEXT.search(text, len(line)):
+            if MBOX_START.search(text, len(line)):
                 return None  # an mbox of many messages (a list's archive): one of them does not name it
             offset += len(line) + 1
             continue
@@ -336,7 +337,7 @@ def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
     else:
         return None  # no blank line after it: no body
     offset += len(line) + 1
-    if len(_MAIL_KEYS.intersection(fields)) < 2 or blank(text[offset : offset + 4096]):
+    if len(MAIL_FIELDS.intersection(fields)) < 2 or blank(text[offset : offset + 4096]):
         return None  # not an e-mail's header, or one without a body: read as the text it is
     return mail_meta(fields.get("subject", ""), fields.get("from", ""), fields.get("date", "")), offset
 

@@ -19,11 +19,10 @@ from email.parser import BytesParser
 from typing import Any
 
 from qabot.corpus import html, limits, plaintext
-from qabot.corpus.files import CorpusFile, Warn, mail_meta
+from qabot.corpus.files import MAIL_FIELDS, CorpusFile, Warn, mail_meta
 from qabot.models import Document
 
 SUFFIXES = frozenset({".eml", ".mbox"})
-_HEADER = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # an e-mail's header has one at least
 _QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the message it answers
 
 
@@ -44,8 +43,8 @@ def _documents(file: CorpusFile, messages: Iterable[Any], warn: Warn) -> Iterato
     read_any = False
     for number, message in enumerate(messages, start=1):
         limits.check()
-        if _HEADER.isdisjoint(key.lower() for key in message):
-            continue  # no e-mail at all: bytes of something else
+        if MAIL_FIELDS.isdisjoint(key.lower() for key in message):
+            continue  # no e-mail field at all: bytes of something else
         doc_id = file.name if file.suffix == ".eml" else f"{file.name}:{number}"
         document = _document(file.name, doc_id, message)
         if document is not None:

@@ -10,23 +10,19 @@ one message into the next.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from qabot.corpus import limits
-from qabot.corpus.files import parse_front_matter
+from qabot.corpus.files import MBOX_START, parse_front_matter
 from qabot.models import Document
-
-# A message's first line and the header field after it: "From ana at example.org  Tue Jun  4 09:12:00 2024".
-_START = re.compile(r"(?:\A|(?<=\n\n))From \S+ [^\n]*\n[A-Za-z][A-Za-z0-9-]*:[ \t]")
 
 
 def starts(text: str) -> list[int]:
     """Where each message of an mbox begins; fewer than two where the text is no mbox of messages."""
-    if not _START.match(text):
+    if not MBOX_START.match(text):
         return []
     found = []
-    for match in _START.finditer(text):
+    for match in MBOX_START.finditer(text):
         limits.check()
         found.append(match.start())
     return found
