@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qabot.adapters.discord.admin import FORGOTTEN
 from qabot.corpus import load_file
 from qabot.corpus.chat import BOT, Bridges, ChatMessage
 from qabot.corpus.files import CorpusFile
@@ -20,7 +21,7 @@ from qabot.history import HistoryStore
 from tests import documents
 from tests import test_discord_history as history_tests
 from tests.discord_double import OTHER_CHANNEL_ID
-from tests.test_discord_bot import running
+from tests.test_discord_bot import first_followup, running
 from tests.test_discord_history import backfilled, cites, settings, until_answer
 
 discord_api, double, qa = history_tests.discord_api, history_tests.double, history_tests.qa  # the same fixtures
@@ -124,3 +125,34 @@ async def test_a_live_bridges_people_are_learnt_and_cited_by_name(qa, double, tm
     people = {s.message.author: s.message.author_key for s in kept.exchange(OTHER_CHANNEL_ID, int(asked["id"]))}
     assert set(people) == {"ana [m]", "ben [m]"} and people["ana [m]"] != people["ben [m]"]  # the held question too
     assert OTHER_BRIDGE not in str(people.values())  # the webhook's id is kept salted, as a member's is
+
+
+async def test_forget_bridged_removes_a_bridged_persons_messages_now_and_from_then_on(qa, double, tmp_path) -> None:
+    """A bridged person is no member, so ``/qabot forget`` cannot name them: ``/qabot forget-bridged`` takes the name
+    the bridge posts them under (in any case), and their messages leave the history and the index; what any bridge
+    posts for them later is not kept, while the others it bridges still are."""
+    question = double.seed("where do the spare eyepieces live?", channel_id=OTHER_CHANNEL_ID,
+                           author=_webhook_author("cleo [m]"), seconds_ago=600)
+    answer = double.seed("the spare eyepieces live in the red case under the control desk",
+                         channel_id=OTHER_CHANNEL_ID, author=_webhook_author("dan [m]"), seconds_ago=599,
+                         reply_to=question)
+    for message in (question, answer):
+        message["webhook_id"] = BRIDGE
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, answer))
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="Dan [M]"))
+        # Through another bridge (Matrix and IRC, say), which shows that it bridges people at its second name.
+        kept_on = double.message("the spare eyepieces live in the blue case by the door now", mention_bot=False,
+                                 channel_id=OTHER_CHANNEL_ID, author=_webhook_author("cleo [m]", OTHER_BRIDGE),
+                                 fields={"webhook_id": OTHER_BRIDGE})
+        later = double.message("the spare eyepieces live in the red case, in its top drawer", mention_bot=False,
+                               channel_id=OTHER_CHANNEL_ID, author=_webhook_author("dan [m]", OTHER_BRIDGE),
+                               fields={"webhook_id": OTHER_BRIDGE}, reply_to=question)
+        body, _ = await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, kept_on))
+        await bot.learning.feed.settled()
+    assert reply["content"] == FORGOTTEN.format(count=1, name="Dan \\[M]") and reply["flags"] == 64
+    assert not cites(body, answer) and not cites(body, later)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    found = kept.get([int(m["id"]) for m in (question, answer, later, kept_on)])
+    assert sorted(s.message.author for s in found.values()) == ["cleo [m]", "cleo [m]"]

@@ -404,7 +404,7 @@ async def test_the_admin_group_is_for_server_managers_by_default(fake_default_bo
     admin = by_name["qabot"]
     assert int(admin["default_member_permissions"]) == MANAGE_GUILD  # Manage Server, unless a server changes it
     assert admin["contexts"] == [0] and admin["dm_permission"] is False  # servers only
-    assert {o["name"] for o in admin["options"]} == {"status", "reindex", "forget", "feedback"}
+    assert {o["name"] for o in admin["options"]} == {"status", "reindex", "forget", "forget-bridged", "feedback"}
     for everyone in ("ask", "sources", "help", "Ask qabot"):
         assert by_name[everyone]["default_member_permissions"] is None
     assert by_name["Ask qabot"]["type"] == 3  # a message command

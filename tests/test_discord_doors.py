@@ -38,6 +38,7 @@ from tests.discord_double import (
     PRIVATE_CHANNEL_ID,
     THREAD_ID,
     DiscordDouble,
+    user,
 )
 from tests.test_discord_bot import Spy, assert_no_pings, first_followup, running
 
@@ -227,7 +228,6 @@ async def test_more_sources_of_an_older_answer_follows_a_narrowed_scope(
 
 async def test_more_sources_never_shows_a_message_deleted_or_forgotten_since_the_answer(
         make_corpus, fake_bot_for, double, tmp_path) -> None:
-    from tests.discord_double import user
 
     qa = fake_bot_for(make_corpus({"handbook.txt": "The observatory dome opens at dusk.\n"}), answer_threshold=0.0)
     asked = double.seed("Which lens fits the old guide scope?", channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
@@ -299,6 +299,10 @@ async def test_a_mention_in_an_uncached_thread_takes_its_channels_scope_not_its_
 
 # -- 5. admin commands speak of their server alone ----------------------------------------------------
 
+# Every admin command, with the options it needs.
+ADMIN_COMMANDS = (("feedback", {}), ("status", {}), ("reindex", {}), ("forget", {"member": user(6)}),
+                  ("forget-bridged", {"person": "dan [m]"}))
+
 
 async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
         communities, double, scopes, tmp_path) -> None:
@@ -306,8 +310,8 @@ async def test_admin_commands_refuse_outside_a_server_and_votes_stay_in_theirs(
     async with running(communities, double, **bot_settings(tmp_path, scopes)):
         await asked_in_b(double)
         replies = [await reply_to(double, double.slash("qabot", subcommand=name, channel_id=DM_CHANNEL_ID,
-                                                       permissions=manage))
-                   for name in ("feedback", "status", "reindex")]
+                                                       permissions=manage, **options))
+                   for name, options in ADMIN_COMMANDS]
         status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=manage))
     for reply in replies:
         assert reply["content"] == SERVERS_ONLY and reply["flags"] == EPHEMERAL and not reply.get("embeds")
@@ -320,8 +324,8 @@ async def test_admin_commands_refuse_in_a_server_qabot_does_not_serve(communitie
     manage = 1 << 5
     settings = {**bot_settings(tmp_path, scopes), "discord_allowed_guild_ids": [GUILD_B_ID]}
     async with running(communities, double, **settings):
-        replies = [await reply_to(double, double.slash("qabot", subcommand=name, permissions=manage))
-                   for name in ("feedback", "status", "reindex")]
+        replies = [await reply_to(double, double.slash("qabot", subcommand=name, permissions=manage, **options))
+                   for name, options in ADMIN_COMMANDS]
     for reply in replies:  # not the corpus's size, not its questions, not a rebuild of everyone's index
         assert reply["content"] == NOT_HERE and reply["flags"] == EPHEMERAL and not reply.get("embeds")
 

@@ -135,9 +135,21 @@ class Bridges:
                 held.pop(gone, None)
 
 
+ANY_BRIDGE = "*"  # a webhook key for every webhook (``any_bridge``)
+
+
 def bridged_key(webhook_key: str, name: str) -> str:
     """The key of a person a webhook bridges (``Bridges``): the webhook's own key and their name, one person a name."""
     return f"{webhook_key}/{hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()}"
+
+
+def any_bridge(key: str) -> str | None:
+    """For a bridged person's key (``bridged_key``), the key of their name under every webhook,
+    ``bridged_key(ANY_BRIDGE, name)``: forgetting it forgets the name whichever bridge posts it, from now on too (a
+    bridged person is no member of the server: the name the bridge posts them under is all that says who they are).
+    None for a member's key."""
+    webhook, cut, name = key.rpartition("/")
+    return f"{ANY_BRIDGE}/{name}" if cut and webhook else None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,10 @@ class Vote:
         return self.previous is not None and self.previous != self.value
 
 
+# The answers whose questions may name someone forgotten in a server: there, and in direct messages (``?``: the server).
+_NAMING = "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL"
+
+
 @dataclass(frozen=True)
 class Forgotten:
     """What ``forget_member`` took out: the questions, by answer id, and how many of them they asked in the server
@@ -231,10 +235,17 @@ class FeedbackStore:
                                (guild_id, who, who)).fetchall()
             drop_answers(db, theirs, (guild_id, who, who))
             unfollow(db, {question for _, question, _, _ in found}.__contains__, "guild_id = ?", (guild_id,))
-            named = drop_naming(db, naming(names), "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL",
-                                (guild_id,))
+            named = drop_naming(db, naming(names), _NAMING, (guild_id,))
         return Forgotten({answer_id: question for answer_id, question, _, _ in found} | named,
                          sum(where is not None and asker == who for _, _, where, asker in found))
+
+    def forget_naming(self, guild_id: int, names: Iterable[str]) -> Forgotten:
+        """Someone forgotten in a server who is no member (a bridged person: ``/qabot forget-bridged``) asked
+        nothing: others' questions there and in direct messages that name them go, as ``forget_member``'s do."""
+        if not self.exists():
+            return Forgotten({}, 0)
+        with self._connection() as db:
+            return Forgotten(drop_naming(db, naming(names), _NAMING, (guild_id,)), 0)
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
         """Messages deleted (or one ``edited`` at that time): the answers asked about one of them with "Ask qabot"

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from qabot.corpus.chat import MAX_MESSAGES, ChatMessage, exchange_id
+from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
 from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
@@ -150,8 +150,8 @@ class History:
             self._skipped.clear()
 
     def forgotten(self, guild_id: int, author_key: str) -> bool:
-        """Whether this member asked to be forgotten in this server."""
-        return (guild_id, author_key) in self._forgotten
+        """Whether this member asked to be forgotten in this server (or, for a bridged person, their name was)."""
+        return (guild_id, author_key) in self._forgotten or (guild_id, any_bridge(author_key)) in self._forgotten
 
     def kept(self, channel_id: int, after: int, up_to: int, *, limit: int = -1) -> dict[int, ChatMessage]:
         """The channel's messages kept with ids in (``after``, ``up_to``], at most ``limit`` (-1: all), by id."""
@@ -200,7 +200,7 @@ class History:
                     continue
                 guild = self._rows[channel_id].guild_id
                 kept = [self._unnamed(guild, self._edited.get(int(m.id), m)) for m in messages
-                        if (guild, m.author_key) not in self._forgotten and int(m.id) not in self._deleted]
+                        if not self.forgotten(guild, m.author_key) and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
@@ -255,6 +255,15 @@ class History:
             self._names[(guild_id, author_key)] = names | self._names.get((guild_id, author_key), frozenset())
             self._index(set(touched), [], count)
         return count
+
+    def forget_bridged(self, guild_id: int, name: str) -> tuple[int, list[str]]:
+        """Remove the messages a bridge (IRC, Matrix, PluralKit: ``qabot.corpus.chat.Bridges``) posted in one server
+        under ``name``, whichever webhook posted them, and keep none posted so there from now on, as ``forget`` does a
+        member's: how many messages went, and the person's keys (the name's first, so that none comes between)."""
+        keys = [bridged_key(ANY_BRIDGE, name)]
+        count = self.forget(keys[0], guild_id, {name})
+        keys += self.store.bridged_keys(guild_id, name)
+        return count + sum(self.forget(key, guild_id, {name}) for key in keys[1:]), keys
 
     def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
         """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as

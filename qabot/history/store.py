@@ -30,7 +30,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qabot.corpus.chat import UNNAMED, ChatMessage
+from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, bridged_key
 from qabot.corpus.derived import SEPARATOR
 from qabot.feedback.posts import Part, Posts, part_shown
 from qabot.history.rows import (
@@ -276,6 +276,14 @@ class HistoryStore:
         """The members who asked to be forgotten, by server (hashed): their messages there are never kept again."""
         with self._db() as db:
             return {(g, a) for g, a in db.execute("SELECT guild_id, author_hash FROM history_forgotten")}
+
+    def bridged_keys(self, guild_id: int, name: str) -> list[str]:
+        """The keys of the people bridged under ``name`` in a server, one a webhook (``chat.bridged_key``)."""
+        suffix = bridged_key(ANY_BRIDGE, name).removeprefix(ANY_BRIDGE)  # "/" and the name's hash
+        with self._db() as db:
+            return [key for (key,) in db.execute(
+                "SELECT DISTINCT author_hash FROM history_messages WHERE substr(author_hash, -?) = ? AND channel_id IN "
+                "(SELECT id FROM history_channels WHERE guild_id = ?)", (len(suffix), suffix, guild_id))]
 
     def get(self, ids: Iterable[int]) -> dict[int, Stored]:
         with self._db() as db:

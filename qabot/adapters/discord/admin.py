@@ -18,6 +18,8 @@ of this server alone.
   messages ("Ask qabot"), and others' there and in direct messages that name them, leave
   the state database (``qabot.feedback``), whether or not the server's history is kept (the reply counts the
   server's alone);
+- ``forget-bridged person:x``: the same for a person a bridge (IRC, Matrix, PluralKit) posts for, who is no member:
+  every message posted under that name, by any webhook, and from now on (``History.forget_bridged``);
 - ``feedback``: this server's answers and votes (``qabot.feedback``), as ``qabot feedback``
   prints them; the unanswered questions it lists are those whose answers may be shown
   where it is used (``may_use``: where all its readers may read the channel it was asked in),
@@ -167,6 +169,24 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         text = FORGOTTEN.format(count=count, name=name) if history is not None else NO_HISTORY.format(name=name)
         await interaction.followup.send(notice(text + (ASKED.format(asked=asked) if asked else "")),
                                         ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="forget-bridged",
+                          description="Remove what a bridge (IRC, Matrix, PluralKit) posted for one person.")
+    @app_commands.describe(person="Their name, as the bridge posts their messages")
+    async def forget_bridged(self, interaction: discord.Interaction, person: app_commands.Range[str, 1, 80]) -> None:
+        if not await _in_a_server(interaction, self.answering):
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        assert interaction.guild_id is not None
+        history, count, keys = self.answering.history, 0, []
+        if history is not None:
+            count, keys = await asyncio.to_thread(history.forget_bridged, interaction.guild_id, person)
+        await self.answering.forget(interaction.guild_id, None, {person}, keys)
+        log.info("forgot %d message(s) of a bridged person in guild %s, at a manager's request", count,
+                 interaction.guild_id)
+        shown = markdown(person, MESSAGE_LIMIT)
+        text = FORGOTTEN.format(count=count, name=shown) if history is not None else NO_HISTORY.format(name=shown)
+        await interaction.followup.send(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:

@@ -356,17 +356,23 @@ class Answering:
         with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
             return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
-    async def forget(self, guild_id: int, user_id: int, names: Iterable[str] = ()) -> int:
+    async def forget(self, guild_id: int, user_id: int | None, names: Iterable[str] = (), keys: Iterable[str] = ()
+                     ) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
         messages go, with the votes on them (``FeedbackStore.forget_member``), as do others' there and in direct
         messages whose question names them (``names``, or their mention), from memory too, and these questions from
         the conversations a follow-up takes its history from; the answers kept in memory that quote the history go
-        as after a deletion. How many of those that went they asked in that server (not their direct messages')."""
-        names = {*names, f"<@{user_id}>", f"<@!{user_id}>"}
-        with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
-            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
+        as after a deletion. How many of those that went they asked in that server (not their direct messages').
+        ``user_id`` None: a bridged person (``/qabot forget-bridged``), who asked nothing, known by their ``keys``."""
+        if user_id is None:
+            gone = await asyncio.to_thread(self.store.forget_naming, guild_id, names)
+        else:
+            names, keys = {*names, f"<@{user_id}>", f"<@!{user_id}>"}, [member_key(self.store, user_id)]
+            with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
+                gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
         self.dropped(gone.questions)
-        self.posted.forgotten(member_key(self.store, user_id), guild_id)
+        for key in keys:
+            self.posted.forgotten(key, guild_id)
         names_them = naming(names)  # and what memory holds that the state database may not (a follow-up's history)
         self.conversations.forget_if(names_them)
         self._answers.drop_if(lambda kept: kept.place.guild_id in (guild_id, None) and any(
