@@ -38,8 +38,8 @@ check: install
 
 # Lint, then the suite: the fast tier (fake embedder) and the real-model tier, in TEST_WORKERS processes
 # (pytest-xdist; a test file's tests stay in one, so its module fixtures are built once). TEST_WORKERS=0: one process.
-# A test that fails is run once more (pytest-rerunfailures): a pass then shows as "R" and in the summary's "rerun"
-# count: a flaky test to fix (README, "Development"), not a broken build. TEST_RERUNS=0: none.
+# A test that fails is run once more (pytest-rerunfailures): a pass then shows as "R", named in the rerun summary (-raR),
+# and in its "rerun" count: a flaky test to fix (README, "Development"), not a broken build. TEST_RERUNS=0: none.
 TEST_WORKERS ?= 2
 TEST_RERUNS ?= 1
 test: check
