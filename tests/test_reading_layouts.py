@@ -334,6 +334,38 @@ def test_pdf_a_bold_table_row_is_a_row_not_a_heading() -> None:
     assert _is_heading([title], "Saturday", layout)
 
 
+def test_pdf_a_bold_heading_in_a_standard_font_names_its_section_and_a_figures_bold_labels_do_not(
+        tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A report set in Helvetica, one of the 14 standard fonts no PDF embeds, its headings in Helvetica-Bold at the
+    # text's size: the font states no weight (PDFium gives 0), so the headings read as paragraphs and named no
+    # section. A figure's labels in bold, in a smaller type, are no heading.
+    pdf = FPDF()
+    pdf.add_page()
+    opening = "Each night the dome opens at dusk, once the rain sensor has been dry for an hour."
+    closing = "The dome closes when the rain sensor trips, whatever is observed, and the mount is parked."
+    for heading, body in (("Opening the dome", opening), ("Closing the dome", closing)):
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=11)
+        pdf.multi_cell(0, 6, body, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 6)  # the figure's labels
+    pdf.cell(40, 4, "Shutter")
+    pdf.cell(40, 4, "Mount", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Figure 1 shows where the shutter and the mount stand when the dome is closed.")
+    path = tmp_path / "report.pdf"
+    pdf.output(str(path))
+    document = _one(path)
+    sections = {document.text[p.start : p.end]: (p.heading, p.section) for p in document_paragraphs(document)}
+    assert sections["Closing the dome"] == (True, "Closing the dome")
+    assert sections[closing] == (False, "Closing the dome")
+    labels = next(text for text in sections if "Shutter" in text)
+    assert not sections[labels][0] and sections[labels][1] == "Closing the dome"
+
+
 def test_pdf_each_bulleted_item_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
     from fpdf import FPDF
 

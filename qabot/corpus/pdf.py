@@ -32,6 +32,7 @@ the document's labels are left out, with a warning.
 
 from __future__ import annotations
 
+import ctypes
 import math
 import re
 from collections.abc import Iterator
@@ -49,6 +50,9 @@ SUFFIXES = frozenset({".pdf"})
 PAGE_OBJECTS_PER_MB = 10_000  # a line of text is about 100 bytes of a page's content stream, parsed whole like markup
 MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 MAX_ROW_CHARS = 300  # a longer line is no table's row
+# A bold font's name, where the font states no weight: "Helvetica-Bold", "Arial,Bold", "MyriadPro-Semibold",
+# "Roboto-Black", "Futura-Heavy", "Garamond-Demi", TeX's "CMBX10" (bold extended) and "CMB10".
+_BOLD_NAME = re.compile(r"(?i)bold|black|heavy|demi(?!light)|\Acmbx?\d")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SPACE_RUN = re.compile(r" +")
 _UNMAPPED = ("its font shows glyphs without saying which characters they are (no character map), so the text is not "
@@ -186,6 +190,18 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces,
     return wide, even, "".join((*parts, text[at:])), tuple(cuts)
 
 
+def _bold(raw: object, textpage: object, index: int) -> bool:
+    """Whether a character is set in a bold font: by the weight its font says, else by its name. A standard font (the
+    14 every reader has, "Helvetica-Bold") and many embedded ones ("ABCDEF+Arial-BoldMT", TeX's "CMBX10") state no
+    weight, and PDFium gives 0 for them."""
+    weight = raw.FPDFText_GetFontWeight(textpage, index)  # type: ignore[attr-defined]
+    if weight > 0:
+        return bool(weight >= 600)
+    name = ctypes.create_string_buffer(128)
+    raw.FPDFText_GetFontInfo(textpage, index, name, len(name), None)  # type: ignore[attr-defined]
+    return bool(_BOLD_NAME.search(name.value.decode("latin-1").rpartition("+")[2]))
+
+
 def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
     """The lines of one page, in PDFium's reading order, with their position and font size, and whether text was
     left out as garbled (``qabot.corpus.garbled``: a line of unmapped glyphs, or the whole page where its words mix
@@ -233,7 +249,7 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
             probes = sorted((size, c) for size, c in probes if size >= 2) or probes
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
-            bold = raw.FPDFText_GetFontWeight(textpage.raw, probe) >= 600
+            bold = _bold(raw, textpage.raw, probe)
             gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
             lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
                               end / height if height else 0.0, gaps, even, cuts=cuts))

@@ -45,6 +45,7 @@ from qabot.corpus.titles import own_title
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
+BOLD_SIZE = 0.9  # of the text's type size, at least, for a line in bold to be a heading (a figure's labels are smaller)
 MAX_FOOTNOTES = 8  # blocks of small print at a column's foot, under a paragraph that goes on in the next column
 FOOT = 1 / 3  # footnotes sit in this share of the page height, at the bottom
 # A word PDFium marks as hyphenated at a line end; from a word's start, so a long run of letters is read once.
@@ -302,7 +303,8 @@ def _is_heading(block: list[Line], text: str, layout: _Layout) -> bool:
     if not any(ch.isalpha() for ch in text) or PAGE_NUMBER.match(text) or _CAPTION.match(text):
         return False
     line = block[0]
-    bold = line.bold and len(text) < 80 and not line.row and not line.cells  # a table's bold header row is a row
+    # A table's bold header row is a row; a figure's labels, bold in a smaller type than the text's, are no heading.
+    bold = line.bold and len(text) < 80 and not line.row and not line.cells and line.size >= BOLD_SIZE * layout.size
     return line.size >= 1.12 * layout.size or bold or bool(_NUMBERED_HEADING.match(text))
 
 
