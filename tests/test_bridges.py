@@ -141,6 +141,8 @@ async def test_forget_bridged_removes_a_bridged_persons_messages_now_and_from_th
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
         await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, answer))
+        for asked_about in (answer, question):  # "Ask qabot": a question in dan's words, and one in cleo's
+            await first_followup(double, double.message_command(asked_about, user_n=8))
         reply = await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="Dan [M]"))
         # Through another bridge (Matrix and IRC, say), which shows that it bridges people at its second name.
         kept_on = double.message("the spare eyepieces live in the blue case by the door now", mention_bot=False,
@@ -156,3 +158,5 @@ async def test_forget_bridged_removes_a_bridged_persons_messages_now_and_from_th
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     found = kept.get([int(m["id"]) for m in (question, answer, later, kept_on)])
     assert sorted(s.message.author for s in found.values()) == ["cleo [m]", "cleo [m]"]
+    asked = [a.question for a in FeedbackStore(tmp_path / "state").answers()]
+    assert question["content"] in asked and not any("red case" in q for q in asked)  # dan's words went

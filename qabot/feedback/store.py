@@ -36,13 +36,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
-from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
+from qabot.feedback.forgetting import bridged_person, drop_about, drop_answers, drop_naming, naming, unfollow
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, migrate
 from qabot.models import Answer
@@ -239,13 +239,14 @@ class FeedbackStore:
         return Forgotten({answer_id: question for answer_id, question, _, _ in found} | named,
                          sum(where is not None and asker == who for _, _, where, asker in found))
 
-    def forget_naming(self, guild_id: int, names: Iterable[str]) -> Forgotten:
-        """Someone forgotten in a server who is no member (a bridged person: ``/qabot forget-bridged``) asked
-        nothing: others' questions there and in direct messages that name them go, as ``forget_member``'s do."""
+    def forget_naming(self, guild_id: int, names: Collection[str]) -> Forgotten:
+        """A bridged person forgotten in a server (no member: ``/qabot forget-bridged``): the questions asked about
+        their messages ("Ask qabot": ``bridged_person``) and others' that name them go, as ``forget_member``'s do."""
         if not self.exists():
             return Forgotten({}, 0)
         with self._connection() as db:
-            return Forgotten(drop_naming(db, naming(names), _NAMING, (guild_id,)), 0)
+            about = drop_about(db, [self.user_hash(bridged_person(name)) for name in names], guild_id)
+            return Forgotten(about | drop_naming(db, naming(names), _NAMING, (guild_id,)), 0)
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
         """Messages deleted (or one ``edited`` at that time): the answers asked about one of them with "Ask qabot"

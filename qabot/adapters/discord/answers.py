@@ -89,7 +89,7 @@ class Asked:
     history: list[str]
     shown: int
     post_to: int | None = None  # the menu's: the message asked about, which "Post publicly" replies to
-    about: int | None = None  # the menu's: who wrote that message (the question is their words)
+    about: int | str | None = None  # the menu's: who wrote that message (the question is their words; ``cog._author``)
     at: float | None = None  # the menu's: when Discord says it was asked, which an edit of that message is compared to
     started: float = field(default_factory=time.perf_counter)
 
@@ -435,8 +435,8 @@ class Answering:
         return vote
 
 
-def _user(user_id: int) -> str:
-    return f"discord:{user_id}"
+def _user(user_id: int | str) -> str:  # a member's id, or a bridged person (``forgetting.bridged_person``) as it is
+    return user_id if isinstance(user_id, str) else f"discord:{user_id}"
 
 
 def member_key(store: FeedbackStore, user_id: int) -> str:

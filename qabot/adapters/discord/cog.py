@@ -53,6 +53,7 @@ from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.mentions import clean_question
 from qabot.adapters.discord.places import Place, logged
 from qabot.errors import QABotError
+from qabot.feedback.forgetting import bridged_person
 from qabot.scopes import describe
 from qabot.text import first_line
 
@@ -184,15 +185,16 @@ class AskCog(commands.Cog, name="Questions"):
             return
         self.answering.sent(asked, answered)
 
-    async def _author_of_words(self, message: discord.Message) -> int:
+    async def _author_of_words(self, message: discord.Message) -> int | str:
         """Who wrote the text "Ask qabot" asks about ``message`` (``_text_of``), for ``/qabot forget``: its author; for a
         forward, the author of the message it forwards. A snapshot names no author, but the forward's reference
         names the message: found in the client's cache, or fetched from its channel where the bot can read it (in a
-        server it is in). Where it cannot (deleted since, or out of the bot's reach), the forwarder's."""
+        server it is in). Where it cannot (deleted since, or out of the bot's reach), the forwarder's. A bridge's
+        (a webhook's) is the person it posts for, by name (``bridged_person``: for ``/qabot forget-bridged``)."""
         reference = message.reference
         if message.content or not message.message_snapshots or reference is None or reference.message_id is None \
                 or reference.type is not discord.MessageReferenceType.forward:
-            return message.author.id
+            return _author(message)
         original = reference.cached_message
         channel = self.bot.get_channel(reference.channel_id)
         if original is None and isinstance(channel, discord.abc.Messageable):
@@ -201,7 +203,7 @@ class AskCog(commands.Cog, name="Questions"):
             except (discord.HTTPException, discord.InvalidData) as exc:
                 log.info("cannot read the message a forward in %s forwards (%s): its question is the forwarder's",
                          logged(message.channel), exc)
-        return original.author.id if original is not None else message.author.id
+        return _author(original if original is not None else message)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
@@ -367,6 +369,11 @@ async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
         log.warning("cannot reply in %s without Read Message History: answered without a reply",
                     logged(message.channel))
         return await message.channel.send(**kwargs)
+
+
+def _author(message: discord.Message) -> int | str:
+    """A message's author as "Ask qabot" records them: a member's id, or the person a bridge posts for."""
+    return bridged_person(message.author.display_name) if message.webhook_id is not None else message.author.id
 
 
 def _expired(error: BaseException) -> bool:

@@ -120,7 +120,7 @@ class Forgetting:
     def names(self, guild_id: int, user_id: int | None) -> frozenset[str]:
         return self._names.get((guild_id, user_id), frozenset())
 
-    def meanwhile(self, guild_id: int | None, who: Iterable[int | None], since: float, said: Iterable[str] = ()
+    def meanwhile(self, guild_id: int | None, who: Iterable[int | str | None], since: float, said: Iterable[str] = ()
                   ) -> list[tuple[int, int | None, frozenset[str]]]:
         """The forgettings (server, member, their names) that take out what ``who`` asked, or asked about, in
         ``guild_id``, or a question (or its history: ``said``) that names them: theirs there (in a direct message: in
