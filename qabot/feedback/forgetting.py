@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 
 from qabot.text import fold
 
@@ -91,17 +91,6 @@ def bridged_person(name: str) -> str:
     """A bridged person (no member: a name an IRC, Matrix or PluralKit bridge posts under) as "Ask qabot" records
     whom a question was about, in place of a member's id: the same under every bridge of a server."""
     return f"discord-bridged:{fold(name)}"
-
-
-def drop_about(db: sqlite3.Connection, hashes: Sequence[str], guild_id: int) -> dict[str, str]:
-    """The answers asked in a server, and in direct messages, about a message of someone (``about_hash`` one of
-    ``hashes``) go, with the votes on them; later answers that followed one keep theirs without it. Their questions,
-    by id."""
-    theirs = f"(guild_id = ? OR guild_id IS NULL) AND about_hash IN ({', '.join('?' * len(hashes))})"
-    found = dict(db.execute(f"SELECT id, question FROM answers WHERE {theirs}", (guild_id, *hashes)).fetchall())
-    drop_answers(db, theirs, (guild_id, *hashes))
-    unfollow(db, set(found.values()).__contains__, "guild_id = ?", (guild_id,))
-    return found
 
 
 def drop_naming(db: sqlite3.Connection, names: Callable[[str], bool], where: str, args: tuple) -> dict[str, str]:

@@ -36,13 +36,13 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
-from qabot.feedback.forgetting import bridged_person, drop_about, drop_answers, drop_naming, naming, unfollow
+from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, migrate
 from qabot.models import Answer
@@ -96,10 +96,6 @@ class Vote:
     @property
     def changed(self) -> bool:
         return self.previous is not None and self.previous != self.value
-
-
-# The answers whose questions may name someone forgotten in a server: there, and in direct messages (``?``: the server).
-_NAMING = "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -235,18 +231,10 @@ class FeedbackStore:
                                (guild_id, who, who)).fetchall()
             drop_answers(db, theirs, (guild_id, who, who))
             unfollow(db, {question for _, question, _, _ in found}.__contains__, "guild_id = ?", (guild_id,))
-            named = drop_naming(db, naming(names), _NAMING, (guild_id,))
+            named = drop_naming(db, naming(names), "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL",
+                                (guild_id,))
         return Forgotten({answer_id: question for answer_id, question, _, _ in found} | named,
                          sum(where is not None and asker == who for _, _, where, asker in found))
-
-    def forget_naming(self, guild_id: int, names: Collection[str]) -> Forgotten:
-        """A bridged person forgotten in a server (no member: ``/qabot forget-bridged``): the questions asked about
-        their messages ("Ask qabot": ``bridged_person``) and others' that name them go, as ``forget_member``'s do."""
-        if not self.exists():
-            return Forgotten({}, 0)
-        with self._connection() as db:
-            about = drop_about(db, [self.user_hash(bridged_person(name)) for name in names], guild_id)
-            return Forgotten(about | drop_naming(db, naming(names), _NAMING, (guild_id,)), 0)
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
         """Messages deleted (or one ``edited`` at that time): the answers asked about one of them with "Ask qabot"

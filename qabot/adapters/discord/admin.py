@@ -51,6 +51,7 @@ from qabot.adapters.discord.format import (
     notice,
 )
 from qabot.feedback import summarise, summary_text
+from qabot.feedback.forgetting import bridged_person
 from qabot.index import Outcome
 from qabot.scopes import describe
 
@@ -181,7 +182,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         history, count, keys = self.answering.history, 0, []
         if history is not None:
             count, keys = await asyncio.to_thread(history.forget_bridged, interaction.guild_id, person)
-        await self.answering.forget(interaction.guild_id, None, {person}, keys)
+        await self.answering.forget(interaction.guild_id, bridged_person(person), {person}, keys)
         log.info("forgot %d message(s) of a bridged person in guild %s, at a manager's request", count,
                  interaction.guild_id)
         shown = markdown(person, MESSAGE_LIMIT)

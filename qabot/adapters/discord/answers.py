@@ -356,20 +356,18 @@ class Answering:
         with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
             return await asyncio.to_thread(self.store.forget_guild, guild_id)
 
-    async def forget(self, guild_id: int, user_id: int | None, names: Iterable[str] = (), keys: Iterable[str] = ()
-                     ) -> int:
+    async def forget(self, guild_id: int, who: int | str, names: Iterable[str] = (), keys: Iterable[str] = ()) -> int:
         """A member forgotten in a server (``/qabot forget``): the answers they asked for there and in direct
         messages go, with the votes on them (``FeedbackStore.forget_member``), as do others' there and in direct
         messages whose question names them (``names``, or their mention), from memory too, and these questions from
         the conversations a follow-up takes its history from; the answers kept in memory that quote the history go
         as after a deletion. How many of those that went they asked in that server (not their direct messages').
-        ``user_id`` None: a bridged person (``/qabot forget-bridged``), who asked nothing, known by their ``keys``."""
-        if user_id is None:
-            gone = await asyncio.to_thread(self.store.forget_naming, guild_id, names)
-        else:
-            names, keys = {*names, f"<@{user_id}>", f"<@!{user_id}>"}, [member_key(self.store, user_id)]
-            with self._forgetting.forgetting(guild_id, user_id, names):  # a question answered meanwhile: ``answer``
-                gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(user_id), names)
+        ``who`` is the member's id, or a bridged person (``/qabot forget-bridged``: ``forgetting.bridged_person``),
+        who asked nothing, with their keys in the history (``keys``)."""
+        if isinstance(who, int):
+            names, keys = {*names, f"<@{who}>", f"<@!{who}>"}, [member_key(self.store, who)]
+        with self._forgetting.forgetting(guild_id, who, names):  # a question answered meanwhile: ``answer``
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(who), names)
         self.dropped(gone.questions)
         for key in keys:
             self.posted.forgotten(key, guild_id)

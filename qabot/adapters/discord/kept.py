@@ -99,15 +99,15 @@ class KeptAnswers:
 
 
 class Forgetting:
-    """Members forgotten lately, by server (``/qabot forget``), and servers left (member None), and when (under way:
-    ``math.inf``)."""
+    """Members forgotten lately, by server (``/qabot forget``; a bridged person by ``forgetting.bridged_person``), and
+    servers left (member None), and when (under way: ``math.inf``)."""
 
     def __init__(self) -> None:
-        self._when: TTLCache[tuple[int, int | None], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
-        self._names: TTLCache[tuple[int, int | None], frozenset[str]] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
+        self._when: TTLCache[tuple[int, int | str | None], float] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
+        self._names: TTLCache[tuple[int, int | str | None], frozenset[str]] = TTLCache(FORGETTINGS, FORGETTING_SECONDS)
 
     @contextlib.contextmanager
-    def forgetting(self, guild_id: int, user_id: int | None, names: Iterable[str] = ()) -> Iterator[None]:
+    def forgetting(self, guild_id: int, user_id: int | str | None, names: Iterable[str] = ()) -> Iterator[None]:
         """While ``user_id`` is being forgotten in ``guild_id`` (None: the server's answers, as the bot left it), with
         the ``names`` others' questions may name them by."""
         self._names[(guild_id, user_id)] = self.names(guild_id, user_id) | frozenset(names)
@@ -117,11 +117,11 @@ class Forgetting:
         finally:
             self._when[(guild_id, user_id)] = time.perf_counter()
 
-    def names(self, guild_id: int, user_id: int | None) -> frozenset[str]:
+    def names(self, guild_id: int, user_id: int | str | None) -> frozenset[str]:
         return self._names.get((guild_id, user_id), frozenset())
 
     def meanwhile(self, guild_id: int | None, who: Iterable[int | str | None], since: float, said: Iterable[str] = ()
-                  ) -> list[tuple[int, int | None, frozenset[str]]]:
+                  ) -> list[tuple[int, int | str | None, frozenset[str]]]:
         """The forgettings (server, member, their names) that take out what ``who`` asked, or asked about, in
         ``guild_id``, or a question (or its history: ``said``) that names them: theirs there (in a direct message: in
         any server), or the server's, under way or done since ``since`` (a ``time.perf_counter``)."""
