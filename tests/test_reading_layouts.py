@@ -366,6 +366,27 @@ def test_pdf_a_bold_heading_in_a_standard_font_names_its_section_and_a_figures_b
     assert not sections[labels][0] and sections[labels][1] == "Closing the dome"
 
 
+def test_pdf_a_space_glyph_that_maps_to_no_character_still_parts_the_words(tmp_path: Path) -> None:
+    from tests.hostile import pdf_file
+
+    # A font whose space glyph names no character (code 2, no character map, no glyph name), as in a journal's
+    # headings: PDFium counts it but leaves it out of the text, and "The Theory of Reasoned Action" read
+    # "TheTheoryofReasonedAction", one word nobody asks for. A line end is no space: the next line goes on.
+    stream = (b"BT /F1 12 Tf 72 700 Td (The\x02Theory\x02of\x02Reasoned\x02Action) Tj ET\n"
+              b"BT /F1 11 Tf 72 660 Td (Intention\x02comes\x02before\x02the\x02act\x02itself,\x02in\x02the) Tj ET\n"
+              b"BT /F1 11 Tf 72 647 Td (theory\x02of\x02Fishbein\x02and\x02Ajzen.) Tj ET\n")
+    font = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman /Encoding << /BaseEncoding /WinAnsiEncoding "
+            b"/Differences [2 /g2] >> >>")
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+                  b"/Contents 5 0 R >>", 4: font,
+               5: b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream)}
+    path = tmp_path / "tam.pdf"
+    path.write_bytes(pdf_file(objects))
+    assert _texts(_one(path)) == ["The Theory of Reasoned Action",
+                                  "Intention comes before the act itself, in the theory of Fishbein and Ajzen."]
+
+
 def test_pdf_each_bulleted_item_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -32,10 +32,12 @@ the document's labels are left out, with a warning.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import math
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
@@ -202,6 +204,48 @@ def _bold(raw: object, textpage: object, index: int) -> bool:
     return bool(_BOLD_NAME.search(name.value.decode("latin-1").rpartition("+")[2]))
 
 
+def _dropped_spaces(raw: Any, textpage: Any, length: int) -> list[int]:
+    """Where word spaces that PDFium's text leaves out belong (places in the page's text, of ``length``).
+
+    A font whose space glyph maps to no character (no character map, no glyph name) shows it as its code, 2, which
+    PDFium counts as a character but leaves out of the text, so "The Theory of" read "TheTheoryof". Such a glyph
+    between two characters on one line, the second to the right of the first, is a space. (PDFium's own mark of a
+    word hyphenated at a line end is 2 as well, but it is in the text, and what follows it is on the next line.)
+    """
+    count = textpage.count_chars()
+    if count <= length:  # every character is in the text: the usual case, and nothing to look at
+        return []
+    found = []
+    for char in limits.checked(range(1, count - 1)):  # a page of glyphs without characters may be long
+        if raw.FPDFText_GetUnicode(textpage.raw, char) != 2 or raw.FPDFText_GetTextIndexFromCharIndex(
+                textpage.raw, char) >= 0:
+            continue
+        at = raw.FPDFText_GetTextIndexFromCharIndex(textpage.raw, char + 1)
+        _, bottom, right, top = textpage.get_charbox(char - 1, loose=True)  # the font's line, not the glyph's ink
+        left, below, _, _ = textpage.get_charbox(char + 1, loose=True)
+        if at > 0 and abs(below - bottom) < (top - bottom) / 2 and left >= right:
+            found.append(at)
+    return found
+
+
+def _spaced(cells: str, text: str, places: set[int]) -> str:
+    """``cells`` (a line's ``text`` as ``_gaps`` made it: a run of spaces may be a tab) with a space at each of
+    ``places`` in ``text``, all between two characters that are not spaces (where ``_dropped_spaces`` found them)."""
+    marks, seen = set(), 0  # a place, as how many characters that are no space come before it
+    for at, char in enumerate(text):
+        if at in places:
+            marks.add(seen)
+        seen += not char.isspace()
+    out, seen = [], 0
+    for char in cells:
+        out.append(char)
+        if not char.isspace():
+            seen += 1
+            if seen in marks:
+                out.append(" ")
+    return "".join(out)
+
+
 def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
     """The lines of one page, in PDFium's reading order, with their position and font size, and whether text was
     left out as garbled (``qabot.corpus.garbled``: a line of unmapped glyphs, or the whole page where its words mix
@@ -224,6 +268,7 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
         position = 0
         left_out = False
         matrix = raw.FS_MATRIX()  # one for every character asked about
+        dropped = _dropped_spaces(raw, textpage, len(text))
         for piece in _LINE_BREAK.split(text):
             start, position = position, position + len(piece)
             position += 2 if text.startswith("\r\n", position) else 1
@@ -251,6 +296,10 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
             size = round(size, 1)
             bold = _bold(raw, textpage.raw, probe)
             gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
+            begin = start + lead
+            inside = dropped[bisect.bisect_right(dropped, begin) : bisect.bisect_left(dropped, begin + len(stripped))]
+            if inside:
+                cells = _spaced(cells, stripped, {at - begin for at in inside})
             lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
                               end / height if height else 0.0, gaps, even, cuts=cuts))
         if mixed_scripts(line.text for line in lines):
