@@ -148,6 +148,20 @@ def test_headings_name_sections() -> None:
     assert born.section == "Early years"
 
 
+def test_a_subsection_numbered_under_the_heading_above_it_heads_its_own_section() -> None:
+    # An RFC, or a spec saved as text: "2.1.  OPEN" right under "2.  Messages". A heading-like line right under
+    # another was read as the first one's subtitle, so OPEN's text was cited as "2. Messages". A title's subtitle
+    # stays text.
+    text = ("The Dome Control Protocol\n\nA Proposal\n\nThis document specifies a protocol for the dome.\n\n"
+            "2.  Messages\n\n2.1.  OPEN\n\n   The OPEN message carries the shutter angle, up to 90 degrees.\n\n"
+            "2.2.  CLOSE\n\n   The CLOSE message closes the shutter.\n")
+    paras = paragraphs(text)
+    assert [p.section for p in paras if p.heading] == ["The Dome Control Protocol", "2. Messages", "2.1. OPEN",
+                                                        "2.2. CLOSE"]
+    angle = next(p for p in paras if "shutter angle" in text[p.start : p.end])
+    assert angle.section == "2.1. OPEN"
+
+
 def test_an_authors_sign_off_is_not_a_heading() -> None:
     text = (
         "Notes on the archive\n\nA perspective, 3 May 2020 by Jane Roe\n\n"

@@ -218,6 +218,10 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
     return out
 
 
+# A section's number at a heading's start, without its closing dot: "2.1" of "2.1.  OPEN" (not "1990 was ...").
+_SECTION_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?\s+\S")
+
+
 def _is_underline(line: str) -> bool:
     stripped = line.strip()
     return bool(stripped) and set(stripped) <= {"=", "-"}
@@ -260,7 +264,7 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
             continue
         # A heading may repeat an earlier line (its entry in a table of contents); a caption printed
         # twice, one right after the other, is no heading.
-        if _starts_section(index, keys, heading_like, run, last_text) and not (
+        if _starts_section(index, keys, heading_like, run, last_text, bodies) and not (
                 index > 0 and _near_duplicate(key, keys[index - 1])):
             section = " ".join(bodies[index].split())
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
@@ -271,20 +275,29 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
     return result
 
 
-def _starts_section(index: int, keys: list[str], heading_like: list[bool], run: set[str], last_text: int) -> bool:
+def _starts_section(index: int, keys: list[str], heading_like: list[bool], run: set[str], last_text: int,
+                    bodies: list[str]) -> bool:
     """A heading-like line heads a section if it starts a run of such lines that text follows.
 
-    The rest of the run (a subtitle, a byline) stays text. A line repeated right after
+    The rest of the run (a subtitle, a byline) stays text, but a line numbered one level under the line above it
+    ("2.1. OPEN" under "2. Messages", as an RFC sets them) heads a section of its own. A line repeated right after
     itself is a caption, not a heading. ``run`` holds the keys of the lines of the run
     above but the last, and ``last_text`` is the last paragraph that is not heading-like:
     both kept as the paragraphs go, so a run of 40,000 short lines ("Item 1", "Item 2",
     ...) is not read again for each of them (that took a minute).
     """
-    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, run)):
+    if not heading_like[index] or (index > 0 and heading_like[index - 1] and not _repeats_run(index, keys, run)
+                                   and not _numbered_under(bodies[index], bodies[index - 1])):
         return False
     if index + 1 >= len(keys) or _near_duplicate(keys[index], keys[index + 1]):
         return False
     return index < last_text
+
+
+def _numbered_under(line: str, above: str) -> bool:
+    """Whether ``line`` is numbered one level under ``above`` ("2.1. OPEN" under "2. Messages" or "2 Messages")."""
+    number, parent = _SECTION_NUMBER.match(line.strip()), _SECTION_NUMBER.match(above.strip())
+    return bool(number and parent and number.group(1).rpartition(".")[0] == parent.group(1))
 
 
 def _repeats_run(index: int, keys: list[str], run: set[str]) -> bool:
