@@ -162,6 +162,30 @@ def test_a_subsection_numbered_under_the_heading_above_it_heads_its_own_section(
     assert angle.section == "2.1. OPEN"
 
 
+def test_a_text_laid_out_in_pages_drops_their_numbers_and_running_heads() -> None:
+    # An RFC as the RFC Editor writes it: each page ends with its number and opens with the date and title, the
+    # chapter's name under them. Each was a paragraph, and the date a heading that named the section of the page's
+    # text ("§ September 1981"). A heading that opens one page ("PREFACE") stays one.
+    head = "September 1981\n                                                       Internet Protocol\n"
+    pages = [
+        "                                PREFACE\n\nThis document specifies the dome control protocol.\n",
+        "1.  INTRODUCTION\n\n1.1.  Motivation\n\n  The dome opens at dusk once the rain sensor has been dry.\n",
+        "  A client asks the controller to open it with an OPEN message.\n",
+        "  The controller answers each OPEN with the angle it reached.\n",
+    ]
+    text = "".join(
+        (head + ("Introduction\n" if number > 1 else "") + "\n\n" if number else "") + page
+        + f"\n\n                                                                [Page {number + 1}]\n\n"
+        for number, page in enumerate(pages))
+    paras = paragraphs(text)
+    bodies = [text[p.start : p.end] for p in paras]
+    assert not [body for body in bodies if "[Page" in body or "September 1981" in body or "Internet Protocol" in body]
+    assert [p.section for p in paras if p.heading] == ["PREFACE", "1. INTRODUCTION", "1.1. Motivation"]
+    answers = next(p for p in paras if "angle it reached" in text[p.start : p.end])
+    assert answers.section == "1.1. Motivation"  # not "September 1981", the page's running head
+    assert paragraphs(text.replace("[Page 3]", "[Page 1]")) != paras  # numbers that do not go up mark no pages
+
+
 def test_an_authors_sign_off_is_not_a_heading() -> None:
     text = (
         "Notes on the archive\n\nA perspective, 3 May 2020 by Jane Roe\n\n"

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from qabot.corpus import limits
+from qabot.corpus import limits, text_pages
 from qabot.corpus.markdown import Dialect, Markdown
 from qabot.models import Paragraph
 from qabot.text import dedup_key
@@ -98,6 +98,9 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     if text.startswith("\ufeff", body_start):
         body_start += 1
     raw = _group(text, body_start, Markdown(text[body_start:], dialect))
+    if dialect == "text":  # a text laid out in pages: their numbers and running heads are no paragraphs
+        dropped = text_pages.furniture(text, raw)
+        raw = [span for index, span in enumerate(raw) if index not in dropped]
     return _classify(text, raw)
 
 
