@@ -186,6 +186,19 @@ def test_a_text_laid_out_in_pages_drops_their_numbers_and_running_heads() -> Non
     assert paragraphs(text.replace("[Page 3]", "[Page 1]")) != paras  # numbers that do not go up mark no pages
 
 
+def test_a_contents_entry_and_a_number_alone_are_no_headings() -> None:
+    # RFC 791's contents ("2.  OVERVIEW ...... 5") were headings, each over the next entry, and so was a bit
+    # position alone over a diagram ("5"), naming the section of what followed.
+    text = ("                           TABLE OF CONTENTS\n\n"
+            "1.  INTRODUCTION ................................................ 1\n\n"
+            "2.  OVERVIEW .................................................... 5\n\n"
+            "1.  INTRODUCTION\n\n  The dome opens at dusk.\n\n5\n\n  The fifth bit says whether it is open.\n")
+    paras = paragraphs(text)
+    assert [p.section for p in paras if p.heading] == ["TABLE OF CONTENTS", "1. INTRODUCTION"]
+    bit = next(p for p in paras if "fifth bit" in text[p.start : p.end])
+    assert bit.section == "1. INTRODUCTION"
+
+
 def test_an_authors_sign_off_is_not_a_heading() -> None:
     text = (
         "Notes on the archive\n\nA perspective, 3 May 2020 by Jane Roe\n\n"

@@ -24,6 +24,7 @@ from qabot.corpus.markdown import Dialect, Markdown
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
+_LEADERS = re.compile(r"(?:\.\s?){4,}\s*(?:\d+|[ivxlc]+|[IVXLC]+)\s*$")  # a contents entry's dots to its page
 _ENDS_SENTENCE = re.compile(r"[.!?…,;:\"”’'»)\]]\s*$")
 # Code, a command, a setting or a column layout, not a title: an identifier_with_underscores,
 # "=", ";", braces, angle brackets, a call "f(", a backslash, or a gap of three spaces.
@@ -321,6 +322,8 @@ def _looks_like_heading(line: str) -> bool:
         return False
     if any(pattern.search(line) for pattern in (_SENTENCE_INSIDE, _COPYRIGHT, _DATELINE, _LIST_ITEM, _BYLINE)):
         return False
+    if _LEADERS.search(line) or not any(char.isalpha() for char in line):
+        return False  # a table of contents' entry ("2.  OVERVIEW ........ 5"), or a number alone ("5")
     if line.count("(") != line.count(")") or line.count("[") != line.count("]"):
         return False  # "Each of these returns 0 [signifying ... if both": a bracket the next line closes
     first = line[0]

@@ -63,7 +63,7 @@ FORMAT_VERSION = 23  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # underlined under several lines; e-mail (.eml, .mbox) read; 23: PDF bold read from a font's name where it states no
 # weight (the standard fonts), and a bold line smaller than the text is no heading; a PDF space glyph without a character
 # is a space; in text, a heading numbered one level under the heading right above it heads its own section, and a
-# text laid out in pages loses its page numbers and running heads
+# text laid out in pages loses its page numbers and running heads; a contents entry or a number alone is no heading
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
