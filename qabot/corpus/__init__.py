@@ -4,8 +4,9 @@ One reader module per format, each with ``SUFFIXES`` and ``read(file, warn)``, w
 yields the file's documents: ``plaintext`` (.txt, .md), ``jsonl`` (BEIR), ``pdf``
 (pypdfium2), ``html`` (trafilatura), ``docx`` (python-docx), ``discord_export``
 (DiscordChatExporter's JSON) and ``mail`` (.eml, .mbox: the standard library's
-``email``). A reader of derived text (everything but plain text and .jsonl) builds the text and its paragraphs itself (``derived.DerivedText``), with the
-page, anchor or message each came from. Everything downstream (chunking, the index,
+``email``). A reader of derived text (everything but plain text and .jsonl) builds the
+text and its paragraphs itself (``derived.DerivedText``), with the page, anchor or
+message each came from. Everything downstream (chunking, the index,
 retrieval, citations) sees only ``Document`` and ``Paragraph``, whatever the format::
 
     files = find_files(Path("corpus"))

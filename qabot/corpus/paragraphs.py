@@ -24,6 +24,8 @@ from qabot.corpus.markdown import Dialect, Markdown
 from qabot.models import Paragraph
 from qabot.text import dedup_key
 
+# A section's number at a heading's start, without its closing dot: "2.1" of "2.1.  OPEN" (not "1990 was ...").
+_SECTION_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?\s+\S")
 _LEADERS = re.compile(r"(?:\.\s?){4,}\s*(?:\d+|[ivxlc]+|[IVXLC]+)\s*$")  # a contents entry's dots to its page
 _ENDS_SENTENCE = re.compile(r"[.!?…,;:\"”’'»)\]]\s*$")
 # Code, a command, a setting or a column layout, not a title: an identifier_with_underscores,
@@ -220,10 +222,6 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
         current[1:] = [line]
     flush()
     return out
-
-
-# A section's number at a heading's start, without its closing dot: "2.1" of "2.1.  OPEN" (not "1990 was ...").
-_SECTION_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{1,3})*)\.?\s+\S")
 
 
 def _is_underline(line: str) -> bool:

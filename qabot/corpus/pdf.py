@@ -192,15 +192,15 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces,
     return wide, even, "".join((*parts, text[at:])), tuple(cuts)
 
 
-def _bold(raw: object, textpage: object, index: int) -> bool:
+def _bold(raw: Any, textpage: Any, index: int) -> bool:
     """Whether a character is set in a bold font: by the weight its font says, else by its name. A standard font (the
     14 every reader has, "Helvetica-Bold") and many embedded ones ("ABCDEF+Arial-BoldMT", TeX's "CMBX10") state no
     weight, and PDFium gives 0 for them."""
-    weight = raw.FPDFText_GetFontWeight(textpage, index)  # type: ignore[attr-defined]
+    weight = raw.FPDFText_GetFontWeight(textpage.raw, index)
     if weight > 0:
         return bool(weight >= 600)
     name = ctypes.create_string_buffer(128)
-    raw.FPDFText_GetFontInfo(textpage, index, name, len(name), None)  # type: ignore[attr-defined]
+    raw.FPDFText_GetFontInfo(textpage.raw, index, name, len(name), None)
     return bool(_BOLD_NAME.search(name.value.decode("latin-1").rpartition("+")[2]))
 
 
@@ -294,7 +294,7 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
             probes = sorted((size, c) for size, c in probes if size >= 2) or probes
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
-            bold = _bold(raw, textpage.raw, probe)
+            bold = _bold(raw, textpage, probe)
             gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
             begin = start + lead
             inside = dropped[bisect.bisect_right(dropped, begin) : bisect.bisect_left(dropped, begin + len(stripped))]

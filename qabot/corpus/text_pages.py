@@ -44,16 +44,16 @@ def furniture(text: str, raw: list[tuple[int, int, str | None]]) -> set[int]:
         return set()
     heads = {mark: _head(text, raw, mark) for mark in marks}
     tops = Counter(key for zone in heads.values() for key in {key for _, key in zone})
-    found_all = set(marks)
+    dropped = set(marks)
     for zone in heads.values():
         after_head = False
         for index, key in zone:
             if tops[key] >= MIN_PAGES or (after_head and tops[key] >= 2):
-                found_all.add(index)
+                dropped.add(index)
                 after_head = True
             else:
                 break
-    return found_all
+    return dropped
 
 
 def _head(text: str, raw: list[tuple[int, int, str | None]], mark: int) -> list[tuple[int, str]]:

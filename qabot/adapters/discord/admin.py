@@ -166,10 +166,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         asked = await self.answering.forget(interaction.guild_id, member.id, names)  # whether history is kept or not
         log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
                  asked, interaction.guild_id)
-        name = markdown(member.display_name, MESSAGE_LIMIT)  # a member's name may hold Markdown: shown as written
-        text = FORGOTTEN.format(count=count, name=name) if history is not None else NO_HISTORY.format(name=name)
-        await interaction.followup.send(notice(text + (ASKED.format(asked=asked) if asked else "")),
-                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await _say_forgotten(interaction, member.display_name, count, history is not None, asked)
 
     @app_commands.command(name="forget-bridged",
                           description="Remove what a bridge (IRC, Matrix, PluralKit) posted for one person.")
@@ -182,12 +179,10 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         history, count, keys = self.answering.history, 0, []
         if history is not None:
             count, keys = await asyncio.to_thread(history.forget_bridged, interaction.guild_id, person)
-        await self.answering.forget(interaction.guild_id, bridged_person(person), {person}, keys)
+        asked = await self.answering.forget(interaction.guild_id, bridged_person(person), {person}, keys)  # 0: none
         log.info("forgot %d message(s) of a bridged person in guild %s, at a manager's request", count,
                  interaction.guild_id)
-        shown = markdown(person, MESSAGE_LIMIT)
-        text = FORGOTTEN.format(count=count, name=shown) if history is not None else NO_HISTORY.format(name=shown)
-        await interaction.followup.send(notice(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await _say_forgotten(interaction, person, count, history is not None, asked)
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:
@@ -214,6 +209,15 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         command = interaction.command.qualified_name if interaction.command else "?"
         log.error("error in /%s: %s", command, original, exc_info=original)
         await apologise(interaction)
+
+
+async def _say_forgotten(interaction: discord.Interaction, name: str, count: int, kept: bool, asked: int) -> None:
+    """The private reply to ``/qabot forget`` and ``forget-bridged``: how many messages of ``name`` went (or that no
+    history is ``kept``), and how many questions they asked here."""
+    shown = markdown(name, MESSAGE_LIMIT)  # a name may hold Markdown: shown as written
+    text = FORGOTTEN.format(count=count, name=shown) if kept else NO_HISTORY.format(name=shown)
+    await interaction.followup.send(notice(text + (ASKED.format(asked=asked) if asked else "")),
+                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def _in_a_server(interaction: discord.Interaction, answering: Answering) -> bool:
