@@ -366,6 +366,34 @@ def test_pdf_a_bold_heading_in_a_standard_font_names_its_section_and_a_figures_b
     assert not sections[labels][0] and sections[labels][1] == "Closing the dome"
 
 
+def test_pdf_a_letter_alone_in_a_figure_is_no_heading(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A figure's label of one letter, set larger than the text (tracemonkey.pdf's "T" over its trace tree): it was a
+    # heading, and the paragraphs after it, up to the next section, were cited as "§ T".
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=16)
+    pdf.cell(0, 10, "Nested trace trees", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Figure 7 shows how a tree of traces grows when an inner loop is nested in an outer one.",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", size=14)
+    pdf.cell(0, 8, "T", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", size=11)
+    after = "The outer loop's trace calls the inner tree, which returns to it when the inner loop exits."
+    pdf.multi_cell(0, 6, after)
+    path = tmp_path / "traces.pdf"
+    pdf.output(str(path))
+    document = _one(path)
+    sections = {document.text[p.start : p.end]: (p.heading, p.section) for p in document_paragraphs(document)}
+    assert sections["Nested trace trees"] == (True, "Nested trace trees")
+    assert sections["T"] == (False, "Nested trace trees")
+    assert sections[after] == (False, "Nested trace trees")
+
+
 def test_pdf_a_space_glyph_that_maps_to_no_character_still_parts_the_words(tmp_path: Path) -> None:
     from tests.hostile import pdf_file
 

@@ -300,12 +300,17 @@ def _join(lines: list[Line]) -> str:
 def _is_heading(block: list[Line], text: str, layout: _Layout) -> bool:
     if len(block) > 2 or len(text) > MAX_HEADING_CHARS or _NOT_HEADING_END.search(text):
         return False
-    if not any(ch.isalpha() for ch in text) or PAGE_NUMBER.match(text) or _CAPTION.match(text):
-        return False
+    if _letters(text) < 2 or PAGE_NUMBER.match(text) or _CAPTION.match(text):
+        return False  # nor is a letter alone: a figure's or a drawing's label ("T", "A"), never a section's name
     line = block[0]
     # A table's bold header row is a row; a figure's labels, bold in a smaller type than the text's, are no heading.
     bold = line.bold and len(text) < 80 and not line.row and not line.cells and line.size >= BOLD_SIZE * layout.size
     return line.size >= 1.12 * layout.size or bold or bool(_NUMBERED_HEADING.match(text))
+
+
+def _letters(text: str) -> int:
+    """How many letters ``text`` has, one of CJK or a later block counting as two: "序" (a preface) heads a section."""
+    return sum(1 + (ord(ch) >= 0x2E80) for ch in text if ch.isalpha())
 
 
 def document(name: str, pages: list[list[Line]], labels: list[str | None], meta: dict[str, str]) -> Document:

@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 23  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 24  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -63,7 +63,8 @@ FORMAT_VERSION = 23  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # underlined under several lines; e-mail (.eml, .mbox) read; 23: PDF bold read from a font's name where it states no
 # weight (the standard fonts), and a bold line smaller than the text is no heading; a PDF space glyph without a character
 # is a space; in text, a heading numbered one level under the heading right above it heads its own section, and a
-# text laid out in pages loses its page numbers and running heads; a contents entry or a number alone is no heading
+# text laid out in pages loses its page numbers and running heads; a contents entry or a number alone is no heading;
+# 24: a PDF line of one letter (a figure's label) is no heading
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
