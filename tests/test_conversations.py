@@ -703,6 +703,22 @@ def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() ->
         assert not _SUGGESTS.search(said), said
 
 
+def test_advice_is_no_answer_to_which_thing_or_where(tmp_path: Path, bot_for) -> None:
+    """"Which package ...?" asks for a thing: the message that names it answers, and one that says what to do (a
+    command to check something) counts for no more for being advice, as it does for a "how do I ...?"."""
+    chat = [
+        documents.message("5171", "Dee", "after the update my network tray icon is gone and there is no nm-applet "
+                          "package for kde, which package is it in?", documents._at(0, 5)),
+        documents.message("5172", "Gus", "@Dee check if the network manager is running first: ps -A | grep "
+                          "NetworkManager, or try sudo service network-manager restart", documents._at(1, 0),
+                          reply_to="5171", mentions=("Dee",)),
+        documents.message("5173", "Gus", "@Dee on kde the applet is in plasma-nm", documents._at(1, 40),
+                          reply_to="5171", mentions=("Dee",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "Which package has the network tray applet on KDE?")
+    assert first.citation.link.endswith("/5173"), first.highlight
+
+
 def test_a_command_line_alone_is_advice(tmp_path: Path, bot_for) -> None:
     """"grep -R word /path/to/folder" tells the asker what to run as much as "you can ..." does: it is no less the
     answer for not saying "try"."""

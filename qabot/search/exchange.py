@@ -18,9 +18,10 @@ the exchange from someone other than the asker, never one of the asker's own:
   it holds something specific (a command, a path, a link, a version: words with digits
   or inner punctuation) that the question does not, whether it advises ("you can ...",
   "try ...", "run ...", a command line alone: "grep -R word ~/dir", or as a question:
-  "have you tried squid?"; support answers tell someone what to do), whether it asks
-  back, whether it goes on from its author's message just before ("and then: ./setup.run"
-  after "chmod +x setup.run": the first says what to do), whether it spells out an
+  "have you tried squid?"; support answers tell someone what to do), unless the question
+  asks which thing or where ("Which package is it in?"), whether it asks back, whether it
+  goes on from its author's message just before ("and then: ./setup.run" after
+  "chmod +x setup.run": the first says what to do), whether it spells out an
   abbreviation the question asks about ("stable release update" for "SRU"), and where it
   is (the first reply after the question, or before the question, which it cannot answer
   unless the question was asked again), and whether it says its author is not sure ("no
@@ -109,6 +110,12 @@ WEIGHTS: dict[str, float] = {
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
+# A question for a thing, not for what to do: "Which package is it in?", "Where do I put it?", "Is this a known bug?".
+# Advice counts for nothing there: a helper's "check if it runs: ps -A | grep ..." beside "on kde it is plasma-nm" is
+# no better an answer for telling the asker what to do (chat-extra gained 4 answering messages, chat-blind lost 1:
+# docs/quality.md). "What ...?" stays out: "what should I do?", "what's a quick way to ...?" ask for advice.
+_ASKS_WHICH = re.compile(r"(?i)(?:^|[.?!]\s+)(?:which|where|who|whom|whose|when)\b[^.?!]*\?\s*$"
+                         r"|\bis (?:this|it|that) a (?:known )?bug\b")
 # A helper who says they do not know ("not sure if you can ... but", "no idea, maybe ..."): likelier a guess beside
 # the answer than the answer (chat-extra x08). Not "maybe", "I think", "might": answers say those too, and with them
 # the chat sets lost (docs/quality.md).
@@ -211,6 +218,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)}
+    which = bool(_ASKS_WHICH.search(question.strip()))  # a thing asked for, where advice is no sign of the answer
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
     replied = False
@@ -236,7 +244,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "specific": float(bool(specific)),
             "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
             "asks_back": float(asks_too and not suggests),
-            "suggests": float(suggests),
+            "suggests": float(suggests and not which),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
             "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
