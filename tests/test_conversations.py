@@ -719,6 +719,39 @@ def test_advice_is_no_answer_to_which_thing_or_where(tmp_path: Path, bot_for) ->
     assert first.citation.link.endswith("/5173"), first.highlight
 
 
+def test_a_number_alone_is_nothing_specific_unless_a_quantity_is_asked(tmp_path: Path, bot_for) -> None:
+    """"for the last 20 years" names no command, path or version: a remark with a number in it does not win over the
+    answer for it (chat-blind b14); to "how much ...?" a number alone is what is asked for."""
+    chat = [
+        documents.message("5181", "Ada", "is there a program with a GUI to rearrange the tables of an sqlite "
+                          "database?", documents._at(0, 5)),
+        documents.message("5182", "Gus", "@Ada you mean like SQLiteManager ?", documents._at(1, 0), reply_to="5181",
+                          mentions=("Ada",)),
+        documents.message("5183", "Gus", "@Ada I have been using the same text editor for the last 20 years",
+                          documents._at(1, 40), reply_to="5181", mentions=("Ada",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "Which program gives me a GUI for rearranging the tables of "
+                           "an SQLite database?")
+    assert first.citation.link.endswith("/5182"), first.highlight
+
+
+def test_a_number_alone_is_specific_where_the_question_asks_how_much(tmp_path: Path, bot_for) -> None:
+    """To "how much ...?" the message with the number ("about 8 GB") answers, over a remark on the question."""
+    from qabot.search.exchange import _COUNT
+
+    chat = [
+        documents.message("5191", "Ada", "how much memory does the firmware build need? mine gets killed halfway",
+                          documents._at(0, 5)),
+        documents.message("5192", "Gus", "@Ada that happens with big builds", documents._at(1, 0), reply_to="5191",
+                          mentions=("Ada",)),
+        documents.message("5193", "Gus", "@Ada about 8 GB", documents._at(1, 40), reply_to="5191", mentions=("Ada",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How much memory does building the firmware need?")
+    assert first.citation.link.endswith("/5193"), first.highlight
+    assert _COUNT.fullmatch("20") and _COUNT.fullmatch("(2)") and not _COUNT.fullmatch("8080")
+    assert not _COUNT.fullmatch("14.04") and not _COUNT.fullmatch("it87") and not _COUNT.fullmatch("2GB")
+
+
 def test_a_command_line_alone_is_advice(tmp_path: Path, bot_for) -> None:
     """"grep -R word /path/to/folder" tells the asker what to run as much as "you can ..." does: it is no less the
     answer for not saying "try"."""

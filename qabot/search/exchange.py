@@ -16,7 +16,8 @@ the exchange from someone other than the asker, never one of the asker's own:
   sentence's score against the question (the rerank's), the share of the question's
   words it holds (by idf), its role, whether the asker then thanks its author, whether
   it holds something specific (a command, a path, a link, a version: words with digits
-  or inner punctuation) that the question does not, whether it advises ("you can ...",
+  or inner punctuation, but a number alone only where the question asks how much or how
+  many) that the question does not, whether it advises ("you can ...",
   "try ...", "run ...", a command line alone: "grep -R word ~/dir", or as a question:
   "have you tried squid?"; support answers tell someone what to do), unless the question
   asks which thing or where ("Which package is it in?"), whether it asks back, whether it
@@ -51,6 +52,7 @@ from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, THANKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import STOPWORDS, tokenize
+from qabot.search.evidence import expected_type
 from qabot.text import fold
 
 Span = tuple[int, int]
@@ -60,6 +62,8 @@ REACH = 2  # passages either side of the matched one whose messages may answer i
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
+# A number alone ("for the last 20 years") is no command or version: specific only where a quantity is asked for.
+_COUNT = re.compile(r"\W*\d{1,3}\W*")
 _SPECIFIC = re.compile(r"https?://|`|\w[-_./=:+~]\w|\d|^--?\w|^[/~]\w")  # a command, path, link, version
 # Advice: "you can ...", "you'll want to ...", "... should do it", or a verb of doing at the start of a clause ("try
 # ...", "then add ..."); or put as a question, which asks nothing back: "have you tried squid?", "did you run exportfs
@@ -218,6 +222,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)}
+    counts = expected_type(question) == "number"
     which = bool(_ASKS_WHICH.search(question.strip()))  # a thing asked for, where advice is no sign of the answer
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
@@ -231,7 +236,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np"
         after = para.start > said.start
         later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
-        specific = [word for word in body.split() if _SPECIFIC.search(word)]
+        specific = [word for word in body.split() if _SPECIFIC.search(word) and (counts or not _COUNT.fullmatch(word))]
         asks_too = any(asking[u] for u in units)
         suggests = bool(_SUGGESTS.search(body)) or (not asks_too and _commands(body))
         name = fold(para.author or "")
