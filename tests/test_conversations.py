@@ -768,6 +768,17 @@ def test_a_command_line_alone_is_advice(tmp_path: Path, bot_for) -> None:
     assert first.citation.link.endswith("/5153")
 
 
+def test_an_opening_word_that_is_no_name_is_kept_as_what_the_message_says() -> None:
+    from qabot.search.exchange import _SUGGESTS, _said
+
+    # "try: loadkeys de" opens like "ana: loadkeys de": taken for a name, the advice was cut off and the message
+    # counted as no advice (where people answer with Discord's replies, not names).
+    assert _said("tomreyn: try: loadkeys de", "tomreyn") == "try: loadkeys de"
+    assert _SUGGESTS.search(_said("tomreyn: try: loadkeys de", "tomreyn"))
+    assert _said("tomreyn: Yes, it is in /etc/modules", "tomreyn") == "Yes, it is in /etc/modules"
+    assert _said("tomreyn: ana: loadkeys de", "tomreyn") == _said("tomreyn: @ana loadkeys de", "tomreyn") == "loadkeys de"
+
+
 def test_a_message_opening_with_a_command_line_advises() -> None:
     from qabot.search.exchange import _commands
 

@@ -49,7 +49,7 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, THANKS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, THANKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search.evidence import expected_type
@@ -61,6 +61,10 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 REACH = 2  # passages either side of the matched one whose messages may answer it
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
+# Words that open a message as "try: ..." or "yes, ..." do, not as the name of whom it is for: a label ("edit:") or a
+# word of advice or of answer, where people answer with Discord's replies instead of names.
+_NO_NAMES = LABELS | frozenset("try yes no ok okay so well then and but also yeah yep nope sure hmm hm oh ah maybe "
+                               "sorry first next finally otherwise alternatively actually anyway btw example".split())
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 # A number alone ("for the last 20 years") is no command or version: specific only where a quantity is asked for.
 _COUNT = re.compile(r"\W*\d{1,3}\W*")
@@ -322,8 +326,12 @@ def _addressed_to(body: str, author: str | None) -> str | None:
 
 def _said(body: str, author: str | None) -> str:
     """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
-    Discord writes a mention: "@ana ")."""
-    return ADDRESSED.sub("", _unsigned(body, author), count=1)
+    Discord writes a mention: "@ana "). An opening word that is no name stays: "try: loadkeys de", "yes, you can"."""
+    unsigned = _unsigned(body, author)
+    opening = ADDRESSED.match(unsigned)
+    if opening is None or fold(opening.group(0).strip().rstrip(":,")) in _NO_NAMES:
+        return unsigned
+    return unsigned[opening.end() :]
 
 
 def _commands(said: str) -> bool:
