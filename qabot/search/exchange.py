@@ -120,8 +120,8 @@ WEIGHTS: dict[str, float] = {
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
 # A question for a thing, not for what to do: "Which package is it in?", "Where do I put it?", "Is this a known bug?".
 # Advice counts for nothing there: a helper's "check if it runs: ps -A | grep ..." beside "on kde it is plasma-nm" is
-# no better an answer for telling the asker what to do (chat-extra gained 4 answering messages, chat-blind lost 1:
-# docs/quality.md). "What ...?" stays out: "what should I do?", "what's a quick way to ...?" ask for advice.
+# no better an answer for telling the asker what to do (chat-extra gained 4 answering messages: docs/quality.md).
+# "What ...?" stays out: "what should I do?", "what's a quick way to ...?" ask for advice.
 _ASKS_WHICH = re.compile(r"(?i)(?:^|[.?!]\s+)(?:which|where|who|whom|whose|when)\b[^.?!]*\?\s*$"
                          r"|\bis (?:this|it|that) a (?:known )?bug\b")
 # A helper who says they do not know ("not sure if you can ... but", "no idea, maybe ..."): likelier a guess beside
