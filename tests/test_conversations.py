@@ -719,6 +719,17 @@ def test_advice_is_no_answer_to_which_thing_or_where(tmp_path: Path, bot_for) ->
     assert first.citation.link.endswith("/5173"), first.highlight
 
 
+def test_a_question_for_a_thing_is_told_from_one_for_what_to_do() -> None:
+    from qabot.search.exchange import _ASKS_WHICH
+
+    for question in ["Which package is it actually in?", "My tray icon is gone. Where do I get it back?",
+                     "When does the next LTS come out?", "Is this a known bug, and where is it reported?"]:
+        assert _ASKS_WHICH.search(question), question
+    for question in ["How do I get my tray icon back?", "What should I do?", "When I boot, how do I get to GRUB?",
+                     "Which package is it in, and how do I install it? Any idea."]:
+        assert not _ASKS_WHICH.search(question), question
+
+
 def test_a_number_alone_is_nothing_specific_unless_a_quantity_is_asked(tmp_path: Path, bot_for) -> None:
     """"for the last 20 years" names no command, path or version: a remark with a number in it does not win over the
     answer for it (chat-blind b14); to "how much ...?" a number alone is what is asked for."""
