@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -693,14 +694,18 @@ def test_a_helper_who_says_they_are_not_sure_is_not_the_answer_over_one_who_says
     assert first.citation.link.endswith("/5403"), first.highlight
 
 
+def _finds(pattern: re.Pattern[str], found: list[str], not_found: list[str]) -> None:
+    """``pattern`` is found in each text of ``found`` and in none of ``not_found``."""
+    assert [text for text in found if not pattern.search(text)] == []
+    assert [text for text in not_found if pattern.search(text)] == []
+
+
 def test_suggestions_put_as_questions_are_advice_and_a_question_back_is_not() -> None:
     from qabot.search.exchange import _SUGGESTS
 
-    for said in ["have you tried squid?", 'did you run "sudo exportfs -a" after configuring it?',
-                 "you mean like SQLiteManager ?", "what about gparted?"]:
-        assert _SUGGESTS.search(said), said
-    for said in ["what do you mean?", "which card do you have?", "did you install both at the same time?"]:
-        assert not _SUGGESTS.search(said), said
+    _finds(_SUGGESTS, ["have you tried squid?", 'did you run "sudo exportfs -a" after configuring it?',
+                       "you mean like SQLiteManager ?", "what about gparted?"],
+           ["what do you mean?", "which card do you have?", "did you install both at the same time?"])
 
 
 def test_advice_is_no_answer_to_which_thing_or_where(tmp_path: Path, bot_for) -> None:
@@ -722,12 +727,10 @@ def test_advice_is_no_answer_to_which_thing_or_where(tmp_path: Path, bot_for) ->
 def test_a_question_for_a_thing_is_told_from_one_for_what_to_do() -> None:
     from qabot.search.exchange import _ASKS_WHICH
 
-    for question in ["Which package is it actually in?", "My tray icon is gone. Where do I get it back?",
-                     "When does the next LTS come out?", "Is this a known bug, and where is it reported?"]:
-        assert _ASKS_WHICH.search(question), question
-    for question in ["How do I get my tray icon back?", "What should I do?", "When I boot, how do I get to GRUB?",
-                     "Which package is it in, and how do I install it? Any idea."]:
-        assert not _ASKS_WHICH.search(question), question
+    _finds(_ASKS_WHICH, ["Which package is it actually in?", "My tray icon is gone. Where do I get it back?",
+                         "When does the next LTS come out?", "Is this a known bug, and where is it reported?"],
+           ["How do I get my tray icon back?", "What should I do?", "When I boot, how do I get to GRUB?",
+            "Which package is it in, and how do I install it? Any idea."])
 
 
 def test_a_number_alone_is_nothing_specific_unless_a_quantity_is_asked(tmp_path: Path, bot_for) -> None:
@@ -842,11 +845,10 @@ def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_p
 def test_advice_in_the_future_tense_is_advice() -> None:
     from qabot.search.exchange import _SUGGESTS
 
-    for said in ["you'll want to use the kubuntu backports PPA", "you will need to reboot", "you’ll want to keep it",
-                 "you can set it to have no password", "you'd want to run it as root",
-                 'I think "dpkg -l | grep :i386" should do it', "a reboot might do the trick", "that will work"]:
-        assert _SUGGESTS.search(said), said
-    assert not _SUGGESTS.search("you'll see the logo and then it drops back to the login screen")
+    _finds(_SUGGESTS, ["you'll want to use the kubuntu backports PPA", "you will need to reboot",
+                       "you’ll want to keep it", "you can set it to have no password", "you'd want to run it as root",
+                       'I think "dpkg -l | grep :i386" should do it', "a reboot might do the trick", "that will work"],
+           ["you'll see the logo and then it drops back to the login screen"])
 
 
 def test_a_helper_asking_back_by_name_is_not_the_asker(tmp_path: Path, bot_for) -> None:
