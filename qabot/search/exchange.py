@@ -42,7 +42,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -139,6 +140,7 @@ class Candidate:
     units: list[Span]
     scores: list[float]  # its units'
     features: dict[str, float]
+    value: float | None = field(default=None, repr=False, compare=False)  # its worth by ``WEIGHTS``, once asked
 
 
 @dataclass
@@ -200,8 +202,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     lo, hi = near[0].start, near[-1].end
     text = engine.text(passage.doc, lo, hi)
     messages: dict[int, tuple[ParagraphRow, list[Span]]] = {}
+    para = None
     for unit in sorted(known):
-        para = engine.paragraph_at(passage.doc, unit[0])
+        if para is None or not para.start <= unit[0] < para.end:  # a message's sentences come one after the other
+            para = engine.paragraph_at(passage.doc, unit[0])
         if para is not None:
             messages.setdefault(para.start, (para, []))[1].append(unit)
     asking = {u: asks(text[u[0] - lo : u[1] - lo]) for u in known}
@@ -235,35 +239,75 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     for n, (para, units) in enumerate(order):
         if para.author == asker or para.role in (ASKS, BOT):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
-        body = _said(laid_out(para), para.author)
-        if set(_NAME_CHARS.sub(" ", fold(body)).split()) <= names or _CORRECTION.match(body) or _me_too(body) \
-                or _COURTESY.match(body):
+        facts = _facts(laid_out(para), para.author)
+        if facts.words <= names or facts.filler:
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np"
         after = para.start > said.start
         later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
-        specific = [word for word in body.split() if _SPECIFIC.search(word) and (counts or not _COUNT.fullmatch(word))]
+        specific = [folded for folded, count in facts.specific if counts or not count]
         asks_too = any(asking[u] for u in units)
-        suggests = bool(_SUGGESTS.search(body)) or (not asks_too and _commands(body))
+        suggests = facts.suggests or (not asks_too and facts.commands)
         name = fold(para.author or "")
         features = {
             "score": max(known[u] for u in units),
-            "overlap": sum(weights.get(t, 0.0) for t in set(tokenize(body))) / total,
+            "overlap": sum(weights.get(t, 0.0) for t in facts.terms) / total,
             "answers": float(para.role in (ANSWERS, ACCEPTED, THANKED)),
             "accepted": float(para.role == ACCEPTED),
-            "thanked": float(para.role == THANKED or any(THANKS.search(t) and name in fold(t) for t in later_by_asker)),
+            "thanked": float(para.role == THANKED or any((thanks := _thanks(t)) is not None and name in thanks
+                                                           for t in later_by_asker)),
             "specific": float(bool(specific)),
-            "specific_new": float(any(fold(word.strip(".,;:!?()'\"")) not in asked for word in specific)),
+            "specific_new": float(any(folded not in asked for folded in specific)),
             "asks_back": float(asks_too and not suggests),
             "suggests": float(suggests and not which),
             "first_reply": float(after and not replied and asker is not None),
             "before": float(asker is not None and not after),
-            "continues": float(n > 0 and order[n - 1][0].author == para.author and bool(_CONTINUES.search(body))),
-            "expands": float(any(_spells_out(body, short) for short in abbreviations)),
-            "hedges": float(bool(_HEDGE.search(body))),
+            "continues": float(n > 0 and order[n - 1][0].author == para.author and facts.continues),
+            "expands": float(any(short in facts.initials for short in abbreviations)),
+            "hedges": float(facts.hedges),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the features need of a message, whatever the question: read once for each message as laid out (the
+    same messages come back question after question, and for each candidate of an exchange)."""
+
+    words: frozenset[str]  # its words, folded, to tell a message of nothing but names
+    filler: bool  # a typo put right, a "+1", a "np": nothing that may answer
+    specific: tuple[tuple[str, bool], ...]  # its specific words, folded and stripped, each with whether a number alone
+    suggests: bool
+    commands: bool  # it opens with a command line
+    terms: frozenset[str]  # its BM25 terms
+    continues: bool  # it opens as going on from its author's message before
+    initials: str  # its words' first letters, for an abbreviation spelled out
+    hedges: bool
+
+
+@lru_cache(maxsize=16384)
+def _facts(laid: str, author: str | None) -> _Facts:
+    """The ``_Facts`` of a message as the exchange lays it out (``"author: text"``)."""
+    body = _said(laid, author)
+    return _Facts(
+        words=frozenset(_NAME_CHARS.sub(" ", fold(body)).split()),
+        filler=bool(_CORRECTION.match(body) or _me_too(body) or _COURTESY.match(body)),
+        specific=tuple((fold(word.strip(".,;:!?()'\"")), bool(_COUNT.fullmatch(word)))
+                       for word in body.split() if _SPECIFIC.search(word)),
+        suggests=bool(_SUGGESTS.search(body)),
+        commands=_commands(body),
+        terms=frozenset(tokenize(body)),
+        continues=bool(_CONTINUES.search(body)),
+        initials="".join(word[0] for word in WORD.findall(body.lower())),
+        hedges=bool(_HEDGE.search(body)),
+    )
+
+
+@lru_cache(maxsize=16384)
+def _thanks(laid: str) -> str | None:
+    """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
+    return fold(laid) if THANKS.search(laid) else None
 
 
 def _me_too(said: str) -> bool:
@@ -341,14 +385,12 @@ def _commands(said: str) -> bool:
     return opening is not None and opening.group(1) not in STOPWORDS
 
 
-def _spells_out(body: str, short: str) -> bool:
-    """Whether ``body`` has words in a row whose first letters spell the abbreviation ``short`` (lower case)."""
-    return short in "".join(word[0] for word in WORD.findall(body.lower()))
-
-
 def worth(candidate: Candidate, weights: dict[str, float] | None = None) -> float:
-    weights = weights or WEIGHTS
-    return sum(weights[name] * value for name, value in candidate.features.items())
+    if weights:
+        return sum(weights[name] * value for name, value in candidate.features.items())
+    if candidate.value is None:  # asked of each option every time the best is picked: kept once it is known
+        candidate.value = sum(WEIGHTS[name] * value for name, value in candidate.features.items())
+    return candidate.value
 
 
 def best(chat: Exchange) -> Candidate | None:
