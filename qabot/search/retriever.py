@@ -83,8 +83,14 @@ def missing_share(text: str, asked: _Asked) -> float:
     total = sum(asked.idf.values())
     if not total or not asked.named:
         return 0.0
-    held = set(tokenize(text))
+    held = _terms(text)
     return sum(asked.idf.get(stem, 0.0) for stem in asked.named - held) / total
+
+
+@lru_cache(maxsize=2048)
+def _terms(text: str) -> frozenset[str]:
+    """The terms of a chat exchange's text (the same exchanges are read question after question)."""
+    return frozenset(tokenize(text))
 
 
 class Retriever:

@@ -317,20 +317,23 @@ class Store:
         return np.asarray(self.paragraph_rows[lo:hi])
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
-        return [self._paragraph(record) for record in self.paragraph_records(doc)]
+        lo, hi = self._paragraph_range(doc)
+        return [self._paragraph_of(row) for row in range(lo, hi)]
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
         """The paragraph of ``doc`` that starts last at or before ``offset``."""
         lo, hi = self._paragraph_range(doc)
         at = int(np.searchsorted(self.paragraph_rows["start"][lo:hi], offset, side="right")) - 1
-        if at < 0:
-            return None
+        return self._paragraph_of(lo + at) if at >= 0 else None
+
+    def _paragraph_of(self, row: int) -> ParagraphRow:
+        """The paragraph in ``row`` of the segment's paragraphs, built once while questions keep reading it."""
         with self._lock:
-            found = self._paragraphs.get(lo + at)
+            found = self._paragraphs.get(row)
         if found is None:
-            found = self._paragraph(self.paragraph_rows[lo + at])
+            found = self._paragraph(self.paragraph_rows[row])
             with self._lock:
-                self._paragraphs[lo + at] = found
+                self._paragraphs[row] = found
         return found
 
     # -- documents, for listings and updates --------------------------------------------
