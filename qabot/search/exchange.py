@@ -188,8 +188,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     near = around(engine, passage, first.group)
     rows = {p.row for p in near}
     for other in also:  # passages of the same exchange that the search found too, further off
-        para = engine.paragraph_at(other.doc, other.start) if other.doc == passage.doc else None
-        if other.row not in rows and para is not None and para.group == first.group:
+        if other.row in rows or other.doc != passage.doc:
+            continue
+        para = engine.paragraph_at(other.doc, other.start)
+        if para is not None and para.group == first.group:
             near.append(other)
             rows.add(other.row)
     near.sort(key=lambda p: p.start)
