@@ -272,6 +272,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     return Exchange(sorted(known), text, lo, matched, out)
 
 
+_KEPT = 4096  # messages whose facts are kept: a question reads some 150, the next ones many of the same
+
+
 @dataclass(frozen=True)
 class _Facts:
     """What the features need of a message, whatever the question: read once for each message as laid out (the
@@ -288,7 +291,7 @@ class _Facts:
     hedges: bool
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=_KEPT)
 def _facts(laid: str, author: str | None) -> _Facts:
     """The ``_Facts`` of a message as the exchange lays it out (``"author: text"``)."""
     body = _said(laid, author)
@@ -306,7 +309,7 @@ def _facts(laid: str, author: str | None) -> _Facts:
     )
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=_KEPT)
 def _thanks(laid: str) -> str | None:
     """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
     return fold(laid) if THANKS.search(laid) else None

@@ -87,7 +87,7 @@ def missing_share(text: str, asked: _Asked) -> float:
     return sum(asked.idf.get(stem, 0.0) for stem in asked.named - held) / total
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def _terms(text: str) -> frozenset[str]:
     """The terms of a chat exchange's text (the same exchanges are read question after question)."""
     return frozenset(tokenize(text))
