@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from qabot import Document, DocumentError, IndexStoreError, Outcome, Paragraph
+from tests import documents
 from tests.conftest import REPO, make_bot
 from tests.fakes import HashEmbedder
 
@@ -101,6 +102,33 @@ def test_files_added_replaced_and_removed(make_corpus, tmp_path, engine) -> None
         assert "dredged" not in _top(bot, "When was the harbour dredged?")
         assert {s.source for s in bot.sources()} == {"bell.txt", "keepers.txt", "ferries.jsonl"}
         assert bot.manifest.documents == 4 and bot.refresh().outcome is Outcome.UNCHANGED
+    finally:
+        bot.close()
+
+
+def test_what_a_change_takes_out_is_not_kept_in_the_search_caches(make_corpus, tmp_path) -> None:
+    """The search keeps what it read of messages and sentences (``living.forgets_on_change``) beyond one state of
+    the index: a forgotten member's or a deleted message's text must not stay there once the change is served."""
+    from qabot.index import living
+    from qabot.search import exchange
+
+    def held() -> dict[str, int]:
+        return {clear.__self__.__wrapped__.__name__: clear.__self__.cache_info().currsize  # type: ignore[attr-defined]
+                for clear in living._TEXT_CACHES}
+
+    assert {"_facts", "_thanks", "_terms", "dedup_key", "_found"} <= set(held())
+    corpus = make_corpus(CORPUS)
+    documents.write_export(corpus / "help.json", [
+        documents.message("9001", "Ana", "when was the lighthouse lamp last changed?", documents._at(0, 5)),
+        documents.message("9002", "Bo", "@Ana the lamp was changed in 1998, with a fresnel lens",
+                          documents._at(1, 0), reply_to="9001", mentions=("Ana",)),
+    ])
+    bot = _bot(corpus, tmp_path, {})
+    try:
+        assert bot.ask("When was the lighthouse lamp changed?", k=3).answered
+        assert exchange._facts.cache_info().currsize and held()["dedup_key"]
+        bot.upsert(_message("101", "the foghorn sounds every thirty seconds"))  # any change served
+        assert set(held().values()) == {0}
     finally:
         bot.close()
 

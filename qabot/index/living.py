@@ -49,6 +49,16 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Caches of text read from an index that outlive the state in service (the search's, keyed by a message or a
+# sentence): emptied whenever another state is served, so that what a change took out (a member forgotten, a message
+# deleted or edited) is not kept in memory either. ``forgets_on_change`` adds one.
+_TEXT_CACHES: list[Callable[[], None]] = []
+
+
+def forgets_on_change(clear: Callable[[], None]) -> None:
+    """Have ``clear`` (an ``lru_cache``'s ``cache_clear``) called each time an index serves a new state."""
+    _TEXT_CACHES.append(clear)
 _CLOSED = "this index is closed; make a new one with QABot.from_settings()"
 
 
@@ -184,6 +194,9 @@ class LivingIndex:
             old, self._serving = self._serving, _Serving(engine)
             if old is not None:
                 self.updates += 1
+        if old is not None:
+            for clear in _TEXT_CACHES:
+                clear()
         self._retire(old)
 
     def _retire(self, serving: _Serving | None) -> None:

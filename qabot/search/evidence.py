@@ -28,6 +28,7 @@ import numpy as np
 from qabot.chunking import ASKS, CAPTION, sentence_flags
 from qabot.index.engine import Evidence, PassageRow, run_starts
 from qabot.index.lexical import STOPWORDS, term_id
+from qabot.index.living import forgets_on_change
 from qabot.search.config import RetrievalConfig
 from qabot.text import fold
 
@@ -161,6 +162,9 @@ def _found(sentence: str, kind: str) -> tuple:
         return tuple(tuple(fold(w.strip("’'.")) for w in phrase.split()) for phrase in phrases)
     # places: capitalised words, other than a capitalised "The" or "In"
     return tuple(item for m in _CAPITALISED.finditer(sentence) if (item := fold(m.group(0))) not in STOPWORDS)
+
+
+forgets_on_change(_found.cache_clear)
 
 
 @lru_cache(maxsize=256)

@@ -53,6 +53,7 @@ from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, THANKS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.index.lexical import STOPWORDS, tokenize
+from qabot.index.living import forgets_on_change
 from qabot.search.evidence import expected_type
 from qabot.text import fold
 
@@ -313,6 +314,10 @@ def _facts(laid: str, author: str | None) -> _Facts:
 def _thanks(laid: str) -> str | None:
     """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
     return fold(laid) if THANKS.search(laid) else None
+
+
+forgets_on_change(_facts.cache_clear)
+forgets_on_change(_thanks.cache_clear)
 
 
 def _me_too(said: str) -> bool:

@@ -31,6 +31,7 @@ from qabot.corpus.chat import ACCEPTED
 from qabot.embedding import Embedder
 from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
 from qabot.index.lexical import tokenize, words
+from qabot.index.living import forgets_on_change
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, exchange, followup, lexicon
@@ -91,6 +92,10 @@ def missing_share(text: str, asked: _Asked) -> float:
 def _terms(text: str) -> frozenset[str]:
     """The terms of a chat exchange's text (the same exchanges are read question after question)."""
     return frozenset(tokenize(text))
+
+
+forgets_on_change(_terms.cache_clear)
+forgets_on_change(dedup_key.cache_clear)
 
 
 class Retriever:
