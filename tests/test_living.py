@@ -107,14 +107,14 @@ def test_files_added_replaced_and_removed(make_corpus, tmp_path, engine) -> None
 
 
 def test_what_a_change_takes_out_is_not_kept_in_the_search_caches(make_corpus, tmp_path) -> None:
-    """The search keeps what it read of messages and sentences (``living.forgets_on_change``) beyond one state of
+    """The search keeps what it read of messages and sentences (``engine.forgets_on_change``) beyond one state of
     the index: a forgotten member's or a deleted message's text must not stay there once the change is served."""
-    from qabot.index import living
+    from qabot.index import engine as engines
     from qabot.search import exchange
 
     def held() -> dict[str, int]:
         return {clear.__self__.__wrapped__.__name__: clear.__self__.cache_info().currsize  # type: ignore[attr-defined]
-                for clear in living._TEXT_CACHES}
+                for clear in engines._TEXT_CACHES}
 
     assert {"_facts", "_thanks", "_terms", "dedup_key", "_found"} <= set(held())
     corpus = make_corpus(CORPUS)

@@ -19,7 +19,7 @@ question in a few round trips, never one per candidate:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,6 +29,23 @@ if TYPE_CHECKING:
     from qabot.index.manifest import Manifest
     from qabot.index.scope import Scope
     from qabot.models import SourceInfo
+
+
+# Caches of text read from an engine that outlive the state they were read from (the search's, keyed by a message
+# or a sentence): emptied whenever an index serves another state (``forget_read``), so that what a change took out
+# (a member forgotten, a message deleted or edited) is not kept in memory either.
+_TEXT_CACHES: list[Callable[[], None]] = []
+
+
+def forgets_on_change(clear: Callable[[], None]) -> None:
+    """Have ``clear`` (an ``lru_cache``'s ``cache_clear``) called each time an index serves a new state."""
+    _TEXT_CACHES.append(clear)
+
+
+def forget_read() -> None:
+    """Empty every cache ``forgets_on_change`` was given."""
+    for clear in _TEXT_CACHES:
+        clear()
 
 
 @dataclass(frozen=True)

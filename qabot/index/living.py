@@ -36,7 +36,7 @@ from qabot.embedding import Embedder
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
 from qabot.index.changes import Engine, Outcome, Refresh, scan
 from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
-from qabot.index.engine import SearchEngine
+from qabot.index.engine import SearchEngine, forget_read
 from qabot.index.ingest import Progress
 from qabot.index.locks import ChangeLock, Notify
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
@@ -49,16 +49,6 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Caches of text read from an index that outlive the state in service (the search's, keyed by a message or a
-# sentence): emptied whenever another state is served, so that what a change took out (a member forgotten, a message
-# deleted or edited) is not kept in memory either. ``forgets_on_change`` adds one.
-_TEXT_CACHES: list[Callable[[], None]] = []
-
-
-def forgets_on_change(clear: Callable[[], None]) -> None:
-    """Have ``clear`` (an ``lru_cache``'s ``cache_clear``) called each time an index serves a new state."""
-    _TEXT_CACHES.append(clear)
 _CLOSED = "this index is closed; make a new one with QABot.from_settings()"
 
 
@@ -195,8 +185,7 @@ class LivingIndex:
             if old is not None:
                 self.updates += 1
         if old is not None:
-            for clear in _TEXT_CACHES:
-                clear()
+            forget_read()  # what the search keeps of the old state's text goes with it
         self._retire(old)
 
     def _retire(self, serving: _Serving | None) -> None:

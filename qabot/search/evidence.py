@@ -26,9 +26,8 @@ from functools import lru_cache
 import numpy as np
 
 from qabot.chunking import ASKS, CAPTION, sentence_flags
-from qabot.index.engine import Evidence, PassageRow, run_starts
+from qabot.index.engine import Evidence, PassageRow, forgets_on_change, run_starts
 from qabot.index.lexical import STOPWORDS, term_id
-from qabot.index.living import forgets_on_change
 from qabot.search.config import RetrievalConfig
 from qabot.text import fold
 

@@ -51,9 +51,8 @@ from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
 from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, THANKS, TROUBLE, asks_like
-from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
+from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
-from qabot.index.living import forgets_on_change
 from qabot.search.evidence import expected_type
 from qabot.text import fold
 

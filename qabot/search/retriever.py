@@ -29,9 +29,8 @@ import numpy as np
 from qabot.chunking import CHAT
 from qabot.corpus.chat import ACCEPTED
 from qabot.embedding import Embedder
-from qabot.index.engine import PassageRow, SearchEngine, ranges, run_starts
+from qabot.index.engine import PassageRow, SearchEngine, forgets_on_change, ranges, run_starts
 from qabot.index.lexical import tokenize, words
-from qabot.index.living import forgets_on_change
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt, RankedDocument
 from qabot.search import evidence, excerpts, exchange, followup, lexicon
