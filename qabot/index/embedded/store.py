@@ -68,6 +68,10 @@ _CACHED_DOCUMENTS = 4096
 # mostly the same ones. About 4 MB of text at 1,000 characters a passage.
 _CACHED_PASSAGES = 4096
 _CACHED_PARAGRAPHS = 16384
+# A document read whole through that cache at most this long (a chat exchange of up to 100 messages, whose roles a
+# question reads): a book's thousands of paragraphs, read whole for an excerpt's context, are built as they are, not
+# pushed through it.
+_CACHED_WHOLE = 256
 DOCUMENT_META = "doc_id, source, title, author, date, url, digest, api"
 
 
@@ -318,6 +322,8 @@ class Store:
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         lo, hi = self._paragraph_range(doc)
+        if hi - lo > _CACHED_WHOLE:
+            return [self._paragraph(record) for record in self.paragraph_rows[lo:hi]]
         return [self._paragraph_of(row) for row in range(lo, hi)]
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
