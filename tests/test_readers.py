@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -342,6 +343,17 @@ def test_docx_text_in_tracked_changes_content_controls_and_nested_tables_is_read
 def test_a_docx_that_is_a_zip_of_something_else_is_skipped(tmp_path: Path) -> None:
     docs, warnings = _read(documents.write_fake_docx(tmp_path / "notes.docx"))
     assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping notes.docx: not a Word document")
+
+
+def test_a_docx_with_a_damaged_part_is_skipped_with_the_part_named(tmp_path: Path) -> None:
+    source = documents.write_docx(tmp_path / "whole.docx")
+    damaged = tmp_path / "minutes.docx"
+    with zipfile.ZipFile(source) as whole, zipfile.ZipFile(damaged, "w") as copy:
+        for name in whole.namelist():
+            copy.writestr(name, b"<w:styles><unclosed>" if name == "word/styles.xml" else whole.read(name))
+    docs, warnings = _read(damaged)
+    assert docs == [] and len(warnings) == 1 and "\n" not in warnings[0] and "<string>" not in warnings[0]
+    assert warnings[0].startswith("skipping minutes.docx: a damaged Word document (word/styles.xml is not well-formed")
 
 
 def test_a_docx_that_is_not_a_zip_is_skipped(tmp_path: Path) -> None:

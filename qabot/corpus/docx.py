@@ -53,17 +53,22 @@ SUFFIXES = frozenset({".docx"})
 CONTAINER = "zip"  # its unpacked size is bounded before python-docx unpacks it (qabot.corpus.limits)
 _SPACES = re.compile(r"[^\S\n]+")
 _HEADING_STYLE = re.compile(r"(?i)^(heading\s*\d|title|subtitle)$")
+_LXML_WHERE = re.compile(r" \(<string>, line \d+\)$")  # lxml's own "where", which says nothing here
 _TOC_STYLE = re.compile(r"(?i)^toc\s*(\d|heading)$")  # Word's table of contents: "toc 1" ... "toc 9", "TOC Heading"
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     try:
         word = docx.Document(str(file.path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         warn(f"skipping {file.name}: not a Word document ({first_line(exc)})")
+        return
+    except (XMLSyntaxError, AttributeError) as exc:  # python-docx parses every part as it opens the package
+        warn(f"skipping {file.name}: a damaged Word document ({_damaged_part(file) or first_line(exc)})")
         return
     except OSError as exc:
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
@@ -73,6 +78,20 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         warn(f"skipping {file.name}: the document has no text")
         return
     yield result
+
+
+def _damaged_part(file: CorpusFile) -> str | None:
+    """Which part of a package python-docx could not open is not well-formed XML, and why; None where none is.
+    Read only on failure, from a package whose unpacked size ``limits`` already bounded."""
+    from lxml import etree
+
+    with zipfile.ZipFile(file.path) as package:
+        for name in (n for n in package.namelist() if n.endswith((".xml", ".rels"))):
+            try:
+                etree.fromstring(package.read(name), etree.XMLParser(resolve_entities=False, no_network=True))
+            except etree.XMLSyntaxError as exc:
+                return f"{name} is not well-formed XML: {_LXML_WHERE.sub('', first_line(exc))}"
+    return None
 
 
 def _flat(text: str) -> str:
