@@ -286,6 +286,17 @@ def test_a_read_only_index_folder_after_a_corpus_change_keeps_the_last_build(mak
         open_index(BuildConfig(corpus_dir=corpus, index_dir=index), HashEmbedder(), progress=False, fallback=False)
 
 
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_an_index_folder_where_a_file_is_says_so(make_corpus, tmp_path, below) -> None:
+    """--index naming a file, or a folder under one: the one-line error says a file is in the way, and which."""
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("not an index")
+    with pytest.raises(IndexStoreError, match=f"a file is there, where a folder should be \\({in_the_way}\\)$"):
+        open_index(BuildConfig(corpus_dir=make_corpus(GOOD), index_dir=in_the_way / below), HashEmbedder(),
+                   progress=False, fallback=False)
+    assert in_the_way.read_text() == "not an index"
+
+
 def test_an_index_that_cannot_even_be_locked_serves_quietly_while_it_is_current(make_corpus, tmp_path) -> None:
     """A read-only mount, or an index another user built: its write lock cannot be taken. While the corpus is as it
     was indexed, there is nothing to write: qabot ask answers without a warning and qabot index says it is up to

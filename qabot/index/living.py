@@ -310,8 +310,12 @@ class LivingIndex:
     def _unwritable(self, exc: OSError) -> str:
         """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
         so this one came from writing the index, whose file it names where it knows it."""
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"cannot write the {self.engine.describe()}: {exc.strerror or first_line(exc)}{where}"
+        reason, where = exc.strerror or first_line(exc), exc.filename
+        if isinstance(exc, FileExistsError | NotADirectoryError) and where:  # the nearest that is there is a file
+            there = next((p for p in (Path(where), *Path(where).parents) if p.exists()), None)
+            if there is not None and there.is_file():
+                reason, where = "a file is there, where a folder should be", there
+        return f"cannot write the {self.engine.describe()}: {reason}{f' ({where})' if where else ''}"
 
     def _failed(self, exc: QABotError | OSError, started: float, fallback: bool) -> Refresh:
         error = exc if isinstance(exc, QABotError) else IndexStoreError(self._unwritable(exc))
