@@ -9,6 +9,7 @@ import pytest
 
 from qabot import QABot
 from qabot.chunking import is_caption
+from qabot.search.evidence import entry_of, labels
 from qabot.search.excerpts import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, location
 from qabot.search.inputs import clean_question
 
@@ -54,6 +55,38 @@ def test_the_highlight_is_the_answering_sentence(make_corpus, bot_for) -> None:
     answer = bot.ask("When was the fog signal removed?", k=3)
     assert "1988" in answer.excerpts[0].highlight
     _check_offsets(corpus, answer)
+
+
+MODES = """Copy modes
+
+When the archiver copies a file, it uses a copy mode to decide how much checking is done along the way, and how \
+much time that checking may cost. The archiver has three built-in copy modes: FAST, STRICT, and LAZY.
+
+FAST - Copies the blocks as they come, with no checks at all.
+
+STRICT - Similar to fast, except that every block is read back and compared with its checksum once it is written. \
+Hence a failing disk is noticed at once, before the copy is reported as done.
+
+LAZY - Copies nothing until the file is first opened at its new place.
+"""
+
+
+def test_a_name_the_question_asks_about_highlights_its_entry_in_a_list(make_corpus, bot_for) -> None:
+    """The sentence that found the passage lists the names ("three built-in copy modes: FAST, STRICT, and LAZY");
+    the answer is the entry for the name asked about, in the list after it."""
+    corpus = make_corpus({"modes.txt": MODES})
+    answer = bot_for(corpus).ask("How does the STRICT copy mode check the data it copies?", k=3)
+    assert answer.excerpts[0].highlight.startswith("STRICT - Similar to fast")
+    _check_offsets(corpus, answer)
+
+
+def test_an_entry_is_a_names_own_not_any_sentence_that_opens_with_it() -> None:
+    named = labels("Who was Trotsky married to, and what do REAL and NOCASE mean for a timeout?")
+    assert named == {"trotsky", "real", "nocase", "timeout"}  # names and words in capitals, not "married" or "mean"
+    assert entry_of("NOCASE - Similar to binary.", named) and entry_of("* `timeout`: seconds to wait", named)
+    assert entry_of("REAL as Julian day numbers.", named)
+    assert not entry_of("Trotsky as a young man joined the movement.", named)  # "as" makes an entry of capitals only
+    assert not entry_of("Real as it gets.", named) and not entry_of("The NOCASE - collation.", named)
 
 
 def test_the_window_follows_the_source_across_a_passage_edge(make_corpus, bot_for) -> None:

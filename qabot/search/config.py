@@ -20,6 +20,7 @@ class RetrievalConfig:
         fused    = dense_weight * cosine(question, passage) + lexical_weight * bm25 / best bm25
         sentence = sentence_weight * cosine(question, sentence)
                    + coverage_weight * coverage(sentence) + type_weight * has_answer_type(sentence)
+                   + entry_weight * opens_an_entry_for_a_name_asked(sentence)  # "NOCASE - ..."
         score    = fused + max(sentence over the passage's sentences)
                    + passage_coverage_weight * coverage(passage)
 
@@ -49,6 +50,7 @@ class RetrievalConfig:
     sentence_weight: float = 0.5
     coverage_weight: float = 0.3
     type_weight: float = 0.15
+    entry_weight: float = 0.15  # a sentence that opens as the entry of a name the question asks about ("NOCASE - ...")
     caption_penalty: float = 0.1  # a caption-like unit (short, no closing punctuation) as the best sentence
     question_penalty: float = 0.2  # a sentence that asks (a chat question) as the best sentence
     passage_coverage_weight: float = 0.3

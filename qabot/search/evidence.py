@@ -27,7 +27,8 @@ import numpy as np
 
 from qabot.chunking import ASKS, CAPTION, sentence_flags
 from qabot.index.engine import Evidence, PassageRow, forgets_on_change, run_starts
-from qabot.index.lexical import STOPWORDS, term_id
+from qabot.index.lexical import STOPWORDS, term_id, words
+from qabot.search import lexicon
 from qabot.search.config import RetrievalConfig
 from qabot.text import fold
 
@@ -96,6 +97,33 @@ def adjust_for_text(scores: np.ndarray, at: np.ndarray, flags: np.ndarray | None
         plain = np.flatnonzero(~(captions | asks)).tolist()
         typed = [i for i in plain if has_type(texts[i], kind, question)]
         scores[at[typed]] += config.type_weight
+    named = labels(question)
+    if named and config.entry_weight:
+        entries = [i for i in np.flatnonzero(form & ~captions & ~asks).tolist() if entry_of(texts[i], named)]
+        scores[at[entries]] += config.entry_weight
+
+
+# A sentence that opens as a list's or a glossary's entry for a name: "NOCASE - Similar to binary, ...", "timeout:
+# seconds to wait" (a bullet or quotes may come first), or, for a name in capitals, "REAL as Julian day numbers" (not
+# "Trotsky as a young man ...").
+_ENTRY = re.compile(r"\s*(?:[-*•]\s+)?[`'\"“]?([\w.()-]+?)[`'\"”]?(\s+[-–—]\s|:\s|\s+as\s)")
+_CAPITALS = re.compile(r"\b[A-Z][A-Z0-9_]+\b")
+
+
+@lru_cache(maxsize=256)
+def labels(question: str) -> frozenset[str]:
+    """The question's words, folded, that a document may define in an entry of their own: a name that is no
+    ordinary word ("sqlite3_open", "timeout"), or a word in capitals ("NOCASE", "REAL")."""
+    capitals = {fold(word) for word in _CAPITALS.findall(question)}
+    return frozenset(w for w in map(fold, words(question)) if w in capitals or not lexicon.is_ordinary(w))
+
+
+def entry_of(sentence: str, named: frozenset[str]) -> bool:
+    """Whether a sentence opens as the entry of one of the ``named`` labels (see ``labels``)."""
+    found = _ENTRY.match(sentence)
+    if found is None or fold(found.group(1)).strip(".()") not in named:
+        return False
+    return found.group(2).strip() != "as" or bool(_CAPITALS.fullmatch(found.group(1)))
 
 
 def sentence_texts(passage: PassageRow) -> list[str]:

@@ -27,7 +27,7 @@ import numpy as np
 from qabot.chunking import ASKS, asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
-from qabot.search import exchange
+from qabot.search import evidence, exchange
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
@@ -41,8 +41,13 @@ _WORD = re.compile(r"\S+")
 
 
 def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarray, score: float,
-            lift: float = 0.0, flags: np.ndarray | None = None, chat: exchange.Exchange | None = None) -> Excerpt:
+            lift: float = 0.0, flags: np.ndarray | None = None, chat: exchange.Exchange | None = None,
+            named: frozenset[str] = frozenset()) -> Excerpt:
     """The excerpt around ``passage``'s best sentence, cited (``lift``, ``flags``: see ``highlight_span``).
+
+    Where the question names something (``named``: ``evidence.labels``) that a sentence near the passage opens an
+    entry for ("NOCASE - Similar to binary, ..." in a list after the sentence that found it, "SQLite has three
+    built-in collating functions: BINARY, NOCASE, and RTRIM."), that entry is the highlight.
 
     In a chat (``chat``: the exchange around the passage, ``exchange.read``), the highlight
     is the exchange's answering message instead (``exchange.answer_span``), and the window
@@ -55,6 +60,8 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
     else:
         units, text_start, text = neighbourhood(engine, passage)
         hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags)
+        if named:
+            hl_start, hl_end = _entry(units, text, text_start, named, (hl_start, hl_end))
     start, end = window(units, hl_start, hl_end, text, text_start)
     excerpt_text = text[start - text_start : end - text_start]
     para = engine.paragraph_at(passage.doc, hl_start)
@@ -88,6 +95,17 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
         citation=citation,
         passage_id=passage.row,
     )
+
+
+def _entry(units: list[tuple[int, int]], text: str, offset: int, named: frozenset[str],
+           highlight: tuple[int, int]) -> tuple[int, int]:
+    """The first of ``units`` that opens a paragraph as an entry for one of the ``named`` (a list's item), unless
+    ``highlight`` holds one."""
+    entries = [u for u in units if (u[0] == offset or text[u[0] - offset - 1] == "\n")
+               and evidence.entry_of(text[u[0] - offset : u[1] - offset], named)]
+    if not entries or any(highlight[0] <= lo < highlight[1] for lo, _ in entries):
+        return highlight
+    return entries[0]
 
 
 def neighbourhood(engine: SearchEngine, passage: PassageRow) -> tuple[list[tuple[int, int]], int, str]:

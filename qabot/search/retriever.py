@@ -295,6 +295,8 @@ class Retriever:
                 pool.rescore()
                 pool.rank()
         order = pool.order
+        named = (evidence.labels(asked.query) if self.config.entry_weight and self.config.retrieval_mode == "hybrid"
+                 else frozenset())  # the plain dense and BM25 baselines highlight their best sentence
         alive = np.ones(len(order), dtype=bool)  # by rank
         while alive.any() and len(chosen) < k:
             self._fetch(pool, [int(order[int(np.argmax(alive))])])
@@ -343,7 +345,7 @@ class Retriever:
                 assert answer is not None
                 answers.add((passage.doc, answer.para.start))
             found = excerpts.excerpt(self.engine, passage, sentence_scores, score, lift, pool.sentence_flags(position),
-                                     chat)
+                                     chat, named)
             if chat is not None and chat.options:
                 said = dedup_key(found.highlight)
             else:
