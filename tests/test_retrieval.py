@@ -87,6 +87,9 @@ def test_an_entry_is_a_names_own_not_any_sentence_that_opens_with_it() -> None:
     assert entry_of("REAL as Julian day numbers.", named)
     assert not entry_of("Trotsky as a young man joined the movement.", named)  # "as" makes an entry of capitals only
     assert not entry_of("Real as it gets.", named) and not entry_of("The NOCASE - collation.", named)
+    code = labels("What does sqlite3_open() do, and is IT in zlib.h?")
+    assert code == {"sqlite3_open", "zlib.h"}  # a name whole; not "it" in capitals, a small word
+    assert entry_of("`sqlite3_open()`: opens a database file.", code) and entry_of("zlib.h - the header.", code)
 
 
 def test_the_window_follows_the_source_across_a_passage_edge(make_corpus, bot_for) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from qabot.chunking import ASKS, CAPTION, sentence_flags
 from qabot.index.engine import Evidence, PassageRow, forgets_on_change, run_starts
-from qabot.index.lexical import STOPWORDS, term_id, words
+from qabot.index.lexical import STOPWORDS, term_id
 from qabot.search import lexicon
 from qabot.search.config import RetrievalConfig
 from qabot.text import fold
@@ -106,8 +106,9 @@ def adjust_for_text(scores: np.ndarray, at: np.ndarray, flags: np.ndarray | None
 # A sentence that opens as a list's or a glossary's entry for a name: "NOCASE - Similar to binary, ...", "timeout:
 # seconds to wait" (a bullet or quotes may come first), or, for a name in capitals, "REAL as Julian day numbers" (not
 # "Trotsky as a young man ...").
-_ENTRY = re.compile(r"\s*(?:[-*•]\s+)?[`'\"“]?([\w.()-]+?)[`'\"”]?(\s+[-–—]\s|:\s|\s+as\s)")
+_ENTRY = r"\s*(?:[-*•]\s+)?[`'\"“]?({})(?:\(\))?[`'\"”]?(\s+[-–—]\s|:\s|\s+as\s)"
 _CAPITALS = re.compile(r"\b[A-Z][A-Z0-9_]+\b")
+_NAME = re.compile(r"\w[\w.-]*\w|\w")  # a question's word, or a name such as "sqlite3_open" or "zlib.h", whole
 
 
 @lru_cache(maxsize=256)
@@ -115,15 +116,21 @@ def labels(question: str) -> frozenset[str]:
     """The question's words, folded, that a document may define in an entry of their own: a name that is no
     ordinary word ("sqlite3_open", "timeout"), or a word in capitals ("NOCASE", "REAL")."""
     capitals = {fold(word) for word in _CAPITALS.findall(question)}
-    return frozenset(w for w in map(fold, words(question)) if w in capitals or not lexicon.is_ordinary(w))
+    return frozenset(w for w in map(fold, _NAME.findall(question))
+                     if len(w) > 1 and w not in STOPWORDS and any(c.isalpha() for c in w)
+                     and (w in capitals or not lexicon.is_ordinary(w)))
+
+
+@lru_cache(maxsize=256)
+def _entry_for(named: frozenset[str]) -> re.Pattern[str]:
+    """What opens an entry for one of ``named``: one pattern a question, which most sentences fail at once."""
+    return re.compile(_ENTRY.format("|".join(map(re.escape, sorted(named, key=len, reverse=True)))), re.IGNORECASE)
 
 
 def entry_of(sentence: str, named: frozenset[str]) -> bool:
     """Whether a sentence opens as the entry of one of the ``named`` labels (see ``labels``)."""
-    found = _ENTRY.match(sentence)
-    if found is None or fold(found.group(1)).strip(".()") not in named:
-        return False
-    return found.group(2).strip() != "as" or bool(_CAPITALS.fullmatch(found.group(1)))
+    found = _entry_for(named).match(sentence) if named else None
+    return found is not None and (found.group(2).strip() != "as" or bool(_CAPITALS.fullmatch(found.group(1))))
 
 
 def sentence_texts(passage: PassageRow) -> list[str]:
