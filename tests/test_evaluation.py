@@ -28,6 +28,8 @@ from qabot.eval import (
 from qabot.settings import load_settings
 from tests.conftest import DEFAULT_CORPUS, FAKE_QABOT, SHARED_EVAL
 
+REWORDED = Path(__file__).parent / "data" / "reworded"  # chat-dev's and chat-blind's questions in other words
+
 DOCS = {
     "d1": ("Volcanoes", "Lava is molten rock that erupts from a volcano and cools into basalt."),
     "d2": ("Glaciers", "A glacier is a slow river of ice that carves U-shaped valleys."),
@@ -355,6 +357,18 @@ def test_chat_dev_meets_the_targets(tmp_path, variant: str) -> None:
     assert report["hit_at_1"] >= 0.70 and report["hit_at_5"] >= 0.90
     assert report["message_at_1"] is not None and report["message_at_1"] >= 0.65
     assert report["answered_rate"] >= 0.90 and report["abstention_rate"] >= 0.75
+    if variant == "as exported":
+        # The same questions in other words (tests/data/reworded), on the same index. The answering message is
+        # found less often (0.600 against the 0.65 target, docs/quality.md): this floor only guards against a fall.
+        run = subprocess.run([sys.executable, "-m", "qabot", "--corpus", str(corpus), "--index",
+                              str(tmp_path / "idx"), "eval", str(REWORDED / "chat-dev.jsonl"), "--json"],
+                             capture_output=True, text=True, timeout=600,
+                             env={**os.environ, "QABOT_EMBEDDING_BACKEND": "auto"})
+        assert run.returncode == 0, run.stderr
+        (reworded,) = json.loads(run.stdout)
+        assert reworded["hit_at_1"] >= 0.70 and reworded["hit_at_5"] >= 0.90
+        assert reworded["message_at_1"] >= 0.55
+        assert reworded["answered_rate"] >= 0.90 and reworded["abstention_rate"] >= 0.75
 
 
 _OPENING_NAME = re.compile(r"^\s*([^\s:,]+)[:,]\s+")
