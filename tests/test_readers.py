@@ -539,6 +539,11 @@ def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Pa
     ("mentions", {"a": 1}, "its 'mentions' is not a list"),
     ("id", None, "its 'id' is not text or a number"),
     ("content", ["hi"], "its 'content' is not text"),
+    ("timestamp", None, "its 'timestamp' is not text"),  # cited as "None" before
+    ("timestamp", 1709536500, "its 'timestamp' is not text"),
+    ("timestamp", "yesterday", "its 'timestamp' is not a date"),
+    ("timestamp", "2024-13-45T99:99:00+00:00", "its 'timestamp' is not a date"),
+    ("timestamp", "1970-01-01T00:00:00+00:00", None),  # second 0 is a date
     ("type", [], None),  # not a chat message's type: passed over, as a join or a pin is
     ("id", "\u00b2", None),  # "²" is a digit to str.isdigit, not to int(): an id like any other text
     ("reference", {"messageId": "\u00b2"}, None),

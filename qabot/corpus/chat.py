@@ -138,6 +138,14 @@ class Bridges:
 ANY_BRIDGE = "*"  # a webhook key for every webhook (``any_bridge``)
 
 
+def when(date: str) -> float | None:
+    """An ISO 8601 date ("2024-05-01T18:02:33.120+00:00") as POSIX seconds; None where it is no such date."""
+    try:
+        return datetime.fromisoformat(date).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def bridged_key(webhook_key: str, name: str) -> str:
     """The key of a person a webhook bridges (``Bridges``): the webhook's own key and their name, one person a name."""
     return f"{webhook_key}/{hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()}"
@@ -186,10 +194,7 @@ class ChatMessage:
 
     @property
     def seconds(self) -> float | None:
-        try:
-            return datetime.fromisoformat(self.date).timestamp()
-        except ValueError:
-            return None
+        return when(self.date)
 
     def untangled(self) -> conversations.Message:
         """What untangling conversations reads of it."""

@@ -78,7 +78,7 @@ _ABSENT = object()
 _LIST = ((list, tuple, type(None)), "a list")
 _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "id": ((str, int), "text or a number"), "content": ((str,), "text"), "attachments": _LIST, "embeds": _LIST,
-    "mentions": _LIST, "reference": ((dict, type(None)), "an object"),
+    "mentions": _LIST, "reference": ((dict, type(None)), "an object"), "timestamp": ((str,), "text"),
     "forwardedMessage": ((dict, type(None)), "an object"),
 }
 _SNAPSHOT: dict[str, tuple[tuple[type, ...], str]] = {  # the same for what a forward forwards
@@ -385,8 +385,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
-        wrong = _wrong(message, _FIELDS)
-        if wrong is None and isinstance(message.get("forwardedMessage"), dict):
+        wrong = _wrong(message, _FIELDS) or ("'timestamp' is not a date" if chat.when(message["timestamp"]) is None else "")
+        if not wrong and isinstance(message.get("forwardedMessage"), dict):
             wrong = _wrong(message["forwardedMessage"], _SNAPSHOT, "forwardedMessage.")
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
