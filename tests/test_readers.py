@@ -557,6 +557,18 @@ def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, 
     assert warnings == ([f"help.json: skipping message 2: {why}"] if why else [])
 
 
+def test_an_export_name_longer_than_discord_allows_is_cut(tmp_path: Path) -> None:
+    # A hostile export's 100,000-character name would be every excerpt and citation of its author's messages.
+    chat = [dict(m) for m in documents.CHAT]
+    chat[1] = {**chat[1], "author": {**chat[1]["author"], "name": "x" * 100_000, "nickname": "x" * 100_000}}
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
+    doc, ben = paras[1]
+    assert ben.author == "x" * 79 + "…"
+    assert doc.text[ben.start : ben.end] == "x" * 79 + "…: Yes: the trick is to save patterns.glob as UTF-8, " \
+        "otherwise it silently finds nothing."
+    assert [p.author for _, p in paras if p is not ben] == ["Ana", "Ana", "Cleo"]  # names Discord allows, whole
+
+
 def test_a_word_file_without_core_properties_has_no_title_of_python_docxs(tmp_path: Path) -> None:
     from tests.hostile import _docx
 

@@ -236,7 +236,8 @@ def _missing(export: Any) -> str | None:
 def _name(author: dict[str, Any]) -> str | None:
     for key in ("nickname", "name"):
         if isinstance(author.get(key), str) and author[key].strip():
-            return " ".join(author[key].split())
+            name = " ".join(author[key].split())
+            return name if len(name) <= limits.NAME_CHARS else name[: limits.NAME_CHARS - 1] + "…"
     return None
 
 

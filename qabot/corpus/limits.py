@@ -52,6 +52,7 @@ CHECK_EVERY = 1024  # items between two checks of a file's time where a reader l
 PARAGRAPHS_PER_MILLION = 8_000  # paragraphs a file may hold for each million characters of its text limit
 XML_PARTS = (".xml", ".rels", ".vml")  # parts of an Office file that are parsed into a tree (and those of an XML type)
 CONTENT_TYPES = "[Content_Types].xml"  # an Office file's part types
+NAME_CHARS = 80  # the longest name Discord gives anyone (a webhook's); a longer one in an export is cut, ending "…"
 
 
 class OverLimit(CorpusError):
