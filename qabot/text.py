@@ -22,6 +22,7 @@ from functools import lru_cache
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _NOT_ALNUM = re.compile(r"[\W_]+")
 SURROGATE = re.compile("[\ud800-\udfff]")  # a lone surrogate: it cannot be encoded, printed or sent
+LABEL_CHARS = 150  # the most of a title, a section or an author that a citation shows (a hostile file's: a megabyte)
 
 
 @lru_cache(maxsize=1)

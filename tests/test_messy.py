@@ -62,6 +62,27 @@ def test_a_300000_character_line_is_indexed_and_answered(make_corpus, fake_bot_f
     assert line[excerpt.citation.start : excerpt.citation.end] == excerpt.text
 
 
+def test_a_megabyte_title_or_heading_is_cut_in_the_citation_not_in_the_quote(make_corpus, fake_bot_for) -> None:
+    from qabot.adapters.render import cite
+    from qabot.adapters.terminal import plain_answer, plain_sources
+
+    heading, title = "M" * 100_000, "T" * 100_000
+    bot = fake_bot_for(make_corpus({
+        "notes.md": f"# {heading}\n\nThe dome closes when the humidity rises above 85 percent.\n",
+        "page.html": f"<html><head><title>{title}</title></head><body><p>The zebra ledger is in the vault.</p>"
+                     "</body></html>",
+    }), answer_threshold=0.0)
+    (dome,) = bot.ask("dome humidity percent", k=1).excerpts
+    assert dome.citation.section == heading  # what the file says, whole
+    assert dome.citation.location == f"§ {'M' * 149}…, ¶ 1"
+    assert dome.text == "The dome closes when the humidity rises above 85 percent." == _stored(bot, dome)
+    (ledger,) = bot.ask("zebra ledger vault", k=1).excerpts
+    assert ledger.citation.title == title and cite(ledger.citation).startswith("T" * 149 + "… — page.html, ")
+    answer = bot.ask("zebra ledger vault", k=2)
+    assert len(plain_answer(answer)) < 1_000  # not the megabyte
+    assert max(len(line) for line in plain_sources(bot.sources()).splitlines()) < 250
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
 def test_a_file_the_user_cannot_read_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
     corpus = make_corpus({"secret.txt": "Hidden text.", **GOOD})

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from qabot.index.scope import is_chat_source
 from qabot.models import Citation
-from qabot.text import flat
+from qabot.text import LABEL_CHARS, clipped, flat
 
 _PAGES = (".html", ".htm", ".xhtml")  # the HTML reader's files
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)  # a Markdown code fence's line
@@ -25,7 +25,7 @@ CHAT_HISTORY = "Discord history"  # what a citation of a server's live history s
 def cite(citation: Citation) -> str:
     """'Title — source, § Section, ¶ 3' (plain text; the title only when the document has one)."""
     where = f"{source_name(citation.source)}, {citation.location}"
-    return f"{citation.title} — {where}" if citation.title else where
+    return f"{clipped(citation.title, LABEL_CHARS)} — {where}" if citation.title else where
 
 
 def source_name(source: str) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from qabot.adapters import render
 from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
-from qabot.text import flat, visible
+from qabot.text import LABEL_CHARS, clipped, flat, visible
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -112,7 +112,7 @@ def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str
 def plain_sources(sources: Iterable[SourceInfo]) -> str:
     return "\n".join(
         visible(s.source)
-        + (f" — {_line(s.title)}" if s.title else "")
+        + (f" — {_line(clipped(s.title, LABEL_CHARS))}" if s.title else "")
         + f" ({s.documents} document(s), {s.passages} passages)"
         for s in sources
     )
@@ -225,5 +225,5 @@ def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 -
 
     table = Table("source", "title", "documents", "passages")
     for s in sources:
-        table.add_row(Text(visible(s.source)), Text(_line(s.title or "")), str(s.documents), str(s.passages))
+        table.add_row(Text(visible(s.source)), Text(_line(clipped(s.title or "", LABEL_CHARS))), str(s.documents), str(s.passages))
     console.print(table)

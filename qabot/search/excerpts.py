@@ -28,6 +28,7 @@ from qabot.chunking import ASKS, asks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 from qabot.search import evidence, exchange
+from qabot.text import LABEL_CHARS, clipped
 
 MAX_EXCERPT_CHARS = 600
 MAX_HIGHLIGHT_CHARS = 300
@@ -230,14 +231,16 @@ def location(
     author: str | None = None,
     date: str | None = None,
 ) -> str:
-    """'§ Early years, ¶ 12'; 'p. 12, § 2.4 The glob files' on a page; 'Ana, 2024-05-01 18:02, ¶ 7' in a chat."""
+    """'§ Early years, ¶ 12'; 'p. 12, § 2.4 The glob files' on a page; 'Ana, 2024-05-01 18:02, ¶ 7' in a chat.
+
+    A section or an author over ``LABEL_CHARS`` is cut, ending "…" (a hostile file's heading may be a megabyte)."""
     parts = []
     if page is not None:
         parts.append(f"p. {page_label or page}")
     if section:
-        parts.append(f"§ {section}")
+        parts.append(f"§ {clipped(section, LABEL_CHARS)}")
     if author:
-        parts.append(author)
+        parts.append(clipped(author, LABEL_CHARS))
     if date:
         parts.append(_readable_date(date))
     if page is None:
