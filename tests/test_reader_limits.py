@@ -599,3 +599,29 @@ def test_a_big_file_may_take_longer_in_proportion_to_its_size() -> None:
     limits = ReaderLimits(seconds=30)
     assert Budget(limits, 4 * MB).allowed == 30  # a small file: the setting
     assert Budget(limits, 200 * MB).allowed == 200 * SECONDS_PER_MB == 100  # a big export: by its size
+
+
+# -- deep pages: lxml nests no deeper than 255 elements ---------------------------------------
+
+
+def test_an_old_page_that_never_closes_its_font_tags_is_read_whole(tmp_path: Path) -> None:
+    # Each paragraph opens a <font> and none is closed, so each nests in the one before: lxml stopped at the 127th,
+    # without a word.
+    page = tmp_path / "old.html"
+    page.write_text("<html><head><title>Club notes</title></head><body>" + "".join(
+        f"<FONT SIZE=2 FACE='Arial'><p>Note {n}: the dome closes when the humidity rises above {n} percent."
+        for n in range(400)) + "</body></html>", encoding="latin-1")
+    (doc,), warnings = _read(page)
+    assert not warnings
+    assert [doc.text[p.start : p.end] for p in doc.paragraphs][-1] == (
+        "Note 399: the dome closes when the humidity rises above 399 percent.")
+    assert len(doc.paragraphs) == 400 and "FONT" not in doc.text
+
+
+def test_a_page_nested_past_the_parsers_limit_says_so(tmp_path: Path) -> None:
+    page = tmp_path / "deep.html"
+    page.write_text("<html><body><p>Near the top: the dome key hangs by the door.</p>" + "<div>" * 300
+                    + "<p>Far down: the spare key is in the blue box.</p>" + "</div>" * 300 + "</body></html>")
+    (doc,), warnings = _read(page)
+    assert warnings == ["deep.html: its elements nest more than 255 deep; the text after that point is not read"]
+    assert "dome key" in doc.text and "spare key" not in doc.text

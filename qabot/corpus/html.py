@@ -40,6 +40,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,6 +69,8 @@ _PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
 # A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
 _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
+DEPTH = 255  # how deep lxml's parser (libxml2's) nests elements: it reads nothing of a page past that point
+_FONT = re.compile(rb"(?i)</?(?:font|basefont)\b[^>]*>")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -76,18 +79,16 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     except OSError as exc:
         warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
         return
-    result = document(file.name, data)
+    result = document(file.name, data, warn)
     if result is None:
         warn(f"skipping {file.name}: no main content found (only navigation, scripts or boilerplate)")
         return
     yield result
 
 
-def document(name: str, data: bytes) -> Document | None:
+def document(name: str, data: bytes, warn: Warn | None = None) -> Document | None:
     """The document of a page's HTML, or None when it has no main content."""
-    import trafilatura
-
-    tree = trafilatura.load_html(data)
+    tree = _load(name, data, warn)
     if tree is None:
         return None
     meta = _metadata(tree)
@@ -169,6 +170,31 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     container = next((found for tag in ("article", "main") if (found := piece.find(f".//{tag}")) is not None), None)
     reference = prepare.flat(container.text_content()) if container is not None else text
     return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(reference) else body
+
+
+def _load(name: str, data: bytes, warn: Warn | None) -> Any:
+    """The page's tree, as trafilatura parses it, read whole where lxml's depth limit cut it.
+
+    Old hand-written pages open a ``<font>`` for each paragraph and never close it, so each
+    paragraph nests in the one before, and past ``DEPTH`` the parser stops without a word:
+    400 such paragraphs read as 127. ``<font>`` only sets how text looks (trafilatura drops it
+    too), so such a page is parsed again without it; one still too deep is read as far as it
+    goes, with a warning.
+    """
+    import trafilatura
+
+    tree = trafilatura.load_html(data)
+    if tree is not None and _too_deep(tree):
+        tree = trafilatura.load_html(_FONT.sub(b"", data))
+        if tree is not None and _too_deep(tree) and warn is not None:
+            warn(f"{name}: its elements nest more than {DEPTH} deep; the text after that point is not read")
+    return tree
+
+
+def _too_deep(tree: Any) -> bool:
+    """Whether the parser stopped at its depth limit: the page's last element is that deep."""
+    (last,) = deque(tree.iter(), maxlen=1)
+    return sum(1 for _ in last.iterancestors()) >= DEPTH
 
 
 def _pieces(tree: Any, size: int) -> Iterator[Any]:
