@@ -266,6 +266,20 @@ def test_a_bad_question_file_is_named_with_its_line(make_corpus, fake_bot_for, t
         evaluate_items(bot, load_items(questions))
 
 
+def test_an_answer_message_id_written_as_a_number_reads_as_its_text(tmp_path) -> None:
+    from qabot import QABotError
+    from qabot.eval.datasets import load_items
+
+    # Discord's ids as JSON numbers (Python reads them whole; 64 bits is past a double's 53, not an int's).
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps({"question": "Who?", "answers": ["Ben"], "answer_message_id": value})
+                                    for value in (1218000000000000001, "1218000000000000002")), encoding="utf-8")
+    assert [i.answer_message_id for i in load_items(questions)] == ["1218000000000000001", "1218000000000000002"]
+    questions.write_text(json.dumps({"question": "Who?", "answers": ["Ben"], "answer_message_id": 1.5}))
+    with pytest.raises(QABotError, match="line 1 is not an evaluation item: 'answer_message_id': Input should be"):
+        load_items(questions)
+
+
 def test_a_question_file_from_notepad_or_a_feedback_export_reads_whole(tmp_path) -> None:
     from qabot.eval.datasets import load_items
 

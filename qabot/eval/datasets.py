@@ -21,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from qabot.errors import QABotError
 
@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 
 # Fields a QA file may hold that qabot eval does not read: what `qabot feedback export` adds for a person.
 NOT_READ = frozenset({"review", "feedback"})
+
+
+def _snowflake(value: Any) -> Any:
+    """A Discord id written as a JSON number (``1218000000000000001``) as the text Discord's exports write it."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class EvalItem(BaseModel):
@@ -42,7 +47,7 @@ class EvalItem(BaseModel):
     docs: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
     page: int | None = None
-    answer_message_id: str | None = None
+    answer_message_id: Annotated[str | None, BeforeValidator(_snowflake)] = None
     where: str | None = Field(default=None, exclude=True)  # "questions.jsonl line 3": for a message about it
 
 
