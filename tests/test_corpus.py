@@ -139,6 +139,18 @@ def test_jsonl_beir_documents(tmp_path: Path) -> None:
     assert list(load_file(CorpusFile(path, "corpus.jsonl"), messages.append)) == docs
 
 
+def test_jsonl_fields_that_are_not_text_are_not_cited_as_python_writes_them(tmp_path: Path) -> None:
+    path = tmp_path / "corpus.jsonl"
+    rows = [
+        {"_id": 7, "title": ["Ice", "picks"], "author": {"name": "Ana"}, "url": True, "text": "An ice pick is a tool."},
+        {"_id": ["d2"], "title": 1914, "date": "1940-08-20", "text": "Trotsky died in 1940."},
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    docs = list(load_file(CorpusFile(path, "corpus.jsonl"), lambda _w: None))
+    assert [(d.doc_id, d.title, d.author, d.url, d.date) for d in docs] == [
+        ("7", None, None, None, None), ("corpus.jsonl:2", "1914", None, None, "1940-08-20")]  # not "['Ice', 'picks']"
+
+
 def test_headings_name_sections() -> None:
     (doc,) = _load(DEFAULT_CORPUS / "003_3ab6160fc76f5c58.txt")
     paras = paragraphs(doc.text, doc.body_start)

@@ -49,21 +49,27 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         if any(isinstance(value, str) and SURROGATE.search(value) for value in record.values()):
             warn(f"{name} line {number}: lone surrogate code points replaced by U+FFFD")
             record = {key: _clean(value) if isinstance(value, str) else value for key, value in record.items()}
-        doc_id = record.get("_id", record.get("id", record.get("doc_id")))
-        doc_id = str(doc_id) if doc_id is not None else f"{name}:{number}"
+        doc_id = _scalar(record.get("_id", record.get("id", record.get("doc_id")))) or f"{name}:{number}"
         if doc_id in seen:
             warn(f"skipping {name} line {number}: duplicate _id {doc_id!r}")
             continue
         seen.add(doc_id)
-        title = record.get("title")
-        meta = {key: str(record[key]) for key in ("author", "date", "url") if record.get(key)}
+        meta = {key: value for key in ("author", "date", "url") if (value := _scalar(record.get(key)))}
         yield Document(
             doc_id=doc_id,
             source=name,
-            title=str(title).strip() or None if title else None,
+            title=(_scalar(record.get("title")) or "").strip() or None,
             text=record["text"],
             **meta,
         )
+
+
+def _scalar(value: object) -> str | None:
+    """A field's text: a string, or a number written as one; None for anything else (a list, an object, true), which
+    would otherwise be cited as Python writes it ("['x']")."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _clean(value: str) -> str:
