@@ -127,6 +127,14 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def scalar_text(value: object) -> str | None:
+    """A JSON field's text: a string, or a number written as one; None for anything else (a list, an object, true),
+    which would otherwise be cited as Python writes it ("['x']")."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def clipped(text: str, most: int = 80) -> str:
     """``text``, cut to ``most`` characters with an ellipsis when longer: a name quoted in a one-line message."""
     return text if len(text) <= most else text[: most - 1] + "…"

@@ -557,6 +557,19 @@ def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, 
     assert warnings == ([f"help.json: skipping message 2: {why}"] if why else [])
 
 
+def test_an_exports_names_and_embed_texts_that_are_not_text_are_left_out(tmp_path: Path) -> None:
+    # Hand-made or broken exports: a list, an object or true is cited as nothing, not as Python writes it.
+    chat = [dict(m) for m in documents.CHAT]
+    chat[1] = {**chat[1], "embeds": [{"title": ["x"], "description": "Glob files must be UTF-8.", "fields": [],
+                                      "author": {"name": True}}]}
+    path = documents.write_export(tmp_path / "help.json", chat, guild={"id": "1", "name": ["Observatory"]}, channel={
+        "id": "2", "type": "GuildPublicThread", "category": {"name": "help"}, "name": 42})
+    paras = _texts_and_docs(_exchanges(path))
+    doc, ben = paras[1]
+    assert doc.title == "#42"
+    assert doc.text[ben.start : ben.end].endswith("finds nothing. (embed: Glob files must be UTF-8.)")
+
+
 def test_an_export_name_longer_than_discord_allows_is_cut(tmp_path: Path) -> None:
     # A hostile export's 100,000-character name would be every excerpt and citation of its author's messages.
     chat = [dict(m) for m in documents.CHAT]

@@ -51,7 +51,7 @@ from qabot.corpus import conversations
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.roles import ANSWERS, ASKS, says_thanks
 from qabot.models import Document
-from qabot.text import blank, fold
+from qabot.text import blank, fold, scalar_text
 
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
@@ -263,7 +263,8 @@ def field(name: object, value: object) -> str | None:
 def embed(title: object = None, description: object = None, *more: object) -> str | None:
     """An embed as its paragraph shows it: its title, description and ``more`` (an export's fields, author and
     footer: the text a bot's card holds), each on the same line."""
-    shown = " — ".join(" ".join(str(value).split()) for value in (title, description, *more) if value)
+    texts = (" ".join((scalar_text(value) or "").split()) for value in (title, description, *more))
+    shown = " — ".join(text for text in texts if text)
     return f"(embed: {shown})" if shown else None
 
 

@@ -64,7 +64,7 @@ import ijson
 from qabot.corpus import chat, limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import first_line, fold
+from qabot.text import first_line, fold, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
@@ -305,13 +305,12 @@ _TOKEN = re.compile(r"<(?P<kind>@!?|@&|#!?)(?P<id>\d+)>")  # the rest: ``chat.sh
 
 def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
     """The channel of an export, its documents' source being the file's ``name``."""
-    guild, channel = export["guild"], export["channel"]
-    channel_name = str(channel.get("name") or channel["id"])
-    parent = channel.get("category")
+    guild, channel = export["guild"], export["channel"]  # names that are no text are left out, not cited as Python's
+    channel_name, parent = scalar_text(channel.get("name")) or str(channel["id"]), scalar_text(channel.get("category"))
     kind = str(channel.get("type", ""))  # DiscordChatExporter 2.30-2.34 wrote a thread's type as Discord's number
     thread = kind.endswith("Thread") or kind in _THREAD_NUMBERS  # a thread or a forum post: one conversation
     title = f"#{parent} › {channel_name}" if parent and thread else f"#{channel_name}"
-    if guild.get("name"):
+    if scalar_text(guild.get("name")):
         title = f"{guild['name']} · {title}"
     return chat.ChatChannel(source=name, guild_id=str(guild["id"]), channel_id=str(channel["id"]), title=title,
                             thread=thread, announcements=kind in _ANNOUNCEMENTS)

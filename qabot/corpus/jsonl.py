@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn, read_text
 from qabot.models import Document
-from qabot.text import SURROGATE, lines
+from qabot.text import SURROGATE, lines, scalar_text
 
 SUFFIXES = frozenset({".jsonl"})
 
@@ -49,27 +49,19 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         if any(isinstance(value, str) and SURROGATE.search(value) for value in record.values()):
             warn(f"{name} line {number}: lone surrogate code points replaced by U+FFFD")
             record = {key: _clean(value) if isinstance(value, str) else value for key, value in record.items()}
-        doc_id = _scalar(record.get("_id", record.get("id", record.get("doc_id")))) or f"{name}:{number}"
+        doc_id = scalar_text(record.get("_id", record.get("id", record.get("doc_id")))) or f"{name}:{number}"
         if doc_id in seen:
             warn(f"skipping {name} line {number}: duplicate _id {doc_id!r}")
             continue
         seen.add(doc_id)
-        meta = {key: value for key in ("author", "date", "url") if (value := _scalar(record.get(key)))}
+        meta = {key: value for key in ("author", "date", "url") if (value := scalar_text(record.get(key)))}
         yield Document(
             doc_id=doc_id,
             source=name,
-            title=(_scalar(record.get("title")) or "").strip() or None,
+            title=(scalar_text(record.get("title")) or "").strip() or None,
             text=record["text"],
             **meta,
         )
-
-
-def _scalar(value: object) -> str | None:
-    """A field's text: a string, or a number written as one; None for anything else (a list, an object, true), which
-    would otherwise be cited as Python writes it ("['x']")."""
-    if isinstance(value, str):
-        return value
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _clean(value: str) -> str:
