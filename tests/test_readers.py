@@ -648,11 +648,23 @@ def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch:
     from qabot.corpus import html
 
     def explode(*_args: object) -> None:
-        raise RecursionError("maximum recursion depth exceeded")
+        raise ValueError("unexpected end of tag table")
 
     monkeypatch.setattr(html, "document", explode)
-    docs, warnings = _read(documents.write_html(tmp_path / "deep.html"))
-    assert docs == [] and warnings == ["skipping deep.html: cannot be read (RecursionError: maximum recursion depth exceeded)"]
+    docs, warnings = _read(documents.write_html(tmp_path / "page.html"))
+    assert docs == [] and warnings == ["skipping page.html: cannot be read (ValueError: unexpected end of tag table)"]
+
+
+def test_a_mail_whose_parts_nest_thousands_deep_is_skipped_in_words(tmp_path: Path) -> None:
+    # Python's email parser recurses once a level: past its stack, a RecursionError, said as what it means.
+    levels = 3_000
+    path = tmp_path / "deep.eml"
+    path.write_text("From: ana@example.org\nSubject: Dome\nMIME-Version: 1.0\n"
+                    + "".join(f'Content-Type: multipart/mixed; boundary="b{n}"\n\n--b{n}\n' for n in range(levels))
+                    + "Content-Type: text/plain\n\nThe spare key is in the blue box.\n"
+                    + "".join(f"--b{n}--\n" for n in reversed(range(levels))))
+    docs, warnings = _read(path)
+    assert docs == [] and warnings == ["skipping deep.eml: cannot be read: it is nested too deeply"]
 
 
 JSON_PLEASE = "qabot reads its JSON exports as chat (export with --format Json)"

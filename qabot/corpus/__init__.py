@@ -116,6 +116,8 @@ def load_files(files: Sequence[CorpusFile], warn: Warn | None = None, limits: Re
         warn.each(readable, str(exc), together=len(readable) > 1)
     except OSError as exc:
         warn.each(readable, f"cannot be read ({exc.strerror or exc})")
+    except RecursionError:  # a mail's parts in parts 3,000 deep: Python's parser recurses, the build goes on
+        warn.each(readable, "cannot be read: it is nested too deeply")
     except Exception as exc:  # noqa: BLE001 - whatever a parser raises, the build goes on
         warn.each(readable, f"cannot be read ({type(exc).__name__}: {first_line(exc)})")
     finally:
