@@ -64,7 +64,7 @@ import ijson
 from qabot.corpus import chat, limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import first_line, fold, scalar_text
+from qabot.text import clipped, first_line, fold, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
@@ -236,8 +236,7 @@ def _missing(export: Any) -> str | None:
 def _name(author: dict[str, Any]) -> str | None:
     for key in ("nickname", "name"):
         if isinstance(author.get(key), str) and author[key].strip():
-            name = " ".join(author[key].split())
-            return name if len(name) <= limits.NAME_CHARS else name[: limits.NAME_CHARS - 1] + "…"
+            return clipped(" ".join(author[key].split()), limits.NAME_CHARS)
     return None
 
 
@@ -385,8 +384,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
-        wrong = _wrong(message, _FIELDS) or ("'timestamp' is not a date" if chat.when(message["timestamp"]) is None else "")
-        if not wrong and isinstance(message.get("forwardedMessage"), dict):
+        wrong = _wrong(message, _FIELDS) or ("'timestamp' is not a date" if chat.when(message["timestamp"]) is None else None)
+        if wrong is None and isinstance(message.get("forwardedMessage"), dict):
             wrong = _wrong(message["forwardedMessage"], _SNAPSHOT, "forwardedMessage.")
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
