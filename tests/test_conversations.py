@@ -954,3 +954,63 @@ def test_the_one_the_others_talk_to_is_the_asker_where_no_role_says(tmp_path: Pa
     assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
     first = bot_for(corpus).ask("What does bs=4M do in sudo dd bs=4M if=/dev/sdb | gzip > image.gz?", k=1)
     assert first.excerpts[0].citation.link.endswith("/9204"), first.excerpts[0].highlight
+
+
+def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matched() -> None:
+    """"Sam: thanks, that did it" thanks the message of Sam's it came after, not every message Sam wrote before it
+    (an early guess included), and it does so from anywhere in the exchange: the whole exchange is read, not only
+    the passages around the one that matched."""
+    from qabot.index.engine import ParagraphRow
+    from qabot.search.exchange import _thanked
+
+    said = [("Ana", "how do I make new files take the folder's group?"), ("Sam", "Ana: maybe try umask 002"),
+            ("Lee", "Ana: which folder is it?"), ("Sam", "Ana: chmod g+s the folder"),
+            ("Ana", "Sam: thanks, that did it"), ("Sam", "Ana: glad it worked")]
+    text, rows = "", []
+    for number, (author, body) in enumerate(said, start=1):
+        line = f"{author}: {body}"
+        rows.append(ParagraphRow(number, len(text), len(text) + len(line), None, False, False, author=author, group=0))
+        text += line + "\n"
+
+    class Engine:  # what _thanked reads of an index: an exchange's paragraphs and its text
+        def paragraphs(self, doc: int) -> list[ParagraphRow]:
+            return rows
+
+        def text(self, doc: int, start: int, end: int) -> str:
+            return text[start:end]
+
+    assert _thanked(Engine(), 0, 0, "Ana") == {rows[3].start}  # "chmod g+s", not "maybe try umask 002"
+    assert _thanked(Engine(), 0, 0, "Lee") == set()  # Lee thanked nobody
+    assert _thanked(Engine(), 0, 0, None) == set()
+
+
+def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
+    """"(i.e. copy in 4 MB chunks)" explains; its "i" is no first person, so it neither asks nor tells of a
+    problem of the writer's own."""
+    from qabot.corpus.roles import asks_like
+    from qabot.search.exchange import _FIRST_PERSON
+
+    explains = 'Lia "dd bs=4M" means copy with a block size of 4MB (i.e. copy in 4 MB chunks)'
+    assert not asks_like(explains) and not _FIRST_PERSON.search(explains)
+    assert asks_like("i think my card is broken") and _FIRST_PERSON.search("i.e. what i said")
+
+
+def test_an_explanation_with_i_e_is_the_answer_not_the_askers_command(tmp_path: Path, bot_for) -> None:
+    """Where nobody's part in an exchange is known and the helper's explanation matches best, an "i.e." in it does
+    not make the helper the asker: the others address the asker by name, and the explanation is the answer."""
+    chat = [
+        documents.message("9301", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
+        documents.message("9302", "Sam", "Tom: yes, for years", _at(1)),
+        documents.message("9303", "Lia", "Sam: sudo dd bs=4M if=/dev/sdb | gzip > image.gz", _at(2)),
+        documents.message("9304", "Sam", 'Lia "dd bs=4M" means copy from /dev/sdb with a block size of 4MB '
+                          "(i.e. copy in 4 MB chunks)", _at(3)),
+        documents.message("9305", "Max", "Lia, and the > sends what gzip writes to the file image.gz", _at(4)),
+        documents.message("9306", "Sam", "Lia, sudo runs it as root", _at(5)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
+    first = bot_for(corpus).ask("meaning of bs=4M in dd", k=1)
+    assert first.excerpts[0].citation.link.endswith("/9304"), first.excerpts[0].highlight

@@ -43,7 +43,7 @@ def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_a
 TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not working|fails?|failed|"
            r"broken|crash\w*|stuck")
 _ASKS_LIKE = re.compile(
-    r"\?|\b(i|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
+    r"\?|\b(i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
 _TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
 # A message that opens by addressing someone: "ana: ", "ana, ", "@ana, ", or a Discord mention alone, "@ana ".

@@ -61,6 +61,7 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
+THANKS_READ = 400  # the messages of an exchange read for its asker's thanks: a long forum thread's first ones
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 # Words that open a message as "try: ..." or "yes, ..." do, not as the name of whom it is for: a label ("edit:") or a
 # word of advice or of answer, where people answer with Discord's replies instead of names.
@@ -91,7 +92,7 @@ _COMMAND = re.compile(r"\s*([a-z][\w.+-]*)\s+(?:--?[\w-]|[/~][\w/.]|\*|\w+[+=]\w
 _PROBLEM = re.compile(rf"\b(?:we|our|{TROUBLE})\b", re.IGNORECASE)
 # A question that speaks of the asker's own situation ("should I ...", "when we do ...") is the asker's own, even
 # put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
-_FIRST_PERSON = re.compile(r"\b(?:i|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(?:i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
 
 # A typo put right and nothing else: "*careful", "Nooting/Booting*", "s/eth0/eth1/".
 _CORRECTION = re.compile(r"\A\s*(?:\*[^\W\d_][\w'-]*|[^\W\d_][\w/'-]*\*|s/[^/\s]*/[^/\s]*/?)\s*\Z")
@@ -226,12 +227,13 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
     if said.role == ANSWERS and _brings_own(laid_out(said), said_text, said.author, laid):
         asker = said.author
-    if asker is None and said.role is None and _most_addressed(said.author, laid):
-        asker = said.author  # the one the others talk to is the one being helped
+    if asker is None and said.role is None:
+        asker = _most_addressed(laid)  # the one the others talk to is the one being helped
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
+    thanked = _thanked(engine, passage.doc, first.group, asker)
     abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)}
     counts = expected_type(question) == "number"
     which = bool(_ASKS_WHICH.search(question.strip()))  # a thing asked for, where advice is no sign of the answer
@@ -245,18 +247,15 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if facts.words <= names or facts.filler:
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np"
         after = para.start > said.start
-        later_by_asker = [laid_out(p) for p, _ in order[n + 1 :] if p.author == asker][:3]
         specific = [folded for folded, count in facts.specific if counts or not count]
         asks_too = any(asking[u] for u in units)
         suggests = facts.suggests or (not asks_too and facts.commands)
-        name = fold(para.author or "")
         features = {
             "score": max(known[u] for u in units),
             "overlap": sum(weights.get(t, 0.0) for t in facts.terms) / total,
             "answers": float(para.role in (ANSWERS, ACCEPTED, THANKED)),
             "accepted": float(para.role == ACCEPTED),
-            "thanked": float(para.role == THANKED or any((thanks := _thanks(t)) is not None and name in thanks
-                                                           for t in later_by_asker)),
+            "thanked": float(para.role == THANKED or para.start in thanked),
             "specific": float(bool(specific)),
             "specific_new": float(any(folded not in asked for folded in specific)),
             "asks_back": float(asks_too and not suggests),
@@ -270,6 +269,24 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+def _thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None) -> set[int]:
+    """The messages of an exchange its asker thanked (by start): for each thanks of the asker's that names a
+    helper, that helper's last message before it. The whole exchange is read, not the window around the passage
+    that matched, so a message is thanked or not whichever of the exchange's passages the search found; and a
+    "thanks ana" at the end credits the message it followed, not every message ana wrote before it."""
+    if asker is None:
+        return set()
+    said = [p for p in engine.paragraphs(doc)[:THANKS_READ] if p.group == group and p.author]
+    credited: set[int] = set()
+    last: dict[str, int] = {}  # each helper's latest message so far: name folded -> start
+    for para in said:
+        if para.author != asker:
+            last[fold(para.author or "")] = para.start
+        elif (thanks := _thanks(engine.text(doc, para.start, para.end))) is not None:
+            credited.update(start for name, start in last.items() if name in thanks)
+    return credited
 
 
 _KEPT = 4096  # messages whose facts are kept: a question reads some 150, the next ones many of the same
@@ -346,14 +363,17 @@ def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[t
     return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
 
 
-def _most_addressed(author: str | None, said: list[tuple[str, str | None]]) -> bool:
-    """Whether the messages (``"author: text"``, author) address ``author`` by name more than anyone else, at least
-    ``ADDRESSED_MOST`` times: in an exchange where nobody's role is known, the one the others talk to is the asker
-    ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...", "ki7mt: lsfret, ...")."""
+def _most_addressed(said: list[tuple[str, str | None]]) -> str | None:
+    """The author the messages (``"author: text"``, author) address by name more than anyone else, at least
+    ``ADDRESSED_MOST`` times; None where nobody is. In an exchange where nobody's role is known, the one the others
+    talk to is the asker ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...", "ki7mt: lsfret, ..."), whichever
+    of its messages matched."""
     authors = {name for _, name in said}
     counts = Counter(to for body, name in said if (to := _addressee(body, name, authors)) is not None)
-    mine = counts.pop(author, 0)
-    return mine >= ADDRESSED_MOST and all(count < mine for count in counts.values())
+    if not counts:
+        return None
+    (top, most), *rest = counts.most_common(2)
+    return top if most >= ADDRESSED_MOST and (not rest or rest[0][1] < most) else None
 
 
 def _unsigned(body: str, author: str | None) -> str:
