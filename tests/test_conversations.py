@@ -828,17 +828,22 @@ def test_courtesy_after_an_answer_answers_nothing() -> None:
         assert not _COURTESY.match(said), said
 
 
-def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_path: Path, bot_for) -> None:
-    """"What does LTS mean?": the message whose words spell it out answers, not one that only uses it."""
+@pytest.mark.parametrize(("short", "question"), [("LTS", "What does LTS stand for in Ubuntu release names?"),
+                                                  ("SRU", "sru in ubuntu release names??")])
+def test_the_message_that_spells_out_an_abbreviation_answers_what_it_means(tmp_path: Path, bot_for, short: str,
+                                                                           question: str) -> None:
+    """"What does LTS mean?": the message whose words spell it out answers, not one that only uses it; typed in
+    lower case too, where the word is no ordinary one ("sru", not "lts", a word of the model's vocabulary)."""
+    spelled = {"LTS": "long term support, five years of updates", "SRU": "stable release update, a fix for a release"}
     chat = [
-        documents.message("5201", "Ines", "what does LTS mean when people talk about ubuntu releases?",
+        documents.message("5201", "Ines", f"what does {short} mean when people talk about ubuntu releases?",
                           documents._at(0, 5)),
-        documents.message("5202", "Omar", "@Ines ubuntu LTS releases are what most people run on servers",
+        documents.message("5202", "Omar", f"@Ines ubuntu {short} releases are what most people run on servers",
                           documents._at(1, 0), reply_to="5201", mentions=("Ines",)),
-        documents.message("5203", "Omar", "@Ines long term support, five years of updates", documents._at(1, 40),
+        documents.message("5203", "Omar", f"@Ines {spelled[short]}", documents._at(1, 40),
                           reply_to="5201", mentions=("Ines",)),
     ]
-    first = _first_excerpt(tmp_path, bot_for, chat, "What does LTS stand for in Ubuntu release names?")
+    first = _first_excerpt(tmp_path, bot_for, chat, question)
     assert first.citation.link.endswith("/5203")
 
 

@@ -54,6 +54,7 @@ from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, THANKS, TROUBLE
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search.evidence import expected_type
+from qabot.search.lexicon import is_ordinary
 from qabot.text import fold
 
 Span = tuple[int, int]
@@ -120,6 +121,7 @@ WEIGHTS: dict[str, float] = {
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
+_LOWER_SHORT = re.compile(r"\b[a-z]{3,6}\b")  # the same typed in lower case, where no ordinary word ("gpa", "sru")
 # A question for a thing, not for what to do: "Which package is it in?", "Where do I put it?", "Is this a known bug?".
 # Advice counts for nothing there: a helper's "check if it runs: ps -A | grep ..." beside "on kde it is plasma-nm" is
 # no better an answer for telling the asker what to do (chat-extra gained 4 answering messages: docs/quality.md).
@@ -234,7 +236,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = _thanked(engine, passage.doc, first.group, asker)
-    abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)}
+    abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)} | {
+        word for word in _LOWER_SHORT.findall(question) if not is_ordinary(word)}  # "gpa", typed in a hurry
     counts = expected_type(question) == "number"
     which = bool(_ASKS_WHICH.search(question.strip()))  # a thing asked for, where advice is no sign of the answer
     names = {fold(p.author) for p, _ in order if p.author}
