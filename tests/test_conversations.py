@@ -728,7 +728,8 @@ def test_a_question_for_a_thing_is_told_from_one_for_what_to_do() -> None:
     from qabot.search.exchange import _ASKS_WHICH
 
     _finds(_ASKS_WHICH, ["Which package is it actually in?", "My tray icon is gone. Where do I get it back?",
-                         "When does the next LTS come out?", "Is this a known bug, and where is it reported?"],
+                         "When does the next LTS come out?", "Is this a known bug, and where is it reported?",
+                         "where are crash reports kept when apport pops up", "which X11 file do monitor sections go in"],
            ["How do I get my tray icon back?", "What should I do?", "When I boot, how do I get to GRUB?",
             "Which package is it in, and how do I install it? Any idea."])
 

@@ -126,9 +126,10 @@ _LOWER_SHORT = re.compile(r"\b[a-z]{3,6}\b")  # the same typed in lower case, wh
 # Advice counts for nothing there: a helper's "check if it runs: ps -A | grep ..." beside "on kde it is plasma-nm" is
 # no better an answer for telling the asker what to do (chat-extra gained 4 answering messages: docs/quality.md).
 # "What ...?" stays out: "what should I do?", "what's a quick way to ...?" ask for advice.
-# "When" asks for a time only as "when is/does/will ...?": "When I boot, how do I ...?" asks how.
+# "When" asks for a time only as "when is/does/will ...?": "When I boot, how do I ...?" asks how. A question typed
+# without its question mark ("where are crash reports kept") asks the same: what qabot is asked is always a question.
 _ASKS_WHICH = re.compile(r"(?i)(?:^|[.?!]\s+)(?:which|where|who|whom|whose|when (?:is|was|are|were|do|does|did|will"
-                         r"|would|should|can|could))\b[^.?!]*\?\s*$|\bis (?:this|it|that) a (?:known )?bug\b")
+                         r"|would|should|can|could))\b[^.?!]*\??\s*$|\bis (?:this|it|that) a (?:known )?bug\b")
 # A helper who says they do not know ("not sure if you can ... but", "no idea, maybe ..."): likelier a guess beside
 # the answer than the answer (chat-extra x08). Not "maybe", "I think", "might": answers say those too, and with them
 # the chat sets lost (docs/quality.md).
