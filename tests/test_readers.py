@@ -360,7 +360,38 @@ def test_a_docx_that_is_not_a_zip_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "plain.docx"
     path.write_text("just text")
     docs, warnings = _read(path)
-    assert docs == [] and warnings[0].startswith("skipping plain.docx: not a Word document")
+    assert docs == [] and warnings == ["skipping plain.docx: not a Word document (not a zip package)"]  # no path
+
+
+def _damaged_zip(tmp_path: Path, change) -> Path:
+    """A Word file whose zip bytes ``change`` alters (given the bytes and the zip's member list)."""
+    source = documents.write_docx(tmp_path / "whole.docx")
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as whole:
+        change(data, whole.infolist())
+    damaged = tmp_path / "minutes.docx"
+    damaged.write_bytes(bytes(data))
+    return damaged
+
+
+def test_a_docx_whose_zip_does_not_unpack_is_skipped_as_damaged(tmp_path: Path) -> None:
+    """A part whose deflated data is corrupt (zlib's "invalid block type"), and a zip whose central directory says it
+    starts further in than it does (so zipfile seeks before the file's start: EINVAL), are damaged Word files, said
+    so: not "cannot be read (error: Error -3 while decompressing data ...)" or "(Invalid argument)"."""
+
+    def corrupt_body(data: bytearray, members: list[zipfile.ZipInfo]) -> None:
+        body = next(m for m in members if m.filename == "word/document.xml")
+        start = body.header_offset + 30 + len(body.filename.encode()) + len(body.extra)  # the local header's end
+        data[start : start + 4] = b"\xff\xff\xff\xff"  # a final block of the reserved type 3
+
+    def move_directory(data: bytearray, members: list[zipfile.ZipInfo]) -> None:
+        end = data.rfind(b"PK\x05\x06")  # the end of central directory record: its offset at byte 16
+        offset = int.from_bytes(data[end + 16 : end + 20], "little")
+        data[end + 16 : end + 20] = (offset + 4096).to_bytes(4, "little")
+
+    for change in (corrupt_body, move_directory):
+        docs, warnings = _read(_damaged_zip(tmp_path, change))
+        assert docs == [] and warnings == ["skipping minutes.docx: a damaged Word document (its zip does not unpack)"]
 
 
 # -- Discord exports ------------------------------------------------------------------------
@@ -642,6 +673,17 @@ def test_json_that_does_not_parse_is_skipped(tmp_path: Path) -> None:
     path.write_text('{"guild": ')
     docs, warnings = _read(path)
     assert docs == [] and warnings[0].startswith("skipping broken.json: not valid JSON")
+
+
+def test_json_with_a_stray_character_is_skipped_without_quoting_the_file(tmp_path: Path) -> None:
+    """The JSON parser's message quotes the lines around the fault and points at it ("(right here) ------^"): the
+    warning says what is wrong, on one line, and nothing of what the file says there."""
+    path = tmp_path / "broken.json"
+    export = json.dumps(documents.export([documents.message("1", "Ana", "hello", documents._at(0))]), indent=2)
+    path.write_bytes(export.encode().replace(b'"isPinned": false', b'"isPinned"\xc7 false, "SECRET": 1'))
+    docs, warnings = _read(path)
+    assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping broken.json: not valid JSON (")
+    assert not any(said in warnings[0] for said in ("SECRET", "right here", "\\n", "\n", "\\x", "isPinned"))
 
 
 def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

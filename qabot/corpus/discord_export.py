@@ -215,7 +215,9 @@ def _rewind(handle: BinaryIO) -> None:
 def _invalid(exc: Exception) -> str:
     if isinstance(exc, TooDeep):
         return f"its JSON is {exc}, not an export"
-    message = first_line(exc).removeprefix("b'").removeprefix('b"')
+    # yajl's message is a bytes repr that quotes the file around the fault, its lines escaped ("...text.\\n  <the
+    # file's bytes>\\n (right here) ------^"): only what it says, never what the file says.
+    message = first_line(exc).removeprefix("b'").removeprefix('b"').split("\\n", 1)[0]
     return "not valid UTF-8 text" if "UTF8" in message else f"not valid JSON ({message.rstrip('.')})"
 
 

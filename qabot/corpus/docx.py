@@ -19,8 +19,7 @@ custom XML. ``Document.iter_inner_content`` skips paragraphs and tables in a bod
 content control, ``Paragraph.text`` reads only the runs directly in a paragraph or a
 hyperlink, ``_Table.rows`` and ``_Row.cells`` skip rows and cells in a content control (a
 cover page's, a repeating section's), and ``_Cell.text`` skips tables in a cell, so each of
-these is walked here:
-their text is read as Word shows it with the changes accepted (tracked deletions,
+these is walked here: their text is read as Word shows it with the changes accepted (tracked deletions,
 ``w:del`` and ``w:moveFrom``, left out), and a content control that shows its placeholder
 (Word's prompt, "Click here to enter text.") left out too. A table of contents (paragraphs in Word's ``toc 1``
 ... ``toc 9`` and ``TOC Heading`` styles) is left out: its entries ("Closing the dome 4")
@@ -29,15 +28,17 @@ warning, a tip, a sidebar), which python-docx does not read, follows the paragra
 anchored in; so does the text of a footnote or endnote, after the paragraph that first
 refers to it.
 
-A file that is not a Word document (a ``.docx`` that is a zip of something else, or
-not a zip at all) is skipped with a warning that names it.
+A file that is not a Word document (a ``.docx`` that is a zip of something else, or not a zip at all), or a
+damaged one, is skipped with a warning that names it, and says which without quoting the file or its path.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -65,13 +66,16 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     try:
         word = docx.Document(str(file.path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        warn(f"skipping {file.name}: not a Word document ({first_line(exc)})")
+        why = "not a zip package" if isinstance(exc, PackageNotFoundError) else first_line(exc)  # not its path
+        warn(f"skipping {file.name}: not a Word document ({why})")
         return
     except (XMLSyntaxError, AttributeError) as exc:  # python-docx parses every part as it opens the package
         warn(f"skipping {file.name}: a damaged Word document ({_damaged_part(file) or first_line(exc)})")
         return
-    except OSError as exc:
-        warn(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
+    except (zlib.error, EOFError, OSError) as exc:  # a corrupt part, or a zip header pointing before the file's start
+        damaged = not isinstance(exc, OSError) or exc.errno == errno.EINVAL
+        warn(f"skipping {file.name}: " + ("a damaged Word document (its zip does not unpack)" if damaged
+                                          else f"cannot be read ({exc.strerror or exc})"))
         return
     result = document(file.name, word, warn)
     if not result.paragraphs:
@@ -99,8 +103,7 @@ def _flat(text: str) -> str:
 
 
 def _qn(*tags: str) -> tuple[str, ...]:
-    """The Clark names of WordprocessingML tags (``docx.oxml.ns.qn``, without importing python-docx until a file
-    is read)."""
+    """The Clark names of WordprocessingML tags (``docx.oxml.ns.qn``, without importing python-docx to read none)."""
     return tuple(f"{{http://schemas.openxmlformats.org/wordprocessingml/2006/main}}{tag}" for tag in tags)
 
 
