@@ -686,6 +686,15 @@ def test_json_with_a_stray_character_is_skipped_without_quoting_the_file(tmp_pat
     assert not any(said in warnings[0] for said in ("SECRET", "right here", "\\n", "\n", "\\x", "isPinned"))
 
 
+def test_an_export_with_a_string_that_is_not_utf8_is_skipped_as_such(tmp_path: Path) -> None:
+    """A string the JSON parser decodes as it reads (a name) holding what is not UTF-8: a surrogate, encoded."""
+    path = tmp_path / "latin.json"
+    export = json.dumps(documents.export([documents.message("1", "Ana", "hello", documents._at(0))]))
+    path.write_bytes(export.encode().replace(b'"Ana"', b'"An\xed\xa0\x80a"', 1))
+    docs, warnings = _read(path)
+    assert docs == [] and warnings == ["skipping latin.json: not valid UTF-8 text"]
+
+
 def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qabot.corpus import html
 

@@ -115,7 +115,7 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
         try:
             check_depth(file.path)
             export = header(file.path)
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl decodes strings as it reads them
             warn(f"skipping {file.name}: {_invalid(exc)}")
             continue
         if problem := _missing(export):
@@ -129,7 +129,7 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
         try:
             bridges = _bridges(m for path in paths[channel] for m in _messages(path))
             result = channel_documents(parts, warn, said, bridges)
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
             for name, _ in parts:
                 warn(f"skipping {name}: {_invalid(exc)}")
             continue
@@ -215,10 +215,10 @@ def _rewind(handle: BinaryIO) -> None:
 def _invalid(exc: Exception) -> str:
     if isinstance(exc, TooDeep):
         return f"its JSON is {exc}, not an export"
-    # yajl's message is a bytes repr that quotes the file around the fault, its lines escaped ("...text.\\n  <the
-    # file's bytes>\\n (right here) ------^"): only what it says, never what the file says.
+    # yajl's message may be a bytes repr quoting the file around the fault ("...text.\\n <the file> (right here)")
     message = first_line(exc).removeprefix("b'").removeprefix('b"').split("\\n", 1)[0]
-    return "not valid UTF-8 text" if "UTF8" in message else f"not valid JSON ({message.rstrip('.')})"
+    utf8 = "UTF8" in message or isinstance(exc, UnicodeDecodeError)
+    return "not valid UTF-8 text" if utf8 else f"not valid JSON ({message.rstrip('.')})"
 
 
 def _missing(export: Any) -> str | None:
