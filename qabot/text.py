@@ -135,6 +135,12 @@ def scalar_text(value: object) -> str | None:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def listed(value: object) -> list:
+    """A JSON field's items: the list, or none for anything else (true, 1.5, an object), which iterating would
+    fail on or read letter by letter."""
+    return value if isinstance(value, list) else []
+
+
 def clipped(text: str, most: int = 80) -> str:
     """``text``, cut to ``most`` characters with an ellipsis when longer: a name quoted in a one-line message."""
     return text if len(text) <= most else text[: most - 1] + "…"

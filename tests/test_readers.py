@@ -568,6 +568,7 @@ def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Pa
     ("attachments", 5, "its 'attachments' is not a list"),
     ("embeds", 7, "its 'embeds' is not a list"),
     ("mentions", {"a": 1}, "its 'mentions' is not a list"),
+    ("reactions", True, "its 'reactions' is not a list"),  # failed the whole export: 'bool' object is not iterable
     ("id", None, "its 'id' is not text or a number"),
     ("content", ["hi"], "its 'content' is not text"),
     ("timestamp", None, "its 'timestamp' is not text"),  # cited as "None" before
@@ -586,6 +587,16 @@ def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, 
     kept = sum(len(d.paragraphs) for d in docs)
     assert kept == (3 if why or field == "type" else 4)
     assert warnings == ([f"help.json: skipping message 2: {why}"] if why else [])
+
+
+def test_an_exports_lists_inside_a_message_that_are_not_lists_are_read_as_empty(tmp_path: Path) -> None:
+    """A reaction's users, an embed's fields, a mention's roles of another type: the message is read all the same
+    (each failed the whole export: "cannot be read (TypeError: 'float' object is not iterable)")."""
+    chat = [dict(m) for m in documents.CHAT]
+    chat[1] = {**chat[1], "reactions": [{"emoji": {"name": "✅"}, "users": 1.5}], "embeds": [{"fields": True}],
+               "mentions": [{"name": "Ana", "roles": 7}]}
+    docs, warnings = _read(documents.write_export(tmp_path / "help.json", chat))
+    assert sum(len(d.paragraphs) for d in docs) == 4 and warnings == []
 
 
 def test_an_exports_names_and_embed_texts_that_are_not_text_are_left_out(tmp_path: Path) -> None:

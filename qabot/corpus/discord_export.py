@@ -64,7 +64,7 @@ import ijson
 from qabot.corpus import chat, limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import clipped, first_line, fold, scalar_text
+from qabot.text import clipped, first_line, fold, listed, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
@@ -79,7 +79,7 @@ _LIST = ((list, tuple, type(None)), "a list")
 _FIELDS: dict[str, tuple[tuple[type, ...], str]] = {
     "id": ((str, int), "text or a number"), "content": ((str,), "text"), "attachments": _LIST, "embeds": _LIST,
     "mentions": _LIST, "reference": ((dict, type(None)), "an object"), "timestamp": ((str,), "text"),
-    "forwardedMessage": ((dict, type(None)), "an object"),
+    "forwardedMessage": ((dict, type(None)), "an object"), "reactions": _LIST,
 }
 _SNAPSHOT: dict[str, tuple[tuple[type, ...], str]] = {  # the same for what a forward forwards
     "content": ((str, type(None)), "text"), "attachments": _LIST, "embeds": _LIST,
@@ -245,10 +245,10 @@ def _name(author: dict[str, Any]) -> str | None:
 def _extras(message: dict[str, Any], tokens: Tokens) -> tuple[str, ...]:
     """Its attachments' names and its embeds' titles, as the paragraph shows them."""
     extras = []
-    for item in message.get("attachments") or ():
+    for item in listed(message.get("attachments")):
         if isinstance(item, dict) and isinstance(item.get("fileName"), str):
             extras.append(chat.attachment(item["fileName"]))
-    for item in message.get("embeds") or ():
+    for item in listed(message.get("embeds")):
         if isinstance(item, dict) and (shown := chat.embed(*(tokens.plain(v) if isinstance(v, str) else v
                                                              for v in _embed_texts(item)))):
             extras.append(shown)
@@ -262,7 +262,7 @@ def _embed_texts(item: dict[str, Any]) -> list[object]:
         return value if isinstance(value, str) and value.strip() else None
 
     texts: list[object] = [item.get("title"), item.get("description")]
-    for field in item.get("fields") or ():
+    for field in listed(item.get("fields")):
         if isinstance(field, dict):
             texts.append(chat.field(field.get("name"), field.get("value")))
     for key in ("author", "footer"):
@@ -292,11 +292,11 @@ class Tokens:
             names = {str(self.channel.get(key)): self.channel.get(name)
                      for key, name in (("id", "name"), ("categoryId", "category"))}
             return f"#{names.get(target) or 'channel'}"
-        people = [p for p in (self.message.get("author"), *(self.message.get("mentions") or ())) if isinstance(p, dict)]
+        people = [p for p in (self.message.get("author"), *listed(self.message.get("mentions"))) if isinstance(p, dict)]
         if kind == "@&":
-            roles = (r for p in people for r in p.get("roles") or () if isinstance(r, dict))
+            roles = (r for p in people for r in listed(p.get("roles")) if isinstance(r, dict))
             return f"@{next((r['name'] for r in roles if str(r.get('id')) == target and r.get('name')), 'role')}"
-        named = next((_name(p) for p in self.message.get("mentions") or ()
+        named = next((_name(p) for p in listed(self.message.get("mentions"))
                       if isinstance(p, dict) and str(p.get("id")) == target), None)
         return f"@{named}" if named else chat.UNNAMED
 
@@ -417,15 +417,15 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         key = chat.bridged_key(key, author)
     names = {_fold(person.get(key)) for key in ("name", "nickname")}
     mentioned = set()
-    for user in message.get("mentions") or ():
+    for user in listed(message.get("mentions")):
         if isinstance(user, dict):
             mentioned |= {_fold(user.get(key)) for key in ("name", "nickname")}
     reference = message.get("reference") if isinstance(message.get("reference"), dict) else {}
     forward = message.get("forwardedMessage") if isinstance(message.get("forwardedMessage"), dict) else {}
     replies = reference.get("messageId") and reference.get("type") != FORWARD  # a forward points, it replies not
     tokens = Tokens(message, channel)
-    marked_by = {people.setdefault(k, k) for reaction in message.get("reactions") or () if _marks(reaction)
-                 for user in reaction.get("users") or () if isinstance(user, dict)
+    marked_by = {people.setdefault(k, k) for reaction in listed(message.get("reactions")) if _marks(reaction)
+                 for user in listed(reaction.get("users")) if isinstance(user, dict)
                  and (k := str(user.get("id") or _name(user) or ""))}
     return chat.ChatMessage(
         id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
