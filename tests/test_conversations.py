@@ -1020,3 +1020,17 @@ def test_an_explanation_with_i_e_is_the_answer_not_the_askers_command(tmp_path: 
     assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
     first = bot_for(corpus).ask("meaning of bs=4M in dd", k=1)
     assert first.excerpts[0].citation.link.endswith("/9304"), first.excerpts[0].highlight
+
+
+def test_a_yes_or_no_answers_a_question_asked_for_one(tmp_path: Path, bot_for) -> None:
+    """"May I delete lost+found?" is answered by the message that says no, not by the helper's command before it,
+    specific and advice as it is."""
+    chat = [
+        documents.message("9401", "Uma", "fsck moved my files to lost+found on the data disk, how do I get them "
+                          "back out of lost+found?", _at(0)),
+        documents.message("9402", "Seb", "Uma: sudo mv /mnt/lost+found/* /mnt/restored/", _at(1)),
+        documents.message("9403", "Uma", "Seb: done. can I delete the lost+found folder after that?", _at(3)),
+        documents.message("9405", "Seb", "Uma: no, keep it. fsck puts what it recovers there", _at(4)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "ok to delete the lost+found folder after recovering files?")
+    assert first.citation.link.endswith("/9405"), first.highlight

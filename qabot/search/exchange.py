@@ -25,8 +25,8 @@ the exchange from someone other than the asker, never one of the asker's own:
   "chmod +x setup.run": the first says what to do), whether it spells out an
   abbreviation the question asks about ("stable release update" for "SRU"), and where it
   is (the first reply after the question, or before the question, which it cannot answer
-  unless the question was asked again), and whether it says its author is not sure ("no
-  idea", "not sure if ...": a guess beside the answer);
+  unless the question was asked again), whether it says its author is not sure ("no idea", "not sure if ...": a
+  guess beside the answer), and whether it opens with a yes or a no where the question asks for one;
 - a "+1", "same" or "me too" is no candidate (nor "this" alone): it says who else has the
   problem, or agrees with an answer, and answers nothing;
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
@@ -109,15 +109,19 @@ _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most 
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
-            "first_reply", "before", "continues", "expands", "hedges")
+            "first_reply", "before", "continues", "expands", "hedges", "yes_no")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in. "thanked" went from 0.2 to 0.3
 # once a thanks by Discord reply counted (2026-12-06): no set copy lost, chat-extra gained.
 WEIGHTS: dict[str, float] = {
     "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.3, "specific": 0.05, "specific_new": 0.2,
     "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
-    "expands": 0.5, "hedges": -0.4,
+    "expands": 0.5, "hedges": -0.4, "yes_no": 0.2,
 }
+# A question to be answered yes or no ("may I delete lost+found?", "ok to ...?") and a message that opens with one.
+_YES_NO_ASKED = re.compile(r"(?i)^\s*(?:is|are|was|can|could|may|might|should|shall|does|do|did|will|would|has|have"
+                           r"|ok(?:ay)? to|safe to)\b")
+_YES_NO = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|no|nope|nah)\b(?![-'])")
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
 _ABBREVIATION = re.compile(r"\b[A-Z]{3,6}\b")
@@ -269,6 +273,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "continues": float(n > 0 and order[n - 1][0].author == para.author and facts.continues),
             "expands": float(any(short in facts.initials for short in abbreviations)),
             "hedges": float(facts.hedges),
+            "yes_no": float(facts.yes_no and _YES_NO_ASKED.match(question) is not None),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
@@ -310,6 +315,7 @@ class _Facts:
     continues: bool  # it opens as going on from its author's message before
     initials: str  # its words' first letters, for an abbreviation spelled out
     hedges: bool
+    yes_no: bool  # it opens with a yes or a no
 
 
 @lru_cache(maxsize=_KEPT)
@@ -327,6 +333,7 @@ def _facts(laid: str, author: str | None) -> _Facts:
         continues=bool(_CONTINUES.search(body)),
         initials="".join(word[0] for word in WORD.findall(body.lower())),
         hedges=bool(_HEDGE.search(body)),
+        yes_no=bool(_YES_NO.match(body)),
     )
 
 
