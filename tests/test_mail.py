@@ -7,6 +7,8 @@ import mailbox
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from qabot.corpus import CorpusFile, load_file
 
 
@@ -47,6 +49,18 @@ def test_a_mailbox_is_a_document_per_message_cited_by_subject_sender_and_date(tm
         ["Hi all,", "The dome motor will be repaired on 12 June, so there is no public night that week.", "Ana"],
         ["I can open the gate for the technician at 8 am; I still have the keys.", "Ben"],
         ["The dome opens at dusk on Fridays, weather permitting, and closes at midnight."]]
+
+
+@pytest.mark.parametrize("date", ["Tue, 3 Mar 2020 10999999999999999999999:00:00 +0000",
+                                  "Tue, 3 Mar 2020 10:00:00 +99999999999999999999"])
+def test_a_date_whose_numbers_overflow_is_kept_as_written(tmp_path: Path, date: str) -> None:
+    """A Date header with a number too large for a datetime (it raised OverflowError, which skipped the whole
+    mailbox as "cannot be read") is cited as written, as any date that does not parse."""
+    path = tmp_path / "odd.eml"
+    path.write_text(f"From: Ana <ana@example.org>\nSubject: Dome\nDate: {date}\n\nThe dome opens at dusk.\n")
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+    assert [d.date for d in docs] == [date] and warnings == []
 
 
 def test_an_eml_is_decoded_and_answered_from(tmp_path: Path, bot_for) -> None:

@@ -375,21 +375,25 @@ def _damaged_zip(tmp_path: Path, change) -> Path:
 
 
 def test_a_docx_whose_zip_does_not_unpack_is_skipped_as_damaged(tmp_path: Path) -> None:
-    """A part whose deflated data is corrupt (zlib's "invalid block type"), and a zip whose central directory says it
-    starts further in than it does (so zipfile seeks before the file's start: EINVAL), are damaged Word files, said
-    so: not "cannot be read (error: Error -3 while decompressing data ...)" or "(Invalid argument)"."""
+    """A part whose deflated data is corrupt (zlib's "invalid block type"), the main one or the list of types, and a
+    zip whose central directory says it starts further in than it does (so zipfile seeks before the file's start:
+    EINVAL), are damaged Word files, said so: not "cannot be read (error: Error -3 while decompressing data ...)" or
+    "(Invalid argument)"."""
 
-    def corrupt_body(data: bytearray, members: list[zipfile.ZipInfo]) -> None:
-        body = next(m for m in members if m.filename == "word/document.xml")
-        start = body.header_offset + 30 + len(body.filename.encode()) + len(body.extra)  # the local header's end
-        data[start : start + 4] = b"\xff\xff\xff\xff"  # a final block of the reserved type 3
+    def corrupt(part: str):
+        def change(data: bytearray, members: list[zipfile.ZipInfo]) -> None:
+            body = next(m for m in members if m.filename == part)
+            start = body.header_offset + 30 + len(body.filename.encode()) + len(body.extra)  # the local header's end
+            data[start : start + 4] = b"\xff\xff\xff\xff"  # a final block of the reserved type 3
+        return change
 
     def move_directory(data: bytearray, members: list[zipfile.ZipInfo]) -> None:
         end = data.rfind(b"PK\x05\x06")  # the end of central directory record: its offset at byte 16
         offset = int.from_bytes(data[end + 16 : end + 20], "little")
         data[end + 16 : end + 20] = (offset + 4096).to_bytes(4, "little")
 
-    for change in (corrupt_body, move_directory):
+    # [Content_Types].xml is read first, by the limit on what the XML parts unpack to (corpus.limits)
+    for change in (corrupt("word/document.xml"), corrupt("[Content_Types].xml"), move_directory):
         docs, warnings = _read(_damaged_zip(tmp_path, change))
         assert docs == [] and warnings == ["skipping minutes.docx: a damaged Word document (its zip does not unpack)"]
 

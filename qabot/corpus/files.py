@@ -360,7 +360,7 @@ def mail_meta(subject: str, sender: str, date: str) -> dict[str, str]:
     name, address = parseaddr(decoded(sender))
     try:
         when = parsedate_to_datetime(date).isoformat()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # "Date: Tue, 3 Mar 99999999999999999999 ..."
         when = date.strip()
     meta = {"title": decoded(subject), "author": name or address, "date": when}
     return {key: value for key, value in meta.items() if value}

@@ -36,6 +36,7 @@ import contextlib
 import contextvars
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +124,11 @@ def _xml_typed(archive: zipfile.ZipFile) -> Callable[[str], bool]:
     if info.file_size > MB:  # a real one is a few KB: every part is counted
         return lambda name: True
     try:
-        root = etree.fromstring(archive.read(info), etree.XMLParser(resolve_entities=False, no_network=True))
+        data = archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):  # damaged: every part is counted, the reader says why
+        return lambda name: True
+    try:
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
         return lambda name: False  # nor can it read this one
     extensions, names = set(), set()
