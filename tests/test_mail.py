@@ -63,6 +63,25 @@ def test_a_date_whose_numbers_overflow_is_kept_as_written(tmp_path: Path, date: 
     assert [d.date for d in docs] == [date] and warnings == []
 
 
+def test_one_message_a_parser_breaks_on_is_skipped_not_the_mailbox(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from qabot.corpus import mail
+
+    path = _mailbox(tmp_path / "list.mbox")
+    read = mail._document
+
+    def breaks_on_the_second(source: str, doc_id: str, message):
+        if doc_id.endswith(":2"):
+            raise LookupError("unknown encoding: x-broken")
+        return read(source, doc_id, message)
+
+    monkeypatch.setattr(mail, "_document", breaks_on_the_second)
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+    assert [d.doc_id for d in docs] == ["list.mbox:1", "list.mbox:3"]
+    assert warnings == ["list.mbox: skipping message 2: cannot be read (LookupError: unknown encoding: x-broken)"]
+
+
 def test_an_eml_is_decoded_and_answered_from(tmp_path: Path, bot_for) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

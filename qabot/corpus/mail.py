@@ -21,6 +21,7 @@ from typing import Any
 from qabot.corpus import html, limits, plaintext
 from qabot.corpus.files import MAIL_FIELDS, CorpusFile, Warn, mail_meta
 from qabot.models import Document
+from qabot.text import first_line
 
 SUFFIXES = frozenset({".eml", ".mbox"})
 _QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the message it answers
@@ -46,7 +47,13 @@ def _documents(file: CorpusFile, messages: Iterable[Any], warn: Warn) -> Iterato
         if MAIL_FIELDS.isdisjoint(key.lower() for key in message):
             continue  # no e-mail field at all: bytes of something else
         doc_id = file.name if file.suffix == ".eml" else f"{file.name}:{number}"
-        document = _document(file.name, doc_id, message)
+        try:
+            document = _document(file.name, doc_id, message)
+        except Exception as exc:  # whatever the email package or lxml raises for one message
+            if file.suffix == ".eml" or isinstance(exc, limits.OverLimit):
+                raise  # the file's one message, or a limit: the file is skipped, and says why
+            warn(f"{file.name}: skipping message {number}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
+            continue  # one message a parser breaks on is skipped, not the mailbox
         if document is not None:
             read_any = True
             yield document
