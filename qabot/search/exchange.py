@@ -118,9 +118,9 @@ WEIGHTS: dict[str, float] = {
     "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
     "expands": 0.5, "hedges": -0.4, "yes_no": 0.2,
 }
-# A question to be answered yes or no ("may I delete lost+found?", "ok to ...?") and a message that opens with one.
-_YES_NO_ASKED = re.compile(r"(?i)^\s*(?:is|are|was|can|could|may|might|should|shall|does|do|did|will|would|has|have"
-                           r"|ok(?:ay)? to|safe to)\b")
+# A yes-or-no question ("may I delete it?", "ok to ...?"; "is there a tool ...?" asks for the tool) and a yes or a no.
+_YES_NO_ASKED = re.compile(r"(?i)^\s*(?:(?:is|are)(?! there\b)|was|can|could|may|might|should|shall|does|do|did|will"
+                           r"|would|has|have|ok(?:ay)? to|safe to)\b")
 _YES_NO = re.compile(r"(?i)^\s*(?:yes|yeah|yep|yup|no|nope|nah)\b(?![-'])")
 # An abbreviation the question asks about ("what does SRU mean?"), three letters or more, and a message that spells
 # it out ("stable release update"): the answer, rare and unmistakable (chat-extra x13, x06).
