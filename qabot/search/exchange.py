@@ -112,9 +112,9 @@ FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "s
             "first_reply", "before", "continues", "expands", "hedges", "yes_no")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
 # better held out): "score" is the rerank's sentence score, the unit the others are in. "thanked" went from 0.2 to 0.3
-# once a thanks by Discord reply counted (2026-12-06): no set copy lost, chat-extra gained.
+# once a thanks by Discord reply counted, and to 0.25 once it was read from the whole exchange (2026-12-06).
 WEIGHTS: dict[str, float] = {
-    "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.3, "specific": 0.05, "specific_new": 0.2,
+    "score": 0.75, "overlap": 0.5, "answers": 0.1, "accepted": 0.2, "thanked": 0.25, "specific": 0.05, "specific_new": 0.2,
     "asks_back": -0.4, "suggests": 0.2, "first_reply": 0.1, "before": -0.2, "continues": -0.2,
     "expands": 0.5, "hedges": -0.4, "yes_no": 0.2,
 }
