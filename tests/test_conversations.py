@@ -19,7 +19,7 @@ from qabot.corpus import CorpusFile, load_file
 from qabot.corpus.chat import ACCEPTED, THANKED
 from qabot.corpus.conversations import Message, Untangler, exchanges, parents, roles
 from qabot.corpus.roles import ANSWERS, ASKS
-from qabot.models import Excerpt
+from qabot.models import Document, Excerpt
 from qabot.search import RetrievalConfig, Retriever
 from qabot.search.retriever import named_terms
 from tests import documents
@@ -37,6 +37,15 @@ def _first_excerpt(tmp_path: Path, bot_for, chat: list[dict], question: str) -> 
     corpus.mkdir()
     documents.write_export(corpus / "help.json", chat)
     return bot_for(corpus).ask(question, k=1).excerpts[0]
+
+
+def _help_export(tmp_path: Path, chat: list[dict]) -> tuple[Path, Document]:
+    """A corpus of one export, help.json, of ``chat`` (one exchange), and that exchange's document as read."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    return corpus, doc
 
 
 # -- untangling ----------------------------------------------------------------------------
@@ -545,10 +554,7 @@ def test_a_bots_factoid_is_quoted_but_the_helper_who_called_it_up_is_the_answer(
                                "after the kernel update\" [High, Confirmed]", documents._at(1, 2), reply_to="4002")),
         documents.message("4004", "Lena", "thanks Omar", documents._at(2, 0), reply_to="4002"),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    [doc] = _read(corpus / "help.json")
+    corpus, doc = _help_export(tmp_path, chat)
     assert [p.role for p in doc.paragraphs] == [ASKS, THANKED, "bot", ASKS]  # Lena's thanks replies to 4002
     first = bot_for(corpus).ask("Is wifi dropping every few minutes after a kernel update a known bug?", k=1).excerpts[0]
     assert first.citation.link.endswith("/4002") and first.citation.author == "Omar"
@@ -642,10 +648,7 @@ def test_the_answer_the_asker_marked_with_a_check_in_an_export_is_accepted(tmp_p
                           "`intents.message_content = True`", _at(2), reply_to="7001", checked_by=("nimbus", "quill")),
         documents.message("7004", "nimbus", "got it", _at(4)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    [doc] = _read(corpus / "help.json")
+    corpus, doc = _help_export(tmp_path, chat)
     assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ACCEPTED, ASKS]
     first = bot_for(corpus).ask("Why is message.content empty for my discord bot?", k=1).excerpts[0]
     assert first.citation.link.endswith("/7003"), first.highlight
@@ -915,10 +918,7 @@ def test_someone_bringing_their_own_problem_in_reply_is_not_the_answer(tmp_path:
         documents.message("9005", "Pat", "Lee: I do", _at(4)),
         documents.message("9006", "Ana", "Sam: thanks, that did it", _at(5)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    [doc] = _read(corpus / "help.json")
+    corpus, doc = _help_export(tmp_path, chat)
     assert [p.role for p in doc.paragraphs][:2] == [ASKS, ANSWERS]  # the reply makes Ana's an answer to Pat
     first = bot_for(corpus).ask("How do I share a folder between two users on one desktop?", k=1).excerpts[0]
     assert first.citation.link.endswith("/9004"), first.highlight
@@ -942,23 +942,29 @@ def test_a_first_person_answer_by_reply_is_the_answer_where_nobody_addresses_by_
     assert answer.excerpts[0].citation.link.endswith("/9102"), answer.excerpts[0].highlight
 
 
-def test_the_one_the_others_talk_to_is_the_asker_where_no_role_says(tmp_path: Path, bot_for) -> None:
+@pytest.mark.parametrize(("answer", "question"), [
+    ("Lia: bs=4M makes dd read and write the card four megabytes at a time",
+     "What does bs=4M do in sudo dd bs=4M if=/dev/sdb | gzip > image.gz?"),
+    # the answer matches best, and its "i.e." is no first person: it does not make Sam the asker
+    ('Lia "dd bs=4M" means copy from /dev/sdb with a block size of 4MB (i.e. copy in 4 MB chunks)',
+     "meaning of bs=4M in dd"),
+])
+def test_the_one_the_others_talk_to_is_the_asker_where_no_role_says(tmp_path: Path, bot_for, answer: str,
+                                                                    question: str) -> None:
     """Where nobody's part in an exchange is known, the message that matches best may be the asker's own
-    command ("sudo dd bs=4M ..."); the others address its author by name, so an answer to them is the answer."""
+    command ("sudo dd bs=4M ..."), or an answer; the others address its author by name, so an answer to them is the
+    answer."""
     chat = [
         documents.message("9201", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
         documents.message("9202", "Sam", "Tom: yes, for years", _at(1)),
         documents.message("9203", "Lia", "Sam: sudo dd bs=4M if=/dev/sdb | gzip > image.gz", _at(2)),
-        documents.message("9204", "Sam", "Lia: bs=4M makes dd read and write the card four megabytes at a time",
-                          _at(3)),
+        documents.message("9204", "Sam", answer, _at(3)),
         documents.message("9205", "Max", "Lia, and the > sends what gzip writes to the file image.gz", _at(4)),
+        documents.message("9206", "Sam", "Lia, sudo runs it as root", _at(5)),
     ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    [doc] = _read(corpus / "help.json")
+    corpus, doc = _help_export(tmp_path, chat)
     assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
-    first = bot_for(corpus).ask("What does bs=4M do in sudo dd bs=4M if=/dev/sdb | gzip > image.gz?", k=1)
+    first = bot_for(corpus).ask(question, k=1)
     assert first.excerpts[0].citation.link.endswith("/9204"), first.excerpts[0].highlight
 
 
@@ -999,27 +1005,6 @@ def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
     explains = 'Lia "dd bs=4M" means copy with a block size of 4MB (i.e. copy in 4 MB chunks)'
     assert not asks_like(explains) and not _FIRST_PERSON.search(explains)
     assert asks_like("i think my card is broken") and _FIRST_PERSON.search("i.e. what i said")
-
-
-def test_an_explanation_with_i_e_is_the_answer_not_the_askers_command(tmp_path: Path, bot_for) -> None:
-    """Where nobody's part in an exchange is known and the helper's explanation matches best, an "i.e." in it does
-    not make the helper the asker: the others address the asker by name, and the explanation is the answer."""
-    chat = [
-        documents.message("9301", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
-        documents.message("9302", "Sam", "Tom: yes, for years", _at(1)),
-        documents.message("9303", "Lia", "Sam: sudo dd bs=4M if=/dev/sdb | gzip > image.gz", _at(2)),
-        documents.message("9304", "Sam", 'Lia "dd bs=4M" means copy from /dev/sdb with a block size of 4MB '
-                          "(i.e. copy in 4 MB chunks)", _at(3)),
-        documents.message("9305", "Max", "Lia, and the > sends what gzip writes to the file image.gz", _at(4)),
-        documents.message("9306", "Sam", "Lia, sudo runs it as root", _at(5)),
-    ]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
-    [doc] = _read(corpus / "help.json")
-    assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
-    first = bot_for(corpus).ask("meaning of bs=4M in dd", k=1)
-    assert first.excerpts[0].citation.link.endswith("/9304"), first.excerpts[0].highlight
 
 
 def test_a_yes_or_no_answers_a_question_asked_for_one(tmp_path: Path, bot_for) -> None:
