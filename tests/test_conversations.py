@@ -973,7 +973,7 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
     (an early guess included), and it does so from anywhere in the exchange: the whole exchange is read, not only
     the passages around the one that matched."""
     from qabot.index.engine import ParagraphRow
-    from qabot.search.exchange import _thanked
+    from qabot.search.thanks import thanked
 
     said = [("Ana", "how do I make new files take the folder's group?"), ("Sam", "Ana: maybe try umask 002"),
             ("Lee", "Ana: which folder is it?"), ("Sam", "Ana: chmod g+s the folder"),
@@ -984,16 +984,18 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
         rows.append(ParagraphRow(number, len(text), len(text) + len(line), None, False, False, author=author, group=0))
         text += line + "\n"
 
-    class Engine:  # what _thanked reads of an index: an exchange's paragraphs and its text
+    class Engine:  # what thanked reads of an index: an exchange's paragraphs and its text
         def paragraphs(self, doc: int) -> list[ParagraphRow]:
             return rows
 
         def text(self, doc: int, start: int, end: int) -> str:
             return text[start:end]
 
-    assert _thanked(Engine(), 0, 0, "Ana") == {rows[3].start}  # "chmod g+s", not "maybe try umask 002"
-    assert _thanked(Engine(), 0, 0, "Lee") == set()  # Lee thanked nobody
-    assert _thanked(Engine(), 0, 0, None) == set()
+    kept: dict = {}
+    assert thanked(Engine(), 0, 0, "Ana", kept) == {rows[3].start}  # "chmod g+s", not "maybe try umask 002"
+    assert thanked(Engine(), 0, 0, "Lee") == set()  # Lee thanked nobody
+    assert thanked(Engine(), 0, 0, None) == set()
+    assert kept == {(0, "Ana"): {rows[3].start}}  # a question's next read of the exchange reads it from there
 
 
 def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:

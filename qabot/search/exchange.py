@@ -50,11 +50,13 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, THANKS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search.evidence import expected_type
 from qabot.search.lexicon import is_ordinary
+from qabot.search.thanks import Kept
+from qabot.search.thanks import thanked as thanked_by
 from qabot.text import fold
 
 Span = tuple[int, int]
@@ -62,7 +64,6 @@ Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
-THANKS_READ = 400  # the messages of an exchange read for its asker's thanks: a long forum thread's first ones
 ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
 # Words that open a message as "try: ..." or "yes, ..." do, not as the name of whom it is for: a label ("edit:") or a
 # word of advice or of answer, where people answer with Discord's replies instead of names.
@@ -187,8 +188,10 @@ def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: 
 
 
 def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,
-         question: str = "", idf: dict[str, float] | None = None, also: Sequence[PassageRow] = ()) -> Exchange | None:
-    """The exchange around ``passage``, with the messages from others than the asker; None outside a chat."""
+         question: str = "", idf: dict[str, float] | None = None, also: Sequence[PassageRow] = (),
+         kept: Kept | None = None) -> Exchange | None:
+    """The exchange around ``passage``, with the messages from others than the asker; None outside a chat.
+    ``kept``: what each exchange's asker thanked, for one question's reads (``thanks.thanked``)."""
     first = engine.paragraph_at(passage.doc, passage.start)
     if not is_chat(first):
         return None
@@ -240,7 +243,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
-    thanked = _thanked(engine, passage.doc, first.group, asker)
+    thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
     abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)} | {
         word for word in _LOWER_SHORT.findall(question) if not is_ordinary(word)}  # "gpa", typed in a hurry
     counts = expected_type(question) == "number"
@@ -278,24 +281,6 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
-
-
-def _thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None) -> set[int]:
-    """The messages of an exchange its asker thanked (by start): for each thanks of the asker's that names a
-    helper, that helper's last message before it. The whole exchange is read, not the window around the passage
-    that matched, so a message is thanked or not whichever of the exchange's passages the search found; and a
-    "thanks ana" at the end credits the message it followed, not every message ana wrote before it."""
-    if asker is None:
-        return set()
-    said = [p for p in engine.paragraphs(doc)[:THANKS_READ] if p.group == group and p.author]
-    credited: set[int] = set()
-    last: dict[str, int] = {}  # each helper's latest message so far: name folded -> start
-    for para in said:
-        if para.author != asker:
-            last[fold(para.author or "")] = para.start
-        elif (thanks := _thanks(engine.text(doc, para.start, para.end))) is not None:
-            credited.update(start for name, start in last.items() if name in thanks)
-    return credited
 
 
 _KEPT = 4096  # messages whose facts are kept: a question reads some 150, the next ones many of the same
@@ -337,14 +322,7 @@ def _facts(laid: str, author: str | None) -> _Facts:
     )
 
 
-@lru_cache(maxsize=_KEPT)
-def _thanks(laid: str) -> str | None:
-    """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
-    return fold(laid) if THANKS.search(laid) else None
-
-
 forgets_on_change(_facts.cache_clear)
-forgets_on_change(_thanks.cache_clear)
 
 
 def _me_too(said: str) -> bool:

@@ -37,6 +37,7 @@ from qabot.search import evidence, excerpts, exchange, followup, lexicon
 from qabot.search.candidates import Pool, fuse
 from qabot.search.config import RetrievalConfig
 from qabot.search.inputs import check_count, check_k, clean_history, clean_question, readable, says_nothing
+from qabot.search.thanks import Kept
 from qabot.text import dedup_key as _dedup_key
 
 DOCUMENT_PENALTY = 0.02  # per excerpt already shown from the same document
@@ -270,12 +271,13 @@ class Retriever:
         deferred: set[int] = set()  # unanswered chat questions, moved back once
         answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
         read: dict[int, exchange.Exchange | None] = {}  # the exchange around each chat candidate, once read
+        thanks: Kept = {}  # what each exchange's asker thanked, once read
 
         def exchange_of(position: int, passage: PassageRow) -> exchange.Exchange | None:
             if position not in read:
                 read[position] = exchange.read(
                     self.engine, passage, pool.sentences(position), lambda rows: self._scores_of(rows, asked),
-                    asked.query, asked.idf, self._found_with(pool, pool.order, passage),
+                    asked.query, asked.idf, self._found_with(pool, pool.order, passage), thanks,
                 ) if self._is_chat(passage, pool.sentence_flags(position)) else None
             return read[position]
 

@@ -1,0 +1,51 @@
+"""Which messages of a chat's exchange its asker thanked: a sign of the answer (``exchange``'s ``thanked``).
+
+For each thanks of the asker's that names a helper ("thanks ana", "ana: that did it"), that
+helper's last message before it. The whole exchange is read (its first ``READ`` messages), not
+the window around the passage that matched, so a message is thanked or not whichever of the
+exchange's passages the search found; and a "thanks ana" at the end credits the message it
+followed, not every message ana wrote before it. A thanks by Discord reply is the build's to mark
+(the role ``thanked``, ``qabot.corpus.chat``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from qabot.corpus.roles import THANKS
+from qabot.index.engine import SearchEngine, forgets_on_change
+from qabot.text import fold
+
+READ = 400  # the messages of an exchange read for its asker's thanks: a long forum thread's first ones
+Kept = dict[tuple[int, str | None], set[int]]  # (document, asker) -> what they thanked, for one question's reads
+
+
+def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None, kept: Kept | None = None,
+            ) -> set[int]:
+    """The starts of the messages of exchange ``doc`` (``group``) that ``asker`` thanked; none without an asker.
+    ``kept`` holds what was found for one question (its reads of the same exchange share it)."""
+    if asker is None:
+        return set()
+    if kept is not None and (doc, asker) in kept:
+        return kept[doc, asker]
+    credited: set[int] = set()
+    last: dict[str, int] = {}  # each helper's latest message so far: name folded -> start
+    for para in engine.paragraphs(doc)[:READ]:
+        if para.group != group or not para.author:
+            continue
+        if para.author != asker:
+            last[fold(para.author)] = para.start
+        elif (said := thanks(engine.text(doc, para.start, para.end))) is not None:
+            credited.update(start for name, start in last.items() if name in said)
+    if kept is not None:
+        kept[doc, asker] = credited
+    return credited
+
+
+@lru_cache(maxsize=4096)
+def thanks(laid: str) -> str | None:
+    """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
+    return fold(laid) if THANKS.search(laid) else None
+
+
+forgets_on_change(thanks.cache_clear)
