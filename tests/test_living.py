@@ -116,7 +116,7 @@ def test_what_a_change_takes_out_is_not_kept_in_the_search_caches(make_corpus, t
         return {clear.__self__.__wrapped__.__name__: clear.__self__.cache_info().currsize  # type: ignore[attr-defined]
                 for clear in engines._TEXT_CACHES}
 
-    assert {"_facts", "_thanks", "_terms", "dedup_key", "_found"} <= set(held())
+    assert {"_facts", "thanks", "_terms", "dedup_key", "_found"} <= set(held())
     corpus = make_corpus(CORPUS)
     documents.write_export(corpus / "help.json", [
         documents.message("9001", "Ana", "when was the lighthouse lamp last changed?", documents._at(0, 5)),
