@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         64.0, gt=0, le=BIGGEST_MB, description="a file that yields more than this many million characters of text is skipped"
     )
     reader_seconds: float = Field(
-        30.0, gt=0, le=WEEK, description="a file whose reading takes longer than this (or 0.5 s per MB of a bigger file) is "
+        30.0, gt=0, le=WEEK, description="a file whose reading takes longer than this (or 1 s per MB of a bigger file) is "
         "skipped (embedding not counted)"
     )
 
