@@ -945,7 +945,7 @@ def test_a_first_person_answer_by_reply_is_the_answer_where_nobody_addresses_by_
 @pytest.mark.parametrize(("answer", "question"), [
     ("Lia: bs=4M makes dd read and write the card four megabytes at a time",
      "What does bs=4M do in sudo dd bs=4M if=/dev/sdb | gzip > image.gz?"),
-    # the answer matches best, and its "i.e." is no first person: it does not make Sam the asker
+    # and its "i.e." is no first person: it does not make Sam the asker
     ('Lia "dd bs=4M" means copy from /dev/sdb with a block size of 4MB (i.e. copy in 4 MB chunks)',
      "meaning of bs=4M in dd"),
 ])
@@ -966,6 +966,22 @@ def test_the_one_the_others_talk_to_is_the_asker_where_no_role_says(tmp_path: Pa
     assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
     first = bot_for(corpus).ask(question, k=1)
     assert first.excerpts[0].citation.link.endswith("/9204"), first.excerpts[0].highlight
+
+
+def test_the_one_the_others_talk_to_is_the_asker_whichever_message_matched(tmp_path: Path, bot_for) -> None:
+    """Where nobody's part is known and a helper's answer matches best, the asker is still the one the others
+    address by name (Lia, twice), so her own command is no answer."""
+    chat = [
+        documents.message("9500", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
+        documents.message("9501", "Sam", "Tom: yes, for years", _at(1)),
+        documents.message("9502", "Lia", "Sam: sudo dd bs=4M if=/dev/sdb of=card.img", _at(2)),
+        documents.message("9503", "Sam", "Lia: bs=4M is the block size, dd copies four megabytes at a time", _at(3)),
+        documents.message("9504", "Kim", "Lia: and of= names the image file it writes", _at(4)),
+    ]
+    corpus, doc = _help_export(tmp_path, chat)
+    assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
+    first = bot_for(corpus).ask("meaning of the bs=4M block size in dd", k=1)
+    assert first.excerpts[0].citation.link.endswith("/9503"), first.excerpts[0].highlight
 
 
 def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matched() -> None:
