@@ -819,10 +819,12 @@ async def test_a_button_in_a_direct_message_quotes_only_the_servers_its_presser_
         now[0] += 61  # what Discord said of their membership is a minute old
         pressed = double.click(double.followups(token)[0].response, user_n=7, label="More sources")
         more = (await double.until(lambda: double.responses_to(pressed), what="More sources"))[-1]
-        after = links(spy.answers[-1])
+        asked = spy.answers[1:]  # asked again only where the index changed since the answer (the backfill's
+        # last writes may land after it, or not: a machine under load decides), else recalled from memory
     assert {jump(ours), jump(theirs)} <= before
-    assert jump(theirs) not in after and jump(ours) in after  # asked again, without server B
-    assert jump(theirs) not in str(more) and "club" not in str(more)
+    assert jump(theirs) not in str(more) and "club" not in str(more)  # what the presser is shown, either way
+    for answer in asked:  # and what was asked again was asked without server B
+        assert jump(theirs) not in links(answer) and jump(ours) in links(answer)
 
 
 async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_membership_lookup(qa, double, tmp_path,
