@@ -244,10 +244,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
-    abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)} | {
-        word for word in _LOWER_SHORT.findall(question) if not is_ordinary(word)}  # "gpa", typed in a hurry
-    counts = expected_type(question) == "number"
-    which = bool(_ASKS_WHICH.search(question.strip()))  # a thing asked for, where advice is no sign of the answer
+    abbreviations, counts, which, yes_no = _asked(question)
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
     replied = False
@@ -276,11 +273,22 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
             "continues": float(n > 0 and order[n - 1][0].author == para.author and facts.continues),
             "expands": float(any(short in facts.initials for short in abbreviations)),
             "hedges": float(facts.hedges),
-            "yes_no": float(facts.yes_no and _YES_NO_ASKED.match(question) is not None),
+            "yes_no": float(facts.yes_no and yes_no),
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     return Exchange(sorted(known), text, lo, matched, out)
+
+
+@lru_cache(maxsize=256)
+def _asked(question: str) -> tuple[frozenset[str], bool, bool, bool]:
+    """What the features need of the question, read once for its reads of exchanges: the abbreviations it asks
+    about ("SRU", or "gpa" typed in a hurry, where no ordinary word), whether it asks how much or how many, for a
+    thing (which, where ...) and for a yes or a no."""
+    abbreviations = {found.lower() for found in _ABBREVIATION.findall(question)} | {
+        word for word in _LOWER_SHORT.findall(question) if not is_ordinary(word)}
+    return (frozenset(abbreviations), expected_type(question) == "number", bool(_ASKS_WHICH.search(question.strip())),
+            _YES_NO_ASKED.match(question) is not None)
 
 
 _KEPT = 4096  # messages whose facts are kept: a question reads some 150, the next ones many of the same
