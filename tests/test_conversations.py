@@ -1025,6 +1025,15 @@ def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
     assert asks_like("i think my card is broken") and _FIRST_PERSON.search("i.e. what i said")
 
 
+def test_a_question_for_a_yes_or_a_no_is_told_from_one_for_a_thing() -> None:
+    from qabot.search.exchange import _YES_NO_ASKED
+
+    _finds(_YES_NO_ASKED, ["May I delete lost+found now?", "is it safe to remove it", "ok to delete it?",
+                           "Can I skip 16.10?"],
+           ["Is there a Linux counterpart to ScanDisk?", "are there docs for grub2?", "How do I delete it?",
+            "which file is it in?"])  # "is there a tool ...?" asks for the tool (chat-blind b13)
+
+
 def test_a_yes_or_no_answers_a_question_asked_for_one(tmp_path: Path, bot_for) -> None:
     """"May I delete lost+found?" is answered by the message that says no, not by the helper's command before it,
     specific and advice as it is."""
