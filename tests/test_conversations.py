@@ -218,6 +218,24 @@ def test_a_greeting_that_opens_an_exchange_is_no_news_its_author_asks(hello: str
     assert roles(told, parents(told)) == [ANSWERS, ASKS]
 
 
+@pytest.mark.parametrize("filler", ["umm", "hmm...", "guys", "ok so", "quick question"])
+def test_an_exchange_opened_by_a_word_or_two_of_nothing_is_no_news_its_author_asks(filler: str) -> None:
+    """"umm" brings no news (whose author would answer, and the helpers' questions would ask): its author is about to
+    say what they came for, so they ask, and the reply to them answers."""
+    chat = [
+        Message("nova", filler, 0, "1"),
+        Message("nova", "where is the super key on the keyboard?", 10, "2"),
+        Message("ike", "nova, it's the windows key", 40, "3"),
+        Message("kil", "nova: what doesn't work?", 70, "4"),
+    ]
+    assert _exchanges(chat) == [0, 0, 0, 0]
+    assert roles(chat, parents(chat)) == [ASKS, ASKS, ANSWERS, ANSWERS]
+    # Words that do say something open with news as before: a bot's command, a short answer to someone earlier.
+    for said in ("!info tunctl", "Use rsync .."):
+        told = [Message("daft", said, 0, "1"), Message("voy", "daft: which package then?", 30, "2", reply_to="1")]
+        assert roles(told, parents(told)) == [ANSWERS, ASKS]
+
+
 def test_an_exchange_opened_by_a_thanks_is_no_news_its_author_was_helped() -> None:
     """A thanks the untangler could not join to the help before it ("Thank you Eric" for EriC^^) opens an exchange of
     its own; its author was the one helped, so the helper's next words answer them, not the other way round."""

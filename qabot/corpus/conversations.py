@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, WEIGHTS
-from qabot.corpus.roles import asks_like, greets, nudges, role_in, says_thanks
+from qabot.corpus.roles import asks_like, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -243,7 +243,9 @@ class Untangler:
             spoken_to = set() if greeting else me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
             # Nor is a thanks ("Thank you Eric, much better now"): its author was helped, the helper's next words answer.
-            news = self.announcements or not (greeting or says_thanks(message.text) or asks_like(message.text, self.known))
+            # Nor is a word or two ("umm", "guys"): its author is about to say what they came for.
+            news = self.announcements or not (greeting or says_little(message.text) or says_thanks(message.text)
+                                              or asks_like(message.text, self.known))
             self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
         role = role_in(message, self._openers[root], first=parent == i,

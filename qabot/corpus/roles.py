@@ -74,6 +74,17 @@ def asks_like(text: str, names: Container[str] = ()) -> bool:
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 
 
+# Words that say nothing yet: "umm", "hmm", "ok so", "guys", "quick question".
+_LITTLE = re.compile(r"\W*(?:(?:u+h*m+|h+m+|e+r+m+|u+h+|a+h+|o+h+|o+k+(?:a+y+)?|so+|well|right|alright|wait|guys|folks|all|"
+                     r"everyone|quick|question|yo|sup|hello|hey|hi)\b\W*)+")
+
+
+def says_little(text: str) -> bool:
+    """Whether a message says nothing yet ("umm", "guys", "ok so ..."): opening an exchange, it brings no news, and
+    its author is about to say what they came for."""
+    return _LITTLE.fullmatch(fold(text)) is not None
+
+
 # A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it".
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
                     re.IGNORECASE)
