@@ -242,8 +242,7 @@ class Untangler:
             greeting = greets(message.text)  # "media: hi": no news, nor told to media; its author is about to ask
             spoken_to = set() if greeting else me.addressed - {message.author}
             asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            # Nor is a thanks ("Thank you Eric, much better now"): its author was helped, the helper's next words answer.
-            # Nor is a word or two ("umm", "guys"): its author is about to say what they came for.
+            # Nor is a thanks ("Thank you Eric, much better now": the helper's next words answer), nor "umm" (says_little).
             news = self.announcements or not (greeting or says_little(message.text) or says_thanks(message.text)
                                               or asks_like(message.text, self.known))
             self._openers[i] = (asker, asker == message.author and news)
