@@ -272,16 +272,11 @@ class Retriever:
         answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
         read: dict[int, exchange.Exchange | None] = {}  # the exchange around each chat candidate, once read
         thanks: Kept = {}  # what each exchange's asker thanked, once read
-        scored: dict[int, np.ndarray] = {}  # the sentence scores of the passages around the candidates, once each
-
-        def scores_of(passages: list[PassageRow]) -> dict[int, np.ndarray]:
-            scored.update(self._scores_of([p for p in passages if p.row not in scored], asked))
-            return {p.row: scored[p.row] for p in passages}
 
         def exchange_of(position: int, passage: PassageRow) -> exchange.Exchange | None:
             if position not in read:
                 read[position] = exchange.read(
-                    self.engine, passage, pool.sentences(position), scores_of,
+                    self.engine, passage, pool.sentences(position), lambda rows: self._scores_of(rows, asked),
                     asked.query, asked.idf, self._found_with(pool, pool.order, passage), thanks,
                 ) if self._is_chat(passage, pool.sentence_flags(position)) else None
             return read[position]
