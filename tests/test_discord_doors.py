@@ -230,13 +230,14 @@ async def test_more_sources_never_shows_a_message_deleted_or_forgotten_since_the
         make_corpus, fake_bot_for, double, tmp_path) -> None:
 
     qa = fake_bot_for(make_corpus({"handbook.txt": "The observatory dome opens at dusk.\n"}), answer_threshold=0.0)
+    # Three askers, so three exchanges: one asker's next question right after a reply to them goes on with it.
     asked = double.seed("Which lens fits the old guide scope?", channel_id=OTHER_CHANNEL_ID, seconds_ago=600)
     double.seed("The 40 mm lens fits the old guide scope.", user_n=8, channel_id=OTHER_CHANNEL_ID, seconds_ago=590,
                 reply_to=asked)
-    other = double.seed("Which camera fits the new finder?", channel_id=OTHER_CHANNEL_ID, seconds_ago=500)
+    other = double.seed("Which camera fits the new finder?", user_n=9, channel_id=OTHER_CHANNEL_ID, seconds_ago=500)
     double.seed("A Plössl works there, the lens of it fits.", user_n=6, channel_id=OTHER_CHANNEL_ID,
                 seconds_ago=490, reply_to=other)
-    third = double.seed("Does anything fit the guide?", channel_id=OTHER_CHANNEL_ID, seconds_ago=400)
+    third = double.seed("Does anything fit the guide?", user_n=10, channel_id=OTHER_CHANNEL_ID, seconds_ago=400)
     deleted = double.seed("A Barlow lens fits the old one.", user_n=7, channel_id=OTHER_CHANNEL_ID,
                           seconds_ago=390, reply_to=third)
     history = {"discord_message_content": True, "discord_history_channel_ids": [OTHER_CHANNEL_ID],

@@ -21,15 +21,10 @@ The link is, in order of trust:
    up, or a slash command: ``Untangler._calls``); a notice nothing called up (a level-up: "GG @mossy ...") starts
    a conversation of its own, whoever it @-mentions.
 
-The weights (``WEIGHTS``, in ``qabot.corpus.conversation_weights``) were fitted by ``qabot.eval.fit_conversations``
-(``python -m qabot.eval.fit_conversations``), as a softmax over each message's candidates (with a small L2
-penalty), on the annotated reply links of that corpus's ``data/train`` split only: its 150 Ubuntu IRC logs other
-than the three that ``../shared/eval/chat-dev`` was made from; its dev and test splits were never read. They pick
-the annotated parent of 69.3% of the training messages, and of 74.9% in the three chat-dev logs (no replies used).
-Where people do not address each other by name (most of Discord, where a reply is a reply), the same fit with the
-names that open messages taken out (``PLAIN_WEIGHTS``) leans on time and authors instead: it is used while fewer
-than ``ADDRESSING`` of a channel's messages so far address someone by name. On those logs, rule 3 links 598 of
-the 746 messages it bears on as annotated, the scorer alone 588.
+The weights (``qabot.corpus.conversation_weights``, which tells how they were fitted and how well they link) are
+chosen by how a channel's people say whom they answer: ``WEIGHTS`` while at least ``ADDRESSING`` of its messages so
+far address someone by name (IRC's habit), else ``REPLY_WEIGHTS`` while as many reply to a message (Discord's), else
+``PLAIN_WEIGHTS`` (time and authors). Where names are not the habit, a reply speaks to the author of what it replies to.
 
 Each message also gets its role in its exchange (``Untangler``). What a message is, here,
 is only what these signals need (``Message``): readers turn an export's messages into it,
@@ -48,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, WEIGHTS
+from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, REPLY_WEIGHTS, WEIGHTS
 from qabot.corpus.roles import asks_like, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
 
@@ -102,6 +97,8 @@ class _Seen:
     numbers: frozenset[str]  # what a bot may look up: "bug 1289977", "#4521"
     long: bool
     addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
+    by_name: bool = False  # it addresses someone by name or @-mention (not only by replying)
+    target: int | None = None  # the message it replies to, where that was seen here
 
 
 def _seen(message: Message, index: int) -> _Seen:
@@ -142,21 +139,18 @@ _PAIRWISE = [_INDEX[name] for name in (
 class Untangler:
     """A channel's messages linked one at a time, in order, holding only the last ``WINDOW``.
 
-    ``add`` links each message to the one it responds to (``links``), and gives it its
-    exchange's first message (``roots``) and its role (``roles``). What it knows of names
-    and words comes from the messages before it, so an export of any length is read in one
-    pass, and a live channel's messages could be added as they come.
+    ``add`` links each message to the one it responds to (``links``), and gives it its exchange's first message
+    (``roots``) and its role (``roles``). What it knows of names and words comes from the messages before it, so an
+    export of any length is read in one pass, and a live channel's messages could be added as they come.
 
-    Roles: most exchanges open with a question or a problem ("?", someone speaking of
-    themselves: "I", "my", or of trouble: "isn't", "fails"): its author, the asker, asks in
-    all their messages, and a message from someone else answers when it responds to the
-    asker, or goes on with an answer (its author's own, or a bot's reply to a helper's
-    command); the rest (helpers talking among themselves) has no role. An exchange whose
-    opener speaks to someone ("ana: you need to ...", to a question from before the exchange
-    began) was asked by that someone. An exchange that opens with news instead ("Reminder:
-    the dome is closed on Friday") is the other way round: its opener's messages answer, and
-    the others' questions about it ask; so does every exchange of an announcement channel or
-    of its threads (``announcements``), however its opener speaks ("I just released v2.4").
+    Roles: most exchanges open with a question or a problem ("?", someone speaking of themselves: "I", "my", or of
+    trouble: "isn't", "fails"): its author, the asker, asks in all their messages, and a message from someone else
+    answers when it responds to the asker, or goes on with an answer (its author's own, or a bot's reply to a helper's
+    command); the rest (helpers talking among themselves) has no role. An exchange whose opener speaks to someone ("ana:
+    you need to ...", to a question from before the exchange began) was asked by that someone. An exchange that opens
+    with news instead ("Reminder: the dome is closed on Friday") is the other way round: its opener's messages answer,
+    and the others' questions about it ask; so does every exchange of an announcement channel or of its threads
+    (``announcements``), however its opener speaks ("I just released v2.4").
     """
 
     def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
@@ -170,6 +164,7 @@ class Untangler:
         self.counts: Counter[str] = Counter()  # how many messages hold each word
         self.holders: dict[str, deque[int]] = {}  # the messages of the window holding each word
         self.addressing = 0  # how many messages address someone by name
+        self.replying = 0  # how many messages reply to someone else's
         self._ids = array("q")  # the messages' ids, where they are increasing numbers (Discord's are)
         self._other_ids: dict[str, int] | None = None  # else every id, as text
         self.links: list[int] = []
@@ -191,6 +186,12 @@ class Untangler:
         for name in (me.first, *me.explicit):
             if name in self.known:
                 me.addressed.add(self.known[name])
+        me.by_name = bool(me.addressed)
+        me.target = self._find(message.reply_to) if message.reply_to is not None else None
+        if me.target is not None and self.authors[me.target] != message.author:
+            self.replying += 1
+            if self.addressing + me.by_name < ADDRESSING * (me.index + 1):  # not by name: as REPLY_WEIGHTS were fitted
+                me.addressed.add(self.authors[me.target])  # a reply speaks to that author
         return me
 
     def features(self, me: _Seen) -> tuple[list[int], np.ndarray]:
@@ -209,16 +210,15 @@ class Untangler:
         me = self.see(message)
         i = me.index
         if parent is None:
-            target = self._find(message.reply_to) if message.reply_to is not None else None
-            if target is not None:
-                parent = target
+            if me.target is not None:
+                parent = me.target
             elif self.one_conversation:
                 parent = 0 if i else i
             elif (own := self._nudged(message, me)) is not None:
                 parent = own
             else:
-                addressing = (self.addressing + bool(me.addressed)) / (i + 1)
-                weights = self.weights or (WEIGHTS if addressing >= ADDRESSING else PLAIN_WEIGHTS)
+                weights = self.weights or (WEIGHTS if self.addressing + me.by_name >= ADDRESSING * (i + 1) else
+                                           REPLY_WEIGHTS if self.replying >= ADDRESSING * (i + 1) else PLAIN_WEIGHTS)
                 options, found = self.features(me)
                 scores = found @ np.array([weights[name] for name in FEATURES])
                 if message.bot and not message.called:
@@ -226,6 +226,7 @@ class Untangler:
                 parent = options[int(np.argmax(scores))]
                 if parent == i and message.bot and not message.called:
                     me.addressed.clear()  # a notice nothing called up ("GG @mossy ...") speaks to nobody
+                    me.by_name = False
         self.commit(message, me, parent)
         return parent
 
@@ -277,7 +278,7 @@ class Untangler:
         self.roles.append(role)
         self._remember(message.id, i)
         self.counts.update(me.words)
-        self.addressing += bool(me.addressed)
+        self.addressing += me.by_name
         if len(self.window) == WINDOW:  # the oldest leaves the window
             for word in self.window[0].words:
                 held = self.holders[word]
@@ -425,8 +426,7 @@ def _minutes(earlier: float | None, later: float | None) -> float | None:
 def parents(messages: Sequence[Message], *, one_conversation: bool = False,
             weights: dict[str, float] | None = None) -> list[int]:
     """The message each one responds to (its index), or its own index where it starts a conversation. ``weights``
-    default to ``WEIGHTS`` while at least ``ADDRESSING`` of the messages so far address someone by name, and to
-    ``PLAIN_WEIGHTS`` in a channel where fewer do."""
+    default to those of the channel's habit (see the module's docstring)."""
     untangler = Untangler(one_conversation=one_conversation, weights=weights)
     for message in messages:
         untangler.add(message)

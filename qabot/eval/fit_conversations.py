@@ -1,13 +1,15 @@
 """Fit the weights of ``qabot.corpus.conversations`` on the annotated IRC logs of Kummerfeld et al. (ACL 2019).
 
-    python -m qabot.eval.fit_conversations PATH/TO/irc-disentanglement/data/train [--plain]
+    python -m qabot.eval.fit_conversations PATH/TO/irc-disentanglement/data/train [--plain | --replies]
 
 Reads every ``*.annotation.txt`` with its ``*.raw.txt`` in the folder (the ``data/train``
 split of https://github.com/jkkummerfeld/irc-disentanglement, CC BY 4.0; never its dev or
 test split), leaves out the three logs ``../shared/eval/chat-dev`` was made from, and fits a
 softmax over each annotated message's candidates (the 50 messages before it, and itself:
 a new conversation) with a small L2 penalty. ``--plain`` first takes out the names that
-open messages ("ana: ..."), for ``PLAIN_WEIGHTS``. Prints the weights, and the share of
+open messages ("ana: ..."), for ``PLAIN_WEIGHTS``; ``--replies`` also makes each of those
+messages a reply to the latest message of the one it named, as on Discord, and fits only the
+messages that are not replies, for ``REPLY_WEIGHTS``. Prints the weights, and the share of
 messages whose annotated parent they pick. Needs scipy (installed with sentence-transformers).
 """
 
@@ -30,7 +32,7 @@ OPENING_NAME = re.compile(r"^\s*@?([^\s:,]+)[:,]?\s+")
 BOTS = {"ubottu", "ubotu"}
 
 
-def read(raw: Path, annotation: Path, plain: bool) -> tuple[list[Message], dict[int, set[int]]]:
+def read(raw: Path, annotation: Path, plain: bool, replies: bool = False) -> tuple[list[Message], dict[int, set[int]]]:
     """A log's messages (system lines left out, as the exports do) and each annotated one's parents."""
     messages: list[Message] = []
     index: dict[int, int] = {}
@@ -44,11 +46,18 @@ def read(raw: Path, annotation: Path, plain: bool) -> tuple[list[Message], dict[
         index[number] = len(messages)
         messages.append(Message(nick, text, minute * 60.0 + per_minute[minute], str(number), bot=nick.lower() in BOTS))
         per_minute[minute] += 1
-    if plain:
+    if plain or replies:
         names = {m.author.lower() for m in messages}
-        messages = [Message(m.author, m.text[found.end():] if (found := OPENING_NAME.match(m.text))
-                            and found.group(1).lower() in names else m.text, m.time, m.id, bot=m.bot)
-                    for m in messages]
+        latest: dict[str, str] = {}  # each author's latest message, by id
+        kept = []
+        for m in messages:
+            found = OPENING_NAME.match(m.text)
+            named = found.group(1).lower() if found and found.group(1).lower() in names else None
+            to = latest.get(named) if replies and named is not None else None  # as a Discord user would reply
+            kept.append(Message(m.author, m.text[found.end():] if named else m.text, m.time, m.id, bot=m.bot,
+                                reply_to=to))
+            latest[m.author.lower()] = m.id
+        messages = kept
     links: dict[int, set[int]] = {}
     for line in annotation.read_text(encoding="utf-8").splitlines():
         parts = line.split()
@@ -57,17 +66,18 @@ def read(raw: Path, annotation: Path, plain: bool) -> tuple[list[Message], dict[
     return messages, {i: ({p for p in found if 0 <= p != i} or {i}) for i, found in links.items()}
 
 
-def main(folder: Path, plain: bool) -> None:
+def main(folder: Path, plain: bool, replies: bool = False) -> None:
     blocks, groups, gold = [], [], []
     for annotation in sorted(folder.glob("*.annotation.txt")):
         if annotation.name.removesuffix(".annotation.txt") in CHAT_DEV:
             continue
-        messages, parents = read(annotation.with_name(annotation.name.replace("annotation", "raw")), annotation, plain)
+        messages, parents = read(annotation.with_name(annotation.name.replace("annotation", "raw")), annotation, plain,
+                                 replies)
         untangler = conversations.Untangler()
         for i, message in enumerate(messages):
             me = untangler.see(message)
             wanted = parents.get(i)
-            if wanted is not None:
+            if wanted is not None and message.reply_to is None:  # a reply is linked without scoring
                 options, features = untangler.features(me)
                 if wanted & set(options):
                     groups.append(len(gold))
@@ -95,4 +105,4 @@ def main(folder: Path, plain: bool) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), "--plain" in sys.argv[2:])
+    main(Path(sys.argv[1]), "--plain" in sys.argv[2:], "--replies" in sys.argv[2:])
