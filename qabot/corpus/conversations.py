@@ -190,9 +190,14 @@ class Untangler:
         me.target = self._find(message.reply_to) if message.reply_to is not None else None
         if me.target is not None and self.authors[me.target] != message.author:
             self.replying += 1
-            if self.addressing + me.by_name < ADDRESSING * (me.index + 1):  # not by name: as REPLY_WEIGHTS were fitted
-                me.addressed.add(self.authors[me.target])  # a reply speaks to that author
+            if self._habit(me) is not WEIGHTS:  # not named: a reply speaks to its author, as REPLY_WEIGHTS were fitted
+                me.addressed.add(self.authors[me.target])
         return me
+
+    def _habit(self, me: _Seen) -> dict[str, float]:
+        """The weights of how people here say whom they answer, by the messages so far (``me`` too)."""
+        n = ADDRESSING * (me.index + 1)  # the messages that make a habit
+        return WEIGHTS if self.addressing + me.by_name >= n else REPLY_WEIGHTS if self.replying >= n else PLAIN_WEIGHTS
 
     def features(self, me: _Seen) -> tuple[list[int], np.ndarray]:
         """The messages ``me`` may respond to (in order, then itself: a new conversation), and a row of
@@ -217,8 +222,7 @@ class Untangler:
             elif (own := self._nudged(message, me)) is not None:
                 parent = own
             else:
-                weights = self.weights or (WEIGHTS if self.addressing + me.by_name >= ADDRESSING * (i + 1) else
-                                           REPLY_WEIGHTS if self.replying >= ADDRESSING * (i + 1) else PLAIN_WEIGHTS)
+                weights = self.weights or self._habit(me)
                 options, found = self.features(me)
                 scores = found @ np.array([weights[name] for name in FEATURES])
                 if message.bot and not message.called:
@@ -364,8 +368,8 @@ class Untangler:
         new[_INDEX["new_long"]] = me.long
         new[_INDEX["new_was_addressed"]] = to_me >= 0
         own = [s.time for s in window if s.author == me.author]
-        silence = _minutes(own[-1], me.time) if own else None
-        new[_INDEX["new_log_silence"]] = math.log1p(silence if silence is not None else 60.0)
+        silence = max(0.0, (me.time - own[-1]) / 60.0) if own and own[-1] is not None and me.time is not None else 60.0
+        new[_INDEX["new_log_silence"]] = math.log1p(silence)
         if not n:
             return x
 
@@ -417,10 +421,6 @@ def _number(id: str) -> int | None:
         return None
     number = int(id)
     return number if number < 1 << 63 else None
-
-
-def _minutes(earlier: float | None, later: float | None) -> float | None:
-    return None if earlier is None or later is None else max(0.0, (later - earlier) / 60.0)
 
 
 def parents(messages: Sequence[Message], *, one_conversation: bool = False,
