@@ -67,6 +67,10 @@ class Paragraph(BaseModel):
         "from someone else), 'accepted' (an answer the asker marked), 'thanked' (an answer the asker's thanks "
         "replies to) or 'bot' (a bot's message)"
     )
+    reply_to: int | None = Field(
+        None, description="in a chat's exchange: the number of the message of the same exchange it replies to (a "
+        "Discord reply)"
+    )
 
 
 class Passage(BaseModel):

@@ -1004,6 +1004,24 @@ def test_the_one_the_others_talk_to_is_the_asker_whichever_message_matched(tmp_p
     assert first.excerpts[0].citation.link.endswith("/9503"), first.excerpts[0].highlight
 
 
+def test_the_one_the_others_reply_to_is_the_asker_where_nobody_names_anyone(tmp_path: Path, bot_for) -> None:
+    """As above, on Discord: nobody writes a name, the others reply to Lia's message instead. The index keeps whom
+    each message replies to (its number), so Lia is still the asker and her own command no answer."""
+    chat = [
+        documents.message("9600", "Tom", "anyone here running kubuntu on a laptop?", _at(0)),
+        documents.message("9601", "Sam", "yes, for years", _at(1), reply_to="9600"),
+        documents.message("9602", "Lia", "sudo dd bs=4M if=/dev/sdb of=card.img", _at(2), reply_to="9601"),
+        documents.message("9603", "Sam", "bs=4M is the block size, dd copies four megabytes at a time", _at(3),
+                          reply_to="9602"),
+        documents.message("9604", "Kim", "and of= names the image file it writes", _at(4), reply_to="9602"),
+    ]
+    corpus, doc = _help_export(tmp_path, chat)
+    assert [p.reply_to for p in doc.paragraphs] == [None, 1, 2, 3, 3]  # by the messages' numbers in the channel
+    assert [p.role for p in doc.paragraphs][2] is None  # Lia's part is not known
+    first = bot_for(corpus).ask("meaning of the bs=4M block size in dd", k=1)
+    assert first.excerpts[0].citation.link.endswith("/9603"), first.excerpts[0].highlight
+
+
 def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matched() -> None:
     """"Sam: thanks, that did it" thanks the message of Sam's it came after, not every message Sam wrote before it
     (an early guess included), and it does so from anywhere in the exchange: the whole exchange is read, not only

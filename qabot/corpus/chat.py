@@ -363,12 +363,13 @@ def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed]) -> list
     """The documents of one exchange (its messages in channel order): one, or parts of ``MAX_MESSAGES``."""
     ordered = sorted(exchange, key=lambda p: p.number)
     roles = accepted_roles(ordered, channel.solved)
+    numbers = {p.id: p.number for p in ordered}  # a reply keeps the number of the message it replies to, if here
     out = []
     for part, lo in enumerate(range(0, len(ordered), MAX_MESSAGES), start=1):
         text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
         for p, role in zip(ordered[lo : lo + MAX_MESSAGES], roles[lo : lo + MAX_MESSAGES], strict=True):
             text.paragraph(p.text, number=p.number, author=p.author, date=p.date, url=channel.link(p.id, p.channel_id),
-                           group=1, role=role)
+                           group=1, role=role, reply_to=numbers.get(p.reply_to) if p.reply_to else None)
         out.append(text.document(channel.source, doc_id=exchange_id(channel.channel_id, ordered[0].exchange, part),
                                  title=channel.title, url=channel.url))
     return out

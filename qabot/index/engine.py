@@ -85,6 +85,7 @@ class ParagraphRow:
     date: str | None = None
     group: int | None = None  # paragraphs kept in one passage (a conversation); an excerpt stays inside it
     role: str | None = None  # in a chat's exchange: "asks" (the asker's) or "answers" (a reply to the asker)
+    reply_to: int | None = None  # in a chat's exchange: the number of the message of it this one replies to
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ the exchange from someone other than the asker, never one of the asker's own:
 - the asker is the author of the best-matching message where it asks, or where it brings
   its author's own problem addressed to no one among messages addressed by name (a "me
   too" the untangler or a reply made an answer to someone else's question), or, where no
-  role says, whom the others address by name most (at least ``ADDRESSED_MOST`` times);
+  role says, whom the others address most, by name or by reply (``ADDRESSED_MOST`` times at least);
 - every message from someone else in the exchange's passages around it (``REACH``) is
   a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
   sentence's score against the question (the rerank's), the share of the question's
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -60,6 +60,7 @@ from qabot.search.thanks import thanked as thanked_by
 from qabot.text import fold
 
 Span = tuple[int, int]
+_Laid = tuple[str, str | None, str | None]  # a message as an exchange lays it out: "author: text", author, whom it replies to
 Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
@@ -231,7 +232,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     def laid_out(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
         return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
 
-    laid = [(laid_out(p), p.author) for p, _ in messages.values()]
+    replied = _replied(engine, passage.doc, messages.values())
+    laid = [(laid_out(p), p.author, replied.get(p.start)) for p, _ in messages.values()]
     said_text = _said(laid_out(said), said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
@@ -241,7 +243,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = _most_addressed(laid)  # the one the others talk to is the one being helped
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
-        asker = _addressee(laid_out(said), said.author, {p.author for p, _ in messages.values()}) or asker
+        authors = {p.author for p, _ in messages.values()}
+        asker = _addressee(laid_out(said), said.author, authors, replied.get(said.start)) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
     abbreviations, counts, which, yes_no = _asked(question)
@@ -343,7 +346,7 @@ def _me_too(said: str) -> bool:
             and (not _ME_TOO.isdisjoint(words) or " me too " in f" {' '.join(words)} "))
 
 
-def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[tuple[str, str | None]]) -> bool:
+def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[_Laid]) -> bool:
     """Whether a message the untangler took for an answer brings its author's own question or problem instead.
 
     In a channel where people address each other by name ("ana: try ..."), a helper's answer is addressed to
@@ -352,7 +355,7 @@ def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[t
     else's. Only where most of the others' messages around it are addressed: in a channel where people answer
     with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
     """
-    others = [(body, name) for body, name in laid if name != author]  # the messages around it, as laid out
+    others = [(body, name) for body, name, _ in laid if name != author]  # the messages around it, as laid out
     if _opens_addressed(said_body, author) or not others or not _FIRST_PERSON.search(said_text):
         return False
     if not asks_like(said_text):
@@ -360,13 +363,14 @@ def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[t
     return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
 
 
-def _most_addressed(said: list[tuple[str, str | None]]) -> str | None:
-    """The author the messages (``"author: text"``, author) address by name more than anyone else, at least
-    ``ADDRESSED_MOST`` times; None where nobody is. In an exchange where nobody's role is known, the one the others
-    talk to is the asker ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...", "ki7mt: lsfret, ..."), whichever
-    of its messages matched."""
-    authors = {name for _, name in said}
-    counts = Counter(to for body, name in said if (to := _addressee(body, name, authors)) is not None)
+def _most_addressed(said: list[_Laid]) -> str | None:
+    """The author the messages (``"author: text"``, author, whom it replies to) address more than anyone else, by name
+    or by Discord reply, at least ``ADDRESSED_MOST`` times; None where nobody is. In an exchange where nobody's role is
+    known, the one the others talk to is the asker ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...",
+    "ki7mt: lsfret, ..."), whichever of its messages matched."""
+    authors = {name for _, name, _ in said}
+    counts = Counter(to for body, name, replied in said
+                     if (to := _addressee(body, name, authors, replied)) is not None)
     if not counts:
         return None
     (top, most), *rest = counts.most_common(2)
@@ -383,10 +387,20 @@ def _opens_addressed(body: str, author: str | None) -> bool:
     return _addressed_to(body, author) is not None
 
 
-def _addressee(body: str, author: str | None, authors: set[str | None]) -> str | None:
-    """Whom a message (``"author: ana: text"``) opens by addressing, where that is someone else among ``authors``."""
-    name = _addressed_to(body, author)
-    return name if name != author and name in authors else None
+def _addressee(body: str, author: str | None, authors: set[str | None], replied: str | None = None) -> str | None:
+    """Whom a message (``"author: ana: text"``) opens by addressing, else the author of the message it replies to
+    (``replied``), where that is someone else among ``authors``."""
+    return next((name for name in (_addressed_to(body, author), replied)
+                 if name is not None and name != author and name in authors), None)
+
+
+def _replied(engine: SearchEngine, doc: int, messages: Iterable[tuple[ParagraphRow, list[Span]]]) -> dict[int, str]:
+    """By each message's start, the author of the message it replies to, where that is in the same document."""
+    replies = {para.start: para.reply_to for para, _ in messages if para.reply_to is not None}
+    if not replies:
+        return {}
+    authors = {para.number: para.author for para in engine.paragraphs(doc)}
+    return {start: author for start, number in replies.items() if (author := authors.get(number)) is not None}
 
 
 def _addressed_to(body: str, author: str | None) -> str | None:

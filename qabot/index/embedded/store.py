@@ -10,7 +10,8 @@ array or a memory-mapped file, so answering costs no SQL per candidate and no pa
     documents.i64       per document: where its text starts in text.u32, and where its
                         paragraphs start in paragraphs.bin (one row more, at the end)
     paragraphs.bin      per paragraph (by document, then offset): start, end, number,
-                        section, heading and repeat flags, page and group (-1: none),
+                        section, heading and repeat flags, page, group and the message
+                        a chat message replies to (-1: none),
                         and where the reader gave them the page label, anchor, url,
                         author, date and role in a chat's exchange
     passages.bin        per passage: document, start, end, paragraph number, section, page
@@ -48,12 +49,12 @@ PASSAGE = np.dtype(
 PARAGRAPH_STRINGS = ("page_label", "anchor", "url", "author", "date", "role")
 PARAGRAPH = np.dtype(
     [("start", "<i8"), ("end", "<i8"), ("number", "<i4"), ("section", "<i4"), ("flags", "u1"), ("page", "<i4"),
-     ("group", "<i4")]
+     ("group", "<i4"), ("reply_to", "<i4")]
     + [(name, "<i4") for name in PARAGRAPH_STRINGS]
 )
 HEADING, DUPLICATE = 1, 2
 NO_SECTION = -1
-NO_PAGE = NO_GROUP = -1
+NO_PAGE = NO_GROUP = NO_REPLY = -1
 TEXT_CODEC = "utf-32-le"
 FILES = ("text.u32", "documents.i64", "paragraphs.bin", "passages.bin", "sentence_spans.i64")
 _SCHEMA = """
@@ -134,6 +135,7 @@ class StoreWriter:
         return np.array([
             (p.start, p.end, p.number, strings(p.section), (HEADING if p.heading else 0) | (DUPLICATE if p.duplicate else 0),
              NO_PAGE if p.page is None else p.page, NO_GROUP if p.group is None else p.group,
+             NO_REPLY if p.reply_to is None else p.reply_to,
              *(strings(getattr(p, name)) for name in PARAGRAPH_STRINGS))
             for p in paragraphs], dtype=PARAGRAPH)
 
@@ -200,7 +202,7 @@ def _read_only_uri(folder: Path) -> str:
 
 
 def _page(value: int) -> int | None:
-    """A stored page or group number: -1 is None."""
+    """A stored page, group or message number: -1 is None."""
     return None if value == NO_PAGE else value
 
 
@@ -311,9 +313,9 @@ class Store:
 
     def _paragraph(self, record: np.void) -> ParagraphRow:
         # One tuple of plain ints (in PARAGRAPH's field order), not a numpy scalar per field.
-        start, end, number, section, flags, page, group, *strings = record.item()
+        start, end, number, section, flags, page, group, reply_to, *strings = record.item()
         return ParagraphRow(number, start, end, self._section(section), bool(flags & HEADING),
-                            bool(flags & DUPLICATE), _page(page), group=_page(group),
+                            bool(flags & DUPLICATE), _page(page), group=_page(group), reply_to=_page(reply_to),
                             **dict(zip(PARAGRAPH_STRINGS, map(self._section, strings), strict=True)))
 
     def paragraph_records(self, doc: int) -> np.ndarray:
