@@ -232,8 +232,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     def laid_out(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
         return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
 
-    replied = _replied(engine, passage.doc, messages.values())
-    laid = [(laid_out(p), p.author, replied.get(p.start)) for p, _ in messages.values()]
+    to_whom = _replied(engine, passage.doc, messages.values())
+    laid = [(laid_out(p), p.author, to_whom.get(p.start)) for p, _ in messages.values()]
     said_text = _said(laid_out(said), said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
@@ -244,7 +244,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         authors = {p.author for p, _ in messages.values()}
-        asker = _addressee(laid_out(said), said.author, authors, replied.get(said.start)) or asker
+        asker = _addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
     abbreviations, counts, which, yes_no = _asked(question)
