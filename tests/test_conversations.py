@@ -184,12 +184,27 @@ def test_roles_of_an_exchange_that_opens_with_news_are_the_other_way_round() -> 
     assert roles(chat, parents(chat)) == [ANSWERS, ASKS, ANSWERS]
 
 
-def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_news() -> None:
+@pytest.mark.parametrize("opener", [
+    "wat is the meaning of this System information disabled due to load higher than 4.0",
+    "could somone recommend a swap size for a laptop with 8gb of ram",  # a request, typed in a hurry
+    "Have you guys heard of the Hirens recovery disk",
+    "wine icons are not appearing in the dash",  # trouble, without "can't" or "doesn't"
+    "sudo apt-get install skype .... unable to locate package skype :/",
+])
+def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_news(opener: str) -> None:
     chat = [
-        Message("phil", "wat is the meaning of this System information disabled due to load higher than 4.0", 0, "1"),
+        Message("phil", opener, 0, "1"),
         Message("dafty", "phil: you logged in too soon, so the message of the day did not run", 60, "2"),
     ]
     assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
+
+
+@pytest.mark.parametrize("news", ["watch the language, and explain what you mean", "whoops, wrong channel",
+                                  "Would be nice to have a meetup in June", "the mirror is back up"])
+def test_news_that_opens_with_a_question_word_in_another_word_is_still_news(news: str) -> None:
+    """"watch" is no "wat", "whoops" no "who", and "would be nice" asks no one."""
+    chat = [Message("ana", news, 0, "1"), Message("ben", "ok", 30, "2", reply_to="1")]
+    assert roles(chat, parents(chat))[0] == ANSWERS
 
 
 def test_a_problem_told_without_asking_opens_an_asked_exchange_not_news() -> None:

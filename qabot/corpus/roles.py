@@ -40,8 +40,8 @@ def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_a
 # Telling of a problem without asking ("tailwind classes aren't applied in production", "the update failed"). A message
 # that opens by addressing someone ("ana: deleting the files doesn't delete the filesystem") tells them something
 # instead: often the answer to a question from before its exchange began (whose asker the untangler may not know).
-TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not working|fails?|failed|"
-           r"broken|crash\w*|stuck")
+TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not \w+ing|fails?|failed|"
+           r"broken|crash\w*|stuck|unable to|no longer")
 _ASKS_LIKE = re.compile(
     r"\?|\b(i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
@@ -53,7 +53,9 @@ ADDRESSED = re.compile(r"^\s*(?:@[^\s:,]+[:,]?|[^\s:,]+[:,])\s")
 LABELS = frozenset("""update updated edit edited note nb ps pps psa fyi reminder announcement news question q problem
     issue error warning bug fix fixed solved solution answer status info tip hint result summary tldr context
     background details also addendum correction followup todo eta urgent important""".split())
-_OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there)\b", re.IGNORECASE)
+_OPENS_QUESTION = re.compile(r"^\W*(?:what|wat|whats|which|where|when|who|whose|is there|are there"
+                             r"|(?:can|could|would|will|do|does|did|should|has|have|is|are)\s+(?:you|u|ya|anyone|anybody"
+                             r"|someone|somebody|somone|any one|some one|i|we|it|this|that|these|those))\b", re.IGNORECASE)
 
 
 def addresses(text: str, names: Container[str] = ()) -> bool:
@@ -68,8 +70,8 @@ def addresses(text: str, names: Container[str] = ()) -> bool:
 
 def asks_like(text: str, names: Container[str] = ()) -> bool:
     """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
-    question word first: "wat is the meaning of ...", "is there a way ...", or trouble told to no one in particular:
-    "isn't", "not working", "fails" ...; ``names``: see ``addresses``)."""
+    question first: "wat is the meaning of ...", "is there a way ...", "could somone recommend ...", or trouble told to
+    no one in particular: "isn't", "not appearing", "unable to", "fails" ...; ``names``: see ``addresses``)."""
     return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 
