@@ -190,6 +190,8 @@ def test_roles_of_an_exchange_that_opens_with_news_are_the_other_way_round() -> 
     "Have you guys heard of the Hirens recovery disk",
     "wine icons are not appearing in the dash",  # trouble, without "can't" or "doesn't"
     "sudo apt-get install skype .... unable to locate package skype :/",
+    "after `dpkg --add-architecture armhf`, `apt-get update` says all the armhf repos 404",  # what a command said
+    "cp says permission denied on /home/devtest",
 ])
 def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_news(opener: str) -> None:
     chat = [

@@ -41,7 +41,7 @@ def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_a
 # that opens by addressing someone ("ana: deleting the files doesn't delete the filesystem") tells them something
 # instead: often the answer to a question from before its exchange began (whose asker the untangler may not know).
 TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not \w+ing|fails?|failed|"
-           r"broken|crash\w*|stuck|unable to|no longer")
+           r"broken|crash\w*|stuck|unable to|no longer|denied|not found|no such|404")
 _ASKS_LIKE = re.compile(
     r"\?|\b(i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
@@ -71,7 +71,8 @@ def addresses(text: str, names: Container[str] = ()) -> bool:
 def asks_like(text: str, names: Container[str] = ()) -> bool:
     """Whether a message asks or brings a problem (a question mark, "I", "my", "anyone", "how", "problem" ..., a
     question first: "wat is the meaning of ...", "is there a way ...", "could somone recommend ...", or trouble told to
-    no one in particular: "isn't", "not appearing", "unable to", "fails" ...; ``names``: see ``addresses``)."""
+    no one in particular: "isn't", "not appearing", "unable to", "fails", or as a command's error says it: "permission
+    denied", "not found", "404" ...; ``names``: see ``addresses``)."""
     return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 

@@ -67,7 +67,7 @@ FORMAT_VERSION = 26  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 24: a PDF line of one letter (a figure's label) is no heading; 25: where people reply rather than name each other,
 # a reply says whom it speaks to and the rest is linked by REPLY_WEIGHTS; an exchange's opener of nothing ("umm") asks;
 # 26: a chat message keeps the number of the message of its exchange it replies to (Paragraph.reply_to); an
-# exchange opened by "could someone ..." or "... not appearing" (no question mark) is asked, not news
+# exchange opened by "could someone ...", "... not appearing" or "... permission denied" (no question mark) is asked
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
