@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+STORED_MAX = 2**31 - 1  # a paragraph's numbers are stored as 32-bit integers (``qabot.index.embedded.store``)
+
 
 class Document(BaseModel):
     """One loaded document: a whole .txt/.md file, a line of a .jsonl file, a PDF, a page, a channel export."""
@@ -49,18 +51,19 @@ class Paragraph(BaseModel):
 
     start: int
     end: int
-    number: int = Field(description="1-based paragraph number within the document; 0 for headings")
+    number: int = Field(ge=0, le=STORED_MAX, description="1-based paragraph number within the document; 0 for headings")
     section: str | None = None
     heading: bool = Field(False, description="a heading, or an author's sign-off: structure, not passage text")
     duplicate: bool = Field(False, description="repeats an earlier paragraph; not indexed")
-    page: int | None = Field(None, description="1-based page of a paged document (PDF)")
+    page: int | None = Field(None, ge=0, le=STORED_MAX, description="1-based page of a paged document (PDF)")
     page_label: str | None = Field(None, description="the page's printed label where it has one ('iv', '22')")
     anchor: str | None = Field(None, description="id of the element to link to (an HTML heading's id)")
     url: str | None = Field(None, description="a link of the paragraph's own (a chat message's jump link)")
     author: str | None = Field(None, description="who wrote it, where that varies by paragraph (a chat message)")
     date: str | None = Field(None, description="when, as ISO 8601, where that varies by paragraph")
     group: int | None = Field(
-        None, description="consecutive paragraphs with the same group are kept in one passage where they fit"
+        None, ge=0, le=STORED_MAX,
+        description="consecutive paragraphs with the same group are kept in one passage where they fit"
     )
     role: str | None = Field(
         None, description="in a chat's exchange: 'asks' (a message of the asker), 'answers' (a reply to the asker "
@@ -68,8 +71,8 @@ class Paragraph(BaseModel):
         "replies to) or 'bot' (a bot's message)"
     )
     reply_to: int | None = Field(
-        None, description="in a chat's exchange: the number of the message of the same exchange it replies to (a "
-        "Discord reply)"
+        None, ge=0, le=STORED_MAX,
+        description="in a chat's exchange: the number of the message of the same exchange it replies to (a Discord reply)"
     )
 
 

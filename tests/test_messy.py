@@ -534,6 +534,20 @@ def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, d
     assert bot.context(excerpt).paragraph == "The ferry runs on Tuesdays."
 
 
+@pytest.mark.parametrize("field", ["number", "page", "group", "reply_to"])
+@pytest.mark.parametrize("value", [2**40, -3])
+def test_a_paragraph_number_the_index_cannot_store_is_refused_where_it_is_made(field: str, value: int) -> None:
+    """A paragraph's numbers are stored as 32-bit integers, and -1 means none: a page of 2**40 failed deep in the
+    update with numpy's OverflowError, and a group of -3 would have been stored as given. Refused at once instead,
+    naming the field."""
+    from pydantic import ValidationError
+
+    fields = {"start": 0, "end": 5, "number": 1, field: value}
+    with pytest.raises(ValidationError, match=rf"(?s)^1 validation error for Paragraph\n{field}\n"):
+        Paragraph(**fields)
+    assert Paragraph(**{**fields, field: 2**31 - 1}).model_dump()[field] == 2**31 - 1
+
+
 @pytest.mark.parametrize(("text", "paragraphs", "error"), [
     ("x" * 10_001, None, r"its text is longer than 0.01 million characters \(QABOT_READER_MAX_TEXT_MB\)"),
     ("a\n\n" * 3000, None, (r"holds more than 80 paragraphs \(8,000 for each million characters of "
