@@ -27,7 +27,7 @@ import discord
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from qabot.adapters.discord.buttons import POSTED
+from qabot.adapters.discord.buttons import ASKED_ABOUT, POSTED
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
 from qabot.errors import SettingsError
@@ -342,6 +342,8 @@ async def test_ask_qabot_on_a_message_answers_privately_and_can_post_publicly(fa
     expected = answer_embed(fake_default_bot.ask(question, k=10), 4).to_dict()
     assert private["embeds"][0] == expected and public.body["embeds"][0] == expected
     assert public.body["message_reference"]["message_id"] == int(target["id"])  # a reply to the message asked about
+    assert public.body["content"] == ASKED_ABOUT  # who pressed is not named: the post outlives their question
+    assert str(USER_BASE + 2) not in str(public.body) and "user2" not in str(public.body)
     assert labels(public.body) == ["More sources", "Helpful", "Not helpful"]
     assert posted["type"] == 7 and posted["data"]["content"] == POSTED  # the private answer loses its button
     assert "Post publicly" not in labels(posted["data"])

@@ -21,7 +21,8 @@ import pytest
 from qabot.adapters.discord import ids
 from qabot.adapters.discord.admin import SERVERS_ONLY
 from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, NOT_HERE, PRESSING
-from qabot.adapters.discord.buttons import BROKEN, CANNOT_POST
+from qabot.adapters.discord.buttons import ASKED_ABOUT, BROKEN, CANNOT_POST
+from qabot.adapters.discord.cog import EMPTY_SLASH
 from qabot.feedback import FeedbackStore
 from tests import test_discord_bot as harness
 from tests.discord_double import (
@@ -37,6 +38,7 @@ from tests.discord_double import (
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
     THREAD_ID,
+    USER_BASE,
     DiscordDouble,
     user,
 )
@@ -424,6 +426,50 @@ async def test_a_custom_id_with_a_number_over_64_bits_is_answered_with_one_line(
     assert all(reply["content"] == BROKEN and reply["flags"] == EPHEMERAL for reply in broken)
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
     assert not double.replies() and after["embeds"]
+
+
+@pytest.mark.parametrize("damaged", [
+    "qabot:more:{id}:-1", "qabot:post:{id}:-5", "qabot:vote:up:{ID}", "qabot:more:{id}", "qabot:vote:sideways:{id}",
+    "qabot:more:{id}:1x", "qabot:vote:up:{id}\n",
+])
+async def test_a_damaged_qabot_custom_id_none_of_the_buttons_takes_is_answered_with_one_line(
+        fake_default_bot, double, tmp_path, damaged) -> None:
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question="Who killed Trotsky?")
+        await first_followup(double, token)
+        answer_id = custom_ids(double, double.followups(token)[0].response)["Helpful"].split(":")[3]
+        pressed = double.press(damaged.format(id=answer_id, ID=answer_id.upper()), user_n=2)
+        reply = await reply_to(double, pressed)
+        real = double.press(ids.vote_id(answer_id, True), user_n=2)
+        valid = await reply_to(double, real)
+    assert reply["content"] == BROKEN and reply["flags"] == EPHEMERAL
+    assert len(double.sent("POST", f"/{pressed}/callback")) == 1  # one reply, from one item
+    assert valid["content"] != BROKEN and len(double.sent("POST", f"/{real}/callback")) == 1  # a real id: its button
+
+
+@pytest.mark.parametrize("blank", ["\u200b\u200b", "\u200b \u2060 \ufeff", "\x00\x01\x02"])
+async def test_a_question_of_invisible_characters_only_is_refused_privately_as_an_empty_one(
+        fake_default_bot, double, tmp_path, blank) -> None:
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        body = await reply_to(double, double.slash("ask", question=blank))
+    assert body.get("flags") == EPHEMERAL and body.get("content") == EMPTY_SLASH, body
+
+
+async def test_a_public_post_of_a_forgotten_members_question_names_nobody(fake_default_bot, double, tmp_path) -> None:
+    """Post publicly posts an "Ask qabot" answer; once the member who pressed it is forgotten, the post says that
+    question was taken back, and never said who asked it."""
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state") as bot:
+        target = double.message("Does anyone know who killed Trotsky?", user_n=5, mention_bot=False)
+        token = double.message_command(target, user_n=2)
+        await first_followup(double, token)
+        double.click(double.followups(token)[0].response, user_n=2, label="Post publicly")
+        [public] = await double.until(lambda: double.replies(CHANNEL_ID), what="the public answer")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(2), user_n=3))
+        await double.until(lambda: double.sent("PATCH", "/channels/"), what="the post edited")
+        await bot.answering.posted.settled()
+    shown = double.messages[int(public.response["id"])]
+    assert shown["embeds"][0]["title"] == "This question was taken back."
+    assert shown.get("content") == ASKED_ABOUT and str(USER_BASE + 2) not in str(shown)
 
 
 # -- 9. a direct message's channel is not stored in clear ---------------------------------------------

@@ -25,7 +25,9 @@ from qabot.text import SURROGATE, flat, strip_controls
 MAX_K = 50
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """``text`` as a question is read: controls, invisible format characters and lone surrogates removed, NFC, one
+    line with single spaces (so a text of only zero-width spaces is empty)."""
     return flat(strip_controls(unicodedata.normalize("NFC", SURROGATE.sub(" ", text))))
 
 
@@ -36,7 +38,7 @@ def clean_question(question: object, limit: int) -> str:
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
-    text = _clean(question)
+    text = clean_text(question)
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > limit:
@@ -77,7 +79,7 @@ def clean_history(history: object, limit: int) -> list[str]:
     if not all(isinstance(item, str) for item in items):
         wrong = next(type(item).__name__ for item in items if not isinstance(item, str))
         raise QuestionError(f"history must hold earlier questions as text, not {wrong}")
-    cleaned = [clean for item in items if (clean := _clean(item))]
+    cleaned = [clean for item in items if (clean := clean_text(item))]
     if too_long := next((text for text in cleaned if len(text) > limit), None):
         raise QuestionError(f"an earlier question in history is too long ({len(too_long):,} characters; "
                             f"the limit is {limit:,})")

@@ -23,7 +23,8 @@ would otherwise pile up views in memory). Every press arrives through the dynami
 A custom id is user input: a client can send any. Every press passes the place's door
 and ``Answering.recall``/``vote``, which use an answer only where it was asked; a
 member's presses are limited; a custom id that matches but carries a number Discord
-could not have made (a message id over 64 bits) is answered with one line.
+could not have made (a message id over 64 bits), or a ``qabot:`` id that none of the
+three takes (``DamagedButton``), is answered with one line.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ GONE = "I no longer have that answer. Please ask again."
 APOLOGY = "Sorry, something went wrong while answering that. It has been logged."
 CANNOT_POST = "I can't post in this channel."
 POSTED = "Posted in the channel."
+ASKED_ABOUT = "Someone asked me about this message."
 BROKEN = "That button is not one of mine, or it is damaged."
 SNOWFLAKE = 1 << 64  # Discord's ids are 64-bit
 
@@ -208,8 +210,9 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         if answer is None or channel is None:
             return
         shown = default_shown(answering.settings.top_k)
-        public = Reply(content=f"{interaction.user.mention} asked me about this message.",
-                       embed=answer_embed(answer, shown), view=answer_view(self.answer_id, answer, shown))
+        # Who pressed is not named: the post outlives their question (``/qabot forget`` takes that back).
+        public = Reply(content=ASKED_ABOUT, embed=answer_embed(answer, shown),
+                       view=answer_view(self.answer_id, answer, shown))
         reference = discord.MessageReference(message_id=self.message_id, channel_id=channel.id,
                                              guild_id=interaction.guild_id, fail_if_not_exists=False)
         try:
@@ -250,4 +253,24 @@ async def _answer(interaction: discord.Interaction, answering: Answering, answer
     return answering.now(found, door)
 
 
-DYNAMIC_ITEMS = (VoteButton, MoreButton, PostButton)
+class DamagedButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.DAMAGED):
+    """A press of a ``qabot:`` custom id that no button of the bot's has (damaged, or made up): one line back,
+    where it would otherwise go unanswered ("This interaction failed")."""
+
+    def __init__(self, custom_id: str) -> None:
+        super().__init__(discord.ui.Button(label="?", custom_id=custom_id))
+
+    @classmethod
+    async def from_custom_id(cls, _interaction: discord.Interaction, item: discord.ui.Button, _match: Any
+                             ) -> DamagedButton:
+        return cls(item.custom_id or "qabot:")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        log.info("a press of a damaged qabot button (%d characters)", len(self.custom_id))
+        try:
+            await say(interaction, answering_of(interaction).pressing(interaction.user.id) or BROKEN)
+        except discord.HTTPException as exc:
+            log.warning("could not answer a damaged button: %s", exc)
+
+
+DYNAMIC_ITEMS = (VoteButton, MoreButton, PostButton, DamagedButton)

@@ -6,7 +6,10 @@ Discord allows 100 characters.
 
 A custom id is user input: a client can send any. The templates take numbers longer
 than the bot ever writes, so that a damaged one reaches the button, which answers it
-with one line (``buttons.BROKEN``) rather than leaving the press unanswered.
+with one line (``buttons.BROKEN``) rather than leaving the press unanswered; any other
+``qabot:`` id that none of them takes (``DAMAGED``: a negative number, a word changed, a
+part missing) gets the same line. discord.py runs every item whose template matches, so
+``DAMAGED`` takes only what the others do not.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import discord
 VOTE = r"qabot:vote:(?P<value>up|down):(?P<answer>[0-9a-f]{16})"
 MORE = r"qabot:more:(?P<answer>[0-9a-f]{16}):(?P<shown>\d{1,40})"
 POST = r"qabot:post:(?P<answer>[0-9a-f]{16}):(?P<message>\d{1,40})"
+_TAKEN = "|".join(re.sub(r"\?P<\w+>", "?:", p) for p in (VOTE, MORE, POST))  # the three, group names dropped
+DAMAGED = re.compile(rf"(?!(?:{_TAKEN})\Z)qabot:.*", re.DOTALL)
 _ANY = re.compile(r"qabot:(?:vote:(?:up|down)|more|post):(?P<answer>[0-9a-f]{16})\b")
 
 

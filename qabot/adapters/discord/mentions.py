@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from qabot.search.inputs import clean_text
+
 _MENTION = re.compile(r"<@!?(?P<user>\d+)>|<@&\d+>|<#\d+>|@everyone\b|@here\b")
 _EDGE = " \t\n,:;-–—"  # what may stand between addressing mentions and the question
 
@@ -26,6 +28,7 @@ _EDGE = " \t\n,:;-–—"  # what may stand between addressing mentions and the 
 def clean_question(content: str, bot_id: int, names: Mapping[int, str] | None = None) -> str:
     """The question in ``content``: mentions dropped, or a user's mention inside it put as their name; one line."""
     names = names or {}
+    content = clean_text(content)  # as the core reads it: a question of zero-width spaces is empty here too
     pieces: list[tuple[str, str | None]] = []  # text, or a mention with the name it may become
     cursor = 0
     for match in _MENTION.finditer(content):
