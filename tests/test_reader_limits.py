@@ -285,6 +285,25 @@ def test_a_jsonl_line_nested_too_deeply_is_skipped_and_the_rest_read(tmp_path: P
     assert warnings == ["skipping docs.jsonl line 2: its JSON is nested too deeply to read"]
 
 
+def test_a_jsonl_line_with_a_number_python_will_not_convert_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"  # json.loads raises ValueError (not JSONDecodeError) past 4,300 digits
+    path.write_text('{"_id": "a", "text": "The harbour was dredged in 1911."}\n'
+                    '{"_id": ' + "9" * 5000 + ', "text": "x"}\n'
+                    '{"_id": "c", "text": "The bridge was rebuilt in 1923."}\n', encoding="utf-8")
+    docs, warnings = _read(path)
+    assert [d.doc_id for d in docs] == ["a", "c"]
+    assert warnings == ["skipping docs.jsonl line 2: a number in it is too long to read"]
+
+
+@pytest.mark.parametrize("line", [">", "> ", "![](a.png)", "&nbsp;"])
+def test_a_long_markdown_line_of_repeated_markup_is_read_in_bounded_memory(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "quotes.md"  # Python's re kept ~120 bytes a repeat: 2 MB of ">" took 230 MB
+    path.write_text("The harbour was dredged in 1911.\n\n" + line * (2_000_000 // len(line)) + " x\n", encoding="utf-8")
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
+    assert [d.source for d in docs] == ["quotes.md"] and "dredged" in docs[0].text and not warnings
+    assert peak < 60 << 20, peak >> 20  # the text and its paragraphs, a few copies of 2 MB
+
+
 @pytest.mark.parametrize("page", ["<html><body><div></div></body></html>", "", "  \n", "just words, no tags"])
 def test_a_page_without_text_is_reported_by_qabot_naming_it_not_by_its_parser(tmp_path: Path, caplog, page) -> None:
     path = tmp_path / "empty.html"

@@ -43,6 +43,9 @@ def documents(name: str, text: str, warn: Warn) -> Iterator[Document]:
         except RecursionError:  # [[[[...]]]]: Python's decoder gives up; the other lines are still read
             warn(f"skipping {name} line {number}: its JSON is nested too deeply to read")
             continue
+        except ValueError:  # an integer of more than 4,300 digits: Python will not convert it
+            warn(f"skipping {name} line {number}: a number in it is too long to read")
+            continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             warn(f'skipping {name} line {number}: expected an object with a "text" string')
             continue

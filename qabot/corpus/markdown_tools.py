@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# Outside every block of text: a link reference definition, "[guide]: https://..." (in a quote too), not a
-# footnote's, "[^1]: ...", which is text; or a quote's blank line, ">" alone.
-_UNSEEN = re.compile(r"[ \t]*(?:>[ \t]*)*(?:\[(?!\^)|$)")
+# Python's re keeps some 120 bytes for each repeat of a group it may backtrack into, so a pattern of repeats is matched
+# only against a line this long at most: the markup below is a short line (one line of 6 MB of ">" took 700 MB).
+MAX_MARKUP_CHARS = 4096
 _TARGET = re.compile(r"[ \t]{0,3}\([\w.:/-]+\)=[ \t]*")  # MyST's "(install)=": a target for references, above a heading
 _MYST_OPENER = re.compile(r"[ \t]*(?::{3,}|`{3,}|~{3,})[ \t]*\{")  # a MyST directive, ":::{note}" or "```{note}"
 _MYST_OPTION = re.compile(r"[ \t]*:[\w-]+:(?:[ \t]|$)")  # its options, ":class: tip", on the lines right under it
@@ -60,13 +60,15 @@ def unseen(lines: list[str], leaves: bytearray) -> Iterator[int]:
     (``leaves``: 1 on each line of a block that holds text), so a line outside every such block that opens with a
     "[", or holds nothing but ">", is one."""
     for number, line in enumerate(lines):
-        if not leaves[number] and line.strip() and _UNSEEN.match(line):
-            yield number
+        if not leaves[number] and line.strip():
+            rest = line.lstrip(" \t>")  # a quote's markers: a reference definition in a quote is one too
+            if not rest or (rest.startswith("[") and not rest.startswith("[^")):  # not a footnote's "[^1]: ...": text
+                yield number
 
 
 def is_spacer(lines: list[str]) -> bool:
     """A paragraph of non-breaking spaces alone (``&nbsp;``), which shows nothing."""
-    return all(_SPACER.fullmatch(line) for line in lines)
+    return all(len(line) <= MAX_MARKUP_CHARS and _SPACER.fullmatch(line) for line in lines)
 
 
 def is_imports(lines: list[str]) -> bool:
@@ -113,13 +115,15 @@ def shown_columns(line: str, markup: bytes | bytearray) -> tuple[int, int] | Non
 def is_images(line: str) -> bool:
     """A line of images alone (badges, a logo), which the page shows as pictures, not text, as the HTML reader
     leaves ``<img>`` out."""
-    return _IMAGES.fullmatch(line) is not None
+    return len(line) <= MAX_MARKUP_CHARS and _IMAGES.fullmatch(line) is not None
 
 
 def is_markup(line: str, opens: bool) -> bool:
     """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, another file's
     inclusion, or (where it ``opens`` the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of
     the quote under it."""
+    if len(line) > MAX_MARKUP_CHARS:
+        return False
     return (is_target(line) or is_attributes(line) or is_images(line) or _INCLUDE.fullmatch(line) is not None
             or (opens and _ALERT.fullmatch(line) is not None))
 
