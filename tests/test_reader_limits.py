@@ -295,6 +295,16 @@ def test_a_jsonl_line_with_a_number_python_will_not_convert_is_skipped_and_the_r
     assert warnings == ["skipping docs.jsonl line 2: a number in it is too long to read"]
 
 
+def test_a_page_of_many_superscripts_is_stopped_at_its_time(tmp_path: Path) -> None:
+    path = tmp_path / "marks.html"  # each one unwrapped costs its siblings' length: 40,000 took half a minute
+    path.write_text("<html><body><main><h1>Powers</h1><p>The harbour was dredged in 1911.</p><p>"
+                    + "2<sup>n</sup>" * 40_000 + "</p></main></body></html>", encoding="utf-8")
+    started = time.monotonic()
+    docs, warnings = _read(path, ReaderLimits(seconds=1))
+    assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping marks.html: reading it took longer")
+    assert time.monotonic() - started < 6
+
+
 @pytest.mark.parametrize("line", [">", "> ", "![](a.png)", "&nbsp;"])
 def test_a_long_markdown_line_of_repeated_markup_is_read_in_bounded_memory(tmp_path: Path, line: str) -> None:
     path = tmp_path / "quotes.md"  # Python's re kept ~120 bytes a repeat: 2 MB of ">" took 230 MB

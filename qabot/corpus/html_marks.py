@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from qabot.corpus import limits
 from qabot.corpus.html_prepare import first_child, flat, inline_only, is_inline
 
 _FOOTNOTE_CLASSES = frozenset({"footnote-ref", "footnote-reference"})  # Pandoc's, docutils'
@@ -59,6 +60,7 @@ def superscripts(tree: Any) -> None:
             found.append(element)
     dropped: set[Any] = set()
     for element in found:
+        limits.check()  # each taken out or unwrapped costs the length of its siblings and of the text before it
         if any(ancestor in dropped for ancestor in _up(element, 2)):
             continue  # in a footnote's marker taken out already (Pandoc's <a><sup>)
         if _footnote_reference(element) or _back_link(element):

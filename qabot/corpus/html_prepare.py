@@ -17,6 +17,8 @@ import textwrap
 import unicodedata
 from typing import Any
 
+from qabot.corpus import limits
+
 _PERMALINK = {"¶", "#", "§", "🔗", "◆", "link", "", "\u200b"}  # Docusaurus: a zero-width space; Doxygen: ◆
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
@@ -41,7 +43,7 @@ def text_of(element: Any) -> str:
 
 def drop_permalinks(tree: Any) -> None:
     """Remove every permalink marker (``<a class=headerlink href=#x>¶</a>``): it is not text."""
-    for link in list(tree.iter("a")):
+    for link in limits.checked(list(tree.iter("a"))):  # each taken out costs its siblings' length: time is checked
         if (link.get("href") or "").startswith("#") and is_permalink(link) and link.text_content().strip():
             link.drop_tree()
 
@@ -63,7 +65,7 @@ def drop_empty_links(tree: Any) -> None:
     and every rustdoc example of fewer than 300 characters. A link that holds an element
     (an image, an icon) stays, but in code, where it is a line anchor.
     """
-    for link in list(tree.iter("a")):
+    for link in limits.checked(list(tree.iter("a"))):
         if not link.text_content().strip() and (len(link) == 0 or any(True for _ in link.iterancestors("pre"))):
             link.drop_tree()  # its tail (a code line's code) stays
 
@@ -75,7 +77,7 @@ def drop_line_numbers(tree: Any) -> None:
     row "1 2 | skyfetch --version ...") or at the head of each line (``<span class="linenos">``,
     Sphinx's default: "1import skyfetch"); Hugo's Chroma as ``<span class="ln">`` or ``lnt``.
     """
-    for element in list(tree.iter("td", "span")):
+    for element in limits.checked(list(tree.iter("td", "span"))):
         if _LINE_NUMBERS.intersection((element.get("class") or "").split()):
             element.drop_tree()  # its tail, the line's code, stays
 
@@ -123,7 +125,7 @@ def blocks(tree: Any) -> None:
 def drop_hidden(tree: Any) -> None:
     """Take out what a browser never shows: a ``<template>`` (markup a script copies in) and an element with the
     ``hidden`` attribute (but ``hidden="until-found"``, which a reader's search opens). Both were read as text."""
-    for element in tree.xpath("//template | //*[@hidden][not(@hidden='until-found')]"):
+    for element in limits.checked(tree.xpath("//template | //*[@hidden][not(@hidden='until-found')]")):
         if element.getparent() is not None:
             element.drop_tree()
 
