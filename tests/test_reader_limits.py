@@ -295,6 +295,29 @@ def test_a_jsonl_line_with_a_number_python_will_not_convert_is_skipped_and_the_r
     assert warnings == ["skipping docs.jsonl line 2: a number in it is too long to read"]
 
 
+def test_a_pdf_cut_short_while_its_streams_are_counted_is_skipped_not_a_bus_error(tmp_path: Path) -> None:
+    # A mapped file cut short meanwhile (a download or a copy rewriting it in place) makes the next read of the
+    # mapping a SIGBUS, which killed the process (-7). The file is cut here at the scan's first time check.
+    import zlib
+
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [] /Count 0 >>"}
+    for number in range(3, 7):
+        packed = zlib.compress(bytes(range(256)) * 4096, 0)  # 1 MB a stream
+        objects[number] = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+    pdf = tmp_path / "manual.pdf"
+    pdf.write_bytes(hostile.pdf_file(objects))
+    script = (
+        "import os, sys; from pathlib import Path; import qabot.corpus.limits as limits; "
+        "from qabot.corpus import CorpusFile, load_file; p = Path(sys.argv[1]); check = limits.check; "
+        "limits.check = lambda: (os.truncate(p, 0), check()); w = []; "
+        "list(load_file(CorpusFile(p, p.name), w.append)); print(w)"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(pdf)], capture_output=True, text=True, timeout=60,
+                          cwd=REPO)
+    assert done.returncode == 0, (done.returncode, done.stderr[-300:])
+    assert "skipping manual.pdf: " in done.stdout
+
+
 def test_a_page_of_many_superscripts_is_stopped_at_its_time(tmp_path: Path) -> None:
     path = tmp_path / "marks.html"  # each one unwrapped costs its siblings' length: 40,000 took half a minute
     path.write_text("<html><body><main><h1>Powers</h1><p>The harbour was dredged in 1911.</p><p>"

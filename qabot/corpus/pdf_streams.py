@@ -2,7 +2,9 @@
 
 Like a zip bomb, 500 KB of PDF can inflate to a page content stream of 350 MB, which
 PDFium parses whole when it loads the page, and 40 KB to one text object of 15 million
-characters. The streams are found in the file's bytes (mapped, never read whole), and
+characters. The streams are found in the file's bytes (read once: at most
+``QABOT_READER_MAX_FILE_MB``; a mapping would be cheaper, but a file cut short while it is
+read, as a download or a copy in place does, makes a mapped read kill the process), and
 each is inflated a chunk at a time and counted, never held: see ``check_streams`` for the
 bounds. ``qabot.corpus.pdf`` calls it before anything else.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mmap
 import re
 import zlib
 from collections.abc import Iterator
@@ -62,15 +63,13 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
     it can be, and left to PDFium to judge.
     """
     try:
-        with open(path, "rb") as f:
-            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # unreadable, or empty: PDFium says why
+        data = path.read_bytes()  # read, not mapped: a file cut short meanwhile would make a mapped read a SIGBUS
+    except OSError:  # unreadable: PDFium says why
         return
-    with data:
-        _check_streams(data, bound)
+    _check_streams(data, bound)
 
 
-def _check_streams(data: mmap.mmap, bound: limits.ReaderLimits) -> None:
+def _check_streams(data: bytes, bound: limits.ReaderLimits) -> None:
     most = bound.max_inflated_mb * limits.MB
     streams, contents = _streams(data)
     sizes: dict[int, int] = {}
@@ -104,7 +103,7 @@ def _object(stream: _Stream) -> str:
     return f" (object {stream.number})" if stream.number is not None else ""
 
 
-def _streams(data: mmap.mmap | bytes) -> tuple[list[_Stream], list[list[int]]]:
+def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
     """The streams of a PDF's bytes, and the object numbers each page's ``/Contents`` names (outside object streams)."""
     streams: list[_Stream] = []
     contents: list[list[int]] = []
@@ -138,11 +137,11 @@ def _streams(data: mmap.mmap | bytes) -> tuple[list[_Stream], list[list[int]]]:
         position = max(end, start)
 
 
-def _contents(data: mmap.mmap | bytes, start: int, end: int) -> list[list[int]]:
+def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
     return [[int(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
 
 
-def _inflated(data: mmap.mmap | bytes, stream: _Stream, most: float, contents: list[list[int]] | None) -> int:
+def _inflated(data: bytes, stream: _Stream, most: float, contents: list[list[int]] | None) -> int:
     """The bytes ``stream`` decodes to, counted until past ``most``; with ``contents``, the ``/Contents`` of the
     objects in it (an object stream) are added to it."""
     chunks: Iterator[bytes] = (bytes(data[at : min(at + _CHUNK, stream.end)])
