@@ -295,6 +295,20 @@ def test_a_jsonl_line_with_a_number_python_will_not_convert_is_skipped_and_the_r
     assert warnings == ["skipping docs.jsonl line 2: a number in it is too long to read"]
 
 
+def test_one_huge_message_of_an_export_is_untangled_in_bounded_memory(tmp_path: Path) -> None:
+    # Untangling read every word of a message into sets: some 40 bytes a character (8 MB took 365 MB).
+    said = ["how do I fix grub after the update?", "ana: try " + "sudo update-grub " * 120_000, "thanks, that did it"]
+    messages = [{"id": str(10**17 + n), "type": "Default", "timestamp": f"2024-01-01T10:00:0{n}+00:00", "content": text,
+                 "author": {"id": str(5 + n), "name": ["ana", "ben", "ana"][n], "isBot": False}}
+                for n, text in enumerate(said)]
+    path = tmp_path / "help.json"
+    path.write_text(json.dumps({"guild": {"id": "1", "name": "g"}, "channel": {"id": "2", "type": "GuildTextChat",
+                                "name": "help"}, "messages": messages}), encoding="utf-8")
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
+    assert docs and "sudo update-grub" in docs[0].text and not warnings
+    assert peak < 16 << 20, peak >> 20  # 2 MB of text: 5 MB here, 33 MB when every word was kept
+
+
 def test_a_pdf_cut_short_while_its_streams_are_counted_is_skipped_not_a_bus_error(tmp_path: Path) -> None:
     # A mapped file cut short meanwhile (a download or a copy rewriting it in place) makes the next read of the
     # mapping a SIGBUS, which killed the process (-7). The file is cut here at the scan's first time check.

@@ -49,6 +49,7 @@ from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
 MAX_GAP = 3600.0  # seconds: an older message of the window is a candidate only where one names the other
+READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
 ADDRESSING = 0.1  # the share of messages addressed by name ("ana: ...") that makes a channel an addressing one
 _NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
 _TOKEN = re.compile(rf"{_NAME_CHARS}+")
@@ -102,7 +103,7 @@ class _Seen:
 
 
 def _seen(message: Message, index: int) -> _Seen:
-    folded = fold(message.text)
+    folded = fold(message.text[:READ_CHARS])
     tokens = _TOKEN.findall(folded)
     stripped = folded.lstrip()
     return _Seen(
@@ -133,7 +134,6 @@ _PAIRWISE = [_INDEX[name] for name in (
     "i_addresses_j", "i_names_j", "i_addresses_other", "j_addresses_i", "j_names_i", "j_addresses_other",
     "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
     "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity", "own_to_other")]
-
 
 
 class Untangler:
