@@ -623,6 +623,28 @@ def test_what_a_killed_build_left_is_removed_even_when_nothing_is_left_to_change
     assert not list(index_dir.glob(".tmp-*"))
 
 
+def test_an_index_folder_shared_with_other_things_keeps_them(make_corpus, tmp_path, fake_embedder) -> None:
+    """``--index .`` in a project: only what qabot names (seg-<id>/, .tmp-<id>/, seg-<id>.<n>.deleted) is ever swept;
+    CMake's build-release/, a corpus named build-docs/ and a file of the user's ending in .deleted were removed."""
+    project = tmp_path / "project"
+    corpus = project / "build-docs"
+    corpus.mkdir(parents=True)
+    (corpus / "trotsky.txt").write_text(ARTICLE["trotsky.txt"], encoding="utf-8")
+    for folder in ("build-release", "seg-old", ".tmp-mine"):
+        (project / folder).mkdir()
+        (project / folder / "kept.txt").write_text("mine\n")
+    (project / "old-notes.deleted").write_text("kept on purpose\n")
+    index = open_index(_config(corpus, project), fake_embedder, progress=False)
+    try:
+        (corpus / "trotsky.txt").write_text("Trotsky lived in Mexico City.", encoding="utf-8")
+        assert index.refresh().outcome is Outcome.UPDATED  # a commit, and its sweep of what is unused
+    finally:
+        index.close()
+    assert (corpus / "trotsky.txt").exists() and (project / "old-notes.deleted").exists()
+    assert all((project / folder / "kept.txt").exists() for folder in ("build-release", "seg-old", ".tmp-mine"))
+    assert len(list(project.glob("seg-*"))) == 2  # the index's own segment, and the user's seg-old
+
+
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
                                                                 monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter

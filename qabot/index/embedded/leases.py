@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -24,6 +25,11 @@ log = logging.getLogger(__name__)
 LEASE = ".readers"
 MANIFEST = "manifest.json"
 DELETED = ".deleted"  # a segment's deletion list: <segment>.<generation>.deleted
+# Only what qabot names is ever removed: the index folder may hold anything else (``--index .``, a corpus beside it).
+_ID = r"\d{8}T\d{6}-[0-9a-f]{8}"  # manifest.new_build_id
+_SEGMENT = re.compile(rf"(?:seg|build)-{_ID}")
+_TEMPORARY = re.compile(rf"\.tmp-{_ID}")  # a segment being written
+_WRITTEN = re.compile(rf"\.{re.escape(MANIFEST)}\.[0-9a-f]{{8}}|seg-{_ID}\.\d+{re.escape(DELETED)}")
 
 
 class Lease:
@@ -72,7 +78,8 @@ def current_files(index_dir: Path) -> set[str] | None:
 
 
 def remove_unused(index_dir: Path, keep: set[str] | None, *, temporary: bool = False) -> None:
-    """Remove every segment (and whole build of an older format) but those in ``keep`` that no process holds.
+    """Remove every segment (and whole build of an older format) but those in ``keep`` that no process holds; only
+    names qabot gives are looked at, whatever else the folder holds.
 
     ``temporary`` also removes what only a writer may say is unused, since it holds the
     write lock: the temporary folders of writes that died, and deletion lists that the
@@ -88,11 +95,11 @@ def remove_unused(index_dir: Path, keep: set[str] | None, *, temporary: bool = F
     for path in entries:
         if path.name in keep:
             continue
-        if path.name.startswith(("seg-", "build-")) and path.is_dir():
+        if _SEGMENT.fullmatch(path.name) and path.is_dir():
             _remove_if_free(path)
-        elif temporary and path.name.startswith(".tmp-") and path.is_dir():
+        elif temporary and _TEMPORARY.fullmatch(path.name) and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
-        elif temporary and (path.name.startswith(f".{MANIFEST}.") or path.name.endswith(DELETED)):
+        elif temporary and _WRITTEN.fullmatch(path.name) and path.is_file():
             path.unlink(missing_ok=True)
 
 
