@@ -268,6 +268,12 @@ class Settings(BaseSettings):
             raise ValueError("must not hold a NUL character")
         return value
 
+    @field_validator("corpus_dir", "index_dir", "history_file", "state_dir", "discord_scopes_file")
+    @classmethod
+    def _home(cls, value: Path | None) -> Path | None:
+        # "~/docs" in .env, or --index=~/idx (which no shell expands), is the home folder, not a folder named "~" here.
+        return value.expanduser() if value is not None else None
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
@@ -289,7 +295,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not (value.startswith(("http://", "https://")) or value.endswith(".db")):
             raise ValueError("must be http(s)://host:port (a Milvus server) or a file path ending in .db (Milvus Lite)")
-        return value
+        return value if value.startswith(("http://", "https://")) else str(Path(value).expanduser())
 
     @field_validator("milvus_collection")
     @classmethod

@@ -182,3 +182,13 @@ def test_the_largest_shard_count_and_queue_are_taken(monkeypatch) -> None:
     monkeypatch.setenv("QABOT_DISCORD_QUEUE_LIMIT", "10000")
     settings = load_settings(_env_file=None)
     assert (settings.discord_shard_count, settings.discord_queue_limit) == (16384, 10000)
+
+
+@pytest.mark.parametrize("variable", ["QABOT_CORPUS_DIR", "QABOT_INDEX_DIR", "QABOT_STATE_DIR", "QABOT_HISTORY_FILE",
+                                      "QABOT_DISCORD_SCOPES_FILE", "QABOT_MILVUS_URI"])
+def test_a_home_folder_in_a_path_setting_is_the_home_folder(variable, tmp_path, monkeypatch) -> None:
+    # Taken literally, "~/qabot-thing" made a folder named "~" in the working folder (and `rm -rf ~` cleans it up).
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv(variable, "~/qabot-thing.db")
+    value = getattr(load_settings(_env_file=None), variable.removeprefix("QABOT_").lower())
+    assert str(value) == str(tmp_path / "qabot-thing.db")
