@@ -240,6 +240,21 @@ def test_repeated_captions_are_marked_duplicate() -> None:
     assert not any(p.heading for p in kustodiev + reiss)
 
 
+@pytest.mark.parametrize("lines", [
+    ["Version 2.0 requires Python 3.8 or later.", "Version 3.0 requires Python 3.10 or later.",
+     "Version 4.0 requires Python 3.12 or later."],
+    ["Set the option to increase the cache limit.", "Set the option to decrease the cache limit."],
+    ["zstd --train-cover=shrink=2 FILEs", "zstd --train-cover=shrink=3 FILEs"],
+    ["Turn it on", "Turn it of"],
+])
+def test_neighbours_that_differ_by_a_number_or_a_word_are_all_text(lines: list[str]) -> None:
+    # Neighbours 90 % alike were taken for a caption printed twice, and only the first was indexed: "Which Python
+    # does version 4.0 require?" was answered "Version 2.0 requires Python 3.8 or later."
+    text = "Release notes\n\n" + "\n\n".join(lines) + "\n"
+    paras = paragraphs(text, 0)
+    assert [text[p.start : p.end] for p in paras if not p.duplicate and not p.heading] == lines
+
+
 def test_unknown_and_undecodable_files_are_skipped_with_a_warning(tmp_path: Path, caplog) -> None:
     (tmp_path / "good.txt").write_text("Good text.")
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n")
