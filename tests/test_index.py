@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -643,6 +644,37 @@ def test_an_index_folder_shared_with_other_things_keeps_them(make_corpus, tmp_pa
     assert (corpus / "trotsky.txt").exists() and (project / "old-notes.deleted").exists()
     assert all((project / folder / "kept.txt").exists() for folder in ("build-release", "seg-old", ".tmp-mine"))
     assert len(list(project.glob("seg-*"))) == 2  # the index's own segment, and the user's seg-old
+
+
+def _read_only_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index folder on a read-only mount: its write lock cannot even be created (EROFS), as root sees it too."""
+    from qabot.index.embedded import engine
+
+    @contextlib.contextmanager
+    def refused(folder: Path):
+        raise OSError(errno.EROFS, "Read-only file system", str(folder / ".lock"))
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(engine, "folder_lock", refused)
+
+
+def test_a_read_only_index_whose_files_only_got_new_times_serves_without_a_warning(make_corpus, tmp_path,
+                                                                                   fake_embedder, monkeypatch) -> None:
+    """A corpus checked out or copied again (git clone, cp, rsync without -t) has new times and the same bytes: a
+    read-only index serves it without a word, as it does the corpus unchanged (it warned at every start)."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    later = os.stat(corpus / "trotsky.txt").st_mtime_ns + 10_000_000_000
+    os.utime(corpus / "trotsky.txt", ns=(later, later))  # same bytes, new time
+    _read_only_folder(monkeypatch)
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        assert not messages, messages  # got: "could not update the index (... Read-only file system ...)"
+        assert index.last is not None and index.last.outcome is Outcome.UNCHANGED
+    finally:
+        index.close()
 
 
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,

@@ -178,10 +178,13 @@ class CorpusUpdate:
 
 
 def in_step(engine: Engine, config: BuildConfig, model: str) -> bool:
-    """Whether the committed state is the corpus folder as it is now, for this model: nothing to write."""
+    """Whether the committed state is the corpus folder as it is now, for this model: nothing to write but, maybe, the
+    new times of files whose bytes are the same (a checkout or a copy again: ``touched``), which can wait."""
     base = engine.committed()
-    return (base is not None and not stale_reason(base, config, model) and not engine.stale(base)
-            and scan(config, base).unchanged)
+    if base is None or stale_reason(base, config, model) or engine.stale(base):
+        return False
+    found = scan(config, base)
+    return not (found.changed or found.removed)
 
 
 def commit(tx: Transaction, manifest: Manifest, ingest: Ingest, started: float) -> None:
