@@ -10,8 +10,8 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
   directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
   part declares). A PDF's streams that may be page content may each (and a page's
-  together) inflate to at most ``max_inflated_mb``, and all to ``max_file_mb``, counted
-  before PDFium opens it; a PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for
+  together, with the form XObjects it draws) inflate to at most ``max_inflated_mb``, and all
+  to ``max_file_mb``, counted before PDFium opens it; a PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for
   each MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text;
 - **text**: the characters a file yields, counted as its reader builds them, at most
   ``max_text_mb`` million, and for plain text at most ``PARAGRAPHS_PER_MILLION``

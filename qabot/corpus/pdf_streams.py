@@ -2,11 +2,12 @@
 
 Like a zip bomb, 500 KB of PDF can inflate to a page content stream of 350 MB, which
 PDFium parses whole when it loads the page, and 40 KB to one text object of 15 million
-characters. The streams are found in the file's bytes (read once: at most
-``QABOT_READER_MAX_FILE_MB``; a mapping would be cheaper, but a file cut short while it is
-read, as a download or a copy in place does, makes a mapped read kill the process), and
-each is inflated a chunk at a time and counted, never held: see ``check_streams`` for the
-bounds. ``qabot.corpus.pdf`` calls it before anything else.
+characters; 733 bytes of form XObjects that draw each other make PDFium parse without end.
+The streams are found in the file's bytes (read once: at most ``QABOT_READER_MAX_FILE_MB``;
+a mapping would be cheaper, but a file cut short while it is read, as a download or a copy
+in place does, makes a mapped read kill the process), and each is inflated a chunk at a
+time and counted, never held: see ``check_streams`` for the bounds, and ``pdf_forms`` for
+what forms draw. ``qabot.corpus.pdf`` calls it before anything else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qabot.corpus import limits
+from qabot.corpus.pdf_forms import Forms, first_object, is_form
 
 _STREAM = re.compile(rb">>[\x00\t\n\f\r ]*stream(?:\r\n|\r|\n)?")
 _OBJ_NUMBER = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+$")
@@ -47,7 +49,9 @@ class _Stream:
     end: int
     filters: list[bytes]
     content: bool  # may be page content (not an image, a font program or an attachment)
-    objects: bool  # an object stream: the objects in it are read for page contents
+    objects: bool  # an object stream: the objects in it are read for page contents (and forms' resources)
+    form: bytes | None = None  # a form XObject's dictionary, where its resources are
+    first: int = 0  # where an object stream's objects begin in it
     early: int = 1  # LZWDecode's /EarlyChange: its codes widen one code early (1, the default) or not (0)
 
 
@@ -57,7 +61,10 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
     Each stream that may be drawn as page content (any but an image, a font program or an
     attachment) may inflate to at most ``max_inflated_mb``, and so may the streams a page's
     ``/Contents`` names, together (an image's stream named there counts too); all of them,
-    to at most ``max_file_mb``. Filters read: FlateDecode, LZWDecode, RunLengthDecode,
+    to at most ``max_file_mb``. Where the file has form XObjects, what a page draws counts too:
+    its content, and each form it draws as many times as it draws it, with what that form draws
+    in turn (``pdf_forms``), at most ``max_inflated_mb``; a form that draws itself is refused.
+    Filters read: FlateDecode, LZWDecode, RunLengthDecode,
     ASCIIHexDecode, ASCII85Decode and chains of them; what a stream inflates to is counted as
     far as they go (not an encrypted file's streams). A malformed file is counted as far as
     it can be, and left to PDFium to judge.
@@ -72,13 +79,18 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
 def _check_streams(data: bytes, bound: limits.ReaderLimits) -> None:
     most = bound.max_inflated_mb * limits.MB
     streams, contents = _streams(data)
+    dictionaries = {stream.number: stream.form for stream in streams if stream.form and stream.number is not None}
+    forms = Forms(dictionaries) if dictionaries else None  # what forms and pages draw is counted where there are forms
+    named = {number for page in contents for number in page}
     sizes: dict[int, int] = {}
     total = 0
     for stream in streams:
         if not stream.content:
             continue
         limits.check()
-        size = _inflated(data, stream, most, contents if stream.objects else None)
+        kept = bytearray() if stream.objects else None
+        drawn = stream.form is not None or stream.number in named
+        size = _inflated(data, stream, most, kept, forms if drawn else None)
         total += size
         if size > most:
             raise limits.OverLimit(f"a stream in it{_object(stream)} inflates to more than "
@@ -88,15 +100,26 @@ def _check_streams(data: bytes, bound: limits.ReaderLimits) -> None:
                                    "(QABOT_READER_MAX_FILE_MB)")
         if stream.number is not None:
             sizes[stream.number] = max(size, sizes.get(stream.number, 0))
-    named = {number for page in contents for number in page}
+        if kept is not None:
+            found = _contents(bytes(kept), 0, len(kept))
+            contents += found
+            named.update(number for page in found for number in page)
+            if forms is not None:
+                forms.keep(bytes(kept), stream.first)
     for stream in streams:  # a stream that says it is an image, but is a page's content
         if not stream.content and stream.number in named and stream.number not in sizes:
             limits.check()
-            sizes[stream.number] = _inflated(data, stream, most + 1, None)
+            sizes[stream.number] = _inflated(data, stream, most + 1, None, forms)
     for page in contents:
         if sum(sizes.get(number, 0) for number in page) > most:
             raise limits.OverLimit(f"a page's content streams inflate to more than {bound.max_inflated_mb:g} MB, "
                                    "over the limit (QABOT_READER_MAX_INFLATED_MB)")
+    if forms is not None:
+        for stream in streams:  # a page's content named in an object stream after it was inflated: counted again
+            if stream.content and stream.number in named and stream.number not in forms.draws:
+                limits.check()
+                _inflated(data, stream, most + 1, None, forms)
+        forms.check(data, sizes, contents, bound)
 
 
 def _object(stream: _Stream) -> str:
@@ -130,9 +153,12 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
             end = size if end < 0 else end
         listed = _FILTER.search(dictionary)
         filters = _NAME.findall(listed[1]) if listed else []
+        form = dictionary if is_form(dictionary) else None  # drawn as content, whatever else its dictionary says
+        objects = bool(_OBJECT_STREAM.search(dictionary))
         streams.append(_Stream(int(number[1]) if number else None, start, end, filters,
-                               not _NOT_CONTENT.search(dictionary) and not _IMAGE_FILTERS.intersection(filters),
-                               bool(_OBJECT_STREAM.search(dictionary)),
+                               form is not None or not _NOT_CONTENT.search(dictionary)
+                               and not _IMAGE_FILTERS.intersection(filters),
+                               objects, form, first_object(dictionary) if objects else 0,
                                0 if _EARLY_CHANGE_0.search(dictionary) else 1))
         position = max(end, start)
 
@@ -141,9 +167,10 @@ def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
     return [[int(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
 
 
-def _inflated(data: bytes, stream: _Stream, most: float, contents: list[list[int]] | None) -> int:
-    """The bytes ``stream`` decodes to, counted until past ``most``; with ``contents``, the ``/Contents`` of the
-    objects in it (an object stream) are added to it."""
+def _inflated(data: bytes, stream: _Stream, most: float, kept: bytearray | None = None,
+              forms: Forms | None = None) -> int:
+    """The bytes ``stream`` decodes to, counted until past ``most``; what it decodes to is added to ``kept`` (an
+    object stream's), and the XObjects it draws counted by name in ``forms``."""
     chunks: Iterator[bytes] = (bytes(data[at : min(at + _CHUNK, stream.end)])
                                for at in range(stream.start, stream.end, _CHUNK))
     filters = stream.filters
@@ -154,16 +181,15 @@ def _inflated(data: bytes, stream: _Stream, most: float, contents: list[list[int
         if decode is None:
             break  # Crypt, or a filter no page content uses: counted as far as the filters before it go
         chunks = _lzw(chunks, stream.early) if decode is _lzw else decode(chunks)
+    if forms is not None and stream.number is not None:
+        chunks = forms.counting(chunks, stream.number)
     size = 0
-    kept = bytearray()
     for chunk in chunks:
         size += len(chunk)
-        if contents is not None:
+        if kept is not None:
             kept += chunk
         if size > most:
             break
-    if contents is not None:
-        contents += _contents(bytes(kept), 0, len(kept))
     return size
 
 
