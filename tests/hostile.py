@@ -14,7 +14,10 @@
 - ``pdf_shows``: a PDF whose one page shows ``(x)`` an object at a time, ``mb`` of it in a stream
   compressed a thousandfold: PDFium runs out of memory loading the page;
 - ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
-  characters: PDFium builds each page's label whole.
+  characters: PDFium builds each page's label whole;
+- ``form_cycle``, ``form_dag``: a PDF of a few KB whose form XObjects draw each other, in a
+  cycle or each the next twice (``pdf_forms`` writes any such file): PDFium parses every form
+  a page draws, and every form those draw, when it loads the page.
 
 Sizes are in MiB. ``python -m tests.hostile KIND MB PATH`` writes one from the shell.
 """
@@ -286,9 +289,57 @@ def pdf_labels(path: Path, mb: float = 1, *, pages: int = 2000) -> Path:
                 catalog=b"/PageLabels << /Nums [0 << /S /D /P (" + b"L" * int(mb * 1e6) + b") >>] >> ")
 
 
+FORM = b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] "
+SENTENCE = b"BT /F1 12 Tf 10 10 Td (Natalia Sedova was married to Leon Trotsky.) Tj ET"
+
+
+def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b"/X Do", *,
+              resources: bytes = b"/XObject << /X 10 0 R >>", objects: dict[int, bytes] | None = None,
+              packed: dict[int, bytes] | None = None) -> Path:
+    """One page whose content is ``page`` (in Helvetica, its ``/XObject`` names as ``resources`` say), and the
+    form XObjects ``forms``: each one's number -> its content (compressed) and its ``/Resources``. ``objects`` are
+    more objects of the file, and ``packed`` more in an object stream (object 9)."""
+    every = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+             3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", 4: _deflated(page),
+             5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
+                + resources + b" >> /Contents 4 0 R >>", **(objects or {})}
+    for number, (content, holds) in forms.items():
+        every[number] = _deflated(content, FORM + b"/Resources " + holds)
+    if packed:
+        bodies = list(packed.values())
+        offsets = [sum(len(body) + 1 for body in bodies[:at]) for at in range(len(bodies))]
+        header = b" ".join(b"%d %d" % pair for pair in zip(packed, offsets, strict=True)) + b"\n"
+        every[9] = _deflated(header + b"\n".join(bodies), b"/Type /ObjStm /N %d /First %d" % (len(packed), len(header)))
+    path.write_bytes(pdf_file(every))
+    return path
+
+
+def _deflated(content: bytes, entries: bytes = b"") -> bytes:
+    packed = zlib.compress(content, 9)
+    return b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (len(packed), entries) + packed + b"\nendstream"
+
+
+def form_cycle(path: Path, mb: float = 0, *, where: str = "inline") -> Path:
+    """A form XObject that draws itself twice: some 700 bytes. Its resources are in its dictionary (``where``
+    "inline"), an object of their own ("object"), or an object in an object stream ("packed")."""
+    listed = b"<< /XObject << /X 10 0 R >> >>"
+    holds = listed if where == "inline" else b"20 0 R"
+    return pdf_forms(path, {10: (b"/X Do /X Do", holds)}, objects={20: listed} if where == "object" else None,
+                     packed={20: listed} if where == "packed" else None)
+
+
+def form_dag(path: Path, mb: float = 0, *, depth: int = 22) -> Path:
+    """``depth`` form XObjects, each drawing the next twice, the last a line of text: a few KB of PDF that draws
+    2**(depth-1) lines."""
+    forms = {10 + level: (b"q /X Do Q q /X Do Q", b"<< /XObject << /X %d 0 R >> >>" % (11 + level))
+             for level in range(depth - 1)}
+    forms[9 + depth] = (SENTENCE, b"<< /Font << /F1 3 0 R >> >>")
+    return pdf_forms(path, forms)
+
+
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
-         "pdf_labels": pdf_labels}
+         "pdf_labels": pdf_labels, "form_cycle": form_cycle, "form_dag": form_dag}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

@@ -49,10 +49,12 @@ def _peak_while(read) -> tuple[object, int, int]:
     return result, peak, held
 
 
-def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "") -> tuple[str, int]:
+def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "", cap: int = 0) -> tuple[str, int]:
     """``show`` (a Python expression over the documents ``d``, the warnings ``w`` and the path ``p``) after reading
-    ``path`` in a process of its own, and that process's peak RSS in KiB (Python and qabot alone take ~60 MB)."""
-    script = ("import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
+    ``path`` in a process of its own, and that process's peak RSS in KiB (Python and qabot alone take ~60 MB).
+    With ``cap``, the process may map at most that many bytes: a file that would take the machine fails instead."""
+    script = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap})); " if cap else "") + (
+              "import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
               "p = Path(sys.argv[1]); w = []; "
               f"d = list(load_file(CorpusFile(p, p.name), w.append, ReaderLimits({limits}))); print({show})")
     peak = tmp_path / "read.peak"
@@ -239,6 +241,81 @@ def test_a_damaged_pdf_bomb_is_still_counted_and_a_damaged_pdf_still_left_to_pdf
                     b"<< >>stream", b">>stream\r\nendstream"):
         path.write_bytes(garbage)
         pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.2))
+
+
+CYCLE = "a form in it (object 10) draws itself, which PDFium would draw until it runs out of memory"
+FORMS_INFLATE = ("a page's content and the forms it draws inflate to more than {:g} MB, over the limit "
+                 "(QABOT_READER_MAX_INFLATED_MB)")
+
+
+@pytest.mark.parametrize(("kind", "reason"), [("form_cycle", CYCLE), ("form_dag", FORMS_INFLATE.format(4))])
+def test_a_pdf_of_forms_drawing_each_other_is_skipped_before_pdfium_loads_its_page(tmp_path: Path, kind: str,
+                                                                                   reason: str) -> None:
+    # PDFium parses every form a page draws, and every form those draw, when it loads the page, before the objects
+    # it draws are counted: a form drawing itself twice (700 bytes) grew past 7.7 GB in 16 s and aborted the process
+    # (SIGABRT, no warning); 22 forms each drawing the next twice (4.7 KB) took 6.6 GB and 15 s.
+    path = hostile.KINDS[kind](tmp_path / "forms.pdf")
+    assert path.stat().st_size < 8_000
+    shown, peak_kib = _read_apart(path, tmp_path, "(d, w)", cap=2 << 30)
+    assert shown == str(([], [f"skipping forms.pdf: {reason}"]))
+    assert peak_kib < 160 << 10, peak_kib >> 10
+
+
+@pytest.mark.parametrize("where", ["inline", "object", "packed"])
+def test_a_form_drawing_itself_is_found_wherever_its_resources_are(tmp_path: Path, where: str) -> None:
+    from qabot.corpus import limits, pdf
+
+    path = hostile.form_cycle(tmp_path / "forms.pdf", where=where)
+    with pytest.raises(limits.OverLimit, match="draws itself"):
+        pdf.check_streams(path, ReaderLimits())
+    escaped = path.read_bytes().replace(b"/Subtype /Form", b"/Subtype /F#6frm").replace(b"/X Do", b"/#58 Do")
+    path.write_bytes(escaped)  # the same names, as PDFium reads them
+    with pytest.raises(limits.OverLimit, match="draws itself"):
+        pdf.check_streams(path, ReaderLimits())
+
+
+def test_one_pdf_of_self_drawing_forms_in_the_folder_leaves_qabot_index_and_ask_working(make_corpus, tmp_path
+                                                                                       ) -> None:
+    # `qabot index` died of SIGABRT with no word of which file, and so did every `qabot ask` after it (ask brings
+    # the index up to date first): one file in the folder took the whole bot down.
+    import resource
+
+    corpus = make_corpus({"good.txt": GOOD})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    capped = lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+    first = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    hostile.form_cycle(corpus / "forms.pdf")
+    index = subprocess.run([*FAKE_QABOT, "index"], capture_output=True, text=True, env=env, timeout=120,
+                           preexec_fn=capped)
+    assert index.returncode == 0 and f"skipping forms.pdf: {CYCLE}" in index.stderr, index.stderr[-300:]
+    ask = subprocess.run([*FAKE_QABOT, "ask", "Who was Trotsky married to?", "--k", "1"], capture_output=True,
+                         text=True, env=env, timeout=120, preexec_fn=capped)
+    assert ask.returncode == 0 and "good.txt" in ask.stdout, (ask.returncode, ask.stderr[-300:])
+
+
+def test_forms_sharing_one_resources_dictionary_that_lists_them_all_are_read(tmp_path: Path) -> None:
+    # Real PDFs often give all their forms and pages one resources dictionary: a form's resources naming it is no
+    # cycle unless it draws that name. A draws B and C, B draws C (twice), C a line of text.
+    shared = b"<< /Font << /F1 3 0 R >> /XObject << /A 10 0 R /B 11 0 R /C 12 0 R >> >>"
+    forms = {10: (b"q /B Do Q q /C Do Q", b"20 0 R"), 11: (b"q /C Do Q q 1 0 0 1 0 20 cm /C Do Q", b"20 0 R"),
+             12: (hostile.SENTENCE, b"20 0 R")}
+    path = hostile.pdf_forms(tmp_path / "shared.pdf", forms, b"/A Do", resources=b"/XObject 21 0 R",
+                             objects={20: shared, 21: b"<< /A 10 0 R /B 11 0 R /C 12 0 R >>"})
+    docs, warnings = _read(path)
+    assert not warnings and "Natalia Sedova was married to Leon Trotsky." in docs[0].text
+
+
+def test_a_form_drawn_many_times_is_read_within_the_limit_and_skipped_past_it(tmp_path: Path) -> None:
+    # A page that draws a form of 1 KB 2,000 times makes PDFium parse 2 MB, though it holds 20 KB: within the
+    # default 4 MB it is read; over a limit of 0.5 MB it is skipped (2,000 paths are within the objects a page
+    # may draw at 0.5 MB, 5,000: nothing else stopped it).
+    drawing = b"0 0 m " + b"10 10 l 20 0 l " * 70 + b"S"
+    path = hostile.pdf_forms(tmp_path / "drawn.pdf", {10: (drawing, b"<< >>")},
+                             hostile.SENTENCE + b"\n" + b"q /X Do Q\n" * 2_000)
+    docs, warnings = _read(path)
+    assert not warnings and "Natalia Sedova was married to Leon Trotsky." in docs[0].text
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping drawn.pdf: {FORMS_INFLATE.format(0.5)}"])
 
 
 def test_real_pdfs_content_streams_are_far_under_the_limit() -> None:
