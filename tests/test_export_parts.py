@@ -201,3 +201,18 @@ def test_a_broken_part_is_skipped_alone_and_the_others_read_as_one(tmp_path: Pat
     got = list(load_files(unit, warnings.append))
     assert [w.split(": ")[0] for w in warnings] == [f"skipping {paths[1].name}"] and "not valid JSON" in warnings[0]
     assert {d.source for d in got} == {paths[0].name, paths[2].name}
+
+
+def test_a_channel_over_a_limit_is_skipped_whole_and_its_caller_told_which_parts(tmp_path: Path) -> None:
+    from qabot.corpus import ReaderLimits, load_files
+    from qabot.corpus.export_parts import units
+
+    paths = _write_parts(tmp_path / "corpus")
+    files = [CorpusFile(p, p.name) for p in paths]
+    [unit] = units(files, files)
+    warnings: list[str] = []
+    skipped: list[str] = []
+    got = list(load_files(unit, warnings.append, ReaderLimits(max_text_mb=0.01), skipped=skipped.extend))
+    assert got == [] and skipped == [p.name for p in paths]  # so that an update takes back what it was given of it
+    assert [w.split(": yields")[0] for w in warnings] == [
+        f"skipping {p.name}: its channel's parts, read as one" for p in paths]

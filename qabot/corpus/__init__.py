@@ -20,7 +20,7 @@ corpus is still read.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -71,7 +71,8 @@ def describe_types() -> str:
     return describe(READERS)
 
 
-def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits | None = None) -> Iterator[Document]:
+def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits | None = None, *,
+              skipped: Callable[[list[str]], None] | None = None) -> Iterator[Document]:
     """The documents of one corpus file, read by the reader for its type, within ``limits``.
 
     A reader names what it cannot handle itself; anything a parsing library raises
@@ -82,16 +83,22 @@ def load_file(file: CorpusFile, warn: Warn | None = None, limits: ReaderLimits |
     each document it yields. A document comes with its paragraphs: those of plain text
     (``.txt``, ``.md``, ``.jsonl``) are found here, on the file's time, since a text can
     be made to take long (a line per paragraph, by the million).
+
+    A file skipped once its reader began may have yielded documents already (its text or
+    time runs out at its thousandth record, its parser fails at its third message):
+    ``skipped`` is then called with its name, before the documents end, so that the
+    caller takes back what it was given of it (the index does: a skipped file gives none).
     """
-    return load_files([file], warn, limits)
+    return load_files([file], warn, limits, skipped=skipped)
 
 
-def load_files(files: Sequence[CorpusFile], warn: Warn | None = None, limits: ReaderLimits | None = None,
-               ) -> Iterator[Document]:
+def load_files(files: Sequence[CorpusFile], warn: Warn | None = None, limits: ReaderLimits | None = None, *,
+               skipped: Callable[[list[str]], None] | None = None) -> Iterator[Document]:
     """The documents of what is read as one (``export_parts.units``): a file (``load_file``), or the parts of a
     channel's export, read as one channel (``discord_export.read_parts``), each document's source the part its
     exchange begins in. A part over the size limit is skipped alone; the text and time limits are the channel's
-    together, as if it were one file."""
+    together, as if it were one file, and a channel skipped part way is skipped whole (``skipped`` names every part
+    it read)."""
     warn = _Capped([file.name for file in files], warn or log.warning)
     limits = limits or ReaderLimits()
     readable = list(files)
@@ -122,6 +129,8 @@ def load_files(files: Sequence[CorpusFile], warn: Warn | None = None, limits: Re
         warn.each(readable, f"cannot be read ({type(exc).__name__}: {first_line(exc)})")
     finally:
         warn.flush()
+    if skipped is not None:  # reached only when the files were skipped: a read to its end returns above
+        skipped([file.name for file in readable])
 
 
 def _may_read(file: CorpusFile, limits: ReaderLimits, warn: Warn) -> bool:

@@ -155,15 +155,18 @@ def _names(names: list[str]) -> str:
     return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
-def read_file(file: CorpusFile, note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
-    """The documents of one corpus file (a file that cannot be read, or is over a limit, is noted, and gives none)."""
-    return corpus.load_file(file, note, limits)
+def read_file(file: CorpusFile, note: Note, limits: ReaderLimits | None = None, *,
+              skipped: Callable[[list[str]], None] | None = None) -> Iterator[Document]:
+    """The documents of one corpus file (a file that cannot be read, or is over a limit, is noted, and gives none:
+    one skipped part way calls ``skipped``, and the change takes back what it was given of it)."""
+    return corpus.load_file(file, note, limits, skipped=skipped)
 
 
-def read_parts(files: list[CorpusFile], note: Note, limits: ReaderLimits | None = None) -> Iterator[Document]:
+def read_parts(files: list[CorpusFile], note: Note, limits: ReaderLimits | None = None, *,
+               skipped: Callable[[list[str]], None] | None = None) -> Iterator[Document]:
     """The documents of a channel's export in parts, read as one (``qabot.corpus.export_parts``): each document's
-    source is one of ``files``."""
-    return corpus.load_files(files, note, limits)
+    source is one of ``files`` (skipped part way, it is skipped whole, as ``read_file`` says)."""
+    return corpus.load_files(files, note, limits, skipped=skipped)
 
 
 def paragraphs_of(document: Document) -> list[Paragraph]:
