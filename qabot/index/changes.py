@@ -216,7 +216,18 @@ class Transaction(Protocol):
     def delete(self, source: str, doc_ids: Iterable[str]) -> None: ...
 
     def add(self, document: Document, paragraphs: list[Paragraph], digest: str, api: bool) -> int | None:
-        """Start adding a document; its passages follow. None: the engine cannot take it (``note`` said why)."""
+        """Start adding a document; its passages follow. None: the engine cannot take it (``note`` said why).
+
+        The handle is a number, greater than that of every document added before it (``withdraw``)."""
+        ...
+
+    def next_handle(self) -> int:
+        """No less than the handle ``add`` gives the next document: where ``withdraw`` starts from."""
+        ...
+
+    def withdraw(self, since: int) -> None:
+        """Take back the documents this change added from the handle ``since`` on, and the passages given for them
+        (the last given): a file skipped part way gives none. No passage of theirs follows, nor ``done``."""
         ...
 
     def add_passages(self, batch: list[tuple[int, Prepared]]) -> None:

@@ -117,6 +117,18 @@ class Ingest:
         self._queued.append(handle)
         return True
 
+    def mark(self) -> int:
+        """Where the documents added from now on start, for ``take_back``."""
+        return self.tx.next_handle()
+
+    def take_back(self, since: int) -> None:
+        """Take back the documents added since ``mark`` gave ``since`` (a file skipped part way): their passages not
+        embedded yet are dropped unembedded, and the transaction withdraws the rest."""
+        # Handed over in order: where some of theirs were, none of the others' are left queued.
+        self._pending = [item for item in self._pending if item.handle < since]
+        self._queued = [handle for handle in self._queued if handle < since]
+        self.tx.withdraw(since)
+
     def flush(self) -> None:
         """Embed what is queued and hand it to the transaction."""
         pending, self._pending = self._pending, []

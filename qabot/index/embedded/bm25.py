@@ -85,6 +85,10 @@ class PostingsWriter:
         self._lengths.extend(np.asarray(lengths, dtype=np.uint32).tolist())
         self.size += len(lengths)
 
+    def length_of(self, first: int, last: int) -> int:
+        """The sum of the lengths of the passages from row ``first`` to ``last`` (excluded)."""
+        return sum(self._lengths[first:last])
+
     def _spill(self) -> None:
         if not self._terms:
             return

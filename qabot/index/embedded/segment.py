@@ -58,6 +58,16 @@ class Prepared:
     flags: list[int]  # each sentence's chunking.sentence_flags
 
 
+@dataclass
+class Taken:
+    """What the documents a change took back held (``SegmentWriter.withdraw``)."""
+
+    documents: int = 0
+    passages: int = 0
+    sentences: int = 0
+    length: int = 0  # BM25 tokens
+
+
 class SegmentWriter:
     """Writes one segment into ``folder``: documents, then their passages, in order."""
 
@@ -68,11 +78,31 @@ class SegmentWriter:
         self.postings = PostingsWriter(folder / "bm25")
         self.out: dict[str, BinaryIO] = {name: open(folder / name, "wb") for name in VECTOR_FILES}  # noqa: SIM115
         self.dimension = 0
+        self.withdrawn: list[range] = []  # rows taken back (``withdraw``): deleted from the segment as it is born
+        self.taken = Taken()  # what they held
         self._closed = False
 
     @property
     def passages(self) -> int:
         return self.store.passages
+
+    def withdraw(self, since: int) -> None:
+        """Take back the documents from row ``since`` on, with their passages written so far, which are the last
+        written (``qabot.index.changes.Transaction.withdraw``). They stay in the segment's files, rows that
+        ``withdrawn`` lists and ``taken`` counts, for its first deletion list."""
+        rows = range(max(since, self.withdrawn[-1].stop if self.withdrawn else 0), self.store.documents)
+        if not rows:
+            return
+        passages = self.store.passages_of(rows)
+        first = self.store.passages - passages
+        self.out["passage_sentences.u32"].flush()
+        sentences = np.fromfile(self.folder / "passage_sentences.u32", dtype=np.uint32, count=passages,
+                                offset=first * 4)
+        self.withdrawn.append(rows)
+        taken = self.taken
+        taken.documents, taken.passages = taken.documents + len(rows), taken.passages + passages
+        taken.sentences += int(sentences.sum(dtype=np.int64))
+        taken.length += self.postings.length_of(first, self.store.passages)
 
     def add_document(self, document: Document, paragraphs: list[Paragraph], digest: str, api: bool) -> int:
         return self.store.add_document(document, paragraphs, digest, api)
@@ -118,8 +148,9 @@ class SegmentWriter:
         self.store.discard()
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def finish(self, name: str, factory: str) -> SegmentInfo:
-        """Close the files, add BM25's postings and the FAISS index; what the manifest says of the segment."""
+    def finish(self, name: str, factory: str, deleted: str | None = None) -> SegmentInfo:
+        """Close the files, add BM25's postings and the FAISS index; what the manifest says of the segment
+        (``deleted``: the name of its deletion list, where documents were taken back)."""
         self.close()
         length = self.postings.finish()
         store = self.store
@@ -130,8 +161,17 @@ class SegmentWriter:
             used = dense_index.build_faiss(vectors, factory, self.folder / "dense.faiss")
             del vectors
         (self.folder / LEASE).touch()  # not an artifact: readers hold a lock on it
+        taken = self.taken
         return SegmentInfo(name=name, documents=store.documents, passages=store.passages, sentences=store.sentences,
-                           length=length, factory=used, artifacts=describe_artifacts(self.folder))
+                           length=length, factory=used, artifacts=describe_artifacts(self.folder),
+                           deleted=deleted if taken.documents else None, deleted_documents=taken.documents,
+                           deleted_passages=taken.passages, deleted_sentences=taken.sentences,
+                           deleted_length=taken.length)
+
+    def withdrawn_rows(self) -> np.ndarray:
+        """The rows ``withdraw`` took back, ascending: the segment's first deletion list."""
+        return np.concatenate([np.arange(rows.start, rows.stop, dtype=np.uint32) for rows in self.withdrawn]
+                              or [np.zeros(0, dtype=np.uint32)])
 
 
 # A segment whose sentence vectors take at most this much as float32 keeps them widened in memory, once: the rerank

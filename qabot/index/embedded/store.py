@@ -155,6 +155,10 @@ class StoreWriter:
         for doc_row, count in zip(*np.unique(records["doc"], return_counts=True), strict=True):
             self._counts[int(doc_row)] = self._counts.get(int(doc_row), 0) + int(count)
 
+    def passages_of(self, rows: range) -> int:
+        """The passages written so far of the documents at ``rows``."""
+        return sum(self._counts.get(row, 0) for row in rows)
+
     def close(self) -> None:
         self._out["documents.i64"].write(np.array([self._chars, self._paragraphs], dtype="<i8").tobytes())
         for handle in self._out.values():

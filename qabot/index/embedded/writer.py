@@ -2,10 +2,11 @@
 
 Nothing already written is touched. The new segment is written in ``.tmp-<id>/`` and
 renamed to ``seg-<id>/``; each segment a change deletes from gets a new deletion list,
-``<segment>.<generation>.deleted`` (the rows of all its deleted documents so far); then
-``manifest.json`` is replaced, which is the commit. A crash at any point leaves the
-previous manifest naming the previous segments and lists, all still there: the next
-writer removes what the crash left behind.
+``<segment>.<generation>.deleted`` (the rows of all its deleted documents so far), and so
+does the new segment where the change took documents back (``withdraw``: a file skipped
+part way); then ``manifest.json`` is replaced, which is the commit. A crash at any point
+leaves the previous manifest naming the previous segments and lists, all still there:
+the next writer removes what the crash left behind.
 
 A new index (``base`` None: the first build, or a rebuild) is one new segment, and its
 commit lets go of every segment before it.
@@ -108,6 +109,13 @@ class EmbeddedTransaction:
         assert self.writer is not None
         self.writer.add(batch)
 
+    def next_handle(self) -> int:
+        return self.writer.store.documents if self.writer is not None else 0
+
+    def withdraw(self, since: int) -> None:
+        if self.writer is not None:
+            self.writer.withdraw(since)
+
     def done(self, handle: int) -> None:
         pass  # a document's row was written when it was added
 
@@ -118,9 +126,10 @@ class EmbeddedTransaction:
             passages += info.passages - info.deleted_passages
             sentences += info.sentences - info.deleted_sentences
         if self.writer is not None:
-            store = self.writer.store
-            documents, passages, sentences = documents + store.documents, passages + store.passages, \
-                sentences + store.sentences
+            store, taken = self.writer.store, self.writer.taken
+            documents, passages, sentences = (documents + store.documents - taken.documents,
+                                              passages + store.passages - taken.passages,
+                                              sentences + store.sentences - taken.sentences)
         return documents, passages, sentences
 
     def _infos(self) -> list[SegmentInfo]:
@@ -145,9 +154,11 @@ class EmbeddedTransaction:
                 assert info.deleted is not None
                 _write_rows(index_dir / info.deleted, _all_deleted(part, rows))
                 segments.append(info)
-        if self.writer is not None and self.writer.store.documents:
+        if self.writer is not None and self.writer.store.documents > self.writer.taken.documents:
             name = f"seg-{self.segment_id}"
-            info = self.writer.finish(name, manifest.index_factory)
+            info = self.writer.finish(name, manifest.index_factory, f"{name}.{generation}{DELETED}")
+            if info.deleted is not None:  # documents it took back (a file skipped part way): deleted as it is born
+                _write_rows(index_dir / info.deleted, self.writer.withdrawn_rows())
             _fsync_tree(self.tmp)
             self.tmp.rename(index_dir / name)
             segments.append(info)

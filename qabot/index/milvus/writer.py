@@ -2,7 +2,8 @@
 
 Documents are numbered in the build's order (``Head.next_doc``). A change numbers the
 documents it adds from there on, and readers never see a document whose number is at or
-past the committed ``next_doc``, so rows inserted before the commit stay invisible. The
+past the committed ``next_doc``, so rows inserted before the commit stay invisible (and
+those of a document the change takes back, ``withdraw``, are deleted at once). The
 commit stores the manifest as the build's next version, then the head that names it,
 with the new ``next_doc`` and the documents this change deletes (``pending``), which
 readers leave out from that moment; only then are their rows deleted, and the head
@@ -175,6 +176,28 @@ class MilvusTransaction:
         self.added[1] += len(passages)
         self.added[2] += len(sentences)
         self.lease.renew()
+
+    def next_handle(self) -> int:
+        return self.next_doc
+
+    def withdraw(self, since: int) -> None:
+        """No reader sees a document numbered past ``first_doc`` before the commit: the rows of those taken back are
+        deleted now, and what they held is counted out."""
+        if since >= self.next_doc:
+            return
+        opened = [handle for handle in self.open if handle >= since]
+        for handle in opened:
+            del self.open[handle]
+        self.added[0] -= self.next_doc - since - len(opened)  # every number from ``since`` on was a document added
+        self.rows = [row for row in self.rows if row["doc"] < since]
+        if self.created:
+            expr = f"doc >= {since} and doc < {self.next_doc}"
+            for row in _query_all(self.conn, self.names.passages, expr, ["terms", "sentences"]):
+                self.df.subtract(set(row["terms"].split()))
+                self.added[1] -= 1
+                self.added[2] -= len(row["sentences"]) // 2  # stored as a flat list of (start, end)
+            for name in (self.names.passages, self.names.sentences, self.names.documents):
+                self.conn.call("delete", name, filter=expr)
 
     def done(self, handle: int) -> None:
         self.rows += self.open.pop(handle).rows()
