@@ -181,6 +181,36 @@ def test_a_change_that_failed_at_its_commit_leaves_the_idf_as_bm25s_has_it(make_
     bot.close()
 
 
+def test_a_file_changed_to_go_over_a_limit_part_way_leaves_no_row_of_it(make_corpus, tmp_path, monkeypatch) -> None:
+    import qabot.index.ingest
+    from qabot.index.lexical import tokenize
+
+    monkeypatch.setattr(qabot.index.ingest, "BATCH", 8)  # the records read before the limit have rows already
+    record = "The harbour was dredged in 1911 and the keeper rang the bell. " * 800  # ~50,000 characters
+
+    def lines(texts: list[str]) -> str:
+        return "".join(json.dumps({"_id": str(n), "text": text}) + "\n" for n, text in enumerate(texts))
+
+    corpus = make_corpus({**ARTICLE, "many.jsonl": lines([record] * 2)})
+    bot = milvus_bot(corpus, tmp_path, reader_max_text_mb=0.17)
+    # The first record as it was, the second changed, a third added: 150,000 characters; the fourth goes over.
+    (corpus / "many.jsonl").write_text(lines([record, record.replace("1911", "1912"), "The keeper retired. " * 2500,
+                                              record]))
+    (corpus / "new.txt").write_text("Natalia Sedova, the wife of Trotsky, kept the harbour bell.")  # read after it
+    refresh = bot.refresh()
+    assert refresh.updated and (refresh.documents, refresh.deleted) == (1, 2)
+    assert {s.source for s in bot.sources()} == {*ARTICLE, "new.txt"} and bot.manifest.files["many.jsonl"].documents == 0
+    assert {e.citation.source for e in bot.ask("When did the keeper retire?", k=5).excerpts} <= {*ARTICLE, "new.txt"}
+    (corpus / "many.jsonl").unlink()
+    faiss = make_bot(corpus, tmp_path / "faiss", HashEmbedder())  # the other files alone
+    m, f = bot.manifest, faiss.manifest
+    assert (m.documents, m.passages, m.sentences) == (f.documents, f.passages, f.sentences)
+    tokens = tokenize("harbour dredged keeper retired bell Trotsky wife")
+    assert bot.index.idf(tokens) == pytest.approx(faiss.index.idf(tokens))
+    faiss.close()
+    bot.close()
+
+
 @pytest.mark.slow  # about 15 s: Milvus Lite writes 2,500 documents
 def test_a_change_that_deletes_thousands_of_documents_commits(make_corpus, tmp_path) -> None:
     records = "\n".join(json.dumps({"_id": f"r{i}", "text": f"Record {i} mentions the ocelot {i}."}) for i in range(2500))

@@ -28,7 +28,7 @@ from qabot.corpus import CorpusFile, ReaderLimits, html, load_file
 from qabot.corpus import discord_export as export_reader
 from qabot.models import Document
 from tests import documents, hostile
-from tests.conftest import FAKE_QABOT, REPO
+from tests.conftest import FAKE_QABOT, REPO, make_bot
 
 GOOD = "Natalia Sedova was married to Leon Trotsky.\n\nThey lived in Coyoacán.\n"
 
@@ -543,6 +543,74 @@ def test_limits_come_from_the_settings_and_the_rest_of_the_folder_is_indexed(mak
     assert "skipping long.txt: yields more than 0.05 million characters of text (QABOT_READER_MAX_TEXT_MB)" in caplog.text
     assert [s.source for s in bot.sources()] == ["good.txt"]
     assert bot.ask("Who was Trotsky married to?", k=1).excerpts[0].citation.source == "good.txt"
+
+
+RECORD = "The harbour was dredged in 1911 and the keeper rang the bell. " * 800  # ~50,000 characters
+
+
+def _records(kind: str, texts: list[str]) -> tuple[str, str]:
+    """A file of one document per text, read a document at a time: a BEIR .jsonl, a mailing list's archive of the
+    month (an mbox as text), or an .mbox."""
+    if kind == "jsonl":
+        return "many.jsonl", "".join(json.dumps({"_id": str(n), "text": text}) + "\n" for n, text in enumerate(texts))
+    return f"list.{kind}", "".join(f"From keeper@harbour.org Tue Jun {n + 1} 10:00:00 2024\nFrom: Keeper "
+                                   f"<keeper@harbour.org>\nSubject: Dredging {n}\n\n{text}\n\n" for n, text in enumerate(texts))
+
+
+@pytest.mark.parametrize("kind", ["jsonl", "txt", "mbox"])
+def test_a_file_skipped_for_a_limit_part_way_through_leaves_none_of_its_documents_indexed(make_corpus, fake_bot_for,
+                                                                                          caplog, kind) -> None:
+    """Each document is indexed as its reader gives it: a file over the text or time limit at its third record was
+    said to be skipped, and its first two were indexed and quoted all the same, until the file changed."""
+    name, content = _records(kind, [RECORD] * 4)
+    corpus = make_corpus({"good.txt": GOOD, name: content})
+    bot = fake_bot_for(corpus, reader_max_text_mb=0.12)  # the first two documents fit, the third goes over
+    assert f"skipping {name}: yields more than 0.12 million characters of text" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    assert bot.manifest.files[name].documents == 0 and bot.manifest.documents == 1
+    assert bot.ask("When was the harbour dredged?", k=3).excerpts[0].citation.source == "good.txt"
+
+
+@pytest.mark.parametrize("batch", [1024, 8], ids=["queued", "written"])
+def test_a_file_changed_to_go_over_a_limit_part_way_loses_its_old_documents_and_its_new(make_corpus, fake_bot_for,
+                                                                                        fake_embedder, tmp_path,
+                                                                                        monkeypatch, batch) -> None:
+    """A file indexed whole, then changed so that its reader stops part way: neither the documents it held, nor
+    those read of it before the limit (unchanged, replaced, added) are left, and the files added with it are
+    indexed: the index is the one a build of the other files alone makes. ``batch``: passages embedded at once, so
+    that those of the file's documents are still queued when the limit is met, or written already."""
+    import qabot.index.ingest
+
+    monkeypatch.setattr(qabot.index.ingest, "BATCH", batch)
+    name, content = _records("jsonl", [RECORD] * 2)
+    corpus = make_corpus({"good.txt": GOOD, name: content})
+    bot = fake_bot_for(corpus, reader_max_text_mb=0.17)
+    assert [s.source for s in bot.sources()] == ["good.txt", name] and bot.manifest.files[name].documents == 2
+    good = bot.manifest.files["good.txt"].digest, bot.sources(["good.txt"])
+    # The first record as it was, the second changed, a third added: 150,000 characters; the fourth goes over.
+    _, content = _records("jsonl", [RECORD, RECORD.replace("1911", "1912"), "The keeper retired in 1930. " * 1700,
+                                    RECORD])
+    added = {"about.txt": "The bell was cast in Leeds.\n", "notes.txt": "The fog horn replaced the bell in 1931.\n"}
+    make_corpus({name: content, **added})  # read before it, and after it
+    refresh = bot.refresh()
+    assert refresh.updated and (refresh.documents, refresh.deleted) == (2, 2)
+    assert bot.manifest.skipped_messages() == [
+        f"skipping {name}: yields more than 0.17 million characters of text (QABOT_READER_MAX_TEXT_MB)"]
+    assert [s.source for s in bot.sources()] == ["about.txt", "good.txt", "notes.txt"]
+    assert (bot.manifest.files["good.txt"].digest, bot.sources(["good.txt"])) == good
+    assert bot.manifest.files[name].documents == 0
+    assert {e.citation.source for e in bot.ask("When did the keeper retire?", k=5).excerpts} <= {*added, "good.txt"}
+    (tmp_path / "alone").mkdir()
+    for file, text in {"good.txt": GOOD, **added}.items():
+        (tmp_path / "alone" / file).write_text(text, encoding="utf-8")
+    alone = make_bot(tmp_path / "alone", tmp_path / "alone-index", fake_embedder)
+    counts = (alone.manifest.documents, alone.manifest.passages, alone.manifest.sentences, alone.living.current.stats)
+    alone.close()
+    assert (bot.manifest.documents, bot.manifest.passages, bot.manifest.sentences, bot.living.current.stats) == counts
+    bot.close()
+    again = fake_bot_for(corpus, reader_max_text_mb=0.17)  # what was committed reads back the same
+    assert again.living.last.outcome is Outcome.UNCHANGED
+    assert [s.source for s in again.sources()] == ["about.txt", "good.txt", "notes.txt"]
 
 
 @pytest.mark.parametrize("limit", ["text", "size"])

@@ -3,10 +3,12 @@
 ``CorpusUpdate`` is one such change, through an engine's ``Transaction``: each changed
 file is read once, and each of its documents whose digest is not the one the index holds
 is written (a replaced document lends the vectors of its unchanged passages to the new
-one); documents no longer in a file, and the files removed, are deleted. A new index
-(``base`` None) reads every file, and indexes again the documents the document API
-added to the index it replaces. ``next_manifest`` is the one manifest builder, for both
-engines and every kind of change.
+one); documents no longer in a file, and the files removed, are deleted. A file its
+reader skips part way (over a limit at its thousandth record) gives none: what the
+change wrote of it is taken back (``Ingest.take_back``), and the documents it held are
+deleted, as for a file skipped at its start. A new index (``base`` None) reads every
+file, and indexes again the documents the document API added to the index it replaces.
+``next_manifest`` is the one manifest builder, for both engines and every kind of change.
 """
 
 from __future__ import annotations
@@ -90,8 +92,11 @@ class CorpusUpdate:
                             existing[name] = {}
                     seen: dict[str, set[str]] = {name: set() for name in current}
                     size, done = sum(found.files[name].size for name in current), 0
-                    documents = (read_file(unit[0], note, self.config.reader_limits) if len(unit) == 1
-                                 else read_parts(unit, note, self.config.reader_limits))
+                    since, wrote = ingest.mark(), written  # what to take back of a file skipped part way
+                    skipped: list[str] = []
+                    limits = self.config.reader_limits
+                    documents = (read_file(unit[0], note, limits, skipped=skipped.extend) if len(unit) == 1
+                                 else read_parts(unit, note, limits, skipped=skipped.extend))
                     for document in documents:
                         source = document.source
                         seen[source].add(document.doc_id)
@@ -108,6 +113,11 @@ class CorpusUpdate:
                             ingest.add(document, digest, reuse=reuse)
                         bar.advance(step)
                     bar.advance(size - done)
+                    if skipped:  # part way: it gives nothing, as if skipped at its start (its old documents go too)
+                        ingest.take_back(since)
+                        written = wrote
+                        seen = {name: set() for name in current}
+                        existing = {name: tx.documents(name) for name in current}  # those replaced are deleted already
                     for name in current:
                         gone = set(existing[name]) - seen[name]
                         if gone:
