@@ -677,6 +677,26 @@ def test_a_read_only_index_whose_files_only_got_new_times_serves_without_a_warni
         index.close()
 
 
+def test_progress_moves_while_one_big_document_is_embedded(make_corpus, tmp_path, monkeypatch) -> None:
+    """A corpus of one big file (a PDF manual: one document) moved the bar only once it was all embedded: 0 % with
+    no ETA until the end, and off a terminal no line until 100 %. It now moves with each batch."""
+    from qabot.index import ingest
+
+    monkeypatch.setattr(ingest, "BATCH", 8)  # as a 40,000-passage PDF is 40 batches of 1,024
+    words = "archive river library window kernel socket buffer thread signal mountain exile villa".split()
+    paragraphs = [" ".join(words[(i * 7 + n) % len(words)] for n in range(40)).capitalize() + f" (item {i})."
+                  for i in range(300)]
+    corpus = make_corpus({"manual.txt": "\n\n".join(paragraphs)})
+    embedder = HashEmbedder()
+    seen: list[tuple[int, int, int]] = []  # (model calls so far, bytes done, total)
+    open_index(_config(corpus, tmp_path / "idx"), embedder,
+               progress=lambda done, total: seen.append((embedder.calls, done, total))).close()
+    calls = embedder.calls
+    assert calls >= 10
+    assert [done for at, done, _ in seen if at < calls // 2 and done > 0], seen  # moving while the model works
+    assert all(done < total for at, done, total in seen if at < calls)  # and not at 100 % before the last batch
+
+
 def test_a_full_disk_fails_the_change_and_leaves_nothing_behind(make_corpus, tmp_path, fake_embedder,
                                                                 monkeypatch) -> None:
     from qabot.index.embedded.segment import SegmentWriter

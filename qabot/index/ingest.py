@@ -91,6 +91,7 @@ class Ingest:
     embedded: int = 0  # passages the model embedded
     reused: int = 0  # passages whose vectors came from the index or the cache
     documents: int = 0
+    progress: Callable[[int], None] | None = None  # told the characters of each batch of passages handed over
     _pending: list[_Pending] = field(default_factory=list)
     _reuse: dict[bytes, Vectors] = field(default_factory=dict)
     _queued: list[int] = field(default_factory=list)  # documents whose passages are all queued
@@ -134,6 +135,8 @@ class Ingest:
         pending, self._pending = self._pending, []
         if pending:
             self._hand_over(pending)
+            if self.progress is not None:  # a big document moves the bar as it is embedded, not once it all is
+                self.progress(sum(len(item.passage.text) for item in pending))
         queued, self._queued = self._queued, []
         for handle in queued:  # nothing of theirs is pending any more
             self.tx.done(handle)

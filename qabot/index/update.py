@@ -76,6 +76,7 @@ class CorpusUpdate:
         read = {file.name for unit in units for file in unit}
         try:
             bar = Bar(sum(found.files[name].size for name in read), progress)
+            ingest.progress = bar.advance
             finished = False
             try:
                 for unit in units:
@@ -110,8 +111,9 @@ class CorpusUpdate:
                                 reuse = tx.reuse(source, [document.doc_id])
                                 tx.delete(source, [document.doc_id])
                                 deleted += 1
-                            ingest.add(document, digest, reuse=reuse)
-                        bar.advance(step)
+                            ingest.add(document, digest, reuse=reuse)  # the bar moves as its passages are embedded
+                        else:
+                            bar.advance(step)
                     bar.advance(size - done)
                     if skipped:  # part way: it gives nothing, as if skipped at its start (its old documents go too)
                         ingest.take_back(since)
