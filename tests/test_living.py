@@ -324,6 +324,100 @@ def test_a_change_that_fails_leaves_the_last_good_state_serving(make_corpus, tmp
         bot.close()
 
 
+
+def _unlisted(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """``folder`` cannot be listed (a permission changed, a stale network mount), as root sees it too."""
+    import errno
+    import os
+
+    real = os.scandir
+
+    def scandir(path=".", *args, **kwargs):
+        if isinstance(path, str | os.PathLike) and os.fspath(path) == os.fspath(folder):
+            raise PermissionError(errno.EACCES, "Permission denied", os.fspath(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@MILVUS_SLOW
+@pytest.mark.parametrize("unlisted", [".", "log"])
+def test_a_folder_that_cannot_be_listed_is_not_its_files_removed(unlisted, make_corpus, tmp_path, engine,
+                                                                   monkeypatch) -> None:
+    """The corpus folder (or one below it) that cannot be listed was only skipped with a warning, and every file in
+    it was taken for removed: the next start, or the watch's next refresh, deleted them from the index, and every
+    question got "Not found". What it holds is unknown, not gone: the change fails, and the last good index serves."""
+    corpus = make_corpus({**CORPUS, "log/1890.txt": "The fog bell was cast in Glasgow in 1890.\n"})
+    notes: list[str] = []
+    bot = _bot(corpus, tmp_path, engine, notify=notes.append)
+    try:
+        (corpus / "harbour.txt").write_text("The harbour was dredged again in 1950.\n")
+        with monkeypatch.context() as patch:
+            _unlisted(patch, corpus / unlisted)
+            result = bot.refresh()
+            assert result.outcome is Outcome.FAILED and "cannot list" in result.reason
+            assert "Permission denied" in result.reason and "indexed file(s)" in result.reason
+            [said] = [n for n in notes if "could not update the index" in n]
+            assert "the last good index keeps serving" in said and "\n" not in said
+            assert "Glasgow" in _top(bot, "Where was the fog bell cast?") and bot.manifest.documents == 5
+            bot.close()
+            notes.clear()
+            bot = _bot(corpus, tmp_path, engine, notify=notes.append)  # a start finds the same
+            assert any("cannot list" in n for n in notes) and bot.manifest.documents == 5
+            assert "Glasgow" in _top(bot, "Where was the fog bell cast?")
+        assert bot.refresh().outcome is Outcome.UPDATED  # listed again: the change is applied
+        assert "1950" in _top(bot, "When was the harbour dredged?") and bot.manifest.documents == 5
+    finally:
+        bot.close()
+
+
+@MILVUS_SLOW
+def test_a_corpus_folder_suddenly_empty_keeps_the_last_good_index_until_qabot_index(make_corpus, tmp_path, engine,
+                                                                                   monkeypatch) -> None:
+    """A corpus folder that is a mount point whose share did not mount is an empty folder: a first build refuses it,
+    but an update deleted every file from the index. Every file gone at once, from a folder now empty, is served only
+    when asked for (qabot index); files deleted one at a time while qabot runs are taken out as they go."""
+    from qabot import load_settings
+    from qabot.index import LivingIndex
+
+    corpus = make_corpus(CORPUS)
+    (tmp_path / "share").mkdir()
+    bot = _bot(corpus, tmp_path, engine)
+    bot.close()
+    corpus.rename(tmp_path / "share" / "docs")
+    corpus.mkdir()  # the mount point, the share not mounted on it
+    notes: list[str] = []
+    bot = _bot(corpus, tmp_path, engine, notify=notes.append)
+    try:
+        [said] = notes
+        assert said.startswith(f"could not update the index (corpus folder {str(corpus)!r} has no files now, where "
+                               "the index holds 3 (") and "qabot index" in said
+        assert "1911" in _top(bot, "When was the harbour dredged?")
+        for path in (tmp_path / "share" / "docs").iterdir():
+            path.rename(corpus / path.name)
+        assert bot.refresh().outcome is Outcome.UNCHANGED
+        for path in corpus.iterdir():
+            path.unlink()  # all at once
+        assert bot.refresh().outcome is Outcome.FAILED and bot.manifest.documents == 4
+    finally:
+        bot.close()
+    settings = load_settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "idx", **engine)
+    index = LivingIndex.open(settings, HashEmbedder(), progress=False, fallback=False)  # what qabot index does
+    try:
+        assert index.last.outcome is Outcome.UPDATED and index.manifest.passages == 0
+    finally:
+        index.close()
+    corpus.joinpath("bell.txt").write_text("The fog bell was cast in Glasgow in 1890.\n")
+    corpus.joinpath("lamp.txt").write_text("The lamp burned paraffin until 1952.\n")
+    bot = _bot(corpus, tmp_path, engine)
+    try:
+        for name in ("bell.txt", "lamp.txt"):  # one at a time, while it runs
+            corpus.joinpath(name).unlink()
+            assert bot.refresh().outcome is Outcome.UPDATED
+        assert bot.manifest.passages == 0 and _top(bot, "When did the lamp burn paraffin?") == ""
+    finally:
+        bot.close()
+
 def test_a_question_never_sees_half_a_change(make_corpus, tmp_path, engine) -> None:
     corpus = make_corpus(CORPUS)
     bot = _bot(corpus, tmp_path, engine, embedder=HashEmbedder())

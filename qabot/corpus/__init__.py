@@ -59,11 +59,12 @@ __all__ = [
 
 
 def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bool = False,
-               index_dir: Path | None = None) -> list[CorpusFile]:
+               index_dir: Path | None = None, unlisted: Callable[[str, str], None] | None = None) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` that a reader reads, sorted; others are skipped with a warning
-    (``index_dir``, where it is inside the corpus folder, silently)."""
+    (``index_dir``, where it is inside the corpus folder, silently). ``unlisted`` hears each folder that
+    could not be listed (see ``qabot.corpus.files.find_files``)."""
     return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir,
-                       explain=export_formats.explain)
+                       explain=export_formats.explain, unlisted=unlisted)
 
 
 def describe_types() -> str:

@@ -41,6 +41,7 @@ class CorpusFile:
 def find_files(
     corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False,
     index_dir: Path | None = None, explain: Callable[[str], str | None] | None = None,
+    unlisted: Callable[[str, str], None] | None = None,
 ) -> list[CorpusFile]:
     """Every file below ``corpus_dir`` with one of ``suffixes``, sorted by path.
 
@@ -51,7 +52,9 @@ def find_files(
     cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
     ``explain`` may say why a folder is not read, or better why a file of another type is not (a
-    chat exporter's media folder, a CSV chat export).
+    chat exporter's media folder, a CSV chat export). ``unlisted`` hears each folder that could not
+    be listed, or not wholly (its name, "." for the corpus folder, and why): what it holds is unknown,
+    not gone.
     """
     warn = warn or log.warning
     if not corpus_dir.exists():
@@ -76,8 +79,11 @@ def find_files(
             return f"a link to {target}, outside the corpus folder (QABOT_CORPUS_EXTERNAL_LINKS=true follows it)"
         return None
 
-    def failed(error: OSError) -> None:
-        warn(f"skipping {relative(error.filename or corpus_dir)}: cannot be read ({error.strerror or error})")
+    def failed(error: OSError, name: str | None = None) -> None:
+        name = name or relative(error.filename or corpus_dir)
+        warn(f"skipping {name}: cannot be read ({error.strerror or error})")
+        if unlisted is not None and not isinstance(error, FileNotFoundError):  # one that vanished: so did its files
+            unlisted(name.removesuffix("/"), error.strerror or str(error))
 
     found: list[tuple[tuple[str, ...], CorpusFile]] = []
     seen_dirs = {root}
@@ -104,7 +110,8 @@ def find_files(
         try:
             reason = folder_reason(path)
         except OSError as exc:  # a path too long, a folder that vanished
-            reason = f"cannot be read ({exc.strerror or exc})"
+            failed(exc, f"{relative(path)}/")
+            return False
         if reason:
             warn(f"skipping {relative(path)}/: {reason}")
         return reason is None

@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from qabot import corpus
 from qabot.corpus import CorpusFile
 from qabot.corpus.limits import MB, ReaderLimits
+from qabot.errors import CorpusError
 from qabot.index.manifest import BuildConfig, FileState, Manifest
 from qabot.models import Document, Paragraph
 
@@ -68,6 +69,15 @@ class Scan:
     def unchanged(self) -> bool:
         return not (self.changed or self.removed or self.touched)
 
+    def emptying(self, config: BuildConfig, base: Manifest, *, opening: bool) -> str | None:
+        """Why this change is not applied unless asked for (``qabot index``), or None: it takes every file out of the
+        index at once, and the corpus folder has none left. A share that did not mount looks so (its mount point is an
+        empty folder); files deleted one at a time while the index is watched are taken out as they go."""
+        if self.files or not base.indexed_files or (len(self.removed) == 1 and not opening):
+            return None
+        return (f"corpus folder {str(config.corpus_dir)!r} has no files now, where the index holds "
+                f"{base.indexed_files} (a share that did not mount?): qabot index takes them out")
+
     def describe(self, previous: Manifest | None) -> str:
         added = [f.name for f in self.changed if previous is None or f.name not in previous.files]
         edited = [f.name for f in self.changed if previous is not None and f.name in previous.files
@@ -82,15 +92,18 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
     """Compare the corpus folder with ``manifest``, reading only what may have changed (``rehash``: every file).
 
     A file the index skipped (or read in part) under other reader limits than ``config``'s is read again, whatever
-    its digest: a limit raised lets it in (and the manifest then records the limits it was read under).
+    its digest: a limit raised lets it in (and the manifest then records the limits it was read under). A folder
+    that cannot be listed (a permission, a stale network mount) does not mean its files were removed: where it held
+    indexed files, ``CorpusError`` says so, and the change fails (the last good index keeps serving).
     """
     notes: dict[str, list[str]] = {}
+    unlisted: dict[str, str] = {}  # folders that could not be listed, and why
 
     def note(message: str) -> None:
         notes.setdefault(file_of(message), []).append(message)
 
     found = corpus.find_files(config.corpus_dir, note, external_links=config.corpus_external_links,
-                              index_dir=config.index_dir)
+                              index_dir=config.index_dir, unlisted=unlisted.__setitem__)
     before = manifest.files if manifest is not None else {}
     retry = set(manifest.skipped) if manifest is not None and manifest.reader_limits != config.reader_limits else set()
     too_big = config.reader_limits.max_file_mb * MB  # its reader skips it unopened: hashing it would cost minutes
@@ -128,6 +141,12 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
         else:
             result.touched.append(file.name)
     result.removed = sorted(set(before) - set(result.files))  # a file that cannot be read now is left out too
+    for folder, why in unlisted.items():
+        if below := [name for name in result.removed if folder == "." or name.startswith(f"{folder}/")]:
+            where = f"the corpus folder {str(config.corpus_dir)!r}" if folder == "." else f"{folder}/ in the corpus folder"
+            raise CorpusError(f"cannot list {where} ({why}), which held {len(below)} indexed file(s): the change "
+                              "is not applied, as they are not known to be gone (qabot index --rebuild indexes the "
+                              "corpus without them)")
     return result
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
-from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
+from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError, QABotError
 from qabot.index.changes import Engine, Outcome, Refresh, scan
 from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine, forget_read
@@ -126,7 +126,6 @@ class LivingIndex:
         living.notify = notify or log.info  # what happens later is news, not a warning
         return living
 
-
     # -- serving ----------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -210,7 +209,7 @@ class LivingIndex:
         with self._changing():
             try:
                 with self.engine.lock():
-                    result = self._refresh(progress, rebuild, opening)
+                    result = self._refresh(progress, rebuild, opening, explicit=not fallback)
                     if result.outcome is Outcome.UPDATED or self._stale():
                         self._serve(self._open_or_rebuild(progress))
             except (QABotError, OSError) as exc:
@@ -263,7 +262,7 @@ class LivingIndex:
             self._update().apply(None, scan(self.config, None), progress, "the index is damaged", previous=previous)
             return self.engine.open()
 
-    def _refresh(self, progress: Progress, rebuild: bool, opening: bool) -> Refresh:
+    def _refresh(self, progress: Progress, rebuild: bool, opening: bool, explicit: bool) -> Refresh:
         try:
             base = previous = self.engine.committed()
         except CorruptIndexError as exc:  # the rebuild reads the document API's documents back from its copy
@@ -282,10 +281,11 @@ class LivingIndex:
             return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
         found = scan(self.config, base)
-        if found.unchanged:
-            return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
-        if not found.changed and not found.removed:  # only new times for the same contents: record them
-            self._update().record(base, found)
+        if not explicit and (why := found.emptying(self.config, base, opening=opening)):
+            raise CorpusError(why)  # a corpus folder suddenly empty: only qabot index (no fallback) takes it as it is
+        if not found.changed and not found.removed:  # at most new times for the same contents: record them
+            if found.touched:
+                self._update().record(base, found)
             return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
         if opening:
             self.notify(f"updating the index: {found.describe(base)}")
