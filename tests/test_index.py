@@ -227,6 +227,58 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
 
 
 
+def test_a_missing_manifest_loses_no_document_api_document(make_corpus, tmp_path, fake_embedder) -> None:
+    """manifest.json deleted (to "force a rebuild"), or left out of a backup or a copy, was taken for "no index yet":
+    the rebuild dropped the document API's documents and its commit deleted the segments that held them, without a
+    word, although recovery.json and the segments were there. It is damage, salvaged as a damaged manifest is."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    _messages_over_segments(first)
+    expected = _api_texts(first)
+    first.close()
+    path = tmp_path / "idx" / MANIFEST
+    path.unlink()
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        assert messages == [f"rebuilding the index: index manifest {path} is missing"]
+        assert _api_texts(index) == expected and index.manifest.api_documents == 2
+        assert "discord/1/2" in {s.source for s in index.current.sources()}
+    finally:
+        index.close()
+
+
+@pytest.mark.parametrize("manifest", ["missing", "damaged"])
+@pytest.mark.parametrize("copy", ["missing", "damaged"])
+def test_a_manifest_lost_with_its_copy_says_the_api_documents_are_lost(manifest, copy, make_corpus, tmp_path,
+                                                                       fake_embedder) -> None:
+    """manifest.json and recovery.json both damaged or missing: which of the segments' documents are live is unknown
+    (a deleted one must not come back), so the document API's documents cannot be read back. The rebuild dropped
+    them without a word; the README promises a line that says how many were lost."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    _messages_over_segments(first)  # two live: m1 (replaced once) and m3; m2 deleted
+    first.close()
+    for name, damage in ((MANIFEST, manifest), ("recovery.json", copy)):
+        if damage == "missing":
+            (tmp_path / "idx" / name).unlink()
+        else:
+            (tmp_path / "idx" / name).write_text("{ not json")
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        rebuilding, lost = messages
+        assert rebuilding.startswith(f"rebuilding the index: index manifest {tmp_path / 'idx' / MANIFEST} is ")
+        assert lost.startswith("2 of the 2 documents added through the document API could not be read back (")
+        assert "recovery.json cannot be read either" in lost and lost.endswith("; add them again")
+        assert "\n" not in lost and _api_texts(index) == {} and index.manifest.api_documents == 0
+        assert index.current.size > 0  # the corpus folder's files are served
+    finally:
+        index.close()
+
+
 def test_the_manifests_copy_is_written_as_durably_as_the_manifest(make_corpus, tmp_path, fake_embedder,
                                                                   monkeypatch) -> None:
     """recovery.json was renamed into place without an fsync of its own or of the folder: after a power cut that also

@@ -3,7 +3,8 @@
 Layout of the index folder (``embeddings/`` by default)::
 
     manifest.json                 the commit point: the segments in service, in order, and their deletion lists
-    recovery.json                 its copy, less the corpus files: a damaged manifest loses no document-API document
+    recovery.json                 its copy, less the corpus files: a damaged or missing manifest loses no
+                                  document-API document
     seg-<id>/                     a segment (qabot.index.embedded.segment), never changed once written
     seg-<id>.<generation>.deleted the rows of the documents deleted from a segment, as of that generation
     cache/                        the embedding cache, which full builds use (qabot.index.cache)
@@ -36,9 +37,11 @@ from qabot.index.embedded.writer import EmbeddedTransaction
 from qabot.index.locks import folder_lock
 from qabot.index.manifest import (
     MANIFEST,
+    RECOVERY,
     BuildConfig,
     Manifest,
     SegmentInfo,
+    new_manifest,
     read_manifest,
     read_recovery,
     unreadable,
@@ -68,11 +71,18 @@ class EmbeddedEngine:
         return f"index in {self.index_dir}"
 
     def committed(self) -> Manifest | None:
-        """The manifest, parsed again only when the file changed (a commit replaces it: a new inode)."""
+        """The manifest, parsed again only when the file changed (a commit replaces it: a new inode).
+
+        None: no index yet. A manifest missing where a commit left its copy or a segment (deleted "to force a
+        rebuild", left out of a backup) is damage, not "no index yet": the rebuild reads the document API's
+        documents back (``salvage``), or says that it cannot.
+        """
         path = self.index_dir / MANIFEST
         try:
             stat = path.stat()
         except FileNotFoundError:
+            if (self.index_dir / RECOVERY).exists() or self._segment_folders():
+                raise CorruptIndexError(f"index manifest {path} is missing") from None
             return None
         except OSError as exc:
             raise unreadable("the index manifest", path, exc) from exc
@@ -183,7 +193,8 @@ class EmbeddedEngine:
     def api_documents(self) -> Iterator[Document]:
         """The document API's live documents, segment by segment, from each one's document database alone.
 
-        Those of the segments the manifest names, or when it is damaged, its copy (``salvage``).
+        Those of the segments the manifest names, or when it is damaged or missing, its copy (``RECOVERY``);
+        with that copy unreadable too, none: ``CorruptIndexError`` (a deleted document must not come back).
 
         A rebuild after damage reads them, so a segment is not opened whole: one whose vectors or
         postings are damaged still gives its documents. One whose database or deletion list fails
@@ -192,9 +203,10 @@ class EmbeddedEngine:
         """
         try:
             manifest = self.committed()
-        except CorruptIndexError:
-            if (manifest := self.salvage()) is None:
-                raise
+        except CorruptIndexError as exc:
+            if (manifest := read_recovery(self.index_dir)) is None:
+                raise CorruptIndexError(f"{exc}; its copy {RECOVERY} cannot be read either, so which documents of "
+                                        "the segments are live is unknown") from exc
         if manifest is None:
             return
         lost: list[str] = []
@@ -223,8 +235,36 @@ class EmbeddedEngine:
             raise CorruptIndexError("; ".join(lost))
 
     def salvage(self) -> Manifest | None:
-        """The copy of the manifest its last commit left (``write_manifest``), for when ``manifest.json`` is damaged."""
-        return read_recovery(self.index_dir)
+        """The copy of the manifest its last commit left (``write_manifest``), for when ``manifest.json`` is damaged
+        or missing. That copy damaged or missing too, one that stands for it, counting the document API's documents
+        the segments hold (which are live is unknown, and ``api_documents`` gives none), for the line that says they
+        could not be read back; None: no segment holds any."""
+        if (copy := read_recovery(self.index_dir)) is not None:
+            return copy
+        named: set[tuple[str, str]] = set()
+        for folder in self._segment_folders():
+            with contextlib.suppress(sqlite3.DatabaseError, OSError, ValueError):
+                named.update(self._api_keys(folder))
+        if not named:
+            return None
+        stand_in = new_manifest(self.config, self.model, 0, "")
+        stand_in.api_documents = len(named)
+        return stand_in
+
+    def _api_keys(self, folder: Path) -> set[tuple[str, str]]:
+        """(source, doc_id) of the document API's documents in a segment no manifest names, less those its newest
+        deletion list names: what a rebuild would have read back from it, for a count only."""
+        lists = {int(generation): path for path in self.index_dir.glob(f"{folder.name}.*{leases.DELETED}")
+                 if (generation := path.name[len(folder.name) + 1 : -len(leases.DELETED)]).isdigit()}
+        dead = set(np.fromfile(lists[max(lists)], dtype="<u4").tolist()) if lists else set()
+        return {(source, doc_id) for row, doc_id, source, _ in store.api_documents(folder) if row not in dead}
+
+    def _segment_folders(self) -> list[Path]:
+        """The segment folders in the index folder, named by a manifest or not."""
+        try:
+            return [path for path in self.index_dir.iterdir() if path.name.startswith("seg-") and path.is_dir()]
+        except OSError:
+            return []
 
     # -- changing -------------------------------------------------------------------------
 
