@@ -260,9 +260,11 @@ class EmbeddedEngine:
         return {(source, doc_id) for row, doc_id, source, _ in store.api_documents(folder) if row not in dead}
 
     def _segment_folders(self) -> list[Path]:
-        """The segment folders in the index folder, named by a manifest or not."""
+        """The segments in the index folder, named by a manifest or not (a folder of the user's named seg-... that
+        holds no document database is none: the index folder may hold other things)."""
         try:
-            return [path for path in self.index_dir.iterdir() if path.name.startswith("seg-") and path.is_dir()]
+            return [path for path in self.index_dir.iterdir()
+                    if path.name.startswith("seg-") and (path / "documents.sqlite").is_file()]
         except OSError:
             return []
 
