@@ -112,6 +112,25 @@ def test_a_model_folder_without_weights_cannot_be_exported(tmp_path) -> None:
     assert not list((tmp_path / "models").glob("*"))  # the failed export left nothing behind
 
 
+def test_a_model_saved_again_into_its_folder_is_exported_again(tmp_path, monkeypatch) -> None:
+    """The export was keyed by the weights' sizes: a model trained again into the same folder kept the old export, and
+    its new weights were never used."""
+    from qabot.embedding import onnx
+
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"hidden_size": 384}')
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\x01" * (2 << 20))
+    monkeypatch.setattr(export, "_run_export", lambda _source, tmp, _name: (tmp / export.MODEL_FILE).write_bytes(b"x"))
+    monkeypatch.setattr(onnx, "OnnxRuntime", lambda model_file, _source: model_file)  # which export would be run
+    first = OnnxEmbedder(str(folder), export_dir=tmp_path / "models").runtime
+    assert OnnxEmbedder(str(folder), export_dir=tmp_path / "models").runtime == first  # exported once
+    weights.write_bytes(b"\x02" * (2 << 20))  # the same files, of the same sizes, other weights
+    again = OnnxEmbedder(str(folder), export_dir=tmp_path / "models").runtime
+    assert again != first and again.is_file()
+
+
 def test_an_export_folder_that_cannot_be_written_is_a_clear_error(tmp_path) -> None:
     """An index folder on a read-only mount, or another user's, that has no export yet: one line that says what to do."""
     (tmp_path / "idx").write_text("")  # a file where the folder would be: mkdir fails as on a read-only folder

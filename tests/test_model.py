@@ -1,0 +1,67 @@
+"""Where the model comes from, and the name that tells its vectors from another model's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qabot.embedding import make_embedder
+from qabot.embedding.model import resolve_model
+from qabot.settings import load_settings
+
+
+def _model_folder(folder: Path, weights: bytes) -> Path:
+    """A sentence-transformers folder as far as its name is concerned: a configuration and weights over 1 MB."""
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text('{"hidden_size": 384}')
+    (folder / "model.safetensors").write_bytes(weights * (2 << 20))
+    return folder
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_a_model_folder_saved_again_in_place_is_another_model(backend, tmp_path, monkeypatch) -> None:
+    """QABOT_EMBEDDING_MODEL=./my-model, trained again and saved into the same folder (what `model.save(path)`
+    does): its name was the folder's path alone, so the index stayed "up to date", even `qabot index --rebuild` took
+    every vector from the embedding cache, and questions were embedded by the new model against the old vectors."""
+    folder = _model_folder(tmp_path / "my-model", b"\x01")
+    monkeypatch.setenv("QABOT_EMBEDDING_BACKEND", backend)
+    settings = load_settings(_env_file=None, embedding_model=str(folder), index_dir=tmp_path / "idx")
+    before = make_embedder(settings).name
+    assert make_embedder(settings).name == before  # the next start: the same model, nothing to rebuild
+    _model_folder(folder, b"\x02")  # the same files, of the same sizes, other weights
+    after = make_embedder(settings).name
+    assert after != before and after.startswith(str(folder.resolve()))
+
+
+def test_a_model_folder_is_named_by_its_files_not_by_what_lies_beside_them(tmp_path) -> None:
+    folder = _model_folder(tmp_path / "my-model", b"\x01")
+    name = resolve_model(str(folder)).name
+    (folder / "README.md").write_text("# my model\n\nTrained on the archive.\n")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "index.json").write_text("{}")
+    assert resolve_model(str(folder)).name == name
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    assert resolve_model(str(folder)).name != name  # another pooling: other vectors
+
+
+def test_weights_of_the_same_size_and_time_are_told_apart_by_their_bytes(tmp_path) -> None:
+    """A model saved twice within one tick of the file system's clock, or copied in with its old times."""
+    folder = _model_folder(tmp_path / "my-model", b"\x01")
+    weights = folder / "model.safetensors"
+    stat = weights.stat()
+    name = resolve_model(str(folder)).name
+    weights.write_bytes(b"\x01" * (1 << 20) + b"\x02" * (1 << 20))
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert resolve_model(str(folder)).name != name
+
+
+def test_the_packaged_model_keeps_its_name(tmp_path) -> None:
+    """An index built with the default model before model folders had fingerprints is not rebuilt."""
+    assert resolve_model("all-MiniLM-L6-v2").name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert resolve_model("sentence-transformers/all-MiniLM-L6-v2").fingerprint == ""
+    copy = shutil.copytree(resolve_model("all-MiniLM-L6-v2").location, tmp_path / "minilm")
+    assert resolve_model(str(copy)).fingerprint  # a copy in a folder of its own is a local folder like any other
