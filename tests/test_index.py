@@ -567,6 +567,83 @@ def test_a_full_build_takes_unchanged_vectors_from_the_embedding_cache(make_corp
     index.close()
 
 
+def test_a_file_moved_into_a_folder_takes_its_vectors_from_the_embedding_cache(make_corpus, tmp_path,
+                                                                              fake_embedder) -> None:
+    """Only a full build read the embedding cache: moving a 1,100-passage PDF into a subfolder embedded all 1,100
+    passages again."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    (corpus / "archive").mkdir()
+    (corpus / "trotsky.txt").rename(corpus / "archive" / "trotsky.txt")
+    index = open_index(config, fake_embedder, progress=False)
+    try:
+        assert index.last.outcome is Outcome.UPDATED and index.last.documents == 1
+        assert index.last.embedded == 0 and index.manifest.cached == 1
+    finally:
+        index.close()
+
+
+def test_what_updates_embed_is_kept_in_the_embedding_cache(make_corpus, tmp_path, fake_embedder) -> None:
+    """However many updates there are (each writes a shard of its own, merged when they pile up), a rebuild finds
+    every passage they embedded."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    for i in range(12):
+        (corpus / f"log{i}.txt").write_text(f"Log {i} records that the ferry number {i} sailed at dawn.")
+        index = open_index(config, fake_embedder, progress=False)
+        assert index.last.embedded == 1
+        index.close()
+    assert len(list((tmp_path / "idx" / "cache").glob("*/shard-*"))) <= 8 + 1
+    index = open_index(config, fake_embedder, progress=False, rebuild=True)
+    assert index.manifest.embedded == 0 and index.manifest.cached == index.manifest.passages
+    index.close()
+
+
+def test_an_update_stopped_while_embedding_keeps_what_it_embedded(make_corpus, tmp_path, fake_embedder,
+                                                                  monkeypatch) -> None:
+    """A Ctrl-C in the middle of a large update: the next run does not embed again what the model had given."""
+    from qabot.index import ingest
+
+    monkeypatch.setattr(ingest, "BATCH", 8)
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    for i in range(20):
+        (corpus / f"bulk{i:02}.txt").write_text(f"Bulk file {i} is about the harbour.")
+
+    class Stopped(HashEmbedder):
+        def embed_with_spans(self, texts, spans):
+            if self.calls >= 2:  # the first batch's passages and their sentences are embedded
+                raise KeyboardInterrupt
+            return super().embed_with_spans(texts, spans)
+
+    with pytest.raises(KeyboardInterrupt):
+        open_index(config, Stopped(), progress=False)
+    index = open_index(config, fake_embedder, progress=False)
+    assert index.last.embedded == 20 - 8
+    index.close()
+
+
+def test_a_small_edit_of_a_large_index_does_not_read_the_embedding_cache(make_corpus, tmp_path, fake_embedder,
+                                                                         monkeypatch) -> None:
+    """Reading the cache costs ~0.55 s for a million entries, a dozen passages' embedding: an update reads it only
+    when it has enough to embed for that to pay."""
+    from qabot.index import cache
+
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(12)})
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+    monkeypatch.setattr(cache, "ENTRIES_PER_PASSAGE", 4)  # 12 entries to 1 passage: a million to a hundred
+    read: list[Path] = []
+    monkeypatch.setattr(cache.EmbeddingCache, "_load", lambda self: read.append(self.folder))
+    (corpus / "doc3.txt").write_text("Document three now says something else entirely.")
+    index = open_index(config, fake_embedder, progress=False)
+    assert index.last.embedded == 1 and not read
+    index.close()
+
+
 def test_empty_and_missing_corpus_are_clear_errors(tmp_path, fake_embedder) -> None:
     with pytest.raises(CorpusError, match="does not exist"):
         open_index(_config(tmp_path / "missing", tmp_path / "idx"), fake_embedder, progress=False)
@@ -646,11 +723,13 @@ def test_a_build_interrupted_while_embedding_says_so_in_one_line_and_keeps_what_
     asked = subprocess.run([*FAKE_QABOT, "ask", "Who killed Trotsky?", "--k", "1"], env=env, capture_output=True,
                            text=True, timeout=120)
     assert asked.returncode == 0 and "trotsky.txt" in asked.stdout, asked.stderr
+    updated = json.loads((index_dir / MANIFEST).read_text())  # `qabot ask` added the 40 files first
+    assert (updated["cached"], updated["embedded"]) == (8, 32)  # the first batch of the interrupted build was kept
     mark.unlink()
     again = subprocess.run([*FAKE_QABOT, "index", "--rebuild"], env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "Indexed 43 file(s)" in again.stdout, again.stderr
     cached = json.loads((index_dir / MANIFEST).read_text())["cached"]
-    assert cached == 8 + json.loads(before)["passages"]  # the first batch of the interrupted build, and ARTICLE's
+    assert cached == 40 + json.loads(before)["passages"]  # what the update embedded was kept too, and ARTICLE's
 
 
 def test_what_a_killed_build_left_is_removed_even_when_nothing_is_left_to_change(make_corpus, tmp_path) -> None:

@@ -216,12 +216,14 @@ def test_an_edit_costs_what_it_changes_not_the_size_of_the_corpus(files, make_co
     assert result.outcome is Outcome.UPDATED and (result.documents, result.deleted, result.embedded) == (1, 1, 1)
     assert read == ["doc0007.txt"] and hashed == ["doc0007.txt"]  # once, and no other file
     assert bot.refresh().outcome is Outcome.UNCHANGED and hashed == ["doc0007.txt"]
-    # What was written before is untouched; what is new is one small segment and one deletion list.
+    # What was written before is untouched; what is new is one small segment, one deletion list, and one shard of
+    # the embedding cache (the edit's new passage).
     for path, stamp in before.items():
         if path.exists() and path.name not in ("manifest.json", "recovery.json"):  # the commit, and its copy
             assert (path.stat().st_mtime_ns, path.stat().st_ino) == stamp, path
-    new = {p for p in index.rglob("*") if p.is_file()} - set(before)
-    segments = {p.relative_to(index).parts[0] for p in new if p.parent != index}
-    assert len(segments) == 1 and [p.name.endswith(".deleted") for p in new if p.parent == index] == [True]
+    new = {p.relative_to(index) for p in index.rglob("*") if p.is_file()} - {p.relative_to(index) for p in before}
+    segments = {p.parts[0] for p in new if len(p.parts) > 1 and p.parts[0] != "cache"}
+    assert len(segments) == 1 and [p.name.endswith(".deleted") for p in new if len(p.parts) == 1] == [True]
+    assert len({p.parts[2] for p in new if p.parts[0] == "cache"}) == 1
     assert _quotes(bot, "Who is the keeper's daughter?", "Ingrid")
     bot.close()

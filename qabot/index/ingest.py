@@ -4,8 +4,9 @@
 chunks them (``qabot.chunking``), and hands an engine's ``Transaction`` their passages in
 batches of ``BATCH``, each embedded once by the model: the vectors come from the passages
 of the document being replaced where the text is the same, else from the embedding cache
-(full builds), else from the model. Each passage also gets its BM25 tokens, each
-sentence's term ids (for the rerank's coverage) and its flags (``chunking.sentence_flags``).
+(a full build's; an update's once it has enough to embed), else from the model. Each
+passage also gets its BM25 tokens, each sentence's term ids (for the rerank's coverage)
+and its flags (``chunking.sentence_flags``).
 """
 
 from __future__ import annotations
@@ -64,11 +65,12 @@ def passage_terms(text: str, spans: Spans) -> tuple[list[str], list[np.ndarray]]
     return words, sentence_ids
 
 
-def open_cache(config: BuildConfig, embedder: Embedder) -> EmbeddingCache | None:
-    """The embedding cache of ``config.index_dir``, when the build uses one."""
+def open_cache(config: BuildConfig, embedder: Embedder, *, whole: bool = True) -> EmbeddingCache | None:
+    """The embedding cache of ``config.index_dir``, when the build uses one; ``whole``: for a full build (else an
+    update, which reads it only once that is worth it)."""
     if not config.embedding_cache:
         return None
-    return EmbeddingCache(config.index_dir / "cache", embedder.name, lambda: embedder.dimension)
+    return EmbeddingCache(config.index_dir / "cache", embedder.name, lambda: embedder.dimension, whole=whole)
 
 
 @dataclass
@@ -146,11 +148,12 @@ class Ingest:
         keys: list[bytes] = []
         if self._reuse or self.cache is not None:  # a build from nothing, without a cache, looks nothing up
             keys = [cache_key(self.embedder.name, item.text, item.spans) for item in pending]
-            for i, (item, key) in enumerate(zip(pending, keys, strict=True)):
-                found = self._reuse.get(key)
-                if found is None and self.cache is not None:
-                    found = self.cache.get(key, len(item.spans))
-                vectors[i] = found
+            vectors = [self._reuse.get(key) for key in keys]
+            missing = sum(found is None for found in vectors)
+            if missing and self.cache is not None and self.cache.opened_for(missing):
+                for i, (item, key) in enumerate(zip(pending, keys, strict=True)):
+                    if vectors[i] is None:
+                        vectors[i] = self.cache.get(key, len(item.spans))
         todo = [i for i, found in enumerate(vectors) if found is None]
         self.reused += len(pending) - len(todo)
         if todo:
@@ -159,7 +162,7 @@ class Ingest:
             self.embedded += len(todo)
             for slot, i in enumerate(todo):
                 vectors[i] = (passage_vectors[slot], span_vectors[slot])
-                if self.cache is not None:
+                if self.cache is not None and self.cache.opened:
                     self.cache.put(keys[i], passage_vectors[slot], span_vectors[slot])
         batch: list[tuple[int, Prepared]] = []
         for item, found in zip(pending, vectors, strict=True):
@@ -173,13 +176,13 @@ class Ingest:
     def finish(self) -> None:
         self.flush()
         self._reuse.clear()
-        if self.cache is not None:
+        if self.cache is not None and self.cache.opened:
             self.cache.flush()
 
     def abandon(self) -> None:
         """The change failed or was interrupted: what the model embedded so far goes to the cache all the same, so
         that the next build does not embed it again (a Ctrl-C at 90 % of a first build loses minutes, not 90 %)."""
-        if self.cache is not None:
+        if self.cache is not None and self.cache.opened:
             try:
                 self.cache.keep()
             except OSError as exc:  # what failed the change may fail this too (a full disk)

@@ -69,7 +69,7 @@ class CorpusUpdate:
             notes.setdefault(named if named in current else current[0] if current else "", []).append(message)
             self.warn(message)
 
-        ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder) if base is None else None)
+        ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder, whole=base is None))
         written = deleted = api = taken = 0  # taken: the document API's documents whose source a new file has
         present = [file for name, file in found.found.items() if name in found.files]
         units = export_parts.units(found.changed, present, found.removed)  # a channel's parts are read as one
