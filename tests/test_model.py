@@ -65,3 +65,12 @@ def test_the_packaged_model_keeps_its_name(tmp_path) -> None:
     assert resolve_model("sentence-transformers/all-MiniLM-L6-v2").fingerprint == ""
     copy = shutil.copytree(resolve_model("all-MiniLM-L6-v2").location, tmp_path / "minilm")
     assert resolve_model(str(copy)).fingerprint  # a copy in a folder of its own is a local folder like any other
+
+
+def test_a_model_folder_copied_again_with_new_times_is_the_same_model(tmp_path) -> None:
+    """Deployed again (a copy, an image layer) beside an index built elsewhere: new times, the same files."""
+    folder = _model_folder(tmp_path / "my-model", b"\x01")
+    name = resolve_model(str(folder)).name
+    for path in folder.iterdir():
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**12))
+    assert resolve_model(str(folder)).name == name

@@ -22,7 +22,7 @@ from qabot.text import first_line
 
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 MODEL_FILES = {".json", ".txt", ".model", ".safetensors", ".bin", ".pt", ".pth"}  # configs, vocabularies, weights
-SMALL_FILE = 1 << 20  # read whole; a larger file (the weights) by its time and SAMPLES blocks across it
+SMALL_FILE = 1 << 20  # read whole; a larger file (the weights) by SAMPLES blocks across it
 SAMPLES, SAMPLE_BYTES = 16, 4096
 
 
@@ -59,9 +59,9 @@ def fingerprint(folder: Path) -> str:
     """What tells the model files in ``folder`` from others, without reading the weights whole at every start.
 
     Every file's name and size; a small file's contents (configurations, vocabularies); a
-    large one's modification time and ``SAMPLES`` blocks read across it (64 KB): a model
-    saved again has new times, and the blocks tell one saved within the same clock tick,
-    or copied in with its old times, from the other.
+    large one's ``SAMPLES`` blocks read across it (64 KB): weights trained again differ all
+    through. Not the files' times: a folder copied to the machine that serves (with its
+    index, built on a GPU) is the same model.
     """
     digest = hashlib.blake2b(digest_size=8)
     try:
@@ -75,7 +75,6 @@ def fingerprint(folder: Path) -> str:
                 if stat.st_size < SMALL_FILE:
                     digest.update(file.read())
                     continue
-                digest.update(f"{stat.st_mtime_ns}\0".encode())
                 for block in range(SAMPLES):
                     file.seek((stat.st_size - SAMPLE_BYTES) * block // (SAMPLES - 1))
                     digest.update(file.read(SAMPLE_BYTES))
