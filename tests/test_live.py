@@ -208,7 +208,7 @@ def test_an_edit_costs_what_it_changes_not_the_size_of_the_corpus(files, make_co
     digest, load = corpus_module.file_digest, update_module.read_file
     monkeypatch.setattr(corpus_module, "file_digest", lambda path: (hashed.append(path.name), digest(path))[1])
     monkeypatch.setattr(update_module, "read_file",
-                        lambda file, note, limits=None: (read.append(file.name), load(file, note, limits))[1])
+                        lambda file, note, limits=None, **given: (read.append(file.name), load(file, note, limits, **given))[1])
     edited = corpus / "doc0007.txt"
     edited.write_text("Record 7 now tells of the keeper's daughter, Ingrid.\n")
     os.utime(edited, (an_hour_ago + 60, an_hour_ago + 60))  # a new time, but not one too recent to trust

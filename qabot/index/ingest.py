@@ -234,6 +234,7 @@ class Bar:
     def close(self, finished: bool = True) -> None:
         """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
         if finished:
+            self.advance(self.total - self.done)
             self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()
 
