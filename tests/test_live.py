@@ -112,6 +112,30 @@ def test_a_failed_update_while_watching_keeps_serving(make_corpus, tmp_path, mon
         bot.close()
 
 
+def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_path, caplog) -> None:
+    """The index reads a file whose name is not UTF-8 (b"caf\\xe9.txt"), but watchfiles stops at the first change to
+    it ("Unable to decode path"): the watch ended, and no edit was served for the rest of the run. It says so in one
+    line and compares the corpus with the index every few seconds instead."""
+    import logging
+
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    cafe = corpus / "caf\udce9.txt"  # how Python names b"caf\xe9.txt", a Latin-1 name
+    cafe.write_bytes(b"The cafe opens at nine.\n")
+    caplog.set_level(logging.WARNING, logger="qabot.index.watch")
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    try:
+        assert _quotes(bot, "When does the cafe open?", "nine")
+        cafe.write_bytes(b"The cafe opens at ten.\n")  # what watchfiles cannot decode
+        _until(lambda: _quotes(bot, "When does the cafe open?", "ten"), "the edit of caf\\xe9.txt")
+        (corpus / "keepers.txt").write_text("The first keeper was Tobias Wren.\n\nIngrid Wren painted the lantern "
+                                            "room blue.\n")
+        _until(lambda: _quotes(bot, "Who painted the lantern room?", "Ingrid"), "the edit after it")
+        [said] = [r.getMessage() for r in caplog.records if r.name == "qabot.index.watch"]
+        assert "cannot watch" in said and "every 2 s instead" in said and "\n" not in said
+    finally:
+        bot.close()
+
+
 def test_a_segment_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_path) -> None:
     corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n"})
     index = tmp_path / "idx"

@@ -428,7 +428,7 @@ class LivingIndex:
         manifest = self.config.index_dir.resolve() / "manifest.json"
         if paths == {manifest} and not self._stale():
             return  # the manifest of the state already in service (this process committed it)
-        log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)))
+        log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)) or "the corpus folder (polled)")
         if self._closed:  # closed while the change was on its way: nobody to serve it to
             return
         hear(self.refresh())

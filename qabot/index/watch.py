@@ -7,7 +7,10 @@ are debounced by watchfiles itself: a batch is handed on once no new change has 
 update. Hidden files, editors' swap files and the index folder's own writes are
 ignored, except the manifest, whose change means another process committed a change.
 ``armed`` is set once the watch is in place; ``on_armed`` then runs first, in the
-watcher's thread, so that what changed before the watch began is not missed.
+watcher's thread, so that what changed before the watch began is not missed. A watch that
+fails (watchfiles stops at the first change to a file whose name is not UTF-8, and will
+not skip it; the system's limit of watches is reached) says so in one line and falls back
+to polling: ``on_change`` with no paths (anything may have changed) every ``POLL_S``.
 
 ``Poller`` is what a read-only replica uses instead: it has no corpus to watch.
 """
@@ -20,11 +23,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Self
 
+from qabot.text import first_line
+
 log = logging.getLogger(__name__)
 
 QUIET_MS = 400  # a batch of changes ends after this long without a new one
 MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
 IDLE_MS = 100  # how often an idle watch wakes up (to notice a stop, and at its start, that it is armed)
+POLL_S = 2.0  # how often the corpus is compared with the index once watching it failed
 MANIFEST = "manifest.json"
 
 
@@ -52,7 +58,7 @@ class _Background:
 
 
 class Watcher(_Background):
-    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes."""
+    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes (or each poll)."""
 
     name = "qabot-watch"
 
@@ -74,37 +80,53 @@ class Watcher(_Background):
         return bool(parts) and not any(p.startswith(".") for p in parts) and not parts[-1].endswith(("~", ".swp"))
 
     def _run(self) -> None:
+        try:
+            self._watch()
+        except Exception as exc:  # noqa: BLE001 - a watch that fails must say so, and go on another way
+            if not self._stop.is_set():
+                log.warning("cannot watch %s for changes (%s); comparing it with the index every %g s instead",
+                            self.corpus_dir, first_line(exc), POLL_S)
+                self._poll()
+        finally:
+            self.armed.set()
+
+    def _watch(self) -> None:
         import watchfiles
 
         paths = [self.corpus_dir]
         self.index_dir.mkdir(parents=True, exist_ok=True)
         if not self.index_dir.is_relative_to(self.corpus_dir):
             paths.append(self.index_dir)
-        try:
-            changes = watchfiles.watch(
-                *paths,
-                watch_filter=lambda _change, path: self.relevant(Path(path)),
-                debounce=MAX_WAIT_MS,
-                step=QUIET_MS,
-                stop_event=self._stop,
-                rust_timeout=IDLE_MS,
-                yield_on_timeout=True,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
-            )
-            # watchfiles starts watching when the generator first runs, and yields (a batch,
-            # or nothing after IDLE_MS) only once it does: the first yield means armed.
-            for batch in changes:
-                if not self.armed.is_set():
-                    self.armed.set()
-                    if self.on_armed is not None:
-                        self._call(self.on_armed)
-                if batch:
-                    self._handle({Path(path) for _, path in batch})
-        except Exception as exc:  # noqa: BLE001 - a watcher that dies must say so, not take the process down
-            log.warning("stopped watching %s for changes: %s", self.corpus_dir, exc)
-        finally:
+        changes = watchfiles.watch(
+            *paths,
+            watch_filter=lambda _change, path: self.relevant(Path(path)),
+            debounce=MAX_WAIT_MS,
+            step=QUIET_MS,
+            stop_event=self._stop,
+            rust_timeout=IDLE_MS,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+        )
+        # watchfiles starts watching when the generator first runs, and yields (a batch,
+        # or nothing after IDLE_MS) only once it does: the first yield means armed.
+        for batch in changes:
+            self._arm()
+            if batch:
+                self._handle({Path(path) for _, path in batch})
+
+    def _poll(self) -> None:
+        """Instead of a watch that failed: anything may have changed, every ``POLL_S`` (the first time at once if
+        the watch failed before it was in place)."""
+        self._arm()
+        while not self._stop.wait(POLL_S):
+            self._handle(set())
+
+    def _arm(self) -> None:
+        if not self.armed.is_set():
             self.armed.set()
+            if self.on_armed is not None:
+                self._call(self.on_armed)
 
     def _handle(self, paths: Iterable[Path]) -> None:
         self._call(lambda: self.on_change(set(paths)))
