@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pydantic import BaseModel
@@ -37,6 +38,7 @@ from qabot.corpus.limits import MB, ReaderLimits
 from qabot.errors import CorpusError
 from qabot.index.manifest import BuildConfig, FileState, Manifest
 from qabot.models import Document, Paragraph
+from qabot.text import first_line
 
 if TYPE_CHECKING:
     import numpy as np
@@ -319,3 +321,14 @@ class Engine(Protocol):
     def read_only(self) -> bool: ...
 
     def close(self) -> None: ...
+
+
+def unwritable(engine: Engine, exc: OSError) -> str:
+    """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
+    so this one came from writing the index, whose file it names where it knows it."""
+    reason, where = exc.strerror or first_line(exc), exc.filename
+    if isinstance(exc, FileExistsError | NotADirectoryError) and where:  # the nearest that is there is a file
+        there = next((p for p in (Path(where), *Path(where).parents) if p.exists()), None)
+        if there is not None and there.is_file():
+            reason, where = "a file is there, where a folder should be", there
+    return f"cannot write the {engine.describe()}: {reason}{f' ({where})' if where else ''}"

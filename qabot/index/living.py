@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError, QABotError
-from qabot.index.changes import Engine, Outcome, Refresh, scan
+from qabot.index.changes import Engine, Outcome, Refresh, scan, unwritable
 from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine, forget_read
 from qabot.index.ingest import Progress
@@ -43,7 +43,6 @@ from qabot.index.manifest import BuildConfig, Manifest, stale_reason
 from qabot.index.update import CorpusUpdate, in_step
 from qabot.index.watch import Poller, Watcher
 from qabot.models import Document
-from qabot.text import first_line
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
@@ -307,18 +306,8 @@ class LivingIndex:
     def _warn(self, message: str) -> None:
         (self.warn or self.notify)(message)
 
-    def _unwritable(self, exc: OSError) -> str:
-        """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
-        so this one came from writing the index, whose file it names where it knows it."""
-        reason, where = exc.strerror or first_line(exc), exc.filename
-        if isinstance(exc, FileExistsError | NotADirectoryError) and where:  # the nearest that is there is a file
-            there = next((p for p in (Path(where), *Path(where).parents) if p.exists()), None)
-            if there is not None and there.is_file():
-                reason, where = "a file is there, where a folder should be", there
-        return f"cannot write the {self.engine.describe()}: {reason}{f' ({where})' if where else ''}"
-
     def _failed(self, exc: QABotError | OSError, started: float, fallback: bool) -> Refresh:
-        error = exc if isinstance(exc, QABotError) else IndexStoreError(self._unwritable(exc))
+        error = exc if isinstance(exc, QABotError) else IndexStoreError(unwritable(self.engine, exc))
         if self._serving is None and fallback:
             try:
                 previous = self.engine.open()
@@ -384,7 +373,7 @@ class LivingIndex:
                 if result.updated:
                     self._serve(self.engine.open())
         except OSError as exc:
-            raise IndexStoreError(f"{self._unwritable(exc)}; nothing of this {what} was applied") from exc
+            raise IndexStoreError(f"{unwritable(self.engine, exc)}; nothing of this {what} was applied") from exc
         result.seconds = round(time.perf_counter() - started, 3)
         if result.updated:
             self._after_commit(result)
