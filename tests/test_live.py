@@ -136,6 +136,51 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         bot.close()
 
 
+def test_an_edit_while_another_process_writes_the_index_is_served_once_it_has_finished(make_corpus, tmp_path,
+                                                                                      caplog) -> None:
+    """A watching bot does not wait for another process's write lock (``qabot index --rebuild``, up to 10 minutes),
+    which kept the bot from closing meanwhile: its change is tried again until the lock is free."""
+    import logging
+    import subprocess
+    import sys
+
+    from tests.test_index import _HOLDER
+
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    caplog.set_level(logging.INFO, logger="qabot.index.watch")
+
+    def hold() -> subprocess.Popen[str]:
+        holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(tmp_path / "idx" / ".lock"), "60"],
+                                  stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        return holder
+
+    def edit(who: str) -> None:
+        (corpus / "keepers.txt").write_text(f"The first keeper was Tobias Wren.\n\n{who} painted the lantern room.\n")
+
+    def told(times: int) -> bool:
+        return sum("another qabot process is writing the index" in r.getMessage() for r in caplog.records) >= times
+
+    holders = [hold()]
+    try:
+        edit("Ingrid Wren")
+        _until(lambda: told(1), "the change to find the index busy")
+        holders[0].kill()
+        _until(lambda: _quotes(bot, "Who painted the lantern room?", "Ingrid"), "the edit, once the lock was free")
+        holders.append(hold())
+        edit("Hugo Wren")
+        _until(lambda: told(2), "the next change to find the index busy")
+        started = time.monotonic()
+        bot.close()
+        assert time.monotonic() - started < 5, "closing the bot waited for the other process's lock"
+    finally:
+        bot.close()
+        for holder in holders:
+            holder.kill()
+            holder.wait()
+
+
 def test_a_segment_in_use_is_never_deleted_under_its_reader(make_corpus, tmp_path) -> None:
     corpus = make_corpus({"a.txt": "The harbour was dredged in 1911.\n"})
     index = tmp_path / "idx"

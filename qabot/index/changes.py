@@ -285,8 +285,9 @@ class Engine(Protocol):
         """The state in service, for questions (what stays the same between states is shared)."""
         ...
 
-    def lock(self) -> AbstractContextManager[None]:
-        """One writer at a time, across threads and processes."""
+    def lock(self, wait: bool = True) -> AbstractContextManager[None]:
+        """One writer at a time, across threads and processes; without ``wait``, another process writing is
+        ``qabot.index.locks.Busy`` at once."""
         ...
 
     def begin(self, base: Manifest | None, note: Note) -> Transaction:

@@ -38,7 +38,7 @@ from qabot.index.changes import Engine, Outcome, Refresh, scan, unwritable
 from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine, forget_read
 from qabot.index.ingest import Progress
-from qabot.index.locks import ChangeLock, Notify
+from qabot.index.locks import Busy, ChangeLock, Notify
 from qabot.index.manifest import BuildConfig, Manifest, stale_reason
 from qabot.index.update import CorpusUpdate, in_step
 from qabot.index.watch import Poller, Watcher
@@ -106,7 +106,8 @@ class LivingIndex:
         """Serve ``engine``'s committed state after bringing it in step with the corpus (built when missing or outdated).
 
         When that fails and ``fallback`` is on, the committed state serves if it was built with
-        this model, and ``notify`` says why; otherwise the error is raised.
+        this model, and ``notify`` says why; otherwise the error is raised. Another process writing the index is such
+        a failure at once, unless this is a rebuild, ``fallback`` is off (``qabot index``) or nothing can serve.
         """
         living = cls(engine, config, embedder, notify=notify or log.warning, warn=warn, poll_seconds=poll_seconds)
         try:
@@ -116,7 +117,14 @@ class LivingIndex:
                         pass
                 living._serve(engine.open())
             else:
-                result = living.refresh(progress=progress, rebuild=rebuild, fallback=fallback, opening=True)
+                try:
+                    result = living.refresh(progress=progress, rebuild=rebuild, fallback=fallback, opening=True,
+                                            wait=rebuild or not fallback)
+                except Busy as busy:
+                    try:  # the last good index answers while another process writes (a watch catches up later)
+                        result = living._failed(busy, time.perf_counter(), fallback)
+                    except Busy:  # there is none to serve: wait for what the other process writes
+                        result = living.refresh(progress=progress, rebuild=rebuild, fallback=fallback, opening=True)
                 if result.outcome is Outcome.FAILED and living._serving is None:
                     raise IndexStoreError(result.reason)
         except BaseException:
@@ -199,18 +207,22 @@ class LivingIndex:
     # -- changing ---------------------------------------------------------------------------
 
     def refresh(self, progress: Progress = False, *, rebuild: bool = False, fallback: bool = True,
-                opening: bool = False) -> Refresh:
-        """Bring the index in step with the corpus folder now (see ``Refresh``); a replica serves what was committed last."""
+                opening: bool = False, wait: bool = True) -> Refresh:
+        """Bring the index in step with the corpus folder now (see ``Refresh``); a replica serves what was committed last.
+
+        Without ``wait``, another process writing the index raises ``Busy`` at once, and nothing changes."""
         self._check_open()
         started = time.perf_counter()
         if self.engine.read_only and self._serving is not None:
             return self._follow()
         with self._changing():
             try:
-                with self.engine.lock():
+                with self.engine.lock(wait=wait):
                     result = self._refresh(progress, rebuild, opening, explicit=not fallback)
                     if result.outcome is Outcome.UPDATED or self._stale():
                         self._serve(self._open_or_rebuild(progress))
+            except Busy:
+                raise
             except (QABotError, OSError) as exc:
                 if not rebuild and (current := self._already_current(started)) is not None:
                     return current
@@ -400,7 +412,7 @@ class LivingIndex:
             else:
                 self._watcher = Watcher(self.config.corpus_dir, self.config.index_dir,
                                         lambda paths: self._changed(paths, hear),
-                                        on_armed=lambda: hear(self.refresh()))
+                                        on_armed=lambda: hear(self.refresh(wait=False)))
             watcher = self._watcher
         watcher.start()
         watcher.armed.wait(timeout=30)
@@ -420,7 +432,7 @@ class LivingIndex:
         log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)) or "the corpus folder (polled)")
         if self._closed:  # closed while the change was on its way: nobody to serve it to
             return
-        hear(self.refresh())
+        hear(self.refresh(wait=False))  # another process writing: Busy, and the watcher tries again (stop-aware)
 
     def close(self) -> None:
         """Stop watching, and close the index once the questions in flight have finished."""

@@ -9,7 +9,9 @@ way goes on. Another thread's change waits its turn.
 
 ``folder_lock`` is the one across processes, the index folder's ``.lock`` (an ``flock``,
 which the kernel lets go of when its process ends, however it ends): a writer that finds
-another one holding it says so once, and waits for it up to ``LOCK_TIMEOUT``.
+another one holding it says so once, and waits for it up to ``LOCK_TIMEOUT``. One that
+would only bring the index up to date to answer questions does not wait: with ``wait``
+off, a lock held by another process is ``Busy`` at once, and the last good index answers.
 """
 
 from __future__ import annotations
@@ -32,14 +34,21 @@ LOCK_TIMEOUT = 600.0  # how long a writer waits for another one
 QUIET_WAIT = 1.0  # ... before it says so: another change about to end is not worth a line
 
 
+class Busy(IndexStoreError):
+    """Another process holds the write lock, and the change was asked not to wait for it: nothing was changed."""
+
+
 @contextlib.contextmanager
-def folder_lock(folder: Path) -> Iterator[None]:
-    """The write lock of the index in ``folder``, across processes; ``IndexStoreError`` after ``LOCK_TIMEOUT``."""
+def folder_lock(folder: Path, *, wait: bool = True) -> Iterator[None]:
+    """The write lock of the index in ``folder``, across processes; ``IndexStoreError`` after ``LOCK_TIMEOUT``
+    (``Busy`` at once, without ``wait``)."""
     path = folder / LOCK
     lock = FileLock(path)
     try:
-        lock.acquire(timeout=min(QUIET_WAIT, LOCK_TIMEOUT))
+        lock.acquire(timeout=min(QUIET_WAIT, LOCK_TIMEOUT) if wait else 0)
     except Timeout:
+        if not wait:
+            raise Busy(f"another qabot process is writing the index in {folder} (it holds {path})") from None
         limit = f"{LOCK_TIMEOUT / 60:g} minutes" if LOCK_TIMEOUT >= 120 else f"{LOCK_TIMEOUT:g} s"
         log.warning("waiting for another qabot process to finish writing the index in %s (it holds %s; "
                     "waiting up to %s)", folder, path, limit)

@@ -11,6 +11,8 @@ watcher's thread, so that what changed before the watch began is not missed. A w
 fails (watchfiles stops at the first change to a file whose name is not UTF-8, and will
 not skip it; the system's limit of watches is reached) says so in one line and falls back
 to polling: ``on_change`` with no paths (anything may have changed) every ``POLL_S``.
+A change that finds another process writing the index (``Busy``) is tried again every
+``RETRY_S``, with the changes that come meanwhile, until it is made or the watch stops.
 
 ``Poller`` is what a read-only replica uses instead: it has no corpus to watch.
 """
@@ -19,10 +21,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
+from qabot.index.locks import Busy
 from qabot.text import first_line
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,7 @@ QUIET_MS = 400  # a batch of changes ends after this long without a new one
 MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
 IDLE_MS = 100  # how often an idle watch wakes up (to notice a stop, and at its start, that it is armed)
 POLL_S = 2.0  # how often the corpus is compared with the index once watching it failed
+RETRY_S = 1.0  # how often a change that found another process writing the index is tried again
 MANIFEST = "manifest.json"
 
 
@@ -69,6 +74,8 @@ class Watcher(_Background):
         self.index_dir = index_dir.resolve()
         self.on_change = on_change
         self.on_armed = on_armed
+        self._waiting: set[Path] | None = None  # the changes of a call that found the index busy
+        self._retry_at = 0.0
 
     def relevant(self, path: Path) -> bool:
         """A change to a corpus file, or to the index's manifest; not the index's other writes."""
@@ -112,7 +119,7 @@ class Watcher(_Background):
         # or nothing after IDLE_MS) only once it does: the first yield means armed.
         for batch in changes:
             self._arm()
-            if batch:
+            if batch or (self._waiting is not None and time.monotonic() >= self._retry_at):
                 self._handle({Path(path) for _, path in batch})
 
     def _poll(self) -> None:
@@ -126,17 +133,25 @@ class Watcher(_Background):
         if not self.armed.is_set():
             self.armed.set()
             if self.on_armed is not None:
-                self._call(self.on_armed)
+                self._call(self.on_armed, set())
 
-    def _handle(self, paths: Iterable[Path]) -> None:
-        self._call(lambda: self.on_change(set(paths)))
+    def _handle(self, paths: set[Path]) -> None:
+        """``on_change`` for ``paths``, and for those of a call that found the index busy."""
+        paths = paths | (self._waiting or set())
+        self._call(lambda: self.on_change(set(paths)), paths)
 
-    @staticmethod
-    def _call(action: Callable[[], object]) -> None:
+    def _call(self, action: Callable[[], object], paths: set[Path]) -> None:
+        """Run ``action``; if another process is writing the index, ``on_change(paths)`` is due again in ``RETRY_S``."""
         try:
             action()
+        except Busy:
+            if self._waiting is None:
+                log.info("another qabot process is writing the index: the change is made once it has finished")
+            self._waiting, self._retry_at = paths, time.monotonic() + RETRY_S
+            return
         except Exception:
             log.exception("updating the index after a change failed")
+        self._waiting = None
 
 
 class Poller(_Background):

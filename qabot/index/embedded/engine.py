@@ -106,10 +106,10 @@ class EmbeddedEngine:
         return None  # the manifest says all: its format version covers the layout
 
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, wait: bool = True) -> Iterator[None]:
         """One writer per index folder: a thread lock in this process, a file lock across processes."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._writing, folder_lock(self.index_dir):
+        with self._writing, folder_lock(self.index_dir, wait=wait):
             # What a change that died (SIGKILL, a power cut) left goes first, whether or not this writer
             # changes anything (it would stay until some later change otherwise); a half-written segment
             # may also hold the space a change needs. No other change is under way.

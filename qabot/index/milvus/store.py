@@ -74,12 +74,12 @@ class MilvusStore:
         return MilvusEngine(Connection(self.mconfig), self.mconfig, stored)
 
     @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self, wait: bool = True) -> Iterator[None]:
         """The writer's lease on the deployment, and the local embedding cache's folder lock."""
         if self.read_only:
             raise IndexStoreError(f"QABOT_MILVUS_READ_ONLY is set: this process never writes {self.mconfig.collection}")
         self.config.index_dir.mkdir(parents=True, exist_ok=True)
-        with folder_lock(self.config.index_dir):
+        with folder_lock(self.config.index_dir, wait=wait):
             meta.ensure_meta(self.conn, self.mconfig)
             lease = meta.Lease(self.conn, self.mconfig)
             lease.acquire()
