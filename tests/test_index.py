@@ -829,7 +829,7 @@ def _read_only_folder(monkeypatch: pytest.MonkeyPatch) -> None:
     from qabot.index.embedded import engine
 
     @contextlib.contextmanager
-    def refused(folder: Path):
+    def refused(folder: Path, **_given: object):
         raise OSError(errno.EROFS, "Read-only file system", str(folder / ".lock"))
         yield  # pragma: no cover
 

@@ -233,8 +233,9 @@ class Bar:
 
     def close(self, finished: bool = True) -> None:
         """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
-        if finished:
+        if finished and self.done < self.total:
             self.advance(self.total - self.done)
+        if finished:
             self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()
 
