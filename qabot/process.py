@@ -30,6 +30,26 @@ def hold_interrupts() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
         signal.signal(signal.SIGINT, _hold)
     stop_on_signals()
+    sys.unraisablehook = _raised_again
+
+
+def _raised_again(unraisable: object) -> None:
+    """A Ctrl-C (or ``Stopped``) raised where Python cannot raise it (in a callback of a library's C code, as when
+    pydantic builds a validator) is raised again at the next line of Python, rather than printed as "Exception
+    ignored" with a traceback and lost."""
+    exc = getattr(unraisable, "exc_value", None)
+    if not isinstance(exc, KeyboardInterrupt | Stopped):
+        sys.__unraisablehook__(unraisable)  # type: ignore[arg-type]
+        return
+    import _thread
+    import threading
+
+    # Not from here: the handler would raise it in this hook, which Python cannot raise either. A moment later, the
+    # main thread is back in Python (or in another callback, which comes here again).
+    signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
+    later = threading.Timer(0.001, _thread.interrupt_main, args=(signum,))
+    later.daemon = True
+    later.start()
 
 
 def _hold(signum: int, _frame: object) -> None:

@@ -128,6 +128,31 @@ def test_a_ctrl_c_held_to_the_end_says_so_in_one_line(monkeypatch, capsys, sigin
     assert ended.value.code == 130 and capsys.readouterr().err == "\nInterrupted.\n"
 
 
+def test_a_ctrl_c_python_cannot_raise_where_it_lands_is_raised_at_the_next_line(monkeypatch, capsys, sigint) -> None:
+    """A Ctrl-C landing in a callback of C code (pydantic building a validator) was printed as "Exception ignored in:
+    'Path'" with a traceback, and lost: the command went on, and said it in more than one line."""
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+    raised = []
+
+    class Landing:
+        def __del__(self) -> None:
+            raise KeyboardInterrupt  # where Python cannot raise it: it is "unraisable"
+
+    def command() -> None:
+        process.release_interrupts()
+        try:
+            Landing()
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:  # the next lines of Python, where it is raised again
+                time.sleep(0.001)
+        except KeyboardInterrupt:
+            raised.append(True)
+
+    monkeypatch.setattr(cli, "main", command)
+    entry.main()
+    assert raised == [True] and "Exception ignored" not in capsys.readouterr().err
+
+
 def test_an_ignored_ctrl_c_stays_ignored(monkeypatch, sigint) -> None:
     """A job a shell started in the background ignores SIGINT: qabot's start does not make it listen."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
