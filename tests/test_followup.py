@@ -39,3 +39,19 @@ def test_days_and_months_are_not_names() -> None:
     assert names("Where did he row every Sunday?") == []
     assert resolve("Where did he row every Sunday?", ["Who was Tobias Wren?"]) == "Where did Tobias Wren row every Sunday?"
     assert resolve("What happened to her in May?", ["Who was Sylvia Franklin?"]) == "What happened to Sylvia Franklin in May?"
+
+
+def test_a_name_is_a_whole_word_that_begins_with_a_capital() -> None:
+    # "[A-Z]" anywhere took "Phone" out of "iPhone", "OS" out of "macOS", "FA" out of "2FA", and no "Élodie".
+    assert names("How do I reset my iPhone?") == [] and names("is it on macOS? eBay? 2FA?") == []
+    assert needs_history("is it on iOS?")
+    assert resolve("how much does it cost?", ["How do I reset my iPhone?"]) == (
+        "How do I reset my iPhone? how much does it cost?")
+    assert names("Who is Élodie Durand?") == ["Élodie Durand"] and names("Where is Łódź?") == ["Łódź"]
+    assert resolve("Where does she live?", ["Who is Élodie Durand?"]) == "Where does Élodie Durand live?"
+
+
+def test_a_particle_inside_a_name_is_part_of_it() -> None:
+    assert names("How did Leon de la Cruz die?") == ["Leon de la Cruz"]
+    assert names("Did Vincent van Gogh paint it?") == ["Vincent van Gogh"]
+    assert names("Who was Ramon Mercader, alias Frank Jacson?") == ["Ramon Mercader", "Frank Jacson"]

@@ -20,7 +20,8 @@ _PRONOUNS = {
     "his": "{}'s", "hers": "{}'s", "their": "{}'s", "theirs": "{}'s", "its": "{}'s", "her": "{}",
 }
 _PRONOUN = re.compile(r"\b(" + "|".join(_PRONOUNS) + r")\b", re.IGNORECASE)
-_NAME = re.compile(r"(?:[A-Z][\w’'.-]*|(?<=\s)(?:de|da|del|van|von|la|le|di)(?=\s+[A-Z]))(?:\s+(?:[A-Z][\w’'.-]*|de|da|del|van|von|la|le|di)(?=\s|\?|$|[,.;:!]))*")
+_TOKEN = re.compile(r"[\w’'.-]+")  # a word, whole: "iPhone" is no "Phone", "2FA" no "FA"
+_PARTICLES = frozenset("de da del van von la le di".split())  # lower case inside a name: "Leon de la Cruz"
 _NOT_NAMES = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december i""".split()
@@ -32,11 +33,27 @@ _QUESTION_WORDS = frozenset(
 
 
 def names(text: str) -> list[str]:
-    """Capitalised name phrases, leaving out a capitalised question word that opens the text."""
+    """Capitalised name phrases (words that begin with a capital, "Élodie" too, one after the other, with a particle
+    between two of them), leaving out a capitalised question word that opens the text."""
+    phrases: list[list[str]] = []
+    words_in = list(_TOKEN.finditer(text))
+    for n, match in enumerate(words_in):
+        word = match.group(0)
+        apart = n == 0 or not text[words_in[n - 1].end() : match.start()].isspace()  # punctuation between: a new one
+        open_ = bool(phrases and phrases[-1]) and not apart
+        following = words_in[n + 1] if n + 1 < len(words_in) else None
+        particle = word in _PARTICLES and n > 0 and not apart and (open_ or (
+            following is not None and text[match.end() : following.start()].isspace()
+            and following.group(0).lstrip("’'.-")[:1].isupper()))
+        if word.lstrip("’'.-")[:1].isupper() or particle:
+            if not open_:
+                phrases.append([])
+            phrases[-1].append(word)
+        elif phrases and phrases[-1]:  # a word of no name ends the one before it
+            phrases.append([])
     found = []
-    for match in _NAME.finditer(text):
-        phrase = match.group(0).strip(" .,;:!?’'")
-        tokens = phrase.split()
+    for phrase in phrases:
+        tokens = " ".join(phrase).strip(" .,;:!?’'").split()
         while tokens and tokens[0].lower() in _QUESTION_WORDS:
             tokens = tokens[1:]
         # "Sunday", "May" or "I" are capitalised without naming anyone the question is about.
