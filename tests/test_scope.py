@@ -27,6 +27,25 @@ def test_patterns_name_files_folders_and_globs() -> None:
             Scope.of(bad)
 
 
+def test_a_glob_is_read_from_the_corpus_folder_as_a_folder_is(make_corpus, fake_bot_for) -> None:
+    # "/guides/" named the folder guides, but "/guides/*.md" and "./guides/*.md" named nothing, and said nothing.
+    bot = fake_bot_for(make_corpus({"guides/a.md": "The lamp keeper guide.\n", "b.md": "The lamp.\n"}),
+                       answer_threshold=0.0)
+    for sources in ("/guides/", "/guides/*.md", "./guides/*.md", "./guides"):
+        assert [e.citation.source for e in bot.ask("lamp", sources=sources).excerpts] == ["guides/a.md"], sources
+    with pytest.raises(QuestionError, match="at least one"):
+        Scope.of("./")
+
+
+def test_a_numpy_integer_is_a_whole_number(make_corpus, fake_bot_for) -> None:
+    import numpy as np
+
+    bot = fake_bot_for(make_corpus({"b.md": "The lamp keeper guide.\n\nThe harbour wall.\n"}), answer_threshold=0.0)
+    assert len(bot.ask("lamp", k=np.int64(1)).excerpts) == 1
+    with pytest.raises(QuestionError, match="whole number"):
+        bot.ask("lamp", k=np.float64(1.0))
+
+
 def test_a_double_star_folder_matches_zero_or_more_folders_as_in_gitignore() -> None:
     """``**/*.md`` missed a top-level ``README.md`` (fnmatch reads ``**/`` as "something, then a slash"): as in
     gitignore and pathlib, ``**/`` is zero or more folders, at the start or after a slash; the rest means what

@@ -63,7 +63,7 @@ class Scope:
         if isinstance(sources, str):
             sources = [sources]
         try:
-            patterns = tuple(sorted({p.strip().strip("/") if not _WILDCARDS & set(p) else p.strip() for p in sources}))
+            patterns = tuple(sorted({_pattern(p) for p in sources}))
         except (TypeError, AttributeError):
             raise QuestionError("sources must be source patterns as text, like 'guides/' or '*.pdf'") from None
         if not patterns or not all(patterns):
@@ -82,6 +82,15 @@ class Scope:
             elif source == pattern or source.startswith(pattern + "/"):
                 return True
         return False
+
+
+def _pattern(text: str) -> str:
+    """A pattern as sources are named, from the corpus folder: "/guides/*.md" and "./guides/" are "guides/*.md" and
+    "guides" (a glob that began with "/" matched nothing, and said nothing)."""
+    text = text.strip()
+    while text.startswith(("/", "./")):
+        text = text.removeprefix(".").lstrip("/")
+    return text if _WILDCARDS & set(text) else text.rstrip("/")
 
 
 @functools.lru_cache(maxsize=1024)

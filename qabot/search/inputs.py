@@ -14,6 +14,7 @@ Every argument gets a ``QuestionError`` with a one-line message, or a documented
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -88,9 +89,13 @@ def clean_history(history: object, limit: int) -> list[str]:
 
 def check_count(value: object, name: str, cap: int | None = None) -> int:
     """``value`` if it is a whole number of at least 1 (at most ``cap``); else ``QuestionError``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    try:
+        number = operator.index(value) if not isinstance(value, bool) else 0  # numpy's integers too
+    except TypeError:
+        number = 0
+    if number < 1:
         raise QuestionError(f"{name} must be a whole number of at least 1, not {value!r}")
-    return min(value, cap) if cap else value
+    return min(number, cap) if cap else number
 
 
 def check_k(k: object) -> int:
