@@ -100,6 +100,33 @@ def test_missing_eval_data_is_noted_not_fatal(make_corpus, tmp_path, fake_embedd
     assert any(note.startswith("no dev file (--dev FILE)") for note in report.notes), report.notes
 
 
+def test_the_bench_never_writes_into_the_deployments_milvus_collection(make_corpus, tmp_path, monkeypatch,
+                                                                      fake_embedder) -> None:
+    """In a deployment's container (compose's env_file puts .env in the environment), `qabot bench` built its corpus
+    into QABOT_MILVUS_COLLECTION, and the deployment's replicas served it; its figures were Milvus's, not FAISS's."""
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed")
+    from tests.conftest import make_bot
+
+    production = make_corpus({"handbook.txt": "Production handbook: the on-call rota changes on Mondays.\n"})
+    milvus = {"vector_store": "milvus", "milvus_uri": str(tmp_path / "shared.db"), "milvus_collection": "prod"}
+    make_bot(production, tmp_path / "prod-index", fake_embedder, watch=False, **milvus).close()
+    for name, value in milvus.items():
+        monkeypatch.setenv(f"QABOT_{name.upper()}", value)
+    benched = tmp_path / "bench-corpus"
+    benched.mkdir()
+    (benched / "cats.txt").write_text("Cats purr when content. Dogs bark at strangers.\n")
+    bench.run(corpus_dir=benched, dev=None, scifact=None, work=tmp_path / "work", runs=1, backends=("torch",),
+              default_backend="torch", embedders={"torch": fake_embedder}, cold=False, live=False, living=False,
+              memory=False, progress=False)
+    replica = make_bot(production, tmp_path / "replica", fake_embedder, watch=False, milvus_read_only=True, **milvus)
+    try:
+        assert set(replica.manifest.files) == {"handbook.txt"}
+    finally:
+        replica.close()
+    assert list((tmp_path / "work").rglob("manifest.json"))  # the bench's own index, in its folder
+
+
 def test_figures_missing_from_a_clone_show_as_missing_not_as_none_or_zero(make_corpus, tmp_path, fake_embedder) -> None:
     """`qabot bench` in a clone (no ../shared/eval/): no build was timed, so there is no build speedup (it showed
     0.0), and the quality table's missing figures show as '-', as every other table's do (they showed 'None')."""

@@ -229,6 +229,57 @@ def test_a_bad_squad_file_is_one_line(tmp_path, qa, error) -> None:
         squad_items(path, tmp_path / "out.jsonl")
 
 
+def test_a_squad_file_of_another_shape_is_one_line(tmp_path) -> None:
+    from qabot import QABotError
+
+    path = tmp_path / "squad.json"
+    path.write_text("[1, 2]")  # was "unexpected TypeError: list indices must be integers or slices, not str"
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{path} is not a SQuAD file: ')}"):
+        squad_items(path, tmp_path / "out.jsonl")
+
+
+def _one_query_beir(folder: Path, qrels: str = "q1") -> Path:
+    (folder / "qrels").mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "Cats", "text": "Cats purr when content."}))
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "Why do cats purr?"}) + "\n")
+    (folder / "qrels" / "test.tsv").write_text(f"query-id\tcorpus-id\tscore\n{qrels}\td1\t1\n")
+    return folder
+
+
+def test_beir_qrels_that_name_no_query_are_an_error_not_a_score_of_zero(tmp_path, fake_embedder) -> None:
+    from qabot import QABotError
+
+    folder = _one_query_beir(tmp_path / "tiny", qrels="Q-OTHER")  # another split's, or renamed ids: "nDCG@10 0.000"
+    settings = load_settings(_env_file=None, corpus_dir=tmp_path, index_dir=tmp_path / "index")
+    with pytest.raises(QABotError, match="no query of .*test.tsv is in .*queries.jsonl"):
+        evaluate_beir(folder, settings, embedder=fake_embedder, progress=False)
+
+
+@pytest.mark.parametrize("where", ["lite", "lite file of its own"])
+def test_eval_never_writes_into_the_deployments_milvus_collection(tmp_path, fake_embedder, where) -> None:
+    """docs/scale.md has a deployment name its collection: `qabot eval --beir` built the BEIR corpus into it, and its
+    replicas served that instead of the deployment's files until the indexing job ran again."""
+    pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
+    pytest.importorskip("milvus_lite", reason="Milvus Lite is not installed")
+    from tests.conftest import make_bot
+
+    corpus = tmp_path / "prod-docs"
+    corpus.mkdir()
+    (corpus / "handbook.txt").write_text("Production handbook: the on-call rota changes on Mondays.\n")
+    milvus = {"vector_store": "milvus", "milvus_uri": str(tmp_path / "shared.db"), "milvus_collection": "prod"}
+    if where == "lite file of its own":
+        milvus["milvus_uri"] = None  # <index_dir>/milvus.db
+    make_bot(corpus, tmp_path / "prod-index", fake_embedder, watch=False, **milvus).close()
+    settings = load_settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "prod-index", **milvus)
+    evaluate_beir(_one_query_beir(tmp_path / "tiny"), settings, embedder=fake_embedder, progress=False)
+    replica = make_bot(corpus, tmp_path / "replica", fake_embedder, watch=False, milvus_read_only=True,
+                       **{**milvus, "milvus_uri": milvus["milvus_uri"] or str(tmp_path / "prod-index" / "milvus.db")})
+    try:
+        assert set(replica.manifest.files) == {"handbook.txt"}
+    finally:
+        replica.close()
+
+
 def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     corpus = make_corpus({f"{key}.txt": text for key, (_, text) in DOCS.items()})
     questions = tmp_path / "q.jsonl"
@@ -253,6 +304,10 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     ('{"question": "Who?", "answer_message_id": "3266"}\n', "line 1: an answer_message_id needs answers too"),
     ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
      "line 2: the question is too long"),
+    # Read, these counted every such question as a miss at message@1 or page@1, silently.
+    ('{"question": "Who?", "answers": ["Ben"], "answer_message_id": "not-a-message"}\n',
+     "line 1 is not an evaluation item: 'answer_message_id': String should match pattern"),
+    ('{"question": "Who?", "answers": ["Ben"], "page": 0}\n', "line 1 is not an evaluation item: 'page': Input should"),
 ])
 def test_a_bad_question_file_is_named_with_its_line(make_corpus, fake_bot_for, tmp_path, lines, error) -> None:
     from qabot import QABotError

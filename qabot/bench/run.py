@@ -22,10 +22,14 @@ from qabot.embedding import Embedder, make_embedder
 from qabot.settings import Settings, load_settings
 from qabot.text import visible
 
+# The engine the figures are of, whatever QABOT_* the environment holds (compose's env_file puts a deployment's there):
+# a benchmark must never write its corpora into the deployment's Milvus collection (its scale phase names Milvus itself).
+_OWN_ENGINE = {"vector_store": "faiss", "milvus_uri": None, "milvus_collection": None, "milvus_read_only": False}
+
 
 def bench_settings(**overrides: object) -> Settings:
-    """Settings for an index the benchmark builds: the defaults, never the user's .env."""
-    return load_settings(_env_file=None, **overrides)
+    """Settings for an index the benchmark builds: the defaults, never the user's .env, and its own engine."""
+    return load_settings(_env_file=None, **{**_OWN_ENGINE, **overrides})
 
 
 @dataclass

@@ -46,8 +46,8 @@ class EvalItem(BaseModel):
     answers: list[str] = Field(default_factory=list)
     docs: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
-    page: int | None = None
-    answer_message_id: Annotated[str | None, BeforeValidator(_snowflake)] = None
+    page: int | None = Field(default=None, ge=1)  # as printed: the first page is 1
+    answer_message_id: Annotated[str | None, BeforeValidator(_snowflake), Field(pattern=r"^\d{1,20}$")] = None
     where: str | None = Field(default=None, exclude=True)  # "questions.jsonl line 3": for a message about it
 
 
@@ -156,7 +156,7 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a list, or a string, at the top
         raise QABotError(f"{path} is not a SQuAD file: {exc}") from None
     items: list[EvalItem] = []
     lines = []

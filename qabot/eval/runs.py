@@ -127,8 +127,12 @@ def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
     if not (link.is_symlink() and Path(os.readlink(link)) == target):
         link.unlink(missing_ok=True)
         link.symlink_to(target)
-    # The corpus folder holds a link to the data file where it lies: follow it.
-    overrides = {"corpus_dir": corpus_dir, "index_dir": root / name, "corpus_external_links": True}
+    # The corpus folder holds a link to the data file where it lies: follow it. On Milvus, its own collection (named
+    # by its folder), and a Milvus Lite file of its own: never the deployment's collection, nor a replica's settings.
+    overrides = {"corpus_dir": corpus_dir, "index_dir": root / name, "corpus_external_links": True,
+                 "milvus_collection": None, "milvus_read_only": False}
+    if base.milvus_uri is not None and not base.milvus_uri.startswith(("http://", "https://")):
+        overrides["milvus_uri"] = None  # <index_dir>/milvus.db
     return load_settings(_env_file=None, **{**base.model_dump(), **overrides})
 
 
@@ -147,6 +151,8 @@ def evaluate_beir(
             raise QABotError(f"{folder} is not a BEIR folder: {needed} is missing")
     qrels = read_qrels(folder / "qrels" / f"{split}.tsv")
     queries = read_queries(folder / "queries.jsonl")
+    if qrels and not any(query_id in queries for query_id in qrels):  # another split's, or renamed ids: no score
+        raise QABotError(f"no query of {folder / 'qrels' / f'{split}.tsv'} is in {folder / 'queries.jsonl'}")
     settings = _eval_settings(settings or load_settings(), folder.name, folder / "corpus.jsonl")
     reports = []
     for bot in bots(settings, modes, progress, embedder):
