@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from qabot.adapters.discord.admin import FORGOTTEN
@@ -481,6 +482,54 @@ async def test_a_channel_whose_history_cannot_be_read_still_learns_live_and_is_r
         await backfilled(bot, double)
         assert cites(await ask(double, "where is the lens cap of the small refractor"), old)  # what was missed
         assert cites(await ask(double, "how do I recalibrate the spectrograph after a cold night"), answer)
+
+
+class Failed:
+    """The response of a request Discord failed (``discord.HTTPException``'s)."""
+
+    status, reason = 500, "Internal Server Error"
+
+
+@pytest.mark.parametrize("failing", ["listing its channel's threads", "fetching it", "fetching it, listed alone"])
+async def test_a_kept_thread_the_backfill_cannot_reach_still_learns_live(qa, double, tmp_path, monkeypatch,
+                                                                         failing) -> None:
+    """A thread kept from the last run, archived: at this start Discord fails to list its channel's archived threads
+    (a 500), or to give the thread itself (a 403 once access to it is lost; listed alone, a 500). Reopened until a
+    backfill reads it, it is skipped as a channel whose history fails is: what is said there live is learnt, and
+    the live edits held meanwhile (their whole text) are let go of once every channel is read or skipped."""
+    thread = double.thread("Focuser", parent_id=OTHER_CHANNEL_ID, archived=True, announce=False)
+    double.seed("The focuser slips when the camera is heavy.", user_n=1, channel_id=thread, seconds_ago=900)
+    chat = double.seed("Dinner is at seven in the canteen.", user_n=3, channel_id=OTHER_CHANNEL_ID, seconds_ago=800)
+    listed = settings(tmp_path, *((OTHER_CHANNEL_ID, thread) if failing.endswith("alone") else (OTHER_CHANNEL_ID,)))
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).channel(thread).complete
+
+    async def unlisted(self: Any, **_: Any) -> Any:
+        if failing.startswith("listing"):
+            raise discord.HTTPException(Failed(), "listing archived threads failed")
+        return
+        yield  # an async generator, as archived_threads is
+
+    async def unfetched(self: Any, channel_id: int) -> Any:
+        if failing.endswith("alone"):
+            raise discord.HTTPException(Failed(), "fetching the channel failed")
+        raise discord.Forbidden(type("Refused", (), {"status": 403, "reason": "Forbidden"})(), "Missing Access")
+
+    monkeypatch.setattr(discord.TextChannel, "archived_threads", unlisted)
+    monkeypatch.setattr(discord.Client, "fetch_channel", unfetched)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        # A new message unarchives it: Discord sends THREAD_UPDATE, then MESSAGE_CREATE.
+        double.threads[thread]["thread_metadata"]["archived"] = False
+        double.dispatch("THREAD_UPDATE", double.threads[thread])
+        await double.until(lambda: bot.get_channel(thread) is not None, what="the thread unarchived")
+        live = double.message("Tighten the tension screw under the focuser by a quarter turn.", user_n=2,
+                              channel_id=thread, mention_bot=False)
+        double.edit(chat, "Dinner is at eight in the canteen.")
+        await until_answer(double, "the focuser slips, what do I tighten", lambda b: live["content"] in str(b["embeds"]))
+        held = dict(bot.learning.history._edited)
+    assert not held  # every channel is read or skipped: no page read before an edit is still to come
 
 
 async def test_a_new_gateway_session_reads_what_was_said_while_the_bot_was_away(qa, double, tmp_path) -> None:

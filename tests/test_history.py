@@ -269,6 +269,21 @@ def test_a_text_found_reading_again_never_undoes_an_edit_heard_live_meanwhile(ke
     assert found[1002].message.content == "Hello all"  # edited while the bot was away: taken
 
 
+def test_a_member_forgotten_while_a_channel_is_read_leaves_none_of_their_edits_held(kept) -> None:
+    """Until every channel is read, the edits heard live are held, whole (a page read before one must not bring its
+    old text back): a member forgotten meanwhile leaves none of theirs held in that server, and others' stay."""
+    _, history, _ = kept
+    history.register(ChannelRow(ELSEWHERE, OTHER_GUILD, None, CHANNEL, "Other · #general"))
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411."), said(2, "Ben", "Hi")],
+                               ELSEWHERE: [said(3, "Ana", "The gate code is 1234.")]},
+                          read={PUBLIC: (1002, False), ELSEWHERE: (1003, False)}))  # being read
+    history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "The door code is 4412."), said(2, "Ben", "Hello")],
+                                  ELSEWHERE: [said(3, "Ana", "The gate code is 1235.")]}))
+    history.forget("hash-of-Ana", GUILD, {"Ana"})
+    held = repr(history._edited)
+    assert "4412" not in held and "Hello" in held and "1235" in held
+
+
 def test_an_edit_leaves_no_stored_answer_quoting_what_it_took_out(kept) -> None:
     """A stored answer's highlight (what ``qabot feedback export`` writes as gold) that quoted a message as it read
     before an edit is blanked when the edit takes any of it out, cutting the message short included (the highlight

@@ -123,7 +123,8 @@ class History:
         self._deleted: set[int] = set()
         # Messages edited live meanwhile, as they read now: a page read before the edit must not bring their old text
         # back either (read forward, the page's message is taken as edited; read again by the recheck, it yields).
-        self._edited: dict[int, ChatMessage] = {}
+        # With its server, where its channel is kept: a member forgotten there takes theirs out (``forget``).
+        self._edited: dict[int, tuple[int | None, ChatMessage]] = {}
         self._retried = False  # the exchanges left out before have been tried again in this run (``catch_up``)
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
@@ -199,7 +200,7 @@ class History:
                 if channel_id not in self._rows or channel_id in changes.dropped:
                     continue
                 guild = self._rows[channel_id].guild_id
-                kept = [self._unnamed(guild, self._edited.get(int(m.id), m)) for m in messages
+                kept = [self._unnamed(guild, self._edited.get(int(m.id), (guild, m))[1]) for m in messages
                         if not self.forgotten(guild, m.author_key) and int(m.id) not in self._deleted]
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
@@ -207,10 +208,11 @@ class History:
                     # no gap: it is read up to here
                     self.store.advance(channel_id, linkable[channel_id])
             for channel_id, messages in changes.edited.items():
-                if channel_id in self._rows:
-                    messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages]
+                guild = self._rows[channel_id].guild_id if channel_id in self._rows else None
+                if guild is not None:
+                    messages = [self._unnamed(guild, m) for m in messages]
                 touched |= set(self.store.edit(messages))
-                self._edited |= {int(m.id): m for m in messages}
+                self._edited |= {int(m.id): (guild, m) for m in messages}
             for channel_id, messages in changes.rechecked.items():
                 if channel_id in self._rows:
                     messages = [self._unnamed(self._rows[channel_id].guild_id, m) for m in messages
@@ -253,6 +255,9 @@ class History:
                     self._rows[row.id] = replace(self._rows[row.id], title=row.title)
             self._forgotten.add((guild_id, author_key))
             self._names[(guild_id, author_key)] = names | self._names.get((guild_id, author_key), frozenset())
+            # Their edits heard live go too: no page of theirs is kept from now on, to be brought back up to date.
+            self._edited = {i: (g, m) for i, (g, m) in self._edited.items()
+                            if g is None or not self.forgotten(g, m.author_key)}
             self._index(set(touched), [], count)
         return count
 

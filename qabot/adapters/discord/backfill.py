@@ -25,9 +25,12 @@ first, then their active threads, then the archived ones (a thread started from 
 goes on from that message, read with its channel before it). A thread met live that had
 not been seen is read once what was heard before it is applied. A channel or thread kept
 from before that its channel no longer lists is asked of Discord: one deleted while the bot
-was away (404, Unknown Channel: no event said so) leaves the index with its threads. Progress goes to the log
-every ``LOG_SECONDS`` and to ``/qabot status``. ``qabot discord sync`` runs the same
-backfill without serving questions (``sync``).
+was away (404, Unknown Channel: no event said so) leaves the index with its threads. One
+kept that Discord fails to give (a 403 once the bot lost access to it, a 5xx), or whose
+channel's threads it fails to list, is skipped as one whose history fails is
+(``read_or_skip``): what is said there from then on is learnt, and what was missed is read
+at the next start. Progress goes to the log every ``LOG_SECONDS`` and to ``/qabot status``.
+``qabot discord sync`` runs the same backfill without serving questions (``sync``).
 """
 
 from __future__ import annotations
@@ -130,6 +133,7 @@ class Backfill:
                     await self.read_or_skip(target)
             except discord.HTTPException as exc:  # listing its threads failed: the ones read so far stay read
                 log.warning("history: cannot list the threads of #%s: %s", getattr(channel, "name", channel_id), exc)
+                await self._unreached(self.history.with_threads(channel.id))
         self.reading.finished = time.time()
         self.reading.current = None
         progress = await asyncio.to_thread(self.history.progress)  # a query of the state database
@@ -159,8 +163,15 @@ class Backfill:
             log.warning("history: could not read #%s (%s); what is said there from now on is learnt, and what "
                         "was said before is read at the next start", name, exc,
                         exc_info=None if isinstance(exc, discord.HTTPException) else exc)
-        if self.history.row(channel.id) is not None:
-            await self.feed.apply(Changes(skipped={channel.id}))
+        await self._unreached({channel.id})
+
+    async def _unreached(self, channel_ids: set[int]) -> None:
+        """Of these channels and threads, those kept and not read in this run (Discord failed to give them, or their
+        history): their history before now is skipped until the next start, so that what is said there from now on
+        is learnt (``History.reopen`` made every one wait for its backfill)."""
+        unread = {i for i in channel_ids if (row := self.history.row(i)) is not None and not row.complete}
+        if unread:
+            await self.feed.apply(Changes(skipped=unread))
 
     async def drop_unlisted(self) -> None:
         """Channels kept from before that are no longer listed: their history leaves the index."""
@@ -180,6 +191,8 @@ class Backfill:
                 log.warning("history: cannot read channel %s (QABOT_DISCORD_HISTORY_CHANNEL_IDS): %s", channel_id, exc)
                 if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:  # deleted while the bot was away
                     await self._gone(channel_id)
+                else:
+                    await self._unreached(self.history.with_threads(channel_id))
                 return None
         if getattr(channel, "guild", None) is None or isinstance(channel, discord.CategoryChannel):
             log.warning("history: %s is not a server's text channel, forum or thread: list those", channel_id)
@@ -217,11 +230,11 @@ class Backfill:
             if row.parent_id == channel.id and row.id not in seen:
                 try:
                     thread = await self.client.fetch_channel(row.id)
-                except discord.NotFound as exc:
-                    if exc.code == UNKNOWN_CHANNEL:
+                except (discord.HTTPException, discord.InvalidData) as exc:
+                    if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:
                         await self._gone(row.id)
-                    continue
-                except (discord.HTTPException, discord.InvalidData):
+                    else:  # access lost (403), or Discord failing: read at the next start
+                        await self._unreached({row.id})
                     continue
                 if isinstance(thread, discord.Thread):
                     yield thread
