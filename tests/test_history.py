@@ -215,6 +215,17 @@ def test_messages_wait_until_the_backfill_reaches_them_then_link_in_order(kept) 
     assert links(qa, "which key opens the dome")[0].endswith("/1005")
 
 
+def test_a_live_message_applied_before_the_backfills_last_batch_is_linked_with_it(kept) -> None:
+    """The backfill fetched its last page (up to 1002); a message (1003) is posted, and its batch is applied before
+    the backfill's last one (which waited for History's lock): read to its end, the channel links it too."""
+    qa, history, _ = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which key opens the dome?")]}, read={PUBLIC: (1001, False)}))
+    history.apply(Changes(put={PUBLIC: [said(3, "Cleo", "The grey key opens the dome.", reply=1)]}))  # live
+    history.apply(Changes(put={PUBLIC: [said(2, "Ben", "Is the café open?")]}, read={PUBLIC: (1002, True)}))
+    assert history.store.counts() == (3, 3)  # every message kept is linked, and so indexed
+    assert links(qa, "which key opens the dome")[0].endswith("/1003")
+
+
 def test_a_later_message_never_moves_an_earlier_one(kept) -> None:
     _, history, _ = kept
     history.apply(Changes(put={PUBLIC: [said(1, "Ana", "How do I open the dome?"),

@@ -224,7 +224,8 @@ class History:
                 if channel_id in self._rows:
                     self.store.advance(channel_id, checkpoint, complete=complete)
                     self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]
-                    linkable[channel_id] = max(linkable.get(channel_id, 0), checkpoint)
+                    # Read to its end, what was heard live meanwhile (stored past its last page) is linked too.
+                    linkable[channel_id] = EVERYTHING if complete else max(linkable.get(channel_id, 0), checkpoint)
             if all(row.complete for row in self._rows.values()):
                 self._deleted.clear()  # no backfill holds a page any more
                 self._edited.clear()
