@@ -20,6 +20,7 @@ import discord
 import pytest
 
 from qabot.adapters.discord.admin import FORGOTTEN
+from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.feedback import FeedbackStore
 from qabot.history import HistoryStore
 from tests import test_discord_bot as harness
@@ -32,6 +33,7 @@ from tests.discord_double import (
     GUILD_ID,
     MISSING_ACCESS,
     MOD_ROLE_ID,
+    NEWS_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
     SOLVED_TAG_ID,
@@ -618,6 +620,21 @@ async def test_backfill_reads_threads_archived_ones_and_forum_posts(qa, double, 
     assert str(OTHER_CHANNEL_ID) in double.archived_lists and str(FORUM_ID) in double.archived_lists
     shown = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
     assert "read to the end" in shown["This server's history"] and "backfill done" in shown["This server's history"]
+
+
+async def test_an_announcement_threads_history_opens_with_news_as_its_export_does(qa, double, tmp_path) -> None:
+    """tests/test_conversations.py::test_a_thread_of_an_announcement_channel_opens_with_news: exported, these three
+    messages of an announcement's thread are news, a question about it and its answer; learnt live, the same."""
+    thread = double.thread("v2.4 is out", parent_id=NEWS_ID, announce=False)
+    said = [double.seed("I just released v2.4 of the site, with dark mode", user_n=1, channel_id=thread,
+                        seconds_ago=900),
+            double.seed("does the dark mode follow the system setting?", user_n=2, channel_id=thread,
+                        seconds_ago=600),
+            double.seed("yes, it follows the system", user_n=1, channel_id=thread, seconds_ago=360)]
+    async with running(qa, double, **settings(tmp_path, NEWS_ID)) as bot:
+        await backfilled(bot, double)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in said])
+    assert [kept[int(m["id"])].role for m in said] == [ANSWERS, ASKS, ANSWERS]
 
 
 # -- privacy -------------------------------------------------------------------------------------------

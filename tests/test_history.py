@@ -614,20 +614,27 @@ def test_a_thread_whose_parent_channel_is_not_learnt_has_no_message_to_go_on_fro
 
 
 def test_a_state_database_from_the_first_history_release_is_brought_up_to_date(tmp_path: Path) -> None:
-    """That release had neither ``continues`` (nor its index) nor ``forwarded``: every table gets what it lacks."""
+    """That release had neither ``continues`` (nor its index) nor ``forwarded``, nor a channel's ``announcements``:
+    every table gets what it lacks, and keeps what it held."""
     from qabot.history.store import SCHEMA, Link
 
     first = (SCHEMA.replace(",\n    forwarded TEXT NOT NULL DEFAULT ''", "").replace(",\n    continues INTEGER", "")
+             .replace(",\n    announcements INTEGER NOT NULL DEFAULT 0", "")
              .replace("CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);", ""))
-    assert "continues" not in first and "forwarded" not in first
+    assert "continues" not in first and "forwarded" not in first and "announcements" not in first
     state = FeedbackStore(tmp_path / "state")
     with state.transaction() as db:
         for statement in first.split(";"):
             if statement.strip():
                 db.execute(statement)
+        db.execute("INSERT INTO history_channels (id, guild_id, kind, title, checkpoint, complete) VALUES "
+                   f"({PUBLIC}, {GUILD}, '{CHANNEL}', 'Club · #news', 1002, 1)")
     state.close()
     store = HistoryStore(FeedbackStore(tmp_path / "state"))
-    store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    assert store.channels() == [ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #news", checkpoint=1002, complete=True)]
+    store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #news", announcements=True))
+    assert store.channels() == [ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #news", checkpoint=1002, complete=True,
+                                           announcements=True)]
     store.put(PUBLIC, [said(1, "ana", "Where is the key?"), said(2, "bob", "In the box.")])
     store.link([Link(1001, 1001, 1001, ASKS, 0, "hash-of-ana", False),
                 Link(1002, 1001, 1002, ANSWERS, 0, "hash-of-ana", False, continues=1001)])

@@ -44,7 +44,7 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
     if not pending:
         return set()
     primer = store.before(channel.id, pending[0].id, PRIME)
-    untangler = Untangler(one_conversation=channel.kind != CHANNEL)
+    untangler = Untangler(one_conversation=channel.kind != CHANNEL, announcements=channel.announcements)
     at: dict[int, int] = {}  # message id: its place in the untangler
     ids: list[int] = []
     roots: list[int] = []  # by place: the id of its exchange's first message

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS history_channels (
     complete INTEGER NOT NULL DEFAULT 0,
     owner_hash TEXT,
     untitled TEXT,
-    unnamed INTEGER NOT NULL DEFAULT 0
+    unnamed INTEGER NOT NULL DEFAULT 0,
+    announcements INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS history_messages (
     id INTEGER PRIMARY KEY,
@@ -87,6 +88,7 @@ class ChannelRow:
     complete: bool = False  # read to its end once: new messages are linked as they come
     owner: str | None = None  # a thread's or a post's: who made it (hashed), whose words its name is
     untitled: str | None = None  # its title with its name left out (UNTITLED), shown once that member is forgotten
+    announcements: bool = False  # an announcement channel or its thread: its exchanges open with news
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,8 @@ MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply
 # Columns added after a state database may have been made: (table, column, its definition).
 ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),
           ("history_channels", "owner_hash", "TEXT"), ("history_channels", "untitled", "TEXT"),
-          ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"))
+          ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"),
+          ("history_channels", "announcements", "INTEGER NOT NULL DEFAULT 0"))
 
 
 def from_row(row: tuple) -> Stored:

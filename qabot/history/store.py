@@ -13,7 +13,8 @@ message, which is kept in the parent channel (``qabot.history.linking``).
 
 A channel keeps its ``checkpoint``: every message up to that id has been read (a
 backfill resumes after it), and ``complete`` once it has been read to its end (new
-messages are then linked as they come). A thread or forum post keeps who made it
+messages are then linked as they come), and whether it is an announcement channel or one of its
+threads (``announcements``: its exchanges open with news). A thread or forum post keeps who made it
 (``owner_hash``) and its title without its name (``untitled``): its name is that member's
 words, or those of the message it was started from, and once either member is forgotten in
 that server the thread is shown ``untitled`` from then on (``unnamed``), whatever Discord
@@ -87,9 +88,9 @@ class HistoryStore:
     def _channels_where(self, where: str, args: tuple) -> list[ChannelRow]:
         with self._db() as db:
             rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete, "
-                              f"owner_hash, untitled FROM history_channels WHERE {where}", args).fetchall()
+                              f"owner_hash, untitled, announcements FROM history_channels WHERE {where}", args).fetchall()
         return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]), r[9],
-                           r[10]) for r in rows]
+                           r[10], bool(r[11])) for r in rows]
 
     def put_channel(self, row: ChannelRow) -> ChannelRow:
         """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint. A
@@ -102,13 +103,13 @@ class HistoryStore:
                 (row.guild_id, row.owner)).fetchone() is not None
             db.execute(
                 "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, "
-                "untitled, unnamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET guild_id = "
-                "excluded.guild_id, parent_id = excluded.parent_id, kind = excluded.kind, tags = excluded.tags, "
-                "solved = excluded.solved, owner_hash = excluded.owner_hash, untitled = excluded.untitled, "
-                "unnamed = MAX(unnamed, excluded.unnamed), title = CASE WHEN MAX(unnamed, excluded.unnamed) "
-                "THEN excluded.untitled ELSE excluded.title END",
+                "untitled, unnamed, announcements) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET guild_id = excluded.guild_id, parent_id = excluded.parent_id, kind = excluded.kind, tags = "
+                "excluded.tags, solved = excluded.solved, owner_hash = excluded.owner_hash, untitled = excluded.untitled, "
+                "announcements = excluded.announcements, unnamed = MAX(unnamed, excluded.unnamed), title = CASE WHEN "
+                "MAX(unnamed, excluded.unnamed) THEN excluded.untitled ELSE excluded.title END",
                 (row.id, row.guild_id, row.parent_id, row.kind, untitled if forgotten else row.title,
-                 json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten)))
+                 json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten), int(row.announcements)))
             found = db.execute("SELECT checkpoint, complete, title FROM history_channels WHERE id = ?",
                                (row.id,)).fetchone()
         return replace(row, checkpoint=found[0], complete=bool(found[1]), title=found[2])

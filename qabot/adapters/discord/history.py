@@ -50,6 +50,7 @@ from qabot.text import fold
 log = logging.getLogger(__name__)
 
 CHAT_TYPES = (MessageType.default, MessageType.reply)
+_NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
 _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_content finds them
@@ -145,6 +146,7 @@ def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelR
     kept too, for when that member is forgotten (``HistoryStore.forget``)."""
     guild = channel.guild
     prefix = f"{guild.name} · " if guild is not None and guild.name else ""
+    news = channel.type in _NEWS  # untangled as an export of it is (``qabot.corpus.discord_export``)
     if isinstance(channel, discord.Thread):
         parent = channel.parent
         tags = tuple(tag.name for tag in channel.applied_tags)
@@ -153,8 +155,9 @@ def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelR
         head, tail = f"{prefix}#{getattr(parent, 'name', channel.parent_id)} › ", f" [{', '.join(tags)}]" if tags else ""
         return ChannelRow(channel.id, guild.id, channel.parent_id, kind, f"{head}{channel.name}{tail}", tags,
                           any(fold(tag) in solved_tags for tag in tags),
-                          owner=key(channel.owner_id) if channel.owner_id else None, untitled=f"{head}{UNTITLED}{tail}")
-    return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}")
+                          owner=key(channel.owner_id) if channel.owner_id else None, untitled=f"{head}{UNTITLED}{tail}",
+                          announcements=news)
+    return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}", announcements=news)
 
 
 class Feed:
