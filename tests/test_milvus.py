@@ -436,6 +436,73 @@ def test_a_document_milvus_cannot_store_is_refused_and_nothing_of_the_change_app
         bot.close()
 
 
+def test_two_corpus_folders_of_the_same_name_do_not_share_a_collection(tmp_path) -> None:
+    """The default collection is qabot_<corpus folder name>, and a build did not record which folder it indexed:
+    /srv/a/docs and /srv/b/docs on one Milvus both wrote qabot_docs, each `qabot index` replacing the other's corpus
+    in place (its document-API documents too), and both teams' replicas served whichever ran last. Now a writer of
+    another folder is refused, in one line saying what to do; a replica, whose folder is elsewhere or nowhere, is not."""
+    from qabot import Document
+
+    uri = str(tmp_path / "shared.db")
+    a, b = tmp_path / "team-a" / "docs", tmp_path / "team-b" / "docs"
+    for folder, text in ((a, "Team A: the ferry to Arnsay runs on Tuesdays.\n"), (b, "Team B: the quay was dredged in 1911.\n")):
+        folder.mkdir(parents=True)
+        (folder / f"{folder.parent.name}.txt").write_text(text)
+    bot = make_bot(a, tmp_path / "index-a", HashEmbedder(), vector_store="milvus", milvus_uri=uri)
+    bot.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+    bot.close()
+    with pytest.raises(IndexStoreError) as refused:
+        make_bot(b, tmp_path / "index-b", HashEmbedder(), vector_store="milvus", milvus_uri=uri)
+    message = str(refused.value)
+    assert message.startswith(f"collection qabot_docs at {uri} holds the index of another corpus folder than {b} ")
+    assert "set QABOT_MILVUS_COLLECTION" in message and "`qabot index --rebuild` takes" in message
+    assert "\n" not in message and str(a) not in message  # the other folder is known by a hash of its path only
+    own = make_bot(b, tmp_path / "index-b", HashEmbedder(), vector_store="milvus", milvus_uri=uri,
+                   milvus_collection="qabot_team_b")  # what the message says to do
+    assert set(own.manifest.files) == {"team-b.txt"}
+    own.close()
+    replica = make_bot(tmp_path / "elsewhere", tmp_path / "replica", HashEmbedder(), vector_store="milvus",
+                       milvus_uri=uri, milvus_read_only=True, milvus_collection="qabot_docs", watch=False)
+    assert set(replica.manifest.files) == {"team-a.txt"} and replica.manifest.api_documents == 1
+    replica.close()
+    # Team A's folder moved: refused as another folder until a rebuild takes the collection over, API documents and all.
+    moved = tmp_path / "moved" / "docs"
+    moved.parent.mkdir()
+    a.rename(moved)
+    with pytest.raises(IndexStoreError, match="another corpus folder"):
+        make_bot(moved, tmp_path / "index-a", HashEmbedder(), vector_store="milvus", milvus_uri=uri)
+    make_bot(moved, tmp_path / "index-a", HashEmbedder(), vector_store="milvus", milvus_uri=uri, rebuild=True).close()
+    bot = make_bot(moved, tmp_path / "index-a", HashEmbedder(), vector_store="milvus", milvus_uri=uri)
+    assert set(bot.manifest.files) == {"team-a.txt"} and bot.manifest.api_documents == 1
+    bot.close()
+
+
+def test_a_build_that_recorded_no_corpus_folder_is_kept_by_its_writer(make_corpus, tmp_path) -> None:
+    """A build made before builds recorded their corpus folder is updated in place, not rebuilt, and is its writer's
+    from then on."""
+    from dataclasses import asdict
+
+    corpus = make_corpus(ARTICLE)
+    milvus_bot(corpus, tmp_path).close()
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        stored = meta.read_current(conn, config)
+        meta._put(conn, config, {f"head:{stored.names.passages}": json.dumps(
+            {k: v for k, v in asdict(stored.head).items() if k != "corpus"})})
+    finally:
+        conn.close()
+    (corpus / "new.txt").write_text("Natalia Sedova was the wife of Trotsky.")
+    bot = milvus_bot(corpus, tmp_path)
+    assert bot.manifest.build.split("#")[0] == stored.names.passages and "new.txt" in bot.manifest.files
+    bot.close()
+    other = tmp_path / "elsewhere" / "corpus"
+    other.mkdir(parents=True)
+    (other / "other.txt").write_text("Another corpus of the same folder name.")
+    with pytest.raises(IndexStoreError, match="another corpus folder"):
+        milvus_bot(other, tmp_path / "elsewhere", milvus_uri=str(tmp_path / "milvus.db"))
+
+
 def test_a_missing_collection_names_the_uri(tmp_path) -> None:
     with pytest.raises(IndexStoreError, match=r"no qabot collection 'qabot_nowhere' at .*milvus\.db: build it") as caught:
         milvus_bot(tmp_path / "nowhere", tmp_path, milvus_read_only=True)

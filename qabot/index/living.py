@@ -95,8 +95,8 @@ class LivingIndex:
         from qabot.index.stores import make_engine
 
         config = BuildConfig.from_settings(settings)
-        return cls.open_engine(make_engine(settings, config, embedder.name), config, embedder, rebuild=rebuild,
-                               progress=progress, notify=notify, warn=warn, fallback=fallback,
+        return cls.open_engine(make_engine(settings, config, embedder.name, take_over=rebuild), config, embedder,
+                               rebuild=rebuild, progress=progress, notify=notify, warn=warn, fallback=fallback,
                                poll_seconds=settings.milvus_poll_seconds)
 
     @classmethod

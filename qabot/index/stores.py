@@ -28,8 +28,9 @@ def milvus_config(settings: Settings) -> MilvusConfig | None:
     return MilvusConfig.from_settings(settings)
 
 
-def make_engine(settings: Settings, config: BuildConfig, model: str) -> Engine:
-    """The engine ``settings`` name, over ``config``'s folders, for vectors of ``model``."""
+def make_engine(settings: Settings, config: BuildConfig, model: str, *, take_over: bool = False) -> Engine:
+    """The engine ``settings`` name, over ``config``'s folders, for vectors of ``model``; ``take_over`` (a rebuild):
+    a Milvus collection holding another corpus folder's index is rebuilt for this one, not refused."""
     mconfig = milvus_config(settings)
     if mconfig is None:
         from qabot.index.embedded.engine import EmbeddedEngine
@@ -37,7 +38,7 @@ def make_engine(settings: Settings, config: BuildConfig, model: str) -> Engine:
         return EmbeddedEngine(config, model)
     from qabot.index.milvus.store import MilvusStore
 
-    return MilvusStore(config, mconfig, model)
+    return MilvusStore(config, mconfig, model, take_over=take_over)
 
 
 def read_only(settings: Settings) -> bool:

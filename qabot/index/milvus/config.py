@@ -1,15 +1,18 @@
 """Where the Milvus engine's data lives: the URI, the credentials, the collection names.
 
 One deployment is one *base* name (``QABOT_MILVUS_COLLECTION``, or ``qabot_<corpus
-folder>``). Each full build gets its own set of collections, ``<base>_<build>`` (the
-passages: dense vectors, BM25, text and citation fields) and its ``_sentences``,
-``_documents`` and ``_terms`` companions; the alias ``<base>`` points at the passages
-collection of the build in service, so a rebuild is switched in atomically. The
-collection ``<base>_meta`` keeps each build's manifest and the writer's lease.
+folder>``, which two corpus folders of the same name would share: each build records
+which folder it indexes, ``corpus_key``, and a writer of another one is refused). Each
+full build gets its own set of collections, ``<base>_<build>`` (the passages: dense
+vectors, BM25, text and citation fields) and its ``_sentences``, ``_documents`` and
+``_terms`` companions; the alias ``<base>`` points at the passages collection of the
+build in service, so a rebuild is switched in atomically. The collection ``<base>_meta``
+keeps each build's manifest and the writer's lease.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +57,12 @@ def default_collection(corpus_dir: Path) -> str:
     """``qabot_<corpus folder name>``, in the letters Milvus allows in a name."""
     slug = re.sub(r"[^0-9A-Za-z_]+", "_", corpus_dir.resolve().name).strip("_")[:60]
     return f"qabot_{slug or 'corpus'}"
+
+
+def corpus_key(corpus_dir: Path) -> str:
+    """Which corpus folder a build indexes: a hash of its resolved path, which is compared, never shown (a path
+    may name a person, /home/ana/notes, and a shared server's other users can read the meta collection)."""
+    return hashlib.sha256(str(corpus_dir.resolve()).encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

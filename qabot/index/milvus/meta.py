@@ -2,11 +2,12 @@
 
 The collection ``<base>_meta`` holds key/value rows:
 
-- ``head:<build>``: the build's current version, the next free document number (rows of
-  documents numbered from it on belong to a change not yet committed: readers never see
-  them, and the next writer deletes what a change that died left), and the documents
-  deleted whose rows are still there (readers leave them out; a later change deletes the
-  rows, once replicas have had ``GRACE_SECONDS`` to move past the versions showing them);
+- ``head:<build>``: the build's current version, which corpus folder it indexes (a writer
+  of another is refused), the next free document number (rows of documents numbered
+  from it on belong to a change not yet committed: readers never see them, and the next
+  writer deletes what a change that died left), and the documents deleted whose rows are
+  still there (readers leave them out; a later change deletes the rows, once replicas
+  have had ``GRACE_SECONDS`` to move past the versions showing them);
 - ``manifest:<build>:<version>:<i>``: that version's ``Manifest`` (the same model as
   the FAISS engine's manifest.json: model, dimension, chunking, a hash of every corpus
   file), compressed, in pieces that fit a VARCHAR. A version's pieces are written
@@ -29,7 +30,7 @@ import socket
 import time
 import uuid
 import zlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from qabot.errors import CorruptIndexError, IndexStoreError
@@ -56,6 +57,7 @@ class Head:
     # to move past the versions that still show them.
     pending: list[list[float]] = field(default_factory=list)
     spilled: int = 0  # pieces ``pending`` was stored in, when the head's row could not hold it (0: in the row)
+    corpus: str = ""  # the corpus folder it indexes (``config.corpus_key``; "": built before builds recorded it)
 
     def hidden(self) -> set[int]:
         return {int(doc) for doc, _ in self.pending}
@@ -164,8 +166,7 @@ def commit(conn: Connection, config: MilvusConfig, names: BuildNames, head: Head
     """Store ``manifest`` as the build's next version, then name it in the head (the commit point)."""
     manifest.build = f"{names.passages}#{head.version + 1}"
     pieces = _pack(manifest.model_dump_json())
-    new = Head(version=head.version + 1, next_doc=head.next_doc, schema=head.schema, pieces=len(pieces),
-               pending=list(head.pending))
+    new = replace(head, version=head.version + 1, pieces=len(pieces), pending=list(head.pending), spilled=0)
     _put(conn, config, {f"manifest:{names.passages}:{new.version}:{i}": p for i, p in enumerate(pieces)})
     write_head(conn, config, names, new)
     old = [f"manifest:{names.passages}:{head.version}:{i}" for i in range(head.pieces)]

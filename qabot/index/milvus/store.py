@@ -4,9 +4,11 @@ The same promises as the embedded engine, kept by Milvus's means: the committed 
 the build the alias points at, at the version its head names (``meta``); a change is
 written in place and committed by the head (``writer``); one writer at a time, by the
 writer's lease in the meta collection (and, since the embedding cache is local, the
-index folder's lock). A read-only replica (``QABOT_MILVUS_READ_ONLY``) never writes: it
-serves what the indexing job committed last, and fails with a clear error when there is
-none or when it was built with another model than this process embeds with.
+index folder's lock), and one corpus folder per deployment: a writer refuses the build of
+another (two folders of the same name share the default collection name) unless it
+rebuilds it (``take_over``). A read-only replica (``QABOT_MILVUS_READ_ONLY``) never
+writes: it serves what the indexing job committed last, and fails with a clear error
+when there is none or when it was built with another model than this process embeds with.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from qabot.index.locks import folder_lock
 from qabot.index.manifest import BuildConfig, Manifest, new_manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
-from qabot.index.milvus.config import BuildNames, MilvusConfig
+from qabot.index.milvus.config import BuildNames, MilvusConfig, corpus_key
 from qabot.index.milvus.engine import MilvusEngine
 from qabot.index.milvus.schema import LAYOUT, decode_paragraphs
 from qabot.index.milvus.writer import MilvusTransaction, _query_all
@@ -30,11 +32,13 @@ from qabot.models import Document, Paragraph
 class MilvusStore:
     """The collection of ``mconfig``, for vectors of ``model``."""
 
-    def __init__(self, config: BuildConfig, mconfig: MilvusConfig, model: str) -> None:
+    def __init__(self, config: BuildConfig, mconfig: MilvusConfig, model: str, *, take_over: bool = False) -> None:
         self.config = config
         self.mconfig = mconfig
         self.model = model
         self.read_only = mconfig.read_only
+        self.corpus = corpus_key(config.corpus_dir)
+        self.take_over = take_over  # `qabot index --rebuild`: this corpus folder's build replaces another's
         self.conn = Connection(mconfig)
         self._stored: meta.Stored | None = None
         self._lease: meta.Lease | None = None
@@ -43,8 +47,17 @@ class MilvusStore:
         return f"collection {self.mconfig.collection} at {self.mconfig.uri}"
 
     def _read(self) -> meta.Stored | None:
-        self._stored = meta.read_current(self.conn, self.mconfig)
-        return self._stored
+        """The build in service; a writer refuses one of another corpus folder (a replica has no corpus folder)."""
+        stored = meta.read_current(self.conn, self.mconfig)
+        if stored is not None and stored.head.corpus == self.corpus:
+            self.take_over = False  # taken over, if it was not before: another folder's build in its place is refused
+        elif stored is not None and stored.head.corpus and not (self.read_only or self.take_over):
+            raise IndexStoreError(
+                f"{self.describe()} holds the index of another corpus folder than {self.config.corpus_dir} (one of "
+                "the same name?): set QABOT_MILVUS_COLLECTION to a collection of its own, or, if this folder was "
+                "moved, `qabot index --rebuild` takes the collection over")
+        self._stored = stored
+        return stored
 
     def committed(self) -> Manifest | None:
         stored = self._read()
@@ -96,7 +109,7 @@ class MilvusStore:
         if stored is not None and stored.manifest.build != base.build:  # type: ignore[union-attr]
             raise IndexStoreError(f"the {self.describe()} changed while this change began; try again")
         return MilvusTransaction(self.conn, self.mconfig, stored, self.config.index_factory, self.model, note,
-                                 self._lease)
+                                 self._lease, self.corpus)
 
     def api_documents(self) -> Iterator[Document]:
         """The document API's live documents of the build in service; when its manifest is damaged, of the build

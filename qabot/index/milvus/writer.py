@@ -58,20 +58,21 @@ class MilvusTransaction:
     """One change of a Milvus build (a ``qabot.index.changes.Transaction``)."""
 
     def __init__(self, conn: Connection, mconfig: MilvusConfig, stored: meta.Stored | None, factory: str,
-                 model: str, note: Note, lease: meta.Lease) -> None:
+                 model: str, note: Note, lease: meta.Lease, corpus: str) -> None:
         self.conn, self.mconfig, self.stored, self.factory, self.model, self.note = (
             conn, mconfig, stored, factory, model, note)
         self.lease = lease
         if stored is not None:
             self.names, self.head = stored.names, stored.head
             self.created = True
-            self.head = clean_up(conn, self.names, self.head)
+            # The store refused a build of another corpus folder: one built before builds recorded theirs is this one's.
+            self.head = replace(clean_up(conn, self.names, self.head), corpus=corpus)
             if meta.counting(conn, mconfig, self.names):
                 recount_terms(conn, self.names, self.head)
                 meta.set_counting(conn, mconfig, self.names, False)
         else:
             self.names = BuildNames(f"{mconfig.collection}_b{datetime.now(UTC):%Y%m%d%H%M%S}{uuid.uuid4().hex[:6]}")
-            self.head = meta.Head(schema=LAYOUT)
+            self.head = meta.Head(schema=LAYOUT, corpus=corpus)
             self.created = False
         self.first_doc = self.next_doc = self.head.next_doc
         self.known: dict[str, dict[str, tuple[int, str, dict]]] = {}  # source -> doc_id -> (doc, digest, meta)
