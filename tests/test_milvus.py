@@ -361,6 +361,37 @@ def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(mak
         conn.close()
 
 
+def test_a_rebuild_leaves_no_deleted_text_in_the_build_it_keeps(make_corpus, tmp_path) -> None:
+    """README: a forgotten message's text stays on disk until segments merge, and `qabot index --rebuild` removes it
+    now. On Milvus the rebuild kept the build before it, for replicas not yet switched, with the deleted message's
+    rows still in it (hidden, ``pending``, for the two minutes of grace a later change never came to end). Now the
+    kept build loses them at the switch, and keeps everything else for those replicas."""
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    bot.upsert([Document(doc_id="m1", source="discord/1/2", text="My password is hunter2-SECRET."),
+                Document(doc_id="m2", source="discord/1/2", text="Bo: the ferry runs on Tuesdays.")])
+    bot.delete(["m1"])
+    bot.close()
+    milvus_bot(corpus, tmp_path, rebuild=True).close()
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        kept, serving = meta.builds(conn, config)
+        assert meta.serving(conn, config) == serving
+        found: dict[str, list[str]] = {}
+        for build in (kept, serving):
+            for name in (build.passages, build.documents):
+                conn.call("load_collection", name)
+                rows = conn.call("query", name, filter='text like "%hunter2%" or text like "%ferry runs%"',
+                                 output_fields=["text"], **meta.STRONG)
+                found[name] = sorted(row["text"] for row in rows)
+        assert all(texts == ["Bo: the ferry runs on Tuesdays."] for texts in found.values()), found
+    finally:
+        conn.close()
+
+
 @pytest.mark.slow  # about 10 s: Milvus Lite builds twice
 def test_a_build_of_another_layout_is_rebuilt_not_written_to(make_corpus, tmp_path, monkeypatch) -> None:
     from qabot.index.milvus import store

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from qabot.errors import CorpusError, QABotError
+from qabot.errors import CorpusError, CorruptIndexError, QABotError
 from qabot.index.cache import cache_key
 from qabot.index.embedded.segment import Prepared
 from qabot.index.ingest import model_input
@@ -331,7 +331,8 @@ def _store_df(conn: Connection, names: BuildNames, delta: Counter[str]) -> None:
 
 
 def _switch(conn: Connection, mconfig: MilvusConfig, names: BuildNames, before: BuildNames | None) -> None:
-    """Point the alias at the new build; keep the one before it, drop older ones."""
+    """Point the alias at the new build; keep the one before it, for replicas that have not switched yet, but not
+    the text it had deleted (``_purge``); drop older ones."""
     if conn.call("describe_alias", mconfig.collection, missing_ok=True):
         conn.call("alter_alias", names.passages, mconfig.collection)
     else:
@@ -340,3 +341,26 @@ def _switch(conn: Connection, mconfig: MilvusConfig, names: BuildNames, before: 
     for old in meta.builds(conn, mconfig):
         if old.passages not in keep:
             meta.forget(conn, mconfig, old)
+    if before is not None:
+        _purge(conn, mconfig, before)
+
+
+def _purge(conn: Connection, mconfig: MilvusConfig, names: BuildNames) -> None:
+    """Delete the rows of a build out of service that its head hides: deleted documents still in their grace period
+    (a forgotten message's text must not outlive a rebuild) and what a change that died left. A replica still on a
+    version that showed one of them leaves it out until it switches. Milvus drops deleted rows from its segments
+    when it compacts them: asked for now. A head that cannot be read cannot say which rows those are, and no
+    replica can read its build: the build is dropped."""
+    try:
+        head = meta.read_head(conn, mconfig, names)
+    except CorruptIndexError:
+        head = None
+    if head is None:
+        meta.forget(conn, mconfig, names)
+        return
+    _delete_from(conn, names, head.next_doc)
+    if head.pending:
+        _delete_docs(conn, names, sorted(head.hidden()))
+        for name in (names.passages, names.sentences, names.documents):
+            with contextlib.suppress(QABotError):  # a server that refuses it compacts on its own once enough is deleted
+                conn.call("compact", name)
