@@ -361,11 +361,12 @@ def test_another_model_rebuilds_into_a_new_collection_and_switches_the_alias(mak
         conn.close()
 
 
-def test_a_rebuild_leaves_no_deleted_text_in_the_build_it_keeps(make_corpus, tmp_path) -> None:
+def test_a_rebuild_leaves_no_deleted_text_in_the_build_it_keeps(make_corpus, tmp_path, monkeypatch) -> None:
     """README: a forgotten message's text stays on disk until segments merge, and `qabot index --rebuild` removes it
     now. On Milvus the rebuild kept the build before it, for replicas not yet switched, with the deleted message's
-    rows still in it (hidden, ``pending``, for the two minutes of grace a later change never came to end). Now the
-    kept build loses them at the switch, and keeps everything else for those replicas."""
+    rows still in it (hidden, ``pending``, for the two minutes of grace a later change never came to end), and kept
+    it until the next rebuild, with the text of every document deleted since. Now the kept build loses those rows at
+    the switch, keeps everything else for those replicas, and is dropped by the first change after the grace."""
     from qabot import Document
 
     corpus = make_corpus(ARTICLE)
@@ -388,6 +389,22 @@ def test_a_rebuild_leaves_no_deleted_text_in_the_build_it_keeps(make_corpus, tmp
                                  output_fields=["text"], **meta.STRONG)
                 found[name] = sorted(row["text"] for row in rows)
         assert all(texts == ["Bo: the ferry runs on Tuesdays."] for texts in found.values()), found
+    finally:
+        conn.close()
+    bot = milvus_bot(corpus, tmp_path)
+    bot.delete(["m2"])  # within the grace: replicas may still read the kept build
+    assert [b.passages for b in _builds(tmp_path)] == [kept.passages, serving.passages]
+    monkeypatch.setattr(meta, "GRACE_SECONDS", 0.0)
+    bot.upsert([Document(doc_id="m3", source="discord/1/2", text="Cy: the quay was dredged in 1911.")])
+    assert [b.passages for b in _builds(tmp_path)] == [serving.passages]  # with m2's text
+    bot.close()
+
+
+def _builds(tmp_path: Path) -> list:
+    config = MilvusConfig(uri=str(tmp_path / "milvus.db"), collection="qabot_corpus")
+    conn = Connection(config)
+    try:
+        return meta.builds(conn, config)
     finally:
         conn.close()
 

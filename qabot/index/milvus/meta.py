@@ -58,6 +58,9 @@ class Head:
     pending: list[list[float]] = field(default_factory=list)
     spilled: int = 0  # pieces ``pending`` was stored in, when the head's row could not hold it (0: in the row)
     corpus: str = ""  # the corpus folder it indexes (``config.corpus_key``; "": built before builds recorded it)
+    # The build it replaced, kept for replicas not yet switched, and when: a change drops it after GRACE_SECONDS
+    # (it would keep the text of documents deleted since).
+    kept: list[str | float] = field(default_factory=list)
 
     def hidden(self) -> set[int]:
         return {int(doc) for doc, _ in self.pending}

@@ -9,7 +9,9 @@ with the new ``next_doc`` and the documents this change deletes (``pending``), w
 readers leave out from that moment; only then are their rows deleted, and the head
 written once more without them. A change that dies half-way leaves rows no reader sees:
 the next writer deletes them first. A new build (the first, or a rebuild) goes into a new
-set of collections, and the alias is switched to it when it is complete.
+set of collections, and the alias is switched to it when it is complete; the build it
+replaces is kept for replicas not yet switched, without the rows of documents it had
+deleted, until the first change ``GRACE_SECONDS`` later drops it.
 
 Milvus's own BM25 statistics count the rows inserted, visible or not: while a change is
 being written, BM25 scores may shift slightly; which passages a question sees does not.
@@ -66,7 +68,7 @@ class MilvusTransaction:
             self.names, self.head = stored.names, stored.head
             self.created = True
             # The store refused a build of another corpus folder: one built before builds recorded theirs is this one's.
-            self.head = replace(clean_up(conn, self.names, self.head), corpus=corpus)
+            self.head = replace(drop_kept(conn, mconfig, clean_up(conn, self.names, self.head)), corpus=corpus)
             if meta.counting(conn, mconfig, self.names):
                 recount_terms(conn, self.names, self.head)
                 meta.set_counting(conn, mconfig, self.names, False)
@@ -239,9 +241,12 @@ class MilvusTransaction:
         manifest.segments = []
         now = time.time()
         head = replace(self.head, next_doc=self.next_doc, pending=[*self.head.pending, *([d, now] for d in deleted)])
+        before = meta.serving(self.conn, self.mconfig) if self.stored is None else None
+        if before is not None:
+            head.kept = [before.passages, now]
         meta.commit(self.conn, self.mconfig, self.names, head, manifest)
         if self.stored is None:
-            _switch(self.conn, self.mconfig, self.names, meta.serving(self.conn, self.mconfig))
+            _switch(self.conn, self.mconfig, self.names, before)
         with contextlib.suppress(QABotError):  # still marked, the next writer counts again: slower, never wrong
             meta.set_counting(self.conn, self.mconfig, self.names, False)
         return manifest
@@ -269,6 +274,15 @@ def clean_up(conn: Connection, names: BuildNames, head: meta.Head) -> meta.Head:
         return head
     _delete_docs(conn, names, due)
     return replace(head, pending=[p for p in head.pending if int(p[0]) not in set(due)])
+
+
+def drop_kept(conn: Connection, mconfig: MilvusConfig, head: meta.Head) -> meta.Head:
+    """Drop the build the one in service replaced, once replicas have had ``GRACE_SECONDS`` to switch: it would keep
+    the text of documents deleted since; the head without it."""
+    if not head.kept or time.time() - float(head.kept[1]) <= meta.GRACE_SECONDS:
+        return head
+    meta.forget(conn, mconfig, BuildNames(str(head.kept[0])))
+    return replace(head, kept=[])
 
 
 def recount_terms(conn: Connection, names: BuildNames, head: meta.Head) -> None:
