@@ -50,6 +50,9 @@ DISCORD_DAYS = 3_650  # ten years
 MAX_SHARDS = 16_384
 MAX_QUEUE = 10_000  # questions waiting: far more than Discord's 15 minutes to follow an interaction up would answer
 SHOWN_CHARS = 60  # of a bad value, in its error
+# A Milvus writer keeps a deleted document's rows twice this long (meta.GRACE_SECONDS), for replicas still on the
+# version before: one that polled less often could lose a document before it saw its replacement.
+MILVUS_POLL_MAX = 60.0
 
 
 class Settings(BaseSettings):
@@ -119,7 +122,8 @@ class Settings(BaseSettings):
         "following its updates"
     )
     milvus_poll_seconds: float = Field(
-        5.0, ge=0.2, le=3600, description="how often a read-only replica checks the collection for a new version"
+        5.0, ge=0.2, description="how often a read-only replica checks the collection for a new version "
+        f"(at most {MILVUS_POLL_MAX:g})"
     )
 
     # -- embedding model --------------------------------------------------------------
@@ -305,6 +309,15 @@ class Settings(BaseSettings):
         value = value.strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", value):
             raise ValueError("must be letters, digits and underscores (at most 100), not starting with a digit")
+        return value
+
+    @field_validator("milvus_poll_seconds")
+    @classmethod
+    def _milvus_poll(cls, value: float) -> float:
+        if not value <= MILVUS_POLL_MAX:
+            raise ValueError(f"must be at most {MILVUS_POLL_MAX:g}: the indexing job keeps what it deletes "
+                             f"{2 * MILVUS_POLL_MAX:g} seconds for replicas still on the version before, so one that "
+                             "checked less often could lose a document before it saw its replacement")
         return value
 
     @field_validator("index_factory")

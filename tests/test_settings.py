@@ -176,6 +176,17 @@ def test_shards_and_the_queue_have_an_upper_bound(monkeypatch, variable: str, va
     assert str(caught.value).startswith(f"bad setting {variable}: Input should be less than or equal to ")
 
 
+def test_a_replica_polls_milvus_within_the_grace_its_writer_keeps_deleted_rows(monkeypatch) -> None:
+    """Up to 3,600 s was taken, where a Milvus writer deletes the rows of a replaced document 120 s after the
+    version that replaced it: a replica polling less often could lose a document before it saw its replacement."""
+    monkeypatch.setenv("QABOT_MILVUS_POLL_SECONDS", "61")
+    with pytest.raises(SettingsError, match=r"^bad setting QABOT_MILVUS_POLL_SECONDS: .*must be at most 60: .* 120 "
+                                            r"seconds for replicas"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("QABOT_MILVUS_POLL_SECONDS", "60")
+    assert load_settings(_env_file=None).milvus_poll_seconds == 60.0
+
+
 def test_the_largest_shard_count_and_queue_are_taken(monkeypatch) -> None:
     monkeypatch.setenv("QABOT_DISCORD_SHARD_COUNT", "16384")
     monkeypatch.setenv("QABOT_DISCORD_SHARD_IDS", "0,16383")

@@ -38,11 +38,14 @@ from qabot.index.manifest import Manifest, what_is_wrong
 from qabot.index.milvus.client import Connection
 from qabot.index.milvus.config import BuildNames, MilvusConfig
 from qabot.index.milvus.schema import MAX_VARCHAR, PLACEHOLDER, PLACEHOLDER_VECTOR, create_meta
+from qabot.settings import MILVUS_POLL_MAX
 from qabot.text import first_line
 
 PIECE = 60_000  # characters of base64 per manifest row (ASCII: one byte each)
 LEASE_SECONDS = 600.0  # a writer that stops renewing its lease loses it after this long
-GRACE_SECONDS = 120.0  # deleted rows stay (hidden) this long, so replicas polling an older version still see them
+# Deleted rows stay (hidden) this long, so replicas polling an older version still see them: twice the longest
+# QABOT_MILVUS_POLL_SECONDS, for the poll and the opening of the version it finds.
+GRACE_SECONDS = 2 * MILVUS_POLL_MAX
 STRONG = {"consistency_level": "Strong"}
 
 
