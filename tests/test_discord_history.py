@@ -1278,7 +1278,9 @@ async def test_an_edit_while_a_question_about_the_message_is_answered_keeps_thos
 
         spy.meanwhile = meanwhile
         old = double.message_command(theirs, user_n=8)
-        assert "Maria" in str((await first_followup(double, old))["embeds"])
+        # Its answer waits for all of ``meanwhile`` (up to 30 s on a loaded machine): longer than a follow-up's 20 s.
+        [answered] = (await double.until(lambda: double.followups(old), timeout=40, what="the old words' answer"))[:1]
+        assert "Maria" in str(answered.body["embeds"])
         await first_followup(double, tokens[0])
         await double.until(lambda: "Maria" not in state_text(tmp_path), timeout=10, what="the old words dropped")
         assert [a.question for a in store.answers()] == [new_words]
