@@ -328,8 +328,8 @@ def test_an_answer_message_id_written_as_a_number_reads_as_its_text(tmp_path) ->
     # Discord's ids as JSON numbers (Python reads them whole; 64 bits is past a double's 53, not an int's).
     questions = tmp_path / "q.jsonl"
     questions.write_text("\n".join(json.dumps({"question": "Who?", "answers": ["Ben"], "answer_message_id": value})
-                                    for value in (1218000000000000001, "1218000000000000002")), encoding="utf-8")
-    assert [i.answer_message_id for i in load_items(questions)] == ["1218000000000000001", "1218000000000000002"]
+                                    for value in (1218000000000000001, "1218000000000000002", None)), encoding="utf-8")
+    assert [i.answer_message_id for i in load_items(questions)] == ["1218000000000000001", "1218000000000000002", None]
     questions.write_text(json.dumps({"question": "Who?", "answers": ["Ben"], "answer_message_id": 1.5}))
     with pytest.raises(QABotError, match="line 1 is not an evaluation item: 'answer_message_id': Input should be"):
         load_items(questions)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from qabot.errors import QABotError
 
@@ -47,7 +47,8 @@ class EvalItem(BaseModel):
     docs: list[str] = Field(default_factory=list)
     history: list[str] = Field(default_factory=list)
     page: int | None = Field(default=None, ge=1)  # as printed: the first page is 1
-    answer_message_id: Annotated[str | None, BeforeValidator(_snowflake), Field(pattern=r"^\d{1,20}$")] = None
+    answer_message_id: Annotated[Annotated[str, StringConstraints(pattern=r"^\d{1,20}$")] | None,
+                                 BeforeValidator(_snowflake)] = None
     where: str | None = Field(default=None, exclude=True)  # "questions.jsonl line 3": for a message about it
 
 
