@@ -371,6 +371,29 @@ def test_a_folder_that_cannot_be_listed_is_not_its_files_removed(unlisted, make_
         bot.close()
 
 
+def test_a_rebuild_no_one_asked_for_takes_no_corpus_folder_that_did_not_mount(make_corpus, tmp_path) -> None:
+    """A new index format rebuilds every index at its next start: with the share not mounted, that rebuild committed
+    an index of the document API's documents alone, the corpus gone and its segments deleted, with no word."""
+    import json
+
+    corpus = make_corpus({"harbour.txt": "The harbour was dredged in 1911 so that larger ships could dock.\n",
+                          "keepers.txt": "The first keeper was Tobias Wren.\n"})
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), answer_threshold=0.0)
+    bot.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana said the ferry runs on Tuesdays.")])
+    bot.close()
+    manifest = tmp_path / "idx" / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "format_version": 1}))  # the release before's
+    corpus.rename(tmp_path / "share")
+    corpus.mkdir()  # the mount point, the share not mounted on it
+    notes: list[str] = []
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), answer_threshold=0.0, notify=notes.append)
+    try:
+        assert "1911" in bot.ask("When was the harbour dredged?", k=1).excerpts[0].text, notes
+        assert any("has no files now" in note for note in notes), notes
+    finally:
+        bot.close()
+
+
 @MILVUS_SLOW
 def test_a_corpus_folder_suddenly_empty_keeps_the_last_good_index_until_qabot_index(make_corpus, tmp_path, engine,
                                                                                    monkeypatch) -> None:

@@ -90,6 +90,13 @@ class Scan:
         return "corpus files " + "; ".join(parts) if parts else "nothing changed"
 
 
+def not_emptied(config: BuildConfig, base: Manifest) -> None:
+    """Raise ``CorpusError`` where the corpus folder, as it is now, would take ``base``'s files out of a rebuild no
+    one asked for (a new format): a folder that cannot be listed, or none left (a share that did not mount)."""
+    if why := scan(config, base).emptying(config, base, opening=True):
+        raise CorpusError(why)
+
+
 def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False) -> Scan:
     """Compare the corpus folder with ``manifest``, reading only what may have changed (``rehash``: every file).
 

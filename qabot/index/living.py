@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from qabot.embedding import Embedder
 from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError, QABotError
-from qabot.index.changes import Engine, Outcome, Refresh, scan, unwritable
+from qabot.index.changes import Engine, Outcome, Refresh, not_emptied, scan, unwritable
 from qabot.index.documents import Apply, Given, apply_documents, change_documents, checked, strings
 from qabot.index.engine import SearchEngine, forget_read
 from qabot.index.ingest import Progress
@@ -159,10 +159,8 @@ class LivingIndex:
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
-        """One change at a time in this process; one that waited for it while the index was closed is refused.
-
-        One asked for by the thread making a change (a ``notify`` or ``warn`` callback's) is refused (``ChangeLock``).
-        """
+        """One change at a time in this process; one that waited for it while the index was closed is refused, and
+        one asked for by the thread making a change (a ``notify`` or ``warn`` callback's) is (``ChangeLock``)."""
         with self._write.held():
             self._check_open()
             yield
@@ -287,6 +285,8 @@ class LivingIndex:
         else:
             reason = stale_reason(base, self.config, self.embedder.name) or self.engine.stale(base) or self._damaged()
         if reason:
+            if base is not None and not rebuild and not explicit:  # a rebuild no one asked for (a new format)
+                not_emptied(self.config, base)
             if base is not None or damaged:
                 self.notify(f"rebuilding the index: {reason}")
             return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
@@ -396,10 +396,8 @@ class LivingIndex:
     def watch(self, on_change: Callable[[Refresh], None] | None = None) -> None:
         """Follow the corpus folder from now on (a replica: what its writer commits), in the background.
 
-        Returns once the watcher is armed; the corpus is then compared with the index once, so
-        that an edit made while the index was opening is not missed. ``on_change`` hears
-        each update the watching made.
-        """
+        Returns once the watcher is armed; the corpus is then compared with the index once, so that an edit made
+        while the index was opening is not missed. ``on_change`` hears each update the watching made."""
         with self._state:
             self._check_open()
             if self._watcher is not None:
