@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import random
+import struct
 import sys
 import zipfile
 import zlib
@@ -344,3 +345,48 @@ KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html"
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]
     print(KINDS[kind](Path(target), float(size)))
+
+
+def _deflated(content: bytes, entries: bytes = b"") -> bytes:
+    packed = zlib.compress(content, 9)
+    return b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (len(packed), entries) + packed + b"\nendstream"
+
+
+def pdf15(path: Path, objects: dict[int, bytes], packed: dict[int, bytes]) -> Path:
+    """A PDF 1.5 whose ``packed`` objects are in an object stream (9), with a cross-reference stream PDFium reads;
+    ``objects`` (streams among them) stand at the top level."""
+    bodies = list(packed.values())
+    offsets = [sum(len(body) + 1 for body in bodies[:at]) for at in range(len(bodies))]
+    header = b" ".join(b"%d %d" % pair for pair in zip(packed, offsets, strict=True)) + b"\n"
+    objects = {**objects, 9: _deflated(header + b"\n".join(bodies), b"/Type /ObjStm /N %d /First %d"
+                                       % (len(packed), len(header)))}
+    out, at = bytearray(b"%PDF-1.5\n"), {}
+    for number in sorted(objects):
+        at[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref = max(*objects, *packed) + 1
+    start, rows = len(out), b""
+    for number in range(xref + 1):
+        rows += (struct.pack(">BIH", 1, at[number], 0) if number in at
+                 else struct.pack(">BIH", 2, 9, list(packed).index(number)) if number in packed
+                 else struct.pack(">BIH", 1, start, 0) if number == xref else struct.pack(">BIH", 0, 0, 65535))
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % (xref, xref + 1, len(rows)) + rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def figure_pdf(path: Path) -> Path:
+    """A page that draws a form it calls /Im1, whose own /XObject (an object of an object stream) calls its image /Im1
+    too, as an included PDF keeps its own names: text, the form and the image, each drawn once."""
+    pixels = zlib.compress(b"\x00\xff\x00" * 4)
+    image = (b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+             b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(pixels) + pixels + b"\nendstream")
+    form = b"/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject 20 0 R >>"
+    return pdf15(path, {4: _deflated(b"BT /F1 12 Tf 50 700 Td (Natalia Sedova was married to Leon Trotsky.) Tj ET q /Im1 Do Q"),
+                        10: _deflated(b"q 10 0 0 10 0 0 cm /Im1 Do Q", form), 30: image},
+                 {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+                  3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                  5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
+                     b"/XObject << /Im1 10 0 R >> >> /Contents 4 0 R >>",
+                  20: b"<< /Im1 30 0 R >>"})

@@ -274,6 +274,32 @@ def test_a_form_drawing_itself_is_found_wherever_its_resources_are(tmp_path: Pat
         pdf.check_streams(path, ReaderLimits())
 
 
+def test_a_form_drawing_itself_past_a_long_run_of_whitespace_is_found(tmp_path: Path) -> None:
+    # 70 KB of spaces between the name and its Do put them in two chunks of what the scan inflates, and the Do was
+    # never counted: PDFium reads the spaces as nothing, and drew the form inside itself until SIGABRT.
+    from qabot.corpus import limits, pdf
+
+    pad = b" " * 70_000
+    path = hostile.pdf_forms(tmp_path / "cycle.pdf", {10: (b"/X" + pad + b"Do /X" + pad + b"% a note\n" + pad + b"Do",
+                                                           b"<< /XObject << /X 10 0 R >> >>")})
+    assert path.stat().st_size < 2_000
+    with pytest.raises(limits.OverLimit, match="draws itself"):
+        pdf.check_streams(path, ReaderLimits())
+
+
+def test_a_figure_whose_own_image_has_the_figures_name_is_read(tmp_path: Path) -> None:
+    # The form's /XObject dictionary, in an object stream, names only an image: it was not kept, so its name was
+    # looked up as any form's (the form itself among them), and the file was refused as a form that draws itself.
+    import pypdfium2 as pdfium
+
+    path = hostile.figure_pdf(tmp_path / "figure.pdf")
+    document = pdfium.PdfDocument(str(path))
+    assert len(list(document[0].get_objects(max_depth=5))) == 3  # text, the form, the image: PDFium draws it once
+    document.close()
+    docs, warnings = _read(path)
+    assert not warnings and "Natalia Sedova was married to Leon Trotsky." in docs[0].text
+
+
 def test_one_pdf_of_self_drawing_forms_in_the_folder_leaves_qabot_index_and_ask_working(make_corpus, tmp_path
                                                                                        ) -> None:
     # `qabot index` died of SIGABRT with no word of which file, and so did every `qabot ask` after it (ask brings

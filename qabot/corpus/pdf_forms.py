@@ -26,11 +26,16 @@ _FORM = re.compile(rb"/Subtype" + _W + rb"*/Form(?!" + _NAME + rb")")
 _RESOURCES = re.compile(rb"/Resources" + _W + rb"*(?:(\d+)" + _W + rb"+\d+" + _W + rb"+R)?")
 _XOBJECT = re.compile(rb"/XObject" + _W + rb"*(?:<<(.*?)>>|(\d+)" + _W + rb"+\d+" + _W + rb"+R)", re.DOTALL)
 _ENTRY = re.compile(rb"/(" + _NAME + rb"+)" + _W + rb"*(\d+)" + _W + rb"+\d+" + _W + rb"+R")
+# A dictionary of names for objects alone, "<< /Im1 30 0 R /Fm0 31 0 R >>": what a form's resources' /XObject may be.
+_NAMES_ONLY = re.compile(rb"(?:" + _W + rb"*/" + _NAME + rb"+" + _W + rb"*\d+" + _W + rb"+\d+" + _W + rb"+R)*"
+                         + _W + rb"*")
 _HEADER = re.compile(rb"(\d+)" + _W + rb"+\d+" + _W + rb"+$")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _FIRST = re.compile(rb"/First" + _W + rb"+(\d+)")
 MAX_NAMES = 100_000  # names counted in all of a file's forms and pages (a real one has a few a page)
-_CARRY = 1024  # bytes of a chunk's end kept for the next, where a name cut in two may begin
+# A chunk's end that may yet be "/Name ... Do" with the next chunk: a name (perhaps cut in two), then whitespace and
+# comments as long as they go on (70 KB of spaces between a name and its Do is the same Do), then perhaps "D".
+_OPEN_END = re.compile(rb"/(" + _NAME + rb"*)((?:" + _W + rb"|%[^\r\n]*[\r\n])*)(%[^\r\n]*)?(D?)\Z")
 _OBJECT_READ = 1 << 16  # the most of an object read to find a form's resources in it
 
 _Own = dict[int, dict[bytes, int] | None]  # a form's number -> its own resources' XObjects by name, if found
@@ -69,10 +74,16 @@ class Forms:
         for chunk in chunks:
             yield chunk
             text = carry + chunk
-            cut = text.rfind(b"/", max(0, len(text) - _CARRY))  # a name there may go on in the next chunk
-            cut = len(text) if cut < 0 else cut
+            cut = text.rfind(b"/")
+            end = _OPEN_END.match(text, cut) if cut >= 0 else None
+            if end is None:  # nothing at the end that the next chunk could make a Do of
+                self._count(text, drawn)
+                carry = b""
+                continue
             self._count(text[:cut], drawn)
-            carry = text[cut:]
+            # Held short: the name, whether it is whole (what followed it), an open comment, a "D".
+            name, between, comment, d = end.groups()
+            carry = b"/" + name + (b" " if between or comment or d else b"") + (b"%" if comment else b"") + d
         self._count(carry, drawn)
 
     def _count(self, text: bytes, drawn: Counter[bytes | None]) -> None:
@@ -91,7 +102,7 @@ class Forms:
         offsets = [first + offset for offset in numbers[1::2]]
         for number, start, end in zip(numbers[::2], offsets, [*offsets[1:], len(objects)], strict=False):
             text = objects[start:end]
-            if len(text) <= _OBJECT_READ and (b"/XObject" in text or self._refers(text)):
+            if len(text) <= _OBJECT_READ and (b"/XObject" in text or self._refers(text) or _names_only(text)):
                 self.kept[number] = text
         self._entries(objects)
 
@@ -215,6 +226,13 @@ def _objects(data: bytes, kept: dict[int, bytes], wanted: set[int]) -> dict[int,
             end = data.find(b"endobj", found.end(), found.end() + _OBJECT_READ)
             texts[number] = bytes(data[found.end() : end if end >= 0 else found.end() + _OBJECT_READ])
     return texts
+
+
+def _names_only(text: bytes) -> bool:
+    """Whether an object is a dictionary of names for objects alone (a form's ``/XObject``, which may name images only:
+    kept, or its names would be looked up as any form's, the form itself among them)."""
+    inside = text.strip(b"\x00\t\n\f\r ")
+    return inside.startswith(b"<<") and inside.endswith(b">>") and _NAMES_ONLY.fullmatch(inside, 2, len(inside) - 2) is not None
 
 
 def _unescape(text: bytes) -> bytes:
