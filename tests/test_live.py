@@ -132,6 +132,11 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         _until(lambda: _quotes(bot, "Who painted the lantern room?", "Ingrid"), "the edit after it")
         [said] = [r.getMessage() for r in caplog.records if r.name == "qabot.index.watch"]
         assert "cannot watch" in said and "every 2 s instead" in said and "\n" not in said
+        engine, taken = bot.living.engine, []
+        lock = engine.lock
+        engine.lock = lambda **given: (taken.append(given), lock(**given))[1]
+        time.sleep(4.5)  # two polls of the corpus as the index holds it
+        assert not taken  # no write lock (nor its sweep) every 2 s, which another process's question would wait on
     finally:
         bot.close()
 

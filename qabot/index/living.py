@@ -424,12 +424,14 @@ class LivingIndex:
             return Refresh(outcome=Outcome.UPDATED, reason="a new version was committed")
 
     def _changed(self, paths: set[Path], hear: Callable[[Refresh], None]) -> None:
-        manifest = self.config.index_dir.resolve() / "manifest.json"
-        if paths == {manifest} and not self._stale():
+        if paths == {self.config.index_dir.resolve() / "manifest.json"} and not self._stale():
             return  # the manifest of the state already in service (this process committed it)
         log.debug("changes in %s", ", ".join(sorted(p.name for p in paths)) or "the corpus folder (polled)")
         if self._closed:  # closed while the change was on its way: nobody to serve it to
             return
+        with contextlib.suppress(QABotError, OSError):  # a poll (no paths) of a corpus as indexed takes no write lock
+            if not paths and not self._stale() and in_step(self.engine, self.config, self.embedder.name):
+                return
         hear(self.refresh(wait=False))  # another process writing: Busy, and the watcher tries again (stop-aware)
 
     def close(self) -> None:
