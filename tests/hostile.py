@@ -296,10 +296,11 @@ SENTENCE = b"BT /F1 12 Tf 10 10 Td (Natalia Sedova was married to Leon Trotsky.)
 
 def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b"/X Do", *,
               resources: bytes = b"/XObject << /X 10 0 R >>", objects: dict[int, bytes] | None = None,
-              packed: dict[int, bytes] | None = None) -> Path:
+              packed: dict[int, bytes] | None = None, xref_stream: bool = False) -> Path:
     """One page whose content is ``page`` (in Helvetica, its ``/XObject`` names as ``resources`` say), and the
     form XObjects ``forms``: each one's number -> its content (compressed) and its ``/Resources``. ``objects`` are
-    more objects of the file, and ``packed`` more in an object stream (object 9)."""
+    more objects of the file, and ``packed`` more in an object stream (object 9); ``xref_stream``: a PDF 1.5, whose
+    cross-reference stream tells PDFium where those are (a table cannot)."""
     every = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
              3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", 4: _deflated(page),
              5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
@@ -311,8 +312,26 @@ def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b
         offsets = [sum(len(body) + 1 for body in bodies[:at]) for at in range(len(bodies))]
         header = b" ".join(b"%d %d" % pair for pair in zip(packed, offsets, strict=True)) + b"\n"
         every[9] = _deflated(header + b"\n".join(bodies), b"/Type /ObjStm /N %d /First %d" % (len(packed), len(header)))
-    path.write_bytes(pdf_file(every))
+    path.write_bytes(_xref_stream_file(every, list(packed or {})) if xref_stream else pdf_file(every))
     return path
+
+
+def _xref_stream_file(objects: dict[int, bytes], packed: list[int]) -> bytes:
+    """A PDF 1.5 of ``objects``, as ``pdf_file``, whose cross-reference stream also says that ``packed`` lie in the
+    object stream 9."""
+    out, at = bytearray(b"%PDF-1.5\n"), {}
+    for number in sorted(objects):
+        at[number] = len(out)
+        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
+    xref = max(*objects, *packed) + 1
+    start, rows = len(out), b""
+    for number in range(xref + 1):
+        rows += (struct.pack(">BIH", 1, at[number], 0) if number in at
+                 else struct.pack(">BIH", 2, 9, packed.index(number)) if number in packed
+                 else struct.pack(">BIH", 1, start, 0) if number == xref else struct.pack(">BIH", 0, 0, 65535))
+    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+            % (xref, xref + 1, len(rows)) + rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
+    return bytes(out)
 
 
 def _deflated(content: bytes, entries: bytes = b"") -> bytes:
@@ -338,6 +357,17 @@ def form_dag(path: Path, mb: float = 0, *, depth: int = 22) -> Path:
     return pdf_forms(path, forms)
 
 
+def figure_pdf(path: Path) -> Path:
+    """A page that draws a form it calls /Im1, whose own /XObject (an object of an object stream) calls its image /Im1
+    too, as an included PDF keeps its own names: text, the form and the image, each drawn once."""
+    pixels = zlib.compress(b"\x00\xff\x00" * 4)
+    image = (b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+             b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(pixels) + pixels + b"\nendstream")
+    return pdf_forms(path, {10: (b"q 10 0 0 10 0 0 cm /Im1 Do Q", b"<< /XObject 20 0 R >>")},
+                     SENTENCE + b" q /Im1 Do Q", resources=b"/XObject << /Im1 10 0 R >>", objects={30: image},
+                     packed={20: b"<< /Im1 30 0 R >>"}, xref_stream=True)
+
+
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
          "pdf_labels": pdf_labels, "form_cycle": form_cycle, "form_dag": form_dag}
@@ -345,48 +375,3 @@ KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html"
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]
     print(KINDS[kind](Path(target), float(size)))
-
-
-def _deflated(content: bytes, entries: bytes = b"") -> bytes:
-    packed = zlib.compress(content, 9)
-    return b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (len(packed), entries) + packed + b"\nendstream"
-
-
-def pdf15(path: Path, objects: dict[int, bytes], packed: dict[int, bytes]) -> Path:
-    """A PDF 1.5 whose ``packed`` objects are in an object stream (9), with a cross-reference stream PDFium reads;
-    ``objects`` (streams among them) stand at the top level."""
-    bodies = list(packed.values())
-    offsets = [sum(len(body) + 1 for body in bodies[:at]) for at in range(len(bodies))]
-    header = b" ".join(b"%d %d" % pair for pair in zip(packed, offsets, strict=True)) + b"\n"
-    objects = {**objects, 9: _deflated(header + b"\n".join(bodies), b"/Type /ObjStm /N %d /First %d"
-                                       % (len(packed), len(header)))}
-    out, at = bytearray(b"%PDF-1.5\n"), {}
-    for number in sorted(objects):
-        at[number] = len(out)
-        out += b"%d 0 obj\n" % number + objects[number] + b"\nendobj\n"
-    xref = max(*objects, *packed) + 1
-    start, rows = len(out), b""
-    for number in range(xref + 1):
-        rows += (struct.pack(">BIH", 1, at[number], 0) if number in at
-                 else struct.pack(">BIH", 2, 9, list(packed).index(number)) if number in packed
-                 else struct.pack(">BIH", 1, start, 0) if number == xref else struct.pack(">BIH", 0, 0, 65535))
-    out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
-            % (xref, xref + 1, len(rows)) + rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % start)
-    path.write_bytes(bytes(out))
-    return path
-
-
-def figure_pdf(path: Path) -> Path:
-    """A page that draws a form it calls /Im1, whose own /XObject (an object of an object stream) calls its image /Im1
-    too, as an included PDF keeps its own names: text, the form and the image, each drawn once."""
-    pixels = zlib.compress(b"\x00\xff\x00" * 4)
-    image = (b"<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceRGB /BitsPerComponent 8 "
-             b"/Length %d /Filter /FlateDecode >>\nstream\n" % len(pixels) + pixels + b"\nendstream")
-    form = b"/Type /XObject /Subtype /Form /BBox [0 0 100 100] /Resources << /XObject 20 0 R >>"
-    return pdf15(path, {4: _deflated(b"BT /F1 12 Tf 50 700 Td (Natalia Sedova was married to Leon Trotsky.) Tj ET q /Im1 Do Q"),
-                        10: _deflated(b"q 10 0 0 10 0 0 cm /Im1 Do Q", form), 30: image},
-                 {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
-                  3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-                  5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
-                     b"/XObject << /Im1 10 0 R >> >> /Contents 4 0 R >>",
-                  20: b"<< /Im1 30 0 R >>"})
