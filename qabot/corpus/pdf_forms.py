@@ -220,12 +220,17 @@ def _objects(data: bytes, kept: dict[int, bytes], wanted: set[int]) -> dict[int,
     wanted = wanted - texts.keys()
     for found in re.finditer(rb"(?<!end)obj(?!" + _NAME + rb")", data) if wanted else ():
         limits.check()
-        header = _HEADER.search(bytes(data[max(0, found.start() - 32) : found.start()]))
-        number = int(header[1]) if header else -1
+        number = object_number(data, found.start())
         if number in wanted and number not in texts:
             end = data.find(b"endobj", found.end(), found.end() + _OBJECT_READ)
             texts[number] = bytes(data[found.end() : end if end >= 0 else found.end() + _OBJECT_READ])
     return texts
+
+
+def object_number(data: bytes, at: int) -> int | None:
+    """The number of the object whose ``obj`` keyword is at ``at`` ("12 0 obj"), or None."""
+    header = _HEADER.search(data, max(0, at - 32), at)
+    return int(header[1]) if header else None
 
 
 def _names_only(text: bytes) -> bool:

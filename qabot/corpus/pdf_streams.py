@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qabot.corpus import limits
-from qabot.corpus.pdf_forms import Forms, first_object, is_form
+from qabot.corpus.pdf_forms import Forms, first_object, is_form, object_number
 
 _STREAM = re.compile(rb">>[\x00\t\n\f\r ]*stream(?:\r\n|\r|\n)?")
-_OBJ_NUMBER = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+$")
 _LENGTH = re.compile(rb"/Length[\x00\t\n\f\r ]+(\d+)(?![\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
 _FILTER = re.compile(rb"/Filter[\x00\t\n\f\r ]*(\[[^\]]*\]|/[^\x00\t\n\f\r /\[\]<>()]+)")
 _NAME = re.compile(rb"/([^\x00\t\n\f\r /\[\]<>()]+)")
@@ -141,7 +140,7 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
         reach = max(0, found.start() - _DICTIONARY_REACH)
         header = data.rfind(b"obj", reach, found.start())
         dictionary = bytes(data[(header + 3 if header >= 0 else reach) : found.end()])
-        number = _OBJ_NUMBER.search(bytes(data[max(0, header - 32) : header])) if header >= 0 else None
+        number = object_number(data, header) if header >= 0 else None
         start = found.end()
         length = _LENGTH.search(dictionary)
         end = -1
@@ -155,7 +154,7 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
         filters = _NAME.findall(listed[1]) if listed else []
         form = dictionary if is_form(dictionary) else None  # drawn as content, whatever else its dictionary says
         objects = bool(_OBJECT_STREAM.search(dictionary))
-        streams.append(_Stream(int(number[1]) if number else None, start, end, filters,
+        streams.append(_Stream(number, start, end, filters,
                                form is not None or not _NOT_CONTENT.search(dictionary)
                                and not _IMAGE_FILTERS.intersection(filters),
                                objects, form, first_object(dictionary) if objects else 0,
