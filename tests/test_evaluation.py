@@ -238,18 +238,11 @@ def test_a_squad_file_of_another_shape_is_one_line(tmp_path) -> None:
         squad_items(path, tmp_path / "out.jsonl")
 
 
-def _one_query_beir(folder: Path, qrels: str = "q1") -> Path:
-    (folder / "qrels").mkdir(parents=True)
-    (folder / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "Cats", "text": "Cats purr when content."}))
-    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "Why do cats purr?"}) + "\n")
-    (folder / "qrels" / "test.tsv").write_text(f"query-id\tcorpus-id\tscore\n{qrels}\td1\t1\n")
-    return folder
-
-
 def test_beir_qrels_that_name_no_query_are_an_error_not_a_score_of_zero(tmp_path, fake_embedder) -> None:
     from qabot import QABotError
 
-    folder = _one_query_beir(tmp_path / "tiny", qrels="Q-OTHER")  # another split's, or renamed ids: "nDCG@10 0.000"
+    folder = _beir_folder(tmp_path)
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nQ-OTHER\td1\t1\n")  # "nDCG@10 0.000"
     settings = load_settings(_env_file=None, corpus_dir=tmp_path, index_dir=tmp_path / "index")
     with pytest.raises(QABotError, match="no query of .*test.tsv is in .*queries.jsonl"):
         evaluate_beir(folder, settings, embedder=fake_embedder, progress=False)
@@ -271,7 +264,7 @@ def test_eval_never_writes_into_the_deployments_milvus_collection(tmp_path, fake
         milvus["milvus_uri"] = None  # <index_dir>/milvus.db
     make_bot(corpus, tmp_path / "prod-index", fake_embedder, watch=False, **milvus).close()
     settings = load_settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "prod-index", **milvus)
-    evaluate_beir(_one_query_beir(tmp_path / "tiny"), settings, embedder=fake_embedder, progress=False)
+    evaluate_beir(_beir_folder(tmp_path), settings, embedder=fake_embedder, progress=False)
     replica = make_bot(corpus, tmp_path / "replica", fake_embedder, watch=False, milvus_read_only=True,
                        **{**milvus, "milvus_uri": milvus["milvus_uri"] or str(tmp_path / "prod-index" / "milvus.db")})
     try:
