@@ -248,7 +248,7 @@ def test_beir_qrels_that_name_no_query_are_an_error_not_a_score_of_zero(tmp_path
         evaluate_beir(folder, settings, embedder=fake_embedder, progress=False)
 
 
-@pytest.mark.parametrize("where", ["lite", "lite file of its own"])
+@pytest.mark.parametrize("where", ["lite", "lite file of its own"])  # the second: a guard, fine before too
 def test_eval_never_writes_into_the_deployments_milvus_collection(tmp_path, fake_embedder, where) -> None:
     """docs/scale.md has a deployment name its collection: `qabot eval --beir` built the BEIR corpus into it, and its
     replicas served that instead of the deployment's files until the indexing job ran again."""

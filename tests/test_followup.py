@@ -52,6 +52,7 @@ def test_a_name_is_a_whole_word_that_begins_with_a_capital() -> None:
 
 
 def test_a_particle_inside_a_name_is_part_of_it() -> None:
+    # A guard for the word-by-word reading of names: the pattern before it read these so too.
     assert names("How did Leon de la Cruz die?") == ["Leon de la Cruz"]
     assert names("Did Vincent van Gogh paint it?") == ["Vincent van Gogh"]
     assert names("Who was Ramon Mercader, alias Frank Jacson?") == ["Ramon Mercader", "Frank Jacson"]
