@@ -65,23 +65,22 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
 
     Returns the factory actually used: Flat too when there are too few vectors to train it.
     """
+    if is_flat(factory):
+        return FLAT
     import faiss
 
     count, dimension = vectors.shape
     used = factory
-    if is_flat(factory):
-        return FLAT
-    else:
-        try:
-            index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
-        except RuntimeError as exc:
-            raise IndexStoreError(f"bad QABOT_INDEX_FACTORY {factory!r}: {first_line(exc)}") from None
-        if not index.is_trained:
-            sample = _training_sample(vectors, index)
-            if sample is None:
-                log.warning("%d passages are too few to train %r; using exact search (Flat)", count, factory)
-                return FLAT
-            index.train(sample)
+    try:
+        index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:
+        raise IndexStoreError(f"bad QABOT_INDEX_FACTORY {factory!r}: {first_line(exc)}") from None
+    if not index.is_trained:
+        sample = _training_sample(vectors, index)
+        if sample is None:
+            log.warning("%d passages are too few to train %r; using exact search (Flat)", count, factory)
+            return FLAT
+        index.train(sample)
     for lo in range(0, count, ADD_BATCH):
         index.add(np.ascontiguousarray(vectors[lo : lo + ADD_BATCH], dtype=np.float32))
     try:
