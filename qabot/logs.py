@@ -14,10 +14,15 @@ from qabot.text import visible
 
 
 class LineFormatter(logging.Formatter):
-    """'warning: skipping notes.txt: ...', with anything a file name could smuggle in made visible."""
+    """'warning: skipping notes.txt: ...', with anything a file name could smuggle in made visible. A record logged
+    with ``exc_info`` adds its traceback, on lines of its own, where QABOT_LOG_LEVEL=DEBUG asks for details; one
+    line otherwise."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {visible(record.getMessage())}"
+        line = f"{record.levelname.lower()}: {visible(record.getMessage())}"
+        if record.exc_info and logging.getLogger("qabot").isEnabledFor(logging.DEBUG):
+            return f"{line}\n{visible(self.formatException(record.exc_info), lines=True)}"
+        return line
 
 
 class AboveTheBar(logging.Handler):

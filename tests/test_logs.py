@@ -17,8 +17,8 @@ def cli_logging(capsys):
     names = ("", "qabot", "qabot.embedding.export")
     saved = [(logging.getLogger(n), logging.getLogger(n).level, logging.getLogger(n).handlers[:]) for n in names]
 
-    def stderr_after_setup() -> Callable[[], str]:
-        setup_logging("WARNING")
+    def stderr_after_setup(level: str = "WARNING") -> Callable[[], str]:
+        setup_logging(level)
         return lambda: capsys.readouterr().err
 
     yield stderr_after_setup
@@ -44,6 +44,25 @@ def test_the_one_time_model_export_says_why_a_first_build_waits(cli_logging) -> 
     logging.getLogger("qabot.embedding.export").info("preparing the model: exporting all-MiniLM-L6-v2 ...")
     logging.getLogger("qabot.index").info("an ordinary step")
     assert stderr() == "info: preparing the model: exporting all-MiniLM-L6-v2 ...\n"
+
+
+def test_debug_shows_the_traceback_of_an_unexpected_error(cli_logging) -> None:
+    """An unexpected error's one line says "QABOT_LOG_LEVEL=DEBUG shows details", but DEBUG showed only
+    "debug: unexpected error": the line format dropped the traceback. It follows, inert like the line."""
+    stderr = cli_logging("DEBUG")
+    try:
+        raise RuntimeError("kaput \x1b[2J")
+    except RuntimeError:
+        logging.getLogger("qabot").debug("unexpected error", exc_info=True)
+    lines = stderr().splitlines()
+    assert lines[0] == "debug: unexpected error" and lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "RuntimeError: kaput \u241b[2J" and "test_logs.py" in "\n".join(lines)
+    stderr = cli_logging("WARNING")  # an error logged with its traceback is one line where no details were asked for
+    try:
+        raise RuntimeError("kaput")
+    except RuntimeError:
+        logging.getLogger("qabot.index.watch").exception("updating the index after a change failed")
+    assert stderr() == "error: updating the index after a change failed\n"
 
 
 @pytest.mark.model
