@@ -256,6 +256,14 @@ class Settings(BaseSettings):
             raise ValueError(f"shard ids run from 0 to {count - 1} (QABOT_DISCORD_SHARD_COUNT={count})")
         return value
 
+    @field_validator("watch", "milvus_uri", "milvus_token", "milvus_collection", "discord_token", "discord_shard_count",
+                     "state_dir", "state_retention_days", "discord_scopes_file", "metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # A line of .env.example uncommented as it stands ("QABOT_STATE_DIR=") means unset, as its comment says; an
+        # empty path would be the folder qabot runs in, and an empty number no number.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("corpus_dir", "index_dir", "history_file", "embedding_model", mode="before")
     @classmethod
     def _not_empty(cls, value: Any) -> Any:

@@ -84,6 +84,23 @@ def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str
         load_settings(_env_file=None)
 
 
+def test_a_setting_left_empty_in_dotenv_is_unset(monkeypatch, tmp_path) -> None:
+    """.env.example's `# QABOT_STATE_DIR=` says "Unset: qabot-state beside the index folder"; uncommented as it stands,
+    it put the state database (answers, votes, the salt of user ids) in the folder qabot was run from, and an empty
+    scopes file was that folder too; QABOT_METRICS_PORT=, QABOT_DISCORD_SHARD_COUNT= and the like stopped qabot."""
+    from qabot.feedback import state_dir
+
+    monkeypatch.chdir(tmp_path)
+    empty = ["QABOT_STATE_DIR", "QABOT_DISCORD_SCOPES_FILE", "QABOT_METRICS_PORT", "QABOT_STATE_RETENTION_DAYS",
+             "QABOT_DISCORD_SHARD_COUNT", "QABOT_WATCH", "QABOT_MILVUS_URI", "QABOT_DISCORD_TOKEN"]
+    (tmp_path / ".env").write_text("".join(f"{name}=\n" for name in empty) + "QABOT_INDEX_DIR=idx\n")
+    settings = load_settings()
+    assert [getattr(settings, name[len("QABOT_"):].lower()) for name in empty] == [None] * len(empty)
+    assert state_dir(settings) == tmp_path / "qabot-state"
+    monkeypatch.setenv("QABOT_STATE_DIR", " ")  # in the environment too
+    assert load_settings(_env_file=None).state_dir is None
+
+
 @pytest.mark.parametrize(("variable", "value"), [
     # int(8,000 paragraphs per million * 1e308) overflows: every text of 1,024 paragraphs or more was skipped with
     # "cannot be read (OverflowError: cannot convert float infinity to integer)"; and a PDF page's objects the same
