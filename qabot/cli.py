@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import logging
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qabot")
 
+
+# The most of a question read from stdin (qabot ask -): far over any question's limit, but `< /dev/zero` stops.
+STDIN_CHARS = 1 << 20
 
 # What an interrupted command adds to its one line ("Interrupted: ...").
 _AFTER_INTERRUPTION = {"index": "nothing half-written is kept; qabot index again finishes the work"}
@@ -220,7 +225,14 @@ def _print_skipped(messages: list[str]) -> None:
 @pass_context
 @_one_line_errors
 def ask(ctx: _Context, question: str, k: int | None, as_json: bool, history: tuple[str, ...]) -> None:
-    """Answer QUESTION with cited excerpts."""
+    """Answer QUESTION with cited excerpts.
+
+    A QUESTION of - is read from stdin: echo "Who killed Trotsky?" | qabot ask -
+    """
+    if question == "-":  # bounded: QABot.ask refuses a question over QABOT_MAX_QUESTION_CHARS anyway
+        if isinstance(sys.stdin, io.TextIOWrapper):
+            sys.stdin.reconfigure(errors="replace")  # a badly encoded byte is no reason to refuse it, as in qabot repl
+        question = sys.stdin.read(STDIN_CHARS + 1).strip()
     bot = ctx.bot()
     answer = bot.ask(question, k=k, history=list(history))
     if as_json:

@@ -96,6 +96,23 @@ def test_index_then_ask_json_and_plain(make_corpus, tmp_path) -> None:
     assert "**Trotsky lived in Coyoacán, Mexico, from 1937.**" in plain.stdout  # the highlight is visible
 
 
+def test_ask_dash_reads_the_question_from_stdin(make_corpus, tmp_path) -> None:
+    """`qabot ask -` asked "-" (and answered "Not found" with five unrelated passages); it reads stdin now, bounded."""
+    corpus = make_corpus({"b.md": "# Exile\n\nTrotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    asked = subprocess.run([*FAKE_QABOT, "ask", "-", "--json"], input=b"Where did Trotsky live?\n",
+                           capture_output=True, timeout=300, env=env)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert answer["query"] == "Where did Trotsky live?" and answer["answered"]
+    badly_encoded = subprocess.run([*FAKE_QABOT, "ask", "-", "--json"], input=b"Where did Trotsky live\xff?\n",
+                                   capture_output=True, timeout=300, env=env)  # as qabot repl takes such a line
+    assert json.loads(badly_encoded.stdout)["query"] == "Where did Trotsky live\ufffd?", badly_encoded.stderr
+    flood = subprocess.run([*FAKE_QABOT, "ask", "-"], input="x " * 3_000_000, capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert flood.returncode == 1 and flood.stderr.startswith("Error: the question is too long ("), flood.stderr
+
+
 def test_errors_are_one_line_without_traceback(tmp_path) -> None:
     missing = _run("ask", "Who?", env={"QABOT_CORPUS_DIR": str(tmp_path / "nope"), "QABOT_INDEX_DIR": str(tmp_path / "i")})
     assert missing.returncode != 0
