@@ -10,6 +10,7 @@ import pytest
 
 from qabot.embedding import make_embedder
 from qabot.embedding.model import resolve_model
+from qabot.errors import ModelError
 from qabot.settings import load_settings
 
 
@@ -74,3 +75,18 @@ def test_a_model_folder_copied_again_with_new_times_is_the_same_model(tmp_path) 
     for path in folder.iterdir():
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**12))
     assert resolve_model(str(folder)).name == name
+
+
+def test_a_folder_that_holds_no_model_is_one_short_line_not_a_walk_of_everything_below_it(tmp_path) -> None:
+    """QABOT_EMBEDDING_MODEL=/tmp (or ~, a typo for the model's folder) read every .json and .txt file in the whole
+    tree below it at each start, to name the model, before failing to load it; under /tmp, a test's deep folder
+    gave an "Error: cannot read embedding model folder /tmp: [Errno 36] File name too long: '/tmp/...'" of 10,000
+    characters. A folder with neither config.json nor modules.json holds no model: said at once, by name."""
+    documents = tmp_path / "documents"
+    (documents / "deep" / "er").mkdir(parents=True)
+    (documents / "deep" / "er" / "notes.txt").write_text("not a model\n")
+    settings = load_settings(_env_file=None, embedding_model=str(documents), index_dir=tmp_path / "idx")
+    with pytest.raises(ModelError) as caught:
+        make_embedder(settings)
+    assert str(caught.value) == (f"embedding model folder {documents} holds no model: it has no config.json or "
+                                 "modules.json (QABOT_EMBEDDING_MODEL)")

@@ -22,6 +22,7 @@ from qabot.text import first_line
 
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 MODEL_FILES = {".json", ".txt", ".model", ".safetensors", ".bin", ".pt", ".pth"}  # configs, vocabularies, weights
+MODEL_MARKERS = ("config.json", "modules.json")  # a transformers or a sentence-transformers folder has one
 SMALL_FILE = 1 << 20  # read whole; a larger file (the weights) by SAMPLES blocks across it
 SAMPLES, SAMPLE_BYTES = 16, 4096
 
@@ -50,6 +51,11 @@ def resolve_model(model: str) -> ModelSource:
     path = Path(model).expanduser()
     if path.is_dir():
         folder = path.resolve()
+        # Before reading what lies below it: QABOT_EMBEDDING_MODEL=~ would have every .json and .txt file of the
+        # home folder read at each start, to name a model that is not there.
+        if not any((folder / marker).is_file() for marker in MODEL_MARKERS):
+            raise ModelError(f"embedding model folder {folder} holds no model: it has no config.json or modules.json "
+                             "(QABOT_EMBEDDING_MODEL)")
         files = fingerprint(folder)
         return ModelSource(f"{folder}#{files}", str(folder), files)
     return ModelSource(model, model, "")
