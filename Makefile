@@ -27,9 +27,12 @@ index: install
 
 # After the sample answer, the terminal chat; only when a person is at the keyboard, so a
 # scripted or CI `make run` still ends by itself.
+# The question goes through the environment, not pasted into the shell line: a question that quotes code
+# (`make install`) or a "word" is asked as typed.
+run: export QUESTION := $(QUESTION)
 run: install
 	$(BIN)/qabot index
-	$(BIN)/qabot ask "$(QUESTION)"
+	$(BIN)/qabot ask "$$QUESTION"
 	@if [ -t 0 ] && [ -t 1 ]; then $(BIN)/qabot repl; fi
 
 # Lint: ruff (pinned in the dev extra) fails the build on any finding.

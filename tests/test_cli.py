@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
 
-from tests.conftest import FAKE_QABOT
+import pytest
+
+from tests.conftest import FAKE_QABOT, REPO
 
 
 def _run(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
@@ -111,6 +115,24 @@ def test_ask_dash_reads_the_question_from_stdin(make_corpus, tmp_path) -> None:
     flood = subprocess.run([*FAKE_QABOT, "ask", "-"], input="x " * 3_000_000, capture_output=True, text=True,
                            timeout=300, env=env)
     assert flood.returncode == 1 and flood.stderr.startswith("Error: the question is too long ("), flood.stderr
+
+
+def test_make_run_asks_the_question_as_typed(tmp_path) -> None:
+    """`make run QUESTION=...` pasted the question into its shell line: a question quoting code ran it (a `make
+    install` in backquotes was run, not asked), and one quoting a "word" was cut in two (usage error)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "qabot").write_text(f"#!{sys.executable}\nimport json, sys\nprint(json.dumps(sys.argv[1:]))\n")
+    (fake / "qabot").chmod(stat.S_IRWXU)
+    installed = tmp_path / "installed"  # newer than pyproject.toml: nothing is installed
+    installed.touch()
+    question = 'What does `echo PWNED` print, and what is "exile"?'
+    made = subprocess.run(["make", "-s", "run", f"BIN={fake}", f"STAMP={installed}", f"QUESTION={question}"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    assert [json.loads(line) for line in made.stdout.splitlines()] == [["index"], ["ask", question]]
 
 
 def test_errors_are_one_line_without_traceback(tmp_path) -> None:
