@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qabot.errors import SettingsError
@@ -150,6 +152,23 @@ def test_env_example_documents_every_setting() -> None:
     example = (REPO / ".env.example").read_text()
     missing = [f"QABOT_{name.upper()}" for name in Settings.model_fields if f"QABOT_{name.upper()}=" not in example]
     assert missing == []
+
+
+def test_every_line_of_env_example_uncommented_as_it_stands_is_its_default(monkeypatch, tmp_path) -> None:
+    """.env.example says to uncomment what you change: `# QABOT_HISTORY_FILE=`, uncommented before it was changed,
+    stopped qabot ("must not be empty"), as the empty state folder, scopes file and numbers did."""
+    import re
+
+    from tests.conftest import REPO
+
+    lines = re.findall(r"^# (QABOT_[A-Z0-9_]+=\S*)$", (REPO / ".env.example").read_text(), re.MULTILINE)
+    assert len(lines) == len(Settings.model_fields)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("\n".join(lines) + "\n")
+    settings, defaults = load_settings(), load_settings(_env_file=None)
+    changed = {name for name in Settings.model_fields if getattr(settings, name) != getattr(defaults, name)}
+    assert changed <= {"watch", "history_file"}  # on, as repl and discord have it unset; the default path spelled out
+    assert settings.history_file == Path("~/.local/state/qabot/history").expanduser()
 
 
 def test_a_misspelled_setting_is_named_with_the_one_it_looks_like(monkeypatch, tmp_path, caplog) -> None:
