@@ -361,8 +361,13 @@ def load_settings(**overrides: Any) -> Settings:
     unknown = sorted(set(overrides) - set(Settings.model_fields) - {"_env_file"})
     if unknown:
         raise SettingsError(f"unknown setting {unknown[0]!r} (the settings are listed in .env.example)")
+    env_file = overrides.get("_env_file", ".env")
+    dotenv = logging.getLogger("dotenv.main")
+    unread = _UnreadLines(env_file)
+    dotenv.addFilter(unread)
     try:
         settings = Settings(**overrides)
+        _warn_unknown_env(env_file)
     except ValidationError as exc:
         raise SettingsError(describe_validation_error(exc)) from None
     except UnicodeDecodeError as exc:  # only the .env file is decoded here
@@ -371,8 +376,29 @@ def load_settings(**overrides: Any) -> Settings:
     except OSError as exc:
         raise SettingsError(f"cannot read the settings file {exc.filename or Path('.env').resolve()}: "
                             f"{exc.strerror or exc}") from None
-    _warn_unknown_env(overrides.get("_env_file", ".env"))
+    finally:
+        dotenv.removeFilter(unread)
     return settings
+
+
+class _UnreadLines(logging.Filter):
+    """python-dotenv's "could not parse statement starting at line 2", said once for each line (.env is read twice),
+    naming the file: the setting on that line is not in force."""
+
+    def __init__(self, env_file: str | Path | None) -> None:
+        super().__init__()
+        self.env_file = env_file
+        self.said: set[object] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("python-dotenv could not parse"):
+            return True
+        line = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+        if line not in self.said:
+            self.said.add(line)
+            log.warning("ignoring line %s of %s: python-dotenv cannot read it as NAME=value", line,
+                        Path(self.env_file or ".env").absolute())
+        return False
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -185,6 +185,24 @@ def test_a_misspelled_setting_is_named_with_the_one_it_looks_like(monkeypatch, t
     assert not any("OTHER_TOOL" in line for line in said)
 
 
+def test_a_line_of_dotenv_that_cannot_be_read_is_named_once_with_its_file(monkeypatch, tmp_path, caplog) -> None:
+    """A line python-dotenv cannot parse (a quote left open, a space in the name) is ignored, and said so: twice
+    (once for the settings, once for the misspelling check), as "python-dotenv could not parse statement starting
+    at line 2", naming no file. Once now, with the file: the setting it held is not in force."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text('QABOT_TOP_K=3\nQABOT_LOG_LEVEL="INFO\n')
+    with caplog.at_level("WARNING"):
+        settings = load_settings()
+    assert settings.top_k == 3 and settings.log_level == "WARNING"
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [f"ignoring line 2 of {tmp_path / '.env'}: python-dotenv cannot read it as NAME=value"], said
+    gone = tmp_path / "gone"  # a working folder deleted under the shell: nothing to read, and no error
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert load_settings(corpus_dir=tmp_path, index_dir=tmp_path / "idx").top_k == 5
+
+
 @pytest.mark.parametrize(("variable", "value"), [
     ("QABOT_DISCORD_MAX_CONCURRENT", "9" * 400), ("QABOT_DISCORD_COOLDOWN_SECONDS", "9" * 400),
     ("QABOT_TOP_K", "x" * 300 + "\n" + "y" * 300),
