@@ -213,7 +213,7 @@ class Settings(BaseSettings):
         7.0, ge=0.0, le=DISCORD_DAYS, description="at each start, each channel's messages this recent are read again: those deleted "
         "while the bot was away leave the index, those edited are taken; 0: off"
     )
-    metrics_port: int | None = Field(None, ge=0, le=65535, description="serve Prometheus metrics here; unset: off")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="serve Prometheus metrics here; unset: off")
     metrics_address: str = Field("127.0.0.1", description="the address the metrics endpoint listens on")
 
     @field_validator("discord_forum_channel_ids", "discord_history_channel_ids", mode="before")

@@ -230,6 +230,14 @@ def test_shards_and_the_queue_have_an_upper_bound(monkeypatch, variable: str, va
     assert str(caught.value).startswith(f"bad setting {variable}: Input should be less than or equal to ")
 
 
+def test_metrics_port_zero_is_refused_not_a_random_port_nobody_is_told() -> None:
+    """QABOT_METRICS_PORT=0 (meant as "off", or a typo) served the metrics on a port the system picked, which
+    nothing printed (only the INFO log named it) and no Prometheus could be pointed at."""
+    with pytest.raises(SettingsError, match="bad setting QABOT_METRICS_PORT: Input should be greater than or equal to 1"):
+        load_settings(_env_file=None, metrics_port=0)
+    assert load_settings(_env_file=None, metrics_port=1).metrics_port == 1
+
+
 def test_a_replica_polls_milvus_within_the_grace_its_writer_keeps_deleted_rows(monkeypatch) -> None:
     """Up to 3,600 s was taken, where a Milvus writer deletes the rows of a replaced document 120 s after the
     version that replaced it: a replica polling less often could lose a document before it saw its replacement."""
