@@ -537,6 +537,22 @@ async def test_the_metrics_endpoint_counts_questions_votes_latency_and_the_index
         ("qabot_index_last_build_timestamp_seconds", ())] > time.time() - 600
 
 
+def test_a_metrics_port_in_use_stops_qabot_discord_before_the_index_is_built(make_corpus, tmp_path,
+                                                                             fake_embedder) -> None:
+    """The port was bound only once the index was loaded (or built: minutes, for a big corpus), so a port in use
+    was told after that wait; now at once, in one line naming the settings, with nothing built."""
+    corpus = make_corpus({"a.txt": "Ramon Mercader killed Trotsky with an ice axe.\n"})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = load_settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "index", discord_token=TOKEN,
+                                 metrics_port=taken.getsockname()[1], state_dir=tmp_path / "state")
+        with pytest.raises(SettingsError, match=r"cannot serve metrics on 127\.0\.0\.1:\d+ \(QABOT_METRICS_ADDRESS, "
+                                                r"QABOT_METRICS_PORT\): Address already in use"):
+            run(settings, embedder=fake_embedder)
+    assert not (tmp_path / "index").exists()
+
+
 def test_qabot_discord_serves_metrics_on_the_configured_port(make_corpus, tmp_path, double, fake_embedder) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

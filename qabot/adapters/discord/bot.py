@@ -279,18 +279,20 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
 
     # A bad file stops here, before any slow work; later edits to it are followed.
     scopes = ScopesFile(settings.discord_scopes_file, on_change=changed)
-    # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
-    qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
     metrics, server = Metrics(), None
+    if settings.metrics_port is not None:  # a port in use stops here too; the index's figures come once it is loaded
+        server = metrics.serve(settings.metrics_port, settings.metrics_address)
     try:
-        _check_scopes(qa, scopes.current())
-        if settings.metrics_port is not None:
-            server = metrics.serve(settings.metrics_port, settings.metrics_address)
-        asyncio.run(serve(build_bot(qa, settings, scopes=scopes, metrics=metrics), token))
+        # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
+        qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
+        try:
+            _check_scopes(qa, scopes.current())
+            asyncio.run(serve(build_bot(qa, settings, scopes=scopes, metrics=metrics), token))
+        finally:
+            qa.close()
     finally:
         if server is not None:
             server.close()
-        qa.close()
 
 
 def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
