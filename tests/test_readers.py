@@ -298,6 +298,18 @@ def test_html_inline_code_stays_where_it_is_in_the_sentence(page: str, sentences
         assert sentence in doc.text
 
 
+def test_html_a_reference_to_a_control_character_does_not_lose_the_page(tmp_path: Path) -> None:
+    # lxml refuses a control character in the elements trafilatura builds, and the page was skipped as "no main
+    # content"; a raw control byte the parser drops itself, and a reference to one goes the same way.
+    page = ("<html><body><main><h1 title='a&#27;b'>Koalas &#27;[31m by day</h1><pre>ls &#8;-l</pre>"
+            "<p>Koalas sleep up to twenty &#x1B;hours a day, mostly in eucalyptus trees, and wake at dusk.</p>"
+            "</main></body></html>")
+    docs, warnings = _read(documents.write_html(tmp_path / "koalas.html", page))
+    assert warnings == [] and len(docs) == 1
+    assert "Koalas sleep up to twenty hours a day, mostly in eucalyptus trees, and wake at dusk." in _texts(docs[0])
+    assert "Koalas [31m by day" in _texts(docs[0], headings=True) and "ls -l" in docs[0].text
+
+
 def test_html_with_no_main_content_is_skipped(tmp_path: Path) -> None:
     page = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav><script>go()</script></body></html>"
     docs, warnings = _read(documents.write_html(tmp_path / "menu.html", page))

@@ -71,6 +71,9 @@ _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyr
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 DEPTH = 255  # how deep lxml's parser (libxml2's) nests elements: it reads nothing of a page past that point
 _FONT = re.compile(rb"(?i)</?(?:font|basefont)\b[^>]*>")
+# What the parser makes of a reference to a control character (&#27;, &#8;): lxml will not let it into an element
+# trafilatura builds, so the whole page was lost. A raw control byte the parser drops itself; these go the same way.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -188,7 +191,21 @@ def _load(name: str, data: bytes, warn: Warn | None) -> Any:
         tree = trafilatura.load_html(_FONT.sub(b"", data))
         if tree is not None and _too_deep(tree) and warn is not None:
             warn(f"{name}: its elements nest more than {DEPTH} deep; the text after that point is not read")
+    if tree is not None:
+        _drop_controls(tree)
     return tree
+
+
+def _drop_controls(tree: Any) -> None:
+    """Take out the control characters that character references put in the page's text and attributes."""
+    for element in tree.iter():
+        if element.text and _CONTROLS.search(element.text):
+            element.text = _CONTROLS.sub("", element.text)
+        if element.tail and _CONTROLS.search(element.tail):
+            element.tail = _CONTROLS.sub("", element.tail)
+        for key, value in element.attrib.items():
+            if _CONTROLS.search(value):
+                element.attrib[key] = _CONTROLS.sub("", value)
 
 
 def _too_deep(tree: Any) -> bool:
