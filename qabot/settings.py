@@ -307,6 +307,9 @@ class Settings(BaseSettings):
         value = value.strip()
         if not (value.startswith(("http://", "https://")) or value.endswith(".db")):
             raise ValueError("must be http(s)://host:port (a Milvus server) or a file path ending in .db (Milvus Lite)")
+        if value.startswith(("http://", "https://")) and "@" in value.split("/", 3)[2]:
+            # The URI is named in errors and logs: a password in it would be written there in clear.
+            raise ValueError("must not hold a user or password: give them as QABOT_MILVUS_TOKEN='user:password'")
         return value if value.startswith(("http://", "https://")) else str(Path(value).expanduser())
 
     @field_validator("milvus_collection")
@@ -401,12 +404,16 @@ class _UnreadLines(logging.Filter):
         return False
 
 
+# A URI's "user:password@", never repeated in an error.
+_USERINFO = re.compile(r"(?<=//)[^/@\s'\"]+@")
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = str(first["loc"][0]) if first["loc"] else "?"
     message = first["msg"]
     value = first.get("input")
-    shown = "" if "token" in field or isinstance(value, (dict, list)) else f" (got {_cut(repr(value))})"
+    shown = "" if "token" in field or isinstance(value, (dict, list)) else f" (got {_cut(_USERINFO.sub('***@', repr(value)))})"
     extra = f"; {len(exc.errors()) - 1} more problem(s)" if len(exc.errors()) > 1 else ""
     return f"bad setting {env_name(field)}: {message}{shown}{extra}"
 

@@ -86,6 +86,18 @@ def test_empty_paths_and_infinite_numbers_are_refused(monkeypatch, variable: str
         load_settings(_env_file=None)
 
 
+def test_a_password_in_the_milvus_uri_is_refused_without_being_repeated(monkeypatch) -> None:
+    """The URI is named in every Milvus error and in the log of a retried call: a password in it was written there."""
+    monkeypatch.setenv("QABOT_MILVUS_URI", "https://qabot:s3cret-pass@milvus.example:19530")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    message = str(caught.value)
+    assert message.startswith("bad setting QABOT_MILVUS_URI: Value error, must not hold a user or password: give them "
+                              "as QABOT_MILVUS_TOKEN") and "s3cret" not in message and "qabot:" not in message
+    monkeypatch.setenv("QABOT_MILVUS_URI", "https://milvus.example:19530/path@v2")  # an @ after the host is no user
+    assert load_settings(_env_file=None).milvus_uri == "https://milvus.example:19530/path@v2"
+
+
 def test_a_setting_left_empty_in_dotenv_is_unset(monkeypatch, tmp_path) -> None:
     """.env.example's `# QABOT_STATE_DIR=` says "Unset: qabot-state beside the index folder"; uncommented as it stands,
     it put the state database (answers, votes, the salt of user ids) in the folder qabot was run from, and an empty
