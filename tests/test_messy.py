@@ -351,8 +351,10 @@ def test_a_failed_rebuild_of_any_kind_keeps_the_last_build(make_corpus, tmp_path
     make_bot(corpus, index, HashEmbedder()).close()
     (corpus / "new.txt").write_text("The harbour was dredged in 1911.")
     messages: list[str] = []
-    bad = make_bot(corpus, index, HashEmbedder(), index_factory="NotAFactory", notify=messages.append)
-    assert any("QABOT_INDEX_FACTORY" in m for m in messages)
+    embedder = HashEmbedder()
+    bad = make_bot(corpus, index, embedder, index_factory="NotAFactory", notify=messages.append)
+    assert any("bad QABOT_INDEX_FACTORY 'NotAFactory': could not parse index string NotAFactory" in m for m in messages)
+    assert embedder.calls == 0  # refused before the corpus was read and embedded again, at every start
     bad.close()
 
     import qabot.index.embedded.writer as writer_module

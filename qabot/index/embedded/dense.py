@@ -71,10 +71,7 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
 
     count, dimension = vectors.shape
     used = factory
-    try:
-        index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError as exc:
-        raise IndexStoreError(f"bad QABOT_INDEX_FACTORY {factory!r}: {first_line(exc)}") from None
+    index = _made(factory, dimension)
     if not index.is_trained:
         sample = _training_sample(vectors, index)
         if sample is None:
@@ -88,6 +85,22 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
     except RuntimeError as exc:  # FAISS's own I/O: a full disk is "... failed: write error in <path>: ... (why)"
         raise OSError(str(exc).rsplit("failed: ", 1)[-1]) from exc
     return used
+
+
+def check_factory(factory: str, dimension: int) -> None:
+    """Refuse a ``QABOT_INDEX_FACTORY`` FAISS cannot make, before a build reads and embeds the corpus for it."""
+    if not is_flat(factory):
+        _made(factory, dimension)
+
+
+def _made(factory: str, dimension: int) -> Any:
+    import faiss
+
+    try:
+        return faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as exc:  # "Error in ... at faiss/index_factory.cpp:..: could not parse index string Bogus99"
+        why = first_line(exc).rsplit(": ", 1)[-1] if ": " in first_line(exc) else first_line(exc)
+        raise IndexStoreError(f"bad QABOT_INDEX_FACTORY {factory!r}: {why}") from None
 
 
 def _training_sample(vectors: np.ndarray, index: Any) -> np.ndarray | None:

@@ -30,6 +30,7 @@ import numpy as np
 
 from qabot.errors import CorruptIndexError, IndexStoreError
 from qabot.index.changes import Note
+from qabot.index.embedded import dense as dense_index
 from qabot.index.embedded import leases, store
 from qabot.index.embedded.segment import Segment
 from qabot.index.embedded.snapshot import Part, Snapshot
@@ -271,6 +272,8 @@ class EmbeddedEngine:
     # -- changing -------------------------------------------------------------------------
 
     def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
+        if (known := base or self.committed()) is not None:  # a factory FAISS cannot make fails now, not once all is read
+            dense_index.check_factory(self.config.index_factory, known.dimension)
         snapshot = self.open() if base is not None else None
         return EmbeddedTransaction(self, base, snapshot, self.model)
 
