@@ -35,11 +35,14 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 - With ``channel_rate=(n, seconds)``, like Discord, a channel takes ``n`` messages per
   ``seconds`` and answers more with 429 (discord.py then waits and retries). ``refusals[channel id] = n``
   answers its next ``n`` messages with 429 whatever discord.py counted (another process used the limit up);
-  ``member_refusals[server id] = n`` does the same to its next ``n`` member lookups.
+  ``member_refusals[server id] = n`` does the same to its next ``n`` member lookups. Such a 429 asks
+  discord.py to wait ``retry_after`` seconds (0.05 unless a test sets it).
 - ``forbidden[channel id] = code`` refuses the bot's messages there with 403 and Discord's code, as when its role
   lacks a permission: 50013 (Send Messages, Embed Links), 50001, or 160002 (a reply without Read Message History).
 - ``expired`` holds interaction tokens Discord no longer knows: their callbacks get 404 10062 (Unknown
-  interaction) and their follow-ups 10015 (Unknown Webhook), as after 3 s undeferred or 15 minutes.
+  interaction) and their follow-ups 10015 (Unknown Webhook), as after 3 s undeferred or 15 minutes. With
+  ``interaction_seconds`` (3, as Discord), an interaction not answered (or deferred) that long after it was sent
+  expires so.
 
 Test code calls it from another thread: every method that touches the server is
 handed to its loop; ``until`` / ``until_sync`` poll for a condition.
@@ -363,6 +366,9 @@ class DiscordDouble:
         # of the same bot used the channel's limit up)
         self.refusals: dict[int, int] = {}
         self.member_refusals: dict[int, int] = {}  # server id: how many of its next member lookups get a 429
+        self.retry_after = 0.05  # what those 429s ask discord.py to wait, in seconds
+        # When set (Discord: 3 s), an interaction whose first response comes later than this after it was sent expires
+        self.interaction_seconds: float | None = None
         self._channel_sends: dict[str, list[float]] = {}
         # channel id: the bot's permissions there fall short, and its messages get 403 with this code (MISSING_ACCESS,
         # MISSING_PERMISSIONS: no Send Messages or Embed Links; CANNOT_REPLY: no Read Message History, a reply only)
@@ -527,10 +533,15 @@ class DiscordDouble:
         if refused is not None:
             refused[int(parts[1])] -= 1
             recorded.status = 429
-            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": 0.05,
+            return web.Response(body=json.dumps({"message": "You are being rate limited.", "retry_after": self.retry_after,
                                                  "global": False}).encode(), status=429,
                                 headers={"Retry-After": "1", "X-RateLimit-Scope": "shared", "Via": "1.1 google",
                                          "Content-Type": "application/json"})
+        if len(parts) > 3 and parts[0] == "interactions" and self.interaction_seconds is not None:
+            sent = self.interactions.get(parts[2], {})
+            if "answered" not in sent and time.monotonic() - sent.get("at", time.monotonic()) > self.interaction_seconds:
+                self.expired.add(parts[2])  # too late: Discord has told the member "The application did not respond"
+            sent["answered"] = True
         if len(parts) > 2 and parts[0] in ("interactions", "webhooks") and parts[2] in self.expired:
             recorded.status = 404  # past 3 s undeferred, or 15 min after: Discord knows the token no more
             unknown = (10062, "Unknown interaction") if parts[0] == "interactions" else (10015, "Unknown Webhook")
@@ -1094,7 +1105,7 @@ class DiscordDouble:
                 "member": {"user": author, "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
                            "flags": 0, "permissions": permissions},
             }
-        self.interactions[token] = {"id": interaction_id, "type": kind, "channel_id": channel_id}
+        self.interactions[token] = {"id": interaction_id, "type": kind, "channel_id": channel_id, "at": time.monotonic()}
         if channel_id in self.threads:
             payload["channel"] = self.threads[channel_id]
         self.dispatch("INTERACTION_CREATE", payload, shard)

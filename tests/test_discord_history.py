@@ -910,6 +910,34 @@ async def test_a_members_id_is_not_logged_when_discord_rate_limits_their_members
     assert jump(ours) in links(spy.answers[-1])  # asked again after the wait: they are a member
 
 
+async def test_a_direct_message_is_deferred_before_discord_is_asked_about_the_askers_memberships(qa, double,
+                                                                                                 tmp_path) -> None:
+    """Discord takes an interaction's first response within 3 s. In a direct message the bot asks Discord about the
+    asker's membership of each server whose history it keeps, which a rate limit (or a bot in many servers) can hold
+    up for seconds: /ask, "Ask qabot" and a button are deferred first, so the member still gets their answer."""
+    spy = Recorder(qa)
+    ours = double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    double.interaction_seconds = 3.0  # as Discord
+    double.retry_after = 3.5  # a lookup rate-limited for longer than that
+    async with running(spy, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        double.member_refusals[GUILD_ID] = 1
+        asked = double.slash("ask", question="when do telescope bookings open", k=1, channel_id=DM_CHANNEL_ID,
+                             user_n=7)
+        answer = await first_followup(double, asked)
+        bot.answering.places.clock = lambda: time.monotonic() + 120  # what Discord said is too old: asked again
+        double.member_refusals[GUILD_ID] = 1
+        pressed = double.click(double.followups(asked)[0].response, user_n=7, label="Helpful")
+        vote = await double.until(lambda: double.responses_to(pressed), what="the vote's reply", timeout=10)
+        said = double.message("when do telescope bookings open", user_n=7, channel_id=DM_CHANNEL_ID,
+                              mention_bot=False)
+        bot.answering.places.clock = lambda: time.monotonic() + 240
+        double.member_refusals[GUILD_ID] = 1
+        about = await first_followup(double, double.message_command(said, user_n=7))
+    assert jump(ours) in str(answer["embeds"]) and jump(ours) in str(about["embeds"])
+    assert "helpful" in str(vote[-1]) and not double.expired
+
+
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Eyepiece cleaning kits are in drawer three.", user_n=1, channel_id=OTHER_CHANNEL_ID)

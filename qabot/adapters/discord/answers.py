@@ -153,6 +153,12 @@ class Answering:
             reads = await self.places.reads(user_id, (c.guild_id for c in history.channels()))
         return self.door_of(place, reads)
 
+    def asks_discord(self, guild_id: int | None) -> bool:
+        """Whether the door of a place asks Discord before it opens: in a direct message where history is quoted, about
+        the person's membership of each server (``Places.reads``), which a rate limit, or many servers, may hold up past
+        the 3 s Discord gives an interaction's first response. An interaction there is deferred first."""
+        return guild_id is None and self.history is not None and self.settings.discord_history_dms
+
     def door_of(self, place: Place, reads: Reads | None = None) -> Door:
         """Whether questions are answered here, and within which scope, now (``reads``: in a direct message, the
         channels the person it is with may read; None: none)."""

@@ -128,6 +128,8 @@ class _Pressed:
             if too_fast is not None:
                 await say(interaction, too_fast)
                 return
+            if answering.asks_discord(interaction.guild_id):  # within Discord's 3 s, whatever Discord takes to say
+                await interaction.response.defer()
             door = await answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
                                         interaction.user.id)
             await self.pressed(interaction, answering, door)
@@ -237,7 +239,7 @@ async def _answer(interaction: discord.Interaction, answering: Answering, answer
     answer = answering.ready(answer_id, door)
     if answer is not None:
         return answering.now(answer, door)
-    if door.refusal is None:
+    if door.refusal is None and not interaction.response.is_done():
         if ephemeral:
             await interaction.response.defer(ephemeral=True, thinking=True)
         else:

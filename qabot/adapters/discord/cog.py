@@ -95,14 +95,16 @@ class AskCog(commands.Cog, name="Questions"):
     async def ask(
         self, interaction: discord.Interaction, question: str, k: app_commands.Range[int, 1, 10] | None = None
     ) -> None:
-        taken = await self._taken(interaction, question, _known_names(interaction, question), "slash", EMPTY_SLASH)
+        taken = await self._taken(interaction, question, _known_names(interaction, question), "slash", EMPTY_SLASH,
+                                  ephemeral=False)
         if taken is None:
             return
         door, question = taken
         asked = Asked(question, interaction.user.id, door, "slash", [], k or default_shown(self.settings.top_k))
         try:
             with self.answering.gate.admit():
-                await interaction.response.defer(thinking=True)
+                if not interaction.response.is_done():
+                    await interaction.response.defer(thinking=True)
                 asked.history = await self.history(door.place, interaction.channel)
                 answered = self.answering.sendable(await self.answering.answer(asked), door)  # what goes out
                 sent = await interaction.followup.send(**answer_reply(answered, asked.shown).kwargs(), wait=True)
@@ -113,12 +115,14 @@ class AskCog(commands.Cog, name="Questions"):
 
     @app_commands.command(name="sources", description="List the documents I can quote from.")
     async def sources(self, interaction: discord.Interaction) -> None:
+        await self._early(interaction, ephemeral=True)
         door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
                                          interaction.user.id)
         if door.refusal is not None:
             await say(interaction, door.refusal)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
         scope = door.scope
         found = await asyncio.to_thread(self.qa.sources, scope)
         embed = sources_embed(found)
@@ -133,8 +137,9 @@ class AskCog(commands.Cog, name="Questions"):
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str], frontend: str,
-                     empty: str) -> tuple[Door, str] | None:
+                     empty: str, *, ephemeral: bool) -> tuple[Door, str] | None:
         """The door and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
+        await self._early(interaction, ephemeral=ephemeral)
         door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
                                          interaction.user.id)
         if door.refusal is not None:
@@ -146,6 +151,11 @@ class AskCog(commands.Cog, name="Questions"):
             await say(interaction, refusal)
             return None
         return door, question
+
+    async def _early(self, interaction: discord.Interaction, *, ephemeral: bool) -> None:
+        """Defer now where the door asks Discord first (``Answering.asks_discord``): within Discord's 3 s."""
+        if self.answering.asks_discord(interaction.guild_id):
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:
@@ -163,7 +173,7 @@ class AskCog(commands.Cog, name="Questions"):
 
     async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
         """Ask the right-clicked message's text; the answer is private, with a button to post it."""
-        taken = await self._taken(interaction, *_text_of(message), "menu", NO_TEXT)
+        taken = await self._taken(interaction, *_text_of(message), "menu", NO_TEXT, ephemeral=True)
         if taken is None:
             return
         door, question = taken
@@ -172,7 +182,8 @@ class AskCog(commands.Cog, name="Questions"):
                       post_to=message.id, about=message.author.id, at=at)
         try:
             with self.answering.gate.admit():
-                await interaction.response.defer(ephemeral=True, thinking=True)
+                if not interaction.response.is_done():
+                    await interaction.response.defer(ephemeral=True, thinking=True)
                 asked.about = await self._author_of_words(message)
                 answered = await self.answering.answer(asked)
                 gone = self._gone.get(message.id, 0.0)
