@@ -390,6 +390,7 @@ class DiscordDouble:
         self.threads: dict[int, dict[str, Any]] = {}  # threads made by ``thread``, ``thread_from``, forum posts
         self.changed: dict[int, dict[str, Any]] = {}  # a channel: what ``change_channel`` changed
         self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
+        self.left: set[int] = set()  # servers the bot was removed from (``remove_guild``)
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         # Every user is a member of every server, except these (server id: user numbers): GET of their member there
@@ -559,6 +560,9 @@ class DiscordDouble:
                 return web.Response(body=json.dumps(limited).encode(), status=429, headers=headers)
         if self.page_delay and request.method == "GET" and parts[0] == "channels" and parts[2:] == ["messages"]:
             await asyncio.sleep(self.page_delay)  # a slow page of history, to catch a backfill in the middle
+        if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and guild_of(int(parts[1])) in self.left:
+            recorded.status = 403
+            return _json({"message": FORBIDDEN[MISSING_ACCESS], "code": MISSING_ACCESS}, status=403)
         if parts[0] == "channels" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) in self.gone:
             recorded.status = 404
             return _json({"message": "Unknown Channel", "code": 10003}, status=404)
@@ -1312,8 +1316,11 @@ class DiscordDouble:
         self.dispatch("CHANNEL_UPDATE", payload, shard)
 
     def remove_guild(self, guild_id: int, *, outage: bool = False, shard: int = 0) -> None:
-        """GUILD_DELETE: the bot was removed from the server (kicked, or the server deleted), or, with ``outage``,
-        the server is unavailable for a while (``unavailable: true``: it comes back)."""
+        """GUILD_DELETE: the bot was removed from the server (kicked, or the server deleted): from then on a request
+        about its channels gets 403 50001 (Missing Access); or, with ``outage``, the server is unavailable for a while
+        (``unavailable: true``: it comes back)."""
+        if not outage:
+            self.left.add(guild_id)
         self.dispatch("GUILD_DELETE", {"id": str(guild_id), **({"unavailable": True} if outage else {})}, shard)
 
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:

@@ -217,6 +217,31 @@ async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
+async def test_leaving_a_server_while_its_history_is_read_keeps_nothing_of_it(qa, double, tmp_path,
+                                                                               monkeypatch) -> None:
+    """Removed from a server while the backfill reads one of its channels: the threads of that channel, which the
+    backfill goes on to, are not kept (their names are members' words), now or after a restart."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", 100)
+    for n in range(300):
+        double.seed(f"Logbook entry {n}: the dome was turned {n} degrees.", user_n=n % 5 + 1, channel_id=CHANNEL_ID,
+                    seconds_ago=9000 - n)
+    double.page_delay = 0.3
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path, CHANNEL_ID, B_CHANNEL_ID)) as bot:
+        await double.until(lambda: checkpoint(tmp_path, CHANNEL_ID) > 0, timeout=30, what="a page read")
+        double.remove_guild(GUILD_ID)
+        await backfilled(bot, double)
+        await double.until(lambda: {row.guild_id for row in kept.channels()} == {GUILD_B_ID}, timeout=10,
+                           what="the server's history to go")
+        await asyncio.sleep(0.5)  # a thread the backfill would keep of it, kept after its history went
+        await bot.learning.feed.settled()
+        rows = {row.id for row in bot.learning.history.rows()}
+    assert {row.id for row in kept.channels()} == rows == {B_CHANNEL_ID}
+    assert "follow-ups" not in state_text(tmp_path)  # the name of the channel's thread
+
+
 async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, double, tmp_path, caplog) -> None:
     """Removed from a server, the bot keeps none of the answers it gave there (their questions, and the highlights
     that quote its history) nor the votes on them; an answer in a direct message that quoted that server keeps its

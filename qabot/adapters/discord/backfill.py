@@ -249,8 +249,13 @@ class Backfill:
 
     async def read(self, channel: Any) -> None:
         """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
+        if self._left(channel):
+            return
         # History's lock may be held by a batch being applied: wait for it off the event loop.
         relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags, self.key))
+        if self._left(channel):  # meanwhile: ``HistoryCog.leave`` did not know of it
+            await self.feed.apply(Changes(dropped={channel.id}))
+            return
         row = self.history.row(channel.id)
         assert row is not None
         last = getattr(channel, "last_message_id", None)
@@ -299,6 +304,11 @@ class Backfill:
         changes.read[channel.id] = (newest, True)
         await self.feed.apply(changes)
         self._progress()
+
+    def _left(self, channel: Any) -> bool:
+        """Whether the bot was removed from the channel's server (``HistoryCog.leave``), as the backfill went on to it
+        (a thread of a channel it was reading, one queued): nothing of that server is kept, not even its name."""
+        return self.client.get_guild(channel.guild.id) is None
 
     async def _recheck(self, row: ChannelRow) -> Recheck | None:
         """The window of this channel to read again, where messages are kept in it from before; else None."""
