@@ -242,6 +242,29 @@ async def test_leaving_a_server_while_its_history_is_read_keeps_nothing_of_it(qa
     assert "follow-ups" not in state_text(tmp_path)  # the name of the channel's thread
 
 
+async def test_a_server_the_bot_was_removed_from_while_away_is_forgotten_at_the_next_start(qa, double,
+                                                                                            tmp_path) -> None:
+    """No GUILD_DELETE is heard while the bot is not running: a server it was removed from meanwhile is one Discord
+    no longer lists when it connects again. Its history and its stored answers go then, as when it is heard live;
+    another server's stay."""
+    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
+    kept, store = HistoryStore(FeedbackStore(tmp_path / "state")), FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "where is the club house key kept", channel_id=B_CHANNEL_ID), theirs)
+    double.guild_ids = (GUILD_ID,)  # removed from server B while the bot was away
+    double.left.add(GUILD_B_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await double.until(lambda: not kept.get([int(theirs["id"])]), timeout=10, what="server B's history to go")
+        await bot.learning.feed.settled()
+    assert {row.guild_id for row in kept.channels()} == {GUILD_ID} and kept.get([int(ours["id"])])
+    assert not qa.sources(f"discord/{GUILD_B_ID}/") and qa.sources(f"discord/{GUILD_ID}/")
+    assert not store.answers(guild_id=GUILD_B_ID)
+    assert "club house key" not in state_text(tmp_path)
+
+
 async def test_leaving_a_server_deletes_its_stored_answers_and_their_votes(qa, double, tmp_path, caplog) -> None:
     """Removed from a server, the bot keeps none of the answers it gave there (their questions, and the highlights
     that quote its history) nor the votes on them; an answer in a direct message that quoted that server keeps its

@@ -161,25 +161,39 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
         if self.learning is not None and not self.learning.started:
+            await self._left_while_away()
             self.learning.start()  # a backfill from each channel's checkpoint
+
+    async def _left_while_away(self) -> None:
+        """The servers whose history is kept that Discord no longer lists (READY lists every server of a shard, an
+        unavailable one too): the bot was removed from them while it was not running, when no GUILD_DELETE could be
+        heard. They are left as one heard live is. A server of another process's shards is not this one's to judge."""
+        assert self.learning is not None
+        here, count = {guild.id for guild in self.guilds}, self.shard_count or 1
+        for guild_id in sorted({row.guild_id for row in self.learning.history.rows()} - here):
+            if self.shard_ids is None or (guild_id >> 22) % count in self.shard_ids:
+                log.info("guild %s no longer lists the bot: it was removed while away", guild_id)
+                await self._leave(guild_id)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         """The bot was removed from a server (kicked, or the server deleted): nothing of it is the bot's to keep.
         Its history leaves the state database and the index (``HistoryCog.leave``), and its stored answers go with
         their votes (``Answering.leave``). discord.py hears an outage (GUILD_DELETE with ``unavailable``) as
         ``on_guild_unavailable`` instead; that server comes back, and keeps all of it."""
-        if guild.unavailable:
-            return
-        channels = self.learning.cog.leave(guild.id) if self.learning is not None else 0
+        if not guild.unavailable:
+            await self._leave(guild.id)
+
+    async def _leave(self, guild_id: int) -> None:
+        channels = self.learning.cog.leave(guild_id) if self.learning is not None else 0
         try:
-            answers, votes, quotes = await self.answering.leave(guild.id)
+            answers, votes, quotes = await self.answering.leave(guild_id)
         except QABotError as exc:  # the state database locked or damaged: the history goes all the same
             log.warning("left guild %s: its history (%d channel(s) and thread(s)) leaves the state database and the "
-                        "index, but its stored answers could not be deleted: %s", guild.id, channels, first_line(exc))
+                        "index, but its stored answers could not be deleted: %s", guild_id, channels, first_line(exc))
             return
         log.info("left guild %s: its history (%d channel(s) and thread(s)) leaves the state database and the index; "
                  "%d stored answer(s) and %d vote(s) on them are deleted, and %d direct message answer(s) lose the "
-                 "highlight that quoted it", guild.id, channels, answers, votes, quotes)
+                 "highlight that quoted it", guild_id, channels, answers, votes, quotes)
 
     async def on_shard_ready(self, _shard_id: int) -> None:
         """A shard's new session (identified anew, not resumed) may have missed messages: a backfill reads on from
