@@ -217,6 +217,8 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
                        view=answer_view(self.answer_id, answer, shown))
         reference = discord.MessageReference(message_id=self.message_id, channel_id=channel.id,
                                              guild_id=interaction.guild_id, fail_if_not_exists=False)
+        if not interaction.response.is_done():  # a busy channel's message waits its turn, past Discord's 3 s
+            await interaction.response.defer()
         try:
             sent = await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
         except discord.HTTPException as exc:
@@ -225,10 +227,7 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
             return
         await answering.posted.record(sent, interaction.guild_id, self.answer_id, answer, shown)
         private = answer_view(self.answer_id, answer, shown)  # the same buttons, without this one
-        if interaction.response.is_done():
-            await interaction.edit_original_response(content=POSTED, view=private)
-        else:
-            await interaction.response.edit_message(content=POSTED, view=private)
+        await interaction.edit_original_response(content=POSTED, view=private)
 
 
 async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, door: Door, *,
