@@ -508,6 +508,25 @@ async def test_a_burst_of_50_is_answered_or_politely_refused_and_the_bot_stays_c
     assert len(double.identifies) == 1 and not double.resumes  # never disconnected
 
 
+async def test_a_vote_is_answered_in_time_while_every_answer_slot_is_busy(fake_default_bot, discord_api) -> None:
+    """Retrieval runs in worker threads, as many at once as QABOT_DISCORD_MAX_CONCURRENT (up to 64), each for seconds
+    on a busy bot. A press that needs only the state database, a vote, still gets its reply within the 3 s Discord
+    gives it: the answers' threads do not take the ones the rest of the bot works in."""
+    double = discord_api()
+    double.interaction_seconds = 3.0  # as Discord
+    spy = Spy(fake_default_bot, delay=4.0)
+    async with running(spy, double, discord_max_concurrent=40, discord_queue_limit=1):
+        first = double.slash("ask", question="Who killed Trotsky?", user_n=1)
+        answer = (await double.until(lambda: double.followups(first), timeout=15, what="the first answer"))[0]
+        tokens = [double.slash("ask", question="What weapon was used?", user_n=n) for n in range(2, 42)]
+        await double.until(lambda: spy.running == 40, timeout=10, what="every answer slot busy")
+        pressed = double.click(answer.response, user_n=50, label="Helpful")
+        reply = await double.until(lambda: double.responses_to(pressed) or pressed in double.expired, timeout=10,
+                                   what="the vote's reply")
+        await double.until(lambda: all(double.followups(t) for t in tokens), timeout=30, what="every answer")
+    assert pressed not in double.expired and "helpful" in str(reply)
+
+
 async def test_the_bot_resumes_after_the_gateway_drops_it(fake_default_bot, double) -> None:
     async with running(fake_default_bot, double):
         await first_followup(double, double.slash("ask", question="Who killed Trotsky?"))

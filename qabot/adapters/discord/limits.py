@@ -1,7 +1,10 @@
 """Limits on the Discord side: bounded concurrency with a bounded queue, per-user cooldowns, and notices.
 
 Retrieval runs in worker threads, never on the event loop, so the gateway heartbeat is
-never late; ``Gate`` bounds how many questions run at once and how many may wait.
+never late; ``Gate`` bounds how many questions run at once and how many may wait. Its threads
+are its own: asyncio's shared ones (``asyncio.to_thread``: ``min(32, CPUs + 4)``) would cap
+``concurrent`` unsaid, and, taken by answers, hold up the quick work the rest of the bot does
+in them (a vote, a state database read) past the 3 s Discord gives a button press.
 ``Cooldowns`` spaces one member's questions (and button presses); ``Notices`` keeps the
 bot's refusals in a channel (too soon, too long, busy) from crowding out its answers.
 """
@@ -11,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from cachetools import TTLCache
@@ -33,6 +38,7 @@ class Gate:
 
     def __init__(self, *, concurrent: int, queue_limit: int) -> None:
         self._slots = asyncio.Semaphore(concurrent)
+        self._threads = ThreadPoolExecutor(max_workers=concurrent, thread_name_prefix="qabot-answer")
         self.capacity = concurrent + queue_limit
         self.inside = 0  # admitted, from the first reply to the last
         self.waiting = 0  # waiting for a slot: the queue's depth
@@ -72,7 +78,8 @@ class Gate:
             self.waiting -= 1
         self.running += 1
         try:
-            return await asyncio.to_thread(func, *args, **kwargs)
+            return await asyncio.get_running_loop().run_in_executor(self._threads,
+                                                                    functools.partial(func, *args, **kwargs))
         finally:
             self.running -= 1
             self._slots.release()
