@@ -986,6 +986,49 @@ async def test_a_direct_message_is_deferred_before_discord_is_asked_about_the_as
     assert "helpful" in str(vote[-1]) and not double.expired
 
 
+class SlowIndex(Recorder):
+    """The real QABot, whose index takes ``seconds`` to apply a change once ``slow`` is set, as embedding a batch of
+    history on the real model takes minutes; ``applying`` is set while one is under way."""
+
+    def __init__(self, qa: Any) -> None:
+        super().__init__(qa)
+        self.slow, self.applying, self.seconds = threading.Event(), threading.Event(), 6.0
+
+    def change(self, *args: Any, **kwargs: Any) -> Any:
+        if self.slow.is_set():
+            self.applying.set()
+            time.sleep(self.seconds)
+        return self.qa.change(*args, **kwargs)
+
+
+async def test_a_vote_is_answered_in_time_while_a_batch_of_history_is_indexed(qa, double, tmp_path) -> None:
+    """While a batch of the history is indexed, which takes minutes on the real model, what else must wait for the
+    history (a kept thread archived, renamed or retagged, a thread made) waits in line, not each in a thread of the
+    pool the rest of the bot works in: a vote (a write to the state database, in that pool) is still answered within
+    the 3 s Discord gives a press, however many such events come meanwhile."""
+    spy = SlowIndex(qa)
+    thread = double.thread("dome motor", parent_id=OTHER_CHANNEL_ID, announce=False)
+    double.seed("The dome motor is greased every spring.", user_n=2, channel_id=thread)
+    double.interaction_seconds = 3.0  # as Discord
+    async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        asked = double.slash("ask", question="when is the dome motor greased", user_n=7)
+        answer = (await double.until(lambda: double.followups(asked), what="the answer"))[0]
+        spy.slow.set()
+        double.message("The dome lights are checked every winter.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                       mention_bot=False)
+        await double.until(spy.applying.is_set, what="a batch being indexed")
+        for _ in range(40):  # more than asyncio's shared threads, on any machine (at most 32)
+            double.retag(thread, [])
+        await asyncio.sleep(0.5)
+        pressed = double.click(answer.response, user_n=8, label="Helpful")
+        reply = await double.until(lambda: double.responses_to(pressed) or pressed in double.expired, timeout=10,
+                                   what="the vote's reply")
+        spy.slow.clear()
+        await bot.learning.feed.settled()
+    assert pressed not in double.expired and "helpful" in str(reply)
+
+
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:
     spy = Recorder(qa)
     public = double.seed("Eyepiece cleaning kits are in drawer three.", user_n=1, channel_id=OTHER_CHANNEL_ID)

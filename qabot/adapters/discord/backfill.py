@@ -123,7 +123,7 @@ class Backfill:
         """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
         self.reading = Reading()
         await self.drop_unlisted()
-        await asyncio.to_thread(self.history.reopen)  # until read to its end in this run, it may have missed some
+        await self.feed.run(self.history.reopen)  # until read to its end in this run, it may have missed some
         for channel_id in self.listed:
             channel = await self._resolve(channel_id)
             if channel is None:
@@ -251,8 +251,8 @@ class Backfill:
         """Read one channel (or thread) from its checkpoint to its end, ``batch`` messages at a time."""
         if self._left(channel):
             return
-        # History's lock may be held by a batch being applied: wait for it off the event loop.
-        relay = await asyncio.to_thread(self.history.register, channel_row(channel, self.solved_tags, self.key))
+        # History's lock may be held by a batch being applied: wait for it in the history's thread (``Feed.run``).
+        relay = await self.feed.run(self.history.register, channel_row(channel, self.solved_tags, self.key))
         if self._left(channel):  # meanwhile: ``HistoryCog.leave`` did not know of it
             await self.feed.apply(Changes(dropped={channel.id}))
             return

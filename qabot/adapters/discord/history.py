@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import discord
 from discord import MessageReferenceType, MessageType
@@ -49,6 +51,7 @@ from qabot.text import fold
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 _NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
@@ -166,6 +169,11 @@ class Feed:
     ``stop`` waits for the batches being applied and applies what is still pending, so a
     deletion heard just before the bot stops is not lost. ``caught_up`` waits for what was
     submitted until then (and only that: a busy server's feed is never idle).
+
+    What takes the history's lock (a batch applied, a channel registered) runs in the feed's one
+    thread, in turn (``run``): a batch being indexed holds the lock for minutes on the real model,
+    and what waits for it must not each hold a thread of asyncio's shared pool, which the rest of
+    the bot works in (a vote, a state database read, within the 3 s Discord gives a press).
     """
 
     def __init__(self, history: History, debounce: float, *,
@@ -184,6 +192,11 @@ class Feed:
         self._heard = 0  # changes submitted so far
         self._done = 0  # of which applied (or given up on)
         self._progress = asyncio.Condition()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-history")
+
+    async def run(self, func: Callable[..., T], /, *args: Any) -> T:
+        """``func(*args)`` in the history's own thread, once what was queued there before is done."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, functools.partial(func, *args))
 
     def start(self) -> None:
         if self._task is None:
@@ -233,7 +246,7 @@ class Feed:
 
     async def _apply(self, changes: Changes) -> None:
         """``History.apply`` in a worker thread; a cancelled caller does not leave it running unseen (``stop``)."""
-        future = asyncio.ensure_future(asyncio.to_thread(self.history.apply, changes))
+        future = asyncio.ensure_future(self.run(self.history.apply, changes))
         self._applying.add(future)
         future.add_done_callback(self._applying.discard)
         try:
@@ -279,7 +292,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A thread (or forum post) made now: nothing was said in it before, so it is read to its end already."""
         if self.tracked(thread) and self.history.row(thread.id) is None:
-            await asyncio.to_thread(self.history.register, channel_row(thread, self.solved_tags, self.key))
+            await self.feed.run(self.history.register, channel_row(thread, self.solved_tags, self.key))
             self.feed.submit(Changes(read={thread.id: (0, True)}))
 
     @commands.Cog.listener()
@@ -291,7 +304,7 @@ class HistoryCog(commands.Cog, name="History"):
         if not now:
             return
         if self.history.row(message.channel.id) is None:  # a thread made while the bot was away: read it all
-            await asyncio.to_thread(self.history.register, channel_row(message.channel, self.solved_tags, self.key))
+            await self.feed.run(self.history.register, channel_row(message.channel, self.solved_tags, self.key))
             self.read(message.channel)
         self.feed.submit(Changes(put={message.channel.id: now}))
 
@@ -345,7 +358,7 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_update(self, _before: discord.Thread, after: discord.Thread) -> None:
         # A post renamed or retagged: its title or solved tag changed, and its exchanges show them. (A
         # channel renamed keeps its title on what was laid out before: all of it would be embedded again.)
-        if self.history.row(after.id) is not None and await asyncio.to_thread(
+        if self.history.row(after.id) is not None and await self.feed.run(
                 self.history.register, channel_row(after, self.solved_tags, self.key)):
             self.feed.submit(Changes(relay={after.id}))
 

@@ -87,7 +87,7 @@ class Learning:
         """First the index work a failed update left undone before the bot stopped (a deletion the state database
         already made), then ``work``."""
         try:
-            await asyncio.to_thread(self.history.catch_up)
+            await self.feed.run(self.history.catch_up)
         except QABotError as exc:  # tried again with the next change
             log.warning("history: the index is still behind the history: %s", first_line(exc))
         await work
