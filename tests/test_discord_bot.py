@@ -232,6 +232,10 @@ async def test_commands_sync_to_the_configured_guilds_or_globally(fake_default_b
     options = {o["name"]: o for o in by_name["ask"]["options"]}
     assert options["question"]["type"] == 3 and options["question"]["required"]
     assert options["k"]["type"] == 4 and (options["k"]["min_value"], options["k"]["max_value"]) == (1, 10)
+    # Installed by a server only, and used in a server or a DM with the bot, never in a group DM (context 2), where
+    # the door would take the group for the asker alone and quote what only they may read.
+    assert {(c["name"], tuple(c["integration_types"]), tuple(c["contexts"])) for c in synced.body} == {
+        (name, (0,), (0,) if name == "qabot" else (0, 1)) for name in by_name}  # /qabot: in a server only
 
     double = discord_api()
     async with running(fake_default_bot, double):

@@ -66,6 +66,7 @@ ASKED = " The {asked} question(s) they asked me here are gone too, with the vote
 
 
 @app_commands.guild_only()
+@app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)  # the tree's default adds DMs
 @app_commands.default_permissions(manage_guild=True)
 class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and run qabot (server managers)."):
     """The ``/qabot`` group."""

@@ -109,6 +109,11 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
             help_command=None,
             intents=bot_intents(message_content=settings.discord_message_content, reactions=history is not None),
             allowed_mentions=NO_MENTIONS,
+            # Installed by a server, used there or in a direct message with the bot: never installed by a member onto
+            # their own account and used in a group DM or a server the bot is not in, where the door could not tell
+            # who reads an answer (a group DM would be taken for the asker's own DM, and quote what they alone read).
+            allowed_installs=discord.app_commands.AppInstallationType(guild=True, user=False),
+            allowed_contexts=discord.app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=False),
             **sharding,
             **options,
         )
