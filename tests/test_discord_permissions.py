@@ -291,3 +291,16 @@ async def test_a_button_is_used_wherever_everyone_who_sees_it_may_read_where_it_
         members = await reply_to(double, double.press(helpful, channel_id=NEWS_ID, user_n=8))
         mods = await reply_to(double, double.press(helpful, channel_id=OTHER_CHANNEL_ID, user_n=9))
     assert members["content"].startswith("Thanks!") and mods["content"] == ELSEWHERE
+
+
+async def test_a_private_channel_a_message_mentions_is_not_named_where_the_message_is_quoted(qa, double,
+                                                                                              tmp_path) -> None:
+    """Discord shows a mention of a channel someone may not see as "No Access"; the history kept its name
+    (``clean_content``), so every answer quoting the message named the private channel to all who read it."""
+    lamp = double.seed(f"The red lamp in the hall means the dome is moving: ask in <#{PRIVATE_CHANNEL_ID}> or in "
+                       f"<#{OTHER_CHANNEL_ID}>.", user_n=3, channel_id=CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        answer = await ask(double, QUESTION, channel_id=CHANNEL_ID)
+    shown = str(answer["embeds"])
+    assert cites(answer, lamp) and "ask in #private-channel or in #elsewhere" in shown and "moderators" not in shown

@@ -44,6 +44,7 @@ import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
+from qabot.adapters.discord.places import covering
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
@@ -52,6 +53,7 @@ from qabot.text import fold
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PRIVATE_CHANNEL = "#private-channel"  # a channel mentioned that not all of a message's readers may see
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 _NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
@@ -93,7 +95,8 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if not chat_kind(message):
         return None
-    content = shown(_ESCAPED.sub(r"@\1", message.clean_content))  # custom emoji, dates, commands as Discord shows them
+    content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content)))  # custom emoji, dates,
+    # commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
@@ -103,7 +106,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
     extras += [text for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
-               if (text := embed(*(_clean(v, message.guild, key, forgotten) if v else v for v in (
+               if (text := embed(*(_clean(v, message, key, forgotten) if v else v for v in (
                    e.title, e.description, *(field(f.name, f.value) for f in e.fields), e.author.name,
                    e.footer.text))))]
     reply_to = (reference.message_id if reference is not None and not forward
@@ -116,22 +119,42 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({author_key}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
-        forwarded="\n".join(_clean(s.content, message.guild, key, forgotten) for s in shared if s.content.strip()),
+        forwarded="\n".join(_clean(s.content, message, key, forgotten) for s in shared if s.content.strip()),
     )
     return kept if kept.says_something else None
 
 
-def _clean(text: str, guild: discord.Guild | None, key: Key, forgotten: Forgotten | None) -> str:
+def _unnamed_channels(message: discord.Message, content: str) -> str:
+    """``clean_content`` with each channel it mentions that not everyone who reads the message may see written
+    ``#private-channel``, not by its name: Discord shows such a mention as "No Access" to them, and a quote of the
+    message goes only where its own readers are."""
+    mentioned = set(message.raw_channel_mentions)
+    guild = message.guild
+    if not mentioned or guild is None:
+        return content
+    covered = covering(guild, message.channel.id)
+    for channel_id in mentioned - {message.channel.id}:
+        channel = guild.get_channel_or_thread(channel_id)
+        if channel is not None and not covered(channel_id):
+            content = re.sub(rf"#{re.escape(channel.name)}(?![\w-])", PRIVATE_CHANNEL, content)
+    return content
+
+
+def _clean(text: str, message: discord.Message, key: Key, forgotten: Forgotten | None) -> str:
     """A forwarded text's or an embed's mentions as names, as ``Message.clean_content`` shows a message's own: a
     snapshot or an embed has no resolved mentions, so a member this server does not know (the forward may come
     from another), or one forgotten here, is ``@someone``, never an id; @everyone and @here stay as written
-    (nothing qabot sends pings). Custom emoji, dates and commands as Discord shows them (``shown``)."""
+    (nothing qabot sends pings); a channel not all of the message's readers may see is ``#private-channel``.
+    Custom emoji, dates and commands as Discord shows them (``shown``)."""
+    guild = message.guild
 
     def named(match: re.Match[str]) -> str:
         kind, target = match[1], int(match[2])
         if kind == "#":
             channel = guild.get_channel_or_thread(target) if guild is not None else None
-            return f"#{channel.name}" if channel is not None else "#deleted-channel"
+            if channel is None:
+                return "#deleted-channel"
+            return f"#{channel.name}" if covering(guild, message.channel.id)(target) else PRIVATE_CHANNEL
         if kind == "@&":
             role = guild.get_role(target) if guild is not None else None
             return f"@{role.name}" if role is not None else "@deleted-role"

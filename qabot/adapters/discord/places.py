@@ -150,24 +150,29 @@ class Places:
         worked out once), from the server's roles and both channels' overwrites as the client's cache holds them now
         (``qabot.history.readers.covers``). A thread is read by its channel's readers; a private thread only in
         itself; a channel the client does not know (deleted, never seen) by nobody else."""
-        guild = self.client.get_guild(guild_id)
-        place: Any = guild.get_channel_or_thread(here) if guild is not None and here is not None else None
-        if isinstance(place, discord.Thread):
-            place = place.parent
-        server = _server(guild) if guild is not None else None
-        readers_here = _access(place) if place is not None else None
+        return covering(self.client.get_guild(guild_id), here)
 
-        def covered(there: int) -> bool:
-            target: Any = guild.get_channel_or_thread(there) if guild is not None else None
-            if isinstance(target, discord.Thread):
-                if target.type is discord.ChannelType.private_thread:
-                    return here == there
-                target = target.parent
-            if server is None or target is None:
+
+def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], bool]:
+    """``Places.covers`` of a server the client holds (None: one it does not know, where only ``here`` covers
+    itself)."""
+    place: Any = guild.get_channel_or_thread(here) if guild is not None and here is not None else None
+    if isinstance(place, discord.Thread):
+        place = place.parent
+    server = _server(guild) if guild is not None else None
+    readers_here = _access(place) if place is not None else None
+
+    def covered(there: int) -> bool:
+        target: Any = guild.get_channel_or_thread(there) if guild is not None else None
+        if isinstance(target, discord.Thread):
+            if target.type is discord.ChannelType.private_thread:
                 return here == there
-            return readers.covers(server, readers_here, _access(target))
+            target = target.parent
+        if server is None or target is None:
+            return here == there
+        return readers.covers(server, readers_here, _access(target))
 
-        return covered
+    return covered
 
 
 def logged(channel: Any) -> str:
