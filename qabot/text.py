@@ -89,6 +89,11 @@ def _visible_table() -> dict[int, str]:
 
 _VISIBLE = _visible_table()
 _VISIBLE_KEEP_LINES = {cp: v for cp, v in _VISIBLE.items() if cp not in (0x09, 0x0A)}
+# What joins the characters around it into what a reader sees, and is shown so: a zero-width joiner or non-joiner
+# between two shown characters (an emoji sequence, "🧑\u200d💻"; Persian and Indic words, "می\u200cشود"), and an
+# emoji tag sequence (the flag of Scotland: a black flag, tag letters, a cancel tag). Anywhere else they are escaped.
+_SHOWN = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
+_JOINED = re.compile(rf"(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
 
 
 def visible(text: str, *, lines: bool = False) -> str:
@@ -96,9 +101,19 @@ def visible(text: str, *, lines: bool = False) -> str:
 
     ESC becomes ␛, NUL ␀, a C1 control ``\\x9b``, a bidi override ``\\u202e``: nothing a
     document holds can then move the cursor, recolour, retitle or reorder a terminal.
-    Tab and newline are kept when ``lines`` is set.
+    Tab and newline are kept when ``lines`` is set. A joiner that joins two characters, and
+    an emoji tag sequence, are shown as they are (``_JOINED``): they reorder nothing, and
+    escaped they broke emoji ("👨\\u200d👩\\u200d👧") and Persian or Hindi words.
     """
-    return text.translate(_VISIBLE_KEEP_LINES if lines else _VISIBLE)
+    table = _VISIBLE_KEEP_LINES if lines else _VISIBLE
+    if "\u200c" not in text and "\u200d" not in text and "\U000e007f" not in text:
+        return text.translate(table)
+    shown, at = [], 0
+    for match in _JOINED.finditer(text):
+        shown += (text[at : match.start()].translate(table), match.group())
+        at = match.end()
+    shown.append(text[at:].translate(table))
+    return "".join(shown)
 
 
 # What JSON leaves raw (it escapes C0 controls itself) and a terminal may act on: DEL, C1 controls, the invisible.

@@ -738,6 +738,31 @@ def test_invisible_marks_and_tags_are_shown_and_escaped_in_json() -> None:
     assert "\U000e0041" not in encoded and json.loads(encoded) == {"t": "a\U000e0041\u061c"}
 
 
+def test_joined_emoji_and_persian_words_are_shown_as_written(make_corpus, fake_bot_for) -> None:
+    """A zero-width joiner makes one emoji of several (a coder, a family) and a non-joiner keeps a Persian word's
+    letters apart without a space; escaped, an excerpt read "🧑\\u200d💻" and "می\\u200cشود", on Discord too."""
+    from qabot.adapters.discord.format import answer_embed
+    from qabot.adapters.terminal import plain_answer
+    from tests.test_discord_format import shown as displayed
+
+    coder, family, scotland = "🧑\u200d💻", "👨\u200d👩\u200d👧", "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    persian = "گنبد رصدخانه هنگام غروب باز می\u200cشود."
+    text = (f"Chat rules\n\nThe coding channel is marked with {coder} and the family room with {family}. "
+            f"The Scottish channel is marked with {scotland}. {persian}\n")
+    bot = fake_bot_for(make_corpus({"rules.txt": text}), answer_threshold=0.0)
+    answer = bot.ask("Which emoji marks the coding channel?")
+    terminal = plain_answer(answer)
+    discord = displayed(answer_embed(answer, shown=1).description)
+    for shown in (terminal, discord):
+        assert coder in shown and family in shown and scotland in shown and persian in shown
+        assert "\\u200d" not in shown and "\\u200c" not in shown and "\\U000e" not in shown
+    from qabot.text import visible
+
+    # Not joining anything, they are still shown for what they are.
+    assert visible("a\u200d b \u200cc \u200d") == "a\\u200d b \\u200cc \\u200d"
+    assert visible("x\u200d\u202ey") == "x\\u200d\\u202ey"
+
+
 def test_discord_output_escapes_control_characters() -> None:
     from qabot.adapters.discord.format import answer_embed
     from tests.answers import answer, excerpt
