@@ -22,9 +22,10 @@ CHAT_CHARS = 200  # a chat's passages: a message and the replies right after it,
 
 Span = tuple[int, int]
 
-# A sentence ends at . ! ? or … (possibly repeated), then closing quotes or brackets,
-# then whitespace; the next sentence starts with something that is not a lowercase letter.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+[^\s])")
+# A sentence ends at . ! ? or … (possibly repeated; the Arabic question mark, the Urdu full stop and the Devanagari
+# danda too), then closing quotes or brackets, then whitespace; the next sentence starts with something that is not a
+# lowercase letter. Chinese and Japanese end a sentence at 。！？, with no space after it.
+_BOUNDARY = re.compile(r"[.!?…؟۔।॥]+[\"'”’»)\]]*(?=\s+[^\s])|[。！？]+[」』）】〉》\"'”’)\]]*(?=\s*[^\s])")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs no nos vol vols
     pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon inc ltd co corp bros jan feb
@@ -193,7 +194,7 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
     yield from flush()
 
 
-_CLOSED = re.compile(r"[.!?…:;]['\"”’»)\]]*\s*$")
+_CLOSED = re.compile(r"[.!?…:;。！？؟۔।॥]['\"”’»)\]」』）】〉》]*\s*$")
 
 
 def is_caption(sentence: str) -> bool:
@@ -208,7 +209,8 @@ def is_caption(sentence: str) -> bool:
 
 
 CAPTION, ASKS, CHAT = 1, 2, 4  # bits of sentence_flags; CHAT: of a chat message in an exchange (set by the build)
-_CLOSERS = "\"'”’»)] "
+_CLOSERS = "\"'”’»)] 」』）】〉》"
+_QUESTION_MARKS = ("?", "？", "؟")  # and the full-width one of Chinese and Japanese, and the Arabic one
 
 
 def sentence_flags(sentence: str) -> int:
@@ -219,4 +221,4 @@ def sentence_flags(sentence: str) -> int:
 
 def asks(sentence: str) -> bool:
     """Whether the sentence is a question: it ends with a question mark (before any closing quotes)."""
-    return sentence.rstrip(_CLOSERS).endswith("?")
+    return sentence.rstrip(_CLOSERS).endswith(_QUESTION_MARKS)

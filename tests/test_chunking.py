@@ -21,6 +21,23 @@ def test_sentence_split_respects_abbreviations_and_initials() -> None:
     ]
 
 
+def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
+    """Chinese and Japanese put no space after 。, so a paragraph was one sentence, cut every 300 characters
+    mid-sentence, and a highlight was a run of several sentences; each read as a caption, lowered by the rerank."""
+    from qabot.chunking import asks, is_caption
+
+    chinese = "望远镜的口径是两百毫米。它的焦距是一千毫米！导星相机连接在哪里？「在背面。」主镜由硼硅玻璃制成。"
+    assert _sentences(chinese) == ["望远镜的口径是两百毫米。", "它的焦距是一千毫米！", "导星相机连接在哪里？", "「在背面。」",
+                                   "主镜由硼硅玻璃制成。"]
+    japanese = "ドームは夕方に開きます。ヒーターは二十四ボルトで動きます。"
+    assert _sentences(japanese) == ["ドームは夕方に開きます。", "ヒーターは二十四ボルトで動きます。"]
+    assert _sentences("The price is ３．５ yen. それは安い。") == ["The price is ３．５ yen.", "それは安い。"]
+    assert asks("导星相机连接在哪里？") and asks("هل القبة مفتوحة؟") and not asks("它的焦距是一千毫米。")
+    assert not is_caption("它的焦距是一千毫米。") and is_caption("望远镜说明")
+    assert _sentences("القبة مفتوحة؟ نعم هي مفتوحة. यह दूरबीन है। यह बड़ी है।") == [
+        "القبة مفتوحة؟", "نعم هي مفتوحة.", "यह दूरबीन है।", "यह बड़ी है।"]
+
+
 def test_long_sentences_are_cut_at_clause_breaks() -> None:
     text = "; ".join(f"clause number {i} of a very long sentence that keeps going" for i in range(20)) + "."
     units = sentence_units(text, 0, len(text))

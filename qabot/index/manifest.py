@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 27  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 28  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -68,7 +68,8 @@ FORMAT_VERSION = 27  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # a reply says whom it speaks to and the rest is linked by REPLY_WEIGHTS; an exchange's opener of nothing ("umm") asks;
 # 26: a chat message keeps the number of the message of its exchange it replies to (Paragraph.reply_to); an
 # exchange opened by "could someone ...", "... not appearing" or "... permission denied" (no question mark) is asked;
-# 27: neighbouring lines of text that differ by a number or a word are both indexed (only a caption repeated is once)
+# 27: neighbouring lines of text that differ by a number or a word are both indexed (only a caption repeated is once);
+# 28: Chinese and Japanese sentences end at 。！？ (and ؟ ۔ । ॥ end sentences too)
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
