@@ -18,6 +18,13 @@ def test_tokenize_stems_and_drops_stopwords() -> None:
     assert tokenize("") == [] and tokenize("?!") == []
 
 
+def test_chinese_and_japanese_words_are_pairs_of_characters() -> None:
+    assert tokenize("焦距是多少？") == ["焦距", "距是", "是多", "多少"]
+    assert tokenize("它的焦距") == ["它的", "的焦", "焦距"] and tokenize("漢") == ["漢"]
+    assert tokenize("The 焦距 of a mount") == ["焦距", "mount"]
+    assert tokenize("ヒーター") == tokenize("ヒーター")  # what is compared is folded alike on both sides
+
+
 def test_dedup_key_keeps_casefolded_letters_and_digits_of_any_text() -> None:
     import random
     import re

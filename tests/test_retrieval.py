@@ -57,6 +57,28 @@ def test_the_highlight_is_the_answering_sentence(make_corpus, bot_for) -> None:
     _check_offsets(corpus, answer)
 
 
+TELESCOPE_ZH = """望远镜说明
+
+望远镜的口径是两百毫米。它的焦距是一千毫米。主镜由硼硅玻璃制成。赤道仪每晚需要校准一次。圆顶在黄昏时打开，在黎明前关闭。\
+冷却相机需要十分钟才能达到工作温度。导星相机连接在背面的蓝色端口上。
+
+观测结束后，操作员必须把望远镜停放在天顶位置。然后关闭相机的制冷器，等待五分钟后再关闭相机电源。最后关闭圆顶并锁上控制室的门。
+"""
+
+
+def test_a_chinese_question_finds_its_answer_by_its_words(make_corpus, bot_for) -> None:
+    """Chinese writes no spaces, so a paragraph was one BM25 word and a question another: nothing matched by words,
+    and a question about a Chinese manual was answered by its English neighbour or not at all."""
+    corpus = make_corpus({"telescope-zh.txt": TELESCOPE_ZH, "lighthouse.txt": LIGHTHOUSE})
+    bot = bot_for(corpus)
+    for question, said in (("导星相机连接在哪里？", "导星相机连接在背面的蓝色端口上。"),
+                           ("观测结束后望远镜停放在哪里？", "操作员必须把望远镜停放在天顶位置。")):
+        answer = bot.ask(question, k=3)
+        assert answer.answered and answer.excerpts[0].citation.source == "telescope-zh.txt"
+        assert said in answer.excerpts[0].highlight and len(answer.excerpts[0].highlight) < 80
+        _check_offsets(corpus, answer)
+
+
 MODES = """Copy modes
 
 When the archiver copies a file, it uses a copy mode to decide how much checking is done along the way, and how \

@@ -48,9 +48,27 @@ def _bm25s():  # noqa: ANN202 - the bm25s module, imported on first use
     return bm25s
 
 
+# Chinese and Japanese write no spaces between words: a run of their characters is read as its overlapping pairs of
+# characters ("焦距是多少" is 焦距 距是 是多 多少), as search engines read them, not as one word no question repeats.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
 def words(text: str) -> list[str]:
-    """Folded words of ``text`` without stopwords, unstemmed."""
-    return [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS]
+    """Folded words of ``text`` without stopwords, unstemmed; a run of Chinese or Japanese characters as its pairs of
+    characters (a character alone as itself)."""
+    found = [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS]
+    if not _CJK.search(text):
+        return found
+    out: list[str] = []
+    for word in found:
+        at = 0
+        for run in _CJK.finditer(word):
+            out.extend(part for part in (word[at : run.start()],) if part)
+            chars = run.group()
+            out.extend([chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)])
+            at = run.end()
+        out.extend(part for part in (word[at:],) if part)
+    return out
 
 
 def tokenize(text: str) -> list[str]:
