@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qabot.corpus import CorpusFile, document_paragraphs, load_file
 from qabot.models import Document
 from tests.documents import only_document, paragraph_texts, table_pdf
@@ -175,6 +177,49 @@ def test_pdf_a_paragraph_set_at_one_and_a_half_spacing_among_single_spaced_ones_
         "'Close the shutter now,' said the night assistant to the visiting observer.",
         "'The clouds are coming in from the west and the humidity is rising fast.'",
         "The observer nodded and saved the last frame of the evening's series."]
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_pdf_a_page_turned_to_landscape_reads_as_shown(tmp_path: Path, turn: int) -> None:
+    """A landscape page in a portrait document, as LaTeX's pdflscape or a "rotate page" tool writes it: drawn turned on
+    the page, and the page turned back by its /Rotate. Its lines were measured in the page's own space, where they run
+    up the page: each line was a paragraph of its own, a sentence cut at every line end."""
+    import pypdfium2 as pdfium
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.set_auto_page_break(False)
+    weather = ("The dome must be closed whenever the humidity rises above eighty-five percent, because condensation "
+               "on the mirror ruins the aluminium coating within a few weeks.")
+    cameras = ("The guide camera is connected to the blue USB port on the back panel of the control computer. The main "
+               "camera uses the red port next to it, and the focuser uses the black one. Each camera needs its own "
+               "powered hub because the cable runs are longer than five metres.")
+    shutdown = ("At the end of the night the operator parks the telescope at the zenith, switches off the camera cooler, "
+                "and waits five minutes before switching off the camera itself.")
+    pages = [("1. Weather", weather), ("2. Cameras", cameras), ("3. Shutdown", shutdown)]
+    for n, (title, body) in enumerate(pages):
+        pdf.add_page()
+        angle = turn if n == 1 else 0
+        with pdf.rotation(angle, x=pdf.w / 2, y=pdf.h / 2):  # the landscape page's content, centred on the page
+            x, y = (pdf.w / 2 - pdf.h / 2 + 144, pdf.h / 2 - pdf.w / 2 + 72) if angle else (72, 72)
+            width = (pdf.h if angle else pdf.w) - 2 * (x if not angle else 144)
+            pdf.set_font("Helvetica", "B", 16)
+            pdf.set_xy(x, y)
+            pdf.cell(width, 20, title)
+            pdf.set_font("Helvetica", "", 11)
+            pdf.set_xy(x, y + 28)
+            pdf.multi_cell(width, 14, body)
+    drawn = tmp_path / "drawn.pdf"
+    pdf.output(str(drawn))
+    turned = pdfium.PdfDocument(drawn)
+    turned[1].set_rotation(turn)
+    path = tmp_path / "manual.pdf"
+    turned.save(path)
+    turned.close()
+    doc = _one(path)
+    assert _texts(doc) == [body for _, body in pages]
+    cited = [(p.section, p.page) for p in document_paragraphs(doc) if not p.heading]
+    assert cited == [("1. Weather", 1), ("2. Cameras", 2), ("3. Shutdown", 3)]
 
 
 def test_pdf_a_compound_hyphenated_at_a_line_end_keeps_its_hyphen(tmp_path: Path) -> None:

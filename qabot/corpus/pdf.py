@@ -40,7 +40,7 @@ import bisect
 import ctypes
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from qabot.corpus import limits
@@ -159,7 +159,30 @@ def _objects(parent: object, most: int, form: bool = False) -> int:
     return count
 
 
-def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces, bool, str, Spaces]:
+Box = tuple[float, float, float, float]  # left, bottom, right, top
+
+
+def _upright(page: Any) -> Callable[[Box], Box]:
+    """A character's box (PDFium's, in the page's own space) as the page is shown: turned as its ``/Rotate`` says.
+
+    A landscape table or chart is often set on a page turned a quarter (LaTeX's pdflscape, a scanner's "rotate
+    page"): its lines run up the page's own space, so that every line looked like a paragraph of its own and the
+    page's heading like a line of the one before, unless the boxes are turned as the reader sees them.
+    """
+    turn = page.get_rotation() % 360
+    width, height = (page.get_height(), page.get_width()) if turn in (90, 270) else (page.get_width(),
+                                                                                      page.get_height())
+    if turn == 90:
+        return lambda box: (box[1], width - box[2], box[3], width - box[0])
+    if turn == 180:
+        return lambda box: (width - box[2], height - box[3], width - box[0], height - box[1])
+    if turn == 270:
+        return lambda box: (height - box[3], box[0], height - box[1], box[2])
+    return lambda box: box
+
+
+def _gaps(textpage: object, start: int, text: str, size: float,
+          upright: Callable[[Box], Box]) -> tuple[Spaces, bool, str, Spaces]:
     """Where the line of ``text`` (at ``start`` in the page's text) has a space wider than ``ROW_GAP`` ems (from and
     to), whether its spaces are three or more, all as wide as each other; and its text with a tab for each space
     wider than ``CELL_GAP`` ems, with where each is (where a table's row may part its cells: see
@@ -177,13 +200,15 @@ def _gaps(textpage: object, start: int, text: str, size: float) -> tuple[Spaces,
     spaces: list[tuple[float, float]] = []
     box = raw.FS_RECTF()  # one box for every character asked about (a page asks about thousands)
 
-    def edge(text_index: int, side: str) -> float | None:
+    def edge(text_index: int, side: int) -> float | None:
         char = raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, text_index)  # type: ignore[attr-defined]
-        return getattr(box, side) if char >= 0 and raw.FPDFText_GetLooseCharBox(textpage.raw, char, box) else None  # type: ignore[attr-defined]
+        if char < 0 or not raw.FPDFText_GetLooseCharBox(textpage.raw, char, box):  # type: ignore[attr-defined]
+            return None
+        return upright((box.left, box.bottom, box.right, box.top))[side]
 
     parts, cuts, at = [], [], 0
     for space in _SPACE_RUN.finditer(text):
-        left, right = edge(start + space.start() - 1, "right"), edge(start + space.end(), "left")
+        left, right = edge(start + space.start() - 1, 2), edge(start + space.end(), 0)
         if left is not None and right is not None:
             spaces.append((left, right))
             if right - left > CELL_GAP * size:
@@ -208,7 +233,7 @@ def _bold(raw: Any, textpage: Any, index: int) -> bool:
     return bool(_BOLD_NAME.search(name.value.decode("latin-1").rpartition("+")[2]))
 
 
-def _dropped_spaces(raw: Any, textpage: Any, length: int) -> list[int]:
+def _dropped_spaces(raw: Any, textpage: Any, length: int, upright: Callable[[Box], Box]) -> list[int]:
     """Where word spaces that PDFium's text leaves out belong (places in the page's text, of ``length``).
 
     A font whose space glyph maps to no character (no character map, no glyph name) shows it as its code, 2, which
@@ -225,8 +250,8 @@ def _dropped_spaces(raw: Any, textpage: Any, length: int) -> list[int]:
                 textpage.raw, char) >= 0:
             continue
         at = raw.FPDFText_GetTextIndexFromCharIndex(textpage.raw, char + 1)
-        _, bottom, right, top = textpage.get_charbox(char - 1, loose=True)  # the font's line, not the glyph's ink
-        left, below, _, _ = textpage.get_charbox(char + 1, loose=True)
+        _, bottom, right, top = upright(textpage.get_charbox(char - 1, loose=True))  # the font's line, not its ink
+        left, below, _, _ = upright(textpage.get_charbox(char + 1, loose=True))
         if at > 0 and abs(below - bottom) < (top - bottom) / 2 and left >= right:
             found.append(at)
     return found
@@ -272,7 +297,8 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
         position = 0
         left_out = False
         matrix = raw.FS_MATRIX()  # one for every character asked about
-        dropped = _dropped_spaces(raw, textpage, len(text))
+        upright = _upright(page)
+        dropped = _dropped_spaces(raw, textpage, len(text), upright)
         for piece in _LINE_BREAK.split(text):
             start, position = position, position + len(piece)
             position += 2 if text.startswith("\r\n", position) else 1
@@ -289,17 +315,17 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
             last = raw.FPDFText_GetCharIndexFromTextIndex(textpage.raw, start + lead + len(stripped) - 1)
             if first < 0 or last < 0:
                 continue
-            left, bottom, _, _ = textpage.get_charbox(first, loose=True)
+            left, bottom, _, _ = upright(textpage.get_charbox(first, loose=True))
             # PDFium reads a word hyphenated at a line end ("retriev-" / "ers are ...") and the rest of the line
             # after it as one line (the hyphen marked \ufffe): it ends a line lower than it begins.
-            _, end, right, _ = textpage.get_charbox(last, loose=True)
+            _, end, right, _ = upright(textpage.get_charbox(last, loose=True))
             # The usual size of a few of its characters: one in a symbol or scaled font says little.
             probes = [(_size(textpage, c, matrix), c) for c in chars if c >= 0]
             probes = sorted((size, c) for size, c in probes if size >= 2) or probes
             size, probe = probes[len(probes) // 2]
             size = round(size, 1)
             bold = _bold(raw, textpage, probe)
-            gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size)
+            gaps, even, cells, cuts = _gaps(textpage, start + lead, stripped, size, upright)
             begin = start + lead
             inside = dropped[bisect.bisect_right(dropped, begin) : bisect.bisect_left(dropped, begin + len(stripped))]
             if inside:
