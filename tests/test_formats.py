@@ -80,6 +80,34 @@ def test_an_html_citation_links_to_the_heading_and_the_sentence(bot) -> None:
     _round_trips(bot, ex)
 
 
+def test_a_link_names_the_highlight_by_the_words_the_page_shows(make_corpus, fake_bot_for) -> None:
+    """A browser finds a text fragment's start and end each within one block of the page, in the text it shows. A
+    table row's highlight ("Altitude | 15 degrees") was named with the reader's " | " across two cells, a list item's
+    with its "-", and Markdown's with its marks (`**`, backticks, pipes): no browser found them."""
+    page = ("<html><head><title>Limits</title><link rel=canonical href='https://example.org/limits.html'></head><body>"
+            "<main><h2 id=axes>Axis limits</h2><p>The mount refuses to slew past these limits, whatever the "
+            "scheduler asks for.</p><table><tr><th>Axis</th><th>Limit</th></tr><tr><td>Altitude</td>"
+            "<td>15 degrees</td></tr><tr><td>Azimuth speed</td><td>6 degrees per second</td></tr></table>"
+            "</main></body></html>")
+    notes = ("---\ntitle: Dome notes\nurl: https://example.org/dome/\n---\n\n# Dome notes\n\n"
+             "The dome has a slit motor and a rotation motor, each with its own breaker.\n\n"
+             "| Setting | Value |\n|---------|-------|\n| Maximum wind | 15 m/s |\n| Maximum humidity | 85 % |\n\n"
+             "- Check the weather radar before opening.\n- Unlock the slit motor with the **red** key.\n")
+    bot = fake_bot_for(make_corpus({"limits.html": page, "dome.md": notes}), answer_threshold=0.0)
+
+    def link(question: str, source: str, highlight: str) -> str:
+        ex = _best(bot, question, source)
+        assert ex.highlight == highlight
+        return ex.citation.link
+
+    assert link("altitude limit degrees", "limits.html", "Altitude | 15 degrees") == (
+        "https://example.org/limits.html#axes:~:text=Altitude,15%20degrees")
+    assert link("maximum humidity value", "dome.md", "| Maximum humidity | 85 % |") == (
+        "https://example.org/dome/#:~:text=Maximum%20humidity,85%20%25")
+    assert link("unlock slit motor key", "dome.md", "- Unlock the slit motor with the **red** key.") == (
+        "https://example.org/dome/#:~:text=Unlock%20the%20slit%20motor%20with%20the%20red%20key.")
+
+
 def test_a_docx_citation_names_its_section(bot) -> None:
     ex = _best(bot, "What balance did the treasurer report at the end of the year?", "minutes.docx")
     assert ex.citation.section == "Treasurer's report" and ex.citation.location.startswith("§ Treasurer's report, ¶ ")

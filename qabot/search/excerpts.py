@@ -25,6 +25,7 @@ from urllib.parse import quote, urldefrag
 import numpy as np
 
 from qabot.chunking import ASKS, asks
+from qabot.corpus import markdown_tags, plaintext
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine
 from qabot.models import Citation, Excerpt
 from qabot.search import evidence, exchange
@@ -85,7 +86,8 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
         page_label=label,
         author=para.author if para else None,
         date=para.date if para else None,
-        link=deep_link(passage.url, para, text[hl_start - text_start : hl_end - text_start]),
+        link=deep_link(passage.url, para, text[hl_start - text_start : hl_end - text_start],
+                       markdown=plaintext.dialect(passage.source) != "text"),
     )
     return Excerpt(
         text=excerpt_text,
@@ -257,8 +259,9 @@ def _readable_date(date: str) -> str:
     return f"{match.group(1)} {match.group(2)}" + (" UTC" if zone in ("Z", "+00:00") else f" {zone}" if zone else "")
 
 
-def deep_link(url: str | None, para: ParagraphRow | None, highlight: str) -> str | None:
-    """Where a browser shows the highlight: the paragraph's own link, or ``url#anchor:~:text=...``."""
+def deep_link(url: str | None, para: ParagraphRow | None, highlight: str, *, markdown: bool = False) -> str | None:
+    """Where a browser shows the highlight: the paragraph's own link, or ``url#anchor:~:text=...`` (``markdown``:
+    the highlight is Markdown, of which the page shows the text, not the marks)."""
     if para is not None and para.url:
         return para.url
     if not url:
@@ -267,23 +270,47 @@ def deep_link(url: str | None, para: ParagraphRow | None, highlight: str) -> str
         return url
     base, _fragment = urldefrag(url)
     anchor = quote(para.anchor, safe="") if para is not None and para.anchor else ""
-    fragment = text_fragment(highlight)
+    fragment = text_fragment(highlight, markdown=markdown)
     return f"{base}#{anchor}:~:text={fragment}" if fragment else f"{base}#{anchor}" if anchor else base
 
 
-def text_fragment(text: str) -> str:
+def text_fragment(text: str, *, markdown: bool = False) -> str:
     """``start,end`` (or the whole text, when short) of a URL text fragment naming ``text``.
 
+    A browser matches the start and the end each within one block of the page: a highlight
+    over several (a table's row, whose cells a reader parts with " | "; a sentence and the
+    command on the line under it; lines parted by ``<br>``) is named by the words of its
+    first block and of its last, without a list's marker ("1.", "-"), which the page draws
+    but does not hold as text; of Markdown (``markdown``), by the text the page shows, without
+    its marks (`` `code` ``, ``**``, a link's target, a table's pipes, a fence's line).
     Percent-encoded as https://wicg.github.io/scroll-to-text-fragment/ asks: ``-``, ``&``
     and ``,`` (which the directive's syntax uses) among the rest, and parentheses too, so
     the link survives in Markdown and in Discord's ``<...>`` links.
     """
-    words = _WORD.findall(text)
-    if not words:
+    blocks = [words for part in (_MARKDOWN_BREAK if markdown else _BLOCK_BREAK).split(text)
+              if (words := _WORD.findall(_block_text(part, markdown)))]
+    if not blocks:
         return ""
-    if len(words) <= 2 * FRAGMENT_WORDS:
-        return _encode(" ".join(words))
-    return _encode(" ".join(words[:FRAGMENT_WORDS])) + "," + _encode(" ".join(words[-FRAGMENT_WORDS:]))
+    if len(blocks) == 1 and len(blocks[0]) <= 2 * FRAGMENT_WORDS:
+        return _encode(" ".join(blocks[0]))
+    return _encode(" ".join(blocks[0][:FRAGMENT_WORDS])) + "," + _encode(" ".join(blocks[-1][-FRAGMENT_WORDS:]))
+
+
+# Where one block of a page ends and another begins, in a reader's text: a line break, a table's cell (" | ").
+_BLOCK_BREAK = re.compile(r"\s*\n\s*|\s+\|\s+")
+_MARKDOWN_BREAK = re.compile(r"\s*\n\s*|(?<!\\)\|")  # and any pipe of a Markdown table's row
+# What opens a block before its text: quotes' and bullets' marks, then a heading's, a number's or a letter's, a task's box.
+_MARKER = re.compile(r"(?:[-*+•>]\s+)*(?:#{1,6}\s+|\d{1,9}[.)]\s+|[a-zA-Z][.)]\s+)?(?:\[[ xX]\]\s+)?")
+_FENCE_LINE = re.compile(r"\s*(?:`{3,}|~{3,})")
+
+
+def _block_text(part: str, markdown: bool) -> str:
+    """The text the page shows of one block of a highlight: without a list's marker at its start, and of Markdown,
+    without its marks (a fence's line shows none)."""
+    if markdown and _FENCE_LINE.match(part):
+        return ""
+    part = part[_MARKER.match(part).end() :]  # type: ignore[union-attr]  # it matches, if only nothing
+    return markdown_tags.heading_text(part) if markdown else part
 
 
 def _encode(text: str) -> str:
