@@ -18,6 +18,13 @@ def test_tokenize_stems_and_drops_stopwords() -> None:
     assert tokenize("") == [] and tokenize("?!") == []
 
 
+def test_a_word_with_soft_hyphens_is_one_word() -> None:
+    """A soft hyphen marks where a word may break at a line's end (text copied from a web page or a Word file keeps
+    them); the word shows whole, but was three BM25 words that no question asks for ("spec", "tro", "graph")."""
+    assert tokenize("The spec\u00adtro\u00adgraph resolution") == tokenize("The spectrograph resolution")
+    assert fold("Mit\u00adtel\u00adal\u00adter") == "mittelalter"
+
+
 def test_chinese_and_japanese_words_are_pairs_of_characters() -> None:
     assert tokenize("焦距是多少？") == ["焦距", "距是", "是多", "多少"]
     assert tokenize("它的焦距") == ["它的", "的焦", "焦距"] and tokenize("漢") == ["漢"]
