@@ -5,7 +5,8 @@ sits (the box and font size of its characters); ``pdf_layout`` rebuilds from tha
 the layout only shows (paragraphs, sections, pages, and the furniture it drops).
 
 A PDF that cannot be opened (encrypted, damaged, truncated), has no pages, or has
-no text layer (a scan) is skipped with a warning that names the file and the reason.
+no text layer (a scan) is skipped with a warning that names the file and the reason; the pages
+of a PDF that show images and no text (a scanned appendix, a signed page) are named in a warning.
 Text in a font without a character map, which PDFium gives as whatever its codes are
 (``garbled``), is left out with a warning that names the pages; a PDF with nothing else
 is skipped.
@@ -82,7 +83,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        pages, garbled = [], []
+        pages, garbled, scanned = [], [], []
         most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
             limits.check()  # a page without text takes time too
@@ -90,6 +91,8 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
             pages.append(lines)
             if left_out:
                 garbled.append(index + 1)
+            elif not lines and _shows_images(pdf, index, most):
+                scanned.append(index + 1)
         labels = _labels(pdf, count, file.name, warn)
         meta = pdf.get_metadata_dict(skip_empty=True)
     except pdfium.PdfiumError as exc:
@@ -102,9 +105,53 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         warn(f"skipping {file.name}: {_why_empty(garbled, doc is None)}")
         return
     if garbled:
-        shown = ", ".join(map(str, garbled[:10])) + (f" and {len(garbled) - 10} more" if len(garbled) > 10 else "")
-        warn(f"{file.name}: text left out on page{'s' if len(garbled) > 1 else ''} {shown}: {_UNMAPPED}")
+        warn(f"{file.name}: text left out on {_pages(garbled)}: {_UNMAPPED}")
+    if scanned:
+        warn(f"{file.name}: {_pages(scanned)} left out: {'they show' if len(scanned) > 1 else 'it shows'} images and no "
+             "text (scanned? qabot does not read text in images)")
     yield doc
+
+
+def _pages(numbers: list[int]) -> str:
+    """'page 3', 'pages 2, 3, 4', 'pages 1, ..., 10 and 5 more': pages named in a warning."""
+    shown = ", ".join(map(str, numbers[:10])) + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+    return f"page{'s' if len(numbers) > 1 else ''} {shown}"
+
+
+def _shows_images(pdf: Any, index: int, most: int) -> bool:
+    """Whether a page (one without text) shows an image over half of it or more, itself or in a form it draws: a
+    scan, unread (not a logo on a page left blank, nor a page of drawings)."""
+    from pypdfium2 import raw
+
+    page = pdf[index]
+    try:
+        area = page.get_width() * page.get_height()
+        seen = 0
+
+        def image_in(parent: Any, form: bool) -> Iterator[Any]:
+            """The objects of ``parent`` drawn at its top that are, or (a form) hold, an image."""
+            nonlocal seen
+            count_objects, get_object = ((raw.FPDFFormObj_CountObjects, raw.FPDFFormObj_GetObject) if form else
+                                         (raw.FPDFPage_CountObjects, raw.FPDFPage_GetObject))
+            for at in range(max(0, count_objects(parent))):
+                seen += 1
+                if seen > most:
+                    return
+                drawn = get_object(parent, at)
+                kind = raw.FPDFPageObj_GetType(drawn)
+                if kind == raw.FPDF_PAGEOBJ_IMAGE or (kind == raw.FPDF_PAGEOBJ_FORM and next(image_in(drawn, True),
+                                                                                              None) is not None):
+                    yield drawn
+
+        for drawn in image_in(page.raw, False):
+            box = [ctypes.c_float() for _ in range(4)]
+            if raw.FPDFPageObj_GetBounds(drawn, *(ctypes.byref(side) for side in box)):
+                left, bottom, right, top = (side.value for side in box)
+                if (right - left) * (top - bottom) >= area / 2:
+                    return True
+        return False
+    finally:
+        page.close()
 
 
 def _why_empty(garbled: list[int], no_lines: bool) -> str:
