@@ -24,8 +24,9 @@ Span = tuple[int, int]
 
 # A sentence ends at . ! ? or … (possibly repeated; the Arabic question mark, the Urdu full stop and the Devanagari
 # danda too), then closing quotes or brackets, then whitespace; the next sentence starts with something that is not a
-# lowercase letter. Chinese and Japanese end a sentence at 。！？, with no space after it.
-_BOUNDARY = re.compile(r"[.!?…؟۔।॥]+[\"'”’»)\]]*(?=\s+[^\s])|[。！？]+[」』）】〉》\"'”’)\]]*(?=\s*[^\s])")
+# lowercase letter. Chinese and Japanese end a sentence at 。！？, with no space after it. Markdown's emphasis may close
+# after the mark ("**Why does the dome not rotate?**").
+_BOUNDARY = re.compile(r"[.!?…؟۔।॥]+[\"'”’»)\]*_]*(?=\s+[^\s])|[。！？]+[」』）】〉》\"'”’)\]*_]*(?=\s*[^\s])")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs no nos vol vols
     pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon inc ltd co corp bros jan feb
@@ -194,7 +195,7 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
     yield from flush()
 
 
-_CLOSED = re.compile(r"[.!?…:;。！？؟۔।॥]['\"”’»)\]」』）】〉》]*\s*$")
+_CLOSED = re.compile(r"[.!?…:;。！？؟۔।॥]['\"”’»)\]」』）】〉》*_]*\s*$")
 
 
 def is_caption(sentence: str) -> bool:
@@ -209,7 +210,7 @@ def is_caption(sentence: str) -> bool:
 
 
 CAPTION, ASKS, CHAT = 1, 2, 4  # bits of sentence_flags; CHAT: of a chat message in an exchange (set by the build)
-_CLOSERS = "\"'”’»)] 」』）】〉》"
+_CLOSERS = "\"'”’»)] 」』）】〉》*_"  # and Markdown's emphasis: "**Can I observe in the rain?**" asks
 _QUESTION_MARKS = ("?", "？", "؟")  # and the full-width one of Chinese and Japanese, and the Arabic one
 
 

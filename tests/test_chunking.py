@@ -38,6 +38,14 @@ def test_chinese_and_japanese_sentences_end_at_their_full_stops() -> None:
         "القبة مفتوحة؟", "نعم هي مفتوحة.", "यह दूरबीन है।", "यह बड़ी है।"]
 
 
+def test_a_sentence_in_markdown_emphasis_ends_and_asks_as_one_without_it() -> None:
+    from qabot.chunking import asks
+
+    assert _sentences("**Q: Where are the keys?** A: Ana has them. *Note.* Done.") == [
+        "**Q: Where are the keys?**", "A: Ana has them.", "*Note.*", "Done."]
+    assert asks("**Why does the dome not rotate?**") and asks("_Can I observe in the rain?_")
+
+
 def test_long_sentences_are_cut_at_clause_breaks() -> None:
     text = "; ".join(f"clause number {i} of a very long sentence that keeps going" for i in range(20)) + "."
     units = sentence_units(text, 0, len(text))

@@ -79,6 +79,34 @@ def test_a_chinese_question_finds_its_answer_by_its_words(make_corpus, bot_for) 
         _check_offsets(corpus, answer)
 
 
+FAQ_MD = """# Mount FAQ
+
+**How do I reset the mount controller?**
+
+Hold the power button for ten seconds until the LED blinks twice.
+
+**Why does the dome not rotate?**
+
+The rotation breaker in the basement has probably tripped; switch it back on.
+
+*Can I observe in the rain?*
+
+No. The dome closes automatically when the rain sensor is wet.
+"""
+
+
+def test_a_markdown_faqs_question_in_bold_is_not_its_own_answer(make_corpus, bot_for) -> None:
+    """A question is not its own answer (the highlight is the answer after it), but a question set in bold or italics
+    ("**Why does the dome not rotate?**") did not end in "?", so it was highlighted: the question, not its answer."""
+    corpus = make_corpus({"faq.md": FAQ_MD})
+    bot = bot_for(corpus)
+    for question, said in (("Why does the dome not rotate?", "The rotation breaker in the basement has probably tripped"),
+                           ("Can I observe in the rain?", "The dome closes automatically when the rain sensor is wet.")):
+        answer = bot.ask(question, k=3)
+        assert said in answer.excerpts[0].highlight and "?" not in answer.excerpts[0].highlight
+        _check_offsets(corpus, answer)
+
+
 MODES = """Copy modes
 
 When the archiver copies a file, it uses a copy mode to decide how much checking is done along the way, and how \
