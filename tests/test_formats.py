@@ -103,9 +103,27 @@ def test_a_link_names_the_highlight_by_the_words_the_page_shows(make_corpus, fak
     assert link("altitude limit degrees", "limits.html", "Altitude | 15 degrees") == (
         "https://example.org/limits.html#axes:~:text=Altitude,15%20degrees")
     assert link("maximum humidity value", "dome.md", "| Maximum humidity | 85 % |") == (
-        "https://example.org/dome/#:~:text=Maximum%20humidity,85%20%25")
+        "https://example.org/dome/#dome-notes:~:text=Maximum%20humidity,85%20%25")
     assert link("unlock slit motor key", "dome.md", "- Unlock the slit motor with the **red** key.") == (
-        "https://example.org/dome/#:~:text=Unlock%20the%20slit%20motor%20with%20the%20red%20key.")
+        "https://example.org/dome/#dome-notes:~:text=Unlock%20the%20slit%20motor%20with%20the%20red%20key.")
+
+
+def test_a_markdown_citation_links_to_its_heading(make_corpus, fake_bot_for) -> None:
+    """A Markdown page with a url (its front matter's) was linked to with no heading's anchor: a browser that did not
+    find the text fragment opened the page at its top. The anchor is the heading's id on the page: the one its source
+    gives ({#setup}), else GitHub's slug of its text, a second one of the same name taking "-1"."""
+    notes = ("---\ntitle: Dome notes\nurl: https://example.org/dome/\n---\n\n# Dome notes\n\nAn introduction.\n\n"
+             "## Wind limits (m/s)\n\nThe dome closes above fifteen metres per second of wind.\n\n"
+             "## Install {#setup}\n\nRun the installer from the observatory share.\n\n"
+             "## Wind limits (m/s)\n\nThe telescope parks above twenty metres per second of gusts.\n")
+    bot = fake_bot_for(make_corpus({"dome.md": notes}), answer_threshold=0.0)
+    for question, section, link in (
+            ("dome closes fifteen metres wind", "Wind limits (m/s)", "https://example.org/dome/#wind-limits-ms:~:text="),
+            ("run installer observatory share", "Install", "https://example.org/dome/#setup:~:text="),
+            ("telescope parks twenty metres gusts", "Wind limits (m/s)", "https://example.org/dome/#wind-limits-ms-1:~:text=")):
+        ex = _best(bot, question, "dome.md")
+        assert ex.citation.section == section and ex.citation.link.startswith(link)
+        _round_trips(bot, ex)
 
 
 def test_a_docx_citation_names_its_section(bot) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal
 
 from qabot.corpus import limits, markdown_tools
-from qabot.corpus.markdown_tags import heading_text, html_tags, jsx_tags, opens_with_tag
+from qabot.corpus.markdown_tags import heading_anchor, heading_text, html_tags, jsx_tags, opens_with_tag
 
 if TYPE_CHECKING:
     from markdown_it.rules_block import StateBlock
@@ -66,6 +66,7 @@ class Markdown:
 
     def __init__(self, body: str, dialect: Dialect = "text", depth: int = 0) -> None:
         self.headings: dict[int, str] = {}  # first line of a heading -> its text
+        self.anchors: dict[int, str] = {}  # in Markdown, first line of a heading -> its id on the page (its anchor)
         self.heading_lines: dict[int, int] = {}  # every line of a heading -> its first line
         self.code: set[int] = set()  # lines of fenced code, the fences included: one paragraph, blank lines and all
         self.starts: set[int] = set()  # first lines of blocks other than paragraphs
@@ -145,6 +146,8 @@ class Markdown:
                 if content and (token.markup not in ("=", "-") or end - first == 2 or (
                         dialect != "text" and len(content) <= _SETEXT_CHARS)):
                     self.headings[first] = " ".join(line.strip() for line in content.splitlines())
+                    if dialect != "text":
+                        self.anchors[first] = heading_anchor(tokens[i + 1].content.strip(), self.headings[first])
                     self.heading_lines.update(dict.fromkeys(range(first, end), first))
         if dialect != "text":
             self.hidden.update(markdown_tools.unseen(lines, leaves))
@@ -217,7 +220,7 @@ class Markdown:
         in place of what was found."""
         for found in (self.code, self.starts, self.hidden, self.joined, self.items, self.prose):
             found.difference_update(range(first, end))
-        for mapping in (self.headings, self.heading_lines, self.shown):
+        for mapping in (self.headings, self.anchors, self.heading_lines, self.shown):
             for number in [number for number in mapping if first <= number < end]:
                 del mapping[number]
         self.code.update(number + first for number in inner.code)
@@ -227,6 +230,7 @@ class Markdown:
         self.items.update(number + first for number in inner.items)
         self.prose.update(number + first for number in inner.prose)
         self.headings.update({number + first: text for number, text in inner.headings.items()})
+        self.anchors.update({number + first: anchor for number, anchor in inner.anchors.items()})
         self.heading_lines.update({number + first: line + first for number, line in inner.heading_lines.items()})
         self.shown.update({number + first: (left + cuts[number], right + cuts[number])
                            for number, (left, right) in inner.shown.items()})

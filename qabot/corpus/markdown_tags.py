@@ -154,6 +154,21 @@ def heading_text(content: str) -> str:
     return " ".join(shown.split()) if shown != content else content
 
 
+_ANCHOR_ID = re.compile(r"\{:?[^{}]*?#([^\s{}#.]+)[^{}]*\}\s*$")  # "{#wind}", "{: #wind .new }", "{.new #wind}"
+_NAMED = re.compile(r"""<a\s[^>]*?\b(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)  # <a name="wind"></a>
+_NOT_SLUG = re.compile(r"[^\w\- ]")  # what GitHub's slugger drops: punctuation and symbols, not letters, digits, _ or -
+
+
+def heading_anchor(content: str, shown: str) -> str:
+    """The id a Markdown heading's element has on its page: the one its source gives (``{#wind}``, MkDocs'
+    ``{: #wind }``, an ``<a name="wind">`` in it), else the slug of its text (``shown``) that GitHub and the
+    generators that follow it make: lowercased, punctuation dropped, a hyphen for each space ("Wind limits (m/s)"
+    is ``wind-limits-ms``)."""
+    if len(content) <= _MAX_HEADING_MARKUP and (given := _ANCHOR_ID.search(content) or _NAMED.search(content)):
+        return given.group(1)
+    return _NOT_SLUG.sub("", shown.strip().lower()).replace(" ", "-")
+
+
 def _inline_text(content: str) -> str:
     """Inline Markdown as the page shows it: a link's text, not its target; code, emphasis and images' alt text
     without their marks; escapes undone ("§ [Dome](/dome) *notes*" shows "§ Dome notes")."""

@@ -100,11 +100,12 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     """
     if text.startswith("\ufeff", body_start):
         body_start += 1
-    raw = _group(text, body_start, Markdown(text[body_start:], dialect))
+    anchors: dict[int, str] = {}
+    raw = _group(text, body_start, Markdown(text[body_start:], dialect), anchors)
     if dialect == "text":  # a text laid out in pages: their numbers and running heads are no paragraphs
         dropped = text_pages.furniture(text, raw)
         raw = [span for index, span in enumerate(raw) if index not in dropped]
-    return _classify(text, raw)
+    return _classify(text, raw, anchors)
 
 
 def _blocks(text: str, body_start: int) -> Iterator[tuple[int, list[str]]]:
@@ -144,9 +145,12 @@ def _wrap_width(histogram: list[int], lines: int) -> int:
     return width
 
 
-def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, int, str | None]]:
+def _group(text: str, body_start: int, markdown: Markdown,
+           anchors: dict[int, str]) -> list[tuple[int, int, str | None]]:
     """(start, end, heading text when it is a Markdown heading) of every paragraph; ``""`` for the text of HTML in
     Markdown (a ``<summary>``'s) and a Markdown list item, which are never headings by the plain-text rules.
+    ``anchors`` is given each Markdown heading's id on its page, by where the heading starts: GitHub's slugger's
+    own, a slug seen before taking "-1", "-2" and so on.
 
     Two passes over the lines, neither of which holds them: the first finds the width
     of a hard-wrapped text, the second the paragraphs.
@@ -186,6 +190,7 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
                 limits.paragraphs(len(out))  # before any of them is described: millions of one-letter lines
 
     titled = bool(markdown.headings)  # Markdown that has headings: its paragraphs are never titles by the text's rules
+    seen_anchors: dict[str, int] = {}  # each heading's anchor so far, and how many times it was taken again
     heading: list[_Line] = []
     for number, line in enumerate(_lines(text, body_start)):
         if number in markdown.heading_lines:
@@ -196,6 +201,13 @@ def _group(text: str, body_start: int, markdown: Markdown) -> list[tuple[int, in
                 # "Title\n=====": the underline is not part of the heading's text.
                 text_lines = heading[:-1] if len(heading) > 1 and _is_underline(heading[-1].text) else heading
                 out.append((*span(text_lines[0], text_lines[-1]), markdown.headings[first]))
+                if (anchor := markdown.anchors.get(first)) is not None:
+                    taken = anchor
+                    while taken in seen_anchors:
+                        seen_anchors[anchor] += 1
+                        taken = f"{anchor}-{seen_anchors[anchor]}"
+                    seen_anchors.setdefault(taken, 0)
+                    anchors[out[-1][0]] = taken
                 heading = []
             continue
         if not line.text.strip() and number in markdown.code and current:
@@ -229,7 +241,7 @@ def _is_underline(line: str) -> bool:
     return bool(stripped) and set(stripped) <= {"=", "-"}
 
 
-def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragraph]:
+def _classify(text: str, raw: list[tuple[int, int, str | None]], anchors: dict[int, str]) -> list[Paragraph]:
     bodies = [text[start:end] for start, end, _ in limits.checked(raw)]
     keys = [dedup_key(body) for body in limits.checked(bodies)]
     heading_like = [
@@ -240,6 +252,7 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
     last_text = next((index for index in range(len(raw) - 1, -1, -1) if not heading_like[index]), -1)
     result: list[Paragraph] = []
     section: str | None = None
+    anchor: str | None = None  # a Markdown heading's, where the section is one's
     number = 0
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
@@ -250,8 +263,8 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
         else:
             run.clear()
         if md_heading:
-            section = md_heading
-            result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
+            section, anchor = md_heading, anchors.get(start)
+            result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True, anchor=anchor))
             continue
         key = keys[index]
         repeated = key in seen or (index > 0 and _near_duplicate(key, keys[index - 1]))
@@ -261,18 +274,19 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]]) -> list[Paragra
         if key in signatures and heading_like[index]:
             # An author signing off: it closes the piece (like a heading, it is not passage
             # text), and what follows is not part of the signed piece's section.
-            section = None
+            section = anchor = None
             result.append(Paragraph(start=start, end=end, number=0, section=None, heading=True))
             continue
         # A heading may repeat an earlier line (its entry in a table of contents); a caption printed
         # twice, one right after the other, is no heading.
         if _starts_section(index, keys, heading_like, run, last_text, bodies) and not (
                 index > 0 and _near_duplicate(key, keys[index - 1])):
-            section = " ".join(bodies[index].split())
+            section, anchor = " ".join(bodies[index].split()), None
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True))
             continue
         number += 1
-        result.append(Paragraph(start=start, end=end, number=number, section=section, duplicate=repeated))
+        result.append(Paragraph(start=start, end=end, number=number, section=section, duplicate=repeated,
+                                anchor=anchor))
         seen.add(key)
     return result
 
