@@ -205,8 +205,13 @@ def is_caption(sentence: str) -> bool:
     lowers it (``RetrievalConfig.caption_penalty``) rather than leaving it out, since a
     caption can still be what was asked for ("Bolshevik (1920) by Boris Kustodiev"). The
     index stores the answer per sentence (``sentence_flags.u8``), so no question re-reads it.
+    A table's row ("Altitude | 15 degrees", "| Max humidity | 85 % |") is data, the answer to
+    what its cells name, and no caption.
     """
-    return len(sentence.split()) <= 12 and not _CLOSED.search(sentence)
+    return len(sentence.split()) <= 12 and not _CLOSED.search(sentence) and not _ROW.search(sentence)
+
+
+_ROW = re.compile(r"\s\|\s|^\s*\|.*\|\s*$")  # cells parted by " | " (a reader's, Markdown's)
 
 
 CAPTION, ASKS, CHAT = 1, 2, 4  # bits of sentence_flags; CHAT: of a chat message in an exchange (set by the build)

@@ -46,6 +46,13 @@ def test_a_sentence_in_markdown_emphasis_ends_and_asks_as_one_without_it() -> No
     assert asks("**Why does the dome not rotate?**") and asks("_Can I observe in the rain?_")
 
 
+def test_a_table_row_is_no_caption() -> None:
+    from qabot.chunking import is_caption
+
+    assert not is_caption("Altitude | 15 degrees") and not is_caption("| Maximum humidity | 85 % |")
+    assert is_caption("Bolshevik (1920) by Boris Kustodiev") and is_caption("Dome notes")
+
+
 def test_long_sentences_are_cut_at_clause_breaks() -> None:
     text = "; ".join(f"clause number {i} of a very long sentence that keeps going" for i in range(20)) + "."
     units = sentence_units(text, 0, len(text))

@@ -107,6 +107,33 @@ def test_a_markdown_faqs_question_in_bold_is_not_its_own_answer(make_corpus, bot
         _check_offsets(corpus, answer)
 
 
+DOME_MD = """# Dome guide
+
+The dome was built in 1987 by the university workshop, and its shutters were replaced in 2015.
+
+## Opening the dome
+
+Run the opening script from the control computer, then watch the slit until it stops.
+
+| Setting | Value |
+|---------|-------|
+| Maximum wind | 15 m/s |
+| Maximum humidity | 85 % |
+| Minimum altitude | 15 degrees |
+"""
+
+
+def test_a_table_row_answers_what_its_cells_name(make_corpus, bot_for) -> None:
+    """A table's row is short and ends in no full stop, as a caption does, and was lowered as one: asked up to what
+    humidity the dome opens, the first excerpt was the sentence about when the dome was built, its row second."""
+    corpus = make_corpus({"dome.md": DOME_MD})
+    bot = bot_for(corpus)
+    for question in ("Up to what humidity can the dome open?", "What is the maximum humidity?"):
+        answer = bot.ask(question, k=3)
+        assert answer.excerpts[0].highlight == "| Maximum humidity | 85 % |"
+        _check_offsets(corpus, answer)
+
+
 MODES = """Copy modes
 
 When the archiver copies a file, it uses a copy mode to decide how much checking is done along the way, and how \

@@ -71,7 +71,8 @@ FORMAT_VERSION = 28  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 27: neighbouring lines of text that differ by a number or a word are both indexed (only a caption repeated is once);
 # 28: Chinese and Japanese sentences end at 。！？ (and ؟ ۔ । ॥ end sentences too), and their words are pairs of
 # characters; a PDF page turned by its /Rotate is measured as shown; a soft hyphen is no word break;
-# a sentence in Markdown emphasis ends after it ("**Why ...?**" asks); a Markdown section has its heading's anchor
+# a sentence in Markdown emphasis ends after it ("**Why ...?**" asks); a Markdown section has its heading's anchor;
+# a table's row is no caption
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
