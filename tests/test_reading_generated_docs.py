@@ -242,3 +242,31 @@ def test_a_heading_put_back_goes_before_its_own_section_when_two_open_alike() ->
     found = [(doc.text[p.start : p.end], p.section) for p in document_paragraphs(doc)
              if doc.text[p.start : p.end].startswith(opening)]
     assert found == [(f"{opening} by checkpoints.", "2.1. Checkpointing"), (f"{opening} by locks.", "2.2. Concurrency")]
+
+
+def test_mediawiki_sections_are_named_without_edit_links_and_linked_to_their_own_anchors(tmp_path: Path) -> None:
+    """MediaWiki (Wikipedia before 2024, and the wikis on MediaWiki up to 1.41) writes a section's heading as
+    ``<h2><span class="mw-headline" id="History">History</span><span class="mw-editsection">[edit]</span></h2>``:
+    each section was named "History[edit]", and linked to the page's first heading (``#firstHeading``), the id
+    being on a <span> in the heading, not on the heading itself."""
+    path = tmp_path / "Observatory.html"
+    path.write_text(
+        '<html><head><title>Observatory - Wikipedia</title></head><body><div id="content">'
+        '<h1 id="firstHeading" class="firstHeading">Observatory</h1><div id="mw-content-text">'
+        "<p>An observatory is a location used for observing terrestrial, marine, or celestial events. Astronomy, "
+        "climatology, geology and meteorology are examples of disciplines for which observatories were built.</p>"
+        '<h2><span class="mw-headline" id="History">History</span><span class="mw-editsection">'
+        '<span class="mw-editsection-bracket">[</span><a href="/w/index.php?title=Observatory&amp;action=edit&amp;'
+        'section=1" title="Edit section: History">edit</a><span class="mw-editsection-bracket">]</span></span></h2>'
+        "<p>The earliest observatories were built in antiquity to track the movements of the sun and moon for "
+        "calendars and for agriculture in river valleys.</p>"
+        '<h3><span class="mw-headline" id="Space-based_observatories">Space-based observatories</span>'
+        '<span class="mw-editsection"><span class="mw-editsection-bracket">[</span><a href="/w/index.php?action=edit'
+        '&amp;section=2">edit</a><span class="mw-editsection-bracket">]</span></span></h3>'
+        "<p>Space-based observatories are telescopes or other instruments located in outer space, many in orbit "
+        "around the Earth, above the atmosphere that blurs images.</p></div></div></body></html>")
+    doc = _one(path)
+    cited = [(p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading]
+    assert cited == [("Observatory", "firstHeading"), ("History", "History"),
+                     ("Space-based observatories", "Space-based_observatories")]
+    assert "edit" not in doc.text

@@ -25,6 +25,9 @@ the first sentence of the details word for word, and trafilatura drops that sent
 Sphinx's viewcode extension puts a "[source]" link after every signature it documents: it is
 taken out, as rustdoc's "Source" is.
 
+MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
+(``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -61,6 +64,8 @@ def prepare(tree: Any) -> None:
     for source in tree.xpath("//span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
         link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
+    for edit in tree.xpath("//*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
+        edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
 

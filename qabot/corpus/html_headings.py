@@ -84,6 +84,9 @@ def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
             if href.startswith("#") and prepare.is_permalink(link):
                 ident = ident or href[1:]
                 link.drop_tree()
+        if not ident:  # an element in it with an id: MediaWiki's <span class="mw-headline" id="History">
+            ident = next((inner.get("id") for inner in heading.iterdescendants() if isinstance(inner.tag, str)
+                          and inner.get("id")), None)
         parent = heading.getparent()
         if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
             ident = parent.get("id")
