@@ -251,6 +251,17 @@ def test_a_nul_heavy_file_is_skipped_as_binary(make_corpus, fake_bot_for, caplog
     assert [s.source for s in bot.sources()] == ["good.txt"]
 
 
+def test_utf16_text_without_a_byte_order_mark_is_named_as_such(make_corpus, fake_bot_for, caplog) -> None:
+    """A UTF-16 file without its byte-order mark (what some Windows tools and exports write) was called binary alone,
+    and its owner left to guess why a text file was not read."""
+    utf16 = "The dome opens at dusk. Saved by a Windows tool without its byte-order mark.\r\n".encode("utf-16-be")
+    database = b"SQLite format 3\x00" + bytes(300)  # binary that decodes as UTF-8: no UTF-16
+    fake_bot_for(make_corpus({"notes.txt": utf16, "state.txt": database, **GOOD}))
+    assert ("skipping notes.txt: looks like a binary file (78 NUL characters); it reads as UTF-16 text without a "
+            "byte-order mark: save it as UTF-8") in caplog.text
+    assert "skipping state.txt: looks like a binary file (301 NUL characters)\n" in caplog.text
+
+
 # -- the last good index keeps serving ----------------------------------------------------
 
 

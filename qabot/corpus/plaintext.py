@@ -34,7 +34,8 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     if text is None:
         return
     if looks_binary(text):
-        warn(f"skipping {file.name}: looks like a binary file ({text.count(chr(0)):,} NUL characters)")
+        hint = "; it reads as UTF-16 text without a byte-order mark: save it as UTF-8" if _utf16(text) else ""
+        warn(f"skipping {file.name}: looks like a binary file ({text.count(chr(0)):,} NUL characters){hint}")
         return
     if dialect(file.name) == "text" and len(at := mbox.starts(text)) > 1:  # a list's archive: a document a message
         yield from mbox.documents(file.name, text, at)
@@ -50,6 +51,16 @@ def looks_binary(text: str) -> bool:
     """
     nuls = text.count("\0")
     return nuls > 8 and nuls > len(text) // 100
+
+
+def _utf16(text: str) -> bool:
+    """Whether ``text`` (bytes decoded as UTF-8) is UTF-16 without its byte-order mark: in its first 4,000 characters,
+    a NUL at every other place (after each character, or before it), the others characters of text."""
+    head = text[:4000]
+    for nuls, chars in ((head[1::2], head[::2]), (head[::2], head[1::2])):
+        if len(nuls) >= 4 and nuls.count("\0") >= 0.9 * len(nuls) and "\0" not in chars:
+            return True
+    return False
 
 
 def dialect(source: str) -> Dialect:
