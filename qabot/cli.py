@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import io
 import json
 import logging
 import signal
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,10 +28,6 @@ if TYPE_CHECKING:
     from qabot.settings import Settings
 
 log = logging.getLogger("qabot")
-
-
-# The most of a question read from stdin (qabot ask -): far over any question's limit, but `< /dev/zero` stops.
-STDIN_CHARS = 1 << 20
 
 # What an interrupted command adds to its one line ("Interrupted: ...").
 _AFTER_INTERRUPTION = {"index": "nothing half-written is kept; qabot index again finishes the work"}
@@ -229,18 +223,16 @@ def ask(ctx: _Context, question: str, k: int | None, as_json: bool, history: tup
 
     A QUESTION of - is read from stdin: echo "Who killed Trotsky?" | qabot ask -
     """
-    if question == "-":  # bounded: QABot.ask refuses a question over QABOT_MAX_QUESTION_CHARS anyway
-        if isinstance(sys.stdin, io.TextIOWrapper):
-            sys.stdin.reconfigure(errors="replace")  # a badly encoded byte is no reason to refuse it, as in qabot repl
-        question = sys.stdin.read(STDIN_CHARS + 1).strip()
+    from qabot.adapters.terminal import print_answer, stdin_question
+
+    if question == "-":
+        question = stdin_question()
     bot = ctx.bot()
     answer = bot.ask(question, k=k, history=list(history))
     if as_json:
         click.echo(json_safe(answer.model_dump_json(indent=2)))
         return
     from rich.console import Console
-
-    from qabot.adapters.terminal import print_answer
 
     print_answer(Console(emoji=False), answer)
 
@@ -425,12 +417,8 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
           milvus_uri: str | None, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
-    from qabot.embedding import resolve_backend
 
-    settings = ctx.settings
-    default_backend = resolve_backend(settings.embedding_backend)
-    if not backends:
-        backends = ("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",)
+    backends, measured = harness.backends_to_measure(backends, ctx.settings.embedding_backend)
     say = lambda message: click.echo(visible(f"-- {message}"), err=True)  # messages name folders: shown inert
     if scale_only:
         if not scale:
@@ -440,12 +428,11 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
     elif formats_only:
         if not formats:
             raise click.UsageError("--formats-only needs --formats DIR")
-        report = harness.run_formats_only(formats, work, default_backend if default_backend in backends else backends[0],
-                                          runs, say=say)
+        report = harness.run_formats_only(formats, work, measured, runs, say=say)
     else:
         report = harness.run(
-            corpus_dir=settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
-            default_backend=default_backend if default_backend in backends else backends[0],
+            corpus_dir=ctx.settings.corpus_dir, dev=dev, scifact=scifact, work=work, runs=runs, backends=backends,
+            default_backend=measured,
             scifact_docs=scifact_docs, query_limit=queries, peer=peer, scale=scale,
             scale_factories=factories or ("HNSW32",), scale_engines=engines or ("faiss",), milvus_uri=milvus_uri,
             live=live, living=living, memory=memory, formats=formats, say=say,

@@ -18,7 +18,6 @@ banner, so ``echo "question" | qabot repl`` can be scripted.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import shlex
@@ -35,7 +34,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.console import Console
 
-from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources, styled
+from qabot.adapters.terminal import INERT, lenient_stdin, print_answer, print_context, print_sources, styled
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
@@ -356,9 +355,7 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
             session.warm_up()
             _interactive(session, settings)
         else:
-            if isinstance(sys.stdin, io.TextIOWrapper):
-                sys.stdin.reconfigure(errors="replace")  # one badly encoded line must not end a script
-            _lines(session, sys.stdin)
+            _lines(session, lenient_stdin())
     finally:
         session.finish()
         session.close()

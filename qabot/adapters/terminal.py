@@ -22,8 +22,10 @@ document can never move the cursor, recolour, clear or retitle the terminal.
 
 from __future__ import annotations
 
+import io
+import sys
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from qabot.adapters import render
 from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
@@ -227,3 +229,19 @@ def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 -
     for s in sources:
         table.add_row(Text(visible(s.source)), Text(_line(clipped(s.title or "", LABEL_CHARS))), str(s.documents), str(s.passages))
     console.print(table)
+
+
+# The most of a question read from stdin (qabot ask -): far over any question's limit, but `< /dev/zero` stops.
+STDIN_CHARS = 1 << 20
+
+
+def lenient_stdin() -> TextIO:
+    """stdin, where a badly encoded byte is read as U+FFFD: no reason to refuse a question or end a script."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    return sys.stdin
+
+
+def stdin_question() -> str:
+    """The question piped to ``qabot ask -``, bounded (``QABot.ask`` refuses one over QABOT_MAX_QUESTION_CHARS)."""
+    return lenient_stdin().read(STDIN_CHARS + 1).strip()

@@ -16,7 +16,7 @@ Timings live here, never in the tests.
 from __future__ import annotations
 
 from qabot.bench.report import BenchReport
-from qabot.bench.run import run, run_formats_only, run_scale_only
+from qabot.bench.run import backends_to_measure, run, run_formats_only, run_scale_only
 from qabot.bench.table import table
 
-__all__ = ["BenchReport", "run", "run_formats_only", "run_scale_only", "table"]
+__all__ = ["BenchReport", "backends_to_measure", "run", "run_formats_only", "run_scale_only", "table"]

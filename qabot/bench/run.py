@@ -263,3 +263,13 @@ def _engines_installed(report: BenchReport, engines: Sequence[str], milvus_uri: 
 
 def _loss(base: float | None, fast: float | None) -> float | None:
     return None if base is None or fast is None else round(base - fast, 4)
+
+
+def backends_to_measure(asked: tuple[str, ...], configured: str) -> tuple[tuple[str, ...], str]:
+    """The backends ``qabot bench`` measures (``asked``, else both where onnxruntime is installed), and of them the
+    one the settings use (``configured``), else the first: the one its single-backend parts run on."""
+    from qabot.embedding import resolve_backend
+
+    default = resolve_backend(configured)
+    backends = asked or (("onnx", "torch") if resolve_backend("auto") == "onnx" else ("torch",))
+    return backends, default if default in backends else backends[0]

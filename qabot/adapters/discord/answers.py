@@ -148,15 +148,13 @@ class Answering:
         be; in a direct message, the channels they may read), then checked."""
         place = await self.places.place(guild_id, channel, channel_id)
         reads = None
-        history = self.history if place.guild_id is None and self.settings.discord_history_dms else None
-        if history is not None and self._allowed(place):
-            reads = await self.places.reads(user_id, (c.guild_id for c in history.channels()))
+        if self.history is not None and self.asks_discord(place.guild_id) and self._allowed(place):
+            reads = await self.places.reads(user_id, (c.guild_id for c in self.history.channels()))
         return self.door_of(place, reads)
 
     def asks_discord(self, guild_id: int | None) -> bool:
-        """Whether the door of a place asks Discord before it opens: in a direct message where history is quoted, about
-        the person's membership of each server (``Places.reads``), which a rate limit, or many servers, may hold up past
-        the 3 s Discord gives an interaction's first response. An interaction there is deferred first."""
+        """Whether the door asks Discord first (in a DM where history is quoted: the person's memberships, ``reads``),
+        which a rate limit may hold past the 3 s Discord gives an interaction's first reply: it is deferred first."""
         return guild_id is None and self.history is not None and self.settings.discord_history_dms
 
     def door_of(self, place: Place, reads: Reads | None = None) -> Door:
@@ -179,9 +177,8 @@ class Answering:
         return Door(place, Scope(scope, chats), reads=reads)
 
     def now(self, answer: Answer, door: Door) -> Answer:
-        """``answer``, found for ``door``, as it may be sent there now: less what the door no longer allows (a channel
-        turned private, a scope narrowed while it waited in the queue or was found). Every door asks just before it
-        sends, on the event loop, where the client's cache says who may read what."""
+        """``answer``, found for ``door``, as it may be sent there now, less what the door no longer allows (a channel
+        turned private, a scope narrowed meanwhile): every door asks just before it sends, on the event loop."""
         now = self.door_of(door.place, door.reads)
         return within(answer, NOWHERE if now.refusal is not None else now.scope)
 

@@ -272,10 +272,17 @@ class EmbeddedEngine:
     # -- changing -------------------------------------------------------------------------
 
     def begin(self, base: Manifest | None, note: Note) -> EmbeddedTransaction:
-        if (known := base or self.committed()) is not None:  # a factory FAISS cannot make fails now, not once all is read
+        if (known := base or self._readable()) is not None:  # a factory FAISS cannot make fails now, not once all is read
             dense_index.check_factory(self.config.index_factory, known.dimension)
         snapshot = self.open() if base is not None else None
         return EmbeddedTransaction(self, base, snapshot, self.model)
+
+    def _readable(self) -> Manifest | None:
+        """The committed manifest, or None where there is none to read (a damaged one is recovery's to report)."""
+        try:
+            return self.committed()
+        except (CorruptIndexError, OSError):
+            return None
 
     def wants_maintenance(self, manifest: Manifest) -> bool:
         from qabot.index.embedded.merge import plan
