@@ -107,6 +107,10 @@ _ME_TOO_WORD = re.compile(r"\+1|[\w']+")
 # Only courtesy, after the answer: "you're welcome", "u r welcome :)", "np", "no problem", "good luck".
 _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most )?welcome|yw|np|no (?:problem|prob|worries)"
                        r"|anytime|glad (?:to|i could) help|good luck|gl|you too)\W*\Z", re.IGNORECASE)
+# Only thanks, perhaps to someone by name: "ty", "thanks!", "thank you so much ana". Someone else's thanks in an exchange
+# thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
+_THANKS = frozenset("thanks thank thx thnx ty tyvm cheers".split())
+_THANKS_TOO = _THANKS | frozenset("you u so very much a lot again all everyone guys man mate".split())
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
@@ -255,8 +259,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if para.author == asker or para.role in (ASKS, BOT):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         facts = _facts(laid_out(para), para.author)
-        if facts.words <= names or facts.filler:
-            continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np"
+        if facts.words <= names or facts.filler or (facts.words & _THANKS and facts.words <= names | _THANKS_TOO):
+            continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np", a "ty"
         after = para.start > said.start
         specific = [folded for folded, count in facts.specific if counts or not count]
         asks_too = any(asking[u] for u in units)
