@@ -420,6 +420,29 @@ def test_the_starter_of_a_forum_post_is_never_its_answer(tmp_path: Path, bot_for
     assert first.citation.author == "kestrel", first.highlight
 
 
+def test_a_thread_a_ticket_bot_opened_is_asked_by_the_member_not_the_bot(tmp_path: Path, bot_for) -> None:
+    """A ticket bot opens a private thread with a welcome that @-mentions a member who has not spoken yet. The bot is
+    no asker: the member's problem asks and the helper answers, so the member's own words are never the answer."""
+    ticket = {**THREAD, "type": "GuildPrivateThread", "category": "support", "name": "ticket-0042"}
+    welcome = _bot(documents.message(ticket["id"], "Tickets", "Welcome @Ana! Please describe your issue and a staff "
+                                     "member will be with you shortly.", documents._at(0), mentions=("Ana",)))
+    welcome["author"]["discriminator"] = "7512"  # a bot user's, not a webhook's
+    chat = [welcome,
+            documents.message("381889648827301960", "Ana", "my license key says it is already activated on another "
+                              "machine, but I only have one computer", documents._at(1)),
+            documents.message("381889648827301970", "Ben", "I've reset the activations on your key, sign out of the "
+                              "app and sign in again and it will activate on this machine", documents._at(6)),
+            documents.message("381889648827301980", "Ana", "signed out and back in, the license key activated fine "
+                              "now, thank you", documents._at(9))]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    [doc] = _read(documents.write_export(corpus / "ticket.json", chat, channel=ticket))
+    assert [p.role for p in doc.paragraphs] == ["bot", ASKS, ANSWERS, ASKS]
+    first = bot_for(corpus).ask("My license key says it is already activated on another machine, how do I fix it?",
+                                k=1).excerpts[0]
+    assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301970"), first.highlight
+
+
 # -- answers -------------------------------------------------------------------------------
 
 

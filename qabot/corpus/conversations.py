@@ -150,7 +150,9 @@ class Untangler:
     you need to ...", to a question from before the exchange began) was asked by that someone. An exchange that opens
     with news instead ("Reminder: the dome is closed on Friday") is the other way round: its opener's messages answer,
     and the others' questions about it ask; so does every exchange of an announcement channel or of its threads
-    (``announcements``), however its opener speaks ("I just released v2.4").
+    (``announcements``), however its opener speaks ("I just released v2.4"). A bot is never the asker: an exchange
+    a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your issue") is opened,
+    as far as roles go, by the first member who speaks in it, and in a thread the others go on from that message.
     """
 
     def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
@@ -172,6 +174,8 @@ class Untangler:
         self.authors: list[str] = []
         self.roles: list[str | None] = []
         self._openers: dict[int, tuple[str, bool]] = {}  # each exchange's asker, and whether it opened with news
+        self._bots_opened: set[int] = set()  # the exchanges a bot opened that no member has spoken in yet
+        self._thread_asks = 0  # in a thread, what its messages go on from: its first, or its first member's
 
     def names(self, author: str) -> frozenset[str]:
         return self.names_of.get(author, frozenset())
@@ -218,7 +222,7 @@ class Untangler:
             if me.target is not None:
                 parent = me.target
             elif self.one_conversation:
-                parent = 0 if i else i
+                parent = self._thread_asks if i else i
             elif (own := self._nudged(message, me)) is not None:
                 parent = own
             else:
@@ -243,19 +247,32 @@ class Untangler:
     def commit(self, message: Message, me: _Seen, parent: int) -> None:
         """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
         i = me.index
-        if parent == i:
-            greeting = greets(message.text)  # "media: hi": no news, nor told to media; its author is about to ask
-            spoken_to = set() if greeting else me.addressed - {message.author}
-            asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
-            # Nor is a thanks ("Thank you Eric, much better now": the helper's next words answer), nor "umm" (says_little).
-            news = self.announcements or not (greeting or says_little(message.text) or says_thanks(message.text)
-                                              or asks_like(message.text, self.known))
-            self._openers[i] = (asker, asker == message.author and news)
         root = i if parent == i else self.roots[parent]
+        if parent == i or (root in self._bots_opened and not message.bot):
+            # An exchange a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your
+            # issue", a feed's post) is asked by the first member who speaks in it, as if they had opened it: a bot's
+            # message is never the answer, and its author is no asker.
+            self._openers[root] = self._opening(message, me)
+            if root in self._bots_opened:
+                self._bots_opened.discard(root)
+                if self.one_conversation:
+                    self._thread_asks = i
+            elif message.bot and self._openers[root][0] == message.author:
+                self._bots_opened.add(root)
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
                        parent_role=self.roles[parent] if parent != i else None)
         self._record(message, me, parent, root, role)
+
+    def _opening(self, message: Message, me: _Seen) -> tuple[str, bool]:
+        """The asker of an exchange ``message`` opens, and whether it opens with news."""
+        greeting = greets(message.text)  # "media: hi": no news, nor told to media; its author is about to ask
+        spoken_to = set() if greeting else me.addressed - {message.author}
+        asker = next(iter(spoken_to)) if len(spoken_to) == 1 else message.author
+        # Nor is a thanks ("Thank you Eric, much better now": the helper's next words answer), nor "umm" (says_little).
+        news = self.announcements or not (greeting or says_little(message.text) or says_thanks(message.text)
+                                          or asks_like(message.text, self.known))
+        return asker, asker == message.author and news
 
     def resume(self, message: Message, opener: tuple[str, bool], role: str | None, parent: int | None = None) -> None:
         """Add a message linked before (a live channel's, read back), with its role.
