@@ -386,6 +386,33 @@ def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: P
     # Nor can any export hold it once it was deleted (Discord keeps the placeholder): exporting again is no cure.
     assert "deleted" in warnings[0]
 
+
+def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_by_the_member(tmp_path: Path,
+                                                                                          bot_for) -> None:
+    """An older export of a thread a helper started from a member's question holds only the placeholder, by the
+    helper, then the helper asking back ("which version ...?"). The helper is no asker: the member who answers the
+    question asks, so the member's own words are never the answer, the helper's fix is."""
+    placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type="21")
+    placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
+                                "guildId": "81384788765712384"}
+    chat = [placeholder,
+            documents.message("381889648827301960", "Ben", "moving this to a thread. which version of the app are "
+                              "you on?", documents._at(1)),
+            documents.message("381889648827301970", "Ana", "version 3.2 on windows 11, and the license key says it "
+                              "is already activated on another machine", documents._at(2)),
+            documents.message("381889648827301980", "Ben", "3.2 has a bug with activations, update to 3.3 and sign "
+                              "in again", documents._at(4)),
+            documents.message("381889648827301990", "Ana", "updated to 3.3 and signed in, it activated fine, thanks",
+                              documents._at(8))]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    path = documents.write_export(corpus / "thread.json", chat, channel=THREAD)
+    [doc] = list(load_file(CorpusFile(path, "thread.json"), warn=lambda _: None))
+    assert [(p.author, p.role) for p in doc.paragraphs][1:] == [("Ana", ASKS), ("Ben", ANSWERS), ("Ana", ASKS)]
+    first = bot_for(corpus).ask("The license key says it is already activated on another machine, what do I do?",
+                                k=1).excerpts[0]
+    assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301980"), first.highlight
+
 @pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it
 def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kind: str) -> None:
     """An announcement's thread opens with the news, however its author tells it ("I just released ..."): its author's
@@ -1114,12 +1141,11 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
 def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
     """"(i.e. copy in 4 MB chunks)" explains; its "i" is no first person, so it neither asks nor tells of a
     problem of the writer's own."""
-    from qabot.corpus.roles import asks_like
-    from qabot.search.exchange import _FIRST_PERSON
+    from qabot.corpus.roles import FIRST_PERSON, asks_like
 
     explains = 'Lia "dd bs=4M" means copy with a block size of 4MB (i.e. copy in 4 MB chunks)'
-    assert not asks_like(explains) and not _FIRST_PERSON.search(explains)
-    assert asks_like("i think my card is broken") and _FIRST_PERSON.search("i.e. what i said")
+    assert not asks_like(explains) and not FIRST_PERSON.search(explains)
+    assert asks_like("i think my card is broken") and FIRST_PERSON.search("i.e. what i said")
 
 
 def test_a_question_for_a_yes_or_a_no_is_told_from_one_for_a_thing() -> None:

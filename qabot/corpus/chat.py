@@ -179,6 +179,7 @@ class ChatMessage:
     forwarded: str = ""  # the text of the message it forwards (a snapshot's), Markdown as plain text
     marked_by: frozenset[str] = frozenset()  # who marked it (author keys), where the asker is not known yet (an export)
     source: str | None = None  # the file it was read from, where a channel's export is in parts (else the channel's)
+    answers_absent: bool = False  # it opens a thread whose question the source does not hold (``conversations``)
 
     @property
     def text(self) -> str:
@@ -201,7 +202,8 @@ class ChatMessage:
         said = "\n".join(part for part in (self.content, self.forwarded) if part.strip())
         return conversations.Message(author=self.author_key, text=said, time=self.seconds, id=self.id,
                                      names=self.names | {fold(self.author)}, reply_to=self.reply_to,
-                                     mentions=self.mentions, bot=self.bot, called=self.called)
+                                     mentions=self.mentions, bot=self.bot, called=self.called,
+                                     answers_absent=self.answers_absent)
 
 
 FORWARDED = "(forwarded)"  # what stands before a forwarded message's text in its paragraph

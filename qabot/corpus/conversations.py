@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, REPLY_WEIGHTS, WEIGHTS
-from qabot.corpus.roles import asks_like, greets, nudges, role_in, says_little, says_thanks
+from qabot.corpus.roles import asks_back, asks_like, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -77,6 +77,7 @@ class Message:
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions explicitly
     bot: bool = False
     called: bool = False  # a bot's answer to someone's slash command, which leaves no message to reply to
+    answers_absent: bool = False  # it opens a thread whose first message, its question, the source does not hold
 
 
 @dataclass
@@ -153,6 +154,8 @@ class Untangler:
     (``announcements``), however its opener speaks ("I just released v2.4"). A bot is never the asker: an exchange
     a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your issue") is opened,
     as far as roles go, by the first member who speaks in it, and in a thread the others go on from that message.
+    So is a thread whose question the source does not hold (``Message.answers_absent``: an older export's thread
+    started from a message) where its first message asks back ("which version are you on?"): a helper's.
     """
 
     def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
@@ -174,7 +177,7 @@ class Untangler:
         self.authors: list[str] = []
         self.roles: list[str | None] = []
         self._openers: dict[int, tuple[str, bool]] = {}  # each exchange's asker, and whether it opened with news
-        self._bots_opened: set[int] = set()  # the exchanges a bot opened that no member has spoken in yet
+        self._unasked: dict[int, str] = {}  # exchanges opened by no asker, that no member has spoken in yet: by whom
         self._thread_asks = 0  # in a thread, what its messages go on from: its first, or its first member's
 
     def names(self, author: str) -> frozenset[str]:
@@ -248,17 +251,20 @@ class Untangler:
         """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
         i = me.index
         root = i if parent == i else self.roots[parent]
-        if parent == i or (root in self._bots_opened and not message.bot):
+        taken = root in self._unasked and not message.bot and message.author != self._unasked[root]
+        if parent == i or taken:
             # An exchange a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your
-            # issue", a feed's post) is asked by the first member who speaks in it, as if they had opened it: a bot's
-            # message is never the answer, and its author is no asker.
-            self._openers[root] = self._opening(message, me)
-            if root in self._bots_opened:
-                self._bots_opened.discard(root)
+            # issue", a feed's post), or a thread whose question is not here opened by someone asking back ("which
+            # version are you on?"), is asked by the next member who speaks in it, whatever they say: they answer
+            # what they were asked, and bring their own problem.
+            self._openers[root] = (message.author, False) if taken else self._opening(message, me)
+            if taken:
+                del self._unasked[root]
                 if self.one_conversation:
                     self._thread_asks = i
-            elif message.bot and self._openers[root][0] == message.author:
-                self._bots_opened.add(root)
+            elif self._openers[root][0] == message.author and (
+                    message.bot or (message.answers_absent and asks_back(message.text))):
+                self._unasked[root] = message.author
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
                        parent_role=self.roles[parent] if parent != i else None)

@@ -29,7 +29,8 @@ channel's are, so that a question and its answers share passages and an excerpt 
 runs on into another conversation. A thread's export is one conversation; a thread started
 from a message opens with that message where DiscordChatExporter wrote it (since mid-2026),
 so the question and its answers are one exchange. An older export holds only a placeholder
-(type ``21``) in its place, with no text: that export is read with a warning saying so.
+(type ``21``) in its place, with no text: that export is read with a warning saying so, its first
+message marked as answering a question it does not hold (``ChatMessage.answers_absent``).
 A paragraph's number is still its message's place in the channel, and it keeps its role
 in its exchange. An export written newest first (``--reverse``) is read oldest first. The parts of an export
 cut with ``--partition`` are read as one channel (``read_parts``; ``qabot.corpus.export_parts``).
@@ -55,6 +56,7 @@ import codecs
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -373,9 +375,11 @@ def _webhook(person: dict[str, Any]) -> bool:
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
                    said: Counter[str], bridges: chat.Bridges) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
+    absent = False  # the thread's question is not in the export: the next chat message answers it
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
         if kind == STARTER:
+            absent = True
             warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
                  "does not hold: the thread's first question is not in its exchange (DiscordChatExporter before "
                  "mid-2026 left it out: export the thread again with a newer one, unless that message was deleted)")
@@ -395,7 +399,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         chat_message = _message(message, people.setdefault(author, author), people, channel, name, bridges)
         if chat_message.says_something:
             said[name] += 1
-            yield chat_message
+            yield replace(chat_message, answers_absent=True) if absent else chat_message
+            absent = False
 
 
 def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str]], prefix: str = "") -> str | None:

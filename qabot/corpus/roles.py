@@ -77,6 +77,16 @@ def asks_like(text: str, names: Container[str] = ()) -> bool:
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 
 
+# Speaking of one's own situation: "I", "my", "we" ... A question without it, put to someone else ("which version are you
+# on?"), asks them back: its author is helping.
+FIRST_PERSON = re.compile(r"\b(?:i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
+
+
+def asks_back(text: str) -> bool:
+    """Whether a message asks someone else something (a question mark, nothing of its author's own situation)."""
+    return "?" in text and not FIRST_PERSON.search(text)
+
+
 # Words that say nothing yet: "umm", "hmm", "ok so", "guys", "quick question".
 _LITTLE = re.compile(r"\W*(?:(?:u+h*m+|h+m+|e+r+m+|u+h+|a+h+|o+h+|o+k+(?:a+y+)?|so+|well|right|alright|wait|guys|folks|all|"
                      r"everyone|quick|question|yo|sup|hello|hey|hi)\b\W*)+")

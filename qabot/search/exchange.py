@@ -50,7 +50,7 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, LABELS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, FIRST_PERSON, LABELS, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search.evidence import expected_type
@@ -93,9 +93,9 @@ _COMMAND = re.compile(r"\s*([a-z][\w.+-]*)\s+(?:--?[\w-]|[/~][\w/.]|\*|\w+[+=]\w
 # ``asks_like``'s too; "we" and "our" are not, since that also decides whether an exchange opens with news, and news
 # is often told with "we" ("we moved the meetup").
 _PROBLEM = re.compile(rf"\b(?:we|our|{TROUBLE})\b", re.IGNORECASE)
-# A question that speaks of the asker's own situation ("should I ...", "when we do ...") is the asker's own, even
-# put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks back.
-_FIRST_PERSON = re.compile(r"\b(?:i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|we|our|us)\b", re.IGNORECASE)
+# A question that speaks of the asker's own situation ("should I ...", "when we do ...", ``FIRST_PERSON``) is the
+# asker's own, even put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks
+# back.
 
 # A typo put right and nothing else: "*careful", "Nooting/Booting*", "s/eth0/eth1/".
 _CORRECTION = re.compile(r"\A\s*(?:\*[^\W\d_][\w'-]*|[^\W\d_][\w/'-]*\*|s/[^/\s]*/[^/\s]*/?)\s*\Z")
@@ -245,7 +245,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = said.author
     if asker is None and said.role is None:
         asker = _most_addressed(laid)  # the one the others talk to is the one being helped
-    if asking[matched] and said.role != ASKS and not _FIRST_PERSON.search(said_text):
+    if asking[matched] and said.role != ASKS and not FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         authors = {p.author for p, _ in messages.values()}
         asker = _addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
@@ -360,7 +360,7 @@ def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[_
     with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
     """
     others = [(body, name) for body, name, _ in laid if name != author]  # the messages around it, as laid out
-    if _opens_addressed(said_body, author) or not others or not _FIRST_PERSON.search(said_text):
+    if _opens_addressed(said_body, author) or not others or not FIRST_PERSON.search(said_text):
         return False
     if not asks_like(said_text):
         return False
