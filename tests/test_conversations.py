@@ -281,6 +281,22 @@ def test_a_label_before_a_colon_is_nobody_addressed_unless_someone_goes_by_it() 
     assert roles(named, parents(named)) == [ASKS, ANSWERS]
 
 
+def test_a_ticket_a_bot_opened_is_asked_by_the_member_it_names_whoever_speaks_first() -> None:
+    """A ticket bot's thread names the member it is for: they ask once they speak, even after a helper's greeting;
+    a bot's post that names no one is left as it was (its first reply may well be a helper's)."""
+    welcome = Message("Tickets", "Welcome @ana! Describe your issue.", 0, "1", bot=True, mentions=frozenset({"ana"}))
+    untangler = Untangler(one_conversation=True)
+    for message in [welcome, Message("ben", "hi, how can we help?", 30, "2"),
+                    Message("ana", "my license key says it is already activated elsewhere", 60, "3"),
+                    Message("ben", "I reset it, sign in again", 120, "4")]:
+        untangler.add(message)
+    assert untangler.roles[1:] == [ANSWERS, ASKS, ANSWERS]
+    feed = Untangler(one_conversation=True)
+    for message in [Message("releases", "v2.4 is out", 0, "1", bot=True), Message("ben", "it fixes the login bug",
+                                                                                30, "2")]:
+        feed.add(message)
+    assert feed.opener(1)[0] == "releases"
+
 def test_a_bots_message_joins_only_what_called_it_up() -> None:
     """A bot's message answers a command ("!rank"), a message that speaks to it, or one with a number it looks up
     ("bug 1289977"); a notice nothing called up (a level-up) starts its own exchange, whoever it @-mentions."""

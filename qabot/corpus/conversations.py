@@ -151,11 +151,11 @@ class Untangler:
     you need to ...", to a question from before the exchange began) was asked by that someone. An exchange that opens
     with news instead ("Reminder: the dome is closed on Friday") is the other way round: its opener's messages answer,
     and the others' questions about it ask; so does every exchange of an announcement channel or of its threads
-    (``announcements``), however its opener speaks ("I just released v2.4"). A bot is never the asker: an exchange
-    a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your issue") is opened,
-    as far as roles go, by the first member who speaks in it, and in a thread the others go on from that message.
-    So is a thread whose question the source does not hold (``Message.answers_absent``: an older export's thread
-    started from a message) where its first message asks back ("which version are you on?"): a helper's.
+    (``announcements``), however its opener speaks ("I just released v2.4"). An exchange a bot opened for a member
+    who has not spoken yet (a ticket bot's "Welcome @ana! Describe your issue") is asked by that member once they
+    speak, and in a thread the others go on from their message; so is a thread whose question the source does not
+    hold (``Message.answers_absent``: an older export's thread started from a message) opened by someone asking back
+    ("which version are you on?"), by the next member who speaks.
     """
 
     def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
@@ -177,7 +177,9 @@ class Untangler:
         self.authors: list[str] = []
         self.roles: list[str | None] = []
         self._openers: dict[int, tuple[str, bool]] = {}  # each exchange's asker, and whether it opened with news
-        self._unasked: dict[int, str] = {}  # exchanges opened by no asker, that no member has spoken in yet: by whom
+        # The exchanges opened by no asker that their asker has not spoken in yet: by whom, and the names of whom it
+        # awaits (None: any other member).
+        self._unasked: dict[int, tuple[str, frozenset[str] | None]] = {}
         self._thread_asks = 0  # in a thread, what its messages go on from: its first, or its first member's
 
     def names(self, author: str) -> frozenset[str]:
@@ -251,20 +253,23 @@ class Untangler:
         """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
         i = me.index
         root = i if parent == i else self.roots[parent]
-        taken = root in self._unasked and not message.bot and message.author != self._unasked[root]
+        by, awaited = self._unasked.get(root, (message.author, frozenset()))
+        taken = not message.bot and message.author != by and (awaited is None or not awaited.isdisjoint(me.names))
         if parent == i or taken:
-            # An exchange a bot opened speaking to no one who has spoken (a ticket bot's "Welcome @ana! Describe your
-            # issue", a feed's post), or a thread whose question is not here opened by someone asking back ("which
-            # version are you on?"), is asked by the next member who speaks in it, whatever they say: they answer
+            # An exchange a bot opened for a member who has not spoken yet (a ticket bot's "Welcome @ana! Describe your
+            # issue"), or a thread whose question is not here opened by someone asking back ("which version are you
+            # on?"), is asked by that member, or the next who speaks, when they do, whatever they say: they answer
             # what they were asked, and bring their own problem.
             self._openers[root] = (message.author, False) if taken else self._opening(message, me)
             if taken:
                 del self._unasked[root]
                 if self.one_conversation:
                     self._thread_asks = i
-            elif self._openers[root][0] == message.author and (
-                    message.bot or (message.answers_absent and asks_back(message.text))):
-                self._unasked[root] = message.author
+            elif self._openers[root][0] == message.author:
+                if message.bot and me.explicit:
+                    self._unasked[root] = (message.author, me.explicit)
+                elif message.answers_absent and asks_back(message.text):
+                    self._unasked[root] = (message.author, None)
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
                        parent_role=self.roles[parent] if parent != i else None)
