@@ -926,6 +926,19 @@ def test_the_answer_the_askers_thanks_replies_to_is_the_highlight(tmp_path: Path
     assert first.citation.link.endswith("/5302")
 
 
+def test_a_problem_told_as_if_news_is_never_its_own_answer_once_its_teller_thanks(tmp_path: Path, bot_for) -> None:
+    """A terse report ("docker compose says port 5432 is already allocated": no "?", no "I", no "fails") opens its
+    exchange as news would; its teller's later "thanks!" shows they were helped. The helper's reply is the answer,
+    not the report itself."""
+    chat = [
+        documents.message("5501", "Juniper", "docker compose says port 5432 is already allocated", documents._at(0)),
+        documents.message("5502", "kestrel", "another postgres is running, stop it with sudo systemctl stop "
+                          "postgresql", documents._at(2), reply_to="5501"),
+        documents.message("5503", "Juniper", "thanks!", documents._at(4)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "docker compose says port 5432 is already allocated")
+    assert first.citation.author == "kestrel" and first.citation.link.endswith("/5502"), first.highlight
+
 def test_courtesy_after_an_answer_answers_nothing() -> None:
     from qabot.search.exchange import _COURTESY
 

@@ -50,9 +50,10 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, FIRST_PERSON, LABELS, TROUBLE, asks_like
+from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, FIRST_PERSON, LABELS, TROUBLE, asks_like, says_thanks
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
+from qabot.search import thanks
 from qabot.search.evidence import expected_type
 from qabot.search.lexicon import is_ordinary
 from qabot.search.thanks import Kept
@@ -245,6 +246,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         asker = said.author
     if asker is None and said.role is None:
         asker = _most_addressed(laid)  # the one the others talk to is the one being helped
+    if asker is None and said.role == ANSWERS and _thanks_for_own(engine, passage.doc, said):
+        asker = said.author  # an exchange taken to open with news whose opener thanks later opened with a problem
     if asking[matched] and said.role != ASKS and not FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
         authors = {p.author for p, _ in messages.values()}
@@ -365,6 +368,14 @@ def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[_
     if not asks_like(said_text):
         return False
     return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
+
+
+def _thanks_for_own(engine: SearchEngine, doc: int, said: ParagraphRow) -> bool:
+    """Whether ``said`` opens its exchange and its author thanks later in it ("docker compose says port 5432 is
+    already allocated" ... "thanks!"): what the untangler took for news was their problem, and they were helped."""
+    mine = [p for p in engine.paragraphs(doc)[: thanks.READ] if p.group == said.group]
+    return bool(mine) and mine[0].start == said.start and any(
+        p.author == said.author and says_thanks(engine.text(doc, p.start, p.end)) for p in mine[1:])
 
 
 def _most_addressed(said: list[_Laid]) -> str | None:
