@@ -709,6 +709,18 @@ def test_an_export_name_longer_than_discord_allows_is_cut(tmp_path: Path) -> Non
     assert [p.author for _, p in paras if p is not ben] == ["Ana", "Ana", "Cleo"]  # names Discord allows, whole
 
 
+def test_an_export_name_that_shows_nothing_is_cited_by_the_username(tmp_path: Path) -> None:
+    # A display name of invisible characters alone (a Hangul filler, a zero-width space: a known Discord trick) would
+    # cite the answer to no one ("help.json, ㅤ, ..."); the username, which Discord keeps visible, is cited instead.
+    chat = [dict(m) for m in documents.CHAT]
+    chat[1] = {**chat[1], "author": {**chat[1]["author"], "name": "ben.k", "nickname": "\u3164"}}
+    chat[4] = {**chat[4], "author": {**chat[4]["author"], "name": "cleo", "nickname": "\u200b \u2800"}}
+    paras = _texts_and_docs(_exchanges(documents.write_export(tmp_path / "help.json", chat)))
+    assert [p.author for _, p in paras] == ["Ana", "ben.k", "Ana", "cleo"]
+    doc, ben = paras[1]
+    assert doc.text[ben.start : ben.end].startswith("ben.k: Yes: the trick")
+
+
 def test_a_word_file_without_core_properties_has_no_title_of_python_docxs(tmp_path: Path) -> None:
     from tests.hostile import _docx
 

@@ -66,7 +66,7 @@ import ijson
 from qabot.corpus import chat, limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import clipped, first_line, fold, listed, scalar_text
+from qabot.text import blank, clipped, first_line, fold, listed, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
@@ -238,8 +238,10 @@ def _missing(export: Any) -> str | None:
 
 
 def _name(author: dict[str, Any]) -> str | None:
+    """The name an author is cited by: their display name, else (where it shows nothing: "ㅤ", a zero-width space)
+    their username."""
     for key in ("nickname", "name"):
-        if isinstance(author.get(key), str) and author[key].strip():
+        if isinstance(author.get(key), str) and not blank(author[key]):
             return clipped(" ".join(author[key].split()), limits.NAME_CHARS)
     return None
 
