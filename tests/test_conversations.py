@@ -939,6 +939,20 @@ def test_a_problem_told_as_if_news_is_never_its_own_answer_once_its_teller_thank
     first = _first_excerpt(tmp_path, bot_for, chat, "docker compose says port 5432 is already allocated")
     assert first.citation.author == "kestrel" and first.citation.link.endswith("/5502"), first.highlight
 
+def test_an_answer_from_a_member_who_shares_the_askers_display_name_is_the_answer(tmp_path: Path, bot_for) -> None:
+    """Two members may go by the same display name ("Alex"); the export tells them apart by id, and so the answer
+    from the other Alex is the answer, not "Not found" for the asker's own name."""
+    asker = documents.message("5601", "Alex", "how do I reset the dome controller when it is stuck?", documents._at(0))
+    helper = documents.message("5602", "Alex", "hold the red button on the controller for ten seconds until it beeps",
+                               documents._at(1), reply_to="5601")
+    helper["author"] = {**helper["author"], "id": "222222222222222222", "name": "alexm"}
+    thanks = documents.message("5603", "Alex", "that worked, thanks", documents._at(2), reply_to="5602")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", [asker, helper, thanks])
+    answer = bot_for(corpus).ask("How do I reset the dome controller when it is stuck?", k=1)
+    assert answer.answered and answer.excerpts[0].citation.link.endswith("/5602"), answer.excerpts[0].highlight
+
 def test_courtesy_after_an_answer_answers_nothing() -> None:
     from qabot.search.exchange import _COURTESY
 

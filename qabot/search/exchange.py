@@ -115,6 +115,7 @@ _THANKS_TOO = _THANKS | frozenset("you u so very much a lot again all everyone g
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
+_ANSWERING = frozenset({ANSWERS, ACCEPTED, THANKED})  # the roles of someone else's answer to the exchange's asker
 FEATURES = ("score", "overlap", "answers", "accepted", "thanked", "specific", "specific_new", "asks_back", "suggests",
             "first_reply", "before", "continues", "expands", "hedges", "yes_no")
 # Chosen on chat-dev and tests/data/chat-extra together (docs/quality.md; a softmax fitted on chat-dev alone did no
@@ -258,8 +259,11 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     names = {fold(p.author) for p, _ in order if p.author}
     out = []
     replied = False
+    # Where the build's asker goes by the same name, an answer under that name is someone else's: two members may
+    # share a display name ("Alex"), and the build told them apart (by their ids), the search cannot.
+    namesake = any(p.role == ASKS and p.author == asker for p, _ in order)
     for n, (para, units) in enumerate(order):
-        if para.author == asker or para.role in (ASKS, BOT):
+        if para.role in (ASKS, BOT) or (para.author == asker and not (namesake and para.role in _ANSWERING)):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         facts = _facts(laid_out(para), para.author)
         if facts.words <= names or facts.filler or (facts.words & _THANKS and facts.words <= names | _THANKS_TOO):
