@@ -94,10 +94,6 @@ _COMMAND = re.compile(r"\s*([a-z][\w.+-]*)\s+(?:--?[\w-]|[/~][\w/.]|\*|\w+[+=]\w
 # ``asks_like``'s too; "we" and "our" are not, since that also decides whether an exchange opens with news, and news
 # is often told with "we" ("we moved the meetup").
 _PROBLEM = re.compile(rf"\b(?:we|our|{TROUBLE})\b", re.IGNORECASE)
-# A question that speaks of the asker's own situation ("should I ...", "when we do ...", ``FIRST_PERSON``) is the
-# asker's own, even put to a helper by name; one put to someone else without it ("ana: which card do you have?") asks
-# back.
-
 # A typo put right and nothing else: "*careful", "Nooting/Booting*", "s/eth0/eth1/".
 _CORRECTION = re.compile(r"\A\s*(?:\*[^\W\d_][\w'-]*|[^\W\d_][\w/'-]*\*|s/[^/\s]*/[^/\s]*/?)\s*\Z")
 # Someone else having the problem too, or agreeing, and nothing more: "+1 having this too", "same here", "this".
@@ -250,7 +246,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     if asker is None and said.role == ANSWERS and _thanks_for_own(engine, passage.doc, said):
         asker = said.author  # an exchange taken to open with news whose opener thanks later opened with a problem
     if asking[matched] and said.role != ASKS and not FIRST_PERSON.search(said_text):
-        # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked.
+        # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked. One
+        # that speaks of its author's own situation ("should I ...", "when we do ...") is theirs, even put to a helper.
         authors = {p.author for p, _ in messages.values()}
         asker = _addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
