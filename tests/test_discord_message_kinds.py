@@ -61,6 +61,17 @@ async def test_a_forwarded_bots_embed_names_no_member_by_id(qa, double, tmp_path
     assert_no_pings(double)
 
 
+async def test_a_member_whose_display_name_shows_nothing_is_quoted_by_their_username(qa, double, tmp_path) -> None:
+    """A display name of invisible characters alone (a Hangul filler: a known Discord trick) would quote and cite an
+    answer as no one's ("ㅤ: ..."); the username, which Discord keeps visible, is shown instead, as an export's is."""
+    spy = Recorder(qa)
+    said = double.seed("the spare dome key hangs in the staff safe", author={**user(5), "global_name": "\u3164"},
+                       seconds_ago=9000)
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        found = await quoting(spy, double, "where does the spare dome key hang", lambda f: jump(said) in f)
+    assert found[jump(said)].startswith("user5: the spare dome key hangs"), found
+
 async def test_a_forwarded_bots_card_is_read_with_its_fields_author_and_footer(qa, double, tmp_path) -> None:
     """A bot's card (a help command's list, a status card) holds its text in fields, often all of it: a forward of
     one was read by its title and description only, and one with neither was no message at all."""

@@ -48,7 +48,7 @@ from qabot.adapters.discord.places import covering
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
-from qabot.text import fold
+from qabot.text import blank, fold
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     if message.webhook_id is not None:  # a bridge's (``chat_kind``): each name it posts as is a person
         author_key = bridged_key(author_key, message.author.display_name)
     kept = ChatMessage(
-        id=str(message.id), author=message.author.display_name, author_key=author_key,
+        id=str(message.id), author=_shown_name(message.author), author_key=author_key,
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({author_key}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
@@ -138,6 +138,12 @@ def _unnamed_channels(message: discord.Message, content: str) -> str:
         if channel is not None and not covered(channel_id):
             content = re.sub(rf"#{re.escape(channel.name)}(?![\w-])", PRIVATE_CHANNEL, content)
     return content
+
+
+def _shown_name(author: discord.abc.User) -> str:
+    """The name a member is quoted and cited by: their display name, else (where it shows nothing: "ㅤ", a zero-width
+    space) their username, as an export's author is (``discord_export``)."""
+    return author.name if blank(author.display_name) else author.display_name
 
 
 def _clean(text: str, message: discord.Message, key: Key, forgotten: Forgotten | None) -> str:
