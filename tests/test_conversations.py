@@ -463,6 +463,26 @@ def test_the_starter_of_a_forum_post_is_never_its_answer(tmp_path: Path, bot_for
     assert first.citation.author == "kestrel", first.highlight
 
 
+def test_a_reply_asking_back_about_a_question_not_in_the_export_is_answered_by_the_helper(tmp_path: Path,
+                                                                                        bot_for) -> None:
+    """A channel exported month by month: June's first exchange is a helper's reply, asking back, to a question of
+    May's file. The helper is no asker: the member the reply @-mentions asks, so their own description is never the
+    answer, the helper's fix is."""
+    chat = [
+        documents.message("5703", "Ben", "@Ana which version of the app are you on?", documents._at(0),
+                          reply_to="5601", mentions=("Ana",)),  # 5601: in May's export
+        documents.message("5704", "Ana", "version 3.2, it says the license key is already activated on another "
+                          "machine", documents._at(2), reply_to="5703"),
+        documents.message("5705", "Ben", "3.2 has a bug with activations, update to 3.3 and sign in again",
+                          documents._at(4), reply_to="5704"),
+        documents.message("5706", "Ana", "updated to 3.3 and signed in, it activated fine", documents._at(10),
+                          reply_to="5705"),
+    ]
+    corpus, doc = _help_export(tmp_path, chat)
+    assert [(p.author, p.role) for p in doc.paragraphs][1:] == [("Ana", ASKS), ("Ben", ANSWERS), ("Ana", ASKS)]
+    first = bot_for(corpus).ask("The license key says it is already activated on another machine", k=1).excerpts[0]
+    assert first.citation.author == "Ben" and first.citation.link.endswith("/5705"), first.highlight
+
 def test_a_thread_a_ticket_bot_opened_is_asked_by_the_member_not_the_bot(tmp_path: Path, bot_for) -> None:
     """A ticket bot opens a private thread with a welcome that @-mentions a member who has not spoken yet. The bot is
     no asker: the member's problem asks and the helper answers, so the member's own words are never the answer."""

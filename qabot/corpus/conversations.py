@@ -154,8 +154,9 @@ class Untangler:
     (``announcements``), however its opener speaks ("I just released v2.4"). An exchange a bot opened for a member
     who has not spoken yet (a ticket bot's "Welcome @ana! Describe your issue") is asked by that member once they
     speak, and in a thread the others go on from their message; so is a thread whose question the source does not
-    hold (``Message.answers_absent``: an older export's thread started from a message) opened by someone asking back
-    ("which version are you on?"), by the next member who speaks.
+    hold (``Message.answers_absent``: an older export's thread started from a message), or an exchange opened by a reply
+    to a message not here, where that first message asks back ("which version are you on?"): by the member it
+    @-mentions, or else the next member who speaks.
     """
 
     def __init__(self, *, one_conversation: bool = False, announcements: bool = False,
@@ -268,8 +269,9 @@ class Untangler:
             elif self._openers[root][0] == message.author:
                 if message.bot and me.explicit:
                     self._unasked[root] = (message.author, me.explicit)
-                elif message.answers_absent and asks_back(message.text):
-                    self._unasked[root] = (message.author, None)
+                elif (message.answers_absent or (message.reply_to is not None and me.target is None)) and asks_back(
+                        message.text):  # it responds to a question not here (a reply to it): its asker is elsewhere
+                    self._unasked[root] = (message.author, me.explicit or None)
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
                        parent_role=self.roles[parent] if parent != i else None)
