@@ -910,7 +910,8 @@ def test_a_command_line_alone_is_advice(tmp_path: Path, bot_for) -> None:
 
 
 def test_an_opening_word_that_is_no_name_is_kept_as_what_the_message_says() -> None:
-    from qabot.search.exchange import _SUGGESTS, _said
+    from qabot.search.addressing import said as _said
+    from qabot.search.exchange import _SUGGESTS
 
     # "try: loadkeys de" opens like "ana: loadkeys de": taken for a name, the advice was cut off and the message
     # counted as no advice (where people answer with Discord's replies, not names).

@@ -33,35 +33,22 @@ and a live channel's could be turned into it the same way.
 
 from __future__ import annotations
 
-import math
-import re
 from array import array
 from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from qabot.corpus.conversation_features import COMMON, TOKEN, Seen, features, seen
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, REPLY_WEIGHTS, WEIGHTS
 from qabot.corpus.roles import asks_back, asks_like, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
 MAX_GAP = 3600.0  # seconds: an older message of the window is a candidate only where one names the other
-READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
 ADDRESSING = 0.1  # the share of messages addressed by name ("ana: ...") that makes a channel an addressing one
-_NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
-_TOKEN = re.compile(rf"{_NAME_CHARS}+")
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
-_NUMBER = re.compile(r"\d{3,}")
-_GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
-_COMMON = frozenset(
-    """the and for you your that this with have has had not but are was were can could would should will just
-    what when where which who how why there then than them they their from into out about some any all get got
-    use using used try tried know need want like does did doing done also only still now here yes yeah okay
-    thanks thank please sure well its it's i'm don't can't """.split()
-)
 
 
 @dataclass(frozen=True)
@@ -78,63 +65,6 @@ class Message:
     bot: bool = False
     called: bool = False  # a bot's answer to someone's slash command, which leaves no message to reply to
     answers_absent: bool = False  # it opens a thread whose first message, its question, the source does not hold
-
-
-@dataclass
-class _Seen:
-    """What the features need of one message, computed once."""
-
-    index: int  # its place in the channel
-    author: str
-    names: frozenset[str]
-    time: float | None
-    tokens: frozenset[str]  # folded name-like tokens, for addressing
-    first: str | None  # the folded first token: the name a message is addressed to ("ana: ...")
-    explicit: frozenset[str]  # folded names it @-mentions
-    words: frozenset[str]  # folded content words, for overlap
-    asks: bool
-    greets: bool
-    bot: bool
-    trigger: bool  # a bot command ("!info foo")
-    numbers: frozenset[str]  # what a bot may look up: "bug 1289977", "#4521"
-    long: bool
-    addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
-    by_name: bool = False  # it addresses someone by name or @-mention (not only by replying)
-    target: int | None = None  # the message it replies to, where that was seen here
-
-
-def _seen(message: Message, index: int) -> _Seen:
-    folded = fold(message.text[:READ_CHARS])
-    tokens = _TOKEN.findall(folded)
-    stripped = folded.lstrip()
-    return _Seen(
-        index=index,
-        author=message.author,
-        names=message.names | {fold(message.author)},
-        time=message.time,
-        tokens=frozenset(tokens),
-        first=tokens[0] if tokens and stripped[:1] not in ("!", "/") else None,
-        explicit=message.mentions | frozenset(t[1:] for t in folded.split() if t.startswith("@") and len(t) > 1),
-        words=frozenset(w for w in _WORD.findall(folded) if len(w) > 2 and w not in _COMMON),
-        asks="?" in message.text,
-        greets=bool(_GREETING.match(folded)),
-        bot=message.bot,
-        trigger=stripped.startswith("!"),
-        numbers=frozenset(_NUMBER.findall(folded)),
-        long=len(message.text) > 60,
-    )
-
-
-# Each feature's weight: ``qabot.corpus.conversation_weights``. "i" is the later message,
-# "j" the earlier one it may respond to; the "new_*" features score i starting a conversation.
-_INDEX = {name: n for n, name in enumerate(FEATURES)}
-
-
-# The features that need both messages' sets, in the order ``Untangler._features`` lists them.
-_PAIRWISE = [_INDEX[name] for name in (
-    "i_addresses_j", "i_names_j", "i_addresses_other", "j_addresses_i", "j_names_i", "j_addresses_other",
-    "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
-    "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity", "own_to_other")]
 
 
 class Untangler:
@@ -164,7 +94,7 @@ class Untangler:
         self.one_conversation = one_conversation  # a thread or a forum post
         self.announcements = announcements  # an announcement channel or its thread: its exchanges open with news
         self.weights = weights  # None: by the channel's habit (``parents``)
-        self.window: deque[_Seen] = deque(maxlen=WINDOW)
+        self.window: deque[Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
         self.names_of: dict[str, frozenset[str]] = {}
         self.counts: Counter[str] = Counter()  # how many messages hold each word
@@ -186,13 +116,13 @@ class Untangler:
     def names(self, author: str) -> frozenset[str]:
         return self.names_of.get(author, frozenset())
 
-    def see(self, message: Message) -> _Seen:
+    def see(self, message: Message) -> Seen:
         """What the features need of the next message; its author's names are known from now on."""
         for name in message.names | {fold(message.author)}:
-            if len(name) >= 3 and name not in _COMMON and name not in self.known:
+            if len(name) >= 3 and name not in COMMON and name not in self.known:
                 self.known[name] = message.author
                 self.names_of[message.author] = self.names(message.author) | {name}
-        me = _seen(message, len(self.links))
+        me = seen(message, len(self.links))
         for name in (me.first, *me.explicit):
             if name in self.known:
                 me.addressed.add(self.known[name])
@@ -204,21 +134,23 @@ class Untangler:
                 me.addressed.add(self.authors[me.target])
         return me
 
-    def _habit(self, me: _Seen) -> dict[str, float]:
+    def _habit(self, me: Seen) -> dict[str, float]:
         """The weights of how people here say whom they answer, by the messages so far (``me`` too)."""
         n = ADDRESSING * (me.index + 1)  # the messages that make a habit
         return WEIGHTS if self.addressing + me.by_name >= n else REPLY_WEIGHTS if self.replying >= n else PLAIN_WEIGHTS
 
-    def features(self, me: _Seen) -> tuple[list[int], np.ndarray]:
+    def features(self, me: Seen) -> tuple[list[int], np.ndarray]:
         """The messages ``me`` may respond to (in order, then itself: a new conversation), and a row of
         ``FEATURES`` for each."""
         near = [s for s in self.window if s.time is None or me.time is None or me.time - s.time <= MAX_GAP
                 or s.author == me.author or s.author in me.addressed or me.author in s.addressed]
-        return [s.index for s in near] + [me.index], self._features(me, near)
+        return [s.index for s in near] + [me.index], features(
+            me, near, self.window, known=self.known, holders=self.holders, counts=self.counts, links=len(self.links),
+            names=self.names(me.author))
 
     def named(self, text: str) -> frozenset[str]:
         """The authors (of those who have spoken) that ``text`` names or @-mentions."""
-        return frozenset(self.known[t] for t in _TOKEN.findall(fold(text)) if t in self.known)
+        return frozenset(self.known[t] for t in TOKEN.findall(fold(text)) if t in self.known)
 
     def add(self, message: Message, parent: int | None = None) -> int:
         """Link the next message (to ``parent`` where it is given) and return what it responds to."""
@@ -244,13 +176,13 @@ class Untangler:
         self.commit(message, me, parent)
         return parent
 
-    def _nudged(self, message: Message, me: _Seen) -> int | None:
+    def _nudged(self, message: Message, me: Seen) -> int | None:
         """The author's latest message in the window, under ``MAX_GAP`` old, where this one only asks again."""
         own = next((s for s in reversed(self.window) if s.author == me.author), None) if nudges(message.text) else None
         late = own is not None and own.time is not None and me.time is not None and me.time - own.time > MAX_GAP
         return None if own is None or late or message.bot else own.index
 
-    def commit(self, message: Message, me: _Seen, parent: int) -> None:
+    def commit(self, message: Message, me: Seen, parent: int) -> None:
         """Add the message ``see`` made ``me`` of, linked to ``parent``: its exchange, its role, the window."""
         i = me.index
         root = i if parent == i else self.roots[parent]
@@ -277,7 +209,7 @@ class Untangler:
                        parent_role=self.roles[parent] if parent != i else None)
         self._record(message, me, parent, root, role)
 
-    def _opening(self, message: Message, me: _Seen) -> tuple[str, bool]:
+    def _opening(self, message: Message, me: Seen) -> tuple[str, bool]:
         """The asker of an exchange ``message`` opens, and whether it opens with news."""
         greeting = greets(message.text)  # "media: hi": no news, nor told to media; its author is about to ask
         spoken_to = set() if greeting else me.addressed - {message.author}
@@ -304,7 +236,7 @@ class Untangler:
         """The asker of the exchange of the message at ``index``, and whether that exchange opened with news."""
         return self._openers[self.roots[index]]
 
-    def _record(self, message: Message, me: _Seen, parent: int, root: int, role: str | None) -> None:
+    def _record(self, message: Message, me: Seen, parent: int, root: int, role: str | None) -> None:
         i = me.index
         self.links.append(parent)
         self.roots.append(root)
@@ -344,7 +276,7 @@ class Untangler:
         at = bisect_left(self._ids, number)
         return at if at < len(self._ids) and self._ids[at] == number else None
 
-    def _calls(self, index: int, bot: _Seen) -> bool:
+    def _calls(self, index: int, bot: Seen) -> bool:
         """Whether the message at ``index`` (in the window) may have called up the bot's message ``bot``: a command
         ("!rank"), a message to the bot ("ubottu: ..."), or one with a number it looks up ("... see bug 1289977":
         "Launchpad bug 1289977 in grub2 ..."). A bot's message that nothing called up (a level-up, a feed's post)
@@ -352,97 +284,6 @@ class Untangler:
         (``Message.called``), does not need this."""
         earlier = self.window[index - self.window[0].index]
         return earlier.trigger or bot.author in earlier.addressed or not earlier.numbers.isdisjoint(bot.numbers)
-
-    def _features(self, me: _Seen, near: list[_Seen]) -> np.ndarray:
-        """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation)."""
-        window = self.window
-        n = len(near)
-        x = np.zeros((n + 1, len(FEATURES)))
-        latest: dict[str, int] = {}  # each author's latest message in the window
-        addressed_at: dict[str, int] = {}  # when each author was last addressed, in the window
-        to_me = -1  # the latest message addressing me's author
-        talked: set[str] = set()  # authors who addressed me's author, or whom me's author addressed
-        for s in window:
-            latest[s.author] = s.index
-            for author in s.addressed:
-                addressed_at[author] = s.index
-            if me.author in s.addressed:
-                to_me = s.index
-                talked.add(s.author)
-            if s.author == me.author:
-                talked.update(s.addressed)
-        newcomer = me.author not in latest
-        named = {self.known[t] for t in me.tokens if t in self.known}  # the authors me names anywhere
-        # The words me shares with each message of the window, and the rarest of them (its count).
-        shares: dict[int, int] = {}
-        rarest: dict[int, int] = {}
-        for word in me.words:
-            holders = self.holders.get(word)
-            if holders:
-                count = self.counts[word]
-                for index in holders:
-                    shares[index] = shares.get(index, 0) + 1
-                    if count < rarest.get(index, 1 << 62):
-                        rarest[index] = count
-        my_names = self.names(me.author)
-
-        new = x[n]  # starting a conversation
-        new[_INDEX["new"]] = 1.0
-        if me.addressed:
-            new[_INDEX["new_addresses"]] = 1.0
-        elif named:
-            new[_INDEX["new_names_someone"]] = 1.0
-        new[_INDEX["new_asks"]] = me.asks
-        new[_INDEX["new_newcomer"]] = newcomer
-        new[_INDEX["new_greets"]] = me.greets
-        new[_INDEX["new_long"]] = me.long
-        new[_INDEX["new_was_addressed"]] = to_me >= 0
-        own = [s.time for s in window if s.author == me.author]
-        silence = max(0.0, (me.time - own[-1]) / 60.0) if own and own[-1] is not None and me.time is not None else 60.0
-        new[_INDEX["new_log_silence"]] = math.log1p(silence)
-        if not n:
-            return x
-
-        pairs = x[:n]
-        total = max(1, len(self.links))
-        rows = []  # what needs the two messages' sets, one tuple per candidate (in _PAIRWISE's order)
-        for s in near:
-            mine = s.author == me.author
-            last = latest[s.author] == s.index
-            to_them = s.author in me.addressed
-            names_them = not to_them and s.author in named
-            to_me_ = me.author in s.addressed
-            names_me = not to_me_ and not s.tokens.isdisjoint(my_names)
-            shared = shares.get(s.index, 0)
-            rows.append((
-                to_them, names_them, not (to_them or names_them) and bool(me.addressed),
-                to_me_, names_me, not (to_me_ or names_me) and bool(s.addressed),
-                mine, last, last and to_them, last and mine, s.author in talked and not mine,
-                s.asks and not mine and addressed_at.get(s.author, -1) <= s.index, s.asks, s.bot,
-                me.bot and s.trigger, shared == 1, shared > 1,
-                math.log(total / rarest[s.index]) if shared else 0.0,
-                mine and bool(me.addressed) and bool(s.addressed) and me.addressed.isdisjoint(s.addressed),
-            ))
-        pairs[:, _PAIRWISE] = np.array(rows, dtype=float)
-        index = np.array([s.index for s in near])
-        distance = me.index - index
-        pairs[:, _INDEX["j_latest_to_i"]] = index == to_me
-        pairs[:, _INDEX["log_distance"]] = np.log(distance)
-        for name, low, top in (("distance_1", 1, 1), ("distance_2", 2, 2), ("distance_3_5", 3, 5),
-                               ("distance_6_10", 6, 10), ("distance_11_20", 11, 20)):
-            pairs[:, _INDEX[name]] = (distance >= low) & (distance <= top)
-        if me.time is not None:
-            times = np.array([np.nan if s.time is None else s.time for s in near])
-            gap = np.maximum(0.0, (me.time - times) / 60.0)
-            known = ~np.isnan(gap)
-            for name, low, top in (("gap_0_1m", -1.0, 1.0), ("gap_2_5m", 1.0, 5.0), ("gap_6_15m", 5.0, 15.0)):
-                pairs[:, _INDEX[name]] = known & (gap > low) & (gap <= top)
-            pairs[:, _INDEX["log_gap"]] = np.where(known, np.log1p(np.where(known, gap, 0.0)), 0.0)
-        pairs[:, _INDEX["i_asks"]] = me.asks
-        pairs[:, _INDEX["i_newcomer"]] = newcomer
-        authors = [s.author != me.author for s in near]
-        pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
-        return x
 
 
 def _number(id: str) -> int | None:

@@ -5,7 +5,7 @@ with ``guild`` (``id``, ``name``), ``channel`` (``id``, ``name``, ``type``: a th
 announcement channel's, whose exchanges open with news; for a thread its parent as
 ``category``), and ``messages``, each with ``id``, ``type``, ``timestamp``
 (ISO 8601), ``timestampEdited``, ``content`` (Markdown already rendered as plain text; as
-sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``Tokens``),
+sent, ``<@id>`` tokens and all, with ``--markdown false``: see ``export_messages.Tokens``),
 ``author`` (``name``, and ``nickname``: the display name), ``attachments``
 (``fileName``, ``url``), ``embeds``, ``reactions`` (since 2.40 with their ``users``: a ✅ from the asker
 marks the answer, as live) and, for a reply, ``reference.messageId``. Direct
@@ -53,7 +53,6 @@ that carry no path.
 from __future__ import annotations
 
 import codecs
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -64,9 +63,10 @@ from typing import Any, BinaryIO
 import ijson
 
 from qabot.corpus import chat, limits
+from qabot.corpus.export_messages import Tokens, author_name, shown_extras
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
-from qabot.text import blank, clipped, first_line, fold, listed, scalar_text
+from qabot.text import first_line, fold, listed, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
@@ -195,7 +195,7 @@ def _bridges(messages: Iterable[Any]) -> chat.Bridges:
     one that reads the messages (over files: a twentieth of the time a file's embedding takes)."""
     bridges = chat.Bridges()
     for person in (m.get("author") for m in messages if isinstance(m, dict)):
-        if isinstance(person, dict) and _webhook(person) and (name := _name(person)) is not None:
+        if isinstance(person, dict) and _webhook(person) and (name := author_name(person)) is not None:
             bridges.see(str(person.get("id")), name)
     return bridges
 
@@ -235,77 +235,6 @@ def _missing(export: Any) -> str | None:
     if not isinstance(export.get("messages"), list):
         return 'no "messages" list'
     return None
-
-
-def _name(author: dict[str, Any]) -> str | None:
-    """The name an author is cited by: their display name, else (where it shows nothing: "ㅤ", a zero-width space)
-    their username."""
-    for key in ("nickname", "name"):
-        if isinstance(author.get(key), str) and not blank(author[key]):
-            return clipped(" ".join(author[key].split()), limits.NAME_CHARS)
-    return None
-
-
-def _extras(message: dict[str, Any], tokens: Tokens) -> tuple[str, ...]:
-    """Its attachments' names and its embeds' titles, as the paragraph shows them."""
-    extras = []
-    for item in listed(message.get("attachments")):
-        if isinstance(item, dict) and isinstance(item.get("fileName"), str):
-            extras.append(chat.attachment(item["fileName"]))
-    for item in listed(message.get("embeds")):
-        if isinstance(item, dict) and (shown := chat.embed(*(tokens.plain(v) if isinstance(v, str) else v
-                                                             for v in _embed_texts(item)))):
-            extras.append(shown)
-    return tuple(extras)
-
-
-def _embed_texts(item: dict[str, Any]) -> list[object]:
-    """An embed's text as JsonMessageWriter writes it: title, description, then each field ("name: value"), its
-    author's name and its footer (a bot's status card, a help command's list: often all the text it has)."""
-    def text(value: object) -> str | None:
-        return value if isinstance(value, str) and value.strip() else None
-
-    texts: list[object] = [item.get("title"), item.get("description")]
-    for field in listed(item.get("fields")):
-        if isinstance(field, dict):
-            texts.append(chat.field(field.get("name"), field.get("value")))
-    for key in ("author", "footer"):
-        part = item.get(key)
-        texts.append(text(part.get("name" if key == "author" else "text")) if isinstance(part, dict) else None)
-    return texts
-
-
-class Tokens:
-    """Discord's tokens in a message's text shown as DiscordChatExporter shows them, where it left them as they were
-    sent (``--markdown false``): ``<@id>`` as ``@<display name>`` (of the message's mentions; ``@someone`` where it
-    lists no such member: never a member's id), ``<#id>`` as ``#<name>`` (this channel's or its parent's, else
-    ``#channel``), ``<@&id>`` as ``@<role>`` (where a role of the message's members, else ``@role``), and, but in
-    code, ``<:name:id>`` as ``:name:``, ``<t:seconds:style>`` as its date (UTC) and ``</name:id>`` as ``/name``
-    (``chat.shown``, as a live message's). An export written with Markdown formatted (the default) holds none of
-    them but the last: DiscordChatExporter wrote them so already."""
-
-    def __init__(self, message: dict[str, Any], channel: dict[str, Any]) -> None:
-        self.message, self.channel = message, channel
-
-    def plain(self, text: str) -> str:
-        return _TOKEN.sub(self._shown, chat.shown(text)) if "<" in text else text
-
-    def _shown(self, match: re.Match[str]) -> str:
-        kind, target = match["kind"], match["id"]
-        if kind in ("#", "#!"):
-            names = {str(self.channel.get(key)): self.channel.get(name)
-                     for key, name in (("id", "name"), ("categoryId", "category"))}
-            return f"#{names.get(target) or 'channel'}"
-        people = [p for p in (self.message.get("author"), *listed(self.message.get("mentions"))) if isinstance(p, dict)]
-        if kind == "@&":
-            roles = (r for p in people for r in listed(p.get("roles")) if isinstance(r, dict))
-            return f"@{next((r['name'] for r in roles if str(r.get('id')) == target and r.get('name')), 'role')}"
-        named = next((_name(p) for p in listed(self.message.get("mentions"))
-                      if isinstance(p, dict) and str(p.get("id")) == target), None)
-        return f"@{named}" if named else chat.UNNAMED
-
-
-_TOKEN = re.compile(r"<(?P<kind>@!?|@&|#!?)(?P<id>\d+)>")  # the rest: ``chat.shown``
 
 
 def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
@@ -388,7 +317,7 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if not isinstance(kind, str) or kind not in CHAT_TYPES:
             continue
         missing = next((key for key in ("id", "timestamp", "content", "author") if key not in message), None)
-        author = _name(message["author"]) if isinstance(message.get("author"), dict) else None
+        author = author_name(message["author"]) if isinstance(message.get("author"), dict) else None
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
@@ -433,11 +362,11 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
     tokens = Tokens(message, channel)
     marked_by = {people.setdefault(k, k) for reaction in listed(message.get("reactions")) if _marks(reaction)
                  for user in listed(reaction.get("users")) if isinstance(user, dict)
-                 and (k := str(user.get("id") or _name(user) or ""))}
+                 and (k := str(user.get("id") or author_name(user) or ""))}
     return chat.ChatMessage(
         id=str(message["id"]), author=author, author_key=people.setdefault(key, key),
         date=str(message["timestamp"]), content=tokens.plain(message["content"]),
-        extras=_extras(message, tokens) + _extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
+        extras=shown_extras(message, tokens) + shown_extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}),
         bot=person.get("isBot") is True and not bridged,

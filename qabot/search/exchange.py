@@ -10,7 +10,7 @@ the exchange from someone other than the asker, never one of the asker's own:
 - the asker is the author of the best-matching message where it asks, or where it brings
   its author's own problem addressed to no one among messages addressed by name (a "me
   too" the untangler or a reply made an answer to someone else's question), or, where no
-  role says, whom the others address most, by name or by reply (``ADDRESSED_MOST`` times at least);
+  role says, whom the others address most, by name or by reply (``addressing.ADDRESSED_MOST`` times at least);
 - every message from someone else in the exchange's passages around it (``REACH``) is
   a candidate, scored by ``WEIGHTS`` over a few signals of an answer: its best
   sentence's score against the question (the rerank's), the share of the question's
@@ -40,8 +40,7 @@ The whole message is the highlight where it fits in 300 characters.
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -50,10 +49,10 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ADDRESSED, ANSWERS, ASKS, FIRST_PERSON, LABELS, TROUBLE, asks_like, says_thanks
+from qabot.corpus.roles import ANSWERS, ASKS, FIRST_PERSON, TROUBLE, asks_like
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
-from qabot.search import thanks
+from qabot.search import addressing
 from qabot.search.evidence import expected_type
 from qabot.search.lexicon import is_ordinary
 from qabot.search.thanks import Kept
@@ -61,16 +60,9 @@ from qabot.search.thanks import thanked as thanked_by
 from qabot.text import fold
 
 Span = tuple[int, int]
-_Laid = tuple[str, str | None, str | None]  # a message as an exchange lays it out: "author: text", author, whom it replies to
 Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
-ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers
-ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone else, that make them the asker
-# Words that open a message as "try: ..." or "yes, ..." do, not as the name of whom it is for: a label ("edit:") or a
-# word of advice or of answer, where people answer with Discord's replies instead of names.
-_NO_NAMES = LABELS | frozenset("try yes no ok okay so well then and but also yeah yep nope sure hmm hm oh ah maybe "
-                               "sorry first next finally otherwise alternatively actually anyway btw example".split())
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 # A number alone ("for the last 20 years") is no command or version: specific only where a quantity is asked for.
 _COUNT = re.compile(r"\W*\d{1,3}\W*")
@@ -234,22 +226,22 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     def laid_out(para: ParagraphRow) -> str:  # what the exchange's text holds of a message: "author: text"
         return text[max(para.start, lo) - lo : min(para.end, hi) - lo]
 
-    to_whom = _replied(engine, passage.doc, messages.values())
+    to_whom = addressing.replied(engine, passage.doc, messages.values())
     laid = [(laid_out(p), p.author, to_whom.get(p.start)) for p, _ in messages.values()]
-    said_text = _said(laid_out(said), said.author)
+    said_text = addressing.said(laid_out(said), said.author)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
-    if said.role == ANSWERS and _brings_own(laid_out(said), said_text, said.author, laid):
+    if said.role == ANSWERS and addressing.brings_own(laid_out(said), said_text, said.author, laid):
         asker = said.author
     if asker is None and said.role is None:
-        asker = _most_addressed(laid)  # the one the others talk to is the one being helped
-    if asker is None and said.role == ANSWERS and _thanks_for_own(engine, passage.doc, said):
+        asker = addressing.most_addressed(laid)  # the one the others talk to is the one being helped
+    if asker is None and said.role == ANSWERS and addressing.thanks_for_own(engine, passage.doc, said):
         asker = said.author  # an exchange taken to open with news whose opener thanks later opened with a problem
     if asking[matched] and said.role != ASKS and not FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked. One
         # that speaks of its author's own situation ("should I ...", "when we do ...") is theirs, even put to a helper.
         authors = {p.author for p, _ in messages.values()}
-        asker = _addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
+        asker = addressing.addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
     abbreviations, counts, which, yes_no = _asked(question)
@@ -325,7 +317,7 @@ class _Facts:
 @lru_cache(maxsize=_KEPT)
 def _facts(laid: str, author: str | None) -> _Facts:
     """The ``_Facts`` of a message as the exchange lays it out (``"author: text"``)."""
-    body = _said(laid, author)
+    body = addressing.said(laid, author)
     return _Facts(
         words=frozenset(_NAME_CHARS.sub(" ", fold(body)).split()),
         filler=bool(_CORRECTION.match(body) or _me_too(body) or _COURTESY.match(body)),
@@ -352,87 +344,6 @@ def _me_too(said: str) -> bool:
         return True
     return (bool(words) and set(words) <= _ME_TOO_FILLER
             and (not _ME_TOO.isdisjoint(words) or " me too " in f" {' '.join(words)} "))
-
-
-def _brings_own(said_body: str, said_text: str, author: str | None, laid: list[_Laid]) -> bool:
-    """Whether a message the untangler took for an answer brings its author's own question or problem instead.
-
-    In a channel where people address each other by name ("ana: try ..."), a helper's answer is addressed to
-    the asker; a message addressed to no one, in the first person, that asks or tells of a problem ("I'm trying
-    to block USB storage ... tried blacklisting it") opens its author's own question, linked by time to someone
-    else's. Only where most of the others' messages around it are addressed: in a channel where people answer
-    with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
-    """
-    others = [(body, name) for body, name, _ in laid if name != author]  # the messages around it, as laid out
-    if _opens_addressed(said_body, author) or not others or not FIRST_PERSON.search(said_text):
-        return False
-    if not asks_like(said_text):
-        return False
-    return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
-
-
-def _thanks_for_own(engine: SearchEngine, doc: int, said: ParagraphRow) -> bool:
-    """Whether ``said`` opens its exchange and its author thanks later in it ("docker compose says port 5432 is
-    already allocated" ... "thanks!"): what the untangler took for news was their problem, and they were helped."""
-    mine = [p for p in engine.paragraphs(doc)[: thanks.READ] if p.group == said.group]
-    return bool(mine) and mine[0].start == said.start and any(
-        p.author == said.author and says_thanks(engine.text(doc, p.start, p.end)) for p in mine[1:])
-
-
-def _most_addressed(said: list[_Laid]) -> str | None:
-    """The author the messages (``"author: text"``, author, whom it replies to) address more than anyone else, by name
-    or by Discord reply, at least ``ADDRESSED_MOST`` times; None where nobody is. In an exchange where nobody's role is
-    known, the one the others talk to is the asker ("lsfret: sudo dd bs=4M ..." among "TomyWork: lsfret ...",
-    "ki7mt: lsfret, ..."), whichever of its messages matched."""
-    authors = {name for _, name, _ in said}
-    counts = Counter(to for body, name, replied in said
-                     if (to := _addressee(body, name, authors, replied)) is not None)
-    if not counts:
-        return None
-    (top, most), *rest = counts.most_common(2)
-    return top if most >= ADDRESSED_MOST and (not rest or rest[0][1] < most) else None
-
-
-def _unsigned(body: str, author: str | None) -> str:
-    """A message as laid out (``"author: text"``) without its author's name."""
-    return body[len(author) + 2 :] if author and body.startswith(f"{author}: ") else body
-
-
-def _opens_addressed(body: str, author: str | None) -> bool:
-    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...", "@ana ...")."""
-    return _addressed_to(body, author) is not None
-
-
-def _addressee(body: str, author: str | None, authors: set[str | None], replied: str | None = None) -> str | None:
-    """Whom a message (``"author: ana: text"``) opens by addressing, else the author of the message it replies to
-    (``replied``), where that is someone else among ``authors``."""
-    return next((name for name in (_addressed_to(body, author), replied)
-                 if name is not None and name != author and name in authors), None)
-
-
-def _replied(engine: SearchEngine, doc: int, messages: Iterable[tuple[ParagraphRow, list[Span]]]) -> dict[int, str]:
-    """By each message's start, the author of the message it replies to, where that is in the same document."""
-    replies = {para.start: para.reply_to for para, _ in messages if para.reply_to is not None}
-    if not replies:
-        return {}
-    authors = {para.number: para.author for para in engine.paragraphs(doc)}
-    return {start: author for start, number in replies.items() if (author := authors.get(number)) is not None}
-
-
-def _addressed_to(body: str, author: str | None) -> str | None:
-    """The name a message (``"author: text"``) opens by addressing: "ana: ", "@ana, ", or a Discord mention, "@ana "."""
-    opening = ADDRESSED.match(_unsigned(body, author))
-    return opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
-
-
-def _said(body: str, author: str | None) -> str:
-    """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
-    Discord writes a mention: "@ana "). An opening word that is no name stays: "try: loadkeys de", "yes, you can"."""
-    unsigned = _unsigned(body, author)
-    opening = ADDRESSED.match(unsigned)
-    if opening is None or fold(opening.group(0).strip().rstrip(":,")) in _NO_NAMES:
-        return unsigned
-    return unsigned[opening.end() :]
 
 
 def _commands(said: str) -> bool:

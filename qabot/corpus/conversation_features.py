@@ -1,0 +1,184 @@
+"""The features a message's link is scored on (``qabot.corpus.conversations``): what each message says that they need
+(``Seen``), and, for a message and the earlier ones it may respond to, one row of ``FEATURES`` each (``features``).
+
+"i" is the later message, "j" the earlier one it may respond to; the "new_*" features score i starting a
+conversation. Each feature's weight: ``qabot.corpus.conversation_weights``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qabot.corpus.conversation_weights import FEATURES
+from qabot.text import fold
+
+if TYPE_CHECKING:
+    from qabot.corpus.conversations import Message
+
+READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
+_NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
+TOKEN = re.compile(rf"{_NAME_CHARS}+")
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
+_NUMBER = re.compile(r"\d{3,}")
+_GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
+COMMON = frozenset(
+    """the and for you your that this with have has had not but are was were can could would should will just
+    what when where which who how why there then than them they their from into out about some any all get got
+    use using used try tried know need want like does did doing done also only still now here yes yeah okay
+    thanks thank please sure well its it's i'm don't can't """.split()
+)
+
+
+@dataclass
+class Seen:
+    """What the features need of one message, computed once."""
+
+    index: int  # its place in the channel
+    author: str
+    names: frozenset[str]
+    time: float | None
+    tokens: frozenset[str]  # folded name-like tokens, for addressing
+    first: str | None  # the folded first token: the name a message is addressed to ("ana: ...")
+    explicit: frozenset[str]  # folded names it @-mentions
+    words: frozenset[str]  # folded content words, for overlap
+    asks: bool
+    greets: bool
+    bot: bool
+    trigger: bool  # a bot command ("!info foo")
+    numbers: frozenset[str]  # what a bot may look up: "bug 1289977", "#4521"
+    long: bool
+    addressed: set[str] = field(default_factory=set)  # the authors it addresses, of those who have spoken
+    by_name: bool = False  # it addresses someone by name or @-mention (not only by replying)
+    target: int | None = None  # the message it replies to, where that was seen here
+
+
+def seen(message: Message, index: int) -> Seen:
+    folded = fold(message.text[:READ_CHARS])
+    tokens = TOKEN.findall(folded)
+    stripped = folded.lstrip()
+    return Seen(
+        index=index,
+        author=message.author,
+        names=message.names | {fold(message.author)},
+        time=message.time,
+        tokens=frozenset(tokens),
+        first=tokens[0] if tokens and stripped[:1] not in ("!", "/") else None,
+        explicit=message.mentions | frozenset(t[1:] for t in folded.split() if t.startswith("@") and len(t) > 1),
+        words=frozenset(w for w in _WORD.findall(folded) if len(w) > 2 and w not in COMMON),
+        asks="?" in message.text,
+        greets=bool(_GREETING.match(folded)),
+        bot=message.bot,
+        trigger=stripped.startswith("!"),
+        numbers=frozenset(_NUMBER.findall(folded)),
+        long=len(message.text) > 60,
+    )
+
+
+_INDEX = {name: n for n, name in enumerate(FEATURES)}
+
+# The features that need both messages' sets, in the order ``features`` lists them.
+_PAIRWISE = [_INDEX[name] for name in (
+    "i_addresses_j", "i_names_j", "i_addresses_other", "j_addresses_i", "j_names_i", "j_addresses_other",
+    "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
+    "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity", "own_to_other")]
+
+
+def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mapping[str, str],
+             holders: Mapping[str, Iterable[int]], counts: Mapping[str, int], links: int,
+             names: frozenset[str]) -> np.ndarray:
+    """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation); from
+    the ``window`` of messages before, the channel's ``known`` names, which messages hold each word (``holders``)
+    and in how many (``counts``), how many messages were linked so far (``links``), and ``me``'s author's names."""
+    n = len(near)
+    x = np.zeros((n + 1, len(FEATURES)))
+    latest: dict[str, int] = {}  # each author's latest message in the window
+    addressed_at: dict[str, int] = {}  # when each author was last addressed, in the window
+    to_me = -1  # the latest message addressing me's author
+    talked: set[str] = set()  # authors who addressed me's author, or whom me's author addressed
+    for s in window:
+        latest[s.author] = s.index
+        for author in s.addressed:
+            addressed_at[author] = s.index
+        if me.author in s.addressed:
+            to_me = s.index
+            talked.add(s.author)
+        if s.author == me.author:
+            talked.update(s.addressed)
+    newcomer = me.author not in latest
+    named = {known[t] for t in me.tokens if t in known}  # the authors me names anywhere
+    # The words me shares with each message of the window, and the rarest of them (its count).
+    shares: dict[int, int] = {}
+    rarest: dict[int, int] = {}
+    for word in me.words:
+        held = holders.get(word)
+        if held:
+            count = counts[word]
+            for index in held:
+                shares[index] = shares.get(index, 0) + 1
+                if count < rarest.get(index, 1 << 62):
+                    rarest[index] = count
+    my_names = names
+
+    new = x[n]  # starting a conversation
+    new[_INDEX["new"]] = 1.0
+    if me.addressed:
+        new[_INDEX["new_addresses"]] = 1.0
+    elif named:
+        new[_INDEX["new_names_someone"]] = 1.0
+    new[_INDEX["new_asks"]] = me.asks
+    new[_INDEX["new_newcomer"]] = newcomer
+    new[_INDEX["new_greets"]] = me.greets
+    new[_INDEX["new_long"]] = me.long
+    new[_INDEX["new_was_addressed"]] = to_me >= 0
+    own = [s.time for s in window if s.author == me.author]
+    silence = max(0.0, (me.time - own[-1]) / 60.0) if own and own[-1] is not None and me.time is not None else 60.0
+    new[_INDEX["new_log_silence"]] = math.log1p(silence)
+    if not n:
+        return x
+
+    pairs = x[:n]
+    total = max(1, links)
+    rows = []  # what needs the two messages' sets, one tuple per candidate (in _PAIRWISE's order)
+    for s in near:
+        mine = s.author == me.author
+        last = latest[s.author] == s.index
+        to_them = s.author in me.addressed
+        names_them = not to_them and s.author in named
+        to_me_ = me.author in s.addressed
+        names_me = not to_me_ and not s.tokens.isdisjoint(my_names)
+        shared = shares.get(s.index, 0)
+        rows.append((
+            to_them, names_them, not (to_them or names_them) and bool(me.addressed),
+            to_me_, names_me, not (to_me_ or names_me) and bool(s.addressed),
+            mine, last, last and to_them, last and mine, s.author in talked and not mine,
+            s.asks and not mine and addressed_at.get(s.author, -1) <= s.index, s.asks, s.bot,
+            me.bot and s.trigger, shared == 1, shared > 1,
+            math.log(total / rarest[s.index]) if shared else 0.0,
+            mine and bool(me.addressed) and bool(s.addressed) and me.addressed.isdisjoint(s.addressed),
+        ))
+    pairs[:, _PAIRWISE] = np.array(rows, dtype=float)
+    index = np.array([s.index for s in near])
+    distance = me.index - index
+    pairs[:, _INDEX["j_latest_to_i"]] = index == to_me
+    pairs[:, _INDEX["log_distance"]] = np.log(distance)
+    for name, low, top in (("distance_1", 1, 1), ("distance_2", 2, 2), ("distance_3_5", 3, 5),
+                           ("distance_6_10", 6, 10), ("distance_11_20", 11, 20)):
+        pairs[:, _INDEX[name]] = (distance >= low) & (distance <= top)
+    if me.time is not None:
+        times = np.array([np.nan if s.time is None else s.time for s in near])
+        gap = np.maximum(0.0, (me.time - times) / 60.0)
+        known = ~np.isnan(gap)
+        for name, low, top in (("gap_0_1m", -1.0, 1.0), ("gap_2_5m", 1.0, 5.0), ("gap_6_15m", 5.0, 15.0)):
+            pairs[:, _INDEX[name]] = known & (gap > low) & (gap <= top)
+        pairs[:, _INDEX["log_gap"]] = np.where(known, np.log1p(np.where(known, gap, 0.0)), 0.0)
+    pairs[:, _INDEX["i_asks"]] = me.asks
+    pairs[:, _INDEX["i_newcomer"]] = newcomer
+    authors = [s.author != me.author for s in near]
+    pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
+    return x
