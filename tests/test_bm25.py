@@ -119,6 +119,36 @@ def test_merges_keep_small_segments_few_and_copy_rarely(make_corpus, tmp_path, m
     living.close()
 
 
+def test_a_merge_leaves_nothing_of_a_deleted_documents_words_or_author_in_the_index_folder(tmp_path,
+                                                                                         monkeypatch) -> None:
+    """A merge copies what is live and nothing else: not the BM25 vocabulary nor the author names (sections.json) of
+    the documents deleted from the segments it rewrites, whose text it already leaves out."""
+    from qabot import Document, Paragraph
+    from tests.conftest import make_bot
+
+    def message(doc_id: str, author: str, text: str) -> Document:
+        body = f"{author}: {text}"
+        return Document(doc_id=doc_id, source="discord/1/2", title="#help", text=body, paragraphs=(
+            Paragraph(start=0, end=len(body), number=1, author=author, url=f"https://discord.com/channels/1/2/{doc_id}"),))
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "handbook.txt").write_text("Visitors sign the book at the door.\n")
+    bot = make_bot(tmp_path / "corpus", tmp_path / "idx", HashEmbedder(), answer_threshold=0.0)
+    bot.upsert([message("1", "Ana", "The dome opens at dusk."), message("2", "Zebulonia", "Quixotrope keys are lost.")])
+    bot.upsert(message("3", "Bo", "The dome closes at dawn."))
+    bot.delete("2")
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
+    while bot.living.engine.maintain():
+        bot.living._serve(bot.living.engine.open())  # the old segments are let go once nothing reads them
+    assert len(bot.manifest.segments) == 1
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "idx").rglob("*") if p.is_file() and "cache" not in p.parts)
+    assert b"Ana" in raw and "dusk".encode("utf-32-le") in raw  # what is live is there, as the test reads it
+    for gone in ("Zebulonia", "Quixotrope"):
+        assert not any(form.encode(codec) in raw for form in (gone, gone.lower()) for codec in ("utf-8", "utf-32-le"))
+    assert "dawn" in bot.ask("when does the dome close").excerpts[0].text
+    bot.close()
+
+
 def test_the_term_frequency_component_is_bm25s_own_bit_for_bit() -> None:
     from bm25s.scoring import _score_tfc_lucene
 

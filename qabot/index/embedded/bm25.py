@@ -148,7 +148,9 @@ class Postings:
         return int(self.indptr[term]), int(self.indptr[term + 1])
 
     def terms_of(self, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
-        """The postings of these passages (a merge reads them): term names, and each pair's term, row and count.
+        """The postings of these passages (a merge reads them): the names of their terms, and each pair's term (an
+        index into those names), row and count. A term only other passages hold is left out: a deleted passage's
+        words leave the vocabulary with it.
 
         Rows are renumbered by their place in ``rows`` (sorted). Costs a pass over all postings.
         """
@@ -161,7 +163,8 @@ class Postings:
         names = [""] * len(self.vocab)
         for name, term in self.vocab.items():
             names[term] = name
-        return names, owner[live], renumber[self.rows[live]], np.asarray(self.tf[live])
+        used, term_ids = np.unique(owner[live], return_inverse=True)
+        return [names[t] for t in used], term_ids.reshape(-1), renumber[self.rows[live]], np.asarray(self.tf[live])
 
 
 @dataclass

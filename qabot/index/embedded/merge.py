@@ -94,12 +94,18 @@ def merge_if_needed(engine: EmbeddedEngine) -> bool:
 def copy_live(writer: SegmentWriter, part: Part) -> None:
     """Append the live documents of ``part`` to ``writer``, as they are."""
     seg, store = part.segment, part.segment.store
-    remap = writer.store.strings(store.sections)
+    live_docs = [d for d in range(part.info.documents) if part.dead_docs is None or not part.dead_docs[d]]
+    # The strings (sections.json) that live documents use, and none that only a deleted one did: an author's name.
+    live = None if part.dead_docs is None else np.repeat(~part.dead_docs, np.diff(store.documents[:, 1]))
+    columns = [(store.paragraph_rows[name], live) for name in ("section", *PARAGRAPH_STRINGS)]
+    columns.append((store.passage_rows["section"], None if part.dead is None else ~part.dead))
+    used = np.unique(np.concatenate([np.unique(c if keep is None else c[keep]) for c, keep in columns]))
+    used = used[used >= 0]
+    remap = np.full(len(store.sections) + 1, -1, dtype="<i4")  # the last: -1, none
+    remap[used] = writer.store.strings([store.sections[i] for i in used.tolist()])
 
     def renumber(values: np.ndarray) -> np.ndarray:
-        return np.where(values >= 0, remap[np.maximum(values, 0)] if len(remap) else -1, -1).astype("<i4")
-
-    live_docs = [d for d in range(part.info.documents) if part.dead_docs is None or not part.dead_docs[d]]
+        return remap[values].astype("<i4")
     for doc in live_docs:
         records = store.paragraph_records(doc).copy()
         for name in ("section", *PARAGRAPH_STRINGS):
