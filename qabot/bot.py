@@ -203,6 +203,12 @@ class QABot:
         return self.living.change(upsert, delete=delete, delete_sources=delete_sources,  # type: ignore[arg-type]
                                   skip_bad=skip_bad)
 
+    def purge(self) -> bool:
+        """Make the documents deleted so far leave the index's files, not only its answers: the segments that hold
+        them are rewritten without them now (the default engine; Milvus drops them when it compacts). A delete only
+        marks them deleted, until their segments are merged. True when something was rewritten."""
+        return self.living.maintain(purge=True)
+
     def close(self) -> None:
         """Stop watching and close the index (once the questions in flight have finished)."""
         self.living.close()

@@ -197,12 +197,17 @@ async def test_a_deleted_channel_and_a_channel_taken_off_the_list_leave_the_inde
 async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, double, tmp_path, caplog) -> None:
     """Removed from a server (GUILD_DELETE), the bot keeps nothing of its history: its messages leave the state
     database and its exchanges the index. A server that is only unavailable for a while (an outage) keeps its."""
-    ours = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
-    theirs = double.seed("The club house key is under the third flower pot.", user_n=4, channel_id=B_CHANNEL_ID)
     kept = HistoryStore(FeedbackStore(tmp_path / "state"))
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
-        assert kept.get([int(theirs["id"])]) and qa.sources(f"discord/{GUILD_B_ID}/")
+        # Heard together, and so in one segment of the index: the rest of it stays, theirs goes.
+        ours = double.message("The red lamp in the hall means the dome is moving.", user_n=3,
+                              channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        theirs = double.message("The club house key is under the third flower pot.", user_n=4,
+                                channel_id=B_CHANNEL_ID, mention_bot=False)
+        await double.until(lambda: kept.get([int(theirs["id"])]) and qa.sources(f"discord/{GUILD_B_ID}/"),
+                           timeout=10, what="both messages learnt")
+        await bot.learning.feed.settled()
         caplog.clear()
         caplog.set_level(logging.INFO, logger="qabot")
         double.remove_guild(GUILD_ID, outage=True)  # heard first: any change it made is applied with the next
@@ -210,9 +215,11 @@ async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, d
         await double.until(lambda: not kept.get([int(theirs["id"])]), timeout=10,
                            what="the removed server's history to go")
         await bot.learning.feed.settled()
+        written = on_disk(tmp_path / "index", "club house key", "red lamp in the hall")  # the files, not only answers
     assert {row.guild_id for row in kept.channels()} == {GUILD_ID} and kept.get([int(ours["id"])])
     assert "club house key" not in state_text(tmp_path)
     assert not qa.sources(f"discord/{GUILD_B_ID}/") and qa.sources(f"discord/{GUILD_ID}/")
+    assert set(written) == {"red lamp in the hall"}, written
     left = [r.getMessage() for r in caplog.records if "left" in r.getMessage()]
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
@@ -1796,6 +1803,51 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
     assert "Plössl" not in stored  # not in the answers' highlights either
     assert "that lens fits the guide scope" in stored and "eyepiece case" in stored and "user6" not in stored
     assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index
+
+
+def on_disk(folder: Path, *words: str) -> dict[str, list[str]]:
+    """Which of ``words`` the raw bytes of the files under ``folder`` hold (as UTF-8, as the index's UTF-32 text, or
+    lowered, as BM25's vocabulary), and in which files: free pages, write-ahead logs and deleted rows included."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        for word in words:
+            if any(form.encode(codec) in data for form in (word, word.lower()) for codec in ("utf-8", "utf-32-le")):
+                found.setdefault(word, []).append(str(path.relative_to(folder)))
+    return found
+
+
+def busy_channel(double: DiscordDouble, exchanges: int = 12) -> None:
+    """Earlier exchanges of others in OTHER_CHANNEL_ID, an hour apart: the index's segment holds more than a
+    member's."""
+    for i in range(exchanges):
+        asked = double.seed(f"Question {i}: how tight should the mount's clutch be?", user_n=20 + i,
+                            channel_id=OTHER_CHANNEL_ID, seconds_ago=80_000 - i * 3600)
+        double.seed(f"Answer {i}: finger tight, then a quarter turn.", user_n=40 + i, channel_id=OTHER_CHANNEL_ID,
+                    seconds_ago=79_990 - i * 3600, reply_to=asked)
+
+
+async def test_a_forgotten_members_words_and_name_leave_the_index_folder_at_once(qa, double, tmp_path) -> None:
+    """The index's segments are written once: a forgotten member's exchange is only marked deleted in the segment
+    that holds it, its text, name and words kept in that segment's files until it is merged, which may be never.
+    A forget rewrites the segments that held them, while the bot runs."""
+    from tests.discord_double import user
+
+    busy_channel(double)
+    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=600)
+    double.seed("The 25 mm Zanzibarquux lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                seconds_ago=590, reply_to=question)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        before = on_disk(tmp_path / "index", "Zanzibarquux", "user6")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        await bot.learning.feed.settled()
+        after = on_disk(tmp_path / "index", "Zanzibarquux", "user6", "Which lens fits the old guide scope?")
+        kept = await ask(double, "how tight should the mount's clutch be")
+    assert set(before) == {"Zanzibarquux", "user6"}  # the test sees them where they are
+    assert set(after) == {"Which lens fits the old guide scope?"}, after  # the rest of the exchange stays
+    assert "finger tight" in str(kept["embeds"])  # and the others' exchanges the segment held
 
 
 class Busy(Recorder):

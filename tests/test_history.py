@@ -500,6 +500,9 @@ class Indexed:
         self.documents |= {d.doc_id: d for d in upsert}
         return self.qa.change(upsert, delete=delete, delete_sources=delete_sources, skip_bad=skip_bad)
 
+    def purge(self) -> bool:
+        return self.qa.purge()
+
     def paragraphs(self, doc_id: str) -> list[tuple[str, str | None, str | None, int]]:
         """A document's paragraphs: (text, jump link, role, number)."""
         doc = self.documents[doc_id]

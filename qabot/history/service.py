@@ -15,6 +15,10 @@ One ``apply`` does, in order:
    with a warning naming it, and the rest is applied; the state database records it, and the
    next start (``catch_up``) tries it again, since the index's limits may have been raised.
 
+A change only marks what it deletes deleted in the index's files. What is taken back for good (a member
+forgotten, a channel or a whole server dropped: rare, and worth its cost) is also purged from them
+(``QABot.purge``): the segments that held it are rewritten without it.
+
 Every document's source is ``discord/<guild>/<channel>``; which places may quote it is
 ``qabot.history.privacy``'s to say.
 """
@@ -44,10 +48,13 @@ EVERYTHING = 2**63 - 1  # above every message id
 
 
 class DocumentAPI(Protocol):
-    """What ``History`` needs of ``QABot``: the document API's one atomic change."""
+    """What ``History`` needs of ``QABot``: the document API's one atomic change, and the purge of what it deleted
+    from the index's files."""
 
     def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
                delete_sources: Iterable[str] = (), skip_bad: bool = False) -> Refresh: ...
+
+    def purge(self) -> bool: ...
 
 
 @dataclass
@@ -240,14 +247,16 @@ class History:
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
             gone, written = self._index(touched, sources, len(changes.removed))
+            if sources:  # a channel, or a whole server, taken back
+                self.qa.purge()
             self.applied += 1
             self.last_applied = time.time()
         return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))
 
-    def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> int:
+    def forget(self, author_key: str, guild_id: int, names: Iterable[str] = (), *, purge: bool = True) -> int:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them, and the
         names of the threads they made or that were started from a message of theirs) from the state database and
-        the index, and keep none of theirs there from now on; how many messages went."""
+        the index (its files too, ``purge``), and keep none of theirs there from now on; how many messages went."""
         with self._lock:
             names = frozenset(n for n in names if n)
             touched, count = self.store.forget(author_key, guild_id, names)
@@ -260,6 +269,8 @@ class History:
             self._edited = {i: (g, m) for i, (g, m) in self._edited.items()
                             if g is None or not self.forgotten(g, m.author_key)}
             self._index(set(touched), [], count)
+            if purge:
+                self.qa.purge()
         return count
 
     def forget_bridged(self, guild_id: int, name: str) -> tuple[int, list[str]]:
@@ -267,9 +278,11 @@ class History:
         under ``name``, whichever webhook posted them, and keep none posted so there from now on, as ``forget`` does a
         member's: how many messages went, and the person's keys (the name's first, so that none comes between)."""
         keys = [bridged_key(ANY_BRIDGE, name)]
-        count = self.forget(keys[0], guild_id, {name})
+        count = self.forget(keys[0], guild_id, {name}, purge=False)
         keys += self.store.bridged_keys(guild_id, name)
-        return count + sum(self.forget(key, guild_id, {name}) for key in keys[1:]), keys
+        count += sum(self.forget(key, guild_id, {name}, purge=False) for key in keys[1:])
+        self.qa.purge()  # once, for them all
+        return count, keys
 
     def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
         """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as

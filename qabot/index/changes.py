@@ -321,6 +321,11 @@ class Engine(Protocol):
         """Do that work (merging segments); True when it committed something."""
         ...
 
+    def purge(self) -> bool:
+        """Rewrite what still holds deleted documents' text (a member forgotten, a server left), now; True when it
+        committed something."""
+        ...
+
     def describe(self) -> str:
         """Where the index is, for messages: "index in embeddings", "collection x at http://..."."""
         ...

@@ -18,7 +18,7 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
   The engine keeps what a reader holds from being deleted under it;
 - **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``), and a replica
   of a shared index polls for what its writer commits;
-- **maintenance**: after a commit, the engine may merge segments in the background.
+- **maintenance**: after a commit, the engine may merge segments in the background (``maintain``).
 """
 
 from __future__ import annotations
@@ -338,22 +338,22 @@ class LivingIndex:
 
     def _after_commit(self, result: Refresh) -> None:
         """Background maintenance (merging segments) once a change is in service, when it is due."""
-        if self._maintainer is not None and self._maintainer.is_alive():
+        if (self._maintainer is not None and self._maintainer.is_alive()) or not self.engine.wants_maintenance(
+                self.manifest):
             return
-        if not self.engine.wants_maintenance(self.manifest):
-            return
-        self._maintainer = threading.Thread(target=self._maintain, name="qabot-maintain", daemon=True)
+        self._maintainer = threading.Thread(target=self.maintain, name="qabot-maintain", daemon=True)
         self._maintainer.start()
 
-    def _maintain(self) -> None:
+    def maintain(self, purge: bool = False) -> bool:
+        """Merge segments if due, or ``purge``: rewrite those holding deleted documents' text (``Engine.purge``)."""
         try:
             with self._write.held():
-                if self._closed:
-                    return
-                if self.engine.maintain():
+                if not self._closed and (self.engine.purge() if purge else self.engine.maintain()):
                     self._serve(self.engine.open())
+                    return True
         except (QABotError, OSError) as exc:
-            log.warning("merging index segments failed (%s); the index serves as it is", exc)
+            log.warning("%s index segments failed (%s); the index serves as it is", "purging" if purge else "merging", exc)
+        return False
 
     # -- the document API -------------------------------------------------------------------
 

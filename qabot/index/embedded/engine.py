@@ -14,8 +14,8 @@ Layout of the index folder (``embeddings/`` by default)::
 ``open`` reads the manifest and gives a ``Snapshot``; segments already open in this
 process are shared, so a new state after a small change costs the new small segment
 and the deletion lists, never the large ones. ``begin`` starts a change
-(``qabot.index.embedded.writer``), ``maintain`` merges segments when they pile up
-(``qabot.index.embedded.merge``).
+(``qabot.index.embedded.writer``), ``maintain`` merges segments when they pile up, and ``purge``
+rewrites those that hold deleted documents (``qabot.index.embedded.merge``).
 """
 
 from __future__ import annotations
@@ -293,6 +293,11 @@ class EmbeddedEngine:
         from qabot.index.embedded.merge import merge_if_needed
 
         return merge_if_needed(self)
+
+    def purge(self) -> bool:
+        from qabot.index.embedded.merge import purge
+
+        return purge(self)
 
     def close(self) -> None:
         """Close the segments no snapshot holds any more (a snapshot in use closes its own when it ends)."""

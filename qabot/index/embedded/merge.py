@@ -8,6 +8,8 @@ already taken (at least the two newest always merge). A large old segment is so 
 only once the recent ones have grown to half its size, so each passage is copied a
 logarithmic number of times over the index's life (what LSM trees and Lucene's log merge
 policy do). A segment more than half of whose passages are deleted is rewritten on its own.
+A purge (``purge``: a member forgotten, a server left) rewrites every segment that holds a
+deleted document, so that what was taken back leaves the files, not only the answers.
 
 A merge copies what is live and nothing else: the documents' text, paragraphs and
 passages (string ids renumbered), the vectors, the rerank's arrays, and BM25's postings
@@ -36,11 +38,13 @@ MAX_SEGMENTS = 8
 RATIO = 2.0
 
 
-def plan(segments: list[SegmentInfo]) -> tuple[int, int] | None:
-    """The run of segments ``[lo, hi)`` to merge now, or None."""
+def plan(segments: list[SegmentInfo], *, purge: bool = False) -> tuple[int, int] | None:
+    """The run of segments ``[lo, hi)`` to merge now, or None; ``purge``: any segment holding a deleted document."""
     for i, info in enumerate(segments):
-        if info.deleted_passages * 2 > info.passages and info.live_passages:
+        if (info.deleted_passages * 2 > info.passages and info.live_passages) or (purge and info.deleted_documents):
             return i, i + 1
+    if purge:
+        return None
     if len(segments) <= MAX_SEGMENTS:
         return None
     sizes = [max(1, s.live_passages) for s in segments]
@@ -52,14 +56,24 @@ def plan(segments: list[SegmentInfo]) -> tuple[int, int] | None:
     return len(segments) - taken, len(segments)
 
 
-def merge_if_needed(engine: EmbeddedEngine) -> bool:
-    """Merge the run ``plan`` picks, committing the merged state; True when something was merged."""
+def purge(engine: EmbeddedEngine) -> bool:
+    """Rewrite every segment that holds a deleted document without it, one commit each: the deleted documents'
+    text, names and words leave the index folder (once no process reads the old segments). True when one was."""
+    done = False
+    while merge_if_needed(engine, purge=True):
+        done = True
+    return done
+
+
+def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
+    """Merge the run ``plan`` picks (``purge``: a segment holding a deleted document), committing the merged state;
+    True when something was merged."""
     with engine.lock():
         committed = engine.committed()
         if committed is None:
             return False
         manifest = committed.model_copy()  # the committed one is shared (snapshots, the engine's cache): never changed
-        run = plan(manifest.segments)
+        run = plan(manifest.segments, purge=purge)
         if run is None:
             return False
         lo, hi = run

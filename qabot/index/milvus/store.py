@@ -186,5 +186,8 @@ class MilvusStore:
     def maintain(self) -> bool:
         return False
 
+    def purge(self) -> bool:
+        return False  # Milvus drops deleted rows' text when it compacts its segments (docs/scale.md)
+
     def close(self) -> None:
         self.conn.close()
