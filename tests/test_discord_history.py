@@ -1850,6 +1850,39 @@ async def test_a_forgotten_members_words_and_name_leave_the_index_folder_at_once
     assert "finger tight" in str(kept["embeds"])  # and the others' exchanges the segment held
 
 
+async def test_forgotten_deleted_and_edited_words_leave_the_state_folders_bytes_while_the_bot_runs(qa, double,
+                                                                                             tmp_path) -> None:
+    """SQLite keeps what a transaction deleted in the pages it freed, unless told to wipe them, and in its
+    write-ahead log, which a long-running bot only writes over, in time: a forgotten member's messages, their question
+    and their name, a deleted message and an edited one's old words, leave the state folder's bytes at once, not when
+    the bot stops."""
+    from tests.discord_double import user
+
+    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=600)
+    double.seed("The 25 mm Zanzibarquux lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                seconds_ago=590, reply_to=question)
+    deleted = double.seed("The dome key hangs behind the Quillbramble poster.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                          seconds_ago=300)
+    edited = double.seed("The spare filters are in the Fizzlewhip drawer.", user_n=4, channel_id=OTHER_CHANNEL_ID,
+                         seconds_ago=200)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await ask(double, "does the Wobblequoth eyepiece fit the guide scope", user_n=6)
+        before = on_disk(tmp_path / "state", "Zanzibarquux", "Wobblequoth", "Quillbramble", "Fizzlewhip")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        double.delete(deleted)
+        double.edit(edited, "The spare filters are in the top drawer.")
+        kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+        await double.until(lambda: not kept.get([int(deleted["id"])]) and "top drawer" in str(kept.get(
+            [int(edited["id"])])), timeout=10, what="the deletion and the edit")
+        await bot.learning.feed.settled()
+        after = on_disk(tmp_path / "state", "Zanzibarquux", "Wobblequoth", "Quillbramble", "Fizzlewhip", "user6",
+                        "Which lens fits the old guide scope?")
+    assert set(before) == {"Zanzibarquux", "Wobblequoth", "Quillbramble", "Fizzlewhip"}  # the test sees them
+    assert set(after) == {"Which lens fits the old guide scope?"}, after  # another member's message stays
+
+
 class Busy(Recorder):
     """The real QABot, whose index is busy (another process writing it too long) for its next ``busy`` changes."""
 

@@ -85,6 +85,29 @@ def test_answers_past_the_retention_go_with_their_votes(tmp_path: Path, monkeypa
     kept.close()
 
 
+def test_answers_past_the_retention_or_of_a_server_left_leave_the_files_bytes_while_the_store_is_open(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The question of an answer deleted (past the retention, a server left) leaves the state folder's bytes when it
+    is deleted, not only its rows: nor in SQLite's write-ahead log, which a long-running bot keeps, nor in the pages
+    the rows were in."""
+    store = FeedbackStore(tmp_path / "state", retention_days=30)
+    at(monkeypatch, MONDAY)
+    store.record(answer("Is the Snorkelwight telescope any good?"), frontend="slash", user="alice")
+    at(monkeypatch, MONDAY + 20 * 86400)
+    store.record(answer("Where is the Grommelfax club house?"), frontend="slash", user="bob", guild_id=5)
+    store.record(answer("When does the dome open?"), frontend="slash", user="carol", guild_id=6)
+
+    def raw() -> bytes:
+        return b"".join(p.read_bytes() for p in store.folder.iterdir() if p.is_file())
+
+    assert b"Snorkelwight" in raw() and b"Grommelfax" in raw()  # the test sees them where they are
+    at(monkeypatch, MONDAY + 40 * 86400)
+    assert store.prune() == 1 and b"Snorkelwight" not in raw()
+    assert store.forget_guild(5)[0] == 1 and b"Grommelfax" not in raw()
+    assert b"When does the dome open?" in raw()  # another server's stays
+    store.close()
+
+
 def test_user_ids_are_salted_hashes_that_another_process_agrees_on(store: FeedbackStore) -> None:
     answer_id = store.record(answer(), frontend="slash", user="discord:1300000000000000042")
     store.vote(answer_id, "discord:1300000000000000042", HELPFUL)

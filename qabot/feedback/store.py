@@ -120,6 +120,7 @@ class FeedbackStore:
         self._db: sqlite3.Connection | None = None
         self._salt: bytes | None = None
         self._pruned: float | None = None  # when prune last ran (monotonic); None: not yet
+        self._wipe = False  # the transaction under way takes words back (``taken_back``)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
@@ -193,6 +194,7 @@ class FeedbackStore:
         gone, _ = drop_answers(db, "at < ?", (cutoff,))
         drop_posts(db, "at < ?", (cutoff,))  # the bot's messages that showed them (``posts``)
         if gone:
+            self.taken_back()
             log.info("deleted %d answer(s) older than %g days from %s (QABOT_STATE_RETENTION_DAYS)",
                      gone, self.retention_days, self.path)
         return gone
@@ -205,6 +207,7 @@ class FeedbackStore:
             return 0, 0, 0
         source = f"discord/{guild_id}/"
         with self._connection() as db:
+            self.taken_back()
             answers, votes = drop_answers(db, "guild_id = ?", (guild_id,))
             drop_posts(db, "guild_id = ?", (guild_id,))
             quoting = db.execute("SELECT id, passages FROM answers WHERE guild_id IS NULL AND highlight IS NOT NULL "
@@ -227,6 +230,7 @@ class FeedbackStore:
         who = self.user_hash(user)
         theirs = "(guild_id = ? OR guild_id IS NULL) AND (user_hash = ? OR about_hash = ?)"
         with self._connection() as db:
+            self.taken_back()
             found = db.execute(f"SELECT id, question, guild_id, user_hash FROM answers WHERE {theirs}",
                                (guild_id, who, who)).fetchall()
             drop_answers(db, theirs, (guild_id, who, who))
@@ -249,6 +253,7 @@ class FeedbackStore:
             found = db.execute(f"SELECT id, question, guild_id, channel_hash FROM answers WHERE {where}",
                                args).fetchall()
             if found:  # most deletions and edits are of messages nobody asked about: nothing is written
+                self.taken_back()
                 drop_answers(db, where, args)
             for _, question, guild_id, channel_hash in found:  # followed where it was asked: a server, or a DM
                 if guild_id is not None:
@@ -348,6 +353,11 @@ class FeedbackStore:
         """One transaction on the state database, for what else is kept beside the answers (``qabot.history``)."""
         return self._connection()
 
+    def taken_back(self) -> None:
+        """The transaction under way takes someone's words back: once it commits, the write-ahead log, which keeps
+        the pages as they were, is emptied too (as far as other processes' reads let it; ``secure_delete`` wipes)."""
+        self._wipe = True
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -359,6 +369,8 @@ class FeedbackStore:
                             self._pruned is None or time.monotonic() - self._pruned >= self.PRUNE_SECONDS):
                         self._prune(self._db)  # on first use, then hourly, before what was asked
                     yield self._db
+                if self._wipe:  # another process reading holds it back: tried again after the next transaction
+                    self._wipe = bool(self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
             except sqlite3.Error as exc:
                 raise StateError(f"the state database {self.path} failed: {exc}") from None
 
@@ -367,8 +379,8 @@ class FeedbackStore:
         self._owner_only()
         db = sqlite3.connect(self.path, timeout=10.0, check_same_thread=False, isolation_level=None)
         try:  # the tables, a migration and the version it leaves, in one transaction: one process does it, or none
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA busy_timeout = 10000")
+            # secure_delete: what a transaction deletes is wiped from the file, which not every SQLite build does
+            db.executescript("PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 10000")
             db.execute("BEGIN IMMEDIATE")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:

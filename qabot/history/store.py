@@ -376,8 +376,7 @@ class HistoryStore:
             self._unquote(db, old, now=now)
             Posts(self.state).rewritten(db, [(s.id, s.message.text, now[s.id]) for s in old])
 
-    @staticmethod
-    def _unquote(db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),
+    def _unquote(self, db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),
                  now: Mapping[int, str] | None = None) -> None:
         """Blank the highlight of each stored answer (``qabot.feedback``: what its buttons and ``qabot feedback
         export`` show) that quoted what leaves the history: a message of ``gone`` (its paragraph, in an exchange of
@@ -393,6 +392,7 @@ class HistoryStore:
         places = [*said, *everything]
         blank = []
         for lo in range(0, len(places), 500):
+            self.state.taken_back()  # their words: once deleted, they leave the file too (``FeedbackStore``)
             part = places[lo : lo + 500]
             rows = db.execute("SELECT id, doc_id, highlight FROM answers WHERE highlight IS NOT NULL AND "
                               f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
