@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -119,23 +120,32 @@ def test_merges_keep_small_segments_few_and_copy_rarely(make_corpus, tmp_path, m
     living.close()
 
 
-def test_a_merge_leaves_nothing_of_a_deleted_documents_words_or_author_in_the_index_folder(tmp_path,
-                                                                                         monkeypatch) -> None:
-    """A merge copies what is live and nothing else: not the BM25 vocabulary nor the author names (sections.json) of
-    the documents deleted from the segments it rewrites, whose text it already leaves out."""
+def _message(doc_id: str, author: str, text: str) -> Any:
+    """A chat message as the document API takes it (a Discord history's document, in small)."""
     from qabot import Document, Paragraph
-    from tests.conftest import make_bot
 
-    def message(doc_id: str, author: str, text: str) -> Document:
-        body = f"{author}: {text}"
-        return Document(doc_id=doc_id, source="discord/1/2", title="#help", text=body, paragraphs=(
-            Paragraph(start=0, end=len(body), number=1, author=author, url=f"https://discord.com/channels/1/2/{doc_id}"),))
+    body = f"{author}: {text}"
+    return Document(doc_id=doc_id, source="discord/1/2", title="#help", text=body, paragraphs=(
+        Paragraph(start=0, end=len(body), number=1, author=author, url=f"https://discord.com/channels/1/2/{doc_id}"),))
+
+
+def _chat_bot(tmp_path) -> Any:
+    """A bot over a one-file corpus, with two messages of a chat, one of them Zebulonia's, added through the API."""
+    from tests.conftest import make_bot
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "handbook.txt").write_text("Visitors sign the book at the door.\n")
     bot = make_bot(tmp_path / "corpus", tmp_path / "idx", HashEmbedder(), answer_threshold=0.0)
-    bot.upsert([message("1", "Ana", "The dome opens at dusk."), message("2", "Zebulonia", "Quixotrope keys are lost.")])
-    bot.upsert(message("3", "Bo", "The dome closes at dawn."))
+    bot.upsert([_message("1", "Ana", "The dome opens at dusk."), _message("2", "Zebulonia", "Quixotrope keys are lost.")])
+    return bot
+
+
+def test_a_merge_leaves_nothing_of_a_deleted_documents_words_or_author_in_the_index_folder(tmp_path,
+                                                                                         monkeypatch) -> None:
+    """A merge copies what is live and nothing else: not the BM25 vocabulary nor the author names (sections.json) of
+    the documents deleted from the segments it rewrites, whose text it already leaves out."""
+    bot = _chat_bot(tmp_path)
+    bot.upsert(_message("3", "Bo", "The dome closes at dawn."))
     bot.delete("2")
     monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
     while bot.living.engine.maintain():
@@ -146,6 +156,28 @@ def test_a_merge_leaves_nothing_of_a_deleted_documents_words_or_author_in_the_in
     for gone in ("Zebulonia", "Quixotrope"):
         assert not any(form.encode(codec) in raw for form in (gone, gone.lower()) for codec in ("utf-8", "utf-32-le"))
     assert "dawn" in bot.ask("when does the dome close").excerpts[0].text
+    bot.close()
+
+
+def test_a_purge_takes_the_deleted_documents_vectors_out_of_the_embedding_cache(tmp_path) -> None:
+    """``QABot.purge`` rewrites the segments that hold deleted documents (a member forgotten); the vectors of their
+    passages, which the embedding cache keeps to spare the model, say what they said: they go too."""
+    from qabot.index.cache import EmbeddingCache
+    from qabot.index.ingest import stored_key
+
+    bot = _chat_bot(tmp_path)
+    bot.refresh(rebuild=True)  # a full build keeps what it embedded in the cache: the history's documents too
+    keys = {row.doc_id: (stored_key(HashEmbedder.name, row), len(row.sentences))
+            for part in bot.living.current.parts
+            for row in part.segment.store.passages(range(part.info.passages)).values()}
+
+    def cached(doc_id: str) -> bool:
+        return EmbeddingCache(tmp_path / "idx" / "cache", HashEmbedder.name).get(*keys[doc_id]) is not None
+
+    assert cached("1") and cached("2")
+    bot.delete("2")
+    assert bot.purge() and cached("1") and not cached("2")
+    assert "dusk" in bot.ask("when does the dome open").excerpts[0].text
     bot.close()
 
 

@@ -213,6 +213,18 @@ class EmbeddingCache:
         entries it would have, and compacting now would drop the rest."""
         self._write_new()
 
+    def drop(self, keys: set[bytes]) -> None:
+        """Forget the entries of ``keys`` (the passages of documents purged from the index: their vectors say what
+        they said): the shards that hold one are written again without them."""
+        self._write_new()
+        if not self.opened:
+            self._load()
+        holding = [shard for shard in self._shards
+                   if any(raw in keys for raw in map(bytes, shard.keys))]
+        if holding:
+            self._replace(holding, [key for key in dict.fromkeys(bytes(k) for shard in holding for k in shard.keys)
+                                    if key not in keys])
+
     def _write_new(self) -> None:
         if self._new:
             self._open(self._write(self._new))

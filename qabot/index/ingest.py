@@ -26,6 +26,7 @@ from qabot.embedding import Embedder
 from qabot.index.cache import EmbeddingCache, cache_key
 from qabot.index.changes import Transaction, paragraphs_of
 from qabot.index.embedded.segment import Prepared
+from qabot.index.engine import PassageRow
 from qabot.index.lexical import term_ids, tokenize
 from qabot.index.manifest import BuildConfig
 from qabot.models import Document, Paragraph, Passage
@@ -52,6 +53,13 @@ def model_input(passage: Passage) -> tuple[str, Spans]:
     """``indexed_text`` and the passage's sentence spans inside it."""
     text, shift = indexed_text(passage)
     return text, [(s - passage.start + shift, e - passage.start + shift) for s, e in passage.sentences]
+
+
+def stored_key(model: str, row: PassageRow) -> bytes:
+    """The embedding cache's key of a passage as the index stores it (what embedded it: ``model_input``)."""
+    text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title, paragraph=row.paragraph,
+                                      start=row.start, end=row.end, text=row.text, sentences=list(row.sentences)))
+    return cache_key(model, text, spans)
 
 
 def passage_terms(text: str, spans: Spans) -> tuple[list[str], list[np.ndarray]]:

@@ -9,7 +9,8 @@ only once the recent ones have grown to half its size, so each passage is copied
 logarithmic number of times over the index's life (what LSM trees and Lucene's log merge
 policy do). A segment more than half of whose passages are deleted is rewritten on its own.
 A purge (``purge``: a member forgotten, a server left) rewrites every segment that holds a
-deleted document, so that what was taken back leaves the files, not only the answers.
+deleted document, so that what was taken back leaves the files, not only the answers (and
+drops those documents' passages from the embedding cache).
 
 A merge copies what is live and nothing else: the documents' text, paragraphs and
 passages (string ids renumbered), the vectors, the rerank's arrays, and BM25's postings
@@ -23,12 +24,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qabot.index.cache import EmbeddingCache
 from qabot.index.embedded import leases
 from qabot.index.embedded.segment import SegmentWriter
 from qabot.index.embedded.snapshot import Part
 from qabot.index.embedded.store import PARAGRAPH_STRINGS
 from qabot.index.embedded.writer import _fsync_tree, _names
 from qabot.index.engine import ranges
+from qabot.index.ingest import stored_key
 from qabot.index.manifest import SegmentInfo, fsync_folder, new_build_id, now, write_manifest
 
 if TYPE_CHECKING:
@@ -78,6 +81,9 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
             return False
         lo, hi = run
         snapshot = engine.open()
+        purged = {stored_key(engine.model, row) for part in snapshot.parts[lo:hi]
+                  if purge and engine.config.embedding_cache and part.dead is not None
+                  for row in part.segment.store.passages(np.flatnonzero(part.dead).tolist()).values()}
         build_id = new_build_id()
         tmp = engine.index_dir / f".tmp-{build_id}"
         writer = SegmentWriter(tmp)
@@ -102,6 +108,8 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
         write_manifest(engine.index_dir, manifest)
         engine.remember(manifest)
         leases.remove_unused(engine.index_dir, keep=_names(manifest), temporary=True)
+        if purged:  # their vectors, in the embedding cache, go too
+            EmbeddingCache(engine.index_dir / "cache", engine.model, whole=False).drop(purged)
         return True
 
 
@@ -120,6 +128,7 @@ def copy_live(writer: SegmentWriter, part: Part) -> None:
 
     def renumber(values: np.ndarray) -> np.ndarray:
         return remap[values].astype("<i4")
+
     for doc in live_docs:
         records = store.paragraph_records(doc).copy()
         for name in ("section", *PARAGRAPH_STRINGS):

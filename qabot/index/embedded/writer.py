@@ -22,15 +22,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from qabot.index.cache import cache_key
 from qabot.index.embedded import leases
 from qabot.index.embedded.leases import DELETED
 from qabot.index.embedded.segment import Prepared, SegmentWriter
 from qabot.index.embedded.snapshot import Part, Snapshot
 from qabot.index.engine import half_to_float32
-from qabot.index.ingest import model_input
+from qabot.index.ingest import stored_key
 from qabot.index.manifest import Manifest, SegmentInfo, fsync_folder, new_build_id, now, write_manifest
-from qabot.models import Document, Paragraph, Passage
+from qabot.models import Document, Paragraph
 
 if TYPE_CHECKING:
     from qabot.index.embedded.engine import EmbeddedEngine
@@ -85,11 +84,8 @@ class EmbeddedTransaction:
             seg = part.segment
             first, last = seg.store.doc_passages(doc)
             for local, row in seg.store.passages(list(range(first, last))).items():
-                text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title,
-                                                  paragraph=row.paragraph, start=row.start, end=row.end,
-                                                  text=row.text, sentences=list(row.sentences)))
                 lo, hi = int(seg.sentence_start[local]), int(seg.sentence_start[local + 1])
-                out[cache_key(self.model, text, spans)] = (
+                out[stored_key(self.model, row)] = (
                     np.asarray(seg.passage_vectors[local], dtype=np.float32),
                     half_to_float32(seg.sentence_vectors[lo:hi]))
         return out
