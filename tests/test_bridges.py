@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from qabot.adapters.discord.admin import FORGOTTEN
 from qabot.corpus import load_file
 from qabot.corpus.chat import BOT, Bridges, ChatMessage
@@ -160,3 +162,26 @@ async def test_forget_bridged_removes_a_bridged_persons_messages_now_and_from_th
     assert sorted(s.message.author for s in found.values()) == ["cleo [m]", "cleo [m]"]
     asked = [a.question for a in FeedbackStore(tmp_path / "state").answers()]
     assert question["content"] in asked and not any("red case" in q for q in asked)  # dan's words went
+
+
+@pytest.mark.xfail(strict=True, reason="a bridged person's key hashes their name without the state database's salt "
+                   "(qabot.corpus.chat.bridged_key): history_forgotten keeps that hash, which confirms a guessed name; "
+                   "salting it needs the keys of databases made before brought along")
+async def test_a_forgotten_bridged_persons_name_is_kept_only_salted(qa, double, tmp_path) -> None:
+    """Who was forgotten is kept so that nothing of theirs is kept again; a member only as a salted hash of their id.
+    A bridged person's name is all that says who they are: an unsalted hash of it names them to anyone who guesses
+    it."""
+    import hashlib
+
+    from qabot.text import fold
+
+    said = double.seed("the spare eyepieces live in the red case", channel_id=OTHER_CHANNEL_ID,
+                       author=_webhook_author("dan [m]"), seconds_ago=600)
+    said["webhook_id"] = BRIDGE
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="Dan [M]"))
+        await bot.learning.feed.settled()
+    guessed = hashlib.blake2b(fold("Dan [M]").encode(), digest_size=8).hexdigest()  # anyone can work this out
+    assert guessed not in history_tests.state_text(tmp_path)
+
