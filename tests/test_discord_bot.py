@@ -204,6 +204,22 @@ async def test_slash_ask_defers_then_answers_with_a_cited_embed_and_more_sources
     assert_no_pings(double)
 
 
+async def test_answers_past_the_retention_go_within_the_hour_while_nobody_asks_anything(
+        fake_default_bot, double, tmp_path, monkeypatch) -> None:
+    """``QABOT_STATE_RETENTION_DAYS``: answers older than that are deleted when the bot starts and hourly after,
+    whether or not anyone asks the bot anything meanwhile (a quiet server's bot runs for weeks)."""
+    from qabot.feedback import FeedbackStore
+    from tests.answers import answer
+
+    monkeypatch.setattr(FeedbackStore, "PRUNE_SECONDS", 0.5)  # the hour, shortened
+    kept = FeedbackStore(tmp_path / "state")  # another process's view of the folder: it prunes nothing
+    soon = time.time() - 86400 + 2  # a day old in two seconds
+    kept.record(answer("Which eyepiece did Ana lend?"), frontend="slash", user="ana", guild_id=GUILD_ID, at=soon)
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state", state_retention_days=1):
+        await double.until(lambda: not kept.answers(), timeout=15, what="the answer past the retention to go")
+    kept.close()
+
+
 async def test_k_shows_that_many_sources(fake_default_bot, double) -> None:
     async with running(fake_default_bot, double):
         few = await first_followup(double, double.slash("ask", question="What weapon was used?", k=1))

@@ -119,6 +119,7 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         )
         self.qa = qa
         self.qa_settings = settings
+        self._pruning: asyncio.Task[None] | None = None  # QABOT_STATE_RETENTION_DAYS, hourly (``setup_hook``)
         self.metrics = metrics or Metrics()
         self.metrics.watch_index(qa)
         self.answering = Answering(qa, settings, store=store,
@@ -147,6 +148,20 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
             await self.add_cog(self.learning.cog, override=True)
         self.add_dynamic_items(*DYNAMIC_ITEMS)  # answers' buttons, whenever they were sent
         await sync_commands(self, self.qa_settings.discord_guild_ids)
+        if self.answering.store.retention_days is not None:
+            self._pruning = asyncio.create_task(self._prune_hourly(), name="qabot-state-retention")
+
+    async def _prune_hourly(self) -> None:
+        """``QABOT_STATE_RETENTION_DAYS``: what passes it goes within the hour, whether or not anyone asks anything
+        meanwhile (the store also prunes when it is used)."""
+        store = self.answering.store
+        while True:
+            await asyncio.sleep(store.PRUNE_SECONDS)
+            try:
+                if store.exists():
+                    await asyncio.to_thread(store.prune)
+            except QABotError as exc:
+                log.warning("could not delete the answers past QABOT_STATE_RETENTION_DAYS: %s", first_line(exc))
 
     async def close(self) -> None:
         # SIGTERM mid-answer: the answers under way go out first (a member would wait for one that never comes).
@@ -156,6 +171,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         self.answering.gate.closing = True
         if self.learning is not None:
             await self.learning.stop()
+        if self._pruning is not None:
+            self._pruning.cancel()
         await self.answering.posted.settled()  # the edits of its posted answers under way, a few seconds at most
         await super().close()
         self.answering.store.close()
