@@ -1933,6 +1933,33 @@ async def test_a_deletion_whose_index_update_failed_still_leaves_the_index(qa, d
     assert jump(secret) not in live and jump(secret) not in restarted
 
 
+async def test_a_forget_whose_index_update_failed_still_forgets_their_questions_and_then_their_messages(
+        qa, double, tmp_path) -> None:
+    """The index busy (another process writing it too long) as a member is forgotten: the state database has
+    forgotten their messages already, and the index does with the next change. Their questions leave the state
+    database all the same, and the manager is told it is done, not that something went wrong."""
+    from tests.discord_double import user
+
+    spy = Busy(qa)
+    busy_channel(double)  # others' exchanges in the segment too: it is rewritten, not dropped
+    secret, asked = _dome_key(double)
+    store = FeedbackStore(tmp_path / "state")
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "where is the dome key hidden, Maria asks", user_n=2), secret)
+        spy.busy = 1
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=user(2)))
+        double.message("The spare dome light bulbs are in the blue box.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                       mention_bot=False)  # the next change does what is owed
+        await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+        await bot.learning.feed.settled()
+        written = on_disk(tmp_path / "index", "third step of the north stair")
+    assert "Maria asks" not in state_text(tmp_path)
+    assert {a.question for a in store.answers()} == {asked}  # others' questions stay
+    assert not written, written  # purged, once the index could be written
+    assert reply["content"].startswith(FORGOTTEN.format(count=1, name="user2").split(".")[0]), reply["content"]
+
+
 async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_restart_with_nothing_new(
         qa, double, tmp_path) -> None:
     spy = Busy(qa)

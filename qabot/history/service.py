@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id
+from qabot.errors import QABotError
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
 from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
@@ -41,6 +42,7 @@ from qabot.history.store import UNNAMED, HistoryStore
 from qabot.index.changes import Refresh
 from qabot.index.scope import chat_source
 from qabot.models import Document
+from qabot.text import first_line
 
 log = logging.getLogger(__name__)
 
@@ -268,9 +270,14 @@ class History:
             # Their edits heard live go too: no page of theirs is kept from now on, to be brought back up to date.
             self._edited = {i: (g, m) for i, (g, m) in self._edited.items()
                             if g is None or not self.forgotten(g, m.author_key)}
-            self._index(set(touched), [], count)
-            if purge:
-                self.qa.purge()
+            try:
+                self._index(set(touched), [], count)
+            except QABotError as exc:  # owed: done with the next change (``_index``); their questions go all the same
+                log.warning("history: the index could not be updated as a member was forgotten; it will be with the "
+                            "next change: %s", first_line(exc))
+            else:
+                if purge:
+                    self.qa.purge()
         return count
 
     def forget_bridged(self, guild_id: int, name: str) -> tuple[int, list[str]]:
@@ -308,6 +315,7 @@ class History:
         when it changes or qabot starts again. Returns the ids deleted, and how many of the documents laid out the
         index took (``Refresh.skipped``: one line each)."""
         owed_touched, owed_sources, owed_removed = self.store.owed()
+        owed = bool(owed_touched or owed_sources)  # a failed update's: it may have been a forget's, to purge
         touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
         if not touched and not sources:
             return [], 0
@@ -326,6 +334,8 @@ class History:
             left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
         self.store.leave_out(laid, left)
         self.store.owe(None)
+        if owed:
+            self.qa.purge()
         return gone, written
 
     def catch_up(self) -> None:
