@@ -1001,6 +1001,38 @@ def test_a_commit_killed_at_any_point_leaves_the_last_good_index_serving_and_the
         again.close()
 
 
+def test_a_clean_up_that_fails_after_the_commit_does_not_fail_the_change(make_corpus, tmp_path, fake_embedder,
+                                                                         monkeypatch) -> None:
+    """Removing a deletion list the commit no longer names failed (an I/O error): the delete, committed, raised
+    "nothing of this delete was applied", and the deleted message was still quoted. Clean-up after a commit is best
+    effort, as the removal of a segment folder is: the change is made, served, and said to be."""
+    from qabot import Document
+    from qabot.index.embedded import leases
+
+    corpus = make_corpus(ARTICLE)
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    try:
+        index.upsert([Document(doc_id="m0", source="discord/1/2", text="Ana: the archive opens at nine."),
+                      Document(doc_id="m1", source="discord/1/2", text="Bo: zebras live on the quay.")])
+        index.delete(["m0"])  # the segment gets a deletion list, which the next delete replaces
+        real = leases.Path.unlink
+
+        def refused(path: Path, *args: object, **kwargs: object) -> None:
+            if path.name.endswith(".deleted"):
+                raise OSError(errno.EIO, "Input/output error", str(path))
+            real(path, *args, **kwargs)
+
+        monkeypatch.setattr(leases.Path, "unlink", refused)
+        assert index.delete(["m1"]).outcome is Outcome.UPDATED  # raised IndexStoreError: "nothing ... was applied"
+        assert _served(index) == set() and index.manifest.api_documents == 0
+        monkeypatch.undo()
+        assert index.upsert([Document(doc_id="m2", source="discord/1/2", text="Cy: the ferry runs.")]).updated
+        named = {s.deleted for s in index.manifest.segments if s.deleted}
+        assert {p.name for p in (tmp_path / "idx").glob("*.deleted")} == named  # what was left is swept later
+    finally:
+        index.close()
+
+
 def _served(index: LivingIndex) -> set[str]:
     """The ids of the document API's documents in the state ``index`` serves (not the one committed last)."""
     state = index.current

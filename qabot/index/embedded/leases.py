@@ -85,6 +85,9 @@ def remove_unused(index_dir: Path, keep: set[str] | None, *, temporary: bool = F
     write lock: the temporary folders of writes that died, and deletion lists that the
     manifest no longer names (a reader loads those when it opens, and opens again if one
     went missing meanwhile).
+
+    Never raises: it runs after a commit, which a failure to remove what is unused must not
+    undo in the caller's eyes, and before each change, which it must not stop.
     """
     if keep is None:
         return  # no readable manifest: nothing can be said to be unused
@@ -100,7 +103,8 @@ def remove_unused(index_dir: Path, keep: set[str] | None, *, temporary: bool = F
         elif temporary and _TEMPORARY.fullmatch(path.name) and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         elif temporary and _WRITTEN.fullmatch(path.name) and path.is_file():
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # as the folders above: what stays is swept by a later writer
+                path.unlink(missing_ok=True)
 
 
 def _remove_if_free(folder: Path) -> None:
