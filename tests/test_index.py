@@ -1033,6 +1033,39 @@ def test_a_clean_up_that_fails_after_the_commit_does_not_fail_the_change(make_co
         index.close()
 
 
+def test_a_merge_that_cannot_even_start_writing_holds_no_segment_and_leaves_nothing(make_corpus, tmp_path,
+                                                                                     fake_embedder, monkeypatch) -> None:
+    """A merge whose new segment could not be opened (a full disk) kept the state it read open for good: the
+    segments a later merge replaced stayed on disk as long as the bot ran, and its half-made folder stayed too."""
+    from qabot import Document
+    from qabot.index.embedded import merge
+
+    corpus = make_corpus(ARTICLE)
+    monkeypatch.setattr(merge, "MAX_SEGMENTS", 100)  # no merge in the background
+    index = open_index(_config(corpus, tmp_path / "idx"), fake_embedder, progress=False)
+    try:
+        for i in range(3):
+            index.upsert([Document(doc_id=f"m{i}", source="discord/1/2", text=f"Message {i} about the quay.")])
+        monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
+
+        def full(folder: Path) -> None:
+            folder.mkdir(parents=True)
+            raise OSError(errno.ENOSPC, "No space left on device", str(folder / "text.u32"))
+
+        monkeypatch.setattr(merge, "SegmentWriter", full)
+        with pytest.raises(OSError, match="No space left"):
+            index.engine.maintain()
+        assert not list((tmp_path / "idx").glob(".tmp-*"))
+        monkeypatch.undo()
+        monkeypatch.setattr(merge, "MAX_SEGMENTS", 1)
+        while index.engine.maintain():
+            index._serve(index.engine.open())
+        assert len(index.manifest.segments) == 1
+        assert {p.name for p in (tmp_path / "idx").glob("seg-*")} == {index.manifest.segments[0].name}
+    finally:
+        index.close()
+
+
 def _served(index: LivingIndex) -> set[str]:
     """The ids of the document API's documents in the state ``index`` serves (not the one committed last)."""
     state = index.current

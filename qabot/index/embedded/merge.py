@@ -20,6 +20,7 @@ segment takes the place of the run, so rows keep their order.
 
 from __future__ import annotations
 
+import shutil
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -86,8 +87,9 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
                   for row in part.segment.store.passages(np.flatnonzero(part.dead).tolist()).values()}
         build_id = new_build_id()
         tmp = engine.index_dir / f".tmp-{build_id}"
-        writer = SegmentWriter(tmp)
+        writer: SegmentWriter | None = None
         try:
+            writer = SegmentWriter(tmp)
             writer.dimension = manifest.dimension
             for part in snapshot.parts[lo:hi]:
                 copy_live(writer, part)
@@ -95,8 +97,10 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
             info = writer.finish(name, manifest.index_factory)
             _fsync_tree(tmp)
             tmp.rename(engine.index_dir / name)
-        except BaseException:
-            writer.discard()
+        except BaseException:  # the files not even opened (a full disk) too: nothing held, nothing left
+            if writer is not None:
+                writer.discard()
+            shutil.rmtree(tmp, ignore_errors=True)
             snapshot.close()
             raise
         snapshot.close()
