@@ -484,6 +484,42 @@ def test_a_change_the_index_cannot_take_for_a_moment_is_done_again_with_the_next
     assert links(qa, "what is the door code")[0].endswith("/1001") and history.store.owed() == (set(), [], 0)
 
 
+class _Killed(BaseException):
+    """The process killed (SIGKILL, a power cut, the OOM killer) at that point: nothing after it runs."""
+
+
+@pytest.mark.parametrize("change", ["deleted", "edited", "forgotten", "dropped"])
+def test_a_kill_between_the_state_database_and_the_index_is_made_good_at_the_restart(change, kept, tmp_path,
+                                                                                    monkeypatch) -> None:
+    """Killed after the state database forgot a message (deleted, edited, a member forgotten, a channel dropped) but
+    before it recorded what it owed the index: the index quoted the message as it was for good, since nothing
+    would lay its exchange out again. The state database owes that work in the transaction that forgets."""
+    qa, history, state = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411.")]}, read={PUBLIC: (1001, True)}))
+    assert links(qa, "what is the door code")[0].endswith("/1001")
+
+    def killed(*_args: object) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(History, "_index", killed)
+    with pytest.raises(_Killed):
+        if change == "deleted":
+            history.apply(Changes(removed={1001}))
+        elif change == "edited":
+            history.apply(Changes(edited={PUBLIC: [said(1, "Ana", "The door code is secret now.")]}))
+        elif change == "forgotten":
+            history.forget("hash-of-Ana", GUILD)
+        else:
+            history.apply(Changes(dropped={PUBLIC}))
+    monkeypatch.undo()
+    state.close()
+    restarted = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+    restarted.catch_up()
+    texts = [e.text for e in qa.ask("what is the door code", k=10, sources=Scope(None, sources(PUBLIC))).excerpts]
+    assert not any("4411" in text for text in texts), texts
+    assert restarted.store.owed() == (set(), [], 0)
+
+
 # -- a thread started from a message -----------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ message and a channel keep, and why.
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qabot.corpus.chat import ChatMessage
@@ -71,6 +73,32 @@ CREATE TABLE IF NOT EXISTS history_forgotten (
 CHANNEL, THREAD, PRIVATE_THREAD, FORUM_POST = "channel", "thread", "private_thread", "forum_post"
 UNTITLED = "(untitled)"  # a thread's or a post's name, where the member whose words it was is forgotten
 Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root) exchanges, sources dropped, removed
+
+
+def read_owed(db: sqlite3.Connection) -> Owed:
+    """The index work the state database is ahead of the index by (``HistoryStore.owe``)."""
+    row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
+    touched, sources, removed = json.loads(row[0]) if row is not None else ([], [], 0)
+    return {(int(c), int(r)) for c, r in touched}, [str(s) for s in sources], int(removed)
+
+
+def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), sources: Iterable[str] = (),
+             removed: int = 0) -> list[tuple[int, int]]:
+    """Add to the index work owed, in the transaction of the change that makes it due (a process killed before the
+    index had it owes it still); ``touched``, as a list."""
+    touched, sources = sorted(set(touched)), list(sources)
+    if touched or sources:  # messages that were in no exchange yet are in no document: nothing is owed
+        before, gone, count = read_owed(db)
+        write_owed(db, (before | set(touched), list(dict.fromkeys([*gone, *sources])), count + removed))
+    return touched
+
+
+def write_owed(db: sqlite3.Connection, work: Owed | None) -> None:
+    if work is None:
+        db.execute("DELETE FROM history_owed")
+    else:
+        touched, sources, removed = work
+        db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)", (json.dumps([sorted(touched), sources, removed]),))
 
 
 @dataclass(frozen=True)

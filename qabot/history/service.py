@@ -135,6 +135,7 @@ class History:
         # With its server, where its channel is kept: a member forgotten there takes theirs out (``forget``).
         self._edited: dict[int, tuple[int | None, ChatMessage]] = {}
         self._retried = False  # the exchanges left out before have been tried again in this run (``catch_up``)
+        self._purge_owed = False  # a forget whose index update failed: its purge follows the next one that succeeds
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -193,9 +194,10 @@ class History:
             for channel_id in changes.dropped:
                 row = self._rows.pop(channel_id, None)
                 opening = linking.starter(self.store, row) if row is not None else None
-                self.store.drop_channel(channel_id)
-                if row is not None:
-                    sources.append(chat_source(row.guild_id, row.id))
+                source = chat_source(row.guild_id, row.id) if row is not None else None
+                self.store.drop_channel(channel_id, source)  # which owes the index taking its source out
+                if source is not None:
+                    sources.append(source)
                 if opening is not None and opening.root is not None:  # a thread gone: its question stands again
                     touched.add((opening.channel_id, opening.root))
                 # A channel gone: the threads kept without it lose the message they were started from.
@@ -248,7 +250,7 @@ class History:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
-            gone, written = self._index(touched, sources, len(changes.removed))
+            gone, written = self._index(touched)  # what the state database dropped, it owes already
             if sources:  # a channel, or a whole server, taken back
                 self.qa.purge()
             self.applied += 1
@@ -271,10 +273,11 @@ class History:
             self._edited = {i: (g, m) for i, (g, m) in self._edited.items()
                             if g is None or not self.forgotten(g, m.author_key)}
             try:
-                self._index(set(touched), [], count)
+                self._index(set(touched))
             except QABotError as exc:  # owed: done with the next change (``_index``); their questions go all the same
                 log.warning("history: the index could not be updated as a member was forgotten; it will be with the "
                             "next change: %s", first_line(exc))
+                self._purge_owed = True
             else:
                 if purge:
                     self.qa.purge()
@@ -306,17 +309,17 @@ class History:
             return message
         return replace(message, content=content, forwarded=forwarded)
 
-    def _index(self, touched: set[tuple[int, int]], sources: list[str], removed: int) -> tuple[list[str], int]:
-        """Bring the index in step with the state database for these exchanges and dropped ``sources``. What a
-        failed update (the index busy, a disk full) left undone is owed, and done again with the next change: the
-        state database already forgot it, so nothing else would take it out of the index. An exchange whose
+    def _index(self, touched: set[tuple[int, int]]) -> tuple[list[str], int]:
+        """Bring the index in step with the state database for these exchanges and what it owes (``HistoryStore.owe``:
+        the exchanges and sources it dropped or rewrote). What a failed update (the index busy, a disk full, the
+        process killed) left undone stays owed, and is done again with the next change: the state database already
+        forgot it, so nothing else would take it out of the index. An exchange whose
         document the index refuses (``DocumentError``: over the reader limits, more than Milvus stores) is not
         owed: that would fail every change after it. It is left out (``HistoryStore.leave_out``), and tried again
         when it changes or qabot starts again. Returns the ids deleted, and how many of the documents laid out the
         index took (``Refresh.skipped``: one line each)."""
-        owed_touched, owed_sources, owed_removed = self.store.owed()
-        owed = bool(owed_touched or owed_sources)  # a failed update's: it may have been a forget's, to purge
-        touched, sources, removed = touched | owed_touched, [*owed_sources, *sources], removed + owed_removed
+        owed_touched, sources, removed = self.store.owed()
+        touched = touched | owed_touched
         if not touched and not sources:
             return [], 0
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
@@ -334,7 +337,8 @@ class History:
             left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
         self.store.leave_out(laid, left)
         self.store.owe(None)
-        if owed:
+        if self._purge_owed:  # a forget's update that failed, done now: what it took back leaves the files too
+            self._purge_owed = False
             self.qa.purge()
         return gone, written
 
@@ -344,7 +348,7 @@ class History:
         with self._lock:
             retry = set() if self._retried else self.store.left_out()
             self._retried = True
-            self._index(retry, [], 0)
+            self._index(retry)
 
     def _laid_out(self, touched: Iterable[tuple[int, int]], removed: int
                   ) -> tuple[list[str], list[tuple[tuple[int, int], Document]]]:

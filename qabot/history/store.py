@@ -46,6 +46,9 @@ from qabot.history.rows import (
     Owed,
     Stored,
     from_row,
+    owe_more,
+    read_owed,
+    write_owed,
 )
 
 if TYPE_CHECKING:
@@ -125,9 +128,11 @@ class HistoryStore:
         with self._db() as db:
             db.execute("UPDATE history_channels SET complete = 0")
 
-    def drop_channel(self, channel_id: int) -> None:
-        """Forget a channel and its messages, and the highlights of the stored answers that quoted them."""
+    def drop_channel(self, channel_id: int, source: str | None = None) -> None:
+        """Forget a channel and its messages, and the highlights of the stored answers that quoted them; the index
+        owes taking its ``source`` out (``owe``)."""
         with self._db() as db:
+            owe_more(db, sources=[source] if source else [])
             self._unquote(db, channels=[channel_id])
             db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_left_out WHERE channel_id = ?", (channel_id,))
@@ -154,7 +159,9 @@ class HistoryStore:
                 "(id) DO UPDATE SET author_name = excluded.author_name, content = excluded.content, extras = "
                 "excluded.extras, mentions = excluded.mentions, marked = MAX(marked, excluded.marked), forwarded = "
                 "excluded.forwarded", rows)
-            return self._roots(db, [r[0] for r in rows])
+            roots = self._roots(db, [r[0] for r in rows])
+            owe_more(db, {(channel_id, root) for root in roots})
+            return roots
 
     def edit(self, messages: Sequence[ChatMessage]) -> list[tuple[int, int]]:
         """New versions of messages kept (others are ignored): the (channel, root) of those already linked."""
@@ -164,7 +171,8 @@ class HistoryStore:
             self._rewritten(db, messages)
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
                            "forwarded = ? WHERE id = ?", rows)
-            return self._exchanges(db, self._where(db, "id", [r[-1] for r in rows], "id, channel_id, root"))
+            return owe_more(db, self._exchanges(db, self._where(db, "id", [r[-1] for r in rows],
+                                                                      "id, channel_id, root")))
 
     def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
         """The asker ``by`` marked a message as the answer: its (channel, root), where it was theirs to mark."""
@@ -184,7 +192,7 @@ class HistoryStore:
             affected = self._where(db, "id", ids, "id, channel_id, root")
             self._unquote(db, map(from_row, self._where(db, "id", ids, MESSAGE)))
             self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
-            return self._exchanges(db, affected)
+            return owe_more(db, self._exchanges(db, affected), removed=len(affected))
 
     def unquote_if_gone(self, answer_id: str, message_id: int) -> None:
         """A stored answer whose highlight quoted message ``message_id`` (found before it was stored): blank the
@@ -239,27 +247,19 @@ class HistoryStore:
                            "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
                            (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}"))  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
-            return self._exchanges(db, affected), count
+            return owe_more(db, self._exchanges(db, affected), removed=count), count
 
     def owed(self) -> Owed:
         """The index work this database is ahead of the index by (``owe``): none when the last update succeeded."""
         with self._db() as db:
-            row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
-        if row is None:
-            return set(), [], 0
-        touched, sources, removed = json.loads(row[0])
-        return {(int(c), int(r)) for c, r in touched}, [str(s) for s in sources], int(removed)
+            return read_owed(db)
 
     def owe(self, work: Owed | None) -> None:
         """Record the index work about to be done (None: done), so that a restart after a failed update still
-        takes out of the index what this database already dropped."""
+        takes out of the index what this database already dropped; what drops or rewrites messages owes its part in
+        its own transaction (``rows.owe_more``)."""
         with self._db() as db:
-            if work is None:
-                db.execute("DELETE FROM history_owed")
-            else:
-                touched, sources, removed = work
-                db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
-                           (json.dumps([sorted(touched), sources, removed]),))
+            write_owed(db, work)
 
     def left_out(self) -> set[tuple[int, int]]:
         """The (channel, root) exchanges the index refused when they were last laid out (``leave_out``)."""
