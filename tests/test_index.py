@@ -1066,6 +1066,35 @@ def test_a_merge_that_cannot_even_start_writing_holds_no_segment_and_leaves_noth
         index.close()
 
 
+def test_a_change_interrupted_once_committed_is_served_when_it_is_asked_for_again(make_corpus, tmp_path,
+                                                                                 fake_embedder, monkeypatch) -> None:
+    """Ctrl-C just after a delete committed, then the delete again (a REPL, a script run again): the second found
+    nothing to do, so the state in service stayed the one before, and the deleted message was still quoted."""
+    from qabot import Document
+    from qabot.index import manifest as manifests
+
+    index = open_index(_config(make_corpus(ARTICLE), tmp_path / "idx"), fake_embedder, progress=False)
+    try:
+        index.upsert([Document(doc_id="m0", source="discord/1/2", text="Ana: the archive opens at nine."),
+                      Document(doc_id="m1", source="discord/1/2", text="Bo: zebras live on the quay.")])
+        real = manifests.os.replace
+
+        def interrupted(source: object, target: object) -> None:
+            real(source, target)
+            if Path(target).name == MANIFEST:
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(manifests.os, "replace", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            index.delete(["m1"])
+        monkeypatch.undo()
+        assert _served(index) == {"m0", "m1"}  # the commit was made; the state in service is the one before
+        assert index.delete(["m1"]).outcome is Outcome.UNCHANGED
+        assert _served(index) == {"m0"}
+    finally:
+        index.close()
+
+
 def _served(index: LivingIndex) -> set[str]:
     """The ids of the document API's documents in the state ``index`` serves (not the one committed last)."""
     state = index.current

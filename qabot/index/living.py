@@ -382,7 +382,7 @@ class LivingIndex:
         try:
             with self._changing(), self.engine.lock():
                 result = apply_documents(self.engine, self.config, self.embedder, apply, what, given)
-                if result.updated:
+                if result.updated or self._stale():  # or committed since (a change interrupted once it was made)
                     self._serve(self.engine.open())
         except OSError as exc:
             raise IndexStoreError(f"{unwritable(self.engine, exc)}; nothing of this {what} was applied") from exc
