@@ -410,6 +410,22 @@ def test_a_cache_shard_whose_writing_was_cut_short_is_removed(make_corpus, tmp_p
     index.close()
 
 
+def test_a_cache_shard_cut_short_is_removed_by_the_next_run_even_when_nothing_changed(make_corpus, tmp_path) -> None:
+    """A --rebuild killed while it wrote a cache shard left the half-written shard (up to 64k passages' vectors) for
+    as long as no full build read the cache again: a run with nothing to change, or a small edit, never did."""
+    corpus = make_corpus({f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)})
+    config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")
+    open_index(config, HashEmbedder(), progress=False).close()
+    (shard,) = (tmp_path / "idx" / "cache").glob("*/shard-*")
+    cut = shard.parent / ".tmp-shard-0a1b2c3d4e5f"
+    shutil.copytree(shard, cut)
+    (cut / "spans.npy").unlink()
+    index = open_index(config, HashEmbedder(), progress=False)  # the index is up to date: the cache is not read
+    assert index.last is not None and index.last.outcome is Outcome.UNCHANGED
+    assert not cut.exists() and shard.exists()
+    index.close()
+
+
 def test_a_crafted_cache_never_misaligns_the_sentence_vectors(make_corpus, tmp_path) -> None:
     corpus = make_corpus({"a.txt": "One short sentence. Another short sentence. A third one here."})
     config = BuildConfig(corpus_dir=corpus, index_dir=tmp_path / "idx")

@@ -20,6 +20,7 @@ ones when they pile up, and the next full build keeps only what it uses.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -42,6 +43,15 @@ SHARD_ROWS = 65_536  # new entries held in memory before they are written as a s
 # ~0.55 µs an entry (0.55 s for a million), so 5.5 ms a passage, a fraction of what the int8 model takes to embed
 # one on 2 cores (20-60 ms).
 ENTRIES_PER_PASSAGE = 10_000
+
+
+def remove_unfinished(cache_dir: Path) -> None:
+    """Remove the shards under ``cache_dir`` (``<index>/cache``) whose writing was cut short (a kill, a second Ctrl-C):
+    they never got their name. Only a change of the index writes the cache, under the index's write lock, so whoever
+    holds that lock may (the embedded engine does as it takes it, whether or not it then reads the cache)."""
+    with contextlib.suppress(OSError):  # a sweep: never what fails a change
+        for tmp in cache_dir.glob("*/.tmp-shard-*"):
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _check(shard: _Shard) -> None:
@@ -124,10 +134,7 @@ class EmbeddingCache:
         self.opened = True
         if not self.folder.is_dir():
             return
-        # A shard whose writing was cut short (a second Ctrl-C, a kill) never got its name: only a change of the
-        # index opens the cache, under the index's write lock, so no other process is writing one.
-        for tmp in self.folder.glob(".tmp-shard-*"):
-            shutil.rmtree(tmp, ignore_errors=True)
+        remove_unfinished(self.folder.parent)
         for shard_dir in sorted(self.folder.glob("shard-*")):
             self._open(shard_dir)
 

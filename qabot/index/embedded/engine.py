@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from qabot.errors import CorruptIndexError, IndexStoreError
+from qabot.index.cache import remove_unfinished
 from qabot.index.changes import Note
 from qabot.index.embedded import dense as dense_index
 from qabot.index.embedded import leases, store
@@ -115,6 +116,7 @@ class EmbeddedEngine:
             # changes anything (it would stay until some later change otherwise); a half-written segment
             # may also hold the space a change needs. No other change is under way.
             leases.remove_unused(self.index_dir, keep=leases.current_files(self.index_dir), temporary=True)
+            remove_unfinished(self.index_dir / "cache")
             self._mend_recovery()
             yield
 
