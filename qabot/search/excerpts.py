@@ -87,7 +87,7 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
         author=para.author if para else None,
         date=para.date if para else None,
         link=deep_link(passage.url, para, text[hl_start - text_start : hl_end - text_start],
-                       markdown=plaintext.dialect(passage.source) != "text"),
+                       markdown=bool(passage.url) and plaintext.dialect(passage.source) != "text"),
     )
     return Excerpt(
         text=excerpt_text,
