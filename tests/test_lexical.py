@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qabot.index.lexical import tokenize
+from qabot.index.lexical import tokenize, words
 from qabot.text import fold
 
 
@@ -30,6 +30,12 @@ def test_chinese_and_japanese_words_are_pairs_of_characters() -> None:
     assert tokenize("它的焦距") == ["它的", "的焦", "焦距"] and tokenize("漢") == ["漢"]
     assert tokenize("The 焦距 of a mount") == ["焦距", "mount"]
     assert tokenize("ヒーター") == tokenize("ヒーター")  # what is compared is folded alike on both sides
+
+
+def test_half_width_katakana_is_read_in_pairs_as_full_width_katakana_is() -> None:
+    """Half-width katakana (old Japanese systems, receipts, some exports) folds to the full-width form, but the run
+    was looked for in the text before folding: a page in half-width was one BM25 word, a question in full-width pairs."""
+    assert words("ｶﾒﾗ ﾚﾝｽﾞ") == words("カメラ レンズ") == ["カメ", "メラ", "レン", "ンス"]
 
 
 def test_dedup_key_keeps_casefolded_letters_and_digits_of_any_text() -> None:

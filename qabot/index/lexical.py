@@ -56,8 +56,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020
 def words(text: str) -> list[str]:
     """Folded words of ``text`` without stopwords, unstemmed; a run of Chinese or Japanese characters as its pairs of
     characters (a character alone as itself)."""
-    found = [w for w in _TOKEN.findall(fold(text)) if w not in STOPWORDS]
-    if not _CJK.search(text):
+    folded = fold(text)
+    found = [w for w in _TOKEN.findall(folded) if w not in STOPWORDS]
+    if not _CJK.search(folded):  # folded: half-width katakana ("ｶﾒﾗ") is full-width ("カメラ") by then
         return found
     out: list[str] = []
     for word in found:
