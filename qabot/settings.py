@@ -404,8 +404,8 @@ class _UnreadLines(logging.Filter):
         return False
 
 
-# A URI's "user:password@", never repeated in an error.
-_USERINFO = re.compile(r"(?<=//)[^/@\s'\"]+@")
+# A URI's "user:password@", never repeated in an error: up to the host's "@", the last before a path ("p@ss" too).
+_USERINFO = re.compile(r"(?<=//)[^/\s'\"]*@")
 
 
 def describe_validation_error(exc: ValidationError) -> str:

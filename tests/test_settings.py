@@ -94,6 +94,10 @@ def test_a_password_in_the_milvus_uri_is_refused_without_being_repeated(monkeypa
     message = str(caught.value)
     assert message.startswith("bad setting QABOT_MILVUS_URI: Value error, must not hold a user or password: give them "
                               "as QABOT_MILVUS_TOKEN") and "s3cret" not in message and "qabot:" not in message
+    monkeypatch.setenv("QABOT_MILVUS_URI", "https://qabot:s3c@ret@milvus.example:19530")  # an @ in the password
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    assert "ret@" not in str(caught.value) and "s3c" not in str(caught.value), str(caught.value)
     monkeypatch.setenv("QABOT_MILVUS_URI", "https://milvus.example:19530/path@v2")  # an @ after the host is no user
     assert load_settings(_env_file=None).milvus_uri == "https://milvus.example:19530/path@v2"
 
