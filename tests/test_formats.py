@@ -126,6 +126,20 @@ def test_a_markdown_citation_links_to_its_heading(make_corpus, fake_bot_for) -> 
         _round_trips(bot, ex)
 
 
+def test_a_markdown_headings_anchor_keeps_its_letters_vowel_signs_as_github_does(make_corpus, fake_bot_for) -> None:
+    """GitHub's slugger keeps every letter, mark and digit of a heading and drops symbols and other numbers ("²"): the
+    anchor dropped the vowel signs of Hindi, Bengali or Thai ("हिन्दी में" was #हनद-म), and a heading written in
+    decomposed accents (as macOS saves them), so the link landed on no heading."""
+    from qabot.corpus.markdown_tags import heading_anchor
+
+    assert heading_anchor("हिन्दी में स्थापना", "हिन्दी में स्थापना") == "हिन्दी-में-स्थापना"
+    assert heading_anchor("x", "Cafe\u0301 area (m²)") == "cafe\u0301-area-m"
+    notes = "---\ntitle: Dome notes\nurl: https://example.org/dome/\n---\n\n## गुंबद खोलना\n\nगुंबद शाम को खुलता है।\n"
+    bot = fake_bot_for(make_corpus({"dome.md": notes}), answer_threshold=0.0)
+    ex = _best(bot, "गुंबद शाम खुलता", "dome.md")
+    assert unquote(ex.citation.link).startswith("https://example.org/dome/#गुंबद-खोलना:~:text=")
+
+
 def test_a_docx_citation_names_its_section(bot) -> None:
     ex = _best(bot, "What balance did the treasurer report at the end of the year?", "minutes.docx")
     assert ex.citation.section == "Treasurer's report" and ex.citation.location.startswith("§ Treasurer's report, ¶ ")

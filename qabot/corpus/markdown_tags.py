@@ -7,6 +7,7 @@ import bisect
 import functools
 import itertools
 import re
+import unicodedata
 from collections.abc import Iterator
 
 _TAG_START = re.compile(r"<(?:/?[A-Za-z][\w.:-]*(?=\s|/?>)|/?>)")  # "<Tabs", "</Tabs>", "<br/>", "<>": not "<http://"
@@ -156,7 +157,9 @@ def heading_text(content: str) -> str:
 
 _ANCHOR_ID = re.compile(r"\{:?[^{}]*?#([^\s{}#.]+)[^{}]*\}\s*$")  # "{#wind}", "{: #wind .new }", "{.new #wind}"
 _NAMED = re.compile(r"""<a\s[^>]*?\b(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)  # <a name="wind"></a>
-_NOT_SLUG = re.compile(r"[^\w\- ]")  # what GitHub's slugger drops: punctuation and symbols, not letters, digits, _ or -
+# What GitHub's slugger (github-slugger) keeps of a heading's text: letters, marks (a vowel sign, an accent written
+# apart), digits and letter numbers, connectors ("_"), "-" and " "; the rest (punctuation, symbols, "²") it drops.
+_SLUG_KEPT = frozenset(("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "Pc"))
 
 
 def heading_anchor(content: str, shown: str) -> str:
@@ -166,7 +169,8 @@ def heading_anchor(content: str, shown: str) -> str:
     is ``wind-limits-ms``)."""
     if len(content) <= _MAX_HEADING_MARKUP and (given := _ANCHOR_ID.search(content) or _NAMED.search(content)):
         return given.group(1)
-    return _NOT_SLUG.sub("", shown.strip().lower()).replace(" ", "-")
+    kept = (c for c in shown.strip().lower() if c in "- " or unicodedata.category(c) in _SLUG_KEPT)
+    return "".join(kept).replace(" ", "-")
 
 
 def _inline_text(content: str) -> str:
