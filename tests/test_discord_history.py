@@ -1960,6 +1960,29 @@ async def test_a_forget_whose_index_update_failed_still_forgets_their_questions_
     assert reply["content"].startswith(FORGOTTEN.format(count=1, name="user2").split(".")[0]), reply["content"]
 
 
+async def test_a_forget_whose_index_update_failed_purges_the_index_files_after_a_restart(qa, double, tmp_path) -> None:
+    """The index busy as a member is forgotten, and the bot restarted before any other change: the update owed is
+    done as the bot starts again (``catch_up``), but the purge it owed was only remembered in the stopped process, so
+    the member's words stayed in the segment's files, the very thing /qabot forget promises they do not."""
+    from tests.discord_double import user
+
+    spy = Busy(qa)
+    busy_channel(double)  # others' exchanges in the segment too: it is rewritten, not dropped
+    secret, asked = _dome_key(double)
+    async with running(spy, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, asked), secret)
+        spy.busy = 1
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(2)))
+        await bot.learning.feed.settled()
+    assert on_disk(tmp_path / "index", "third step of the north stair")  # still there: the update failed
+    async with running(spy, double, **settings(tmp_path)) as bot:  # the state database remembers what is owed
+        await until_answer(double, asked, lambda b: not cites(b, secret), seconds=10)
+        await bot.learning.feed.settled()
+        written = on_disk(tmp_path / "index", "third step of the north stair")
+    assert not written, written
+
+
 async def test_a_deletion_whose_index_update_failed_leaves_the_index_after_a_restart_with_nothing_new(
         qa, double, tmp_path) -> None:
     spy = Busy(qa)

@@ -78,8 +78,15 @@ Owed = tuple[set[tuple[int, int]], list[str], int]  # index work: (channel, root
 def read_owed(db: sqlite3.Connection) -> Owed:
     """The index work the state database is ahead of the index by (``HistoryStore.owe``)."""
     row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
-    touched, sources, removed = json.loads(row[0]) if row is not None else ([], [], 0)
+    touched, sources, removed = json.loads(row[0])[:3] if row is not None else ([], [], 0)
     return {(int(c), int(r)) for c, r in touched}, [str(s) for s in sources], int(removed)
+
+
+def owes_purge(db: sqlite3.Connection) -> bool:
+    """Whether the work owed takes someone's words back (a member forgotten): once done, the index's files are purged
+    too (``QABot.purge``). A fourth item of the work's list, which a database written before it does not have."""
+    row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
+    return row is not None and len(work := json.loads(row[0])) > 3 and bool(work[3])
 
 
 def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), sources: Iterable[str] = (),
@@ -93,12 +100,15 @@ def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), so
     return touched
 
 
-def write_owed(db: sqlite3.Connection, work: Owed | None) -> None:
+def write_owed(db: sqlite3.Connection, work: Owed | None, *, purge: bool | None = None) -> None:
+    """Record the work owed (None: none); whether it owes a purge is kept as it was unless ``purge`` says."""
     if work is None:
         db.execute("DELETE FROM history_owed")
     else:
         touched, sources, removed = work
-        db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)", (json.dumps([sorted(touched), sources, removed]),))
+        purge = owes_purge(db) if purge is None else purge
+        db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
+                   (json.dumps([sorted(touched), sources, removed, *([True] if purge else [])]),))
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,6 @@ class History:
         # With its server, where its channel is kept: a member forgotten there takes theirs out (``forget``).
         self._edited: dict[int, tuple[int | None, ChatMessage]] = {}
         self._retried = False  # the exchanges left out before have been tried again in this run (``catch_up``)
-        self._purge_owed = False  # a forget whose index update failed: its purge follows the next one that succeeds
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
 
@@ -277,7 +276,7 @@ class History:
             except QABotError as exc:  # owed: done with the next change (``_index``); their questions go all the same
                 log.warning("history: the index could not be updated as a member was forgotten; it will be with the "
                             "next change: %s", first_line(exc))
-                self._purge_owed = True
+                self.store.owe_purge()  # in the state database: a restart meanwhile still purges
             else:
                 if purge:
                     self.qa.purge()
@@ -322,6 +321,7 @@ class History:
         touched = touched | owed_touched
         if not touched and not sources:
             return [], 0
+        purge = self.store.purge_owed()  # a forget's update that failed: what it took back leaves the files too
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         laid = self._with_starters(touched)
         gone, keyed = self._laid_out(laid, removed)
@@ -337,8 +337,7 @@ class History:
             left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
         self.store.leave_out(laid, left)
         self.store.owe(None)
-        if self._purge_owed:  # a forget's update that failed, done now: what it took back leaves the files too
-            self._purge_owed = False
+        if purge:
             self.qa.purge()
         return gone, written
 

@@ -47,6 +47,7 @@ from qabot.history.rows import (
     Stored,
     from_row,
     owe_more,
+    owes_purge,
     read_owed,
     write_owed,
 )
@@ -260,6 +261,16 @@ class HistoryStore:
         its own transaction (``rows.owe_more``)."""
         with self._db() as db:
             write_owed(db, work)
+
+    def owe_purge(self) -> None:
+        """The work owed takes someone's words back: the index's files are purged once it is done (``purge_owed``),
+        by this process or, stopped first, the next."""
+        with self._db() as db:
+            write_owed(db, read_owed(db), purge=True)
+
+    def purge_owed(self) -> bool:
+        with self._db() as db:
+            return owes_purge(db)
 
     def left_out(self) -> set[tuple[int, int]]:
         """The (channel, root) exchanges the index refused when they were last laid out (``leave_out``)."""
