@@ -111,6 +111,23 @@ def write_owed(db: sqlite3.Connection, work: Owed | None, *, purge: bool | None 
                    (json.dumps([sorted(touched), sources, removed, *([True] if purge else [])]),))
 
 
+def select_in(db: sqlite3.Connection, column: str, values: list[int], what: str) -> list[tuple]:
+    """``what`` of the kept messages whose ``column`` is one of ``values``, 500 at a time (SQLite's bound on variables)."""
+    out: list[tuple] = []
+    for lo in range(0, len(values), 500):
+        part = values[lo : lo + 500]
+        out += db.execute(f"SELECT {what} FROM history_messages WHERE {column} IN "
+                          f"({','.join('?' * len(part))})", part).fetchall()
+    return out
+
+
+def execute_in(db: sqlite3.Connection, sql: str, values: list[int]) -> None:
+    """``sql``, whose ``{}`` is a list of ``values``, 500 at a time."""
+    for lo in range(0, len(values), 500):
+        part = values[lo : lo + 500]
+        db.execute(sql.format(",".join("?" * len(part))), part)
+
+
 @dataclass(frozen=True)
 class ChannelRow:
     """A channel, thread or forum post whose history is indexed."""

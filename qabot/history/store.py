@@ -45,10 +45,12 @@ from qabot.history.rows import (
     Link,
     Owed,
     Stored,
+    execute_in,
     from_row,
     owe_more,
     owes_purge,
     read_owed,
+    select_in,
     write_owed,
 )
 
@@ -172,7 +174,7 @@ class HistoryStore:
             self._rewritten(db, messages)
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
                            "forwarded = ? WHERE id = ?", rows)
-            return owe_more(db, self._exchanges(db, self._where(db, "id", [r[-1] for r in rows],
+            return owe_more(db, self._exchanges(db, select_in(db, "id", [r[-1] for r in rows],
                                                                       "id, channel_id, root")))
 
     def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
@@ -190,9 +192,9 @@ class HistoryStore:
         exchanges they were in."""
         ids = list(ids)
         with self._db() as db:
-            affected = self._where(db, "id", ids, "id, channel_id, root")
-            self._unquote(db, map(from_row, self._where(db, "id", ids, MESSAGE)))
-            self._in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
+            affected = select_in(db, "id", ids, "id, channel_id, root")
+            self._unquote(db, map(from_row, select_in(db, "id", ids, MESSAGE)))
+            execute_in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
             return owe_more(db, self._exchanges(db, affected), removed=len(affected))
 
     def unquote_if_gone(self, answer_id: str, message_id: int) -> None:
@@ -299,7 +301,7 @@ class HistoryStore:
 
     def get(self, ids: Iterable[int]) -> dict[int, Stored]:
         with self._db() as db:
-            return {s.id: s for s in map(from_row, self._where(db, "id", list(ids), MESSAGE))}
+            return {s.id: s for s in map(from_row, select_in(db, "id", list(ids), MESSAGE))}
 
     def between(self, channel_id: int, after: int, up_to: int, *, limit: int = -1) -> dict[int, ChatMessage]:
         """The channel's messages kept with ids in (``after``, ``up_to``], at most ``limit`` (-1: all), by id."""
@@ -382,7 +384,7 @@ class HistoryStore:
         text, which reads no more, lose it now, as a deletion's do (matched by text, a highlight would otherwise keep
         the old text for good: a later deletion looks for the new); so do the bot's posted answers (``Posts``)."""
         now = {int(m.id): m.text for m in messages}
-        old = [s for s in map(from_row, self._where(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
+        old = [s for s in map(from_row, select_in(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
         if old:
             self._unquote(db, old, now=now)
             Posts(self.state).rewritten(db, [(s.id, s.message.text, now[s.id]) for s in old])
@@ -434,22 +436,7 @@ class HistoryStore:
 
     @staticmethod
     def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:
-        return sorted({r for (r,) in HistoryStore._where(db, "id", ids, "root") if r is not None})
-
-    @staticmethod
-    def _where(db: sqlite3.Connection, column: str, values: list[int], what: str) -> list[tuple]:
-        out: list[tuple] = []
-        for lo in range(0, len(values), 500):
-            part = values[lo : lo + 500]
-            out += db.execute(f"SELECT {what} FROM history_messages WHERE {column} IN "
-                              f"({','.join('?' * len(part))})", part).fetchall()
-        return out
-
-    @staticmethod
-    def _in(db: sqlite3.Connection, sql: str, values: list[int]) -> None:
-        for lo in range(0, len(values), 500):
-            part = values[lo : lo + 500]
-            db.execute(sql.format(",".join("?" * len(part))), part)
+        return sorted({r for (r,) in select_in(db, "id", ids, "root") if r is not None})
 
 
 def _quotes(highlight: str, paragraph: str, now: str | None = None) -> bool:
