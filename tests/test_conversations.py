@@ -40,11 +40,12 @@ def _first_excerpt(tmp_path: Path, bot_for, chat: list[dict], question: str) -> 
     return bot_for(corpus).ask(question, k=1).excerpts[0]
 
 
-def _help_export(tmp_path: Path, chat: list[dict]) -> tuple[Path, Document]:
-    """A corpus of one export, help.json, of ``chat`` (one exchange), and that exchange's document as read."""
+def _help_export(tmp_path: Path, chat: list[dict], channel: dict | None = None) -> tuple[Path, Document]:
+    """A corpus of one export, help.json, of ``chat`` (one exchange) in ``channel`` (by default the export's help
+    channel), and that exchange's document as read."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    documents.write_export(corpus / "help.json", chat)
+    documents.write_export(corpus / "help.json", chat, channel=channel)
     [doc] = _read(corpus / "help.json")
     return corpus, doc
 
@@ -429,6 +430,7 @@ def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_b
                                 k=1).excerpts[0]
     assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301980"), first.highlight
 
+
 @pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it
 def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kind: str) -> None:
     """An announcement's thread opens with the news, however its author tells it ("I just released ..."): its author's
@@ -483,6 +485,7 @@ def test_a_reply_asking_back_about_a_question_not_in_the_export_is_answered_by_t
     first = bot_for(corpus).ask("The license key says it is already activated on another machine", k=1).excerpts[0]
     assert first.citation.author == "Ben" and first.citation.link.endswith("/5705"), first.highlight
 
+
 def test_a_thread_a_ticket_bot_opened_is_asked_by_the_member_not_the_bot(tmp_path: Path, bot_for) -> None:
     """A ticket bot opens a private thread with a welcome that @-mentions a member who has not spoken yet. The bot is
     no asker: the member's problem asks and the helper answers, so the member's own words are never the answer."""
@@ -497,9 +500,7 @@ def test_a_thread_a_ticket_bot_opened_is_asked_by_the_member_not_the_bot(tmp_pat
                               "app and sign in again and it will activate on this machine", documents._at(6)),
             documents.message("381889648827301980", "Ana", "signed out and back in, the license key activated fine "
                               "now, thank you", documents._at(9))]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    [doc] = _read(documents.write_export(corpus / "ticket.json", chat, channel=ticket))
+    corpus, doc = _help_export(tmp_path, chat, channel=ticket)
     assert [p.role for p in doc.paragraphs] == ["bot", ASKS, ANSWERS, ASKS]
     first = bot_for(corpus).ask("My license key says it is already activated on another machine, how do I fix it?",
                                 k=1).excerpts[0]
