@@ -95,8 +95,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     sticker alone, or a forward of one: nothing to quote). A ``forgotten`` member it mentions is not named."""
     if not chat_kind(message):
         return None
-    content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content)))  # custom emoji, dates,
-    # commands as Discord shows them
+    sees = _sees(message)
+    content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content, sees)))  # custom emoji,
+    # dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
     for user in message.mentions:
         if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
@@ -106,7 +107,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     shared = message.message_snapshots if forward else []
     extras = [attachment(a.filename) for m in (message, *shared) for a in m.attachments]
     extras += [text for m in (message, *shared) for e in m.embeds  # a bot's embed, forwarded, may name members
-               if (text := embed(*(_clean(v, message, key, forgotten) if v else v for v in (
+               if (text := embed(*(_clean(v, message, key, forgotten, sees) if v else v for v in (
                    e.title, e.description, *(field(f.name, f.value) for f in e.fields), e.author.name,
                    e.footer.text))))]
     reply_to = (reference.message_id if reference is not None and not forward
@@ -119,12 +120,26 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({author_key}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
-        forwarded="\n".join(_clean(s.content, message, key, forgotten) for s in shared if s.content.strip()),
+        forwarded="\n".join(_clean(s.content, message, key, forgotten, sees) for s in shared if s.content.strip()),
     )
     return kept if kept.says_something else None
 
 
-def _unnamed_channels(message: discord.Message, content: str) -> str:
+def _sees(message: discord.Message) -> Callable[[int], bool]:
+    """Whether everyone who reads ``message`` may see a channel (``places.covering`` of its channel), worked out on
+    first use: most messages mention none."""
+    covered: Callable[[int], bool] | None = None
+
+    def sees(channel_id: int) -> bool:
+        nonlocal covered
+        if covered is None:
+            covered = covering(message.guild, message.channel.id)
+        return covered(channel_id)
+
+    return sees
+
+
+def _unnamed_channels(message: discord.Message, content: str, sees: Callable[[int], bool]) -> str:
     """``clean_content`` with each channel it mentions that not everyone who reads the message may see written
     ``#private-channel``, not by its name: Discord shows such a mention as "No Access" to them, and a quote of the
     message goes only where its own readers are."""
@@ -132,10 +147,9 @@ def _unnamed_channels(message: discord.Message, content: str) -> str:
     guild = message.guild
     if not mentioned or guild is None:
         return content
-    covered = covering(guild, message.channel.id)
     for channel_id in mentioned - {message.channel.id}:
         channel = guild.get_channel_or_thread(channel_id)
-        if channel is not None and not covered(channel_id):
+        if channel is not None and not sees(channel_id):
             content = re.sub(rf"#{re.escape(channel.name)}(?![\w-])", PRIVATE_CHANNEL, content)
     return content
 
@@ -146,11 +160,13 @@ def _shown_name(author: discord.abc.User) -> str:
     return author.name if blank(author.display_name) else author.display_name
 
 
-def _clean(text: str, message: discord.Message, key: Key, forgotten: Forgotten | None) -> str:
+def _clean(text: str, message: discord.Message, key: Key, forgotten: Forgotten | None,
+           sees: Callable[[int], bool]) -> str:
     """A forwarded text's or an embed's mentions as names, as ``Message.clean_content`` shows a message's own: a
     snapshot or an embed has no resolved mentions, so a member this server does not know (the forward may come
     from another), or one forgotten here, is ``@someone``, never an id; @everyone and @here stay as written
-    (nothing qabot sends pings); a channel not all of the message's readers may see is ``#private-channel``.
+    (nothing qabot sends pings); a channel not all of the message's readers may see (``sees``) is
+    ``#private-channel``.
     Custom emoji, dates and commands as Discord shows them (``shown``)."""
     guild = message.guild
 
@@ -160,7 +176,7 @@ def _clean(text: str, message: discord.Message, key: Key, forgotten: Forgotten |
             channel = guild.get_channel_or_thread(target) if guild is not None else None
             if channel is None:
                 return "#deleted-channel"
-            return f"#{channel.name}" if covering(guild, message.channel.id)(target) else PRIVATE_CHANNEL
+            return f"#{channel.name}" if sees(target) else PRIVATE_CHANNEL
         if kind == "@&":
             role = guild.get_role(target) if guild is not None else None
             return f"@{role.name}" if role is not None else "@deleted-role"
