@@ -302,20 +302,21 @@ class Settings(BaseSettings):
     @field_validator("milvus_uri")
     @classmethod
     def _milvus_uri(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:  # blank too (``_empty_is_unset``)
             return None
         value = value.strip()
-        if not (value.startswith(("http://", "https://")) or value.endswith(".db")):
+        server = value.startswith(("http://", "https://"))
+        if not (server or value.endswith(".db")):
             raise ValueError("must be http(s)://host:port (a Milvus server) or a file path ending in .db (Milvus Lite)")
-        if value.startswith(("http://", "https://")) and "@" in value.split("/", 3)[2]:
+        if server and "@" in value.split("/", 3)[2]:
             # The URI is named in errors and logs: a password in it would be written there in clear.
             raise ValueError("must not hold a user or password: give them as QABOT_MILVUS_TOKEN='user:password'")
-        return value if value.startswith(("http://", "https://")) else str(Path(value).expanduser())
+        return value if server else str(Path(value).expanduser())
 
     @field_validator("milvus_collection")
     @classmethod
     def _milvus_collection(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
+        if value is None:  # blank too (``_empty_is_unset``)
             return None
         value = value.strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,99}", value):

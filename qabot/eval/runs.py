@@ -21,6 +21,7 @@ from qabot.errors import QABotError, QuestionError
 from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
+from qabot.index.milvus.config import MilvusConfig
 from qabot.search.inputs import says_nothing
 from qabot.settings import Settings, load_settings
 from qabot.text import visible
@@ -131,7 +132,7 @@ def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
     # by its folder), and a Milvus Lite file of its own: never the deployment's collection, nor a replica's settings.
     overrides = {"corpus_dir": corpus_dir, "index_dir": root / name, "corpus_external_links": True,
                  "milvus_collection": None, "milvus_read_only": False}
-    if base.milvus_uri is not None and not base.milvus_uri.startswith(("http://", "https://")):
+    if base.milvus_uri is not None and MilvusConfig.from_settings(base).lite:
         overrides["milvus_uri"] = None  # <index_dir>/milvus.db
     return load_settings(_env_file=None, **{**base.model_dump(), **overrides})
 
