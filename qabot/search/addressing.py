@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
+from qabot.chunking import Span
 from qabot.corpus.roles import ADDRESSED, FIRST_PERSON, LABELS, asks_like, says_thanks
 from qabot.index.engine import ParagraphRow, SearchEngine
 from qabot.search import thanks
 from qabot.text import fold
 
-Span = tuple[int, int]
 Laid = tuple[str, str | None, str | None]  # a message as an exchange lays it out: "author: text", author, whom it replies to
 
 ADDRESSED_SHARE = 0.5  # of the others' messages around it addressed by name: people there address their answers

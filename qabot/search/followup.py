@@ -32,6 +32,11 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+def _capital(word: str) -> bool:
+    """Whether a word begins with a capital, past any apostrophe, dot or hyphen it opens with ("'Arry", ".NET")."""
+    return word.lstrip("’'.-")[:1].isupper()
+
+
 def names(text: str) -> list[str]:
     """Capitalised name phrases (words that begin with a capital, "Élodie" too, one after the other, with a particle
     between two of them), leaving out a capitalised question word that opens the text."""
@@ -42,10 +47,10 @@ def names(text: str) -> list[str]:
         apart = n == 0 or not text[words_in[n - 1].end() : match.start()].isspace()  # punctuation between: a new one
         open_ = bool(phrases and phrases[-1]) and not apart
         following = words_in[n + 1] if n + 1 < len(words_in) else None
-        particle = word in _PARTICLES and n > 0 and not apart and (open_ or (
+        particle = word in _PARTICLES and not apart and (open_ or (
             following is not None and text[match.end() : following.start()].isspace()
-            and following.group(0).lstrip("’'.-")[:1].isupper()))
-        if word.lstrip("’'.-")[:1].isupper() or particle:
+            and _capital(following.group(0))))
+        if _capital(word) or particle:
             if not open_:
                 phrases.append([])
             phrases[-1].append(word)
