@@ -123,7 +123,6 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
                 shares[index] = shares.get(index, 0) + 1
                 if count < rarest.get(index, 1 << 62):
                     rarest[index] = count
-    my_names = names
 
     new = x[n]  # starting a conversation
     new[_INDEX["new"]] = 1.0
@@ -151,7 +150,7 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
         to_them = s.author in me.addressed
         names_them = not to_them and s.author in named
         to_me_ = me.author in s.addressed
-        names_me = not to_me_ and not s.tokens.isdisjoint(my_names)
+        names_me = not to_me_ and not s.tokens.isdisjoint(names)
         shared = shares.get(s.index, 0)
         rows.append((
             to_them, names_them, not (to_them or names_them) and bool(me.addressed),
@@ -173,10 +172,10 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
     if me.time is not None:
         times = np.array([np.nan if s.time is None else s.time for s in near])
         gap = np.maximum(0.0, (me.time - times) / 60.0)
-        known = ~np.isnan(gap)
+        timed = ~np.isnan(gap)
         for name, low, top in (("gap_0_1m", -1.0, 1.0), ("gap_2_5m", 1.0, 5.0), ("gap_6_15m", 5.0, 15.0)):
-            pairs[:, _INDEX[name]] = known & (gap > low) & (gap <= top)
-        pairs[:, _INDEX["log_gap"]] = np.where(known, np.log1p(np.where(known, gap, 0.0)), 0.0)
+            pairs[:, _INDEX[name]] = timed & (gap > low) & (gap <= top)
+        pairs[:, _INDEX["log_gap"]] = np.where(timed, np.log1p(np.where(timed, gap, 0.0)), 0.0)
     pairs[:, _INDEX["i_asks"]] = me.asks
     pairs[:, _INDEX["i_newcomer"]] = newcomer
     authors = [s.author != me.author for s in near]

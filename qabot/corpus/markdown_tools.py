@@ -115,7 +115,7 @@ def shown_columns(line: str, markup: bytes | bytearray) -> tuple[int, int] | Non
 def is_images(line: str) -> bool:
     """A line of images alone (badges, a logo), which the page shows as pictures, not text, as the HTML reader
     leaves ``<img>`` out."""
-    return len(line) <= MAX_MARKUP_CHARS and _IMAGES.fullmatch(line) is not None
+    return _IMAGES.fullmatch(line) is not None  # its one caller, ``is_markup``, bounds the line first
 
 
 def is_markup(line: str, opens: bool) -> bool:

@@ -43,7 +43,7 @@ _Own = dict[int, dict[bytes, int] | None]  # a form's number -> its own resource
 
 def is_form(dictionary: bytes) -> bool:
     """Whether a stream's dictionary makes it a form XObject (``/Subtype /Form``, its name escaped or not)."""
-    return bool(_FORM.search(_unescape(dictionary) if b"#" in dictionary else dictionary))
+    return bool(_FORM.search(_unescape(dictionary)))
 
 
 def first_object(dictionary: bytes) -> int:
@@ -88,7 +88,7 @@ class Forms:
 
     def _count(self, text: bytes, drawn: Counter[bytes | None]) -> None:
         for name in _DO.findall(text):
-            name = _unescape(name) if b"#" in name else name
+            name = _unescape(name)
             if name not in drawn and self.names_left <= 0:
                 name = None
             elif name not in drawn:
@@ -114,7 +114,7 @@ class Forms:
             name, number = entry[1], int(entry[2])
             if number in self.dictionaries:
                 limits.check()
-                self.anywhere.setdefault(_unescape(name) if b"#" in name else name, set()).add(number)
+                self.anywhere.setdefault(_unescape(name), set()).add(number)
 
     def check(self, data: bytes, sizes: dict[int, int], pages: list[list[int]], bound: limits.ReaderLimits
               ) -> None:
@@ -193,7 +193,7 @@ def _own_names(data: bytes, kept: dict[int, bytes], dictionaries: dict[int, byte
     """Each form's XObjects by name in its own ``/Resources``, or ``None`` where it has none or they cannot be
     found. Its resources and their ``/XObject`` may be in its dictionary, or objects of the file or of an object
     stream (``kept``): the file's are found by their headers, in one pass for all a step needs."""
-    unescaped = {form: _unescape(text) if b"#" in text else text for form, text in dictionaries.items()}
+    unescaped = {form: _unescape(text) for form, text in dictionaries.items()}
     resources: dict[int, bytes | int | None] = {}
     for form, text in unescaped.items():
         found = _RESOURCES.search(text)
@@ -208,7 +208,7 @@ def _own_names(data: bytes, kept: dict[int, bytes], dictionaries: dict[int, byte
     names: _Own = {}
     for form, where in listed.items():
         inner = texts.get(where) if isinstance(where, int) else where
-        inner = _unescape(inner) if inner is not None and b"#" in inner else inner
+        inner = _unescape(inner) if inner is not None else inner
         names[form] = None if inner is None else {name: int(n) for name, n in _ENTRY.findall(inner)}
     return names
 
@@ -242,4 +242,6 @@ def _names_only(text: bytes) -> bool:
 
 def _unescape(text: bytes) -> bytes:
     """A name's ``#xx`` escapes as the characters they stand for (``/F#6frm`` is ``/Form``)."""
+    if b"#" not in text:  # most names: nothing to do, and no copy
+        return text
     return _ESCAPE.sub(lambda escape: bytes((int(escape[1], 16),)), text)

@@ -100,11 +100,12 @@ def _check_streams(data: bytes, bound: limits.ReaderLimits) -> None:
         if stream.number is not None:
             sizes[stream.number] = max(size, sizes.get(stream.number, 0))
         if kept is not None:
-            found = _contents(bytes(kept), 0, len(kept))
+            objects = bytes(kept)  # one copy, up to QABOT_READER_MAX_INFLATED_MB
+            found = _contents(objects, 0, len(objects))
             contents += found
             named.update(number for page in found for number in page)
             if forms is not None:
-                forms.keep(bytes(kept), stream.first)
+                forms.keep(objects, stream.first)
     for stream in streams:  # a stream that says it is an image, but is a page's content
         if not stream.content and stream.number in named and stream.number not in sizes:
             limits.check()
