@@ -404,8 +404,9 @@ class HistoryStore:
         everything = {str(c) for c in channels}
         places = [*said, *everything]
         blank = []
-        for lo in range(0, len(places), 500):
+        if places:
             self.state.taken_back()  # their words: once deleted, they leave the file too (``FeedbackStore``)
+        for lo in range(0, len(places), 500):
             part = places[lo : lo + 500]
             rows = db.execute("SELECT id, doc_id, highlight FROM answers WHERE highlight IS NOT NULL AND "
                               f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)

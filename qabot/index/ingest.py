@@ -243,8 +243,6 @@ class Bar:
         """Close the bar: at 100 % once the work is done (sizes are estimates), where it stopped otherwise."""
         if finished and self.done < self.total:
             self.advance(self.total - self.done)
-        if finished:
-            self._bar.update(max(0, self.total - self._bar.n))
         self._bar.close()
 
 

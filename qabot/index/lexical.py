@@ -64,11 +64,13 @@ def words(text: str) -> list[str]:
     for word in found:
         at = 0
         for run in _CJK.finditer(word):
-            out.extend(part for part in (word[at : run.start()],) if part)
+            if run.start() > at:
+                out.append(word[at : run.start()])
             chars = run.group()
             out.extend([chars] if len(chars) == 1 else [chars[i : i + 2] for i in range(len(chars) - 1)])
             at = run.end()
-        out.extend(part for part in (word[at:],) if part)
+        if at < len(word):
+            out.append(word[at:])
     return out
 
 

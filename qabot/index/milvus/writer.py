@@ -30,9 +30,8 @@ from datetime import UTC, datetime
 import numpy as np
 
 from qabot.errors import CorpusError, CorruptIndexError, QABotError
-from qabot.index.cache import cache_key
 from qabot.index.embedded.segment import Prepared
-from qabot.index.ingest import model_input
+from qabot.index.ingest import stored_key
 from qabot.index.manifest import Manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
@@ -49,7 +48,7 @@ from qabot.index.milvus.schema import (
     passage_row,
     sentence_id,
 )
-from qabot.models import Document, Paragraph, Passage
+from qabot.models import Document, Paragraph
 from qabot.text import clipped
 
 Note = Callable[[str], None]
@@ -121,14 +120,11 @@ class MilvusTransaction:
         for part in _in_lists(docs):
             for entity in _query_all(self.conn, self.names.passages, f"doc in {part}", ["vector", *PASSAGE_FIELDS]):
                 row = passage_row(entity)
-                text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title,
-                                                  paragraph=row.paragraph, start=row.start, end=row.end,
-                                                  text=row.text, sentences=list(row.sentences)))
                 ids = [sentence_id(row.row, i) for i in range(len(row.sentences))]
                 found = {int(e["id"]): e["vector"] for e in self.conn.call(
                     "get", self.names.sentences, ids=ids, output_fields=["vector"], **meta.STRONG) or []}
                 if len(found) == len(ids):
-                    out[cache_key(self.model, text, spans)] = (
+                    out[stored_key(self.model, row)] = (
                         np.asarray(entity["vector"], dtype=np.float32),
                         np.array([found[i] for i in ids], dtype=np.float32).reshape(len(ids), -1))
         return out
