@@ -216,3 +216,130 @@ def test_a_channel_over_a_limit_is_skipped_whole_and_its_caller_told_which_parts
     assert got == [] and skipped == [p.name for p in paths]  # so that an update takes back what it was given of it
     assert [w.split(": yields")[0] for w in warnings] == [
         f"skipping {p.name}: its channel's parts, read as one" for p in paths]
+
+
+# DiscordChatExporter's name for an export given a date range (``--after``/``--before``): the channel's, then the range
+MONTH = "Ubuntu Help - Support - ubuntu-2015-05-08 [{channel}] ({range}).json"
+CUT = 263  # the slice's message where the first "month" ends: a reply crosses this cut too
+
+
+def _write_export(path: Path, messages: list[dict], exported_at: str | None) -> Path:
+    """An export of ``messages`` written at ``exported_at`` (None: by a DiscordChatExporter before 2.40.1)."""
+    export = _export(messages)
+    if exported_at is None:
+        del export["exportedAt"]
+    else:
+        export["exportedAt"] = exported_at
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(export, indent=2), encoding="utf-8")
+    return path
+
+
+def _month_name(range_: str) -> str:
+    return MONTH.format(channel=_export([])["channel"]["id"], range=range_)
+
+
+def test_a_channel_exported_month_by_month_is_read_as_one_channel(tmp_path: Path, fake_bot_for) -> None:
+    corpus = tmp_path / "corpus"
+    messages = _messages()
+    may = _write_export(corpus / _month_name("2015-04-01 to 2015-05-08"), messages[:CUT], None)
+    june = _write_export(corpus / _month_name("2015-05-08 to 2015-06-01"), messages[CUT:], None)
+    asked = {m["id"]: m for m in messages[:CUT]}
+    question, reply = next((asked[m["reference"]["messageId"]], m) for m in messages[CUT:]
+                           if m.get("reference") and m["reference"]["messageId"] in asked
+                           and asked[m["reference"]["messageId"]]["author"]["id"] != m["author"]["id"])
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    excerpt, exchange = _quoted(bot, reply["content"], reply["id"])
+    # The question (May's file) and its reply (June's) are one exchange, the document of the file it begins in,
+    # and the reply is cited with its own author, time and link.
+    assert {question["id"], reply["id"]} <= exchange and excerpt.citation.source == may.name
+    index = bot.index
+    row = index.passages([excerpt.passage_id])[excerpt.passage_id]
+    paragraph = next(p for p in index.paragraphs(row.doc) if p.url.endswith(f"/{reply['id']}"))
+    assert (paragraph.author, paragraph.date) == (reply["author"]["nickname"], reply["timestamp"])
+    assert paragraph.url == f"https://discord.com/channels/{_export([])['guild']['id']}/" \
+                            f"{_export([])['channel']['id']}/{reply['id']}"
+    assert {s.source for s in bot.sources()} == {may.name, june.name}
+
+
+def test_a_message_in_two_exports_of_its_channel_is_read_once(tmp_path: Path) -> None:
+    from qabot.corpus import load_files
+    from qabot.corpus.export_parts import units
+
+    messages = _messages()
+    edited = messages[CUT // 2]["id"]
+    newer = [{**m, "content": m["content"] + " (edited)"} if m["id"] == edited else m for m in messages]
+    corpus = tmp_path / "corpus"
+    # An older partial export and a fresh full one of the same channel, side by side; a third overlaps them both.
+    older = _write_export(corpus / _month_name("2015-04-01 to 2015-05-08"), messages[:CUT], "2015-05-08T20:00:00+00:00")
+    full = _write_export(corpus / f"Ubuntu Help - Support - ubuntu-2015-05-08 [{_export([])['channel']['id']}].json",
+                         newer, "2015-06-02T10:00:00+00:00")
+    middle = _write_export(corpus / _month_name("2015-05-01 to 2015-06-01"), messages[CUT // 3 : CUT + 40], None)
+    files = [CorpusFile(p, p.name) for p in (older, full, middle)]
+    [unit] = units(files[:1], files)
+    got = list(load_files(unit, _no_warning))
+    whole = _write_export(tmp_path / "whole.json", newer, None)
+    expected = list(load_file(CorpusFile(whole, whole.name), _no_warning))
+    # Each message once, in the exchanges the fresh export alone gives, with its newest text.
+    assert [d.model_copy(update={"source": whole.name}) for d in got] == expected
+    assert {d.source for d in got} == {full.name}
+
+
+def test_removing_or_adding_an_overlapping_export_leaves_no_orphan_or_duplicate(tmp_path: Path, fake_bot_for) -> None:
+    corpus = tmp_path / "corpus"
+    messages = _messages()
+    older = _write_export(corpus / _month_name("2015-04-01 to 2015-05-08"), messages[:CUT], "2015-05-08T20:00:00+00:00")
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    alone = sum(s.documents for s in bot.sources())
+    full = _write_export(corpus / f"Ubuntu Help - Support - ubuntu-2015-05-08 [{_export([])['channel']['id']}].json",
+                         messages, "2015-06-02T10:00:00+00:00")
+    assert bot.refresh().updated
+    whole = _write_export(tmp_path / "whole.json", messages, None)
+    everything = len(list(load_file(CorpusFile(whole, whole.name), _no_warning)))
+    assert {s.source: s.documents for s in bot.sources()} == {full.name: everything}
+    message = messages[10]
+    quoted = [e for e in bot.ask(message["content"], k=10).excerpts if e.citation.link.endswith(f"/{message['id']}")]
+    assert len(quoted) <= 1
+    full.unlink()
+    assert bot.refresh().updated
+    assert {s.source: s.documents for s in bot.sources()} == {older.name: alone}
+
+
+def test_a_channels_exports_in_one_folder_are_read_together(tmp_path: Path) -> None:
+    from qabot.corpus.export_parts import channel_of, units
+
+    def names(*given: str) -> list[CorpusFile]:
+        return [CorpusFile(tmp_path / name, name) for name in given]
+
+    help_, other = "help [381889648827301889]", "help [381889648827301890]"
+    assert channel_of(f"a/Club - {help_} (2024-05-01 to 2024-06-01) [part 2].json") == "a/[381889648827301889]"
+    assert channel_of(f"Club - Support - {help_} (after 2024-06-01).json") == "[381889648827301889]"
+    assert channel_of("help-may.json") == "help-may.json"  # renamed by hand: its own, as before
+    assert channel_of("report [2024].json") == "report [2024].json"  # no snowflake: no channel
+    found = names(f"a/{help_} (2024-05-01 to 2024-06-01).json", f"a/{help_}.json",
+                  f"a/{help_} (after 2024-06-01) [part 2].json", f"a/{help_} (after 2024-06-01).json",
+                  f"b/{help_}.json", f"a/{other}.json")
+    together = [f"a/{help_} (2024-05-01 to 2024-06-01).json", f"a/{help_} (after 2024-06-01).json",
+                f"a/{help_} (after 2024-06-01) [part 2].json"]
+    assert [[f.name for f in unit] for unit in units(names(f"a/{help_}.json"), found)] == [
+        [*together, f"a/{help_}.json"]]
+    # Another folder (another scope, perhaps) or another channel: read on its own.
+    assert [[f.name for f in unit] for unit in units(names(f"b/{help_}.json", f"a/{other}.json"), found)] == [
+        [f"b/{help_}.json"], [f"a/{other}.json"]]
+    left = [file for file in found if file.name != f"a/{help_}.json"]  # removed: the others are read again
+    assert [[f.name for f in unit] for unit in units([], left, [f"a/{help_}.json"])] == [together]
+
+
+def test_a_channels_exports_with_a_message_of_a_hostile_id_are_read(tmp_path: Path) -> None:
+    from qabot.corpus import load_files
+    from qabot.corpus.export_parts import units
+
+    messages = _messages()
+    hostile = [{**m, "id": "7" * 5000} if n == 5 else m for n, m in enumerate(messages[:CUT])]  # no int() of it
+    paths = [_write_export(tmp_path / _month_name("2015-04-01 to 2015-05-08"), hostile, None),
+             _write_export(tmp_path / _month_name("2015-05-01 to 2015-06-01"), messages[CUT // 2 :], None)]
+    files = [CorpusFile(p, p.name) for p in paths]
+    [unit] = units(files, files)
+    got = list(load_files(unit, _no_warning))
+    assert {d.source for d in got} == {p.name for p in paths}
+    assert sum(len(d.paragraphs) for d in got) == len(messages)

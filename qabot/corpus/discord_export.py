@@ -33,7 +33,8 @@ so the question and its answers are one exchange. An older export holds only a p
 message marked as answering a question it does not hold (``ChatMessage.answers_absent``).
 A paragraph's number is still its message's place in the channel, and it keeps its role
 in its exchange. An export written newest first (``--reverse``) is read oldest first. The parts of an export
-cut with ``--partition`` are read as one channel (``read_parts``; ``qabot.corpus.export_parts``).
+cut with ``--partition`` are read as one channel (``read_parts``; ``qabot.corpus.export_parts``), and so are a
+channel's exports in one folder (month by month, or again): their messages in the order they were sent, each once.
 
 DiscordChatExporter's other formats (HTML, its default; plain text; CSV) hold no channel
 or message ids for jump links, dates only as the exporter's locale wrote them, and, in
@@ -53,10 +54,11 @@ that carry no path.
 from __future__ import annotations
 
 import codecs
+import heapq
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
-from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -108,9 +110,14 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
 
 
 def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
-    """The documents of an export, or of the parts DiscordChatExporter cut one channel's export into
-    (``qabot.corpus.export_parts``), in order: read as one stream of messages, one channel, each exchange's source
-    the part its first message is in. A file of another channel (by ``channel.id``) is read on its own."""
+    """The documents of an export, or of the parts DiscordChatExporter cut one channel's export into, or of the
+    channel's exports (``qabot.corpus.export_parts``): read as one stream of messages, one channel, each exchange's
+    source the file its first message is in. A file of another channel (by ``channel.id``) is read on its own.
+
+    A message in two of the files (ranges that overlap, a fresh export beside an older one)
+    is read once, from the file exported last (``exportedAt``: its text as last edited), else
+    from the first of them in ``files``; so is the channel's name.
+    """
     channels: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     paths: dict[str, list[Path]] = {}
     for file in files:
@@ -127,6 +134,7 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
             (file.name, {**export, "messages": _messages(file.path)}))
         paths.setdefault(str(export["channel"]["id"]), []).append(file.path)
     for channel, parts in channels.items():
+        parts.sort(key=lambda part: -_exported(part[1]))  # the last exported first
         said: Counter[str] = Counter()
         try:
             bridges = _bridges(m for path in paths[channel] for m in _messages(path))
@@ -155,7 +163,8 @@ def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
 
 
 def header(path: Path) -> dict[str, Any] | None:
-    """The export without its messages: ``guild``, ``channel``, and ``messages`` as ``[]`` when it has a list.
+    """The export without its messages: ``guild``, ``channel``, ``messages`` as ``[]`` when it has a list, and
+    ``exportedAt`` where it says when it was written.
 
     None when the file is not a JSON object. The messages themselves are read one at a
     time (``_messages``), never all at once: a big server's history is hundreds of
@@ -176,9 +185,13 @@ def header(path: Path) -> dict[str, Any] | None:
         if _missing({**found, "messages": []}):
             return found
         _rewind(handle)
-        kinds = (event for prefix, event, _ in ijson.parse(handle, use_float=True) if prefix == "messages")
-        if next(kinds, None) == "start_array":
-            found["messages"] = []
+        for prefix, event, value in ijson.parse(handle, use_float=True):
+            if prefix == "exportedAt" and event == "string":  # written before the messages (DiscordChatExporter 2.40.1+)
+                found["exportedAt"] = value
+            elif prefix == "messages":
+                if event == "start_array":
+                    found["messages"] = []
+                break
     return found
 
 
@@ -264,9 +277,32 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
     documents are laid out, and a file (a channel's parts) over it must give no document at all.
     """
-    messages = _chronological(chain.from_iterable(
-        _chat_messages(name, export["messages"], export["channel"], warn, said, bridges) for name, export in parts))
+    streams = [_chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
+               for name, export in parts]
+    messages = streams[0] if len(streams) == 1 else _once(heapq.merge(*streams, key=_sent))
     return list(chat.documents(channel_of(*parts[0]), messages))
+
+
+def _exported(export: dict[str, Any]) -> float:
+    """When an export was written (its ``exportedAt``), else minus infinity."""
+    when = chat.when(scalar_text(export.get("exportedAt")) or "")
+    return -math.inf if when is None else when
+
+
+def _sent(message: chat.ChatMessage) -> tuple[float, int]:
+    """When a message was sent, to read a channel's files in order: its time, then its id (a snowflake)."""
+    number = int(message.id) if message.id.isascii() and message.id.isdigit() and len(message.id) <= 20 else 0
+    return (math.inf if message.seconds is None else message.seconds, number)
+
+
+def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
+    """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
+    the file read first (its two copies are side by side)."""
+    last = None
+    for message in messages:
+        if message.id != last:
+            yield message
+        last = message.id
 
 
 def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:

@@ -1,4 +1,4 @@
-"""A channel that DiscordChatExporter exported in parts (``--partition``): which files are its parts.
+"""A channel that DiscordChatExporter exported in parts (``--partition``), or more than once: which files are its.
 
 With ``--partition`` (a number of messages, or a size: ``10mb``), DiscordChatExporter writes
 one channel's export in several files: the first under the export's own name, each next
@@ -9,6 +9,13 @@ conversation across a cut would be two exchanges, and a reply to a message of an
 part would find nothing to link to. The reader reads a channel's parts as one stream of
 messages instead (``discord_export.read_parts``; parts of another ``channel.id``, a file
 renamed by hand, are read on their own).
+
+So are a channel's other exports in the same folder, by the name DiscordChatExporter gives
+them (``... [<channel id>]``, and `` (<after> to <before>)`` for a date range: ``channel_of``):
+month by month (``--after``/``--before``), in ranges that overlap, or a fresh full export
+beside an older one. Their messages are read in the order they were sent, and a message in
+two of them once (``read_parts``), so a reply in June's file to a question in May's is one
+exchange, and nothing is quoted, cited or counted twice.
 
 Each exchange stays one document, whose source is the part its first message is in (its
 id is that message's: ``<channel>-<first message>``); each message keeps its own jump
@@ -27,6 +34,10 @@ from collections.abc import Iterable, Sequence
 from qabot.corpus.files import CorpusFile
 
 _PART = re.compile(r"^(?P<stem>.*) \[part (?P<number>[1-9][0-9]{0,5})\](?P<suffix>\.json)$", re.IGNORECASE)
+# DiscordChatExporter's own name for an export: "<guild> - <category> - <channel> [<channel id>]", then, for one
+# given a date range, " (<after> to <before>)" ("(after ...)", "(before ...)"; ``ExportRequest.GetDefaultOutputFileName``);
+# a channel's id is a snowflake, of 17 digits or more since 2015 (a "[2024]" in a name is no channel)
+_CHANNEL = re.compile(r"^(?P<folder>(?:.*/)?)[^/]*\[(?P<id>[0-9]{15,20})\](?: \([^()/]*\))?\.json$", re.IGNORECASE)
 
 
 def part_of(name: str) -> tuple[str, int]:
@@ -37,6 +48,14 @@ def part_of(name: str) -> tuple[str, int]:
     return match["stem"] + match["suffix"], int(match["number"])
 
 
+def channel_of(name: str) -> str:
+    """What a file's name says of the channel it holds: the files of one channel's exports in one folder, under the
+    names DiscordChatExporter gives them, share it (``<folder>/[<channel id>]``); else its export's name (``part_of``)."""
+    export = part_of(name)[0]
+    match = _CHANNEL.match(export)
+    return export if match is None else f"{match['folder']}[{match['id']}]"
+
+
 def units(changed: Sequence[CorpusFile], present: Iterable[CorpusFile], removed: Iterable[str] = ()
           ) -> list[list[CorpusFile]]:
     """What to read for a change: each changed file alone, or with every part of its channel in ``present``, in
@@ -44,21 +63,21 @@ def units(changed: Sequence[CorpusFile], present: Iterable[CorpusFile], removed:
     exports: dict[str, list[CorpusFile]] = {}
     for file in present:
         if file.suffix == ".json":
-            exports.setdefault(part_of(file.name)[0], []).append(file)
+            exports.setdefault(channel_of(file.name), []).append(file)
     out: list[list[CorpusFile]] = []
     done: set[str] = set()  # the files and the exports taken
 
     def take(key: str, files: list[CorpusFile]) -> None:
         if key not in done:
             done.update((key, *(file.name for file in files)))
-            out.append(sorted(files, key=lambda file: part_of(file.name)[1]))
+            out.append(sorted(files, key=lambda file: part_of(file.name)))
 
     for file in changed:
-        export = part_of(file.name)[0] if file.suffix == ".json" else file.name
+        export = channel_of(file.name) if file.suffix == ".json" else file.name
         parts = exports.get(export, [])
         take(*((export, parts) if len(parts) > 1 else (file.name, [file])))
     for name in removed:  # the parts left are another channel now: read them again
-        export = part_of(name)[0]
+        export = channel_of(name)
         if parts := [file for file in exports.get(export, ()) if file.name not in done]:
             take(export, parts)
     return out

@@ -73,7 +73,8 @@ FORMAT_VERSION = 28  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # characters; a PDF page turned by its /Rotate is measured as shown; a soft hyphen is no word break;
 # a sentence in Markdown emphasis ends after it ("**Why ...?**" asks); a Markdown section has its heading's anchor;
 # a table's row is no caption; MediaWiki's "[edit]" is no heading text, a heading's anchor may be an id inside it;
-# an HTML page with a reference to a control character (&#27;) is read, not skipped
+# an HTML page with a reference to a control character (&#27;) is read, not skipped; a channel's exports in one folder
+# (month by month, or again) read as one channel, a message in two of them once
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
