@@ -330,6 +330,21 @@ def test_a_channels_exports_in_one_folder_are_read_together(tmp_path: Path) -> N
     assert [[f.name for f in unit] for unit in units([], left, [f"a/{help_}.json"])] == [together]
 
 
+def test_load_corpus_reads_a_channels_files_as_the_index_does(tmp_path: Path) -> None:
+    from qabot.corpus import find_files, load_corpus
+
+    messages = _messages()
+    corpus = tmp_path / "corpus"
+    _write_export(corpus / _month_name("2015-04-01 to 2015-05-08"), messages[:CUT], None)
+    _write_export(corpus / _month_name("2015-05-01 to 2015-06-01"), messages[CUT // 2 :], None)
+    (corpus / "notes.txt").write_text("The mirror is at archive.ubuntu.com.\n", encoding="utf-8")
+    got = list(load_corpus(find_files(corpus), _no_warning))
+    whole = _write_export(tmp_path / "whole.json", messages, None)
+    expected = list(load_file(CorpusFile(whole, whole.name), _no_warning))
+    assert [d.text for d in got if d.source != "notes.txt"] == [d.text for d in expected]
+    assert [d.source for d in got].count("notes.txt") == 1
+
+
 def test_a_channels_exports_with_a_message_of_a_hostile_id_are_read(tmp_path: Path) -> None:
     from qabot.corpus import load_files
     from qabot.corpus.export_parts import units

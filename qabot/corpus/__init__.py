@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from qabot.corpus import discord_export, docx, export_formats, html, jsonl, mail, pdf, plaintext
+from qabot.corpus import discord_export, docx, export_formats, export_parts, html, jsonl, mail, pdf, plaintext
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
@@ -186,8 +186,11 @@ class _Capped:
 
 
 def load_corpus(files: Iterable[CorpusFile], warn: Warn | None = None) -> Iterator[Document]:
-    for file in files:
-        yield from load_file(file, warn)
+    """The documents of ``files``, each file read by itself, but a channel's exports read as one, as an index reads
+    them (``export_parts.units``)."""
+    files = list(files)
+    for unit in export_parts.units(files, files):
+        yield from load_files(unit, warn)
 
 
 def document_paragraphs(document: Document) -> list[Paragraph]:
