@@ -241,3 +241,36 @@ def test_an_exports_system_notices_are_no_chat(tmp_path) -> None:
         path = documents.write_export(tmp_path / "help.json", chat, **({"guild": guild} if guild else {}))
         docs = list(discord_export.read(CorpusFile(path, path.name), print))
         assert [d.text for d in docs] == ["Ana: How do I reset the dome controller?"]
+
+
+async def test_a_message_exported_in_another_time_zone_is_cited_as_it_is_learnt(qa, double, tmp_path) -> None:
+    """DiscordChatExporter writes its dates in the exporter's own time zone (``ExportContext.NormalizeDate``, unless
+    told ``--utc``): the same message, learnt from the server and read from an export made at UTC+2, was cited at
+    "2024-05-01 20:02 +02:00" from the one and "2024-05-01 18:02 UTC" from the other. Both now cite it at the same
+    time, in UTC, as the README shows, with the same author, excerpt and jump link."""
+    from datetime import timedelta, timezone
+
+    from discord.utils import snowflake_time
+
+    spy = Recorder(qa)
+    said = double.seed("The spare dome key hangs in the staff safe by the door.", user_n=3,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=9000)
+    question = "where does the spare dome key hang"
+    async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        await quoting(spy, double, question, lambda f: jump(said) in f, channel_id=OTHER_CHANNEL_ID)
+    # The same message, exported by DiscordChatExporter on a machine two hours east of UTC (with its milliseconds).
+    sent = snowflake_time(int(said["id"])).astimezone(timezone(timedelta(hours=2)))
+    exported = documents.message(said["id"], "user3", said["content"], sent.isoformat(timespec="milliseconds"))
+    channel = {"id": str(OTHER_CHANNEL_ID), "type": "GuildTextChat", "categoryId": None, "category": None,
+               "name": "elsewhere", "topic": None}
+    export = documents.export([exported], guild={"id": str(GUILD_ID), "name": f"Guild {GUILD_ID}", "iconUrl": ""},
+                              channel=channel)
+    (tmp_path / "corpus" / "help.json").write_text(json.dumps(export), encoding="utf-8")
+    qa.refresh()
+    # Each asked of its own source: the answer shows one excerpt where two say the same words.
+    live, read = (next(e for e in qa.ask(question, k=10, sources=[source]).excerpts if e.citation.link == jump(said))
+                  for source in ("discord/", "help.json"))
+    assert "UTC" in live.citation.location
+    assert (read.text, read.citation.author, read.citation.date, read.citation.location) == (
+        live.text, live.citation.author, live.citation.date, live.citation.location)

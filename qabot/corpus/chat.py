@@ -10,7 +10,7 @@ exchange becomes one small document:
 - its id is ``<channel id>-<first message id>`` (a long exchange is cut into parts of
   ``MAX_MESSAGES``, the later ones ``...-2``, ``...-3``), its title the channel's;
 - each message is one paragraph, ``"<display name>: <text>"``, with its author, its date
-  (ISO 8601, when it was sent), its jump link
+  (ISO 8601 in UTC, when it was sent: ``utc``), its jump link
   (``https://discord.com/channels/<guild>/<channel>/<message>``), its role in the
   exchange (``asks``, ``answers``, ``accepted``) and its number: its place in the channel.
 
@@ -144,6 +144,18 @@ def when(date: str) -> float | None:
         return datetime.fromisoformat(date).timestamp()
     except (ValueError, OverflowError, OSError):
         return None
+
+
+def utc(date: str) -> str:
+    """A message's date as its citation shows it, whichever way the chat came: in UTC, to the second
+    ("2024-05-01T18:02:33+00:00"), as a live message's (``created_at``). DiscordChatExporter writes the exporter's own
+    time, milliseconds and all ("2024-05-01T20:02:33.12+02:00"), unless told ``--utc``. A date naming no offset, or
+    no date, is kept as it is."""
+    try:
+        moment = datetime.fromisoformat(date)
+        return date if moment.tzinfo is None else moment.astimezone(UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError):
+        return date
 
 
 def bridged_key(webhook_key: str, name: str) -> str:
@@ -298,7 +310,7 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
     if says_thanks(message.content):  # not "thanks, but how ...?", which asks on
         thanks = frozenset() if untangler is None else untangler.named(message.content) | frozenset(
             untangler.known[name] for name in message.mentions if name in untangler.known)
-    return Placed(message.id, message.author, message.author_key, message.date, message.text, number, role,
+    return Placed(message.id, message.author, message.author_key, utc(message.date), message.text, number, role,
                   exchange, message.reply_to, thanks, message.marked, message.bot, marked_by=message.marked_by)
 
 
