@@ -398,6 +398,9 @@ class DiscordDouble:
         # 403 and Discord's code, as when the bot lost its access.
         self.outsiders: dict[int, set[int]] = {}
         self.member_errors: dict[int, int] = {}
+        # Members' server nicknames (user number: nick), as GET of their member gives them. Like Discord, the
+        # history (GET /channels/{id}/messages) gives a message's author as a user, without them.
+        self.nicks: dict[int, str] = {}
         # The first server's roles, as GUILD_CREATE gives them: @everyone's server-wide permissions, and more roles
         # (payloads: ``role``) beside "mods" (MOD_ROLE_ID), as a server whose channels a "member" role opens has.
         self.everyone_permissions = EVERYONE_PERMISSIONS
@@ -703,7 +706,8 @@ class DiscordDouble:
             return _json({"message": FORBIDDEN[code], "code": code}, status=403)
         if guild_id not in self.guild_ids or n in self.outsiders.get(guild_id, ()):
             return _json({"message": "Unknown Member", "code": 10007}, status=404)
-        return {"user": user(n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
+        return {"user": user(n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0,
+                **({"nick": self.nicks[n]} if n in self.nicks else {})}
 
     def _application(self) -> dict[str, Any]:
         return {
