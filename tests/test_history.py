@@ -498,7 +498,7 @@ def test_a_kill_between_the_state_database_and_the_index_is_made_good_at_the_res
     history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The door code is 4411.")]}, read={PUBLIC: (1001, True)}))
     assert links(qa, "what is the door code")[0].endswith("/1001")
 
-    def killed(*_args: object) -> None:
+    def killed(*_args: object, **_kwargs: object) -> None:
         raise _Killed
 
     monkeypatch.setattr(History, "_index", killed)
@@ -518,6 +518,56 @@ def test_a_kill_between_the_state_database_and_the_index_is_made_good_at_the_res
     texts = [e.text for e in qa.ask("what is the door code", k=10, sources=Scope(None, sources(PUBLIC))).excerpts]
     assert not any("4411" in text for text in texts), texts
     assert restarted.store.owed() == (set(), [], 0)
+
+
+# -- what a forget or a dropped channel owes the index's files ------------------------------------------------
+
+
+def _busy_purge(qa: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index's purge fails (another process writing the index for too long) until the monkeypatch is undone."""
+    from qabot.errors import IndexStoreError
+
+    def busy() -> bool:
+        raise IndexStoreError("another qabot process has been writing the index for too long")
+
+    monkeypatch.setattr(qa.living.engine, "purge", busy)
+
+
+def _two_channels(history: History) -> None:
+    """Ana's secret in #help, and others' exchanges in #club, written in one segment of the index (most of it stays
+    live when Ana's goes: it is not merged for that alone)."""
+    history.register(ChannelRow(PRIVATE, GUILD, None, CHANNEL, "Club · #club"))
+    others = [said(n, "Ben" if n % 2 else "Cleo", f"Night {n}: the mount tracked well until {n} o'clock.")
+              for n in range(10, 40, 5)]
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The Zanzibarquux key opens the dome.")],
+                               PRIVATE: [said(2, "Ben", "Where are the spare eyepieces kept?"),
+                                         said(3, "Cleo", "The spare eyepieces are in the blue case.", reply=2),
+                                         *others]},
+                          read={PUBLIC: (1001, True), PRIVATE: (1035, True)}))
+
+
+@pytest.mark.parametrize("then", ["a change", "a restart"])
+def test_a_forget_whose_purge_failed_purges_the_index_files_with_the_next_change_or_start(
+        then, kept, tmp_path, monkeypatch) -> None:
+    """/qabot forget updated the index, then its purge failed (the index busy for a moment): the failure was only
+    logged, so the member's words stayed in the segment's files until a merge or a rebuild. The purge stays owed in
+    the state database, and is done with the next change, or as qabot starts again."""
+    from tests.test_discord_history import on_disk
+
+    qa, history, state = kept
+    _two_channels(history)
+    _busy_purge(qa, monkeypatch)
+    history.forget("hash-of-Ana", GUILD, {"Ana"})
+    assert on_disk(tmp_path / "index", "Zanzibarquux")  # still there: the purge failed
+    monkeypatch.undo()
+    if then == "a change":
+        history.apply(Changes(put={PUBLIC: [said(40, "Dan", "Is the café open tonight?")]}))  # a new exchange
+    else:
+        state.close()
+        History(qa, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()
+    assert not on_disk(tmp_path / "index", "Zanzibarquux", "Ana")
+    assert "blue case" in qa.ask("where are the spare eyepieces", k=1).excerpts[0].text
+    assert not history.store.purge_owed()
 
 
 # -- a thread started from a message -----------------------------------------------------------------------

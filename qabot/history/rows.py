@@ -83,30 +83,34 @@ def read_owed(db: sqlite3.Connection) -> Owed:
 
 
 def owes_purge(db: sqlite3.Connection) -> bool:
-    """Whether the work owed takes someone's words back (a member forgotten): once done, the index's files are purged
-    too (``QABot.purge``). A fourth item of the work's list, which a database written before it does not have."""
+    """Whether the work owed takes someone's words back (a member forgotten, a channel dropped): once done, the
+    index's files are purged too (``QABot.purge``), and until that is done the purge alone stays owed. A fourth item
+    of the work's list, which a database written before it does not have."""
     row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
     return row is not None and len(work := json.loads(row[0])) > 3 and bool(work[3])
 
 
 def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), sources: Iterable[str] = (),
-             removed: int = 0) -> list[tuple[int, int]]:
+             removed: int = 0, *, purge: bool = False) -> list[tuple[int, int]]:
     """Add to the index work owed, in the transaction of the change that makes it due (a process killed before the
-    index had it owes it still); ``touched``, as a list."""
+    index had it owes it still), and the purge of the index's files where it takes someone's words back (``purge``);
+    ``touched``, as a list."""
     touched, sources = sorted(set(touched)), list(sources)
     if touched or sources:  # messages that were in no exchange yet are in no document: nothing is owed
         before, gone, count = read_owed(db)
-        write_owed(db, (before | set(touched), list(dict.fromkeys([*gone, *sources])), count + removed))
+        write_owed(db, (before | set(touched), list(dict.fromkeys([*gone, *sources])), count + removed),
+                   purge=purge or None)
     return touched
 
 
 def write_owed(db: sqlite3.Connection, work: Owed | None, *, purge: bool | None = None) -> None:
-    """Record the work owed (None: none); whether it owes a purge is kept as it was unless ``purge`` says."""
-    if work is None:
+    """Record the work owed (None: none, not even a purge); whether it owes a purge is kept as it was unless
+    ``purge`` says."""
+    purge = work is not None and (owes_purge(db) if purge is None else purge)
+    if work is None or not (work[0] or work[1] or purge):
         db.execute("DELETE FROM history_owed")
     else:
         touched, sources, removed = work
-        purge = owes_purge(db) if purge is None else purge
         db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
                    (json.dumps([sorted(touched), sources, removed, *([True] if purge else [])]),))
 

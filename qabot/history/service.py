@@ -56,7 +56,7 @@ class DocumentAPI(Protocol):
     def change(self, upsert: Iterable[Document] = (), *, delete: Iterable[str] = (),
                delete_sources: Iterable[str] = (), skip_bad: bool = False) -> Refresh: ...
 
-    def purge(self) -> bool: ...
+    def purge(self) -> bool: ...  # QABotError where it cannot
 
 
 @dataclass
@@ -251,7 +251,7 @@ class History:
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
             gone, written = self._index(touched)  # what the state database dropped, it owes already
             if sources:  # a channel, or a whole server, taken back
-                self.qa.purge()
+                self._purge()
             self.applied += 1
             self.last_applied = time.time()
         return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))
@@ -271,15 +271,7 @@ class History:
             # Their edits heard live go too: no page of theirs is kept from now on, to be brought back up to date.
             self._edited = {i: (g, m) for i, (g, m) in self._edited.items()
                             if g is None or not self.forgotten(g, m.author_key)}
-            try:
-                self._index(set(touched))
-            except QABotError as exc:  # owed: done with the next change (``_index``); their questions go all the same
-                log.warning("history: the index could not be updated as a member was forgotten; it will be with the "
-                            "next change: %s", first_line(exc))
-                self.store.owe_purge()  # in the state database: a restart meanwhile still purges
-            else:
-                if purge:
-                    self.qa.purge()
+            self._index_or_owe(set(touched), purge=purge)
         return count
 
     def forget_bridged(self, guild_id: int, name: str) -> tuple[int, list[str]]:
@@ -290,7 +282,8 @@ class History:
         count = self.forget(keys[0], guild_id, {name}, purge=False)
         keys += self.store.bridged_keys(guild_id, name)
         count += sum(self.forget(key, guild_id, {name}, purge=False) for key in keys[1:])
-        self.qa.purge()  # once, for them all
+        with self._lock:
+            self._index_or_owe(set())  # the purge they owe, once for them all
         return count, keys
 
     def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
@@ -308,20 +301,25 @@ class History:
             return message
         return replace(message, content=content, forwarded=forwarded)
 
-    def _index(self, touched: set[tuple[int, int]]) -> tuple[list[str], int]:
+    def _index(self, touched: set[tuple[int, int]], *, purging: bool = True) -> tuple[list[str], int]:
         """Bring the index in step with the state database for these exchanges and what it owes (``HistoryStore.owe``:
         the exchanges and sources it dropped or rewrote). What a failed update (the index busy, a disk full, the
         process killed) left undone stays owed, and is done again with the next change: the state database already
         forgot it, so nothing else would take it out of the index. An exchange whose
         document the index refuses (``DocumentError``: over the reader limits, more than Milvus stores) is not
         owed: that would fail every change after it. It is left out (``HistoryStore.leave_out``), and tried again
-        when it changes or qabot starts again. Returns the ids deleted, and how many of the documents laid out the
-        index took (``Refresh.skipped``: one line each)."""
+        when it changes or qabot starts again. Once it is all done, the purge owed (if one is, and ``purging``) is done.
+        Returns the ids deleted, and how many of the documents laid out the index took (``Refresh.skipped``: one line
+        each)."""
         owed_touched, sources, removed = self.store.owed()
         touched = touched | owed_touched
+        # What a forget or a dropped channel took back leaves the files too, once the index has it: owed in their
+        # transaction, until the purge is done (one that failed, or a process stopped first, is done again next time).
+        purge = self.store.purge_owed()
         if not touched and not sources:
+            if purge and purging:
+                self._purge()
             return [], 0
-        purge = self.store.purge_owed()  # a forget's update that failed: what it took back leaves the files too
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         laid = self._with_starters(touched)
         gone, keyed = self._laid_out(laid, removed)
@@ -336,10 +334,30 @@ class History:
             written = max(0, written - len(result.skipped))
             left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
         self.store.leave_out(laid, left)
-        self.store.owe(None)
-        if purge:
-            self.qa.purge()
+        self.store.owe((set(), [], 0))  # done: but the purge, if one is owed
+        if purge and purging:
+            self._purge()
         return gone, written
+
+    def _purge(self) -> None:
+        """Purge the index's files of what the index was just told to delete (``QABot.purge``); one that fails stays
+        owed, and is done with the next change or start."""
+        try:
+            self.qa.purge()
+        except QABotError as exc:
+            log.warning("history: the index's files could not be purged of what was taken back; they will be with the "
+                        "next change: %s", first_line(exc))
+        else:
+            self.store.purged()
+
+    def _index_or_owe(self, touched: set[tuple[int, int]], *, purge: bool = True) -> None:
+        """``_index``, whose failure a forget only logs: the work stays owed, done with the next change or start,
+        and the member's questions go all the same."""
+        try:
+            self._index(touched, purging=purge)
+        except QABotError as exc:
+            log.warning("history: the index could not be updated as a member was forgotten; it will be with the "
+                        "next change: %s", first_line(exc))
 
     def catch_up(self) -> None:
         """Do the index work a failed update left undone (before a restart too), if any; and, once a run, lay out

@@ -250,7 +250,7 @@ class HistoryStore:
                            "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
                            (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}"))  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
-            return owe_more(db, self._exchanges(db, affected), removed=count), count
+            return owe_more(db, self._exchanges(db, affected), removed=count, purge=True), count
 
     def owed(self) -> Owed:
         """The index work this database is ahead of the index by (``owe``): none when the last update succeeded."""
@@ -264,15 +264,16 @@ class HistoryStore:
         with self._db() as db:
             write_owed(db, work)
 
-    def owe_purge(self) -> None:
-        """The work owed takes someone's words back: the index's files are purged once it is done (``purge_owed``),
-        by this process or, stopped first, the next."""
-        with self._db() as db:
-            write_owed(db, read_owed(db), purge=True)
-
     def purge_owed(self) -> bool:
+        """Whether the index's files are to be purged once the work owed is done (a forget, a channel dropped, owe it
+        in their transaction: ``rows.owe_more``), by this process or, stopped first, the next."""
         with self._db() as db:
             return owes_purge(db)
+
+    def purged(self) -> None:
+        """The index's files were purged: no purge is owed any more."""
+        with self._db() as db:
+            write_owed(db, read_owed(db), purge=False)
 
     def left_out(self) -> set[tuple[int, int]]:
         """The (channel, root) exchanges the index refused when they were last laid out (``leave_out``)."""

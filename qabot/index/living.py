@@ -303,7 +303,7 @@ class LivingIndex:
         return self._update().apply(base, found, progress, found.describe(base))
 
     def _update(self) -> CorpusUpdate:
-        return CorpusUpdate(self.engine, self.config, self.embedder, self._warn, self.notify)
+        return CorpusUpdate(self.engine, self.config, self.embedder, lambda m: (self.warn or self.notify)(m), self.notify)
 
     def _damaged(self) -> str:
         """Why the committed state cannot be opened ("": it can), checked before the first change is applied."""
@@ -314,9 +314,6 @@ class LivingIndex:
         except CorruptIndexError as exc:
             return str(exc)
         return ""
-
-    def _warn(self, message: str) -> None:
-        (self.warn or self.notify)(message)
 
     def _failed(self, exc: QABotError | OSError, started: float, fallback: bool) -> Refresh:
         error = exc if isinstance(exc, QABotError) else IndexStoreError(unwritable(self.engine, exc))
@@ -345,14 +342,17 @@ class LivingIndex:
         self._maintainer.start()
 
     def maintain(self, purge: bool = False) -> bool:
-        """Merge segments if due, or ``purge``: rewrite those holding deleted documents' text (``Engine.purge``)."""
+        """Merge segments if due (a failure is logged), or ``purge``: rewrite those holding deleted documents' text
+        (``Engine.purge``), raising ``IndexStoreError`` where it cannot: what was deleted is still in the files."""
         try:
-            with self._write.held():
+            with self._changing() if purge else self._write.held():
                 if not self._closed and (self.engine.purge() if purge else self.engine.maintain()):
                     self._serve(self.engine.open())
                     return True
         except (QABotError, OSError) as exc:
-            log.warning("%s index segments failed (%s); the index serves as it is", "purging" if purge else "merging", exc)
+            if purge:  # its caller owes it still (a member forgotten: ``History``), and must know
+                raise IndexStoreError(unwritable(self.engine, exc) if isinstance(exc, OSError) else str(exc)) from exc
+            log.warning("merging index segments failed (%s); the index serves as it is", exc)
         return False
 
     # -- the document API -------------------------------------------------------------------
