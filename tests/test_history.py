@@ -570,6 +570,30 @@ def test_a_forget_whose_purge_failed_purges_the_index_files_with_the_next_change
     assert not history.store.purge_owed()
 
 
+def test_a_channel_dropped_while_the_index_was_busy_leaves_the_index_files_at_the_restart(kept, tmp_path,
+                                                                                         monkeypatch) -> None:
+    """A channel dropped (deleted, or the bot lost access to it) while the index could not be written: the state
+    database owed taking its source out, and the restart did, but not the purge that goes with it, so its messages
+    stayed in the segment's files. The purge is owed with the source, in the same transaction."""
+    from qabot.errors import IndexStoreError
+    from tests.test_discord_history import on_disk
+
+    qa, history, state = kept
+    _two_channels(history)
+
+    def busy(*_args: Any, **_kwargs: Any) -> Any:
+        raise IndexStoreError("another qabot process has been writing the index for too long")
+
+    monkeypatch.setattr(qa, "change", busy)
+    with pytest.raises(IndexStoreError):
+        history.apply(Changes(dropped={PUBLIC}))
+    monkeypatch.undo()
+    state.close()
+    History(qa, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()
+    assert not on_disk(tmp_path / "index", "Zanzibarquux")
+    assert "blue case" in qa.ask("where are the spare eyepieces", k=1).excerpts[0].text
+
+
 # -- a thread started from a message -----------------------------------------------------------------------
 
 

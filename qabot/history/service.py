@@ -249,9 +249,7 @@ class History:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):
                 touched |= {(channel_id, root) for root in self.store.roots(channel_id)}
-            gone, written = self._index(touched)  # what the state database dropped, it owes already
-            if sources:  # a channel, or a whole server, taken back
-                self._purge()
+            gone, written = self._index(touched)  # what the state database dropped, it owes already (and the purge)
             self.applied += 1
             self.last_applied = time.time()
         return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))

@@ -133,9 +133,9 @@ class HistoryStore:
 
     def drop_channel(self, channel_id: int, source: str | None = None) -> None:
         """Forget a channel and its messages, and the highlights of the stored answers that quoted them; the index
-        owes taking its ``source`` out (``owe``)."""
+        owes taking its ``source`` out (``owe``), and purging its files of it."""
         with self._db() as db:
-            owe_more(db, sources=[source] if source else [])
+            owe_more(db, sources=[source] if source else [], purge=True)
             self._unquote(db, channels=[channel_id])
             db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_left_out WHERE channel_id = ?", (channel_id,))
