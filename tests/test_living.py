@@ -325,6 +325,33 @@ def test_a_change_that_fails_leaves_the_last_good_state_serving(make_corpus, tmp
 
 
 
+def test_a_warning_callback_that_raises_leaves_nothing_of_the_change_held(make_corpus, tmp_path) -> None:
+    """A change says what listing skipped before it reads anything: a ``warn`` callback that raised there (a bug in
+    it, or a Ctrl-C as it printed) left the change's snapshot of the index held for good, so that the segments it
+    read were never let go: their files stayed on disk after the documents they held were deleted and purged."""
+    from tests.test_discord_history import on_disk
+
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, {})
+    try:
+        bot.upsert([_message("101", "the Zanzibarquux foghorn sounds every thirty seconds"),
+                    _message("102", "the lamp is lit at dusk", author="Bo")])
+
+        def interrupted(_message: str) -> None:
+            raise KeyboardInterrupt
+
+        bot.living.warn = interrupted
+        (corpus / "chart.xyz").write_bytes(b"\x00\x01")  # a type no reader reads: listing says so, first
+        (corpus / "harbour.txt").write_text("The harbour was dredged again in 1950.\n")
+        with pytest.raises(KeyboardInterrupt):
+            bot.refresh()
+        bot.living.warn = None
+        bot.delete(["101"])
+        assert bot.purge() and not on_disk(tmp_path / "idx", "Zanzibarquux")
+        assert bot.refresh().outcome is Outcome.UPDATED and "1950" in _top(bot, "When was the harbour dredged?")
+    finally:
+        bot.close()
+
 def _unlisted(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
     """``folder`` cannot be listed (a permission changed, a stale network mount), as root sees it too."""
     import errno

@@ -56,7 +56,6 @@ class CorpusUpdate:
         if base is None and not found.files and previous is None:
             raise CorpusError(f"corpus folder {str(self.config.corpus_dir)!r} has no files to index "
                               f"(qabot reads {describe_types()})")
-        tx = self.engine.begin(base, self.warn)
         notes: dict[str, list[str]] = dict(found.notes)
         known = base.skipped if base is not None else {}
         for message in grouped(message for name, messages in found.notes.items()  # what listing skipped, said once
@@ -69,11 +68,13 @@ class CorpusUpdate:
             notes.setdefault(named if named in current else current[0] if current else "", []).append(message)
             self.warn(message)
 
-        ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder, whole=base is None))
         written = deleted = api = taken = 0  # taken: the document API's documents whose source a new file has
         present = [file for name, file in found.found.items() if name in found.files]
         units = export_parts.units(found.changed, present, found.removed)  # a channel's parts are read as one
         read = {file.name for unit in units for file in unit}
+        # Nothing that may raise (a warn callback) between the snapshot the change holds and its try: it is let go.
+        tx = self.engine.begin(base, self.warn)
+        ingest = Ingest(tx, self.config, self.embedder, open_cache(self.config, self.embedder, whole=base is None))
         try:
             bar = Bar(sum(found.files[name].size for name in read), progress)
             ingest.progress = bar.advance
