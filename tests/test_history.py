@@ -534,12 +534,12 @@ def _busy_purge(qa: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _two_channels(history: History) -> None:
-    """Ana's secret in #help, and others' exchanges in #club, written in one segment of the index (most of it stays
-    live when Ana's goes: it is not merged for that alone)."""
+    """Zorblatt's secret in #help, and others' exchanges in #club, written in one segment of the index (most of it stays
+    live when Zorblatt's goes: it is not merged for that alone)."""
     history.register(ChannelRow(PRIVATE, GUILD, None, CHANNEL, "Club · #club"))
     others = [said(n, "Ben" if n % 2 else "Cleo", f"Night {n}: the mount tracked well until {n} o'clock.")
               for n in range(10, 40, 5)]
-    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "The Zanzibarquux key opens the dome.")],
+    history.apply(Changes(put={PUBLIC: [said(1, "Zorblatt", "The Zanzibarquux key opens the dome.")],
                                PRIVATE: [said(2, "Ben", "Where are the spare eyepieces kept?"),
                                          said(3, "Cleo", "The spare eyepieces are in the blue case.", reply=2),
                                          *others]},
@@ -557,7 +557,7 @@ def test_a_forget_whose_purge_failed_purges_the_index_files_with_the_next_change
     qa, history, state = kept
     _two_channels(history)
     _busy_purge(qa, monkeypatch)
-    history.forget("hash-of-Ana", GUILD, {"Ana"})
+    history.forget("hash-of-Zorblatt", GUILD, {"Zorblatt"})
     assert on_disk(tmp_path / "index", "Zanzibarquux")  # still there: the purge failed
     monkeypatch.undo()
     if then == "a change":
@@ -565,7 +565,7 @@ def test_a_forget_whose_purge_failed_purges_the_index_files_with_the_next_change
     else:
         state.close()
         History(qa, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()
-    assert not on_disk(tmp_path / "index", "Zanzibarquux", "Ana")
+    assert not on_disk(tmp_path / "index", "Zanzibarquux", "Zorblatt")
     assert "blue case" in qa.ask("where are the spare eyepieces", k=1).excerpts[0].text
     assert not history.store.purge_owed()
 
@@ -593,6 +593,98 @@ def test_a_channel_dropped_while_the_index_was_busy_leaves_the_index_files_at_th
     assert not on_disk(tmp_path / "index", "Zanzibarquux")
     assert "blue case" in qa.ask("where are the spare eyepieces", k=1).excerpts[0].text
 
+
+_FORGET_KILLED = """
+import os, signal, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+
+from qabot.feedback import FeedbackStore
+from qabot.history import History, HistoryStore
+from qabot.index.embedded import merge
+from tests.conftest import make_bot
+from tests.fakes import HashEmbedder
+
+folder, step = Path(sys.argv[2]), sys.argv[3]
+qa = make_bot(folder / "corpus", folder / "index", HashEmbedder(), answer_threshold=0.0)
+state = FeedbackStore(folder / "state")
+history = History(qa, HistoryStore(state))
+
+
+def kill(*_args, **_kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def then_kill(real):
+    def call(*args, **kwargs):
+        real(*args, **kwargs)
+        kill()
+    return call
+
+
+class Connection:  # the state database's: killed once the forget committed, before its write-ahead log is emptied
+    def __init__(self, db):
+        self.db = db
+
+    def __getattr__(self, name):
+        return getattr(self.db, name)
+
+    def __enter__(self):
+        return self.db.__enter__()
+
+    def __exit__(self, *exc):
+        return self.db.__exit__(*exc)
+
+    def execute(self, sql, *args):
+        if "wal_checkpoint" in sql:
+            kill()
+        return self.db.execute(sql, *args)
+
+
+history.store.owed()  # the state database open
+if step == "state committed":
+    state._db = Connection(state._db)
+elif step == "index":
+    qa.change = kill
+elif step == "index changed":
+    qa.change = then_kill(qa.change)
+elif step == "purge":
+    qa.purge = kill
+elif step == "segment purged":  # committed, the old segment still on disk
+    merge.merge_if_needed = then_kill(merge.merge_if_needed)
+elif step == "purged":
+    qa.purge = then_kill(qa.purge)
+history.forget("hash-of-Zorblatt", 10, {"Zorblatt"})
+"""
+
+
+@pytest.mark.parametrize("step", ["state committed", "index", "index changed", "purge", "segment purged", "purged",
+                                  "none"])
+def test_a_forget_killed_at_any_step_leaves_nothing_of_their_words_after_the_restart(step, kept, tmp_path,
+                                                                                    fake_bot_for) -> None:
+    """The process killed (SIGKILL, a power cut, the OOM killer) at each step of /qabot forget: the state database's
+    transaction, the index's change, its purge, each one's commit. Once qabot has started again, the member's words
+    are neither quoted nor in the raw bytes of any file of the index or the state folder."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tests.test_discord_history import on_disk
+
+    qa, history, state = kept
+    _two_channels(history)
+    qa.close()  # the process that stops: it held the segments the forget rewrites
+    state.close()
+    child = subprocess.run([sys.executable, "-c", _FORGET_KILLED, str(REPO), str(tmp_path), step],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == (0 if step == "none" else -signal.SIGKILL), child.stderr
+    again = fake_bot_for(tmp_path / "corpus", answer_threshold=0.0)
+    History(again, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()
+    assert "Zanzibarquux" not in str(again.ask("which key opens the dome", k=10).excerpts)
+    assert "blue case" in again.ask("where are the spare eyepieces", k=1).excerpts[0].text
+    assert not on_disk(tmp_path / "index", "Zanzibarquux", "Zorblatt")
+    assert not on_disk(tmp_path / "state", "Zanzibarquux")
 
 # -- a thread started from a message -----------------------------------------------------------------------
 

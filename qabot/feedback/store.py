@@ -120,7 +120,7 @@ class FeedbackStore:
         self._db: sqlite3.Connection | None = None
         self._salt: bytes | None = None
         self._pruned: float | None = None  # when prune last ran (monotonic); None: not yet
-        self._wipe = False  # the transaction under way takes words back (``taken_back``)
+        self._wipe = True  # empty the WAL after this commit (``taken_back``); the first: what a killed process left
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeedbackStore:
