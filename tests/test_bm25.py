@@ -181,6 +181,41 @@ def test_a_purge_takes_the_deleted_documents_vectors_out_of_the_embedding_cache(
     bot.close()
 
 
+def test_a_purge_killed_once_it_committed_leaves_no_vectors_of_what_it_purged_in_the_cache(tmp_path,
+                                                                                          monkeypatch) -> None:
+    """The process killed (SIGKILL, a power cut) just after a purge committed the rewritten segment: the vectors of
+    the purged documents stayed in the embedding cache for good, since the next purge finds nothing left to purge and
+    so nothing to take out of the cache. They go before the commit."""
+    from qabot.index.cache import EmbeddingCache
+    from qabot.index.ingest import stored_key
+    from tests.conftest import make_bot
+
+    class Killed(BaseException):
+        """Nothing after this point runs."""
+
+    bot = _chat_bot(tmp_path)
+    bot.refresh(rebuild=True)  # a full build keeps what it embedded in the cache: the history's documents too
+    keys = {row.doc_id: (stored_key(HashEmbedder.name, row), len(row.sentences))
+            for part in bot.living.current.parts
+            for row in part.segment.store.passages(range(part.info.passages)).values()}
+    bot.delete("2")
+    committed = merge.write_manifest
+
+    def killed(*args: Any) -> None:
+        committed(*args)
+        raise Killed
+
+    monkeypatch.setattr(merge, "write_manifest", killed)
+    with pytest.raises(Killed):
+        bot.purge()
+    monkeypatch.undo()
+    bot.close()
+    again = make_bot(tmp_path / "corpus", tmp_path / "idx", HashEmbedder(), answer_threshold=0.0)  # the restart
+    again.purge()  # the next start's: nothing left to purge
+    cache = EmbeddingCache(tmp_path / "idx" / "cache", HashEmbedder.name)
+    assert cache.get(*keys["1"]) is not None and cache.get(*keys["2"]) is None
+    again.close()
+
 def test_the_term_frequency_component_is_bm25s_own_bit_for_bit() -> None:
     from bm25s.scoring import _score_tfc_lucene
 

@@ -108,12 +108,12 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
         manifest.generation += 1
         manifest.build = f"g{manifest.generation}-{build_id}"
         manifest.built_at = now()
+        if purged:  # their vectors, in the embedding cache, go too: first, as once committed nothing else would
+            EmbeddingCache(engine.index_dir / "cache", engine.model, whole=False).drop(purged)
         fsync_folder(engine.index_dir)
         write_manifest(engine.index_dir, manifest)
         engine.remember(manifest)
         leases.remove_unused(engine.index_dir, keep=_names(manifest), temporary=True)
-        if purged:  # their vectors, in the embedding cache, go too
-            EmbeddingCache(engine.index_dir / "cache", engine.model, whole=False).drop(purged)
         return True
 
 
