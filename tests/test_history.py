@@ -484,6 +484,39 @@ def test_a_change_the_index_cannot_take_for_a_moment_is_done_again_with_the_next
     assert links(qa, "what is the door code")[0].endswith("/1001") and history.store.owed() == (set(), [], 0)
 
 
+def test_the_work_another_process_owed_meanwhile_stays_owed_when_this_one_is_done(kept, tmp_path) -> None:
+    """Processes that share the state database (a bot split over several) share its record of the index work owed:
+    one whose update was done cleared the whole record, the work another had owed meanwhile with it, so that when the
+    other's update failed (the index busy), the message it deleted stayed quoted for good. Each takes off only the
+    work it did."""
+    from qabot.errors import IndexStoreError
+
+    qa, history, _ = kept
+    history.register(ChannelRow(PRIVATE, GUILD, None, CHANNEL, "Club · #club"))
+    history.apply(Changes(put={PRIVATE: [said(1, "Ana", "The door code is 4411.")]}, read={PRIVATE: (1001, True)}))
+
+    class Busy:  # the other process's index, busy
+        def change(self, *_args: Any, **_kwargs: Any) -> Any:
+            raise IndexStoreError("another qabot process has been writing the index for too long")
+
+    other = History(Busy(), HistoryStore(FeedbackStore(tmp_path / "state")))  # type: ignore[arg-type]
+
+    class Meanwhile:  # this process's index, while the other deletes a message
+        def change(self, *args: Any, **kwargs: Any) -> Any:
+            with pytest.raises(IndexStoreError):
+                other.apply(Changes(removed={1001}))
+            return qa.change(*args, **kwargs)
+
+        def purge(self) -> bool:
+            return qa.purge()
+
+    history.qa = Meanwhile()
+    history.apply(Changes(put={PUBLIC: [said(2, "Ben", "Is the café open tonight?")]}, read={PUBLIC: (1002, True)}))
+    history.qa = qa
+    assert history.store.owed()[0] == {(PRIVATE, 1001)}  # the other's, still owed
+    History(qa, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()  # the other process started again
+    assert "4411" not in str(qa.ask("what is the door code", k=10).excerpts)
+
 class _Killed(BaseException):
     """The process killed (SIGKILL, a power cut, the OOM killer) at that point: nothing after it runs."""
 

@@ -103,10 +103,23 @@ def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), so
     return touched
 
 
+def settle(db: sqlite3.Connection, work: Owed, *, done: bool = False) -> None:
+    """Add ``work`` to the work owed, before the index is told of it, or (``done``) take it off once the index has
+    it: only that work, since another process sharing the database may owe more meanwhile, which it does next (what
+    drops or rewrites messages owes its part in its own transaction: ``owe_more``)."""
+    touched, sources, removed = read_owed(db)
+    if done:
+        write_owed(db, (touched - work[0], [s for s in sources if s not in work[1]], max(0, removed - work[2])))
+    else:
+        write_owed(db, (touched | work[0], list(dict.fromkeys([*sources, *work[1]])), max(removed, work[2])))
+
+
 def write_owed(db: sqlite3.Connection, work: Owed | None, *, purge: bool | None = None) -> None:
     """Record the work owed (None: none, not even a purge); whether it owes a purge is kept as it was unless
-    ``purge`` says."""
-    purge = work is not None and (owes_purge(db) if purge is None else purge)
+    ``purge`` says: True, it does; False, the purge is done (owed still where work is left: another process's, which
+    purges once it is done)."""
+    if work is not None and purge is not True:
+        purge = owes_purge(db) and (purge is None or bool(work[0] or work[1]))
     if work is None or not (work[0] or work[1] or purge):
         db.execute("DELETE FROM history_owed")
     else:

@@ -332,7 +332,7 @@ class History:
             written = max(0, written - len(result.skipped))
             left = {key for key, document in keyed if any(_names(why, document) for why in result.skipped)}
         self.store.leave_out(laid, left)
-        self.store.owe((set(), [], 0))  # done: but the purge, if one is owed
+        self.store.owe((touched, sources, removed), done=True)  # but the purge, if one is owed
         if purge and purging:
             self._purge()
         return gone, written

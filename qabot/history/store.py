@@ -51,6 +51,7 @@ from qabot.history.rows import (
     owes_purge,
     read_owed,
     select_in,
+    settle,
     write_owed,
 )
 
@@ -257,12 +258,11 @@ class HistoryStore:
         with self._db() as db:
             return read_owed(db)
 
-    def owe(self, work: Owed | None) -> None:
-        """Record the index work about to be done (None: done), so that a restart after a failed update still
-        takes out of the index what this database already dropped; what drops or rewrites messages owes its part in
-        its own transaction (``rows.owe_more``)."""
+    def owe(self, work: Owed, *, done: bool = False) -> None:
+        """Add the index work about to be done to what is owed, so that a restart after a failed update still takes
+        out of the index what this database already dropped, or (``done``) take it off (``rows.settle``)."""
         with self._db() as db:
-            write_owed(db, work)
+            settle(db, work, done=done)
 
     def purge_owed(self) -> bool:
         """Whether the index's files are to be purged once the work owed is done (a forget, a channel dropped, owe it
@@ -271,7 +271,7 @@ class HistoryStore:
             return owes_purge(db)
 
     def purged(self) -> None:
-        """The index's files were purged: no purge is owed any more."""
+        """The index's files were purged: no purge is owed any more (unless work is, another process's)."""
         with self._db() as db:
             write_owed(db, read_owed(db), purge=False)
 
