@@ -719,6 +719,36 @@ def test_a_forget_killed_at_any_step_leaves_nothing_of_their_words_after_the_res
     assert not on_disk(tmp_path / "index", "Zanzibarquux", "Zorblatt")
     assert not on_disk(tmp_path / "state", "Zanzibarquux")
 
+@pytest.mark.parametrize("change", ["linked", "marked"])
+def test_a_kill_after_linking_or_a_mark_leaves_the_index_told_of_them_after_the_restart(change, kept, tmp_path,
+                                                                                      monkeypatch) -> None:
+    """Killed after the state database linked new messages into their exchange (or recorded the asker's mark on an
+    answer) but before the index had them: nothing owed them, and linked (marked) already, they were never laid out
+    again: never found (never shown as the accepted answer) until their exchange changed. Each owes its exchanges in
+    its own transaction, as what drops or rewrites messages does."""
+    from qabot.corpus.chat import ACCEPTED
+
+    qa, history, state = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which key opens the dome?")]}, read={PUBLIC: (1001, True)}))
+    if change == "marked":
+        history.apply(Changes(put={PUBLIC: [said(2, "Ben", "The grey key opens the dome.", reply=1)]}))
+
+    def killed(*_args: object, **_kwargs: object) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(History, "_index", killed)
+    with pytest.raises(_Killed):
+        if change == "linked":
+            history.apply(Changes(put={PUBLIC: [said(2, "Ben", "The grey key opens the dome.", reply=1)]}))
+        else:
+            history.apply(Changes(marks=[(1002, "hash-of-Ana")]))
+    monkeypatch.undo()
+    state.close()
+    indexed = Indexed(qa)
+    History(indexed, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()  # type: ignore[arg-type]
+    told = [p for doc_id in indexed.documents for p in indexed.paragraphs(doc_id)]
+    assert any("grey key" in text and (change == "linked" or role == ACCEPTED) for text, _, role, _ in told), told
+
 # -- a thread started from a message -----------------------------------------------------------------------
 
 

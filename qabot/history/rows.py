@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from qabot.corpus.chat import ChatMessage
+from qabot.corpus.derived import SEPARATOR
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_channels (
@@ -217,3 +218,12 @@ def from_row(row: tuple) -> Stored:
                           names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
                           marked=bool(marked), forwarded=forwarded)
     return Stored(message, channel_id, parent, root, role, number, asker, bool(news))
+
+
+def quotes(highlight: str, paragraph: str, now: str | None = None) -> bool:
+    """Whether a highlight quotes a message's paragraph: it is within it (a long message's best sentence), or holds
+    it, or a paragraph of it does one or the other (a highlight may run from one message into the next); with
+    ``now``, the paragraph as the message reads since an edit, a paragraph of the highlight still within it does not
+    count (one that holds more than it, as one cut short by the edit does, counts)."""
+    return any(part and (part in paragraph or paragraph in part) and not (now is not None and part in now)
+               for part in highlight.split(SEPARATOR))

@@ -49,6 +49,7 @@ from qabot.history.rows import (
     from_row,
     owe_more,
     owes_purge,
+    quotes,
     read_owed,
     select_in,
     settle,
@@ -186,6 +187,7 @@ class HistoryStore:
             if found is None or found[1] is None or found[2] != by or found[3] == by:
                 return None
             db.execute("UPDATE history_messages SET marked = 1 WHERE id = ?", (message_id,))
+            owe_more(db, [(found[0], found[1])])
         return found[0], found[1]
 
     def remove(self, ids: Iterable[int]) -> list[tuple[int, int]]:
@@ -205,7 +207,7 @@ class HistoryStore:
         with self._db() as db:
             found = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE id = ?", (message_id,)).fetchone()
             row = db.execute("SELECT highlight FROM answers WHERE id = ?", (answer_id,)).fetchone()
-            if row is not None and row[0] and (found is None or not _quotes(row[0], from_row(found).message.text)):
+            if row is not None and row[0] and (found is None or not quotes(row[0], from_row(found).message.text)):
                 db.execute("UPDATE answers SET highlight = NULL WHERE id = ?", (answer_id,))
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = ()) -> tuple[list[tuple[int, int]], int]:
@@ -333,8 +335,8 @@ class HistoryStore:
         with self._db() as db:
             rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE (channel_id = ? AND root = ?) OR id = ?",
                               (int(channel), int(root), int(channel))).fetchall()
-        found = [s for s in map(from_row, rows) if _quotes(text, s.message.text)]
-        whole = all(any(_quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
+        found = [s for s in map(from_row, rows) if quotes(text, s.message.text)]
+        whole = all(any(quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
         return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions}),
                  part_shown(s.message.text, text)) for s in found], whole
 
@@ -358,11 +360,13 @@ class HistoryStore:
         return [from_row(r) for r in reversed(rows)]
 
     def link(self, links: Sequence[Link]) -> None:
+        """Record where linking put messages; their exchanges are owed to the index in the same transaction."""
         with self._db() as db:
             db.executemany("UPDATE history_messages SET parent = ?, root = ?, role = ?, number = ?, asker = ?, "
                            "news = ?, continues = ? WHERE id = ?",
                            [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.continues, k.id)
                             for k in links])
+            owe_more(db, self._exchanges(db, select_in(db, "id", [k.id for k in links], "id, channel_id, root")))
 
     def continuation(self, channel_id: int, root: int) -> int:
         """The exchange a conversation of the channel goes on in now: ``root``'s, or the latest that continues it."""
@@ -413,7 +417,7 @@ class HistoryStore:
                               f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
             for answer_id, doc_id, highlight in rows:
                 where = doc_id.split("-", 1)[0]
-                if where in everything or any(_quotes(highlight, text, now) for text, now in said.get(where, ())):
+                if where in everything or any(quotes(highlight, text, now) for text, now in said.get(where, ())):
                     blank.append((answer_id,))
         db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
 
@@ -440,11 +444,3 @@ class HistoryStore:
     def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:
         return sorted({r for (r,) in select_in(db, "id", ids, "root") if r is not None})
 
-
-def _quotes(highlight: str, paragraph: str, now: str | None = None) -> bool:
-    """Whether a highlight quotes a message's paragraph: it is within it (a long message's best sentence), or holds
-    it, or a paragraph of it does one or the other (a highlight may run from one message into the next); with
-    ``now``, the paragraph as the message reads since an edit, a paragraph of the highlight still within it does not
-    count (one that holds more than it, as one cut short by the edit does, counts)."""
-    return any(part and (part in paragraph or paragraph in part) and not (now is not None and part in now)
-               for part in highlight.split(SEPARATOR))
