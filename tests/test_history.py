@@ -749,6 +749,22 @@ def test_a_kill_after_linking_or_a_mark_leaves_the_index_told_of_them_after_the_
     told = [p for doc_id in indexed.documents for p in indexed.paragraphs(doc_id)]
     assert any("grey key" in text and (change == "linked" or role == ACCEPTED) for text, _, role, _ in told), told
 
+def test_a_post_renamed_before_a_kill_shows_its_new_title_after_the_restart(kept, tmp_path) -> None:
+    """A thread or forum post renamed (its name was someone's phone number, say) or marked solved: its title is
+    recorded at once, and its exchanges laid out again with the next batch. Killed before that batch, the restart
+    found the title recorded as it is now and nothing owed: the index showed the old name until an exchange of the
+    post changed. Recording a title that shows in its documents owes them in the same transaction."""
+    qa, history, state = kept
+    post = ChannelRow(QUESTION_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › call Ana on 555-0134")
+    history.register(post)
+    history.apply(Changes(put={QUESTION_THREAD: [said(3, "Ben", "Is the dome open tonight?")]},
+                          read={QUESTION_THREAD: (1003, True)}))
+    assert history.register(replace(post, title="Club · #help › dome hours"))  # the adapter batches the relay...
+    state.close()  # ... and is killed before it is applied
+    indexed = Indexed(qa)
+    History(indexed, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()  # type: ignore[arg-type]
+    assert [d.title for d in indexed.documents.values()] == ["Club · #help › dome hours"]
+
 # -- a thread started from a message -----------------------------------------------------------------------
 
 

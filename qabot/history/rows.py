@@ -139,6 +139,12 @@ def select_in(db: sqlite3.Connection, column: str, values: list[int], what: str)
     return out
 
 
+def channel_roots(db: sqlite3.Connection, channel_id: int) -> list[int]:
+    """The first message of each of the channel's exchanges."""
+    return [r for (r,) in db.execute("SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND root IS NOT "
+                                     "NULL", (channel_id,))]
+
+
 def execute_in(db: sqlite3.Connection, sql: str, values: list[int]) -> None:
     """``sql``, whose ``{}`` is a list of ``values``, 500 at a time."""
     for lo in range(0, len(values), 500):

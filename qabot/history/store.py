@@ -45,6 +45,7 @@ from qabot.history.rows import (
     Link,
     Owed,
     Stored,
+    channel_roots,
     execute_in,
     from_row,
     owe_more,
@@ -105,7 +106,9 @@ class HistoryStore:
         thread whose name was a forgotten member's keeps its title without it (``forget``), as does one made by a
         member forgotten before."""
         untitled = row.untitled or (None if row.kind == CHANNEL else UNTITLED)
+        shown = "title, kind, solved, parent_id"  # what its documents show
         with self._db() as db:
+            before = db.execute(f"SELECT {shown} FROM history_channels WHERE id = ?", (row.id,)).fetchone()
             forgotten = row.owner is not None and db.execute(
                 "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash = ?",
                 (row.guild_id, row.owner)).fetchone() is not None
@@ -118,8 +121,10 @@ class HistoryStore:
                 "MAX(unnamed, excluded.unnamed) THEN excluded.untitled ELSE excluded.title END",
                 (row.id, row.guild_id, row.parent_id, row.kind, untitled if forgotten else row.title,
                  json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten), int(row.announcements)))
-            found = db.execute("SELECT checkpoint, complete, title FROM history_channels WHERE id = ?",
+            found = db.execute(f"SELECT checkpoint, complete, {shown} FROM history_channels WHERE id = ?",
                                (row.id,)).fetchone()
+            if before is not None and tuple(before) != found[2:]:  # its exchanges are laid out again (``relay``)
+                owe_more(db, [(row.id, root) for root in channel_roots(db, row.id)])
         return replace(row, checkpoint=found[0], complete=bool(found[1]), title=found[2])
 
     def advance(self, channel_id: int, checkpoint: int, *, complete: bool = False) -> None:
@@ -146,8 +151,7 @@ class HistoryStore:
     def roots(self, channel_id: int) -> list[int]:
         """The first message of each of the channel's exchanges."""
         with self._db() as db:
-            return [r for (r,) in db.execute("SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND "
-                                             "root IS NOT NULL", (channel_id,))]
+            return channel_roots(db, channel_id)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -230,8 +234,7 @@ class HistoryStore:
                        (UNTITLED, *theirs))
             affected = db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
-            affected += [(root, channel_id, root) for channel_id in retitled for (root,) in db.execute(
-                "SELECT DISTINCT root FROM history_messages WHERE channel_id = ? AND root IS NOT NULL", (channel_id,))]
+            affected += [(root, channel_id, root) for channel_id in retitled for root in channel_roots(db, channel_id)]
             said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
                                                    (author_key, guild_id))]
             self._unquote(db, said)
