@@ -7,7 +7,7 @@ bot that blocks its loop misses heartbeats here exactly as it would against Disc
 - **REST**: point ``discord.http.Route.BASE`` at ``double.api``. It answers the calls
   qabot's bot makes (login, application info, ``GET /gateway/bot``, command sync,
   interaction callbacks, webhook follow-ups and edits, channel messages and their
-  history, typing, a server's member: ``outsiders`` and ``member_errors``) and records every request with its JSON body in ``double.requests``.
+  history, typing, a server's member: ``outsiders`` and ``member_errors``, a user) and records every request with its JSON body in ``double.requests``.
   Ids are snowflakes of the time they are made, so ``created_at`` is right.
 - **Gateway**: ``GET /gateway/bot`` hands out ``ws://.../gateway`` and a shard count.
   Each socket gets HELLO; IDENTIFY is answered with READY and a GUILD_CREATE per guild
@@ -659,6 +659,8 @@ class DiscordDouble:
         match (method, parts[0] if parts else "", n):
             case ("GET", "users", 2) if parts[1] == "@me":
                 return lambda _p, _b: BOT_USER
+            case ("GET", "users", 2) if parts[1].isdigit():
+                return lambda p, _b: user(int(p[1]) - USER_BASE)
             case ("GET", "oauth2", 3):
                 return lambda _p, _b: self._application()
             case ("GET", "gateway", 2):

@@ -510,6 +510,22 @@ async def test_a_question_carrying_mentions_is_answered_as_if_they_were_not_ther
     assert_no_pings(double)
 
 
+async def test_a_member_a_slash_question_mentions_is_named_as_a_mention_names_them(
+    fake_default_bot, double, state
+) -> None:
+    """A slash command's text brings no member with it: "what did @Ana say" was searched as "what did say" by /ask,
+    in a server and in a direct message, while a mention named Ana. Now each door asks the same question."""
+    spy = Spy(fake_default_bot)
+    question = f"What did <@{USER_BASE + 7}> say about Trotsky's guards?"
+    async with running(spy, double, state_dir=state):
+        double.message(question, mentions=[user(7)], user_n=3)
+        await double.until(lambda: double.replies(CHANNEL_ID), what="the reply")
+        await first_followup(double, double.slash("ask", question=question, user_n=2))
+        await first_followup(double, double.slash("ask", question=question, user_n=4, channel_id=DM_CHANNEL_ID))
+    assert [call[0] for call in spy.calls] == ["What did user7 say about Trotsky's guards?"] * 3
+    assert_no_pings(double)
+
+
 # -- metrics ------------------------------------------------------------------------------
 
 

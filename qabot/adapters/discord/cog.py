@@ -95,8 +95,7 @@ class AskCog(commands.Cog, name="Questions"):
     async def ask(
         self, interaction: discord.Interaction, question: str, k: app_commands.Range[int, 1, 10] | None = None
     ) -> None:
-        taken = await self._taken(interaction, question, _known_names(interaction, question), "slash", EMPTY_SLASH,
-                                  ephemeral=False)
+        taken = await self._taken(interaction, question, None, "slash", EMPTY_SLASH, ephemeral=False)
         if taken is None:
             return
         door, question = taken
@@ -136,15 +135,18 @@ class AskCog(commands.Cog, name="Questions"):
                            cooldown=self.settings.discord_cooldown_seconds, max_k=10)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str], frontend: str,
+    async def _taken(self, interaction: discord.Interaction, text: str, names: dict[int, str] | None, frontend: str,
                      empty: str, *, ephemeral: bool) -> tuple[Door, str] | None:
-        """The door and the question, cleaned of mentions, when the bot takes it here and now; else says why."""
+        """The door and the question, cleaned of mentions (``names``: the display names of the members it mentions;
+        None: a slash command's text, whose are looked up), when the bot takes it here and now; else says why."""
         await self._early(interaction, ephemeral=ephemeral)
         door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
                                          interaction.user.id)
         if door.refusal is not None:
             await say(interaction, door.refusal)
             return None
+        if names is None:
+            names = await self._known_names(interaction, text)
         question = clean_question(text, self._me().id, names)
         refusal = self.answering.refusal(interaction.user.id, question, frontend) if question else empty
         if refusal is not None:
@@ -364,6 +366,13 @@ class AskCog(commands.Cog, name="Questions"):
             await self.answering.posted.record(sent, asked.place.guild_id, answered.answer_id, answered.answer,
                                                asked.shown)
 
+    async def _known_names(self, interaction: discord.Interaction, question: str) -> dict[int, str]:
+        """Display names of the users a slash question mentions, as a message mentioning them carries them: a slash
+        command's text brings none, so from the client's cache or Discord (``Places.names``: no members intent)."""
+        me = self._me().id
+        asked = [user_id for user_id in map(int, re.findall(r"<@!?(\d+)>", question)) if user_id != me]
+        return await self.answering.places.names(interaction.guild, asked)
+
     def _me(self) -> discord.ClientUser:
         assert self.bot.user is not None  # commands and messages arrive only once logged in
         return self.bot.user
@@ -390,17 +399,6 @@ def _author(message: discord.Message) -> int | str:
 def _expired(error: BaseException) -> bool:
     """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
     return isinstance(error, discord.NotFound) and error.code in EXPIRED
-
-
-def _known_names(interaction: discord.Interaction, question: str) -> dict[int, str]:
-    """Display names of the users a slash question mentions, where the bot has them (no members intent)."""
-    names = {}
-    for user_id in map(int, re.findall(r"<@!?(\d+)>", question)):
-        member = interaction.guild.get_member(user_id) if interaction.guild else None
-        user = member or interaction.client.get_user(user_id)
-        if user is not None:
-            names[user_id] = user.display_name
-    return names
 
 
 def _text_of(message: discord.Message) -> tuple[str, dict[int, str]]:

@@ -42,6 +42,8 @@ READ_VOICE = (*READ, "connect")  # and a voice or stage channel's text chat: Dis
 ROLE_PERMISSIONS = (*READ_VOICE, readers.ADMINISTRATOR)  # what a role's server-wide permissions say of reading
 MEMBERSHIP_SECONDS = 60.0  # how long Discord's word on a membership is trusted in direct messages: keep it short
 MEMBERSHIPS = 10_000  # (server, person) memberships remembered at most
+NAMES = 5  # the users a question mentions whose names are asked of Discord, at most
+NAME_SECONDS = 1.5  # and how long they may take in all: a slash command must be answered within 3 s
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,32 @@ class Places:
             return all(getattr(allowed, name) for name in _needed(channel))
 
         return reads
+
+    async def names(self, guild: discord.Guild | None, user_ids: Iterable[int]) -> dict[int, str]:
+        """The display names of these users (the first ``NAMES``), as a message that mentions them carries them: from
+        the client's cache, else asked of Discord, which needs no privileged intent (a server's member, with their
+        nickname, asked once for ``MEMBERSHIP_SECONDS``; else the user), within ``NAME_SECONDS`` in all. A user
+        Discord does not name in time is left out."""
+        names: dict[int, str] = {}
+
+        async def name(user_id: int) -> None:
+            found: discord.Member | discord.User | None = guild.get_member(user_id) if guild is not None else None
+            if found is None and guild is not None:
+                found = await self._member(guild, user_id)
+            found = found or self.client.get_user(user_id)
+            if found is None:
+                try:
+                    found = await self.client.fetch_user(user_id)
+                except discord.HTTPException as exc:
+                    log.info("cannot name a user a question mentions: %s", exc.text or exc.status)
+                    return
+            names[user_id] = found.display_name
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*map(name, list(dict.fromkeys(user_ids))[:NAMES])), NAME_SECONDS)
+        except TimeoutError:
+            log.info("Discord took over %s s to name the users a question mentions: asked without them", NAME_SECONDS)
+        return names
 
     async def _member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
         """``user_id`` as a member of ``guild``, as Discord said within ``MEMBERSHIP_SECONDS`` or says now (asked
