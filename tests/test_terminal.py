@@ -89,6 +89,17 @@ def test_a_rewritten_follow_up_shows_what_was_searched() -> None:
     assert "Searched for: How long did Tobias Wren keep it?" in out.getvalue()
 
 
+def test_a_question_only_cleaned_shows_no_searched_text(fake_default_bot) -> None:
+    """A question with an invisible character, a control character or an accent typed apart from its letter (as a
+    Mac's keyboard gives it) was searched as typed, once cleaned, but the answer began "(Searched for: ...)" as if
+    it had been rewritten from the conversation."""
+    for question in ("Who\u200bkilled Trotsky?", "Who killed Trotsky?\x07", "Who killed Trotsky in Coyoaca\u0301n?"):
+        answer = fake_default_bot.ask(question)
+        assert "Searched for" not in plain_answer(answer), question
+    rewritten = fake_default_bot.ask("When did he\u200b die?", history=["Who killed Trotsky?"])
+    assert plain_answer(rewritten).startswith("(Searched for: When did Trotsky die?)")
+
+
 def test_print_answer_is_plain_off_a_terminal_and_styled_on_one() -> None:
     answer = Answer(question="How long?", query="How long?", answered=True, excerpts=[WREN])
     console, out = _console(terminal=False)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from qabot.adapters import render
 from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
+from qabot.search.inputs import clean_text
 from qabot.text import LABEL_CHARS, clipped, flat, visible
 
 if TYPE_CHECKING:
@@ -97,8 +98,9 @@ def plain_excerpt(number: int, excerpt: Excerpt) -> str:
 
 
 def searched_for(answer: Answer) -> str | None:
-    """The text searched when it is not just the question: a follow-up completed from history."""
-    return None if flat(answer.question) == answer.query else visible(answer.query)
+    """The text searched when it is not just the question as the core cleans it: a follow-up completed from
+    history."""
+    return None if clean_text(answer.question) == answer.query else visible(answer.query)
 
 
 def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str:
