@@ -86,6 +86,17 @@ def test_control_characters_are_ignored(default_bot: QABot) -> None:
     assert answer.excerpts and "\x00" not in answer.query and "\x1b" not in answer.query
 
 
+def test_a_question_a_terminal_coloured_is_the_same_question(default_bot: QABot) -> None:
+    """Control characters were dropped but not the rest of their escape sequences: a question piped from a coloured
+    terminal was searched as "[1;31mWho killed Trotsky? [0m", and refused ("Not found") where the plain one is
+    answered."""
+    plain = default_bot.ask("Who killed Trotsky?")
+    for coloured in ("\x1b[1;31mWho killed Trotsky?\x1b[0m", "\x1b]0;a title\x07Who killed \x9b1mTrotsky?\x1b(B"):
+        answer = default_bot.ask(coloured)
+        assert answer.query == plain.query and answer.answered and plain.answered, answer.query
+        assert answer.excerpts == plain.excerpts
+
+
 def test_non_english_question_gets_a_sensible_answer(default_bot: QABot) -> None:
     for question in ("¿Quién mató a Trotsky?", "Кто убил Троцкого?", "谁杀了托洛茨基？"):
         answer = default_bot.ask(question, k=3)

@@ -2,9 +2,10 @@
 
 Every argument gets a ``QuestionError`` with a one-line message, or a documented reading:
 
-- a question must be text; control characters, invisible format characters and lone
-  surrogates (a broken encoding, or undecodable bytes in a command-line argument) are
-  removed, whitespace is collapsed; empty or longer than the limit is an error;
+- a question must be text; a terminal's escape sequences (a question piped from a coloured
+  terminal), control characters, invisible format characters and lone surrogates (a broken
+  encoding, or undecodable bytes in a command-line argument) are removed, whitespace is
+  collapsed; empty or longer than the limit is an error;
 - ``history`` is the earlier questions of the conversation, oldest first: a list (or any
   sequence) of text, or one question as a plain string; None is no history. Each is
   cleaned like a question, and one longer than the limit is an error (a follow-up can
@@ -26,10 +27,18 @@ from qabot.text import SURROGATE, flat, strip_controls
 MAX_K = 50
 
 
+# A terminal's escape sequence (ECMA-48), whole: a control sequence (colours: "ESC[1;31m", or C1's CSI), a string
+# (a window title: "ESC]0;title BEL"), or an escape with its intermediate and final bytes ("ESC(B"). A terminal shows
+# none of it, and its control character alone removed would leave "[1;31m" in the question.
+_ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+                              r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x90\x98\x9c-\x9f]*(?:\x07|\x1b\\|\x9c)"
+                              r"|\x1b[ -/]*[0-~]")
+
+
 def clean_text(text: str) -> str:
-    """``text`` as a question is read: controls, invisible format characters and lone surrogates removed, NFC, one
-    line with single spaces (so a text of only zero-width spaces is empty)."""
-    return flat(strip_controls(unicodedata.normalize("NFC", SURROGATE.sub(" ", text))))
+    """``text`` as a question is read: a terminal's escape sequences, controls, invisible format characters and lone
+    surrogates removed, NFC, one line with single spaces (so a text of only zero-width spaces is empty)."""
+    return flat(strip_controls(unicodedata.normalize("NFC", SURROGATE.sub(" ", _ESCAPE_SEQUENCE.sub("", text)))))
 
 
 def clean_question(question: object, limit: int) -> str:
