@@ -428,6 +428,35 @@ async def test_a_custom_id_with_a_number_over_64_bits_is_answered_with_one_line(
     assert not double.replies() and after["embeds"]
 
 
+async def test_post_publicly_posts_only_an_ask_qabot_answer_and_only_under_the_message_it_is_about(
+        fake_default_bot, double, tmp_path) -> None:
+    """A Post publicly custom id names an answer and the message to post it under, and a client can send any: the
+    answer id of a public /ask answer (on its vote buttons for all to see) with another member's message made the
+    bot post "Someone asked me about this message." under a message nobody asked about, with an answer to another
+    question; so did an "Ask qabot" answer's id with another message than the one it was asked about."""
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question="Who killed Trotsky?")
+        await first_followup(double, token)
+        public_id = custom_ids(double, double.followups(token)[0].response)["Helpful"].split(":")[3]
+        victim = double.message("I had lunch with my sister today.", user_n=5, mention_bot=False)
+        asked_about = double.message("Who was Ramon Mercader?", user_n=6, mention_bot=False)
+        menu = double.message_command(asked_about, user_n=2)
+        await first_followup(double, menu)
+        menu_ids = custom_ids(double, double.followups(menu)[0].response)
+        menu_id = menu_ids["Post publicly"].split(":")[2]
+        pressed = [double.press(ids.post_id(answer_id, int(victim["id"])), user_n=2)
+                   for answer_id in (public_id, menu_id)]
+        forged = [(await double.until(lambda token=token: double.sent("POST", f"/{token}/callback")))[0].body
+                  for token in pressed]
+        await asyncio.sleep(0.3)
+        assert not double.replies(CHANNEL_ID)  # nothing was posted under the member's message
+        double.click(double.followups(menu)[0].response, user_n=2, label="Post publicly")
+        [posted] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer posted")
+    assert all(reply["data"]["content"] == BROKEN and reply["data"]["flags"] == EPHEMERAL for reply in forged), forged
+    assert str(posted.body["message_reference"]["message_id"]) == asked_about["id"]
+    assert_no_pings(double)
+
+
 @pytest.mark.parametrize("damaged", [
     "qabot:more:{id}:-1", "qabot:post:{id}:-5", "qabot:vote:up:{ID}", "qabot:more:{id}", "qabot:vote:sideways:{id}",
     "qabot:more:{id}:1x", "qabot:vote:up:{id}\n",

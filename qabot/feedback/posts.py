@@ -141,6 +141,15 @@ class Posts:
                                     f"({', '.join('?' * len(part))})", part).fetchall()
         return [Post(message_id, channel_id, question=True) for message_id, channel_id in found]
 
+    def postable(self, answer_id: str, message_id: int) -> bool | None:
+        """Whether **Post publicly** may post answer ``answer_id`` under message ``message_id`` (its custom id names
+        both, and a client can send any): an "Ask qabot" answer about that very message. None: no such answer."""
+        if not self.state.exists():
+            return None
+        with self.state.transaction() as db:
+            found = db.execute("SELECT message_hash FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if found is None else found[0] == self.state.message_hash(message_id)
+
     def _take(self, where: str, args: tuple) -> list[Post]:
         if not self.state.exists():
             return []

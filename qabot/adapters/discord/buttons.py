@@ -18,7 +18,7 @@ would otherwise pile up views in memory). Every press arrives through the dynami
 - **👍 / 👎** record the presser's vote (one per user per answer; pressing the other
   changes it), with a private reply.
 - **Post publicly** (under a private "Ask qabot" answer) posts that answer in the channel,
-  as a reply to the message it is about.
+  as a reply to the message it is about: only such an answer, and only under that message.
 
 A custom id is user input: a client can send any. Every press passes the place's door
 and ``Answering.recall``/``vote``, which use an answer only where it was asked; a
@@ -29,6 +29,7 @@ three takes (``DamagedButton``), is answered with one line.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -210,6 +211,11 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=False)
         channel = interaction.channel
         if answer is None or channel is None:
+            return
+        postable = await asyncio.to_thread(answering.posted.posts.postable, self.answer_id, self.message_id)
+        if not postable:  # another answer (a public one's id is on its buttons), or another message: made up
+            log.info("a Post publicly button naming an answer that was not asked about the message it names")
+            await say(interaction, BROKEN if postable is not None else GONE)
             return
         shown = default_shown(answering.settings.top_k)
         # Who pressed is not named: the post outlives their question (``/qabot forget`` takes that back).
