@@ -107,6 +107,19 @@ def test_oversized_excerpts_stay_within_every_limit_and_keep_the_highlight(answe
     assert len(more.fields) == len(big.excerpts) - 1
 
 
+def test_text_cut_from_either_side_of_the_highlight_is_always_marked(answer: Answer) -> None:
+    """Where the highlight just fitted the room, the words before and after it were dropped without an ellipsis: the
+    excerpt read as if it were the highlight alone. Whatever the room, a side cut is marked with '…'."""
+    best = answer.excerpts[0]
+    before, after = best.text[: best.highlight_start].strip(), best.text[best.highlight_end :].strip()
+    assert before and after
+    long = len(best.highlight) + len(before) + len(after) + 12
+    for limit in range(len(best.highlight) - 20, long + 20):
+        shown = marked(best, limit)
+        assert len(shown) <= limit and "**" in shown
+        assert shown.startswith((ELLIPSIS, before[:3])) and shown.endswith((ELLIPSIS, after[-3:])), (limit, shown)
+
+
 def test_the_citation_names_title_file_and_place(answer: Answer) -> None:
     best = answer.excerpts[0]
     titled = best.citation.model_copy(update={"title": "The *Murder* of Trotsky", "url": "https://example.org/t"})

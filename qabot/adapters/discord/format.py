@@ -210,7 +210,9 @@ def marked(excerpt: Excerpt, limit: int) -> str:
     right = _gap(text[end - len(core) + len(core.rstrip()) : len(text) - len(text[end:].lstrip())],
                  lines) if after else ""
 
-    bold = _bold(highlight, limit, lines, spoilers)
+    # The highlight first, with room for '…' on each side that has text: a side cut away unmarked reads as none.
+    least = (len(left) + len(ELLIPSIS) if before else 0) + (len(right) + len(ELLIPSIS) if after else 0)
+    bold = _bold(highlight, limit - least if limit - least > 4 else limit, lines, spoilers)
     room = limit - len(bold) - len(left) - len(right)
     shown_before = _escaped(before, max(0, room // 2), keep_end=True, lines=lines, spoilers=spoilers)
     shown_after = _escaped(after, max(0, room - len(shown_before)), lines=lines, spoilers=spoilers)
