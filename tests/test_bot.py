@@ -65,6 +65,23 @@ def test_small_talk_is_not_answered_however_close_a_message(make_corpus, fake_bo
     assert not says_nothing("кто убил Троцкого?")  # words it cannot read are not small talk
 
 
+def test_a_follow_up_of_question_words_and_a_pronoun_asks_about_what_the_conversation_named(
+        make_corpus, fake_bot_for) -> None:
+    """"Who was he?" after "Who was Ramon Mercader?" was searched as "Who was Ramon Mercader?", and found, but
+    refused as small talk ("Not found in the corpus"), since only its own words were looked at. Small talk in a
+    conversation still says nothing."""
+    corpus = make_corpus({"chat.txt": "Ramon Mercader was the Spanish agent who killed Trotsky.\n\n"
+                                      "Sylvia Ageloff met Mercader in Paris in 1938.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=0.0)  # any confidence would do: only the small-talk rule decides
+    history = ["Who was Ramon Mercader?"]
+    for follow_up in ("Who was he?", "What about him?", "And her?", "What did he do?", "Why?"):
+        answer = bot.ask(follow_up, history=history)
+        assert answer.query != follow_up and answer.answered, follow_up
+    for small_talk in ("thanks!", "thanks, that's it", "ok", "anyone here?"):
+        assert not bot.ask(small_talk, history=history).answered, small_talk
+    assert not bot.ask("Who was he?").answered  # no conversation: nobody to ask about
+
+
 def test_unrelated_question_is_not_answered(default_bot: QABot) -> None:
     answer = default_bot.ask("How do I bake sourdough bread?")
     assert answer.answered is False

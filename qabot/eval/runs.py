@@ -22,7 +22,7 @@ from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, 
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
 from qabot.index.milvus.config import MilvusConfig
-from qabot.search.inputs import says_nothing
+from qabot.search.inputs import clean_text, says_nothing
 from qabot.settings import Settings, load_settings
 from qabot.text import visible
 
@@ -80,7 +80,7 @@ def evaluate_items(
                 top_source=first.citation.source if first else None,
                 top_highlight=first.highlight if first else None,
                 confidence=answer.confidence,
-                refused=not answer.excerpts or says_nothing(item.question),  # what ask() never answers
+                refused=not answer.excerpts or says_nothing(clean_text(item.question), answer.query),  # never answered
                 page=item.page,
                 top_page=first.citation.page if first else None,
                 message=item.answer_message_id,

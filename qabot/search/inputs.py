@@ -65,11 +65,17 @@ _SMALL_TALK = frozenset(
 )
 
 
-def says_nothing(question: str) -> bool:
+def says_nothing(question: str, query: str | None = None) -> bool:
     """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?")
-    and words that carry no subject ("what is it?"). Its nearest passage is no answer, however close."""
+    and words that carry no subject ("what is it?"). Its nearest passage is no answer, however close.
+
+    A follow-up searched as another ``query`` (completed from the conversation) of words that carry no subject alone
+    ("Who was he?", "And her?") asks about what the conversation named; with small talk in it ("thanks, that's it")
+    it still says nothing."""
     words = re.findall(r"\w+", question.casefold())
-    return bool(words) and all(w in _SMALL_TALK or w in STOPWORDS for w in words)
+    if not words or not all(w in _SMALL_TALK or w in STOPWORDS for w in words):
+        return False
+    return query is None or query == question or not all(w in STOPWORDS for w in words)
 
 
 def readable(question: str) -> str:

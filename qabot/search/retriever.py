@@ -123,7 +123,7 @@ class Retriever:
         return Answer(
             question=readable(question),
             query=query,
-            answered=bool(ranked) and confidence >= self.config.answer_threshold and not says_nothing(cleaned),
+            answered=bool(ranked) and confidence >= self.config.answer_threshold and not says_nothing(cleaned, query),
             confidence=confidence,
             excerpts=[excerpt for _, excerpt in ranked],
         )
