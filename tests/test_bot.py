@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -96,6 +97,22 @@ def test_empty_question_is_a_clear_error(default_bot: QABot, question: str) -> N
 def test_huge_question_is_a_clear_error(default_bot: QABot) -> None:
     with pytest.raises(QuestionError, match="too long"):
         default_bot.ask("Trotsky " * 12_500)  # 100,000 characters
+
+
+def test_a_huge_question_of_accents_is_refused_at_once(fake_default_bot) -> None:
+    """Unicode's normalisation (NFC) puts a run of combining marks in order with an insertion sort: a question of
+    a letter and 500,000 accents of two kinds took half an hour to be refused as too long (``qabot ask -`` reads a
+    megabyte; the REPL takes a pasted line whole), and Ctrl-C could not stop it. A question too long whatever its
+    normalisation makes of it is refused before it."""
+    started = time.perf_counter()
+    for huge in ("a" + "\u0301" * 250_000 + "\u0316" * 250_000, "\u0301\u0316" * 250_000):
+        with pytest.raises(QuestionError, match="too long"):
+            fake_default_bot.ask(huge)
+        with pytest.raises(QuestionError, match="too long"):
+            fake_default_bot.ask("Who killed Trotsky?", history=[huge])
+    assert time.perf_counter() - started < 5
+    accented = "Who killed Trotsky in Coyoaca\u0301n?"  # one typed apart from its letter is still put together
+    assert fake_default_bot.ask(accented).query == "Who killed Trotsky in Coyoacán?"
 
 
 def test_control_characters_are_ignored(default_bot: QABot) -> None:

@@ -35,10 +35,18 @@ _ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
                               r"|\x1b[ -/]*[0-~]")
 
 
-def clean_text(text: str) -> str:
+# NFC puts a letter's accents together: four code points at most to one ("ᾂ" is α and three marks).
+COMPOSED = 4
+
+
+def clean_text(text: str, limit: int | None = None) -> str:
     """``text`` as a question is read: a terminal's escape sequences, controls, invisible format characters and lone
-    surrogates removed, NFC, one line with single spaces (so a text of only zero-width spaces is empty)."""
-    return flat(strip_controls(unicodedata.normalize("NFC", SURROGATE.sub(" ", _ESCAPE_SEQUENCE.sub("", text)))))
+    surrogates removed, NFC, one line with single spaces (so a text of only zero-width spaces is empty).
+
+    With ``limit``, a text that NFC could not bring within it is returned unnormalised: NFC orders a run of accents
+    with an insertion sort, so half a megabyte of them would take half an hour, and it is too long anyway."""
+    text = flat(strip_controls(SURROGATE.sub(" ", _ESCAPE_SEQUENCE.sub("", text))))
+    return text if limit is not None and len(text) > COMPOSED * limit else unicodedata.normalize("NFC", text)
 
 
 def clean_question(question: object, limit: int) -> str:
@@ -48,7 +56,7 @@ def clean_question(question: object, limit: int) -> str:
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
-    text = clean_text(question)
+    text = clean_text(question, limit)
     if not text:
         raise QuestionError("the question is empty")
     if len(text) > limit:
@@ -95,7 +103,7 @@ def clean_history(history: object, limit: int) -> list[str]:
     if not all(isinstance(item, str) for item in items):
         wrong = next(type(item).__name__ for item in items if not isinstance(item, str))
         raise QuestionError(f"history must hold earlier questions as text, not {wrong}")
-    cleaned = [clean for item in items if (clean := clean_text(item))]
+    cleaned = [clean for item in items if (clean := clean_text(item, limit))]
     if too_long := next((text for text in cleaned if len(text) > limit), None):
         raise QuestionError(f"an earlier question in history is too long ({len(too_long):,} characters; "
                             f"the limit is {limit:,})")
