@@ -4,7 +4,7 @@
 - ``dedup_key``: letters and digits only, casefolded: two texts with the same key repeat;
 - ``flat``: text on one line, whitespace runs collapsed (sources may be hard-wrapped);
 - ``first_line``: the first line of an exception's message, for one-line errors;
-- ``strip_controls``: control and invisible format characters replaced by spaces;
+- ``strip_controls``: control and invisible format characters replaced by spaces (a joiner that joins, kept);
 - ``visible``: the same characters shown as harmless visible text, for output;
   ``json_safe`` escapes them in JSON output;
 - ``blank``: whether a text shows nothing (whitespace, invisible characters, blank fillers);
@@ -60,8 +60,9 @@ def flat(text: str) -> str:
 
 
 def strip_controls(text: str) -> str:
-    """``text`` with control and invisible format characters replaced by spaces."""
-    return CONTROL.sub(" ", text)
+    """``text`` with control and invisible format characters replaced by spaces, but a joiner that joins two
+    characters into what a reader sees (a Persian word, an emoji sequence: ``visible`` shows it so too)."""
+    return _UNJOINED_CONTROL.sub(" ", text)
 
 
 # Bidi overrides and isolates, and the other invisible format characters (the Arabic letter mark, the Mongolian
@@ -95,6 +96,7 @@ _VISIBLE_KEEP_LINES = {cp: v for cp, v in _VISIBLE.items() if cp not in (0x09, 0
 # emoji tag sequence (the flag of Scotland: a black flag, tag letters, a cancel tag). Anywhere else they are escaped.
 _SHOWN = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
 _JOINED = re.compile(rf"(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+_UNJOINED_CONTROL = re.compile(rf"(?!(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})){CONTROL.pattern}")
 
 
 def visible(text: str, *, lines: bool = False) -> str:

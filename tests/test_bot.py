@@ -115,6 +115,16 @@ def test_a_huge_question_of_accents_is_refused_at_once(fake_default_bot) -> None
     assert fake_default_bot.ask(accented).query == "Who killed Trotsky in Coyoacán?"
 
 
+def test_a_joiner_inside_a_word_or_an_emoji_is_kept_in_the_question(fake_default_bot) -> None:
+    """Every zero-width joiner and non-joiner was replaced by a space: a Persian question's "می‌شود" was asked, and
+    echoed (Discord's title, the feedback kept), as two words "می شود", and "🧑‍💻" as "🧑 💻". One between two
+    characters joins them, as ``visible`` shows it; anywhere else it is still dropped."""
+    persian = "تروتسکی چطور کشته می\u200cشود؟"
+    assert fake_default_bot.ask(persian).query == persian
+    assert fake_default_bot.ask("🧑\u200d💻 Who killed Trotsky?").query == "🧑\u200d💻 Who killed Trotsky?"
+    assert fake_default_bot.ask("\u200dWho killed Trotsky? \u200c\u200d").query == "Who killed Trotsky?"
+
+
 def test_control_characters_are_ignored(default_bot: QABot) -> None:
     answer = default_bot.ask("Who\x00 killed\x1b[31m Trotsky?\x07\u200b")
     assert answer.excerpts and "\x00" not in answer.query and "\x1b" not in answer.query

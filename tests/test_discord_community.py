@@ -29,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from qabot.adapters.discord.buttons import ASKED_ABOUT, POSTED
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
+from qabot.adapters.discord.mentions import clean_question
 from qabot.adapters.discord_bot import build_bot, run, serve
 from qabot.errors import SettingsError
 from qabot.feedback import FeedbackStore
@@ -508,6 +509,12 @@ async def test_a_question_carrying_mentions_is_answered_as_if_they_were_not_ther
     assert reply.body["embeds"][0] == expected and slash["embeds"][0] == expected
     assert expected["description"] != NOT_FOUND
     assert_no_pings(double)
+
+
+def test_a_joiner_beside_a_mention_goes_with_the_mention() -> None:
+    """A joiner kept inside a word (``strip_controls``) joins nothing once the mention beside it is dropped."""
+    assert clean_question("<@5>\u200dWho killed Trotsky?\u200c<@&6>", bot_id=1) == "Who killed Trotsky?"
+    assert clean_question("<@5> چطور می\u200cشود؟", bot_id=1) == "چطور می\u200cشود؟"
 
 
 async def test_a_member_a_slash_question_mentions_is_named_as_a_mention_names_them(

@@ -49,7 +49,7 @@ def clean_question(content: str, bot_id: int, names: Mapping[int, str] | None = 
             kept.append(text if first < i < last else _trim(text, i == first, i == last))
         elif mention:
             kept.append(mention)
-    return " ".join("".join(kept).split())
+    return clean_text("".join(kept))  # a joiner a mention stood beside joins nothing now
 
 
 def _trim(text: str, start: bool, end: bool) -> str:
