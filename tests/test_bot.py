@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
 
 import pytest
 
@@ -113,6 +114,23 @@ def test_a_huge_question_of_accents_is_refused_at_once(fake_default_bot) -> None
     assert time.perf_counter() - started < 5
     accented = "Who killed Trotsky in Coyoaca\u0301n?"  # one typed apart from its letter is still put together
     assert fake_default_bot.ask(accented).query == "Who killed Trotsky in Coyoacán?"
+
+
+def test_a_question_of_megabytes_is_refused_without_being_copied_over_and_over(fake_default_bot) -> None:
+    """Cleaning a question splits it into words, and copies it: 3 MB of words took some 90 MB before "too long"
+    (a file of one line piped to the REPL, 30 MB: 900 MB). A text too long whatever cleaning makes of it is refused
+    as it is."""
+    words = "ab " * 1_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(QuestionError, match="too long"):
+            fake_default_bot.ask(words)
+        with pytest.raises(QuestionError, match="too long"):
+            fake_default_bot.ask("Who killed Trotsky?", history=[words])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, peak
 
 
 def test_a_joiner_inside_a_word_or_an_emoji_is_kept_in_the_question(fake_default_bot) -> None:

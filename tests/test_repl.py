@@ -17,6 +17,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pexpect
@@ -27,7 +28,7 @@ from prompt_toolkit.history import FileHistory
 from rich.console import Console
 
 from qabot.adapters.repl import Command, CommandCompleter, CommandError, Session, parse
-from tests.conftest import FAKE_QABOT
+from tests.conftest import FAKE_QABOT, REPO
 
 CORPUS = {
     "lighthouse.md": """---
@@ -459,3 +460,21 @@ def test_piped_lines_are_answered_in_plain_text(tmp_path: Path, make_corpus) -> 
     raw = json.loads(out[out.index("\n{\n") : out.rindex("\n}\n") + 2])
     assert raw["query"] == SISTER and len(raw["excerpts"]) == 1
     assert out.rstrip().endswith("}")  # :quit ended the session: the last line was not answered
+
+
+def test_a_piped_line_of_a_hundred_megabytes_is_refused_without_holding_it(tmp_path: Path, make_corpus) -> None:
+    """A line was read whole, then copied while it was cleaned: a file of one long line piped in (a minified bundle,
+    a binary) took several times its size in memory before "too long". A line is read a megabyte at a time now,
+    as ``qabot ask -`` reads its question, and the rest of a longer one is skipped; the next line is answered."""
+    env = _environment(tmp_path, make_corpus(CORPUS))
+    subprocess.run([*FAKE_QABOT, "index"], capture_output=True, env=env, timeout=120, check=True)
+    piped = tmp_path / "piped.txt"
+    piped.write_text("ab " * 10_000_000 + "\nWho was Tobias Wren?\n", encoding="ascii")  # 30 MB of words
+    peak = tmp_path / "peak"
+    with piped.open("rb") as stdin:
+        result = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), *FAKE_QABOT, "repl"], stdin=stdin,
+                                capture_output=True, text=True, env=env, timeout=300, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("error: the question is too long (") and result.stderr.count("\n") == 1
+    assert result.stdout.startswith(f"\n[1] {WREN_SOURCE}, § The keepers, ¶ ")
+    assert int(peak.read_text()) < 300_000  # KiB: some 80 MB now; the line took 900 MB (30 times itself) before

@@ -34,7 +34,7 @@ from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
 from rich.console import Console
 
-from qabot.adapters.terminal import INERT, lenient_stdin, print_answer, print_context, print_sources, styled
+from qabot.adapters.terminal import INERT, print_answer, print_context, print_sources, stdin_lines, styled
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
@@ -355,7 +355,7 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
             session.warm_up()
             _interactive(session, settings)
         else:
-            _lines(session, lenient_stdin())
+            _lines(session, stdin_lines())
     finally:
         session.finish()
         session.close()

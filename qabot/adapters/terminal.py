@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from qabot.adapters import render
@@ -242,6 +242,17 @@ def lenient_stdin() -> TextIO:
     if isinstance(sys.stdin, io.TextIOWrapper):
         sys.stdin.reconfigure(errors="replace")
     return sys.stdin
+
+
+def stdin_lines(most: int = STDIN_CHARS) -> Iterator[str]:
+    """stdin's lines (``lenient_stdin``), each cut after ``most`` characters, the rest of a longer one read and
+    dropped: a line of a gigabyte (a file of one line, a binary, piped to ``qabot repl``) is never held whole."""
+    stream = lenient_stdin()
+    while line := stream.readline(most + 1):
+        if len(line) > most and not line.endswith("\n"):
+            while (rest := stream.readline(most)) and not rest.endswith("\n"):
+                pass
+        yield line
 
 
 def stdin_question() -> str:

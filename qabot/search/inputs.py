@@ -37,14 +37,20 @@ _ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
 
 # NFC puts a letter's accents together: four code points at most to one ("ᾂ" is α and three marks).
 COMPOSED = 4
+# A text this many times longer than the limit is too long, however much of it is spaces and invisible characters
+# (a megabyte for the default 2,000): it is not cleaned, which copies it several times over (30 MB of words: 900 MB).
+RAW = 512
 
 
 def clean_text(text: str, limit: int | None = None) -> str:
     """``text`` as a question is read: a terminal's escape sequences, controls, invisible format characters and lone
     surrogates removed, NFC, one line with single spaces (so a text of only zero-width spaces is empty).
 
-    With ``limit``, a text that NFC could not bring within it is returned unnormalised: NFC orders a run of accents
-    with an insertion sort, so half a megabyte of them would take half an hour, and it is too long anyway."""
+    With ``limit``, a text too long whatever cleaning makes of it is returned as it is (``RAW``), and one that NFC could
+    not bring within it unnormalised: NFC orders a run of accents with an insertion sort, so half a megabyte of them
+    would take half an hour, and it is too long anyway."""
+    if limit is not None and len(text) > RAW * limit:
+        return text
     text = flat(strip_controls(SURROGATE.sub(" ", _ESCAPE_SEQUENCE.sub("", text))))
     return text if limit is not None and len(text) > COMPOSED * limit else unicodedata.normalize("NFC", text)
 
