@@ -2346,3 +2346,28 @@ async def test_a_deleted_thread_leaves_the_bots_posted_answers_that_quoted_it(qa
         double.delete_thread(thread_id)
         await double.until(lambda: DELETED in str(posted["embeds"]), what="the answer posted, edited")
     assert "drive belt" not in str(posted["embeds"])
+
+
+
+async def test_a_message_said_while_the_bot_was_away_is_read_though_one_of_the_new_session_came_first(
+        qa, double, tmp_path) -> None:
+    """A new gateway session (identified anew) may have missed messages: a backfill reads on from the checkpoints
+    once the session is ready. A live message of the new session heard before then (discord.py waits 2 s for the
+    servers after READY; the history applies a burst 1 s after its first message) must not move its channel's
+    checkpoint past the messages said while the bot was away: they would never be read."""
+    listed = settings(tmp_path, OTHER_CHANNEL_ID, discord_history_debounce_seconds=0.0)  # applied before ready
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        identified = len(double.identifies)
+        double.sessions[0].session_id = "expired"  # Discord forgot the session: the bot identifies anew
+        double.drop()
+        missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
+                             channel_id=OTHER_CHANNEL_ID, seconds_ago=0)  # said while away: no event for it
+        await double.until(lambda: len(double.identifies) > identified and double.ready(), what="a new session")
+        kettle = double.message("The kettle in the control room is broken again.", user_n=4,
+                                channel_id=OTHER_CHANNEL_ID, mention_bot=False)  # heard live in the new session
+        await until_answer(double, "is the kettle in the control room broken", lambda b: cites(b, kettle))
+        await backfilled(bot, double)
+        body = await ask(double, "where are the spare eyepieces")
+    assert cites(body, missed)
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(missed["id"])])

@@ -180,6 +180,11 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: questions in messages are the cog's listener's job."""
 
+    async def on_connect(self) -> None:
+        """A new gateway session (READY), before anything of it is heard: the history reopens (``Learning.reconnected``)."""
+        if self.learning is not None:
+            self.learning.reconnected()
+
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
         if self.learning is not None and not self.learning.started:

@@ -262,6 +262,18 @@ class Feed:
         finally:
             await self._reached(heard)
 
+    def reopen(self) -> None:
+        """``History.reopen`` in the history's thread, queued now rather than when a coroutine gets to it: ahead of
+        every batch heard from here on (``Learning.reconnected``)."""
+        future = asyncio.get_running_loop().run_in_executor(self._thread, self.history.reopen)
+        self._applying.add(future)
+        future.add_done_callback(self._reopened)
+
+    def _reopened(self, future: asyncio.Future[None]) -> None:
+        self._applying.discard(future)
+        if not future.cancelled() and future.exception() is not None:  # the backfill reopens them again as it begins
+            log.warning("history: could not mark the channels as unread for the new session: %s", future.exception())
+
     def submit(self, changes: Changes) -> None:
         if changes:
             self._pending.merge(changes)

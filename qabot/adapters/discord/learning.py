@@ -83,6 +83,17 @@ class Learning:
         work = self._backfill() if self.reads else self.backfill.drop_unlisted()
         self._task = asyncio.get_running_loop().create_task(self._catching_up(work), name="qabot-history-backfill")
 
+    def reconnected(self) -> None:
+        """A new gateway session began (READY: identified anew; a resume replays what was missed): every channel may
+        have missed messages. The backfill under way stops, and every channel is reopened (``History.reopen``) in the
+        history's thread at once, ahead of anything heard in the new session, which then waits for the next backfill
+        (``start``, once the session is ready) as it does at a start: a live message heard first never moves a
+        channel's checkpoint past what was said while the bot was away."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self.reads:
+            self.feed.reopen()
+
     async def _catching_up(self, work: Coroutine[Any, Any, None]) -> None:
         """First the index work a failed update left undone before the bot stopped (a deletion the state database
         already made), then ``work``."""
