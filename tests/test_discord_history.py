@@ -2371,3 +2371,38 @@ async def test_a_message_said_while_the_bot_was_away_is_read_though_one_of_the_n
         body = await ask(double, "where are the spare eyepieces")
     assert cites(body, missed)
     assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(missed["id"])])
+
+
+async def test_a_message_whose_batch_the_state_database_refused_is_read_at_the_next_start(qa, double, tmp_path,
+                                                                                          monkeypatch) -> None:
+    """A batch of live messages the state database refuses (locked by another process past its 10 s, the disk full)
+    is logged and given up; the messages heard after it must not move their channel's checkpoint past it, so that
+    the next start reads it from Discord."""
+    from qabot.errors import StateError
+    from qabot.history import store as history_store
+
+    refused = {"left": 0}
+    put = history_store.HistoryStore.put
+
+    def locked(self: Any, channel_id: int, messages: Any) -> Any:
+        if refused["left"] and messages:
+            refused["left"] -= 1
+            raise StateError("the state database state/qabot.sqlite3 failed: database is locked")
+        return put(self, channel_id, messages)
+
+    monkeypatch.setattr(history_store.HistoryStore, "put", locked)
+    listed = settings(tmp_path, OTHER_CHANNEL_ID)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        refused["left"] = 1
+        lost = double.message("The spare dome light bulbs are in the blue box.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                              mention_bot=False)
+        await double.until(lambda: not refused["left"], what="the refused batch")
+        await bot.learning.feed.settled()
+        later = double.message("The kettle in the control room is broken again.", user_n=4,
+                               channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        await until_answer(double, "is the kettle in the control room broken", lambda b: cites(b, later))
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        body = await ask(double, "where are the spare dome light bulbs")
+    assert cites(body, lost)

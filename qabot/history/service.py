@@ -159,6 +159,12 @@ class History:
             self._forgotten = self.store.forgotten()
             self._skipped.clear()
 
+    def hold(self, channel_ids: Iterable[int]) -> None:
+        """New messages of these channels were lost (the state database refused their batch): as a skipped channel's,
+        their checkpoint stays where it is for the rest of this run, so that the next start reads them again."""
+        with self._lock:
+            self._skipped |= set(channel_ids) & set(self._rows)
+
     def forgotten(self, guild_id: int, author_key: str) -> bool:
         """Whether this member asked to be forgotten in this server (or, for a bridged person, their name was)."""
         return (guild_id, author_key) in self._forgotten or (guild_id, any_bridge(author_key)) in self._forgotten

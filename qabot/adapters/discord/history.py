@@ -322,7 +322,9 @@ class Feed:
             try:
                 await self._apply(batch)
             except Exception as exc:  # a failed batch is logged; the bot and the next batches go on
-                log.error("history: could not apply %d change(s): %s", batch.messages, exc, exc_info=exc)
+                log.error("history: could not apply %d change(s): %s; their channels are read again from Discord at "
+                          "the next start", batch.messages, exc, exc_info=exc)
+                await self.run(self.history.hold, set(batch.put))  # no later message moves a checkpoint past them
             await self._reached(heard)
             if not self._wake.is_set():
                 self._idle.set()
