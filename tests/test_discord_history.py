@@ -541,6 +541,33 @@ async def test_a_channel_whose_history_cannot_be_read_still_learns_live_and_is_r
         assert cites(await ask(double, "how do I recalibrate the spectrograph after a cold night"), answer)
 
 
+async def test_a_channel_whose_history_discord_failed_to_give_for_a_while_is_read_again_before_the_next_start(
+        qa, double, tmp_path, monkeypatch, caplog) -> None:
+    """Discord failing for a moment (a 503 on a page of a channel's history: discord.py retries none) does not
+    leave the rest of that channel unread until the bot starts again, days later maybe: it is read again later in
+    the run, on from where reading stopped, each message once."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", 100)  # a checkpoint every page
+    monkeypatch.setattr(backfill, "RETRY_SECONDS", 0.5)
+    said = [double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.",
+                        user_n=n % 5 + 1, channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n) for n in range(250)]
+    late = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=8000)  # on the last page
+    double.history_errors[OTHER_CHANNEL_ID] = 503
+    double.history_pages_ok[OTHER_CHANNEL_ID] = 1  # the first page, then Discord fails for a while
+    with caplog.at_level(logging.WARNING):
+        async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, discord_history_recheck_days=0)) as bot:
+            await backfilled(bot, double)
+            del double.history_errors[OTHER_CHANNEL_ID]
+            await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, late))
+    assert any("read again in" in r.getMessage() for r in caplog.records)
+    given = [m["id"] for page in history_pages(double, OTHER_CHANNEL_ID) if page.response for m in page.response]
+    assert sorted(given) == sorted(m["id"] for m in [*said, late])  # each message once
+    total, linked = HistoryStore(FeedbackStore(tmp_path / "state")).counts()
+    assert total == linked == len(said) + 1
+
+
 class Failed:
     """The response of a request Discord failed (``discord.HTTPException``'s)."""
 

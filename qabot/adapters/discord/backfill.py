@@ -29,7 +29,9 @@ was away (404, Unknown Channel: no event said so) leaves the index with its thre
 kept that Discord fails to give (a 403 once the bot lost access to it, a 5xx), or whose
 channel's threads it fails to list, is skipped as one whose history fails is
 (``read_or_skip``): what is said there from then on is learnt, and what was missed is read
-at the next start. Progress goes to the log every ``LOG_SECONDS`` and to ``/qabot status``.
+at the next start (a history whose pages Discord failed to give for a while, a 5xx, is read
+again later in the run as well: ``RETRY_SECONDS``). Progress goes to the log every
+``LOG_SECONDS`` and to ``/qabot status``.
 ``qabot discord sync`` runs the same backfill without serving questions (``sync``).
 """
 
@@ -55,6 +57,8 @@ BATCH = 1000  # messages held and applied at a time
 LOG_SECONDS = 10.0
 MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
 UNKNOWN_CHANNEL = 10003  # Discord's error: the channel (or thread) does not exist
+RETRY_SECONDS = 60.0  # a channel whose history Discord failed to give (a 5xx, a 429 past discord.py's tries) is read
+RETRIES = 3  # again after this (twice as long the second time, ...), this many times, before the next start
 
 
 @dataclass
@@ -114,6 +118,8 @@ class Backfill:
         self.reading = Reading()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._logged = 0.0
+        self._following = False  # channels ``queue`` adds are read (``run``'s ``follow``)
+        self._tries: dict[int, int] = {}  # channel id: how many times its history failed in this run
 
     def queue(self, channel: Any) -> None:
         """Read this channel too (a thread met live that the backfill had not seen)."""
@@ -122,6 +128,7 @@ class Backfill:
     async def run(self, *, follow: bool = True) -> Reading:
         """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
         self.reading = Reading()
+        self._following, self._tries = follow, {}
         await self.drop_unlisted()
         await self.feed.run(self.history.reopen)  # until read to its end in this run, it may have missed some
         for channel_id in self.listed:
@@ -160,10 +167,24 @@ class Backfill:
             log.warning("history: cannot read #%s's history (it needs View Channel and Read Message History); what "
                         "is said there from now on is learnt", name)
         except Exception as exc:
+            again = self._again(channel, exc)
             log.warning("history: could not read #%s (%s); what is said there from now on is learnt, and what "
-                        "was said before is read at the next start", name, exc,
+                        "was said before is read %s", name, exc,
+                        f"again in {again:.0f} s" if again else "at the next start",
                         exc_info=None if isinstance(exc, discord.HTTPException) else exc)
         await self._unreached({channel.id})
+
+    def _again(self, channel: Any, exc: Exception) -> float | None:
+        """Where Discord failed for a while (a 5xx, or rate limits past discord.py's tries) and the bot goes on
+        (``run``'s ``follow``), the channel is read again on from its checkpoint later (``queue``), ``RETRIES`` times
+        at most in a run: in how many seconds; else None (a refusal, a deleted channel, the index failing)."""
+        if not (self._following and isinstance(exc, discord.HTTPException) and (
+                exc.status >= 500 or exc.status == 429)) or self._tries.get(channel.id, 0) >= RETRIES:
+            return None
+        self._tries[channel.id] = tries = self._tries.get(channel.id, 0) + 1
+        delay = RETRY_SECONDS * 2 ** (tries - 1)
+        asyncio.get_running_loop().call_later(delay, self.queue, channel)
+        return delay
 
     async def _unreached(self, channel_ids: set[int]) -> None:
         """Of these channels and threads, those kept and not read in this run (Discord failed to give them, or their
