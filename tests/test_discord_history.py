@@ -568,6 +568,30 @@ async def test_a_channel_whose_history_discord_failed_to_give_for_a_while_is_rea
     assert total == linked == len(said) + 1
 
 
+async def test_backfill_progress_says_what_it_is_doing(qa, double, tmp_path, monkeypatch, caplog) -> None:
+    """The progress lines say what the backfill is doing: never "starting" once channels were read, and a run over
+    channels with nothing new (a forum of thousands of archived posts: a write to the state database each) says how
+    far it is too, not only when it is done."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "LOG_SECONDS", 0.0)  # every progress line
+    for n in range(4):
+        thread = double.thread(f"Old question {n}", parent_id=OTHER_CHANNEL_ID, archived=True, announce=False)
+        double.seed(f"The spare fuse number {n} is in drawer {n}.", user_n=2, channel_id=thread, seconds_ago=900 - n)
+    double.seed("The gate closes at ten; ring the warden after that.", user_n=4, channel_id=OTHER_CHANNEL_ID)
+    lines = []
+    for _ in range(2):  # the second start finds nothing new
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="qabot.adapters.discord.backfill"):
+            async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID,
+                                                      discord_history_recheck_days=0)) as bot:
+                await backfilled(bot, double)
+        lines.append([r.getMessage() for r in caplog.records if r.getMessage().startswith("history: backfill ")
+                      and "done" not in r.getMessage()])
+    assert all(lines) and not [line for run in lines for line in run if "starting" in line], lines
+    assert len(lines[1]) >= 5  # the channel and its four threads, each up to date
+
+
 class Failed:
     """The response of a request Discord failed (``discord.HTTPException``'s)."""
 

@@ -72,7 +72,8 @@ class Reading:
     finished: float | None = None
 
     def describe(self) -> str:
-        state = (f"reading {self.current}" if self.current else "starting") if self.finished is None else "done"
+        state = "done" if self.finished is not None else f"reading {self.current}" if self.current else \
+            "under way" if self.channels else "starting"
         return f"backfill {state}: {self.channels} channel(s), {self.messages:,} message(s) read in this run"
 
     def state(self) -> str:
@@ -286,6 +287,7 @@ class Backfill:
         recheck = await self._recheck(row)
         if recheck is None and last is not None and row.checkpoint >= last:  # nothing new since: no request at all
             await self.feed.apply(Changes(read={channel.id: (row.checkpoint, True)}))
+            self._progress()
             return
         self.reading.current = row.title
         start = recheck.after if recheck is not None else row.checkpoint
