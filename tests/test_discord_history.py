@@ -592,6 +592,34 @@ async def test_backfill_progress_says_what_it_is_doing(qa, double, tmp_path, mon
     assert len(lines[1]) >= 5  # the channel and its four threads, each up to date
 
 
+@pytest.mark.parametrize("heard", [True, False])
+async def test_a_channel_deleted_while_it_is_read_leaves_the_index_without_a_warning(qa, double, tmp_path, monkeypatch,
+                                                                                      caplog, heard) -> None:
+    """A moderator deletes a channel as the backfill reads it: Discord answers its next page with 404 (Unknown
+    Channel). That is no failure to warn of, nor a history to read "at the next start": what was read of it leaves
+    the index, whether its CHANNEL_DELETE was heard first or not at all (Discord sends none of a private thread's
+    to a bot without Manage Messages)."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", 100)  # a batch a page: the first is stored before the channel goes
+    for n in range(250):
+        double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.", user_n=n % 5 + 1,
+                    channel_id=OTHER_CHANNEL_ID, seconds_ago=9000 - n)
+    gate = double.seed("The gate closes at ten; ring the warden after that.", user_n=4, channel_id=CHANNEL_ID)
+    double.page_delay = 0.3
+    with caplog.at_level(logging.WARNING, logger="qabot"):
+        async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, CHANNEL_ID)) as bot:
+            await double.until(lambda: checkpoint(tmp_path, OTHER_CHANNEL_ID), timeout=30, what="a page stored")
+            double.vanish(OTHER_CHANNEL_ID)
+            if heard:
+                double.delete_channel(OTHER_CHANNEL_ID)
+            await backfilled(bot, double)
+            assert cites(await ask(double, "when does the gate close"), gate)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state"))
+    assert kept.channel(OTHER_CHANNEL_ID) is None and kept.counts()[0] == 1
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("qabot")]
+
+
 class Failed:
     """The response of a request Discord failed (``discord.HTTPException``'s)."""
 

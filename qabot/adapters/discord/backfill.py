@@ -140,6 +140,9 @@ class Backfill:
                 async for target in self._targets(channel):
                     await self.read_or_skip(target)
             except discord.HTTPException as exc:  # listing its threads failed: the ones read so far stay read
+                if _deleted(exc):  # as it was read
+                    await self._gone(channel.id)
+                    continue
                 log.warning("history: cannot list the threads of #%s: %s", getattr(channel, "name", channel_id), exc)
                 await self._unreached(self.history.with_threads(channel.id))
         self.reading.finished = time.time()
@@ -168,6 +171,9 @@ class Backfill:
             log.warning("history: cannot read #%s's history (it needs View Channel and Read Message History); what "
                         "is said there from now on is learnt", name)
         except Exception as exc:
+            if _deleted(exc):  # as it was read (a moderator's CHANNEL_DELETE or THREAD_DELETE, or no event at all)
+                await self._gone(channel.id)
+                return
             again = self._again(channel, exc)
             log.warning("history: could not read #%s (%s); what is said there from now on is learnt, and what "
                         "was said before is read %s", name, exc,
@@ -211,7 +217,7 @@ class Backfill:
                 channel = await self.client.fetch_channel(channel_id)
             except (discord.HTTPException, discord.InvalidData) as exc:
                 log.warning("history: cannot read channel %s (QABOT_DISCORD_HISTORY_CHANNEL_IDS): %s", channel_id, exc)
-                if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:  # deleted while the bot was away
+                if _deleted(exc):  # while the bot was away
                     await self._gone(channel_id)
                 else:
                     await self._unreached(self.history.with_threads(channel_id))
@@ -253,7 +259,7 @@ class Backfill:
                 try:
                     thread = await self.client.fetch_channel(row.id)
                 except (discord.HTTPException, discord.InvalidData) as exc:
-                    if isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL:
+                    if _deleted(exc):
                         await self._gone(row.id)
                     else:  # access lost (403), or Discord failing: read at the next start
                         await self._unreached({row.id})
@@ -262,8 +268,8 @@ class Backfill:
                     yield thread
 
     async def _gone(self, channel_id: int) -> None:
-        """A channel or thread Discord says is no more (deleted while the bot was away): its history, and its
-        threads', leaves the index."""
+        """A channel or thread Discord says is no more (deleted while the bot was away, or as it was read): its
+        history, and its threads', leaves the index (where an event has not taken it out already)."""
         gone = self.history.with_threads(channel_id)
         if gone:
             log.info("history: channel %s was deleted; its history leaves the index", channel_id)
@@ -378,6 +384,11 @@ class Backfill:
         if now - self._logged >= LOG_SECONDS:
             self._logged = now
             log.info("history: %s", self.reading.describe())
+
+
+def _deleted(exc: Exception) -> bool:
+    """Whether Discord's error says the channel (or thread) does not exist (any more)."""
+    return isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL
 
 
 def _text(message: ChatMessage) -> tuple:
