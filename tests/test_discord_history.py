@@ -731,6 +731,41 @@ async def test_a_message_deleted_or_edited_while_the_bot_was_away_is_noticed_at_
     assert history_pages(double, CHANNEL_ID, started) == [] and kept.get([int(gate["id"])])  # nothing in its window
 
 
+@pytest.mark.parametrize("before", ["read in part", "never read"])
+async def test_a_live_message_of_a_channel_whose_history_failed_and_deleted_while_away_leaves_at_the_next_start(
+        qa, double, tmp_path, monkeypatch, before) -> None:
+    """A channel whose history Discord refused in the last run (part way, or from its first page) still learnt
+    what was said there live, past its checkpoint. A message of those deleted while the bot was away is gone at the
+    next start, as one kept before its checkpoint is (the README's window): not quoted until the start after."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", 100)
+    for n in range(150):
+        double.seed(f"Logbook entry {n}: camera {n % 7} was cooled to minus {n % 30} degrees.", user_n=n % 5 + 1,
+                    channel_id=OTHER_CHANNEL_ID, seconds_ago=2 * 86400 - n)
+    double.history_errors[OTHER_CHANNEL_ID] = 403
+    double.history_pages_ok[OTHER_CHANNEL_ID] = 1 if before == "read in part" else 0
+    listed = settings(tmp_path, OTHER_CHANNEL_ID)
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        secret = double.message("The observatory safe combination is 31-07-19, tell no one.", user_n=2,
+                                channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        kept = double.message("The spare eyepieces are in the left cabinet of the dome.", user_n=3,
+                              channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        await until_answer(double, "what is the observatory safe combination", lambda b: cites(b, secret))
+    del double.history_errors[OTHER_CHANNEL_ID]
+    double.delete(secret)  # while the bot is away
+    async with running(qa, double, **listed) as bot:
+        await backfilled(bot, double)
+        body = await ask(double, "what is the observatory safe combination")
+        eyepieces = await ask(double, "where are the spare eyepieces")
+    assert not cites(body, secret) and HistoryStore(FeedbackStore(tmp_path / "state")).get([int(secret["id"])]) == {}
+    assert "31-07-19" not in state_text(tmp_path)
+    assert cites(eyepieces, kept)
+    total, linked = HistoryStore(FeedbackStore(tmp_path / "state")).counts()
+    assert total == linked == 151
+
+
 async def test_backfill_reads_threads_archived_ones_and_forum_posts(qa, double, tmp_path) -> None:
     archived = double.thread("Old: focuser slips", parent_id=OTHER_CHANNEL_ID, archived=True, announce=False)
     question = double.seed("The focuser slips when the camera is heavy, what can I do?", user_n=1,

@@ -50,6 +50,7 @@ import discord
 from qabot.adapters.discord.history import Feed, Key, channel_row, chat_message, kept_now
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import Changes, ChannelRow, History
+from qabot.history.service import EVERYTHING
 
 log = logging.getLogger(__name__)
 
@@ -85,12 +86,14 @@ class Reading:
 class Recheck:
     """A channel's messages kept from before, read again (ids in (``after``, ``up_to``]): those Discord gave back
     are compared, a batch at a time, with what is kept from ``checked`` on, and those it did not are ``removed``
-    once the whole window is read."""
+    once the whole window is read. So are those kept past ``up_to`` (learnt live where reading had failed, so that
+    the checkpoint stayed behind them), which are read as new too."""
 
-    after: int  # the window's start (a snowflake of that time)
+    after: int  # the window's start (a snowflake of that time), or the checkpoint where that is older
     up_to: int  # the channel's checkpoint when this run began: every message up to it had been read before
     checked: int = field(init=False)  # compared up to here
     seen: dict[int, ChatMessage | None] = field(default_factory=dict)  # given back since ``checked``: as kept now
+    given: set[int] = field(default_factory=set)  # the ids given back since ``checked``, past ``up_to`` too
     removed: set[int] = field(default_factory=set)  # kept, and not given back
     edited: int = 0  # how many had changed
 
@@ -306,6 +309,8 @@ class Backfill:
                 self.reading.messages += 1
                 kept = chat_message(message, self.key, self.history.forgotten)
                 now = kept_now(message, kept, self.bridges) if kept is not None else []
+                if recheck is not None:
+                    recheck.given.add(message.id)
                 if recheck is not None and recheck.covers(message.id):
                     # Read before: compared with what is kept, a batch at a time (a bridge's as a person's, as kept).
                     recheck.seen[message.id] = kept
@@ -324,7 +329,7 @@ class Backfill:
         finally:
             self.reading.current = None
         if recheck is not None:  # read to its end: what was kept in the window and not given back was deleted
-            await self._compare(channel.id, recheck, recheck.up_to, changes)
+            await self._compare(channel.id, recheck, max(newest, recheck.up_to), changes)
             changes.removed |= recheck.removed
             if recheck.removed or recheck.edited:
                 log.info("history: #%s: %d message(s) deleted and %d edited while the bot was away (in the last %g "
@@ -340,25 +345,28 @@ class Backfill:
         return self.client.get_guild(channel.guild.id) is None
 
     async def _recheck(self, row: ChannelRow) -> Recheck | None:
-        """The window of this channel to read again, where messages are kept in it from before; else None."""
-        if not self.recheck_days or not row.checkpoint:
+        """The window of this channel to read again, where messages are kept in it from before (or past its checkpoint:
+        learnt live where reading had failed); else None."""
+        if not self.recheck_days:
             return None
         since = discord.utils.time_snowflake(datetime.now(UTC) - timedelta(days=self.recheck_days))
-        if since >= row.checkpoint or not await asyncio.to_thread(self.history.kept, row.id, since, row.checkpoint,
-                                                                  limit=1):
+        after = min(since, row.checkpoint)
+        if not await asyncio.to_thread(self.history.kept, row.id, after, EVERYTHING, limit=1):
             return None
-        return Recheck(since, row.checkpoint)
+        return Recheck(after, row.checkpoint)
 
     async def _compare(self, channel_id: int, recheck: Recheck, reached: int, changes: Changes) -> None:
         """Compare what Discord gave back up to ``reached`` with what is kept: a changed text is an edit (in
-        ``changes``), and a message not given back is noted in ``recheck.removed``, to go once the window is read."""
-        up_to = min(reached, recheck.up_to)
-        if up_to <= recheck.checked:
+        ``changes``), and a message not given back is noted in ``recheck.removed``, to go once the window is read.
+        (One past ``up_to``, given back, is read as new: put again as it reads now.)"""
+        if reached <= recheck.checked:
             return
-        kept = await asyncio.to_thread(self.history.kept, channel_id, recheck.checked, up_to)
+        kept = await asyncio.to_thread(self.history.kept, channel_id, recheck.checked, reached)
         for message_id, before in kept.items():
-            if message_id not in recheck.seen:
+            if message_id not in recheck.given:
                 recheck.removed.add(message_id)
+                continue
+            if message_id not in recheck.seen:
                 continue
             now = recheck.seen[message_id]
             if now is None:  # edited to say nothing (a sticker left): its old text goes, as a live edit's does
@@ -368,7 +376,8 @@ class Backfill:
                 changes.rechecked.setdefault(channel_id, []).append(now)
                 recheck.edited += 1
         recheck.seen.clear()
-        recheck.checked = up_to
+        recheck.given.clear()
+        recheck.checked = reached
 
     async def _marks(self, message: discord.Message) -> list[tuple[int, str]]:
         """Who marked this message with a ✅ (the history keeps the mark only where it is its asker's)."""
