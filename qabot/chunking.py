@@ -25,8 +25,10 @@ Span = tuple[int, int]
 # A sentence ends at . ! ? or … (possibly repeated; the Arabic question mark, the Urdu full stop and the Devanagari
 # danda too), then closing quotes or brackets, then whitespace; the next sentence starts with something that is not a
 # lowercase letter. Chinese and Japanese end a sentence at 。！？, with no space after it. Markdown's emphasis may close
-# after the mark ("**Why does the dome not rotate?**").
-_BOUNDARY = re.compile(r"[.!?…؟۔।॥]+[\"'”’»)\]*_]*(?=\s+[^\s])|[。！？]+[」』）】〉》\"'”’)\]*_]*(?=\s*[^\s])")
+# after the mark ("**Why does the dome not rotate?**"). A run of marks is tried once, from its start and without
+# backtracking (what backtracking would try ends before a mark, never before whitespace): tried from each of its marks,
+# a megabyte of dots took hours.
+_BOUNDARY = re.compile(r"(?<![.!?…؟۔।॥])[.!?…؟۔।॥]++[\"'”’»)\]*_]*+(?=\s+[^\s])|[。！？]+[」』）】〉》\"'”’)\]*_]*(?=\s*[^\s])")
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st mt ft vs etc al eg ie cf viz approx dept est fig figs no nos vol vols
     pp ch sec gen col lt sgt capt cmdr adm gov sen rep pres rev hon inc ltd co corp bros jan feb

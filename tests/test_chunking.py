@@ -61,6 +61,22 @@ def test_long_sentences_are_cut_at_clause_breaks() -> None:
     assert units[0][0] == 0 and units[-1][1] == len(text)
 
 
+def test_a_long_run_of_dots_or_marks_is_split_in_linear_time(tmp_path) -> None:
+    """A run of 20,000 dots (a table of contents' leaders gone wrong, a damaged file) took the sentence splitter 5 s,
+    and a megabyte of them hours, outside any reader limit: it tried each dot as a sentence's end over the whole
+    run. The whole build waited on it."""
+    import time
+
+    path = tmp_path / "leaders.txt"
+    path.write_text(f"Contents {'.' * 20_000} 5\n\nWhy? {'!' * 20_000}x and {'?' * 20_000}\n", encoding="utf-8")
+    (doc,) = load_file(CorpusFile(path, path.name))
+    started = time.monotonic()
+    found = list(passages(doc, list(doc.paragraphs), 600))
+    assert time.monotonic() - started < 2
+    assert found and all(doc.text[p.start : p.end] == p.text for p in found)
+    assert _sentences("Why?! Yes... " + "." * 50 + " Done.") == ["Why?!", "Yes...", "." * 50, "Done."]
+
+
 def test_pack_balances_and_limits() -> None:
     units = [(i * 100, i * 100 + 95) for i in range(7)]  # a 695-character paragraph
     groups = pack(units, 600)
