@@ -712,6 +712,21 @@ def test_a_big_page_in_parts_keeps_its_main_container_sections_and_anchors(monke
     assert {p.anchor for p in parts.paragraphs} >= {"installing", "part-40", "part-560", "troubleshooting"}
 
 
+def test_a_big_page_with_a_typo_in_a_container_tag_is_read_in_parts(tmp_path: Path) -> None:
+    """``<div"class="main">`` (no space before the attribute): the HTML parser takes it as a tag of that name, which
+    lxml would not make again, so a page big enough to be read in parts was skipped whole ("cannot be read
+    (ValueError: Invalid HTML tag name ...)"), where a browser shows it."""
+    rows = "".join(f"<p>Paragraph {n}: the harbour board met to decide on the bridge, item {n}.</p>\n"
+                   for n in range(html.PIECE + 500))
+    path = tmp_path / "minutes.html"
+    path.write_text(f'<html><body><div"class="main"><h1>Minutes</h1>{rows}</div"class="main"></body></html>',
+                    encoding="utf-8")
+    warnings: list[str] = []
+    (page,) = load_file(CorpusFile(path, path.name), warnings.append)
+    assert not warnings
+    assert "item 0." in page.text and f"item {html.PIECE + 499}." in page.text
+
+
 # -- exports: streamed, one message at a time -------------------------------------------------
 
 

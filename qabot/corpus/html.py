@@ -254,7 +254,7 @@ def _pieces(tree: Any, size: int) -> Iterator[Any]:
             depth += 1
         del open_[depth + 1:]
         for container in chain[depth:]:
-            copy = etree.SubElement(open_[-1][1], container.tag, dict(container.attrib))
+            copy = _copy_under(open_[-1][1], container)
             if container.text:  # its own text goes with its first part
                 copy.text, container.text = container.text, None
             open_.append((container, copy))
@@ -262,6 +262,17 @@ def _pieces(tree: Any, size: int) -> Iterator[Any]:
         count += n
     if page is not None:
         yield page
+
+
+def _copy_under(parent: Any, container: Any) -> Any:
+    """An empty copy of ``container`` as ``parent``'s last child. A tag the HTML parser took from a typo
+    (``<div"class="main">``) but lxml will not make is a ``div``: it names no element a page's reader looks for."""
+    from lxml import etree
+
+    try:
+        return etree.SubElement(parent, container.tag, dict(container.attrib))
+    except ValueError:
+        return etree.SubElement(parent, "div", dict(container.attrib))
 
 
 def _leaves(parent: Any, size: int, chain: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
