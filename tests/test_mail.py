@@ -107,3 +107,21 @@ def test_what_is_no_email_is_skipped_with_a_warning_and_the_rest_read(tmp_path: 
         warnings: list[str] = []
         assert list(load_file(CorpusFile(path, name), warn=warnings.append)) == []
         assert warnings == [f"skipping {name}: no e-mail in it has text to read"], warnings
+
+
+def test_an_email_file_saved_with_a_utf8_byte_order_mark_is_read_whole(tmp_path: Path) -> None:
+    """Notepad (before Windows 10 1903) saves UTF-8 with a byte-order mark: an .eml so saved was skipped as "no e-mail
+    in it has text to read", and a mailbox lost its first message without a word (and each message's number moved)."""
+    eml = tmp_path / "note.eml"
+    eml.write_bytes(b"\xef\xbb\xbf" + bytes(_message("Ana Ruiz <ana@example.org>", "Dome keys", "Tue, 04 Jun 2024 "
+                                                     "09:12:00 +0200", "The dome keys hang by the door.\n")))
+    box = tmp_path / "list.mbox"
+    box.write_bytes(b"\xef\xbb\xbf" + _mailbox(tmp_path / "plain.mbox").read_bytes())
+    for path, expected in ((eml, [("note.eml", "Dome keys", "Ana Ruiz")]),
+                           (box, [("list.mbox:1", "Dome repair schedule", "Ana Ruiz"),
+                                  ("list.mbox:2", "Re: Dome repair schedule", "Ben Okafor"),
+                                  ("list.mbox:3", "Kuppelöffnung", "Cleo")])):
+        warnings: list[str] = []
+        docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+        assert [(d.doc_id, d.title, d.author) for d in docs] == expected and warnings == []
+        assert all(not d.text.startswith("\ufeff") for d in docs)

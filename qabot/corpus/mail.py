@@ -24,6 +24,7 @@ from qabot.models import Document
 from qabot.text import first_line
 
 SUFFIXES = frozenset({".eml", ".mbox"})
+_BOM = b"\xef\xbb\xbf"
 _QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the message it answers
 
 
@@ -31,13 +32,31 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     parse = BytesParser(policy=policy.compat32).parse  # the modern policy parses every header it is asked: 3× slower
     if file.suffix == ".eml":
         with file.path.open("rb") as handle:
+            if handle.read(len(_BOM)) != _BOM:  # Notepad's UTF-8 mark: no part of the header
+                handle.seek(0)
             yield from _documents(file, [parse(handle)], warn)
         return
-    box = mailbox.mbox(file.path, factory=parse, create=False)
+    box = _Mailbox(file.path, factory=parse, create=False)
     try:
         yield from _documents(file, box, warn)
     finally:
         box.close()
+
+
+class _Mailbox(mailbox.mbox):
+    """``mailbox.mbox``, and a first message behind a UTF-8 byte-order mark (Notepad's), which it takes for no
+    message, the mark hiding its ``From`` line."""
+
+    def _generate_toc(self) -> None:
+        super()._generate_toc()
+        self._file.seek(0)
+        if self._file.read(len(_BOM) + 5) != _BOM + b"From ":
+            return
+        end = self._toc[0][0] if self._toc else self._file_length  # where the next message, or the file, begins
+        self._file.seek(max(0, end - 2))
+        stop = end - 1 if self._file.read(2) == b"\n\n" else end  # the blank line before it is no part of it
+        self._toc = {0: (len(_BOM), stop)} | {key + 1: span for key, span in self._toc.items()}
+        self._next_key = len(self._toc)
 
 
 def _documents(file: CorpusFile, messages: Iterable[Any], warn: Warn) -> Iterator[Document]:
