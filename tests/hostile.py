@@ -2,6 +2,8 @@
 
 - ``docx_bomb``: a small Word file whose one paragraph unzips to ``mb`` of text;
 - ``docx_paragraphs``: a small Word file of ``mb`` of empty paragraphs (a huge XML tree, no text);
+- ``docx_chunk``: a small Word file whose body imports a web page whole (``w:altChunk``), ``mb`` of HTML
+  (``.mht``: a web archive of it), as HTML-to-Word tools write one; Word converts it when it opens the file;
 - ``flat_html``: a page of ``mb`` of sibling blocks straight in ``<body>``, no main container;
 - ``big_export``: a DiscordChatExporter export of ``mb``, as a big server's history is: legitimate,
   and to be indexed. Written message by message, as the exporter does;
@@ -78,6 +80,27 @@ def docx_paragraphs(path: Path, mb: float = 160, *, name: str = "word/document.x
     document part named ``name``)."""
     chunk = b"<w:p/>" * 100_000
     return _docx(path, chunk, max(1, int(mb * MB / len(chunk))), name=name)
+
+
+def docx_chunk(path: Path, mb: float = 200, *, archive: bool = False) -> Path:
+    """A body of one ``w:altChunk`` that imports ``mb`` of web page (a web archive of it, where ``archive``)."""
+    name, kind = ("word/afchunk.mht", "message/rfc822") if archive else ("word/afchunk.htm", "text/html")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as word:
+        word.writestr("[Content_Types].xml", _CONTENT_TYPES.replace(
+            "</Types>", f'<Override PartName="/{name}" ContentType="{kind}"/></Types>'))
+        word.writestr("_rels/.rels", _RELS)
+        word.writestr("word/_rels/document.xml.rels", _RELS.replace("word/document.xml", f"/{name}").replace(
+            "relationships/officeDocument", "relationships/aFChunk"))
+        word.writestr("word/document.xml", _BODY.replace(b"<w:document ", b'<w:document xmlns:r="http://schemas.'
+                      b'openxmlformats.org/officeDocument/2006/relationships" ') + b'<w:altChunk r:id="rId1"/>' + _END)
+        with word.open(name, "w", force_zip64=True) as part:
+            part.write(b"Content-Type: text/html; charset=utf-8\r\n\r\n" if archive else b"")
+            block = b"<div>The harbour board met weekly to decide on repairs of the old stone bridge.</div>\n" * 10_000
+            part.write(b"<html><body>")
+            for _ in range(max(1, int(mb * MB / len(block)))):
+                part.write(block)
+            part.write(b"</body></html>")
+    return path
 
 
 def flat_html(path: Path, mb: float = 8, *, seed: int = 0) -> Path:
@@ -368,7 +391,7 @@ def figure_pdf(path: Path) -> Path:
                      packed={20: b"<< /Im1 30 0 R >>"}, xref_stream=True)
 
 
-KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "flat_html": flat_html,
+KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_chunk": docx_chunk, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
          "pdf_labels": pdf_labels, "form_cycle": form_cycle, "form_dag": form_dag}
 

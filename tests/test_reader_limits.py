@@ -91,6 +91,25 @@ def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path
     assert time.monotonic() - started < 5  # python-docx takes a minute over it, and a gigabyte
 
 
+@pytest.mark.parametrize("archive", [False, True])
+def test_a_word_file_importing_a_huge_web_page_whole_is_skipped_by_its_unpacked_markup(tmp_path: Path,
+                                                                                       archive: bool) -> None:
+    # A body of one w:altChunk, a web page (or web archive) that the reader parses whole as HTML: 200 MB of it in
+    # 650 KB of file took 2 GB, then failed as "cannot be read (XPathEvalError: unknown error)"; the page's markup
+    # was not counted, as the same page as an .html file is.
+    word = hostile.docx_chunk(tmp_path / "imported.docx", mb=12, archive=archive)
+    assert word.stat().st_size < 1 << 20
+    started = time.monotonic()
+    docs, warnings = _read(word)  # the default limits
+    [warning] = warnings
+    assert docs == [] and warning.startswith("skipping imported.docx: its XML unpacks to 1")
+    assert warning.endswith(" MB, over the 4 MB limit (QABOT_READER_MAX_INFLATED_MB)")
+    assert time.monotonic() - started < 5
+    small = hostile.docx_chunk(tmp_path / "small.docx", mb=0.5, archive=archive)  # under the limit: read
+    [page] = _read(small)[0]
+    assert page.text.startswith("The harbour board met weekly")
+
+
 def test_a_file_over_the_size_limit_is_skipped_unopened(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
     big.write_text("The harbour was dredged in 1911. " * 70_000, encoding="utf-8")  # 2.3 MB

@@ -6,7 +6,7 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
 
 - **size**: a file larger than ``max_file_mb`` on disk is skipped before it is opened;
 - **unpacked size**: markup a reader parses whole into a tree, an HTML page or the XML
-  parts of a Word file once unzipped, may be at most ``max_inflated_mb``, and all the
+  parts of a Word file (and the web pages it imports) once unzipped, may be at most ``max_inflated_mb``, and all the
   parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
   directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
   part declares). A PDF's streams that may be page content may each (and a page's
@@ -53,7 +53,10 @@ MB = 1 << 20
 SECONDS_PER_MB = 1.0
 CHECK_EVERY = 1024  # items between two checks of a file's time where a reader loops over many small ones
 PARAGRAPHS_PER_MILLION = 8_000  # paragraphs a file may hold for each million characters of its text limit
-XML_PARTS = (".xml", ".rels", ".vml")  # parts of an Office file that are parsed into a tree (and those of an XML type)
+# Parts of an Office file that are parsed into a tree (and those of an XML type, or of a type in PARSED_TYPES): XML,
+# and a web page or archive that a Word file imports whole (``w:altChunk``), which its reader parses as HTML.
+XML_PARTS = (".xml", ".rels", ".vml", ".htm", ".html", ".mht", ".mhtml")
+PARSED_TYPES = ("text/html", "message/rfc822")
 CONTENT_TYPES = "[Content_Types].xml"  # an Office file's part types
 NAME_CHARS = 80  # the longest name Discord gives anyone (a webhook's); a longer one in an export is cut, ending "…"
 
@@ -115,6 +118,7 @@ def _xml_typed(archive: zipfile.ZipFile) -> Callable[[str], bool]:
 
     python-docx parses a part by its type, not its name: a main document named
     ``word/document.dat`` is parsed whole too (40 MB of it, in a 61 KB file, took 940 MB).
+    So does the Word reader a web page it imports whole (200 MB of it, in 650 KB, took 2 GB).
     An image's type (``image/svg+xml``) is no part it parses.
     """
     from lxml import etree
@@ -136,7 +140,7 @@ def _xml_typed(archive: zipfile.ZipFile) -> Callable[[str], bool]:
     extensions, names = set(), set()
     for entry in root:
         kind = (entry.get("ContentType") or "").lower()
-        if "xml" not in kind or kind.startswith("image/"):
+        if ("xml" not in kind and kind not in PARSED_TYPES) or kind.startswith("image/"):
             continue
         if entry.get("Extension") is not None:
             extensions.add(entry.get("Extension").lower())
