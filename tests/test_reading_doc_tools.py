@@ -428,6 +428,17 @@ def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_pat
     assert len(_markdown(tmp_path, "admonitions.txt", content)) > 5
 
 
+def test_markdown_a_long_line_of_tildes_with_a_backtick_is_read_in_linear_time(tmp_path: Path) -> None:
+    # The pattern for a code fence gave the run back a tilde at a time, looking for a line end past the backtick:
+    # 40,000 tildes took 4 s, a megabyte of them most of an hour, in one call no reader limit stops.
+    import time
+
+    content = "# Notes\n\n" + "~" * 40_000 + " `x`\n\nThe end.\n"
+    began = time.monotonic()
+    assert _markdown(tmp_path, "notes.md", content)[-1][1].endswith("The end.")  # a fence: code to the end
+    assert time.monotonic() - began < 2
+
+
 def test_markdown_a_long_run_of_spaces_after_import_is_read_in_linear_time(tmp_path: Path) -> None:
     # The pattern for a paragraph of imports could split a run of spaces three ways: 4,000 spaces took 30 seconds.
     import time

@@ -37,7 +37,9 @@ _TAB = re.compile(r'[ \t]*===(?:\+!?|!\+?)? +"(.*?)" *$')
 _BLOCK = re.compile(r"[ \t]*/{3,}[ \t]*(?:[A-Za-z][\w-]*[ \t]*(?:\|[ \t]*(.*?))?)?[ \t]*$")
 _BLOCK_OPTION = re.compile(r"(?: {4}|\t)[ \t]*[A-Za-z][\w-]*:(?:[ \t]|$)")
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
-_FENCE = re.compile(r"[ \t]*(`{3,}|~{3,})[^`]*")  # a code block's fence: its opening line, or (bare) its closing one
+# A code block's fence: its opening line, or (bare) its closing one. Its run is never given back: a shorter one cannot
+# match where it did not, and giving it back a mark at a time took most of an hour over a megabyte of "~~~...~ `".
+_FENCE = re.compile(r"[ \t]*(`{3,}+|~{3,}+)[^`]*")
 _FOOTNOTE = re.compile(r"\s{0,3}\[\^[^\]\s]+\]:")  # a footnote's definition: "[^1]: ..."
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
