@@ -508,6 +508,22 @@ def test_pdf_text_in_a_font_of_size_one_scaled_by_its_matrix_is_read_at_the_size
                      (" ".join(body[1]), False, "Cleaning the mirror")], found
 
 
+def test_pdf_a_line_of_many_dots_is_read_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    from tests.documents import write_distilled_pdf
+
+    # The pattern for a contents entry's dot leaders split a run of dots every way it could: a line of 1,500 dots
+    # took 10 s, 4,000 of them four minutes, each in one call that no reader limit stops.
+    lines = [(72, 700, 12, "The dome opens at dusk on Fridays."), (20, 680, 1, "Scope " + "." * 1_500 + " of x y"),
+             (72, 660, 12, "It closes at midnight.")]
+    path = write_distilled_pdf(tmp_path / "dots.pdf", [lines])
+    began = time.monotonic()
+    texts = _texts(_one(path))
+    assert time.monotonic() - began < 3
+    assert texts[0].startswith("The dome opens at dusk on Fridays.") and texts[-1].endswith("It closes at midnight.")
+
+
 def test_pdf_an_accent_that_tex_set_over_a_letter_is_read_with_it(tmp_path: Path) -> None:
     from tests.documents import write_distilled_pdf
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.hyphens import WORD, compound
-from qabot.corpus.pdf_running import EDGE, PAGE_NUMBER, running_lines
+from qabot.corpus.pdf_running import EDGE, PAGE_NUMBER, dot_leader, running_lines
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
 from qabot.corpus.titles import own_title
 from qabot.models import Document
@@ -61,7 +61,6 @@ _ACCENTS_SPACING = {"\u00a8": "\u0308", "\u00b4": "\u0301", "\u02c6": "\u0302", 
                     "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u00af": "\u0304",
                     "\u02dd": "\u030b"}
 _ACCENTED = re.compile(f"([^\\W\\d_]?)([{''.join(_ACCENTS_SPACING)}])([^\\W\\d_]?)")
-_DOT_LEADER = re.compile(r"(?:\.\s*){4,}\S*\s*$|(?:\s\.){3,}")
 _NUMBERED_HEADING = re.compile(r"^(?:\d+(?:\.\d+)+\.?|[A-Z]\.\d+(?:\.\d+)*\.?|(?:Chapter|Appendix|Part)\s+\w+)\s+\S")
 _ENDS_SENTENCE = re.compile(r"[.!?:;\"”’)\]]$")
 _NOT_HEADING_END = re.compile(r"[.,;:]$")
@@ -191,10 +190,10 @@ def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line
 
 def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
     """The page's lines that are text, those PDFium read apart on one line of the page joined."""
-    toc = sum(1 for line in page if _DOT_LEADER.search(line.text)) >= 3
+    toc = sum(1 for line in page if dot_leader(line.text)) >= 3
     lines: list[Line] = []
     for index, line in enumerate(page):
-        if index in drop or _DOT_LEADER.search(line.text) or line.right < layout.left - 2:
+        if index in drop or dot_leader(line.text) or line.right < layout.left - 2:
             continue  # furniture, a table-of-contents entry, a note in the margin
         if toc and _TOC_ENTRY.search(line.text):
             continue

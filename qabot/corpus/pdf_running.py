@@ -1,4 +1,5 @@
-"""Running headers, footers and page numbers of a PDF's pages: the lines ``pdf_layout`` leaves out.
+"""Running headers, footers and page numbers of a PDF's pages, and contents entries: the lines ``pdf_layout`` leaves
+out.
 
 A line near the top or bottom edge is furniture where it repeats on several pages (its
 text, or its text with a number that goes up with the page), or is a page number; only
@@ -22,6 +23,22 @@ EDGE = 0.12  # running headers and footers sit in this share of the page height,
 # letters ("CV", "Mix", "Civil", "did" at a flyer's foot were dropped as page numbers).
 _ROMAN = r"(?=[ivxl])(?:xl|lx{0,3}|x{0,3})(?:ix|iv|v?i{0,3})|(?=[IVXL])(?:XL|LX{0,3}|X{0,3})(?:IX|IV|V?I{0,3})"
 PAGE_NUMBER = re.compile(rf"^(?:(?i:page)\s+)?(?:\d+|{_ROMAN})(?:\s*(?:(?i:of)|/)\s*\d+)?$")
+_SPACED_DOTS = re.compile(r"(?:\s\.){3,}")  # " . . .": a leader set with spaces, anywhere on the line
+_DOTS_AND_SPACES = re.compile(r"[.\s]*")
+
+
+def dot_leader(text: str) -> bool:
+    """Whether a line holds a contents entry's dot leaders: four dots or more (spaced or not) and then at most a
+    word (its page) to its end, or " . . ." anywhere.
+
+    Found from the line's end, not by a pattern, which split a run of dots every way it could: a line of 4,000
+    dots took four minutes, in one call.
+    """
+    line = text.rstrip()
+    word = line.rsplit(None, 1)[-1] if line else ""  # the page number, or the end of the leader itself
+    before = line[: len(line) - len(word.lstrip("."))]  # the dots it opens with go with the leader
+    return ("...." in word or _DOTS_AND_SPACES.match(before[::-1]).group().count(".") >= 4
+            or _SPACED_DOTS.search(text) is not None)
 
 
 def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0.0) -> set[tuple[int, int]]:
