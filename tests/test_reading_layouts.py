@@ -524,6 +524,22 @@ def test_pdf_a_line_of_many_dots_is_read_in_linear_time(tmp_path: Path) -> None:
     assert texts[0].startswith("The dome opens at dusk on Fridays.") and texts[-1].endswith("It closes at midnight.")
 
 
+def test_pdf_a_long_number_on_a_contents_page_is_read_in_linear_time(tmp_path: Path) -> None:
+    import time
+
+    from tests.documents import write_distilled_pdf
+
+    # On a page of contents entries, the test for an entry without leaders (a line ending in its page number)
+    # went back over a run of digits from each of them: a line of 30,000 digits took 5 s, in one call.
+    lines = [(72, 700 - 14 * n, 12, f"Chapter {n} {'.' * 20} {n}") for n in range(1, 4)]
+    lines += [(20, 600, 1, "1" * 30_000 + " x"), (72, 580, 12, "The dome opens at dusk on Fridays.")]
+    path = write_distilled_pdf(tmp_path / "contents.pdf", [lines])
+    began = time.monotonic()
+    texts = _texts(_one(path))
+    assert time.monotonic() - began < 3
+    assert texts[-1].endswith("The dome opens at dusk on Fridays.")
+
+
 def test_pdf_an_accent_that_tex_set_over_a_letter_is_read_with_it(tmp_path: Path) -> None:
     from tests.documents import write_distilled_pdf
 

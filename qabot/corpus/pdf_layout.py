@@ -67,7 +67,7 @@ _NOT_HEADING_END = re.compile(r"[.,;:]$")
 _CAPTION = re.compile(r"(?i)^(?:figure|fig\.|table|listing|plate)\s*[\dA-Z]")
 _NOTE_MARK = re.compile(r"\d{1,3}|[*†‡§¶]+")  # a footnote's number or mark, alone: not "$99", "87%", "4.5", "2024"
 _BULLET = re.compile(r"[•◦▪▫‣●○■□➢►✓✔❖]\s+\w")  # a line that opens a list's item
-_TOC_ENTRY = re.compile(r"\d+$")  # on a table-of-contents page, an entry without dot leaders
+_TOC_ENTRY = re.compile(r"\d$")  # on a contents page, an entry without leaders (its page: not \d+, quadratic)
 Spaces = tuple[tuple[float, float], ...]  # from and to, of spaces of a line
 
 
