@@ -533,6 +533,17 @@ def test_an_export_saved_with_a_byte_order_mark_is_read_as_it_was(tmp_path: Path
     assert _exchanges(marked) == _exchanges(plain) != []
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_an_export_re_saved_as_utf16_or_utf32_is_read_as_it_was(tmp_path: Path, codec: str) -> None:
+    # Notepad's "Unicode", PowerShell 5's ">": the file was skipped as "not valid JSON (lexical error: invalid char
+    # in json text)", though its mark says what it is, and a .jsonl or .txt so saved is read.
+    plain = documents.write_export(tmp_path / "help.json")
+    saved = tmp_path / codec / "help.json"
+    saved.parent.mkdir()
+    saved.write_bytes("\ufeff".encode(codec) + plain.read_text(encoding="utf-8").encode(codec))
+    assert _exchanges(saved) == _exchanges(plain) != []
+
+
 def test_export_a_reply_and_a_quick_back_and_forth_are_one_exchange(tmp_path: Path) -> None:
     docs = _exchanges(documents.write_export(tmp_path / "help.json"))
     exchange = [d.doc_id for d, _ in _texts_and_docs(docs)]

@@ -60,13 +60,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Self, cast
 
 import ijson
 
 from qabot.corpus import chat, limits
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
-from qabot.corpus.files import CorpusFile, Warn
+from qabot.corpus.files import CorpusFile, Warn, bom_codec
 from qabot.models import Document
 from qabot.text import first_line, fold, listed, scalar_text
 
@@ -215,16 +215,41 @@ def _bridges(messages: Iterable[Any]) -> chat.Bridges:
 
 def _open(path: Path) -> BinaryIO:
     """The file, for reading from its JSON's first byte: after a UTF-8 byte-order mark, where a tool that re-saved
-    it (on Windows) wrote one. DiscordChatExporter never does, and a JSON parser takes the mark for a bad character."""
+    it (on Windows) wrote one. DiscordChatExporter never does, and a JSON parser takes the mark for a bad character.
+    One re-saved as UTF-16 or UTF-32 (Notepad's "Unicode", PowerShell 5's ``>``), as its mark says, is read as the
+    UTF-8 it was."""
     handle = path.open("rb")
+    if codec := bom_codec(handle.read(4)):
+        return cast(BinaryIO, _Recoded(handle, codec[:6]))  # "utf-16": the codec that reads the mark
     _rewind(handle)
     return handle
 
 
 def _rewind(handle: BinaryIO) -> None:
     handle.seek(0)
-    if handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
+    if not isinstance(handle, _Recoded) and handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
         handle.seek(0)
+
+
+class _Recoded:
+    """A UTF-16 or UTF-32 file as the UTF-8 bytes a JSON parser reads, decoded as it is read."""
+
+    def __init__(self, handle: BinaryIO, codec: str) -> None:
+        self._handle, self._codec = handle, codec
+        self.seek(0)  # the mark is read again, by the codec
+
+    def read(self, size: int = -1) -> bytes:
+        return self._reader.read(size).encode("utf-8")
+
+    def seek(self, offset: int) -> None:
+        self._handle.seek(offset)
+        self._reader = codecs.getreader(self._codec)(self._handle)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._handle.close()
 
 
 def _invalid(exc: Exception) -> str:

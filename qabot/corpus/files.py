@@ -214,6 +214,11 @@ _BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
          (b"\xfe\xff", "utf-16-be"))
 
 
+def bom_codec(head: bytes) -> str | None:
+    """The UTF-16 or UTF-32 codec (``utf-16-le`` ...) whose byte-order mark ``head`` opens with, or None."""
+    return next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
+
+
 def read_text(file: CorpusFile, warn: Warn) -> str | None:
     """The file's text: UTF-8, or UTF-16 or UTF-32 where a byte-order mark says so; None, with a warning that names
     the file, when it cannot be decoded.
