@@ -74,6 +74,13 @@ _FONT = re.compile(rb"(?i)</?(?:font|basefont)\b[^>]*>")
 # What the parser makes of a reference to a control character (&#27;, &#8;): lxml will not let it into an element
 # trafilatura builds, so the whole page was lost. A raw control byte the parser drops itself; these go the same way.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The parser's time grows faster than the square of an element's distinct attributes (40,000: 16 s), in one call:
+# an element with more is refused before it is parsed. Found as HTML5 (libxml2's parser) reads a start tag: its name,
+# then attributes, each a name and perhaps "=" and a value, quoted or not; "/" and spaces apart.
+MAX_ATTRIBUTES = 1_000
+_TAG = re.compile(rb"<[A-Za-z][^\t\n\f\r />]*+")
+_ATTRIBUTE = re.compile(rb"[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+"
+                        rb"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r >]*+))?+")
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -186,6 +193,7 @@ def _load(name: str, data: bytes, warn: Warn | None) -> Any:
     """
     import trafilatura
 
+    _check_attributes(data)
     tree = trafilatura.load_html(data)
     if tree is not None and _too_deep(tree):
         tree = trafilatura.load_html(_FONT.sub(b"", data))
@@ -194,6 +202,18 @@ def _load(name: str, data: bytes, warn: Warn | None) -> Any:
     if tree is not None:
         _drop_controls(tree)
     return tree
+
+
+def _check_attributes(data: bytes) -> None:
+    """Raise ``OverLimit`` where an element of the page has more than ``MAX_ATTRIBUTES`` attributes."""
+    at = 0
+    while (tag := _TAG.search(data, at)) is not None:
+        at, count = tag.end(), 0
+        while (attribute := _ATTRIBUTE.match(data, at)) is not None:
+            at, count = attribute.end(), count + 1
+            if count > MAX_ATTRIBUTES:
+                raise limits.OverLimit(f"an element in it has more than {MAX_ATTRIBUTES:,} attributes, more than the "
+                                       "HTML parser reads in time")
 
 
 def _drop_controls(tree: Any) -> None:
