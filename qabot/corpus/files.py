@@ -313,6 +313,7 @@ _MBOX_FROM = re.compile(r"From \S+ ")  # an mbox file's line before each message
 # Where a message of an mbox begins: at the start, or after a blank line, its "From <sender> <date>" line and a field.
 MBOX_START = re.compile(r"(?:\A|(?<=\n\n))From \S+ [^\n]*\n[A-Za-z][A-Za-z0-9-]*:[ \t]")
 _MAIL_HEADER_LINES = 200
+MAX_ENCODED_HEADER = 10_000  # characters of a header whose encoded words (RFC 2047's "=?UTF-8?Q?...?=") are decoded
 
 
 def _mail_headers(text: str) -> tuple[dict[str, str], int] | None:
@@ -362,7 +363,9 @@ def mail_meta(subject: str, sender: str, date: str) -> dict[str, str]:
     from email.utils import parseaddr, parsedate_to_datetime
 
     def decoded(value: str) -> str:
-        if "=?" not in value:  # no encoded word: nothing to decode (and 4× faster than decode_header's Header)
+        # No encoded word: nothing to decode (and 4× faster than decode_header's Header). Nor in one longer than any
+        # real header: decode_header joins its words a byte string at a time (200,000 of them took over a minute).
+        if "=?" not in value or len(value) > MAX_ENCODED_HEADER:
             return " ".join(value.split())
         try:
             return " ".join(str(make_header(decode_header(value))).split())
