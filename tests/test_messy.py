@@ -83,6 +83,28 @@ def test_a_megabyte_title_or_heading_is_cut_in_the_citation_not_in_the_quote(mak
     assert max(len(line) for line in plain_sources(bot.sources()).splitlines()) < 250
 
 
+def test_a_megabyte_title_is_not_embedded_and_counted_again_with_each_passage(make_corpus) -> None:
+    """A title is put before each passage for the model and BM25: a 700 KB Markdown file whose front matter's title
+    was 100,000 words took 114 s to index with a stand-in model, 1.4 GB and a 122 MB index, growing as the title
+    times the passages. The model reads 256 tokens at most anyway: the first few hundred characters of a title count."""
+    from qabot.corpus import CorpusFile, load_file
+    from qabot.index.ingest import TITLE_CHARS, model_input, passage_terms
+
+    title = " ".join(f"w{n}" for n in range(100_000))
+    body = "\n\n".join(f"Paragraph {n}: the harbour board met weekly to repair the old bridge." for n in range(20))
+    corpus = make_corpus({"notes.md": f"---\ntitle: {title}\n---\n\n{body}\n"})
+    (doc,) = load_file(CorpusFile(corpus / "notes.md", "notes.md"))
+    assert doc.title == title  # what the file says, whole: the citation cuts it, the index stores it once
+    found = list(passages(doc, document_paragraphs(doc), 600))
+    assert found
+    for passage in found:
+        text, spans = model_input(passage)
+        assert text.startswith("w0 w1 w2") and len(text) <= TITLE_CHARS + 2 + len(passage.text)
+        assert text[spans[0][0] :].startswith(passage.text[:20])
+        words, _ = passage_terms(text, spans)
+        assert len(words) < 200
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
 def test_a_file_the_user_cannot_read_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
     corpus = make_corpus({"secret.txt": "Hidden text.", **GOOD})
