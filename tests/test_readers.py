@@ -421,6 +421,32 @@ def test_docx_text_in_tracked_changes_content_controls_and_nested_tables_is_read
     assert hall.section == "Decisions"
 
 
+def test_docx_a_table_whose_merged_cells_python_docx_cannot_resolve_is_read(tmp_path: Path) -> None:
+    import docx
+    from docx.oxml import parse_xml
+
+    # python-docx's row.cells raised for a vertical merge with no cell above ("no tr above topmost tr", "no `tc`
+    # element at grid_offset=1", as converters write them), and built a tuple of every column a cell spans (2**31
+    # of them: 1.7 GB, then MemoryError): the whole file was skipped.
+    def cell(text: str, props: str = "") -> str:
+        return f"<w:tc><w:tcPr>{props}</w:tcPr><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+
+    rows = [cell("Dome", "<w:vMerge/>") + cell("Opens at dusk"),
+            cell("Mount", '<w:gridSpan w:val="2"/>') + cell("Homed first"),
+            cell("Camera") + cell("", "<w:vMerge/>") + cell("Cooled to minus ten"),
+            cell("Focuser", '<w:gridSpan w:val="2147483647"/>')]
+    word = docx.Document()
+    word.element.body.sectPr.addprevious(parse_xml(
+        '<w:tbl xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:tblPr/>'
+        '<w:tblGrid><w:gridCol/><w:gridCol/><w:gridCol/></w:tblGrid>'
+        + "".join(f"<w:tr>{row}</w:tr>" for row in rows) + "</w:tbl>"))
+    word.add_paragraph("The dome opens at dusk on Fridays.")
+    path = tmp_path / "mount.docx"
+    word.save(str(path))
+    assert _texts(_one(path)) == ["Dome | Opens at dusk", "Mount | Homed first", "Camera | Cooled to minus ten",
+                                  "Focuser", "The dome opens at dusk on Fridays."]
+
+
 def test_a_docx_that_is_a_zip_of_something_else_is_skipped(tmp_path: Path) -> None:
     docs, warnings = _read(documents.write_fake_docx(tmp_path / "notes.docx"))
     assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping notes.docx: not a Word document")

@@ -45,6 +45,7 @@ from typing import Any
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.docx_numbering import Numbering
+from qabot.corpus.docx_tables import row_cells
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.corpus.titles import own_title
 from qabot.models import Document
@@ -272,16 +273,14 @@ def _rows(table: Any, read: set[Any], numbering: Numbering, notes: _Notes) -> It
     ``read`` holds the cells whose tables are read already: python-docx gives a vertically merged cell
     again in every row it spans, and the row's text repeats it, but its tables are read once.
     """
-    from docx.table import Table
+    from docx.table import Table, _Cell
 
+    above: dict[int, Any] = {}  # the cell at each grid column of the row before, where one starts there
     for row in table.rows:
         cells: list[str] = []
         inner: list[Any] = []
-        seen: set[int] = set()
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue  # a merged cell: python-docx gives it once per grid column
-            seen.add(id(cell._tc))
+        for tc in row_cells(row._tr, above):
+            cell = _Cell(tc, table)
             texts: list[str] = []
             tables: list[Any] = []
             for item in _inner(cell._tc, cell, notes):
