@@ -207,6 +207,26 @@ def test_pdf_text_in_fonts_without_a_character_map_is_left_out_with_a_warning(tm
                         "characters they are (no character map), so the text is not the page's")]
 
 
+def test_pdf_a_page_that_cannot_be_loaded_is_left_out_and_the_rest_read(tmp_path: Path) -> None:
+    """A page PDFium cannot load (its object damaged or missing, as in a file cut short and repaired) skipped the
+    whole PDF as "a damaged, truncated or empty PDF (Failed to load page.)", whatever its other pages held."""
+    from tests.hostile import pdf_file
+
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R 77 0 R 9 0 R] /Count 3 >>",
+               5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+    for number, text in ((3, b"The dome opens at dusk on Fridays."), (9, b"It closes at midnight, or when it rains.")):
+        content = b"BT /F1 12 Tf 72 700 Td (%s) Tj ET" % text
+        objects[number] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> "
+                           b">> /Contents %d 0 R >>" % (number + 1))
+        objects[number + 1] = b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content)
+    path = tmp_path / "hours.pdf"
+    path.write_bytes(pdf_file(objects))
+    docs, warnings = _read(path)
+    assert [(p.page, docs[0].text[p.start : p.end]) for p in docs[0].paragraphs] == [
+        (1, "The dome opens at dusk on Fridays."), (3, "It closes at midnight, or when it rains.")]
+    assert warnings == ["hours.pdf: page 2 left out: it cannot be loaded (damaged: Failed to load page.)"]
+
+
 def test_pdf_pages_that_show_only_images_are_named_in_a_warning(tmp_path: Path) -> None:
     """A scanned PDF is skipped with a warning; a PDF with scanned pages among its text (an appendix, a signed page)
     lost them without a word, and a question about them was answered "not found" with no hint why."""

@@ -83,11 +83,18 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        pages, garbled, scanned = [], [], []
+        pages, garbled, scanned, broken = [], [], [], []
         most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
             limits.check()  # a page without text takes time too
-            lines, left_out = _page_lines(pdf, index, most)
+            try:
+                lines, left_out = _page_lines(pdf, index, most)
+            except pdfium.PdfiumError as exc:  # a damaged page: the others are read
+                if len(broken) == index == count - 1:
+                    raise  # no page loads: the file is skipped, and says why
+                pages.append([])
+                broken.append((index + 1, first_line(exc)))
+                continue
             pages.append(lines)
             if left_out:
                 garbled.append(index + 1)
@@ -104,6 +111,9 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     if doc is None or not doc.paragraphs:
         warn(f"skipping {file.name}: {_why_empty(garbled, doc is None)}")
         return
+    if broken:
+        warn(f"{file.name}: {_pages([number for number, _ in broken])} left out: {'they' if len(broken) > 1 else 'it'} "
+             f"cannot be loaded (damaged: {broken[0][1]})")
     if garbled:
         warn(f"{file.name}: text left out on {_pages(garbled)}: {_UNMAPPED}")
     if scanned:
