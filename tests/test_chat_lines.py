@@ -130,7 +130,9 @@ def test_a_chat_messages_spoiler_stays_a_spoiler_on_discord_and_a_documents_bars
     lines = marked(chat, DESCRIPTION_LIMIT).splitlines()
     # As its author hid it from a glance; a line with code shows its bars as typed, as Discord shows them there.
     assert lines[2:] == ["**Ben: it was ||Rosebud||, as ||the film|| says**", r"**\`a \|\| b \|\| c\` is the shell's**"]
-    short = marked(chat, 40)  # cut inside the second spoiler: its bars stay escaped and hide nothing after the cut
+    # Cut inside the second spoiler (room kept for the '…' before the highlight): its bars stay escaped and hide
+    # nothing after the cut.
+    short = marked(chat, 44)
     assert short.splitlines()[-1] == r"**Ben: it was ||Rosebud||, as \|\|the…**"
     document = chat.model_copy(update={"citation": chat.citation.model_copy(update={"author": None})})
     assert r"it was \|\|Rosebud\|\|" in marked(document, DESCRIPTION_LIMIT)
