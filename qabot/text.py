@@ -95,8 +95,9 @@ _VISIBLE_KEEP_LINES = {cp: v for cp, v in _VISIBLE.items() if cp not in (0x09, 0
 # between two shown characters (an emoji sequence, "🧑\u200d💻"; Persian and Indic words, "می\u200cشود"), and an
 # emoji tag sequence (the flag of Scotland: a black flag, tag letters, a cancel tag). Anywhere else they are escaped.
 _SHOWN = r"[^\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\U000e0000-\U000e007f]"
-_JOINED = re.compile(rf"(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
-_UNJOINED_CONTROL = re.compile(rf"(?!(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})){CONTROL.pattern}")
+_JOINER = rf"(?<={_SHOWN})[\u200c\u200d](?={_SHOWN})"
+_JOINED = re.compile(rf"{_JOINER}|\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+_UNJOINED_CONTROL = re.compile(rf"(?!{_JOINER}){CONTROL.pattern}")
 
 
 def visible(text: str, *, lines: bool = False) -> str:

@@ -310,7 +310,7 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
 
 def _exported(export: dict[str, Any]) -> float:
     """When an export was written (its ``exportedAt``), else minus infinity."""
-    when = chat.when(scalar_text(export.get("exportedAt")) or "")
+    when = chat.when(export.get("exportedAt", ""))
     return -math.inf if when is None else when
 
 

@@ -10,6 +10,7 @@ and is read there. A message with no text part is left out; a mailbox with none 
 
 from __future__ import annotations
 
+import codecs
 import mailbox
 import re
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from qabot.models import Document
 from qabot.text import first_line
 
 SUFFIXES = frozenset({".eml", ".mbox"})
-_BOM = b"\xef\xbb\xbf"
+_BOM = codecs.BOM_UTF8
 _QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the message it answers
 
 

@@ -190,10 +190,11 @@ def _blocks(page: list[Line], drop: set[int], layout: _Layout) -> list[list[Line
 
 def _lines(page: list[Line], drop: set[int], layout: _Layout) -> list[Line]:
     """The page's lines that are text, those PDFium read apart on one line of the page joined."""
-    toc = sum(1 for line in page if dot_leader(line.text)) >= 3
+    leaders = [dot_leader(line.text) for line in page]
+    toc = sum(leaders) >= 3
     lines: list[Line] = []
     for index, line in enumerate(page):
-        if index in drop or dot_leader(line.text) or line.right < layout.left - 2:
+        if index in drop or leaders[index] or line.right < layout.left - 2:
             continue  # furniture, a table-of-contents entry, a note in the margin
         if toc and _TOC_ENTRY.search(line.text):
             continue

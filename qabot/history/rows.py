@@ -115,16 +115,16 @@ def settle(db: sqlite3.Connection, work: Owed, *, done: bool = False) -> None:
         write_owed(db, (touched | work[0], list(dict.fromkeys([*sources, *work[1]])), max(removed, work[2])))
 
 
-def write_owed(db: sqlite3.Connection, work: Owed | None, *, purge: bool | None = None) -> None:
-    """Record the work owed (None: none, not even a purge); whether it owes a purge is kept as it was unless
-    ``purge`` says: True, it does; False, the purge is done (owed still where work is left: another process's, which
-    purges once it is done)."""
-    if work is not None and purge is not True:
-        purge = owes_purge(db) and (purge is None or bool(work[0] or work[1]))
-    if work is None or not (work[0] or work[1] or purge):
+def write_owed(db: sqlite3.Connection, work: Owed, *, purge: bool | None = None) -> None:
+    """Record the work owed (the row goes where none is, not even a purge); whether it owes a purge is kept as it was
+    unless ``purge`` says: True, it does; False, the purge is done (owed still where work is left: another
+    process's, which purges once it is done)."""
+    touched, sources, removed = work
+    if purge is not True:
+        purge = owes_purge(db) and (purge is None or bool(touched or sources))
+    if not (touched or sources or purge):
         db.execute("DELETE FROM history_owed")
     else:
-        touched, sources, removed = work
         db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
                    (json.dumps([sorted(touched), sources, removed, *([True] if purge else [])]),))
 

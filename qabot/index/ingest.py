@@ -50,8 +50,7 @@ def indexed_text(passage: Passage) -> tuple[str, int]:
     """
     title = passage.title.strip() if passage.title else ""
     if len(title) > TITLE_CHARS:
-        words = title[:TITLE_CHARS].rsplit(None, 1)
-        title = words[0].rstrip() if len(words) > 1 else words[0]  # the word the cut falls in goes, unless alone
+        title = title[:TITLE_CHARS].rsplit(None, 1)[0]  # the word the cut falls in goes, unless it is the only one
     prefix = f"{title}. " if title else ""
     return prefix + passage.text, len(prefix)
 

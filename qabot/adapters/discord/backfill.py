@@ -124,6 +124,7 @@ class Backfill:
         self._logged = 0.0
         self._following = False  # channels ``queue`` adds are read (``run``'s ``follow``)
         self._tries: dict[int, int] = {}  # channel id: how many times its history failed in this run
+        self._retries: list[asyncio.TimerHandle] = []  # this run's channels to read again (``_again``)
 
     def queue(self, channel: Any) -> None:
         """Read this channel too (a thread met live that the backfill had not seen)."""
@@ -132,7 +133,9 @@ class Backfill:
     async def run(self, *, follow: bool = True) -> Reading:
         """Read every listed channel from its checkpoint; then, with ``follow``, each channel ``queue`` adds."""
         self.reading = Reading()
-        self._following, self._tries = follow, {}
+        for retry in self._retries:  # a run stopped (a new session) leaves its channels to this one
+            retry.cancel()
+        self._following, self._tries, self._retries = follow, {}, []
         await self.drop_unlisted()
         await self.feed.run(self.history.reopen)  # until read to its end in this run, it may have missed some
         for channel_id in self.listed:
@@ -193,7 +196,7 @@ class Backfill:
             return None
         self._tries[channel.id] = tries = self._tries.get(channel.id, 0) + 1
         delay = RETRY_SECONDS * 2 ** (tries - 1)
-        asyncio.get_running_loop().call_later(delay, self.queue, channel)
+        self._retries.append(asyncio.get_running_loop().call_later(delay, self.queue, channel))
         return delay
 
     async def _unreached(self, channel_ids: set[int]) -> None:

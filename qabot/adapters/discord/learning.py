@@ -77,8 +77,7 @@ class Learning:
         backfill under way stops, and another reads on from the checkpoints, each channel's recent window again
         (``backfill.Recheck``: what was deleted meanwhile); a channel with nothing new or recent costs no request."""
         self.feed.start()
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._stop()
         # Unread, a channel taken off the list still leaves the index.
         work = self._backfill() if self.reads else self.backfill.drop_unlisted()
         self._task = asyncio.get_running_loop().create_task(self._catching_up(work), name="qabot-history-backfill")
@@ -89,10 +88,14 @@ class Learning:
         history's thread at once, ahead of anything heard in the new session, which then waits for the next backfill
         (``start``, once the session is ready) as it does at a start: a live message heard first never moves a
         channel's checkpoint past what was said while the bot was away."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        self._stop()
         if self.reads:
             self.feed.reopen()
+
+    def _stop(self) -> None:
+        """The backfill under way, if any, stops."""
+        if self._task is not None:
+            self._task.cancel()
 
     async def _catching_up(self, work: Coroutine[Any, Any, None]) -> None:
         """First the index work a failed update left undone before the bot stopped (a deletion the state database
