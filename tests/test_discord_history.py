@@ -2520,3 +2520,62 @@ async def test_a_message_whose_batch_the_state_database_refused_is_read_at_the_n
         await backfilled(bot, double)
         body = await ask(double, "where are the spare dome light bulbs")
     assert cites(body, lost)
+
+
+async def _a_history_with_its_feed(tmp_path, make_corpus, fake_bot_for, debounce: float):
+    from qabot.adapters.discord.history import Feed
+    from qabot.history import CHANNEL, ChannelRow, History
+
+    qa = fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0)
+    history = History(qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+    history.register(ChannelRow(100, 10, None, CHANNEL, "Club · #help"))
+    feed = Feed(history, debounce)
+    feed.start()
+    return history, feed
+
+
+async def test_a_new_thread_of_the_session_before_read_late_lets_no_live_message_skip_what_was_said_away(
+        tmp_path, make_corpus, fake_bot_for) -> None:
+    """A thread created just before the session dropped is read to its end (0: it is new) in a batch still waiting
+    when the new session's READY reopens every channel: applied after that, it marked the thread read, and a message
+    heard in the new session moved its checkpoint past one said in it while the bot was away (never read then)."""
+    from qabot.corpus.chat import ChatMessage
+    from qabot.history import THREAD, Changes, ChannelRow
+
+    history, feed = await _a_history_with_its_feed(tmp_path, make_corpus, fake_bot_for, 0.2)
+    history.apply(Changes(read={100: (0, True)}))
+    await feed.run(history.register, ChannelRow(110, 10, 100, THREAD, "Club · #help › dome", untitled="x"))
+    feed.submit(Changes(read={110: (0, True)}))  # on_thread_create, in the session before
+    feed.reopen()  # the new session's READY (Learning.reconnected); 1001 was said in the thread meanwhile
+    await feed.settled()
+    heard = ChatMessage(id="1002", author="Ben", author_key="ben", date="2024-05-01T10:02:00+00:00",
+                        content="The grey key opens the dome.", names=frozenset({"ben"}))
+    feed.submit(Changes(put={110: [heard]}))  # heard in the new session, before its backfill
+    await feed.settled()
+    await feed.stop()
+    assert history.store.channel(110).checkpoint < 1001
+
+
+async def test_a_backfill_page_applied_after_a_new_sessions_reopen_marks_nothing_read(
+        tmp_path, make_corpus, fake_bot_for) -> None:
+    """The backfill's last page of a channel, on its way to the history's thread as READY cancels that backfill and
+    reopens every channel, marked the channel read to its end after the reopen."""
+    from qabot.history import Changes
+
+    history, feed = await _a_history_with_its_feed(tmp_path, make_corpus, fake_bot_for, 0.0)
+    history.reopen()
+
+    async def last_page() -> None:
+        await feed.apply(Changes(read={100: (1000, True)}))
+
+    async def on_connect(backfill: asyncio.Task) -> None:
+        backfill.cancel()
+        feed.reopen()
+
+    backfill = asyncio.get_running_loop().create_task(last_page())
+    await asyncio.gather(backfill, asyncio.get_running_loop().create_task(on_connect(backfill)),
+                         return_exceptions=True)
+    await asyncio.sleep(0.2)
+    await feed.settled()
+    await feed.stop()
+    assert not history.store.channel(100).complete

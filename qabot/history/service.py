@@ -127,6 +127,7 @@ class History:
         # Channels whose backfill failed in this run: their new messages are linked as they come, but their
         # checkpoint stays where reading stopped, so the next start reads what was missed.
         self._skipped: set[int] = set()
+        self._awaiting = False  # a new session's backfill has not begun yet (``reopen``)
         # Messages deleted while a backfill may hold them in a page not yet applied: that page must not bring them
         # back. Kept until every channel is read to its end.
         self._deleted: set[int] = set()
@@ -151,9 +152,12 @@ class History:
             self._rows[row.id] = self.store.put_channel(row)
         return before is not None and _shown(before) != _shown(self._rows[row.id])
 
-    def reopen(self) -> None:
-        """Every channel may have missed messages (the bot was away): new ones wait until a backfill reads it again."""
+    def reopen(self, *, session: bool = False) -> None:
+        """Every channel may have missed messages (the bot was away): new ones wait until a backfill reads it again.
+        With ``session`` (a new one's, before its backfill), nothing is read to its end until that backfill reopens:
+        a page or a thread of the session before, applied late, would let a live message move a checkpoint."""
         with self._lock:
+            self._awaiting = session
             self.store.reopen()
             self._rows = {row.id: row for row in self.store.channels()}
             self._forgotten = self.store.forgotten()
@@ -237,6 +241,7 @@ class History:
             touched |= set(self.store.remove(changes.removed))
             self._deleted |= changes.removed
             for channel_id, (checkpoint, complete) in changes.read.items():
+                complete = complete and not self._awaiting  # read in a session before: its backfill reads it again
                 if channel_id in self._rows:
                     self.store.advance(channel_id, checkpoint, complete=complete)
                     self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]

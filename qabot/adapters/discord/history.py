@@ -265,7 +265,7 @@ class Feed:
     def reopen(self) -> None:
         """``History.reopen`` in the history's thread, queued now rather than when a coroutine gets to it: ahead of
         every batch heard from here on (``Learning.reconnected``)."""
-        future = asyncio.get_running_loop().run_in_executor(self._thread, self.history.reopen)
+        future = asyncio.get_running_loop().run_in_executor(self._thread, functools.partial(self.history.reopen, session=True))
         self._applying.add(future)
         future.add_done_callback(self._reopened)
 
