@@ -670,14 +670,23 @@ async def test_a_kept_thread_the_backfill_cannot_reach_still_learns_live(qa, dou
 
 async def test_a_new_gateway_session_reads_what_was_said_while_the_bot_was_away(qa, double, tmp_path) -> None:
     async with running(qa, double, **settings(tmp_path, CHANNEL_ID, OTHER_CHANNEL_ID)) as bot:
-        await backfilled(bot, double)
-        identified = len(double.identifies)
-        double.sessions[0].session_id = "expired"  # Discord forgot the session: the bot identifies anew
-        double.drop()
-        missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
-                             channel_id=OTHER_CHANNEL_ID, seconds_ago=1)  # said while away: no event for it
-        await double.until(lambda: len(double.identifies) > identified, what="a new session")
+        missed = await _identified_anew_after_a_message(bot, double, seconds_ago=1)
         await until_answer(double, "where are the spare eyepieces", lambda b: cites(b, missed))
+
+
+async def _identified_anew_after_a_message(bot, double: DiscordDouble, *, seconds_ago: int,
+                                           ready: bool = False) -> dict[str, Any]:
+    """Once the backfill is done, the session is lost and Discord forgot it (the bot identifies anew), and a message
+    is said in OTHER_CHANNEL_ID meanwhile, which no event tells: it, once the new session is up (``ready``: ready)."""
+    await backfilled(bot, double)
+    identified = len(double.identifies)
+    double.sessions[0].session_id = "expired"
+    double.drop()
+    missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
+                         channel_id=OTHER_CHANNEL_ID, seconds_ago=seconds_ago)
+    await double.until(lambda: len(double.identifies) > identified and (not ready or double.ready()),
+                       what="a new session")
+    return missed
 
 
 async def test_a_message_deleted_or_edited_while_the_bot_was_away_is_noticed_at_the_next_start(
@@ -2471,13 +2480,7 @@ async def test_a_message_said_while_the_bot_was_away_is_read_though_one_of_the_n
     checkpoint past the messages said while the bot was away: they would never be read."""
     listed = settings(tmp_path, OTHER_CHANNEL_ID, discord_history_debounce_seconds=0.0)  # applied before ready
     async with running(qa, double, **listed) as bot:
-        await backfilled(bot, double)
-        identified = len(double.identifies)
-        double.sessions[0].session_id = "expired"  # Discord forgot the session: the bot identifies anew
-        double.drop()
-        missed = double.seed("The spare eyepieces are in the left cabinet of the dome.", user_n=2,
-                             channel_id=OTHER_CHANNEL_ID, seconds_ago=0)  # said while away: no event for it
-        await double.until(lambda: len(double.identifies) > identified and double.ready(), what="a new session")
+        missed = await _identified_anew_after_a_message(bot, double, seconds_ago=0, ready=True)
         kettle = double.message("The kettle in the control room is broken again.", user_n=4,
                                 channel_id=OTHER_CHANNEL_ID, mention_bot=False)  # heard live in the new session
         await until_answer(double, "is the kettle in the control room broken", lambda b: cites(b, kettle))
