@@ -511,6 +511,13 @@ async def test_a_question_carrying_mentions_is_answered_as_if_they_were_not_ther
     assert_no_pings(double)
 
 
+def test_an_address_at_here_or_everyone_is_no_mention() -> None:
+    """``@here`` and ``@everyone`` are dropped as words, not out of an e-mail address or a domain."""
+    assert clean_question("@here is support@here.org down? @everyone", bot_id=1) == "is support@here.org down?"
+    assert clean_question("mail me at a@everyone.example or x@here.io", bot_id=1) == (
+        "mail me at a@everyone.example or x@here.io")
+
+
 def test_a_joiner_beside_a_mention_goes_with_the_mention() -> None:
     """A joiner kept inside a word (``strip_controls``) joins nothing once the mention beside it is dropped."""
     assert clean_question("<@5>\u200dWho killed Trotsky?\u200c<@&6>", bot_id=1) == "Who killed Trotsky?"

@@ -21,7 +21,8 @@ from collections.abc import Mapping
 
 from qabot.search.inputs import clean_text
 
-_MENTION = re.compile(r"<@!?(?P<user>\d+)>|<@&\d+>|<#\d+>|@everyone\b|@here\b")
+# @everyone and @here as words: "support@here.org" is an address, which Discord does not take for a mention either
+_MENTION = re.compile(r"<@!?(?P<user>\d+)>|<@&\d+>|<#\d+>|(?<![\w.+-])@(?:everyone|here)\b(?![.@]\w)")
 _EDGE = " \t\n,:;-–—"  # what may stand between addressing mentions and the question
 
 
