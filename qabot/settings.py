@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     discord_dms: bool = Field(True, description="answer direct messages")
     discord_cooldown_seconds: float = Field(5.0, ge=0.0, le=WEEK, description="per-user pause between questions")
     discord_max_question_chars: int = Field(
-        500, ge=10, le=4000, description="longer questions asked in Discord are refused"
+        500, ge=10, le=4000, description="longer questions asked in Discord are refused (a message asked about with Ask qabot, or a forum post, is cut)"
     )
     discord_max_concurrent: int = Field(2, ge=1, le=64, description="questions answered at once")
     discord_queue_limit: int = Field(50, ge=1, le=MAX_QUEUE, description="questions waiting before new ones are refused")

@@ -354,6 +354,20 @@ async def test_ask_qabot_on_a_message_answers_privately_and_can_post_publicly(fa
     assert_no_pings(double)
 
 
+async def test_ask_qabot_on_a_long_message_asks_its_start_rather_than_asking_to_shorten_it(fake_default_bot, double,
+                                                                                           state) -> None:
+    """A message over QABOT_DISCORD_MAX_QUESTION_CHARS is someone else's: who right-clicked it cannot shorten it, so
+    its start is asked (as a long forum post's is), not refused with "Could you shorten it?"."""
+    spy = Spy(fake_default_bot)
+    long = "Does anyone know who killed Trotsky? " + "I have been reading about it all week long. " * 20
+    async with running(spy, double, state_dir=state):
+        target = double.message(long, user_n=5, mention_bot=False)
+        private = await first_followup(double, double.message_command(target, user_n=2))
+    [(asked, _)] = spy.calls
+    assert asked.startswith("Does anyone know who killed Trotsky?") and len(asked) <= 500 < len(long.strip())
+    assert "shorten" not in str(private) and labels(private)[-1] == "Post publicly"
+
+
 async def test_post_publicly_in_a_busy_channel_is_answered_in_time_and_posts_once(fake_default_bot, double,
                                                                                    state) -> None:
     """A channel takes five messages every five seconds: under load the public post waits its turn there, longer

@@ -148,6 +148,8 @@ class AskCog(commands.Cog, name="Questions"):
         if names is None:
             names = await self._known_names(interaction, text)
         question = clean_question(text, self._me().id, names)
+        if frontend == "menu":  # someone else's message: not theirs to shorten, so cut as a long forum post is
+            question = clip(question, self.settings.discord_max_question_chars)
         refusal = self.answering.refusal(interaction.user.id, question, frontend) if question else empty
         if refusal is not None:
             await say(interaction, refusal)
