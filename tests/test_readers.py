@@ -399,6 +399,17 @@ def test_html_a_reference_to_a_control_character_does_not_lose_the_page(tmp_path
     assert "Koalas [31m by day" in _texts(docs[0], headings=True) and "ls -l" in docs[0].text
 
 
+def test_html_a_doctype_with_an_internal_subset_leaves_no_stray_text(tmp_path: Path) -> None:
+    # libxml2's HTML parser ends the DOCTYPE at the subset's first ">" and read the rest, " ]>", as the page's text.
+    page = ('<?xml version="1.0"?>\n<!DOCTYPE html [\n  <!ENTITY koala "Phascolarctos">\n  <!ENTITY % p "x">\n]>\n'
+            "<html><body><main><h1>Koalas</h1><p>Koalas sleep up to twenty hours a day, mostly in eucalyptus trees.</p>"
+            "</main></body></html>")
+    docs, warnings = _read(documents.write_html(tmp_path / "koalas.xhtml", page))
+    assert warnings == [] and len(docs) == 1
+    assert _texts(docs[0], headings=True) == ["Koalas"]
+    assert _texts(docs[0]) == ["Koalas sleep up to twenty hours a day, mostly in eucalyptus trees."]
+
+
 def test_html_with_no_main_content_is_skipped(tmp_path: Path) -> None:
     page = "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav><script>go()</script></body></html>"
     docs, warnings = _read(documents.write_html(tmp_path / "menu.html", page))

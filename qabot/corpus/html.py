@@ -71,6 +71,11 @@ _FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyr
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 DEPTH = 255  # how deep lxml's parser (libxml2's) nests elements: it reads nothing of a page past that point
 _FONT = re.compile(rb"(?i)</?(?:font|basefont)\b[^>]*>")
+# A DOCTYPE's internal subset (``<!DOCTYPE html [ <!ENTITY ...> ]>``, as XHTML may have it): libxml2's HTML parser
+# ends the DOCTYPE at its first ">" and reads the rest, `` ]>``, as the page's text. Found after what may come before
+# the DOCTYPE (a byte-order mark, spaces, an XML declaration, comments), and taken out, the DOCTYPE kept.
+# Each part before it is matched one way only (no lazy ".*?" that could span two), so a page of them is read once.
+_SUBSET = re.compile(rb"(?is)((?:\xef\xbb\xbf)?(?:\s|<\?[^>]*>|<!--(?:[^-]|-(?!->))*-->)*<!doctype[^\[>]*)\[.*?\]\s*>")
 # What the parser makes of a reference to a control character (&#27;, &#8;): lxml will not let it into an element
 # trafilatura builds, so the whole page was lost. A raw control byte the parser drops itself; these go the same way.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -194,6 +199,8 @@ def _load(name: str, data: bytes, warn: Warn | None) -> Any:
     import trafilatura
 
     _check_attributes(data)
+    if subset := _SUBSET.match(data):
+        data = subset[1] + b">" + data[subset.end() :]
     tree = trafilatura.load_html(data)
     if tree is not None and _too_deep(tree):
         tree = trafilatura.load_html(_FONT.sub(b"", data))
