@@ -494,6 +494,30 @@ def test_a_docx_with_a_damaged_part_is_skipped_with_the_part_named(tmp_path: Pat
     assert warnings[0].startswith("skipping minutes.docx: a damaged Word document (word/styles.xml is not well-formed")
 
 
+def test_a_docx_missing_a_part_its_relationships_name_is_read_with_a_warning(tmp_path: Path) -> None:
+    # Word repairs such a file and opens it; python-docx raised "There is no item named 'word/styles.xml' in the
+    # archive" and the file was skipped as "not a Word document". Its body is read, and the missing part named.
+    source = documents.write_docx(tmp_path / "whole.docx")
+    broken = tmp_path / "minutes.docx"
+    with zipfile.ZipFile(source) as whole, zipfile.ZipFile(broken, "w") as copy:
+        for name in whole.namelist():
+            if name not in ("word/styles.xml", "docProps/core.xml"):
+                copy.writestr(name, whole.read(name))
+    docs, warnings = _read(broken)
+    assert warnings == ["minutes.docx: its parts docProps/core.xml, word/styles.xml are missing; read without them"]
+    assert len(docs) == 1
+    assert "Fourteen members attended the meeting in the village hall; two sent apologies." in _texts(docs[0])
+    assert "Roof repair | 180 | 200" in _texts(docs[0])
+    without_body = tmp_path / "empty.docx"  # the document itself missing: nothing to read, and said so
+    with zipfile.ZipFile(source) as whole, zipfile.ZipFile(without_body, "w") as copy:
+        for name in whole.namelist():
+            if name != "word/document.xml":
+                copy.writestr(name, whole.read(name))
+    docs, warnings = _read(without_body)
+    assert docs == [] and warnings == [
+        'skipping empty.docx: not a Word document ("There is no item named \'word/document.xml\' in the archive")']
+
+
 def test_a_docx_that_is_not_a_zip_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "plain.docx"
     path.write_text("just text")

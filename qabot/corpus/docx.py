@@ -45,6 +45,7 @@ from typing import Any
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.docx_numbering import Numbering
+from qabot.corpus.docx_package import open_word
 from qabot.corpus.docx_tables import row_cells
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.corpus.titles import own_title
@@ -60,12 +61,11 @@ _TOC_STYLE = re.compile(r"(?i)^toc\s*(\d|heading)$")  # Word's table of contents
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
-    import docx
     from docx.opc.exceptions import PackageNotFoundError
     from lxml.etree import XMLSyntaxError
 
     try:
-        word = docx.Document(str(file.path))
+        word = open_word(file, warn)  # read without a part its relationships name and its zip lacks, as Word does
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         why = "not a zip package" if isinstance(exc, PackageNotFoundError) else first_line(exc)  # not its path
         warn(f"skipping {file.name}: not a Word document ({why})")
