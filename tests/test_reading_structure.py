@@ -171,6 +171,24 @@ def test_markdown_an_unclosed_fence_in_a_docusaurus_admonition_ends_at_its_closi
 
 
 
+def test_markdown_a_tilde_fence_with_a_backtick_in_its_info_is_a_fence_before_an_admonition(tmp_path: Path) -> None:
+    # CommonMark (and markdown-it-py) forbid a backtick only in a backtick fence's info string. The tilde fence was
+    # not seen as one, so its closing line was taken to open a fence, and the admonitions after it were lost: the
+    # unclosed fence in one ran to the end of the text, over its closing line and the next section.
+    content = ('# Install\n\n~~~md title="`skyfetch.toml`"\nsurvey = "2MASS"\n~~~\n\n::::tip[Before you start]\n'
+               ":::note\nMake sure Python is installed, then run:\n\n```bash\npip install skyfetch\n:::\n"
+               "Then fetch a survey.\n::::\n" + _LATER)
+    assert _markdown(tmp_path, "install.mdx", content) == [
+        ("Install", '~~~md title="`skyfetch.toml`"\nsurvey = "2MASS"\n~~~'),
+        ("Install", "Before you start"),
+        ("Install", "Make sure Python is installed, then run:"),
+        ("Install", "```bash\npip install skyfetch"),
+        ("Install", "Then fetch a survey."),
+        ("Configure", "Skyfetch reads skyfetch.toml in the project folder."),
+        ("Usage", "Run skyfetch with a survey."),
+    ]
+
+
 def test_markdown_mkdocs_content_tabs_read_as_their_title_and_body(tmp_path: Path) -> None:
     content = ('# Install\n\n=== "pip"\n\n    Install skyfetch from PyPI.\n\n    ```bash\n    pip install skyfetch\n'
                '    ```\n\n===+ "conda"\n    Install skyfetch from conda-forge:\n\n    ```bash\n'

@@ -39,7 +39,8 @@ _BLOCK_OPTION = re.compile(r"(?: {4}|\t)[ \t]*[A-Za-z][\w-]*:(?:[ \t]|$)")
 _BARE_MARKER = re.compile(r"\s*(?:[-+*]|\d{1,9}[.)])\s*$")  # a list item's marker, and nothing after it
 # A code block's fence: its opening line, or (bare) its closing one. Its run is never given back: a shorter one cannot
 # match where it did not, and giving it back a mark at a time took most of an hour over a megabyte of "~~~...~ `".
-_FENCE = re.compile(r"[ \t]*(`{3,}+|~{3,}+)[^`]*")
+# As in CommonMark (and markdown-it-py), only a backtick fence's info string may hold no backtick.
+_FENCE = re.compile(r"[ \t]*(`{3,}+(?![^`]*`)|~{3,}+).*")
 _FOOTNOTE = re.compile(r"\s{0,3}\[\^[^\]\s]+\]:")  # a footnote's definition: "[^1]: ..."
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+\S")  # a definition under its term, in a definition list
 _COLONS = re.compile(r"[ \t]*(:{3,})[ \t]*")  # an admonition's closing fence
