@@ -124,6 +124,21 @@ def test_a_mailing_lists_archive_is_a_document_per_message(tmp_path: Path) -> No
     assert "".join(d.text for d in docs) == path.read_text(encoding="utf-8")  # every message, whole, verbatim
 
 
+def test_a_mailing_lists_archive_saved_with_a_utf8_byte_order_mark_is_a_document_per_message(tmp_path: Path) -> None:
+    """Notepad saves UTF-8 with a byte-order mark, which the text keeps as its first character: the archive was read
+    as one document, not split. It reads as the same file without the mark does, its messages without the mark."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text(_MBOX, encoding="utf-8")
+    path = tmp_path / "2024-June.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + _MBOX.encode())
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+    assert [(d.doc_id, d.title, d.author) for d in docs] == [
+        ("2024-June.txt:1", "one", "a@x.org"), ("2024-June.txt:2", "two", "b@x.org")] and warnings == []
+    expected = list(load_file(CorpusFile(plain, plain.name)))
+    assert [(d.text, d.paragraphs) for d in docs] == [(d.text, d.paragraphs) for d in expected]
+
+
 def test_jsonl_beir_documents(tmp_path: Path) -> None:
     path = tmp_path / "corpus.jsonl"
     rows = [

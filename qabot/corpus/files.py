@@ -310,8 +310,9 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
 _MAIL_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9-]*):(?:[ \t](.*))?$")
 MAIL_FIELDS = frozenset({"from", "to", "cc", "date", "subject", "message-id"})  # what an e-mail's header holds
 _MBOX_FROM = re.compile(r"From \S+ ")  # an mbox file's line before each message's header
-# Where a message of an mbox begins: at the start, or after a blank line, its "From <sender> <date>" line and a field.
-MBOX_START = re.compile(r"(?:\A|(?<=\n\n))From \S+ [^\n]*\n[A-Za-z][A-Za-z0-9-]*:[ \t]")
+# Where a message of an mbox begins: at the start (after a UTF-8 byte-order mark, which a text keeps), or after a blank
+# line, its "From <sender> <date>" line and a field.
+MBOX_START = re.compile(r"(?:\A|(?<=\A\ufeff)|(?<=\n\n))From \S+ [^\n]*\n[A-Za-z][A-Za-z0-9-]*:[ \t]")
 _MAIL_HEADER_LINES = 200
 MAX_ENCODED_HEADER = 10_000  # characters of a header whose encoded words (RFC 2047's "=?UTF-8?Q?...?=") are decoded
 

@@ -19,7 +19,7 @@ from qabot.models import Document
 
 def starts(text: str) -> list[int]:
     """Where each message of an mbox begins; fewer than two where the text is no mbox of messages."""
-    if not MBOX_START.match(text):
+    if not MBOX_START.match(text, 1 if text.startswith("\ufeff") else 0):  # the first message after a byte-order mark
         return []
     found = []
     for match in MBOX_START.finditer(text):
