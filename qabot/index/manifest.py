@@ -76,7 +76,8 @@ FORMAT_VERSION = 29  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # an HTML page with a reference to a control character (&#27;) is read, not skipped;
 # 29: a channel's exports in one folder (month by month, or again) read as one channel, a message in two of them once;
 # an export's dates in UTC; a title's first 300 characters before each passage; a PDF page PDFium cannot load left out;
-# a Word table's merged cells read from its XML; readers' hostile runs (dots, tildes, digits, attributes) in linear time
+# a Word table's merged cells read from its XML; readers' hostile runs (dots, tildes, digits, attributes) in linear time;
+# a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
