@@ -187,7 +187,7 @@ class MilvusStore:
         return False
 
     def purge(self) -> bool:
-        return False  # Milvus drops deleted rows' text when it compacts its segments (docs/scale.md)
+        return False  # deleted rows go after the grace, their text when Milvus compacts (never on demand in Lite)
 
     def close(self) -> None:
         self.conn.close()
