@@ -400,6 +400,33 @@ def test_a_rebuild_leaves_no_deleted_text_in_the_build_it_keeps(make_corpus, tmp
     bot.close()
 
 
+def test_a_purge_drops_the_deleted_documents_vectors_from_the_embedding_cache(make_corpus, tmp_path) -> None:
+    """README: a forgotten member's passages' vectors leave the embedding cache (they say what the passages said).
+    On Milvus the purge did nothing, so the vectors a rebuild had cached for the history's documents stayed in
+    ``<index>/cache`` for good. Now the purge drops those of the documents deleted, and keeps the others'."""
+    from qabot import Document
+    from qabot.index.cache import EmbeddingCache
+
+    def cached() -> set[bytes]:
+        cache = EmbeddingCache(tmp_path / "index" / "cache", HashEmbedder().name, whole=False)
+        cache._load()
+        return {bytes(k) for shard in cache._shards for k in shard.keys}
+
+    corpus = make_corpus(ARTICLE)
+    bot = milvus_bot(corpus, tmp_path)
+    bot.upsert([Document(doc_id="m1", source="discord/1/2", text="My password is Zanzibarquux, keep it."),
+                Document(doc_id="m2", source="discord/1/2", text="Bo: the ferry runs on Tuesdays.")])
+    bot.close()
+    bot = milvus_bot(corpus, tmp_path, rebuild=True)  # the rebuild caches every passage's vectors
+    before = cached()
+    bot.change(delete=["m1"])
+    assert cached() == before  # a delete alone keeps them (a replica may still show m1)
+    bot.purge()
+    assert len(before - cached()) == 1 and not cached() - before  # m1's one passage, nothing else
+    assert "ferry runs" in bot.ask("When does the ferry run?", k=1).excerpts[0].text
+    bot.close()
+
+
 @pytest.mark.xfail(strict=True, reason="Milvus Lite has no compaction on demand (its ManualCompaction is a no-op) and "
                    "qabot deletes a document's rows only GRACE_SECONDS later: the text stays in its parquet files")
 def test_a_purge_leaves_no_deleted_text_in_the_milvus_lite_files(make_corpus, tmp_path) -> None:

@@ -17,15 +17,17 @@ import contextlib
 from collections.abc import Iterator
 
 from qabot.errors import CorruptIndexError, IndexStoreError, QABotError
+from qabot.index.cache import EmbeddingCache
 from qabot.index.changes import Note
+from qabot.index.ingest import stored_key
 from qabot.index.locks import folder_lock
 from qabot.index.manifest import BuildConfig, Manifest, new_manifest
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
 from qabot.index.milvus.config import BuildNames, MilvusConfig, corpus_key
 from qabot.index.milvus.engine import MilvusEngine
-from qabot.index.milvus.schema import LAYOUT, decode_paragraphs
-from qabot.index.milvus.writer import MilvusTransaction, _query_all
+from qabot.index.milvus.schema import LAYOUT, PASSAGE_FIELDS, decode_paragraphs, passage_row
+from qabot.index.milvus.writer import MilvusTransaction, _in_lists, _query_all
 from qabot.models import Document, Paragraph
 
 
@@ -187,7 +189,19 @@ class MilvusStore:
         return False
 
     def purge(self) -> bool:
-        return False  # deleted rows go after the grace, their text when Milvus compacts (never on demand in Lite)
+        """Milvus rewrites nothing on demand: the deleted documents' rows go after the grace, and their text when
+        Milvus compacts (README). Their vectors, which a rebuild put in the local embedding cache, leave it now;
+        False: no index file was rewritten."""
+        if self.read_only or not self.config.embedding_cache:
+            return False
+        with self.lock():
+            stored = self._read()
+            hidden = sorted(stored.head.hidden()) if stored is not None else []
+            keys = {stored_key(self.model, passage_row(entity)) for part in _in_lists(hidden)
+                    for entity in _query_all(self.conn, stored.names.passages, f"doc in {part}", PASSAGE_FIELDS)}
+            if keys:
+                EmbeddingCache(self.config.index_dir / "cache", self.model, whole=False).drop(keys)
+        return False
 
     def close(self) -> None:
         self.conn.close()
