@@ -207,9 +207,9 @@ class QABot:
         """Make the documents deleted so far leave the index's files, not only its answers: the segments that hold
         them are rewritten without them now (the default engine; on Milvus nothing is: their rows are deleted by a
         change after the grace, and leave its files when it compacts, which Milvus Lite does only once several
-        files have piled up: README). A delete only marks them deleted, until their segments are merged. True when something was rewritten; ``IndexStoreError``
-        where it cannot be (another process writing the index too long, a full disk): what was deleted is still in
-        the files then."""
+        files have piled up: README). A delete only marks them deleted, until their segments are merged. True when
+        something was rewritten; ``IndexStoreError`` where it cannot be (another process writing the index too long,
+        a full disk): what was deleted is still in the files then."""
         return self.living.maintain(purge=True)
 
     def close(self) -> None:
