@@ -181,6 +181,29 @@ def test_a_purge_takes_the_deleted_documents_vectors_out_of_the_embedding_cache(
     bot.close()
 
 
+def test_a_merge_that_rewrites_a_segment_before_the_purge_takes_the_deleted_vectors_out_of_the_cache(tmp_path) -> None:
+    """Most of a segment deleted (a member forgotten who wrote most of it) is merged in the background before the
+    purge the forget asked for; that merge left their vectors in the embedding cache, and the purge, finding no
+    segment left to rewrite, took nothing out either. Every merge takes its deleted passages' vectors out."""
+    from qabot.index.cache import EmbeddingCache
+    from qabot.index.ingest import stored_key
+
+    bot = _chat_bot(tmp_path)
+    bot.upsert([_message(str(n), "Zebulonia", f"Quixotrope key number {n} is lost.") for n in range(3, 7)])
+    bot.refresh(rebuild=True)  # a full build keeps what it embedded in the cache: the history's documents too
+    keys = {row.doc_id: (stored_key(HashEmbedder.name, row), len(row.sentences))
+            for part in bot.living.current.parts
+            for row in part.segment.store.passages(range(part.info.passages)).values()}
+    bot.delete(["2", "3", "4", "5", "6"])
+    bot.living.maintain()  # the background merge, if it has not run yet: more than half of the segment deleted
+    assert not any(info.deleted_documents for info in bot.manifest.segments)
+    assert not bot.purge()  # nothing left to rewrite
+    bot.close()
+    cache = EmbeddingCache(tmp_path / "idx" / "cache", HashEmbedder.name)
+    assert cache.get(*keys["1"]) is not None
+    assert all(cache.get(*keys[doc]) is None for doc in ("2", "3", "4", "5", "6"))
+
+
 def test_a_purge_killed_once_it_committed_leaves_no_vectors_of_what_it_purged_in_the_cache(tmp_path,
                                                                                           monkeypatch) -> None:
     """The process killed (SIGKILL, a power cut) just after a purge committed the rewritten segment: the vectors of

@@ -82,8 +82,9 @@ def merge_if_needed(engine: EmbeddedEngine, *, purge: bool = False) -> bool:
             return False
         lo, hi = run
         snapshot = engine.open()
+        # Any merge, not only a purge: one that rewrote a forgotten member's segment first leaves the purge nothing
         purged = {stored_key(engine.model, row) for part in snapshot.parts[lo:hi]
-                  if purge and engine.config.embedding_cache and part.dead is not None
+                  if engine.config.embedding_cache and part.dead is not None
                   for row in part.segment.store.passages(np.flatnonzero(part.dead).tolist()).values()}
         build_id = new_build_id()
         tmp = engine.index_dir / f".tmp-{build_id}"
