@@ -975,6 +975,25 @@ def test_an_answer_from_a_member_who_shares_the_askers_display_name_is_the_answe
     answer = bot_for(corpus).ask("How do I reset the dome controller when it is stuck?", k=1)
     assert answer.answered and answer.excerpts[0].citation.link.endswith("/5602"), answer.excerpts[0].highlight
 
+@pytest.mark.xfail(strict=True, reason="Discord gives every deleted account's messages one author id "
+                   "(456226577798135808, 'Deleted User'), so the reader takes two deleted members for one person; "
+                   "keying each such message apart splits a deleted asker's own follow-ups from their question")
+def test_a_deleted_members_reply_to_another_deleted_members_question_answers_it(tmp_path: Path) -> None:
+    """An old help channel's export: the asker and the helper both deleted their accounts since. Discord shows each as
+    "Deleted User", under the one id it gives every deleted account, so nothing says they are one person: the helper's
+    reply answers (it was "asks", the asker's own, so the question read as one nobody answered: "Not found")."""
+    def deleted(record: dict) -> dict:
+        return {**record, "author": {**record["author"], "id": "456226577798135808", "name": "Deleted User",
+                                     "nickname": "Deleted User"}}
+
+    chat = [deleted(documents.message("5801", "x", "How do I make nginx reload its config without dropping "
+                                      "connections?", documents._at(0))),
+            deleted(documents.message("5802", "y", "Run nginx -s reload: it lets the old workers finish their "
+                                      "requests.", documents._at(2), reply_to="5801"))]
+    _, doc = _help_export(tmp_path, chat)
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS]
+
+
 def test_courtesy_after_an_answer_answers_nothing() -> None:
     from qabot.search.exchange import _COURTESY
 
