@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator
 
 from qabot.models import Document, Paragraph, Passage
+from qabot.text import QUESTION_MARKS
 
 MAX_SENTENCE_CHARS = 300  # a highlight is at most this long, so sentence units are too
 MIN_PARAGRAPH_CHARS = 150  # shorter paragraphs share a passage with the ones after them
@@ -218,7 +219,6 @@ _ROW = re.compile(r"\s\|\s|^\s*\|.*\|\s*$")  # cells parted by " | " (a reader's
 
 CAPTION, ASKS, CHAT = 1, 2, 4  # bits of sentence_flags; CHAT: of a chat message in an exchange (set by the build)
 _CLOSERS = "\"'”’»)] 」』）】〉》*_"  # and Markdown's emphasis: "**Can I observe in the rain?**" asks
-_QUESTION_MARKS = ("?", "？", "؟")  # and the full-width one of Chinese and Japanese, and the Arabic one
 
 
 def sentence_flags(sentence: str) -> int:
@@ -229,4 +229,4 @@ def sentence_flags(sentence: str) -> int:
 
 def asks(sentence: str) -> bool:
     """Whether the sentence is a question: it ends with a question mark (before any closing quotes)."""
-    return sentence.rstrip(_CLOSERS).endswith(_QUESTION_MARKS)
+    return sentence.rstrip(_CLOSERS).endswith(QUESTION_MARKS)

@@ -8,6 +8,7 @@
 - ``visible``: the same characters shown as harmless visible text, for output;
   ``json_safe`` escapes them in JSON output;
 - ``blank``: whether a text shows nothing (whitespace, invisible characters, blank fillers);
+- ``QUESTION_MARKS`` and ``asks_mark``: the question marks people type, and whether a text holds one;
 - ``SURROGATE``: a lone surrogate, which JSON and broken decoding can give but is no character.
 """
 
@@ -138,6 +139,15 @@ def _json_escape(cp: int) -> str:
         return f"\\u{cp:04x}"
     cp -= 0x10000  # past the BMP, JSON spells a character as its UTF-16 surrogate pair
     return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+# "?", the full-width one Chinese and Japanese keyboards type, and the Arabic one
+QUESTION_MARKS = ("?", "\uff1f", "\u061f")
+
+
+def asks_mark(text: str) -> bool:
+    """Whether ``text`` holds a question mark (``QUESTION_MARKS``)."""
+    return any(mark in text for mark in QUESTION_MARKS)
 
 
 def first_line(exc: BaseException) -> str:

@@ -202,6 +202,39 @@ def test_an_exchange_opened_by_a_question_without_a_question_mark_is_asked_not_n
     assert roles(chat, parents(chat)) == [ASKS, ANSWERS]
 
 
+@pytest.mark.parametrize("mark", ["？", "؟"])
+def test_a_question_ending_in_a_full_width_or_arabic_question_mark_asks(tmp_path: Path, mark: str) -> None:
+    """Chinese and Japanese keyboards type "？" (U+FF1F), Arabic ones "؟": each asks as "?" does. The exchange was read
+    as news, its asker's messages as answers: the asker's own problem was cited as the answer to it."""
+    def roles_of(mark: str) -> list:
+        chat = [Message("wei", f"nginx graceful reload{mark}", 0, "1"),
+                Message("ben", "nginx -s reload, not systemctl restart", 60, "2", reply_to="1"),
+                Message("cleo", f"ben, on debian 12 too{mark}", 90, "3", reply_to="2"),
+                Message("wei", f"thanks, but what about the old workers{mark}", 120, "4", reply_to="2")]
+        untangler = Untangler()
+        for message in chat:
+            untangler.add(message)
+        return [untangler.roles, [s.asks for s in untangler.window]]
+
+    assert roles_of(mark) == roles_of("?") == [[ASKS, ANSWERS, None, ASKS], [True, False, True, True]]
+    # Where the asker then says more without a question mark, that is no answer either.
+    chat = [documents.message("1", "Wei", f"nginx graceful reload{mark}", documents._at(0)),
+            documents.message("2", "Wei", "connections dropped on every config change, nginx 1.18 on debian 12",
+                              documents._at(0, 20))]
+    [doc] = _read(documents.write_export(tmp_path / "help.json", chat))
+    assert [p.role for p in doc.paragraphs] == [ASKS, ASKS]
+
+
+def test_an_askers_problem_after_a_full_width_question_mark_is_not_cited_as_the_answer(tmp_path: Path,
+                                                                                     bot_for) -> None:
+    chat = [documents.message("1", "Wei", "nginx graceful reload？", documents._at(0)),
+            documents.message("2", "Wei", "connections dropped on every config change, nginx 1.18 on debian 12",
+                              documents._at(0, 20)),
+            documents.message("3", "Ben", "nginx -s reload, not systemctl restart", documents._at(1))]
+    first = _first_excerpt(tmp_path, bot_for, chat, "nginx drops connections on every config change")
+    assert first.citation.author == "Ben", first.highlight  # was Wei's own problem, answered with confidence
+
+
 @pytest.mark.parametrize("news", ["watch the language, and explain what you mean", "whoops, wrong channel",
                                   "Would be nice to have a meetup in June", "the mirror is back up"])
 def test_news_that_opens_with_a_question_word_in_another_word_is_still_news(news: str) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qabot.corpus.conversation_weights import FEATURES
-from qabot.text import fold
+from qabot.text import asks_mark, fold
 
 if TYPE_CHECKING:
     from qabot.corpus.conversations import Message
@@ -71,7 +71,7 @@ def seen(message: Message, index: int) -> Seen:
         first=tokens[0] if tokens and stripped[:1] not in ("!", "/") else None,
         explicit=message.mentions | frozenset(t[1:] for t in folded.split() if t.startswith("@") and len(t) > 1),
         words=frozenset(w for w in _WORD.findall(folded) if len(w) > 2 and w not in COMMON),
-        asks="?" in message.text,
+        asks=asks_mark(message.text),
         greets=bool(_GREETING.match(folded)),
         bot=message.bot,
         trigger=stripped.startswith("!"),

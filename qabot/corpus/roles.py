@@ -14,7 +14,7 @@ import re
 from collections.abc import Container
 from typing import TYPE_CHECKING
 
-from qabot.text import fold
+from qabot.text import asks_mark, fold
 
 if TYPE_CHECKING:
     from qabot.corpus.conversations import Message
@@ -28,7 +28,7 @@ def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_a
     and role."""
     asker, news = opener
     if news:
-        return ANSWERS if message.author == asker else ASKS if "?" in message.text else None
+        return ANSWERS if message.author == asker else ASKS if asks_mark(message.text) else None
     if message.author == asker:
         return ASKS
     if first or parent_author == asker or (
@@ -43,7 +43,7 @@ def role_in(message: Message, opener: tuple[str, bool], *, first: bool, parent_a
 TROUBLE = (r"can['’]?t|cannot|won['’]?t|doesn['’]?t|don['’]?t work|isn['’]?t|aren['’]?t|not \w+ing|fails?|failed|"
            r"broken|crash\w*|stuck|unable to|no longer|denied|not found|no such|404")
 _ASKS_LIKE = re.compile(
-    r"\?|\b(i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
+    r"\b(i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|anyone|anybody|someone|somebody|help|how|why|question|problem|issue|"
     r"trouble|error|need|want)\b", re.IGNORECASE)
 _TROUBLE = re.compile(rf"\b(?:{TROUBLE})\b", re.IGNORECASE)
 # A message that opens by addressing someone: "ana: ", "ana, ", "@ana, ", or a Discord mention alone, "@ana ".
@@ -73,7 +73,7 @@ def asks_like(text: str, names: Container[str] = ()) -> bool:
     question first: "wat is the meaning of ...", "is there a way ...", "could somone recommend ...", or trouble told to
     no one in particular: "isn't", "not appearing", "unable to", "fails", or as a command's error says it: "permission
     denied", "not found", "404" ...; ``names``: see ``addresses``)."""
-    return bool(_ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
+    return bool(asks_mark(text) or _ASKS_LIKE.search(text) or _OPENS_QUESTION.match(text)
                 or (_TROUBLE.search(text) and not addresses(text, names)))
 
 
@@ -84,7 +84,7 @@ FIRST_PERSON = re.compile(r"\b(?:i(?!\.e\.)|i'm|im|i've|ive|i'd|my|me|mine|we|ou
 
 def asks_back(text: str) -> bool:
     """Whether a message asks someone else something (a question mark, nothing of its author's own situation)."""
-    return "?" in text and not FIRST_PERSON.search(text)
+    return asks_mark(text) and not FIRST_PERSON.search(text)
 
 
 # Words that say nothing yet: "umm", "hmm", "ok so", "guys", "quick question".
@@ -105,7 +105,7 @@ THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|w
 
 def says_thanks(text: str) -> bool:
     """Whether a message thanks (or says it worked) without asking on ("thanks, but how ...?" asks)."""
-    return bool(THANKS.search(text)) and "?" not in text
+    return bool(THANKS.search(text)) and not asks_mark(text)
 
 
 # A greeting, and what may follow it in a message that only greets ("hi all", "good morning everyone :)", "hey ana").
@@ -137,4 +137,4 @@ def nudges(text: str) -> bool:
     """Whether a message only asks again, as its author's nudge to a question of theirs nobody has answered yet."""
     folded = fold(text)
     return len(folded) <= 40 and _NUDGE.fullmatch(folded) is not None and (
-        "?" in folded or any(map(str.isalpha, folded)))
+        asks_mark(folded) or any(map(str.isalpha, folded)))
