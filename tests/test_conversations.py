@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,6 +166,21 @@ def test_where_people_reply_instead_of_naming_the_rest_is_linked_as_annotated() 
         right += sum(links[i] in annotated[i] for i in scored)
         total += len(scored)
     assert total > 700 and right / total > 0.65
+
+
+def test_fitting_the_weights_where_there_is_nothing_to_fit_says_so_in_one_line(tmp_path: Path) -> None:
+    # chat-dev's raw/ holds only the three logs the fit leaves out: the fit stopped in scipy, a traceback ending in
+    # "blocks must be 2-D"; no folder at all, IndexError; a log without its raw file, FileNotFoundError.
+    (tmp_path / "2012-06-20.train-c.annotation.txt").write_text("1000 1000 -\n", encoding="utf-8")
+    (tmp_path / "2012-06-20.train-c.raw.txt").write_text("[07:36] <ana> hi\n", encoding="utf-8")
+    orphan = tmp_path / "orphan"
+    orphan.mkdir()
+    (orphan / "2011-11-24.train-c.annotation.txt").write_text("1000 1000 -\n", encoding="utf-8")
+    for args, said in (([str(tmp_path)], "no annotated IRC log to fit in"), ([], "usage: "), (["--help"], "usage: "),
+                       ([str(orphan)], "cannot read")):
+        run = subprocess.run([sys.executable, "-m", "qabot.eval.fit_conversations", *args], capture_output=True,
+                             text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+        assert run.returncode != 0 and run.stderr.startswith(said) and len(run.stderr.splitlines()) == 1, run.stderr
 
 
 def test_roles_the_opener_asks_and_the_replies_to_them_answer() -> None:

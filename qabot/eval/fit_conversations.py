@@ -30,6 +30,7 @@ CHAT_DEV = {"2012-06-20.train-c", "2014-09-29.train-c", "2017-05-09.train-c"}
 LINE = re.compile(r"^\[(\d\d):(\d\d)\] (?:<([^>]+)> ?(.*)|\s?\* (\S+) ?(.*))$")
 OPENING_NAME = re.compile(r"^\s*@?([^\s:,]+)[:,]?\s+")
 BOTS = {"ubottu", "ubotu"}
+USAGE = "usage: python -m qabot.eval.fit_conversations PATH/TO/irc-disentanglement/data/train [--plain | --replies]"
 
 
 def read(raw: Path, annotation: Path, plain: bool, replies: bool = False) -> tuple[list[Message], dict[int, set[int]]]:
@@ -71,8 +72,12 @@ def main(folder: Path, plain: bool, replies: bool = False) -> None:
     for annotation in sorted(folder.glob("*.annotation.txt")):
         if annotation.name.removesuffix(".annotation.txt") in CHAT_DEV:
             continue
-        messages, parents = read(annotation.with_name(annotation.name.replace("annotation", "raw")), annotation, plain,
-                                 replies)
+        try:
+            messages, parents = read(annotation.with_name(annotation.name.replace("annotation", "raw")), annotation,
+                                     plain, replies)
+        except (OSError, ValueError) as exc:  # a log without its raw file, an annotation line that is no numbers
+            where = getattr(exc, "filename", None) or annotation
+            raise SystemExit(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
         untangler = conversations.Untangler()
         for i, message in enumerate(messages):
             me = untangler.see(message)
@@ -84,6 +89,9 @@ def main(folder: Path, plain: bool, replies: bool = False) -> None:
                     blocks.append(sparse.csr_matrix(features))
                     gold.extend(option in wanted for option in options)
             untangler.commit(message, me, i)
+    if not blocks:  # nothing to fit: scipy would stop with a traceback ("blocks must be 2-D")
+        raise SystemExit(f"no annotated IRC log to fit in {folder} (*.annotation.txt beside *.raw.txt, "
+                         "chat-dev's three left out)")
     x = sparse.vstack(blocks).tocsr()
     y = np.array(gold, dtype=float)
     starts = np.array(groups)
@@ -105,4 +113,6 @@ def main(folder: Path, plain: bool, replies: bool = False) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1].startswith("-") or not set(sys.argv[2:]) <= {"--plain", "--replies"}:
+        raise SystemExit(USAGE)
     main(Path(sys.argv[1]), "--plain" in sys.argv[2:], "--replies" in sys.argv[2:])
