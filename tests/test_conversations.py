@@ -1025,6 +1025,7 @@ def test_an_answer_from_a_member_who_shares_the_askers_display_name_is_the_answe
     answer = bot_for(corpus).ask("How do I reset the dome controller when it is stuck?", k=1)
     assert answer.answered and answer.excerpts[0].citation.link.endswith("/5602"), answer.excerpts[0].highlight
 
+
 @pytest.mark.xfail(strict=True, reason="Discord gives every deleted account's messages one author id "
                    "(456226577798135808, 'Deleted User'), so the reader takes two deleted members for one person; "
                    "keying each such message apart splits a deleted asker's own follow-ups from their question")
