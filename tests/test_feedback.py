@@ -176,16 +176,16 @@ def test_export_writes_eval_questions_gold_from_helpful_answers_the_rest_to_revi
     done = export(store, tmp_path / "feedback.jsonl")
     assert (done.items, done.with_gold, done.to_review) == (3, 1, 2)
     items = {item.question: item for item in load_items(tmp_path / "feedback.jsonl")}  # qabot eval reads it
-    assert set(items) == {"who killed  trotsky", "What weapon was used?", "What is the capital of Peru?"}
-    trotsky = items["who killed  trotsky"]
+    assert set(items) == {"who killed trotsky", "What weapon was used?", "What is the capital of Peru?"}
+    trotsky = items["who killed trotsky"]
     assert trotsky.answers == [" ".join(helpful.excerpts[0].highlight.split())]
     assert trotsky.docs == [helpful.excerpts[0].citation.doc_id]
     assert items["What weapon was used?"].answers == [] and items["What weapon was used?"].history == [
         "Who killed Trotsky?"]
     assert items["What is the capital of Peru?"].answers == []
     raw = {json.loads(line)["question"]: json.loads(line) for line in (tmp_path / "feedback.jsonl").open()}
-    assert raw["What weapon was used?"]["review"] is True and "review" not in raw["who killed  trotsky"]
-    assert raw["who killed  trotsky"]["feedback"] == {"asked": 2, "helpful": 2, "not_helpful": 0, "abstained": 0}
+    assert raw["What weapon was used?"]["review"] is True and "review" not in raw["who killed trotsky"]
+    assert raw["who killed trotsky"]["feedback"] == {"asked": 2, "helpful": 2, "not_helpful": 0, "abstained": 0}
     assert export_items(store, guild_id=99) == []
 
 
@@ -477,16 +477,21 @@ def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_pa
 
 
 def test_the_export_is_inert_in_a_terminal_and_still_the_same_questions(store, tmp_path: Path) -> None:
-    """JSON escapes C0 controls itself, but not CSI (U+009B), DEL or a bidi override: ``cat`` would act on them."""
+    """JSON escapes C0 controls itself, but not CSI (U+009B), DEL or a bidi override: ``cat`` would act on them. A
+    question is kept cleaned of them (as the core reads it); the gold is the highlight, a document's text verbatim."""
+    from tests.answers import excerpt
+
+    hostile = "He was killed \u009b2J\u009b31mthere\x7f in 1940. \u202eevil"
+    best = excerpt("003_3ab6160fc76f5c58.txt", None, 12, "Trotsky lived in Coyoacán.", hostile, "It is a museum.")
     question = "Who killed \u009b2J\u009b31mTrotsky\x7f? \u202eevil"
-    good = store.record(answer(question), frontend="slash", user="u1")
+    good = store.record(answer(question).model_copy(update={"excerpts": [best]}), frontend="slash", user="u1")
     store.vote(good, "u1", HELPFUL)
     target = tmp_path / "feedback.jsonl"
     export(store, target)
     text = target.read_text(encoding="utf-8")
     assert not {"\u009b", "\x7f", "\u202e"} & set(text), repr(text)
     [item] = load_items(target)
-    assert item.question == question
+    assert (item.question, item.answers) == ("Who killed Trotsky ? evil", [hostile])
 
 
 def test_a_forgotten_members_name_is_found_as_a_whole_word_in_any_case() -> None:

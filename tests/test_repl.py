@@ -275,6 +275,24 @@ def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_pa
     assert store.tallies() == {first.id: (0, 1), second.id: (1, 0)}
 
 
+def test_a_vote_keeps_the_question_as_discord_keeps_the_same_words(chat: Chat) -> None:
+    """A question pasted with a colour code, a zero-width space and a tab is the one Discord would take for those
+    words: ``qabot feedback`` counted it twice, once as the REPL kept it raw and once as Discord kept it cleaned."""
+    from qabot.adapters.discord.mentions import clean_question
+    from qabot.feedback import FeedbackStore, state_dir
+
+    pasted = "\x1b[1mWho was\u200bTobias\tWren?\x1b[0m"
+    chat(pasted)
+    chat("Who was  his sister?\u200b")
+    chat(":good")
+    chat.session.close()
+    store = FeedbackStore(state_dir(chat.bot.settings))
+    (stored,) = store.answers()
+    assert (stored.question, stored.history) == ("Who was his sister?", ["Who was Tobias Wren?"])
+    assert stored.history == [clean_question(pasted, bot_id=1)]  # what the Discord door keeps of these words
+    store.close()
+
+
 def test_a_question_the_corpus_does_not_answer_says_so(chat: Chat) -> None:
     shown = chat("What is the capital of Peru?")
     assert shown.startswith("Not found in the corpus. Closest passages:\n[1] ")

@@ -99,3 +99,15 @@ def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], 
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     for index in INDEXES:  # answers_message: every message deleted or edited is looked up, and few answers hold one
         db.execute(index)
+
+
+def filters(guild_id: int | None, since: float | None, prefix: str = "") -> tuple[str, tuple]:
+    """A WHERE clause (and its arguments) for the answers of one guild, and since a time, when given."""
+    clauses, args = [], []
+    if guild_id is not None:
+        clauses.append(f"{prefix}guild_id = ?")
+        args.append(guild_id)
+    if since is not None:
+        clauses.append(f"{prefix}at >= ?")
+        args.append(since)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)

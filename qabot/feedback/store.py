@@ -5,7 +5,8 @@ index folder, never inside a build, which a rebuild replaces), so answers and vo
 survive restarts and rebuilds, and several processes (shards) can share it: SQLite in
 WAL mode with a busy timeout.
 
-A row of ``answers`` holds the question, the history it was asked with, the searched
+A row of ``answers`` holds the question and the history it was asked with, as the core reads them (``clean_text``:
+the same words are kept alike from every door, the REPL's pasted line as Discord's message), the searched
 query, the answered flag and the confidence, the scope, the cited passages (source,
 document, offsets, a hash of the text), the best excerpt's highlight (the gold of an
 exported question), the guild and channel ids, a salted hash of the user id (and, for a question
@@ -44,8 +45,9 @@ from typing import TYPE_CHECKING, Literal
 from qabot.errors import QABotError, StateError
 from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
 from qabot.feedback.posts import drop_posts
-from qabot.feedback.schema import SCHEMA_VERSION, migrate
+from qabot.feedback.schema import SCHEMA_VERSION, filters, migrate
 from qabot.models import Answer
+from qabot.search.inputs import clean_text
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
@@ -147,7 +149,8 @@ class FeedbackStore:
         message: int | None = None,
         at: float | None = None,
     ) -> str:
-        """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given).
+        """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given). Its question and
+        ``history`` are kept cleaned as the core reads them, whichever door passed them raw.
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
@@ -165,8 +168,9 @@ class FeedbackStore:
             for e in answer.excerpts
         ]
         row = (
-            answer_id, time.time() if at is None else at, frontend, answer.question,
-            json.dumps(list(history), ensure_ascii=False), answer.query, int(answer.answered), float(answer.confidence),
+            answer_id, time.time() if at is None else at, frontend, clean_text(answer.question),
+            json.dumps([q for q in map(clean_text, history) if q], ensure_ascii=False), answer.query,
+            int(answer.answered), float(answer.confidence),
             json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,
             best.citation.doc_id if best else None, guild_id, channel_id,
@@ -289,7 +293,7 @@ class FeedbackStore:
         """Stored answers, oldest first: of one guild, and since a time, when given."""
         if not self.exists():
             return []
-        where, args = _filters(guild_id, since)
+        where, args = filters(guild_id, since)
         with self._connection() as db:
             rows = db.execute(f"SELECT {_COLUMNS} FROM answers{where} ORDER BY at", args).fetchall()
         return [_stored(row) for row in rows]
@@ -298,7 +302,7 @@ class FeedbackStore:
         """(helpful, not helpful) votes by answer id."""
         if not self.exists():
             return {}
-        where, args = _filters(guild_id, None, prefix="a.")
+        where, args = filters(guild_id, None, prefix="a.")
         with self._connection() as db:
             rows = db.execute(
                 "SELECT v.answer_id, SUM(v.value = 1), SUM(v.value = -1) FROM votes v "
@@ -309,7 +313,7 @@ class FeedbackStore:
         """(answers, of which answered) since a time."""
         if not self.exists():
             return 0, 0
-        where, args = _filters(guild_id, since)
+        where, args = filters(guild_id, since)
         with self._connection() as db:
             total, answered = db.execute(f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM answers{where}",
                                          args).fetchone()
@@ -436,15 +440,4 @@ def _stored(row: tuple) -> StoredAnswer:
     return StoredAnswer(answer_id, at, frontend, question, json.loads(history), query, bool(answered), confidence,
                         json.loads(scope) if scope else None, highlight, doc_id, guild_id, channel_id, build,
                         channel_hash)
-
-
-def _filters(guild_id: int | None, since: float | None, prefix: str = "") -> tuple[str, tuple]:
-    clauses, args = [], []
-    if guild_id is not None:
-        clauses.append(f"{prefix}guild_id = ?")
-        args.append(guild_id)
-    if since is not None:
-        clauses.append(f"{prefix}at >= ?")
-        args.append(since)
-    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(args)
 
