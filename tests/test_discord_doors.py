@@ -21,7 +21,7 @@ import pytest
 from qabot.adapters.discord import ids
 from qabot.adapters.discord.admin import SERVERS_ONLY
 from qabot.adapters.discord.answers import BUSY, ELSEWHERE, NOT_CONFIGURED, NOT_HERE, PRESSING
-from qabot.adapters.discord.buttons import ASKED_ABOUT, BROKEN, CANNOT_POST
+from qabot.adapters.discord.buttons import ASKED_ABOUT, BROKEN, CANNOT_POST, GONE
 from qabot.adapters.discord.cog import EMPTY_SLASH
 from qabot.feedback import FeedbackStore
 from tests import test_discord_bot as harness
@@ -129,8 +129,9 @@ async def test_another_servers_answer_is_never_shown_posted_voted_on_or_history_
         planted = double.planted(b_buttons["Helpful"], channel_id=CHANNEL_ID, title="What is this?")
         double.message("And who rebuilt it?", reply_to=planted, user_n=4)
         await double.until(lambda: double.replies(CHANNEL_ID), what="the answer to the reply")
-    for refused in (more, post, vote):
+    for refused in (more, vote):
         assert refused["content"] == ELSEWHERE and refused["flags"] == EPHEMERAL and not refused.get("embeds")
+    assert post["content"] == BROKEN and not post.get("embeds")  # B's answer was asked about no message: made up
     assert communities.calls[b_calls:] == [("And who rebuilt it?", ["What is this?"])]  # not B's question
     assert not double.replies(CHANNEL_ID)[0].body.get("content")  # an answer, nothing posted from B
     assert FeedbackStore(tmp_path / "state").tallies() == {}
@@ -140,8 +141,9 @@ async def test_another_servers_answer_is_never_shown_posted_voted_on_or_history_
         post = await reply_to(double, double.press(ids.post_id(b_id, 1), channel_id=OTHER_CHANNEL_ID, user_n=2))
         vote = await reply_to(double, double.press(b_buttons["Not helpful"], channel_id=CHANNEL_ID, user_n=3))
         at_home = await reply_to(double, double.press(b_buttons["More sources"], channel_id=B_CHANNEL_ID, user_n=5))
-    for refused in (more, post, vote):
+    for refused in (more, vote):
         assert refused["content"] == ELSEWHERE and not refused.get("embeds")
+    assert post["content"] == BROKEN and not post.get("embeds")
     assert quoted(at_home) and all("community-b/" in s for s in quoted(at_home))  # where it was asked: shown
     assert len(double.replies(CHANNEL_ID)) == 1 and not double.replies(OTHER_CHANNEL_ID)
     assert FeedbackStore(tmp_path / "state").tallies() == {}
@@ -455,6 +457,26 @@ async def test_post_publicly_posts_only_an_ask_qabot_answer_and_only_under_the_m
     assert all(reply["data"]["content"] == BROKEN and reply["data"]["flags"] == EPHEMERAL for reply in forged), forged
     assert str(posted.body["message_reference"]["message_id"]) == asked_about["id"]
     assert_no_pings(double)
+
+
+async def test_a_forged_post_publicly_press_is_refused_before_the_answer_is_asked_again(
+        fake_default_bot, double, tmp_path) -> None:
+    """Whether a Post publicly press may post its answer under its message was checked only once the answer was
+    recalled: after a restart, each forged press (a public answer's id, from its vote buttons, with any message) asked
+    the core again, a model call, and was refused after it."""
+    spy = Spy(fake_default_bot)
+    async with running(spy, double, state_dir=tmp_path / "state"):
+        token = double.slash("ask", question="Who killed Trotsky?")
+        await first_followup(double, token)
+        public_id = custom_ids(double, double.followups(token)[0].response)["Helpful"].split(":")[3]
+    async with running(spy, double, state_dir=tmp_path / "state"):  # restarted: the answer is no longer in memory
+        spy.calls.clear()
+        victim = double.message("I had lunch with my sister today.", user_n=5, mention_bot=False)
+        forged = [await reply_to(double, double.press(ids.post_id(answer_id, int(victim["id"])), user_n=2 + n))
+                  for n, answer_id in enumerate((public_id, "0123456789abcdef"))]
+    assert [reply["content"] for reply in forged] == [BROKEN, GONE]
+    assert all(reply["flags"] == EPHEMERAL for reply in forged)
+    assert spy.calls == [] and not double.replies(CHANNEL_ID)  # nothing asked again, nothing posted
 
 
 @pytest.mark.parametrize("damaged", [

@@ -43,6 +43,7 @@ from tests.discord_double import (
     DiscordDouble,
 )
 from tests.test_discord_bot import assert_no_pings, first_followup, running
+from tests.test_discord_doors import reply_to
 
 discord_api = harness.discord_api  # the same fixture
 
@@ -1442,8 +1443,8 @@ async def test_a_deleted_message_takes_the_questions_asked_about_it_out_of_the_s
         double.bulk_delete(purged)
         await double.until(lambda: "Maria" not in state_text(tmp_path) and "of Ana" not in state_text(tmp_path),
                            timeout=10, what="the questions about the deleted messages to leave the state database")
-        posted = await first_followup(double, double.click(double.followups(token)[0].response, user_n=8,
-                                                           label="Post publicly"))
+        posted = await reply_to(double, double.click(double.followups(token)[0].response, user_n=8,
+                                                     label="Post publicly"))
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
     assert sorted(a.question for a in store.answers()) == ["Does the observatory dome open at dusk?",
                                                            "where do visitors sign the book"]
@@ -1498,8 +1499,8 @@ async def test_a_message_taken_back_while_a_question_about_it_is_answered_leaves
         private = await first_followup(double, token)
         assert spy.meanwhile is None and "Maria" in str(private["embeds"])
         assert "Maria" not in state_text(tmp_path)
-        posted = await first_followup(double, double.click(double.followups(token)[0].response, user_n=8,
-                                                           label="Post publicly"))
+        posted = await reply_to(double, double.click(double.followups(token)[0].response, user_n=8,
+                                                     label="Post publicly"))
     assert GONE in posted["content"] and not double.replies(CHANNEL_ID)
 
 
@@ -1642,18 +1643,15 @@ async def test_a_question_taken_back_while_its_button_asks_it_again_is_neither_p
         spy.meanwhile = meanwhile
         [post] = [b["custom_id"] for b in double.buttons(private) if b["label"] == "Post publicly"]
 
-        async def press() -> list[Any]:
-            """Post publicly pressed: its private reply (none where it posted)."""
-            posts, token = len(double.replies(CHANNEL_ID)), double.press(post, user_n=8)
-            await double.until(lambda: double.followups(token) or len(double.replies(CHANNEL_ID)) > posts,
-                               what="the press's reply")
-            return double.followups(token)
+        async def press() -> dict[str, Any]:
+            """Post publicly pressed: its private reply (where it posted, none: this waits in vain)."""
+            return await reply_to(double, double.press(post, user_n=8))
 
         presses = [await press(), await press()]  # the second once it was taken back
         assert spy.meanwhile is None  # it was asked again, and taken back meanwhile
     assert not double.replies(CHANNEL_ID) and "Maria" not in state_text(tmp_path)
-    for [reply] in presses:
-        assert GONE in reply.body["content"] and not reply.body.get("embeds"), reply.body
+    for reply in presses:
+        assert GONE in reply["content"] and not reply.get("embeds"), reply
 
 
 async def test_forget_names_the_member_as_written_whatever_their_name_holds(qa, double, tmp_path) -> None:

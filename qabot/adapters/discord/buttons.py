@@ -208,14 +208,15 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
             log.info("a Post publicly button with message id %s, which no Discord message has", self.message_id)
             await say(interaction, BROKEN)
             return
-        answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=False)
-        channel = interaction.channel
-        if answer is None or channel is None:
-            return
+        # Before the answer is recalled (asked again, after a restart): a made-up press costs no model call.
         postable = await asyncio.to_thread(answering.posted.posts.postable, self.answer_id, self.message_id)
         if not postable:  # another answer (a public one's id is on its buttons), or another message: made up
             log.info("a Post publicly button naming an answer that was not asked about the message it names")
             await say(interaction, BROKEN if postable is not None else GONE)
+            return
+        answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=False)
+        channel = interaction.channel
+        if answer is None or channel is None:
             return
         shown = default_shown(answering.settings.top_k)
         # Who pressed is not named: the post outlives their question (``/qabot forget`` takes that back).
