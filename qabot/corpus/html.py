@@ -31,7 +31,8 @@ without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in par
 as a browser lays it out, so that it is seen as text, what documentation generators (rustdoc,
 mdBook) write that is not text is taken out (``html_generators``), and a power (``2^n``), a footnote's
 marker and a definition's term ("--force: Overwrite ...") read as they should (``html_marks``).
-trafilatura runs with ``favor_recall``: on documentation pages its default drops lists and whole sections.
+trafilatura runs with ``favor_recall``: on documentation pages its default drops lists and whole sections;
+its fallback on justext classifies paragraphs in a time that grows with their number (``html_justext``).
 A page with no main content is skipped with a warning that names it.
 """
 
@@ -46,6 +47,7 @@ from typing import Any
 
 from qabot.corpus import html_generators as generators
 from qabot.corpus import html_headings as headings
+from qabot.corpus import html_justext as justext
 from qabot.corpus import html_lists as lists
 from qabot.corpus import html_marks as marks
 from qabot.corpus import html_prepare as prepare
@@ -164,6 +166,7 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     import trafilatura
     from trafilatura.settings import use_config
 
+    justext.install()  # its fallback, in a time that grows with a piece's paragraphs, not their square
     config = None
     if floor is not None:
         config = use_config()
