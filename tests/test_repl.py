@@ -275,6 +275,23 @@ def test_good_and_bad_keep_the_answer_and_one_changeable_vote(chat: Chat, tmp_pa
     assert store.tallies() == {first.id: (0, 1), second.id: (1, 0)}
 
 
+def test_a_long_session_keeps_as_many_earlier_questions_as_a_discord_thread(chat: Chat) -> None:
+    """A follow-up is read from the last five questions in a Discord thread; the REPL kept every question of the
+    session, so "he" could be read from a question long gone, each question passed them all to the core again, and
+    each vote stored them all as its history (in a session of hundreds of questions, hundreds each time)."""
+    from qabot.feedback import FeedbackStore, state_dir
+
+    questions = [f"When was the lighthouse repaired, time {n}?" for n in range(8)]
+    for question in questions:
+        chat(question)
+    chat(":good")
+    chat.session.close()
+    store = FeedbackStore(state_dir(chat.bot.settings))
+    (stored,) = store.answers()
+    assert stored.history == questions[2:7] and chat.session.history == questions[3:]
+    store.close()
+
+
 def test_a_vote_keeps_the_question_as_discord_keeps_the_same_words(chat: Chat) -> None:
     """A question pasted with a colour code, a zero-width space and a tab is the one Discord would take for those
     words: ``qabot feedback`` counted it twice, once as the REPL kept it raw and once as Discord kept it cleaned."""

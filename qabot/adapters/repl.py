@@ -41,6 +41,7 @@ from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt
+from qabot.search.followup import HISTORY_DEPTH
 from qabot.settings import Settings
 from qabot.text import INVISIBLE, first_line, json_safe, visible
 
@@ -150,7 +151,7 @@ class Session:
         self.console = console
         self.errors = errors
         self.k = bot.settings.top_k
-        self.history: list[str] = []  # questions since the last reset, for follow-ups
+        self.history: list[str] = []  # the last questions since the last reset, for follow-ups: as many as Discord's
         self.answer: Answer | None = None
         self.asked_with: list[str] = []  # the history the last answer was asked with; :more repeats it
         self.shown: list[Excerpt] = []  # every excerpt shown for the last question, in the order numbered
@@ -199,7 +200,7 @@ class Session:
         with self.working():
             answer = self.bot.ask(question, k=self.k, history=self.history, sources=self.scope)
         self.asked_with = list(self.history)
-        self.history.append(question)
+        self.history = [*self.history, question][-HISTORY_DEPTH:]
         self.answer, self.shown, self.answer_id = answer, list(answer.excerpts), None
         print_answer(self.console, answer)
 

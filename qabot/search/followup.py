@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from qabot.index.lexical import words
 
+HISTORY_DEPTH = 5  # earlier questions of a conversation that every front-end keeps and passes as history
+
 _PRONOUNS = {
     "he": "{}", "she": "{}", "they": "{}", "him": "{}", "them": "{}", "it": "{}",
     "his": "{}'s", "hers": "{}'s", "their": "{}'s", "theirs": "{}'s", "its": "{}'s", "her": "{}",

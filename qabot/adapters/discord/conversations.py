@@ -22,10 +22,10 @@ import discord
 from cachetools import LRUCache
 
 from qabot.adapters.discord.ids import answer_id_of
+from qabot.search.followup import HISTORY_DEPTH
 
 log = logging.getLogger(__name__)
 
-HISTORY_DEPTH = 5  # earlier questions passed as history
 SCAN = 100  # messages of a thread read back, at most, to find the bot's answers
 
 
