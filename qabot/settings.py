@@ -340,6 +340,11 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty; use 'Flat' for exact search")
         return value
 
+    @property
+    def discord_question_chars(self) -> int:
+        """The longest question Discord takes (or cuts a message asked about to): its own limit, within the core's."""
+        return min(self.discord_max_question_chars, self.max_question_chars)
+
 
 def env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"

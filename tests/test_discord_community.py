@@ -368,6 +368,24 @@ async def test_ask_qabot_on_a_long_message_asks_its_start_rather_than_asking_to_
     assert "shorten" not in str(private) and labels(private)[-1] == "Post publicly"
 
 
+async def test_discords_question_limit_is_never_over_the_cores(make_corpus, fake_bot_for, double, state) -> None:
+    """With QABOT_MAX_QUESTION_CHARS (300) under QABOT_DISCORD_MAX_QUESTION_CHARS (500), "Ask qabot" cut a long message
+    at 500 characters, which the core then refused as too long, and /help promised 500."""
+    qa = fake_bot_for(make_corpus({"trotsky.txt": "Ramon Mercader killed Leon Trotsky in Coyoacán in 1940.\n"}),
+                      max_question_chars=300)
+    spy = Spy(qa)
+    long = "Does anyone know who killed Trotsky? " + "I have been reading about it all week long. " * 10
+    async with running(spy, double, state_dir=state, max_question_chars=300):
+        target = double.message(long, user_n=5, mention_bot=False)
+        private = await first_followup(double, double.message_command(target, user_n=2))
+        token = double.slash("help", user_n=3)
+        helped = await double.until(lambda: double.sent("POST", f"/{token}/callback"), what="the help")
+    [(asked, _)] = spy.calls
+    assert asked.startswith("Does anyone know who killed Trotsky?") and len(asked) <= 300 and len(long) > 400
+    assert private.get("embeds") and labels(private)[-1] == "Post publicly", private
+    assert "300" in str(helped[0].body) and "500" not in str(helped[0].body)
+
+
 async def test_post_publicly_in_a_busy_channel_is_answered_in_time_and_posts_once(fake_default_bot, double,
                                                                                    state) -> None:
     """A channel takes five messages every five seconds: under load the public post waits its turn there, longer

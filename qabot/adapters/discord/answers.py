@@ -221,7 +221,7 @@ class Answering:
 
     def refusal(self, user_id: int, question: str, frontend: str, *, cooldown: bool = True) -> str | None:
         """Why this question is not taken now (too long, too soon), or None. Takes the user's cooldown."""
-        limit = self.settings.discord_max_question_chars
+        limit = self.settings.discord_question_chars
         if len(question) > limit:
             self.metrics.question(frontend, "refused", "too_long")
             return TOO_LONG.format(length=len(question), limit=limit)

@@ -131,7 +131,7 @@ class AskCog(commands.Cog, name="Questions"):
 
     @app_commands.command(name="help", description="How to ask me questions.")
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = help_embed(max_chars=self.settings.discord_max_question_chars,
+        embed = help_embed(max_chars=self.settings.discord_question_chars,
                            cooldown=self.settings.discord_cooldown_seconds, max_k=10)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -149,7 +149,7 @@ class AskCog(commands.Cog, name="Questions"):
             names = await self._known_names(interaction, text)
         question = clean_question(text, self._me().id, names)
         if frontend == "menu":  # someone else's message: not theirs to shorten, so cut as a long forum post is
-            question = clip(question, self.settings.discord_max_question_chars)
+            question = clip(question, self.settings.discord_question_chars)
         refusal = self.answering.refusal(interaction.user.id, question, frontend) if question else empty
         if refusal is not None:
             await say(interaction, refusal)
@@ -304,7 +304,7 @@ class AskCog(commands.Cog, name="Questions"):
         names = {m.id: m.display_name for m in message.mentions}
         if frontend == "forum":  # the post's title is part of the question; a long post is cut, not refused
             text = f"{getattr(message.channel, 'name', '')}\n{message.content}"
-            question = clip(clean_question(text, me.id, names), self.settings.discord_max_question_chars)
+            question = clip(clean_question(text, me.id, names), self.settings.discord_question_chars)
         else:
             question = clean_question(message.content, me.id, names)
         if not question:
