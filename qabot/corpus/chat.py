@@ -413,8 +413,10 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
         if untangler.roots[n] == n and message.source not in (None, channel.source):
             sources[first] = message.source
         by_exchange.setdefault(first, []).append(placed(message, n + 1, untangler.roles[n], first, untangler))
-    while by_exchange:  # each exchange's messages go once its documents are made
-        first = next(iter(by_exchange))
+    # Each exchange's messages go once its documents are made. In the order the exchanges began, from a list of their
+    # first messages: a dict's first key, after the ones before it were popped, is found by stepping over every slot
+    # they left (200,000 exchanges took 14 s so).
+    for first in list(by_exchange):
         source = sources.pop(first, None)
         yield from exchange_documents(channel if source is None else replace(channel, source=source),
                                       by_exchange.pop(first))
