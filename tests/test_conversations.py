@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -304,6 +305,19 @@ def test_a_greeting_that_opens_an_exchange_is_no_news_its_author_asks(hello: str
     for said in ("logical_: hi, deleting the files doesn't delete the filesystem", "!info tunctl", "Use rsync .."):
         told = [Message("wulf", said, 0, "1"), Message("logical_", "wulf: how do I rename the stick then?", 60, "2")]
         assert roles(told, parents(told)) == [ANSWERS, ASKS]
+
+
+def test_a_message_opening_with_a_name_over_and_over_is_untangled_in_time_linear_in_it(tmp_path: Path) -> None:
+    """Whether a message only greets steps over the names it opens with ("media: hi"): each was cut off the text,
+    copying the rest, so an export's one message of 2 MB of "a: " took 40 s (its time limit is checked between
+    messages, so 20 MB would have held the build for over an hour)."""
+    hostile = "a: " * 700_000 + "hi"
+    record = documents.message("1001", "Ana", hostile, "2024-05-01T18:02:33+00:00")
+    started = time.perf_counter()
+    [doc] = _read(documents.write_export(tmp_path / "help.json", [record, *documents.CHAT[1:3]]))
+    assert time.perf_counter() - started < 6  # half a second here; 40 s before
+    assert doc.text[doc.paragraphs[0].start : doc.paragraphs[0].end] == f"Ana: {hostile}"
+    assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ASKS]  # a greeting: its author asks, as "ana: hi" does
 
 
 def test_an_exchange_opened_by_a_thanks_is_no_news_its_author_was_helped() -> None:

@@ -112,16 +112,19 @@ def says_thanks(text: str) -> bool:
 _GREETING = re.compile(r"[^\w@]*(?:hi+|hello+|hey+|heya|hiya|howdy|yo|hola|hallo|greetings|g(?:oo)?d (?:morning|afternoon|"
                        r"evening|day)|morning|evening)\b")
 _FILLER = frozenset("all everyone everybody folks guys people there again yall y'all team friends".split())
-_ADDRESS = re.compile(r"^\s*(?:@\S+[\s:,]*|[^\s:,@]+[:,]\s+)")  # "@ana ", "media: ", "ana, "
+_ADDRESS = re.compile(r"\s*(?:@\S+[\s:,]*|[^\s:,@]+[:,]\s+)")  # "@ana ", "media: ", "ana, " (matched where one may be)
 
 
 def greets(text: str) -> bool:
     """Whether a message only greets ("hi", "good morning all", "media: hi", "@ana hello!", "hello ana"): a greeting
-    after any names it is addressed to, then nothing but filler ("all", "there") and at most one other word (a name)."""
+    after any names it is addressed to, then nothing but filler ("all", "there") and at most one other word (a name).
+    The names are stepped over in place: cutting each off the text copied the rest every time (an export's message of
+    2 MB of "a: " took 40 s)."""
     rest = fold(text).strip()
-    while (address := _ADDRESS.match(rest)) is not None and not _GREETING.match(rest):
-        rest = rest[address.end() :]
-    opening = _GREETING.match(rest)
+    at = 0
+    while (address := _ADDRESS.match(rest, at)) is not None and not _GREETING.match(rest, at):
+        at = address.end()
+    opening = _GREETING.match(rest, at)
     if opening is None:
         return False
     words = [w for w in re.findall(r"[\w'@]+", rest[opening.end() :]) if w not in _FILLER]
