@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import time
 import zipfile
 from pathlib import Path
 
@@ -604,6 +605,20 @@ def test_export_written_without_markdown_shows_names_not_ids(tmp_path: Path) -> 
         "Ben: @Ana save it as UTF-8 :blobthumbsup: (see #help, ask @Helpers or @someone, until 2024-05-01 18:00 UTC "
         "or Invalid date) (embed: :party: Release — due 2024-05-01 18:00 UTC)")
     assert ana_id not in doc.text and "999999" not in doc.text
+
+
+def test_export_written_without_markdown_with_thousands_of_mentions_is_read_in_time_linear_in_them(
+        tmp_path: Path) -> None:
+    """Each ``<@id>`` was looked up among all the message's mentions: a message @-mentioning 20,000 members (an export
+    written by hand, or a raid's) took 20 s, and its time limit, checked between messages, could not stop it."""
+    n = 20_000
+    mass = documents.message("1002", "Ben", " ".join(f"<@{10**17 + i}>" for i in range(n)), "2024-05-01T18:04:10+00:00")
+    mass["mentions"] = [{"id": str(10**17 + i), "name": f"member{i}", "isBot": False} for i in range(n)]
+    started = time.perf_counter()
+    docs = _exchanges(documents.write_export(tmp_path / "help.json", [mass]))
+    assert time.perf_counter() - started < 8  # under a second here, 20 s before
+    [(doc, para)] = _texts_and_docs(docs)
+    assert doc.text[para.start : para.end] == "Ben: " + " ".join(f"@member{i}" for i in range(n))
 
 
 def test_an_export_saved_with_a_byte_order_mark_is_read_as_it_was(tmp_path: Path) -> None:

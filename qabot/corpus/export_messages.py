@@ -61,6 +61,10 @@ class Tokens:
 
     def __init__(self, message: dict[str, Any], channel: dict[str, Any]) -> None:
         self.message, self.channel = message, channel
+        # The names of the message's members and of their roles, by id, made on first use: looked up token by
+        # token, a message of thousands of mentions took the square of their number.
+        self._members: dict[str, str | None] | None = None
+        self._roles: dict[str, object] | None = None
 
     def plain(self, text: str) -> str:
         return _TOKEN.sub(self._shown, chat.shown(text)) if "<" in text else text
@@ -71,12 +75,20 @@ class Tokens:
             names = {str(self.channel.get(key)): self.channel.get(name)
                      for key, name in (("id", "name"), ("categoryId", "category"))}
             return f"#{names.get(target) or 'channel'}"
-        people = [p for p in (self.message.get("author"), *listed(self.message.get("mentions"))) if isinstance(p, dict)]
         if kind == "@&":
-            roles = (r for p in people for r in listed(p.get("roles")) if isinstance(r, dict))
-            return f"@{next((r['name'] for r in roles if str(r.get('id')) == target and r.get('name')), 'role')}"
-        named = next((author_name(p) for p in listed(self.message.get("mentions"))
-                      if isinstance(p, dict) and str(p.get("id")) == target), None)
+            if self._roles is None:
+                people = (p for p in (self.message.get("author"), *listed(self.message.get("mentions")))
+                          if isinstance(p, dict))
+                self._roles = {}
+                for role in (r for p in people for r in listed(p.get("roles")) if isinstance(r, dict) and r.get("name")):
+                    self._roles.setdefault(str(role.get("id")), role["name"])
+            return f"@{self._roles.get(target, 'role')}"
+        if self._members is None:
+            self._members = {}
+            for person in listed(self.message.get("mentions")):
+                if isinstance(person, dict):
+                    self._members.setdefault(str(person.get("id")), author_name(person))
+        named = self._members.get(target)
         return f"@{named}" if named else chat.UNNAMED
 
 
