@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -91,7 +92,7 @@ _PAIRWISE = [_INDEX[name] for name in (
 
 def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mapping[str, str],
              holders: Mapping[str, Iterable[int]], counts: Mapping[str, int], links: int,
-             names: frozenset[str]) -> np.ndarray:
+             names: AbstractSet[str]) -> np.ndarray:
     """One row of ``FEATURES`` per candidate: the messages ``near``, then ``me`` itself (a new conversation); from
     the ``window`` of messages before, the channel's ``known`` names, which messages hold each word (``holders``)
     and in how many (``counts``), how many messages were linked so far (``links``), and ``me``'s author's names."""

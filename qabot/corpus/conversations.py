@@ -37,6 +37,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,7 +97,7 @@ class Untangler:
         self.weights = weights  # None: by the channel's habit (``parents``)
         self.window: deque[Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
-        self.names_of: dict[str, frozenset[str]] = {}
+        self.names_of: dict[str, set[str]] = {}  # the names of each author (grown in place: some have thousands)
         self.counts: Counter[str] = Counter()  # how many messages hold each word
         self.holders: dict[str, deque[int]] = {}  # the messages of the window holding each word
         self.addressing = 0  # how many messages address someone by name
@@ -113,7 +114,7 @@ class Untangler:
         self._unasked: dict[int, tuple[str, frozenset[str] | None]] = {}
         self._thread_asks = 0  # in a thread, what its messages go on from: its first, or its first member's
 
-    def names(self, author: str) -> frozenset[str]:
+    def names(self, author: str) -> AbstractSet[str]:
         return self.names_of.get(author, frozenset())
 
     def see(self, message: Message) -> Seen:
@@ -121,7 +122,7 @@ class Untangler:
         for name in message.names | {fold(message.author)}:
             if len(name) >= 3 and name not in COMMON and name not in self.known:
                 self.known[name] = message.author
-                self.names_of[message.author] = self.names(message.author) | {name}
+                self.names_of.setdefault(message.author, set()).add(name)
         me = seen(message, len(self.links))
         for name in (me.first, *me.explicit):
             if name in self.known:
