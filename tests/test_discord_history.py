@@ -1926,6 +1926,24 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
     assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index
 
 
+async def test_two_forgotten_members_one_name_beginning_the_others_leave_no_part_of_it_in_a_mention(qa, double,
+                                                                                               tmp_path) -> None:
+    """user6 and user60 both forgotten: a live message mentioning both had "@user6" taken out first, which made
+    "@user60" "@someone0", and no longer matched user60's name."""
+    from tests.discord_double import user
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        for n in (6, 60):
+            await first_followup(double, double.slash("qabot", subcommand="forget", member=user(n)))
+        double.message(f"<@{USER_BASE + 6}> and <@{USER_BASE + 60}> know where the eyepiece case is.", user_n=9,
+                       channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[user(6), user(60)])
+        await until_answer(double, "who knows where the eyepiece case is",
+                           lambda b: "eyepiece case" in str(b["embeds"]), seconds=10)
+    stored = state_text(tmp_path)
+    assert "@someone and @someone know where the eyepiece case is." in stored and "@someone0" not in stored
+
+
 def on_disk(folder: Path, *words: str) -> dict[str, list[str]]:
     """Which of ``words`` the raw bytes of the files under ``folder`` hold (as UTF-8, as the index's UTF-32 text, or
     lowered, as BM25's vocabulary), and in which files: free pages, write-ahead logs and deleted rows included."""

@@ -360,6 +360,26 @@ def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path:
     assert store.get([7])[7].message.forwarded == "Ask @someone for the dome key."
 
 
+def test_a_forgotten_member_whose_names_begin_one_another_leaves_no_part_of_any_in_a_mention(kept) -> None:
+    """A member's names (a username, and the nicknames grown from it) each begin the next. They were taken out of
+    mentions in no set order: "@zed" first made "@zed_lopez" "@someone_lopez", which still named them, and no longer
+    matched their longer name. So for the messages kept and for those on their way when the member is forgotten."""
+    _, history, _ = kept
+    zed, names = "hash-of-Zed", ["zed", "zed_l", "zed_lo", "zed_lop", "zed_lope", "zed_lopez"]
+
+    def asking(first: int) -> list[ChatMessage]:
+        return [replace(said(first + n, "Ben", f"Ask @{name} for the dome key."), mentions=frozenset({zed}))
+                for n, name in enumerate(names)]
+
+    history.apply(Changes(put={PUBLIC: asking(1)}, read={PUBLIC: (1006, True)}))
+    on_its_way = Changes(put={PUBLIC: asking(7)})
+    history.forget(zed, GUILD, set(names))
+    history.apply(on_its_way)
+    kept_now = history.store.get(range(1001, 1013))
+    assert len(kept_now) == 12
+    assert {s.message.content for s in kept_now.values()} == {"Ask @someone for the dome key."}
+
+
 def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(kept, tmp_path) -> None:
     """A message read before a member was forgotten (in a batch waiting for its debounce, or a backfill's page)
     and applied after: its mention of them becomes @someone, as the messages kept before do."""

@@ -172,6 +172,12 @@ def any_bridge(key: str) -> str | None:
     return f"{ANY_BRIDGE}/{name}" if cut and webhook else None
 
 
+def longest_first(names: Iterable[str]) -> list[str]:
+    """Names to take out of mentions (``@name`` made ``UNNAMED``), in the order to take them: the longest first, so that
+    a name that begins another ("zed" of "zed_lopez") leaves no part of it ("@someone_lopez" names them still)."""
+    return sorted(names, key=len, reverse=True)
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """One chat message, as laying it out and untangling it need it."""

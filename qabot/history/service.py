@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id
+from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id, longest_first
 from qabot.errors import QABotError
 from qabot.history import linking
 from qabot.history.privacy import HistoryChannel
@@ -299,13 +299,12 @@ class History:
         """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as
         ``HistoryStore.forget`` made those of the messages kept before."""
         content, forwarded = message.content, message.forwarded
-        for key in message.mentions:
-            for name in self._names.get((guild_id, key), ()):
-                content = content.replace(f"@{name}", UNNAMED)
+        for name in longest_first(n for key in message.mentions for n in self._names.get((guild_id, key), ())):
+            content = content.replace(f"@{name}", UNNAMED)
         # What a forward forwards lists no mentions of its own (a snapshot's are not resolved): any of them.
-        for (guild, _), names in self._names.items() if forwarded else ():
-            for name in names if guild == guild_id else ():
-                forwarded = forwarded.replace(f"@{name}", UNNAMED)
+        for name in longest_first(n for (guild, _), names in self._names.items() if forwarded and guild == guild_id
+                                  for n in names):
+            forwarded = forwarded.replace(f"@{name}", UNNAMED)
         if (content, forwarded) == (message.content, message.forwarded):
             return message
         return replace(message, content=content, forwarded=forwarded)

@@ -31,7 +31,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, bridged_key
+from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, bridged_key, longest_first
 from qabot.corpus.derived import SEPARATOR
 from qabot.feedback.posts import Part, Posts, part_shown
 from qabot.history.rows import (
@@ -243,7 +243,7 @@ class HistoryStore:
             them = (f'%"{author_key}"%', guild_id)
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
                                    them).fetchall()
-            for name in names:
+            for name in longest_first(names):
                 db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
                            (f"@{name}", *them))
                 # A forward names no author, but may name them in what it forwards, whoever forwarded it.

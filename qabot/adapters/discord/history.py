@@ -45,7 +45,7 @@ from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
 from qabot.adapters.discord.places import covering
-from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, shown
+from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, longest_first, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNNAMED, UNTITLED
 from qabot.text import blank, fold
@@ -99,9 +99,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content, sees)))  # custom emoji,
     # dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
-    for user in message.mentions:
-        if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id)):
-            content = content.replace(f"@{user.display_name}", UNNAMED)
+    for name in longest_first(user.display_name for user in message.mentions
+                              if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id))):
+        content = content.replace(f"@{name}", UNNAMED)
     reference = message.reference
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
