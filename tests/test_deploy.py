@@ -36,3 +36,18 @@ def test_the_systemd_unit_runs_the_bot_and_may_write_what_it_writes(tmp_path: Pa
     state = home / state_dir(settings).relative_to(Path.cwd())
     assert service["ReadWritePaths"].split() == [str(index), str(state)]
     assert service["ProtectSystem"] == "strict" and service["Restart"] == "on-failure"
+
+
+def test_the_steps_that_install_the_unit_make_every_folder_it_may_write() -> None:
+    """systemd will not start a unit whose ReadWritePaths= names a folder that does not exist (226/NAMESPACE), and
+    qabot-state/ is made only by a first run: the README's steps, and the unit's own, make them before it starts."""
+    unit = (REPO / "deploy" / "qabot-discord.service").read_text()
+    folders = re.search(r"^ReadWritePaths=(.*)$", unit, re.MULTILINE).group(1).split()
+    readme = (REPO / "README.md").read_text()
+    steps = {"README": readme[readme.index("**systemd**"):readme.index("**Docker**")],
+             "the unit's comment": unit[:unit.index("[Unit]")]}
+    for where, text in steps.items():
+        made = {folder for line in text.splitlines() if "mkdir -p" in line for folder in line.split()}
+        enable = text.index("systemctl enable")
+        assert all(folder in made for folder in folders), (where, folders, made)
+        assert all(text.index(folder) < enable for folder in folders), where
