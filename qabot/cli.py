@@ -11,7 +11,6 @@ import contextlib
 import functools
 import json
 import logging
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ import click
 
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
-from qabot.process import SAID, Stopped, printable_anywhere, release_interrupts, stop_on_signals, stopped
+from qabot.process import SAID, printable_anywhere, release_interrupts, signal_behind, stop_on_signals, stopped
 from qabot.text import first_line, json_safe, visible
 
 if TYPE_CHECKING:
@@ -47,14 +46,15 @@ def _one_line_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except CorpusFolderError as exc:
             raise click.ClickException(visible(f"{exc} ({_where_corpus()})")) from None
-        except QABotError as exc:
-            raise click.ClickException(visible(str(exc))) from None
-        except (KeyboardInterrupt, Stopped) as exc:  # Ctrl-C; SIGTERM or SIGHUP
-            signum = exc.signum if isinstance(exc, Stopped) else signal.SIGINT
-            stopped(SAID[signum], 128 + signum, after)
         except (click.ClickException, BrokenPipeError):
             raise  # a reader that left (| head): click exits 1 quietly
-        except Exception as exc:
+        except BaseException as exc:  # Ctrl-C, SIGTERM or SIGHUP, even as the error of a library it landed in
+            if (signum := signal_behind(exc)) is not None:
+                stopped(SAID[signum], 128 + signum, after)
+            if isinstance(exc, QABotError):
+                raise click.ClickException(visible(str(exc))) from None
+            if not isinstance(exc, Exception):
+                raise  # SystemExit
             log.debug("unexpected error", exc_info=True)
             raise click.ClickException(
                 f"unexpected {type(exc).__name__}: {visible(first_line(exc))} (QABOT_LOG_LEVEL=DEBUG shows details)"

@@ -97,6 +97,22 @@ class Stopped(BaseException):
         self.signum = signum
 
 
+def signal_behind(exc: BaseException) -> int | None:
+    """The signal (Ctrl-C, SIGTERM, SIGHUP) that ``exc`` is, or that caused it: one that lands inside a library
+    can come out as the library's own error, raised from it (pybind11 raises ImportError from one that lands while
+    an extension such as onnxruntime's starts; Python 3.11 RuntimeError from one in a ``__set_name__``)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, KeyboardInterrupt):
+            return signal.SIGINT
+        if isinstance(cause, Stopped):
+            return cause.signum
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def _stop(signum: int, _frame: object) -> None:
     raise Stopped(signum)
 

@@ -159,3 +159,60 @@ def test_an_ignored_ctrl_c_stays_ignored(monkeypatch, sigint) -> None:
     monkeypatch.setattr(cli, "main", process.release_interrupts)
     entry.main()
     assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+class _Initialising:
+    """A C extension module as pybind11 starts one: a Ctrl-C landing in its start comes out as ImportError, raised
+    from it ("initialization failed")."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "onnxruntime":
+            return None
+        import importlib.machinery
+
+        return importlib.machinery.ModuleSpec(name, self)
+
+    def create_module(self, spec: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    def exec_module(self, module: object) -> None:  # pragma: no cover - never reached
+        pass
+
+
+def _landing_in_set_name() -> None:
+    class Field:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise KeyboardInterrupt  # a Ctrl-C landing here: Python 3.11 wraps it in RuntimeError
+
+    class Config:
+        limits = Field()
+
+
+def _landing_in_onnxruntime() -> None:
+    from qabot.embedding.export import require_onnxruntime
+
+    require_onnxruntime()
+
+
+@pytest.mark.parametrize("landing", [_landing_in_set_name, _landing_in_onnxruntime])
+def test_a_ctrl_c_a_library_wraps_in_its_own_error_still_ends_the_command_as_a_ctrl_c(
+        monkeypatch, capsys, tmp_path, sigint, landing) -> None:
+    """A Ctrl-C that lands while onnxruntime's extension starts said "Error: the onnx embedding backend needs
+    onnxruntime: install the onnx extra" (1); one that lands while a class is made (pydantic's models as qabot's
+    modules load) "unexpected RuntimeError: Error calling __set_name__" (1). Each is the Ctrl-C: one line, 130."""
+    monkeypatch.delitem(sys.modules, "onnxruntime", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_Initialising(), *sys.meta_path])
+    from qabot import embedding
+
+    def loading_the_model(settings: object) -> None:
+        landing()
+
+    monkeypatch.setattr(embedding, "make_embedder", loading_the_model)
+    monkeypatch.setattr(sys, "argv", ["qabot", "index", "--corpus", str(tmp_path), "--index", str(tmp_path / "idx")])
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    assert ended.value.code == 130, capsys.readouterr().err
+    assert capsys.readouterr().err == "\nInterrupted: nothing half-written is kept; qabot index again finishes the work.\n"
