@@ -90,3 +90,18 @@ def test_a_folder_that_holds_no_model_is_one_short_line_not_a_walk_of_everything
         make_embedder(settings)
     assert str(caught.value) == (f"embedding model folder {documents} holds no model: it has no config.json or "
                                  "modules.json (QABOT_EMBEDDING_MODEL)")
+
+
+@pytest.mark.model  # goes down the path that loads a model, though there is none to load
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_a_model_name_that_is_nowhere_names_its_setting(backend, tmp_path, monkeypatch) -> None:
+    """QABOT_EMBEDDING_MODEL=a hub name not in the cache (a typo) said "embedding model 'nobody/typo' is not a local
+    folder and is not in the Hugging Face cache", without the setting that named it, where every other bad value
+    names its variable."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty cache
+    settings = load_settings(_env_file=None, embedding_model="nobody/typo", embedding_backend=backend,
+                             index_dir=tmp_path / "idx")
+    with pytest.raises(ModelError) as caught:
+        make_embedder(settings).embed(["hello"])
+    [line] = str(caught.value).splitlines()
+    assert line.startswith("embedding model 'nobody/typo' (QABOT_EMBEDDING_MODEL) is not a local folder"), line

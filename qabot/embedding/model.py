@@ -23,6 +23,7 @@ from qabot.text import first_line
 _PACKAGED_ALIASES = {PACKAGED_MODEL.lower(), f"sentence-transformers/{PACKAGED_MODEL}".lower()}
 MODEL_FILES = {".json", ".txt", ".model", ".safetensors", ".bin", ".pt", ".pth"}  # configs, vocabularies, weights
 MODEL_MARKERS = ("config.json", "modules.json")  # a transformers or a sentence-transformers folder has one
+SETTING = "QABOT_EMBEDDING_MODEL"  # named in each error about the model it names
 SMALL_FILE = 1 << 20  # read whole; a larger file (the weights) by SAMPLES blocks across it
 SAMPLES, SAMPLE_BYTES = 16, 4096
 
@@ -55,7 +56,7 @@ def resolve_model(model: str) -> ModelSource:
         # home folder read at each start, to name a model that is not there.
         if not any((folder / marker).is_file() for marker in MODEL_MARKERS):
             raise ModelError(f"embedding model folder {folder} holds no model: it has no config.json or modules.json "
-                             "(QABOT_EMBEDDING_MODEL)")
+                             f"({SETTING})")
         files = fingerprint(folder)
         return ModelSource(f"{folder}#{files}", str(folder), files)
     return ModelSource(model, model, "")
@@ -111,14 +112,15 @@ def cached_hub_folder(repo: str) -> Path:
 
         return Path(snapshot_download(repo, local_files_only=True))
     except Exception as exc:
-        raise ModelError(f"embedding model {repo!r} is not a local folder and is not in the Hugging Face cache") from exc
+        raise ModelError(f"embedding model {repo!r} ({SETTING}) is not a local folder and is not in the Hugging Face "
+                         "cache") from exc
 
 
 def model_error(location: str, exc: Exception) -> str:
     """A one-line message for a model that failed to load."""
     if not Path(location).exists():
         return (
-            f"embedding model {location!r} is not a local folder and is not in the Hugging Face cache "
+            f"embedding model {location!r} ({SETTING}) is not a local folder and is not in the Hugging Face cache "
             f"(downloads are off at run time; fetch it once with HF_HUB_OFFLINE=0): {first_line(exc)}"
         )
-    return f"cannot load embedding model from {location}: {first_line(exc)}"
+    return f"cannot load embedding model from {location} ({SETTING}): {first_line(exc)}"
