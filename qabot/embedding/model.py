@@ -116,11 +116,12 @@ def cached_hub_folder(repo: str) -> Path:
                          "cache") from exc
 
 
-def model_error(location: str, exc: Exception) -> str:
-    """A one-line message for a model that failed to load."""
+def model_error(location: str, exc: Exception, device: str = "cpu") -> str:
+    """A one-line message for a model that failed to load (on ``device``, named where it is not the CPU)."""
     if not Path(location).exists():
         return (
             f"embedding model {location!r} ({SETTING}) is not a local folder and is not in the Hugging Face cache "
             f"(downloads are off at run time; fetch it once with HF_HUB_OFFLINE=0): {first_line(exc)}"
         )
-    return f"cannot load embedding model from {location} ({SETTING}): {first_line(exc)}"
+    on = "" if device == "cpu" else f" on device {device!r} (QABOT_DEVICE)"
+    return f"cannot load embedding model from {location} ({SETTING}){on}: {first_line(exc)}"

@@ -44,7 +44,7 @@ class TorchEmbedder(TokenEmbedder):
         try:
             return SentenceTransformer(self.location, device=self.device, local_files_only=True)
         except Exception as exc:
-            raise ModelError(model_error(self.location, exc)) from exc
+            raise ModelError(model_error(self.location, exc, self.device)) from exc
 
     @property
     def dimension(self) -> int:
