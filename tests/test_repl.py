@@ -478,6 +478,24 @@ def test_without_a_home_folder_the_session_keeps_no_history_and_says_so(tmp_path
         child.close(force=True)
 
 
+def test_a_history_file_that_cannot_be_kept_names_its_setting(tmp_path: Path, make_corpus) -> None:
+    """QABOT_HISTORY_FILE naming a folder (or a file in a folder qabot may not write) warned "history will not be
+    kept: [Errno 21] Is a directory: ...", without the setting to change."""
+    taken = tmp_path / "a folder"
+    taken.mkdir()
+    env = {**_environment(tmp_path, make_corpus(CORPUS)), "QABOT_HISTORY_FILE": str(taken)}
+    child = pexpect.spawn(FAKE_QABOT[0], [*FAKE_QABOT[1:], "repl"], env=env, dimensions=(40, 120), encoding="utf-8",
+                          timeout=60)
+    try:
+        child.expect_exact(NEW_PROMPT)
+        [said] = [line for line in ESCAPES.sub("", child.before).splitlines() if "history will not be kept" in line]
+        assert said.startswith("warning: history will not be kept") and "(QABOT_HISTORY_FILE)" in said, said
+        child.send(":quit\r")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+
+
 # -- the real command in a pipe -------------------------------------------------------
 
 

@@ -386,7 +386,7 @@ def _interactive(session: Session, settings: Settings) -> None:
         os.close(os.open(kept, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
         history = FileHistory(kept)
     except OSError as exc:
-        log.warning("history will not be kept: %s", exc)
+        log.warning("history will not be kept: %s%s", exc, "" if kept is None else " (QABOT_HISTORY_FILE)")
         history = InMemoryHistory()
     _show_invisible_input()
     prompt = PromptSession(
