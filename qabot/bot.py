@@ -189,7 +189,8 @@ class QABot:
         return self.living.upsert(documents)  # type: ignore[arg-type]
 
     def delete(self, doc_ids: Iterable[str] | str = (), *, sources: Iterable[str] | str = ()) -> Refresh:
-        """Delete documents added with ``upsert``: those with these ids, and every one of ``sources``."""
+        """Delete documents added with ``upsert``: those with these ids, in whichever source (every source that
+        has one), and every one of ``sources``."""
         return self.living.delete(doc_ids, sources=sources)
 
     def change(self, upsert: Iterable[Document] | Document = (), *, delete: Iterable[str] | str = (),
