@@ -12,7 +12,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# torch first, pinned: the CPU wheel, never the multi-GB CUDA build.
+	# torch first, pinned. The CPU wheel where pip's indexes offer it: PyPI alone gives Linux the multi-GB CUDA
+	# build (README, Quick start: PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu).
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch==2.13.0
 	# onnx: the int8 backend and its tests; bench: the txtai peer of `qabot bench --peer`;
 	# milvus: the Milvus engine and Milvus Lite, which its tests run against.
