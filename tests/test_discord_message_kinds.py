@@ -300,31 +300,32 @@ async def test_a_backfilled_message_is_cited_by_its_authors_server_nickname_as_l
     assert found[jump(said)].startswith("Dome Keeper: The spare dome key"), found
 
 
-@pytest.mark.xfail(strict=True, reason="the export marks the thread's first message as answering a question it does "
-                   "not hold (ChatMessage.answers_absent, from the type 21 placeholder); live, the placeholder is "
-                   "dropped and nothing says the thread was started from a message whose text is not kept: that "
-                   "needs the backfill to note it per thread in the state database, a schema change")
+@pytest.mark.parametrize("heard_live", [False, True], ids=["read-at-once", "answered-after-the-backfill"])
 async def test_a_thread_learnt_without_its_question_opened_by_a_helper_asking_back_is_asked_by_the_member(
-        qa, double, tmp_path) -> None:
+        qa, double, tmp_path, heard_live) -> None:
     """tests/test_conversations.py's thread started from a member's question by a helper who asks back first, learnt
     live with the thread listed alone (its channel's messages are not learnt, so its question is not held, as in an
     older export of it): the member who answers the helper's question asks, and the helper's fix is the answer, as
-    an export of the thread reads it. Live, the helper was taken for the asker and the member's words quoted."""
+    an export of the thread reads it, whether the backfill reads it all or only the helper's question (the rest
+    heard live, each linked going on from what was linked before). Live, the helper was taken for the asker and the
+    member's words quoted: the backfill now notes the thread's placeholder for its question (type 21)."""
     spy = Recorder(qa)
     question = double.seed("my license key says it is already activated on another machine", user_n=1,
                            channel_id=OTHER_CHANNEL_ID, seconds_ago=9000)
     thread = double.thread_from(question, "license", user_n=2, seconds_ago=8990, announce=False)
     double.seed("moving this to a thread. which version of the app are you on?", user_n=2, channel_id=thread,
                 seconds_ago=8980)
-    double.seed("version 3.2 on windows 11, and the license key says it is already activated on another machine",
-                user_n=1, channel_id=thread, seconds_ago=8970)
-    fix = double.seed("3.2 has a bug with activations, update to 3.3 and sign in again", user_n=2,
-                      channel_id=thread, seconds_ago=8960)
-    double.seed("updated to 3.3 and signed in, it activated fine, thanks", user_n=1, channel_id=thread,
-                seconds_ago=8950)
+    rest = [(1, "version 3.2 on windows 11, and the license key says it is already activated on another machine"),
+            (2, "3.2 has a bug with activations, update to 3.3 and sign in again"),
+            (1, "updated to 3.3 and signed in, it activated fine, thanks")]
+    said = [] if heard_live else [double.seed(text, user_n=n, channel_id=thread, seconds_ago=8970 - 10 * i)
+                                  for i, (n, text) in enumerate(rest)]
     async with running(spy, double, **settings(tmp_path, thread)) as bot:
         await backfilled(bot, double)
+        for n, text in rest if heard_live else ():
+            said.append(double.message(text, user_n=n, channel_id=thread, mention_bot=False))
+            await bot.learning.feed.settled()
         await quoting(spy, double, "the license key says it is already activated on another machine, what do I do?",
-                      lambda f: bool(f), channel_id=thread)
+                      lambda f: jump(said[1]) in f, channel_id=thread)
     first = spy.answers[-1].excerpts[0]
-    assert first.citation.link == jump(fix), first.highlight
+    assert first.citation.link == jump(said[1]), first.highlight

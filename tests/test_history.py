@@ -259,6 +259,28 @@ def test_a_very_long_conversation_goes_on_as_a_new_exchange(kept, monkeypatch) -
     assert roots == [1001] * 4 + [1005] * 4 + [1009] * 2
 
 
+@pytest.mark.parametrize("thread", [True, False], ids=["thread-without-its-question", "reply-to-a-message-not-kept"])
+@pytest.mark.parametrize("batches", [1, 3])
+def test_an_exchange_opened_by_a_helper_asking_back_is_asked_by_the_member_who_answers_however_it_is_batched(
+        kept, thread, batches) -> None:
+    """A thread started from a message the history does not keep (``ChannelRow.started_by``), or a channel's
+    exchange opened by a reply to a message not kept, whose first message asks back: the member who answers it asks,
+    and the helper's fix answers, whether the three messages are linked in one batch or heard one at a time (each
+    later one going on from those linked before). One at a time, the helper was taken for the asker."""
+    _, history, _ = kept
+    where = PUBLIC_THREAD if thread else PUBLIC
+    if thread:
+        history.register(ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › key", started_by="hash-of-Ana"))
+    messages = [said(1, "Ben", "Moving this here. Which version of the app are you on?", reply=None if thread else 0),
+                said(2, "Ana", "Version 3.2 on Windows, and the license key says it is already activated.", reply=1),
+                said(3, "Ben", "3.2 has a bug with activations: update to 3.3 and sign in again.", reply=2)]
+    for part in [messages] if batches == 1 else [[m] for m in messages]:
+        history.apply(Changes(put={where: part}, read={where: (int(part[-1].id), True)}))
+    exchange = history.store.exchange(where, 1001)
+    assert [s.id for s in exchange] == [1001, 1002, 1003]
+    assert [s.role for s in exchange][1:] == [ASKS, ANSWERS] and exchange[-1].asker == "hash-of-Ana"
+
+
 def test_an_edit_of_a_message_never_kept_is_ignored(kept) -> None:
     _, history, _ = kept
     history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Hello")]}, read={PUBLIC: (1001, True)}))
@@ -349,6 +371,17 @@ def test_a_state_database_made_before_forwards_were_kept_keeps_them_after_an_upg
     store.put(1, [shared])
     kept = store.get([5, 6])
     assert kept[5].message.content == "Hello." and kept[6].message.text == "Eve: (forwarded) Hold the red button."
+
+
+def test_a_thread_noted_as_started_from_a_message_stays_so_when_registered_again(tmp_path: Path) -> None:
+    """A thread noted as started from a message (the backfill saw Discord's placeholder for its question) stays so
+    when Discord's view of it is registered again (a rename, the next backfill), which cannot tell."""
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    row = ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › license")
+    assert not store.put_channel(row).from_message
+    assert store.put_channel(replace(row, started_by="hash-of-Ana")).started_by == "hash-of-Ana"
+    assert store.put_channel(replace(row, title="Club · #help › licence")).started_by == "hash-of-Ana"
+    assert store.channel(PUBLIC_THREAD).started_by == "hash-of-Ana"
 
 
 def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
@@ -938,14 +971,14 @@ def test_a_thread_whose_parent_channel_is_not_learnt_has_no_message_to_go_on_fro
 
 
 def test_a_state_database_from_the_first_history_release_is_brought_up_to_date(tmp_path: Path) -> None:
-    """That release had neither ``continues`` (nor its index) nor ``forwarded``, nor a channel's ``announcements``:
-    every table gets what it lacks, and keeps what it held."""
+    """That release had neither ``continues`` (nor its index) nor ``forwarded``, nor a channel's ``announcements``
+    or ``started_by``: every table gets what it lacks, and keeps what it held."""
     from qabot.history.store import SCHEMA, Link
 
     first = (SCHEMA.replace(",\n    forwarded TEXT NOT NULL DEFAULT ''", "").replace(",\n    continues INTEGER", "")
-             .replace(",\n    announcements INTEGER NOT NULL DEFAULT 0", "")
+             .replace(",\n    announcements INTEGER NOT NULL DEFAULT 0", "").replace(",\n    started_by TEXT", "")
              .replace("CREATE INDEX IF NOT EXISTS history_messages_continues ON history_messages (continues);", ""))
-    assert "continues" not in first and "forwarded" not in first and "announcements" not in first
+    assert not {"continues", "forwarded", "announcements", "started_by"} & set(first.replace(",", " ").split())
     state = FeedbackStore(tmp_path / "state")
     with state.transaction() as db:
         for statement in first.split(";"):

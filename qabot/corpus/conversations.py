@@ -200,15 +200,20 @@ class Untangler:
                 if self.one_conversation:
                     self._thread_asks = i
             elif self._openers[root][0] == message.author:
-                if message.bot and me.explicit:
-                    self._unasked[root] = (message.author, me.explicit)
-                elif (message.answers_absent or (message.reply_to is not None and me.target is None)) and asks_back(
-                        message.text):  # it responds to a question not here (a reply to it): its asker is elsewhere
-                    self._unasked[root] = (message.author, me.explicit or None)
+                self._awaits(message, me, root)
         role = role_in(message, self._openers[root], first=parent == i,
                        parent_author=self.authors[parent] if parent != i else None,
                        parent_role=self.roles[parent] if parent != i else None)
         self._record(message, me, parent, root, role)
+
+    def _awaits(self, message: Message, me: Seen, root: int) -> None:
+        """Whether the exchange ``message`` opens awaits its asker (``_unasked``): a bot's that @-mentions members, or a
+        message asking back a question not here (``answers_absent``, or a reply to it): its asker is elsewhere."""
+        if message.bot and me.explicit:
+            self._unasked[root] = (message.author, me.explicit)
+        elif (message.answers_absent or (message.reply_to is not None and me.target is None)) and asks_back(
+                message.text):
+            self._unasked[root] = (message.author, me.explicit or None)
 
     def _opening(self, message: Message, me: Seen) -> tuple[str, bool]:
         """The asker of an exchange ``message`` opens, and whether it opens with news."""
@@ -220,18 +225,28 @@ class Untangler:
                                           or asks_like(message.text, self.known))
         return asker, asker == message.author and news
 
-    def resume(self, message: Message, opener: tuple[str, bool], role: str | None, parent: int | None = None) -> None:
-        """Add a message linked before (a live channel's, read back), with its role.
+    def resume(self, message: Message, opener: tuple[str, bool], role: str | None, parent: int | None = None, *,
+               opens: bool = False) -> None:
+        """Add a message linked before (a live channel's, read back), with its role and ``opener``: its exchange's
+        asker when it was linked, and whether that exchange opened with news.
 
         ``parent`` is where its parent is here, or None where the parent (and so its exchange's
         start) is before what this untangler has seen: then its exchange is taken to begin
-        with it, and keeps ``opener``, the asker it had and whether it opened with news.
+        with it, and keeps ``opener``. ``opens``: it did open its exchange, whose asker, where it has
+        not spoken yet, is awaited as it was (``commit``) until a message read back shows them.
         """
         me = self.see(message)
+        root = me.index if parent is None else self.roots[parent]
         if parent is None:
-            self._openers[me.index] = opener
-        self._record(message, me, me.index if parent is None else parent,
-                     me.index if parent is None else self.roots[parent], role)
+            self._openers[root] = opener
+            if opens and opener[0] == message.author:
+                self._awaits(message, me, root)
+        elif root in self._unasked and opener[0] != self._unasked[root][0]:  # its asker had spoken: it asks
+            self._openers[root] = opener
+            del self._unasked[root]
+            if self.one_conversation:
+                self._thread_asks = me.index
+        self._record(message, me, me.index if parent is None else parent, root, role)
 
     def opener(self, index: int) -> tuple[str, bool]:
         """The asker of the exchange of the message at ``index``, and whether that exchange opened with news."""

@@ -18,7 +18,9 @@ out with the message in front, cited as itself (its author, date and jump link i
 parent channel); and the parent channel's exchange of that message alone (nobody else
 spoke in it there) is not laid out as well (``answered_in_thread``): its answers are in the
 thread. A thread whose parent channel is not learnt has no such message to go on from:
-the history quotes a channel's messages only where that channel is listed.
+the history quotes a channel's messages only where that channel is listed. Its first
+message answers a question not here (``ChannelRow.started_by``: the backfill saw Discord's
+placeholder), as an export's does that holds only the placeholder.
 
 ``documents`` lays out one exchange as ``qabot.corpus.chat`` lays out an export's.
 """
@@ -26,11 +28,13 @@ the history quotes a channel's messages only where that channel is listed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from qabot.corpus import chat
-from qabot.corpus.conversations import Untangler
+from qabot.corpus.conversations import Message, Untangler
 from qabot.corpus.roles import role_in
-from qabot.history.store import CHANNEL, THREAD, ChannelRow, HistoryStore, Link, Stored
+from qabot.history.rows import CHANNEL, THREAD, ChannelRow, Link, Stored
+from qabot.history.store import HistoryStore
 from qabot.index.scope import chat_source
 from qabot.models import Document
 
@@ -56,7 +60,9 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
         roots.append(opening.id)
     for s in primer:
         assert s.root is not None
-        untangler.resume(s.message.untangled(), s.opener, s.role, at.get(s.parent) if s.parent != s.id else None)
+        opens = s.parent == s.id
+        untangler.resume(_untangled(channel, s, opens), s.opener, s.role, None if opens else at.get(s.parent),
+                         opens=opens)
         at[s.id] = len(ids)
         ids.append(s.id)
         roots.append(s.root)
@@ -65,7 +71,7 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
     going_on: dict[int, int] = {}  # an exchange: the one it went on in (itself where it goes on)
     links = []
     for s in pending:
-        message = s.message.untangled()
+        message = _untangled(channel, s, not ids)
         target = _replied(store, s, at)
         if target is not None:  # a reply to a message linked before what the untangler holds
             opener = target.opener
@@ -98,6 +104,14 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
         links.append(Link(s.id, parent, root, role, number, opener[0], opener[1], continues))
     store.link(links)
     return {k.root for k in links}
+
+
+def _untangled(channel: ChannelRow, message: Stored, opens: bool) -> Message:
+    """What untangling reads of a message: the first of a thread started from a message that the history does not
+    keep (its parent channel is not learnt, or it was deleted) answers a question not here, as in an export of the
+    thread that holds only Discord's placeholder for it (``ChatMessage.answers_absent``)."""
+    untangled = message.message.untangled()
+    return replace(untangled, answers_absent=True) if opens and channel.from_message else untangled
 
 
 def _replied(store: HistoryStore, message: Stored, at: dict[int, int]) -> Stored | None:

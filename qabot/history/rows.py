@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS history_channels (
     owner_hash TEXT,
     untitled TEXT,
     unnamed INTEGER NOT NULL DEFAULT 0,
-    announcements INTEGER NOT NULL DEFAULT 0
+    announcements INTEGER NOT NULL DEFAULT 0,
+    started_by TEXT
 );
 CREATE TABLE IF NOT EXISTS history_messages (
     id INTEGER PRIMARY KEY,
@@ -145,6 +146,25 @@ def channel_roots(db: sqlite3.Connection, channel_id: int) -> list[int]:
                                      "NULL", (channel_id,))]
 
 
+def exchanges_of(db: sqlite3.Connection, messages: Iterable[tuple[int, int, int | None]]) -> list[tuple[int, int]]:
+    """The (channel, root) exchanges that messages (id, channel, root) are in: their own, once linked, and the
+    first exchange of each thread one of them was the start of, which opens with it (``linking.starter``)."""
+    posted: dict[int, int] = {}
+    out = set()
+    for message_id, channel_id, root in messages:
+        posted[message_id] = channel_id
+        if root is not None:
+            out.add((channel_id, root))
+    ids = list(posted)
+    for lo in range(0, len(ids), 500):
+        part = ids[lo : lo + 500]
+        for thread_id, parent_id in db.execute(f"SELECT id, parent_id FROM history_channels WHERE kind = ? AND id "
+                                               f"IN ({','.join('?' * len(part))})", (THREAD, *part)):
+            if posted[thread_id] == parent_id:  # a thread's id is the id of the message it was started from
+                out.add((thread_id, thread_id))
+    return sorted(out)
+
+
 def execute_in(db: sqlite3.Connection, sql: str, values: list[int]) -> None:
     """``sql``, whose ``{}`` is a list of ``values``, 500 at a time."""
     for lo in range(0, len(values), 500):
@@ -168,6 +188,13 @@ class ChannelRow:
     owner: str | None = None  # a thread's or a post's: who made it (hashed), whose words its name is
     untitled: str | None = None  # its title with its name left out (UNTITLED), shown once that member is forgotten
     announcements: bool = False  # an announcement channel or its thread: its exchanges open with news
+    # A thread started from a message (its history opens with Discord's placeholder for it): that message's author
+    # (hashed; "" where Discord no longer says), whose words the thread's name may be. None: not, or not known to be.
+    started_by: str | None = None
+
+    @property
+    def from_message(self) -> bool:
+        return self.started_by is not None
 
 
 @dataclass(frozen=True)
@@ -212,7 +239,8 @@ MESSAGE = ("id, channel_id, author_hash, author_name, at, content, extras, reply
 ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "forwarded", "TEXT NOT NULL DEFAULT ''"),
           ("history_channels", "owner_hash", "TEXT"), ("history_channels", "untitled", "TEXT"),
           ("history_channels", "unnamed", "INTEGER NOT NULL DEFAULT 0"),
-          ("history_channels", "announcements", "INTEGER NOT NULL DEFAULT 0"))
+          ("history_channels", "announcements", "INTEGER NOT NULL DEFAULT 0"),
+          ("history_channels", "started_by", "TEXT"))
 
 
 def from_row(row: tuple) -> Stored:

@@ -14,8 +14,9 @@ message, which is kept in the parent channel (``qabot.history.linking``).
 A channel keeps its ``checkpoint``: every message up to that id has been read (a
 backfill resumes after it), and ``complete`` once it has been read to its end (new
 messages are then linked as they come), and whether it is an announcement channel or one of its
-threads (``announcements``: its exchanges open with news). A thread or forum post keeps who made it
-(``owner_hash``) and its title without its name (``untitled``): its name is that member's
+threads (``announcements``: its exchanges open with news), and whether a thread was started from a message
+(``started_by``: that message's author; its history opens with Discord's placeholder for it). A thread or
+forum post keeps who made it (``owner_hash``) and its title without its name (``untitled``): its name is that member's
 words, or those of the message it was started from, and once either member is forgotten in
 that server the thread is shown ``untitled`` from then on (``unnamed``), whatever Discord
 says of it later.
@@ -39,13 +40,13 @@ from qabot.history.rows import (
     CHANNEL,
     MESSAGE,
     SCHEMA,
-    THREAD,
     UNTITLED,
     ChannelRow,
     Link,
     Owed,
     Stored,
     channel_roots,
+    exchanges_of,
     execute_in,
     from_row,
     owe_more,
@@ -96,10 +97,10 @@ class HistoryStore:
 
     def _channels_where(self, where: str, args: tuple) -> list[ChannelRow]:
         with self._db() as db:
-            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete, "
-                              f"owner_hash, untitled, announcements FROM history_channels WHERE {where}", args).fetchall()
+            rows = db.execute("SELECT id, guild_id, parent_id, kind, title, tags, solved, checkpoint, complete, owner_hash, "
+                              f"untitled, announcements, started_by FROM history_channels WHERE {where}", args).fetchall()
         return [ChannelRow(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), bool(r[6]), r[7], bool(r[8]), r[9],
-                           r[10], bool(r[11])) for r in rows]
+                           r[10], bool(r[11]), r[12]) for r in rows]
 
     def put_channel(self, row: ChannelRow) -> ChannelRow:
         """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint. A
@@ -113,19 +114,21 @@ class HistoryStore:
                 "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash = ?",
                 (row.guild_id, row.owner)).fetchone() is not None
             db.execute(
-                "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, "
-                "untitled, unnamed, announcements) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
-                "SET guild_id = excluded.guild_id, parent_id = excluded.parent_id, kind = excluded.kind, tags = "
+                "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, untitled, "
+                "unnamed, announcements, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
+                "UPDATE SET guild_id = excluded.guild_id, parent_id = excluded.parent_id, kind = excluded.kind, tags = "
                 "excluded.tags, solved = excluded.solved, owner_hash = excluded.owner_hash, untitled = excluded.untitled, "
                 "announcements = excluded.announcements, unnamed = MAX(unnamed, excluded.unnamed), title = CASE WHEN "
-                "MAX(unnamed, excluded.unnamed) THEN excluded.untitled ELSE excluded.title END",
+                "MAX(unnamed, excluded.unnamed) THEN excluded.untitled ELSE excluded.title END, started_by = "
+                "COALESCE(started_by, excluded.started_by)",  # seen once, in its history's first page (``Backfill``)
                 (row.id, row.guild_id, row.parent_id, row.kind, untitled if forgotten else row.title,
-                 json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten), int(row.announcements)))
-            found = db.execute(f"SELECT checkpoint, complete, {shown} FROM history_channels WHERE id = ?",
+                 json.dumps(list(row.tags)), int(row.solved), row.owner, untitled, int(forgotten), int(row.announcements),
+                 row.started_by))
+            found = db.execute(f"SELECT checkpoint, complete, started_by, {shown} FROM history_channels WHERE id = ?",
                                (row.id,)).fetchone()
-            if before is not None and tuple(before) != found[2:]:  # its exchanges are laid out again (``relay``)
+            if before is not None and tuple(before) != found[3:]:  # its exchanges are laid out again (``relay``)
                 owe_more(db, [(row.id, root) for root in channel_roots(db, row.id)])
-        return replace(row, checkpoint=found[0], complete=bool(found[1]), title=found[2])
+        return replace(row, checkpoint=found[0], complete=bool(found[1]), started_by=found[2], title=found[3])
 
     def advance(self, channel_id: int, checkpoint: int, *, complete: bool = False) -> None:
         """Every message of the channel up to ``checkpoint`` has been read (and, ``complete``, all of it)."""
@@ -180,7 +183,7 @@ class HistoryStore:
             self._rewritten(db, messages)
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
                            "forwarded = ? WHERE id = ?", rows)
-            return owe_more(db, self._exchanges(db, select_in(db, "id", [r[-1] for r in rows],
+            return owe_more(db, exchanges_of(db, select_in(db, "id", [r[-1] for r in rows],
                                                                       "id, channel_id, root")))
 
     def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
@@ -202,7 +205,7 @@ class HistoryStore:
             affected = select_in(db, "id", ids, "id, channel_id, root")
             self._unquote(db, map(from_row, select_in(db, "id", ids, MESSAGE)))
             execute_in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
-            return owe_more(db, self._exchanges(db, affected), removed=len(affected))
+            return owe_more(db, exchanges_of(db, affected), removed=len(affected))
 
     def unquote_if_gone(self, answer_id: str, message_id: int) -> None:
         """A stored answer whose highlight quoted message ``message_id`` (found before it was stored): blank the
@@ -256,7 +259,7 @@ class HistoryStore:
                            "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
                            (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}"))  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
-            return owe_more(db, self._exchanges(db, affected), removed=count, purge=True), count
+            return owe_more(db, exchanges_of(db, affected), removed=count, purge=True), count
 
     def owed(self) -> Owed:
         """The index work this database is ahead of the index by (``owe``): none when the last update succeeded."""
@@ -369,7 +372,7 @@ class HistoryStore:
                            "news = ?, continues = ? WHERE id = ?",
                            [(k.parent, k.root, k.role, k.number, k.asker, int(k.news), k.continues, k.id)
                             for k in links])
-            owe_more(db, self._exchanges(db, select_in(db, "id", [k.id for k in links], "id, channel_id, root")))
+            owe_more(db, exchanges_of(db, select_in(db, "id", [k.id for k in links], "id, channel_id, root")))
 
     def continuation(self, channel_id: int, root: int) -> int:
         """The exchange a conversation of the channel goes on in now: ``root``'s, or the latest that continues it."""
@@ -423,25 +426,6 @@ class HistoryStore:
                 if where in everything or any(quotes(highlight, text, now) for text, now in said.get(where, ())):
                     blank.append((answer_id,))
         db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
-
-    @staticmethod
-    def _exchanges(db: sqlite3.Connection, messages: Iterable[tuple[int, int, int | None]]) -> list[tuple[int, int]]:
-        """The (channel, root) exchanges that messages (id, channel, root) are in: their own, once linked, and the
-        first exchange of each thread one of them was the start of, which opens with it (``linking.starter``)."""
-        posted: dict[int, int] = {}
-        out = set()
-        for message_id, channel_id, root in messages:
-            posted[message_id] = channel_id
-            if root is not None:
-                out.add((channel_id, root))
-        ids = list(posted)
-        for lo in range(0, len(ids), 500):
-            part = ids[lo : lo + 500]
-            for thread_id, parent_id in db.execute(f"SELECT id, parent_id FROM history_channels WHERE kind = ? AND id "
-                                                   f"IN ({','.join('?' * len(part))})", (THREAD, *part)):
-                if posted[thread_id] == parent_id:  # a thread's id is the id of the message it was started from
-                    out.add((thread_id, thread_id))
-        return sorted(out)
 
     @staticmethod
     def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:

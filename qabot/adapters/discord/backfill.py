@@ -41,7 +41,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,6 +310,13 @@ class Backfill:
                 newest = max(newest, message.id)
                 count += 1
                 self.reading.messages += 1
+                if message.type is discord.MessageType.thread_starter_message and not row.from_message:
+                    # Discord's placeholder for the message the thread was started from (never kept): where that is
+                    # not kept either, the thread opens answering a question the history does not hold (``linking``).
+                    starter = message.reference.resolved if message.reference is not None else None
+                    by = self.key(starter.author.id) if isinstance(starter, discord.Message) else ""
+                    await self.feed.run(self.history.register, replace(row, started_by=by))
+                    row = self.history.row(channel.id) or row
                 kept = chat_message(message, self.key, self.history.forgotten)
                 now = kept_now(message, kept, self.bridges) if kept is not None else []
                 if recheck is not None:

@@ -24,7 +24,8 @@ so once, at start.
 - **a thread started from a message** opens with Discord's placeholder for that message
   (type 21: no text, a reference to the message in the parent channel), which is never
   kept: the message itself is kept where it was posted, and the thread's conversation goes
-  on from it there (``qabot.history.linking``).
+  on from it there (``qabot.history.linking``); the backfill notes that the thread has one
+  (``ChannelRow.started_by``), for where that message is not kept.
 
 Backfill (reading what was said before, from each channel's checkpoint) is ``backfill``'s.
 """
