@@ -639,17 +639,17 @@ def _busy_purge(qa: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(qa.living.engine, "purge", busy)
 
 
-def _two_channels(history: History) -> None:
-    """Zorblatt's secret in #help, and others' exchanges in #club, written in one segment of the index (most of it stays
-    live when Zorblatt's goes: it is not merged for that alone)."""
+def _two_channels(history: History, *more: ChatMessage) -> None:
+    """Zorblatt's secret in #help, and others' exchanges in #club (and ``more``), written in one segment of the index
+    (most of it stays live when Zorblatt's goes: it is not merged for that alone)."""
     history.register(ChannelRow(PRIVATE, GUILD, None, CHANNEL, "Club · #club"))
     others = [said(n, "Ben" if n % 2 else "Cleo", f"Night {n}: the mount tracked well until {n} o'clock.")
               for n in range(10, 40, 5)]
     history.apply(Changes(put={PUBLIC: [said(1, "Zorblatt", "The Zanzibarquux key opens the dome.")],
                                PRIVATE: [said(2, "Ben", "Where are the spare eyepieces kept?"),
                                          said(3, "Cleo", "The spare eyepieces are in the blue case.", reply=2),
-                                         *others]},
-                          read={PUBLIC: (1001, True), PRIVATE: (1035, True)}))
+                                         *others, *more]},
+                          read={PUBLIC: (1001, True), PRIVATE: (max([1035, *(int(m.id) for m in more)]), True)}))
 
 
 @pytest.mark.parametrize("then", ["a change", "a restart"])
@@ -674,6 +674,60 @@ def test_a_forget_whose_purge_failed_purges_the_index_files_with_the_next_change
     assert not on_disk(tmp_path / "index", "Zanzibarquux", "Zorblatt")
     assert "blue case" in qa.ask("where are the spare eyepieces", k=1).excerpts[0].text
     assert not history.store.purge_owed()
+
+
+@pytest.mark.parametrize("when", ["after this purge", "as this one reads its work"])
+def test_a_purge_owed_by_another_process_meanwhile_stays_owed_when_this_ones_purge_is_done(
+        when, kept, tmp_path, monkeypatch) -> None:
+    """Two processes share the state database. This one forgets Zorblatt and purges the index's files; the other
+    forgets Dora: just after this purge has rewritten the files (before this one records that no purge is owed), or
+    as this one reads the work it owes (its change then taken out of the index after this purge). Its own purge fails
+    (the index busy). This one's record then cleared the purge the other owed, for good: Dora's words stayed in the
+    index's files, and no restart purged them. Each purge owed is numbered, and a process clears only the one it
+    read before it read the work it did."""
+    from qabot.errors import IndexStoreError
+    from tests.test_discord_history import on_disk
+
+    qa, history, state = kept
+    _two_channels(history, said(50, "Dora", "The Quibblefrotz lens cap is in the red drawer."))
+
+    class Busy:  # the other process's index: it changes, but cannot purge for a moment
+        def change(self, *args: Any, **kwargs: Any) -> Any:
+            return qa.change(*args, **kwargs)
+
+        def purge(self) -> bool:
+            raise IndexStoreError("another qabot process has been writing the index for too long")
+
+    other = History(Busy(), HistoryStore(FeedbackStore(tmp_path / "state")))  # type: ignore[arg-type]
+    read, forgets = history.store.purge_owed, [] if when == "after this purge" else ["hash-of-Dora"]
+
+    def reading() -> int:  # the other's forget commits in the state database; its index change comes later
+        for key in forgets:
+            other.store.forget(key, GUILD, {"Dora"})
+        forgets.clear()
+        return read()
+
+    monkeypatch.setattr(history.store, "purge_owed", reading)
+
+    class Meanwhile:  # this process's index
+        def change(self, *args: Any, **kwargs: Any) -> Any:
+            return qa.change(*args, **kwargs)
+
+        def purge(self) -> bool:
+            done = qa.purge()
+            if when == "after this purge":
+                other.forget("hash-of-Dora", GUILD, {"Dora"})
+            else:
+                other.catch_up()  # what it owes the index, done
+            return done
+
+    history.qa = Meanwhile()
+    history.forget("hash-of-Zorblatt", GUILD, {"Zorblatt"})
+    history.qa = qa
+    monkeypatch.undo()
+    state.close()
+    History(qa, HistoryStore(FeedbackStore(tmp_path / "state"))).catch_up()  # a process started again
+    assert not on_disk(tmp_path / "index", "Zanzibarquux", "Quibblefrotz")
 
 
 def test_a_channel_dropped_while_the_index_was_busy_leaves_the_index_files_at_the_restart(kept, tmp_path,

@@ -84,12 +84,22 @@ def read_owed(db: sqlite3.Connection) -> Owed:
     return {(int(c), int(r)) for c, r in touched}, [str(s) for s in sources], int(removed)
 
 
-def owes_purge(db: sqlite3.Connection) -> bool:
+def owes_purge(db: sqlite3.Connection) -> int:
     """Whether the work owed takes someone's words back (a member forgotten, a channel dropped): once done, the
-    index's files are purged too (``QABot.purge``), and until that is done the purge alone stays owed. A fourth item
-    of the work's list, which a database written before it does not have."""
+    index's files are purged too (``QABot.purge``), and until that is done the purge alone stays owed. The number of
+    the last purge owed (``write_owed``), 0 where none is. A fourth item of the work's list (and its number a fifth),
+    which a database written before it does not have."""
+    owed, number = _purging(db)
+    return number if owed else 0
+
+
+def _purging(db: sqlite3.Connection) -> tuple[bool, int]:
+    """Whether a purge is owed, and the number of the last one owed (1 where a database written before they were
+    numbered owes one)."""
     row = db.execute("SELECT work FROM history_owed WHERE id = 0").fetchone()
-    return row is not None and len(work := json.loads(row[0])) > 3 and bool(work[3])
+    work = json.loads(row[0]) if row is not None else []
+    owed = len(work) > 3 and bool(work[3])
+    return owed, int(work[4]) if len(work) > 4 else int(owed)
 
 
 def owe_more(db: sqlite3.Connection, touched: Iterable[tuple[int, int]] = (), sources: Iterable[str] = (),
@@ -116,18 +126,22 @@ def settle(db: sqlite3.Connection, work: Owed, *, done: bool = False) -> None:
         write_owed(db, (touched | work[0], list(dict.fromkeys([*sources, *work[1]])), max(removed, work[2])))
 
 
-def write_owed(db: sqlite3.Connection, work: Owed, *, purge: bool | None = None) -> None:
-    """Record the work owed (the row goes where none is, not even a purge); whether it owes a purge is kept as it was
-    unless ``purge`` says: True, it does; False, the purge is done (owed still where work is left: another
-    process's, which purges once it is done)."""
+def write_owed(db: sqlite3.Connection, work: Owed, *, purge: bool | None = None, purged: int = 0) -> None:
+    """Record the work owed (the row goes where none is, not even a purge, nor was one ever); whether it owes a purge
+    is kept as it was unless ``purge`` says: True, it does, numbered one more than the last; False, the purge numbered
+    ``purged`` (``owes_purge``, read before the work it purges the files of was done) is done. A purge owed since is
+    owed still (another process's, whose change may have come after this purge), as it is where work is left."""
     touched, sources, removed = work
-    if purge is not True:
-        purge = owes_purge(db) and (purge is None or bool(touched or sources))
-    if not (touched or sources or purge):
+    owed, number = _purging(db)  # numbered on from the last, never from 0 again
+    if purge is True:
+        owed, number = True, number + 1
+    elif purge is False:
+        owed = owed and (number != purged or bool(touched or sources))
+    if not (touched or sources or owed or number):
         db.execute("DELETE FROM history_owed")
     else:
         db.execute("INSERT OR REPLACE INTO history_owed VALUES (0, ?)",
-                   (json.dumps([sorted(touched), sources, removed, *([True] if purge else [])]),))
+                   (json.dumps([sorted(touched), sources, removed, owed, number]),))
 
 
 def select_in(db: sqlite3.Connection, column: str, values: list[int], what: str) -> list[tuple]:

@@ -319,14 +319,14 @@ class History:
         when it changes or qabot starts again. Once it is all done, the purge owed (if one is, and ``purging``) is done.
         Returns the ids deleted, and how many of the documents laid out the index took (``Refresh.skipped``: one line
         each)."""
-        owed_touched, sources, removed = self.store.owed()
-        touched = touched | owed_touched
         # What a forget or a dropped channel took back leaves the files too, once the index has it: owed in their
         # transaction, until the purge is done (one that failed, or a process stopped first, is done again next time).
-        purge = self.store.purge_owed()
+        purge = self.store.purge_owed()  # first: one owed after it, with its work, is not this purge's to clear
+        owed_touched, sources, removed = self.store.owed()
+        touched = touched | owed_touched
         if not touched and not sources:
             if purge and purging:
-                self._purge()
+                self._purge(purge)
             return [], 0
         self.store.owe((touched, sources, removed))  # until the index has it all (the state database is ahead)
         laid = self._with_starters(touched)
@@ -344,19 +344,19 @@ class History:
         self.store.leave_out(laid, left)
         self.store.owe((touched, sources, removed), done=True)  # but the purge, if one is owed
         if purge and purging:
-            self._purge()
+            self._purge(purge)
         return gone, written
 
-    def _purge(self) -> None:
-        """Purge the index's files of what the index was just told to delete (``QABot.purge``); one that fails stays
-        owed, and is done with the next change or start."""
+    def _purge(self, number: int) -> None:
+        """Purge the index's files of what the index was just told to delete (``QABot.purge``): the purge ``number``
+        owed (``HistoryStore.purged``); one that fails stays owed, and is done with the next change or start."""
         try:
             self.qa.purge()
         except QABotError as exc:
             log.warning("history: the index's files could not be purged of what was taken back; they will be with the "
                         "next change: %s", first_line(exc))
         else:
-            self.store.purged()
+            self.store.purged(number)
 
     def _index_or_owe(self, touched: set[tuple[int, int]], *, purge: bool = True) -> None:
         """``_index``, whose failure a forget only logs: the work stays owed, done with the next change or start,

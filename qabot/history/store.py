@@ -272,16 +272,17 @@ class HistoryStore:
         with self._db() as db:
             settle(db, work, done=done)
 
-    def purge_owed(self) -> bool:
+    def purge_owed(self) -> int:
         """Whether the index's files are to be purged once the work owed is done (a forget, a channel dropped, owe it
-        in their transaction: ``rows.owe_more``), by this process or, stopped first, the next."""
+        in their transaction: ``rows.owe_more``), by this process or, stopped first, the next: its number, else 0."""
         with self._db() as db:
             return owes_purge(db)
 
-    def purged(self) -> None:
-        """The index's files were purged: no purge is owed any more (unless work is, another process's)."""
+    def purged(self, number: int) -> None:
+        """The index's files were purged of what the purge ``number`` owed (``purge_owed``, read before the work
+        owed then): it is owed no more, unless work is, or another purge was owed since (another process's)."""
         with self._db() as db:
-            write_owed(db, read_owed(db), purge=False)
+            write_owed(db, read_owed(db), purge=False, purged=number)
 
     def left_out(self) -> set[tuple[int, int]]:
         """The (channel, root) exchanges the index refused when they were last laid out (``leave_out``)."""
