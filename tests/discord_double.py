@@ -1345,6 +1345,26 @@ class DiscordDouble:
             "member": {"user": user(user_n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
                        "flags": 0}}, shard)
 
+    def unreact(self, message: dict[str, Any], emoji: str | None = "✅", user_n: int = 1, shard: int = 0) -> None:
+        """MESSAGE_REACTION_REMOVE: user ``user_n`` took their reaction back; ``emoji`` None: a moderator removed
+        every reaction of the message (MESSAGE_REACTION_REMOVE_ALL)."""
+        for (m, e), users in list(self.reactions.items()):
+            if m == int(message["id"]) and emoji in (None, e):
+                users[:] = [u for u in users if emoji is not None and u["id"] != user(user_n)["id"]]
+                if not users:
+                    del self.reactions[(m, e)]
+        stored = self.messages.get(int(message["id"]))
+        if stored is not None:
+            stored["reactions"] = [r for r in stored.get("reactions", [])
+                                   if (int(message["id"]), r["emoji"]["name"]) in self.reactions]
+        where = {"channel_id": message["channel_id"], "message_id": message["id"],
+                 "guild_id": str(guild_of(int(message["channel_id"])))}
+        if emoji is None:
+            self.dispatch("MESSAGE_REACTION_REMOVE_ALL", where, shard)
+        else:
+            self.dispatch("MESSAGE_REACTION_REMOVE", {**where, "user_id": str(USER_BASE + user_n), "type": 0,
+                                                      "emoji": {"id": None, "name": emoji}, "burst": False}, shard)
+
     def synthesize(self, channel_id: int, count: int, *, seconds: float = 5.0) -> Synthetic:
         """A long past for ``channel_id``: ``count`` messages, one every ``seconds``, made on request (not held)."""
         self.messages.synthetic[channel_id] = synthetic = Synthetic(channel_id, count, seconds=seconds)

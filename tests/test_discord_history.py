@@ -1730,13 +1730,18 @@ async def test_a_solved_post_and_the_answer_its_asker_marked_rank_higher(qa, dou
     assert "[Solved]" in body["embeds"][0]["fields"][0]["value"]  # the post's tags are kept, in its title
 
 
-async def test_the_answer_the_asker_marked_is_the_highlight(qa, double, tmp_path) -> None:
+def _two_answers(double: DiscordDouble) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A question (by member 1) and two answers to it, in OTHER_CHANNEL_ID: the first is the highlight, unmarked."""
     asked = double.seed("Which cable connects the mount to the laptop?", user_n=1, channel_id=OTHER_CHANNEL_ID,
                         seconds_ago=900)
     first = double.seed("A serial cable connects the mount to the laptop.", user_n=2, channel_id=OTHER_CHANNEL_ID,
                         seconds_ago=890, reply_to=asked)
-    second = double.seed("A USB cable connects the mount to the laptop.", user_n=3, channel_id=OTHER_CHANNEL_ID,
-                         seconds_ago=880, reply_to=asked)
+    return first, double.seed("A USB cable connects the mount to the laptop.", user_n=3, channel_id=OTHER_CHANNEL_ID,
+                              seconds_ago=880, reply_to=asked)
+
+
+async def test_the_answer_the_asker_marked_is_the_highlight(qa, double, tmp_path) -> None:
+    first, second = _two_answers(double)
     question = "which cable connects the mount to the laptop"
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
@@ -1748,6 +1753,30 @@ async def test_the_answer_the_asker_marked_is_the_highlight(qa, double, tmp_path
     assert jump(first) in before["embeds"][0]["fields"][0]["value"]
     kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(second["id"])])[int(second["id"])]
     assert kept.message.marked
+
+
+@pytest.mark.parametrize("taken_back_by", ["the asker", "a moderator"])
+async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path, taken_back_by) -> None:
+    """The asker marked an answer with a ✅, then took it back (it did not work after all), or a moderator removed
+    the message's reactions: the answer stayed marked for good, ranked first and shown as the accepted one. It is
+    not marked any more; another member taking their ✅ back changes nothing."""
+    first, second = _two_answers(double)
+    question = "which cable connects the mount to the laptop"
+    double.react(second, "✅", user_n=1)
+    double.react(second, "✅", user_n=4)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, question, lambda b: jump(second) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+        double.unreact(second, "✅", user_n=4)  # not the asker's: nothing changes
+        if taken_back_by == "the asker":
+            double.unreact(second, "✅", user_n=1)
+        else:
+            double.unreact(second, None)
+        await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(second["id"])])[int(second["id"])]
+    assert not kept.message.marked
 
 
 # -- settings, and the same reading without serving ----------------------------------------------------------

@@ -868,7 +868,7 @@ def test_a_kill_after_linking_or_a_mark_leaves_the_index_told_of_them_after_the_
         if change == "linked":
             history.apply(Changes(put={PUBLIC: [said(2, "Ben", "The grey key opens the dome.", reply=1)]}))
         else:
-            history.apply(Changes(marks=[(1002, "hash-of-Ana")]))
+            history.apply(Changes(marks=[(1002, "hash-of-Ana", True)]))
     monkeypatch.undo()
     state.close()
     indexed = Indexed(qa)

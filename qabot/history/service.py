@@ -30,12 +30,13 @@ import math
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id, longest_first
 from qabot.errors import QABotError
 from qabot.history import linking
+from qabot.history.changes import Changes
 from qabot.history.privacy import HistoryChannel
 from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
 from qabot.history.store import UNNAMED, HistoryStore
@@ -57,48 +58,6 @@ class DocumentAPI(Protocol):
                delete_sources: Iterable[str] = (), skip_bad: bool = False) -> Refresh: ...
 
     def purge(self) -> bool: ...  # QABotError where it cannot
-
-
-@dataclass
-class Changes:
-    """What happened to some channels since the last ``apply``: the batch ``apply`` takes."""
-
-    put: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new messages (read or sent)
-    edited: dict[int, list[ChatMessage]] = field(default_factory=dict)  # by channel: new versions of messages kept
-    # by channel: new versions a backfill found reading a channel again (``Backfill``'s recheck): each yields to an
-    # edit heard live in this run, which is newer than the page it was found on
-    rechecked: dict[int, list[ChatMessage]] = field(default_factory=dict)
-    removed: set[int] = field(default_factory=set)  # message ids
-    dropped: set[int] = field(default_factory=set)  # channels (or threads) deleted
-    marks: list[tuple[int, str]] = field(default_factory=list)  # (message id, the member who marked it)
-    read: dict[int, tuple[int, bool]] = field(default_factory=dict)  # backfill: channel: (checkpoint, complete)
-    relay: set[int] = field(default_factory=set)  # channels whose every exchange is laid out again (a new title)
-    skipped: set[int] = field(default_factory=set)  # backfill failed: new messages are linked, the checkpoint stays
-
-    def __bool__(self) -> bool:
-        return bool(self.put or self.edited or self.rechecked or self.removed or self.dropped or self.marks
-                    or self.read or self.relay or self.skipped)
-
-    def add(self, channel_id: int, message: ChatMessage) -> None:
-        self.put.setdefault(channel_id, []).append(message)
-
-    def merge(self, other: Changes) -> None:
-        for channel_id, messages in other.put.items():
-            self.put.setdefault(channel_id, []).extend(messages)
-        for channel_id, messages in other.edited.items():
-            self.edited.setdefault(channel_id, []).extend(messages)
-        for channel_id, messages in other.rechecked.items():
-            self.rechecked.setdefault(channel_id, []).extend(messages)
-        self.removed |= other.removed
-        self.dropped |= other.dropped
-        self.marks += other.marks
-        self.read |= other.read
-        self.relay |= other.relay
-        self.skipped |= other.skipped
-
-    @property
-    def messages(self) -> int:
-        return sum(len(m) for m in self.put.values())
 
 
 @dataclass(frozen=True)
@@ -254,8 +213,8 @@ class History:
                 row = self._rows[channel_id]
                 limit = up_to if row.complete else min(up_to, row.checkpoint)
                 touched |= {(channel_id, root) for root in linking.link(self.store, row, limit)}
-            for message_id, by in changes.marks:  # once linked: only its exchange's asker may mark an answer
-                marked = self.store.mark(message_id, by)
+            for message_id, by, on in changes.marks:  # once linked: only its exchange's asker may mark an answer
+                marked = self.store.mark(message_id, by, on)
                 if marked is not None:
                     touched.add(marked)
             for channel_id in changes.relay & set(self._rows):

@@ -186,14 +186,16 @@ class HistoryStore:
             return owe_more(db, exchanges_of(db, select_in(db, "id", [r[-1] for r in rows],
                                                                       "id, channel_id, root")))
 
-    def mark(self, message_id: int, by: str) -> tuple[int, int] | None:
-        """The asker ``by`` marked a message as the answer: its (channel, root), where it was theirs to mark."""
+    def mark(self, message_id: int, by: str | None, on: bool = True) -> tuple[int, int] | None:
+        """The asker ``by`` marked a message as the answer (or, not ``on``, took their mark back; ``by`` None: a
+        moderator cleared its marks): its (channel, root), where it was theirs to mark and that changed it."""
         with self._db() as db:
-            found = db.execute("SELECT channel_id, root, asker, author_hash FROM history_messages WHERE id = ?",
+            found = db.execute("SELECT channel_id, root, asker, author_hash, marked FROM history_messages WHERE id = ?",
                                (message_id,)).fetchone()
-            if found is None or found[1] is None or found[2] != by or found[3] == by:
+            if found is None or found[1] is None or (by is not None and found[2] != by) or found[3] == by or (
+                    bool(found[4]) == on):
                 return None
-            db.execute("UPDATE history_messages SET marked = 1 WHERE id = ?", (message_id,))
+            db.execute("UPDATE history_messages SET marked = ? WHERE id = ?", (int(on), message_id))
             owe_more(db, [(found[0], found[1])])
         return found[0], found[1]
 

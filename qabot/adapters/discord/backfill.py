@@ -389,13 +389,13 @@ class Backfill:
         recheck.given.clear()
         recheck.checked = reached
 
-    async def _marks(self, message: discord.Message) -> list[tuple[int, str]]:
+    async def _marks(self, message: discord.Message) -> list[tuple[int, str | None, bool]]:
         """Who marked this message with a ✅ (the history keeps the mark only where it is its asker's)."""
         out = []
         for reaction in message.reactions:
             if str(reaction.emoji) in MARKS:
                 async for user in reaction.users(limit=MARKERS):
-                    out.append((message.id, self.key(user.id)))
+                    out.append((message.id, self.key(user.id), True))
         return out
 
     def _progress(self) -> None:

@@ -7,7 +7,7 @@ Reading messages that do not mention the bot needs the privileged Message Conten
 so once, at start.
 
 - **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
-  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker, the bot removed from
+  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker (or taken back), the bot removed from
   a server (its whole history goes, as a deleted channel's does: ``HistoryCog.leave``, which the bot
   calls): each becomes a ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
@@ -425,4 +425,21 @@ class HistoryCog(commands.Cog, name="History"):
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
-            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id))]))
+            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), True)]))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """The asker took their ✅ back: the message is no longer the answer they marked."""
+        if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), False)]))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
+        """A moderator removed every reaction of a message (or, below, its ✅): the asker's mark went with them."""
+        if self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(marks=[(payload.message_id, None, False)]))
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
+            self.feed.submit(Changes(marks=[(payload.message_id, None, False)]))
