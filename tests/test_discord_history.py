@@ -1700,6 +1700,30 @@ async def test_forget_takes_a_members_words_out_of_the_titles_of_their_posts_and
     assert "Maria" not in state_text(tmp_path)
 
 
+async def test_forget_takes_their_words_out_of_a_thread_started_from_their_message_learnt_without_it(
+        qa, double, tmp_path) -> None:
+    """A thread started from a member's message, listed alone (its channel is not learnt, so the message is not kept):
+    its name is that member's words all the same (Discord's "Create Thread" names it after the message). Once they
+    were forgotten, the thread was still cited by that name: it is cited without it, as where the message is kept."""
+    from tests.discord_double import user
+
+    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=9000)
+    thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=8990,
+                                announce=False)  # made by another
+    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                       channel_id=thread, seconds_ago=8980)
+    flipped = "does a finder flip the image"
+    async with running(qa, double, **settings(tmp_path, thread)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, flipped, lambda b: cites(b, flip) and "says Maria" in str(b["embeds"]),
+                           channel_id=thread)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        after = await ask(double, flipped, channel_id=thread)
+    assert cites(after, flip) and "Maria" not in str(after["embeds"])
+    assert "Maria" not in state_text(tmp_path)
+
+
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
 
 

@@ -384,6 +384,22 @@ def test_a_thread_noted_as_started_from_a_message_stays_so_when_registered_again
     assert store.channel(PUBLIC_THREAD).started_by == "hash-of-Ana"
 
 
+def test_a_thread_started_from_a_forgotten_members_message_the_history_does_not_keep_loses_their_words(
+        tmp_path: Path) -> None:
+    """A thread's name may be the words of the message it was started from (``started_by``), kept or not: once its
+    author is forgotten, it is shown untitled, whatever Discord says of it later, and so is one noted after."""
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    row = ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › Ana's key", untitled="Club · #help › (untitled)")
+    store.put_channel(replace(row, started_by="hash-of-Ana"))
+    store.forget("hash-of-Ana", GUILD)
+    later = replace(row, id=PUBLIC_THREAD + 10)
+    store.put_channel(later)
+    for thread in (row, later):
+        store.put_channel(replace(thread, started_by="hash-of-Ana"))  # noted (again) after they were forgotten
+        store.put_channel(thread)  # Discord's name, again
+        assert store.channel(thread.id).title == "Club · #help › (untitled)"
+
+
 def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
     store = HistoryStore(FeedbackStore(tmp_path / "state"))
     store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))

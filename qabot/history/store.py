@@ -110,9 +110,9 @@ class HistoryStore:
         shown = "title, kind, solved, parent_id"  # what its documents show
         with self._db() as db:
             before = db.execute(f"SELECT {shown} FROM history_channels WHERE id = ?", (row.id,)).fetchone()
-            forgotten = row.owner is not None and db.execute(
-                "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash = ?",
-                (row.guild_id, row.owner)).fetchone() is not None
+            forgotten = db.execute(  # who made it, or wrote the message it was started from (as noted before)
+                "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash IN (?, ?, (SELECT started_by FROM "
+                "history_channels WHERE id = ?))", (row.guild_id, row.owner, row.started_by, row.id)).fetchone() is not None
             db.execute(
                 "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, untitled, "
                 "unnamed, announcements, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
@@ -227,13 +227,14 @@ class HistoryStore:
         The threads and posts they made, or that were started from a message of theirs, lose their name (their
         words) from their title, and every exchange of those is among the ones returned."""
         where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
-        # A thread started from a message has that message's id; a forum post's first message has the post's.
-        named = ("guild_id = ? AND kind != ? AND (owner_hash = ? OR id IN (SELECT id FROM history_messages WHERE "
-                 "author_hash = ?))")
+        # A thread started from a message has that message's id (kept, or noted: ``started_by``); a forum post's first
+        # message has the post's.
+        named = ("guild_id = ? AND kind != ? AND (owner_hash = ? OR started_by = ? OR id IN (SELECT id FROM "
+                 "history_messages WHERE author_hash = ?))")
         mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         forwards = "instr(forwarded, ?) > 0 AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
-            theirs = (guild_id, CHANNEL, author_key, author_key)
+            theirs = (guild_id, CHANNEL, author_key, author_key, author_key)
             retitled = [i for (i,) in db.execute(f"SELECT id FROM history_channels WHERE {named}", theirs)]
             db.execute(f"UPDATE history_channels SET unnamed = 1, title = COALESCE(untitled, ?) WHERE {named}",
                        (UNTITLED, *theirs))
