@@ -1724,6 +1724,26 @@ async def test_forget_takes_their_words_out_of_a_thread_started_from_their_messa
     assert "Maria" not in state_text(tmp_path)
 
 
+async def test_a_thread_made_live_from_a_forgotten_members_message_is_not_named_by_their_words(
+        qa, double, tmp_path) -> None:
+    """A member forgotten, whose new message is never kept: a helper makes a thread of it, which Discord names after
+    it. The thread was learnt with their words for its name, and cited so: it is learnt untitled."""
+    from tests.discord_double import user
+
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        question = double.message("Why is my finder view upside down at night?", user_n=6,
+                                  channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2)  # made by another
+        await double.until(lambda: bot.learning.history.row(thread) is not None, what="THREAD_CREATE heard")
+        await bot.learning.feed.settled()
+        flip = double.message("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                              channel_id=thread, mention_bot=False)
+        found, _ = await until_answer(double, "does a finder flip the image", lambda b: cites(b, flip))
+    assert "Maria" not in str(found["embeds"]) and "Maria" not in state_text(tmp_path)
+
+
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
 
 

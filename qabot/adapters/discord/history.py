@@ -202,10 +202,13 @@ def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelR
         kind = (FORUM_POST if isinstance(parent, discord.ForumChannel) else PRIVATE_THREAD
                 if channel.type is discord.ChannelType.private_thread else THREAD)
         head, tail = f"{prefix}#{getattr(parent, 'name', channel.parent_id)} › ", f" [{', '.join(tags)}]" if tags else ""
+        # The message it was started from, where the client holds it (heard since it started): Discord named the
+        # thread after it, and its author may be forgotten (the backfill notes it from the thread's placeholder).
+        starter = channel.starter_message if kind == THREAD else None
         return ChannelRow(channel.id, guild.id, channel.parent_id, kind, f"{head}{channel.name}{tail}", tags,
                           any(fold(tag) in solved_tags for tag in tags),
                           owner=key(channel.owner_id) if channel.owner_id else None, untitled=f"{head}{UNTITLED}{tail}",
-                          announcements=news)
+                          announcements=news, started_by=key(starter.author.id) if starter is not None else None)
     return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}", announcements=news)
 
 
