@@ -892,6 +892,29 @@ def test_a_kill_after_linking_or_a_mark_leaves_the_index_told_of_them_after_the_
     told = [p for doc_id in indexed.documents for p in indexed.paragraphs(doc_id)]
     assert any("grey key" in text and (change == "linked" or role == ACCEPTED) for text, _, role, _ in told), told
 
+def test_a_forgotten_askers_marks_leave_with_them_and_none_of_theirs_counts_after(kept) -> None:
+    """An asker's ✅ is their say on which answer is the one, as their vote on an answer is: once they were forgotten,
+    the answer they marked stayed the accepted one (ranked higher, shown so), and a mark of theirs after still
+    counted. Forgetting them takes their marks back, and none counts from then on, as none of their messages is kept."""
+    from qabot.corpus.chat import ACCEPTED
+
+    qa, history, _ = kept
+    history.qa = indexed = Indexed(qa)
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which key opens the dome?"),
+                                        said(2, "Ben", "The grey key opens the dome.", reply=1),
+                                        said(3, "Cleo", "The red key opens the dome.", reply=1)]},
+                          read={PUBLIC: (1003, True)}))
+    history.apply(Changes(marks=[(1002, "hash-of-Ana", True)]))
+
+    def accepted() -> list[str]:
+        return [text for text, _, role, _ in indexed.paragraphs(f"{PUBLIC}-1001") if role == ACCEPTED]
+
+    assert accepted() == ["Ben: The grey key opens the dome."]
+    history.forget("hash-of-Ana", GUILD)
+    history.apply(Changes(marks=[(1003, "hash-of-Ana", True)]))
+    assert not accepted() and not any(s.message.marked for s in history.store.exchange(PUBLIC, 1001))
+
+
 def test_a_post_renamed_before_a_kill_shows_its_new_title_after_the_restart(kept, tmp_path) -> None:
     """A thread or forum post renamed (its name was someone's phone number, say) or marked solved: its title is
     recorded at once, and its exchanges laid out again with the next batch. Killed before that batch, the restart

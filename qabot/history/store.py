@@ -188,12 +188,15 @@ class HistoryStore:
 
     def mark(self, message_id: int, by: str | None, on: bool = True) -> tuple[int, int] | None:
         """The asker ``by`` marked a message as the answer (or, not ``on``, took their mark back; ``by`` None: a
-        moderator cleared its marks): its (channel, root), where it was theirs to mark and that changed it."""
+        moderator cleared its marks): its (channel, root), where it was theirs to mark and that changed it. A member
+        forgotten in its server marks nothing (``forget`` took their marks back)."""
         with self._db() as db:
-            found = db.execute("SELECT channel_id, root, asker, author_hash, marked FROM history_messages WHERE id = ?",
-                               (message_id,)).fetchone()
+            found = db.execute("SELECT channel_id, root, asker, author_hash, marked, EXISTS (SELECT 1 FROM "
+                               "history_forgotten f JOIN history_channels c ON c.guild_id = f.guild_id WHERE c.id = "
+                               "channel_id AND f.author_hash = ?) FROM history_messages WHERE id = ?",
+                               (by, message_id)).fetchone()
             if found is None or found[1] is None or (by is not None and found[2] != by) or found[3] == by or (
-                    bool(found[4]) == on):
+                    bool(found[4]) == on) or (on and found[5]):
                 return None
             db.execute("UPDATE history_messages SET marked = ? WHERE id = ?", (int(on), message_id))
             owe_more(db, [(found[0], found[1])])
@@ -226,13 +229,14 @@ class HistoryStore:
         (their messages, as a deletion's do, or their names).
         The threads and posts they made, or that were started from a message of theirs, lose their name (their
         words) from their title, and every exchange of those is among the ones returned."""
-        where = "author_hash = ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        there = "channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
+        where, mentioned, forwards = (f"author_hash = ? AND {there}", f"mentions LIKE ? AND {there}",
+                                      f"instr(forwarded, ?) > 0 AND {there}")
+        asked = f"marked = 1 AND asker = ? AND {there}"  # the answers they marked: their say, as a vote is
         # A thread started from a message has that message's id (kept, or noted: ``started_by``); a forum post's first
         # message has the post's.
         named = ("guild_id = ? AND kind != ? AND (owner_hash = ? OR started_by = ? OR id IN (SELECT id FROM "
                  "history_messages WHERE author_hash = ?))")
-        mentioned = "mentions LIKE ? AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
-        forwards = "instr(forwarded, ?) > 0 AND channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
         with self._db() as db:
             theirs = (guild_id, CHANNEL, author_key, author_key, author_key)
             retitled = [i for (i,) in db.execute(f"SELECT id FROM history_channels WHERE {named}", theirs)]
@@ -240,6 +244,9 @@ class HistoryStore:
                        (UNTITLED, *theirs))
             affected = db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {where}",
                                   (author_key, guild_id)).fetchall()
+            affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {asked}",
+                                   (author_key, guild_id)).fetchall()
+            db.execute(f"UPDATE history_messages SET marked = 0 WHERE {asked}", (author_key, guild_id))
             affected += [(root, channel_id, root) for channel_id in retitled for root in channel_roots(db, channel_id)]
             said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
                                                    (author_key, guild_id))]
