@@ -1774,6 +1774,16 @@ async def test_a_solved_post_and_the_answer_its_asker_marked_rank_higher(qa, dou
     assert "[Solved]" in body["embeds"][0]["fields"][0]["value"]  # the post's tags are kept, in its title
 
 
+def _take_back(double: DiscordDouble, answer: dict[str, Any], by: str) -> None:
+    """Member 4's ✅ on ``answer`` taken back (not the asker's: nothing changes), then the asker's (by "the asker"),
+    or every reaction of it removed by "a moderator"."""
+    double.unreact(answer, "✅", user_n=4)
+    if by == "the asker":
+        double.unreact(answer, "✅", user_n=1)
+    else:
+        double.unreact(answer, None)
+
+
 def _two_answers(double: DiscordDouble) -> tuple[dict[str, Any], dict[str, Any]]:
     """A question (by member 1) and two answers to it, in OTHER_CHANNEL_ID: the first is the highlight, unmarked."""
     asked = double.seed("Which cable connects the mount to the laptop?", user_n=1, channel_id=OTHER_CHANNEL_ID,
@@ -1799,11 +1809,13 @@ async def test_the_answer_the_asker_marked_is_the_highlight(qa, double, tmp_path
     assert kept.message.marked
 
 
+@pytest.mark.parametrize("away", [False, True], ids=["live", "while-away"])
 @pytest.mark.parametrize("taken_back_by", ["the asker", "a moderator"])
-async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path, taken_back_by) -> None:
+async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path, taken_back_by, away) -> None:
     """The asker marked an answer with a ✅, then took it back (it did not work after all), or a moderator removed
     the message's reactions: the answer stayed marked for good, ranked first and shown as the accepted one. It is
-    not marked any more; another member taking their ✅ back changes nothing."""
+    not marked any more; another member taking their ✅ back changes nothing. While the bot was away, the next
+    start's recheck (QABOT_DISCORD_HISTORY_RECHECK_DAYS) finds the message with no ✅ left, at no cost."""
     first, second = _two_answers(double)
     question = "which cable connects the mount to the laptop"
     double.react(second, "✅", user_n=1)
@@ -1812,13 +1824,16 @@ async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path
         await backfilled(bot, double)
         await until_answer(double, question, lambda b: jump(second) in b["embeds"][0]["fields"][0]["value"],
                            seconds=10)
-        double.unreact(second, "✅", user_n=4)  # not the asker's: nothing changes
-        if taken_back_by == "the asker":
-            double.unreact(second, "✅", user_n=1)
-        else:
-            double.unreact(second, None)
-        await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
-                           seconds=10)
+        if not away:
+            _take_back(double, second, taken_back_by)
+            await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
+                               seconds=10)
+    if away:  # no session hears it
+        _take_back(double, second, taken_back_by)
+        async with running(qa, double, **settings(tmp_path)) as bot:
+            await backfilled(bot, double)
+            await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
+                               seconds=10)
     kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(second["id"])])[int(second["id"])]
     assert not kept.message.marked
 

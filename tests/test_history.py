@@ -915,6 +915,25 @@ def test_a_forgotten_askers_marks_leave_with_them_and_none_of_theirs_counts_afte
     assert not accepted() and not any(s.message.marked for s in history.store.exchange(PUBLIC, 1001))
 
 
+def test_a_mark_heard_while_a_recheck_reads_its_channel_is_not_undone_by_a_page_read_before(kept, tmp_path) -> None:
+    """A start's recheck read a page on which the answer had no ✅ (``Changes.unmarked``: its mark goes); the asker
+    marked it just after, heard live and applied before that page. The page must not take the new mark back, as one
+    read before an edit does not bring the old text back; the next start's recheck, finding it unmarked, does."""
+    _, history, state = kept
+    history.apply(Changes(put={PUBLIC: [said(1, "Ana", "Which key opens the dome?"),
+                                        said(2, "Ben", "The grey key opens the dome.", reply=1)]},
+                          read={PUBLIC: (1002, True)}))
+    history.reopen()  # a start: #help is read again from its window
+    history.apply(Changes(marks=[(1002, "hash-of-Ana", True)]))  # heard live
+    history.apply(Changes(unmarked={1002}, read={PUBLIC: (1002, True)}))  # the page, read before it
+    assert history.store.get([1002])[1002].message.marked
+    state.close()
+    restarted = History(history.qa, HistoryStore(FeedbackStore(tmp_path / "state")))
+    restarted.reopen()
+    restarted.apply(Changes(unmarked={1002}, read={PUBLIC: (1002, True)}))  # its ✅ taken back while away
+    assert not restarted.store.get([1002])[1002].message.marked
+
+
 def test_a_post_renamed_before_a_kill_shows_its_new_title_after_the_restart(kept, tmp_path) -> None:
     """A thread or forum post renamed (its name was someone's phone number, say) or marked solved: its title is
     recorded at once, and its exchanges laid out again with the next batch. Killed before that batch, the restart

@@ -21,13 +21,15 @@ class Changes:
     # In the order heard: (message id, the member who marked it or took their mark back (None: a moderator cleared
     # the message's marks), whether it is marked now)
     marks: list[tuple[int, str | None, bool]] = field(default_factory=list)
+    # backfill: marked messages a recheck found with no mark reaction left: their mark goes, but for one heard since
+    unmarked: set[int] = field(default_factory=set)
     read: dict[int, tuple[int, bool]] = field(default_factory=dict)  # backfill: channel: (checkpoint, complete)
     relay: set[int] = field(default_factory=set)  # channels whose every exchange is laid out again (a new title)
     skipped: set[int] = field(default_factory=set)  # backfill failed: new messages are linked, the checkpoint stays
 
     def __bool__(self) -> bool:
         return bool(self.put or self.edited or self.rechecked or self.removed or self.dropped or self.marks
-                    or self.read or self.relay or self.skipped)
+                    or self.unmarked or self.read or self.relay or self.skipped)
 
     def add(self, channel_id: int, message: ChatMessage) -> None:
         self.put.setdefault(channel_id, []).append(message)
@@ -42,6 +44,7 @@ class Changes:
         self.removed |= other.removed
         self.dropped |= other.dropped
         self.marks += other.marks
+        self.unmarked |= other.unmarked
         self.read |= other.read
         self.relay |= other.relay
         self.skipped |= other.skipped

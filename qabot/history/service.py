@@ -94,6 +94,7 @@ class History:
         # back either (read forward, the page's message is taken as edited; read again by the recheck, it yields).
         # With its server, where its channel is kept: a member forgotten there takes theirs out (``forget``).
         self._edited: dict[int, tuple[int | None, ChatMessage]] = {}
+        self._marked: set[int] = set()  # and messages marked (or not) meanwhile: a page read before does not undo it
         self._retried = False  # the exchanges left out before have been tried again in this run (``catch_up``)
         self.applied = 0  # batches applied
         self.last_applied: float | None = None  # when (time.time())
@@ -206,14 +207,19 @@ class History:
                     self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]
                     # Read to its end, what was heard live meanwhile (stored past its last page) is linked too.
                     linkable[channel_id] = EVERYTHING if complete else max(linkable.get(channel_id, 0), checkpoint)
-            if all(row.complete for row in self._rows.values()):
+            # A mark a recheck's page found gone yields to one heard (or read) since, while a backfill may hold pages.
+            marks = [*changes.marks, *((i, None, False) for i in sorted(changes.unmarked - self._marked))]
+            if not all(row.complete for row in self._rows.values()):
+                self._marked |= {message_id for message_id, _, _ in changes.marks}
+            else:
                 self._deleted.clear()  # no backfill holds a page any more
                 self._edited.clear()
+                self._marked.clear()
             for channel_id, up_to in linkable.items():
                 row = self._rows[channel_id]
                 limit = up_to if row.complete else min(up_to, row.checkpoint)
                 touched |= {(channel_id, root) for root in linking.link(self.store, row, limit)}
-            for message_id, by, on in changes.marks:  # once linked: only its exchange's asker may mark an answer
+            for message_id, by, on in marks:  # once linked: only its exchange's asker may mark an answer
                 marked = self.store.mark(message_id, by, on)
                 if marked is not None:
                     touched.add(marked)

@@ -15,7 +15,8 @@ messages kept from its last ``QABOT_DISCORD_HISTORY_RECHECK_DAYS`` is read from 
 instead of from its checkpoint, in the same pages (``Recheck``): a message kept there that
 Discord no longer gives is removed, as a deletion heard live is, and one whose text changed
 is taken as an edit (``Changes.rechecked``: one heard live meanwhile wins), or removed where
-the edit left it nothing to quote (its text taken away, a sticker left). Nothing is
+the edit left it nothing to quote (its text taken away, a sticker left); one marked as the
+answer with no mark reaction left is marked no more (who reacted costs a request: not read). Nothing is
 removed unless the whole window was read: a page that fails leaves every message kept. A
 deletion older than the window is not seen.
 
@@ -93,6 +94,7 @@ class Recheck:
     up_to: int  # the channel's checkpoint when this run began: every message up to it had been read before
     checked: int = field(init=False)  # compared up to here
     seen: dict[int, ChatMessage | None] = field(default_factory=dict)  # given back since ``checked``: as kept now
+    unmarked: set[int] = field(default_factory=set)  # of those, the ones with no ✅ (or other mark) reaction now
     given: set[int] = field(default_factory=set)  # the ids given back since ``checked``, past ``up_to`` too
     removed: set[int] = field(default_factory=set)  # kept, and not given back
     edited: int = 0  # how many had changed
@@ -324,6 +326,8 @@ class Backfill:
                 if recheck is not None and recheck.covers(message.id):
                     # Read before: compared with what is kept, a batch at a time (a bridge's as a person's, as kept).
                     recheck.seen[message.id] = kept
+                    if not any(str(reaction.emoji) in MARKS for reaction in message.reactions):
+                        recheck.unmarked.add(message.id)
                 elif now:
                     changes.marks += await self._marks(message)
                 for new in now:  # held by ``Bridges`` until now where a bridge's, some read before
@@ -378,6 +382,8 @@ class Backfill:
                 continue
             if message_id not in recheck.seen:
                 continue
+            if before.marked and message_id in recheck.unmarked:  # its mark taken back meanwhile (the asker's or all)
+                changes.unmarked.add(message_id)
             now = recheck.seen[message_id]
             if now is None:  # edited to say nothing (a sticker left): its old text goes, as a live edit's does
                 changes.removed.add(message_id)
@@ -386,6 +392,7 @@ class Backfill:
                 changes.rechecked.setdefault(channel_id, []).append(now)
                 recheck.edited += 1
         recheck.seen.clear()
+        recheck.unmarked.clear()
         recheck.given.clear()
         recheck.checked = reached
 
