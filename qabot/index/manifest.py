@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 29  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 30  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -77,7 +77,8 @@ FORMAT_VERSION = 29  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 29: a channel's exports in one folder (month by month, or again) read as one channel, a message in two of them once;
 # an export's dates in UTC; a title's first 300 characters before each passage; a PDF page PDFium cannot load left out;
 # a Word table's merged cells read from its XML; readers' hostile runs (dots, tildes, digits, attributes) in linear time;
-# a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick
+# a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick;
+# 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles)
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
