@@ -53,20 +53,20 @@ that carry no path.
 
 from __future__ import annotations
 
-import codecs
 import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, BinaryIO, Self, cast
+from typing import Any
 
 import ijson
 
 from qabot.corpus import chat, limits
+from qabot.corpus.export_bytes import open_export, rewind
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
-from qabot.corpus.files import CorpusFile, Warn, bom_codec
+from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
 from qabot.text import first_line, fold, listed, scalar_text
 
@@ -152,7 +152,7 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
 def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
     """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
     depth = 0
-    with _open(path) as handle:
+    with open_export(path) as handle:
         for event, _ in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
                 depth += 1
@@ -172,19 +172,19 @@ def header(path: Path) -> dict[str, Any] | None:
     come first in an export, so finding them reads little.
     """
     found: dict[str, Any] = {}
-    with _open(path) as handle:
+    with open_export(path) as handle:
         first = next(ijson.parse(handle, use_float=True), None)
         if first is None or first[1] != "start_map":
             return None
         for key in ("guild", "channel"):
-            _rewind(handle)
+            rewind(handle)
             value = next(ijson.items(handle, key, use_float=True), _ABSENT)
             if value is _ABSENT:
                 return found
             found[key] = value
         if _missing({**found, "messages": []}):
             return found
-        _rewind(handle)
+        rewind(handle)
         for prefix, event, value in ijson.parse(handle, use_float=True):
             if prefix == "exportedAt" and event == "string":  # written before the messages (DiscordChatExporter 2.40.1+)
                 found["exportedAt"] = value
@@ -197,7 +197,7 @@ def header(path: Path) -> dict[str, Any] | None:
 
 def _messages(path: Path) -> Iterator[Any]:
     """The messages of an export, one at a time."""
-    with _open(path) as handle:
+    with open_export(path) as handle:
         for message in ijson.items(handle, "messages.item", use_float=True):
             limits.check()  # system messages yield no text, but take time
             yield message
@@ -211,45 +211,6 @@ def _bridges(messages: Iterable[Any]) -> chat.Bridges:
         if isinstance(person, dict) and _webhook(person) and (name := author_name(person)) is not None:
             bridges.see(str(person.get("id")), name)
     return bridges
-
-
-def _open(path: Path) -> BinaryIO:
-    """The file, for reading from its JSON's first byte: after a UTF-8 byte-order mark, where a tool that re-saved
-    it (on Windows) wrote one. DiscordChatExporter never does, and a JSON parser takes the mark for a bad character.
-    One re-saved as UTF-16 or UTF-32 (Notepad's "Unicode", PowerShell 5's ``>``), as its mark says, is read as the
-    UTF-8 it was."""
-    handle = path.open("rb")
-    if codec := bom_codec(handle.read(4)):
-        return cast(BinaryIO, _Recoded(handle, codec[:6]))  # "utf-16": the codec that reads the mark
-    _rewind(handle)
-    return handle
-
-
-def _rewind(handle: BinaryIO) -> None:
-    handle.seek(0)
-    if not isinstance(handle, _Recoded) and handle.read(len(codecs.BOM_UTF8)) != codecs.BOM_UTF8:
-        handle.seek(0)
-
-
-class _Recoded:
-    """A UTF-16 or UTF-32 file as the UTF-8 bytes a JSON parser reads, decoded as it is read."""
-
-    def __init__(self, handle: BinaryIO, codec: str) -> None:
-        self._handle, self._codec = handle, codec
-        self.seek(0)  # the mark is read again, by the codec
-
-    def read(self, size: int = -1) -> bytes:
-        return self._reader.read(size).encode("utf-8")
-
-    def seek(self, offset: int) -> None:
-        self._handle.seek(offset)
-        self._reader = codecs.getreader(self._codec)(self._handle)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._handle.close()
 
 
 def _invalid(exc: Exception) -> str:
