@@ -1052,13 +1052,13 @@ def test_an_answer_from_a_member_who_shares_the_askers_display_name_is_the_answe
     assert answer.answered and answer.excerpts[0].citation.link.endswith("/5602"), answer.excerpts[0].highlight
 
 
-@pytest.mark.xfail(strict=True, reason="Discord gives every deleted account's messages one author id "
-                   "(456226577798135808, 'Deleted User'), so the reader takes two deleted members for one person; "
-                   "keying each such message apart splits a deleted asker's own follow-ups from their question")
-def test_a_deleted_members_reply_to_another_deleted_members_question_answers_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("newest_first", [False, True])
+def test_a_deleted_members_reply_to_another_deleted_members_question_answers_it(tmp_path: Path,
+                                                                              newest_first: bool) -> None:
     """An old help channel's export: the asker and the helper both deleted their accounts since. Discord shows each as
     "Deleted User", under the one id it gives every deleted account, so nothing says they are one person: the helper's
-    reply answers (it was "asks", the asker's own, so the question read as one nobody answered: "Not found")."""
+    reply answers (it was "asks", the asker's own, so the question read as one nobody answered: "Not found"); in an
+    export written newest first (``--reverse``) too."""
     def deleted(record: dict) -> dict:
         return {**record, "author": {**record["author"], "id": "456226577798135808", "name": "Deleted User",
                                      "nickname": "Deleted User"}}
@@ -1067,8 +1067,27 @@ def test_a_deleted_members_reply_to_another_deleted_members_question_answers_it(
                                       "connections?", documents._at(0))),
             deleted(documents.message("5802", "y", "Run nginx -s reload: it lets the old workers finish their "
                                       "requests.", documents._at(2), reply_to="5801"))]
-    _, doc = _help_export(tmp_path, chat)
+    _, doc = _help_export(tmp_path, chat[::-1] if newest_first else chat)
     assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS]
+
+
+def test_a_deleted_askers_follow_ups_and_reply_back_still_ask(tmp_path: Path) -> None:
+    """Only a reply under the deleted id to a message under it is taken as another person's: the deleted asker's own
+    follow-up, and their reply back to the deleted helper's answer, are still the asker's."""
+    def deleted(record: dict) -> dict:
+        return {**record, "author": {**record["author"], "id": "456226577798135808", "name": "Deleted User",
+                                     "nickname": "Deleted User"}}
+
+    chat = [deleted(documents.message("5811", "x", "How do I make nginx reload its config without dropping "
+                                      "connections?", documents._at(0))),
+            deleted(documents.message("5812", "x", "I am on nginx 1.18 on Debian, if that matters",
+                                      documents._at(1))),
+            deleted(documents.message("5813", "y", "Run nginx -s reload: it lets the old workers finish their "
+                                      "requests.", documents._at(2), reply_to="5811")),
+            deleted(documents.message("5814", "x", "does that work with systemd too?", documents._at(3),
+                                      reply_to="5813"))]
+    _, doc = _help_export(tmp_path, chat)
+    assert [p.role for p in doc.paragraphs] == [ASKS, ASKS, ANSWERS, ASKS]
 
 
 def test_courtesy_after_an_answer_answers_nothing() -> None:
