@@ -164,6 +164,42 @@ def test_time_alone_keeps_a_quick_answer_with_its_question_and_a_late_message_ap
     assert found[4] not in found[:4] and found[0] != found[1]
 
 
+# Two conversations at once, told apart by the words their messages share alone: no names, no replies, a minute
+# apart (after an hour of small talk, which makes those words rare in the channel); in English, Russian and Greek.
+_SHARED_WORDS = {
+    "en": (["good morning", "nice weather today", "lol", "see you later"],
+           ["how do I get the printer to print over the network?",
+            "why is the sound gone since the kernel update?",
+            "a network printer is added under printing settings, pick the printer from the list",
+            "sound gone since a kernel update: boot the previous kernel from grub"]),
+    "ru": (["доброе утро", "хорошая погода сегодня", "лол", "до встречи"],
+           ["как заставить принтер печатать по сети?",
+            "почему звук пропал после обновления ядра?",
+            "принтер по сети добавляется в настройках печати, принтер выберите из списка",
+            "звук пропал после обновления ядра: загрузите прежнее ядро из меню grub"]),
+    "el": (["καλημέρα", "ωραίος καιρός σήμερα", "χαχα", "τα λέμε"],
+           ["πώς θα τυπώνει ο εκτυπωτής μέσω δικτύου?",
+            "γιατί ο ήχος χάθηκε μετά την ενημέρωση πυρήνα?",
+            "ο εκτυπωτής μέσω δικτύου προστίθεται στις ρυθμίσεις εκτύπωσης, διάλεξε τον εκτυπωτή",
+            "ο ήχος χάθηκε μετά την ενημέρωση πυρήνα: ξεκίνα παλιό πυρήνα από το grub"]),
+}
+
+
+@pytest.mark.parametrize("language", sorted(_SHARED_WORDS))
+def test_words_shared_in_any_script_untangle_two_conversations_at_once(tmp_path: Path, language: str) -> None:
+    """A Cyrillic or Greek server's export is untangled by the words its messages share as an English one is: each
+    answer joins the question it shares words with (Cyrillic and Greek words were not seen: each was its own)."""
+    people = ["Ana", "Ben", "Cleo", "Dev"]
+    small_talk, chat = _SHARED_WORDS[language]
+    messages = [documents.message(str(6000 + n), people[n % 4], small_talk[n % 4], documents._at(n))
+                for n in range(40)]
+    messages += [documents.message(str(6100 + n), people[n], said, documents._at(101 + n))
+                 for n, said in enumerate(chat)]
+    docs = _read(documents.write_export(tmp_path / "help.json", messages))
+    exchange_of = {p.url.rsplit("/", 1)[1]: doc.doc_id for doc in docs for p in doc.paragraphs}
+    assert exchange_of["6100"] == exchange_of["6102"] != exchange_of["6101"] == exchange_of["6103"]
+
+
 def test_where_people_reply_instead_of_naming_the_rest_is_linked_as_annotated() -> None:
     # chat-blind's three annotated IRC logs as a Discord channel would have them: a message that opened with a name
     # replies to that person's latest message instead (``fit_conversations --replies``). A reply speaks to whom it

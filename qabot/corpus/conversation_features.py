@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
 _NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
 TOKEN = re.compile(rf"{_NAME_CHARS}+")
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]")
+# A content word, in any script (folded: "café" is "cafe", "ΔΙΚΤΥΟ" "δικτυο"): letters and digits, and within it "_",
+# ".", "-", "/" ("apt-get", "/etc/fstab", "2.4").
+_WORD = re.compile(r"[^\W_][\w.\-/]*[^\W_]")
 _NUMBER = re.compile(r"\d{3,}")
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|howdy|yo|good (morning|evening|afternoon)|anyone|anybody|help)\b")
 COMMON = frozenset(
