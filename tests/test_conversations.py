@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.corpus import CorpusFile, load_file
+from qabot.corpus import CorpusFile, find_files, load_corpus, load_file
 from qabot.corpus.chat import ACCEPTED, THANKED
 from qabot.corpus.conversations import Message, Untangler, exchanges, parents, roles
 from qabot.corpus.roles import ANSWERS, ASKS
@@ -541,6 +541,52 @@ def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_b
     first = bot_for(corpus).ask("The license key says it is already activated on another machine, what do I do?",
                                 k=1).excerpts[0]
     assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301980"), first.highlight
+
+
+def _thread_without_its_question() -> list[dict]:
+    """An older export's thread: the placeholder for the message it was started from, a helper asking back, the
+    member's answer, the helper's fix, the member's thanks."""
+    placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type="21")
+    placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
+                                "guildId": "81384788765712384"}
+    return [placeholder,
+            documents.message("381889648827301960", "Ben", "moving this to a thread. which version of the app are "
+                              "you on?", documents._at(1)),
+            documents.message("381889648827301970", "Ana", "version 3.2 on windows 11, and the license key says it "
+                              "is already activated on another machine", documents._at(2)),
+            documents.message("381889648827301980", "Ben", "3.2 has a bug with activations, update to 3.3 and sign "
+                              "in again", documents._at(4)),
+            documents.message("381889648827301990", "Ana", "updated to 3.3 and signed in, it activated fine",
+                              documents._at(8))]
+
+
+def test_a_thread_without_its_question_exported_newest_first_is_read_as_in_order(tmp_path: Path) -> None:
+    """Written newest first (``--reverse``), the placeholder comes last: the message after it in time, the helper
+    asking back, still answers a question not here, so the member asks and the helper's fix answers (the roles were
+    the other way round: the member's own words were the answer)."""
+    chat = _thread_without_its_question()
+    roles = []
+    for name, messages in (("in-order.json", chat), ("newest-first.json", chat[::-1])):
+        path = documents.write_export(tmp_path / name, messages, channel=THREAD)
+        [doc] = list(load_file(CorpusFile(path, name), warn=lambda _: None))
+        roles.append([(p.author, p.role) for p in doc.paragraphs][1:])
+    assert roles[0] == roles[1] == [("Ana", ASKS), ("Ben", ANSWERS), ("Ana", ASKS)]
+
+
+def test_a_threads_question_in_one_export_is_kept_over_the_placeholder_of_another(tmp_path: Path) -> None:
+    """The thread exported twice into one folder: by an older DiscordChatExporter (the placeholder; exported last) and
+    by a newer one (the message it was started from, under the same id). The question is read, not the placeholder."""
+    chat = _thread_without_its_question()
+    question = documents.message(THREAD["id"], "Ana", "the app says my license key is already activated on another "
+                                 "machine, how do I move it?", documents._at(0))
+    name = "Observatory - help - Dome controller reset [{}]{}.json"
+    documents.write_export(tmp_path / name.format(THREAD["id"], ""), [question, *chat[1:]], channel=THREAD)
+    older = documents.export(chat, channel=THREAD)
+    older["exportedAt"] = "2024-06-02T09:00:00+00:00"  # after the other
+    (tmp_path / name.format(THREAD["id"], " (2024-06-03)")).write_text(json.dumps(older), encoding="utf-8")
+    [doc] = list(load_corpus(find_files(tmp_path), warn=lambda _: None))
+    assert [p.author for p in doc.paragraphs] == ["Ana", "Ben", "Ana", "Ben", "Ana"]
+    assert doc.text.startswith("Ana: the app says my license key")
 
 
 @pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])  # "10": DiscordChatExporter 2.30-2.34's name for it

@@ -272,7 +272,20 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
     streams = [_chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
                for name, export in parts]
     messages = streams[0] if len(streams) == 1 else _once(heapq.merge(*streams, key=_sent))
-    return list(chat.documents(channel_of(*parts[0]), _deleted_apart(messages)))
+    return list(chat.documents(channel_of(*parts[0]), _deleted_apart(_absent(messages))))
+
+
+def _absent(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
+    """The messages in order without the placeholders for a thread's first message (``STARTER``), the chat message
+    after each marked as answering a question the export does not hold (``ChatMessage.answers_absent``): in order, so
+    that in an export written newest first it is the thread's first message, not its last."""
+    absent = False
+    for message in messages:
+        if message.answers_absent and not message.says_something:  # a placeholder
+            absent = True
+            continue
+        yield replace(message, answers_absent=True) if absent else message
+        absent = False
 
 
 def _deleted_apart(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
@@ -302,12 +315,19 @@ def _sent(message: chat.ChatMessage) -> tuple[float, int]:
 
 def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
     """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
-    the file read first (its two copies are side by side)."""
+    the file read first (its two copies are side by side), unless that is only the placeholder an older export holds
+    for a thread's first message (``STARTER``) and another file holds the message."""
     last = None
     for message in messages:
-        if message.id != last:
-            yield message
-        last = message.id
+        if last is not None and message.id == last.id:
+            if not last.says_something and message.says_something:
+                last = message
+            continue
+        if last is not None:
+            yield last
+        last = message
+    if last is not None:
+        yield last
 
 
 def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
@@ -347,11 +367,12 @@ def _webhook(person: dict[str, Any]) -> bool:
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
                    said: Counter[str], bridges: chat.Bridges) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
-    absent = False  # the thread's question is not in the export: the next chat message answers it
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
-        if kind == STARTER:
-            absent = True
+        if kind == STARTER:  # kept, where it says when, until the messages are in order (``_absent``)
+            if isinstance(when := message.get("timestamp"), str) and chat.when(when) is not None:
+                yield chat.ChatMessage(id=str(message.get("id")), author="", author_key="", date=when, content="",
+                                       answers_absent=True)
             warn(f"{name}: message {index} stands for the message this thread was started from, which the export "
                  "does not hold: the thread's first question is not in its exchange (DiscordChatExporter before "
                  "mid-2026 left it out: export the thread again with a newer one, unless that message was deleted)")
@@ -371,8 +392,7 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         chat_message = _message(message, people.setdefault(author, author), people, channel, name, bridges)
         if chat_message.says_something:
             said[name] += 1
-            yield replace(chat_message, answers_absent=True) if absent else chat_message
-            absent = False
+            yield chat_message
 
 
 def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str]], prefix: str = "") -> str | None:
