@@ -55,7 +55,6 @@ that carry no path.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -65,7 +64,7 @@ from typing import Any
 
 import ijson
 
-from qabot.corpus import chat, limits
+from qabot.corpus import chat, export_parts, limits
 from qabot.corpus.export_bytes import open_export, rewind
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
 from qabot.corpus.files import CorpusFile, Warn
@@ -269,9 +268,9 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
     A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
     documents are laid out, and a file (a channel's parts) over it must give no document at all.
     """
-    streams = [_chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
+    streams = [export_parts.chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
                for name, export in parts]
-    messages = streams[0] if len(streams) == 1 else _once(heapq.merge(*streams, key=_sent))
+    messages = streams[0] if len(streams) == 1 else export_parts.merged(streams)
     return list(chat.documents(channel_of(*parts[0]), _deleted_apart(_absent(messages))))
 
 
@@ -305,58 +304,6 @@ def _exported(export: dict[str, Any]) -> float:
     """When an export was written (its ``exportedAt``), else minus infinity."""
     when = chat.when(export.get("exportedAt", ""))
     return -math.inf if when is None else when
-
-
-def _sent(message: chat.ChatMessage) -> tuple[float, int]:
-    """When a message was sent, to read a channel's files in order: its time, then its id (a snowflake)."""
-    number = int(message.id) if message.id.isascii() and message.id.isdigit() and len(message.id) <= 20 else 0
-    return (math.inf if message.seconds is None else message.seconds, number)
-
-
-def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
-    """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
-    the file read first (its two copies are side by side), unless that is only the placeholder an older export holds
-    for a thread's first message (``STARTER``) and another file holds the message."""
-    last = None
-    for message in messages:
-        if last is not None and message.id == last.id:
-            if not last.says_something and message.says_something:
-                last = message
-            continue
-        if last is not None:
-            yield last
-        last = message
-    if last is not None:
-        yield last
-
-
-def _chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
-    """The messages oldest first, as untangling reads them.
-
-    An export written newest first (DiscordChatExporter's ``--reverse``), its second
-    message older than its first, is turned round: its messages are held (as laid out,
-    not their JSON) until the last is read. An export in order streams on.
-    """
-    head = [message for _, message in zip(range(2), messages, strict=False)]
-    if len(head) == 2 and _before(head[1], head[0]):
-        held = [*head, *messages]
-        held.reverse()
-        yield from held
-        return
-    yield from head
-    yield from messages
-
-
-def _before(one: chat.ChatMessage, other: chat.ChatMessage) -> bool:
-    """Whether ``one`` was sent before ``other``: by time, then by id where the two share a time (Discord's ids,
-    snowflakes, grow with every message). False where either has no time, or they share one and an id is no
-    number."""
-    if one.seconds is None or other.seconds is None:
-        return False
-    if one.seconds != other.seconds:
-        return one.seconds < other.seconds
-    ids = [message.id for message in (one, other)]
-    return all(i.isascii() and i.isdigit() for i in ids) and int(ids[0]) < int(ids[1])
 
 
 def _webhook(person: dict[str, Any]) -> bool:

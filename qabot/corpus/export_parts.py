@@ -1,4 +1,5 @@
-"""A channel that DiscordChatExporter exported in parts (``--partition``), or more than once: which files are its.
+"""A channel that DiscordChatExporter exported in parts (``--partition``), or more than once: which files are its,
+and their messages read in the order they were sent (``merged``; one export written newest first: ``chronological``).
 
 With ``--partition`` (a number of messages, or a size: ``10mb``), DiscordChatExporter writes
 one channel's export in several files: the first under the export's own name, each next
@@ -28,9 +29,12 @@ Documents that did not change keep their digest, and are not written or embedded
 
 from __future__ import annotations
 
+import heapq
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
+from qabot.corpus import chat
 from qabot.corpus.files import CorpusFile
 
 _PART = re.compile(r"^(?P<stem>.*) \[part (?P<number>[1-9][0-9]{0,5})\](?P<suffix>\.json)$", re.IGNORECASE)
@@ -81,3 +85,61 @@ def units(changed: Sequence[CorpusFile], present: Iterable[CorpusFile], removed:
         if parts := [file for file in exports.get(export, ()) if file.name not in done]:
             take(export, parts)
     return out
+
+
+def merged(streams: Sequence[Iterator[chat.ChatMessage]]) -> Iterator[chat.ChatMessage]:
+    """The messages of a channel's files (each stream in order), merged in the order they were sent, each once
+    (``_once``)."""
+    return _once(heapq.merge(*streams, key=_sent))
+
+
+def _sent(message: chat.ChatMessage) -> tuple[float, int]:
+    """When a message was sent, to read a channel's files in order: its time, then its id (a snowflake)."""
+    number = int(message.id) if message.id.isascii() and message.id.isdigit() and len(message.id) <= 20 else 0
+    return (math.inf if message.seconds is None else message.seconds, number)
+
+
+def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
+    """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
+    the file read first (its two copies are side by side), unless that is only the placeholder an older export holds
+    for a thread's first message (``discord_export.STARTER``) and another file holds the message."""
+    last = None
+    for message in messages:
+        if last is not None and message.id == last.id:
+            if not last.says_something and message.says_something:
+                last = message
+            continue
+        if last is not None:
+            yield last
+        last = message
+    if last is not None:
+        yield last
+
+
+def chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
+    """The messages oldest first, as untangling reads them.
+
+    An export written newest first (DiscordChatExporter's ``--reverse``), its second
+    message older than its first, is turned round: its messages are held (as laid out,
+    not their JSON) until the last is read. An export in order streams on.
+    """
+    head = [message for _, message in zip(range(2), messages, strict=False)]
+    if len(head) == 2 and _before(head[1], head[0]):
+        held = [*head, *messages]
+        held.reverse()
+        yield from held
+        return
+    yield from head
+    yield from messages
+
+
+def _before(one: chat.ChatMessage, other: chat.ChatMessage) -> bool:
+    """Whether ``one`` was sent before ``other``: by time, then by id where the two share a time (Discord's ids,
+    snowflakes, grow with every message). False where either has no time, or they share one and an id is no
+    number."""
+    if one.seconds is None or other.seconds is None:
+        return False
+    if one.seconds != other.seconds:
+        return one.seconds < other.seconds
+    ids = [message.id for message in (one, other)]
+    return all(i.isascii() and i.isdigit() for i in ids) and int(ids[0]) < int(ids[1])
