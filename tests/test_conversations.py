@@ -605,6 +605,25 @@ def test_a_thread_of_an_announcement_channel_opens_with_news(tmp_path: Path, kin
     assert [p.role for p in doc.paragraphs] == [ASKS, ANSWERS, ASKS]  # elsewhere, "I ..." opens a question
 
 
+@pytest.mark.parametrize("kind", ["GuildNewsThread", "10"])
+def test_the_announcement_a_thread_was_started_from_links_to_where_it_was_posted(tmp_path: Path, kind: str) -> None:
+    """A thread of an announcement channel opens with the announcement it was started from (DiscordChatExporter since
+    its PR #1557), which was posted in the announcement channel, the export's category: its jump link leads there, as
+    a live thread's does (it led into the thread). A forum post's first message is the post's own: it stays there."""
+    news = {**THREAD, "type": kind, "category": "announcements", "name": "v2.4 is out"}
+    chat = [documents.message(news["id"], "briar", "I just released v2.4 of the site, with dark mode",
+                              "2024-06-06T10:00:00+00:00"),
+            documents.message("381889648827301960", "kestrel", "does the dark mode follow the system setting?",
+                              "2024-06-06T10:05:00+00:00")]
+    [doc] = _read(documents.write_export(tmp_path / "news.json", chat, channel=news))
+    guild = "https://discord.com/channels/81384788765712384"
+    assert [p.url for p in doc.paragraphs] == [f"{guild}/{news['categoryId']}/{news['id']}",
+                                               f"{guild}/{news['id']}/381889648827301960"]
+    post = {**FORUM_POST, "id": news["id"]}
+    [doc] = _read(documents.write_export(tmp_path / "post.json", chat, channel=post))
+    assert doc.paragraphs[0].url == f"{guild}/{post['id']}/{post['id']}"
+
+
 def test_the_starter_of_a_forum_post_is_never_its_answer(tmp_path: Path, bot_for) -> None:
     """A forum post that tells a problem without asking is still a question: its starter's own messages are never
     the answer, the helper's is."""

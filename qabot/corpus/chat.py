@@ -73,6 +73,7 @@ class ChatChannel:
     thread: bool = False  # a thread or a forum post: all of it is one conversation
     solved: bool = False  # a forum post tagged solved
     announcements: bool = False  # an announcement channel or its thread: its exchanges open with news
+    starter_in: str | None = None  # a thread's: where the message it was started from (its id) was posted, if known
 
     @property
     def url(self) -> str:
@@ -418,7 +419,10 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
         first = ids[untangler.roots[n]]
         if untangler.roots[n] == n and message.source not in (None, channel.source):
             sources[first] = message.source
-        by_exchange.setdefault(first, []).append(placed(message, n + 1, untangler.roles[n], first, untangler))
+        laid = placed(message, n + 1, untangler.roles[n], first, untangler)
+        if message.id == channel.channel_id and channel.starter_in is not None:  # linked where it was posted, as live
+            laid = replace(laid, channel_id=channel.starter_in)
+        by_exchange.setdefault(first, []).append(laid)
     # Each exchange's messages go once its documents are made. In the order the exchanges began, from a list of their
     # first messages: a dict's first key, after the ones before it were popped, is found by stepping over every slot
     # they left (200,000 exchanges took 14 s so).

@@ -30,7 +30,10 @@ addressing, authors and time), and each exchange is one document
 channel's are, so that a question and its answers share passages and an excerpt never
 runs on into another conversation. A thread's export is one conversation; a thread started
 from a message opens with that message where DiscordChatExporter wrote it (since mid-2026),
-so the question and its answers are one exchange. An older export holds only a placeholder
+so the question and its answers are one exchange. In an announcement's thread, that message
+links to where it was posted, the parent channel (the export's ``categoryId``), as live; in
+another public thread it may be a forum post's own first message, which the export does not
+tell apart, and links into the thread. An older export holds only a placeholder
 (type ``21``) in its place, with no text: that export is read with a warning saying so, its first
 message marked as answering a question it does not hold (``ChatMessage.answers_absent``).
 A paragraph's number is still its message's place in the channel, and it keeps its role
@@ -250,8 +253,11 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
     title = f"#{parent} › {channel_name}" if parent and thread else f"#{channel_name}"
     if scalar_text(guild.get("name")):
         title = f"{guild['name']} · {title}"
+    # The message a thread was started from (its id the thread's) was posted in the thread's parent channel, which an
+    # export names as its category: where it opens an announcement's thread (a forum post's is its own).
+    starter_in = scalar_text(channel.get("categoryId")) if thread and kind in _ANNOUNCEMENTS else None
     return chat.ChatChannel(source=name, guild_id=str(guild["id"]), channel_id=str(channel["id"]), title=title,
-                            thread=thread, announcements=kind in _ANNOUNCEMENTS)
+                            thread=thread, announcements=kind in _ANNOUNCEMENTS, starter_in=starter_in)
 
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
