@@ -78,7 +78,9 @@ FORMAT_VERSION = 30  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # an export's dates in UTC; a title's first 300 characters before each passage; a PDF page PDFium cannot load left out;
 # a Word table's merged cells read from its XML; readers' hostile runs (dots, tildes, digits, attributes) in linear time;
 # a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick;
-# 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles)
+# 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles); words
+# of any script are shared words; a deleted member's reply to another is another person's; a thread's placeholder in
+# a newest-first export; an announcement thread's starter links to where it was posted
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
