@@ -135,6 +135,23 @@ def test_an_unusable_state_folder_or_a_newer_database_is_one_line(tmp_path: Path
         FeedbackStore(newer).record(answer(), frontend="repl")
 
 
+def test_a_state_folder_that_is_a_file_is_refused_in_one_line_by_every_command(tmp_path: Path) -> None:
+    """QABOT_STATE_DIR naming a file: `qabot feedback` said "No feedback yet: there is no state database in
+    a-file", `--json` gave an empty summary and the export wrote no question, all with status 0 (and a REPL vote failed
+    with "cannot make the state folder ... File exists"); each says now, in one line, that the setting is no folder."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "QABOT_STATE_DIR": str(blocker), "QABOT_INDEX_DIR": str(tmp_path / "index")}
+    for args in (["feedback"], ["feedback", "--json"], ["feedback", "export", str(tmp_path / "out.jsonl")]):
+        done = subprocess.run([*FAKE_QABOT, *args], capture_output=True, text=True, env=env, timeout=120)
+        assert done.returncode == 1 and done.stdout == "", (args, done.stdout)
+        assert done.stderr == f"Error: QABOT_STATE_DIR is not a folder: {blocker} is a file\n", args
+    assert not (tmp_path / "out.jsonl").exists()
+    for folder in (blocker, blocker / "state"):  # the library, and a folder under the file, the same way
+        with pytest.raises(StateError, match="^QABOT_STATE_DIR is not a folder: "):
+            FeedbackStore(folder).answers()
+
+
 def test_the_summary_counts_votes_by_week_and_lists_the_most_asked_unanswered(store, monkeypatch) -> None:
     at(monkeypatch, MONDAY)
     good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 from qabot.feedback.export import Exported, export, export_items
+from qabot.feedback.folder import state_dir
 from qabot.feedback.report import FeedbackSummary, summarise, summary_text
-from qabot.feedback.store import HELPFUL, NOT_HELPFUL, FeedbackStore, StoredAnswer, Vote, new_id, state_dir
+from qabot.feedback.store import HELPFUL, NOT_HELPFUL, FeedbackStore, StoredAnswer, Vote, new_id
 
 __all__ = [
     "HELPFUL",

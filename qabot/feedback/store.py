@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
+from qabot.feedback.folder import check_folder, state_dir
 from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, filters, migrate
@@ -58,13 +59,6 @@ DATABASE = "qabot.sqlite3"
 SALT = "salt"
 HELPFUL, NOT_HELPFUL = 1, -1
 Frontend = str  # "slash", "mention", "dm", "menu", "forum", "repl", "library"
-
-
-def state_dir(settings: Settings) -> Path:
-    """The state folder: ``QABOT_STATE_DIR``, else ``qabot-state`` beside the index folder."""
-    if settings.state_dir is not None:
-        return settings.state_dir
-    return settings.index_dir.absolute().parent / "qabot-state"
 
 
 @dataclass(frozen=True)
@@ -116,6 +110,7 @@ class FeedbackStore:
 
     def __init__(self, folder: Path, *, retention_days: float | None = None) -> None:
         self.folder = Path(folder)
+        check_folder(self.folder)  # a file: one line now, not "No feedback yet" (or a failed vote) later
         self.path = self.folder / DATABASE
         self.retention_days = retention_days
         self._lock = threading.Lock()
