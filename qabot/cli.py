@@ -172,6 +172,7 @@ cli.params.extend(_GLOBAL_OPTIONS)
 def index(ctx: _Context, rebuild: bool) -> None:
     """Build the index, or bring it in step with the corpus (only what changed is read)."""
     from qabot import embedding
+    from qabot.adapters.terminal import print_skipped
     from qabot.errors import NothingToIndex, SettingsError
     from qabot.index import LivingIndex, Outcome
     from qabot.index.stores import read_only
@@ -185,7 +186,7 @@ def index(ctx: _Context, rebuild: bool) -> None:
     try:
         living = LivingIndex.open(settings, embedder, rebuild=rebuild, notify=quiet, warn=quiet, fallback=False)
     except NothingToIndex as exc:  # say why each file was skipped before the one-line error
-        _print_skipped(exc.skipped)
+        print_skipped(exc.skipped)
         raise
     try:
         result, m, where = living.last, living.manifest, living.engine.describe()
@@ -198,17 +199,7 @@ def index(ctx: _Context, rebuild: bool) -> None:
             f"Indexed {m.indexed_files} file(s) ({m.unchanged_files} unchanged), {m.documents} document(s), "
             f"{m.passages} passages in {result.seconds:.1f} s ({result.reason}) -> {where}"
         ))
-    _print_skipped(m.skipped_messages())
-
-
-def _print_skipped(messages: list[str]) -> None:
-    """The files a build skipped, and why, one line each (on stderr)."""
-    from qabot.corpus import grouped
-
-    if skipped := [m for m in messages if m.startswith("skipping ")]:
-        click.echo(f"Skipped {len(skipped)}:", err=True)
-    for message in grouped(messages):
-        click.echo(f"  {visible(message)}", err=True)
+    print_skipped(m.skipped_messages())
 
 
 @cli.command()
@@ -258,7 +249,7 @@ def sources(ctx: _Context, as_json: bool) -> None:
               help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/): nDCG@10 and Recall@100.")
 @click.option("--squad", "squad_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A SQuAD json file: its paragraphs are the corpus, its questions are asked.")
-@click.option("--split", default="test", show_default=True, help="BEIR qrels split.")
+@click.option("--split", help="BEIR qrels split [test].")
 @click.option("--mode", type=click.Choice(["hybrid", "dense", "bm25", "all"]), default="hybrid", show_default=True,
               help="Retrieval to measure; 'all' adds the plain dense-only and BM25-only baselines, same run.")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N SQuAD questions.")
@@ -267,8 +258,8 @@ def sources(ctx: _Context, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
 @pass_context
 @_one_line_errors
-def evaluate(ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None, split: str, mode: str,
-             limit: int | None, calibrate: bool, as_json: bool) -> None:
+def evaluate(ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file: Path | None, split: str | None,
+             mode: str, limit: int | None, calibrate: bool, as_json: bool) -> None:
     """Measure answer quality: FILE.jsonl of questions (like dev.jsonl), --beir DIR or --squad FILE.
 
     FILE is asked of the configured corpus; BEIR and SQuAD corpora get their own index
@@ -278,10 +269,16 @@ def evaluate(ctx: _Context, file: Path | None, beir_dir: Path | None, squad_file
 
     if sum(x is not None for x in (file, beir_dir, squad_file)) != 1:
         raise click.UsageError("give exactly one of FILE, --beir DIR or --squad FILE")
+    if limit is not None and squad_file is None:
+        raise click.UsageError("--limit applies to --squad only")
+    if calibrate and beir_dir is not None:
+        raise click.UsageError("--calibrate needs questions with answers (FILE or --squad), not --beir")
+    if split is not None and beir_dir is None:
+        raise click.UsageError("--split applies to --beir only")
     modes = ("hybrid", "dense", "bm25") if mode == "all" else (mode,)
     settings = ctx.settings
     if beir_dir is not None:
-        reports = evaluation.evaluate_beir(beir_dir, settings, split=split, modes=modes)
+        reports = evaluation.evaluate_beir(beir_dir, settings, split=split or "test", modes=modes)
     elif squad_file is not None:
         reports = evaluation.evaluate_squad(squad_file, settings, modes=modes, limit=limit)
     else:

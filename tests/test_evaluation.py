@@ -288,6 +288,24 @@ def test_qabot_eval_command(make_corpus, tmp_path) -> None:
     assert usage.returncode != 0 and "exactly one of" in usage.stderr
 
 
+def test_an_eval_option_that_does_not_apply_is_refused_in_one_line(tmp_path) -> None:
+    """`qabot eval FILE --limit 5` asked every question, `--beir DIR --calibrate` showed no threshold sweep, and
+    `--split dev` outside BEIR did nothing, each without a word; they are usage errors now, as two inputs at once are."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "What does lava cool into?", "answers": ["basalt"]}) + "\n")
+    beir = str(_beir_folder(tmp_path))
+    cases = {(str(questions), "--limit", "5"): "--limit applies to --squad only",
+             ("--beir", beir, "--limit", "5"): "--limit applies to --squad only",
+             ("--beir", beir, "--calibrate"): "--calibrate needs questions with answers (FILE or --squad), not --beir",
+             (str(questions), "--split", "dev"): "--split applies to --beir only"}
+    env = {**os.environ, "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    for args, says in cases.items():
+        run = subprocess.run([*FAKE_QABOT, "eval", *args], capture_output=True, text=True, timeout=60, env=env)
+        assert run.returncode == 2, (args, run.stdout)
+        assert run.stderr == f"Error: {says} (see 'qabot eval --help')\n", args
+    assert not (tmp_path / "idx").exists()  # refused before anything was built
+
+
 @pytest.mark.parametrize(("lines", "error"), [
     ("", "holds no questions"),  # an empty file was a table of zeros, and success
     ('{"id": "x"}\n', "line 1 is not an evaluation item: 'question': Field required"),

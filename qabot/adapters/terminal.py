@@ -219,6 +219,16 @@ def print_context(console, number: int, context: PassageContext, excerpt: Excerp
     console.print(rich_context(number, context, excerpt, console.width))
 
 
+def print_skipped(messages: list[str]) -> None:
+    """The files a build skipped, and why, one line each, on stderr (``qabot index``)."""
+    from qabot.corpus import grouped
+
+    if skipped := [m for m in messages if m.startswith("skipping ")]:
+        print(f"Skipped {len(skipped)}:", file=sys.stderr)
+    for message in grouped(messages):
+        print(f"  {visible(message)}", file=sys.stderr)
+
+
 def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 - rich Console
     """Print the indexed files: a table on a terminal, ``plain_sources`` lines otherwise."""
     if not styled(console):
