@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError
+from qabot.errors import CorpusError, CorruptIndexError, IndexStoreError, ModelError
 from qabot.index import MANIFEST, BuildConfig, LivingIndex, Outcome, open_index
 from qabot.index.embedded.engine import EmbeddedEngine
 from tests.conftest import FAKE_QABOT, make_bot
@@ -92,6 +92,31 @@ def test_another_model_rebuilds_the_index(make_corpus, tmp_path, fake_embedder) 
     assert messages and "model changed" in messages[0] and "rebuilding" in messages[0]
     assert index.manifest.model == "some/other-model" and len(index.manifest.segments) == 1
     index.close()
+
+
+def test_a_model_that_cannot_be_loaded_is_an_error_before_any_rebuild_is_announced(make_corpus, tmp_path,
+                                                                                      fake_embedder) -> None:
+    """QABOT_EMBEDDING_MODEL=a typo: `qabot ask` warned "rebuilding the index: the model changed (... -> nobody/typo)",
+    then failed to load it. The model is loaded (once: the embedder keeps it) before a rebuild is said now."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    open_index(config, fake_embedder, progress=False).close()
+
+    class Missing(HashEmbedder):
+        name = "nobody/typo"
+
+        @property
+        def dimension(self) -> int:  # the real embedders load their model on the first use of either
+            raise ModelError("embedding model 'nobody/typo' (QABOT_EMBEDDING_MODEL) is not a local folder")
+
+        def embed(self, texts):
+            raise ModelError("embedding model 'nobody/typo' (QABOT_EMBEDDING_MODEL) is not a local folder")
+
+    for fallback in (False, True):  # qabot index, and qabot ask
+        messages: list[str] = []
+        with pytest.raises(ModelError, match="nobody/typo"):
+            open_index(config, Missing(), progress=False, notify=messages.append, fallback=fallback)
+        assert messages == []
 
 
 def test_a_corrupt_index_is_reported_and_rebuilt(make_corpus, tmp_path, fake_embedder) -> None:

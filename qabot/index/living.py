@@ -2,9 +2,8 @@
 
 It owns the whole life of an index, whatever engine holds it (``qabot.index.changes.Engine``):
 
-- **load and freshness**: ``open`` serves the committed state after bringing it in step
-  with the corpus folder; a missing, damaged or outdated index (another model, chunking,
-  format or index type) is built anew;
+- **load and freshness**: ``open`` serves the committed state after bringing it in step with the corpus folder; a
+  missing, damaged or outdated index (another model, chunking, format or index type) is built anew;
 - **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete``
   and ``change`` (both at once) what a caller gives (the document API: a Discord channel's messages).
   Documents are the unit: one changed document is read, chunked, embedded and written,
@@ -288,6 +287,7 @@ class LivingIndex:
             if base is not None and not rebuild and not explicit:  # a rebuild no one asked for (a new format)
                 not_emptied(self.config, base)
             if base is not None or damaged:
+                _ = self.embedder.dimension  # the model loads (once, kept) before a rebuild is said: a typo fails here
                 self.notify(f"rebuilding the index: {reason}")
             return self._update().apply(None, scan(self.config, None), progress, reason, previous=previous)
         assert base is not None
