@@ -217,7 +217,7 @@ def ask(ctx: _Context, question: str, k: int | None, as_json: bool, history: tup
     from qabot.adapters.terminal import print_answer, stdin_question
 
     if question == "-":
-        question = stdin_question()
+        question = stdin_question(ctx.settings.max_question_chars)
     bot = ctx.bot()
     answer = bot.ask(question, k=k, history=list(history))
     if as_json:

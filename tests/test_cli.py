@@ -117,6 +117,25 @@ def test_ask_dash_reads_the_question_from_stdin(make_corpus, tmp_path) -> None:
     assert flood.returncode == 1 and flood.stderr.startswith("Error: the question is too long ("), flood.stderr
 
 
+def test_ask_dash_under_a_limit_over_a_megabyte_asks_the_whole_question_and_refuses_a_longer_one(make_corpus,
+                                                                                                 tmp_path) -> None:
+    """`qabot ask -` read at most 1 MiB of stdin: with QABOT_MAX_QUESTION_CHARS above that, a longer piped question
+    was cut there and answered as if it were whole. It is read up to the limit now (and a megabyte of room for
+    spaces), and one longer still is refused in one line, as any question over the limit is."""
+    corpus = make_corpus({"b.md": "# Exile\n\nTrotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx"),
+           "QABOT_MAX_QUESTION_CHARS": "1500000"}
+    question = "Where did Trotsky live? " * 50_000  # 1.2 million characters
+    asked = subprocess.run([*FAKE_QABOT, "ask", "-", "--json"], input=question, capture_output=True, text=True,
+                           timeout=300, env=env)
+    assert asked.returncode == 0, asked.stderr
+    assert json.loads(asked.stdout)["question"] == question.strip()
+    longer = subprocess.run([*FAKE_QABOT, "ask", "-"], input=question * 3, capture_output=True, text=True,
+                            timeout=300, env=env)
+    assert (longer.returncode, longer.stdout) == (1, "")
+    assert longer.stderr == "Error: the question is too long (over 2,548,576 characters; the limit is 1,500,000)\n"
+
+
 def test_make_run_asks_the_question_as_typed(tmp_path) -> None:
     """`make run QUESTION=...` pasted the question into its shell line: a question quoting code ran it (a `make
     install` in backquotes was run, not asked), and one quoting a "word" was cut in two (usage error)."""

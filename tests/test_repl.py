@@ -531,3 +531,14 @@ def test_a_piped_line_of_a_hundred_megabytes_is_refused_without_holding_it(tmp_p
     assert result.stderr.startswith("error: the question is too long (") and result.stderr.count("\n") == 1
     assert result.stdout.startswith(f"\n[1] {WREN_SOURCE}, § The keepers, ¶ ")
     assert int(peak.read_text()) < 300_000  # KiB: some 80 MB now; the line took 900 MB (30 times itself) before
+
+
+def test_a_piped_line_over_a_limit_over_a_megabyte_is_refused_not_cut_and_answered(tmp_path: Path, make_corpus) -> None:
+    """A piped line was cut after 1 MiB whatever QABOT_MAX_QUESTION_CHARS said: above that, a longer line was cut
+    there and answered as if it were whole. It is read up to the limit and a megabyte more now, as `qabot ask -`."""
+    env = {**_environment(tmp_path, make_corpus(CORPUS)), "QABOT_MAX_QUESTION_CHARS": "1500000"}
+    result = subprocess.run([*FAKE_QABOT, "repl"], input="Who was Tobias Wren? " * 150_000 + "\n:quit\n",
+                            capture_output=True, text=True, env=env, timeout=300)  # 3.2 million characters
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("error: the question is too long (") and result.stderr.count("\n") == 1
+    assert result.stdout.strip() == ""

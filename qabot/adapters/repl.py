@@ -356,7 +356,7 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
             session.warm_up()
             _interactive(session, settings)
         else:
-            _lines(session, stdin_lines())
+            _lines(session, stdin_lines(settings.max_question_chars))
     finally:
         session.finish()
         session.close()

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 from qabot.adapters import render
+from qabot.errors import QuestionError
 from qabot.models import Answer, Citation, Excerpt, PassageContext, SourceInfo
 from qabot.search.inputs import clean_text
 from qabot.text import LABEL_CHARS, clipped, flat, visible
@@ -243,7 +244,8 @@ def print_sources(console, sources: list[SourceInfo]) -> None:  # noqa: ANN001 -
     console.print(table)
 
 
-# The most of a question read from stdin (qabot ask -): far over any question's limit, but `< /dev/zero` stops.
+# Room over a question's limit (QABOT_MAX_QUESTION_CHARS) when it is read from stdin (qabot ask -, a piped qabot repl):
+# spaces and invisible characters, which cleaning removes. Bounded, so that `< /dev/zero` stops.
 STDIN_CHARS = 1 << 20
 
 
@@ -254,9 +256,11 @@ def lenient_stdin() -> TextIO:
     return sys.stdin
 
 
-def stdin_lines(most: int = STDIN_CHARS) -> Iterator[str]:
-    """stdin's lines (``lenient_stdin``), each cut after ``most`` characters, the rest of a longer one read and
-    dropped: a line of a gigabyte (a file of one line, a binary, piped to ``qabot repl``) is never held whole."""
+def stdin_lines(limit: int) -> Iterator[str]:
+    """stdin's lines (``lenient_stdin``), each cut after ``limit`` and ``STDIN_CHARS`` more characters (too long to
+    ask, whatever cleaning makes of it), the rest of a longer one read and dropped: a line of a gigabyte (a file of
+    one line, a binary, piped to ``qabot repl``) is never held whole."""
+    most = limit + STDIN_CHARS
     stream = lenient_stdin()
     while line := stream.readline(most + 1):
         if len(line) > most and not line.endswith("\n"):
@@ -265,6 +269,11 @@ def stdin_lines(most: int = STDIN_CHARS) -> Iterator[str]:
         yield line
 
 
-def stdin_question() -> str:
-    """The question piped to ``qabot ask -``, bounded (``QABot.ask`` refuses one over QABOT_MAX_QUESTION_CHARS)."""
-    return lenient_stdin().read(STDIN_CHARS + 1).strip()
+def stdin_question(limit: int) -> str:
+    """The question piped to ``qabot ask -``, read up to its ``limit`` and ``STDIN_CHARS`` more; a longer one is
+    refused, never cut and asked (``QABot.ask`` refuses one that is still over the limit once cleaned)."""
+    most = limit + STDIN_CHARS
+    question = lenient_stdin().read(most + 1)
+    if len(question) > most:
+        raise QuestionError(f"the question is too long (over {most:,} characters; the limit is {limit:,})")
+    return question.strip()
