@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from qabot.errors import QABotError, StateError
+from qabot.errors import QABotError, QuestionError, StateError
 from qabot.eval.datasets import load_items
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore, export, export_items, state_dir, summarise, summary_text
 from qabot.feedback import store as store_module
@@ -150,6 +150,16 @@ def test_a_state_folder_that_is_a_file_is_refused_in_one_line_by_every_command(t
     for folder in (blocker, blocker / "state"):  # the library, and a folder under the file, the same way
         with pytest.raises(StateError, match="^QABOT_STATE_DIR is not a folder: "):
             FeedbackStore(folder).answers()
+
+
+def test_a_history_given_as_one_string_is_one_earlier_question_as_qabot_ask_reads_it(store) -> None:
+    """`store.record(answer, history="Who killed Trotsky?")` kept a history of its characters ("W", "h", "o", ...;
+    exported so as eval questions), where `QABot.ask` reads one string as one earlier question; and a history of
+    numbers failed with a TypeError. The store reads a history as ask does now, and refuses what ask refuses."""
+    answer_id = store.record(answer("When did he die?"), frontend="library", history="Who killed  Trotsky?")
+    assert store.get(answer_id).history == ["Who killed Trotsky?"]
+    with pytest.raises(QuestionError, match="^history must hold earlier questions as text, not int$"):
+        store.record(answer(), frontend="library", history=[1, 2])
 
 
 def test_the_summary_counts_votes_by_week_and_lists_the_most_asked_unanswered(store, monkeypatch) -> None:

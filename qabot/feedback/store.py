@@ -48,7 +48,7 @@ from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollo
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, filters, migrate
 from qabot.models import Answer
-from qabot.search.inputs import clean_text
+from qabot.search.inputs import clean_history, clean_text
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
@@ -133,7 +133,7 @@ class FeedbackStore:
         answer: Answer,
         *,
         frontend: Frontend,
-        history: Sequence[str] = (),
+        history: Sequence[str] | str | None = (),
         scope: Sequence[str] | None = None,
         guild_id: int | None = None,
         channel_id: int | None = None,
@@ -145,7 +145,8 @@ class FeedbackStore:
         at: float | None = None,
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given). Its question and
-        ``history`` are kept cleaned as the core reads them, whichever door passed them raw.
+        ``history`` are kept cleaned as the core reads them, whichever door passed them raw (a ``history`` as
+        ``QABot.ask`` takes it: one string is one earlier question).
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
@@ -164,7 +165,7 @@ class FeedbackStore:
         ]
         row = (
             answer_id, time.time() if at is None else at, frontend, clean_text(answer.question),
-            json.dumps([q for q in map(clean_text, history) if q], ensure_ascii=False), answer.query,
+            json.dumps(clean_history(history, None), ensure_ascii=False), answer.query,
             int(answer.answered), float(answer.confidence),
             json.dumps(list(scope), ensure_ascii=False) if scope is not None else None,
             json.dumps(passages, ensure_ascii=False), best.highlight if best else None,

@@ -97,8 +97,9 @@ def readable(question: str) -> str:
     return SURROGATE.sub("\ufffd", question)
 
 
-def clean_history(history: object, limit: int) -> list[str]:
-    """The earlier questions, cleaned like a question; empty ones are dropped, one longer than ``limit`` refused."""
+def clean_history(history: object, limit: int | None) -> list[str]:
+    """The earlier questions, cleaned like a question; empty ones are dropped, one longer than ``limit`` refused
+    (None: kept whatever its length, as the state database keeps what was asked)."""
     if history is None:
         return []
     if isinstance(history, str):
@@ -110,7 +111,7 @@ def clean_history(history: object, limit: int) -> list[str]:
         wrong = next(type(item).__name__ for item in items if not isinstance(item, str))
         raise QuestionError(f"history must hold earlier questions as text, not {wrong}")
     cleaned = [clean for item in items if (clean := clean_text(item, limit))]
-    if too_long := next((text for text in cleaned if len(text) > limit), None):
+    if limit is not None and (too_long := next((text for text in cleaned if len(text) > limit), None)):
         raise QuestionError(f"an earlier question in history is too long ({len(too_long):,} characters; "
                             f"the limit is {limit:,})")
     return cleaned
