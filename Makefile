@@ -60,6 +60,9 @@ test-slow: install
 bench: install
 	$(BIN)/qabot bench $(BENCH_ARGS)
 
+# What make and qabot built: .venv, and all the index folder holds but its README (the index, the embedding cache, the
+# ONNX export, eval/'s indexes, Milvus Lite's milvus.db, the lock). Not qabot-state/: its answers, votes and learnt
+# history are no build, and nothing brings them back (README, Quick start).
 clean:
-	rm -rf $(VENV) embeddings/manifest.json embeddings/recovery.json embeddings/seg-* embeddings/build-* embeddings/.tmp-* \
-		embeddings/cache embeddings/models
+	rm -rf $(VENV)
+	if [ -d embeddings ]; then find embeddings -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +; fi

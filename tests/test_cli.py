@@ -154,6 +154,27 @@ def test_make_run_asks_the_question_as_typed(tmp_path) -> None:
     assert [json.loads(line) for line in made.stdout.splitlines()] == [["index"], ["ask", question]]
 
 
+def test_make_clean_removes_all_qabot_built_and_keeps_the_state_database(tmp_path) -> None:
+    """`make clean` listed what to remove by name, and left the eval indexes (embeddings/eval/), Milvus Lite's
+    milvus.db and the index's .lock behind; it empties the index folder but for its README now, and keeps the state
+    database (answers, votes, a server's learnt history), which no rebuild brings back, as the README says."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    index = tmp_path / "embeddings"
+    for name in ("seg-1/vectors.f32", "eval/scifact/manifest.json", "cache/x", "models/m/model.onnx", "milvus.db",
+                 ".lock", ".tmp-2/x", "manifest.json", "README.md"):
+        (index / name).parent.mkdir(parents=True, exist_ok=True)
+        (index / name).write_text("x")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / "qabot-state").mkdir()
+    (tmp_path / "qabot-state" / "qabot.sqlite3").write_text("votes")
+    made = subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(tmp_path), "clean"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    assert [p.name for p in index.iterdir()] == ["README.md"] and not (tmp_path / ".venv").exists()
+    assert (tmp_path / "qabot-state" / "qabot.sqlite3").read_text() == "votes"
+
+
 def test_errors_are_one_line_without_traceback(tmp_path) -> None:
     missing = _run("ask", "Who?", env={"QABOT_CORPUS_DIR": str(tmp_path / "nope"), "QABOT_INDEX_DIR": str(tmp_path / "i")})
     assert missing.returncode != 0
