@@ -154,6 +154,31 @@ def test_beir_reports_every_mode_from_one_index(tmp_path, fake_embedder) -> None
     assert "nDCG@10" in table(reports)
 
 
+def test_a_beir_folder_named_dot_dot_gets_its_own_index_not_the_corpus_index(make_corpus, tmp_path, monkeypatch,
+                                                                             fake_embedder) -> None:
+    """`qabot eval --beir ..` (run from the folder's qrels/) named its index eval/.. , the index of the configured
+    corpus: the BEIR corpus replaced that corpus there ("corpus files added corpus.jsonl; removed a.txt"), and the
+    report was named "..". It is named by the folder it is now, under eval/, as any other BEIR folder (and a SQuAD
+    file whose name makes "..", under eval/ too)."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    settings = load_settings(_env_file=None, corpus_dir=corpus, index_dir=tmp_path / "idx")
+    from qabot import QABot
+
+    QABot.from_settings(settings, embedder=fake_embedder, progress=False).close()
+    monkeypatch.chdir(_beir_folder(tmp_path) / "qrels")
+    [report] = evaluate_beir(Path(".."), settings, progress=False, embedder=fake_embedder)
+    assert (report.name, report.documents) == ("tiny-beir", 3)
+    assert (tmp_path / "idx" / "eval" / "tiny-beir" / "manifest.json").is_file()
+    squad = tmp_path / "...json"  # a SQuAD file is named by its stem: ".."
+    squad.write_text(json.dumps({"data": [{"title": "Lava", "paragraphs": [{"context": DOCS["d1"][1], "qas": [
+        {"id": "q", "question": "What does lava cool into?", "answers": [{"text": "basalt"}]}]}]}]}))
+    [report] = evaluate_squad(squad, settings, progress=False, embedder=fake_embedder)
+    assert report.hit_at_1 == 1.0
+    bot = QABot.from_settings(settings, embedder=fake_embedder, progress=False, notify=pytest.fail)
+    assert [s.source for s in bot.sources()] == ["a.txt"]  # opened as it was left: nothing to update
+    bot.close()
+
+
 @pytest.mark.parametrize(("file", "text", "error"), [
     ("queries.jsonl", '{"_id": "q1", "text": "lava"}\n{"_id": "q2" "text": "ice"}\n', "line 2 is not JSON: "),
     ("queries.jsonl", '{"_id": "q1", "query": "lava"}\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),

@@ -118,9 +118,16 @@ def evaluate_file(
     ]
 
 
+def _folder_name(name: str) -> str:
+    """An evaluation corpus's name as a folder of eval/, not hidden (a hidden file is no corpus file): "..", eval/..,
+    would be the configured corpus's own index."""
+    return name.lstrip(".") or "corpus"
+
+
 def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
     """Settings for an evaluation corpus: its own corpus folder and index under the index folder."""
     root = base.index_dir / "eval"
+    name = _folder_name(name)
     corpus_dir = root / f"{name}-corpus"
     corpus_dir.mkdir(parents=True, exist_ok=True)
     link = corpus_dir / corpus_file.name
@@ -146,7 +153,7 @@ def evaluate_beir(
     embedder: Embedder | None = None,
 ) -> list[BeirReport]:
     """nDCG@10 and Recall@100 at the document level, for each mode, on an index built (or reused) for the corpus."""
-    folder = Path(folder)
+    folder = Path(os.path.abspath(folder))  # named by its own name: "--beir .." is not ".."
     for needed in ("corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"):
         if not (folder / needed).is_file():
             raise QABotError(f"{folder} is not a BEIR folder: {needed} is missing")
@@ -191,7 +198,7 @@ def evaluate_squad(
 ) -> list[QAReport]:
     """SQuAD's paragraphs as the corpus, its questions asked of it: paragraph hit@1/5, answer in excerpt/highlight."""
     base = settings or load_settings()
-    name = Path(path).stem
+    name = _folder_name(Path(path).stem)
     generated = base.index_dir / "eval" / "generated" / f"{name}.jsonl"
     items = squad_items(Path(path), generated)
     if limit:
