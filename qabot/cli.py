@@ -98,17 +98,19 @@ class _Context:
 pass_context = click.make_pass_decorator(_Context)
 
 
-def _global(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+def _global(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     """A global option, wherever it stands on the line: it overrides its setting for the whole command."""
+    if value is not None and not value.strip():  # Path("") is the folder qabot runs in, as the setting's check says
+        raise click.BadParameter("must not be empty", ctx, param)
     if value is not None:
-        ctx.ensure_object(_Context).overrides[str(param.name)] = value
+        ctx.ensure_object(_Context).overrides[str(param.name)] = Path(value)
 
 
 # Global options: accepted before the command and after it (qabot --corpus docs ask ..., qabot ask ... --corpus docs).
 _GLOBAL_OPTIONS = (
-    click.Option(["--corpus", "corpus_dir"], type=click.Path(path_type=Path), callback=_global, expose_value=False,
+    click.Option(["--corpus", "corpus_dir"], type=click.Path(), callback=_global, expose_value=False,
                  help="Corpus folder [QABOT_CORPUS_DIR]."),
-    click.Option(["--index", "index_dir"], type=click.Path(path_type=Path), callback=_global, expose_value=False,
+    click.Option(["--index", "index_dir"], type=click.Path(), callback=_global, expose_value=False,
                  help="Index folder [QABOT_INDEX_DIR]."),
 )
 

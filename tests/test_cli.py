@@ -205,6 +205,24 @@ def test_corpus_and_index_go_before_or_after_any_command(make_corpus, tmp_path) 
     assert exported.returncode == 0 and "Wrote 0 question(s)" in exported.stdout, exported.stderr
 
 
+def test_an_empty_corpus_or_index_option_is_refused_not_read_as_the_current_folder(tmp_path) -> None:
+    """`qabot index --index ""` (a script's variable left unset) wrote the index into the folder qabot was run in,
+    and `--corpus ""` indexed that folder, where QABOT_INDEX_DIR= and QABOT_CORPUS_DIR= are refused as empty; the
+    options refuse it now too, each naming itself."""
+    work, corpus = tmp_path / "work", tmp_path / "corpus"
+    for folder in (work, corpus):
+        folder.mkdir()
+        (folder / "notes.txt").write_text("Trotsky lived in Coyoacán, Mexico, from 1937.\n")
+    cases = {("index", "--index", "", "--corpus", str(corpus)): ("--index", "qabot index"),
+             ("--corpus", "", "--index", str(tmp_path / "idx"), "index"): ("--corpus", "qabot"),
+             ("ask", "Who?", "--corpus", " "): ("--corpus", "qabot ask")}
+    for args, (option, command) in cases.items():
+        result = _run(*args, cwd=work)
+        assert result.returncode == 2, (args, result.stdout)
+        assert result.stderr == f"Error: Invalid value for '{option}': must not be empty (see '{command} --help')\n"
+    assert [p.name for p in work.iterdir()] == ["notes.txt"] and not (tmp_path / "idx").exists()
+
+
 def test_a_missing_corpus_folder_says_where_it_was_named(tmp_path) -> None:
     index = str(tmp_path / "idx")
     given = _run("ask", "Who?", "--corpus", "/missing", "--index", index, env={"QABOT_CORPUS_DIR": ""}, cwd=tmp_path)
