@@ -343,6 +343,8 @@ def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> N
     votes, and REPL answers marked :good or :bad.
     """
     if click_ctx.invoked_subcommand is not None:
+        if as_json:
+            raise click.UsageError("--json is the summary's: qabot feedback export writes JSONL to its FILE", click_ctx)
         click_ctx.obj.guild_id = guild_id
         return
     from qabot.feedback import FeedbackStore, summarise, summary_text

@@ -241,6 +241,12 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
     assert (as_json["answers"], as_json["helpful"]) == (1, 1)
     too_big = qabot("feedback", "--guild", str(2**64))  # no Discord id is this large, nor any SQLite integer
     assert too_big.returncode == 2 and "Invalid value for '--guild'" in too_big.stderr.splitlines()[-1]
+    # --json is the summary's: given before export, it was ignored without a word (and the export's line printed)
+    as_json_export = qabot("feedback", "--json", "export", str(tmp_path / "out.jsonl"))
+    assert (as_json_export.returncode, as_json_export.stdout) == (2, "")
+    assert as_json_export.stderr == ("Error: --json is the summary's: qabot feedback export writes JSONL to its "
+                                     "FILE (see 'qabot feedback --help')\n")
+    assert not (tmp_path / "out.jsonl").exists()
 
     exported = qabot("feedback", "export", str(tmp_path / "out.jsonl"))
     assert exported.returncode == 0, exported.stderr
