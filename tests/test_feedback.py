@@ -162,6 +162,14 @@ def test_a_history_given_as_one_string_is_one_earlier_question_as_qabot_ask_read
         store.record(answer(), frontend="library", history=[1, 2])
 
 
+def test_a_scope_given_as_one_string_is_one_pattern_as_qabot_ask_reads_it(store) -> None:
+    """`store.record(answer, scope="guides/")` kept the scope as ["g", "u", "i", ...], where `QABot.ask(sources=...)`
+    reads one string as one pattern."""
+    answer_id = store.record(answer(), frontend="library", scope="guides/")
+    assert store.get(answer_id).scope == ["guides/"]
+    assert store.get(store.record(answer(), frontend="library", scope=("a/", "*.pdf"))).scope == ["a/", "*.pdf"]
+
+
 def test_the_summary_counts_votes_by_week_and_lists_the_most_asked_unanswered(store, monkeypatch) -> None:
     at(monkeypatch, MONDAY)
     good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")

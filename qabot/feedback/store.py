@@ -134,7 +134,7 @@ class FeedbackStore:
         *,
         frontend: Frontend,
         history: Sequence[str] | str | None = (),
-        scope: Sequence[str] | None = None,
+        scope: Sequence[str] | str | None = None,
         guild_id: int | None = None,
         channel_id: int | None = None,
         user: str | int | None = None,
@@ -146,7 +146,7 @@ class FeedbackStore:
     ) -> str:
         """Store ``answer`` and return its id (a new random one unless ``answer_id`` is given). Its question and
         ``history`` are kept cleaned as the core reads them, whichever door passed them raw (a ``history`` as
-        ``QABot.ask`` takes it: one string is one earlier question).
+        ``QABot.ask`` takes it: one string is one earlier question; a ``scope`` too, one string one pattern).
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
@@ -156,6 +156,8 @@ class FeedbackStore:
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
         if channel_hash is not None:
             channel_id = None
+        if isinstance(scope, str):
+            scope = [scope]  # one pattern, as QABot.ask's sources
         best = answer.excerpts[0] if answer.excerpts else None
         passages = [
             {"source": e.citation.source, "doc_id": e.citation.doc_id, "start": e.citation.start,
