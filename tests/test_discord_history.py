@@ -1744,6 +1744,32 @@ async def test_a_thread_made_live_from_a_forgotten_members_message_is_not_named_
     assert "Maria" not in str(found["embeds"]) and "Maria" not in state_text(tmp_path)
 
 
+async def test_a_thread_made_live_from_an_old_message_of_a_forgotten_member_is_not_named_by_their_words(
+        qa, double, tmp_path, caplog) -> None:
+    """The same, where the message is old: said before the bot started (not heard, so discord.py does not hold it),
+    and not kept (its author was forgotten). Nothing said whose words the thread's name was: it was learnt and cited
+    by them. The message is asked of Discord once; a thread started from no message (404) is learnt as it is."""
+    from tests.discord_double import user
+
+    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=9000)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2)  # made by another
+        alone = double.thread("Maria's flats, a helper's own thread")  # started from no message
+        for made in (thread, alone):
+            await double.until(lambda made=made: bot.learning.history.row(made) is not None, what="THREAD_CREATE")
+        await bot.learning.feed.settled()
+        flip = double.message("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                              channel_id=thread, mention_bot=False)
+        found, _ = await until_answer(double, "does a finder flip the image", lambda b: cites(b, flip))
+        titles = {i: bot.learning.history.row(i).title for i in (thread, alone)}
+    assert "Maria" not in str(found["embeds"]) and "says Maria" not in state_text(tmp_path)
+    assert "Maria" not in titles[thread] and "Maria's flats" in titles[alone]
+    assert len(double.sent("GET", f"/channels/{OTHER_CHANNEL_ID}/messages/{thread}")) == 1
+
+
 # -- forums: tags, solved posts, marked answers ----------------------------------------------------------
 
 
@@ -2630,7 +2656,7 @@ async def test_a_message_whose_batch_the_state_database_refused_is_read_at_the_n
 
 
 async def _a_history_with_its_feed(tmp_path, make_corpus, fake_bot_for, debounce: float):
-    from qabot.adapters.discord.history import Feed
+    from qabot.adapters.discord.feed import Feed
     from qabot.history import CHANNEL, ChannelRow, History
 
     qa = fake_bot_for(make_corpus({"handbook.txt": "The dome opens at dusk.\n"}), answer_threshold=0.0)

@@ -48,7 +48,8 @@ from typing import Any
 
 import discord
 
-from qabot.adapters.discord.history import Feed, Key, channel_row, chat_message, kept_now
+from qabot.adapters.discord.feed import Feed
+from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING

@@ -11,9 +11,7 @@ so once, at start.
   a server (its whole history goes, as a deleted channel's does: ``HistoryCog.leave``, which the bot
   calls): each becomes a ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
-- **the feed**: changes are batched and debounced (``QABOT_DISCORD_HISTORY_DEBOUNCE_SECONDS``
-  after the first of a burst), then applied in a worker thread, never on the event loop:
-  a message reaches answers within seconds, and a busy channel is not one commit per message;
+- **the feed** (``feed.Feed``): changes are batched and debounced, then applied in the history's own thread;
 - **members** are kept as the state database's salted hash of their id (``FeedbackStore.user_hash``);
   only the display name a citation shows is kept in clear;
 - **a forward** (``message_snapshots``) is kept as the forwarding message, its text being what
@@ -24,27 +22,26 @@ so once, at start.
 - **a thread started from a message** opens with Discord's placeholder for that message
   (type 21: no text, a reference to the message in the parent channel), which is never
   kept: the message itself is kept where it was posted, and the thread's conversation goes
-  on from it there (``qabot.history.linking``); the backfill notes that the thread has one
-  (``ChannelRow.started_by``), for where that message is not kept.
+  on from it there (``qabot.history.linking``); who wrote it (``ChannelRow.started_by``), for
+  where that message is not kept, the backfill notes from the placeholder, and a thread made
+  live from the message where discord.py holds it, else from Discord (one request).
 
 Backfill (reading what was said before, from each channel's checkpoint) is ``backfill``'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import logging
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import replace
+from typing import Any
 
 import discord
 from discord import MessageReferenceType, MessageType
 from discord.ext import commands
 
+from qabot.adapters.discord.feed import Feed
 from qabot.adapters.discord.places import covering
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, longest_first, shown
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
@@ -53,7 +50,6 @@ from qabot.text import blank, fold
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 PRIVATE_CHANNEL = "#private-channel"  # a channel mentioned that not all of a message's readers may see
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 _NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
@@ -113,9 +109,7 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
                    e.footer.text))))]
     reply_to = (reference.message_id if reference is not None and not forward
                 and reference.channel_id == message.channel.id else None)
-    author_key = key(message.author.id)
-    if message.webhook_id is not None:  # a bridge's (``chat_kind``): each name it posts as is a person
-        author_key = bridged_key(author_key, message.author.display_name)
+    author_key = key_of(message, key)
     kept = ChatMessage(
         id=str(message.id), author=_shown_name(message.author), author_key=author_key,
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
@@ -124,6 +118,13 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
         forwarded="\n".join(_clean(s.content, message, key, forgotten, sees) for s in shared if s.content.strip()),
     )
     return kept if kept.says_something else None
+
+
+def key_of(message: discord.Message, key: Key) -> str:
+    """Whose a message is, as the history keeps them: its author (``key``), or, a webhook's (a bridge's:
+    ``chat_kind``), the person it was posted as, each name being one (``bridged_key``)."""
+    found = key(message.author.id)
+    return bridged_key(found, message.author.display_name) if message.webhook_id is not None else found
 
 
 def _sees(message: discord.Message) -> Callable[[int], bool]:
@@ -208,130 +209,8 @@ def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelR
         return ChannelRow(channel.id, guild.id, channel.parent_id, kind, f"{head}{channel.name}{tail}", tags,
                           any(fold(tag) in solved_tags for tag in tags),
                           owner=key(channel.owner_id) if channel.owner_id else None, untitled=f"{head}{UNTITLED}{tail}",
-                          announcements=news, started_by=key(starter.author.id) if starter is not None else None)
+                          announcements=news, started_by=key_of(starter, key) if starter is not None else None)
     return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}", announcements=news)
-
-
-class Feed:
-    """Changes batched and debounced, then applied by ``History`` in a worker thread, one batch at a time.
-
-    ``stop`` waits for the batches being applied and applies what is still pending, so a
-    deletion heard just before the bot stops is not lost. ``caught_up`` waits for what was
-    submitted until then (and only that: a busy server's feed is never idle).
-
-    What takes the history's lock (a batch applied, a channel registered) runs in the feed's one
-    thread, in turn (``run``): a batch being indexed holds the lock for minutes on the real model,
-    and what waits for it must not each hold a thread of asyncio's shared pool, which the rest of
-    the bot works in (a vote, a state database read, within the 3 s Discord gives a press).
-    """
-
-    def __init__(self, history: History, debounce: float, *,
-                 unquote: Callable[[set[int], set[int], bool], None] | None = None) -> None:
-        self.history = history
-        self.debounce = debounce
-        # On the event loop, after a batch that took something out of the history: the messages and channels, and
-        # whether messages were edited (what an edit took out of a kept message's text).
-        self.unquote = unquote
-        self._pending = Changes()
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._task: asyncio.Task[None] | None = None
-        self._applying: set[asyncio.Future[Any]] = set()
-        self._heard = 0  # changes submitted so far
-        self._done = 0  # of which applied (or given up on)
-        self._progress = asyncio.Condition()
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qabot-history")
-
-    async def run(self, func: Callable[..., T], /, *args: Any) -> T:
-        """``func(*args)`` in the history's own thread, once what was queued there before is done."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, functools.partial(func, *args))
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="qabot-history-feed")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await asyncio.gather(*self._applying, return_exceptions=True)
-        leftover, self._pending = self._pending, Changes()
-        heard = self._heard
-        try:
-            if leftover:
-                await self._apply(leftover)
-        finally:
-            await self._reached(heard)
-
-    def reopen(self) -> None:
-        """``History.reopen`` in the history's thread, queued now rather than when a coroutine gets to it: ahead of
-        every batch heard from here on (``Learning.reconnected``)."""
-        future = asyncio.get_running_loop().run_in_executor(self._thread, functools.partial(self.history.reopen, session=True))
-        self._applying.add(future)
-        future.add_done_callback(self._reopened)
-
-    def _reopened(self, future: asyncio.Future[None]) -> None:
-        self._applying.discard(future)
-        if not future.cancelled() and future.exception() is not None:  # the backfill reopens them again as it begins
-            log.warning("history: could not mark the channels as unread for the new session: %s", future.exception())
-
-    def submit(self, changes: Changes) -> None:
-        if changes:
-            self._pending.merge(changes)
-            self._heard += 1
-            self._idle.clear()
-            self._wake.set()
-
-    async def apply(self, changes: Changes) -> None:
-        """Apply now, without waiting for a burst to end (a backfill's pages), in a worker thread."""
-        if changes:
-            await self._apply(changes)
-
-    async def settled(self) -> None:
-        """Wait until everything submitted so far is applied."""
-        await self._idle.wait()
-
-    async def caught_up(self) -> None:
-        """Wait until the changes submitted so far are applied, whatever is submitted meanwhile."""
-        heard = self._heard
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._done >= heard)
-
-    async def _reached(self, heard: int) -> None:
-        async with self._progress:
-            self._done = max(self._done, heard)
-            self._progress.notify_all()
-
-    async def _apply(self, changes: Changes) -> None:
-        """``History.apply`` in a worker thread; a cancelled caller does not leave it running unseen (``stop``)."""
-        future = asyncio.ensure_future(self.run(self.history.apply, changes))
-        self._applying.add(future)
-        future.add_done_callback(self._applying.discard)
-        try:
-            await asyncio.shield(future)
-        finally:
-            edited = bool(changes.edited or changes.rechecked)
-            if self.unquote is not None and (changes.removed or changes.dropped or edited):
-                self.unquote(changes.removed, changes.dropped, edited)
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            await asyncio.sleep(self.debounce)  # a burst becomes one batch
-            self._wake.clear()
-            batch, self._pending, heard = self._pending, Changes(), self._heard
-            try:
-                await self._apply(batch)
-            except Exception as exc:  # a failed batch is logged; the bot and the next batches go on
-                log.error("history: could not apply %d change(s): %s; their channels are read again from Discord at "
-                          "the next start", batch.messages, exc, exc_info=exc)
-                await self.run(self.history.hold, set(batch.put))  # no later message moves a checkpoint past them
-            await self._reached(heard)
-            if not self._wake.is_set():
-                self._idle.set()
 
 
 class HistoryCog(commands.Cog, name="History"):
@@ -355,8 +234,24 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_thread_create(self, thread: discord.Thread) -> None:
         """A thread (or forum post) made now: nothing was said in it before, so it is read to its end already."""
         if self.tracked(thread) and self.history.row(thread.id) is None:
-            await self.feed.run(self.history.register, channel_row(thread, self.solved_tags, self.key))
+            row = channel_row(thread, self.solved_tags, self.key)
+            if row.kind == THREAD and row.started_by is None:  # maybe named after a message discord.py does not hold
+                row = replace(row, started_by=await self._starter(thread))
+            await self.feed.run(self.history.register, row)
             self.feed.submit(Changes(read={thread.id: (0, True)}))
+
+    async def _starter(self, thread: discord.Thread) -> str | None:
+        """Who wrote the message a thread was started from (its id is the thread's), asked of Discord once: the
+        thread's name is their words, and they may be forgotten (``HistoryStore.forget``). None where the thread was
+        started from no message (a 404), or Discord does not say."""
+        parent = thread.parent
+        if parent is None or not hasattr(parent, "fetch_message"):
+            return None
+        try:
+            return key_of(await parent.fetch_message(thread.id), self.key)
+        except discord.HTTPException as exc:
+            log.info("history: thread %s is taken as started from no message: %s", thread.id, exc)
+            return None
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -1,6 +1,6 @@
 """Learning from the server: the history's parts put together, for a bot or a client.
 
-``Learning`` holds the feed (``history.Feed``), the gateway listeners (``history.HistoryCog``)
+``Learning`` holds the feed (``feed.Feed``), the gateway listeners (``history.HistoryCog``)
 and the backfill (``backfill.Backfill``) of one client: ``start`` (when the client is
 ready) reads every listed channel from its checkpoint, then keeps up with what is said;
 ``stop`` applies what is still pending. ``qabot discord sync`` does the reading alone and
@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from qabot.adapters.discord.backfill import Backfill
-from qabot.adapters.discord.history import Feed, HistoryCog, Key
+from qabot.adapters.discord.feed import Feed
+from qabot.adapters.discord.history import HistoryCog, Key
 from qabot.errors import QABotError
 from qabot.history import History, HistoryStore
 from qabot.text import first_line, fold
