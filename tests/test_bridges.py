@@ -22,9 +22,9 @@ from qabot.feedback import FeedbackStore
 from qabot.history import HistoryStore
 from tests import documents
 from tests import test_discord_history as history_tests
-from tests.discord_double import OTHER_CHANNEL_ID
+from tests.discord_double import CHANNEL_ID, OTHER_CHANNEL_ID
 from tests.test_discord_bot import first_followup, running
-from tests.test_discord_history import backfilled, cites, settings, until_answer
+from tests.test_discord_history import ask, backfilled, cites, settings, until_answer
 
 discord_api, double, qa = history_tests.discord_api, history_tests.double, history_tests.qa  # the same fixtures
 
@@ -185,3 +185,35 @@ async def test_a_forgotten_bridged_persons_name_is_kept_only_salted(qa, double, 
     guessed = hashlib.blake2b(fold("Dan [M]").encode(), digest_size=8).hexdigest()  # anyone can work this out
     assert guessed not in history_tests.state_text(tmp_path)
 
+
+
+async def test_forget_bridged_takes_their_words_out_of_the_threads_started_from_their_messages(
+        qa, double, tmp_path) -> None:
+    """A thread a helper made of a bridged person's message is named after it: their words. Its starter was noted by
+    the webhook's key, not the person's, so ``forget-bridged`` left the thread (listed without its channel, so the
+    message is not kept) cited by their words; and a thread made live afterwards of their message through another
+    bridge was learnt by them too. Both are cited untitled."""
+    question = double.seed("why does my finder show the sky upside down?", channel_id=OTHER_CHANNEL_ID,
+                           author=_webhook_author("dan [m]"), seconds_ago=9000)
+    question["webhook_id"] = BRIDGE
+    thread = double.thread_from(question, "Finder upside down, says Dan", seconds_ago=8990, announce=False)
+    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                       channel_id=thread, seconds_ago=8980)
+    flipped = "does a finder flip the image"
+    async with running(qa, double, **settings(tmp_path, thread, CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, flipped, lambda b: cites(b, flip) and "says Dan" in str(b["embeds"]),
+                           channel_id=thread)
+        await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="Dan [M]"))
+        after = await ask(double, flipped, channel_id=thread)
+        for name, said in (("cleo [m]", "good evening all"), ("dan [m]", "my dome slit sticks in the cold, any fix?")):
+            again = double.message(said, mention_bot=False, channel_id=CHANNEL_ID,  # through another bridge
+                                   author=_webhook_author(name, OTHER_BRIDGE), fields={"webhook_id": OTHER_BRIDGE})
+        later = double.thread_from(again, "Dome slit sticks, says Dan")
+        grease = double.message("Grease the slit's rails with a cold-rated grease and it runs again.", user_n=2,
+                                channel_id=later, mention_bot=False)
+        found, _ = await until_answer(double, "how to stop a dome slit sticking in the cold",
+                                      lambda b: cites(b, grease))
+        await bot.learning.feed.settled()
+    assert cites(after, flip) and "Dan" not in str(after["embeds"])
+    assert "Dan" not in str(found["embeds"]) and "says Dan" not in history_tests.state_text(tmp_path)

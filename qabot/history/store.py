@@ -32,7 +32,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, bridged_key, longest_first
+from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, any_bridge, bridged_key, longest_first
 from qabot.corpus.derived import SEPARATOR
 from qabot.feedback.posts import Part, Posts, part_shown
 from qabot.history.rows import (
@@ -110,9 +110,11 @@ class HistoryStore:
         shown = "title, kind, solved, parent_id"  # what its documents show
         with self._db() as db:
             before = db.execute(f"SELECT {shown} FROM history_channels WHERE id = ?", (row.id,)).fetchone()
-            forgotten = db.execute(  # who made it, or wrote the message it was started from (as noted before)
-                "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash IN (?, ?, (SELECT started_by FROM "
-                "history_channels WHERE id = ?))", (row.guild_id, row.owner, row.started_by, row.id)).fetchone() is not None
+            forgotten = db.execute(  # who made it, or wrote the message it was started from (as noted before; a
+                # bridged person whichever webhook posted it: ``any_bridge``)
+                "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash IN (?, ?, ?, (SELECT started_by FROM "
+                "history_channels WHERE id = ?))", (row.guild_id, row.owner, row.started_by,
+                                                    any_bridge(row.started_by or ""), row.id)).fetchone() is not None
             db.execute(
                 "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, untitled, "
                 "unnamed, announcements, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
@@ -312,12 +314,14 @@ class HistoryStore:
             return {(g, a) for g, a in db.execute("SELECT guild_id, author_hash FROM history_forgotten")}
 
     def bridged_keys(self, guild_id: int, name: str) -> list[str]:
-        """The keys of the people bridged under ``name`` in a server, one a webhook (``chat.bridged_key``)."""
+        """The keys of the people bridged under ``name`` in a server, one a webhook (``chat.bridged_key``): of their
+        messages kept, and of those threads were started from (``started_by``)."""
         suffix = bridged_key(ANY_BRIDGE, name).removeprefix(ANY_BRIDGE)  # "/" and the name's hash
         with self._db() as db:
             return [key for (key,) in db.execute(
-                "SELECT DISTINCT author_hash FROM history_messages WHERE substr(author_hash, -?) = ? AND channel_id IN "
-                "(SELECT id FROM history_channels WHERE guild_id = ?)", (len(suffix), suffix, guild_id))]
+                "SELECT author_hash FROM history_messages WHERE substr(author_hash, -?) = ? AND channel_id IN (SELECT id "
+                "FROM history_channels WHERE guild_id = ?) UNION SELECT started_by FROM history_channels WHERE "
+                "substr(started_by, -?) = ? AND guild_id = ?", (len(suffix), suffix, guild_id) * 2)]
 
     def get(self, ids: Iterable[int]) -> dict[int, Stored]:
         with self._db() as db:

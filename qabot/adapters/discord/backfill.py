@@ -49,7 +49,7 @@ from typing import Any
 import discord
 
 from qabot.adapters.discord.feed import Feed
-from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now
+from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING
@@ -317,7 +317,7 @@ class Backfill:
                     # Discord's placeholder for the message the thread was started from (never kept): where that is
                     # not kept either, the thread opens answering a question the history does not hold (``linking``).
                     starter = message.reference.resolved if message.reference is not None else None
-                    by = self.key(starter.author.id) if isinstance(starter, discord.Message) else ""
+                    by = key_of(starter, self.key) if isinstance(starter, discord.Message) else ""
                     await self.feed.run(self.history.register, replace(row, started_by=by))
                     row = self.history.row(channel.id) or row
                 kept = chat_message(message, self.key, self.history.forgotten)
