@@ -689,7 +689,7 @@ class DiscordDouble:
             case ("GET", "channels", 5) if parts[2:4] == ["threads", "archived"]:
                 return self._archived
             case ("GET", "channels", 6) if parts[2] == "messages" and parts[4] == "reactions":
-                return lambda p, _b: self.reactions.get((int(p[3]), unquote(p[5])), [])
+                return self._reacted
             case ("DELETE", "channels", 4) | ("DELETE", "webhooks", 5):
                 return lambda _p, _b: None
             case ("POST", "channels", 3) if parts[2] == "typing":
@@ -699,6 +699,12 @@ class DiscordDouble:
             case ("GET", "guilds", 4) if parts[2] == "members":
                 return self._member
         return None
+
+    def _reacted(self, parts: list[str], query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages/{id}/reactions/{emoji}: who reacted so, as Discord gives them: by id, those
+        past ``after`` (a user id), at most ``limit`` (25)."""
+        users = sorted(self.reactions.get((int(parts[3]), unquote(parts[5])), []), key=lambda u: int(u["id"]))
+        return [u for u in users if int(u["id"]) > int(query.get("after", 0))][:int(query.get("limit", 25))]
 
     def _member(self, parts: list[str], _body: Any) -> dict[str, Any] | web.Response:
         """GET /guilds/{guild}/members/{user}: the member, as Discord gives one without the members intent."""
@@ -1345,12 +1351,14 @@ class DiscordDouble:
             "member": {"user": user(user_n), "roles": [], "joined_at": _now(), "deaf": False, "mute": False,
                        "flags": 0}}, shard)
 
-    def unreact(self, message: dict[str, Any], emoji: str | None = "✅", user_n: int = 1, shard: int = 0) -> None:
+    def unreact(self, message: dict[str, Any], emoji: str | None = "✅", user_n: int | None = 1,
+                shard: int = 0) -> None:
         """MESSAGE_REACTION_REMOVE: user ``user_n`` took their reaction back; ``emoji`` None: a moderator removed
-        every reaction of the message (MESSAGE_REACTION_REMOVE_ALL)."""
+        every reaction of the message (MESSAGE_REACTION_REMOVE_ALL); ``user_n`` None: every one of ``emoji``
+        (MESSAGE_REACTION_REMOVE_EMOJI)."""
         for (m, e), users in list(self.reactions.items()):
             if m == int(message["id"]) and emoji in (None, e):
-                users[:] = [u for u in users if emoji is not None and u["id"] != user(user_n)["id"]]
+                users[:] = [u for u in users if None not in (emoji, user_n) and u["id"] != user(user_n)["id"]]
                 if not users:
                     del self.reactions[(m, e)]
         stored = self.messages.get(int(message["id"]))
@@ -1361,6 +1369,8 @@ class DiscordDouble:
                  "guild_id": str(guild_of(int(message["channel_id"])))}
         if emoji is None:
             self.dispatch("MESSAGE_REACTION_REMOVE_ALL", where, shard)
+        elif user_n is None:
+            self.dispatch("MESSAGE_REACTION_REMOVE_EMOJI", {**where, "emoji": {"id": None, "name": emoji}}, shard)
         else:
             self.dispatch("MESSAGE_REACTION_REMOVE", {**where, "user_id": str(USER_BASE + user_n), "type": 0,
                                                       "emoji": {"id": None, "name": emoji}, "burst": False}, shard)

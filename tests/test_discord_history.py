@@ -1864,6 +1864,35 @@ async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path
     assert not kept.message.marked
 
 
+@pytest.mark.parametrize("taken_back_by", ["the asker", "a moderator"])
+async def test_an_answer_stays_marked_while_another_mark_of_its_asker_stays(qa, double, tmp_path,
+                                                                           taken_back_by) -> None:
+    """The asker marked an answer with ✅ and ☑️ (both are marks), then took the ✅ back, or a moderator removed its
+    ✅ reactions: the answer was unmarked though the asker's ☑️ stayed on it. It stays marked until that one goes."""
+    first, second = _two_answers(double)
+    asked = double.seed("Where is the spare dew heater kept?", user_n=5, seconds_ago=870)
+    heater = double.seed("The spare dew heater is kept in the blue box.", user_n=6, seconds_ago=860, reply_to=asked)
+    question = "which cable connects the mount to the laptop"
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        for mark in ("✅", "☑️"):
+            double.react(second, mark, user_n=1)
+        await until_answer(double, question, lambda b: jump(second) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+        double.unreact(second, "✅", user_n=1 if taken_back_by == "the asker" else None)
+        double.react(heater, "✅", user_n=5)  # heard after it: once this mark is kept, the ✅ taken back was applied
+        await double.until(lambda: store.get([int(heater["id"])])[int(heater["id"])].message.marked,
+                           what="the later mark")
+        still = store.get([int(second["id"])])[int(second["id"])].message.marked
+        kept = await ask(double, question)
+        double.unreact(second, "☑️", user_n=1)
+        await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+    assert still and jump(second) in kept["embeds"][0]["fields"][0]["value"]
+    assert not store.get([int(second["id"])])[int(second["id"])].message.marked
+
+
 # -- settings, and the same reading without serving ----------------------------------------------------------
 
 

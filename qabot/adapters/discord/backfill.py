@@ -49,7 +49,7 @@ from typing import Any
 import discord
 
 from qabot.adapters.discord.feed import Feed
-from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of
+from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of, marks_of
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING
@@ -58,7 +58,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000  # messages held and applied at a time
 LOG_SECONDS = 10.0
-MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
 UNKNOWN_CHANNEL = 10003  # Discord's error: the channel (or thread) does not exist
 RETRY_SECONDS = 60.0  # a channel whose history Discord failed to give (a 5xx, a 429 past discord.py's tries) is read
 RETRIES = 3  # again after this (twice as long the second time, ...), this many times, before the next start
@@ -330,7 +329,7 @@ class Backfill:
                     if not any(str(reaction.emoji) in MARKS for reaction in message.reactions):
                         recheck.unmarked.add(message.id)
                 elif now:
-                    changes.marks += await self._marks(message)
+                    changes.marks += await marks_of(message, self.key)
                 for new in now:  # held by ``Bridges`` until now where a bridge's, some read before
                     if recheck is None or not recheck.covers(int(new.id)):
                         changes.add(channel.id, new)
@@ -396,15 +395,6 @@ class Backfill:
         recheck.unmarked.clear()
         recheck.given.clear()
         recheck.checked = reached
-
-    async def _marks(self, message: discord.Message) -> list[tuple[int, str | None, bool]]:
-        """Who marked this message with a ✅ (the history keeps the mark only where it is its asker's)."""
-        out = []
-        for reaction in message.reactions:
-            if str(reaction.emoji) in MARKS:
-                async for user in reaction.users(limit=MARKERS):
-                    out.append((message.id, self.key(user.id), True))
-        return out
 
     def _progress(self) -> None:
         now = time.monotonic()

@@ -7,8 +7,9 @@ Reading messages that do not mention the bot needs the privileged Message Conten
 so once, at start.
 
 - **events**: a new message, an edit, a deletion (one or in bulk), a thread made, a thread
-  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker (or taken back), the bot removed from
-  a server (its whole history goes, as a deleted channel's does: ``HistoryCog.leave``, which the bot
+  or channel deleted, a thread renamed or retagged, a ✅ reaction from the asker (or taken
+  back, where no mark of theirs stays: ``marks_of``), the bot removed from a server (its
+  whole history goes, as a deleted channel's does: ``HistoryCog.leave``, which the bot
   calls): each becomes a ``Changes`` for ``History``. Bots' messages (the bot's own answers among them), webhooks'
   and system notices are never kept;
 - **the feed** (``feed.Feed``): changes are batched and debounced, then applied in the history's own thread;
@@ -31,6 +32,7 @@ Backfill (reading what was said before, from each channel's checkpoint) is ``bac
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
@@ -54,6 +56,8 @@ PRIVATE_CHANNEL = "#private-channel"  # a channel mentioned that not all of a me
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 _NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
 Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
+Mark = tuple[int, str | None, bool]  # as ``Changes.marks`` holds them
+MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
 _MENTION = re.compile(r"<(@[!&]?|#)([0-9]{15,20})>")  # as discord.py's clean_content finds them
 # What clean_content (discord.py's escape_mentions) puts after an "@" so that the text cannot ping: the history
@@ -217,7 +221,8 @@ class HistoryCog(commands.Cog, name="History"):
     """Gateway events of the listed channels, as changes to their history."""
 
     def __init__(self, history: History, feed: Feed, key: Key, listed: frozenset[int], solved_tags: frozenset[str],
-                 *, read: Callable[[Any], None], bridges: Bridges) -> None:
+                 *, read: Callable[[Any], None], bridges: Bridges, client: discord.Client) -> None:
+        self.client = client
         self.history = history
         self.feed = feed
         self.key = key
@@ -225,6 +230,7 @@ class HistoryCog(commands.Cog, name="History"):
         self.listed = listed
         self.solved_tags = solved_tags
         self.read = read  # queues a channel's backfill (one the bot had not seen, met live)
+        self._marking = asyncio.Lock()  # marks heard reach the feed in turn, a removal's after its look at Discord
 
     def tracked(self, channel: Any) -> bool:
         """Whether a channel's (or thread's) history is kept: it, or the channel a thread is in, is listed."""
@@ -323,13 +329,17 @@ class HistoryCog(commands.Cog, name="History"):
     @commands.Cog.listener()
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
-            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), True)]))
+            async with self._marking:
+                self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), True)]))
 
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
-        """The asker took their ✅ back: the message is no longer the answer they marked."""
+        """The asker took their ✅ back: the message is no longer the answer they marked, unless another mark of theirs
+        stays on it (✅ and ☑️: ``MARKS``), which Discord is asked."""
         if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
-            self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), False)]))
+            async with self._marking:
+                if not await self._marks_now(payload.channel_id, payload.message_id, payload.user_id):
+                    self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), False)]))
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
@@ -339,5 +349,31 @@ class HistoryCog(commands.Cog, name="History"):
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
+        """... unless a reaction of another mark emoji stays: whoever left one marks it again (the asker's counts)."""
         if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
-            self.feed.submit(Changes(marks=[(payload.message_id, None, False)]))
+            async with self._marking:
+                left = await self._marks_now(payload.channel_id, payload.message_id)
+                self.feed.submit(Changes(marks=[(payload.message_id, None, False), *left]))
+
+    async def _marks_now(self, channel_id: int, message_id: int, user_id: int | None = None) -> list[Mark]:
+        """The marks a message holds now (``marks_of``: by ``user_id`` alone, if given), asked of Discord: a request,
+        and one for each mark emoji left on it. None where Discord does not say (a deleted message's)."""
+        try:
+            message = await self.client.get_partial_messageable(channel_id).fetch_message(message_id)
+            return await marks_of(message, self.key, user_id)
+        except discord.HTTPException as exc:
+            log.info("history: the reactions left on message %s are not known: %s", message_id, exc)
+            return []
+
+
+async def marks_of(message: discord.Message, key: Key, user_id: int | None = None) -> list[Mark]:
+    """Who marked ``message`` with a mark reaction (``MARKS``; the history keeps a mark only where it is its asker's):
+    the first ``MARKERS`` users of each, or, with ``user_id``, that member alone where they did (a request each)."""
+    out = []
+    for reaction in message.reactions:
+        if str(reaction.emoji) in MARKS:
+            after = None if user_id is None else discord.Object(id=user_id - 1)  # Discord lists them by id
+            async for user in reaction.users(limit=MARKERS if user_id is None else 1, after=after):
+                if user_id in (None, user.id):
+                    out.append((message.id, key(user.id), True))
+    return out

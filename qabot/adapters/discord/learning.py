@@ -66,7 +66,7 @@ class Learning:
         self.backfill = Backfill(client, history, self.feed, key, listed, tags,
                                  recheck_days=settings.discord_history_recheck_days)
         self.cog = HistoryCog(history, self.feed, key, frozenset(listed) if self.reads else frozenset(), tags,
-                              read=self.backfill.queue, bridges=self.backfill.bridges)
+                              read=self.backfill.queue, bridges=self.backfill.bridges, client=client)
         self._task: asyncio.Task[Any] | None = None
 
     @property
