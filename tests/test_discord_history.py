@@ -1132,15 +1132,20 @@ class SlowIndex(Recorder):
         return self.qa.change(*args, **kwargs)
 
 
-async def test_a_vote_is_answered_in_time_while_a_batch_of_history_is_indexed(qa, double, tmp_path) -> None:
+@pytest.mark.parametrize("waiting", ["events", "forgets"])
+async def test_a_vote_is_answered_in_time_while_a_batch_of_history_is_indexed(qa, double, tmp_path, waiting) -> None:
     """While a batch of the history is indexed, which takes minutes on the real model, what else must wait for the
-    history (a kept thread archived, renamed or retagged, a thread made) waits in line, not each in a thread of the
-    pool the rest of the bot works in: a vote (a write to the state database, in that pool) is still answered within
-    the 3 s Discord gives a press, however many such events come meanwhile."""
+    history (a kept thread archived, renamed or retagged, a thread made; ``/qabot forget``, a manager going through a
+    list of members) waits in line, not each in a thread of the pool the rest of the bot works in: a vote (a write to
+    the state database, in that pool) is still answered within the 3 s Discord gives a press, however many such
+    events come meanwhile, and each forget still forgets once the batch is done."""
+    from tests.discord_double import user
+
     spy = SlowIndex(qa)
     thread = double.thread("dome motor", parent_id=OTHER_CHANNEL_ID, announce=False)
     double.seed("The dome motor is greased every spring.", user_n=2, channel_id=thread)
     double.interaction_seconds = 3.0  # as Discord
+    forgets: list[str] = []
     async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
         await backfilled(bot, double)
         asked = double.slash("ask", question="when is the dome motor greased", user_n=7)
@@ -1149,15 +1154,22 @@ async def test_a_vote_is_answered_in_time_while_a_batch_of_history_is_indexed(qa
         double.message("The dome lights are checked every winter.", user_n=3, channel_id=OTHER_CHANNEL_ID,
                        mention_bot=False)
         await double.until(spy.applying.is_set, what="a batch being indexed")
-        for _ in range(40):  # more than asyncio's shared threads, on any machine (at most 32)
-            double.retag(thread, [])
+        for n in range(40):  # more than asyncio's shared threads, on any machine (at most 32)
+            if waiting == "events":
+                double.retag(thread, [])
+            else:
+                forgets.append(double.slash("qabot", subcommand="forget", member=user(10 + n)))
         await asyncio.sleep(0.5)
+        await double.until(lambda: all(double.sent("POST", f"{t}/callback") for t in forgets), what="them deferred")
         pressed = double.click(answer.response, user_n=8, label="Helpful")
         reply = await double.until(lambda: double.responses_to(pressed) or pressed in double.expired, timeout=10,
                                    what="the vote's reply")
         spy.slow.clear()
+        await double.until(lambda: all(double.followups(t) for t in forgets), timeout=30, what="the forgets done")
         await bot.learning.feed.settled()
     assert pressed not in double.expired and "helpful" in str(reply)
+    assert all(double.followups(t)[0].body["content"] == FORGOTTEN.format(count=0, name=f"user{10 + n}")
+               for n, t in enumerate(forgets))
 
 
 async def test_a_scope_narrows_history_and_never_widens_it(qa, double, tmp_path) -> None:

@@ -32,7 +32,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -56,6 +58,8 @@ from qabot.index import Outcome
 from qabot.scopes import describe
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PROGRESS_SECONDS = 2.0  # between edits of the reindex reply (Discord allows 5 edits in 5 s)
 SERVERS_ONLY = "The /qabot commands work in a server only."
@@ -163,7 +167,7 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
         if history is not None:
             key = member_key(self.answering.store, member.id)
-            count = await asyncio.to_thread(history.forget, key, interaction.guild_id, names)
+            count = await self._in_history(history.forget, key, interaction.guild_id, names)
         asked = await self.answering.forget(interaction.guild_id, member.id, names)  # whether history is kept or not
         log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
                  asked, interaction.guild_id)
@@ -179,11 +183,17 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         assert interaction.guild_id is not None
         history, count, keys = self.answering.history, 0, []
         if history is not None:
-            count, keys = await asyncio.to_thread(history.forget_bridged, interaction.guild_id, person)
+            count, keys = await self._in_history(history.forget_bridged, interaction.guild_id, person)
         asked = await self.answering.forget(interaction.guild_id, bridged_person(person), {person}, keys)  # 0: none
         log.info("forgot %d message(s) of a bridged person in guild %s, at a manager's request", count,
                  interaction.guild_id)
         await _say_forgotten(interaction, person, count, history is not None, asked)
+
+    async def _in_history(self, func: Callable[..., T], /, *args: Any) -> T:
+        """``func(*args)``, which takes the history's lock (held for minutes while a batch is indexed on the real
+        model), in the history's own thread, in line (``Feed.run``): not in a thread of asyncio's shared pool, which the
+        rest of the bot works in (a vote, within the 3 s Discord gives a press)."""
+        return await self.bot.learning.feed.run(func, *args)  # a ``DiscordBot`` keeps the history's learning
 
     @app_commands.command(name="feedback", description="This server's answers and votes.")
     async def feedback(self, interaction: discord.Interaction) -> None:

@@ -29,7 +29,7 @@ class Feed:
     deletion heard just before the bot stops is not lost. ``caught_up`` waits for what was
     submitted until then (and only that: a busy server's feed is never idle).
 
-    What takes the history's lock (a batch applied, a channel registered) runs in the feed's one
+    What takes the history's lock (a batch applied, a channel registered, a member forgotten) runs in the feed's one
     thread, in turn (``run``): a batch being indexed holds the lock for minutes on the real model,
     and what waits for it must not each hold a thread of asyncio's shared pool, which the rest of
     the bot works in (a vote, a state database read, within the 3 s Discord gives a press).
