@@ -2490,6 +2490,36 @@ async def test_the_bots_posted_answers_lose_a_quote_or_a_question_taken_back(qa,
     assert_no_pings(double)
 
 
+@pytest.mark.parametrize("kind", ["thread", "post"])
+async def test_forget_takes_their_words_out_of_the_bots_answers_citing_a_thread_they_named(qa, double, tmp_path,
+                                                                                          kind) -> None:
+    """A thread's name may be a member's words (started from their message, where that is not kept: the thread is
+    listed alone), and so is a forum post's title (theirs, where its first message is no more). The bot's answers
+    posted before they were forgotten cited others' messages there by that title, and kept it: they lose that
+    excerpt, and its citation, as those that quoted a message of theirs do."""
+    from tests.discord_double import user
+
+    if kind == "thread":
+        question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                               seconds_ago=9000)
+        place = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=8990,
+                                   announce=False)
+    else:
+        place = double.thread("Finder view upside down, says Maria", parent_id=FORUM_ID, announce=False)
+        double.threads[place]["owner_id"] = user(6)["id"]  # its first message, theirs, deleted since
+    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                       channel_id=place, seconds_ago=8980)
+    async with running(qa, double, **settings(tmp_path, place)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question="does a finder flip the image", k=1, user_n=7, channel_id=place)
+        body = await first_followup(double, token)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6), user_n=2))
+        await bot.answering.posted.settled()
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+    assert cites(body, flip) and "says Maria" in str(body["embeds"])
+    assert "Maria" not in str(posted["embeds"])
+
+
 async def test_an_answer_the_bot_cannot_edit_is_logged_without_a_member_and_the_others_are_edited(
         qa, double, tmp_path, caplog) -> None:
     """Editing the bot's posted answers is best effort: one Discord refuses (its thread deleted meanwhile) is logged,

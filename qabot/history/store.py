@@ -344,11 +344,11 @@ class HistoryStore:
 
     def quoted(self, doc_id: str, text: str) -> tuple[list[tuple[int, int, frozenset[str], Part]], bool]:
         """The kept messages that ``text``, quoted from the exchange document ``doc_id`` (``<channel>-<root>[-part]``),
-        holds a paragraph (or a part) of, with their channel, the members each names (its author, those it
-        mentions, hashed) and the part of its text shown (``posts.part_shown``): what
-        an answer the bot posted shows of them (``qabot.feedback.posts``); and whether each paragraph of ``text`` is
-        a kept message's (not: one was deleted, or its author forgotten, since it was found). A thread's first
-        exchange opens with the message it was started from, kept under the thread's id."""
+        holds a paragraph (or a part) of, with their channel, the members each names (its author, those it mentions,
+        who made its thread or wrote the message that was started from, whose words its title is; hashed) and the
+        part of its text shown (``posts.part_shown``): what an answer the bot posted shows of them; and whether each
+        paragraph of ``text`` is a kept message's (not: one was deleted, or its author forgotten, since it was found).
+        A thread's first exchange opens with the message it was started from, kept under the thread's id."""
         channel, _, rest = doc_id.partition("-")
         root = rest.split("-", 1)[0]
         if not (channel.isascii() and channel.isdigit() and root.isascii() and root.isdigit()):
@@ -356,9 +356,11 @@ class HistoryStore:
         with self._db() as db:
             rows = db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE (channel_id = ? AND root = ?) OR id = ?",
                               (int(channel), int(root), int(channel))).fetchall()
+            titled = db.execute("SELECT owner_hash, started_by FROM history_channels WHERE id = ?", (int(channel),))
+            named = {who for row in titled for who in row if who}  # as ``forget`` takes their words out of titles
         found = [s for s in map(from_row, rows) if quotes(text, s.message.text)]
         whole = all(any(quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
-        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions}),
+        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions, *named}),
                  part_shown(s.message.text, text)) for s in found], whole
 
     def exchange_size(self, channel_id: int, root: int) -> int:

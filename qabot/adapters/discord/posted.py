@@ -11,8 +11,8 @@ answer it shows, and the history messages each shown excerpt quotes, hashed), an
   excerpt, and the citation that named its author, give way to ``DELETED``;
 - a quoted message edited so that its text no longer holds what an excerpt showed of it (``edited``: heard live,
   or found by the next start's recheck; a typo fixed elsewhere in it is not), to ``EDITED``;
-- a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them):
-  to ``FORGOTTEN_QUOTE``;
+- a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them, or
+  one cited by a thread's title that is their words: ``HistoryStore.quoted``): to ``FORGOTTEN_QUOTE``;
 - its question taken back (``questions_gone``: the message an "Ask qabot" question was about
   deleted or edited, its asker forgotten, or a member it names): the title gives way to
   ``QUESTION_GONE``.
