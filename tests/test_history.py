@@ -400,6 +400,27 @@ def test_a_thread_started_from_a_forgotten_members_message_the_history_does_not_
         assert store.channel(thread.id).title == "Club · #help › (untitled)"
 
 
+def test_a_forgotten_members_words_in_a_title_or_others_mentions_leave_the_state_folders_bytes(
+        tmp_path: Path) -> None:
+    """A member none of whose messages is kept (their thread's channel is not learnt, or they never spoke), forgotten:
+    the title of a thread started from their message, and their name in others' mentions, were rewritten, but stayed
+    in the state folder's bytes (SQLite's write-ahead log keeps the pages as they were), as their messages' text does
+    not: they leave it too."""
+    from tests.test_discord_history import on_disk
+
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))
+    store.put_channel(ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › Snorkelwight's key",
+                                 untitled="Club · #help › (untitled)", started_by="hash-of-Ana"))
+    store.put(PUBLIC, [ChatMessage(id="7", author="Eve", author_key="eve", date="2024-05-01T18:01:00+00:00",
+                                   content="Ask @Grommelfax for the dome key.", mentions=frozenset({"hash-of-Ana"}))])
+    assert on_disk(tmp_path / "state", "Snorkelwight", "Grommelfax").keys() == {"Snorkelwight", "Grommelfax"}
+    store.forget("hash-of-Ana", GUILD, ["Grommelfax"])
+    assert store.channel(PUBLIC_THREAD).title == "Club · #help › (untitled)"
+    assert store.get([7])[7].message.content == "Ask @someone for the dome key."
+    assert not on_disk(tmp_path / "state", "Snorkelwight", "Grommelfax")
+
+
 def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
     store = HistoryStore(FeedbackStore(tmp_path / "state"))
     store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))

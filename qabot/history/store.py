@@ -252,6 +252,7 @@ class HistoryStore:
             affected += [(root, channel_id, root) for channel_id in retitled for root in channel_roots(db, channel_id)]
             said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
                                                    (author_key, guild_id))]
+            self.state.taken_back()  # their words and names leave the file, titles and others' mentions too
             self._unquote(db, said)
             names = {n for n in names if n} | {s.message.author for s in said}
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
@@ -261,8 +262,7 @@ class HistoryStore:
             for name in longest_first(names):
                 db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
                            (f"@{name}", *them))
-                # A forward names no author, but may name them in what it forwards, whoever forwarded it.
-                forwarding = (f"@{name}", guild_id)
+                forwarding = (f"@{name}", guild_id)  # a forward may name them in what it forwards, whoever forwarded it
                 affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {forwards}",
                                        forwarding).fetchall()
                 db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
