@@ -421,6 +421,22 @@ def test_a_forgotten_members_words_in_a_title_or_others_mentions_leave_the_state
     assert not on_disk(tmp_path / "state", "Snorkelwight", "Grommelfax")
 
 
+def test_a_thread_found_to_be_named_by_a_forgotten_member_leaves_no_word_of_theirs_on_disk(tmp_path: Path) -> None:
+    """The backfill registers a thread by its name, then reads the placeholder that says whose message it was
+    started from: a member forgotten before. The title was made untitled, but the name (their words) stayed in the
+    state folder's bytes (SQLite's write-ahead log), as it does not where they are forgotten after."""
+    from tests.test_discord_history import on_disk
+
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    store.forget("hash-of-Ana", GUILD)
+    row = ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › Snorkelwight's key",
+                     untitled="Club · #help › (untitled)")
+    store.put_channel(row)
+    store.put_channel(replace(row, started_by="hash-of-Ana"))  # its placeholder, read
+    assert store.channel(PUBLIC_THREAD).title == "Club · #help › (untitled)"
+    assert not on_disk(tmp_path / "state", "Snorkelwight")
+
+
 def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
     store = HistoryStore(FeedbackStore(tmp_path / "state"))
     store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))

@@ -110,11 +110,12 @@ class HistoryStore:
         shown = "title, kind, solved, parent_id"  # what its documents show
         with self._db() as db:
             before = db.execute(f"SELECT {shown} FROM history_channels WHERE id = ?", (row.id,)).fetchone()
-            forgotten = db.execute(  # who made it, or wrote the message it was started from (as noted before; a
-                # bridged person whichever webhook posted it: ``any_bridge``)
+            forgotten = db.execute(  # who made it, or wrote what it was started from (noted before; ``any_bridge``)
                 "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash IN (?, ?, ?, (SELECT started_by FROM "
                 "history_channels WHERE id = ?))", (row.guild_id, row.owner, row.started_by,
                                                     any_bridge(row.started_by or ""), row.id)).fetchone() is not None
+            if forgotten:  # a title of theirs, kept before it was known to be theirs, leaves the file too (``forget``)
+                self.state.taken_back()
             db.execute(
                 "INSERT INTO history_channels (id, guild_id, parent_id, kind, title, tags, solved, owner_hash, untitled, "
                 "unnamed, announcements, started_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO "
@@ -402,8 +403,7 @@ class HistoryStore:
     def counts(self) -> tuple[int, int]:
         """(messages, of which linked) kept now."""
         with self._db() as db:
-            total, linked = db.execute("SELECT COUNT(*), COUNT(root) FROM history_messages").fetchone()
-        return total, linked
+            return db.execute("SELECT COUNT(*), COUNT(root) FROM history_messages").fetchone()
 
     # -- helpers ----------------------------------------------------------------------------
 
