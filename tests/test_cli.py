@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -173,6 +174,29 @@ def test_make_clean_removes_all_qabot_built_and_keeps_the_state_database(tmp_pat
     assert made.returncode == 0, made.stderr
     assert [p.name for p in index.iterdir()] == ["README.md"] and not (tmp_path / ".venv").exists()
     assert (tmp_path / "qabot-state" / "qabot.sqlite3").read_text() == "votes"
+
+
+def test_make_clean_keeps_the_state_database_of_an_index_in_a_folder_of_embeddings(tmp_path) -> None:
+    """With QABOT_INDEX_DIR=embeddings/docs (one of several indexes), the state database is qabot-state beside it,
+    embeddings/qabot-state: `make clean` emptied embeddings/ of all but its README, and took the answers, votes and
+    learnt history with it, which the README says it keeps."""
+    from qabot.feedback import state_dir
+    from qabot.settings import load_settings
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    settings = load_settings(_env_file=None, index_dir=Path("embeddings") / "docs")
+    state = tmp_path / state_dir(settings).relative_to(Path.cwd())
+    assert state == tmp_path / "embeddings" / "qabot-state"
+    (tmp_path / "embeddings" / "docs" / "seg-1").mkdir(parents=True)
+    (tmp_path / "embeddings" / "docs" / "manifest.json").write_text("x")
+    state.mkdir()
+    (state / "qabot.sqlite3").write_text("votes")
+    made = subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(tmp_path), "clean"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    assert not (tmp_path / "embeddings" / "docs").exists()
+    assert (state / "qabot.sqlite3").read_text() == "votes"
 
 
 def test_errors_are_one_line_without_traceback(tmp_path) -> None:
