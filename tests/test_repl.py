@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ from prompt_toolkit.history import FileHistory
 from rich.console import Console
 
 from qabot.adapters.repl import Command, CommandCompleter, CommandError, Session, parse
+from qabot.errors import ModelError, QABotError
+from qabot.models import Answer
+from qabot.process import signal_behind
 from tests.conftest import FAKE_QABOT, REPO
 
 CORPUS = {
@@ -542,3 +546,42 @@ def test_a_piped_line_over_a_limit_over_a_megabyte_is_refused_not_cut_and_answer
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith("error: the question is too long (") and result.stderr.count("\n") == 1
     assert result.stdout.strip() == ""
+
+
+def _ctrl_c_in_onnxruntimes_start(question: str, **_: object) -> Answer:
+    """A Ctrl-C landing while the first question loads the model, inside onnxruntime's extension as it starts:
+    pybind11 raises ImportError from it, which qabot reports as a missing onnxruntime (``require_onnxruntime``)."""
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+    except ImportError as exc:
+        raise ModelError("the onnx embedding backend needs onnxruntime: install the onnx extra") from exc
+
+
+def test_a_ctrl_c_a_library_wraps_in_its_own_error_is_a_ctrl_c_in_a_session(chat: Chat, monkeypatch) -> None:
+    """`qabot repl < questions.txt` loads the model at the first question: a Ctrl-C that landed in a library there
+    came out as the library's error: the session said "error: the onnx embedding backend needs onnxruntime" and went
+    on to the next question, where a Ctrl-C ends a piped session ("Interrupted", 130, as `qabot ask` ends for the
+    same Ctrl-C). At the prompt, it stops the answer and says so, as any Ctrl-C while answering does."""
+    from qabot.adapters import repl
+
+    monkeypatch.setattr(chat.bot, "ask", _ctrl_c_in_onnxruntimes_start)
+    with pytest.raises(QABotError) as raised:
+        repl._lines(chat.session, ["Who was Tobias Wren?\n", "Who was his sister?\n"])
+    assert signal_behind(raised.value) == signal.SIGINT and chat.errors() == []
+
+    class Prompt:  # what the person types at the prompt: a question, then Ctrl-D
+        app = None
+
+        def __init__(self) -> None:
+            self.lines = ["Who was Tobias Wren?"]
+
+        def prompt(self, _message: object) -> str:
+            if not self.lines:
+                raise EOFError
+            return self.lines.pop()
+
+    repl._loop(chat.session, Prompt())  # type: ignore[arg-type]
+    assert chat.out.getvalue().strip() == "Interrupted." and chat.errors() == []

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import shlex
+import signal
 import sys
 import threading
 from collections.abc import Iterable, Iterator
@@ -41,6 +42,7 @@ from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt
+from qabot.process import signal_behind
 from qabot.search.followup import HISTORY_DEPTH
 from qabot.settings import Settings
 from qabot.text import INVISIBLE, first_line, json_safe, visible
@@ -189,11 +191,14 @@ class Session:
                 return self.command(parsed)
             if parsed is not None:
                 self.ask(parsed)
-        except (QABotError, CommandError) as exc:
-            self.error(str(exc))
         except Exception as exc:
-            log.debug("unexpected error", exc_info=True)
-            self.error(f"unexpected {type(exc).__name__}: {first_line(exc)} (QABOT_LOG_LEVEL=DEBUG shows details)")
+            if signal_behind(exc) is not None:
+                raise  # a Ctrl-C (or SIGTERM) that a library it landed in raised as its own error: it is the signal
+            if isinstance(exc, QABotError | CommandError):
+                self.error(str(exc))
+            else:
+                log.debug("unexpected error", exc_info=True)
+                self.error(f"unexpected {type(exc).__name__}: {first_line(exc)} (QABOT_LOG_LEVEL=DEBUG shows details)")
         return True
 
     def ask(self, question: str) -> None:
@@ -428,7 +433,9 @@ def _loop(session: Session, prompt: PromptSession) -> None:
         try:
             if not session.handle(line):
                 return
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Exception) as exc:  # a Ctrl-C, or the error of a library it landed in
+            if signal_behind(exc) != signal.SIGINT:
+                raise
             session.say("Interrupted.")  # Ctrl-C while answering stops the answer, not the chat
 
 
