@@ -63,8 +63,9 @@ bench: install
 # What make and qabot built: .venv, and all the index folder holds but its README (the index, the embedding cache, the
 # ONNX export, eval/'s indexes, Milvus Lite's milvus.db, the lock). Not qabot-state/: its answers, votes and learnt
 # history are no build, and nothing brings them back (README, Quick start); it lies in embeddings/ where the index is
-# a folder of it (QABOT_INDEX_DIR=embeddings/docs: the state is qabot-state beside the index).
+# a folder of it (QABOT_INDEX_DIR=embeddings/docs: the state is qabot-state beside the index). -H: embeddings may be
+# a link to a folder on another disk.
 clean:
 	rm -rf $(VENV)
 	if [ -d embeddings ]; then \
-		find embeddings -mindepth 1 -maxdepth 1 ! -name README.md ! -name qabot-state -exec rm -rf {} +; fi
+		find -H embeddings -mindepth 1 -maxdepth 1 ! -name README.md ! -name qabot-state -exec rm -rf {} +; fi

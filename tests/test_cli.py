@@ -199,6 +199,24 @@ def test_make_clean_keeps_the_state_database_of_an_index_in_a_folder_of_embeddin
     assert (state / "qabot.sqlite3").read_text() == "votes"
 
 
+def test_make_clean_empties_an_index_folder_that_is_a_link_to_another_disk(tmp_path) -> None:
+    """embeddings/ made a link to a folder on a larger disk: `make clean` found nothing in it (find does not follow
+    the link it is given) and left the whole index there, without a word."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    disk = tmp_path / "disk" / "qabot-index"
+    for name in ("seg-1/vectors.f32", "cache/x", "manifest.json", "README.md"):
+        (disk / name).parent.mkdir(parents=True, exist_ok=True)
+        (disk / name).write_text("x")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "embeddings").symlink_to(disk)
+    made = subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(work), "clean"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    assert [p.name for p in disk.iterdir()] == ["README.md"] and (work / "embeddings").is_symlink()
+
+
 def test_errors_are_one_line_without_traceback(tmp_path) -> None:
     missing = _run("ask", "Who?", env={"QABOT_CORPUS_DIR": str(tmp_path / "nope"), "QABOT_INDEX_DIR": str(tmp_path / "i")})
     assert missing.returncode != 0
