@@ -165,7 +165,8 @@ def test_time_alone_keeps_a_quick_answer_with_its_question_and_a_late_message_ap
 
 
 # Two conversations at once, told apart by the words their messages share alone: no names, no replies, a minute
-# apart (after an hour of small talk, which makes those words rare in the channel); in English, Russian and Greek.
+# apart (after an hour of small talk, which makes those words rare in the channel); in English, Russian, Greek and
+# Hindi.
 _SHARED_WORDS = {
     "en": (["good morning", "nice weather today", "lol", "see you later"],
            ["how do I get the printer to print over the network?",
@@ -182,13 +183,19 @@ _SHARED_WORDS = {
             "γιατί ο ήχος χάθηκε μετά την ενημέρωση πυρήνα?",
             "ο εκτυπωτής μέσω δικτύου προστίθεται στις ρυθμίσεις εκτύπωσης, διάλεξε τον εκτυπωτή",
             "ο ήχος χάθηκε μετά την ενημέρωση πυρήνα: ξεκίνα παλιό πυρήνα από το grub"]),
+    "hi": (["सुप्रभात", "आज मौसम अच्छा है", "हाहा", "फिर मिलेंगे"],
+           ["प्रिंटर से प्रिंट नहीं होता?",
+            "आवाज़ क्यों चली गई?",
+            "प्रिंटर दोबारा जोड़िए, फिर प्रिंट होगा",
+            "आवाज़ चली गई तो ड्राइवर बदलिए"]),
 }
 
 
 @pytest.mark.parametrize("language", sorted(_SHARED_WORDS))
 def test_words_shared_in_any_script_untangle_two_conversations_at_once(tmp_path: Path, language: str) -> None:
-    """A Cyrillic or Greek server's export is untangled by the words its messages share as an English one is: each
-    answer joins the question it shares words with (Cyrillic and Greek words were not seen: each was its own)."""
+    """A Cyrillic, Greek or Hindi server's export is untangled by the words its messages share as an English one is:
+    each answer joins the question it shares words with (Cyrillic and Greek words were not seen: each was its own; a
+    Hindi word was cut at each vowel sign, which Python counts as no letter, into pieces too short to count)."""
     people = ["Ana", "Ben", "Cleo", "Dev"]
     small_talk, chat = _SHARED_WORDS[language]
     messages = [documents.message(str(6000 + n), people[n % 4], small_talk[n % 4], documents._at(n))
