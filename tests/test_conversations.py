@@ -207,6 +207,21 @@ def test_words_shared_in_any_script_untangle_two_conversations_at_once(tmp_path:
     assert exchange_of["6100"] == exchange_of["6102"] != exchange_of["6101"] == exchange_of["6103"]
 
 
+def test_a_member_named_in_an_indic_script_is_addressed_by_name() -> None:
+    """"राहुल: ..." addresses Rahul as "rahul: ..." does; a message's names were read cut at each vowel sign ("र", "ह",
+    "ल"), so a member whose name is written in Devanagari (or Bengali, Tamil) was never addressed by it."""
+    from qabot.corpus.conversations import Untangler
+
+    chat = [Message("राहुल", "प्रिंटर से प्रिंट नहीं होता?", 0, "1"),
+            Message("सीमा", "आवाज़ क्यों चली गई?", MINUTE, "2"),
+            Message("dev", "राहुल: केबल बदलिए", 2 * MINUTE, "3")]
+    untangler = Untangler()
+    for message in chat[:2]:
+        untangler.add(message)
+    assert untangler.named("राहुल, केबल बदलिए") == {"राहुल"}
+    assert _exchanges(chat)[2] == _exchanges(chat)[0] != _exchanges(chat)[1]
+
+
 def test_where_people_reply_instead_of_naming_the_rest_is_linked_as_annotated() -> None:
     # chat-blind's three annotated IRC logs as a Discord channel would have them: a message that opened with a name
     # replies to that person's latest message instead (``fit_conversations --replies``). A reply speaks to whom it

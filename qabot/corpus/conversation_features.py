@@ -25,17 +25,13 @@ if TYPE_CHECKING:
     from qabot.corpus.conversations import Message
 
 READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
-_NAME_CHARS = r"[\w\[\]\\`^{|}\-]"
-TOKEN = re.compile(rf"{_NAME_CHARS}+")
 
 
 @lru_cache(maxsize=1)
-def _word() -> re.Pattern[str]:
-    """A content word, in any script (folded: "café" is "cafe", "ΔΙΚΤΥΟ" "δικτυο"): letters and digits, the marks that
-    write a vowel or a nasal within them (Devanagari's, Bengali's, Tamil's: no letters to Python, so "प्रिंटर" was
-    cut into pieces too short to count), and within it "_", ".", "-", "/" ("apt-get", "/etc/fstab", "2.4"). Made
-    once, on first use: the marks of planes 0 and 1 (past them lie only variation selectors), in ranges, take some
-    0.03 s to find."""
+def _marks() -> str:
+    """The marks that write a vowel or a nasal within a word (Devanagari's, Bengali's, Tamil's: no letters to Python,
+    so "प्रिंटर" and "राहुल" were cut into pieces), as a character class's ranges: those of planes 0 and 1 (past them
+    lie only variation selectors), found once, on first use (some 0.03 s)."""
     ranges: list[list[int]] = []
     for cp in range(0x20000):
         if unicodedata.category(chr(cp))[0] == "M":
@@ -43,8 +39,20 @@ def _word() -> re.Pattern[str]:
                 ranges[-1][1] = cp
             else:
                 ranges.append([cp, cp])
-    marks = "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
-    return re.compile(rf"[^\W_][\w.\-/{marks}]*(?:[^\W_]|[{marks}])")
+    return "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+
+
+@lru_cache(maxsize=1)
+def name_token() -> re.Pattern[str]:
+    """A name someone may be called by, as IRC and Discord allow one: letters, digits, their marks, and ``[]\\`^{|}-``."""
+    return re.compile(rf"[\w\[\]\\`^{{|}}\-{_marks()}]+")
+
+
+@lru_cache(maxsize=1)
+def _word() -> re.Pattern[str]:
+    """A content word, in any script (folded: "café" is "cafe", "ΔΙΚΤΥΟ" "δικτυο"): letters and digits with their
+    marks, and within it "_", ".", "-", "/" ("apt-get", "/etc/fstab", "2.4")."""
+    return re.compile(rf"[^\W_][\w.\-/{_marks()}]*(?:[^\W_]|[{_marks()}])")
 
 
 _NUMBER = re.compile(r"\d{3,}")
@@ -82,7 +90,7 @@ class Seen:
 
 def seen(message: Message, index: int) -> Seen:
     folded = fold(message.text[:READ_CHARS])
-    tokens = TOKEN.findall(folded)
+    tokens = name_token().findall(folded)
     stripped = folded.lstrip()
     return Seen(
         index=index,

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qabot.corpus.conversation_features import COMMON, TOKEN, Seen, features, seen
+from qabot.corpus.conversation_features import COMMON, Seen, features, name_token, seen
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, REPLY_WEIGHTS, WEIGHTS
 from qabot.corpus.roles import asks_back, asks_like, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
@@ -151,7 +151,7 @@ class Untangler:
 
     def named(self, text: str) -> frozenset[str]:
         """The authors (of those who have spoken) that ``text`` names or @-mentions."""
-        return frozenset(self.known[t] for t in TOKEN.findall(fold(text)) if t in self.known)
+        return frozenset(self.known[t] for t in name_token().findall(fold(text)) if t in self.known)
 
     def add(self, message: Message, parent: int | None = None) -> int:
         """Link the next message (to ``parent`` where it is given) and return what it responds to."""
