@@ -1905,6 +1905,43 @@ async def test_an_answer_stays_marked_while_another_mark_of_its_asker_stays(qa, 
     assert not store.get([int(second["id"])])[int(second["id"])].message.marked
 
 
+async def test_a_moderator_clearing_every_reaction_waits_for_the_marks_heard_before_it(qa, double, tmp_path) -> None:
+    """The asker took their ✅ back, then put a ☑️ on the answer, then a moderator removed every reaction of it. The ☑️
+    waited for the bot to ask Discord what was left of the ✅, while the moderator's clear did not wait its turn:
+    applied after the clear, the ☑️ left the answer marked with no reaction on it. Marks are applied as heard."""
+    _, second = _two_answers(double)
+    asked = double.seed("Where is the spare dew heater kept?", user_n=5, seconds_ago=870)
+    heater = double.seed("The spare dew heater is kept in the blue box.", user_n=6, seconds_ago=860, reply_to=asked)
+    double.react(second, "✅", user_n=1)
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await double.until(lambda: store.get([int(second["id"])])[int(second["id"])].message.marked, what="marked")
+        cog, asking, answered = bot.learning.cog, asyncio.Event(), asyncio.Event()
+        marks_now = cog._marks_now
+
+        async def slow(*args: Any) -> Any:  # Discord slow to say which marks are left on it
+            asking.set()
+            await answered.wait()
+            return await marks_now(*args)
+
+        cog._marks_now = slow
+        double.unreact(second, "✅", user_n=1)
+        await asyncio.wait_for(asking.wait(), 10)
+        double.react(second, "☑️", user_n=1)
+        cleared = asyncio.ensure_future(bot.wait_for("raw_reaction_clear", timeout=10))
+        double.unreact(second, None)
+        await cleared
+        await asyncio.sleep(0.5)  # the clear's listener has gone as far as it goes
+        answered.set()
+        double.react(heater, "✅", user_n=5)  # heard after them all: once this mark is kept, they were applied
+        await double.until(lambda: store.get([int(heater["id"])])[int(heater["id"])].message.marked,
+                           what="the later mark")
+        await bot.learning.feed.settled()
+    assert not double.reactions.get((int(second["id"]), "☑️"))
+    assert not store.get([int(second["id"])])[int(second["id"])].message.marked
+
+
 @pytest.mark.xfail(strict=True, reason="a thread listed without its channel does not keep the message it was "
                    "started from, so linking takes the first member who speaks in it for its asker (README: 'the member "
                    "who answers asks'), and the asker column refuses the ✅ of the starter's author (started_by); "

@@ -345,7 +345,8 @@ class HistoryCog(commands.Cog, name="History"):
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
         """A moderator removed every reaction of a message (or, below, its ✅): the asker's mark went with them."""
         if self.history.row(payload.channel_id) is not None:
-            self.feed.submit(Changes(marks=[(payload.message_id, None, False)]))
+            async with self._marking:  # after the marks heard before it, some waiting for a look at Discord
+                self.feed.submit(Changes(marks=[(payload.message_id, None, False)]))
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear_emoji(self, payload: discord.RawReactionClearEmojiEvent) -> None:
