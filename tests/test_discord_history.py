@@ -1736,6 +1736,36 @@ async def test_forget_takes_their_words_out_of_a_thread_started_from_their_messa
     assert "Maria" not in state_text(tmp_path)
 
 
+async def test_forget_takes_their_words_out_of_a_thread_learnt_alone_before_who_started_it_was_noted(
+        qa, double, tmp_path) -> None:
+    """The same thread, listed alone and learnt by a version that did not note who wrote the message it was started
+    from (``started_by``), with nothing said in it since the recheck window (its placeholder is not read again): once
+    that member was forgotten, the thread was still cited by their words, and kept them on disk."""
+    import sqlite3
+
+    from tests.discord_double import user
+
+    month = 30 * 86400  # past QABOT_DISCORD_HISTORY_RECHECK_DAYS
+    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=month + 9000)
+    thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=month + 8990,
+                                announce=False)  # made by another
+    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                       channel_id=thread, seconds_ago=month + 8980)
+    flipped = "does a finder flip the image"
+    async with running(qa, double, **settings(tmp_path, thread)) as bot:
+        await backfilled(bot, double)
+    with sqlite3.connect(tmp_path / "state" / "qabot.sqlite3") as db:  # as that version left it
+        db.execute("UPDATE history_channels SET started_by = NULL")
+    db.close()
+    async with running(qa, double, **settings(tmp_path, thread)) as bot:
+        await backfilled(bot, double)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+        after = await ask(double, flipped, channel_id=thread)
+    assert cites(after, flip) and "Maria" not in str(after["embeds"])
+    assert "Maria" not in state_text(tmp_path)
+
+
 async def test_a_thread_made_live_from_a_forgotten_members_message_is_not_named_by_their_words(
         qa, double, tmp_path) -> None:
     """A member forgotten, whose new message is never kept: a helper makes a thread of it, which Discord names after

@@ -49,9 +49,9 @@ from typing import Any
 import discord
 
 from qabot.adapters.discord.feed import Feed
-from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of, marks_of
+from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of, marks_of, started_by
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
-from qabot.history import Changes, ChannelRow, History
+from qabot.history import THREAD, Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING
 
 log = logging.getLogger(__name__)
@@ -294,6 +294,8 @@ class Backfill:
             return
         row = self.history.row(channel.id)
         assert row is not None
+        if row.kind == THREAD and row.checkpoint and not row.from_message and self.history.row(row.parent_id) is None:
+            row = await self._started(channel, row, await started_by(channel, self.key))
         last = getattr(channel, "last_message_id", None)
         self.reading.channels += 1
         if relay:
@@ -316,9 +318,8 @@ class Backfill:
                     # Discord's placeholder for the message the thread was started from (never kept): where that is
                     # not kept either, the thread opens answering a question the history does not hold (``linking``).
                     starter = message.reference.resolved if message.reference is not None else None
-                    by = key_of(starter, self.key) if isinstance(starter, discord.Message) else ""
-                    await self.feed.run(self.history.register, replace(row, started_by=by))
-                    row = self.history.row(channel.id) or row
+                    row = await self._started(channel, row, key_of(starter, self.key)
+                                              if isinstance(starter, discord.Message) else "")
                 kept = chat_message(message, self.key, self.history.forgotten)
                 now = kept_now(message, kept, self.bridges) if kept is not None else []
                 if recheck is not None:
@@ -352,6 +353,15 @@ class Backfill:
         changes.read[channel.id] = (newest, True)
         await self.feed.apply(changes)
         self._progress()
+
+    async def _started(self, channel: Any, row: ChannelRow, by: str | None) -> ChannelRow:
+        """A thread noted as started from a message of ``by`` (``ChannelRow.started_by``), where that is known: read
+        from its placeholder, or asked of Discord where a version before read the thread without noting it, and its
+        channel is not learnt (nothing else says whose words its name is: ``HistoryStore.forget``)."""
+        if by is None:
+            return row
+        await self.feed.run(self.history.register, replace(row, started_by=by))
+        return self.history.row(channel.id) or row
 
     def _left(self, channel: Any) -> bool:
         """Whether the bot was removed from the channel's server (``HistoryCog.leave``), as the backfill went on to it

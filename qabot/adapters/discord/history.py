@@ -217,6 +217,20 @@ def channel_row(channel: Any, solved_tags: frozenset[str], key: Key) -> ChannelR
     return ChannelRow(channel.id, guild.id, None, CHANNEL, f"{prefix}#{channel.name}", announcements=news)
 
 
+async def started_by(thread: discord.Thread, key: Key) -> str | None:
+    """Who wrote the message a thread was started from (its id is the thread's), asked of Discord (a request): the
+    thread's name is their words, and they may be forgotten (``HistoryStore.forget``). None where the thread was
+    started from no message (a 404), or Discord does not say."""
+    parent = thread.parent
+    if parent is None or not hasattr(parent, "fetch_message"):
+        return None
+    try:
+        return key_of(await parent.fetch_message(thread.id), key)
+    except discord.HTTPException as exc:
+        log.info("history: thread %s is taken as started from no message: %s", thread.id, exc)
+        return None
+
+
 class HistoryCog(commands.Cog, name="History"):
     """Gateway events of the listed channels, as changes to their history."""
 
@@ -242,22 +256,9 @@ class HistoryCog(commands.Cog, name="History"):
         if self.tracked(thread) and self.history.row(thread.id) is None:
             row = channel_row(thread, self.solved_tags, self.key)
             if row.kind == THREAD and row.started_by is None:  # maybe named after a message discord.py does not hold
-                row = replace(row, started_by=await self._starter(thread))
+                row = replace(row, started_by=await started_by(thread, self.key))
             await self.feed.run(self.history.register, row)
             self.feed.submit(Changes(read={thread.id: (0, True)}))
-
-    async def _starter(self, thread: discord.Thread) -> str | None:
-        """Who wrote the message a thread was started from (its id is the thread's), asked of Discord once: the
-        thread's name is their words, and they may be forgotten (``HistoryStore.forget``). None where the thread was
-        started from no message (a 404), or Discord does not say."""
-        parent = thread.parent
-        if parent is None or not hasattr(parent, "fetch_message"):
-            return None
-        try:
-            return key_of(await parent.fetch_message(thread.id), self.key)
-        except discord.HTTPException as exc:
-            log.info("history: thread %s is taken as started from no message: %s", thread.id, exc)
-            return None
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
