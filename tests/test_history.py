@@ -437,6 +437,31 @@ def test_a_thread_found_to_be_named_by_a_forgotten_member_leaves_no_word_of_thei
     assert not on_disk(tmp_path / "state", "Snorkelwight")
 
 
+def test_a_thread_found_to_be_named_by_a_forgotten_member_leaves_the_index_files_too(kept, tmp_path) -> None:
+    """A thread whose exchanges the index holds under its name is found to be started from a message of a member
+    forgotten before (its placeholder read again, or Discord asked: ``started_by``). It was untitled and laid out
+    again, but its name (their words) stayed in the index's segment files until a merge, where a forget's leave them
+    at once (``QABot.purge``)."""
+    from tests.test_discord_history import on_disk
+
+    qa, history, _ = kept
+    history.forget("hash-of-Ana", GUILD, {"Ana"})  # none of hers kept
+    thread = ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › Snorkelwight's key",
+                        untitled="Club · #help › (untitled)")
+    history.register(thread)
+    history.register(ChannelRow(PRIVATE, GUILD, None, CHANNEL, "Club · #club"))
+    others = [said(n, "Ben" if n % 2 else "Cleo", f"Night {n}: the mount tracked well until {n} o'clock.")
+              for n in range(10, 40, 5)]
+    history.apply(Changes(put={PUBLIC_THREAD: [said(1, "Ben", "The red box holds the dome key.")], PRIVATE: others},
+                          read={PUBLIC_THREAD: (1001, True), PRIVATE: (1035, True)}))
+    assert on_disk(tmp_path / "index", "Snorkelwight")
+    history.register(replace(thread, started_by="hash-of-Ana"))  # its placeholder, read
+    history.apply(Changes(relay={PUBLIC_THREAD}))
+    assert history.row(PUBLIC_THREAD).title == "Club · #help › (untitled)"
+    assert "red box" in qa.ask("which box holds the dome key", k=1).excerpts[0].text
+    assert not on_disk(tmp_path / "index", "Snorkelwight")
+
+
 def test_a_forgotten_member_named_in_what_someone_forwarded_is_unnamed(tmp_path: Path) -> None:
     store = HistoryStore(FeedbackStore(tmp_path / "state"))
     store.put_channel(ChannelRow(PUBLIC, GUILD, None, CHANNEL, "Club · #help"))

@@ -105,11 +105,11 @@ class HistoryStore:
     def put_channel(self, row: ChannelRow) -> ChannelRow:
         """Add a channel, or update what Discord says of it (title, parent, kind, tags), keeping its checkpoint. A
         thread whose name was a forgotten member's keeps its title without it (``forget``), as does one made by a
-        member forgotten before."""
+        member forgotten before (found so now: their words leave the index's files too, as ``forget``'s do)."""
         untitled = row.untitled or (None if row.kind == CHANNEL else UNTITLED)
         shown = "title, kind, solved, parent_id"  # what its documents show
         with self._db() as db:
-            before = db.execute(f"SELECT {shown} FROM history_channels WHERE id = ?", (row.id,)).fetchone()
+            before = db.execute(f"SELECT {shown}, unnamed FROM history_channels WHERE id = ?", (row.id,)).fetchone()
             forgotten = db.execute(  # who made it, or wrote what it was started from (noted before; ``any_bridge``)
                 "SELECT 1 FROM history_forgotten WHERE guild_id = ? AND author_hash IN (?, ?, ?, (SELECT started_by FROM "
                 "history_channels WHERE id = ?))", (row.guild_id, row.owner, row.started_by,
@@ -129,8 +129,8 @@ class HistoryStore:
                  row.started_by))
             found = db.execute(f"SELECT checkpoint, complete, started_by, {shown} FROM history_channels WHERE id = ?",
                                (row.id,)).fetchone()
-            if before is not None and tuple(before) != found[3:]:  # its exchanges are laid out again (``relay``)
-                owe_more(db, [(row.id, root) for root in channel_roots(db, row.id)])
+            if before is not None and tuple(before[:4]) != found[3:]:  # its exchanges are laid out again (``relay``)
+                owe_more(db, [(row.id, root) for root in channel_roots(db, row.id)], purge=forgotten and not before[4])
         return replace(row, checkpoint=found[0], complete=bool(found[1]), started_by=found[2], title=found[3])
 
     def advance(self, channel_id: int, checkpoint: int, *, complete: bool = False) -> None:
