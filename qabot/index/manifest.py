@@ -79,7 +79,7 @@ FORMAT_VERSION = 30  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # a Word table's merged cells read from its XML; readers' hostile runs (dots, tildes, digits, attributes) in linear time;
 # a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick;
 # 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles); words
-# of any script are shared words; a deleted member's reply to another is another person's; a thread's placeholder in
+# of any script (with their vowel signs) are shared words, and names in Indic scripts address; a deleted member's reply to another is another person's; a thread's placeholder in
 # a newest-first export; an announcement thread's starter links to where it was posted
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
