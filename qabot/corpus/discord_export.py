@@ -20,8 +20,8 @@ to quote. A forwarded message (``reference.type`` ``"Forward"``; DiscordChatExpo
 ``attachments``, ``embeds``, ``timestamp``, no author) is read as the forwarding
 message's text (``qabot.corpus.chat``), and its reference is no reply: it points at the
 forwarded message, perhaps in another channel. Discord shows every deleted account's
-messages under one author (``DELETED_USER``, "Deleted User"): a reply under it to a message
-under it is read as another person's. The paragraph keeps its author, its timestamp (when
+messages under one author ("Deleted User"): a reply under it to a message under it is read
+as another person's (``qabot.corpus.deleted``). The paragraph keeps its author, its timestamp (when
 it was sent; the export holds the edited text) and its jump link
 (``https://discord.com/channels/<guild>/<channel>/<message>``), which is what its
 citation links to. The channel's conversations are untangled (``conversations``: replies,
@@ -67,7 +67,7 @@ from typing import Any
 
 import ijson
 
-from qabot.corpus import chat, export_parts, limits
+from qabot.corpus import chat, deleted, export_parts, limits
 from qabot.corpus.export_bytes import open_export, rewind
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
 from qabot.corpus.files import CorpusFile, Warn
@@ -97,10 +97,6 @@ FORWARD = "Forward"  # reference.type of a forwarded message
 # refers to that message in the parent channel; DiscordChatExporter, knowing no name for it, wrote "21" and no
 # text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all.
 STARTER = "21"
-# The one author id Discord shows every deleted account's messages under ("Deleted User"): its messages may be many
-# people's. A reply under it to a message under it is taken as another person's (people rarely reply to their own
-# message): a deleted helper's answer to a deleted asker's question answers it (``_deleted_apart``).
-DELETED_USER = "456226577798135808"
 
 
 _THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
@@ -277,7 +273,7 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
     streams = [export_parts.chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
                for name, export in parts]
     messages = streams[0] if len(streams) == 1 else export_parts.merged(streams)
-    return list(chat.documents(channel_of(*parts[0]), _deleted_apart(_absent(messages))))
+    return list(chat.documents(channel_of(*parts[0]), deleted.apart(_absent(messages))))
 
 
 def _absent(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
@@ -291,19 +287,6 @@ def _absent(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
             continue
         yield replace(message, answers_absent=True) if absent else message
         absent = False
-
-
-def _deleted_apart(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
-    """The messages in order, those under ``DELETED_USER`` keyed apart where one replies to another under it that its
-    author was not taken to write: a deleted helper's answer to a deleted asker, not the asker's reply back to it."""
-    shared: set[str] = set()  # the messages under ``DELETED_USER`` so far that were left under its one key
-    for message in messages:
-        if message.author_key == DELETED_USER:
-            if message.reply_to in shared:
-                message = replace(message, author_key=f"{DELETED_USER}/{message.id}")
-            else:
-                shared.add(message.id)
-        yield message
 
 
 def _exported(export: dict[str, Any]) -> float:
