@@ -40,7 +40,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from qabot.adapters.discord.answers import NOT_HERE, Answering, Door, member_key
+from qabot.adapters.discord.answers import NOT_HERE, Answering, Door
 from qabot.adapters.discord.buttons import apologise, say
 from qabot.adapters.discord.format import (
     ANSWER_COLOUR,
@@ -52,6 +52,7 @@ from qabot.adapters.discord.format import (
     markdown,
     notice,
 )
+from qabot.adapters.discord.members import member_key
 from qabot.feedback import summarise, summary_text
 from qabot.feedback.forgetting import bridged_person
 from qabot.index import Outcome

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
+from qabot.adapters.discord.members import member_key, user_of
 from qabot.adapters.discord.places import Place, Places
 from qabot.adapters.discord.posted import Posted, quoted_message
 from qabot.bot import QABot
@@ -265,8 +266,8 @@ class Answering:
         try:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
-                              user=_user(asked.user_id), build=build, answer_id=answer_id,
-                              about=_user(asked.about) if asked.about is not None else None, message=asked.post_to,
+                              user=user_of(asked.user_id), build=build, answer_id=answer_id,
+                              about=user_of(asked.about) if asked.about is not None else None, message=asked.post_to,
                               at=asked.at)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found
@@ -370,7 +371,7 @@ class Answering:
         if isinstance(who, int):
             names, keys = {*names, f"<@{who}>", f"<@!{who}>"}, [member_key(self.store, who)]
         with self._forgetting.forgetting(guild_id, who, names):  # a question answered meanwhile: ``answer``
-            gone = await asyncio.to_thread(self.store.forget_member, guild_id, _user(who), names)
+            gone = await asyncio.to_thread(self.store.forget_member, guild_id, user_of(who), names)
         self.dropped(gone.questions)
         for key in keys:
             self.posted.forgotten(key, guild_id)
@@ -430,19 +431,10 @@ class Answering:
             usable = self.may_use(kept.place, here.place)
         if not usable:
             return ELSEWHERE
-        vote = await asyncio.to_thread(self.store.vote, answer_id, _user(user_id), value)
+        vote = await asyncio.to_thread(self.store.vote, answer_id, user_of(user_id), value)
         if vote is not None and vote.value != vote.previous:
             self.metrics.vote(value > 0)
         return vote
-
-
-def _user(user_id: int | str) -> str:  # a member's id, or a bridged person (``forgetting.bridged_person``) as it is
-    return user_id if isinstance(user_id, str) else f"discord:{user_id}"
-
-
-def member_key(store: FeedbackStore, user_id: int) -> str:
-    """A member as the state database keeps them: the salted hash of their id (the same in answers and history)."""
-    return store.user_hash(_user(user_id))
 
 
 def patterns_of(scope: Patterns | Scope | None) -> Patterns | None:

@@ -44,13 +44,14 @@ import discord
 from discord.ext import commands
 
 from qabot.adapters.discord.admin import AdminCog
-from qabot.adapters.discord.answers import Answering, member_key
+from qabot.adapters.discord.answers import Answering
 from qabot.adapters.discord.backfill import Reading
 from qabot.adapters.discord.backfill import sync as read_all
 from qabot.adapters.discord.buttons import DYNAMIC_ITEMS
 from qabot.adapters.discord.cog import AskCog
 from qabot.adapters.discord.format import NO_MENTIONS
 from qabot.adapters.discord.learning import NO_CONTENT, Learning, history_wanted
+from qabot.adapters.discord.members import member_key
 from qabot.adapters.discord.places import Places
 from qabot.bot import QABot
 from qabot.embedding import Embedder
