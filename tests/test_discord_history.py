@@ -475,6 +475,11 @@ async def test_backfill_reads_an_archived_thread_started_from_a_question(qa, dou
 # -- backfill ------------------------------------------------------------------------------------------
 
 
+# Discord's author of every deleted account's messages
+deleted = {"id": "456226577798135808", "username": "Deleted User", "discriminator": "0000", "global_name": None,
+           "avatar": None}
+
+
 def history_pages(double: DiscordDouble, channel_id: int, since: int = 0) -> list[Any]:
     """The pages of a channel's history the bot asked for (GET /channels/{id}/messages), from request ``since``."""
     return [r for r in double.requests[since:] if r.method == "GET" and r.path == f"/channels/{channel_id}/messages"]
@@ -814,6 +819,78 @@ async def test_an_announcement_threads_history_opens_with_news_as_its_export_doe
         await backfilled(bot, double)
     kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in said])
     assert [kept[int(m["id"])].role for m in said] == [ANSWERS, ASKS, ANSWERS]
+
+
+@pytest.mark.parametrize("batch", [1000, 1])
+async def test_backfill_reads_a_deleted_members_reply_to_another_deleted_members_question_as_its_answer(
+        qa, double, tmp_path, monkeypatch, batch) -> None:
+    """tests/test_conversations.py::test_a_deleted_members_reply_to_another_deleted_members_question_answers_it, live:
+    an old help channel whose asker and helper both deleted their accounts since. Discord shows both under its one
+    "Deleted User" id; the helper's reply answers the question, cited (it was the asker's own follow-up, and the
+    question one nobody answered), and the asker's reply back to it still asks; read in one batch, or one message a
+    batch (the question it replies to is then found kept)."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "BATCH", batch)
+    question = double.seed("How do I keep the guider from losing the star after the meridian flip?",
+                           author=deleted, channel_id=OTHER_CHANNEL_ID, seconds_ago=7000)
+    answer = double.seed("Recalibrate the guider after the flip, or tick 'reverse Dec after flip' in its settings.",
+                         author=deleted, channel_id=OTHER_CHANNEL_ID, seconds_ago=6900, reply_to=question)
+    back = double.seed("does that work with the old mount firmware too?", author=deleted,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=6800, reply_to=answer)
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        body = await ask(double, "how do I keep the guider from losing the star after the meridian flip")
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get([int(m["id"]) for m in (question, answer, back)])
+    assert [kept[int(m["id"])].role for m in (question, answer, back)] == [ASKS, ANSWERS, ASKS]
+    assert cites(body, answer), body.get("embeds")
+
+
+async def test_forgetting_the_deleted_user_forgets_every_deleted_members_messages(qa, double, tmp_path) -> None:
+    """Someone who deleted their account asks a server to forget what they said: all a moderator can name is Discord's
+    one "Deleted User", whose messages are many people's. ``/qabot forget`` of it takes them all, those told apart as
+    another person's (a deleted helper's reply to a deleted asker) too, and keeps none of its from then on; the bot's
+    answer that quoted a part of that reply alone is edited, as for any member forgotten."""
+    spy = Recorder(qa)
+    question = double.seed("How do I keep the guider from losing the star after the meridian flip?",
+                           author=deleted, channel_id=OTHER_CHANNEL_ID, seconds_ago=7000)
+    answer = double.seed(" ".join(f"Step {n}: the guide camera cable must stay loose at the pier." for n in range(30))
+                         + " Recalibrate the guider after the flip, or tick 'reverse Dec after flip' in its settings.",
+                         author=deleted, channel_id=OTHER_CHANNEL_ID, seconds_ago=6900, reply_to=question)
+    async with running(spy, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question="how do I keep the guider from losing the star after the meridian flip",
+                             k=1, user_n=7)
+        assert jump(answer) in str((await first_followup(double, token))["embeds"])
+        assert jump(answer) in links(spy.answers[-1])
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=deleted))
+        await ask(double, "how do I keep the guider from losing the star after the meridian flip")
+        posted = double.messages[int(double.followups(token)[0].response["id"])]
+        await double.until(lambda: jump(answer) not in str(posted["embeds"]), timeout=10,
+                           what="the bot's answer edited")
+    assert reply["content"] == FORGOTTEN.format(count=2, name="Deleted User")
+    assert not links(spy.answers[-1]) & {jump(question), jump(answer)}
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(question["id"]), int(answer["id"])]) == {}
+
+
+async def test_forgetting_the_deleted_user_forgets_what_an_earlier_version_kept_of_it(qa, double, tmp_path,
+                                                                                     monkeypatch) -> None:
+    """A state database an earlier version made kept Discord's one "Deleted User" id as a member's, salted and hashed:
+    ``/qabot forget`` of it takes those messages too, not only the ones kept since."""
+    from qabot.adapters.discord import bot as discord_bot
+
+    said = double.seed("The spare guide camera is in the blue case under the desk.", author=deleted,
+                       channel_id=OTHER_CHANNEL_ID, seconds_ago=7000)
+    with monkeypatch.context() as before:  # an earlier version: every member hashed
+        before.setattr(discord_bot, "member_key", lambda store, user_id: store.user_hash(f"discord:{user_id}"))
+        async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+            await backfilled(bot, double)
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(said["id"])])
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget", member=deleted))
+    assert reply["content"] == FORGOTTEN.format(count=1, name="Deleted User")
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(said["id"])]) == {}
 
 
 # -- privacy -------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Its messages may be many people's, and both ways a chat reaches qabot (an export
 id. A reply under it to a message under it is taken as another person's (people rarely
 reply to their own message), so that a deleted helper's answer to a deleted asker's
 question answers it (``apart``), not a follow-up of the asker's that leaves the question
-one nobody answered.
+one nobody answered. Forgetting that one id forgets them too (``apart_from``, ``shared``).
 """
 
 from __future__ import annotations
@@ -30,3 +30,15 @@ def apart(messages: Iterable[ChatMessage], kept: Callable[[str], str | None] = l
             else:
                 shared.add(message.id)
         yield message
+
+
+def apart_from(key: str) -> tuple[str, str] | tuple[None, None]:
+    """Where ``key`` is the one ``apart`` keys messages apart from (forgetting it forgets them too), the keys it gives
+    sort between these two (each begins ``DELETED_USER/``; "0" sorts after "/"): a range an index on keys finds at
+    once. (None, None) for any other key."""
+    return (f"{DELETED_USER}/", f"{DELETED_USER}0") if key == DELETED_USER else (None, None)
+
+
+def shared(key: str) -> str:
+    """The key a message was keyed apart from (``DELETED_USER``), else ``key`` itself."""
+    return DELETED_USER if key.startswith(f"{DELETED_USER}/") else key

@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from qabot.corpus import deleted
 from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id, longest_first
 from qabot.errors import QABotError
 from qabot.history import linking
@@ -182,6 +183,7 @@ class History:
                 guild = self._rows[channel_id].guild_id
                 kept = [self._unnamed(guild, self._edited.get(int(m.id), (guild, m))[1]) for m in messages
                         if not self.forgotten(guild, m.author_key) and int(m.id) not in self._deleted]
+                kept = list(deleted.apart(kept, self._author))  # a deleted helper's answer is not the asker's
                 touched |= {(channel_id, root) for root in self.store.put(channel_id, kept)}
                 linkable[channel_id] = max((int(m.id) for m in kept), default=0)
                 if self._rows[channel_id].complete and linkable[channel_id] and channel_id not in self._skipped:
@@ -229,6 +231,13 @@ class History:
             self.applied += 1
             self.last_applied = time.time()
         return Applied(written, len(gone) + len(sources), round(time.perf_counter() - started, 3))
+
+    def _author(self, message_id: str) -> str | None:
+        """The author key of a kept message, by its id as a reply names it; None where none is kept."""
+        if not (message_id.isascii() and message_id.isdigit()):
+            return None
+        found = self.store.get([int(message_id)]).get(int(message_id))
+        return found.message.author_key if found is not None else None
 
     def forget(self, author_key: str, guild_id: int, names: Iterable[str] = (), *, purge: bool = True) -> int:
         """Remove one member's messages in one server (and their ``names`` from others' mentions of them, and the

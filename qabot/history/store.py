@@ -2,7 +2,8 @@
 
 The tables live beside the answers and votes, in the same SQLite file (``qabot.feedback``:
 ``QABOT_STATE_DIR``, readable by its owner alone). A member is kept only as a salted hash
-of their id (``author_hash``, the state database's own salt): the display name is kept
+of their id (``author_hash``, the state database's own salt; Discord's one id for deleted
+accounts, nobody's, as it is: ``qabot.corpus.deleted``): the display name is kept
 for the citation, which shows it. A message keeps what laying out its exchange again
 needs (``qabot.corpus.chat``): its text (and a forward's, ``forwarded``), attachments' names and embeds' titles, when it was
 sent, the message it replies to, whom it mentions (hashed too) and, once linked into its
@@ -32,6 +33,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from qabot.corpus import deleted
 from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, any_bridge, bridged_key, longest_first
 from qabot.corpus.derived import SEPARATOR
 from qabot.feedback.posts import Part, Posts, part_shown
@@ -174,7 +176,7 @@ class HistoryStore:
                 "(id) DO UPDATE SET author_name = excluded.author_name, content = excluded.content, extras = "
                 "excluded.extras, mentions = excluded.mentions, marked = MAX(marked, excluded.marked), forwarded = "
                 "excluded.forwarded", rows)
-            roots = self._roots(db, [r[0] for r in rows])
+            roots = sorted({r for (r,) in select_in(db, "id", [r[0] for r in rows], "root") if r is not None})
             owe_more(db, {(channel_id, root) for root in roots})
             return roots
 
@@ -233,8 +235,9 @@ class HistoryStore:
         The threads and posts they made, or that were started from a message of theirs, lose their name (their
         words) from their title, and every exchange of those is among the ones returned."""
         there = "channel_id IN (SELECT id FROM history_channels WHERE guild_id = ?)"
-        where, mentioned, forwards = (f"author_hash = ? AND {there}", f"mentions LIKE ? AND {there}",
-                                      f"instr(forwarded, ?) > 0 AND {there}")
+        where, mentioned, forwards = (f"(author_hash = ? OR author_hash > ? AND author_hash < ?) AND {there}",
+                                      f"mentions LIKE ? AND {there}", f"instr(forwarded, ?) > 0 AND {there}")
+        apart = deleted.apart_from(author_key)  # Discord's one id for deleted accounts: those told apart from it too
         asked = f"marked = 1 AND asker = ? AND {there}"  # the answers they marked: their say, as a vote is
         # A thread started from a message has that message's id (kept, or noted: ``started_by``); a forum post's first
         # message has the post's.
@@ -246,17 +249,17 @@ class HistoryStore:
             db.execute(f"UPDATE history_channels SET unnamed = 1, title = COALESCE(untitled, ?) WHERE {named}",
                        (UNTITLED, *theirs))
             affected = db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {where}",
-                                  (author_key, guild_id)).fetchall()
+                                  (author_key, *apart, guild_id)).fetchall()
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {asked}",
                                    (author_key, guild_id)).fetchall()
             db.execute(f"UPDATE history_messages SET marked = 0 WHERE {asked}", (author_key, guild_id))
             affected += [(root, channel_id, root) for channel_id in retitled for root in channel_roots(db, channel_id)]
             said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
-                                                   (author_key, guild_id))]
+                                                   (author_key, *apart, guild_id))]
             self.state.taken_back()  # their words and names leave the file, titles and others' mentions too
             self._unquote(db, said)
             names = {n for n in names if n} | {s.message.author for s in said}
-            count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, guild_id)).rowcount
+            count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, *apart, guild_id)).rowcount
             them = (f'%"{author_key}"%', guild_id)
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
                                    them).fetchall()
@@ -361,7 +364,7 @@ class HistoryStore:
             named = {who for row in titled for who in row if who}  # as ``forget`` takes their words out of titles
         found = [s for s in map(from_row, rows) if quotes(text, s.message.text)]
         whole = all(any(quotes(part, s.message.text) for s in found) for part in text.split(SEPARATOR) if part)
-        return [(s.id, s.channel_id, frozenset({s.message.author_key, *s.message.mentions, *named}),
+        return [(s.id, s.channel_id, frozenset({deleted.shared(s.message.author_key), *s.message.mentions, *named}),
                  part_shown(s.message.text, text)) for s in found], whole
 
     def exchange_size(self, channel_id: int, root: int) -> int:
@@ -443,8 +446,4 @@ class HistoryStore:
                 if where in everything or any(quotes(highlight, text, now) for text, now in said.get(where, ())):
                     blank.append((answer_id,))
         db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
-
-    @staticmethod
-    def _roots(db: sqlite3.Connection, ids: list[int]) -> list[int]:
-        return sorted({r for (r,) in select_in(db, "id", ids, "root") if r is not None})
 

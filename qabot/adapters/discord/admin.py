@@ -52,7 +52,7 @@ from qabot.adapters.discord.format import (
     markdown,
     notice,
 )
-from qabot.adapters.discord.members import member_key
+from qabot.adapters.discord.members import member_keys
 from qabot.feedback import summarise, summary_text
 from qabot.feedback.forgetting import bridged_person
 from qabot.index import Outcome
@@ -167,8 +167,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         history, count = self.answering.history, 0
         names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
         if history is not None:
-            key = member_key(self.answering.store, member.id)
-            count = await self._in_history(history.forget, key, interaction.guild_id, names)
+            for key in member_keys(self.answering.store, member.id):
+                count += await self._in_history(history.forget, key, interaction.guild_id, names)
         asked = await self.answering.forget(interaction.guild_id, member.id, names)  # whether history is kept or not
         log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
                  asked, interaction.guild_id)

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from qabot.adapters.discord.conversations import Conversations
 from qabot.adapters.discord.kept import Forgetting, Kept, KeptAnswers
 from qabot.adapters.discord.limits import Cooldowns, Gate, Notices
-from qabot.adapters.discord.members import member_key, user_of
+from qabot.adapters.discord.members import member_keys, user_of
 from qabot.adapters.discord.places import Place, Places
 from qabot.adapters.discord.posted import Posted, quoted_message
 from qabot.bot import QABot
@@ -369,7 +369,7 @@ class Answering:
         ``who`` is the member's id, or a bridged person (``/qabot forget-bridged``: ``forgetting.bridged_person``),
         who asked nothing, with their keys in the history (``keys``)."""
         if isinstance(who, int):
-            names, keys = {*names, f"<@{who}>", f"<@!{who}>"}, [member_key(self.store, who)]
+            names, keys = {*names, f"<@{who}>", f"<@!{who}>"}, member_keys(self.store, who)
         with self._forgetting.forgetting(guild_id, who, names):  # a question answered meanwhile: ``answer``
             gone = await asyncio.to_thread(self.store.forget_member, guild_id, user_of(who), names)
         self.dropped(gone.questions)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qabot.corpus.deleted import DELETED_USER
+
 if TYPE_CHECKING:
     from qabot.feedback import FeedbackStore
 
@@ -15,5 +17,14 @@ def user_of(user_id: int | str) -> str:
 
 
 def member_key(store: FeedbackStore, user_id: int) -> str:
-    """A member as the state database keeps them: the salted hash of their id (the same in answers and history)."""
-    return store.user_hash(user_of(user_id))
+    """A member as the state database keeps them: the salted hash of their id (the same in answers and history).
+    Discord's one id for every deleted account is nobody's: kept as it is, as an export keys it, so that the history
+    tells its messages apart as an export does, and forgetting it forgets them all (``qabot.corpus.deleted``)."""
+    return DELETED_USER if str(user_id) == DELETED_USER else store.user_hash(user_of(user_id))
+
+
+def member_keys(store: FeedbackStore, user_id: int) -> list[str]:
+    """``member_key``, and for Discord's one id for deleted accounts the salted hash a state database of an earlier
+    version kept it under too: forgetting it forgets what was kept so."""
+    key = member_key(store, user_id)
+    return [key, store.user_hash(user_of(user_id))] if key == DELETED_USER else [key]
