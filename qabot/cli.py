@@ -418,17 +418,15 @@ def bench(ctx: _Context, runs: int, backends: tuple[str, ...], dev: Path, scifac
           milvus_uri: str | None, work: Path, out: Path, as_json: bool) -> None:
     """Measure latency, build time, cold start and memory against the model's own cost."""
     from qabot import bench as harness
+    from qabot.bench.options import check
 
+    check(click.get_current_context())
     backends, measured = harness.backends_to_measure(backends, ctx.settings.embedding_backend)
     say = lambda message: click.echo(visible(f"-- {message}"), err=True)  # messages name folders: shown inert
-    if scale_only:
-        if not scale:
-            raise click.UsageError("--scale-only needs --scale N")
+    if scale and scale_only:
         report = harness.run_scale_only(scale, factories or ("HNSW32",), work, engines=engines or ("faiss",),
                                         milvus_uri=milvus_uri)
-    elif formats_only:
-        if not formats:
-            raise click.UsageError("--formats-only needs --formats DIR")
+    elif formats and formats_only:
         report = harness.run_formats_only(formats, work, measured, runs, say=say)
     else:
         report = harness.run(
