@@ -194,6 +194,37 @@ def test_bench_command_is_registered_and_validates_options() -> None:
     assert result.exit_code != 0 and "--scale" in result.output
 
 
+@pytest.mark.parametrize(("options", "says"), [
+    (["--formats", "{folder}", "--formats-only", "--scale", "1000"], "--scale does not apply to --formats-only"),
+    (["--scale", "1000", "--scale-only", "--formats", "{folder}", "--formats-only"],
+     "give --scale-only or --formats-only, not both"),
+    (["--scale", "1000", "--scale-only", "--formats", "{folder}"], "--formats does not apply to --scale-only"),
+    (["--scale", "1000", "--scale-only", "--peer"], "--peer does not apply to --scale-only"),
+    (["--formats", "{folder}", "--formats-only", "--no-live"], "--no-live does not apply to --formats-only"),
+    (["--factory", "Flat"], "--factory applies to --scale only"),
+    (["--engine", "milvus", "--runs", "1"], "--engine applies to --scale only"),
+    (["--scale", "1000", "--milvus-uri", "http://milvus:19530"], "--milvus-uri applies to --engine milvus only"),
+    (["--scale", "1000", "--scale-only", "--engine", "faiss", "--milvus-uri", "http://milvus:19530"],
+     "--milvus-uri applies to --engine milvus only"),
+])
+def test_a_bench_option_that_does_not_apply_is_refused_in_one_line(tmp_path, monkeypatch, options, says) -> None:
+    """`qabot bench --formats-only --scale N` timed the readers alone, `--scale-only --formats-only` built the
+    passages alone, `--factory`/`--engine` without `--scale` and `--milvus-uri` without `--engine milvus` changed
+    nothing, each without a word; they are usage errors now, as `qabot eval`'s are, and nothing is measured."""
+    def measured(*_args, **_kwargs):
+        raise AssertionError("the bench ran")
+
+    for name in ("run", "run_scale_only", "run_formats_only"):
+        monkeypatch.setattr(bench, name, measured)
+    (tmp_path / "formats").mkdir()
+    typed = [option.format(folder=tmp_path / "formats") for option in options]
+    result = CliRunner().invoke(cli, ["bench", *typed, "--work", str(tmp_path / "work"),
+                                      "--out", str(tmp_path / "report.json")], prog_name="qabot")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"Error: {says} (see 'qabot bench --help')\n"
+    assert not (tmp_path / "report.json").exists()
+
+
 @pytest.mark.slow
 def test_cold_start_is_measured_against_the_bare_imports(make_corpus, tmp_path, embedder) -> None:
     from qabot.bench.phases import bench_cold
