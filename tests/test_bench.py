@@ -211,11 +211,7 @@ def test_a_bench_option_that_does_not_apply_is_refused_in_one_line(tmp_path, mon
     """`qabot bench --formats-only --scale N` timed the readers alone, `--scale-only --formats-only` built the
     passages alone, `--factory`/`--engine` without `--scale` and `--milvus-uri` without `--engine milvus` changed
     nothing, each without a word; they are usage errors now, as `qabot eval`'s are, and nothing is measured."""
-    def measured(*_args, **_kwargs):
-        raise AssertionError("the bench ran")
-
-    for name in ("run", "run_scale_only", "run_formats_only"):
-        monkeypatch.setattr(bench, name, measured)
+    _unmeasured(monkeypatch)
     (tmp_path / "formats").mkdir()
     typed = [option.format(folder=tmp_path / "formats") for option in options]
     result = CliRunner().invoke(cli, ["bench", *typed, "--work", str(tmp_path / "work"),
@@ -223,6 +219,28 @@ def test_a_bench_option_that_does_not_apply_is_refused_in_one_line(tmp_path, mon
     assert result.exit_code == 2, result.output
     assert result.stderr == f"Error: {says} (see 'qabot bench --help')\n"
     assert not (tmp_path / "report.json").exists()
+
+
+def test_a_bench_factory_faiss_cannot_make_is_refused_in_one_line_before_anything_is_built(tmp_path,
+                                                                                        monkeypatch) -> None:
+    """`qabot bench --scale N --factory Bogus99` (a typo) built the synthetic passages, then printed the build's
+    traceback and "unexpected RuntimeError": after SciFact's phases too, without --scale-only. Refused first now."""
+    _unmeasured(monkeypatch)
+    result = CliRunner().invoke(cli, ["bench", "--scale", "1000", "--factory", "HNSW32", "--factory", "Bogus99",
+                                      "--work", str(tmp_path / "work"), "--out", str(tmp_path / "report.json")],
+                                prog_name="qabot")
+    assert result.exit_code == 2, result.output
+    assert result.stderr == ("Error: bad --factory 'Bogus99': could not parse index string Bogus99 "
+                             "(see 'qabot bench --help')\n")
+
+
+def _unmeasured(monkeypatch) -> None:
+    """Every run of the bench fails the test: a refused option must stop it before anything is measured."""
+    def measured(*_args, **_kwargs):
+        raise AssertionError("the bench ran")
+
+    for name in ("run", "run_scale_only", "run_formats_only"):
+        monkeypatch.setattr(bench, name, measured)
 
 
 @pytest.mark.slow

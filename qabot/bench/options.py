@@ -6,6 +6,8 @@ from __future__ import annotations
 import click
 from click.core import ParameterSource
 
+from qabot.errors import IndexStoreError
+
 # The options only the full run reads (by parameter name); and what each run of one part alone leaves out.
 _FULL_RUN = ("dev", "scifact", "scifact_docs", "queries", "peer", "memory", "live", "living")
 _LEFT_OUT = {"scale_only": (*_FULL_RUN, "runs", "backends", "formats"),
@@ -29,6 +31,15 @@ def check(ctx: click.Context) -> None:
             raise click.UsageError(f"{_typed(ctx, name)} applies to --scale only")
     if given["milvus_uri"] and "milvus" not in given["engines"]:
         raise click.UsageError("--milvus-uri applies to --engine milvus only")
+    if given["factories"]:  # a typo would be found after the passages are made (and SciFact measured)
+        from qabot.bench.synthetic import SyntheticEmbedder
+        from qabot.index.embedded.dense import check_factory
+
+        for factory in given["factories"]:
+            try:
+                check_factory(factory, SyntheticEmbedder().dimension, "--factory")
+            except IndexStoreError as exc:
+                raise click.UsageError(str(exc)) from None
 
 
 def _typed(ctx: click.Context, name: str) -> str | None:

@@ -87,20 +87,21 @@ def build_faiss(vectors: np.ndarray, factory: str, path: Path) -> str:
     return used
 
 
-def check_factory(factory: str, dimension: int) -> None:
-    """Refuse a ``QABOT_INDEX_FACTORY`` FAISS cannot make, before a build reads and embeds the corpus for it."""
+def check_factory(factory: str, dimension: int, named: str = "QABOT_INDEX_FACTORY") -> None:
+    """Refuse a ``QABOT_INDEX_FACTORY`` (or what ``named`` it) FAISS cannot make, before a build reads and embeds
+    the corpus for it."""
     if not is_flat(factory):
-        _made(factory, dimension)
+        _made(factory, dimension, named)
 
 
-def _made(factory: str, dimension: int) -> Any:
+def _made(factory: str, dimension: int, named: str = "QABOT_INDEX_FACTORY") -> Any:
     import faiss
 
     try:
         return faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as exc:  # "Error in ... at faiss/index_factory.cpp:..: could not parse index string Bogus99"
         why = first_line(exc).rsplit(": ", 1)[-1] if ": " in first_line(exc) else first_line(exc)
-        raise IndexStoreError(f"bad QABOT_INDEX_FACTORY {factory!r}: {why}") from None
+        raise IndexStoreError(f"bad {named} {factory!r}: {why}") from None
 
 
 def _training_sample(vectors: np.ndarray, index: Any) -> np.ndarray | None:
