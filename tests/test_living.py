@@ -577,6 +577,24 @@ def test_a_corpus_file_named_as_a_document_api_source_replaces_its_documents_and
         bot.close()
 
 
+def test_a_refresh_that_serves_what_another_process_committed_says_it_updated(make_corpus, tmp_path) -> None:
+    """``refresh()`` of a bot whose index another process (here another bot on the same folder) changed swaps the
+    new state in: its outcome said "unchanged", "nothing changed", though the answers changed, ``rebuilds`` counted
+    it and the watch's "index updated" notice was never given."""
+    corpus = make_corpus(CORPUS)
+    reader, writer = _bot(corpus, tmp_path, {}), _bot(corpus, tmp_path, {})
+    try:
+        writer.upsert([_message("101", "the lighthouse lamp uses a fresnel lens")])
+        before = reader.rebuilds
+        result = reader.refresh()
+        assert "fresnel" in _top(reader, "What lens does the lamp use?") and reader.rebuilds == before + 1
+        assert result.outcome is Outcome.UPDATED and "another process" in result.reason, result
+        assert reader.refresh().outcome is Outcome.UNCHANGED  # in step now
+    finally:
+        writer.close()
+        reader.close()
+
+
 @MILVUS_SLOW
 def test_a_change_that_waited_while_the_index_closed_is_refused(make_corpus, tmp_path, engine, monkeypatch) -> None:
     """An upsert comes in, close() runs while it waits for the change before it, then the upsert goes on: the

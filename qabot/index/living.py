@@ -4,12 +4,11 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
 
 - **load and freshness**: ``open`` serves the committed state after bringing it in step with the corpus folder; a
   missing, damaged or outdated index (another model, chunking, format or index type) is built anew;
-- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete``
-  and ``change`` (both at once) what a caller gives (the document API: a Discord channel's messages).
-  Documents are the unit: one changed document is read, chunked, embedded and written,
-  nothing else. One writer at a time (``Engine.lock``), and every change is one atomic
-  commit: a question sees the state before it or after it, never half of it. A change
-  asked for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
+- **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete`` and ``change`` (both
+  at once) what a caller gives (the document API: a Discord channel's messages). Documents are the unit: one changed
+  document is read, chunked, embedded and written, nothing else. One writer at a time (``Engine.lock``), and every
+  change is one atomic commit: a question sees the state before it or after it, never half of it. A change asked
+  for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
 - **fallback**: when a change fails (a full disk, a read-only folder), the state in
   service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
 - **swap and leases**: each question holds the state it started on (``using``); a new
@@ -217,6 +216,8 @@ class LivingIndex:
                 with self.engine.lock(wait=wait):
                     result = self._refresh(progress, rebuild, opening, explicit=not fallback)
                     if result.outcome is Outcome.UPDATED or self._stale():
+                        if result.outcome is Outcome.UNCHANGED and self._serving is not None:  # another's commit:
+                            result = Refresh(outcome=Outcome.UPDATED, reason="another process changed the index")
                         self._serve(self._open_or_rebuild(progress))
             except Busy:
                 raise
@@ -405,8 +406,7 @@ class LivingIndex:
             hear = on_change or (lambda _result: None)
             if self.engine.read_only:
                 self._watcher = Poller(self.poll_seconds, lambda: getattr(self.engine.committed(), "build", None),
-                                       self.manifest.build,
-                                       lambda _build: hear(self._follow()))
+                                       self.manifest.build, lambda _build: hear(self._follow()))
             else:
                 self._watcher = Watcher(self.config.corpus_dir, self.config.index_dir,
                                         lambda paths: self._changed(paths, hear),
