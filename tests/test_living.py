@@ -163,6 +163,26 @@ def test_documents_upserted_replaced_and_deleted_through_the_api(make_corpus, tm
         bot.close()
 
 
+@pytest.mark.parametrize("name", ["discord/1/", "discord/1/*", "/discord/1/2", "discord/**"])
+def test_deleting_a_folder_or_a_pattern_of_sources_is_refused_not_silently_nothing(name, make_corpus, tmp_path) -> None:
+    """``ask(sources=...)`` reads "discord/1/" as a folder and "discord/1/*" as a glob; ``delete(sources=...)`` takes
+    exact names, and given those deleted nothing and said "unchanged": the caller believed a server's messages gone
+    while every answer could still quote them."""
+    bot = _bot(make_corpus(CORPUS), tmp_path, {})
+    try:
+        bot.upsert([_message("101", "the lighthouse lamp uses a fresnel lens"),
+                    _message("102", "the ferry leaves at noon").model_copy(update={"source": "discord/1/3"})])
+        with pytest.raises(DocumentError, match="exact names.*nothing was deleted"):
+            bot.delete(sources=[name])
+        with pytest.raises(DocumentError, match="exact names"):
+            bot.change(delete_sources=["discord/1/2", name])  # nothing of the change is applied
+        assert "fresnel" in _top(bot, "What lens does the lamp use?")
+        assert bot.delete(sources=["discord/1/2", "discord/1/3"]).deleted == 2
+        assert bot.delete(sources=["discord/1/2"]).outcome is Outcome.UNCHANGED  # an exact name: deleted already
+    finally:
+        bot.close()
+
+
 @MILVUS_SLOW
 def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_corpus, tmp_path, engine) -> None:
     """A chat's history goes on past one exchange the index cannot take: with ``skip_bad`` the change is applied

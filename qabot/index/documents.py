@@ -19,6 +19,7 @@ from qabot.errors import DocumentError, IndexStoreError
 from qabot.index.changes import Engine, Outcome, Refresh, Scan, Transaction, document_digest, paragraphs_of
 from qabot.index.ingest import Ingest
 from qabot.index.manifest import BuildConfig
+from qabot.index.scope import WILDCARDS
 from qabot.index.update import commit, next_manifest
 from qabot.models import Document, Paragraph
 from qabot.text import SURROGATE
@@ -142,6 +143,9 @@ def delete_documents(tx: Transaction, doc_ids: list[str], sources: list[str], co
         if source in corpus_files:
             raise DocumentError(f"source {source!r} is a file of the corpus folder: remove the file instead")
         gone = list(tx.documents(source))
+        if not gone and (_unplain(source) or WILDCARDS & set(source)):  # "discord/1/": a folder deleted nothing
+            raise DocumentError(f"{source!r} is no document's source: delete takes whole sources by their exact "
+                                "names, as upsert gave them (not folders or patterns); nothing was deleted")
         tx.delete(source, gone)
         deleted += len(gone)
     for doc_id, held_by in tx.sources_of(doc_ids).items():

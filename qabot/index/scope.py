@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from qabot.errors import QuestionError
 
-_WILDCARDS = frozenset("*?[")
+WILDCARDS = frozenset("*?[")
 _CHAT = re.compile(r"discord/[0-9]+/[0-9]+")  # no corpus file has this name: a reader needs a suffix
 _FOLDERS = re.compile(r"(?:^|(?<=/))\*\*/")  # "**/" at the start or after a slash: zero or more folders
 _HEAD, _TAIL = fnmatch.translate("\x00").split("\x00")  # what fnmatch wraps a pattern's regex in
@@ -76,7 +76,7 @@ class Scope:
         if self.patterns is None:
             return True
         for pattern in self.patterns:
-            if _WILDCARDS & set(pattern):
+            if WILDCARDS & set(pattern):
                 if glob(pattern).match(source):
                     return True
             elif source == pattern or source.startswith(pattern + "/"):
@@ -90,7 +90,7 @@ def _pattern(text: str) -> str:
     text = text.strip()
     while text.startswith(("/", "./")):
         text = text.removeprefix(".").lstrip("/")
-    return text if _WILDCARDS & set(text) else text.rstrip("/")
+    return text if WILDCARDS & set(text) else text.rstrip("/")
 
 
 @functools.lru_cache(maxsize=1024)
