@@ -217,6 +217,28 @@ def test_a_change_that_skips_bad_documents_applies_the_rest_and_says_why(make_co
         bot.close()
 
 
+@pytest.mark.parametrize(("update", "named"), [
+    ({"doc_id": 1235}, "doc_id"), ({"text": None}, "text"), ({"url": 5}, "url"), ({"paragraphs": ((0, 6),)}, "paragraphs.0"),
+    ({"paragraphs": (Paragraph(start=0, end=6, number=1).model_copy(update={"author": 7}),)}, "paragraphs.0.author")])
+def test_a_document_copied_with_fields_of_the_wrong_type_is_refused_in_one_line(update, named, make_corpus,
+                                                                                  tmp_path) -> None:
+    """``model_copy(update=...)`` (as the README edits a message) and ``model_construct`` skip pydantic's checks: an
+    int id crashed the upsert in ``str.strip``, a paragraph's ``author=7`` was stored and then every question failed
+    with a TypeError, and ``url=5`` was cited as the link "5". Each is a ``DocumentError`` naming the field, and with
+    ``skip_bad`` the rest of the change is applied."""
+    bot = _bot(make_corpus(CORPUS), tmp_path, {})
+    try:
+        bad = _message("101", "the door code is 4411").model_copy(update=update)
+        with pytest.raises(DocumentError, match=f"^document .*: {named}: .*got ") as refused:
+            bot.upsert([bad])
+        assert "\n" not in str(refused.value)
+        result = bot.change([bad, _message("102", "the lamp uses a fresnel lens")], skip_bad=True)
+        assert result.documents == 1 and len(result.skipped) == 1 and named in result.skipped[0]
+        assert "fresnel" in _top(bot, "What lens does the lamp use?") and "Tobias" in _top(bot, "Who was the first keeper?")
+    finally:
+        bot.close()
+
+
 @MILVUS_SLOW
 def test_a_document_with_no_text_is_refused_as_other_bad_documents_are(make_corpus, tmp_path, engine) -> None:
     """A document of the API whose text was empty or only whitespace was taken: counted as written and as one of

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from qabot.corpus.limits import Budget, OverLimit
 from qabot.embedding import Embedder
 from qabot.errors import DocumentError, IndexStoreError
@@ -179,6 +181,12 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
     for document in items:
         if not isinstance(document, Document):
             raise DocumentError(f"upsert takes Document values (qabot.models.Document), not {type(document).__name__}")
+        try:
+            document = _valid(document)
+        except DocumentError as exc:  # an id or source that is not text is held by no document
+            given.refuse(str(exc), (document.source, document.doc_id) if isinstance(document.source, str)
+                         and isinstance(document.doc_id, str) else None)
+            continue
         key = (document.source, document.doc_id)
         if not document.doc_id.strip() or not document.source.strip():
             given.refuse("a document needs a doc_id and a source")
@@ -196,6 +204,19 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
         seen.add(key)
     given.documents = [document for key, document in out.items() if key not in given.refused]
     return given
+
+
+def _valid(document: Document) -> Document:
+    """``document`` validated again: ``model_copy(update=...)`` and ``model_construct`` skip pydantic's checks, and a
+    paragraph's ``author=7`` so stored made every question after it fail."""
+    try:
+        return Document.model_validate({**document.__dict__, "paragraphs": None if document.paragraphs is None else [
+            p.__dict__ if isinstance(p, Paragraph) else p for p in document.paragraphs]})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {where}: {problem['msg']} "
+                            f"(got {type(problem['input']).__name__})") from None
 
 
 def _unplain(source: str) -> str | None:
