@@ -66,6 +66,22 @@ def test_a_double_star_folder_matches_zero_or_more_folders_as_in_gitignore() -> 
     assert Scope.of("**/[[]x].md").matches("[x].md") and Scope.of("a**/b.md").matches("aa/c/b.md")
 
 
+def test_many_double_star_folders_in_a_pattern_take_no_time(make_corpus, fake_bot_for) -> None:
+    """Each ``**/`` was a ``(?:.*/)?`` of one regular expression, which backtracked through every way of sharing a
+    deep source's folders out among them: nine took minutes for one source, so ``ask(sources=...)`` (or a scopes
+    file's pattern) hung every question. They match as they did, at once."""
+    import time
+
+    deep = "a/" * 40 + "b.txt"
+    started = time.perf_counter()
+    assert not Scope.of("**/" * 30 + "zz").matches(deep) and Scope.of("**/" * 30 + "b.txt").matches(deep)
+    assert not Scope.of("**/a/" * 12 + "zz").matches(deep) and Scope.of("**/a/" * 12 + "*.txt").matches(deep)
+    assert not Scope.of("**/a/" * 41 + "b.txt").matches(deep) and Scope.of("a/**/" * 40 + "b.txt").matches(deep)
+    bot = fake_bot_for(make_corpus({**CORPUS, deep: "A note about the harbour cranes, deep down."}))
+    assert [e.citation.source for e in bot.ask("harbour cranes", k=3, sources="**/" * 12 + "b.txt").excerpts] == [deep]
+    assert time.perf_counter() - started < 5
+
+
 def test_a_double_star_scope_names_top_level_files_at_every_door(make_corpus, fake_bot_for) -> None:
     from qabot.scopes import Scopes
 
