@@ -82,6 +82,18 @@ def test_many_double_star_folders_in_a_pattern_take_no_time(make_corpus, fake_bo
     assert time.perf_counter() - started < 5
 
 
+def test_a_source_pattern_longer_than_a_path_is_refused_at_once(make_corpus, fake_bot_for) -> None:
+    """fnmatch reads "[" without its "]" again from each one: ``sources=["[" * 100_000]`` took three minutes before
+    answering nothing. A pattern longer than a path can be is a ``QuestionError``; one as long is read at once."""
+    import time
+
+    bot = fake_bot_for(make_corpus(CORPUS))
+    started = time.perf_counter()
+    with pytest.raises(QuestionError, match="source pattern is too long .*100,000 characters"):
+        bot.ask("harbour cranes", sources=["notes.txt", "[" * 100_000])
+    assert not bot.ask("harbour cranes", sources="[" * 4096).excerpts and time.perf_counter() - started < 5
+
+
 def test_a_double_star_scope_names_top_level_files_at_every_door(make_corpus, fake_bot_for) -> None:
     from qabot.scopes import Scopes
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from qabot.errors import QuestionError
 
 WILDCARDS = frozenset("*?[")
+MAX_PATTERN = 4096  # characters: the longest path Linux takes (PATH_MAX)
 _CHAT = re.compile(r"discord/[0-9]+/[0-9]+")  # no corpus file has this name: a reader needs a suffix
 _FOLDERS = re.compile(r"(?:^|(?<=/))\*\*/")  # "**/" at the start or after a slash: zero or more folders
 
@@ -67,6 +68,9 @@ class Scope:
             raise QuestionError("sources must be source patterns as text, like 'guides/' or '*.pdf'") from None
         if not patterns or not all(patterns):
             raise QuestionError("sources must name at least one file, folder or pattern")
+        if too_long := next((p for p in patterns if len(p) > MAX_PATTERN), None):  # fnmatch takes minutes for 100k "["
+            raise QuestionError(f"a source pattern is too long ({len(too_long):,} characters; the limit is "
+                                f"{MAX_PATTERN:,}, a path's)")
         return cls(patterns)
 
     def matches(self, source: str) -> bool:
