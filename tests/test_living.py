@@ -367,6 +367,37 @@ def test_a_change_that_fails_leaves_the_last_good_state_serving(make_corpus, tmp
 
 
 
+def test_close_from_a_callback_of_a_change_is_refused_and_leaves_the_bot_whole(make_corpus, tmp_path) -> None:
+    """``close()`` from a ``warn`` callback (a change under way, holding the lock) raised, but only after it had
+    marked the index closed and stopped its watch: every question after it was refused, and the engine was never
+    closed (a second ``close()`` returned at once), its files and leases held. It is refused before anything is
+    done; the change goes on, and ``close()`` once it has returned closes the bot."""
+    from qabot import QABotError
+
+    corpus = make_corpus(CORPUS)
+    bot = _bot(corpus, tmp_path, {})
+    refused: list[str] = []
+
+    def close_now(line: str) -> None:
+        try:
+            bot.close()
+        except QABotError as exc:
+            refused.append(str(exc))
+
+    bot.living.warn = close_now
+    (corpus / "photo.png").write_bytes(b"\x89PNG")  # a file skipped: the change warns while it holds the lock
+    (corpus / "harbour.txt").write_text("The harbour was dredged again in 1950.\n")
+    try:
+        assert bot.refresh().outcome is Outcome.UPDATED
+        assert "1950" in _top(bot, "When was the harbour dredged?")  # not closed
+        assert len(refused) == 1 and "cannot be closed from within a change" in refused[0]
+    finally:
+        bot.close()
+    with pytest.raises(QABotError, match="closed"):
+        bot.ask("When was the harbour dredged?")
+    assert not bot.living.engine._segments  # its files let go of
+
+
 def test_a_warning_callback_that_raises_leaves_nothing_of_the_change_held(make_corpus, tmp_path) -> None:
     """A change says what listing skipped before it reads anything: a ``warn`` callback that raised there (a bug in
     it, or a Ctrl-C as it printed) left the change's snapshot of the index held for good, so that the segments it

@@ -7,15 +7,14 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
 - **changes**: ``refresh`` applies what changed in the corpus folder, ``upsert``, ``delete`` and ``change`` (both
   at once) what a caller gives (the document API: a Discord channel's messages). Documents are the unit: one changed
   document is read, chunked, embedded and written, nothing else. One writer at a time (``Engine.lock``), and every
-  change is one atomic commit: a question sees the state before it or after it, never half of it. A change asked
-  for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
-- **fallback**: when a change fails (a full disk, a read-only folder), the state in
-  service keeps serving, and ``notify`` hears why; ``Refresh`` says what happened;
-- **swap and leases**: each question holds the state it started on (``using``); a new
-  state is swapped in at once, and the old one is closed when its last question ends.
-  The engine keeps what a reader holds from being deleted under it;
-- **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``), and a replica
-  of a shared index polls for what its writer commits;
+  change is one atomic commit: a question sees the state before it or after it, never half of it. A change (or a
+  close) asked for from within one (a ``notify`` callback's) is refused, not deadlocked (``locks``);
+- **fallback**: when a change fails (a full disk, a read-only folder), the state in service keeps serving, and
+  ``notify`` hears why; ``Refresh`` says what happened;
+- **swap and leases**: each question holds the state it started on (``using``); a new state is swapped in at once,
+  and the old one is closed when its last question ends; the engine keeps what a reader holds from deletion;
+- **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``), and a replica of a shared index polls for
+  what its writer commits;
 - **maintenance**: after a commit, the engine may merge segments in the background (``maintain``).
 """
 
@@ -397,8 +396,8 @@ class LivingIndex:
     def watch(self, on_change: Callable[[Refresh], None] | None = None) -> None:
         """Follow the corpus folder from now on (a replica: what its writer commits), in the background.
 
-        Returns once the watcher is armed; the corpus is then compared with the index once, so that an edit made
-        while the index was opening is not missed. ``on_change`` hears each update the watching made."""
+        Returns once armed; the corpus is then compared with the index once, so that an edit made while the index
+        was opening is not missed. ``on_change`` hears each update the watching made."""
         with self._state:
             self._check_open()
             if self._watcher is not None:
@@ -439,6 +438,7 @@ class LivingIndex:
         with self._state:
             if self._closed:
                 return
+            self._write.refuse_here("closed")  # half of it done, the rest never: refused before anything is done
             self._closed = True
             watcher, self._watcher = self._watcher, None
         if watcher is not None:

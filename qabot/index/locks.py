@@ -70,11 +70,15 @@ class ChangeLock:
         self._lock = threading.Lock()
         self._holder: int | None = None  # the thread making the change under way
 
+    def refuse_here(self, what: str = "changed") -> None:
+        """``QABotError`` if this thread is making the change under way (a callback's): it would wait for itself."""
+        if self._holder == threading.get_ident():
+            raise QABotError(f"the index cannot be {what} from within a change under way (a notify or warn "
+                             f"callback, say): do it once that change has returned")
+
     @contextlib.contextmanager
     def held(self) -> Iterator[None]:
-        if self._holder == threading.get_ident():
-            raise QABotError("the index cannot be changed from within a change under way (a notify or warn "
-                             "callback, say): change it once that change has returned")
+        self.refuse_here()
         with self._lock:
             self._holder = threading.get_ident()
             try:
