@@ -880,6 +880,31 @@ def test_a_read_only_index_whose_files_only_got_new_times_serves_without_a_warni
         index.close()
 
 
+def test_a_reader_that_cannot_write_the_index_follows_what_its_writer_commits(make_corpus, tmp_path, fake_embedder,
+                                                                             monkeypatch) -> None:
+    """A process that may read the index folder but not write it (another user's, a read-only mount) served the
+    state it opened on for good: its refresh (and its watch) took the write lock first, failed, and said "could not
+    update the index" each time, while the writer's commits were there to read. It serves the committed state
+    when that is the corpus as it is, without a warning, and says it was updated."""
+    from qabot import Document
+
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    writer = open_index(config, fake_embedder, progress=False)
+    messages: list[str] = []
+    reader = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        writer.upsert([Document(doc_id="m1", source="discord/1/2", text="Ana: the archive opens at nine.")])
+        _read_only_folder(monkeypatch)
+        result = reader.refresh()
+        assert result.outcome is Outcome.UPDATED and reader.manifest.build == writer.manifest.build, result
+        assert "discord/1/2" in [s.source for s in reader.current.sources()] and not messages
+        assert reader.refresh().outcome is Outcome.UNCHANGED
+    finally:
+        reader.close()
+        writer.close()
+
+
 def test_progress_moves_while_one_big_document_is_embedded(make_corpus, tmp_path, monkeypatch) -> None:
     """A corpus of one big file (a PDF manual: one document) moved the bar only once it was all embedded: 0 % with
     no ETA until the end, and off a terminal no line until 100 %. It now moves with each batch."""

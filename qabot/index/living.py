@@ -235,15 +235,15 @@ class LivingIndex:
         state is the corpus as it is now (read without the lock: a commit replaces the manifest whole), it serves
         without a word, since there was nothing to write; else None."""
         try:
-            if self._serving is not None and self._stale():  # something was committed (this change, its reply
-                return None  # lost, or another process's): the failure is said, and the next refresh serves it
             if not in_step(self.engine, self.config, self.embedder.name):
                 return None
-            if self._serving is None:
+            followed = self._serving is not None and self._stale()  # another process's commit (a reader that cannot
+            if self._serving is None or followed:  # write followed no writer before), or this change's, its reply lost
                 self._serve(self.engine.open())
         except (QABotError, OSError):
             return None
-        self.last = Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed",
+        self.last = Refresh(outcome=Outcome.UPDATED if followed else Outcome.UNCHANGED,
+                            reason="another process changed the index" if followed else "nothing changed",
                             seconds=round(time.perf_counter() - started, 3))
         return self.last
 
