@@ -1113,6 +1113,35 @@ def test_html_the_text_of_a_figure_is_read(tmp_path: Path) -> None:
     assert "Drift plot" not in doc.text  # an image is still no text
 
 
+def test_html_many_nested_captions_or_hidden_elements_are_found_in_linear_time() -> None:
+    """libxml2 finds ``//*[...]`` matches that nest (a Sphinx sidebar's ``<p class="caption"><span
+    class="caption-text">``) in a time that grows with the square of their number: a 2 MB page of 25,000 such
+    captions spent 18 s in one step that checks no time limit, and under load read for 44 s, past the reader's
+    30 s. Each step that looks for marked elements takes a time that grows with the page."""
+    import time
+
+    import trafilatura
+
+    from qabot.corpus import html_generators, html_prepare
+
+    rows = ("<p class='caption' hidden><span class='caption-text' hidden>Reference</span></p>"
+            "<div class='expand-container'><div class='expand-container'>Steps</div></div>"
+            "<span class='viewcode-link'><span class='viewcode-link'>[source]</span></span><template>x</template>"
+            "<blockquote><blockquote><footer><footer>Ana</footer></footer></blockquote></blockquote>"
+            "<address><address>Paris</address></address>"
+            "<div id='main-content'><div id='main-content'><a>Read more</a></div></div>") * 16_000
+    page = f"<html><head><meta name='generator' content='rustdoc'></head><body><main>{rows}</main></body></html>"
+    tree = trafilatura.load_html(page.encode())
+    started = time.monotonic()
+    html_prepare.captions_kept(tree)
+    html_prepare.drop_hidden(tree)
+    html_prepare.kept_as_text(tree)
+    html_generators.prepare(tree)
+    assert time.monotonic() - started < 2
+    assert not tree.xpath("//*[@hidden] | //*[contains(@class, 'caption')] | //*[contains(@class, 'viewcode')]")
+    assert not tree.xpath("//template | //footer | //address") and len(tree.xpath("//p")) == 4 * 16_000  # made text
+
+
 def test_html_a_short_post_keeps_its_paragraphs_and_headings(tmp_path: Path) -> None:
     # A Jekyll post as its default theme (minima) writes it: a few paragraphs, under trafilatura's 250 characters.
     path = tmp_path / "closing-the-dome.html"

@@ -59,12 +59,13 @@ def prepare(tree: Any) -> None:
         _rustdoc(tree)
     elif _generator(tree).startswith("doxygen"):
         _doxygen(tree)
-    for summary in tree.xpath("//summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
+    # "descendant-or-self::", not "//": matches that nest, libxml2 finds in square time by "//" (html_prepare.drop_hidden)
+    for summary in tree.xpath("descendant-or-self::summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
-    for source in tree.xpath("//span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
+    for source in tree.xpath("descendant-or-self::span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
         link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
-    for edit in tree.xpath("//*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
+    for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
@@ -74,7 +75,7 @@ def _confluence_expands(tree: Any) -> None:
     """Keep the text of Confluence's expand macro (a folded block: its title, "Click here to see the steps", and
     its body), which trafilatura deletes whole for its classes (``expand-container``, ``expand-content``: "expand"
     is among its boilerplate tokens). Its title is made a paragraph; the icon beside it is no text."""
-    for block in tree.xpath("//div[contains(concat(' ', @class, ' '), ' expand-container ')]"):
+    for block in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' expand-container ')]"):
         for part in [block, *block.iter("div", "span")]:
             classes = (part.get("class") or "").split()
             if "expand-control-text" in classes:
@@ -94,16 +95,16 @@ def _generator(tree: Any) -> str:
 
 
 def _doxygen(tree: Any) -> None:
-    for element in tree.xpath("//*[@id='titlearea']"):
+    for element in tree.xpath("descendant-or-self::*[@id='titlearea']"):
         element.drop_tree()  # the project's name, number and brief, atop every page
-    for title in tree.xpath("//div[@class='headertitle']/div[@class='title']"):
+    for title in tree.xpath("descendant-or-self::div[@class='title'][parent::div[@class='headertitle']]"):
         title.tag = "h1"  # the page's own title: "skyfetch.h File Reference"
 
 
 def _rustdoc(tree: Any) -> None:
     for element in [element for element in tree.iter() if _rustdoc_furniture(element)]:
         element.drop_tree()
-    for main in tree.xpath("//*[@id='main-content']"):
+    for main in tree.xpath("descendant-or-self::*[@id='main-content']"):
         for link in list(main.iter("a")):
             text = link.text_content().strip()
             if text == "Read more":  # after a trait method's summary, to the trait's documentation
