@@ -651,7 +651,8 @@ def test_a_document_source_that_is_not_a_plain_name_is_a_clear_error(bot, source
     """A document's source is named as a corpus file is ('/'-separated, from the corpus folder): './good.txt' was
     taken as another source than the corpus file good.txt (past the rule that the folder owns its files' names),
     and '/notes/today' could not be picked by its name (a scope's plain name loses its slashes). Refused now,
-    naming the plain name to use; deleting a source by any name stays allowed (an older index may hold one)."""
+    naming the plain name to use; deleting a source by any name stays allowed where one holds documents (an older
+    index may), and deleting one that holds none says so."""
     from qabot.errors import DocumentError
 
     with pytest.raises(DocumentError, match=(f"^document 'n1' of {source!r}: its source is not a plain name "
@@ -660,7 +661,8 @@ def test_a_document_source_that_is_not_a_plain_name_is_a_clear_error(bot, source
         bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."),
                     Document(doc_id="n1", source=source, text="The zebra was named Quintus.")])
     assert [s.source for s in bot.sources("api/")] == []
-    assert bot.delete(sources=[source]).outcome is Outcome.UNCHANGED
+    with pytest.raises(DocumentError, match="is no document's source"):  # nothing holds it: no folder or pattern
+        bot.delete(sources=[source])
     bot.upsert(Document(doc_id="n1", source="notes/today", text="The zebra was named Quintus."))
     assert [e.citation.source for e in bot.ask("What was the zebra named?", k=1, sources="/notes/").excerpts] == [
         "notes/today"]

@@ -13,8 +13,7 @@ It owns the whole life of an index, whatever engine holds it (``qabot.index.chan
   ``notify`` hears why; ``Refresh`` says what happened;
 - **swap and leases**: each question holds the state it started on (``using``); a new state is swapped in at once,
   and the old one is closed when its last question ends; the engine keeps what a reader holds from deletion;
-- **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``), and a replica of a shared index polls for
-  what its writer commits;
+- **watch**: ``watch`` follows the corpus folder (``qabot.index.watch``); a replica of a shared index polls its writer;
 - **maintenance**: after a commit, the engine may merge segments in the background (``maintain``).
 """
 
@@ -204,15 +203,15 @@ class LivingIndex:
     def refresh(self, progress: Progress = False, *, rebuild: bool = False, fallback: bool = True,
                 opening: bool = False, wait: bool = True) -> Refresh:
         """Bring the index in step with the corpus folder now (see ``Refresh``); a replica serves what was committed last.
-
         Without ``wait``, another process writing the index raises ``Busy`` at once, and nothing changes."""
         self._check_open()
-        started = time.perf_counter()
+        started, locked = time.perf_counter(), False  # locked: a failure before it is no change of this process's
         if self.engine.read_only and self._serving is not None:
             return self._follow()
         with self._changing():
             try:
                 with self.engine.lock(wait=wait):
+                    locked = True
                     result = self._refresh(progress, rebuild, opening, explicit=not fallback)
                     if result.outcome is Outcome.UPDATED or self._stale():
                         if result.outcome is Outcome.UNCHANGED and self._serving is not None:  # another's commit:
@@ -221,7 +220,7 @@ class LivingIndex:
             except Busy:
                 raise
             except (QABotError, OSError) as exc:
-                if not rebuild and (current := self._already_current(started)) is not None:
+                if not rebuild and (current := self._already_current(started, follow=not locked)) is not None:
                     return current
                 return self._failed(exc, started, fallback)
         result.seconds = round(time.perf_counter() - started, 3)
@@ -230,15 +229,16 @@ class LivingIndex:
             self._after_commit(result)
         return result
 
-    def _already_current(self, started: float) -> Refresh | None:
+    def _already_current(self, started: float, *, follow: bool) -> Refresh | None:
         """After a refresh failed (a read-only index folder, whose write lock cannot even be taken): if the committed
         state is the corpus as it is now (read without the lock: a commit replaces the manifest whole), it serves
-        without a word, since there was nothing to write; else None."""
+        it (``follow``, the lock never taken: another process's commit, as a reader that cannot write follows its
+        writer; else this change's, its reply lost: the failure is said, the next refresh serves it); else None."""
         try:
-            if not in_step(self.engine, self.config, self.embedder.name):
+            followed = self._serving is not None and self._stale()
+            if not in_step(self.engine, self.config, self.embedder.name) or (followed and not follow):
                 return None
-            followed = self._serving is not None and self._stale()  # another process's commit (a reader that cannot
-            if self._serving is None or followed:  # write followed no writer before), or this change's, its reply lost
+            if self._serving is None or followed:
                 self._serve(self.engine.open())
         except (QABotError, OSError):
             return None
