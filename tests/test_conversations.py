@@ -543,18 +543,7 @@ def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_b
     """An older export of a thread a helper started from a member's question holds only the placeholder, by the
     helper, then the helper asking back ("which version ...?"). The helper is no asker: the member who answers the
     question asks, so the member's own words are never the answer, the helper's fix is."""
-    placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type="21")
-    placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
-                                "guildId": "81384788765712384"}
-    chat = [placeholder,
-            documents.message("381889648827301960", "Ben", "moving this to a thread. which version of the app are "
-                              "you on?", documents._at(1)),
-            documents.message("381889648827301970", "Ana", "version 3.2 on windows 11, and the license key says it "
-                              "is already activated on another machine", documents._at(2)),
-            documents.message("381889648827301980", "Ben", "3.2 has a bug with activations, update to 3.3 and sign "
-                              "in again", documents._at(4)),
-            documents.message("381889648827301990", "Ana", "updated to 3.3 and signed in, it activated fine, thanks",
-                              documents._at(8))]
+    chat = _thread_without_its_question(thanks=", thanks")
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     path = documents.write_export(corpus / "thread.json", chat, channel=THREAD)
@@ -565,9 +554,9 @@ def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_b
     assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301980"), first.highlight
 
 
-def _thread_without_its_question() -> list[dict]:
+def _thread_without_its_question(thanks: str = "") -> list[dict]:
     """An older export's thread: the placeholder for the message it was started from, a helper asking back, the
-    member's answer, the helper's fix, the member's thanks."""
+    member's answer, the helper's fix, the member's word that it worked (and ``thanks``)."""
     placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type="21")
     placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
                                 "guildId": "81384788765712384"}
@@ -578,7 +567,7 @@ def _thread_without_its_question() -> list[dict]:
                               "is already activated on another machine", documents._at(2)),
             documents.message("381889648827301980", "Ben", "3.2 has a bug with activations, update to 3.3 and sign "
                               "in again", documents._at(4)),
-            documents.message("381889648827301990", "Ana", "updated to 3.3 and signed in, it activated fine",
+            documents.message("381889648827301990", "Ana", f"updated to 3.3 and signed in, it activated fine{thanks}",
                               documents._at(8))]
 
 

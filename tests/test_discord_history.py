@@ -1796,12 +1796,7 @@ async def test_forget_takes_their_words_out_of_a_thread_started_from_their_messa
     were forgotten, the thread was still cited by that name: it is cited without it, as where the message is kept."""
     from tests.discord_double import user
 
-    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=9000)
-    thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=8990,
-                                announce=False)  # made by another
-    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
-                       channel_id=thread, seconds_ago=8980)
+    thread, flip = _maria_thread(double)
     flipped = "does a finder flip the image"
     async with running(qa, double, **settings(tmp_path, thread)) as bot:
         await backfilled(bot, double)
@@ -1813,6 +1808,18 @@ async def test_forget_takes_their_words_out_of_a_thread_started_from_their_messa
     assert "Maria" not in state_text(tmp_path)
 
 
+def _maria_thread(double, ago: int = 0) -> tuple[int, int]:
+    """A member's question in a channel not learnt, ``ago`` seconds and more before now; a thread another member made
+    of it, named by its words ("... says Maria"); an answer in the thread: (the thread, the answer)."""
+    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=ago + 9000)
+    thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=ago + 8990,
+                                announce=False)  # made by another
+    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
+                       channel_id=thread, seconds_ago=ago + 8980)
+    return thread, flip
+
+
 async def test_forget_takes_their_words_out_of_a_thread_learnt_alone_before_who_started_it_was_noted(
         qa, double, tmp_path) -> None:
     """The same thread, listed alone and learnt by a version that did not note who wrote the message it was started
@@ -1822,13 +1829,7 @@ async def test_forget_takes_their_words_out_of_a_thread_learnt_alone_before_who_
 
     from tests.discord_double import user
 
-    month = 30 * 86400  # past QABOT_DISCORD_HISTORY_RECHECK_DAYS
-    question = double.seed("Why is my finder view upside down at night?", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=month + 9000)
-    thread = double.thread_from(question, "Finder view upside down, says Maria", user_n=2, seconds_ago=month + 8990,
-                                announce=False)  # made by another
-    flip = double.seed("A finder without an erecting prism flips the image: that is normal.", user_n=3,
-                       channel_id=thread, seconds_ago=month + 8980)
+    thread, flip = _maria_thread(double, ago=30 * 86400)  # past QABOT_DISCORD_HISTORY_RECHECK_DAYS
     flipped = "does a finder flip the image"
     async with running(qa, double, **settings(tmp_path, thread)) as bot:
         await backfilled(bot, double)
