@@ -1170,3 +1170,18 @@ def test_a_state_database_from_the_first_history_release_is_brought_up_to_date(t
     store.link([Link(1001, 1001, 1001, ASKS, 0, "hash-of-ana", False),
                 Link(1002, 1001, 1002, ANSWERS, 0, "hash-of-ana", False, continues=1001)])
     assert store.continuation(PUBLIC, 1001) == 1002
+
+
+@pytest.mark.parametrize("reply", [None, 1], ids=["not-a-reply", "a-reply-to-the-question"])
+def test_each_answer_in_a_thread_answers_the_message_it_was_started_from_however_it_is_batched(threaded,
+                                                                                                reply) -> None:
+    """Two helpers answer in the thread made of Ana's question, the second (Cleo) heard after the first was linked,
+    as live messages are (each its own batch), and replying to the question or not. Both answer it, as in an export
+    of the thread, which goes on from the question whatever the batches: Cleo's answer went on from Ben's instead,
+    and answered nobody."""
+    qa, history = threaded
+    history.apply(in_thread(said(3, "Ben", ANSWER)))
+    history.apply(in_thread(said(4, "Cleo", "Or switch it off at the wall for a full minute.", reply=reply)))
+    exchange = history.store.exchange(QUESTION_THREAD, 1001)
+    assert [(s.id, s.parent, s.role) for s in exchange] == [(1003, 1001, ANSWERS), (1004, 1001, ANSWERS)]
+    assert [role for *_, role, _ in qa.paragraphs(f"{QUESTION_THREAD}-1001")] == [ASKS, ANSWERS, ANSWERS]

@@ -52,8 +52,11 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
     at: dict[int, int] = {}  # message id: its place in the untangler
     ids: list[int] = []
     roots: list[int] = []  # by place: the id of its exchange's first message
-    opening = starter(store, channel) if not primer else None
-    if opening is not None:  # nothing of the thread linked yet: it goes on from the message it was started from
+    opening = starter(store, channel)
+    if opening is not None and primer and not store.exchange_size(channel.id, opening.id):
+        opening = None  # linked without it (by an earlier version, or before its channel was learnt): it stays so
+    if opening is not None:  # the thread goes on from the message it was started from, in every batch (as an
+        # export's does): its answers heard later answer it too, not the first message linked before them
         untangler.add(opening.message.untangled())
         at[opening.id] = 0
         ids.append(opening.id)
