@@ -472,6 +472,28 @@ async def test_backfill_reads_an_archived_thread_started_from_a_question(qa, dou
     assert found[jump(answer)].startswith("user1: The mount keeps drifting east")  # the question, then its answer
     assert [link for link, text in found.items() if "drifting east" in text] == [jump(answer)]
 
+async def test_a_reply_in_a_thread_to_the_message_it_was_started_from_replies_to_it(qa, double, tmp_path) -> None:
+    """In a thread made of a question, a helper replies to the question (Discord shows it atop the thread; the reply's
+    reference is to the message in the parent channel, under the thread's id). It is kept as a reply to the question
+    and answers it, as an export of the thread reads it; it was kept as no reply at all."""
+    question = double.seed("Why does the focuser slip when the tube points up?", user_n=1,
+                           channel_id=OTHER_CHANNEL_ID, seconds_ago=9000)
+    thread = double.thread_from(question, "focuser slip", user_n=2, seconds_ago=8990, announce=False)
+    first = double.seed("Is the tension screw under the focuser tight?", user_n=2, channel_id=thread,
+                        seconds_ago=8980)
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        reply = double.message("Tighten the tension screw under the focuser a quarter turn.", user_n=3,
+                               channel_id=thread, mention_bot=False, reply_to=question)
+        await double.until(lambda: getattr(store.get([int(reply["id"])]).get(int(reply["id"])), "root", None),
+                           what="the reply linked")
+        await bot.learning.feed.settled()
+    kept = store.get([int(first["id"]), int(reply["id"])])
+    assert kept[int(reply["id"])].message.reply_to == question["id"]
+    assert [(kept[int(m["id"])].parent, kept[int(m["id"])].role) for m in (first, reply)] == [
+        (int(question["id"]), ANSWERS), (int(question["id"]), ANSWERS)]
+
 # -- backfill ------------------------------------------------------------------------------------------
 
 

@@ -111,8 +111,10 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
                if (text := embed(*(_clean(v, message, key, forgotten, sees) if v else v for v in (
                    e.title, e.description, *(field(f.name, f.value) for f in e.fields), e.author.name,
                    e.footer.text))))]
+    # A reply in this channel, or, in a thread started from a message, to that message (in the parent channel, under
+    # the thread's id): the thread goes on from it (``qabot.history.linking``), as an export of the thread does.
     reply_to = (reference.message_id if reference is not None and not forward
-                and reference.channel_id == message.channel.id else None)
+                and message.channel.id in (reference.channel_id, reference.message_id) else None)
     author_key = key_of(message, key)
     kept = ChatMessage(
         id=str(message.id), author=_shown_name(message.author), author_key=author_key,
