@@ -520,10 +520,16 @@ def test_a_thread_started_from_a_message_opens_with_its_question(tmp_path: Path)
     assert doc.text[doc.paragraphs[0].start : doc.paragraphs[0].end] == "Ana: How do I reset the dome controller?"
 
 
-def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: Path) -> None:
-    # Before that, DiscordChatExporter wrote Discord's placeholder for it: type 21 (a number: it had no name for
-    # it), no text, a reference to the message in the parent channel. The question is not there to link.
-    placeholder = documents.message(THREAD["id"], "Ana", "", "2024-05-01T18:00:00+00:00", type="21")
+# Before that, DiscordChatExporter wrote Discord's placeholder for it: type 21 (a number: it had no name for it), no
+# text, a reference to the message in the parent channel. Since that pull request it has a name for it, which it writes
+# where it cannot fetch the message (deleted, or in a channel the exporter may not read).
+STARTER_TYPES = ["21", "ThreadStarterMessage"]
+
+
+@pytest.mark.parametrize("kind", STARTER_TYPES)
+def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: Path, kind: str) -> None:
+    # The question is not there to link.
+    placeholder = documents.message(THREAD["id"], "Ana", "", "2024-05-01T18:00:00+00:00", type=kind)
     placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
                                 "guildId": "81384788765712384"}
     chat = [placeholder, documents.message("381889648827301960", "Ben", "Hold the red button for ten seconds.",
@@ -538,12 +544,15 @@ def test_a_thread_export_without_the_message_it_started_from_says_so(tmp_path: P
     assert "deleted" in warnings[0]
 
 
+@pytest.mark.parametrize("kind", STARTER_TYPES)
 def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_by_the_member(tmp_path: Path,
-                                                                                          bot_for) -> None:
+                                                                                          bot_for, kind: str) -> None:
     """An older export of a thread a helper started from a member's question holds only the placeholder, by the
     helper, then the helper asking back ("which version ...?"). The helper is no asker: the member who answers the
-    question asks, so the member's own words are never the answer, the helper's fix is."""
-    chat = _thread_without_its_question(thanks=", thanks")
+    question asks, so the member's own words are never the answer, the helper's fix is. So does a newer export of
+    it once the question was deleted: the placeholder, by its name, was read as no message at all, and the member's
+    own words were the answer."""
+    chat = _thread_without_its_question(thanks=", thanks", kind=kind)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     path = documents.write_export(corpus / "thread.json", chat, channel=THREAD)
@@ -554,10 +563,10 @@ def test_a_thread_without_its_question_opened_by_a_helper_asking_back_is_asked_b
     assert first.citation.author == "Ben" and first.citation.link.endswith("/381889648827301980"), first.highlight
 
 
-def _thread_without_its_question(thanks: str = "") -> list[dict]:
-    """An older export's thread: the placeholder for the message it was started from, a helper asking back, the
-    member's answer, the helper's fix, the member's word that it worked (and ``thanks``)."""
-    placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type="21")
+def _thread_without_its_question(thanks: str = "", kind: str = "21") -> list[dict]:
+    """An older export's thread: the placeholder for the message it was started from (of type ``kind``), a helper
+    asking back, the member's answer, the helper's fix, the member's word that it worked (and ``thanks``)."""
+    placeholder = documents.message(THREAD["id"], "Ben", "", documents._at(0), type=kind)
     placeholder["reference"] = {"type": "Default", "messageId": THREAD["id"], "channelId": THREAD["categoryId"],
                                 "guildId": "81384788765712384"}
     return [placeholder,

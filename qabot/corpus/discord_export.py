@@ -34,8 +34,9 @@ so the question and its answers are one exchange. In an announcement's thread, t
 links to where it was posted, the parent channel (the export's ``categoryId``), as live; in
 another public thread it may be a forum post's own first message, which the export does not
 tell apart, and links into the thread. An older export holds only a placeholder
-(type ``21``) in its place, with no text: that export is read with a warning saying so, its first
-message marked as answering a question it does not hold (``ChatMessage.answers_absent``).
+(type ``21``) in its place, with no text, and so does a newer one (type ``ThreadStarterMessage``)
+where it could not fetch that message (deleted): such an export is read with a warning saying so,
+its first message marked as answering a question it does not hold (``ChatMessage.answers_absent``).
 A paragraph's number is still its message's place in the channel, and it keeps its role
 in its exchange. An export written newest first (``--reverse``) is read oldest first. The parts of an export
 cut with ``--partition`` are read as one channel (``read_parts``; ``qabot.corpus.export_parts``), and so are a
@@ -95,8 +96,9 @@ _SNAPSHOT: dict[str, tuple[tuple[type, ...], str]] = {  # the same for what a fo
 FORWARD = "Forward"  # reference.type of a forwarded message
 # A thread started from a message: Discord lists, first in the thread, a placeholder (type 21, no text) that only
 # refers to that message in the parent channel; DiscordChatExporter, knowing no name for it, wrote "21" and no
-# text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all.
-STARTER = "21"
+# text. Since its pull request #1557 (June 2026) it writes the message itself there instead, id and all, and, where it
+# cannot fetch it (deleted, or in a channel the exporter may not read), the placeholder under its new name.
+STARTERS = frozenset({"21", "ThreadStarterMessage"})
 
 
 _THREAD_NUMBERS = frozenset({"10", "11", "12"})  # Discord's announcement, public and private thread types
@@ -277,7 +279,7 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
 
 
 def _absent(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
-    """The messages in order without the placeholders for a thread's first message (``STARTER``), the chat message
+    """The messages in order without the placeholders for a thread's first message (``STARTERS``), the chat message
     after each marked as answering a question the export does not hold (``ChatMessage.answers_absent``): in order, so
     that in an export written newest first it is the thread's first message, not its last."""
     absent = False
@@ -305,7 +307,7 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
     people: dict[str, str] = {}  # one string per person, not one per message
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
-        if kind == STARTER:  # kept, where it says when, until the messages are in order (``_absent``)
+        if kind in STARTERS:  # kept, where it says when, until the messages are in order (``_absent``)
             if isinstance(when := message.get("timestamp"), str) and chat.when(when) is not None:
                 yield chat.ChatMessage(id=str(message.get("id")), author="", author_key="", date=when, content="",
                                        answers_absent=True)

@@ -102,7 +102,7 @@ def _sent(message: chat.ChatMessage) -> tuple[float, int]:
 def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
     """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
     the file read first (its two copies are side by side), unless that is only the placeholder an older export holds
-    for a thread's first message (``discord_export.STARTER``) and another file holds the message."""
+    for a thread's first message (``discord_export.STARTERS``) and another file holds the message."""
     last = None
     for message in messages:
         if last is not None and message.id == last.id:
