@@ -1185,3 +1185,18 @@ def test_each_answer_in_a_thread_answers_the_message_it_was_started_from_however
     exchange = history.store.exchange(QUESTION_THREAD, 1001)
     assert [(s.id, s.parent, s.role) for s in exchange] == [(1003, 1001, ANSWERS), (1004, 1001, ANSWERS)]
     assert [role for *_, role, _ in qa.paragraphs(f"{QUESTION_THREAD}-1001")] == [ASKS, ANSWERS, ANSWERS]
+
+
+def test_an_answer_in_a_thread_longer_than_what_linking_goes_on_from_answers_its_asker(kept, monkeypatch) -> None:
+    """A thread longer than the messages linking goes on from (``PRIME``): a new helper's answer, heard later, answers
+    the thread's asker, as in an export of the thread; it went on from the oldest message linking held, a helper's,
+    and answered nobody."""
+    _, history, _ = kept
+    monkeypatch.setattr(linking, "PRIME", 3)
+    history.register(ChannelRow(PUBLIC_THREAD, GUILD, PUBLIC, THREAD, "Club · #help › focuser"))
+    talk = [said(1, "Ana", "Why does my focuser slip when the tube points up?"),
+            *(said(n, "Ben", f"Check the tension screw, step {n}.") for n in range(2, 8))]
+    history.apply(Changes(put={PUBLIC_THREAD: talk}, read={PUBLIC_THREAD: (1007, True)}))
+    history.apply(Changes(put={PUBLIC_THREAD: [said(8, "Cleo", "Or add a little weight to the focuser knob.")]}))
+    cleo = history.store.get([1008])[1008]
+    assert (cleo.root, cleo.role) == (1001, ANSWERS)

@@ -3,7 +3,9 @@
 A message is linked when it arrives (or when a backfill reaches it), in the order of the
 channel, by the same untangler as an export (``qabot.corpus.conversations``), going on
 from the ``PRIME`` messages linked before it (read back from the state database: their
-links, roles and askers as they were decided). An explicit reply to an older message
+links, roles and askers as they were decided), and, in a thread or forum post, from its
+first message (all of it is one conversation, which an export's thread goes on from whatever
+its length). An explicit reply to an older message
 joins that message's exchange, however old. What linking decides is kept: a later message
 never moves an earlier one to another exchange, so a change touches only the exchanges
 it is in. A conversation longer than ``MAX_EXCHANGE`` messages goes on as a new exchange,
@@ -61,6 +63,11 @@ def link(store: HistoryStore, channel: ChannelRow, up_to: int) -> set[int]:
         at[opening.id] = 0
         ids.append(opening.id)
         roots.append(opening.id)
+    elif primer and untangler.one_conversation and primer[0].root not in {s.id for s in primer}:
+        # A thread longer than the primer goes on from its first message too, read back before it: its answers
+        # heard later answer its asker, not the oldest message of the primer.
+        head = store.get([primer[0].root]).get(primer[0].root)
+        primer = [head, *primer] if head is not None and head.channel_id == channel.id else primer
     for s in primer:
         assert s.root is not None
         opens = s.parent == s.id
