@@ -349,6 +349,32 @@ def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(s
     assert victim.read_text(encoding="utf-8") == "precious\n" and not target.is_symlink()
 
 
+def test_export_refuses_to_replace_the_state_databases_own_files(store, tmp_path: Path) -> None:
+    """`qabot feedback export qabot-state/qabot.sqlite3` replaced the state database with the JSONL it wrote (every
+    answer, vote and learnt message gone), and the salt or a -wal file the same way, and a state folder not made yet
+    was made a file; each is refused in one line now, however the folder is spelt, and a file of another name in the
+    folder is still written."""
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    store.user_hash("u1")  # the salt is made
+    salt = (store.folder / "salt").read_bytes()
+    for target in (store.path, store.folder / "salt", store.folder / "qabot.sqlite3-wal",
+                   tmp_path / "state" / ".." / "state" / "qabot.sqlite3"):
+        with pytest.raises(QABotError, match="^cannot write .*: it would replace the state database's files") as caught:
+            export(store, target)
+        assert "\n" not in str(caught.value) and "QABOT_STATE_DIR" in str(caught.value)
+    unmade = FeedbackStore(tmp_path / "later" / "state")  # a file where its folder is to be made: none could be
+    for target in (unmade.folder, unmade.folder.parent):
+        with pytest.raises(QABotError, match="it would replace the state database's files"):
+            export(unmade, target)
+        assert not target.exists()
+    store.close()
+    assert FeedbackStore(store.folder).tallies() == {good: (1, 0)} and (store.folder / "salt").read_bytes() == salt
+    assert not (store.folder / "qabot.sqlite3-wal").exists() or "Trotsky" not in (
+        store.folder / "qabot.sqlite3-wal").read_text(errors="replace")
+    assert export(store, store.folder / "votes.jsonl").items == 1
+
+
 def test_a_schema_2_database_keeps_its_answers_and_learns_whose_message_a_question_was_about(tmp_path: Path) -> None:
     """A database from before ``about_hash`` gains it when opened: its answers stay, and an answer to a question
     asked about someone's message ("Ask qabot") goes when that someone is forgotten, as their own questions do."""

@@ -91,6 +91,9 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
     never opened through a link someone left there, readable by its owner only), then
     renamed over ``path``; a link at ``path`` itself is replaced, not followed.
     """
+    if store.owns(path):
+        raise QABotError(f"cannot write {path}: it would replace the state database's files in {store.folder} "
+                         "(QABOT_STATE_DIR); write the export to another file")
     items = export_items(store, guild_id=guild_id)
     # Inert: what JSON leaves raw but a terminal acts on (CSI, DEL, bidi overrides) is escaped, for ``cat``.
     text = "".join(json_safe(json.dumps(item, ensure_ascii=False)) + "\n" for item in items)

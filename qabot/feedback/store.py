@@ -126,6 +126,13 @@ class FeedbackStore:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def owns(self, path: Path) -> bool:
+        """Whether ``path`` is the state folder, one above it, or one of its own files (the database, the files
+        SQLite keeps beside it, the salt), however spelt: a file written there replaces what nothing brings back."""
+        path, folder = Path(path), Path(os.path.realpath(self.folder))
+        return folder.is_relative_to(os.path.realpath(path)) or (path.name == SALT or path.name.startswith(
+            DATABASE)) and os.path.realpath(path.parent) == str(folder)
+
     # -- writing --------------------------------------------------------------------------
 
     def record(
