@@ -19,6 +19,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -39,7 +40,7 @@ from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
 from qabot.errors import QABotError, SettingsError
 from qabot.settings import load_settings
-from tests.conftest import QABOT
+from tests.conftest import FAKE_QABOT, QABOT
 from tests.discord_double import (
     APPLICATION_ID,
     BOT_USER,
@@ -673,6 +674,29 @@ def test_no_token_or_a_malformed_one_exits_with_one_line(tmp_path, token: str | 
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr and "Traceback" not in done.stderr
     assert token is None or token not in done.stderr + done.stdout
     assert not (tmp_path / "index").exists()  # refused before any index work
+
+
+@pytest.mark.parametrize("command", [["discord"], ["discord", "sync"]])
+def test_a_state_folder_that_is_a_file_is_refused_before_the_index_is_built(make_corpus, tmp_path, command) -> None:
+    """QABOT_STATE_DIR naming a file: `qabot discord` and `qabot discord sync` built (or brought up to date) the whole
+    index first, minutes on a large corpus, and only then said that the state folder is no folder."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_")}
+    env |= {"QABOT_CORPUS_DIR": str(make_corpus({"a.txt": "Ramon Mercader killed Trotsky.\n"})),
+            "QABOT_INDEX_DIR": str(tmp_path / "index"), "QABOT_STATE_DIR": str(blocker), "QABOT_DISCORD_TOKEN": TOKEN}
+    done = subprocess.run([*FAKE_QABOT, *command], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (1, f"Error: QABOT_STATE_DIR is not a folder: {blocker} is a file\n")
+    assert not (tmp_path / "index").exists()  # refused before any index work
+    if command == ["discord", "sync"]:  # a database it cannot use, which sync cannot do without, the same way
+        newer = tmp_path / "state"
+        newer.mkdir()
+        with sqlite3.connect(newer / "qabot.sqlite3") as db:
+            db.execute("PRAGMA user_version = 99")
+        done = subprocess.run([*FAKE_QABOT, *command], capture_output=True, text=True, timeout=120,
+                              env={**env, "QABOT_STATE_DIR": str(newer)}, cwd=tmp_path)
+        assert done.returncode == 1 and "was written by a newer qabot" in done.stderr, done.stderr
+        assert not (tmp_path / "index").exists()
 
 
 @pytest.mark.parametrize(

@@ -321,6 +321,7 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
 
     # A bad file stops here, before any slow work; later edits to it are followed.
     scopes = ScopesFile(settings.discord_scopes_file, on_change=changed)
+    store = FeedbackStore.from_settings(settings)  # a state folder that is a file: here too
     metrics, server = Metrics(), None
     if settings.metrics_port is not None:  # a port in use stops here too; the index's figures come once it is loaded
         server = metrics.serve(settings.metrics_port, settings.metrics_address)
@@ -329,10 +330,11 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
         qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
         try:
             _check_scopes(qa, scopes.current())
-            asyncio.run(serve(build_bot(qa, settings, scopes=scopes, metrics=metrics), token))
+            asyncio.run(serve(build_bot(qa, settings, store=store, scopes=scopes, metrics=metrics), token))
         finally:
             qa.close()
     finally:
+        store.close()
         if server is not None:
             server.close()
 
@@ -342,8 +344,10 @@ def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
     token = bot_token(settings)
     if settings.discord_history_channel_ids and not settings.discord_message_content:
         raise SettingsError(NO_CONTENT)
+    store = FeedbackStore.from_settings(settings)  # a state folder or database it cannot use: before the index is
+    with store.transaction():  # opened, which can take minutes
+        pass
     qa = QABot.from_settings(settings, embedder=embedder, watch=False)
-    store = FeedbackStore.from_settings(settings)
     try:
         async def main() -> Reading:
             _quiet_discord()
