@@ -82,6 +82,30 @@ def test_many_double_star_folders_in_a_pattern_take_no_time(make_corpus, fake_bo
     assert time.perf_counter() - started < 5
 
 
+def test_a_scope_of_many_globs_compiles_each_once_whatever_the_sources_and_questions(make_corpus, fake_bot_for,
+                                                                                     monkeypatch) -> None:
+    """Globs were compiled in one cache of 1,024 shared by every scope: a scope of more compiled all of them again
+    for each source it was tried on (10,000 patterns: 11 s a question). A scope's patterns are compiled once now,
+    however many sources and questions they are tried on, and name what they named."""
+    import collections
+    import fnmatch
+
+    translated: collections.Counter[str] = collections.Counter()
+    translate = fnmatch.translate
+    monkeypatch.setattr(fnmatch, "translate", lambda pattern: translated.update([pattern]) or translate(pattern))
+    patterns = [f"nowhere-{n}/*.txt" for n in range(2_000)] + ["**/south/*1.md", "south/harbour2.md", "notes.txt"]
+    bot = fake_bot_for(make_corpus(CORPUS))
+    for _ in range(3):  # each question makes its own Scope of the same patterns
+        assert [s.source for s in bot.sources(patterns)] == ["notes.txt", "south/harbour1.md", "south/harbour2.md"]
+        assert {e.citation.source for e in bot.ask("harbour cranes", k=5, sources=patterns).excerpts} == {
+            "notes.txt", "south/harbour1.md", "south/harbour2.md"}
+    assert {translated[glob] for glob in [*patterns[:2_000], "south/*1.md"]} == {1}  # ("**/" is cut off first)
+    mixed = Scope.of([f"x{n}/*" for n in range(1_500)] + ["north", "*.md", "a/**/b.txt", "[[]x].txt"])
+    assert [s for s in ("north/a.txt", "northern/a.txt", "q/r.md", "a/b.txt", "a/c/d/b.txt", "[x].txt", "x3/y",
+                        "y3/x") if mixed.matches(s)] == ["north/a.txt", "q/r.md", "a/b.txt", "a/c/d/b.txt", "[x].txt",
+                                                         "x3/y"]
+
+
 def test_a_source_pattern_longer_than_a_path_is_refused_at_once(make_corpus, fake_bot_for) -> None:
     """fnmatch reads "[" without its "]" again from each one: ``sources=["[" * 100_000]`` took three minutes before
     answering nothing. A pattern longer than a path can be is a ``QuestionError``; one as long is read at once."""
