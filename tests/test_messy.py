@@ -548,6 +548,21 @@ def test_a_document_holding_a_lone_surrogate_is_a_clear_error(bot, field, docume
     assert [s.source for s in bot.sources("api/")] == []
 
 
+@pytest.mark.parametrize(("field", "document"), [
+    ("source", Document(doc_id="s1", source="api/s\x00.txt", text="The zebra was named Quintus.")),
+    ("doc_id", Document(doc_id="s\x001", source="api/s", text="The zebra was named Quintus.")),
+])
+def test_a_document_source_or_id_holding_a_nul_is_a_clear_error(bot, field, document) -> None:
+    """A NUL in a document's source or id was stored and cited ('api/s\\x00.txt', which no file can be named, and a
+    terminal or Discord shows as 'api/s.txt' or not at all); refused in one line now, and nothing is changed."""
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=rf"^document .*: its {field} holds a NUL character[^\n]*$"):
+        bot.upsert([Document(doc_id="ok", source="api/ok", text="The yak was named Bert."), document])
+    assert [s.source for s in bot.sources("api/")] == []
+    assert bot.change([document], skip_bad=True).skipped and [s.source for s in bot.sources("api/")] == []
+
+
 _FERRY = "The ferry runs on Tuesdays. Mail comes by boat."
 
 

@@ -197,6 +197,9 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a lone surrogate, "
                          "which is not text (decode the bytes it came from with errors='replace')",
                          None if name in ("doc_id", "source") else key)
+        elif name := next((name for name in ("source", "doc_id") if "\0" in getattr(document, name)), None):
+            given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a NUL character, "
+                         "which no file's name can (nor a citation show)")  # a key no document is given now
         elif problem := _unplain(document.source) or _blank(document) or _misplaced(document):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
         else:
