@@ -61,11 +61,17 @@ bench: install
 	$(BIN)/qabot bench $(BENCH_ARGS)
 
 # What make and qabot built: .venv, and all the index folder holds but its README (the index, the embedding cache, the
-# ONNX export, eval/'s indexes, Milvus Lite's milvus.db, the lock). Not qabot-state/: its answers, votes and learnt
-# history are no build, and nothing brings them back (README, Quick start); it lies in embeddings/ where the index is
-# a folder of it (QABOT_INDEX_DIR=embeddings/docs: the state is qabot-state beside the index). -H: embeddings may be
-# a link to a folder on another disk.
+# ONNX export, eval/'s indexes, Milvus Lite's milvus.db, the lock). Not a state folder: its answers, votes and learnt
+# history are no build, and nothing brings them back (README, Quick start). It may lie anywhere in embeddings/ (the
+# index a folder of it, QABOT_INDEX_DIR=embeddings/docs: qabot-state beside it; or QABOT_STATE_DIR=embeddings/state),
+# under any name: a folder named qabot-state, or holding a state database (qabot.sqlite3) or its salt, is kept whole
+# (embeddings/ itself too: QABOT_STATE_DIR=embeddings keeps its database beside the index).
+# Files go first, then the folders left empty (rmdir: never one that still holds a state folder). -H: embeddings may
+# be a link to a folder on another disk.
 clean:
 	rm -rf $(VENV)
 	if [ -d embeddings ]; then \
-		find -H embeddings -mindepth 1 -maxdepth 1 ! -name README.md ! -name qabot-state -exec rm -rf {} +; fi
+		find -H embeddings -mindepth 1 \( -name qabot-state -o -type d \( -exec test -e {}/qabot.sqlite3 \; \
+			-o -exec test -e {}/salt \; \) \) -prune -o ! -type d ! -path embeddings/README.md \
+			! -path 'embeddings/qabot.sqlite3*' ! -path embeddings/salt -exec rm -f {} + && \
+		{ find -H embeddings -mindepth 1 -depth -type d ! -name qabot-state -exec rmdir {} + 2>/dev/null || true; }; fi

@@ -199,6 +199,30 @@ def test_make_clean_keeps_the_state_database_of_an_index_in_a_folder_of_embeddin
     assert (state / "qabot.sqlite3").read_text() == "votes"
 
 
+def test_make_clean_keeps_a_state_database_of_any_name_in_embeddings(tmp_path) -> None:
+    """QABOT_STATE_DIR=embeddings/state (or a folder in the index's own folder, or that folder, which the README
+    allows): `make clean` kept only a folder named qabot-state, and took the answers, votes and learnt history in any
+    other, which the README says it keeps. A folder holding a state database is kept now, whatever its name (and the
+    database in embeddings/ itself), and all else goes."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    index = tmp_path / "embeddings"
+    states = [index / "state", index / "docs" / "kept state", index / "salted"]
+    for name in ("docs/seg-1/vectors.f32", "docs/manifest.json", "seg-2/x", "manifest.json", "README.md",
+                 "state/qabot.sqlite3", "state/qabot.sqlite3-wal", "state/salt", "docs/kept state/qabot.sqlite3",
+                 "salted/salt", "qabot.sqlite3", "salt"):
+        (index / name).parent.mkdir(parents=True, exist_ok=True)
+        (index / name).write_text(f"kept {name}" if "state" in name or "salt" in name or "sqlite" in name else "x")
+    made = subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(tmp_path), "clean"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.relative_to(index).as_posix() for p in index.rglob("*")) == [
+        "README.md", "docs", "docs/kept state", "docs/kept state/qabot.sqlite3", "qabot.sqlite3", "salt", "salted",
+        "salted/salt", "state", "state/qabot.sqlite3", "state/qabot.sqlite3-wal", "state/salt"]
+    assert all(p.read_text() == f"kept {p.relative_to(index).as_posix()}" for s in states for p in s.iterdir())
+    assert (index / "qabot.sqlite3").read_text() == "kept qabot.sqlite3"  # QABOT_STATE_DIR=embeddings
+
+
 def test_make_clean_empties_an_index_folder_that_is_a_link_to_another_disk(tmp_path) -> None:
     """embeddings/ made a link to a folder on a larger disk: `make clean` found nothing in it (find does not follow
     the link it is given) and left the whole index there, without a word."""
