@@ -150,8 +150,40 @@ def test_beir_reports_every_mode_from_one_index(tmp_path, fake_embedder) -> None
     )
     assert [r.mode for r in reports] == ["hybrid", "dense", "bm25"]
     assert all(r.queries == 2 and r.documents == 3 and r.ndcg_at_10 == 1.0 for r in reports)
-    assert (tmp_path / "idx" / "eval" / "tiny-beir" / "manifest.json").is_file()
+    assert len(list((tmp_path / "idx" / "eval").glob("tiny-beir-*/manifest.json"))) == 1
     assert "nDCG@10" in table(reports)
+
+
+def test_evaluation_datasets_of_one_name_never_share_an_index_or_a_corpus(tmp_path, fake_embedder, caplog) -> None:
+    """A dataset's index was eval/<name> and its corpus eval/<name>-corpus: a BEIR folder `dev` and a SQuAD file
+    `dev.json` shared both, so `dev` was measured on the SQuAD paragraphs too (4 documents, not 3); a BEIR folder
+    `x-corpus` built its index in `x`'s corpus folder, whose files `x` then read as documents (a warning a file);
+    and two folders named `dev` took turns rebuilding one index. Each dataset has folders of its own now."""
+    settings = load_settings(_env_file=None, index_dir=tmp_path / "idx")
+
+    def beir(parent: str, name: str) -> Path:
+        made = _beir_folder(tmp_path / parent)
+        return made.rename(made.parent / name)
+
+    def documents(folder: Path) -> int:
+        [report] = evaluate_beir(folder, settings, progress=False, embedder=fake_embedder)
+        return report.documents
+
+    x, dev, squad = beir("a", "x"), beir("b", "dev"), tmp_path / "c" / "dev.json"
+    squad.parent.mkdir()
+    squad.write_text(json.dumps({"data": [{"title": "Penguins", "paragraphs": [{"context": "Penguins nest on ice.",
+                     "qas": [{"id": "q", "question": "Where do penguins nest?", "answers": [{"text": "ice"}]}]}]}]}))
+    assert documents(x) == 3 and documents(beir("d", "x-corpus")) == 3
+    assert documents(dev) == 3 and evaluate_squad(squad, settings, progress=False, embedder=fake_embedder)[0].hit_at_1
+    with (dev / "corpus.jsonl").open("a") as corpus:
+        corpus.write(json.dumps({"_id": "d4", "title": "Moss", "text": "Moss grows on stones."}) + "\n")
+    assert documents(dev) == 4
+    other_dev = beir("e", "dev")
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        assert (documents(x), documents(other_dev), documents(dev), documents(other_dev)) == (3, 3, 4, 3)
+    assert not caplog.records, caplog.text  # nothing rebuilt, nothing read that is no document
+    assert len(list((tmp_path / "idx" / "eval").glob("*/manifest.json"))) == 5  # x, x-corpus, dev, dev.json, dev
 
 
 def test_a_beir_folder_named_dot_dot_gets_its_own_index_not_the_corpus_index(make_corpus, tmp_path, monkeypatch,
@@ -168,7 +200,7 @@ def test_a_beir_folder_named_dot_dot_gets_its_own_index_not_the_corpus_index(mak
     monkeypatch.chdir(_beir_folder(tmp_path) / "qrels")
     [report] = evaluate_beir(Path(".."), settings, progress=False, embedder=fake_embedder)
     assert (report.name, report.documents) == ("tiny-beir", 3)
-    assert (tmp_path / "idx" / "eval" / "tiny-beir" / "manifest.json").is_file()
+    assert len(list((tmp_path / "idx" / "eval").glob("tiny-beir-*/manifest.json"))) == 1
     squad = tmp_path / "...json"  # a SQuAD file is named by its stem: ".."
     squad.write_text(json.dumps({"data": [{"title": "Lava", "paragraphs": [{"context": DOCS["d1"][1], "qas": [
         {"id": "q", "question": "What does lava cool into?", "answers": [{"text": "basalt"}]}]}]}]}))

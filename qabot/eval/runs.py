@@ -9,6 +9,7 @@ describe.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -118,16 +119,23 @@ def evaluate_file(
     ]
 
 
-def _folder_name(name: str) -> str:
-    """An evaluation corpus's name as a folder of eval/, not hidden (a hidden file is no corpus file): "..", eval/..,
-    would be the configured corpus's own index."""
+def _shown_name(name: str) -> str:
+    """An evaluation dataset's name, not hidden (a hidden file is no corpus file): "..", eval/.., would be the
+    configured corpus's own index."""
     return name.lstrip(".") or "corpus"
 
 
+def _folder_name(name: str, data: Path) -> str:
+    """An evaluation dataset's folder of eval/: its name and a hash of where its data file lies. By name alone, a
+    BEIR folder dev and a SQuAD file dev.json shared an index and a corpus folder (each measured on the other's
+    documents too), and x-corpus's index was x's corpus folder; an index's name ends in the hash, never "-corpus"."""
+    return f"{_shown_name(name)}-{hashlib.sha256(os.fsencode(data.resolve())).hexdigest()[:12]}"
+
+
 def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
-    """Settings for an evaluation corpus: its own corpus folder and index under the index folder."""
+    """Settings for an evaluation dataset (``name``: its ``_folder_name``): its own corpus folder and index under
+    the index folder."""
     root = base.index_dir / "eval"
-    name = _folder_name(name)
     corpus_dir = root / f"{name}-corpus"
     corpus_dir.mkdir(parents=True, exist_ok=True)
     link = corpus_dir / corpus_file.name
@@ -161,7 +169,8 @@ def evaluate_beir(
     queries = read_queries(folder / "queries.jsonl")
     if qrels and not any(query_id in queries for query_id in qrels):  # another split's, or renamed ids: no score
         raise QABotError(f"no query of {folder / 'qrels' / f'{split}.tsv'} is in {folder / 'queries.jsonl'}")
-    settings = _eval_settings(settings or load_settings(), folder.name, folder / "corpus.jsonl")
+    corpus = folder / "corpus.jsonl"
+    settings = _eval_settings(settings or load_settings(), _folder_name(folder.name, corpus), corpus)
     reports = []
     for bot in bots(settings, modes, progress, embedder):
         started = time.perf_counter()
@@ -198,12 +207,13 @@ def evaluate_squad(
 ) -> list[QAReport]:
     """SQuAD's paragraphs as the corpus, its questions asked of it: paragraph hit@1/5, answer in excerpt/highlight."""
     base = settings or load_settings()
-    name = _folder_name(Path(path).stem)
+    name = _folder_name(Path(path).stem, Path(path))
     generated = base.index_dir / "eval" / "generated" / f"{name}.jsonl"
     items = squad_items(Path(path), generated)
     if limit:
         items = items[:limit]
+    shown = _shown_name(Path(path).stem)
     return [
-        evaluate_items(bot, items, name=name, mode=bot.settings.retrieval_mode, progress=progress)
+        evaluate_items(bot, items, name=shown, mode=bot.settings.retrieval_mode, progress=progress)
         for bot in bots(_eval_settings(base, name, generated), modes, progress, embedder)
     ]
