@@ -300,6 +300,21 @@ def test_a_missing_corpus_folder_says_where_it_was_named(tmp_path) -> None:
                                       "(the default: give --corpus DIR or set QABOT_CORPUS_DIR)")
 
 
+def test_an_index_folder_that_cannot_be_written_names_what_sets_it(make_corpus, tmp_path) -> None:
+    """An index folder with a file in its way (or read-only, or another user's): the one line named the folder, but
+    not what chose it, so a newcomer did not know what to change. It names --index and QABOT_INDEX_DIR now."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not an index")
+    said = (f"Error: cannot write the index in {blocker / 'idx'}: a file is there, where a folder should be "
+            f"({blocker}; the index folder: --index or QABOT_INDEX_DIR)\n")
+    given = _run("index", "--corpus", str(corpus), "--index", str(blocker / "idx"))
+    assert (given.returncode, given.stderr) == (1, said)
+    variable = _run("ask", "Where did Trotsky live?", env={"QABOT_CORPUS_DIR": str(corpus),
+                                                           "QABOT_INDEX_DIR": str(blocker / "idx")})
+    assert (variable.returncode, variable.stderr) == (1, said)
+
+
 def test_usage_errors_quote_what_was_typed_inert() -> None:
     typed = "extra\x1b]0;PWN\x07\x1b[31m\x9b2J\u202e"
     for args in (["ask", "Who?", typed], ["feedback", "export", "a.jsonl", typed]):

@@ -346,7 +346,8 @@ def test_an_index_folder_where_a_file_is_says_so(make_corpus, tmp_path, below) -
     """--index naming a file, or a folder under one: the one-line error says a file is in the way, and which."""
     in_the_way = tmp_path / "notes.txt"
     in_the_way.write_text("not an index")
-    with pytest.raises(IndexStoreError, match=re.escape(f"a file is there, where a folder should be ({in_the_way})") + "$"):
+    with pytest.raises(IndexStoreError, match=re.escape(f"a file is there, where a folder should be ({in_the_way}; "
+                                                        "the index folder: --index or QABOT_INDEX_DIR)") + "$"):
         open_index(BuildConfig(corpus_dir=make_corpus(GOOD), index_dir=in_the_way / below), HashEmbedder(),
                    progress=False, fallback=False)
     assert in_the_way.read_text() == "not an index"
@@ -375,6 +376,7 @@ def test_an_index_that_cannot_even_be_locked_serves_quietly_while_it_is_current(
         assert "could not update the index (cannot write the index in" in asked.stderr
         indexed = qabot("index")
         assert indexed.returncode == 1 and indexed.stderr.startswith("Error: cannot write the index in")
+        assert indexed.stderr.endswith("; the index folder: --index or QABOT_INDEX_DIR)\n"), indexed.stderr
         assert indexed.stderr.count("\n") == 1
 
 

@@ -132,13 +132,15 @@ def test_a_model_saved_again_into_its_folder_is_exported_again(tmp_path, monkeyp
 
 
 def test_an_export_folder_that_cannot_be_written_is_a_clear_error(tmp_path) -> None:
-    """An index folder on a read-only mount, or another user's, that has no export yet: one line that says what to do."""
+    """An index folder on a read-only mount, or another user's, that has no export yet: one line that says what to do,
+    and what sets that folder."""
     (tmp_path / "idx").write_text("")  # a file where the folder would be: mkdir fails as on a read-only folder
     model = OnnxEmbedder(export_dir=tmp_path / "idx" / "models")
     # Not "or set QABOT_EMBEDDING_BACKEND=torch": another backend is another model, and an index of it a rebuild.
     with pytest.raises(ModelError, match=r"cannot write .*idx/models \(Not a directory\); the one-time export needs a "
-                                         r"writable index folder: run qabot index once where it can be written, and "
-                                         r"copy the index folder whole \(its models/ too\)"):
+                                         r"writable index folder \(--index or QABOT_INDEX_DIR\): run qabot index once "
+                                         r"where it can be written, and copy the index folder whole \(its models/ "
+                                         r"too\)"):
         model.embed(["hello"])
 
 

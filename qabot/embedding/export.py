@@ -74,8 +74,9 @@ def export_int8(source: Path, export_dir: Path, name: str, fingerprint: str = ""
         tmp.mkdir()
     except OSError as exc:  # a read-only index folder, or another user's
         raise ModelError(f"cannot export {name} to ONNX: cannot write {export_dir} ({exc.strerror or first_line(exc)}); "
-                         "the one-time export needs a writable index folder: run qabot index once where it can be "
-                         "written, and copy the index folder whole (its models/ too)") from exc
+                         "the one-time export needs a writable index folder (--index or QABOT_INDEX_DIR): run qabot "
+                         "index once where it can be written, and copy the index folder whole (its models/ too)"
+                         ) from exc
     try:
         log.info("preparing the model: exporting %s to int8 ONNX in %s, once for this index folder", name, target)
         _run_export(source, tmp, name)

@@ -336,12 +336,16 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+INDEX_FOLDER = "the index folder: --index or QABOT_INDEX_DIR"  # what to change, where it cannot be written
+
+
 def unwritable(engine: Engine, exc: OSError) -> str:
     """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
-    so this one came from writing the index, whose file it names where it knows it."""
+    so this one came from writing the index (its folder: either engine keeps its lock and cache there), whose file
+    it names where it knows it, and what sets that folder."""
     reason, where = exc.strerror or first_line(exc), exc.filename
     if isinstance(exc, FileExistsError | NotADirectoryError) and where:  # the nearest that is there is a file
         there = next((p for p in (Path(where), *Path(where).parents) if p.exists()), None)
         if there is not None and there.is_file():
             reason, where = "a file is there, where a folder should be", there
-    return f"cannot write the {engine.describe()}: {reason}{f' ({where})' if where else ''}"
+    return f"cannot write the {engine.describe()}: {reason} ({f'{where}; ' if where else ''}{INDEX_FOLDER})"
