@@ -368,7 +368,7 @@ def feedback_export(ctx: _Context, file: Path) -> None:
 
     A helpful answer gives a question whose gold is its highlighted sentence; an answer
     voted not helpful, and a question the corpus did not answer, is written with empty
-    answers and "review": true, for a person to fill in.
+    answers and "review": true, for a person to fill in. One server's: qabot feedback --guild ID export FILE.
     """
     from qabot.feedback import FeedbackStore, export
 

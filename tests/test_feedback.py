@@ -264,6 +264,13 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
     [report] = json.loads(evaluated.stdout)
     assert report["questions"] == 2
 
+    # --guild is the group's: given after export it is refused, naming a help that now says where it goes
+    misplaced = qabot("feedback", "export", str(tmp_path / "seven.jsonl"), "--guild", "7")
+    assert misplaced.returncode == 2 and "(see 'qabot feedback export --help')" in misplaced.stderr
+    assert "One server's: qabot feedback --guild ID export FILE." in " ".join(qabot("feedback", "export",
+                                                                                  "--help").stdout.split())
+    assert "Wrote 1 question(s)" in qabot("feedback", "--guild", "7", "export", str(tmp_path / "seven.jsonl")).stdout
+
     failed = qabot("feedback", "export", str(tmp_path / "missing" / "out.jsonl"))
     assert failed.returncode == 1 and failed.stderr.startswith("Error: cannot write") and "Traceback" not in failed.stderr
 
