@@ -186,6 +186,25 @@ def test_evaluation_datasets_of_one_name_never_share_an_index_or_a_corpus(tmp_pa
     assert len(list((tmp_path / "idx" / "eval").glob("*/manifest.json"))) == 5  # x, x-corpus, dev, dev.json, dev
 
 
+def test_an_index_folder_that_cannot_be_written_is_one_line_for_beir_and_squad(tmp_path, fake_embedder) -> None:
+    """--beir and --squad write their corpus under the index folder: one with a file in its way (or read-only) gave
+    "unexpected NotADirectoryError: [Errno 20] ..." from qabot eval; one line naming what sets the folder now."""
+    from qabot.errors import IndexStoreError
+
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not an index")
+    settings = load_settings(_env_file=None, index_dir=blocker / "idx")
+    squad = tmp_path / "squad.json"
+    squad.write_text(json.dumps({"data": [{"title": "Lava", "paragraphs": [{"context": DOCS["d1"][1], "qas": [
+        {"id": "q", "question": "What does lava cool into?", "answers": [{"text": "basalt"}]}]}]}]}))
+    for run in (lambda: evaluate_beir(_beir_folder(tmp_path), settings, progress=False, embedder=fake_embedder),
+                lambda: evaluate_squad(squad, settings, progress=False, embedder=fake_embedder)):
+        with pytest.raises(IndexStoreError, match=re.escape(f"a file is there, where a folder should be ({blocker}; "
+                                                            "the index folder: --index or QABOT_INDEX_DIR)") + "$"):
+            run()
+    assert blocker.read_text() == "not an index"
+
+
 def test_a_beir_folder_named_dot_dot_gets_its_own_index_not_the_corpus_index(make_corpus, tmp_path, monkeypatch,
                                                                              fake_embedder) -> None:
     """`qabot eval --beir ..` (run from the folder's qrels/) named its index eval/.. , the index of the configured

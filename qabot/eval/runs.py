@@ -9,6 +9,7 @@ describe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from qabot.bot import QABot
 from qabot.embedding import Embedder
-from qabot.errors import QABotError, QuestionError
+from qabot.errors import IndexStoreError, QABotError, QuestionError
 from qabot.eval.datasets import EvalItem, load_items, read_qrels, read_queries, squad_items
 from qabot.eval.metrics import contains, links_message, ndcg_at, recall_at, summarise
 from qabot.eval.reports import BeirReport, ItemResult, QAReport
+from qabot.index.changes import cannot_write
 from qabot.index.milvus.config import MilvusConfig
 from qabot.search.inputs import clean_text, says_nothing
 from qabot.settings import Settings, load_settings
@@ -132,17 +134,28 @@ def _folder_name(name: str, data: Path) -> str:
     return f"{_shown_name(name)}-{hashlib.sha256(os.fsencode(data.resolve())).hexdigest()[:12]}"
 
 
+@contextlib.contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """An evaluation corpus is written under the index folder: one that cannot be written is one line naming what
+    sets it, as the index's own error is, not an unexpected ``OSError``."""
+    try:
+        yield
+    except OSError as exc:
+        raise IndexStoreError(cannot_write(f"the evaluation corpus in {folder}", exc)) from None
+
+
 def _eval_settings(base: Settings, name: str, corpus_file: Path) -> Settings:
     """Settings for an evaluation dataset (``name``: its ``_folder_name``): its own corpus folder and index under
     the index folder."""
     root = base.index_dir / "eval"
     corpus_dir = root / f"{name}-corpus"
-    corpus_dir.mkdir(parents=True, exist_ok=True)
     link = corpus_dir / corpus_file.name
     target = corpus_file.resolve()
-    if not (link.is_symlink() and Path(os.readlink(link)) == target):
-        link.unlink(missing_ok=True)
-        link.symlink_to(target)
+    with _writing(corpus_dir):
+        corpus_dir.mkdir(parents=True, exist_ok=True)
+        if not (link.is_symlink() and Path(os.readlink(link)) == target):
+            link.unlink(missing_ok=True)
+            link.symlink_to(target)
     # The corpus folder holds a link to the data file where it lies: follow it. On Milvus, its own collection (named
     # by its folder), and a Milvus Lite file of its own: never the deployment's collection, nor a replica's settings.
     overrides = {"corpus_dir": corpus_dir, "index_dir": root / name, "corpus_external_links": True,
@@ -209,7 +222,8 @@ def evaluate_squad(
     base = settings or load_settings()
     name = _folder_name(Path(path).stem, Path(path))
     generated = base.index_dir / "eval" / "generated" / f"{name}.jsonl"
-    items = squad_items(Path(path), generated)
+    with _writing(generated.parent):  # what cannot be read is squad_items's own error
+        items = squad_items(Path(path), generated)
     if limit:
         items = items[:limit]
     shown = _shown_name(Path(path).stem)

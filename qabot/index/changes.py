@@ -341,11 +341,15 @@ INDEX_FOLDER = "the index folder: --index or QABOT_INDEX_DIR"  # what to change,
 
 def unwritable(engine: Engine, exc: OSError) -> str:
     """What an ``OSError`` of a change says: reading raises ``IndexStoreError``s of its own ("cannot read ..."),
-    so this one came from writing the index (its folder: either engine keeps its lock and cache there), whose file
-    it names where it knows it, and what sets that folder."""
+    so this one came from writing the index (its folder: either engine keeps its lock and cache there)."""
+    return cannot_write(f"the {engine.describe()}", exc)
+
+
+def cannot_write(what: str, exc: OSError) -> str:
+    """``what`` in the index folder could not be written: why, the file where it is known, and what sets the folder."""
     reason, where = exc.strerror or first_line(exc), exc.filename
     if isinstance(exc, FileExistsError | NotADirectoryError) and where:  # the nearest that is there is a file
         there = next((p for p in (Path(where), *Path(where).parents) if p.exists()), None)
         if there is not None and there.is_file():
             reason, where = "a file is there, where a folder should be", there
-    return f"cannot write the {engine.describe()}: {reason} ({f'{where}; ' if where else ''}{INDEX_FOLDER})"
+    return f"cannot write {what}: {reason} ({f'{where}; ' if where else ''}{INDEX_FOLDER})"
