@@ -364,6 +364,23 @@ async def test_admin_status_names_no_channel_of_another_server_whose_history_is_
     assert "general-b" not in str(status) and str(GUILD_B_ID) not in str(status)
 
 
+async def test_admin_status_counts_no_message_of_another_servers_history(make_corpus, fake_bot_for, double,
+                                                                         tmp_path) -> None:
+    """Server B's history read to its end, server A's managers are told of A's messages alone: none."""
+    double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=B_CHANNEL_ID)
+    double.seed("Ask the night porter for the key.", user_n=4, channel_id=B_CHANNEL_ID)
+    history = {"discord_message_content": True, "discord_history_channel_ids": [B_CHANNEL_ID],
+               "discord_history_debounce_seconds": 0.2}
+    qa = fake_bot_for(make_corpus({"about.md": "This bot answers questions about the observatory.\n"}))
+    async with running(qa, double, state_dir=tmp_path / "state", **history) as bot:  # its own index: B's history
+        await double.until(lambda: bot.learning.backfill.reading.finished is not None, what="the backfill")
+        await bot.learning.feed.settled()
+        status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=1 << 5))
+        assert bot.learning.history.progress(GUILD_B_ID).messages == 2  # B's are kept
+    shown = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}["This server's history"]
+    assert shown.startswith("0 channel(s)") and "0 message(s) kept, 0 indexed" in shown
+
+
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
 
 

@@ -391,7 +391,7 @@ class History:
 
     def progress(self, guild_id: int | None = None) -> Progress:
         rows = [r for r in self._rows.values() if guild_id is None or r.guild_id == guild_id]
-        total, linked = self.store.counts()
+        total, linked = self.store.counts(guild_id)
         return Progress(channels=len(rows), complete=sum(r.complete for r in rows), messages=total, linked=linked,
                         last_applied=self.last_applied)
 

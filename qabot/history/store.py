@@ -403,10 +403,11 @@ class HistoryStore:
                 root = found[0]
         return root
 
-    def counts(self) -> tuple[int, int]:
-        """(messages, of which linked) kept now."""
+    def counts(self, guild_id: int | None = None) -> tuple[int, int]:
+        """(messages, of which linked) kept now: of every server's channels, or of ``guild_id``'s alone."""
         with self._db() as db:
-            return db.execute("SELECT COUNT(*), COUNT(root) FROM history_messages").fetchone()
+            return db.execute("SELECT COUNT(*), COUNT(root) FROM history_messages WHERE ?1 IS NULL OR channel_id IN "
+                              "(SELECT id FROM history_channels WHERE guild_id = ?1)", (guild_id,)).fetchone()
 
     # -- helpers ----------------------------------------------------------------------------
 
