@@ -381,6 +381,23 @@ async def test_admin_status_counts_no_message_of_another_servers_history(make_co
     assert shown.startswith("0 channel(s)") and "0 message(s) kept, 0 indexed" in shown
 
 
+async def test_forgetting_a_member_whose_name_is_signs_alone_keeps_questions_that_merely_hold_those_signs(
+        fake_default_bot, double, tmp_path) -> None:
+    """A name of signs alone ("?", "...", an emoji) is no word: forgetting such a member, or a bridged person so named,
+    in one server took out every question asked there and in anyone's direct messages that held the sign anywhere
+    ("...river?"), with the votes on them. Such a name names them where it stands alone, as a word does."""
+    store = FeedbackStore(tmp_path / "state")
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        for channel_id, user_n in ((DM_CHANNEL_ID, 9), (CHANNEL_ID, 8)):
+            await first_followup(double, double.slash("ask", question=QUESTION, channel_id=channel_id, user_n=user_n))
+        await first_followup(double, double.slash("ask", question="what did ? say about the bridge", user_n=8))
+        await first_followup(double, double.slash("qabot", subcommand="forget", permissions=1 << 5, user_n=2,
+                                                  member={**user(6), "global_name": "?"}))
+        await first_followup(double, double.slash("qabot", subcommand="forget-bridged", permissions=1 << 5,
+                                                  user_n=2, person="..."))
+    assert sorted(a.question for a in store.answers()) == [QUESTION, QUESTION]
+
+
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
 
 

@@ -30,12 +30,20 @@ def naming(names: Iterable[str]) -> Callable[[str], bool]:
     words = sorted({name.strip() for name in names if name.strip()}, key=len, reverse=True)
     if not words:
         return lambda _text: False
-    pattern = re.compile("|".join(
-        ("(?<!\\w)" if re.match(r"\w", word) else "") + re.escape(word) + ("(?!\\w)" if re.match(r"\w", word[-1])
-                                                                            else "") for word in words), re.IGNORECASE)
+    pattern = re.compile("|".join(map(_whole, words)), re.IGNORECASE)
     plain = {word.casefold() for word in words if _ordinary(word)}
     return lambda text: any(found.group().casefold() not in plain or _as_a_name(text, found.start(), found.end())
                             for found in pattern.finditer(text))
+
+
+def _whole(name: str) -> str:
+    """``name`` as a pattern of a whole word: not inside a longer one (a name that starts or ends with a sign, such as a
+    mention, is found there wherever it is). A name of signs alone ("?", "...", an emoji) only where it stands alone,
+    or after "@": else every "river?" named a member called "?"."""
+    if not re.search(r"\w", name):
+        return rf"(?<![^\s@]){re.escape(name)}(?!\S)"
+    before, after = r"(?<!\w)" if re.match(r"\w", name) else "", r"(?!\w)" if re.match(r"\w", name[-1]) else ""
+    return before + re.escape(name) + after
 
 
 def _ordinary(name: str) -> bool:
