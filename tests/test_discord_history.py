@@ -2268,6 +2268,26 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
     assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index
 
 
+async def test_forgetting_a_member_keeps_the_highlights_quoting_another_whose_name_ends_with_theirs(qa, double,
+                                                                                                     tmp_path) -> None:
+    """A stored answer's highlight quotes a message as "Ted: ...": forgetting the member "ed" (their username) took it
+    out, as if it quoted them, since "ed: " is in "Ted: ": the answers quoting Ted, Fred or Jared lost their gold."""
+    from tests.discord_double import user
+
+    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=600)
+    double.seed("The 25 mm Plössl lens fits the old guide scope.", author={**user(3), "global_name": "Ted"},
+                channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await ask(double, "which lens fits the old guide scope")
+        [before] = [a.highlight for a in store.answers()]
+        await first_followup(double, double.slash("qabot", subcommand="forget", member={**user(6), "username": "ed"}))
+    assert before is not None and before.startswith("Ted: ")
+    assert [a.highlight for a in store.answers()] == [before]
+
+
 async def test_two_forgotten_members_one_name_beginning_the_others_leave_no_part_of_it_in_a_mention(qa, double,
                                                                                                tmp_path) -> None:
     """user6 and user60 both forgotten: a live message mentioning both had "@user6" taken out first, which made

@@ -7,6 +7,7 @@ message and a channel keep, and why.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -275,3 +276,16 @@ def quotes(highlight: str, paragraph: str, now: str | None = None) -> bool:
     count (one that holds more than it, as one cut short by the edit does, counts)."""
     return any(part and (part in paragraph or paragraph in part) and not (now is not None and part in now)
                for part in highlight.split(SEPARATOR))
+
+
+def unquote_naming(db: sqlite3.Connection, guild_id: int, name: str) -> None:
+    """The stored answers of a server (and direct messages' that quoted its history) whose highlight quotes a member
+    by ``name``, a message of theirs ("Name: ...") or a mention ("@Name"), lose it: ``name`` whole, so forgetting "ed"
+    leaves "Ted: ..." and "@Eddie" quoted (case as it is written: as the names are shown)."""
+    before = r"(?<!\w)" if re.match(r"\w", name) else ""
+    after = r"(?!\w)" if re.match(r"\w", name[-1]) else ""
+    said = re.compile(f"{before}{re.escape(name)}: |@{re.escape(name)}{after}")
+    rows = db.execute("SELECT id, highlight FROM answers WHERE (guild_id = ? OR guild_id IS NULL AND "
+                      "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
+                      (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}")).fetchall()
+    db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", [(i,) for i, shown in rows if said.search(shown)])

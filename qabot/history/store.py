@@ -57,6 +57,7 @@ from qabot.history.rows import (
     read_owed,
     select_in,
     settle,
+    unquote_naming,
     write_owed,
 )
 
@@ -271,9 +272,7 @@ class HistoryStore:
                                        forwarding).fetchall()
                 db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
                            f"{forwards}", (f"@{name}", *forwarding))
-                db.execute("UPDATE answers SET highlight = NULL WHERE (guild_id = ? OR guild_id IS NULL AND "
-                           "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
-                           (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}"))  # a direct message's too
+                unquote_naming(db, guild_id, name)  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
             return owe_more(db, exchanges_of(db, affected), removed=count, purge=True), count
 
