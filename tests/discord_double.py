@@ -1335,6 +1335,11 @@ class DiscordDouble:
             self.left.add(guild_id)
         self.dispatch("GUILD_DELETE", {"id": str(guild_id), **({"unavailable": True} if outage else {})}, shard)
 
+    def add_guild(self, guild_id: int, shard: int = 0) -> None:
+        """GUILD_CREATE: the bot was added (back) to a server, as a member with Manage Server may do at any time."""
+        self.left.discard(guild_id)
+        self.dispatch("GUILD_CREATE", self._guild(guild_id), shard)
+
     def react(self, message: dict[str, Any], emoji: str = "✅", user_n: int = 1, shard: int = 0) -> None:
         """MESSAGE_REACTION_ADD by user ``user_n`` (kept, for the reaction's users too)."""
         self.reactions.setdefault((int(message["id"]), emoji), []).append(user(user_n))

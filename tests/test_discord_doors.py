@@ -398,6 +398,27 @@ async def test_forgetting_a_member_whose_name_is_signs_alone_keeps_questions_tha
     assert sorted(a.question for a in store.answers()) == [QUESTION, QUESTION]
 
 
+async def test_a_server_left_and_joined_again_takes_no_question_asked_before_into_a_follow_up(
+        communities, double, scopes, tmp_path) -> None:
+    """Removed from a server, the bot deletes the answers it gave there; added back (a manager re-inviting it to mend
+    its permissions), a reply to one of its old answers there took that answer's question, and the chain before it,
+    from memory into the new answer's history, and so into the state database again: as after a restart, it is no
+    follow-up's history now."""
+    store = FeedbackStore(tmp_path / "state")
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        double.message(QUESTION, user_n=9, channel_id=B_CHANNEL_ID)
+        [answer] = await double.until(lambda: double.replies(B_CHANNEL_ID), what="the answer in B")
+        double.remove_guild(GUILD_B_ID)
+        await double.until(lambda: not store.answers(), what="B's answers to go")
+        double.add_guild(GUILD_B_ID)
+        await asyncio.sleep(0.3)
+        double.message("And who rebuilt it after the flood?", user_n=8, channel_id=B_CHANNEL_ID,
+                       reply_to=answer.response)
+        await double.until(lambda: len(double.replies(B_CHANNEL_ID)) == 2, what="the answer to the reply")
+    assert communities.calls[-1] == ("And who rebuilt it after the flood?", [])
+    assert [(a.question, a.history) for a in store.answers()] == [("And who rebuilt it after the flood?", [])]
+
+
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
 
 

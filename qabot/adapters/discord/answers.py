@@ -357,6 +357,7 @@ class Answering:
         source = f"discord/{guild_id}/"
         self._answers.drop_if(lambda kept: kept.place.guild_id == guild_id or any(
             e.citation.source.startswith(source) for e in kept.answer.excerpts))
+        self.conversations.forget_guild(guild_id)  # and the questions asked there, as follow-ups' history
         with self._forgetting.forgetting(guild_id, None):  # a question there answered meanwhile: ``answer``
             return await asyncio.to_thread(self.store.forget_guild, guild_id)
 

@@ -360,8 +360,8 @@ class AskCog(commands.Cog, name="Questions"):
                         ) -> None:
         self.answering.sent(asked, answered)
         if answered.answer is not None:
-            self.answering.conversations.remember(asked.question, asked.history, thread_id=asked.place.thread_id,
-                                                  message_ids=message_ids)
+            self.answering.conversations.remember(asked.question, asked.history, guild_id=asked.place.guild_id,
+                                                  thread_id=asked.place.thread_id, message_ids=message_ids)
         if answered.answer is not None and answered.answer_id is None:  # its asker forgotten meanwhile: not history
             self.answering.conversations.forget([asked.question])
         if answered.answer is not None:  # what it shows, to edit should any of it be taken back

@@ -44,16 +44,17 @@ class Conversations:
     """The earlier questions of each thread and reply chain, kept in memory.
 
     A reply chain is keyed by every message of it that the bot knows (the question and
-    the answer), so replying to either continues the conversation. The least recently
-    used entries go first once ``capacity`` is reached (``cachetools.LRUCache``); a
-    restart forgets them all.
+    the answer), so replying to either continues the conversation; each is kept with its
+    server (None: a direct message), which the bot may leave. The least recently used
+    entries go first once ``capacity`` is reached (``cachetools.LRUCache``); a restart
+    forgets them all.
     """
 
     def __init__(self, depth: int = HISTORY_DEPTH, capacity: int = 10_000) -> None:
         self.depth = depth
         self.capacity = capacity
-        self._chains: LRUCache[int, tuple[str, ...]] = LRUCache(capacity)
-        self._threads: LRUCache[int, tuple[str, ...]] = LRUCache(capacity)
+        self._chains: LRUCache[int, tuple[int | None, tuple[str, ...]]] = LRUCache(capacity)  # (server, questions)
+        self._threads: LRUCache[int, tuple[int | None, tuple[str, ...]]] = LRUCache(capacity)
 
     def history(self, *, thread_id: int | None = None, reply_to: int | None = None) -> list[str] | None:
         """Earlier questions, oldest first: the reply chain's if there is one, else the thread's.
@@ -62,21 +63,28 @@ class Conversations:
         """
         chain = self._chains.get(reply_to) if reply_to is not None else None
         if chain is not None:
-            return list(chain)
+            return list(chain[1])
         thread = self._threads.get(thread_id) if thread_id is not None else None
-        return list(thread) if thread is not None else None
+        return list(thread[1]) if thread is not None else None
 
-    def remember(
-        self, question: str, history: Iterable[str], *, thread_id: int | None, message_ids: Iterable[int]
-    ) -> None:
+    def remember(self, question: str, history: Iterable[str], *, guild_id: int | None, thread_id: int | None,
+                 message_ids: Iterable[int]) -> None:
         history = tuple(history)
         chain = (*history, question)[-self.depth :]
         for message_id in message_ids:
-            self._chains[message_id] = chain
+            self._chains[message_id] = guild_id, chain
         if thread_id is not None:
             # A thread first seen after a restart starts from what was read back from Discord.
-            earlier = self._threads.get(thread_id, history)
-            self._threads[thread_id] = (*earlier, question)[-self.depth :]
+            _, earlier = self._threads.get(thread_id, (guild_id, history))
+            self._threads[thread_id] = guild_id, (*earlier, question)[-self.depth :]
+
+    def forget_guild(self, guild_id: int) -> None:
+        """The bot left a server, and its answers left the state database: its conversations leave memory too, so that
+        once the bot is back a reply there to an old answer reads none of them, as after a restart."""
+        for kept in (self._chains, self._threads):
+            for key, (guild, _) in list(kept.items()):
+                if guild == guild_id:
+                    kept.pop(key, None)
 
     def forget(self, questions: Iterable[str]) -> None:
         """These questions leave every conversation (their asker was forgotten): they are no follow-up's history."""
@@ -85,9 +93,9 @@ class Conversations:
     def forget_if(self, gone: Callable[[str], bool]) -> None:
         """The questions ``gone`` picks (those that name a member forgotten) leave every conversation."""
         for kept in (self._chains, self._threads):
-            for key, earlier in list(kept.items()):
+            for key, (guild, earlier) in list(kept.items()):
                 if any(gone(question) for question in earlier):
-                    kept[key] = tuple(question for question in earlier if not gone(question))
+                    kept[key] = guild, tuple(question for question in earlier if not gone(question))
 
 
 async def read_thread(channel: discord.abc.Messageable, bot_id: int, *, since: datetime, lookup: Lookup,
