@@ -1459,6 +1459,31 @@ async def test_forget_takes_out_the_questions_others_asked_about_a_forward_of_a_
     assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
 
 
+async def test_forget_takes_a_forwarded_members_words_out_of_a_direct_messages_follow_up(qa, double,
+                                                                                        tmp_path) -> None:
+    """In a direct message, "Ask qabot" on a forward of a member's message asks their words; posted publicly there and
+    replied to, the follow-up's history holds them. Forgetting that member took the answer out, but left their words
+    in the follow-up's history (and its searched query), as it does not for a follow-up in a server."""
+    from tests.discord_double import user
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state"):
+        said = double.seed("When does the dome open for Maria's night tour?", user_n=6, channel_id=OTHER_CHANNEL_ID)
+        forward = double.message("", user_n=8, channel_id=DM_CHANNEL_ID, mention_bot=False, forwards=said)
+        token = double.message_command(forward, user_n=8)
+        await first_followup(double, token)
+        double.click(double.followups(token)[0].response, user_n=8, label="Post publicly")
+        [posted] = await double.until(lambda: [r for r in double.replies(DM_CHANNEL_ID) if r.body.get("embeds")],
+                                      what="the answer posted")
+        double.message("and when does it close", user_n=8, channel_id=DM_CHANNEL_ID, mention_bot=False,
+                       reply_to=posted.response)
+        await double.until(lambda: len(store.answers()) == 2, what="the follow-up stored")
+        assert "night tour" in str([a.history for a in store.answers()])
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))
+    [left] = store.answers()
+    assert left.question == "and when does it close" and left.history == [] and "Maria" not in state_text(tmp_path)
+
+
 LEARNING = pytest.mark.parametrize("learning", [True, False], ids=["history-learnt", "no-history"])
 
 

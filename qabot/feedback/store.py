@@ -240,14 +240,17 @@ class FeedbackStore:
         theirs = "(guild_id = ? OR guild_id IS NULL) AND (user_hash = ? OR about_hash = ?)"
         with self._connection() as db:
             self.taken_back()
-            found = db.execute(f"SELECT id, question, guild_id, user_hash FROM answers WHERE {theirs}",
+            found = db.execute(f"SELECT id, question, guild_id, user_hash, channel_hash FROM answers WHERE {theirs}",
                                (guild_id, who, who)).fetchall()
             drop_answers(db, theirs, (guild_id, who, who))
-            unfollow(db, {question for _, question, _, _ in found}.__contains__, "guild_id = ?", (guild_id,))
+            gone = {question for _, question, *_ in found}.__contains__
+            unfollow(db, gone, "guild_id = ?", (guild_id,))
+            for channel in {channel for _, _, where, _, channel in found if where is None}:  # followed where asked
+                unfollow(db, gone, "guild_id IS NULL AND channel_hash = ?", (channel,))
             named = drop_naming(db, naming(names), "guild_id = ? OR guild_id IS NULL AND channel_hash IS NOT NULL",
                                 (guild_id,))
-        return Forgotten({answer_id: question for answer_id, question, _, _ in found} | named,
-                         sum(where is not None and asker == who for _, _, where, asker in found))
+        return Forgotten({answer_id: question for answer_id, question, *_ in found} | named,
+                         sum(where is not None and asker == who for _, _, where, asker, _ in found))
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
         """Messages deleted (or one ``edited`` at that time): the answers asked about one of them with "Ask qabot"
