@@ -35,11 +35,16 @@ from tests.discord_double import (
     GUILD_ID,
     HIDDEN_THREAD_ID,
     MISSING_PERMISSIONS,
+    NEWS_ID,
     OTHER_CHANNEL_ID,
     PRIVATE_CHANNEL_ID,
+    READ_MESSAGE_HISTORY,
     THREAD_ID,
     USER_BASE,
+    VIEW_CHANNEL,
+    VOICE_ID,
     DiscordDouble,
+    role,
     user,
 )
 from tests.test_discord_bot import Spy, assert_no_pings, first_followup, running
@@ -417,6 +422,42 @@ async def test_a_server_left_and_joined_again_takes_no_question_asked_before_int
         await double.until(lambda: len(double.replies(B_CHANNEL_ID)) == 2, what="the answer to the reply")
     assert communities.calls[-1] == ("And who rebuilt it after the flood?", [])
     assert [(a.question, a.history) for a in store.answers()] == [("And who rebuilt it after the flood?", [])]
+
+
+async def test_admin_feedback_on_a_servers_many_answers_does_not_hold_the_bot_up(fake_default_bot, double,
+                                                                                 tmp_path) -> None:
+    """/qabot feedback lists a question only where its answer may be shown (``may_use``), decided on the event loop:
+    who may read the channel it was asked in was worked out anew for each of the server's answers, and a server's
+    year of questions held every other question and button press up for seconds."""
+    from tests.answers import answer
+
+    store = FeedbackStore(tmp_path / "state")
+    channels = (OTHER_CHANNEL_ID, PRIVATE_CHANNEL_ID, NEWS_ID, VOICE_ID)
+    roles = [role(1_200_000_000_000_001_000 + n, f"team {n}", VIEW_CHANNEL * (n % 2) | READ_MESSAGE_HISTORY)
+             for n in range(120)]  # a community's roles, some of them opening channels to their teams
+    double.more_roles = roles
+    for n, channel_id in enumerate(c for c in channels if c != PRIVATE_CHANNEL_ID):  # that one stays the mods'
+        double.changed[channel_id] = {"permission_overwrites": [
+            {"id": r["id"], "type": 0, "allow": str(VIEW_CHANNEL), "deny": "0"} for r in roles[n * 3 : n * 3 + 6]]}
+    for n in range(4000):
+        store.record(answer(f"Where is the telescope number {n}?", k=1, answered=False), frontend="slash",
+                     guild_id=GUILD_ID, channel_id=channels[n % len(channels)], user=n)
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        loop, gaps = asyncio.get_running_loop(), [0.0]
+
+        async def ticking() -> None:
+            while True:
+                before = loop.time()
+                await asyncio.sleep(0.01)
+                gaps.append(loop.time() - before)
+
+        ticker = asyncio.create_task(ticking())
+        listing = await first_followup(double, double.slash("qabot", subcommand="feedback", permissions=1 << 5,
+                                                            channel_id=OTHER_CHANNEL_ID))
+        ticker.cancel()
+    listed = listing["embeds"][0]["description"]
+    assert "Answers: 4000" in listed and "number 3996?" in listed and "number 3997?" not in listed  # not the private's
+    assert max(gaps) < 1.0, f"the event loop was held for {max(gaps):.1f} s"
 
 
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------

@@ -207,7 +207,8 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         # A question is listed only where its answer may be shown (``may_use``), decided on the event loop, where
         # the client's cache says who may read which channel.
         answers = await asyncio.to_thread(store.answers, guild_id=guild_id)
-        shown = {answer.id for answer in answers if self.answering.may_use(answer, place)}
+        usable = self.answering.usable_at(place)  # who may read what, worked out once for them all
+        shown = {answer.id for answer in answers if usable(answer)}
         summary = await asyncio.to_thread(summarise, store, guild_id=guild_id, listed=lambda a: a.id in shown)
         text = clip(summary_text(summary), DESCRIPTION_LIMIT - 8).replace("```", "'''")
         embed = discord.Embed(title="Answers and votes in this server", colour=ANSWER_COLOUR,

@@ -32,9 +32,10 @@ member, and one answer is asked again once at a time however many press for it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from qabot.adapters.discord.conversations import Conversations
@@ -203,20 +204,26 @@ class Answering:
         return not channels or place.channel_id in channels or place.parent_id in channels
 
     def may_use(self, asked: Place | StoredAnswer, here: Place) -> bool:
-        """Whether an answer asked at ``asked`` may be shown, posted or voted on at ``here``.
+        """Whether an answer asked at ``asked`` may be shown, posted or voted on at ``here`` (``usable_at``)."""
+        return self.usable_at(here)(asked)
 
-        The same server; for a direct message, the same conversation; elsewhere in the server,
-        where everyone who may read ``here`` may read the channel it was asked in (``Places.covers``,
-        the privacy rule's: its question, and what it quotes, were for that channel's readers).
-        """
-        if asked.guild_id != here.guild_id or here.channel_id is None:
-            return False
-        if isinstance(asked, StoredAnswer) and asked.guild_id is None:
-            return asked.channel_hash is not None and asked.channel_hash == self.store.channel_hash(here.channel_id)
-        if asked.channel_id in (here.channel_id, here.parent_id):
-            return True
-        return here.guild_id is not None and asked.channel_id is not None and self.places.covers(
-            here.guild_id, here.parent_id or here.channel_id)(asked.channel_id)
+    def usable_at(self, here: Place) -> Callable[[Place | StoredAnswer], bool]:
+        """Whether an answer asked at a place may be shown, posted or voted on at ``here``: the same server; for a direct
+        message, the same conversation; elsewhere in the server, where everyone who may read ``here`` may read the
+        channel it was asked in (``Places.covers``, the privacy rule's: its question, and what it quotes, were for that
+        channel's readers). Who may read ``here`` is worked out once, for many answers (``/qabot feedback``)."""
+        covered = functools.cache(lambda: self.places.covers(here.guild_id, here.parent_id or here.channel_id))
+
+        def usable(asked: Place | StoredAnswer) -> bool:
+            if asked.guild_id != here.guild_id or here.channel_id is None:
+                return False
+            if isinstance(asked, StoredAnswer) and asked.guild_id is None:
+                return asked.channel_hash is not None and asked.channel_hash == self.store.channel_hash(here.channel_id)
+            if asked.channel_id in (here.channel_id, here.parent_id):
+                return True
+            return here.guild_id is not None and asked.channel_id is not None and covered()(asked.channel_id)
+
+        return usable
 
     # -- what, who ---------------------------------------------------------------------
 

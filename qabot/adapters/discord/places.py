@@ -189,6 +189,7 @@ def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], b
         place = place.parent
     server = _server(guild) if guild is not None else None
     readers_here = _access(place) if place is not None else None
+    decided: dict[int, bool] = {}  # by channel: its threads, and the answers of a channel, ask it once
 
     def covered(there: int) -> bool:
         target: Any = guild.get_channel_or_thread(there) if guild is not None else None
@@ -198,7 +199,9 @@ def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], b
             target = target.parent
         if server is None or target is None:
             return here == there
-        return readers.covers(server, readers_here, _access(target))
+        if target.id not in decided:
+            decided[target.id] = readers.covers(server, readers_here, _access(target))
+        return decided[target.id]
 
     return covered
 
