@@ -425,10 +425,12 @@ async def test_a_server_left_and_joined_again_takes_no_question_asked_before_int
 
 
 async def test_admin_feedback_on_a_servers_many_answers_does_not_hold_the_bot_up(fake_default_bot, double,
-                                                                                 tmp_path) -> None:
+                                                                                 tmp_path, monkeypatch) -> None:
     """/qabot feedback lists a question only where its answer may be shown (``may_use``), decided on the event loop:
-    who may read the channel it was asked in was worked out anew for each of the server's answers, and a server's
-    year of questions held every other question and button press up for seconds."""
+    who may read the channel it was asked in was worked out anew for each of the server's answers (a server's year
+    of questions, 4,000 of them, held every other question and button press up for 2-3 s). Counted, not timed: who
+    may read a channel is worked out once per channel for the whole listing."""
+    from qabot.history import readers
     from tests.answers import answer
 
     store = FeedbackStore(tmp_path / "state")
@@ -439,25 +441,17 @@ async def test_admin_feedback_on_a_servers_many_answers_does_not_hold_the_bot_up
     for n, channel_id in enumerate(c for c in channels if c != PRIVATE_CHANNEL_ID):  # that one stays the mods'
         double.changed[channel_id] = {"permission_overwrites": [
             {"id": r["id"], "type": 0, "allow": str(VIEW_CHANNEL), "deny": "0"} for r in roles[n * 3 : n * 3 + 6]]}
-    for n in range(4000):
+    for n in range(400):
         store.record(answer(f"Where is the telescope number {n}?", k=1, answered=False), frontend="slash",
                      guild_id=GUILD_ID, channel_id=channels[n % len(channels)], user=n)
+    asked, covers = [], readers.covers
+    monkeypatch.setattr(readers, "covers", lambda *a: asked.append(a) or covers(*a))
     async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
-        loop, gaps = asyncio.get_running_loop(), [0.0]
-
-        async def ticking() -> None:
-            while True:
-                before = loop.time()
-                await asyncio.sleep(0.01)
-                gaps.append(loop.time() - before)
-
-        ticker = asyncio.create_task(ticking())
         listing = await first_followup(double, double.slash("qabot", subcommand="feedback", permissions=1 << 5,
                                                             channel_id=OTHER_CHANNEL_ID))
-        ticker.cancel()
     listed = listing["embeds"][0]["description"]
-    assert "Answers: 4000" in listed and "number 3996?" in listed and "number 3997?" not in listed  # not the private's
-    assert max(gaps) < 1.0, f"the event loop was held for {max(gaps):.1f} s"
+    assert "Answers: 400" in listed and "number 396?" in listed and "number 397?" not in listed  # not the private's
+    assert len(asked) <= len(channels), f"who may read a channel was worked out {len(asked)} times"
 
 
 # -- 6. a flood of mentions costs nobody else's answer ------------------------------------------------
