@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qabot.errors import QABotError
+from qabot.feedback.folder import owns
 from qabot.feedback.report import question_key
 from qabot.feedback.store import FeedbackStore, StoredAnswer
 from qabot.text import flat, json_safe
@@ -91,7 +92,7 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
     never opened through a link someone left there, readable by its owner only), then
     renamed over ``path``; a link at ``path`` itself is replaced, not followed.
     """
-    if store.owns(path):
+    if owns(store.folder, path):
         raise QABotError(f"cannot write {path}: it would replace the state database's files in {store.folder} "
                          "(QABOT_STATE_DIR); write the export to another file")
     items = export_items(store, guild_id=guild_id)

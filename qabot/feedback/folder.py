@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,9 @@ from qabot.errors import StateError
 
 if TYPE_CHECKING:
     from qabot.settings import Settings
+
+DATABASE = "qabot.sqlite3"
+SALT = "salt"
 
 
 def state_dir(settings: Settings) -> Path:
@@ -33,3 +37,11 @@ def check_folder(folder: Path) -> None:
         what = "is a file" if path.is_file() else "is not a folder"
         where = f"{folder} {what}" if path == folder else f"{folder} lies under {path}, which {what}"
         raise StateError(f"QABOT_STATE_DIR is not a folder: {where}")
+
+
+def owns(folder: Path, path: Path) -> bool:
+    """Whether ``path`` is the state folder, one above it, or one of its own files (the database, the files SQLite
+    keeps beside it, the salt), however spelt: a file written there replaces what nothing brings back."""
+    path, folder = Path(path), Path(os.path.realpath(folder))
+    return folder.is_relative_to(os.path.realpath(path)) or (path.name == SALT or path.name.startswith(
+        DATABASE)) and os.path.realpath(path.parent) == str(folder)

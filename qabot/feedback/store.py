@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
-from qabot.feedback.folder import check_folder, state_dir
+from qabot.feedback.folder import DATABASE, SALT, check_folder, state_dir
 from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, filters, migrate
@@ -55,8 +55,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DATABASE = "qabot.sqlite3"
-SALT = "salt"
 HELPFUL, NOT_HELPFUL = 1, -1
 Frontend = str  # "slash", "mention", "dm", "menu", "forum", "repl", "library"
 
@@ -125,13 +123,6 @@ class FeedbackStore:
 
     def exists(self) -> bool:
         return self.path.exists()
-
-    def owns(self, path: Path) -> bool:
-        """Whether ``path`` is the state folder, one above it, or one of its own files (the database, the files
-        SQLite keeps beside it, the salt), however spelt: a file written there replaces what nothing brings back."""
-        path, folder = Path(path), Path(os.path.realpath(self.folder))
-        return folder.is_relative_to(os.path.realpath(path)) or (path.name == SALT or path.name.startswith(
-            DATABASE)) and os.path.realpath(path.parent) == str(folder)
 
     # -- writing --------------------------------------------------------------------------
 
