@@ -105,6 +105,23 @@ def test_html_what_a_browser_never_shows_is_not_read(tmp_path: Path) -> None:
     assert "Found by the reader's search." in texts and not [t for t in texts if "copy" in t], texts
 
 
+def test_html_the_tabs_a_page_does_not_show_first_are_read(tmp_path: Path) -> None:
+    # Docusaurus' <TabItem> and sphinx-tabs write every tab's panel, each but the one shown first with the `hidden`
+    # attribute, which a click on its tab takes off: read as never shown, the conda and Homebrew steps were lost.
+    read = _html(tmp_path, (
+        f"<main><article><h1>Install</h1><p>{_DUSK}</p><div class='tabs-container'><ul role='tablist' class='tabs'>"
+        "<li role='tab' aria-selected='true'>pip</li><li role='tab' aria-selected='false'>conda</li></ul>"
+        "<div class='margin-top--md'><div role='tabpanel' class='tabItem_Ymn6'><p>With pip, the package comes from "
+        "the Python Package Index.</p></div><div role='tabpanel' class='tabItem_Ymn6' hidden=''><p>With conda, "
+        "install from the conda-forge channel, which ships the CFITSIO library.</p></div></div></div>"
+        "<div class='sphinx-tabs'><div aria-labelledby='tab-0-0-1' class='sphinx-tabs-panel' hidden='true' "
+        "role='tabpanel'><p>On macOS, Homebrew installs skyfetch with its own Python.</p></div></div>"
+        f"<p>{_HOMED}</p></article></main>"))
+    texts = [text for _, text in read]
+    assert {"With conda, install from the conda-forge channel, which ships the CFITSIO library.",
+            "On macOS, Homebrew installs skyfetch with its own Python."} <= set(texts), texts
+
+
 def test_html_an_address_a_quotes_attribution_and_mathml_are_read(tmp_path: Path) -> None:
     # trafilatura deletes <address>, a quotation's <footer> and <math>, with their text.
     read = _html(tmp_path, (

@@ -124,11 +124,13 @@ def blocks(tree: Any) -> None:
 
 def drop_hidden(tree: Any) -> None:
     """Take out what a browser never shows: a ``<template>`` (markup a script copies in) and an element with the
-    ``hidden`` attribute (but ``hidden="until-found"``, which a reader's search opens). Both were read as text."""
+    ``hidden`` attribute (but ``hidden="until-found"``, which a reader's search opens). Both were read as text. A
+    tab's panel (``role="tabpanel"``) is content its tab shows at a click: Docusaurus and sphinx-tabs mark every
+    panel but the first ``hidden``, and its steps (the conda and Homebrew installs beside pip's) were lost."""
     # "descendant-or-self::", not "//": libxml2 finds "//*[...]" matches that nest in a time that grows with the
     # square of their number (25,000 nested captions: 18 s), and so does a union ("|") of long lists; the axis, one
     # list at a time, finds the same elements in linear time.
-    hidden = "descendant-or-self::*[@hidden][not(@hidden='until-found')]"
+    hidden = "descendant-or-self::*[@hidden][not(@hidden='until-found')][not(@role='tabpanel')]"
     for element in limits.checked([*tree.xpath("descendant-or-self::template"), *tree.xpath(hidden)]):
         if element.getparent() is not None:
             element.drop_tree()
