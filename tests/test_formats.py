@@ -108,6 +108,24 @@ def test_a_link_names_the_highlight_by_the_words_the_page_shows(make_corpus, fak
         "https://example.org/dome/#dome-notes:~:text=Unlock%20the%20slit%20motor%20with%20the%20red%20key.")
 
 
+def test_a_link_to_a_markdown_footnote_or_definition_names_the_words_the_page_shows(make_corpus, fake_bot_for) -> None:
+    """A footnote's definition ("[^2]: ...") shows on the page as an item of the footnotes' list, without its label,
+    and a definition (":   ...", MkDocs' and PHP Markdown Extra's lists) without its colon: a link that named them
+    ("text=%5B%5E2%5D%3A%20The...", ":%20Four%20by%20default.") was found by no browser."""
+    notes = ("---\ntitle: Dome notes\nurl: https://example.org/dome/\n---\n\n# Dome notes\n\n"
+             "The night report lists every exposure[^2].\n\n"
+             "[^2]: The report is written to report.html in the working folder.\n\n"
+             "Workers\n:   Four by default.\n")
+    bot = fake_bot_for(make_corpus({"dome.md": notes}), answer_threshold=0.0)
+    ex = _best(bot, "report written report.html working folder", "dome.md")
+    assert ex.highlight == "[^2]: The report is written to report.html in the working folder."
+    assert ex.citation.link == ("https://example.org/dome/#dome-notes:~:text=The%20report%20is%20written,"
+                                "in%20the%20working%20folder.")
+    ex = _best(bot, "workers four by default", "dome.md")
+    assert ex.highlight == "Workers\n:   Four by default."
+    assert ex.citation.link == "https://example.org/dome/#dome-notes:~:text=Workers,Four%20by%20default."
+
+
 def test_a_markdown_citation_links_to_its_heading(make_corpus, fake_bot_for) -> None:
     """A Markdown page with a url (its front matter's) was linked to with no heading's anchor: a browser that did not
     find the text fragment opened the page at its top. The anchor is the heading's id on the page: the one its source

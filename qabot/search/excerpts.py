@@ -282,7 +282,7 @@ def text_fragment(text: str, *, markdown: bool = False) -> str:
     command on the line under it; lines parted by ``<br>``) is named by the words of its
     first block and of its last, without a list's marker ("1.", "-"), which the page draws
     but does not hold as text; of Markdown (``markdown``), by the text the page shows, without
-    its marks (`` `code` ``, ``**``, a link's target, a table's pipes, a fence's line).
+    its marks (`` `code` ``, ``**``, a link's target, a table's pipes, a fence's line, a footnote's label).
     Percent-encoded as https://wicg.github.io/scroll-to-text-fragment/ asks: ``-``, ``&``
     and ``,`` (which the directive's syntax uses) among the rest, and parentheses too, so
     the link survives in Markdown and in Discord's ``<...>`` links.
@@ -302,6 +302,9 @@ _MARKDOWN_BREAK = re.compile(r"\s*\n\s*|(?<!\\)\|")  # and any pipe of a Markdow
 # What opens a block before its text: quotes' and bullets' marks, then a heading's, a number's or a letter's, a task's box.
 _MARKER = re.compile(r"(?:[-*+•>]\s+)*(?:#{1,6}\s+|\d{1,9}[.)]\s+|[a-zA-Z][.)]\s+)?(?:\[[ xX]\]\s+)?")
 _FENCE_LINE = re.compile(r"\s*(?:`{3,}|~{3,})")
+# What the page shows of none of Markdown's blocks: a footnote's label ("[^2]: ", drawn as its list's number) and a
+# definition's colon (":   ", MkDocs' and PHP Markdown Extra's definition lists).
+_MARKDOWN_MARKER = re.compile(r"(?:\[\^[^\]\s]+\]:|:)\s+")
 
 
 def _block_text(part: str, markdown: bool) -> str:
@@ -309,6 +312,8 @@ def _block_text(part: str, markdown: bool) -> str:
     without its marks (a fence's line shows none)."""
     if markdown and _FENCE_LINE.match(part):
         return ""
+    if markdown and (label := _MARKDOWN_MARKER.match(part)):
+        part = part[label.end() :]
     part = part[_MARKER.match(part).end() :]  # type: ignore[union-attr]  # it matches, if only nothing
     return markdown_tags.heading_text(part) if markdown else part
 
