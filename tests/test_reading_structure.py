@@ -127,6 +127,65 @@ def test_html_sphinx_describes_a_setting_in_one_paragraph_with_its_name() -> Non
     assert "extlinks" not in texts
 
 
+def test_html_a_term_with_an_id_is_the_anchor_of_its_definition(tmp_path: Path) -> None:
+    """Sphinx writes each object it documents (autodoc's functions, classes, methods; a config value) as a definition
+    list whose term, the signature, has the object's id (``<dt id="skyfetch.purge">``), and a glossary's terms have
+    theirs: each was linked to the section's heading above (``#api-reference``), the top of a page of a hundred
+    functions, where a browser did not find the text fragment (the term is run into its definition, "purge(days):
+    Delete ...", a colon the page does not show). A definition's paragraphs link to its term's id now."""
+    doc = _page(tmp_path, (
+        '<section id="api-reference"><h1>API reference<a class="headerlink" href="#api-reference">¶</a></h1>'
+        "<p>The skyfetch module downloads sky survey images from the archive of the observatory.</p>"
+        '<dl class="py function"><dt class="sig sig-object py" id="skyfetch.purge"><span class="sig-prename '
+        'descclassname"><span class="pre">skyfetch.</span></span><span class="sig-name descname"><span class="pre">'
+        'purge</span></span><span class="sig-paren">(</span><em class="sig-param"><span class="n"><span class="pre">'
+        'days</span></span></em><span class="sig-paren">)</span><a class="headerlink" href="#skyfetch.purge" '
+        'title="Link to this definition">¶</a></dt><dd><p>Delete the cached images older than the given number of '
+        'days.</p><dl class="field-list simple"><dt class="field-odd">Returns<span class="colon">:</span></dt>'
+        '<dd class="field-odd"><p>how many images were deleted</p></dd></dl></dd></dl>'
+        '<dl class="py function"><dt class="sig sig-object py" id="skyfetch.fetch"><span class="sig-name descname">'
+        '<span class="pre">fetch</span></span><span class="sig-paren">(</span><span class="sig-paren">)</span>'
+        '<a class="headerlink" href="#skyfetch.fetch">¶</a></dt><dd><div class="highlight"><pre>fetch()</pre></div>'
+        "<p>Download one image from the archive.</p></dd></dl><p>Both functions log to the skyfetch logger.</p>"
+        '<section id="glossary"><h2>Glossary<a class="headerlink" href="#glossary">¶</a></h2>'
+        '<dl class="glossary simple"><dt id="term-tile">tile<a class="headerlink" href="#term-tile">¶</a></dt>'
+        "<dd><p>one square image of the sky survey</p></dd></dl></section></section>"))
+    cited = {doc.text[p.start : p.end]: p.anchor for p in document_paragraphs(doc) if not p.heading}
+    assert cited == {
+        "The skyfetch module downloads sky survey images from the archive of the observatory.": "api-reference",
+        "skyfetch.purge(days): Delete the cached images older than the given number of days.": "skyfetch.purge",
+        "Returns: how many images were deleted": "skyfetch.purge",
+        "fetch()": "skyfetch.fetch",  # a term whose definition opens with a block: a line of its own
+        "Download one image from the archive.": "skyfetch.fetch",
+        "Both functions log to the skyfetch logger.": "api-reference",  # after the list: the section's again
+        "tile: one square image of the sky survey": "term-tile",
+    }, cited
+
+
+def test_html_a_definition_s_common_label_links_to_its_own_term_not_another_s(tmp_path: Path) -> None:
+    # Every function Sphinx documents has its "Parameters:", many a "Note" (in it, or outside any, as here): matched
+    # by their text alone, each took the anchor of the last function on the page that had one.
+    def function(name: str, said: str) -> str:
+        return (f'<dl class="py function"><dt class="sig sig-object py" id="skyfetch.{name}"><span class="sig-name '
+                f'descname"><span class="pre">{name}</span></span><span class="sig-paren">()</span><a class="headerlink"'
+                f' href="#skyfetch.{name}">¶</a></dt><dd><p>{said}</p><dl class="field-list simple"><dt class="field-odd"'
+                '>Parameters<span class="colon">:</span></dt><dd class="field-odd"><ul class="simple"><li><p><strong>'
+                f'url</strong> – where the image of {name} is.</p></li><li><p><strong>days</strong> – how old.</p>'
+                '</li></ul></dd></dl><div class="admonition note"><p class="admonition-title">Note</p><p>The archive '
+                f"must be reachable for {name}.</p></div></dd></dl>")
+
+    doc = _page(tmp_path, (
+        '<section id="api-reference"><h1>API reference<a class="headerlink" href="#api-reference">¶</a></h1>'
+        '<div class="admonition note"><p class="admonition-title">Note</p><p>All functions are thread safe.</p></div>'
+        + function("fetch", "Download one image from the archive.")
+        + function("purge", "Delete the cached images older than the given number of days.") + "</section>"))
+    cited = [(doc.text[p.start : p.end], p.anchor) for p in document_paragraphs(doc) if not p.heading]
+    assert [(text, anchor) for text, anchor in cited if text in ("Note", "Parameters:", "days – how old.")] == [
+        ("Note", "api-reference"), ("Parameters:", "skyfetch.fetch"), ("days – how old.", "skyfetch.fetch"),
+        ("Note", "skyfetch.fetch"), ("Parameters:", "skyfetch.purge"), ("days – how old.", "skyfetch.purge"),
+        ("Note", "skyfetch.purge")], cited
+
+
 # -- Markdown admonitions and content tabs --------------------------------------------------
 
 

@@ -118,6 +118,7 @@ def document(name: str, data: bytes, warn: Warn | None = None) -> Document | Non
     prepare.drop_permalinks(tree)
     prepare.drop_empty_links(tree)
     prepare.drop_line_numbers(tree)
+    terms = headings.TermAnchors(tree)
     prepare.summaries_with_headings_as_blocks(tree)
     code = prepare.preformatted(tree)
     labels = lists.ordered_labels(tree)
@@ -142,8 +143,8 @@ def document(name: str, data: bytes, warn: Warn | None = None) -> Document | Non
         if kind == "head":
             anchor = anchors.find(dedup_key(block), anchor)
             text.heading(block, anchor=anchor)
-        else:
-            text.paragraph(block, anchor=anchor)
+        else:  # a definition whose term has an id (a documented function's) links there
+            text.paragraph(block, anchor=terms.find(dedup_key(block)) or anchor)
     if not text.numbered:
         return None
     return text.document(name, **meta)

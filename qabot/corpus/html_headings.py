@@ -13,8 +13,11 @@ import itertools
 from collections import deque
 from typing import Any
 
+from lxml import etree
+
 from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
+from qabot.corpus.html_marks import TERM_ID
 from qabot.text import dedup_key
 
 
@@ -100,6 +103,65 @@ def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
         anchors.add(dedup_key(text), place, ident)
         headings.append((text, following.get(heading, [])))
     return anchors, headings
+
+
+class TermAnchors:
+    """The anchor of each block of a definition whose term has an id (Sphinx's documented objects, ``<dt
+    id="skyfetch.purge">``; a glossary's terms), and of such a term on a line of its own.
+
+    Every block of a page that has such a term is listed in order, with the id of the definition it is in (the
+    innermost: a class's method's), or none. A block read takes the next of its text on the page after the last one
+    found, as a heading does (``Anchors``): "Parameters:" and "Note" are in every function's documentation, and
+    outside any. Blocks are known by their first 60 letters and digits, as ``restore`` finds them.
+    """
+
+    def __init__(self, tree: Any) -> None:
+        self.places: dict[str, deque[tuple[int, str | None]]] = {}
+        self.at = -1
+        if not tree.xpath(f"descendant-or-self::dd[@{TERM_ID}]") and not tree.xpath("descendant-or-self::dt[@id]"):
+            return  # no term to link to: nothing to list
+        owners: list[str] = []  # the ids of the definitions the walk is in, innermost last
+        place = 0
+        for event, element in limits.checked(etree.iterwalk(tree, events=("start", "end"))):
+            if not isinstance(element.tag, str):
+                continue
+            ident = element.get(TERM_ID) if element.tag == "dd" else None
+            if event == "end":
+                if ident:
+                    owners.pop()
+                continue
+            if ident:
+                owners.append(ident)
+            if element.tag not in _BLOCKS or any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in element):
+                continue  # a block of blocks (a definition of paragraphs) is read as its blocks
+            if key := _key(element):
+                own = element.get("id") if element.tag == "dt" else None
+                self.places.setdefault(key, deque()).append((place, own or (owners[-1] if owners else None)))
+                place += 1
+
+    def find(self, key: str) -> str | None:
+        """The id of the definition that the next block of text ``key`` on the page is in, else None."""
+        places = self.places.get(key[:_KEY])
+        while places and places[0][0] <= self.at:
+            places.popleft()
+        if not places:
+            return None
+        self.at, ident = places.popleft()
+        return ident
+
+
+_BLOCKS = frozenset({"dt", "dd", "p", "li", "pre", "tr", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"})
+_KEY = 60  # letters and digits that tell a block
+
+
+def _key(element: Any) -> str:
+    """The first ``_KEY`` letters and digits of an element's text, read no further than they take."""
+    key = ""
+    for piece in element.itertext():
+        key += dedup_key(piece)
+        if len(key) >= _KEY:
+            break
+    return key[:_KEY]
 
 
 class Anchors:

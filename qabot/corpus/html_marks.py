@@ -19,7 +19,8 @@ option "--force" and what it does were cut apart. A term now opens its definitio
 -q: ...", and after a term that ends with a colon, "Returns:", a space); further definitions
 of the same terms, of text alone, join it after a space; a definition of several paragraphs
 has the terms in its first. Where a definition opens with a block (a code block, a list), its term stays a line
-of its own, as it is on the page.
+of its own, as it is on the page. A term's id (Sphinx's ``<dt id="skyfetch.purge">`` of each object it documents,
+a glossary's ``term-tile``) is marked on its definition (``TERM_ID``): the anchor of the definition's paragraphs.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 from qabot.corpus import limits
 from qabot.corpus.html_prepare import first_child, flat, inline_only, is_inline
 
+TERM_ID = "data-qabot-term-id"  # on a definition (<dd>): the id of the first of its terms that has one
 _FOOTNOTE_CLASSES = frozenset({"footnote-ref", "footnote-reference"})  # Pandoc's, docutils'
 _ORDINAL = re.compile(r"(?i)st|nd|rd|th|e|er|re|ème|me|o|a")  # after a number: 1st, 2nd, 19e, 1er
 _MARK = re.compile(r"(?i)tm|sm|[®©™*†‡§]+")  # Acme™, a note marked with a star
@@ -164,7 +166,10 @@ def definitions(tree: Any) -> None:
 
 
 def _define(terms: list[Any], dd: Any) -> bool:
-    """Put ``terms`` at the start of definition ``dd``'s text; False (and nothing done) where it opens with a block."""
+    """Put ``terms`` at the start of definition ``dd``'s text; False (and nothing done) where it opens with a block.
+    The id of the first term that has one is ``dd``'s ``TERM_ID`` either way."""
+    if ident := next((term.get("id") for term in terms if term.get("id")), None):
+        dd.set(TERM_ID, ident)
     place = dd
     while not (place.text or "").strip() and (first := first_child(place)) is not None and first.tag in ("p", "div"):
         place = first  # the definition's first paragraph
