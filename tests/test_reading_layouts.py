@@ -327,6 +327,38 @@ def test_pdf_a_page_number_and_a_running_title_are_dropped_and_the_rows_beside_t
     assert all(f"Berth {page}{row}:" in " ".join(texts) for page in range(1, 5) for row in range(3))
 
 
+def test_pdf_a_running_head_that_names_a_short_chapter_is_dropped(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    # A manual of short chapters, two pages each: its running head names the manual on even pages and the chapter on
+    # odd ones, in small type over the body. The manual's name repeats and was dropped; each chapter's name, on one or
+    # two pages only, was a paragraph: "3 The cache" over that chapter's heading was cited in the chapter before it,
+    # and came up as an excerpt for questions about the cache.
+    chapters = ["1 Installation", "2 Configuration", "3 The cache"]
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for number, chapter in enumerate(chapters):
+        for half in range(2):
+            pdf.add_page()
+            pdf.set_font("Helvetica", "I", 8)
+            pdf.set_xy(15, 8)
+            pdf.cell(180, 5, chapter if pdf.page_no() % 2 else "Skyfetch User Guide", align="R")
+            pdf.set_xy(15, 22)
+            if not half:
+                pdf.set_font("Helvetica", "B", 16)
+                pdf.cell(0, 10, chapter)
+                pdf.set_xy(15, 36)
+            pdf.set_font("Helvetica", size=11)
+            pdf.multi_cell(180, 6, f"Part {half + 1} of chapter {number + 1}: the archive keeps the images of each "
+                                   "night in a folder of its own, sorted by telescope and by the time they were taken.")
+    pdf.output(str(tmp_path / "manual.pdf"))
+    doc = _one(tmp_path / "manual.pdf")
+    read = [(p.heading, p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc)]
+    assert [text for heading, _, text in read if heading] == chapters, read
+    assert not [text for heading, _, text in read if not heading and not text.startswith("Part ")], read
+    assert [section for heading, section, _ in read if not heading] == [c for c in chapters for _ in range(2)]
+
+
 def test_pdf_a_slide_title_on_a_few_slides_and_figures_alone_on_a_line_are_read(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -2,7 +2,8 @@
 out.
 
 A line near the top or bottom edge is furniture where it repeats on several pages (its
-text, or its text with a number that goes up with the page), or is a page number; only
+text, or its text with a number that goes up with the page), or is a page number, or names a
+heading of the document in a smaller type than the text's (a short chapter's running head); only
 the lines between the body and the edge are, so a table's row or a list's item that
 happens to sit near the edge stays text.
 """
@@ -76,10 +77,16 @@ def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0
     # most pages: a few slides or sections of one title are no running header.
     most = max(repeats, len(pages) // 2 + 1)
 
+    # A running head in a smaller type than the text's that names a heading of the document (a chapter's, set in a
+    # heading's size): a short chapter's name heads a page or two only, too few to repeat.
+    headings = {" ".join(line.text.lower().split()) for page in pages for line in page
+                if size and line.size >= 1.12 * size}
+
     def running(line: Line, page: int) -> bool:
         needed = most if size and line.size >= 1.12 * size else repeats
         return edge(line, page) and (bool(PAGE_NUMBER.match(line.text))
-                                     or any(counts[key] >= needed for key in keys(line, page)))
+                                     or any(counts[key] >= needed for key in keys(line, page))
+                                     or (line.size < 0.95 * size and " ".join(line.text.lower().split()) in headings))
 
     # Furniture is what lies between the body and the page's edge: from each edge inwards, the lines that run, up to
     # the first that does not (a table's row at the foot of two pages, a "Yes" in its wrapped cell, is under body text).
