@@ -411,6 +411,28 @@ def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
     assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
 
 
+def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
+    # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
+    # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.
+    block = ('<div class="language-sh vp-adaptive-theme"><button title="Copy Code" class="copy"></button>'
+             '<span class="lang">sh</span><pre class="shiki vp-code" tabindex="0"><code><span class="line"><span>{}'
+             "</span></span></code></pre></div>")
+    page = ('<!doctype html><html><head><meta name="generator" content="VitePress v1.3.1"><title>Getting Started | '
+            'Skyfetch</title></head><body><div class="VPDoc"><main class="main"><div class="vp-doc">'
+            '<h1 id="getting-started" tabindex="-1">Getting Started <a class="header-anchor" href="#getting-started">'
+            "\u200b</a></h1><p>Skyfetch downloads survey images of any patch of sky from the observatory's archive.</p>"
+            f"<p>Install it globally with npm:</p>{block.format('npm install -g skyfetch')}<p>Then fetch a field, "
+            f"its coordinates in degrees:</p>{block.format('skyfetch get --ra 210.8 --dec 54.3')}</div></main></div>"
+            "</body></html>")
+    path = tmp_path / "getting-started.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading] == [
+        "Skyfetch downloads survey images of any patch of sky from the observatory's archive.",
+        "Install it globally with npm:", "npm install -g skyfetch",
+        "Then fetch a field, its coordinates in degrees:", "skyfetch get --ra 210.8 --dec 54.3"]
+
+
 def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
     # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
     long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "

@@ -25,6 +25,10 @@ the first sentence of the details word for word, and trafilatura drops that sent
 Sphinx's viewcode extension puts a "[source]" link after every signature it documents: it is
 taken out, as rustdoc's "Source" is.
 
+VitePress (Vite's, Vue's, Vitest's docs) labels each code block with its language, in a corner:
+``<div class="language-sh"><span class="lang">sh</span><pre>``. The label is taken out, or each
+was a paragraph ("sh") before the code, as the copy button beside it would be.
+
 MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
 (``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
 
@@ -65,6 +69,8 @@ def prepare(tree: Any) -> None:
     for source in tree.xpath("descendant-or-self::span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
         link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
+    for label in tree.xpath("descendant-or-self::span[@class='lang'][../pre][starts-with(../@class, 'language-')]"):
+        label.drop_tree()  # VitePress' language label beside a code block ("sh"), not the code's text
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
