@@ -967,6 +967,27 @@ def test_a_csv_export_in_the_folder_is_named_as_one(tmp_path: Path) -> None:
     ]
 
 
+def test_the_sources_sphinx_copies_beside_its_pages_are_one_line_not_documents(tmp_path: Path) -> None:
+    # A Sphinx build (docs/_build/html) holds each page's source as text too, _sources/<page>.rst.txt, for its "Show
+    # Source" link: read as documents, the answers quoted the reStructuredText (".. warning::", ":param str url:")
+    # with no link, ahead of the page itself, whose copy of the same text was then left out as a near duplicate.
+    site = tmp_path / "html"
+    (site / "_sources").mkdir(parents=True)
+    (site / "api.html").write_text("<html><head><title>API</title></head><body><main><h1>API</h1><p>Never put the "
+                                   "archive password in skyfetch.toml.</p></main></body></html>")
+    (site / "_sources" / "api.rst.txt").write_text("API\n===\n\n.. warning::\n\n   Never put the archive password "
+                                                   "in skyfetch.toml.\n")
+    (site / "searchindex.js").write_text("Search.setIndex({})")
+    notes = tmp_path / "notes" / "_sources"  # a folder of that name outside a Sphinx build is the user's own
+    notes.mkdir(parents=True)
+    (notes / "dome.txt").write_text("The dome is closed on Mondays.\n")
+    warnings: list[str] = []
+    names = [f.name for f in find_files(tmp_path, warnings.append)]
+    assert names == ["html/api.html", "notes/_sources/dome.txt"], names
+    assert "skipping html/_sources/: the sources Sphinx copied beside its pages (the pages are read)" in warnings
+    assert not [line for line in warnings if "api.rst.txt" in line or "notes" in line], warnings
+
+
 def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_path: Path) -> None:
     page = tmp_path / "chat.html"  # a page about chat logs, styled like one
     page.write_text('<html><head><style>.chatlog { margin: 0 }</style></head><body><main><p class="chatlog__note">'

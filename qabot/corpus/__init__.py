@@ -24,7 +24,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
-from qabot.corpus import discord_export, docx, export_formats, export_parts, html, jsonl, mail, pdf, plaintext
+from qabot.corpus import (
+    discord_export,
+    docx,
+    export_formats,
+    export_parts,
+    html,
+    jsonl,
+    mail,
+    pdf,
+    plaintext,
+    site_builds,
+)
 from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
@@ -64,7 +75,12 @@ def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bo
     (``index_dir``, where it is inside the corpus folder, silently). ``unlisted`` hears each folder that
     could not be listed (see ``qabot.corpus.files.find_files``)."""
     return _find_files(corpus_dir, READERS, warn, external_links=external_links, index_dir=index_dir,
-                       explain=export_formats.explain, unlisted=unlisted)
+                       explain=_explain, unlisted=unlisted)
+
+
+def _explain(path: str) -> str | None:
+    """Why a folder or a file of another type is not read, where a tool wrote it: a chat exporter, a site's build."""
+    return export_formats.explain(path) or site_builds.explain(path)
 
 
 def describe_types() -> str:
