@@ -52,8 +52,21 @@ _OPENING = ["Dense retrievers map questions and passages into", "one vector spac
             "the question. Their cost grows with the collection,", "and most deployments keep millions of passages."]
 
 
+def test_pdf_a_left_column_line_that_ends_a_sentence_does_not_end_its_paragraph(tmp_path: Path) -> None:
+    # Two columns of body text, ragged right: in the left one, a full line that happens to end with a sentence. A
+    # line was judged full against the right edge of the whole text (the right column's), so every line of the left
+    # column was short, and this one ended its paragraph: "Their cost grows with the collection." cut it in two.
+    left = ["Dense retrievers map questions and passages into", "one vector space, where nearest neighbours answer",
+            "the question. Their cost grows with the collection.", "Most deployments keep millions of passages, and",
+            "they quantise the vectors to save memory and time."]
+    right = ["Sparse methods such as BM25 remain strong baselines", "on collections where the questions use the words",
+             "of the passages. They also cost far less to update.", "A hybrid of the two is what most systems run."]
+    texts = _texts(_one(_paper(tmp_path, [(54, left, 80), (316, right, 80)])))
+    assert texts == [" ".join(left), " ".join(right)], texts
+
+
 def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_path: Path) -> None:
-    left = [*_OPENING, "We find that a quantised index is smaller. The com-"]
+    left = [*_OPENING, "", "We find that a quantised index is smaller. The com-"]  # set apart, as in the right column
     right = ["pressed index keeps ninety-eight percent of the recall", "while using a quarter of the memory.",
              "", "Sparse methods such as BM25 remain strong baselines."]
     texts = _texts(_one(_paper(tmp_path, [(54, left, 600), (316, right, 80)])))
@@ -63,7 +76,7 @@ def test_pdf_a_paragraph_that_runs_on_into_the_next_column_is_one_paragraph(tmp_
 
 
 def test_pdf_a_footnote_at_the_foot_of_a_column_does_not_cut_the_paragraph_that_runs_on(tmp_path: Path) -> None:
-    left = [*_OPENING, "We compress the index with product quantisation and"]
+    left = [*_OPENING, "", "We compress the index with product quantisation and"]
     right = ["keep ninety-eight percent of the recall while using", "a quarter of the memory.",
              "", "Sparse methods such as BM25 remain strong baselines."]
     note = ["1 Product quantisation splits each vector into eight", "sub-vectors and codes each one in a byte."]

@@ -36,6 +36,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from qabot.corpus import pdf_columns as columns
 from qabot.corpus import pdf_tables as tables
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.hyphens import WORD, compound
@@ -97,6 +98,7 @@ class _Layout:
     pitch: float  # baseline to baseline, as a share of the page height
     left: float
     right: float
+    column: float = 0.0  # the right edge of the left column, where the body is set in two (pdf_columns)
 
     @classmethod
     def of(cls, pages: list[list[Line]]) -> _Layout:
@@ -113,12 +115,9 @@ class _Layout:
         ]
         lefts = sorted(line.left for line in body)
         rights = sorted(line.right for line in body)
-        return cls(
-            size=size,
-            pitch=statistics.median(steps) if steps else 0.015,
-            left=lefts[len(lefts) // 10],
-            right=rights[min(len(rights) - 1, len(rights) * 9 // 10)],
-        )
+        left, right = lefts[len(lefts) // 10], rights[min(len(rights) - 1, len(rights) * 9 // 10)]
+        pitch = statistics.median(steps) if steps else 0.015
+        return cls(size=size, pitch=pitch, left=left, right=right, column=columns.left_column_right(body, left, right))
 
 
 def _clean(text: str) -> str:
@@ -155,6 +154,8 @@ def _continues(previous: Line, line: Line, layout: _Layout, spaced: bool = False
         return False  # the next item of a list (its bullet a few points from its text: no table's gap)
     if finished and line.left > previous.left + 0.15 * line.size:
         return False  # a first-line indent after a finished sentence
+    if columns.in_left_column(previous, layout.column, layout.left, layout.right):
+        return not (finished and previous.right < layout.column - 0.15 * (layout.column - layout.left))
     return not (finished and previous.right < layout.right - 0.15 * width)
 
 
