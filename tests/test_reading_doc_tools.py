@@ -433,6 +433,23 @@ def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> Non
         "Then fetch a field, its coordinates in degrees:", "skyfetch get --ra 210.8 --dec 54.3"]
 
 
+def test_html_starlight_s_asides_are_read(tmp_path: Path) -> None:
+    # Starlight (Astro's docs, and many a project's) writes each note, tip or caution as an <aside>, which
+    # trafilatura deletes as a page's sidebar: every admonition of such a site was lost, without a word said.
+    page = ('<!doctype html><html><head><meta name="generator" content="Starlight v0.28.0"><title>Installation | '
+            'Skyfetch</title></head><body><main data-pagefind-body><div class="sl-markdown-content">'
+            "<p>Skyfetch is installed with pip on any system with Python 3.10 or newer.</p>"
+            '<aside aria-label="Note" class="starlight-aside starlight-aside--note"><p class="starlight-aside__title" '
+            'aria-hidden="true">Note</p><div class="starlight-aside__content"><p>Corporate proxies that inspect TLS '
+            "must trust the archive's certificate.</p></div></aside>"
+            "<p>Skyfetch needs 200 MB of free disk space for its cache of survey images.</p></div></main></body></html>")
+    path = tmp_path / "install.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    assert "Corporate proxies that inspect TLS must trust the archive's certificate." in texts, texts
+
+
 def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
     # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
     long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "

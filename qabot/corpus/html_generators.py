@@ -29,6 +29,10 @@ VitePress (Vite's, Vue's, Vitest's docs) labels each code block with its languag
 ``<div class="language-sh"><span class="lang">sh</span><pre>``. The label is taken out, or each
 was a paragraph ("sh") before the code, as the copy button beside it would be.
 
+Starlight (Astro's docs, and many a project's) writes each note, tip or caution as an ``<aside
+class="starlight-aside">``, which trafilatura deletes as a page's sidebar, text and all: it is made
+a ``<div>``, as Docusaurus' and MkDocs' admonitions are.
+
 MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
 (``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
 
@@ -71,6 +75,8 @@ def prepare(tree: Any) -> None:
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
     for label in tree.xpath("descendant-or-self::span[@class='lang'][../pre][starts-with(../@class, 'language-')]"):
         label.drop_tree()  # VitePress' language label beside a code block ("sh"), not the code's text
+    for aside in tree.xpath("descendant-or-self::aside[contains(concat(' ', @class, ' '), ' starlight-aside ')]"):
+        aside.tag = "div"  # Starlight's admonition: text of the page, not a sidebar
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
