@@ -450,6 +450,33 @@ def test_html_starlight_s_asides_are_read(tmp_path: Path) -> None:
     assert "Corporate proxies that inspect TLS must trust the archive's certificate." in texts, texts
 
 
+def test_html_sphinx_s_footnotes_sidebars_and_topics_are_read(tmp_path: Path) -> None:
+    # docutils' HTML5 writer (Sphinx's, since docutils 0.18) writes footnotes, and the sidebar and topic directives,
+    # as <aside>s, which trafilatura deletes as a page's sidebar: every footnote of a Sphinx page was lost.
+    page = ('<!doctype html><html><head><title>Cache — skyfetch 1.2 documentation</title></head><body>'
+            '<div class="body" role="main"><section id="cache"><h1>Cache<a class="headerlink" href="#cache">¶</a></h1>'
+            '<p>The cache is emptied every 30 days<a class="footnote-reference brackets" href="#f1" id="id1" '
+            'role="doc-noteref"><span class="fn-bracket">[</span>1<span class="fn-bracket">]</span></a>.</p>'
+            '<aside class="sidebar"><p class="sidebar-title">Disk space</p><p>A full cache of the northern survey '
+            'takes about 40 GB of disk.</p></aside><p>Run skyfetch purge to empty the cache at once.</p>'
+            '<aside class="topic"><p class="topic-title">Why a cache?</p><p>The archive is slow at night, when most '
+            'observers fetch their fields.</p></aside><aside class="footnote-list brackets">'
+            '<aside class="footnote brackets" id="f1" role="doc-footnote"><span class="label"><span class="fn-bracket">'
+            '[</span><a role="doc-backlink" href="#id1">1</a><span class="fn-bracket">]</span></span>'
+            "<p>Thirty days is the archive's own retention period.</p></aside></aside></section></div>"
+            '<aside class="sidebar widget-area"><h2>Recent posts</h2><ul><li><a href="/a">A post</a></li></ul></aside>'
+            "</body></html>")
+    path = tmp_path / "cache.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading] == [
+        "The cache is emptied every 30 days.", "Disk space",
+        "A full cache of the northern survey takes about 40 GB of disk.",
+        "Run skyfetch purge to empty the cache at once.", "Why a cache?",
+        "The archive is slow at night, when most observers fetch their fields.",
+        "Thirty days is the archive's own retention period."]
+
+
 def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
     # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
     long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "

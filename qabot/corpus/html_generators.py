@@ -31,7 +31,10 @@ was a paragraph ("sh") before the code, as the copy button beside it would be.
 
 Starlight (Astro's docs, and many a project's) writes each note, tip or caution as an ``<aside
 class="starlight-aside">``, which trafilatura deletes as a page's sidebar, text and all: it is made
-a ``<div>``, as Docusaurus' and MkDocs' admonitions are.
+a ``<div>``, as Docusaurus' and MkDocs' admonitions are. So are docutils' (Sphinx's, since docutils
+0.18) footnotes (``<aside class="footnote-list">``, ``role="doc-footnote"``) and its sidebar and
+topic directives (an ``<aside>`` that opens with its ``sidebar-title`` or ``topic-title``): every
+footnote of a Sphinx page was lost.
 
 MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
 (``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
@@ -75,12 +78,26 @@ def prepare(tree: Any) -> None:
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
     for label in tree.xpath("descendant-or-self::span[@class='lang'][../pre][starts-with(../@class, 'language-')]"):
         label.drop_tree()  # VitePress' language label beside a code block ("sh"), not the code's text
-    for aside in tree.xpath("descendant-or-self::aside[contains(concat(' ', @class, ' '), ' starlight-aside ')]"):
-        aside.tag = "div"  # Starlight's admonition: text of the page, not a sidebar
+    for aside in [aside for aside in tree.iter("aside") if _text_aside(aside)]:
+        aside.tag = "div"  # an admonition, a footnote: text of the page, not a sidebar (nor by its class)
+        aside.attrib.pop("class", None)
+        for label in aside.xpath("span[@class='label']"):
+            label.drop_tree()  # a docutils footnote's "[1]", its link back to where it is referred to
+        for title in aside.xpath("p[@class='sidebar-title' or @class='topic-title']"):
+            title.attrib.pop("class")  # "sidebar" is boilerplate to trafilatura
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
+
+
+def _text_aside(aside: Any) -> bool:
+    """Whether an ``<aside>`` is text of the page: Starlight's admonition, docutils' footnotes, sidebar or topic."""
+    classes = (aside.get("class") or "").split()
+    if "starlight-aside" in classes or "footnote-list" in classes or aside.get("role") == "doc-footnote":
+        return True
+    first = next((child for child in aside if isinstance(child.tag, str)), None)
+    return first is not None and not {"sidebar-title", "topic-title"}.isdisjoint((first.get("class") or "").split())
 
 
 def _confluence_expands(tree: Any) -> None:
