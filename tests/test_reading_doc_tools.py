@@ -250,6 +250,14 @@ def test_html_a_short_code_block_in_sphinx_s_wrapper_is_kept(tmp_path: Path) -> 
     assert "./configure --prefix=$HOME" in texts
 
 
+def _page_texts(tmp_path: Path, name: str, page: str) -> list[str]:
+    """The text of each paragraph but the headings of ``page``, saved as ``name`` and read."""
+    path = tmp_path / name
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    return [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+
+
 def _doxygen_member(ident: str, name: str, rows: str, doc: str) -> str:
     return (f'<a id="{ident}"></a>\n<h2 class="memtitle"><span class="permalink"><a href="#{ident}">&#9670;&nbsp;</a>'
             f'</span>{name}()</h2>\n<div class="memitem">\n<div class="memproto">\n<table class="memname">\n{rows}'
@@ -404,10 +412,7 @@ def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
             '</span></a><a class="headerlink" href="#skyfetch.cache.Cache" title="Link to this definition">¶</a></dt>'
             "<dd><p>Bases: <code>object</code></p><p>Keeps fetched tiles on disk, a week at most, in the folder given."
             "</p></dd></dl></section></main></body></html>")
-    path = tmp_path / "skyfetch.cache.html"
-    path.write_text(page, encoding="utf-8")
-    doc = next(load_file(CorpusFile(path, path.name)))
-    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    texts = _page_texts(tmp_path, "skyfetch.cache.html", page)
     assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
 
 
@@ -424,10 +429,7 @@ def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> Non
             f"<p>Install it globally with npm:</p>{block.format('npm install -g skyfetch')}<p>Then fetch a field, "
             f"its coordinates in degrees:</p>{block.format('skyfetch get --ra 210.8 --dec 54.3')}</div></main></div>"
             "</body></html>")
-    path = tmp_path / "getting-started.html"
-    path.write_text(page, encoding="utf-8")
-    doc = next(load_file(CorpusFile(path, path.name)))
-    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading] == [
+    assert _page_texts(tmp_path, "getting-started.html", page) == [
         "Skyfetch downloads survey images of any patch of sky from the observatory's archive.",
         "Install it globally with npm:", "npm install -g skyfetch",
         "Then fetch a field, its coordinates in degrees:", "skyfetch get --ra 210.8 --dec 54.3"]
@@ -443,10 +445,7 @@ def test_html_starlight_s_asides_are_read(tmp_path: Path) -> None:
             'aria-hidden="true">Note</p><div class="starlight-aside__content"><p>Corporate proxies that inspect TLS '
             "must trust the archive's certificate.</p></div></aside>"
             "<p>Skyfetch needs 200 MB of free disk space for its cache of survey images.</p></div></main></body></html>")
-    path = tmp_path / "install.html"
-    path.write_text(page, encoding="utf-8")
-    doc = next(load_file(CorpusFile(path, path.name)))
-    texts = [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading]
+    texts = _page_texts(tmp_path, "install.html", page)
     assert "Corporate proxies that inspect TLS must trust the archive's certificate." in texts, texts
 
 
@@ -466,10 +465,7 @@ def test_html_sphinx_s_footnotes_sidebars_and_topics_are_read(tmp_path: Path) ->
             "<p>Thirty days is the archive's own retention period.</p></aside></aside></section></div>"
             '<aside class="sidebar widget-area"><h2>Recent posts</h2><ul><li><a href="/a">A post</a></li></ul></aside>'
             "</body></html>")
-    path = tmp_path / "cache.html"
-    path.write_text(page, encoding="utf-8")
-    doc = next(load_file(CorpusFile(path, path.name)))
-    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading] == [
+    assert _page_texts(tmp_path, "cache.html", page) == [
         "The cache is emptied every 30 days.", "Disk space",
         "A full cache of the northern survey takes about 40 GB of disk.",
         "Run skyfetch purge to empty the cache at once.", "Why a cache?",
