@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 30  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 31  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -80,7 +80,10 @@ FORMAT_VERSION = 30  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # a DOCTYPE's internal subset is no text; a Word file missing a part is read; a tilde fence may hold a backtick;
 # 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles); words
 # of any script (with their vowel signs) are shared words, and names in Indic scripts address; a deleted member's reply to another is another person's; a thread's placeholder in
-# a newest-first export; an announcement thread's starter links to where it was posted
+# a newest-first export; an announcement thread's starter links to where it was posted;
+# 31: a paragraph that fits in one passage is one (chunking.pack); a thread-starter placeholder named
+# ThreadStarterMessage; HTML tab panels, Starlight's and docutils' asides read, VitePress' code labels not, a term's
+# id anchors its definition; a PDF's short chapter's running head dropped, a left column's line measured by its column
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
