@@ -118,14 +118,16 @@ def flat_html(path: Path, mb: float = 8, *, seed: int = 0) -> Path:
     return path
 
 
-def big_export(path: Path, mb: float = 200, *, seed: int = 0, channel: str = "381889648827301889") -> Path:
-    """A DiscordChatExporter export of about ``mb``: every field the exporter writes, indented as it writes it."""
+def big_export(path: Path, mb: float = 200, *, seed: int = 0, channel: str = "381889648827301889",
+               words: tuple[int, int] = (3, 30), people: int = 500) -> Path:
+    """A DiscordChatExporter export of about ``mb``: every field the exporter writes, indented as it writes it; its
+    messages of ``words`` words (at least, at most), by ``people`` members."""
     rng = random.Random(seed)
     authors = [{"id": str(10**17 + n), "name": f"member{n}", "discriminator": "0000", "nickname": f"Member {n}",
                 "color": "#1ABC9C" if n % 3 else None, "isBot": False,
                 "roles": [{"id": str(10**17 + 7), "name": "Regulars", "color": None, "position": 3}] if n % 2 else [],
                 "avatarUrl": f"https://cdn.discordapp.com/avatars/{10**17 + n}/a{n:030d}.png?size=512"}
-               for n in range(500)]
+               for n in range(people)]
     head = {"guild": {"id": "81384788765712384", "name": "Observatory",
                       "iconUrl": "https://cdn.discordapp.com/icons/81384788765712384/a.png"},
             "channel": {"id": channel, "type": "GuildTextChat", "categoryId": "381887113391505410",
@@ -141,7 +143,7 @@ def big_export(path: Path, mb: float = 200, *, seed: int = 0, channel: str = "38
                 "id": str(10**18 + number), "type": "Default",
                 "timestamp": f"2024-05-01T{at // 3600 % 24:02d}:{at // 60 % 60:02d}:{at % 60:02d}.{number % 1000:03d}+00:00",
                 "timestampEdited": None, "callEndedTimestamp": None, "isPinned": False,
-                "content": " ".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 30))),
+                "content": " ".join(rng.choice(_WORDS) for _ in range(rng.randint(*words))),
                 "author": rng.choice(authors), "attachments": [], "embeds": [], "stickers": [],
                 "reactions": [{"emoji": {"id": "", "name": "👍", "code": "thumbsup", "isAnimated": False,
                                          "imageUrl": "https://cdn.jsdelivr.net/gh/twitter/twemoji/assets/svg/1f44d.svg"},

@@ -122,10 +122,13 @@ def test_a_channel_of_many_exchanges_is_laid_out_in_time_linear_in_them(monkeypa
         def untangled(self) -> None:
             return None
 
+    class Id(str):  # a message laid out, as far as this layout reads it: its id, and its paragraph's text
+        text = ""
+
     laid: list[str] = []
     monkeypatch.setattr(chat.conversations, "Untangler", EachAlone)
-    monkeypatch.setattr(chat, "placed", lambda message, *_: message.id)
-    monkeypatch.setattr(chat, "exchange_documents", lambda _channel, exchange: laid.extend(exchange) or [])
+    monkeypatch.setattr(chat, "placed", lambda message, *_: Id(message.id))
+    monkeypatch.setattr(chat, "exchange_documents", lambda _channel, exchange, **_: laid.extend(exchange) or [])
     n = 300_000
     started = time.perf_counter()
     assert list(chat.documents(CHANNEL, (Said(str(10**17 + i)) for i in range(n)))) == []

@@ -47,8 +47,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from qabot.corpus import conversations
-from qabot.corpus.derived import DerivedText
+from qabot.corpus import conversations, limits
+from qabot.corpus.derived import SEPARATOR, DerivedText
 from qabot.corpus.roles import ANSWERS, ASKS, says_thanks
 from qabot.models import Document
 from qabot.text import blank, fold, scalar_text
@@ -60,6 +60,7 @@ THANKED = "thanked"  # the role of an answer the asker thanked by replying to it
 UNNAMED = "@someone"  # a member named in a message but not to be named: forgotten, or unknown to the source
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
+NOBODY: frozenset[str] = frozenset()  # the one empty set of people for every message that names none (216 bytes each)
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,8 @@ def placed(message: ChatMessage, number: int, role: str | None, exchange: str,
     name or @-mention."""
     thanks = None
     if says_thanks(message.content):  # not "thanks, but how ...?", which asks on
-        thanks = frozenset() if untangler is None else untangler.named(message.content) | frozenset(
-            untangler.known[name] for name in message.mentions if name in untangler.known)
+        thanks = NOBODY if untangler is None else untangler.named(message.content) | frozenset(
+            untangler.known[name] for name in message.mentions if name in untangler.known) or NOBODY
     return Placed(message.id, message.author, message.author_key, utc(message.date), message.text, number, role,
                   exchange, message.reply_to, thanks, message.marked, message.bot, marked_by=message.marked_by)
 
@@ -380,14 +381,15 @@ def _thanked(exchange: Sequence[Placed], answering: list[int], n: int) -> int | 
     return before[-1] if before and not thanks.thanks and thanks.reply_to is None else None
 
 
-def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed]) -> list[Document]:
-    """The documents of one exchange (its messages in channel order): one, or parts of ``MAX_MESSAGES``."""
+def exchange_documents(channel: ChatChannel, exchange: Sequence[Placed], *, charged: bool = False) -> list[Document]:
+    """The documents of one exchange (its messages in channel order): one, or parts of ``MAX_MESSAGES``. ``charged``:
+    their text was charged to the file's limits as the messages were placed (``documents``)."""
     ordered = sorted(exchange, key=lambda p: p.number)
     roles = accepted_roles(ordered, channel.solved)
     numbers = {p.id: p.number for p in ordered}  # a reply keeps the number of the message it replies to, if here
     out = []
     for part, lo in enumerate(range(0, len(ordered), MAX_MESSAGES), start=1):
-        text = DerivedText(mark_repeats=False)  # "thanks!" twice is two messages
+        text = DerivedText(mark_repeats=False, charged=charged)  # "thanks!" twice is two messages
         for p, role in zip(ordered[lo : lo + MAX_MESSAGES], roles[lo : lo + MAX_MESSAGES], strict=True):
             text.paragraph(p.text, number=p.number, author=p.author, date=p.date, url=channel.link(p.id, p.channel_id),
                            group=1, role=role, reply_to=numbers.get(p.reply_to) if p.reply_to else None)
@@ -404,9 +406,13 @@ def exchange_id(channel_id: str, first: str, part: int = 1) -> str:
 def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator[Document]:
     """A whole channel read in one pass (an export): its exchanges' documents, in the order they began.
 
-    Each message is linked into its conversation as it is read, and only its ``Placed``
-    is kept (a big server's history is read one message at a time). An exchange's source
-    is the one its first message was read from (``ChatMessage.source``: a channel's export in parts).
+    The messages are all read when this is called (an exchange may gain a message until the
+    channel's last), each linked into its conversation as it is read and only its ``Placed``
+    kept (a big server's history is read one message at a time); the documents are laid out
+    one at a time as they are taken, never all held. The text each message adds is charged
+    to the file's limits as it is placed, so a channel over the text limit gives no document
+    at all. An exchange's source is the one its first message was read from
+    (``ChatMessage.source``: a channel's export in parts).
     """
     untangler = conversations.Untangler(one_conversation=channel.thread, announcements=channel.announcements)
     ids: list[str] = []  # each message's id, by its place
@@ -422,11 +428,18 @@ def documents(channel: ChatChannel, messages: Iterable[ChatMessage]) -> Iterator
         laid = placed(message, n + 1, untangler.roles[n], first, untangler)
         if message.id == channel.channel_id and channel.starter_in is not None:  # linked where it was posted, as live
             laid = replace(laid, channel_id=channel.starter_in)
+        limits.spend(len(laid.text) + len(SEPARATOR))  # its paragraph, as ``DerivedText`` would charge it
         by_exchange.setdefault(first, []).append(laid)
-    # Each exchange's messages go once its documents are made. In the order the exchanges began, from a list of their
-    # first messages: a dict's first key, after the ones before it were popped, is found by stepping over every slot
-    # they left (200,000 exchanges took 14 s so).
+    return _exchanges(channel, by_exchange, sources)
+
+
+def _exchanges(channel: ChatChannel, by_exchange: dict[str, list[Placed]], sources: dict[str, str]
+               ) -> Iterator[Document]:
+    """The documents of a channel's exchanges (``documents``), each exchange's messages let go once they are made."""
+    # In the order the exchanges began, from a list of their first messages: a dict's first key, after the ones
+    # before it were popped, is found by stepping over every slot they left (200,000 exchanges took 14 s so).
     for first in list(by_exchange):
+        limits.check()
         source = sources.pop(first, None)
         yield from exchange_documents(channel if source is None else replace(channel, source=source),
-                                      by_exchange.pop(first))
+                                      by_exchange.pop(first), charged=True)

@@ -24,16 +24,21 @@ SEPARATOR = "\n\n"
 
 
 class DerivedText:
-    def __init__(self, *, mark_repeats: bool = True) -> None:
+    """``charged``: the text was charged to the file's limits already, where it was read (a chat's messages, which
+    are laid out only once the whole channel is read)."""
+
+    def __init__(self, *, mark_repeats: bool = True, charged: bool = False) -> None:
         self.parts: list[str] = []
         self.paragraphs: list[Paragraph] = []
         self.section: str | None = None
         self.numbered = 0
         self._offset = 0
         self._seen: set[str] | None = set() if mark_repeats else None
+        self._charged = charged
 
     def _add(self, text: str, **fields: Any) -> Paragraph:
-        limits.spend(len(text) + len(SEPARATOR))  # the file's text and time bounds, as it is built
+        if not self._charged:
+            limits.spend(len(text) + len(SEPARATOR))  # the file's text and time bounds, as it is built
         para = Paragraph(start=self._offset, end=self._offset + len(text), **fields)
         self.paragraphs.append(para)
         self.parts.append(text)

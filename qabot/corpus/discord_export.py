@@ -260,22 +260,23 @@ def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
 
 def documents(name: str, export: dict[str, Any], warn: Warn) -> list[Document]:
     """The documents of an export held whole (its messages a list): one per exchange (``qabot.corpus.chat``)."""
-    return channel_documents([(name, export)], warn, Counter(), _bridges(export["messages"]))
+    return list(channel_documents([(name, export)], warn, Counter(), _bridges(export["messages"])))
 
 
 def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, said: Counter[str],
-                      bridges: chat.Bridges) -> list[Document]:
+                      bridges: chat.Bridges) -> Iterator[Document]:
     """The documents of a channel's exports (``(file name, export)``: one, or its parts in order), its messages read
     as one stream, the channel the first part's; ``said`` counts each part's chat messages; ``bridges``: the
     webhooks among their authors that bridge people (``chat.Bridges``).
 
-    A list, not a stream: the text limit (``QABOT_READER_MAX_TEXT_MB``) is charged as the
-    documents are laid out, and a file (a channel's parts) over it must give no document at all.
+    Every message is read when this is called (so ``said`` is complete, and a file that is no valid JSON, or a channel
+    over the text limit, is found before any document is given), and the documents are laid out as they are taken
+    (``chat.documents``): a big server's history is never held as documents all at once.
     """
     streams = [export_parts.chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
                for name, export in parts]
     messages = streams[0] if len(streams) == 1 else export_parts.merged(streams)
-    return list(chat.documents(channel_of(*parts[0]), deleted.apart(_absent(messages))))
+    return chat.documents(channel_of(*parts[0]), deleted.apart(_absent(messages)))
 
 
 def _absent(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
@@ -370,7 +371,7 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}),
         bot=person.get("isBot") is True and not bridged,
         called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
-        marked_by=frozenset(marked_by), source=source,
+        marked_by=frozenset(marked_by) if marked_by else chat.NOBODY, source=source,
     )
 
 
