@@ -769,7 +769,15 @@ def test_export_a_message_with_a_missing_field_is_skipped_and_named(tmp_path: Pa
     ("timestamp", "2024-13-45T99:99:00+00:00", "its 'timestamp' is not a date"),
     ("timestamp", "1970-01-01T00:00:00+00:00", None),  # second 0 is a date
     ("type", [], None),  # not a chat message's type: passed over, as a join or a pin is
-    ("id", "\u00b2", None),  # "²" is a digit to str.isdigit, not to int(): an id like any other text
+    # What a jump link cannot end with: each was read, and cited by a link to no message (".../-1")
+    ("id", "-1", "its 'id' is not a Discord id"),
+    ("id", "0", "its 'id' is not a Discord id"),
+    ("id", -1, "its 'id' is not a Discord id"),
+    ("id", "abc", "its 'id' is not a Discord id"),
+    ("id", "1?x=2#y", "its 'id' is not a Discord id"),
+    ("id", "9" * 40, "its 'id' is not a Discord id"),
+    ("id", "\u00b2", "its 'id' is not a Discord id"),  # "²" is a digit to str.isdigit, not to int()
+    ("id", 1002, None),  # a number: the id it writes
     ("reference", {"messageId": "\u00b2"}, None),
 ])
 def test_export_one_malformed_message_is_skipped_not_the_export(tmp_path: Path, field, value, why) -> None:
@@ -872,6 +880,8 @@ def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Pat
         ({"name": "a package.json", "version": "1.0"}, 'no "guild" object'),
         ({"guild": {"id": "1"}, "messages": []}, 'no "channel" object'),
         ({"guild": {"id": "1"}, "channel": {"name": "x"}, "messages": []}, 'no "channel.id"'),
+        ({"guild": {"id": "1"}, "channel": {"id": "-1"}, "messages": []}, '"channel.id" is not a Discord id'),
+        ({"guild": {"id": "a/b"}, "channel": {"id": "2"}, "messages": []}, '"guild.id" is not a Discord id'),
         ({"guild": {"id": "1"}, "channel": {"id": "2"}}, 'no "messages" list'),
         ([1, 2, 3], "not a JSON object"),
     ],
@@ -888,6 +898,15 @@ def test_json_that_does_not_parse_is_skipped(tmp_path: Path) -> None:
     path.write_text('{"guild": ')
     docs, warnings = _read(path)
     assert docs == [] and warnings[0].startswith("skipping broken.json: not valid JSON")
+
+
+def test_an_export_with_a_whole_number_past_64_bits_is_skipped_as_such_not_as_invalid_json(tmp_path: Path) -> None:
+    """Valid JSON that the parser cannot read (yajl's integers are 64 bits): it was skipped as "not valid JSON"."""
+    path = tmp_path / "big.json"
+    export = json.dumps(documents.export([documents.message("1", "Ana", "hello", documents._at(0))]))
+    path.write_text(export.replace('"id": "1"', f'"id": {2**64}', 1), encoding="utf-8")
+    docs, warnings = _read(path)
+    assert docs == [] and warnings == ["skipping big.json: it holds a whole number too large to read (over 64 bits)"]
 
 
 def test_json_with_a_stray_character_is_skipped_without_quoting_the_file(tmp_path: Path) -> None:

@@ -274,7 +274,7 @@ class Untangler:
     def _remember(self, id: str | None, index: int) -> None:
         """Keep where ``id`` is, for replies to it: 8 bytes a message while ids are increasing numbers."""
         if self._other_ids is None:
-            number = _number(id) if id is not None else None
+            number = id_number(id) if id is not None else None
             if number is not None and len(self._ids) == index and (not self._ids or number > self._ids[-1]):
                 self._ids.append(number)
                 return
@@ -286,7 +286,7 @@ class Untangler:
         """The index of the message with ``id``, or None."""
         if self._other_ids is not None:
             return self._other_ids.get(id)
-        number = _number(id)
+        number = id_number(id)
         if number is None:
             return None
         at = bisect_left(self._ids, number)
@@ -302,7 +302,7 @@ class Untangler:
         return earlier.trigger or bot.author in earlier.addressed or not earlier.numbers.isdisjoint(bot.numbers)
 
 
-def _number(id: str) -> int | None:
+def id_number(id: str) -> int | None:
     """A message id as the 8-byte number it is (Discord's: 17 to 19 digits, below 2 ** 63), or None."""
     if not (id.isascii() and id.isdigit() and len(id) <= 19 and (len(id) == 1 or id[0] != "0")):
         return None

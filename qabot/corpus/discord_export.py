@@ -50,8 +50,8 @@ warning naming it and the way out (``--format Json``), not read as a web page or
 which would quote its authors and times as text and run its conversations together.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
-ids, is skipped with a warning naming it; so is a message that lacks a field it needs,
-naming the message. So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has
+ids (Discord's: a jump link ends with them), is skipped with a warning naming it; so is a message that lacks a
+field it needs, or whose id is no Discord id, naming the message. So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has
 six): ijson names every event by its path from the top, so a few hundred kilobytes of
 ``[[[[...]]]]`` would cost it gigabytes; the file's nesting is measured first, by events
 that carry no path.
@@ -68,7 +68,7 @@ from typing import Any
 
 import ijson
 
-from qabot.corpus import chat, deleted, export_parts, limits
+from qabot.corpus import chat, conversations, deleted, export_parts, limits
 from qabot.corpus.export_bytes import open_export, rewind
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
 from qabot.corpus.files import CorpusFile, Warn
@@ -224,6 +224,8 @@ def _invalid(exc: Exception) -> str:
         return f"its JSON is {exc}, not an export"
     # yajl's message may be a bytes repr quoting the file around the fault ("...text.\\n <the file> (right here)")
     message = first_line(exc).removeprefix("b'").removeprefix('b"').split("\\n", 1)[0]
+    if "integer overflow" in message:  # valid JSON, but yajl reads whole numbers of 64 bits at most
+        return "it holds a whole number too large to read (over 64 bits)"  # DiscordChatExporter writes none
     utf8 = "UTF8" in message or isinstance(exc, UnicodeDecodeError)
     return "not valid UTF-8 text" if utf8 else f"not valid JSON ({message.rstrip('.')})"
 
@@ -237,9 +239,17 @@ def _missing(export: Any) -> str | None:
             return f'no "{key}" object'
         if not isinstance(export[key].get("id"), str | int):
             return f'no "{key}.id"'
+        if not _discord_id(export[key]["id"]) and not (key == "guild" and str(export[key]["id"]) == "0"):  # "0": DMs
+            return f'"{key}.id" is not a Discord id'
     if not isinstance(export.get("messages"), list):
         return 'no "messages" list'
     return None
+
+
+def _discord_id(value: object) -> bool:
+    """Whether ``value`` is a Discord id (a snowflake: a number from 1, below 2 ** 63), which a jump link ends with:
+    "-1", "0" or "abc" would make a link to no message."""
+    return not isinstance(value, bool) and bool(conversations.id_number(str(value)))
 
 
 def channel_of(name: str, export: dict[str, Any]) -> chat.ChatChannel:
@@ -322,7 +332,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if missing or author is None:
             warn(f"{name}: skipping message {index}: no {missing or 'author name'!r}")
             continue
-        wrong = _wrong(message, _FIELDS) or ("'timestamp' is not a date" if chat.when(message["timestamp"]) is None else None)
+        wrong = (_wrong(message, _FIELDS) or (None if _discord_id(message["id"]) else "'id' is not a Discord id")
+                 or ("'timestamp' is not a date" if chat.when(message["timestamp"]) is None else None))
         if wrong is None and isinstance(message.get("forwardedMessage"), dict):
             wrong = _wrong(message["forwardedMessage"], _SNAPSHOT, "forwardedMessage.")
         if wrong:  # one broken message is skipped, not the export with it
