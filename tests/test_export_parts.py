@@ -285,6 +285,26 @@ def test_a_message_in_two_exports_of_its_channel_is_read_once(tmp_path: Path) ->
     assert {d.source for d in got} == {full.name}
 
 
+def test_a_message_two_exports_give_different_times_is_still_read_once(tmp_path: Path) -> None:
+    """Two exports of one channel whose copies of a message disagree about when it was sent (a file edited by hand, or
+    by a tool that rewrote its times): the copies were not side by side in the channel's order, and both were quoted,
+    each cited by the same link (and with that file's messages out of order, others too)."""
+    from qabot.corpus import load_files
+    from qabot.corpus.export_parts import units
+
+    messages = _messages()
+    moved = messages[CUT // 2]["id"]
+    later = messages[CUT // 2 + 30]["timestamp"]
+    retimed = [{**m, "timestamp": later} if m["id"] == moved else m for m in messages[:CUT]]
+    corpus = tmp_path / "corpus"
+    paths = [_write_export(corpus / _month_name("2015-04-01 to 2015-05-08"), retimed, None),
+             _write_export(corpus / _month_name("2015-05-01 to 2015-06-01"), messages, None)]
+    files = [CorpusFile(p, p.name) for p in paths]
+    [unit] = units(files, files)
+    cited = [link for d in load_files(unit, _no_warning) for link in _ids(d)]
+    assert sorted(cited) == sorted(m["id"] for m in messages)  # each message once
+
+
 def test_removing_or_adding_an_overlapping_export_leaves_no_orphan_or_duplicate(tmp_path: Path, fake_bot_for) -> None:
     corpus = tmp_path / "corpus"
     messages = _messages()

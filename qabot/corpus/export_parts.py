@@ -33,6 +33,7 @@ import heapq
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 
 from qabot.corpus import chat
 from qabot.corpus.files import CorpusFile
@@ -102,18 +103,20 @@ def _sent(message: chat.ChatMessage) -> tuple[float, int]:
 def _once(messages: Iterable[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
     """The messages of a channel's files merged in order (``_sent``), a message in two of them once: the copy from
     the file read first (its two copies are side by side), unless that is only the placeholder an older export holds
-    for a thread's first message (``discord_export.STARTERS``) and another file holds the message."""
+    for a thread's first message (``discord_export.STARTERS``) and another file holds the message. Copies that
+    disagree about when it was sent (a file edited by hand) are not side by side: the first in order is read."""
     last = None
-    for message in messages:
-        if last is not None and message.id == last.id:
+    said: set[str] = set()  # the ids of the messages read that say something
+    for message in chain(messages, [None]):  # None: the end, after the last
+        if last is not None and message is not None and message.id == last.id:
             if not last.says_something and message.says_something:
                 last = message
             continue
-        if last is not None:
+        if last is not None and last.id not in said:
+            if last.says_something:
+                said.add(last.id)
             yield last
         last = message
-    if last is not None:
-        yield last
 
 
 def chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMessage]:
