@@ -4,6 +4,7 @@ documents, one per exchange, each message a paragraph with its author, date, jum
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from qabot.corpus import chat
 from qabot.corpus.chat import ACCEPTED, THANKED, ChatChannel, ChatMessage, Placed, accepted_roles
@@ -46,7 +47,7 @@ def test_attachments_and_embeds_follow_the_text() -> None:
 def test_a_long_exchange_is_laid_out_in_parts() -> None:
     thread = ChatChannel(source="t.json", guild_id="1", channel_id="9", title="#help › long", thread=True)
     messages = [said(n % 60, "Ana" if n % 2 else "Ben", f"Message number {n}.") for n in range(250)]
-    messages = [ChatMessage(**{**m.__dict__, "id": str(1000 + n)}) for n, m in enumerate(messages)]
+    messages = [replace(m, id=str(1000 + n)) for n, m in enumerate(messages)]
     docs = list(chat.documents(thread, messages))
     assert [d.doc_id for d in docs] == ["9-1000", "9-1000-2", "9-1000-3"]
     assert [len(d.paragraphs) for d in docs] == [chat.MAX_MESSAGES, chat.MAX_MESSAGES, 50]

@@ -180,7 +180,7 @@ def longest_first(names: Iterable[str]) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
     """One chat message, as laying it out and untangling it need it."""
 

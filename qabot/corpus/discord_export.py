@@ -316,6 +316,7 @@ def _webhook(person: dict[str, Any]) -> bool:
 def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], warn: Warn,
                    said: Counter[str], bridges: chat.Bridges) -> Iterator[chat.ChatMessage]:
     people: dict[str, str] = {}  # one string per person, not one per message
+    named: dict[tuple[object, object], frozenset[str]] = {}  # and one set of the names they go by (216 bytes or more)
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
         if kind in STARTERS:  # kept, where it says when, until the messages are in order (``_absent``)
@@ -339,7 +340,7 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
         if wrong:  # one broken message is skipped, not the export with it
             warn(f"{name}: skipping message {index}: its {wrong}")
             continue
-        chat_message = _message(message, people.setdefault(author, author), people, channel, name, bridges)
+        chat_message = _message(message, people.setdefault(author, author), people, named, channel, name, bridges)
         if chat_message.says_something:
             said[name] += 1
             yield chat_message
@@ -353,16 +354,20 @@ def _wrong(record: dict[str, Any], fields: dict[str, tuple[tuple[type, ...], str
     return None
 
 
-def _message(message: dict[str, Any], author: str, people: dict[str, str], channel: dict[str, Any], source: str,
+def _message(message: dict[str, Any], author: str, people: dict[str, str],
+             named: dict[tuple[object, object], frozenset[str]], channel: dict[str, Any], source: str,
              bridges: chat.Bridges) -> chat.ChatMessage:
     """An export's message (in ``channel``, read from the file ``source``) as ``qabot.corpus.chat`` lays it out
-    (``people``: one string per person; ``bridges``: the webhooks that bridge people, each name a person)."""
+    (``people``: one string per person, ``named``: one set of names per (name, nickname); ``bridges``: the webhooks
+    that bridge people, each name a person)."""
     person = message["author"]
     key = str(person.get("id") or author)
     bridged = _webhook(person) and key in bridges
     if bridged:
         key = chat.bridged_key(key, author)
-    names = {_fold(person.get(key)) for key in ("name", "nickname")}
+    name, nickname = (value if isinstance(value := person.get(key), str) else None for key in ("name", "nickname"))
+    if (names := named.get((name, nickname))) is None:
+        names = named[name, nickname] = frozenset({_fold(name), _fold(nickname)} - {""})
     mentioned = set()
     for user in listed(message.get("mentions")):
         if isinstance(user, dict):
@@ -379,7 +384,7 @@ def _message(message: dict[str, Any], author: str, people: dict[str, str], chann
         date=str(message["timestamp"]), content=tokens.plain(message["content"]),
         extras=shown_extras(message, tokens) + shown_extras(forward, tokens), forwarded=tokens.plain(forward.get("content") or ""),
         reply_to=str(reference["messageId"]) if replies else None,
-        names=frozenset(names - {""}), mentions=frozenset(mentioned - {""}),
+        names=names, mentions=frozenset(mentioned - {""}) or chat.NOBODY,
         bot=person.get("isBot") is True and not bridged,
         called=message.get("type") in _COMMANDS or isinstance(message.get("interaction"), dict),
         marked_by=frozenset(marked_by) if marked_by else chat.NOBODY, source=source,
@@ -395,3 +400,4 @@ def _marks(reaction: object) -> bool:
 
 def _fold(value: object) -> str:
     return fold(value) if isinstance(value, str) else ""
+
