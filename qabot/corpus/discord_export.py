@@ -50,11 +50,13 @@ warning naming it and the way out (``--format Json``), not read as a web page or
 which would quote its authors and times as text and run its conversations together.
 
 A ``.json`` file that is not such an export, or lacks ``guild``, ``channel`` or their
-ids (Discord's: a jump link ends with them), is skipped with a warning naming it; so is a message that lacks a
-field it needs, or whose id is no Discord id, naming the message. So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has
-six): ijson names every event by its path from the top, so a few hundred kilobytes of
-``[[[[...]]]]`` would cost it gigabytes; the file's nesting is measured first, by events
-that carry no path.
+ids (Discord's: a jump link ends with them), is skipped with a warning naming it; so is
+a message that lacks a field it needs, or whose id is no Discord id, naming the message.
+So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has six): ijson names every
+event by its path from the top, so a few hundred kilobytes of ``[[[[...]]]]`` would cost
+it gigabytes; and a message of more than ``MAX_VALUES`` JSON values, each of which ijson
+builds as a Python object of some 60 bytes (20 MB of ``{},`` in one message took 500 MB).
+Both are measured first, in one pass of events that carry no path.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ from qabot.text import first_line, fold, listed, scalar_text
 
 SUFFIXES = frozenset({".json"})
 MAX_DEPTH = 64  # levels of JSON nesting an export may have (DiscordChatExporter writes six)
+# JSON values one message may hold (DiscordChatExporter writes a few hundred; seven for each member of a reaction's
+# users: 280,000 of them): 2,000,000 built take some 130 MB
+MAX_VALUES = 2_000_000
 # DiscordChatExporter names only the types it knows and writes the others as their number: "20" and "23" are a
 # bot's answer to a slash command or an app command (a factoid), "19" a reply in an export written before 2021.
 CHAT_TYPES = frozenset({"Default", "Reply", "19", "20", "23"})
@@ -109,6 +114,10 @@ _ANNOUNCEMENTS = frozenset({"GuildNews", "GuildNewsChat", "GuildNewsThread", "5"
 
 class TooDeep(ijson.JSONError):
     """JSON nested deeper than ``MAX_DEPTH``."""
+
+
+class TooMany(ijson.JSONError):
+    """A message of more than ``MAX_VALUES`` JSON values."""
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -155,17 +164,31 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
         yield from result
 
 
-def check_depth(path: Path, limit: int = MAX_DEPTH) -> None:
-    """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``: one pass of pathless events."""
+def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES) -> None:
+    """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``, ``TooMany`` where one of its messages holds
+    more than ``values`` JSON values: one pass of pathless events."""
     depth = 0
+    key = None  # the top object's key whose value is being read
+    message = held = 0  # the message being read (from 1), and its values so far
     with open_export(path) as handle:
-        for event, _ in limits.checked(ijson.basic_parse(handle, use_float=True)):
+        for event, value in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
                 depth += 1
                 if depth > limit:
                     raise TooDeep(f"nested more than {limit} levels deep")
+                if depth == 3 and key == "messages":  # a message begins
+                    message, held = message + 1, 0
             elif event == "end_map" or event == "end_array":
                 depth -= 1
+                continue
+            elif event == "map_key":
+                key = value if depth == 1 else key
+                continue
+            if depth >= 3 and key == "messages":
+                held += 1
+                if held > values:
+                    raise TooMany(f"its message {message:,} holds more than {values:,} JSON values (an export's hold "
+                                  "a few hundred), too many to read")
 
 
 def header(path: Path) -> dict[str, Any] | None:
@@ -222,6 +245,8 @@ def _bridges(messages: Iterable[Any]) -> chat.Bridges:
 def _invalid(exc: Exception) -> str:
     if isinstance(exc, TooDeep):
         return f"its JSON is {exc}, not an export"
+    if isinstance(exc, TooMany):
+        return str(exc)
     # yajl's message may be a bytes repr quoting the file around the fault ("...text.\\n <the file> (right here)")
     message = first_line(exc).removeprefix("b'").removeprefix('b"').split("\\n", 1)[0]
     if "integer overflow" in message:  # valid JSON, but yajl reads whole numbers of 64 bits at most
