@@ -397,16 +397,22 @@ def test_an_export_nested_thousands_deep_is_skipped_by_its_nesting(tmp_path: Pat
     assert peak < 4 << 20, peak >> 20  # ijson's paths for it would be some 60 MB (a 1 MB one: gigabytes, test-slow)
 
 
-@pytest.mark.parametrize("value", ["{}", "0"])
-def test_an_export_message_of_millions_of_values_is_skipped_before_any_is_built(tmp_path: Path, value: str) -> None:
-    """A message whose attachments are millions of empty objects (or lists, or numbers): ijson built each as a Python
-    object, some 60 bytes for 3 bytes of the file (20 MB of them took 530 MB; the 256 MB a file may be, gigabytes)."""
+@pytest.mark.parametrize(("value", "where"), [("{}", "message"), ("0", "message"), ("{}", "guild")])
+def test_an_export_message_of_millions_of_values_is_skipped_before_any_is_built(tmp_path: Path, value: str,
+                                                                                  where: str) -> None:
+    """A message whose attachments are millions of empty objects (or numbers), or a guild of millions of roles: ijson
+    built each as a Python object, some 60 bytes for 3 bytes of the file (20 MB of them took 530 MB; the 256 MB a
+    file may be, gigabytes)."""
     path = documents.write_export(tmp_path / "wide.json", [dict(m) for m in documents.CHAT[:2]])
-    export = path.read_text(encoding="utf-8")
-    cut = export.index('"attachments": [', export.index('"id": "1002"')) + len('"attachments": [')
-    path.write_text(export[:cut] + f"{value}, " * 2_000_000 + export[cut:].replace("]", f"{value}]", 1), encoding="utf-8")
+    export, many = path.read_text(encoding="utf-8"), ", ".join([value] * 2_000_001)
+    if where == "message":  # Ben's message, which has no attachments: "attachments": []
+        at = export.index('"attachments": [', export.index('"id": "1002"')) + len('"attachments": [')
+        path.write_text(export[:at] + many + export[at:], encoding="utf-8")
+    else:
+        path.write_text(export.replace('"guild": {', f'"guild": {{"roles": [{many}], ', 1), encoding="utf-8")
     (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
-    why = "its message 2 holds more than 2,000,000 JSON values (an export's hold a few hundred), too many to read"
+    what = "message 2" if where == "message" else '"guild"'
+    why = f"its {what} holds more than 2,000,000 JSON values (an export's hold a few hundred), too many to read"
     assert docs == [] and warnings == [f"skipping wide.json: {why}"]
     assert peak < 4 << 20, peak >> 20
 

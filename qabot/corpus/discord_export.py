@@ -54,9 +54,9 @@ ids (Discord's: a jump link ends with them), is skipped with a warning naming it
 a message that lacks a field it needs, or whose id is no Discord id, naming the message.
 So is JSON nested deeper than ``MAX_DEPTH`` levels (an export has six): ijson names every
 event by its path from the top, so a few hundred kilobytes of ``[[[[...]]]]`` would cost
-it gigabytes; and a message of more than ``MAX_VALUES`` JSON values, each of which ijson
-builds as a Python object of some 60 bytes (20 MB of ``{},`` in one message took 500 MB).
-Both are measured first, in one pass of events that carry no path.
+it gigabytes; and a message (or ``guild``, ``channel``) of more than ``MAX_VALUES`` JSON
+values, each of which ijson builds as a Python object of some 60 bytes (20 MB of ``{},`` in
+one message took 530 MB). Both are measured first, in one pass of events that carry no path.
 """
 
 from __future__ import annotations
@@ -117,7 +117,10 @@ class TooDeep(ijson.JSONError):
 
 
 class TooMany(ijson.JSONError):
-    """A message of more than ``MAX_VALUES`` JSON values."""
+    """A message (or the ``guild`` or ``channel``) of more than ``MAX_VALUES`` JSON values."""
+
+
+_BUILT = frozenset({"guild", "channel", "messages"})  # the top keys whose values are built whole (messages: each)
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -165,11 +168,12 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
 
 
 def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES) -> None:
-    """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``, ``TooMany`` where one of its messages holds
-    more than ``values`` JSON values: one pass of pathless events."""
+    """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``, ``TooMany`` where one of what is built
+    whole of it (``guild``, ``channel``, each message) holds more than ``values`` JSON values: one pass of pathless
+    events."""
     depth = 0
     key = None  # the top object's key whose value is being read
-    message = held = 0  # the message being read (from 1), and its values so far
+    message = held = 0  # the message being read (from 1), and the values so far of what is being built
     with open_export(path) as handle:
         for event, value in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
@@ -182,13 +186,17 @@ def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES) ->
                 depth -= 1
                 continue
             elif event == "map_key":
-                key = value if depth == 1 else key
+                if depth == 1:
+                    key, held = value, 0
                 continue
-            if depth >= 3 and key == "messages":
+            elif depth == 2 and key == "messages":  # a message that is no object: counted, as the reader counts it
+                message += 1
+            if depth >= (3 if key == "messages" else 2) and key in _BUILT:
                 held += 1
                 if held > values:
-                    raise TooMany(f"its message {message:,} holds more than {values:,} JSON values (an export's hold "
-                                  "a few hundred), too many to read")
+                    what = f"its message {message:,}" if key == "messages" else f'its "{key}"'
+                    raise TooMany(f"{what} holds more than {values:,} JSON values (an export's hold a few hundred), "
+                                  "too many to read")
 
 
 def header(path: Path) -> dict[str, Any] | None:
