@@ -352,7 +352,8 @@ def _chat_messages(name: str, messages: Iterable[Any], channel: dict[str, Any], 
     named: dict[tuple[object, object], frozenset[str]] = {}  # and one set of the names they go by (216 bytes or more)
     for index, message in enumerate(messages, start=1):
         kind = message.get("type", "Default") if isinstance(message, dict) else None
-        if kind in STARTERS:  # kept, where it says when, until the messages are in order (``_absent``)
+        # kept, where it says when, until the messages are in order (``_absent``); a type that is a list is no hashable
+        if isinstance(kind, str) and kind in STARTERS:
             if isinstance(when := message.get("timestamp"), str) and chat.when(when) is not None:
                 yield chat.ChatMessage(id=str(message.get("id")), author="", author_key="", date=when, content="",
                                        answers_absent=True)
