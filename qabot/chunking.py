@@ -118,28 +118,22 @@ def _cut_long(text: str, span: Span, limit: int) -> list[Span]:
     return out
 
 
-def pack(units: list[Span], max_chars: int, *, messages: bool = False) -> list[list[Span]]:
+def pack(units: list[Span], max_chars: int) -> list[list[Span]]:
     """Group consecutive units into runs whose total span is at most ``max_chars``.
 
     The target length is the paragraph divided evenly, so a 700-character paragraph
-    becomes two passages of about 350, not one of 600 and a stub of 100. A run that fits
-    in one passage is one: cut where the target was reached, a paragraph whose last
-    sentence is short ("The maximum is 100.") left it alone in a passage of its own,
-    without what it is the maximum of. A chat's ``messages`` are cut wherever the target
-    is reached, so that a message and the replies right after it are found on their own.
+    becomes two passages of about 350, not one of 600 and a stub of 100.
     """
     if not units:
         return []
     total = units[-1][1] - units[0][0]
-    count = max(1, math.ceil(total / max_chars))
-    target = total / count
+    target = total / max(1, math.ceil(total / max_chars))
     groups: list[list[Span]] = []
     current: list[Span] = []
     for unit in units:
         if current:
             length = unit[1] - current[0][0]
-            if length > max_chars or ((messages or len(groups) < count - 1)
-                                      and current[-1][1] - current[0][0] >= target * 0.9):
+            if length > max_chars or (current[-1][1] - current[0][0]) >= target * 0.9:
                 groups.append(current)
                 current = []
         current.append(unit)
@@ -173,7 +167,7 @@ def passages(document: Document, paras: list[Paragraph], max_chars: int) -> Iter
         owner = dict(units)
         run.clear()
         chat = any(para.author is not None and para.group is not None for para in owner.values())
-        for group in pack([unit for unit, _ in units], min(max_chars, CHAT_CHARS) if chat else max_chars, messages=chat):
+        for group in pack([unit for unit, _ in units], min(max_chars, CHAT_CHARS) if chat else max_chars):
             start, end = group[0][0], group[-1][1]
             first = owner[group[0]]
             yield Passage(

@@ -84,18 +84,6 @@ def test_pack_balances_and_limits() -> None:
     assert len(groups) == 2 and max(lengths) <= 600 and min(lengths) >= 200
 
 
-def test_a_paragraph_that_fits_in_one_passage_is_one_whatever_its_last_sentence() -> None:
-    # Cut where the sentences before reached the target length (the whole paragraph), a 219-character paragraph left
-    # its short last sentence alone in a passage: "The maximum is 100.", without what it is the maximum of.
-    text = ("A batch groups the images that skyfetch downloads in one request to the archive, which saves a round trip "
-            "for each image when many small fields are fetched at once. The default batch holds 20 images. "
-            "The maximum is 100.")
-    doc = Document(doc_id="x", source="x.txt", text=text)
-    assert [p.text for p in passages(doc, paragraphs(text), 600)] == [text]
-    units = [(i * 100, i * 100 + 95) for i in range(5)] + [(500, 510)]  # 510 characters, its last sentence short
-    assert pack(units, 600) == [units]
-
-
 def test_offsets_round_trip_on_the_default_corpus() -> None:
     count = 0
     for path in sorted(DEFAULT_CORPUS.glob("*.txt")):

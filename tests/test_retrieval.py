@@ -135,29 +135,6 @@ def test_an_faq_s_question_in_a_heading_finds_the_answer_under_it(make_corpus, b
     assert answer.answered and "too many requests" in answer.excerpts[0].highlight
 
 
-BATCH_MD = """# Limits
-
-## Batch size
-
-A batch groups the images that skyfetch downloads in one request to the archive, which saves a round trip for each \
-image when many small fields are fetched at once. The default batch holds 20 images. The maximum is 100.
-
-## Field size
-
-Skyfetch asks the archive for square fields whose side is given in degrees with the --size option, and the archive \
-cuts them from its survey plates before sending them. The largest field is 2 degrees across.
-"""
-
-
-def test_a_short_last_sentence_is_found_with_its_paragraph(make_corpus, bot_for) -> None:
-    """A paragraph's short last sentence was a passage of its own ("The maximum is 100."), embedded without the
-    sentences that say what it is about: asked "What is the maximum batch size?", qabot found nothing (confidence 0.63 on ONNX)."""
-    corpus = make_corpus({"limits.md": BATCH_MD})
-    answer = bot_for(corpus).ask("What is the maximum batch size?", k=3)
-    assert answer.answered and "The maximum is 100." in answer.excerpts[0].highlight
-    _check_offsets(corpus, answer)
-
-
 DOME_MD = """# Dome guide
 
 The dome was built in 1987 by the university workshop, and its shutters were replaced in 2015.

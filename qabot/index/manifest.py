@@ -81,9 +81,8 @@ FORMAT_VERSION = 31  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 30: a chat message asks with a full-width or Arabic question mark (？ ؟) as with "?" (its exchange's roles); words
 # of any script (with their vowel signs) are shared words, and names in Indic scripts address; a deleted member's reply to another is another person's; a thread's placeholder in
 # a newest-first export; an announcement thread's starter links to where it was posted;
-# 31: a paragraph that fits in one passage is one (chunking.pack); a thread-starter placeholder named
-# ThreadStarterMessage; HTML tab panels, Starlight's and docutils' asides read, VitePress' code labels not, a term's
-# id anchors its definition; a PDF's short chapter's running head dropped, a left column's line measured by its column;
+# 31: a thread-starter placeholder named ThreadStarterMessage; HTML tab panels, Starlight's and docutils' asides
+# read, VitePress' code labels not, a term's id anchors its definition; a PDF's short chapter's running head dropped, a left column's line measured by its column;
 # an export's message whose id is no Discord id skipped, a message two exports date differently read once
 INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
