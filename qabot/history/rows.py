@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from qabot.corpus.chat import ChatMessage
 from qabot.corpus.derived import SEPARATOR
+from qabot.feedback.forgetting import bounded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_channels (
@@ -282,9 +283,7 @@ def unquote_naming(db: sqlite3.Connection, guild_id: int, name: str) -> None:
     """The stored answers of a server (and direct messages' that quoted its history) whose highlight quotes a member
     by ``name``, a message of theirs ("Name: ...") or a mention ("@Name"), lose it: ``name`` whole, so forgetting "ed"
     leaves "Ted: ..." and "@Eddie" quoted (case as it is written: as the names are shown)."""
-    before = r"(?<!\w)" if re.match(r"\w", name) else ""
-    after = r"(?!\w)" if re.match(r"\w", name[-1]) else ""
-    said = re.compile(f"{before}{re.escape(name)}: |@{re.escape(name)}{after}")
+    said = re.compile(f"{bounded(name)}: |@{bounded(name)}")
     rows = db.execute("SELECT id, highlight FROM answers WHERE (guild_id = ? OR guild_id IS NULL AND "
                       "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
                       (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}")).fetchall()
