@@ -9,6 +9,8 @@ import pytest
 
 from qabot import QABot
 from qabot.chunking import is_caption
+from qabot.index import indexed_text
+from qabot.models import Passage
 from qabot.search.evidence import entry_of, labels
 from qabot.search.excerpts import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, location
 from qabot.search.inputs import clean_question
@@ -123,16 +125,26 @@ It means the archive saw too many requests from you in one minute. Wait a minute
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a section's heading is no part of the text the model and BM25 see (only the "
-                   "document's title is: index.ingest.indexed_text), so an answer that does not say again what its "
-                   "heading asks is found by nothing; changing that changes INDEX_TEXT and every ranking")
 def test_an_faq_s_question_in_a_heading_finds_the_answer_under_it(make_corpus, bot_for) -> None:
     """Sphinx's and MkDocs' FAQ pages ask each question in a heading and answer it below ("It means ..."): asked the
     heading's own question, qabot said it found nothing (confidence 0.50 to 0.57, under the 0.7 threshold),
     and its closest passage was another question's answer."""
-    bot = bot_for(make_corpus({"faq.md": HEADED_FAQ_MD}))
+    corpus = make_corpus({"faq.md": HEADED_FAQ_MD})
+    bot = bot_for(corpus)
     answer = bot.ask("What does error 429 mean?", k=3)
     assert answer.answered and "too many requests" in answer.excerpts[0].highlight
+    _check_offsets(corpus, answer)  # the heading is read by the model, never quoted as the passage's text
+
+
+def test_only_a_heading_that_asks_is_read_with_its_section() -> None:
+    """A heading that asks a question is the question its section answers; another ("Early years") would pull a long
+    section's every passage towards any question naming it (dev.jsonl's "What weapon was used to kill Trotsky?" fell
+    from rank 3 to 6 when every heading was read with its passages)."""
+    asked = Passage(doc_id="f", source="f.md", title="FAQ", section="Can I use a proxy?", paragraph=1, start=40,
+                    end=53, text="Yes. It does.", sentences=[(40, 44), (45, 53)])
+    assert indexed_text(asked) == ("FAQ. Can I use a proxy? Yes. It does.", 24)
+    named = asked.model_copy(update={"section": "Proxies"})
+    assert indexed_text(named) == ("FAQ. Yes. It does.", 5)
 
 
 DOME_MD = """# Dome guide

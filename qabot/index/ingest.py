@@ -44,15 +44,25 @@ Vectors = tuple[np.ndarray, np.ndarray]
 def indexed_text(passage: Passage) -> tuple[str, int]:
     """The text the model and BM25 see for a passage, and where the passage starts in it.
 
-    The document title is prefixed so that a title helps match its passages: its first ``TITLE_CHARS``, cut at a
-    word (the model reads 256 tokens at most; a hostile file's megabyte title, put before each of its passages, took
-    minutes and gigabytes).
+    The document's title is prefixed so that a title helps match its passages, and so is a section heading that
+    asks a question (an FAQ asks in a heading and answers below without saying the question again; other headings,
+    "Early years", would pull a long section's every passage towards any question that names them): each its first
+    ``TITLE_CHARS``, cut at a word (the model reads 256 tokens at most; a hostile file's megabyte title, put before
+    each of its passages, took minutes and gigabytes).
     """
-    title = passage.title.strip() if passage.title else ""
-    if len(title) > TITLE_CHARS:
-        title = title[:TITLE_CHARS].rsplit(None, 1)[0]  # the word the cut falls in goes, unless it is the only one
+    title, section = _cut(passage.title), _cut(passage.section)
     prefix = f"{title}. " if title else ""
+    if section.endswith("?") and section != title:
+        prefix += f"{section} "
     return prefix + passage.text, len(prefix)
+
+
+def _cut(name: str | None) -> str:
+    """A title or heading stripped, and cut at a word to its first ``TITLE_CHARS``."""
+    name = name.strip() if name else ""
+    if len(name) > TITLE_CHARS:
+        name = name[:TITLE_CHARS].rsplit(None, 1)[0]  # the word the cut falls in goes, unless it is the only one
+    return name
 
 
 def model_input(passage: Passage) -> tuple[str, Spans]:
@@ -63,7 +73,8 @@ def model_input(passage: Passage) -> tuple[str, Spans]:
 
 def stored_key(model: str, row: PassageRow) -> bytes:
     """The embedding cache's key of a passage as the index stores it (what embedded it: ``model_input``)."""
-    text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title, paragraph=row.paragraph,
+    text, spans = model_input(Passage(doc_id=row.doc_id, source=row.source, title=row.title, section=row.section,
+                                      paragraph=row.paragraph,
                                       start=row.start, end=row.end, text=row.text, sentences=list(row.sentences)))
     return cache_key(model, text, spans)
 

@@ -84,7 +84,7 @@ FORMAT_VERSION = 31  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 31: a thread-starter placeholder named ThreadStarterMessage; HTML tab panels, Starlight's and docutils' asides
 # read, VitePress' code labels not, a term's id anchors its definition; a PDF's short chapter's running head dropped, a left column's line measured by its column;
 # an export's message whose id is no Discord id skipped, a message two exports date differently read once
-INDEX_TEXT = "title-prefix-v1"  # how a passage is turned into the text the model and BM25 see
+INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
 HASH_LIMIT = 256 << 20  # a segment's artifacts are checksummed on load when it is smaller than this
