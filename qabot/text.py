@@ -224,3 +224,10 @@ def lines(text: str) -> Iterator[str]:
         yield text[start:end]
         start = end + 1
     yield text[start:]
+
+
+def bounded(name: str) -> str:
+    """``name`` as a pattern not inside a longer word: where it starts or ends with a letter or a digit, no other
+    may stand beside it there (a name that starts or ends with a sign is found wherever it is)."""
+    before, after = r"(?<!\w)" if re.match(r"\w", name) else "", r"(?!\w)" if re.match(r"\w", name[-1]) else ""
+    return before + re.escape(name) + after

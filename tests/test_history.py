@@ -491,9 +491,6 @@ def test_a_forgotten_member_whose_names_begin_one_another_leaves_no_part_of_any_
     assert {s.message.content for s in kept_now.values()} == {"Ask @someone for the dome key."}
 
 
-@pytest.mark.xfail(strict=True, reason="a forgotten member's names are taken out of text as plain substrings (SQL "
-                   "replace, str.replace): a whole-name rule (\"@a\" not of \"@alice\") would leave a mention typed "
-                   "with no space after it (\"@anathanks\") naming them; which to prefer is a privacy decision")
 def test_forgetting_a_member_with_a_one_letter_name_leaves_other_members_mentions_as_they_were(tmp_path: Path) -> None:
     """Discord allows a one-letter display name. Forgetting "a" made every "@alice" and "@admins" of the server's
     forwards (which list no mentions, so all of them are searched) "@someonelice" and "@someonedmins", and so in a
@@ -509,6 +506,26 @@ def test_forgetting_a_member_with_a_one_letter_name_leaves_other_members_mention
     kept_now = store.get([7, 8])
     assert kept_now[7].message.content == "@someone and @alice: the key is in the safe"
     assert kept_now[8].message.forwarded == "Ask @alice or @admins for the code."
+
+
+def test_forgetting_a_member_leaves_a_longer_name_they_begin_as_it_was_whether_kept_or_on_its_way(kept) -> None:
+    """Forgetting "Ed" took "@Ed" out of every mention beginning so: Ben's "@Eddie" read "@someonedie", in the
+    messages kept and in those on their way (and so were quoted and cited as Ben's words). "@Ed," and "@Ed's" name
+    Ed, and go."""
+    _, history, _ = kept
+    ed, eddie = "hash-of-Ed", "hash-of-Eddie"
+
+    def asking(first: int) -> list[ChatMessage]:
+        return [replace(said(first, "Ben", "@Ed, @Ed's key or @Eddie's: the dome key."), mentions=frozenset({ed, eddie})),
+                replace(said(first + 1, "Eve", ""), forwarded="Ask @Ed. Or @Eddie, for the dome key.")]
+
+    history.apply(Changes(put={PUBLIC: asking(1)}, read={PUBLIC: (1002, True)}))
+    on_its_way = Changes(put={PUBLIC: asking(3)})
+    history.forget(ed, GUILD, {"Ed"})
+    history.apply(on_its_way)
+    kept_now = history.store.get(range(1001, 1005))
+    assert [kept_now[n].message.content for n in (1001, 1003)] == ["@someone, @someone's key or @Eddie's: the dome key."] * 2
+    assert [kept_now[n].message.forwarded for n in (1002, 1004)] == ["Ask @someone. Or @Eddie, for the dome key."] * 2
 
 
 def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(kept, tmp_path) -> None:

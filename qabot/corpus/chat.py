@@ -51,7 +51,7 @@ from qabot.corpus import conversations, limits
 from qabot.corpus.derived import SEPARATOR, DerivedText
 from qabot.corpus.roles import ANSWERS, ASKS, says_thanks
 from qabot.models import Document
-from qabot.text import blank, fold, scalar_text
+from qabot.text import blank, bounded, fold, scalar_text
 
 JUMP = "https://discord.com/channels/{guild}/{channel}"
 MAX_MESSAGES = 100  # messages of one exchange in one document; a longer exchange is laid out in parts
@@ -174,10 +174,12 @@ def any_bridge(key: str) -> str | None:
     return f"{ANY_BRIDGE}/{name}" if cut and webhook else None
 
 
-def longest_first(names: Iterable[str]) -> list[str]:
-    """Names to take out of mentions (``@name`` made ``UNNAMED``), in the order to take them: the longest first, so that
-    a name that begins another ("zed" of "zed_lopez") leaves no part of it ("@someone_lopez" names them still)."""
-    return sorted(names, key=len, reverse=True)
+def unnamed(text: str, names: Iterable[str]) -> str:
+    """``text`` with its mentions of ``names`` (``@name``, the whole name: "@Ed" is not of "@Eddie") made ``UNNAMED``,
+    the longest first, so that a name that begins another ("zed" of "zed lopez") leaves no part of it."""
+    for name in sorted({name for name in names if name}, key=len, reverse=True):
+        text = re.sub("@" + bounded(name), lambda _: UNNAMED, text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable
 
-from qabot.text import fold
+from qabot.text import bounded, fold
 
 
 def naming(names: Iterable[str]) -> Callable[[str], bool]:
@@ -43,13 +43,6 @@ def _whole(name: str) -> str:
     if not re.search(r"\w", name):
         return rf"(?<![^\s@]){re.escape(name)}(?!\S)"
     return bounded(name)
-
-
-def bounded(name: str) -> str:
-    """``name`` as a pattern not inside a longer word: where it starts or ends with a letter or a digit, no other
-    may stand beside it there (a name that starts or ends with a sign is found wherever it is)."""
-    before, after = r"(?<!\w)" if re.match(r"\w", name) else "", r"(?!\w)" if re.match(r"\w", name[-1]) else ""
-    return before + re.escape(name) + after
 
 
 def _ordinary(name: str) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from qabot.corpus.chat import ChatMessage
 from qabot.corpus.derived import SEPARATOR
-from qabot.feedback.forgetting import bounded
+from qabot.text import bounded
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_channels (

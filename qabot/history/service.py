@@ -34,13 +34,13 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from qabot.corpus import deleted
-from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id, longest_first
+from qabot.corpus.chat import ANY_BRIDGE, MAX_MESSAGES, ChatMessage, any_bridge, bridged_key, exchange_id, unnamed
 from qabot.errors import QABotError
 from qabot.history import linking
 from qabot.history.changes import Changes
 from qabot.history.privacy import HistoryChannel
 from qabot.history.rows import PRIVATE_THREAD, THREAD, ChannelRow
-from qabot.history.store import UNNAMED, HistoryStore
+from qabot.history.store import HistoryStore
 from qabot.index.changes import Refresh
 from qabot.index.scope import chat_source
 from qabot.models import Document
@@ -272,13 +272,10 @@ class History:
     def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
         """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as
         ``HistoryStore.forget`` made those of the messages kept before."""
-        content, forwarded = message.content, message.forwarded
-        for name in longest_first(n for key in message.mentions for n in self._names.get((guild_id, key), ())):
-            content = content.replace(f"@{name}", UNNAMED)
+        content = unnamed(message.content, (n for key in message.mentions for n in self._names.get((guild_id, key), ())))
         # What a forward forwards lists no mentions of its own (a snapshot's are not resolved): any of them.
-        for name in longest_first(n for (guild, _), names in self._names.items() if forwarded and guild == guild_id
-                                  for n in names):
-            forwarded = forwarded.replace(f"@{name}", UNNAMED)
+        forwarded = unnamed(message.forwarded, (n for (guild, _), names in self._names.items()
+                                                if message.forwarded and guild == guild_id for n in names))
         if (content, forwarded) == (message.content, message.forwarded):
             return message
         return replace(message, content=content, forwarded=forwarded)

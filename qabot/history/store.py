@@ -34,7 +34,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from qabot.corpus import deleted
-from qabot.corpus.chat import ANY_BRIDGE, UNNAMED, ChatMessage, any_bridge, bridged_key, longest_first
+from qabot.corpus.chat import ANY_BRIDGE, ChatMessage, any_bridge, bridged_key, unnamed
 from qabot.corpus.derived import SEPARATOR
 from qabot.feedback.posts import Part, Posts, part_shown
 from qabot.history.rows import (
@@ -264,14 +264,15 @@ class HistoryStore:
             them = (f'%"{author_key}"%', guild_id)
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
                                    them).fetchall()
-            for name in longest_first(names):
-                db.execute(f"UPDATE history_messages SET content = replace(content, ?, '{UNNAMED}') WHERE {mentioned}",
-                           (f"@{name}", *them))
-                forwarding = (f"@{name}", guild_id)  # a forward may name them in what it forwards, whoever forwarded it
-                affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {forwards}",
-                                       forwarding).fetchall()
-                db.execute(f"UPDATE history_messages SET forwarded = replace(forwarded, ?, '{UNNAMED}') WHERE "
-                           f"{forwards}", (f"@{name}", *forwarding))
+            db.executemany("UPDATE history_messages SET content = ? WHERE id = ?", [
+                (now, i) for i, text in db.execute(f"SELECT id, content FROM history_messages WHERE {mentioned}", them)
+                if (now := unnamed(text, names)) != text])
+            # A forward may name them in what it forwards, whoever forwarded it.
+            unforwarded = [(row, now) for *row, text in db.execute(f"SELECT id, channel_id, root, forwarded FROM "
+                           f"history_messages WHERE {forwards}", ("@", guild_id)) if (now := unnamed(text, names)) != text]
+            affected += [tuple(row) for row, _ in unforwarded]
+            db.executemany("UPDATE history_messages SET forwarded = ? WHERE id = ?", [(now, row[0]) for row, now in unforwarded])
+            for name in names:
                 unquote_naming(db, guild_id, name)  # a direct message's too
             db.execute("INSERT OR REPLACE INTO history_forgotten VALUES (?, ?, ?)", (guild_id, author_key, time.time()))
             return owe_more(db, exchanges_of(db, affected), removed=count, purge=True), count

@@ -45,9 +45,20 @@ from discord.ext import commands
 
 from qabot.adapters.discord.feed import Feed
 from qabot.adapters.discord.places import covering
-from qabot.corpus.chat import MARKS, Bridges, ChatMessage, attachment, bridged_key, embed, field, longest_first, shown
+from qabot.corpus.chat import (
+    MARKS,
+    UNNAMED,
+    Bridges,
+    ChatMessage,
+    attachment,
+    bridged_key,
+    embed,
+    field,
+    shown,
+    unnamed,
+)
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
-from qabot.history.store import UNNAMED, UNTITLED
+from qabot.history.store import UNTITLED
 from qabot.text import blank, fold
 
 log = logging.getLogger(__name__)
@@ -100,9 +111,8 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content, sees)))  # custom emoji,
     # dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
-    for name in longest_first(user.display_name for user in message.mentions
-                              if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id))):
-        content = content.replace(f"@{name}", UNNAMED)
+    content = unnamed(content, (user.display_name for user in message.mentions
+                                if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id))))
     reference = message.reference
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
