@@ -2031,6 +2031,25 @@ async def test_a_mark_taken_back_no_longer_makes_the_answer(qa, double, tmp_path
     assert not kept.message.marked
 
 
+async def test_a_mark_the_asker_left_while_the_bot_was_away_makes_the_answer_at_the_next_start(qa, double,
+                                                                                              tmp_path) -> None:
+    """The asker marked an answer with a ✅ while the bot was not running: the next start's recheck read the message
+    again, saw its ✅ and kept it unmarked, for good (a message kept before is read for its text alone). It is
+    marked now, as one heard live is."""
+    first, second = _two_answers(double)
+    question = "which cable connects the mount to the laptop"
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        before = await ask(double, question)
+    double.react(second, "✅", user_n=1)  # no session hears it
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, question, lambda b: jump(second) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+    assert jump(first) in before["embeds"][0]["fields"][0]["value"]
+    assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(second["id"])])[int(second["id"])].message.marked
+
+
 @pytest.mark.parametrize("taken_back_by", ["the asker", "a moderator"])
 async def test_an_answer_stays_marked_while_another_mark_of_its_asker_stays(qa, double, tmp_path,
                                                                            taken_back_by) -> None:

@@ -16,7 +16,8 @@ instead of from its checkpoint, in the same pages (``Recheck``): a message kept 
 Discord no longer gives is removed, as a deletion heard live is, and one whose text changed
 is taken as an edit (``Changes.rechecked``: one heard live meanwhile wins), or removed where
 the edit left it nothing to quote (its text taken away, a sticker left); one marked as the
-answer with no mark reaction left is marked no more (who reacted costs a request: not read). Nothing is
+answer with no mark reaction left is marked no more, and one kept unmarked that has a mark reaction now is
+asked who left it (a request or two, as a new message with one is: its asker's marks it). Nothing is
 removed unless the whole window was read: a page that fails leaves every message kept. A
 deletion older than the window is not seen.
 
@@ -95,6 +96,7 @@ class Recheck:
     checked: int = field(init=False)  # compared up to here
     seen: dict[int, ChatMessage | None] = field(default_factory=dict)  # given back since ``checked``: as kept now
     unmarked: set[int] = field(default_factory=set)  # of those, the ones with no ✅ (or other mark) reaction now
+    marking: dict[int, discord.Message] = field(default_factory=dict)  # and those with one: who left it is asked
     given: set[int] = field(default_factory=set)  # the ids given back since ``checked``, past ``up_to`` too
     removed: set[int] = field(default_factory=set)  # kept, and not given back
     edited: int = 0  # how many had changed
@@ -329,6 +331,8 @@ class Backfill:
                     recheck.seen[message.id] = kept
                     if not any(str(reaction.emoji) in MARKS for reaction in message.reactions):
                         recheck.unmarked.add(message.id)
+                    else:  # marked while the bot was away, maybe: asked of Discord where kept unmarked
+                        recheck.marking[message.id] = message
                 elif now:
                     changes.marks += await marks_of(message, self.key)
                 for new in now:  # held by ``Bridges`` until now where a bridge's, some read before
@@ -394,6 +398,8 @@ class Backfill:
                 continue
             if before.marked and message_id in recheck.unmarked:  # its mark taken back meanwhile (the asker's or all)
                 changes.unmarked.add(message_id)
+            elif not before.marked and message_id in recheck.marking:  # a mark left meanwhile: the asker's, maybe
+                changes.marks += await marks_of(recheck.marking[message_id], self.key)
             now = recheck.seen[message_id]
             if now is None:  # edited to say nothing (a sticker left): its old text goes, as a live edit's does
                 changes.removed.add(message_id)
@@ -403,6 +409,7 @@ class Backfill:
                 recheck.edited += 1
         recheck.seen.clear()
         recheck.unmarked.clear()
+        recheck.marking.clear()
         recheck.given.clear()
         recheck.checked = reached
 
