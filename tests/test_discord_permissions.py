@@ -87,6 +87,28 @@ async def test_a_public_channel_made_private_is_quoted_only_in_itself_at_once_an
     assert history.jump(lamp) not in str(sources) and "dome is moving" not in str(sources)
 
 
+async def test_more_sources_after_a_shown_excerpts_channel_turned_private_skips_no_excerpt_never_shown(qa, double,
+                                                                                                       tmp_path) -> None:
+    """The answer showed one excerpt, from a channel made private since. Its More sources button asked again in the
+    narrower scope and showed that answer's excerpts from the second on: its first, never shown, was skipped."""
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    for n, text in enumerate(("The red lamp in the hall blinks while the dome heater warms up.",
+                              "A red lamp by the hall door means the roof slit is open.")):
+        double.seed(text, user_n=4 + n, channel_id=CHANNEL_ID, seconds_ago=500 - n)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=QUESTION, k=1, channel_id=CHANNEL_ID, user_n=7)
+        kept = await history.first_followup(double, token)
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        fresh, _ = await until_answer(double, QUESTION, lambda b: not cites(b, lamp), seconds=10)
+        pressed = double.click(double.followups(token)[0].response, user_n=7, label="More sources")
+        more = (await double.until(lambda: double.responses_to(pressed), what="More sources"))[-1]
+    assert cites(kept, lamp) and "dome is moving" not in str(more)
+    first = fresh["embeds"][0]["description"]  # the best excerpt now: never shown under the answer
+    said = next(text for text in ("dome heater warms", "roof slit is open", "observatory") if text in first)
+    assert said in str(more), (first, more)
+
+
 async def test_a_channel_moved_into_a_private_category_with_its_permissions_synced_turns_private(qa, double,
                                                                                                  tmp_path) -> None:
     """Moved into a category hidden from @everyone and synced to it, a channel takes the category's overwrites

@@ -288,6 +288,14 @@ class FeedbackStore:
             row = db.execute(f"SELECT {_COLUMNS} FROM answers WHERE id = ?", (answer_id,)).fetchone()
         return _stored(row) if row else None
 
+    def cited(self, answer_id: str) -> list[tuple[str, int, int]]:
+        """Where a stored answer's excerpts are (source, start, end), in the order it showed them."""
+        if not self.exists():
+            return []
+        with self._connection() as db:
+            row = db.execute("SELECT passages FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return [(p["source"], p["start"], p["end"]) for p in json.loads(row[0])] if row else []
+
     def answers(self, *, guild_id: int | None = None, since: float | None = None) -> list[StoredAnswer]:
         """Stored answers, oldest first: of one guild, and since a time, when given."""
         if not self.exists():

@@ -42,7 +42,7 @@ from qabot.adapters.discord.limits import QueueFull
 from qabot.adapters.discord.places import logged
 from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, Vote
-from qabot.models import Answer
+from qabot.models import Answer, Excerpt
 
 if TYPE_CHECKING:
     from qabot.adapters.discord.answers import Answering
@@ -184,7 +184,7 @@ class MoreButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         answer = await _answer(interaction, answering, self.answer_id, door, ephemeral=True)
         if answer is None:
             return
-        embed = more_embed(answer, self.shown)
+        embed = more_embed(answer, self.shown, await _unseen(answering, self.answer_id, answer, self.shown))
         if interaction.response.is_done():
             await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
@@ -259,6 +259,19 @@ async def _answer(interaction: discord.Interaction, answering: Answering, answer
         await say(interaction, found or GONE)
         return None
     return answering.now(found, door)
+
+
+async def _unseen(answering: Answering, answer_id: str, answer: Answer, shown: int) -> list[Excerpt] | None:
+    """The excerpts of ``answer`` (as it may be shown now: asked again, or less a channel turned private) that were not
+    among the ``shown`` first ones the answer showed (``FeedbackStore.cited``), so that none slips past a More sources
+    page where one shown has gone; None where the state database cannot say (numbered from ``shown`` then)."""
+    try:
+        seen = set((await asyncio.to_thread(answering.store.cited, answer_id))[:shown])
+    except QABotError as exc:
+        log.warning("cannot read the state database: %s", exc)
+        return None
+    return [e for e in answer.excerpts if (e.citation.source, e.citation.start, e.citation.end) not in seen] if seen \
+        else None
 
 
 class DamagedButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.DAMAGED):

@@ -334,10 +334,10 @@ def taken_out(embed: discord.Embed, excerpts: Collection[int], notice: str, *, t
     return embed
 
 
-def more_embed(answer: Answer, first: int) -> discord.Embed:
-    """Excerpts ``first + 1`` onwards, each in full (highlight in bold) under its citation."""
+def more_embed(answer: Answer, first: int, unseen: Sequence[Excerpt] | None = None) -> discord.Embed:
+    """Excerpts ``first + 1`` onwards (or ``unseen``: those the answer did not show), in full, under their citations."""
     embed = discord.Embed(title=markdown(f"More sources: {answer.question}", TITLE_LIMIT), colour=ANSWER_COLOUR)
-    rest = list(enumerate(answer.excerpts, start=1))[first : first + FIELD_COUNT_LIMIT]
+    rest = list(enumerate(answer.excerpts[first:] if unseen is None else unseen, start=first + 1))[:FIELD_COUNT_LIMIT]
     if not rest:
         embed.description = "There are no more sources for this question."
         return embed
