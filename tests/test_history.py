@@ -549,6 +549,39 @@ def test_a_mention_on_its_way_when_its_member_is_forgotten_does_not_name_them(ke
     assert "9 mm eyepiece" in dump and "Zedonia" not in dump  # the state database
 
 
+class _Looked(dict):
+    """The channels kept, counting how many a look at all of them sees."""
+
+    looked = 0
+
+    def values(self):  # type: ignore[override]
+        for row in super().values():
+            self.looked += 1
+            yield row
+
+
+def test_a_batch_looks_at_the_channels_it_names_not_at_every_channel_kept(kept, tmp_path) -> None:
+    """A server of thousands of channels and threads: every batch (each channel the backfill read, each burst heard
+    live) looked at every channel kept, to tell whether all were read to their end, and a batch dropping channels
+    (the bot removed from a server, channels taken off the list) looked at all of them for each: a backfill, or
+    leaving such a server, took time growing with the square of the channels."""
+    qa, _, _ = kept
+
+    def looked(n: int) -> int:
+        history = History(qa, HistoryStore(FeedbackStore(tmp_path / f"state-{n}")))
+        for c in range(n):
+            history.register(ChannelRow(5000 + c, GUILD, None, CHANNEL, f"Club · #c{c}"))
+        history.reopen()
+        history._rows = rows = _Looked(history._rows)
+        for c in range(n):  # the backfill, a channel at a time
+            history.apply(Changes(read={5000 + c: (0, True)}))
+        history.apply(Changes(put={5000: [said(1, "Ana", "Which eyepiece is best for Saturn?")]}))
+        history.apply(Changes(dropped={5000 + c for c in range(n)}))
+        return rows.looked
+
+    assert looked(200) <= 2.5 * looked(100)
+
+
 def test_a_member_forgotten_by_another_process_is_not_kept_here_either(kept, tmp_path) -> None:
     """Processes that share the state database (a bot split over several, each reading the listed channels) all
     stop keeping a forgotten member's messages, not only the one the manager's /qabot forget reached."""

@@ -78,6 +78,7 @@ class History:
         self.store = store
         self._lock = threading.Lock()
         self._rows = {row.id: row for row in store.channels()}
+        self._unread = {row.id for row in self._rows.values() if not row.complete}  # kept in step with ``_keep``
         # Members who asked to be forgotten: never kept again. Read again with every batch and backfill, since
         # another process sharing the state database (a bot split over several) may have been asked.
         self._forgotten = store.forgotten()
@@ -110,7 +111,7 @@ class History:
         """
         with self._lock:
             before = self._rows.get(row.id)
-            self._rows[row.id] = self.store.put_channel(row)
+            self._keep(self.store.put_channel(row))
         return before is not None and _shown(before) != _shown(self._rows[row.id])
 
     def reopen(self, *, session: bool = False) -> None:
@@ -121,8 +122,14 @@ class History:
             self._awaiting = session
             self.store.reopen()
             self._rows = {row.id: row for row in self.store.channels()}
+            self._unread = {row.id for row in self._rows.values() if not row.complete}
             self._forgotten = self.store.forgotten()
             self._skipped.clear()
+
+    def _keep(self, row: ChannelRow) -> None:
+        """``row`` as the channel is now, and whether it is read to its end (``_unread``: no look at every channel)."""
+        self._rows[row.id] = row
+        (self._unread.discard if row.complete else self._unread.add)(row.id)
 
     def hold(self, channel_ids: Iterable[int]) -> None:
         """New messages of these channels were lost (the state database refused their batch): as a skipped channel's,
@@ -161,8 +168,13 @@ class History:
             self._forgotten = self.store.forgotten()
             touched: set[tuple[int, int]] = set()  # (channel, root) of the exchanges to lay out again
             sources = []
+            threads: dict[int, list[int]] = {}  # of each channel, its threads kept (looked up once, not per channel)
+            for r in self._rows.values() if changes.dropped else ():
+                if r.kind == THREAD and r.parent_id is not None:
+                    threads.setdefault(r.parent_id, []).append(r.id)
             for channel_id in changes.dropped:
                 row = self._rows.pop(channel_id, None)
+                self._unread.discard(channel_id)
                 opening = linking.starter(self.store, row) if row is not None else None
                 source = chat_source(row.guild_id, row.id) if row is not None else None
                 self.store.drop_channel(channel_id, source)  # which owes the index taking its source out
@@ -171,10 +183,10 @@ class History:
                 if opening is not None and opening.root is not None:  # a thread gone: its question stands again
                     touched.add((opening.channel_id, opening.root))
                 # A channel gone: the threads kept without it lose the message they were started from.
-                touched |= {(r.id, r.id) for r in self._rows.values() if r.parent_id == channel_id and r.kind == THREAD}
+                touched |= {(thread, thread) for thread in threads.get(channel_id, ()) if thread in self._rows}
             linkable: dict[int, int] = {}
             for channel_id in changes.skipped & set(self._rows):
-                self._rows[channel_id] = replace(self._rows[channel_id], complete=True)
+                self._keep(replace(self._rows[channel_id], complete=True))
                 self._skipped.add(channel_id)
                 linkable[channel_id] = EVERYTHING  # what came while it was being read is linked now
             for channel_id, messages in changes.put.items():
@@ -206,12 +218,12 @@ class History:
                 complete = complete and not self._awaiting  # read in a session before: its backfill reads it again
                 if channel_id in self._rows:
                     self.store.advance(channel_id, checkpoint, complete=complete)
-                    self._rows[channel_id] = self.store.channel(channel_id) or self._rows[channel_id]
+                    self._keep(self.store.channel(channel_id) or self._rows[channel_id])
                     # Read to its end, what was heard live meanwhile (stored past its last page) is linked too.
                     linkable[channel_id] = EVERYTHING if complete else max(linkable.get(channel_id, 0), checkpoint)
             # A mark a recheck's page found gone yields to one heard (or read) since, while a backfill may hold pages.
             marks = [*changes.marks, *((i, None, False) for i in sorted(changes.unmarked - self._marked))]
-            if not all(row.complete for row in self._rows.values()):
+            if self._unread:
                 self._marked |= {message_id for message_id, _, _ in changes.marks}
             else:
                 self._deleted.clear()  # no backfill holds a page any more
