@@ -360,22 +360,24 @@ def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> N
 
 
 @feedback.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @pass_context
 @_one_line_errors
 def feedback_export(ctx: _Context, file: Path) -> None:
-    """Write the votes as qabot eval questions (JSONL) to FILE.
+    """Write the votes as qabot eval questions (JSONL) to FILE (- is stdout; the count then goes to stderr).
 
     A helpful answer gives a question whose gold is its highlighted sentence; an answer
     voted not helpful, and a question the corpus did not answer, is written with empty
     answers and "review": true, for a person to fill in. One server's: qabot feedback --guild ID export FILE.
     """
-    from qabot.feedback import FeedbackStore, export
+    from qabot.feedback import FeedbackStore, export, export_to
 
-    done = export(FeedbackStore.from_settings(ctx.settings), file, guild_id=ctx.guild_id)
-    click.echo(visible(f"Wrote {done.items} question(s) to {file}: {done.with_gold} with gold from helpful answers, "
-                       f"{done.to_review} to review (fill in their answers; until then qabot eval counts them "
-                       "as questions the corpus does not answer)."))
+    store, dash = FeedbackStore.from_settings(ctx.settings), str(file) == "-"
+    done = export_to(store, click.get_text_stream("stdout"), guild_id=ctx.guild_id) if dash else export(
+        store, file, guild_id=ctx.guild_id)
+    click.echo(visible(f"Wrote {done.items} question(s) to {'stdout' if dash else file}: {done.with_gold} with gold "
+                       f"from helpful answers, {done.to_review} to review (fill in their answers; until then qabot "
+                       "eval counts them as questions the corpus does not answer)."), err=dash)
 
 
 @cli.command()

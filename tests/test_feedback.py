@@ -275,6 +275,27 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
     assert failed.returncode == 1 and failed.stderr.startswith("Error: cannot write") and "Traceback" not in failed.stderr
 
 
+def test_feedback_export_of_a_dash_writes_the_jsonl_to_stdout(make_corpus, tmp_path, store) -> None:
+    """`qabot feedback export -` wrote a file named "-" in the current folder and nothing to stdout, where "-" is
+    stdout by convention (`qabot ask -` reads its question from stdin): now the JSONL goes to stdout, alone, and the
+    line that counts it to stderr."""
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    store.record(answer("What is the capital of Peru?", answered=False), frontend="dm", user="u2")
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(make_corpus({"a.txt": "Some text.\n"})),
+           "QABOT_INDEX_DIR": str(tmp_path / "index"), "QABOT_STATE_DIR": str(store.folder)}
+    piped = subprocess.run([*FAKE_QABOT, "feedback", "export", "-"], capture_output=True, text=True, env=env,
+                           timeout=120, cwd=tmp_path)
+    assert piped.returncode == 0, piped.stderr
+    assert not (tmp_path / "-").exists()
+    assert [json.loads(line)["question"] for line in piped.stdout.splitlines()] == [
+        "Who killed Trotsky?", "What is the capital of Peru?"]
+    assert piped.stderr.startswith("Wrote 2 question(s) to stdout: 1 with gold")
+    shown = subprocess.run([*FAKE_QABOT, "feedback", "export", "--help"], capture_output=True, text=True, env=env,
+                           timeout=120, cwd=tmp_path)
+    assert "FILE (- is stdout; the count then goes to stderr)" in " ".join(shown.stdout.split())
+
+
 # -- private state ----------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from qabot.feedback.export import Exported, export, export_items
+from qabot.feedback.export import Exported, export, export_items, export_to
 from qabot.feedback.folder import state_dir
 from qabot.feedback.report import FeedbackSummary, summarise, summary_text
 from qabot.feedback.store import HELPFUL, NOT_HELPFUL, FeedbackStore, StoredAnswer, Vote, new_id
@@ -28,6 +28,7 @@ __all__ = [
     "Vote",
     "export",
     "export_items",
+    "export_to",
     "new_id",
     "state_dir",
     "summarise",

@@ -20,6 +20,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from qabot.errors import QABotError
 from qabot.feedback.folder import owns
@@ -96,8 +97,7 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
         raise QABotError(f"cannot write {path}: it would replace the state database's files in {store.folder} "
                          "(QABOT_STATE_DIR); write the export to another file")
     items = export_items(store, guild_id=guild_id)
-    # Inert: what JSON leaves raw but a terminal acts on (CSI, DEL, bidi overrides) is escaped, for ``cat``.
-    text = "".join(json_safe(json.dumps(item, ensure_ascii=False)) + "\n" for item in items)
+    text = _jsonl(items)
     path = Path(path)
     tmp: str | None = None
     try:
@@ -109,5 +109,22 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
         raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return _exported(path, items)
+
+
+def export_to(store: FeedbackStore, stream: TextIO, *, guild_id: int | None = None) -> Exported:
+    """Write the items as JSONL to an open text stream (``qabot feedback export -``: stdout); its path is "-"."""
+    items = export_items(store, guild_id=guild_id)
+    stream.write(_jsonl(items))
+    stream.flush()
+    return _exported(Path("-"), items)
+
+
+def _jsonl(items: list[dict]) -> str:
+    # Inert: what JSON leaves raw but a terminal acts on (CSI, DEL, bidi overrides) is escaped, for ``cat``.
+    return "".join(json_safe(json.dumps(item, ensure_ascii=False)) + "\n" for item in items)
+
+
+def _exported(path: Path, items: list[dict]) -> Exported:
     gold = sum(1 for item in items if item["answers"])
     return Exported(path, len(items), gold, len(items) - gold)
