@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from qabot.adapters.discord.admin import FORGOTTEN
 from qabot.corpus import load_file
 from qabot.corpus.chat import BOT, Bridges, ChatMessage
@@ -164,13 +162,10 @@ async def test_forget_bridged_removes_a_bridged_persons_messages_now_and_from_th
     assert question["content"] in asked and not any("red case" in q for q in asked)  # dan's words went
 
 
-@pytest.mark.xfail(strict=True, reason="a bridged person's key hashes their name without the state database's salt "
-                   "(qabot.corpus.chat.bridged_key): history_forgotten keeps that hash, which confirms a guessed name; "
-                   "salting it needs the keys of databases made before brought along")
 async def test_a_forgotten_bridged_persons_name_is_kept_only_salted(qa, double, tmp_path) -> None:
     """Who was forgotten is kept so that nothing of theirs is kept again; a member only as a salted hash of their id.
-    A bridged person's name is all that says who they are: an unsalted hash of it names them to anyone who guesses
-    it."""
+    A bridged person's name is all that says who they are: the unsalted hash of it kept before named them to anyone
+    who guessed it."""
     import hashlib
 
     from qabot.text import fold
@@ -184,6 +179,54 @@ async def test_a_forgotten_bridged_persons_name_is_kept_only_salted(qa, double, 
         await bot.learning.feed.settled()
     guessed = hashlib.blake2b(fold("Dan [M]").encode(), digest_size=8).hexdigest()  # anyone can work this out
     assert guessed not in history_tests.state_text(tmp_path)
+
+
+async def test_a_database_that_kept_bridged_names_unsalted_is_salted_and_still_forgets(
+        qa, double, tmp_path, monkeypatch) -> None:
+    """A state database of schema 6 kept a bridged person's key with their name's plain hash (a forgotten one's in
+    ``history_forgotten``). Opened now, those keys are salted in place: the plain hashes leave the file, the person
+    forgotten then stays forgotten (what a bridge posts for them later is not kept), and ``forget-bridged`` of one
+    kept then still finds their messages."""
+    import hashlib
+    import sqlite3
+
+    from qabot.corpus import chat
+    from qabot.text import fold
+
+    def plain(name: str) -> str:
+        return hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()
+
+    said = [double.seed(text, channel_id=OTHER_CHANNEL_ID, author=_webhook_author(name), seconds_ago=600 - n)
+            for n, (name, text) in enumerate((("dan [m]", "the spare eyepieces live in the red case"),
+                                              ("cleo [m]", "the dew heater cable is in the blue box")))]
+    for message in said:
+        message["webhook_id"] = BRIDGE
+    with monkeypatch.context() as before:  # keyed as schema 6 did: the name's plain hash
+        before.setattr(chat, "salted_name", lambda digest, salted: digest)
+        async with running(qa, double, **settings(tmp_path)) as bot:
+            await backfilled(bot, double)
+            await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="Dan [M]"))
+            await bot.learning.feed.settled()
+    with sqlite3.connect(tmp_path / "state" / "qabot.sqlite3") as db:
+        db.execute("PRAGMA user_version = 6")
+    assert plain("dan [m]") in history_tests.state_text(tmp_path)  # as schema 6 kept it
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        later = double.message("the spare eyepieces live in the red case, in its top drawer", mention_bot=False,
+                               channel_id=OTHER_CHANNEL_ID, author=_webhook_author("dan [m]", OTHER_BRIDGE),
+                               fields={"webhook_id": OTHER_BRIDGE})
+        kept_on = double.message("good evening all", mention_bot=False, channel_id=OTHER_CHANNEL_ID,
+                                 author=_webhook_author("eve [m]", OTHER_BRIDGE), fields={"webhook_id": OTHER_BRIDGE})
+        await double.until(lambda: HistoryStore(FeedbackStore(tmp_path / "state")).get([int(kept_on["id"])]),
+                           timeout=30, what="the later message kept")
+        reply = await first_followup(double, double.slash("qabot", subcommand="forget-bridged", person="cleo [m]"))
+        await bot.learning.feed.settled()
+    assert reply["content"] == FORGOTTEN.format(count=1, name="cleo \\[m]")
+    kept = HistoryStore(FeedbackStore(tmp_path / "state")).get(int(m["id"]) for m in (*said, later, kept_on))
+    assert [s.message.author for s in kept.values()] == ["eve [m]"]
+    state = history_tests.state_text(tmp_path)
+    assert plain("dan [m]") not in state and plain("cleo [m]") not in state and plain("eve [m]") not in state
+    files = b"".join(path.read_bytes() for path in (tmp_path / "state").glob("qabot.sqlite3*"))
+    assert plain("dan [m]").encode() not in files  # nor left in the file's freed pages, or its log
 
 
 

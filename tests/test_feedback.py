@@ -541,7 +541,7 @@ def test_a_schema_5_database_learns_which_part_of_a_message_a_posted_answer_show
     assert posts.edited() == [Post(later, 70, frozenset({0}))] and posts.edited() == []
     store.close()
     with sqlite3.connect(folder / "qabot.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
         dumped = "\n".join(db.iterdump())
     assert str(kept) not in dumped and "wifi" not in dumped and "hunter" not in dumped
 
@@ -557,8 +557,8 @@ def test_a_migration_cut_short_leaves_the_older_database_to_migrate_again(tmp_pa
 
     migrate = store_module.migrate
 
-    def dies_after(db: sqlite3.Connection, version: int, channel_hash: Any) -> None:
-        migrate(db, version, channel_hash)
+    def dies_after(db: sqlite3.Connection, version: int, *hashes: Any) -> None:
+        migrate(db, version, *hashes)
         raise Killed
 
     monkeypatch.setattr(store_module, "migrate", dies_after)

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -60,6 +60,7 @@ THANKED = "thanked"  # the role of an answer the asker thanked by replying to it
 UNNAMED = "@someone"  # a member named in a message but not to be named: forgotten, or unknown to the source
 BOT = "bot"  # the role of a bot's message (a factoid a helper's command called up): quoted, never the highlight
 MARKS = frozenset({"✅", "☑️", "✔️"})  # reactions by which an asker marks the answer
+ANY_BRIDGE = "*"  # a webhook key for every webhook (``any_bridge``)
 NOBODY: frozenset[str] = frozenset()  # the one empty set of people for every message that names none (216 bytes each)
 
 
@@ -137,9 +138,6 @@ class Bridges:
                 held.pop(gone, None)
 
 
-ANY_BRIDGE = "*"  # a webhook key for every webhook (``any_bridge``)
-
-
 def when(date: str) -> float | None:
     """An ISO 8601 date ("2024-05-01T18:02:33.120+00:00") as POSIX seconds; None where it is no such date."""
     try:
@@ -160,9 +158,15 @@ def utc(date: str) -> str:
         return date
 
 
-def bridged_key(webhook_key: str, name: str) -> str:
-    """The key of a person a webhook bridges (``Bridges``): the webhook's own key and their name, one person a name."""
-    return f"{webhook_key}/{hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()}"
+def bridged_key(webhook_key: str, name: str, salted: Callable[[str], str] | None = None) -> str:
+    """The key of a person a webhook bridges (``Bridges``): the webhook's own key and their name, one person a name;
+    kept (the state database's), the name salted (``FeedbackStore.user_hash``), for its plain hash names who guesses."""
+    digest = hashlib.blake2b(fold(name).encode(), digest_size=8).hexdigest()
+    return f"{webhook_key}/{salted_name(digest, salted) if salted is not None else digest}"
+
+
+def salted_name(digest: str, salted: Callable[[str], str]) -> str:  # a kept key's name part, from its plain hash
+    return salted(f"discord-bridged-key:{digest}")[:16]
 
 
 def any_bridge(key: str) -> str | None:

@@ -16,14 +16,22 @@ database an earlier release made up to it.
   out of the message edits the post, and one elsewhere in the message does not. A quote recorded before has none:
   any edit of its message edits the post. An older qabot, which would leave them unedited (and whose record of a
   post names four columns), refuses the database.
+- 7: a bridged person's key (``qabot.corpus.chat.bridged_key``), kept in the history's tables and ``post_quotes``,
+  hashes their name with the database's salt: the plain hash kept before named whoever guessed the name (in
+  ``history_forgotten``, someone who asked to be forgotten). Those kept are salted in place (``BRIDGED_KEYS``).
+  An older qabot, which would key a bridged person the old way and so keep a forgotten one's messages, refuses the
+  database.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 6
+from qabot.corpus.chat import salted_name
+
+SCHEMA_VERSION = 7
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     id TEXT PRIMARY KEY,
@@ -83,8 +91,16 @@ ADDED = (("answers", "about_hash", "TEXT"), ("answers", "message_hash", "TEXT"),
 INDEXES = ("CREATE INDEX IF NOT EXISTS answers_message ON answers (message_hash) WHERE message_hash IS NOT NULL",)
 
 
-def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], str]) -> None:
-    """Bring a database at schema ``version`` (0: new) up to ``SCHEMA_VERSION``, in the caller's transaction."""
+# Where a bridged person's key is kept: (table, column).
+BRIDGED_KEYS = (("history_messages", "author_hash"), ("history_messages", "asker"), ("history_channels", "owner_hash"),
+                ("history_channels", "started_by"), ("history_forgotten", "author_hash"), ("post_quotes", "member_hash"))
+_PLAIN_BRIDGED = re.compile(r"(\*|[0-9a-f]{32})/([0-9a-f]{16})")  # a webhook's key (or any), the name's plain hash
+
+
+def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], str],
+            salted: Callable[[str], str]) -> None:
+    """Bring a database at schema ``version`` (0: new) up to ``SCHEMA_VERSION``, in the caller's transaction
+    (``salted``: the store's salted hash, ``FeedbackStore.user_hash``)."""
     if version == 1:  # to 2: a direct message's channel id, stored in clear, becomes its salted hash
         db.execute("ALTER TABLE answers ADD COLUMN channel_hash TEXT")
         rows = db.execute("SELECT id, channel_id FROM answers WHERE guild_id IS NULL AND channel_id IS NOT NULL")
@@ -99,6 +115,22 @@ def migrate(db: sqlite3.Connection, version: int, channel_hash: Callable[[int], 
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     for index in INDEXES:  # answers_message: every message deleted or edited is looked up, and few answers hold one
         db.execute(index)
+    if 0 < version < 7:
+        _salt_bridged_keys(db, salted)
+
+
+def _salt_bridged_keys(db: sqlite3.Connection, salted: Callable[[str], str]) -> None:
+    """Salt the bridged people's keys a database before version 7 kept as their names' plain hashes."""
+    def salt(key: str | None) -> str | None:
+        plain = _PLAIN_BRIDGED.fullmatch(key) if key else None
+        return f"{plain[1]}/{salted_name(plain[2], salted)}" if plain else key
+
+    db.create_function("qabot_salt_bridged", 1, salt, deterministic=True)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for table, column in BRIDGED_KEYS:  # the history's tables are made on first use: maybe not yet
+        if table in tables:
+            db.execute(f"UPDATE OR REPLACE {table} SET {column} = qabot_salt_bridged({column}) "
+                       f"WHERE {column} LIKE '%/%'")
 
 
 def filters(guild_id: int | None, since: float | None, prefix: str = "") -> tuple[str, tuple]:

@@ -396,7 +396,7 @@ class FeedbackStore:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StateError(f"{self.path} was written by a newer qabot (schema {version}); upgrade qabot")
-            migrate(db, version, self.channel_hash)
+            migrate(db, version, self.channel_hash, self.user_hash)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute("COMMIT")
         except BaseException:

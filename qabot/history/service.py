@@ -273,7 +273,7 @@ class History:
         """Remove the messages a bridge (IRC, Matrix, PluralKit: ``qabot.corpus.chat.Bridges``) posted in one server
         under ``name``, whichever webhook posted them, and keep none posted so there from now on, as ``forget`` does a
         member's: how many messages went, and the person's keys (the name's first, so that none comes between)."""
-        keys = [bridged_key(ANY_BRIDGE, name)]
+        keys = [bridged_key(ANY_BRIDGE, name, self.store.state.user_hash)]
         count = self.forget(keys[0], guild_id, {name}, purge=False)
         keys += self.store.bridged_keys(guild_id, name)
         count += sum(self.forget(key, guild_id, {name}, purge=False) for key in keys[1:])

@@ -320,7 +320,7 @@ class HistoryStore:
     def bridged_keys(self, guild_id: int, name: str) -> list[str]:
         """The keys of the people bridged under ``name`` in a server, one a webhook (``chat.bridged_key``): of their
         messages kept, and of those threads were started from (``started_by``)."""
-        suffix = bridged_key(ANY_BRIDGE, name).removeprefix(ANY_BRIDGE)  # "/" and the name's hash
+        suffix = bridged_key(ANY_BRIDGE, name, self.state.user_hash).removeprefix(ANY_BRIDGE)  # "/", the name's hash
         with self._db() as db:
             return [key for (key,) in db.execute(
                 "SELECT author_hash FROM history_messages WHERE substr(author_hash, -?) = ? AND channel_id IN (SELECT id "

@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 PRIVATE_CHANNEL = "#private-channel"  # a channel mentioned that not all of a message's readers may see
 CHAT_TYPES = (MessageType.default, MessageType.reply)
 _NEWS = (discord.ChannelType.news, discord.ChannelType.news_thread)  # an announcement channel, and its threads
-Key = Callable[[int], str]  # a member id to the salted hash the state database keeps
+Key = Callable[[int | str], str]  # a member id (or a bridged name's key) to the salted hash the state database keeps
 Mark = tuple[int, str | None, bool]  # as ``Changes.marks`` holds them
 MARKERS = 25  # the users of a ✅ reaction read, to find whether the asker marked the answer
 Forgotten = Callable[[int, str], bool]  # (guild id, member hash): whether they asked to be forgotten there
@@ -140,7 +140,7 @@ def key_of(message: discord.Message, key: Key) -> str:
     """Whose a message is, as the history keeps them: its author (``key``), or, a webhook's (a bridge's:
     ``chat_kind``), the person it was posted as, each name being one (``bridged_key``)."""
     found = key(message.author.id)
-    return bridged_key(found, message.author.display_name) if message.webhook_id is not None else found
+    return bridged_key(found, message.author.display_name, key) if message.webhook_id is not None else found
 
 
 def _sees(message: discord.Message) -> Callable[[int], bool]:

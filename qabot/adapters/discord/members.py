@@ -16,8 +16,9 @@ def user_of(user_id: int | str) -> str:
     return user_id if isinstance(user_id, str) else f"discord:{user_id}"
 
 
-def member_key(store: FeedbackStore, user_id: int) -> str:
-    """A member as the state database keeps them: the salted hash of their id (the same in answers and history).
+def member_key(store: FeedbackStore, user_id: int | str) -> str:
+    """A member as the state database keeps them: the salted hash of their id (the same in answers and history; a
+    string, a bridged name's key, ``chat.bridged_key``, is hashed as it is).
     Discord's one id for every deleted account is nobody's: kept as it is, as an export keys it, so that the history
     tells its messages apart as an export does, and forgetting it forgets them all (``qabot.corpus.deleted``)."""
     return DELETED_USER if str(user_id) == DELETED_USER else store.user_hash(user_of(user_id))
