@@ -255,23 +255,23 @@ def test_pdf_pages_that_show_only_images_are_named_in_a_warning(tmp_path: Path) 
                         "text in images)")]
 
 
-def _filled_form_pdf(path: Path) -> Path:
+def _filled_form_pdf(path: Path, values: tuple[bytes, bytes] = (b"Ana Lopez of the Sky Club",
+                                                                  b"The 40 cm reflector in dome B")) -> Path:
     """A one-page form as Acrobat leaves it once filled in: labels in the page's content, each answer a text field's
     value (``/V``) shown by its widget's appearance stream, not in the page's content."""
     label = b"BT /F1 12 Tf 72 720 Td (Applicant name:) Tj ET BT /F1 12 Tf 72 690 Td (Telescope requested:) Tj ET"
-    shown = [b"/Tx BMC BT /F1 12 Tf 2 5 Td (%s) Tj ET EMC" % value for value in (b"Ana Lopez of the Sky Club",
-                                                                                  b"The 40 cm reflector in dome B")]
+    shown = [b"/Tx BMC BT /F1 12 Tf 2 5 Td (%s) Tj ET EMC" % value for value in values]
     font = b"/Resources << /Font << /F1 4 0 R >> >>"
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R 7 0 R] /DA (/F1 12 Tf 0 g) >> >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] " + font + b" /Contents 9 0 R /Annots [5 0 R 7 0 R] >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (Ana Lopez of the Sky Club) /Rect [250 710 500 730] "
+        (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (%s) /Rect [250 710 500 730] " % values[0] +
         b"/P 3 0 R /DA (/F1 12 Tf 0 g) /AP << /N 6 0 R >> /F 4 >>"),
         b"<< /Type /XObject /Subtype /Form /BBox [0 0 250 20] " + font + b" /Length %d >>\nstream\n" % len(shown[0])
         + shown[0] + b"\nendstream",
-        (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (scope) /V (The 40 cm reflector in dome B) "
+        (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (scope) /V (%s) " % values[1] +
         b"/Rect [250 680 500 700] /P 3 0 R /DA (/F1 12 Tf 0 g) /AP << /N 8 0 R >> /F 4 >>"),
         b"<< /Type /XObject /Subtype /Form /BBox [0 0 250 20] " + font + b" /Length %d >>\nstream\n" % len(shown[1])
         + shown[1] + b"\nendstream",
@@ -295,6 +295,17 @@ def test_pdf_a_filled_forms_answers_are_read(tmp_path: Path) -> None:
     docs, warnings = _read(_filled_form_pdf(tmp_path / "application.pdf"))
     assert not warnings
     assert "Ana Lopez of the Sky Club" in docs[0].text and "The 40 cm reflector in dome B" in docs[0].text
+
+
+def test_pdf_a_filled_forms_answers_not_read_are_named_in_a_warning(tmp_path: Path) -> None:
+    """The answers typed into a PDF form are its fields' values, which the page's text does not hold: they were left
+    out without a word, the labels read as if the form were blank. Now a warning names the file and how many answers
+    are left out, on which pages; a form left blank says nothing."""
+    docs, warnings = _read(_filled_form_pdf(tmp_path / "application.pdf"))
+    assert "Applicant name:" in docs[0].text
+    assert warnings == ["application.pdf: the answers filled in its form are not read (2 fields, on page 1)"]
+    blank, quiet = _read(_filled_form_pdf(tmp_path / "blank.pdf", (b"", b"")))
+    assert "Applicant name:" in blank[0].text and quiet == []
 
 
 @pytest.mark.parametrize("text", [

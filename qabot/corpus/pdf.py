@@ -57,6 +57,7 @@ SUFFIXES = frozenset({".pdf"})
 PAGE_OBJECTS_PER_MB = 10_000  # a line of text is about 100 bytes of a page's content stream, parsed whole like markup
 MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 MAX_ROW_CHARS = 300  # a longer line is no table's row
+_FIELD_DEPTH = 8  # a widget's form fields looked up, up its /Parent chain (a real form nests two or three deep)
 # A bold font's name, where the font states no weight: "Helvetica-Bold", "Arial,Bold", "MyriadPro-Semibold",
 # "Roboto-Black", "Futura-Heavy", "Garamond-Demi", TeX's "CMBX10" (bold extended) and "CMB10".
 _BOLD_NAME = re.compile(r"(?i)bold|black|heavy|demi(?!light)|\Acmbx?\d")
@@ -83,12 +84,12 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        pages, garbled, scanned, broken = [], [], [], []
+        pages, garbled, scanned, broken, answers = [], [], [], [], {}
         most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
             limits.check()  # a page without text takes time too
             try:
-                lines, left_out = _page_lines(pdf, index, most)
+                lines, left_out, answers[index + 1] = _page_lines(pdf, index, most)
             except pdfium.PdfiumError as exc:  # a damaged page: the others are read
                 if len(broken) == index == count - 1:
                     raise  # no page loads: the file is skipped, and says why
@@ -119,6 +120,9 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     if scanned:
         warn(f"{file.name}: {_pages(scanned)} left out: {'they show' if len(scanned) > 1 else 'it shows'} images and no "
              "text (scanned? qabot does not read text in images)")
+    if unread := sum(answers.values()):
+        warn(f"{file.name}: the answers filled in its form are not read ({unread} field{'s' if unread > 1 else ''}, "
+             f"on {_pages([number for number, count in answers.items() if count])})")
     yield doc
 
 
@@ -332,10 +336,10 @@ def _spaced(cells: str, text: str, places: set[int]) -> str:
     return "".join(out)
 
 
-def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
-    """The lines of one page, in PDFium's reading order, with their position and font size, and whether text was
+def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool, int]:
+    """The lines of one page, in PDFium's reading order, with their position and font size, whether text was
     left out as garbled (``qabot.corpus.garbled``: a line of unmapped glyphs, or the whole page where its words mix
-    writing systems).
+    writing systems), and how many of its form fields' answers its text does not hold (``_unread_answers``).
 
     A page that draws more than ``most`` objects raises ``OverLimit`` before its text page is built.
     """
@@ -390,11 +394,42 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool]:
             lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
                               end / height if height else 0.0, gaps, even, cuts=cuts))
         if mixed_scripts(line.text for line in lines):
-            return [], True
-        return lines, left_out
+            return [], True, _unread_answers(raw, page.raw, text)
+        return lines, left_out, _unread_answers(raw, page.raw, text)
     finally:
         textpage.close()
         page.close()
+
+
+def _unread_answers(raw: Any, page: object, text: str) -> int:
+    """How many of a page's text and choice fields hold an answer (``/V``, the widget's or its field's) that its text
+    does not: a filled form draws them by their widgets, apart from the page's content, which alone is read."""
+    count, read = 0, " ".join(text.split())
+    for number in range(raw.FPDFPage_GetAnnotCount(page)):
+        chain = [raw.FPDFPage_GetAnnot(page, number)]  # the widget, then its field and the fields above (/Parent)
+        try:
+            if not chain[0] or raw.FPDFAnnot_GetSubtype(chain[0]) != raw.FPDF_ANNOT_WIDGET:
+                continue
+            while len(chain) < _FIELD_DEPTH and (above := raw.FPDFAnnot_GetLinkedAnnot(chain[-1], b"Parent")):
+                chain.append(above)
+            value = next((v for a in chain if (v := _string(raw, a, b"V").strip())), "")  # both are inherited
+            kind = next((k for a in chain if (k := _string(raw, a, b"FT"))), "")
+            count += bool(value) and kind in ("Tx", "Ch") and " ".join(value.split()) not in read
+        finally:
+            for opened in chain:
+                if opened:
+                    raw.FPDFPage_CloseAnnot(opened)
+    return count
+
+
+def _string(raw: Any, annot: object, key: bytes) -> str:
+    """An annotation's string (or name) value of ``key``; "" where it has none."""
+    size = raw.FPDFAnnot_GetStringValue(annot, key, None, 0)
+    if size <= 2:  # a UTF-16 NUL alone
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    raw.FPDFAnnot_GetStringValue(annot, key, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), size)
+    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
 
 def _size(textpage: object, char: int, matrix: object) -> float:
