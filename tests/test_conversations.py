@@ -1157,16 +1157,19 @@ def test_a_message_opening_with_a_command_line_advises() -> None:
         assert not _commands(said), said
 
 
-def test_the_answer_the_askers_thanks_replies_to_is_the_highlight(tmp_path: Path, bot_for) -> None:
+@pytest.mark.parametrize("thanks", ["thanks, that did it", "vielen Dank, jetzt geht es", "grazie mille!",
+                                    "muito obrigada", "hartelijk bedankt", "спасибо, всё работает"])
+def test_the_answer_the_askers_thanks_replies_to_is_the_highlight(tmp_path: Path, bot_for, thanks: str) -> None:
     """On Discord a thanks often names nobody: it says whom it is for by replying. The answer it replies to is the
-    highlight, over a command that would win without it."""
+    highlight, over a command that would win without it. A German, Italian, Portuguese, Dutch or Russian thanks was
+    no thanks (French, Spanish and German "danke" were)."""
     chat = [
         documents.message("5301", "Kim", "how can I get the dome camera to start recording by itself at dusk?",
                           documents._at(0, 5)),
         documents.message("5302", "Lou", "the dome camera can start recording at dusk with its own schedule, look in "
                           "its settings", documents._at(1, 0), reply_to="5301"),
         documents.message("5303", "Max", "domecam --record-at sunset", documents._at(1, 40), reply_to="5301"),
-        documents.message("5304", "Kim", "thanks, that did it", documents._at(2, 30), reply_to="5302"),
+        documents.message("5304", "Kim", thanks, documents._at(2, 30), reply_to="5302"),
     ]
     first = _first_excerpt(tmp_path, bot_for, chat, "How do I make the dome camera record automatically when it gets "
                            "dark?")

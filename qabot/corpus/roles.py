@@ -98,9 +98,9 @@ def says_little(text: str) -> bool:
     return _LITTLE.fullmatch(fold(text)) is not None
 
 
-# A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it".
-THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke|gracias|worked|works now|solved|fixed)\b",
-                    re.IGNORECASE)
+# A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it", "vielen Dank".
+THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke?|bedankt|gracias|grazie|obrigad[oa]|спасибо|worked|"
+                    r"works now|solved|fixed)\b", re.IGNORECASE)
 
 
 def says_thanks(text: str) -> bool:
