@@ -170,10 +170,9 @@ def salted_name(digest: str, salted: Callable[[str], str]) -> str:  # a kept key
 
 
 def any_bridge(key: str) -> str | None:
-    """For a bridged person's key (``bridged_key``), the key of their name under every webhook,
-    ``bridged_key(ANY_BRIDGE, name)``: forgetting it forgets the name whichever bridge posts it, from now on too (a
-    bridged person is no member of the server: the name the bridge posts them under is all that says who they are).
-    None for a member's key."""
+    """For a bridged person's key (``bridged_key``), the key of their name under every webhook (None for a member's):
+    forgetting it forgets the name whichever bridge posts it, from now on too (a bridged person is no member of the
+    server: the name the bridge posts them under is all that says who they are)."""
     webhook, cut, name = key.rpartition("/")
     return f"{ANY_BRIDGE}/{name}" if cut and webhook else None
 
