@@ -1018,6 +1018,68 @@ def test_the_sources_sphinx_copies_beside_its_pages_are_one_line_not_documents(t
     assert not [line for line in warnings if "api.rst.txt" in line or "notes" in line], warnings
 
 
+def test_the_pages_a_site_generator_makes_of_no_text_of_a_user_are_one_line_each_not_documents(tmp_path: Path) -> None:
+    # Sphinx's general and module indices, its highlighted copy of each module's source (_modules/, which quoted a
+    # docstring from the code ahead of the page that documents it), and a generator's search and page-not-found
+    # pages, as Sphinx's html and dirhtml builders, MkDocs and Docusaurus lay them out, were read as pages.
+    def page(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: the "
+                        "archive refuses more than 100 images in one batch.</p></main></body></html>")
+
+    sphinx = tmp_path / "html"
+    for name in ("index.html", "search-tips.html", "search.html", "genindex.html", "genindex-A.html",
+                 "py-modindex.html", "_modules/index.html", "_modules/skyfetch.html"):
+        page(sphinx / name, name)
+    (sphinx / "searchindex.js").write_text("Search.setIndex({})")
+    dirhtml = tmp_path / "dirhtml"
+    for name in ("index.html", "api/index.html", "search/index.html", "genindex/index.html", "py-modindex/index.html"):
+        page(dirhtml / name, name)
+    (dirhtml / "objects.inv").write_text("# Sphinx inventory version 2\n")
+    mkdocs = tmp_path / "site"
+    for name in ("index.html", "search.html", "404.html", "guide/index.html"):
+        page(mkdocs / name, name)
+    (mkdocs / "search").mkdir()
+    (mkdocs / "search" / "search_index.json").write_text('{"docs": []}')
+    docusaurus = tmp_path / "build"
+    for name in ("index.html", "404.html", "search/index.html", "docs/search/index.html"):
+        page(docusaurus / name, name)
+    (docusaurus / "sitemap.xml").write_text("<urlset/>")
+    vitepress = tmp_path / "dist"
+    for name in ("guide.html", "404.html"):
+        page(vitepress / name, name)
+    (vitepress / "hashmap.json").write_text('{"guide.md": "B1c2"}')
+    notes = tmp_path / "notes"  # pages of these names outside a site's build are the user's own
+    for name in ("search.html", "404.html", "genindex.html", "_modules/dome.html"):
+        page(notes / name, name)
+    warnings: list[str] = []
+    names = [f.name for f in find_files(tmp_path, warnings.append)]
+    assert names == [
+        "build/docs/search/index.html", "build/index.html", "dirhtml/api/index.html", "dirhtml/index.html",
+        "dist/guide.html", "html/index.html", "html/search-tips.html", "notes/404.html", "notes/_modules/dome.html",
+        "notes/genindex.html", "notes/search.html", "site/guide/index.html", "site/index.html",
+    ], names
+    sphinx_index, search = ("the index Sphinx generated from the pages (the pages are read)",
+                            "the search page the site's generator wrote (the pages are read)")
+    assert sorted(line for line in warnings if "unknown file type" not in line) == [
+        "skipping build/404.html: the page-not-found page the site's generator wrote (the pages are read)",
+        f"skipping build/search/index.html: {search}",
+        f"skipping dirhtml/genindex/index.html: {sphinx_index}",
+        f"skipping dirhtml/py-modindex/index.html: {sphinx_index}",
+        f"skipping dirhtml/search/index.html: {search}",
+        "skipping dist/404.html: the page-not-found page the site's generator wrote (the pages are read)",
+        "skipping dist/hashmap.json: the map of its pages' scripts VitePress wrote (the pages are read)",
+        "skipping html/_modules/: the highlighted source code Sphinx copied beside its pages (the pages are read)",
+        f"skipping html/genindex-A.html: {sphinx_index}",
+        f"skipping html/genindex.html: {sphinx_index}",
+        f"skipping html/py-modindex.html: {sphinx_index}",
+        f"skipping html/search.html: {search}",
+        "skipping site/404.html: the page-not-found page the site's generator wrote (the pages are read)",
+        f"skipping site/search.html: {search}",
+        "skipping site/search/search_index.json: the search index MkDocs wrote (the pages are read)",
+    ], warnings
+
+
 def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_path: Path) -> None:
     page = tmp_path / "chat.html"  # a page about chat logs, styled like one
     page.write_text('<html><head><style>.chatlog { margin: 0 }</style></head><body><main><p class="chatlog__note">'

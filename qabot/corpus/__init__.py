@@ -20,6 +20,7 @@ corpus is still read.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -79,7 +80,10 @@ def find_files(corpus_dir: Path, warn: Warn | None = None, *, external_links: bo
 
 
 def _explain(path: str) -> str | None:
-    """Why a folder or a file of another type is not read, where a tool wrote it: a chat exporter, a site's build."""
+    """Why a folder or a file is not read, where a tool wrote it: a chat exporter, a site's build. A file of a type
+    that is read is asked about by its name alone (``export_formats.another_format`` reads its head when it is read)."""
+    if os.path.splitext(path)[1].lower() in READERS:
+        return site_builds.explain(path)
     return export_formats.explain(path) or site_builds.explain(path)
 
 

@@ -52,7 +52,8 @@ def find_files(
     cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
     ``explain`` may say why a folder is not read, or better why a file of another type is not (a
-    chat exporter's media folder, a CSV chat export). ``unlisted`` hears each folder that could not
+    chat exporter's media folder, a CSV chat export), or why a file of a type that is read is no document
+    (a site generator's search page). ``unlisted`` hears each folder that could not
     be listed, or not wholly (its name, "." for the corpus folder, and why): what it holds is unknown,
     not gone.
     """
@@ -103,6 +104,8 @@ def find_files(
             reason = "not a regular file"
         elif reason is None and os.path.splitext(path)[1].lower() not in suffixes:
             reason = (explain and explain(path)) or f"{UNKNOWN_TYPE} (qabot reads {describe(suffixes)})"
+        elif reason is None and explain is not None:
+            reason = explain(path)  # a page a site's generator made (its search page), which is no document
         return reason
 
     def decide(path: Path) -> bool:

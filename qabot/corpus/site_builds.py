@@ -1,21 +1,71 @@
 """What a documentation generator writes beside a site's pages that is no document of its own: Sphinx copies each
 page's source into ``_sources/`` (``api.rst.txt``, for the page's "Show Source" link). Read as text, the answers
 quoted the reStructuredText (``.. warning::``, ``:param str url:``) without a link, ahead of the page itself, whose
-copy of the same text was then left out as a near duplicate. Such a folder is skipped with a line that says why."""
+copy of the same text was then left out as a near duplicate. Such a folder is skipped with a line that says why.
+
+So are the pages a generator makes of no text a user wrote, which read as a page of links or of furniture and
+outranked the real pages: Sphinx's general index (``genindex.html``, by letter ``genindex-A.html``), a domain's
+module index (``py-modindex.html``) and its highlighted copy of each module's source (``_modules/``, for
+``sphinx.ext.viewcode``), which quoted a docstring from the code ahead of the page that documents it; and any
+generator's search page (``search.html``: Sphinx, MkDocs' readthedocs theme; ``search/index.html``: Sphinx's
+dirhtml builder, Docusaurus) and page-not-found page (``404.html``: MkDocs, Docusaurus, Starlight, VitePress), and
+the data some write beside them (MkDocs' ``search/search_index.json``, VitePress' ``hashmap.json``), which was read
+as a chat export that it is not. Each
+is known by its name where it lies at the top of a build, beside what the generator writes there; a page of the
+same name elsewhere, or one a user named ``search-tips.html``, is read."""
 
 from __future__ import annotations
 
 import os
+import re
 
 # What every Sphinx HTML build holds at its top, beside _sources/: the search index and the inventory of its objects.
 _SPHINX_BUILD = ("searchindex.js", "objects.inv")
+# And what other generators write at the top of theirs: MkDocs' search index, VitePress' map of its pages' scripts,
+# Pagefind's index (Starlight's search), a sitemap (MkDocs, Docusaurus; Astro's is sitemap-index.xml).
+_SITE_BUILD = (*_SPHINX_BUILD, "search/search_index.json", "hashmap.json", "pagefind", "sitemap.xml",
+               "sitemap.xml.gz", "sitemap-index.xml")
+# Sphinx's generated indices: the general index (whole, or split: genindex-all, genindex-A ...) and a domain's
+# module index ("py-modindex"; "modindex" before Sphinx 1.0).
+_SPHINX_INDEX = re.compile(r"genindex(?:-[^./]+)?|(?:[a-z]+-)?modindex")
+_SITE_PAGES = {"search": "the search page", "404": "the page-not-found page"}
 
 
 def explain(path: str) -> str | None:
-    """Why a folder of a site's build is not read (Sphinx's ``_sources/``, beside its search index), else None."""
-    if os.path.basename(path) != "_sources" or not os.path.isdir(path):
+    """Why a folder of a site's build (Sphinx's ``_sources/`` and ``_modules/``, beside its search index), or a page a
+    site's generator made (its index, search and page-not-found pages, at the top of its build) is not read, else
+    None. Cheap for any other path: its name is looked at before the folder is."""
+    name = os.path.basename(path)
+    if name in ("_sources", "_modules"):
+        if not os.path.isdir(path) or not _holds(os.path.dirname(path), _SPHINX_BUILD):
+            return None
+        return ("the sources Sphinx copied beside its pages (the pages are read)" if name == "_sources" else
+                "the highlighted source code Sphinx copied beside its pages (the pages are read)")
+    stem, suffix = os.path.splitext(name)
+    if suffix.lower() == ".json":
+        return _data(path, name)
+    if suffix.lower() not in (".html", ".htm"):
         return None
-    parent = os.path.dirname(path)
-    if any(os.path.isfile(os.path.join(parent, marker)) for marker in _SPHINX_BUILD):
-        return "the sources Sphinx copied beside its pages (the pages are read)"
+    top = os.path.dirname(path)
+    if stem == "index":  # a page in a folder of its own: Sphinx's dirhtml builder, Docusaurus, MkDocs
+        stem, top = os.path.basename(top), os.path.dirname(top)
+    if _SPHINX_INDEX.fullmatch(stem) and _holds(top, _SPHINX_BUILD):
+        return "the index Sphinx generated from the pages (the pages are read)"
+    if stem in _SITE_PAGES and _holds(top, _SITE_BUILD):
+        return f"{_SITE_PAGES[stem]} the site's generator wrote (the pages are read)"
     return None
+
+
+def _data(path: str, name: str) -> str | None:
+    """Why a generator's data beside its pages is not read (as a chat export it is not): MkDocs' search index,
+    VitePress' map of its pages' scripts (beside its 404.html)."""
+    folder = os.path.dirname(path)
+    if name == "search_index.json" and os.path.basename(folder) == "search":
+        return "the search index MkDocs wrote (the pages are read)"
+    if name == "hashmap.json" and _holds(folder, ("404.html",)):
+        return "the map of its pages' scripts VitePress wrote (the pages are read)"
+    return None
+
+
+def _holds(folder: str, markers: tuple[str, ...]) -> bool:
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in markers)
