@@ -270,3 +270,83 @@ def test_mediawiki_sections_are_named_without_edit_links_and_linked_to_their_own
     assert cited == [("Observatory", "firstHeading"), ("History", "History"),
                      ("Space-based observatories", "Space-based_observatories")]
     assert "edit" not in doc.text
+
+
+
+_MKDOCS_MODAL = ('<div class="modal" id="mkdocs_{name}_modal" tabindex="-1" role="dialog" aria-labelledby="{name}Label" '
+                 'aria-hidden="true"><div class="modal-dialog"><div class="modal-content"><div class="modal-header">'
+                 '<h4 class="modal-title" id="{name}Label">{title}</h4><button type="button" class="btn-close" '
+                 'data-bs-dismiss="modal" aria-label="Close"></button></div><div class="modal-body">{body}</div>'
+                 '<div class="modal-footer"></div></div></div></div>')
+
+
+@pytest.mark.parametrize("content", [
+    '<h1 id="search-tips">Search tips</h1><p>Type the date as 2024-03-01.</p>',
+    ('<h1 id="skyfetch">Skyfetch</h1><p>Skyfetch fetches images.</p><h2 id="batches">Batches</h2><p>A batch holds '
+     '100 images.</p><h2 id="install">Install</h2><p>Run pip.</p>'),
+])
+def test_mkdocs_theme_s_dialogs_and_table_of_contents_are_not_read_on_a_short_page(tmp_path: Path, content) -> None:
+    """MkDocs' own theme (its default) writes two Bootstrap modals after every page's content, shown only at a
+    click: the search box ("From here you can search these documents") and the keyboard shortcuts ("n | Next
+    page"), and its table of contents in a ``<div role="complementary">``. On a short page they were read as its
+    last sections, "Search" and "Keyboard Shortcuts", every page's alike. Cut down from the pages MkDocs 1.6
+    writes."""
+    path = tmp_path / "index.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Skyfetch</title></head><body>'
+        '<div class="navbar fixed-top navbar-expand-lg"><div class="container"><a class="navbar-brand" href="..">'
+        'Skyfetch</a><div id="navbar-collapse" class="navbar-collapse collapse"><ul class="nav navbar-nav"><li '
+        'class="nav-item"><a href=".." class="nav-link">Skyfetch</a></li><li class="nav-item"><a href="search-tips/" '
+        'class="nav-link">Search tips</a></li></ul><ul class="nav navbar-nav ms-md-auto"><li class="nav-item"><a '
+        'href="#" class="nav-link" data-bs-toggle="modal" data-bs-target="#mkdocs_search_modal"><i class="fa '
+        'fa-search"></i> Search</a></li><li class="nav-item"><a rel="next" href="search-tips/" class="nav-link">Next '
+        '<i class="fa fa-arrow-right"></i></a></li></ul></div></div></div><div class="container"><div class="row">'
+        '<div class="col-md-3"><div class="navbar-expand-md bs-sidebar hidden-print affix" role="complementary">'
+        '<div id="toc-collapse" class="navbar-collapse collapse card bg-body-tertiary"><ul class="nav flex-column">'
+        '<li class="nav-item" data-bs-level="1"><a href="#skyfetch" class="nav-link">Skyfetch</a><ul class="nav '
+        'flex-column"><li class="nav-item" data-bs-level="2"><a href="#batches" class="nav-link">Batches</a></li>'
+        '</ul></li></ul></div></div></div><div class="col-md-9" role="main">' + content + '</div></div></div>'
+        '<footer class="col-md-12"><hr><p>Documentation built with <a href="https://www.mkdocs.org/">MkDocs</a>.</p>'
+        "</footer>"
+        + _MKDOCS_MODAL.format(name="search", title="Search", body="<p>From here you can search these documents. "
+                               'Enter your search terms below.</p><form><input type="search"></form>')
+        + _MKDOCS_MODAL.format(name="keyboard", title="Keyboard Shortcuts", body='<table class="table"><thead><tr>'
+                               "<th>Keys</th><th>Action</th></tr></thead><tbody><tr><td><kbd>?</kbd></td><td>Open "
+                               "this help</td></tr><tr><td><kbd>n</kbd></td><td>Next page</td></tr></tbody></table>")
+        + "</body></html>")
+    from lxml import html as lxml_html
+
+    doc = _one(path)
+    shown = [text.strip() for text in lxml_html.fromstring(content).itertext()]
+    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc)] == shown
+
+
+def test_a_short_page_of_the_read_the_docs_theme_is_its_text_not_its_navigation(tmp_path: Path) -> None:
+    """The Read the Docs theme (MkDocs' ``readthedocs``, as Sphinx's sphinx_rtd_theme lays it out) holds a page's
+    text in a ``<div role="main">``, not a ``<main>``: a page of a sentence was read as one paragraph of the whole
+    page, its menu, breadcrumbs and "« Previous" link with it. Cut down from the page MkDocs 1.6 writes."""
+    path = tmp_path / "index.html"
+    path.write_text(
+        '<!DOCTYPE html><html class="writer-html5" lang="en"><head><meta charset="utf-8"><title>Search tips - '
+        'Skyfetch</title></head><body class="wy-body-for-nav" role="document"><div class="wy-grid-for-nav"><nav '
+        'data-toggle="wy-nav-shift" class="wy-nav-side stickynav"><div class="wy-side-scroll"><div class="wy-side-'
+        'nav-search"><a href=".." class="icon icon-home"> Skyfetch</a><div role="search"><form id="rtd-search-form" '
+        'action="../search.html" method="get"><input type="text" name="q" placeholder="Search docs"></form></div>'
+        '</div><div class="wy-menu wy-menu-vertical" role="navigation" aria-label="Navigation menu"><ul><li class='
+        '"toctree-l1"><a class="reference internal" href="..">Skyfetch</a></li></ul><ul class="current"><li class='
+        '"toctree-l1 current"><a class="reference internal current" href="#">Search tips</a></li></ul></div></div>'
+        '</nav><section data-toggle="wy-nav-shift" class="wy-nav-content-wrap"><nav class="wy-nav-top" role='
+        '"navigation"><a href="..">Skyfetch</a></nav><div class="wy-nav-content"><div class="rst-content"><div '
+        'role="navigation" aria-label="breadcrumbs navigation"><ul class="wy-breadcrumbs"><li><a href=".." class='
+        '"icon icon-home" aria-label="Docs"></a></li><li class="breadcrumb-item active">Search tips</li></ul><hr/>'
+        '</div><div role="main" class="document" itemscope="itemscope" itemtype="http://schema.org/Article"><div '
+        'class="section" itemprop="articleBody"><h1 id="search-tips">Search tips</h1><p>Type the date as '
+        '2024-03-01.</p></div></div><footer><div class="rst-footer-buttons" role="navigation" aria-label="Footer '
+        'Navigation"><a href=".." class="btn btn-neutral float-left" title="Skyfetch"><span class="icon icon-circle-'
+        'arrow-left"></span> Previous</a></div><hr/><div role="contentinfo"></div>Built with <a href="https://www.'
+        'mkdocs.org/">MkDocs</a>.</footer></div></div></section></div><div class="rst-versions" role="note" '
+        'aria-label="Versions"><span class="rst-current-version"><span><a href="..">&laquo; Previous</a></span>'
+        "</span></div></body></html>")
+    doc = _one(path)
+    assert [(doc.text[p.start : p.end], p.anchor) for p in document_paragraphs(doc)] == [
+        ("Search tips", "search-tips"), ("Type the date as 2024-03-01.", "search-tips")]

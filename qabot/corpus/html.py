@@ -158,8 +158,9 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     paragraphs) the text of the whole ``<article>``, its headings, date and code, as one
     paragraph. Where that one paragraph is what came back, and is the baseline's, the page
     is read again with that floor at one character, which keeps the blocks trafilatura
-    found; the baseline stays only where the page's ``<article>`` (or ``<main>``), or the
-    baseline on a page without either, holds more than twice as much (text the main
+    found; the baseline stays only where the page's ``<article>`` (or ``<main>``, or the
+    ``<div role="main">`` of the Read the Docs theme), or the baseline on a page without one,
+    holds more than twice as much (text the main
     extraction missed): on so short a page the baseline is the whole page's text, and its
     navigation outweighed a sentence and a code block. Any other result is taken as it is,
     without reading the baseline.
@@ -186,7 +187,8 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     blocks = _extract(piece, floor=1)
     # What the blocks should hold most of: the page's <article> or <main> where it has one (the baseline of so
     # short a page is the whole page's text, its navigation included), else the baseline.
-    container = next((found for tag in ("article", "main") if (found := piece.find(f".//{tag}")) is not None), None)
+    container = next((found for path in (".//article", ".//main", ".//*[@role='main']")
+                      if (found := piece.find(path)) is not None), None)
     reference = prepare.flat(container.text_content()) if container is not None else text
     return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(reference) else body
 

@@ -113,6 +113,7 @@ def blocks(tree: Any) -> None:
     """Set right the blocks of a page that trafilatura would misread: blocks in a heading or a ``<pre>``, figures,
     code blocks' wrappers, tables in list items."""
     drop_hidden(tree)
+    landmarks_as_elements(tree)
     blocks_part_lines(tree)
     layout_tables_as_blocks(tree)
     figures_as_blocks(tree)
@@ -126,14 +127,26 @@ def drop_hidden(tree: Any) -> None:
     """Take out what a browser never shows: a ``<template>`` (markup a script copies in) and an element with the
     ``hidden`` attribute (but ``hidden="until-found"``, which a reader's search opens). Both were read as text. A
     tab's panel (``role="tabpanel"``) is content its tab shows at a click: Docusaurus and sphinx-tabs mark every
-    panel but the first ``hidden``, and its steps (the conda and Homebrew installs beside pip's) were lost."""
+    panel but the first ``hidden``, and its steps (the conda and Homebrew installs beside pip's) were lost. So is a
+    dialog hidden until a click opens it, as Bootstrap's modals are (``role="dialog" aria-hidden="true"``): MkDocs'
+    own theme puts its search box and its keyboard shortcuts ("n | Next page") in two after every page's content,
+    which trafilatura read on a short page as its last sections, each page's alike."""
     # "descendant-or-self::", not "//": libxml2 finds "//*[...]" matches that nest in a time that grows with the
     # square of their number (25,000 nested captions: 18 s), and so does a union ("|") of long lists; the axis, one
     # list at a time, finds the same elements in linear time.
-    hidden = "descendant-or-self::*[@hidden][not(@hidden='until-found')][not(@role='tabpanel')]"
+    hidden = ("descendant-or-self::*[@hidden and not(@hidden='until-found') and not(@role='tabpanel') or "
+              "@aria-hidden='true' and (@role='dialog' or @role='alertdialog')]")
     for element in limits.checked([*tree.xpath("descendant-or-self::template"), *tree.xpath(hidden)]):
         if element.getparent() is not None:
             element.drop_tree()
+
+
+def landmarks_as_elements(tree: Any) -> None:
+    """Make a ``<div>`` whose role says it is a navigation or a sidebar the element it stands for, which trafilatura
+    leaves out as it does a page's ``<nav>`` and ``<aside>``: on a short page, it read MkDocs' table of contents
+    (``<div role="complementary">``) and readthedocs theme's "Previous" link (``<div role="navigation">``)."""
+    for element in tree.xpath("descendant-or-self::div[@role='navigation' or @role='complementary']"):  # see drop_hidden
+        element.tag = "nav" if element.get("role") == "navigation" else "aside"
 
 
 def unwrap_code(tree: Any) -> None:
