@@ -11,7 +11,7 @@ from qabot import QABot
 from qabot.chunking import is_caption
 from qabot.index import indexed_text
 from qabot.models import Passage
-from qabot.search.evidence import entry_of, labels
+from qabot.search.evidence import entry_of, has_type, labels
 from qabot.search.excerpts import MAX_EXCERPT_CHARS, MAX_HIGHLIGHT_CHARS, location
 from qabot.search.inputs import clean_question
 
@@ -195,6 +195,29 @@ def test_a_name_the_question_asks_about_highlights_its_entry_in_a_list(make_corp
     answer = bot_for(corpus).ask("How does the STRICT copy mode check the data it copies?", k=3)
     assert answer.excerpts[0].highlight.startswith("STRICT - Similar to fast")
     _check_offsets(corpus, answer)
+
+
+BATCHES = """Batches
+
+A batch groups the images of one target taken in one night. You can add images to a batch one at a time or from a \
+folder, and each image keeps its own exposure settings. The maximum is 100.
+
+Retries
+
+Each failed request is retried up to three times, with a pause of two seconds between tries.
+"""
+
+
+def test_a_how_many_question_highlights_the_sentence_with_the_number_not_one_with_one(make_corpus, bot_for) -> None:
+    """"One" is most often no count ("one at a time", "one of them", "no one"): read as a number, it gave the
+    sentence before the answer the answer type's lift, and "The maximum is 100." was not highlighted."""
+    corpus = make_corpus({"batches.txt": BATCHES})
+    answer = bot_for(corpus).ask("How many images can a batch hold at most?", k=3)
+    assert "The maximum is 100." in answer.excerpts[0].highlight, answer.excerpts[0].highlight
+    _check_offsets(corpus, answer)
+    question = "How many images can a batch hold?"
+    assert not has_type("You can add images one at a time.", "number", question)
+    assert has_type("The maximum is 100.", "number", question) and has_type("It holds two.", "number", question)
 
 
 def test_an_entry_is_a_names_own_not_any_sentence_that_opens_with_it() -> None:
