@@ -158,6 +158,28 @@ def test_a_markdown_headings_anchor_keeps_its_letters_vowel_signs_as_github_does
     assert unquote(ex.citation.link).startswith("https://example.org/dome/#गुंबद-खोलना:~:text=")
 
 
+def test_a_markdown_heading_in_an_mkdocs_project_links_to_the_anchor_mkdocs_gives_it(make_corpus, fake_bot_for) -> None:
+    """MkDocs (Python-Markdown's toc) makes "step-1-install" of "Step 1 - Install" (GitHub: "step-1---install"),
+    "cafe" of "Café" ("café") and "setup_1" of a second "Setup" ("setup-1"): the link missed the heading."""
+    dome = ("---\nurl: https://example.org/dome/\n---\n\n# Dome\n\n## Step 1 - Install\n\nRun the installer from the "
+            "observatory share.\n\n## Café\n\nThe café opens at dusk for the night staff.\n\n## Setup\n\nPark the "
+            "mount.\n\n## Setup\n\nThe telescope parks itself when gusts pass twenty metres a second.\n")
+    readme = "---\nurl: https://example.org/readme\n---\n\n## Step 1 - Build\n\nCompile the plugin with make.\n"
+    annex = "---\nurl: https://example.org/annex/\n---\n\n## Café\n\nThe annex kitchen closes at midnight.\n"
+    corpus = make_corpus({"mkdocs.yml": "site_name: Dome\n", "docs/dome.md": dome, "README.md": readme,
+                          "annex/mkdocs.yml": "markdown_extensions:\n  - toc:\n      slugify: !!python/object/apply:"
+                          "pymdownx.slugs.slugify {kwds: {case: lower}}\n", "annex/docs/kitchen.md": annex})
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    for question, anchor in (("run installer observatory share", "step-1-install"),
+                             ("cafe opens dusk night staff", "cafe"), ("telescope parks gusts", "setup_1")):
+        ex = _best(bot, question, "docs/dome.md")
+        assert unquote(ex.citation.link).startswith(f"https://example.org/dome/#{anchor}:~:text="), ex.citation.link
+    # Not a page of MkDocs' (the project's README), or one whose slugs are its own: GitHub's slugs, as before.
+    for question, source, anchor in (("compile plugin make", "README.md", "step-1---build"),
+                                     ("annex kitchen closes midnight", "annex/docs/kitchen.md", "café")):
+        assert f"#{anchor}:~:text=" in unquote(_best(bot, question, source).citation.link)
+
+
 def test_a_docx_citation_names_its_section(bot) -> None:
     ex = _best(bot, "What balance did the treasurer report at the end of the year?", "minutes.docx")
     assert ex.citation.section == "Treasurer's report" and ex.citation.location.startswith("§ Treasurer's report, ¶ ")

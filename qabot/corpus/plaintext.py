@@ -10,7 +10,8 @@ derived: the index stores it, and offsets point into it. Optional front matter
 paragraphs and headings are found by ``qabot.corpus.paragraphs`` as ``load_file``
 reads the file, on its time, in the Markdown ``dialect`` its name says: a ``.md`` file's
 HTML comments and lines of tags are not text, nor an ``.mdx`` file's imports, exports and
-``{...}`` expressions. A ``.txt`` mbox of many messages (a mailing list's archive) is a
+``{...}`` expressions; a page of an MkDocs project links its headings to the ids MkDocs gives them
+(``qabot.corpus.mkdocs``). A ``.txt`` mbox of many messages (a mailing list's archive) is a
 document per message (``qabot.corpus.mbox``).
 """
 
@@ -19,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from qabot.corpus import mbox, terminal
+from qabot.corpus import mbox, mkdocs, terminal
 from qabot.corpus.files import CorpusFile, Warn, parse_front_matter, read_text
 from qabot.corpus.markdown import Dialect
+from qabot.corpus.paragraphs import paragraphs
 from qabot.models import Document
 
 SUFFIXES = frozenset({".txt", ".md", ".markdown", ".mdx"})
@@ -40,7 +42,11 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
     if dialect(file.name) == "text" and len(at := mbox.starts(text)) > 1:  # a list's archive: a document a message
         yield from mbox.documents(file.name, text, at)
         return
-    yield document(file.name, text)
+    page = document(file.name, text)
+    if dialect(file.name) != "text" and mkdocs.is_page(file):  # its headings' ids are MkDocs' slugs, not GitHub's
+        found = paragraphs(page.text, page.body_start, dialect(file.name))
+        page = page.model_copy(update={"paragraphs": tuple(mkdocs.anchors(found))})
+    yield page
 
 
 def looks_binary(text: str) -> bool:
