@@ -416,6 +416,35 @@ def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
     assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
 
 
+def test_html_sphinx_s_sidebar_is_not_text_of_a_short_page(tmp_path: Path) -> None:
+    # Alabaster (Sphinx's default theme) as Sphinx 9 writes a page of one paragraph: its sidebar's "Related Topics"
+    # ("Documentation overview", "Previous: API") was read as the page's last paragraph, on every short page.
+    page = ('<!DOCTYPE html><html lang="en" data-content_root="./"><head><meta charset="utf-8" /><title>Search tips '
+            '&#8212; skyfetch  documentation</title><link rel="prev" title="API" href="api.html" /></head><body>'
+            '<div class="document"><div class="documentwrapper"><div class="bodywrapper"><div class="body" '
+            'role="main"><section id="search-tips"><h1>Search tips<a class="headerlink" href="#search-tips" '
+            'title="Link to this heading">¶</a></h1><p>To find an image by its date, type the date in the archive’s '
+            'search box as 2024-03-01.</p></section></div></div></div><div class="sphinxsidebar" role="navigation" '
+            'aria-label="Main"><div class="sphinxsidebarwrapper"><h1 class="logo"><a href="index.html">skyfetch</a>'
+            '</h1><search id="searchbox" style="display: none" role="search"><div class="searchformwrapper"><form '
+            'class="search" action="search.html" method="get"><input type="text" name="q" placeholder="Search"/>'
+            '<input type="submit" value="Go" /></form></div></search><h3>Navigation</h3><ul class="current"><li '
+            'class="toctree-l1"><a class="reference internal" href="api.html">API</a></li><li class="toctree-l1 '
+            'current"><a class="current reference internal" href="#">Search tips</a></li></ul><div class="relations">'
+            '<h3>Related Topics</h3><ul><li><a href="index.html">Documentation overview</a><ul><li>Previous: <a '
+            'href="api.html" title="previous chapter">API</a></li></ul></li></ul></div></div></div><div '
+            'class="clearer"></div></div><div class="footer">&#169;. | Powered by <a href="https://www.sphinx-doc.org/">'
+            'Sphinx 9.0.4</a> &amp; <a href="https://alabaster.readthedocs.io">Alabaster 1.0.0</a> | <a '
+            'href="_sources/search-tips.rst.txt" rel="nofollow">Page source</a></div></body></html>')
+    path = tmp_path / "search-tips.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    assert [(doc.text[p.start : p.end], p.anchor) for p in document_paragraphs(doc)] == [
+        ("Search tips", "search-tips"),
+        ("To find an image by its date, type the date in the archive’s search box as 2024-03-01.", "search-tips"),
+    ]
+
+
 def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
     # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
     # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.
