@@ -1032,6 +1032,8 @@ def test_the_pages_a_site_generator_makes_of_no_text_of_a_user_are_one_line_each
                  "py-modindex.html", "_modules/index.html", "_modules/skyfetch.html"):
         page(sphinx / name, name)
     (sphinx / "searchindex.js").write_text("Search.setIndex({})")
+    (sphinx / "_static" / "scripts").mkdir(parents=True)  # furo's: its script's licence, as text
+    (sphinx / "_static" / "scripts" / "furo.js.LICENSE.txt").write_text("/*!\n * gumshoejs v5.1.2\n * MIT License\n */\n")
     dirhtml = tmp_path / "dirhtml"
     for name in ("index.html", "api/index.html", "search/index.html", "genindex/index.html", "py-modindex/index.html"):
         page(dirhtml / name, name)
@@ -1070,6 +1072,8 @@ def test_the_pages_a_site_generator_makes_of_no_text_of_a_user_are_one_line_each
         "skipping dist/404.html: the page-not-found page the site's generator wrote (the pages are read)",
         "skipping dist/hashmap.json: the map of its pages' scripts VitePress wrote (the pages are read)",
         "skipping html/_modules/: the highlighted source code Sphinx copied beside its pages (the pages are read)",
+        ("skipping html/_static/: the styles, scripts and images (and their licences) Sphinx copied beside its pages "
+         "(the pages are read)"),
         f"skipping html/genindex-A.html: {sphinx_index}",
         f"skipping html/genindex.html: {sphinx_index}",
         f"skipping html/py-modindex.html: {sphinx_index}",

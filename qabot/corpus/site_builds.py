@@ -6,13 +6,13 @@ copy of the same text was then left out as a near duplicate. Such a folder is sk
 So are the pages a generator makes of no text a user wrote, which read as a page of links or of furniture and
 outranked the real pages: Sphinx's general index (``genindex.html``, by letter ``genindex-A.html``), a domain's
 module index (``py-modindex.html``) and its highlighted copy of each module's source (``_modules/``, for
-``sphinx.ext.viewcode``), which quoted a docstring from the code ahead of the page that documents it; and any
+``sphinx.ext.viewcode``), which quoted a docstring from the code ahead of the page that documents it, and what
+its theme copies (``_static/``: styles, scripts, and their licences as text, ``furo.js.LICENSE.txt``); and any
 generator's search page (``search.html``: Sphinx, MkDocs' readthedocs theme; ``search/index.html``: Sphinx's
 dirhtml builder, Docusaurus) and page-not-found page (``404.html``: MkDocs, Docusaurus, Starlight, VitePress), and
 the data some write beside them (MkDocs' ``search/search_index.json``, VitePress' ``hashmap.json``), which was read
-as a chat export that it is not. Each
-is known by its name where it lies at the top of a build, beside what the generator writes there; a page of the
-same name elsewhere, or one a user named ``search-tips.html``, is read."""
+as a chat export that it is not. Each is known by its name where it lies at the top of a build, beside what the
+generator writes there; a page of the same name elsewhere, or one a user named ``search-tips.html``, is read."""
 
 from __future__ import annotations
 
@@ -29,18 +29,21 @@ _SITE_BUILD = (*_SPHINX_BUILD, "search/search_index.json", "hashmap.json", "page
 # module index ("py-modindex"; "modindex" before Sphinx 1.0).
 _SPHINX_INDEX = re.compile(r"genindex(?:-[^./]+)?|(?:[a-z]+-)?modindex")
 _SITE_PAGES = {"search": "the search page", "404": "the page-not-found page"}
+# The folders of a Sphinx build that hold no page: each page's source, the highlighted source code of each module,
+# and what the theme needs (styles, scripts, fonts, and the licences of its scripts, as .txt: furo.js.LICENSE.txt).
+_SPHINX_FOLDERS = {"_sources": "the sources", "_modules": "the highlighted source code",
+                   "_static": "the styles, scripts and images (and their licences)"}
 
 
 def explain(path: str) -> str | None:
-    """Why a folder of a site's build (Sphinx's ``_sources/`` and ``_modules/``, beside its search index), or a page a
-    site's generator made (its index, search and page-not-found pages, at the top of its build) is not read, else
-    None. Cheap for any other path: its name is looked at before the folder is."""
+    """Why a folder of a site's build (Sphinx's ``_sources/``, ``_modules/``, ``_static/``, beside its search index),
+    or a page a site's generator made (its index, search and page-not-found pages, at the top of its build) is not
+    read, else None. Cheap for any other path: its name is looked at before the folder is."""
     name = os.path.basename(path)
-    if name in ("_sources", "_modules"):
+    if name in _SPHINX_FOLDERS:
         if not os.path.isdir(path) or not _holds(os.path.dirname(path), _SPHINX_BUILD):
             return None
-        return ("the sources Sphinx copied beside its pages (the pages are read)" if name == "_sources" else
-                "the highlighted source code Sphinx copied beside its pages (the pages are read)")
+        return f"{_SPHINX_FOLDERS[name]} Sphinx copied beside its pages (the pages are read)"
     stem, suffix = os.path.splitext(name)
     if suffix.lower() == ".json":
         return _data(path, name)
