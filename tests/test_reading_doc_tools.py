@@ -445,6 +445,34 @@ def test_html_sphinx_s_sidebar_is_not_text_of_a_short_page(tmp_path: Path) -> No
     ]
 
 
+def test_html_a_theme_s_skip_and_back_to_top_links_are_not_text(tmp_path: Path) -> None:
+    # furo (a Sphinx theme), cut down from the page Sphinx 9 writes of one paragraph: its "Skip to content" and
+    # "Back to top" links were read as the page's first two paragraphs.
+    page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"/><title>Search tips - skyfetch documentation'
+            '</title></head><body><a class="skip-to-content muted-link" href="#furo-main-content">Skip to content</a>'
+            '<div class="page"><header class="mobile-header"><div class="header-center"><a href="index.html"><div '
+            'class="brand">skyfetch  documentation</div></a></div></header><aside class="sidebar-drawer"><div '
+            'class="sidebar-container"><a class="sidebar-brand" href="index.html"><span class="sidebar-brand-text">'
+            'skyfetch  documentation</span></a><form class="sidebar-search-container" method="get" action="search.html"'
+            ' role="search"><input class="sidebar-search" placeholder="Search" name="q"></form><div class="sidebar-tree">'
+            '<ul class="current"><li class="toctree-l1"><a class="reference internal" href="api.html">API</a></li><li '
+            'class="toctree-l1 current current-page"><a class="current reference internal" href="#">Search tips</a>'
+            '</li></ul></div></div></aside><div class="main"><div class="content"><div class="article-container"><a '
+            'href="#" class="back-to-top muted-link"><svg viewBox="0 0 24 24"><path d="M13 20h-2V8z"></path></svg>'
+            '<span>Back to top</span></a><div class="content-icon-container"><div class="view-this-page"><a '
+            'class="muted-link" href="_sources/search-tips.rst.txt" title="View this page"><span '
+            'class="visually-hidden">View this page</span></a></div></div><article role="main" '
+            'id="furo-main-content"><section id="search-tips"><h1>Search tips<a class="headerlink" href="#search-tips"'
+            ' title="Link to this heading">¶</a></h1><p>To find an image by its date, type the date in the archive’s '
+            'search box as 2024-03-01.</p></section></article></div><footer><div class="related-pages"><a '
+            'class="prev-page" href="api.html"><div class="page-info"><div class="context"><span>Previous</span></div>'
+            '<div class="title">API</div></div></a></div><div class="bottom-of-page"><div class="left-details"><div '
+            'class="copyright">Copyright &#169; </div>Made with <a href="https://www.sphinx-doc.org/">Sphinx</a></div>'
+            '</div></footer></div></div></div></body></html>')
+    assert _page_texts(tmp_path, "search-tips.html", page) == [
+        "To find an image by its date, type the date in the archive’s search box as 2024-03-01."]
+
+
 def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
     # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
     # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.

@@ -69,7 +69,9 @@ _STRUCTURE = _BLOCKS | {"list", "table", "div", "body", "cell"}  # trafilatura's
 # blocks that a <br> in a table cell becomes ("USB 3<p>blue</p>"), read as one run of text by itertext.
 _PARTING = ("lb", "p", "head", "quote", "item", "list", "row", "cell")
 # A short paragraph that is a page's furniture, not its content, though it sits inside the main part.
-_FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b")
+# A theme's links within the page are furniture too: "Skip to content" (furo, Material, Docusaurus), "Back to top".
+_FURNITURE = re.compile(r"(?i)^(?:this page )?last (?:modified|updated)\b|^copyright\b|©|\ball rights reserved\b|^powered by\b"
+                        r"|^skip to (?:the )?(?:main )?content$|^(?:back|return) to (?:the )?top$")
 _DATE_META = ("article:published_time", "date", "dc.date", "dcterms.date", "dc.date.issued")
 DEPTH = 255  # how deep lxml's parser (libxml2's) nests elements: it reads nothing of a page past that point
 _FONT = re.compile(rb"(?i)</?(?:font|basefont)\b[^>]*>")
