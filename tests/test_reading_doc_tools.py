@@ -473,6 +473,35 @@ def test_html_a_theme_s_skip_and_back_to_top_links_are_not_text(tmp_path: Path) 
         "To find an image by its date, type the date in the archive’s search box as 2024-03-01."]
 
 
+def test_html_a_short_page_is_the_text_of_its_container_not_its_theme_s_menus(tmp_path: Path) -> None:
+    # pydata-sphinx-theme (NumPy's, pandas' docs), cut down from the page Sphinx 9 writes of one paragraph: on so short
+    # a page trafilatura's fallback read the project's name in the header and the sidebar's "Section Navigation" as
+    # the page's first paragraphs, though the page's text is all in its <main>.
+    page = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8" /><title>Search tips — skyfetch documentation'
+            '</title></head><body><div id="pst-scroll-pixel-helper"></div><header id="pst-header" class="bd-header '
+            'navbar navbar-expand-lg bd-navbar"><div class="bd-header__inner bd-page-width"><div class="navbar-header-'
+            'items__start"><div class="navbar-item"><a class="navbar-brand logo" href="index.html"><p class="title '
+            'logo__title">skyfetch  documentation</p></a></div></div></div></header><div class="bd-container"><div '
+            'class="bd-container__inner bd-page-width"><div id="pst-primary-sidebar" class="bd-sidebar-primary '
+            'bd-sidebar"><div class="sidebar-primary-items__start sidebar-primary__section"><div class="sidebar-primary'
+            '-item"><nav class="bd-docs-nav bd-links" aria-label="Section Navigation"><p class="bd-links__title" '
+            'role="heading" aria-level="1">Section Navigation</p><div class="bd-toc-item navbar-nav"></div></nav></div>'
+            '</div></div><main id="main-content" class="bd-main" role="main"><div class="bd-content"><div class="bd-'
+            'article-container"><nav aria-label="Breadcrumb"><ul class="bd-breadcrumbs"><li class="breadcrumb-item '
+            'breadcrumb-home"><a href="index.html" class="nav-link" aria-label="Home"><i class="fa-solid fa-house">'
+            '</i></a></li><li class="breadcrumb-item active" aria-current="page"><span class="ellipsis">Search tips'
+            '</span></li></ul></nav><article class="bd-article"><section id="search-tips"><h1>Search tips<a class='
+            '"headerlink" href="#search-tips" title="Link to this heading">#</a></h1><p>To find an image by its date,'
+            ' type the date in the archive’s search box as 2024-03-01.</p></section></article><footer class="prev-next'
+            '-footer"><div class="prev-next-area"><a class="left-prev" href="api.html" title="previous page"><div '
+            'class="prev-next-info"><p class="prev-next-subtitle">previous</p><p class="prev-next-title">API</p></div>'
+            '</a></div></footer></div></div></main></div></div><footer class="bd-footer"><div class="bd-footer__inner">'
+            '<p class="copyright">© Copyright .</p><p class="sphinx-version">Created using <a href="https://www.sphinx-'
+            'doc.org/">Sphinx</a> 9.0.4.</p></div></footer></body></html>')
+    assert _page_texts(tmp_path, "search-tips.html", page) == [
+        "To find an image by its date, type the date in the archive’s search box as 2024-03-01."]
+
+
 def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
     # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
     # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.

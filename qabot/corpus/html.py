@@ -60,6 +60,7 @@ from qabot.text import dedup_key
 SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 MARKUP = True  # parsed whole into a tree: its size is bounded by QABOT_READER_MAX_INFLATED_MB (qabot.corpus.limits)
 PIECE = 5_000  # elements of a page that trafilatura reads at once (see _pieces)
+SHORT_PAGE = 250  # trafilatura's MIN_EXTRACTED_SIZE: below it, it takes its fallbacks' reading (see _contained)
 # trafilatura logs "discarding data: None" (and at error level "parsed tree length: 0 ...") for a page it finds no
 # text in, naming no file; the skip is reported by qabot, with the file's name. Set once: it never sets its own level.
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
@@ -162,10 +163,10 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     is read again with that floor at one character, which keeps the blocks trafilatura
     found; the baseline stays only where the page's ``<article>`` (or ``<main>``, or the
     ``<div role="main">`` of the Read the Docs theme), or the baseline on a page without one,
-    holds more than twice as much (text the main
-    extraction missed): on so short a page the baseline is the whole page's text, and its
-    navigation outweighed a sentence and a code block. Any other result is taken as it is,
-    without reading the baseline.
+    holds more than twice as much (text the main extraction missed): on so short a page the
+    baseline is the whole page's text, and its navigation outweighed a sentence and a code
+    block. Any other result is taken as it is, without reading the baseline, but for the
+    blocks of a short page outside its container (``_contained``).
     """
     import trafilatura
     from trafilatura.settings import use_config
@@ -182,17 +183,40 @@ def _extract(piece: Any, floor: int | None = None) -> Any:
     )
     body = getattr(extracted, "body", None)
     if floor is not None or body is None or len(body) != 1 or body[0].tag != "p":
-        return body  # the baseline reads an <article> (or the whole page) as one paragraph
+        return _contained(body, piece)  # the baseline reads an <article> (or the whole page) as one paragraph
     text = "".join(body.itertext())
     if text != "".join(trafilatura.baseline(piece)[0].itertext()):
         return body
     blocks = _extract(piece, floor=1)
     # What the blocks should hold most of: the page's <article> or <main> where it has one (the baseline of so
     # short a page is the whole page's text, its navigation included), else the baseline.
-    container = next((found for path in (".//article", ".//main", ".//*[@role='main']")
-                      if (found := piece.find(path)) is not None), None)
+    container = _container(piece)
     reference = prepare.flat(container.text_content()) if container is not None else text
     return blocks if blocks is not None and 2 * len("".join(blocks.itertext())) >= len(reference) else body
+
+
+def _container(piece: Any) -> Any:
+    """The page's container of its content: its ``<article>``, ``<main>`` or ``<div role="main">``, or None."""
+    return next((found for path in (".//article", ".//main", ".//*[@role='main']")
+                 if (found := piece.find(path)) is not None), None)
+
+
+def _contained(body: Any, piece: Any) -> Any:
+    """``body`` without the blocks that lie outside the page's container, where the page is short.
+
+    On a page of a few sentences trafilatura falls back on readability and justext, which read
+    what a theme puts around the content (pydata-sphinx-theme's "Section Navigation", its
+    project's name) as paragraphs of it. Where what it found is shorter than its own threshold
+    for trusting it (``MIN_EXTRACTED_SIZE``) and the page has a container, a block whose text
+    that container does not hold is left out (all of them kept where none is in it)."""
+    if body is None or len("".join(body.itertext())) >= SHORT_PAGE or (container := _container(piece)) is None:
+        return body
+    inside = "".join(container.text_content().split())
+    outside = [block for block in body if "".join("".join(block.itertext()).split()) not in inside]
+    if len(outside) < len(body):
+        for block in outside:
+            body.remove(block)
+    return body
 
 
 def _load(name: str, data: bytes, warn: Warn | None) -> Any:
