@@ -416,6 +416,27 @@ def test_html_sphinx_s_source_links_are_not_text(tmp_path: Path) -> None:
     assert texts[0] == "class skyfetch.cache.Cache(folder): Bases: object", texts
 
 
+def test_html_sphinx_s_arrow_before_a_return_type_is_read(tmp_path: Path) -> None:
+    # Sphinx writes "→ bytes" after a signature with a return annotation, the arrow in a <span class="sig-return-icon">,
+    # which trafilatura dropped as an icon: the signature read "fetch(url: str) bytes", and on a short page the
+    # definition was lost whole.
+    page = ('<!doctype html><html><head><title>API — skyfetch documentation</title></head><body><main><section '
+            'id="module-skyfetch"><h1>API</h1><p>Skyfetch fetches the sky images of the observatory\'s archive, night by '
+            'night, and keeps them for a week.</p><dl class="py function"><dt class="sig sig-object py" '
+            'id="skyfetch.fetch">'
+            '<span class="sig-prename descclassname"><span class="pre">skyfetch.</span></span><span class="sig-name '
+            'descname"><span class="pre">fetch</span></span><span class="sig-paren">(</span><em class="sig-param"><span'
+            ' class="n"><span class="pre">url</span></span><span class="p"><span class="pre">:</span></span><span '
+            'class="w"> </span><span class="n"><span class="pre">str</span></span></em><span class="sig-paren">)'
+            '</span> <span class="sig-return"><span class="sig-return-icon">&#x2192;</span> <span class="sig-return-'
+            'typehint"><span class="pre">bytes</span></span></span><a class="headerlink" href="#skyfetch.fetch" '
+            'title="Link to this definition">¶</a></dt><dd><p>Fetch one image from the archive, which refuses more than '
+            "100 images per batch.</p></dd></dl></section></main></body></html>")
+    assert _page_texts(tmp_path, "api.html", page)[1:] == [
+        ("skyfetch.fetch(url: str) → bytes: Fetch one image from the archive, which refuses more than 100 images per "
+         "batch.")]
+
+
 def test_html_sphinx_s_sidebar_is_not_text_of_a_short_page(tmp_path: Path) -> None:
     # Alabaster (Sphinx's default theme) as Sphinx 9 writes a page of one paragraph: its sidebar's "Related Topics"
     # ("Documentation overview", "Previous: API") was read as the page's last paragraph, on every short page.

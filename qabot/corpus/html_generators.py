@@ -23,10 +23,12 @@ made its heading. (A brief description's "More..." link stays: without it, the b
 the first sentence of the details word for word, and trafilatura drops that sentence there.)
 
 Sphinx's viewcode extension puts a "[source]" link after every signature it documents: it is
-taken out, as rustdoc's "Source" is. So is the sidebar of Sphinx's basic theme (``<div
-class="sphinxsidebar">``, as alabaster, its default, and classic write it): the project's name, a
-search box, the navigation and "Related Topics", which trafilatura read on a short page as its
-last paragraph ("Documentation overview").
+taken out, as rustdoc's "Source" is, but the arrow before a return type (``→ bytes``, in a ``<span
+class="sig-return-icon">``) is kept, which trafilatura dropped as an icon ("fetch(url) bytes"; on a
+short page, with the whole definition). The sidebar of Sphinx's basic theme (``<div
+class="sphinxsidebar">``, as alabaster, its default, and classic write it) is taken out: the
+project's name, a search box, the navigation and "Related Topics", which trafilatura read on a
+short page as its last paragraph ("Documentation overview").
 
 VitePress (Vite's, Vue's, Vitest's docs) labels each code block with its language, in a corner:
 ``<div class="language-sh"><span class="lang">sh</span><pre>``. The label is taken out, or each
@@ -79,6 +81,8 @@ def prepare(tree: Any) -> None:
     for source in tree.xpath("descendant-or-self::span[contains(concat(' ', @class, ' '), ' viewcode-link ')]"):
         link = source.getparent()  # Sphinx's "[source]" after a signature (sphinx.ext.viewcode), and its link
         (link if link is not None and link.tag == "a" and len(link) == 1 else source).drop_tree()
+    for arrow in tree.xpath("descendant-or-self::span[@class='sig-return-icon']"):
+        del arrow.attrib["class"]  # Sphinx's "→" before a return type: text, which trafilatura drops as an icon
     for sidebar in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' sphinxsidebar ')]"):
         sidebar.drop_tree()  # Sphinx's sidebar (its basic theme's: alabaster, classic ...): no text of the page
     for label in tree.xpath("descendant-or-self::span[@class='lang'][../pre][starts-with(../@class, 'language-')]"):
