@@ -1182,7 +1182,7 @@ def test_html_many_nested_captions_or_hidden_elements_are_found_in_linear_time()
     html_prepare.drop_hidden(tree)
     html_prepare.kept_as_text(tree)
     html_generators.prepare(tree)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 6  # about 1 s here, 2 s under load; 18 s when it grew with the square
     assert not tree.xpath("//*[@hidden] | //*[contains(@class, 'caption')] | //*[contains(@class, 'viewcode')]")
     assert not tree.xpath("//template | //footer | //address") and len(tree.xpath("//p")) == 4 * 16_000  # made text
 
