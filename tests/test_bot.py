@@ -67,6 +67,21 @@ def test_small_talk_is_not_answered_however_close_a_message(make_corpus, fake_bo
     assert not says_nothing("кто убил Троцкого?")  # words it cannot read are not small talk
 
 
+def test_an_emoji_a_sign_or_a_link_alone_is_not_answered(make_corpus, fake_bot_for) -> None:
+    """A chat's "👍" or "✅", a "?", or a link pasted on its own asks nothing: each was answered with whatever message
+    was nearest ("https://example.com/some/page", on chat-dev, with "you can find that easily in the find man page")."""
+    from qabot.search.inputs import says_nothing
+
+    corpus = make_corpus({"chat.txt": "Ana: 👍 ✅\n\nBen: see https://example.com/guide www.example.com\n\n"
+                                      "Ben: The dome motor needs a new fuse after a power cut.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
+    for nothing in ("👍", "✅ ✅", "?", "🤔?!", "https://example.com/guide", "<https://example.com/guide>",
+                    "www.example.com", "https://example.com/guide thanks!"):
+        assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
+    for question in ("What does https://example.com/guide say about the dome motor?", "dome motor fuse 👍"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+
+
 def test_a_follow_up_of_question_words_and_a_pronoun_asks_about_what_the_conversation_named(
         make_corpus, fake_bot_for) -> None:
     """"Who was he?" after "Who was Ramon Mercader?" was searched as "Who was Ramon Mercader?", and found, but

@@ -77,17 +77,22 @@ _SMALL_TALK = frozenset(
     later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
     ah oh wow welcome bot qabot up s much lot alive going well""".split()
 )
+# A link, pasted alone or beside small talk: it names a page, and asks nothing of it.
+_LINK = re.compile(r"(?i)(?:https?://|www\.)\S+")
 
 
 def says_nothing(question: str, query: str | None = None) -> bool:
-    """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?")
-    and words that carry no subject ("what is it?"). Its nearest passage is no answer, however close.
+    """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?"),
+    words that carry no subject ("what is it?"), or no words at all: an emoji ("👍", "✅"), signs ("?"), a
+    link alone. Its nearest passage is no answer, however close.
 
     A follow-up searched as another ``query`` (completed from the conversation) of words that carry no subject alone
     ("Who was he?", "And her?") asks about what the conversation named; with small talk in it ("thanks, that's it")
     it still says nothing."""
-    words = re.findall(r"\w+", question.casefold())
-    if not words or not all(w in _SMALL_TALK or w in STOPWORDS for w in words):
+    words = re.findall(r"\w+", _LINK.sub(" ", question).casefold())
+    if not words:
+        return True
+    if not all(w in _SMALL_TALK or w in STOPWORDS for w in words):
         return False
     return query is None or query == question or not all(w in STOPWORDS for w in words)
 
