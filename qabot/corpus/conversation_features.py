@@ -24,6 +24,7 @@ from qabot.text import asks_mark, fold
 if TYPE_CHECKING:
     from qabot.corpus.conversations import Message
 
+SILENCE = 60.0  # minutes: the silence of a message's author not seen in the window, and the most counted of anyone's
 READ_CHARS = 4096  # of a message, read for its words and names (Discord's longest is 4,000: an export's may be any)
 
 
@@ -166,7 +167,12 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
     new[_INDEX["new_long"]] = me.long
     new[_INDEX["new_was_addressed"]] = to_me >= 0
     own = [s.time for s in window if s.author == me.author]
-    silence = max(0.0, (me.time - own[-1]) / 60.0) if own and own[-1] is not None and me.time is not None else 60.0
+    # Minutes since its author last spoke, at most the hour that someone not seen in the window counts as: the weights
+    # were fitted on a busy channel, whose window holds no longer silence (a day's, in a quiet one, weighed 2.2 for a
+    # new conversation, and a helper's quick answer started one).
+    silence = SILENCE
+    if own and own[-1] is not None and me.time is not None:
+        silence = min(SILENCE, max(0.0, (me.time - own[-1]) / 60.0))
     new[_INDEX["new_log_silence"]] = math.log1p(silence)
     if not n:
         return x
