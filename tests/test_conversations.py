@@ -512,6 +512,50 @@ def test_an_export_is_laid_out_one_document_per_exchange_each_message_verbatim(t
         assert (para.author, para.date) == (record["author"]["nickname"], record["timestamp"])
 
 
+# What chat messages hold that a reader may get wrong: joined and astral emoji, combining marks, CRLF and other line
+# breaks, zero-width and bidirectional controls, right-to-left scripts, Discord's tokens (custom emoji, members',
+# roles' and channels' mentions, dates) and code, inline and fenced.
+_AWKWARD = ["🧑\u200d💻", "👨\u200d👩\u200d👧", "\U0001f600", "e\u0301", "x\u0300\u0301\u0302", "\r\n", "\u2028", "\x85",
+            "\u202eevil\u202c", "\u200b", "\ufeff", "שלום עולם", "مرحبا بكم", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "<:pepe:123456789012345678>",
+            "<a:blob:223456789012345678>", "<@123456789012345678>", "<#381889648827301889>", "<@&1234567890123>",
+            "<t:1717400000:R>", "`code`", "```py\r\nprint('x')\r\n```", "**bold**", "||spoiler||", "> quote", "\t"]
+
+
+def test_every_chat_excerpt_is_the_source_text_and_cites_the_message_it_highlights(tmp_path: Path,
+                                                                                     fake_bot_for) -> None:
+    """Over messages made of ``_AWKWARD`` pieces and words (a fixed seed): every excerpt is the index's text at its
+    citation's offsets, its highlight the text at its own, and it cites the message it highlights (that message's
+    author, date and jump link)."""
+    import random
+
+    rng = random.Random(3)
+    topics = "grub kernel wifi driver nvidia apt boot install sound printer docker nginx python firewall ssh".split()
+    authors = ["Ana", "Ben", "Çağrı", "李雷", "👾Zed", "سارا"]
+    chat = [documents.message(str(9000 + i), rng.choice(authors),
+                              " ".join(rng.choice(topics) if rng.random() < 0.6 else rng.choice(_AWKWARD)
+                                       for _ in range(rng.randint(2, 12))),
+                              _at(i), reply_to=str(8999 + i) if i % 3 else None) for i in range(120)]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    bot = fake_bot_for(corpus, answer_threshold=0.0)
+    by_link = {f"https://discord.com/channels/81384788765712384/381889648827301889/{m['id']}": m for m in chat}
+    seen = 0
+    for question in [*topics, "grub 🧑\u200d💻 kernel", "pepe", "print x", "שלום", "مرحبا"]:
+        for excerpt in bot.ask(question, k=5).excerpts:
+            cited = excerpt.citation
+            doc = bot.index.passages([excerpt.passage_id])[excerpt.passage_id].doc
+            assert bot.index.text(doc, cited.start, cited.end) == excerpt.text
+            assert excerpt.text[excerpt.highlight_start : excerpt.highlight_end] == excerpt.highlight
+            message = by_link[cited.link]
+            para = bot.index.paragraph_at(doc, cited.start + excerpt.highlight_start)
+            assert (para.url, para.author, para.date) == (cited.link, cited.author, cited.date)
+            assert cited.author == message["author"]["nickname"] and cited.date == message["timestamp"]
+            assert excerpt.highlight.startswith(f"{cited.author}: ") or para.start < cited.start + excerpt.highlight_start
+            seen += 1
+    assert seen > 50
+
+
 @pytest.mark.parametrize("kind", ["GuildPublicThread", "11"])  # "11": DiscordChatExporter 2.30-2.34's name for it
 def test_a_thread_is_one_conversation(tmp_path: Path, kind: str) -> None:
     channel = {"id": "381889648827301900", "type": kind, "categoryId": "381889648827301889",
