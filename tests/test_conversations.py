@@ -1245,6 +1245,25 @@ def test_the_answer_the_askers_thanks_replies_to_is_the_highlight(tmp_path: Path
     assert first.citation.link.endswith("/5302")
 
 
+@pytest.mark.parametrize("other", ["Al", "Dan"])
+def test_a_thanks_naming_one_helper_credits_no_other_whose_name_is_inside_its_words(tmp_path: Path, bot_for,
+                                                                                    other: str) -> None:
+    """Dana's "thanks @Ben, that really solved it" names Ben. It credited Al too ("really"), and Dan (her own name,
+    "dana: thanks ...", as the exchange lays it out): a name was looked for anywhere in the thanks, so Al's and
+    Dan's remark on the lid switch was the highlight, over the fix she thanked Ben for."""
+    chat = [
+        documents.message("5311", "Dana", "How do I stop my laptop from waking up by itself inside my bag?",
+                          documents._at(0)),
+        documents.message("5312", other, "@Dana a laptop waking up in a bag is often the lid switch, check the lid "
+                          "close action in the power settings", documents._at(1), mentions=("Dana",)),
+        documents.message("5313", "Ben", "@Dana disable wakeup for XHC: echo XHC | sudo tee /proc/acpi/wakeup",
+                          documents._at(2), mentions=("Dana",)),
+        documents.message("5314", "Dana", "thanks @Ben, that really solved it", documents._at(9), mentions=("Ben",)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How do I stop my laptop waking up inside my bag?")
+    assert first.citation.link.endswith("/5313") and first.citation.author == "Ben"
+
+
 def test_a_problem_told_as_if_news_is_never_its_own_answer_once_its_teller_thanks(tmp_path: Path, bot_for) -> None:
     """A terse report ("docker compose says port 5432 is already allocated": no "?", no "I", no "fails") opens its
     exchange as news would; its teller's later "thanks!" shows they were helped. The helper's reply is the answer,

@@ -1,15 +1,17 @@
 """Which messages of a chat's exchange its asker thanked: a sign of the answer (``exchange``'s ``thanked``).
 
-For each thanks of the asker's that names a helper ("thanks ana", "ana: that did it"), that
-helper's last message before it. The whole exchange is read (its first ``READ`` messages), not
-the window around the passage that matched, so a message is thanked or not whichever of the
-exchange's passages the search found; and a "thanks ana" at the end credits the message it
+For each thanks of the asker's that names a helper ("thanks ana", "ana: that did it"), as a
+whole word (a helper called "al" is not named by "that really helped"), that helper's last
+message before it. The whole exchange is read (its first ``READ`` messages), not the window
+around the passage that matched, so a message is thanked or not whichever of the exchange's
+passages the search found; and a "thanks ana" at the end credits the message it
 followed, not every message ana wrote before it. A thanks by Discord reply is the build's to mark
 (the role ``thanked``, ``qabot.corpus.chat``).
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from qabot.corpus.roles import THANKS
@@ -36,7 +38,7 @@ def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None
         if para.author != asker:
             last[fold(para.author)] = para.start
         elif (said := thanks(engine.text(doc, para.start, para.end))) is not None:
-            credited.update(start for name, start in last.items() if name in said)
+            credited.update(start for name, start in last.items() if name in said and _named(said, name))
     if kept is not None:
         kept[doc, asker] = credited
     return credited
@@ -46,6 +48,14 @@ def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None
 def thanks(laid: str) -> str | None:
     """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
     return fold(laid) if THANKS.search(laid) else None
+
+
+def _named(said: str, name: str) -> bool:
+    """Whether the folded text ``said`` names ``name`` (folded) as a whole word: where it starts or ends with a
+    letter, a digit or "_", no other stands beside it there ("al" is not in "really", "user6" not in "user60")."""
+    before = r"(?<!\w)" if re.match(r"\w", name) else ""
+    after = r"(?!\w)" if re.match(r"\w", name[-1:]) else ""
+    return re.search(before + re.escape(name) + after, said) is not None
 
 
 forgets_on_change(thanks.cache_clear)
