@@ -82,6 +82,23 @@ def test_an_emoji_a_sign_or_a_link_alone_is_not_answered(make_corpus, fake_bot_f
         assert not says_nothing(question) and bot.ask(question).answered, question
 
 
+def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_corpus, fake_bot_for) -> None:
+    """"nvm", "np", "brb" on chat-dev were answered with "ActionParsnip: deepspeed: set a blank keyring ...", "EriC^^:
+    ok, np", "TheProvider: brb"; on a French server "bonjour" and "merci beaucoup" with a helper's answer (at 1.10
+    and 1.40): small talk was English only, where the chat's own thanks are read in French, German, Spanish too."""
+    from qabot.search.inputs import says_nothing
+
+    corpus = make_corpus({"chat.txt": "Ana: nvm, np, brb\n\nBen: bonjour, merci beaucoup! gracias, danke, ciao\n\n"
+                                      "Ben: Le moteur du dôme a besoin d'un fusible neuf.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
+    for nothing in ("nvm", "np", "brb", "tysm", "gm all", "bonjour", "salut", "merci beaucoup",
+                    "ok merci", "hola", "muchas gracias", "hallo", "danke schön", "vielen dank", "ciao", "grazie mille",
+                    "obrigado", "привет", "спасибо"):
+        assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
+    for question in ("bonjour, de quoi le moteur du dôme a-t-il besoin ?", "np.array shape?", "merci fusible moteur"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+
+
 def test_a_follow_up_of_question_words_and_a_pronoun_asks_about_what_the_conversation_named(
         make_corpus, fake_bot_for) -> None:
     """"Who was he?" after "Who was Ramon Mercader?" was searched as "Who was Ramon Mercader?", and found, but

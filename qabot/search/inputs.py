@@ -70,12 +70,17 @@ def clean_question(question: object, limit: int) -> str:
     return text
 
 
-# What people say to a bot that asks nothing of a corpus: greetings, thanks, acknowledgements, laughter.
+# What people say to a bot that asks nothing of a corpus: greetings, thanks, acknowledgements, laughter; chat's
+# shorthand ("nvm", "np", "brb"); and greetings and thanks in the languages whose thanks a chat's exchanges read
+# (``corpus.roles.THANKS``), and a few more.
 _SMALL_TALK = frozenset(
     """hello hi hey hiya howdy yo sup greetings morning afternoon evening night good day thanks thank thx ty cheers
     ok okay k kk cool nice great awesome fine lol lmao haha hah hehe yes yeah yep yup no nope nah bye goodbye cya
     later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
-    ah oh wow welcome bot qabot up s much lot alive going well""".split()
+    ah oh wow welcome bot qabot up s much lot alive going well
+    nvm np brb afk gm gn ttyl tysm tyvm thnx thanx
+    bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
+    obrigada привет спасибо""".split()
 )
 # A link, pasted alone or beside small talk: it names a page, and asks nothing of it.
 _LINK = re.compile(r"(?i)(?:https?://|www\.)\S+")
