@@ -9,10 +9,15 @@ packaged model's WordPiece vocabulary (``vocab.txt`` of all-MiniLM-L6-v2, some 2
 English words, read once, offline); "flatpak" is split into pieces there, "law" is not.
 A word made of one of them is ordinary too: with a common ending ("vanishes", "painless"),
 a common prefix ("uninstall", "subfolders") or a British spelling ("analyse").
+
+A word typed with one letter dropped, one too many, one changed or two swapped inside it
+("anoher", "dirctly", "coniguration") may be one of them typed in a hurry (``corrections``):
+only inside, as names are made of words at their ends ("systemd", "gparted", "kubuntu").
 """
 
 from __future__ import annotations
 
+import string
 from functools import lru_cache
 
 _SUFFIXES = ("s", "es", "ed", "ing", "ly", "er", "ers", "less", "ness", "ful", "able", "ment")
@@ -46,3 +51,23 @@ def is_ordinary(word: str) -> bool:
 
 def _known(word: str, known: frozenset[str]) -> bool:
     return word in known or any(word.endswith(s) and word[: -len(s)] in known for s in _SUFFIXES)
+
+
+MISSPELT_FROM = 6  # letters of the shortest word read as a typo: shorter ones are too often another word or a name
+
+
+@lru_cache(maxsize=4096)
+def corrections(word: str) -> frozenset[str]:
+    """The ordinary words (of the vocabulary) that ``word`` (folded) may be, mistyped once inside it: a letter
+    dropped ("anoher"), one too many ("installled"), one changed ("confiquration") or two swapped ("pritns"), its first
+    and last letters as they were. None for an ordinary word, or for one shorter than ``MISSPELT_FROM``."""
+    known = ordinary_words()
+    if len(word) < MISSPELT_FROM or not word.isalpha() or not word.isascii() or not known or is_ordinary(word):
+        return frozenset()
+    letters = string.ascii_lowercase
+    inside = range(1, len(word) - 1)
+    edits = {word[:i] + c + word[i:] for i in range(1, len(word)) for c in letters}  # a letter dropped
+    edits.update(word[:i] + word[i + 1 :] for i in inside)  # one too many
+    edits.update(word[:i] + c + word[i + 1 :] for i in inside for c in letters)  # one changed
+    edits.update(word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 2))  # two swapped
+    return frozenset(edits & known)

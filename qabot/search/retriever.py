@@ -62,16 +62,19 @@ class _Asked:
     kind: str | None
     query: str
     unknown: float = 0.0  # the share of its terms (by idf) that name something no passage holds (``unknown_share``)
+    mistyped: frozenset[str] = frozenset()  # its words that are ordinary ones mistyped (``Retriever.mistyped``)
 
     @cached_property
     def named(self) -> frozenset[str]:
         """Its terms that name something, not ordinary words (``named_terms``): asked for chat excerpts only."""
-        return named_terms(self.query)
+        return named_terms(self.query, self.mistyped)
 
 
-def named_terms(query: str) -> frozenset[str]:
-    """The terms of a question's words that name something rather than being ordinary words ("mdadm", "18.04")."""
-    return frozenset(stem for word in words(query) if not lexicon.is_ordinary(word) for stem in tokenize(word))
+def named_terms(query: str, mistyped: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The terms of a question's words that name something rather than being ordinary words ("mdadm", "18.04"), or
+    ordinary words ``mistyped`` ("anoher")."""
+    return frozenset(stem for word in words(query) if not lexicon.is_ordinary(word) and word not in mistyped
+                     for stem in tokenize(word))
 
 
 def missing_share(text: str, asked: _Asked) -> float:
@@ -117,7 +120,9 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         idf = self.engine.idf(list(dict.fromkeys(tokens)))
-        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf))
+        mistyped = self.mistyped(query, idf)
+        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf, mistyped),
+                       mistyped)
         ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
@@ -128,17 +133,46 @@ class Retriever:
             excerpts=[excerpt for _, excerpt in ranked],
         )
 
-    def unknown_share(self, query: str, idf: dict[str, float]) -> float:
+    def unknown_share(self, query: str, idf: dict[str, float], mistyped: frozenset[str] = frozenset()) -> float:
         """The share of the question's terms (weighted by idf) that no passage holds and that are not ordinary words:
-        names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says."""
+        names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says,
+        nor ordinary words ``mistyped``."""
         total = sum(idf.values())
         if not total:
             return 0.0
-        nowhere = self.engine.idf([_NOWHERE])[_NOWHERE]  # the idf of a term no passage holds
-        absent = {stem for stem, weight in idf.items() if weight >= nowhere}
+        absent = self._absent(idf)
         if not absent:  # the usual case: every term is somewhere, and no word need be looked up
             return 0.0
-        return sum(idf[stem] for stem in named_terms(query) & absent) / total
+        return sum(idf[stem] for stem in named_terms(query, mistyped) & absent) / total
+
+    def mistyped(self, query: str, idf: dict[str, float]) -> frozenset[str]:
+        """The question's words that no passage holds and that are an ordinary word the corpus does hold, mistyped
+        once (``lexicon.corrections``: "anoher", "dirctly"): chat questions are typed in a hurry, and such a word is
+        no name the corpus never mentions. A name one letter from a word ("vulkan", "jupyter") stays a name where the
+        corpus holds no "vulcan" or "jupiter"."""
+        absent = self._absent(idf)
+        if not absent:
+            return frozenset()
+        fixes: dict[str, frozenset[str]] = {}
+        for word in dict.fromkeys(words(query)):
+            if set(tokenize(word)) <= absent and (fixed := lexicon.corrections(word)):
+                fixes[word] = fixed
+        if not fixes:
+            return frozenset()
+        stems = {fix: tokenize(fix) for fixed in fixes.values() for fix in fixed}  # a stopword has none: it is held
+        known = self.engine.idf(list(dict.fromkeys(stem for found in stems.values() for stem in found)))
+        nowhere = self._nowhere()
+        return frozenset(word for word, fixed in fixes.items()
+                         if any(all(known[stem] < nowhere for stem in stems[fix]) for fix in fixed))
+
+    def _nowhere(self) -> float:
+        """The idf of a term no passage holds."""
+        return self.engine.idf([_NOWHERE])[_NOWHERE]
+
+    def _absent(self, idf: dict[str, float]) -> set[str]:
+        """The terms of ``idf`` that no passage holds."""
+        nowhere = self._nowhere()
+        return {stem for stem, weight in idf.items() if weight >= nowhere}
 
     def rank_documents(self, question: str, n: int = 100, scope: Scope | None = None) -> list[RankedDocument]:
         """Documents by their best passage's score, best first (for document-level evaluation)."""
