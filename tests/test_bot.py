@@ -99,6 +99,23 @@ def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_c
         assert not says_nothing(question) and bot.ask(question).answered, question
 
 
+def test_trying_the_bot_out_is_not_answered_but_a_question_about_testing_is(make_corpus, fake_bot_for) -> None:
+    """"@qabot test" or "ping" is how a server tries a bot out: on chat-dev "test" was answered (1.29) with "tenshi:
+    test". Said alone, or with small talk, it asks nothing; in a question, or a follow-up ("how do I test it?" after
+    "what is the dome motor?"), it is what is asked about."""
+    from qabot.search.inputs import says_nothing
+
+    corpus = make_corpus({"chat.txt": "Ana: test\n\nBen: ping\n\nBen: Test the dome motor with the fuse tester, "
+                                      "then ping the controller.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
+    for nothing in ("test", "testing", "Test?", "ping", "ping!", "hello, test", "test test 👍", "testing, anyone?"):
+        assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
+    for question in ("How do I test the dome motor?", "ping the controller", "test fuse"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+    follow_up = bot.ask("How do I test it?", history=["What does the dome motor need after a power cut?"])
+    assert follow_up.query != "How do I test it?" and follow_up.answered
+
+
 def test_a_follow_up_of_question_words_and_a_pronoun_asks_about_what_the_conversation_named(
         make_corpus, fake_bot_for) -> None:
     """"Who was he?" after "Who was Ramon Mercader?" was searched as "Who was Ramon Mercader?", and found, but

@@ -82,20 +82,23 @@ _SMALL_TALK = frozenset(
     bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
     obrigada привет спасибо""".split()
 )
+# How a server tries a bot out ("@qabot test", "ping"): small talk said alone or beside small talk, but what is asked
+# about in a question ("how do I test it?"), which has other words.
+_TRYING = frozenset("test testing ping".split())
 # A link, pasted alone or beside small talk: it names a page, and asks nothing of it.
 _LINK = re.compile(r"(?i)(?:https?://|www\.)\S+")
 
 
 def says_nothing(question: str, query: str | None = None) -> bool:
-    """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?"),
-    words that carry no subject ("what is it?"), or no words at all: an emoji ("👍", "✅"), signs ("?"), a
-    link alone. Its nearest passage is no answer, however close.
+    """Whether a question asks nothing a corpus could answer: only small talk ("hello", "thanks", "anyone here?",
+    and trying the bot out: "test", "ping"), words that carry no subject ("what is it?"), or no words at all: an
+    emoji ("👍", "✅"), signs ("?"), a link alone. Its nearest passage is no answer, however close.
 
     A follow-up searched as another ``query`` (completed from the conversation) of words that carry no subject alone
     ("Who was he?", "And her?") asks about what the conversation named; with small talk in it ("thanks, that's it")
     it still says nothing."""
     words = re.findall(r"\w+", _LINK.sub(" ", question).casefold())
-    if not words:
+    if not words or (not _TRYING.isdisjoint(words) and all(w in _SMALL_TALK or w in _TRYING for w in words)):
         return True
     if not all(w in _SMALL_TALK or w in STOPWORDS for w in words):
         return False
