@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from qabot.corpus.roles import THANKS
 from qabot.index.engine import SearchEngine, forgets_on_change
-from qabot.text import fold
+from qabot.text import bounded, fold
 
 READ = 400  # the messages of an exchange read for its asker's thanks: a long forum thread's first ones
 Kept = dict[tuple[int, str | None], set[int]]  # (document, asker) -> what they thanked, for one question's reads
@@ -51,11 +51,8 @@ def thanks(laid: str) -> str | None:
 
 
 def _named(said: str, name: str) -> bool:
-    """Whether the folded text ``said`` names ``name`` (folded) as a whole word: where it starts or ends with a
-    letter, a digit or "_", no other stands beside it there ("al" is not in "really", "user6" not in "user60")."""
-    before = r"(?<!\w)" if re.match(r"\w", name) else ""
-    after = r"(?!\w)" if re.match(r"\w", name[-1:]) else ""
-    return re.search(before + re.escape(name) + after, said) is not None
+    """Whether the folded text ``said`` names ``name`` (folded) as a whole word ("al" is not in "really")."""
+    return bool(name) and re.search(bounded(name), said) is not None
 
 
 forgets_on_change(thanks.cache_clear)
