@@ -113,11 +113,25 @@ def seen(message: Message, index: int) -> Seen:
 
 _INDEX = {name: n for n, name in enumerate(FEATURES)}
 
-# The features that need both messages' sets, in the order ``features`` lists them.
-_PAIRWISE = [_INDEX[name] for name in (
+# The features that need both messages' sets, in the order ``features`` lists them, each true or false: a candidate's
+# are written as bytes (0 or 1), which numpy reads at once, where it reads a row of Python's bools one at a time
+# (a third of the time this function took, per candidate); shared_rarity, a number, is set on its own.
+_PAIRWISE_NAMES = (
     "i_addresses_j", "i_names_j", "i_addresses_other", "j_addresses_i", "j_names_i", "j_addresses_other",
     "same_author", "j_latest_of_author", "i_addresses_j_latest", "own_previous", "talked_before", "open_question",
-    "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "shared_rarity", "own_to_other")]
+    "j_asks", "j_bot", "bot_answers_trigger", "shared_1", "shared_2plus", "own_to_other")
+_PAIRWISE = np.array([_INDEX[name] for name in _PAIRWISE_NAMES])
+_SAME_AUTHOR = _PAIRWISE_NAMES.index("same_author")
+_RARITY = _INDEX["shared_rarity"]
+# How far apart two messages are, by bin: each candidate's bin (``np.searchsorted``) looks up its row of a table, one
+# step where comparing it with each bound took a dozen.
+_DISTANCES = np.array([_INDEX[name] for name in (
+    "distance_1", "distance_2", "distance_3_5", "distance_6_10", "distance_11_20")])
+_DISTANCE_BINS = np.array([0.5, 1.5, 2.5, 5.5, 10.5, 20.5])  # messages apart: (none,) 1, 2, 3-5, 6-10, 11-20, more
+_DISTANCE_ROWS = np.vstack([np.zeros(5), np.eye(5), np.zeros(5)])
+_GAPS = np.array([_INDEX[name] for name in ("gap_0_1m", "gap_2_5m", "gap_6_15m")])
+_GAP_BINS = np.array([1.0, 5.0, 15.0])  # minutes apart: at most 1, 2-5, 6-15, more or not known (NaN sorts last)
+_GAP_ROWS = np.vstack([np.eye(3), np.zeros(3)])
 
 
 def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mapping[str, str],
@@ -128,20 +142,23 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
     and in how many (``counts``), how many messages were linked so far (``links``), and ``me``'s author's names."""
     n = len(near)
     x = np.zeros((n + 1, len(FEATURES)))
+    author, addressed = me.author, me.addressed
     latest: dict[str, int] = {}  # each author's latest message in the window
     addressed_at: dict[str, int] = {}  # when each author was last addressed, in the window
     to_me = -1  # the latest message addressing me's author
     talked: set[str] = set()  # authors who addressed me's author, or whom me's author addressed
+    own: Seen | None = None  # me's author's latest message in the window
     for s in window:
         latest[s.author] = s.index
-        for author in s.addressed:
-            addressed_at[author] = s.index
-        if me.author in s.addressed:
+        for someone in s.addressed:
+            addressed_at[someone] = s.index
+        if author in s.addressed:
             to_me = s.index
             talked.add(s.author)
-        if s.author == me.author:
+        if s.author == author:
             talked.update(s.addressed)
-    newcomer = me.author not in latest
+            own = s
+    newcomer = own is None
     named = {known[t] for t in me.tokens if t in known}  # the authors me names anywhere
     # The words me shares with each message of the window, and the rarest of them (its count).
     shares: dict[int, int] = {}
@@ -157,7 +174,7 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
 
     new = x[n]  # starting a conversation
     new[_INDEX["new"]] = 1.0
-    if me.addressed:
+    if addressed:
         new[_INDEX["new_addresses"]] = 1.0
     elif named:
         new[_INDEX["new_names_someone"]] = 1.0
@@ -166,54 +183,55 @@ def features(me: Seen, near: list[Seen], window: Sequence[Seen], *, known: Mappi
     new[_INDEX["new_greets"]] = me.greets
     new[_INDEX["new_long"]] = me.long
     new[_INDEX["new_was_addressed"]] = to_me >= 0
-    own = [s.time for s in window if s.author == me.author]
     # Minutes since its author last spoke, at most the hour that someone not seen in the window counts as: the weights
     # were fitted on a busy channel, whose window holds no longer silence (a day's, in a quiet one, weighed 2.2 for a
     # new conversation, and a helper's quick answer started one).
+    spoke = own.time if own is not None else None  # when me's author last spoke, in the window
     silence = SILENCE
-    if own and own[-1] is not None and me.time is not None:
-        silence = min(SILENCE, max(0.0, (me.time - own[-1]) / 60.0))
+    if spoke is not None and me.time is not None:
+        silence = min(SILENCE, max(0.0, (me.time - spoke) / 60.0))
     new[_INDEX["new_log_silence"]] = math.log1p(silence)
     if not n:
         return x
 
     pairs = x[:n]
     total = max(1, links)
-    rows = []  # what needs the two messages' sets, one tuple per candidate (in _PAIRWISE's order)
-    for s in near:
-        mine = s.author == me.author
-        last = latest[s.author] == s.index
-        to_them = s.author in me.addressed
-        names_them = not to_them and s.author in named
-        to_me_ = me.author in s.addressed
+    anyone, bot = bool(addressed), me.bot
+    rows = []  # what needs the two messages' sets: bytes for each candidate, in _PAIRWISE's order
+    for k, s in enumerate(near):
+        who, at, their = s.author, s.index, s.addressed
+        mine = who == author
+        last = latest[who] == at
+        to_them = who in addressed
+        names_them = not to_them and who in named
+        to_me_ = author in their
         names_me = not to_me_ and not s.tokens.isdisjoint(names)
-        shared = shares.get(s.index, 0)
-        rows.append((
-            to_them, names_them, not (to_them or names_them) and bool(me.addressed),
-            to_me_, names_me, not (to_me_ or names_me) and bool(s.addressed),
-            mine, last, last and to_them, last and mine, s.author in talked and not mine,
-            s.asks and not mine and addressed_at.get(s.author, -1) <= s.index, s.asks, s.bot,
-            me.bot and s.trigger, shared == 1, shared > 1,
-            math.log(total / rarest[s.index]) if shared else 0.0,
-            mine and bool(me.addressed) and bool(s.addressed) and me.addressed.isdisjoint(s.addressed),
-        ))
-    pairs[:, _PAIRWISE] = np.array(rows, dtype=float)
+        shared = shares.get(at, 0)
+        if shared:
+            pairs[k, _RARITY] = math.log(total / rarest[at])
+        rows.append(bytes((
+            to_them, names_them, not (to_them or names_them) and anyone,
+            to_me_, names_me, not (to_me_ or names_me) and bool(their),
+            mine, last, last and to_them, last and mine, who in talked and not mine,
+            s.asks and not mine and addressed_at.get(who, -1) <= at, s.asks, s.bot,
+            bot and s.trigger, shared == 1, shared > 1,
+            mine and anyone and bool(their) and addressed.isdisjoint(their),
+        )))
+    flags = np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(n, len(_PAIRWISE))
+    pairs[:, _PAIRWISE] = flags
     index = np.array([s.index for s in near])
     distance = me.index - index
     pairs[:, _INDEX["j_latest_to_i"]] = index == to_me
     pairs[:, _INDEX["log_distance"]] = np.log(distance)
-    for name, low, top in (("distance_1", 1, 1), ("distance_2", 2, 2), ("distance_3_5", 3, 5),
-                           ("distance_6_10", 6, 10), ("distance_11_20", 11, 20)):
-        pairs[:, _INDEX[name]] = (distance >= low) & (distance <= top)
+    pairs[:, _DISTANCES] = _DISTANCE_ROWS[np.searchsorted(_DISTANCE_BINS, distance)]
     if me.time is not None:
         times = np.array([np.nan if s.time is None else s.time for s in near])
         gap = np.maximum(0.0, (me.time - times) / 60.0)
         timed = ~np.isnan(gap)
-        for name, low, top in (("gap_0_1m", -1.0, 1.0), ("gap_2_5m", 1.0, 5.0), ("gap_6_15m", 5.0, 15.0)):
-            pairs[:, _INDEX[name]] = timed & (gap > low) & (gap <= top)
+        pairs[:, _GAPS] = _GAP_ROWS[np.searchsorted(_GAP_BINS, gap)]
         pairs[:, _INDEX["log_gap"]] = np.where(timed, np.log1p(np.where(timed, gap, 0.0)), 0.0)
     pairs[:, _INDEX["i_asks"]] = me.asks
     pairs[:, _INDEX["i_newcomer"]] = newcomer
-    authors = [s.author != me.author for s in near]
-    pairs[:, _INDEX["plain_reply_near"]] = (not me.addressed) & (distance <= 3) & np.array(authors)
+    if not addressed:
+        pairs[:, _INDEX["plain_reply_near"]] = (distance <= 3) & (flags[:, _SAME_AUTHOR] == 0)
     return x

@@ -95,6 +95,7 @@ class Untangler:
         self.one_conversation = one_conversation  # a thread or a forum post
         self.announcements = announcements  # an announcement channel or its thread: its exchanges open with news
         self.weights = weights  # None: by the channel's habit (``parents``)
+        self._vectors: dict[int, np.ndarray] = {}  # each of those weights (by id) in ``FEATURES``' order, made once
         self.window: deque[Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
         self.names_of: dict[str, set[str]] = {}  # the names of each author (grown in place: some have thousands)
@@ -167,7 +168,9 @@ class Untangler:
             else:
                 weights = self.weights or self._habit(me)
                 options, found = self.features(me)
-                scores = found @ np.array([weights[name] for name in FEATURES])
+                if (vector := self._vectors.get(id(weights))) is None:
+                    vector = self._vectors[id(weights)] = np.array([weights[name] for name in FEATURES])
+                scores = found @ vector
                 if message.bot and not message.called:
                     scores[:-1][np.array([not self._calls(o, me) for o in options[:-1]], dtype=bool)] = -np.inf
                 parent = options[int(np.argmax(scores))]
