@@ -940,6 +940,25 @@ def test_an_export_with_a_string_that_is_not_utf8_is_skipped_as_such(tmp_path: P
     assert docs == [] and warnings == ["skipping latin.json: not valid UTF-8 text"]
 
 
+def test_an_export_that_spells_a_lone_surrogate_is_read_with_it_as_u_fffd(tmp_path: Path) -> None:
+    """JSON may spell half a surrogate pair ("\\udc00"), which is no character: the parser failed on a second half
+    alone and skipped the whole export as "not valid UTF-8 text" (it is valid UTF-8), and read a first half alone as
+    "?" (a question, to untangling). Each is U+FFFD, as in a .jsonl file; a pair (an emoji), and the same letters
+    as text ("\\\\udc00"), are read as they are."""
+    path = tmp_path / "broken.json"
+    chat = [documents.message("1", "Ana", "Is the dome open LOW tonight?", documents._at(0)),
+            documents.message("2", "Ben", "Yes HIGH until ten PAIR, see TEXT", documents._at(1))]
+    export = json.dumps(documents.export(chat), indent=2)
+    for mark, spelt in (("LOW", r"\udc00"), ("HIGH", r"\ud83d"), ("PAIR", r"\ud83d\ude00"), ("TEXT", r"\\udc00")):
+        export = export.replace(mark, spelt, 1)
+    path.write_text(export, encoding="utf-8")
+    docs, warnings = _read(path)
+    why = "2 lone surrogate code points (a JSON escape of half a character) replaced by U+FFFD"
+    assert warnings == [f"broken.json: {why}"]
+    assert [doc.text[p.start : p.end] for doc in docs for p in doc.paragraphs] == [
+        "Ana: Is the dome open \ufffd tonight?", "Ben: Yes \ufffd until ten \U0001f600, see \\udc00"]
+
+
 def test_a_reader_crash_skips_the_file_and_names_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qabot.corpus import html
 

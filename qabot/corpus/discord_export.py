@@ -71,7 +71,7 @@ from typing import Any
 import ijson
 
 from qabot.corpus import chat, conversations, deleted, export_parts, limits
-from qabot.corpus.export_bytes import open_export, rewind
+from qabot.corpus.export_bytes import lone_surrogates, open_export, rewind
 from qabot.corpus.export_messages import Tokens, author_name, shown_extras
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.models import Document
@@ -137,11 +137,11 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
     from the first of them in ``files``; so is the channel's name.
     """
     channels: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    paths: dict[str, list[Path]] = {}
+    paths: dict[str, list[tuple[Path, bool]]] = {}  # and whether each is read mended (``_checked``)
     for file in files:
         try:
-            check_depth(file.path)
-            export = header(file.path)
+            mend = _checked(file, warn)
+            export = header(file.path, mend=mend)
         except (ijson.JSONError, UnicodeDecodeError) as exc:  # yajl decodes strings as it reads them
             warn(f"skipping {file.name}: {_invalid(exc)}")
             continue
@@ -149,13 +149,13 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
             warn(f"skipping {file.name}: not a DiscordChatExporter export ({problem})")
             continue
         channels.setdefault(str(export["channel"]["id"]), []).append(
-            (file.name, {**export, "messages": _messages(file.path)}))
-        paths.setdefault(str(export["channel"]["id"]), []).append(file.path)
+            (file.name, {**export, "messages": _messages(file.path, mend=mend)}))
+        paths.setdefault(str(export["channel"]["id"]), []).append((file.path, mend))
     for channel, parts in channels.items():
         parts.sort(key=lambda part: -_exported(part[1]))  # the last exported first
         said: Counter[str] = Counter()
         try:
-            bridges = _bridges(m for path in paths[channel] for m in _messages(path))
+            bridges = _bridges(m for path, mend in paths[channel] for m in _messages(path, mend=mend))
             result = channel_documents(parts, warn, said, bridges)
         except (ijson.JSONError, UnicodeDecodeError) as exc:
             for name, _ in parts:
@@ -167,14 +167,24 @@ def read_parts(files: Sequence[CorpusFile], warn: Warn) -> Iterator[Document]:
         yield from result
 
 
-def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES) -> None:
+def _checked(file: CorpusFile, warn: Warn) -> bool:
+    """Check the file's JSON (``check_depth``); whether it is to be read mended (``export_bytes.mended``: each lone
+    surrogate it spells read as U+FFFD, with a warning), not skipped as if it were not UTF-8."""
+    if count := lone_surrogates(file.path):
+        warn(f"{file.name}: {count:,} lone surrogate code point{'s' if count > 1 else ''} (a JSON escape of half a "
+             "character) replaced by U+FFFD")
+    check_depth(file.path, mend=bool(count))
+    return bool(count)
+
+
+def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES, *, mend: bool = False) -> None:
     """Raise ``TooDeep`` where the file's JSON nests deeper than ``limit``, ``TooMany`` where one of what is built
     whole of it (``guild``, ``channel``, each message) holds more than ``values`` JSON values: one pass of pathless
-    events."""
+    events (``mend``: the file mended, ``export_bytes.mended``)."""
     depth = 0
     key = None  # the top object's key whose value is being read
     message = held = 0  # the message being read (from 1), and the values so far of what is being built
-    with open_export(path) as handle:
+    with open_export(path, mend=mend) as handle:
         for event, value in limits.checked(ijson.basic_parse(handle, use_float=True)):
             if event == "start_map" or event == "start_array":
                 depth += 1
@@ -199,7 +209,7 @@ def check_depth(path: Path, limit: int = MAX_DEPTH, values: int = MAX_VALUES) ->
                                   "too many to read")
 
 
-def header(path: Path) -> dict[str, Any] | None:
+def header(path: Path, *, mend: bool = False) -> dict[str, Any] | None:
     """The export without its messages: ``guild``, ``channel``, ``messages`` as ``[]`` when it has a list, and
     ``exportedAt`` where it says when it was written.
 
@@ -209,7 +219,7 @@ def header(path: Path) -> dict[str, Any] | None:
     come first in an export, so finding them reads little.
     """
     found: dict[str, Any] = {}
-    with open_export(path) as handle:
+    with open_export(path, mend=mend) as handle:
         first = next(ijson.parse(handle, use_float=True), None)
         if first is None or first[1] != "start_map":
             return None
@@ -232,9 +242,9 @@ def header(path: Path) -> dict[str, Any] | None:
     return found
 
 
-def _messages(path: Path) -> Iterator[Any]:
-    """The messages of an export, one at a time."""
-    with open_export(path) as handle:
+def _messages(path: Path, *, mend: bool = False) -> Iterator[Any]:
+    """The messages of an export, one at a time (``mend``: the file mended, ``export_bytes.mended``)."""
+    with open_export(path, mend=mend) as handle:
         for message in ijson.items(handle, "messages.item", use_float=True):
             limits.check()  # system messages yield no text, but take time
             yield message
