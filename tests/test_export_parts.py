@@ -305,6 +305,20 @@ def test_a_message_two_exports_give_different_times_is_still_read_once(tmp_path:
     assert sorted(cited) == sorted(m["id"] for m in messages)  # each message once
 
 
+def test_a_message_twice_in_one_export_is_read_once(tmp_path: Path) -> None:
+    """One file holding a message twice (two exports joined by hand, a tool that wrote a page again): across a
+    channel's files each message was read once, but within one file every copy was quoted, the same link cited twice,
+    and a later copy read as a message sent again."""
+    messages = _messages()
+    doubled = [*messages[:CUT], *messages[CUT // 2 : CUT], messages[CUT], *messages[CUT:]]  # a stretch again, one twice
+    path = _write_export(tmp_path / "doubled.json", doubled, None)
+    whole = _write_export(tmp_path / "whole.json", messages, None)
+    got = list(load_file(CorpusFile(path, path.name), _no_warning))
+    expected = list(load_file(CorpusFile(whole, whole.name), _no_warning))
+    assert sorted(link for d in got for link in _ids(d)) == sorted(m["id"] for m in messages)  # each message once
+    assert [d.model_copy(update={"source": whole.name}) for d in got] == expected
+
+
 def test_removing_or_adding_an_overlapping_export_leaves_no_orphan_or_duplicate(tmp_path: Path, fake_bot_for) -> None:
     corpus = tmp_path / "corpus"
     messages = _messages()

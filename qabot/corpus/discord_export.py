@@ -328,7 +328,7 @@ def channel_documents(parts: Sequence[tuple[str, dict[str, Any]]], warn: Warn, s
     """
     streams = [export_parts.chronological(_chat_messages(name, export["messages"], export["channel"], warn, said, bridges))
                for name, export in parts]
-    messages = streams[0] if len(streams) == 1 else export_parts.merged(streams)
+    messages = export_parts.merged(streams)  # one file too: a message it holds twice is read once
     return chat.documents(channel_of(*parts[0]), deleted.apart(_absent(messages)))
 
 

@@ -90,7 +90,7 @@ def units(changed: Sequence[CorpusFile], present: Iterable[CorpusFile], removed:
 
 def merged(streams: Sequence[Iterator[chat.ChatMessage]]) -> Iterator[chat.ChatMessage]:
     """The messages of a channel's files (each stream in order), merged in the order they were sent, each once
-    (``_once``)."""
+    (``_once``): of one file too, which may hold a message twice (two exports joined by hand)."""
     return _once(heapq.merge(*streams, key=_sent))
 
 
