@@ -984,6 +984,27 @@ def test_a_big_file_may_take_longer_in_proportion_to_its_size() -> None:
     assert Budget(limits, 200 * MB).allowed == 200 * SECONDS_PER_MB == 200  # a big export: by its size
 
 
+def test_a_reader_s_time_is_its_own_so_a_busy_machine_skips_no_file_but_one_that_waits_long_is_stopped() -> None:
+    """The allowance was counted on the clock: on a machine busy with other work an 84 MB export took 24 to 40 s on
+    the clock for 20 s of its own, and was skipped once at 81 s. The reading thread's own time is counted now; time
+    spent waiting (here asleep, as on a slow disk) only past ``WAITING_FACTOR`` times the allowance."""
+    from qabot.corpus.limits import WAITING_FACTOR, Budget, OverLimit
+
+    budget = Budget(ReaderLimits(seconds=0.1))
+    with budget.reading():
+        time.sleep(0.2)  # twice the allowance on the clock, none of the thread's own time
+        budget.check()
+    with budget.reading(), pytest.raises(OverLimit, match=r"longer than 0.4 s on the clock \(4 times"):
+        time.sleep(0.1 * WAITING_FACTOR - 0.2 + 0.05)
+        budget.check()
+    busy = Budget(ReaderLimits(seconds=0.1))
+    with busy.reading(), pytest.raises(OverLimit, match=r"took longer than 0.1 s \(QABOT_READER_SECONDS\)"):
+        began = time.thread_time()
+        while time.thread_time() - began < 0.15:
+            pass
+        busy.check()
+
+
 # -- deep pages: lxml nests no deeper than 255 elements ---------------------------------------
 
 

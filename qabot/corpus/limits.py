@@ -51,6 +51,10 @@ MB = 1 << 20
 # The time a file may take grows with its size: 200 MB of chat took ~45 s to untangle on an AVX-512 EPYC, and 0.43 s
 # a MB (40 MB in 17 s) on a 2-core AVX2 one, where 0.5 s a MB skipped the whole 200 MB export at 101 s.
 SECONDS_PER_MB = 1.0
+# Those seconds are the reading thread's own (CPU) time, which a busy machine does not stretch (an 84 MB export: 20 s
+# of it, and 24 to 40 s on the clock, skipped once at 81 s); a reader that waits (a slow disk) is stopped by the clock
+# at this many times its allowance.
+WAITING_FACTOR = 4
 CHECK_EVERY = 1024  # items between two checks of a file's time where a reader loops over many small ones
 PARAGRAPHS_PER_MILLION = 8_000  # paragraphs a file may hold for each million characters of its text limit
 # Parts of an Office file that are parsed into a tree (and those of an XML type, or of a type in PARSED_TYPES): XML,
@@ -150,26 +154,32 @@ def _xml_typed(archive: zipfile.ZipFile) -> Callable[[str], bool]:
 
 
 class Budget:
-    """What one file may still spend: characters of text, and seconds of its reader's time."""
+    """What one file may still spend: characters of text, and seconds of its reader's time (the reading thread's own
+    time, and at most ``WAITING_FACTOR`` times as much on the clock)."""
 
     def __init__(self, limits: ReaderLimits, size: int = 0) -> None:
         self.limits = limits
         self.allowed = max(limits.seconds, size / MB * SECONDS_PER_MB)  # seconds this file may take
         self.chars = 0
-        self.seconds = 0.0  # spent before the current stretch of reading
-        self._since: float | None = None  # the current stretch began (monotonic); None: not reading now
+        self.seconds = self.waited = 0.0  # spent before the current stretch of reading: own time, and on the clock
+        self._since: tuple[float, float] | None = None  # the current stretch began (thread time, monotonic); None: not reading now
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
-        """A stretch of the reader's own work (between two documents it yields): charged to this file."""
+        """A stretch of the reader's own work (between two documents it yields, in one thread): charged to this file."""
         token = _current.set(self)
-        self._since = time.monotonic()
+        self._since = (time.thread_time(), time.monotonic())
         try:
             yield
         finally:
-            self.seconds += time.monotonic() - self._since
-            self._since = None
+            own, clock = self._spent()
+            self.seconds, self.waited, self._since = own, clock, None
             _current.reset(token)
+
+    def _spent(self) -> tuple[float, float]:
+        if self._since is None:
+            return self.seconds, self.waited
+        return (self.seconds + time.thread_time() - self._since[0], self.waited + time.monotonic() - self._since[1])
 
     def spend(self, chars: int) -> None:
         self.chars += chars
@@ -188,11 +198,14 @@ class Budget:
         self.check()
 
     def check(self) -> None:
-        spent = self.seconds + (time.monotonic() - self._since if self._since is not None else 0.0)
-        if spent > self.allowed:
+        own, clock = self._spent()
+        if own > self.allowed or clock > WAITING_FACTOR * self.allowed:
             why = ("QABOT_READER_SECONDS" if self.allowed == self.limits.seconds else
                    f"{SECONDS_PER_MB:g} s per MB of the file, more than QABOT_READER_SECONDS")
-            raise OverLimit(f"reading it took longer than {self.allowed:g} s ({why})")
+            if own > self.allowed:
+                raise OverLimit(f"reading it took longer than {self.allowed:g} s ({why})")
+            raise OverLimit(f"reading it took longer than {WAITING_FACTOR * self.allowed:g} s on the clock "
+                            f"({WAITING_FACTOR} times {why}: it waited for the file)")
 
 
 _current: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("qabot_reader_budget", default=None)
