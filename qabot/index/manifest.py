@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 31  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 32  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -84,6 +84,10 @@ FORMAT_VERSION = 31  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 31: a thread-starter placeholder named ThreadStarterMessage; HTML tab panels, Starlight's and docutils' asides
 # read, VitePress' code labels not, a term's id anchors its definition; a PDF's short chapter's running head dropped, a left column's line measured by its column;
 # an export's message whose id is no Discord id skipped, a message two exports date differently read once
+# 32: a site generator's index, search and 404 pages, _modules/ and _static/ not read; MkDocs' slugs for its Markdown
+# pages; a theme's dialogs, landmarks, skip links and Sphinx sidebar no text, Sphinx's return arrow kept; thanks in
+# more languages; a quiet channel's silence counted up to an hour; an export's lone surrogate read as U+FFFD, a
+# message twice in one export read once (and INDEX_TEXT: a heading that asks is read before its passages)
 INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
