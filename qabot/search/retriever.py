@@ -120,9 +120,10 @@ class Retriever:
         vector = self.embedder.embed([query])[0]
         tokens = tokenize(query)
         idf = self.engine.idf(list(dict.fromkeys(tokens)))
-        mistyped = self.mistyped(query, idf)
-        asked = _Asked(vector, idf, evidence.expected_type(query), query, self.unknown_share(query, idf, mistyped),
-                       mistyped)
+        absent = self._absent(idf)
+        mistyped = self.mistyped(query, idf, absent)
+        asked = _Asked(vector, idf, evidence.expected_type(query), query,
+                       self.unknown_share(query, idf, mistyped, absent), mistyped)
         ranked = self._select(self._scored_pool(vector, tokens, query, k, scope, asked.idf), k, asked)
         confidence = round(ranked[0][0], 6) if ranked else 0.0
         return Answer(
@@ -133,24 +134,25 @@ class Retriever:
             excerpts=[excerpt for _, excerpt in ranked],
         )
 
-    def unknown_share(self, query: str, idf: dict[str, float], mistyped: frozenset[str] = frozenset()) -> float:
+    def unknown_share(self, query: str, idf: dict[str, float], mistyped: frozenset[str] = frozenset(),
+                      absent: set[str] | None = None) -> float:
         """The share of the question's terms (weighted by idf) that no passage holds and that are not ordinary words:
         names of things the corpus never mentions ("WireGuard", "zram", "8080"), not other words for what it says,
-        nor ordinary words ``mistyped``."""
+        nor ordinary words ``mistyped``. ``absent``: the terms no passage holds, where the caller has them."""
         total = sum(idf.values())
         if not total:
             return 0.0
-        absent = self._absent(idf)
+        absent = self._absent(idf) if absent is None else absent
         if not absent:  # the usual case: every term is somewhere, and no word need be looked up
             return 0.0
         return sum(idf[stem] for stem in named_terms(query, mistyped) & absent) / total
 
-    def mistyped(self, query: str, idf: dict[str, float]) -> frozenset[str]:
+    def mistyped(self, query: str, idf: dict[str, float], absent: set[str] | None = None) -> frozenset[str]:
         """The question's words that no passage holds and that are an ordinary word the corpus does hold, mistyped
         once (``lexicon.corrections``: "anoher", "dirctly"): chat questions are typed in a hurry, and such a word is
         no name the corpus never mentions. A name one letter from a word ("vulkan", "jupyter") stays a name where the
         corpus holds no "vulcan" or "jupiter"."""
-        absent = self._absent(idf)
+        absent = self._absent(idf) if absent is None else absent
         if not absent:
             return frozenset()
         fixes: dict[str, frozenset[str]] = {}
