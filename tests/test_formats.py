@@ -126,6 +126,37 @@ def test_a_link_to_a_markdown_footnote_or_definition_names_the_words_the_page_sh
     assert ex.citation.link == "https://example.org/dome/#dome-notes:~:text=Workers,Four%20by%20default."
 
 
+def test_a_link_to_a_sphinx_definition_names_the_words_the_page_shows(make_corpus, fake_bot_for) -> None:
+    """Sphinx writes a documented function as a term (its signature, ``<dt id=...>``) and its definition (``<dd>``),
+    which the reader runs together with a colon the page does not show ("fetch(url: str) → bytes: Fetch ..."): the
+    link's text fragment started with it, across the two blocks, and no browser found it. It names the term's words
+    and the definition's, each within its own block, as a table's cells are."""
+    page = ('<html><head><title>API</title><link rel=canonical href="https://example.org/api.html"></head><body><main>'
+            '<section id="api"><h1>API<a class="headerlink" href="#api">¶</a></h1><p>The skyfetch module downloads '
+            'images of the sky from the archive of the observatory.</p><dl class="py function"><dt class="sig '
+            'sig-object py" id="skyfetch.fetch"><span class="sig-name descname"><span class="pre">fetch</span></span>'
+            '<span class="sig-paren">(</span><em class="sig-param"><span class="n"><span class="pre">url</span></span>'
+            '<span class="p"><span class="pre">:</span></span><span class="w"> </span><span class="n"><span class="pre">'
+            'str</span></span></em><span class="sig-paren">)</span> <span class="sig-return"><span class="sig-return-'
+            'icon">&#x2192;</span> <span class="sig-return-typehint"><span class="pre">bytes</span></span></span><a '
+            'class="headerlink" href="#skyfetch.fetch">¶</a></dt><dd><p>Fetch one telescope image from the archive, '
+            'which refuses more than a hundred images per batch.</p></dd></dl><dl class="glossary simple"><dt '
+            'id="term-tile">tile<a class="headerlink" href="#term-tile">¶</a></dt><dd><p>one square patch of the sky '
+            'survey</p></dd></dl><p>Note: the archive closes at noon on Sundays for maintenance.</p></section>'
+            '</main></body></html>')
+    bot = fake_bot_for(make_corpus({"api.html": page}), answer_threshold=0.0)
+    ex = _best(bot, "fetch telescope image archive refuses hundred images batch", "api.html")
+    assert ex.highlight.startswith("fetch(url: str) → bytes: Fetch one telescope image")
+    assert ex.citation.link == ("https://example.org/api.html#skyfetch.fetch:~:text=fetch(url%3A%20str)%20%E2%86%92"
+                                "%20bytes,hundred%20images%20per%20batch.".replace("(", "%28").replace(")", "%29"))
+    ex = _best(bot, "tile square patch sky survey", "api.html")
+    assert ex.highlight == "tile: one square patch of the sky survey"
+    assert ex.citation.link == "https://example.org/api.html#term-tile:~:text=tile,of%20the%20sky%20survey"
+    ex = _best(bot, "archive closes noon Sundays maintenance", "api.html")  # a colon that is on the page stays
+    assert ex.citation.link == ("https://example.org/api.html#api:~:text=Note%3A%20the%20archive%20closes,"
+                                "on%20Sundays%20for%20maintenance.")
+
+
 def test_a_markdown_citation_links_to_its_heading(make_corpus, fake_bot_for) -> None:
     """A Markdown page with a url (its front matter's) was linked to with no heading's anchor: a browser that did not
     find the text fragment opened the page at its top. The anchor is the heading's id on the page: the one its source

@@ -270,8 +270,24 @@ def deep_link(url: str | None, para: ParagraphRow | None, highlight: str, *, mar
         return url
     base, _fragment = urldefrag(url)
     anchor = quote(para.anchor, safe="") if para is not None and para.anchor else ""
+    if para is not None and para.anchor and not markdown:
+        highlight = _term_apart(highlight, para.anchor)
     fragment = text_fragment(highlight, markdown=markdown)
     return f"{base}#{anchor}:~:text={fragment}" if fragment else f"{base}#{anchor}" if anchor else base
+
+
+def _term_apart(highlight: str, anchor: str) -> str:
+    """``highlight`` with the term that a reader ran into its definition ("fetch(url: str) → bytes: Fetch one ...",
+    a term's id its anchor, ``qabot.corpus.html_marks``) on a line of its own, without the colon the page does not
+    show: the term and its definition are two blocks of the page. The term is what the first colon outside brackets
+    ends, where it names the anchor's last word ("skyfetch.fetch", "term-tile"); other text stays as it is."""
+    name = re.split(r"[.\-_:]", anchor)[-1].lower()
+    depth = 0
+    for at, char in enumerate(highlight.split("\n", 1)[0]):
+        depth += (char in "([{") - (char in ")]}")
+        if char == ":" and depth <= 0 and highlight[at + 1 : at + 2] == " ":
+            return highlight[:at] + "\n" + highlight[at + 2 :] if name and name in highlight[:at].lower() else highlight
+    return highlight
 
 
 def text_fragment(text: str, *, markdown: bool = False) -> str:
