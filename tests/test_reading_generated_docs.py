@@ -350,3 +350,40 @@ def test_a_short_page_of_the_read_the_docs_theme_is_its_text_not_its_navigation(
     doc = _one(path)
     assert [(doc.text[p.start : p.end], p.anchor) for p in document_paragraphs(doc)] == [
         ("Search tips", "search-tips"), ("Type the date as 2024-03-01.", "search-tips")]
+
+
+def test_docsy_a_section_s_list_of_its_pages_is_not_read_and_leaves_its_page_in_order(tmp_path: Path) -> None:
+    """Docsy (Hugo's documentation theme: Kubernetes', gRPC's, OpenTelemetry's docs) ends every section's page with
+    a list of the section's pages and their descriptions (``<div class="section-index">``): trafilatura read it first,
+    as the page's opening section ("Example Page"), and lost the page's own headings to it. Cut down from the page
+    Docsy 0.10 writes for a section's ``_index.md``."""
+    path = tmp_path / "index.html"
+    path.write_text(
+        '<!doctype html><html lang="en" class="no-js"><head><meta charset="utf-8"><meta name="generator" content='
+        '"Hugo 0.125.4"><title>Getting Started | Skyfetch</title></head><body class="td-section"><header><nav class='
+        '"td-navbar js-navbar-scroll"><a class="navbar-brand" href="/"><span class="navbar-brand__name">Skyfetch'
+        '</span></a><ul class="navbar-nav"><li class="nav-item"><a class="nav-link" href="/docs/"><span>'
+        'Documentation</span></a></li></ul></nav></header><div class="container-fluid td-outer"><div class="td-main">'
+        '<div class="row flex-xl-nowrap"><aside class="col-12 col-md-3 col-xl-2 td-sidebar d-print-none"><nav class='
+        '"td-sidebar-nav collapse" id="td-section-nav"><ul class="td-sidebar-nav__section"><li><a href="/docs/'
+        'getting-started/" class="td-sidebar-link"><span class="td-sidebar-nav-active-item">Getting Started</span>'
+        '</a></li></ul></nav></aside><main class="col-12 col-md-9 col-xl-8 ps-md-5" role="main"><nav aria-label='
+        '"breadcrumb" class="td-breadcrumbs"><ol class="breadcrumb"><li class="breadcrumb-item"><a href="/docs/">'
+        'Documentation</a></li></ol></nav><div class="td-content"><h1>Getting Started</h1><div class="lead">What '
+        'you need to know to try skyfetch.</div><header class="article-meta"></header><h2 id="prerequisites">'
+        'Prerequisites<a class="td-heading-self-link" href="#prerequisites" aria-label="Heading self-link"></a></h2>'
+        "<p>Skyfetch needs Python 3.10 or newer and about two gigabytes of free disk space for the image cache.</p>"
+        '<h2 id="setup">Setup<a class="td-heading-self-link" href="#setup" aria-label="Heading self-link"></a></h2>'
+        "<p>Set the archive's token in the SKYFETCH_TOKEN environment variable before the first fetch.</p><div "
+        'class="section-index"><hr class="panel-line"><div class="entry"><h5><a href="/docs/getting-started/example-'
+        'page/">Example Page</a></h5><p>A short lead description about this content page.</p></div></div><div '
+        'class="td-page-meta__lastmod">Last modified March 26, 2024: <a href="https://github.com/example/skyfetch/'
+        'commit/a1b2c3d">Fix the token (a1b2c3d)</a></div></div></main></div></div><footer class="td-footer row '
+        'd-print-none"><span class="td-footer__copyright">&copy; 2024 The Skyfetch Authors</span></footer></div>'
+        "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Getting Started", "What you need to know to try skyfetch."),
+        ("Prerequisites", ("Skyfetch needs Python 3.10 or newer and about two gigabytes of free disk space for the "
+                           "image cache.")),
+        ("Setup", "Set the archive's token in the SKYFETCH_TOKEN environment variable before the first fetch.")]

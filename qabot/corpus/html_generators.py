@@ -44,6 +44,11 @@ footnote of a Sphinx page was lost.
 MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
 (``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
 
+Docsy (Hugo's documentation theme: Kubernetes', gRPC's, OpenTelemetry's docs) ends a section's page with a list
+of the section's pages, each a link and the page's description (``<div class="section-index">``): navigation, the
+descriptions read on their own pages. It is taken out: trafilatura read it first, as the page's opening section, and
+lost the page's own headings to it.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -94,6 +99,8 @@ def prepare(tree: Any) -> None:
             label.drop_tree()  # a docutils footnote's "[1]", its link back to where it is referred to
         for title in aside.xpath("p[@class='sidebar-title' or @class='topic-title']"):
             title.attrib.pop("class")  # "sidebar" is boilerplate to trafilatura
+    for index in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' section-index ')]"):
+        index.drop_tree()  # Docsy's list of a section's pages, after its text: links and their pages' descriptions
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
