@@ -894,6 +894,17 @@ def test_a_name_the_matched_exchange_never_mentions_lowers_its_confidence(maker)
     assert maker.ask(held, k=1).confidence == _without(maker, missing_penalty=0.0).ask(held, k=1).confidence
 
 
+@pytest.mark.parametrize("question", ["How do I stop PETG prints lifting at the corners on the Y axis?",
+                                      "How do I stop PETG prints lifting at the corners? Is there a plan B?"])
+def test_a_single_letter_is_no_name_the_chat_never_mentions(maker, question: str) -> None:
+    """A letter alone (an axis, "plan B", the "n" of "O(n)", French's "l'" and "n'") is no name of something the chat
+    never mentions: it cost the answer a third of its confidence, as "WireGuard" would."""
+    answer = maker.ask(question, k=1)
+    assert _message_of(answer.excerpts[0])["id"] == "3006"
+    assert answer.confidence == _without(maker, unknown_penalty=0.0).ask(question, k=1).confidence
+    assert not {"b", "l", "n", "o", "y"} & named_terms("Is lookup O(n) on the Y axis, plan B, l'index ou n'importe?")
+
+
 def test_named_terms_are_the_words_that_name_things() -> None:
     named = named_terms("How do I build a RAID 5 array from three disks with mdadm on 18.04?")
     assert {"mdadm", "18.04"} <= named and not {"build", "array", "disk", "three"} & named

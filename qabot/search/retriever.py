@@ -72,9 +72,10 @@ class _Asked:
 
 def named_terms(query: str, mistyped: frozenset[str] = frozenset()) -> frozenset[str]:
     """The terms of a question's words that name something rather than being ordinary words ("mdadm", "18.04"), or
-    ordinary words ``mistyped`` ("anoher")."""
-    return frozenset(stem for word in words(query) if not lexicon.is_ordinary(word) and word not in mistyped
-                     for stem in tokenize(word))
+    ordinary words ``mistyped`` ("anoher"). A letter alone names nothing: an axis ("Y"), "plan B", the "n" of
+    "O(n)", French's "l'" and "n'"."""
+    return frozenset(stem for word in words(query) if len(word) > 1 and not lexicon.is_ordinary(word)
+                     and word not in mistyped for stem in tokenize(word))
 
 
 def missing_share(text: str, asked: _Asked) -> float:
