@@ -364,6 +364,20 @@ def test_markdown_a_separator_after_a_tag_is_left_out_with_it(tmp_path: Path) ->
     ]
 
 
+def test_markdown_a_heading_written_in_html_names_its_section(tmp_path: Path) -> None:
+    # A README's centred title (<h1 align="center">, as GitHub shows it, Markdown having no way to centre one) was a
+    # paragraph of one word, "Skyfetch", and the text under it had no section.
+    content = ('<p align="center">\n  <img src="logo.png" alt="Skyfetch logo" width="200">\n</p>\n\n'
+               '<h1 align="center">Skyfetch</h1>\n\n'
+               "[![PyPI](https://img.shields.io/pypi/v/skyfetch.svg)](https://pypi.org/project/skyfetch/)\n\n"
+               "Skyfetch downloads images of the night sky from the archive.\n\n"
+               '<h2 align="center">\n  Why skyfetch\n</h2>\n\nIt resumes a fetch that was cut off.\n')
+    assert _markdown(tmp_path, "README.md", content) == [
+        ("Skyfetch", "Skyfetch downloads images of the night sky from the archive."),
+        ("Why skyfetch", "It resumes a fetch that was cut off."),
+    ]
+
+
 
 def test_markdown_anchors_over_lines_are_no_text(tmp_path: Path) -> None:
     # nvm's README puts two anchors above a heading, for the links of an older table of contents

@@ -65,6 +65,8 @@ class Markdown:
     # of these, and a table's delimiter row is made of them: a text without any is plain.
     _MAYBE = re.compile(r"^ {0,3}[#>*+\-=|:~`\d]", re.MULTILINE)
     _UNSEEN = re.compile(r"(?i)<(script|style)\b")  # an HTML block whose content is not shown
+    # An HTML block that is one heading, holding no other block: "<h1 align="center">Skyfetch</h1>"
+    _HEADING = re.compile(r"(?is)<h([1-6])\b[^>]*>(?:(?!</?(?:h[1-6]|p|div|ul|ol|table|br)\b).)*</h\1\s*>")
     _ESM = re.compile(r"(?:import|export) ")  # MDX: a block of JavaScript imports and exports (the keyword, a space)
 
     def __init__(self, body: str, dialect: Dialect = "text", depth: int = 0) -> None:
@@ -305,6 +307,11 @@ class Markdown:
             return
         spans = itertools.chain(html_tags(block), jsx_tags(block), markdown_tools.shortcodes(block))
         self._markup(lines, first, end, spans)
+        shown = [number for number in range(first, end) if number in self.shown]
+        if len(shown) == 1 and self._HEADING.fullmatch(block.strip()):
+            left, right = self.shown[shown[0]]  # a heading in HTML (a README's <h1 align="center">) of one line's text
+            self.headings[first] = heading_text(lines[shown[0]][left:right]).strip()
+            self.heading_lines.update(dict.fromkeys(range(first, end), first))
 
     def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
                 every: bool = True) -> None:
