@@ -128,9 +128,10 @@ def test_a_link_to_a_markdown_footnote_or_definition_names_the_words_the_page_sh
 
 def test_a_link_to_a_sphinx_definition_names_the_words_the_page_shows(make_corpus, fake_bot_for) -> None:
     """Sphinx writes a documented function as a term (its signature, ``<dt id=...>``) and its definition (``<dd>``),
-    which the reader runs together with a colon the page does not show ("fetch(url: str) → bytes: Fetch ..."): the
-    link's text fragment started with it, across the two blocks, and no browser found it. It names the term's words
-    and the definition's, each within its own block, as a table's cells are."""
+    which the reader runs together with a colon the page does not show ("fetch(url: str) → bytes: Fetch ..."), as it
+    does any definition list's ("--force: Overwrite ..."): the link's text fragment started with it, across the two
+    blocks, and no browser found it. A term with an id is named by its own words, then the definition's, each within
+    its block, as a table's cells are; a term of a few words without one is left out of it."""
     page = ('<html><head><title>API</title><link rel=canonical href="https://example.org/api.html"></head><body><main>'
             '<section id="api"><h1>API<a class="headerlink" href="#api">¶</a></h1><p>The skyfetch module downloads '
             'images of the sky from the archive of the observatory.</p><dl class="py function"><dt class="sig '
@@ -142,8 +143,9 @@ def test_a_link_to_a_sphinx_definition_names_the_words_the_page_shows(make_corpu
             'class="headerlink" href="#skyfetch.fetch">¶</a></dt><dd><p>Fetch one telescope image from the archive, '
             'which refuses more than a hundred images per batch.</p></dd></dl><dl class="glossary simple"><dt '
             'id="term-tile">tile<a class="headerlink" href="#term-tile">¶</a></dt><dd><p>one square patch of the sky '
-            'survey</p></dd></dl><p>Note: the archive closes at noon on Sundays for maintenance.</p></section>'
-            '</main></body></html>')
+            'survey</p></dd></dl><p>Note: the archive closes at noon on Sundays for maintenance.</p><dl class="simple">'
+            '<dt><code>--force</code></dt><dd><p>Overwrite the telescope images already in the cache.</p></dd></dl>'
+            '</section></main></body></html>')
     bot = fake_bot_for(make_corpus({"api.html": page}), answer_threshold=0.0)
     ex = _best(bot, "fetch telescope image archive refuses hundred images batch", "api.html")
     assert ex.highlight.startswith("fetch(url: str) → bytes: Fetch one telescope image")
@@ -152,9 +154,13 @@ def test_a_link_to_a_sphinx_definition_names_the_words_the_page_shows(make_corpu
     ex = _best(bot, "tile square patch sky survey", "api.html")
     assert ex.highlight == "tile: one square patch of the sky survey"
     assert ex.citation.link == "https://example.org/api.html#term-tile:~:text=tile,of%20the%20sky%20survey"
-    ex = _best(bot, "archive closes noon Sundays maintenance", "api.html")  # a colon that is on the page stays
-    assert ex.citation.link == ("https://example.org/api.html#api:~:text=Note%3A%20the%20archive%20closes,"
-                                "on%20Sundays%20for%20maintenance.")
+    ex = _best(bot, "overwrite telescope images already cache force", "api.html")
+    assert ex.highlight == "--force: Overwrite the telescope images already in the cache."
+    assert ex.citation.link == ("https://example.org/api.html#api:~:text=Overwrite%20the%20telescope%20images%20"
+                                "already%20in%20the%20cache.")
+    ex = _best(bot, "archive closes noon Sundays maintenance", "api.html")  # a label, on the page: left out too
+    assert ex.citation.link == ("https://example.org/api.html#api:~:text=the%20archive%20closes%20at,on%20Sundays%20"
+                                "for%20maintenance.")
 
 
 def test_a_markdown_citation_links_to_its_heading(make_corpus, fake_bot_for) -> None:

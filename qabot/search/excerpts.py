@@ -270,24 +270,36 @@ def deep_link(url: str | None, para: ParagraphRow | None, highlight: str, *, mar
         return url
     base, _fragment = urldefrag(url)
     anchor = quote(para.anchor, safe="") if para is not None and para.anchor else ""
-    if para is not None and para.anchor and not markdown:
-        highlight = _term_apart(highlight, para.anchor)
+    if not markdown:
+        highlight = _term_apart(highlight, para.anchor if para is not None else None)
     fragment = text_fragment(highlight, markdown=markdown)
     return f"{base}#{anchor}:~:text={fragment}" if fragment else f"{base}#{anchor}" if anchor else base
 
 
-def _term_apart(highlight: str, anchor: str) -> str:
-    """``highlight`` with the term that a reader ran into its definition ("fetch(url: str) → bytes: Fetch one ...",
-    a term's id its anchor, ``qabot.corpus.html_marks``) on a line of its own, without the colon the page does not
-    show: the term and its definition are two blocks of the page. The term is what the first colon outside brackets
-    ends, where it names the anchor's last word ("skyfetch.fetch", "term-tile"); other text stays as it is."""
-    name = re.split(r"[.\-_:]", anchor)[-1].lower()
-    depth = 0
-    for at, char in enumerate(highlight.split("\n", 1)[0]):
+def _term_apart(highlight: str, anchor: str | None) -> str:
+    """``highlight`` without the colon that a reader put between a term and its definition, which the page does not
+    show, the two being blocks of their own there (``qabot.corpus.html_marks``: "fetch(url: str) → bytes: Fetch one
+    ...", "--force: Overwrite ..."). The term is what the first colon outside brackets ends. A term that names the
+    ``anchor``'s last word (its id: "skyfetch.fetch", "term-tile") goes on a line of its own; another of a few words
+    ("--force", "Returns:", or a sentence's "Note:") is left out, so that the link names the definition's words."""
+    first, depth = highlight.split("\n", 1)[0], 0
+    at = -1
+    for place, char in enumerate(first):
         depth += (char in "([{") - (char in ")]}")
-        if char == ":" and depth <= 0 and highlight[at + 1 : at + 2] == " ":
-            return highlight[:at] + "\n" + highlight[at + 2 :] if name and name in highlight[:at].lower() else highlight
-    return highlight
+        if char == ":" and depth <= 0 and first[place + 1 : place + 2] == " ":
+            at = place
+            break
+    if at < 0:
+        return highlight
+    term, rest = highlight[:at], highlight[at + 2 :]
+    name = re.split(r"[.\-_:]", anchor)[-1].lower() if anchor else ""
+    if name and name in term.lower():
+        return term + "\n" + rest
+    short = len(term.split()) <= FRAGMENT_WORDS and len(_WORD.findall(rest.split("\n", 1)[0])) >= _DEFINITION_WORDS
+    return rest if short else highlight
+
+
+_DEFINITION_WORDS = 3  # the fewest words of a definition that a link names without its term: fewer may be anywhere
 
 
 def text_fragment(text: str, *, markdown: bool = False) -> str:
