@@ -18,6 +18,7 @@ import pytest
 from qabot.adapters.discord.format import answer_embed
 from qabot.adapters.terminal import plain_answer
 from qabot.models import Excerpt
+from qabot.search.excerpts import text_fragment
 from tests import documents
 from tests.conftest import FAKE_QABOT
 
@@ -124,6 +125,25 @@ def test_a_link_to_a_markdown_footnote_or_definition_names_the_words_the_page_sh
     ex = _best(bot, "workers four by default", "dome.md")
     assert ex.highlight == "Workers\n:   Four by default."
     assert ex.citation.link == "https://example.org/dome/#dome-notes:~:text=Workers,Four%20by%20default."
+
+
+def test_a_link_to_markdown_names_no_annotation_marker_or_emoji_code(make_corpus, fake_bot_for) -> None:
+    """Material for MkDocs draws an annotation's marker ("(1)" after a word, "# (1)!" in code) as a button, and an
+    emoji's code (":warning:") as an icon, as GitHub does: a link whose text fragment named them was found by no
+    browser. It names the words around them."""
+    notes = ("---\ntitle: Dome notes\nurl: https://example.org/dome/\n---\n\n# Dome notes\n\n"
+             "Enable the humidity sensor in the dome configuration file (1), then restart the dome service (2).\n"
+             "{ .annotate }\n\n1.  The file is dome.yml.\n2.  With systemctl.\n\n"
+             ":warning: Never open the slit while the rain sensor reports water on the dome.\n")
+    bot = fake_bot_for(make_corpus({"dome.md": notes}), answer_threshold=0.0)
+    ex = _best(bot, "enable humidity sensor dome configuration restart service", "dome.md")
+    assert ex.citation.link == ("https://example.org/dome/#dome-notes:~:text=Enable%20the%20humidity%20sensor,"
+                                "restart%20the%20dome%20service")
+    ex = _best(bot, "never open slit rain sensor reports water", "dome.md")
+    assert ex.citation.link == ("https://example.org/dome/#dome-notes:~:text=Never%20open%20the%20slit,"
+                                "water%20on%20the%20dome.")
+    assert text_fragment("```yaml\ndome:\n  humidity_limit: 85 # (1)!\n```", markdown=True) == (
+        "dome%3A,humidity_limit%3A%2085")  # the comment a code annotation's marker is in is drawn as none
 
 
 def test_a_link_to_a_sphinx_definition_names_the_words_the_page_shows(make_corpus, fake_bot_for) -> None:

@@ -315,8 +315,8 @@ def text_fragment(text: str, *, markdown: bool = False) -> str:
     and ``,`` (which the directive's syntax uses) among the rest, and parentheses too, so
     the link survives in Markdown and in Discord's ``<...>`` links.
     """
-    blocks = [words for part in (_MARKDOWN_BREAK if markdown else _BLOCK_BREAK).split(text)
-              if (words := _WORD.findall(_block_text(part, markdown)))]
+    blocks = [run for part in (_MARKDOWN_BREAK if markdown else _BLOCK_BREAK).split(text)
+              for run in _shown_runs(_WORD.findall(_block_text(part, markdown)), markdown) if run]
     if not blocks:
         return ""
     if len(blocks) == 1 and len(blocks[0]) <= 2 * FRAGMENT_WORDS:
@@ -333,6 +333,28 @@ _FENCE_LINE = re.compile(r"\s*(?:`{3,}|~{3,})")
 # What the page shows of none of Markdown's blocks: a footnote's label ("[^2]: ", drawn as its list's number) and a
 # definition's colon (":   ", MkDocs' and PHP Markdown Extra's definition lists).
 _MARKDOWN_MARKER = re.compile(r"(?:\[\^[^\]\s]+\]:|:)\s+")
+
+
+# Words of Markdown that a page draws as no text: Material for MkDocs' annotation markers ("(1)", "(2).", in code
+# "(1)!") and emoji codes (":warning:", drawn as an icon there and on GitHub).
+_UNSHOWN = re.compile(r"\(\d{1,2}\)!?[.,;:?]?|:[a-z0-9_+-]+:")
+_COMMENTS = frozenset({"#", "//", "--", "%", ";", "/*", "<!--"})  # what opens a comment in code
+
+
+def _shown_runs(words: list[str], markdown: bool) -> list[list[str]]:
+    """``words`` of one block, in the runs that the page shows together: of Markdown, parted where a word is drawn as
+    no text (``_UNSHOWN``), which a text fragment may not name nor leave out of its words."""
+    if not markdown or not any(_UNSHOWN.fullmatch(word) for word in words):
+        return [words]
+    runs: list[list[str]] = [[]]
+    for word in words:
+        if _UNSHOWN.fullmatch(word):
+            if word.endswith("!") and runs[-1] and runs[-1][-1] in _COMMENTS:
+                runs[-1].pop()  # "# (1)!": the comment goes with its marker
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    return runs
 
 
 def _block_text(part: str, markdown: bool) -> str:
