@@ -387,3 +387,23 @@ def test_docsy_a_section_s_list_of_its_pages_is_not_read_and_leaves_its_page_in_
         ("Prerequisites", ("Skyfetch needs Python 3.10 or newer and about two gigabytes of free disk space for the "
                            "image cache.")),
         ("Setup", "Set the archive's token in the SKYFETCH_TOKEN environment variable before the first fetch.")]
+
+
+def test_docsy_a_note_s_title_names_no_section(tmp_path: Path) -> None:
+    # Docsy's alert shortcode writes a Bootstrap alert, its title an <h4 class="alert-heading">: what followed the note
+    # in its section was cited as in a section "Warning".
+    path = tmp_path / "install.html"
+    path.write_text(
+        '<!doctype html><html lang="en"><head><meta name="generator" content="Hugo 0.125.4"><title>Install | Skyfetch'
+        '</title></head><body class="td-page"><main class="col-12 col-md-9 col-xl-8 ps-md-5" role="main"><div '
+        'class="td-content"><h1>Install</h1><h2 id="with-pip">With pip<a class="td-heading-self-link" href="#with-pip"'
+        ' aria-label="Heading self-link"></a></h2><p>Install the package from PyPI with pip, in a virtual environment '
+        'of its own.</p><div class="alert alert-warning" role="alert"><h4 class="alert-heading">Warning</h4>The archive'
+        " refuses more than a hundred images per batch from one address.</div><p>Then check the installed version "
+        "with skyfetch --version, which prints the release number.</p></div></main></body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, p.anchor, doc.text[p.start : p.end]) for p in document_paragraphs(doc)][-3:] == [
+        ("With pip", "with-pip", "Warning"),
+        ("With pip", "with-pip", "The archive refuses more than a hundred images per batch from one address."),
+        ("With pip", "with-pip", ("Then check the installed version with skyfetch --version, which prints the "
+                                  "release number."))]

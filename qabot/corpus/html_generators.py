@@ -47,7 +47,9 @@ MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each 
 Docsy (Hugo's documentation theme: Kubernetes', gRPC's, OpenTelemetry's docs) ends a section's page with a list
 of the section's pages, each a link and the page's description (``<div class="section-index">``): navigation, the
 descriptions read on their own pages. It is taken out: trafilatura read it first, as the page's opening section, and
-lost the page's own headings to it.
+lost the page's own headings to it. The title of a note it writes (its ``alert`` shortcode: a Bootstrap alert, ``<h4
+class="alert-heading">Warning</h4>``) is a paragraph, as an admonition's is, not a heading: the text after the note
+was cited as in a section "Warning".
 
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
@@ -101,6 +103,9 @@ def prepare(tree: Any) -> None:
             title.attrib.pop("class")  # "sidebar" is boilerplate to trafilatura
     for index in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' section-index ')]"):
         index.drop_tree()  # Docsy's list of a section's pages, after its text: links and their pages' descriptions
+    for title in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' alert-heading ')]"
+                            "[parent::div[contains(concat(' ', @class, ' '), ' alert ')]]"):
+        title.tag = "p"  # a Bootstrap alert's title (Docsy's alert shortcode: <h4 class="alert-heading">): no section
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
