@@ -407,3 +407,27 @@ def test_docsy_a_note_s_title_names_no_section(tmp_path: Path) -> None:
         ("With pip", "with-pip", "The archive refuses more than a hundred images per batch from one address."),
         ("With pip", "with-pip", ("Then check the installed version with skyfetch --version, which prints the "
                                   "release number."))]
+
+
+def test_just_the_docs_table_of_contents_is_not_read(tmp_path: Path) -> None:
+    # Just the Docs (Jekyll) puts kramdown's table of contents in a <details> whose summary is "Table of contents":
+    # the links were dropped, but the summary was a paragraph of the page, under its title.
+    path = tmp_path / "installation.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en-US"><head><meta charset="UTF-8"><title>Installation | Skyfetch</title><meta '
+        'name="generator" content="Jekyll v4.3.3" /></head><body><a class="skip-to-main" href="#main-content">Skip to '
+        'main content</a><div class="side-bar"><nav aria-label="Main" id="site-nav" class="site-nav"><ul class="nav-'
+        'list"><li class="nav-list-item"><a href="/" class="nav-list-link">Home</a></li></ul></nav></div><div '
+        'class="main" id="top"><div class="main-content-wrap"><div id="main-content" class="main-content"><main><h1 '
+        'id="installation"><a href="#installation" class="anchor-heading" aria-labelledby="installation"><svg '
+        'viewBox="0 0 16 16" aria-hidden="true"><use xlink:href="#svg-link"></use></svg></a> Installation</h1><p '
+        'class="fs-6 fw-300">Skyfetch runs on Linux and macOS with Python 3.10 or newer.</p><details open=""><summary '
+        'class="text-delta">Table of contents</summary><ol id="markdown-toc"><li><a href="#with-pip" id="markdown-toc-'
+        'with-pip">With pip</a></li></ol></details><h2 id="with-pip"><a href="#with-pip" class="anchor-heading" '
+        'aria-labelledby="with-pip"><svg viewBox="0 0 16 16" aria-hidden="true"><use xlink:href="#svg-link"></use>'
+        "</svg></a> With pip</h2><p>Install the released package in a virtual environment of its own.</p></main>"
+        "</div></div></div></body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Installation", "Skyfetch runs on Linux and macOS with Python 3.10 or newer."),
+        ("With pip", "Install the released package in a virtual environment of its own.")]

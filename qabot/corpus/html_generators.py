@@ -51,6 +51,9 @@ lost the page's own headings to it. The title of a note it writes (its ``alert``
 class="alert-heading">Warning</h4>``) is a paragraph, as an admonition's is, not a heading: the text after the note
 was cited as in a section "Warning".
 
+Jekyll's table of contents (kramdown's ``{:toc}``, ``#markdown-toc``) is taken out, with the ``<details>`` that Just
+the Docs puts it in where that holds nothing else: its summary, "Table of contents", was a paragraph of every page.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -106,10 +109,22 @@ def prepare(tree: Any) -> None:
     for title in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' alert-heading ')]"
                             "[parent::div[contains(concat(' ', @class, ' '), ' alert ')]]"):
         title.tag = "p"  # a Bootstrap alert's title (Docsy's alert shortcode: <h4 class="alert-heading">): no section
+    for toc in tree.xpath("descendant-or-self::*[@id='markdown-toc']"):
+        _drop_table_of_contents(toc)
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
+
+
+def _drop_table_of_contents(toc: Any) -> None:
+    """Take out kramdown's table of contents (Jekyll's ``{:toc}``), and the ``<details>`` that Just the Docs puts it
+    in, where that holds nothing else but its summary ("Table of contents")."""
+    holder = toc.getparent()
+    toc.drop_tree()
+    if holder is not None and holder.tag == "details" and not (holder.text or "").strip() and all(
+            child.tag == "summary" and not (child.tail or "").strip() for child in holder):
+        holder.drop_tree()
 
 
 def _text_aside(aside: Any) -> bool:
