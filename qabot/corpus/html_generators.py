@@ -104,7 +104,8 @@ def prepare(tree: Any) -> None:
             label.drop_tree()  # a docutils footnote's "[1]", its link back to where it is referred to
         for title in aside.xpath("p[@class='sidebar-title' or @class='topic-title']"):
             title.attrib.pop("class")  # "sidebar" is boilerplate to trafilatura
-    for index in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' section-index ')]"):
+    for index in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' section-index ')]"
+                            "[div[@class='entry']]"):
         index.drop_tree()  # Docsy's list of a section's pages, after its text: links and their pages' descriptions
     for title in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' alert-heading ')]"
                             "[parent::div[contains(concat(' ', @class, ' '), ' alert ')]]"):
