@@ -2312,6 +2312,31 @@ async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, do
     assert "user6" not in str(body["embeds"]) + str(mentioned["embeds"])  # nor in the index
 
 
+async def test_a_forgotten_members_nickname_in_others_mentions_leaves_the_state_and_index_folders(qa, double,
+                                                                                                 tmp_path) -> None:
+    """A mention is kept as the name it showed: the member's server nickname then. Forgotten once they had left the
+    server (or changed it), under their username alone, "@Stargazer" stayed in others' messages, in the answers
+    quoting them and in the index's files, naming them still."""
+    from tests.discord_double import _now, user
+
+    nicked = {**user(6), "member": {"nick": "Stargazer", "roles": [], "joined_at": _now(), "deaf": False,
+                                    "mute": False, "flags": 0}}
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        double.message(f"<@{USER_BASE + 6}> knows the eyepiece case is under the bench.", user_n=9,
+                       channel_id=OTHER_CHANNEL_ID, mention_bot=False, mentions=[nicked])
+        await until_answer(double, "where is the eyepiece case", lambda b: "under the bench" in str(b["embeds"]),
+                           seconds=10)
+        before = on_disk(tmp_path, "Stargazer")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=user(6)))  # no nickname now
+        await bot.learning.feed.settled()
+        after = await ask(double, "where is the eyepiece case")
+        on_disk_after = on_disk(tmp_path, "Stargazer", "under the bench")
+    assert {p.split("/")[0] for p in before["Stargazer"]} == {"state", "index"}  # the test sees it where it is
+    assert "@someone knows the eyepiece case is under the bench." in after["embeds"][0]["description"]
+    assert set(on_disk_after) == {"under the bench"}, on_disk_after  # the message stays, without their name
+
+
 async def test_forgetting_a_member_keeps_the_highlights_quoting_another_whose_name_ends_with_theirs(qa, double,
                                                                                                      tmp_path) -> None:
     """A stored answer's highlight quotes a message as "Ted: ...": forgetting the member "ed" (their username) took it

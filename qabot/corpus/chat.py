@@ -35,8 +35,7 @@ a little higher and prefers that message as the highlight (``qabot.search``).
 **Bridges.** A bridge from IRC or Matrix, or PluralKit, posts through a webhook, each
 message under the name of the person it relays. A webhook seen under two names or more
 bridges people (``Bridges``): each name is a person of its own, whose messages answer and
-ask as a member's do. A webhook seen under one name only (a feed: GitHub, an RSS reader)
-stays a bot's.
+ask as a member's do. A webhook seen under one name only (a feed: GitHub, an RSS reader) stays a bot's.
 """
 
 from __future__ import annotations
@@ -198,6 +197,7 @@ class ChatMessage:
     reply_to: str | None = None  # the id of the message it replies to
     names: frozenset[str] = frozenset()  # folded names others may call the author by
     mentions: frozenset[str] = frozenset()  # folded names of the people it @-mentions
+    mentioned_as: tuple[tuple[str, str], ...] = ()  # (key, name) of each it @-mentions, as live it showed them
     bot: bool = False
     called: bool = False  # a bot's answer to someone's slash command
     marked: bool = False  # the asker marked it as the answer

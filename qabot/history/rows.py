@@ -259,13 +259,35 @@ ADDED = (("history_messages", "continues", "INTEGER"), ("history_messages", "for
           ("history_channels", "started_by", "TEXT"))
 
 
+def mentions_column(message: ChatMessage) -> str:
+    """Whom a message mentions, as its row keeps them: each member's key, with the name the mention showed (``{key:
+    name}``), so that forgetting them takes that name out of the message whatever they are called by then."""
+    shown = dict(message.mentioned_as)
+    return json.dumps({key: shown.get(key, "") for key in sorted(message.mentions)})
+
+
+def shown_as(db: sqlite3.Connection, key: str, where: str, args: tuple) -> set[str]:
+    """The names the mentions of the member ``key`` showed in the messages ``where`` selects, which those messages'
+    rows keep no more: the names to take out of them as that member is forgotten."""
+    names, rows = set(), []
+    for message_id, mentions in db.execute(f"SELECT id, mentions FROM history_messages WHERE {where}", args):
+        kept = json.loads(mentions)  # a list of keys alone, as a database from before names were kept has it
+        if isinstance(kept, dict) and kept.get(key):
+            names.add(kept[key])
+            rows.append((json.dumps({**kept, key: ""}), message_id))
+    db.executemany("UPDATE history_messages SET mentions = ? WHERE id = ?", rows)
+    return names
+
+
 def from_row(row: tuple) -> Stored:
     """A ``history_messages`` row (``MESSAGE``'s columns) as the message it keeps."""
     (message_id, channel_id, author_hash, author_name, at, content, extras, reply_to, mentions, bot, marked, parent,
      root, role, number, asker, news, forwarded) = row
+    mentioned = json.loads(mentions)  # ``mentions_column``, or a list of keys alone (a database from before)
     message = ChatMessage(id=str(message_id), author=author_name, author_key=author_hash, date=at, content=content,
                           extras=tuple(json.loads(extras)), reply_to=str(reply_to) if reply_to is not None else None,
-                          names=frozenset({author_hash}), mentions=frozenset(json.loads(mentions)), bot=bool(bot),
+                          names=frozenset({author_hash}), mentions=frozenset(mentioned), bot=bool(bot),
+                          mentioned_as=tuple(sorted(mentioned.items())) if isinstance(mentioned, dict) else (),
                           marked=bool(marked), forwarded=forwarded)
     return Stored(message, channel_id, parent, root, role, number, asker, bool(news))
 

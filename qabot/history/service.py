@@ -283,14 +283,18 @@ class History:
 
     def _unnamed(self, guild_id: int, message: ChatMessage) -> ChatMessage:
         """``message`` with its mentions of members forgotten in this run since it was read made ``UNNAMED``, as
-        ``HistoryStore.forget`` made those of the messages kept before."""
-        content = unnamed(message.content, (n for key in message.mentions for n in self._names.get((guild_id, key), ())))
+        ``HistoryStore.forget`` made those of the messages kept before: by their names, and the name the mention showed
+        as it was read (it keeps that no more)."""
+        gone = {key for key in message.mentions if (guild_id, key) in self._names}
+        shown = tuple(pair for pair in message.mentioned_as if pair[0] not in gone)
+        content = unnamed(message.content, [*(n for key in gone for n in self._names[(guild_id, key)]),
+                                            *(name for key, name in message.mentioned_as if key in gone)])
         # What a forward forwards lists no mentions of its own (a snapshot's are not resolved): any of them.
         forwarded = unnamed(message.forwarded, (n for (guild, _), names in self._names.items()
                                                 if message.forwarded and guild == guild_id for n in names))
-        if (content, forwarded) == (message.content, message.forwarded):
+        if (content, forwarded, shown) == (message.content, message.forwarded, message.mentioned_as):
             return message
-        return replace(message, content=content, forwarded=forwarded)
+        return replace(message, content=content, forwarded=forwarded, mentioned_as=shown)
 
     def _index(self, touched: set[tuple[int, int]], *, purging: bool = True) -> tuple[list[str], int]:
         """Bring the index in step with the state database for these exchanges and what it owes (``HistoryStore.owe``:

@@ -1,16 +1,15 @@
 """What a live channel's history keeps in the state database: its channels, their checkpoints, their messages.
 
-The tables live beside the answers and votes, in the same SQLite file (``qabot.feedback``:
-``QABOT_STATE_DIR``, readable by its owner alone). A member is kept only as a salted hash
-of their id (``author_hash``, the state database's own salt; Discord's one id for deleted
-accounts, nobody's, as it is: ``qabot.corpus.deleted``): the display name is kept
-for the citation, which shows it. A message keeps what laying out its exchange again
-needs (``qabot.corpus.chat``): its text (and a forward's, ``forwarded``), attachments' names and embeds' titles, when it was
-sent, the message it replies to, whom it mentions (hashed too) and, once linked into its
-conversation, its exchange (``root``: the id of the exchange's first message), the message
-it responds to, its role, its place in the channel, and its exchange's asker. An exchange is
-a channel's and a root: a thread started from a message roots its first exchange at that
-message, which is kept in the parent channel (``qabot.history.linking``).
+The tables live beside the answers and votes, in the same SQLite file (``qabot.feedback``: ``QABOT_STATE_DIR``,
+readable by its owner alone). A member is kept only as a salted hash of their id (``author_hash``, the state
+database's own salt; Discord's one id for deleted accounts, nobody's, as it is: ``qabot.corpus.deleted``): the display
+name is kept for the citation, which shows it. A message keeps what laying out its exchange again needs
+(``qabot.corpus.chat``): its text (and a forward's, ``forwarded``), attachments' names and embeds' titles, when it was
+sent, the message it replies to, whom it mentions (hashed too, with the name each mention showed, which forgetting
+them takes out) and, once linked into its conversation, its exchange (``root``: the id of the exchange's first
+message), the message it responds to, its role, its place in the channel, and its exchange's asker. An exchange is a
+channel's and a root: a thread started from a message roots its first exchange at that message, which is kept in the
+parent channel (``qabot.history.linking``).
 
 A channel keeps its ``checkpoint``: every message up to that id has been read (a
 backfill resumes after it), and ``complete`` once it has been read to its end (new
@@ -51,12 +50,14 @@ from qabot.history.rows import (
     exchanges_of,
     execute_in,
     from_row,
+    mentions_column,
     owe_more,
     owes_purge,
     quotes,
     read_owed,
     select_in,
     settle,
+    shown_as,
     unquote_naming,
     write_owed,
 )
@@ -168,7 +169,7 @@ class HistoryStore:
         """Store messages (new, or a new version of one kept: its link stays); the roots of those already linked."""
         rows = [(int(m.id), channel_id, m.author_key, m.author, m.date, m.content, json.dumps(list(m.extras)),
                  int(m.reply_to) if m.reply_to and m.reply_to.isascii() and m.reply_to.isdigit() else None,
-                 json.dumps(sorted(m.mentions)), int(m.bot), int(m.marked), m.forwarded) for m in messages]
+                 mentions_column(m), int(m.bot), int(m.marked), m.forwarded) for m in messages]
         with self._db() as db:
             self._rewritten(db, messages)
             db.executemany(
@@ -183,8 +184,7 @@ class HistoryStore:
 
     def edit(self, messages: Sequence[ChatMessage]) -> list[tuple[int, int]]:
         """New versions of messages kept (others are ignored): the (channel, root) of those already linked."""
-        rows = [(m.author, m.content, json.dumps(list(m.extras)), json.dumps(sorted(m.mentions)), m.forwarded,
-                 int(m.id)) for m in messages]
+        rows = [(m.author, m.content, json.dumps(list(m.extras)), mentions_column(m), m.forwarded, int(m.id)) for m in messages]
         with self._db() as db:
             self._rewritten(db, messages)
             db.executemany("UPDATE history_messages SET author_name = ?, content = ?, extras = ?, mentions = ?, "
@@ -259,9 +259,9 @@ class HistoryStore:
                                                    (author_key, *apart, guild_id))]
             self.state.taken_back()  # their words and names leave the file, titles and others' mentions too
             self._unquote(db, said)
-            names = {n for n in names if n} | {s.message.author for s in said}
+            them = (f'%"{author_key}"%', guild_id)  # and the names others' mentions showed them by
+            names = {n for n in names if n} | {s.message.author for s in said} | shown_as(db, author_key, mentioned, them)
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, *apart, guild_id)).rowcount
-            them = (f'%"{author_key}"%', guild_id)
             affected += db.execute(f"SELECT id, channel_id, root FROM history_messages WHERE {mentioned}",
                                    them).fetchall()
             db.executemany("UPDATE history_messages SET content = ? WHERE id = ?", [

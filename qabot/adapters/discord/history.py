@@ -111,8 +111,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
     content = shown(_ESCAPED.sub(r"@\1", _unnamed_channels(message, message.clean_content, sees)))  # custom emoji,
     # dates, commands as Discord shows them
     guild_id = getattr(message.guild, "id", None)
-    content = unnamed(content, (user.display_name for user in message.mentions
-                                if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id))))
+    hidden = {user.id for user in message.mentions
+              if forgotten is not None and guild_id is not None and forgotten(guild_id, key(user.id))}
+    content = unnamed(content, (user.display_name for user in message.mentions if user.id in hidden))
     reference = message.reference
     forward = reference is not None and reference.type is MessageReferenceType.forward
     shared = message.message_snapshots if forward else []
@@ -131,6 +132,9 @@ def chat_message(message: discord.Message, key: Key, forgotten: Forgotten | None
         date=message.created_at.isoformat(timespec="seconds"), content=content, extras=tuple(extras),
         reply_to=str(reply_to) if reply_to else None, names=frozenset({author_key}),
         mentions=frozenset(key(user.id) for user in message.mentions), bot=False,
+        # The name each mention shows: forgetting that member takes it out, whatever they are called by then.
+        mentioned_as=tuple(sorted({(key(user.id), user.display_name) for user in message.mentions
+                                   if user.id not in hidden})),
         forwarded="\n".join(_clean(s.content, message, key, forgotten, sees) for s in shared if s.content.strip()),
     )
     return kept if kept.says_something else None
