@@ -2453,6 +2453,22 @@ async def test_forgotten_deleted_and_edited_words_leave_the_state_folders_bytes_
     assert set(after) == {"Which lens fits the old guide scope?"}, after  # another member's message stays
 
 
+async def test_the_index_folder_holding_a_servers_history_is_readable_by_its_owner_alone(qa, double, tmp_path) -> None:
+    """The state database is made readable by its owner alone; the index, which holds the same messages (a private
+    channel's too) with their authors' names, was left as the umask made it: every user of the machine could read
+    them in its segments' files."""
+    import stat
+
+    double.seed("The dome key is taped under the third step of the Quillbramble stair.", user_n=2,
+                channel_id=PRIVATE_CHANNEL_ID)
+    (tmp_path / "index").chmod(0o755)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+    assert on_disk(tmp_path / "index", "Quillbramble")  # it is there
+    assert stat.S_IMODE((tmp_path / "index").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "state").stat().st_mode) == 0o700
+
+
 class Busy(Recorder):
     """The real QABot, whose index is busy (another process writing it too long) for its next ``busy`` changes."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import stat
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,17 @@ def history_wanted(settings: Settings, store: FeedbackStore) -> bool:
         return False
 
 
+def index_private(qa: Any) -> None:
+    """The index holds the server's history from now on, its private channels' too: its folder is made readable by
+    its owner alone, as the state database is, whatever the umask made it (its files are then out of others' reach)."""
+    folder = getattr(getattr(qa, "settings", None), "index_dir", None)  # a QABot's
+    try:
+        if folder is not None and (mode := stat.S_IMODE(folder.stat().st_mode)) & 0o077:
+            folder.chmod(mode & 0o700)
+    except OSError as exc:
+        log.warning("history: cannot make the index folder readable by its owner alone: %s", exc.strerror or exc)
+
+
 class Learning:
     """One client's history: its feed, its listeners and its backfill."""
 
@@ -62,6 +74,7 @@ class Learning:
         self.reads = settings.discord_message_content or not listed
         tags = frozenset(fold(tag) for tag in settings.discord_history_solved_tags)
         self.history = history
+        index_private(history.qa)
         self.feed = Feed(history, settings.discord_history_debounce_seconds, unquote=unquote)
         self.backfill = Backfill(client, history, self.feed, key, listed, tags,
                                  recheck_days=settings.discord_history_recheck_days)
