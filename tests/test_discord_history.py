@@ -620,6 +620,29 @@ async def test_backfill_progress_says_what_it_is_doing(qa, double, tmp_path, mon
     assert len(lines[1]) >= 5  # the channel and its four threads, each up to date
 
 
+async def test_the_backfills_log_names_a_thread_by_its_id_not_its_title(qa, double, tmp_path, monkeypatch,
+                                                                       caplog) -> None:
+    """A thread's or forum post's title is the words of the member who made it (``/qabot forget`` takes them out of
+    it): the backfill's warning about a thread it could not read (and its progress lines, "reading <title>") named it
+    by its title, in a log that nothing takes them back out of."""
+    from qabot.adapters.discord import backfill
+
+    monkeypatch.setattr(backfill, "LOG_SECONDS", 0.0)  # every progress line
+    read = double.thread("Why does Quillbramble's dome stick?", parent_id=OTHER_CHANNEL_ID, archived=True,
+                         announce=False)
+    double.seed("The dome sticks when the rail is dry.", user_n=6, channel_id=read, seconds_ago=900)
+    failing = double.thread("Zanzibarquux keeps losing the guide star", parent_id=OTHER_CHANNEL_ID, archived=True,
+                            announce=False)
+    double.seed("The guide star drifts off.", user_n=6, channel_id=failing, seconds_ago=800)
+    double.history_errors[failing] = 503
+    caplog.set_level(logging.DEBUG, logger="qabot")
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, discord_history_recheck_days=0)) as bot:
+        await backfilled(bot, double)
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("qabot")]
+    assert any(f"could not read thread {failing}" in line for line in logged), logged
+    assert not [line for line in logged if "Quillbramble" in line or "Zanzibarquux" in line]
+
+
 @pytest.mark.parametrize("heard", [True, False])
 async def test_a_channel_deleted_while_it_is_read_leaves_the_index_without_a_warning(qa, double, tmp_path, monkeypatch,
                                                                                       caplog, heard) -> None:

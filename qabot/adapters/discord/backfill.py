@@ -51,6 +51,7 @@ import discord
 
 from qabot.adapters.discord.feed import Feed
 from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of, marks_of, started_by
+from qabot.adapters.discord.places import named
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import THREAD, Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING
@@ -153,7 +154,7 @@ class Backfill:
                 if _deleted(exc):  # as it was read
                     await self._gone(channel.id)
                     continue
-                log.warning("history: cannot list the threads of #%s: %s", getattr(channel, "name", channel_id), exc)
+                log.warning("history: cannot list the threads of %s: %s", named(channel), exc)
                 await self._unreached(self.history.with_threads(channel.id))
         self.reading.finished = time.time()
         self.reading.current = None
@@ -171,21 +172,21 @@ class Backfill:
     async def read_or_skip(self, channel: Any) -> None:
         """``read``; where Discord or the index fails on it, the channel's history before now is skipped, with a
         warning, so that its new messages are still learnt (until read to its end, they would wait for it)."""
-        name = getattr(channel, "name", channel.id)
+        name = named(channel)
         try:
             await self.read(channel)
             return
         except asyncio.CancelledError:
             raise
         except discord.Forbidden:
-            log.warning("history: cannot read #%s's history (it needs View Channel and Read Message History); what "
+            log.warning("history: cannot read %s's history (it needs View Channel and Read Message History); what "
                         "is said there from now on is learnt", name)
         except Exception as exc:
             if _deleted(exc):  # as it was read (a moderator's CHANNEL_DELETE or THREAD_DELETE, or no event at all)
                 await self._gone(channel.id)
                 return
             again = self._again(channel, exc)
-            log.warning("history: could not read #%s (%s); what is said there from now on is learnt, and what "
+            log.warning("history: could not read %s (%s); what is said there from now on is learnt, and what "
                         "was said before is read %s", name, exc,
                         f"again in {again:.0f} s" if again else "at the next start",
                         exc_info=None if isinstance(exc, discord.HTTPException) else exc)
@@ -259,8 +260,8 @@ class Backfill:
                         seen.add(thread.id)
                         yield thread
             except discord.Forbidden:
-                log.info("history: cannot list %s archived threads of #%s (it needs %s)",
-                         "private" if private else "the", channel.name,
+                log.info("history: cannot list %s archived threads of %s (it needs %s)",
+                         "private" if private else "the", named(channel),
                          "Manage Threads" if private else "Read Message History")
         # Threads kept that were not listed: deleted while the bot was away (no THREAD_DELETE was heard), or private
         # ones it may not list; Discord says which.
@@ -307,7 +308,7 @@ class Backfill:
             await self.feed.apply(Changes(read={channel.id: (row.checkpoint, True)}))
             self._progress()
             return
-        self.reading.current = row.title
+        self.reading.current = named(channel)
         start = recheck.after if recheck is not None else row.checkpoint
         after = discord.Object(id=start) if start else None
         changes, newest, count = Changes(), row.checkpoint, 0
@@ -351,8 +352,8 @@ class Backfill:
             await self._compare(channel.id, recheck, max(newest, recheck.up_to), changes)
             changes.removed |= recheck.removed
             if recheck.removed or recheck.edited:
-                log.info("history: #%s: %d message(s) deleted and %d edited while the bot was away (in the last %g "
-                         "day(s), QABOT_DISCORD_HISTORY_RECHECK_DAYS)", getattr(channel, "name", channel.id),
+                log.info("history: %s: %d message(s) deleted and %d edited while the bot was away (in the last %g "
+                         "day(s), QABOT_DISCORD_HISTORY_RECHECK_DAYS)", named(channel),
                          len(recheck.removed), recheck.edited, self.recheck_days)
         changes.read[channel.id] = (newest, True)
         await self.feed.apply(changes)

@@ -206,6 +206,13 @@ def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], b
     return covered
 
 
+def named(channel: Any) -> str:
+    """A server's channel as the history's log names it: ``#name``, which its managers gave it; a thread or a forum
+    post by its id alone, since its title is the words of the member who made it (or wrote the message it was
+    started from), which ``/qabot forget`` takes back."""
+    return f"thread {channel.id}" if isinstance(channel, discord.Thread) else f"#{getattr(channel, 'name', channel.id)}"
+
+
 def logged(channel: Any) -> str:
     """A channel as the log names it: a direct message's id names one person, so it is not given."""
     in_a_server = getattr(channel, "guild", None) is not None or getattr(channel, "guild_id", None) is not None
