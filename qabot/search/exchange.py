@@ -32,7 +32,8 @@ the exchange from someone other than the asker, never one of the asker's own:
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
   (the helper's message is the answer), and a support bot's auto-reply, a level-up or a
   webhook's feed answers nobody;
-- where nobody else speaks there, the best sentence is highlighted as in prose.
+- where nobody else speaks there, the best sentence is highlighted as in prose, but never a message that only
+  thanks (``thanks_only``: the asker's "ty" to someone elsewhere says nothing of the question).
 
 The whole message is the highlight where it fits in 300 characters.
 """
@@ -41,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -156,6 +158,7 @@ class Exchange:
     offset: int  # where ``text`` starts in the document
     matched: Span  # the unit that matched the question best
     options: list[Candidate]
+    thanks: frozenset[Span] = frozenset()  # the units of messages that only thank (``thanks_only``): never a highlight
 
 
 def is_chat(para: ParagraphRow | None) -> bool:
@@ -255,7 +258,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if para.role in (ASKS, BOT) or (para.author == asker and not (namesake and para.role in _ANSWERING)):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         facts = _facts(laid_out(para), para.author)
-        if facts.words <= names or facts.filler or (facts.words & _THANKS and facts.words <= names | _THANKS_TOO):
+        if facts.words <= names or facts.filler or thanks_only(laid_out(para), para.author, names):
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np", a "ty"
         after = para.start > said.start
         specific = [folded for folded, count in facts.specific if counts or not count]
@@ -280,7 +283,15 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
-    return Exchange(sorted(known), text, lo, matched, out)
+    thanks = frozenset(u for p, units in order if thanks_only(laid_out(p), p.author, names) for u in units)
+    return Exchange(sorted(known), text, lo, matched, out, thanks)
+
+
+def thanks_only(laid: str, author: str | None, names: AbstractSet[str]) -> bool:
+    """Whether a message (as laid out: ``"author: text"``) only thanks, perhaps someone by name (``names``: the folded
+    names of the exchange's authors): "ty", "thanks!", "thank you so much ana"."""
+    words = _facts(laid, author).words
+    return bool(words & _THANKS) and words <= names | _THANKS_TOO
 
 
 @lru_cache(maxsize=256)
