@@ -24,7 +24,7 @@ from qabot.corpus.conversations import Message, Untangler, exchanges, parents, r
 from qabot.corpus.roles import ANSWERS, ASKS
 from qabot.eval import fit_conversations
 from qabot.models import Document, Excerpt
-from qabot.search import RetrievalConfig, Retriever
+from qabot.search import RetrievalConfig, Retriever, addressing
 from qabot.search.retriever import named_terms
 from tests import documents
 
@@ -1461,6 +1461,31 @@ def test_a_helper_asking_back_by_name_is_not_the_asker(tmp_path: Path, bot_for) 
     assert answer.answered  # not an exchange where nobody answered the asker (Sam)
     assert answer.excerpts[0].citation.link.endswith("/6004") and answer.excerpts[0].highlight == (
         "Sam: Ana: that is too little, give it at least 2 GB")
+
+
+def test_a_helper_asking_back_by_a_mention_of_a_name_with_spaces_is_not_the_asker(tmp_path: Path, bot_for) -> None:
+    """As above, where the members' display names have spaces and Discord writes the helper's mention of the asker
+    as "@Ana Lima": the one it is put to is Ana Lima, not a member called "Ana", so Sam Reed answered."""
+    bot = _dome_chat(tmp_path, bot_for, [
+        documents.message("6011", "Ana Lima", "anyone know why the installer crawls?", _at(0)),
+        documents.message("6012", "Sam Reed", "@Ana Lima how much memory does your laptop have for Ubuntu?", _at(1),
+                          mentions=("Ana Lima",)),
+        documents.message("6013", "Ana Lima", "@Sam Reed 1 GB", _at(2), mentions=("Sam Reed",)),
+        documents.message("6014", "Sam Reed", "@Ana Lima that is too little, give it at least 2 GB", _at(3),
+                          mentions=("Ana Lima",)),
+    ])
+    answer = bot.ask("How much memory does a laptop need for Ubuntu?", k=1)
+    assert answer.answered  # not an exchange where nobody answered the asker (Sam Reed)
+    assert answer.excerpts[0].citation.link.endswith("/6014"), answer.excerpts[0].highlight
+
+
+def test_a_message_opening_with_a_name_of_several_words_addresses_that_member() -> None:
+    authors = {"Ana Lima", "Sam Reed", "Ana"}
+    assert addressing.addressee("Sam Reed: @Ana Lima which card do you have?", "Sam Reed", authors) == "Ana Lima"
+    assert addressing.addressee("Sam Reed: ana lima, which card?", "Sam Reed", authors) == "Ana Lima"
+    assert addressing.addressee("Sam Reed: @Ana which card?", "Sam Reed", authors) == "Ana"
+    assert addressing.said("Sam Reed: @Ana Lima run sudo lshw", "Sam Reed", authors) == "run sudo lshw"
+    assert addressing.said("Sam Reed: Ana Lima is right", "Sam Reed", authors) == "Ana Lima is right"
 
 
 def test_a_helpers_first_step_is_the_answer_not_the_and_then_after_it(tmp_path: Path, bot_for) -> None:

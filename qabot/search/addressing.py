@@ -8,6 +8,7 @@ question; and an exchange's opener who thanks later in it was helped.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -25,6 +26,8 @@ ADDRESSED_MOST = 2  # times the others address someone by name, more than anyone
 # word of advice or of answer, where people answer with Discord's replies instead of names.
 _NO_NAMES = LABELS | frozenset("try yes no ok okay so well then and but also yeah yep nope sure hmm hm oh ah maybe "
                                "sorry first next finally otherwise alternatively actually anyway btw example".split())
+# What follows a name of several words that a message opens by addressing: as ``ADDRESSED`` has it after one word.
+_AFTER_MENTION, _AFTER_NAME = re.compile(r"[:,]?\s"), re.compile(r"[:,]\s")
 
 
 def brings_own(said_body: str, said_text: str, author: str | None, laid: list[Laid]) -> bool:
@@ -37,11 +40,12 @@ def brings_own(said_body: str, said_text: str, author: str | None, laid: list[La
     with Discord's replies and no names, an answer in the first person ("I had the same problem: ...") is common.
     """
     others = [(body, name) for body, name, _ in laid if name != author]  # the messages around it, as laid out
-    if _opens_addressed(said_body, author) or not others or not FIRST_PERSON.search(said_text):
+    authors = {name for _, name, _ in laid}
+    if _opens_addressed(said_body, author, authors) or not others or not FIRST_PERSON.search(said_text):
         return False
     if not asks_like(said_text):
         return False
-    return sum(_opens_addressed(body, name) for body, name in others) >= ADDRESSED_SHARE * len(others)
+    return sum(_opens_addressed(body, name, authors) for body, name in others) >= ADDRESSED_SHARE * len(others)
 
 
 def thanks_for_own(engine: SearchEngine, doc: int, said: ParagraphRow) -> bool:
@@ -71,15 +75,16 @@ def _unsigned(body: str, author: str | None) -> str:
     return body[len(author) + 2 :] if author and body.startswith(f"{author}: ") else body
 
 
-def _opens_addressed(body: str, author: str | None) -> bool:
-    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...", "@ana ...")."""
-    return _addressed_to(body, author) is not None
+def _opens_addressed(body: str, author: str | None, names: Iterable[str | None] = ()) -> bool:
+    """Whether a message (``"author: text"``) opens by addressing someone ("ana: ...", "@ana, ...", "@ana ...";
+    ``names``: see ``_opening``)."""
+    return _addressed_to(body, author, names) is not None
 
 
 def addressee(body: str, author: str | None, authors: set[str | None], replied: str | None = None) -> str | None:
     """Whom a message (``"author: ana: text"``) opens by addressing, else the author of the message it replies to
     (``replied``), where that is someone else among ``authors``."""
-    return next((name for name in (_addressed_to(body, author), replied)
+    return next((name for name in (_addressed_to(body, author, authors), replied)
                  if name is not None and name != author and name in authors), None)
 
 
@@ -92,17 +97,35 @@ def replied(engine: SearchEngine, doc: int, messages: Iterable[tuple[ParagraphRo
     return {start: author for start, number in replies.items() if (author := authors.get(number)) is not None}
 
 
-def _addressed_to(body: str, author: str | None) -> str | None:
-    """The name a message (``"author: text"``) opens by addressing: "ana: ", "@ana, ", or a Discord mention, "@ana "."""
-    opening = ADDRESSED.match(_unsigned(body, author))
-    return opening.group(0).strip().lstrip("@").rstrip(":,") if opening else None
+def _addressed_to(body: str, author: str | None, names: Iterable[str | None] = ()) -> str | None:
+    """The name a message (``"author: text"``) opens by addressing: "ana: ", "@ana, ", or a Discord mention, "@ana "
+    (``names``: see ``_opening``)."""
+    opening = _opening(_unsigned(body, author), names)
+    return opening[0] if opening else None
 
 
-def said(body: str, author: str | None) -> str:
-    """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
-    Discord writes a mention: "@ana "). An opening word that is no name stays: "try: loadkeys de", "yes, you can"."""
-    unsigned = _unsigned(body, author)
+def _opening(unsigned: str, names: Iterable[str | None] = ()) -> tuple[str, int] | None:
+    """The name a message (without its author) opens by addressing, and where what it says begins: "ana: ", "@ana, ",
+    "@ana ", or one of ``names`` (the exchange's authors) of several words, as Discord writes a mention of a display
+    name with spaces ("@Ana Lima ") or as typed ("Ana Lima: "); None where it addresses no one."""
+    lead = len(unsigned) - len(unsigned.lstrip())
+    mention = unsigned.startswith("@", lead)
+    at = lead + mention
+    for name in sorted({n for n in names if n and " " in n.strip()}, key=len, reverse=True):
+        end = at + len(name)
+        if unsigned[at:end].casefold() == name.casefold() and (
+                after := (_AFTER_MENTION if mention else _AFTER_NAME).match(unsigned, end)):
+            return name, after.end()
     opening = ADDRESSED.match(unsigned)
-    if opening is None or fold(opening.group(0).strip().rstrip(":,")) in _NO_NAMES:
+    return (opening.group(0).strip().lstrip("@").rstrip(":,"), opening.end()) if opening else None
+
+
+def said(body: str, author: str | None, names: Iterable[str | None] = ()) -> str:
+    """What a message (``"author: text"``) says, without its author and the name it is addressed to ("ana: ", or as
+    Discord writes a mention: "@ana "; ``names``: see ``_opening``). An opening word that is no name stays: "try:
+    loadkeys de", "yes, you can"."""
+    unsigned = _unsigned(body, author)
+    opening = _opening(unsigned, names)
+    if opening is None or fold(opening[0]) in _NO_NAMES:
         return unsigned
-    return unsigned[opening.end() :]
+    return unsigned[opening[1] :]

@@ -231,7 +231,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
 
     to_whom = addressing.replied(engine, passage.doc, messages.values())
     laid = [(laid_out(p), p.author, to_whom.get(p.start)) for p, _ in messages.values()]
-    said_text = addressing.said(laid_out(said), said.author)
+    authors = {p.author for p, _ in messages.values()}
+    spaced = frozenset(a for a in authors if a and " " in a.strip())  # names a message may open with: "@Ana Lima "
+    said_text = addressing.said(laid_out(said), said.author, spaced)
     asker = said.author if asking[matched] or said.role == ASKS or (
         said.role is None and (asks_like(said_text) or _PROBLEM.search(said_text))) else None
     if said.role == ANSWERS and addressing.brings_own(laid_out(said), said_text, said.author, laid):
@@ -243,12 +245,13 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     if asking[matched] and said.role != ASKS and not FIRST_PERSON.search(said_text):
         # A question put to someone else of the exchange ("ana: which card do you have?") asks back: ana asked. One
         # that speaks of its author's own situation ("should I ...", "when we do ...") is theirs, even put to a helper.
-        authors = {p.author for p, _ in messages.values()}
         asker = addressing.addressee(laid_out(said), said.author, authors, to_whom.get(said.start)) or asker
     order = sorted(messages.values(), key=lambda m: m[0].start)
     thanked = thanked_by(engine, passage.doc, first.group, asker, kept)
     abbreviations, counts, which, yes_no = _asked(question)
     names = {fold(p.author) for p, _ in order if p.author}
+    names |= {word for name in names for word in _NAME_CHARS.sub(" ", name).split()}  # "ana lima": "ana", "lima"
+    facts_of = {p.start: _facts(laid_out(p), p.author, spaced) for p, _ in order}
     out = []
     replied = False
     # Where the build's asker goes by the same name, an answer under that name is someone else's: two members may
@@ -257,8 +260,8 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     for n, (para, units) in enumerate(order):
         if para.role in (ASKS, BOT) or (para.author == asker and not (namesake and para.role in _ANSWERING)):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
-        facts = _facts(laid_out(para), para.author)
-        if facts.words <= names or facts.filler or thanks_only(laid_out(para), para.author, names):
+        facts = facts_of[para.start]
+        if facts.words <= names or facts.filler or thanks_only(facts.words, names):
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np", a "ty"
         after = para.start > said.start
         specific = [folded for folded, count in facts.specific if counts or not count]
@@ -283,14 +286,13 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
-    thanks = frozenset(u for p, units in order if thanks_only(laid_out(p), p.author, names) for u in units)
+    thanks = frozenset(u for p, units in order if thanks_only(facts_of[p.start].words, names) for u in units)
     return Exchange(sorted(known), text, lo, matched, out, thanks)
 
 
-def thanks_only(laid: str, author: str | None, names: AbstractSet[str]) -> bool:
-    """Whether a message (as laid out: ``"author: text"``) only thanks, perhaps someone by name (``names``: the folded
-    names of the exchange's authors): "ty", "thanks!", "thank you so much ana"."""
-    words = _facts(laid, author).words
+def thanks_only(words: AbstractSet[str], names: AbstractSet[str]) -> bool:
+    """Whether a message (its folded ``words``: ``_Facts.words``) only thanks, perhaps someone by name (``names``: the
+    folded names of the exchange's authors): "ty", "thanks!", "thank you so much ana"."""
     return bool(words & _THANKS) and words <= names | _THANKS_TOO
 
 
@@ -326,9 +328,10 @@ class _Facts:
 
 
 @lru_cache(maxsize=_KEPT)
-def _facts(laid: str, author: str | None) -> _Facts:
-    """The ``_Facts`` of a message as the exchange lays it out (``"author: text"``)."""
-    body = addressing.said(laid, author)
+def _facts(laid: str, author: str | None, spaced: frozenset[str] = frozenset()) -> _Facts:
+    """The ``_Facts`` of a message as the exchange lays it out (``"author: text"``; ``spaced``: the exchange's authors
+    whose names have spaces, which a message may open by addressing, ``addressing.said``)."""
+    body = addressing.said(laid, author, spaced)
     return _Facts(
         words=frozenset(_NAME_CHARS.sub(" ", fold(body)).split()),
         filler=bool(_CORRECTION.match(body) or _me_too(body) or _COURTESY.match(body)),
