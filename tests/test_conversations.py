@@ -1369,9 +1369,10 @@ def test_courtesy_after_an_answer_answers_nothing() -> None:
         assert not _COURTESY.match(said), said
 
 
-def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for) -> None:
+@pytest.mark.parametrize("ty", ["ty", "tysm", "thanx", "tnx"])
+def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for, ty: str) -> None:
     """In a channel without replies or names, a "ty" for another conversation is linked by time into the asker's:
-    it thanks someone for something, and answers nothing. The answer is the helper's, not "mossy: ty"."""
+    it thanks someone for something, and answers nothing. The answer is the helper's, not "mossy: ty" (nor "tysm")."""
     chat = [
         documents.message("5401", "kestrel", "how do I make my bot reply only in one channel?", documents._at(0)),
         documents.message("5402", "mossy", "anyone know a good VPS for hosting a minecraft server?",
@@ -1382,7 +1383,7 @@ def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for) -> No
                           documents._at(2)),
         documents.message("5405", "kestrel", "ok so I wrote `if message.channel.id != HELP_ID: return` at the top of "
                           "on_message and it only replies in one channel now", documents._at(3)),
-        documents.message("5406", "mossy", "ty", documents._at(4)),
+        documents.message("5406", "mossy", ty, documents._at(4)),
     ]
     first = _first_excerpt(tmp_path, bot_for, chat, "How can I make my bot reply in only one channel?")
     assert first.citation.author == "Juniper" and first.citation.link.endswith("/5403"), first.highlight

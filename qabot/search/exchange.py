@@ -100,7 +100,7 @@ _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most 
                        r"|anytime|glad (?:to|i could) help|good luck|gl|you too)\W*\Z", re.IGNORECASE)
 # Only thanks, perhaps to someone by name: "ty", "thanks!", "thank you so much ana". Someone else's thanks in an exchange
 # thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
-_THANKS = frozenset("thanks thank thx thnx ty tyvm cheers".split())
+_THANKS = frozenset("thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers".split())
 _THANKS_TOO = _THANKS | frozenset("you u so very much a lot again all everyone guys man mate".split())
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
