@@ -91,7 +91,7 @@ def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_c
     corpus = make_corpus({"chat.txt": "Ana: nvm, np, brb\n\nBen: bonjour, merci beaucoup! gracias, danke, ciao\n\n"
                                       "Ben: Le moteur du dôme a besoin d'un fusible neuf.\n"})
     bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
-    for nothing in ("nvm", "np", "brb", "tysm", "gm all", "bonjour", "salut", "merci beaucoup",
+    for nothing in ("nvm", "np", "brb", "tysm", "tnx", "thankyou", "gm all", "bonjour", "salut", "merci beaucoup",
                     "ok merci", "hola", "muchas gracias", "hallo", "danke schön", "vielen dank", "ciao", "grazie mille",
                     "obrigado", "привет", "спасибо"):
         assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing

@@ -78,7 +78,7 @@ _SMALL_TALK = frozenset(
     ok okay k kk cool nice great awesome fine lol lmao haha hah hehe yes yeah yep yup no nope nah bye goodbye cya
     later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
     ah oh wow welcome bot qabot up s much lot alive going well
-    nvm np brb afk gm gn ttyl tysm tyvm thnx thanx
+    nvm np brb afk gm gn ttyl tysm tyvm thnx thanx tnx thankyou
     bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
     obrigada привет спасибо""".split()
 )
