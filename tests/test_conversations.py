@@ -1102,6 +1102,26 @@ def test_the_answer_the_asker_marked_with_a_check_in_an_export_is_accepted(tmp_p
     assert first.citation.link.endswith("/7003"), first.highlight
 
 
+@pytest.mark.xfail(strict=True, reason="the untangler links a message when it comes, and a live channel's ✅ comes "
+                   "later (a reaction event): pulling the marked answer into its asker's exchange would mean linking "
+                   "it again, live as from an export, so that both lay out the same")
+def test_an_answer_its_asker_marked_joins_the_askers_exchange_wherever_the_untangler_put_it(tmp_path: Path) -> None:
+    """A helper new to the channel answers with their first words (see the xfail above): the untangler starts an
+    exchange with it. The asker's ✅ on it says it answers their question: it belongs in the asker's exchange, as
+    its accepted answer."""
+    chat = [
+        documents.message("7101", "Lia", "how do I rotate the api keys for the staging cluster without downtime?",
+                          _at(0)),
+        documents.message("7102", "Omar", "create the new key first, deploy it alongside the old one, then revoke the "
+                          "old key once traffic moved", _at(2), checked_by=("Lia",)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "help.json", chat)
+    [doc] = _read(corpus / "help.json")
+    assert [p.role for p in doc.paragraphs] == [ASKS, ACCEPTED]
+
+
 def test_advice_is_the_answer_over_a_remark_on_the_question(tmp_path: Path, bot_for) -> None:
     """Support answers tell the asker what to do: "you can ..." wins over a remark on the question."""
     chat = [
