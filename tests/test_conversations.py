@@ -1427,9 +1427,11 @@ def test_a_question_nobody_answered_is_shown_as_asked_not_as_the_askers_thanks(t
     assert first.highlight == f"Lia: {chat[0]['content']}" and first.citation.link.endswith("/5451"), first.highlight
 
 
-def test_an_exchange_of_nothing_but_a_thanks_is_never_a_source(tmp_path: Path, bot_for) -> None:
-    """A thanks hours after its answer is an exchange of its own: it says nothing, and an answered reply that shows
-    every exchange it has room for leaves it out."""
+@pytest.mark.parametrize("courtesy", [[], [("5507", "Omar", "np :)")]])
+def test_an_exchange_of_nothing_but_a_thanks_is_never_a_source(tmp_path: Path, bot_for,
+                                                               courtesy: list[tuple[str, str, str]]) -> None:
+    """A thanks hours after its answer is an exchange of its own (with the helper's "np", if any): it says nothing,
+    and an answered reply that shows every exchange it has room for leaves it out."""
     chat = [
         documents.message("5501", "Omar", "morning all, the deploy dashboard is back up", documents._at(0)),
         documents.message("5502", "Lia", "how do I rotate the api keys for the staging cluster without downtime?",
@@ -1439,10 +1441,11 @@ def test_an_exchange_of_nothing_but_a_thanks_is_never_a_source(tmp_path: Path, b
         documents.message("5504", "Sam", "is the office open on saturday?", documents._at(60)),
         documents.message("5505", "Kim", "yes from 10 to 4", documents._at(62)),
         documents.message("5506", "Lia", "thank you so much!", documents._at(300)),
+        *(documents.message(id, who, said, documents._at(301)) for id, who, said in courtesy),
     ]
     answer = _dome_chat(tmp_path, bot_for, chat).ask("How do I rotate API keys on staging without downtime?", k=5)
     assert answer.answered and answer.excerpts[0].citation.link.endswith("/5503")
-    assert not [e.highlight for e in answer.excerpts if e.citation.link.endswith("/5506")]
+    assert not [e.highlight for e in answer.excerpts if e.citation.link.endswith(("/5506", "/5507"))]
 
 
 @pytest.mark.parametrize(("short", "question"), [("LTS", "What does LTS stand for in Ubuntu release names?"),

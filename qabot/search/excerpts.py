@@ -62,7 +62,7 @@ def excerpt(engine: SearchEngine, passage: PassageRow, sentence_scores: np.ndarr
     else:
         units, text_start, text = neighbourhood(engine, passage)
         hl_start, hl_end = highlight_span(passage, sentence_scores, units, text, text_start, lift, flags,
-                                          chat.thanks if chat is not None else frozenset())
+                                          chat.idle if chat is not None else frozenset())
         if named:
             hl_start, hl_end = _entry(units, text, text_start, named, (hl_start, hl_end))
     start, end = window(units, hl_start, hl_end, text, text_start)
@@ -145,7 +145,7 @@ def _group_at(engine: SearchEngine, doc: int, offset: int) -> int | None:
 
 def highlight_span(
     passage: PassageRow, scores: np.ndarray, units: list[tuple[int, int]], text: str, offset: int, lift: float = 0.0,
-    flags: np.ndarray | None = None, thanks: frozenset[tuple[int, int]] = frozenset(),
+    flags: np.ndarray | None = None, idle: frozenset[tuple[int, int]] = frozenset(),
 ) -> tuple[int, int]:
     """The best sentence, with what it needs from its paragraph, in at most 300 characters.
 
@@ -160,8 +160,9 @@ def highlight_span(
     a sentence that opens with a pronoun ("He became ...") takes the sentence before it,
     which says who "he" is, even from the passage before. ``units`` and
     ``text`` (from ``offset``) are the sentences and source text around the passage;
-    ``flags``, where the index stored them, say which sentences ask (else they are read). ``thanks``: in a chat
-    nobody else answered, the sentences of messages that only thank ("Lia: ty"), highlighted only where nothing else is.
+    ``flags``, where the index stored them, say which sentences ask (else they are read). ``idle``: in a chat
+    nobody else answered, the sentences of messages that say nothing ("Lia: ty", "Omar: np"), highlighted only where
+    nothing else is.
     """
     own = passage.sentences
     if flags is not None and len(flags) == len(own):
@@ -169,7 +170,7 @@ def highlight_span(
     else:
         asking = [asks(text[lo - offset : hi - offset]) for lo, hi in own]
     matched = [float(score) + (lift if asked else 0.0) for score, asked in zip(scores, asking, strict=True)]
-    said = [j for j in range(len(own)) if own[j] not in thanks] or list(range(len(own)))
+    said = [j for j in range(len(own)) if own[j] not in idle] or list(range(len(own)))
     best = max(said, key=lambda j: matched[j])
     if asking[best]:
         answers = [j for j in said if j > best and not asking[j]]

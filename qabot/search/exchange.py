@@ -32,8 +32,8 @@ the exchange from someone other than the asker, never one of the asker's own:
 - a bot's message is never a candidate: a factoid a helper's command called up is quoted
   (the helper's message is the answer), and a support bot's auto-reply, a level-up or a
   webhook's feed answers nobody;
-- where nobody else speaks there, the best sentence is highlighted as in prose, but never a message that only
-  thanks (``thanks_only``: the asker's "ty" to someone elsewhere says nothing of the question).
+- where nobody else speaks there, the best sentence is highlighted as in prose, but never a message that says
+  nothing (``says_nothing``: the asker's "ty" to someone elsewhere, a "np"), where another says something.
 
 The whole message is the highlight where it fits in 300 characters.
 """
@@ -158,7 +158,7 @@ class Exchange:
     offset: int  # where ``text`` starts in the document
     matched: Span  # the unit that matched the question best
     options: list[Candidate]
-    thanks: frozenset[Span] = frozenset()  # the units of messages that only thank (``thanks_only``): never a highlight
+    idle: frozenset[Span] = frozenset()  # the units of messages that say nothing (``says_nothing``): never a highlight
 
 
 def is_chat(para: ParagraphRow | None) -> bool:
@@ -261,7 +261,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         if para.role in (ASKS, BOT) or (para.author == asker and not (namesake and para.role in _ANSWERING)):
             continue  # the asker's own, or a bot's (quoted, never the answer: see the module's docstring)
         facts = facts_of[para.start]
-        if facts.words <= names or facts.filler or thanks_only(facts.words, names):
+        if says_nothing(facts, names):
             continue  # nothing, only someone's name ("ana", to get her attention), a typo put right, a "+1", a "np", a "ty"
         after = para.start > said.start
         specific = [folded for folded, count in facts.specific if counts or not count]
@@ -286,14 +286,16 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         }
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
-    thanks = frozenset(u for p, units in order if thanks_only(facts_of[p.start].words, names) for u in units)
-    return Exchange(sorted(known), text, lo, matched, out, thanks)
+    idle = frozenset(u for p, units in order if says_nothing(facts_of[p.start], names) for u in units)
+    return Exchange(sorted(known), text, lo, matched, out, idle)
 
 
-def thanks_only(words: AbstractSet[str], names: AbstractSet[str]) -> bool:
-    """Whether a message (its folded ``words``: ``_Facts.words``) only thanks, perhaps someone by name (``names``: the
-    folded names of the exchange's authors): "ty", "thanks!", "thank you so much ana"."""
-    return bool(words & _THANKS) and words <= names | _THANKS_TOO
+def says_nothing(facts: _Facts, names: AbstractSet[str]) -> bool:
+    """Whether a message (its ``_Facts``) says nothing that may answer: only someone's name ("ana", to get her
+    attention; ``names``: the folded names of the exchange's authors), a typo put right, a "+1", a "np", or only
+    thanks, perhaps to someone by name ("ty", "thank you so much ana")."""
+    return facts.words <= names or facts.filler or (
+        bool(facts.words & _THANKS) and facts.words <= names | _THANKS_TOO)
 
 
 @lru_cache(maxsize=256)

@@ -365,8 +365,8 @@ class Retriever:
             if chat is not None:
                 confidence += (self.config.chat_confidence - self.config.unknown_penalty * asked.unknown
                                - self.config.missing_penalty * missing_share(chat.text, asked))
-            if chat is not None and not chat.options and chat.thanks.issuperset(chat.units):
-                continue  # an exchange of nothing but thanks ("Lia: thank you so much!") says nothing to show
+            if chat is not None and not chat.options and chat.idle.issuperset(chat.units):
+                continue  # an exchange of nothing but thanks and courtesy ("Lia: thank you so much!", "np") shows nothing
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
                 if position not in deferred:
