@@ -102,6 +102,8 @@ _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most 
 # thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
 _THANKS = frozenset("thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers".split())
 _THANKS_TOO = _THANKS | frozenset("you u so very much a lot again all everyone guys man mate".split())
+# Only taking something in, perhaps with thanks: "ok", "ok got it", "cool, I see", "ah ok thanks".
+_TAKEN_IN = frozenset("ok okay k kk cool great nice perfect awesome alright got it i see ah oh gotcha understood".split())
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
 _CONTINUES = re.compile(r"^\s*(?:and|then|also|or|plus|but|btw|oh|\*)\b", re.IGNORECASE)
 
@@ -293,9 +295,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
 def says_nothing(facts: _Facts, names: AbstractSet[str]) -> bool:
     """Whether a message (its ``_Facts``) says nothing that may answer: only someone's name ("ana", to get her
     attention; ``names``: the folded names of the exchange's authors), a typo put right, a "+1", a "np", or only
-    thanks, perhaps to someone by name ("ty", "thank you so much ana")."""
+    thanks or taking something in, perhaps to someone by name ("ty", "thank you so much ana", "ok got it")."""
     return facts.words <= names or facts.filler or (
-        bool(facts.words & _THANKS) and facts.words <= names | _THANKS_TOO)
+        not facts.words.isdisjoint(_THANKS | _TAKEN_IN) and facts.words <= names | _THANKS_TOO | _TAKEN_IN)
 
 
 @lru_cache(maxsize=256)
