@@ -1413,11 +1413,11 @@ def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for, ty: s
     assert first.citation.author == "Juniper" and first.citation.link.endswith("/5403"), first.highlight
 
 
-@pytest.mark.parametrize("later", ["ty", "ok got it", "cool, I see"])
+@pytest.mark.parametrize("later", ["ty", "ok got it", "cool, I see", "any ideas", "anyone? please"])
 def test_a_question_nobody_answered_is_shown_as_asked_not_as_the_askers_thanks(tmp_path: Path, bot_for,
                                                                               later: str) -> None:
     """A question nobody answered, shown as the closest passage, highlights the question itself: not its asker's
-    later "ty" (thanking someone elsewhere) or "ok got it", which say nothing about it."""
+    later "ty" (thanking someone elsewhere), "ok got it" or "any ideas", which say nothing about it."""
     chat = [
         documents.message("5451", "Lia", "how do I rotate the api keys for the staging cluster without downtime?",
                           documents._at(0)),

@@ -51,7 +51,7 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ANSWERS, ASKS, FIRST_PERSON, TROUBLE, asks_like
+from qabot.corpus.roles import ANSWERS, ASKS, FIRST_PERSON, TROUBLE, asks_like, nudges
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search import addressing
@@ -294,8 +294,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
 
 def says_nothing(facts: _Facts, names: AbstractSet[str]) -> bool:
     """Whether a message (its ``_Facts``) says nothing that may answer: only someone's name ("ana", to get her
-    attention; ``names``: the folded names of the exchange's authors), a typo put right, a "+1", a "np", or only
-    thanks or taking something in, perhaps to someone by name ("ty", "thank you so much ana", "ok got it")."""
+    attention; ``names``: the folded names of the exchange's authors), a typo put right, a "+1", a "np", a nudge
+    ("any ideas?"), or only thanks or taking something in, perhaps to someone by name ("ty", "thank you so much
+    ana", "ok got it")."""
     return facts.words <= names or facts.filler or (
         not facts.words.isdisjoint(_THANKS | _TAKEN_IN) and facts.words <= names | _THANKS_TOO | _TAKEN_IN)
 
@@ -320,7 +321,7 @@ class _Facts:
     same messages come back question after question, and for each candidate of an exchange)."""
 
     words: frozenset[str]  # its words, folded, to tell a message of nothing but names
-    filler: bool  # a typo put right, a "+1", a "np": nothing that may answer
+    filler: bool  # a typo put right, a "+1", a "np", a nudge ("any ideas?", ``roles.nudges``): nothing that may answer
     specific: tuple[tuple[str, bool], ...]  # its specific words, folded and stripped, each with whether a number alone
     suggests: bool
     commands: bool  # it opens with a command line
@@ -338,7 +339,7 @@ def _facts(laid: str, author: str | None, spaced: frozenset[str] = frozenset()) 
     body = addressing.said(laid, author, spaced)
     return _Facts(
         words=frozenset(_NAME_CHARS.sub(" ", fold(body)).split()),
-        filler=bool(_CORRECTION.match(body) or _me_too(body) or _COURTESY.match(body)),
+        filler=bool(_CORRECTION.match(body) or _me_too(body) or _COURTESY.match(body) or nudges(body)),
         specific=tuple((fold(word.strip(".,;:!?()'\"")), bool(_COUNT.fullmatch(word)))
                        for word in body.split() if _SPECIFIC.search(word)),
         suggests=bool(_SUGGESTS.search(body)),
