@@ -1675,6 +1675,33 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
     assert kept == {(0, "Ana"): {rows[3].start}}  # a question's next read of the exchange reads it from there
 
 
+@pytest.mark.parametrize("asker", ["Ty", "Cheers", "Fixed"])
+def test_an_asker_whose_name_is_a_thanks_thanks_nobody_by_writing(asker: str) -> None:
+    """An asker called "Ty" (or "Cheers") has their name before every message of theirs as the exchange lays it out:
+    "Ty: Sam: that changed nothing" thanks nobody, and their question is not their own answer for it."""
+    from qabot.index.engine import ParagraphRow
+    from qabot.search.addressing import thanks_for_own
+    from qabot.search.thanks import thanked
+
+    said = [(asker, "my builds stopped reading the cache since yesterday"), ("Sam", f"{asker}: maybe try umask 002"),
+            ("Lee", f"{asker}: chmod g+s the cache folder"), (asker, "Sam: that changed nothing")]
+    text, rows = "", []
+    for number, (author, body) in enumerate(said, start=1):
+        line = f"{author}: {body}"
+        rows.append(ParagraphRow(number, len(text), len(text) + len(line), None, False, False, author=author, group=0))
+        text += line + "\n"
+
+    class Engine:  # what thanked reads of an index: an exchange's paragraphs and its text
+        def paragraphs(self, doc: int) -> list[ParagraphRow]:
+            return rows
+
+        def text(self, doc: int, start: int, end: int) -> str:
+            return text[start:end]
+
+    assert thanked(Engine(), 0, 0, asker) == set()  # Sam's guess was not thanked
+    assert not thanks_for_own(Engine(), 0, rows[0])
+
+
 def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
     """"(i.e. copy in 4 MB chunks)" explains; its "i" is no first person, so it neither asks nor tells of a
     problem of the writer's own."""

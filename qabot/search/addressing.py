@@ -16,6 +16,7 @@ from qabot.chunking import Span
 from qabot.corpus.roles import ADDRESSED, FIRST_PERSON, LABELS, asks_like, says_thanks
 from qabot.index.engine import ParagraphRow, SearchEngine
 from qabot.search import thanks
+from qabot.search.thanks import unsigned as _unsigned
 from qabot.text import fold
 
 Laid = tuple[str, str | None, str | None]  # a message as an exchange lays it out: "author: text", author, whom it replies to
@@ -53,7 +54,7 @@ def thanks_for_own(engine: SearchEngine, doc: int, said: ParagraphRow) -> bool:
     already allocated" ... "thanks!"): what the untangler took for news was their problem, and they were helped."""
     mine = [p for p in engine.paragraphs(doc)[: thanks.READ] if p.group == said.group]
     return bool(mine) and mine[0].start == said.start and any(
-        p.author == said.author and says_thanks(engine.text(doc, p.start, p.end)) for p in mine[1:])
+        p.author == said.author and says_thanks(_unsigned(engine.text(doc, p.start, p.end), p.author)) for p in mine[1:])
 
 
 def most_addressed(said: list[Laid]) -> str | None:
@@ -68,11 +69,6 @@ def most_addressed(said: list[Laid]) -> str | None:
         return None
     (top, most), *rest = counts.most_common(2)
     return top if most >= ADDRESSED_MOST and (not rest or rest[0][1] < most) else None
-
-
-def _unsigned(body: str, author: str | None) -> str:
-    """A message as laid out (``"author: text"``) without its author's name."""
-    return body[len(author) + 2 :] if author and body.startswith(f"{author}: ") else body
 
 
 def _opens_addressed(body: str, author: str | None, names: Iterable[str | None] = ()) -> bool:

@@ -37,17 +37,24 @@ def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None
             continue
         if para.author != asker:
             last[fold(para.author)] = para.start
-        elif (said := thanks(engine.text(doc, para.start, para.end))) is not None:
+        elif (said := thanks(unsigned(engine.text(doc, para.start, para.end), para.author))) is not None:
             credited.update(start for name, start in last.items() if name in said and _named(said, name))
     if kept is not None:
         kept[doc, asker] = credited
     return credited
 
 
+def unsigned(laid: str, author: str | None) -> str:
+    """A message as an exchange lays it out (``"author: text"``) without its author's name, which is no word it says:
+    an asker called "Ty" or "Cheers" thanks nobody by writing."""
+    return laid[len(author) + 2 :] if author and laid.startswith(f"{author}: ") else laid
+
+
 @lru_cache(maxsize=4096)
-def thanks(laid: str) -> str | None:
-    """A message (as laid out) folded, where it thanks or says something worked; None where it does not."""
-    return fold(laid) if THANKS.search(laid) else None
+def thanks(said: str) -> str | None:
+    """A message (without its author: ``unsigned``) folded, where it thanks or says something worked; None where it
+    does not."""
+    return fold(said) if THANKS.search(said) else None
 
 
 def _named(said: str, name: str) -> bool:
