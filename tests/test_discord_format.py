@@ -210,6 +210,25 @@ def test_discords_own_syntax_in_a_document_is_shown_as_written(answer: Answer) -
     assert "<https://example.org/x>" in embed.description
 
 
+def test_more_sources_links_each_citation_as_the_answers_source_does(answer: Answer) -> None:
+    """More sources cited by title only: two channels of one name (a #general in two categories) read alike there, and
+    the answer's Source had a jump link where they had none. Each excerpt links to its place, within the limits."""
+    jumps = [f"https://discord.com/channels/1/{100 + n}/{900 + n}" for n in range(len(answer.excerpts))]
+    cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"title": "#general", "link": jump})})
+             for e, jump in zip(answer.excerpts, jumps, strict=True)]
+    linked = answer.model_copy(update={"excerpts": cited})
+    more = more_embed(linked, 4)
+    assert [links_in(f.value) for f in more.fields] == [[jump] for jump in jumps[4:]]
+    assert all("**" in f.value for f in more.fields)  # the excerpt, its highlight in bold, is still there
+    assert_within_limits(more)
+    big = oversized(linked)
+    big = big.model_copy(update={"excerpts": [e.model_copy(update={"citation": e.citation.model_copy(
+        update={"link": jump})}) for e, jump in zip(big.excerpts, jumps, strict=True)]})
+    huge = more_embed(big, 1)
+    assert_within_limits(huge)
+    assert [links_in(f.value) for f in huge.fields] == [[jump] for jump in jumps[1:]]
+
+
 def test_markdown_in_a_citation_or_a_question_is_escaped_in_field_names_and_titles(answer: Answer) -> None:
     """Field names and titles render Markdown too: a document's title, section or a chat author's name, and the
     question, are shown as they are written, never as spoilers, strikes or bold."""

@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import discord
 
+from qabot.adapters.discord.clipping import ELLIPSIS, clip, clip_start
 from qabot.adapters.render import cite, keeps_lines, mark_lines, shaped, source_name
 from qabot.models import Answer, Citation, Excerpt, SourceInfo
 from qabot.text import flat, visible
@@ -49,7 +49,6 @@ FOOTER_LIMIT = 2048
 FIELD_COUNT_LIMIT = 25
 EMBED_LIMIT = 6000
 
-ELLIPSIS = "…"
 SHORT_NAME = 120  # a "more sources" field: the citation ...
 SHORT_VALUE = 200  # ... and the start of its highlighted sentence
 SOURCE_VALUE = 512  # the citation of the best excerpt
@@ -62,8 +61,6 @@ NOT_FOUND = (
     "Try other words, or `/sources` to see what I can quote from."
 )
 
-_JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}  # zero-width joiner, text/emoji variation selectors
-_SPACE = re.compile(r"\s")
 _ANGLED = re.compile(r"<(?![^: >]+:/[^ >]+>)")  # a '<', but not one opening <scheme:/url>, which escape_markdown keeps
 _UNLINKABLE = re.compile(r"[\\\[\]]|://")  # what a link's text cannot show as written (see _linkable)
 LINK = "link"  # the text of a citation's link when its title (or place) cannot be it
@@ -75,83 +72,6 @@ _LINE_START = re.compile(r"^(?:\\(?P<indent>[ \t]+)-|(?P<number>[ \t]*\d+)\.(?=[
 
 # A spoiler, escaped: "\|\|", text on one line that holds no other, "\|\|".
 _SPOILER = re.compile(r"\\\|\\\|((?:(?!\\\|\\\|).)+?)\\\|\\\|")
-
-
-def _continues(char: str) -> bool:
-    """True for a character that belongs to the cluster before it (an accent, a skin tone, a joiner)."""
-    return (
-        unicodedata.category(char) in ("Mn", "Mc", "Me")
-        or char in _JOINERS
-        or 0x1F3FB <= ord(char) <= 0x1F3FF
-        or 0xE0020 <= ord(char) <= 0xE007F  # emoji tag sequences
-    )
-
-
-def _flag(char: str) -> bool:
-    return 0x1F1E6 <= ord(char) <= 0x1F1FF  # regional indicators: a flag is a pair of them
-
-
-def _splits(text: str, cut: int) -> bool:
-    """True when cutting ``text`` at ``cut`` would split a character cluster."""
-    if not 0 < cut < len(text):
-        return False
-    if _continues(text[cut]) or text[cut - 1] == "\u200d":
-        return True
-    if _flag(text[cut]) and _flag(text[cut - 1]):
-        run = 0
-        while run < cut and _flag(text[cut - 1 - run]):
-            run += 1
-        return run % 2 == 1  # an odd number of indicators before the cut: inside a flag
-    return False
-
-
-def _cluster_end(text: str, end: int) -> int:
-    """The largest cut position <= ``end`` that does not split a character cluster."""
-    while _splits(text, end):
-        end -= 1
-    return end
-
-
-def _cluster_start(text: str, start: int) -> int:
-    """The smallest cut position >= ``start`` that does not split a character cluster."""
-    while _splits(text, start):
-        start += 1
-    return start
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` if it fits in ``limit`` characters, else its start cut at a word boundary, with '…'.
-
-    A word longer than half of what is kept (a long file name) is cut inside: going back to
-    the space before it would keep little or nothing ("[3]…" for a source's citation).
-    """
-    if len(text) <= limit:
-        return text
-    if limit < 2:
-        return ELLIPSIS[:limit]
-    end = limit - len(ELLIPSIS)
-    if not text[end].isspace():  # the cut would fall inside a word: go back to the last space
-        space = max((m.start() for m in _SPACE.finditer(text, 0, end)), default=-1)
-        if space >= end // 2:
-            end = space
-    end = _cluster_end(text, end)
-    return text[:end].rstrip() + ELLIPSIS
-
-
-def clip_start(text: str, limit: int) -> str:
-    """``text`` if it fits, else its end (cut at a word boundary, unless the word is longer than half of what is
-    kept), after '…'."""
-    if len(text) <= limit:
-        return text
-    if limit < 2:
-        return ELLIPSIS[:limit]
-    start = len(text) - (limit - len(ELLIPSIS))
-    if not text[start - 1].isspace():  # inside a word: go forward to the next space
-        space = _SPACE.search(text, start)
-        if space is not None and space.end() - start <= (len(text) - start) // 2:
-            start = space.end()
-    start = _cluster_start(text, start)
-    return ELLIPSIS + text[start:].lstrip()
 
 
 def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = False, spoilers: bool = False) -> str:
@@ -261,7 +181,7 @@ def cite_markdown(citation: Citation, limit: int) -> str:
     source = file_name(source_name(citation.source), limit // 2)
     place = _escaped(flat(citation.location), limit - len(source) - 2)
     where = f"{source}, {place}"
-    links = [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
+    links = _links(citation)
     if not citation.title:
         fitting = (f"{source}, [{place}](<{url}>)" if _linkable(place) else f"{where} · [{LINK}](<{url}>)"
                    for url in links)
@@ -273,6 +193,16 @@ def cite_markdown(citation: Citation, limit: int) -> str:
         if title and len(linked) <= limit:
             return linked
     return f"**{title}** — {where}" if title else where
+
+
+def _links(citation: Citation) -> list[str]:
+    """The citation's links that a message can show as links: the highlight's (or the chat message's), its page's."""
+    return [url for url in dict.fromkeys((citation.link, citation.url)) if url and _LINKABLE.fullmatch(url)]
+
+
+def _jump(citation: Citation, limit: int) -> str:
+    """A line linking to where the citation points (as the Source field's title does), or "" (none, or no room)."""
+    return next((line for line in (f"\n[{LINK}](<{url}>)" for url in _links(citation)) if len(line) <= limit), "")
 
 
 def source_field_name(number: int, citation: Citation) -> str:
@@ -344,7 +274,9 @@ def more_embed(answer: Answer, first: int, unseen: Sequence[Excerpt] | None = No
     names = [source_field_name(number, excerpt.citation) for number, excerpt in rest]
     share = max(0, (EMBED_LIMIT - len(embed) - sum(map(len, names))) // len(rest))
     for name, (_, excerpt) in zip(names, rest, strict=True):
-        embed.add_field(name=name, value=marked(excerpt, min(FIELD_VALUE_LIMIT, share)) or ELLIPSIS, inline=False)
+        room = min(FIELD_VALUE_LIMIT, share)
+        jump = _jump(excerpt.citation, room // 2)  # a link as the answer's Source has: two channels of one name differ
+        embed.add_field(name=name, value=(marked(excerpt, room - len(jump)) or ELLIPSIS) + jump, inline=False)
     return fit_embed(embed)
 
 
