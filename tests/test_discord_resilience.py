@@ -105,3 +105,22 @@ async def test_an_answer_whose_interaction_expired_is_one_log_line(fake_default_
     assert len(double.followups(token)) == 1  # no apology that would be refused as well
     [line] = [r for r in caplog.records if r.name.startswith("qabot")]
     assert "expired" in line.getMessage() and line.exc_info is None
+
+
+async def test_a_button_press_whose_interaction_expired_is_one_log_line(fake_default_bot, double, caplog) -> None:
+    """A press answered after Discord's 3 s (a busy bot), or followed up after 15 min (More sources asked again in a
+    long queue), gets 404 Unknown interaction/Webhook. It was logged at ERROR with a traceback, and the apology after
+    it was refused as well: an expected case, now one line without a traceback, as an expired /ask is."""
+    caplog.set_level(logging.WARNING, logger="qabot")
+    async with running(fake_default_bot, double):
+        token = double.slash("ask", question="Who killed Trotsky?")
+        answer = (await double.until(lambda: double.followups(token), what="the answer"))[0]
+        double.interaction_seconds = 0.0  # every press is answered too late
+        pressed = [double.click(answer.response, user_n=2, label=label) for label in ("More sources", "Helpful")]
+        await double.until(lambda: all(pressed_token in double.expired for pressed_token in pressed)
+                           and len(caplog.records) >= 2, what="both presses tried")
+        await asyncio.sleep(0.3)  # an apology, had one been tried, would be logged by now
+    lines = [r for r in caplog.records if r.name.startswith("qabot")]
+    assert len(lines) == 2 and all(r.levelno == logging.WARNING and r.exc_info is None for r in lines), \
+        [(r.levelname, r.getMessage()) for r in lines]
+    assert all("expired" in r.getMessage() for r in lines)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import discord
 
@@ -56,6 +56,7 @@ POSTED = "Posted in the channel."
 ASKED_ABOUT = "Someone asked me about this message."
 BROKEN = "That button is not one of mine, or it is damaged."
 SNOWFLAKE = 1 << 64  # Discord's ids are 64-bit
+EXPIRED = (10062, 10015)  # Discord's errors: Unknown interaction (its callback), Unknown Webhook (its follow-ups)
 
 
 def answer_view(answer_id: str | None, answer: Answer, shown: int, *, post_to: int | None = None) -> discord.ui.View:
@@ -117,6 +118,11 @@ async def apologise(interaction: discord.Interaction) -> None:
         log.warning("could not send the apology: %s", exc)
 
 
+def expired(error: BaseException) -> TypeGuard[discord.NotFound]:
+    """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
+    return isinstance(error, discord.NotFound) and error.code in EXPIRED
+
+
 class _Pressed:
     """A button of an answer, rebuilt from its custom id when pressed; errors are logged and apologised for."""
 
@@ -135,6 +141,9 @@ class _Pressed:
                                         interaction.user.id)
             await self.pressed(interaction, answering, door)
         except Exception as exc:
+            if expired(exc):  # an apology would be refused as well
+                log.warning("could not answer the %s button: the interaction expired (%s)", self.item.label, exc.text)
+                return
             log.error("error in the %s button: %s", self.item.label, exc, exc_info=exc)
             await apologise(interaction)
 

@@ -45,7 +45,7 @@ from discord import MessageType, app_commands
 from discord.ext import commands
 
 from qabot.adapters.discord.answers import NOT_HERE, Answered, Answering, Asked, Door
-from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, say
+from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, expired, say
 from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import NO_MENTIONS, clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
@@ -67,7 +67,6 @@ NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
 PERMISSIONS = "View Channels, Send Messages (in Threads), Embed Links and Read Message History"
 CANNOT_REPLY = 160002  # Discord's error: a reply without Read Message History
-EXPIRED = (10062, 10015)  # Discord's errors: Unknown interaction (its callback), Unknown Webhook (its follow-ups)
 
 
 class AskCog(commands.Cog, name="Questions"):
@@ -167,7 +166,7 @@ class AskCog(commands.Cog, name="Questions"):
         command = interaction.command.name if interaction.command else "?"
         if command == "ask":
             self.answering.failed("slash")
-        if _expired(original):  # an apology would be refused as well
+        if expired(original):  # an apology would be refused as well
             log.warning("could not answer /%s: the interaction expired (%s)", command, original.text)
             return
         log.error("error in /%s: %s", command, original, exc_info=original)
@@ -257,7 +256,7 @@ class AskCog(commands.Cog, name="Questions"):
     async def _menu_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         self.answering.failed("menu")
-        if _expired(original):
+        if expired(original):
             log.warning("could not answer the %r menu: the interaction expired (%s)", MENU, original.text)
             return
         log.error("error in the %r menu: %s", MENU, original, exc_info=original)
@@ -396,11 +395,6 @@ async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
 def _author(message: discord.Message) -> int | str:
     """A message's author as "Ask qabot" records them: a member's id, or the person a bridge posts for."""
     return bridged_person(message.author.display_name) if message.webhook_id is not None else message.author.id
-
-
-def _expired(error: BaseException) -> bool:
-    """Whether Discord no longer knows the interaction: not answered within 3 s, or followed up after 15 min."""
-    return isinstance(error, discord.NotFound) and error.code in EXPIRED
 
 
 def _text_of(message: discord.Message) -> tuple[str, dict[int, str]]:
