@@ -1597,6 +1597,28 @@ async def test_forget_takes_out_the_questions_others_asked_that_name_the_member(
     assert not store.tallies() and "USER6" not in str(export_items(store))
 
 
+async def test_forget_takes_out_the_questions_naming_a_renamed_member_by_a_name_their_kept_messages_show(
+        qa, double, tmp_path) -> None:
+    """A member renamed since: their kept messages show the name they had when they wrote them, and a question that
+    mentioned them then keeps that name. Forgetting them took their messages and those names out of the server's
+    history, but their questions out of the state database only by the names they have now: "when does Oldnick Star
+    open the dome?" stayed, naming them in clear. It goes too; a question naming nobody stays."""
+    from tests.discord_double import user
+
+    before, now = {**user(6), "global_name": "Oldnick Star"}, {**user(6), "global_name": "Maria Lopez"}
+    double.seed("The dome opens at nine when the sky is clear.", author=before, channel_id=CHANNEL_ID)
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        double.message(f"when does <@{USER_BASE + 6}> open the dome?", user_n=8, mentions=[before])
+        await double.until(lambda: [a for a in store.answers() if "open the dome" in a.question],
+                           what="the mention's answer")
+        await ask(double, "where do visitors sign the book", user_n=8)
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=now, user_n=2))
+    assert [a.question for a in store.answers()] == ["where do visitors sign the book"]
+    assert "Oldnick" not in state_text(tmp_path)
+
+
 def _learning(tmp_path: Path, learning: bool) -> dict[str, Any]:
     """The bot's settings, with the server's history learnt or not (the default: no channel listed)."""
     return settings(tmp_path) if learning else {"state_dir": tmp_path / "state"}

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qabot.corpus.chat import ChatMessage
 from qabot.corpus.derived import SEPARATOR
 from qabot.text import bounded
+
+if TYPE_CHECKING:
+    from qabot.feedback import FeedbackStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history_channels (
@@ -310,3 +314,31 @@ def unquote_naming(db: sqlite3.Connection, guild_id: int, name: str) -> None:
                       "instr(passages, ?) > 0) AND (instr(highlight, ?) > 0 OR instr(highlight, ?) > 0)",
                       (guild_id, f"discord/{guild_id}/", f"{name}: ", f"@{name}")).fetchall()
     db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", [(i,) for i, shown in rows if said.search(shown)])
+
+
+def unquote(state: FeedbackStore, db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),
+            now: Mapping[int, str] | None = None) -> None:
+    """Blank the highlight of each stored answer (``qabot.feedback``: what its buttons and ``qabot feedback
+    export`` show) that quoted what leaves the history: a message of ``gone`` (its paragraph, in an exchange of
+    its channel or of a thread started from it; with ``now``, edited, a part of the highlight its new text does
+    not hold), or anything of ``channels``. Wherever the answer was given (a direct message's too), it keeps its
+    question and votes. The highlight is its first excerpt's, in the document ``doc_id`` names:
+    ``<channel>-<first message>[-part]`` (``exchange_id``)."""
+    said: dict[str, list[tuple[str, str | None]]] = {}
+    for stored in gone:
+        for where in (str(stored.channel_id), str(stored.id)):  # a thread started from it has its id
+            said.setdefault(where, []).append((stored.message.text, (now or {}).get(stored.id)))
+    everything = {str(c) for c in channels}
+    places = [*said, *everything]
+    blank = []
+    if places:
+        state.taken_back()  # their words: once deleted, they leave the file too (``FeedbackStore``)
+    for lo in range(0, len(places), 500):
+        part = places[lo : lo + 500]
+        rows = db.execute("SELECT id, doc_id, highlight FROM answers WHERE highlight IS NOT NULL AND "
+                          f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
+        for answer_id, doc_id, highlight in rows:
+            where = doc_id.split("-", 1)[0]
+            if where in everything or any(quotes(highlight, text, now) for text, now in said.get(where, ())):
+                blank.append((answer_id,))
+    db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)

@@ -269,6 +269,11 @@ class History:
             self._index_or_owe(set(touched), purge=purge)
         return count
 
+    def names(self, author_key: str, guild_id: int) -> set[str]:
+        """The names a member's kept messages in a server show (``HistoryStore.names``): a nickname since changed too."""
+        with self._lock:
+            return self.store.names(author_key, guild_id)
+
     def forget_bridged(self, guild_id: int, name: str) -> tuple[int, list[str]]:
         """Remove the messages a bridge (IRC, Matrix, PluralKit: ``qabot.corpus.chat.Bridges``) posted in one server
         under ``name``, whichever webhook posted them, and keep none posted so there from now on, as ``forget`` does a

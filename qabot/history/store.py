@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -58,6 +58,7 @@ from qabot.history.rows import (
     select_in,
     settle,
     shown_as,
+    unquote,
     unquote_naming,
     write_owed,
 )
@@ -153,7 +154,7 @@ class HistoryStore:
         owes taking its ``source`` out (``owe``), and purging its files of it."""
         with self._db() as db:
             owe_more(db, sources=[source] if source else [], purge=True)
-            self._unquote(db, channels=[channel_id])
+            unquote(self.state, db, channels=[channel_id])
             db.execute("DELETE FROM history_messages WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_left_out WHERE channel_id = ?", (channel_id,))
             db.execute("DELETE FROM history_channels WHERE id = ?", (channel_id,))
@@ -214,7 +215,7 @@ class HistoryStore:
         ids = list(ids)
         with self._db() as db:
             affected = select_in(db, "id", ids, "id, channel_id, root")
-            self._unquote(db, map(from_row, select_in(db, "id", ids, MESSAGE)))
+            unquote(self.state, db, map(from_row, select_in(db, "id", ids, MESSAGE)))
             execute_in(db, "DELETE FROM history_messages WHERE id IN ({})", ids)
             return owe_more(db, exchanges_of(db, affected), removed=len(affected))
 
@@ -258,7 +259,7 @@ class HistoryStore:
             said = [from_row(r) for r in db.execute(f"SELECT {MESSAGE} FROM history_messages WHERE {where}",
                                                    (author_key, *apart, guild_id))]
             self.state.taken_back()  # their words and names leave the file, titles and others' mentions too
-            self._unquote(db, said)
+            unquote(self.state, db, said)
             them = (f'%"{author_key}"%', guild_id)  # and the names others' mentions showed them by
             names = {n for n in names if n} | {s.message.author for s in said} | shown_as(db, author_key, mentioned, them)
             count = db.execute(f"DELETE FROM history_messages WHERE {where}", (author_key, *apart, guild_id)).rowcount
@@ -316,6 +317,14 @@ class HistoryStore:
         """The members who asked to be forgotten, by server (hashed): their messages there are never kept again."""
         with self._db() as db:
             return {(g, a) for g, a in db.execute("SELECT guild_id, author_hash FROM history_forgotten")}
+
+    def names(self, author_key: str, guild_id: int) -> set[str]:
+        """The names a member's kept messages in a server show, each as it was when the message was read (one they
+        have changed since among them), which others' questions about them may name them by."""
+        with self._db() as db:
+            return {name for (name,) in db.execute(
+                "SELECT DISTINCT author_name FROM history_messages WHERE author_hash = ? AND channel_id IN (SELECT id "
+                "FROM history_channels WHERE guild_id = ?)", (author_key, guild_id))}
 
     def bridged_keys(self, guild_id: int, name: str) -> list[str]:
         """The keys of the people bridged under ``name`` in a server, one a webhook (``chat.bridged_key``): of their
@@ -418,33 +427,5 @@ class HistoryStore:
         now = {int(m.id): m.text for m in messages}
         old = [s for s in map(from_row, select_in(db, "id", list(now), MESSAGE)) if s.message.text != now[s.id]]
         if old:
-            self._unquote(db, old, now=now)
+            unquote(self.state, db, old, now=now)
             Posts(self.state).rewritten(db, [(s.id, s.message.text, now[s.id]) for s in old])
-
-    def _unquote(self, db: sqlite3.Connection, gone: Iterable[Stored] = (), *, channels: Iterable[int] = (),
-                 now: Mapping[int, str] | None = None) -> None:
-        """Blank the highlight of each stored answer (``qabot.feedback``: what its buttons and ``qabot feedback
-        export`` show) that quoted what leaves the history: a message of ``gone`` (its paragraph, in an exchange of
-        its channel or of a thread started from it; with ``now``, edited, a part of the highlight its new text does
-        not hold), or anything of ``channels``. Wherever the answer was given (a direct message's too), it keeps its
-        question and votes. The highlight is its first excerpt's, in the document ``doc_id`` names:
-        ``<channel>-<first message>[-part]`` (``exchange_id``)."""
-        said: dict[str, list[tuple[str, str | None]]] = {}
-        for stored in gone:
-            for where in (str(stored.channel_id), str(stored.id)):  # a thread started from it has its id
-                said.setdefault(where, []).append((stored.message.text, (now or {}).get(stored.id)))
-        everything = {str(c) for c in channels}
-        places = [*said, *everything]
-        blank = []
-        if places:
-            self.state.taken_back()  # their words: once deleted, they leave the file too (``FeedbackStore``)
-        for lo in range(0, len(places), 500):
-            part = places[lo : lo + 500]
-            rows = db.execute("SELECT id, doc_id, highlight FROM answers WHERE highlight IS NOT NULL AND "
-                              f"substr(doc_id, 1, instr(doc_id, '-') - 1) IN ({','.join('?' * len(part))})", part)
-            for answer_id, doc_id, highlight in rows:
-                where = doc_id.split("-", 1)[0]
-                if where in everything or any(quotes(highlight, text, now) for text, now in said.get(where, ())):
-                    blank.append((answer_id,))
-        db.executemany("UPDATE answers SET highlight = NULL WHERE id = ?", blank)
-

@@ -167,7 +167,10 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         history, count = self.answering.history, 0
         names = {member.display_name, member.name, member.global_name or ""}  # as mentions of them showed them
         if history is not None:
-            for key in member_keys(self.answering.store, member.id):
+            keys = member_keys(self.answering.store, member.id)
+            for key in keys:  # the names their kept messages show: one changed since names them in questions too
+                names |= await self._in_history(history.names, key, interaction.guild_id)
+            for key in keys:
                 count += await self._in_history(history.forget, key, interaction.guild_id, names)
         asked = await self.answering.forget(interaction.guild_id, member.id, names)  # whether history is kept or not
         log.info("forgot %d message(s) and %d question(s) of a member in guild %s, at a manager's request", count,
