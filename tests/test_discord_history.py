@@ -1619,6 +1619,22 @@ async def test_forget_takes_out_the_questions_naming_a_renamed_member_by_a_name_
     assert "Oldnick" not in state_text(tmp_path)
 
 
+@pytest.mark.xfail(strict=True, reason="where no history is kept, the bot never learns a member's past names: a "
+                   "question that mentioned them keeps only the name they had then (clean_question), and the answers "
+                   "table keeps no hash of whom a question mentioned; that needs a column (a schema change)")
+async def test_forget_takes_out_a_question_that_mentioned_a_renamed_member_where_no_history_is_kept(
+        qa, double, tmp_path) -> None:
+    from tests.discord_double import user
+
+    before, now = {**user(6), "global_name": "Oldnick Star"}, {**user(6), "global_name": "Maria Lopez"}
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, **_learning(tmp_path, False)):
+        double.message(f"when does <@{USER_BASE + 6}> open the dome?", user_n=8, mentions=[before])
+        await double.until(lambda: store.answers(), what="the mention's answer")
+        await first_followup(double, double.slash("qabot", subcommand="forget", member=now, user_n=2))
+    assert not store.answers()
+
+
 def _learning(tmp_path: Path, learning: bool) -> dict[str, Any]:
     """The bot's settings, with the server's history learnt or not (the default: no channel listed)."""
     return settings(tmp_path) if learning else {"state_dir": tmp_path / "state"}
