@@ -211,14 +211,16 @@ def test_discords_own_syntax_in_a_document_is_shown_as_written(answer: Answer) -
 
 
 def test_more_sources_links_each_citation_as_the_answers_source_does(answer: Answer) -> None:
-    """More sources cited by title only: two channels of one name (a #general in two categories) read alike there, and
-    the answer's Source had a jump link where they had none. Each excerpt links to its place, within the limits."""
+    """More sources (and an answer's sources after the first) cited by title only: two channels of one name (a #general
+    in two categories) read alike there, and the answer's Source had a jump link where they had none. Each excerpt
+    links to its place, within the limits."""
     jumps = [f"https://discord.com/channels/1/{100 + n}/{900 + n}" for n in range(len(answer.excerpts))]
     cited = [e.model_copy(update={"citation": e.citation.model_copy(update={"title": "#general", "link": jump})})
              for e, jump in zip(answer.excerpts, jumps, strict=True)]
     linked = answer.model_copy(update={"excerpts": cited})
     more = more_embed(linked, 4)
     assert [links_in(f.value) for f in more.fields] == [[jump] for jump in jumps[4:]]
+    assert [links_in(f.value) for f in answer_embed(linked, shown=4).fields] == [[jump] for jump in jumps[:4]]
     assert all("**" in f.value for f in more.fields)  # the excerpt, its highlight in bold, is still there
     assert_within_limits(more)
     big = oversized(linked)
@@ -226,6 +228,13 @@ def test_more_sources_links_each_citation_as_the_answers_source_does(answer: Ans
         update={"link": jump})}) for e, jump in zip(big.excerpts, jumps, strict=True)]})
     huge = more_embed(big, 1)
     assert_within_limits(huge)
+    long_links = big.model_copy(update={"excerpts": [e.model_copy(update={"citation": e.citation.model_copy(
+        update={"link": f"https://example.org/page-{n}#:~:text=" + "word-" * 45})}) for n, e in enumerate(big.excerpts)]})
+    assert links_in(more_embed(long_links, 8).fields[0].value)  # a long link where there is room for it
+    for linked_answer in (big, long_links):  # the links leave the best excerpt its room
+        embed = answer_embed(linked_answer, shown=10)
+        assert_within_limits(embed)
+        assert embed.description.count("**") == 2 and len(embed.fields) == 10
     assert [links_in(f.value) for f in huge.fields] == [[jump] for jump in jumps[1:]]
 
 

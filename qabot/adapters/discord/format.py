@@ -52,6 +52,7 @@ EMBED_LIMIT = 6000
 SHORT_NAME = 120  # a "more sources" field: the citation ...
 SHORT_VALUE = 200  # ... and the start of its highlighted sentence
 SOURCE_VALUE = 512  # the citation of the best excerpt
+SOURCE_LINK = 120  # the link under another source of an answer: a jump link fits, and nine leave the best its room
 
 NO_MENTIONS = discord.AllowedMentions.none()  # every message the bot sends: quoted text never pings anyone
 ANSWER_COLOUR = discord.Colour.blurple()
@@ -236,7 +237,7 @@ def answer_embed(answer: Answer, shown: int) -> discord.Embed:
     for number, excerpt in enumerate(answer.excerpts[1:shown], start=2):
         embed.add_field(
             name=source_field_name(number, excerpt.citation),
-            value=markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS,
+            value=(markdown(excerpt.highlight or excerpt.text, SHORT_VALUE) or ELLIPSIS) + _jump(excerpt.citation, SOURCE_LINK),
             inline=False,
         )
     embed.set_footer(text="Quoted word for word from the documents")
