@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import signal
+import time
 
 from qabot.adapters.discord_bot import build_bot, serve
 from qabot.settings import load_settings
@@ -124,3 +125,57 @@ async def test_a_button_press_whose_interaction_expired_is_one_log_line(fake_def
     assert len(lines) == 2 and all(r.levelno == logging.WARNING and r.exc_info is None for r in lines), \
         [(r.levelname, r.getMessage()) for r in lines]
     assert all("expired" in r.getMessage() for r in lines)
+
+
+class _SlowRefresh(Spy):
+    """The real bot, whose refresh takes a while: a big corpus read again on the real model takes past 15 minutes."""
+
+    def refresh(self, *args, **kwargs):
+        time.sleep(0.5)
+        return self.qa.refresh(*args, **kwargs)
+
+
+async def test_a_reindex_that_outlived_its_interaction_is_one_log_line(fake_default_bot, double, caplog) -> None:
+    """``/qabot reindex`` says how it went by editing its reply; after 15 minutes Discord refuses the edit (404 Unknown
+    Webhook). That was logged at ERROR with a traceback, and an apology refused as well: now one line that says the
+    interaction expired, and what came of the reindex."""
+    from tests.test_discord_community import MANAGE_GUILD
+
+    caplog.set_level(logging.INFO, logger="qabot.adapters.discord.admin")
+    async with running(_SlowRefresh(fake_default_bot), double):
+        token = double.slash("qabot", subcommand="reindex", permissions=MANAGE_GUILD)
+        await double.until(lambda: double.sent("POST", f"/{token}/callback"), what="the first reply")
+        double.expired.add(token)
+        await double.until(lambda: double.sent("PATCH", f"/{token}/messages/@original"), what="the final edit tried")
+        await asyncio.sleep(0.3)  # an apology, had one been tried, would be logged by now
+    lines = [r for r in caplog.records if r.name.startswith("qabot.adapters.discord.admin")]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING and lines[0].exc_info is None, \
+        [(r.levelname, r.getMessage()) for r in lines]
+    assert "expired" in lines[0].getMessage() and "up to date" in lines[0].getMessage()
+
+
+async def test_a_forget_that_outlived_its_interaction_is_one_log_line(fake_default_bot, double, caplog) -> None:
+    """``/qabot forget`` waits for the history's lock, held for minutes while a batch is indexed on the real model: its
+    reply after 15 minutes is refused (404 Unknown Webhook), and is one warning line, not an ERROR with a traceback
+    and a refused apology."""
+    from tests.discord_double import user
+    from tests.test_discord_community import MANAGE_GUILD
+
+    caplog.set_level(logging.INFO, logger="qabot.adapters.discord.admin")
+    async with running(fake_default_bot, double) as bot:
+        forget = bot.answering.forget
+
+        async def slow_forget(*args, **kwargs):
+            await asyncio.sleep(0.5)
+            return await forget(*args, **kwargs)
+
+        bot.answering.forget = slow_forget
+        token = double.slash("qabot", subcommand="forget", member=user(6), permissions=MANAGE_GUILD)
+        await double.until(lambda: double.sent("POST", f"/{token}/callback"), what="the deferral")
+        double.expired.add(token)
+        await double.until(lambda: double.followups(token), what="the reply tried")
+        await asyncio.sleep(0.3)  # an apology, had one been tried, would be logged by now
+    lines = [r for r in caplog.records if r.name.startswith("qabot.adapters.discord.admin") and r.levelno >= 30]
+    assert len(lines) == 1 and lines[0].levelno == logging.WARNING and lines[0].exc_info is None, \
+        [(r.levelname, r.getMessage()) for r in lines]
+    assert "expired" in lines[0].getMessage()

@@ -41,7 +41,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from qabot.adapters.discord.answers import NOT_HERE, Answering, Door
-from qabot.adapters.discord.buttons import apologise, say
+from qabot.adapters.discord.buttons import apologise, expired, say
 from qabot.adapters.discord.format import (
     ANSWER_COLOUR,
     DESCRIPTION_LIMIT,
@@ -155,7 +155,12 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
             text = "The index could not be updated; the last good one keeps serving. The bot's log says why."
         else:
             text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
-        await interaction.edit_original_response(content=text)
+        try:
+            await interaction.edit_original_response(content=text)
+        except discord.NotFound as exc:
+            if not expired(exc):
+                raise
+            log.warning("could not say how /qabot reindex went: the interaction expired (%s). %s", exc.text, text)
 
     @app_commands.command(name="forget", description="Remove a member's messages from what I learnt of this server.")
     @app_commands.describe(member="The member whose messages go, now and from now on")
@@ -223,6 +228,9 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
                                     error: app_commands.AppCommandError) -> None:
         original = getattr(error, "original", error)
         command = interaction.command.qualified_name if interaction.command else "?"
+        if expired(original):  # past 15 min (a long forget): an apology would be refused as well
+            log.warning("could not answer /%s: the interaction expired (%s)", command, original.text)
+            return
         log.error("error in /%s: %s", command, original, exc_info=original)
         await apologise(interaction)
 
