@@ -596,6 +596,21 @@ async def test_a_question_of_invisible_characters_only_is_refused_privately_as_a
     assert body.get("flags") == EPHEMERAL and body.get("content") == EMPTY_SLASH, body
 
 
+async def test_a_slash_question_with_a_mention_of_a_number_too_long_for_python_is_refused_as_too_long(
+        fake_default_bot, double, tmp_path, caplog) -> None:
+    """A slash option holds 6,000 characters: "<@" and 4,400 digits is a mention to Python's eye, whose int() refuses
+    more than 4,300 digits (ValueError). It was looked up before the length was checked: an ERROR with a traceback and
+    an apology. It is refused as any question that long is, privately."""
+    caplog.set_level(logging.WARNING, logger="qabot")
+    huge = f"what did <@{'9' * 4400}> say"
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        refused = await reply_to(double, double.slash("ask", question=huge))
+        asked = await first_followup(double, double.slash("ask", question="Who killed Trotsky?", user_n=2))
+    assert refused.get("flags") == EPHEMERAL and "4416 characters long" in refused.get("content", ""), refused
+    assert asked["embeds"][0]["description"]  # the bot goes on
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+
+
 async def test_a_public_post_of_a_forgotten_members_question_names_nobody(fake_default_bot, double, tmp_path) -> None:
     """Post publicly posts an "Ask qabot" answer; once the member who pressed it is forgotten, the post says that
     question was taken back, and never said who asked it."""

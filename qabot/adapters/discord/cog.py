@@ -34,7 +34,6 @@ import asyncio
 import functools
 import logging
 import math
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -50,7 +49,7 @@ from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import NO_MENTIONS, clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
 from qabot.adapters.discord.limits import QueueFull
-from qabot.adapters.discord.mentions import clean_question
+from qabot.adapters.discord.mentions import clean_question, mentioned_users
 from qabot.adapters.discord.places import Place, logged
 from qabot.errors import QABotError
 from qabot.feedback.forgetting import bridged_person
@@ -370,9 +369,7 @@ class AskCog(commands.Cog, name="Questions"):
     async def _known_names(self, interaction: discord.Interaction, question: str) -> dict[int, str]:
         """Display names of the users a slash question mentions, as a message mentioning them carries them: a slash
         command's text brings none, so from the client's cache or Discord (``Places.names``: no members intent)."""
-        me = self._me().id
-        asked = [user_id for user_id in map(int, re.findall(r"<@!?(\d+)>", question)) if user_id != me]
-        return await self.answering.places.names(interaction.guild, asked)
+        return await self.answering.places.names(interaction.guild, mentioned_users(question, self._me().id))
 
     def _me(self) -> discord.ClientUser:
         assert self.bot.user is not None  # commands and messages arrive only once logged in

@@ -26,7 +26,10 @@ from collections.abc import Mapping
 from qabot.search.inputs import clean_text
 
 # @everyone and @here as words: "support@here.org" is an address, which Discord does not take for a mention either
-_MENTION = re.compile(r"<@!?(?P<user>\d+)>|<@&\d+>|<#\d+>|<a?:[^<>:\s]+:\d+>"
+# A user's id has at most 20 digits (64 bits), as Discord's mentions do: "<@" and thousands of digits, which a slash
+# option's 6,000 characters hold, is text (int() refuses a number of over 4,300 digits).
+_USER = re.compile(r"<@!?(?P<user>\d{1,20})>")
+_MENTION = re.compile(_USER.pattern + r"|<@&\d+>|<#\d+>|<a?:[^<>:\s]+:\d+>"
                       r"|(?<![\w.+-])@(?:everyone|here)\b(?![.@]\w)")
 _EDGE = " \t\n,:;-–—"  # what may stand between addressing mentions and the question
 
@@ -56,6 +59,11 @@ def clean_question(content: str, bot_id: int, names: Mapping[int, str] | None = 
         elif mention:
             kept.append(mention)
     return clean_text("".join(kept))  # a joiner a mention stood beside joins nothing now
+
+
+def mentioned_users(content: str, bot_id: int) -> list[int]:
+    """The ids of the users ``content`` mentions, but the bot, in order."""
+    return [user_id for user_id in map(int, _USER.findall(content)) if user_id != bot_id]
 
 
 def _trim(text: str, start: bool, end: bool) -> str:
