@@ -282,6 +282,25 @@ async def test_a_channel_a_further_role_restricts_is_not_quoted_in_a_wider_one(q
     assert quoted == {CHANNEL_ID: False, NEWS_ID: False, OTHER_CHANNEL_ID: True}
 
 
+async def test_a_channel_seen_by_members_who_may_not_read_its_history_quotes_no_history_they_may_not_read(
+        qa, double, tmp_path) -> None:
+    """A "newcomer" role may view the channels but not read their history (they see what is said while they look,
+    not what was said before). An answer in a channel is seen by everyone who views it, live: it was decided by who
+    may read the channel's history, so the members' channels were quoted to newcomers in #general. Now who sees an
+    answer counts: nothing a newcomer may not read is quoted where they see it; a channel they may not view still
+    quotes the others."""
+    newcomer = MEMBER_ROLE_ID + 1
+    role_gated(double)
+    double.everyone_permissions = str(int(double.everyone_permissions) & ~READ_MESSAGE_HISTORY)  # the member role's
+    double.more_roles = [*double.more_roles, role(newcomer, "newcomer", VIEW_CHANNEL)]
+    double.changed[NEWS_ID] = {"permission_overwrites": [overwrite(newcomer, deny=VIEW_CHANNEL)]}
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        quoted = await quoted_at(double, lamp, CHANNEL_ID, NEWS_ID)
+    assert quoted == {CHANNEL_ID: False, NEWS_ID: True}
+
+
 async def test_a_channel_opened_to_one_member_does_not_quote_what_they_may_not_read(qa, double, tmp_path) -> None:
     """In the role-gated server, #general also lets one person in by a member overwrite, whatever their roles: they
     may not read the other channels, so nothing of those is quoted in #general (nor its threads); other channels

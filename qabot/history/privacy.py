@@ -6,10 +6,10 @@ shown, everyone who can read the answer must be able to read what it quotes. So:
 
 1. **its own server only**: history is quoted only in the guild it came from;
 2. **a channel's history is quoted where its readers are**: channel B's history (its
-   threads' too) is quoted in channel A (and A's threads) when everyone who may read A may
+   threads' too) is quoted in channel A (and A's threads) when everyone who may see A may
    read B (``covers``: asked of the server's roles and both channels' overwrites,
-   ``qabot.history.readers``; reading takes View Channel and Read Message History, and
-   Connect for a voice or stage channel's chat; an age-restricted channel is covered only by
+   ``qabot.history.readers``; seeing takes View Channel, as an answer sent is seen live without
+   Read Message History; reading takes both, and Connect for a voice or stage channel's chat; an age-restricted channel is covered only by
    another). A channel every member may read is *public* and quoted across its server; in
    a server where a "member" role opens every channel, each is quoted in the others. A
    private thread is quoted only in itself. It is asked of Discord's own view of the

@@ -188,7 +188,7 @@ def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], b
     if isinstance(place, discord.Thread):
         place = place.parent
     server = _server(guild) if guild is not None else None
-    readers_here = _access(place) if place is not None else None
+    readers_here = _access(place, _seeing(place)) if place is not None else None  # an answer here: who sees it
     decided: dict[int, bool] = {}  # by channel: its threads, and the answers of a channel, ask it once
 
     def covered(there: int) -> bool:
@@ -224,6 +224,12 @@ def _needed(channel: Any) -> tuple[str, ...]:
     return READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
 
 
+def _seeing(channel: Any) -> tuple[str, ...]:
+    """The permissions that seeing what is said in ``channel`` now takes (an answer, as it is sent): without Read
+    Message History a member still sees it, live."""
+    return tuple(name for name in _needed(channel) if name != "read_message_history")
+
+
 def _names(perms: discord.Permissions, names: Iterable[str]) -> frozenset[str]:
     return frozenset(name for name in names if getattr(perms, name))
 
@@ -234,10 +240,10 @@ def _server(guild: discord.Guild) -> readers.Server:
         role.id: _names(role.permissions, ROLE_PERMISSIONS) for role in guild.roles if not role.is_default()})
 
 
-def _access(channel: Any) -> readers.Access:
-    """What reading ``channel``'s history takes, and its overwrites (discord.py's ``overwrites``: a role or member
-    the cache lacks is an ``Object`` of that type)."""
-    needed = _needed(channel)
+def _access(channel: Any, needed: tuple[str, ...] | None = None) -> readers.Access:
+    """What reading ``channel``'s history takes (or ``needed``), and its overwrites (discord.py's ``overwrites``: a
+    role or member the cache lacks is an ``Object`` of that type)."""
+    needed = needed or _needed(channel)
     everyone, roles, members = readers.Overwrite(), {}, {}
     for target, overwrite in channel.overwrites.items():
         allow, deny = overwrite.pair()
