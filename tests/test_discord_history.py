@@ -1635,11 +1635,6 @@ async def test_forget_takes_out_a_question_that_mentioned_a_renamed_member_where
     assert not store.answers()
 
 
-@pytest.mark.xfail(strict=True, reason="a mention in a kept message is kept as the name it showed then, with the "
-                   "member's hash apart (mentions); forgetting unnames by the names it knows (theirs now, and those "
-                   "their own kept messages show), so a name they had only while others mentioned them stays: "
-                   "telling which '@name' of a message is theirs needs the mention's place or name kept (a schema "
-                   "change)")
 async def test_forget_unnames_a_renamed_member_in_others_mentions_of_them_by_their_old_name(
         qa, double, tmp_path) -> None:
     from tests.discord_double import user
