@@ -87,7 +87,8 @@ FORMAT_VERSION = 32  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # 32: a site generator's index, search and 404 pages, _modules/ and _static/ not read; MkDocs' slugs for its Markdown
 # pages; a theme's dialogs, landmarks, skip links and Sphinx sidebar no text, Sphinx's return arrow kept; thanks in
 # more languages; a quiet channel's silence counted up to an hour; an export's lone surrogate read as U+FFFD, a
-# message twice in one export read once (and INDEX_TEXT: a heading that asks is read before its passages)
+# message twice in one export read once; Docsy's page lists and alert titles, Just the Docs' table of contents; a
+# Markdown heading written in HTML (and INDEX_TEXT: a heading that asks is read before its passages)
 INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
