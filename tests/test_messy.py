@@ -884,6 +884,25 @@ def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:
     assert [s.source for s in bot.sources()] == ["sub/a.txt"]
 
 
+def test_folders_nested_deeper_than_pythons_recursion_limit_are_read(make_corpus, fake_bot_for) -> None:
+    """Python 3.11's os.walk recursed once a folder: a thousand nested folders failed the whole build with a
+    RecursionError ("unexpected RecursionError" from qabot index), not one file of the corpus indexed."""
+    corpus = make_corpus({"top.txt": "The harbour was dredged in 1911."})
+    deep = corpus
+    for _ in range(sys.getrecursionlimit() + 50):  # not mkdir(parents=True): it recurses too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "bottom.txt").write_text("The lighthouse keeper kept bees.", encoding="utf-8")
+    try:
+        bot = fake_bot_for(corpus)
+        assert [s.source for s in bot.sources()] == ["d/" * (sys.getrecursionlimit() + 50) + "bottom.txt", "top.txt"]
+    finally:  # shutil.rmtree recurses too: pytest could not remove the folder
+        (deep / "bottom.txt").unlink()
+        while deep != corpus:
+            deep.rmdir()
+            deep = deep.parent
+
+
 
 def test_a_docs_folder_of_images_is_summed_up_in_one_line_a_type(make_corpus, tmp_path) -> None:
     """A project's docs folder holds its pages and, beside them, a few hundred images: one line says so, not one each;

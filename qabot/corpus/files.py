@@ -13,7 +13,7 @@ import io
 import logging
 import os
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,10 +88,19 @@ def find_files(
 
     found: list[tuple[tuple[str, ...], CorpusFile]] = []
     seen_dirs = {root}
+    reals = {str(corpus_dir): root}
+
+    def real_of(path: Path) -> Path:  # its parent's and its name: realpath looks up every part of a path, each time
+        if (real := reals.get(str(path))) is None:
+            parent = reals.get(str(path.parent))
+            real = parent / path.name if parent is not None and not os.path.islink(path) else Path(os.path.realpath(path))
+            reals[str(path)] = real
+        return real
+
     def folder_reason(path: Path) -> str | None:
         reason = allowed(path) if path.is_symlink() else explain and explain(str(path))
         if reason is None:
-            real = Path(os.path.realpath(path))
+            real = real_of(path)
             if real in seen_dirs:
                 return ""  # a link to a folder already read: its files are indexed once
             seen_dirs.add(real)
@@ -125,11 +134,11 @@ def find_files(
     links: list[Path] = []
     tops = [corpus_dir]
     while tops:
-        for folder, dirs, names in os.walk(tops.pop(), onerror=failed):
+        for folder, dirs, names in _walk(tops.pop(), failed):
             kept = []
             for name in sorted(dirs):
                 path = Path(folder) / name
-                if name.startswith(".") or (own is not None and Path(os.path.realpath(path)) == own):
+                if name.startswith(".") or (own is not None and real_of(path) == own):
                     continue
                 if os.path.islink(path):
                     links.append(path)
@@ -158,6 +167,29 @@ def find_files(
             if decide(link):
                 tops.append(link)
     return [file for _, file in sorted(found, key=lambda item: item[0])]
+
+
+def _walk(top: str | Path, onerror: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk(top, onerror=onerror)`` without recursion: Python 3.11's failed in a thousand nested folders."""
+    stack = [os.fspath(top)]
+    while stack:
+        folder = stack.pop()
+        dirs: list[str] = []
+        names: list[str] = []
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else names).append(entry.name)
+        except OSError as error:
+            onerror(error)
+            continue
+        yield folder, dirs, names  # the caller may prune dirs, as os.walk's may
+        paths = (os.path.join(folder, name) for name in reversed(dirs))
+        stack.extend(path for path in paths if not os.path.islink(path))
 
 
 def display_name(name: str) -> str:
