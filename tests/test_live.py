@@ -141,6 +141,37 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         bot.close()
 
 
+def test_a_corpus_slow_to_compare_is_not_compared_all_the_time_once_it_cannot_be_watched(tmp_path, monkeypatch) -> None:
+    """Once a folder cannot be watched (a file name that is not UTF-8, the system's limit of watches), the corpus was
+    compared with the index every 2 s whatever that cost: a hundred thousand files take some 1.5 s of CPU to compare,
+    so an idle bot spent three quarters of a CPU. It waits nine times as long as a comparison took (up to 30 s)."""
+    import watchfiles
+
+    from qabot.index.watch import POLL_S, Watcher
+
+    def no_watches(*_args, **_kwargs):
+        raise OSError("OS file watch limit reached")
+
+    monkeypatch.setattr(watchfiles, "watch", no_watches)
+    now = [0.0]
+    costs = iter([0.05, 1.5, 60.0, 0.05])  # seconds each comparison takes, on the watcher's clock
+
+    def compare(_paths) -> None:
+        now[0] += next(costs)
+
+    watcher = Watcher(tmp_path, tmp_path / "idx", compare, clock=lambda: now[0])
+    waits: list[float] = []
+
+    class Counted(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            waits.append(timeout)
+            return len(waits) > 4
+
+    watcher._stop = Counted()
+    watcher._run()  # in this thread: the watch fails, then the polls
+    assert waits == [POLL_S, POLL_S, pytest.approx(13.5), 30.0, POLL_S]
+
+
 def test_an_edit_while_another_process_writes_the_index_is_served_once_it_has_finished(make_corpus, tmp_path,
                                                                                       caplog) -> None:
     """A watching bot does not wait for another process's write lock (``qabot index --rebuild``, up to 10 minutes),

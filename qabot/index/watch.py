@@ -10,7 +10,9 @@ ignored, except the manifest, whose change means another process committed a cha
 watcher's thread, so that what changed before the watch began is not missed. A watch that
 fails (watchfiles stops at the first change to a file whose name is not UTF-8, and will
 not skip it; the system's limit of watches is reached) says so in one line and falls back
-to polling: ``on_change`` with no paths (anything may have changed) every ``POLL_S``.
+to polling: ``on_change`` with no paths (anything may have changed) every ``POLL_S``, or, where comparing the
+corpus with the index takes long (a hundred thousand files), after nine times as long as it took (at most
+``POLL_MAX_S``), so that an idle process does not spend its CPU comparing.
 A change that finds another process writing the index (``Busy``) is tried again every
 ``RETRY_S``, with the changes that come meanwhile, until it is made or the watch stops.
 
@@ -35,6 +37,7 @@ QUIET_MS = 400  # a batch of changes ends after this long without a new one
 MAX_WAIT_MS = 5000  # ... or this long after it began, whichever comes first
 IDLE_MS = 100  # how often an idle watch wakes up (to notice a stop, and at its start, that it is armed)
 POLL_S = 2.0  # how often the corpus is compared with the index once watching it failed
+POLL_MAX_S = 30.0  # ... or nine times as long as comparing it took, at most this long
 RETRY_S = 1.0  # how often a change that found another process writing the index is tried again
 MANIFEST = "manifest.json"
 
@@ -68,8 +71,9 @@ class Watcher(_Background):
     name = "qabot-watch"
 
     def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None],
-                 on_armed: Callable[[], object] | None = None) -> None:
+                 on_armed: Callable[[], object] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self.clock = clock
         self.corpus_dir = corpus_dir.resolve()
         self.index_dir = index_dir.resolve()
         self.on_change = on_change
@@ -119,15 +123,18 @@ class Watcher(_Background):
         # or nothing after IDLE_MS) only once it does: the first yield means armed.
         for batch in changes:
             self._arm()
-            if batch or (self._waiting is not None and time.monotonic() >= self._retry_at):
+            if batch or (self._waiting is not None and self.clock() >= self._retry_at):
                 self._handle({Path(path) for _, path in batch})
 
     def _poll(self) -> None:
-        """Instead of a watch that failed: anything may have changed, every ``POLL_S`` (the first time at once if
-        the watch failed before it was in place)."""
+        """Instead of a watch that failed: anything may have changed, every ``POLL_S``, or nine times as long as the
+        last comparison took, up to ``POLL_MAX_S`` (the first time at once if the watch failed before it was in place)."""
         self._arm()
-        while not self._stop.wait(POLL_S):
+        wait = POLL_S
+        while not self._stop.wait(wait):
+            began = self.clock()
             self._handle(set())
+            wait = min(max(POLL_S, 9 * (self.clock() - began)), POLL_MAX_S)
 
     def _arm(self) -> None:
         if not self.armed.is_set():
@@ -147,7 +154,7 @@ class Watcher(_Background):
         except Busy:
             if self._waiting is None:
                 log.info("another qabot process is writing the index: the change is made once it has finished")
-            self._waiting, self._retry_at = paths, time.monotonic() + RETRY_S
+            self._waiting, self._retry_at = paths, self.clock() + RETRY_S
             return
         except Exception:
             log.exception("updating the index after a change failed")
