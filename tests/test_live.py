@@ -141,6 +141,38 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         bot.close()
 
 
+@pytest.mark.parametrize("how", ["removed and made again", "a link pointed to another folder"])
+def test_a_corpus_folder_replaced_while_watched_is_watched_again(make_corpus, tmp_path, how: str) -> None:
+    """The watch followed the folder it began on: once the corpus folder was removed and made again (a deploy that
+    copies a new one in, a share mounted again) or its link pointed to a new release, no edit was served for the
+    rest of the run, and nothing said so."""
+    import shutil
+
+    release = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    corpus = tmp_path / "docs"
+    if how == "a link pointed to another folder":
+        corpus.symlink_to(release, target_is_directory=True)
+    else:
+        shutil.copytree(release, corpus)
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    try:
+        assert _quotes(bot, "Who was the first keeper?", "Tobias")
+        new = tmp_path / "new"
+        new.mkdir()
+        (new / "keepers.txt").write_text("The first keeper was Agnes Pirrie.\n")
+        if how == "a link pointed to another folder":
+            (tmp_path / "next").symlink_to(new, target_is_directory=True)
+            (tmp_path / "next").replace(corpus)  # atomically, as a deploy does
+        else:
+            shutil.rmtree(corpus)
+            new.rename(corpus)
+        _until(lambda: _quotes(bot, "Who was the first keeper?", "Agnes"), "the folder's new text")
+        (corpus / "keepers.txt").write_text("The first keeper was Ingrid Wren.\n")
+        _until(lambda: _quotes(bot, "Who was the first keeper?", "Ingrid"), "an edit in the new folder")
+    finally:
+        bot.close()
+
+
 def test_a_corpus_slow_to_compare_is_not_compared_all_the_time_once_it_cannot_be_watched(tmp_path, monkeypatch) -> None:
     """Once a folder cannot be watched (a file name that is not UTF-8, the system's limit of watches), the corpus was
     compared with the index every 2 s whatever that cost: a hundred thousand files take some 1.5 s of CPU to compare,

@@ -15,6 +15,8 @@ corpus with the index takes long (a hundred thousand files), after nine times as
 ``POLL_MAX_S``), so that an idle process does not spend its CPU comparing.
 A change that finds another process writing the index (``Busy``) is tried again every
 ``RETRY_S``, with the changes that come meanwhile, until it is made or the watch stops.
+A corpus folder removed, replaced (a link to it pointed elsewhere) or mounted over is no
+longer the folder watched: it is watched again once it is there, and compared with the index.
 
 ``Poller`` is what a read-only replica uses instead: it has no corpus to watch.
 """
@@ -22,6 +24,7 @@ A change that finds another process writing the index (``Busy``) is tried again 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -74,6 +77,7 @@ class Watcher(_Background):
                  on_armed: Callable[[], object] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.clock = clock
+        self.given = corpus_dir  # as named: a link to it may be pointed elsewhere
         self.corpus_dir = corpus_dir.resolve()
         self.index_dir = index_dir.resolve()
         self.on_change = on_change
@@ -104,27 +108,41 @@ class Watcher(_Background):
     def _watch(self) -> None:
         import watchfiles
 
-        paths = [self.corpus_dir]
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        if not self.index_dir.is_relative_to(self.corpus_dir):
-            paths.append(self.index_dir)
-        changes = watchfiles.watch(
-            *paths,
-            watch_filter=lambda _change, path: self.relevant(Path(path)),
-            debounce=MAX_WAIT_MS,
-            step=QUIET_MS,
-            stop_event=self._stop,
-            rust_timeout=IDLE_MS,
-            yield_on_timeout=True,
-            raise_interrupt=False,
-            ignore_permission_denied=True,
-        )
-        # watchfiles starts watching when the generator first runs, and yields (a batch,
-        # or nothing after IDLE_MS) only once it does: the first yield means armed.
-        for batch in changes:
-            self._arm()
-            if batch or (self._waiting is not None and self.clock() >= self._retry_at):
-                self._handle({Path(path) for _, path in batch})
+        again = False  # the folder came back: anything in it may have changed
+        while True:
+            folder, self.corpus_dir = _identity(self.given), self.given.resolve()
+            paths = [self.corpus_dir]
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            if not self.index_dir.is_relative_to(self.corpus_dir):
+                paths.append(self.index_dir)
+            changes = watchfiles.watch(
+                *paths,
+                watch_filter=lambda _change, path: self.relevant(Path(path)),
+                debounce=MAX_WAIT_MS,
+                step=QUIET_MS,
+                stop_event=self._stop,
+                rust_timeout=IDLE_MS,
+                yield_on_timeout=True,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            )
+            # watchfiles starts watching when the generator first runs, and yields (a batch,
+            # or nothing after IDLE_MS) only once it does: the first yield means armed.
+            for batch in changes:
+                self._arm()
+                if again or batch or (self._waiting is not None and self.clock() >= self._retry_at):
+                    self._handle(set() if again else {Path(path) for _, path in batch})
+                    again = False
+                if _identity(self.given) != folder:  # removed, replaced or mounted over: no longer the one watched
+                    break
+            else:
+                return  # stopped
+            changes.close()
+            log.info("%s was removed or replaced: it is watched again once it is there", self.given)
+            while _identity(self.given) is None:
+                if self._stop.wait(POLL_S):
+                    return
+            again = True
 
     def _poll(self) -> None:
         """Instead of a watch that failed: anything may have changed, every ``POLL_S``, or nine times as long as the
@@ -159,6 +177,15 @@ class Watcher(_Background):
         except Exception:
             log.exception("updating the index after a change failed")
         self._waiting = None
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at ``folder`` now (its device and inode), or None where there is none."""
+    try:
+        found = os.stat(folder)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 class Poller(_Background):
