@@ -141,6 +141,21 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         bot.close()
 
 
+def test_an_edit_in_a_corpus_folder_inside_the_index_folder_is_served(tmp_path) -> None:
+    """A data folder holding the index and, in it, the corpus (QABOT_INDEX_DIR=/srv/qabot, QABOT_CORPUS_DIR=
+    /srv/qabot/corpus): the watch took every change there for the index's own writes, and served no edit."""
+    corpus = tmp_path / "data" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "keepers.txt").write_text("The first keeper was Tobias Wren.\n")
+    bot = make_bot(corpus, tmp_path / "data", HashEmbedder(), watch=True)
+    try:
+        assert _quotes(bot, "Who was the first keeper?", "Tobias")
+        (corpus / "keepers.txt").write_text("The first keeper was Agnes Pirrie.\n")
+        _until(lambda: _quotes(bot, "Who was the first keeper?", "Agnes"), "the edit")
+    finally:
+        bot.close()
+
+
 @pytest.mark.parametrize("how", ["removed and made again", "a link pointed to another folder"])
 def test_a_corpus_folder_replaced_while_watched_is_watched_again(make_corpus, tmp_path, how: str) -> None:
     """The watch followed the folder it began on: once the corpus folder was removed and made again (a deploy that

@@ -86,10 +86,13 @@ class Watcher(_Background):
         self._retry_at = 0.0
 
     def relevant(self, path: Path) -> bool:
-        """A change to a corpus file, or to the index's manifest; not the index's other writes."""
-        if path.is_relative_to(self.index_dir):
-            return path == self.index_dir / MANIFEST
+        """A change to a corpus file, or to the index's manifest; not the index's other writes (the corpus folder may
+        lie in the index folder, or the index folder in the corpus folder: the deeper one is a path's)."""
+        if path == self.index_dir / MANIFEST:
+            return True
         if not path.is_relative_to(self.corpus_dir):
+            return False
+        if path.is_relative_to(self.index_dir) and self.index_dir.is_relative_to(self.corpus_dir):
             return False
         parts = path.relative_to(self.corpus_dir).parts
         return bool(parts) and not any(p.startswith(".") for p in parts) and not parts[-1].endswith(("~", ".swp"))
@@ -111,10 +114,9 @@ class Watcher(_Background):
         again = False  # the folder came back: anything in it may have changed
         while True:
             folder, self.corpus_dir = _identity(self.given), self.given.resolve()
-            paths = [self.corpus_dir]
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            if not self.index_dir.is_relative_to(self.corpus_dir):
-                paths.append(self.index_dir)
+            both = (self.corpus_dir, self.index_dir)
+            paths = [one for one in both if not any(one != other and one.is_relative_to(other) for other in both)]
             changes = watchfiles.watch(
                 *paths,
                 watch_filter=lambda _change, path: self.relevant(Path(path)),
