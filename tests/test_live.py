@@ -141,6 +141,28 @@ def test_a_file_name_that_is_not_utf8_does_not_stop_the_watch(make_corpus, tmp_p
         bot.close()
 
 
+def test_changes_behind_a_link_out_of_the_corpus_do_not_update_the_index(make_corpus, tmp_path) -> None:
+    """watchfiles follows every link, and a link out of the corpus folder is not read (``QABOT_CORPUS_EXTERNAL_LINKS``),
+    but each change behind it (a link to a busy log folder) compared the whole corpus with the index again."""
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (corpus / "logs").symlink_to(logs, target_is_directory=True)
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    heard: list[set] = []
+    changed = bot.living._changed
+    bot.living._changed = lambda paths, hear: (heard.append(paths), changed(paths, hear))
+    try:
+        for n in range(5):
+            (logs / f"service{n}.log").write_text("restarted\n")
+        (corpus / "keepers.txt").write_text("The first keeper was Agnes Pirrie.\n")  # after them: heard after them
+        _until(lambda: any(path.name == "keepers.txt" for paths in heard for path in paths), "the edit heard")
+        _until(lambda: _quotes(bot, "Who was the first keeper?", "Agnes"), "the edit")
+        assert not [path for paths in heard for path in paths if "logs" in path.parts]
+    finally:
+        bot.close()
+
+
 def test_an_edit_in_a_corpus_folder_inside_the_index_folder_is_served(tmp_path) -> None:
     """A data folder holding the index and, in it, the corpus (QABOT_INDEX_DIR=/srv/qabot, QABOT_CORPUS_DIR=
     /srv/qabot/corpus): the watch took every change there for the index's own writes, and served no edit."""
@@ -194,6 +216,7 @@ def test_a_corpus_slow_to_compare_is_not_compared_all_the_time_once_it_cannot_be
     so an idle bot spent three quarters of a CPU. It waits nine times as long as a comparison took (up to 30 s)."""
     import watchfiles
 
+    from qabot.index.manifest import BuildConfig
     from qabot.index.watch import POLL_S, Watcher
 
     def no_watches(*_args, **_kwargs):
@@ -206,7 +229,7 @@ def test_a_corpus_slow_to_compare_is_not_compared_all_the_time_once_it_cannot_be
     def compare(_paths) -> None:
         now[0] += next(costs)
 
-    watcher = Watcher(tmp_path, tmp_path / "idx", compare, clock=lambda: now[0])
+    watcher = Watcher(BuildConfig(tmp_path, tmp_path / "idx"), compare, clock=lambda: now[0])
     waits: list[float] = []
 
     class Counted(threading.Event):

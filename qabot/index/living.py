@@ -407,8 +407,7 @@ class LivingIndex:
                 self._watcher = Poller(self.poll_seconds, lambda: getattr(self.engine.committed(), "build", None),
                                        self.manifest.build, lambda _build: hear(self._follow()))
             else:
-                self._watcher = Watcher(self.config.corpus_dir, self.config.index_dir,
-                                        lambda paths: self._changed(paths, hear),
+                self._watcher = Watcher(self.config, lambda paths: self._changed(paths, hear),
                                         on_armed=lambda: hear(self.refresh(wait=False)))
             watcher = self._watcher
         watcher.start()

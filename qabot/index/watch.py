@@ -29,10 +29,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from qabot.index.locks import Busy
 from qabot.text import first_line
+
+if TYPE_CHECKING:
+    from qabot.index.manifest import BuildConfig
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +72,19 @@ class _Background:
 
 
 class Watcher(_Background):
-    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes (or each poll)."""
+    """Calls ``on_change(paths)`` in a background thread after each debounced batch of changes (or each poll) in
+    ``config``'s corpus folder."""
 
     name = "qabot-watch"
 
-    def __init__(self, corpus_dir: Path, index_dir: Path, on_change: Callable[[set[Path]], None],
+    def __init__(self, config: BuildConfig, on_change: Callable[[set[Path]], None],
                  on_armed: Callable[[], object] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self.external_links = config.corpus_external_links  # watchfiles follows every link, those not read too
         self.clock = clock
-        self.given = corpus_dir  # as named: a link to it may be pointed elsewhere
-        self.corpus_dir = corpus_dir.resolve()
-        self.index_dir = index_dir.resolve()
+        self.given = config.corpus_dir  # as named: a link to it may be pointed elsewhere
+        self.corpus_dir = config.corpus_dir.resolve()
+        self.index_dir = config.index_dir.resolve()
         self.on_change = on_change
         self.on_armed = on_armed
         self._waiting: set[Path] | None = None  # the changes of a call that found the index busy
@@ -94,6 +99,8 @@ class Watcher(_Background):
             return False
         if path.is_relative_to(self.index_dir) and self.index_dir.is_relative_to(self.corpus_dir):
             return False
+        if not self.external_links and not Path(os.path.realpath(path)).is_relative_to(self.corpus_dir):
+            return False  # through a link that leads out of the folder, which is not read (a busy log folder)
         parts = path.relative_to(self.corpus_dir).parts
         return bool(parts) and not any(p.startswith(".") for p in parts) and not parts[-1].endswith(("~", ".swp"))
 
