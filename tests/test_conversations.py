@@ -1659,33 +1659,41 @@ def test_the_one_the_others_reply_to_is_the_asker_where_nobody_names_anyone(tmp_
     assert first.excerpts[0].citation.link.endswith("/9603"), first.excerpts[0].highlight
 
 
-def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matched() -> None:
-    """"Sam: thanks, that did it" thanks the message of Sam's it came after, not every message Sam wrote before it
-    (an early guess included), and it does so from anywhere in the exchange: the whole exchange is read, not only
-    the passages around the one that matched."""
+def _laid_exchange(said: list[tuple[str, str]]) -> tuple[object, list]:
+    """An exchange's messages (author, text) as an index lays them out, one paragraph each, and what ``thanked`` and
+    ``thanks_for_own`` read of an index: its paragraphs and its text."""
     from qabot.index.engine import ParagraphRow
-    from qabot.search.thanks import thanked
 
-    said = [("Ana", "how do I make new files take the folder's group?"), ("Sam", "Ana: maybe try umask 002"),
-            ("Lee", "Ana: which folder is it?"), ("Sam", "Ana: chmod g+s the folder"),
-            ("Ana", "Sam: thanks, that did it"), ("Sam", "Ana: glad it worked")]
     text, rows = "", []
     for number, (author, body) in enumerate(said, start=1):
         line = f"{author}: {body}"
         rows.append(ParagraphRow(number, len(text), len(text) + len(line), None, False, False, author=author, group=0))
         text += line + "\n"
 
-    class Engine:  # what thanked reads of an index: an exchange's paragraphs and its text
+    class Engine:
         def paragraphs(self, doc: int) -> list[ParagraphRow]:
             return rows
 
         def text(self, doc: int, start: int, end: int) -> str:
             return text[start:end]
 
+    return Engine(), rows
+
+
+def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matched() -> None:
+    """"Sam: thanks, that did it" thanks the message of Sam's it came after, not every message Sam wrote before it
+    (an early guess included), and it does so from anywhere in the exchange: the whole exchange is read, not only
+    the passages around the one that matched."""
+    from qabot.search.thanks import thanked
+
+    said = [("Ana", "how do I make new files take the folder's group?"), ("Sam", "Ana: maybe try umask 002"),
+            ("Lee", "Ana: which folder is it?"), ("Sam", "Ana: chmod g+s the folder"),
+            ("Ana", "Sam: thanks, that did it"), ("Sam", "Ana: glad it worked")]
+    engine, rows = _laid_exchange(said)
     kept: dict = {}
-    assert thanked(Engine(), 0, 0, "Ana", kept) == {rows[3].start}  # "chmod g+s", not "maybe try umask 002"
-    assert thanked(Engine(), 0, 0, "Lee") == set()  # Lee thanked nobody
-    assert thanked(Engine(), 0, 0, None) == set()
+    assert thanked(engine, 0, 0, "Ana", kept) == {rows[3].start}  # "chmod g+s", not "maybe try umask 002"
+    assert thanked(engine, 0, 0, "Lee") == set()  # Lee thanked nobody
+    assert thanked(engine, 0, 0, None) == set()
     assert kept == {(0, "Ana"): {rows[3].start}}  # a question's next read of the exchange reads it from there
 
 
@@ -1693,27 +1701,14 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
 def test_an_asker_whose_name_is_a_thanks_thanks_nobody_by_writing(asker: str) -> None:
     """An asker called "Ty" (or "Cheers") has their name before every message of theirs as the exchange lays it out:
     "Ty: Sam: that changed nothing" thanks nobody, and their question is not their own answer for it."""
-    from qabot.index.engine import ParagraphRow
     from qabot.search.addressing import thanks_for_own
     from qabot.search.thanks import thanked
 
     said = [(asker, "my builds stopped reading the cache since yesterday"), ("Sam", f"{asker}: maybe try umask 002"),
             ("Lee", f"{asker}: chmod g+s the cache folder"), (asker, "Sam: that changed nothing")]
-    text, rows = "", []
-    for number, (author, body) in enumerate(said, start=1):
-        line = f"{author}: {body}"
-        rows.append(ParagraphRow(number, len(text), len(text) + len(line), None, False, False, author=author, group=0))
-        text += line + "\n"
-
-    class Engine:  # what thanked reads of an index: an exchange's paragraphs and its text
-        def paragraphs(self, doc: int) -> list[ParagraphRow]:
-            return rows
-
-        def text(self, doc: int, start: int, end: int) -> str:
-            return text[start:end]
-
-    assert thanked(Engine(), 0, 0, asker) == set()  # Sam's guess was not thanked
-    assert not thanks_for_own(Engine(), 0, rows[0])
+    engine, rows = _laid_exchange(said)
+    assert thanked(engine, 0, 0, asker) == set()  # Sam's guess was not thanked
+    assert not thanks_for_own(engine, 0, rows[0])
 
 
 def test_i_e_is_not_its_writer_speaking_of_themselves() -> None:
