@@ -1319,10 +1319,7 @@ async def test_forget_removes_a_members_messages_now_and_from_then_on(qa, double
     from tests.discord_double import user
 
     spy = Recorder(qa)
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    theirs = double.seed("The 25 mm Plössl lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                         seconds_ago=590, reply_to=question)
+    question, theirs = _lens_answered(double, user_n=6)
     in_b = double.seed("Our 25 mm lens is lost, sadly.", user_n=6, channel_id=B_CHANNEL_ID, seconds_ago=580)
     async with running(spy, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
@@ -1520,10 +1517,7 @@ async def test_feedback_export_of_an_answer_quoting_the_history_names_no_member(
     from qabot.feedback import export_items
     from tests.discord_double import user
 
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    double.seed("The 25 mm Plössl lens fits the old guide scope.", author={**user(6), "global_name": "Maria Lopez"},
-                channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
+    _lens_answered(double, author={**user(6), "global_name": "Maria Lopez"})
     store = FeedbackStore(tmp_path / "state")
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
@@ -2407,10 +2401,7 @@ def state_text(tmp_path: Path) -> str:
 async def test_a_forgotten_members_name_and_text_leave_the_state_database(qa, double, tmp_path) -> None:
     from tests.discord_double import user
 
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    theirs = double.seed("The 25 mm Plössl lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                         seconds_ago=590, reply_to=question)
+    _, theirs = _lens_answered(double, user_n=6)
     async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
         await backfilled(bot, double)
         double.message(f"<@{USER_BASE + 6}> is right, that lens fits the guide scope.", user_n=8,
@@ -2464,10 +2455,7 @@ async def test_forgetting_a_member_keeps_the_highlights_quoting_another_whose_na
     out, as if it quoted them, since "ed: " is in "Ted: ": the answers quoting Ted, Fred or Jared lost their gold."""
     from tests.discord_double import user
 
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    double.seed("The 25 mm Plössl lens fits the old guide scope.", author={**user(3), "global_name": "Ted"},
-                channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
+    _lens_answered(double, author={**user(3), "global_name": "Ted"})
     store = FeedbackStore(tmp_path / "state")
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
@@ -2525,10 +2513,7 @@ async def test_a_forgotten_members_words_and_name_leave_the_index_folder_at_once
     from tests.discord_double import user
 
     busy_channel(double)
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    double.seed("The 25 mm Zanzibarquux lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                seconds_ago=590, reply_to=question)
+    _lens_answered(double, "Zanzibarquux", user_n=6)
     async with running(qa, double, **settings(tmp_path)) as bot:
         await backfilled(bot, double)
         before = on_disk(tmp_path / "index", "Zanzibarquux", "user6")
@@ -2549,10 +2534,7 @@ async def test_forgotten_deleted_and_edited_words_leave_the_state_folders_bytes_
     the bot stops."""
     from tests.discord_double import user
 
-    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
-                           seconds_ago=600)
-    double.seed("The 25 mm Zanzibarquux lens fits the old guide scope.", user_n=6, channel_id=OTHER_CHANNEL_ID,
-                seconds_ago=590, reply_to=question)
+    _lens_answered(double, "Zanzibarquux", user_n=6)
     deleted = double.seed("The dome key hangs behind the Quillbramble poster.", user_n=3, channel_id=OTHER_CHANNEL_ID,
                           seconds_ago=300)
     edited = double.seed("The spare filters are in the Fizzlewhip drawer.", user_n=4, channel_id=OTHER_CHANNEL_ID,
@@ -2794,6 +2776,15 @@ async def test_an_edited_messages_old_text_leaves_the_answers_that_quoted_it(qa,
     [lamp_answer] = [a for a in store.answers() if "red lamp" in a.question]
     assert lamp_answer.highlight is not None and "red lamp" in lamp_answer.highlight
 
+
+
+def _lens_answered(double: Any, lens: str = "Plössl", **author: Any) -> tuple[dict, dict]:
+    """A question of member 1's in the other channel, and the reply of ``author``'s (``user_n=`` or ``author=``) that
+    answers it with the ``lens``."""
+    question = double.seed("Which lens fits the old guide scope?", user_n=1, channel_id=OTHER_CHANNEL_ID,
+                           seconds_ago=600)
+    return question, double.seed(f"The 25 mm {lens} lens fits the old guide scope.", **author,
+                                 channel_id=OTHER_CHANNEL_ID, seconds_ago=590, reply_to=question)
 
 class Meanwhile(Recorder):
     """The real QABot, which runs ``meanwhile`` (once) in its thread between finding an answer and returning it."""
