@@ -323,6 +323,7 @@ class Request:
     time: float = field(default_factory=time.monotonic)
     response: Any = None  # what the double answered
     status: int = 200
+    done: bool = False  # answered: ``response`` and ``status`` are final (the double answers in its own thread)
 
 
 @dataclass
@@ -493,21 +494,26 @@ class DiscordDouble:
     # -- what the bot sent (test side) ----------------------------------------------------
 
     def sent(self, method: str | None = None, contains: str = "") -> list[Request]:
+        """Requests as they arrived, those still being answered included (a page of history held up)."""
         return [r for r in list(self.requests) if (method is None or r.method == method) and contains in r.path]
+
+    def answered(self, method: str, contains: str) -> list[Request]:
+        """``sent``'s that the double has answered: their ``response`` and ``status`` are there to read."""
+        return [r for r in self.sent(method, contains) if r.done]
 
     def callbacks(self, interaction_id: int | None = None) -> list[Request]:
         """Interaction responses (POST /interactions/{id}/{token}/callback)."""
         wanted = "/interactions/" + (f"{interaction_id}/" if interaction_id else "")
-        return [r for r in self.sent("POST", wanted) if r.path.endswith("/callback")]
+        return [r for r in self.answered("POST", wanted) if r.path.endswith("/callback")]
 
     def followups(self, token: str | None = None) -> list[Request]:
         """Follow-up messages (POST /webhooks/{application}/{token})."""
         prefix = f"/webhooks/{APPLICATION_ID}/" + (token or "")
-        return [r for r in self.sent("POST", prefix) if "/messages" not in r.path]
+        return [r for r in self.answered("POST", prefix) if "/messages" not in r.path]
 
     def replies(self, channel_id: int | None = None) -> list[Request]:
         """Channel messages (POST /channels/{id}/messages) that were sent (not refused with 429)."""
-        return [r for r in self.sent("POST", "/channels/") if r.path.endswith("/messages") and r.status < 300
+        return [r for r in self.answered("POST", "/channels/") if r.path.endswith("/messages") and r.status < 300
                 and (channel_id is None or r.path == f"/channels/{channel_id}/messages")]
 
     def responses_to(self, token: str) -> list[dict[str, Any]]:
@@ -528,6 +534,13 @@ class DiscordDouble:
                 body = {"multipart": True}
         recorded = Request(request.method, path, dict(request.query), body)
         self.requests.append(recorded)
+        try:
+            return await self._handled(request, recorded)
+        finally:
+            recorded.done = True
+
+    async def _handled(self, request: web.Request, recorded: Request) -> web.Response:
+        path, body = recorded.path, recorded.body
         auth = request.headers.get("Authorization")  # interaction callbacks and webhooks carry none
         if self.token is not None and auth is not None and auth != f"Bot {self.token}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
