@@ -93,7 +93,7 @@ class Learning:
         self.feed.start()
         self._stop()
         # Unread, a channel taken off the list still leaves the index.
-        work = self._backfill() if self.reads else self.backfill.drop_unlisted()
+        work = self._backfill if self.reads else self.backfill.drop_unlisted
         self._task = asyncio.get_running_loop().create_task(self._catching_up(work), name="qabot-history-backfill")
 
     def reconnected(self) -> None:
@@ -111,14 +111,14 @@ class Learning:
         if self._task is not None:
             self._task.cancel()
 
-    async def _catching_up(self, work: Coroutine[Any, Any, None]) -> None:
+    async def _catching_up(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """First the index work a failed update left undone before the bot stopped (a deletion the state database
-        already made), then ``work``."""
+        already made), then ``work`` (made only then: stopped before, nothing is left never awaited)."""
         try:
             await self.feed.run(self.history.catch_up)
         except QABotError as exc:  # tried again with the next change
             log.warning("history: the index is still behind the history: %s", first_line(exc))
-        await work
+        await work()
 
     async def _backfill(self) -> None:
         try:
