@@ -50,6 +50,7 @@ from tests.discord_double import (
     USER_BASE,
     DiscordDouble,
     _now,
+    role,
     user,
 )
 from tests.fakes import HashEmbedder
@@ -540,6 +541,32 @@ async def test_a_question_carrying_mentions_is_answered_as_if_they_were_not_ther
     expected = answer_embed(fake_default_bot.ask(clean, k=10), 4).to_dict()
     assert reply.body["embeds"][0] == expected and slash["embeds"][0] == expected
     assert expected["description"] != NOT_FOUND
+    assert_no_pings(double)
+
+
+async def test_a_question_to_the_bots_own_role_is_answered_and_without_its_text_told_how_to_ask(
+    fake_default_bot, double, state
+) -> None:
+    """Discord's mention picker offers the role it made for the bot beside the bot, under the same name: a question
+    to that role (``<@&id>``, no user mention) is a question to the bot. Without the Message Content intent its text
+    may not come: the asker is told how to ask, not left unanswered. Another role's mention is no question."""
+    spy = Spy(fake_default_bot)
+    own = 1_200_000_000_000_000_510
+    double.more_roles = [{**role(own, "qabot", 0), "managed": True, "tags": {"bot_id": str(BOT_ID)}}]
+    question = "What alias did Ramon Mercader use?"
+    async with running(spy, double, state_dir=state, discord_message_content=True):
+        double.message(f"<@&{own}> {question}", mention_bot=False, mention_roles=[own])
+        [reply] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer to the role's mention")
+        double.message(f"<@&{MOD_ROLE_ID}> {question}", mention_bot=False, mention_roles=[MOD_ROLE_ID], user_n=2)
+        await asyncio.sleep(0.3)
+    assert spy.calls == [(question, [])] and reply.body["embeds"][0]["description"] != NOT_FOUND
+    async with running(spy, double, state_dir=state):  # no intent: Discord may send the text blank
+        double.message(f"<@&{own}> {question}", mention_bot=False, mention_roles=[own], user_n=3)
+        [told] = await double.until(lambda: double.replies(CHANNEL_ID)[1:], what="the notice to the role's mention")
+        double.message("", channel_id=DM_CHANNEL_ID, mention_bot=False, user_n=4)  # a picture alone: no role in it
+        [empty] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the notice to a message of no text")
+    assert "/ask" in told.body["content"] and "role" in told.body["content"] and len(spy.calls) == 1
+    assert "role" not in empty.body["content"]
     assert_no_pings(double)
 
 

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
 
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
+# A mention of the role Discord made for the bot, without the Message Content intent: Discord may send its text blank
+UNREAD = "I can't read a message that mentions my role: mention me (the app @{name}, not the role) or use `/ask`."
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
 NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
@@ -269,7 +271,7 @@ class AskCog(commands.Cog, name="Questions"):
         if me is None or message.author.bot or message.type not in (MessageType.default, MessageType.reply):
             return
         guild_id = message.guild.id if message.guild else None
-        mentioned = any(user.id == me.id for user in message.mentions)
+        mentioned = _addressed(message, me.id)
         may_be_a_post = self._forums_on() and message.id == message.channel.id  # a post's first message: its id
         if guild_id is not None and not mentioned and not may_be_a_post:
             return
@@ -306,8 +308,10 @@ class AskCog(commands.Cog, name="Questions"):
         else:
             question = clean_question(message.content, me.id, names)
         if not question:
-            if frontend != "forum":
-                await self._notice(message, EMPTY.format(name=me.display_name))
+            if frontend != "forum":  # no text, not even the mention: one of the bot's role, whose text Discord withheld
+                withheld = frontend == "mention" and not message.content and not _addressed(message, me.id,
+                                                                                              roles=False)
+                await self._notice(message, (UNREAD if withheld else EMPTY).format(name=me.display_name))
             return
         refusal = self.answering.refusal(message.author.id, question, frontend, cooldown=frontend != "forum")
         if refusal is not None:
@@ -387,6 +391,13 @@ async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
         log.warning("cannot reply in %s without Read Message History: answered without a reply",
                     logged(message.channel))
         return await message.channel.send(**kwargs)
+
+
+def _addressed(message: discord.Message, bot_id: int, *, roles: bool = True) -> bool:
+    """Whether a message mentions the bot: itself (a reply that pings it too), or (with ``roles``) the role Discord
+    made for it (``Role.tags.bot_id``), which Discord's mention picker offers beside it under the same name."""
+    return any(user.id == bot_id for user in message.mentions) or roles and any(
+        role.tags is not None and role.tags.bot_id == bot_id for role in message.role_mentions)
 
 
 def _author(message: discord.Message) -> int | str:
