@@ -143,6 +143,32 @@ async def test_a_public_threads_history_follows_its_channel_made_private(qa, dou
     assert now == restarted == {CHANNEL_ID: False, DM_CHANNEL_ID: False, OTHER_CHANNEL_ID: True, thread: True}
 
 
+async def test_an_answer_posted_before_the_channel_it_quotes_turned_private_no_longer_quotes_it(qa, double,
+                                                                                                 tmp_path) -> None:
+    """Discord keeps the bot's message as it was sent: an answer posted in one channel that quoted another, made
+    private since, would go on showing it to readers who may no longer read it. The bot edits the quote out, as a
+    deleted message's; an answer posted in the channel made private, and one quoting a channel still open, stay."""
+    from qabot.adapters.discord.posted import UNREADABLE
+
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        tokens = {where: double.slash("ask", question=QUESTION, k=1, channel_id=where, user_n=7 + n)
+                  for n, where in enumerate((CHANNEL_ID, OTHER_CHANNEL_ID))}
+        for token in tokens.values():
+            assert cites(await history.first_followup(double, token), lamp)
+        double.change_channel(CHANNEL_ID, topic="renamed, nothing more")  # who may read what is the same
+        await asyncio.sleep(0.5)
+        assert not double.sent("PATCH", "/channels/")
+        double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)
+        posted = {where: double.messages[int(double.followups(token)[0].response["id"])]
+                  for where, token in tokens.items()}
+        await double.until(lambda: UNREADABLE in str(posted[CHANNEL_ID]["embeds"]), what="the answer edited")
+        await bot.answering.posted.settled()
+    assert not cites(posted[CHANNEL_ID], lamp) and "dome is moving" not in str(posted[CHANNEL_ID]["embeds"])
+    assert cites(posted[OTHER_CHANNEL_ID], lamp) and UNREADABLE not in str(posted[OTHER_CHANNEL_ID]["embeds"])
+
+
 async def test_a_private_channel_made_public_is_quoted_across_the_server(qa, double, tmp_path) -> None:
     """The reverse: the overwrite hiding a channel taken away, its history is quoted across the server from the next
     answer on (and in direct messages where they are allowed)."""

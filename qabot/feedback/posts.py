@@ -118,6 +118,30 @@ class Posts:
             found += self._take(f"message_hash IN ({', '.join('?' * len(part))})", part)
         return found
 
+    def quoting_channels(self, guild_id: int, channel_ids: Iterable[int]) -> tuple[list[tuple[int, int, int, str]],
+                                                                                    dict[str, int]]:
+        """Every excerpt of a server's posts with the channel it quotes, as the record keeps it (``_channel``):
+        (post, its channel, excerpt, key); and the keys of ``channel_ids``, to tell them by."""
+        keys = {self._channel(channel_id): channel_id for channel_id in channel_ids}
+        if not self.state.exists():
+            return [], keys
+        with self.state.transaction() as db:
+            found = db.execute("SELECT q.post_id, p.channel_id, q.excerpt, q.message_hash FROM post_quotes q JOIN posts "
+                               "p ON p.message_id = q.post_id WHERE p.guild_id = ? AND q.member_hash = ''",
+                               (guild_id,)).fetchall()
+        return found, keys
+
+    def taking(self, excerpts: Iterable[tuple[int, int]]) -> list[Post]:
+        """These excerpts ((post, excerpt)), taken from the record."""
+        pairs, posts = sorted(set(excerpts)), {}
+        for lo in range(0, len(pairs), 400):
+            part = pairs[lo : lo + 400]
+            for post in self._take(f"(post_id, excerpt) IN (VALUES {', '.join(['(?, ?)'] * len(part))})",
+                                   tuple(n for pair in part for n in pair)):
+                before = posts.get(post.message_id, post)
+                posts[post.message_id] = Post(post.message_id, post.channel_id, before.excerpts | post.excerpts)
+        return list(posts.values())
+
     def _channel(self, channel_id: int) -> str:
         """A quoted message's channel as the record keeps it: salted and hashed, apart from any message's id."""
         return self.state.user_hash(f"discord-quoted-channel:{channel_id}")

@@ -223,6 +223,21 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
                  "%d stored answer(s) and %d vote(s) on them are deleted, and %d direct message answer(s) lose the "
                  "highlight that quoted it", guild_id, channels, answers, votes, quotes)
 
+    async def on_guild_channel_update(self, before: Any, after: Any) -> None:
+        """A channel's readers changed: the answers posted that quote what they may no longer all read are edited."""
+        if before.overwrites != after.overwrites or before.is_nsfw() != after.is_nsfw():
+            await self.answering.posted.reread(after.guild)
+
+    async def on_guild_role_update(self, before: discord.Role, after: discord.Role) -> None:
+        if before.permissions != after.permissions:
+            await self.answering.posted.reread(after.guild)
+
+    async def on_guild_role_create(self, role: discord.Role) -> None:  # made with permissions of its own
+        await self.answering.posted.reread(role.guild)
+
+    async def on_guild_role_delete(self, role: discord.Role) -> None:  # a role an overwrite denied reading gone
+        await self.answering.posted.reread(role.guild)
+
     async def on_shard_ready(self, _shard_id: int) -> None:
         """A shard's new session (identified anew, not resumed) may have missed messages: a backfill reads on from
         the checkpoints. discord.py dispatches ``on_ready`` only once all shards are ready, so a bot of several

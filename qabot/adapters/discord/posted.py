@@ -13,6 +13,9 @@ answer it shows, and the history messages each shown excerpt quotes, hashed), an
   or found by the next start's recheck; a typo fixed elsewhere in it is not), to ``EDITED``;
 - a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them, or
   one cited by a thread's title that is their words: ``HistoryStore.quoted``): to ``FORGOTTEN_QUOTE``;
+- a quoted channel no longer one that all who read the answer may read (``reread``: its overwrites changed, or a
+  role's permissions, or those of the channel the answer is in, as heard live): to ``UNREADABLE``, as the privacy
+  rule (``qabot.history.privacy``) now has it;
 - its question taken back (``questions_gone``: the message an "Ask qabot" question was about
   deleted or edited, its asker forgotten, or a member it names): the title gives way to
   ``QUESTION_GONE``.
@@ -36,8 +39,10 @@ from typing import TYPE_CHECKING
 import discord
 
 from qabot.adapters.discord.format import taken_out
+from qabot.adapters.discord.places import covering
 from qabot.errors import QABotError
 from qabot.feedback.posts import Part, Post, Posts
+from qabot.history.privacy import Where, quotable
 from qabot.index.scope import is_chat_source
 from qabot.text import first_line
 
@@ -52,6 +57,7 @@ DELETED = "The quoted message was deleted."
 EDITED = "The quoted message was edited."
 FORGOTTEN_QUOTE = "This excerpt was removed at its author's request."
 QUESTION_GONE = "This question was taken back."
+UNREADABLE = "The quoted channel is no longer open to everyone who can read this."
 CLOSING_SECONDS = 5.0  # at close, how long the edits under way may take (answers under way had theirs first)
 
 
@@ -112,6 +118,40 @@ class Posted:
 
     def forgotten(self, member: str, guild_id: int) -> None:
         self._later(lambda: self.posts.naming(member, guild_id), FORGOTTEN_QUOTE)
+
+    async def reread(self, guild: discord.Guild) -> None:
+        """Who may read a server's channels changed: the answers posted there whose excerpts quote a channel that not
+        all of their own channel's readers may read now (``quotable``, as at a question) are edited. One posted in a
+        channel the client cannot place (a thread archived since, unless its history is kept) is left as it is."""
+        if self.history is None:
+            return
+        channels = [c for c in self.history.channels() if c.guild_id == guild.id]
+        try:
+            found, keys = await asyncio.to_thread(self.posts.quoting_channels, guild.id,
+                                                  [c.channel_id for c in channels])
+        except QABotError as exc:
+            log.warning("could not read which of my answers quote a channel: %s", first_line(exc))
+            return
+        sources = {c.channel_id: c.source for c in channels}
+        allowed: dict[int, frozenset[str] | None] = {}
+        unreadable = set()
+        for post, here, excerpt, key in found:  # on the event loop: who may read what is the client's cache's
+            if here not in allowed:
+                allowed[here] = self._quotable(guild, here, channels)
+            quoted = sources.get(keys.get(key, 0))
+            if quoted is not None and allowed[here] is not None and quoted not in allowed[here]:
+                unreadable.add((post, excerpt))
+        if unreadable:
+            self._later(lambda: self.posts.taking(unreadable), UNREADABLE)
+
+    def _quotable(self, guild: discord.Guild, here: int, channels: list) -> frozenset[str] | None:
+        """The history an answer posted in channel ``here`` may quote now; None where the client cannot tell."""
+        place, row = guild.get_channel_or_thread(here), self.history.row(here) if self.history is not None else None
+        if place is None and row is None:
+            return None
+        parent = place.parent_id if isinstance(place, discord.Thread) else row.parent_id if place is None else None
+        return quotable(Where(guild.id, here, parent), channels,
+                        lambda guild_id, at: covering(self.client.get_guild(guild_id), at))
 
     def questions_gone(self, answer_ids: Iterable[str]) -> None:
         ids = list(answer_ids)
