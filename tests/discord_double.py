@@ -392,6 +392,7 @@ class DiscordDouble:
         self.changed: dict[int, dict[str, Any]] = {}  # a channel: what ``change_channel`` changed
         self.gone: set[int] = set()  # channels and threads deleted while the bot was away (``vanish``)
         self.left: set[int] = set()  # servers the bot was removed from (``remove_guild``)
+        self.down: set[int] = set()  # servers in an outage as a session starts: READY lists them, no GUILD_CREATE
         self.reactions: dict[tuple[int, str], list[dict[str, Any]]] = {}  # (message id, emoji): who reacted
         self.archived_lists: list[str] = []  # the channels whose archived threads the bot listed
         # Every user is a member of every server, except these (server id: user numbers): GET of their member there
@@ -936,7 +937,8 @@ class DiscordDouble:
                 "application": {"id": str(APPLICATION_ID), "flags": 0},
             })
             for guild in guilds:
-                self._send(session, "GUILD_CREATE", self._guild(guild))
+                if guild not in self.down:
+                    self._send(session, "GUILD_CREATE", self._guild(guild))
         elif op == 6:  # resume
             self.resumes.append(data)
             session = next((s for s in self.sessions.values() if s.session_id == data.get("session_id")), None)

@@ -16,6 +16,7 @@ what it said of a membership is trusted for ``MEMBERSHIP_SECONDS``, tested in te
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any
 
@@ -167,6 +168,32 @@ async def test_an_answer_posted_before_the_channel_it_quotes_turned_private_no_l
         await bot.answering.posted.settled()
     assert not cites(posted[CHANNEL_ID], lamp) and "dome is moving" not in str(posted[CHANNEL_ID]["embeds"])
     assert cites(posted[OTHER_CHANNEL_ID], lamp) and UNREADABLE not in str(posted[OTHER_CHANNEL_ID]["embeds"])
+
+
+async def test_an_answer_posted_before_the_channel_it_quotes_turned_private_while_the_bot_was_away_is_edited(
+        qa, double, tmp_path, caplog) -> None:
+    """No event tells the bot of a change made while it was away: it asks again of every answer it posted once it is
+    back, as the new session describes the channels."""
+    from qabot.adapters.discord.posted import UNREADABLE
+
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        token = double.slash("ask", question=QUESTION, k=1, channel_id=CHANNEL_ID, user_n=7)
+        assert cites(await history.first_followup(double, token), lamp)
+    posted = double.messages[int(double.followups(token)[0].response["id"])]
+    double.change_channel(OTHER_CHANNEL_ID, permission_overwrites=HIDDEN)  # unheard
+    double.down.add(GUILD_ID)  # back in an outage of the server: nothing is known of its channels, nothing edited
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await asyncio.sleep(0.5)
+        await bot.answering.posted.settled()
+        assert cites(posted, lamp) and not double.sent("PATCH", "/channels/")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    double.down.clear()
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await double.until(lambda: UNREADABLE in str(posted["embeds"]), what="the answer edited")
+        await bot.answering.posted.settled()
+    assert not cites(posted, lamp) and "dome is moving" not in str(posted["embeds"])
 
 
 async def test_a_private_channel_made_public_is_quoted_across_the_server(qa, double, tmp_path) -> None:

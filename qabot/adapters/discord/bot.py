@@ -191,6 +191,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
         if self.learning is not None and not self.learning.started:
             await self._left_while_away()
             self.learning.start()  # a backfill from each channel's checkpoint
+            for guild in self.guilds:  # who may read what may have changed while the bot was away
+                await self.answering.posted.reread(guild)
 
     async def _left_while_away(self) -> None:
         """The servers whose history is kept that Discord no longer lists (READY lists every server of a shard, an

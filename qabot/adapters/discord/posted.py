@@ -14,8 +14,8 @@ answer it shows, and the history messages each shown excerpt quotes, hashed), an
 - a quoted member forgotten (``forgotten``: a message of theirs, or one that mentions them, or
   one cited by a thread's title that is their words: ``HistoryStore.quoted``): to ``FORGOTTEN_QUOTE``;
 - a quoted channel no longer one that all who read the answer may read (``reread``: its overwrites changed, or a
-  role's permissions, or those of the channel the answer is in, as heard live): to ``UNREADABLE``, as the privacy
-  rule (``qabot.history.privacy``) now has it;
+  role's permissions, or those of the channel the answer is in, as heard live, or found at start): to
+  ``UNREADABLE``, as the privacy rule (``qabot.history.privacy``) now has it;
 - its question taken back (``questions_gone``: the message an "Ask qabot" question was about
   deleted or edited, its asker forgotten, or a member it names): the title gives way to
   ``QUESTION_GONE``.
@@ -123,9 +123,11 @@ class Posted:
         """Who may read a server's channels changed: the answers posted there whose excerpts quote a channel that not
         all of their own channel's readers may read now (``quotable``, as at a question) are edited. One posted in a
         channel the client cannot place (a thread archived since, unless its history is kept) is left as it is."""
-        if self.history is None:
+        if self.history is None or guild.unavailable:  # an outage: Discord says nothing of its channels now
             return
         channels = [c for c in self.history.channels() if c.guild_id == guild.id]
+        if not channels:  # none of its history kept: none quoted (a channel dropped took its quotes out then)
+            return
         try:
             found, keys = await asyncio.to_thread(self.posts.quoting_channels, guild.id,
                                                   [c.channel_id for c in channels])
