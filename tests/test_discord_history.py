@@ -225,6 +225,30 @@ async def test_leaving_a_server_forgets_its_history_and_an_outage_does_not(qa, d
     assert len(left) == 1 and str(GUILD_B_ID) in left[0] and str(GUILD_ID) not in left[0]
 
 
+async def test_a_direct_message_is_answered_while_a_server_whose_history_is_kept_is_in_an_outage(qa, double,
+                                                                                                   tmp_path) -> None:
+    """A server in an outage (GUILD_DELETE with ``unavailable``) tells nothing of its channels or roles: its history
+    is quoted in no direct message until it is back, and the others' still is, without an apology."""
+    from qabot.adapters.discord.buttons import APOLOGY
+
+    lamp = double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=OTHER_CHANNEL_ID)
+    club = double.seed("The red lamp at the club house means the bar is open.", user_n=4, channel_id=B_CHANNEL_ID)
+    question = "what does the red lamp mean"
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        before = await ask(double, question, channel_id=DM_CHANNEL_ID)
+        double.remove_guild(GUILD_ID, outage=True)
+        await double.until(lambda: bot.get_guild(GUILD_ID).unavailable, what="the outage")
+        during = await ask(double, question, channel_id=DM_CHANNEL_ID)
+    double.down.add(GUILD_ID)  # and in one as the bot starts: READY names it, and Discord tells nothing more
+    async with running(qa, double, **settings(tmp_path, discord_history_dms=True)) as bot:
+        await double.until(lambda: bot.get_guild(GUILD_B_ID) is not None, what="the other server")
+        down = await ask(double, question, channel_id=DM_CHANNEL_ID)
+    assert cites(before, lamp) and cites(before, club)
+    for answer in (during, down):
+        assert APOLOGY not in str(answer) and not cites(answer, lamp) and cites(answer, club), answer
+
+
 async def test_leaving_a_server_while_its_history_is_read_keeps_nothing_of_it(qa, double, tmp_path,
                                                                                monkeypatch) -> None:
     """Removed from a server while the backfill reads one of its channels: the threads of that channel, which the

@@ -183,7 +183,9 @@ class Places:
 
 def covering(guild: discord.Guild | None, here: int | None) -> Callable[[int], bool]:
     """``Places.covers`` of a server the client holds (None: one it does not know, where only ``here`` covers
-    itself)."""
+    itself; so is one in an outage, of which Discord may have told nothing: no roles, no channels)."""
+    if guild is not None and guild.unavailable:
+        guild = None
     place: Any = guild.get_channel_or_thread(here) if guild is not None and here is not None else None
     if isinstance(place, discord.Thread):
         place = place.parent
