@@ -74,6 +74,7 @@ class Posted:
         # A record (what it quotes checked, then written) and the look-ups of the posts to edit, one at a time: a
         # deletion heard between the check and the write would find no post, and the check had found all kept.
         self._recording = threading.Lock()
+        self._rereading: dict[int, bool] = {}  # the servers being read again (``reread``): whether to go once more
 
     async def record(self, message: discord.Message, guild_id: int | None, answer_id: str | None, answer: Answer,
                      shown: int) -> None:
@@ -122,7 +123,22 @@ class Posted:
     async def reread(self, guild: discord.Guild) -> None:
         """Who may read a server's channels changed: the answers posted there whose excerpts quote a channel that not
         all of their own channel's readers may read now (``quotable``, as at a question) are edited. One posted in a
-        channel the client cannot place (a thread archived since, unless its history is kept) is left as it is."""
+        channel the client cannot place (a thread archived since, unless its history is kept) is left as it is. A
+        burst of changes (a category's channels synced) is read once more after the one under way, not once each."""
+        if guild.id in self._rereading:
+            self._rereading[guild.id] = True
+            return
+        self._rereading[guild.id] = False
+        try:
+            while True:
+                await self._reread(guild)
+                if not self._rereading[guild.id]:
+                    return
+                self._rereading[guild.id] = False
+        finally:
+            del self._rereading[guild.id]
+
+    async def _reread(self, guild: discord.Guild) -> None:
         if self.history is None or guild.unavailable:  # an outage: Discord says nothing of its channels now
             return
         channels = [c for c in self.history.channels() if c.guild_id == guild.id]
@@ -135,14 +151,15 @@ class Posted:
             log.warning("could not read which of my answers quote a channel: %s", first_line(exc))
             return
         sources = {c.channel_id: c.source for c in channels}
-        allowed: dict[int, frozenset[str] | None] = {}
+        by_place: dict[int, list[tuple[int, int, str]]] = {}
+        for post, here, excerpt, key in found:
+            by_place.setdefault(here, []).append((post, excerpt, key))
         unreadable = set()
-        for post, here, excerpt, key in found:  # on the event loop: who may read what is the client's cache's
-            if here not in allowed:
-                allowed[here] = self._quotable(guild, here, channels)
-            quoted = sources.get(keys.get(key, 0))
-            if quoted is not None and allowed[here] is not None and quoted not in allowed[here]:
-                unreadable.add((post, excerpt))
+        for here, quotes in by_place.items():  # on the event loop: who may read what is the client's cache's
+            allowed = self._quotable(guild, here, channels)
+            unreadable |= {(post, excerpt) for post, excerpt, key in quotes if allowed is not None
+                           and (quoted := sources.get(keys.get(key, 0))) is not None and quoted not in allowed}
+            await asyncio.sleep(0)  # a place at a time, as a question's door: others' events go between
         if unreadable:
             self._later(lambda: self.posts.taking(unreadable), UNREADABLE)
 
