@@ -431,3 +431,27 @@ def test_just_the_docs_table_of_contents_is_not_read(tmp_path: Path) -> None:
     assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
         ("Installation", "Skyfetch runs on Linux and macOS with Python 3.10 or newer."),
         ("With pip", "Install the released package in a virtual environment of its own.")]
+
+
+@pytest.mark.parametrize("icon", ['<i class="fa icon-warning" title="Warning"></i>', '<div class="title">Warning</div>',
+                                  '<img src="_images/icons/warning.png" alt="Warning">'])
+def test_asciidoctor_a_note_keeps_its_label_as_a_paragraph_of_its_own(tmp_path: Path, icon: str) -> None:
+    # Asciidoctor (and Antora, which builds on it) writes an admonition as a table: its label in an icon cell (a font
+    # icon's title with icons=font, as Antora's UI has it; a <div class="title"> without; an image's alt with
+    # icons=image), its text in the next. Antora's "Warning" was lost, and the others' read "Warning | Deleting ...".
+    path = tmp_path / "cache.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="generator" content="Antora 3.1.7">'
+        '<title>Configure the cache :: Skyfetch Docs</title></head><body class="article"><div class="body"><main '
+        'class="article"><article class="doc"><h1 class="page">Configure the cache</h1><div class="sect1"><h2 id="_'
+        'limits"><a class="anchor" href="#_limits"></a>Limits</h2><div class="sectionbody"><div class="paragraph"><p>'
+        "The cache grows until it reaches the size set by the cache limit option, then the oldest images go first.</p>"
+        f'</div><div class="admonitionblock warning"><table><tr><td class="icon">{icon}</td><td class="content">'
+        "Deleting the cache folder while a fetch runs corrupts the images being written.</td></tr></table></div><div "
+        'class="paragraph"><p>Set the limit in the configuration file under the cache section, in megabytes.</p></div>'
+        "</div></div></article></main></div></body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, p.anchor, doc.text[p.start : p.end]) for p in document_paragraphs(doc)][-3:] == [
+        ("Limits", "_limits", "Warning"),
+        ("Limits", "_limits", "Deleting the cache folder while a fetch runs corrupts the images being written."),
+        ("Limits", "_limits", "Set the limit in the configuration file under the cache section, in megabytes.")]

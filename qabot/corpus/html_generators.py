@@ -54,6 +54,12 @@ was cited as in a section "Warning".
 Jekyll's table of contents (kramdown's ``{:toc}``, ``#markdown-toc``) is taken out, with the ``<details>`` that Just
 the Docs puts it in where that holds nothing else: its summary, "Table of contents", was a paragraph of every page.
 
+Asciidoctor (and Antora, built on it) writes an admonition as a one-row table (``<div class="admonitionblock
+warning"><table><tr><td class="icon">``), its label in the icon cell: a font icon's title (``<i class="fa
+icon-warning" title="Warning">``, as Antora's UI has it), an image's alt, or a ``<div class="title">``. Antora's
+label was lost, as an icon's, and the others' was read as a table's cell ("Warning | Deleting ..."): the label is
+made a paragraph, as docutils' admonition title is, and the text cell a ``<div>``.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -116,6 +122,7 @@ def prepare(tree: Any) -> None:
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
+    _asciidoctor_admonitions(tree)
 
 
 def _drop_table_of_contents(toc: Any) -> None:
@@ -148,6 +155,28 @@ def _confluence_expands(tree: Any) -> None:
                 part.tag = "p"
             if any(name.startswith("expand-") for name in classes):
                 del part.attrib["class"]
+
+
+def _asciidoctor_admonitions(tree: Any) -> None:
+    """An Asciidoctor admonition's table made its label, as a paragraph, and its text (see the module's doc)."""
+    for block in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' admonitionblock ')]"):
+        table = next(iter(block.xpath("table")), None)
+        icon = block.xpath("table/tr/td[@class='icon'] | table/tbody/tr/td[@class='icon']")
+        content = block.xpath("table/tr/td[@class='content'] | table/tbody/tr/td[@class='content']")
+        if table is None or len(icon) != 1 or len(content) != 1:
+            continue
+        label = " ".join(icon[0].text_content().split()) or next(
+            (" ".join(str(value).split()) for value in icon[0].xpath(".//@title | .//img/@alt") if str(value).strip()),
+            "")
+        content[0].tag = "div"
+        content[0].attrib.pop("class")
+        content[0].tail = table.tail
+        table.addnext(content[0])
+        if label:
+            title = table.makeelement("p", {})
+            title.text = label
+            table.addnext(title)
+        block.remove(table)
 
 
 def _is_rustdoc(tree: Any) -> bool:
