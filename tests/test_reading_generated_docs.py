@@ -455,3 +455,26 @@ def test_asciidoctor_a_note_keeps_its_label_as_a_paragraph_of_its_own(tmp_path: 
         ("Limits", "_limits", "Warning"),
         ("Limits", "_limits", "Deleting the cache folder while a fetch runs corrupts the images being written."),
         ("Limits", "_limits", "Set the limit in the configuration file under the cache section, in megabytes.")]
+
+
+@pytest.mark.parametrize("sidebar", [
+    '<div class="sidebarblock"><div class="content"><div class="title">Why a limit?</div><div class="paragraph"><p>',
+    '<div class="sidebar"><p class="first sidebar-title">Why a limit?</p><p class="last">'])
+def test_a_sidebar_block_of_the_text_is_read(tmp_path: Path, sidebar: str) -> None:
+    # Asciidoctor's sidebar block (****), and a docutils sidebar directive as Sphinx wrote it before docutils 0.18 (a
+    # <div>, not an <aside>), are text of the page, but their class says "sidebar": trafilatura deleted them whole.
+    path = tmp_path / "guide.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta name="generator" content="Asciidoctor '
+        '2.0.20"><title>Skyfetch Guide</title></head><body class="article"><div id="header"><h1>Skyfetch Guide</h1>'
+        '</div><div id="content"><div class="sect1"><h2 id="_limits">Limits</h2><div class="sectionbody"><div class='
+        '"paragraph"><p>The fetcher stops after the number of images its limit option gives, whatever the archive '
+        'still holds.</p></div><div class="paragraph"><p>Without a limit, a fetch runs until the archive has nothing '
+        'newer than the date it was given, which may take hours on a first run.</p></div><div class="paragraph"><p>'
+        f"The limit counts only the images fetched, not those found in the cache already.</p></div>{sidebar}The archive allows a thousand images per day to each token, so a limit keeps "
+        "a nightly job under that.</p></div></div></div></div></div></body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc)][-2:] == [
+        ("Limits", "Why a limit?"),
+        ("Limits", ("The archive allows a thousand images per day to each token, so a limit keeps a nightly job "
+                    "under that."))]

@@ -39,7 +39,9 @@ class="starlight-aside">``, which trafilatura deletes as a page's sidebar, text 
 a ``<div>``, as Docusaurus' and MkDocs' admonitions are. So are docutils' (Sphinx's, since docutils
 0.18) footnotes (``<aside class="footnote-list">``, ``role="doc-footnote"``) and its sidebar and
 topic directives (an ``<aside>`` that opens with its ``sidebar-title`` or ``topic-title``): every
-footnote of a Sphinx page was lost.
+footnote of a Sphinx page was lost. A sidebar that is text of the page in a ``<div>`` (Asciidoctor's sidebar block,
+``<div class="sidebarblock">``; docutils' sidebar directive before 0.18, a ``<div class="sidebar">`` that opens with
+its title) loses its class, which trafilatura deleted it for, text and all.
 
 MediaWiki (Wikipedia, and every wiki built on it) puts an "[edit]" link in each section's heading
 (``<span class="mw-editsection">``): it is taken out, or every section was named "History[edit]".
@@ -110,6 +112,12 @@ def prepare(tree: Any) -> None:
             label.drop_tree()  # a docutils footnote's "[1]", its link back to where it is referred to
         for title in aside.xpath("p[@class='sidebar-title' or @class='topic-title']"):
             title.attrib.pop("class")  # "sidebar" is boilerplate to trafilatura
+    for sidebar in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' sidebarblock ')] | "
+                              "descendant-or-self::div[@class='sidebar'][*[1][contains(concat(' ', @class, ' '), "
+                              "' sidebar-title ')]]"):
+        del sidebar.attrib["class"]  # a sidebar of the text (Asciidoctor's, old docutils'), not of the page
+        for title in sidebar.xpath("p[contains(concat(' ', @class, ' '), ' sidebar-title ')]"):
+            del title.attrib["class"]
     for index in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' section-index ')]"
                             "[div[@class='entry']]"):
         index.drop_tree()  # Docsy's list of a section's pages, after its text: links and their pages' descriptions
