@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from qabot.corpus import CorpusFile, document_paragraphs, load_file
 
 
@@ -570,6 +572,27 @@ def test_html_starlight_s_asides_are_read(tmp_path: Path) -> None:
     assert "Corporate proxies that inspect TLS must trust the archive's certificate." in texts, texts
 
 
+def test_html_a_section_that_holds_the_page_keeps_the_id_that_says_so(tmp_path: Path) -> None:
+    # A site's template may hold the page in a <section id="content"> that its title opens: trafilatura finds the
+    # page's content by that id, and without it read the links of the page's navigation as its text.
+    page = ('<!DOCTYPE html><html><head><title>Skyfetch</title></head><body><div class="top"><a href="/">Home</a> <a '
+            'href="/docs">Docs</a> <a href="/blog">Blog</a> <a href="/about">About us and our team of volunteers</a>'
+            '</div><div class="left"><ul><li><a href="/a">Install the fetcher on Linux</a></li><li><a href="/b">Install '
+            'the fetcher on Windows</a></li><li><a href="/c">Configure the cache limits</a></li><li><a href="/d">'
+            "Frequently asked questions</a></li></ul><p>Follow us for news about releases and the archive's downtime."
+            '</p></div><section id="content"><h1>Configure the cache</h1><p>Skyfetch keeps downloaded images in a cache '
+            "folder so that a second fetch of the same image reads it from disk.</p><p>The cache grows until it reaches "
+            "the size set by the cache limit option, then the oldest images are removed first.</p><p>Set the limit in "
+            'the configuration file under the cache section, in megabytes.</p></section><div class="bottom"><p>'
+            "Copyright 2024 Skyfetch project. Hosted by volunteers. Contact the maintainers by mail.</p><p>Made with "
+            "love in the observatory during cloudy nights.</p></div></body></html>")
+    assert _page_texts(tmp_path, "cache.html", page) == [
+        "Skyfetch keeps downloaded images in a cache folder so that a second fetch of the same image reads it from disk.",
+        ("The cache grows until it reaches the size set by the cache limit option, then the oldest images are removed "
+         "first."),
+        "Set the limit in the configuration file under the cache section, in megabytes."]
+
+
 def test_html_sphinx_s_footnotes_sidebars_and_topics_are_read(tmp_path: Path) -> None:
     # docutils' HTML5 writer (Sphinx's, since docutils 0.18) writes footnotes, and the sidebar and topic directives,
     # as <aside>s, which trafilatura deletes as a page's sidebar: every footnote of a Sphinx page was lost.
@@ -592,6 +615,37 @@ def test_html_sphinx_s_footnotes_sidebars_and_topics_are_read(tmp_path: Path) ->
         "Run skyfetch purge to empty the cache at once.", "Why a cache?",
         "The archive is slow at night, when most observers fetch their fields.",
         "Thirty days is the archive's own retention period."]
+
+
+@pytest.mark.parametrize("section", ['<section id="{0}">', '<div class="section" id="{0}">',
+                                     '<section id="{0}"><span id="label-{0}"></span>'])
+def test_html_a_section_named_like_page_furniture_is_read(tmp_path: Path, section: str) -> None:
+    # docutils (Sphinx), pandoc, rustdoc and Javadoc put a section's id, made from its heading, on the <section> (or
+    # docutils' old <div class="section">) that the heading opens. trafilatura takes an id holding "tags", "menu",
+    # "footer", "related", "sidebar", "toolbar", "widget" or "meta" for a page's furniture: a section headed "Tags"
+    # or "Metadata" was deleted, heading and text. A section's other ids (a label's) are empty <span>s before its
+    # heading.
+    end = "</section>" if section.startswith("<section") else "</div>"
+    page = ('<!doctype html><html><head><title>Images — skyfetch 1.2 documentation</title></head><body><div '
+            'class="body" role="main">' + section.format("images") + '<h1>Images<a class="headerlink" '
+            'href="#images">¶</a></h1><p>Skyfetch saves every image it fetches as a FITS file in the cache folder of '
+            "its archive.</p><p>An image fetched twice is saved once: the second fetch finds it in the cache and "
+            "reads it from disk.</p>" + section.format("tags") + '<h2>Tags<a class="headerlink" href="#tags">¶</a></h2><p>'
+            "A tag is a word you attach to an image with skyfetch tag, to find the image again later.</p>" + end
+            + section.format("metadata") + '<h2>Metadata<a class="headerlink" href="#metadata">¶</a></h2><p>The '
+            "telescope, the exposure time and the filter of an image are read from its FITS header.</p>" + end + end
+            + "</div></body></html>")
+    path = tmp_path / "images.html"
+    path.write_text(page, encoding="utf-8")
+    docs = list(load_file(CorpusFile(path, path.name)))
+    paragraphs = document_paragraphs(docs[0])
+    assert [(p.section, p.anchor, docs[0].text[p.start : p.end]) for p in paragraphs if not p.heading] == [
+        ("Images", "images", "Skyfetch saves every image it fetches as a FITS file in the cache folder of its archive."),
+        ("Images", "images", ("An image fetched twice is saved once: the second fetch finds it in the cache and reads it "
+                              "from disk.")),
+        ("Tags", "tags", "A tag is a word you attach to an image with skyfetch tag, to find the image again later."),
+        ("Metadata", "metadata", ("The telescope, the exposure time and the filter of an image are read from its FITS "
+                                  "header."))]
 
 
 def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections import deque
 from typing import Any
 
@@ -69,11 +70,31 @@ def restore(blocks: list[tuple[str, str]], headings: list[tuple[str, list[str]]]
     return out
 
 
+# An id that names a page's content, by which trafilatura finds it (``<section id="content">``): kept on a section.
+_CONTAINER = re.compile(r"(?i)content|main|article|story|primary|body|entry|post")
+
+
+def _opens(parent: Any, heading: Any) -> bool:
+    """Whether ``heading`` opens ``parent``: no text before it (docutils writes a section's other ids, a label's, as
+    empty ``<span id="...">`` before its heading)."""
+    if (parent.text or "").strip():
+        return False
+    for child in parent:
+        if child is heading:
+            return True
+        if (isinstance(child.tag, str) and prepare.text_of(child)) or (child.tail or "").strip():
+            return False
+    return False
+
+
 def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
     """The anchors of the page's headings, and every heading with the text of the block after it.
 
     Permalink markers (Sphinx's ``¶``, a ``#`` link) are removed from the tree here, so
-    that no heading's text ends with one.
+    that no heading's text ends with one, and so is the id of a section a heading opens (docutils', pandoc's,
+    rustdoc's ``<section id="tags">``) once it is the heading's anchor, or trafilatura deleted a section whose
+    id holds one of its words for page furniture ("tags", "menu", "footer", "related", "sidebar" ...); but an id by
+    which trafilatura finds the page's content (``<section id="content">``, ``main``, ``article`` ...) is kept.
     """
     anchors = Anchors()
     headings: list[tuple[str, list[str]]] = []
@@ -91,8 +112,13 @@ def found(tree: Any) -> tuple[Anchors, list[tuple[str, list[str]]]]:
             ident = next((inner.get("id") for inner in heading.iterdescendants() if isinstance(inner.tag, str)
                           and inner.get("id")), None)
         parent = heading.getparent()
-        if not ident and parent is not None and parent.get("id") and prepare.first_child(parent) is heading:
-            ident = parent.get("id")
+        if parent is not None and parent.get("id") and _opens(parent, heading):
+            ident = ident or parent.get("id")
+            if (parent.tag == "section" or "section" in (parent.get("class") or "").split()) and not _CONTAINER.search(
+                    parent.get("id")):
+                # The section's anchor, made from its heading ("tags", "metadata"): trafilatura would take it for a
+                # page's furniture (its boilerplate words: "tags", "menu", "footer" ...) and delete the section.
+                del parent.attrib["id"]
         after = heading.getnext()  # GitHub's: <h2>Usage</h2><a class=anchor href=#usage><svg/></a>
         if not ident and after is not None and isinstance(after.tag, str) and not prepare.text_of(after):
             ident = next((link.get("href")[1:] for link in after.iter("a")  # the link itself, or a <p> around it
