@@ -648,6 +648,24 @@ def test_html_a_section_named_like_page_furniture_is_read(tmp_path: Path, sectio
                                   "header."))]
 
 
+def test_html_sphinx_s_code_block_caption_is_read(tmp_path: Path) -> None:
+    # A code block's caption (":caption: skyfetch.toml", the file the lines go in) is a <div class="code-block-caption">
+    # around its <span class="caption-text">: the <div>'s class says "caption", which trafilatura deletes with its text.
+    page = ('<!doctype html><html><head><title>Cache — skyfetch 1.2 documentation</title></head><body><div class="body" '
+            'role="main"><section id="cache"><h1>Cache<a class="headerlink" href="#cache">¶</a></h1><p>Skyfetch saves '
+            "every image it fetches as a FITS file in the cache folder of its archive, one folder per day.</p><p>Set "
+            'the limit of the cache in the configuration file:</p><div class="literal-block-wrapper docutils container" '
+            'id="id1"><div class="code-block-caption"><span class="caption-text">skyfetch.toml</span><a class="headerlink"'
+            ' href="#id1" title="Link to this code">¶</a></div><div class="highlight-toml notranslate"><div class='
+            '"highlight"><pre><span></span><span class="n">limit</span> <span class="o">=</span> <span class="mi">500'
+            "</span>\n</pre></div></div></div><p>The limit is in megabytes, and the oldest images go first.</p>"
+            "</section></div></body></html>")
+    assert _page_texts(tmp_path, "cache.html", page) == [
+        "Skyfetch saves every image it fetches as a FITS file in the cache folder of its archive, one folder per day.",
+        "Set the limit of the cache in the configuration file:", "skyfetch.toml", "limit = 500",
+        "The limit is in megabytes, and the oldest images go first."]
+
+
 def test_markdown_a_paragraph_written_a_sentence_a_line_is_one_paragraph(tmp_path: Path) -> None:
     # MyST-Parser's docs (and many others) write a sentence a line, some lines long: the page shows one paragraph
     long = ("It is advised to use admonitions with the colon_fence extension, which signify that the content of the "

@@ -237,9 +237,11 @@ def captions_kept(tree: Any) -> None:
     With images left out, trafilatura deletes every block whose class or id says "caption"
     (``DISCARD_IMAGE_ELEMENTS``), with its text: WordPress's ``<figcaption class="wp-element-caption">``
     (once a figure is a block, ``figures_as_blocks``), Sphinx's ``<span class="caption-text">`` of every
-    figure, table and code block caption. A caption is text (see ``figures_as_blocks``).
+    figure, table and code block caption, and the ``<div class="code-block-caption">`` around a code block's. A
+    caption is text (see ``figures_as_blocks``).
     """
-    for element in tree.xpath("descendant-or-self::*[contains(@class, 'caption')][not(self::div)]"):  # see drop_hidden
+    for element in tree.xpath("descendant-or-self::*[contains(@class, 'caption')][not(self::div) or "
+                              "contains(concat(' ', @class, ' '), ' code-block-caption ')]"):  # see drop_hidden
         # Not a <div>: WordPress's old <div class="wp-caption"> boxes an image with its text, and kept, it tips
         # trafilatura into dropping the text around it (a list beside such a box, on creativecommons.ch).
         element.set("class", element.get("class").replace("caption", "capt"))
