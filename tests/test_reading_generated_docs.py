@@ -478,3 +478,29 @@ def test_a_sidebar_block_of_the_text_is_read(tmp_path: Path, sidebar: str) -> No
         ("Limits", "Why a limit?"),
         ("Limits", ("The archive allows a thousand images per day to each token, so a limit keeps a nightly job "
                     "under that."))]
+
+
+def _asciidoctor_page(path: Path, content: str, after: str = "") -> Path:
+    """A page as Asciidoctor writes a standalone document: its header, content, footnotes and footer side by side."""
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta name="generator" content="Asciidoctor '
+        '2.0.20"><title>Skyfetch Guide</title></head><body class="article"><div id="header"><h1>Skyfetch Guide</h1>'
+        f'</div><div id="content">{content}</div>{after}<div id="footer"><div id="footer-text">Version 2.1<br>Last '
+        "updated 2024-05-02 10:00:00 UTC</div></div></body></html>", encoding="utf-8")
+    return path
+
+
+def test_asciidoctor_a_footnote_is_read(tmp_path: Path) -> None:
+    # Asciidoctor writes a document's footnotes after its content, in a <div id="footnotes"> beside <div id="content">,
+    # which trafilatura takes for the page's main content: every footnote of the page was lost.
+    path = _asciidoctor_page(tmp_path / "guide.html", (
+        '<div class="sect1"><h2 id="_options">Options</h2><div class="sectionbody"><div class="paragraph"><p>The '
+        "fetcher reads its options from the command line and from its configuration file, the command line first."
+        '</p></div><div class="paragraph"><p>An option given twice takes its last value, as most command-line tools '
+        'do.</p></div><div class="paragraph"><p>An option the fetcher does not know stops it before it fetches '
+        "anything, with a message that names the option.</p></div></div></div>"), (
+        '<div id="footnotes"><hr><div class="footnote" id="_footnotedef_1"><a href="#_footnoteref_1">1</a>. The '
+        "configuration file is skyfetch.toml, in your home folder.</div></div>"))
+    doc = _one(path)
+    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc)][-1] == (
+        "1. The configuration file is skyfetch.toml, in your home folder.")

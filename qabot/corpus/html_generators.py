@@ -60,7 +60,9 @@ Asciidoctor (and Antora, built on it) writes an admonition as a one-row table (`
 warning"><table><tr><td class="icon">``), its label in the icon cell: a font icon's title (``<i class="fa
 icon-warning" title="Warning">``, as Antora's UI has it), an image's alt, or a ``<div class="title">``. Antora's
 label was lost, as an icon's, and the others' was read as a table's cell ("Warning | Deleting ..."): the label is
-made a paragraph, as docutils' admonition title is, and the text cell a ``<div>``.
+made a paragraph, as docutils' admonition title is, and the text cell a ``<div>``. A standalone document's footnotes
+(``<div id="footnotes">``, after ``<div id="content">``, not in it) are moved to the end of its content, or
+trafilatura, which takes ``#content`` for the page's main content, left every one of them out.
 
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
@@ -130,7 +132,7 @@ def prepare(tree: Any) -> None:
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
     _confluence_expands(tree)
-    _asciidoctor_admonitions(tree)
+    _asciidoctor(tree)
 
 
 def _drop_table_of_contents(toc: Any) -> None:
@@ -165,8 +167,9 @@ def _confluence_expands(tree: Any) -> None:
                 del part.attrib["class"]
 
 
-def _asciidoctor_admonitions(tree: Any) -> None:
-    """An Asciidoctor admonition's table made its label, as a paragraph, and its text (see the module's doc)."""
+def _asciidoctor(tree: Any) -> None:
+    """An Asciidoctor admonition's table made its label, as a paragraph, and its text; its footnotes put in its
+    content (see the module's doc)."""
     for block in tree.xpath("descendant-or-self::div[contains(concat(' ', @class, ' '), ' admonitionblock ')]"):
         table = next(iter(block.xpath("table")), None)
         icon = block.xpath("table/tr/td[@class='icon'] | table/tbody/tr/td[@class='icon']")
@@ -185,6 +188,8 @@ def _asciidoctor_admonitions(tree: Any) -> None:
             title.text = label
             table.addnext(title)
         block.remove(table)
+    for notes in tree.xpath("descendant-or-self::div[@id='footnotes'][preceding-sibling::*[1][self::div[@id='content']]]"):
+        notes.getprevious().append(notes)  # a standalone document's footnotes, beside its content
 
 
 def _is_rustdoc(tree: Any) -> bool:
