@@ -504,3 +504,17 @@ def test_asciidoctor_a_footnote_is_read(tmp_path: Path) -> None:
     doc = _one(path)
     assert [doc.text[p.start : p.end] for p in document_paragraphs(doc)][-1] == (
         "1. The configuration file is skyfetch.toml, in your home folder.")
+
+
+def test_asciidoctor_a_footnote_s_marker_is_not_text(tmp_path: Path) -> None:
+    # Asciidoctor's marker is a <sup> with its brackets around the link ("[<a href=#_footnotedef_1>1</a>]"): it was read
+    # into the sentence ("... the command line first.[1]"), where other generators' markers are taken out.
+    path = _asciidoctor_page(tmp_path / "guide.html", (
+        '<div class="sect1"><h2 id="_options">Options</h2><div class="sectionbody"><div class="paragraph"><p>The '
+        "fetcher reads its options from the command line and from its configuration file, the command line first."
+        '<sup class="footnote">[<a id="_footnoteref_1" class="footnote" href="#_footnotedef_1" title="View footnote.">'
+        '1</a>]</sup></p></div><div class="paragraph"><p>An option given twice takes its last value, as most '
+        "command-line tools do.</p></div></div></div>"))
+    doc = _one(path)
+    assert next(doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading) == (
+        "The fetcher reads its options from the command line and from its configuration file, the command line first.")

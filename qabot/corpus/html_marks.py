@@ -9,8 +9,9 @@ word as it is, as does a ``<sub>`` ("H<sub>2</sub>O" is "H2O"). A footnote refer
 taken out, as nothing (a space where it parted two words): the note it marks is read where
 it is on the page, without the link back that ends it ("↩"). One is a ``<sup>`` that holds
 only a link to a place on the page (Python-Markdown, markdown-it, GitHub and Wikipedia
-write them so), or such a link that holds only a ``<sup>`` (Pandoc), or one marked as a
-note reference (docutils' ``<a class="footnote-reference">``, ``role="doc-noteref"``).
+write them so; Asciidoctor puts brackets around the link), or such a link that holds only a
+``<sup>`` (Pandoc), or one marked as a note reference (docutils' ``<a class="footnote-reference">``,
+``role="doc-noteref"``).
 Code (``<pre>``, ``<code>``) is left as it is.
 
 A definition list's term (``<dt>``) and its definition (``<dd>``) were two paragraphs: an
@@ -101,7 +102,8 @@ def _footnote_reference(element: Any) -> bool:
         sup = len(element) == 1 and element[0].tag == "sup" and not (element.text or "").strip()
         return (element.get("href") or "").startswith("#") and (noteref or sup)
     links = [link for link in element.iter("a") if (link.get("href") or "").startswith("#")]
-    return len(links) == 1 and _short_text(links[0], _NOTE) == text
+    # The link alone, or in brackets outside it, as Asciidoctor writes them: "[<a href=#_footnotedef_1>1</a>]".
+    return len(links) == 1 and (marker := _short_text(links[0], _NOTE)) is not None and text in (marker, f"[{marker}]")
 
 
 def _back_link(element: Any) -> bool:
