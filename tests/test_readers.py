@@ -1103,6 +1103,52 @@ def test_the_pages_a_site_generator_makes_of_no_text_of_a_user_are_one_line_each
     ], warnings
 
 
+def test_the_pages_javadoc_makes_in_every_build_are_one_line_each_not_documents(tmp_path: Path) -> None:
+    # Javadoc writes the same help page in every build ("How This API Document Is Organized"), and indices and trees of
+    # the classes that quote each member's first sentence ("fetch(URL) - Method in class Skyfetch: Fetches one
+    # image."): they were read as pages, and cited ahead of the class's own page.
+    def page(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: fetch(URL) - "
+                        "Method in class Skyfetch: fetches one image from the archive.</p></main></body></html>")
+
+    javadoc = tmp_path / "apidocs"
+    for name in ("index.html", "help-doc.html", "index-all.html", "allclasses-index.html", "allpackages-index.html",
+                 "overview-tree.html", "search.html", "deprecated-list.html", "org/skyfetch/Skyfetch.html",
+                 "org/skyfetch/package-summary.html"):
+        page(javadoc / name, name)
+    (javadoc / "element-list").write_text("org.skyfetch\n")
+    old = tmp_path / "javadoc8"  # Java 8's: package-list, frames, an index split in index-files/
+    for name in ("overview-summary.html", "allclasses-frame.html", "allclasses-noframe.html", "overview-frame.html",
+                 "help-doc.html", "index-files/index-1.html", "org/skyfetch/Skyfetch.html"):
+        page(old / name, name)
+    (old / "package-list").write_text("org.skyfetch\n")
+    notes = tmp_path / "notes"  # pages of these names outside a Javadoc build are the user's own
+    for name in ("help-doc.html", "index-all.html"):
+        page(notes / name, name)
+    warnings: list[str] = []
+    names = [f.name for f in find_files(tmp_path, warnings.append)]
+    assert names == [
+        "apidocs/deprecated-list.html", "apidocs/index.html", "apidocs/org/skyfetch/Skyfetch.html",
+        "apidocs/org/skyfetch/package-summary.html", "javadoc8/org/skyfetch/Skyfetch.html",
+        "javadoc8/overview-summary.html", "notes/help-doc.html", "notes/index-all.html",
+    ], names
+    generated = "a page Javadoc writes in every build: its help, an index or a tree of the classes (the pages are read)"
+    assert sorted(line for line in warnings if "unknown file type" not in line) == [
+        f"skipping apidocs/allclasses-index.html: {generated}",
+        f"skipping apidocs/allpackages-index.html: {generated}",
+        f"skipping apidocs/help-doc.html: {generated}",
+        f"skipping apidocs/index-all.html: {generated}",
+        f"skipping apidocs/overview-tree.html: {generated}",
+        "skipping apidocs/search.html: the search page the site's generator wrote (the pages are read)",
+        f"skipping javadoc8/allclasses-frame.html: {generated}",
+        f"skipping javadoc8/allclasses-noframe.html: {generated}",
+        f"skipping javadoc8/help-doc.html: {generated}",
+        "skipping javadoc8/index-files/: the index Javadoc split by letter (the pages are read)",
+        f"skipping javadoc8/overview-frame.html: {generated}",
+    ], warnings
+
+
 def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_path: Path) -> None:
     page = tmp_path / "chat.html"  # a page about chat logs, styled like one
     page.write_text('<html><head><style>.chatlog { margin: 0 }</style></head><body><main><p class="chatlog__note">'

@@ -11,8 +11,11 @@ its theme copies (``_static/``: styles, scripts, and their licences as text, ``f
 generator's search page (``search.html``: Sphinx, MkDocs' readthedocs theme; ``search/index.html``: Sphinx's
 dirhtml builder, Docusaurus) and page-not-found page (``404.html``: MkDocs, Docusaurus, Starlight, VitePress), and
 the data some write beside them (MkDocs' ``search/search_index.json``, VitePress' ``hashmap.json``), which was read
-as a chat export that it is not. Each is known by its name where it lies at the top of a build, beside what the
-generator writes there; a page of the same name elsewhere, or one a user named ``search-tips.html``, is read."""
+as a chat export that it is not. So are the pages Javadoc writes in every build: its help page ("How This API
+Document Is Organized", the same in every build), its index (``index-all.html``, or by letter in ``index-files/``)
+and its lists and tree of the classes and packages, which quote each member's first sentence ahead of the class's
+own page. Each is known by its name where it lies at the top of a build, beside what the generator writes there; a
+page of the same name elsewhere, or one a user named ``search-tips.html``, is read."""
 
 from __future__ import annotations
 
@@ -23,8 +26,14 @@ import re
 _SPHINX_BUILD = ("searchindex.js", "objects.inv")
 # And what other generators write at the top of theirs: MkDocs' search index, VitePress' map of its pages' scripts,
 # Pagefind's index (Starlight's search), a sitemap (MkDocs, Docusaurus; Astro's is sitemap-index.xml).
-_SITE_BUILD = (*_SPHINX_BUILD, "search/search_index.json", "hashmap.json", "pagefind", "sitemap.xml",
+# What every Javadoc build holds at its top: the list of its packages (modules' since Java 10, "package-list" before).
+_JAVADOC_BUILD = ("element-list", "package-list")
+_SITE_BUILD = (*_SPHINX_BUILD, *_JAVADOC_BUILD, "search/search_index.json", "hashmap.json", "pagefind", "sitemap.xml",
                "sitemap.xml.gz", "sitemap-index.xml")
+# Javadoc's pages of no text of the user's: its help, its index, and its lists and trees of classes and packages
+# (Java 8's frames' too).
+_JAVADOC_PAGES = re.compile(r"help-doc|index-all|all(?:classes|packages)-index|allclasses-(?:frame|noframe)|"
+                            r"overview-(?:tree|frame)")
 # Sphinx's generated indices: the general index (whole, or split: genindex-all, genindex-A ...) and a domain's
 # module index ("py-modindex"; "modindex" before Sphinx 1.0).
 _SPHINX_INDEX = re.compile(r"genindex(?:-[^./]+)?|(?:[a-z]+-)?modindex")
@@ -40,6 +49,8 @@ def explain(path: str) -> str | None:
     or a page a site's generator made (its index, search and page-not-found pages, at the top of its build) is not
     read, else None. Cheap for any other path: its name is looked at before the folder is."""
     name = os.path.basename(path)
+    if name == "index-files" and os.path.isdir(path) and _holds(os.path.dirname(path), _JAVADOC_BUILD):
+        return "the index Javadoc split by letter (the pages are read)"
     if name in _SPHINX_FOLDERS:
         if not os.path.isdir(path) or not _holds(os.path.dirname(path), _SPHINX_BUILD):
             return None
@@ -54,6 +65,8 @@ def explain(path: str) -> str | None:
         stem, top = os.path.basename(top), os.path.dirname(top)
     if _SPHINX_INDEX.fullmatch(stem) and _holds(top, _SPHINX_BUILD):
         return "the index Sphinx generated from the pages (the pages are read)"
+    if _JAVADOC_PAGES.fullmatch(stem) and _holds(top, _JAVADOC_BUILD):
+        return "a page Javadoc writes in every build: its help, an index or a tree of the classes (the pages are read)"
     if stem in _SITE_PAGES and _holds(top, _SITE_BUILD):
         return f"{_SITE_PAGES[stem]} the site's generator wrote (the pages are read)"
     return None
