@@ -1149,6 +1149,36 @@ def test_the_pages_javadoc_makes_in_every_build_are_one_line_each_not_documents(
     ], warnings
 
 
+def test_the_pages_doxygen_makes_in_every_build_are_one_line_each_not_documents(tmp_path: Path) -> None:
+    # Doxygen writes the same legend of its graphs in every build, lists of the files, classes and members that quote
+    # each one's brief description, and a highlighted copy of each file's source with its comments: all were read as
+    # pages, beside the file's and the class's own.
+    def page(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: sky_fetch() "
+                        "fetches one image from the archive into the cache.</p></main></body></html>")
+
+    doxygen = tmp_path / "html"
+    for name in ("index.html", "fetch_8h.html", "structsky__client.html", "deprecated.html", "graph_legend.html",
+                 "files.html", "globals.html", "globals_func.html", "functions_vars.html", "annotated.html",
+                 "classes.html", "fetch_8h_source.html"):
+        page(doxygen / name, name)
+    (doxygen / "doxygen.css").write_text("body { margin: 0 }")
+    notes = tmp_path / "notes"  # pages of these names outside a Doxygen build are the user's own
+    for name in ("files.html", "data_source.html"):
+        page(notes / name, name)
+    warnings: list[str] = []
+    names = [f.name for f in find_files(tmp_path, warnings.append)]
+    assert names == ["html/deprecated.html", "html/fetch_8h.html", "html/index.html", "html/structsky__client.html",
+                     "notes/data_source.html", "notes/files.html"], names
+    generated = ("a page Doxygen writes in every build: its graphs' legend, a list of files, classes or members, or a "
+                 "file's source (the pages are read)")
+    assert sorted(line for line in warnings if "unknown file type" not in line) == [
+        f"skipping html/{name}: {generated}" for name in ("annotated.html", "classes.html", "fetch_8h_source.html",
+                                                          "files.html", "functions_vars.html", "globals.html",
+                                                          "globals_func.html", "graph_legend.html")], warnings
+
+
 def test_a_page_or_a_text_that_only_looks_a_little_like_an_export_is_read(tmp_path: Path) -> None:
     page = tmp_path / "chat.html"  # a page about chat logs, styled like one
     page.write_text('<html><head><style>.chatlog { margin: 0 }</style></head><body><main><p class="chatlog__note">'

@@ -14,7 +14,9 @@ the data some write beside them (MkDocs' ``search/search_index.json``, VitePress
 as a chat export that it is not. So are the pages Javadoc writes in every build: its help page ("How This API
 Document Is Organized", the same in every build), its index (``index-all.html``, or by letter in ``index-files/``)
 and its lists and tree of the classes and packages, which quote each member's first sentence ahead of the class's
-own page. Each is known by its name where it lies at the top of a build, beside what the generator writes there; a
+own page; and Doxygen's: its legend of its graphs (the same in every build), its lists of files, classes and
+members, and its highlighted copy of each file's source (``fetch_8h_source.html``). Each is known by its name where
+it lies at the top of a build, beside what the generator writes there; a
 page of the same name elsewhere, or one a user named ``search-tips.html``, is read."""
 
 from __future__ import annotations
@@ -24,16 +26,22 @@ import re
 
 # What every Sphinx HTML build holds at its top, beside _sources/: the search index and the inventory of its objects.
 _SPHINX_BUILD = ("searchindex.js", "objects.inv")
-# And what other generators write at the top of theirs: MkDocs' search index, VitePress' map of its pages' scripts,
-# Pagefind's index (Starlight's search), a sitemap (MkDocs, Docusaurus; Astro's is sitemap-index.xml).
 # What every Javadoc build holds at its top: the list of its packages (modules' since Java 10, "package-list" before).
 _JAVADOC_BUILD = ("element-list", "package-list")
-_SITE_BUILD = (*_SPHINX_BUILD, *_JAVADOC_BUILD, "search/search_index.json", "hashmap.json", "pagefind", "sitemap.xml",
-               "sitemap.xml.gz", "sitemap-index.xml")
+_DOXYGEN_BUILD = ("doxygen.css",)  # what every Doxygen build holds at its top
+# And what other generators write at the top of theirs: MkDocs' search index, VitePress' map of its pages' scripts,
+# Pagefind's index (Starlight's search), a sitemap (MkDocs, Docusaurus; Astro's is sitemap-index.xml).
+_SITE_BUILD = (*_SPHINX_BUILD, *_JAVADOC_BUILD, *_DOXYGEN_BUILD, "search/search_index.json", "hashmap.json",
+               "pagefind", "sitemap.xml", "sitemap.xml.gz", "sitemap-index.xml")
 # Javadoc's pages of no text of the user's: its help, its index, and its lists and trees of classes and packages
 # (Java 8's frames' too).
 _JAVADOC_PAGES = re.compile(r"help-doc|index-all|all(?:classes|packages)-index|allclasses-(?:frame|noframe)|"
                             r"overview-(?:tree|frame)")
+# Doxygen's pages of no text of the user's: the legend of its graphs, its lists of files, namespaces and classes and
+# of their members (split by kind or letter: "functions_func", "globals_0x61"), its class hierarchy, and each file's
+# highlighted source.
+_DOXYGEN_PAGES = re.compile(r"graph_legend|(?:globals|functions|namespacemembers)(?:_\w+)?|annotated|classes|"
+                            r"hierarchy|inherits|files|namespaces|\w+_source")
 # Sphinx's generated indices: the general index (whole, or split: genindex-all, genindex-A ...) and a domain's
 # module index ("py-modindex"; "modindex" before Sphinx 1.0).
 _SPHINX_INDEX = re.compile(r"genindex(?:-[^./]+)?|(?:[a-z]+-)?modindex")
@@ -67,6 +75,9 @@ def explain(path: str) -> str | None:
         return "the index Sphinx generated from the pages (the pages are read)"
     if _JAVADOC_PAGES.fullmatch(stem) and _holds(top, _JAVADOC_BUILD):
         return "a page Javadoc writes in every build: its help, an index or a tree of the classes (the pages are read)"
+    if _DOXYGEN_PAGES.fullmatch(stem) and _holds(top, _DOXYGEN_BUILD):
+        return ("a page Doxygen writes in every build: its graphs' legend, a list of files, classes or members, or a "
+                "file's source (the pages are read)")
     if stem in _SITE_PAGES and _holds(top, _SITE_BUILD):
         return f"{_SITE_PAGES[stem]} the site's generator wrote (the pages are read)"
     return None
