@@ -518,3 +518,28 @@ def test_asciidoctor_a_footnote_s_marker_is_not_text(tmp_path: Path) -> None:
     doc = _one(path)
     assert next(doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading) == (
         "The fetcher reads its options from the command line and from its configuration file, the command line first.")
+
+
+def test_docsy_the_feedback_widget_is_not_read(tmp_path: Path) -> None:
+    # Docsy ends every page, where a site enables its feedback (Kubernetes' docs do), with "Feedback", "Was this page
+    # helpful?", its Yes and No buttons and the two replies a click shows: a section "Feedback" of every page.
+    path = tmp_path / "install.html"
+    path.write_text(
+        '<!doctype html><html lang="en"><head><meta name="generator" content="Hugo 0.125.4"><title>Install | Skyfetch'
+        '</title></head><body class="td-page"><main class="col-12 col-md-9 col-xl-8 ps-md-5" role="main"><div '
+        'class="td-content"><h1>Install</h1><div class="lead">How to install Skyfetch on your machine.</div><h2 id="'
+        'with-pip">With pip</h2><p>Install the package from PyPI with pip, in a virtual environment of its own, on '
+        "Linux or macOS.</p><p>Then check the installed version with skyfetch --version, which prints the release "
+        'number and exits.</p><div class="d-print-none"><h2 class="feedback--title">Feedback</h2><p class="feedback--'
+        'question">Was this page helpful?</p><button class="btn btn-primary mb-4 feedback--answer feedback--answer-yes">'
+        'Yes</button><button class="btn btn-primary mb-4 feedback--answer feedback--answer-no">No</button><p class="'
+        'feedback--response feedback--response-yes">Glad to hear it! Please <a href="https://github.com/skyfetch/'
+        'skyfetch/issues/new">tell us how we can improve</a>.</p><p class="feedback--response feedback--response-no">'
+        'Sorry to hear that. Please <a href="https://github.com/skyfetch/skyfetch/issues/new">tell us how we can '
+        "improve</a>.</p></div></div></main></body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Install", "How to install Skyfetch on your machine."),
+        ("With pip", "Install the package from PyPI with pip, in a virtual environment of its own, on Linux or macOS."),
+        ("With pip", ("Then check the installed version with skyfetch --version, which prints the release number "
+                      "and exits."))]

@@ -51,7 +51,9 @@ of the section's pages, each a link and the page's description (``<div class="se
 descriptions read on their own pages. It is taken out: trafilatura read it first, as the page's opening section, and
 lost the page's own headings to it. The title of a note it writes (its ``alert`` shortcode: a Bootstrap alert, ``<h4
 class="alert-heading">Warning</h4>``) is a paragraph, as an admonition's is, not a heading: the text after the note
-was cited as in a section "Warning".
+was cited as in a section "Warning". Its feedback widget, at the end of every page of a site that enables it
+("Feedback", "Was this page helpful?", its buttons and the replies a click shows: ``feedback--title`` ...), is taken
+out.
 
 Jekyll's table of contents (kramdown's ``{:toc}``, ``#markdown-toc``) is taken out, with the ``<details>`` that Just
 the Docs puts it in where that holds nothing else: its summary, "Table of contents", was a paragraph of every page.
@@ -126,6 +128,8 @@ def prepare(tree: Any) -> None:
     for title in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' alert-heading ')]"
                             "[parent::div[contains(concat(' ', @class, ' '), ' alert ')]]"):
         title.tag = "p"  # a Bootstrap alert's title (Docsy's alert shortcode: <h4 class="alert-heading">): no section
+    for widget in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' feedback--')]"):
+        widget.drop_tree()  # Docsy's "Was this page helpful?", its buttons and replies: on every page, no text of it
     for toc in tree.xpath("descendant-or-self::*[@id='markdown-toc']"):
         _drop_table_of_contents(toc)
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
