@@ -1332,6 +1332,23 @@ def test_a_thanks_naming_one_helper_credits_no_other_whose_name_is_inside_its_wo
     assert first.citation.link.endswith("/5313") and first.citation.author == "Ben"
 
 
+def test_a_thanks_by_first_name_makes_that_helpers_answer_the_highlight(tmp_path: Path, bot_for) -> None:
+    """Dana's "thanks Omar, that really solved it" names the helper shown as "Omar Haddad": people thank each other
+    by first name. It credited nobody (the whole display name was looked for), so Al's remark on the lid switch was
+    the highlight, over the fix she thanked Omar for."""
+    chat = [
+        documents.message("5321", "Dana", "How do I stop my laptop from waking up by itself inside my bag?",
+                          documents._at(0)),
+        documents.message("5322", "Al", "@Dana a laptop waking up in a bag is often the lid switch, check the lid "
+                          "close action in the power settings", documents._at(1), mentions=("Dana",)),
+        documents.message("5323", "Omar Haddad", "@Dana disable wakeup for XHC: echo XHC | sudo tee /proc/acpi/wakeup",
+                          documents._at(2), mentions=("Dana",)),
+        documents.message("5324", "Dana", "thanks Omar, that really solved it", documents._at(9)),
+    ]
+    first = _first_excerpt(tmp_path, bot_for, chat, "How do I stop my laptop waking up inside my bag?")
+    assert first.citation.link.endswith("/5323") and first.citation.author == "Omar Haddad"
+
+
 def test_a_problem_told_as_if_news_is_never_its_own_answer_once_its_teller_thanks(tmp_path: Path, bot_for) -> None:
     """A terse report ("docker compose says port 5432 is already allocated": no "?", no "I", no "fails") opens its
     exchange as news would; its teller's later "thanks!" shows they were helped. The helper's reply is the answer,
@@ -1695,6 +1712,18 @@ def test_a_thanks_credits_the_helpers_message_it_followed_whichever_passage_matc
     assert thanked(engine, 0, 0, "Lee") == set()  # Lee thanked nobody
     assert thanked(engine, 0, 0, None) == set()
     assert kept == {(0, "Ana"): {rows[3].start}}  # a question's next read of the exchange reads it from there
+
+
+@pytest.mark.parametrize("helper", ["Omar Haddad", "omar_h", "Omar.H"])
+def test_a_thanks_by_first_name_credits_the_helper_of_that_name(helper: str) -> None:
+    """"thanks Omar" thanks the helper whose display name is "Omar Haddad" (or "omar_h"): people call each other
+    by their first name, not by the whole display name. A helper of another first name is not credited."""
+    from qabot.search.thanks import thanked
+
+    said = [("Ana", "how do I make new files take the folder's group?"), (helper, "Ana: chmod g+s the folder"),
+            ("Sam Lee", "Ana: maybe try umask 002"), ("Ana", "thanks Omar, that did it")]
+    engine, rows = _laid_exchange(said)
+    assert thanked(engine, 0, 0, "Ana") == {rows[1].start}
 
 
 @pytest.mark.parametrize("asker", ["Ty", "Cheers", "Fixed"])

@@ -2,8 +2,9 @@
 
 For each thanks of the asker's that names a helper ("thanks ana", "ana: that did it"), as a
 whole word (a helper called "al" is not named by "that really helped"), that helper's last
-message before it. The whole exchange is read (its first ``READ`` messages), not the window
-around the passage that matched, so a message is thanked or not whichever of the exchange's
+message before it. A helper is named by their whole display name or by its first word: "thanks
+omar" names "Omar Haddad", "omar_h" and "Omar.H" (people call each other so). The whole
+exchange is read (its first ``READ`` messages), not the window around the passage that matched, so a message is thanked or not whichever of the exchange's
 passages the search found; and a "thanks ana" at the end credits the message it
 followed, not every message ana wrote before it. A thanks by Discord reply is the build's to mark
 (the role ``thanked``, ``qabot.corpus.chat``).
@@ -38,7 +39,8 @@ def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None
         if para.author != asker:
             last[fold(para.author)] = para.start
         elif (said := thanks(unsigned(engine.text(doc, para.start, para.end), para.author))) is not None:
-            credited.update(start for name, start in last.items() if name in said and _named(said, name))
+            credited.update(start for name, start in last.items()
+                            if any(part in said and _named(said, part) for part in _called(name)))
     if kept is not None:
         kept[doc, asker] = credited
     return credited
@@ -55,6 +57,17 @@ def thanks(said: str) -> str | None:
     """A message (without its author: ``unsigned``) folded, where it thanks or says something worked; None where it
     does not."""
     return fold(said) if THANKS.search(said) else None
+
+
+_PARTS = re.compile(r"[^\W\d_]+")  # a name's words: "omar haddad", "omar_h", "omar.h", "omar99" open with "omar"
+
+
+@lru_cache(maxsize=4096)
+def _called(name: str) -> tuple[str, ...]:
+    """What a helper (their display name, folded) is called by in a thanks: the name, and its first word where it has
+    more than one ("omar" of "omar haddad", "omar_h")."""
+    parts = _PARTS.findall(name)
+    return (name, parts[0]) if len(parts) > 1 and len(parts[0]) > 1 else (name,)
 
 
 def _named(said: str, name: str) -> bool:
