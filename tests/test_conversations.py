@@ -1444,6 +1444,26 @@ def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for, ty: s
     assert first.citation.author == "Juniper" and first.citation.link.endswith("/5403"), first.highlight
 
 
+@pytest.mark.parametrize("thanks", ["thanks a lot!", "merci beaucoup !", "muchas gracias!", "vielen Dank!",
+                                    "grazie mille", "hartelijk bedankt", "muito obrigada", "спасибо!"])
+def test_someone_elses_thanks_in_any_language_the_chat_reads_answers_nothing(tmp_path: Path, bot_for,
+                                                                           thanks: str) -> None:
+    """In a thread nobody answered, another member's "merci beaucoup !" (or "vielen Dank!", "спасибо!": thanks the
+    chat's exchanges read, ``roles.THANKS``) answers nothing, as "thanks a lot!" answers nothing: it was highlighted
+    as the thread's answer, with a confident "answered"."""
+    chat = [
+        documents.message(THREAD["id"], "Ana", "How do I reset the dome controller after a power cut?",
+                          documents._at(0)),
+        documents.message("381889648827301960", "Cleo", thanks, documents._at(5)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "thread.json", chat, channel=THREAD)
+    answer = bot_for(corpus).ask("how to reset the dome controller after a power cut", k=1)
+    assert not answer.answered
+    assert answer.excerpts[0].citation.author == "Ana", answer.excerpts[0].highlight
+
+
 @pytest.mark.parametrize("later", ["ty", "ok got it", "cool, I see", "any ideas", "anyone? please"])
 def test_a_question_nobody_answered_is_shown_as_asked_not_as_the_askers_thanks(tmp_path: Path, bot_for,
                                                                               later: str) -> None:

@@ -98,10 +98,13 @@ _ME_TOO_WORD = re.compile(r"\+1|[\w']+")
 # Only courtesy, after the answer: "you're welcome", "u r welcome :)", "np", "no problem", "good luck".
 _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most )?welcome|yw|np|no (?:problem|prob|worries)"
                        r"|anytime|glad (?:to|i could) help|good luck|gl|you too)\W*\Z", re.IGNORECASE)
-# Only thanks, perhaps to someone by name: "ty", "thanks!", "thank you so much ana". Someone else's thanks in an exchange
-# thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
-_THANKS = frozenset("thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers".split())
-_THANKS_TOO = _THANKS | frozenset("you u so very much a lot again all everyone guys man mate".split())
+# Only thanks, perhaps to someone by name: "ty", "thanks!", "thank you so much ana", and the thanks of the other languages
+# the chat's exchanges read (``roles.THANKS``: "merci beaucoup", "vielen Dank", "спасибо"). Someone else's thanks in an
+# exchange thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
+_THANKS = frozenset("""thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers merci danke dank bedankt gracias
+    grazie obrigado obrigada спасибо""".split())
+_THANKS_TOO = _THANKS | frozenset("""you u so very much a lot again all everyone guys man mate beaucoup bien vielen schon
+    muchas mil mille tante hartelijk muito muita большое""".split())
 # Only taking something in, perhaps with thanks: "ok", "ok got it", "cool, I see", "ah ok thanks".
 _TAKEN_IN = frozenset("ok okay k kk cool great nice perfect awesome alright got it i see ah oh gotcha understood".split())
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).
