@@ -99,6 +99,22 @@ def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_c
         assert not says_nothing(question) and bot.ask(question).answered, question
 
 
+def test_a_thanks_to_the_bot_as_a_server_says_it_is_not_answered(make_corpus, fake_bot_for) -> None:
+    """"thank u", "thanks man", "much appreciated" and a Dutch "bedankt" (a thanks the chat's exchanges read,
+    ``corpus.roles.THANKS``) were searched as questions and answered with the nearest message of a thanks ("Ben:
+    thanks man, much appreciated ...")."""
+    from qabot.search.inputs import says_nothing
+
+    corpus = make_corpus({"chat.txt": "Ana: thank u so much, much appreciated\n\nBen: thanks man, bedankt, dank je "
+                                      "wel, cheers mate, appreciate it\n\nBen: The dome motor needs a new fuse.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
+    for nothing in ("thank u", "thank u so much", "thanks man", "cheers mate", "much appreciated", "appreciate it",
+                    "bedankt", "hartelijk bedankt", "dank je wel"):
+        assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
+    for question in ("how do I appreciate the dome motor fuse?", "what does the dome motor need, mate?"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+
+
 def test_trying_the_bot_out_is_not_answered_but_a_question_about_testing_is(make_corpus, fake_bot_for) -> None:
     """"@qabot test" or "ping" is how a server tries a bot out: on chat-dev "test" was answered (1.29) with "tenshi:
     test". Said alone, or with small talk, it asks nothing; in a question, or a follow-up ("how do I test it?" after

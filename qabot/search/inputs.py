@@ -79,8 +79,9 @@ _SMALL_TALK = frozenset(
     later please pls plz sorry anyone anybody someone somebody everyone everybody guys folks people all help hmm hm
     ah oh wow welcome bot qabot up s much lot alive going well
     nvm np brb afk gm gn ttyl tysm tyvm thnx thanx tnx thankyou
+    u man mate appreciate appreciated
     bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
-    obrigada привет спасибо""".split()
+    obrigada bedankt hartelijk je wel привет спасибо""".split()
 )
 # How a server tries a bot out ("@qabot test", "ping"): small talk said alone or beside small talk, but what is asked
 # about in a question ("how do I test it?"), which has other words.
