@@ -1050,6 +1050,28 @@ def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_pa
         assert not bot.ask(question, k=3).answered, question
 
 
+@pytest.mark.parametrize("channel", [FORUM_POST, None])
+def test_a_question_only_a_bot_replied_to_is_shown_as_asked_not_as_the_bots_auto_reply(tmp_path: Path, bot_for,
+                                                                                       channel: dict | None) -> None:
+    """A question only a support bot replied to, shown as the closest passage, highlights and cites the question, not
+    the bot's "Please read #rules" (a bot's message is never the highlight, ``chat.BOT``): the auto-reply was
+    highlighted and cited as if the bot had said something of the question's own."""
+    chat = [
+        documents.message(FORUM_POST["id"] if channel else "7401", "briar", "why are my tailwind classes not applied in "
+                          "the production build?", "2024-06-06T10:00:00+00:00"),
+        _bot(documents.message("381889648827309501", "Helpdesk", "Thanks for posting! While you wait: make sure "
+                               "the content paths in tailwind.config.js cover every file that uses classes.",
+                               "2024-06-06T10:00:05+00:00", reply_to=None if channel else "7401")),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "post.json", chat, channel=channel)
+    answer = bot_for(corpus).ask("Tailwind styles missing in the production build", k=1)
+    assert not answer.answered
+    first = answer.excerpts[0]
+    assert first.citation.author == "briar" and first.highlight.startswith("briar: why are my tailwind"), first.highlight
+
+
 def test_a_bots_notice_does_not_join_the_exchange_it_mentions_someone_of(tmp_path: Path, bot_for) -> None:
     """A level-up that @-mentions someone in the middle of their help exchange is not part of it, so a question about
     someone's level finds no answer in that exchange (a bot's message is never one)."""

@@ -33,7 +33,8 @@ the exchange from someone other than the asker, never one of the asker's own:
   (the helper's message is the answer), and a support bot's auto-reply, a level-up or a
   webhook's feed answers nobody;
 - where nobody else speaks there, the best sentence is highlighted as in prose, but never a message that says
-  nothing (``says_nothing``: the asker's "ty" to someone elsewhere, a "np"), where another says something.
+  nothing (``says_nothing``: the asker's "ty" to someone elsewhere, a "np"), nor a bot's (an auto-reply: "Thanks for
+  posting! Please read #rules"), where a member says something.
 
 The whole message is the highlight where it fits in 300 characters.
 """
@@ -163,7 +164,9 @@ class Exchange:
     offset: int  # where ``text`` starts in the document
     matched: Span  # the unit that matched the question best
     options: list[Candidate]
-    idle: frozenset[Span] = frozenset()  # the units of messages that say nothing (``says_nothing``): never a highlight
+    # The units of messages that say nothing (``says_nothing``), and of bots' where a member says something: never a
+    # highlight where another unit is.
+    idle: frozenset[Span] = frozenset()
 
 
 def is_chat(para: ParagraphRow | None) -> bool:
@@ -292,6 +295,9 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         replied = replied or after
         out.append(Candidate(para, units, [known[u] for u in units], features))
     idle = frozenset(u for p, units in order if says_nothing(facts_of[p.start], names) for u in units)
+    bots = frozenset(u for p, units in order if p.role == BOT for u in units)
+    if not idle.union(bots).issuperset(known):  # a bot's auto-reply is no highlight where a member says something
+        idle |= bots
     return Exchange(sorted(known), text, lo, matched, out, idle)
 
 
