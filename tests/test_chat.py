@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pytest
+
 from qabot.corpus import chat
 from qabot.corpus.chat import ACCEPTED, THANKED, ChatChannel, ChatMessage, Placed, accepted_roles
 from qabot.corpus.roles import ANSWERS, ASKS
@@ -80,6 +82,20 @@ def test_an_answer_is_accepted_when_marked_or_in_a_solved_post_thanked() -> None
     assert accepted_roles(unthanked, solved=True) == [ASKS, ACCEPTED, ACCEPTED]  # solved: every answer
     marked = [exchange[0], exchange[1], _placed("cleo", ANSWERS, 3, marked=True)]
     assert accepted_roles(marked) == [ASKS, ANSWERS, ACCEPTED]
+
+
+@pytest.mark.parametrize("helper", ["Omar Haddad", "omar_h"])
+def test_in_a_solved_post_the_answer_thanked_by_first_name_is_accepted(helper: str) -> None:
+    """In a forum post tagged solved, "thanks Omar, that fixed it" accepts the answer of the helper shown as "Omar
+    Haddad" (or "omar_h"): it named nobody (only whole display names were looked for), so the latest answer before
+    it, Sam's guess, was the accepted one and Omar's fix was not."""
+    post = replace(CHANNEL, thread=True, solved=True)
+    messages = [(said(1, "Ana", "How do I reset the dome controller after a power cut?"), 1, ASKS),
+                (said(2, helper, "Hold the red button for ten seconds."), 2, ANSWERS),
+                (said(3, "Sam", "maybe pull the plug for a minute?"), 3, ANSWERS),
+                (said(4, "Ana", "thanks Omar, that fixed it"), 4, ASKS)]
+    [doc] = chat.laid_out(post, messages, "101")
+    assert [p.role for p in doc.paragraphs] == [ASKS, ACCEPTED, ANSWERS, ASKS]
 
 
 def test_a_live_exchange_lays_out_as_an_export_would() -> None:

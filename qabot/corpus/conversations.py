@@ -44,7 +44,7 @@ import numpy as np
 
 from qabot.corpus.conversation_features import COMMON, Seen, features, name_token, seen
 from qabot.corpus.conversation_weights import FEATURES, PLAIN_WEIGHTS, REPLY_WEIGHTS, WEIGHTS
-from qabot.corpus.roles import asks_back, asks_like, greets, nudges, role_in, says_little, says_thanks
+from qabot.corpus.roles import asks_back, asks_like, called_by, greets, nudges, role_in, says_little, says_thanks
 from qabot.text import fold
 
 WINDOW = 50  # earlier messages a message may respond to (99% of annotated links are closer)
@@ -99,6 +99,7 @@ class Untangler:
         self.window: deque[Seen] = deque(maxlen=WINDOW)
         self.known: dict[str, str] = {}  # every name someone who has spoken goes by: its author
         self.names_of: dict[str, set[str]] = {}  # the names of each author (grown in place: some have thousands)
+        self.first_names: dict[str, set[str]] = {}  # the first word of a name of two or more ("omar haddad"): its authors
         self.counts: Counter[str] = Counter()  # how many messages hold each word
         self.holders: dict[str, deque[int]] = {}  # the messages of the window holding each word
         self.addressing = 0  # how many messages address someone by name
@@ -124,6 +125,8 @@ class Untangler:
             if len(name) >= 3 and name not in COMMON and name not in self.known:
                 self.known[name] = message.author
                 self.names_of.setdefault(message.author, set()).add(name)
+            for first in called_by(name)[1:]:
+                self.first_names.setdefault(first, set()).add(message.author)
         me = seen(message, len(self.links))
         for name in (me.first, *me.explicit):
             if name in self.known:
@@ -151,8 +154,11 @@ class Untangler:
             names=self.names(me.author))
 
     def named(self, text: str) -> frozenset[str]:
-        """The authors (of those who have spoken) that ``text`` names or @-mentions."""
-        return frozenset(self.known[t] for t in name_token().findall(fold(text)) if t in self.known)
+        """The authors (of those who have spoken) that ``text`` names or @-mentions, by a whole name or by its first
+        word ("thanks omar" names "Omar Haddad": ``roles.called_by``)."""
+        tokens = name_token().findall(fold(text))
+        return frozenset(self.known[t] for t in tokens if t in self.known).union(
+            *(self.first_names[t] for t in tokens if t in self.first_names))
 
     def add(self, message: Message, parent: int | None = None) -> int:
         """Link the next message (to ``parent`` where it is given) and return what it responds to."""

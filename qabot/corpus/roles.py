@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from qabot.text import asks_mark, fold
@@ -101,6 +102,17 @@ def says_little(text: str) -> bool:
 # A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it", "vielen Dank".
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke?|bedankt|gracias|grazie|obrigad[oa]|спасибо|worked|"
                     r"works now|solved|fixed)\b", re.IGNORECASE)
+
+
+_NAME_WORDS = re.compile(r"[^\W\d_]+")  # a name's words: "omar haddad", "omar_h", "omar.h", "omar99" open with "omar"
+
+
+@lru_cache(maxsize=4096)  # asked of every message's names as a channel is untangled
+def called_by(name: str) -> tuple[str, ...]:
+    """What a member (a name of theirs, folded) is called by in a thanks: the name, and its first word where it has
+    more than one ("omar" of "omar haddad", "omar_h"): people thank each other by first name."""
+    words = _NAME_WORDS.findall(name)
+    return (name, words[0]) if len(words) > 1 and len(words[0]) > 1 else (name,)
 
 
 def says_thanks(text: str) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qabot.corpus.roles import THANKS
+from qabot.corpus.roles import THANKS, called_by
 from qabot.index.engine import SearchEngine, forgets_on_change
 from qabot.text import bounded, fold
 
@@ -40,7 +40,7 @@ def thanked(engine: SearchEngine, doc: int, group: int | None, asker: str | None
             last[fold(para.author)] = para.start
         elif (said := thanks(unsigned(engine.text(doc, para.start, para.end), para.author))) is not None:
             credited.update(start for name, start in last.items()
-                            if any(part in said and _named(said, part) for part in _called(name)))
+                            if any(part in said and _named(said, part) for part in called_by(name)))
     if kept is not None:
         kept[doc, asker] = credited
     return credited
@@ -57,17 +57,6 @@ def thanks(said: str) -> str | None:
     """A message (without its author: ``unsigned``) folded, where it thanks or says something worked; None where it
     does not."""
     return fold(said) if THANKS.search(said) else None
-
-
-_PARTS = re.compile(r"[^\W\d_]+")  # a name's words: "omar haddad", "omar_h", "omar.h", "omar99" open with "omar"
-
-
-@lru_cache(maxsize=4096)
-def _called(name: str) -> tuple[str, ...]:
-    """What a helper (their display name, folded) is called by in a thanks: the name, and its first word where it has
-    more than one ("omar" of "omar haddad", "omar_h")."""
-    parts = _PARTS.findall(name)
-    return (name, parts[0]) if len(parts) > 1 and len(parts[0]) > 1 else (name,)
 
 
 def _named(said: str, name: str) -> bool:
