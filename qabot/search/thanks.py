@@ -1,6 +1,6 @@
 """Which messages of a chat's exchange its asker thanked: a sign of the answer (``exchange``'s ``thanked``).
 
-For each thanks of the asker's that names a helper ("thanks ana", "ana: that did it"), as a
+For each thanks of the asker's that names a helper ("thanks ana", "ana: that fixed it"), as a
 whole word (a helper called "al" is not named by "that really helped"), that helper's last
 message before it. A helper is named by their whole display name or by its first word: "thanks
 omar" names "Omar Haddad", "omar_h" and "Omar.H" (people call each other so). The whole
