@@ -1774,6 +1774,18 @@ def test_a_thanks_by_first_name_credits_the_helper_of_that_name(helper: str) -> 
     assert thanked(engine, 0, 0, "Ana") == {rows[1].start}
 
 
+@pytest.mark.parametrize("helper", ["the_real_joe", "Al Burns", "not a bot"])
+def test_a_thanks_credits_no_helper_whose_first_word_is_a_common_word_it_holds(helper: str) -> None:
+    """A helper's first word is a name for them only where it is one: "the_real_joe" is not called "the", nor "Al
+    Burns" "al", so "thanks, the fix did not work at all" (a thanks word, and no one named) credits neither."""
+    from qabot.search.thanks import thanked
+
+    said = [("Ana", "how do I make new files take the folder's group?"), (helper, "Ana: chmod g+s the folder"),
+            ("Ana", "thanks, the fix did not work at all, not even once")]
+    engine, _ = _laid_exchange(said)
+    assert thanked(engine, 0, 0, "Ana") == set()
+
+
 @pytest.mark.parametrize("asker", ["Ty", "Cheers", "Fixed"])
 def test_an_asker_whose_name_is_a_thanks_thanks_nobody_by_writing(asker: str) -> None:
     """An asker called "Ty" (or "Cheers") has their name before every message of theirs as the exchange lays it out:

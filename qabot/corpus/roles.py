@@ -15,6 +15,7 @@ from collections.abc import Container
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from qabot.corpus.conversation_features import COMMON
 from qabot.text import asks_mark, fold
 
 if TYPE_CHECKING:
@@ -110,9 +111,10 @@ _NAME_WORDS = re.compile(r"[^\W\d_]+")  # a name's words: "omar haddad", "omar_h
 @lru_cache(maxsize=4096)  # asked of every message's names as a channel is untangled
 def called_by(name: str) -> tuple[str, ...]:
     """What a member (a name of theirs, folded) is called by in a thanks: the name, and its first word where it has
-    more than one ("omar" of "omar haddad", "omar_h"): people thank each other by first name."""
+    more than one ("omar" of "omar haddad", "omar_h"): people thank each other by first name. Not a first word that is
+    a name for nobody (a word of two letters, or a common one: "the" of "the_real_joe", "big" of "big dave" is one)."""
     words = _NAME_WORDS.findall(name)
-    return (name, words[0]) if len(words) > 1 and len(words[0]) > 1 else (name,)
+    return (name, words[0]) if len(words) > 1 and len(words[0]) > 2 and words[0] not in COMMON else (name,)
 
 
 def says_thanks(text: str) -> bool:
