@@ -33,7 +33,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 32  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 33  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -89,6 +89,9 @@ FORMAT_VERSION = 32  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # more languages; a quiet channel's silence counted up to an hour; an export's lone surrogate read as U+FFFD, a
 # message twice in one export read once; Docsy's page lists and alert titles, Just the Docs' table of contents; a
 # Markdown heading written in HTML (and INDEX_TEXT: a heading that asks is read before its passages)
+# 33: Asciidoctor's admonition labels, sidebars and footnotes, a section whose id is a furniture word, a Sphinx code
+# caption read; Javadoc's and Doxygen's generated pages and Docsy's feedback widget not; a solved post's answer
+# thanked by first name accepted
 INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
