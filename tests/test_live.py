@@ -6,6 +6,8 @@ polls for what a user would see, with a generous bound; nothing sleeps a fixed t
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -159,6 +161,50 @@ def test_changes_behind_a_link_out_of_the_corpus_do_not_update_the_index(make_co
         _until(lambda: any(path.name == "keepers.txt" for paths in heard for path in paths), "the edit heard")
         _until(lambda: _quotes(bot, "Who was the first keeper?", "Agnes"), "the edit")
         assert not [path for paths in heard for path in paths if "logs" in path.parts]
+    finally:
+        bot.close()
+
+
+def _inotify_watches() -> int:
+    """How many inotify watches this process holds (each folder a watch took on), from /proc."""
+    from pathlib import Path
+
+    count = 0
+    for fd in Path("/proc/self/fdinfo").iterdir():
+        with contextlib.suppress(OSError):
+            count += fd.read_text().count("inotify wd:")
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts inotify watches in /proc")
+def test_arming_the_watch_does_not_descend_through_a_link_out_of_the_corpus(make_corpus, tmp_path) -> None:
+    """A recursive watch took a watch on every folder behind a link out of the corpus folder, which is not read
+    (a link to /usr: over a second to arm, and thousands of the system's watches)."""
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    outside = tmp_path / "outside"
+    for n in range(60):
+        (outside / f"d{n}" / "deeper").mkdir(parents=True)
+    (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+    before = _inotify_watches()
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    try:
+        assert _inotify_watches() - before < 10  # the corpus folder and the index folder, not 121 more
+        (corpus / "keepers.txt").write_text("The first keeper was Agnes Pirrie.\n")
+        _until(lambda: _quotes(bot, "Who was the first keeper?", "Agnes"), "the edit")
+    finally:
+        bot.close()
+
+
+def test_a_file_in_a_new_folder_is_served(make_corpus, tmp_path) -> None:
+    """A folder made after the watch began, and one in it, are watched too: a file written there is served."""
+    corpus = make_corpus({"keepers.txt": "The first keeper was Tobias Wren.\n"})
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), watch=True)
+    try:
+        (corpus / "annals" / "1911").mkdir(parents=True)
+        (corpus / "annals" / "1911" / "harbour.txt").write_text("The harbour was dredged by Maud Ferrier.\n")
+        _until(lambda: _quotes(bot, "Who dredged the harbour?", "Maud"), "the new file")
+        (corpus / "annals" / "1911" / "harbour.txt").write_text("The harbour was dredged by Olive Tarrant.\n")
+        _until(lambda: _quotes(bot, "Who dredged the harbour?", "Olive"), "an edit in the new folder")
     finally:
         bot.close()
 

@@ -17,12 +17,16 @@ A change that finds another process writing the index (``Busy``) is tried again 
 ``RETRY_S``, with the changes that come meanwhile, until it is made or the watch stops.
 A corpus folder removed, replaced (a link to it pointed elsewhere) or mounted over is no
 longer the folder watched: it is watched again once it is there, and compared with the index.
+Unless links out of the corpus folder are read (``corpus_external_links``), each folder the scan reads is
+watched alone, not the corpus folder recursively (a recursive watch arms through every link, one to ``/usr`` too):
+a new folder in it (made, moved in) is watched once it appears, and the corpus compared with the index then.
 
 ``Poller`` is what a read-only replica uses instead: it has no corpus to watch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -118,14 +122,18 @@ class Watcher(_Background):
     def _watch(self) -> None:
         import watchfiles
 
-        again = False  # the folder came back: anything in it may have changed
+        again = False  # the folder came back, or a new one in it: anything in it may have changed
         while True:
             folder, self.corpus_dir = _identity(self.given), self.given.resolve()
             self.index_dir.mkdir(parents=True, exist_ok=True)
             both = (self.corpus_dir, self.index_dir)
             paths = [one for one in both if not any(one != other and one.is_relative_to(other) for other in both)]
+            folders = None if self.external_links else _folders(self.corpus_dir, self.index_dir)
+            if folders is not None:  # each folder alone: a recursive watch arms through every link, to /usr too
+                paths = [self.index_dir, *(one for one in folders if one != self.index_dir)]
             changes = watchfiles.watch(
                 *paths,
+                recursive=folders is None,
                 watch_filter=lambda _change, path: self.relevant(Path(path)),
                 debounce=MAX_WAIT_MS,
                 step=QUIET_MS,
@@ -139,6 +147,9 @@ class Watcher(_Background):
             # or nothing after IDLE_MS) only once it does: the first yield means armed.
             for batch in changes:
                 self._arm()
+                if folders is not None and _new_folder(batch, folders):  # not yet watched: armed again, compared
+                    again = True
+                    break
                 if again or batch or (self._waiting is not None and self.clock() >= self._retry_at):
                     self._handle(set() if again else {Path(path) for _, path in batch})
                     again = False
@@ -147,6 +158,8 @@ class Watcher(_Background):
             else:
                 return  # stopped
             changes.close()
+            if _identity(self.given) == folder:
+                continue  # a new folder in it
             log.info("%s was removed or replaced: it is watched again once it is there", self.given)
             while _identity(self.given) is None:
                 if self._stop.wait(POLL_S):
@@ -186,6 +199,34 @@ class Watcher(_Background):
         except Exception:
             log.exception("updating the index after a change failed")
         self._waiting = None
+
+
+def _folders(root: Path, index_dir: Path) -> set[Path]:
+    """The folders the scan reads in ``root`` (by their real paths): not hidden ones, not the index folder's, none
+    through a link that leads out of ``root``."""
+    found: set[Path] = set()
+    own = index_dir if index_dir != root and index_dir.is_relative_to(root) else None
+    todo = [root]
+    while todo:
+        real = Path(os.path.realpath(todo.pop()))
+        if real in found or not real.is_relative_to(root) or (own is not None and real.is_relative_to(own)):
+            continue
+        found.add(real)
+        with contextlib.suppress(OSError), os.scandir(real) as entries:  # one that cannot be listed: the scan's warning
+            todo.extend(Path(entry.path) for entry in entries if not entry.name.startswith(".") and _is_dir(entry))
+    return found
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _new_folder(batch: set[tuple[object, str]], folders: set[Path]) -> bool:
+    """Whether ``batch`` names a folder that is not watched yet (made, moved in, renamed)."""
+    return any(os.path.isdir(path) and Path(os.path.realpath(path)) not in folders for _, path in batch)
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:
