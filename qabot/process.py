@@ -14,6 +14,7 @@ is shown as escapes rather than ending the command.
 
 from __future__ import annotations
 
+import errno
 import io
 import signal
 import sys
@@ -127,6 +128,24 @@ def stop_on_signals() -> None:
 
 def printable_anywhere() -> None:
     """Text the terminal's encoding cannot hold (an accented file name under a Latin-1 or ASCII locale) is shown as
-    ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError."""
+    ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError; and a command
+    started with its stdout closed fails where it writes (``closed_output_fails``)."""
+    closed_output_fails()
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="backslashreplace")
+
+
+def closed_output_fails() -> None:
+    """A command started with its stdout closed (``qabot ask ... >&-``) fails where it writes, with one line and
+    status 1, as one writing to a full disk does, rather than losing its output and exiting 0 (click and rich write
+    nothing where ``sys.stdout`` is None)."""
+    if sys.stdout is None:
+        sys.stdout = _Closed()
+
+
+class _Closed(io.TextIOBase):
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")

@@ -362,6 +362,27 @@ def test_a_reader_that_leaves_early_gets_no_error(make_corpus, tmp_path) -> None
         assert done.stderr == "", (args, done.stderr)
 
 
+def test_output_that_cannot_be_written_is_an_error_in_one_line(make_corpus, tmp_path) -> None:
+    """`qabot ask ... >&-` exited 0 having written nothing: click and rich write nothing where stdout is closed. Each
+    command whose output cannot be written (stdout closed, or a full disk) exits 1 with one line on stderr."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx"),
+           "QABOT_STATE_DIR": str(tmp_path / "state")}
+    assert _run("index", env=env).returncode == 0
+    commands = (["ask", "Where did Trotsky live?"], ["ask", "Where?", "--json"], ["sources"], ["index"], ["feedback"],
+                ["feedback", "export", "-"])
+    with open(os.devnull, "w") as devnull, open("/dev/full", "w") as full:
+        for args in commands:
+            for stdout in (None, full):
+                done = subprocess.run([*FAKE_QABOT, *args], stdout=stdout or devnull, stderr=subprocess.PIPE,
+                                      text=True, env=env, timeout=120,
+                                      preexec_fn=(lambda: os.close(1)) if stdout is None else None)
+                what = (args, "closed" if stdout is None else "/dev/full")
+                assert done.returncode == 1, (what, done.stderr)
+                assert done.stderr.startswith("Error: ") and done.stderr.count("\n") == 1, (what, done.stderr)
+                assert "Traceback" not in done.stderr, what
+
+
 def test_a_terminal_that_cannot_show_the_text_gets_escapes_not_an_error(make_corpus, tmp_path) -> None:
     """A Latin-1 or ASCII locale: a file name or an excerpt it cannot encode is shown as \\x escapes."""
     corpus = make_corpus({"Coyoacán ☃.txt": "Trotsky lived in Coyoacán, Mexico, from 1937 ☃.\n"})
