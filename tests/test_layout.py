@@ -96,3 +96,23 @@ def test_the_readme_module_map_names_every_module() -> None:
         if f"`{path.name}`" not in row and f"`{path.stem}`" not in row:
             missing.append(relative)
     assert not missing, f"not in the README's module map: {missing}"
+
+
+def test_the_package_installed_says_it_is_typed(tmp_path) -> None:
+    """Without a ``py.typed`` in the installed package, a type checker treats ``from qabot import QABot`` as untyped
+    (mypy: "missing library stubs or py.typed marker"), though every public function is annotated."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"
+    shutil.copytree(PACKAGE, source / "qabot", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                            "-q", "-w", str(tmp_path / "wheels"), str(source)], capture_output=True, text=True,
+                           timeout=120)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "wheels").glob("qabot-*.whl")
+    assert "qabot/py.typed" in zipfile.ZipFile(wheel).namelist()
