@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -375,6 +376,30 @@ def test_export_never_writes_through_a_link_left_where_its_temporary_file_goes(s
     target.symlink_to(victim)  # a link in the export's own place is replaced, not written through
     export(store, target)
     assert victim.read_text(encoding="utf-8") == "precious\n" and not target.is_symlink()
+
+
+def test_export_to_a_pipe_writes_into_it_and_a_link_to_one_is_refused(store, tmp_path: Path) -> None:
+    """`mkfifo votes; qabot feedback export votes` renamed a plain file over the pipe (its reader waited for ever), as
+    `qabot feedback export /dev/null` (or the link /dev/stdout), run as root, did over the device. A pipe or a terminal
+    is written to as a shell's `>` does; a link to one is refused in one line, and left as it is."""
+    import threading
+
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    pipe = tmp_path / "votes"
+    os.mkfifo(pipe)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(pipe.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    done = export(store, pipe)
+    reader.join(10)
+    assert read and "Trotsky" in read[0] and done.items == 1
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    link = tmp_path / "stdout"
+    link.symlink_to(pipe)
+    with pytest.raises(QABotError, match=r"^cannot write .*stdout: it is a link to something that is no plain file"):
+        export(store, link)
+    assert link.is_symlink() and stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
 def test_export_refuses_to_replace_the_state_databases_own_files(store, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,7 +92,8 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
 
     The text goes to a new file made beside ``path`` by ``tempfile.mkstemp`` (created,
     never opened through a link someone left there, readable by its owner only), then
-    renamed over ``path``; a link at ``path`` itself is replaced, not followed.
+    renamed over ``path``; a link at ``path`` itself is replaced, not followed. A pipe or a terminal at ``path`` is
+    written to, not replaced; a link to one, or anything else that is no plain file, is refused.
     """
     if owns(store.folder, path):
         raise QABotError(f"cannot write {path}: it would replace the state database's files in {store.folder} "
@@ -99,6 +101,8 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
     items = export_items(store, guild_id=guild_id)
     text = _jsonl(items)
     path = Path(path)
+    if _in_place(path, text):
+        return _exported(path, items)
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -110,6 +114,27 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
             Path(tmp).unlink(missing_ok=True)
         raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
     return _exported(path, items)
+
+
+def _in_place(path: Path, text: str) -> bool:
+    """Write ``text`` to a pipe or a terminal named as the export's file (``mkfifo``, ``/dev/null``), itself no link,
+    as a shell's ``>`` does: renamed over, it would become a plain file (``/dev/null`` too, for root). A link to one
+    (``/dev/stdout``) is refused: it is not written through, and replacing it would break it. False: a plain file."""
+    try:
+        here, there = os.lstat(path), os.stat(path)
+    except OSError:
+        return False  # none yet, or a broken link: made (or replaced) as a plain file
+    if stat.S_ISREG(there.st_mode):
+        return False
+    if stat.S_ISLNK(here.st_mode) or not (stat.S_ISFIFO(here.st_mode) or stat.S_ISCHR(here.st_mode)):
+        what = "a link to something that is no plain file" if stat.S_ISLNK(here.st_mode) else "no plain file"
+        raise QABotError(f"cannot write {path}: it is {what} (- writes to stdout)")
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_NOFOLLOW), "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return True
 
 
 def export_to(store: FeedbackStore, stream: TextIO, *, guild_id: int | None = None) -> Exported:
