@@ -129,7 +129,7 @@ def stop_on_signals() -> None:
 def printable_anywhere() -> None:
     """Text the terminal's encoding cannot hold (an accented file name under a Latin-1 or ASCII locale) is shown as
     ``\\xe9`` escapes, as stderr already does, instead of ending the command with a UnicodeEncodeError; and a command
-    started with its stdout closed fails where it writes (``closed_output_fails``)."""
+    started with its stdout or stdin closed fails where it uses it (``closed_output_fails``)."""
     closed_output_fails()
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(errors="backslashreplace")
@@ -138,14 +138,28 @@ def printable_anywhere() -> None:
 def closed_output_fails() -> None:
     """A command started with its stdout closed (``qabot ask ... >&-``) fails where it writes, with one line and
     status 1, as one writing to a full disk does, rather than losing its output and exiting 0 (click and rich write
-    nothing where ``sys.stdout`` is None)."""
+    nothing where ``sys.stdout`` is None); and one with its stdin closed (``qabot ask - <&-``) where it reads, saying
+    so, not that None has no ``read``."""
     if sys.stdout is None:
-        sys.stdout = _Closed()
+        sys.stdout = _Closed("output")
+    if sys.stdin is None:
+        sys.stdin = _Closed("input")
 
 
 class _Closed(io.TextIOBase):
-    def writable(self) -> bool:
-        return True
+    """A standard stream that was closed when the process began: reading or writing it is an ``OSError``."""
 
-    def write(self, _text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
+    def __init__(self, which: str) -> None:
+        super().__init__()
+        self.which = which
+
+    def readable(self) -> bool:
+        return self.which == "input"
+
+    def writable(self) -> bool:
+        return self.which == "output"
+
+    def _closed(self, *_args: object) -> NoReturn:
+        raise OSError(errno.EBADF, f"standard {self.which} is closed")
+
+    write = read = readline = _closed

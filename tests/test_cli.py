@@ -383,6 +383,19 @@ def test_output_that_cannot_be_written_is_an_error_in_one_line(make_corpus, tmp_
                 assert "Traceback" not in done.stderr, what
 
 
+def test_a_closed_stdin_is_an_error_that_says_so(make_corpus, tmp_path) -> None:
+    """`qabot ask - <&-` and `qabot repl <&-` said "unexpected AttributeError: 'NoneType' object has no attribute
+    'read'" (or 'isatty'): Python's stdin is None where it was closed."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    env = {**os.environ, "QABOT_CORPUS_DIR": str(corpus), "QABOT_INDEX_DIR": str(tmp_path / "idx")}
+    assert _run("index", env=env).returncode == 0
+    for args in (["ask", "-"], ["repl"]):
+        done = subprocess.run([*FAKE_QABOT, *args], capture_output=True, text=True, env=env, timeout=120,
+                              preexec_fn=lambda: os.close(0))
+        assert done.returncode == 1, (args, done.stderr)
+        assert done.stderr.count("\n") == 1 and "standard input is closed" in done.stderr, (args, done.stderr)
+
+
 def test_a_terminal_that_cannot_show_the_text_gets_escapes_not_an_error(make_corpus, tmp_path) -> None:
     """A Latin-1 or ASCII locale: a file name or an excerpt it cannot encode is shown as \\x escapes."""
     corpus = make_corpus({"Coyoacán ☃.txt": "Trotsky lived in Coyoacán, Mexico, from 1937 ☃.\n"})
