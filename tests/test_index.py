@@ -214,6 +214,32 @@ def test_a_damaged_state_another_process_committed_is_rebuilt_with_the_api_docum
         serving.close()
 
 
+def test_an_index_of_an_older_format_is_rebuilt_as_such_not_as_damaged(make_corpus, tmp_path, fake_embedder) -> None:
+    """An index an older qabot built, whose manifest lacks fields this one has, was rebuilt with "index manifest ...
+    is damaged (sentence_chars: Field required)": as if a crash or a hand had broken it. It is the format that
+    changed, and the notice says so (the document API's documents are kept, as for any rebuild)."""
+    corpus = make_corpus(ARTICLE)
+    config = _config(corpus, tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    _messages_over_segments(first)
+    expected = _api_texts(first)
+    first.close()
+    path = tmp_path / "idx" / MANIFEST
+    old = json.loads(path.read_text())
+    old["format_version"] = 3
+    del old["sentence_chars"], old["index_text"]
+    path.write_text(json.dumps(old))
+    messages: list[str] = []
+    index = open_index(config, fake_embedder, progress=False, notify=messages.append)
+    try:
+        [said] = messages
+        assert said.startswith("rebuilding the index: the index format changed (") and "damaged" not in said
+        assert "format 3" in said and "\n" not in said
+        assert _api_texts(index) == expected
+    finally:
+        index.close()
+
+
 @pytest.mark.parametrize("damage", ["truncated", "hand-edited"])
 def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damage, make_corpus, tmp_path,
                                                                            fake_embedder) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import uuid
 from dataclasses import dataclass, field, fields
@@ -233,7 +234,17 @@ def read_manifest(index_dir: Path) -> Manifest | None:
     try:
         return Manifest.model_validate_json(data)
     except (ValidationError, ValueError) as exc:
+        if isinstance(version := _format_of(data), int) and version != FORMAT_VERSION:  # another qabot's, not damage
+            raise CorruptIndexError(f"the index format changed (the index in {index_dir} is format {version}; this "
+                                    f"qabot reads {FORMAT_VERSION})") from exc
         raise CorruptIndexError(f"index manifest {path} is damaged ({what_is_wrong(exc)})") from exc
+
+
+def _format_of(data: bytes) -> object:
+    """The format a manifest names, whatever else it holds (None: none can be read)."""
+    with contextlib.suppress(ValueError, AttributeError):
+        return json.loads(data).get("format_version")
+    return None
 
 
 def what_is_wrong(exc: ValueError) -> str:
