@@ -372,7 +372,7 @@ def feedback_export(ctx: _Context, file: Path) -> None:
     """
     from qabot.feedback import FeedbackStore, export, export_to
 
-    store, dash = FeedbackStore.from_settings(ctx.settings), str(file) == "-"
+    store, dash = FeedbackStore.from_settings(ctx.settings), str(file) in ("-", "/dev/stdout")
     done = export_to(store, click.get_text_stream("stdout"), guild_id=ctx.guild_id) if dash else export(
         store, file, guild_id=ctx.guild_id)
     click.echo(visible(f"Wrote {done.items} question(s) to {'stdout' if dash else file}: {done.with_gold} with gold "

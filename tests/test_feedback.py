@@ -402,6 +402,30 @@ def test_export_to_a_pipe_writes_into_it_and_a_link_to_one_is_refused(store, tmp
     assert link.is_symlink() and stat.S_ISFIFO(os.lstat(pipe).st_mode)
 
 
+def test_export_to_dev_stdout_writes_through_the_link_and_never_replaces_it(store, tmp_path: Path, monkeypatch) -> None:
+    """`qabot feedback export /dev/stdout`, run as root with stdout a file (a job's log), renamed a plain file over
+    the link /dev/stdout, which every process of the machine then wrote into. A link in /dev is written through (the
+    job's log gets the export, after what it held), and stays. (A /dev of its own here: the real one is no place to
+    test.)"""
+    import importlib
+
+    exporting = importlib.import_module("qabot.feedback.export")  # the module: qabot.feedback.export is its function
+    good = store.record(answer("Who killed Trotsky?"), frontend="slash", user="u1")
+    store.vote(good, "u1", HELPFUL)
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    monkeypatch.setattr(exporting, "_SYSTEM", (str(dev),))
+    log = tmp_path / "job.log"
+    log.write_text("an earlier line\n", encoding="utf-8")
+    (dev / "stdout").symlink_to(log)
+    done = export(store, dev / "stdout")
+    assert done.items == 1 and (dev / "stdout").is_symlink()
+    assert log.read_text(encoding="utf-8").startswith("an earlier line\n{") and "Trotsky" in log.read_text("utf-8")
+    with pytest.raises(QABotError, match=r"^cannot write .*nothing: it is no plain file"):
+        export(store, dev / "nothing")  # never made there
+    assert not (dev / "nothing").exists()
+
+
 def test_export_refuses_to_replace_the_state_databases_own_files(store, tmp_path: Path) -> None:
     """`qabot feedback export qabot-state/qabot.sqlite3` replaced the state database with the JSONL it wrote (every
     answer, vote and learnt message gone), and the salt or a -wal file the same way, and a state folder not made yet

@@ -29,6 +29,8 @@ from qabot.feedback.report import question_key
 from qabot.feedback.store import FeedbackStore, StoredAnswer
 from qabot.text import flat, json_safe
 
+_SYSTEM = ("/dev", "/proc")  # devices and their links: written to, never replaced
+
 
 @dataclass(frozen=True)
 class Exported:
@@ -92,8 +94,8 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
 
     The text goes to a new file made beside ``path`` by ``tempfile.mkstemp`` (created,
     never opened through a link someone left there, readable by its owner only), then
-    renamed over ``path``; a link at ``path`` itself is replaced, not followed. A pipe or a terminal at ``path`` is
-    written to, not replaced; a link to one, or anything else that is no plain file, is refused.
+    renamed over ``path``; a link at ``path`` itself is replaced, not followed. A pipe or a terminal at ``path``, and
+    anything in ``/dev`` (``/dev/stdout``), is written to, never replaced (``_in_place``).
     """
     if owns(store.folder, path):
         raise QABotError(f"cannot write {path}: it would replace the state database's files in {store.folder} "
@@ -117,20 +119,27 @@ def export(store: FeedbackStore, path: Path, *, guild_id: int | None = None) -> 
 
 
 def _in_place(path: Path, text: str) -> bool:
-    """Write ``text`` to a pipe or a terminal named as the export's file (``mkfifo``, ``/dev/null``), itself no link,
-    as a shell's ``>`` does: renamed over, it would become a plain file (``/dev/null`` too, for root). A link to one
-    (``/dev/stdout``) is refused: it is not written through, and replacing it would break it. False: a plain file."""
+    """Write ``text`` to a pipe or a terminal named as the export's file (``mkfifo``, ``/dev/null``), as a shell's
+    ``>`` does: renamed over, it would become a plain file (``/dev/null`` too, for root). In the system's ``/dev``
+    (``/dev/stderr``, ``/dev/fd/63``), a link is written through, never replaced (root would break it for every
+    process), at the end of a file it leads to (a job's log). Elsewhere a link to a pipe or device, or a folder or a
+    disk, is refused. False: a plain file."""
+    system = any(Path(os.path.abspath(path)).is_relative_to(top) for top in _SYSTEM)
     try:
         here, there = os.lstat(path), os.stat(path)
     except OSError:
-        return False  # none yet, or a broken link: made (or replaced) as a plain file
-    if stat.S_ISREG(there.st_mode):
+        if not system:
+            return False  # none yet, or a broken link: made (or replaced) as a plain file
+        here = there = None
+    if there is not None and stat.S_ISREG(there.st_mode) and not system:
         return False
-    if stat.S_ISLNK(here.st_mode) or not (stat.S_ISFIFO(here.st_mode) or stat.S_ISCHR(here.st_mode)):
-        what = "a link to something that is no plain file" if stat.S_ISLNK(here.st_mode) else "no plain file"
+    if there is None or not (stat.S_ISFIFO(there.st_mode) or stat.S_ISCHR(there.st_mode) or
+                             stat.S_ISREG(there.st_mode)) or (stat.S_ISLNK(here.st_mode) and not system):
+        what = "a link to something that is no plain file" if here and stat.S_ISLNK(here.st_mode) else "no plain file"
         raise QABotError(f"cannot write {path}: it is {what} (- writes to stdout)")
+    flags = os.O_WRONLY | (os.O_APPEND if stat.S_ISREG(there.st_mode) else 0) | (0 if system else os.O_NOFOLLOW)
     try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_NOFOLLOW), "w", encoding="utf-8") as handle:
+        with os.fdopen(os.open(path, flags), "w", encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
         raise QABotError(f"cannot write {path}: {exc.strerror or exc}") from None
