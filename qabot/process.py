@@ -20,6 +20,7 @@ import signal
 import sys
 from typing import NoReturn
 
+UNWRITABLE = (errno.EBADF, errno.ENOSPC, errno.EDQUOT, errno.EIO)  # an OSError's: the output cannot be written
 _held: list[int] = []  # signals (Ctrl-C, SIGTERM, SIGHUP) that came while the command loaded, not raised yet
 _STOPPING = (signal.SIGTERM, signal.SIGHUP)
 SAID = {signal.SIGINT: "Interrupted", signal.SIGTERM: "Terminated", signal.SIGHUP: "Hung up"}

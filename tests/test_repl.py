@@ -519,6 +519,20 @@ def test_piped_lines_are_answered_in_plain_text(tmp_path: Path, make_corpus) -> 
     assert out.rstrip().endswith("}")  # :quit ended the session: the last line was not answered
 
 
+def test_an_answer_that_cannot_be_written_ends_the_chat_in_one_line(tmp_path: Path, make_corpus) -> None:
+    """Piped to a full disk (or with stdout closed), each answer said "error: unexpected OSError" and the chat went
+    on, until the blank line after it failed too: two lines, the chat's and the command's. It ends at the first, in
+    one."""
+    env = _environment(tmp_path, make_corpus(CORPUS))
+    script = "Who was Tobias Wren?\nWho was his sister?\n"
+    with open("/dev/full", "w") as full:
+        for stdout, pre in ((full, None), (subprocess.DEVNULL, lambda: os.close(1))):
+            done = subprocess.run([*FAKE_QABOT, "repl"], input=script, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                  env=env, timeout=120, preexec_fn=pre)
+            assert done.returncode == 1 and done.stderr.startswith("Error: "), done.stderr
+            assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+
+
 def test_a_piped_line_of_a_hundred_megabytes_is_refused_without_holding_it(tmp_path: Path, make_corpus) -> None:
     """A line was read whole, then copied while it was cleaned: a file of one long line piped in (a minified bundle,
     a binary) took several times its size in memory before "too long". A line is read a megabyte at a time now,

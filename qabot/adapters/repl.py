@@ -42,7 +42,7 @@ from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
 from qabot.index.scope import Scope
 from qabot.models import Answer, Excerpt
-from qabot.process import signal_behind
+from qabot.process import UNWRITABLE, signal_behind
 from qabot.search.followup import HISTORY_DEPTH
 from qabot.settings import Settings
 from qabot.text import INVISIBLE, first_line, json_safe, visible
@@ -192,8 +192,8 @@ class Session:
             if parsed is not None:
                 self.ask(parsed)
         except Exception as exc:
-            if signal_behind(exc) is not None:
-                raise  # a Ctrl-C (or SIGTERM) that a library it landed in raised as its own error: it is the signal
+            if signal_behind(exc) is not None or isinstance(exc, OSError) and exc.errno in UNWRITABLE:
+                raise  # a Ctrl-C (or SIGTERM) that a library it landed in raised as its own error; or stdout is gone
             if isinstance(exc, QABotError | CommandError):
                 self.error(str(exc))
             else:
