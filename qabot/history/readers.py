@@ -65,7 +65,9 @@ def covers(server: Server, here: Access | None, there: Access) -> bool:
     bits = _Bits(channels)
     start = bits.of(server.everyone)
     # A member with an administrator role reads everything: never one who reads here and not there.
-    held = {bits.of(perms, role) for role, perms in server.roles.items() if ADMINISTRATOR not in perms}
+    overwritten = {role for channel in channels for role in channel.roles}  # the others bring their permissions alone
+    held = {bits.of(perms, role if role in overwritten else None) for role, perms in server.roles.items()
+            if ADMINISTRATOR not in perms}
     reachable = {start}
     for more in held - {0}:
         reachable |= {state | more for state in reachable}
@@ -83,15 +85,20 @@ class _Bits:
 
     def __init__(self, channels: tuple[Access, ...]) -> None:
         self.channels = channels
-        names = sorted({name for channel in channels for name in channel.needed})
+        self._names = names = sorted({name for channel in channels for name in channel.needed})
         self._bit = {key: 1 << n for n, key in enumerate(
             [("base", name) for name in names] + [(kind, c, name) for c in range(len(channels))
                                                  for kind in ("allow", "deny") for name in names])}
+        self._bases: dict[Perms, int] = {}  # by a role's permissions: a server's hundreds of roles hold a few sets
 
     def of(self, perms: Perms, role: int | None = None) -> int:
-        state = sum(bit for (kind, *rest), bit in self._bit.items() if kind == "base" and rest[0] in perms)
+        state = self._bases.get(perms)
+        if state is None:
+            state = self._bases[perms] = sum(self._bit[("base", name)] for name in self._names if name in perms)
+        if role is None:
+            return state
         for c, channel in enumerate(self.channels):
-            overwrite = channel.roles.get(role) if role is not None else None
+            overwrite = channel.roles.get(role)
             if overwrite is not None:
                 state |= sum(self._bit[("allow", c, name)] for name in channel.needed if name in overwrite.allow)
                 state |= sum(self._bit[("deny", c, name)] for name in channel.needed if name in overwrite.deny)
