@@ -50,17 +50,19 @@ def _peak_while(read) -> tuple[object, int, int]:
     return result, peak, held
 
 
-def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "", cap: int = 0) -> tuple[str, int]:
+def _read_apart(path: Path, tmp_path: Path, show: str, limits: str = "", cap: int = 0,
+                timeout: float = 120) -> tuple[str, int]:
     """``show`` (a Python expression over the documents ``d``, the warnings ``w`` and the path ``p``) after reading
     ``path`` in a process of its own, and that process's peak RSS in KiB (Python and qabot alone take ~60 MB).
-    With ``cap``, the process may map at most that many bytes: a file that would take the machine fails instead."""
+    With ``cap``, the process may map at most that many bytes: a file that would take the machine fails instead;
+    one that takes longer than ``timeout`` seconds fails too (``subprocess.TimeoutExpired``)."""
     script = (f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({cap}, {cap})); " if cap else "") + (
               "import sys; from pathlib import Path; from qabot.corpus import CorpusFile, ReaderLimits, load_file; "
               "p = Path(sys.argv[1]); w = []; "
               f"d = list(load_file(CorpusFile(p, p.name), w.append, ReaderLimits({limits}))); print({show})")
     peak = tmp_path / "read.peak"
     done = subprocess.run([sys.executable, "-m", "tests.peak", str(peak), sys.executable, "-c", script, str(path)],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+                          capture_output=True, text=True, timeout=timeout, cwd=REPO)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip(), int(peak.read_text())
 
@@ -374,6 +376,17 @@ def test_real_pdfs_content_streams_are_far_under_the_limit() -> None:
     assert len(real) == 3
     for path in real:
         pdf.check_streams(path, ReaderLimits(max_inflated_mb=0.1))
+
+
+def test_a_pdf_of_tens_of_thousands_of_pages_with_a_running_line_is_read_in_time_linear_in_its_pages(
+        tmp_path: Path) -> None:
+    # Each page's running lines were looked for among every page's: 40,000 pages of one line (240 KB of PDF) took
+    # over a minute after PDFium had read them, where no time limit stops it; 200,000 pages, hours.
+    path = hostile._pdf(tmp_path / "pages.pdf", b"BT /F1 12 Tf 72 720 Td (Minutes of the harbour board) Tj ET",
+                        pages=40_000)
+    shown, _ = _read_apart(path, tmp_path, "w", limits="seconds=60", timeout=50)
+    assert shown == ("['skipping pages.pdf: nothing on its pages reads as text to index (page numbers, marks, one "
+                     "long word)']")  # one line on every page is a running header
 
 
 def test_pdf_page_labels_longer_than_a_page_number_are_left_out_without_being_built(tmp_path: Path) -> None:

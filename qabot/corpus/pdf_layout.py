@@ -322,7 +322,10 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
     text = DerivedText()
     groups = 0
     last_size = 0.0  # the font size of the last paragraph: a footnote does not run on to the next page
-    pages_blocks = [_blocks(page, {i for p, i in running if p == index}, layout) for index, page in enumerate(pages)]
+    dropped: dict[int, set[int]] = {}  # each page's running lines, found once: not looked for among all pages' a page
+    for page_index, line_index in running:
+        dropped.setdefault(page_index, set()).add(line_index)
+    pages_blocks = [_blocks(page, dropped.get(index, set()), layout) for index, page in enumerate(pages)]
     for placed in _placed(pages_blocks, layout):
         first_on_page = True
         for page_index, block in placed:
