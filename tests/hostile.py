@@ -2,6 +2,7 @@
 
 - ``docx_bomb``: a small Word file whose one paragraph unzips to ``mb`` of text;
 - ``docx_paragraphs``: a small Word file of ``mb`` of empty paragraphs (a huge XML tree, no text);
+- ``docx_parts``: a Word file of ``parts`` empty parts: a zip whose list of parts alone takes ten times its size;
 - ``docx_chunk``: a small Word file whose body imports a web page whole (``w:altChunk``), ``mb`` of HTML
   (``.mht``: a web archive of it), as HTML-to-Word tools write one; Word converts it when it opens the file;
 - ``flat_html``: a page of ``mb`` of sibling blocks straight in ``<body>``, no main container;
@@ -80,6 +81,18 @@ def docx_paragraphs(path: Path, mb: float = 160, *, name: str = "word/document.x
     document part named ``name``)."""
     chunk = b"<w:p/>" * 100_000
     return _docx(path, chunk, max(1, int(mb * MB / len(chunk))), name=name)
+
+
+def docx_parts(path: Path, parts: int = 100_000) -> Path:
+    """A Word file of one short paragraph and ``parts`` more empty parts, stored: a zip's list of its parts (its
+    central directory) of some 60 bytes a part, which ``zipfile`` holds as an object of some 600 bytes a part."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as word:
+        word.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        word.writestr("_rels/.rels", _RELS)
+        word.writestr("word/document.xml", _BODY + b"<w:p><w:r><w:t>The harbour board met.</w:t></w:r></w:p>" + _END)
+        for number in range(parts):
+            word.writestr(f"word/media/{number}.bin", b"")
+    return path
 
 
 def docx_chunk(path: Path, mb: float = 200, *, archive: bool = False) -> Path:
@@ -393,7 +406,7 @@ def figure_pdf(path: Path) -> Path:
                      packed={20: b"<< /Im1 30 0 R >>"}, xref_stream=True)
 
 
-KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_chunk": docx_chunk, "flat_html": flat_html,
+KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_parts": docx_parts, "docx_chunk": docx_chunk, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
          "pdf_labels": pdf_labels, "form_cycle": form_cycle, "form_dag": form_dag}
 

@@ -94,6 +94,20 @@ def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path
     assert time.monotonic() - started < 5  # python-docx takes a minute over it, and a gigabyte
 
 
+def test_a_word_file_of_a_hundred_thousand_parts_is_skipped_by_its_list_of_parts_before_it_is_listed(
+        tmp_path: Path) -> None:
+    # zipfile holds a zip's list of parts whole, some 600 bytes a part: a million empty parts (88 MB of file, under
+    # the 256 MB limit) took 600 MB to list, twice (the limits, then python-docx), before anything was read.
+    word = hostile.docx_parts(tmp_path / "parts.docx", parts=100_000)  # a list of 6.3 MB, in 10 MB of file
+    _read(hostile.docx_parts(tmp_path / "few.docx", parts=10))  # the imports, outside what is measured
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(word))  # the default limits
+    assert docs == [] and warnings == [("skipping parts.docx: its list of parts takes 6.3 MB, over the 4 MB limit "
+                                        "(QABOT_READER_MAX_INFLATED_MB)")]
+    assert peak < 1 << 20, peak >> 20  # listed: 60 MB
+    [few] = _read(hostile.docx_parts(tmp_path / "few.docx", parts=1_000))[0]  # a few parts is a Word file
+    assert few.text == "The harbour board met."
+
+
 @pytest.mark.parametrize("archive", [False, True])
 def test_a_word_file_importing_a_huge_web_page_whole_is_skipped_by_its_unpacked_markup(tmp_path: Path,
                                                                                        archive: bool) -> None:

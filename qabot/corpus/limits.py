@@ -9,7 +9,9 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   parts of a Word file (and the web pages it imports) once unzipped, may be at most ``max_inflated_mb``, and all the
   parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
   directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
-  part declares). A PDF's streams that may be page content may each (and a page's
+  part declares); that directory, which ``zipfile`` holds whole as an object a part, may
+  itself take at most ``max_inflated_mb`` (read from its end record first: 100 MB of empty
+  parts took 600 MB to list). A PDF's streams that may be page content may each (and a page's
   together, with the form XObjects it draws) inflate to at most ``max_inflated_mb``, and all
   to ``max_file_mb``, counted before PDFium opens it; a PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for
   each MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text;
@@ -93,6 +95,9 @@ class ReaderLimits:
             raise OverLimit(f"{_mb(size)} of markup to parse, over the {self.max_inflated_mb:g} MB limit "
                             "(QABOT_READER_MAX_INFLATED_MB)")
         if container == "zip":
+            if (listed := directory_size(path)) > self.max_inflated_mb * MB:
+                raise OverLimit(f"its list of parts takes {_mb(listed)}, over the {self.max_inflated_mb:g} MB limit "
+                                "(QABOT_READER_MAX_INFLATED_MB)")
             xml, everything = unpacked_sizes(path)
             if everything > self.max_file_mb * MB:
                 raise OverLimit(f"unpacks to {_mb(everything)}, over the {self.max_file_mb:g} MB limit "
@@ -100,6 +105,17 @@ class ReaderLimits:
             if xml > self.max_inflated_mb * MB:
                 raise OverLimit(f"its XML unpacks to {_mb(xml)}, over the {self.max_inflated_mb:g} MB limit "
                                 "(QABOT_READER_MAX_INFLATED_MB)")
+
+
+def directory_size(path: Path) -> int:
+    """The bytes of a zip's central directory (its list of parts), as its end record gives them, read as ``zipfile``
+    reads them before it lists the parts (a Word file's: a few KB). Not a zip: 0, and the reader says what it is."""
+    try:
+        with path.open("rb") as file:
+            end = zipfile._EndRecData(file)  # zipfile's own reading of it, zip64 included
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
+    return 0 if end is None else end[zipfile._ECD_SIZE]
 
 
 def unpacked_sizes(path: Path) -> tuple[int, int]:
