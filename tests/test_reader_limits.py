@@ -650,6 +650,20 @@ def test_a_long_markdown_looking_text_is_read_by_the_plain_rules_in_bounded_memo
     assert doc.paragraphs[0].heading
 
 
+def test_a_markdown_table_of_thousands_of_columns_is_read_by_the_plain_rules_in_bounded_memory(tmp_path: Path) -> None:
+    # markdown-it makes three tokens of each cell of a table (about 0.9 KB): a table of 100,000 columns and 20 rows
+    # (4.4 MB, 22 lines) took 2 GB, in one call no time limit can stop. Its cells count as lines now.
+    path = tmp_path / "wide.md"
+    path.write_text("|a" * 20_000 + "|\n" + "|-" * 20_000 + "|\n" + ("|x" * 20_000 + "|\n") * 20, encoding="utf-8")
+    shown, peak_kib = _read_apart(path, tmp_path, "len(d), d[0].text == p.read_text(encoding='utf-8'), w")
+    assert shown == "1 True []"  # read whole, nothing skipped
+    assert peak_kib < 200 << 10, peak_kib >> 10  # 440,000 cells as tokens: 400 MB more
+    small = tmp_path / "table.md"
+    small.write_text("# Moons\n\n| Moon | Planet |\n|---|---|\n| Io | Jupiter |\n", encoding="utf-8")
+    (doc,), _ = _read(small)  # a table of ordinary size: its structure, the delimiter row no text
+    assert [doc.text[p.start : p.end] for p in doc.paragraphs] == ["# Moons", "| Moon | Planet |", "| Io | Jupiter |"]
+
+
 def test_a_long_text_with_terminal_markup_is_not_held_a_line_at_a_time(tmp_path: Path) -> None:
     # Its markup was undone over the text split into lines, a string each: these 12 MB took 663 MB (60 MB: 1.5 GB).
     # Past 250,000 lines per MB of QABOT_READER_MAX_INFLATED_MB, the text is taken as it is, escapes shown inert.

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from markdown_it.rules_block import StateBlock
 
 # Lines of a text whose Markdown structure is parsed, for each MB of markup a reader may parse whole
-# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB).
+# (100,000 by default: a list item costs markdown-it about 1.8 KB, so at most about 180 MB). A table's cell counts
+# as a line: it costs about 0.9 KB, and a row of a wide table holds thousands (4 MB of them took 2 GB).
 MARKDOWN_LINES_PER_MB = 25_000
 MAX_ADMONITION_DEPTH = 3  # MkDocs admonitions, one in another, whose bodies are parsed again (see Markdown._bodies)
 Dialect = Literal["text", "markdown", "mdx"]  # how much of Markdown a text is read with (see ``paragraphs``)
@@ -56,7 +57,7 @@ class Markdown:
     block of the text as a few tokens (2 million one-word list items: 3.6 GB and a minute,
     in one call no time limit can stop), so a text of more than ``MARKDOWN_LINES_PER_MB``
     lines for each MB of ``QABOT_READER_MAX_INFLATED_MB`` is read by the plain-text rules
-    alone.
+    alone; each ``|``, which may part a table's cells (a few tokens each), counts as a line.
     """
 
     _BLOCKS = ("heading_open", "list_item_open", "blockquote_open", "table_open", "fence", "hr", "html_block")
@@ -86,7 +87,7 @@ class Markdown:
         self._depth = depth  # admonitions around the text (see _bodies)
         self._openers: list[int] = []  # lines that open an MkDocs admonition or tab, whose body is indented below
         self._directives: list[markdown_tools.Directive] = []  # MyST's in code fences, whose body is Markdown
-        lines = body.count("\n") + 1
+        lines = body.count("\n") + 1 + body.count("|")  # and the cells of tables, each as many tokens as a line
         maybe = dialect != "text" or self._MAYBE.search(body)
         if maybe and lines <= MARKDOWN_LINES_PER_MB * limits.current().max_inflated_mb:
             self._parse(body, dialect)
