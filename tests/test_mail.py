@@ -127,6 +127,34 @@ def test_an_email_file_saved_with_a_utf8_byte_order_mark_is_read_whole(tmp_path:
         assert all(not d.text.startswith("\ufeff") for d in docs)
 
 
+@pytest.mark.parametrize("name", ["page.eml", "list.mbox"])
+def test_an_html_email_over_the_markup_limit_is_skipped_unparsed_as_a_web_page_is(tmp_path: Path, name: str) -> None:
+    """The same page as an .html file is skipped unparsed past QABOT_READER_MAX_INFLATED_MB; as an e-mail's HTML part
+    it was parsed whole: 40 MB of it took 1.3 GB and 37 s."""
+    from qabot.corpus import ReaderLimits
+
+    page = "<html><body>" + "<div>The dome opens at dusk on Fridays, weather permitting.</div>\n" * 40_000 + "</body></html>"
+    message = _message("Cleo <cleo@example.org>", "Opening hours", "Thu, 06 Jun 2024 11:00:00 +0200", page,
+                       subtype="html")
+    path = tmp_path / name
+    if name.endswith(".eml"):
+        path.write_bytes(bytes(message))
+    else:
+        _mailbox(path)
+        box = mailbox.mbox(path)
+        box.add(message)
+        box.close()
+    warnings: list[str] = []
+    skipped: list[list[str]] = []  # a mailbox's first three messages, read before, are taken back by the index
+    list(load_file(CorpusFile(path, name), warnings.append, ReaderLimits(max_inflated_mb=2), skipped=skipped.append))
+    assert skipped == [[name]]
+    part = "its HTML part" if name.endswith(".eml") else "message 4's HTML part"
+    assert warnings == [(f"skipping {name}: {part}: 2.5 MB of markup to parse, over the 2 MB limit "
+                         "(QABOT_READER_MAX_INFLATED_MB)")]
+    docs = list(load_file(CorpusFile(path, name), limits=ReaderLimits(max_inflated_mb=4)))  # under it: read
+    assert docs[-1].text.startswith("The dome opens at dusk on Fridays")
+
+
 def test_a_subject_of_a_great_many_encoded_words_is_read_in_linear_time(tmp_path: Path) -> None:
     """The standard library's decode_header joins a header's encoded words a byte string at a time: a subject of
     60,000 of them (840 KB) took 7 s, 200,000 over a minute, in one call no reader limit stops. One that long is no

@@ -5,7 +5,7 @@ millions of empty paragraphs, a huge flat web page). ``ReaderLimits`` holds the 
 bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader:
 
 - **size**: a file larger than ``max_file_mb`` on disk is skipped before it is opened;
-- **unpacked size**: markup a reader parses whole into a tree, an HTML page or the XML
+- **unpacked size**: markup a reader parses whole into a tree, an HTML page (an e-mail's HTML part too) or the XML
   parts of a Word file (and the web pages it imports) once unzipped, may be at most ``max_inflated_mb``, and all the
   parts of a Word file unzipped at most ``max_file_mb``. Both are read from the zip's
   directory before anything is unpacked (Python's ``zipfile`` never unpacks more than a
@@ -91,9 +91,8 @@ class ReaderLimits:
         if size > self.max_file_mb * MB:
             raise OverLimit(f"{_mb(size)} on disk, over the {self.max_file_mb:g} MB limit "
                             "(QABOT_READER_MAX_FILE_MB)")
-        if markup and size > self.max_inflated_mb * MB:
-            raise OverLimit(f"{_mb(size)} of markup to parse, over the {self.max_inflated_mb:g} MB limit "
-                            "(QABOT_READER_MAX_INFLATED_MB)")
+        if markup:
+            self.check_markup(size)
         if container == "zip":
             if (listed := directory_size(path)) > self.max_inflated_mb * MB:
                 raise OverLimit(f"its list of parts takes {_mb(listed)}, over the {self.max_inflated_mb:g} MB limit "
@@ -105,6 +104,14 @@ class ReaderLimits:
             if xml > self.max_inflated_mb * MB:
                 raise OverLimit(f"its XML unpacks to {_mb(xml)}, over the {self.max_inflated_mb:g} MB limit "
                                 "(QABOT_READER_MAX_INFLATED_MB)")
+
+
+    def check_markup(self, size: int, what: str = "") -> None:
+        """Raise ``OverLimit`` when ``size`` bytes of markup, to be parsed whole (a web page, an e-mail's HTML part),
+        are over ``max_inflated_mb``; ``what`` names them in the message, where the file is more than them."""
+        if size > self.max_inflated_mb * MB:
+            raise OverLimit(f"{what}{_mb(size)} of markup to parse, over the {self.max_inflated_mb:g} MB limit "
+                            "(QABOT_READER_MAX_INFLATED_MB)")
 
 
 def directory_size(path: Path) -> int:

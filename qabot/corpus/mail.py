@@ -5,7 +5,9 @@ author) and its date. Its text is the message's own: the plain-text part where i
 a web page is (``qabot.corpus.html``), decoded from its transfer encoding and character set by the standard library's
 ``email`` package (``mailbox`` reads the mailbox). Like a PDF's, that text is derived: the index stores it, and offsets
 point into it. Attachments are not read, nor the text a reply quotes (its ``>`` lines): that is the earlier message's,
-and is read there. A message with no text part is left out; a mailbox with none says so.
+and is read there. A message with no text part is left out; a mailbox with none says so. An HTML part is parsed
+whole, as a web page is, and within the same limit (``QABOT_READER_MAX_INFLATED_MB``): one over it skips the file,
+as any limit does.
 """
 
 from __future__ import annotations
@@ -88,8 +90,11 @@ def _document(source: str, doc_id: str, message: Message) -> Document | None:
     if body is None:
         return None
     content = _content(body)
-    if body.get_content_subtype() == "html":
-        page = html.document(source, content.encode("utf-8"))
+    if body.get_content_subtype() == "html":  # parsed whole, as a web page is: within the same limit
+        data = content.encode("utf-8")
+        part = "its HTML part: " if doc_id == source else f"message {doc_id.rpartition(':')[2]}'s HTML part: "
+        limits.current().check_markup(len(data), part)
+        page = html.document(source, data)
         return page.model_copy(update={"doc_id": doc_id, **meta}) if page is not None else None
     text = _QUOTED.sub("", content).strip("\n")
     if not text.strip() or plaintext.looks_binary(text):
