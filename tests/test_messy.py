@@ -133,6 +133,22 @@ def test_a_fifo_is_skipped_not_waited_on(make_corpus, fake_bot_for, caplog) -> N
     assert [s.source for s in bot.sources()] == ["good.txt"]
 
 
+def test_two_files_whose_names_read_the_same_are_not_one_source_that_flips_between_them(make_corpus, fake_bot_for,
+                                                                                          caplog) -> None:
+    # A name that is not UTF-8 (b"caf\xe9.txt") reads as "caf\\xe9.txt", as a file of that very name does: both were
+    # one source, indexed from either file by turns, and every command found the corpus changed.
+    corpus = make_corpus(GOOD)
+    (corpus / "caf\\xe9.txt").write_text("The harbour master rebuilt the stone bridge in 1887.\n")
+    (corpus / os.fsdecode(b"caf\xe9.txt")).write_text("The lighthouse keeper painted the dome blue in 1921.\n")
+    bot = fake_bot_for(corpus)
+    assert ("skipping caf\\xe9.txt: another file's name reads the same (a byte that is not UTF-8 shows as \\xNN); "
+            "rename one of them") in caplog.text
+    assert [s.source for s in bot.sources()] == ["caf\\xe9.txt", "good.txt"]
+    assert bot.ask("Who rebuilt the stone bridge?", k=1).excerpts[0].text.startswith("The harbour master")
+    again = fake_bot_for(corpus)  # the corpus is as it was: no change to read
+    assert again.manifest.build == bot.manifest.build
+
+
 def test_a_file_replaced_by_one_that_cannot_be_read_is_named_on_an_update(make_corpus, fake_bot_for) -> None:
     corpus = make_corpus({**GOOD, "pipe.txt": "The harbour was dredged in 1911.\n",
                           "link.txt": "The ferry ran twice a day.\n"})

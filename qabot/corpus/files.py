@@ -13,10 +13,11 @@ import io
 import logging
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qabot.corpus.walk import walk
 from qabot.errors import CorpusFolderError
 from qabot.text import blank, lines
 
@@ -134,7 +135,7 @@ def find_files(
     links: list[Path] = []
     tops = [corpus_dir]
     while tops:
-        for folder, dirs, names in _walk(tops.pop(), failed):
+        for folder, dirs, names in walk(tops.pop(), failed):
             kept = []
             for name in sorted(dirs):
                 path = Path(folder) / name
@@ -166,30 +167,15 @@ def find_files(
             links.remove(link)
             if decide(link):
                 tops.append(link)
-    return [file for _, file in sorted(found, key=lambda item: item[0])]
-
-
-def _walk(top: str | Path, onerror: Callable[[OSError], None]) -> Iterator[tuple[str, list[str], list[str]]]:
-    """``os.walk(top, onerror=onerror)`` without recursion: Python 3.11's failed in a thousand nested folders."""
-    stack = [os.fspath(top)]
-    while stack:
-        folder = stack.pop()
-        dirs: list[str] = []
-        names: list[str] = []
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    (dirs if is_dir else names).append(entry.name)
-        except OSError as error:
-            onerror(error)
+    files, names = [], set()
+    for _, file in sorted(found, key=lambda item: item[0]):
+        if file.name in names:  # "caf\xe9.txt", and a file whose name is not UTF-8 shown so: one source, one file
+            warn(f"skipping {file.name}: another file's name reads the same (a byte that is not UTF-8 shows as "
+                 "\\xNN); rename one of them")
             continue
-        yield folder, dirs, names  # the caller may prune dirs, as os.walk's may
-        paths = (os.path.join(folder, name) for name in reversed(dirs))
-        stack.extend(path for path in paths if not os.path.islink(path))
+        names.add(file.name)
+        files.append(file)
+    return files
 
 
 def display_name(name: str) -> str:
