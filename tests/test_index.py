@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,16 +159,23 @@ def _messages_over_segments(index: LivingIndex) -> None:
     index.upsert([message("m3", "Cy: the ferry runs on Tuesdays.")])
 
 
+def _built_with_api_documents(make_corpus, tmp_path: Path, fake_embedder) -> tuple[BuildConfig, dict[str, str], Any]:
+    """An index of the article with ``_messages_over_segments``'s documents, closed: its config, the document API's
+    texts as committed, and its manifest then."""
+    config = _config(make_corpus(ARTICLE), tmp_path / "idx")
+    first = open_index(config, fake_embedder, progress=False)
+    _messages_over_segments(first)
+    expected, manifest = _api_texts(first), first.manifest
+    first.close()
+    return config, expected, manifest
+
+
 @pytest.mark.parametrize("damaged", ["passages.f32", "documents.sqlite"])
 def test_a_damaged_segment_loses_only_the_api_documents_it_alone_held(damaged, make_corpus, tmp_path,
                                                                        fake_embedder) -> None:
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    first = open_index(config, fake_embedder, progress=False)
-    _messages_over_segments(first)
-    assert _api_texts(first) == {"m1": "Ana: the archive opens at ten now.", "m3": "Cy: the ferry runs on Tuesdays."}
-    last = first.manifest.segments[-1].name  # m3's, written last
-    first.close()
+    config, expected, manifest = _built_with_api_documents(make_corpus, tmp_path, fake_embedder)
+    assert expected == {"m1": "Ana: the archive opens at ten now.", "m3": "Cy: the ferry runs on Tuesdays."}
+    last = manifest.segments[-1].name  # m3's, written last
     path = tmp_path / "idx" / last / damaged
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # m3's segment, cut short
     messages: list[str] = []
@@ -218,12 +226,7 @@ def test_an_index_of_an_older_format_is_rebuilt_as_such_not_as_damaged(make_corp
     """An index an older qabot built, whose manifest lacks fields this one has, was rebuilt with "index manifest ...
     is damaged (sentence_chars: Field required)": as if a crash or a hand had broken it. It is the format that
     changed, and the notice says so (the document API's documents are kept, as for any rebuild)."""
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    first = open_index(config, fake_embedder, progress=False)
-    _messages_over_segments(first)
-    expected = _api_texts(first)
-    first.close()
+    config, expected, _ = _built_with_api_documents(make_corpus, tmp_path, fake_embedder)
     path = tmp_path / "idx" / MANIFEST
     old = json.loads(path.read_text())
     old["format_version"] = 3
@@ -247,13 +250,8 @@ def test_a_damaged_manifest_keeps_the_api_documents_of_its_intact_segments(damag
     not a manifest: the index was rebuilt from the corpus folder alone, and the documents only the index held (the
     document API's, a Discord channel's history) were gone without a word. Its segments are intact: they are read
     back, as they last were, and one line names the damaged file."""
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    first = open_index(config, fake_embedder, progress=False)
-    _messages_over_segments(first)
-    expected = _api_texts(first)
+    config, expected, _ = _built_with_api_documents(make_corpus, tmp_path, fake_embedder)
     assert set(expected) == {"m1", "m3"}
-    first.close()
     (tmp_path / "idx" / "recovery.json").unlink()  # an index from before the copy: the next start writes it
     open_index(config, fake_embedder, progress=False).close()
     path = tmp_path / "idx" / MANIFEST
@@ -282,12 +280,7 @@ def test_a_missing_manifest_loses_no_document_api_document(make_corpus, tmp_path
     """manifest.json deleted (to "force a rebuild"), or left out of a backup or a copy, was taken for "no index yet":
     the rebuild dropped the document API's documents and its commit deleted the segments that held them, without a
     word, although recovery.json and the segments were there. It is damage, salvaged as a damaged manifest is."""
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    first = open_index(config, fake_embedder, progress=False)
-    _messages_over_segments(first)
-    expected = _api_texts(first)
-    first.close()
+    config, expected, _ = _built_with_api_documents(make_corpus, tmp_path, fake_embedder)
     path = tmp_path / "idx" / MANIFEST
     path.unlink()
     messages: list[str] = []
@@ -307,11 +300,7 @@ def test_a_manifest_lost_with_its_copy_says_the_api_documents_are_lost(manifest,
     """manifest.json and recovery.json both damaged or missing: which of the segments' documents are live is unknown
     (a deleted one must not come back), so the document API's documents cannot be read back. The rebuild dropped
     them without a word; the README promises a line that says how many were lost."""
-    corpus = make_corpus(ARTICLE)
-    config = _config(corpus, tmp_path / "idx")
-    first = open_index(config, fake_embedder, progress=False)
-    _messages_over_segments(first)  # two live: m1 (replaced once) and m3; m2 deleted
-    first.close()
+    config, _, _ = _built_with_api_documents(make_corpus, tmp_path, fake_embedder)  # live: m1 (replaced once), m3
     for name, damage in ((MANIFEST, manifest), ("recovery.json", copy)):
         if damage == "missing":
             (tmp_path / "idx" / name).unlink()
