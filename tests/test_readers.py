@@ -1037,14 +1037,19 @@ def test_the_sources_sphinx_copies_beside_its_pages_are_one_line_not_documents(t
     assert not [line for line in warnings if "api.rst.txt" in line or "notes" in line], warnings
 
 
+def _site_page(path: Path, text: str, said: str) -> None:
+    """A generated site's page named ``text`` (its title and heading), whose paragraph says ``said``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: {said}</p></main>"
+                    "</body></html>")
+
+
 def test_the_pages_a_site_generator_makes_of_no_text_of_a_user_are_one_line_each_not_documents(tmp_path: Path) -> None:
     # Sphinx's general and module indices, its highlighted copy of each module's source (_modules/, which quoted a
     # docstring from the code ahead of the page that documents it), and a generator's search and page-not-found
     # pages, as Sphinx's html and dirhtml builders, MkDocs and Docusaurus lay them out, were read as pages.
     def page(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: the "
-                        "archive refuses more than 100 images in one batch.</p></main></body></html>")
+        _site_page(path, text, "the archive refuses more than 100 images in one batch.")
 
     sphinx = tmp_path / "html"
     for name in ("index.html", "search-tips.html", "search.html", "genindex.html", "genindex-A.html",
@@ -1108,9 +1113,7 @@ def test_the_pages_javadoc_makes_in_every_build_are_one_line_each_not_documents(
     # the classes that quote each member's first sentence ("fetch(URL) - Method in class Skyfetch: Fetches one
     # image."): they were read as pages, and cited ahead of the class's own page.
     def page(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: fetch(URL) - "
-                        "Method in class Skyfetch: fetches one image from the archive.</p></main></body></html>")
+        _site_page(path, text, "fetch(URL) - Method in class Skyfetch: fetches one image from the archive.")
 
     javadoc = tmp_path / "apidocs"
     for name in ("index.html", "help-doc.html", "index-all.html", "allclasses-index.html", "allpackages-index.html",
@@ -1154,9 +1157,7 @@ def test_the_pages_doxygen_makes_in_every_build_are_one_line_each_not_documents(
     # each one's brief description, and a highlighted copy of each file's source with its comments: all were read as
     # pages, beside the file's and the class's own.
     def page(path: Path, text: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"<html><head><title>{text}</title></head><body><main><h1>{text}</h1><p>{text}: sky_fetch() "
-                        "fetches one image from the archive into the cache.</p></main></body></html>")
+        _site_page(path, text, "sky_fetch() fetches one image from the archive into the cache.")
 
     doxygen = tmp_path / "html"
     for name in ("index.html", "fetch_8h.html", "structsky__client.html", "deprecated.html", "graph_legend.html",
