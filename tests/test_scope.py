@@ -144,3 +144,20 @@ def test_a_scoped_answer_quotes_only_its_scope_and_still_gives_k(factory, make_c
     assert bot.ask("What did the harbour crane lift?", sources="nowhere/").excerpts == []
     ranked = bot.rank_documents("harbour crane timber", n=20, sources="south/")
     assert ranked and all(doc.startswith("south/") for doc, _ in ranked)
+
+
+def test_a_pattern_names_a_file_whatever_unicode_normalisation_either_name_is_written_in(make_corpus,
+                                                                                           fake_bot_for) -> None:
+    """A file copied from macOS is named in decomposed form (NFD: "e" and a combining accent), and a name typed is
+    composed (NFC): they read the same, in :sources and /sources too, but "café/" named nothing of "café/"."""
+    import unicodedata
+
+    nfd, nfc = (unicodedata.normalize(form, "café") for form in ("NFD", "NFC"))
+    bot = fake_bot_for(make_corpus({f"{nfd}/menu.md": "The lamp keeper guide.\n", f"{nfc}s.md": "The lamp.\n",
+                                    "b.md": "The lamp post.\n"}), answer_threshold=0.0)
+    cases = [(f"{nfc}/", f"{nfd}/menu.md"), (f"{nfc}/*.md", f"{nfd}/menu.md"), (f"{nfc}/menu.md", f"{nfd}/menu.md"),
+             (f"{nfd}s.md", f"{nfc}s.md"), (f"{nfd}s.*", f"{nfc}s.md")]
+    for sources, source in cases:
+        assert [e.citation.source for e in bot.ask("lamp", sources=sources).excerpts] == [source], sources
+        assert [s.source for s in bot.sources(sources)] == [source], sources
+    assert not Scope.of(f"{nfc}/").matches(f"{nfc}x/a.md") and Scope.of("b.md").matches("b.md")

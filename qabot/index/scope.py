@@ -10,6 +10,9 @@ folder, '/'-separated):
 - without one it is a file or a folder: ``handbook.pdf`` is that file, ``guides`` and
   ``guides/`` are everything below that folder.
 
+Names are compared in one Unicode normalisation (NFC): a file copied from macOS is named
+decomposed ("e" and a combining accent), a name typed composed, and they read the same.
+
 A scope is applied inside retrieval, so that the searches themselves only see the scope's
 passages and ``k`` excerpts still come back when there are that many in scope.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -87,6 +91,8 @@ def _pattern(text: str) -> str:
     """A pattern as sources are named, from the corpus folder: "/guides/*.md" and "./guides/" are "guides/*.md" and
     "guides" (a glob that began with "/" matched nothing, and said nothing)."""
     text = text.strip()
+    if len(text) <= MAX_PATTERN:  # as ``Patterns.match`` compares a source (a longer one is refused: NFC is not linear)
+        text = unicodedata.normalize("NFC", text)
     while text.startswith(("/", "./")):
         text = text.removeprefix(".").lstrip("/")
     return text if WILDCARDS & set(text) else text.rstrip("/")
@@ -114,7 +120,9 @@ class Patterns:
     folder_globs: tuple[Glob, ...]
 
     def match(self, source: str) -> bool:
-        """A name is the source, or a folder it lies in; fnmatch's ``*`` crosses folders too."""
+        """A name is the source, or a folder it lies in; fnmatch's ``*`` crosses folders too. NFC, as patterns are."""
+        if not unicodedata.is_normalized("NFC", source):
+            source = unicodedata.normalize("NFC", source)
         if self.names and (source in self.names or any(
                 char == "/" and source[:i] in self.names for i, char in enumerate(source))):
             return True
