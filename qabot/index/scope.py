@@ -98,6 +98,20 @@ def _pattern(text: str) -> str:
     return text if WILDCARDS & set(text) else text.rstrip("/")
 
 
+def unmatched(patterns: Iterable[str], sources: Iterable[str]) -> list[str]:
+    """The ``patterns`` (as a scope holds them) that name none of ``sources``, in order. Each source is read once
+    however many patterns there are: a file or folder name is looked up, and only a glob is tried on sources."""
+    names: set[str] = set()
+    listed = []
+    for source in sources:
+        source = unicodedata.normalize("NFC", source)  # as ``Patterns.match`` compares it
+        listed.append(source)
+        names.add(source)
+        names.update(source[:i] for i, char in enumerate(source) if char == "/")  # the folders it lies in
+    return [p for p in dict.fromkeys(patterns) if (p not in names if not WILDCARDS & set(p) else
+                                                   not any(map(compiled((p,)).match, listed)))]
+
+
 @functools.lru_cache(maxsize=64)
 def compiled(patterns: tuple[str, ...]) -> Patterns:
     """A scope's patterns as one matcher, made once per scope (a question makes a ``Scope`` of the same patterns

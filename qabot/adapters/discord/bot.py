@@ -58,7 +58,7 @@ from qabot.embedding import Embedder
 from qabot.errors import QABotError, SettingsError
 from qabot.feedback import FeedbackStore
 from qabot.history import History, HistoryStore
-from qabot.index.scope import is_chat_source
+from qabot.index.scope import is_chat_source, unmatched
 from qabot.metrics import Metrics
 from qabot.scopes import Scopes, ScopesFile
 from qabot.settings import Settings
@@ -381,10 +381,16 @@ def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
 
 
 def _check_scopes(qa: QABot, scopes: Scopes) -> None:
-    """Warn about a scope that names no indexed document (a typo would otherwise answer nothing there)."""
+    """Warn about each scope pattern that names no indexed document (a typo would otherwise quote nothing of what it
+    meant), once however many places list it, naming them."""
+    places: dict[str, list[str]] = {}
     for where, patterns in scopes.all_patterns().items():
-        if patterns is not None and not qa.sources(patterns):
-            log.warning("the scope of %s (%s) matches no indexed document", where, ", ".join(patterns))
+        for pattern in patterns or ():
+            places.setdefault(pattern, []).append(where)
+    for pattern in unmatched(places, (info.source for info in qa.sources())):
+        where = places[pattern]
+        named = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
+        log.warning("the scope pattern %r (%s) matches no indexed document", pattern, named)
 
 
 async def serve(bot: commands.Bot, token: str) -> None:
