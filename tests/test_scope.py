@@ -161,3 +161,18 @@ def test_a_pattern_names_a_file_whatever_unicode_normalisation_either_name_is_wr
         assert [e.citation.source for e in bot.ask("lamp", sources=sources).excerpts] == [source], sources
         assert [s.source for s in bot.sources(sources)] == [source], sources
     assert not Scope.of(f"{nfc}/").matches(f"{nfc}x/a.md") and Scope.of("b.md").matches("b.md")
+
+
+def test_a_scope_made_directly_reads_its_patterns_as_one_made_of_them(make_corpus, fake_bot_for) -> None:
+    """``sources=Scope(("guides/",))`` quoted nothing (the folder's name was kept with its slash), ``Scope("guides")``
+    was a scope of its letters (any folder named "g" or "u"), and ``Scope(["guides"])`` a TypeError from the search."""
+    bot = fake_bot_for(make_corpus({"guides/a.md": "The lamp keeper guide.\n", "g/b.md": "The lamp.\n",
+                                    "c.md": "The lamp post.\n"}), answer_threshold=0.0)
+    for scope in (Scope(("guides/",)), Scope("guides"), Scope(["/guides"]), Scope(("./guides/", "guides"))):
+        assert scope == Scope.of("guides/")
+        assert [e.citation.source for e in bot.ask("lamp", sources=scope).excerpts] == ["guides/a.md"], scope
+        assert [s.source for s in bot.sources(scope)] == ["guides/a.md"]
+    for bad in ((), ("",), (3,)):
+        with pytest.raises(QuestionError, match="sources must"):
+            Scope(bad)
+    assert Scope(None, ["discord/1/2"]).chats == frozenset({"discord/1/2"})

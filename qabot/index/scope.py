@@ -59,23 +59,19 @@ class Scope:
     patterns: tuple[str, ...] | None
     chats: frozenset[str] | None = None
 
+    def __post_init__(self) -> None:
+        # However it is made: Scope(("guides/",)) named nothing, Scope("guides") every folder named "g" or "u".
+        if self.patterns is not None:
+            object.__setattr__(self, "patterns", _patterns(self.patterns))
+        if self.chats is not None and not isinstance(self.chats, frozenset):
+            object.__setattr__(self, "chats", frozenset(self.chats))
+
     @classmethod
     def of(cls, sources: Scope | Iterable[str] | str | None) -> Scope | None:
         """The scope ``sources`` describe (one pattern or several, or a ``Scope``); None means the whole corpus."""
         if sources is None or isinstance(sources, Scope):
             return sources
-        if isinstance(sources, str):
-            sources = [sources]
-        try:
-            patterns = tuple(sorted({_pattern(p) for p in sources}))
-        except (TypeError, AttributeError):
-            raise QuestionError("sources must be source patterns as text, like 'guides/' or '*.pdf'") from None
-        if not patterns or not all(patterns):
-            raise QuestionError("sources must name at least one file, folder or pattern")
-        if too_long := next((p for p in patterns if len(p) > MAX_PATTERN), None):  # fnmatch takes minutes for 100k "["
-            raise QuestionError(f"a source pattern is too long ({len(too_long):,} characters; the limit is "
-                                f"{MAX_PATTERN:,}, a path's)")
-        return cls(patterns)
+        return cls(_patterns(sources))
 
     def matches(self, source: str) -> bool:
         if self.chats is not None and is_chat_source(source) and source not in self.chats:
@@ -85,6 +81,23 @@ class Scope:
     @functools.cached_property
     def _compiled(self) -> Patterns:
         return compiled(self.patterns or ())
+
+
+def _patterns(sources: Iterable[str] | str) -> tuple[str, ...]:
+    """Patterns as a scope holds them (sorted, each once, as ``_pattern`` reads it); ``QuestionError`` for none, or
+    for what is not one."""
+    if isinstance(sources, str):
+        sources = [sources]
+    try:
+        patterns = tuple(sorted({_pattern(p) for p in sources}))
+    except (TypeError, AttributeError):
+        raise QuestionError("sources must be source patterns as text, like 'guides/' or '*.pdf'") from None
+    if not patterns or not all(patterns):
+        raise QuestionError("sources must name at least one file, folder or pattern")
+    if too_long := next((p for p in patterns if len(p) > MAX_PATTERN), None):  # fnmatch takes minutes for 100k "["
+        raise QuestionError(f"a source pattern is too long ({len(too_long):,} characters; the limit is "
+                            f"{MAX_PATTERN:,}, a path's)")
+    return patterns
 
 
 def _pattern(text: str) -> str:
