@@ -27,6 +27,7 @@ from qabot.feedback import FeedbackStore
 from tests import test_discord_bot as harness
 from tests.discord_double import (
     B_CHANNEL_ID,
+    CATEGORY_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     EPHEMERAL,
@@ -288,6 +289,28 @@ async def test_a_scopes_file_of_guilds_only_answers_nothing_in_direct_messages_o
     assert communities.scopes == [("community-a",)] and all("community-a/" in s for s in quoted(in_a))
     [line] = [r for r in caplog.records if "direct messages included, quotes nothing" in r.getMessage()]
     assert line.levelno == logging.WARNING and str(scopes) in line.getMessage()
+
+
+async def test_a_server_the_bot_is_not_in_an_id_under_the_wrong_table_and_a_category_are_one_line_each(
+        communities, double, tmp_path, caplog) -> None:
+    """A server id mistyped, a channel's id under [guilds] (that server stays on the default: nothing) and a
+    category's under [channels] (scopes never follow categories: its channels keep their server's scope) said
+    nothing; the one server it names right, nothing either."""
+    scopes = tmp_path / "scopes.toml"
+    scopes.write_text(f"[guilds]\n{GUILD_ID} = 'community-a/'\n{GUILD_ID + 1} = 'community-a/'\n"
+                      f"{CHANNEL_ID} = 'community-a/'\n[channels]\n{CATEGORY_ID} = 'shared/'\n"
+                      f"{GUILD_B_ID} = 'shared/'\n{THREAD_ID + 99} = 'shared/'\n", encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="qabot")
+    async with running(communities, double, **bot_settings(tmp_path, scopes)):
+        pass
+    said = f"the scopes file {scopes} lists "
+    lines = [r.getMessage().removeprefix(said) for r in caplog.records if r.name == "qabot.adapters.discord.scoped"]
+    assert lines == [
+        f"guild {GUILD_ID + 1}, a server the bot is not in (check the id: right-click the server, Copy Server ID)",
+        f"channel {CHANNEL_ID} under [guilds]: list it under [channels]",
+        (f"category {CATEGORY_ID} under [channels]: scopes do not follow categories, so none of its channels takes it "
+         "(list them, or their server)"),
+        f"server {GUILD_B_ID} under [channels]: list it under [guilds]"]
 
 
 # -- 4. a thread the bot has not seen is scoped by its channel ---------------------------------------

@@ -219,13 +219,13 @@ def test_each_pattern_that_names_no_document_is_one_line_and_a_thousand_places_a
     import time
     from types import SimpleNamespace
 
-    from qabot.adapters.discord.bot import _check_scopes
+    from qabot.adapters.discord.scoped import check_index
 
     bot = fake_bot_for(make_corpus({"shared/a.md": "The lamp.\n", "community-a/b.md": "The wall.\n"}))
     scopes = Scopes.parse({"default": "shared/", "guilds": {"1": ["community-a/", "faq-typo.md"], "2": "*"},
                            "channels": {"3": ["shared/*.md", "old/*.pdf"], "4": "faq-typo.md"}})
-    with caplog.at_level(logging.WARNING, logger="qabot.adapters.discord.bot"):
-        _check_scopes(bot, scopes)
+    with caplog.at_level(logging.WARNING, logger="qabot.adapters.discord.scoped"):
+        check_index(bot, scopes)
     assert [r.getMessage() for r in caplog.records] == [
         "the scope pattern 'faq-typo.md' (guild 1, channel 4) matches no indexed document",
         "the scope pattern 'old/*.pdf' (channel 3) matches no indexed document"]
@@ -236,7 +236,7 @@ def test_each_pattern_that_names_no_document_is_one_line_and_a_thousand_places_a
     scopes = Scopes.parse({"guilds": {str(10**17 + i): [f"community-{i % 50}/", f"typo-{i}.md"] for i in range(500)},
                            "channels": {str(2 * 10**17 + i): f"community-{i % 50}/guides/*.md" for i in range(500)}})
     started = time.perf_counter()
-    with caplog.at_level(logging.WARNING, logger="qabot.adapters.discord.bot"):
-        _check_scopes(many, scopes)
+    with caplog.at_level(logging.WARNING, logger="qabot.adapters.discord.scoped"):
+        check_index(many, scopes)
     assert time.perf_counter() - started < 3
     assert len(caplog.records) == 500 and "'typo-7.md' (guild 100000000000000007)" in caplog.records[7].getMessage()

@@ -53,12 +53,13 @@ from qabot.adapters.discord.format import NO_MENTIONS
 from qabot.adapters.discord.learning import NO_CONTENT, Learning, history_wanted
 from qabot.adapters.discord.members import member_key
 from qabot.adapters.discord.places import Places
+from qabot.adapters.discord.scoped import check_index, check_servers
 from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError, SettingsError
 from qabot.feedback import FeedbackStore
 from qabot.history import History, HistoryStore
-from qabot.index.scope import is_chat_source, unmatched
+from qabot.index.scope import is_chat_source
 from qabot.metrics import Metrics
 from qabot.scopes import Scopes, ScopesFile
 from qabot.settings import Settings
@@ -188,6 +189,8 @@ class DiscordBot(commands.AutoShardedBot, commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s (shards %s) to %d guild(s)", self.user, self.shard_ids, len(self.guilds))
+        if self.answering.scopes:
+            check_servers(self, self.answering.scopes)
         if self.learning is not None and not self.learning.started:
             await self._left_while_away()
             self.learning.start()  # a backfill from each channel's checkpoint
@@ -331,10 +334,13 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
     """``qabot discord``: check the token, load or build the index, then serve until a signal."""
     token = bot_token(settings)
     qa: QABot | None = None
+    bot: commands.Bot | None = None
 
     def changed(scopes: Scopes) -> None:
         if qa is not None:
-            _check_scopes(qa, scopes)
+            check_index(qa, scopes)
+        if bot is not None and bot.is_ready():
+            check_servers(bot, scopes)
 
     # A bad file stops here, before any slow work; later edits to it are followed.
     scopes = ScopesFile(settings.discord_scopes_file, on_change=changed)
@@ -346,8 +352,9 @@ def run(settings: Settings, *, embedder: Embedder | None = None) -> None:
         # Watching is on unless QABOT_WATCH=false: an edit to the corpus is served within seconds.
         qa = QABot.from_settings(settings, embedder=embedder, watch=settings.watch is not False)
         try:
-            _check_scopes(qa, scopes.current())
-            asyncio.run(serve(build_bot(qa, settings, store=store, scopes=scopes, metrics=metrics), token))
+            check_index(qa, scopes.current())
+            bot = build_bot(qa, settings, store=store, scopes=scopes, metrics=metrics)
+            asyncio.run(serve(bot, token))
         finally:
             qa.close()
     finally:
@@ -378,19 +385,6 @@ def sync(settings: Settings, *, embedder: Embedder | None = None) -> Reading:
     finally:
         store.close()
         qa.close()
-
-
-def _check_scopes(qa: QABot, scopes: Scopes) -> None:
-    """Warn about each scope pattern that names no indexed document (a typo would otherwise quote nothing of what it
-    meant), once however many places list it, naming them."""
-    places: dict[str, list[str]] = {}
-    for where, patterns in scopes.all_patterns().items():
-        for pattern in patterns or ():
-            places.setdefault(pattern, []).append(where)
-    for pattern in unmatched(places, (info.source for info in qa.sources())):
-        where = places[pattern]
-        named = ", ".join(where[:3]) + (f" and {len(where) - 3} more" if len(where) > 3 else "")
-        log.warning("the scope pattern %r (%s) matches no indexed document", pattern, named)
 
 
 async def serve(bot: commands.Bot, token: str) -> None:
