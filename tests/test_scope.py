@@ -176,3 +176,19 @@ def test_a_scope_made_directly_reads_its_patterns_as_one_made_of_them(make_corpu
         with pytest.raises(QuestionError, match="sources must"):
             Scope(bad)
     assert Scope(None, ["discord/1/2"]).chats == frozenset({"discord/1/2"})
+
+
+def test_a_glob_that_ends_with_a_slash_names_everything_in_the_folders_it_matches(make_corpus, fake_bot_for) -> None:
+    """"community-*/" (every community's folder), "**/drafts/" and "guides/*/" named nothing: as a glob over the whole
+    path it had to match a source that ends with a slash, which none does, so a scope of it quoted nothing."""
+    bot = fake_bot_for(make_corpus({"community-a/x.md": "The lamp.\n", "community-b/deep/y.md": "The lamp post.\n",
+                                    "drafts/z.md": "The lamp keeper.\n", "guides/drafts/w.md": "The lamp oil.\n",
+                                    "guides/v.md": "The lamp wick.\n", "community.md": "The lamp room.\n"}),
+                       answer_threshold=0.0)
+    for pattern, named in (("community-*/", ["community-a/x.md", "community-b/deep/y.md"]),
+                           ("**/drafts/", ["drafts/z.md", "guides/drafts/w.md"]),
+                           ("guides/*/", ["guides/drafts/w.md"]),
+                           ("/community-?/", ["community-a/x.md", "community-b/deep/y.md"])):
+        assert [s.source for s in bot.sources(pattern)] == named, pattern
+        assert sorted(e.citation.source for e in bot.ask("lamp", k=6, sources=pattern).excerpts) == named, pattern
+    assert Scope.of("community-*/").patterns == ("community-*/",)  # shown as written

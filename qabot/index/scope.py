@@ -6,7 +6,8 @@ folder, '/'-separated):
 - with a wildcard (``*``, ``?``, ``[``) it is a glob over the whole path: ``guides/*.md``,
   ``*/2019-*``, ``**`` (fnmatch: ``*`` crosses folders too), where ``**/`` at the start or
   after a slash is zero or more folders, as in gitignore and pathlib: ``**/*.md`` names
-  ``README.md`` too, ``guides/**/*.md`` names ``guides/a.md`` too;
+  ``README.md`` too, ``guides/**/*.md`` names ``guides/a.md`` too; one that ends with a
+  slash names folders, and so everything below them: ``community-*/``, ``**/drafts/``;
 - without one it is a file or a folder: ``handbook.pdf`` is that file, ``guides`` and
   ``guides/`` are everything below that folder.
 
@@ -131,7 +132,8 @@ def compiled(patterns: tuple[str, ...]) -> Patterns:
     again): each glob was compiled in a cache of 1,024 shared by every scope, so a scope of more globs compiled
     them all again for each source it was tried on (10,000 patterns: 11 s a question)."""
     names = frozenset(p for p in patterns if not WILDCARDS & set(p))
-    pieces = [_FOLDERS.split(p) for p in patterns if WILDCARDS & set(p)]
+    # A glob that ends with a slash names folders, as a name does: everything below them ("community-*/").
+    pieces = [_FOLDERS.split(p + "*" if p.endswith("/") else p) for p in patterns if WILDCARDS & set(p)]
     whole = [fnmatch.translate(split[0]) for split in pieces if len(split) == 1]  # one expression for all of them
     return Patterns(names, re.compile("|".join(whole)) if whole else None, tuple(
         Glob(tuple(re.compile(fnmatch.translate(piece)) for piece in split)) for split in pieces if len(split) > 1))
