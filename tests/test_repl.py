@@ -217,8 +217,12 @@ def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> No
     assert chat(":scope nowhere/") == "" and chat.errors() == [
         "error: no indexed document matches nowhere; :sources lists them"]
     assert chat.session.scope == ("bakery.txt",)  # a mistake leaves the scope as it was
+    # A typo beside a pattern that matches narrowed the scope unseen: "(1 file(s))" was all that told.
+    assert chat(":scope bakery.txt lighthuose.md") == (
+        "Answering only from bakery.txt, lighthuose.md (1 file(s)); :scope * for all. No indexed document matches "
+        "lighthuose.md. The last answer came from the scope before: ask again.\n")
     widened = chat(":scope *")
-    assert widened == "Answering from the whole corpus. The last answer came from the scope before: ask again.\n"
+    assert widened == "Answering from the whole corpus.\n"
     assert "lighthouse.md" in chat("Who was Tobias Wren?")
 
 
@@ -246,7 +250,8 @@ def test_the_scope_is_repeated_inert(make_corpus, fake_bot_for) -> None:
     name = "esc\x1b]0;PWN\x07\x9b2J\u202e.txt"  # a file whose name holds escapes, named by a pattern
     chat = Chat(fake_bot_for(make_corpus({**CORPUS, name: "The miller ground barley on Tuesdays.\n"})))
     shown = chat(f":scope *.md {name} \x1b[31m")
-    assert shown == "Answering only from ␛[31m, *.md, esc␛]0;PWN␇\\x9b2J\\u202e.txt (2 file(s)); :scope * for all.\n"
+    assert shown == ("Answering only from ␛[31m, *.md, esc␛]0;PWN␇\\x9b2J\\u202e.txt (2 file(s)); :scope * for all. "
+                     "No indexed document matches ␛[31m.\n")
     assert chat.session.scope == ("\x1b[31m", "*.md", name)  # the patterns themselves are kept as typed
 
 

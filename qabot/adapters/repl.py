@@ -40,7 +40,7 @@ from qabot.bot import QABot
 from qabot.embedding import Embedder
 from qabot.errors import QABotError
 from qabot.feedback import HELPFUL, NOT_HELPFUL, FeedbackStore
-from qabot.index.scope import Scope
+from qabot.index.scope import Scope, unmatched
 from qabot.models import Answer, Excerpt
 from qabot.process import UNWRITABLE, signal_behind
 from qabot.search.followup import HISTORY_DEPTH
@@ -281,13 +281,14 @@ class Session:
             else:
                 found = Scope.of(patterns)
                 assert found is not None
-                if not self.bot.sources(found.patterns):
-                    raise CommandError(f"no indexed document matches {' '.join(found.patterns)}; "
-                                       ":sources lists them")
+                missing = unmatched(found.patterns, (info.source for info in self.bot.sources()))
+                if len(missing) == len(found.patterns):
+                    raise CommandError(f"no indexed document matches {' '.join(found.patterns)}; :sources lists them")
+                note = f" No indexed document matches {', '.join(missing)}." if missing else ""  # a typo, else unseen
                 scope = found.patterns
             if scope != self.scope and self.answer is not None:
                 self.answer, self.shown, self.answer_id = None, [], None
-                note = " The last answer came from the scope before: ask again."
+                note += " The last answer came from the scope before: ask again."
             self.scope = scope
         if self.scope is None:
             self.say("Answering from the whole corpus." + note)
