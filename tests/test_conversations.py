@@ -110,6 +110,24 @@ def test_addressing_by_name_untangles_two_conversations_at_once() -> None:
     assert len(disk) == 1 and len(wifi) == 1 and disk != wifi
 
 
+def test_addressing_by_first_name_untangles_two_conversations_of_members_with_full_names() -> None:
+    """Discord's display names are often full names ("Ana Lima"), and people address each other by the first
+    ("ana: ..."): that addresses the one member of that first name, as the whole name would."""
+    chat = [
+        Message("Ana Lima", "how do I mount a second disk at boot?", 0, "1"),
+        Message("Ben Okafor", "my wifi drops every few minutes since the update", 20, "2"),
+        Message("Cleo Park", "ana: add a line for it to /etc/fstab", 40, "3"),
+        Message("Dev Singh", "ben: which chipset is it?", 50, "4"),
+        Message("Ana Lima", "cleo: with the UUID or the device name?", 70, "5"),
+        Message("Ben Okafor", "dev: an intel 7260", 80, "6"),
+        Message("Cleo Park", "ana: the UUID, blkid shows it", 95, "7"),
+        Message("Dev Singh", "ben: try turning power saving off in NetworkManager", 110, "8"),
+    ]
+    found = _exchanges(chat)
+    disk, wifi = {found[i] for i in (0, 2, 4, 6)}, {found[i] for i in (1, 3, 5, 7)}
+    assert len(disk) == 1 and len(wifi) == 1 and disk != wifi
+
+
 def test_a_helper_turning_to_another_asker_by_name_leaves_the_conversation_they_were_in() -> None:
     """A helper's message addressed to someone is not linked to the helper's own message just before it when that
     one spoke to someone else: they have turned from one conversation to another (no replies here, as in IRC)."""

@@ -131,6 +131,8 @@ class Untangler:
         for name in (me.first, *me.explicit):
             if name in self.known:
                 me.addressed.add(self.known[name])
+            elif len(whose := self.first_names.get(name, ())) == 1:  # "omar: try ..." to Omar Haddad alone
+                me.addressed |= whose
         me.by_name = bool(me.addressed)
         me.target = self._find(message.reply_to) if message.reply_to is not None else None
         if me.target is not None and self.authors[me.target] != message.author:
