@@ -60,8 +60,11 @@ class Metrics:
         for value in ("helpful", "not_helpful"):
             self.votes.labels(value)  # shown as 0 before the first vote, so a rate exists
 
-    def question(self, frontend: str, outcome: str, reason: str = "", seconds: float | None = None) -> None:
-        """Count one question; ``seconds`` (from asked to answered) goes to the latency histogram."""
+    def question(self, frontend: str | None, outcome: str, reason: str = "", seconds: float | None = None) -> None:
+        """Count one question; ``seconds`` (from asked to answered) goes to the latency histogram. ``frontend`` None:
+        not a question (``/sources``, refused as one would be), counted nowhere."""
+        if frontend is None:
+            return
         if frontend not in FRONTENDS or outcome not in OUTCOMES or (reason and reason not in REASONS):
             raise ValueError(f"unknown front-end {frontend!r} / outcome {outcome!r} / reason {reason!r}")
         self.questions.labels(frontend, outcome, reason).inc()

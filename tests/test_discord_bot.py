@@ -77,6 +77,7 @@ class Spy:
         self.scopes: list[Any] = []  # the sources each question was kept to
         self.running = 0  # questions being answered right now, and the most there ever were
         self.most_at_once = 0
+        self.listings = 0  # calls to sources()
         self._lock = threading.Lock()
 
     def ask(self, question: str, k: int | None = None, history: list[str] | None = None, sources=None):
@@ -99,6 +100,7 @@ class Spy:
         return oversized(answer) if self.inflate else answer
 
     def sources(self, sources=None):
+        self.listings += 1
         return self.qa.sources(sources)
 
     def __getattr__(self, name: str) -> Any:  # manifest, refresh, settings, ...: the real bot's
@@ -270,6 +272,30 @@ async def test_sources_and_help(fake_default_bot, double) -> None:
         assert source.source in listing["embeds"][0]["description"]
     assert shown.body["type"] == 4 and shown.body["data"]["flags"] == EPHEMERAL
     assert "/ask" in str(shown.body["data"]["embeds"])
+    assert_no_pings(double)
+
+
+async def test_sources_is_held_to_the_cooldown_and_the_queue_as_a_question_is(fake_default_bot, double) -> None:
+    """Listing the sources is work for the bot as a question is: a member repeating ``/sources`` is refused privately
+    until their cooldown is over, and a full queue refuses it as it refuses a question, instead of each one listing."""
+    spy = Spy(fake_default_bot, delay=1.0)
+    async with running(spy, double, discord_cooldown_seconds=30, discord_max_concurrent=1, discord_queue_limit=1):
+        started = spy.listings  # what the bot listed as it started
+        listing = await first_followup(double, double.slash("sources"))
+        again = double.slash("sources")
+        [cooled] = await double.until(lambda: double.sent("POST", f"/{again}/callback"))
+        asked = double.slash("ask", question="Who killed Trotsky?", user_n=2)
+        waiting = double.slash("ask", question="What weapon was used?", user_n=4)
+        await double.until(lambda: spy.running == 1 and double.sent("POST", f"/{waiting}/callback"),
+                           what="the one answer slot taken, and the one place in the queue")
+        crowded = double.slash("sources", user_n=3)
+        [busy] = await double.until(lambda: double.sent("POST", f"/{crowded}/callback"))
+        assert (await first_followup(double, asked))["embeds"] and (await first_followup(double, waiting))["embeds"]
+    assert fake_default_bot.sources()[0].source in listing["embeds"][0]["description"]
+    assert cooled.body["type"] == 4 and cooled.body["data"]["flags"] == EPHEMERAL
+    assert "ask again in" in cooled.body["data"]["content"]
+    assert busy.body["data"]["content"] == BUSY and busy.body["data"]["flags"] == EPHEMERAL
+    assert spy.listings == started + 1 and not double.followups(again) and not double.followups(crowded)
     assert_no_pings(double)
 
 

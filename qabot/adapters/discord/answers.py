@@ -227,7 +227,7 @@ class Answering:
 
     # -- what, who ---------------------------------------------------------------------
 
-    def refusal(self, user_id: int, question: str, frontend: str, *, cooldown: bool = True) -> str | None:
+    def refusal(self, user_id: int, question: str, frontend: str | None, *, cooldown: bool = True) -> str | None:
         """Why this question is not taken now (too long, too soon), or None. Takes the user's cooldown."""
         limit = self.settings.discord_question_chars
         if len(question) > limit:
@@ -239,7 +239,7 @@ class Answering:
             return COOLDOWN.format(seconds=max(1, round(wait)))
         return None
 
-    def busy(self, frontend: str) -> str:
+    def busy(self, frontend: str | None) -> str:
         self.metrics.question(frontend, "refused", "busy")
         return BUSY
 

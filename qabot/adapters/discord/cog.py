@@ -117,13 +117,19 @@ class AskCog(commands.Cog, name="Questions"):
         await self._early(interaction, ephemeral=True)
         door = await self.answering.door(interaction.guild_id, interaction.channel, interaction.channel_id,
                                          interaction.user.id)
-        if door.refusal is not None:
-            await say(interaction, door.refusal)
+        refusal = door.refusal or self.answering.refusal(interaction.user.id, "", None)  # it costs what a question does
+        if refusal is not None:
+            await say(interaction, refusal)
             return
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
         scope = door.scope
-        found = await asyncio.to_thread(self.qa.sources, scope)
+        try:
+            with self.answering.gate.admit():
+                if not interaction.response.is_done():
+                    await interaction.response.defer(ephemeral=True, thinking=True)
+                found = await self.answering.gate.run(self.qa.sources, scope)
+        except QueueFull:
+            await say(interaction, self.answering.busy(None))
+            return
         embed = sources_embed(found)
         if scope is not None:
             embed.set_footer(text=clip(f"{embed.footer.text} · here: {describe(scope)}", 2048))
