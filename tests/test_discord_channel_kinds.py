@@ -178,6 +178,21 @@ async def test_a_deleted_voice_or_media_channel_is_forgotten_with_its_posts(qa, 
     assert kept.get([int(remote["id"]), int(in_post["id"])]) == {}
 
 
+async def test_an_announcement_channels_archived_threads_are_read_without_asking_for_private_ones(
+        qa, double, tmp_path) -> None:
+    """An announcement channel has announcement threads, public, and never private ones (Discord's channel types:
+    a private thread is a text channel's alone): its archived threads are listed and read, and Discord is not asked
+    for private archived threads it cannot have; a text channel's still are."""
+    kept_thread = double.thread("dark sky", parent_id=NEWS_ID, archived=True, announce=False)
+    stays = double.seed("The dark sky meter is kept at the star party field.", channel_id=kept_thread)
+    async with running(qa, double, **settings(tmp_path, NEWS_ID, CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+        assert cites(await ask(double, "what is kept at the star party field"), stays)
+    assert double.sent("GET", f"/channels/{NEWS_ID}/threads/archived/public")
+    assert double.sent("GET", f"/channels/{CHANNEL_ID}/threads/archived/private")
+    assert not double.sent("GET", f"/channels/{NEWS_ID}/threads/archived/private")
+
+
 async def test_a_thread_or_channel_deleted_while_the_bot_was_away_is_forgotten_at_the_next_start(
         qa, double, tmp_path) -> None:
     """No THREAD_DELETE or CHANNEL_DELETE is heard for what was deleted while the bot was away: at the next start,

@@ -251,7 +251,8 @@ class Backfill:
         for thread in list(channel.threads):
             seen.add(thread.id)
             yield thread
-        for private in (False, True) if isinstance(channel, discord.TextChannel) else (False,):
+        # Private threads are a text channel's alone: an announcement channel's are announcement threads, public.
+        for private in (False, True) if isinstance(channel, discord.TextChannel) and not channel.is_news() else (False,):
             try:
                 archived = channel.archived_threads(limit=None, private=private) if private else \
                     channel.archived_threads(limit=None)
