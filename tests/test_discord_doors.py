@@ -572,6 +572,20 @@ async def test_post_publicly_posts_only_an_ask_qabot_answer_and_only_under_the_m
     assert_no_pings(double)
 
 
+async def test_a_forged_post_publicly_press_cannot_post_a_mentions_answer_under_its_question(
+        fake_default_bot, double, tmp_path) -> None:
+    """A mention's (or a direct message's) answer is stored with its question's message, to take it back with it;
+    that is no "Ask qabot" answer about that message, and a Post publicly press made up from the two is refused."""
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        mention = double.message("Who killed Trotsky?", user_n=6)
+        [reply] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer")
+        answer_id = custom_ids(double, reply.response)["Helpful"].split(":")[3]
+        forged = await reply_to(double, double.press(ids.post_id(answer_id, int(mention["id"])), user_n=6))
+        await asyncio.sleep(0.3)
+    assert forged["content"] == BROKEN and forged["flags"] == EPHEMERAL
+    assert len(double.replies(CHANNEL_ID)) == 1  # nothing posted
+
+
 async def test_a_forged_post_publicly_press_is_refused_before_the_answer_is_asked_again(
         fake_default_bot, double, tmp_path) -> None:
     """Whether a Post publicly press may post its answer under its message was checked only once the answer was

@@ -26,6 +26,7 @@ from qabot.history import HistoryStore
 from tests import test_discord_bot as harness
 from tests.discord_double import (
     B_CHANNEL_ID,
+    BOT_ID,
     CHANNEL_ID,
     DM_CHANNEL_ID,
     FORUM_ID,
@@ -1745,6 +1746,75 @@ async def test_an_edit_takes_the_questions_asked_about_its_old_words_out_of_the_
         await double.until(lambda: heard, what="the thread's MESSAGE_UPDATE")
     assert heard == [{}]
     assert [a.question for a in store.answers()] == ["The guest wifi password is printed on the fridge."]
+
+
+@pytest.mark.parametrize("taken_back", ["deleted", "edited"])
+async def test_a_question_by_mention_or_direct_message_taken_back_leaves_the_state_database_and_the_bots_answer(
+        qa, double, tmp_path, taken_back) -> None:
+    """A member asks the bot by mentioning it, or in a direct message, and then deletes their message, or edits
+    their question away (a password pasted by mistake): as for a question asked about a message with "Ask qabot",
+    the answer leaves the state database with the votes on it, and the bot's reply in the channel, whose title
+    showed the question, shows "This question was taken back." instead. Another member's question stays."""
+    from qabot.adapters.discord.posted import QUESTION_GONE
+
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state") as bot:
+        theirs = double.message("When does the dome open? My wifi password is hunter2-kitchen", user_n=6)
+        [reply] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer")
+        private = double.message("When does the dome open? Mail me at maria@example.org", user_n=6,
+                                 channel_id=DM_CHANNEL_ID, mention_bot=False)
+        double.message("When does the observatory dome open?", user_n=5)
+        await double.until(lambda: len(double.replies(CHANNEL_ID)) == 2 and double.replies(DM_CHANNEL_ID),
+                           what="the other answers")
+        double.click(reply.response, user_n=7, label="Helpful")
+        await double.until(lambda: store.tallies(), what="the vote")
+        assert "hunter2" in str(reply.body["embeds"]) and "hunter2" in state_text(tmp_path)
+        assert "maria@" in state_text(tmp_path)
+        for message in (theirs, private):
+            if taken_back == "deleted":
+                double.delete(message)
+            else:
+                double.edit(message, f"<@{BOT_ID}> When does the dome open?")
+
+        def shown() -> dict[str, Any]:
+            return double.messages[int(reply.response["id"])]["embeds"][0]
+
+        await double.until(lambda: "hunter2" not in state_text(tmp_path) and "maria@" not in state_text(tmp_path)
+                           and "hunter2" not in str(shown()), timeout=10, what="the questions taken back")
+        await bot.answering.posted.settled()
+    assert shown()["title"] == QUESTION_GONE and shown()["description"]  # the answer itself stays
+    assert [a.question for a in store.answers()] == ["When does the observatory dome open?"] and not store.tallies()
+    assert double.messages[int(double.replies(CHANNEL_ID)[1].response["id"])]["embeds"][0]["title"] == \
+        "When does the observatory dome open?"
+    assert_no_pings(double)
+
+
+@pytest.mark.parametrize("taken_back", ["deleted", "edited"])
+async def test_a_mention_taken_back_while_it_is_answered_leaves_no_copy(qa, double, tmp_path, taken_back) -> None:
+    """A mention deleted (or edited) while the bot answers it, before the answer is stored: the state database keeps
+    no copy of its words, and the reply that went out shows "This question was taken back." as its title."""
+    from qabot.adapters.discord.posted import QUESTION_GONE
+
+    spy = Meanwhile(qa)
+    async with running(spy, double, state_dir=tmp_path / "state") as bot:
+        heard = _heard(bot)
+        loop = asyncio.get_running_loop()
+        theirs: list[dict[str, Any]] = []
+
+        def meanwhile() -> None:  # heard and done while the answer is on its way to the store
+            if taken_back == "deleted":
+                loop.call_soon_threadsafe(double.delete, theirs[0])
+            else:
+                loop.call_soon_threadsafe(double.edit, theirs[0], f"<@{BOT_ID}> When does the dome open tonight?")
+            double.until_sync(lambda: heard, timeout=10, what="the message taken back")
+
+        spy.meanwhile = meanwhile
+        theirs.append(double.message("When does the dome open for Maria's night tour?", user_n=6))
+        [reply] = await double.until(lambda: double.replies(CHANNEL_ID), what="the answer")
+        await double.until(lambda: double.messages[int(reply.response["id"])]["embeds"][0]["title"] == QUESTION_GONE,
+                           timeout=10, what="the answer's title edited")
+        await bot.answering.posted.settled()
+    assert spy.meanwhile is None and "Maria" not in state_text(tmp_path)
 
 
 @pytest.mark.parametrize("taken_back", ["deleted", "edited"])

@@ -171,8 +171,8 @@ class Posts:
         if not self.state.exists():
             return None
         with self.state.transaction() as db:
-            found = db.execute("SELECT message_hash FROM answers WHERE id = ?", (answer_id,)).fetchone()
-        return None if found is None else found[0] == self.state.message_hash(message_id)
+            found = db.execute("SELECT message_hash, frontend FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return None if found is None else found == (self.state.message_hash(message_id), "menu")
 
     def _take(self, where: str, args: tuple) -> list[Post]:
         if not self.state.exists():

@@ -148,8 +148,8 @@ class FeedbackStore:
 
         A direct message (no ``guild_id``) keeps its ``channel_id`` only as a salted hash. ``about``: whose
         message the question was asked about ("Ask qabot"), whose words it is; kept as ``user`` is, hashed.
-        ``message``: that message's id, kept hashed too (``forget_messages``); ``at``: when it was asked, by Discord's
-        clock, which an edit's time is compared with (else now)."""
+        ``message``: that message's id (a mention's own), kept hashed too (``forget_messages``); ``at``: when it was
+        asked, by Discord's clock, which an edit's time is compared with (else now)."""
         answer_id = answer_id or new_id()
         channel_hash = self.channel_hash(channel_id) if guild_id is None and channel_id is not None else None
         if channel_hash is not None:

@@ -90,9 +90,9 @@ class Asked:
     frontend: str  # slash, mention, dm, menu, forum
     history: list[str]
     shown: int
-    post_to: int | None = None  # the menu's: the message asked about, which "Post publicly" replies to
+    message: int | None = None  # whose words the question is, taken back with it: the menu's, or a mention's, a DM's
     about: int | str | None = None  # the menu's: who wrote that message (the question is their words; ``cog._author``)
-    at: float | None = None  # the menu's: when Discord says it was asked, which an edit of that message is compared to
+    at: float | None = None  # when Discord says it was asked, which an edit of that message is compared to
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -274,7 +274,7 @@ class Answering:
             self.store.record(answer, frontend=asked.frontend, history=asked.history, scope=patterns_of(scope),
                               guild_id=asked.place.guild_id, channel_id=asked.place.channel_id,
                               user=user_of(asked.user_id), build=build, answer_id=answer_id,
-                              about=user_of(asked.about) if asked.about is not None else None, message=asked.post_to,
+                              about=user_of(asked.about) if asked.about is not None else None, message=asked.message,
                               at=asked.at)
             quoted = quoted_message(answer)
             if quoted is not None and self.history is not None:  # deleted (or forgotten) while it was being found

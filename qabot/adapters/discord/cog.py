@@ -189,7 +189,7 @@ class AskCog(commands.Cog, name="Questions"):
         door, question = taken
         at = interaction.created_at.timestamp()  # Discord's clock, as an edit's time is
         asked = Asked(question, interaction.user.id, door, "menu", [], default_shown(self.settings.top_k),
-                      post_to=message.id, about=message.author.id, at=at)
+                      message=message.id, about=message.author.id, at=at)
         try:
             with self.answering.gate.admit():
                 if not interaction.response.is_done():
@@ -323,7 +323,10 @@ class AskCog(commands.Cog, name="Questions"):
         if refusal is not None:
             await self._notice(message, refusal)
             return
-        asked = Asked(question, message.author.id, door, frontend, [], default_shown(self.settings.top_k))
+        # A mention's or a DM's words are its author's: deleted or edited, the question is taken back (``taken_back``)
+        at = (message.edited_at or message.created_at).timestamp()
+        asked = Asked(question, message.author.id, door, frontend, [], default_shown(self.settings.top_k),
+                      message=None if frontend == "forum" else message.id, at=at)
         try:
             with self.answering.gate.admit():
                 if frontend != "forum":
@@ -334,6 +337,9 @@ class AskCog(commands.Cog, name="Questions"):
             await self._notice(message, self.answering.busy(frontend))
             return
         await self._finished(asked, answered, [message.id, sent.id], sent)
+        gone = self._gone.get(message.id, 0.0)
+        if asked.message is not None and gone > at:  # taken back while answered, perhaps before it was stored
+            await self._forget([message.id], None if gone == math.inf else gone)
 
     async def _notice(self, message: discord.Message, text: str) -> None:
         """A short reply to a message, deleted after a while: at most one per member at a time, and rarely per
