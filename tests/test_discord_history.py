@@ -2259,6 +2259,40 @@ async def test_a_mark_the_asker_left_while_the_bot_was_away_makes_the_answer_at_
     assert HistoryStore(FeedbackStore(tmp_path / "state")).get([int(second["id"])])[int(second["id"])].message.marked
 
 
+async def test_a_mark_taken_back_by_another_member_costs_no_request_to_discord(qa, double, tmp_path) -> None:
+    """Only the asker's ✅ marks an answer. Each ✅ another member took back off a learnt message made the bot read the
+    message and its ✅'s users from Discord, one removal at a time, to find whether a mark of theirs stayed: a busy
+    channel's reactions queued up requests that could change nothing. Now a removal by someone who is not the
+    asker costs no request; the asker's still takes their mark back."""
+    first, second = _two_answers(double)
+    asked = double.seed("Where is the spare dew heater kept?", user_n=5, seconds_ago=870)
+    heater = double.seed("The spare dew heater is kept in the blue box.", user_n=6, seconds_ago=860, reply_to=asked)
+    question = "which cable connects the mount to the laptop"
+    store = HistoryStore(FeedbackStore(tmp_path / "state"))
+    double.react(second, "✅", user_n=1)
+    for n in range(4, 9):
+        double.react(second, "✅", user_n=n)
+    async with running(qa, double, **settings(tmp_path)) as bot:
+        await backfilled(bot, double)
+        await until_answer(double, question, lambda b: jump(second) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+        before = len(double.sent("GET", f"/messages/{second['id']}"))
+        for n in range(4, 9):
+            double.unreact(second, "✅", user_n=n)
+        double.unreact(second, "✅", user_n=3)  # the answer's own author: not the asker either
+        double.react(heater, "✅", user_n=5)  # heard after them: once this mark is kept, they were handled
+        await double.until(lambda: store.get([int(heater["id"])])[int(heater["id"])].message.marked,
+                           what="the later mark")
+        quiet = len(double.sent("GET", f"/messages/{second['id']}")) - before
+        still = store.get([int(second["id"])])[int(second["id"])].message.marked
+        double.unreact(second, "✅", user_n=1)
+        await until_answer(double, question, lambda b: jump(first) in b["embeds"][0]["fields"][0]["value"],
+                           seconds=10)
+    assert quiet == 0 and still
+    assert double.sent("GET", f"/messages/{second['id']}")  # the asker's removal is checked with Discord
+    assert not store.get([int(second["id"])])[int(second["id"])].message.marked
+
+
 @pytest.mark.parametrize("taken_back_by", ["the asker", "a moderator"])
 async def test_an_answer_stays_marked_while_another_mark_of_its_asker_stays(qa, double, tmp_path,
                                                                            taken_back_by) -> None:

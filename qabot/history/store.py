@@ -209,6 +209,14 @@ class HistoryStore:
             owe_more(db, [(found[0], found[1])])
         return found[0], found[1]
 
+    def may_mark(self, message_id: int, by: str) -> bool:
+        """Whether member ``by`` may be the one to mark this message (``mark``): False only where it is kept, linked,
+        and its exchange's asker is another member, or it is their own."""
+        with self._db() as db:
+            found = db.execute("SELECT root, asker, author_hash FROM history_messages WHERE id = ?",
+                               (message_id,)).fetchone()
+        return found is None or found[0] is None or (found[1] == by and found[2] != by)
+
     def remove(self, ids: Iterable[int]) -> list[tuple[int, int]]:
         """Delete messages, and the highlights of the stored answers that quoted them; the (channel, root) of the
         exchanges they were in."""

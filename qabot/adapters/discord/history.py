@@ -57,9 +57,10 @@ from qabot.corpus.chat import (
     shown,
     unnamed,
 )
+from qabot.errors import QABotError
 from qabot.history import CHANNEL, FORUM_POST, PRIVATE_THREAD, THREAD, Changes, ChannelRow, History
 from qabot.history.store import UNTITLED
-from qabot.text import blank, fold
+from qabot.text import blank, first_line, fold
 
 log = logging.getLogger(__name__)
 
@@ -352,11 +353,14 @@ class HistoryCog(commands.Cog, name="History"):
     @commands.Cog.listener()
     async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
         """The asker took their ✅ back: the message is no longer the answer they marked, unless another mark of theirs
-        stays on it (✅ and ☑️: ``MARKS``), which Discord is asked."""
+        stays on it (✅ and ☑️: ``MARKS``), which Discord is asked; not where it is known to be no mark of theirs."""
         if payload.emoji.name in MARKS and self.history.row(payload.channel_id) is not None:
+            by = self.key(payload.user_id)
             async with self._marking:
+                if not await self._may_mark(payload.message_id, by):
+                    return  # another member's ✅ (or the asker's on their own message): it marked nothing
                 if not await self._marks_now(payload.channel_id, payload.message_id, payload.user_id):
-                    self.feed.submit(Changes(marks=[(payload.message_id, self.key(payload.user_id), False)]))
+                    self.feed.submit(Changes(marks=[(payload.message_id, by, False)]))
 
     @commands.Cog.listener()
     async def on_raw_reaction_clear(self, payload: discord.RawReactionClearEvent) -> None:
@@ -372,6 +376,14 @@ class HistoryCog(commands.Cog, name="History"):
             async with self._marking:
                 left = await self._marks_now(payload.channel_id, payload.message_id)
                 self.feed.submit(Changes(marks=[(payload.message_id, None, False), *left]))
+
+    async def _may_mark(self, message_id: int, by: str) -> bool:
+        """``HistoryStore.may_mark``; True where the state database cannot tell now (locked or damaged)."""
+        try:
+            return await asyncio.to_thread(self.history.store.may_mark, message_id, by)
+        except QABotError as exc:
+            log.info("history: whose mark message %s may be is not known: %s", message_id, first_line(exc))
+            return True
 
     async def _marks_now(self, channel_id: int, message_id: int, user_id: int | None = None) -> list[Mark]:
         """The marks a message holds now (``marks_of``: by ``user_id`` alone, if given), asked of Discord: a request,
