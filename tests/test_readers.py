@@ -110,7 +110,7 @@ PLACEHOLDER_TITLES = ("Microsoft Word - Kalman15.doc", "paper.dvi", "Dissertatio
 
 @pytest.mark.parametrize("placeholder", PLACEHOLDER_TITLES)
 def test_a_placeholder_for_a_title_in_the_metadata_is_no_title(tmp_path: Path, placeholder: str) -> None:
-    # Its running header, as for a PDF without a title in its metadata.
+    # Its running header, as for a PDF without a title in its metadata; a Word file's paragraph in the Title style.
     assert _one(documents.write_pdf(tmp_path / "manual.pdf", title=placeholder)).title == "Glob Tool Manual"
     word = tmp_path / "minutes.docx"
     documents.write_docx(word)
@@ -119,7 +119,7 @@ def test_a_placeholder_for_a_title_in_the_metadata_is_no_title(tmp_path: Path, p
     edited = docx.Document(str(word))
     edited.core_properties.title = placeholder
     edited.save(str(word))
-    assert _one(word).title is None
+    assert _one(word).title == "Minutes of the 1998 general meeting"
 
 
 def test_an_arxiv_stamp_in_the_margin_is_not_the_title(tmp_path: Path) -> None:
@@ -870,6 +870,38 @@ def test_a_word_file_saved_by_python_docx_is_not_cited_as_python_docxs(tmp_path:
     assert (bare.title, bare.author, bare.date) == (None, None, None)
     (own,), _ = _read(tmp_path / "own.docx")
     assert (own.title, own.author, own.date) == ("Dome safety", "Dana Whitfield", None)  # the template's date still
+
+
+def test_a_word_file_without_a_title_of_its_own_is_titled_by_its_title_paragraph(tmp_path: Path) -> None:
+    """A file whose properties give no title (none, or a tool's placeholder) is cited by the title its first page
+    shows, in the Title style (a German Word's is the style "Titel", named "Title"), else by a lone Heading 1 at its
+    top; a document that opens with one of several Heading 1s ("Introduction") has no title."""
+    import re
+
+    import docx
+
+    def write(path: Path, headings: list[tuple[str, int]], title: str | None = None) -> Path:
+        word = docx.Document()
+        for heading, level in headings:
+            word.add_heading(heading, level=level)
+            word.add_paragraph(f"What {heading} says about closing the dome at 85 percent humidity.")
+        if title is not None:
+            word.core_properties.title = title
+        word.save(path)
+        return path
+
+    titled = write(tmp_path / "titled.docx", [("Dome Operations Handbook", 0), ("Power", 1)], title="Document1")
+    german = tmp_path / "german.docx"
+    with zipfile.ZipFile(titled) as source, zipfile.ZipFile(german, "w") as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename in ("word/styles.xml", "word/document.xml"):
+                data = re.sub(rb'(w:styleId="|<w:pStyle w:val=")Title"', rb"\1Titel\"", data)  # its name stays
+            out.writestr(item, data)
+    one = write(tmp_path / "one.docx", [("Dome Operations Handbook", 1), ("Power", 2)])
+    several = write(tmp_path / "several.docx", [("Introduction", 1), ("Power", 1)])
+    assert [documents.only_document(path).title for path in (titled, german, one, several)] == [
+        "Dome Operations Handbook", "Dome Operations Handbook", "Dome Operations Handbook", None]
 
 
 def test_a_file_of_many_broken_parts_warns_a_few_times_then_counts(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ read; a bullet is left out. The core properties give the title, the author and t
 (created), but for those of python-docx's own template (the author "python-docx", created
 2013-12-23), which a file saved by python-docx, or a tool built on it, keeps unless it
 sets its own: they say nothing of the file. Nor does a title that a template or a tool set
-("Proceedings Template - WORD", ``titles``).
+("Proceedings Template - WORD", ``titles``): where the file has none of its own, its title is the
+paragraph in the Title style, else a Heading 1 that opens it and is its only one.
 
 Real documents wrap text in elements python-docx does not read through: tracked
 insertions (``w:ins``), content controls (``w:sdt``), simple fields, smart tags and
@@ -45,7 +46,7 @@ from typing import Any
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.docx_numbering import Numbering
-from qabot.corpus.docx_package import open_word
+from qabot.corpus.docx_package import archived_page, open_word
 from qabot.corpus.docx_tables import row_cells
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.corpus.titles import own_title
@@ -347,8 +348,9 @@ def _drop_field_codes(body: Any) -> None:
             run.remove(text)
 
 
-def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
-    """(is a heading, text) of every paragraph and table row of the body, in order."""
+def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str, str]]:
+    """(is a heading, text, its style's name: "" but for a paragraph's) of every paragraph and table row of the body,
+    in order."""
     from docx.table import Table
 
     _unwrap(word.element.body)
@@ -360,7 +362,7 @@ def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
             continue
         if isinstance(item, Table):
             for row in _rows(item, set(), numbering, notes):
-                yield False, row
+                yield False, row, ""
             continue
         text = _numbered(item, numbering)
         if not text:
@@ -368,10 +370,10 @@ def _blocks(word: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
         style = item.style
         name = (style.name if style is not None else "") or ""
         if not _TOC_STYLE.match(name):
-            yield bool(_HEADING_STYLE.match(name)) or _outline_level(item, style) < _BODY_LEVEL, text
+            yield bool(_HEADING_STYLE.match(name)) or _outline_level(item, style) < _BODY_LEVEL, text, name
 
 
-def _chunk(word: Any, element: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str]]:
+def _chunk(word: Any, element: Any, name: str, warn: Warn) -> Iterator[tuple[bool, str, str]]:
     """(is a heading, text) of the paragraphs of a part imported whole (``w:altChunk``): a page of HTML, or a web
     archive (``.mht``), that Word converts when it opens the file. html-docx-js and other HTML-to-Word tools write
     the whole document so, and python-docx reads none of it: such a file was skipped as empty."""
@@ -382,25 +384,13 @@ def _chunk(word: Any, element: Any, name: str, warn: Warn) -> Iterator[tuple[boo
         return
     kind, data = part.content_type, part.blob
     if kind == "message/rfc822" or str(part.partname).lower().endswith((".mht", ".mhtml")):
-        data = _archived_page(data)
+        data = archived_page(data)
     elif kind not in ("text/html", "application/xhtml+xml"):
         warn(f"{name}: an imported part of type {kind} left out")
         return
     page = page_document(f"{name}{part.partname}", data) if data else None
     for paragraph in (page.paragraphs or ()) if page is not None else ():
-        yield paragraph.heading, page.text[paragraph.start : paragraph.end]
-
-
-def _archived_page(data: bytes) -> bytes:
-    """The HTML page of a web archive (MIME HTML, ``.mht``), or nothing."""
-    import email
-    from email import policy
-
-    for item in email.message_from_bytes(data, policy=policy.default).walk():
-        if item.get_content_type() == "text/html":
-            content = item.get_content()
-            return content.encode("utf-8") if isinstance(content, str) else content
-    return b""
+        yield paragraph.heading, page.text[paragraph.start : paragraph.end], ""
 
 
 def _outline_level(paragraph: Any, style: Any) -> int:
@@ -437,13 +427,22 @@ def document(name: str, word: Any, warn: Warn | None = None) -> Document:
     own = any(rel.reltype.endswith("/core-properties") for rel in word.part.package.rels.values())
     props = word.core_properties if own else None
     text = DerivedText()
-    for heading, block in _blocks(word, name, warn or (lambda _: None)):
+    titles: list[str] = []  # the paragraphs in the Title style
+    ones: list[int] = []  # where each Heading 1 is among the blocks
+    for at, (heading, block, style) in enumerate(_blocks(word, name, warn or (lambda _: None))):
         (text.heading if heading else text.paragraph)(block)
+        if heading and style.lower() == "title":
+            titles.append(block)
+        elif heading and style.lower() == "heading 1":
+            ones.append(at)
+    # Where the properties give no title of its own, the one the first page shows: the paragraph in the Title style,
+    # else a Heading 1 that opens the document and is its only one (the sections under it are Heading 2s).
+    shown = titles[0] if titles else text.parts[0] if ones == [0] else None
     author, created = (props.author, props.created) if props is not None else (None, None)
     template_author, template_created = _template()
     return text.document(
         name,
-        title=own_title(props.title) if props is not None else None,
+        title=(own_title(props.title) if props is not None else None) or own_title(shown),
         author=_flat(author or "") or None if author != template_author else None,
         date=created.date().isoformat() if created and created != template_created else None,
     )

@@ -73,3 +73,15 @@ def _without_missing(path: Path) -> tuple[io.BytesIO | None, list[str]]:
             out.writestr(name, data)
     copy.seek(0)
     return (copy if missing else None), sorted(missing)
+
+
+def archived_page(data: bytes) -> bytes:
+    """The HTML page of a web archive (MIME HTML, ``.mht``) that a package holds as a part, or nothing."""
+    import email
+    from email import policy
+
+    for item in email.message_from_bytes(data, policy=policy.default).walk():
+        if item.get_content_type() == "text/html":
+            content = item.get_content()
+            return content.encode("utf-8") if isinstance(content, str) else content
+    return b""
