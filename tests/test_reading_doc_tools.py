@@ -134,6 +134,24 @@ def test_markdown_a_line_that_includes_another_file_is_no_text(tmp_path: Path) -
     ]
 
 
+def test_markdown_a_jekyll_include_shows_the_text_it_passes(tmp_path: Path) -> None:
+    # The Jekyll documentation theme's callouts: '{% include note.html content="..." %}' shows its content in a box;
+    # an include that passes no text (an image's, a variable's) shows none of the line.
+    content = ("# Install\n\nRun the installer first.\n\n"
+               '{% include note.html content="The installer needs administrator rights on Windows." %}\n\n'
+               "{%- include warning.html content='Back up the catalog before upgrading.' type=\"danger\" -%}\n\n"
+               '{% include_relative tip.html content="Keep the installer for repairs." %}\n\n'
+               '{% include image.html file="setup.png" alt="The setup screen" %}\n\n'
+               "{% include callout.html content=page.summary %}\n\nThen reboot.\n")
+    assert _markdown(tmp_path, "install.md", content) == [
+        ("Install", "Run the installer first."),
+        ("Install", "The installer needs administrator rights on Windows."),
+        ("Install", "Back up the catalog before upgrading."),
+        ("Install", "Keep the installer for repairs."),
+        ("Install", "Then reboot."),
+    ]
+
+
 def test_markdown_a_list_item_is_never_a_heading(tmp_path: Path) -> None:
     # MyST-Parser's docs/syntax/cross-referencing.md: short numbered items, with an attribute list ({style=...})
     content = ("# Links\n\nMyST resolves link destinations by these rules:\n\n"

@@ -37,6 +37,11 @@ _IMPORTS = re.compile(r"""(?:\s*+import\s++(?:(?:[\w$]++\s*+,?\s*+)?(?:\{[^{}'"]
 # Hugo's shortcodes, "{{< note >}}", "{{% alert title="Warning" %}}" (over lines too): markup, but for a title.
 _SHORTCODE = re.compile(r"\{\{(?:<([^{}]*?)>|%([^{}]*?)%)\}\}")  # no braces in it: a search never runs far
 _SHORTCODE_TITLE = re.compile(r'\btitle\s*=\s*"([^"\n]*)"')
+# A Liquid include alone on its line that passes the page the text it shows, as the Jekyll documentation theme's
+# callouts take it: '{% include note.html content="Restart after installing." %}' (a quoted "content", its text).
+_LIQUID_ATTRIBUTE = r"""[ \t]+[\w-]+[ \t]*=[ \t]*(?:"[^"\n]*"|'[^'\n]*'|[^\s"'%]+)"""
+_LIQUID_CONTENT = re.compile(rf"""[ \t]*\{{%-?[ \t]*include(?:_relative)?[ \t]+[^\s%]+(?:{_LIQUID_ATTRIBUTE})*[ \t]*-?%\}}[ \t]*""")
+_CONTENT = re.compile(r"""[ \t]content[ \t]*=[ \t]*(?:"([^"\n]*)"|'([^'\n]*)')""")
 # An attribute list on a line of its own, which gives the block above (or below) an id, classes or a style: Hugo's
 # (Goldmark's) "{.display-6}", '{class="lead"}', MyST's "{#intro .lead}", "{style=lower-roman}", kramdown's "{: .note}".
 _ATTRIBUTE = r"""(?:[#.][\w-]+|[\w-]+=(?:"[^"\n]*"|'[^'\n]*'|[^\s{}"']+))"""  # "#id", ".class", "key=value"
@@ -77,7 +82,15 @@ def is_imports(lines: list[str]) -> bool:
 
 
 def shortcodes(block: str) -> Iterator[tuple[int, int]]:
-    """The spans of ``block`` that are Hugo shortcodes, but for the titles they show (``title="Warning"``)."""
+    """The spans of ``block`` that are Hugo shortcodes, but for the titles they show (``title="Warning"``), and
+    Liquid includes alone on their lines, but for the text they pass the page (``content="..."``)."""
+    if "{%" in block:
+        offset = 0
+        for line in block.split("\n"):
+            if (content := _included_content(line)) is not None:
+                yield offset, offset + content[0]
+                yield offset + content[1], offset + len(line)
+            offset += len(line) + 1
     if "{{" not in block:
         return
     for match in _SHORTCODE.finditer(block):
@@ -87,6 +100,18 @@ def shortcodes(block: str) -> Iterator[tuple[int, int]]:
             yield at, title.start(1)
             at = title.end(1)
         yield at, match.end()
+
+
+def _included_content(line: str) -> tuple[int, int] | None:
+    """The columns of the text a Liquid include alone on ``line`` passes the page (``content="..."``), where it
+    passes some; None where it does not, or ``line`` is no such include."""
+    if len(line) > MAX_MARKUP_CHARS or _LIQUID_CONTENT.fullmatch(line) is None:
+        return None
+    match = _CONTENT.search(line)
+    if match is None:
+        return None
+    group = 1 if match.group(1) is not None else 2
+    return match.span(group) if match.group(group).strip() else None
 
 
 def is_attributes(line: str) -> bool:
@@ -124,7 +149,8 @@ def is_markup(line: str, opens: bool) -> bool:
     the quote under it."""
     if len(line) > MAX_MARKUP_CHARS:
         return False
-    return (is_target(line) or is_attributes(line) or is_images(line) or _INCLUDE.fullmatch(line) is not None
+    return (is_target(line) or is_attributes(line) or is_images(line)
+            or (_INCLUDE.fullmatch(line) is not None and _included_content(line) is None)
             or (opens and _ALERT.fullmatch(line) is not None))
 
 

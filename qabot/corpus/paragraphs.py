@@ -89,7 +89,8 @@ def paragraphs(text: str, body_start: int = 0, dialect: Dialect = "text") -> lis
     Markdown of its own (a fence in it is code, and ends with it), and so is a MyST
     directive's in a code fence (``{note}``, not ``{code-block}``); nor is a paragraph of
     ES module imports (``import X from '...'``, as Docusaurus reads a ``.md`` file), a Hugo
-    shortcode (``{{< note >}}``; its ``title="..."`` is text) at a line's start or end, or an
+    shortcode (``{{< note >}}``; its ``title="..."`` is text) at a line's start or end, a Liquid include alone
+    on its line (Jekyll's ``{% include note.html content="..." %}``; its content is text), or an
     attribute list alone on its line (``{.lead}``). In MDX
     (``"mdx"``) so are ``import``/``export`` blocks and ``{...}`` expressions (``{/* a comment */}``).
     A heading's section is its text without tags or an id (``## Install <Badge/> {#install}``).
