@@ -122,6 +122,20 @@ def test_a_placeholder_for_a_title_in_the_metadata_is_no_title(tmp_path: Path, p
     assert _one(word).title == "Minutes of the 1998 general meeting"
 
 
+@pytest.mark.parametrize("placeholder", ("Document", "Untitled Document", "Untitled-1", "index.html"))
+def test_an_editors_placeholder_for_a_pages_title_is_no_title(tmp_path: Path, placeholder: str) -> None:
+    # VS Code's and Emmet's "!" page is titled "Document", Dreamweaver's "Untitled Document": every passage of the
+    # page was cited, and read by the model, under it. Its og:title is the title where it has one.
+    body = "<body><main><h1>Dome care</h1><p>Close the dome when the humidity rises above 85 percent.</p></main></body>"
+    bare = documents.write_html(tmp_path / "dome.html", f"<html><head><title>{placeholder}</title></head>{body}</html>")
+    assert _one(bare).title is None
+    social = documents.write_html(tmp_path / "care.html", f"<html><head><title>{placeholder}</title><meta "
+                                  f'property="og:title" content="Dome care"></head>{body}</html>')
+    assert _one(social).title == "Dome care"
+    kept = documents.write_html(tmp_path / "kept.html", f"<html><head><title>Dome care</title></head>{body}</html>")
+    assert _one(kept).title == "Dome care"
+
+
 def test_an_arxiv_stamp_in_the_margin_is_not_the_title(tmp_path: Path) -> None:
     from fpdf import FPDF
 

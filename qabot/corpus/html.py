@@ -23,8 +23,8 @@ builds the document:
   of its permalink, in it or right after it as GitHub writes it) is the anchor of the paragraphs below it, for a citation link
   ``url#section-id``; under a heading without one, the anchor above goes on, and headings
   of the same text each have their own (``html_headings.Anchors``). Permalink markers (``¶``) are not text;
-- ``<title>`` is the title; ``<link rel=canonical>`` (or ``og:url``) the url;
-  ``<meta name=author>`` the author.
+- ``<title>`` (else ``og:title``) is the title, but for an editor's placeholder ("Untitled Document",
+  ``titles``); ``<link rel=canonical>`` (or ``og:url``) the url; ``<meta name=author>`` the author.
 
 Before trafilatura reads the page, text written straight into a container (old HTML
 without ``<p>``, as HeVeA and many hand-written pages have it) is wrapped in paragraphs,
@@ -54,6 +54,7 @@ from qabot.corpus import html_prepare as prepare
 from qabot.corpus import limits
 from qabot.corpus.derived import DerivedText
 from qabot.corpus.files import CorpusFile, Warn
+from qabot.corpus.titles import own_title
 from qabot.models import Document
 from qabot.text import dedup_key
 
@@ -404,7 +405,9 @@ def _metadata(tree: Any) -> dict[str, str]:
         return None
 
     meta = {
-        "title": first("//head/title//text()") or first("//title//text()"),
+        # An editor's placeholder ("Document", VS Code's and Emmet's; "Untitled Document", Dreamweaver's) is none.
+        "title": own_title(first("//head/title//text()") or first("//title//text()")) or own_title(
+            first("//meta[@property='og:title']/@content")),
         "url": first("//link[@rel='canonical']/@href") or first("//meta[@property='og:url']/@content"),
         "author": first("//meta[@name='author']/@content"),
         "date": next((d for name in _DATE_META if (d := first(
