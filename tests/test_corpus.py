@@ -65,6 +65,21 @@ def test_front_matter_fenced(tmp_path: Path) -> None:
     assert paras[1].section == "Part one"
 
 
+def test_front_matter_in_yaml_as_site_generators_write_it(tmp_path: Path) -> None:
+    # A nested map's key (Astro's and Hugo themes' "seo:", a sidebar's) is not the page's: read line by line, its
+    # "title" named the page after its search snippet. Pandoc's and Jekyll's list of authors, and a long title
+    # folded over lines (">-"), were lost, or read as the title ">-".
+    path = tmp_path / "dome.md"
+    path.write_text("---\ntitle: >-\n  Closing the dome\n  in bad weather\nauthor:\n  - Ana Ruiz\n  - 'Ben K.'\n"
+                    "seo:\n  title: Buy domes cheap | Example\n  author: SEO team\nsidebar:\n  url: /other\n---\n"
+                    "# Rain\n\nClose it when rain is forecast.\n")
+    (doc,) = _load(path)
+    assert (doc.title, doc.author, doc.url) == ("Closing the dome in bad weather", "Ana Ruiz, Ben K.", None)
+    assert _texts(doc) == ["Close it when rain is forecast."]
+    assert parse_front_matter('---\nauthor: [Ana Ruiz, "Ben K."]\nauthors:\n  - name: Ana\n---\nBody.\n')[0] == {
+        "author": "Ana Ruiz, Ben K."}
+
+
 def test_front_matter_in_toml_as_hugo_writes_it(tmp_path: Path) -> None:
     path = tmp_path / "calibration.md"
     path.write_text('+++\ntitle = "Calibration frames"\ndate = 2023-11-05T10:00:00Z\ndraft = false\n'

@@ -7,7 +7,6 @@ silently; other file types are skipped with a warning that names them.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import logging
@@ -17,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from qabot.corpus.front_matter import FRONT_MATTER_KEYS, META_LINE, toml_fields, unquote, yaml_fields
 from qabot.corpus.walk import walk
 from qabot.errors import CorpusFolderError
 from qabot.text import blank, lines
@@ -24,7 +24,6 @@ from qabot.text import blank, lines
 log = logging.getLogger(__name__)
 
 Warn = Callable[[str], None]
-FRONT_MATTER_KEYS = ("title", "author", "date", "url")
 
 
 @dataclass(frozen=True)
@@ -296,7 +295,6 @@ def digests(files: Iterable[CorpusFile], warn: Warn) -> dict[str, str]:
 
 _FENCE = re.compile(r"\A\ufeff?---[ \t]*\n(.*?\n)---[ \t]*(?:\n|\Z)", re.DOTALL)
 _TOML_FENCE = re.compile(r"\A\ufeff?\+\+\+[ \t]*\n(.*?\n)\+\+\+[ \t]*(?:\n|\Z)", re.DOTALL)  # Hugo's
-_META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 
 
 def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
@@ -309,21 +307,21 @@ def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
     """
     fenced = _FENCE.match(text)
     if fenced:
-        return _meta_fields(fenced.group(1).splitlines()), fenced.end()
+        return yaml_fields(fenced.group(1).splitlines()), fenced.end()
     fenced = _TOML_FENCE.match(text)
-    if fenced and (fields := _toml_fields(fenced.group(1))) is not None:
+    if fenced and (fields := toml_fields(fenced.group(1))) is not None:
         return fields, fenced.end()
     fields: dict[str, str] = {}
     offset = 0  # a byte-order mark is part of the first line, and of its length
     for line in lines(text):  # from the top, never the whole file split
-        match = _META_LINE.match(line.lstrip("\ufeff"))
+        match = META_LINE.match(line.lstrip("\ufeff"))
         if not line.strip():
             if fields:
                 return fields, offset + len(line) + 1
             break
         if not match or match.group(1).lower() not in FRONT_MATTER_KEYS:
             break
-        fields[match.group(1).lower()] = _unquote(match.group(2))
+        fields[match.group(1).lower()] = unquote(match.group(2))
         offset += len(line) + 1
     return _mail_headers(text) or ({}, 0)
 
@@ -401,36 +399,3 @@ def mail_meta(subject: str, sender: str, date: str) -> dict[str, str]:
         when = date.strip()
     meta = {"title": decoded(subject), "author": name or address, "date": when}
     return {key: value for key, value in meta.items() if value}
-
-
-def _meta_fields(lines: list[str]) -> dict[str, str]:
-    fields = {}
-    for line in lines:
-        match = _META_LINE.match(line)
-        if match and match.group(1).lower() in FRONT_MATTER_KEYS and match.group(2):
-            fields[match.group(1).lower()] = _unquote(match.group(2))
-    return fields
-
-
-def _toml_fields(block: str) -> dict[str, str] | None:
-    """The known keys of a TOML block, read with ``tomllib`` (a date as ISO 8601); None where it is not TOML."""
-    import tomllib
-
-    try:
-        table = tomllib.loads(block)
-    except tomllib.TOMLDecodeError:
-        return None
-    fields = {}
-    for key, value in table.items():
-        if key.lower() in FRONT_MATTER_KEYS and isinstance(value, str | int | float | datetime.date | datetime.time):
-            text = value.isoformat() if isinstance(value, datetime.date | datetime.time) else str(value).strip()
-            if text:
-                fields[key.lower()] = text
-    return fields
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        value = value[1:-1]
-    return value
