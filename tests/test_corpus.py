@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from qabot.corpus import CorpusFile, find_files, load_file, paragraphs, parse_front_matter
+from qabot.corpus.plaintext import dialect
 from qabot.errors import CorpusError
 from tests.conftest import DEFAULT_CORPUS
 
@@ -78,6 +79,19 @@ def test_front_matter_in_yaml_as_site_generators_write_it(tmp_path: Path) -> Non
     assert _texts(doc) == ["Close it when rain is forecast."]
     assert parse_front_matter('---\nauthor: [Ana Ruiz, "Ben K."]\nauthors:\n  - name: Ana\n---\nBody.\n')[0] == {
         "author": "Ana Ruiz, Ben K."}
+
+
+def test_text_between_two_rules_at_the_top_is_no_front_matter(tmp_path: Path) -> None:
+    # Notes that open with a line set off by "---" rules: read as front matter, it was left out, unsaid.
+    line = "Close the dome when the humidity rises above 85 percent."
+    for name, content in (("notes.txt", f"---\n{line}\n---\n\nPark the mount first.\n"),
+                          ("notes.md", f"---\n\n{line}\n\n---\n\nPark the mount first.\n")):
+        path = tmp_path / name
+        path.write_text(content)
+        (doc,) = _load(path)
+        assert doc.body_start == 0
+        assert line in [doc.text[p.start : p.end] for p in paragraphs(doc.text, doc.body_start, dialect(name))], name
+    assert parse_front_matter("---\n# a comment\ntitle: Dome\n---\nBody.\n") == ({"title": "Dome"}, 32)
 
 
 def test_front_matter_in_toml_as_hugo_writes_it(tmp_path: Path) -> None:

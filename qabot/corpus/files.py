@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qabot.corpus.front_matter import FRONT_MATTER_KEYS, META_LINE, toml_fields, unquote, yaml_fields
+from qabot.corpus.front_matter import FRONT_MATTER_KEYS, META_LINE, is_yaml_map, toml_fields, unquote, yaml_fields
 from qabot.corpus.walk import walk
 from qabot.errors import CorpusFolderError
 from qabot.text import blank, lines
@@ -300,13 +300,14 @@ _TOML_FENCE = re.compile(r"\A\ufeff?\+\+\+[ \t]*\n(.*?\n)\+\+\+[ \t]*(?:\n|\Z)",
 def parse_front_matter(text: str) -> tuple[dict[str, str], int]:
     """Front matter fields and the offset where the body starts (0 when there is none).
 
-    Either fenced by ``---`` lines (YAML, as Jekyll and most generators write it), TOML fenced
+    Either fenced by ``---`` lines (YAML, as Jekyll and most generators write it: a text between two rules, which
+    opens with no ``key:``, is no front matter but text), TOML fenced
     by ``+++`` lines (Hugo's), or plain ``Key: value`` lines of the known keys (title, author,
     date, url) at the very top, followed by a blank line. A ``+++`` block that is not valid
     TOML is no front matter: its text is the document's.
     """
     fenced = _FENCE.match(text)
-    if fenced:
+    if fenced and is_yaml_map(fenced.group(1).splitlines()):
         return yaml_fields(fenced.group(1).splitlines()), fenced.end()
     fenced = _TOML_FENCE.match(text)
     if fenced and (fields := toml_fields(fenced.group(1))) is not None:

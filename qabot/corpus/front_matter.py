@@ -9,7 +9,15 @@ import re
 FRONT_MATTER_KEYS = ("title", "author", "date", "url")
 META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
 _YAML_ITEM = re.compile(r"[ \t]*-[ \t]+(?![\w-]+:(?:\s|$))(.+?)[ \t]*")  # a list's item, not a map's ("- name: Ana")
+_YAML_KEY = re.compile(r"""(?:[^\s:#"'][^:\n]*?|"[^"\n]*"|'[^'\n]*')[ \t]*:(?:[ \t]|$)""")  # "title:", "'a b':"
 _BLOCK_SCALAR = re.compile(r"[>|][+-]?\d?")  # YAML's folded (">") or literal ("|") text on the lines below
+
+
+def is_yaml_map(lines: list[str]) -> bool:
+    """Whether the lines between two ``---`` lines are a YAML map, as front matter is: its first line but blank
+    ones and comments is a key's (``title: ...``). A text's paragraph between two rules is not."""
+    first = next((line for line in lines if line.strip() and not line.lstrip().startswith("#")), None)
+    return first is None or (not first[:1].isspace() and _YAML_KEY.match(first) is not None)
 
 
 def yaml_fields(lines: list[str]) -> dict[str, str]:
