@@ -399,6 +399,18 @@ def test_markdown_a_heading_written_in_html_names_its_section(tmp_path: Path) ->
 
 
 
+def test_markdown_a_heading_written_in_html_links_to_its_id(tmp_path: Path) -> None:
+    # A README's "<h2 id="usage">" (a table of contents links to it): the passages under it linked to the top of the
+    # page. A heading in HTML without an id has none: GitHub makes no slug for it.
+    path = tmp_path / "README.md"
+    path.write_text('<h1 align="center">Skyfetch</h1>\n\nSkyfetch downloads images of the night sky.\n\n'
+                    '<h2 id="usage">Usage</h2>\n\nRun skyfetch with a date.\n\n'
+                    '<h2><a name="faq"></a>Questions</h2>\n\nIt resumes a fetch that was cut off.\n', encoding="utf-8")
+    (doc,) = load_file(CorpusFile(path, path.name))
+    assert [(p.section, p.anchor) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Skyfetch", None), ("Usage", "usage"), ("Questions", "faq")]
+
+
 def test_markdown_anchors_over_lines_are_no_text(tmp_path: Path) -> None:
     # nvm's README puts two anchors above a heading, for the links of an older table of contents
     content = ('# Skyfetch\n\nSkyfetch fetches survey tiles.\n\n<a id="installation-and-update"></a>\n'

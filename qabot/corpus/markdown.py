@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Literal
 
-from qabot.corpus import limits, markdown_tools
+from qabot.corpus import limits, markdown_tags, markdown_tools
 from qabot.corpus.markdown_tags import heading_anchor, heading_text, html_tags, jsx_tags, opens_with_tag
 
 if TYPE_CHECKING:
@@ -313,6 +313,8 @@ class Markdown:
             left, right = self.shown[shown[0]]  # a heading in HTML (a README's <h1 align="center">) of one line's text
             self.headings[first] = heading_text(lines[shown[0]][left:right]).strip()
             self.heading_lines.update(dict.fromkeys(range(first, end), first))
+            if (anchor := markdown_tags.html_heading_anchor(block)) is not None:
+                self.anchors[first] = anchor
 
     def _markup(self, lines: list[str], first: int, end: int, spans: Iterable[tuple[int, int]],
                 every: bool = True) -> None:

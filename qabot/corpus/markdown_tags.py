@@ -156,6 +156,7 @@ def heading_text(content: str) -> str:
 
 
 _ANCHOR_ID = re.compile(r"\{:?[^{}]*?#([^\s{}#.]+)[^{}]*\}\s*$")  # "{#wind}", "{: #wind .new }", "{.new #wind}"
+_HTML_HEADING_ID = re.compile(r"""\s*<h[1-6]\s[^>]*?\bid\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)  # <h2 id="usage">
 _NAMED = re.compile(r"""<a\s[^>]*?\b(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)  # <a name="wind"></a>
 # What GitHub's slugger (github-slugger) keeps of a heading's text: letters, marks (a vowel sign, an accent written
 # apart), digits and letter numbers, connectors ("_"), "-" and " "; the rest (punctuation, symbols, "²") it drops.
@@ -171,6 +172,15 @@ def heading_anchor(content: str, shown: str) -> str:
         return given.group(1)
     kept = (c for c in shown.strip().lower() if c in "- " or unicodedata.category(c) in _SLUG_KEPT)
     return "".join(kept).replace(" ", "-")
+
+
+def html_heading_anchor(block: str) -> str | None:
+    """The id a heading written in HTML (``<h2 id="usage">Usage</h2>``, or with an ``<a name="usage">`` in it)
+    gives its element; None where it gives none (GitHub makes no slug for a heading in HTML)."""
+    if len(block) > _MAX_HEADING_MARKUP:
+        return None
+    given = _HTML_HEADING_ID.match(block) or _NAMED.search(block)
+    return given.group(1) if given else None
 
 
 def _inline_text(content: str) -> str:
