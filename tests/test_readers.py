@@ -136,6 +136,17 @@ def test_an_editors_placeholder_for_a_pages_title_is_no_title(tmp_path: Path, pl
     assert _one(kept).title == "Dome care"
 
 
+def test_an_svg_icons_title_is_not_the_pages(tmp_path: Path) -> None:
+    # A page without a <title> in its head, with an inline SVG icon's tooltip (<svg><title>GitHub</title>): every
+    # passage was cited, and read by the model, as the page "GitHub". A <title> the page puts in its body still is.
+    main = "<main><h1>Dome care</h1><p>Close the dome when the humidity rises above 85 percent.</p></main>"
+    icon = '<a href="https://github.com/x"><svg viewBox="0 0 16 16"><title>GitHub</title><path d="M0 0"/></svg></a>'
+    page = documents.write_html(tmp_path / "dome.html", f"<html><head></head><body><header>{icon}</header>{main}</body></html>")
+    assert _one(page).title is None
+    body = documents.write_html(tmp_path / "care.html", f"<html><body><title>Dome care</title>{icon}{main}</body></html>")
+    assert _one(body).title == "Dome care"
+
+
 def test_an_arxiv_stamp_in_the_margin_is_not_the_title(tmp_path: Path) -> None:
     from fpdf import FPDF
 

@@ -397,6 +397,10 @@ def _has_blocks(element: Any) -> bool:
     return any(isinstance(c.tag, str) and c.tag in ("p", "list", "quote", "table", "head") for c in element)
 
 
+# A <title> out of the head (a page that puts it in its body), but an inline SVG's: an icon's tooltip ("GitHub").
+_BODY_TITLE = "//title[not(ancestor::*[local-name()='svg' or local-name()='math'])]//text()"
+
+
 def _metadata(tree: Any) -> dict[str, str]:
     def first(xpath: str) -> str | None:
         for value in tree.xpath(xpath):
@@ -406,7 +410,7 @@ def _metadata(tree: Any) -> dict[str, str]:
 
     meta = {
         # An editor's placeholder ("Document", VS Code's and Emmet's; "Untitled Document", Dreamweaver's) is none.
-        "title": own_title(first("//head/title//text()") or first("//title//text()")) or own_title(
+        "title": own_title(first("//head/title//text()") or first(_BODY_TITLE)) or own_title(
             first("//meta[@property='og:title']/@content")),
         "url": first("//link[@rel='canonical']/@href") or first("//meta[@property='og:url']/@content"),
         "author": first("//meta[@name='author']/@content"),
