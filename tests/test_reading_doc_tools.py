@@ -569,6 +569,20 @@ def test_html_a_short_page_is_the_text_of_its_container_not_its_theme_s_menus(tm
         "To find an image by its date, type the date in the archive’s search box as 2024-03-01."]
 
 
+def test_html_a_short_page_keeps_a_paragraph_with_a_button_or_an_icon(tmp_path: Path) -> None:
+    # trafilatura takes a button's label and an SVG icon out of a paragraph ("Press to copy ..."), which then read as
+    # text outside the page's <main>: on a short page such a paragraph was left out, unsaid.
+    page = ('<html><head><title>Copying</title></head><body><nav><a href="/">Home</a></nav><main><h1>Copying</h1>'
+            "<p>Close the dome when the humidity rises above 85 percent, and park the mount first.</p>"
+            "<p>Press <button>Copy</button> to copy the command, then run it in the terminal.</p>"
+            '<p>Click the <svg class="icon"><title>gear</title><path d="M0 0"/></svg> icon to open the settings.</p>'
+            "</main></body></html>")
+    assert _page_texts(tmp_path, "copying.html", page) == [
+        "Close the dome when the humidity rises above 85 percent, and park the mount first.",
+        "Press to copy the command, then run it in the terminal.",  # trafilatura's reading, the button's label out
+        "Click the icon to open the settings."]
+
+
 def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
     # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
     # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.

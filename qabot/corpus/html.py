@@ -209,15 +209,31 @@ def _contained(body: Any, piece: Any) -> Any:
     what a theme puts around the content (pydata-sphinx-theme's "Section Navigation", its
     project's name) as paragraphs of it. Where what it found is shorter than its own threshold
     for trusting it (``MIN_EXTRACTED_SIZE``) and the page has a container, a block whose text
-    that container does not hold is left out (all of them kept where none is in it)."""
+    that container does not hold is left out (all of them kept where none is in it). The container's text is
+    read as it is, and without what trafilatura takes out of a paragraph (a button's label, an SVG icon's title):
+    "Press <button>Copy</button> to copy" is the paragraph "Press to copy", which is in the container."""
     if body is None or len("".join(body.itertext())) >= SHORT_PAGE or (container := _container(piece)) is None:
         return body
     inside = "".join(container.text_content().split())
-    outside = [block for block in body if "".join("".join(block.itertext()).split()) not in inside]
+    cleaned = "".join(_without_cleaned(container).text_content().split())
+    outside = [block for block in body
+               if (text := "".join("".join(block.itertext()).split())) not in inside and text not in cleaned]
     if len(outside) < len(body):
         for block in outside:
             body.remove(block)
     return body
+
+
+def _without_cleaned(element: Any) -> Any:
+    """A copy of ``element`` without the elements trafilatura takes out of a page, their tails kept."""
+    import copy
+
+    from trafilatura.settings import MANUALLY_CLEANED
+
+    element = copy.deepcopy(element)
+    for child in list(element.iterdescendants(*MANUALLY_CLEANED)):
+        child.drop_tree()
+    return element
 
 
 def _load(name: str, data: bytes, warn: Warn | None) -> Any:
