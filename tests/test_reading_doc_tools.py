@@ -583,6 +583,22 @@ def test_html_a_short_page_keeps_a_paragraph_with_a_button_or_an_icon(tmp_path: 
         "Click the icon to open the settings."]
 
 
+def test_html_an_svg_icons_tooltip_is_not_text(tmp_path: Path) -> None:
+    # A theme's permalink icon with its tooltip, <svg><title>Link to this section</title></svg>: the heading was read
+    # twice, the second time as "PowerLink to this section", the section every passage under it was cited in.
+    link = '<a class="anchor" href="#{0}"><svg viewBox="0 0 16 16"><title>Link to this section</title><path d="M0"/></svg></a>'
+    page = ("<html><head><title>Mount</title></head><body><main>"
+            f'<h1 id="mount">Mount{link.format("mount")}</h1><p>The mount carries the telescope and its cameras.</p>'
+            f'<h2 id="power">Power{link.format("power")}</h2><p>The mount draws three amperes when it slews.</p>'
+            "</main></body></html>")
+    path = tmp_path / "mount.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    assert [(doc.text[p.start : p.end], p.section, p.anchor) for p in document_paragraphs(doc)] == [
+        ("Mount", "Mount", "mount"), ("The mount carries the telescope and its cameras.", "Mount", "mount"),
+        ("Power", "Power", "power"), ("The mount draws three amperes when it slews.", "Power", "power")]
+
+
 def test_html_vitepress_s_code_language_label_is_not_text(tmp_path: Path) -> None:
     # VitePress (Vite's, Vue's, Vitest's docs) writes each code block with its copy button and a label of its language
     # in the corner, <span class="lang">sh</span>: the label was a paragraph, "sh", before every command.

@@ -113,6 +113,7 @@ def document(name: str, data: bytes, warn: Warn | None = None) -> Document | Non
     if tree is None:
         return None
     meta = _metadata(tree)
+    prepare.drop_icon_titles(tree)
     generators.prepare(tree)
     marks.prepare(tree)
     prepare.blocks(tree)  # first: text right in a figure is then wrapped as any container's

@@ -2,7 +2,7 @@
 
 Text written straight into a container (old HTML without ``<p>``) is wrapped in paragraphs,
 as a browser lays it out, and a ``<div>`` of text in a list item is one; what is not text
-is removed (permalink markers, code line numbers, links that show no text); a ``<figure>``
+is removed (permalink markers, code line numbers, links that show no text, an SVG icon's tooltip); a ``<figure>``
 becomes a block, so that its text is read, and so does a ``<summary>`` that holds a
 heading, so that the heading starts a section; a block in a heading or a ``<pre>`` starts
 a line; and each ``<pre>`` block's lines are kept aside, for the block trafilatura gives
@@ -39,6 +39,14 @@ def flat(text: str) -> str:
 def text_of(element: Any) -> str:
     """An element's text, whitespace flattened (``flat``)."""
     return flat("".join(element.itertext()))
+
+
+def drop_icon_titles(tree: Any) -> None:
+    """Remove the ``<title>`` and ``<desc>`` of every inline SVG (and MathML): an icon's tooltip ("Link to this
+    section", "Copy"), which the page never shows as text; read as text, a permalink's made each heading twice."""
+    for graphic in limits.checked(list(tree.iter("svg", "math"))):
+        for label in list(graphic.iterdescendants("title", "desc")):
+            label.drop_tree()
 
 
 def drop_permalinks(tree: Any) -> None:
