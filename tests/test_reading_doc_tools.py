@@ -632,6 +632,28 @@ def test_html_starlight_s_asides_are_read(tmp_path: Path) -> None:
     assert "Corporate proxies that inspect TLS must trust the archive's certificate." in texts, texts
 
 
+def test_html_starlight_s_heading_links_are_not_text(tmp_path: Path) -> None:
+    # Starlight 0.34+ (sharp's docs, cut down) puts a link beside each heading: an icon, and for screen readers alone
+    # "Section titled “rotate”", which was a paragraph under every heading of every page.
+    def heading(ident: str, text: str) -> str:
+        return (f'<div class="sl-heading-wrapper level-h2"><h2 id="{ident}">{text}</h2><a class="sl-anchor-link" '
+                f'href="#{ident}"><span aria-hidden="true" class="sl-anchor-icon"><svg width="16" height="16" '
+                'viewBox="0 0 24 24"><path fill="currentcolor" d="m12.11 15.39-3.88 3.88"></path></svg></span><span '
+                f'class="sr-only" data-pagefind-ignore="">Section titled “{text}”</span></a></div>')
+
+    page = ('<!doctype html><html><head><meta name="generator" content="Starlight v0.34.3"><title>Image operations | '
+            'sharp</title></head><body><main data-pagefind-body><div class="sl-markdown-content">'
+            f'{heading("rotate", "rotate")}<p>Rotate the output image by the given angle, in degrees.</p>'
+            f'{heading("flip", "flip")}<p>Mirror the image vertically (up-down) about the x-axis.</p>'
+            "</div></main></body></html>")
+    path = tmp_path / "operation.html"
+    path.write_text(page, encoding="utf-8")
+    doc = next(load_file(CorpusFile(path, path.name)))
+    assert [(doc.text[p.start : p.end], p.anchor) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Rotate the output image by the given angle, in degrees.", "rotate"),
+        ("Mirror the image vertically (up-down) about the x-axis.", "flip")]
+
+
 def test_html_a_section_that_holds_the_page_keeps_the_id_that_says_so(tmp_path: Path) -> None:
     # A site's template may hold the page in a <section id="content"> that its title opens: trafilatura finds the
     # page's content by that id, and without it read the links of the page's navigation as its text.

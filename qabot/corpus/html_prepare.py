@@ -11,6 +11,7 @@ back to have them again, as are the numbers of ordered lists' items.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import re
 import textwrap
@@ -19,6 +20,7 @@ from typing import Any
 
 from qabot.corpus import limits
 
+_SCREEN_READER = re.compile(r"(?:^|\s)(?:sr-only|visually-hidden|visuallyhidden|screen-reader-text)(?:\s|$)")
 _PERMALINK = {"¶", "#", "§", "🔗", "◆", "link", "", "\u200b"}  # Docusaurus: a zero-width space; Doxygen: ◆
 _INLINE = frozenset("a abbr b bdi bdo big cite code data dfn em font i img kbd label mark q s samp small span strike "
                     "strong sub sup time tt u var wbr br".split())
@@ -58,7 +60,13 @@ def drop_permalinks(tree: Any) -> None:
 
 def is_permalink(link: Any) -> bool:
     """Whether a link's text is a permalink marker: ``¶``, ``#``, nothing, or an icon font's glyph (MkDocs' own
-    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font)."""
+    theme writes U+F0C1, Font Awesome's link, which shows as a link icon only in that font); its text for screen
+    readers alone not counted (Starlight's icon with its ``<span class="sr-only">Section titled "Install"</span>``)."""
+    if any(_SCREEN_READER.search(inner.get("class") or "") for inner in link.iterdescendants("span")):
+        link = copy.deepcopy(link)
+        for inner in list(link.iterdescendants("span")):
+            if _SCREEN_READER.search(inner.get("class") or ""):
+                inner.drop_tree()
     text = flat(link.text_content())
     return text in _PERMALINK or all(unicodedata.category(ch) == "Co" for ch in text)
 
