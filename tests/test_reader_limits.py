@@ -81,6 +81,21 @@ def test_a_word_file_that_unzips_past_the_file_limit_is_skipped_without_unzippin
     assert peak < 2 << 20  # the 24 MB inside were never unpacked
 
 
+def test_a_huge_title_is_read_in_bounded_time(tmp_path: Path) -> None:
+    # Telling a tool's placeholder title ("Proceedings Template - WORD") backtracked over the whole title: a page's
+    # (or a PDF's) 150 KB <title> of "template template ..." took 23 s, and time grew with its square.
+    title = "template " * 16_000
+    page = tmp_path / "huge.html"
+    page.write_text(f"<html><head><title>{title}</title></head><body><main><h1>Dome</h1><p>Close the dome when the "
+                    "humidity rises above 85 percent.</p></main></body></html>", encoding="utf-8")
+    pdf = documents.write_pdf(tmp_path / "huge.pdf", title=title)
+    for path in (page, pdf):
+        started = time.monotonic()
+        [doc], warnings = _read(path)
+        assert time.monotonic() - started < 5, path.name
+        assert not warnings and doc.title == title.strip()
+
+
 @pytest.mark.parametrize("name", ["word/document.xml", "word/document.dat"])
 def test_a_word_file_of_empty_paragraphs_is_skipped_by_its_unpacked_xml(tmp_path: Path, name: str) -> None:
     # python-docx parses a part by the type [Content_Types].xml gives it, whatever its name: 40 MB of XML named
