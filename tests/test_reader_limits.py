@@ -81,6 +81,18 @@ def test_a_word_file_that_unzips_past_the_file_limit_is_skipped_without_unzippin
     assert peak < 2 << 20  # the 24 MB inside were never unpacked
 
 
+def test_front_matter_with_a_long_run_of_spaces_is_read_in_bounded_time(tmp_path: Path) -> None:
+    # A field's value read lazily up to its trailing spaces backtracked over every run of spaces: "title: a", 40,000
+    # spaces and "b" took 5 s, and time grew with the square of the line (a megabyte of them: hours).
+    spaces = " " * 60_000
+    path = tmp_path / "notes.md"
+    path.write_text(f"---\ntitle: a{spaces}b\nauthor:\n- Ana{spaces}Ruiz\n---\n\nClose the dome.\n", encoding="utf-8")
+    started = time.monotonic()
+    [doc], warnings = _read(path)
+    assert time.monotonic() - started < 5
+    assert not warnings and (doc.title, doc.author) == (f"a{spaces}b", f"Ana{spaces}Ruiz")
+
+
 def test_a_huge_title_is_read_in_bounded_time(tmp_path: Path) -> None:
     # Telling a tool's placeholder title ("Proceedings Template - WORD") backtracked over the whole title: a page's
     # (or a PDF's) 150 KB <title> of "template template ..." took 23 s, and time grew with its square.

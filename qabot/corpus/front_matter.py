@@ -7,9 +7,11 @@ import datetime
 import re
 
 FRONT_MATTER_KEYS = ("title", "author", "date", "url")
-META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$")
-_YAML_ITEM = re.compile(r"[ \t]*-[ \t]+(?![\w-]+:(?:\s|$))(.+?)[ \t]*")  # a list's item, not a map's ("- name: Ana")
-_YAML_KEY = re.compile(r"""(?:[^\s:#"'][^:\n]*?|"[^"\n]*"|'[^'\n]*')[ \t]*:(?:[ \t]|$)""")  # "title:", "'a b':"
+# Each matched in a time linear in the line's length: no lazy ".*?" before trailing spaces, which backtracks over
+# every run of spaces in a long line ("title: a" and a megabyte of spaces took minutes). Values are stripped after.
+META_LINE = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*)$")
+_YAML_ITEM = re.compile(r"[ \t]*-[ \t]+(?![\w-]+:(?:\s|$))(.+)")  # a list's item, not a map's ("- name: Ana")
+_YAML_KEY = re.compile(r"""(?:[^\s:#"'][^:\n]*|"[^"\n]*"[ \t]*|'[^'\n]*'[ \t]*):(?:[ \t]|$)""")  # "title:", "'a b':"
 _BLOCK_SCALAR = re.compile(r"[>|][+-]?\d?")  # YAML's folded (">") or literal ("|") text on the lines below
 
 
@@ -41,7 +43,7 @@ def yaml_fields(lines: list[str]) -> dict[str, str]:
         match = META_LINE.match(line)
         if match is None or line[:1].isspace() or (name := match.group(1).lower()) not in FRONT_MATTER_KEYS:
             continue
-        value = match.group(2)
+        value = match.group(2).strip()
         if not value or _BLOCK_SCALAR.fullmatch(value):
             key, listed, values = name, not value, []
         elif value.startswith("[") and value.endswith("]"):
