@@ -92,7 +92,10 @@ FORMAT_VERSION = 33  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # Markdown heading written in HTML (and INDEX_TEXT: a heading that asks is read before its passages)
 # 33: Asciidoctor's admonition labels, sidebars and footnotes, a section whose id is a furniture word, a Sphinx code
 # caption read; Javadoc's and Doxygen's generated pages and Docsy's feedback widget not; a solved post's answer
-# thanked by first name accepted; a message that opens with the first name only one member goes by addresses them
+# thanked by first name accepted; a message that opens with the first name only one member goes by addresses them;
+# a Word file's Title paragraph and an HTML og:title as titles, editors' placeholder titles none; Jekyll's include
+# content read; top-level front matter keys only, text between two rules no front matter; an HTML heading's id in
+# Markdown; SVG icons' titles and screen-reader-only permalink text no text
 INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
