@@ -18,6 +18,8 @@
   compressed a thousandfold: PDFium runs out of memory loading the page;
 - ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
   characters: PDFium builds each page's label whole;
+- ``pdf_listed``: a PDF of one page whose page tree says it has a million (600 bytes), or
+  lists a million pages it does not hold (11 MB): each is a page to load, and to lay out;
 - ``form_cycle``, ``form_dag``: a PDF of a few KB whose form XObjects draw each other, in a
   cycle or each the next twice (``pdf_forms`` writes any such file): PDFium parses every form
   a page draws, and every form those draw, when it loads the page.
@@ -332,6 +334,18 @@ FORM = b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] "
 SENTENCE = b"BT /F1 12 Tf 10 10 Td (Natalia Sedova was married to Leon Trotsky.) Tj ET"
 
 
+def pdf_listed(path: Path, mb: float = 0, *, pages: int = 1_000_000, kids: bool = False) -> Path:
+    """A PDF of one page of text whose page tree says it has ``pages``: by its ``/Count`` alone (600 bytes), or with
+    ``kids`` by listing that many pages that the file does not hold (some 11 bytes each)."""
+    listed = b" ".join(b"%d 0 R" % number for number in range(6, 5 + pages)) if kids else b""
+    path.write_bytes(pdf_file({
+        1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R %s] /Count %d >>" % (listed, pages),
+        3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", 4: _deflated(SENTENCE),
+        5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+           b"/Contents 4 0 R >>"}))
+    return path
+
+
 def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b"/X Do", *,
               resources: bytes = b"/XObject << /X 10 0 R >>", objects: dict[int, bytes] | None = None,
               packed: dict[int, bytes] | None = None, xref_stream: bool = False) -> Path:
@@ -408,7 +422,7 @@ def figure_pdf(path: Path) -> Path:
 
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_parts": docx_parts, "docx_chunk": docx_chunk, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
-         "pdf_labels": pdf_labels, "form_cycle": form_cycle, "form_dag": form_dag}
+         "pdf_labels": pdf_labels, "pdf_listed": pdf_listed, "form_cycle": form_cycle, "form_dag": form_dag}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

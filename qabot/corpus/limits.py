@@ -14,7 +14,8 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   parts took 600 MB to list). A PDF's streams that may be page content may each (and a page's
   together, with the form XObjects it draws) inflate to at most ``max_inflated_mb``, and all
   to ``max_file_mb``, counted before PDFium opens it; a PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for
-  each MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text;
+  each MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text, and a PDF may list
+  at most ``PAGES_PER_MB`` pages for each MB of the file on disk, counted before any page is loaded;
 - **text**: the characters a file yields, counted as its reader builds them, at most
   ``max_text_mb`` million, and for plain text at most ``PARAGRAPHS_PER_MILLION``
   paragraphs for each million of them (counted before any is described);

@@ -32,7 +32,11 @@ costs a tenth of that and tells how many objects it draws: a page of more than
 default; the densest page of a real manual draws one or two thousand) skips the file.
 And a page label: one longer than ``MAX_LABEL_CHARS`` is no printed page number (a
 ``/PageLabels`` prefix of a million characters would be a megabyte for every page), and
-the document's labels are left out, with a warning.
+the document's labels are left out, with a warning. And the pages themselves: each page
+PDFium counts is loaded (or tried) and laid out, some 370 bytes and 20 µs even where the file
+does not hold it, so a page tree of 600 bytes whose ``/Count`` said a million took 370 MB;
+a PDF that lists more than ``PAGES_PER_MB`` pages for each MB of it (begun) is skipped
+before any page is loaded (PDFium counts at most about a million).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Any
 from qabot.corpus import limits
 from qabot.corpus.files import CorpusFile, Warn
 from qabot.corpus.garbled import mixed_scripts, unreadable
+from qabot.corpus.pdf_answers import unread_answers
 from qabot.corpus.pdf_layout import Line, Spaces, document
 from qabot.corpus.pdf_streams import check_streams
 from qabot.corpus.pdf_tables import CELL_GAP, MAX_CELLS, ROW_GAP
@@ -55,9 +60,9 @@ from qabot.text import first_line
 
 SUFFIXES = frozenset({".pdf"})
 PAGE_OBJECTS_PER_MB = 10_000  # a line of text is about 100 bytes of a page's content stream, parsed whole like markup
+PAGES_PER_MB = 10_000  # pages a PDF may list for each MB of it, begun: a real one takes a few KB a page, 150 bytes at least
 MAX_LABEL_CHARS = 64  # a printed page number ("iv", "A-12") is a few characters
 MAX_ROW_CHARS = 300  # a longer line is no table's row
-_FIELD_DEPTH = 8  # a widget's form fields looked up, up its /Parent chain (a real form nests two or three deep)
 # A bold font's name, where the font states no weight: "Helvetica-Bold", "Arial,Bold", "MyriadPro-Semibold",
 # "Roboto-Black", "Futura-Heavy", "Garamond-Demi", TeX's "CMBX10" (bold extended) and "CMB10".
 _BOLD_NAME = re.compile(r"(?i)bold|black|heavy|demi(?!light)|\Acmbx?\d")
@@ -84,6 +89,9 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
+        if count > (most := PAGES_PER_MB * max(1, math.ceil(file.path.stat().st_size / limits.MB))):
+            raise limits.OverLimit(f"its page tree lists {count:,} pages, more than {PAGES_PER_MB:,} for each MB of the "
+                                   f"file ({most:,} here)")
         pages, garbled, scanned, broken, answers = [], [], [], [], {}
         most = int(PAGE_OBJECTS_PER_MB * limits.current().max_inflated_mb)
         for index in range(count):
@@ -339,7 +347,7 @@ def _spaced(cells: str, text: str, places: set[int]) -> str:
 def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool, int]:
     """The lines of one page, in PDFium's reading order, with their position and font size, whether text was
     left out as garbled (``qabot.corpus.garbled``: a line of unmapped glyphs, or the whole page where its words mix
-    writing systems), and how many of its form fields' answers its text does not hold (``_unread_answers``).
+    writing systems), and how many of its form fields' answers its text does not hold (``pdf_answers``).
 
     A page that draws more than ``most`` objects raises ``OverLimit`` before its text page is built.
     """
@@ -394,42 +402,11 @@ def _page_lines(pdf: object, index: int, most: int) -> tuple[list[Line], bool, i
             lines.append(Line(cells, left, right, bottom / height if height else 0.0, size, bold,
                               end / height if height else 0.0, gaps, even, cuts=cuts))
         if mixed_scripts(line.text for line in lines):
-            return [], True, _unread_answers(raw, page.raw, text)
-        return lines, left_out, _unread_answers(raw, page.raw, text)
+            return [], True, unread_answers(raw, page.raw, text)
+        return lines, left_out, unread_answers(raw, page.raw, text)
     finally:
         textpage.close()
         page.close()
-
-
-def _unread_answers(raw: Any, page: object, text: str) -> int:
-    """How many of a page's text and choice fields hold an answer (``/V``, the widget's or its field's) that its text
-    does not: a filled form draws them by their widgets, apart from the page's content, which alone is read."""
-    count, read = 0, " ".join(text.split())
-    for number in range(raw.FPDFPage_GetAnnotCount(page)):
-        chain = [raw.FPDFPage_GetAnnot(page, number)]  # the widget, then its field and the fields above (/Parent)
-        try:
-            if not chain[0] or raw.FPDFAnnot_GetSubtype(chain[0]) != raw.FPDF_ANNOT_WIDGET:
-                continue
-            while len(chain) < _FIELD_DEPTH and (above := raw.FPDFAnnot_GetLinkedAnnot(chain[-1], b"Parent")):
-                chain.append(above)
-            value = next((v for a in chain if (v := _string(raw, a, b"V").strip())), "")  # both are inherited
-            kind = next((k for a in chain if (k := _string(raw, a, b"FT"))), "")
-            count += bool(value) and kind in ("Tx", "Ch") and " ".join(value.split()) not in read
-        finally:
-            for opened in chain:
-                if opened:
-                    raw.FPDFPage_CloseAnnot(opened)
-    return count
-
-
-def _string(raw: Any, annot: object, key: bytes) -> str:
-    """An annotation's string (or name) value of ``key``; "" where it has none."""
-    size = raw.FPDFAnnot_GetStringValue(annot, key, None, 0)
-    if size <= 2:  # a UTF-16 NUL alone
-        return ""
-    buffer = ctypes.create_string_buffer(size)
-    raw.FPDFAnnot_GetStringValue(annot, key, ctypes.cast(buffer, ctypes.POINTER(raw.FPDF_WCHAR)), size)
-    return buffer.raw[: size - 2].decode("utf-16-le", "replace")
 
 
 def _size(textpage: object, char: int, matrix: object) -> float:
