@@ -893,6 +893,19 @@ def test_a_linked_folder_is_read_under_its_own_name_however_deep(make_corpus, fa
     assert [s.source for s in bot.sources("z/")] == ["z/deep/private.txt"]
 
 
+def test_links_that_lead_to_each_other_are_named_a_loop_not_a_broken_link(make_corpus, fake_bot_for, caplog) -> None:
+    corpus = make_corpus(GOOD)
+    (corpus / "a.txt").symlink_to("b.txt")
+    (corpus / "b.txt").symlink_to("a.txt")
+    (corpus / "self").symlink_to("self", target_is_directory=True)
+    (corpus / "gone.txt").symlink_to("nowhere.txt")
+    bot = fake_bot_for(corpus)
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    loop = "a loop of links (Too many levels of symbolic links)"
+    assert bot.manifest.skipped_messages() == [f"skipping a.txt: {loop}", f"skipping b.txt: {loop}",
+                                               "skipping gone.txt: a broken link", f"skipping self: {loop}"]
+
+
 def test_a_link_loop_is_read_once(make_corpus, fake_bot_for) -> None:
     corpus = make_corpus({"sub/a.txt": "The harbour was dredged in 1911."})
     (corpus / "sub" / "loop").symlink_to(corpus, target_is_directory=True)

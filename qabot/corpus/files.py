@@ -7,6 +7,7 @@ silently; other file types are skipped with a warning that names them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -49,7 +50,7 @@ def find_files(
     inside the corpus folder (qabot's own files are no documents); the corpus folder
     itself as the index folder is an error. Everything else that cannot be read
     is skipped with a one-line warning that names it: another file type, a folder that
-    cannot be listed, a FIFO or device, a broken link, and a link (to a file or a
+    cannot be listed, a FIFO or device, a broken link or a loop of links, and a link (to a file or a
     folder) that leads outside ``corpus_dir``, unless ``external_links`` allows it.
     ``explain`` may say why a folder is not read, or better why a file of another type is not (a
     chat exporter's media folder, a CSV chat export), or why a file of a type that is read is no document
@@ -75,6 +76,11 @@ def find_files(
         """Why a link may not be followed, or None."""
         target = Path(os.path.realpath(path))
         if not target.exists():
+            try:
+                os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:  # links that lead to each other, or a chain too long to follow
+                    return f"a loop of links ({exc.strerror})"
             return "a broken link"
         if not external_links and not target.is_relative_to(root):
             return f"a link to {target}, outside the corpus folder (QABOT_CORPUS_EXTERNAL_LINKS=true follows it)"
