@@ -450,6 +450,16 @@ def test_a_pdf_whose_page_tree_lists_more_pages_than_its_size_can_hold_is_skippe
          "Failed to load page.)")]
 
 
+def test_a_pdf_titled_template_thousands_of_times_is_read_in_time_linear_in_its_title(tmp_path: Path) -> None:
+    # The test for a Word template's placeholder title ("Proceedings Template - WORD") backtracked over each pair of
+    # its words: a /Title of 72 KB of "template template ..." took 5.5 s, 360 KB minutes, in one regular expression
+    # that no reader limit stops (a Word file's title too).
+    title = "template " * 40_000
+    path = documents.write_pdf(tmp_path / "manual.pdf", title=title)
+    shown, _ = _read_apart(path, tmp_path, "(len(d[0].title), w)", timeout=30)
+    assert shown == str((len(title) - 1, []))
+
+
 def test_pdf_page_labels_longer_than_a_page_number_are_left_out_without_being_built(tmp_path: Path) -> None:
     path = hostile.pdf_labels(tmp_path / "labels.pdf", mb=0.2, pages=50)  # 50 labels of 200,000 characters
     (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
