@@ -18,6 +18,8 @@
   compressed a thousandfold: PDFium runs out of memory loading the page;
 - ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
   characters: PDFium builds each page's label whole;
+- ``pdf_empty_streams``: ``mb`` of empty streams (61,000 to a MB), each listed before PDFium
+  opens the file;
 - ``pdf_listed``: a PDF of one page whose page tree says it has a million (600 bytes), or
   lists a million pages it does not hold (11 MB): each is a page to load, and to lay out;
 - ``form_cycle``, ``form_dag``: a PDF of a few KB whose form XObjects draw each other, in a
@@ -346,6 +348,13 @@ def pdf_listed(path: Path, mb: float = 0, *, pages: int = 1_000_000, kids: bool 
     return path
 
 
+def pdf_empty_streams(path: Path, mb: float = 1) -> Path:
+    """``mb`` of empty streams and nothing else (``>>streamendstream``, 17 bytes each): 61,000 to a MB, each one
+    listed, and its dictionary looked for, before PDFium opens the file."""
+    path.write_bytes(b"%PDF-1.4\n" + b">>streamendstream" * int(mb * MB / 17))
+    return path
+
+
 def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b"/X Do", *,
               resources: bytes = b"/XObject << /X 10 0 R >>", objects: dict[int, bytes] | None = None,
               packed: dict[int, bytes] | None = None, xref_stream: bool = False) -> Path:
@@ -422,7 +431,7 @@ def figure_pdf(path: Path) -> Path:
 
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_parts": docx_parts, "docx_chunk": docx_chunk, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
-         "pdf_labels": pdf_labels, "pdf_listed": pdf_listed, "form_cycle": form_cycle, "form_dag": form_dag}
+         "pdf_labels": pdf_labels, "pdf_listed": pdf_listed, "pdf_empty_streams": pdf_empty_streams, "form_cycle": form_cycle, "form_dag": form_dag}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

@@ -407,6 +407,28 @@ def test_a_form_drawn_many_times_is_read_within_the_limit_and_skipped_past_it(tm
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping drawn.pdf: {FORMS_INFLATE.format(0.5)}"])
 
 
+def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
+    # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
+    # it was no PDF: 256 MB of them, hours and gigabytes.
+    path = hostile.pdf_empty_streams(tmp_path / "streams.pdf", mb=1)  # 61,680 streams
+    (docs, warnings), peak, _ = _peak_while(lambda: _read(path))
+    assert docs == [] and warnings == [("skipping streams.pdf: it holds more than 10,000 streams, 10,000 for each MB "
+                                        "of the file")]
+    assert peak < 6 << 20, peak >> 20  # the file (1 MB), and 10,000 streams listed
+
+
+def test_each_byte_of_a_pdf_is_looked_at_as_a_stream_dictionary_once(tmp_path: Path, monkeypatch) -> None:
+    # A stream's dictionary was looked for in the 64 KB before it, whatever streams those held: 9,000 streams in
+    # 150 KB were 600 MB of dictionaries to copy and search.
+    from qabot.corpus import pdf_streams
+
+    path = hostile.pdf_empty_streams(tmp_path / "streams.pdf", mb=0.15)  # 9,252 streams, under the 10,000 a MB
+    seen = []
+    monkeypatch.setattr(pdf_streams, "is_form", lambda dictionary: seen.append(len(dictionary)) or False)
+    pdf_streams.check_streams(path, ReaderLimits())  # each stream listed, and its dictionary looked at
+    assert len(seen) == 9_252 and sum(seen) <= path.stat().st_size
+
+
 def test_real_pdfs_content_streams_are_far_under_the_limit() -> None:
     # Their largest stream a page draws is 55 KB (reportlab's user guide; valgrind's manual, 248 KB), a tenth
     # of a tenth of the 4 MB default. All the streams of valgrind's 1.4 MB manual inflate to 3.8 MB: bounded by

@@ -15,7 +15,8 @@ bounds (``QABOT_READER_*`` settings); ``load_file`` applies them to every reader
   together, with the form XObjects it draws) inflate to at most ``max_inflated_mb``, and all
   to ``max_file_mb``, counted before PDFium opens it; a PDF page may draw at most ``PAGE_OBJECTS_PER_MB`` objects for
   each MB of ``max_inflated_mb`` (``qabot.corpus.pdf``), counted before PDFium builds its text, and a PDF may list
-  at most ``PAGES_PER_MB`` pages for each MB of the file on disk, counted before any page is loaded;
+  at most ``PAGES_PER_MB`` pages for each MB of the file on disk, counted before any page is loaded (and at most
+  ``pdf_streams.STREAMS_PER_MB`` streams, counted before PDFium opens it);
 - **text**: the characters a file yields, counted as its reader builds them, at most
   ``max_text_mb`` million, and for plain text at most ``PARAGRAPHS_PER_MILLION``
   paragraphs for each million of them (counted before any is described);
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
 import time
 import zipfile
 import zlib
@@ -273,6 +275,11 @@ def current() -> ReaderLimits:
     """The limits of the file being read (the defaults outside ``load_file``), for a bound a reader derives from one."""
     budget = _current.get()
     return budget.limits if budget is not None else ReaderLimits()
+
+
+def per_mb(count: int, size: int) -> int:
+    """``count`` for each MB of a file of ``size`` bytes, begun: the most of a thing it may hold (a PDF's pages)."""
+    return count * max(1, math.ceil(size / MB))
 
 
 def _mb(size: float) -> str:

@@ -89,7 +89,7 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         if count == 0:
             warn(f"skipping {file.name}: the PDF has no pages")
             return
-        if count > (most := PAGES_PER_MB * max(1, math.ceil(file.path.stat().st_size / limits.MB))):
+        if count > (most := limits.per_mb(PAGES_PER_MB, file.path.stat().st_size)):
             raise limits.OverLimit(f"its page tree lists {count:,} pages, more than {PAGES_PER_MB:,} for each MB of the "
                                    f"file ({most:,} here)")
         pages, garbled, scanned, broken, answers = [], [], [], [], {}
