@@ -18,6 +18,8 @@
   compressed a thousandfold: PDFium runs out of memory loading the page;
 - ``pdf_labels``: a PDF of 2,000 pages whose page labels share a prefix of ``mb`` million
   characters: PDFium builds each page's label whole;
+- ``pdf_font``: a PDF of one line in a font whose program inflates to ``mb`` (1,000 MB in 1 MB
+  of PDF): PDFium inflates it whole to read the text;
 - ``pdf_empty_streams``: ``mb`` of empty streams (61,000 to a MB), each listed before PDFium
   opens the file;
 - ``pdf_listed``: a PDF of one page whose page tree says it has a million (600 bytes), or
@@ -348,6 +350,26 @@ def pdf_listed(path: Path, mb: float = 0, *, pages: int = 1_000_000, kids: bool 
     return path
 
 
+def pdf_font(path: Path, mb: float = 1000, *, program: bytes = b"/FontFile2", entries: bytes = b"/Length1 0") -> Path:
+    """One page of text in an embedded font whose program (``program``, its dictionary's ``entries`` marking it a
+    font's) inflates to ``mb`` of zeros: 1,000 MB in 1 MB of PDF, by default. PDFium inflates a font's program whole
+    to read the text set in it (2 GB for those 1,000 MB)."""
+    squeeze = zlib.compressobj(9)
+    block = bytes(MB)
+    packed = b"".join([*(squeeze.compress(block) for _ in range(int(mb))), squeeze.compress(block[: int(mb % 1 * MB)]),
+                       squeeze.flush()])
+    path.write_bytes(pdf_file({
+        1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
+        3: b"<< /Type /Font /Subtype /TrueType /BaseFont /Sans /FirstChar 32 /LastChar 126 /Widths [" + b"500 " * 95
+           + b"] /FontDescriptor 6 0 R /Encoding /WinAnsiEncoding >>", 4: _deflated(SENTENCE),
+        5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+           b"/Contents 4 0 R >>",
+        6: b"<< /Type /FontDescriptor /FontName /Sans /Flags 32 /FontBBox [0 0 1000 1000] /ItalicAngle 0 /Ascent 800 "
+           b"/Descent -200 /CapHeight 700 /StemV 80 " + program + b" 7 0 R >>",
+        7: b"<< /Length %d /Filter /FlateDecode %s >>\nstream\n" % (len(packed), entries) + packed + b"\nendstream"}))
+    return path
+
+
 def pdf_empty_streams(path: Path, mb: float = 1) -> Path:
     """``mb`` of empty streams and nothing else (``>>streamendstream``, 17 bytes each): 61,000 to a MB, each one
     listed, and its dictionary looked for, before PDFium opens the file."""
@@ -431,7 +453,7 @@ def figure_pdf(path: Path) -> Path:
 
 KINDS = {"docx_bomb": docx_bomb, "docx_paragraphs": docx_paragraphs, "docx_parts": docx_parts, "docx_chunk": docx_chunk, "flat_html": flat_html,
          "big_export": big_export, "deep_export": deep_export, "pdf_lines": pdf_lines, "pdf_tj": pdf_tj, "pdf_shows": pdf_shows,
-         "pdf_labels": pdf_labels, "pdf_listed": pdf_listed, "pdf_empty_streams": pdf_empty_streams, "form_cycle": form_cycle, "form_dag": form_dag}
+         "pdf_labels": pdf_labels, "pdf_listed": pdf_listed, "pdf_empty_streams": pdf_empty_streams, "pdf_font": pdf_font, "form_cycle": form_cycle, "form_dag": form_dag}
 
 if __name__ == "__main__":
     kind, size, target = sys.argv[1:4]

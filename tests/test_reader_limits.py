@@ -407,6 +407,19 @@ def test_a_form_drawn_many_times_is_read_within_the_limit_and_skipped_past_it(tm
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping drawn.pdf: {FORMS_INFLATE.format(0.5)}"])
 
 
+@pytest.mark.parametrize(("program", "entries"), [(b"/FontFile2", b"/Length1 0"), (b"/FontFile", b"/Length2 0"),
+                                                  (b"/FontFile3", b"/Subtype /OpenType")])
+def test_a_pdf_font_program_that_inflates_past_the_file_limit_is_skipped_before_pdfium_loads_it(
+        tmp_path: Path, program: bytes, entries: bytes) -> None:
+    # A font's program was counted nowhere, though PDFium inflates it whole to read the text set in it: 1 MB of PDF
+    # whose TrueType font inflated to 1,000 MB took 2 GB (4 MB of it, 8 GB), with no warning.
+    path = hostile.pdf_font(tmp_path / "font.pdf", mb=9, program=program, entries=entries)  # 9 KB
+    assert _read(path, ReaderLimits(max_file_mb=8)) == ([], [
+        "skipping font.pdf: its streams inflate to more than 8 MB, over the limit (QABOT_READER_MAX_FILE_MB)"])
+    [doc], warnings = _read(path, ReaderLimits(max_file_mb=10))  # under it: read, a font being no page content
+    assert doc.text == "Natalia Sedova was married to Leon Trotsky." and warnings == []
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

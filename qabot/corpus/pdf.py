@@ -19,8 +19,8 @@ of 15 million characters (a text page of 2.9 GB). Each stream that may be page c
 an image, a font program or an attachment), and the streams a page's ``/Contents`` names
 together (whatever their dictionaries say), may inflate to at most
 ``QABOT_READER_MAX_INFLATED_MB`` (the largest of a real manual is 250 KB; within 4 MB, a
-page's text page may still take 0.9 GB and 2 s); all of them to at most
-``QABOT_READER_MAX_FILE_MB``. So may a page's content with the form XObjects it draws, each
+page's text page may still take 0.9 GB and 2 s); all of them, with the fonts' programs
+(which PDFium inflates whole), to at most ``QABOT_READER_MAX_FILE_MB``. So may a page's content with the form XObjects it draws, each
 as many times as it is drawn, with the forms it draws in turn (``pdf_forms``): PDFium parses
 them all when it loads the page, so a form of 733 bytes that draws itself twice grew past
 7.7 GB and aborted the process, and a form of 2 MB drawn 100,000 times (7 KB of PDF) aborted

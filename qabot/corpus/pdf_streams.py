@@ -33,6 +33,8 @@ _NAME = re.compile(rb"/([^\x00\t\n\f\r /\[\]<>()]+)")
 # Not drawn as page content: an image, a font program (/Length1-3, or a compact font's /Subtype), an attachment.
 _NOT_CONTENT = re.compile(rb"/Subtype[\x00\t\n\f\r ]*/(?:Image|Type1C|CIDFontType0C|OpenType)\b"
                           rb"|/Length[123]\b|/Type[\x00\t\n\f\r ]*/EmbeddedFile\b")
+# A font program, which PDFium inflates whole to read the text set in it (1,000 MB of one took 2 GB).
+_FONT = re.compile(rb"/Subtype[\x00\t\n\f\r ]*/(?:Type1C|CIDFontType0C|OpenType)\b|/Length[123]\b")
 _OBJECT_STREAM = re.compile(rb"/Type[\x00\t\n\f\r ]*/ObjStm\b")
 _CONTENTS = re.compile(rb"/Contents[\x00\t\n\f\r ]*(\[[\d\x00\t\n\f\r ]*(?:R[\d\x00\t\n\f\r ]*)*\]"
                        rb"|\d+[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
@@ -56,6 +58,7 @@ class _Stream:
     form: bytes | None = None  # a form XObject's dictionary, where its resources are
     first: int = 0  # where an object stream's objects begin in it
     early: int = 1  # LZWDecode's /EarlyChange: its codes widen one code early (1, the default) or not (0)
+    font: bool = False  # a font program: counted with all the file's streams, not as a page's content
 
 
 def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
@@ -64,7 +67,7 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
     Each stream that may be drawn as page content (any but an image, a font program or an
     attachment) may inflate to at most ``max_inflated_mb``, and so may the streams a page's
     ``/Contents`` names, together (an image's stream named there counts too); all of them,
-    to at most ``max_file_mb``. Where the file has form XObjects, what a page draws counts too:
+    and the fonts' programs (which PDFium inflates whole to read the text), to at most ``max_file_mb``. Where the file has form XObjects, what a page draws counts too:
     its content, and each form it draws as many times as it draws it, with what that form draws
     in turn (``pdf_forms``), at most ``max_inflated_mb``; a form that draws itself is refused.
     Filters read: FlateDecode, LZWDecode, RunLengthDecode,
@@ -88,20 +91,21 @@ def _check_streams(data: bytes, bound: limits.ReaderLimits) -> None:
     sizes: dict[int, int] = {}
     total = 0
     for stream in streams:
-        if not stream.content:
+        if not stream.content and not stream.font:
             continue
         limits.check()
         kept = bytearray() if stream.objects else None
         drawn = stream.form is not None or stream.number in named
-        size = _inflated(data, stream, most, kept, forms if drawn else None)
+        size = _inflated(data, stream, most if stream.content else bound.max_file_mb * limits.MB - total, kept,
+                         forms if drawn else None)
         total += size
-        if size > most:
+        if size > most and stream.content:
             raise limits.OverLimit(f"a stream in it{_object(stream)} inflates to more than "
                                    f"{bound.max_inflated_mb:g} MB, over the limit (QABOT_READER_MAX_INFLATED_MB)")
         if total > bound.max_file_mb * limits.MB:
             raise limits.OverLimit(f"its streams inflate to more than {bound.max_file_mb:g} MB, over the limit "
                                    "(QABOT_READER_MAX_FILE_MB)")
-        if stream.number is not None:
+        if stream.number is not None and stream.content:
             sizes[stream.number] = max(size, sizes.get(stream.number, 0))
         if kept is not None:
             objects = bytes(kept)  # one copy, up to QABOT_READER_MAX_INFLATED_MB
@@ -167,7 +171,7 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
                                form is not None or not _NOT_CONTENT.search(dictionary)
                                and not _IMAGE_FILTERS.intersection(filters),
                                objects, form, first_object(dictionary) if objects else 0,
-                               0 if _EARLY_CHANGE_0.search(dictionary) else 1))
+                               0 if _EARLY_CHANGE_0.search(dictionary) else 1, bool(_FONT.search(dictionary))))
         position = max(end, start)
 
 
