@@ -379,11 +379,12 @@ def pdf_empty_streams(path: Path, mb: float = 1) -> Path:
 
 def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b"/X Do", *,
               resources: bytes = b"/XObject << /X 10 0 R >>", objects: dict[int, bytes] | None = None,
-              packed: dict[int, bytes] | None = None, xref_stream: bool = False) -> Path:
+              packed: dict[int, bytes] | None = None, xref_stream: bool = False, packed_entries: bytes = b"") -> Path:
     """One page whose content is ``page`` (in Helvetica, its ``/XObject`` names as ``resources`` say), and the
     form XObjects ``forms``: each one's number -> its content (compressed) and its ``/Resources``. ``objects`` are
-    more objects of the file, and ``packed`` more in an object stream (object 9); ``xref_stream``: a PDF 1.5, whose
-    cross-reference stream tells PDFium where those are (a table cannot)."""
+    more objects of the file, and ``packed`` more in an object stream (object 9, ``packed_entries`` in its
+    dictionary); ``xref_stream``: a PDF 1.5, whose cross-reference stream tells PDFium where those are (a table
+    cannot)."""
     every = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [5 0 R] /Count 1 >>",
              3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", 4: _deflated(page),
              5: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> "
@@ -394,7 +395,8 @@ def pdf_forms(path: Path, forms: dict[int, tuple[bytes, bytes]], page: bytes = b
         bodies = list(packed.values())
         offsets = [sum(len(body) + 1 for body in bodies[:at]) for at in range(len(bodies))]
         header = b" ".join(b"%d %d" % pair for pair in zip(packed, offsets, strict=True)) + b"\n"
-        every[9] = _deflated(header + b"\n".join(bodies), b"/Type /ObjStm /N %d /First %d" % (len(packed), len(header)))
+        every[9] = _deflated(header + b"\n".join(bodies),
+                             b"/Type /ObjStm /N %d /First %d " % (len(packed), len(header)) + packed_entries)
     path.write_bytes(_xref_stream_file(every, list(packed or {})) if xref_stream else pdf_file(every))
     return path
 

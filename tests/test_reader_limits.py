@@ -420,6 +420,17 @@ def test_a_pdf_font_program_that_inflates_past_the_file_limit_is_skipped_before_
     assert doc.text == "Natalia Sedova was married to Leon Trotsky." and warnings == []
 
 
+@pytest.mark.parametrize("says", [b"/Subtype /Image", b"/Length1 0", b"/Type /EmbeddedFile"])
+def test_an_object_stream_counts_whatever_else_its_dictionary_says(tmp_path: Path, says: bytes) -> None:
+    # PDFium inflates an object stream whole to read an object in it, whatever its dictionary says besides: one of
+    # 500 MB that said it was an image (500 KB of PDF) was counted nowhere, and took 1 GB.
+    path = hostile.pdf_forms(tmp_path / "packed.pdf", {}, hostile.SENTENCE, resources=b"", xref_stream=True,
+                             packed={20: b"<< /Pad (" + b"x" * (1 << 20) + b") >>"}, packed_entries=says)
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [
+        ("skipping packed.pdf: a stream in it (object 9) inflates to more than 0.5 MB, over the limit "
+         "(QABOT_READER_MAX_INFLATED_MB)")])
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

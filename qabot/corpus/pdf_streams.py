@@ -65,9 +65,11 @@ def check_streams(path: Path, bound: limits.ReaderLimits) -> None:
     """Raise ``OverLimit`` when the file's compressed streams inflate past its limits, inflating none whole.
 
     Each stream that may be drawn as page content (any but an image, a font program or an
-    attachment) may inflate to at most ``max_inflated_mb``, and so may the streams a page's
-    ``/Contents`` names, together (an image's stream named there counts too); all of them,
-    and the fonts' programs (which PDFium inflates whole to read the text), to at most ``max_file_mb``. Where the file has form XObjects, what a page draws counts too:
+    attachment), and each object stream (whatever else it says: PDFium inflates it whole to read
+    an object in it), may inflate to at most ``max_inflated_mb``, and so may the streams a page's
+    ``/Contents`` names, together (an image's stream named there counts too); all of them, and
+    the fonts' programs (which PDFium inflates whole to read the text), to at most
+    ``max_file_mb``. Where the file has form XObjects, what a page draws counts too:
     its content, and each form it draws as many times as it draws it, with what that form draws
     in turn (``pdf_forms``), at most ``max_inflated_mb``; a form that draws itself is refused.
     Filters read: FlateDecode, LZWDecode, RunLengthDecode,
@@ -167,8 +169,8 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
         filters = _NAME.findall(listed[1]) if listed else []
         form = dictionary if is_form(dictionary) else None  # drawn as content, whatever else its dictionary says
         objects = bool(_OBJECT_STREAM.search(dictionary))
-        streams.append(_Stream(number, start, end, filters,
-                               form is not None or not _NOT_CONTENT.search(dictionary)
+        streams.append(_Stream(number, start, end, filters,  # a form, or an object stream, whatever else it says
+                               form is not None or objects or not _NOT_CONTENT.search(dictionary)
                                and not _IMAGE_FILTERS.intersection(filters),
                                objects, form, first_object(dictionary) if objects else 0,
                                0 if _EARLY_CHANGE_0.search(dictionary) else 1, bool(_FONT.search(dictionary))))
