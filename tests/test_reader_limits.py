@@ -431,6 +431,14 @@ def test_an_object_stream_counts_whatever_else_its_dictionary_says(tmp_path: Pat
          "(QABOT_READER_MAX_INFLATED_MB)")])
 
 
+def test_a_pdf_bomb_with_a_comment_before_its_stream_keyword_is_still_counted(tmp_path: Path) -> None:
+    # PDFium reads a comment as white space: a stream whose dictionary's ">>" and "stream" had one between them was
+    # no stream to the count, and pdf_tj's 16 MB (40 KB of PDF) took 2.8 GB instead of being skipped.
+    path = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6)
+    path.write_bytes(path.read_bytes().replace(b">>\nstream\n", b">> % a comment\n%another\r\nstream\n"))
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

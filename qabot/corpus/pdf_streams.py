@@ -26,7 +26,8 @@ from pathlib import Path
 from qabot.corpus import limits
 from qabot.corpus.pdf_forms import Forms, first_object, is_form, object_number
 
-_STREAM = re.compile(rb">>[\x00\t\n\f\r ]*stream(?:\r\n|\r|\n)?")
+# A comment is white space to PDFium: one between ">>" and "stream" hid a stream from every count.
+_STREAM = re.compile(rb">>(?:[\x00\t\n\f\r ]|%[^\r\n]*+)*+stream(?:\r\n|\r|\n)?")
 _LENGTH = re.compile(rb"/Length[\x00\t\n\f\r ]+(\d+)(?![\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R)")
 _FILTER = re.compile(rb"/Filter[\x00\t\n\f\r ]*(\[[^\]]*\]|/[^\x00\t\n\f\r /\[\]<>()]+)")
 _NAME = re.compile(rb"/([^\x00\t\n\f\r /\[\]<>()]+)")
