@@ -439,6 +439,18 @@ def test_a_pdf_bomb_with_a_comment_before_its_stream_keyword_is_still_counted(tm
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
 
 
+@pytest.mark.parametrize("written", [b"/Filter /Fl#61teDecode", b"/Filt#65r /FlateDecode",
+                                     b"/Filter % a comment\n/FlateDecode", b"/F (x) %/Filter /Crypt\n/Filter /FlateDecode",
+                                     b"/F (/Filter /Crypt) /Filter /FlateDecode", b"/F (a(b)%c) /Filter /FlateDecode",
+                                     b"/Filter [%/Crypt\n/FlateDecode]"])
+def test_a_pdf_bomb_whose_filter_is_written_as_pdfium_reads_it_is_still_counted(tmp_path: Path, written: bytes) -> None:
+    # PDFium reads a name's #xx as its character, a comment as white space, and a string as no key: a filter so
+    # written, or one faked in a comment or a string before it, was not the one counted, and pdf_tj's bomb was read.
+    path = hostile.pdf_tj(tmp_path / "bomb.pdf", mb=0.6)
+    path.write_bytes(path.read_bytes().replace(b"/Filter /FlateDecode", written, 1))
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

@@ -10,7 +10,8 @@ time and counted, never held: see ``check_streams`` for the bounds, and ``pdf_fo
 what forms draw. ``qabot.corpus.pdf`` calls it before anything else. Listing the streams is
 bounded too: each byte is looked at as a stream's dictionary once, and a file of more than
 ``STREAMS_PER_MB`` streams for each MB of it is skipped as they are listed (10 MB of empty
-streams took 86 s and 240 MB to list).
+streams took 86 s and 240 MB to list). A stream's dictionary is read as PDFium reads it
+(``_plain``): a comment is white space, a string holds no key, a name's ``#61`` is its "a".
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ _EARLY_CHANGE_0 = re.compile(rb"/EarlyChange[\x00\t\n\f\r ]+0(?![\d.])")
 _REFERENCE = re.compile(rb"(\d+)[\x00\t\n\f\r ]+\d+[\x00\t\n\f\r ]+R")
 _IMAGE_FILTERS = frozenset({b"DCTDecode", b"DCT", b"JPXDecode", b"CCITTFaxDecode", b"CCF", b"JBIG2Decode"})
 _WHITESPACE = b"\x00\t\n\f\r "
+_LEXED = re.compile(rb"[()\\%]")  # what begins or ends a string or a comment, or escapes in a string
+_LINE_END = re.compile(rb"[\r\n]")
+_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_NAME_CHARS = frozenset(range(0x21, 0x7F)) - frozenset(b"()<>[]{}/%#")
 _CHUNK = 1 << 16  # bytes of a stream read, or inflated, at a time
 _DICTIONARY_REACH = 1 << 16  # how far before ``stream`` its object's header is looked for
 STREAMS_PER_MB = 10_000  # streams a PDF may hold for each MB of it, begun: a real one's average a few KB, 100 bytes at least
@@ -155,7 +160,7 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
             raise limits.OverLimit(f"it holds more than {most:,} streams, {STREAMS_PER_MB:,} for each MB of the file")
         reach = max(position, found.start() - _DICTIONARY_REACH)  # not back into the stream before it
         header = data.rfind(b"obj", reach, found.start())
-        dictionary = bytes(data[(header + 3 if header >= 0 else reach) : found.end()])
+        dictionary = _plain(bytes(data[(header + 3 if header >= 0 else reach) : found.end()]))
         number = object_number(data, header) if header >= 0 else None
         start = found.end()
         length = _LENGTH.search(dictionary)
@@ -176,6 +181,38 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
                                objects, form, first_object(dictionary) if objects else 0,
                                0 if _EARLY_CHANGE_0.search(dictionary) else 1, bool(_FONT.search(dictionary))))
         position = max(end, start)
+
+
+def _plain(dictionary: bytes) -> bytes:
+    """A stream's dictionary as PDFium reads its keys and names: its comments white space, its strings emptied (a
+    "/Filter" in either is none), and each ``#xx`` in a name that stands for a name's own character decoded
+    ("/Fl#61teDecode" is FlateDecode)."""
+    if b"%" in dictionary or b"(" in dictionary:
+        out, depth, at, skip = bytearray(), 0, 0, -1
+        for found in _LEXED.finditer(dictionary):
+            where, char = found.start(), dictionary[found.start()]
+            if where <= skip:
+                continue
+            if depth:
+                if char == 0x5C:  # a backslash escapes the next character
+                    skip = where + 1
+                elif char in b"()":
+                    depth += 1 if char == 0x28 else -1
+                    if not depth:  # the string's end: what it held is left out
+                        out += b"()"
+                        at = where + 1
+            elif char == 0x28:
+                out += dictionary[at:where]
+                at, depth = where, 1
+            elif char == 0x25:  # a comment, to the end of its line
+                line_end = _LINE_END.search(dictionary, where)
+                out += dictionary[at:where] + b" "
+                at = skip = line_end.start() if line_end else len(dictionary)
+        dictionary = bytes(out + dictionary[at:])  # a string never closed: what follows it, as it is
+    if b"#" in dictionary:
+        dictionary = _ESCAPE.sub(lambda escape: bytes((value,)) if (value := int(escape[1], 16)) in _NAME_CHARS
+                                 else escape[0], dictionary)
+    return dictionary
 
 
 def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
