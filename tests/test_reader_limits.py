@@ -451,6 +451,16 @@ def test_a_pdf_bomb_whose_filter_is_written_as_pdfium_reads_it_is_still_counted(
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping bomb.pdf: {INFLATES}"])
 
 
+@pytest.mark.parametrize("written", [b"/Contents % a comment\n[", b"/Cont#65nts ["])
+def test_a_page_that_draws_one_stream_many_times_is_counted_however_its_contents_key_is_written(
+        tmp_path: Path, written: bytes) -> None:
+    # A page's /Contents written with a comment before its value, or a #xx in its name, as PDFium reads them, was
+    # no page to the count: each of its streams was counted once, however many times the page drew it.
+    path = hostile.pdf_tj(tmp_path / "thrice.pdf", mb=0.2, contents=b"[4 0 R 4 0 R 4 0 R]")
+    path.write_bytes(path.read_bytes().replace(b"/Contents [", written))
+    assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping thrice.pdf: {PAGE_INFLATES}"])
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

@@ -184,12 +184,12 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
 
 
 def _plain(dictionary: bytes) -> bytes:
-    """A stream's dictionary as PDFium reads its keys and names: its comments white space, its strings emptied (a
-    "/Filter" in either is none), and each ``#xx`` in a name that stands for a name's own character decoded
-    ("/Fl#61teDecode" is FlateDecode)."""
+    """A stream's dictionary (or the objects between two streams) as PDFium reads its keys and names: its comments
+    white space, its strings emptied (a "/Filter" in either is none), and each ``#xx`` in a name that stands for a
+    name's own character decoded ("/Fl#61teDecode" is FlateDecode)."""
     if b"%" in dictionary or b"(" in dictionary:
         out, depth, at, skip = bytearray(), 0, 0, -1
-        for found in _LEXED.finditer(dictionary):
+        for found in limits.checked(_LEXED.finditer(dictionary)):  # a page's objects, between streams: any length
             where, char = found.start(), dictionary[found.start()]
             if where <= skip:
                 continue
@@ -216,6 +216,8 @@ def _plain(dictionary: bytes) -> bytes:
 
 
 def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
+    if data.find(b"%", start, end) >= 0 or data.find(b"#", start, end) >= 0:  # read as PDFium reads it (``_plain``)
+        data, start, end = _plain(data[start:end]), 0, end - start
     return [[int(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
 
 
