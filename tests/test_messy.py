@@ -710,6 +710,11 @@ def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
         bot.delete(["z1", "z\udc80"])
     with pytest.raises(DocumentError, match=r"sources: 'api/\\ud800' holds a lone surrogate"):
         bot.delete(sources="api/\ud800")
+    # "" is a string: "must be strings" sent its caller looking for a wrong type; and which value it was is said
+    with pytest.raises(DocumentError, match=r"^doc_ids must be non-empty strings, not ''$"):
+        bot.delete("")
+    with pytest.raises(DocumentError, match=r"^sources must be non-empty strings, not int$"):
+        bot.delete(sources=["api/x", 7])
 
 
 def test_ask_after_close_is_a_clear_error(bot) -> None:

@@ -287,8 +287,9 @@ def strings(values: Iterable[str], name: str) -> list[str]:
         items = list(values)
     except TypeError:  # delete(5)
         raise DocumentError(f"{name} must be strings, not {type(values).__name__}") from None
-    if not all(isinstance(v, str) and v for v in items):
-        raise DocumentError(f"{name} must be strings")
+    if (bad := next((v for v in items if not isinstance(v, str) or not v), None)) is not None:
+        shown = repr(bad) if isinstance(bad, str) else type(bad).__name__
+        raise DocumentError(f"{name} must be non-empty strings, not {shown}")
     if bad := next((v for v in items if SURROGATE.search(v)), None):
         raise DocumentError(f"{name}: {bad!r} holds a lone surrogate, which no document's {name[:-1]} can hold")
     return items
