@@ -717,6 +717,18 @@ def test_delete_of_something_not_ids_is_a_clear_error(bot) -> None:
         bot.delete(sources=["api/x", 7])
 
 
+@pytest.mark.parametrize("given", [{"doc_id": "z1", "source": "api", "text": "The zebra was named Quintus."},
+                                   b"The zebra was named Quintus."])
+def test_upsert_of_a_mapping_or_text_names_what_was_given(bot, given) -> None:
+    """A dict of a document's fields (or its text as bytes) was iterated: its keys, or its bytes, were the values, and
+    the error said "not str" of a dict, "not int" of bytes."""
+    from qabot.errors import DocumentError
+
+    with pytest.raises(DocumentError, match=f"^upsert takes Document values \\(qabot.models.Document\\), not "
+                                            f"{type(given).__name__}$"):
+        bot.upsert(given)
+
+
 def test_ask_after_close_is_a_clear_error(bot) -> None:
     from qabot.models import Document
 

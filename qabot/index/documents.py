@@ -10,7 +10,7 @@ one's that are unchanged.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -171,6 +171,8 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
     which of them the caller meant cannot be told."""
     if isinstance(documents, Document):
         documents = [documents]
+    elif isinstance(documents, Mapping | str | bytes):  # iterated, its keys or characters were the "documents"
+        raise DocumentError(f"upsert takes Document values (qabot.models.Document), not {type(documents).__name__}")
     given = Given(skip=skip)
     out: dict[tuple[str, str], Document] = {}  # the documents taken, by key
     seen: set[tuple[str, str]] = set()  # every key given
