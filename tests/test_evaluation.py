@@ -41,6 +41,9 @@ def test_contains_ignores_case_accents_and_spacing() -> None:
     assert contains("Ramón  MERCADER drove it", ["ramon mercader"])
     assert not contains("Mercador", ["Mercader"])
     assert not contains("anything", ["", "  "])
+    # An accent alone, or a soft hyphen, folds to nothing, which every text held: each was a hit, anywhere.
+    assert not contains("anything", ["\u00b4", "\u00ad", "\u0301"])
+    assert contains("Ramón Mercader", ["\u00b4", "Mercader"])
 
 
 def test_ndcg_and_recall() -> None:
@@ -388,6 +391,7 @@ def test_an_eval_option_that_does_not_apply_is_refused_in_one_line(tmp_path) -> 
     ('{"id": "x", "question": "Who?", "answers": "Mercader"}\n', "line 1 is not an evaluation item: 'answers': "),
     ('{"id": "a", "question": "Who?"}\n{"id": "b", "question": "  "}\n', "line 2: the question is empty"),
     ('{"id": "a", "question": "Who?", "answers": [""]}\n', "line 1: the answers are empty"),  # was a miss, always
+    ('{"id": "a", "question": "Who?", "answers": ["\u00b4"]}\n', "line 1: the answers are empty"),  # was a hit, always
     ('{"question": "Who?", "answer_message_id": "3266"}\n', "line 1: an answer_message_id needs answers too"),
     ('{"id": "a", "question": "Who?"}\n' + json.dumps({"id": "b", "question": "x" * 5000}) + "\n",
      "line 2: the question is too long"),

@@ -26,6 +26,7 @@ from typing import Annotated, Any, TextIO
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from qabot.errors import QABotError
+from qabot.eval.metrics import matchable
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ def _item(path: Path, number: int, raw: bytes) -> EvalItem | None:
         raise QABotError(f"{path} line {number} is not an evaluation item: {_problem(exc)}") from None
     if not item.question.strip():
         raise QABotError(f"{path} line {number}: the question is empty")
-    if item.answers and not any(answer.strip() for answer in item.answers):  # answerable, but a miss whatever is found
+    if item.answers and not any(matchable(answer) for answer in item.answers):  # answerable, a miss whatever is found
         raise QABotError(f"{path} line {number}: the answers are empty (\"answers\": [] for a question the corpus "
                          "does not answer)")
     if item.answer_message_id and not item.answers:  # message@1 counts answerable questions only: it was dropped

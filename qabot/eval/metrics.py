@@ -9,10 +9,16 @@ from qabot.eval.reports import Calibration, ItemResult, QAReport
 from qabot.text import flat, fold
 
 
+def matchable(answer: str) -> str:
+    """An answer as ``contains`` looks for it: folded and on one line; "" where nothing is left to look for (spaces,
+    an accent alone: "´", a soft hyphen), which every text held, so it is found in none."""
+    return flat(fold(answer))
+
+
 def contains(haystack: str, needles: Iterable[str]) -> bool:
     """Whether any needle occurs in haystack, ignoring case, accents and spacing."""
     folded = flat(fold(haystack))
-    return any(flat(fold(n)) in folded for n in needles if n.strip())
+    return any((needle := matchable(n)) and needle in folded for n in needles)
 
 
 def links_message(link: str | None, message_id: str) -> bool:
