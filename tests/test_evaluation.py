@@ -238,6 +238,14 @@ def test_a_beir_folder_named_dot_dot_gets_its_own_index_not_the_corpus_index(mak
     ("queries.jsonl", '{"_id": "q1", "query": "lava"}\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
     ("queries.jsonl", '["q1", "lava"]\n', 'line 1 is not a query: {"_id": ..., "text": "..."}'),
     ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1.0\n", "line 2: the score '1.0' is not a whole number"),
+    # Separated by spaces (TREC's way), every line was skipped: 0 queries, nDCG 0.0, and success.
+    ("qrels/test.tsv", "query-id corpus-id score\nq1 d1 1\n", "line 1 is not query-id<TAB>corpus-id<TAB>score"),
+    ("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\n", "line 3 is not query-id<TAB>corpus-id"),
+    ("qrels/test.tsv", "query-id\tcorpus-id\tscore\n\n", "holds no relevance judgements"),
+    # A stray quote swallowed the lines after it into one field: skipped, or, past 128 KB, "unexpected Error".
+    ("qrels/test.tsv", 'query-id\tcorpus-id\tscore\nq1\t"d1\t1\n' + "q2\td2\t1\n" * 20000,
+     "line 2 is not query-id<TAB>corpus-id<TAB>score"),
+    ("qrels/test.tsv", 'query-id\tcorpus-id\tscore\nq1\t"' + "d" * 200_000 + '"\t1\n', "line 2: field larger than"),
 ])
 def test_a_bad_beir_file_is_named_with_its_line(tmp_path, file, text, error) -> None:
     from qabot import QABotError

@@ -115,13 +115,23 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     """``query-id``, ``corpus-id``, ``score`` (a whole number) per line, tab-separated, after a header."""
     qrels: dict[str, dict[str, int]] = defaultdict(dict)
     with _text(path) as handle:
-        for number, row in enumerate(csv.reader(handle, delimiter="\t"), start=1):
-            if len(row) < 3 or row[0] == "query-id":
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:  # a line at a time: a stray quote, read as csv reads a file, took the lines after it into its field
+                row = next(csv.reader([line], delimiter="\t"))
+            except csv.Error as exc:
+                raise QABotError(f"{path} line {number}: {exc}") from None
+            if len(row) < 3:  # separated by spaces (TREC's qrels), every line was skipped: 0 queries, and success
+                raise QABotError(f"{path} line {number} is not query-id<TAB>corpus-id<TAB>score")
+            if row[0] == "query-id":
                 continue
             try:
                 qrels[row[0]][row[1]] = int(row[2])
             except ValueError:
                 raise QABotError(f"{path} line {number}: the score {row[2]!r} is not a whole number") from None
+    if not qrels:
+        raise QABotError(f"{path} holds no relevance judgements (query-id<TAB>corpus-id<TAB>score, a line each)")
     return dict(qrels)
 
 
