@@ -325,6 +325,18 @@ def test_a_squad_file_of_another_shape_is_one_line(tmp_path) -> None:
         squad_items(path, tmp_path / "out.jsonl")
 
 
+def test_a_squad_file_of_no_questions_is_one_line_not_an_empty_report(tmp_path) -> None:
+    """Paragraphs with no questions (or no articles) were a report of nothing, and success; a QA file of no
+    questions is an error, and so is this, before anything is indexed."""
+    from qabot import QABotError
+
+    path = tmp_path / "squad.json"
+    path.write_text(json.dumps({"data": [{"title": "T", "paragraphs": [{"context": "The Alps.", "qas": []}]}]}))
+    with pytest.raises(QABotError, match=f"^{re.escape(f'{path} holds no questions')}"):
+        squad_items(path, tmp_path / "out.jsonl")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_beir_qrels_that_name_no_query_are_an_error_not_a_score_of_zero(tmp_path, fake_embedder) -> None:
     from qabot import QABotError
 

@@ -187,6 +187,8 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
         raise QABotError(f"{path} is not a SQuAD file: {why}") from None
     except ValidationError as exc:
         raise QABotError(f"{path} is not a SQuAD file: a question's {_problem(exc)}") from None
+    if not items:  # a report of nothing, and success, as an empty QA file was
+        raise QABotError(f"{path} holds no questions (a SQuAD file's are its paragraphs' \"qas\")")
     text = "\n".join(lines) + "\n"
     if not corpus_out.exists() or corpus_out.read_text(encoding="utf-8") != text:
         corpus_out.parent.mkdir(parents=True, exist_ok=True)
