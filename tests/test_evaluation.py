@@ -256,6 +256,20 @@ def test_a_bad_beir_file_is_named_with_its_line(tmp_path, file, text, error) -> 
         evaluate_beir(folder, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False)
 
 
+@pytest.mark.parametrize(("text", "error"), [("  ", "the question is empty"), ("x" * 3000, "the question is too long")])
+def test_a_beir_query_that_cannot_be_asked_is_named(tmp_path, fake_embedder, text, error) -> None:
+    """It said "Error: the question is empty" (or too long: ArguAna's queries are whole arguments), and not which
+    of the file's hundreds of queries it was."""
+    from qabot import QuestionError
+
+    folder = _beir_folder(tmp_path)
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "lava"}) + "\n"
+                                          + json.dumps({"_id": "q2", "text": text}) + "\n", encoding="utf-8")
+    with pytest.raises(QuestionError, match=f"^{re.escape(str(folder / 'queries.jsonl'))} query 'q2': {error}"):
+        evaluate_beir(folder, load_settings(_env_file=None, index_dir=tmp_path / "idx"), progress=False,
+                      embedder=fake_embedder)
+
+
 def test_beir_files_with_a_bom_and_crlf_read(tmp_path) -> None:
     from qabot.eval import read_qrels, read_queries
 

@@ -192,7 +192,10 @@ def evaluate_beir(
         for query_id, relevant in _progress(qrels.items(), len(qrels), label, progress):
             if query_id not in queries:
                 continue
-            ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
+            try:
+                ranked = [doc for doc, _ in bot.rank_documents(queries[query_id], n=100)]
+            except QuestionError as exc:  # empty, or too long: say which query
+                raise QuestionError(f"{folder / 'queries.jsonl'} query {query_id!r}: {exc}") from None
             ndcg.append(ndcg_at(ranked, relevant))
             recall.append(recall_at(ranked, relevant))
         reports.append(
