@@ -52,7 +52,7 @@ import numpy as np
 from qabot.chunking import asks
 from qabot.corpus.chat import ACCEPTED, BOT, THANKED
 from qabot.corpus.hyphens import WORD
-from qabot.corpus.roles import ANSWERS, ASKS, FIRST_PERSON, TROUBLE, asks_like, nudges
+from qabot.corpus.roles import ANSWERS, ASKS, FIRST_PERSON, TROUBLE, asks_like, called_by, nudges
 from qabot.index.engine import ParagraphRow, PassageRow, SearchEngine, forgets_on_change
 from qabot.index.lexical import STOPWORDS, tokenize
 from qabot.search import addressing
@@ -259,6 +259,7 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
     abbreviations, counts, which, yes_no = _asked(question)
     names = {fold(p.author) for p, _ in order if p.author}
     names |= {word for name in names for word in _NAME_CHARS.sub(" ", name).split()}  # "ana lima": "ana", "lima"
+    names |= {part for name in names for part in called_by(name)}  # "omar_h": "omar", as thanks name him
     facts_of = {p.start: _facts(laid_out(p), p.author, spaced) for p, _ in order}
     out = []
     replied = False
@@ -305,9 +306,11 @@ def says_nothing(facts: _Facts, names: AbstractSet[str]) -> bool:
     """Whether a message (its ``_Facts``) says nothing that may answer: only someone's name ("ana", to get her
     attention; ``names``: the folded names of the exchange's authors), a typo put right, a "+1", a "np", a nudge
     ("any ideas?"), or only thanks or taking something in, perhaps to someone by name ("ty", "thank you so much
-    ana", "ok got it")."""
-    return facts.words <= names or facts.filler or (
-        not facts.words.isdisjoint(_THANKS | _TAKEN_IN) and facts.words <= names | _THANKS_TOO | _TAKEN_IN)
+    ana", "ok got it"). A thanks to one name not of the exchange ("ty juniper": the untangling may have left juniper
+    out) says nothing either."""
+    others = facts.words - names - _THANKS_TOO - _TAKEN_IN
+    return facts.words <= names or facts.filler or (not facts.words.isdisjoint(_THANKS | _TAKEN_IN) and not others) or (
+        not facts.words.isdisjoint(_THANKS) and len(others) == 1)
 
 
 @lru_cache(maxsize=256)
