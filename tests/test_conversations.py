@@ -1068,6 +1068,32 @@ def test_a_bots_message_is_never_the_answer_even_where_no_one_else_speaks(tmp_pa
         assert not bot.ask(question, k=3).answered, question
 
 
+def test_an_exchange_of_nothing_but_a_bots_messages_is_not_shown_where_members_said_something(tmp_path: Path,
+                                                                                          bot_for) -> None:
+    """A bot's feed (a release webhook, qabot's own answers in an export) is an exchange of nobody: where members'
+    exchanges are found, the feed is not among the passages shown (it was, citing the bot); where nothing else is,
+    it still is."""
+    feed = [_bot(documents.message("7501", "GitHub", "acme web v2.4.0 released: dark mode, Node 16 is no longer "
+                                   "supported, use Node 18 or newer", _at(0))),
+            _bot(documents.message("7502", "GitHub", "acme web v2.4.1 released: fixes the Node 18 build on Windows",
+                                   _at(1)))]
+    members = [
+        documents.message("7511", "Ana", "does acme web still support node 16? my build fails on it", _at(300)),
+        documents.message("7512", "Ben", "no, it needs node 18 now, upgrade and rebuild", _at(302)),
+        documents.message("7513", "Cleo", "is the office open on saturday?", _at(400)),
+        documents.message("7514", "Dan", "yes from 10 to 4", _at(402)),
+    ]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    documents.write_export(corpus / "releases.json", feed)
+    documents.write_export(corpus / "help.json", members)
+    answer = bot_for(corpus).ask("Does acme web support Node 16?", k=3)
+    assert answer.excerpts and not [e.highlight for e in answer.excerpts if e.citation.author == "GitHub"]
+    (corpus / "help.json").unlink()
+    answer = bot_for(corpus).ask("Does acme web support Node 16?", k=3)
+    assert answer.excerpts and not answer.answered
+
+
 @pytest.mark.parametrize("channel", [FORUM_POST, None])
 def test_a_question_only_a_bot_replied_to_is_shown_as_asked_not_as_the_bots_auto_reply(tmp_path: Path, bot_for,
                                                                                        channel: dict | None) -> None:

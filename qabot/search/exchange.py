@@ -167,6 +167,7 @@ class Exchange:
     # The units of messages that say nothing (``says_nothing``), and of bots' where a member says something: never a
     # highlight where another unit is.
     idle: frozenset[Span] = frozenset()
+    feed: bool = False  # nothing but bots' messages (a webhook's feed) and messages that say nothing: nobody's words
 
 
 def is_chat(para: ParagraphRow | None) -> bool:
@@ -297,9 +298,10 @@ def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_ne
         out.append(Candidate(para, units, [known[u] for u in units], features))
     idle = frozenset(u for p, units in order if says_nothing(facts_of[p.start], names) for u in units)
     bots = frozenset(u for p, units in order if p.role == BOT for u in units)
-    if not idle.union(bots).issuperset(known):  # a bot's auto-reply is no highlight where a member says something
+    feed = bool(bots) and idle.union(bots).issuperset(known)
+    if not feed:  # a bot's auto-reply is no highlight where a member says something
         idle |= bots
-    return Exchange(sorted(known), text, lo, matched, out, idle)
+    return Exchange(sorted(known), text, lo, matched, out, idle, feed)
 
 
 def says_nothing(facts: _Facts, names: AbstractSet[str]) -> bool:

@@ -306,6 +306,7 @@ class Retriever:
         highlights: set[str] = set()
         shown: dict[int, int] = {}
         deferred: set[int] = set()  # unanswered chat questions, moved back once
+        fed: set[int] = set()  # bots' feeds, held back once
         answers: set[tuple[int, int]] = set()  # the chat messages highlighted so far: (document, start)
         read: dict[int, exchange.Exchange | None] = {}  # the exchange around each chat candidate, once read
         thanks: Kept = {}  # what each exchange's asker thanked, once read
@@ -337,10 +338,15 @@ class Retriever:
         named = (evidence.labels(asked.query) if self.config.entry_weight and self.config.retrieval_mode == "hybrid"
                  else frozenset())  # the plain dense and BM25 baselines highlight their best sentence
         alive = np.ones(len(order), dtype=bool)  # by rank
+        held = np.zeros(len(order), dtype=bool)  # bots' feeds (``Exchange.feed``): shown only where nothing else is
         while alive.any() and len(chosen) < k:
+            if not (alive & ~held).any():
+                if chosen:
+                    break
+                held[:] = False
             self._fetch(pool, [int(order[int(np.argmax(alive))])])
             # The documents already shown lower their other candidates (those read so far).
-            adjusted = np.where(alive, pool.score[order], -np.inf)
+            adjusted = np.where(alive & ~held, pool.score[order], -np.inf)
             if shown:
                 docs = pool.doc[order]
                 for doc, times in shown.items():
@@ -367,6 +373,11 @@ class Retriever:
                                - self.config.missing_penalty * missing_share(chat.text, asked))
             if chat is not None and not chat.options and chat.idle.issuperset(chat.units):
                 continue  # an exchange of nothing but thanks and courtesy ("Lia: thank you so much!", "np") shows nothing
+            if chat is not None and chat.feed and position not in fed:
+                fed.add(position)  # a bot's feed waits behind everything else: once nothing else is left, it may show
+                keys.discard(key)
+                held[rank] = alive[rank] = True
+                continue
             if chat is not None and not chat.options:
                 # A question nobody answered (in a chat) is no answer: it waits behind those that were.
                 if position not in deferred:
