@@ -1094,6 +1094,29 @@ def test_an_exchange_of_nothing_but_a_bots_messages_is_not_shown_where_members_s
     assert answer.excerpts and not answer.answered
 
 
+def test_a_log_pasted_in_a_question_is_not_shown_beside_its_answer(tmp_path: Path, bot_for) -> None:
+    """A question of 30 lines of log and a "why?" is some 30 passages: those deep in the log did not reach the answer
+    after it, and were shown as a question nobody answered, the log highlighted and cited to its asker, beside the
+    answer that exchange has. The answer is shown, the log is not."""
+    log = "\n".join(f"Jun 03 10:0{i % 10}:1{i % 6} web1 nginx[812]: [error] 812#812: *{i} connect() failed (111: "
+                    f"Connection refused) while connecting to upstream, client: 10.0.0.{i}, server: api.example.com, "
+                    f"request: \"GET /v1/items HTTP/1.1\", upstream: \"http://127.0.0.1:8000/v1/items\""
+                    for i in range(30))
+    chat = [
+        documents.message("6001", "kestrel", f"```\n{log}\n```\nwhy?", documents._at(0)),
+        documents.message("6002", "Juniper", "your gunicorn is not running on port 8000, start it with systemctl "
+                          "start gunicorn and check journalctl -u gunicorn for why it died", documents._at(2),
+                          reply_to="6001"),
+        documents.message("6003", "kestrel", "that was it, ty", documents._at(5)),
+        documents.message("6011", "mossy", "how do I renew the letsencrypt cert on nginx?", documents._at(180)),
+        documents.message("6012", "briar", "certbot renew --nginx, it reloads nginx for you", documents._at(182)),
+    ]
+    answer = _dome_chat(tmp_path, bot_for, chat).ask("nginx connect() failed (111: Connection refused) while "
+                                                     "connecting to upstream", k=3)
+    assert answer.answered and answer.excerpts[0].citation.link.endswith("/6002")
+    assert not [e.highlight for e in answer.excerpts if e.citation.link.endswith("/6001")]
+
+
 @pytest.mark.parametrize("channel", [FORUM_POST, None])
 def test_a_question_only_a_bot_replied_to_is_shown_as_asked_not_as_the_bots_auto_reply(tmp_path: Path, bot_for,
                                                                                        channel: dict | None) -> None:

@@ -66,6 +66,7 @@ Span = tuple[int, int]
 Scorer = Callable[[list[PassageRow]], dict[int, np.ndarray]]
 
 REACH = 2  # passages either side of the matched one whose messages may answer it
+LONG = 64  # the passages of a long message (a pasted log) that ``around`` reads past, either side
 _NAME_CHARS = re.compile(r"[^\w\[\]\\`^{|}\-]+")  # what separates the names in "ana, ben:"
 # A number alone ("for the last 20 years") is no command or version: specific only where a quantity is asked for.
 _COUNT = re.compile(r"\W*\d{1,3}\W*")
@@ -176,22 +177,36 @@ def is_chat(para: ParagraphRow | None) -> bool:
 
 
 def around(engine: SearchEngine, passage: PassageRow, group: int | None, reach: int = REACH) -> list[PassageRow]:
-    """``passage`` and the passages up to ``reach`` either side of it in the same exchange, in order."""
-    near = engine.neighbours(passage, reach)
-    at = next((n for n, p in enumerate(near) if p.row == passage.row), None)
-    if at is None:
-        return [passage]
+    """``passage`` and the passages up to ``reach`` either side of it in the same exchange, in order. The other
+    passages of the message it is in count for none (up to ``LONG``): a log of 30 lines pasted in a question is some
+    30 passages, and the answer after it is still near."""
+    own = {para.start for offset in (passage.start, passage.end - 1)
+           if (para := engine.paragraph_at(passage.doc, offset)) is not None}
 
-    def same(other: PassageRow) -> bool:
+    def step(other: PassageRow, left: int) -> int | None:  # the reach left past ``other``; None: it is past the edge
         para = engine.paragraph_at(other.doc, other.start)
-        return para is not None and para.group == group
+        if para is None or para.group != group or left == 0:
+            return None
+        return left if para.start in own else left - 1
 
-    lo = hi = at  # outwards from the passage, stopping at the exchange's edge
-    while lo > 0 and same(near[lo - 1]):
-        lo -= 1
-    while hi + 1 < len(near) and same(near[hi + 1]):
-        hi += 1
-    return near[lo : hi + 1]
+    radius = reach
+    while True:
+        near = engine.neighbours(passage, radius)
+        at = next((n for n, p in enumerate(near) if p.row == passage.row), None)
+        if at is None:
+            return [passage]
+        lo = hi = at  # outwards from the passage, stopping at the exchange's edge
+        left = reach
+        while lo > 0 and (after := step(near[lo - 1], left)) is not None:
+            lo, left = lo - 1, after
+        more = lo == 0 and at - lo == radius and left > 0  # walked off what was read, with some reach left
+        left = reach
+        while hi + 1 < len(near) and (after := step(near[hi + 1], left)) is not None:
+            hi, left = hi + 1, after
+        more = more or (hi == len(near) - 1 and hi - at == radius and left > 0)
+        if not more or radius >= reach + LONG:
+            return near[lo : hi + 1]
+        radius = min(2 * radius, reach + LONG)  # a long message: read further
 
 
 def read(engine: SearchEngine, passage: PassageRow, scores: np.ndarray, score_neighbours: Scorer,
