@@ -99,6 +99,25 @@ def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_c
         assert not says_nothing(question) and bot.ask(question).answered, question
 
 
+def test_checking_the_bot_is_there_is_not_answered(make_corpus, fake_bot_for) -> None:
+    """"hi, anyone around?", "are you online?", "hello? is this thing on?", "testing 1 2 3" were answered on chat-dev
+    (with "nacc: !ask | scorpion", "varunendra: roamer, the author of that UEFI guide is online right now", "tenshi:
+    test"), and a greeting drawn out ("heyyy", "hiii @qabot") was not small talk. A question in a code block is one."""
+    from qabot.search.inputs import says_nothing
+
+    corpus = make_corpus({"chat.txt": "Ana: anyone around? is this thing on\n\nBen: test 1 2 3, I am online\n\n"
+                                      "Ben: The dome motor needs a new fuse after a power cut.\n"})
+    bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
+    for nothing in ("hi, anyone around?", "are you online?", "hello? is this thing on?", "testing 1 2 3", "heyyy",
+                    "hiii @qabot", "hellooo?", "thxxx", "you there? are you working?"):
+        assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
+    for question in ("Is the dome motor working after a power cut?", "```what does the dome motor need?```",
+                     "test the dome motor fuse", "is the dome online?", "can you turn the dome motor on?"):
+        assert not says_nothing(question) and bot.ask(question).answered, question
+    for follow_up in ("is it working?", "is it online?", "what's that thing?"):  # about what the conversation named
+        assert not says_nothing(follow_up, "dome motor fuse " + follow_up), follow_up
+
+
 def test_a_thanks_to_the_bot_as_a_server_says_it_is_not_answered(make_corpus, fake_bot_for) -> None:
     """"thank u", "thanks man", "much appreciated" and a Dutch "bedankt" (a thanks the chat's exchanges read,
     ``corpus.roles.THANKS``) were searched as questions and answered with the nearest message of a thanks ("Ben:

@@ -83,9 +83,16 @@ _SMALL_TALK = frozenset(
     bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
     obrigada bedankt hartelijk je wel привет спасибо""".split()
 )
-# How a server tries a bot out ("@qabot test", "ping"): small talk said alone or beside small talk, but what is asked
-# about in a question ("how do I test it?"), which has other words.
+# How a server tries a bot out ("@qabot test", "ping", "testing 1 2 3"): small talk said alone or beside small talk,
+# but what is asked about in a question ("how do I test it?"), which has other words.
 _TRYING = frozenset("test testing ping".split())
+_COUNTING = frozenset("1 2 3 123".split())  # said beside trying a bot out
+# Asking whether the bot (or anyone) is there: a word of being there beside one for whom ("are you online?", "hi,
+# anyone around?", "is this thing on?"); alone, each may be a follow-up's ("is it working?", "what's that thing?").
+_HERE = frozenset("around online awake working on there here up alive".split())
+_WHO = frozenset("you u anyone anybody someone somebody everyone everybody bot qabot thing".split())
+# A word drawn out ("heyyy", "hiii", "hellooo"): its letters said three times or more, said once or twice.
+_DRAWN_OUT = re.compile(r"(\w)\1{2,}")
 # A link, pasted alone or beside small talk: it names a page, and asks nothing of it.
 _LINK = re.compile(r"(?i)(?:https?://|www\.)\S+")
 
@@ -98,12 +105,21 @@ def says_nothing(question: str, query: str | None = None) -> bool:
     A follow-up searched as another ``query`` (completed from the conversation) of words that carry no subject alone
     ("Who was he?", "And her?") asks about what the conversation named; with small talk in it ("thanks, that's it")
     it still says nothing."""
-    words = re.findall(r"\w+", _LINK.sub(" ", question).casefold())
-    if not words or (not _TRYING.isdisjoint(words) and all(w in _SMALL_TALK or w in _TRYING for w in words)):
+    words = [_small(w) for w in re.findall(r"\w+", _LINK.sub(" ", question).casefold())]
+    small = _SMALL_TALK | _HERE | _WHO if not _HERE.isdisjoint(words) and not _WHO.isdisjoint(words) else _SMALL_TALK
+    if not words or (not _TRYING.isdisjoint(words) and all(w in small or w in _TRYING or w in _COUNTING
+                                                           for w in words)):
         return True
-    if not all(w in _SMALL_TALK or w in STOPWORDS for w in words):
+    if not all(w in small or w in STOPWORDS for w in words):
         return False
     return query is None or query == question or not all(w in STOPWORDS for w in words)
+
+
+def _small(word: str) -> str:
+    """``word``, or the small talk it draws out ("heyyy": "hey", "hellooo": "hello")."""
+    if word in _SMALL_TALK or not _DRAWN_OUT.search(word):
+        return word
+    return next((w for w in (_DRAWN_OUT.sub(r"\1", word), _DRAWN_OUT.sub(r"\1\1", word)) if w in _SMALL_TALK), word)
 
 
 def readable(question: str) -> str:
