@@ -461,6 +461,27 @@ def test_a_page_that_draws_one_stream_many_times_is_counted_however_its_contents
     assert _read(path, ReaderLimits(max_inflated_mb=0.5)) == ([], [f"skipping thrice.pdf: {PAGE_INFLATES}"])
 
 
+@pytest.mark.parametrize("where", ["length", "contents", "running"])
+def test_a_pdf_holding_a_number_of_thousands_of_digits_is_read(tmp_path: Path, where: str) -> None:
+    # Python converts at most 4,300 digits to a number: a stream's /Length, a page's /Contents reference, or a number
+    # in a line at the top of each page that long skipped the file, "cannot be read (ValueError: Exceeds the limit
+    # (4300 digits) ...)", where PDFium reads it.
+    huge, texts = b"9" * 5000, [b"The harbour board met weekly.", b"Letters about telescope domes.", b"The old bridge."]
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [10 0 R 11 0 R 12 0 R] /Count 3 >>",
+               3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+    for page, text in enumerate(texts):
+        content = (b"BT /F1 2 Tf 20 780 Td (" + huge + b") Tj ET " if where == "running" else b"") + (
+            b"BT /F1 12 Tf 72 700 Td (" + text + b") Tj ET")
+        length = huge if where == "length" else b"%d" % len(content)
+        objects[20 + page] = b"<< /Length " + length + b" >>\nstream\n" + content + b"\nendstream"
+        contents = b"[%d 0 R " % (20 + page) + (huge + b" 0 R]" if where == "contents" else b"]")
+        objects[10 + page] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R"
+                              b" >> >> /Contents " + contents + b" >>")
+    (tmp_path / "digits.pdf").write_bytes(hostile.pdf_file(objects))
+    docs, warnings = _read(tmp_path / "digits.pdf")
+    assert warnings == [] and [d.text.split("\n\n") for d in docs] == [[t.decode() for t in texts]]
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

@@ -38,7 +38,15 @@ MAX_NAMES = 100_000  # names counted in all of a file's forms and pages (a real 
 _OPEN_END = re.compile(rb"/(" + _NAME + rb"*)((?:" + _W + rb"|%[^\r\n]*[\r\n])*)(%[^\r\n]*)?(D?)\Z")
 _OBJECT_READ = 1 << 16  # the most of an object read to find a form's resources in it
 
+_DIGITS = 18  # the most digits of a number a real PDF writes (an offset, a length, an object's number): 10 or so
+_NO_NUMBER = 1 << 62  # a number of more digits: no object's, no stream's length (PDFium's object numbers are far under)
 _Own = dict[int, dict[bytes, int] | None]  # a form's number -> its own resources' XObjects by name, if found
+
+
+def integer(digits: bytes) -> int:
+    """The number ``digits`` write; one of more than ``_DIGITS`` digits is ``_NO_NUMBER``, never converted (Python refuses
+    past 4,300 digits, and takes time quadratic in them)."""
+    return int(digits) if len(digits) <= _DIGITS else _NO_NUMBER
 
 
 def is_form(dictionary: bytes) -> bool:
@@ -49,7 +57,7 @@ def is_form(dictionary: bytes) -> bool:
 def first_object(dictionary: bytes) -> int:
     """Where an object stream's objects begin in it (its ``/First``), or 0."""
     found = _FIRST.search(dictionary)
-    return int(found[1]) if found else 0
+    return integer(found[1]) if found else 0
 
 
 class Forms:
@@ -98,7 +106,7 @@ class Forms:
     def keep(self, objects: bytes, first: int) -> None:
         """Keep what an object stream holds of forms' resources: the objects in it that name an ``/XObject`` or
         refer by name to a form, and every name any dictionary in it gives a form."""
-        numbers = [int(n) for n in re.findall(rb"\d+", objects[:first])]
+        numbers = [integer(n) for n in re.findall(rb"\d+", objects[:first])]
         offsets = [first + offset for offset in numbers[1::2]]
         for number, start, end in zip(numbers[::2], offsets, [*offsets[1:], len(objects)], strict=False):
             text = objects[start:end]
@@ -107,14 +115,14 @@ class Forms:
         self._entries(objects)
 
     def _refers(self, text: bytes) -> bool:
-        return any(int(number) in self.dictionaries for _, number in _ENTRY.findall(text))
+        return any(integer(digits) in self.dictionaries for _, digits in _ENTRY.findall(text))
 
     def _entries(self, text: bytes) -> None:
         for entry in _ENTRY.finditer(text):  # one at a time: a file's every "/F1 5 0 R" is never held
-            name, number = entry[1], int(entry[2])
-            if number in self.dictionaries:
+            name, drawn = entry[1], integer(entry[2])
+            if drawn in self.dictionaries:
                 limits.check()
-                self.anywhere.setdefault(_unescape(name), set()).add(number)
+                self.anywhere.setdefault(_unescape(name), set()).add(drawn)
 
     def check(self, data: bytes, sizes: dict[int, int], pages: list[list[int]], bound: limits.ReaderLimits
               ) -> None:
@@ -197,19 +205,19 @@ def _own_names(data: bytes, kept: dict[int, bytes], dictionaries: dict[int, byte
     resources: dict[int, bytes | int | None] = {}
     for form, text in unescaped.items():
         found = _RESOURCES.search(text)
-        resources[form] = None if found is None else int(found[1]) if found[1] else text[found.end():]
+        resources[form] = None if found is None else integer(found[1]) if found[1] else text[found.end():]
     texts = _objects(data, kept, {r for r in resources.values() if isinstance(r, int)})
     listed: dict[int, bytes | int | None] = {}
     for form, where in resources.items():
         text = texts.get(where) if isinstance(where, int) else where
         found = _XOBJECT.search(text) if text is not None else None
-        listed[form] = None if found is None else found[1] if found[1] is not None else int(found[2])
+        listed[form] = None if found is None else found[1] if found[1] is not None else integer(found[2])
     texts = _objects(data, kept, {x for x in listed.values() if isinstance(x, int)})
     names: _Own = {}
     for form, where in listed.items():
         inner = texts.get(where) if isinstance(where, int) else where
         inner = _unescape(inner) if inner is not None else inner
-        names[form] = None if inner is None else {name: int(n) for name, n in _ENTRY.findall(inner)}
+        names[form] = None if inner is None else {name: integer(n) for name, n in _ENTRY.findall(inner)}
     return names
 
 
@@ -230,7 +238,7 @@ def _objects(data: bytes, kept: dict[int, bytes], wanted: set[int]) -> dict[int,
 def object_number(data: bytes, at: int) -> int | None:
     """The number of the object whose ``obj`` keyword is at ``at`` ("12 0 obj"), or None."""
     header = _HEADER.search(data, max(0, at - 32), at)
-    return int(header[1]) if header else None
+    return integer(header[1]) if header else None
 
 
 def _names_only(text: bytes) -> bool:

@@ -65,7 +65,7 @@ def running_lines(pages: list[list[Line]], pitch: float = 0.015, size: float = 0
         Replace filter 34", "Tesco 12.50"), the items of a checklist and "Chapter 2" differ only in their numbers."""
         text = ("^ " if line.bottom >= 0.5 else "_ ") + " ".join(line.text.lower().split())  # at the top, or the foot
         found = {text}
-        for number in itertools.islice(re.finditer(r"\d+", text), 12):
+        for number in itertools.islice(re.finditer(r"(?<!\d)\d{1,9}(?!\d)", text), 12):  # no page's is longer
             found.add(f"{text[:number.start()]}#{int(number[0]) - page}{text[number.end():]}")
         return found
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qabot.corpus import limits
-from qabot.corpus.pdf_forms import Forms, first_object, is_form, object_number
+from qabot.corpus.pdf_forms import Forms, first_object, integer, is_form, object_number
 
 # A comment is white space to PDFium: one between ">>" and "stream" hid a stream from every count.
 _STREAM = re.compile(rb">>(?:[\x00\t\n\f\r ]|%[^\r\n]*+)*+stream(?:\r\n|\r|\n)?")
@@ -163,11 +163,10 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
         dictionary = _plain(bytes(data[(header + 3 if header >= 0 else reach) : found.end()]))
         number = object_number(data, header) if header >= 0 else None
         start = found.end()
-        length = _LENGTH.search(dictionary)
+        length = integer(found_length[1]) if (found_length := _LENGTH.search(dictionary)) else -1
         end = -1
-        if length and bytes(data[start + int(length[1]) : start + int(length[1]) + 12]
-                            ).lstrip(_WHITESPACE).startswith(b"endstream"):
-            end = start + int(length[1])
+        if length >= 0 and bytes(data[start + length : start + length + 12]).lstrip(_WHITESPACE).startswith(b"endstream"):
+            end = start + length
         if end < 0:
             end = data.find(b"endstream", start)
             end = size if end < 0 else end
@@ -218,7 +217,7 @@ def _plain(dictionary: bytes) -> bytes:
 def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
     if data.find(b"%", start, end) >= 0 or data.find(b"#", start, end) >= 0:  # read as PDFium reads it (``_plain``)
         data, start, end = _plain(data[start:end]), 0, end - start
-    return [[int(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
+    return [[integer(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
 
 
 def _inflated(data: bytes, stream: _Stream, most: float, kept: bytearray | None = None,
