@@ -482,6 +482,23 @@ def test_a_pdf_holding_a_number_of_thousands_of_digits_is_read(tmp_path: Path, w
     assert warnings == [] and [d.text.split("\n\n") for d in docs] == [[t.decode() for t in texts]]
 
 
+def test_a_pdf_page_of_hundreds_of_thousands_of_form_fields_is_stopped_at_its_time(tmp_path: Path) -> None:
+    # The filled answers of a page's form fields were looked up with no check of the time: a page listing a million
+    # fields ran 11.8 s past the file's time.
+    label = b"BT /F1 12 Tf 72 720 Td (Applicant name and telescope requested.) Tj ET"
+    objects = {1: b"<< /Type /Catalog /Pages 2 0 R >>", 2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> "
+                  b"/Contents 6 0 R /Annots [" + b"5 0 R " * 300_000 + b"] >>",
+               4: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+               5: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (Ada) /Rect [250 710 500 730] >>",
+               6: b"<< /Length %d >>\nstream\n" % len(label) + label + b"\nendstream"}
+    (tmp_path / "fields.pdf").write_bytes(hostile.pdf_file(objects))  # 1.7 MB: 1.7 s to read it
+    started = time.thread_time()
+    docs, warnings = _read(tmp_path / "fields.pdf", ReaderLimits(seconds=0.5))
+    assert docs == [] and len(warnings) == 1 and warnings[0].startswith("skipping fields.pdf: reading it took longer")
+    assert time.thread_time() - started < 2.3  # its reader's own time: 3.1 s before, 1.7 s now
+
+
 def test_a_pdf_of_more_streams_than_its_size_can_hold_is_skipped_as_they_are_listed(tmp_path: Path) -> None:
     # 10 MB of empty streams (600,000) took 86 s and 240 MB to list, with no time limit checked, before PDFium said
     # it was no PDF: 256 MB of them, hours and gigabytes.

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
+from qabot.corpus import limits
+
 _FIELD_DEPTH = 8  # a widget's form fields looked up, up its /Parent chain (a real form nests two or three deep)
 
 
@@ -17,7 +19,7 @@ def unread_answers(raw: Any, page: object, text: str) -> int:
     """How many of a page's text and choice fields hold an answer (``/V``, the widget's or its field's) that its text
     does not: a filled form draws them by their widgets, apart from the page's content, which alone is read."""
     count, read = 0, " ".join(text.split())
-    for number in range(raw.FPDFPage_GetAnnotCount(page)):
+    for number in limits.checked(range(raw.FPDFPage_GetAnnotCount(page))):  # a page may list millions
         chain = [raw.FPDFPage_GetAnnot(page, number)]  # the widget, then its field and the fields above (/Parent)
         try:
             if not chain[0] or raw.FPDFAnnot_GetSubtype(chain[0]) != raw.FPDF_ANNOT_WIDGET:
