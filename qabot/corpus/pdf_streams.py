@@ -159,9 +159,12 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
         if len(streams) >= most:
             raise limits.OverLimit(f"it holds more than {most:,} streams, {STREAMS_PER_MB:,} for each MB of the file")
         reach = max(position, found.start() - _DICTIONARY_REACH)  # not back into the stream before it
-        header = data.rfind(b"obj", reach, found.start())
-        dictionary = _plain(bytes(data[(header + 3 if header >= 0 else reach) : found.end()]))
-        number = object_number(data, header) if header >= 0 else None
+        # Read from there as PDFium reads it before its header is looked for: an "obj" in a string ("(x obj % )")
+        # or a comment is none, and was taken for the header, hiding the filter after it.
+        dictionary = _plain(bytes(data[reach : found.end()]))
+        header = dictionary.rfind(b"obj")
+        number = object_number(dictionary, header) if header >= 0 else None
+        dictionary = dictionary[header + 3 :] if header >= 0 else dictionary
         start = found.end()
         length = integer(found_length[1]) if (found_length := _LENGTH.search(dictionary)) else -1
         end = -1
