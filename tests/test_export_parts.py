@@ -395,3 +395,20 @@ def test_a_channels_exports_with_a_message_of_a_hostile_id_are_read(tmp_path: Pa
     # That message is skipped (no jump link can end with its id), and named; every other is read, as one channel.
     assert warnings == [f"{paths[0].name}: skipping message 6: its 'id' is not a Discord id"]
     assert sum(len(d.paragraphs) for d in got) == len(messages) - 1
+
+
+def test_one_message_dated_far_away_leaves_the_rest_of_its_export_in_order(tmp_path: Path) -> None:
+    # Whether an export was written newest first was told by its first two messages' times alone: the first dated
+    # 9999 (edited by hand, or a broken exporter), the whole export was read backwards, each reply before what it
+    # answers. Discord's ids grow with every message: they tell.
+    messages = _messages()
+    path = tmp_path / "channel.json"
+    path.write_text(json.dumps(_export(messages)), encoding="utf-8")
+    expected = [_ids(d) for d in load_file(CorpusFile(path, path.name), _no_warning)]
+    for when in ("9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+00:00"):
+        moved = 0 if when.startswith("9999") else 1
+        path.write_text(json.dumps(_export([{**m, "timestamp": when} if n == moved else m
+                                            for n, m in enumerate(messages)])), encoding="utf-8")
+        got = [_ids(d) for d in load_file(CorpusFile(path, path.name), _no_warning)]
+        assert [ids for ids in got if messages[moved]["id"] not in ids] == [
+            ids for ids in expected if messages[moved]["id"] not in ids]

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 
-from qabot.corpus import chat
+from qabot.corpus import chat, conversations
 from qabot.corpus.files import CorpusFile
 
 _PART = re.compile(r"^(?P<stem>.*) \[part (?P<number>[1-9][0-9]{0,5})\](?P<suffix>\.json)$", re.IGNORECASE)
@@ -123,11 +123,14 @@ def chronological(messages: Iterator[chat.ChatMessage]) -> Iterator[chat.ChatMes
     """The messages oldest first, as untangling reads them.
 
     An export written newest first (DiscordChatExporter's ``--reverse``), its second
-    message older than its first, is turned round: its messages are held (as laid out,
-    not their JSON) until the last is read. An export in order streams on.
+    message older than its first (by their ids, Discord's, which grow with every message; by
+    their times where an id is none: one message's time, wrong or edited by hand, turned a whole
+    export round), is turned round: its messages are held (as laid out, not their JSON) until the
+    last is read. An export in order streams on.
     """
     head = [message for _, message in zip(range(2), messages, strict=False)]
-    if len(head) == 2 and _before(head[1], head[0]):
+    numbers = [conversations.id_number(message.id) for message in head]
+    if len(head) == 2 and (numbers[1] < numbers[0] if None not in numbers else _before(head[1], head[0])):
         held = [*head, *messages]
         held.reverse()
         yield from held
