@@ -172,3 +172,21 @@ def test_a_subject_of_a_great_many_encoded_words_is_read_in_linear_time(tmp_path
     short = tmp_path / "short.eml"  # a real one is decoded as ever
     short.write_text("From: Ana <ana@example.org>\nSubject: =?utf-8?q?Kuppel=C3=B6ffnung?=\n\nThe dome opens at dusk.\n")
     assert [d.title for d in load_file(CorpusFile(short, short.name))] == ["Kuppelöffnung"]
+
+
+def test_one_message_of_parts_nested_a_thousand_deep_is_skipped_not_the_mailbox(tmp_path: Path) -> None:
+    """Python's e-mail parser recurses a level a part: a message whose parts nest 1,000 deep raised RecursionError
+    as the mailbox parsed it, before the message was looked at, and the whole mailbox was skipped ("it is nested too
+    deeply"). Now that message alone is, named."""
+    path = _mailbox(tmp_path / "list.mbox")
+    deep = b"From: Eve <eve@example.org>\nSubject: Parts\n" + b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\n\n--b%d\n' % (n, n) for n in range(1000))
+    deep += b"Content-Type: text/plain\n\nThe dome is closed.\n" + b"".join(b"\n--b%d--\n" % n for n in range(999, -1, -1))
+    box = mailbox.mbox(path)
+    box.add(deep)
+    box.add(_message("Dan <dan@example.org>", "Dome keys", "Fri, 07 Jun 2024 08:00:00 +0200", "Keys are at the gate.\n"))
+    box.close()
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+    assert [d.doc_id for d in docs] == ["list.mbox:1", "list.mbox:2", "list.mbox:3", "list.mbox:5"]
+    assert warnings == ["list.mbox: skipping message 4: cannot be read (it is nested too deeply)"]

@@ -15,11 +15,10 @@ from __future__ import annotations
 import codecs
 import mailbox
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from typing import Any
 
 from qabot.corpus import html, limits, plaintext
 from qabot.corpus.files import MAIL_FIELDS, CorpusFile, Warn, mail_meta
@@ -37,11 +36,11 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
         with file.path.open("rb") as handle:
             if handle.read(len(_BOM)) != _BOM:  # Notepad's UTF-8 mark: no part of the header
                 handle.seek(0)
-            yield from _documents(file, [parse(handle)], warn)
+            yield from _documents(file, [lambda: parse(handle)], warn)
         return
-    box = _Mailbox(file.path, factory=parse, create=False)
-    try:
-        yield from _documents(file, box, warn)
+    box = _Mailbox(file.path, factory=None, create=False)
+    try:  # each message parsed as it is read, apart: one its parser breaks on (its parts 1,000 deep) is skipped alone
+        yield from _documents(file, ((lambda key=key: parse(box.get_file(key))) for key in box.iterkeys()), warn)
     finally:
         box.close()
 
@@ -62,19 +61,22 @@ class _Mailbox(mailbox.mbox):
         self._next_key = len(self._toc)
 
 
-def _documents(file: CorpusFile, messages: Iterable[Any], warn: Warn) -> Iterator[Document]:
+def _documents(file: CorpusFile, messages: Iterable[Callable[[], Message]], warn: Warn) -> Iterator[Document]:
     read_any = False
-    for number, message in enumerate(messages, start=1):
+    for number, parse in enumerate(messages, start=1):
         limits.check()
-        if MAIL_FIELDS.isdisjoint(key.lower() for key in message):
-            continue  # no e-mail field at all: bytes of something else
         doc_id = file.name if file.suffix == ".eml" else f"{file.name}:{number}"
         try:
+            message = parse()
+            if MAIL_FIELDS.isdisjoint(key.lower() for key in message):
+                continue  # no e-mail field at all: bytes of something else
             document = _document(file.name, doc_id, message)
         except Exception as exc:  # whatever the email package or lxml raises for one message
             if file.suffix == ".eml" or isinstance(exc, limits.OverLimit):
                 raise  # the file's one message, or a limit: the file is skipped, and says why
-            warn(f"{file.name}: skipping message {number}: cannot be read ({type(exc).__name__}: {first_line(exc)})")
+            why = ("it is nested too deeply" if isinstance(exc, RecursionError)
+                   else f"{type(exc).__name__}: {first_line(exc)}")
+            warn(f"{file.name}: skipping message {number}: cannot be read ({why})")
             continue  # one message a parser breaks on is skipped, not the mailbox
         if document is not None:
             read_any = True
