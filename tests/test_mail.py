@@ -190,3 +190,16 @@ def test_one_message_of_parts_nested_a_thousand_deep_is_skipped_not_the_mailbox(
     docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
     assert [d.doc_id for d in docs] == ["list.mbox:1", "list.mbox:2", "list.mbox:3", "list.mbox:5"]
     assert warnings == ["list.mbox: skipping message 4: cannot be read (it is nested too deeply)"]
+
+
+@pytest.mark.parametrize("charset", ['"utf-8\0"', "idna"])
+def test_a_charset_python_cannot_decode_with_is_read_as_utf8(tmp_path: Path, charset: str) -> None:
+    """A charset name with a NUL in it (ValueError: embedded null character) or one whose codec cannot replace a bad
+    byte (idna: UnicodeError) skipped the whole message, "cannot be read (ValueError: ...)"; any other unknown one
+    is read as UTF-8."""
+    path = tmp_path / "odd.eml"
+    path.write_bytes(b"From: Ana <ana@example.org>\nSubject: Dome\nContent-Type: text/plain; charset=%s\n\n"
+                     b"The dome opens at dusk.\n" % charset.encode())
+    warnings: list[str] = []
+    docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+    assert [d.text for d in docs] == ["The dome opens at dusk."] and warnings == []

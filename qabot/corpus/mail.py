@@ -118,12 +118,12 @@ def _body(message: Message) -> Message | None:
 
 def _content(part: Message) -> str:
     """A part's text, decoded from its transfer encoding and its character set (UTF-8 where it names none or one
-    Python does not know, bad bytes replaced)."""
+    Python does not know or cannot look up, "utf-8\\0", or whose codec replaces no bad byte, idna's; bad bytes replaced)."""
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         return ""
     try:
         return data.decode(part.get_content_charset() or "utf-8", errors="replace")
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a NUL in the name; UnicodeError: no "replace" in that codec
         return data.decode("utf-8", errors="replace")
 
