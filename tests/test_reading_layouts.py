@@ -855,6 +855,23 @@ def test_docx_a_paragraph_at_an_outline_level_is_a_heading_whatever_its_style_is
         ("Body text, at Word's level for it.", "Languages")]
 
 
+@pytest.mark.parametrize("level", ["9" * 5000, "\u00b2"])
+def test_docx_an_outline_level_that_is_no_number_python_reads_is_body_text(tmp_path: Path, level: str) -> None:
+    # "²" is a digit to str.isdigit, and 5,000 digits more than Python converts: either skipped the whole file,
+    # "cannot be read (ValueError: ...)". Word reads such a level as body text.
+    import docx
+    from docx.oxml import parse_xml
+
+    word = docx.Document()
+    word.add_paragraph("Dome repairs")._p.get_or_add_pPr().append(parse_xml(f'<w:outlineLvl {_W} w:val="{level}"/>'))
+    word.add_paragraph("The harbour board met weekly to decide on repairs.")
+    path = tmp_path / "levels.docx"
+    word.save(str(path))
+    doc = _one(path)
+    assert [(doc.text[p.start : p.end], p.heading) for p in document_paragraphs(doc)] == [
+        ("Dome repairs", False), ("The harbour board met weekly to decide on repairs.", False)]
+
+
 def test_docx_a_damaged_footnotes_part_leaves_the_body_read(tmp_path: Path) -> None:
     import docx
     from docx.opc.packuri import PackURI

@@ -405,7 +405,8 @@ def _outline_level(paragraph: Any, style: Any) -> int:
         level = ppr.find(_OUTLINE_LEVEL) if ppr is not None else None
         if level is not None:
             value = level.get(_VAL, "")
-            return int(value) if value.isdigit() else _BODY_LEVEL
+            # Not int() of "²" (a digit to isdigit) or of 5,000 digits (Python converts 4,300 at most): body text
+            return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else _BODY_LEVEL
         if style is None:
             break
         ppr, style = style.element.pPr, style.base_style
