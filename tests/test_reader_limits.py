@@ -442,7 +442,9 @@ def test_a_pdf_bomb_with_a_comment_before_its_stream_keyword_is_still_counted(tm
 @pytest.mark.parametrize("written", [b"/Filter /Fl#61teDecode", b"/Filt#65r /FlateDecode",
                                      b"/Filter % a comment\n/FlateDecode", b"/F (x) %/Filter /Crypt\n/Filter /FlateDecode",
                                      b"/F (/Filter /Crypt) /Filter /FlateDecode", b"/F (a(b)%c) /Filter /FlateDecode",
-                                     b"/Filter [%/Crypt\n/FlateDecode]", b"/F (x obj % ) /Filter /FlateDecode"])
+                                     b"/Filter [%/Crypt\n/FlateDecode]", b"/F (x obj % ) /Filter /FlateDecode",
+                                     pytest.param(b"/F (" + b"x" * 70_000 + b" 9 0 obj % ) /Filter /FlateDecode",
+                                                  id="a string longer than 64 KB")])
 def test_a_pdf_bomb_whose_filter_is_written_as_pdfium_reads_it_is_still_counted(tmp_path: Path, written: bytes) -> None:
     # PDFium reads a name's #xx as its character, a comment as white space, and a string as no key: a filter so
     # written, or one faked in a comment or a string before it, was not the one counted, and pdf_tj's bomb was read.

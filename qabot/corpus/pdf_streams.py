@@ -49,7 +49,7 @@ _LINE_END = re.compile(rb"[\r\n]")
 _ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 _NAME_CHARS = frozenset(range(0x21, 0x7F)) - frozenset(b"()<>[]{}/%#")
 _CHUNK = 1 << 16  # bytes of a stream read, or inflated, at a time
-_DICTIONARY_REACH = 1 << 16  # how far before ``stream`` its object's header is looked for
+_DICTIONARY_REACH = 1 << 16  # how far before ``stream`` its dictionary is taken to begin where it has no header
 STREAMS_PER_MB = 10_000  # streams a PDF may hold for each MB of it, begun: a real one's average a few KB, 100 bytes at least
 
 
@@ -151,20 +151,20 @@ def _streams(data: bytes) -> tuple[list[_Stream], list[list[int]]]:
     most = limits.per_mb(STREAMS_PER_MB, size)
     while True:
         found = _STREAM.search(data, position)
-        between = (position, found.start() if found else size)
-        contents += _contents(data, *between)
         if found is None:
+            contents += _contents(data, position, size)
             return streams, contents
         limits.check()
         if len(streams) >= most:
             raise limits.OverLimit(f"it holds more than {most:,} streams, {STREAMS_PER_MB:,} for each MB of the file")
-        reach = max(position, found.start() - _DICTIONARY_REACH)  # not back into the stream before it
-        # Read from there as PDFium reads it before its header is looked for: an "obj" in a string ("(x obj % )")
-        # or a comment is none, and was taken for the header, hiding the filter after it.
-        dictionary = _plain(bytes(data[reach : found.end()]))
+        # What lies between the stream before it (not back into that stream) and this one, read once as PDFium reads
+        # it from that stream's end, for the pages' contents and this stream's header: an "obj" in a string
+        # ("(x obj % )") or a comment is none, and was taken for the header, hiding the filter after it.
+        dictionary = _plain(bytes(data[position : found.end()]))
+        contents += _contents(dictionary, 0, len(dictionary), plain=True)
         header = dictionary.rfind(b"obj")
         number = object_number(dictionary, header) if header >= 0 else None
-        dictionary = dictionary[header + 3 :] if header >= 0 else dictionary
+        dictionary = dictionary[header + 3 :] if header >= 0 else dictionary[-_DICTIONARY_REACH:]
         start = found.end()
         length = integer(found_length[1]) if (found_length := _LENGTH.search(dictionary)) else -1
         end = -1
@@ -217,8 +217,8 @@ def _plain(dictionary: bytes) -> bytes:
     return dictionary
 
 
-def _contents(data: bytes, start: int, end: int) -> list[list[int]]:
-    if data.find(b"%", start, end) >= 0 or data.find(b"#", start, end) >= 0:  # read as PDFium reads it (``_plain``)
+def _contents(data: bytes, start: int, end: int, plain: bool = False) -> list[list[int]]:
+    if not plain and (data.find(b"%", start, end) >= 0 or data.find(b"#", start, end) >= 0):  # as PDFium reads it
         data, start, end = _plain(data[start:end]), 0, end - start
     return [[integer(n) for n in _REFERENCE.findall(m[1])] for m in _CONTENTS.finditer(data, start, end)]
 
