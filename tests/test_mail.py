@@ -203,3 +203,23 @@ def test_a_charset_python_cannot_decode_with_is_read_as_utf8(tmp_path: Path, cha
     warnings: list[str] = []
     docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
     assert [d.text for d in docs] == ["The dome opens at dusk."] and warnings == []
+
+
+def test_a_message_of_a_great_many_mime_parts_is_skipped_before_they_are_all_built(tmp_path: Path) -> None:
+    """The parser builds a message's whole tree of parts, some 600 bytes each, before any is looked at: 44 MB of 1.5
+    million empty parts took 850 MB (a 256 MB file, 5 GB). Past 10,000 parts the file is skipped, saying so."""
+    import tracemalloc
+
+    path = tmp_path / "parts.eml"
+    path.write_bytes(b'From: Ana <ana@example.org>\nSubject: Parts\nContent-Type: multipart/mixed; boundary="b"\n\n'
+                     + b"--b\nContent-Type: image/png\n\nx\n" * 200_000
+                     + b"--b\nContent-Type: text/plain\n\nThe dome opens at dusk.\n--b--\n")  # 5.5 MB
+    warnings: list[str] = []
+    tracemalloc.start()
+    try:
+        docs = list(load_file(CorpusFile(path, path.name), warn=warnings.append))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert docs == [] and warnings == ["skipping parts.eml: an e-mail in it has more than 10,000 MIME parts"]
+    assert peak < 30 << 20, peak >> 20  # 91 MB before, 4 MB now
