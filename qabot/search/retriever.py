@@ -340,13 +340,15 @@ class Retriever:
         alive = np.ones(len(order), dtype=bool)  # by rank
         held = np.zeros(len(order), dtype=bool)  # bots' feeds (``Exchange.feed``): shown only where nothing else is
         while alive.any() and len(chosen) < k:
-            if not (alive & ~held).any():
+            live = alive & ~held if fed else alive  # no feed held yet (prose never has one): no array to make
+            if not live.any():
                 if chosen:
                     break
                 held[:] = False
+                live = alive
             self._fetch(pool, [int(order[int(np.argmax(alive))])])
             # The documents already shown lower their other candidates (those read so far).
-            adjusted = np.where(alive & ~held, pool.score[order], -np.inf)
+            adjusted = np.where(live, pool.score[order], -np.inf)
             if shown:
                 docs = pool.doc[order]
                 for doc, times in shown.items():
