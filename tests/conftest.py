@@ -52,6 +52,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """A test that passed on its rerun (``make test``'s ``--reruns``) is flaky: its first failure is shown here, the
+    end of its traceback, so that the cause is seen where it happened (a fresh clone, CI), not only its name."""
+    for report in terminalreporter.stats.get("rerun", []):
+        terminalreporter.write_sep("-", f"first failure of {report.nodeid} (rerun)")
+        terminalreporter.write_line("\n".join(str(report.longreprtext).splitlines()[-40:]))
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for key in list(os.environ):
