@@ -891,11 +891,35 @@ def test_links_outside_the_corpus_are_skipped_unless_allowed(make_corpus, tmp_pa
     bot = fake_bot_for(corpus)
     assert "skipping link.txt: a link to" in caplog.text and "outside the corpus folder" in caplog.text
     assert "skipping folder/: a link to" in caplog.text and "skipping broken.txt: a broken link" in caplog.text
-    assert [s.source for s in bot.sources()] == ["good.txt", "inside.txt"]
+    assert "skipping inside.txt: a link to good.txt, which is read under its own name" in caplog.text
+    assert [s.source for s in bot.sources()] == ["good.txt"]  # one file, one source: no second copy of its excerpts
     assert all("swordfish" not in ex.text for ex in bot.ask("What is the secret password?", k=5).excerpts)
     allowed = make_bot(corpus, tmp_path / "idx2", HashEmbedder(), corpus_external_links=True)
-    assert {"link.txt", "folder/passwords.txt"} <= {s.source for s in allowed.sources()}
+    assert {s.source for s in allowed.sources()} == {"good.txt", "folder/passwords.txt"}
+    assert "skipping link.txt: a link to folder/passwords.txt, which is read under its own name" in caplog.text
     allowed.close()
+
+
+def test_a_linked_file_is_read_once_under_its_own_name_so_no_scope_gains_it(make_corpus, tmp_path, fake_bot_for,
+                                                                             caplog) -> None:
+    """A link in one folder to a file of another is no second copy (as a linked folder is not): the file keeps its
+    own folder's scopes. Two links to one file outside the corpus, where allowed, read it once, under the first."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("The ferry to the island leaves at nine.", encoding="utf-8")
+    corpus = make_corpus({"private/plans.txt": "The vault code is kept by the night guard."})
+    (corpus / "public").mkdir()
+    (corpus / "public" / "a.txt").symlink_to(corpus / "private" / "plans.txt")
+    (corpus / "public" / "b.txt").symlink_to(outside)
+    (corpus / "public" / "c.txt").symlink_to(outside)
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder(), corpus_external_links=True)
+    try:
+        assert [s.source for s in bot.sources()] == ["private/plans.txt", "public/b.txt"]
+        assert "skipping public/c.txt: a link to the file public/b.txt links to, which is read under that name" in (
+            caplog.text)
+        assert all(ex.citation.source != "public/a.txt" for ex in bot.ask("Who keeps the vault code?", k=5,
+                                                                         sources="public/").excerpts)
+    finally:
+        bot.close()
 
 
 def test_a_linked_folder_is_read_under_its_own_name_however_deep(make_corpus, fake_bot_for) -> None:

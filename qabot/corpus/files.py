@@ -93,6 +93,7 @@ def find_files(
             unlisted(name.removesuffix("/"), error.strerror or str(error))
 
     found: list[tuple[tuple[str, ...], CorpusFile]] = []
+    linked: list[tuple[tuple[str, ...], CorpusFile]] = []  # links to files, kept where no other name reads the file
     seen_dirs = {root}
     reals = {str(corpus_dir): root}
 
@@ -166,12 +167,14 @@ def find_files(
                     warn(f"skipping {relative(path)}: {reason}")
                     continue
                 parts = (*within, name)
-                found.append((parts, CorpusFile(path=here / name, name=display_name("/".join(parts)))))
+                (linked if os.path.islink(path) else found).append(
+                    (parts, CorpusFile(path=here / name, name=display_name("/".join(parts)))))
         while links and not tops:  # the next link that leads to a folder not read yet
             link = min(links)
             links.remove(link)
             if decide(link):
                 tops.append(link)
+    found.extend(_first_of_each_file(found, linked, real_of, warn))
     files, names = [], set()
     for _, file in sorted(found, key=lambda item: item[0]):
         if file.name in names:  # "caf\xe9.txt", and a file whose name is not UTF-8 shown so: one source, one file
@@ -181,6 +184,25 @@ def find_files(
         names.add(file.name)
         files.append(file)
     return files
+
+
+def _first_of_each_file(found: list[tuple[tuple[str, ...], CorpusFile]], linked: list[tuple[tuple[str, ...], CorpusFile]],
+                        real_of: Callable[[Path], Path], warn: Warn) -> Iterable[tuple[tuple[str, ...], CorpusFile]]:
+    """The links to files that are no second copy: a file is read once, under its own name where the corpus holds it
+    (as a linked folder is), so a link does not carry it into another folder's scopes; else under its first link."""
+    if not linked:
+        return
+    names = {real_of(file.path.parent) / file.path.name: file.name for _, file in found}
+    first_links: dict[Path, str] = {}
+    for parts, file in sorted(linked, key=lambda item: item[0]):
+        real = Path(os.path.realpath(file.path))
+        if (other := names.get(real)) is not None:
+            warn(f"skipping {file.name}: a link to {other}, which is read under its own name")
+        elif (first := first_links.get(real)) is not None:
+            warn(f"skipping {file.name}: a link to the file {first} links to, which is read under that name")
+        else:
+            first_links[real] = file.name
+            yield parts, file
 
 
 def display_name(name: str) -> str:
