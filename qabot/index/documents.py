@@ -242,10 +242,15 @@ def _unplain(source: str) -> str | None:
 
 def _blank(document: Document) -> str | None:
     """Why ``document`` has nothing to index, or None: a text that is empty or only whitespace holds nothing to
-    quote, and taken it would replace the version held with nothing (``delete`` says that)."""
-    if document.text.strip():
-        return None
-    return "its text is empty or only whitespace, so there is nothing to index (to remove a document, delete it)"
+    quote, and taken it would replace the version held with nothing (``delete`` says that); so do paragraphs that
+    are all headings or blank."""
+    if not document.text.strip():
+        return "its text is empty or only whitespace, so there is nothing to index (to remove a document, delete it)"
+    if document.paragraphs is not None and not any(
+            not p.heading and document.text[p.start:p.end].strip() for p in document.paragraphs):
+        return ("its paragraphs are all headings or blank, so there is nothing to index (give the body's paragraphs, "
+                "or paragraphs=None to have them found in the text; to remove a document, delete it)")
+    return None
 
 
 def _misplaced(document: Document) -> str | None:
