@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -61,6 +62,17 @@ def test_pdf_pages_sections_and_metadata(tmp_path: Path) -> None:
     # Every paragraph is one line of the text, and the text is nothing but the paragraphs.
     assert all("\n" not in doc.text[p.start : p.end] for p in doc.paragraphs)
     assert doc.text == "\n\n".join(doc.text[p.start : p.end] for p in doc.paragraphs)
+
+
+@pytest.mark.parametrize(("raw", "date"), [("D:20020501184600Z", "2002-05-01"), ("D:202402", "2024-02"),
+                                           ("D:99991399", "9999"), ("D:20230230120000Z", "2023-02"), ("D:0000", None)])
+def test_a_pdfs_creation_date_is_cited_as_far_as_it_is_a_date(tmp_path: Path, raw: str, date: str | None) -> None:
+    # A tool's "D:99991399" was cited as the date "9999-13-99".
+    path = documents.write_pdf(tmp_path / "manual.pdf")
+    written = re.search(rb"/CreationDate \((D:\d{14}Z)\)", path.read_bytes())
+    assert written and len(raw) <= len(written[1])  # the same length: the file's offsets stay right
+    path.write_bytes(path.read_bytes().replace(written[1], raw.ljust(len(written[1])).encode()))
+    assert _one(path).date == date
 
 
 def test_pdf_running_header_and_page_numbers_are_dropped(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ index stores it, and offsets point into it.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import math
 import re
@@ -445,4 +446,11 @@ def _date(value: str) -> str | None:
     if not match:
         return None
     year, month, day = match.groups()
-    return "-".join(part for part in (year, month, day) if part)
+    # Only what is a date: "D:99991399" is the year 9999, not "9999-13-99"; a year 0000 is none.
+    if not 1 <= int(year):
+        return None
+    if not month or not 1 <= int(month) <= 12:
+        return year
+    if not day or not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        return f"{year}-{month}"
+    return f"{year}-{month}-{day}"
