@@ -255,7 +255,10 @@ def _id(key: str, table: str, where: str) -> int:
 
 
 def _patterns(value: Any, name: str, where: str) -> Patterns | None:
-    """Patterns from a string or a list of strings; '*' alone is the whole corpus (None)."""
+    """Patterns from a string or a list of strings; '*' alone is the whole corpus (None), an empty list nothing
+    (``NOWHERE``: a channel closed in a server that is open, direct messages closed where the default is open)."""
+    if value == []:
+        return NOWHERE
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -63,6 +63,15 @@ def test_a_file_fails_closed_a_place_it_does_not_list_quotes_nothing(tmp_path: P
     assert describe(NOWHERE) == "nothing"
 
 
+def test_an_empty_list_closes_a_place_the_file_would_otherwise_open() -> None:
+    # "[]" was refused ("sources must name at least one file"): a channel could not be closed in a server that is open.
+    scopes = Scopes.parse({"default": "*", "dms": [], "guilds": {"1": "a/", "2": []}, "channels": {"11": [], "12": "b/"}})
+    assert scopes.sources(1, 11) == NOWHERE and scopes.sources(1, 99, parent_id=11) == NOWHERE  # and its threads
+    assert scopes.sources(1, 10) == ("a",) and scopes.sources(2, 12) == ("b",) and scopes.sources(2, 13) == NOWHERE
+    assert scopes.sources(None, 5) == NOWHERE and scopes.sources(3, 6) is None
+    assert scopes.closes_some and "direct messages quote nothing" in scopes.summary()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
