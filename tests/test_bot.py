@@ -93,7 +93,8 @@ def test_chat_shorthand_and_small_talk_in_other_languages_is_not_answered(make_c
     bot = fake_bot_for(corpus, answer_threshold=-1.0)  # any confidence would do: only the rule decides
     for nothing in ("nvm", "np", "brb", "tysm", "tnx", "thankyou", "gm all", "bonjour", "salut", "merci beaucoup",
                     "ok merci", "hola", "muchas gracias", "hallo", "danke schön", "vielen dank", "ciao", "grazie mille",
-                    "obrigado", "привет", "спасибо"):
+                    "obrigado", "привет", "спасибо", "tack så mycket", "kiitos", "dziękuję", "hvala", "ありがとう",
+                    "谢谢"):
         assert says_nothing(nothing) and not bot.ask(nothing).answered, nothing
     for question in ("bonjour, de quoi le moteur du dôme a-t-il besoin ?", "np.array shape?", "merci fusible moteur"):
         assert not says_nothing(question) and bot.ask(question).answered, question

@@ -1378,7 +1378,8 @@ def test_a_message_opening_with_a_command_line_advises() -> None:
 
 
 @pytest.mark.parametrize("thanks", ["thanks, that did it", "vielen Dank, jetzt geht es", "grazie mille!",
-                                    "muito obrigada", "hartelijk bedankt", "спасибо, всё работает", *(
+                                    "muito obrigada", "hartelijk bedankt", "спасибо, всё работает", "tack, nu funkar det",
+                                    "dzięki, działa!", "ありがとうございます、動きました", *(
     pytest.param(shorthand, marks=pytest.mark.xfail(strict=True, reason=(
         "corpus.roles.THANKS lacks chat's shorthand for a thanks; adding it (a layout change: FORMAT_VERSION) makes "
         "chat-extra x34's asker's \"thanx genii-around\" credit the helper's later message, message@1 40 -> 39 of 61")))
@@ -1541,7 +1542,8 @@ def test_someone_elses_thanks_is_never_the_answer(tmp_path: Path, bot_for, helpe
 
 
 @pytest.mark.parametrize("thanks", ["thanks a lot!", "merci beaucoup !", "muchas gracias!", "vielen Dank!",
-                                    "grazie mille", "hartelijk bedankt", "muito obrigada", "спасибо!"])
+                                    "grazie mille", "hartelijk bedankt", "muito obrigada", "спасибо!", "tack så mycket!",
+                                    "kiitos paljon", "dziękuję bardzo", "teşekkür ederim", "ありがとうございます", "감사합니다"])
 def test_someone_elses_thanks_in_any_language_the_chat_reads_answers_nothing(tmp_path: Path, bot_for,
                                                                            thanks: str) -> None:
     """In a thread nobody answered, another member's "merci beaucoup !" (or "vielen Dank!", "спасибо!": thanks the

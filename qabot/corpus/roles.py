@@ -101,8 +101,12 @@ def says_little(text: str) -> bool:
 
 
 # A thanks, or word that something worked: "thanks Eric, much better now", "ty", "that fixed it", "vielen Dank".
+# Swedish, Norwegian, Finnish, Polish, Czech, Hungarian, Turkish, Croatian and Serbian, Romanian, Ukrainian, Greek; and
+# Japanese, Chinese and Korean, whose words no space ends ("ありがとうございます"). Not Danish "tak", Polish for "yes".
 THANKS = re.compile(r"\b(thanks?|thx|ty|tyvm|cheers|merci|danke?|bedankt|gracias|grazie|obrigad[oa]|спасибо|worked|"
-                    r"works now|solved|fixed)\b", re.IGNORECASE)
+                    r"works now|solved|fixed|tack|takk|kiitos|dzi[eę]kuj[eę]|dzi[eę]ki|d[eě]kuji|d[ií]ky|k[oö]sz[oö]n[oö]m|"
+                    r"k[oö]szi|te[sş]ekk[uü]r(?:ler)?|hvala|mul[tț]umesc|дякую|ευχαριστ[ώω])\b|ありがとう|谢谢|謝謝|감사합니다|"
+                    r"고맙습니다", re.IGNORECASE)
 
 
 _NAME_WORDS = re.compile(r"[^\W\d_]+")  # a name's words: "omar haddad", "omar_h", "omar.h", "omar99" open with "omar"

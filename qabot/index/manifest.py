@@ -34,7 +34,7 @@ from qabot.text import first_line
 if TYPE_CHECKING:
     from qabot.settings import Settings
 
-FORMAT_VERSION = 33  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
+FORMAT_VERSION = 34  # 2: sentence term ids; 3: sign-offs not headings; 4: text, rows in flat files; 5: pages, groups,
 # labels, anchors, urls, authors, dates; 6: sentence flags (captions, questions); 7: no dense.faiss for Flat;
 # 8: segments, BM25 postings, per-file sizes and times, document digests; 9: a chat message's role in its exchange;
 # 10: a chat message's sentences flagged as such; 11: an export's exchanges as documents of their own, bots' role;
@@ -96,6 +96,8 @@ FORMAT_VERSION = 33  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # a Word file's Title paragraph and an HTML og:title as titles, editors' placeholder titles none; Jekyll's include
 # content read; top-level front matter keys only, text between two rules no front matter; an HTML heading's id in
 # Markdown; SVG icons' titles and screen-reader-only permalink text no text
+# 34: a thanks in Swedish, Norwegian, Finnish, Polish, Czech, Hungarian, Turkish, Croatian, Romanian, Ukrainian, Greek,
+# Japanese, Chinese and Korean read as one
 INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest

@@ -103,10 +103,13 @@ _COURTESY = re.compile(r"\W*(?:(?:you|u|ur)(?:['’]?re| r| are)? (?:very |most 
 # Only thanks, perhaps to someone by name: "ty", "thanks!", "thank you so much ana", and the thanks of the other languages
 # the chat's exchanges read (``roles.THANKS``: "merci beaucoup", "vielen Dank", "спасибо"). Someone else's thanks in an
 # exchange thanks someone for something (often a helper of another conversation, linked here by time): it answers nothing.
-_THANKS = frozenset("""thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers merci danke dank bedankt gracias
-    grazie obrigado obrigada спасибо""".split())
-_THANKS_TOO = _THANKS | frozenset("""you u so very much a lot again all everyone guys man mate beaucoup bien vielen schon
-    muchas mil mille tante hartelijk muito muita большое""".split())
+_THANKS = frozenset(fold(word) for word in """thanks thank thankyou thanx thnx thx tnx ty tysm tyvm cheers merci danke
+    dank bedankt gracias grazie obrigado obrigada спасибо tack takk kiitos dziękuję dzięki děkuji díky köszönöm köszi
+    teşekkürler teşekkür hvala mulțumesc дякую ευχαριστώ ありがとう ありがとうございます 谢谢 謝謝 감사합니다
+    고맙습니다""".split())
+_THANKS_TOO = _THANKS | frozenset(fold(word) for word in """you u so very much a lot again all everyone guys man mate
+    beaucoup bien vielen schon muchas mil mille tante hartelijk muito muita большое så mycket paljon bardzo moc
+    ederim""".split())
 # Only taking something in, perhaps with thanks: "ok", "ok got it", "cool, I see", "ah ok thanks".
 _TAKEN_IN = frozenset("ok okay k kk cool great nice perfect awesome alright got it i see ah oh gotcha understood".split())
 # Going on from one's own message just before: "and then: ...", "also ...", "*carefull" (a typo put right).

@@ -81,7 +81,9 @@ _SMALL_TALK = frozenset(
     nvm np brb afk gm gn ttyl tysm tyvm thnx thanx tnx thankyou
     u man mate appreciate appreciated
     bonjour salut coucou merci beaucoup hola gracias muchas hallo danke schön dank vielen ciao grazie mille obrigado
-    obrigada bedankt hartelijk je wel привет спасибо""".split()
+    obrigada bedankt hartelijk je wel привет спасибо tack takk kiitos dziękuję dzięki děkuji díky köszönöm köszi
+    teşekkürler teşekkür ederim hvala mulțumesc дякую ευχαριστώ ありがとう ありがとうございます 谢谢 謝謝 감사합니다
+    고맙습니다 så mycket paljon bardzo""".split()
 )
 # How a server tries a bot out ("@qabot test", "ping", "testing 1 2 3"): small talk said alone or beside small talk,
 # but what is asked about in a question ("how do I test it?"), which has other words.
