@@ -32,6 +32,12 @@ _QUOTED = re.compile(r"(?m)^[ \t]*>.*\n?")  # a line the reply quotes from the m
 # MIME parts one message may have (a real one: a few). The parser builds each as an object of some 600 bytes, the
 # message's whole tree before any is looked at: 44 MB of 1.5 million empty parts took 850 MB.
 MAX_PARTS = 10_000
+# The parser holds a message's header and body as a list of its lines (some 55 bytes each) before it joins them: 2 MB
+# of one-letter lines took some 30 times that, a file at the size limit 8 GB. Past ``FREE_LINES`` lines, a message's
+# lines must average ``LINE_BYTES`` (a real one's are 40-80; base64's 76), which bounds that to a few times its size.
+FREE_LINES = 100_000
+LINE_BYTES = 16
+_CHUNK = 1 << 20
 
 
 def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
@@ -49,8 +55,28 @@ def read(file: CorpusFile, warn: Warn) -> Iterator[Document]:
 
 
 def parse(handle: BinaryIO) -> Message:
-    """One message, its parts counted as the parser builds them (``_Parts``)."""
+    """One message, its parts counted as the parser builds them (``_Parts``), and its lines before (``_count_lines``)."""
+    _count_lines(handle)
     return BytesParser(_Parts(), policy=policy.compat32).parse(handle)  # the modern policy: 3× slower
+
+
+def _count_lines(handle: BinaryIO) -> None:
+    """``OverLimit`` for a message of more than ``FREE_LINES`` lines shorter than ``LINE_BYTES`` on average; the
+    handle is left where it was."""
+    start = handle.tell()
+    size = lines = 0
+    while chunk := handle.read(_CHUNK):
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+        limits.check()
+    handle.seek(start)
+    if lines > FREE_LINES and lines * LINE_BYTES > size:
+        raise _ShortLines(f"{lines:,} lines of {size / lines:.1f} bytes on average (past {FREE_LINES:,} lines, at "
+                          f"least {LINE_BYTES} are read: many short ones would take many times their size to parse)")
+
+
+class _ShortLines(limits.OverLimit):
+    """A message of too many short lines (``_count_lines``): the file of one is skipped, a mailbox's message alone."""
 
 
 class _Parts:
@@ -92,6 +118,11 @@ def _documents(file: CorpusFile, messages: Iterable[Callable[[], Message]], warn
             if MAIL_FIELDS.isdisjoint(key.lower() for key in message):
                 continue  # no e-mail field at all: bytes of something else
             document = _document(file.name, doc_id, message)
+        except _ShortLines as exc:
+            if file.suffix == ".eml":
+                raise limits.OverLimit(f"an e-mail in it has {exc}") from None
+            warn(f"{file.name}: skipping message {number}: it has {exc}")
+            continue
         except Exception as exc:  # whatever the email package or lxml raises for one message
             if file.suffix == ".eml" or isinstance(exc, limits.OverLimit):
                 raise  # the file's one message, or a limit: the file is skipped, and says why
