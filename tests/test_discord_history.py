@@ -1790,6 +1790,29 @@ async def test_a_question_by_mention_or_direct_message_taken_back_leaves_the_sta
 
 
 @pytest.mark.parametrize("taken_back", ["deleted", "edited"])
+async def test_a_forum_post_deleted_takes_its_question_back_and_one_edited_keeps_it(qa, double, tmp_path,
+                                                                                    taken_back) -> None:
+    """A forum post's question stayed in the state database after its author deleted the post. Now it goes, with
+    its votes, as a mention's does. An edit keeps it: a post's edits are routine (tags, "[SOLVED]")."""
+    store = FeedbackStore(tmp_path / "state")
+    async with running(qa, double, state_dir=tmp_path / "state", discord_message_content=True,
+                       discord_forum_channel_ids=str(FORUM_ID)) as bot:
+        heard = _heard(bot)
+        post = double.forum_post("Dome hours", "When does the dome open? My wifi password is hunter2-kitchen",
+                                 user_n=6)
+        await double.until(lambda: double.replies(int(post["channel_id"])), what="the answer in the post's thread")
+        await double.until(lambda: "hunter2" in state_text(tmp_path), what="the answer stored")
+        if taken_back == "deleted":
+            double.delete(post)
+            await double.until(lambda: "hunter2" not in state_text(tmp_path), timeout=10, what="the question gone")
+        else:
+            double.edit(post, "[SOLVED] When does the dome open? My wifi password is hunter2-kitchen")
+            await double.until(lambda: heard, what="the edit heard")
+    assert ("hunter2" in state_text(tmp_path)) == (taken_back == "edited")
+    assert len(store.answers()) == (taken_back == "edited")
+
+
+@pytest.mark.parametrize("taken_back", ["deleted", "edited"])
 async def test_a_mention_taken_back_while_it_is_answered_leaves_no_copy(qa, double, tmp_path, taken_back) -> None:
     """A mention deleted (or edited) while the bot answers it, before the answer is stored: the state database keeps
     no copy of its words, and the reply that went out shows "This question was taken back." as its title."""

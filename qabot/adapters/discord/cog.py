@@ -323,10 +323,11 @@ class AskCog(commands.Cog, name="Questions"):
         if refusal is not None:
             await self._notice(message, refusal)
             return
-        # A mention's or a DM's words are its author's: deleted or edited, the question is taken back (``taken_back``)
+        # A mention's, a DM's or a forum post's words are its author's: deleted (or edited: not a post, whose edits are
+        # routine, tags and "[SOLVED]"), the question is taken back (``taken_back``)
         at = (message.edited_at or message.created_at).timestamp()
         asked = Asked(question, message.author.id, door, frontend, [], default_shown(self.settings.top_k),
-                      message=None if frontend == "forum" else message.id, at=at)
+                      message=message.id, at=at)
         try:
             with self.answering.gate.admit():
                 if frontend != "forum":
