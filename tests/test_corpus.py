@@ -204,6 +204,13 @@ def test_headings_name_sections() -> None:
     assert born.section == "Early years"
 
 
+def test_a_changelogs_kind_of_change_is_sectioned_under_its_version() -> None:
+    text = ("# Changelog\n\nNotes.\n\n## [Unreleased]\n\n### Fixed\n\n- A crash.\n\n## v1.2 (2024-05-02)\n\n"
+            "### Bug fixes\n\n- The cache.\n\n## Contributing\n\n### Added\n\nWhat you add.\n")
+    sections = [p.section for p in paragraphs(text, dialect="markdown") if not p.heading]
+    assert sections == ["Changelog", "[Unreleased] › Fixed", "v1.2 (2024-05-02) › Bug fixes", "Added"]
+
+
 def test_a_subsection_numbered_under_the_heading_above_it_heads_its_own_section() -> None:
     # An RFC, or a spec saved as text: "2.1.  OPEN" right under "2.  Messages". A heading-like line right under
     # another was read as the first one's subtitle, so OPEN's text was cited as "2. Messages". A title's subtitle

@@ -136,18 +136,30 @@ def test_an_faq_s_question_in_a_heading_finds_the_answer_under_it(make_corpus, b
     _check_offsets(corpus, answer)  # the heading is read by the model, never quoted as the passage's text
 
 
-@pytest.mark.xfail(strict=True, reason="a passage knows only its innermost heading ('Added'), not the version heading "
-                   "above it: citing it, or matching it to a version asked for, needs the headings' path in passages")
-def test_a_changelog_s_entry_is_found_and_cited_by_its_version(make_corpus, bot_for) -> None:
-    """A CHANGELOG.md as Keep a Changelog lays it out: a version's heading ("## [2.0.0] - 2024-01-10"), its changes
-    under "### Added", "### Changed". Asked what changed in a version, the answer was its preamble ("All notable
-    changes ..."), confidently, and an entry was cited as "§ Changed", the same in every version."""
-    corpus = make_corpus({"CHANGELOG.md": (
-        "# Changelog\n\nAll notable changes to this project will be documented in this file.\n\n"
-        "## [2.1.0] - 2024-05-02\n\n### Added\n\n- A `--since` option to fetch only the images newer than a date.\n\n"
-        "### Fixed\n\n- The cache no longer grows past its limit when two fetches run at once.\n\n"
-        "## [2.0.0] - 2024-01-10\n\n### Changed\n\n- The token is read from `SKYFETCH_TOKEN` instead of `SKY_TOKEN`.\n")})
-    first = bot_for(corpus).ask("What changed in 2.0.0?", k=2).excerpts[0]
+CHANGELOG_MD = (  # as Keep a Changelog lays it out
+    "# Changelog\n\nAll notable changes to this project will be documented in this file.\n\n"
+    "## [2.1.0] - 2024-05-02\n\n### Added\n\n- A `--since` option to fetch only the images newer than a date.\n\n"
+    "### Fixed\n\n- The cache no longer grows past its limit when two fetches run at once.\n\n"
+    "## [2.0.0] - 2024-01-10\n\n### Changed\n\n- The token is read from `SKYFETCH_TOKEN` instead of `SKY_TOKEN`.\n")
+
+
+def test_a_changelog_s_entry_is_cited_and_found_by_its_version(make_corpus, bot_for) -> None:
+    """A CHANGELOG.md's changes are under "### Added", "### Changed", ... of each version's heading ("## [2.0.0] -
+    2024-01-10"). An entry was cited as "§ Changed", the same in every version, and a version asked for matched
+    nothing: its section is now the version's and its own, read with its passages."""
+    bot = bot_for(make_corpus({"CHANGELOG.md": CHANGELOG_MD}))
+    token = next(e for e in bot.ask("Where is the token read from?", k=4).excerpts if "SKYFETCH" in e.text)
+    assert token.citation.section == "[2.0.0] - 2024-01-10 › Changed"
+    first = bot.ask("What was added in 2.1.0?", k=2).excerpts[0]
+    assert "--since" in first.highlight and first.citation.section == "[2.1.0] - 2024-05-02 › Added"
+
+
+@pytest.mark.xfail(strict=True, reason="the changelog's preamble (\"All notable changes to this project ...\") is "
+                   "closer to \"What changed\" for the model than the 2.0.0 entry, and a version the question names "
+                   "that a passage lacks counts against it only in chat (retriever.missing_share)")
+def test_a_changelog_s_entry_is_found_by_its_version_over_the_preamble(make_corpus, bot_for) -> None:
+    """Asked what changed in a version, the answer was the changelog's preamble, confidently."""
+    first = bot_for(make_corpus({"CHANGELOG.md": CHANGELOG_MD})).ask("What changed in 2.0.0?", k=2).excerpts[0]
     assert "SKYFETCH_TOKEN" in first.highlight and "2.0.0" in first.citation.location
 
 

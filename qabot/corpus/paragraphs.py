@@ -48,6 +48,14 @@ _WRAPPED_SHARE = 0.95  # of a file's lines: one long line (a URL, a badge) does 
 # "... by Jane Roe" at the end of a short line: a byline or a credit. A later line that is
 # only that name is the author signing off: it closes the piece and names no section.
 _BYLINE = re.compile(r"\bby\s+((?:[A-Z][\w.'’-]*\s+){0,3}[A-Z][\w.'’-]*)\s*$")
+# A changelog's kinds of change (Keep a Changelog's, and release notes' usual ones): under a version's heading, such
+# a heading names no section alone ("§ Changed" in every version), so its section is the version's and its own,
+# "[2.0.0] - 2024-01-10 › Changed", cited so and read with its passages (``ingest.indexed_text``).
+_CHANGE_KIND = re.compile(r"(?i)(?:added|changed|deprecated|removed|fixed|fixes|bug ?fixes|security|(?:new )?features|"
+                          r"breaking changes?|improvements|enhancements|performance|documentation|dependencies|"
+                          r"other changes|miscellaneous|misc|internal)\W*")
+_VERSION_HEADING = re.compile(r"(?i)^\W*(?:v(?:ersion)?\s*)?\d+\.\d+|^\W*unreleased\b")  # "[2.0.0] - ...", "v1.2", "Unreleased"
+CHANGES = " › "
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time
@@ -258,12 +266,17 @@ def _classify(text: str, raw: list[tuple[int, int, str | None]], anchors: dict[i
     seen: set[str] = set()
     signatures: set[str] = set()  # names from earlier bylines
     run: set[str] = set()  # keys of the run of heading-like lines right above, all but its last line
+    version: str | None = None  # the changelog version whose changes follow, if any
     for index, (start, end, md_heading) in enumerate(limits.checked(raw)):
         if index >= 2 and heading_like[index - 1] and heading_like[index - 2]:
             run.add(keys[index - 2])
         else:
             run.clear()
         if md_heading:
+            if version is not None and _CHANGE_KIND.fullmatch(md_heading):
+                md_heading = f"{version}{CHANGES}{md_heading}"
+            else:
+                version = md_heading if _VERSION_HEADING.search(md_heading) else None
             section, anchor = md_heading, anchors.get(start)
             result.append(Paragraph(start=start, end=end, number=0, section=section, heading=True, anchor=anchor))
             continue

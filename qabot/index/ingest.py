@@ -22,6 +22,7 @@ import numpy as np
 
 from qabot import chunking
 from qabot.chunking import CHAT, sentence_flags
+from qabot.corpus.paragraphs import CHANGES
 from qabot.embedding import Embedder
 from qabot.index.cache import EmbeddingCache, cache_key
 from qabot.index.changes import Transaction, paragraphs_of
@@ -45,14 +46,15 @@ def indexed_text(passage: Passage) -> tuple[str, int]:
     """The text the model and BM25 see for a passage, and where the passage starts in it.
 
     The document's title is prefixed so that a title helps match its passages, and so is a section heading that
-    asks a question (an FAQ asks in a heading and answers below without saying the question again; other headings,
+    asks a question (an FAQ asks in a heading and answers below without saying the question again), or a changelog's
+    version and kind of change ("[2.0.0] - 2024-01-10 › Changed": what changed in 2.0.0 is said there alone; other headings,
     "Early years", would pull a long section's every passage towards any question that names them): each its first
     ``TITLE_CHARS``, cut at a word (the model reads 256 tokens at most; a hostile file's megabyte title, put before
     each of its passages, took minutes and gigabytes).
     """
     title, section = _cut(passage.title), _cut(passage.section)
     prefix = f"{title}. " if title else ""
-    if section.endswith("?") and section != title:
+    if (section.endswith("?") or CHANGES in section) and section != title:
         prefix += f"{section} "
     return prefix + passage.text, len(prefix)
 

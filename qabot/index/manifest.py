@@ -97,8 +97,9 @@ FORMAT_VERSION = 34  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # content read; top-level front matter keys only, text between two rules no front matter; an HTML heading's id in
 # Markdown; SVG icons' titles and screen-reader-only permalink text no text
 # 34: a thanks in Swedish, Norwegian, Finnish, Polish, Czech, Hungarian, Turkish, Croatian, Romanian, Ukrainian, Greek,
-# Japanese, Chinese and Korean read as one
-INDEX_TEXT = "title-question-prefix-v2"  # how a passage is turned into the text the model and BM25 see
+# Japanese, Chinese and Korean read as one; a changelog's kind of change under a version's heading sectioned as both
+# (and INDEX_TEXT: read with its passages)
+INDEX_TEXT = "title-question-prefix-v3"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
 HASH_LIMIT = 256 << 20  # a segment's artifacts are checksummed on load when it is smaller than this
