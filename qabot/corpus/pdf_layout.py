@@ -28,7 +28,6 @@ index stores it, and offsets point into it.
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import math
 import re
@@ -43,7 +42,7 @@ from qabot.corpus.derived import DerivedText
 from qabot.corpus.hyphens import WORD, compound
 from qabot.corpus.pdf_running import EDGE, PAGE_NUMBER, dot_leader, running_lines
 from qabot.corpus.pdf_tables import CELL, CELL_GAP, MAX_CELLS, ROW_GAP
-from qabot.corpus.titles import own_title
+from qabot.corpus.titles import own_title, pdf_date
 from qabot.models import Document
 
 MAX_HEADING_CHARS = 100
@@ -353,7 +352,7 @@ def document(name: str, pages: list[list[Line]], labels: list[str | None], meta:
         (text.parts[i] for i, p in enumerate(text.paragraphs) if p.heading and p.page == 1), None
     )
     return text.document(name, title=title, author=meta.get("Author", "").strip() or None,
-                         date=_date(meta.get("CreationDate", "")))
+                         date=pdf_date(meta.get("CreationDate", "")))
 
 
 def _rejoined(pages: list[list[Line]]) -> list[list[Line]]:
@@ -439,18 +438,3 @@ def _runs_on(previous: str, text: str) -> bool:
     """Whether a page's first paragraph goes on with the last one of the page before."""
     return not _ENDS_SENTENCE.search(previous) and (text[:1].islower() or previous.endswith((",", "-")))
 
-
-def _date(value: str) -> str | None:
-    """A PDF date (``D:20020501184600+01'00'``) as ``2002-05-01``."""
-    match = re.match(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?", value.strip())
-    if not match:
-        return None
-    year, month, day = match.groups()
-    # Only what is a date: "D:99991399" is the year 9999, not "9999-13-99"; a year 0000 is none.
-    if not 1 <= int(year):
-        return None
-    if not month or not 1 <= int(month) <= 12:
-        return year
-    if not day or not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
-        return f"{year}-{month}"
-    return f"{year}-{month}-{day}"

@@ -1,4 +1,5 @@
-"""A document's title from its metadata (a PDF's ``/Title``, a Word file's core properties), where it is one.
+"""A document's title from its metadata (a PDF's ``/Title``, a Word file's core properties), where it is one;
+and a PDF's date, as far as it is one.
 
 The tools that make documents write a title of their own where the author set none, and
 a reader that took it would cite "paper.dvi" and put it before every passage the model
@@ -12,6 +13,7 @@ no titles: the reader looks for one in the text instead.
 
 from __future__ import annotations
 
+import calendar
 import re
 
 _PRINTED = re.compile(r"(?i)^microsoft\s+(?:office\s+)?(?:word|powerpoint|excel)\s+-\s")
@@ -33,3 +35,17 @@ def own_title(value: str | None) -> str | None:
             or (_TEMPLATE.search(title) and _TEMPLATE_OF.search(title))):
         return None
     return title
+
+
+def pdf_date(value: str) -> str | None:
+    """A PDF date (``D:20020501184600+01'00'``) as ``2002-05-01``, as far as it is a date: "D:99991399" is the year
+    ``9999`` (it was cited as "9999-13-99"), "D:20230230" ``2023-02``; a year 0000 is none."""
+    match = re.match(r"(?:D:)?(\d{4})(\d{2})?(\d{2})?", value.strip())
+    if not match or not int(match[1]):
+        return None
+    year, month, day = match.groups()
+    if not month or not 1 <= int(month) <= 12:
+        return year
+    if not day or not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        return f"{year}-{month}"
+    return f"{year}-{month}-{day}"
