@@ -244,15 +244,13 @@ class FeedbackStore:
                          sum(where is not None and asker == who for _, _, where, asker, _ in found))
 
     def forget_messages(self, message_ids: Iterable[int], *, edited: float | None = None) -> dict[str, str]:
-        """Messages deleted (or one ``edited`` at that time, but a forum post's): the answers asked about one of them
-        with "Ask qabot", or by it (a mention, a DM, a forum post; before the edit) go, with the votes on them, as ``forget_member``'s do: their question was its author's
-        words, which they took back; one asked about an edited message's new words stays. Their questions, by id."""
+        """Messages deleted (or one ``edited`` at that time, but a post's: tags, "[SOLVED]"): the answers asked about or
+        by one (before the edit) go with their votes, as ``forget_member``'s do. Their questions, by id."""
         if not self.exists():
             return {}
         hashes = [self.message_hash(message_id) for message_id in message_ids]  # 100 at most: a purge's
-        # A forum post's edits are routine (tags, "[SOLVED]"): only its deletion takes its question back.
-        where = f"message_hash IN ({', '.join('?' * len(hashes))})" + (
-            " AND at < ? AND frontend != 'forum'" if edited is not None else "")
+        edit = " AND at < ? AND frontend != 'forum'" if edited is not None else ""
+        where = f"message_hash IN ({', '.join('?' * len(hashes))}){edit}"
         args = (*hashes, edited) if edited is not None else tuple(hashes)
         with self._connection() as db:
             found = db.execute(f"SELECT id, question, guild_id, channel_hash FROM answers WHERE {where}",
