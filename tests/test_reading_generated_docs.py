@@ -543,3 +543,45 @@ def test_docsy_the_feedback_widget_is_not_read(tmp_path: Path) -> None:
         ("With pip", "Install the package from PyPI with pip, in a virtual environment of its own, on Linux or macOS."),
         ("With pip", ("Then check the installed version with skyfetch --version, which prints the release number "
                       "and exits."))]
+
+
+_TEXINFO_NODE = {
+    # Texinfo 6 (makeinfo): the links to the node's neighbours in a <div class="header">, an empty <span id> before
+    # the heading, and the menu of its sub-nodes as a <ul class="section-toc">.
+    "makeinfo": ('<div class="section" id="Mirrors"><div class="header"><p>Next: <a href="Proxies.html" accesskey="n" '
+                 'rel="next">Proxies</a>, Previous: <a href="Install.html" accesskey="p" rel="prev">Install</a>, Up: <a '
+                 'href="Usage.html" accesskey="u" rel="up">Usage</a> &nbsp; [<a href="Index.html" title="Index" '
+                 'rel="index">Index</a>]</p></div><hr><span id="Choosing-a-mirror"></span><h3 class="section">2.3 '
+                 'Choosing a mirror</h3><ul class="section-toc"><li><a href="#Timeouts" accesskey="1">Timeouts</a></li>'
+                 "</ul>{text}</div>"),
+    # Texinfo 7 (texi2any): the same links in a <div class="nav-panel">, the menu a <ul class="mini-toc">.
+    "texi2any": ('<div class="section-level-extent" id="Mirrors"><div class="nav-panel"><p>Next: <a href="Proxies.'
+                 'html" accesskey="n" rel="next">Proxies</a>, Previous: <a href="Install.html" accesskey="p" rel="prev">'
+                 'Install</a>, Up: <a href="Usage.html" accesskey="u" rel="up">Usage</a> &nbsp; [<a href="Index.html" '
+                 'title="Index" rel="index">Index</a>]</p></div><h3 class="section" id="Choosing-a-mirror"><span>2.3 '
+                 'Choosing a mirror<a class="copiable-link" href="#Choosing-a-mirror"> &para;</a></span></h3><ul '
+                 'class="mini-toc"><li><a href="#Timeouts" accesskey="1">Timeouts</a></li></ul>{text}</div>'),
+}
+
+
+@pytest.mark.parametrize("generator", sorted(_TEXINFO_NODE))
+def test_texinfo_a_node_s_links_to_its_neighbours_and_its_menu_are_not_read(tmp_path: Path, generator: str) -> None:
+    # Every page of a Texinfo manual (GNU's, libffi's) as makeinfo writes it opens with "Next: ..., Previous: ...,
+    # Up: ... [Index]": it was the first paragraph of every page, and a page of a heading and a menu was one
+    # paragraph of the links, the heading and the menu run together.
+    text = ("<p>Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first request."
+            "</p><p>Set <code>mirror</code> in the configuration file to choose one yourself.</p>")
+    path = tmp_path / "Mirrors.html"
+    path.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Mirrors '
+        f'(Skyfetch)</title><meta name="Generator" content="{generator}"></head><body lang="en">'
+        + _TEXINFO_NODE[generator].format(text=text) + "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
+        ("2.3 Choosing a mirror", ("Skyfetch downloads from the mirror nearest to you, found from the round-trip time "
+                                   "of a first request.")),
+        ("2.3 Choosing a mirror", "Set mirror in the configuration file to choose one yourself.")]
+    menu = tmp_path / "Usage.html"  # a node of only a heading and a menu: its heading alone, or no document
+    menu.write_text(path.read_text(encoding="utf-8").replace(text, ""), encoding="utf-8")
+    assert [doc.text for doc in load_file(CorpusFile(menu, menu.name), lambda _: None)] in (
+        [], ["2.3 Choosing a mirror"])

@@ -66,6 +66,11 @@ made a paragraph, as docutils' admonition title is, and the text cell a ``<div>`
 (``<div id="footnotes">``, after ``<div id="content">``, not in it) are moved to the end of its content, or
 trafilatura, which takes ``#content`` for the page's main content, left every one of them out.
 
+Texinfo (GNU's manuals, libffi's) opens every node's page, as makeinfo or texi2any writes it, with links to its
+neighbours ("Next: Proxies, Previous: Install, Up: Usage [Index]", a ``<div class="header">``, since Texinfo 7 a
+``<div class="nav-panel">``), and follows a heading with the menu of its sub-nodes: they are taken out. The links were
+the first paragraph of every page, and a page of a heading and its menu read as one paragraph of all three.
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -89,6 +94,7 @@ _RUSTDOC_FURNITURE = frozenset({"rightside", "sub-heading", "out-of-band", "sinc
 _RUSTDOC_FURNITURE_LINKS = frozenset({"src", "srclink", "anchor", "doc-anchor", "tooltip", "test-arrow"})
 # rustdoc's <div>s of text: a trait method's summary, and a stability note ("Deprecated since 1.33.0: ...")
 _TEXT_BLOCKS = frozenset({"docblock", "stab"})
+_TEXINFO = ("makeinfo", "texi2any")  # what Texinfo's HTML says wrote it: before 7.0, and since
 
 
 def prepare(tree: Any) -> None:
@@ -97,6 +103,8 @@ def prepare(tree: Any) -> None:
         _rustdoc(tree)
     elif _generator(tree).startswith("doxygen"):
         _doxygen(tree)
+    elif _generator(tree) in _TEXINFO:
+        _texinfo(tree)
     # "descendant-or-self::", not "//": matches that nest, libxml2 finds in square time by "//" (html_prepare.drop_hidden)
     for summary in tree.xpath("descendant-or-self::summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
@@ -203,7 +211,7 @@ def _is_rustdoc(tree: Any) -> bool:
 def _generator(tree: Any) -> str:
     """What the page says wrote it (``<meta name="generator">``), in lower case: "rustdoc", "doxygen 1.8.13"."""
     return next(((meta.get("content") or "").strip().casefold() for meta in tree.iter("meta")
-                 if meta.get("name") == "generator"), "")
+                 if (meta.get("name") or "").casefold() == "generator"), "")  # Texinfo writes "Generator"
 
 
 def _doxygen(tree: Any) -> None:
@@ -211,6 +219,13 @@ def _doxygen(tree: Any) -> None:
         element.drop_tree()  # the project's name, number and brief, atop every page
     for title in tree.xpath("descendant-or-self::div[@class='title'][parent::div[@class='headertitle']]"):
         title.tag = "h1"  # the page's own title: "skyfetch.h File Reference"
+
+
+def _texinfo(tree: Any) -> None:
+    for element in tree.xpath("descendant-or-self::div[@class='header' or @class='nav-panel'] | "
+                              "descendant-or-self::ul[@class='section-toc' or @class='mini-toc'] | "
+                              "descendant-or-self::table[@class='menu']"):
+        element.drop_tree()  # a node's links to its neighbours ("Next: ..., Up: ...") and its menu of sub-nodes
 
 
 def _rustdoc(tree: Any) -> None:
