@@ -585,3 +585,31 @@ def test_texinfo_a_node_s_links_to_its_neighbours_and_its_menu_are_not_read(tmp_
     menu.write_text(path.read_text(encoding="utf-8").replace(text, ""), encoding="utf-8")
     assert [doc.text for doc in load_file(CorpusFile(menu, menu.name), lambda _: None)] in (
         [], ["2.3 Choosing a mirror"])
+
+
+def test_node_js_a_code_block_keeps_its_lines_without_its_copy_button_and_each_variant_on_its_own(
+        tmp_path: Path) -> None:
+    # Node.js' API documentation writes a copy button inside each code block, and a block written both as an ES
+    # module and as CommonJS as two <code>s in one <pre>, a toggle showing one. The button's "copy" ended the code's
+    # text, so the block lost all its lines (one line of code run together), and the variants ran into each other.
+    path = tmp_path / "fs.html"
+    path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>File system | Node.js v20.20.2 Documentation</title></head><body '
+        'class="alt apidoc" id="api-section-fs"><div id="content" class="clearfix"><div role="main" id="column1" '
+        'class="interior"><div id="apicontent"><section><h3>Promise example<span><a class="mark" href="#promise-'
+        'example" id="promise-example">#</a></span></h3><p>Promise-based operations return a promise that is fulfilled '
+        'when the asynchronous operation is complete.</p><pre class="with-47-chars"><input class="js-flavor-toggle" '
+        'type="checkbox" checked aria-label="Show modern ES modules syntax"><code class="language-js mjs"><span class='
+        '"hljs-keyword">import</span> { unlink } <span class="hljs-keyword">from</span> <span class="hljs-string">'
+        "'node:fs/promises'</span>;\n\n<span class=\"hljs-keyword\">try</span> {\n  <span class=\"hljs-keyword\">await"
+        "</span> unlink('/tmp/hello');\n} <span class=\"hljs-keyword\">catch</span> (error) {\n  console.error(error."
+        'message);\n}</code><code class="language-js cjs"><span class="hljs-keyword">const</span> { unlink } = require('
+        "'node:fs/promises');\n\nunlink('/tmp/hello');</code><button class=\"copy-button\">copy</button></pre><p>The "
+        "callback form takes a completion callback function as its last argument.</p></section></div></div></div>"
+        "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [doc.text[p.start : p.end] for p in document_paragraphs(doc) if not p.heading] == [
+        "Promise-based operations return a promise that is fulfilled when the asynchronous operation is complete.",
+        ("import { unlink } from 'node:fs/promises';\ntry {\n  await unlink('/tmp/hello');\n} catch (error) {\n  "
+         "console.error(error.message);\n}\nconst { unlink } = require('node:fs/promises');\nunlink('/tmp/hello');"),
+        "The callback form takes a completion callback function as its last argument."]

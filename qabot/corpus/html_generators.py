@@ -71,6 +71,10 @@ neighbours ("Next: Proxies, Previous: Install, Up: Usage [Index]", a ``<div clas
 ``<div class="nav-panel">``), and follows a heading with the menu of its sub-nodes: they are taken out. The links were
 the first paragraph of every page, and a page of a heading and its menu read as one paragraph of all three.
 
+Node.js' API documentation puts a copy button inside each code block, and a block written both as an ES module
+and as CommonJS as its two variants side by side in one ``<pre>`` (a toggle shows one): the button is taken out, and
+each variant starts a line of its own (``_code_variants``).
+
 mdBook (the Rust book, and most Rust projects' guides) shows a Rust example without the
 lines that only make it compile (``# fn main() {`` in the Markdown): it writes them as
 ``<span class="boring">`` in the code, shown only when the reader asks. They are taken out,
@@ -143,8 +147,23 @@ def prepare(tree: Any) -> None:
     for edit in tree.xpath("descendant-or-self::*[contains(concat(' ', @class, ' '), ' mw-editsection ')]"):
         edit.drop_tree()  # MediaWiki's "[edit]" in a section's heading (its tail, text after it, stays)
     _mdbook(tree)
+    _code_variants(tree)
     _confluence_expands(tree)
     _asciidoctor(tree)
+
+
+def _code_variants(tree: Any) -> None:
+    """A code block's copy button, and its variants, as Node.js' documentation writes them: ``<pre><input
+    class="js-flavor-toggle"><code class="mjs">...</code><code class="cjs">...</code><button>copy</button></pre>``.
+    The button's "copy" ended the last line of the code, which then no longer matched trafilatura's block, and the
+    block lost its lines; the two variants, one shown at a time, ran together on one line ("}const { unlink }")."""
+    for pre in tree.iter("pre"):
+        for button in list(pre.iter("button")):
+            button.drop_tree()  # its tail stays
+        for code in pre.iterchildren("code"):
+            after = code.getnext()
+            if after is not None and after.tag == "code" and not (code.tail or "").strip():
+                code.tail = "\n" + (code.tail or "")
 
 
 def _drop_table_of_contents(toc: Any) -> None:
