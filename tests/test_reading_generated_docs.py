@@ -613,3 +613,55 @@ def test_node_js_a_code_block_keeps_its_lines_without_its_copy_button_and_each_v
         ("import { unlink } from 'node:fs/promises';\ntry {\n  await unlink('/tmp/hello');\n} catch (error) {\n  "
          "console.error(error.message);\n}\nconst { unlink } = require('node:fs/promises');\nunlink('/tmp/hello');"),
         "The callback form takes a completion callback function as its last argument."]
+
+
+_DOCBOOK_CHAPTER = {
+    # DocBook's XSL stylesheets (Valgrind's, PostgreSQL's manuals): the links to the neighbours in a <div
+    # class="navheader"> and "navfooter", the chapter's contents in a <div class="toc"> under its title.
+    "DocBook XSL Stylesheets V1.79.2": (
+        '<div class="navheader"><table width="100%" summary="Navigation header"><tr><th colspan="3" align="center">'
+        'Chapter 2. Mirrors</th></tr><tr><td width="20%" align="left"><a accesskey="p" href="install.html">Prev</a>'
+        '</td><th width="60%" align="center">Skyfetch Manual</th><td width="20%" align="right"><a accesskey="n" '
+        'href="proxies.html">Next</a></td></tr></table><hr></div><div class="chapter"><div class="titlepage"><div>'
+        '<div><h2 class="title"><a name="mirrors"></a>Chapter 2. Mirrors</h2></div></div></div><div class="toc"><p>'
+        '<b>Table of Contents</b></p><dl class="toc"><dt><span class="sect1"><a href="mirrors.html#choosing">2.1. '
+        'Choosing a mirror</a></span></dt></dl></div><div class="list-of-tables"><p><b>List of Tables</b></p><dl><dt>'
+        '2.1. <a href="mirrors.html#mirror-list">Mirrors</a></dt></dl></div>{text}</div><div class="navfooter"><hr>'
+        '<table width="100%" summary="Navigation footer"><tr><td width="40%" align="left"><a accesskey="p" href="'
+        'install.html">Prev</a> </td><td width="20%" align="center"> </td><td width="40%" align="right"> <a '
+        'accesskey="n" href="proxies.html">Next</a></td></tr><tr><td width="40%" align="left" valign="top">Chapter 1. '
+        'Installing </td><td width="20%" align="center"><a accesskey="h" href="index.html">Home</a></td><td '
+        'width="40%" align="right" valign="top"> Chapter 3. Proxies</td></tr></table></div>'),
+    # The older DSSSL stylesheets (freedesktop.org's specifications), in capitals.
+    "Modular DocBook HTML Stylesheet Version 1.79": (
+        '<DIV CLASS="NAVHEADER"><TABLE SUMMARY="Header navigation table" WIDTH="100%"><TR><TH COLSPAN="3" '
+        'ALIGN="center">Skyfetch Manual</TH></TR><TR><TD WIDTH="10%" ALIGN="left"><A HREF="install.html" ACCESSKEY='
+        '"P">Prev</A></TD><TD WIDTH="80%" ALIGN="center"></TD><TD WIDTH="10%" ALIGN="right"><A HREF="proxies.html" '
+        'ACCESSKEY="N">Next</A></TD></TR></TABLE><HR ALIGN="LEFT" WIDTH="100%"></DIV><DIV CLASS="CHAPTER"><H1><A '
+        'NAME="MIRRORS"></A>Chapter 2. Mirrors</H1><DIV CLASS="TOC"><DL><DT><B>Table of Contents</B></DT><DT>2.1. <A '
+        'HREF="mirrors.html#CHOOSING">Choosing a mirror</A></DT></DL></DIV>{text}</DIV><DIV CLASS="NAVFOOTER"><HR '
+        'ALIGN="LEFT" WIDTH="100%"><TABLE SUMMARY="Footer navigation table" WIDTH="100%"><TR><TD WIDTH="33%" '
+        'ALIGN="left"><A HREF="install.html" ACCESSKEY="P">Prev</A></TD><TD WIDTH="34%" ALIGN="center"><A HREF="'
+        'index.html" ACCESSKEY="H">Home</A></TD><TD WIDTH="33%" ALIGN="right"><A HREF="proxies.html" ACCESSKEY="N">'
+        'Next</A></TD></TR><TR><TD WIDTH="33%" ALIGN="left">Installing</TD><TD WIDTH="34%" ALIGN="center">&nbsp;</TD>'
+        '<TD WIDTH="33%" ALIGN="right">Proxies</TD></TR></TABLE></DIV>'),
+}
+
+
+@pytest.mark.parametrize("generator", sorted(_DOCBOOK_CHAPTER))
+def test_docbook_a_chapter_s_contents_and_links_to_its_neighbours_are_not_read(tmp_path: Path, generator: str) -> None:
+    # DocBook opens a chapter's page with its table of contents: its title, "Table of Contents" (and "List of
+    # Tables"), was a paragraph of every chapter, and on a page of little text the contents and the "Prev" and "Next"
+    # links were read, or outweighed the text.
+    text = ("<p>Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first request."
+            "</p><p>Set <code>mirror</code> in the configuration file to choose one yourself.</p>")
+    path = tmp_path / "mirrors.html"
+    path.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Chapter'
+        f' 2. Mirrors</title><meta name="generator" content="{generator}"></head><body>'
+        + _DOCBOOK_CHAPTER[generator].format(text=text) + "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
+        ("Chapter 2. Mirrors", ("Skyfetch downloads from the mirror nearest to you, found from the round-trip time "
+                                "of a first request.")),
+        ("Chapter 2. Mirrors", "Set mirror in the configuration file to choose one yourself.")]

@@ -71,6 +71,11 @@ neighbours ("Next: Proxies, Previous: Install, Up: Usage [Index]", a ``<div clas
 ``<div class="nav-panel">``), and follows a heading with the menu of its sub-nodes: they are taken out. The links were
 the first paragraph of every page, and a page of a heading and its menu read as one paragraph of all three.
 
+DocBook's stylesheets (XSL's and the older DSSSL's: PostgreSQL's, Valgrind's, freedesktop.org's specifications) open
+a chapter's page with its table of contents, and its lists of tables or figures, each under a title ("Table of
+Contents", "List of Tables"), and put links to its neighbours ("Prev", "Up", "Next") above and below: they are taken
+out. The titles were a paragraph of every such page, and a short page's links ("Prev") its first paragraphs.
+
 Node.js' API documentation puts a copy button inside each code block, and a block written both as an ES module
 and as CommonJS as its two variants side by side in one ``<pre>`` (a toggle shows one): the button is taken out, and
 each variant starts a line of its own (``_code_variants``).
@@ -99,6 +104,7 @@ _RUSTDOC_FURNITURE_LINKS = frozenset({"src", "srclink", "anchor", "doc-anchor", 
 # rustdoc's <div>s of text: a trait method's summary, and a stability note ("Deprecated since 1.33.0: ...")
 _TEXT_BLOCKS = frozenset({"docblock", "stab"})
 _TEXINFO = ("makeinfo", "texi2any")  # what Texinfo's HTML says wrote it: before 7.0, and since
+_DOCBOOK_FURNITURE = frozenset({"navheader", "navfooter", "toc"})
 
 
 def prepare(tree: Any) -> None:
@@ -109,6 +115,8 @@ def prepare(tree: Any) -> None:
         _doxygen(tree)
     elif _generator(tree) in _TEXINFO:
         _texinfo(tree)
+    elif "docbook" in _generator(tree):
+        _docbook(tree)
     # "descendant-or-self::", not "//": matches that nest, libxml2 finds in square time by "//" (html_prepare.drop_hidden)
     for summary in tree.xpath("descendant-or-self::summary[contains(concat(' ', @class, ' '), ' hideme ')]"):
         summary.drop_tree()  # rustdoc's "Expand description", hidden on the page (its version may name no generator)
@@ -245,6 +253,19 @@ def _texinfo(tree: Any) -> None:
                               "descendant-or-self::ul[@class='section-toc' or @class='mini-toc'] | "
                               "descendant-or-self::table[@class='menu']"):
         element.drop_tree()  # a node's links to its neighbours ("Next: ..., Up: ...") and its menu of sub-nodes
+
+
+def _docbook(tree: Any) -> None:
+    for element in [element for element in tree.iter("div", "table") if _docbook_furniture(element)]:
+        element.drop_tree()
+
+
+def _docbook_furniture(element: Any) -> bool:
+    """A DocBook page's links to its neighbours, and its tables of contents and lists of tables or figures (the
+    DSSSL stylesheets write their classes in capitals: ``NAVHEADER``, ``TOC``)."""
+    classes = (element.get("class") or "").casefold().split()
+    return (not _DOCBOOK_FURNITURE.isdisjoint(classes) or any(name.startswith("list-of-") for name in classes)
+            or (element.get("summary") or "").casefold() in ("navigation header", "navigation footer"))
 
 
 def _rustdoc(tree: Any) -> None:
