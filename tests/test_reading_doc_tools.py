@@ -134,6 +134,18 @@ def test_markdown_a_line_that_includes_another_file_is_no_text(tmp_path: Path) -
     ]
 
 
+def test_markdown_a_table_of_contents_marker_is_no_text(tmp_path: Path) -> None:
+    # VitePress' getting-started page opens with "[[toc]]"; MkDocs' toc extension and Typora read "[TOC]", GitLab
+    # "[[_TOC_]]", markdown-it-toc-done-right "${toc}": the page shows the links to its headings there, not the
+    # marker, which was a paragraph of its own under the page's title.
+    content = ("# Getting Started\n\n[[toc]]\n\n## Installation\n\n[TOC]\n\nInstall Node.js 18 first.\n\n[[_TOC_]]\n\n"
+               "${toc}\n\n[toc] is how the marker is written.\n")
+    assert _markdown(tmp_path, "getting-started.md", content) == [
+        ("Installation", "Install Node.js 18 first."),
+        ("Installation", "[toc] is how the marker is written."),  # in a sentence, it is text
+    ]
+
+
 def test_markdown_a_jekyll_include_shows_the_text_it_passes(tmp_path: Path) -> None:
     # The Jekyll documentation theme's callouts: '{% include note.html content="..." %}' shows its content in a box;
     # an include that passes no text (an image's, a variable's) shows none of the line.

@@ -57,6 +57,9 @@ _ALERT = re.compile(r"(?i)[ \t]*(?:>[ \t]?)+[ \t]*\[!(?:note|tip|important|warni
 # "<<< @/snippets/snippet.js{2}", and a Jinja or Liquid tag alone (mkdocs-macros' and Jekyll's "{% include note.md %}",
 # "{% raw %}", "{% endif %}").
 _INCLUDE = re.compile(r"""[ \t]*(?:\{\*[^\n]*?\*\}|-+8<-+[ \t]*(?:"[^"\n]+"|'[^'\n]+')|<<<[ \t]+(?:@|\.{1,2})/[^\n]*|\{%-?[^\n%]*?-?%\})[ \t]*""")
+# A marker the page shows as its table of contents, links to its headings: VitePress' and markdown-it's "[[toc]]",
+# Python-Markdown's (MkDocs') and Typora's "[TOC]", GitLab's "[[_TOC_]]", markdown-it-toc-done-right's "${toc}".
+_TOC_MARKER = re.compile(r"(?i)[ \t]*(?:\[\[_?toc_?\]\]|\[toc\]|\$\{toc\})[ \t]*")
 _SPACER = re.compile(r"(?:&nbsp;|&#160;|&#[xX][aA]0;|\s)*")  # "&nbsp;" alone: an empty line on the page
 
 
@@ -144,12 +147,12 @@ def is_images(line: str) -> bool:
 
 
 def is_markup(line: str, opens: bool) -> bool:
-    """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, another file's
-    inclusion, or (where it ``opens`` the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of
+    """A line of a paragraph that is markup alone: a MyST target, an attribute list, images, a table of contents'
+    marker (``[[toc]]``), another file's inclusion, or (where it ``opens`` the paragraph) a GitHub alert's marker, ``> [!NOTE]``, which makes a callout of
     the quote under it."""
     if len(line) > MAX_MARKUP_CHARS:
         return False
-    return (is_target(line) or is_attributes(line) or is_images(line)
+    return (is_target(line) or is_attributes(line) or is_images(line) or _TOC_MARKER.fullmatch(line) is not None
             or (_INCLUDE.fullmatch(line) is not None and _included_content(line) is None)
             or (opens and _ALERT.fullmatch(line) is not None))
 
