@@ -545,6 +545,27 @@ def test_docsy_the_feedback_widget_is_not_read(tmp_path: Path) -> None:
                       "and exits."))]
 
 
+_MIRRORS = ("<p>Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first request."
+            "</p><p>Set <code>mirror</code> in the configuration file to choose one yourself.</p>")
+
+
+def _mirrors_page(path: Path, generator: str, body: str) -> list[tuple[str | None, str]]:
+    """(section, text) of each paragraph of a manual's page on mirrors, ``body`` around its text, that says
+    ``generator`` wrote it."""
+    path.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Mirrors'
+        f'</title><meta name="Generator" content="{generator}"></head><body lang="en">'
+        + body.format(text=_MIRRORS) + "</body></html>", encoding="utf-8")
+    doc = _one(path)
+    return [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading]
+
+
+def _mirrors_text(section: str) -> list[tuple[str | None, str]]:
+    return [(section, ("Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first "
+                       "request.")),
+            (section, "Set mirror in the configuration file to choose one yourself.")]
+
+
 _TEXINFO_NODE = {
     # Texinfo 6 (makeinfo): the links to the node's neighbours in a <div class="header">, an empty <span id> before
     # the heading, and the menu of its sub-nodes as a <ul class="section-toc">.
@@ -569,20 +590,10 @@ def test_texinfo_a_node_s_links_to_its_neighbours_and_its_menu_are_not_read(tmp_
     # Every page of a Texinfo manual (GNU's, libffi's) as makeinfo writes it opens with "Next: ..., Previous: ...,
     # Up: ... [Index]": it was the first paragraph of every page, and a page of a heading and a menu was one
     # paragraph of the links, the heading and the menu run together.
-    text = ("<p>Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first request."
-            "</p><p>Set <code>mirror</code> in the configuration file to choose one yourself.</p>")
     path = tmp_path / "Mirrors.html"
-    path.write_text(
-        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Mirrors '
-        f'(Skyfetch)</title><meta name="Generator" content="{generator}"></head><body lang="en">'
-        + _TEXINFO_NODE[generator].format(text=text) + "</body></html>", encoding="utf-8")
-    doc = _one(path)
-    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
-        ("2.3 Choosing a mirror", ("Skyfetch downloads from the mirror nearest to you, found from the round-trip time "
-                                   "of a first request.")),
-        ("2.3 Choosing a mirror", "Set mirror in the configuration file to choose one yourself.")]
+    assert _mirrors_page(path, generator, _TEXINFO_NODE[generator]) == _mirrors_text("2.3 Choosing a mirror")
     menu = tmp_path / "Usage.html"  # a node of only a heading and a menu: its heading alone, or no document
-    menu.write_text(path.read_text(encoding="utf-8").replace(text, ""), encoding="utf-8")
+    menu.write_text(path.read_text(encoding="utf-8").replace(_MIRRORS, ""), encoding="utf-8")
     assert [doc.text for doc in load_file(CorpusFile(menu, menu.name), lambda _: None)] in (
         [], ["2.3 Choosing a mirror"])
 
@@ -653,15 +664,5 @@ def test_docbook_a_chapter_s_contents_and_links_to_its_neighbours_are_not_read(t
     # DocBook opens a chapter's page with its table of contents: its title, "Table of Contents" (and "List of
     # Tables"), was a paragraph of every chapter, and on a page of little text the contents and the "Prev" and "Next"
     # links were read, or outweighed the text.
-    text = ("<p>Skyfetch downloads from the mirror nearest to you, found from the round-trip time of a first request."
-            "</p><p>Set <code>mirror</code> in the configuration file to choose one yourself.</p>")
-    path = tmp_path / "mirrors.html"
-    path.write_text(
-        '<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"><title>Chapter'
-        f' 2. Mirrors</title><meta name="generator" content="{generator}"></head><body>'
-        + _DOCBOOK_CHAPTER[generator].format(text=text) + "</body></html>", encoding="utf-8")
-    doc = _one(path)
-    assert [(p.section, doc.text[p.start : p.end]) for p in document_paragraphs(doc) if not p.heading] == [
-        ("Chapter 2. Mirrors", ("Skyfetch downloads from the mirror nearest to you, found from the round-trip time "
-                                "of a first request.")),
-        ("Chapter 2. Mirrors", "Set mirror in the configuration file to choose one yourself.")]
+    assert _mirrors_page(tmp_path / "mirrors.html", generator, _DOCBOOK_CHAPTER[generator]) == _mirrors_text(
+        "Chapter 2. Mirrors")
