@@ -98,7 +98,8 @@ FORMAT_VERSION = 34  # 2: sentence term ids; 3: sign-offs not headings; 4: text,
 # Markdown; SVG icons' titles and screen-reader-only permalink text no text
 # 34: a thanks in Swedish, Norwegian, Finnish, Polish, Czech, Hungarian, Turkish, Croatian, Romanian, Ukrainian, Greek,
 # Japanese, Chinese and Korean read as one; a changelog's kind of change under a version's heading sectioned as both
-# (and INDEX_TEXT: read with its passages)
+# (and INDEX_TEXT: read with its passages); Texinfo's and DocBook's navigation and contents, Node.js' copy buttons and
+# Markdown's table-of-contents markers ([[toc]]) not read
 INDEX_TEXT = "title-question-prefix-v3"  # how a passage is turned into the text the model and BM25 see
 MANIFEST = "manifest.json"
 RECOVERY = "recovery.json"  # the manifest as committed last, without the corpus files: see write_manifest
