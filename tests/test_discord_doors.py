@@ -394,7 +394,9 @@ async def test_admin_status_names_no_channel_of_another_server_whose_history_is_
 
 async def test_admin_status_counts_no_message_of_another_servers_history(make_corpus, fake_bot_for, double,
                                                                          tmp_path) -> None:
-    """Server B's history read to its end, server A's managers are told of A's messages alone: none."""
+    """Server B's history read to its end, server A's managers are told of A's messages alone: none; and the index's
+    documents and passages, in /qabot status and /qabot reindex, are counted without B's history, which grew with
+    each thing B's members said."""
     double.seed("The red lamp in the hall means the dome is moving.", user_n=3, channel_id=B_CHANNEL_ID)
     double.seed("Ask the night porter for the key.", user_n=4, channel_id=B_CHANNEL_ID)
     history = {"discord_message_content": True, "discord_history_channel_ids": [B_CHANNEL_ID],
@@ -405,8 +407,15 @@ async def test_admin_status_counts_no_message_of_another_servers_history(make_co
         await bot.learning.feed.settled()
         status = await first_followup(double, double.slash("qabot", subcommand="status", permissions=1 << 5))
         assert bot.learning.history.progress(GUILD_B_ID).messages == 2  # B's are kept
-    shown = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}["This server's history"]
+        assert bot.qa.manifest.passages > 1  # and indexed: the document's passage and B's history
+        token = double.slash("qabot", subcommand="reindex", permissions=1 << 5, user_n=2)
+        await double.until(lambda: double.sent("PATCH", f"/{token}/messages/@original"), what="the reindex's reply")
+    fields = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
+    shown = fields["This server's history"]
     assert shown.startswith("0 channel(s)") and "0 message(s) kept, 0 indexed" in shown
+    assert fields["Index"].endswith("\n1 file(s), 1 document(s), 1 passages"), fields["Index"]
+    [reindexed] = [r.body["content"] for r in double.sent("PATCH", f"/{token}/messages/@original")]
+    assert reindexed == "The index is already up to date: 1 file(s), 1 passages.", reindexed
 
 
 async def test_forgetting_a_member_whose_name_is_signs_alone_keeps_questions_that_merely_hold_those_signs(

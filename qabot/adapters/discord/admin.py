@@ -34,7 +34,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -56,7 +56,11 @@ from qabot.adapters.discord.members import member_keys
 from qabot.feedback import summarise, summary_text
 from qabot.feedback.forgetting import bridged_person
 from qabot.index import Outcome
+from qabot.index.scope import is_chat_source
 from qabot.scopes import describe
+
+if TYPE_CHECKING:
+    from qabot.bot import QABot
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +101,10 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
         manifest = self.qa.manifest
         built = int(datetime.fromisoformat(manifest.built_at).timestamp())
         embed = discord.Embed(title="qabot status", colour=ANSWER_COLOUR)
+        documents, passages = counted(self.qa, guild_id)
         embed.add_field(name="Index", inline=False, value=(
-            f"built <t:{built}:R> (<t:{built}:f>)\n{manifest.indexed_files} file(s), {manifest.documents} "
-            f"document(s), {manifest.passages} passages"))
+            f"built <t:{built}:R> (<t:{built}:f>)\n{manifest.indexed_files} file(s), {documents} "
+            f"document(s), {passages} passages"))
         if door.refusal is not None:
             embed.add_field(name="In scope here", inline=False, value=clip(f"nothing: {door.refusal}", 1024))
         elif door.scope is not None:
@@ -148,13 +153,14 @@ class AdminCog(commands.GroupCog, group_name="qabot", group_description="See and
             reporter.cancel()
         m = self.qa.manifest
         seconds = time.monotonic() - started
+        _, passages = await asyncio.to_thread(counted, self.qa, interaction.guild_id)
         if result.outcome is Outcome.UPDATED:
-            text = (f"Index refreshed in {seconds:.1f} s: {m.indexed_files} file(s), {m.passages} passages "
+            text = (f"Index refreshed in {seconds:.1f} s: {m.indexed_files} file(s), {passages} passages "
                     f"({result.documents} document(s) written, {result.embedded} passage(s) embedded).")
         elif result.outcome is Outcome.FAILED:
             text = "The index could not be updated; the last good one keeps serving. The bot's log says why."
         else:
-            text = f"The index is already up to date: {m.indexed_files} file(s), {m.passages} passages."
+            text = f"The index is already up to date: {m.indexed_files} file(s), {passages} passages."
         try:
             await interaction.edit_original_response(content=text)
         except discord.NotFound as exc:
@@ -254,6 +260,14 @@ async def _in_a_server(interaction: discord.Interaction, answering: Answering) -
         await say(interaction, NOT_HERE)
         return False
     return True
+
+
+def counted(qa: QABot, guild_id: int | None) -> tuple[int, int]:
+    """The index's documents and passages as a server's managers are told of them: less another server's history,
+    whose size grows with what its members say there, which is not this server's to follow."""
+    here = [info for info in qa.sources() if not is_chat_source(info.source)
+            or info.source.startswith(f"discord/{guild_id}/")]
+    return sum(info.documents for info in here), sum(info.passages for info in here)
 
 
 def duration(seconds: float) -> str:
