@@ -12,6 +12,7 @@ import os
 import signal
 import time
 
+from qabot.adapters.discord.buttons import POSTED
 from qabot.adapters.discord_bot import build_bot, serve
 from qabot.settings import load_settings
 from tests import test_discord_bot as harness
@@ -89,6 +90,27 @@ async def test_without_read_message_history_a_mention_is_answered_without_a_repl
         double.message("Who killed Trotsky?", channel_id=OTHER_CHANNEL_ID)
         [answer] = await double.until(lambda: double.replies(OTHER_CHANNEL_ID), what="the answer")
     assert answer.body["embeds"][0]["description"] and "message_reference" not in answer.body
+    [line] = [r for r in caplog.records if r.name.startswith("qabot")]
+    assert "Read Message History" in line.getMessage() and line.exc_info is None
+
+
+async def test_without_read_message_history_post_publicly_posts_the_answer_without_a_reply(
+        fake_default_bot, double, tmp_path, caplog) -> None:
+    """Post publicly needs Send Messages and Embed Links (README): without Read Message History, which a reply needs,
+    Discord refused the reply to the message asked about, and the presser was told "I can't post in this channel."
+    It posts the answer as a plain message, as a mention's answer is."""
+    caplog.set_level(logging.WARNING, logger="qabot")
+    double.forbidden[OTHER_CHANNEL_ID] = CANNOT_REPLY
+    async with running(fake_default_bot, double, state_dir=tmp_path / "state"):
+        target = double.message("Who killed Trotsky?", user_n=5, channel_id=OTHER_CHANNEL_ID, mention_bot=False)
+        token = double.message_command(target, user_n=2)
+        await first_followup(double, token)
+        pressed = double.click(double.followups(token)[0].response, user_n=2, label="Post publicly")
+        [posted] = await double.until(lambda: double.replies(OTHER_CHANNEL_ID), what="the answer posted")
+        [edited] = await double.until(lambda: double.sent("PATCH", f"/{pressed}/messages/@original"),
+                                      what="the presser told")
+    assert posted.body["embeds"][0]["description"] and "message_reference" not in posted.body
+    assert edited.body["content"] == POSTED
     [line] = [r for r in caplog.records if r.name.startswith("qabot")]
     assert "Read Message History" in line.getMessage() and line.exc_info is None
 

@@ -56,6 +56,7 @@ POSTED = "Posted in the channel."
 ASKED_ABOUT = "Someone asked me about this message."
 BROKEN = "That button is not one of mine, or it is damaged."
 SNOWFLAKE = 1 << 64  # Discord's ids are 64-bit
+CANNOT_REPLY = 160002  # Discord's error: a reply without Read Message History
 EXPIRED = (10062, 10015)  # Discord's errors: Unknown interaction (its callback), Unknown Webhook (its follow-ups)
 
 
@@ -236,7 +237,7 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         if not interaction.response.is_done():  # a busy channel's message waits its turn, past Discord's 3 s
             await interaction.response.defer()
         try:
-            sent = await channel.send(**public.kwargs(), reference=reference)  # type: ignore[union-attr]
+            sent = await send_reply(channel, reference, **public.kwargs())
         except discord.HTTPException as exc:
             log.info("could not post an answer in %s: %s", logged(channel), exc)
             await say(interaction, CANNOT_POST)
@@ -244,6 +245,18 @@ class PostButton(_Pressed, discord.ui.DynamicItem[discord.ui.Button], template=i
         await answering.posted.record(sent, interaction.guild_id, self.answer_id, answer, shown)
         private = answer_view(self.answer_id, answer, shown)  # the same buttons, without this one
         await interaction.edit_original_response(content=POSTED, view=private)
+
+
+async def send_reply(channel: Any, reference: discord.MessageReference, **kwargs: Any) -> discord.Message:
+    """Send in ``channel`` as a reply to ``reference``; where the bot may not read the channel's history (which a reply
+    needs, not a message), as a plain message."""
+    try:
+        return await channel.send(**kwargs, reference=reference)
+    except discord.Forbidden as exc:
+        if exc.code != CANNOT_REPLY:
+            raise
+        log.warning("cannot reply in %s without Read Message History: answered without a reply", logged(channel))
+        return await channel.send(**kwargs)
 
 
 async def _answer(interaction: discord.Interaction, answering: Answering, answer_id: str, door: Door, *,

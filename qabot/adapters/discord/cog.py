@@ -44,7 +44,7 @@ from discord import MessageType, app_commands
 from discord.ext import commands
 
 from qabot.adapters.discord.answers import NOT_HERE, Answered, Answering, Asked, Door
-from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, expired, say
+from qabot.adapters.discord.buttons import APOLOGY, answer_reply, apologise, expired, say, send_reply
 from qabot.adapters.discord.conversations import read_thread, replied_history
 from qabot.adapters.discord.format import NO_MENTIONS, clip, default_shown, help_embed, notice, sources_embed
 from qabot.adapters.discord.kept import FORGETTING_SECONDS, FORGETTINGS
@@ -67,7 +67,6 @@ EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trots
 NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
 PERMISSIONS = "View Channels, Send Messages (in Threads), Embed Links and Read Message History"
-CANNOT_REPLY = 160002  # Discord's error: a reply without Read Message History
 
 
 class AskCog(commands.Cog, name="Questions"):
@@ -394,16 +393,8 @@ class AskCog(commands.Cog, name="Questions"):
 
 
 async def _reply(message: discord.Message, **kwargs: Any) -> discord.Message:
-    """Send in ``message``'s channel as a reply to it; where the bot may not read the channel's history (which a
-    reply needs), as a plain message."""
-    try:
-        return await message.channel.send(**kwargs, reference=message.to_reference(fail_if_not_exists=False))
-    except discord.Forbidden as exc:
-        if exc.code != CANNOT_REPLY:
-            raise
-        log.warning("cannot reply in %s without Read Message History: answered without a reply",
-                    logged(message.channel))
-        return await message.channel.send(**kwargs)
+    """Send in ``message``'s channel as a reply to it (``send_reply``: a plain message where a reply is refused)."""
+    return await send_reply(message.channel, message.to_reference(fail_if_not_exists=False), **kwargs)
 
 
 def _addressed(message: discord.Message, bot_id: int, *, roles: bool = True) -> bool:
