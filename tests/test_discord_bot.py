@@ -35,7 +35,7 @@ from discord.http import Route
 
 from qabot.adapters.discord.answers import BUSY
 from qabot.adapters.discord.bot import bot_token
-from qabot.adapters.discord.cog import APOLOGY, NOT_HERE
+from qabot.adapters.discord.cog import APOLOGY, EMPTY_DM, NOT_HERE
 from qabot.adapters.discord.format import NOT_FOUND, answer_embed, more_embed
 from qabot.adapters.discord_bot import build_bot, run, serve
 from qabot.errors import QABotError, SettingsError
@@ -330,6 +330,16 @@ async def test_direct_messages_are_answered_unless_turned_off(fake_default_bot, 
         double.message("Where did Trotsky live in exile?", channel_id=DM_CHANNEL_ID, mention_bot=False)
         await asyncio.sleep(0.5)
     assert not double.replies()
+
+
+async def test_a_direct_message_with_no_words_is_asked_for_words_not_for_a_mention(fake_default_bot, double) -> None:
+    """A direct message of a sticker or an emoji alone asks nothing: it was told to "ask me something after the
+    mention", where no mention is needed."""
+    async with running(fake_default_bot, double):
+        double.message("<:wave:123456789012345678>", channel_id=DM_CHANNEL_ID, mention_bot=False)
+        [reply] = await double.until(lambda: double.replies(DM_CHANNEL_ID), what="the reply")
+    assert reply.body["content"] == EMPTY_DM and "mention" not in reply.body["content"]
+    assert not reply.body.get("embeds")
 
 
 async def test_follow_ups_in_a_thread_and_a_reply_chain_pass_the_earlier_questions(fake_default_bot, double) -> None:

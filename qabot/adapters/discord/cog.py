@@ -63,6 +63,7 @@ NOTICE_SECONDS = 20.0  # a refusal in a channel deletes itself after this
 EMPTY = "Ask me something after the mention, like “@{name} who killed Trotsky?”, or use `/ask`."
 # A mention of the role Discord made for the bot, without the Message Content intent: Discord may send its text blank
 UNREAD = "I can't read a message that mentions my role: mention me (the app @{name}, not the role) or use `/ask`."
+EMPTY_DM = "Ask me a question in words, like “who killed Trotsky?”."
 EMPTY_SLASH = "Ask me a question in words, like `/ask question: Who killed Trotsky?`."
 NO_TEXT = "That message has no text I can ask about."
 MENU = "Ask qabot"
@@ -316,7 +317,8 @@ class AskCog(commands.Cog, name="Questions"):
             if frontend != "forum":  # no text, not even the mention: one of the bot's role, whose text Discord withheld
                 withheld = frontend == "mention" and not message.content and not _addressed(message, me.id,
                                                                                               roles=False)
-                await self._notice(message, (UNREAD if withheld else EMPTY).format(name=me.display_name))
+                empty = EMPTY_DM if frontend == "dm" else UNREAD if withheld else EMPTY  # a DM needs no mention
+                await self._notice(message, empty.format(name=me.display_name))
             return
         refusal = self.answering.refusal(message.author.id, question, frontend, cooldown=frontend != "forum")
         if refusal is not None:
