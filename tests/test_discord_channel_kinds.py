@@ -9,6 +9,7 @@ Discord (tests/discord_double.py), as test_discord_history is.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from qabot.feedback import FeedbackStore
@@ -82,6 +83,20 @@ async def test_a_public_voice_chat_is_quoted_in_direct_messages_where_allowed(qa
         await backfilled(bot, double)
         await ask(double, "where is the lounge projector remote", channel_id=DM_CHANNEL_ID)
     assert jump(remote) in links(spy.answers[-1])
+
+
+async def test_a_voice_chat_whose_history_is_refused_is_logged_as_needing_connect_too(qa, double, tmp_path,
+                                                                                      caplog) -> None:
+    """Discord shows a voice or stage channel's text chat only to those who may connect to it (as the README says:
+    give the bot Connect there); a refused one was logged as needing View Channel and Read Message History alone."""
+    caplog.set_level(logging.WARNING, logger="qabot")
+    double.history_errors[VOICE_ID] = double.history_errors[CHANNEL_ID] = 403
+    async with running(qa, double, **settings(tmp_path, VOICE_ID, CHANNEL_ID)) as bot:
+        await backfilled(bot, double)
+    said = {line.split("'s history", 1)[0].rsplit(" ", 1)[-1]: line for line in
+            (r.getMessage() for r in caplog.records) if "cannot read" in line}
+    assert "View Channel, Read Message History and Connect" in said["#lounge"], said
+    assert "View Channel and Read Message History" in said["#general"], said
 
 
 # -- privacy -------------------------------------------------------------------------------------------

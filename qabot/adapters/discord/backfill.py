@@ -51,7 +51,7 @@ import discord
 
 from qabot.adapters.discord.feed import Feed
 from qabot.adapters.discord.history import Key, channel_row, chat_message, kept_now, key_of, marks_of, started_by
-from qabot.adapters.discord.places import named
+from qabot.adapters.discord.places import named, needs
 from qabot.corpus.chat import MARKS, Bridges, ChatMessage
 from qabot.history import THREAD, Changes, ChannelRow, History
 from qabot.history.service import EVERYTHING
@@ -179,8 +179,8 @@ class Backfill:
         except asyncio.CancelledError:
             raise
         except discord.Forbidden:
-            log.warning("history: cannot read %s's history (it needs View Channel and Read Message History); what "
-                        "is said there from now on is learnt", name)
+            log.warning("history: cannot read %s's history (it needs %s); what is said there from now on is learnt",
+                        name, needs(channel))
         except Exception as exc:
             if _deleted(exc):  # as it was read (a moderator's CHANNEL_DELETE or THREAD_DELETE, or no event at all)
                 await self._gone(channel.id)

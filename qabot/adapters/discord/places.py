@@ -226,6 +226,12 @@ def _needed(channel: Any) -> tuple[str, ...]:
     return READ_VOICE if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else READ
 
 
+def needs(channel: Any) -> str:
+    """What reading ``channel``'s history takes, as the log tells the bot's operator (and the README's words)."""
+    return "View Channel, Read Message History and Connect" if _needed(channel) == READ_VOICE else \
+        "View Channel and Read Message History"
+
+
 def _seeing(channel: Any) -> tuple[str, ...]:
     """The permissions that seeing what is said in ``channel`` now takes (an answer, as it is sent): without Read
     Message History a member still sees it, live."""
