@@ -226,14 +226,15 @@ def _read(path: Path) -> bytes:
     return content
 
 
-def describe(patterns: Patterns | Scope | None) -> str:
-    """A scope for people: 'the whole corpus', 'nothing', or its patterns; and the server history it quotes."""
+def describe(patterns: Patterns | Scope | None, *, whose: str = "this server") -> str:
+    """A scope for people: 'the whole corpus', 'nothing', or its patterns; and the server history it quotes (``whose``:
+    this server's, or in a direct message, the servers its reader is in)."""
     if isinstance(patterns, Scope):
         chats = patterns.chats or frozenset()
         within = Scope(patterns.patterns) if patterns.patterns is not None else None
         shown = sum(1 for c in chats if within is None or within.matches(c))
         base = describe(patterns.patterns)
-        return f"{base}; the history of {shown} channel(s) and thread(s) of this server" if shown else \
+        return f"{base}; the history of {shown} channel(s) and thread(s) of {whose}" if shown else \
             f"{base}; no channel's history"
     if patterns is None:
         return "the whole corpus"

@@ -1129,6 +1129,20 @@ async def test_direct_messages_quote_public_history_only_when_allowed(qa, double
     assert jump(public) in links(spy.answers[-1]) and jump(private) not in links(spy.answers[-1])
 
 
+async def test_sources_in_a_direct_message_counts_the_history_of_the_servers_its_reader_is_in(qa, double,
+                                                                                             tmp_path) -> None:
+    """/sources says what a place may quote: in a direct message, the public history of the servers its reader is in,
+    which it called the history "of this server", where there is none."""
+    double.seed("Telescope bookings open every Monday at nine.", user_n=1, channel_id=OTHER_CHANNEL_ID)
+    async with running(qa, double, **settings(tmp_path, OTHER_CHANNEL_ID, discord_history_dms=True)) as bot:
+        await backfilled(bot, double)
+        bodies = [await first_followup(double, double.slash("sources", channel_id=where, user_n=n))
+                  for n, where in enumerate((DM_CHANNEL_ID, CHANNEL_ID), start=2)]
+    in_dm, in_server = (body["embeds"][0]["footer"]["text"] for body in bodies)
+    assert in_dm.endswith("the history of 1 channel(s) and thread(s) of the servers you are in"), in_dm
+    assert in_server.endswith("the history of 1 channel(s) and thread(s) of this server"), in_server
+
+
 async def test_direct_messages_quote_only_the_servers_the_asker_is_in(qa, double, tmp_path) -> None:
     """A direct message is read by the person asking alone: it quotes the public history of a server only where
     Discord says they are a member of it, and nothing of a server Discord does not answer about."""

@@ -132,7 +132,8 @@ class AskCog(commands.Cog, name="Questions"):
             return
         embed = sources_embed(found)
         if scope is not None:
-            embed.set_footer(text=clip(f"{embed.footer.text} · here: {describe(scope)}", 2048))
+            whose = "this server" if door.place.guild_id is not None else "the servers you are in"
+            embed.set_footer(text=clip(f"{embed.footer.text} · here: {describe(scope, whose=whose)}", 2048))
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="help", description="How to ask me questions.")
