@@ -182,6 +182,15 @@ def test_markdown_in_the_corpus_is_escaped(answer: Answer) -> None:
     assert shown.count("**") == 2
 
 
+def test_text_of_many_markdown_marks_is_shown_up_to_the_limit_once_escaped(answer: Answer) -> None:
+    # Escaping doubles such text, and cutting by what escaping added cut it to a tenth of the room, or to "…".
+    best = answer.excerpts[0]
+    text = "a_b_c_d_e_f_g_h " * 60
+    code = best.model_copy(update={"text": text, "highlight_start": 0, "highlight_end": len(text)})
+    out = marked(code, 400)
+    assert 360 <= len(out) <= 400 and shown(out).strip("*…").startswith("a_b_c_d_e_f_g_h a_b")
+
+
 def shown(text: str) -> str:
     """What Discord shows of ``text``: a backslash before a character that is not a letter, a digit or a space
     is an escape, and shows that character."""

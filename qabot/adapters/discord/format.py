@@ -80,20 +80,31 @@ def _escaped(text: str, limit: int, *, keep_end: bool = False, lines: bool = Fal
     clipped to fit in ``limit``; with ``spoilers``, a ``||spoiler||`` of a line without code stays one."""
     text = visible(text, lines=lines)
     cut = clip_start if keep_end else clip
-    room = limit
-    while True:
+
+    def shown(room: int) -> str:
         # Every '[' is escaped (escape_markdown escapes only a whole [text](url)), so that text quoted in pieces
         # (before, highlight, after; title, place) cannot make a link across them. A raw control character cannot
         # be left after ``visible``: \x00 holds the place of a '[' through escape_markdown. Line by line: at a blank
         # line, escape_markdown's list pattern (^\s*-) would run on into the next line and escape the blank one.
-        shown = "\n".join(discord.utils.escape_markdown(line) for line in cut(text, room).replace("[", "\x00")
-                          .split("\n")).replace("\x00", "\\[")
-        shown = _ANGLED.sub(r"\\<", shown)
-        shown = _LINE_START.sub(_line_start, shown) if lines else shown  # on one line, nothing is indented
-        shown = "\n".join(map(_spoiled, shown.split("\n"))) if spoilers else shown
-        if len(shown) <= limit or room <= 1:
-            return shown if len(shown) <= limit else ""
-        room -= max(1, len(shown) - limit)  # escaping added characters: cut more
+        out = "\n".join(discord.utils.escape_markdown(line) for line in cut(text, room).replace("[", "\x00")
+                        .split("\n")).replace("\x00", "\\[")
+        out = _ANGLED.sub(r"\\<", out)
+        out = _LINE_START.sub(_line_start, out) if lines else out  # on one line, nothing is indented
+        return "\n".join(map(_spoiled, out.split("\n"))) if spoilers else out
+
+    best = shown(limit)
+    if len(best) <= limit:
+        return best
+    # Escaping added characters: the most text whose escaped form fits, found by halving (cutting by what escaping
+    # added cut "*" * 5000 to "…" in 200 characters, and half of any text of many marks).
+    best, low, high = "", 1, limit - 1
+    while low <= high:
+        room = (low + high) // 2
+        if len(candidate := shown(room)) <= limit:
+            best, low = candidate, room + 1
+        else:
+            high = room - 1
+    return best
 
 
 def _spoiled(line: str) -> str:
