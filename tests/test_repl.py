@@ -81,11 +81,13 @@ def test_lines_are_questions_commands_or_mistakes() -> None:
     assert parse("/open 3") == Command("open", 3)
     assert parse(":exit") == Command("quit") == parse("/quit")
     assert parse(":q") == Command("quit") and parse("/o 2") == Command("open", 2)  # the first letters will do
+    assert parse(":open " + "0" * 5000 + "2") == Command("open", 2)  # Python's int() would refuse 5,001 digits
     for line, message in [
         (":open", "usage: :open N"),
         (":k 0", "N is a whole number from 1 to 50"),
         ("/k many", "usage: /k N"),
         (":more 2", "usage: :more"),
+        (":k " + "9" * 5000, "N is a whole number from 1 to 50"),  # not Python's "Exceeds the limit (4300 digits)"
         (":frobnicate now", "unknown command ':frobnicate'; :help lists the commands"),
         (":s", "':s' could be :sources or :scope; type more of it"),  # not "unknown"
     ]:

@@ -112,10 +112,11 @@ def parse(line: str) -> str | Command | None:
         return Command(name, text=argument.strip() or None)
     if not argument and spec.number != "required":
         return Command(name)
-    if spec.number == "none" or not argument.isdecimal() or not 1 <= int(argument) <= MAX_K:
+    digits = argument.lstrip("0")  # thousands of digits are out of range too, and too many for int() to read
+    if spec.number == "none" or not argument.isdecimal() or len(digits) > 9 or not 1 <= int(digits or 0) <= MAX_K:
         expects = f"; N is a whole number from 1 to {MAX_K}" if spec.number != "none" else ""
         raise CommandError(f"usage: {prefix}{spec.usage}{expects}")
-    return Command(name, int(argument))
+    return Command(name, int(digits))
 
 
 def _command_names(word: str) -> list[str]:
@@ -405,9 +406,7 @@ def _interactive(session: Session, settings: Settings) -> None:
     sources = session.bot.sources()
     session.console.print(
         f"[bold]qabot[/bold] · {len(sources)} file(s), {sum(s.passages for s in sources)} passages. "
-        "Ask a question, or type [bold]:help[/bold]. Ctrl-D leaves.",
-        highlight=False,
-    )
+        "Ask a question, or type [bold]:help[/bold]. Ctrl-D leaves.", highlight=False)
     _loop(session, prompt)
 
 
