@@ -218,6 +218,18 @@ def test_a_question_of_megabytes_is_refused_without_being_copied_over_and_over(f
     assert peak < 10_000_000, peak
 
 
+def test_a_history_of_a_whole_long_conversation_is_read_from_its_newest_questions_at_once(fake_default_bot) -> None:
+    """Every earlier question was cleaned, as a question is: a library's chat passing its whole conversation, 100,000
+    questions, took some twenty seconds a question. The newest are read (a follow-up's subject is the latest)."""
+    older = ["What did the villagers say about the weather " * 20] * 100_000
+    started = time.perf_counter()
+    answer = fake_default_bot.ask("When did he die?", history=[*older, "Who killed Trotsky?"])
+    assert time.perf_counter() - started < 3
+    assert answer.query == "When did Trotsky die?"
+    with pytest.raises(QuestionError, match="not int"):  # every one is still text
+        fake_default_bot.ask("When did he die?", history=[1, *older])
+
+
 def test_a_joiner_inside_a_word_or_an_emoji_is_kept_in_the_question(fake_default_bot) -> None:
     """Every zero-width joiner and non-joiner was replaced by a space: a Persian question's "می‌شود" was asked, and
     echoed (Discord's title, the feedback kept), as two words "می شود", and "🧑‍💻" as "🧑 💻". One between two
