@@ -21,12 +21,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
+from pydantic import ValidationError
+
 from qabot import embedding
 from qabot.embedding import Embedder
 from qabot.errors import ModelError, QABotError, SettingsError
 from qabot.index import LivingIndex, Manifest, Refresh, SearchEngine
 from qabot.index.scope import Scope
-from qabot.models import Answer, Document, Excerpt, PassageContext, RankedDocument, SourceInfo
+from qabot.models import Answer, Citation, Document, Excerpt, PassageContext, RankedDocument, SourceInfo
 from qabot.search import RetrievalConfig, Retriever
 from qabot.settings import Settings, load_settings
 
@@ -137,6 +139,7 @@ class QABot:
         """The whole paragraph an excerpt comes from, with ``neighbours`` paragraphs either side."""
         if not isinstance(excerpt, Excerpt):
             raise QABotError(f"context() takes an Excerpt from an answer, not {type(excerpt).__name__}")
+        excerpt = _valid(excerpt)
         if not isinstance(neighbours, int) or isinstance(neighbours, bool) or neighbours < 0:
             raise QABotError(f"neighbours must be a whole number of at least 0, not {neighbours!r}")
         with self.living.using() as engine:
@@ -222,6 +225,20 @@ class QABot:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _valid(excerpt: Excerpt) -> Excerpt:
+    """``excerpt`` validated again: ``model_copy(update=...)`` and ``model_construct`` skip pydantic's checks, and a
+    ``passage_id`` of None or a ``citation`` of None so made raised a TypeError from inside the index."""
+    citation = excerpt.citation
+    try:
+        return Excerpt.model_validate({**excerpt.__dict__, "citation": citation.__dict__ if isinstance(
+            citation, Citation) else citation})
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"])
+        raise QABotError(f"context() takes an Excerpt from an answer; this one's {where}: {problem['msg']} "
+                         f"(got {type(problem['input']).__name__})") from None
 
 
 def _context(engine: SearchEngine, excerpt: Excerpt, neighbours: int) -> PassageContext:

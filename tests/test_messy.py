@@ -766,6 +766,13 @@ def test_context_of_something_else_is_a_clear_error(bot) -> None:
     excerpt = bot.ask("Who was married to Trotsky?", k=1).excerpts[0]
     with pytest.raises(QABotError, match="neighbours"):
         bot.context(excerpt, neighbours=-1)
+    # Made from an answer's without pydantic's checks (model_copy, model_construct): a TypeError from the index.
+    for update, message in [({"passage_id": None}, "this one's passage_id: Input should be a valid integer"),
+                            ({"citation": None}, "this one's citation: "),
+                            ({"citation": excerpt.citation.model_copy(update={"start": "x"})}, "citation.start: ")]:
+        with pytest.raises(QABotError, match=re.escape(message)):
+            bot.context(excerpt.model_copy(update=update))
+    assert bot.context(excerpt).paragraph  # the answer's own is opened
 
 
 # -- output is verbatim and inert ---------------------------------------------------------
