@@ -92,8 +92,9 @@ def test_a_rewritten_follow_up_shows_what_was_searched() -> None:
 def test_a_question_only_cleaned_shows_no_searched_text(fake_default_bot) -> None:
     """A question with an invisible character, a control character or an accent typed apart from its letter (as a
     Mac's keyboard gives it) was searched as typed, once cleaned, but the answer began "(Searched for: ...)" as if
-    it had been rewritten from the conversation."""
-    for question in ("Who\u200bkilled Trotsky?", "Who killed Trotsky?\x07", "Who killed Trotsky in Coyoaca\u0301n?"):
+    it had been rewritten from the conversation; so was one with an undecodable byte (``qabot ask $'\\xff...'``)."""
+    for question in ("Who\u200bkilled Trotsky?", "Who killed Trotsky?\x07", "Who killed Trotsky in Coyoaca\u0301n?",
+                     "Who killed \udcffTrotsky?", "Who killed \ufffdTrotsky?"):  # an undecodable byte of argv, stdin's
         answer = fake_default_bot.ask(question)
         assert "Searched for" not in plain_answer(answer), question
     rewritten = fake_default_bot.ask("When did he\u200b die?", history=["Who killed Trotsky?"])

@@ -100,8 +100,10 @@ def plain_excerpt(number: int, excerpt: Excerpt) -> str:
 
 def searched_for(answer: Answer) -> str | None:
     """The text searched when it is not just the question as the core cleans it: a follow-up completed from
-    history."""
-    return None if clean_text(answer.question) == answer.query else visible(answer.query)
+    history. The question holds U+FFFD where it was asked with a lone surrogate (an undecodable byte of a command-line
+    argument), which was searched as a space."""
+    asked = {clean_text(answer.question), clean_text(answer.question.replace("\ufffd", " "))}
+    return None if answer.query in asked else visible(answer.query)
 
 
 def plain_answer(answer: Answer, first: int = 1, note_query: bool = True) -> str:
