@@ -82,6 +82,10 @@ def test_lines_are_questions_commands_or_mistakes() -> None:
     assert parse(":exit") == Command("quit") == parse("/quit")
     assert parse(":q") == Command("quit") and parse("/o 2") == Command("open", 2)  # the first letters will do
     assert parse(":open " + "0" * 5000 + "2") == Command("open", 2)  # Python's int() would refuse 5,001 digits
+    # What a terminal does not show before a command (a script's byte order mark, a pasted colour or zero-width
+    # space) made it a question: ":k 2" was searched for.
+    assert parse("\ufeff:k 2") == parse("\x1b[31m:k 2") == parse("\u200b /k 2") == Command("k", 2)
+    assert parse("\ufeffWho was Tobias Wren?") == "Who was Tobias Wren?"
     for line, message in [
         (":open", "usage: :open N"),
         (":k 0", "N is a whole number from 1 to 50"),

@@ -44,13 +44,13 @@ from qabot.index.scope import Scope, unmatched
 from qabot.models import Answer, Excerpt
 from qabot.process import UNWRITABLE, signal_behind
 from qabot.search.followup import HISTORY_DEPTH
+from qabot.search.inputs import MAX_K, shown_from  # QABot.ask caps k at MAX_K too
 from qabot.settings import Settings
 from qabot.text import INVISIBLE, first_line, json_safe, visible
 
 log = logging.getLogger(__name__)
 
 PREFIXES = (":", "/")
-MAX_K = 50  # QABot.ask caps k here too
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def parse(line: str) -> str | Command | None:
 
     Raises ``CommandError`` for an unknown command or a bad argument.
     """
-    text = line.strip()
+    text = shown_from(line).strip()  # ":k 2" after a byte order mark (a script saved on Windows) is still a command
     if not text:
         return None
     if not text.startswith(PREFIXES):

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 from qabot.errors import QuestionError
 from qabot.index.lexical import STOPWORDS
-from qabot.text import SURROGATE, flat, strip_controls
+from qabot.text import CONTROL, SURROGATE, flat, strip_controls
 
 MAX_K = 50
 # Earlier questions read, the newest: twice what a front-end keeps (``followup.HISTORY_DEPTH``). Cleaning each costs
@@ -36,6 +36,8 @@ MAX_HISTORY = 10
 _ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
                               r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x90\x98\x9c-\x9f]*(?:\x07|\x1b\\|\x9c)"
                               r"|\x1b[ -/]*[0-~]")
+# What no terminal shows at the start of a line: escape sequences, controls, invisible format characters, spaces.
+_UNSEEN_START = re.compile(rf"(?:{_ESCAPE_SEQUENCE.pattern}|{CONTROL.pattern}|\s)+")
 
 
 # NFC puts a letter's accents together: four code points at most to one ("ᾂ" is α and three marks).
@@ -56,6 +58,12 @@ def clean_text(text: str, limit: int | None = None) -> str:
         return text
     text = flat(strip_controls(SURROGATE.sub(" ", _ESCAPE_SEQUENCE.sub("", text))))
     return text if limit is not None and len(text) > COMPOSED * limit else unicodedata.normalize("NFC", text)
+
+
+def shown_from(line: str) -> str:
+    """``line`` from the first character a terminal shows: a file's byte order mark, a zero-width space or a colour
+    pasted before it is no part of how the line begins (a REPL command after one is still a command)."""
+    return line[start.end():] if (start := _UNSEEN_START.match(line)) else line
 
 
 def clean_question(question: object, limit: int) -> str:
