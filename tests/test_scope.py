@@ -118,6 +118,24 @@ def test_a_source_pattern_longer_than_a_path_is_refused_at_once(make_corpus, fak
     assert not bot.ask("harbour cranes", sources="[" * 4096).excerpts and time.perf_counter() - started < 5
 
 
+def test_a_scope_of_many_unclosed_brackets_is_read_at_once_and_each_is_a_bracket(make_corpus, fake_bot_for) -> None:
+    """The length of each pattern is bounded, not their number: fnmatch reads 4,000 "[" without a "]" in 2 s, so
+    twenty such patterns (80 KB) took 40 s before answering nothing. Each such "[" names a "[", as it did."""
+    import fnmatch
+    import time
+
+    bot = fake_bot_for(make_corpus({**CORPUS, "[draft/notes[1].txt": "The harbour cranes were painted red."}))
+    started = time.perf_counter()
+    assert not bot.ask("harbour cranes", sources=[f"{n}" + "[" * 4000 for n in range(20)]).excerpts
+    assert time.perf_counter() - started < 5
+    for glob in ("[*", "**/notes[1*", "[[]draft/notes[[]1].tx?"):
+        assert [s.source for s in bot.sources(glob)] == ["[draft/notes[1].txt"], glob
+    assert not bot.sources("*[") and not bot.sources("**/notes[")
+    names = ["[", "[x", "notes[1", "a]c[", "abc[", "abc", "y[", "x]y[", "!y[", "]y["]
+    for glob in ("[*", "notes[1*", "a[b]c[", "[!x]y[", "[]]y[", "*[", "[[]*"):  # as fnmatch reads each
+        assert [n for n in names if Scope.of(glob).matches(n)] == [n for n in names if fnmatch.fnmatchcase(n, glob)]
+
+
 def test_a_double_star_scope_names_top_level_files_at_every_door(make_corpus, fake_bot_for) -> None:
     from qabot.scopes import Scopes
 

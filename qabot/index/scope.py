@@ -134,9 +134,17 @@ def compiled(patterns: tuple[str, ...]) -> Patterns:
     names = frozenset(p for p in patterns if not WILDCARDS & set(p))
     # A glob that ends with a slash names folders, as a name does: everything below them ("community-*/").
     pieces = [_FOLDERS.split(p + "*" if p.endswith("/") else p) for p in patterns if WILDCARDS & set(p)]
-    whole = [fnmatch.translate(split[0]) for split in pieces if len(split) == 1]  # one expression for all of them
+    whole = [_translate(split[0]) for split in pieces if len(split) == 1]  # one expression for all of them
     return Patterns(names, re.compile("|".join(whole)) if whole else None, tuple(
-        Glob(tuple(re.compile(fnmatch.translate(piece)) for piece in split)) for split in pieces if len(split) > 1))
+        Glob(tuple(re.compile(_translate(piece)) for piece in split)) for split in pieces if len(split) > 1))
+
+
+def _translate(glob: str) -> str:
+    """fnmatch's expression for ``glob``. A "[" with no "]" after it is a "[", which fnmatch finds by looking for
+    that "]" all the way from each one: a pattern of 4,000 took 2 s, so a scope of a hundred such took minutes.
+    Written "[[]", each is read at once, as the same "["."""
+    closed = glob.rfind("]") + 1
+    return fnmatch.translate(glob[:closed] + glob[closed:].replace("[", "[[]"))
 
 
 @dataclass(frozen=True)
