@@ -41,6 +41,9 @@ class QABot:
     """Answers questions about a corpus with cited excerpts. Safe to call from several threads."""
 
     def __init__(self, settings: Settings, index: LivingIndex, embedder: Embedder) -> None:
+        if not isinstance(settings, Settings) or not isinstance(index, LivingIndex):  # not an AttributeError from deep in
+            raise SettingsError(f"QABot(settings, index, embedder) takes a qabot.Settings and an open index, not "
+                                f"{type(settings).__name__} and {type(index).__name__}: use QABot.from_settings(...)")
         self.settings = settings
         self.embedder = embedder
         self._config = RetrievalConfig.from_settings(settings)

@@ -760,6 +760,12 @@ def test_an_unknown_keyword_setting_is_a_clear_error(make_corpus, tmp_path) -> N
         QABot.from_settings(corpus=make_corpus(GOOD), index_dir=tmp_path / "idx", embedder=HashEmbedder())
 
 
+def test_a_bot_made_of_something_else_is_a_clear_error(tmp_path) -> None:
+    for settings, index in [(None, None), (str(tmp_path), str(tmp_path / "idx"))]:  # not an AttributeError
+        with pytest.raises(SettingsError, match=r"takes a qabot.Settings and an open index, .*QABot.from_settings"):
+            QABot(settings, index, HashEmbedder())
+
+
 def test_context_of_something_else_is_a_clear_error(bot) -> None:
     with pytest.raises(QABotError, match="Excerpt"):
         bot.context("not an excerpt")
