@@ -118,6 +118,19 @@ def test_a_source_pattern_longer_than_a_path_is_refused_at_once(make_corpus, fak
     assert not bot.ask("harbour cranes", sources="[" * 4096).excerpts and time.perf_counter() - started < 5
 
 
+def test_a_scope_of_too_many_globs_is_refused_at_once_and_any_number_of_names_is_read(make_corpus, fake_bot_for) -> None:
+    """A scope's globs are compiled into one expression, which took 17 s for 100,000 before the first answer."""
+    import time
+
+    bot = fake_bot_for(make_corpus(CORPUS))
+    started = time.perf_counter()
+    with pytest.raises(QuestionError, match=r"too many glob patterns \(100,000; the limit is 10,000"):
+        bot.ask("harbour cranes", sources=[f"*{n}*" for n in range(100_000)])
+    assert time.perf_counter() - started < 2
+    names = [f"nowhere-{n}" for n in range(100_000)] + ["notes.txt"]
+    assert {e.citation.source for e in bot.ask("harbour cranes", sources=names).excerpts} == {"notes.txt"}
+
+
 def test_a_scope_of_many_unclosed_brackets_is_read_at_once_and_each_is_a_bracket(make_corpus, fake_bot_for) -> None:
     """The length of each pattern is bounded, not their number: fnmatch reads 4,000 "[" without a "]" in 2 s, so
     twenty such patterns (80 KB) took 40 s before answering nothing. Each such "[" names a "[", as it did."""

@@ -37,6 +37,7 @@ from qabot.errors import QuestionError
 
 WILDCARDS = frozenset("*?[")
 MAX_PATTERN = 4096  # characters: the longest path Linux takes (PATH_MAX)
+MAX_GLOBS = 10_000  # a scope's globs are compiled into one expression: 100,000 took 17 s (names cost nothing)
 _CHAT = re.compile(r"discord/[0-9]+/[0-9]+")  # no corpus file has this name: a reader needs a suffix
 _FOLDERS = re.compile(r"(?:^|(?<=/))\*\*/")  # "**/" at the start or after a slash: zero or more folders
 
@@ -98,6 +99,9 @@ def _patterns(sources: Iterable[str] | str) -> tuple[str, ...]:
     if too_long := next((p for p in patterns if len(p) > MAX_PATTERN), None):  # fnmatch takes minutes for 100k "["
         raise QuestionError(f"a source pattern is too long ({len(too_long):,} characters; the limit is "
                             f"{MAX_PATTERN:,}, a path's)")
+    if (globs := sum(1 for p in patterns if WILDCARDS & set(p))) > MAX_GLOBS:
+        raise QuestionError(f"sources hold too many glob patterns ({globs:,}; the limit is {MAX_GLOBS:,}; files and "
+                            "folders named without a wildcard have none)")
     return patterns
 
 
