@@ -599,6 +599,8 @@ _FERRY = "The ferry runs on Tuesdays. Mail comes by boat."
      r"paragraph 2 starts at 10, before paragraph 1 ends \(40\)"),
     (Document(doc_id="p", source="api/p", text=_FERRY, body_start=-10), r"body_start -10 is outside its text \(0:47\)"),
     (Document(doc_id="p", source="api/p", text=_FERRY, body_start=48), r"body_start 48 is outside its text \(0:47\)"),
+    (Document(doc_id="p", source="api/p", text=_FERRY, paragraphs=(Paragraph(start=0, end=27, number=0, heading=True),)),
+     r"its paragraphs are all headings or blank"),  # in its text, but nothing to index (checked after the offsets)
 ])
 def test_a_document_whose_paragraphs_are_not_in_its_text_is_a_clear_error(bot, document, error) -> None:
     """Paragraphs are offsets into the text: one beyond its end failed deep in chunking (IndexError), and one that

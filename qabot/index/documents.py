@@ -202,7 +202,7 @@ def checked(documents: Iterable[Document], *, skip: bool = False) -> Given:
         elif name := next((name for name in ("source", "doc_id") if "\0" in getattr(document, name)), None):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: its {name} holds a NUL character, "
                          "which no file's name can (nor a citation show)")  # a key no document is given now
-        elif problem := _unplain(document.source) or _blank(document) or _misplaced(document):
+        elif problem := _unplain(document.source) or _misplaced(document) or _blank(document):
             given.refuse(f"document {document.doc_id!r} of {document.source!r}: {problem}", key)
         else:
             out[key] = document
