@@ -7,16 +7,16 @@ FAISS, discord.py) are imported inside the commands, so ``qabot --help`` is inst
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from qabot.cli_errors import click_errors
 from qabot.errors import CorpusFolderError, QABotError
 from qabot.logs import setup_logging
 from qabot.process import SAID, printable_anywhere, release_interrupts, signal_behind, stop_on_signals, stopped
@@ -127,27 +127,12 @@ class _Group(click.Group):
         return super().group(*args, cls=_Group, **kwargs)
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
-        with _click_errors():  # the group's own options: "qabot --bogus"
+        with click_errors():  # the group's own options: "qabot --bogus"
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _click_errors():  # a command, its arguments and options, and what it raises
+        with click_errors():  # a command, its arguments and options, and what it raises
             return super().invoke(ctx)
-
-
-@contextlib.contextmanager
-def _click_errors() -> Iterator[None]:
-    """click's errors in one line (a usage error says where help is, not the usage), inert (they quote what was typed)."""
-    try:
-        yield
-    except click.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx else "qabot"
-        one = click.ClickException(f"{visible(exc.format_message())} (see '{where} --help')")
-        one.exit_code = exc.exit_code
-        raise one from None
-    except click.ClickException as exc:
-        exc.message = visible(exc.message)
-        raise
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})

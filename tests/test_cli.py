@@ -338,6 +338,16 @@ def test_usage_errors_are_one_line_that_says_where_help_is() -> None:
         assert line.startswith("Error: ") and says in line and f"see '{help_}'" in line, line
 
 
+def test_qabot_alone_shows_the_help_as_written() -> None:
+    """``qabot`` with no command printed its help flattened into one "Error: Usage: ...␊␊  Answer questions ..." line
+    (click raises the help as a usage error, which qabot's one-line errors turned inert). It shows the help, lines and
+    all, as ``qabot --help`` does (on stderr, with click's status 2: no command was given)."""
+    result = _run()
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == _run("--help").stdout.strip()
+    assert "␊" not in result.stderr and "Error" not in result.stderr
+
+
 def test_feedback_names_a_typed_folder_inert(tmp_path) -> None:
     folder = tmp_path / "\x1b]0;PWN\x07\x9b2J\u202e"  # the state database sits beside the index --index names
     shown = _run("feedback", "--index", str(folder / "index")).stdout
