@@ -300,6 +300,18 @@ def test_a_missing_corpus_folder_says_where_it_was_named(tmp_path) -> None:
                                       "(the default: give --corpus DIR or set QABOT_CORPUS_DIR)")
 
 
+def test_the_corpus_folder_as_the_index_folder_is_refused_before_anything_is_written_there(make_corpus) -> None:
+    """``qabot index --corpus docs --index docs`` was refused, but left the index's write lock, ``docs/.lock``, in the
+    user's documents (where git, a sync or the next scan shows it): the folders were compared only once the lock was
+    taken. They are compared first, and the folder is left as it was."""
+    corpus = make_corpus({"a.txt": "Trotsky lived in Coyoacán, Mexico, from 1937.\n"})
+    for args in (["index"], ["ask", "Where?"], ["sources"]):
+        result = _run(*args, "--corpus", str(corpus), "--index", str(corpus))
+        assert result.returncode == 1, (args, result.stderr)
+        assert "is also the index folder" in result.stderr and result.stderr.count("\n") == 1, (args, result.stderr)
+        assert sorted(p.name for p in corpus.iterdir()) == ["a.txt"], args
+
+
 def test_an_index_folder_that_cannot_be_written_names_what_sets_it(make_corpus, tmp_path) -> None:
     """An index folder with a file in its way (or read-only, or another user's): the one line named the folder, but
     not what chose it, so a newcomer did not know what to change. It names --index and QABOT_INDEX_DIR now."""

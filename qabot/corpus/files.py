@@ -39,6 +39,14 @@ class CorpusFile:
         return self.path.suffix.lower()
 
 
+def refuse_as_index(corpus_dir: Path, index_dir: Path) -> None:
+    """The corpus folder itself as the index folder is an error; checked before an engine is made, so that nothing
+    of an index (its write lock, the model's export) is written among the documents first."""
+    if Path(os.path.realpath(index_dir)) == corpus_dir.resolve():
+        raise CorpusFolderError(f"corpus folder {str(corpus_dir)!r} is also the index folder; give the index a "
+                                "folder of its own (--index or QABOT_INDEX_DIR)")
+
+
 def find_files(
     corpus_dir: Path, suffixes: Collection[str], warn: Warn | None = None, *, external_links: bool = False,
     index_dir: Path | None = None, explain: Callable[[str], str | None] | None = None,
@@ -65,9 +73,8 @@ def find_files(
         raise CorpusFolderError(f"corpus path {str(corpus_dir)!r} is not a folder")
     root = corpus_dir.resolve()
     own = Path(os.path.realpath(index_dir)) if index_dir is not None else None
-    if own == root:
-        raise CorpusFolderError(f"corpus folder {str(corpus_dir)!r} is also the index folder; give the index a "
-                                "folder of its own (--index or QABOT_INDEX_DIR)")
+    if index_dir is not None:
+        refuse_as_index(corpus_dir, index_dir)
 
     def relative(path: str | Path) -> str:
         return display_name(Path(os.path.relpath(path, corpus_dir)).as_posix())

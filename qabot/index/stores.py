@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from qabot.corpus.files import refuse_as_index
 from qabot.index.changes import Engine
 from qabot.index.manifest import BuildConfig
 
@@ -31,6 +32,7 @@ def milvus_config(settings: Settings) -> MilvusConfig | None:
 def make_engine(settings: Settings, config: BuildConfig, model: str, *, take_over: bool = False) -> Engine:
     """The engine ``settings`` name, over ``config``'s folders, for vectors of ``model``; ``take_over`` (a rebuild):
     a Milvus collection holding another corpus folder's index is rebuilt for this one, not refused."""
+    refuse_as_index(config.corpus_dir, config.index_dir)  # before the engine writes its first file there
     mconfig = milvus_config(settings)
     if mconfig is None:
         from qabot.index.embedded.engine import EmbeddedEngine
