@@ -438,7 +438,13 @@ def _warn_unknown_env(env_file: str | Path | None) -> None:
     found = [(key, "") for key in os.environ]
     if env_file is not None and Path(env_file).is_file():
         found += [(key, f" in {env_file}") for key in dotenv_values(env_file, encoding="utf-8")]
+    names = sorted(name.removeprefix(ENV_PREFIX) for name in known)
     for key, where in found:
         if key.upper().startswith(ENV_PREFIX) and key.upper() not in known:
-            close = difflib.get_close_matches(key.upper(), sorted(known), n=1)
-            log.warning("ignoring unknown setting %s%s%s", key, where, f" (did you mean {close[0]}?)" if close else "")
+            # Compared without the prefix all share, which made any name look like one (QABOT_XYZ: QABOT_WATCH?);
+            # a name whose words are a setting's is that one (QABOT_LOG: QABOT_LOG_LEVEL).
+            typed = key.upper().removeprefix(ENV_PREFIX)
+            words = [name for name in names if set(typed.split("_")) <= set(name.split("_"))]
+            close = words[:1] or difflib.get_close_matches(typed, names, n=1)
+            log.warning("ignoring unknown setting %s%s%s", key, where,
+                        f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else "")

@@ -201,6 +201,22 @@ def test_a_misspelled_setting_is_named_with_the_one_it_looks_like(monkeypatch, t
     assert not any("OTHER_TOOL" in line for line in said)
 
 
+def test_a_setting_that_looks_like_none_is_named_alone_not_with_an_unrelated_one(monkeypatch, tmp_path,
+                                                                                 caplog) -> None:
+    """The QABOT_ every setting shares made any name look like one: QABOT_XYZ "(did you mean QABOT_WATCH?)", compose's
+    QABOT_EXTRAS (README, Docker) "QABOT_VECTOR_STORE?", QABOT_TOKEN "QABOT_TOP_K?". Names are compared without it,
+    and a name that is a word of a setting's names that setting (QABOT_LOG: QABOT_LOG_LEVEL)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QABOT_XYZ=1\nQABOT_EXTRAS=onnx,milvus\nQABOT_TOKEN=abc\nQABOT_LOG=DEBUG\n")
+    with caplog.at_level("WARNING", logger="qabot.settings"):
+        load_settings()
+    said = sorted(record.getMessage() for record in caplog.records)
+    assert said == ["ignoring unknown setting QABOT_EXTRAS in .env",
+                    "ignoring unknown setting QABOT_LOG in .env (did you mean QABOT_LOG_LEVEL?)",
+                    "ignoring unknown setting QABOT_TOKEN in .env (did you mean QABOT_DISCORD_TOKEN?)",
+                    "ignoring unknown setting QABOT_XYZ in .env"], said
+
+
 def test_a_line_of_dotenv_that_cannot_be_read_is_named_once_with_its_file(monkeypatch, tmp_path, caplog) -> None:
     """A line python-dotenv cannot parse (a quote left open, a space in the name) is ignored, and said so: twice
     (once for the settings, once for the misspelling check), as "python-dotenv could not parse statement starting
