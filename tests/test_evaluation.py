@@ -339,6 +339,24 @@ def test_a_squad_file_of_another_shape_is_one_line(tmp_path) -> None:
         squad_items(path, tmp_path / "out.jsonl")
 
 
+@pytest.mark.parametrize(("content", "error"), [
+    (b"[1, 2]", 'its top is not an object with a "data" list of articles'),
+    (b'{"version": "1.1"}', "'data' is missing"),
+    (b'{"data": "x"}', 'its top is not an object with a "data" list of articles'),
+    (b'{"data": [\xef\xbb\x00]}', "it is not UTF-8 text (invalid continuation byte)"),
+])
+def test_a_squad_file_of_another_shape_says_what_is_wrong_in_words(tmp_path, content, error) -> None:
+    """The file's top said what Python said: "'data'" (a KeyError's repr), "list indices must be integers or slices,
+    not str", "'utf-8' codec can't decode byte 0xef in position 2: ...". It says what is wrong with the file."""
+    from qabot import QABotError
+
+    path = tmp_path / "squad.json"
+    path.write_bytes(content)
+    with pytest.raises(QABotError) as raised:
+        squad_items(path, tmp_path / "out.jsonl")
+    assert str(raised.value) == f"{path} is not a SQuAD file: {error}"
+
+
 def test_a_squad_file_of_no_questions_is_one_line_not_an_empty_report(tmp_path) -> None:
     """Paragraphs with no questions (or no articles) were a report of nothing, and success; a QA file of no
     questions is an error, and so is this, before anything is indexed."""

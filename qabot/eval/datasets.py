@@ -167,9 +167,16 @@ def squad_items(path: Path, corpus_out: Path) -> list[EvalItem]:
     A paragraph's id is ``<title>#<n>``; an unanswerable (v2.0) question has no answers.
     """
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # TypeError: a list, or a string, at the top
+        top = json.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:  # its own words: "'utf-8' codec can't decode byte 0xef in position 2: ..."
+        raise QABotError(f"{path} is not a SQuAD file: it is not UTF-8 text ({exc.reason})") from None
+    except (OSError, ValueError) as exc:
         raise QABotError(f"{path} is not a SQuAD file: {exc}") from None
+    if isinstance(top, dict) and "data" not in top:
+        raise QABotError(f"{path} is not a SQuAD file: 'data' is missing")
+    data = top.get("data") if isinstance(top, dict) else None
+    if not isinstance(data, list):  # a list or a string at the top said "list indices must be integers ..."
+        raise QABotError(f'{path} is not a SQuAD file: its top is not an object with a "data" list of articles')
     items: list[EvalItem] = []
     lines = []
     try:
