@@ -340,6 +340,8 @@ def feedback(click_ctx: click.Context, guild_id: int | None, as_json: bool) -> N
         click.echo(json_safe(summary.model_dump_json(indent=2)))
     elif not store.exists():
         click.echo(visible(f"No feedback yet: there is no state database in {store.folder}."))
+    elif guild_id is not None and not summary.answers:  # "No answers recorded yet." read as none, anywhere
+        click.echo(f"No answers recorded in server {guild_id} ({summarise(store).answers} in all).")
     else:
         click.echo(summary_text(summary))
 

@@ -248,6 +248,9 @@ def test_qabot_feedback_and_its_export_run_as_commands(make_corpus, tmp_path, st
     assert "Most-asked unanswered questions" in summary.stdout and "capital of Peru" in summary.stdout
     as_json = json.loads(qabot("feedback", "--json", "--guild", "7").stdout)
     assert (as_json["answers"], as_json["helpful"]) == (1, 1)
+    # a server with no answers, where others have some, was told "No answers recorded yet.": as if none were
+    elsewhere = qabot("feedback", "--guild", "8")
+    assert (elsewhere.returncode, elsewhere.stdout) == (0, "No answers recorded in server 8 (2 in all).\n")
     too_big = qabot("feedback", "--guild", str(2**64))  # no Discord id is this large, nor any SQLite integer
     assert too_big.returncode == 2 and "Invalid value for '--guild'" in too_big.stderr.splitlines()[-1]
     # --json is the summary's: given before export, it was ignored without a word (and the export's line printed)
