@@ -20,6 +20,8 @@ import signal
 import sys
 from typing import NoReturn
 
+from qabot.errors import QABotError  # the error tree alone: no more of the library is loaded
+
 UNWRITABLE = (errno.EBADF, errno.ENOSPC, errno.EDQUOT, errno.EIO)  # an OSError's: the output cannot be written
 _held: list[int] = []  # signals (Ctrl-C, SIGTERM, SIGHUP) that came while the command loaded, not raised yet
 _STOPPING = (signal.SIGTERM, signal.SIGHUP)
@@ -147,6 +149,15 @@ def closed_output_fails() -> None:
         sys.stdin = _Closed("input")
 
 
+class StreamClosed(QABotError, OSError):
+    """A standard stream that was closed when the process began was read or written: the way qabot was started, not
+    a fault of qabot's, so it is a user's error ("standard input is closed"), not "unexpected OSError: [Errno 9] ...";
+    and an OSError still, as a full disk's is, for what stops on output that cannot be written (the REPL)."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class _Closed(io.TextIOBase):
     """A standard stream that was closed when the process began: reading or writing it is an ``OSError``."""
 
@@ -161,6 +172,6 @@ class _Closed(io.TextIOBase):
         return self.which == "output"
 
     def _closed(self, *_args: object) -> NoReturn:
-        raise OSError(errno.EBADF, f"standard {self.which} is closed")
+        raise StreamClosed(errno.EBADF, f"standard {self.which} is closed")
 
     write = read = readline = _closed
