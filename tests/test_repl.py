@@ -223,6 +223,9 @@ def test_scope_keeps_answers_and_sources_to_part_of_the_corpus(chat: Chat) -> No
     assert chat(":scope nowhere/") == "" and chat.errors() == [
         "error: no indexed document matches nowhere; :sources lists them"]
     assert chat.session.scope == ("bakery.txt",)  # a mistake leaves the scope as it was
+    # Patterns were joined with spaces: two names, or one with a space, read "matches faq.md my notes"
+    assert chat(':scope "my notes/" faq.md') == "" and chat.errors()[-1] == (
+        "error: no indexed document matches faq.md 'my notes'; :sources lists them")
     # A typo beside a pattern that matches narrowed the scope unseen: "(1 file(s))" was all that told.
     assert chat(":scope bakery.txt lighthuose.md") == (
         "Answering only from bakery.txt, lighthuose.md (1 file(s)); :scope * for all. No indexed document matches "

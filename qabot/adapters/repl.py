@@ -284,7 +284,7 @@ class Session:
                 assert found is not None
                 missing = unmatched(found.patterns, (info.source for info in self.bot.sources()))
                 if len(missing) == len(found.patterns):
-                    raise CommandError(f"no indexed document matches {' '.join(found.patterns)}; :sources lists them")
+                    raise CommandError(f"no indexed document matches {shlex.join(found.patterns)}; :sources lists them")
                 note = f" No indexed document matches {', '.join(missing)}." if missing else ""  # a typo, else unseen
                 scope = found.patterns
             if scope != self.scope and self.answer is not None:
