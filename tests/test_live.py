@@ -409,6 +409,36 @@ def test_refresh_says_what_it_did_and_reports_its_progress(make_corpus, fake_bot
     assert bot.rebuilds == 1
 
 
+def test_a_release_of_files_with_the_same_sizes_and_times_is_served(make_corpus, tmp_path) -> None:
+    """A deploy whose files all carry one time (unpacked with their times kept from an archive made with
+    SOURCE_DATE_EPOCH, a Nix store's 1 s) flipped the corpus link to a release where an edited file had the same size:
+    the index kept quoting the old release for good ("nothing changed"), as only the size and modification time were
+    compared. The change time, which no one can set, tells the new file apart."""
+    import os
+
+    old = make_corpus({"install.md": "Install version 1.2.3 with pip.\n"})
+    new = tmp_path / "v2"
+    new.mkdir()
+    (new / "install.md").write_text("Install version 1.2.4 with pip.\n")
+    for path in (old / "install.md", new / "install.md"):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    while os.stat(new / "install.md").st_ctime_ns == os.stat(old / "install.md").st_ctime_ns:
+        os.utime(new / "install.md", ns=(1_000_000_000, 1_000_000_000))  # unpacked later: the kernel's clock ticks
+    corpus = tmp_path / "docs"
+    corpus.symlink_to(old, target_is_directory=True)
+    bot = make_bot(corpus, tmp_path / "idx", HashEmbedder())
+    try:
+        assert _quotes(bot, "Which version do I install?", "1.2.3")
+        (tmp_path / "next").symlink_to(new, target_is_directory=True)
+        (tmp_path / "next").replace(corpus)  # atomically, as a deploy does
+        result = bot.refresh()
+        assert result.outcome is Outcome.UPDATED and result.embedded == 1, result
+        assert _quotes(bot, "Which version do I install?", "1.2.4")
+        assert bot.refresh().outcome is Outcome.UNCHANGED
+    finally:
+        bot.close()
+
+
 @pytest.mark.parametrize("files", [40, 400])
 def test_an_edit_costs_what_it_changes_not_the_size_of_the_corpus(files, make_corpus, tmp_path, monkeypatch) -> None:
     """One file edited in a folder of ``files``: one file hashed and read, one document embedded, nothing rewritten."""

@@ -1,6 +1,6 @@
 """How an index changes: the corpus folder compared with the manifest, and what an engine does to apply a change.
 
-``scan`` lists the corpus folder and compares every file's size and modification time
+``scan`` lists the corpus folder and compares every file's size and modification and change times
 with what the manifest recorded: only a file whose size or time differ is hashed, once (and
 one that had changed just before it was last checked, too recently for its time to be
 trusted, as git's "racily clean" rule has it); a file whose digest is unchanged is only
@@ -126,23 +126,25 @@ def scan(config: BuildConfig, manifest: Manifest | None, *, rehash: bool = False
         old = before.get(file.name)
         checked = time.time_ns()
         if (not rehash and old is not None and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns
-                and stat.st_mtime_ns + RACY_NS <= old.checked_ns and file.name not in retry):
-            result.files[file.name] = old
+                and old.ctime_ns in (stat.st_ctime_ns, -1) and stat.st_mtime_ns + RACY_NS <= old.checked_ns
+                and file.name not in retry):
+            result.files[file.name] = old if old.ctime_ns != -1 else old.model_copy(
+                update={"ctime_ns": stat.st_ctime_ns})  # recorded with the next commit
             continue
         try:
             digest = corpus.file_digest(file.path) if stat.st_size <= too_big else _unread(stat)
         except OSError as exc:
             note(f"skipping {file.name}: cannot be read ({exc.strerror or exc})")
             continue
-        if (old is not None and old.digest == digest and (old.size, old.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-                and file.name not in retry):
+        if (old is not None and old.digest == digest and file.name not in retry
+                and (old.size, old.mtime_ns, old.ctime_ns) == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)):
             # Checked again because it changed just before it was last checked: the time of this
             # check goes in with the next commit, after which its time can be trusted.
             result.files[file.name] = old.model_copy(update={"checked_ns": checked})
             continue
         documents = old.documents if old is not None else 0
         result.files[file.name] = FileState(digest=digest, size=stat.st_size, mtime_ns=stat.st_mtime_ns,
-                                            documents=documents, checked_ns=checked)
+                                            ctime_ns=stat.st_ctime_ns, documents=documents, checked_ns=checked)
         if old is None or old.digest != digest or file.name in retry:
             result.changed.append(file)
             if old is not None and file.name in retry and _same(old.digest, digest, stat):

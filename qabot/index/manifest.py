@@ -117,6 +117,10 @@ class FileState(BaseModel):
     digest: str
     size: int = -1
     mtime_ns: int = -1
+    # The inode's change time, which no one can set: a file replaced by one of the same size and modification time
+    # (a release unpacked with its times kept, or a store that sets every time to one value) has another. -1: not
+    # recorded (an index from before), taken as it is found.
+    ctime_ns: int = -1
     checked_ns: int = 0  # when its size and time were read (a file changed just before may change again unseen)
     documents: int = 0  # how many documents it gave
 
