@@ -163,6 +163,46 @@ def test_a_file_replaced_by_one_that_cannot_be_read_is_named_on_an_update(make_c
     assert bot.manifest.skipped_messages() == ["skipping link.txt: a broken link", "skipping pipe.txt: not a regular file"]
 
 
+@pytest.mark.parametrize("when", ["after the folder was listed", "after it was hashed"])
+def test_a_file_replaced_by_a_fifo_while_an_update_runs_is_skipped_not_waited_on(when, make_corpus, fake_bot_for,
+                                                                                 monkeypatch) -> None:
+    """A file replaced by a FIFO between the listing and the hashing of an update, or between its hashing and its
+    reading, was opened to be read: the update waited for a writer for good, holding the index's write lock (the
+    watch, and every qabot index after it, waited on it too)."""
+    import threading
+
+    from qabot import corpus as corpus_module
+    from qabot.index import living
+
+    corpus = make_corpus({**GOOD, "pipe.txt": "The harbour was dredged in 1911.\n"})
+    bot = fake_bot_for(corpus)
+    (corpus / "pipe.txt").write_text("The harbour was dredged in 1912.\n")  # changed: to be hashed, then read
+
+    def replaced(result):
+        (corpus / "pipe.txt").unlink()
+        os.mkfifo(corpus / "pipe.txt")
+        return result
+
+    if when == "after the folder was listed":
+        find = corpus_module.find_files
+        monkeypatch.setattr(corpus_module, "find_files", lambda *args, **kwargs: replaced(find(*args, **kwargs)))
+    else:
+        scan = living.scan
+        monkeypatch.setattr(living, "scan", lambda *args, **kwargs: replaced(scan(*args, **kwargs)))
+    done: list[object] = []
+    update = threading.Thread(target=lambda: done.append(bot.refresh()), daemon=True)
+    update.start()
+    update.join(timeout=60)
+    waited = update.is_alive()
+    while update.is_alive():  # let each waiting open go (as an empty file), so that the test ends
+        with contextlib.suppress(OSError):  # ENXIO: nothing waits on it right now
+            os.close(os.open(corpus / "pipe.txt", os.O_WRONLY | os.O_NONBLOCK))
+        update.join(timeout=0.1)
+    assert not waited and done[0].outcome is Outcome.UPDATED, "the update waited on the FIFO"
+    assert [s.source for s in bot.sources()] == ["good.txt"]
+    assert "skipping pipe.txt: cannot be read (not a regular file)" in bot.manifest.skipped_messages()
+
+
 def test_a_path_longer_than_the_system_allows_is_skipped(make_corpus, fake_bot_for, caplog) -> None:
     corpus = make_corpus(GOOD)
     fd = os.open(corpus, os.O_RDONLY)

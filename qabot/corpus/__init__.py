@@ -37,7 +37,7 @@ from qabot.corpus import (
     plaintext,
     site_builds,
 )
-from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter
+from qabot.corpus.files import CorpusFile, Warn, describe, digests, file_digest, grouped, parse_front_matter, regular
 from qabot.corpus.files import find_files as _find_files
 from qabot.corpus.limits import Budget, OverLimit, ReaderLimits
 from qabot.corpus.paragraphs import paragraphs
@@ -159,6 +159,7 @@ def _may_read(file: CorpusFile, limits: ReaderLimits, warn: Warn) -> bool:
     warning says why)."""
     reader = READERS[file.suffix]
     try:
+        regular(file.path)  # replaced by a FIFO since it was listed, its reader would wait on it for good
         if why := export_formats.another_format(file.path):  # an HTML export is refused as one, not for its size
             warn(f"skipping {file.name}: {why}")
             return False

@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -310,9 +311,18 @@ def _newlines(text: str) -> str:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes, for the manifest's staleness check."""
-    with path.open("rb") as handle:
+    """SHA-256 of a file's bytes, for the manifest's staleness check; ``OSError`` for what is no regular file now."""
+    # Opened without waiting: a file replaced by a FIFO since the folder was listed would hold the open (and the
+    # index's write lock) until something wrote to it.
+    with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+        regular(path, handle.fileno())
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def regular(path: Path, fd: int | None = None) -> None:
+    """``OSError`` unless ``path`` (or the open ``fd``) is a regular file: a FIFO or a folder is no document."""
+    if not stat.S_ISREG(os.fstat(fd).st_mode if fd is not None else os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
 
 
 def digests(files: Iterable[CorpusFile], warn: Warn) -> dict[str, str]:
