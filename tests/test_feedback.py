@@ -468,6 +468,22 @@ def test_a_schema_2_database_keeps_its_answers_and_learns_whose_message_a_questi
     assert [a.question for a in store.answers()] == ["Who?"]
 
 
+def test_forgetting_a_member_takes_out_their_votes_on_others_answers_in_that_server(store) -> None:
+    """A forgotten member's votes on others' answers were kept under the salted hash of their id, which the operator,
+    who holds the salt, computes from the id the manager gave: how they voted stayed theirs to read. Those cast in
+    the server they were forgotten in go; others' votes there, and theirs in another server, stay."""
+    here = store.record(answer("Who killed Trotsky?"), frontend="slash", guild_id=7, channel_id=70, user="discord:2")
+    there = store.record(answer("Who killed Trotsky?"), frontend="slash", guild_id=8, channel_id=80, user="discord:2")
+    for answer_id in (here, there):
+        store.vote(answer_id, "discord:1", HELPFUL)
+    store.vote(here, "discord:3", NOT_HELPFUL)
+    store.forget_member(7, "discord:1")
+    assert store.tallies() == {here: (0, 1), there: (1, 0)}
+    with store._connection() as db:
+        theirs = db.execute("SELECT answer_id FROM votes WHERE user_hash = ?", (store.user_hash("discord:1"),))
+        assert theirs.fetchall() == [(there,)]
+
+
 def test_a_deleted_or_edited_message_takes_out_the_questions_asked_about_it(store, monkeypatch) -> None:
     """"Ask qabot" asks a message's words: once that message is deleted, the answers asked about it go with the votes
     on them, and a later question that followed one keeps its answer without it in its history or its searched

@@ -83,6 +83,16 @@ def drop_answers(db: sqlite3.Connection, where: str, args: tuple) -> tuple[int, 
     return db.execute(f"DELETE FROM answers WHERE {where}", args).rowcount, votes
 
 
+def drop_theirs(db: sqlite3.Connection, theirs: str, guild_id: int, who: str) -> None:
+    """A member forgotten in a server: the answers ``theirs`` selects go (``drop_answers``), and so do their votes on
+    others' answers there. A vote is kept under the salted hash of their id, which whoever holds the salt computes
+    from the id a manager named: kept, it would still say how they voted. Votes in another server stay, as their
+    messages there do."""
+    drop_answers(db, theirs, (guild_id, who, who))
+    db.execute("DELETE FROM votes WHERE user_hash = ? AND answer_id IN (SELECT id FROM answers WHERE guild_id = ?)",
+               (who, guild_id))
+
+
 def unfollow(db: sqlite3.Connection, gone: Callable[[str], bool], where: str, args: tuple) -> None:
     """Questions ``gone`` picks leave the history of the later answers ``where`` selects that followed one (where
     they were asked): such an answer keeps its own question as its searched query, which may borrow from it."""

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Literal
 
 from qabot.errors import QABotError, StateError
 from qabot.feedback.folder import DATABASE, SALT, check_folder, state_dir
-from qabot.feedback.forgetting import drop_answers, drop_naming, naming, unfollow
+from qabot.feedback.forgetting import drop_answers, drop_naming, drop_theirs, naming, unfollow
 from qabot.feedback.posts import drop_posts
 from qabot.feedback.schema import SCHEMA_VERSION, filters, migrate
 from qabot.models import Answer
@@ -223,8 +223,8 @@ class FeedbackStore:
         (their words as much, and quoting any server's history), and those others asked about a message of theirs
         ("Ask qabot"); a later question in the server that followed one of these keeps its answer, without it in its
         ``history``, and with its own question as its searched query (which may borrow from it). Others' questions
-        there and in direct messages that name them by one of ``names`` go too (``forgetting.drop_naming``). Their
-        votes on others' answers stay: a salted hash names no one."""
+        there and in direct messages that name them by one of ``names`` go too (``forgetting.drop_naming``), and their
+        votes on others' answers there (``forgetting.drop_theirs``)."""
         if not self.exists():
             return Forgotten({}, 0)
         who = self.user_hash(user)
@@ -233,7 +233,7 @@ class FeedbackStore:
             self.taken_back()
             found = db.execute(f"SELECT id, question, guild_id, user_hash, channel_hash FROM answers WHERE {theirs}",
                                (guild_id, who, who)).fetchall()
-            drop_answers(db, theirs, (guild_id, who, who))
+            drop_theirs(db, theirs, guild_id, who)
             gone = {question for _, question, *_ in found}.__contains__
             unfollow(db, gone, "guild_id = ?", (guild_id,))
             for channel in {channel for _, _, where, _, channel in found if where is None}:  # followed where asked
