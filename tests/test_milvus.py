@@ -632,6 +632,19 @@ def test_bad_milvus_settings_name_the_variable() -> None:
         load_settings(_env_file=None, milvus_collection="my-collection")
 
 
+def test_a_milvus_lite_path_that_cannot_be_opened_says_why_not_that_another_process_holds_it(make_corpus, tmp_path
+                                                                                                ) -> None:
+    # A plain file where Milvus Lite keeps its folder (an older Milvus Lite's .db): pymilvus reports only
+    # "Open local milvus failed", which read as another process holding the database.
+    corpus = make_corpus(ARTICLE)
+    (tmp_path / "old.db").write_bytes(b"SQLite format 3\x00")
+    with pytest.raises(IndexStoreError) as err:
+        milvus_bot(corpus, tmp_path, milvus_uri=str(tmp_path / "old.db"))
+    message = str(err.value)
+    assert "\n" not in message and str(tmp_path / "old.db") in message and "this is a file" in message
+    assert "one process at a time" not in message
+
+
 def test_milvus_lite_serves_one_process_per_file_and_says_so(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     bot = milvus_bot(corpus, tmp_path)  # holds the file

@@ -32,11 +32,41 @@ _TRANSIENT = ("unavailable", "fail connecting", "connection refused", "socket cl
               "connection reset", "broken pipe", "deadline", "timeout", "goaway", "stream removed")
 
 
+class _LiteFailure(logging.Handler):
+    """Why Milvus Lite did not start, which pymilvus reports only as "Open local milvus failed".
+
+    Milvus Lite logs the exception (a lock another process holds, a folder that cannot be
+    written, a file where its folder should be) and returns nothing: this handler keeps it,
+    per thread, so that the one line qabot prints says which it was.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self._local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            self._local.exc = record.exc_info[1]
+
+    def take(self) -> BaseException | None:
+        exc, self._local.exc = getattr(self._local, "exc", None), None
+        return exc
+
+
+_lite_failure = _LiteFailure()
+
+
 def _pymilvus() -> Any:
     import pymilvus
 
     for name in ("pymilvus", "milvus_lite", "grpc"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # Its failures reach _lite_failure alone, never the log (qabot says what failed, once).
+    lite = logging.getLogger("milvus_lite.server_manager")
+    lite.setLevel(logging.ERROR)
+    lite.propagate = False
+    if _lite_failure not in lite.handlers:
+        lite.addHandler(_lite_failure)
     return pymilvus
 
 
@@ -87,16 +117,26 @@ class Connection:
                 os.makedirs(folder, exist_ok=True)
             except OSError as exc:
                 raise IndexStoreError(f"cannot create the Milvus Lite folder {folder}: {exc.strerror}") from None
+        _lite_failure.take()
         try:
             # dedicated: a channel of its own, which _reconnect can replace
             return pymilvus.MilvusClient(uri=self.uri, token=self.config.token, timeout=TIMEOUT, dedicated=True)
         except Exception as exc:  # noqa: BLE001 - pymilvus raises several kinds; each is reported the same way
             if self.config.lite:
-                raise IndexStoreError(
-                    f"cannot open the Milvus Lite database {self.uri} ({self.reason(exc)}); Milvus Lite serves one "
-                    "process at a time: for several, run a Milvus server (docs/scale.md)"
-                ) from None
+                raise self._lite_error(exc, _lite_failure.take()) from None
             raise self.error(exc, "cannot connect to") from None
+
+    def _lite_error(self, exc: BaseException, cause: BaseException | None) -> IndexStoreError:
+        """Another process's lock says so and how to share; a folder that cannot be opened says why instead."""
+        if isinstance(cause, OSError):
+            why = cause.strerror or self.reason(cause)
+            if isinstance(cause, (FileExistsError, NotADirectoryError)):
+                why += " (Milvus Lite keeps a folder there, and this is a file: another name, or remove it)"
+            return IndexStoreError(f"cannot open the Milvus Lite database {self.uri}: {why}")
+        return IndexStoreError(
+            f"cannot open the Milvus Lite database {self.uri} ({self.reason(cause or exc)}); Milvus Lite serves one "
+            "process at a time: for several, run a Milvus server (docs/scale.md)"
+        )
 
     def reason(self, exc: BaseException) -> str:
         """What went wrong, in one line, with the token taken out should a message repeat it."""
