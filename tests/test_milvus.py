@@ -114,6 +114,31 @@ def test_scopes_keep_retrieval_to_the_named_files(make_corpus, tmp_path) -> None
     assert [s.source for s in bot.sources("*.jsonl")] == ["extra.jsonl"]
 
 
+def test_an_excerpt_deep_in_a_paragraph_of_many_chunks_costs_few_requests(make_corpus, tmp_path, monkeypatch) -> None:
+    # A log or hard-wrapped file with no blank line is one paragraph of megabytes: finding where it
+    # starts went back one 2,000-character chunk a request, a round trip per chunk for each excerpt.
+    line = "A wrapped line of the keeper's log about the river stones and the cloud over the field."
+    corpus = make_corpus({"log.md": "# Keeper's log\n\n" + "\n".join([line] * 1200) + "\nThe zeppelin hangar opened at dawn.\n"})
+    bot = milvus_bot(corpus, tmp_path)
+    faiss = make_bot(corpus, tmp_path / "faiss", HashEmbedder(), answer_threshold=0.0)
+    documents: list[str] = []
+    call = Connection.call
+
+    def counted(self, method, *args, **kwargs):
+        if method == "get" and args and args[0].endswith("_documents"):
+            documents.append(method)
+        return call(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "call", counted)
+    got = bot.ask("zeppelin hangar", k=1).excerpts[0]
+    assert len(documents) < 20  # some 55 chunks back to where the paragraph starts
+    want = faiss.ask("zeppelin hangar", k=1).excerpts[0]
+    assert verbatim(corpus, got) and got.citation == want.citation and got.citation.section == "Keeper's log"
+    assert bot.context(got) == faiss.context(want)
+    faiss.close()
+    bot.close()
+
+
 def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_path) -> None:
     corpus = make_corpus({**ARTICLE, **{f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)}})
     bot = milvus_bot(corpus, tmp_path)

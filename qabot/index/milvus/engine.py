@@ -50,6 +50,7 @@ from qabot.models import SourceInfo
 
 K = TypeVar("K")
 V = TypeVar("V")
+OPEN_WINDOW = 256  # chunks' paragraph tables a request, going back to where a long paragraph starts
 _threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="qabot-milvus")
 
 
@@ -73,6 +74,13 @@ class _Lru:
                     self._cache[key] = value
         return found
 
+    def peek(self, key: Any, default: Any = None) -> Any:
+        with self._lock:
+            return self._cache.get(key, default)
+
+
+_UNKNOWN = object()
+
 
 class MilvusEngine:
     """A Milvus build, read as a ``SearchEngine``."""
@@ -88,6 +96,7 @@ class MilvusEngine:
         self._rows: _Lru = _Lru(8192)  # passage id -> (PassageRow, vector)
         self._sentences: _Lru = _Lru(8192)  # passage id -> (vectors, term ids per sentence)
         self._chunks: _Lru = _Lru(2048)  # (doc, chunk) -> (text, paragraphs, meta)
+        self._open: _Lru = _Lru(65536)  # (doc, chunk) -> the paragraph it opens inside of (paragraph_at)
         self._df: _Lru = _Lru(65536)
         self._sources: list[SourceInfo] | None = None
         for name in self.names.all:
@@ -241,12 +250,42 @@ class MilvusEngine:
 
     def paragraph_at(self, doc: int, offset: int) -> ParagraphRow | None:
         """The paragraph of ``doc`` that starts last at or before ``offset``."""
-        for c in range(max(offset, 0) // CHUNK_CHARS, -1, -1):
-            found = self._chunk(doc, [c]).get(c)
-            before = [p for p in (found[1] if found else []) if p.start <= offset]
-            if before:
-                return before[-1]
-        return None
+        chunk = max(offset, 0) // CHUNK_CHARS
+        found = self._chunk(doc, [chunk]).get(chunk)
+        before = [p for p in (found[1] if found else []) if p.start <= offset]
+        if before:
+            return before[-1]
+        return self._open.fetch([(doc, chunk)], self._load_open).get((doc, chunk)) if chunk else None
+
+    def _load_open(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], ParagraphRow | None]:
+        """The paragraph each (doc, chunk) opens inside of: the last one starting in an earlier chunk.
+
+        A paragraph can be far longer than a chunk (a log file with no blank line is one
+        paragraph of megabytes): going back one chunk a request cost a round trip per 2,000
+        characters, for every excerpt near its end. Only the paragraph tables are fetched, in
+        windows that grow, and the answer is kept for every chunk the paragraph spans.
+        """
+        out: dict[tuple[int, int], ParagraphRow | None] = {}
+        for doc, chunk in keys:
+            found: ParagraphRow | None = None
+            spanned = [chunk]  # the chunks that open inside the same paragraph as this one
+            high, width = chunk - 1, 1
+            while high >= 0 and found is None:
+                if (known := self._open.peek((doc, high + 1), _UNKNOWN)) is not _UNKNOWN:
+                    found = known  # an earlier excerpt of the same paragraph went back this far already
+                    break
+                low = max(0, high - width + 1)
+                rows = self.conn.call("get", self.names.documents, ids=[chunk_id(doc, c) for c in range(low, high + 1)],
+                                      output_fields=["chunk", "paragraphs"]) or []
+                tables = {int(e["chunk"]): decode_paragraphs(e["paragraphs"]) for e in rows}
+                for c in range(high, low - 1, -1):
+                    if tables.get(c):
+                        found = tables[c][-1]
+                        break
+                    spanned.append(c)  # no paragraph starts in it: it opens inside the one before it too
+                high, width = low - 1, min(width * 4, OPEN_WINDOW)
+            out.update(dict.fromkeys(((doc, c) for c in spanned if c), found))
+        return out
 
     def paragraphs(self, doc: int) -> list[ParagraphRow]:
         head = self._chunk(doc, [0]).get(0)
