@@ -139,6 +139,16 @@ def test_an_excerpt_deep_in_a_paragraph_of_many_chunks_costs_few_requests(make_c
     bot.close()
 
 
+def test_a_document_whose_text_the_collection_lost_is_one_line_not_an_empty_excerpt(make_corpus, tmp_path) -> None:
+    bot = milvus_bot(make_corpus(ARTICLE), tmp_path)
+    engine = bot.index
+    engine.conn.call("delete", engine.names.documents, filter="doc >= 0")  # a damaged collection: rows lost
+    with pytest.raises(IndexStoreError) as err:
+        bot.ask("Who killed Trotsky?", k=1)
+    assert "\n" not in str(err.value) and "damaged" in str(err.value) and "--rebuild" in str(err.value)
+    bot.close()
+
+
 def test_edits_additions_and_removals_are_upserts_and_deletes(make_corpus, tmp_path) -> None:
     corpus = make_corpus({**ARTICLE, **{f"doc{i}.txt": f"Document {i} says that item {i} is number {i}." for i in range(6)}})
     bot = milvus_bot(corpus, tmp_path)

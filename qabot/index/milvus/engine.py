@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 from cachetools import LRUCache
 
+from qabot.errors import IndexStoreError
 from qabot.index.engine import Candidates, Evidence, ParagraphRow, PassageRow
 from qabot.index.milvus import meta
 from qabot.index.milvus.client import Connection
@@ -245,6 +246,14 @@ class MilvusEngine:
             return ""
         first, last = start // CHUNK_CHARS, (end - 1) // CHUNK_CHARS
         chunks = self._chunk(doc, range(first, last + 1))
+        if missing := [c for c in range(first, last + 1) if c not in chunks]:
+            head = chunks.get(0) or self._chunk(doc, [0]).get(0)
+            if head is None or head[2] is None or missing[0] < head[2]["chunks"]:
+                # A chunk past the end is no text; one within it lost would make an excerpt that is not its source.
+                raise IndexStoreError(
+                    f"the text of document {doc} is missing from {self.names.documents} at {self.conn.uri}: "
+                    "the collection is damaged; rebuild it (qabot index --rebuild)"
+                )
         joined = "".join(chunks[c][0] for c in range(first, last + 1) if c in chunks)
         return joined[start - first * CHUNK_CHARS : end - first * CHUNK_CHARS]
 
