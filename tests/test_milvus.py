@@ -680,6 +680,19 @@ def test_a_milvus_lite_path_that_cannot_be_opened_says_why_not_that_another_proc
     assert "one process at a time" not in message
 
 
+def test_a_damaged_milvus_lite_folder_says_it_is_damaged(make_corpus, tmp_path) -> None:
+    # Milvus Lite's catalogue is JSON files in its folder; a garbled one came out as the parser's words alone.
+    corpus = make_corpus(ARTICLE)
+    milvus_bot(corpus, tmp_path).close()
+    aliases = tmp_path / "milvus.db" / "aliases.json"
+    assert aliases.is_file()  # Milvus Lite's layout, which this test damages
+    aliases.write_text("{garbled", encoding="utf-8")
+    with pytest.raises(IndexStoreError) as err:
+        milvus_bot(corpus, tmp_path)
+    message = str(err.value)
+    assert "\n" not in message and f"database {tmp_path / 'milvus.db'} is damaged" in message
+
+
 def test_milvus_lite_serves_one_process_per_file_and_says_so(make_corpus, tmp_path) -> None:
     corpus = make_corpus(ARTICLE)
     bot = milvus_bot(corpus, tmp_path)  # holds the file

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT = 10.0  # seconds an RPC may take, pymilvus's own retries included
 BACKOFF = 1.0  # seconds before the one retry of a failed connection
+_BAD_JSON = re.compile(r"line \d+ column \d+ \(char \d+\)|not valid JSON")  # json.JSONDecodeError's words
 _TRANSIENT = ("unavailable", "fail connecting", "connection refused", "socket closed", "failed to connect",
               "connection reset", "broken pipe", "deadline", "timeout", "goaway", "stream removed")
 
@@ -151,7 +153,15 @@ class Connection:
         return message
 
     def error(self, exc: BaseException, doing: str = "error from") -> IndexStoreError:
-        return IndexStoreError(f"{doing} Milvus at {self.uri}: {self.reason(exc)}")
+        reason = self.reason(exc)
+        if self.config.lite and _BAD_JSON.search(reason):
+            # Milvus Lite keeps its catalogue in JSON files, and passes on the parser's words alone
+            # ("Expecting value: line 1 column 1 (char 0)"), which do not say that its folder is damaged.
+            return IndexStoreError(
+                f"the Milvus Lite database {self.uri} is damaged ({reason}): restore it, or remove it (the document "
+                "API's documents go with it) and run qabot index"
+            )
+        return IndexStoreError(f"{doing} Milvus at {self.uri}: {reason}")
 
     def call(self, method: str, *args: Any, retry: bool = True, missing_ok: bool = False, **kwargs: Any) -> Any:
         """``client.<method>(*args, **kwargs)``; a dropped connection is retried once, then reported.
