@@ -77,7 +77,7 @@ class LivingIndex:
         self._serving: _Serving | None = None
         self._state = threading.Lock()  # guards _serving and _closed
         self._write = ChangeLock()  # one change at a time in this process (the engine locks across processes)
-        self._closed = False
+        self._closed = self._times_only = False  # _times_only: the refresh under way committed new times alone
         self._watcher: Watcher | Poller | None = None
         self._maintainer: threading.Thread | None = None
         self.last: Refresh | None = None  # what the last change did
@@ -211,10 +211,10 @@ class LivingIndex:
         with self._changing():
             try:
                 with self.engine.lock(wait=wait):
-                    locked = True
+                    locked, self._times_only = True, False
                     result = self._refresh(progress, rebuild, opening, explicit=not fallback)
                     if result.outcome is Outcome.UPDATED or self._stale():
-                        if result.outcome is Outcome.UNCHANGED and self._serving is not None:  # another's commit:
+                        if result.outcome is Outcome.UNCHANGED and self._serving is not None and not self._times_only:
                             result = Refresh(outcome=Outcome.UPDATED, reason="another process changed the index")
                         self._serve(self._open_or_rebuild(progress))
             except Busy:
@@ -242,9 +242,8 @@ class LivingIndex:
                 self._serve(self.engine.open())
         except (QABotError, OSError):
             return None
-        self.last = Refresh(outcome=Outcome.UPDATED if followed else Outcome.UNCHANGED,
-                            reason="another process changed the index" if followed else "nothing changed",
-                            seconds=round(time.perf_counter() - started, 3))
+        self.last = Refresh(outcome=Outcome.UPDATED if followed else Outcome.UNCHANGED, seconds=round(
+            time.perf_counter() - started, 3), reason="another process changed the index" if followed else "nothing changed")
         return self.last
 
     def _stale(self) -> bool:
@@ -297,6 +296,8 @@ class LivingIndex:
         if not found.changed and not found.removed:  # at most new times for the same contents: record them
             if found.touched:
                 self._update().record(base, found)
+                # Its own commit (a Milvus build's next version), not another process's, if it served that base
+                self._times_only = self._serving is not None and base.build == self.manifest.build
             return Refresh(outcome=Outcome.UNCHANGED, reason="nothing changed")
         if opening:
             self.notify(f"updating the index: {found.describe(base)}")
