@@ -172,6 +172,10 @@ def test_only_a_heading_that_asks_is_read_with_its_section() -> None:
     assert indexed_text(asked) == ("FAQ. Can I use a proxy? Yes. It does.", 24)
     named = asked.model_copy(update={"section": "Proxies"})
     assert indexed_text(named) == ("FAQ. Yes. It does.", 5)
+    changed = asked.model_copy(update={"section": "[2.0.0] › Changed"})  # a changelog's version and kind of change
+    assert indexed_text(changed) == ("FAQ. [2.0.0] › Changed Yes. It does.", 23)
+    crumbs = asked.model_copy(update={"section": "Settings › Advanced"})  # a breadcrumb is no changelog's
+    assert indexed_text(crumbs) == ("FAQ. Yes. It does.", 5)
 
 
 DOME_MD = """# Dome guide

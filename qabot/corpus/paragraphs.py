@@ -56,6 +56,13 @@ _CHANGE_KIND = re.compile(r"(?i)(?:added|changed|deprecated|removed|fixed|fixes|
                           r"other changes|miscellaneous|misc|internal)\W*")
 _VERSION_HEADING = re.compile(r"(?i)^\W*(?:v(?:ersion)?\s*)?\d+\.\d+|^\W*unreleased\b")  # "[2.0.0] - ...", "v1.2", "Unreleased"
 CHANGES = " › "
+
+
+def changes_section(section: str) -> bool:
+    """Whether ``section`` is a changelog's version and kind of change as ``_classify`` names it, not any heading that
+    holds a " › " (a breadcrumb's "Settings › Advanced")."""
+    version, separator, kind = section.rpartition(CHANGES)
+    return bool(separator) and _VERSION_HEADING.search(version) is not None and _CHANGE_KIND.fullmatch(kind) is not None
 MAX_HEADING_CHARS = 80
 MAX_HEADING_WORDS = 12
 _BLOCK = 1 << 16  # characters split into lines at a time

@@ -22,7 +22,7 @@ import numpy as np
 
 from qabot import chunking
 from qabot.chunking import CHAT, sentence_flags
-from qabot.corpus.paragraphs import CHANGES
+from qabot.corpus.paragraphs import changes_section
 from qabot.embedding import Embedder
 from qabot.index.cache import EmbeddingCache, cache_key
 from qabot.index.changes import Transaction, paragraphs_of
@@ -54,7 +54,7 @@ def indexed_text(passage: Passage) -> tuple[str, int]:
     """
     title, section = _cut(passage.title), _cut(passage.section)
     prefix = f"{title}. " if title else ""
-    if (section.endswith("?") or CHANGES in section) and section != title:
+    if (section.endswith("?") or changes_section(section)) and section != title:
         prefix += f"{section} "
     return prefix + passage.text, len(prefix)
 
