@@ -228,8 +228,8 @@ def _needed(channel: Any) -> tuple[str, ...]:
 
 def needs(channel: Any) -> str:
     """What reading ``channel``'s history takes, as the log tells the bot's operator (and the README's words)."""
-    return "View Channel, Read Message History and Connect" if _needed(channel) == READ_VOICE else \
-        "View Channel and Read Message History"
+    names = [name.replace("_", " ").title() for name in _needed(channel)]  # "read_message_history": as Discord words it
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _seeing(channel: Any) -> tuple[str, ...]:
