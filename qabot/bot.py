@@ -28,7 +28,16 @@ from qabot.embedding import Embedder
 from qabot.errors import ModelError, QABotError, SettingsError
 from qabot.index import LivingIndex, Manifest, Refresh, SearchEngine
 from qabot.index.scope import Scope
-from qabot.models import Answer, Citation, Document, Excerpt, PassageContext, RankedDocument, SourceInfo
+from qabot.models import (
+    Answer,
+    Document,
+    Excerpt,
+    PassageContext,
+    RankedDocument,
+    SourceInfo,
+    first_problem,
+    validated_again,
+)
 from qabot.search import RetrievalConfig, Retriever
 from qabot.settings import Settings, load_settings
 
@@ -233,15 +242,10 @@ class QABot:
 def _valid(excerpt: Excerpt) -> Excerpt:
     """``excerpt`` validated again: ``model_copy(update=...)`` and ``model_construct`` skip pydantic's checks, and a
     ``passage_id`` of None or a ``citation`` of None so made raised a TypeError from inside the index."""
-    citation = excerpt.citation
     try:
-        return Excerpt.model_validate({**excerpt.__dict__, "citation": citation.__dict__ if isinstance(
-            citation, Citation) else citation})
+        return validated_again(excerpt)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise QABotError(f"context() takes an Excerpt from an answer; this one's {where}: {problem['msg']} "
-                         f"(got {type(problem['input']).__name__})") from None
+        raise QABotError(f"context() takes an Excerpt from an answer; this one's {first_problem(exc)}") from None
 
 
 def _context(engine: SearchEngine, excerpt: Excerpt, neighbours: int) -> PassageContext:

@@ -14,9 +14,9 @@ the quoted text.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 STORED_MAX = 2**31 - 1  # a paragraph's numbers are stored as 32-bit integers (``qabot.index.embedded.store``)
 
@@ -168,3 +168,33 @@ class PassageContext(BaseModel):
     before: list[str]
     paragraph: str
     after: list[str]
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def validated_again(model: _Model) -> _Model:
+    """``model`` validated anew from the values it holds: ``model_copy(update=...)`` and ``model_construct`` skip
+    pydantic's checks (a library caller's ``Document`` or ``Excerpt`` so made). Raises pydantic's ``ValidationError``
+    (``first_problem`` words it)."""
+    return type(model).model_validate(_held(model))
+
+
+def _held(value: Any) -> Any:
+    """A model's values as they are, its nested models' too (their ``__dict__``: nothing serialised, nothing copied)."""
+    if isinstance(value, BaseModel):
+        values = value.__dict__
+        if any(isinstance(v, BaseModel | list | tuple) for v in values.values()):
+            return {name: _held(v) for name, v in values.items()}
+        return values
+    if isinstance(value, list | tuple) and any(isinstance(v, BaseModel) for v in value):
+        return [_held(v) for v in value]
+    return value
+
+
+def first_problem(exc: ValidationError) -> str:
+    """What ``validated_again`` found wrong first, in one line: where, why, and what it got ("paragraphs.0.author:
+    Input should be a valid string (got int)")."""
+    problem = exc.errors()[0]
+    where = ".".join(str(part) for part in problem["loc"])
+    return f"{where}: {problem['msg']} (got {type(problem['input']).__name__})"

@@ -23,7 +23,7 @@ from qabot.index.ingest import Ingest
 from qabot.index.manifest import BuildConfig
 from qabot.index.scope import WILDCARDS
 from qabot.index.update import commit, next_manifest
-from qabot.models import Document, Paragraph
+from qabot.models import Document, Paragraph, first_problem, validated_again
 from qabot.text import SURROGATE
 
 Apply = Callable[[Transaction, Ingest, set[str]], tuple[int, int, int]]  # (written, deleted, API documents added)
@@ -215,13 +215,9 @@ def _valid(document: Document) -> Document:
     """``document`` validated again: ``model_copy(update=...)`` and ``model_construct`` skip pydantic's checks, and a
     paragraph's ``author=7`` so stored made every question after it fail."""
     try:
-        return Document.model_validate({**document.__dict__, "paragraphs": None if document.paragraphs is None else [
-            p.__dict__ if isinstance(p, Paragraph) else p for p in document.paragraphs]})
+        return validated_again(document)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(part) for part in problem["loc"])
-        raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {where}: {problem['msg']} "
-                            f"(got {type(problem['input']).__name__})") from None
+        raise DocumentError(f"document {document.doc_id!r} of {document.source!r}: {first_problem(exc)}") from None
 
 
 def _unplain(source: str) -> str | None:
